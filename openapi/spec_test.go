@@ -1,0 +1,184 @@
+package openapi_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/openapi"
+)
+
+// referenceOperations is the summary table of the API reference (secumon-api-v2.fr.txt):
+// the 62 operations with the minimal role of each ("tous" = viewer, "owner/admin" = admin,
+// "owner/admin/operator" = operator). The document must have exactly these, no more.
+var referenceOperations = map[string]string{
+	"GET /hosts": "viewer", "GET /hosts/{id}": "viewer", "POST /hosts": "admin",
+	"PUT /hosts/{id}": "admin", "DELETE /hosts/{id}": "admin", "GET /hosts/{id}/latest": "viewer",
+	"GET /hosts/{id}/snmp-metrics": "viewer", "GET /hosts/{id}/uptime": "viewer",
+	"GET /hosts/{id}/logs": "viewer", "POST /hosts/ai-tag": "admin", "POST /hosts/{id}/ai-tag": "admin",
+	"GET /checks": "viewer", "GET /checks/{id}": "viewer", "POST /checks": "admin",
+	"PUT /checks/{id}": "admin", "DELETE /checks/{id}": "admin", "GET /checks/{id}/last-result": "viewer",
+	"POST /checks/{id}/run": "operator", "GET /metrics/checks": "viewer", "GET /snmp-devices": "viewer",
+	"GET /incidents": "viewer", "GET /incidents/{id}": "viewer", "POST /incidents": "operator",
+	"POST /incidents/{id}/ack": "operator", "PUT /incidents/{id}/acknowledge": "operator",
+	"POST /incidents/{id}/resolve": "operator", "PUT /incidents/{id}/resolve": "operator",
+	"POST /incidents/{id}/updates": "operator", "POST /incidents/{id}/ai-mode": "operator",
+	"DELETE /incidents/{id}/ai-mode": "operator", "GET /incidents/{id}/ai-cost": "viewer",
+	"GET /alert-policies": "viewer", "GET /alert-policies/{id}": "viewer", "POST /alert-policies": "admin",
+	"PUT /alert-policies/{id}": "admin", "DELETE /alert-policies/{id}": "admin",
+	"GET /oncall-schedules": "viewer", "GET /oncall-schedules/{id}": "viewer",
+	"POST /oncall-schedules": "admin", "PUT /oncall-schedules/{id}": "admin",
+	"DELETE /oncall-schedules/{id}": "admin", "GET /oncall/current": "viewer",
+	"GET /status-pages": "viewer", "GET /status-pages/{id}": "viewer", "POST /status-pages": "admin",
+	"PUT /status-pages/{id}": "admin", "DELETE /status-pages/{id}": "admin",
+	"GET /maintenance-windows": "viewer", "GET /maintenance-windows/{id}": "viewer",
+	"POST /maintenance-windows": "admin", "PUT /maintenance-windows/{id}": "admin",
+	"POST /maintenance-windows/{id}/start": "admin", "POST /maintenance-windows/{id}/end": "admin",
+	"POST /maintenance-windows/{id}/cancel": "admin", "GET /status": "viewer", "GET /events": "viewer",
+	"GET /dashboard": "viewer", "GET /dashboards/app-security": "viewer", "GET /storms": "viewer",
+	"GET /workers": "viewer", "DELETE /workers/{id}": "admin", "GET /workspaces": "viewer",
+}
+
+func TestReferenceHas62Operations(t *testing.T) {
+	assert.Len(t, referenceOperations, 62)
+}
+
+func loadMain(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi.Load(context.Background(), openapi.MainYAML)
+	require.NoError(t, err, "the document and every example in it must validate")
+	return doc
+}
+
+func TestMainDocumentMatchesReference(t *testing.T) {
+	doc := loadMain(t)
+	require.Equal(t, "3.0.3", doc.OpenAPI)
+
+	serverURLs := []string{}
+	for _, s := range doc.Servers {
+		serverURLs = append(serverURLs, s.URL)
+	}
+	assert.Contains(t, serverURLs, "https://api.secumon.secuaas.ovh/api/v2")
+	assert.Contains(t, serverURLs, "http://127.0.0.1:8080/api/v2")
+	require.NotNil(t, doc.Components.SecuritySchemes["bearerAuth"])
+	assert.Equal(t, "bearer", doc.Components.SecuritySchemes["bearerAuth"].Value.Scheme)
+	require.NotNil(t, doc.Security, "bearer auth must apply globally")
+
+	seen := map[string]bool{}
+	operationIDs := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := method + " " + path
+			seen[key] = true
+			t.Run(key, func(t *testing.T) {
+				wantRole, ok := referenceOperations[key]
+				require.True(t, ok, "operation not in the reference")
+				assert.Equal(t, wantRole, op.Extensions["x-required-role"], "x-required-role")
+				assert.NotEmpty(t, op.OperationID)
+				assert.False(t, operationIDs[op.OperationID], "duplicate operationId %s", op.OperationID)
+				operationIDs[op.OperationID] = true
+				assert.Len(t, op.Tags, 1, "one tag per module")
+				assert.NotEmpty(t, op.Summary)
+				assert.NotEmpty(t, op.Description)
+				assert.Nil(t, op.Security, "operations inherit the global bearer security")
+				assertProblemErrors(t, op)
+				assertIDParamIsUUID(t, item, op, path)
+			})
+		}
+	}
+	var missing []string
+	for key := range referenceOperations {
+		if !seen[key] {
+			missing = append(missing, key)
+		}
+	}
+	sort.Strings(missing)
+	assert.Empty(t, missing, "operations of the reference missing from the document")
+}
+
+// assertProblemErrors proves every operation documents its auth errors and that all of its
+// 4xx/5xx responses use the Problem schema as application/problem+json.
+func assertProblemErrors(t *testing.T, op *openapi3.Operation) {
+	t.Helper()
+	for _, code := range []string{"401", "403", "503"} {
+		assert.NotNil(t, op.Responses.Value(code), "missing %s response", code)
+	}
+	errors := 0
+	for code, ref := range op.Responses.Map() {
+		if code[0] != '4' && code[0] != '5' {
+			continue
+		}
+		errors++
+		mt := ref.Value.Content.Get("application/problem+json")
+		if assert.NotNil(t, mt, "%s must be application/problem+json", code) {
+			assert.Equal(t, "#/components/schemas/Problem", mt.Schema.Ref, "%s must use Problem", code)
+		}
+	}
+	assert.Positive(t, errors)
+}
+
+func assertIDParamIsUUID(t *testing.T, item *openapi3.PathItem, op *openapi3.Operation, path string) {
+	t.Helper()
+	if !strings.Contains(path, "{id}") {
+		return
+	}
+	params := append(openapi3.Parameters{}, item.Parameters...)
+	params = append(params, op.Parameters...)
+	p := params.GetByInAndName("path", "id")
+	require.NotNil(t, p, "path parameter id")
+	assert.Equal(t, "uuid", p.Schema.Value.Format)
+}
+
+func TestNamedSchemasExist(t *testing.T) {
+	doc := loadMain(t)
+	for _, name := range []string{
+		"Host", "HostCreate", "HostUpdate", "Check", "CheckCreate", "CheckUpdate", "CheckResult",
+		"Incident", "IncidentEvent", "IncidentCreate", "AlertPolicy", "AlertPolicyCreate", "AlertPolicyUpdate",
+		"OncallSchedule", "OncallScheduleCreate", "StatusPage", "StatusPageCreate", "StatusPageUpdate",
+		"MaintenanceWindow", "MaintenanceWindowCreate", "MaintenanceWindowUpdate", "Storm", "Worker",
+		"Workspace", "Problem", "PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig",
+	} {
+		assert.Contains(t, doc.Components.Schemas, name)
+	}
+	assert.ElementsMatch(t, []any{"ping", "snmp", "http", "tcp", "dns", "tls"}, doc.Components.Schemas["CheckType"].Value.Enum)
+	assert.ElementsMatch(t, []any{"critical", "major", "minor", "warning", "info"}, doc.Components.Schemas["Severity"].Value.Enum)
+}
+
+// TestExamplesAreChecked guards the guard: a document with an example that breaks its schema
+// must be refused by Load, otherwise TestMainDocumentMatchesReference would prove nothing.
+func TestExamplesAreChecked(t *testing.T) {
+	broken := strings.Replace(string(openapi.MainYAML),
+		"example: {uptime_pct: 99.87, samples: 10080, window: 7d}",
+		"example: {uptime_pct: 99.87, samples: 10080, window: 1y}", 1)
+	require.NotEqual(t, string(openapi.MainYAML), broken)
+	_, err := openapi.Load(context.Background(), []byte(broken))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "window")
+
+	badUUID := strings.Replace(string(openapi.MainYAML),
+		"example: 8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f", "example: not-a-uuid", 1)
+	require.NotEqual(t, string(openapi.MainYAML), badUUID)
+	_, err = openapi.Load(context.Background(), []byte(badUUID))
+	require.Error(t, err, "uuid formats must be checked in examples")
+}
+
+func TestPublicDocument(t *testing.T) {
+	doc, err := openapi.Load(context.Background(), openapi.PublicYAML)
+	require.NoError(t, err)
+	want := []string{"GET /status/{slug}", "GET /status/{slug}/api", "GET /status/{slug}/badge/{component}", "GET /status/{slug}/rss"}
+	var got []string
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			got = append(got, fmt.Sprintf("%s %s", method, path))
+			require.NotNil(t, op.Security, "%s %s must declare security: []", method, path)
+			assert.Empty(t, *op.Security)
+		}
+	}
+	assert.ElementsMatch(t, want, got)
+}

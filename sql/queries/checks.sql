@@ -1,0 +1,40 @@
+-- Checks. Lists are keyset-paginated on (name, id).
+
+-- name: CreateCheck :one
+INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
+                    failure_threshold, severity, enabled)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING *;
+
+-- name: GetCheck :one
+SELECT * FROM checks WHERE workspace_id = $1 AND id = $2;
+
+-- name: ListChecks :many
+SELECT * FROM checks
+WHERE workspace_id = @workspace_id
+  AND (sqlc.narg('host_id')::uuid IS NULL OR host_id = sqlc.narg('host_id'))
+  AND (sqlc.narg('after_name')::text IS NULL OR (name, id) > (sqlc.narg('after_name')::text, @after_id::uuid))
+ORDER BY name, id
+LIMIT @max_rows;
+
+-- name: CountChecks :one
+SELECT count(*) FROM checks
+WHERE workspace_id = @workspace_id
+  AND (sqlc.narg('host_id')::uuid IS NULL OR host_id = sqlc.narg('host_id'));
+
+-- name: UpdateCheck :one
+-- Partial update: a NULL argument keeps the column's value.
+UPDATE checks SET
+    name              = coalesce(sqlc.narg('name'), name),
+    config            = coalesce(sqlc.narg('config'), config),
+    interval_sec      = coalesce(sqlc.narg('interval_sec'), interval_sec),
+    timeout_sec       = coalesce(sqlc.narg('timeout_sec'), timeout_sec),
+    failure_threshold = coalesce(sqlc.narg('failure_threshold'), failure_threshold),
+    severity          = coalesce(sqlc.narg('severity'), severity),
+    enabled           = coalesce(sqlc.narg('enabled'), enabled),
+    updated_at        = now()
+WHERE workspace_id = @workspace_id AND id = @id
+RETURNING *;
+
+-- name: DeleteCheck :execrows
+DELETE FROM checks WHERE workspace_id = $1 AND id = $2;

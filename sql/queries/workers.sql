@@ -1,0 +1,7 @@
+-- Probe workers. A worker is stale when its heartbeat is older than the lease time.
+
+-- name: ListWorkers :many
+SELECT * FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY name, id;
+
+-- name: RetireWorker :execrows
+UPDATE workers SET retired_at = now() WHERE workspace_id = $1 AND id = $2 AND retired_at IS NULL;
