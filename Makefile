@@ -8,6 +8,8 @@ GO ?= go
 DEB_PACKAGES := postgresql snmpd chromium
 NODE_MODULES := openapi/node_modules/.package-lock.json
 ADDR ?= 127.0.0.1:8080
+# What `make generate` writes; check-generated compares it with the checkout.
+GENERATED := gen client openapi/docs
 
 .PHONY: all build run test test-go bench generate check-generated lint vet deps deb-deps npm-deps clean
 
@@ -57,8 +59,9 @@ generate: $(NODE_MODULES)
 
 ## check-generated: fail when regenerating changes a committed file.
 check-generated: generate
-	@if [ -n "$$(git status --porcelain -- gen client openapi/docs)" ]; then \
-	  git status --short -- gen client openapi/docs; git diff --stat -- gen client openapi/docs; \
+	@untracked="$$(git ls-files --others --exclude-standard -- $(GENERATED))"; \
+	if ! git diff --quiet -- $(GENERATED) || [ -n "$$untracked" ]; then \
+	  git diff --stat -- $(GENERATED); echo "$$untracked"; \
 	  echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
 

@@ -670,14 +670,14 @@ type AlertPolicy struct {
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  AlertConditions     `json:"conditions"`
-	CooldownSec int                 `json:"cooldown_sec"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Enabled     bool                `json:"enabled"`
-	Id          *openapi_types.UUID `json:"id,omitempty"`
-	Name        string              `json:"name"`
-	UpdatedAt   *time.Time          `json:"updated_at,omitempty"`
+	Conditions  AlertConditions    `json:"conditions"`
+	CooldownSec int                `json:"cooldown_sec"`
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Enabled     bool               `json:"enabled"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	UpdatedAt   *time.Time         `json:"updated_at,omitempty"`
 }
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
@@ -773,15 +773,15 @@ type Check struct {
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
 	Config    CheckConfig `json:"config"`
-	CreatedAt *time.Time  `json:"created_at,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
 	Enabled   bool        `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
-	FailureThreshold int                 `json:"failure_threshold"`
-	HostId           openapi_types.UUID  `json:"host_id"`
-	Id               *openapi_types.UUID `json:"id,omitempty"`
-	IntervalSec      int                 `json:"interval_sec"`
-	LastRunAt        *time.Time          `json:"last_run_at,omitempty"`
+	FailureThreshold int                `json:"failure_threshold"`
+	HostId           openapi_types.UUID `json:"host_id"`
+	Id               openapi_types.UUID `json:"id"`
+	IntervalSec      int                `json:"interval_sec"`
+	LastRunAt        *time.Time         `json:"last_run_at,omitempty"`
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
@@ -789,9 +789,9 @@ type Check struct {
 	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity   *Severity  `json:"severity,omitempty"`
-	TimeoutSec int        `json:"timeout_sec"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	Severity   *Severity `json:"severity,omitempty"`
+	TimeoutSec int       `json:"timeout_sec"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // CheckConfig Type-specific settings, validated against the schema named after `check_type`:
@@ -928,15 +928,15 @@ type FieldError struct {
 
 // Host defines model for Host.
 type Host struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description *string   `json:"description,omitempty"`
 
 	// HostType What kind of host this is.
 	HostType HostType `json:"host_type"`
 
 	// Hostname DNS name or IP address probes target by default.
-	Hostname string              `json:"hostname"`
-	Id       *openapi_types.UUID `json:"id,omitempty"`
+	Hostname string             `json:"hostname"`
+	Id       openapi_types.UUID `json:"id"`
 
 	// IsActive Inactive hosts are not probed.
 	IsActive bool `json:"is_active"`
@@ -947,8 +947,8 @@ type Host struct {
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
 	// Example: {"env":"prod"}
-	Tags      Tags       `json:"tags"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Tags      Tags      `json:"tags"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // HostAiTagResult defines model for HostAiTagResult.
@@ -1031,10 +1031,10 @@ type Incident struct {
 	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
 	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
-	CreatedAt      *time.Time          `json:"created_at,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 	Description    *string             `json:"description,omitempty"`
 	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
+	Id             openapi_types.UUID  `json:"id"`
 	ResolvedAt     *time.Time          `json:"resolved_at,omitempty"`
 	ResolvedBy     *string             `json:"resolved_by,omitempty"`
 
@@ -1051,7 +1051,7 @@ type Incident struct {
 	// Timeline Present on the detail only.
 	Timeline  *[]IncidentEvent `json:"timeline,omitempty"`
 	Title     string           `json:"title"`
-	UpdatedAt *time.Time       `json:"updated_at,omitempty"`
+	UpdatedAt time.Time        `json:"updated_at"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -1149,7 +1149,7 @@ type MaintenanceWindow struct {
 	CreatedAt         *time.Time           `json:"created_at,omitempty"`
 	Description       *string              `json:"description,omitempty"`
 	EndTime           time.Time            `json:"end_time"`
-	Id                *openapi_types.UUID  `json:"id,omitempty"`
+	Id                openapi_types.UUID   `json:"id"`
 	NotifySubscribers bool                 `json:"notify_subscribers"`
 	StartTime         time.Time            `json:"start_time"`
 	Status            MaintenanceStatus    `json:"status"`
@@ -1221,11 +1221,11 @@ type OncallMember struct {
 
 // OncallSchedule defines model for OncallSchedule.
 type OncallSchedule struct {
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Id          *openapi_types.UUID `json:"id,omitempty"`
-	Members     *[]OncallMember     `json:"members,omitempty"`
-	Name        string              `json:"name"`
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Members     *[]OncallMember    `json:"members,omitempty"`
+	Name        string             `json:"name"`
 
 	// RotationStart When the first member's turn began.
 	RotationStart *time.Time `json:"rotation_start,omitempty"`
@@ -1377,7 +1377,7 @@ type StatusPage struct {
 	Components      []StatusPageComponent `json:"components"`
 	CreatedAt       *time.Time            `json:"created_at,omitempty"`
 	Description     *string               `json:"description,omitempty"`
-	Id              *openapi_types.UUID   `json:"id,omitempty"`
+	Id              openapi_types.UUID    `json:"id"`
 	IsPublic        bool                  `json:"is_public"`
 	ShowHistoryDays int                   `json:"show_history_days"`
 	Slug            string                `json:"slug"`
@@ -1432,7 +1432,7 @@ type Storm struct {
 	AffectedHosts   int                 `json:"affected_hosts"`
 	Confidence      float64             `json:"confidence"`
 	EndedAt         *time.Time          `json:"ended_at,omitempty"`
-	Id              *openapi_types.UUID `json:"id,omitempty"`
+	Id              openapi_types.UUID  `json:"id"`
 	RootCauseHostId *openapi_types.UUID `json:"root_cause_host_id,omitempty"`
 	RootCauseType   StormRootCauseType  `json:"root_cause_type"`
 	StartedAt       time.Time           `json:"started_at"`
@@ -1482,14 +1482,14 @@ type WebhookChannel struct {
 
 // Worker defines model for Worker.
 type Worker struct {
-	ChecksExecuted int64               `json:"checks_executed"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
-	LastHeartbeat  time.Time           `json:"last_heartbeat"`
-	Location       string              `json:"location"`
-	Name           string              `json:"name"`
-	StartedAt      *time.Time          `json:"started_at,omitempty"`
-	Status         WorkerStatus        `json:"status"`
-	Version        *string             `json:"version,omitempty"`
+	ChecksExecuted int64              `json:"checks_executed"`
+	Id             openapi_types.UUID `json:"id"`
+	LastHeartbeat  time.Time          `json:"last_heartbeat"`
+	Location       string             `json:"location"`
+	Name           string             `json:"name"`
+	StartedAt      *time.Time         `json:"started_at,omitempty"`
+	Status         WorkerStatus       `json:"status"`
+	Version        *string            `json:"version,omitempty"`
 }
 
 // WorkerStatus defines model for Worker.Status.

@@ -677,14 +677,14 @@ type AlertPolicy struct {
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  AlertConditions     `json:"conditions"`
-	CooldownSec int                 `json:"cooldown_sec"`
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Enabled     bool                `json:"enabled"`
-	Id          *openapi_types.UUID `json:"id,omitempty"`
-	Name        string              `json:"name"`
-	UpdatedAt   *time.Time          `json:"updated_at,omitempty"`
+	Conditions  AlertConditions    `json:"conditions"`
+	CooldownSec int                `json:"cooldown_sec"`
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Enabled     bool               `json:"enabled"`
+	Id          openapi_types.UUID `json:"id"`
+	Name        string             `json:"name"`
+	UpdatedAt   *time.Time         `json:"updated_at,omitempty"`
 }
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
@@ -780,15 +780,15 @@ type Check struct {
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
 	Config    CheckConfig `json:"config"`
-	CreatedAt *time.Time  `json:"created_at,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
 	Enabled   bool        `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
-	FailureThreshold int                 `json:"failure_threshold"`
-	HostId           openapi_types.UUID  `json:"host_id"`
-	Id               *openapi_types.UUID `json:"id,omitempty"`
-	IntervalSec      int                 `json:"interval_sec"`
-	LastRunAt        *time.Time          `json:"last_run_at,omitempty"`
+	FailureThreshold int                `json:"failure_threshold"`
+	HostId           openapi_types.UUID `json:"host_id"`
+	Id               openapi_types.UUID `json:"id"`
+	IntervalSec      int                `json:"interval_sec"`
+	LastRunAt        *time.Time         `json:"last_run_at,omitempty"`
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
@@ -796,9 +796,9 @@ type Check struct {
 	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity   *Severity  `json:"severity,omitempty"`
-	TimeoutSec int        `json:"timeout_sec"`
-	UpdatedAt  *time.Time `json:"updated_at,omitempty"`
+	Severity   *Severity `json:"severity,omitempty"`
+	TimeoutSec int       `json:"timeout_sec"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // CheckConfig Type-specific settings, validated against the schema named after `check_type`:
@@ -935,15 +935,15 @@ type FieldError struct {
 
 // Host defines model for Host.
 type Host struct {
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	Description *string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description *string   `json:"description,omitempty"`
 
 	// HostType What kind of host this is.
 	HostType HostType `json:"host_type"`
 
 	// Hostname DNS name or IP address probes target by default.
-	Hostname string              `json:"hostname"`
-	Id       *openapi_types.UUID `json:"id,omitempty"`
+	Hostname string             `json:"hostname"`
+	Id       openapi_types.UUID `json:"id"`
 
 	// IsActive Inactive hosts are not probed.
 	IsActive bool `json:"is_active"`
@@ -954,8 +954,8 @@ type Host struct {
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
 	// Example: {"env":"prod"}
-	Tags      Tags       `json:"tags"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Tags      Tags      `json:"tags"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // HostAiTagResult defines model for HostAiTagResult.
@@ -1038,10 +1038,10 @@ type Incident struct {
 	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
 	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
-	CreatedAt      *time.Time          `json:"created_at,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
 	Description    *string             `json:"description,omitempty"`
 	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
+	Id             openapi_types.UUID  `json:"id"`
 	ResolvedAt     *time.Time          `json:"resolved_at,omitempty"`
 	ResolvedBy     *string             `json:"resolved_by,omitempty"`
 
@@ -1058,7 +1058,7 @@ type Incident struct {
 	// Timeline Present on the detail only.
 	Timeline  *[]IncidentEvent `json:"timeline,omitempty"`
 	Title     string           `json:"title"`
-	UpdatedAt *time.Time       `json:"updated_at,omitempty"`
+	UpdatedAt time.Time        `json:"updated_at"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -1156,7 +1156,7 @@ type MaintenanceWindow struct {
 	CreatedAt         *time.Time           `json:"created_at,omitempty"`
 	Description       *string              `json:"description,omitempty"`
 	EndTime           time.Time            `json:"end_time"`
-	Id                *openapi_types.UUID  `json:"id,omitempty"`
+	Id                openapi_types.UUID   `json:"id"`
 	NotifySubscribers bool                 `json:"notify_subscribers"`
 	StartTime         time.Time            `json:"start_time"`
 	Status            MaintenanceStatus    `json:"status"`
@@ -1228,11 +1228,11 @@ type OncallMember struct {
 
 // OncallSchedule defines model for OncallSchedule.
 type OncallSchedule struct {
-	CreatedAt   *time.Time          `json:"created_at,omitempty"`
-	Description *string             `json:"description,omitempty"`
-	Id          *openapi_types.UUID `json:"id,omitempty"`
-	Members     *[]OncallMember     `json:"members,omitempty"`
-	Name        string              `json:"name"`
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Members     *[]OncallMember    `json:"members,omitempty"`
+	Name        string             `json:"name"`
 
 	// RotationStart When the first member's turn began.
 	RotationStart *time.Time `json:"rotation_start,omitempty"`
@@ -1384,7 +1384,7 @@ type StatusPage struct {
 	Components      []StatusPageComponent `json:"components"`
 	CreatedAt       *time.Time            `json:"created_at,omitempty"`
 	Description     *string               `json:"description,omitempty"`
-	Id              *openapi_types.UUID   `json:"id,omitempty"`
+	Id              openapi_types.UUID    `json:"id"`
 	IsPublic        bool                  `json:"is_public"`
 	ShowHistoryDays int                   `json:"show_history_days"`
 	Slug            string                `json:"slug"`
@@ -1439,7 +1439,7 @@ type Storm struct {
 	AffectedHosts   int                 `json:"affected_hosts"`
 	Confidence      float64             `json:"confidence"`
 	EndedAt         *time.Time          `json:"ended_at,omitempty"`
-	Id              *openapi_types.UUID `json:"id,omitempty"`
+	Id              openapi_types.UUID  `json:"id"`
 	RootCauseHostId *openapi_types.UUID `json:"root_cause_host_id,omitempty"`
 	RootCauseType   StormRootCauseType  `json:"root_cause_type"`
 	StartedAt       time.Time           `json:"started_at"`
@@ -1489,14 +1489,14 @@ type WebhookChannel struct {
 
 // Worker defines model for Worker.
 type Worker struct {
-	ChecksExecuted int64               `json:"checks_executed"`
-	Id             *openapi_types.UUID `json:"id,omitempty"`
-	LastHeartbeat  time.Time           `json:"last_heartbeat"`
-	Location       string              `json:"location"`
-	Name           string              `json:"name"`
-	StartedAt      *time.Time          `json:"started_at,omitempty"`
-	Status         WorkerStatus        `json:"status"`
-	Version        *string             `json:"version,omitempty"`
+	ChecksExecuted int64              `json:"checks_executed"`
+	Id             openapi_types.UUID `json:"id"`
+	LastHeartbeat  time.Time          `json:"last_heartbeat"`
+	Location       string             `json:"location"`
+	Name           string             `json:"name"`
+	StartedAt      *time.Time         `json:"started_at,omitempty"`
+	Status         WorkerStatus       `json:"status"`
+	Version        *string            `json:"version,omitempty"`
 }
 
 // WorkerStatus defines model for Worker.Status.
@@ -12902,142 +12902,142 @@ var swaggerSpec = []string{
 	"zqjiIK5YCXoPnStXYQ+Eyyu2c3724jVc4iG6ePnidYh+ubx8HaLLs9chevbyIkSXzy92Q3RNSCq9SscS",
 	"HDJ0BtEQlMgQwqskstVatZyh+BXL7bkhEjxTBIaYITUVPJtMEci8yDV9c72yU8LThLgmryHsCnRJOSXS",
 	"Wf1Byd67Ylfsn/4JaSwjTNn21lfspxsi5jm1RVjoJSKMzMkZZOmjof6MC/pX+KqPfjRPHartIUjlN1UA",
-	"PaS7YvVYh3aKoFS4HbSEhNFYEDlF4OpKEhc1Q01EP4KoBTPMrttMjrTyip0mCYqxwghKH/EE2kOkPp7u",
-	"oVOfrUhngnQNx/MXjZDBUyO6XLEKeeRRLpIkJILVVSkCGBSeEZRJIixt6EPbQ6cM0dj0dbF/vmKathaG",
-	"wEzeEiHRUfcozE2jCb0m0ArGDhFzYlw65COVyoFF3xPyiv2EoykywR0Q8KSwxSoEoiNOkGbqIDp97DjG",
-	"1tF/G/bR0ISCDNEOMRiiX51hjSo43g2v2NCFjQzRjsNdZMocmICGUklvuWsKO8QzyoZoB2Qs05wYCodm",
-	"Zo27ewjilnhCrtiUEoFFNJ1DhTA4fcOMEIzifnHLcL+bdTtQnHF2o9GdM3nF/p+LVy/RiMdAhG9+PkOH",
-	"h4dP0dvLMyBPGaK3b8+fIRrLPQQRVwafhzhNE0svLlLnT79KrvfhYtJ2r5jeqBfuZcLFTFVLAgcxHhMo",
-	"pGFjwzTYzUvDPXRmDONFwJPsIyiDfcVW1sHWl4AgoK9IGhNnZv9BIlu5dYh2NL9CEZ/NMkbVPLxi+g83",
-	"h5CAkE4Flnr3EHRlURu8o3IXAHCbtzvpF61MoNmJYVGlfid7V+z120t9ssA2Q+uODEvMCPDDSwOzOpY0",
-	"bDvFQlGcIOMf6duWyFcM4CaBv+qJqV2lO+rXeEKZ5WpaFrHdkwSBaFbMEGE3JOEpQaajn6tka90LJv3i",
-	"RAMtYwpa9hvmUCr2d8Xyan8mlQM+9pR++DBdmvdhusAkNCJMEu/i0zqSoERhMV/n8ttXROv0hdEu8KSB",
-	"wJOBg4O97l7XNaDDKQ36weFed+8wgGiiKcgg+3DBdPzWpZM6fcxB1hPYfpCV22kvDyqjnJ3H9quiJykF",
-	"iSmvMywbI56LV/af67MKPocrX3QWlQ9gizLIqrdx0O06ecM5sTy61vRcioTIjTw9v5/r+3JrVJtc8z7Q",
-	"ggXR6Py/7AB7EZ8FHxYaohb1ELzAsw8LrU+hinkeBWCUOC03B4+jR/ExORp3er1er3N0cHDQeXp4eNg5",
-	"Ojo6Oj4+Pn706NEjJ7P3gzM9g77v0D/+4z9Rvsbg8wcbsD3DLTrTgnwPstui8F6c/OcwODKQrhs2P5H9",
-	"H3Fs40bNJ73Vn7xl2EohJDYfHa7+6GcuRjSOCZjSj9f54sJIgG8ZvsHUxNWD3O4qmgMyVzDe1eTqvzet",
-	"d5HfnbdyuQZ9F2YJwXGyhsiG+gCBk7gv99BPoP4MC3wamsKjpjF8qTlcmfaMj9BvMZwH/v7I43lLovhS",
-	"2L8KhTdAYOss/VzW46yNp8Iret8oWO6RKWwA0SZ2YKM9DBXMv3GmcNR9uvqLM87GCTUWj6PeGlO8xvOE",
-	"4/iS8+dYGMfodriPwWItz3gsaN6SAZnQbz1w5d7f/0Tjz4YhJUTVFaOHvxsJwEx9glIr2MYkoTeg42p9",
-	"jiqQHmMBReIW+ZIZqcqXSlR41DR//M3j1NHqL15y9TPPWLw93DDA2Q5uhPXy3xtirBecFed/awz/rhki",
-	"KnohLp76n4laeuTdB8Z7B8b7nTDcr0IcfybqjpThiW2tdJfzGNQR2zVtlah3gowpyKi9qEnrXaAsEyez",
-	"LTmvRAGPShRg/Xf3gNY21GctCe0bZBS1YPpGOYUNPv2dcozvTKYzeL89ma6IrVpiw3GGOWfnTuZIQc4A",
-	"H8PtPuVS1VtyzlxwTYUNVhNjYUTiEhIg2ZLKfNwi6eTJ+HDUiw5w5yA+OuockR7uPB09ftzp4t7oIDqM",
-	"j8jxGJLwgn7wW0bAPGZJpcgAKihjpdfzWzQ22RN7X27V7DoVFr0C6/pE+8H1wUH34FGn+6hzcHjZO+h3",
-	"u/1u99+CBfmlplXggReyvPaR6Hd7+GB0GB3FnWPyaNw5wo9HnSfR07jTJb3xAT4cHUXHcbXZOLRZtmcI",
-	"cTG3ZNRJBY873V6lEzk0G/Rj5eu3qM/AmezWZpRFJ+MmTRbO5Y9j1srj5hznOcvT1dqbsYyqKvPAf84Q",
-	"NuRfuCaoXN7NHRRJWWrkfsV2Nm3kHhZt3HdPwJFWyten8ooJknKhbBt329bOuMPhHesPNzb8OkObaWl9",
-	"JxNbW/pvT7abk2I70rpXk9sDm9yETbY6v1UGPjiEB/vefdj3DGzX5MQLsl8rO57hzpjFwGpt1EqTwa7g",
-	"bw+mui2Y6jY55jVMczDqSW6Ro6y4cVdY5xrOt3sH7mz7bBfcOY9ECPqBixxwSQw+0/ad2DcH0e+AiUMN",
-	"iG+FiX8XzPvr2QpbkeZ92AZflwJhTlZZBNEpYuS2IHRB0gRHlsfzJAbGAFy+SeZ2gUOuelGdgfHO8u2C",
-	"gaxEK72DliLmvdoM71XEtPv/6uypd7A1IfNwm/zJmSh/l3zqO7VQbkEq3U+wVB2Rt/SplWX0+fuN+c3r",
-	"J+ioe1SkABi5FRIAyA0RSGSsWaR5jqWyfYS2wxfaEBwEeg5mchL0g2AD4vZrfff2jsOAZwqujCDlbIJ6",
-	"e8czrwEFZIRBClyVB/X6h63J0wKtgUhtgRlzPg/CRK1hzYKoqGYP0e5fTLqo0p/ITCugjeSUWkPfv2Qk",
-	"g6heRGczElPNKkTGThC2hW5QSqNrKHWepZAZQJkt6iQremeegjAUGYNyHwhGN1HkSGbiht5oRiRIXjm+",
-	"TPBvMtagwxzcN5n/Bit1eofZQNAPou54TEi32+kdHB51jvAo6jyNybjT1b8fP3r85CketSXKjBmw1NGl",
-	"efJAjHXE+CZjuT2a8ds16S8vkQmXWYzldMSxiBuvr19M7DspleQKEU8JyyM1ZV4l1b/o8qe1N9mzfObt",
-	"OJwGuTB6eGRLZg1sFazegdfFcaBXDnKpWaZf/Oz9+tHE+fIv7HnUIK999IdwueTwcBVpPXQsjnrpjVDC",
-	"R7mP07Tj0toasfNn09FVmgKplE2I1HK2jDBjWowCD4gMIXsqFfxXEqmw6NQHmXMgaIQmsxCjw24nxnOk",
-	"BGENIV9pemFXtT0UnhCmp1mhbtkNAKJq2I8GEVZkwk3h0/deoYzBTZboEUc0ocoEded98gd0hidkMJ1P",
-	"KDENATIG+fH64AWfUUmKVvoDdwIDfV1mwiTO8tS10rVrAUKTg9F84LVJ/Fz6u8uC1n/VwB0cduNWFFcL",
-	"+Bqqe20W+oegutMCrXJaQe6kNiJA6BPaHG9xioaKfFTmtY5UguDZ0KS6mRxIeOAyjuIqUzDZksM//3SJ",
-	"ClIfIjnFKdk9uWIYzD6cETTmScJvJWhIoBFR5Yovox1cXD1wEUnE89LMYX4nutchW3B374qdomEfsl6H",
-	"kEBmFwqGKJN50Dt2olydU/QCdvvTja1UuILiF8BUrk4aY4X76NOVf1NdwVV1VbnQrqAHzVXlBrvSV9jV",
-	"wh12BSR1xa6Y2Slso6CvavxIrR5kjtAs+g8SLnDj46ohAbRjKr53HH4wJXc3o6m89FOLNDSbcshFTASJ",
-	"0WhuSt+iocnOH6IxTbQ2gzhDQyoH9s/1UU6/2JpCq4OcYFpbcNUbFpHfMpxIE/WUB23m2GwDiWuCmopS",
-	"F1Uc9LoVf9MZc/bw3n9ayyIK5hBHZYA/finnskOolUnUHYUDth2vYt+0BZDKhYbWCTha+xbWqLQsygjA",
-	"9ccJMnLVuhxXMJR2xxAjG1dkwqkhK9dhkHF5FuHVRch1xuhvWd47uygU0BDa84spsrax56MNnq+Nqq2Q",
-	"8D7jcX6/hN4GwqsiZkz060PAzD0EzNgaiGtwFc8xAbxoH9OOwuDVq2czbzImvRJ1iGvhulb6ME7WsbLP",
-	"TSrHDlbGyHPQ7e7uoUs8MUlSUnFB4iuWMdM0x5bFM1XygIkZMV5PB1UYTD0RvcM9BOU9oLbyBEI8FFTJ",
-	"QK5Rap0wfkov8cTJNRuzMVvqiPsl0tbURvX8P2bJdY7UlhPdTeqQapDJOOh397rd7pHxqGq+1oWhs8SK",
-	"IpgOHAuweKD5g+VDlYqi3b0nmzhhncIe8GuQpzS+6JX0NgFRk9vlNREdU1M7UxGffetK+9flDqfnmrIR",
-	"TpI2YscCg2gTTqe/CIEebeaDtfNSsSq2LhcwHkLrthFa1/pCWCOwrj4r5s9E1Z9d90GI2qIQ9V0IT18x",
-	"YG19hP8GwtUa4svuqmR5aAwBVq0Q7z6Dyb4N0i4n796Rtg+3SNsu2uv3SOPfa7DXHTQqiDTx1KrtBZuc",
-	"ymubtmBLB5JYq2ap4DdUq1FjLqCCYIheXYDoRdgNFZyB60Jv5cToXbbAZq3utdesOt35jm+vhixqOFML",
-	"mTZMoIbkPxc0j2l/cTXh5pYmgNfy0DE9NRprGskjIfS+fnChQNBTVau6Dzd+s2LjZNK7kKmJ4Vvivhxh",
-	"qFAv8Nx4/FVtdCbiY+sStOme4/xM0Y5VhfJATbB/GAlht1GeNpFzb6wOfzfCe/87iNv84FPgWtWsSxGc",
-	"C/Wsm/p85mrqA+E1h3MWOI+jaYHyX0wKrxIxnzS7Sy/mMuET6FNOiQSypTckNgFAhc2CkVu9NQhK2END",
-	"/XS4P1R8iGSKGcqtmEdoyjMhr9iObbcFYyQYfDuZ2N1D7/Iy7WZmO6OAWr7jcZiXNx5ah30fgWQ6NAyG",
-	"cbfWOjOm4w56x21B97Pgs3Wcopc8WN/Hui3P6WKdKQuFVjE/OWzqCLzAggfqrvUmcCGIKR6uKeprUrRk",
-	"s7TjdXOup+yXL167rjHFBVy0mi7dwiOibglhlrKNl1RT9yIZPzIUvruHzmzDXetEVZlgpjiCAMdr0Z63",
-	"8Rb3uy3fJ7luvwhLG1HB74Jel+bp2qC//9AicMAHXV2sLBy+qbiYQqP9h4zOBrr2QfUVaTrLe1PVUnO5",
-	"Z5TMoohIOc6ScmOqwvsIZdNDqMlv7nLBkyRLZSMt2t5YK6KaLunM73tVBOA9jhvqMNm2UD5e5504beup",
-	"9RtR3ZmQ805fvW73Sbfcpuvp070nj4sGWXoha5OjhV4NJZonD6RXR3qvNe6aI/jipFdq0l5Lcq/KORk7",
-	"lN0QqegEg/2BC4Sja8ZvExJPSLyLRnNkEbssLoc2tlDvvz6e8Nxr2L2U+oY8Jay4lHfRjGAm0dKFnaAh",
-	"TpKhfdUKAaBV7jVQbN7iqo5iId2jIFn7a2kF0POoWIDf+jEMcJLUdpirDZ8sgO9KxLl4+Ma1u3j5te9R",
-	"98H6a3COvi1WnaswWTzJ41GxRMNrMu+DZ2R4ggRJCVZgyoS94gTt4CRBs0wqU/Z9t8SY3weSZyIifZwp",
-	"riFPPqYJj5dGmQL51RoUUqwUEfqTf3//7/0Pf+rv/Y9/ruuu5TfCXeyDK9UcaHhsGlV+Hc3sq0S/+slR",
-	"6zl+QNB8Gj+JHo8e4YU0wW6vd3BweHh0dHwMPV5dskhRi9SLPKkSqTPwGgTRB6RRxOsa4ompiBEk/v7f",
-	"KWcxSpNMIpwhW/dgq/GwjhUui4n1EuH+KHGx1Lsh3OVY3Bobxce+gkQPP/VjNEdTrfjtDMG2btBiiP5v",
-	"NJxhluFkuLuHhoAb5QYUDTGxbn13cdl6GD3Dv3IRFMj57O//PRHY9lSquC7a4dpXDn3dkMIdPNYnb3OK",
-	"PoE3wnCrcRs5IqwIgC0alTxEra3R5IEW9LUmSyjnKuc8JQ9hWxripDzOa0yxVJnuhQllJEQ8iUmesGbs",
-	"xHWqZokr3MlZ6omYtVh6bOlrA4PNugEZravwbOcir0jXS+5xczgmxjWyB6pFdiOKRxoX+oGcS0VmWvzj",
-	"CjxMKNLHEmWK3pC8sZyzMSxlObUuKscuvDUY7uKtASemOb1dwgtqRuUMARr8lv39v0F5aoRB7czHef3f",
-	"7Yk0x9tlft8L0/uqnRnas7rtmQdsvEp0veVglbLSDuX8PZTeQ6f5b/o5VDUBHbpgwkUf0KeLrPZfMhpd",
-	"n0bXW+O39ZTXmg4uBWYS+ifUUcRLcpsbJ/7ggV5bigUpDqsk6+/IKRcqytTudsSHfQ8rNieU7MvTiQeg",
-	"B1J5IJVFUtkWfdBOxJeEUl2kxEa7jbJ4QpTzzrphfpCuoNrpuetw7xW9o8oGUE0xVPNcKnuf0rOthCuW",
-	"cgLMsk0w4nG3MHUNWgm+qf4CxjjcOzoAeU80SWKP2klidtc1pHT2kDzQGEqIMMPJXFKJorJv5ksLYLQz",
-	"A7N1c6bVTyw2aqpBTI9QgK5s8SJ0O8VK0wvgmiahp4aEGM9fp9KOsVdTtYSnBR290Eu6Kx1tRinujiEs",
-	"NhoQVzgpSKcFWehN/ASjNFUw0Q8dcB5um+1EHSieIp+8ZgaVWt814TaVkjNrbfC9XiyZox2SSKJJZfcE",
-	"AUuGCOxbGpGSdIXeTWni6C+ErlVuewnn6RVLIRHaFbtCiptO6tZOYQuI8VSi0RxRJUkyLmq62nuRSkO5",
-	"iIvSBXnFrOQnTf2kPOofGu0PowRnsTFcQzMtisGhN8RMTQVPaTTcQ6fFR7dUTXmmEL5iXjLBNZnn+z3u",
-	"HuqhARBTgmZUSv2zJEoDp77gERaqhndsaBuvXri/ZlLRsf0Akq4YIyiyHeNCexQECZzSGDib223QDwx4",
-	"gpZcA3Z0LzlR9yBbeLvNDz3YsoQBQDF8somZLlxODylNX9WgDji8FU5cI7VYlnSvpqNKvAeoyE4J3kNv",
-	"4KfNTUjm++3pxm4NdfTWc8b1XLjJA0celOdvW5yxaLJFG9Na5qB7w/0HtH9A+83Qfks3h3FByW1nyMax",
-	"RBgxrkhV+Iamh67ja14rKK/6WbFFmcdop46wIszQiCBBjKfRBM3d4nlNNt9pHDsgvXUuwY0F4s18h61J",
-	"zDa7ub+gEXChOyG47C69F/doGPDrluWayrBYnswrSMRFTGwh0Adp9+sWPYpjhAuFO0esjVjWDFON05hF",
-	"pGOi5leVZbVvhUhyzohUxpjg4qS9ftO203QRqLwYNf2imP2dnXydkqx2Caa0I5XtY6GX0YW3pgvz5bde",
-	"j9U7w0F+hu8/BXg8JpHWi13B1vXiXD6EAWHxoMpvji67h5WIt3F33BsfjA+rWjvGo1EUxTEh47HheHQ8",
-	"H8hspE9yBAdrjAKAOnUzeVE6OT/UBxRnCTBDmaWpIFIOoKV6Pp4LEXlBJUF////RrzwT5cDC9cNYF3Bz",
-	"WTyrBfsfJ5rVwzm3eY8Fvah5ulGEq41VDUGYsahiUxsdji4UgC0eQED9yFVs9Icw9kWzNMPApK0mEvuG",
-	"S/AymAg52RQju4And6q+eI8kuxaxbUpXG1PVPQphD/xvi+e0KvLXJRQ+xP2urmW7yDw34Z1euZcaKW69",
-	"iGAtoBWpoAvRBvW87U5OgQeavH+a/D5o8WvWUtwOBd5/nUWTUptjmTGWgvPJLOwEYaTngIKx0PJFrzpJ",
-	"coa83ERqdP+tSjCNZNq2nODCqu6xfOM9cKXDB67UUAPy98mdvtcqkF9MFtk3rGnL1vA61viP//jPgg/e",
-	"kUOewdtryEE1dbzP3EwPnprtyM8Azy+Ks4TFW0ZYH0cdWp4gzOa2m4T1yixFyp9YvH3JvM09ld80+RY2",
-	"ui8ePJ1flH5+YnEt8VRa5W6VgEBuuTeeb1JJNEG1JSEIGfpGiMgGyj1Q0HcQ8YuFujcaMqXg9l2hukbT",
-	"ja0TZtxrpg7g+rX/bAnPocC3Q1vxT0KRUwi+zRJ1YqloIjDLEiygW659E42y6JpAJ0hDY+CEkiGypXDR",
-	"jLJ9fDPZn+GPoa0KtRvqkSslzKD4zbA3tUvtxcOGUqBQ4raxvmCNOdIUyfPLmq2ZMV7nOszzzqsaZ8va",
-	"QNstjlPe9Y9wJEjSv5Y7UAbHGrPq91Wc7byhRpTAt16JKPNbzwxox+1N9X/up8TbBvn+1ht6EAYazyqB",
-	"Er1CSfa3nsOoaCQFnZvvXC6jhLU1jPnNQwnmJfENk4kgEzAViILX2RbGa7b093vNchbhJOk4qUGuVwrd",
-	"5u75LeDyEeqDGV7BPBf5NHeuaA74fzw6wofRQdzBGOPO0Wg06jyNoqgTx1qQ0KIECBMzMhs5rkhmmCau",
-	"IMP/siPuRXxWMIBTqNWgCdX9QSpB9J2FbslIL50rWJhrWHJLyHUyt2FIf+UMvpkRQSO8f8kFZ4pvUsG8",
-	"DLN1iphrJu8dxB/F385ZR0Oq2LpHCK/Msw097Hm/1LwYFHpmrgHZR0N33ENUOe0QDUs4MkQGRfbQC4OK",
-	"SOFrgox8QZlp2xwWmUdYeQPAX4dNHvYKktzBOL1dKln7Oihv4B493t8dx9gMgqt80Y5IHlqx3k/Zqioz",
-	"WpcXecpO9VJu1YMxP190mhChUMoTGlF4iBUSPDOh0VRBJiIyXhWT5Sd4NpkiqpqaNNbwmod2jVto13hn",
-	"pGno3uiLA6BL3k45tKFgCGZj/BbtsCxJ8hoLUywR48iyv/r2NKuwoK06kwlBmBoYpIeHazPcMDd3fZcM",
-	"fkMO/4woveAV8l/eWcoCOMcxs/UHilxSj2tTcryPmIc3JE1wVGHuWuEyidgmNNOic955Ms9zadmC8n6l",
-	"yREf1ZPXj3z0jUhPbeIoaq478/mDT/Pb8N9vURjbt1y0Zau4et7rdavJhfE686752CDo3S0mnA3ucsMO",
-	"2lyv+Uf1uuEG3dxKsFjDFHJWgTx06/k+VJ/tEMG7BVmv7S2msR86McVET7WkkQQj0FprbqCcd2AKC0Kw",
-	"tb3g8gGTJVUSvTp/BuaPofXuDOtthxdslj6zS7gzFbSua7usCfGa9veik9XnIvGq2idpA6IoALOucdCe",
-	"JNopmNXuH4IaoAmS2T20E2GKg8/HEYR+vgY1WK90Ax3kDcP4GJpoyNDQgQyLekMhtOCdGbHtlotrIup7",
-	"Fl24zLxtFJoZeI0ZDkL3R7MSaL5X+FXzNnyHB2EwxjShbAKZdPZn00vocK9nS3IF/cOjz4ZMpF/Zple8",
-	"0Dv4HAZ2r0F//dJdBgSvbvThktv6ynYG4n8MHPbcyhqSBfY+w3I64ljE66JwJ8UTsiqZdcHFY+aHTxs4",
-	"NbzxGsZuqwN9zSRRs7OBBcr7T0Exs3F7ArfHoyiGqJXjR4+fVOowufAV03I+zUYJjXJv+JTfDqZUU9t8",
-	"EOO5DPpPu2Egk2ziVez2Wj8AGBWKidbyhOHYRm5qSTr6JJZlZtqj/KP4iXwE9nm//+fN/ET6LIdo5+2b",
-	"5x2JxyREGaO/ZcQkYXtUdIIwijODlaXScrs2LMV0H/GTNksepxy3hghwCw0XkGuInnabnEUFVtxFtV9E",
-	"8PaY3B6P77OLybdJ7e1htMr3o1H8we9zL2mLHm9pxVo8S4N/Nbdy+egvTkCjMqiI3r557jGXI5PjfYtF",
-	"LJtcOxXO8ODW2YJb5644Ea5OT9WDFM1qiuUu0Sjqz7h7B475KYipTBM8d9aeC5qbbieCZ2nQD14LHmem",
-	"3E/r3jKff48s+btgxV8xCXVT2rn/tNPcydLkW0GniJFbNCwmGqJEy5/Cd+XwpKGQvbFeb0dUq8H8R90F",
-	"PP/H3/5fdOHw/N1meH6PCaj3LZ49WocXbANGq5I/f4884XtN/dyKPGfMa43WQiFIAgc/yoS0kbyQiFxu",
-	"sHyChsaoNsy75nK2tHTYhZl5RUqAJgjINbBpd9YwyVkyD9EYJ9I8NdXxOSPmUSmOvrnHrjUD+kRiDdQj",
-	"zhOC2TdfOcwdn18szJlJn4YLafGHYQCV1GPCIhL0u3tPnlhWRXrkgBySoxUpT4JzNYhwJonzczOibrm4",
-	"XlbEu9c/flLNcM9Bb1omuNz23lEr+xEXs2WmIwOdP47tCKBod11iCPCHlWbX3PrdIrw+FXxEnI/gBEp0",
-	"JcQ1OmccTQkWakSwaVdpTU0JwdIUPa1nDe/sQu7sSDOkMCAfSZQpfdd3XQ9I/GT0OHoUr0D3BEs1yLdQ",
-	"l1VyCGid8Lzi/6v//Qv68ZcLLwWJJ4kmwkx0RlPZ6dUlDrZ3qxkQretSy304fxRKuM0xyBGBw6l1qWCl",
-	"caOAq22XESWYQisKg3VgLNUaL2B77P464zd52V+Tp9foYDM6uj3pdSweb4gyzaAfVLa6MtEaOAhbeK+L",
-	"GrmdY8MWSrlZvZmvXvrWd+k4a4SThAgIojMNkYqAHfdELxFRBtmfYR5LaSUlrbeh09LXPFP+RBOiJBp+",
-	"ugqKv12B9nLlnK/5gwGNr4L+VXAVfB4282y7zy25g/3Jg37wpBfF0cHTUef4qDfuHB08Puo8fRw/6USP",
-	"jw7Hh91DfNA9DsLAh/f7T44J/8QmlBEiTGvZ0tHmehUpvbPJ7C1klxxcTfJLAc8/DtcuIfetj1A+qdo/",
-	"LmfkenASZSZL9P2nYESwIOI0U1ON4XDhEnFTr3OU7ICZSIJ+MFUqlf39fZzSPT3ujDP4F2O5x2+m+u/7",
-	"Nwc1yb3PyA1JeDozRelXDxaTm+bBnvMIJ2hnhq8JEhnbLY3Y39/vHTw2wT/9J90n3XycDzn8qgO+4Iwq",
-	"LkjsQkGMicgGQtnkzRBBYIokghLpksJDFBWqYcJtiO/pOVJ4MqFsslcIQL+A7rG4m9dadJQIK4WjKYn1",
-	"pQirQDspZZMQYrRCpLcWIhWlIYqZXmEid0PEWScmM+golzEzN17IOvXWYFNNFxdx7uJsNNv1AnAkiomg",
-	"N8RmvRfxYv6oEJBTN6Ytwp/QMYnmUULCarXvHFylhjfe0EUN8MXx301pNPW6g5n0GHQ75bMwz5C5hZei",
-	"KWaMJP6iyxk3NcO/qmYqhsgFN8uGDA1veBe1V3Pexu/DBUoFvcGKlHzdJ0adMO/AX/QfZpIkNxpagoCV",
-	"Wyv5mZI0Jsiit38cvuGjZv5EwyIu1X6AfCNXYU3PA3qo3ppTnQ1OerPUVYZYnMwF/YQodnEvyHK7ECX6",
-	"foZK/BZ1i/uw47gWSrlUmfBxooigqZsvp0ZfC8yFBipAVdOcF2klHoESXwIeKIkNZOqEVLRj1RktUqSc",
-	"MiV3bdJWZnS7BSJx0lUNHheiSMH50Ygk3PSlqwxi+f7nD5//TwAAAP//",
+	"PaS7YvVYh3aKoFS4HbSEhNFYEDlF4OpKEhc1Q01EP4KoBTPMrtvMJWSHzK/YaZKgGCuMoO4RT6A3ROoj",
+	"6R469XmKdPZH1208f9FIGDw1cssVq9BGHuIiSUIiWFqVHIA74RlBmSTCEoY+sT10yhCNTVMX++crpglr",
+	"YQjM5C0REh11j8LcLprQawJ9YOwQMSfGn0M+UqkcTPQlIa/YTziaIhPZAdFOCluUQiA34gRpjg5y08eO",
+	"42od/bdhHw1NHMgQ7RCDHvrVGdZ4guPd8IoNXczIEO04xEWmxoGJZijV85a7pqpDPKNsiHZAwDKdiaFq",
+	"aGbWuLuHIGiJJ+SKTSkRWETTOZQHg6M3nAjBKO4Xtwz3u1m3A8UZZzca1zmTV+z/uXj1Eo14DBT45ucz",
+	"dHh4+BS9vTwD2pQhevv2/BmisdxDEG5lkHmI0zSxxOLCdP70q+R6Hy4gbfeK6Y16sV4mVsyUtCRwEOMx",
+	"gSoaNjBMg928NNxDZ8YqXkQ7yT6CGthXbGURbH0DCALKiqQxcTb2HySyZVuHaEczKxTx2SxjVM3DK6b/",
+	"cHMI2QfpVGCpdw8RVxa1wTUqdwEAt3mvk37RxwQ6nRj+VGp2snfFXr+91CcLPDO0vsiwxIkAP7wcMKtg",
+	"ScOzUywUxQkyzpG+7Yd8xQBuEpirnpjaVbqjfo0nlFmWpgUR2zpJEAhlxQwRdkMSnhJk2vm5MrbWt2By",
+	"L0400DKmoF+/YQ6lSn9XLC/1Z/I44GNP44cP06VJH6YFTEIjwiTxbj2tIAlKFBbzdW6+fUW0Ql9Y7AJP",
+	"FAg8ATg42OvudV33OZzSoB8c7nX3DgMIJZqCALIPt0vH71s6qVPGHGQ9ae0HWbma9vKIMsrZeWy/KhqS",
+	"UhCX8iLDsjHcuXhl/7k+q+BzuPJFZ075AIYog6x6GwfdrhM2nAfLo2tNz6UwiNzC0/Obub4v90W1mTXv",
+	"Ay1VEI3O/8sOsBfxWfBhoRtqUQzBizr7sND3FEqY5yEARoPTQnPwOHoUH5OjcafX6/U6RwcHB52nh4eH",
+	"naOjo6Pj4+PjR48ePXICez840zPo+w794z/+E+VrDD5/sNHaM9yiLS0I9yC4LUruxcl/DoMjA+m6YfMT",
+	"2f8RxzZo1HzSW/3JW4atCEJi89Hh6o9+5mJE45iAHf14nS8ujPj3luEbTE1QPQjtrpw5IHMF411Brv57",
+	"03cX+a15K5dr0HcxlhAZJ2uIbKgPEDiJ+3IP/QS6z7DAp6GpOmq6wpc6w5VpzzgI/f7CedTvjzyetySK",
+	"L4X9q1B4AwS2ntLPZSXOGngqvKL3jYLlHpnCBhBtYgc21MNQwfwbZwpH3aervzjjbJxQY+446q0xxWs8",
+	"TziOLzl/joXxim6H+xgs1vKMx4LmLRmQifvWA1fu/f1PNP5sGFJCVF0levi7kQDM1CcotYJtTBJ6Awqu",
+	"VuaoAukxFlAhbpEvmZGqfKlEhUdN88ffPE4drf7iJVc/84zF28MNA5zt4EZYL/+9IcZ0wVlx/rfG6u86",
+	"IaKiEeLiqf+ZqKVH3n1gvHdgvN8Jw/0qxPFnou5IGZ7Y1kp3OY9BHbEt01aJeifImIKM2ouatN4FyjJB",
+	"MtuS80oU8KhEAdZ5dw9obeN81pLQvkFGUQumb5RT2MjT3ynH+M5kOoP325PpisCqJTYcZ5hzdu5kjhQk",
+	"DPAx3O5TLlW9JefMRdZU2GA1KxZGJC4bATItqczHLTJOnowPR73oAHcO4qOjzhHp4c7T0ePHnS7ujQ6i",
+	"w/iIHI8hAy/oB79lBMxjllSK9J+CMla6PL9FY5M9sfflPs2uTWHRKLCuSbQfWR8cdA8edbqPOgeHl72D",
+	"frfb73b/LViQX2r6BB548cprH4l+t4cPRofRUdw5Jo/GnSP8eNR5Ej2NO13SGx/gw9FRdBxXO41Dj2V7",
+	"hhAUc0tGnVTwuNPtVdqQQ6dBP1C+fov6DJzJbm1GWbQxbtJk4Vz+OGatPGjOcZ6zPFetvRnLqKoyj/rn",
+	"DGFD/oVrgsrlrdxBkZSlLu5XbGfTLu5h0cN99wQcaaVkfSqvmCApF8r2cLc97YwvHN6xznBjw68ztJl+",
+	"1ncysbWl//ZkuzkptiOtezW5PbDJTdhkq/NbZeCDQ3iw792Hfc/Adk1OvCD7tbLjGe6MWQys1oasNBns",
+	"Cv72YKrbgqluk2NewzQHo57kFjnKiht3hXWu4Xy7d+DOtsl2wZ3zSISgH7jIAZfB4DNt34l9cxD9Dpg4",
+	"FID4Vpj4d8G8v56tsBVp3odt8HUpEOZklUUQnSJGbgtCFyRNcGR5PE9iYAzA5Ztkbhc45EoX1RkY7yzf",
+	"LhjISrTSO2gpYt6rzfBeRUy7/6/OnnoHWxMyD7fJn5yJ8nfJp75TC+UWpNL9BEvVEXk/n1pZRp+/35Xf",
+	"vH6CjrpHRfy/kVsh+p/cEIFExppFmudYKttEaDt8oQ3BQaDnYCYnQT8INiBuv9B3b+84DHim4MoIUs4m",
+	"qLd3PPO6T0A6GOS/VXlQr3/Ymjwt0BqI1FaXMefzIEzUGtYsiIpS9hDq/sWkiyr9icz0AdpITqk19P1L",
+	"RjKI6kV0NiMx1axCZOwEYVvlBqU0uoY651kKaQGU2YpOsqJ35vkHQ5ExqPWBYHQTRY5kJm7ojWZEguRl",
+	"48sE/yZjDTrMwX2T+W+wUqd3mA0E/SDqjseEdLud3sHhUecIj6LO05iMO139+/Gjx0+e4lFbosyYAUsd",
+	"XZonD8RYR4xvMpbboxm/XZP+8vqYcJnFWE5HHIu48fr6xcS+k1I9rhDxlLA8UlPmJVL9iy5/WnuTPctn",
+	"3o7DaZALo4dHtl7WwJbA6h14LRwHeuUgl5pl+pXP3q8fTZwv/8KeRw3y2kd/CJdLDg9XjtZDx+Kol94I",
+	"JXyU+zhNOy6nrRE7fzbtXKWpjkrZhEgtZ8sIM6bFKPCAyBCyp1LBfyWRCos2fZA2B4JGaNIKMTrsdmI8",
+	"R0oQ1hDylaYXdlXbQ+EJYXqaFeqW3QAgqob9aBBhRSbcVD1971XJGNxkiR5xRBOqTFB33iR/QGd4QgbT",
+	"+YQS0w0gY5Acrw9e8BmVpOijP3AnMNDXZSZM1ixPXR9duxYgNDkYzQdej8TPpb+7FGj9Vw3cwWE3bkVx",
+	"tYCvobrXZqF/CKo7LdAqpxXkTmojAoQmoc3xFqdoqMhHZV7rSCUIng1NqptJgIQHLuMorjIFkyo5/PNP",
+	"l6gg9SGSU5yS3ZMrhsHswxlBY54k/FaChgQaEVWu8jLawcXVAxeRRDyvyxzmd6J7HbIFd/eu2Cka9iHl",
+	"dQgJZHahYIgymQe9YyfK1TlFL2C3P93YMoUrKH4BTOXSpDFWuI8+Xfk31RVcVVeVC+0KGtBcVW6wK32F",
+	"XS3cYVdAUlfsipmdwjYK+qrGj9TqQeYIzaL/IOECNz6uGhJAO6bce8fhB1NydzOayus+tUhDsymHXMRE",
+	"kBiN5qbuLRqa1PwhGtNEazOIMzSkcmD/XB/l9IstKLQ6yAmmtdVWvWER+S3DiTRRT3nQZo7NNpC4Jqip",
+	"qHNRxUGvVfE3nTFnD+/9p7UsomAOcVQG+OPXcS47hFqZRN1ROGDb8Sr2TVv9qFxlaJ2Ao7VvYY1Ky6KM",
+	"AFx/nCAjV6rLcQVDaXcMMbJxRSacGrJyHQYZl2cRXl2EXGeM/pbljbOLQgENoT2/mAprG3s+2uD52qja",
+	"CgnvMx7n90vobSC8KmLGRL8+BMzcQ8CMLYC4BlfxHBPAi/Yx7SgMXr16NvMmY9KrT4e4Fq5rpQ/jZB0r",
+	"+9ykcuxgZYw8B93u7h66xBOTJCUVFyS+YhkzHXNsTTxTIg+YmBHj9XRQhcHUE9E73ENQ3gMKK08gxENB",
+	"lQzkuqTWCeOn9BJPnFyzMRuzdY64Xx9tTW1Uz/9jllznSG050d2kDqkGmYyDfnev2+0eGY+q5mtdGDpL",
+	"rCiC6cCxAIsHmj9YPlQpJ9rde7KJE9Yp7AG/BnlK44teSW8TEDW5XV4T0TEFtTMV8dm3rrR/Xe5weq4p",
+	"G+EkaSN2LDCINuF0+osQ6NFmPlg7LxWrYutyAeMhtG4boXWtL4Q1Auvqs2L+TFT92XUfhKgtClHfhfD0",
+	"FQPW1kf4byBcrSG+7K5KlofGEGDVCvHuM5js2yDtcvLuHWn7cIu07aK9fo80/r0Ge91Bo4JIE0+t2l6w",
+	"yam8tmkLtnQgibVqlgp+Q7UaNeYCKgiG6NUFiF6E3VDBGbgu9FZOjN5lq2vW6l57zarTne/49mrIooYz",
+	"tZBpwwRqSP5zQfOY9hdXE25uaQJ4LQ8d01OjsaaRPBJC7+sHFwoEDVW1qvtw4zcrNk4mvQuZmhi+Je7L",
+	"EYby9ALPjcdf1UZnIj62LkGb7jnOzxTtWFUoD9QE+4eREHYb5WkTOffG6vB3I7z3v4O4zQ8+Ba5VyroU",
+	"wblQzLqpyWeupj4QXnM4Z4HzOJoWKP/FpPAqEfNJs7v0Yi4TPoEm5ZRIIFt6Q2ITAFTYLBi51VuDoIQ9",
+	"NNRPh/tDxYdIppih3Ip5hKY8E/KK7dheWzBGgsG3k4ndPfQur9FuZrYzCqjlOx6HeXnjoXXY9xFIpkPD",
+	"YBh3a60zYzruoHfcFnQ/Cz5bxyl6yYP1fazb8pwu1pmyUGgV85PDpo7ACyx4oO5abwIXgpji4ZqiviZF",
+	"SzZLO14r53rKfvnitWsZU1zARZ/p0i08IuqWEGYp23hJNXUvkvEjQ+G7e+jMdtu1TlSVCWaKIwhwvBa9",
+	"eRtvcb/V8n2S6/aLsLQRFfwW6HVpnq4H+vsPLQIHfNDVxcrC4ZuKiyl02X/I6Gygax9UX5Gms7wxVS01",
+	"lxtGySyKiJTjLCl3pSq8j1A2PYSa/OYuFzxJslQ20qJtjLUiqumSzvymV0UA3uO4oQ6T7Qnl43XehtP2",
+	"nVq/C9WdCTlv89Xrdp90yz26nj7de/K46I6lF7I2OVro1VCiefJAenWk91rjrjmCL056pQ7ttST3qpyT",
+	"sUPZDZGKTjDYH7hAOLpm/DYh8YTEu2g0Rxaxy+JyaGML9f7r4wnPvW7dS6lvyFPCikt5F80IZhItXdgJ",
+	"GuIkGdpXrRAAWuVeA8Xm/a3qKBbSPQqStb+WVgANj4oF+H0fwwAnSW17udrwyQL4rkSci4dvXLuLl1/7",
+	"HnUfrL8G5+jbYtW5CpPFkzweFUs0vCbzPnhGhidIkJRgBaZM2CtO0A5OEjTLpDJl33dLjPl9IHkmItLH",
+	"meIa8uRjmvB4aZQpkF+tQSHFShGhP/n39//e//Cn/t7/+Oe61lp+F9zFJrhSzYGGx6ZL5dfRzL5K9Kuf",
+	"HLWe4wcEzafxk+jx6BFeSBPs9noHB4eHR0fHx9Dg1SWLFLVIvciTKpE6A69BEH1AGkW8riGemIoYQeLv",
+	"/51yFqM0ySTCGbJ1D7YaD+tY4bKYWC8R7o8SF0u9G8JdjsWtsVF87CtI9PBTP0ZzNNWK384QbOsGLYbo",
+	"/0bDGWYZToa7e2gIuFFuQNEQE+vWdxeXrYfRM/wrF0GBnM/+/t8TgW1PpYrroh2ufeXQ1w0p3MFjffI2",
+	"p+gTeCMMtxq3kSPCigDYolHJQ9TaGk0eaEFfa7KEcq5yzlPyELalIU7K47zGFEuVaV2YUEZCxJOY5Alr",
+	"xk5cp2qWuMKdnKWeiFmLpceWvjYw2KwbkNG6Cs92LvKKdL3kHjeHY2JcI3ugWmQ3onikcaEfyLlUZKbF",
+	"P67Aw4QifSxRpugNyRvLORvDUpZT66Jy7MJbg+Eu3hpwYjrT2yW8oGZUzhCgwW/Z3/8blKdGGNTOfJzX",
+	"/92eSHO8Xeb3vTC9r9qZoT2r2555wMarRNdbDlYpK+1Qzt9D6T10mv+mn0NVE9ChCyZc9AF9ushq/yWj",
+	"0fVpdL01fltPea3p4FJgJqF/Qh1FvCS3uXHiDx7otaVYkOKwSrL+jpxyoaJM7W5HfNj3sGJzQsm+PJ14",
+	"AHoglQdSWSSVbdEH7UR8SSjVRUpstNsoiydEOe+sG+YH6QqqnZ679vZe0TuqbADVFEM1z6Wy9yk920q4",
+	"YiknwCzbBCMedwtT16CV4JvqL2CMw72jA5D3RJMk9qidJGZ3XUNKZw/JA42hhAgznMwllSgq+2a+tABG",
+	"OzMwWzdnWv3EYqOmGsT0CAXoyhYvQrdTrDS9AK5pEnpqSIjx/HUq7Rh7NVVLeFrQ0Qu9pLvS0WaU4u4Y",
+	"wmKjAXGFk4J0WpCF3sRPMEpTBRP90AHn4bbZTtSB4inyyWtmUKn1XRNuUyk5s9YG3+vFkjnaIYkkmlR2",
+	"TxCwZIjAvqURKUlX6N2UJo7+Quha5baXcJ5esRQSoV2xK6S46aRu7RS2gBhPJRrNEVWSJOOipqu9F6k0",
+	"lIu4KF2QV8xKftLUT8qj/qHR/jBKcBYbwzU006IYHHpDzNRU8JRGwz10Wnx0S9WUZwrhK+YlE1yTeb7f",
+	"4+6hHhoAMSVoRqXUP0uiNHDqCx5hoWp4x4a28eqF+2smFR3bDyDpijGCItsxLrRHQZDAKY2Bs7ndBv3A",
+	"gCdoyTVgR/eSE3UPsoW32/zQgy1LGAAUwyebmOnC5fSQ0vRVDeqAw1vhxDVSi2VJ92o6qsR7gIrslOA9",
+	"9AZ+2tyEZL7fnm7s1lBHbz1nXM+Fmzxw5EF5/rbFGYsmW7QxrWUOujfcf0D7B7TfDO23dHMYF5TcdoZs",
+	"HEuEEeOKVIVvaHroOr7mtYLyqp8VW5R5jHbqCCvCDI0IEsR4Gk3Q3C2e12TzncaxA9Jb5xLcWCDezHfY",
+	"msRss5v7CxoBF7oTgsvu0ntxj4YBv25ZrqkMi+XJvIJEXMTEFgJ9kHa/btGjOEa4ULhzxNqIZc0w1TiN",
+	"WUQ6Jmp+VVlW+1aIJOeMSGWMCS5O2us3bTtNF4HKi1HTL4rZ39nJ1ynJapdgSjtS2T4WehldeGu6MF9+",
+	"6/VYvTMc5Gf4/lOAx2MSab3YFWxdL87lQxgQFg+q/ObosntYiXgbd8e98cH4sKq1YzwaRVEcEzIeG45H",
+	"x/OBzEb6JEdwsMYoAKhTN5MXpZPzQ31AcZYAM5RZmgoi5QBaqufjuRCRF1QS9Pf/H/3KM1EOLFw/jHUB",
+	"N5fFs1qw/3GiWT2cc5v3WNCLmqcbRbjaWNUQhBmLKja10eHoQgHY4gEE1I9cxUZ/CGNfNEszDEzaaiKx",
+	"b7gEL4OJkJNNMbILeHKn6ov3SLJrEdumdLUxVd2jEPbA/7Z4Tqsif11C4UPc7+patovMcxPe6ZV7qZHi",
+	"1osI1gJakQq6EG1Qz9vu5BR4oMn7p8nvgxa/Zi3F7VDg/ddZNCm1OZYZYyk4n8zCThBGeg4oGAstX/Sq",
+	"kyRnyMtNpEb336oE00imbcsJLqzqHss33gNXOnzgSg01IH+f3Ol7rQL5xWSRfcOatmwNr2ON//iP/yz4",
+	"4B055Bm8vYYcVFPH+8zN9OCp2Y78DPD8ojhLWLxlhPVx1KHlCcJsbrtJWK/MUqT8icXbl8zb3FP5TZNv",
+	"YaP74sHT+UXp5ycW1xJPpVXuVgkI5JZ74/kmlUQTVFsSgpChb4SIbKDcAwV9BxG/WKh7oyFTCm7fFapr",
+	"NN3YOmHGvWbqAK5f+8+W8BwKfDu0Ff8kFDmF4NssUSeWiiYCsyzBArrl2jfRKIuuCXSCNDQGTigZIlsK",
+	"F80o28c3k/0Z/hjaqlC7oR65UsIMit8Me1O71F48bCgFCiVuG+sL1pgjTZE8v6zZmhnjda7DPO+8qnG2",
+	"rA203eI45V3/CEeCJP1ruQNlcKwxq35fxdnOG2pECXzrlYgyv/XMgHbc3lT/535KvG2Q72+9oQdhoPGs",
+	"EijRK5Rkf+s5jIpGUtC5+c7lMkpYW8OY3zyUYF4S3zCZCDIBU4EoeJ1tYbxmS3+/1yxnEU6SjpMa5Hql",
+	"0G3unt8CLh+hPpjhFcxzkU9z54rmgP/HoyN8GB3EHYwx7hyNRqPO0yiKOnGsBQktSoAwMSOzkeOKZIZp",
+	"4goy/C874l7EZwUDOIVaDZpQ3R+kEkTfWeiWjPTSuYKFuYYlt4RcJ3MbhvRXzuCbGRE0wvuXXHCm+CYV",
+	"zMswW6eIuWby3kH8UfztnHU0pIqte4Twyjzb0MOe90vNi0GhZ+YakH00dMc9RJXTDtGwhCNDZFBkD70w",
+	"qIgUvibIyBeUmbbNYZF5hJU3APx12ORhryDJHYzT26WSta+D8gbu0eP93XGMzSC4yhftiOShFev9lK2q",
+	"MqN1eZGn7FQv5VY9GPPzRacJEQqlPKERhYdYIcEzExpNFWQiIuNVMVl+gmeTKaKqqUljDa95aNe4hXaN",
+	"d0aahu6NvjgAuuTtlEMbCoZgNsZv0Q7LkiSvsTDFEjGOLPurb0+zCgvaqjOZEISpgUF6eLg2ww1zc9d3",
+	"yeA35PDPiNILXiH/5Z2lLIBzHDNbf6DIJfW4NiXH+4h5eEPSBEcV5q4VLpOIbUIzLTrnnSfzPJeWLSjv",
+	"V5oc8VE9ef3IR9+I9NQmjqLmujOfP/g0vw3//RaFsX3LRVu2iqvnvV63mlwYrzPvmo8Ngt7dYsLZ4C43",
+	"7KDN9Zp/VK8bbtDNrQSLNUwhZxXIQ7ee70P12Q4RvFuQ9dreYhr7oRNTTPRUSxpJMAKtteYGynkHprAg",
+	"BFvbCy4fMFlSJdGr82dg/hha786w3nZ4wWbpM7uEO1NB67q2y5oQr2l/LzpZfS4Sr6p9kjYgigIw6xoH",
+	"7UminYJZ7f4hqAGaIJndQzsRpjj4fBxB6OdrUIP1SjfQQd4wjI+hiYYMDR3IsKg3FEIL3pkR2265uCai",
+	"vmfRhcvM20ahmYHXmOEgdH80K4Hme4VfNW/Dd3gQBmNME8omkElnfza9hA73erYkV9A/PPpsyET6lW16",
+	"xQu9g89hYPca9Ncv3WVA8OpGHy65ra9sZyD+x8Bhz62sIVlg7zMspyOORbwuCndSPCGrklkXXDxmfvi0",
+	"gVPDG69h7LY60NdMEjU7G1igvP8UFDMbtydwezyKYohaOX70+EmlDpMLXzEt59NslNAo94ZP+e1gSjW1",
+	"zQcxnsug/7QbBjLJJl7Fbq/1A4BRoZhoLU8Yjm3kppako09iWWamPco/ip/IR2Cf9/t/3sxPpM9yiHbe",
+	"vnnekXhMQpQx+ltGTBK2R0UnCKM4M1hZKi23a8NSTPcRP2mz5HHKcWuIALfQcAG5huhpt8lZVGDFXVT7",
+	"RQRvj8nt8fg+u5h8m9TeHkarfD8axR/8PveStujxllasxbM0+FdzK5eP/uIENCqDiujtm+ceczkyOd63",
+	"WMSyybVT4QwPbp0tuHXuihPh6vRUPUjRrKZY7hKNov6Mu3fgmJ+CmMo0wXNn7bmguel2IniWBv3gteBx",
+	"Zsr9tO4t8/n3yJK/C1b8FZNQN6Wd+087zZ0sTb4VdIoYuUXDYqIhSrT8KXxXDk8aCtkb6/V2RLUazH/U",
+	"XcDzf/zt/0UXDs/fbYbn95iAet/i2aN1eME2YLQq+fP3yBO+19TPrchzxrzWaC0UgiRw8KNMSBvJC4nI",
+	"5QbLJ2hojGrDvGsuZ0tLh12YmVekBGiCgFwDm3ZnDZOcJfMQjXEizVNTHZ8zYh6V4uibe+xaM6BPJNZA",
+	"PeI8IZh985XD3PH5xcKcmfRpuJAWfxgGUEk9JiwiQb+79+SJZVWkRw7IITlakfIkOFeDCGeSOD83I+qW",
+	"i+tlRbx7/eMn1Qz3HPSmZYLLbe8dtbIfcTFbZjoy0Pnj2I4AinbXJYYAf1hpds2t3y3C61PBR8T5CE6g",
+	"RFdCXKNzxtGUYKFGBJt2ldbUlBAsTdHTetbwzi7kzo40QwoD8pFEmdJ3fdf1gMRPRo+jR/EKdE+wVIN8",
+	"C3VZJYeA1gnPK/6/+t+/oB9/ufBSkHiSaCLMRGc0lZ1eXeJge7eaAdG6LrXch/NHoYTbHIMcETicWpcK",
+	"Vho3CrjadhlRgim0ojBYB8ZSrfECtsfurzN+k5f9NXl6jQ42o6Pbk17H4vGGKNMM+kFlqysTrYGDsIX3",
+	"uqiR2zk2bKGUm9Wb+eqlb32XjrNGOEmIgCA60xCpCNhxT/QSEWWQ/RnmsZRWUtJ6Gzotfc0z5U80IUqi",
+	"4aeroPjbFWgvV875mj8Y0Pgq6F8FV8HnYTPPtvvckjvYnzzoB096URwdPB11jo96487RweOjztPH8ZNO",
+	"9PjocHzYPcQH3eMgDHx4v//kmPBPbEIZIcK0li0dba5XkdI7m8zeQnbJwdUkvxTw/ONw7RJy3/oI5ZOq",
+	"/eNyRq4HJ1FmskTffwpGBAsiTjM11RgOFy4RN/U6R8kOmIkk6AdTpVLZ39/HKd3T4844g38xlnv8Zqr/",
+	"vn9zUJPc+4zckISnM1OUfvVgMblpHuw5j3CCdmb4miCRsd3SiP39/d7BYxP803/SfdLNx/mQw6864AvO",
+	"qOKCxC4UxJiIbCCUTd4MEQSmSCIokS4pPERRoRom3Ib4np4jhScTyiZ7hQD0C+gei7t5rUVHibBSOJqS",
+	"WF+KsAq0k1I2CSFGK0R6ayFSURqimOkVJnI3RJx1YjKDjnIZM3PjhaxTbw021XRxEecuzkazXS8AR6KY",
+	"CHpDbNZ7ES/mjwoBOXVj2iL8CR2TaB4lJKxW+87BVWp44w1d1ABfHP/dlEZTrzuYSY9Bt1M+C/MMmVt4",
+	"KZpixkjiL7qccVMz/KtqpmKIXHCzbMjQ8IZ3UXs15238PlygVNAbrEjJ131i1AnzDvxF/2EmSXKjoSUI",
+	"WLm1kp8pSWOCLHr7x+EbPmrmTzQs4lLtB8g3chXW9Dygh+qtOdXZ4KQ3S11liMXJXNBPiGIX94IstwtR",
+	"ou9nqMRvUbe4DzuOa6GUS5UJHyeKCJq6+XJq9LXAXGigAlQ1zXmRVuIRKPEl4IGS2ECmTkhFO1ad0SJF",
+	"yilTctcmbWVGt1sgEidd1eBxIYoUnB+NSMJNX7rKIJbvf/7w+f8EAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -114,6 +114,22 @@ func (q *Queries) GetMembershipRole(ctx context.Context, arg GetMembershipRolePa
 	return role, err
 }
 
+const getWorkspace = `-- name: GetWorkspace :one
+SELECT id, slug, name, created_at FROM workspaces WHERE id = $1
+`
+
+func (q *Queries) GetWorkspace(ctx context.Context, id uuid.UUID) (Workspace, error) {
+	row := q.db.QueryRow(ctx, getWorkspace, id)
+	var i Workspace
+	err := row.Scan(
+		&i.ID,
+		&i.Slug,
+		&i.Name,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getWorkspaceBySlugOrID = `-- name: GetWorkspaceBySlugOrID :one
 SELECT id, slug, name, created_at FROM workspaces WHERE slug = $1 OR id::text = $1
 `
@@ -242,6 +258,16 @@ func (q *Queries) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockBootstrap = `-- name: LockBootstrap :exec
+SELECT pg_advisory_xact_lock(424242001)
+`
+
+// Serializes first-start bootstrapping between processes sharing one database.
+func (q *Queries) LockBootstrap(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockBootstrap)
+	return err
 }
 
 const lookupToken = `-- name: LookupToken :one

@@ -11,6 +11,32 @@ import (
 	"github.com/google/uuid"
 )
 
+const getWorker = `-- name: GetWorker :one
+SELECT workspace_id, id, name, location, version, checks_executed, started_at, last_heartbeat, retired_at FROM workers WHERE workspace_id = $1 AND id = $2
+`
+
+type GetWorkerParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+}
+
+func (q *Queries) GetWorker(ctx context.Context, arg GetWorkerParams) (Worker, error) {
+	row := q.db.QueryRow(ctx, getWorker, arg.WorkspaceID, arg.ID)
+	var i Worker
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Name,
+		&i.Location,
+		&i.Version,
+		&i.ChecksExecuted,
+		&i.StartedAt,
+		&i.LastHeartbeat,
+		&i.RetiredAt,
+	)
+	return i, err
+}
+
 const listWorkers = `-- name: ListWorkers :many
 
 SELECT workspace_id, id, name, location, version, checks_executed, started_at, last_heartbeat, retired_at FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY name, id
@@ -45,6 +71,43 @@ func (q *Queries) ListWorkers(ctx context.Context, workspaceID uuid.UUID) ([]Wor
 		return nil, err
 	}
 	return items, nil
+}
+
+const registerWorker = `-- name: RegisterWorker :one
+INSERT INTO workers (workspace_id, id, name, location, version)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING workspace_id, id, name, location, version, checks_executed, started_at, last_heartbeat, retired_at
+`
+
+type RegisterWorkerParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+	Name        string    `json:"name"`
+	Location    string    `json:"location"`
+	Version     string    `json:"version"`
+}
+
+func (q *Queries) RegisterWorker(ctx context.Context, arg RegisterWorkerParams) (Worker, error) {
+	row := q.db.QueryRow(ctx, registerWorker,
+		arg.WorkspaceID,
+		arg.ID,
+		arg.Name,
+		arg.Location,
+		arg.Version,
+	)
+	var i Worker
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Name,
+		&i.Location,
+		&i.Version,
+		&i.ChecksExecuted,
+		&i.StartedAt,
+		&i.LastHeartbeat,
+		&i.RetiredAt,
+	)
+	return i, err
 }
 
 const retireWorker = `-- name: RetireWorker :execrows

@@ -53,3 +53,10 @@ ORDER BY t.created_at, t.id;
 -- name: RevokeAPIToken :execrows
 UPDATE api_tokens SET revoked_at = now()
 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL;
+
+-- name: LockBootstrap :exec
+-- Serializes first-start bootstrapping between processes sharing one database.
+SELECT pg_advisory_xact_lock(424242001);
+
+-- name: GetWorkspace :one
+SELECT * FROM workspaces WHERE id = $1;

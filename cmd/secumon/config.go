@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is what every command shares: where the data lives and how to log.
+type config struct {
+	DataDir     string
+	DatabaseURL string
+	LogLevel    string
+	LogFormat   string
+}
+
+// env returns the SECUMON_* variable for a flag name ("data-dir" → SECUMON_DATA_DIR).
+func env(flagName, def string) string {
+	if v, ok := os.LookupEnv("SECUMON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))); ok {
+		return v
+	}
+	return def
+}
+
+// newFlagSet declares the shared flags; commands add their own before parsing.
+func newFlagSet(name string, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&c.DataDir, "data-dir", env("data-dir", ".secumon"), "data directory (embedded PostgreSQL, owner token) [SECUMON_DATA_DIR]")
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "external PostgreSQL; empty runs the embedded one [DATABASE_URL]")
+	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error [SECUMON_LOG_LEVEL]")
+	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "text"), "text or json [SECUMON_LOG_FORMAT]")
+	return fs
+}
+
+func (c *config) absDataDir() (string, error) {
+	return filepath.Abs(c.DataDir)
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/server/database"
+	"github.com/secuaas/secumon/server/pgcluster"
+)
+
+// embeddedDatabase is the database the embedded cluster serves.
+const embeddedDatabase = "secumon"
+
+// openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded PostgreSQL in the
+// data directory; it applies the migrations either way. close stops what it started.
+func openDatabase(ctx context.Context, c *config, log *slog.Logger) (pool *pgxpool.Pool, close func(), err error) {
+	connString := c.DatabaseURL
+	stopCluster := func() {}
+	if connString == "" {
+		dir, err := c.absDataDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "postgres"), Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+		stopCluster = func() {
+			if err := cluster.Stop(); err != nil {
+				log.Error("stop embedded PostgreSQL", "err", err)
+			}
+		}
+		if err := database.EnsureDatabase(ctx, cluster.ConnString("postgres"), embeddedDatabase); err != nil {
+			stopCluster()
+			return nil, nil, err
+		}
+		connString = cluster.ConnString(embeddedDatabase)
+		log.Info("embedded PostgreSQL running", "data_dir", filepath.Join(dir, "postgres"))
+	}
+	if err := database.Migrate(ctx, connString); err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	pool, err = database.Open(ctx, connString, 0)
+	if err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); stopCluster() }, nil
+}

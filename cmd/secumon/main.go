@@ -1,0 +1,77 @@
+// Command secumon is the SecuMon v2 service and its administration tool.
+//
+//	secumon serve                 run the API (with an embedded PostgreSQL unless DATABASE_URL is set)
+//	secumon migrate               apply the database migrations and exit
+//	secumon token create|list|revoke
+//	secumon workspace create|list
+//
+// Every flag has a SECUMON_* environment variable; DATABASE_URL selects an external PostgreSQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: secumon <command> [flags]
+
+commands:
+  serve                 run the API service
+  migrate               apply database migrations
+  token create          mint an API token (--workspace, --role, --name [--user])
+  token list            list a workspace's tokens (--workspace)
+  token revoke <id>     revoke a token (--workspace)
+  workspace create      create a workspace (--slug, --name)
+  workspace list        list workspaces
+
+Run "secumon <command> -h" for the command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "secumon:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, rest := args[0], args[1:]
+	sub := ""
+	if len(rest) > 0 && (cmd == "token" || cmd == "workspace") {
+		sub, rest = rest[0], rest[1:]
+	}
+	switch cmd + " " + sub {
+	case "serve ":
+		return serve(ctx, rest)
+	case "migrate ":
+		return migrateCmd(ctx, rest)
+	case "token create":
+		return tokenCreate(ctx, rest)
+	case "token list":
+		return tokenList(ctx, rest)
+	case "token revoke":
+		return tokenRevoke(ctx, rest)
+	case "workspace create":
+		return workspaceCreate(ctx, rest)
+	case "workspace list":
+		return workspaceList(ctx, rest)
+	case "help ", "-h ", "--help ":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", (cmd + " " + sub))
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/secuaas/secumon/server"
+	"github.com/secuaas/secumon/server/admin"
+)
+
+// shutdownGrace is how long in-flight requests may run after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serve(ctx context.Context, args []string) error {
+	var c config
+	fs := newFlagSet("serve", &c)
+	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "listen address [SECUMON_ADDR]")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	pool, closeDB, err := openDatabase(ctx, &c, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	dataDir, _ := c.absDataDir()
+	ownerToken, err := admin.Bootstrap(ctx, pool, dataDir)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+
+	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           svc,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Printf("SecuMon is listening on %s  (API %s/api/v2, docs %s/docs)\n", url, url, url)
+	if ownerToken != "" {
+		fmt.Printf("First start: owner token (also in %s):\n\n    %s\n\n", filepath.Join(dataDir, admin.OwnerTokenFile), ownerToken)
+		fmt.Printf("Try: curl -H \"Authorization: Bearer %s\" %s/api/v2/hosts\n", ownerToken, url)
+	} else {
+		fmt.Printf("Owner token of the first start: %s\n", filepath.Join(dataDir, admin.OwnerTokenFile))
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests", "grace", shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

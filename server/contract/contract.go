@@ -1,0 +1,193 @@
+// Package contract enforces the OpenAPI document on every /api/v2 request, before any handler
+// runs: it finds the operation (404 and 405 otherwise), authenticates the caller, checks the
+// role the operation declares in x-required-role, and validates parameters and body. The
+// document is the only source of these rules; nothing here keeps a second table of them.
+package contract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/problem"
+	"github.com/secuaas/secumon/server/schemaerr"
+)
+
+// BasePath is where the main document's operations are served.
+const BasePath = "/api/v2"
+
+// MaxBodyBytes caps request bodies; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// Authenticator resolves the caller of a request; see auth.Authenticator.
+type Authenticator interface {
+	Authenticate(r *http.Request) (auth.Principal, error)
+}
+
+// Gate is the enforcement middleware built from the document.
+type Gate struct {
+	router routers.Router
+	roles  map[*openapi3.Operation]auth.Role
+	authn  Authenticator
+	// onError renders errors that are not the caller's fault (the database is down…).
+	onError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// New loads the embedded document and reads every operation's required role; it fails when an
+// operation lacks a valid x-required-role, so a forgotten role can never mean "open to all".
+func New(ctx context.Context, authn Authenticator, onError func(http.ResponseWriter, *http.Request, error)) (*Gate, error) {
+	doc, err := openapi.Load(ctx, openapi.MainYAML)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := RequiredRoles(doc)
+	if err != nil {
+		return nil, err
+	}
+	// Route on the path as this server sees it, whatever the public server URLs are.
+	doc.Servers = openapi3.Servers{{URL: BasePath}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("build router: %w", err)
+	}
+	return &Gate{router: router, roles: roles, authn: authn, onError: onError}, nil
+}
+
+// RequiredRoles reads x-required-role of every operation of doc.
+func RequiredRoles(doc *openapi3.T) (map[*openapi3.Operation]auth.Role, error) {
+	roles := map[*openapi3.Operation]auth.Role{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			raw, _ := op.Extensions["x-required-role"].(string)
+			role, err := auth.ParseRole(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: x-required-role: %w", method, path, err)
+			}
+			roles[op] = role
+		}
+	}
+	return roles, nil
+}
+
+// Middleware wraps the generated handler.
+func (g *Gate) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route, params, err := g.router.FindRoute(r)
+		switch {
+		case errors.Is(err, routers.ErrMethodNotAllowed):
+			problem.Write(w, r, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		case err != nil:
+			problem.Write(w, r, problem.Newf(http.StatusNotFound, "no operation at %s", r.URL.Path))
+			return
+		}
+
+		principal, err := g.authn.Authenticate(r)
+		if err != nil {
+			g.fail(w, r, err)
+			return
+		}
+		need := g.roles[route.Operation]
+		if !principal.Role.AtLeast(need) {
+			problem.Write(w, r, problem.Newf(http.StatusForbidden, "this operation needs the %s role; your role is %s", need, principal.Role))
+			return
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), principal))
+
+		if r.ContentLength > MaxBodyBytes {
+			problem.Write(w, r, tooLarge())
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		input := &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: params,
+			Route:      route,
+			Options: &openapi3filter.Options{
+				MultiError:         true,
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // done above
+			},
+		}
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				problem.Write(w, r, tooLarge())
+				return
+			}
+			problem.Write(w, r, ValidationProblem(err))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		problem.Write(w, r, p)
+		return
+	}
+	g.onError(w, r, err)
+}
+
+func tooLarge() *problem.Problem {
+	return problem.Newf(http.StatusRequestEntityTooLarge, "the body is limited to %d bytes", MaxBodyBytes)
+}
+
+// ValidationProblem turns kin-openapi's errors into a 400 naming each offending field:
+// parameters by name, body fields by dotted path ("config.port", "members.0.email").
+func ValidationProblem(err error) *problem.Problem {
+	var fields []problem.FieldError
+	collect(err, &fields)
+	if len(fields) == 0 {
+		fields = append(fields, problem.FieldError{Field: "body", Message: err.Error()})
+	}
+	return problem.Invalid(fields...)
+}
+
+func collect(err error, out *[]problem.FieldError) {
+	// A RequestError wraps a MultiError of its own, so look at the outer type first: it is
+	// the one that knows which parameter failed.
+	if reqErr, ok := err.(*openapi3filter.RequestError); ok {
+		collectRequestError(reqErr, out)
+		return
+	}
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collect(e, out)
+		}
+		return
+	}
+	var reqErr *openapi3filter.RequestError
+	if errors.As(err, &reqErr) {
+		collectRequestError(reqErr, out)
+		return
+	}
+	*out = append(*out, schemaerr.Fields(err, "")...)
+}
+
+func collectRequestError(reqErr *openapi3filter.RequestError, out *[]problem.FieldError) {
+	if reqErr.Parameter != nil {
+		msg := reqErr.Reason
+		if reqErr.Err != nil {
+			fields := schemaerr.Fields(reqErr.Err, "")
+			msg = fields[0].Message
+		}
+		*out = append(*out, problem.FieldError{Field: reqErr.Parameter.Name, Message: msg})
+		return
+	}
+	if reqErr.Err == nil {
+		*out = append(*out, problem.FieldError{Field: "body", Message: reqErr.Reason})
+		return
+	}
+	*out = append(*out, schemaerr.Fields(reqErr.Err, "")...)
+}

@@ -1,0 +1,216 @@
+// Package docs serves SecuMon's API reference: the OpenAPI documents as YAML and JSON, and a
+// Redoc page that renders them. Everything, Redoc included, comes from the binary (package
+// openapi), so /docs works on an air-gapped install and never leaks a visit to a third party.
+package docs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/secuaas/secumon/openapi"
+)
+
+// URL paths served by NewHandler. The public status-page document lives under /docs/ rather than
+// next to the /status/{slug} routes it describes, so it cannot collide with a page slug.
+const (
+	MainYAMLPath   = "/api/v2/openapi.yaml"
+	MainJSONPath   = "/api/v2/openapi.json"
+	PublicYAMLPath = "/docs/status-public.yaml"
+	PublicJSONPath = "/docs/status-public.json"
+	PagePath       = "/docs"
+	RedocPath      = "/docs/redoc.standalone.js"
+)
+
+// pageCSP confines the docs page to its own origin. Redoc's sidebar footer always loads a
+// Redocly logo from cdn.redoc.ly (there is no option to turn it off); img-src 'self' blocks that
+// request before it reaches the network, and the component then drops the broken image.
+// styled-components injects inline <style>, and Redoc's search runs in a blob: worker.
+const pageCSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+	"worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// pageTemplate is the /docs page. hide-loading skips Redoc's spinner; Redoc 2 renders every
+// operation eagerly, so nothing depends on scrolling (the browser test relies on that).
+var pageTemplate = template.Must(template.New("docs").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SecuMon API v2</title>
+<style>
+body { margin: 0; }
+.secumon-public { margin: 0; padding: 4px 16px; font: 13px sans-serif; color: #555; background: #f4f4f4; border-bottom: 1px solid #ddd; }
+</style>
+</head>
+<body>
+<p class="secumon-public">Public status-page routes (no authentication):
+<a href="{{.PublicJSON}}">OpenAPI JSON</a> · <a href="{{.PublicYAML}}">YAML</a></p>
+<redoc spec-url="{{.MainJSON}}" hide-loading></redoc>
+<script src="{{.Redoc}}"></script>
+</body>
+</html>
+`))
+
+// asset is one immutable response body with its precomputed headers.
+type asset struct {
+	body         []byte
+	contentType  string
+	cacheControl string
+	etag         string
+	csp          string
+}
+
+func newAsset(body []byte, contentType, cacheControl string) *asset {
+	sum := sha256.Sum256(body)
+	return &asset{
+		body:         body,
+		contentType:  contentType,
+		cacheControl: cacheControl,
+		etag:         `"` + hex.EncodeToString(sum[:16]) + `"`,
+	}
+}
+
+// ServeHTTP lets http.ServeContent do conditional requests (If-None-Match → 304), HEAD and
+// ranges: with the ETag pre-set and a zero modtime, it has everything it needs.
+func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("Cache-Control", a.cacheControl)
+	h.Set("ETag", a.etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if a.csp != "" {
+		h.Set("Content-Security-Policy", a.csp)
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// revalidate makes clients check the ETag on every use: the documents change with each release
+// under the same URL, and a 304 costs almost nothing.
+const revalidate = "no-cache"
+
+// NewHandler returns the docs routes (see the *Path constants). The YAML documents are
+// converted to JSON once here, so a broken embedded document fails at startup, not per request.
+func NewHandler() (http.Handler, error) {
+	mainJSON, err := yamlToJSON(openapi.MainYAML)
+	if err != nil {
+		return nil, fmt.Errorf("docs: main OpenAPI document: %w", err)
+	}
+	publicJSON, err := yamlToJSON(openapi.PublicYAML)
+	if err != nil {
+		return nil, fmt.Errorf("docs: public OpenAPI document: %w", err)
+	}
+
+	// Redoc's URL carries its hash, so it can be cached for a year and still be replaced the
+	// moment an upgraded binary serves a page pointing at the new hash.
+	redoc := newAsset(openapi.RedocJS, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable")
+	var page bytes.Buffer
+	err = pageTemplate.Execute(&page, map[string]string{
+		"MainJSON":   MainJSONPath,
+		"PublicJSON": PublicJSONPath,
+		"PublicYAML": PublicYAMLPath,
+		"Redoc":      RedocPath + "?v=" + redoc.etag[1:17],
+	})
+	if err != nil {
+		return nil, fmt.Errorf("docs: render page: %w", err)
+	}
+	pageAsset := newAsset(page.Bytes(), "text/html; charset=utf-8", revalidate)
+	pageAsset.csp = pageCSP
+
+	mux := http.NewServeMux()
+	mux.Handle("GET "+MainYAMLPath, newAsset(openapi.MainYAML, "application/yaml", revalidate))
+	mux.Handle("GET "+MainJSONPath, newAsset(mainJSON, "application/json", revalidate))
+	mux.Handle("GET "+PublicYAMLPath, newAsset(openapi.PublicYAML, "application/yaml", revalidate))
+	mux.Handle("GET "+PublicJSONPath, newAsset(publicJSON, "application/json", revalidate))
+	mux.Handle("GET "+PagePath, pageAsset)
+	mux.Handle("GET "+RedocPath, redoc)
+	return mux, nil
+}
+
+// yamlToJSON converts a YAML document to JSON through the node tree rather than a map, so the
+// JSON keeps the authored key order: Redoc lists operations in document order, and the JSON
+// page should read like the YAML one. Node walking also copes with OpenAPI's numeric keys
+// ("200:"), which would decode into map[any]any and defeat encoding/json.
+func yamlToJSON(data []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, &doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func writeJSON(buf *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			buf.WriteString("null")
+			return nil
+		}
+		return writeJSON(buf, n.Content[0])
+	case yaml.AliasNode:
+		return writeJSON(buf, n.Alias)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				return fmt.Errorf("line %d: only plain scalar keys are supported", k.Line)
+			}
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeValue(buf, k.Value); err != nil {
+				return err
+			}
+			buf.WriteByte(':')
+			if err := writeJSON(buf, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeJSON(buf, c); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		// Let yaml resolve the scalar (int, float, bool, null, string; timestamps stay strings).
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return fmt.Errorf("line %d: %w", n.Line, err)
+		}
+		if err := writeValue(buf, v); err != nil {
+			return fmt.Errorf("line %d: %w", n.Line, err)
+		}
+	default:
+		return fmt.Errorf("line %d: unsupported YAML node kind %d", n.Line, n.Kind)
+	}
+	return nil
+}
+
+// writeValue encodes one scalar without HTML escaping, which is for embedding JSON in HTML.
+func writeValue(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode appends a newline
+	return nil
+}

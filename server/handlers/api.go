@@ -1,0 +1,94 @@
+// Package handlers implements the contract's strict server interface, one file per module.
+// Handlers receive validated requests (server/contract ran first) and an authenticated caller;
+// they return typed responses, or a *problem.Problem / a plain error for everything else.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/checkconfig"
+	"github.com/secuaas/secumon/server/problem"
+)
+
+// API is the strict server. Operations not built yet live in unimplemented.go.
+type API struct {
+	q       *db.Queries
+	configs *checkconfig.Configs
+	// WorkerStaleAfter is how old a heartbeat may be before a worker shows as stale.
+	workerStaleAfter durationSeconds
+}
+
+var _ api.StrictServerInterface = (*API)(nil)
+
+// New returns the handlers over the queries q.
+func New(q *db.Queries, configs *checkconfig.Configs) *API {
+	return &API{q: q, configs: configs, workerStaleAfter: 90}
+}
+
+type durationSeconds int
+
+func notImplemented(operationID string) error {
+	return problem.Newf(http.StatusNotImplemented, "operation %s is not implemented yet", operationID)
+}
+
+// caller is the authenticated principal; the contract middleware guarantees one.
+func caller(ctx context.Context) auth.Principal {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		panic("handlers: request without an authenticated caller")
+	}
+	return p
+}
+
+// notFoundAs turns "no row" into the 404 for kind and passes other errors through.
+func notFoundAs(err error, kind string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return problem.NotFound(kind)
+	}
+	return err
+}
+
+// uniqueViolation reports whether err is a duplicate-key error.
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// foreignKeyViolation reports whether err is a reference to a missing row.
+func foreignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+func decodeTags(raw []byte) api.Tags {
+	tags := api.Tags{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &tags)
+	}
+	return tags
+}
+
+func decodeObject(raw []byte) map[string]any {
+	m := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &m)
+	}
+	return m
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps of JSON values reach here
+	}
+	return b
+}

@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/problem"
+)
+
+func hostOut(h db.Host) api.Host {
+	out := api.Host{
+		Id: h.ID, Name: h.Name, Hostname: h.Hostname, HostType: api.HostType(h.HostType),
+		Tags: decodeTags(h.Tags), IsActive: h.IsActive, CreatedAt: h.CreatedAt.UTC(), UpdatedAt: h.UpdatedAt.UTC(),
+	}
+	if h.Description != "" {
+		out.Description = &h.Description
+	}
+	return out
+}
+
+func (a *API) ListHosts(ctx context.Context, req api.ListHostsRequestObject) (api.ListHostsResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	after, err := decodeCursor(req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	limit := pageLimit(req.Params.Limit)
+	afterName, afterID := afterArgs(after)
+	rows, err := a.q.ListHosts(ctx, db.ListHostsParams{
+		WorkspaceID: ws, Active: req.Params.Active, AfterName: afterName, AfterID: afterID, MaxRows: int32(limit + 1),
+	})
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.q.CountHosts(ctx, db.CountHostsParams{WorkspaceID: ws, Active: req.Params.Active})
+	if err != nil {
+		return nil, err
+	}
+	rows, next := page(rows, limit, func(h db.Host) keyset { return keyset{h.Name, h.ID} })
+	out := api.ListHosts200JSONResponse{Count: int(total), Hosts: make([]api.Host, len(rows)), NextCursor: next}
+	for i, h := range rows {
+		out.Hosts[i] = hostOut(h)
+	}
+	return out, nil
+}
+
+func (a *API) GetHost(ctx context.Context, req api.GetHostRequestObject) (api.GetHostResponseObject, error) {
+	h, err := a.q.GetHost(ctx, db.GetHostParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	if err != nil {
+		return nil, notFoundAs(err, "host")
+	}
+	return api.GetHost200JSONResponse(hostOut(h)), nil
+}
+
+func (a *API) CreateHost(ctx context.Context, req api.CreateHostRequestObject) (api.CreateHostResponseObject, error) {
+	b := req.Body
+	hostType := api.HostTypeServer
+	if b.HostType != nil {
+		hostType = *b.HostType
+	}
+	tags := api.Tags{}
+	if b.Tags != nil {
+		tags = *b.Tags
+	}
+	h, err := a.q.CreateHost(ctx, db.CreateHostParams{
+		WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), Name: b.Name, Hostname: b.Hostname,
+		HostType: string(hostType), Description: deref(b.Description), Tags: mustJSON(tags), IsActive: derefOr(b.IsActive, true),
+	})
+	if uniqueViolation(err) {
+		return nil, problem.Conflict("a host named %q already exists", b.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateHost201JSONResponse(hostOut(h)), nil
+}
+
+func (a *API) UpdateHost(ctx context.Context, req api.UpdateHostRequestObject) (api.UpdateHostResponseObject, error) {
+	b := req.Body
+	params := db.UpdateHostParams{
+		WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id, Name: b.Name, Hostname: b.Hostname,
+		Description: b.Description, IsActive: b.IsActive,
+	}
+	if b.HostType != nil {
+		t := string(*b.HostType)
+		params.HostType = &t
+	}
+	if b.Tags != nil {
+		params.Tags = mustJSON(*b.Tags)
+	}
+	h, err := a.q.UpdateHost(ctx, params)
+	if uniqueViolation(err) {
+		return nil, problem.Conflict("a host named %q already exists", deref(b.Name))
+	}
+	if err != nil {
+		return nil, notFoundAs(err, "host")
+	}
+	return api.UpdateHost200JSONResponse(hostOut(h)), nil
+}
+
+// DeleteHost removes the host; its checks (and, through them, their results) go with it.
+func (a *API) DeleteHost(ctx context.Context, req api.DeleteHostRequestObject) (api.DeleteHostResponseObject, error) {
+	n, err := a.q.DeleteHost(ctx, db.DeleteHostParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, problem.NotFound("host")
+	}
+	return api.DeleteHost204Response{}, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func derefOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}

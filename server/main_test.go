@@ -1,0 +1,24 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/admin"
+	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/dbtest"
+	"github.com/secuaas/secumon/server/servertest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func dbCountHosts(env *servertest.Env) db.CountHostsParams {
+	return db.CountHostsParams{WorkspaceID: env.Workspace}
+}
+
+func adminTokenForUser(env *servertest.Env, workspace string, role auth.Role, user uuid.UUID) (admin.IssuedToken, error) {
+	return admin.CreateToken(context.Background(), env.Pool, workspace, role, "second-membership", &user)
+}

@@ -1,0 +1,184 @@
+// Package server assembles SecuMon's HTTP service: the /api/v2 operations behind the contract
+// gate, the anonymous status-page routes, the docs, and the health endpoints.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	genpublic "github.com/secuaas/secumon/gen/public"
+	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/checkconfig"
+	"github.com/secuaas/secumon/server/contract"
+	"github.com/secuaas/secumon/server/database"
+	"github.com/secuaas/secumon/server/docs"
+	"github.com/secuaas/secumon/server/handlers"
+	"github.com/secuaas/secumon/server/problem"
+	"github.com/secuaas/secumon/server/public"
+	"github.com/secuaas/secumon/server/reqid"
+)
+
+// Options are what the service needs from the process that runs it.
+type Options struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+}
+
+// Service is the assembled HTTP handler and the parts the process may need to reach.
+type Service struct {
+	http.Handler
+	Auth *auth.Authenticator
+}
+
+// New builds the service. It fails when the embedded contract is inconsistent.
+func New(ctx context.Context, o Options) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	doc, err := openapi.Load(ctx, openapi.MainYAML)
+	if err != nil {
+		return nil, err
+	}
+	configs, err := checkconfig.New(doc)
+	if err != nil {
+		return nil, err
+	}
+	errs := errorRenderer{log: o.Logger}
+	queries := db.New(o.Pool)
+	authn := auth.NewAuthenticator(queries)
+	gate, err := contract.New(ctx, authn, errs.render)
+	if err != nil {
+		return nil, err
+	}
+	docsHandler, err := docs.NewHandler()
+	if err != nil {
+		return nil, err
+	}
+
+	strict := api.NewStrictHandlerWithOptions(handlers.New(queries, configs), nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  errs.badRequest,
+		ResponseErrorHandlerFunc: errs.render,
+	})
+	apiHandler := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseURL:          contract.BasePath,
+		ErrorHandlerFunc: errs.badRequest,
+	})
+	publicStrict := genpublic.NewStrictHandlerWithOptions(public.Handlers{}, nil, genpublic.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  errs.badRequest,
+		ResponseErrorHandlerFunc: errs.render,
+	})
+	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{ErrorHandlerFunc: errs.badRequest})
+
+	mux := http.NewServeMux()
+	mux.Handle(contract.BasePath+"/", gate.Middleware(apiHandler))
+	mux.Handle("/status/", publicHandler)
+	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
+	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
+	mux.Handle("GET /docs", docsHandler)
+	mux.Handle("GET /docs/", docsHandler)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := o.Pool.Ping(ctx); err != nil {
+			problem.Write(w, r, problem.Unavailable("the database is unavailable"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
+	})
+
+	h := recoverPanics(o.Logger, mux)
+	h = accessLog(o.Logger, h)
+	h = reqid.Middleware(h)
+	return &Service{Handler: h, Auth: authn}, nil
+}
+
+// errorRenderer turns handler errors into problem documents: problems as they are, an
+// unreachable database as 503 with Retry-After, anything else as a logged 500.
+type errorRenderer struct{ log *slog.Logger }
+
+func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error) {
+	var p *problem.Problem
+	switch {
+	case errors.As(err, &p):
+		problem.Write(w, r, p)
+	case database.IsUnavailable(err):
+		e.log.Warn("database unavailable", "request_id", reqid.From(r.Context()), "err", err)
+		problem.Write(w, r, problem.Unavailable("the database is unavailable; retry shortly"))
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads this answer.
+		w.WriteHeader(499)
+	default:
+		e.log.Error("request failed", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+	}
+}
+
+// badRequest handles what the generated code could not bind or decode (malformed JSON…).
+func (e errorRenderer) badRequest(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
+}
+
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.Error("panic", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
+	})
+}
