@@ -41,6 +41,7 @@ $(NODE_MODULES): openapi/package.json openapi/package-lock.json
 	@touch $@
 
 ## run: start SecuMon on $(ADDR) with its embedded PostgreSQL in ./.secumon.
+run: DEB_PACKAGES := postgresql
 run: deb-deps
 	$(GO) run ./cmd/secumon serve --addr $(ADDR)
 
@@ -49,8 +50,9 @@ test: deps
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: throughput of the full stack beside a bare handler, printed with their ratio.
+bench: DEB_PACKAGES := postgresql
 bench: deb-deps
-	$(GO) test -run '^$$' -bench . -benchtime 5s ./server/bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./server/bench/
 
 ## generate: regenerate everything generated (server, client, queries, docs bundle).
 generate: $(NODE_MODULES)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,18 +24,16 @@ import (
 type API struct {
 	q       *db.Queries
 	configs *checkconfig.Configs
-	// WorkerStaleAfter is how old a heartbeat may be before a worker shows as stale.
-	workerStaleAfter durationSeconds
+	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
+	workerStaleAfter time.Duration
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
 
 // New returns the handlers over the queries q.
 func New(q *db.Queries, configs *checkconfig.Configs) *API {
-	return &API{q: q, configs: configs, workerStaleAfter: 90}
+	return &API{q: q, configs: configs, workerStaleAfter: 90 * time.Second}
 }
-
-type durationSeconds int
 
 func notImplemented(operationID string) error {
 	return problem.Newf(http.StatusNotImplemented, "operation %s is not implemented yet", operationID)

@@ -41,26 +41,20 @@ func (a *API) checkOut(c db.Check) api.Check {
 }
 
 func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (api.ListChecksResponseObject, error) {
-	ws := caller(ctx).WorkspaceID
-	after, err := decodeCursor(req.Params.Cursor)
+	ws, p := caller(ctx).WorkspaceID, req.Params
+	l, err := listPage(ctx, p.Cursor, p.Limit,
+		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.Check, error) {
+			return a.q.ListChecks(ctx, db.ListChecksParams{WorkspaceID: ws, HostID: p.HostId, AfterName: afterName, AfterID: afterID, MaxRows: maxRows})
+		},
+		func(ctx context.Context) (int64, error) {
+			return a.q.CountChecks(ctx, db.CountChecksParams{WorkspaceID: ws, HostID: p.HostId})
+		},
+		func(c db.Check) keyset { return keyset{c.Name, c.ID} })
 	if err != nil {
 		return nil, err
 	}
-	limit := pageLimit(req.Params.Limit)
-	afterName, afterID := afterArgs(after)
-	rows, err := a.q.ListChecks(ctx, db.ListChecksParams{
-		WorkspaceID: ws, HostID: req.Params.HostId, AfterName: afterName, AfterID: afterID, MaxRows: int32(limit + 1),
-	})
-	if err != nil {
-		return nil, err
-	}
-	total, err := a.q.CountChecks(ctx, db.CountChecksParams{WorkspaceID: ws, HostID: req.Params.HostId})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := page(rows, limit, func(c db.Check) keyset { return keyset{c.Name, c.ID} })
-	out := api.ListChecks200JSONResponse{Count: int(total), Checks: make([]api.Check, len(rows)), NextCursor: next}
-	for i, c := range rows {
+	out := api.ListChecks200JSONResponse{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
+	for i, c := range l.rows {
 		out.Checks[i] = a.checkOut(c)
 	}
 	return out, nil

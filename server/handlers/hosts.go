@@ -22,26 +22,20 @@ func hostOut(h db.Host) api.Host {
 }
 
 func (a *API) ListHosts(ctx context.Context, req api.ListHostsRequestObject) (api.ListHostsResponseObject, error) {
-	ws := caller(ctx).WorkspaceID
-	after, err := decodeCursor(req.Params.Cursor)
+	ws, p := caller(ctx).WorkspaceID, req.Params
+	l, err := listPage(ctx, p.Cursor, p.Limit,
+		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.Host, error) {
+			return a.q.ListHosts(ctx, db.ListHostsParams{WorkspaceID: ws, Active: p.Active, AfterName: afterName, AfterID: afterID, MaxRows: maxRows})
+		},
+		func(ctx context.Context) (int64, error) {
+			return a.q.CountHosts(ctx, db.CountHostsParams{WorkspaceID: ws, Active: p.Active})
+		},
+		func(h db.Host) keyset { return keyset{h.Name, h.ID} })
 	if err != nil {
 		return nil, err
 	}
-	limit := pageLimit(req.Params.Limit)
-	afterName, afterID := afterArgs(after)
-	rows, err := a.q.ListHosts(ctx, db.ListHostsParams{
-		WorkspaceID: ws, Active: req.Params.Active, AfterName: afterName, AfterID: afterID, MaxRows: int32(limit + 1),
-	})
-	if err != nil {
-		return nil, err
-	}
-	total, err := a.q.CountHosts(ctx, db.CountHostsParams{WorkspaceID: ws, Active: req.Params.Active})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := page(rows, limit, func(h db.Host) keyset { return keyset{h.Name, h.ID} })
-	out := api.ListHosts200JSONResponse{Count: int(total), Hosts: make([]api.Host, len(rows)), NextCursor: next}
-	for i, h := range rows {
+	out := api.ListHosts200JSONResponse{Count: l.total, Hosts: make([]api.Host, len(l.rows)), NextCursor: l.next}
+	for i, h := range l.rows {
 		out.Hosts[i] = hostOut(h)
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 
@@ -64,4 +65,37 @@ func afterArgs(k *keyset) (*string, uuid.UUID) {
 		return nil, uuid.Nil
 	}
 	return &k.Name, k.ID
+}
+
+// listing is one page of a keyset-paginated list and the total number of matching rows.
+type listing[Row any] struct {
+	rows  []Row
+	total int
+	next  *string
+}
+
+// listPage runs a list query for the page after cursor (fetching one row more than the limit
+// to learn whether another page follows) and its count query.
+func listPage[Row any](
+	ctx context.Context, cursor *string, limit *int,
+	fetch func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]Row, error),
+	count func(ctx context.Context) (int64, error),
+	key func(Row) keyset,
+) (listing[Row], error) {
+	after, err := decodeCursor(cursor)
+	if err != nil {
+		return listing[Row]{}, err
+	}
+	n := pageLimit(limit)
+	afterName, afterID := afterArgs(after)
+	rows, err := fetch(ctx, afterName, afterID, int32(n+1))
+	if err != nil {
+		return listing[Row]{}, err
+	}
+	total, err := count(ctx)
+	if err != nil {
+		return listing[Row]{}, err
+	}
+	rows, next := page(rows, n, key)
+	return listing[Row]{rows: rows, total: int(total), next: next}, nil
 }

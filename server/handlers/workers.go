@@ -14,7 +14,7 @@ func (a *API) ListWorkers(ctx context.Context, _ api.ListWorkersRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	staleBefore := time.Now().Add(-time.Duration(a.workerStaleAfter) * time.Second)
+	staleBefore := time.Now().Add(-a.workerStaleAfter)
 	out := make(api.ListWorkers200JSONResponse, len(rows))
 	for i, w := range rows {
 		status := api.WorkerStatusActive
