@@ -35,7 +35,7 @@ const createCheck = `-- name: CreateCheck :one
 INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
                     failure_threshold, severity, enabled)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by
 `
 
 type CreateCheckParams struct {
@@ -85,6 +85,8 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check
 		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LeaseUntil,
+		&i.LeasedBy,
 	)
 	return i, err
 }
@@ -107,7 +109,7 @@ func (q *Queries) DeleteCheck(ctx context.Context, arg DeleteCheckParams) (int64
 }
 
 const getCheck = `-- name: GetCheck :one
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at FROM checks WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by FROM checks WHERE workspace_id = $1 AND id = $2
 `
 
 type GetCheckParams struct {
@@ -135,12 +137,14 @@ func (q *Queries) GetCheck(ctx context.Context, arg GetCheckParams) (Check, erro
 		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LeaseUntil,
+		&i.LeasedBy,
 	)
 	return i, err
 }
 
 const listChecks = `-- name: ListChecks :many
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at FROM checks
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by FROM checks
 WHERE workspace_id = $1
   AND ($2::uuid IS NULL OR host_id = $2)
   AND ($3::text IS NULL OR (name, id) > ($3::text, $4::uuid))
@@ -188,6 +192,8 @@ func (q *Queries) ListChecks(ctx context.Context, arg ListChecksParams) ([]Check
 			&i.NextRunAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LeaseUntil,
+			&i.LeasedBy,
 		); err != nil {
 			return nil, err
 		}
@@ -210,7 +216,7 @@ UPDATE checks SET
     enabled           = coalesce($7, enabled),
     updated_at        = now()
 WHERE workspace_id = $8 AND id = $9
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by
 `
 
 type UpdateCheckParams struct {
@@ -256,6 +262,8 @@ func (q *Queries) UpdateCheck(ctx context.Context, arg UpdateCheckParams) (Check
 		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LeaseUntil,
+		&i.LeasedBy,
 	)
 	return i, err
 }

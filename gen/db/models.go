@@ -39,6 +39,52 @@ type Check struct {
 	NextRunAt        time.Time       `json:"next_run_at"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
+	LeaseUntil       *time.Time      `json:"lease_until"`
+	LeasedBy         *uuid.UUID      `json:"leased_by"`
+}
+
+type CheckLatest struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	CheckID     uuid.UUID  `json:"check_id"`
+	HostID      uuid.UUID  `json:"host_id"`
+	Time        time.Time  `json:"time"`
+	Status      int16      `json:"status"`
+	LatencyMs   float64    `json:"latency_ms"`
+	Output      string     `json:"output"`
+	ErrorMsg    string     `json:"error_msg"`
+	Metrics     []byte     `json:"metrics"`
+	Facts       []byte     `json:"facts"`
+	RunID       *uuid.UUID `json:"run_id"`
+	WorkerID    *uuid.UUID `json:"worker_id"`
+}
+
+type CheckResult struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	CheckID     uuid.UUID  `json:"check_id"`
+	HostID      uuid.UUID  `json:"host_id"`
+	Time        time.Time  `json:"time"`
+	Status      int16      `json:"status"`
+	LatencyMs   float64    `json:"latency_ms"`
+	Output      string     `json:"output"`
+	ErrorMsg    string     `json:"error_msg"`
+	Metrics     []byte     `json:"metrics"`
+	RunID       *uuid.UUID `json:"run_id"`
+	WorkerID    *uuid.UUID `json:"worker_id"`
+}
+
+type CheckRollup struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	CheckID     uuid.UUID `json:"check_id"`
+	BucketSize  int32     `json:"bucket_size"`
+	Bucket      time.Time `json:"bucket"`
+	Samples     int32     `json:"samples"`
+	Ok          int32     `json:"ok"`
+	Warning     int32     `json:"warning"`
+	Critical    int32     `json:"critical"`
+	Unknown     int32     `json:"unknown"`
+	LatencySum  float64   `json:"latency_sum"`
+	LatencyMin  float64   `json:"latency_min"`
+	LatencyMax  float64   `json:"latency_max"`
 }
 
 type Host struct {
@@ -59,6 +105,16 @@ type Membership struct {
 	UserID      uuid.UUID `json:"user_id"`
 	Role        string    `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+type SnmpSample struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	CheckID     uuid.UUID `json:"check_id"`
+	Time        time.Time `json:"time"`
+	Oid         string    `json:"oid"`
+	Name        string    `json:"name"`
+	Instance    string    `json:"instance"`
+	Value       float64   `json:"value"`
 }
 
 type User struct {

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Writer batches records from many probe goroutines into few transactions: a batch is written
+// when it reaches BatchSize or FlushEvery after its first record, whichever comes first.
+type Writer struct {
+	pool       *pgxpool.Pool
+	log        *slog.Logger
+	in         chan Record
+	BatchSize  int
+	FlushEvery time.Duration
+}
+
+// NewWriter returns a writer; call Run to start it.
+func NewWriter(pool *pgxpool.Pool, log *slog.Logger) *Writer {
+	return &Writer{pool: pool, log: log, in: make(chan Record, 4096), BatchSize: 1000, FlushEvery: 200 * time.Millisecond}
+}
+
+// Add queues r; it blocks while the queue is full (back-pressure on the probes) or until ctx ends.
+func (w *Writer) Add(ctx context.Context, r Record) error {
+	select {
+	case w.in <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run writes batches until ctx ends, then writes what is still queued. A failed batch is
+// retried with backoff (the database may be restarting) rather than dropped.
+func (w *Writer) Run(ctx context.Context) {
+	batch := make([]Record, 0, w.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func(ctx context.Context) {
+		w.writeWithRetry(ctx, batch)
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case r := <-w.in:
+			if len(batch) == 0 {
+				timer.Reset(w.FlushEvery)
+			}
+			batch = append(batch, r)
+			if len(batch) >= w.BatchSize {
+				timer.Stop()
+				flush(ctx)
+			}
+		case <-timer.C:
+			flush(ctx)
+		case <-ctx.Done():
+			w.drain(batch)
+			return
+		}
+	}
+}
+
+// drain writes the last records after shutdown began, within a short grace period.
+func (w *Writer) drain(batch []Record) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		select {
+		case r := <-w.in:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		break
+	}
+	w.writeWithRetry(ctx, batch)
+}
+
+func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := Write(ctx, w.pool, batch)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			w.log.Error("results lost at shutdown", "records", len(batch), "err", err)
+			return
+		}
+		w.log.Warn("writing results failed; retrying", "records", len(batch), "err", err, "in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
