@@ -84,7 +84,9 @@ func newestPerCheck(batch []Record) []Record {
 	for _, r := range newest {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].WorkspaceID, out[i].CheckID, out[j].WorkspaceID, out[j].CheckID) })
+	sort.Slice(out, func(i, j int) bool {
+		return lessKey(out[i].WorkspaceID, out[i].CheckID, out[j].WorkspaceID, out[j].CheckID)
+	})
 	return out
 }
 
