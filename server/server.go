@@ -17,6 +17,7 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/probes/runnow"
 	"github.com/secuaas/secumon/server/auth"
 	"github.com/secuaas/secumon/server/checkconfig"
 	"github.com/secuaas/secumon/server/contract"
@@ -65,7 +66,11 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 
-	strict := api.NewStrictHandlerWithOptions(handlers.New(queries, configs), nil, api.StrictHTTPServerOptions{
+	runs, err := runnow.NewEnqueuer(o.Pool)
+	if err != nil {
+		return nil, err
+	}
+	strict := api.NewStrictHandlerWithOptions(handlers.New(o.Pool, configs, runs), nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -34,6 +35,16 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogLevel, "log-level", env("log-level", "info"), "debug, info, warn or error [SECUMON_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", env("log-format", "text"), "text or json [SECUMON_LOG_FORMAT]")
 	return fs
+}
+
+// envInt is env for integer flags; a malformed value falls back to def (flag parsing of an
+// explicit flag still reports errors).
+func envInt(flagName string, def int) int {
+	v, err := strconv.Atoi(env(flagName, strconv.Itoa(def)))
+	if err != nil {
+		return def
+	}
+	return v
 }
 
 func (c *config) absDataDir() (string, error) {

@@ -21,7 +21,8 @@ import (
 const usage = `usage: secumon <command> [flags]
 
 commands:
-  serve                 run the API service
+  serve                 run the API service and an embedded probe worker (--no-worker: API only)
+  worker                run only a probe worker (--worker-name, --worker-location)
   migrate               apply database migrations
   token create          mint an API token (--workspace, --role, --name [--user])
   token list            list a workspace's tokens (--workspace)
@@ -31,6 +32,9 @@ commands:
 
 Run "secumon <command> -h" for the command's flags.
 `
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,6 +60,8 @@ func run(ctx context.Context, args []string) error {
 	switch cmd + " " + sub {
 	case "serve ":
 		return serve(ctx, rest)
+	case "worker ":
+		return workerCmd(ctx, rest)
 	case "migrate ":
 		return migrateCmd(ctx, rest)
 	case "token create":

@@ -21,6 +21,8 @@ func serve(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("serve", &c)
 	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "listen address [SECUMON_ADDR]")
+	noWorker := fs.Bool("no-worker", env("no-worker", "") == "true", "run the API only; workers run as `secumon worker` [SECUMON_NO_WORKER]")
+	wf := addWorkerFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +65,22 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("Owner token of the first start: %s\n", filepath.Join(dataDir, admin.OwnerTokenFile))
 	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	workerDone := make(chan struct{})
+	if *noWorker {
+		close(workerDone)
+	} else {
+		w, err := wf.build(pool, log)
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer close(workerDone)
+			if err := w.Run(ctx); err != nil {
+				errc <- fmt.Errorf("embedded worker: %w", err)
+			}
+		}()
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -76,5 +93,6 @@ func serve(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-workerDone // the worker writes its queued results before the database stops
 	return nil
 }

@@ -111,7 +111,12 @@ func (q *Queries) RegisterWorker(ctx context.Context, arg RegisterWorkerParams) 
 }
 
 const retireWorker = `-- name: RetireWorker :execrows
-UPDATE workers SET retired_at = now() WHERE workspace_id = $1 AND id = $2 AND retired_at IS NULL
+WITH released AS (
+    UPDATE checks SET lease_until = NULL, leased_by = NULL
+    WHERE checks.workspace_id = $1 AND checks.leased_by = $2
+)
+UPDATE workers SET retired_at = now()
+WHERE workers.workspace_id = $1 AND workers.id = $2 AND retired_at IS NULL
 `
 
 type RetireWorkerParams struct {
@@ -119,6 +124,8 @@ type RetireWorkerParams struct {
 	ID          uuid.UUID `json:"id"`
 }
 
+// The worker stops claiming this workspace's checks, and the checks it holds are released
+// at once for the other workers.
 func (q *Queries) RetireWorker(ctx context.Context, arg RetireWorkerParams) (int64, error) {
 	result, err := q.db.Exec(ctx, retireWorker, arg.WorkspaceID, arg.ID)
 	if err != nil {

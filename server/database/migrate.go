@@ -66,5 +66,5 @@ func Migrate(ctx context.Context, connString string) error {
 		return fmt.Errorf("database: schema version: %w", err)
 	}
 	slog.InfoContext(ctx, "database schema up to date", "version", version, "applied", len(results))
-	return nil
+	return migrateRiver(ctx, cfg)
 }

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
@@ -22,17 +24,29 @@ import (
 
 // API is the strict server. Operations not built yet live in unimplemented.go.
 type API struct {
+	pool    *pgxpool.Pool
 	q       *db.Queries
 	configs *checkconfig.Configs
+	runs    RunQueue
 	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
 	workerStaleAfter time.Duration
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
 
-// New returns the handlers over the queries q.
-func New(q *db.Queries, configs *checkconfig.Configs) *API {
-	return &API{q: q, configs: configs, workerStaleAfter: 90 * time.Second}
+// RunQueue queues on-demand check runs (probes/runnow in production).
+type RunQueue interface {
+	Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (runID uuid.UUID, err error)
+}
+
+// New returns the handlers over pool.
+func New(pool *pgxpool.Pool, configs *checkconfig.Configs, runs RunQueue) *API {
+	return &API{pool: pool, q: db.New(pool), configs: configs, runs: runs, workerStaleAfter: 90 * time.Second}
+}
+
+// inTx runs fn with queries bound to one transaction.
+func (a *API) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(db.New(tx)) })
 }
 
 func notImplemented(operationID string) error {

@@ -126,15 +126,36 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	return api.UpdateCheck200JSONResponse(a.checkOut(c)), nil
 }
 
+// DeleteCheck removes the check and, in the same transaction, its results.
 func (a *API) DeleteCheck(ctx context.Context, req api.DeleteCheckRequestObject) (api.DeleteCheckResponseObject, error) {
-	n, err := a.q.DeleteCheck(ctx, db.DeleteCheckParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	ws := caller(ctx).WorkspaceID
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		if err := q.DeleteCheckData(ctx, db.DeleteCheckDataParams{WorkspaceID: ws, CheckIds: []uuid.UUID{req.Id}}); err != nil {
+			return err
+		}
+		n, err := q.DeleteCheck(ctx, db.DeleteCheckParams{WorkspaceID: ws, ID: req.Id})
+		if err == nil && n == 0 {
+			err = problem.NotFound("check")
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
-		return nil, problem.NotFound("check")
-	}
 	return api.DeleteCheck204Response{}, nil
+}
+
+// RunCheck queues an immediate run; a worker picks it up within moments.
+func (a *API) RunCheck(ctx context.Context, req api.RunCheckRequestObject) (api.RunCheckResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	if _, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id}); err != nil {
+		return nil, notFoundAs(err, "check")
+	}
+	runID, err := a.runs.Enqueue(ctx, ws, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.RunCheck202JSONResponse{Queued: true, CheckId: req.Id, RunId: runID}, nil
 }
 
 func severityArg(s *api.Severity) *string {

@@ -95,14 +95,26 @@ func (a *API) UpdateHost(ctx context.Context, req api.UpdateHostRequestObject) (
 	return api.UpdateHost200JSONResponse(hostOut(h)), nil
 }
 
-// DeleteHost removes the host; its checks (and, through them, their results) go with it.
+// DeleteHost removes the host and its checks; their results have no foreign key (they are
+// partitioned), so they are deleted explicitly in the same transaction.
 func (a *API) DeleteHost(ctx context.Context, req api.DeleteHostRequestObject) (api.DeleteHostResponseObject, error) {
-	n, err := a.q.DeleteHost(ctx, db.DeleteHostParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	ws := caller(ctx).WorkspaceID
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		checks, err := q.ListHostCheckIDs(ctx, db.ListHostCheckIDsParams{WorkspaceID: ws, HostID: req.Id})
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteCheckData(ctx, db.DeleteCheckDataParams{WorkspaceID: ws, CheckIds: checks}); err != nil {
+			return err
+		}
+		n, err := q.DeleteHost(ctx, db.DeleteHostParams{WorkspaceID: ws, ID: req.Id})
+		if err == nil && n == 0 {
+			err = problem.NotFound("host")
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if n == 0 {
-		return nil, problem.NotFound("host")
 	}
 	return api.DeleteHost204Response{}, nil
 }

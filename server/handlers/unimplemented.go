@@ -29,14 +29,6 @@ func (*API) UpdateAlertPolicy(context.Context, api.UpdateAlertPolicyRequestObjec
 	return nil, notImplemented("updateAlertPolicy")
 }
 
-func (*API) GetCheckLastResult(context.Context, api.GetCheckLastResultRequestObject) (api.GetCheckLastResultResponseObject, error) {
-	return nil, notImplemented("getCheckLastResult")
-}
-
-func (*API) RunCheck(context.Context, api.RunCheckRequestObject) (api.RunCheckResponseObject, error) {
-	return nil, notImplemented("runCheck")
-}
-
 func (*API) GetDashboard(context.Context, api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
 	return nil, notImplemented("getDashboard")
 }
@@ -57,20 +49,8 @@ func (*API) AiTagHost(context.Context, api.AiTagHostRequestObject) (api.AiTagHos
 	return nil, notImplemented("aiTagHost")
 }
 
-func (*API) GetHostLatestResults(context.Context, api.GetHostLatestResultsRequestObject) (api.GetHostLatestResultsResponseObject, error) {
-	return nil, notImplemented("getHostLatestResults")
-}
-
 func (*API) GetHostLogs(context.Context, api.GetHostLogsRequestObject) (api.GetHostLogsResponseObject, error) {
 	return nil, notImplemented("getHostLogs")
-}
-
-func (*API) GetHostSnmpMetrics(context.Context, api.GetHostSnmpMetricsRequestObject) (api.GetHostSnmpMetricsResponseObject, error) {
-	return nil, notImplemented("getHostSnmpMetrics")
-}
-
-func (*API) GetHostUptime(context.Context, api.GetHostUptimeRequestObject) (api.GetHostUptimeResponseObject, error) {
-	return nil, notImplemented("getHostUptime")
 }
 
 func (*API) ListIncidents(context.Context, api.ListIncidentsRequestObject) (api.ListIncidentsResponseObject, error) {
@@ -145,10 +125,6 @@ func (*API) StartMaintenanceWindow(context.Context, api.StartMaintenanceWindowRe
 	return nil, notImplemented("startMaintenanceWindow")
 }
 
-func (*API) GetCheckMetrics(context.Context, api.GetCheckMetricsRequestObject) (api.GetCheckMetricsResponseObject, error) {
-	return nil, notImplemented("getCheckMetrics")
-}
-
 func (*API) ListOncallSchedules(context.Context, api.ListOncallSchedulesRequestObject) (api.ListOncallSchedulesResponseObject, error) {
 	return nil, notImplemented("listOncallSchedules")
 }
@@ -171,10 +147,6 @@ func (*API) UpdateOncallSchedule(context.Context, api.UpdateOncallScheduleReques
 
 func (*API) GetCurrentOncall(context.Context, api.GetCurrentOncallRequestObject) (api.GetCurrentOncallResponseObject, error) {
 	return nil, notImplemented("getCurrentOncall")
-}
-
-func (*API) ListSnmpDevices(context.Context, api.ListSnmpDevicesRequestObject) (api.ListSnmpDevicesResponseObject, error) {
-	return nil, notImplemented("listSnmpDevices")
 }
 
 func (*API) GetStatus(context.Context, api.GetStatusRequestObject) (api.GetStatusResponseObject, error) {

@@ -4,7 +4,14 @@
 SELECT * FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY name, id;
 
 -- name: RetireWorker :execrows
-UPDATE workers SET retired_at = now() WHERE workspace_id = $1 AND id = $2 AND retired_at IS NULL;
+-- The worker stops claiming this workspace's checks, and the checks it holds are released
+-- at once for the other workers.
+WITH released AS (
+    UPDATE checks SET lease_until = NULL, leased_by = NULL
+    WHERE checks.workspace_id = @workspace_id AND checks.leased_by = @id
+)
+UPDATE workers SET retired_at = now()
+WHERE workers.workspace_id = @workspace_id AND workers.id = @id AND retired_at IS NULL;
 
 -- name: RegisterWorker :one
 INSERT INTO workers (workspace_id, id, name, location, version)

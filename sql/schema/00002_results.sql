@@ -83,6 +83,9 @@ DECLARE
     parent text;
     created integer := 0;
 BEGIN
+    -- Workers starting together would race on CREATE TABLE IF NOT EXISTS (it is not
+    -- concurrency-safe); one at a time, held until the caller's transaction ends.
+    PERFORM pg_advisory_xact_lock(424242003);
     WHILE day <= last_day LOOP
         FOREACH parent IN ARRAY ARRAY['check_results', 'snmp_samples'] LOOP
             IF to_regclass(format('%s_p%s', parent, to_char(day, 'YYYYMMDD'))) IS NULL THEN

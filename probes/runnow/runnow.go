@@ -1,0 +1,54 @@
+// Package runnow carries "run this check now" requests from the API to the workers through
+// River, the PostgreSQL job queue: a queued request survives restarts, and River's
+// LISTEN/NOTIFY wakes a worker within moments.
+package runnow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Queue is the River queue of run-now requests.
+const Queue = "check_runs"
+
+// Args is one request; its result will carry RunID.
+type Args struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	CheckID     uuid.UUID `json:"check_id"`
+	RunID       uuid.UUID `json:"run_id"`
+}
+
+// Kind names the job type in River.
+func (Args) Kind() string { return "run_check" }
+
+// InsertOpts puts requests on their own queue and retries a failed run a few times.
+func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue, MaxAttempts: 5} }
+
+// Enqueuer is the API side: it only inserts.
+type Enqueuer struct {
+	client *river.Client[pgx.Tx]
+}
+
+// NewEnqueuer returns an insert-only River client over pool.
+func NewEnqueuer(pool *pgxpool.Pool) (*Enqueuer, error) {
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("runnow: %w", err)
+	}
+	return &Enqueuer{client: c}, nil
+}
+
+// Enqueue queues a run of the check and returns its run id.
+func (e *Enqueuer) Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (uuid.UUID, error) {
+	runID := uuid.New()
+	if _, err := e.client.Insert(ctx, Args{WorkspaceID: workspaceID, CheckID: checkID, RunID: runID}, nil); err != nil {
+		return uuid.Nil, err
+	}
+	return runID, nil
+}
