@@ -52,7 +52,7 @@ test: deps
 ## bench: throughput of the full stack beside a bare handler, printed with their ratio.
 bench: DEB_PACKAGES := postgresql
 bench: deb-deps
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./server/bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./server/bench/
 
 ## generate: regenerate everything generated (server, client, queries, docs bundle).
 generate: $(NODE_MODULES)

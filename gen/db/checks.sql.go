@@ -33,8 +33,9 @@ func (q *Queries) CountChecks(ctx context.Context, arg CountChecksParams) (int64
 const createCheck = `-- name: CreateCheck :one
 
 INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                    failure_threshold, severity, enabled)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    failure_threshold, severity, enabled, next_run_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+        now() + make_interval(secs => random() * least($7::integer, 10)))
 RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by
 `
 
@@ -53,6 +54,8 @@ type CreateCheckParams struct {
 }
 
 // Checks. Lists are keyset-paginated on (name, id).
+// The first run comes within min(interval, 10 s), at a random point, so that checks created
+// together (an import, an automation run) do not all fall due in the same instant forever.
 func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check, error) {
 	row := q.db.QueryRow(ctx, createCheck,
 		arg.WorkspaceID,

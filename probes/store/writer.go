@@ -82,8 +82,10 @@ func (w *Writer) drain(batch []Record) {
 func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
 	backoff := 100 * time.Millisecond
 	for {
+		t0 := time.Now()
 		err := Write(ctx, w.pool, batch)
 		if err == nil {
+			w.log.Debug("results written", "records", len(batch), "took", time.Since(t0), "queued", len(w.in))
 			return
 		}
 		if ctx.Err() != nil {

@@ -155,9 +155,11 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		free := w.o.Concurrency - len(slots)
 		claimed := 0
 		if free > 0 {
+			t0 := time.Now()
 			rows, err := w.q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
 				WorkerID: &w.ID, MaxChecks: int32(min(free, w.o.ClaimBatch)), LeaseMarginSec: int32(w.o.LeaseMargin / time.Second),
 			})
+			w.o.Log.Debug("claimed", "checks", len(rows), "free", free, "took", time.Since(t0))
 			if err != nil && ctx.Err() == nil {
 				w.o.Log.Warn("claiming checks failed", "err", err)
 			}

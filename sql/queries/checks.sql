@@ -1,9 +1,12 @@
 -- Checks. Lists are keyset-paginated on (name, id).
 
 -- name: CreateCheck :one
+-- The first run comes within min(interval, 10 s), at a random point, so that checks created
+-- together (an import, an automation run) do not all fall due in the same instant forever.
 INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                    failure_threshold, severity, enabled)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    failure_threshold, severity, enabled, next_run_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+        now() + make_interval(secs => random() * least($7::integer, 10)))
 RETURNING *;
 
 -- name: GetCheck :one
