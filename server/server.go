@@ -57,7 +57,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	errs := errorRenderer{log: o.Logger}
 	queries := db.New(o.Pool)
 	authn := auth.NewAuthenticator(queries)
-	gate, err := contract.New(ctx, authn, errs.render)
+	gate, err := contract.New(doc, authn, errs.render)
 	if err != nil {
 		return nil, err
 	}

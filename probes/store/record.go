@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/secuaas/secumon/probes"
 )
 
-// Sample is one SNMP value (a rate for counters).
-type Sample struct {
-	OID, Name, Instance string
-	Value               float64
-}
+// Sample is one SNMP value (a rate for counters), exactly as the probe produced it.
+type Sample = probes.Sample
 
 // Record is one run of one check, as the runner produced it.
 type Record struct {

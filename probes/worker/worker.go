@@ -203,15 +203,11 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 	res := w.o.Runner.Run(ctx, probes.Check{
 		ID: c.checkID, Type: c.checkType, Target: c.hostname, Config: c.config, Timeout: time.Duration(c.timeoutSec) * time.Second,
 	})
-	rec := store.Record{
+	return store.Record{
 		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, RunID: runID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
-		Metrics: res.Metrics, Facts: res.Facts,
+		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
 	}
-	for _, s := range res.Samples {
-		rec.Samples = append(rec.Samples, store.Sample{OID: s.OID, Name: s.Name, Instance: s.Instance, Value: s.Value})
-	}
-	return rec
 }
 
 // runNowClient is the River client that works the run-now queue.

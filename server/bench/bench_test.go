@@ -138,18 +138,10 @@ func median(rs []result, f func(result) float64) float64 {
 
 func BenchmarkListHosts(b *testing.B) {
 	ctx := context.Background()
-	pool, _ := dbtest.New(b)
-	token, err := admin.Bootstrap(ctx, pool, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := db.New(pool)
-	ws, err := admin.FindWorkspace(ctx, q, "default")
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := newBenchDB(b)
+	pool, q, token, ws := d.pool, d.q, d.token, d.ws
 	for i := range hosts {
-		_, err := q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: ws.ID, ID: uuid.New(), Name: fmt.Sprintf("host-%03d", i),
+		_, err := q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: ws, ID: uuid.New(), Name: fmt.Sprintf("host-%03d", i),
 			Hostname: "127.0.0.1", HostType: "server", Tags: []byte(`{"env":"bench"}`), IsActive: true})
 		if err != nil {
 			b.Fatal(err)
@@ -161,7 +153,7 @@ func BenchmarkListHosts(b *testing.B) {
 	}
 	full := httptest.NewServer(svc)
 	defer full.Close()
-	bare := httptest.NewServer(bareHandler(pool, ws.ID))
+	bare := httptest.NewServer(bareHandler(pool, ws))
 	defer bare.Close()
 
 	// Warm both (connections, caches), then alternate so drift hits both alike.
@@ -189,4 +181,41 @@ func BenchmarkListHosts(b *testing.B) {
 	b.ReportMetric(median(bares, rps), "bare-req/s")
 	b.ReportMetric(median(fulls, p99), "full-p99-ms")
 	b.ReportMetric(ratio, "ratio")
+}
+
+// benchDB is a fresh database with the bootstrap workspace and its owner token, as a first
+// start of the service leaves it.
+type benchDB struct {
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	token string
+	ws    uuid.UUID
+}
+
+func newBenchDB(b *testing.B) benchDB {
+	b.Helper()
+	ctx := context.Background()
+	pool, _ := dbtest.New(b)
+	token, err := admin.Bootstrap(ctx, pool, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := db.New(pool)
+	ws, err := admin.FindWorkspace(ctx, q, "default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return benchDB{pool: pool, q: q, token: token, ws: ws.ID}
+}
+
+// addHost creates an active host on 127.0.0.1 and returns its id.
+func (d benchDB) addHost(b *testing.B, name string) uuid.UUID {
+	b.Helper()
+	id := uuid.New()
+	_, err := d.q.CreateHost(context.Background(), db.CreateHostParams{WorkspaceID: d.ws, ID: id, Name: name,
+		Hostname: "127.0.0.1", HostType: "server", Tags: []byte(`{}`), IsActive: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return id
 }

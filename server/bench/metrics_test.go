@@ -18,8 +18,6 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes/store"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/dbtest"
 )
 
 const (
@@ -34,23 +32,11 @@ const (
 // fill as in production), through the full stack, sequentially.
 func BenchmarkMetrics1h30d(b *testing.B) {
 	ctx := context.Background()
-	pool, _ := dbtest.New(b)
-	token, err := admin.Bootstrap(ctx, pool, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := db.New(pool)
-	ws, err := admin.FindWorkspace(ctx, q, "default")
-	if err != nil {
-		b.Fatal(err)
-	}
-	host := uuid.New()
+	d := newBenchDB(b)
+	pool, q, token := d.pool, d.q, d.token
+	host := d.addHost(b, "bench-host")
 	check := uuid.New()
-	if _, err := q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: ws.ID, ID: host, Name: "bench-host",
-		Hostname: "127.0.0.1", HostType: "server", Tags: []byte(`{}`), IsActive: true}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: ws.ID, ID: check, HostID: host, Name: "bench-ping",
+	if _, err := q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: d.ws, ID: check, HostID: host, Name: "bench-ping",
 		CheckType: "ping", Config: []byte(`{}`), IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -70,7 +56,7 @@ func BenchmarkMetrics1h30d(b *testing.B) {
 		if i%97 == 0 {
 			status = 2
 		}
-		batch = append(batch, store.Record{WorkspaceID: ws.ID, CheckID: check, HostID: host,
+		batch = append(batch, store.Record{WorkspaceID: d.ws, CheckID: check, HostID: host,
 			Time: start.Add(time.Duration(i) * time.Minute), Status: status, LatencyMs: float64(1 + i%13),
 			Output: "pong", Metrics: map[string]float64{"loss_pct": 0}})
 		if len(batch) == metricsBatch || i == total-1 {

@@ -18,7 +18,6 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes/store"
 	"github.com/secuaas/secumon/probes/worker"
-	"github.com/secuaas/secumon/server/dbtest"
 )
 
 const (
@@ -35,19 +34,11 @@ const (
 // the scheduled one, with the process's CPU time and peak RSS. The load stops by itself.
 func BenchmarkScheduler(b *testing.B) {
 	ctx := context.Background()
-	pool, _ := dbtest.New(b)
-	q := db.New(pool)
+	d := newBenchDB(b)
+	pool, q, ws := d.pool, d.q, d.ws
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	defer target.Close()
-	ws, host := uuid.New(), uuid.New()
-	must(b, func() error {
-		_, err := q.CreateWorkspace(ctx, db.CreateWorkspaceParams{ID: ws, Slug: "bench", Name: "bench"})
-		return err
-	})
-	must(b, func() error {
-		_, err := q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: ws, ID: host, Name: "target", Hostname: "127.0.0.1", HostType: "server", Tags: []byte("{}"), IsActive: true})
-		return err
-	})
+	host := d.addHost(b, "target")
 	config := []byte(fmt.Sprintf(`{"url":%q}`, target.URL))
 	for i := range schedulerChecks {
 		must(b, func() error {
@@ -110,17 +101,9 @@ func BenchmarkScheduler(b *testing.B) {
 // rollups, run bookkeeping) and through a bare CopyFrom into check_results, in the same run.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	pool, _ := dbtest.New(b)
-	q := db.New(pool)
-	ws, host := uuid.New(), uuid.New()
-	must(b, func() error {
-		_, err := q.CreateWorkspace(ctx, db.CreateWorkspaceParams{ID: ws, Slug: "bench", Name: "bench"})
-		return err
-	})
-	must(b, func() error {
-		_, err := q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: ws, ID: host, Name: "h", Hostname: "127.0.0.1", HostType: "server", Tags: []byte("{}"), IsActive: true})
-		return err
-	})
+	d := newBenchDB(b)
+	pool, q, ws := d.pool, d.q, d.ws
+	host := d.addHost(b, "h")
 	checks := make([]uuid.UUID, 1000)
 	for i := range checks {
 		checks[i] = uuid.New()

@@ -5,7 +5,6 @@
 package contract
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/server/auth"
 	"github.com/secuaas/secumon/server/problem"
 	"github.com/secuaas/secumon/server/schemaerr"
@@ -41,20 +39,19 @@ type Gate struct {
 	onError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// New loads the embedded document and reads every operation's required role; it fails when an
-// operation lacks a valid x-required-role, so a forgotten role can never mean "open to all".
-func New(ctx context.Context, authn Authenticator, onError func(http.ResponseWriter, *http.Request, error)) (*Gate, error) {
-	doc, err := openapi.Load(ctx, openapi.MainYAML)
-	if err != nil {
-		return nil, err
-	}
+// New builds the gate from the loaded contract and reads every operation's required role; it
+// fails when an operation lacks a valid x-required-role, so a forgotten role can never mean
+// "open to all".
+func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter, *http.Request, error)) (*Gate, error) {
 	roles, err := RequiredRoles(doc)
 	if err != nil {
 		return nil, err
 	}
-	// Route on the path as this server sees it, whatever the public server URLs are.
-	doc.Servers = openapi3.Servers{{URL: BasePath}}
-	router, err := gorillamux.NewRouter(doc)
+	// Route on the path as this server sees it, whatever the public server URLs are; the
+	// copy leaves the caller's document as it was.
+	routed := *doc
+	routed.Servers = openapi3.Servers{{URL: BasePath}}
+	router, err := gorillamux.NewRouter(&routed)
 	if err != nil {
 		return nil, fmt.Errorf("build router: %w", err)
 	}
