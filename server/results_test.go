@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 // resultsFixture runs the stack and writes results straight through the probes' batched
-// writer (store.Write), at times the tests choose.
+// writer (store.Write) and digested, at times the tests choose.
 type resultsFixture struct {
 	env    *servertest.Env
 	c      *client.ClientWithResponses
@@ -57,7 +58,9 @@ func (f resultsFixture) record(ck client.Check, at time.Time, status int16, late
 
 func (f resultsFixture) write(t *testing.T, recs ...store.Record) {
 	t.Helper()
-	require.NoError(t, store.Write(context.Background(), f.env.Pool, recs))
+	ctx := context.Background()
+	require.NoError(t, store.Write(ctx, f.env.Pool, recs))
+	require.NoError(t, store.NewDigester(f.env.Pool, slog.New(slog.DiscardHandler)).DigestAll(ctx))
 }
 
 func resultsProblemFields(p *client.Problem) []string {

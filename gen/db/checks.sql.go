@@ -36,7 +36,7 @@ INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interva
                     failure_threshold, severity, enabled, next_run_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
         now() + make_interval(secs => random() * least($7::integer, 10)))
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak
 `
 
 type CreateCheckParams struct {
@@ -90,6 +90,8 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check
 		&i.UpdatedAt,
 		&i.LeaseUntil,
 		&i.LeasedBy,
+		&i.LeaseRunID,
+		&i.FailStreak,
 	)
 	return i, err
 }
@@ -112,7 +114,7 @@ func (q *Queries) DeleteCheck(ctx context.Context, arg DeleteCheckParams) (int64
 }
 
 const getCheck = `-- name: GetCheck :one
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by FROM checks WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak FROM checks WHERE workspace_id = $1 AND id = $2
 `
 
 type GetCheckParams struct {
@@ -142,12 +144,14 @@ func (q *Queries) GetCheck(ctx context.Context, arg GetCheckParams) (Check, erro
 		&i.UpdatedAt,
 		&i.LeaseUntil,
 		&i.LeasedBy,
+		&i.LeaseRunID,
+		&i.FailStreak,
 	)
 	return i, err
 }
 
 const listChecks = `-- name: ListChecks :many
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by FROM checks
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak FROM checks
 WHERE workspace_id = $1
   AND ($2::uuid IS NULL OR host_id = $2)
   AND ($3::text IS NULL OR (name, id) > ($3::text, $4::uuid))
@@ -197,6 +201,8 @@ func (q *Queries) ListChecks(ctx context.Context, arg ListChecksParams) ([]Check
 			&i.UpdatedAt,
 			&i.LeaseUntil,
 			&i.LeasedBy,
+			&i.LeaseRunID,
+			&i.FailStreak,
 		); err != nil {
 			return nil, err
 		}
@@ -219,7 +225,7 @@ UPDATE checks SET
     enabled           = coalesce($7, enabled),
     updated_at        = now()
 WHERE workspace_id = $8 AND id = $9
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak
 `
 
 type UpdateCheckParams struct {
@@ -267,6 +273,8 @@ func (q *Queries) UpdateCheck(ctx context.Context, arg UpdateCheckParams) (Check
 		&i.UpdatedAt,
 		&i.LeaseUntil,
 		&i.LeasedBy,
+		&i.LeaseRunID,
+		&i.FailStreak,
 	)
 	return i, err
 }

@@ -41,6 +41,8 @@ type Check struct {
 	UpdatedAt        time.Time       `json:"updated_at"`
 	LeaseUntil       *time.Time      `json:"lease_until"`
 	LeasedBy         *uuid.UUID      `json:"leased_by"`
+	LeaseRunID       *uuid.UUID      `json:"lease_run_id"`
+	FailStreak       int32           `json:"fail_streak"`
 }
 
 type CheckLatest struct {
@@ -70,6 +72,8 @@ type CheckResult struct {
 	Metrics     []byte     `json:"metrics"`
 	RunID       *uuid.UUID `json:"run_id"`
 	WorkerID    *uuid.UUID `json:"worker_id"`
+	BatchID     *int64     `json:"batch_id"`
+	Facts       []byte     `json:"facts"`
 }
 
 type CheckRollup struct {
@@ -105,6 +109,14 @@ type Membership struct {
 	UserID      uuid.UUID `json:"user_id"`
 	Role        string    `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+type ResultBatch struct {
+	ID        int64     `json:"id"`
+	FirstTime time.Time `json:"first_time"`
+	LastTime  time.Time `json:"last_time"`
+	Records   int32     `json:"records"`
+	WrittenAt time.Time `json:"written_at"`
 }
 
 type SnmpSample struct {

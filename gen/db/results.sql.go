@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,8 +22,10 @@ type CopyResultsParams struct {
 	Output      string     `json:"output"`
 	ErrorMsg    string     `json:"error_msg"`
 	Metrics     []byte     `json:"metrics"`
+	Facts       []byte     `json:"facts"`
 	RunID       *uuid.UUID `json:"run_id"`
 	WorkerID    *uuid.UUID `json:"worker_id"`
+	BatchID     *int64     `json:"batch_id"`
 }
 
 type CopySnmpSamplesParams struct {
@@ -35,23 +36,6 @@ type CopySnmpSamplesParams struct {
 	Name        string    `json:"name"`
 	Instance    string    `json:"instance"`
 	Value       float64   `json:"value"`
-}
-
-const countWorkerRuns = `-- name: CountWorkerRuns :exec
-UPDATE workers w SET checks_executed = w.checks_executed + v.n
-FROM (SELECT unnest($2::uuid[]) AS workspace_id, unnest($3::bigint[]) AS n) AS v
-WHERE w.workspace_id = v.workspace_id AND w.id = $1
-`
-
-type CountWorkerRunsParams struct {
-	WorkerID     uuid.UUID   `json:"worker_id"`
-	WorkspaceIds []uuid.UUID `json:"workspace_ids"`
-	Counts       []int64     `json:"counts"`
-}
-
-func (q *Queries) CountWorkerRuns(ctx context.Context, arg CountWorkerRunsParams) error {
-	_, err := q.db.Exec(ctx, countWorkerRuns, arg.WorkerID, arg.WorkspaceIds, arg.Counts)
-	return err
 }
 
 const deleteCheckData = `-- name: DeleteCheckData :exec
@@ -130,136 +114,4 @@ func (q *Queries) ListHostCheckIDs(ctx context.Context, arg ListHostCheckIDsPara
 		return nil, err
 	}
 	return items, nil
-}
-
-const recordRuns = `-- name: RecordRuns :exec
-UPDATE checks c SET
-    last_status = v.status,
-    last_run_at = v.time,
-    lease_until = CASE WHEN c.leased_by = v.worker_id THEN NULL ELSE c.lease_until END,
-    leased_by   = CASE WHEN c.leased_by = v.worker_id THEN NULL ELSE c.leased_by END
-FROM (SELECT unnest($1::uuid[]) AS workspace_id, unnest($2::uuid[]) AS check_id,
-             unnest($3::smallint[]) AS status, unnest($4::timestamptz[]) AS time,
-             unnest($5::uuid[]) AS worker_id) AS v
-WHERE c.workspace_id = v.workspace_id AND c.id = v.check_id
-  AND (c.last_run_at IS NULL OR c.last_run_at <= v.time)
-`
-
-type RecordRunsParams struct {
-	WorkspaceIds []uuid.UUID `json:"workspace_ids"`
-	CheckIds     []uuid.UUID `json:"check_ids"`
-	Statuses     []int16     `json:"statuses"`
-	Times        []time.Time `json:"times"`
-	WorkerIds    []uuid.UUID `json:"worker_ids"`
-}
-
-// Marks checks as run: last status and time, and releases the lease of the worker that ran them.
-func (q *Queries) RecordRuns(ctx context.Context, arg RecordRunsParams) error {
-	_, err := q.db.Exec(ctx, recordRuns,
-		arg.WorkspaceIds,
-		arg.CheckIds,
-		arg.Statuses,
-		arg.Times,
-		arg.WorkerIds,
-	)
-	return err
-}
-
-const upsertLatest = `-- name: UpsertLatest :exec
-INSERT INTO check_latest AS l (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id)
-SELECT v.workspace_id, v.check_id, v.host_id, v.time, v.status, v.latency_ms, v.output, v.error_msg, v.metrics, v.facts, v.run_id, v.worker_id
-FROM (SELECT unnest($1::uuid[]) AS workspace_id, unnest($2::uuid[]) AS check_id,
-             unnest($3::uuid[]) AS host_id, unnest($4::timestamptz[]) AS time,
-             unnest($5::smallint[]) AS status, unnest($6::float8[]) AS latency_ms,
-             unnest($7::text[]) AS output, unnest($8::text[]) AS error_msg,
-             unnest($9::jsonb[]) AS metrics, unnest($10::jsonb[]) AS facts,
-             nullif(unnest($11::uuid[]), '00000000-0000-0000-0000-000000000000'::uuid) AS run_id, unnest($12::uuid[]) AS worker_id) AS v
-WHERE EXISTS (SELECT 1 FROM checks c WHERE c.workspace_id = v.workspace_id AND c.id = v.check_id)
-ON CONFLICT (workspace_id, check_id) DO UPDATE SET
-    host_id = EXCLUDED.host_id, time = EXCLUDED.time, status = EXCLUDED.status, latency_ms = EXCLUDED.latency_ms,
-    output = EXCLUDED.output, error_msg = EXCLUDED.error_msg, metrics = EXCLUDED.metrics,
-    facts = coalesce(EXCLUDED.facts, l.facts), run_id = EXCLUDED.run_id, worker_id = EXCLUDED.worker_id
-WHERE l.time <= EXCLUDED.time
-`
-
-type UpsertLatestParams struct {
-	WorkspaceIds []uuid.UUID       `json:"workspace_ids"`
-	CheckIds     []uuid.UUID       `json:"check_ids"`
-	HostIds      []uuid.UUID       `json:"host_ids"`
-	Times        []time.Time       `json:"times"`
-	Statuses     []int16           `json:"statuses"`
-	Latencies    []float64         `json:"latencies"`
-	Outputs      []string          `json:"outputs"`
-	ErrorMsgs    []string          `json:"error_msgs"`
-	Metrics      []json.RawMessage `json:"metrics"`
-	Facts        []json.RawMessage `json:"facts"`
-	RunIds       []uuid.UUID       `json:"run_ids"`
-	WorkerIds    []uuid.UUID       `json:"worker_ids"`
-}
-
-// One row per check (the batch is deduplicated first); an older result never replaces a newer.
-func (q *Queries) UpsertLatest(ctx context.Context, arg UpsertLatestParams) error {
-	_, err := q.db.Exec(ctx, upsertLatest,
-		arg.WorkspaceIds,
-		arg.CheckIds,
-		arg.HostIds,
-		arg.Times,
-		arg.Statuses,
-		arg.Latencies,
-		arg.Outputs,
-		arg.ErrorMsgs,
-		arg.Metrics,
-		arg.Facts,
-		arg.RunIds,
-		arg.WorkerIds,
-	)
-	return err
-}
-
-const upsertRollups = `-- name: UpsertRollups :exec
-INSERT INTO check_rollups AS r (workspace_id, check_id, bucket_size, bucket, samples, ok, warning, critical, unknown, latency_sum, latency_min, latency_max)
-SELECT unnest($1::uuid[]), unnest($2::uuid[]), unnest($3::integer[]),
-       unnest($4::timestamptz[]), unnest($5::integer[]), unnest($6::integer[]),
-       unnest($7::integer[]), unnest($8::integer[]), unnest($9::integer[]),
-       unnest($10::float8[]), unnest($11::float8[]), unnest($12::float8[])
-ON CONFLICT (workspace_id, check_id, bucket_size, bucket) DO UPDATE SET
-    samples = r.samples + EXCLUDED.samples, ok = r.ok + EXCLUDED.ok, warning = r.warning + EXCLUDED.warning,
-    critical = r.critical + EXCLUDED.critical, unknown = r.unknown + EXCLUDED.unknown,
-    latency_sum = r.latency_sum + EXCLUDED.latency_sum,
-    latency_min = least(r.latency_min, EXCLUDED.latency_min), latency_max = greatest(r.latency_max, EXCLUDED.latency_max)
-`
-
-type UpsertRollupsParams struct {
-	WorkspaceIds []uuid.UUID `json:"workspace_ids"`
-	CheckIds     []uuid.UUID `json:"check_ids"`
-	BucketSizes  []int32     `json:"bucket_sizes"`
-	Buckets      []time.Time `json:"buckets"`
-	Samples      []int32     `json:"samples"`
-	Oks          []int32     `json:"oks"`
-	Warnings     []int32     `json:"warnings"`
-	Criticals    []int32     `json:"criticals"`
-	Unknowns     []int32     `json:"unknowns"`
-	LatencySums  []float64   `json:"latency_sums"`
-	LatencyMins  []float64   `json:"latency_mins"`
-	LatencyMaxs  []float64   `json:"latency_maxs"`
-}
-
-// Adds a batch's aggregates to the rollups; rows arrive sorted by key so that concurrent
-// writers lock them in the same order.
-func (q *Queries) UpsertRollups(ctx context.Context, arg UpsertRollupsParams) error {
-	_, err := q.db.Exec(ctx, upsertRollups,
-		arg.WorkspaceIds,
-		arg.CheckIds,
-		arg.BucketSizes,
-		arg.Buckets,
-		arg.Samples,
-		arg.Oks,
-		arg.Warnings,
-		arg.Criticals,
-		arg.Unknowns,
-		arg.LatencySums,
-		arg.LatencyMins,
-		arg.LatencyMaxs,
-	)
-	return err
 }

@@ -30,6 +30,7 @@ WITH due AS (
 UPDATE checks c SET
     lease_until = now() + make_interval(secs => c.timeout_sec + $1::integer),
     leased_by   = $2,
+    lease_run_id = gen_random_uuid(),
     next_run_at = CASE
         WHEN c.next_run_at + make_interval(secs => c.interval_sec) > now()
             THEN c.next_run_at + make_interval(secs => c.interval_sec)
@@ -38,7 +39,7 @@ UPDATE checks c SET
 FROM due, hosts h
 WHERE c.workspace_id = due.workspace_id AND c.id = due.id
   AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname
+RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id
 `
 
 type ClaimDueChecksParams struct {
@@ -55,6 +56,7 @@ type ClaimDueChecksRow struct {
 	Config      json.RawMessage `json:"config"`
 	TimeoutSec  int32           `json:"timeout_sec"`
 	Hostname    string          `json:"hostname"`
+	LeaseRunID  *uuid.UUID      `json:"lease_run_id"`
 }
 
 // The scheduler's claims and the workers' registration.
@@ -80,6 +82,7 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 			&i.Config,
 			&i.TimeoutSec,
 			&i.Hostname,
+			&i.LeaseRunID,
 		); err != nil {
 			return nil, err
 		}

@@ -112,7 +112,7 @@ func (q *Queries) RegisterWorker(ctx context.Context, arg RegisterWorkerParams) 
 
 const retireWorker = `-- name: RetireWorker :execrows
 WITH released AS (
-    UPDATE checks SET lease_until = NULL, leased_by = NULL
+    UPDATE checks SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
     WHERE checks.workspace_id = $1 AND checks.leased_by = $2
 )
 UPDATE workers SET retired_at = now()

@@ -1,6 +1,7 @@
-// Package store writes probe results to PostgreSQL in batches: raw results and SNMP samples
-// through COPY into daily partitions, the latest result of each check, the 1 min / 1 h / 1 d
-// rollups that long windows read, and the checks' last status with their lease released.
+// Package store keeps probe results in PostgreSQL. The Writer copies raw results and SNMP
+// samples into daily partitions in batches; the Digester then folds each committed batch into
+// the latest result of each check, the 1 min / 1 h / 1 d rollups that long windows read, the
+// checks' last status and failure streak, their leases and the workers' counters.
 package store
 
 import (
@@ -30,13 +31,3 @@ type Record struct {
 	Facts       map[string]string
 	Samples     []Sample
 }
-
-// Bucket sizes of the rollups, in seconds.
-const (
-	Minute = 60
-	Hour   = 3600
-	Day    = 86400
-)
-
-// BucketSizes are the rollup granularities the writer maintains.
-var BucketSizes = []int32{Minute, Hour, Day}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,6 +49,14 @@ func (f fixture) record(at time.Time, status int16, latency float64) store.Recor
 		LatencyMs: latency, Output: "out", Metrics: map[string]float64{"loss_pct": 0}}
 }
 
+func (f fixture) digest(t *testing.T) {
+	t.Helper()
+	require.NoError(t, store.NewDigester(f.pool, slog.New(slog.DiscardHandler)).DigestAll(context.Background()))
+	var left int
+	require.NoError(t, f.pool.QueryRow(context.Background(), "SELECT count(*) FROM result_batches").Scan(&left))
+	require.Zero(t, left, "every batch digested once")
+}
+
 func TestWriteBatch(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
@@ -60,6 +69,10 @@ func TestWriteBatch(t *testing.T) {
 	batch[2].Samples = []store.Sample{{OID: "1.3.6.1.2.1.31.1.1.1.6", Name: "ifHCInOctets", Instance: "lo", Value: 42}}
 	batch[2].Facts = map[string]string{"sysName": "test"}
 	require.NoError(t, store.Write(ctx, f.pool, batch))
+	var pending int
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_latest").Scan(&pending))
+	assert.Zero(t, pending, "the writer only copies; the digester derives the rest")
+	f.digest(t)
 
 	var n int
 	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_results WHERE check_id = $1", f.check).Scan(&n))
@@ -98,6 +111,7 @@ func TestWriteBatch(t *testing.T) {
 
 	// A second batch adds to the same buckets, and an older result never replaces the latest.
 	require.NoError(t, store.Write(ctx, f.pool, []store.Record{f.record(base.Add(20*time.Second), 1, 5)}))
+	f.digest(t)
 	require.NoError(t, f.pool.QueryRow(ctx, "SELECT status FROM check_latest WHERE check_id = $1", f.check).Scan(&status))
 	assert.Equal(t, int16(0), status)
 	var samples, warning int
@@ -139,4 +153,74 @@ func TestWriterBatchesAndRetention(t *testing.T) {
 	assert.GreaterOrEqual(t, dropped, int32(2), "yesterday's and today's results and samples")
 	require.NoError(t, f.pool.QueryRow(bg, "SELECT count(*) FROM check_results").Scan(&n))
 	assert.Zero(t, n)
+}
+
+// The digest keeps each check's streak of consecutive failures across batches, never rewinds
+// a check for a late batch, releases a lease only for the run it was granted to, and hands
+// every moved check to its hooks inside its transaction.
+func TestDigestStreaksLeasesAndHooks(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	var seen []db.DigestRunsRow
+	d := store.NewDigester(f.pool, slog.New(slog.DiscardHandler), func(_ context.Context, _ pgx.Tx, runs []db.DigestRunsRow) error {
+		seen = append(seen, runs...)
+		return nil
+	})
+	lease := uuid.New()
+	_, err := f.pool.Exec(ctx, "UPDATE checks SET lease_run_id = $1, leased_by = $2, lease_until = now() + interval '1 minute'", lease, f.wkr)
+	require.NoError(t, err)
+	streak := func() (n int32, leased bool) {
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT fail_streak, lease_run_id IS NOT NULL FROM checks WHERE id = $1", f.check).Scan(&n, &leased))
+		return n, leased
+	}
+	base := time.Now().UTC().Add(-time.Hour)
+
+	// OK then two failures: a streak of 2; a result for another run keeps the lease.
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{f.record(base, 0, 1), f.record(base.Add(time.Minute), 2, 1), f.record(base.Add(2*time.Minute), 1, 1)}))
+	require.NoError(t, d.DigestAll(ctx))
+	n, leased := streak()
+	assert.Equal(t, int32(2), n)
+	assert.True(t, leased)
+	require.Len(t, seen, 1)
+	assert.Nil(t, seen[0].PreviousStatus)
+	assert.Equal(t, int32(0), seen[0].PreviousStreak)
+	assert.Equal(t, int32(2), seen[0].FailStreak)
+	assert.Equal(t, int16(1), *seen[0].LastStatus)
+
+	// A later batch of failures adds to the streak; the leased run's result releases the lease.
+	leasedRun := f.record(base.Add(3*time.Minute), 2, 1)
+	leasedRun.RunID = lease
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{leasedRun}))
+	require.NoError(t, d.DigestAll(ctx))
+	n, leased = streak()
+	assert.Equal(t, int32(3), n)
+	assert.False(t, leased)
+
+	// A late batch (older than the last run) changes neither the streak nor the status.
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{f.record(base.Add(30*time.Second), 0, 1)}))
+	require.NoError(t, d.DigestAll(ctx))
+	n, _ = streak()
+	assert.Equal(t, int32(3), n)
+
+	// Recovery resets it.
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{f.record(base.Add(4*time.Minute), 0, 1)}))
+	require.NoError(t, d.DigestAll(ctx))
+	n, _ = streak()
+	assert.Zero(t, n)
+	last := seen[len(seen)-1]
+	assert.Equal(t, int32(3), last.PreviousStreak)
+	assert.Equal(t, int16(2), *last.PreviousStatus)
+	assert.Equal(t, int16(0), *last.LastStatus)
+
+	// A failing hook rolls the digest back: the batch stays for the next try.
+	failing := store.NewDigester(f.pool, slog.New(slog.DiscardHandler), func(context.Context, pgx.Tx, []db.DigestRunsRow) error {
+		return assert.AnError
+	})
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{f.record(base.Add(5*time.Minute), 2, 1)}))
+	require.ErrorIs(t, failing.DigestAll(ctx), assert.AnError)
+	n, _ = streak()
+	assert.Zero(t, n)
+	f.digest(t)
+	n, _ = streak()
+	assert.Equal(t, int32(1), n)
 }

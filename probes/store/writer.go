@@ -16,6 +16,7 @@ type Writer struct {
 	in         chan Record
 	BatchSize  int
 	FlushEvery time.Duration
+	Written    func() // called after each batch commits (to kick the Digester); may be nil
 }
 
 // NewWriter returns a writer; call Run to start it.
@@ -86,6 +87,9 @@ func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
 		err := Write(ctx, w.pool, batch)
 		if err == nil {
 			w.log.Debug("results written", "records", len(batch), "took", time.Since(t0), "queued", len(w.in))
+			if w.Written != nil {
+				w.Written()
+			}
 			return
 		}
 		if ctx.Err() != nil {

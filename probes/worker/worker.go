@@ -39,15 +39,17 @@ type Options struct {
 
 	Runner *probes.Runner
 	Log    *slog.Logger
+	Hooks  []store.RunsHook // see each digested run (the incident evaluator)
 }
 
 // Worker runs checks until its context ends.
 type Worker struct {
-	ID     uuid.UUID
-	o      Options
-	pool   *pgxpool.Pool
-	q      *db.Queries
-	writer *store.Writer
+	ID       uuid.UUID
+	o        Options
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	writer   *store.Writer
+	digester *store.Digester
 }
 
 // idSpace makes worker ids from names, so a restarted worker keeps its identity.
@@ -79,10 +81,13 @@ func New(pool *pgxpool.Pool, o Options) *Worker {
 	if o.Runner == nil {
 		o.Runner = probes.NewRunner(probes.Options{})
 	}
-	return &Worker{
+	w := &Worker{
 		ID: IDFor(o.Name), o: o, pool: pool, q: db.New(pool),
-		writer: store.NewWriter(pool, o.Log),
+		writer:   store.NewWriter(pool, o.Log),
+		digester: store.NewDigester(pool, o.Log, o.Hooks...),
 	}
+	w.writer.Written = w.digester.Kick
+	return w
 }
 
 // Run registers the worker and runs checks until ctx ends; results still queued are
@@ -106,6 +111,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { w.writer.Run(writerCtx) })
+	bg.Go(func() { w.digester.Run(writerCtx) })
 	bg.Go(func() { store.Maintain(ctx, w.pool, w.o.RetentionDays, w.o.Log) })
 	bg.Go(func() { w.heartbeat(ctx) })
 
@@ -183,7 +189,12 @@ func (w *Worker) claimLoop(ctx context.Context) {
 }
 
 func (w *Worker) runClaimed(ctx context.Context, row db.ClaimDueChecksRow) {
-	rec := w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, uuid.Nil)
+	// The run carries its lease's id, so that its result releases exactly that lease.
+	var runID uuid.UUID
+	if row.LeaseRunID != nil {
+		runID = *row.LeaseRunID
+	}
+	rec := w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, runID)
 	if err := w.writer.Add(context.WithoutCancel(ctx), rec); err != nil {
 		w.o.Log.Error("queueing a result failed", "check_id", row.ID, "err", err)
 	}
@@ -244,5 +255,9 @@ func (r *runNowWorker) Work(ctx context.Context, job *river.Job[runnow.Args]) er
 		return err
 	}
 	rec := r.w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, a.RunID)
-	return store.Write(ctx, r.w.pool, []store.Record{rec})
+	if err := store.Write(ctx, r.w.pool, []store.Record{rec}); err != nil {
+		return err
+	}
+	r.w.digester.Kick()
+	return nil
 }

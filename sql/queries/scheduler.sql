@@ -22,6 +22,7 @@ WITH due AS (
 UPDATE checks c SET
     lease_until = now() + make_interval(secs => c.timeout_sec + @lease_margin_sec::integer),
     leased_by   = @worker_id,
+    lease_run_id = gen_random_uuid(),
     next_run_at = CASE
         WHEN c.next_run_at + make_interval(secs => c.interval_sec) > now()
             THEN c.next_run_at + make_interval(secs => c.interval_sec)
@@ -30,7 +31,7 @@ UPDATE checks c SET
 FROM due, hosts h
 WHERE c.workspace_id = due.workspace_id AND c.id = due.id
   AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname;
+RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id;
 
 -- name: GetCheckForRun :one
 SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname

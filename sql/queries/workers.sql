@@ -7,7 +7,7 @@ SELECT * FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY na
 -- The worker stops claiming this workspace's checks, and the checks it holds are released
 -- at once for the other workers.
 WITH released AS (
-    UPDATE checks SET lease_until = NULL, leased_by = NULL
+    UPDATE checks SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
     WHERE checks.workspace_id = @workspace_id AND checks.leased_by = @id
 )
 UPDATE workers SET retired_at = now()

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/db"
+)
+
+// RunsHook sees, inside the digest's transaction, every check whose runs were just digested,
+// with its state before and after. What it writes commits or rolls back with the digest, so
+// it sees each run exactly once (the incident evaluator is one).
+type RunsHook func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error
+
+// Digester folds committed result batches into the state derived from them. Any number of
+// processes may run one: an advisory lock lets one digest at a time, and a batch is deleted
+// in the transaction that digests it.
+type Digester struct {
+	pool       *pgxpool.Pool
+	log        *slog.Logger
+	kick       chan struct{}
+	hooks      []RunsHook
+	PollEvery  time.Duration // how often to look for batches written by other processes
+	MaxBatches int32         // batches per transaction
+}
+
+// NewDigester returns a digester; call Run to start it.
+func NewDigester(pool *pgxpool.Pool, log *slog.Logger, hooks ...RunsHook) *Digester {
+	return &Digester{pool: pool, log: log, kick: make(chan struct{}, 1), hooks: hooks, PollEvery: 500 * time.Millisecond, MaxBatches: 50}
+}
+
+// Kick asks for a digest now (a batch was just written); it never blocks.
+func (d *Digester) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run digests whenever kicked or polled, until ctx ends.
+func (d *Digester) Run(ctx context.Context) {
+	tick := time.NewTicker(d.PollEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		case <-tick.C:
+		}
+		if err := d.DigestAll(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("digesting results failed; will retry", "err", err)
+		}
+	}
+}
+
+// DigestAll digests until no batch is left (or another process holds the digest lock).
+func (d *Digester) DigestAll(ctx context.Context) error {
+	for {
+		n, err := d.Once(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// Once digests up to MaxBatches batches in one transaction and says how many it took.
+func (d *Digester) Once(ctx context.Context) (batches int, err error) {
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		q := db.New(tx)
+		locked, err := q.TryDigestLock(ctx)
+		if err != nil || !locked {
+			return err
+		}
+		taken, err := q.TakeResultBatches(ctx, d.MaxBatches)
+		if err != nil || len(taken) == 0 {
+			return err
+		}
+		batches = len(taken)
+		return d.digest(ctx, tx, taken)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return batches, nil
+}
+
+func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultBatchesRow) error {
+	q := db.New(tx)
+	ids := make([]int64, len(taken))
+	first, last := taken[0].FirstTime, taken[0].LastTime
+	records := 0
+	for i, b := range taken {
+		ids[i] = b.ID
+		first, last = earliest(first, b.FirstTime), latest(last, b.LastTime)
+		records += int(b.Records)
+	}
+	t0 := time.Now()
+	if err := q.DigestRollups(ctx, db.DigestRollupsParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
+		return fmt.Errorf("rollups: %w", err)
+	}
+	if err := q.DigestLatest(ctx, db.DigestLatestParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
+		return fmt.Errorf("latest: %w", err)
+	}
+	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{BatchIds: ids, FirstTime: first, LastTime: last})
+	if err != nil {
+		return fmt.Errorf("runs: %w", err)
+	}
+	for _, hook := range d.hooks {
+		if err := hook(ctx, tx, runs); err != nil {
+			return err
+		}
+	}
+	if err := q.DigestWorkerRuns(ctx, db.DigestWorkerRunsParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
+		return fmt.Errorf("worker counters: %w", err)
+	}
+	if err := q.DeleteResultBatches(ctx, ids); err != nil {
+		return fmt.Errorf("batches: %w", err)
+	}
+	d.log.Debug("results digested", "batches", len(taken), "records", records, "checks", len(runs), "took", time.Since(t0))
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,104 @@
+-- The digester: committed result batches folded into the state that reads and alerting use.
+-- Every statement reads the batches' rows through check_results_batch, bounded by the
+-- batches' time span so that only the partitions holding them are opened.
+
+-- name: AddResultBatch :one
+INSERT INTO result_batches (first_time, last_time, records) VALUES ($1, $2, $3) RETURNING id;
+
+-- name: TryDigestLock :one
+-- One digester at a time across all processes, until the end of its transaction: the
+-- statements below add to counters, so two digesters must not interleave.
+SELECT pg_try_advisory_xact_lock(424242004);
+
+-- name: TakeResultBatches :many
+SELECT id, first_time, last_time, records FROM result_batches ORDER BY id LIMIT @max_batches;
+
+-- name: DigestRollups :exec
+-- Adds the batches' results to the 1 min, 1 h and 1 d rollups of their checks.
+INSERT INTO check_rollups AS r (workspace_id, check_id, bucket_size, bucket, samples, ok, warning, critical, unknown,
+                                latency_sum, latency_min, latency_max)
+SELECT x.workspace_id, x.check_id, s.size,
+       date_bin(make_interval(secs => s.size), x.time, timestamptz '1970-01-01 00:00:00+00') AS bucket,
+       count(*), count(*) FILTER (WHERE x.status = 0), count(*) FILTER (WHERE x.status = 1),
+       count(*) FILTER (WHERE x.status = 2), count(*) FILTER (WHERE x.status NOT IN (0, 1, 2)),
+       sum(x.latency_ms), min(x.latency_ms), max(x.latency_ms)
+FROM check_results x
+CROSS JOIN unnest(ARRAY[60, 3600, 86400]) AS s(size)
+WHERE x.batch_id = ANY(@batch_ids::bigint[]) AND x.time BETWEEN @first_time AND @last_time
+  AND EXISTS (SELECT 1 FROM checks c WHERE c.workspace_id = x.workspace_id AND c.id = x.check_id)
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (workspace_id, check_id, bucket_size, bucket) DO UPDATE SET
+    samples = r.samples + EXCLUDED.samples, ok = r.ok + EXCLUDED.ok, warning = r.warning + EXCLUDED.warning,
+    critical = r.critical + EXCLUDED.critical, unknown = r.unknown + EXCLUDED.unknown,
+    latency_sum = r.latency_sum + EXCLUDED.latency_sum,
+    latency_min = least(r.latency_min, EXCLUDED.latency_min), latency_max = greatest(r.latency_max, EXCLUDED.latency_max);
+
+-- name: DigestLatest :exec
+-- The newest of the batches' results per check replaces an older latest, never a newer one;
+-- SNMP facts stay until a result brings new ones.
+INSERT INTO check_latest AS l (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id)
+SELECT DISTINCT ON (x.workspace_id, x.check_id)
+       x.workspace_id, x.check_id, x.host_id, x.time, x.status, x.latency_ms, x.output, x.error_msg, x.metrics, x.facts, x.run_id, x.worker_id
+FROM check_results x
+JOIN checks c ON c.workspace_id = x.workspace_id AND c.id = x.check_id
+WHERE x.batch_id = ANY(@batch_ids::bigint[]) AND x.time BETWEEN @first_time AND @last_time
+ORDER BY x.workspace_id, x.check_id, x.time DESC
+ON CONFLICT (workspace_id, check_id) DO UPDATE SET
+    host_id = EXCLUDED.host_id, time = EXCLUDED.time, status = EXCLUDED.status, latency_ms = EXCLUDED.latency_ms,
+    output = EXCLUDED.output, error_msg = EXCLUDED.error_msg, metrics = EXCLUDED.metrics,
+    facts = coalesce(EXCLUDED.facts, l.facts), run_id = EXCLUDED.run_id, worker_id = EXCLUDED.worker_id
+WHERE l.time <= EXCLUDED.time;
+
+-- name: DigestRuns :many
+-- Each check's last status and run time, its streak of consecutive non-OK results, and its
+-- lease, released when the run it was granted for has reported. Only results newer than the
+-- check's last run move its state, so a late batch never rewinds a check (it may still
+-- release a lease). Returns every check touched, with its state before and after, for the
+-- incident evaluator.
+WITH x AS (
+    SELECT r.workspace_id, r.check_id, r.time, r.status, r.run_id, n.newer,
+           max(r.time) FILTER (WHERE r.status = 0 AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
+    FROM check_results r
+    JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
+    CROSS JOIN LATERAL (SELECT c.last_run_at IS NULL OR r.time > c.last_run_at AS newer) n
+    WHERE r.batch_id = ANY(@batch_ids::bigint[]) AND r.time BETWEEN @first_time AND @last_time
+), per AS (
+    SELECT x.workspace_id, x.check_id,
+           max(x.time) FILTER (WHERE x.newer) AS last_time,
+           ((array_agg(x.status ORDER BY x.time DESC) FILTER (WHERE x.newer))[1])::smallint AS last_status,
+           count(*) FILTER (WHERE x.newer AND x.status <> 0 AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
+           bool_and(x.last_ok IS NULL) AS all_failed,
+           array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
+    FROM x GROUP BY x.workspace_id, x.check_id
+), old AS (
+    -- The state before, locked in key order (the same order as every other digest).
+    SELECT c.workspace_id, c.id, c.last_status, c.fail_streak
+    FROM checks c JOIN per ON per.workspace_id = c.workspace_id AND per.check_id = c.id
+    ORDER BY c.workspace_id, c.id
+    FOR UPDATE OF c
+)
+UPDATE checks c SET
+    last_status  = coalesce(per.last_status, c.last_status),
+    last_run_at  = coalesce(per.last_time, c.last_run_at),
+    fail_streak  = CASE WHEN per.last_time IS NULL THEN c.fail_streak
+                        WHEN per.all_failed THEN c.fail_streak + per.trailing_failures
+                        ELSE per.trailing_failures END,
+    lease_until  = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.lease_until END,
+    leased_by    = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.leased_by END,
+    lease_run_id = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.lease_run_id END
+FROM per, old
+WHERE c.workspace_id = per.workspace_id AND c.id = per.check_id
+  AND old.workspace_id = c.workspace_id AND old.id = c.id
+RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold, c.last_run_at,
+          old.last_status AS previous_status, old.fail_streak AS previous_streak, c.last_status, c.fail_streak;
+
+-- name: DigestWorkerRuns :exec
+UPDATE workers w SET checks_executed = w.checks_executed + v.n
+FROM (SELECT x.workspace_id, x.worker_id, count(*) AS n FROM check_results x
+      WHERE x.batch_id = ANY(@batch_ids::bigint[]) AND x.time BETWEEN @first_time AND @last_time AND x.worker_id IS NOT NULL
+      GROUP BY x.workspace_id, x.worker_id) AS v
+WHERE w.workspace_id = v.workspace_id AND w.id = v.worker_id;
+
+-- name: DeleteResultBatches :exec
+DELETE FROM result_batches WHERE id = ANY(@batch_ids::bigint[]);
