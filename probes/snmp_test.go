@@ -1,108 +1,23 @@
 package probes
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gosnmp/gosnmp"
+	"github.com/secuaas/secumon/probes/snmpdtest"
 )
 
 const (
-	snmpdPath    = "/usr/sbin/snmpd"
-	snmpV3User   = "probesv3"
-	snmpV3Auth   = "authpass123"
-	snmpV3Priv   = "privpass123"
+	snmpV3User   = snmpdtest.V3User
+	snmpV3Auth   = snmpdtest.V3Auth
+	snmpV3Priv   = snmpdtest.V3Priv
 	oidSysSvc    = "1.3.6.1.2.1.1.7.0"  // sysServices, set to 72 in the test config
 	oidSnmpInPkt = "1.3.6.1.2.1.11.1.0" // snmpInPkts, a Counter32 that grows with every request
 )
 
-// startSnmpd runs a real Debian snmpd on 127.0.0.1 at a random high UDP port with a config
-// written here (v2c community "public", a v3 authPriv user), and kills it when t ends.
-// Without /usr/sbin/snmpd the test fails with the install hint, unless SECUMON_SKIP_SNMPD=1.
-func startSnmpd(t *testing.T) int {
-	t.Helper()
-	if _, err := os.Stat(snmpdPath); err != nil {
-		if os.Getenv("SECUMON_SKIP_SNMPD") == "1" {
-			t.Skipf("%s missing and SECUMON_SKIP_SNMPD=1", snmpdPath)
-		}
-		t.Fatalf("%s is missing: install it with `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends snmpd` (or set SECUMON_SKIP_SNMPD=1 to skip the SNMP tests)", snmpdPath)
-	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "snmpd.conf")
-	err := os.WriteFile(conf, []byte(strings.Join([]string{
-		"rocommunity public 127.0.0.1",
-		"sysName probes-test",
-		"sysLocation loopback",
-		"sysServices 72",
-		fmt.Sprintf(`createUser %s SHA "%s" AES "%s"`, snmpV3User, snmpV3Auth, snmpV3Priv),
-		"rouser " + snmpV3User + " priv",
-		"",
-	}, "\n")), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lastOut string
-	for attempt := range 5 {
-		port := freePort(t, "udp")
-		var out bytes.Buffer
-		cmd := exec.Command(snmpdPath, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"),
-			fmt.Sprintf("udp:127.0.0.1:%d", port))
-		cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start snmpd: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		if waitSnmp(port, exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
-			return port
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		lastOut = out.String()
-		t.Logf("snmpd attempt %d on port %d failed: %s", attempt+1, port, lastOut)
-	}
-	t.Fatalf("snmpd did not start: %s", lastOut)
-	return 0
-}
-
-// waitSnmp polls the agent until it answers a v2c Get (up to 5 s).
-func waitSnmp(port int, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		x := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: "public", Version: gosnmp.Version2c,
-			Timeout: 100 * time.Millisecond, Retries: 0}
-		if x.Connect() == nil {
-			_, err := x.Get([]string{oidSysName})
-			x.Close()
-			if err == nil {
-				return true
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
-}
-
 func TestSNMP(t *testing.T) {
-	port := startSnmpd(t)
+	port := snmpdtest.Start(t)
 	type cfg = map[string]any
 
 	t.Run("v2c system group and interfaces, then rates", func(t *testing.T) {

@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/snmpdtest"
+	"github.com/secuaas/secumon/probes/worker"
+	"github.com/secuaas/secumon/server/servertest"
+)
+
+// The whole loop with real parts: checks created through the API are run by a worker
+// (real ICMP to 127.0.0.1, a real snmpd on loopback), written, digested, and read back
+// through every results endpoint.
+func TestRunnerEndToEnd(t *testing.T) {
+	snmpPort := snmpdtest.Start(t)
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	privileged := os.Geteuid() == 0
+	w := worker.New(env.Pool, worker.Options{Name: "e2e", Location: "loopback", PollEvery: 50 * time.Millisecond,
+		Runner: probes.NewRunner(probes.Options{Privileged: &privileged})})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	h, err := c.CreateHostWithResponse(ctx, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, h.StatusCode(), string(h.Body))
+	host := h.JSON201.Id
+
+	pingCfg := client.CheckConfig{"count": 2, "interval_ms": 100}
+	snmpCfg := client.CheckConfig{"port": snmpPort, "community": snmpdtest.Community}
+	create := func(name string, typ client.CheckType, cfg client.CheckConfig) client.Check {
+		r, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg,
+			IntervalSec: ptr(10), TimeoutSec: ptr(5)})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
+		return *r.JSON201
+	}
+	ping := create("ping", client.Ping, pingCfg)
+	snmp := create("snmp", client.Snmp, snmpCfg)
+
+	// Run-now: queued through River, run by the worker, its result carries the run id.
+	run, err := c.RunCheckWithResponse(ctx, ping.Id)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
+	eventually(t, 20*time.Second, func() bool {
+		r, err := c.GetCheckLastResultWithResponse(ctx, ping.Id)
+		return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == run.JSON202.RunId
+	}, "the run-now result")
+	last, err := c.GetCheckLastResultWithResponse(ctx, ping.Id)
+	require.NoError(t, err)
+	assert.Equal(t, client.CheckStatus(0), last.JSON200.Status, "ping 127.0.0.1: %s %v", last.JSON200.Output, last.JSON200.ErrorMsg)
+
+	// Two SNMP runs, so that counters become rates.
+	for range 2 {
+		r, err := c.RunCheckWithResponse(ctx, snmp.Id)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, r.StatusCode())
+		want := r.JSON202.RunId
+		eventually(t, 20*time.Second, func() bool {
+			r, err := c.GetCheckLastResultWithResponse(ctx, snmp.Id)
+			return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == want
+		}, "an SNMP run")
+	}
+
+	latest, err := c.GetHostLatestResultsWithResponse(ctx, host)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, latest.StatusCode(), string(latest.Body))
+	assert.Contains(t, string(latest.Body), ping.Id.String())
+	assert.Contains(t, string(latest.Body), snmp.Id.String())
+
+	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Minute)
+	g := client.GetCheckMetricsParamsGranularityN1min
+	m, err := c.GetCheckMetricsWithResponse(ctx, &client.GetCheckMetricsParams{CheckId: ping.Id, From: &from, To: &to, Granularity: &g})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, m.StatusCode(), string(m.Body))
+	assert.NotEmpty(t, m.JSON200.Results, "1-minute rollups of the ping runs")
+
+	window := client.GetHostUptimeParamsWindowN24h
+	up, err := c.GetHostUptimeWithResponse(ctx, host, &client.GetHostUptimeParams{Window: &window})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
+	assert.GreaterOrEqual(t, up.JSON200.Samples, 1)
+	assert.InDelta(t, 100, up.JSON200.UptimePct, 0.001)
+
+	sm, err := c.GetHostSnmpMetricsWithResponse(ctx, host, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, sm.StatusCode(), string(sm.Body))
+	require.Len(t, sm.JSON200.Checks, 1)
+	assert.Equal(t, snmp.Id, sm.JSON200.Checks[0].CheckId)
+	assert.NotEmpty(t, sm.JSON200.Checks[0].Points, "interface rates and SNMP values")
+
+	devs, err := c.ListSnmpDevicesWithResponse(ctx)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, devs.StatusCode(), string(devs.Body))
+	require.Len(t, *devs.JSON200, 1)
+	dev := (*devs.JSON200)[0]
+	assert.Equal(t, snmp.Id, dev.Id)
+	require.NotNil(t, dev.SysName)
+	assert.Equal(t, snmpdtest.SysName, *dev.SysName)
+	assert.NotEmpty(t, dev.Metrics)
+
+	workers, err := c.ListWorkersWithResponse(ctx)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, workers.StatusCode(), string(workers.Body))
+	assert.Contains(t, string(workers.Body), `"e2e"`)
+}
+
+func eventually(t *testing.T, within time.Duration, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
