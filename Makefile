@@ -8,6 +8,7 @@ GO ?= go
 DEB_PACKAGES := postgresql snmpd chromium
 NODE_MODULES := openapi/node_modules/.package-lock.json
 ADDR ?= 127.0.0.1:8080
+SYSLOG_ADDR ?= 127.0.0.1:5514
 # What `make generate` writes; check-generated compares it with the checkout.
 GENERATED := gen client openapi/docs
 
@@ -40,10 +41,10 @@ $(NODE_MODULES): openapi/package.json openapi/package-lock.json
 	cd openapi && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## run: start SecuMon on $(ADDR) with its embedded PostgreSQL in ./.secumon.
+## run: start SecuMon on $(ADDR) with its embedded PostgreSQL in ./.secumon (syslog on $(SYSLOG_ADDR)).
 run: DEB_PACKAGES := postgresql
 run: deb-deps
-	$(GO) run ./cmd/secumon serve --addr $(ADDR)
+	SECUMON_SYSLOG_ADDR=$${SECUMON_SYSLOG_ADDR-$(SYSLOG_ADDR)} $(GO) run ./cmd/secumon serve --addr $(ADDR)
 
 ## test: every Go test, against a real PostgreSQL, snmpd and Chromium.
 test: deps

@@ -75,48 +75,90 @@ func (e AiTagItemStatus) Valid() bool {
 	}
 }
 
-// Defines values for AppSecFindingSeverity.
+// Defines values for AppSecCategory.
 const (
-	AppSecFindingSeverityCritical AppSecFindingSeverity = "critical"
-	AppSecFindingSeverityHigh     AppSecFindingSeverity = "high"
-	AppSecFindingSeverityInfo     AppSecFindingSeverity = "info"
-	AppSecFindingSeverityLow      AppSecFindingSeverity = "low"
-	AppSecFindingSeverityMedium   AppSecFindingSeverity = "medium"
+	AppSecCategoryCode             AppSecCategory = "code"
+	AppSecCategoryMisconfiguration AppSecCategory = "misconfiguration"
+	AppSecCategorySecret           AppSecCategory = "secret"
+	AppSecCategoryVulnerability    AppSecCategory = "vulnerability"
 )
 
-// Valid indicates whether the value is a known member of the AppSecFindingSeverity enum.
-func (e AppSecFindingSeverity) Valid() bool {
+// Valid indicates whether the value is a known member of the AppSecCategory enum.
+func (e AppSecCategory) Valid() bool {
 	switch e {
-	case AppSecFindingSeverityCritical:
+	case AppSecCategoryCode:
 		return true
-	case AppSecFindingSeverityHigh:
+	case AppSecCategoryMisconfiguration:
 		return true
-	case AppSecFindingSeverityInfo:
+	case AppSecCategorySecret:
 		return true
-	case AppSecFindingSeverityLow:
-		return true
-	case AppSecFindingSeverityMedium:
+	case AppSecCategoryVulnerability:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for AppSecFindingStatus.
+// Defines values for AppSecReportFormat.
 const (
-	AppSecFindingStatusAccepted AppSecFindingStatus = "accepted"
-	AppSecFindingStatusFixed    AppSecFindingStatus = "fixed"
-	AppSecFindingStatusOpen     AppSecFindingStatus = "open"
+	AppSecReportFormatSarif AppSecReportFormat = "sarif"
+	AppSecReportFormatTrivy AppSecReportFormat = "trivy"
 )
 
-// Valid indicates whether the value is a known member of the AppSecFindingStatus enum.
-func (e AppSecFindingStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the AppSecReportFormat enum.
+func (e AppSecReportFormat) Valid() bool {
 	switch e {
-	case AppSecFindingStatusAccepted:
+	case AppSecReportFormatSarif:
 		return true
-	case AppSecFindingStatusFixed:
+	case AppSecReportFormatTrivy:
 		return true
-	case AppSecFindingStatusOpen:
+	default:
+		return false
+	}
+}
+
+// Defines values for AppSecSeverity.
+const (
+	AppSecSeverityCritical AppSecSeverity = "critical"
+	AppSecSeverityHigh     AppSecSeverity = "high"
+	AppSecSeverityInfo     AppSecSeverity = "info"
+	AppSecSeverityLow      AppSecSeverity = "low"
+	AppSecSeverityMedium   AppSecSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AppSecSeverity enum.
+func (e AppSecSeverity) Valid() bool {
+	switch e {
+	case AppSecSeverityCritical:
+		return true
+	case AppSecSeverityHigh:
+		return true
+	case AppSecSeverityInfo:
+		return true
+	case AppSecSeverityLow:
+		return true
+	case AppSecSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AppSecStatus.
+const (
+	AppSecStatusAccepted AppSecStatus = "accepted"
+	AppSecStatusFixed    AppSecStatus = "fixed"
+	AppSecStatusOpen     AppSecStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the AppSecStatus enum.
+func (e AppSecStatus) Valid() bool {
+	switch e {
+	case AppSecStatusAccepted:
+		return true
+	case AppSecStatusFixed:
+		return true
+	case AppSecStatusOpen:
 		return true
 	default:
 		return false
@@ -176,28 +218,28 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	Dns  CheckType = "dns"
-	Http CheckType = "http"
-	Ping CheckType = "ping"
-	Snmp CheckType = "snmp"
-	Tcp  CheckType = "tcp"
-	Tls  CheckType = "tls"
+	CheckTypeDns  CheckType = "dns"
+	CheckTypeHttp CheckType = "http"
+	CheckTypePing CheckType = "ping"
+	CheckTypeSnmp CheckType = "snmp"
+	CheckTypeTcp  CheckType = "tcp"
+	CheckTypeTls  CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
 func (e CheckType) Valid() bool {
 	switch e {
-	case Dns:
+	case CheckTypeDns:
 		return true
-	case Http:
+	case CheckTypeHttp:
 		return true
-	case Ping:
+	case CheckTypePing:
 		return true
-	case Snmp:
+	case CheckTypeSnmp:
 		return true
-	case Tcp:
+	case CheckTypeTcp:
 		return true
-	case Tls:
+	case CheckTypeTls:
 		return true
 	default:
 		return false
@@ -348,6 +390,7 @@ func (e Role) Valid() bool {
 // Defines values for RotationType.
 const (
 	Biweekly RotationType = "biweekly"
+	Custom   RotationType = "custom"
 	Daily    RotationType = "daily"
 	Monthly  RotationType = "monthly"
 	Weekly   RotationType = "weekly"
@@ -357,6 +400,8 @@ const (
 func (e RotationType) Valid() bool {
 	switch e {
 	case Biweekly:
+		return true
+	case Custom:
 		return true
 	case Daily:
 		return true
@@ -399,16 +444,20 @@ func (e Severity) Valid() bool {
 // Defines values for StormRootCauseType.
 const (
 	StormRootCauseTypeDependency StormRootCauseType = "dependency"
+	StormRootCauseTypeDns        StormRootCauseType = "dns"
 	StormRootCauseTypeHost       StormRootCauseType = "host"
 	StormRootCauseTypeNetwork    StormRootCauseType = "network"
 	StormRootCauseTypeService    StormRootCauseType = "service"
 	StormRootCauseTypeUnknown    StormRootCauseType = "unknown"
+	StormRootCauseTypeWorker     StormRootCauseType = "worker"
 )
 
 // Valid indicates whether the value is a known member of the StormRootCauseType enum.
 func (e StormRootCauseType) Valid() bool {
 	switch e {
 	case StormRootCauseTypeDependency:
+		return true
+	case StormRootCauseTypeDns:
 		return true
 	case StormRootCauseTypeHost:
 		return true
@@ -417,6 +466,8 @@ func (e StormRootCauseType) Valid() bool {
 	case StormRootCauseTypeService:
 		return true
 	case StormRootCauseTypeUnknown:
+		return true
+	case StormRootCauseTypeWorker:
 		return true
 	default:
 		return false
@@ -477,6 +528,24 @@ func (e WorkerStatus) Valid() bool {
 	case WorkerStatusRetired:
 		return true
 	case WorkerStatusStale:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadAppSecurityReportParamsFormat.
+const (
+	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
+	UploadAppSecurityReportParamsFormatTrivy UploadAppSecurityReportParamsFormat = "trivy"
+)
+
+// Valid indicates whether the value is a known member of the UploadAppSecurityReportParamsFormat enum.
+func (e UploadAppSecurityReportParamsFormat) Valid() bool {
+	switch e {
+	case UploadAppSecurityReportParamsFormatSarif:
+		return true
+	case UploadAppSecurityReportParamsFormatTrivy:
 		return true
 	default:
 		return false
@@ -713,30 +782,86 @@ type AlertPolicyUpdate struct {
 	Name        string           `json:"name"`
 }
 
+// AppSecCategory What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
+type AppSecCategory string
+
 // AppSecFinding defines model for AppSecFinding.
 type AppSecFinding struct {
-	FirstSeen *time.Time         `json:"first_seen,omitempty"`
-	Id        openapi_types.UUID `json:"id"`
-	LastSeen  *time.Time         `json:"last_seen,omitempty"`
-	Location  *string            `json:"location,omitempty"`
+	// Category What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
+	Category    AppSecCategory `json:"category"`
+	Description *string        `json:"description,omitempty"`
+	FirstSeen   time.Time      `json:"first_seen"`
+
+	// FixedAt When it became fixed (fixed findings only).
+	FixedAt *time.Time `json:"fixed_at,omitempty"`
+
+	// FixedVersion The first version without the vulnerability, when there is one.
+	FixedVersion     *string            `json:"fixed_version,omitempty"`
+	Id               openapi_types.UUID `json:"id"`
+	InstalledVersion *string            `json:"installed_version,omitempty"`
+	LastSeen         time.Time          `json:"last_seen"`
+
+	// Location Where: the scan target, or file:line.
+	Location *string `json:"location,omitempty"`
+
+	// Note The triage note of the last status change.
+	Note *string `json:"note,omitempty"`
+
+	// Package The vulnerable package (vulnerabilities).
+	Package *string `json:"package,omitempty"`
+
+	// Project The project's name.
+	Project   string             `json:"project"`
 	ProjectId openapi_types.UUID `json:"project_id"`
 
+	// ReportId The last report that had it.
+	ReportId *openapi_types.UUID `json:"report_id,omitempty"`
+
 	// RuleId CVE or scanner rule id.
-	RuleId      *string               `json:"rule_id,omitempty"`
-	Severity    AppSecFindingSeverity `json:"severity"`
-	Status      AppSecFindingStatus   `json:"status"`
-	SubCategory *string               `json:"sub_category,omitempty"`
-	Title       string                `json:"title"`
+	RuleId *string `json:"rule_id,omitempty"`
+
+	// Severity Finding severity. Trivy: CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN (info). SARIF: the rule's security-severity score (≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low), else the level (error high, warning medium, note low, none info).
+	Severity AppSecSeverity `json:"severity"`
+
+	// Status `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+	Status AppSecStatus `json:"status"`
+
+	// StatusChangedAt When someone last set the status by hand.
+	StatusChangedAt *time.Time `json:"status_changed_at,omitempty"`
+
+	// SubCategory The posture area (`dependency_vulnerabilities`, `container_image_hygiene`, `exposed_secrets`, `infrastructure_misconfiguration`) or, for code, the CWE (`CWE-89`).
+	SubCategory *string `json:"sub_category,omitempty"`
+	Title       string  `json:"title"`
+
+	// Tool The scanner: `trivy`, or the SARIF run's tool (gosec, Semgrep…).
+	Tool string `json:"tool"`
+
+	// Url Where to read more about it.
+	Url *string `json:"url,omitempty"`
 }
 
-// AppSecFindingSeverity defines model for AppSecFinding.Severity.
-type AppSecFindingSeverity string
+// AppSecFindingList defines model for AppSecFindingList.
+type AppSecFindingList struct {
+	// Count Total number of matching findings.
+	Count    int             `json:"count"`
+	Findings []AppSecFinding `json:"findings"`
 
-// AppSecFindingStatus defines model for AppSecFinding.Status.
-type AppSecFindingStatus string
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// AppSecFindingUpdate defines model for AppSecFindingUpdate.
+type AppSecFindingUpdate struct {
+	// Note Why; absent keeps the current note, empty clears it.
+	Note *string `json:"note,omitempty"`
+
+	// Status `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+	Status AppSecStatus `json:"status"`
+}
 
 // AppSecProject defines model for AppSecProject.
 type AppSecProject struct {
+	// BySeverity Open findings per severity.
 	BySeverity   *map[string]int    `json:"by_severity,omitempty"`
 	Id           openapi_types.UUID `json:"id"`
 	LastReportAt *time.Time         `json:"last_report_at,omitempty"`
@@ -744,22 +869,98 @@ type AppSecProject struct {
 	OpenFindings int                `json:"open_findings"`
 }
 
-// AppSecTrendPoint defines model for AppSecTrendPoint.
+// AppSecReport defines model for AppSecReport.
+type AppSecReport struct {
+	// Artifact What was scanned: the image reference, path or repository.
+	Artifact *string `json:"artifact,omitempty"`
+
+	// BySeverity The report's findings per severity.
+	BySeverity map[string]int `json:"by_severity"`
+	CreatedAt  time.Time      `json:"created_at"`
+
+	// Findings Distinct findings in the report.
+	Findings int `json:"findings"`
+
+	// Fixed Open findings of the same tool this report no longer has.
+	Fixed  int                `json:"fixed"`
+	Format AppSecReportFormat `json:"format"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// New Findings the project did not have before.
+	New int `json:"new"`
+
+	// Project The project's name.
+	Project   string             `json:"project"`
+	ProjectId openapi_types.UUID `json:"project_id"`
+
+	// Reopened Fixed findings this report has again.
+	Reopened int `json:"reopened"`
+
+	// Tool The scanner (for SARIF logs of several runs, their tools joined by commas).
+	Tool        string  `json:"tool"`
+	ToolVersion *string `json:"tool_version,omitempty"`
+
+	// UploadedBy The name of the token that posted it.
+	UploadedBy       *string             `json:"uploaded_by,omitempty"`
+	UploadedByUserId *openapi_types.UUID `json:"uploaded_by_user_id,omitempty"`
+}
+
+// AppSecReportFormat defines model for AppSecReport.Format.
+type AppSecReportFormat string
+
+// AppSecReportList defines model for AppSecReportList.
+type AppSecReportList struct {
+	// Count Total number of matching reports.
+	Count int `json:"count"`
+
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor    `json:"next_cursor,omitempty"`
+	Reports    []AppSecReport `json:"reports"`
+}
+
+// AppSecSeverity Finding severity. Trivy: CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN (info). SARIF: the rule's security-severity score (≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low), else the level (error high, warning medium, note low, none info).
+type AppSecSeverity string
+
+// AppSecStatus `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+type AppSecStatus string
+
+// AppSecTrendPoint The findings' statuses at the end of one UTC day (the last report or triage of each project on or before it).
 type AppSecTrendPoint struct {
-	Date  openapi_types.Date `json:"date"`
-	Fixed int                `json:"fixed"`
-	Open  int                `json:"open"`
+	// Accepted Accepted findings.
+	Accepted *int               `json:"accepted,omitempty"`
+	Date     openapi_types.Date `json:"date"`
+
+	// Fixed Fixed findings.
+	Fixed int `json:"fixed"`
+
+	// Open Open findings.
+	Open int `json:"open"`
+
+	// OpenBySeverity Open findings per severity; severities without any are absent.
+	OpenBySeverity *map[string]int `json:"open_by_severity,omitempty"`
 }
 
 // AppSecurityDashboard defines model for AppSecurityDashboard.
 type AppSecurityDashboard struct {
-	GeneratedAt      time.Time          `json:"generated_at"`
-	Projects         []AppSecProject    `json:"projects"`
-	SubCategories    []string           `json:"sub_categories"`
-	TopFindings      []AppSecFinding    `json:"top_findings"`
-	TotalsBySeverity map[string]int     `json:"totals_by_severity"`
-	TotalsByStatus   map[string]int     `json:"totals_by_status"`
-	Trend30d         []AppSecTrendPoint `json:"trend_30d"`
+	GeneratedAt time.Time `json:"generated_at"`
+
+	// Projects The projects that received reports, those with the most severe open findings first.
+	Projects []AppSecProject `json:"projects"`
+
+	// SubCategories The posture areas (`dependency_vulnerabilities`, `container_image_hygiene`, `runtime_compromise`, `network_security_posture`), then every other sub-category the findings have.
+	SubCategories []string `json:"sub_categories"`
+
+	// TopFindings The 10 most severe open findings, most recently seen first within a severity.
+	TopFindings []AppSecFinding `json:"top_findings"`
+
+	// TotalsBySeverity Open findings per severity; severities without any are absent.
+	TotalsBySeverity map[string]int `json:"totals_by_severity"`
+
+	// TotalsByStatus Findings per status; statuses without any are absent.
+	TotalsByStatus map[string]int `json:"totals_by_status"`
+
+	// Trend30d One point per UTC day over the last 30 days, oldest first.
+	Trend30d []AppSecTrendPoint `json:"trend_30d"`
 }
 
 // Check defines model for Check.
@@ -902,7 +1103,9 @@ type CurrentOncall struct {
 	OnCall       *OncallMember      `json:"on_call"`
 	ScheduleId   openapi_types.UUID `json:"schedule_id"`
 	ScheduleName string             `json:"schedule_name"`
-	Until        *time.Time         `json:"until,omitempty"`
+
+	// Until When the current turn (or override) ends; absent when nothing changes ahead.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // DashboardSummary defines model for DashboardSummary.
@@ -925,6 +1128,11 @@ type FieldError struct {
 	// Message What is wrong with it.
 	Message string `json:"message"`
 }
+
+// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+//
+// Example: 09:00
+type HandoffTime = string
 
 // Host defines model for Host.
 type Host struct {
@@ -1219,52 +1427,99 @@ type OncallMember struct {
 	Phone *string             `json:"phone,omitempty"`
 }
 
+// OncallOverride Someone covering [start, end) whoever the rotation says. Among overlapping overrides the latest-starting one wins.
+type OncallOverride struct {
+	Email openapi_types.Email `json:"email"`
+
+	// End Must be after `start`.
+	End   time.Time `json:"end"`
+	Name  string    `json:"name"`
+	Phone *string   `json:"phone,omitempty"`
+	Start time.Time `json:"start"`
+}
+
+// OncallOverrides defines model for OncallOverrides.
+type OncallOverrides = []OncallOverride
+
 // OncallSchedule defines model for OncallSchedule.
 type OncallSchedule struct {
-	CreatedAt   *time.Time         `json:"created_at,omitempty"`
-	Description *string            `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description *string   `json:"description,omitempty"`
+
+	// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	HandoffTime HandoffTime        `json:"handoff_time"`
 	Id          openapi_types.UUID `json:"id"`
-	Members     *[]OncallMember    `json:"members,omitempty"`
+	Members     []OncallMember     `json:"members"`
 	Name        string             `json:"name"`
+	Overrides   OncallOverrides    `json:"overrides"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
 
 	// RotationStart When the first member's turn began.
-	RotationStart *time.Time `json:"rotation_start,omitempty"`
+	RotationStart time.Time `json:"rotation_start"`
 
-	// RotationType How often the on-call member changes.
+	// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+	// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+	// a monthly rotation started on the 31st hands off on the last day of shorter months);
+	// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 	RotationType RotationType `json:"rotation_type"`
 
 	// Timezone IANA time zone in which rotations hand off.
-	Timezone  string     `json:"timezone"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OncallScheduleCreate defines model for OncallScheduleCreate.
 type OncallScheduleCreate struct {
-	Description   *string         `json:"description,omitempty"`
-	Members       *[]OncallMember `json:"members,omitempty"`
-	Name          string          `json:"name"`
-	RotationStart *time.Time      `json:"rotation_start,omitempty"`
-	RotationType  *RotationType   `json:"rotation_type,omitempty"`
-	Timezone      *string         `json:"timezone,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
+	Members     *[]OncallMember  `json:"members,omitempty"`
+	Name        string           `json:"name"`
+	Overrides   *OncallOverrides `json:"overrides,omitempty"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
+
+	// RotationStart When the first member's turn begins; nobody is on call by rotation before it. Default: the
+	// latest hand-off at or before the creation. Calendar rotations keep handing off at
+	// `handoff_time`, so a start between two hand-offs makes the first turn a short one.
+	RotationStart *time.Time    `json:"rotation_start,omitempty"`
+	RotationType  *RotationType `json:"rotation_type,omitempty"`
+	Timezone      *string       `json:"timezone,omitempty"`
 }
 
 // OncallScheduleDetail defines model for OncallScheduleDetail.
 type OncallScheduleDetail struct {
 	CurrentOncall *OncallMember `json:"current_oncall"`
 
-	// CurrentUntil When the current turn ends.
+	// CurrentUntil When the current turn (or override) ends; absent when nothing changes ahead.
 	CurrentUntil *time.Time     `json:"current_until,omitempty"`
 	Schedule     OncallSchedule `json:"schedule"`
 }
 
 // OncallScheduleUpdate defines model for OncallScheduleUpdate.
 type OncallScheduleUpdate struct {
-	Description   *string         `json:"description,omitempty"`
-	Members       *[]OncallMember `json:"members,omitempty"`
-	Name          string          `json:"name"`
-	RotationStart *time.Time      `json:"rotation_start,omitempty"`
+	Description *string `json:"description,omitempty"`
 
-	// RotationType How often the on-call member changes.
+	// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
+	Members     *[]OncallMember  `json:"members,omitempty"`
+	Name        string           `json:"name"`
+	Overrides   *OncallOverrides `json:"overrides,omitempty"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
+	RotationStart       *time.Time           `json:"rotation_start,omitempty"`
+
+	// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+	// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+	// a monthly rotation started on the 31st hands off on the last day of shorter months);
+	// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 	RotationType *RotationType `json:"rotation_type,omitempty"`
 	Timezone     *string       `json:"timezone,omitempty"`
 }
@@ -1298,8 +1553,18 @@ type Problem struct {
 // Role defines model for Role.
 type Role string
 
-// RotationType How often the on-call member changes.
+// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+type RotationLengthHours = int
+
+// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+// a monthly rotation started on the 31st hands off on the last day of shorter months);
+// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 type RotationType string
+
+// ScannerReport A scanner report as the scanner wrote it: a Trivy JSON report (`SchemaVersion` 2) or a
+// SARIF 2.1.0 log. Only the members below are read; everything else is ignored.
+type ScannerReport = json.RawMessage
 
 // Severity Incident severity, from most to least severe.
 type Severity string
@@ -1385,12 +1650,27 @@ type StatusPage struct {
 	UpdatedAt       *time.Time            `json:"updated_at,omitempty"`
 }
 
-// StatusPageComponent A host or a check shown on the page; give exactly one of `host_id` and `check_id`.
+// StatusPageComponent A host or a check of the workspace shown on the page under a display name: give exactly one
+// of `host_id` and `check_id` (another workspace's id, or both, or neither, answers 400 naming
+// `components[i].host_id`). A host's state is the worst of its enabled checks' latest
+// results. Components show by `order`, then list position, under their `group` heading.
+// Deleting the host or check removes the component.
 type StatusPageComponent struct {
-	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
-	DisplayName string              `json:"display_name"`
-	Group       *string             `json:"group,omitempty"`
-	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+	CheckId *openapi_types.UUID `json:"check_id,omitempty"`
+
+	// Group Heading the component is listed under.
+	Group  *string             `json:"group,omitempty"`
+	HostId *openapi_types.UUID `json:"host_id,omitempty"`
+
+	// Id Set by the server. Send it back in a PUT to keep a component's id (badge URLs may use
+	// it); a component sent without one gets a new id.
+	Id *openapi_types.UUID `json:"id,omitempty"`
+
+	// Name Display name on the public page.
+	Name string `json:"name"`
+
+	// Order Position on the page, lowest first; defaults to the position in the list.
+	Order *int `json:"order,omitempty"`
 }
 
 // StatusPageCreate defines model for StatusPageCreate.
@@ -1434,13 +1714,15 @@ type Storm struct {
 	EndedAt         *time.Time          `json:"ended_at,omitempty"`
 	Id              openapi_types.UUID  `json:"id"`
 	RootCauseHostId *openapi_types.UUID `json:"root_cause_host_id,omitempty"`
-	RootCauseType   StormRootCauseType  `json:"root_cause_type"`
-	StartedAt       time.Time           `json:"started_at"`
-	Status          StormStatus         `json:"status"`
-	TotalAlerts     int                 `json:"total_alerts"`
+
+	// RootCauseType The probable cause. `network` when ping failures dominate across hosts, `dns` when DNS checks do, `service` when HTTP, TCP or TLS checks do, `worker` when failures of mixed kinds all come from one probe worker.
+	RootCauseType StormRootCauseType `json:"root_cause_type"`
+	StartedAt     time.Time          `json:"started_at"`
+	Status        StormStatus        `json:"status"`
+	TotalAlerts   int                `json:"total_alerts"`
 }
 
-// StormRootCauseType defines model for Storm.RootCauseType.
+// StormRootCauseType The probable cause. `network` when ping failures dominate across hosts, `dns` when DNS checks do, `service` when HTTP, TCP or TLS checks do, `worker` when failures of mixed kinds all come from one probe worker.
 type StormRootCauseType string
 
 // StormStatus defines model for Storm.Status.
@@ -1510,6 +1792,9 @@ type WorkspaceList struct {
 	Workspaces        []Workspace `json:"workspaces"`
 }
 
+// AppSecProjectName defines model for AppSecProjectName.
+type AppSecProjectName = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1518,6 +1803,9 @@ type From = time.Time
 
 // Id defines model for Id.
 type Id = openapi_types.UUID
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1533,6 +1821,9 @@ type Conflict = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
+
+// IdempotencyKeyReused An RFC 9457 problem document.
+type IdempotencyKeyReused = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -1555,6 +1846,70 @@ type ListAlertPoliciesParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
+type CreateAlertPolicyParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
+type ListAppSecurityFindingsParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Severity Only findings of this severity.
+	Severity *AppSecSeverity `form:"severity,omitempty" json:"severity,omitempty"`
+
+	// Status Only findings in this status.
+	Status *AppSecStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Category Only findings of this category.
+	Category *AppSecCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
+type ListAppSecurityReportsParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
+type UploadAppSecurityReportParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Format The report's format, when it should not be detected from the document.
+	Format *UploadAppSecurityReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
+type UploadAppSecurityReportParamsFormat string
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -1567,6 +1922,28 @@ type ListChecksParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// CreateCheckParams defines parameters for CreateCheck.
+type CreateCheckParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RunCheckParams defines parameters for RunCheck.
+type RunCheckParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	// Active Only hosts whose `is_active` equals this value.
@@ -1577,6 +1954,39 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateHostParams defines parameters for CreateHost.
+type CreateHostParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AiTagHostsParams defines parameters for AiTagHosts.
+type AiTagHostsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AiTagHostParams defines parameters for AiTagHost.
+type AiTagHostParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -1639,6 +2049,61 @@ type ListIncidentsParams struct {
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
 type ListIncidentsParamsStatus string
 
+// CreateIncidentParams defines parameters for CreateIncident.
+type CreateIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// QuickAckIncidentParams defines parameters for QuickAckIncident.
+type QuickAckIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
+type StartIncidentAiModeParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// QuickResolveIncidentParams defines parameters for QuickResolveIncident.
+type QuickResolveIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AddIncidentUpdateParams defines parameters for AddIncidentUpdate.
+type AddIncidentUpdateParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListMaintenanceWindowsParams defines parameters for ListMaintenanceWindows.
 type ListMaintenanceWindowsParams struct {
 	// Status Only windows in this status.
@@ -1649,6 +2114,50 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
+type CreateMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
+type CancelMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// EndMaintenanceWindowParams defines parameters for EndMaintenanceWindow.
+type EndMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// StartMaintenanceWindowParams defines parameters for StartMaintenanceWindow.
+type StartMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
@@ -1669,6 +2178,17 @@ type GetCheckMetricsParams struct {
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
 
+// CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
+type CreateOncallScheduleParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -1676,6 +2196,17 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateStatusPageParams defines parameters for CreateStatusPage.
+type CreateStatusPageParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListStormsParams defines parameters for ListStorms.
@@ -1695,6 +2226,12 @@ type CreateAlertPolicyJSONRequestBody = AlertPolicyCreate
 
 // UpdateAlertPolicyJSONRequestBody defines body for UpdateAlertPolicy for application/json ContentType.
 type UpdateAlertPolicyJSONRequestBody = AlertPolicyUpdate
+
+// UpdateAppSecurityFindingJSONRequestBody defines body for UpdateAppSecurityFinding for application/json ContentType.
+type UpdateAppSecurityFindingJSONRequestBody = AppSecFindingUpdate
+
+// UploadAppSecurityReportJSONRequestBody defines body for UploadAppSecurityReport for application/json ContentType.
+type UploadAppSecurityReportJSONRequestBody = ScannerReport
 
 // CreateCheckJSONRequestBody defines body for CreateCheck for application/json ContentType.
 type CreateCheckJSONRequestBody = CheckCreate
@@ -1748,8 +2285,8 @@ type HttpRequestDoer interface {
 	Do(req *http.Request) (*http.Response, error)
 }
 
-// Client which conforms to the OpenAPI3 specification for this service.
-type Client struct {
+// RawClient which conforms to the OpenAPI3 specification for this service.
+type RawClient struct {
 	// The endpoint of the server conforming to this interface, with scheme,
 	// https://api.deepmap.com for example. This can contain a path relative
 	// to the server, such as https://api.deepmap.com/dev-test, and all the
@@ -1766,12 +2303,12 @@ type Client struct {
 }
 
 // ClientOption allows setting custom parameters during construction
-type ClientOption func(*Client) error
+type ClientOption func(*RawClient) error
 
-// Creates a new Client, with reasonable defaults
-func NewClient(server string, opts ...ClientOption) (*Client, error) {
+// Creates a new RawClient, with reasonable defaults
+func NewClient(server string, opts ...ClientOption) (*RawClient, error) {
 	// create a client with sane default values
-	client := Client{
+	client := RawClient{
 		Server: server,
 	}
 	// mutate client and add all optional params
@@ -1794,7 +2331,7 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 // WithHTTPClient allows overriding the default Doer, which is
 // automatically created using http.Client. This is useful for tests.
 func WithHTTPClient(doer HttpRequestDoer) ClientOption {
-	return func(c *Client) error {
+	return func(c *RawClient) error {
 		c.Client = doer
 		return nil
 	}
@@ -1803,7 +2340,7 @@ func WithHTTPClient(doer HttpRequestDoer) ClientOption {
 // WithRequestEditorFn allows setting up a callback function, which will be
 // called right before sending the request. This can be used to mutate the request.
 func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
-	return func(c *Client) error {
+	return func(c *RawClient) error {
 		c.RequestEditors = append(c.RequestEditors, fn)
 		return nil
 	}
@@ -1826,7 +2363,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-	CreateAlertPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAlertPolicyWithBody(ctx context.Context, params *CreateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAlertPolicy Create an alert policy
 	//
@@ -1835,7 +2372,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-	CreateAlertPolicy(ctx context.Context, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAlertPolicy(ctx context.Context, params *CreateAlertPolicyParams, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteAlertPolicy Delete an alert policy
 	//
@@ -1869,6 +2406,100 @@ type ClientInterface interface {
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
 	UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAppSecurityFindings List findings
+	//
+	// Findings of the workspace's projects, most severe first; the filters combine.
+	//
+	// Corresponds with GET /app-security/findings (the `ListAppSecurityFindings` operationId).
+	ListAppSecurityFindings(ctx context.Context, params *ListAppSecurityFindingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAppSecurityFinding Get a finding
+	//
+	// One finding with its history dates and triage note.
+	//
+	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
+	GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateAppSecurityFindingWithBody Triage a finding
+	//
+	// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+	// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+	// fixed until a report has the finding again; `accepted` stays accepted whatever later
+	// reports say.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+	UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateAppSecurityFinding Triage a finding
+	//
+	// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+	// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+	// fixed until a report has the finding again; `accepted` stays accepted whatever later
+	// reports say.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+	UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAppSecurityReports List ingested scanner reports
+	//
+	// The workspace's ingested reports, newest first; `project` keeps one project's.
+	//
+	// Corresponds with GET /app-security/reports (the `ListAppSecurityReports` operationId).
+	ListAppSecurityReports(ctx context.Context, params *ListAppSecurityReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadAppSecurityReportWithBody Ingest a scanner report
+	//
+	// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+	// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+	// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+	// `security-severity`). The format is detected from the document unless `format` names it.
+	//
+	// The report belongs to the project named by `project`; without it the name comes from the
+	// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+	// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+	//
+	// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+	// rule or vulnerability id, package or file, location). Open findings of the same tool in
+	// that project that this report no longer has become `fixed`; a fixed finding that reappears
+	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+	UploadAppSecurityReportWithBody(ctx context.Context, params *UploadAppSecurityReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadAppSecurityReport Ingest a scanner report
+	//
+	// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+	// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+	// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+	// `security-severity`). The format is detected from the document unless `format` names it.
+	//
+	// The report belongs to the project named by `project`; without it the name comes from the
+	// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+	// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+	//
+	// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+	// rule or vulnerability id, package or file, location). Open findings of the same tool in
+	// that project that this report no longer has become `fixed`; a fixed finding that reappears
+	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+	UploadAppSecurityReport(ctx context.Context, params *UploadAppSecurityReportParams, body UploadAppSecurityReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAppSecurityReport Get an ingested scanner report
+	//
+	// One ingested report with the counts of what it changed.
+	//
+	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
+	GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListChecks List checks
 	//
 	// Lists checks, optionally those of one host.
@@ -1885,7 +2516,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /checks (the `CreateCheck` operationId).
-	CreateCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCheckWithBody(ctx context.Context, params *CreateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCheck Create a check
 	//
@@ -1896,7 +2527,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /checks (the `CreateCheck` operationId).
-	CreateCheck(ctx context.Context, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateCheck(ctx context.Context, params *CreateCheckParams, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCheck Delete a check
 	//
@@ -1942,7 +2573,7 @@ type ClientInterface interface {
 	// Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
 	//
 	// Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
-	RunCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RunCheck(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDashboard Dashboard summary
 	//
@@ -1961,8 +2592,12 @@ type ClientInterface interface {
 	// StreamEvents Live dashboard events (server-sent events)
 	//
 	// A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
-	// a new one follows whenever it changes (an incident opens or changes, a check changes state).
-	// A `: ping` comment is sent every 15 seconds.
+	// a new one follows whenever it changes (an incident opens or changes, a check changes state,
+	// a host or check is added or removed), a burst of changes giving one event. A `: ping`
+	// comment is sent every 15 seconds. The stream starts with a `retry:` field (milliseconds to
+	// wait before reconnecting); each event has `event: summary`, an `id:` (a digest of the
+	// summary: equal ids, equal summaries) and one `data:` line of JSON. Changes reach every API
+	// process through PostgreSQL `LISTEN/NOTIFY`.
 	//
 	// Corresponds with GET /events (the `StreamEvents` operationId).
 	StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1981,7 +2616,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /hosts (the `CreateHost` operationId).
-	CreateHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHostWithBody(ctx context.Context, params *CreateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHost Create a host
 	//
@@ -1990,7 +2625,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /hosts (the `CreateHost` operationId).
-	CreateHost(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHost(ctx context.Context, params *CreateHostParams, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AiTagHostsWithBody AI-tag all hosts
 	//
@@ -2000,7 +2635,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-	AiTagHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AiTagHostsWithBody(ctx context.Context, params *AiTagHostsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AiTagHosts AI-tag all hosts
 	//
@@ -2010,7 +2645,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-	AiTagHosts(ctx context.Context, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AiTagHosts(ctx context.Context, params *AiTagHostsParams, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteHost Delete a host
 	//
@@ -2049,7 +2684,7 @@ type ClientInterface interface {
 	// Asks the configured AI provider for role, OS and environment tags; stores them under an `ai:` prefix.
 	//
 	// Corresponds with POST /hosts/{id}/ai-tag (the `AiTagHost` operationId).
-	AiTagHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AiTagHost(ctx context.Context, id Id, params *AiTagHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHostLatestResults Latest result of each check of a host
 	//
@@ -2094,7 +2729,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
-	CreateIncidentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateIncidentWithBody(ctx context.Context, params *CreateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateIncident Create an incident
 	//
@@ -2103,7 +2738,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
-	CreateIncident(ctx context.Context, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateIncident(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIncident Get an incident
 	//
@@ -2117,7 +2752,7 @@ type ClientInterface interface {
 	// investigating → acknowledged. Acknowledging a resolved incident answers 409.
 	//
 	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-	QuickAckIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AcknowledgeIncident Acknowledge an incident
 	//
@@ -2150,7 +2785,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-	StartIncidentAiModeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartIncidentAiModeWithBody(ctx context.Context, id Id, params *StartIncidentAiModeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartIncidentAiMode Start AI analysis mode
 	//
@@ -2162,14 +2797,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-	StartIncidentAiMode(ctx context.Context, id Id, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartIncidentAiMode(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuickResolveIncident Resolve an incident (shortcut)
 	//
 	// investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
 	//
 	// Corresponds with POST /incidents/{id}/resolve (the `QuickResolveIncident` operationId).
-	QuickResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	QuickResolveIncident(ctx context.Context, id Id, params *QuickResolveIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResolveIncident Resolve an incident
 	//
@@ -2185,7 +2820,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-	AddIncidentUpdateWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddIncidentUpdateWithBody(ctx context.Context, id Id, params *AddIncidentUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddIncidentUpdate Add a timeline update
 	//
@@ -2194,7 +2829,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-	AddIncidentUpdate(ctx context.Context, id Id, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AddIncidentUpdate(ctx context.Context, id Id, params *AddIncidentUpdateParams, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMaintenanceWindows List maintenance windows
 	//
@@ -2210,7 +2845,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-	CreateMaintenanceWindowWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMaintenanceWindowWithBody(ctx context.Context, params *CreateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateMaintenanceWindow Create a maintenance window
 	//
@@ -2219,7 +2854,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-	CreateMaintenanceWindow(ctx context.Context, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMaintenanceWindow(ctx context.Context, params *CreateMaintenanceWindowParams, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMaintenanceWindow Get a maintenance window
 	//
@@ -2251,21 +2886,21 @@ type ClientInterface interface {
 	// scheduled or active → cancelled; a completed or cancelled window answers 409.
 	//
 	// Corresponds with POST /maintenance-windows/{id}/cancel (the `CancelMaintenanceWindow` operationId).
-	CancelMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CancelMaintenanceWindow(ctx context.Context, id Id, params *CancelMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// EndMaintenanceWindow End a maintenance window now
 	//
 	// active → completed; any other status answers 409.
 	//
 	// Corresponds with POST /maintenance-windows/{id}/end (the `EndMaintenanceWindow` operationId).
-	EndMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	EndMaintenanceWindow(ctx context.Context, id Id, params *EndMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartMaintenanceWindow Start a maintenance window now
 	//
 	// scheduled → active; any other status answers 409.
 	//
 	// Corresponds with POST /maintenance-windows/{id}/start (the `StartMaintenanceWindow` operationId).
-	StartMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	StartMaintenanceWindow(ctx context.Context, id Id, params *StartMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCheckMetrics Aggregated results of a check
 	//
@@ -2285,21 +2920,29 @@ type ClientInterface interface {
 
 	// CreateOncallScheduleWithBody Create an on-call schedule
 	//
-	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+	// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+	// turns in order, starting at `rotation_start`. A `custom` rotation needs
+	// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+	// its `start` is a 400 naming the field.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-	CreateOncallScheduleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateOncallScheduleWithBody(ctx context.Context, params *CreateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOncallSchedule Create an on-call schedule
 	//
-	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+	// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+	// turns in order, starting at `rotation_start`. A `custom` rotation needs
+	// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+	// its `start` is a 400 naming the field.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-	CreateOncallSchedule(ctx context.Context, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateOncallSchedule(ctx context.Context, params *CreateOncallScheduleParams, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteOncallSchedule Delete an on-call schedule
 	//
@@ -2310,14 +2953,15 @@ type ClientInterface interface {
 
 	// GetOncallSchedule Get an on-call schedule
 	//
-	// The schedule and who is on call now (null when it has no members).
+	// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 	//
 	// Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
 	GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOncallScheduleWithBody Update an on-call schedule
 	//
-	// Replaces the schedule's settings and members; absent optional fields keep their value.
+	// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+	// when given, replace the lists. The same checks as on creation apply to the result.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2326,7 +2970,8 @@ type ClientInterface interface {
 
 	// UpdateOncallSchedule Update an on-call schedule
 	//
-	// Replaces the schedule's settings and members; absent optional fields keep their value.
+	// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+	// when given, replace the lists. The same checks as on creation apply to the result.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2363,21 +3008,27 @@ type ClientInterface interface {
 
 	// CreateStatusPageWithBody Create a status page
 	//
-	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+	// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+	// workspace, so a public page's slug must also be unused by every other public page (409
+	// otherwise); private pages only need a slug unique in their workspace.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-	CreateStatusPageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateStatusPageWithBody(ctx context.Context, params *CreateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateStatusPage Create a status page
 	//
-	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+	// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+	// workspace, so a public page's slug must also be unused by every other public page (409
+	// otherwise); private pages only need a slug unique in their workspace.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-	CreateStatusPage(ctx context.Context, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateStatusPage(ctx context.Context, params *CreateStatusPageParams, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteStatusPage Delete a status page
 	//
@@ -2395,7 +3046,9 @@ type ClientInterface interface {
 
 	// UpdateStatusPageWithBody Update a status page
 	//
-	// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+	// Partial update; absent fields keep their value. A new `components` list replaces the old one
+	// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+	// answers 409 when another public page has the slug.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2404,7 +3057,9 @@ type ClientInterface interface {
 
 	// UpdateStatusPage Update a status page
 	//
-	// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+	// Partial update; absent fields keep their value. A new `components` list replaces the old one
+	// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+	// answers 409 when another public page has the slug.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2445,7 +3100,7 @@ type ClientInterface interface {
 // Lists the workspace's alert policies.
 //
 // Corresponds with GET /alert-policies (the `ListAlertPolicies` operationId).
-func (c *Client) ListAlertPolicies(ctx context.Context, params *ListAlertPoliciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListAlertPolicies(ctx context.Context, params *ListAlertPoliciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAlertPoliciesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -2464,8 +3119,8 @@ func (c *Client) ListAlertPolicies(ctx context.Context, params *ListAlertPolicie
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-func (c *Client) CreateAlertPolicyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAlertPolicyRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateAlertPolicyWithBody(ctx context.Context, params *CreateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAlertPolicyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2483,8 +3138,8 @@ func (c *Client) CreateAlertPolicyWithBody(ctx context.Context, contentType stri
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-func (c *Client) CreateAlertPolicy(ctx context.Context, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAlertPolicyRequest(c.Server, body)
+func (c *RawClient) CreateAlertPolicy(ctx context.Context, params *CreateAlertPolicyParams, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAlertPolicyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2500,7 +3155,7 @@ func (c *Client) CreateAlertPolicy(ctx context.Context, body CreateAlertPolicyJS
 // Deletes the policy; pending deliveries of it are dropped.
 //
 // Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-func (c *Client) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteAlertPolicyRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2517,7 +3172,7 @@ func (c *Client) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...Req
 // Returns one policy; webhook secrets are masked.
 //
 // Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-func (c *Client) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAlertPolicyRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2536,7 +3191,7 @@ func (c *Client) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *Client) UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateAlertPolicyRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -2555,8 +3210,182 @@ func (c *Client) UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentTy
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *Client) UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateAlertPolicyRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAppSecurityFindings List findings
+//
+// Findings of the workspace's projects, most severe first; the filters combine.
+//
+// Corresponds with GET /app-security/findings (the `ListAppSecurityFindings` operationId).
+func (c *RawClient) ListAppSecurityFindings(ctx context.Context, params *ListAppSecurityFindingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAppSecurityFindingsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAppSecurityFinding Get a finding
+//
+// One finding with its history dates and triage note.
+//
+// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
+func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityFindingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateAppSecurityFindingWithBody Triage a finding
+//
+// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+// fixed until a report has the finding again; `accepted` stays accepted whatever later
+// reports say.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateAppSecurityFinding Triage a finding
+//
+// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+// fixed until a report has the finding again; `accepted` stays accepted whatever later
+// reports say.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+func (c *RawClient) UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAppSecurityReports List ingested scanner reports
+//
+// The workspace's ingested reports, newest first; `project` keeps one project's.
+//
+// Corresponds with GET /app-security/reports (the `ListAppSecurityReports` operationId).
+func (c *RawClient) ListAppSecurityReports(ctx context.Context, params *ListAppSecurityReportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAppSecurityReportsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadAppSecurityReportWithBody Ingest a scanner report
+//
+// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+// `security-severity`). The format is detected from the document unless `format` names it.
+//
+// The report belongs to the project named by `project`; without it the name comes from the
+// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+//
+// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+// rule or vulnerability id, package or file, location). Open findings of the same tool in
+// that project that this report no longer has become `fixed`; a fixed finding that reappears
+// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+func (c *RawClient) UploadAppSecurityReportWithBody(ctx context.Context, params *UploadAppSecurityReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadAppSecurityReportRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadAppSecurityReport Ingest a scanner report
+//
+// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+// `security-severity`). The format is detected from the document unless `format` names it.
+//
+// The report belongs to the project named by `project`; without it the name comes from the
+// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+//
+// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+// rule or vulnerability id, package or file, location). Open findings of the same tool in
+// that project that this report no longer has become `fixed`; a fixed finding that reappears
+// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+func (c *RawClient) UploadAppSecurityReport(ctx context.Context, params *UploadAppSecurityReportParams, body UploadAppSecurityReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadAppSecurityReportRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAppSecurityReport Get an ingested scanner report
+//
+// One ingested report with the counts of what it changed.
+//
+// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
+func (c *RawClient) GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityReportRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2572,7 +3401,7 @@ func (c *Client) UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertP
 // Lists checks, optionally those of one host.
 //
 // Corresponds with GET /checks (the `ListChecks` operationId).
-func (c *Client) ListChecks(ctx context.Context, params *ListChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListChecks(ctx context.Context, params *ListChecksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListChecksRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -2593,8 +3422,8 @@ func (c *Client) ListChecks(ctx context.Context, params *ListChecksParams, reqEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /checks (the `CreateCheck` operationId).
-func (c *Client) CreateCheckWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCheckRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateCheckWithBody(ctx context.Context, params *CreateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCheckRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2614,8 +3443,8 @@ func (c *Client) CreateCheckWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /checks (the `CreateCheck` operationId).
-func (c *Client) CreateCheck(ctx context.Context, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateCheckRequest(c.Server, body)
+func (c *RawClient) CreateCheck(ctx context.Context, params *CreateCheckParams, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateCheckRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2631,7 +3460,7 @@ func (c *Client) CreateCheck(ctx context.Context, body CreateCheckJSONRequestBod
 // Deletes the check and its results.
 //
 // Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-func (c *Client) DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteCheckRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2648,7 +3477,7 @@ func (c *Client) DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEd
 // Returns one check; secrets in `config` are masked.
 //
 // Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-func (c *Client) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCheckRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2667,7 +3496,7 @@ func (c *Client) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEdito
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *Client) UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCheckRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -2686,7 +3515,7 @@ func (c *Client) UpdateCheckWithBody(ctx context.Context, id Id, contentType str
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *Client) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCheckRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -2703,7 +3532,7 @@ func (c *Client) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONReq
 // The most recent result; 404 when the check has never run.
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-func (c *Client) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCheckLastResultRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2720,8 +3549,8 @@ func (c *Client) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...Re
 // Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
 //
 // Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
-func (c *Client) RunCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRunCheckRequest(c.Server, id)
+func (c *RawClient) RunCheck(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunCheckRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2737,7 +3566,7 @@ func (c *Client) RunCheck(ctx context.Context, id Id, reqEditors ...RequestEdito
 // Hosts, enabled checks, open incidents and the most recent incidents.
 //
 // Corresponds with GET /dashboard (the `GetDashboard` operationId).
-func (c *Client) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDashboardRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -2754,7 +3583,7 @@ func (c *Client) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn
 // Findings from ingested scanner reports, per project, severity and status, with a 30-day trend.
 //
 // Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-func (c *Client) GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAppSecurityDashboardRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -2769,11 +3598,15 @@ func (c *Client) GetAppSecurityDashboard(ctx context.Context, reqEditors ...Requ
 // StreamEvents Live dashboard events (server-sent events)
 //
 // A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
-// a new one follows whenever it changes (an incident opens or changes, a check changes state).
-// A `: ping` comment is sent every 15 seconds.
+// a new one follows whenever it changes (an incident opens or changes, a check changes state,
+// a host or check is added or removed), a burst of changes giving one event. A `: ping`
+// comment is sent every 15 seconds. The stream starts with a `retry:` field (milliseconds to
+// wait before reconnecting); each event has `event: summary`, an `id:` (a digest of the
+// summary: equal ids, equal summaries) and one `data:` line of JSON. Changes reach every API
+// process through PostgreSQL `LISTEN/NOTIFY`.
 //
 // Corresponds with GET /events (the `StreamEvents` operationId).
-func (c *Client) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStreamEventsRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -2790,7 +3623,7 @@ func (c *Client) StreamEvents(ctx context.Context, reqEditors ...RequestEditorFn
 // Lists the workspace's hosts, ordered by name. `active` filters on `is_active`.
 //
 // Corresponds with GET /hosts (the `ListHosts` operationId).
-func (c *Client) ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListHosts(ctx context.Context, params *ListHostsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListHostsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -2809,8 +3642,8 @@ func (c *Client) ListHosts(ctx context.Context, params *ListHostsParams, reqEdit
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /hosts (the `CreateHost` operationId).
-func (c *Client) CreateHostWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHostRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateHostWithBody(ctx context.Context, params *CreateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2828,8 +3661,8 @@ func (c *Client) CreateHostWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /hosts (the `CreateHost` operationId).
-func (c *Client) CreateHost(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHostRequest(c.Server, body)
+func (c *RawClient) CreateHost(ctx context.Context, params *CreateHostParams, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHostRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2848,8 +3681,8 @@ func (c *Client) CreateHost(ctx context.Context, body CreateHostJSONRequestBody,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-func (c *Client) AiTagHostsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAiTagHostsRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) AiTagHostsWithBody(ctx context.Context, params *AiTagHostsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAiTagHostsRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2868,8 +3701,8 @@ func (c *Client) AiTagHostsWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-func (c *Client) AiTagHosts(ctx context.Context, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAiTagHostsRequest(c.Server, body)
+func (c *RawClient) AiTagHosts(ctx context.Context, params *AiTagHostsParams, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAiTagHostsRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2885,7 +3718,7 @@ func (c *Client) AiTagHosts(ctx context.Context, body AiTagHostsJSONRequestBody,
 // Deletes the host, its checks and their results.
 //
 // Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-func (c *Client) DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteHostRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2902,7 +3735,7 @@ func (c *Client) DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEdi
 // Returns one host.
 //
 // Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-func (c *Client) GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2921,7 +3754,7 @@ func (c *Client) GetHost(ctx context.Context, id Id, reqEditors ...RequestEditor
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *Client) UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateHostRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -2940,7 +3773,7 @@ func (c *Client) UpdateHostWithBody(ctx context.Context, id Id, contentType stri
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *Client) UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateHostRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -2957,8 +3790,8 @@ func (c *Client) UpdateHost(ctx context.Context, id Id, body UpdateHostJSONReque
 // Asks the configured AI provider for role, OS and environment tags; stores them under an `ai:` prefix.
 //
 // Corresponds with POST /hosts/{id}/ai-tag (the `AiTagHost` operationId).
-func (c *Client) AiTagHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAiTagHostRequest(c.Server, id)
+func (c *RawClient) AiTagHost(ctx context.Context, id Id, params *AiTagHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAiTagHostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2974,7 +3807,7 @@ func (c *Client) AiTagHost(ctx context.Context, id Id, reqEditors ...RequestEdit
 // A bare array with the most recent result of every check of the host (checks never run are absent).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-func (c *Client) GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostLatestResultsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -2992,7 +3825,7 @@ func (c *Client) GetHostLatestResults(ctx context.Context, id Id, reqEditors ...
 // (default the last hour). When the syslog receiver is off, answers `enabled: false` with no entries.
 //
 // Corresponds with GET /hosts/{id}/logs (the `GetHostLogs` operationId).
-func (c *Client) GetHostLogs(ctx context.Context, id Id, params *GetHostLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetHostLogs(ctx context.Context, id Id, params *GetHostLogsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostLogsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -3009,7 +3842,7 @@ func (c *Client) GetHostLogs(ctx context.Context, id Id, params *GetHostLogsPara
 // SNMP samples of every snmp check of the host between `from` and `to` (default the last 6 hours). Counters are returned as rates per second.
 //
 // Corresponds with GET /hosts/{id}/snmp-metrics (the `GetHostSnmpMetrics` operationId).
-func (c *Client) GetHostSnmpMetrics(ctx context.Context, id Id, params *GetHostSnmpMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetHostSnmpMetrics(ctx context.Context, id Id, params *GetHostSnmpMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostSnmpMetricsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -3026,7 +3859,7 @@ func (c *Client) GetHostSnmpMetrics(ctx context.Context, id Id, params *GetHostS
 // Percentage of successful ping results over the window, read from rollups.
 //
 // Corresponds with GET /hosts/{id}/uptime (the `GetHostUptime` operationId).
-func (c *Client) GetHostUptime(ctx context.Context, id Id, params *GetHostUptimeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetHostUptime(ctx context.Context, id Id, params *GetHostUptimeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHostUptimeRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -3043,7 +3876,7 @@ func (c *Client) GetHostUptime(ctx context.Context, id Id, params *GetHostUptime
 // Open incidents (investigating or acknowledged) by default, newest first, filterable.
 //
 // Corresponds with GET /incidents (the `ListIncidents` operationId).
-func (c *Client) ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListIncidentsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -3062,8 +3895,8 @@ func (c *Client) ListIncidents(ctx context.Context, params *ListIncidentsParams,
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /incidents (the `CreateIncident` operationId).
-func (c *Client) CreateIncidentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateIncidentRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateIncidentWithBody(ctx context.Context, params *CreateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIncidentRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3081,8 +3914,8 @@ func (c *Client) CreateIncidentWithBody(ctx context.Context, contentType string,
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /incidents (the `CreateIncident` operationId).
-func (c *Client) CreateIncident(ctx context.Context, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateIncidentRequest(c.Server, body)
+func (c *RawClient) CreateIncident(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateIncidentRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3098,7 +3931,7 @@ func (c *Client) CreateIncident(ctx context.Context, body CreateIncidentJSONRequ
 // Returns the incident with its timeline, oldest event first.
 //
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-func (c *Client) GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetIncidentRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3115,8 +3948,8 @@ func (c *Client) GetIncident(ctx context.Context, id Id, reqEditors ...RequestEd
 // investigating → acknowledged. Acknowledging a resolved incident answers 409.
 //
 // Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-func (c *Client) QuickAckIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewQuickAckIncidentRequest(c.Server, id)
+func (c *RawClient) QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuickAckIncidentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3132,7 +3965,7 @@ func (c *Client) QuickAckIncident(ctx context.Context, id Id, reqEditors ...Requ
 // investigating → acknowledged. Acknowledging a resolved incident answers 409.
 //
 // Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
-func (c *Client) AcknowledgeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) AcknowledgeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAcknowledgeIncidentRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3149,7 +3982,7 @@ func (c *Client) AcknowledgeIncident(ctx context.Context, id Id, reqEditors ...R
 // Spend and budget of the incident's latest AI session; 404 when it never had one.
 //
 // Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-func (c *Client) GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetIncidentAiCostRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3166,7 +3999,7 @@ func (c *Client) GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...Req
 // Ends the active AI session and reports what it spent; 409 when no session is active.
 //
 // Corresponds with DELETE /incidents/{id}/ai-mode (the `StopIncidentAiMode` operationId).
-func (c *Client) StopIncidentAiMode(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) StopIncidentAiMode(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStopIncidentAiModeRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3188,8 +4021,8 @@ func (c *Client) StopIncidentAiMode(ctx context.Context, id Id, reqEditors ...Re
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-func (c *Client) StartIncidentAiModeWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartIncidentAiModeRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) StartIncidentAiModeWithBody(ctx context.Context, id Id, params *StartIncidentAiModeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartIncidentAiModeRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3210,8 +4043,8 @@ func (c *Client) StartIncidentAiModeWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-func (c *Client) StartIncidentAiMode(ctx context.Context, id Id, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartIncidentAiModeRequest(c.Server, id, body)
+func (c *RawClient) StartIncidentAiMode(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartIncidentAiModeRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3227,8 +4060,8 @@ func (c *Client) StartIncidentAiMode(ctx context.Context, id Id, body StartIncid
 // investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
 //
 // Corresponds with POST /incidents/{id}/resolve (the `QuickResolveIncident` operationId).
-func (c *Client) QuickResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewQuickResolveIncidentRequest(c.Server, id)
+func (c *RawClient) QuickResolveIncident(ctx context.Context, id Id, params *QuickResolveIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuickResolveIncidentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3244,7 +4077,7 @@ func (c *Client) QuickResolveIncident(ctx context.Context, id Id, reqEditors ...
 // investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
 //
 // Corresponds with PUT /incidents/{id}/resolve (the `ResolveIncident` operationId).
-func (c *Client) ResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResolveIncidentRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3263,8 +4096,8 @@ func (c *Client) ResolveIncident(ctx context.Context, id Id, reqEditors ...Reque
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-func (c *Client) AddIncidentUpdateWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddIncidentUpdateRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) AddIncidentUpdateWithBody(ctx context.Context, id Id, params *AddIncidentUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddIncidentUpdateRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3282,8 +4115,8 @@ func (c *Client) AddIncidentUpdateWithBody(ctx context.Context, id Id, contentTy
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-func (c *Client) AddIncidentUpdate(ctx context.Context, id Id, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAddIncidentUpdateRequest(c.Server, id, body)
+func (c *RawClient) AddIncidentUpdate(ctx context.Context, id Id, params *AddIncidentUpdateParams, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddIncidentUpdateRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3299,7 +4132,7 @@ func (c *Client) AddIncidentUpdate(ctx context.Context, id Id, body AddIncidentU
 // Lists windows, soonest start first, optionally of one status.
 //
 // Corresponds with GET /maintenance-windows (the `ListMaintenanceWindows` operationId).
-func (c *Client) ListMaintenanceWindows(ctx context.Context, params *ListMaintenanceWindowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListMaintenanceWindows(ctx context.Context, params *ListMaintenanceWindowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMaintenanceWindowsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -3318,8 +4151,8 @@ func (c *Client) ListMaintenanceWindows(ctx context.Context, params *ListMainten
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-func (c *Client) CreateMaintenanceWindowWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMaintenanceWindowRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateMaintenanceWindowWithBody(ctx context.Context, params *CreateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMaintenanceWindowRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3337,8 +4170,8 @@ func (c *Client) CreateMaintenanceWindowWithBody(ctx context.Context, contentTyp
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-func (c *Client) CreateMaintenanceWindow(ctx context.Context, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateMaintenanceWindowRequest(c.Server, body)
+func (c *RawClient) CreateMaintenanceWindow(ctx context.Context, params *CreateMaintenanceWindowParams, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMaintenanceWindowRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3354,7 +4187,7 @@ func (c *Client) CreateMaintenanceWindow(ctx context.Context, body CreateMainten
 // Returns one window.
 //
 // Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-func (c *Client) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMaintenanceWindowRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3373,7 +4206,7 @@ func (c *Client) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *Client) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMaintenanceWindowRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -3392,7 +4225,7 @@ func (c *Client) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, con
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *Client) UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMaintenanceWindowRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -3409,8 +4242,8 @@ func (c *Client) UpdateMaintenanceWindow(ctx context.Context, id Id, body Update
 // scheduled or active → cancelled; a completed or cancelled window answers 409.
 //
 // Corresponds with POST /maintenance-windows/{id}/cancel (the `CancelMaintenanceWindow` operationId).
-func (c *Client) CancelMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCancelMaintenanceWindowRequest(c.Server, id)
+func (c *RawClient) CancelMaintenanceWindow(ctx context.Context, id Id, params *CancelMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelMaintenanceWindowRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3426,8 +4259,8 @@ func (c *Client) CancelMaintenanceWindow(ctx context.Context, id Id, reqEditors 
 // active → completed; any other status answers 409.
 //
 // Corresponds with POST /maintenance-windows/{id}/end (the `EndMaintenanceWindow` operationId).
-func (c *Client) EndMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewEndMaintenanceWindowRequest(c.Server, id)
+func (c *RawClient) EndMaintenanceWindow(ctx context.Context, id Id, params *EndMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndMaintenanceWindowRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3443,8 +4276,8 @@ func (c *Client) EndMaintenanceWindow(ctx context.Context, id Id, reqEditors ...
 // scheduled → active; any other status answers 409.
 //
 // Corresponds with POST /maintenance-windows/{id}/start (the `StartMaintenanceWindow` operationId).
-func (c *Client) StartMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewStartMaintenanceWindowRequest(c.Server, id)
+func (c *RawClient) StartMaintenanceWindow(ctx context.Context, id Id, params *StartMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartMaintenanceWindowRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3462,7 +4295,7 @@ func (c *Client) StartMaintenanceWindow(ctx context.Context, id Id, reqEditors .
 // read from rollups for `1h` and `1d`.
 //
 // Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
-func (c *Client) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCheckMetricsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -3479,7 +4312,7 @@ func (c *Client) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsPar
 // A bare array of the workspace's schedules.
 //
 // Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-func (c *Client) ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOncallSchedulesRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3493,13 +4326,17 @@ func (c *Client) ListOncallSchedules(ctx context.Context, reqEditors ...RequestE
 
 // CreateOncallScheduleWithBody Create an on-call schedule
 //
-// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+// turns in order, starting at `rotation_start`. A `custom` rotation needs
+// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+// its `start` is a 400 naming the field.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-func (c *Client) CreateOncallScheduleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateOncallScheduleRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateOncallScheduleWithBody(ctx context.Context, params *CreateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOncallScheduleRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3512,13 +4349,17 @@ func (c *Client) CreateOncallScheduleWithBody(ctx context.Context, contentType s
 
 // CreateOncallSchedule Create an on-call schedule
 //
-// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+// turns in order, starting at `rotation_start`. A `custom` rotation needs
+// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+// its `start` is a 400 naming the field.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-func (c *Client) CreateOncallSchedule(ctx context.Context, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateOncallScheduleRequest(c.Server, body)
+func (c *RawClient) CreateOncallSchedule(ctx context.Context, params *CreateOncallScheduleParams, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateOncallScheduleRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3534,7 +4375,7 @@ func (c *Client) CreateOncallSchedule(ctx context.Context, body CreateOncallSche
 // Deletes the schedule. Alert policies that route to it stop notifying through it.
 //
 // Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-func (c *Client) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteOncallScheduleRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3548,10 +4389,10 @@ func (c *Client) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...
 
 // GetOncallSchedule Get an on-call schedule
 //
-// The schedule and who is on call now (null when it has no members).
+// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 //
 // Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-func (c *Client) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOncallScheduleRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3565,12 +4406,13 @@ func (c *Client) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...Req
 
 // UpdateOncallScheduleWithBody Update an on-call schedule
 //
-// Replaces the schedule's settings and members; absent optional fields keep their value.
+// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+// when given, replace the lists. The same checks as on creation apply to the result.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *Client) UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateOncallScheduleRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -3584,12 +4426,13 @@ func (c *Client) UpdateOncallScheduleWithBody(ctx context.Context, id Id, conten
 
 // UpdateOncallSchedule Update an on-call schedule
 //
-// Replaces the schedule's settings and members; absent optional fields keep their value.
+// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+// when given, replace the lists. The same checks as on creation apply to the result.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *Client) UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateOncallScheduleRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -3606,7 +4449,7 @@ func (c *Client) UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOnc
 // A bare array with the current on-call member of every schedule.
 //
 // Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-func (c *Client) GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCurrentOncallRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3623,7 +4466,7 @@ func (c *Client) GetCurrentOncall(ctx context.Context, reqEditors ...RequestEdit
 // One entry per snmp check, with the latest values of its OIDs in `metrics`.
 //
 // Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-func (c *Client) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSnmpDevicesRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3640,7 +4483,7 @@ func (c *Client) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEdito
 // Counters of hosts, checks, incidents, storms and workers.
 //
 // Corresponds with GET /status (the `GetStatus` operationId).
-func (c *Client) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatusRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3657,7 +4500,7 @@ func (c *Client) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (
 // Lists the workspace's status pages.
 //
 // Corresponds with GET /status-pages (the `ListStatusPages` operationId).
-func (c *Client) ListStatusPages(ctx context.Context, params *ListStatusPagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListStatusPages(ctx context.Context, params *ListStatusPagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListStatusPagesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -3671,13 +4514,16 @@ func (c *Client) ListStatusPages(ctx context.Context, params *ListStatusPagesPar
 
 // CreateStatusPageWithBody Create a status page
 //
-// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+// workspace, so a public page's slug must also be unused by every other public page (409
+// otherwise); private pages only need a slug unique in their workspace.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-func (c *Client) CreateStatusPageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateStatusPageRequestWithBody(c.Server, contentType, body)
+func (c *RawClient) CreateStatusPageWithBody(ctx context.Context, params *CreateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStatusPageRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3690,13 +4536,16 @@ func (c *Client) CreateStatusPageWithBody(ctx context.Context, contentType strin
 
 // CreateStatusPage Create a status page
 //
-// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+// workspace, so a public page's slug must also be unused by every other public page (409
+// otherwise); private pages only need a slug unique in their workspace.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-func (c *Client) CreateStatusPage(ctx context.Context, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateStatusPageRequest(c.Server, body)
+func (c *RawClient) CreateStatusPage(ctx context.Context, params *CreateStatusPageParams, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateStatusPageRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3712,7 +4561,7 @@ func (c *Client) CreateStatusPage(ctx context.Context, body CreateStatusPageJSON
 // Deletes the page; its public URL answers 404 afterwards.
 //
 // Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-func (c *Client) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteStatusPageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3729,7 +4578,7 @@ func (c *Client) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...Requ
 // Returns one page with its components.
 //
 // Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-func (c *Client) GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetStatusPageRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3743,12 +4592,14 @@ func (c *Client) GetStatusPage(ctx context.Context, id Id, reqEditors ...Request
 
 // UpdateStatusPageWithBody Update a status page
 //
-// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+// Partial update; absent fields keep their value. A new `components` list replaces the old one
+// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+// answers 409 when another public page has the slug.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *Client) UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStatusPageRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
@@ -3762,12 +4613,14 @@ func (c *Client) UpdateStatusPageWithBody(ctx context.Context, id Id, contentTyp
 
 // UpdateStatusPage Update a status page
 //
-// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+// Partial update; absent fields keep their value. A new `components` list replaces the old one
+// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+// answers 409 when another public page has the slug.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *Client) UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateStatusPageRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
@@ -3784,7 +4637,7 @@ func (c *Client) UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusP
 // Correlated bursts of alerts, newest first; `active` filters on status.
 //
 // Corresponds with GET /storms (the `ListStorms` operationId).
-func (c *Client) ListStorms(ctx context.Context, params *ListStormsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListStorms(ctx context.Context, params *ListStormsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListStormsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
@@ -3801,7 +4654,7 @@ func (c *Client) ListStorms(ctx context.Context, params *ListStormsParams, reqEd
 // A bare array of the probe workers; `stale` means no heartbeat within the lease time.
 //
 // Corresponds with GET /workers (the `ListWorkers` operationId).
-func (c *Client) ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorkersRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3818,7 +4671,7 @@ func (c *Client) ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn)
 // The worker stops claiming checks and its leased checks move to the other workers.
 //
 // Corresponds with DELETE /workers/{id} (the `DeleteWorker` operationId).
-func (c *Client) DeleteWorker(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) DeleteWorker(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteWorkerRequest(c.Server, id)
 	if err != nil {
 		return nil, err
@@ -3835,7 +4688,7 @@ func (c *Client) DeleteWorker(ctx context.Context, id Id, reqEditors ...RequestE
 // The workspaces of the caller's session with the caller's role in each, and the active one. A session without workspaces gets `{"workspaces":[],"active_workspace_id":""}`.
 //
 // Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-func (c *Client) ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *RawClient) ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorkspacesRequest(c.Server)
 	if err != nil {
 		return nil, err
@@ -3914,18 +4767,18 @@ func NewListAlertPoliciesRequest(server string, params *ListAlertPoliciesParams)
 }
 
 // NewCreateAlertPolicyRequest calls the generic CreateAlertPolicy builder with application/json body
-func NewCreateAlertPolicyRequest(server string, body CreateAlertPolicyJSONRequestBody) (*http.Request, error) {
+func NewCreateAlertPolicyRequest(server string, params *CreateAlertPolicyParams, body CreateAlertPolicyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateAlertPolicyRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateAlertPolicyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateAlertPolicyRequestWithBody constructs an http.Request for the CreateAlertPolicy method, with any body, and a specified content type
-func NewCreateAlertPolicyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateAlertPolicyRequestWithBody(server string, params *CreateAlertPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3949,6 +4802,21 @@ func NewCreateAlertPolicyRequestWithBody(server string, contentType string, body
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4068,6 +4936,407 @@ func NewUpdateAlertPolicyRequestWithBody(server string, id Id, contentType strin
 	return req, nil
 }
 
+// NewListAppSecurityFindingsRequest constructs an http.Request for the ListAppSecurityFindings method
+func NewListAppSecurityFindingsRequest(server string, params *ListAppSecurityFindingsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/findings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Project != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project", *params.Project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Severity != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "severity", *params.Severity, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAppSecurityFindingRequest constructs an http.Request for the GetAppSecurityFinding method
+func NewGetAppSecurityFindingRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/findings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateAppSecurityFindingRequest calls the generic UpdateAppSecurityFinding builder with application/json body
+func NewUpdateAppSecurityFindingRequest(server string, id Id, body UpdateAppSecurityFindingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateAppSecurityFindingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateAppSecurityFindingRequestWithBody constructs an http.Request for the UpdateAppSecurityFinding method, with any body, and a specified content type
+func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/findings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAppSecurityReportsRequest constructs an http.Request for the ListAppSecurityReports method
+func NewListAppSecurityReportsRequest(server string, params *ListAppSecurityReportsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Project != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project", *params.Project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadAppSecurityReportRequest calls the generic UploadAppSecurityReport builder with application/json body
+func NewUploadAppSecurityReportRequest(server string, params *UploadAppSecurityReportParams, body UploadAppSecurityReportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUploadAppSecurityReportRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewUploadAppSecurityReportRequestWithBody constructs an http.Request for the UploadAppSecurityReport method, with any body, and a specified content type
+func NewUploadAppSecurityReportRequestWithBody(server string, params *UploadAppSecurityReportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/reports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Project != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "project", *params.Project, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAppSecurityReportRequest constructs an http.Request for the GetAppSecurityReport method
+func NewGetAppSecurityReportRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/app-security/reports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListChecksRequest constructs an http.Request for the ListChecks method
 func NewListChecksRequest(server string, params *ListChecksParams) (*http.Request, error) {
 	var err error
@@ -4147,18 +5416,18 @@ func NewListChecksRequest(server string, params *ListChecksParams) (*http.Reques
 }
 
 // NewCreateCheckRequest calls the generic CreateCheck builder with application/json body
-func NewCreateCheckRequest(server string, body CreateCheckJSONRequestBody) (*http.Request, error) {
+func NewCreateCheckRequest(server string, params *CreateCheckParams, body CreateCheckJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateCheckRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateCheckRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateCheckRequestWithBody constructs an http.Request for the CreateCheck method, with any body, and a specified content type
-func NewCreateCheckRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateCheckRequestWithBody(server string, params *CreateCheckParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4182,6 +5451,21 @@ func NewCreateCheckRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4336,7 +5620,7 @@ func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewRunCheckRequest constructs an http.Request for the RunCheck method
-func NewRunCheckRequest(server string, id Id) (*http.Request, error) {
+func NewRunCheckRequest(server string, id Id, params *RunCheckParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4364,6 +5648,21 @@ func NewRunCheckRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4529,18 +5828,18 @@ func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request,
 }
 
 // NewCreateHostRequest calls the generic CreateHost builder with application/json body
-func NewCreateHostRequest(server string, body CreateHostJSONRequestBody) (*http.Request, error) {
+func NewCreateHostRequest(server string, params *CreateHostParams, body CreateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateHostRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateHostRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateHostRequestWithBody constructs an http.Request for the CreateHost method, with any body, and a specified content type
-func NewCreateHostRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateHostRequestWithBody(server string, params *CreateHostParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4565,22 +5864,37 @@ func NewCreateHostRequestWithBody(server string, contentType string, body io.Rea
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewAiTagHostsRequest calls the generic AiTagHosts builder with application/json body
-func NewAiTagHostsRequest(server string, body AiTagHostsJSONRequestBody) (*http.Request, error) {
+func NewAiTagHostsRequest(server string, params *AiTagHostsParams, body AiTagHostsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAiTagHostsRequestWithBody(server, "application/json", bodyReader)
+	return NewAiTagHostsRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewAiTagHostsRequestWithBody constructs an http.Request for the AiTagHosts method, with any body, and a specified content type
-func NewAiTagHostsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewAiTagHostsRequestWithBody(server string, params *AiTagHostsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4604,6 +5918,21 @@ func NewAiTagHostsRequestWithBody(server string, contentType string, body io.Rea
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4724,7 +6053,7 @@ func NewUpdateHostRequestWithBody(server string, id Id, contentType string, body
 }
 
 // NewAiTagHostRequest constructs an http.Request for the AiTagHost method
-func NewAiTagHostRequest(server string, id Id) (*http.Request, error) {
+func NewAiTagHostRequest(server string, id Id, params *AiTagHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4752,6 +6081,21 @@ func NewAiTagHostRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5149,18 +6493,18 @@ func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.
 }
 
 // NewCreateIncidentRequest calls the generic CreateIncident builder with application/json body
-func NewCreateIncidentRequest(server string, body CreateIncidentJSONRequestBody) (*http.Request, error) {
+func NewCreateIncidentRequest(server string, params *CreateIncidentParams, body CreateIncidentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateIncidentRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateIncidentRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateIncidentRequestWithBody constructs an http.Request for the CreateIncident method, with any body, and a specified content type
-func NewCreateIncidentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateIncidentRequestWithBody(server string, params *CreateIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5184,6 +6528,21 @@ func NewCreateIncidentRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5223,7 +6582,7 @@ func NewGetIncidentRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewQuickAckIncidentRequest constructs an http.Request for the QuickAckIncident method
-func NewQuickAckIncidentRequest(server string, id Id) (*http.Request, error) {
+func NewQuickAckIncidentRequest(server string, id Id, params *QuickAckIncidentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5251,6 +6610,21 @@ func NewQuickAckIncidentRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5359,18 +6733,18 @@ func NewStopIncidentAiModeRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewStartIncidentAiModeRequest calls the generic StartIncidentAiMode builder with application/json body
-func NewStartIncidentAiModeRequest(server string, id Id, body StartIncidentAiModeJSONRequestBody) (*http.Request, error) {
+func NewStartIncidentAiModeRequest(server string, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewStartIncidentAiModeRequestWithBody(server, id, "application/json", bodyReader)
+	return NewStartIncidentAiModeRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewStartIncidentAiModeRequestWithBody constructs an http.Request for the StartIncidentAiMode method, with any body, and a specified content type
-func NewStartIncidentAiModeRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewStartIncidentAiModeRequestWithBody(server string, id Id, params *StartIncidentAiModeParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5402,11 +6776,26 @@ func NewStartIncidentAiModeRequestWithBody(server string, id Id, contentType str
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewQuickResolveIncidentRequest constructs an http.Request for the QuickResolveIncident method
-func NewQuickResolveIncidentRequest(server string, id Id) (*http.Request, error) {
+func NewQuickResolveIncidentRequest(server string, id Id, params *QuickResolveIncidentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5434,6 +6823,21 @@ func NewQuickResolveIncidentRequest(server string, id Id) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5474,18 +6878,18 @@ func NewResolveIncidentRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewAddIncidentUpdateRequest calls the generic AddIncidentUpdate builder with application/json body
-func NewAddIncidentUpdateRequest(server string, id Id, body AddIncidentUpdateJSONRequestBody) (*http.Request, error) {
+func NewAddIncidentUpdateRequest(server string, id Id, params *AddIncidentUpdateParams, body AddIncidentUpdateJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAddIncidentUpdateRequestWithBody(server, id, "application/json", bodyReader)
+	return NewAddIncidentUpdateRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewAddIncidentUpdateRequestWithBody constructs an http.Request for the AddIncidentUpdate method, with any body, and a specified content type
-func NewAddIncidentUpdateRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewAddIncidentUpdateRequestWithBody(server string, id Id, params *AddIncidentUpdateParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5516,6 +6920,21 @@ func NewAddIncidentUpdateRequestWithBody(server string, id Id, contentType strin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5599,18 +7018,18 @@ func NewListMaintenanceWindowsRequest(server string, params *ListMaintenanceWind
 }
 
 // NewCreateMaintenanceWindowRequest calls the generic CreateMaintenanceWindow builder with application/json body
-func NewCreateMaintenanceWindowRequest(server string, body CreateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
+func NewCreateMaintenanceWindowRequest(server string, params *CreateMaintenanceWindowParams, body CreateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateMaintenanceWindowRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateMaintenanceWindowRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateMaintenanceWindowRequestWithBody constructs an http.Request for the CreateMaintenanceWindow method, with any body, and a specified content type
-func NewCreateMaintenanceWindowRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateMaintenanceWindowRequestWithBody(server string, params *CreateMaintenanceWindowParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5634,6 +7053,21 @@ func NewCreateMaintenanceWindowRequestWithBody(server string, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5720,7 +7154,7 @@ func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, contentType
 }
 
 // NewCancelMaintenanceWindowRequest constructs an http.Request for the CancelMaintenanceWindow method
-func NewCancelMaintenanceWindowRequest(server string, id Id) (*http.Request, error) {
+func NewCancelMaintenanceWindowRequest(server string, id Id, params *CancelMaintenanceWindowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5750,11 +7184,26 @@ func NewCancelMaintenanceWindowRequest(server string, id Id) (*http.Request, err
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewEndMaintenanceWindowRequest constructs an http.Request for the EndMaintenanceWindow method
-func NewEndMaintenanceWindowRequest(server string, id Id) (*http.Request, error) {
+func NewEndMaintenanceWindowRequest(server string, id Id, params *EndMaintenanceWindowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5784,11 +7233,26 @@ func NewEndMaintenanceWindowRequest(server string, id Id) (*http.Request, error)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewStartMaintenanceWindowRequest constructs an http.Request for the StartMaintenanceWindow method
-func NewStartMaintenanceWindowRequest(server string, id Id) (*http.Request, error) {
+func NewStartMaintenanceWindowRequest(server string, id Id, params *StartMaintenanceWindowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -5816,6 +7280,21 @@ func NewStartMaintenanceWindowRequest(server string, id Id) (*http.Request, erro
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5935,18 +7414,18 @@ func NewListOncallSchedulesRequest(server string) (*http.Request, error) {
 }
 
 // NewCreateOncallScheduleRequest calls the generic CreateOncallSchedule builder with application/json body
-func NewCreateOncallScheduleRequest(server string, body CreateOncallScheduleJSONRequestBody) (*http.Request, error) {
+func NewCreateOncallScheduleRequest(server string, params *CreateOncallScheduleParams, body CreateOncallScheduleJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateOncallScheduleRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateOncallScheduleRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateOncallScheduleRequestWithBody constructs an http.Request for the CreateOncallSchedule method, with any body, and a specified content type
-func NewCreateOncallScheduleRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateOncallScheduleRequestWithBody(server string, params *CreateOncallScheduleParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5970,6 +7449,21 @@ func NewCreateOncallScheduleRequestWithBody(server string, contentType string, b
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6237,18 +7731,18 @@ func NewListStatusPagesRequest(server string, params *ListStatusPagesParams) (*h
 }
 
 // NewCreateStatusPageRequest calls the generic CreateStatusPage builder with application/json body
-func NewCreateStatusPageRequest(server string, body CreateStatusPageJSONRequestBody) (*http.Request, error) {
+func NewCreateStatusPageRequest(server string, params *CreateStatusPageParams, body CreateStatusPageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateStatusPageRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateStatusPageRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateStatusPageRequestWithBody constructs an http.Request for the CreateStatusPage method, with any body, and a specified content type
-func NewCreateStatusPageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateStatusPageRequestWithBody(server string, params *CreateStatusPageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6272,6 +7766,21 @@ func NewCreateStatusPageRequestWithBody(server string, contentType string, body 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6557,7 +8066,7 @@ func NewListWorkspacesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
+func (c *RawClient) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
 			return err
@@ -6588,7 +8097,7 @@ func NewClientWithResponses(server string, opts ...ClientOption) (*ClientWithRes
 
 // WithBaseURL overrides the baseURL.
 func WithBaseURL(baseURL string) ClientOption {
-	return func(c *Client) error {
+	return func(c *RawClient) error {
 		newBaseURL, err := url.Parse(baseURL)
 		if err != nil {
 			return err
@@ -6617,7 +8126,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-	CreateAlertPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error)
+	CreateAlertPolicyWithBodyWithResponse(ctx context.Context, params *CreateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error)
 
 	// CreateAlertPolicyWithResponse Create an alert policy
 	//
@@ -6626,7 +8135,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-	CreateAlertPolicyWithResponse(ctx context.Context, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error)
+	CreateAlertPolicyWithResponse(ctx context.Context, params *CreateAlertPolicyParams, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error)
 
 	// DeleteAlertPolicyWithResponse Delete an alert policy
 	//
@@ -6664,6 +8173,108 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
 	UpdateAlertPolicyWithResponse(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
 
+	// ListAppSecurityFindingsWithResponse List findings
+	//
+	// Findings of the workspace's projects, most severe first; the filters combine.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /app-security/findings (the `ListAppSecurityFindings` operationId).
+	ListAppSecurityFindingsWithResponse(ctx context.Context, params *ListAppSecurityFindingsParams, reqEditors ...RequestEditorFn) (*ListAppSecurityFindingsResponse, error)
+
+	// GetAppSecurityFindingWithResponse Get a finding
+	//
+	// One finding with its history dates and triage note.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
+	GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error)
+
+	// UpdateAppSecurityFindingWithBodyWithResponse Triage a finding
+	//
+	// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+	// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+	// fixed until a report has the finding again; `accepted` stays accepted whatever later
+	// reports say.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+	UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+
+	// UpdateAppSecurityFindingWithResponse Triage a finding
+	//
+	// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+	// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+	// fixed until a report has the finding again; `accepted` stays accepted whatever later
+	// reports say.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+	UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+
+	// ListAppSecurityReportsWithResponse List ingested scanner reports
+	//
+	// The workspace's ingested reports, newest first; `project` keeps one project's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /app-security/reports (the `ListAppSecurityReports` operationId).
+	ListAppSecurityReportsWithResponse(ctx context.Context, params *ListAppSecurityReportsParams, reqEditors ...RequestEditorFn) (*ListAppSecurityReportsResponse, error)
+
+	// UploadAppSecurityReportWithBodyWithResponse Ingest a scanner report
+	//
+	// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+	// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+	// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+	// `security-severity`). The format is detected from the document unless `format` names it.
+	//
+	// The report belongs to the project named by `project`; without it the name comes from the
+	// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+	// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+	//
+	// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+	// rule or vulnerability id, package or file, location). Open findings of the same tool in
+	// that project that this report no longer has become `fixed`; a fixed finding that reappears
+	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+	UploadAppSecurityReportWithBodyWithResponse(ctx context.Context, params *UploadAppSecurityReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadAppSecurityReportResponse, error)
+
+	// UploadAppSecurityReportWithResponse Ingest a scanner report
+	//
+	// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+	// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+	// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+	// `security-severity`). The format is detected from the document unless `format` names it.
+	//
+	// The report belongs to the project named by `project`; without it the name comes from the
+	// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+	// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+	//
+	// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+	// rule or vulnerability id, package or file, location). Open findings of the same tool in
+	// that project that this report no longer has become `fixed`; a fixed finding that reappears
+	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+	UploadAppSecurityReportWithResponse(ctx context.Context, params *UploadAppSecurityReportParams, body UploadAppSecurityReportJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadAppSecurityReportResponse, error)
+
+	// GetAppSecurityReportWithResponse Get an ingested scanner report
+	//
+	// One ingested report with the counts of what it changed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
+	GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error)
+
 	// ListChecksWithResponse List checks
 	//
 	// Lists checks, optionally those of one host.
@@ -6682,7 +8293,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checks (the `CreateCheck` operationId).
-	CreateCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error)
+	CreateCheckWithBodyWithResponse(ctx context.Context, params *CreateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error)
 
 	// CreateCheckWithResponse Create a check
 	//
@@ -6693,7 +8304,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checks (the `CreateCheck` operationId).
-	CreateCheckWithResponse(ctx context.Context, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error)
+	CreateCheckWithResponse(ctx context.Context, params *CreateCheckParams, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error)
 
 	// DeleteCheckWithResponse Delete a check
 	//
@@ -6747,7 +8358,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
-	RunCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RunCheckResponse, error)
+	RunCheckWithResponse(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*RunCheckResponse, error)
 
 	// GetDashboardWithResponse Dashboard summary
 	//
@@ -6770,8 +8381,12 @@ type ClientWithResponsesInterface interface {
 	// StreamEventsWithResponse Live dashboard events (server-sent events)
 	//
 	// A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
-	// a new one follows whenever it changes (an incident opens or changes, a check changes state).
-	// A `: ping` comment is sent every 15 seconds.
+	// a new one follows whenever it changes (an incident opens or changes, a check changes state,
+	// a host or check is added or removed), a burst of changes giving one event. A `: ping`
+	// comment is sent every 15 seconds. The stream starts with a `retry:` field (milliseconds to
+	// wait before reconnecting); each event has `event: summary`, an `id:` (a digest of the
+	// summary: equal ids, equal summaries) and one `data:` line of JSON. Changes reach every API
+	// process through PostgreSQL `LISTEN/NOTIFY`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6794,7 +8409,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hosts (the `CreateHost` operationId).
-	CreateHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
+	CreateHostWithBodyWithResponse(ctx context.Context, params *CreateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
 
 	// CreateHostWithResponse Create a host
 	//
@@ -6803,7 +8418,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hosts (the `CreateHost` operationId).
-	CreateHostWithResponse(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
+	CreateHostWithResponse(ctx context.Context, params *CreateHostParams, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error)
 
 	// AiTagHostsWithBodyWithResponse AI-tag all hosts
 	//
@@ -6813,7 +8428,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-	AiTagHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error)
+	AiTagHostsWithBodyWithResponse(ctx context.Context, params *AiTagHostsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error)
 
 	// AiTagHostsWithResponse AI-tag all hosts
 	//
@@ -6823,7 +8438,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-	AiTagHostsWithResponse(ctx context.Context, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error)
+	AiTagHostsWithResponse(ctx context.Context, params *AiTagHostsParams, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error)
 
 	// DeleteHostWithResponse Delete a host
 	//
@@ -6868,7 +8483,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hosts/{id}/ai-tag (the `AiTagHost` operationId).
-	AiTagHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AiTagHostResponse, error)
+	AiTagHostWithResponse(ctx context.Context, id Id, params *AiTagHostParams, reqEditors ...RequestEditorFn) (*AiTagHostResponse, error)
 
 	// GetHostLatestResultsWithResponse Latest result of each check of a host
 	//
@@ -6923,7 +8538,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
-	CreateIncidentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error)
+	CreateIncidentWithBodyWithResponse(ctx context.Context, params *CreateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error)
 
 	// CreateIncidentWithResponse Create an incident
 	//
@@ -6932,7 +8547,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
-	CreateIncidentWithResponse(ctx context.Context, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error)
+	CreateIncidentWithResponse(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error)
 
 	// GetIncidentWithResponse Get an incident
 	//
@@ -6950,7 +8565,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-	QuickAckIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error)
+	QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error)
 
 	// AcknowledgeIncidentWithResponse Acknowledge an incident
 	//
@@ -6989,7 +8604,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-	StartIncidentAiModeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error)
+	StartIncidentAiModeWithBodyWithResponse(ctx context.Context, id Id, params *StartIncidentAiModeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error)
 
 	// StartIncidentAiModeWithResponse Start AI analysis mode
 	//
@@ -7001,7 +8616,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-	StartIncidentAiModeWithResponse(ctx context.Context, id Id, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error)
+	StartIncidentAiModeWithResponse(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error)
 
 	// QuickResolveIncidentWithResponse Resolve an incident (shortcut)
 	//
@@ -7010,7 +8625,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/resolve (the `QuickResolveIncident` operationId).
-	QuickResolveIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*QuickResolveIncidentResponse, error)
+	QuickResolveIncidentWithResponse(ctx context.Context, id Id, params *QuickResolveIncidentParams, reqEditors ...RequestEditorFn) (*QuickResolveIncidentResponse, error)
 
 	// ResolveIncidentWithResponse Resolve an incident
 	//
@@ -7028,7 +8643,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-	AddIncidentUpdateWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error)
+	AddIncidentUpdateWithBodyWithResponse(ctx context.Context, id Id, params *AddIncidentUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error)
 
 	// AddIncidentUpdateWithResponse Add a timeline update
 	//
@@ -7037,7 +8652,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-	AddIncidentUpdateWithResponse(ctx context.Context, id Id, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error)
+	AddIncidentUpdateWithResponse(ctx context.Context, id Id, params *AddIncidentUpdateParams, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error)
 
 	// ListMaintenanceWindowsWithResponse List maintenance windows
 	//
@@ -7055,7 +8670,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-	CreateMaintenanceWindowWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error)
+	CreateMaintenanceWindowWithBodyWithResponse(ctx context.Context, params *CreateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error)
 
 	// CreateMaintenanceWindowWithResponse Create a maintenance window
 	//
@@ -7064,7 +8679,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-	CreateMaintenanceWindowWithResponse(ctx context.Context, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error)
+	CreateMaintenanceWindowWithResponse(ctx context.Context, params *CreateMaintenanceWindowParams, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error)
 
 	// GetMaintenanceWindowWithResponse Get a maintenance window
 	//
@@ -7100,7 +8715,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /maintenance-windows/{id}/cancel (the `CancelMaintenanceWindow` operationId).
-	CancelMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*CancelMaintenanceWindowResponse, error)
+	CancelMaintenanceWindowWithResponse(ctx context.Context, id Id, params *CancelMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*CancelMaintenanceWindowResponse, error)
 
 	// EndMaintenanceWindowWithResponse End a maintenance window now
 	//
@@ -7109,7 +8724,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /maintenance-windows/{id}/end (the `EndMaintenanceWindow` operationId).
-	EndMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*EndMaintenanceWindowResponse, error)
+	EndMaintenanceWindowWithResponse(ctx context.Context, id Id, params *EndMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*EndMaintenanceWindowResponse, error)
 
 	// StartMaintenanceWindowWithResponse Start a maintenance window now
 	//
@@ -7118,7 +8733,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /maintenance-windows/{id}/start (the `StartMaintenanceWindow` operationId).
-	StartMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*StartMaintenanceWindowResponse, error)
+	StartMaintenanceWindowWithResponse(ctx context.Context, id Id, params *StartMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*StartMaintenanceWindowResponse, error)
 
 	// GetCheckMetricsWithResponse Aggregated results of a check
 	//
@@ -7142,21 +8757,29 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOncallScheduleWithBodyWithResponse Create an on-call schedule
 	//
-	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+	// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+	// turns in order, starting at `rotation_start`. A `custom` rotation needs
+	// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+	// its `start` is a 400 naming the field.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-	CreateOncallScheduleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error)
+	CreateOncallScheduleWithBodyWithResponse(ctx context.Context, params *CreateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error)
 
 	// CreateOncallScheduleWithResponse Create an on-call schedule
 	//
-	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+	// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+	// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+	// turns in order, starting at `rotation_start`. A `custom` rotation needs
+	// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+	// its `start` is a 400 naming the field.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-	CreateOncallScheduleWithResponse(ctx context.Context, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error)
+	CreateOncallScheduleWithResponse(ctx context.Context, params *CreateOncallScheduleParams, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error)
 
 	// DeleteOncallScheduleWithResponse Delete an on-call schedule
 	//
@@ -7169,7 +8792,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetOncallScheduleWithResponse Get an on-call schedule
 	//
-	// The schedule and who is on call now (null when it has no members).
+	// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7178,7 +8801,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateOncallScheduleWithBodyWithResponse Update an on-call schedule
 	//
-	// Replaces the schedule's settings and members; absent optional fields keep their value.
+	// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+	// when given, replace the lists. The same checks as on creation apply to the result.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7187,7 +8811,8 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateOncallScheduleWithResponse Update an on-call schedule
 	//
-	// Replaces the schedule's settings and members; absent optional fields keep their value.
+	// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+	// when given, replace the lists. The same checks as on creation apply to the result.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7232,21 +8857,27 @@ type ClientWithResponsesInterface interface {
 
 	// CreateStatusPageWithBodyWithResponse Create a status page
 	//
-	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+	// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+	// workspace, so a public page's slug must also be unused by every other public page (409
+	// otherwise); private pages only need a slug unique in their workspace.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-	CreateStatusPageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error)
+	CreateStatusPageWithBodyWithResponse(ctx context.Context, params *CreateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error)
 
 	// CreateStatusPageWithResponse Create a status page
 	//
-	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+	// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+	// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+	// workspace, so a public page's slug must also be unused by every other public page (409
+	// otherwise); private pages only need a slug unique in their workspace.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-	CreateStatusPageWithResponse(ctx context.Context, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error)
+	CreateStatusPageWithResponse(ctx context.Context, params *CreateStatusPageParams, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error)
 
 	// DeleteStatusPageWithResponse Delete a status page
 	//
@@ -7268,7 +8899,9 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateStatusPageWithBodyWithResponse Update a status page
 	//
-	// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+	// Partial update; absent fields keep their value. A new `components` list replaces the old one
+	// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+	// answers 409 when another public page has the slug.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7277,7 +8910,9 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateStatusPageWithResponse Update a status page
 	//
-	// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+	// Partial update; absent fields keep their value. A new `components` list replaces the old one
+	// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+	// answers 409 when another public page has the slug.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7429,6 +9064,8 @@ type CreateAlertPolicyResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7465,6 +9102,11 @@ func (r CreateAlertPolicyResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateAlertPolicyResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateAlertPolicyResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -7778,6 +9420,553 @@ func (r UpdateAlertPolicyResponse) ContentType() string {
 	return ""
 }
 
+// ListAppSecurityFindingsResponse401Headers the declared response headers of an HTTP 401 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAppSecurityFindingsResponse503Headers the declared response headers of an HTTP 503 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAppSecurityFindingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppSecFindingList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAppSecurityFindingsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAppSecurityFindingsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAppSecurityFindingsResponse) GetJSON200() *AppSecFindingList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAppSecurityFindingsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAppSecurityFindingsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAppSecurityFindingsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAppSecurityFindingsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAppSecurityFindingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAppSecurityFindingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAppSecurityFindingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAppSecurityFindingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAppSecurityFindingResponse401Headers the declared response headers of an HTTP 401 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAppSecurityFindingResponse503Headers the declared response headers of an HTTP 503 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAppSecurityFindingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppSecFinding
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAppSecurityFindingResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAppSecurityFindingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAppSecurityFindingResponse) GetJSON200() *AppSecFinding {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetAppSecurityFindingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAppSecurityFindingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAppSecurityFindingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAppSecurityFindingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetAppSecurityFindingResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAppSecurityFindingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAppSecurityFindingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAppSecurityFindingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAppSecurityFindingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateAppSecurityFindingResponse401Headers the declared response headers of an HTTP 401 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UpdateAppSecurityFindingResponse503Headers the declared response headers of an HTTP 503 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateAppSecurityFindingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppSecFinding
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateAppSecurityFindingResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateAppSecurityFindingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateAppSecurityFindingResponse) GetJSON200() *AppSecFinding {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateAppSecurityFindingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateAppSecurityFindingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateAppSecurityFindingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateAppSecurityFindingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAppSecurityReportsResponse401Headers the declared response headers of an HTTP 401 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListAppSecurityReportsResponse503Headers the declared response headers of an HTTP 503 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAppSecurityReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppSecReportList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAppSecurityReportsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAppSecurityReportsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAppSecurityReportsResponse) GetJSON200() *AppSecReportList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListAppSecurityReportsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListAppSecurityReportsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListAppSecurityReportsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListAppSecurityReportsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAppSecurityReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAppSecurityReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAppSecurityReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAppSecurityReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadAppSecurityReportResponse401Headers the declared response headers of an HTTP 401 response for UploadAppSecurityReport
+type UploadAppSecurityReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// UploadAppSecurityReportResponse503Headers the declared response headers of an HTTP 503 response for UploadAppSecurityReport
+type UploadAppSecurityReportResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UploadAppSecurityReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AppSecReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadAppSecurityReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UploadAppSecurityReportResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadAppSecurityReportResponse) GetJSON201() *AppSecReport {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadAppSecurityReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadAppSecurityReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadAppSecurityReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadAppSecurityReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAppSecurityReportResponse401Headers the declared response headers of an HTTP 401 response for GetAppSecurityReport
+type GetAppSecurityReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetAppSecurityReportResponse503Headers the declared response headers of an HTTP 503 response for GetAppSecurityReport
+type GetAppSecurityReportResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAppSecurityReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AppSecReport
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAppSecurityReportResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAppSecurityReportResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAppSecurityReportResponse) GetJSON200() *AppSecReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetAppSecurityReportResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAppSecurityReportResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAppSecurityReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetAppSecurityReportResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetAppSecurityReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAppSecurityReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAppSecurityReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAppSecurityReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAppSecurityReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListChecksResponse401Headers the declared response headers of an HTTP 401 response for ListChecks
 type ListChecksResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7886,6 +10075,8 @@ type CreateCheckResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -7922,6 +10113,11 @@ func (r CreateCheckResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateCheckResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -8348,6 +10544,10 @@ type RunCheckResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8379,6 +10579,16 @@ func (r RunCheckResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r RunCheckResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RunCheckResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RunCheckResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -8765,6 +10975,8 @@ type CreateHostResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8801,6 +11013,11 @@ func (r CreateHostResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateHostResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateHostResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -8858,8 +11075,12 @@ type AiTagHostsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -8888,9 +11109,19 @@ func (r AiTagHostsResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AiTagHostsResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r AiTagHostsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AiTagHostsResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9227,6 +11458,10 @@ type AiTagHostResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9258,6 +11493,16 @@ func (r AiTagHostResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r AiTagHostResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AiTagHostResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AiTagHostResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9758,8 +12003,12 @@ type CreateIncidentResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9788,9 +12037,19 @@ func (r CreateIncidentResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateIncidentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateIncidentResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateIncidentResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9942,6 +12201,8 @@ type QuickAckIncidentResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -9978,6 +12239,11 @@ func (r QuickAckIncidentResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r QuickAckIncidentResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r QuickAckIncidentResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -10325,6 +12591,8 @@ type StartIncidentAiModeResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10366,6 +12634,11 @@ func (r StartIncidentAiModeResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r StartIncidentAiModeResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartIncidentAiModeResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -10427,6 +12700,8 @@ type QuickResolveIncidentResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10463,6 +12738,11 @@ func (r QuickResolveIncidentResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r QuickResolveIncidentResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r QuickResolveIncidentResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -10623,6 +12903,8 @@ type AddIncidentUpdateResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10664,6 +12946,11 @@ func (r AddIncidentUpdateResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r AddIncidentUpdateResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddIncidentUpdateResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -10804,8 +13091,12 @@ type CreateMaintenanceWindowResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10834,9 +13125,19 @@ func (r CreateMaintenanceWindowResponse) GetApplicationproblemJSON403() *Forbidd
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateMaintenanceWindowResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateMaintenanceWindowResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -11090,6 +13391,8 @@ type CancelMaintenanceWindowResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11121,6 +13424,11 @@ func (r CancelMaintenanceWindowResponse) GetApplicationproblemJSON404() *NotFoun
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r CancelMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CancelMaintenanceWindowResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -11182,6 +13490,8 @@ type EndMaintenanceWindowResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11218,6 +13528,11 @@ func (r EndMaintenanceWindowResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r EndMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EndMaintenanceWindowResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -11279,6 +13594,8 @@ type StartMaintenanceWindowResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11315,6 +13632,11 @@ func (r StartMaintenanceWindowResponse) GetApplicationproblemJSON404() *NotFound
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r StartMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartMaintenanceWindowResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -11549,6 +13871,8 @@ type CreateOncallScheduleResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11585,6 +13909,11 @@ func (r CreateOncallScheduleResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateOncallScheduleResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateOncallScheduleResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -12248,6 +14577,8 @@ type CreateStatusPageResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12284,6 +14615,11 @@ func (r CreateStatusPageResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r CreateStatusPageResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateStatusPageResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -12951,8 +15287,8 @@ func (c *ClientWithResponses) ListAlertPoliciesWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-func (c *ClientWithResponses) CreateAlertPolicyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error) {
-	rsp, err := c.CreateAlertPolicyWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateAlertPolicyWithBodyWithResponse(ctx context.Context, params *CreateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error) {
+	rsp, err := c.CreateAlertPolicyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -12966,8 +15302,8 @@ func (c *ClientWithResponses) CreateAlertPolicyWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /alert-policies (the `CreateAlertPolicy` operationId).
-func (c *ClientWithResponses) CreateAlertPolicyWithResponse(ctx context.Context, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error) {
-	rsp, err := c.CreateAlertPolicy(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateAlertPolicyWithResponse(ctx context.Context, params *CreateAlertPolicyParams, body CreateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAlertPolicyResponse, error) {
+	rsp, err := c.CreateAlertPolicy(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13034,6 +15370,156 @@ func (c *ClientWithResponses) UpdateAlertPolicyWithResponse(ctx context.Context,
 	return ParseUpdateAlertPolicyResponse(rsp)
 }
 
+// ListAppSecurityFindingsWithResponse List findings
+//
+// Findings of the workspace's projects, most severe first; the filters combine.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /app-security/findings (the `ListAppSecurityFindings` operationId).
+func (c *ClientWithResponses) ListAppSecurityFindingsWithResponse(ctx context.Context, params *ListAppSecurityFindingsParams, reqEditors ...RequestEditorFn) (*ListAppSecurityFindingsResponse, error) {
+	rsp, err := c.ListAppSecurityFindings(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAppSecurityFindingsResponse(rsp)
+}
+
+// GetAppSecurityFindingWithResponse Get a finding
+//
+// One finding with its history dates and triage note.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
+func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error) {
+	rsp, err := c.GetAppSecurityFinding(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAppSecurityFindingResponse(rsp)
+}
+
+// UpdateAppSecurityFindingWithBodyWithResponse Triage a finding
+//
+// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+// fixed until a report has the finding again; `accepted` stays accepted whatever later
+// reports say.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFindingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateAppSecurityFindingResponse(rsp)
+}
+
+// UpdateAppSecurityFindingWithResponse Triage a finding
+//
+// Sets the finding's status (`open`, `fixed` or `accepted`) with an optional note; a note
+// absent from the request keeps its value, an empty one clears it. `fixed` by hand stays
+// fixed until a report has the finding again; `accepted` stays accepted whatever later
+// reports say.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFinding(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateAppSecurityFindingResponse(rsp)
+}
+
+// ListAppSecurityReportsWithResponse List ingested scanner reports
+//
+// The workspace's ingested reports, newest first; `project` keeps one project's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /app-security/reports (the `ListAppSecurityReports` operationId).
+func (c *ClientWithResponses) ListAppSecurityReportsWithResponse(ctx context.Context, params *ListAppSecurityReportsParams, reqEditors ...RequestEditorFn) (*ListAppSecurityReportsResponse, error) {
+	rsp, err := c.ListAppSecurityReports(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAppSecurityReportsResponse(rsp)
+}
+
+// UploadAppSecurityReportWithBodyWithResponse Ingest a scanner report
+//
+// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+// `security-severity`). The format is detected from the document unless `format` names it.
+//
+// The report belongs to the project named by `project`; without it the name comes from the
+// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+//
+// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+// rule or vulnerability id, package or file, location). Open findings of the same tool in
+// that project that this report no longer has become `fixed`; a fixed finding that reappears
+// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+func (c *ClientWithResponses) UploadAppSecurityReportWithBodyWithResponse(ctx context.Context, params *UploadAppSecurityReportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadAppSecurityReportResponse, error) {
+	rsp, err := c.UploadAppSecurityReportWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadAppSecurityReportResponse(rsp)
+}
+
+// UploadAppSecurityReportWithResponse Ingest a scanner report
+//
+// Ingests one scanner report: a Trivy JSON report (`trivy image|fs|repo --format json`,
+// `SchemaVersion` 2: `Results[].Vulnerabilities`, `Misconfigurations` and `Secrets`) or a
+// SARIF 2.1.0 log (gosec, Semgrep, CodeQL…: `runs[].results` with their rules'
+// `security-severity`). The format is detected from the document unless `format` names it.
+//
+// The report belongs to the project named by `project`; without it the name comes from the
+// report: Trivy's `ArtifactName` (an image reference loses its tag and digest, so every build
+// of one image is the same project), else the SARIF run's repository URI, else its tool's name.
+//
+// Each finding of the report is upserted in the project under a stable fingerprint (tool,
+// rule or vulnerability id, package or file, location). Open findings of the same tool in
+// that project that this report no longer has become `fixed`; a fixed finding that reappears
+// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
+func (c *ClientWithResponses) UploadAppSecurityReportWithResponse(ctx context.Context, params *UploadAppSecurityReportParams, body UploadAppSecurityReportJSONRequestBody, reqEditors ...RequestEditorFn) (*UploadAppSecurityReportResponse, error) {
+	rsp, err := c.UploadAppSecurityReport(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadAppSecurityReportResponse(rsp)
+}
+
+// GetAppSecurityReportWithResponse Get an ingested scanner report
+//
+// One ingested report with the counts of what it changed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
+func (c *ClientWithResponses) GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error) {
+	rsp, err := c.GetAppSecurityReport(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAppSecurityReportResponse(rsp)
+}
+
 // ListChecksWithResponse List checks
 //
 // Lists checks, optionally those of one host.
@@ -13058,8 +15544,8 @@ func (c *ClientWithResponses) ListChecksWithResponse(ctx context.Context, params
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checks (the `CreateCheck` operationId).
-func (c *ClientWithResponses) CreateCheckWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error) {
-	rsp, err := c.CreateCheckWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateCheckWithBodyWithResponse(ctx context.Context, params *CreateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error) {
+	rsp, err := c.CreateCheckWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13075,8 +15561,8 @@ func (c *ClientWithResponses) CreateCheckWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checks (the `CreateCheck` operationId).
-func (c *ClientWithResponses) CreateCheckWithResponse(ctx context.Context, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error) {
-	rsp, err := c.CreateCheck(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateCheckWithResponse(ctx context.Context, params *CreateCheckParams, body CreateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckResponse, error) {
+	rsp, err := c.CreateCheck(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13165,8 +15651,8 @@ func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
-func (c *ClientWithResponses) RunCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*RunCheckResponse, error) {
-	rsp, err := c.RunCheck(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RunCheckWithResponse(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*RunCheckResponse, error) {
+	rsp, err := c.RunCheck(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13206,8 +15692,12 @@ func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Co
 // StreamEventsWithResponse Live dashboard events (server-sent events)
 //
 // A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
-// a new one follows whenever it changes (an incident opens or changes, a check changes state).
-// A `: ping` comment is sent every 15 seconds.
+// a new one follows whenever it changes (an incident opens or changes, a check changes state,
+// a host or check is added or removed), a burst of changes giving one event. A `: ping`
+// comment is sent every 15 seconds. The stream starts with a `retry:` field (milliseconds to
+// wait before reconnecting); each event has `event: summary`, an `id:` (a digest of the
+// summary: equal ids, equal summaries) and one `data:` line of JSON. Changes reach every API
+// process through PostgreSQL `LISTEN/NOTIFY`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13242,8 +15732,8 @@ func (c *ClientWithResponses) ListHostsWithResponse(ctx context.Context, params 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hosts (the `CreateHost` operationId).
-func (c *ClientWithResponses) CreateHostWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
-	rsp, err := c.CreateHostWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateHostWithBodyWithResponse(ctx context.Context, params *CreateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
+	rsp, err := c.CreateHostWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13257,8 +15747,8 @@ func (c *ClientWithResponses) CreateHostWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hosts (the `CreateHost` operationId).
-func (c *ClientWithResponses) CreateHostWithResponse(ctx context.Context, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
-	rsp, err := c.CreateHost(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateHostWithResponse(ctx context.Context, params *CreateHostParams, body CreateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHostResponse, error) {
+	rsp, err := c.CreateHost(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13273,8 +15763,8 @@ func (c *ClientWithResponses) CreateHostWithResponse(ctx context.Context, body C
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-func (c *ClientWithResponses) AiTagHostsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error) {
-	rsp, err := c.AiTagHostsWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) AiTagHostsWithBodyWithResponse(ctx context.Context, params *AiTagHostsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error) {
+	rsp, err := c.AiTagHostsWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13289,8 +15779,8 @@ func (c *ClientWithResponses) AiTagHostsWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hosts/ai-tag (the `AiTagHosts` operationId).
-func (c *ClientWithResponses) AiTagHostsWithResponse(ctx context.Context, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error) {
-	rsp, err := c.AiTagHosts(ctx, body, reqEditors...)
+func (c *ClientWithResponses) AiTagHostsWithResponse(ctx context.Context, params *AiTagHostsParams, body AiTagHostsJSONRequestBody, reqEditors ...RequestEditorFn) (*AiTagHostsResponse, error) {
+	rsp, err := c.AiTagHosts(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13364,8 +15854,8 @@ func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, id Id,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hosts/{id}/ai-tag (the `AiTagHost` operationId).
-func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AiTagHostResponse, error) {
-	rsp, err := c.AiTagHost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, params *AiTagHostParams, reqEditors ...RequestEditorFn) (*AiTagHostResponse, error) {
+	rsp, err := c.AiTagHost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13455,8 +15945,8 @@ func (c *ClientWithResponses) ListIncidentsWithResponse(ctx context.Context, par
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents (the `CreateIncident` operationId).
-func (c *ClientWithResponses) CreateIncidentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error) {
-	rsp, err := c.CreateIncidentWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateIncidentWithBodyWithResponse(ctx context.Context, params *CreateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error) {
+	rsp, err := c.CreateIncidentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13470,8 +15960,8 @@ func (c *ClientWithResponses) CreateIncidentWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents (the `CreateIncident` operationId).
-func (c *ClientWithResponses) CreateIncidentWithResponse(ctx context.Context, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error) {
-	rsp, err := c.CreateIncident(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateIncidentWithResponse(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error) {
+	rsp, err := c.CreateIncident(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13500,8 +15990,8 @@ func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-func (c *ClientWithResponses) QuickAckIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error) {
-	rsp, err := c.QuickAckIncident(ctx, id, reqEditors...)
+func (c *ClientWithResponses) QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error) {
+	rsp, err := c.QuickAckIncident(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13563,8 +16053,8 @@ func (c *ClientWithResponses) StopIncidentAiModeWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-func (c *ClientWithResponses) StartIncidentAiModeWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error) {
-	rsp, err := c.StartIncidentAiModeWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) StartIncidentAiModeWithBodyWithResponse(ctx context.Context, id Id, params *StartIncidentAiModeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error) {
+	rsp, err := c.StartIncidentAiModeWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13581,8 +16071,8 @@ func (c *ClientWithResponses) StartIncidentAiModeWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
-func (c *ClientWithResponses) StartIncidentAiModeWithResponse(ctx context.Context, id Id, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error) {
-	rsp, err := c.StartIncidentAiMode(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) StartIncidentAiModeWithResponse(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error) {
+	rsp, err := c.StartIncidentAiMode(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13596,8 +16086,8 @@ func (c *ClientWithResponses) StartIncidentAiModeWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/resolve (the `QuickResolveIncident` operationId).
-func (c *ClientWithResponses) QuickResolveIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*QuickResolveIncidentResponse, error) {
-	rsp, err := c.QuickResolveIncident(ctx, id, reqEditors...)
+func (c *ClientWithResponses) QuickResolveIncidentWithResponse(ctx context.Context, id Id, params *QuickResolveIncidentParams, reqEditors ...RequestEditorFn) (*QuickResolveIncidentResponse, error) {
+	rsp, err := c.QuickResolveIncident(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13626,8 +16116,8 @@ func (c *ClientWithResponses) ResolveIncidentWithResponse(ctx context.Context, i
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-func (c *ClientWithResponses) AddIncidentUpdateWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error) {
-	rsp, err := c.AddIncidentUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) AddIncidentUpdateWithBodyWithResponse(ctx context.Context, id Id, params *AddIncidentUpdateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error) {
+	rsp, err := c.AddIncidentUpdateWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13641,8 +16131,8 @@ func (c *ClientWithResponses) AddIncidentUpdateWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/updates (the `AddIncidentUpdate` operationId).
-func (c *ClientWithResponses) AddIncidentUpdateWithResponse(ctx context.Context, id Id, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error) {
-	rsp, err := c.AddIncidentUpdate(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) AddIncidentUpdateWithResponse(ctx context.Context, id Id, params *AddIncidentUpdateParams, body AddIncidentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentUpdateResponse, error) {
+	rsp, err := c.AddIncidentUpdate(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13671,8 +16161,8 @@ func (c *ClientWithResponses) ListMaintenanceWindowsWithResponse(ctx context.Con
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) CreateMaintenanceWindowWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error) {
-	rsp, err := c.CreateMaintenanceWindowWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateMaintenanceWindowWithBodyWithResponse(ctx context.Context, params *CreateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error) {
+	rsp, err := c.CreateMaintenanceWindowWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13686,8 +16176,8 @@ func (c *ClientWithResponses) CreateMaintenanceWindowWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /maintenance-windows (the `CreateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) CreateMaintenanceWindowWithResponse(ctx context.Context, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error) {
-	rsp, err := c.CreateMaintenanceWindow(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateMaintenanceWindowWithResponse(ctx context.Context, params *CreateMaintenanceWindowParams, body CreateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMaintenanceWindowResponse, error) {
+	rsp, err := c.CreateMaintenanceWindow(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13746,8 +16236,8 @@ func (c *ClientWithResponses) UpdateMaintenanceWindowWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /maintenance-windows/{id}/cancel (the `CancelMaintenanceWindow` operationId).
-func (c *ClientWithResponses) CancelMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*CancelMaintenanceWindowResponse, error) {
-	rsp, err := c.CancelMaintenanceWindow(ctx, id, reqEditors...)
+func (c *ClientWithResponses) CancelMaintenanceWindowWithResponse(ctx context.Context, id Id, params *CancelMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*CancelMaintenanceWindowResponse, error) {
+	rsp, err := c.CancelMaintenanceWindow(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13761,8 +16251,8 @@ func (c *ClientWithResponses) CancelMaintenanceWindowWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /maintenance-windows/{id}/end (the `EndMaintenanceWindow` operationId).
-func (c *ClientWithResponses) EndMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*EndMaintenanceWindowResponse, error) {
-	rsp, err := c.EndMaintenanceWindow(ctx, id, reqEditors...)
+func (c *ClientWithResponses) EndMaintenanceWindowWithResponse(ctx context.Context, id Id, params *EndMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*EndMaintenanceWindowResponse, error) {
+	rsp, err := c.EndMaintenanceWindow(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13776,8 +16266,8 @@ func (c *ClientWithResponses) EndMaintenanceWindowWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /maintenance-windows/{id}/start (the `StartMaintenanceWindow` operationId).
-func (c *ClientWithResponses) StartMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*StartMaintenanceWindowResponse, error) {
-	rsp, err := c.StartMaintenanceWindow(ctx, id, reqEditors...)
+func (c *ClientWithResponses) StartMaintenanceWindowWithResponse(ctx context.Context, id Id, params *StartMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*StartMaintenanceWindowResponse, error) {
+	rsp, err := c.StartMaintenanceWindow(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13818,13 +16308,17 @@ func (c *ClientWithResponses) ListOncallSchedulesWithResponse(ctx context.Contex
 
 // CreateOncallScheduleWithBodyWithResponse Create an on-call schedule
 //
-// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+// turns in order, starting at `rotation_start`. A `custom` rotation needs
+// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+// its `start` is a 400 naming the field.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-func (c *ClientWithResponses) CreateOncallScheduleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error) {
-	rsp, err := c.CreateOncallScheduleWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateOncallScheduleWithBodyWithResponse(ctx context.Context, params *CreateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error) {
+	rsp, err := c.CreateOncallScheduleWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13833,13 +16327,17 @@ func (c *ClientWithResponses) CreateOncallScheduleWithBodyWithResponse(ctx conte
 
 // CreateOncallScheduleWithResponse Create an on-call schedule
 //
-// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly. Members take turns in order, starting at `rotation_start`.
+// `name` is required. Defaults: `timezone` America/Toronto, `rotation_type` weekly,
+// `handoff_time` 09:00, `rotation_start` the latest hand-off at or before now. Members take
+// turns in order, starting at `rotation_start`. A `custom` rotation needs
+// `rotation_length_hours`; an unknown IANA `timezone` or an override whose `end` is not after
+// its `start` is a 400 naming the field.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /oncall-schedules (the `CreateOncallSchedule` operationId).
-func (c *ClientWithResponses) CreateOncallScheduleWithResponse(ctx context.Context, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error) {
-	rsp, err := c.CreateOncallSchedule(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateOncallScheduleWithResponse(ctx context.Context, params *CreateOncallScheduleParams, body CreateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOncallScheduleResponse, error) {
+	rsp, err := c.CreateOncallSchedule(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13863,7 +16361,7 @@ func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Conte
 
 // GetOncallScheduleWithResponse Get an on-call schedule
 //
-// The schedule and who is on call now (null when it has no members).
+// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13878,7 +16376,8 @@ func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context,
 
 // UpdateOncallScheduleWithBodyWithResponse Update an on-call schedule
 //
-// Replaces the schedule's settings and members; absent optional fields keep their value.
+// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+// when given, replace the lists. The same checks as on creation apply to the result.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13893,7 +16392,8 @@ func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx conte
 
 // UpdateOncallScheduleWithResponse Update an on-call schedule
 //
-// Replaces the schedule's settings and members; absent optional fields keep their value.
+// `name` is required; absent optional fields keep their value, and `members` or `overrides`,
+// when given, replace the lists. The same checks as on creation apply to the result.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13968,13 +16468,16 @@ func (c *ClientWithResponses) ListStatusPagesWithResponse(ctx context.Context, p
 
 // CreateStatusPageWithBodyWithResponse Create a status page
 //
-// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+// workspace, so a public page's slug must also be unused by every other public page (409
+// otherwise); private pages only need a slug unique in their workspace.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-func (c *ClientWithResponses) CreateStatusPageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error) {
-	rsp, err := c.CreateStatusPageWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateStatusPageWithBodyWithResponse(ctx context.Context, params *CreateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error) {
+	rsp, err := c.CreateStatusPageWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13983,13 +16486,16 @@ func (c *ClientWithResponses) CreateStatusPageWithBodyWithResponse(ctx context.C
 
 // CreateStatusPageWithResponse Create a status page
 //
-// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required. Defaults: `is_public` true, `show_history_days` 90.
+// `slug` (URL-safe, unique in the workspace; a duplicate answers 409) and `title` are required.
+// Defaults: `is_public` true, `show_history_days` 90. The public URL `/status/{slug}` names no
+// workspace, so a public page's slug must also be unused by every other public page (409
+// otherwise); private pages only need a slug unique in their workspace.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /status-pages (the `CreateStatusPage` operationId).
-func (c *ClientWithResponses) CreateStatusPageWithResponse(ctx context.Context, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error) {
-	rsp, err := c.CreateStatusPage(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateStatusPageWithResponse(ctx context.Context, params *CreateStatusPageParams, body CreateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateStatusPageResponse, error) {
+	rsp, err := c.CreateStatusPage(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14028,7 +16534,9 @@ func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id 
 
 // UpdateStatusPageWithBodyWithResponse Update a status page
 //
-// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+// Partial update; absent fields keep their value. A new `components` list replaces the old one
+// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+// answers 409 when another public page has the slug.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14043,7 +16551,9 @@ func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.C
 
 // UpdateStatusPageWithResponse Update a status page
 //
-// Partial update; absent fields keep their value. A new `components` list replaces the old one.
+// Partial update; absent fields keep their value. A new `components` list replaces the old one
+// (components sent with their `id` keep it). Making a page public, or renaming a public page,
+// answers 409 when another public page has the slug.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14248,6 +16758,13 @@ func ParseCreateAlertPolicyResponse(rsp *http.Response) (*CreateAlertPolicyRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -14546,6 +17063,517 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 	return response, nil
 }
 
+// ParseListAppSecurityFindingsResponse parses an HTTP response from a ListAppSecurityFindingsWithResponse call
+func ParseListAppSecurityFindingsResponse(rsp *http.Response) (*ListAppSecurityFindingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAppSecurityFindingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppSecFindingList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAppSecurityFindingsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAppSecurityFindingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAppSecurityFindingResponse parses an HTTP response from a GetAppSecurityFindingWithResponse call
+func ParseGetAppSecurityFindingResponse(rsp *http.Response) (*GetAppSecurityFindingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAppSecurityFindingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppSecFinding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAppSecurityFindingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAppSecurityFindingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateAppSecurityFindingResponse parses an HTTP response from a UpdateAppSecurityFindingWithResponse call
+func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecurityFindingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateAppSecurityFindingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppSecFinding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateAppSecurityFindingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateAppSecurityFindingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAppSecurityReportsResponse parses an HTTP response from a ListAppSecurityReportsWithResponse call
+func ParseListAppSecurityReportsResponse(rsp *http.Response) (*ListAppSecurityReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAppSecurityReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppSecReportList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListAppSecurityReportsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAppSecurityReportsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadAppSecurityReportResponse parses an HTTP response from a UploadAppSecurityReportWithResponse call
+func ParseUploadAppSecurityReportResponse(rsp *http.Response) (*UploadAppSecurityReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadAppSecurityReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AppSecReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadAppSecurityReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers UploadAppSecurityReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAppSecurityReportResponse parses an HTTP response from a GetAppSecurityReportWithResponse call
+func ParseGetAppSecurityReportResponse(rsp *http.Response) (*GetAppSecurityReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAppSecurityReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AppSecReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetAppSecurityReportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAppSecurityReportResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListChecksResponse parses an HTTP response from a ListChecksWithResponse call
 func ParseListChecksResponse(rsp *http.Response) (*ListChecksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14678,6 +17706,13 @@ func ParseCreateCheckResponse(rsp *http.Response) (*CreateCheckResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -15109,6 +18144,20 @@ func ParseRunCheckResponse(rsp *http.Response) (*RunCheckResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15501,6 +18550,13 @@ func ParseCreateHostResponse(rsp *http.Response) (*CreateHostResponse, error) {
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15578,12 +18634,26 @@ func ParseAiTagHostsResponse(rsp *http.Response) (*AiTagHostsResponse, error) {
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -15930,6 +19000,20 @@ func ParseAiTagHostResponse(rsp *http.Response) (*AiTagHostResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -16421,12 +19505,26 @@ func ParseCreateIncidentResponse(rsp *http.Response) (*CreateIncidentResponse, e
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -16602,6 +19700,13 @@ func ParseQuickAckIncidentResponse(rsp *http.Response) (*QuickAckIncidentRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -16967,6 +20072,13 @@ func ParseStartIncidentAiModeResponse(rsp *http.Response) (*StartIncidentAiModeR
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17057,6 +20169,13 @@ func ParseQuickResolveIncidentResponse(rsp *http.Response) (*QuickResolveInciden
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -17247,6 +20366,13 @@ func ParseAddIncidentUpdateResponse(rsp *http.Response) (*AddIncidentUpdateRespo
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17401,12 +20527,26 @@ func ParseCreateMaintenanceWindowResponse(rsp *http.Response) (*CreateMaintenanc
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -17677,6 +20817,13 @@ func ParseCancelMaintenanceWindowResponse(rsp *http.Response) (*CancelMaintenanc
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17768,6 +20915,13 @@ func ParseEndMaintenanceWindowResponse(rsp *http.Response) (*EndMaintenanceWindo
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17858,6 +21012,13 @@ func ParseStartMaintenanceWindowResponse(rsp *http.Response) (*StartMaintenanceW
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -18110,6 +21271,13 @@ func ParseCreateOncallScheduleResponse(rsp *http.Response) (*CreateOncallSchedul
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable
@@ -18767,6 +21935,13 @@ func ParseCreateStatusPageResponse(rsp *http.Response) (*CreateStatusPageRespons
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ServiceUnavailable

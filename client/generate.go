@@ -1,5 +1,5 @@
-// Package client is the Go SDK of the SecuMon v2 API. The typed models and the low-level
-// ClientWithResponses are generated from openapi/secumon.yaml; this package imports no server code.
 package client
 
+// client.gen.go (the models and the low-level RawClient / ClientWithResponses) is generated
+// from the contract; the rest of the package is the hand-written face around it.
 //go:generate go tool oapi-codegen -config oapi-codegen.yaml ../openapi/secumon.yaml

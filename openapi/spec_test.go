@@ -16,7 +16,8 @@ import (
 
 // referenceOperations is the summary table of the API reference (secumon-api-v2.fr.txt):
 // the 62 operations with the minimal role of each ("tous" = viewer, "owner/admin" = admin,
-// "owner/admin/operator" = operator). The document must have exactly these, no more.
+// "owner/admin/operator" = operator). The document must have exactly these plus
+// addedOperations, no more.
 var referenceOperations = map[string]string{
 	"GET /hosts": "viewer", "GET /hosts/{id}": "viewer", "POST /hosts": "admin",
 	"PUT /hosts/{id}": "admin", "DELETE /hosts/{id}": "admin", "GET /hosts/{id}/latest": "viewer",
@@ -45,8 +46,32 @@ var referenceOperations = map[string]string{
 	"GET /workers": "viewer", "DELETE /workers/{id}": "admin", "GET /workspaces": "viewer",
 }
 
+// addedOperations are the operations the contract adds to the reference's 62, with their
+// roles: scanner-report ingestion and finding triage behind the app-security dashboard
+// (issue 7). Reads are viewer, writes operator, like the reference's incident actions.
+var addedOperations = map[string]string{
+	"POST /app-security/reports": "operator", "GET /app-security/reports": "viewer",
+	"GET /app-security/reports/{id}": "viewer", "GET /app-security/findings": "viewer",
+	"GET /app-security/findings/{id}": "viewer", "PUT /app-security/findings/{id}": "operator",
+}
+
+// contractOperations is every operation the document must have: the reference's and the added ones.
+func contractOperations() map[string]string {
+	all := map[string]string{}
+	for _, m := range []map[string]string{referenceOperations, addedOperations} {
+		for k, v := range m {
+			all[k] = v
+		}
+	}
+	return all
+}
+
 func TestReferenceHas62Operations(t *testing.T) {
 	assert.Len(t, referenceOperations, 62)
+	for key := range addedOperations {
+		assert.NotContains(t, referenceOperations, key, "an added operation must not be one of the reference's")
+	}
+	assert.Len(t, contractOperations(), 62+len(addedOperations))
 }
 
 func loadMain(t *testing.T) *openapi3.T {
@@ -70,6 +95,7 @@ func TestMainDocumentMatchesReference(t *testing.T) {
 	assert.Equal(t, "bearer", doc.Components.SecuritySchemes["bearerAuth"].Value.Scheme)
 	require.NotNil(t, doc.Security, "bearer auth must apply globally")
 
+	want := contractOperations()
 	seen := map[string]bool{}
 	operationIDs := map[string]bool{}
 	for path, item := range doc.Paths.Map() {
@@ -77,8 +103,8 @@ func TestMainDocumentMatchesReference(t *testing.T) {
 			key := method + " " + path
 			seen[key] = true
 			t.Run(key, func(t *testing.T) {
-				wantRole, ok := referenceOperations[key]
-				require.True(t, ok, "operation not in the reference")
+				wantRole, ok := want[key]
+				require.True(t, ok, "operation neither in the reference nor in addedOperations")
 				assert.Equal(t, wantRole, op.Extensions["x-required-role"], "x-required-role")
 				assert.NotEmpty(t, op.OperationID)
 				assert.False(t, operationIDs[op.OperationID], "duplicate operationId %s", op.OperationID)
@@ -93,13 +119,13 @@ func TestMainDocumentMatchesReference(t *testing.T) {
 		}
 	}
 	var missing []string
-	for key := range referenceOperations {
+	for key := range want {
 		if !seen[key] {
 			missing = append(missing, key)
 		}
 	}
 	sort.Strings(missing)
-	assert.Empty(t, missing, "operations of the reference missing from the document")
+	assert.Empty(t, missing, "operations of the reference (or added ones) missing from the document")
 }
 
 // assertProblemErrors proves every operation documents its auth errors and that all of its

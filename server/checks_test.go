@@ -16,7 +16,7 @@ import (
 
 func createHost(t *testing.T, c *client.ClientWithResponses, name string) client.Host {
 	t.Helper()
-	r, err := c.CreateHostWithResponse(context.Background(), client.HostCreate{Name: name, Hostname: "127.0.0.1"})
+	r, err := c.CreateHostWithResponse(context.Background(), nil, client.HostCreate{Name: name, Hostname: "127.0.0.1"})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	return *r.JSON201
@@ -28,22 +28,23 @@ func TestChecksLifecycle(t *testing.T) {
 	ctx := context.Background()
 	host := createHost(t, c, "web-prod-01")
 
-	created, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "ping web-prod-01", CheckType: client.Ping,
+	created, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
+		HostId: host.Id, Name: "ping web-prod-01", CheckType: client.CheckTypePing,
 		Config: &client.CheckConfig{"host": "127.0.0.1"}, IntervalSec: ptr(60), TimeoutSec: ptr(10),
 	})
+
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
 	ck := created.JSON201
 	assert.Equal(t, host.Id, ck.HostId)
-	assert.Equal(t, client.Ping, ck.CheckType)
+	assert.Equal(t, client.CheckTypePing, ck.CheckType)
 	assert.Equal(t, 60, ck.IntervalSec)
 	assert.Equal(t, 10, ck.TimeoutSec)
 	assert.Equal(t, 2, ck.FailureThreshold)
 	assert.True(t, ck.Enabled)
 
 	other := createHost(t, c, "db-01")
-	_, err = c.CreateCheckWithResponse(ctx, client.CheckCreate{HostId: other.Id, Name: "tcp db-01", CheckType: client.Tcp, Config: &client.CheckConfig{"port": 5432}})
+	_, err = c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: other.Id, Name: "tcp db-01", CheckType: client.CheckTypeTcp, Config: &client.CheckConfig{"port": 5432}})
 	require.NoError(t, err)
 
 	byHost, err := c.ListChecksWithResponse(ctx, &client.ListChecksParams{HostId: &host.Id})
@@ -89,17 +90,17 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 		config    client.CheckConfig
 		field     string
 	}{
-		{"ping count too high", client.Ping, client.CheckConfig{"count": 500}, "config.count"},
-		{"tcp needs a port", client.Tcp, client.CheckConfig{}, "config.port"},
-		{"tcp port out of range", client.Tcp, client.CheckConfig{"port": 70000}, "config.port"},
-		{"http needs a url", client.Http, client.CheckConfig{"method": "GET"}, "config.url"},
-		{"snmp unknown version", client.Snmp, client.CheckConfig{"version": "v9"}, "config.version"},
-		{"dns unknown field", client.Dns, client.CheckConfig{"query_name": "example.org", "bogus": 1}, "config.bogus"},
-		{"tls days negative", client.Tls, client.CheckConfig{"warn_days": -1}, "config.warn_days"},
+		{"ping count too high", client.CheckTypePing, client.CheckConfig{"count": 500}, "config.count"},
+		{"tcp needs a port", client.CheckTypeTcp, client.CheckConfig{}, "config.port"},
+		{"tcp port out of range", client.CheckTypeTcp, client.CheckConfig{"port": 70000}, "config.port"},
+		{"http needs a url", client.CheckTypeHttp, client.CheckConfig{"method": "GET"}, "config.url"},
+		{"snmp unknown version", client.CheckTypeSnmp, client.CheckConfig{"version": "v9"}, "config.version"},
+		{"dns unknown field", client.CheckTypeDns, client.CheckConfig{"query_name": "example.org", "bogus": 1}, "config.bogus"},
+		{"tls days negative", client.CheckTypeTls, client.CheckConfig{"warn_days": -1}, "config.warn_days"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{HostId: host.Id, Name: tc.name, CheckType: tc.checkType, Config: &tc.config})
+			r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: tc.name, CheckType: tc.checkType, Config: &tc.config})
 			require.NoError(t, err)
 			require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 			require.NotNil(t, r.ApplicationproblemJSON400)
@@ -121,10 +122,11 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	ctx := context.Background()
 	host := createHost(t, c, "switch-01")
 
-	r, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "snmp switch-01", CheckType: client.Snmp,
+	r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
+		HostId: host.Id, Name: "snmp switch-01", CheckType: client.CheckTypeSnmp,
 		Config: &client.CheckConfig{"host": "127.0.0.1", "version": "v2c", "community": "s3cret-community"},
 	})
+
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "********", r.JSON201.Config["community"])
@@ -148,10 +150,11 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	assert.EqualValues(t, 16161, raw["port"])
 
 	// HTTP header values are secrets too.
-	h, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "http api", CheckType: client.Http,
+	h, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
+		HostId: host.Id, Name: "http api", CheckType: client.CheckTypeHttp,
 		Config: &client.CheckConfig{"url": "http://127.0.0.1:9/health", "headers": map[string]any{"Authorization": "Bearer xyz-secret"}},
 	})
+
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, h.StatusCode(), string(h.Body))
 	assert.NotContains(t, string(h.Body), "xyz-secret")

@@ -25,9 +25,10 @@ func TestHostsLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, empty.StatusCode())
 	assert.JSONEq(t, `{"count":0,"hosts":[]}`, string(empty.Body))
 
-	created, err := c.CreateHostWithResponse(ctx, client.HostCreate{
+	created, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{
 		Name: "web-prod-01", Hostname: "10.0.0.12", HostType: ptr(client.HostTypeServer), Tags: &client.Tags{"env": "prod"},
 	})
+
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
 	h := created.JSON201
@@ -43,7 +44,7 @@ func TestHostsLifecycle(t *testing.T) {
 	assert.Equal(t, h.Id, got.JSON200.Id)
 	assert.Equal(t, client.Tags{"env": "prod"}, got.JSON200.Tags)
 
-	dup, err := c.CreateHostWithResponse(ctx, client.HostCreate{Name: "web-prod-01", Hostname: "127.0.0.1"})
+	dup, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "web-prod-01", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, dup.StatusCode())
 	assert.Equal(t, "application/problem+json", dup.HTTPResponse.Header.Get("Content-Type"))
@@ -57,7 +58,7 @@ func TestHostsLifecycle(t *testing.T) {
 	assert.Equal(t, client.Tags{"env": "prod"}, updated.JSON200.Tags)
 	assert.True(t, !updated.JSON200.UpdatedAt.Before(h.UpdatedAt))
 
-	_, err = c.CreateHostWithResponse(ctx, client.HostCreate{Name: "db-01", Hostname: "127.0.0.2"})
+	_, err = c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "db-01", Hostname: "127.0.0.2"})
 	require.NoError(t, err)
 	active, err := c.ListHostsWithResponse(ctx, &client.ListHostsParams{Active: ptr(true)})
 	require.NoError(t, err)
@@ -85,7 +86,7 @@ func TestHostsPagination(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"a-host", "b-host", "c-host", "d-host", "e-host"}
 	for _, n := range []string{"c-host", "a-host", "e-host", "b-host", "d-host"} {
-		r, err := c.CreateHostWithResponse(ctx, client.HostCreate{Name: n, Hostname: "127.0.0.1"})
+		r, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: n, Hostname: "127.0.0.1"})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, r.StatusCode())
 	}

@@ -45,7 +45,7 @@ func newResultsFixture(t *testing.T, daysBack int) resultsFixture {
 
 func (f resultsFixture) check(t *testing.T, host uuid.UUID, name string, typ client.CheckType, cfg client.CheckConfig) client.Check {
 	t.Helper()
-	r, err := f.c.CreateCheckWithResponse(context.Background(), client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg})
+	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	return *r.JSON201
@@ -89,10 +89,10 @@ func TestLatestResults(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	ping := f.check(t, host.Id, "a ping", client.Ping, client.CheckConfig{})
-	tcp := f.check(t, host.Id, "b tcp", client.Tcp, client.CheckConfig{"port": 22})
-	never := f.check(t, host.Id, "c never", client.Tcp, client.CheckConfig{"port": 80})
-	elsewhere := f.check(t, createHost(t, f.c, "db-01").Id, "elsewhere", client.Ping, client.CheckConfig{})
+	ping := f.check(t, host.Id, "a ping", client.CheckTypePing, client.CheckConfig{})
+	tcp := f.check(t, host.Id, "b tcp", client.CheckTypeTcp, client.CheckConfig{"port": 22})
+	never := f.check(t, host.Id, "c never", client.CheckTypeTcp, client.CheckConfig{"port": 80})
+	elsewhere := f.check(t, createHost(t, f.c, "db-01").Id, "elsewhere", client.CheckTypePing, client.CheckConfig{})
 
 	// Before any result: the host has an empty list, the check a 404 that says why.
 	latest, err := f.c.GetHostLatestResultsWithResponse(ctx, host.Id)
@@ -186,8 +186,8 @@ func TestCheckMetrics(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	ck := f.check(t, host.Id, "ping web-01", client.Ping, client.CheckConfig{})
-	noise := f.check(t, host.Id, "ping noise", client.Ping, client.CheckConfig{})
+	ck := f.check(t, host.Id, "ping web-01", client.CheckTypePing, client.CheckConfig{})
+	noise := f.check(t, host.Id, "ping noise", client.CheckTypePing, client.CheckConfig{})
 
 	base := yesterdayAt(10) // hour-aligned; everything below stays within yesterday
 	at := func(d time.Duration) time.Time { return base.Add(d) }
@@ -277,7 +277,7 @@ func TestCheckMetrics(t *testing.T) {
 	})
 
 	t.Run("default window and granularity", func(t *testing.T) {
-		recent := f.check(t, host.Id, "ping recent", client.Ping, client.CheckConfig{})
+		recent := f.check(t, host.Id, "ping recent", client.CheckTypePing, client.CheckConfig{})
 		now := time.Now().UTC().Truncate(time.Second)
 		f.write(t, f.record(recent, now.Add(-20*time.Minute), 0, 4), f.record(recent, now.Add(-70*time.Minute), 0, 5))
 		r, err := f.c.GetCheckMetricsWithResponse(ctx, &client.GetCheckMetricsParams{CheckId: recent.Id})
@@ -293,7 +293,7 @@ func TestCheckMetrics(t *testing.T) {
 	})
 
 	t.Run("raw is capped at 10000 results", func(t *testing.T) {
-		busy := f.check(t, host.Id, "ping busy", client.Ping, client.CheckConfig{})
+		busy := f.check(t, host.Id, "ping busy", client.CheckTypePing, client.CheckConfig{})
 		start := yesterdayAt(12)
 		recs := make([]store.Record, 10_001)
 		for i := range recs {
@@ -355,11 +355,11 @@ func TestHostUptime(t *testing.T) {
 	f := newResultsFixture(t, 42)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	p1 := f.check(t, host.Id, "ping 1", client.Ping, client.CheckConfig{})
-	p2 := f.check(t, host.Id, "ping 2", client.Ping, client.CheckConfig{})
-	tcp := f.check(t, host.Id, "tcp", client.Tcp, client.CheckConfig{"port": 22})
+	p1 := f.check(t, host.Id, "ping 1", client.CheckTypePing, client.CheckConfig{})
+	p2 := f.check(t, host.Id, "ping 2", client.CheckTypePing, client.CheckConfig{})
+	tcp := f.check(t, host.Id, "tcp", client.CheckTypeTcp, client.CheckConfig{"port": 22})
 	otherHost := createHost(t, f.c, "db-01")
-	otherPing := f.check(t, otherHost.Id, "ping db", client.Ping, client.CheckConfig{})
+	otherPing := f.check(t, otherHost.Id, "ping db", client.CheckTypePing, client.CheckConfig{})
 	quiet := createHost(t, f.c, "quiet")
 
 	now := time.Now().UTC()
@@ -421,9 +421,9 @@ func TestHostSnmpMetrics(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "switch-01")
-	a := f.check(t, host.Id, "snmp a", client.Snmp, client.CheckConfig{"community": "public"})
-	b := f.check(t, host.Id, "snmp b", client.Snmp, client.CheckConfig{"community": "public"})
-	f.check(t, host.Id, "ping switch", client.Ping, client.CheckConfig{})
+	a := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
+	b := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
+	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.CheckConfig{})
 
 	now := time.Now().UTC().Truncate(time.Second)
 	sample := func(at time.Time, uptime, octets float64) store.Record {
@@ -489,7 +489,7 @@ func TestHostSnmpMetrics(t *testing.T) {
 
 	// A series longer than 10000 points keeps its newest 10000, oldest first.
 	big := createHost(t, f.c, "core-01")
-	busy := f.check(t, big.Id, "snmp busy", client.Snmp, client.CheckConfig{"community": "public"})
+	busy := f.check(t, big.Id, "snmp busy", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
 	start := now.Add(-3 * time.Hour)
 	recs := make([]store.Record, 5_001)
 	for i := range recs {
@@ -534,13 +534,13 @@ func TestHostSnmpMetrics(t *testing.T) {
 func TestSnmpDevices(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
-	hr, err := f.c.CreateHostWithResponse(ctx, client.HostCreate{Name: "switch-01", Hostname: "127.0.0.3"})
+	hr, err := f.c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "switch-01", Hostname: "127.0.0.3"})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, hr.StatusCode(), string(hr.Body))
 	host := *hr.JSON201
-	withTarget := f.check(t, host.Id, "snmp a", client.Snmp, client.CheckConfig{"host": "127.0.0.2", "community": "public"})
-	silent := f.check(t, host.Id, "snmp b", client.Snmp, client.CheckConfig{"community": "public"})
-	f.check(t, host.Id, "ping switch", client.Ping, client.CheckConfig{})
+	withTarget := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.CheckConfig{"host": "127.0.0.2", "community": "public"})
+	silent := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
+	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.CheckConfig{})
 
 	seen := yesterdayAt(9)
 	first := f.record(withTarget, seen, 0, 2)

@@ -35,7 +35,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	go func() { done <- w.Run(runCtx) }()
 	t.Cleanup(func() { stop(); <-done })
 
-	h, err := c.CreateHostWithResponse(ctx, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
+	h, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, h.StatusCode(), string(h.Body))
 	host := h.JSON201.Id
@@ -43,17 +43,18 @@ func TestRunnerEndToEnd(t *testing.T) {
 	pingCfg := client.CheckConfig{"count": 2, "interval_ms": 100}
 	snmpCfg := client.CheckConfig{"port": snmpPort, "community": snmpdtest.Community}
 	create := func(name string, typ client.CheckType, cfg client.CheckConfig) client.Check {
-		r, err := c.CreateCheckWithResponse(ctx, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg,
+		r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg,
 			IntervalSec: ptr(10), TimeoutSec: ptr(5)})
+
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 		return *r.JSON201
 	}
-	ping := create("ping", client.Ping, pingCfg)
-	snmp := create("snmp", client.Snmp, snmpCfg)
+	ping := create("ping", client.CheckTypePing, pingCfg)
+	snmp := create("snmp", client.CheckTypeSnmp, snmpCfg)
 
 	// Run-now: queued through River, run by the worker, its result carries the run id.
-	run, err := c.RunCheckWithResponse(ctx, ping.Id)
+	run, err := c.RunCheckWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
 	eventually(t, 20*time.Second, func() bool {
@@ -66,7 +67,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 
 	// Two SNMP runs, so that counters become rates.
 	for range 2 {
-		r, err := c.RunCheckWithResponse(ctx, snmp.Id)
+		r, err := c.RunCheckWithResponse(ctx, snmp.Id, nil)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusAccepted, r.StatusCode())
 		want := r.JSON202.RunId

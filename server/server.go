@@ -18,12 +18,14 @@ import (
 	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/probes/runnow"
+	"github.com/secuaas/secumon/server/alerting"
 	"github.com/secuaas/secumon/server/auth"
 	"github.com/secuaas/secumon/server/checkconfig"
 	"github.com/secuaas/secumon/server/contract"
 	"github.com/secuaas/secumon/server/database"
 	"github.com/secuaas/secumon/server/docs"
 	"github.com/secuaas/secumon/server/handlers"
+	"github.com/secuaas/secumon/server/idempotency"
 	"github.com/secuaas/secumon/server/problem"
 	"github.com/secuaas/secumon/server/public"
 	"github.com/secuaas/secumon/server/reqid"
@@ -33,6 +35,12 @@ import (
 type Options struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
+	// SyslogEnabled: the process runs the syslog receiver (server/syslog), so host logs are
+	// collected; without it GET /hosts/{id}/logs answers enabled=false.
+	SyslogEnabled bool
+	// Alerts sends incident changes made through the API to the alert policies; nil uses
+	// server/alerting with its defaults.
+	Alerts handlers.Announcer
 }
 
 // Service is the assembled HTTP handler and the parts the process may need to reach.
@@ -70,7 +78,13 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	strict := api.NewStrictHandlerWithOptions(handlers.New(o.Pool, configs, runs), nil, api.StrictHTTPServerOptions{
+	ops := handlers.New(o.Pool, configs, runs)
+	ops.SetSyslogEnabled(o.SyslogEnabled)
+	if o.Alerts == nil {
+		o.Alerts = alerting.New(alerting.Config{}, o.Logger)
+	}
+	ops.UseAnnouncer(o.Alerts)
+	strict := api.NewStrictHandlerWithOptions(ops, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})
@@ -85,7 +99,10 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{ErrorHandlerFunc: errs.badRequest})
 
 	mux := http.NewServeMux()
-	mux.Handle(contract.BasePath+"/", gate.Middleware(apiHandler))
+	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
+	// authentication and validation.
+	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: o.Logger})
+	mux.Handle(contract.BasePath+"/", gate.Middleware(keys.Middleware(apiHandler)))
 	mux.Handle("/status/", publicHandler)
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)

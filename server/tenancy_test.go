@@ -50,7 +50,8 @@ func contractOperations(t *testing.T) []operation {
 			ops = append(ops, o)
 		}
 	}
-	require.Len(t, ops, 62)
+	// The reference's 62 operations and the 6 of app-security ingestion and triage.
+	require.Len(t, ops, 68)
 	return ops
 }
 
@@ -68,12 +69,17 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	// Workspace A's resources, one per kind that has ids today.
 	cA := env.Client(t, ownerA)
 	host := createHost(t, cA, "a-host")
-	ck, err := cA.CreateCheckWithResponse(ctx, client.CheckCreate{HostId: host.Id, Name: "a-check", CheckType: client.Tcp, Config: &client.CheckConfig{"port": 22}})
+	ck, err := cA.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: "a-check", CheckType: client.CheckTypeTcp, Config: &client.CheckConfig{"port": 22}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode())
 	worker, err := env.Queries.RegisterWorker(ctx, db.RegisterWorkerParams{WorkspaceID: env.Workspace, ID: uuid.New(), Name: "a-worker", Location: "loopback"})
 	require.NoError(t, err)
 	idsOfA := map[string]uuid.UUID{"hosts": host.Id, "checks": ck.JSON201.Id, "workers": worker.ID}
+	schedule := createSchedule(t, cA, client.OncallScheduleCreate{Name: "a-schedule", Members: &[]client.OncallMember{oncallAlice}})
+	idsOfA["oncall-schedules"] = schedule.Id
+	report := uploadOK(t, cA, "trivy-image.json")
+	finding := findingByRule(t, cA, report.Project, "CVE-2024-45490")
+	idsOfA["app-security/reports"], idsOfA["app-security/findings"] = report.Id, finding.Id
 	before := snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID)
 
 	for _, op := range contractOperations(t) {
@@ -99,6 +105,8 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 		})
 	}
 	assert.Equal(t, before, snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID), "workspace A unchanged")
+	assert.Equal(t, schedule, getSchedule(t, cA, schedule.Id).Schedule, "workspace A's on-call schedule unchanged")
+	assert.Equal(t, finding, findingByRule(t, cA, report.Project, "CVE-2024-45490"), "workspace A's finding unchanged")
 
 	listB, err := env.Client(t, ownerB).ListHostsWithResponse(ctx, nil)
 	require.NoError(t, err)
@@ -108,8 +116,15 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	assert.Equal(t, 0, checksB.JSON200.Count)
 }
 
+// fillPath puts one of A's ids into path: the one keyed by the path before "/{id}"
+// ("app-security/findings") when there is one, else by its first segment ("hosts").
 func fillPath(path string, ids map[string]uuid.UUID) string {
 	kind := strings.Split(strings.TrimPrefix(path, "/"), "/")[0]
+	if i := strings.Index(path, "/{id}"); i > 0 {
+		if _, ok := ids[strings.TrimPrefix(path[:i], "/")]; ok {
+			kind = strings.TrimPrefix(path[:i], "/")
+		}
+	}
 	id, ok := ids[kind]
 	if !ok {
 		id = uuid.New()
@@ -179,10 +194,10 @@ func TestWorkspaceSelection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, wsB.String(), listB.JSON200.ActiveWorkspaceId)
 	// In A the user is a viewer (403 on create); in B an admin.
-	denied, err := c.CreateHostWithResponse(ctx, client.HostCreate{Name: "x", Hostname: "127.0.0.1"})
+	denied, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "x", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
-	created, err := inB.CreateHostWithResponse(ctx, client.HostCreate{Name: "x", Hostname: "127.0.0.1"})
+	created, err := inB.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "x", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
 	inBHosts, err := inB.ListHostsWithResponse(ctx, nil)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // config is what every command shares: where the data lives and how to log.
@@ -41,6 +42,15 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 // explicit flag still reports errors).
 func envInt(flagName string, def int) int {
 	v, err := strconv.Atoi(env(flagName, strconv.Itoa(def)))
+	if err != nil {
+		return def
+	}
+	return v
+}
+
+// envDuration is env for duration flags ("90s", "5m"), with the same fallback as envInt.
+func envDuration(flagName string, def time.Duration) time.Duration {
+	v, err := time.ParseDuration(env(flagName, def.String()))
 	if err != nil {
 		return def
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/admin"
+	"github.com/secuaas/secumon/server/syslog"
 )
 
 // shutdownGrace is how long in-flight requests may run after SIGTERM.
@@ -23,6 +24,8 @@ func serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "listen address [SECUMON_ADDR]")
 	noWorker := fs.Bool("no-worker", env("no-worker", "") == "true", "run the API only; workers run as `secumon worker` [SECUMON_NO_WORKER]")
 	wf := addWorkerFlags(fs)
+	af := addAlertFlags(fs)
+	syslogAddr := fs.String("syslog-addr", env("syslog-addr", ""), "syslog receiver, UDP and TCP (e.g. 127.0.0.1:5514); empty: off [SECUMON_SYSLOG_ADDR]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,10 +45,29 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log})
+	var logs *syslog.Receiver
+	if *syslogAddr != "" {
+		if logs, err = syslog.Listen(pool, syslog.Config{Addr: *syslogAddr, Logger: log.With("component", "syslog")}); err != nil {
+			return err
+		}
+	}
+	syslogDone := make(chan struct{})
+	if logs == nil {
+		close(syslogDone)
+	} else {
+		go func() { defer close(syslogDone); logs.Run(ctx) }()
+	}
+
+	al := af.build(log)
+	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log, Alerts: al, SyslogEnabled: logs != nil})
 	if err != nil {
 		return err
 	}
+	stopAlerting, err := startAlerting(ctx, pool, al, log)
+	if err != nil {
+		return err
+	}
+	defer stopAlerting()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -70,7 +92,7 @@ func serve(ctx context.Context, args []string) error {
 	if *noWorker {
 		close(workerDone)
 	} else {
-		w, err := wf.build(pool, log)
+		w, err := wf.build(pool, log, al.DigestHook)
 		if err != nil {
 			return err
 		}
@@ -94,5 +116,6 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	<-workerDone // the worker writes its queued results before the database stops
+	<-syslogDone // and the syslog receiver its queued entries
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/store"
 	"github.com/secuaas/secumon/probes/worker"
 )
 
@@ -32,14 +33,14 @@ func addWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	return w
 }
 
-func (f *workerFlags) build(pool *pgxpool.Pool, log *slog.Logger) (*worker.Worker, error) {
+func (f *workerFlags) build(pool *pgxpool.Pool, log *slog.Logger, hooks ...store.RunsHook) (*worker.Worker, error) {
 	allowed, err := probes.ParseAllowed(f.allow)
 	if err != nil {
 		return nil, fmt.Errorf("--probe-allow: %w", err)
 	}
 	return worker.New(pool, worker.Options{
 		Name: f.name, Location: f.location, Version: version, Concurrency: f.concurrency, RetentionDays: f.retentionDays,
-		Runner: probes.NewRunner(probes.Options{Allowed: allowed}), Log: log.With("component", "worker"),
+		Runner: probes.NewRunner(probes.Options{Allowed: allowed}), Log: log.With("component", "worker"), Hooks: hooks,
 	}), nil
 }
 
@@ -48,12 +49,14 @@ func workerCmd(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("worker", &c)
 	wf := addWorkerFlags(fs)
+	af := addAlertFlags(fs)
 	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
 		log, err := c.logger(os.Stderr)
 		if err != nil {
 			return err
 		}
-		w, err := wf.build(e.pool, log)
+		// The worker digests results, so it runs the incident evaluator.
+		w, err := wf.build(e.pool, log, af.build(log).DigestHook)
 		if err != nil {
 			return err
 		}

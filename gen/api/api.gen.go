@@ -82,48 +82,90 @@ func (e AiTagItemStatus) Valid() bool {
 	}
 }
 
-// Defines values for AppSecFindingSeverity.
+// Defines values for AppSecCategory.
 const (
-	AppSecFindingSeverityCritical AppSecFindingSeverity = "critical"
-	AppSecFindingSeverityHigh     AppSecFindingSeverity = "high"
-	AppSecFindingSeverityInfo     AppSecFindingSeverity = "info"
-	AppSecFindingSeverityLow      AppSecFindingSeverity = "low"
-	AppSecFindingSeverityMedium   AppSecFindingSeverity = "medium"
+	AppSecCategoryCode             AppSecCategory = "code"
+	AppSecCategoryMisconfiguration AppSecCategory = "misconfiguration"
+	AppSecCategorySecret           AppSecCategory = "secret"
+	AppSecCategoryVulnerability    AppSecCategory = "vulnerability"
 )
 
-// Valid indicates whether the value is a known member of the AppSecFindingSeverity enum.
-func (e AppSecFindingSeverity) Valid() bool {
+// Valid indicates whether the value is a known member of the AppSecCategory enum.
+func (e AppSecCategory) Valid() bool {
 	switch e {
-	case AppSecFindingSeverityCritical:
+	case AppSecCategoryCode:
 		return true
-	case AppSecFindingSeverityHigh:
+	case AppSecCategoryMisconfiguration:
 		return true
-	case AppSecFindingSeverityInfo:
+	case AppSecCategorySecret:
 		return true
-	case AppSecFindingSeverityLow:
-		return true
-	case AppSecFindingSeverityMedium:
+	case AppSecCategoryVulnerability:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for AppSecFindingStatus.
+// Defines values for AppSecReportFormat.
 const (
-	AppSecFindingStatusAccepted AppSecFindingStatus = "accepted"
-	AppSecFindingStatusFixed    AppSecFindingStatus = "fixed"
-	AppSecFindingStatusOpen     AppSecFindingStatus = "open"
+	AppSecReportFormatSarif AppSecReportFormat = "sarif"
+	AppSecReportFormatTrivy AppSecReportFormat = "trivy"
 )
 
-// Valid indicates whether the value is a known member of the AppSecFindingStatus enum.
-func (e AppSecFindingStatus) Valid() bool {
+// Valid indicates whether the value is a known member of the AppSecReportFormat enum.
+func (e AppSecReportFormat) Valid() bool {
 	switch e {
-	case AppSecFindingStatusAccepted:
+	case AppSecReportFormatSarif:
 		return true
-	case AppSecFindingStatusFixed:
+	case AppSecReportFormatTrivy:
 		return true
-	case AppSecFindingStatusOpen:
+	default:
+		return false
+	}
+}
+
+// Defines values for AppSecSeverity.
+const (
+	AppSecSeverityCritical AppSecSeverity = "critical"
+	AppSecSeverityHigh     AppSecSeverity = "high"
+	AppSecSeverityInfo     AppSecSeverity = "info"
+	AppSecSeverityLow      AppSecSeverity = "low"
+	AppSecSeverityMedium   AppSecSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AppSecSeverity enum.
+func (e AppSecSeverity) Valid() bool {
+	switch e {
+	case AppSecSeverityCritical:
+		return true
+	case AppSecSeverityHigh:
+		return true
+	case AppSecSeverityInfo:
+		return true
+	case AppSecSeverityLow:
+		return true
+	case AppSecSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AppSecStatus.
+const (
+	AppSecStatusAccepted AppSecStatus = "accepted"
+	AppSecStatusFixed    AppSecStatus = "fixed"
+	AppSecStatusOpen     AppSecStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the AppSecStatus enum.
+func (e AppSecStatus) Valid() bool {
+	switch e {
+	case AppSecStatusAccepted:
+		return true
+	case AppSecStatusFixed:
+		return true
+	case AppSecStatusOpen:
 		return true
 	default:
 		return false
@@ -183,28 +225,28 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	Dns  CheckType = "dns"
-	Http CheckType = "http"
-	Ping CheckType = "ping"
-	Snmp CheckType = "snmp"
-	Tcp  CheckType = "tcp"
-	Tls  CheckType = "tls"
+	CheckTypeDns  CheckType = "dns"
+	CheckTypeHttp CheckType = "http"
+	CheckTypePing CheckType = "ping"
+	CheckTypeSnmp CheckType = "snmp"
+	CheckTypeTcp  CheckType = "tcp"
+	CheckTypeTls  CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
 func (e CheckType) Valid() bool {
 	switch e {
-	case Dns:
+	case CheckTypeDns:
 		return true
-	case Http:
+	case CheckTypeHttp:
 		return true
-	case Ping:
+	case CheckTypePing:
 		return true
-	case Snmp:
+	case CheckTypeSnmp:
 		return true
-	case Tcp:
+	case CheckTypeTcp:
 		return true
-	case Tls:
+	case CheckTypeTls:
 		return true
 	default:
 		return false
@@ -355,6 +397,7 @@ func (e Role) Valid() bool {
 // Defines values for RotationType.
 const (
 	Biweekly RotationType = "biweekly"
+	Custom   RotationType = "custom"
 	Daily    RotationType = "daily"
 	Monthly  RotationType = "monthly"
 	Weekly   RotationType = "weekly"
@@ -364,6 +407,8 @@ const (
 func (e RotationType) Valid() bool {
 	switch e {
 	case Biweekly:
+		return true
+	case Custom:
 		return true
 	case Daily:
 		return true
@@ -406,16 +451,20 @@ func (e Severity) Valid() bool {
 // Defines values for StormRootCauseType.
 const (
 	StormRootCauseTypeDependency StormRootCauseType = "dependency"
+	StormRootCauseTypeDns        StormRootCauseType = "dns"
 	StormRootCauseTypeHost       StormRootCauseType = "host"
 	StormRootCauseTypeNetwork    StormRootCauseType = "network"
 	StormRootCauseTypeService    StormRootCauseType = "service"
 	StormRootCauseTypeUnknown    StormRootCauseType = "unknown"
+	StormRootCauseTypeWorker     StormRootCauseType = "worker"
 )
 
 // Valid indicates whether the value is a known member of the StormRootCauseType enum.
 func (e StormRootCauseType) Valid() bool {
 	switch e {
 	case StormRootCauseTypeDependency:
+		return true
+	case StormRootCauseTypeDns:
 		return true
 	case StormRootCauseTypeHost:
 		return true
@@ -424,6 +473,8 @@ func (e StormRootCauseType) Valid() bool {
 	case StormRootCauseTypeService:
 		return true
 	case StormRootCauseTypeUnknown:
+		return true
+	case StormRootCauseTypeWorker:
 		return true
 	default:
 		return false
@@ -484,6 +535,24 @@ func (e WorkerStatus) Valid() bool {
 	case WorkerStatusRetired:
 		return true
 	case WorkerStatusStale:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UploadAppSecurityReportParamsFormat.
+const (
+	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
+	UploadAppSecurityReportParamsFormatTrivy UploadAppSecurityReportParamsFormat = "trivy"
+)
+
+// Valid indicates whether the value is a known member of the UploadAppSecurityReportParamsFormat enum.
+func (e UploadAppSecurityReportParamsFormat) Valid() bool {
+	switch e {
+	case UploadAppSecurityReportParamsFormatSarif:
+		return true
+	case UploadAppSecurityReportParamsFormatTrivy:
 		return true
 	default:
 		return false
@@ -720,30 +789,86 @@ type AlertPolicyUpdate struct {
 	Name        string           `json:"name"`
 }
 
+// AppSecCategory What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
+type AppSecCategory string
+
 // AppSecFinding defines model for AppSecFinding.
 type AppSecFinding struct {
-	FirstSeen *time.Time         `json:"first_seen,omitempty"`
-	Id        openapi_types.UUID `json:"id"`
-	LastSeen  *time.Time         `json:"last_seen,omitempty"`
-	Location  *string            `json:"location,omitempty"`
+	// Category What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
+	Category    AppSecCategory `json:"category"`
+	Description *string        `json:"description,omitempty"`
+	FirstSeen   time.Time      `json:"first_seen"`
+
+	// FixedAt When it became fixed (fixed findings only).
+	FixedAt *time.Time `json:"fixed_at,omitempty"`
+
+	// FixedVersion The first version without the vulnerability, when there is one.
+	FixedVersion     *string            `json:"fixed_version,omitempty"`
+	Id               openapi_types.UUID `json:"id"`
+	InstalledVersion *string            `json:"installed_version,omitempty"`
+	LastSeen         time.Time          `json:"last_seen"`
+
+	// Location Where: the scan target, or file:line.
+	Location *string `json:"location,omitempty"`
+
+	// Note The triage note of the last status change.
+	Note *string `json:"note,omitempty"`
+
+	// Package The vulnerable package (vulnerabilities).
+	Package *string `json:"package,omitempty"`
+
+	// Project The project's name.
+	Project   string             `json:"project"`
 	ProjectId openapi_types.UUID `json:"project_id"`
 
+	// ReportId The last report that had it.
+	ReportId *openapi_types.UUID `json:"report_id,omitempty"`
+
 	// RuleId CVE or scanner rule id.
-	RuleId      *string               `json:"rule_id,omitempty"`
-	Severity    AppSecFindingSeverity `json:"severity"`
-	Status      AppSecFindingStatus   `json:"status"`
-	SubCategory *string               `json:"sub_category,omitempty"`
-	Title       string                `json:"title"`
+	RuleId *string `json:"rule_id,omitempty"`
+
+	// Severity Finding severity. Trivy: CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN (info). SARIF: the rule's security-severity score (≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low), else the level (error high, warning medium, note low, none info).
+	Severity AppSecSeverity `json:"severity"`
+
+	// Status `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+	Status AppSecStatus `json:"status"`
+
+	// StatusChangedAt When someone last set the status by hand.
+	StatusChangedAt *time.Time `json:"status_changed_at,omitempty"`
+
+	// SubCategory The posture area (`dependency_vulnerabilities`, `container_image_hygiene`, `exposed_secrets`, `infrastructure_misconfiguration`) or, for code, the CWE (`CWE-89`).
+	SubCategory *string `json:"sub_category,omitempty"`
+	Title       string  `json:"title"`
+
+	// Tool The scanner: `trivy`, or the SARIF run's tool (gosec, Semgrep…).
+	Tool string `json:"tool"`
+
+	// Url Where to read more about it.
+	Url *string `json:"url,omitempty"`
 }
 
-// AppSecFindingSeverity defines model for AppSecFinding.Severity.
-type AppSecFindingSeverity string
+// AppSecFindingList defines model for AppSecFindingList.
+type AppSecFindingList struct {
+	// Count Total number of matching findings.
+	Count    int             `json:"count"`
+	Findings []AppSecFinding `json:"findings"`
 
-// AppSecFindingStatus defines model for AppSecFinding.Status.
-type AppSecFindingStatus string
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// AppSecFindingUpdate defines model for AppSecFindingUpdate.
+type AppSecFindingUpdate struct {
+	// Note Why; absent keeps the current note, empty clears it.
+	Note *string `json:"note,omitempty"`
+
+	// Status `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+	Status AppSecStatus `json:"status"`
+}
 
 // AppSecProject defines model for AppSecProject.
 type AppSecProject struct {
+	// BySeverity Open findings per severity.
 	BySeverity   *map[string]int    `json:"by_severity,omitempty"`
 	Id           openapi_types.UUID `json:"id"`
 	LastReportAt *time.Time         `json:"last_report_at,omitempty"`
@@ -751,22 +876,98 @@ type AppSecProject struct {
 	OpenFindings int                `json:"open_findings"`
 }
 
-// AppSecTrendPoint defines model for AppSecTrendPoint.
+// AppSecReport defines model for AppSecReport.
+type AppSecReport struct {
+	// Artifact What was scanned: the image reference, path or repository.
+	Artifact *string `json:"artifact,omitempty"`
+
+	// BySeverity The report's findings per severity.
+	BySeverity map[string]int `json:"by_severity"`
+	CreatedAt  time.Time      `json:"created_at"`
+
+	// Findings Distinct findings in the report.
+	Findings int `json:"findings"`
+
+	// Fixed Open findings of the same tool this report no longer has.
+	Fixed  int                `json:"fixed"`
+	Format AppSecReportFormat `json:"format"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// New Findings the project did not have before.
+	New int `json:"new"`
+
+	// Project The project's name.
+	Project   string             `json:"project"`
+	ProjectId openapi_types.UUID `json:"project_id"`
+
+	// Reopened Fixed findings this report has again.
+	Reopened int `json:"reopened"`
+
+	// Tool The scanner (for SARIF logs of several runs, their tools joined by commas).
+	Tool        string  `json:"tool"`
+	ToolVersion *string `json:"tool_version,omitempty"`
+
+	// UploadedBy The name of the token that posted it.
+	UploadedBy       *string             `json:"uploaded_by,omitempty"`
+	UploadedByUserId *openapi_types.UUID `json:"uploaded_by_user_id,omitempty"`
+}
+
+// AppSecReportFormat defines model for AppSecReport.Format.
+type AppSecReportFormat string
+
+// AppSecReportList defines model for AppSecReportList.
+type AppSecReportList struct {
+	// Count Total number of matching reports.
+	Count int `json:"count"`
+
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor    `json:"next_cursor,omitempty"`
+	Reports    []AppSecReport `json:"reports"`
+}
+
+// AppSecSeverity Finding severity. Trivy: CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN (info). SARIF: the rule's security-severity score (≥ 9 critical, ≥ 7 high, ≥ 4 medium, else low), else the level (error high, warning medium, note low, none info).
+type AppSecSeverity string
+
+// AppSecStatus `open` until a later report of the same tool no longer has it (`fixed`), or someone accepts the risk (`accepted`).
+type AppSecStatus string
+
+// AppSecTrendPoint The findings' statuses at the end of one UTC day (the last report or triage of each project on or before it).
 type AppSecTrendPoint struct {
-	Date  openapi_types.Date `json:"date"`
-	Fixed int                `json:"fixed"`
-	Open  int                `json:"open"`
+	// Accepted Accepted findings.
+	Accepted *int               `json:"accepted,omitempty"`
+	Date     openapi_types.Date `json:"date"`
+
+	// Fixed Fixed findings.
+	Fixed int `json:"fixed"`
+
+	// Open Open findings.
+	Open int `json:"open"`
+
+	// OpenBySeverity Open findings per severity; severities without any are absent.
+	OpenBySeverity *map[string]int `json:"open_by_severity,omitempty"`
 }
 
 // AppSecurityDashboard defines model for AppSecurityDashboard.
 type AppSecurityDashboard struct {
-	GeneratedAt      time.Time          `json:"generated_at"`
-	Projects         []AppSecProject    `json:"projects"`
-	SubCategories    []string           `json:"sub_categories"`
-	TopFindings      []AppSecFinding    `json:"top_findings"`
-	TotalsBySeverity map[string]int     `json:"totals_by_severity"`
-	TotalsByStatus   map[string]int     `json:"totals_by_status"`
-	Trend30d         []AppSecTrendPoint `json:"trend_30d"`
+	GeneratedAt time.Time `json:"generated_at"`
+
+	// Projects The projects that received reports, those with the most severe open findings first.
+	Projects []AppSecProject `json:"projects"`
+
+	// SubCategories The posture areas (`dependency_vulnerabilities`, `container_image_hygiene`, `runtime_compromise`, `network_security_posture`), then every other sub-category the findings have.
+	SubCategories []string `json:"sub_categories"`
+
+	// TopFindings The 10 most severe open findings, most recently seen first within a severity.
+	TopFindings []AppSecFinding `json:"top_findings"`
+
+	// TotalsBySeverity Open findings per severity; severities without any are absent.
+	TotalsBySeverity map[string]int `json:"totals_by_severity"`
+
+	// TotalsByStatus Findings per status; statuses without any are absent.
+	TotalsByStatus map[string]int `json:"totals_by_status"`
+
+	// Trend30d One point per UTC day over the last 30 days, oldest first.
+	Trend30d []AppSecTrendPoint `json:"trend_30d"`
 }
 
 // Check defines model for Check.
@@ -909,7 +1110,9 @@ type CurrentOncall struct {
 	OnCall       *OncallMember      `json:"on_call"`
 	ScheduleId   openapi_types.UUID `json:"schedule_id"`
 	ScheduleName string             `json:"schedule_name"`
-	Until        *time.Time         `json:"until,omitempty"`
+
+	// Until When the current turn (or override) ends; absent when nothing changes ahead.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // DashboardSummary defines model for DashboardSummary.
@@ -932,6 +1135,11 @@ type FieldError struct {
 	// Message What is wrong with it.
 	Message string `json:"message"`
 }
+
+// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+//
+// Example: 09:00
+type HandoffTime = string
 
 // Host defines model for Host.
 type Host struct {
@@ -1226,52 +1434,99 @@ type OncallMember struct {
 	Phone *string             `json:"phone,omitempty"`
 }
 
+// OncallOverride Someone covering [start, end) whoever the rotation says. Among overlapping overrides the latest-starting one wins.
+type OncallOverride struct {
+	Email openapi_types.Email `json:"email"`
+
+	// End Must be after `start`.
+	End   time.Time `json:"end"`
+	Name  string    `json:"name"`
+	Phone *string   `json:"phone,omitempty"`
+	Start time.Time `json:"start"`
+}
+
+// OncallOverrides defines model for OncallOverrides.
+type OncallOverrides = []OncallOverride
+
 // OncallSchedule defines model for OncallSchedule.
 type OncallSchedule struct {
-	CreatedAt   *time.Time         `json:"created_at,omitempty"`
-	Description *string            `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Description *string   `json:"description,omitempty"`
+
+	// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	HandoffTime HandoffTime        `json:"handoff_time"`
 	Id          openapi_types.UUID `json:"id"`
-	Members     *[]OncallMember    `json:"members,omitempty"`
+	Members     []OncallMember     `json:"members"`
 	Name        string             `json:"name"`
+	Overrides   OncallOverrides    `json:"overrides"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
 
 	// RotationStart When the first member's turn began.
-	RotationStart *time.Time `json:"rotation_start,omitempty"`
+	RotationStart time.Time `json:"rotation_start"`
 
-	// RotationType How often the on-call member changes.
+	// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+	// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+	// a monthly rotation started on the 31st hands off on the last day of shorter months);
+	// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 	RotationType RotationType `json:"rotation_type"`
 
 	// Timezone IANA time zone in which rotations hand off.
-	Timezone  string     `json:"timezone"`
-	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	Timezone  string    `json:"timezone"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // OncallScheduleCreate defines model for OncallScheduleCreate.
 type OncallScheduleCreate struct {
-	Description   *string         `json:"description,omitempty"`
-	Members       *[]OncallMember `json:"members,omitempty"`
-	Name          string          `json:"name"`
-	RotationStart *time.Time      `json:"rotation_start,omitempty"`
-	RotationType  *RotationType   `json:"rotation_type,omitempty"`
-	Timezone      *string         `json:"timezone,omitempty"`
+	Description *string          `json:"description,omitempty"`
+	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
+	Members     *[]OncallMember  `json:"members,omitempty"`
+	Name        string           `json:"name"`
+	Overrides   *OncallOverrides `json:"overrides,omitempty"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
+
+	// RotationStart When the first member's turn begins; nobody is on call by rotation before it. Default: the
+	// latest hand-off at or before the creation. Calendar rotations keep handing off at
+	// `handoff_time`, so a start between two hand-offs makes the first turn a short one.
+	RotationStart *time.Time    `json:"rotation_start,omitempty"`
+	RotationType  *RotationType `json:"rotation_type,omitempty"`
+	Timezone      *string       `json:"timezone,omitempty"`
 }
 
 // OncallScheduleDetail defines model for OncallScheduleDetail.
 type OncallScheduleDetail struct {
 	CurrentOncall *OncallMember `json:"current_oncall"`
 
-	// CurrentUntil When the current turn ends.
+	// CurrentUntil When the current turn (or override) ends; absent when nothing changes ahead.
 	CurrentUntil *time.Time     `json:"current_until,omitempty"`
 	Schedule     OncallSchedule `json:"schedule"`
 }
 
 // OncallScheduleUpdate defines model for OncallScheduleUpdate.
 type OncallScheduleUpdate struct {
-	Description   *string         `json:"description,omitempty"`
-	Members       *[]OncallMember `json:"members,omitempty"`
-	Name          string          `json:"name"`
-	RotationStart *time.Time      `json:"rotation_start,omitempty"`
+	Description *string `json:"description,omitempty"`
 
-	// RotationType How often the on-call member changes.
+	// HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
+	Members     *[]OncallMember  `json:"members,omitempty"`
+	Name        string           `json:"name"`
+	Overrides   *OncallOverrides `json:"overrides,omitempty"`
+
+	// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+	RotationLengthHours *RotationLengthHours `json:"rotation_length_hours,omitempty"`
+	RotationStart       *time.Time           `json:"rotation_start,omitempty"`
+
+	// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+	// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+	// a monthly rotation started on the 31st hands off on the last day of shorter months);
+	// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 	RotationType *RotationType `json:"rotation_type,omitempty"`
 	Timezone     *string       `json:"timezone,omitempty"`
 }
@@ -1305,8 +1560,18 @@ type Problem struct {
 // Role defines model for Role.
 type Role string
 
-// RotationType How often the on-call member changes.
+// RotationLengthHours Length of a turn in hours; required when `rotation_type` is `custom`, ignored otherwise.
+type RotationLengthHours = int
+
+// RotationType How often the on-call member changes. `daily`, `weekly`, `biweekly` and `monthly` hand off
+// at `handoff_time` in the schedule's time zone (09:00 stays 09:00 local across DST changes;
+// a monthly rotation started on the 31st hands off on the last day of shorter months);
+// `custom` hands off every `rotation_length_hours` exact hours from `rotation_start`.
 type RotationType string
+
+// ScannerReport A scanner report as the scanner wrote it: a Trivy JSON report (`SchemaVersion` 2) or a
+// SARIF 2.1.0 log. Only the members below are read; everything else is ignored.
+type ScannerReport = json.RawMessage
 
 // Severity Incident severity, from most to least severe.
 type Severity string
@@ -1392,12 +1657,27 @@ type StatusPage struct {
 	UpdatedAt       *time.Time            `json:"updated_at,omitempty"`
 }
 
-// StatusPageComponent A host or a check shown on the page; give exactly one of `host_id` and `check_id`.
+// StatusPageComponent A host or a check of the workspace shown on the page under a display name: give exactly one
+// of `host_id` and `check_id` (another workspace's id, or both, or neither, answers 400 naming
+// `components[i].host_id`). A host's state is the worst of its enabled checks' latest
+// results. Components show by `order`, then list position, under their `group` heading.
+// Deleting the host or check removes the component.
 type StatusPageComponent struct {
-	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
-	DisplayName string              `json:"display_name"`
-	Group       *string             `json:"group,omitempty"`
-	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+	CheckId *openapi_types.UUID `json:"check_id,omitempty"`
+
+	// Group Heading the component is listed under.
+	Group  *string             `json:"group,omitempty"`
+	HostId *openapi_types.UUID `json:"host_id,omitempty"`
+
+	// Id Set by the server. Send it back in a PUT to keep a component's id (badge URLs may use
+	// it); a component sent without one gets a new id.
+	Id *openapi_types.UUID `json:"id,omitempty"`
+
+	// Name Display name on the public page.
+	Name string `json:"name"`
+
+	// Order Position on the page, lowest first; defaults to the position in the list.
+	Order *int `json:"order,omitempty"`
 }
 
 // StatusPageCreate defines model for StatusPageCreate.
@@ -1441,13 +1721,15 @@ type Storm struct {
 	EndedAt         *time.Time          `json:"ended_at,omitempty"`
 	Id              openapi_types.UUID  `json:"id"`
 	RootCauseHostId *openapi_types.UUID `json:"root_cause_host_id,omitempty"`
-	RootCauseType   StormRootCauseType  `json:"root_cause_type"`
-	StartedAt       time.Time           `json:"started_at"`
-	Status          StormStatus         `json:"status"`
-	TotalAlerts     int                 `json:"total_alerts"`
+
+	// RootCauseType The probable cause. `network` when ping failures dominate across hosts, `dns` when DNS checks do, `service` when HTTP, TCP or TLS checks do, `worker` when failures of mixed kinds all come from one probe worker.
+	RootCauseType StormRootCauseType `json:"root_cause_type"`
+	StartedAt     time.Time          `json:"started_at"`
+	Status        StormStatus        `json:"status"`
+	TotalAlerts   int                `json:"total_alerts"`
 }
 
-// StormRootCauseType defines model for Storm.RootCauseType.
+// StormRootCauseType The probable cause. `network` when ping failures dominate across hosts, `dns` when DNS checks do, `service` when HTTP, TCP or TLS checks do, `worker` when failures of mixed kinds all come from one probe worker.
 type StormRootCauseType string
 
 // StormStatus defines model for Storm.Status.
@@ -1517,6 +1799,9 @@ type WorkspaceList struct {
 	Workspaces        []Workspace `json:"workspaces"`
 }
 
+// AppSecProjectName defines model for AppSecProjectName.
+type AppSecProjectName = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1525,6 +1810,9 @@ type From = time.Time
 
 // Id defines model for Id.
 type Id = openapi_types.UUID
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
 
 // Limit defines model for Limit.
 type Limit = int
@@ -1540,6 +1828,9 @@ type Conflict = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
+
+// IdempotencyKeyReused An RFC 9457 problem document.
+type IdempotencyKeyReused = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -1562,6 +1853,70 @@ type ListAlertPoliciesParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
+type CreateAlertPolicyParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
+type ListAppSecurityFindingsParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Severity Only findings of this severity.
+	Severity *AppSecSeverity `form:"severity,omitempty" json:"severity,omitempty"`
+
+	// Status Only findings in this status.
+	Status *AppSecStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Category Only findings of this category.
+	Category *AppSecCategory `form:"category,omitempty" json:"category,omitempty"`
+
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
+type ListAppSecurityReportsParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
+type UploadAppSecurityReportParams struct {
+	// Project A project's name (for uploads, the project the report belongs to).
+	Project *AppSecProjectName `form:"project,omitempty" json:"project,omitempty"`
+
+	// Format The report's format, when it should not be detected from the document.
+	Format *UploadAppSecurityReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
+type UploadAppSecurityReportParamsFormat string
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -1574,6 +1929,28 @@ type ListChecksParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// CreateCheckParams defines parameters for CreateCheck.
+type CreateCheckParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RunCheckParams defines parameters for RunCheck.
+type RunCheckParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	// Active Only hosts whose `is_active` equals this value.
@@ -1584,6 +1961,39 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateHostParams defines parameters for CreateHost.
+type CreateHostParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AiTagHostsParams defines parameters for AiTagHosts.
+type AiTagHostsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AiTagHostParams defines parameters for AiTagHost.
+type AiTagHostParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -1646,6 +2056,61 @@ type ListIncidentsParams struct {
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
 type ListIncidentsParamsStatus string
 
+// CreateIncidentParams defines parameters for CreateIncident.
+type CreateIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// QuickAckIncidentParams defines parameters for QuickAckIncident.
+type QuickAckIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
+type StartIncidentAiModeParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// QuickResolveIncidentParams defines parameters for QuickResolveIncident.
+type QuickResolveIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AddIncidentUpdateParams defines parameters for AddIncidentUpdate.
+type AddIncidentUpdateParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListMaintenanceWindowsParams defines parameters for ListMaintenanceWindows.
 type ListMaintenanceWindowsParams struct {
 	// Status Only windows in this status.
@@ -1656,6 +2121,50 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
+type CreateMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
+type CancelMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// EndMaintenanceWindowParams defines parameters for EndMaintenanceWindow.
+type EndMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// StartMaintenanceWindowParams defines parameters for StartMaintenanceWindow.
+type StartMaintenanceWindowParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
@@ -1676,6 +2185,17 @@ type GetCheckMetricsParams struct {
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
 
+// CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
+type CreateOncallScheduleParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -1683,6 +2203,17 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateStatusPageParams defines parameters for CreateStatusPage.
+type CreateStatusPageParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListStormsParams defines parameters for ListStorms.
@@ -1702,6 +2233,12 @@ type CreateAlertPolicyJSONRequestBody = AlertPolicyCreate
 
 // UpdateAlertPolicyJSONRequestBody defines body for UpdateAlertPolicy for application/json ContentType.
 type UpdateAlertPolicyJSONRequestBody = AlertPolicyUpdate
+
+// UpdateAppSecurityFindingJSONRequestBody defines body for UpdateAppSecurityFinding for application/json ContentType.
+type UpdateAppSecurityFindingJSONRequestBody = AppSecFindingUpdate
+
+// UploadAppSecurityReportJSONRequestBody defines body for UploadAppSecurityReport for application/json ContentType.
+type UploadAppSecurityReportJSONRequestBody = ScannerReport
 
 // CreateCheckJSONRequestBody defines body for CreateCheck for application/json ContentType.
 type CreateCheckJSONRequestBody = CheckCreate
@@ -1752,7 +2289,7 @@ type ServerInterface interface {
 	ListAlertPolicies(w http.ResponseWriter, r *http.Request, params ListAlertPoliciesParams)
 	// CreateAlertPolicy Create an alert policy
 	// (POST /alert-policies)
-	CreateAlertPolicy(w http.ResponseWriter, r *http.Request)
+	CreateAlertPolicy(w http.ResponseWriter, r *http.Request, params CreateAlertPolicyParams)
 	// DeleteAlertPolicy Delete an alert policy
 	// (DELETE /alert-policies/{id})
 	DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
@@ -1762,12 +2299,30 @@ type ServerInterface interface {
 	// UpdateAlertPolicy Update an alert policy
 	// (PUT /alert-policies/{id})
 	UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	// ListAppSecurityFindings List findings
+	// (GET /app-security/findings)
+	ListAppSecurityFindings(w http.ResponseWriter, r *http.Request, params ListAppSecurityFindingsParams)
+	// GetAppSecurityFinding Get a finding
+	// (GET /app-security/findings/{id})
+	GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	// UpdateAppSecurityFinding Triage a finding
+	// (PUT /app-security/findings/{id})
+	UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	// ListAppSecurityReports List ingested scanner reports
+	// (GET /app-security/reports)
+	ListAppSecurityReports(w http.ResponseWriter, r *http.Request, params ListAppSecurityReportsParams)
+	// UploadAppSecurityReport Ingest a scanner report
+	// (POST /app-security/reports)
+	UploadAppSecurityReport(w http.ResponseWriter, r *http.Request, params UploadAppSecurityReportParams)
+	// GetAppSecurityReport Get an ingested scanner report
+	// (GET /app-security/reports/{id})
+	GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id)
 	// ListChecks List checks
 	// (GET /checks)
 	ListChecks(w http.ResponseWriter, r *http.Request, params ListChecksParams)
 	// CreateCheck Create a check
 	// (POST /checks)
-	CreateCheck(w http.ResponseWriter, r *http.Request)
+	CreateCheck(w http.ResponseWriter, r *http.Request, params CreateCheckParams)
 	// DeleteCheck Delete a check
 	// (DELETE /checks/{id})
 	DeleteCheck(w http.ResponseWriter, r *http.Request, id Id)
@@ -1782,7 +2337,7 @@ type ServerInterface interface {
 	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
-	RunCheck(w http.ResponseWriter, r *http.Request, id Id)
+	RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams)
 	// GetDashboard Dashboard summary
 	// (GET /dashboard)
 	GetDashboard(w http.ResponseWriter, r *http.Request)
@@ -1797,10 +2352,10 @@ type ServerInterface interface {
 	ListHosts(w http.ResponseWriter, r *http.Request, params ListHostsParams)
 	// CreateHost Create a host
 	// (POST /hosts)
-	CreateHost(w http.ResponseWriter, r *http.Request)
+	CreateHost(w http.ResponseWriter, r *http.Request, params CreateHostParams)
 	// AiTagHosts AI-tag all hosts
 	// (POST /hosts/ai-tag)
-	AiTagHosts(w http.ResponseWriter, r *http.Request)
+	AiTagHosts(w http.ResponseWriter, r *http.Request, params AiTagHostsParams)
 	// DeleteHost Delete a host
 	// (DELETE /hosts/{id})
 	DeleteHost(w http.ResponseWriter, r *http.Request, id Id)
@@ -1812,7 +2367,7 @@ type ServerInterface interface {
 	UpdateHost(w http.ResponseWriter, r *http.Request, id Id)
 	// AiTagHost AI-tag one host
 	// (POST /hosts/{id}/ai-tag)
-	AiTagHost(w http.ResponseWriter, r *http.Request, id Id)
+	AiTagHost(w http.ResponseWriter, r *http.Request, id Id, params AiTagHostParams)
 	// GetHostLatestResults Latest result of each check of a host
 	// (GET /hosts/{id}/latest)
 	GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id)
@@ -1830,13 +2385,13 @@ type ServerInterface interface {
 	ListIncidents(w http.ResponseWriter, r *http.Request, params ListIncidentsParams)
 	// CreateIncident Create an incident
 	// (POST /incidents)
-	CreateIncident(w http.ResponseWriter, r *http.Request)
+	CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
 	GetIncident(w http.ResponseWriter, r *http.Request, id Id)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
-	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id)
+	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams)
 	// AcknowledgeIncident Acknowledge an incident
 	// (PUT /incidents/{id}/acknowledge)
 	AcknowledgeIncident(w http.ResponseWriter, r *http.Request, id Id)
@@ -1848,22 +2403,22 @@ type ServerInterface interface {
 	StopIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id)
 	// StartIncidentAiMode Start AI analysis mode
 	// (POST /incidents/{id}/ai-mode)
-	StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id)
+	StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id, params StartIncidentAiModeParams)
 	// QuickResolveIncident Resolve an incident (shortcut)
 	// (POST /incidents/{id}/resolve)
-	QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id)
+	QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams)
 	// ResolveIncident Resolve an incident
 	// (PUT /incidents/{id}/resolve)
 	ResolveIncident(w http.ResponseWriter, r *http.Request, id Id)
 	// AddIncidentUpdate Add a timeline update
 	// (POST /incidents/{id}/updates)
-	AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id)
+	AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id, params AddIncidentUpdateParams)
 	// ListMaintenanceWindows List maintenance windows
 	// (GET /maintenance-windows)
 	ListMaintenanceWindows(w http.ResponseWriter, r *http.Request, params ListMaintenanceWindowsParams)
 	// CreateMaintenanceWindow Create a maintenance window
 	// (POST /maintenance-windows)
-	CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request)
+	CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request, params CreateMaintenanceWindowParams)
 	// GetMaintenanceWindow Get a maintenance window
 	// (GET /maintenance-windows/{id})
 	GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
@@ -1872,13 +2427,13 @@ type ServerInterface interface {
 	UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
 	// CancelMaintenanceWindow Cancel a maintenance window
 	// (POST /maintenance-windows/{id}/cancel)
-	CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params CancelMaintenanceWindowParams)
 	// EndMaintenanceWindow End a maintenance window now
 	// (POST /maintenance-windows/{id}/end)
-	EndMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	EndMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params EndMaintenanceWindowParams)
 	// StartMaintenanceWindow Start a maintenance window now
 	// (POST /maintenance-windows/{id}/start)
-	StartMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	StartMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params StartMaintenanceWindowParams)
 	// GetCheckMetrics Aggregated results of a check
 	// (GET /metrics/checks)
 	GetCheckMetrics(w http.ResponseWriter, r *http.Request, params GetCheckMetricsParams)
@@ -1887,7 +2442,7 @@ type ServerInterface interface {
 	ListOncallSchedules(w http.ResponseWriter, r *http.Request)
 	// CreateOncallSchedule Create an on-call schedule
 	// (POST /oncall-schedules)
-	CreateOncallSchedule(w http.ResponseWriter, r *http.Request)
+	CreateOncallSchedule(w http.ResponseWriter, r *http.Request, params CreateOncallScheduleParams)
 	// DeleteOncallSchedule Delete an on-call schedule
 	// (DELETE /oncall-schedules/{id})
 	DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
@@ -1911,7 +2466,7 @@ type ServerInterface interface {
 	ListStatusPages(w http.ResponseWriter, r *http.Request, params ListStatusPagesParams)
 	// CreateStatusPage Create a status page
 	// (POST /status-pages)
-	CreateStatusPage(w http.ResponseWriter, r *http.Request)
+	CreateStatusPage(w http.ResponseWriter, r *http.Request, params CreateStatusPageParams)
 	// DeleteStatusPage Delete a status page
 	// (DELETE /status-pages/{id})
 	DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id)
@@ -1993,8 +2548,35 @@ func (siw *ServerInterfaceWrapper) ListAlertPolicies(w http.ResponseWriter, r *h
 // CreateAlertPolicy operation middleware
 func (siw *ServerInterfaceWrapper) CreateAlertPolicy(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateAlertPolicy(w, r)
+		siw.Handler.CreateAlertPolicy(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2082,6 +2664,308 @@ func (siw *ServerInterfaceWrapper) UpdateAlertPolicy(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// ListAppSecurityFindings operation middleware
+func (siw *ServerInterfaceWrapper) ListAppSecurityFindings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAppSecurityFindingsParams
+
+	// ------------- Optional query parameter "project" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project", r.URL.Query(), &params.Project, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "project"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "severity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "severity", r.URL.Query(), &params.Severity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "severity"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "severity", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAppSecurityFindings(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAppSecurityFinding operation middleware
+func (siw *ServerInterfaceWrapper) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAppSecurityFinding(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateAppSecurityFinding operation middleware
+func (siw *ServerInterfaceWrapper) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateAppSecurityFinding(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListAppSecurityReports operation middleware
+func (siw *ServerInterfaceWrapper) ListAppSecurityReports(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAppSecurityReportsParams
+
+	// ------------- Optional query parameter "project" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project", r.URL.Query(), &params.Project, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "project"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListAppSecurityReports(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UploadAppSecurityReport operation middleware
+func (siw *ServerInterfaceWrapper) UploadAppSecurityReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UploadAppSecurityReportParams
+
+	// ------------- Optional query parameter "project" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "project", r.URL.Query(), &params.Project, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "project"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "project", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", r.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "format"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "format", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UploadAppSecurityReport(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAppSecurityReport operation middleware
+func (siw *ServerInterfaceWrapper) GetAppSecurityReport(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAppSecurityReport(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListChecks operation middleware
 func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Request) {
 
@@ -2144,8 +3028,35 @@ func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Req
 // CreateCheck operation middleware
 func (siw *ServerInterfaceWrapper) CreateCheck(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateCheck(w, r)
+		siw.Handler.CreateCheck(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2274,8 +3185,32 @@ func (siw *ServerInterfaceWrapper) RunCheck(w http.ResponseWriter, r *http.Reque
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RunCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.RunCheck(w, r, id)
+		siw.Handler.RunCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2389,8 +3324,35 @@ func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Requ
 // CreateHost operation middleware
 func (siw *ServerInterfaceWrapper) CreateHost(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateHost(w, r)
+		siw.Handler.CreateHost(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2403,8 +3365,35 @@ func (siw *ServerInterfaceWrapper) CreateHost(w http.ResponseWriter, r *http.Req
 // AiTagHosts operation middleware
 func (siw *ServerInterfaceWrapper) AiTagHosts(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AiTagHostsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AiTagHosts(w, r)
+		siw.Handler.AiTagHosts(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2507,8 +3496,32 @@ func (siw *ServerInterfaceWrapper) AiTagHost(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AiTagHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AiTagHost(w, r, id)
+		siw.Handler.AiTagHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2836,8 +3849,35 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 // CreateIncident operation middleware
 func (siw *ServerInterfaceWrapper) CreateIncident(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateIncident(w, r)
+		siw.Handler.CreateIncident(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2888,8 +3928,32 @@ func (siw *ServerInterfaceWrapper) QuickAckIncident(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QuickAckIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.QuickAckIncident(w, r, id)
+		siw.Handler.QuickAckIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2992,8 +4056,32 @@ func (siw *ServerInterfaceWrapper) StartIncidentAiMode(w http.ResponseWriter, r 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartIncidentAiModeParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.StartIncidentAiMode(w, r, id)
+		siw.Handler.StartIncidentAiMode(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3018,8 +4106,32 @@ func (siw *ServerInterfaceWrapper) QuickResolveIncident(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params QuickResolveIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.QuickResolveIncident(w, r, id)
+		siw.Handler.QuickResolveIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3070,8 +4182,32 @@ func (siw *ServerInterfaceWrapper) AddIncidentUpdate(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddIncidentUpdateParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.AddIncidentUpdate(w, r, id)
+		siw.Handler.AddIncidentUpdate(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3143,8 +4279,35 @@ func (siw *ServerInterfaceWrapper) ListMaintenanceWindows(w http.ResponseWriter,
 // CreateMaintenanceWindow operation middleware
 func (siw *ServerInterfaceWrapper) CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateMaintenanceWindow(w, r)
+		siw.Handler.CreateMaintenanceWindow(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3221,8 +4384,32 @@ func (siw *ServerInterfaceWrapper) CancelMaintenanceWindow(w http.ResponseWriter
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CancelMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CancelMaintenanceWindow(w, r, id)
+		siw.Handler.CancelMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3247,8 +4434,32 @@ func (siw *ServerInterfaceWrapper) EndMaintenanceWindow(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EndMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.EndMaintenanceWindow(w, r, id)
+		siw.Handler.EndMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3273,8 +4484,32 @@ func (siw *ServerInterfaceWrapper) StartMaintenanceWindow(w http.ResponseWriter,
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.StartMaintenanceWindow(w, r, id)
+		siw.Handler.StartMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3373,8 +4608,35 @@ func (siw *ServerInterfaceWrapper) ListOncallSchedules(w http.ResponseWriter, r 
 // CreateOncallSchedule operation middleware
 func (siw *ServerInterfaceWrapper) CreateOncallSchedule(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateOncallSchedule(w, r)
+		siw.Handler.CreateOncallSchedule(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3553,8 +4815,35 @@ func (siw *ServerInterfaceWrapper) ListStatusPages(w http.ResponseWriter, r *htt
 // CreateStatusPage operation middleware
 func (siw *ServerInterfaceWrapper) CreateStatusPage(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateStatusPage(w, r)
+		siw.Handler.CreateStatusPage(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3933,6 +5222,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/events", wrapper.StreamEvents)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/dashboard", wrapper.GetDashboard)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/dashboards/app-security", wrapper.GetAppSecurityDashboard)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/app-security/reports", wrapper.ListAppSecurityReports)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/app-security/reports", wrapper.UploadAppSecurityReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/app-security/reports/{id}", wrapper.GetAppSecurityReport)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/app-security/findings", wrapper.ListAppSecurityFindings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/app-security/findings/{id}", wrapper.GetAppSecurityFinding)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/app-security/findings/{id}", wrapper.UpdateAppSecurityFinding)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/storms", wrapper.ListStorms)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
@@ -3946,6 +5241,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
@@ -4062,7 +5359,8 @@ func (response ListAlertPolicies503ApplicationProblemPlusJSONResponse) VisitList
 }
 
 type CreateAlertPolicyRequestObject struct {
-	Body *CreateAlertPolicyJSONRequestBody
+	Params CreateAlertPolicyParams
+	Body   *CreateAlertPolicyJSONRequestBody
 }
 
 type CreateAlertPolicyResponseObject interface {
@@ -4162,6 +5460,22 @@ func (response CreateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitCrea
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertPolicy422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4536,6 +5850,670 @@ func (response UpdateAlertPolicy503ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type ListAppSecurityFindingsRequestObject struct {
+	Params ListAppSecurityFindingsParams
+}
+
+type ListAppSecurityFindingsResponseObject interface {
+	VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error
+}
+
+type ListAppSecurityFindings200JSONResponse AppSecFindingList
+
+func (response ListAppSecurityFindings200JSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings400ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings401ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings503ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFindingRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetAppSecurityFindingResponseObject interface {
+	VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error
+}
+
+type GetAppSecurityFinding200JSONResponse AppSecFinding
+
+func (response GetAppSecurityFinding200JSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding401ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding503ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFindingRequestObject struct {
+	Id   Id `json:"id"`
+	Body *UpdateAppSecurityFindingJSONRequestBody
+}
+
+type UpdateAppSecurityFindingResponseObject interface {
+	VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error
+}
+
+type UpdateAppSecurityFinding200JSONResponse AppSecFinding
+
+func (response UpdateAppSecurityFinding200JSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding401ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding503ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReportsRequestObject struct {
+	Params ListAppSecurityReportsParams
+}
+
+type ListAppSecurityReportsResponseObject interface {
+	VisitListAppSecurityReportsResponse(w http.ResponseWriter) error
+}
+
+type ListAppSecurityReports200JSONResponse AppSecReportList
+
+func (response ListAppSecurityReports200JSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports400ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports401ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports503ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReportRequestObject struct {
+	Params UploadAppSecurityReportParams
+	Body   *UploadAppSecurityReportJSONRequestBody
+}
+
+type UploadAppSecurityReportResponseObject interface {
+	VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error
+}
+
+type UploadAppSecurityReport201JSONResponse AppSecReport
+
+func (response UploadAppSecurityReport201JSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport401ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport409ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport413ApplicationProblemPlusJSONResponse Problem
+
+func (response UploadAppSecurityReport413ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport503ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReportRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type GetAppSecurityReportResponseObject interface {
+	VisitGetAppSecurityReportResponse(w http.ResponseWriter) error
+}
+
+type GetAppSecurityReport200JSONResponse AppSecReport
+
+func (response GetAppSecurityReport200JSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport401ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport503ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListChecksRequestObject struct {
 	Params ListChecksParams
 }
@@ -4629,7 +6607,8 @@ func (response ListChecks503ApplicationProblemPlusJSONResponse) VisitListChecksR
 }
 
 type CreateCheckRequestObject struct {
-	Body *CreateCheckJSONRequestBody
+	Params CreateCheckParams
+	Body   *CreateCheckJSONRequestBody
 }
 
 type CreateCheckResponseObject interface {
@@ -4729,6 +6708,22 @@ func (response CreateCheck413ApplicationProblemPlusJSONResponse) VisitCreateChec
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheck422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5212,7 +7207,8 @@ func (response GetCheckLastResult503ApplicationProblemPlusJSONResponse) VisitGet
 }
 
 type RunCheckRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params RunCheckParams
 }
 
 type RunCheckResponseObject interface {
@@ -5296,6 +7292,38 @@ func (response RunCheck404ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunCheck409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck409ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunCheck422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5714,7 +7742,8 @@ func (response ListHosts503ApplicationProblemPlusJSONResponse) VisitListHostsRes
 }
 
 type CreateHostRequestObject struct {
-	Body *CreateHostJSONRequestBody
+	Params CreateHostParams
+	Body   *CreateHostJSONRequestBody
 }
 
 type CreateHostResponseObject interface {
@@ -5818,6 +7847,22 @@ func (response CreateHost413ApplicationProblemPlusJSONResponse) VisitCreateHostR
 	return err
 }
 
+type CreateHost422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5838,7 +7883,8 @@ func (response CreateHost503ApplicationProblemPlusJSONResponse) VisitCreateHostR
 }
 
 type AiTagHostsRequestObject struct {
-	Body *AiTagHostsJSONRequestBody
+	Params AiTagHostsParams
+	Body   *AiTagHostsJSONRequestBody
 }
 
 type AiTagHostsResponseObject interface {
@@ -5910,6 +7956,22 @@ func (response AiTagHosts403ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	return err
 }
 
+type AiTagHosts409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts409ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHosts413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5922,6 +7984,22 @@ func (response AiTagHosts413ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AiTagHosts422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6297,7 +8375,8 @@ func (response UpdateHost503ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 }
 
 type AiTagHostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params AiTagHostParams
 }
 
 type AiTagHostResponseObject interface {
@@ -6381,6 +8460,38 @@ func (response AiTagHost404ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AiTagHost409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost409ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AiTagHost422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6932,7 +9043,8 @@ func (response ListIncidents503ApplicationProblemPlusJSONResponse) VisitListInci
 }
 
 type CreateIncidentRequestObject struct {
-	Body *CreateIncidentJSONRequestBody
+	Params CreateIncidentParams
+	Body   *CreateIncidentJSONRequestBody
 }
 
 type CreateIncidentResponseObject interface {
@@ -7004,6 +9116,22 @@ func (response CreateIncident403ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type CreateIncident409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident409ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateIncident413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -7016,6 +9144,22 @@ func (response CreateIncident413ApplicationProblemPlusJSONResponse) VisitCreateI
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIncident422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7148,7 +9292,8 @@ func (response GetIncident503ApplicationProblemPlusJSONResponse) VisitGetInciden
 }
 
 type QuickAckIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params QuickAckIncidentParams
 }
 
 type QuickAckIncidentResponseObject interface {
@@ -7248,6 +9393,22 @@ func (response QuickAckIncident409ApplicationProblemPlusJSONResponse) VisitQuick
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QuickAckIncident422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7628,8 +9789,9 @@ func (response StopIncidentAiMode503ApplicationProblemPlusJSONResponse) VisitSto
 }
 
 type StartIncidentAiModeRequestObject struct {
-	Id   Id `json:"id"`
-	Body *StartIncidentAiModeJSONRequestBody
+	Id     Id `json:"id"`
+	Params StartIncidentAiModeParams
+	Body   *StartIncidentAiModeJSONRequestBody
 }
 
 type StartIncidentAiModeResponseObject interface {
@@ -7749,6 +9911,22 @@ func (response StartIncidentAiMode413ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type StartIncidentAiMode422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartIncidentAiMode503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7769,7 +9947,8 @@ func (response StartIncidentAiMode503ApplicationProblemPlusJSONResponse) VisitSt
 }
 
 type QuickResolveIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params QuickResolveIncidentParams
 }
 
 type QuickResolveIncidentResponseObject interface {
@@ -7869,6 +10048,22 @@ func (response QuickResolveIncident409ApplicationProblemPlusJSONResponse) VisitQ
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QuickResolveIncident422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8017,8 +10212,9 @@ func (response ResolveIncident503ApplicationProblemPlusJSONResponse) VisitResolv
 }
 
 type AddIncidentUpdateRequestObject struct {
-	Id   Id `json:"id"`
-	Body *AddIncidentUpdateJSONRequestBody
+	Id     Id `json:"id"`
+	Params AddIncidentUpdateParams
+	Body   *AddIncidentUpdateJSONRequestBody
 }
 
 type AddIncidentUpdateResponseObject interface {
@@ -8138,6 +10334,22 @@ func (response AddIncidentUpdate413ApplicationProblemPlusJSONResponse) VisitAddI
 	return err
 }
 
+type AddIncidentUpdate422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddIncidentUpdate503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8250,7 +10462,8 @@ func (response ListMaintenanceWindows503ApplicationProblemPlusJSONResponse) Visi
 }
 
 type CreateMaintenanceWindowRequestObject struct {
-	Body *CreateMaintenanceWindowJSONRequestBody
+	Params CreateMaintenanceWindowParams
+	Body   *CreateMaintenanceWindowJSONRequestBody
 }
 
 type CreateMaintenanceWindowResponseObject interface {
@@ -8322,6 +10535,22 @@ func (response CreateMaintenanceWindow403ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -8334,6 +10563,22 @@ func (response CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8607,7 +10852,8 @@ func (response UpdateMaintenanceWindow503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type CancelMaintenanceWindowRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params CancelMaintenanceWindowParams
 }
 
 type CancelMaintenanceWindowResponseObject interface {
@@ -8705,6 +10951,22 @@ func (response CancelMaintenanceWindow409ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8725,7 +10987,8 @@ func (response CancelMaintenanceWindow503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type EndMaintenanceWindowRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params EndMaintenanceWindowParams
 }
 
 type EndMaintenanceWindowResponseObject interface {
@@ -8829,6 +11092,22 @@ func (response EndMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitE
 	return err
 }
 
+type EndMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8849,7 +11128,8 @@ func (response EndMaintenanceWindow503ApplicationProblemPlusJSONResponse) VisitE
 }
 
 type StartMaintenanceWindowRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params StartMaintenanceWindowParams
 }
 
 type StartMaintenanceWindowResponseObject interface {
@@ -8949,6 +11229,22 @@ func (response StartMaintenanceWindow409ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9172,7 +11468,8 @@ func (response ListOncallSchedules503ApplicationProblemPlusJSONResponse) VisitLi
 }
 
 type CreateOncallScheduleRequestObject struct {
-	Body *CreateOncallScheduleJSONRequestBody
+	Params CreateOncallScheduleParams
+	Body   *CreateOncallScheduleJSONRequestBody
 }
 
 type CreateOncallScheduleResponseObject interface {
@@ -9272,6 +11569,22 @@ func (response CreateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOncallSchedule422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10006,7 +12319,8 @@ func (response ListStatusPages503ApplicationProblemPlusJSONResponse) VisitListSt
 }
 
 type CreateStatusPageRequestObject struct {
-	Body *CreateStatusPageJSONRequestBody
+	Params CreateStatusPageParams
+	Body   *CreateStatusPageJSONRequestBody
 }
 
 type CreateStatusPageResponseObject interface {
@@ -10106,6 +12420,22 @@ func (response CreateStatusPage413ApplicationProblemPlusJSONResponse) VisitCreat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatusPage422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10873,6 +13203,24 @@ type StrictServerInterface interface {
 	// UpdateAlertPolicy Update an alert policy
 	// (PUT /alert-policies/{id})
 	UpdateAlertPolicy(ctx context.Context, request UpdateAlertPolicyRequestObject) (UpdateAlertPolicyResponseObject, error)
+	// ListAppSecurityFindings List findings
+	// (GET /app-security/findings)
+	ListAppSecurityFindings(ctx context.Context, request ListAppSecurityFindingsRequestObject) (ListAppSecurityFindingsResponseObject, error)
+	// GetAppSecurityFinding Get a finding
+	// (GET /app-security/findings/{id})
+	GetAppSecurityFinding(ctx context.Context, request GetAppSecurityFindingRequestObject) (GetAppSecurityFindingResponseObject, error)
+	// UpdateAppSecurityFinding Triage a finding
+	// (PUT /app-security/findings/{id})
+	UpdateAppSecurityFinding(ctx context.Context, request UpdateAppSecurityFindingRequestObject) (UpdateAppSecurityFindingResponseObject, error)
+	// ListAppSecurityReports List ingested scanner reports
+	// (GET /app-security/reports)
+	ListAppSecurityReports(ctx context.Context, request ListAppSecurityReportsRequestObject) (ListAppSecurityReportsResponseObject, error)
+	// UploadAppSecurityReport Ingest a scanner report
+	// (POST /app-security/reports)
+	UploadAppSecurityReport(ctx context.Context, request UploadAppSecurityReportRequestObject) (UploadAppSecurityReportResponseObject, error)
+	// GetAppSecurityReport Get an ingested scanner report
+	// (GET /app-security/reports/{id})
+	GetAppSecurityReport(ctx context.Context, request GetAppSecurityReportRequestObject) (GetAppSecurityReportResponseObject, error)
 	// ListChecks List checks
 	// (GET /checks)
 	ListChecks(ctx context.Context, request ListChecksRequestObject) (ListChecksResponseObject, error)
@@ -11112,8 +13460,10 @@ func (sh *strictHandler) ListAlertPolicies(w http.ResponseWriter, r *http.Reques
 }
 
 // CreateAlertPolicy operation middleware
-func (sh *strictHandler) CreateAlertPolicy(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateAlertPolicy(w http.ResponseWriter, r *http.Request, params CreateAlertPolicyParams) {
 	var request CreateAlertPolicyRequestObject
+
+	request.Params = params
 
 	var body CreateAlertPolicyJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11227,6 +13577,176 @@ func (sh *strictHandler) UpdateAlertPolicy(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// ListAppSecurityFindings operation middleware
+func (sh *strictHandler) ListAppSecurityFindings(w http.ResponseWriter, r *http.Request, params ListAppSecurityFindingsParams) {
+	var request ListAppSecurityFindingsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAppSecurityFindings(ctx, request.(ListAppSecurityFindingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAppSecurityFindings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAppSecurityFindingsResponseObject); ok {
+		if err := validResponse.VisitListAppSecurityFindingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAppSecurityFinding operation middleware
+func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+	var request GetAppSecurityFindingRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAppSecurityFinding(ctx, request.(GetAppSecurityFindingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAppSecurityFinding")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAppSecurityFindingResponseObject); ok {
+		if err := validResponse.VisitGetAppSecurityFindingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateAppSecurityFinding operation middleware
+func (sh *strictHandler) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+	var request UpdateAppSecurityFindingRequestObject
+
+	request.Id = id
+
+	var body UpdateAppSecurityFindingJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAppSecurityFinding(ctx, request.(UpdateAppSecurityFindingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAppSecurityFinding")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateAppSecurityFindingResponseObject); ok {
+		if err := validResponse.VisitUpdateAppSecurityFindingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListAppSecurityReports operation middleware
+func (sh *strictHandler) ListAppSecurityReports(w http.ResponseWriter, r *http.Request, params ListAppSecurityReportsParams) {
+	var request ListAppSecurityReportsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAppSecurityReports(ctx, request.(ListAppSecurityReportsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAppSecurityReports")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListAppSecurityReportsResponseObject); ok {
+		if err := validResponse.VisitListAppSecurityReportsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UploadAppSecurityReport operation middleware
+func (sh *strictHandler) UploadAppSecurityReport(w http.ResponseWriter, r *http.Request, params UploadAppSecurityReportParams) {
+	var request UploadAppSecurityReportRequestObject
+
+	request.Params = params
+
+	var body UploadAppSecurityReportJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadAppSecurityReport(ctx, request.(UploadAppSecurityReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadAppSecurityReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UploadAppSecurityReportResponseObject); ok {
+		if err := validResponse.VisitUploadAppSecurityReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAppSecurityReport operation middleware
+func (sh *strictHandler) GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id) {
+	var request GetAppSecurityReportRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAppSecurityReport(ctx, request.(GetAppSecurityReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAppSecurityReport")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAppSecurityReportResponseObject); ok {
+		if err := validResponse.VisitGetAppSecurityReportResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListChecks operation middleware
 func (sh *strictHandler) ListChecks(w http.ResponseWriter, r *http.Request, params ListChecksParams) {
 	var request ListChecksRequestObject
@@ -11254,8 +13774,10 @@ func (sh *strictHandler) ListChecks(w http.ResponseWriter, r *http.Request, para
 }
 
 // CreateCheck operation middleware
-func (sh *strictHandler) CreateCheck(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateCheck(w http.ResponseWriter, r *http.Request, params CreateCheckParams) {
 	var request CreateCheckRequestObject
+
+	request.Params = params
 
 	var body CreateCheckJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11396,10 +13918,11 @@ func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Reque
 }
 
 // RunCheck operation middleware
-func (sh *strictHandler) RunCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams) {
 	var request RunCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.RunCheck(ctx, request.(RunCheckRequestObject))
@@ -11520,8 +14043,10 @@ func (sh *strictHandler) ListHosts(w http.ResponseWriter, r *http.Request, param
 }
 
 // CreateHost operation middleware
-func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request, params CreateHostParams) {
 	var request CreateHostRequestObject
+
+	request.Params = params
 
 	var body CreateHostJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11551,8 +14076,10 @@ func (sh *strictHandler) CreateHost(w http.ResponseWriter, r *http.Request) {
 }
 
 // AiTagHosts operation middleware
-func (sh *strictHandler) AiTagHosts(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) AiTagHosts(w http.ResponseWriter, r *http.Request, params AiTagHostsParams) {
 	var request AiTagHostsRequestObject
+
+	request.Params = params
 
 	var body AiTagHostsJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11670,10 +14197,11 @@ func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, id I
 }
 
 // AiTagHost operation middleware
-func (sh *strictHandler) AiTagHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) AiTagHost(w http.ResponseWriter, r *http.Request, id Id, params AiTagHostParams) {
 	var request AiTagHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AiTagHost(ctx, request.(AiTagHostRequestObject))
@@ -11829,8 +14357,10 @@ func (sh *strictHandler) ListIncidents(w http.ResponseWriter, r *http.Request, p
 }
 
 // CreateIncident operation middleware
-func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams) {
 	var request CreateIncidentRequestObject
+
+	request.Params = params
 
 	var body CreateIncidentJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -11886,10 +14416,11 @@ func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id 
 }
 
 // QuickAckIncident operation middleware
-func (sh *strictHandler) QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams) {
 	var request QuickAckIncidentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.QuickAckIncident(ctx, request.(QuickAckIncidentRequestObject))
@@ -11990,10 +14521,11 @@ func (sh *strictHandler) StopIncidentAiMode(w http.ResponseWriter, r *http.Reque
 }
 
 // StartIncidentAiMode operation middleware
-func (sh *strictHandler) StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id, params StartIncidentAiModeParams) {
 	var request StartIncidentAiModeRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body StartIncidentAiModeJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12023,10 +14555,11 @@ func (sh *strictHandler) StartIncidentAiMode(w http.ResponseWriter, r *http.Requ
 }
 
 // QuickResolveIncident operation middleware
-func (sh *strictHandler) QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams) {
 	var request QuickResolveIncidentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.QuickResolveIncident(ctx, request.(QuickResolveIncidentRequestObject))
@@ -12075,10 +14608,11 @@ func (sh *strictHandler) ResolveIncident(w http.ResponseWriter, r *http.Request,
 }
 
 // AddIncidentUpdate operation middleware
-func (sh *strictHandler) AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id, params AddIncidentUpdateParams) {
 	var request AddIncidentUpdateRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body AddIncidentUpdateJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12134,8 +14668,10 @@ func (sh *strictHandler) ListMaintenanceWindows(w http.ResponseWriter, r *http.R
 }
 
 // CreateMaintenanceWindow operation middleware
-func (sh *strictHandler) CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request, params CreateMaintenanceWindowParams) {
 	var request CreateMaintenanceWindowRequestObject
+
+	request.Params = params
 
 	var body CreateMaintenanceWindowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12224,10 +14760,11 @@ func (sh *strictHandler) UpdateMaintenanceWindow(w http.ResponseWriter, r *http.
 }
 
 // CancelMaintenanceWindow operation middleware
-func (sh *strictHandler) CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params CancelMaintenanceWindowParams) {
 	var request CancelMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.CancelMaintenanceWindow(ctx, request.(CancelMaintenanceWindowRequestObject))
@@ -12250,10 +14787,11 @@ func (sh *strictHandler) CancelMaintenanceWindow(w http.ResponseWriter, r *http.
 }
 
 // EndMaintenanceWindow operation middleware
-func (sh *strictHandler) EndMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) EndMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params EndMaintenanceWindowParams) {
 	var request EndMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.EndMaintenanceWindow(ctx, request.(EndMaintenanceWindowRequestObject))
@@ -12276,10 +14814,11 @@ func (sh *strictHandler) EndMaintenanceWindow(w http.ResponseWriter, r *http.Req
 }
 
 // StartMaintenanceWindow operation middleware
-func (sh *strictHandler) StartMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) StartMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params StartMaintenanceWindowParams) {
 	var request StartMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.StartMaintenanceWindow(ctx, request.(StartMaintenanceWindowRequestObject))
@@ -12352,8 +14891,10 @@ func (sh *strictHandler) ListOncallSchedules(w http.ResponseWriter, r *http.Requ
 }
 
 // CreateOncallSchedule operation middleware
-func (sh *strictHandler) CreateOncallSchedule(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateOncallSchedule(w http.ResponseWriter, r *http.Request, params CreateOncallScheduleParams) {
 	var request CreateOncallScheduleRequestObject
+
+	request.Params = params
 
 	var body CreateOncallScheduleJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12566,8 +15107,10 @@ func (sh *strictHandler) ListStatusPages(w http.ResponseWriter, r *http.Request,
 }
 
 // CreateStatusPage operation middleware
-func (sh *strictHandler) CreateStatusPage(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) CreateStatusPage(w http.ResponseWriter, r *http.Request, params CreateStatusPageParams) {
 	var request CreateStatusPageRequestObject
+
+	request.Params = params
 
 	var body CreateStatusPageJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12786,258 +15329,361 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bcuM4lij6KwjOnCh7N2VLvuRFjhN7u5xVXT6dt0k7d05MOkeCSEhCmQJYAGinOiMj+mk+YOJEnNfz",
-	"NBHzHf0n/SU7sACQIEVKoiznpcrdEZW2SeKysNbCuq9PQcRnKWeEKRn0PwVTgmMi4Mc3RIn56VgRoX+L",
-	"iYwETRXlLOgHFyTiLJZIcXSLqUIjMuaCIKE/oWyyF4SBjKZkhvWnM8roLJsF/W4YqHlKgn5AmSITIoLP",
-	"nz+HQYoFnhFlpz3LhOQ1U75K8W8ZQRE8RmPBZwijVJAbyjOJUjwhP0g0ZOSjGph3hnoVVH/6W0bEPAgD",
-	"hmd6cvO4vET88TlhEzUN+se9g3yZUgnKJoFe5M+Cz2rgoLBQiI+RmhKk6IwggdmEoJ03P5+hw8PDp7t6",
-	"EeQjnqWJHvCge/Co033UOTi87PX63W6/2/23hlXqHZbWOOZihlXQD2KsSEdPFtQt9DxeXOblVJ+N5JmI",
-	"NJTevj1/lgMnxWpazErjIAwE+S2jgsRBX4mM1K4hy+DNxemf0xlViyt4gT9qHEAsm42I0BCjiswAgQRR",
-	"mWBNh5XAeP4aYjLGWaKCfq/bDfXJGeQ67sKvDtd6NbgWBpd8cWk/sXjZCYbITogYv11ynAfLj1Px9of5",
-	"WR+FTDmTBEjjRxy/Ib9lRAKAI84UYfAjTtOERlhvaD8VfJSQ2Z9+lXp3n4rV6n0rTJOgH/TQmJIkRlQi",
-	"ym5wAmdJhOCaBN9/CuBp0DdrD4MZkRJP9NJSwVMi1BxdwbOrQA8xo1LCgj+EgVRYZTLoH+nDUFQBmM7N",
-	"HEjYxec7nSqVyv7+viRRNuNsT/+LsdzjN1O3D7kP38Legs8+CP9ZkHHQD/5pv+Bg++ap3H9tPjYwLB93",
-	"ZTEnaGg2PkR6RxIRHE0RH48JiymbGEDt6ZnPOBsnNLor7DGacqlgshjdklEnFTzudHsIJ4LgeI7IRyqV",
-	"DHxYPi1gma+iHRAj99k2QagXSJASmEmqH4WIC4RRnBmIEE1WGGWMasZdAPJnLkY0jgm7IyTVlEqk8RE+",
-	"QYwQfSNNCcLxjDIkeEJO0JxnAn7UmHpDyS0RJdAeFqAt1tUOtuP8u20AV/PqCCcJET/IfOEjkvBb2Fu+",
-	"X33bfew4Vt3Rbw7hAFQ+AIo5kYhxBd+ziea2Cq4CQH2Nf1xcyxRHBA7mJVc/84zFdzwXg99coTEM5kP7",
-	"qID2S++FNtBmXHXMd9uA9kuOZBZN89sRUYYAr8qQeY3nCcfxJefPsZiQOyMuQSMez/XJwv1GYn00ve7R",
-	"k+PHj9BorkiJ/nsektoLwHyvOEcJLKgdDBXnHfPdtjBW+MvS29Kja1zEDPXQC/ojgPGCiBsakbcM32Ca",
-	"4FGyDUjGWOERlkAnmTdyAcBjn8rtGiqvtoGe/+U24HeKYpISFhMWzdGOv6UQYYZOz1Eq+A2Nidit7PHE",
-	"SNwIaykdDUFi74DIPkTSiOhaYKkK9Z1cqq9bsX1735P/YdFvGc7UlAv6V3JXDmElBs2trPyBRgQLjTD8",
-	"GvhvwTJ6xdGVVtD6zIpPt3FoL5ZvoQL2d+/edU4zNSVMwc24KIX+aD6Opppzswkpq1ALkuHnfA8w/ik9",
-	"40YqtBIaNRIjjhS9Id4II84TguGmGmXxhKhBJuOyQMqzEkkYiV1/oC8V6Y2VC9ZhoLE3HmC1rmirZeSI",
-	"xoSpAY3XUCz0+2mmBgDbhjXwTK16xdFRDUjDQKZ6OeuDQ2rdr9WuP/uq1fsSCPzpS0cTujMsTfghH5uP",
-	"fiVGrDulL3hMftInsYgIbcHt6O9TQJhWp96bI/YmLt5VXOFkbcAtBUIxVL6E5q1eECmpYTL3iPVtIWcE",
-	"NF6PYz4Clun/DDPOaISTnNmDioB2hlGCs5gM0YhEXCsoQ8zUVPCURkNQR+vObpuIma+5gpfeNDmSLjks",
-	"/TYcThyDsoCT196hjXEiSVg5x/JZ5Xr/cVfr4FGSSXpDXjiF35gqFg80NxAclOwD3Zqj/jWTio7tRVYx",
-	"Cx0484L7Q2/F2ZeP992UIyyvSYzG+sZQaMduRzqhHPjWDxJOHc7Vn/z4OFyOTMtusVP62r1ZPWnvbMub",
-	"rz/I143o6wkpJyhHWSq1AIMTiqXWBT3MPUHDhEc4GVq1jXHEiNJCN1hYLM+BVzR2ue+CMDBjBwBshmkt",
-	"Rzqll3jyY5Zce+aSFnhnkHnAWTIvIZ59uWKXZMkcKTwBtV6iW6qmaEjlwAwyRBovPTL1WNGG51dzLvlu",
-	"Jayzyg8jLttwvDGmiblDFm9QAVOYK0WRmVy99ks8OVdahspnwkLgOfyOJ5P6iSpoal/Ml1as40MTPGDO",
-	"xZuBDhSerFz1pX5HSzycjTUnjEg96HLe0lvBWcDEVHsjaKzZ/FLm185wV0MHFSC6mZbfrAkR6myKGSNG",
-	"1mtBNmQG0r2HGfmOzKOaLc3wx3PzNlhzqxjCmRY6a5wBrKMfIH1gcZYQRGN5gm6nnNwQodkOZ2AD0T+S",
-	"zgywBizMCytrgnWxsIOadckER9c17gD9Z0RZxGeUTTq3ZDTl/Bq9ffNcNswuaPvJ7bBr0+A787491VXj",
-	"f27ECs4MKqzGi8rdkCRoQm8IQ1E+BJplUqEZVtH0BO6IkSRMFS+YR0QifaBzNbVOpQpfm5LoeqBXuz5D",
-	"OtPfXOoN1jAkSyKyHolXo0qvW4fEMGobtiP1pqmar72pC/fB57VP8zVPaDSvuSs82l/K2EuMwvBKDz1W",
-	"f1q8Dh/zJOa3bCBJVH/xRILgFUKtIDh+BXe2kQUXDqqEljW8mDA8Kt983m1dz6NXzmncPzWTZWl8xw1V",
-	"pfbYeZuKnVQgWzqlsDjrD8ux5Axg3/I2+DYQKZfdDkvOwkfdoycN6oCHcxV8WdAGliFQPnHp6Dx8cohR",
-	"FfOXqhiVI4cxVhzecyprRcLMmO4Wd+250FcdwEvyUVl/vZZn9Xy0BS/2GVEd5/K3ahbsTbJi22+BvL5L",
-	"nP2CWPql0TJNL0j0MwXX6iJSjqmQaiCJ8QyuaUdcT3ROcOuRtfLZeFWkgutNrSu5iywh9t2K2ed//4S4",
-	"QDLSuCSQMLJsvVnHkwqc/B8JqqjRkad0MgVffUyzWaCXfwuhCGNeqyLX6BIpWN7H9CMxZseIpKrB5Cez",
-	"0SDCiky4mNfCx5rsP61zZ3mwdB96u12urgBCvTYDLCLUaD7woVbPCep44MJEbdBMkJQL1coa3igl6EMZ",
-	"jA3ByDU0ZV8IKH/bDL5LQVj8mlNWA0HHREvbqNuBQZt6w3xK2BpLtyOX0LB50Zk+1GdYTkccixqD94Qw",
-	"IrBq6ZWwqNjiCishYI1K4VFK9WpcJJqqfYSnpbNvsSLHY2tHVTiRg+3RhjdgzlTuMpxGx8FhN265ZQ+N",
-	"VwkTJeTwTr0Ccn8ttXCr2fvCidehMCihdbqX02dbabFgpZqs9cmZeXVL+tRSQWKMaZIJMlBTQeSUJ3WX",
-	"H2eSRJmiNwTp1ymbIJExidQUK6QZAcIMOW+Edyl66NPGfrahCqdnEzc4aVZODdvP2J2gaUSUnIJWnuWF",
-	"eXXZ7QGi/F3X5XOJtY0QdEZ4ppohdj/ab2HitFegR1E5nVQOtLzYOrwtqdMF2ZQ20UjlZzlx1rNEs7dK",
-	"QM08JR2ZkoiOaYQkUUqzoxDZSEgSIzzBlEkFjiMDfxtQaCNBin0P+1fsNWUTs44QXbBZ6n7+Ran858so",
-	"//EZk+ZHLZleJvaXPfROUEU6nCVzJEkkiJJXDAuCZsaxhSUa/g/7vyGiDOWxq3tXzA+bzbXPQ3NiQT/o",
-	"dff0/3sHtTeCAeRmRogvx1HbKP8NzNF+deB7FlZFNbdkgRVels/5yDePPHl0VJ62VvHcSFXcCj/xQsC9",
-	"VR+uEQBe7xBZ5BaN9NxgTtGPWhqh62Sz7ZtlGswodsGN23xBlKCRbJJR1sS2JdsZ23yK9eTyicAsS3BV",
-	"/RVY67i9GdX85dj809NacK9ebW3rvTRQaJAptfC3YYBFDsTQpXlAeoC/yzA/qmWuTjirRrdvm6MCJ+Jg",
-	"Jid39lImWBEWzQcV70mzv3lW4FqT2rDGKJW4XrgNWTYjgkbIzoB2UhxdE4USLmWIhFIhivEcQjDIx5SK",
-	"eYj+8bf/8qNqClCb8LJa6GgJq864c0EUup0SZoOu9SkhE8Nj0pcY4qwTkxlmsZZ79bQtfMAtBERAyrWJ",
-	"7ZaLayLWO+5mxLaj52qRhxY5MH20a0bvjP1LRrK6qLZWGP5bPsjifVycYLv92jFDf+N2rMb9XOQnWMaW",
-	"Lnr1lxD10LvTNy/PX/45RAfo7M355fnZ6fMQHaK3L//y8tW7l154TDfshQfh4Ye6u7kQZzx2meothIFk",
-	"s1QLy0rpf1Sk/xuDQ0iVfEEF6GC0NS3qM8r8v/YWRLI7ylZrClNtBKiqUPTdyEGtRJ9FbMyEIEy9ymMs",
-	"ygfF2cA9wEnyagyZYcsWagZ6QQxH/hAGLEtskH9JDi5W4MI31g6Ace83e1WZMjEoG9zK/mqqc4U5OOro",
-	"OrdDXmSzGRbzJgFxsIjHFTleDsCiVP+Cs4TIQZNJVW8ogshN92p9Mmivi2ZcKmTezk0s5SiVZWd9br9Y",
-	"aWrzNxVWwbCwpZr118H7Z0qS+CcXU1V1IpE6W9MzrrTinGI1ddme8GaeMpVnIedxt0btTblQwxANIVFn",
-	"WEkA9d6pjQxxiZOL4aBYISrRreBsYmIGqdpbiaFmb8W4dbD5pTYR4EuET5g4lzV0bb1Ep2rrjxw1V07s",
-	"5YU5Ci7Q+WuE41gQKVEq+IhIpLCYEIVGc5eeu7dNi58L31xc1TkzT2y4JxYEUt1gVXF9nGf99t6atEjY",
-	"ITUiopdzVhdm3yKC6F6DS/Ij84/crs+HXTtrmUYKiNxsUme+Vuxmy+jZqaW/VQTwhoxXpqSsv98arhuE",
-	"OchK0PB2ZGdoOo6NTG6twxFKbGM9SaNgIB/CwhgUSCJuikNYTyxLsVJEaIL89/ennX/Dnb92O0/3+oOr",
-	"q/dXVx/+r86HP/1zsJpD3Eeszx2Ov0qoTQe8IjaoIjfoO9wr4AARmpTZwPdm78z65ha4umrsLNs1fZk1",
-	"NYKET2SrcKmS2deH18+aOgr9X85lwicgcVEXpDwe198YhCnRJpDqOZ/8xJRYHUXlxwUaaLipmuCh2dRi",
-	"Ntl64nqDlN54tTStwemxNTLUNTXVOyDnHBK3qfQzSCxLCIObmeGCClMGf7DpJgHEU0tqYg/UlIhaDVgv",
-	"Y0sK8N0Y5CZy1f1zwK/D8haQJddKalICrxm/TUg8uaMQXBpoBJreym/a2cy/lKR+v05zQSRPbu64j3yQ",
-	"NQG9iUllPYOqw6zCpioVF7N1gdhGcNXASSir4XivBYEsCW5uFJNOjzhL5q319p9urPLeANPCx9EQyHdf",
-	"OkZz/F+uYbTRKtx+7+A9XvOIm9l6r7uEr69r+fJDtdaSkQscL8nIM/yridZuh5IWCfw6aSvzYatJfDDI",
-	"skMySFmbzm2AWiMATHGaEmZUbz+SFYQcgxxBmWsHBV+BH/O3GVd0TE3wK3VRYOYXm+vsfuFpCr/ILE0F",
-	"kbIhShZHtbnAl/yaMFD8QzSUc6nIbIi4QENMh3t3iHFmXNVT6qYsro3baOGwZ8SmhTdkE7vpWucnlEyb",
-	"dzRWblu3WG62rEDY88xQdkOkohOsLMo14GsdlrlRL/M6XJuLPxtd41vCt6o1vjnq231pBPKNWLujlUU2",
-	"vcprs429weyrd9ZkCSOOT7a66U3GaFVSr6zMJBTDJ3XryxXNRQxL02avzBhHNLG3V1GP4XBVZkuzbfgX",
-	"+8RZTq1ybSru7K0wxddFfUf2Iq4hANDXWxKAd1tXQgLMQt0LaKeLyIyICdR++sff/gs9RjEZZRNXAcJA",
-	"5/EqSJniZQMcx3W1GazlXANKq/tzFGnQjQWf1Rua78z2l/knXmC9boZZRBb5oHO6lereaOROiLl+I/1d",
-	"kjSwQm/sZdywdbr90hihhf3UyrVL2Jk3wjvKYn5bQ13jMYm0mLtoUFute1RjzL5IJm08aBd0sml6rZbZ",
-	"5gOZjfSCRrbc1qI5AgS4lkva+PwLwXCAEyJUw5q+mmpVwMI7qcVF10I3rOJiO9Te6LK+C/avSs5vVtuO",
-	"m7In26J2PY6udBpshLKLeLdynjrlrnXK53LcWgs1WisCs2KEwS0M0SKyc4Hn3rtuULfctQCzJbvz75KK",
-	"7o1stkgniyfshRUvSmtI4FsXLbozNMwVAlDyAMrhrim0PMogmnUHMEwizGJkX4LSzFQqGsndxbop+GYy",
-	"aB2lm6caN2RAtQ36xR/br2FGWfuPSnqPLzNDEE9DVuKdwmzLB2q0OFNbngt3aICmpYjfpRiaMa3As6Zk",
-	"Kv3ZII3UmiC5xYLZDPxVlbea2LfH8Brt1OD7nHFBbLF/QTQPPEEplhJRBRlDXq+GhU2XAgo3rEW1ugTV",
-	"hp6qdMpZ9bvDg7VKI4R2MXVwNXu+sHrQ1wnk2lAWn8FBrX8Hl+NFa67fJnOC4AoqMxizbJ1h2PrcoaAE",
-	"Muv6QSKVCYZGZILZ+oSXz7WOA/aNfTmvL0Vn5K+8zpVzfvry1LAE/RxRhm6nNJoiN51EUwye7XEtZdxr",
-	"fFe+6uruV+Prl4kYuiuirSg6tyFDWMTKDTFsPf9OGddKPp5bQq6T+SICuuenkBWD9y+54Awyj7ytPjra",
-	"uLxLGRee2WrfCxzMhJ0Pitp+9xVe7mbKg8Ib2IR9z/AHYoumryk5eox69eJztt4Ueh6EVfCshvNGlY4e",
-	"aG47XH07hOPqzC8qAwy9+fkMPT06foxsLXsU8yib2XoI1UN1FFfpcPQxTTAzXVLytHIoO0wl4pHBuIao",
-	"Y9cVaLECpzMmp6QogW/aCu0ULXvcqiWEKeyuHafgRfjXSAaUSYVtZG9zL4oUq+levVMLXqjN2TuPCQM3",
-	"sHBpAvbtEOFEcudwGP5rx9YW7pw/G1rHA2hg4I6AqDOU8IncW25ZrLg1Li9fI/MQRTwmJSfA8dOnpVSk",
-	"WkdArqRW3A5TLhSSJjvFbcwhlB5lr9lyvBC4/uYcUQOlOWWT2qGKDIm2LZ5WGppssHlhb2qyPb7hSSn7",
-	"jd+awD/oDhR4xbrDwPYFqnMplIi/xg91i/hY2XuE26q0hleiaIrZhJTCEWNMkzmEHMINHQYjmv8440xN",
-	"k3ntKi4aHUrOzZe7lEKTXArpPYqjhGBpHxJ/JV7lMBMSArgF/zrtcEn1sIskm9RhxvOOxGPi0EMT0U7C",
-	"b4noRFgSlBCliJAhiumEWoNFjOWUyGrBc81Lm6MUTYjih53/2bc/dj586oaPDj67J7v/szZkEWpfgMpO",
-	"XHjtXZLb4eVGJSXltE2Mgl7besWLvFRTbwn5hHWkoAd/Rm5oVKNQtolC8h2yDVrjIjuWbJYiWOkP0ta2",
-	"u49yffeRRf4cK32R3OAkI3DPmUkgdqc2SbwROHIuBzB249MWwdILhSu8jBwHhiY0WF7YoR2++rS0FtY2",
-	"L6uh/NySi15L/oiymHwMTQsvbDzckMw7xhGpntKixae4pej4l7Nz9ipSxFQBWyjD1xAd0M7MDHi0uJU/",
-	"42xCDJJBNqLAymCbaeEEHSPAxEtERTNZr8WKXQ4HjDFrqD0GuEpf3RChr8OmrirlzNJFAcS+BdGxDa8U",
-	"mFax2S1LjrX1werad8JXhsNIdDvl+qYxhGtFKWqa4L36S32Sih3a2U/Lw7u6ZPvILg/9/f9DWvhCnBEU",
-	"k4jOcLLWqdhicesYXW22bJGt4XZfXmzdKebOnRUtcXyZseWylvR6MaUjaiTbU5M0aZ/XnUNd3nBRqCZc",
-	"RL8qrhWzN2P3axsCVPUx+i2Q12N/+XBn7uHXirXYPMc1zUYJjRrcaFN+O5hSDdv5IMbzJj+JFQTXLgB7",
-	"X7ZLWEihFxS7q9tK6B/5cmwpjrdl0wOTkgR+OsBhpJfBXOx+iifkBLoiIPIRRyqZAz/hYzS0t/sQxOOh",
-	"k/aGTe0P1g1PpzJN8HywoaFlIniW1n13h6j2av1Xf4UrDmWjaP6tUbnfPqOVM7zBtlYixdVxIXWUmX/1",
-	"tFQR7dHxqtonjoCXgkG/s61IkRKhLj/mL1e63ggKA02Vm2DH2tXrS/Ms3/zWyu18F1i/Jpp/c5hdc4Bc",
-	"zJYEcBbCb43svBChUyM8b60lVfuWnRtmAnKuBhHOJBm0sTV4n6lKHasiddfWOZCmp2+gsdB10g2KoIkP",
-	"W2mSWFczP49RXpqhYbpaLsQWLa3hXuquWBqgJgKzil2L0KtUgFhiNgUE/pKc1ymKa/ImTV7rs1sYvG6b",
-	"lzb9rclWVGIEj1aJ5cHPgpCOxiJk3kAJHpFE7qG/kLlEqSBQzx4NMe0PoWiMNMVrTs+RwpOJbW/llcgl",
-	"7Cboa/jHlvf6y/NcTcWO3qbOGlE+NS/OqVIjMS/lkELlbVNnMi9GA7GH9RpzOeCoEvxDRESYwhOQZl/9",
-	"pTT4iVad85oIgtj6OciusV6PbijlVsfUbvP4eUehB0fTIAwea5I67Maru+R5WytCxPKB6zCp0l6tnVBq",
-	"CinXOBZenJ51Ln45PTh+hK7J/MS4leiEYZUJaHUuTeEuNPzXzgWJshecdS7c8+FC/9BH5atsAaHD4FZQ",
-	"RQpGrk9ZJKub1VXBJ+pd1u9ANW+ui/aRRJki5ZuBMvXoqBb/NryJwKo8JVioEWnD95d2gmk2+W73hpEK",
-	"J+amUQDsuovmhghZv84l4T757rxM6+qxLMCu6YyhfNXiMS8J5UrW8L/bRvtNtoa8btZGemfp69yQYIED",
-	"61u62fqr0pqmqitb9I7kbxhvvPNdY32dI85OEJmlau6VkTFNr9EUS8Q4qzdw54Ouf7EWh7fqcvUGD2v3",
-	"uQguSIkzLVsu9Hy2Ow+0vD/NNEdyv/3sjk7O2MD0RA4WTSuW4aHT1+fmHbQz1B/842//NdwN0Uyziti2",
-	"4rWOZ/ueMcgN99BpHGvWmW+7c/6sj66ybvcw0lgDP5EhUlwfBeIMYQbVYbwDm/MMjUjC2QQpnvfrBzUG",
-	"9lKcDJRahZ794FE1VVAVNtenoY3A7imwfHeZ43xR/HAAoRJhNMsSRTuQQqBviLHAUoksgosDsxi5o0Az",
-	"zqjiIK5YCXoPnStXYQ+Eyyu2c3724jVc4iG6ePnidYh+ubx8HaLLs9chevbyIkSXzy92Q3RNSCq9SscS",
-	"HDJ0BtEQlMgQwqskstVatZyh+BXL7bkhEjxTBIaYITUVPJtMEci8yDV9c72yU8LThLgmryHsCnRJOSXS",
-	"Wf1Byd67Ylfsn/4JaSwjTNn21lfspxsi5jm1RVjoJSKMzMkZZOmjof6MC/pX+KqPfjRPHartIUjlN1UA",
-	"PaS7YvVYh3aKoFS4HbSEhNFYEDlF4OpKEhc1Q01EP4KoBTPMrtvMJWSHzK/YaZKgGCuMoO4RT6A3ROoj",
-	"6R469XmKdPZH1208f9FIGDw1cssVq9BGHuIiSUIiWFqVHIA74RlBmSTCEoY+sT10yhCNTVMX++crpglr",
-	"YQjM5C0REh11j8LcLprQawJ9YOwQMSfGn0M+UqkcTPQlIa/YTziaIhPZAdFOCluUQiA34gRpjg5y08eO",
-	"42od/bdhHw1NHMgQ7RCDHvrVGdZ4guPd8IoNXczIEO04xEWmxoGJZijV85a7pqpDPKNsiHZAwDKdiaFq",
-	"aGbWuLuHIGiJJ+SKTSkRWETTOZQHg6M3nAjBKO4Xtwz3u1m3A8UZZzca1zmTV+z/uXj1Eo14DBT45ucz",
-	"dHh4+BS9vTwD2pQhevv2/BmisdxDEG5lkHmI0zSxxOLCdP70q+R6Hy4gbfeK6Y16sV4mVsyUtCRwEOMx",
-	"gSoaNjBMg928NNxDZ8YqXkQ7yT6CGthXbGURbH0DCALKiqQxcTb2HySyZVuHaEczKxTx2SxjVM3DK6b/",
-	"cHMI2QfpVGCpdw8RVxa1wTUqdwEAt3mvk37RxwQ6nRj+VGp2snfFXr+91CcLPDO0vsiwxIkAP7wcMKtg",
-	"ScOzUywUxQkyzpG+7Yd8xQBuEpirnpjaVbqjfo0nlFmWpgUR2zpJEAhlxQwRdkMSnhJk2vm5MrbWt2By",
-	"L0400DKmoF+/YQ6lSn9XLC/1Z/I44GNP44cP06VJH6YFTEIjwiTxbj2tIAlKFBbzdW6+fUW0Ql9Y7AJP",
-	"FAg8ATg42OvudV33OZzSoB8c7nX3DgMIJZqCALIPt0vH71s6qVPGHGQ9ae0HWbma9vKIMsrZeWy/KhqS",
-	"UhCX8iLDsjHcuXhl/7k+q+BzuPJFZ075AIYog6x6GwfdrhM2nAfLo2tNz6UwiNzC0/Obub4v90W1mTXv",
-	"Ay1VEI3O/8sOsBfxWfBhoRtqUQzBizr7sND3FEqY5yEARoPTQnPwOHoUH5OjcafX6/U6RwcHB52nh4eH",
-	"naOjo6Pj4+PjR48ePXICez840zPo+w794z/+E+VrDD5/sNHaM9yiLS0I9yC4LUruxcl/DoMjA+m6YfMT",
-	"2f8RxzZo1HzSW/3JW4atCEJi89Hh6o9+5mJE45iAHf14nS8ujPj3luEbTE1QPQjtrpw5IHMF411Brv57",
-	"03cX+a15K5dr0HcxlhAZJ2uIbKgPEDiJ+3IP/QS6z7DAp6GpOmq6wpc6w5VpzzgI/f7CedTvjzyetySK",
-	"L4X9q1B4AwS2ntLPZSXOGngqvKL3jYLlHpnCBhBtYgc21MNQwfwbZwpH3aervzjjbJxQY+446q0xxWs8",
-	"TziOLzl/joXxim6H+xgs1vKMx4LmLRmQifvWA1fu/f1PNP5sGFJCVF0levi7kQDM1CcotYJtTBJ6Awqu",
-	"VuaoAukxFlAhbpEvmZGqfKlEhUdN88ffPE4drf7iJVc/84zF28MNA5zt4EZYL/+9IcZ0wVlx/rfG6u86",
-	"IaKiEeLiqf+ZqKVH3n1gvHdgvN8Jw/0qxPFnou5IGZ7Y1kp3OY9BHbEt01aJeifImIKM2ouatN4FyjJB",
-	"MtuS80oU8KhEAdZ5dw9obeN81pLQvkFGUQumb5RT2MjT3ynH+M5kOoP325PpisCqJTYcZ5hzdu5kjhQk",
-	"DPAx3O5TLlW9JefMRdZU2GA1KxZGJC4bATItqczHLTJOnowPR73oAHcO4qOjzhHp4c7T0ePHnS7ujQ6i",
-	"w/iIHI8hAy/oB79lBMxjllSK9J+CMla6PL9FY5M9sfflPs2uTWHRKLCuSbQfWR8cdA8edbqPOgeHl72D",
-	"frfb73b/LViQX2r6BB548cprH4l+t4cPRofRUdw5Jo/GnSP8eNR5Ej2NO13SGx/gw9FRdBxXO41Dj2V7",
-	"hhAUc0tGnVTwuNPtVdqQQ6dBP1C+fov6DJzJbm1GWbQxbtJk4Vz+OGatPGjOcZ6zPFetvRnLqKoyj/rn",
-	"DGFD/oVrgsrlrdxBkZSlLu5XbGfTLu5h0cN99wQcaaVkfSqvmCApF8r2cLc97YwvHN6xznBjw68ztJl+",
-	"1ncysbWl//ZkuzkptiOtezW5PbDJTdhkq/NbZeCDQ3iw792Hfc/Adk1OvCD7tbLjGe6MWQys1oasNBns",
-	"Cv72YKrbgqluk2NewzQHo57kFjnKiht3hXWu4Xy7d+DOtsl2wZ3zSISgH7jIAZfB4DNt34l9cxD9Dpg4",
-	"FID4Vpj4d8G8v56tsBVp3odt8HUpEOZklUUQnSJGbgtCFyRNcGR5PE9iYAzA5Ztkbhc45EoX1RkY7yzf",
-	"LhjISrTSO2gpYt6rzfBeRUy7/6/OnnoHWxMyD7fJn5yJ8nfJp75TC+UWpNL9BEvVEXk/n1pZRp+/35Xf",
-	"vH6CjrpHRfy/kVsh+p/cEIFExppFmudYKttEaDt8oQ3BQaDnYCYnQT8INiBuv9B3b+84DHim4MoIUs4m",
-	"qLd3PPO6T0A6GOS/VXlQr3/Ymjwt0BqI1FaXMefzIEzUGtYsiIpS9hDq/sWkiyr9icz0AdpITqk19P1L",
-	"RjKI6kV0NiMx1axCZOwEYVvlBqU0uoY651kKaQGU2YpOsqJ35vkHQ5ExqPWBYHQTRY5kJm7ojWZEguRl",
-	"48sE/yZjDTrMwX2T+W+wUqd3mA0E/SDqjseEdLud3sHhUecIj6LO05iMO139+/Gjx0+e4lFbosyYAUsd",
-	"XZonD8RYR4xvMpbboxm/XZP+8vqYcJnFWE5HHIu48fr6xcS+k1I9rhDxlLA8UlPmJVL9iy5/WnuTPctn",
-	"3o7DaZALo4dHtl7WwJbA6h14LRwHeuUgl5pl+pXP3q8fTZwv/8KeRw3y2kd/CJdLDg9XjtZDx+Kol94I",
-	"JXyU+zhNOy6nrRE7fzbtXKWpjkrZhEgtZ8sIM6bFKPCAyBCyp1LBfyWRCos2fZA2B4JGaNIKMTrsdmI8",
-	"R0oQ1hDylaYXdlXbQ+EJYXqaFeqW3QAgqob9aBBhRSbcVD1971XJGNxkiR5xRBOqTFB33iR/QGd4QgbT",
-	"+YQS0w0gY5Acrw9e8BmVpOijP3AnMNDXZSZM1ixPXR9duxYgNDkYzQdej8TPpb+7FGj9Vw3cwWE3bkVx",
-	"tYCvobrXZqF/CKo7LdAqpxXkTmojAoQmoc3xFqdoqMhHZV7rSCUIng1NqptJgIQHLuMorjIFkyo5/PNP",
-	"l6gg9SGSU5yS3ZMrhsHswxlBY54k/FaChgQaEVWu8jLawcXVAxeRRDyvyxzmd6J7HbIFd/eu2Cka9iHl",
-	"dQgJZHahYIgymQe9YyfK1TlFL2C3P93YMoUrKH4BTOXSpDFWuI8+Xfk31RVcVVeVC+0KGtBcVW6wK32F",
-	"XS3cYVdAUlfsipmdwjYK+qrGj9TqQeYIzaL/IOECNz6uGhJAO6bce8fhB1NydzOayus+tUhDsymHXMRE",
-	"kBiN5qbuLRqa1PwhGtNEazOIMzSkcmD/XB/l9IstKLQ6yAmmtdVWvWER+S3DiTRRT3nQZo7NNpC4Jqip",
-	"qHNRxUGvVfE3nTFnD+/9p7UsomAOcVQG+OPXcS47hFqZRN1ROGDb8Sr2TVv9qFxlaJ2Ao7VvYY1Ky6KM",
-	"AFx/nCAjV6rLcQVDaXcMMbJxRSacGrJyHQYZl2cRXl2EXGeM/pbljbOLQgENoT2/mAprG3s+2uD52qja",
-	"CgnvMx7n90vobSC8KmLGRL8+BMzcQ8CMLYC4BlfxHBPAi/Yx7SgMXr16NvMmY9KrT4e4Fq5rpQ/jZB0r",
-	"+9ykcuxgZYw8B93u7h66xBOTJCUVFyS+YhkzHXNsTTxTIg+YmBHj9XRQhcHUE9E73ENQ3gMKK08gxENB",
-	"lQzkuqTWCeOn9BJPnFyzMRuzdY64Xx9tTW1Uz/9jllznSG050d2kDqkGmYyDfnev2+0eGY+q5mtdGDpL",
-	"rCiC6cCxAIsHmj9YPlQpJ9rde7KJE9Yp7AG/BnlK44teSW8TEDW5XV4T0TEFtTMV8dm3rrR/Xe5weq4p",
-	"G+EkaSN2LDCINuF0+osQ6NFmPlg7LxWrYutyAeMhtG4boXWtL4Q1Auvqs2L+TFT92XUfhKgtClHfhfD0",
-	"FQPW1kf4byBcrSG+7K5KlofGEGDVCvHuM5js2yDtcvLuHWn7cIu07aK9fo80/r0Ge91Bo4JIE0+t2l6w",
-	"yam8tmkLtnQgibVqlgp+Q7UaNeYCKgiG6NUFiF6E3VDBGbgu9FZOjN5lq2vW6l57zarTne/49mrIooYz",
-	"tZBpwwRqSP5zQfOY9hdXE25uaQJ4LQ8d01OjsaaRPBJC7+sHFwoEDVW1qvtw4zcrNk4mvQuZmhi+Je7L",
-	"EYby9ALPjcdf1UZnIj62LkGb7jnOzxTtWFUoD9QE+4eREHYb5WkTOffG6vB3I7z3v4O4zQ8+Ba5VyroU",
-	"wblQzLqpyWeupj4QXnM4Z4HzOJoWKP/FpPAqEfNJs7v0Yi4TPoEm5ZRIIFt6Q2ITAFTYLBi51VuDoIQ9",
-	"NNRPh/tDxYdIppih3Ip5hKY8E/KK7dheWzBGgsG3k4ndPfQur9FuZrYzCqjlOx6HeXnjoXXY9xFIpkPD",
-	"YBh3a60zYzruoHfcFnQ/Cz5bxyl6yYP1fazb8pwu1pmyUGgV85PDpo7ACyx4oO5abwIXgpji4ZqiviZF",
-	"SzZLO14r53rKfvnitWsZU1zARZ/p0i08IuqWEGYp23hJNXUvkvEjQ+G7e+jMdtu1TlSVCWaKIwhwvBa9",
-	"eRtvcb/V8n2S6/aLsLQRFfwW6HVpnq4H+vsPLQIHfNDVxcrC4ZuKiyl02X/I6Gygax9UX5Gms7wxVS01",
-	"lxtGySyKiJTjLCl3pSq8j1A2PYSa/OYuFzxJslQ20qJtjLUiqumSzvymV0UA3uO4oQ6T7Qnl43XehtP2",
-	"nVq/C9WdCTlv89Xrdp90yz26nj7de/K46I6lF7I2OVro1VCiefJAenWk91rjrjmCL056pQ7ttST3qpyT",
-	"sUPZDZGKTjDYH7hAOLpm/DYh8YTEu2g0Rxaxy+JyaGML9f7r4wnPvW7dS6lvyFPCikt5F80IZhItXdgJ",
-	"GuIkGdpXrRAAWuVeA8Xm/a3qKBbSPQqStb+WVgANj4oF+H0fwwAnSW17udrwyQL4rkSci4dvXLuLl1/7",
-	"HnUfrL8G5+jbYtW5CpPFkzweFUs0vCbzPnhGhidIkJRgBaZM2CtO0A5OEjTLpDJl33dLjPl9IHkmItLH",
-	"meIa8uRjmvB4aZQpkF+tQSHFShGhP/n39//e//Cn/t7/+Oe61lp+F9zFJrhSzYGGx6ZL5dfRzL5K9Kuf",
-	"HLWe4wcEzafxk+jx6BFeSBPs9noHB4eHR0fHx9Dg1SWLFLVIvciTKpE6A69BEH1AGkW8riGemIoYQeLv",
-	"/51yFqM0ySTCGbJ1D7YaD+tY4bKYWC8R7o8SF0u9G8JdjsWtsVF87CtI9PBTP0ZzNNWK384QbOsGLYbo",
-	"/0bDGWYZToa7e2gIuFFuQNEQE+vWdxeXrYfRM/wrF0GBnM/+/t8TgW1PpYrroh2ufeXQ1w0p3MFjffI2",
-	"p+gTeCMMtxq3kSPCigDYolHJQ9TaGk0eaEFfa7KEcq5yzlPyELalIU7K47zGFEuVaV2YUEZCxJOY5Alr",
-	"xk5cp2qWuMKdnKWeiFmLpceWvjYw2KwbkNG6Cs92LvKKdL3kHjeHY2JcI3ugWmQ3onikcaEfyLlUZKbF",
-	"P67Aw4QifSxRpugNyRvLORvDUpZT66Jy7MJbg+Eu3hpwYjrT2yW8oGZUzhCgwW/Z3/8blKdGGNTOfJzX",
-	"/92eSHO8Xeb3vTC9r9qZoT2r2555wMarRNdbDlYpK+1Qzt9D6T10mv+mn0NVE9ChCyZc9AF9ushq/yWj",
-	"0fVpdL01fltPea3p4FJgJqF/Qh1FvCS3uXHiDx7otaVYkOKwSrL+jpxyoaJM7W5HfNj3sGJzQsm+PJ14",
-	"AHoglQdSWSSVbdEH7UR8SSjVRUpstNsoiydEOe+sG+YH6QqqnZ679vZe0TuqbADVFEM1z6Wy9yk920q4",
-	"YiknwCzbBCMedwtT16CV4JvqL2CMw72jA5D3RJMk9qidJGZ3XUNKZw/JA42hhAgznMwllSgq+2a+tABG",
-	"OzMwWzdnWv3EYqOmGsT0CAXoyhYvQrdTrDS9AK5pEnpqSIjx/HUq7Rh7NVVLeFrQ0Qu9pLvS0WaU4u4Y",
-	"wmKjAXGFk4J0WpCF3sRPMEpTBRP90AHn4bbZTtSB4inyyWtmUKn1XRNuUyk5s9YG3+vFkjnaIYkkmlR2",
-	"TxCwZIjAvqURKUlX6N2UJo7+Quha5baXcJ5esRQSoV2xK6S46aRu7RS2gBhPJRrNEVWSJOOipqu9F6k0",
-	"lIu4KF2QV8xKftLUT8qj/qHR/jBKcBYbwzU006IYHHpDzNRU8JRGwz10Wnx0S9WUZwrhK+YlE1yTeb7f",
-	"4+6hHhoAMSVoRqXUP0uiNHDqCx5hoWp4x4a28eqF+2smFR3bDyDpijGCItsxLrRHQZDAKY2Bs7ndBv3A",
-	"gCdoyTVgR/eSE3UPsoW32/zQgy1LGAAUwyebmOnC5fSQ0vRVDeqAw1vhxDVSi2VJ92o6qsR7gIrslOA9",
-	"9AZ+2tyEZL7fnm7s1lBHbz1nXM+Fmzxw5EF5/rbFGYsmW7QxrWUOujfcf0D7B7TfDO23dHMYF5TcdoZs",
-	"HEuEEeOKVIVvaHroOr7mtYLyqp8VW5R5jHbqCCvCDI0IEsR4Gk3Q3C2e12TzncaxA9Jb5xLcWCDezHfY",
-	"msRss5v7CxoBF7oTgsvu0ntxj4YBv25ZrqkMi+XJvIJEXMTEFgJ9kHa/btGjOEa4ULhzxNqIZc0w1TiN",
-	"WUQ6Jmp+VVlW+1aIJOeMSGWMCS5O2us3bTtNF4HKi1HTL4rZ39nJ1ynJapdgSjtS2T4WehldeGu6MF9+",
-	"6/VYvTMc5Gf4/lOAx2MSab3YFWxdL87lQxgQFg+q/ObosntYiXgbd8e98cH4sKq1YzwaRVEcEzIeG45H",
-	"x/OBzEb6JEdwsMYoAKhTN5MXpZPzQ31AcZYAM5RZmgoi5QBaqufjuRCRF1QS9Pf/H/3KM1EOLFw/jHUB",
-	"N5fFs1qw/3GiWT2cc5v3WNCLmqcbRbjaWNUQhBmLKja10eHoQgHY4gEE1I9cxUZ/CGNfNEszDEzaaiKx",
-	"b7gEL4OJkJNNMbILeHKn6ov3SLJrEdumdLUxVd2jEPbA/7Z4Tqsif11C4UPc7+patovMcxPe6ZV7qZHi",
-	"1osI1gJakQq6EG1Qz9vu5BR4oMn7p8nvgxa/Zi3F7VDg/ddZNCm1OZYZYyk4n8zCThBGeg4oGAstX/Sq",
-	"kyRnyMtNpEb336oE00imbcsJLqzqHss33gNXOnzgSg01IH+f3Ol7rQL5xWSRfcOatmwNr2ON//iP/yz4",
-	"4B055Bm8vYYcVFPH+8zN9OCp2Y78DPD8ojhLWLxlhPVx1KHlCcJsbrtJWK/MUqT8icXbl8zb3FP5TZNv",
-	"YaP74sHT+UXp5ycW1xJPpVXuVgkI5JZ74/kmlUQTVFsSgpChb4SIbKDcAwV9BxG/WKh7oyFTCm7fFapr",
-	"NN3YOmHGvWbqAK5f+8+W8BwKfDu0Ff8kFDmF4NssUSeWiiYCsyzBArrl2jfRKIuuCXSCNDQGTigZIlsK",
-	"F80o28c3k/0Z/hjaqlC7oR65UsIMit8Me1O71F48bCgFCiVuG+sL1pgjTZE8v6zZmhnjda7DPO+8qnG2",
-	"rA203eI45V3/CEeCJP1ruQNlcKwxq35fxdnOG2pECXzrlYgyv/XMgHbc3lT/535KvG2Q72+9oQdhoPGs",
-	"EijRK5Rkf+s5jIpGUtC5+c7lMkpYW8OY3zyUYF4S3zCZCDIBU4EoeJ1tYbxmS3+/1yxnEU6SjpMa5Hql",
-	"0G3unt8CLh+hPpjhFcxzkU9z54rmgP/HoyN8GB3EHYwx7hyNRqPO0yiKOnGsBQktSoAwMSOzkeOKZIZp",
-	"4goy/C874l7EZwUDOIVaDZpQ3R+kEkTfWeiWjPTSuYKFuYYlt4RcJ3MbhvRXzuCbGRE0wvuXXHCm+CYV",
-	"zMswW6eIuWby3kH8UfztnHU0pIqte4Twyjzb0MOe90vNi0GhZ+YakH00dMc9RJXTDtGwhCNDZFBkD70w",
-	"qIgUvibIyBeUmbbNYZF5hJU3APx12ORhryDJHYzT26WSta+D8gbu0eP93XGMzSC4yhftiOShFev9lK2q",
-	"MqN1eZGn7FQv5VY9GPPzRacJEQqlPKERhYdYIcEzExpNFWQiIuNVMVl+gmeTKaKqqUljDa95aNe4hXaN",
-	"d0aahu6NvjgAuuTtlEMbCoZgNsZv0Q7LkiSvsTDFEjGOLPurb0+zCgvaqjOZEISpgUF6eLg2ww1zc9d3",
-	"yeA35PDPiNILXiH/5Z2lLIBzHDNbf6DIJfW4NiXH+4h5eEPSBEcV5q4VLpOIbUIzLTrnnSfzPJeWLSjv",
-	"V5oc8VE9ef3IR9+I9NQmjqLmujOfP/g0vw3//RaFsX3LRVu2iqvnvV63mlwYrzPvmo8Ngt7dYsLZ4C43",
-	"7KDN9Zp/VK8bbtDNrQSLNUwhZxXIQ7ee70P12Q4RvFuQ9dreYhr7oRNTTPRUSxpJMAKtteYGynkHprAg",
-	"BFvbCy4fMFlSJdGr82dg/hha786w3nZ4wWbpM7uEO1NB67q2y5oQr2l/LzpZfS4Sr6p9kjYgigIw6xoH",
-	"7UminYJZ7f4hqAGaIJndQzsRpjj4fBxB6OdrUIP1SjfQQd4wjI+hiYYMDR3IsKg3FEIL3pkR2265uCai",
-	"vmfRhcvM20ahmYHXmOEgdH80K4Hme4VfNW/Dd3gQBmNME8omkElnfza9hA73erYkV9A/PPpsyET6lW16",
-	"xQu9g89hYPca9Ncv3WVA8OpGHy65ra9sZyD+x8Bhz62sIVlg7zMspyOORbwuCndSPCGrklkXXDxmfvi0",
-	"gVPDG69h7LY60NdMEjU7G1igvP8UFDMbtydwezyKYohaOX70+EmlDpMLXzEt59NslNAo94ZP+e1gSjW1",
-	"zQcxnsug/7QbBjLJJl7Fbq/1A4BRoZhoLU8Yjm3kppako09iWWamPco/ip/IR2Cf9/t/3sxPpM9yiHbe",
-	"vnnekXhMQpQx+ltGTBK2R0UnCKM4M1hZKi23a8NSTPcRP2mz5HHKcWuIALfQcAG5huhpt8lZVGDFXVT7",
-	"RQRvj8nt8fg+u5h8m9TeHkarfD8axR/8PveStujxllasxbM0+FdzK5eP/uIENCqDiujtm+ceczkyOd63",
-	"WMSyybVT4QwPbp0tuHXuihPh6vRUPUjRrKZY7hKNov6Mu3fgmJ+CmMo0wXNn7bmguel2IniWBv3gteBx",
-	"Zsr9tO4t8/n3yJK/C1b8FZNQN6Wd+087zZ0sTb4VdIoYuUXDYqIhSrT8KXxXDk8aCtkb6/V2RLUazH/U",
-	"XcDzf/zt/0UXDs/fbYbn95iAet/i2aN1eME2YLQq+fP3yBO+19TPrchzxrzWaC0UgiRw8KNMSBvJC4nI",
-	"5QbLJ2hojGrDvGsuZ0tLh12YmVekBGiCgFwDm3ZnDZOcJfMQjXEizVNTHZ8zYh6V4uibe+xaM6BPJNZA",
-	"PeI8IZh985XD3PH5xcKcmfRpuJAWfxgGUEk9JiwiQb+79+SJZVWkRw7IITlakfIkOFeDCGeSOD83I+qW",
-	"i+tlRbx7/eMn1Qz3HPSmZYLLbe8dtbIfcTFbZjoy0Pnj2I4AinbXJYYAf1hpds2t3y3C61PBR8T5CE6g",
-	"RFdCXKNzxtGUYKFGBJt2ldbUlBAsTdHTetbwzi7kzo40QwoD8pFEmdJ3fdf1gMRPRo+jR/EKdE+wVIN8",
-	"C3VZJYeA1gnPK/6/+t+/oB9/ufBSkHiSaCLMRGc0lZ1eXeJge7eaAdG6LrXch/NHoYTbHIMcETicWpcK",
-	"Vho3CrjadhlRgim0ojBYB8ZSrfECtsfurzN+k5f9NXl6jQ42o6Pbk17H4vGGKNMM+kFlqysTrYGDsIX3",
-	"uqiR2zk2bKGUm9Wb+eqlb32XjrNGOEmIgCA60xCpCNhxT/QSEWWQ/RnmsZRWUtJ6Gzotfc0z5U80IUqi",
-	"4aeroPjbFWgvV875mj8Y0Pgq6F8FV8HnYTPPtvvckjvYnzzoB096URwdPB11jo96487RweOjztPH8ZNO",
-	"9PjocHzYPcQH3eMgDHx4v//kmPBPbEIZIcK0li0dba5XkdI7m8zeQnbJwdUkvxTw/ONw7RJy3/oI5ZOq",
-	"/eNyRq4HJ1FmskTffwpGBAsiTjM11RgOFy4RN/U6R8kOmIkk6AdTpVLZ39/HKd3T4844g38xlnv8Zqr/",
-	"vn9zUJPc+4zckISnM1OUfvVgMblpHuw5j3CCdmb4miCRsd3SiP39/d7BYxP803/SfdLNx/mQw6864AvO",
-	"qOKCxC4UxJiIbCCUTd4MEQSmSCIokS4pPERRoRom3Ib4np4jhScTyiZ7hQD0C+gei7t5rUVHibBSOJqS",
-	"WF+KsAq0k1I2CSFGK0R6ayFSURqimOkVJnI3RJx1YjKDjnIZM3PjhaxTbw021XRxEecuzkazXS8AR6KY",
-	"CHpDbNZ7ES/mjwoBOXVj2iL8CR2TaB4lJKxW+87BVWp44w1d1ABfHP/dlEZTrzuYSY9Bt1M+C/MMmVt4",
-	"KZpixkjiL7qccVMz/KtqpmKIXHCzbMjQ8IZ3UXs15238PlygVNAbrEjJ131i1AnzDvxF/2EmSXKjoSUI",
-	"WLm1kp8pSWOCLHr7x+EbPmrmTzQs4lLtB8g3chXW9Dygh+qtOdXZ4KQ3S11liMXJXNBPiGIX94IstwtR",
-	"ou9nqMRvUbe4DzuOa6GUS5UJHyeKCJq6+XJq9LXAXGigAlQ1zXmRVuIRKPEl4IGS2ECmTkhFO1ad0SJF",
-	"yilTctcmbWVGt1sgEidd1eBxIYoUnB+NSMJNX7rKIJbvf/7w+f8EAAD//w==",
+	"7L1rcxs5tiD4VxA5d8PS3CRFUpRtUbExo5LtLk371Zbcnh3TwwQzQRKlJJAFIEWzPd7oTzdiv97YiP26",
+	"X/ZG3N9x/0n/kg0cAPkgM/kSZbuq1B1RpshMPA7OOTjv88UL+TThjDAlvd4Xb0JwRAR8fEeUmJ+PFBH6",
+	"r4jIUNBEUc68nndFQs4iiRRHM0wVGpIRFwQJ/Qpl46bnezKckCnWr04po9N06vVavqfmCfF6HmWKjInw",
+	"vn796nsJFnhKlJ32PEmuSPhW8F9IqF7jKVme/Rwl5udHEjE8JehgxAVKk5jjSPpITYh7AD4LknCh1xhz",
+	"NtZrPtTrI5/xNIn1YgQZU6nEvGm/aoZ8eiQnPDnCCfV8j+o5f02JmHu+x2BFnh2/vE/8+SVhYzXxep1W",
+	"y9f7dn+3s51LJSgbe3rfF6mQvAK4bxL8a0pQCD+jkeBThFEiyC3lqUQJHpNHEgWMfFYD80zQrFml+blu",
+	"kSftTtWyXgg+rThxhYVCfAQQVXRKkMBsTNDBuxcX6Pj4+HQBqJ1W53Gj9bjROb5ut3utVq/V+h81q9Q7",
+	"LK1xxMUUK6/nRViRhp7Mq1roZbS8zGs4b8lTEWoovX9/+SwDToLVJJ+VRp7vCfJrSgWJvJ4SKalcQ5rC",
+	"k1XTk2nCFWHh/M9kXoWlN2TuIBbGlDCNr+GEc0nZGB1gWJ2PJJ4fIjXBCk3xDZEIAxlREqG3b66ukcQj",
+	"0kQfqJpQ1medLprwVFgslxr59Swzqib5N1OiJjzykd4wwixCQx7NNRnEeC7hsREVUmlAJZxJ0mcH2QCG",
+	"AaAg251qvIMXSdRDGkjBIaJMKoIjvTccKr0ZNaMhOatYE+6ziI5GRBCmzDK4cOuSMyIk6nY6Z2g2oTEp",
+	"rezXlEiFqERS0ThGImWMsrGPuq1TGLnPAmBQDeBQQRP9mcwlwoIgGfKERJo16fFmXNzIBIekiV5gGpMI",
+	"YaXINFESHZx8/nwIrzCu0A1JlI8k10sGPqbnlAiPMWXNPish98moFXZJBzeeRu1hoxsek8bp6DFuPBk+",
+	"DU+jFmmPOthhnQFojncFtGlovKnjICcn6znISzqlahnzXuHPmuEilk6HROhjoopMgVsLolLB6vhFDOMV",
+	"VxSREU5j5fXawNHMwF7vpGUZnPmzXcHYfe+aLy/tOYtWMREf2QkR47MVHKWzmqMovj0/+aq5gaEHuId+",
+	"wtE7g4X6r5AzTQv6I06SmIZYb+goEXwYk+k//yL17r7kq9X7VpjGXs9roxElcaRxmbJbHAM7IUJwfd99",
+	"/OLBr17PrN33pkRKPLZ3TEKEmqM+/Nb39BBTKiUs+JPvSYVVKr1eVx+GogrAdGnmcCSU73SiVCJ7R0eS",
+	"hOmUs6b+F2PZ5LcTtw95BO/C3ryvRRD+kyAjr+f9p6NcXDgyv8qjt+ZlA8PycS8s5gwFZuMB3NsSERxO",
+	"EB+NCIs0GwFQNPXMF5yNYhreFfYYTbhUMFmEZmTYSASPGq02wrEgOJoj8plKJb0iLE9zWGar2A6IoXtt",
+	"nyDUCyRICcwk1T/5CKMoNeAgwIpRyqgWHACKvma0B3CDACMOFvhOcFjBbu0tgBUw8EXme2bkO4Q1x0Ul",
+	"9oukEQjh7F5wMaRRRNgdD09NqESaBOAVxAiJzO2FoyllSPCYnKE5TwV81Mu9pWQGvDY/zeP8NPN1bXec",
+	"o+y9fZynllBCHMdEPJLZwrVsOoO9ZfvVMt7nhhNQGvrJAA5VZQOgiBMJl5eRbd2dZ49To3x2+3lLEss7",
+	"kkoS3fGMFrAKzbDMaEsPj7RkjlEuAzhUM6ipJeyj286RplJpJQbG1YQIEBYOqznl8hWaM81NJi8zz04n",
+	"R5H3LBE81IMNY7IjC02LY+wNZZbodwnUPsCPMpTLiGb/Jep24C3JiNyAG5DkNVcveMruihiG73KFRjBY",
+	"kSS7ObxfFx7YBsaMq4Z5bx/wfc2RTMNJpjggyhAwnzL5vMVzrWFec/4SizG5M3cjRiCmEoHcZWTWdqv7",
+	"9OTJYzScK1K6l9oFTmYFE/O+4hzFsKDtYKg4b5j39oWjorgsvS09umZYmKE2ekV/AjBeEXFLQ/Ke4VtM",
+	"YyCSu0MywgoPsQRmmhZGzgF4UrwK7BoWHt2OyvM39wG/cxSRhLBI0zc6KG7JR5ih80uUCH5LIyIOF/a4",
+	"0bXsL1l2Gplpp2rF9umjghEIFv2e4VRNuKB/u/PVYSVZzXysXIyGBAuNMPwGLumcZbSLLLqwgq3PLH91",
+	"H4f2avUWFsD+4cOHxnmqJoQpENqWtaOfzMvhRF/vbEzKdrQljeVrtgdjOaMX3GgrVnOgRpPROvotKYww",
+	"5DwmGMSZYRqNiRqkMiorSjwtkYTRJPULWvKQhbEyhc/3NPZGA6w2Vbm07hbSiDA1oNEGNhf9fJKqAcC2",
+	"Zg08VesecXRUAVLfk4lezubgkAoLtdWuvxatTh9LIChOXzoa351hacJP2dh8CMbIr753Tl/xiDzXJ7GM",
+	"CNuC29HfF48wreZ/NEdcmDh/VnGF440BtxII+VDZEuq3ekWkpIbJ3CPWbws5I8XzahwrImCZ/i8w44yG",
+	"OM6YvbVvB2GM04gEaEhCrhXnADM1ETyhYQBmkqqz2ydiZmtewMvCNBmSrjgs/TQcThSBEovjt4VDG+FY",
+	"En/hHMtnldmjTlq+Rz6HcSrpLXnlDFHGirt8oJnhqlOyW7UqjvqXVCo6shfZsll/nV2/fPbl4/0w4QjL",
+	"G6uYUIUO7Hak09yAb1mvBpzrokVwJTKtusXO6Vv35OJJF862vPnqg3xbi74FIeUMZShLpRZgcEyxRHxU",
+	"xNwzFMQ8xHFgdXvGESNKC91g+bM8Bx7R2OXe83zPjO0BsBmmlRzpnF7j8U9pfFMw422BdwaZB5zF8xLi",
+	"2YcXXDYsniOFx6igyAZUDswgARjOC2RaYEU7nl/FuWS7lbDORX4YcrkNxxuBsbz6BhUwhblSFJnK9Wu/",
+	"xuNLpWWobCYsBJ7D33g8rp5oAU3tg9nS8nV8qoMHzLl8M9CBwuO1q77Wz2iJh7OR5oQhqQZdxlvaazgL",
+	"WDIqbwSNNbtfyvzGmUkq6GABiG6m1TdrTIS6mGDGiJH1tiAbMgXpvoAZ2Y7MTxVbmuLPl+Zp8DIsYghn",
+	"Wuis8JOyhv4B6QOL0pggGskzNJtwckuEZjucgaFMfySNKWANeD6WVlYH63xhnYp1yRiHNxWeUv01oizk",
+	"U8rGjRkZTji/Qe/fvZQ1swu6/eR22I1p8IN53p7quvG/1mIFZwYV1uPFwt0Qx2hMbwlDYTYEmqZSoSlW",
+	"4eQM7oihJEzlD5ifiET6QOdqYiMLFvjahIQ3A73azRnShX7nWm+wgiFZEpHVSLweVdqtKiSGUbdhO1Jv",
+	"mqr5xpu6ci983fg03/KYhvOKu6JA+ysZe4lRGF5ZQI/1r+aPw8s8jviMDSQJqy+eUBC8RqgVBEdv4M42",
+	"suDSQZXQsoIXE4aH5ZuvcFtX8+i1czIbxrL0Q5pEd9zQotQeOS9ovpMFyJZOyc/P+tNqLLkA2G95G/wY",
+	"iJTJbsclJ/bjVvdpjTpQwLkFfFnSBlYhUDZx6egK+OQQY1vHf/HIYYw1h/eSykqRMDWmu+VdF6KL1h3A",
+	"a/JZ2VAmLc/q+egWvLjIiKo4V3GrZsGFSdZs+z2Q128SZ78hln5rtIQAvwusyJiLeZWWjBW6oSZQZEQh",
+	"MqCHMLpNY0YEOOYSHN7gMfERRlMqQUAfp9ZNfPCMhzdEjGhMfPTndEgEI4pIH10TIbBmsf/4+78dglGd",
+	"fE64JBGSJBREgXMVoxnBN4xIiShD1h0U8oigg6vzd5cvDouaqVsRjfW1q8FTXouWsmFo4LkRWRbPfe9z",
+	"Q4/WuMUCIiL0sGUA/XVhkvKvr5anLD9w5RZQ/voClpOdxgsD5goWUTimlRhdPtQN7lmIPBhIYsIENrMX",
+	"j+jn7LJcRBrCEASihnhKEDyIDsw/Foe0PhDP4QC3me2WCGdgXPZ4mfAJ+wio/Tw1Qacl3PDRTK9PTYgg",
+	"RjEhlUa7jc3gUuE4Li9u6akYbw3fmOdmryX4CtIzAX4hZkhhMbYkoymtF9OaLTFe5ejQsFOC4jHE3hEX",
+	"EqaXjIxiijQbHlePacm/ethlNoEOiodBiay2mLqQ3spRywHHq97fVI83Ucn26eUJARQ2chkiciY4QlSV",
+	"sLd26DQmlQNf/PW5PjF9gowIJIzSXG0/Lqgf6wm/qHvkBooN3jPPZm8NzKmvoHHJp4QzhyrEEJtFmeEc",
+	"TTCLNqdwmQ4HYe1FBOfOpUoFQVgQjA6C3Ec7WMCpwEdByJnClBExoFM8JoPJfEwJI/one9UMzH0AT1M2",
+	"ElgqkYZ6hsHi5REcIi5MCIe+O0zA78WH5+gguPjwvPH0tMbwb/2kX6pcNDyu3qVFiB4KlKC38zzOCO48",
+	"JFL2SCL9OjoYc0lCH12R6ViQRF+llatIRVzDREwUKo7QlGu4DjXDNHi9gWZToDG/EIMPO/Pzy8pBoYDG",
+	"GV6Wbp4il6yXVeztuEaIXgArVzguROCCKcPEOJrbqLDjghznft1cfC7d3xXmjB0l+RrJO1vfWmjtJHtX",
+	"3xYfJvMzZxy6ISQxUYBhKiCoS7/jIzJN1ByFMcFCWnxaLwTvwqoWALPKjFrMZFlGnOF8UGSy1VD6sk7W",
+	"994khOUiTkIEcqMWMCxf1Ia3E5CFvaK28ejXWjp4QtigiN1rrP1FQ0b53XpQv4P1Vhj8haIjHKoaXWOG",
+	"peWAkZFwgHsjQSBqMCR5kJwGiKSKi3kl09vTiV5nOUuP5BYnu4FxrELEzQ+kvIhnVCrKQpUvAILi3Mrq",
+	"uNdnElUlNBVR1Mp6kCcCdwqE2llRh3EUczYmAk1wHYu0O8sdIHBpaQ6PBR1V+gI3xHpGZsurf+EWXswr",
+	"i2gE0Y0TfEts9lv1ar+5VKmJpeoQXpR1oSLQJ9jluVRuYa3cYPLvjKwQc3PEgKoYYsdNshIVcNoS/cIp",
+	"I5EW1kI+neIaaVw/u1K9Mel+JBoMa0Q3iJxwuSb8BvQvrECiI1G1yFEadZBKLclFm2WDbSqq2JFymSWn",
+	"2gI5GlQsHKejrTKTWccK9yOxGCypocadDYV21C0FHcviNzUUuknqAXVVYNiVdJ8zXXSt+UwPXby7vL68",
+	"OH/po58v//Szj149f3b5/pWPXr754KP3r//8+s2H1+iAshE/bBqqMNeKVrceSSRJmOrxGm5gJEMtCh/8",
+	"4//6/9ApCgVVNMSxj/TfT9CEjifmcxdNSUTTqY9ILAmK+ezQfgTdmdySGB2AH9i+NMOC6R2410DVjvlM",
+	"f2IEmRUW7Fluas/39AAQV6/f1GIyn0Gu1YhXx1oURaQlSAYaiQOUMkVjhFGMFRGO9yzdBqUbAIJkAkD9",
+	"4BC0Eqf/4TAkiTJMWVB5gw4C85V+srgpPXeBfNxDK7ZxLQiL3nLKVJ3Rx1DpI6t3Eomw0UOJMVrq9b2/",
+	"vkARtqG8RWVea1bG8sFHJv/J3SmcQSC+SaWm6nDZ15ktfjn0xv6yRr1wInlJOqi1fa27RKrnAICvlgHq",
+	"Xxzcu1R85j5RIjOLHWZzSAQ1SkaFeLXAXyzYSrhVz2OA3J9hORlyLCriMseEEbG17GbRRq4ULaS59AQJ",
+	"Cb0lkePl+kbmkuR5w1MO5pRbraDzEuxAWy4FLqzn0k7nqVBHCyYXu/vVRhd5F6uL0CxnSgZ6oYJPqYRv",
+	"bYzZwDHigZ1Pcxg1IcyEGyCTJyPTYcPZFWzGnAWMFv1KcFmWYRZDnXgyqJe49c7brfqT8M1P+iiZiudI",
+	"EvhR2MweyhAuKQj7MR9AMK78UcmytL7s9tl1dS9KC4PhznIev82i9A0yOG5V6UJM4zdlCiZxtwS/JSK3",
+	"gB+39JfSRzyOiFQ7kWDhElsnLJXYT4GvLCBscVuVeFFxGEv0XsUkIRqnKgjFBfZsFc5jjKgbvXJhHt1T",
+	"YMlKj+oI0zgVZKAmgsgJj6uM85xpjqToLUH6cRC9U2Y5OLACzJALy66+QrcJJNwxlkXPJm5xXB+lY2xH",
+	"KbsTNI1ddiP7HJxl7kmoNUGBqnLXdW3qFylFY9Ep4amqh9j9hAHlsZ7WjlagqIxOFg60vNgqvC3FFRWV",
+	"18Imaqn8IiPOah5t9rZwL84T0pAJCemIhkgSpcxtaEsVkMjYLqR1BQH8bca/TYnL9x30+uwtZWOzDh9d",
+	"sWniPv+sVPb5Osw+PmPSfNTC+XVs/2iiD4Iq0uAMbmJw6vSZvhamJsIfSxT8Z/u/AFGWFVuRC8VEMn38",
+	"2JyY1/Parab+f7vjfa0F5G7RWN+Oo24TBVXDHO1bnWKI9bqyI1uywAVels35uBgn9vRxtzxtZQTOTjEz",
+	"e+EnhRothVUfb1ChpToyfJlb1NJzjYFJ/7RlNG6V7Ln/+LQaM5FdcO02XxElaCjrZJQNsW3Fdka25tZm",
+	"mt9YYJbG2KGNs3QIPPN8rz2lmr+cmH/aE/2famvHtmkcBgo1MqUW/nbMNMuA6LtSYFC/p7hLv2DRq8/5",
+	"gLOqzX/Z5qjAijaYyvGd0zViDCUbBgth5PWJN9Mc1+r0mA1GWShwALchS6dE0BDZGdBBgsMbolDMpfSR",
+	"UMoHtQMpjsjnhIq5jxb8+zmoTZ5tJXS0hFUVfHJFVBYGhcwxIpPMaErcMcRZIyJTzCIt924U6bKTgAhI",
+	"uTGxzbi42dEPUEBsO3qmFhXQIgNmEe3q0Ttlf0lJWpXeuxWG/5oNsnwf5ye43X7tmH5x43as2v3U2Yxb",
+	"6M2ffdRGH87fvb58/ScfdQp292NnZi8Yelt+2+/4x5+q7uZcnCmwy8QEYEo2TbSwrJT+R4X6vxFExqtS",
+	"UHwOOhhtw/CGKWXFb9tLItkdZasNhaltBKhFoeg3IwdtJfosY6MJJ3mTJZuVD4qzgfsBx/GbERQkWrVQ",
+	"M9ArYjjyJ99jaWyrnZTk4HwFLo9t40xA93x9eglTNK4JpCuG0KhUMHTABdihBI3IISIsklnQDbBtxiED",
+	"ywZmSoQnBG8ca7cYNVPY6uJG/AzWVUwjM6NfpdMpFvM66XOwTCQLSoIcgLmq+gFnZpED586oSoMNIT/e",
+	"PbrapGuezuw3cmN73qV9Y60dr7gpfxEMS1uqWH8VvF9QEkfPXeZqGdK2HtdS6AhXWis3QTMjazR3Jekg",
+	"iMIV/M2qGxidOuFCBT4KoBxSsFD+sfBMZf6dqwBWGeJDJZoJzsbG4bFJuKHZWz5uFWx+xizio9E1rSpS",
+	"/JKHODZFLvnIuAJ//rn36pWPOt3GhKfi0AFnglnU4KOR9F2MjSOIR9IM8DcbMJ5Do3Xaa7U830uwUkTo",
+	"+f7nwcdW+9PHVuP00//qfGw1jj8d9j62Gifmq3+qgtnPleVivkWSncmG3MAQoZfo7BD6JVZZEPrZ6ysb",
+	"7iHQ5VuEo0gQKVEi+JBIG6uOhnNXXLS5T3OoS/JfXtUlM7/YogCu0CysKqquBlC9vfemriPs0GJIoTJZ",
+	"VfDMFnmm95qCmB1Z8cjt+oqw286UqJEC8vvrdL3vleG/ZY2FiaW/dQTwjozWFi7afL8Vt4bnZyArQaOw",
+	"IztD3XHsZI/cOmmtxDY2E8NyBvLJzy1lniTiNj+EzWTWAq/9eN74H7jxt1bjtNkb9Psf+/1P/1vj0z9X",
+	"ctkFDnEfGaF3OP5FQq074P2EkgEnrHddbW6Lgqvr3qPdzZpqQcLHcquk2pJNvOR41tSRG0fkXMZ87II2",
+	"TCmL0aj6xiBMiW3SbV/y8XOmxPpc22L2uIGGm6oOHppNLdcc2zDytlqFqb1a6tbglPwVKaVQmRTCX6ks",
+	"BopZluB7t1PDBU1UCcRiQsCIB1U3JDWhP2pCRKV5QC9jT9aBuzHIXeSq++eA34flLSFLplVVFI67YXwW",
+	"k2h8RyG4NJCJUl77znYOhW8lqd9vRIEgkse3d9xHNsiGgN7F3rSZtdlhVjG3kYvppkDcRnDVwIkpq+B4",
+	"bwUByw03N4opugoJ0FvbHZ7fWuNDDUxzB1Bt5uH96BircvycLLuFVuH2ewfX+oZHXM/W260VfH1Ts2Ax",
+	"Tm8jGTnH8ZKMPMW/mFD97VDSIkGx0dAm3ZBKpd5gkFWHZJCysuhndfo6ZFAnkEyxGB0OQo5BDq/Mtb2c",
+	"r5STMRhXdERNQDl1IXLmD1sR0/3BkwT+kGmSCCJlTeQ5DisrRl5D3oq+IH0UyLlUZBogLlCAaXCXCgIu",
+	"z3JHh9oyi9vGp7Z02FNii4fW1Jx0021dxaZkmr2jsXXfusVqs+sChAtuK8puiVR0jJVFuRp8rcIyN+p1",
+	"1kVkd/Fnp2t8T/i2eQ6ue9MI5Duxdkcry2x6nUtrH3uD2dfvrM4SRhyf3OqmN3UFFyX1hZWZspPwStX6",
+	"MkVzGcOSpN5lNcKhqXRTdOh1jtfVP6q3Df9sf8ls60a5NnXZm2tcCVVJF6G9iCsIwCRZbEcAtflnV2ah",
+	"WZbYQQuRKRFj6BDwj7//G3qCIjJMx65OsIHOk3WQMjWNBjiKqir4Wsu5SWZSYo5MOR3BpzXFJu7K9lf5",
+	"V15hvW6GWUiW+aDzkZSqo2vkjom5fkP9XhzXsMLC2Ku44dZFWVcGUC3tp1KuXcHOCiN8oCziswrqGo1I",
+	"qMXcZYPaet1jMQDvm9RbjAbbReTsWoRRy2zzgUyHekFD25Rh2RwBAtyWS9r5/HPBcIBjYvNhl9f03VSr",
+	"HBaFk1pedCV0/UVc3A61d7qs74L960q41qttJ3U19rZF7WocXes02Alll/Fu7TxVyt3WhQFX49ZGqLG1",
+	"IjDNRxjMYIgtwl6XeO696wZVy90IMHuyO/8uqejeyGaPdLJ8woWY64oOwwLPXCjtQWCYKwTQZNGlUEUM",
+	"YTRMIdT3ADBMQlNg+xAkOFKpaCirMs5vx4OtQ5izOgI16WHbRkTjz9uvYUrZ9i+V9J6izAxhNzU5pHeK",
+	"QS4fqNHibNCQcIcGaLp5UbuUaQWe1WWaQUJ0EqoNQWJrSGzSn6GOfRcYXq2dGnyfU1P4gEwlEkTzwDOU",
+	"YAlFILBEQaHZ+dKmS9GWO3YsWN+oYEdPVTLhbPG9485GBXR9u5gquJo9v7Ehm1vW47+ydTRCrtVLNkYf",
+	"Ac18RFh0mDVRgFB9rkxlXYnnsonOp5yNIVA0xklC7We9AmkzmBWRqgGjwa+MoBllcpm3bAF4wiq85q9S",
+	"qdCQuCw/mDHYnE7u9zDt7bKjclw6ezeUAcN6TNhctFnAoPWtOMwLV1b1/k6xgybqMru3V7q5CxGau2uO",
+	"U2Ar24LVhX5XCIu1RfKKJ7j5wcGN4sh0EANSDqAF7Lpx3tmXDCL/DK8Ux8pwuCaA3JSfMPB5JE0c+ZCM",
+	"MducDLO5NglbcOvNenfQKfkbr3KAXp6/Ps+DZxFlaDah4STjZhLCbhfiar5RY4Zs1Yu7X4L8ArbnqFjE",
+	"le3cnGUS/kZxewsku2HoXpF4S55JE/28B8pcw+52vCJ+L2RMmTxDjLt2vq6d0nCeywRZtaomemaOB2qd",
+	"9ZkRA7LYdoRVobgV5J5ozKOcNdEFjgmLsCjQ5g0hCbwLEgS83mdBEY0CH0mOsBGO0ZCoGdGbmfE8nB5N",
+	"8Y0VSswGYV8YyQnU4WLEZOLvyKY2w+Eywyoh8YyQm3i+zMXc7+eQrYmPrrngDDJiC2j4uLtz/4UyA3hm",
+	"2/Eu3eQmNWiQN9+6r7QnN9OPk6yUZyRtRsCZPFSX5uT5i/BcfzA71U++M2feQph64L3b8d5vLA7th1m4",
+	"5tfLtieG3r24QKfdkyfINthGEQ/Tqa1NtIiXjsuUR3n+OYkxs+qlK/ECvVD1fRMaoqlJcoFkaVldYcv4",
+	"LhOS9+WGfC50YIvG6PlcW/C8LchGaFxIiKsQ7aE1h00kqW+Qn2A1aVbHUMADlfnzlxFhEHUkXOKYfdpH",
+	"OJbc+beD/96wDU8bl88C6+cGgx94vyHIGar0Nlc7sha86NfXb7POHDwiJZ/zyelpKS240u+c2UQX7BBw",
+	"GUuTzOk25hBKj9Ksd1Qu5Um9u0TUQGmumX/VUHkK3UYt43N8We/QtrlNuXujztX1jselTHQ+M3HmODJF",
+	"O7IOwr53S8msJs68ivEsZyHCjxqu2FyclCFga2fIrd1cmEGJ8UDX3iBMpeLTwEd0zLh+EoLeZ1SWj//p",
+	"k8drk8pLnKoiRmOG+EjZi57bvp7mgnFXeBMFEabxPPBRYEQn/WlI7WfA8GDKmZrov5xy12dYobLguCrJ",
+	"Eh2AaqExfS6R+Qz9hxEOBZcSPbu6dgs66zOM7IQFI5kJ/3OBt8dtKwRDCof7Fqr8Qd2/kZFGiTAjycOz",
+	"PnNwL7xnKlIGlRdUgMhnHCpzrKaWRlC+fQJbcsqiG4ARkhlAAPU9B0R9qGY/ILDoRVRi3pUp+52X2190",
+	"S2QNZkzJWyyzxkH625ngSqsMPYRNSWX0367evHYPHwRXwGn/amp/B6hjXBh9ZgqMd5rtpj6UcROZrssT",
+	"YjFFoiGJ+QwSLbVyflboG2rqJFPpUNlApHxJ/ZNh8RU8Cia2lcXev7usZEnntsnA68ooJFs6OgdDZLoM",
+	"bNxbwA1fTUB2+IVSqD70ZjJho35hgn/8/d+qpniX1wOqHJ2XLlabVWsTqiX6a7kyq48WW5MZr5PpRyar",
+	"CqcW6mcu3KoljKhZ35npJjskqFOdYCZSJmvOdmlvnEPlet8WyOU8bkYCcrEOTDCurUzvQ1FveQhbs6WJ",
+	"tttabXsxWFhxU+1mqzptvTyH731ujHnDfvmL5Kz5Ds9e2TArDczaiDMXB5jFnPmGnUD9AsVRTHBWm7am",
+	"briJGYfbAP517qMVtcOv4nRcdZe/bEg8Iu5C12LPQcxnRDRCLAmKiVJESB9FdEytRzPCcmK7ey1Iv/Vp",
+	"TCaH6dPBf+nZj41PX1r+485X98vhf6nMaYLKgeDTIy7/7i6lweDhWrswFIzdXNPSa9us9GuhUE9hCdmE",
+	"VcKLHvwZuaVhhfl/mzSFYsRmTYhXRcMJNk0QrPSRtJ3LNmtls10fvPuowfXSGMRucZwSYDJmksXOHzmg",
+	"a4Ej53IAY9f+ukU25VLZv0LKvgNDHRqsLou3Hb4WaWkjrK1fVhYtsRDKWa+aQbdAyiLy2UcyDSdOYoFS",
+	"SCMckvr+LA7UuV5BRz9fXLI3oSKmhvKShaImfHi7OBTAo+Wt/AmnY2KQDMqtCKyIrbMdchbZdnKp3pcs",
+	"m8Nq0Lg6apcDxpg1VB4DKD9vbonQCkx1ns4tKZfOWb6x7VOQPlfzSI5pC77lVdV/bHXlCnOEectwGIlm",
+	"UCPfWrKt8kslFPF48+ea5kRmaBdgUR7eVXU+QnZ56D/+H6TVZRA/IhLSKY43OhVbanuTqAxbDihP53a7",
+	"Ly+26hSz6K+qw6sG7bbLsmNVzW4K78mqXhdQVcX+XnUOVYWR8jKf/jL6LeJaPns9dr+1OQKLQYiOvW3O",
+	"/rLhLtyP3ysYe/ciOEk6jGlYE2c34bPBhGrYzgcRntcFUllBcIuWlvfjpoWF5JacfHdVW/GLR74aW/Lj",
+	"3S5W59zULIBAPsBhZyfLqgAhvS7mzAsJHhOUMrD7oYjKJMZzuMF6aKwpB+wF8VxznT7jIxRYIcAaUZxQ",
+	"GKADzEwXjGwiELvgZhlyNYEPjFD9jI8wkzOthXdbLT0bZeM+C3LgfKSfmm6iwyYym3okgbGCam53JKEp",
+	"kJbpSYkdP7KcuM+cooUygEoAABrOUcBFRERgO3nEVELHL4C0b2FimpEFY8HTxBhIKRs3++wZiYlydkMH",
+	"cQNvQab81voSsx1V2RC2kvphBRXWMLOi8mQaQHo3JDK7WGxweXLi7yN5f7lk63BeMBw30RVhETTaxuEN",
+	"gp4jb99fa+UQXLY4XzBgCjoY4mhM0Pt3LyWa4jlKJekzqg7Pio8i47ez/TX0XTgmWqVDjMy0lF92064r",
+	"IbLUxzBD/4w+gJqBTKrAuM7DJGwNpoVIRotlRSL0kdZYXQePM1d/TBoXB8kw05kk9QGXTKuQaLim+f+m",
+	"rpwCH9opw31vF1vu+OtsFyBe48Ms3T7rcyWqLqPsrdNSCfXHJ+vs2u7OWgkG/cy+sidKd9PqY946S2Ln",
+	"Xn62ebdG+V2wY+N2fqV5Vm9+b/V5fxNYvyGa/3CYXXGAXExXJDXm+l6FuriUtVKhL+6r1B9h0ZaZvrtW",
+	"x+FcDUKcSjLY5jovvFbtLLVN4oZg+4AHm1lrtMD4BCG629aTlijiU8q0qGZdYQBlHwURk/b5Z6+vnOoc",
+	"cR8FWmagIbG//nx9/dZH1xdvoZHKy/KjRt2yT2ZT8hGaQsfBG8oiiXAcQ8V4Y5XWcgLU0rSaYNEinVfs",
+	"MqW87Uoyvc7aufTvWW85L0+d+FQXzr1zdQO3sCxTeWWdBtCOlzOMVvbKLqxvYYCKPMxFelrGl4U6kCu8",
+	"2UCy3/KucdagDbmxZiibXzAweNU2r20RnDqDcIn1PV6ne3svBCENjUXIPIFiPCSxbKI/k7lEiSDQVBIF",
+	"mPYC8GhKI4ufXyKFx2OtsZS7CBF26/U0/CN72xSXV4gAynf0PnEmx/KpFbKdFtpIZAUdE9MXGNSwrCQt",
+	"ZCBWm8XKaUcLgjMRIWHKdkR98+fS4Geo3WpllRFNT0jEOLJrrDaW1VS7r2LjsyyL3lFopzvxfO+JJqnj",
+	"VhV5LqBOYWt5olg2cBUmfSDDCec3FxPMGIm3FMNNr6kKpfHV+UXj6ufzzsljdEPmZ0Zpo2OGoZUmlUbJ",
+	"ogwF/71xRcL0FWeNK/d7sKQHPS5f3ksI7XszQRXJry59yqKczpMKujZqRr9TCSTDp2uru38mYWo74Wbz",
+	"UaYedyvxb8e7F1xHE4KFGpJt+H7MQ1xrY6v36+z3hpEKx+amUQDsqoumvsH6ivSFbHeFemuLx7IEu7oz",
+	"BqvS8jHXAknweIOwyJisNChm5qyd2pyU3s6shRY4sL6Vm62+Kq39eXFlyzJbbvOzLfxNSCEOTdTRGSLT",
+	"RM0LxWSJ1EcM3bSZrSNfD5DNL9b88NZdroXB/cp9fqpqt+y680Lsh1nXkGBBxHmqOZL764U7OjllA9Pn",
+	"31u2n1qGh87fXppn0EGgX/jH3/8tOPTRVLOKyAR7BDYe0D5nrO5BE51HkWad2bYbl896qJ+2Wsehxhr4",
+	"RAKkuD4KxBlasp2iOU8hRImNkeJN2/hiCoob7CU/GehG8/XrVxs2YRrFKGyuT0Mbnt2TZ/nuqnjGZfHD",
+	"AYRKhNE0jRVtQCEBfUOMBJZKpKHpwcyirGM9mnJGFRemKz5I1E10qVydfRAu++zg8uLVW7jEfXT1+tVb",
+	"P5f8fa0i+Fr4P/TBYCgLzaAkeF3pFGyNEEGkUsFkrg1QpnifZU4bHwmeKmOUnSI1ETwdTxDIvCjhMQ0p",
+	"yQ1thCcxcRksPuwKtGc5IdK59sCs0OyzPvtP/wlpLCNMUcPq+uw5ROA5agux0EtEGJmTM8jSQ4F+jQv6",
+	"N3irh34yvzpUayIo6Gd6ARSQrs+qsc50jzfJKybRBQI5R4LICQJ/dhy7YGZq8voRBJOaYQ7dZq6hRsS8",
+	"z87jGEVYYYiEkzyG9plJEUmb6LzIU6QzZ8KAj2T+oJEweGLklj5boI0s8liSGPqQL5ND1vc/lURYwtAn",
+	"1kTnDNHI9L21X/eZJqylIXKXQ9fP3BoxvSHQKtcOEXFinLbkM5XKwURfErLPnuNwgkzArQ3ftCiFQG7E",
+	"MdIcHeSmzw3H1Rr6u6CHAhOeG6ADE6AJj07xHMIPD/0+C1wob4AOHOIiU+nQhCyVWp7JQ1PbMZpSFqAD",
+	"ELBM2lUxju6wiSCWnMekzyaUCCzCiUnQgqM3nAjBKO4Ptwz3t1m3A8UFZ7ca1zmTfQaxmEMeAQW+e3GB",
+	"jo+PT6FRtaZN6aP37y+fIRrJJoIoeIPMAU6S2BKLi57+518k1/tweQKHfaY3WgjBNyH8xjZP4CBGI2KS",
+	"vky8vga7eShoIggRKQahyx6CNmF9trZPmIs71FRDI+IcaY8kss1nAnSgmRUK+XSaMqrmfp/pL26PoQZB",
+	"MhFY6t1DILxFbYh/kIcAgFnWDraXt3qFZrCGP5X6wTb77O37a32y1ohixCe/xIkAPwqVYKyCJQ3PTrBQ",
+	"FMfIeEB7NvmpzwBuNoHOOLpglRnWE6jh7vjZ2zdX1wiHIUkM8wguIzJNOJTNaPyZzB0V6z0lBEpOImze",
+	"MpGRjoRvyBzWO+TRvM9sP/pO1wYlC5LE0Fkw42YOROhgisWNVnSzmVXjHTxOoh7ScnlwCKyO4AjxUZ+Z",
+	"vEFYh41pEcTUtGuiPz2/9sEfpZfy7PnL59fP4XBoNrZWoY3K00TdzqmPTlod/Z9j/UqfnbS6GU/RdDzU",
+	"l5OGWNZLWANw3jjXfwR2Admd8RaPKbP3hZbybOtuQUziIUOE3ZKYJ8SC3HU6sm5XU97iTGNkylTgXKKq",
+	"3Eyhz7JuCqZUBrxcMKfAi8nKuhrGoxbTkDBJCiKF1j4FJQqL+SZixZEiYlqs+usV5CyvoF14nWarCQm7",
+	"PCEMJ9TrecfNVvPYdDCagHR3BFd3w13d+qtxlabrIEtKXunyvd/MsigoZ5eRfetcP/PWja+ntn2oZG1a",
+	"Y/7I0Ut9Vt5Xf+2Dzlb1Cax8hhPobXRaLSfJuRiAAtPUzLIUSJaZz9q+lwPlo1aBwXBQrKHx0dMiG9G8",
+	"4r/aAZohn3qfjMnbWBes/cBF/xbids1jPI74jJluetBCLwuiMuqx1ki8J+Hj6IR0R412u91udDudTuP0",
+	"+Pi40e12uycnJyePHz9+7LShnnehZ9DCBPrHv/wrytboff1kkyxNuP0qPSM/tDloTiAVV5iys5P/6ntd",
+	"A+mqYbMTOfoJRzZRyrzSXv/Ke4atfEci89Lx+pdecDGkUUTALXOyyRtXRrZ+z/AtpiZ5FjQi1/EOkHkB",
+	"413N895H77z8wyffW5BcvJ7LK4LYYllBZIE+QOAk7s0meg6KZZDjU2Aau9jsFCffLNOe8TcXDnJr2itc",
+	"S38mc0tacHY/8Wi+JVV9K/JZRwM7UID13H8tq9jW/LbAbNo/KFjukavsANE6fmKj7QwZzX9wrtJtna5/",
+	"44KzUUyNMarb3mCKt3gecxxdc/4SC+Ol73Y6698rE+s7kkqzr/3wPkMCWpoqMMD5luzPZFrqgRekjqMv",
+	"NPpq2GFMVFU8EXwvbfiOnvoMJVZniUhMb8F2YSLYQPaMBLQAWOaKZqQyV1wg4W7d/NEPj5Dd9W+85uoF",
+	"T9keccMAZz+44VdLn++IsUqB99me/8w4dJC0OiZYd7C8qTr1PxG18shbD1z7Dlz7N8Ktvwtx/ImoO1JG",
+	"QWjcUnoDiS1JNxI0z0yauSvnUmfQWKIsE/G1SFy7CoklCnhcogDrl70HtLZBaxuJdz8go6gE0w/KKWzm",
+	"wO+UY3wzgXA/rMng/R5luiRpOKfVke3OVG9QemEfWMqqeAQtpH8hoZK+SYI2uc8unNuYM2PN41DIp0PK",
+	"SI3hKUmu7HLcZFurwGaMt2Y9UGTgq79c+iaeo1FpOxD4Yah3oZ96nrRN9bu/pgSsfpYGi03VNqM5WF/e",
+	"Smzd6iBqiDrnW3lttkF95bpcxMFWq8q6bWwGsRArMraVGPJV3RYqHMxrlufe3HKBF+61rxvYF7+nITIn",
+	"po9f8s0uwwYoxGZde51W53Gj9bjROb5ud3qtVq/V+h/wzGcSDXIj8XGz1WwfN9r/Z0SG7U7a9uzlcRI9",
+	"Jk9GT1uNNu4MG93wOGqc6rvkBD8ePgmfRqekNfJs6aU4Xh6ynQ3Z8Urp4HULy8N3PEHGVCoxbxYuyCM5",
+	"4ckRTmiv3ew2O+ggIkOKGWp3mieHQNfhDeQGAh5LGZssIYhsWDNi/iTEf3itYTvsRMek0R2dtBrdx+0n",
+	"jaed0+MG7g5PwsfRE/J0dKrFnDQ2ASPexV+fNzqtTrfROWm3i70Re96URDSd5kE7GZnJdDgoHOVCEZHB",
+	"ZD6mhOWljbJt9dB7NtQ3DonQlEy5mKOx4DM1Mb6hPPCERZD2Shm6fnl12wazv+I89nqeEvR2vpU5GOjF",
+	"ctFVBmGHqX8cg/Aov1qyezNJsuiN1TJ97bWZWUQq7843LIN0XgrGph2gCHzpUHpMUDwmiHFFqlXipQvy",
+	"7prxA3N6YE57YU47saY1bOnBRFFrokB5O9Xt2dg+TRNXRLmQBVjQoyxS7CDQWBb4KAA2YVuygk+fRMGh",
+	"QTHMsugoYHxnCMO/feYsG4JPi3UcbUSc5qC2gAdmNpoTOjXEBAsJpZbdtMO5KXQH5er6zKQMQB1dhF09",
+	"tQkubQLhMTTWyJdri925v9FsghU0f4ixIqLPzDgSSTw3cQOVZpdqBr6j9cW03PRec4UEweFEo0ovS0Om",
+	"IUEMVphgIYnUOxYppEaHRCg60iObGICMm7jd7UjN92mYuds9tc0ltMHtsjfI/5B3SoYFWSqpqeVoYu4X",
+	"YHLsYPJ7u4Kc6et3ehV9X1PWtZF0d7vFssKvy+K45cK1gvj1guGKsjEBwrQv+oiRYimCwJJdYG8dm02p",
+	"v3ok11qx3tnV7MeI9QPbOzKwf/ziDeeDYrdey1567YXaPPUahTOdtK16ASlpWe6JIXXL0Y/DTtQmLcPC",
+	"G93wSdR4Sk5HjRZuDzvhcdQlJ5qjMzJzSev3yW1d43tIoSsyJt9LE01HJBoMgTfS8leDVGo+qed6PGqT",
+	"TnQcNrrDE9zoPj590nj69MmTxuPHJyfd7vFxp9Nub28IMIi4yg5gT/CPYwbIKL9chVfuKk9XxoddwiSG",
+	"bZTnqavqCwhjit7+r5H8X/p71GgY7EcQKe732VLt3x4KbFnaj5+aCyVmtfy9VGTWBtPacO+gpnYwOhhz",
+	"SUIfXZHpWJDERxc8In95+Y+//1sPBSJlejqblhJkoc5UmHKvj2y+hgZfw7GEwMbl2x1RiSKiIMk6F/Rd",
+	"gXyUsphIiQLzcAAR8CDa91mf5VhbSIpwxcw18cLjEVQ7clz8LCufQxU8CjH1IdfDuumdKN8z5/NIoqBY",
+	"tBjKPZkDQoKMCFTeRzGXxOgkCo9NlVU6hqLzktvAv2FK4wgKSUGnJRjAxi5DbLhd46FvijDr781xiJQ9",
+	"koW6xOj9u0v7EEzIefzIZAcAXCBVw6kxWQl8gBOVKE0kgcrbNh3ZwcrVwZIKKh2MNHkISJdBB3oGv8/0",
+	"oWo8KcnfUOfKWkv0jyMaQz2f0CVhvEkIW3Ad2A1D+WDK+gzCv91C4A+bsweLZhzp0yUCdLQhgdIGVrU7",
+	"Awnicy6luVBynCRaDewzKpHRQis0umxVWrXLNDuDn9DNx8a2p4nGrE4LvaI/Vet2mpMv3ft3Dt/09+Lt",
+	"yunkkbRk55uAd6qQnPA0jiDtZ0hWkGLZxZPdwRWuHXtRF+8nl3PrXpNY0FFVyviu8ao2H1+Pqj9kjN7Q",
+	"T87IDr1CRdCsjnkWuw9VoO3FqbggTS7GRzBsw9SVhmldieyPXzzhSoF//OLF5JboGx/ycAoGSPNrMplL",
+	"GuL4ZSHlGVuuUvwuFdSmZAuG4yMooiWPzGrG3PS+GNtnIdXtJWXE63U7XwF6U1u/uvfFU+SzFnSu/vLS",
+	"lU4wJ6NchnAaE2NX7rTaIAwakeWLZ0p4F/IdAHZWnTTbodmLFYn3ZYbv9bwnzZPCrZrdqL538eF54+kp",
+	"hEhAff9nC3UX8y0AkqGQM5NyqRXCVOabQjkKfc3ztS84U4LHbwW/NblB9tAcI30PwHanP6Zqkg5BEMTh",
+	"lIA0qCWtT+UMjXazZWryADKX0O06v7vhti9iW7nu/SY2aW+xmv2iSu0VatF//OJdxFiCRVg2khtwb1xD",
+	"7fkdLeB2TvOt53sLUgVM+UKz3r+uMv5fOoP+X1fZ89/ejC1ccmt7Xn/de/X82eX7V3pNe7QcFPczv3y2",
+	"ZCMxJ79QUr8D0vNmkne5/cN9xKI7BrIxPj2oZhWqmf6z4G5qNU9azfb+VbZdFLY6ZQ3uA2ezMMg+03IP",
+	"VbbrSvQ7jcSvoY1iJu0CjbiWWp5yQh1UCJ1SLeaAVHf6pH3SaaHhXEF6kLOCdtvHuanSQsgMoDhHMZjD",
+	"SoUI1jZJUpw3YmdG2wwZXF+xlUo77EiPK7T0y5yg+oMkIhgVWGsWJf13pZo9xZ8bGtQNcyg9d0i7GQPX",
+	"u+YXrIB50i5YuEBrWaKv1e75TAO4m4XtgWHfvy1tn4zZ4M+D13pFYH2N3e3bubE1m8jrY67InXbVBpx7",
+	"GrpocQn11zgzta+rXQAXrlzgwvIqgiqBy5gKjy6s0o2b69tPR8eabHCjE3W7jS5p48bp8MmTRdKsUsfz",
+	"xiU5lq+t4/Qj+hrsiX10xcPtohPjPDLWTddcx+t57VZT/7/d8TbklQuZO7aczkBNBJETHkder1OoFL7x",
+	"kehn27gzPA67UeOEPB41uvjJsPE0PI0aLdIedfDxsBueRHB8iohbHLssgewModLfjAwbieBRA5RuRaeE",
+	"p8o82m6VS/xXb1GfgfPYbMz0AJNX+Q3Mufxx3AZZJVDHrS6yLjvbuwdMkqbM+xUwhA355/VWqHSlYEhk",
+	"bJhSZY0Zp9g1AQhyqgj67OAtZeMLGMFH0DfIfv5ZqezzdZh9fMZk9m1sPx6eGXZdbAxLpbOO68VkVWGa",
+	"psAXPGMrfFXZSc12AWDfObV9WwayPd3vTsvb0ea9pro/8Nld+OxW57cusR4O4SGv/ofLqzcHs+E9UMi5",
+	"MvfHVvnz5m7A0FBEFttnViXKO+76kCK/lxT5XY55g5R4GPUsy4SnLL/v12TF15xv6w6sXbJpUmLtWXE3",
+	"r+e5YmyuFHyR4xcdI7ed8HdwA0DjzB/lBvhNcP7vGAC/DWneR+D721JtwbN1mfjoHBo1ZYQO1f5Cy+N5",
+	"HAFjAC5fJ/G7WoyuSX9VhHnOH3YUjpcS00u00u5sKZ/ea67+vcqndv/fnT21O3uTUI/3yZ9cfPTvkk/9",
+	"RisD7EEqPYqxVA0jZa4Mo4ZMf0FCzfPM42eo2+rmJdWN3AoF1SEZQqSsXqR5iaUy0Qx7Em62ITiI2RlM",
+	"5djred4OxB1jUDcGU+n12s0T3+OpgivDSzgbo3bzZFp0LbZcF+NFHtTuHW9NnhZoNURqu/Ka83kQJirN",
+	"ehZEeGbBZKqHfzPpYpH+RAoIvZucUmlm/EtKUsgwRnQ6JRHVrEKk7Axh2xMKJTS8kYgqlCbIViW2RXsX",
+	"9M6spHsgUjagUdBEMLopzI1kKm7pLYG0OghPWyb4dynbowWwxCc6980nfoWtOsXFQMDreWFrNCKk1Wq0",
+	"O8fdRhcPw8ZpREaNlv775PGTp6d4uC1Vp8zAtYqwzS8PV+73twa9S1lmvGd8tiG7KIcsRFhOhhyLqPa2",
+	"/dlUPy/3+fURTwjLysnaAgIL93L2a+XF+yybeT/euUEmOx93bVv0ge103u5osdYuZgBJ61qMNsssNrj/",
+	"uHlqS7b8K3seFaRif/pD+KcyeCD3XY6O+VGvLW+R4aMsRdOsrwsFQeN1aTU+9M+woSB+VmwJ2bxslUrf",
+	"5oOj41YjwnOkBGFr42z2h8JjwvQ0a7RDV+hKI2op5dWExBb6JA5uFwJm/RUpsSJl0B5NH7zgUyoJRNpA",
+	"d8aBO4GBvt1TYfom8WRQKDL0yfYylINyxNDX0veuCRZELxMWDY5b0VYUVwn4Cqp7axb6h6C68xytMlpB",
+	"7qR2IkBy6xrpVtLbOQoU+azMYw2pBMHTwCZVQdMI+MGlFkWLTME0ywn+9Pwa5aQeIDnBCTk86zPTTpwz",
+	"gkY8jvlMgkIHClwW/iZNDpTr1ALh2KYLPPzqZ3eiexz6xfh68HLDeCoRjiIS6W9M8/joUL89TG1/ezfA",
+	"mN5COhMjZntNdI6CHrRPCvos5NOp3TOY4EzCVfsk6zyBTNSsBpXpECQdswkEUWLeC6yD+2BK45g62Vfx",
+	"PpthqtCQjLgg+lbljJFQUTY+PDO9WAy0tZYbwMeeA3QAhSkCGvUCdIBtPphNgOoz+1APkV9THCMa6Qse",
+	"PppfKHRMYcYqGERY4V6AYsog+ui/Xb153UQXFjbCrUPM0fnbyz5LBA+JlFmzJ02OY0Gu/vISBS8vr66f",
+	"vz56/eb68sX/UemlvwIwPTdIuJarLqFiia16BrrouNVq9VmflSHUZzTqoZNRO2yRDj4dPom6Yfu4z2C3",
+	"6Eu/KEL0QYboL0gafa93rL8tixZ9LVv0l4SLPvA6vQyDOLD3nPEtRkFV6tPmtM1O/yBBL7dFJmJ4EzqQ",
+	"RNwS0XDUxpQ83I3ZZU2ot2hiYrsBQXKUSfCE5EcUmK55QVZtkmv6kwP7dXWs3s+21+/6UD2YFs0gBLAw",
+	"rCFbaWL3sqK7GQnYQtAVoXl5C8pFHMwalP/gaf/28D5+2ciyDmY1R2WAP/ZLC4+iY3Er07o7CgdsO96C",
+	"ndw2Ji43AN4kbG5j8Uij0qpYOQDXHydUznXRdlzBUNodA+VsdJwphw057A6DjOs8L4+dl8xOGf01JVkD",
+	"5qyHX02A2s+m5fn3i0/bhlA2xvWtsPg+o8p+v5xiGwivi/syQeAPYV8/WtjXxDCHDXhawb0GnPAI04bC",
+	"4JuuZnLvUiYLjesRv4WMrgrZx4QKQKc9CB6ARgAHWBnbX6fVOmyiazw2LTZMsmCf2QoPzDbLN73zgYUa",
+	"7U5PB+0ZTaNRvcMmgmISoLONIVBJQftMFBhbQqX+cE6v8bhGqvqGTNR2UObFzusbWjn0Bn5K45uMpCwf",
+	"vJvQJNUglZHXazVbrVbXBBbYBKdiHQFMB44BWUTS3Mlywa82wiEikM3eaj7dJRYhLx56YxL/8XisV9Le",
+	"BUR13se3RDSMsp+qkE/JAzP7YZjZ+WUDqtTE8TYy2hI/2yaGVb/hA/uwyU7WW0HFuoBWK409xLPuJ551",
+	"6/trg2jW6kS4PxFVfXatB4FxjwLjb0JQ/I5Ropsj/A8QI1oT1JnR0Y6yUAGNIapxK8S7zwjOH4O0y52q",
+	"7kjbx3ukbRdi+Xuk8d9qhOUdFEAI7ypogfuL8DqXNzZXyFZ5JJHWJBPBb6nW+kZcIL0qH725AtGLsFsq",
+	"OAOvmd7KmVETpenCX6kqNus1vXuI5dqSk2yvNS0rZBML2m24SAXP+JozDUx7y6vxdzfLAcBXB3zqqdFI",
+	"E1kWEKT39cgF8EGNRPzD93v5Q0SPWT3MidB34SomzndFzMAQC4KwEHieV7dZjuBGfGQdyTYhfZRhEDqw",
+	"mlsWzA3WJSPQHNaK/ya61tWpuxuZf/wdxHZ/KtI7VWQqt4ryzop1wFFWMYGXxYhv+aAZrAr5znEeh5Mc",
+	"5b+Z0rBIxHxF+8WruYz5GBGmIP5aky29LZZqNSaWYvn6Jgr0r8FRoHiAZIIZymzEXTThqZB9dhCREdZg",
+	"UJAuAH67VBw20QeXxyHNzHZGgahEfDTyEWZyRoREgQ3G6CEQpG0haMbdWquMxI478B1aPL4QfLqJw/ua",
+	"b1E2f19e8eUe0BYKWwXaZbCpIvAcCx6ou9JXw4UgMShOmqK+J0VLNk0aU6IEDVdQ9utXb5E0hYzzCxhS",
+	"kZdv4SFRM0KYpWzjAdfUvUzGjw2FHzbRhUZNTanGQa5SwUz5FgFO9YQIGyhXe4tfsWnyym7jPsl1/2Wi",
+	"thEVzBv1qeAJpy5GfXNSLoKuKkAdDp8AT9cH8ZD1XUvXRVB9R5pOEyPg1VDzWyK0QA3l8EdIpmFIpByl",
+	"MYQcOrGs4NulLOIzHwmC7V0ueByniaylxfdm/jURa9d06gYv15J7EtVUijMPl8LRLE/Rwmx3AoqrKeRu",
+	"/oKRjltRbSX3uxCydIXd263WU8hqhgD5JFRe7/S0+fSJ7xYMW9qYHC30KijR/PJAelWk91bjrjmCb056",
+	"heSguhKu5USoA8puiVR0jMHawQXC4Q3js5hEYxIdouEcWcQui8u+jRvV+6+OFb3MlrKG+mzLCXcpH6Ip",
+	"wUyilQs7QwGO48A+aoWArOv3hk2+c4q1jUEdyWa9wgsr8HyvuACjnfP4Fj7iOK4i7OrW4Dnwq7qp76Vx",
+	"+tqW6ctrcH7JPdbFXGCyeJzFGmOJghsy74EjJzhDgiQEK7C8wl5xjA5wHKNpKhWaYhVODkuM+aMneSpC",
+	"0sOp4hry5HMS82hlBDGQX6VBIcFKEaFf+Z8f/2fv0z/3mv/5n5Z35HtT/PnSvNNpLdoWfE+qeex6emwi",
+	"wt2LZvZdIpuLGYmb+alA0DyNnoZPho/xUiZwq93udI6Pu92Tk3L3xVBQRUMcF8NyFonUmZMNgugD0ijy",
+	"NS9PXhBTESNI/Me/J5xFKIlTiXCKbG2UvcY6O1a4Kt65kH36x+kqlt8Q7nLMb42dYp/fQHZVMd/K9bM9",
+	"CMCSb9AiQP87CqaYpTgODpsoANyA8Gc3YV28s1vfdw3XKzYkxb9ABx2H3c/+49/HAkfwKlrwtGyHrN85",
+	"rHlHFuHgsTl/MGhQ5BC1MNxrnEqGSWuCmx0mP8QE/nABzjmb2ZyDlesZZCxwdd8FF0CmCheFsRxDUzs6",
+	"JTFlxEc8jkiW1GrM2lWacYGJ3dGTXJCIK2nixFLzDvalTcNdti4sth+5Y0EZWCF2mMMx8cqhPVDbsEHr",
+	"FBoXep6cS0WmebfsDvTvImGq6C1BF+8ury8vzl86k8hKBlfpUXPMqbAGw8sKa8AxDUm+hFfUjMoZAjT4",
+	"Nf2PfyfNVTConPkkK6i+PwnsZL+s9jfDYr9vL4ptWd3+rBk2Gii82XMoUNnG8I9/+deSkaGJzrO/9O9Q",
+	"qAlU/pwJO79et3W6zGr/ktLw5jy82a/QeCdLYSXpbk1I1wIzSQGIFST1mswyY8xD4Mx3D5zJT7qkGB1A",
+	"F8kwVYf7EV6OCii1O5mm355KCwDam2D0QGffls7ulVT2RR+0EfIVcWdXCbGBiMM0GhNX/iRbxiPpKlSe",
+	"X7p+nYUqolTZaLMJhkIoKyX/c3qxj3STcr6HWbaJEz1p5XbBwVZid6LfgDGOm92Obzr31siBj7eTA+2u",
+	"K0jp4iExpDbuEmGG47mkEoVlR9a3Fv9oYwo2/vosuudQiGhCkEHMAqEAXdnyall/QsA1TUKnhoQYzx6n",
+	"0o7RrKj5w5Ocjl7pJd2VjnajFHfHEBYZ/YsrHOekswVZ6E08h1HqSvlA32ALnIfbZj8hGoonqEheU4NK",
+	"W981/j5Vogtr6yi6CFk8RwcklkSTyuGZqQoGwfEzGpKSdIU+TGjs6A+KemXbizlP+iyBnHxXjg8pDvTq",
+	"rCS2xCFPJBrOEVWSxKO8SLa9F6k0lIu4KF2QfWYlP1vDLMvoYHhKUBDGOI2MlV8vK6YYvJ8BZmoieELD",
+	"oInO85dmVE14qhDus0KiyA2ZZ/s9aR3roQEQE4KmVEKXdUmgb3x1uTAs1BLv+H6OhMUb+5dUKjqirsW+",
+	"9xYzRhCYv35N4Tj1WRIkcEIjYI0OXF7PM/D1tmQ7AJJ7SZi7B+GksNsMa7w9iygAFMNo67jx0u32oGf/",
+	"dp0JQAB7uQcqZCbLEO/VbLYQmgMKulPBm+gdfNrdfGbeJz+OCc1toora284zkclmWZDQg+7/ey5tbk55",
+	"j/a1jUxh90Z5y0T3QDMPGswmaL+ne8s4/+S+M7+jSCKMGFdkUfGA/r2ueXlWsisrqbxghzM/o4Mqwgox",
+	"Q0OCXFN+E105w/OKtM/zKHJAeu+csd9PGdjN7bs1jdrWa/cXXQTRD04BKHu678Wz7Xv8ZsuqaWVYrE5S",
+	"FyTkIiK2nPDDbf8bLiUWRQjnpo4MK3dimFNMNUFgFpKGSe5YVxnaPuUjyTkjUhkzjgvnd7wvniM+gjT7",
+	"PJ5+Obj/VT77Bzv5JlWh7RJMdVkqtw/ZX0VUhTVdmTd/9JLQhTMcZGf48YuHRyMSKhINXM3ozeKbPvke",
+	"YdFgkVl1r1vHC3GVo9aoPeqMjhfNHRgPh2EYRYSMRoZd0tF8INOhPskhHKyxpgDqVM1UiM7KmKk+oCiN",
+	"gZPKNEkEkXKAYyJUNp4LDXpFJUH/8f+iX3gqyuGrm0dbL+HmqrBrC/Y/TtB1Aefc5gss6FXFrzsFYtuQ",
+	"ah9EKYsqNgPX4ehSDer8B8j7GLqyrcUhjGXXLM11pzA1eqKiyRj8OyYyUtaFci/hyfctwXqPNL8Rte5K",
+	"mDuT5T2KgA8MdI/ntC5A3SXOPoSn/2j1t5d5/S6svlBEqULo3CxwXcuTeYL1UlhKFSu+o/PngQPcPwf4",
+	"jVD+dyyouh8KvP9iqyZRPcMyY1kGJ6NZ2BnCSM8BVaOhJZledRxn7H+1PdnYOaqpfOfW+zVkum1N0aVV",
+	"3WMN13vgSscPXKmmEOzvkzv9VkvBfjNZ5Miwpj27DqpY4z/+5V9zPnhHDnkBT9+TSrquG8CFW+oDsfwA",
+	"0jscxjelGMKiPZNLkUIcUZwhzOa2/451oK0kiecs+hb0sG2o7hbXbHZRZjDY6bp78Gr/dqj3OYsqSXeh",
+	"4/1eyRdktnu770y+lSbnbQkYItt+LyRso0kf6Pf3Tb8mGvO+KNiUtjxyhTdrjWa27qHxw5q6ppvXMrUl",
+	"iQOBZ4GtYCqhaDPEx6exOrM0PBaYpTEW0HLfPomGaXhDoGuxoXDwVkof2dLeaErZEb4dH03xZ99WuTv0",
+	"9cgLJRmhmFfQntiltqOgprQxlOyurZdaYXY2RT+LZRo3LClR5WPOClMs6vpb1jrbb7Gv8q5/giNBkv6t",
+	"3C3ZO9GYVb2v/GznNTXvBJ4VSt6Zv9pmQDtue6L/cz8lK3coCGLd5h3f03i2EI7Tzs0Txa1nMMq7Burd",
+	"8DtX7ylhbQVXf/dQUn5FIMx4LMgYjDQi53XYkHaBx14YPrm2LzpnIY7jhpNZ5GatHWx6bbFhaDZCddTL",
+	"G5jnKpvm7h0aNilyg1nERyNnk2ud9lotZ+47GXbxcdiJGhhj3OgOh8PGaRiGjSjSAowWYUCImZLp0DFU",
+	"MsU0dsVe/qtdTDPk05x3nEMdGE3j7gupBNHXHZqRoYbMLRGCRsSSk+AKtjiwgmi+k851u+A3yZ6z3GRG",
+	"yE08t+F1f+MMppoSQUN8dM0FZ4pvWIlv6z4R5ZPcpFWEvnoK6PFHCRfhrKEhlW+9QJ5vzG87BohkHcez",
+	"knvombmcZA8FDiUCtIARPgpKeBQgg0Z+nwVFUgkQUErxcUDPwApKkEivX2jwEcSLcIGGZMQF0YJeE70y",
+	"NIMUviF9ZoQoyhAXERF+ngGJ1dIETXSOgjCVSstp7jfECIlkn+UPx4SN1WQAdecDCD9O2Q3jM4Yuz1+f",
+	"FyHAob2UIzo0m3BJIFoGwMe4MnEyfUaVtMEyJssRdVutYoYidNKrEsOMx3iBKL5nNMx+OdbGt3oZAt+j",
+	"AmL398H4j++T8Xe3ltYW2f3qgBbH6x5CWn7AiouLF9Km91FBDV8UF7dqzpwhBzqPiVAo4TENKfyIFRI8",
+	"NbklVEEaOzKeVsOABU/HE0RVXffmJf770Md5L32c74w0NW2diyIhWDlmEw4NnxiC2RifoYMgTIUgTA0M",
+	"1pkrO41jV3FkyKO5/q6BGEeWX/sFYWRJfGnAVIznAkGoP2lBYFbdWm4dXm2rupc2BD9ufLX42dspU/BO",
+	"xthPS1dGdlK9By1pT1rSjrflM6I0LNaoRFkDTXu+GckZqD4wqBWVNXflTvcRFraslmV9uLPsyJqG3L6x",
+	"9FoyArUlyGgg8PsMON6Y3hLmI0GSGIfEKGNUKluyReKptfBCkwjNSTXxu0y9uUvbNGajKlXGBJxUsLw9",
+	"aiJDPqzmCT/x4SqOsAtp70i12wSxVcgV5vWHeJAfI3hqj1LvkeXPW3a/rebqhQZ8mcpU5eExLxsEvbvR",
+	"lLPBLoKHW+JgG5kge6mGoldKMbv0ry2BagOz5MXCwUB/wt+G/rofGvmwJHNve31q4oDekxHRU61oncUI",
+	"NBOdGyhnPSf9nE6sXRHuQ3BqUCXRm8tnYDsMrP83qPYuXLFp8swu4c5EsnVpfP2CRfJ2q6n/3+44AXpD",
+	"D13eu/NrnsO72BlyB6LIAbOpod6eJDrIednhH4IaoO2j2T00UGOKg1fYEYT+fQNqsEEvNXSQtUjlI2gb",
+	"Jn0rsvl50UAfScXF1CRnzri4IaK6S+OVS/LeR7G3QaEVVcd3X5qVQLvhPPIiazx83PG9EaYxZWNIyraf",
+	"TffE42bb1tX0esfdr4ZMZLG6XDt/oN356nt2r15v8/qbBgRvbvXhkll1eVoD8T8GDhcCTzQkc+x9huVk",
+	"yLGINkXhRoLHZF1dhCUnsJkfXq3h1PDEWxh7W+Xre9YbMDsbWKB8/OLlMxsbBXB7PAwjCIo7efzk6UIt",
+	"RBcdp28GOUjSYUzDLF5mwmeDCdXUNh9EeC693mnL92ScjgtNPwq9qgCMCkVEImmQQhp3zactSUefxKok",
+	"f3uUfxSfbRGBi7y/+PVuPlt9lgE6eP/uZUPiEfFRyuivKTH1PApUdIYwilKDlaX6sIc2cM30Wyvm/zf7",
+	"rOD+zZArQIBcKFjCrgCdtmydV3gSvX/3EgWW8I++6KV+DaD0q0SM91m2OB9JjrB7S4NDE32cjk3ZARxL",
+	"joYEpSyVJELDuVVxTMxc4S100G2d9hl8P6OSHJ6hRNBbvWOAsambywiJEDbjl6BFRQ6vep9sjuDf1R+7",
+	"TOzbU/X2NH2fDtgfk/NtD6N1zkyNig+OzB8vN7/ApLfi0QWLTlHG2cqHqd84A9W0wDpzLt018SQzLCJZ",
+	"56ss8aUHP+Ve/JR3xQl/fQ0GuLeyxoH5cleoZtVn3LoDu/3ijQVPE6/nvRU8Sk2Vvl27+bXCdtQhx6NG",
+	"F58MG93wcdR4Sp6MGk9bp85scZJbA69o7p4TUMi79fX3yP1/E1z/O9Zl2JXS7r8SQ+Zuq/GyNdE5YmSG",
+	"gnyiADxozqVmWDyPoQlQnx3kzyGZtQ01AwY0CswEVB020St8Y6oFA5cwSA6hCILYIMKS1Oz3WUGyN/EM",
+	"mC2LyRNsI2fidFzvsVtgNrt2Rl6mxcetJcr7x9//b3TlKO/DbpR3j1Ui7ls2fbwJd9oHjNZVaPg9cqnf",
+	"an2Gvcijxs5aazYWgsRw8MNUSJv0AdVCfM3SiLTFSM9QYKyrARrR2Fia2cpypFdm5jXZY5ogIC3NZqdb",
+	"C7VW0300wrE0v5peR5xZDb6UcmVoqirhytqDi0RiPRVDzmOC2Q9fjdQdX7EAqbOXn/pLtWuOfQ/64kSE",
+	"hcTrtZpPn1pWRdqkQ45Jd01qreBcDUKcSuLiIRhRMy5uVnVUafdOni6WoclAbxpguQI07e5WhkQupqts",
+	"iAY6fxwjIkDR7rrEEOCLtfb3zA2yRSZWIviQOGfRGWQyxCRAU4KZRIyjCcFCDQk2Moy1OcYES1PGvZo1",
+	"fLALuXuuFpDCgHwmYar0Xd9y/cTx0+ETrXesRvcYSzXItlAVpXcMaB3zrP3Sm7/+jH76+aqQrcrjWBNh",
+	"KhrDiWy0qxLUt/evGhBt6lvNnHl/FEqYZRjkiMDh1KZUsNY4k8PVNj8LY0xB4naxcCwCjR2wPXLfTvlt",
+	"1sjAyN21nlZjY7AnvYnF5h1RYJZ/UCIrG19o4CBs4b0pamR2mh0bYmb+gnq+el10w0jHWUMcx0Q8kll7",
+	"yzywy/2il4gog0IBfhbNayUlzkDvLL7NU1WcaEyURMGXvpd/1wftpe+88NkPAxr1vV7f63tfg3qebfe5",
+	"p7iA4uRez3vaDqOwczpsnHTbo0a386TbOH0SPW2ET7rHo+PWMe60TjzfK8L74xfHhJ+zMWWEQCa8lmIK",
+	"R5vpVaT0zC6zbyG7ZOCqk19yeP5xuHYJuWdFhCqSqv1yNSPXg5MwNQUFPn7xhgQLIs5TNdEYDhcuEbfV",
+	"OkfJwpmK2Ot5E6US2Ts6wglt6nGnnMG/GMsmv53o749uOxV1IJ6RWxLzZGra7KwfLCK39YO95CGO0cEU",
+	"3xAkUnZYGrF3dNTuPDFRYL2nraetbJxPGfwWB3zFGVVckMjFBBkbk42Is3n+PoIIJUkEJdLVD/FRmKuG",
+	"MR+b6+78Eik8HlM2buYC0M+geyzv5q0WHSXCSuFwQiJ9KcIq0EFC2diHYD0f6a35SIWJjyKmVxjLQx9x",
+	"1ojIFPoDp8zMjZcKFBTWYKsSLC/i0gVcabZbiMSSKCKC3hJbICUPHCyOCpFZVWPatkIxHZFwHsbEX+wg",
+	"koGr1ECwMHTeV2R5/A8TGk4KvV5NvhqaTfjUz1LWZvBQOMGMkbi46HIKXMXwbxbTx/0sI1rWpEwVhnfh",
+	"mxXnbeyLXGQu92LQw5lRJ3IbJBggp5LEtxpagoDdXSv5qZI0Isiid/E4ioaPivljDYuoVCYIEgBdGVQ9",
+	"D+ihemtOdTY4WZilqojQ8mQu+stHkQuAQpbb+SjW9zO0BrKom9+HDce1UMKlSkURJ/JQquX5rkK9OZG1",
+	"yz64FvR27qOr83eXLw4RZWMiFbS8Ulwrbb+Q0E7u2vpmAgQVSAkKZr4caZIEZfy0arcZLyjqoEW7tVYU",
+	"Nd9HgnOFwIRQOjpQUWuYhBOR0YFVprRAk3DKlDy0OZyp0SyXSNTJdhVUlAtC+b2DhiTmpsfxwiD21vn6",
+	"6ev/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -9,6 +9,50 @@ import (
 	"context"
 )
 
+// iteratorForCopyHostLogs implements pgx.CopyFromSource.
+type iteratorForCopyHostLogs struct {
+	rows                 []CopyHostLogsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyHostLogs) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyHostLogs) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].WorkspaceID,
+		r.rows[0].HostID,
+		r.rows[0].Time,
+		r.rows[0].ReceivedAt,
+		r.rows[0].SourceAddr,
+		r.rows[0].Hostname,
+		r.rows[0].AppName,
+		r.rows[0].ProcID,
+		r.rows[0].MsgID,
+		r.rows[0].Facility,
+		r.rows[0].Severity,
+		r.rows[0].Message,
+		r.rows[0].Structured,
+	}, nil
+}
+
+func (r iteratorForCopyHostLogs) Err() error {
+	return nil
+}
+
+func (q *Queries) CopyHostLogs(ctx context.Context, arg []CopyHostLogsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"host_logs"}, []string{"workspace_id", "host_id", "time", "received_at", "source_addr", "hostname", "app_name", "proc_id", "msg_id", "facility", "severity", "message", "structured"}, &iteratorForCopyHostLogs{rows: arg})
+}
+
 // iteratorForCopyResults implements pgx.CopyFromSource.
 type iteratorForCopyResults struct {
 	rows                 []CopyResultsParams
@@ -89,4 +133,44 @@ func (r iteratorForCopySnmpSamples) Err() error {
 
 func (q *Queries) CopySnmpSamples(ctx context.Context, arg []CopySnmpSamplesParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"snmp_samples"}, []string{"workspace_id", "check_id", "time", "oid", "name", "instance", "value"}, &iteratorForCopySnmpSamples{rows: arg})
+}
+
+// iteratorForInsertStatusPageComponents implements pgx.CopyFromSource.
+type iteratorForInsertStatusPageComponents struct {
+	rows                 []InsertStatusPageComponentsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForInsertStatusPageComponents) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForInsertStatusPageComponents) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].WorkspaceID,
+		r.rows[0].PageID,
+		r.rows[0].ID,
+		r.rows[0].SortOrder,
+		r.rows[0].Position,
+		r.rows[0].Name,
+		r.rows[0].GroupName,
+		r.rows[0].HostID,
+		r.rows[0].CheckID,
+	}, nil
+}
+
+func (r iteratorForInsertStatusPageComponents) Err() error {
+	return nil
+}
+
+func (q *Queries) InsertStatusPageComponents(ctx context.Context, arg []InsertStatusPageComponentsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"status_page_components"}, []string{"workspace_id", "page_id", "id", "sort_order", "position", "name", "group_name", "host_id", "check_id"}, &iteratorForInsertStatusPageComponents{rows: arg})
 }

@@ -11,6 +11,62 @@ import (
 	"github.com/google/uuid"
 )
 
+type AiSession struct {
+	WorkspaceID   uuid.UUID  `json:"workspace_id"`
+	ID            uuid.UUID  `json:"id"`
+	IncidentID    uuid.UUID  `json:"incident_id"`
+	Provider      string     `json:"provider"`
+	Model         string     `json:"model"`
+	BudgetUsd     float64    `json:"budget_usd"`
+	SpentUsd      float64    `json:"spent_usd"`
+	Calls         int32      `json:"calls"`
+	InputTokens   int64      `json:"input_tokens"`
+	OutputTokens  int64      `json:"output_tokens"`
+	Justification string     `json:"justification"`
+	Operator      string     `json:"operator"`
+	StartedBy     string     `json:"started_by"`
+	Status        string     `json:"status"`
+	Failures      int32      `json:"failures"`
+	LastError     string     `json:"last_error"`
+	StartedAt     time.Time  `json:"started_at"`
+	EndedAt       *time.Time `json:"ended_at"`
+	EndedBy       *string    `json:"ended_by"`
+}
+
+type AiUsage struct {
+	WorkspaceID  uuid.UUID  `json:"workspace_id"`
+	ID           uuid.UUID  `json:"id"`
+	Time         time.Time  `json:"time"`
+	Purpose      string     `json:"purpose"`
+	Provider     string     `json:"provider"`
+	Model        string     `json:"model"`
+	InputTokens  int64      `json:"input_tokens"`
+	OutputTokens int64      `json:"output_tokens"`
+	CostUsd      float64    `json:"cost_usd"`
+	HostID       *uuid.UUID `json:"host_id"`
+	SessionID    *uuid.UUID `json:"session_id"`
+}
+
+type AlertPolicy struct {
+	WorkspaceID uuid.UUID       `json:"workspace_id"`
+	ID          uuid.UUID       `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Enabled     bool            `json:"enabled"`
+	CooldownSec int32           `json:"cooldown_sec"`
+	Conditions  json.RawMessage `json:"conditions"`
+	Channels    json.RawMessage `json:"channels"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+type AlertPolicySend struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	PolicyID    uuid.UUID `json:"policy_id"`
+	IncidentID  uuid.UUID `json:"incident_id"`
+	LastSentAt  time.Time `json:"last_sent_at"`
+}
+
 type ApiToken struct {
 	WorkspaceID uuid.UUID  `json:"workspace_id"`
 	ID          uuid.UUID  `json:"id"`
@@ -20,6 +76,74 @@ type ApiToken struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
 	RevokedAt   *time.Time `json:"revoked_at"`
+}
+
+type AppsecFinding struct {
+	WorkspaceID      uuid.UUID  `json:"workspace_id"`
+	ID               uuid.UUID  `json:"id"`
+	ProjectID        uuid.UUID  `json:"project_id"`
+	Fingerprint      string     `json:"fingerprint"`
+	Tool             string     `json:"tool"`
+	Category         string     `json:"category"`
+	SubCategory      string     `json:"sub_category"`
+	RuleID           string     `json:"rule_id"`
+	Title            string     `json:"title"`
+	Description      string     `json:"description"`
+	Severity         string     `json:"severity"`
+	SeverityRank     *int16     `json:"severity_rank"`
+	Package          string     `json:"package"`
+	InstalledVersion string     `json:"installed_version"`
+	FixedVersion     string     `json:"fixed_version"`
+	Location         string     `json:"location"`
+	Url              string     `json:"url"`
+	Status           string     `json:"status"`
+	Note             string     `json:"note"`
+	StatusChangedAt  *time.Time `json:"status_changed_at"`
+	StatusChangedBy  *uuid.UUID `json:"status_changed_by"`
+	FirstSeen        time.Time  `json:"first_seen"`
+	LastSeen         time.Time  `json:"last_seen"`
+	FixedAt          *time.Time `json:"fixed_at"`
+	ReportID         uuid.UUID  `json:"report_id"`
+}
+
+type AppsecProject struct {
+	WorkspaceID  uuid.UUID  `json:"workspace_id"`
+	ID           uuid.UUID  `json:"id"`
+	Name         string     `json:"name"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastReportAt *time.Time `json:"last_report_at"`
+}
+
+type AppsecReport struct {
+	WorkspaceID      uuid.UUID       `json:"workspace_id"`
+	ID               uuid.UUID       `json:"id"`
+	ProjectID        uuid.UUID       `json:"project_id"`
+	Format           string          `json:"format"`
+	Tool             string          `json:"tool"`
+	ToolVersion      string          `json:"tool_version"`
+	Artifact         string          `json:"artifact"`
+	UploadedBy       string          `json:"uploaded_by"`
+	UploadedByUserID *uuid.UUID      `json:"uploaded_by_user_id"`
+	CreatedAt        time.Time       `json:"created_at"`
+	Findings         int32           `json:"findings"`
+	NewFindings      int32           `json:"new_findings"`
+	Reopened         int32           `json:"reopened"`
+	Fixed            int32           `json:"fixed"`
+	BySeverity       json.RawMessage `json:"by_severity"`
+}
+
+type AppsecSnapshot struct {
+	WorkspaceID  uuid.UUID `json:"workspace_id"`
+	ProjectID    uuid.UUID `json:"project_id"`
+	Day          time.Time `json:"day"`
+	OpenCritical int32     `json:"open_critical"`
+	OpenHigh     int32     `json:"open_high"`
+	OpenMedium   int32     `json:"open_medium"`
+	OpenLow      int32     `json:"open_low"`
+	OpenInfo     int32     `json:"open_info"`
+	Fixed        int32     `json:"fixed"`
+	Accepted     int32     `json:"accepted"`
+	TakenAt      time.Time `json:"taken_at"`
 }
 
 type Check struct {
@@ -104,11 +228,141 @@ type Host struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
+type HostAiTag struct {
+	WorkspaceID uuid.UUID       `json:"workspace_id"`
+	HostID      uuid.UUID       `json:"host_id"`
+	Written     json.RawMessage `json:"written"`
+	Found       json.RawMessage `json:"found"`
+	Confidence  float64         `json:"confidence"`
+	Provider    string          `json:"provider"`
+	Model       string          `json:"model"`
+	TaggedAt    time.Time       `json:"tagged_at"`
+}
+
+type HostLog struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	HostID      uuid.UUID `json:"host_id"`
+	Time        time.Time `json:"time"`
+	ReceivedAt  time.Time `json:"received_at"`
+	SourceAddr  string    `json:"source_addr"`
+	Hostname    *string   `json:"hostname"`
+	AppName     *string   `json:"app_name"`
+	ProcID      *string   `json:"proc_id"`
+	MsgID       *string   `json:"msg_id"`
+	Facility    *int16    `json:"facility"`
+	Severity    *int16    `json:"severity"`
+	Message     string    `json:"message"`
+	Structured  []byte    `json:"structured"`
+}
+
+type IdempotencyKey struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	Key         string    `json:"key"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	BodySha256  []byte    `json:"body_sha256"`
+	Status      *int32    `json:"status"`
+	ContentType string    `json:"content_type"`
+	Body        []byte    `json:"body"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type Incident struct {
+	WorkspaceID    uuid.UUID       `json:"workspace_id"`
+	ID             uuid.UUID       `json:"id"`
+	Title          string          `json:"title"`
+	Description    string          `json:"description"`
+	Severity       string          `json:"severity"`
+	Status         string          `json:"status"`
+	Tags           json.RawMessage `json:"tags"`
+	HostID         *uuid.UUID      `json:"host_id"`
+	CheckID        *uuid.UUID      `json:"check_id"`
+	StormID        *uuid.UUID      `json:"storm_id"`
+	ReopenCount    int32           `json:"reopen_count"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
+	AcknowledgedBy *string         `json:"acknowledged_by"`
+	ResolvedAt     *time.Time      `json:"resolved_at"`
+	ResolvedBy     *string         `json:"resolved_by"`
+}
+
+type IncidentEvent struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+	IncidentID  uuid.UUID `json:"incident_id"`
+	Time        time.Time `json:"time"`
+	Action      string    `json:"action"`
+	Actor       string    `json:"actor"`
+	Note        string    `json:"note"`
+	Status      string    `json:"status"`
+}
+
+type MaintenanceWindow struct {
+	WorkspaceID       uuid.UUID   `json:"workspace_id"`
+	ID                uuid.UUID   `json:"id"`
+	Title             string      `json:"title"`
+	Description       string      `json:"description"`
+	StartTime         time.Time   `json:"start_time"`
+	EndTime           time.Time   `json:"end_time"`
+	SuppressAlerts    bool        `json:"suppress_alerts"`
+	NotifySubscribers bool        `json:"notify_subscribers"`
+	AffectedHosts     []uuid.UUID `json:"affected_hosts"`
+	Status            string      `json:"status"`
+	CreatedAt         time.Time   `json:"created_at"`
+	UpdatedAt         time.Time   `json:"updated_at"`
+}
+
 type Membership struct {
 	WorkspaceID uuid.UUID `json:"workspace_id"`
 	UserID      uuid.UUID `json:"user_id"`
 	Role        string    `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+type NotificationAttempt struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	DeliveryID  uuid.UUID `json:"delivery_id"`
+	Attempt     int32     `json:"attempt"`
+	At          time.Time `json:"at"`
+	Ok          bool      `json:"ok"`
+	StatusCode  *int32    `json:"status_code"`
+	Error       *string   `json:"error"`
+	DurationMs  int32     `json:"duration_ms"`
+}
+
+type NotificationDelivery struct {
+	WorkspaceID uuid.UUID       `json:"workspace_id"`
+	ID          uuid.UUID       `json:"id"`
+	IncidentID  *uuid.UUID      `json:"incident_id"`
+	PolicyID    *uuid.UUID      `json:"policy_id"`
+	Channel     string          `json:"channel"`
+	Target      string          `json:"target"`
+	Secret      *string         `json:"secret"`
+	Subject     string          `json:"subject"`
+	Body        string          `json:"body"`
+	Payload     json.RawMessage `json:"payload"`
+	Status      string          `json:"status"`
+	Attempts    int32           `json:"attempts"`
+	LastError   *string         `json:"last_error"`
+	CreatedAt   time.Time       `json:"created_at"`
+	SentAt      *time.Time      `json:"sent_at"`
+}
+
+type OncallSchedule struct {
+	WorkspaceID         uuid.UUID       `json:"workspace_id"`
+	ID                  uuid.UUID       `json:"id"`
+	Name                string          `json:"name"`
+	Description         string          `json:"description"`
+	Timezone            string          `json:"timezone"`
+	RotationType        string          `json:"rotation_type"`
+	RotationStart       time.Time       `json:"rotation_start"`
+	HandoffTime         string          `json:"handoff_time"`
+	RotationLengthHours *int32          `json:"rotation_length_hours"`
+	Members             json.RawMessage `json:"members"`
+	Overrides           json.RawMessage `json:"overrides"`
+	CreatedAt           time.Time       `json:"created_at"`
+	UpdatedAt           time.Time       `json:"updated_at"`
 }
 
 type ResultBatch struct {
@@ -127,6 +381,45 @@ type SnmpSample struct {
 	Name        string    `json:"name"`
 	Instance    string    `json:"instance"`
 	Value       float64   `json:"value"`
+}
+
+type StatusPage struct {
+	WorkspaceID     uuid.UUID `json:"workspace_id"`
+	ID              uuid.UUID `json:"id"`
+	Slug            string    `json:"slug"`
+	Title           string    `json:"title"`
+	Description     string    `json:"description"`
+	IsPublic        bool      `json:"is_public"`
+	ShowHistoryDays int32     `json:"show_history_days"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+type StatusPageComponent struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	PageID      uuid.UUID  `json:"page_id"`
+	ID          uuid.UUID  `json:"id"`
+	SortOrder   int32      `json:"sort_order"`
+	Position    int32      `json:"position"`
+	Name        string     `json:"name"`
+	GroupName   string     `json:"group_name"`
+	HostID      *uuid.UUID `json:"host_id"`
+	CheckID     *uuid.UUID `json:"check_id"`
+}
+
+type Storm struct {
+	WorkspaceID     uuid.UUID  `json:"workspace_id"`
+	ID              uuid.UUID  `json:"id"`
+	StartedAt       time.Time  `json:"started_at"`
+	LastAlertAt     time.Time  `json:"last_alert_at"`
+	EndedAt         *time.Time `json:"ended_at"`
+	Status          string     `json:"status"`
+	TotalAlerts     int32      `json:"total_alerts"`
+	AffectedHosts   int32      `json:"affected_hosts"`
+	AffectedChecks  int32      `json:"affected_checks"`
+	RootCauseType   string     `json:"root_cause_type"`
+	RootCauseHostID *uuid.UUID `json:"root_cause_host_id"`
+	Confidence      float64    `json:"confidence"`
 }
 
 type User struct {

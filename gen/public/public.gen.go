@@ -72,10 +72,18 @@ type PublicComponent struct {
 		// UptimePct Null for a day without data.
 		UptimePct *float64 `json:"uptime_pct"`
 	} `json:"daily"`
-	Group     *string        `json:"group,omitempty"`
-	Name      string         `json:"name"`
-	State     ComponentState `json:"state"`
-	UptimePct float64        `json:"uptime_pct"`
+	Group *string `json:"group,omitempty"`
+
+	// Id Badge key.
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+
+	// Slug Badge key derived from the name: `/status/{slug}/badge/{component slug}`.
+	Slug  string         `json:"slug"`
+	State ComponentState `json:"state"`
+
+	// UptimePct Uptime over the whole history shown; null without any result.
+	UptimePct *float64 `json:"uptime_pct"`
 }
 
 // PublicIncident defines model for PublicIncident.
@@ -86,7 +94,9 @@ type PublicIncident struct {
 	StartedAt  time.Time          `json:"started_at"`
 	Status     string             `json:"status"`
 	Title      string             `json:"title"`
-	Updates    []struct {
+
+	// Updates The latest timeline entries (opened, updates, acknowledged, resolved), newest first, at most 5; who was notified is not public.
+	Updates []struct {
 		Note   string    `json:"note"`
 		Status *string   `json:"status,omitempty"`
 		Time   time.Time `json:"time"`
@@ -95,23 +105,31 @@ type PublicIncident struct {
 
 // PublicMaintenance defines model for PublicMaintenance.
 type PublicMaintenance struct {
-	EndTime   time.Time          `json:"end_time"`
-	Id        openapi_types.UUID `json:"id"`
-	StartTime time.Time          `json:"start_time"`
-	Status    string             `json:"status"`
-	Title     string             `json:"title"`
+	Description *string            `json:"description,omitempty"`
+	EndTime     time.Time          `json:"end_time"`
+	Id          openapi_types.UUID `json:"id"`
+	StartTime   time.Time          `json:"start_time"`
+	Status      string             `json:"status"`
+	Title       string             `json:"title"`
 }
 
 // PublicStatus defines model for PublicStatus.
 type PublicStatus struct {
-	Components  []PublicComponent   `json:"components"`
-	Description *string             `json:"description,omitempty"`
-	GeneratedAt time.Time           `json:"generated_at"`
-	Incidents   []PublicIncident    `json:"incidents"`
+	Components  []PublicComponent `json:"components"`
+	Description *string           `json:"description,omitempty"`
+	GeneratedAt time.Time         `json:"generated_at"`
+
+	// Incidents Open incidents of the page's hosts and checks, newest first, each with its latest public updates.
+	Incidents []PublicIncident `json:"incidents"`
+
+	// Maintenance Scheduled and active maintenance windows on the page's hosts, soonest first.
 	Maintenance []PublicMaintenance `json:"maintenance"`
 	Overall     ComponentState      `json:"overall"`
-	Slug        string              `json:"slug"`
-	Title       string              `json:"title"`
+
+	// ShowHistoryDays Days in each component's `daily` list, oldest first, today (UTC) last.
+	ShowHistoryDays int    `json:"show_history_days"`
+	Slug            string `json:"slug"`
+	Title           string `json:"title"`
 }
 
 // IfNoneMatch defines model for IfNoneMatch.
@@ -125,6 +143,9 @@ type NotFound = Problem
 
 // ServiceUnavailable An RFC 9457 problem document (same shape as in the main API).
 type ServiceUnavailable = Problem
+
+// Unauthorized An RFC 9457 problem document (same shape as in the main API).
+type Unauthorized = Problem
 
 // GetPublicStatusPageParams defines parameters for GetPublicStatusPage.
 type GetPublicStatusPageParams struct {
@@ -530,6 +551,8 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type UnauthorizedApplicationProblemPlusJSONResponse Problem
+
 type GetPublicStatusPageRequestObject struct {
 	Slug   Slug `json:"slug"`
 	Params GetPublicStatusPageParams
@@ -579,6 +602,22 @@ func (response GetPublicStatusPage304Response) VisitGetPublicStatusPageResponse(
 	}
 	w.WriteHeader(304)
 	return nil
+}
+
+type GetPublicStatusPage401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusPage401ApplicationProblemPlusJSONResponse) VisitGetPublicStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetPublicStatusPage404ApplicationProblemPlusJSONResponse struct {
@@ -661,6 +700,22 @@ func (response GetPublicStatusJSON304Response) VisitGetPublicStatusJSONResponse(
 	}
 	w.WriteHeader(304)
 	return nil
+}
+
+type GetPublicStatusJSON401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusJSON401ApplicationProblemPlusJSONResponse) VisitGetPublicStatusJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetPublicStatusJSON404ApplicationProblemPlusJSONResponse struct {
@@ -750,6 +805,22 @@ func (response GetPublicStatusBadge304Response) VisitGetPublicStatusBadgeRespons
 	return nil
 }
 
+type GetPublicStatusBadge401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusBadge401ApplicationProblemPlusJSONResponse) VisitGetPublicStatusBadgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPublicStatusBadge404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -834,6 +905,22 @@ func (response GetPublicStatusRSS304Response) VisitGetPublicStatusRSSResponse(w 
 	}
 	w.WriteHeader(304)
 	return nil
+}
+
+type GetPublicStatusRSS401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusRSS401ApplicationProblemPlusJSONResponse) VisitGetPublicStatusRSSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
 }
 
 type GetPublicStatusRSS404ApplicationProblemPlusJSONResponse struct {
@@ -1040,39 +1127,60 @@ func (sh *strictHandler) GetPublicStatusRSS(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fnfb+O4Ef5XCPaAS3CypTjevYv6cEi33W2KTRrE2y3QbJrQ0tjirUSqJGXHDfy/F0NKsmTLv7IocA/7",
-	"FEUShzPffDPDT36hkcxyKUAYTcMXmgCLQdnLdyxK4J0URskU/49BR4rnhktBQ/uUiynJZcqjBZlIRcZK",
-	"zjUoTZiISa7kMwfdpx7VUQIZQxNmkQMNqTaKiyldLj36l09sumn8MyjNpSByQkwCREGuQIMwDJ/vNrn0",
-	"aM4Uy8CUYVxNbqSAa2aiZHOjS0HQAzJRMiOM5ApmXBaaKNC5FBr+SBjJcClhQs8xtvNgiA5wXO3Aoh4V",
-	"LEMnriY93KvnNtsd+CgtOgL/lADJ2RR+1ESnxbTeKWcmWe2Dj6hHFfyn4ApiGhpVQHO7jD1/BDE1CQ3f",
-	"Dj2acVH9e4bwGAMKrf77nvX+G/QuHk5+DcvL3sNL4L0dLKsnp7/+QL0ukCuELMY30ryXhYjxOpLCgDB4",
-	"yfI85ZFNmp8rOU4h++k3jYG+UHhmWZ6Cg8Awnlr7zBTaAkCENGRibXrlfRoOg6FHDTe4DPesXyj9S4zJ",
-	"dej7GqIik6KPfxnTfTlLqv21L6TpuXXLJmQ/KJjQkP7BX9WD755q/9atdYG3E3YjSV6MUx45r+fcJMQk",
-	"3KWPnEhFhCS6iBJS2z3t48430lzLmE84xN00aJPesRA0eWqR7AkZ0qjZqpy6oilf8+07NpQRqBmP4B+C",
-	"zRhP2dil48AEfjN0GGTMDBszDYRrUqzcWIvqDoxa9C4nBtQmViOIpIg1MZLMGTdkDBOpED6jFlxMO7sF",
-	"FwamoNCrZc0C1/SqEEaGGQsHiCKj4T2VOSiLBEsphjJVLAYknywMmwL1aMbQrmAiwv8K8VXIuaAPG+Xj",
-	"0QqVrn509/4duRi++ZmUgJNYRkUGwpATzTIgOmE5EKYJF7Y54q7k8vbqFCPNFbppuCvLqrBeNj3gQhvr",
-	"aNdDbCygzSOPOx9X5bgJZ12dHavcja5WuOpj9+5pZabeaoWhHP8GkbEY2rKr84Wm16JnPF3gBTeQ6a7n",
-	"LsETqTJmaOhudGSryA3P4DGPzGbCboo0tcOPkZgtbP3LwlheYz5WtmUxthGJIi0rzTXtcjdRZGNLyDYc",
-	"pUsND7qgKG8wpdgC/58qWeSdSXADZEtOYV8xrxXHBjSb0e6OznpT7d0y5pXZ2574KxHxuDPvjrW1L0XB",
-	"466sKtAynUH8yMwGC3roSNciDTNQ3Cy2YajMsQbXa6lRMFtLqcjRpt7BbSENHFa7zf0yONTx9ap1L9ld",
-	"9xN0bbFLT1XwFcC1qy1cV7FvZ8Z1ow1vAAMifjwmUO9QOlknjzT9iuTvxK4F2GO5ax3xdsRGtR9tsNrS",
-	"oKbaznm/1pU7ulOrgXaEPgWBk/bIQuJlPzjW1bqPdHiatZl0hNUmBzsMyxkolqbH91tdqobX8qVUDhVj",
-	"Kj/WQPeamW9C24Zkk1BLm4iJrI6RzM2FUraMICqupcAiVunu4/oGT+ilkGKRWW0mCwMatWFpkDR0g/aI",
-	"BjWDmMjCaB4DefJZzv3Z4MnKUgEQo2wVkhj5FUSfXNp1X4RJmMFjKAqP8khfab5hMCQJKOiTu0r1kIgp",
-	"tSBPeJh2lp+sXu6VgtndcwZQM34RRlZaEvdfP8Z/QVhSHoHQ0IDsVslccTBMLQ6BzTegMt3gQ4V5FVET",
-	"KerRmdPZNKSDftAPLDVzECznNKTn/aB/Tq1eTCztfbfaf0EWLfHOFEzXgVzNQPUUiBgUxC1hBKSknPUE",
-	"PAKsKY3ca4yMmcL82jMAcccCj7DI8BmQmo0W4QYfyZyLWM7tJ4f6sH4V05B+ANNsdLfuuN5SsIMgWNM+",
-	"Bp6Nn5gsbYudDincLeHXNEyLHfskWuvTS+MryWGy7jwYbnu5jtlv6s+lR4cHrnlfKec3wfn+BR0C0+ot",
-	"iAp3irp/8Kgusgz5HdJRQ/+f/PXT9cdT7FVsqrF13XYw+GHta899t0OrV3z72WXp7X2v+dVoidu0ye/b",
-	"EtlSAMgAK9VKNqFYQ+pjRNZxD+/8bfT3m71UxZf2U7Up0zu+rzTH+H2ti+4rBUQHweBtL3jbG5y3D+Hh",
-	"WRAsH2o5gc0oLiIbZP0pasQNkDmM62N8uCaUm/YuLvoXv1iLrRHfcODT2SAMgjAI/tWaO5YnrWmMN+op",
-	"uralG5J0DuNeruTqhFQSzJAYtJ0SPAJtnT/8S1DzvLSj+H/UrsF9bwLf1gSQ/7/fJjBm8RT8l3rx9pl4",
-	"SXTCIY11T5tFCmT0+QOxq1eDsbZSccfOt2r4RTKVBU7T8WLFrJ2t409ofn/v4Bmbgq9n05+eXzXqbBTf",
-	"af5amjsSnIw+f/g/0nwza02yxVznKVsQ7OgekYo8lY31acvPD/XiQ3+DGLx5s/4jxIZM+eZiVFpvLb+r",
-	"fWfG6pemsnevPMBJzQS5G43IoB+QCUC8t/LuRqPjZrbS+pXVV/nzvfiOKr6KDxY/clJm93czaKznKKLK",
-	"A1sr7a1TWFsRspz3u8X0upE/wwxSmWeuiPdbiWHWYeWjjFhKTjL2FYgqxGnLVOj7Z4OfUVb2z8Jfgl8C",
-	"iie/Et91S/9E8W0LsMQdnMJnzQz0Vy2oKz3Lh+X/AgAA//8=",
+	"7Fr9ctu2ln+VM9zORE6pD3+liTw7HW/aZr1NnKzlNDtr+UYQeSSiJgEWAKWoHv97H+A+4n2SOwcgKFKi",
+	"IzvtnfaP/mWLIHC+f+cDvA0imeVSoDA6GN4GCbIYlf33JYsSfCmFUTKl3zHqSPHccCmCoV3lYg65THm0",
+	"gplUMFVyqVFpYCKGXMlPHHUvCAMdJZgxOsKscgyGgTaKi3lwdxcG31+y+fbhP6HSXAqQMzAJgsJcoUZh",
+	"GK1//si7MMiZYhmaUoyz2bkU+IaZKNkmdCqAOICZkhkwyBUuuCw0KNS5FBpPgEFGW4EJvSTZDgdHxACn",
+	"3U5ZQRgIlhETZ7Mu0eo6Yp8XfJQWLYJfJgg5m+MTDTot5hWlnJlkTYeWgjBQ+EvBFcbB0KgC6+Qy9uk1",
+	"irlJguGzozDIuPA/90k9xqCiU/92xbq/DrovrjvfDst/u9e3g/DZwZ1f2fv2qyBsU7LXkNXxuTQ/yELE",
+	"9H8khUFh6F+W5ymPrNH6uZLTFLOvf9Yk6G2An1iWp+hUYBhP7fnMFNoqAIQ0MLNnhuXzYHg0OAoDww1t",
+	"I5rVCyV/iTG5Hvb7GqMik6JHfxnTPblIPH3dF9J03b67usq+UjgLhsF/9Nfx0Heruv/O7XWCNw12LiEv",
+	"pimPHNdLbhIwCXfmg45UICToIkqgOnevR5TPpXkjYz7jGLe7QdPpnReihknDySbkIbWY9eHUJk35Wt++",
+	"Y0UZoVrwCN8LtmA8ZVNnjgca8DerjoSMmWFTphG4hmLNxoZUF2jUqns6M6i2dTXCSIpYg5GwZNzAFGdS",
+	"kfqMWnExb0ULLgzOURFXd2HwXrDCJFLxX/G3enDGtSZUlAq4WLCUxzBFplCBkTcoGr68v/blBgePc+ei",
+	"vvX38OjTBsewZBrmfIHCojrXNjCdZB3CZs0y9K/KIiV5QeGs0BjDdGXh+/TdGfl8xZzLLp6pkWHGKhFF",
+	"kQXDq0DmqKzGWRoQc3PFYqsWWRg2xyAMMkYGFExE9KsQN0IuRXC9hVNh4OVsA/6LH17Ci6Pjb6DUJcQy",
+	"KjIUBjpWKJ2wHIFp4MKKQVRLWcIgV8Sm4Q7/vP1vtzngQhvLaNsiIThq85HHrcveV7b9tnKdll3uQVvO",
+	"WSeMK7fqj6lIrXUopz9jZKwOLb5V9qKjN6RnPF3RP9xgptvWnYFnUmXMBEP3oMVaRW54hh/zyGwb7LxI",
+	"U1tlMIjZygKtLIwFELLH+mxZTK1EokhLSHPZsaQmimxqI7+pjpKlGgdtqigfMKXYin7PlSzydrO3oPp/",
+	"sXiOcIOrBsNFweM2Zbhc3+YVrZVDdTjEqPgCY1fTkOPSSUOY9J2N+7d0wF1/Shv6txU42Ix1ZxNKqyPi",
+	"LkzZiOgd9nxv10AuCGkShGUiU4SEayPVCnQil+IEyIaVqZlYUV1WpOb3MLhVellIWVV7KRtsh6Vz3x8X",
+	"ZyLicWtYOBfYaWeFWqYLjD8ysxUkXWKk1SC4QMXN6j7YUOaxB25CTQ1P7kWaIqczdXv9ktKSASKYcoGA",
+	"wiiOGjoyR4FxCOXuEFhEAJ5iPKfHXh97IQhc0hEzrrQJgRnIpDZwfELOYhOTkMZWUD4vuVLMVs3tUCSk",
+	"wYdBbV3+DB+qyE2QdS9ZqrvxpM1DK3z2Bq9Ybdh5bYv7PfVNLWtuY3Tdfi1KQBF/fIwiwoe6vxXikUd/",
+	"gbN+VrcNhX4sqVYS36/RUcVHU5nNlrpyxc8WZBtJtiXZ7DLRHAUVTo8MfF7iV0sUv81RQLXum/GyPU2k",
+	"Nq7TjxKMbvRmtCKLEtcOcaM9GJStUumrjTjdrZwKaVt0kzV9e6NDiBKMixRjyy6LDF+4aq7cAUsuYrnU",
+	"IMWWhCFoKUUl1yNZrodcC9eU/FiaPj6xUnr8WObKjzFbtRjvO7aylau1Q3XoEw0Tm9EmkHIyk0zjmtGM",
+	"pNqq8/7y5R6kzIm7XXr6AuRLg6/Muj78vBY2PLhNyrAeWnXfbXrAdsTalBkVhKDkDZmLU9fonBYmaXN+",
+	"14L04BRGGBVvpC3+XatzAtxAikZDhlRdaFDIYnIermAp1Y3OWUQ+lCu+YMa51HoWRpw52s1mz7VjXMyk",
+	"b0OZK53KuU/JB6G9Sj/fIAbbfZ2QYpXZ4ZYsDNp49oLVBi/k8aiofpSF0TxGmPRZzvuLg4kNH4EYU4cr",
+	"pFNFbyzG4unTDwmPEjcDYW72QTzr3tOnMEqLuQamEArBfykQcqwpKbSn2rBz4PD+4rXbC0KORe09Le1r",
+	"9nA5AwZP3Y6njizXwFItPRGWSTEHlqb1+Yx2Pevpu7Ox8AO9o8ELkCZBteQa94brctPJF24WzhOiZBJm",
+	"6geTl1gu7ALXY7EuR2BN6QiMBFYZImJpikr34APhJGs23h1b78oU98K13FxDKuUNxmNR5C5qS0k9cFU4",
+	"bU95oteahs7k/7of/K/u2XcT0JhiZGHcaiB03e5Y+K499CLYOZaxNvAeHzHhvL7h4yfARDX6cIKsxd8v",
+	"naWcHZNzXPgxIkRMqRUwWCK7gcn3l2zuHG5i59DdchA9gc7E8RRCxj512Rz/83hCjSFZ1Cu2JBnCpGRu",
+	"4lJRadM9lwjsS3BYWsVN2Mi1N0ds8D2LkrHIlYxQa7hBzDUsraENTAuemrIxneESdDmO6kxlIWIqTQVo",
+	"/itZURMVo9hsxiPQOb9ByjjMKm4sIptQ30lt5gpH//sapMBSwaicc1ENuKpTCW3VSy/SO+U0oVSyTRY2",
+	"AE9din6ibZzbSKnlZNdSDeHtj1CbvITw4fTi/Oz8FfgBTAgvL84uz16evh4LN4kJ4f35j+dvP5w79xAI",
+	"KzRQjmNOqFHnmhqyskRwMz67SOFC6bXOkm0CpdJm7N4pV+TMMouidpL2+4FUrMjl7s3qdgbLSg7kbCzs",
+	"MJbZ7XtEd1LbM+kBtS5lRmrhDWrtsl3sOFXAuBgMDnEsvLbKBw2Gykc1Le+deI2AFOkKlgkKQtZNKlyD",
+	"09tYfEfZG1yL6lnTCaGrxcSYrZ7o0qYlTC1RuXG6t9/abv69FGfGWjVcTw1smUAAlBa5tjUBHa6pLWsf",
+	"xZSH9caUoFIeodBYS17vlMwVR8PU6iEJrG9QZbpWVfjs5yGpnrOCMFi4K6NgGBz0Br2BLa9yFCznwTA4",
+	"7A16h4G9+khs5m9COj2Zo2mbLasFqq5CcjOMGzP+DTcJNyotDzhTpsgycc1soffWdW1NeNRSkVLFULnL",
+	"WRwMg1do6r3HOzcQbVzGHAwGG1Nsg59MPzFZ2pzbt9zqtN9GbYzjG4C867ahcYtYu/B72A3F4eDovpcr",
+	"mfv1q5S7MDga7O/e835jbH70QEI/+Juj48Hh7g0tFyz1UjQYXt3ehc069Or67joMdJFlFCjDYFS7E+v8",
+	"9+Wb13tUM7K5pkr6XUsoXG/cgF61M7l+pW+vIomPHe/Vb1LviMzGRNHG2j2RdOmvCkq3pEqDYogksozb",
+	"2uN/Rm/Pd/o8vbTb5+s3Ny03NvUW/aoaYV/5YXVwMDh41h086x4cNgeCw/3BgAxUTn4J1eIiskK6kUcw",
+	"iPbjAzycdY/Y8bR7FD2Lu8/xm1n3+eDFPjuYHkZH8fH6KnfEDcISp34YOQw0N9gtn7ix68aNSJ2bFy96",
+	"L55bfhrNf439y/2D4WAwHAz+v9EwDa+uN7pmelA1pBskW/rN/YrhJU67uZLriUrptAZi1LaZ4BFqK+TD",
+	"76fq85XPIJMvIP5CqD8JQlFw/nkRavPO4/7Mfwo64ZjGuqvNKkUY/fQK7O51+q8PVVyZRlncp/hIprJQ",
+	"7hK0ctHP4pq9wdkNbDxjc+zrxfzrT1+U0K0Uf8XLHx4vzps6o59e/RvjpWn+SYnvtl+ujzo3KlnXMfmT",
+	"h7YBm/B4YlfqMxhu9FjEXOcpW9mhDXRSuUTVjZj2FbEq7HdcdsAAUcIUi4hH6k0EpGiM/2Is5nMiNMVI",
+	"ZlzMx7ajjJlOQsDevAcTnysn8M+//wMmPlFOTixPbhiyrr+5cJAkFbWISy60a6/MUo6FGzDNqQivPmIg",
+	"ofZcA+hsQ1lPb4W6FdN+C2F83HtIGIti41bTj5Jd6mxDBdsttXzjVZF86IdeB8fHm196bY1hfzOAKq3v",
+	"hcyzXd3Mxg3CmgMq/ZiAi9EIDnoDmCHGO9HyYjR6XBGotP5CxPT8/AWYfwxgeseyhoBO6SZ/mirDSqMW",
+	"nkjTfxr9QXPowXLea5/cb93l4AJTmWcODXafEuOi5ZTXMmIpdDJ2gwTKe42jhv3+/sE3vUFv0NsfPh88",
+	"HwRkg1K/myd9SJipj+w1urEzq1ugt8ayNvPcXd/9KwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

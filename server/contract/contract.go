@@ -22,7 +22,8 @@ import (
 // BasePath is where the main document's operations are served.
 const BasePath = "/api/v2"
 
-// MaxBodyBytes caps request bodies; larger ones get 413.
+// MaxBodyBytes caps request bodies; larger ones get 413. An operation may declare another
+// cap in x-max-body-bytes (scanner reports are larger than API objects).
 const MaxBodyBytes = 1 << 20
 
 // Authenticator resolves the caller of a request; see auth.Authenticator.
@@ -34,7 +35,9 @@ type Authenticator interface {
 type Gate struct {
 	router routers.Router
 	roles  map[*openapi3.Operation]auth.Role
-	authn  Authenticator
+	// bodyLimits holds the operations whose x-max-body-bytes differs from MaxBodyBytes.
+	bodyLimits map[*openapi3.Operation]int64
+	authn      Authenticator
 	// onError renders errors that are not the caller's fault (the database is down…).
 	onError func(w http.ResponseWriter, r *http.Request, err error)
 }
@@ -47,6 +50,10 @@ func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter,
 	if err != nil {
 		return nil, err
 	}
+	limits, err := BodyLimits(doc)
+	if err != nil {
+		return nil, err
+	}
 	// Route on the path as this server sees it, whatever the public server URLs are; the
 	// copy leaves the caller's document as it was.
 	routed := *doc
@@ -55,7 +62,35 @@ func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter,
 	if err != nil {
 		return nil, fmt.Errorf("build router: %w", err)
 	}
-	return &Gate{router: router, roles: roles, authn: authn, onError: onError}, nil
+	return &Gate{router: router, roles: roles, bodyLimits: limits, authn: authn, onError: onError}, nil
+}
+
+// BodyLimits reads x-max-body-bytes of the operations of doc that declare one.
+func BodyLimits(doc *openapi3.T) (map[*openapi3.Operation]int64, error) {
+	limits := map[*openapi3.Operation]int64{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			raw, ok := op.Extensions["x-max-body-bytes"]
+			if !ok {
+				continue
+			}
+			// YAML numbers arrive as float64 (or json.Number); a limit is a positive integer.
+			n, ok := raw.(float64)
+			if !ok || n < 1 || n != float64(int64(n)) {
+				return nil, fmt.Errorf("%s %s: x-max-body-bytes must be a positive integer, got %v", method, path, raw)
+			}
+			limits[op] = int64(n)
+		}
+	}
+	return limits, nil
+}
+
+// bodyLimit is the body cap of op.
+func (g *Gate) bodyLimit(op *openapi3.Operation) int64 {
+	if n, ok := g.bodyLimits[op]; ok {
+		return n
+	}
+	return MaxBodyBytes
 }
 
 // RequiredRoles reads x-required-role of every operation of doc.
@@ -99,11 +134,12 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(auth.WithPrincipal(r.Context(), principal))
 
-		if r.ContentLength > MaxBodyBytes {
-			problem.Write(w, r, tooLarge())
+		limit := g.bodyLimit(route.Operation)
+		if r.ContentLength > limit {
+			problem.Write(w, r, tooLarge(limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		input := &openapi3filter.RequestValidationInput{
 			Request:    r,
 			PathParams: params,
@@ -116,7 +152,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				problem.Write(w, r, tooLarge())
+				problem.Write(w, r, tooLarge(limit))
 				return
 			}
 			problem.Write(w, r, ValidationProblem(err))
@@ -135,8 +171,8 @@ func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {
 	g.onError(w, r, err)
 }
 
-func tooLarge() *problem.Problem {
-	return problem.Newf(http.StatusRequestEntityTooLarge, "the body is limited to %d bytes", MaxBodyBytes)
+func tooLarge(limit int64) *problem.Problem {
+	return problem.Newf(http.StatusRequestEntityTooLarge, "the body is limited to %d bytes", limit)
 }
 
 // ValidationProblem turns kin-openapi's errors into a 400 naming each offending field:

@@ -28,8 +28,12 @@ type API struct {
 	q       *db.Queries
 	configs *checkconfig.Configs
 	runs    RunQueue
+	// announcer notifies people of incident changes; nil notifies nobody.
+	announcer Announcer
 	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
 	workerStaleAfter time.Duration
+	// syslogEnabled: the syslog receiver runs (SetSyslogEnabled); GetHostLogs says so.
+	syslogEnabled bool
 }
 
 var _ api.StrictServerInterface = (*API)(nil)

@@ -33,14 +33,18 @@ type Env struct {
 	Workspace  uuid.UUID // the bootstrap workspace ("default")
 }
 
-// Start runs the service for the duration of t.
-func Start(t testing.TB) *Env {
+// Start runs the service for the duration of t; opts adjust its options (e.g. SyslogEnabled).
+func Start(t testing.TB, opts ...func(*server.Options)) *Env {
 	t.Helper()
 	ctx := context.Background()
 	pool, _ := dbtest.New(t)
 	token, err := admin.Bootstrap(ctx, pool, "")
 	require.NoError(t, err)
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o := server.Options{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc, err := server.New(ctx, o)
 	require.NoError(t, err)
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)

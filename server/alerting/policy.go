@@ -1,0 +1,77 @@
+package alerting
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// Conditions are an alert policy's filters (the contract's AlertConditions): all given ones
+// must match; an absent one matches everything.
+type Conditions struct {
+	Severity   []string          `json:"severity,omitempty"`
+	HostTags   map[string]string `json:"host_tags,omitempty"`
+	HostIDs    []uuid.UUID       `json:"host_ids,omitempty"`
+	CheckTypes []string          `json:"check_types,omitempty"`
+}
+
+// Channels are where a policy sends (the contract's AlertChannels).
+type Channels struct {
+	Email   []string    `json:"email,omitempty"`
+	Webhook []Webhook   `json:"webhook,omitempty"`
+	Slack   []string    `json:"slack,omitempty"`
+	Oncall  []uuid.UUID `json:"oncall,omitempty"`
+}
+
+// Webhook is a webhook channel; Secret signs the body (HMAC-SHA256).
+type Webhook struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// Subject is what a policy's conditions are matched against.
+type Subject struct {
+	Severity  string
+	HostID    *uuid.UUID
+	HostTags  map[string]string
+	CheckType string // "" for an incident without a check
+}
+
+// Matches reports whether every given condition holds for s. A condition on hosts or check
+// types does not match an incident that has no host or check.
+func (c Conditions) Matches(s Subject) bool {
+	if len(c.Severity) > 0 && !slices.Contains(c.Severity, s.Severity) {
+		return false
+	}
+	if len(c.HostIDs) > 0 && (s.HostID == nil || !slices.Contains(c.HostIDs, *s.HostID)) {
+		return false
+	}
+	for k, v := range c.HostTags {
+		if got, ok := s.HostTags[k]; !ok || got != v {
+			return false
+		}
+	}
+	if len(c.CheckTypes) > 0 && !slices.Contains(c.CheckTypes, s.CheckType) {
+		return false
+	}
+	return true
+}
+
+// ParsePolicy reads a stored policy's conditions and channels.
+func ParsePolicy(conditions, channels []byte) (Conditions, Channels, error) {
+	var cond Conditions
+	var ch Channels
+	if len(conditions) > 0 {
+		if err := json.Unmarshal(conditions, &cond); err != nil {
+			return cond, ch, fmt.Errorf("policy conditions: %w", err)
+		}
+	}
+	if len(channels) > 0 {
+		if err := json.Unmarshal(channels, &ch); err != nil {
+			return cond, ch, fmt.Errorf("policy channels: %w", err)
+		}
+	}
+	return cond, ch, nil
+}

@@ -1,0 +1,291 @@
+package server_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes/store"
+	"github.com/secuaas/secumon/server/alerting"
+	"github.com/secuaas/secumon/server/servertest"
+)
+
+// alertFixture runs the API and feeds results through the real writer and digester with the
+// evaluator hooked in, as a worker does.
+type alertFixture struct {
+	env      *servertest.Env
+	c        *client.ClientWithResponses
+	digester *store.Digester
+	al       *alerting.Alerting
+}
+
+func newAlertFixture(t *testing.T, cfg alerting.Config) alertFixture {
+	t.Helper()
+	al := alerting.New(cfg, slog.New(slog.DiscardHandler))
+	env := servertest.Start(t)
+	require.NoError(t, store.EnsurePartitions(context.Background(), env.Pool, time.Now()))
+	return alertFixture{env: env, c: env.Client(t, env.OwnerToken), al: al,
+		digester: store.NewDigester(env.Pool, slog.New(slog.DiscardHandler), al.DigestHook)}
+}
+
+func (f alertFixture) check(t *testing.T, host client.Host, name string, typ client.CheckType) client.Check {
+	t.Helper()
+	cfg := client.CheckConfig{}
+	if typ == client.CheckTypeTcp {
+		cfg["port"] = 443
+	}
+	// Disabled: the results come from the test, not from a worker.
+	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, client.CheckCreate{HostId: host.Id, Name: name, CheckType: typ,
+		Config: &cfg, FailureThreshold: ptr(2), Enabled: ptr(false)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
+	return *r.JSON201
+}
+
+// run records one result per check at status (0 OK, 2 CRITICAL) and digests it.
+func (f alertFixture) run(t *testing.T, status int16, checks ...client.Check) {
+	t.Helper()
+	ctx := context.Background()
+	var recs []store.Record
+	for _, ck := range checks {
+		recs = append(recs, store.Record{WorkspaceID: f.env.Workspace, CheckID: ck.Id, HostID: ck.HostId, Time: time.Now().UTC(),
+			Status: status, Output: "connection refused", ErrorMsg: map[bool]string{true: "connection refused"}[status != 0]})
+	}
+	require.NoError(t, store.Write(ctx, f.env.Pool, recs))
+	require.NoError(t, f.digester.DigestAll(ctx))
+	time.Sleep(2 * time.Millisecond) // distinct result times
+}
+
+func (f alertFixture) incidentsOf(t *testing.T, ck client.Check) []client.Incident {
+	t.Helper()
+	all := client.ListIncidentsParamsStatusAll
+	r, err := f.c.ListIncidentsWithResponse(context.Background(), &client.ListIncidentsParams{Status: &all, HostId: &ck.HostId})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+	var out []client.Incident
+	for _, i := range r.JSON200.Incidents {
+		if i.CheckId != nil && *i.CheckId == ck.Id {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (f alertFixture) timeline(t *testing.T, id uuid.UUID) []string {
+	t.Helper()
+	r, err := f.c.GetIncidentWithResponse(context.Background(), id)
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range *r.JSON200.Timeline {
+		actions = append(actions, string(e.Action))
+	}
+	return actions
+}
+
+func (f alertFixture) deliveries(t *testing.T, incident *uuid.UUID) (n int) {
+	t.Helper()
+	q := "SELECT count(*) FROM notification_deliveries WHERE workspace_id = $1 AND ($2::uuid IS NULL OR incident_id = $2)"
+	require.NoError(t, f.env.Pool.QueryRow(context.Background(), q, f.env.Workspace, incident).Scan(&n))
+	return n
+}
+
+func (f alertFixture) policy(t *testing.T, name string, cond client.AlertConditions, ch client.AlertChannels, cooldown int) client.AlertPolicy {
+	t.Helper()
+	r, err := f.c.CreateAlertPolicyWithResponse(context.Background(), nil, client.AlertPolicyCreate{Name: name, Conditions: &cond, Channels: &ch, CooldownSec: &cooldown})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
+	return *r.JSON201
+}
+
+// A check failing its threshold opens one incident, notifies the matching policy once within
+// its cooldown, resolves on recovery, and a quick relapse reopens the same incident; after
+// flapping too often it stays open.
+func TestAutomaticIncidents(t *testing.T) {
+	f := newAlertFixture(t, alerting.Config{MaxReopens: 2})
+	host := createHost(t, f.c, "web-prod-01")
+	ck := f.check(t, host, "https", client.CheckTypeTcp)
+	crit := []client.Severity{client.SeverityCritical}
+	f.policy(t, "oncall-web", client.AlertConditions{Severity: &crit, CheckTypes: &[]client.CheckType{client.CheckTypeTcp}},
+		client.AlertChannels{Email: &[]openapi_types.Email{"ops@example.com"}, Webhook: &[]client.WebhookChannel{{Url: "http://127.0.0.1:9/hook", Secret: ptr("0123456789abcdef")}}}, 3600)
+	f.policy(t, "only-db", client.AlertConditions{HostTags: &client.Tags{"role": "db"}}, client.AlertChannels{Email: &[]openapi_types.Email{"dba@example.com"}}, 0)
+
+	f.run(t, 2, ck)
+	assert.Empty(t, f.incidentsOf(t, ck), "one failure is below the threshold")
+	f.run(t, 2, ck)
+	incs := f.incidentsOf(t, ck)
+	require.Len(t, incs, 1)
+	inc := incs[0]
+	assert.Equal(t, client.SeverityCritical, inc.Severity)
+	assert.Equal(t, "auto", inc.Tags["source"])
+	assert.Equal(t, []string{"opened", "notified"}, f.timeline(t, inc.Id))
+	assert.Equal(t, 2, f.deliveries(t, &inc.Id), "email and webhook of the matching policy only")
+
+	f.run(t, 2, ck)
+	assert.Len(t, f.incidentsOf(t, ck), 1, "never a second incident while one is open")
+
+	f.run(t, 0, ck)
+	got := f.incidentsOf(t, ck)
+	require.Len(t, got, 1)
+	assert.Equal(t, client.IncidentStatusResolved, got[0].Status)
+	assert.Equal(t, 4, f.deliveries(t, &inc.Id), "the resolution goes where the opening went")
+
+	// Relapse: the same incident reopens; the policy is still cooling down, so no new send.
+	f.run(t, 2, ck)
+	f.run(t, 2, ck)
+	got = f.incidentsOf(t, ck)
+	require.Len(t, got, 1)
+	assert.Equal(t, inc.Id, got[0].Id)
+	assert.Equal(t, client.IncidentStatusInvestigating, got[0].Status)
+	assert.Equal(t, 4, f.deliveries(t, &inc.Id))
+
+	// Flapping: after MaxReopens reopenings it no longer resolves by itself.
+	f.run(t, 0, ck)
+	f.run(t, 2, ck)
+	f.run(t, 2, ck)
+	f.run(t, 0, ck)
+	got = f.incidentsOf(t, ck)
+	require.Len(t, got, 1)
+	assert.Equal(t, client.IncidentStatusInvestigating, got[0].Status, "a flapping check's incident stays open")
+	assert.Contains(t, f.timeline(t, inc.Id), "reopened")
+}
+
+// While a maintenance window covers the host, an incident is recorded but nobody is told.
+func TestMaintenanceSuppressesNotifications(t *testing.T) {
+	f := newAlertFixture(t, alerting.Config{})
+	host := createHost(t, f.c, "db-01")
+	ck := f.check(t, host, "pg", client.CheckTypeTcp)
+	f.policy(t, "all", client.AlertConditions{}, client.AlertChannels{Email: &[]openapi_types.Email{"ops@example.com"}}, 0)
+	ctx := context.Background()
+	now := time.Now()
+	w, err := f.c.CreateMaintenanceWindowWithResponse(ctx, nil, client.MaintenanceWindowCreate{Title: "upgrade",
+		StartTime: now.Add(-time.Minute), EndTime: now.Add(time.Hour), AffectedHosts: &[]uuid.UUID{host.Id}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, w.StatusCode(), string(w.Body))
+	assert.True(t, w.JSON201.SuppressAlerts)
+	assert.True(t, w.JSON201.NotifySubscribers)
+
+	f.run(t, 2, ck)
+	f.run(t, 2, ck)
+	incs := f.incidentsOf(t, ck)
+	require.Len(t, incs, 1)
+	assert.Equal(t, []string{"opened", "suppressed"}, f.timeline(t, incs[0].Id))
+	assert.Zero(t, f.deliveries(t, nil))
+
+	// The ticker activates the window by time; ending it lets the next incident through.
+	require.NoError(t, f.al.Tick(ctx, f.env.Pool))
+	got, err := f.c.GetMaintenanceWindowWithResponse(ctx, w.JSON201.Id)
+	require.NoError(t, err)
+	assert.Equal(t, client.MaintenanceStatusActive, got.JSON200.Status)
+	end, err := f.c.EndMaintenanceWindowWithResponse(ctx, w.JSON201.Id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, end.StatusCode(), string(end.Body))
+	f.run(t, 0, ck)
+	f.run(t, 2, ck)
+	f.run(t, 2, ck)
+	assert.Equal(t, 1, f.deliveries(t, nil))
+}
+
+func TestMaintenanceTransitions(t *testing.T) {
+	env := servertest.Start(t)
+	env.NewWorkspace(t, "other")
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	foreign := createHost(t, env.Client(t, env.Token(t, "other", "owner").Token), "theirs")
+	start := time.Now().Add(time.Hour)
+	create := func(body client.MaintenanceWindowCreate) *client.CreateMaintenanceWindowResponse {
+		r, err := c.CreateMaintenanceWindowWithResponse(ctx, nil, body)
+		require.NoError(t, err)
+		return r
+	}
+	bad := create(client.MaintenanceWindowCreate{Title: "x", StartTime: start, EndTime: start.Add(-time.Minute)})
+	assert.Equal(t, http.StatusBadRequest, bad.StatusCode())
+	assert.Contains(t, string(bad.Body), `"end_time"`)
+	bad = create(client.MaintenanceWindowCreate{Title: "x", StartTime: start, EndTime: start.Add(time.Hour), AffectedHosts: &[]uuid.UUID{foreign.Id}})
+	assert.Equal(t, http.StatusBadRequest, bad.StatusCode())
+	assert.Contains(t, string(bad.Body), `"affected_hosts"`)
+
+	w := create(client.MaintenanceWindowCreate{Title: "Mise à jour", StartTime: start, EndTime: start.Add(time.Hour)})
+	require.Equal(t, http.StatusCreated, w.StatusCode(), string(w.Body))
+	id := w.JSON201.Id
+	assert.Equal(t, client.MaintenanceStatusScheduled, w.JSON201.Status)
+
+	// Partial update keeps the rest.
+	newEnd := start.Add(90 * time.Minute)
+	up, err := c.UpdateMaintenanceWindowWithResponse(ctx, id, client.MaintenanceWindowUpdate{EndTime: &newEnd})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
+	assert.Equal(t, "Mise à jour", up.JSON200.Title)
+	assert.WithinDuration(t, newEnd, up.JSON200.EndTime, time.Second)
+
+	ended, err := c.EndMaintenanceWindowWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, ended.StatusCode(), "a scheduled window cannot end")
+	started, err := c.StartMaintenanceWindowWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, started.StatusCode(), string(started.Body))
+	assert.Equal(t, client.MaintenanceStatusActive, started.JSON200.Status)
+	again, err := c.StartMaintenanceWindowWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, again.StatusCode())
+	ended, err = c.EndMaintenanceWindowWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ended.StatusCode())
+	assert.Equal(t, client.MaintenanceStatusCompleted, ended.JSON200.Status)
+	cancel, err := c.CancelMaintenanceWindowWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, cancel.StatusCode())
+
+	other := create(client.MaintenanceWindowCreate{Title: "autre", StartTime: start, EndTime: start.Add(time.Hour)})
+	cancel, err = c.CancelMaintenanceWindowWithResponse(ctx, other.JSON201.Id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, cancel.StatusCode())
+
+	scheduled := client.MaintenanceStatusScheduled
+	list, err := c.ListMaintenanceWindowsWithResponse(ctx, &client.ListMaintenanceWindowsParams{Status: &scheduled})
+	require.NoError(t, err)
+	assert.Equal(t, 0, list.JSON200.Count)
+	list, err = c.ListMaintenanceWindowsWithResponse(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, list.JSON200.Count)
+}
+
+// Many checks failing on many hosts at once form one storm: the incidents join it, the
+// individual notifications give way to one storm notification, and GET /storms shows it
+// with a probable cause.
+func TestStorm(t *testing.T) {
+	f := newAlertFixture(t, alerting.Config{Storm: alerting.StormConfig{MinAlerts: 3, MinHosts: 3, Window: time.Minute, Quiet: time.Hour}})
+	f.policy(t, "all", client.AlertConditions{}, client.AlertChannels{Email: &[]openapi_types.Email{"ops@example.com"}}, 0)
+	var checks []client.Check
+	for _, name := range []string{"a", "b", "c", "d"} {
+		checks = append(checks, f.check(t, createHost(t, f.c, "host-"+name), "ping-"+name, client.CheckTypePing))
+	}
+	f.run(t, 2, checks...)
+	f.run(t, 2, checks...)
+
+	active := true
+	r, err := f.c.ListStormsWithResponse(context.Background(), &client.ListStormsParams{Active: &active})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+	require.Equal(t, 1, r.JSON200.Count)
+	s := r.JSON200.Storms[0]
+	assert.Equal(t, 4, s.TotalAlerts)
+	assert.Equal(t, 4, s.AffectedHosts)
+	assert.Equal(t, client.StormRootCauseType("network"), s.RootCauseType)
+	assert.InDelta(t, 1.0, s.Confidence, 0.001)
+	for _, ck := range checks {
+		incs := f.incidentsOf(t, ck)
+		require.Len(t, incs, 1)
+		require.NotNil(t, incs[0].StormId)
+		assert.Equal(t, s.Id, *incs[0].StormId)
+		assert.Contains(t, f.timeline(t, incs[0].Id), "suppressed")
+	}
+	assert.Equal(t, 1, f.deliveries(t, nil), "one storm notification instead of four")
+}

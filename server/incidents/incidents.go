@@ -1,0 +1,233 @@
+// Package incidents owns the incident lifecycle: statuses investigating → acknowledged →
+// resolved (a resolved incident reopens through an update with a status), and a timeline
+// event for every change. Functions run on the caller's transaction, so a change and what
+// follows from it (notifications, storm grouping) commit together.
+package incidents
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/secuaas/secumon/gen/db"
+)
+
+// Statuses.
+const (
+	Investigating = "investigating"
+	Acknowledged  = "acknowledged"
+	Resolved      = "resolved"
+)
+
+// Timeline actions (the contract's IncidentEvent.action).
+const (
+	ActionOpened       = "opened"
+	ActionUpdate       = "update"
+	ActionAcknowledged = "acknowledged"
+	ActionResolved     = "resolved"
+	ActionReopened     = "reopened"
+	ActionNotified     = "notified"
+	ActionSuppressed   = "suppressed"
+)
+
+// ActorSystem is the actor of changes SecuMon makes by itself.
+const ActorSystem = "system"
+
+// ErrNotFound: no such incident in the workspace.
+var ErrNotFound = errors.New("incident not found")
+
+// TransitionError is an invalid status change (the API answers 409).
+type TransitionError struct{ From, To string }
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("an incident that is %s cannot become %s", e.From, e.To)
+}
+
+// Change is what happened to an incident: its state after the change and the event recorded.
+type Change struct {
+	Incident db.Incident
+	Event    db.IncidentEvent
+	// Previous is the status before the change ("" for a new incident).
+	Previous string
+}
+
+// Opened reports whether the change brought the incident into being or back from resolved.
+func (c Change) Opened() bool {
+	return c.Event.Action == ActionOpened || c.Event.Action == ActionReopened
+}
+
+// New describes an incident to open.
+type New struct {
+	WorkspaceID uuid.UUID
+	Title       string
+	Description string
+	Severity    string
+	Tags        map[string]string
+	HostID      *uuid.UUID
+	CheckID     *uuid.UUID
+	Actor       string
+	Note        string // the "opened" event's note
+}
+
+// Open creates an incident with its "opened" event.
+func Open(ctx context.Context, tx pgx.Tx, n New) (Change, error) {
+	tags, err := json.Marshal(nonNil(n.Tags))
+	if err != nil {
+		return Change{}, err
+	}
+	inc, err := db.New(tx).CreateIncident(ctx, db.CreateIncidentParams{
+		WorkspaceID: n.WorkspaceID, ID: uuid.New(), Title: n.Title, Description: n.Description, Severity: n.Severity,
+		Tags: tags, HostID: n.HostID, CheckID: n.CheckID,
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	return record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note)
+}
+
+// OpenAuto opens the automatic incident of a check, unless one is open already (ok false).
+func OpenAuto(ctx context.Context, tx pgx.Tx, n New) (c Change, ok bool, err error) {
+	tags, err := json.Marshal(nonNil(n.Tags))
+	if err != nil {
+		return Change{}, false, err
+	}
+	inc, err := db.New(tx).OpenAutoIncident(ctx, db.OpenAutoIncidentParams{
+		WorkspaceID: n.WorkspaceID, ID: uuid.New(), Title: n.Title, Description: n.Description, Severity: n.Severity,
+		Tags: tags, HostID: n.HostID, CheckID: n.CheckID,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Change{}, false, nil
+	}
+	if err != nil {
+		return Change{}, false, err
+	}
+	c, err = record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note)
+	return c, err == nil, err
+}
+
+// Acknowledge moves an investigating incident to acknowledged. Acknowledging an acknowledged
+// incident changes nothing (changed false), so retries are safe; a resolved one is a
+// TransitionError.
+func Acknowledge(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, actor string, at *time.Time) (c Change, changed bool, err error) {
+	inc, err := lock(ctx, tx, workspaceID, id)
+	if err != nil {
+		return Change{}, false, err
+	}
+	switch inc.Status {
+	case Acknowledged:
+		return Change{Incident: inc, Previous: inc.Status}, false, nil
+	case Resolved:
+		return Change{}, false, &TransitionError{From: inc.Status, To: Acknowledged}
+	}
+	c, err = move(ctx, tx, inc, Acknowledged, ActionAcknowledged, actor, "", at)
+	return c, err == nil, err
+}
+
+// Resolve resolves an open incident; resolving a resolved one is a TransitionError.
+func Resolve(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, actor, note string, at *time.Time) (Change, error) {
+	inc, err := lock(ctx, tx, workspaceID, id)
+	if err != nil {
+		return Change{}, err
+	}
+	if inc.Status == Resolved {
+		return Change{}, &TransitionError{From: inc.Status, To: Resolved}
+	}
+	return move(ctx, tx, inc, Resolved, ActionResolved, actor, note, at)
+}
+
+// Update adds a note to the timeline and, with a status, changes the incident's status: any
+// status may follow any other, and leaving resolved reopens the incident.
+func Update(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, actor, note string, status *string) (Change, error) {
+	inc, err := lock(ctx, tx, workspaceID, id)
+	if err != nil {
+		return Change{}, err
+	}
+	if status == nil || *status == inc.Status {
+		if err := db.New(tx).TouchIncident(ctx, db.TouchIncidentParams{WorkspaceID: workspaceID, ID: id}); err != nil {
+			return Change{}, err
+		}
+		return record(ctx, tx, inc, inc.Status, ActionUpdate, actor, note)
+	}
+	action := ActionUpdate
+	if inc.Status == Resolved {
+		action = ActionReopened
+	}
+	return move(ctx, tx, inc, *status, action, actor, note, nil)
+}
+
+// Reopen brings a resolved incident back to investigating (a check failing again soon after
+// recovering).
+func Reopen(ctx context.Context, tx pgx.Tx, inc db.Incident, actor, note string) (Change, error) {
+	if inc.Status != Resolved {
+		return Change{}, &TransitionError{From: inc.Status, To: Investigating}
+	}
+	return move(ctx, tx, inc, Investigating, ActionReopened, actor, note, nil)
+}
+
+// Note records an event that does not change the status (notified, suppressed, …).
+func Note(ctx context.Context, tx pgx.Tx, inc db.Incident, action, actor, note string) (db.IncidentEvent, error) {
+	c, err := record(ctx, tx, inc, inc.Status, action, actor, note)
+	return c.Event, err
+}
+
+// Get returns an incident with its timeline, oldest event first.
+func Get(ctx context.Context, q *db.Queries, workspaceID, id uuid.UUID) (db.Incident, []db.IncidentEvent, error) {
+	inc, err := q.GetIncident(ctx, db.GetIncidentParams{WorkspaceID: workspaceID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.Incident{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return db.Incident{}, nil, err
+	}
+	events, err := q.ListIncidentEvents(ctx, db.ListIncidentEventsParams{WorkspaceID: workspaceID, IncidentID: id})
+	return inc, events, err
+}
+
+func lock(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID) (db.Incident, error) {
+	inc, err := db.New(tx).LockIncident(ctx, db.LockIncidentParams{WorkspaceID: workspaceID, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.Incident{}, ErrNotFound
+	}
+	return inc, err
+}
+
+func move(ctx context.Context, tx pgx.Tx, inc db.Incident, to, action, actor, note string, at *time.Time) (Change, error) {
+	updated, err := db.New(tx).SetIncidentStatus(ctx, db.SetIncidentStatusParams{
+		WorkspaceID: inc.WorkspaceID, ID: inc.ID, Status: to, Actor: actor, At: at,
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	return record(ctx, tx, updated, inc.Status, action, actor, note)
+}
+
+// record adds the event and tells listeners of the live event stream that the workspace's
+// incidents changed.
+func record(ctx context.Context, tx pgx.Tx, inc db.Incident, previous, action, actor, note string) (Change, error) {
+	ev, err := db.New(tx).AddIncidentEvent(ctx, db.AddIncidentEventParams{
+		WorkspaceID: inc.WorkspaceID, ID: uuid.New(), IncidentID: inc.ID, Action: action, Actor: actor, Note: note, Status: inc.Status,
+	})
+	if err != nil {
+		return Change{}, err
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", EventsChannel, inc.WorkspaceID.String()); err != nil {
+		return Change{}, err
+	}
+	return Change{Incident: inc, Event: ev, Previous: previous}, nil
+}
+
+// EventsChannel is the PostgreSQL NOTIFY channel on which incident changes are announced
+// (the payload is the workspace id), for the live event stream of every API process.
+const EventsChannel = "secumon_events"
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -1,0 +1,113 @@
+package notify
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvSMTPHost     = "SECUMON_SMTP_HOST"
+	EnvSMTPPort     = "SECUMON_SMTP_PORT"
+	EnvSMTPUsername = "SECUMON_SMTP_USERNAME"
+	EnvSMTPPassword = "SECUMON_SMTP_PASSWORD"
+	EnvSMTPFrom     = "SECUMON_SMTP_FROM"
+	EnvSMTPStartTLS = "SECUMON_SMTP_STARTTLS"
+)
+
+// Config tells the worker how to send and how to retry. The zero value works for webhooks
+// and Slack; email needs SMTP.Host.
+type Config struct {
+	SMTP SMTPConfig
+
+	// HTTPClient sends webhooks and Slack messages. Nil means a client with HTTPTimeout.
+	HTTPClient *http.Client
+	// HTTPTimeout bounds one webhook or Slack request (default 10 s).
+	HTTPTimeout time.Duration
+	// UserAgent of webhook and Slack requests (default "SecuMon-Notify/2").
+	UserAgent string
+
+	// MaxAttempts is how many times a delivery is tried before it is marked failed (default 8).
+	MaxAttempts int
+	// RetryBase is the wait after the first failed attempt; it doubles after each further
+	// one, with jitter (default 30 s, so 8 attempts span about an hour).
+	RetryBase time.Duration
+	// RetryMax caps one wait, including one a receiver asks for with Retry-After (default 1 h).
+	RetryMax time.Duration
+}
+
+// SMTPConfig is the mail server that email deliveries go through.
+type SMTPConfig struct {
+	Host     string // empty: email deliveries fail, naming SECUMON_SMTP_HOST
+	Port     int    // default 25
+	Username string // with Password: AUTH PLAIN, which needs STARTTLS unless Host is loopback
+	Password string
+	From     string // envelope and header sender (default secumon@localhost)
+	StartTLS bool   // require STARTTLS before sending
+	// Timeout bounds a whole SMTP conversation (default 30 s).
+	Timeout time.Duration
+}
+
+// ConfigFromEnv reads the SECUMON_SMTP_* variables; everything else keeps its default.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	c.SMTP.Host = strings.TrimSpace(os.Getenv(EnvSMTPHost))
+	c.SMTP.Username = os.Getenv(EnvSMTPUsername)
+	c.SMTP.Password = os.Getenv(EnvSMTPPassword)
+	c.SMTP.From = strings.TrimSpace(os.Getenv(EnvSMTPFrom))
+	if v := strings.TrimSpace(os.Getenv(EnvSMTPPort)); v != "" {
+		port, err := strconv.Atoi(v)
+		if err != nil || port < 1 || port > 65535 {
+			return Config{}, fmt.Errorf("notify: %s=%q is not a port number", EnvSMTPPort, v)
+		}
+		c.SMTP.Port = port
+	}
+	if v := strings.TrimSpace(os.Getenv(EnvSMTPStartTLS)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("notify: %s=%q is not a boolean (true or false)", EnvSMTPStartTLS, v)
+		}
+		c.SMTP.StartTLS = b
+	}
+	return c.withDefaults(), nil
+}
+
+// withDefaults fills the unset fields.
+func (c Config) withDefaults() Config {
+	if c.HTTPTimeout <= 0 {
+		c.HTTPTimeout = 10 * time.Second
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{
+			Timeout: c.HTTPTimeout,
+			// A redirected POST may come back as a GET without its body: report it instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "SecuMon-Notify/2"
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 8
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 30 * time.Second
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = time.Hour
+	}
+	if c.SMTP.Port == 0 {
+		c.SMTP.Port = 25
+	}
+	if c.SMTP.From == "" {
+		c.SMTP.From = "secumon@localhost"
+	}
+	if c.SMTP.Timeout <= 0 {
+		c.SMTP.Timeout = 30 * time.Second
+	}
+	return c
+}

@@ -1,0 +1,79 @@
+package notify
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"":     0,
+		"120":  2 * time.Minute,
+		" 7 ":  7 * time.Second,
+		"-5":   0,
+		"soon": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+	} {
+		require.Equal(t, want, parseRetryAfter(v, now), "%q", v)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	c := Config{}.withDefaults()
+	for attempt, full := range map[int]time.Duration{
+		1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 7: 32 * time.Minute,
+		8: time.Hour, 40: time.Hour, 0: time.Hour, // beyond the cap, and nonsense, wait the most
+	} {
+		for range 50 {
+			d := c.backoff(attempt)
+			require.GreaterOrEqual(t, d, full/2, "attempt %d", attempt)
+			require.LessOrEqual(t, d, full, "attempt %d", attempt)
+		}
+	}
+	require.Equal(t, 45*time.Second, c.retryDelay(1, 45*time.Second), "Retry-After wins over the backoff")
+	require.Equal(t, time.Hour, c.retryDelay(1, 48*time.Hour), "but is capped")
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv(EnvSMTPHost, "mail.internal")
+	t.Setenv(EnvSMTPPort, "587")
+	t.Setenv(EnvSMTPStartTLS, "true")
+	t.Setenv(EnvSMTPFrom, "")
+	c, err := ConfigFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "mail.internal", c.SMTP.Host)
+	require.Equal(t, 587, c.SMTP.Port)
+	require.True(t, c.SMTP.StartTLS)
+	require.Equal(t, "secumon@localhost", c.SMTP.From)
+	require.Equal(t, 8, c.MaxAttempts)
+	require.Equal(t, 10*time.Second, c.HTTPTimeout)
+
+	t.Setenv(EnvSMTPPort, "")
+	c, err = ConfigFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, 25, c.SMTP.Port)
+
+	t.Setenv(EnvSMTPPort, "smtp")
+	_, err = ConfigFromEnv()
+	require.ErrorContains(t, err, EnvSMTPPort)
+	t.Setenv(EnvSMTPPort, "25")
+	t.Setenv(EnvSMTPStartTLS, "perhaps")
+	_, err = ConfigFromEnv()
+	require.ErrorContains(t, err, EnvSMTPStartTLS)
+}
+
+func TestOneLine(t *testing.T) {
+	require.Equal(t, "a b Bcc: x@y", oneLine("a\r\nb\nBcc: x@y"))
+}
+
+func TestMaskTarget(t *testing.T) {
+	require.Equal(t, "ops@example.test", MaskTarget(ChannelEmail, "ops@example.test"))
+	require.Equal(t, "https://hooks.slack.com/…", MaskTarget(ChannelSlack, "https://hooks.slack.com/services/T0/B0/secret"))
+	require.Equal(t, "http://127.0.0.1:8080/…", MaskTarget(ChannelWebhook, "http://user:pw@127.0.0.1:8080/h?token=x"))
+	require.Equal(t, "…", MaskTarget(ChannelWebhook, "::bad"))
+}
