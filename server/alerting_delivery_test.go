@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -18,9 +20,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes/store"
+	"github.com/secuaas/secumon/probes/worker"
 	"github.com/secuaas/secumon/server/alerting"
 	"github.com/secuaas/secumon/server/notify"
 	"github.com/secuaas/secumon/server/notify/smtptest"
+	"github.com/secuaas/secumon/server/servertest"
 )
 
 // From a failing check to people being told, with real receivers: an SMTP server gets the
@@ -40,18 +45,10 @@ func TestIncidentReachesPeople(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	// The notification queue is worked as `secumon serve` works it.
-	workers := river.NewWorkers()
-	require.NoError(t, notify.AddWorkers(workers, notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: mail.Port}}))
-	rc, err := river.NewClient(riverpgxv5.New(f.env.Pool), &river.Config{
-		Queues: map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 4}}, Workers: workers,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-	})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(ctx))
-	defer func() { _ = rc.Stop(ctx) }()
+	startNotifications(t, f.env.Pool, mail.Port)
 
 	start := time.Now().Add(-time.Hour)
+	var err error
 	sched, err := f.c.CreateOncallScheduleWithResponse(ctx, nil, client.OncallScheduleCreate{Name: "web", Timezone: ptr("UTC"),
 		RotationStart: &start, Members: &[]client.OncallMember{{Name: "Alice", Email: "alice@example.com"}}})
 	require.NoError(t, err)
@@ -113,4 +110,118 @@ func TestIncidentReachesPeople(t *testing.T) {
 	assert.Contains(t, notified, "ops@example.com")
 	assert.Contains(t, notified, "Alice")
 	assert.False(t, strings.Contains(notified, "/secumon"), notified)
+}
+
+// startNotifications works the notification queue as `secumon serve` does, sending e-mail
+// to the SMTP server on smtpPort, until the test ends.
+func startNotifications(t *testing.T, pool *pgxpool.Pool, smtpPort int) {
+	t.Helper()
+	workers := river.NewWorkers()
+	require.NoError(t, notify.AddWorkers(workers, notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: smtpPort}}))
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 4}}, Workers: workers,
+		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+	})
+	require.NoError(t, err)
+	require.NoError(t, rc.Start(context.Background()))
+	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+}
+
+// The whole loop with a real worker: a local TCP service stops, its check fails twice, the
+// incident opens and the e-mail arrives; it is acknowledged; the service comes back and the
+// incident resolves by itself.
+func TestOutageToResolution(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	mail := smtptest.Start(t)
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	startNotifications(t, env.Pool, mail.Port)
+	al := alerting.New(alerting.Config{}, slog.New(slog.DiscardHandler))
+	w := worker.New(env.Pool, worker.Options{Name: "outage", PollEvery: 50 * time.Millisecond,
+		Hooks: []store.RunsHook{al.DigestHook}, Log: slog.New(slog.DiscardHandler)})
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := target.Addr().String()
+	serve := func(l net.Listener) {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}
+	go serve(target)
+
+	policy, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "ops",
+		Channels: &client.AlertChannels{Email: &[]openapi_types.Email{"ops@example.com"}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, policy.StatusCode(), string(policy.Body))
+	host := createHost(t, c, "api-01")
+	ck, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: "api", CheckType: client.CheckTypeTcp,
+		Config: &client.CheckConfig{"port": target.Addr().(*net.TCPAddr).Port}, IntervalSec: ptr(3600), FailureThreshold: ptr(2)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
+	checkID := ck.JSON201.Id
+	runNow := func(want client.CheckStatus) {
+		t.Helper()
+		r, err := c.RunCheckWithResponse(ctx, checkID, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusAccepted, r.StatusCode(), string(r.Body))
+		eventually(t, 15*time.Second, func() bool {
+			last, err := c.GetCheckLastResultWithResponse(ctx, checkID)
+			return err == nil && last.JSON200 != nil && last.JSON200.RunId != nil && *last.JSON200.RunId == r.JSON202.RunId
+		}, "the run's result")
+		last, err := c.GetCheckLastResultWithResponse(ctx, checkID)
+		require.NoError(t, err)
+		require.Equal(t, want, last.JSON200.Status, last.JSON200.Output)
+	}
+	incident := func() *client.Incident {
+		all := client.ListIncidentsParamsStatusAll
+		r, err := c.ListIncidentsWithResponse(ctx, &client.ListIncidentsParams{Status: &all, HostId: &host.Id})
+		require.NoError(t, err)
+		if len(r.JSON200.Incidents) == 0 {
+			return nil
+		}
+		require.Len(t, r.JSON200.Incidents, 1)
+		return &r.JSON200.Incidents[0]
+	}
+
+	runNow(0)
+	require.NoError(t, target.Close()) // the service stops
+	runNow(2)
+	runNow(2)
+	eventually(t, 10*time.Second, func() bool { return incident() != nil }, "incident")
+	inc := incident()
+	assert.Equal(t, client.SeverityCritical, inc.Severity)
+	select {
+	case m := <-mail.Got:
+		assert.Equal(t, []string{"ops@example.com"}, m.To)
+		assert.Contains(t, string(m.Data), "api-01: api is CRITICAL")
+	case <-time.After(15 * time.Second):
+		t.Fatal("no e-mail")
+	}
+
+	ack, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, ack.StatusCode(), string(ack.Body))
+
+	back, err := net.Listen("tcp", addr) // the service comes back on its port
+	require.NoError(t, err)
+	defer back.Close()
+	go serve(back)
+	runNow(0)
+	eventually(t, 10*time.Second, func() bool { return incident().Status == client.IncidentStatusResolved }, "resolution")
+	select {
+	case m := <-mail.Got:
+		assert.Contains(t, string(m.Data), "resolved")
+	case <-time.After(15 * time.Second):
+		t.Fatal("no resolution e-mail")
+	}
 }

@@ -17,6 +17,7 @@ const (
 	EnvSMTPPassword = "SECUMON_SMTP_PASSWORD"
 	EnvSMTPFrom     = "SECUMON_SMTP_FROM"
 	EnvSMTPStartTLS = "SECUMON_SMTP_STARTTLS"
+	EnvRetryBase    = "SECUMON_NOTIFY_RETRY_BASE" // e.g. "30s": the wait after a first failed attempt
 )
 
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
@@ -52,7 +53,8 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// ConfigFromEnv reads the SECUMON_SMTP_* variables; everything else keeps its default.
+// ConfigFromEnv reads the SECUMON_SMTP_* variables and SECUMON_NOTIFY_RETRY_BASE; everything
+// else keeps its default.
 func ConfigFromEnv() (Config, error) {
 	var c Config
 	c.SMTP.Host = strings.TrimSpace(os.Getenv(EnvSMTPHost))
@@ -72,6 +74,13 @@ func ConfigFromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("notify: %s=%q is not a boolean (true or false)", EnvSMTPStartTLS, v)
 		}
 		c.SMTP.StartTLS = b
+	}
+	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return Config{}, fmt.Errorf("notify: %s=%q is not a positive duration (like 30s)", EnvRetryBase, v)
+		}
+		c.RetryBase = d
 	}
 	return c.withDefaults(), nil
 }

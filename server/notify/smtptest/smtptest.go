@@ -6,6 +6,7 @@ package smtptest
 import (
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +29,13 @@ type Envelope struct {
 	Data []byte
 }
 
-// Start runs a sink until t ends.
-func Start(t testing.TB) *Sink {
+// Start runs a sink on a free loopback port until t ends.
+func Start(t testing.TB) *Sink { return StartAt(t, 0) }
+
+// StartAt runs a sink on 127.0.0.1:port until t ends.
+func StartAt(t testing.TB, port int) *Sink {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		t.Fatal(err)
 	}
