@@ -140,11 +140,3 @@ func TestRoutingAndLimits(t *testing.T) {
 	}
 }
 
-func TestUnbuiltOperationsAnswer501(t *testing.T) {
-	env := servertest.Start(t)
-	resp, p := call(t, env, "GET", "/api/v2/dashboard", env.OwnerToken, "")
-	require.Equal(t, http.StatusNotImplemented, resp.StatusCode)
-	assert.Contains(t, p.Detail, "getDashboard")
-	resp, _ = call(t, env, "GET", "/status/web-prod/api", "", "")
-	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode)
-}

@@ -18,12 +18,15 @@ import (
 	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/probes/runnow"
+	"github.com/secuaas/secumon/server/ai"
+	"github.com/secuaas/secumon/server/ai/providers"
 	"github.com/secuaas/secumon/server/alerting"
 	"github.com/secuaas/secumon/server/auth"
 	"github.com/secuaas/secumon/server/checkconfig"
 	"github.com/secuaas/secumon/server/contract"
 	"github.com/secuaas/secumon/server/database"
 	"github.com/secuaas/secumon/server/docs"
+	"github.com/secuaas/secumon/server/events"
 	"github.com/secuaas/secumon/server/handlers"
 	"github.com/secuaas/secumon/server/idempotency"
 	"github.com/secuaas/secumon/server/problem"
@@ -41,6 +44,12 @@ type Options struct {
 	// Alerts sends incident changes made through the API to the alert policies; nil uses
 	// server/alerting with its defaults.
 	Alerts handlers.Announcer
+	// StatusPages tunes the public status pages' cache (zero: the defaults).
+	StatusPages public.Options
+	// AI configures the AI providers of host tagging and incident analysis (ai.ConfigFromEnv
+	// reads SECUMON_AI_*); the zero value offers the local provider only. The analysis steps
+	// run in a River client that works analysis.Queue (see cmd/secumon).
+	AI ai.Config
 }
 
 // Service is the assembled HTTP handler and the parts the process may need to reach.
@@ -84,6 +93,13 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		o.Alerts = alerting.New(alerting.Config{}, o.Logger)
 	}
 	ops.UseAnnouncer(o.Alerts)
+	aiProviders, err := providers.New(o.AI)
+	if err != nil {
+		return nil, err
+	}
+	if err := ops.UseAI(aiProviders); err != nil {
+		return nil, err
+	}
 	strict := api.NewStrictHandlerWithOptions(ops, nil, api.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
@@ -92,7 +108,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		BaseURL:          contract.BasePath,
 		ErrorHandlerFunc: errs.badRequest,
 	})
-	publicStrict := genpublic.NewStrictHandlerWithOptions(public.Handlers{}, nil, genpublic.StrictHTTPServerOptions{
+	publicStrict := genpublic.NewStrictHandlerWithOptions(public.New(queries, o.StatusPages), nil, genpublic.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})
@@ -103,7 +119,10 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	// authentication and validation.
 	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: o.Logger})
 	mux.Handle(contract.BasePath+"/", gate.Middleware(keys.Middleware(apiHandler)))
-	mux.Handle("/status/", publicHandler)
+	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
+	stream := &events.Handler{Hub: events.NewHub(o.Pool, ops.DashboardJSON, o.Logger), OnError: errs.render}
+	mux.Handle("GET "+contract.BasePath+"/events", gate.Middleware(stream))
+	mux.Handle("/status/", public.Middleware(authn, errs.render)(publicHandler))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
 	mux.Handle("GET /docs", docsHandler)

@@ -80,6 +80,9 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	report := uploadOK(t, cA, "trivy-image.json")
 	finding := findingByRule(t, cA, report.Project, "CVE-2024-45490")
 	idsOfA["app-security/reports"], idsOfA["app-security/findings"] = report.Id, finding.Id
+	page := createPage(t, cA, client.StatusPageCreate{Slug: "a-page", Title: "A's page",
+		Components: &[]client.StatusPageComponent{{Name: "A's host", HostId: &host.Id}}})
+	idsOfA["status-pages"] = page.Id
 	before := snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID)
 
 	for _, op := range contractOperations(t) {
@@ -107,6 +110,9 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	assert.Equal(t, before, snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID), "workspace A unchanged")
 	assert.Equal(t, schedule, getSchedule(t, cA, schedule.Id).Schedule, "workspace A's on-call schedule unchanged")
 	assert.Equal(t, finding, findingByRule(t, cA, report.Project, "CVE-2024-45490"), "workspace A's finding unchanged")
+	pageNow, err := cA.GetStatusPageWithResponse(ctx, page.Id)
+	require.NoError(t, err)
+	assert.Equal(t, page, *pageNow.JSON200, "workspace A's status page unchanged")
 
 	listB, err := env.Client(t, ownerB).ListHostsWithResponse(ctx, nil)
 	require.NoError(t, err)

@@ -12,6 +12,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/secuaas/secumon/server/ai"
+	"github.com/secuaas/secumon/server/ai/analysis"
+	"github.com/secuaas/secumon/server/ai/providers"
 	"github.com/secuaas/secumon/server/alerting"
 	"github.com/secuaas/secumon/server/notify"
 )
@@ -44,9 +47,10 @@ func (f *alertFlags) build(log *slog.Logger) *alerting.Alerting {
 	}, log.With("component", "alerting"))
 }
 
-// startAlerting works the notification queue (SMTP from SECUMON_SMTP_*) and the alerting
-// clock (maintenance windows, storms) until ctx ends; stop waits for deliveries in flight.
-func startAlerting(ctx context.Context, pool *pgxpool.Pool, al *alerting.Alerting, log *slog.Logger) (stop func(), err error) {
+// startAlerting works the background queues of `serve` until ctx ends: notification
+// deliveries (SMTP from SECUMON_SMTP_*) and AI analysis steps; and the alerting clock
+// (maintenance windows, storms). stop waits for the work in flight.
+func startAlerting(ctx context.Context, pool *pgxpool.Pool, al *alerting.Alerting, aiCfg ai.Config, log *slog.Logger) (stop func(), err error) {
 	cfg, err := notify.ConfigFromEnv()
 	if err != nil {
 		return nil, err
@@ -55,11 +59,19 @@ func startAlerting(ctx context.Context, pool *pgxpool.Pool, al *alerting.Alertin
 	if err := notify.AddWorkers(workers, cfg); err != nil {
 		return nil, err
 	}
+	set, err := providers.New(aiCfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := analysis.AddWorkers(workers, set); err != nil {
+		return nil, err
+	}
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 10}},
+		Queues:  map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 10}, analysis.Queue: {MaxWorkers: 5}},
 		Workers: workers,
 		Logger:  log.With("component", "notify"),
-		// A delivery job lasts at most a minute; one whose process died is retried after this.
+		// A delivery job lasts at most a minute and an analysis step a few; a job whose
+		// process died is retried after this.
 		RescueStuckJobsAfter: 5 * time.Minute,
 	})
 	if err != nil {

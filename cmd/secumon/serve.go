@@ -12,6 +12,7 @@ import (
 
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/admin"
+	"github.com/secuaas/secumon/server/ai"
 	"github.com/secuaas/secumon/server/syslog"
 )
 
@@ -58,12 +59,16 @@ func serve(ctx context.Context, args []string) error {
 		go func() { defer close(syslogDone); logs.Run(ctx) }()
 	}
 
-	al := af.build(log)
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log, Alerts: al, SyslogEnabled: logs != nil})
+	aiCfg, err := ai.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
-	stopAlerting, err := startAlerting(ctx, pool, al, log)
+	al := af.build(log)
+	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log, Alerts: al, SyslogEnabled: logs != nil, AI: aiCfg})
+	if err != nil {
+		return err
+	}
+	stopAlerting, err := startAlerting(ctx, pool, al, aiCfg, log)
 	if err != nil {
 		return err
 	}

@@ -371,7 +371,7 @@ SELECT sc.id, sc.name, sc.group_name, sc.sort_order, sc.host_id, sc.check_id,
 FROM status_page_components sc
 LEFT JOIN checks c ON c.workspace_id = sc.workspace_id AND c.id = sc.check_id
 CROSS JOIN LATERAL (
-    SELECT max(k.last_status) FILTER (WHERE k.enabled AND k.last_status IN (0, 1, 2))::smallint AS worst_status
+    SELECT coalesce(max(k.last_status) FILTER (WHERE k.enabled AND k.last_status IN (0, 1, 2)), -1)::smallint AS worst_status
     FROM checks k
     WHERE k.workspace_id = sc.workspace_id
       AND (k.id = sc.check_id OR k.host_id = sc.host_id)
@@ -398,7 +398,7 @@ type StatusPageComponentStatesRow struct {
 
 // Each component with what its state derives from: the worst latest status (0 OK, 1 WARNING,
 // 2 CRITICAL; UNKNOWN and never-run left out) of its enabled checks (a host component's
-// checks, or the one check), NULL when none is known, and the host whose maintenance windows
+// checks, or the one check), -1 when none is known, and the host whose maintenance windows
 // apply to it.
 func (q *Queries) StatusPageComponentStates(ctx context.Context, arg StatusPageComponentStatesParams) ([]StatusPageComponentStatesRow, error) {
 	rows, err := q.db.Query(ctx, statusPageComponentStates, arg.WorkspaceID, arg.PageID)

@@ -66,13 +66,8 @@ type Problem struct {
 
 // PublicComponent defines model for PublicComponent.
 type PublicComponent struct {
-	Daily []struct {
-		Date openapi_types.Date `json:"date"`
-
-		// UptimePct Null for a day without data.
-		UptimePct *float64 `json:"uptime_pct"`
-	} `json:"daily"`
-	Group *string `json:"group,omitempty"`
+	Daily []PublicDailyUptime `json:"daily"`
+	Group *string             `json:"group,omitempty"`
 
 	// Id Badge key.
 	Id   openapi_types.UUID `json:"id"`
@@ -86,6 +81,14 @@ type PublicComponent struct {
 	UptimePct *float64 `json:"uptime_pct"`
 }
 
+// PublicDailyUptime defines model for PublicDailyUptime.
+type PublicDailyUptime struct {
+	Date openapi_types.Date `json:"date"`
+
+	// UptimePct Null for a day without data.
+	UptimePct *float64 `json:"uptime_pct"`
+}
+
 // PublicIncident defines model for PublicIncident.
 type PublicIncident struct {
 	Id         openapi_types.UUID `json:"id"`
@@ -96,11 +99,14 @@ type PublicIncident struct {
 	Title      string             `json:"title"`
 
 	// Updates The latest timeline entries (opened, updates, acknowledged, resolved), newest first, at most 5; who was notified is not public.
-	Updates []struct {
-		Note   string    `json:"note"`
-		Status *string   `json:"status,omitempty"`
-		Time   time.Time `json:"time"`
-	} `json:"updates"`
+	Updates []PublicIncidentUpdate `json:"updates"`
+}
+
+// PublicIncidentUpdate defines model for PublicIncidentUpdate.
+type PublicIncidentUpdate struct {
+	Note   string    `json:"note"`
+	Status *string   `json:"status,omitempty"`
+	Time   time.Time `json:"time"`
 }
 
 // PublicMaintenance defines model for PublicMaintenance.
@@ -1127,60 +1133,61 @@ func (sh *strictHandler) GetPublicStatusRSS(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fr9ctu2ln+VM9zORE6pD3+liTw7HW/aZr1NnKzlNDtr+UYQeSSiJgEWAKWoHv97H+A+4n2SOwcgKFKi",
-	"IzvtnfaP/mWLIHC+f+cDvA0imeVSoDA6GN4GCbIYlf33JYsSfCmFUTKl3zHqSPHccCmCoV3lYg65THm0",
-	"gplUMFVyqVFpYCKGXMlPHHUvCAMdJZgxOsKscgyGgTaKi3lwdxcG31+y+fbhP6HSXAqQMzAJgsJcoUZh",
-	"GK1//si7MMiZYhmaUoyz2bkU+IaZKNkmdCqAOICZkhkwyBUuuCw0KNS5FBpPgEFGW4EJvSTZDgdHxACn",
-	"3U5ZQRgIlhETZ7Mu0eo6Yp8XfJQWLYJfJgg5m+MTDTot5hWlnJlkTYeWgjBQ+EvBFcbB0KgC6+Qy9uk1",
-	"irlJguGzozDIuPA/90k9xqCiU/92xbq/DrovrjvfDst/u9e3g/DZwZ1f2fv2qyBsU7LXkNXxuTQ/yELE",
-	"9H8khUFh6F+W5ymPrNH6uZLTFLOvf9Yk6G2An1iWp+hUYBhP7fnMFNoqAIQ0MLNnhuXzYHg0OAoDww1t",
-	"I5rVCyV/iTG5Hvb7GqMik6JHfxnTPblIPH3dF9J03b67usq+UjgLhsF/9Nfx0Heruv/O7XWCNw12LiEv",
-	"pimPHNdLbhIwCXfmg45UICToIkqgOnevR5TPpXkjYz7jGLe7QdPpnReihknDySbkIbWY9eHUJk35Wt++",
-	"Y0UZoVrwCN8LtmA8ZVNnjgca8DerjoSMmWFTphG4hmLNxoZUF2jUqns6M6i2dTXCSIpYg5GwZNzAFGdS",
-	"kfqMWnExb0ULLgzOURFXd2HwXrDCJFLxX/G3enDGtSZUlAq4WLCUxzBFplCBkTcoGr68v/blBgePc+ei",
-	"vvX38OjTBsewZBrmfIHCojrXNjCdZB3CZs0y9K/KIiV5QeGs0BjDdGXh+/TdGfl8xZzLLp6pkWHGKhFF",
-	"kQXDq0DmqKzGWRoQc3PFYqsWWRg2xyAMMkYGFExE9KsQN0IuRXC9hVNh4OVsA/6LH17Ci6Pjb6DUJcQy",
-	"KjIUBjpWKJ2wHIFp4MKKQVRLWcIgV8Sm4Q7/vP1vtzngQhvLaNsiIThq85HHrcveV7b9tnKdll3uQVvO",
-	"WSeMK7fqj6lIrXUopz9jZKwOLb5V9qKjN6RnPF3RP9xgptvWnYFnUmXMBEP3oMVaRW54hh/zyGwb7LxI",
-	"U1tlMIjZygKtLIwFELLH+mxZTK1EokhLSHPZsaQmimxqI7+pjpKlGgdtqigfMKXYin7PlSzydrO3oPp/",
-	"sXiOcIOrBsNFweM2Zbhc3+YVrZVDdTjEqPgCY1fTkOPSSUOY9J2N+7d0wF1/Shv6txU42Ix1ZxNKqyPi",
-	"LkzZiOgd9nxv10AuCGkShGUiU4SEayPVCnQil+IEyIaVqZlYUV1WpOb3MLhVellIWVV7KRtsh6Vz3x8X",
-	"ZyLicWtYOBfYaWeFWqYLjD8ysxUkXWKk1SC4QMXN6j7YUOaxB25CTQ1P7kWaIqczdXv9ktKSASKYcoGA",
-	"wiiOGjoyR4FxCOXuEFhEAJ5iPKfHXh97IQhc0hEzrrQJgRnIpDZwfELOYhOTkMZWUD4vuVLMVs3tUCSk",
-	"wYdBbV3+DB+qyE2QdS9ZqrvxpM1DK3z2Bq9Ybdh5bYv7PfVNLWtuY3Tdfi1KQBF/fIwiwoe6vxXikUd/",
-	"gbN+VrcNhX4sqVYS36/RUcVHU5nNlrpyxc8WZBtJtiXZ7DLRHAUVTo8MfF7iV0sUv81RQLXum/GyPU2k",
-	"Nq7TjxKMbvRmtCKLEtcOcaM9GJStUumrjTjdrZwKaVt0kzV9e6NDiBKMixRjyy6LDF+4aq7cAUsuYrnU",
-	"IMWWhCFoKUUl1yNZrodcC9eU/FiaPj6xUnr8WObKjzFbtRjvO7aylau1Q3XoEw0Tm9EmkHIyk0zjmtGM",
-	"pNqq8/7y5R6kzIm7XXr6AuRLg6/Muj78vBY2PLhNyrAeWnXfbXrAdsTalBkVhKDkDZmLU9fonBYmaXN+",
-	"14L04BRGGBVvpC3+XatzAtxAikZDhlRdaFDIYnIermAp1Y3OWUQ+lCu+YMa51HoWRpw52s1mz7VjXMyk",
-	"b0OZK53KuU/JB6G9Sj/fIAbbfZ2QYpXZ4ZYsDNp49oLVBi/k8aiofpSF0TxGmPRZzvuLg4kNH4EYU4cr",
-	"pFNFbyzG4unTDwmPEjcDYW72QTzr3tOnMEqLuQamEArBfykQcqwpKbSn2rBz4PD+4rXbC0KORe09Le1r",
-	"9nA5AwZP3Y6njizXwFItPRGWSTEHlqb1+Yx2Pevpu7Ox8AO9o8ELkCZBteQa94brctPJF24WzhOiZBJm",
-	"6geTl1gu7ALXY7EuR2BN6QiMBFYZImJpikr34APhJGs23h1b78oU98K13FxDKuUNxmNR5C5qS0k9cFU4",
-	"bU95oteahs7k/7of/K/u2XcT0JhiZGHcaiB03e5Y+K499CLYOZaxNvAeHzHhvL7h4yfARDX6cIKsxd8v",
-	"naWcHZNzXPgxIkRMqRUwWCK7gcn3l2zuHG5i59DdchA9gc7E8RRCxj512Rz/83hCjSFZ1Cu2JBnCpGRu",
-	"4lJRadM9lwjsS3BYWsVN2Mi1N0ds8D2LkrHIlYxQa7hBzDUsraENTAuemrIxneESdDmO6kxlIWIqTQVo",
-	"/itZURMVo9hsxiPQOb9ByjjMKm4sIptQ30lt5gpH//sapMBSwaicc1ENuKpTCW3VSy/SO+U0oVSyTRY2",
-	"AE9din6ibZzbSKnlZNdSDeHtj1CbvITw4fTi/Oz8FfgBTAgvL84uz16evh4LN4kJ4f35j+dvP5w79xAI",
-	"KzRQjmNOqFHnmhqyskRwMz67SOFC6bXOkm0CpdJm7N4pV+TMMouidpL2+4FUrMjl7s3qdgbLSg7kbCzs",
-	"MJbZ7XtEd1LbM+kBtS5lRmrhDWrtsl3sOFXAuBgMDnEsvLbKBw2Gykc1Le+deI2AFOkKlgkKQtZNKlyD",
-	"09tYfEfZG1yL6lnTCaGrxcSYrZ7o0qYlTC1RuXG6t9/abv69FGfGWjVcTw1smUAAlBa5tjUBHa6pLWsf",
-	"xZSH9caUoFIeodBYS17vlMwVR8PU6iEJrG9QZbpWVfjs5yGpnrOCMFi4K6NgGBz0Br2BLa9yFCznwTA4",
-	"7A16h4G9+khs5m9COj2Zo2mbLasFqq5CcjOMGzP+DTcJNyotDzhTpsgycc1soffWdW1NeNRSkVLFULnL",
-	"WRwMg1do6r3HOzcQbVzGHAwGG1Nsg59MPzFZ2pzbt9zqtN9GbYzjG4C867ahcYtYu/B72A3F4eDovpcr",
-	"mfv1q5S7MDga7O/e835jbH70QEI/+Juj48Hh7g0tFyz1UjQYXt3ehc069Or67joMdJFlFCjDYFS7E+v8",
-	"9+Wb13tUM7K5pkr6XUsoXG/cgF61M7l+pW+vIomPHe/Vb1LviMzGRNHG2j2RdOmvCkq3pEqDYogksozb",
-	"2uN/Rm/Pd/o8vbTb5+s3Ny03NvUW/aoaYV/5YXVwMDh41h086x4cNgeCw/3BgAxUTn4J1eIiskK6kUcw",
-	"iPbjAzycdY/Y8bR7FD2Lu8/xm1n3+eDFPjuYHkZH8fH6KnfEDcISp34YOQw0N9gtn7ix68aNSJ2bFy96",
-	"L55bfhrNf439y/2D4WAwHAz+v9EwDa+uN7pmelA1pBskW/rN/YrhJU67uZLriUrptAZi1LaZ4BFqK+TD",
-	"76fq85XPIJMvIP5CqD8JQlFw/nkRavPO4/7Mfwo64ZjGuqvNKkUY/fQK7O51+q8PVVyZRlncp/hIprJQ",
-	"7hK0ctHP4pq9wdkNbDxjc+zrxfzrT1+U0K0Uf8XLHx4vzps6o59e/RvjpWn+SYnvtl+ujzo3KlnXMfmT",
-	"h7YBm/B4YlfqMxhu9FjEXOcpW9mhDXRSuUTVjZj2FbEq7HdcdsAAUcIUi4hH6k0EpGiM/2Is5nMiNMVI",
-	"ZlzMx7ajjJlOQsDevAcTnysn8M+//wMmPlFOTixPbhiyrr+5cJAkFbWISy60a6/MUo6FGzDNqQivPmIg",
-	"ofZcA+hsQ1lPb4W6FdN+C2F83HtIGIti41bTj5Jd6mxDBdsttXzjVZF86IdeB8fHm196bY1hfzOAKq3v",
-	"hcyzXd3Mxg3CmgMq/ZiAi9EIDnoDmCHGO9HyYjR6XBGotP5CxPT8/AWYfwxgeseyhoBO6SZ/mirDSqMW",
-	"nkjTfxr9QXPowXLea5/cb93l4AJTmWcODXafEuOi5ZTXMmIpdDJ2gwTKe42jhv3+/sE3vUFv0NsfPh88",
-	"HwRkg1K/myd9SJipj+w1urEzq1ugt8ayNvPcXd/9KwAA//8=",
+	"7Frdcts29n+VM/x3JnJKSfRXmijzn46btllvE8dr2c3ORlkLIo9E1CTAAqAUNaOZvdoH2IfYB+uT7ByA",
+	"pEiJtuy03e1Fr2wJwMH5+J1P6KMXyjSTAoXR3uCjFyOLUNl/X7AwxhdSGCUT+hyhDhXPDJfCG9hVLmaQ",
+	"yYSHS5hKBRMlFxqVBiYiyJT8wFH3PN/TYYwpIxJmmaE38LRRXMy81cr3vrlks23i36PSXAqQUzAxgsJM",
+	"oUZhGK3fTXLlexlTLEVTiHE6PZMCXzMTxtsXnQggDmCqZAoMMoVzLnMNCnUmhcbnwCClo8CEXpBsh8ER",
+	"McDptFOW53uCpcTE6bRLd3XdZXcLPkzyFsEvY4SMzfCRBp3ks+qmjJl4fQ8teb6n8MecK4y8gVE51q9L",
+	"2YdXKGYm9gZPjnwv5aL8uE/qMQYVUf37O9b9Keg+e9/5clD8233/MfCfHKzKlb0vP/P8NiWXGrI6PpPm",
+	"W5mLiP4PpTAoDP3LsizhoTVaP1NykmD6+Q+aBP3o4QeWZgk6FRjGE0ufmVxbBYCQBqaWpl987w2OgiPf",
+	"M9zQMbqz2lDwFxuT6UG/rzHMUyl69Jcx3ZPzuLxf94U0XXduVVfZZwqn3sD7v/7aH/puVffP3VkneNNg",
+	"ZxKyfJLw0HG94CYGE3NnPuhIBUKCzsMYKrp7Pbr5TJrXMuJTjlE7DJqgdyhEDeMGyMaEkJrPlu7UJk2x",
+	"rW/3WFGGqOY8xCvB5ownbOLMcU8D/mLVkZARM2zCNALXkK/Z2JDqAo1adk+mBtW2roYYShFpMBIWjBuY",
+	"4FQqUp9RSy5mrdGCC4MzVMTVyveuBMtNLBX/CX8pglOuNUVFqYCLOUt4BBNkChUYeYOigeX9NZYbHDwM",
+	"znn96K+B6JMGx7BgGmZ8jsJGda6tYzrJOhSbNUux3CrzhOQFhdNcYwSTpQ3fJ+enhPmKOZddSqaGhhmr",
+	"RBR56g3eeTJDZTXOEo+YmykWWbXI3LAZer6XMjKgYCKkT7m4EXIhvPdbccr3SjnbAv/Fty/g2dHxF1Do",
+	"EiIZ5ikKAx0rlI5ZhsA0cGHFoFsLWXwvU8Sm4S7+lfb/uM0BF9pYRtsWKYKjNtc8al0usbKN2wo6Lafc",
+	"F205Z50w3rnVkkx11VqHcvIDhsbq0Ma3yl5EekN6xpMl/cMNpnon9Cy5r+nMVWZ4imuePaYUW9LnmZJ5",
+	"1q7PlnD5FYtmCDe4JMtMpUqZ8QZenvPIa8GES6Jt6m5NyRVxiFDxOUauWCBEEKUBjPtOef2PRGDVn9CB",
+	"/sdKdJsKVjZSt1oYd2lsw1VWvpdbxV1nodnm1ykV5JxcOEZYxDJBiLk2Ui1Bx3IhnoPIk8QmK5kbYGJJ",
+	"BU+emIb+IplPLDZos0sOrs4opBB5OrExtAksq/SiQrGqLqVssO0XqLkdcHWEtEDOqW3NrLthS8F3aeqM",
+	"lECFK4OILSt1UE76NRQRbQl9u7CnIuRRq3M5vO8EtUItkzlG18xs6aVrddiGPpyj4mZ5W/BR5qEENwNW",
+	"LSrdGq/yjGjq9ioooSUDdGHCBQIKozhq6MgMBUY+FKd9YCGlgQSjGX1d6mPPB4ELIjHlShsfmIFUagPH",
+	"z8kzbHoT0tg6rMxurqCztff9A1ppwSvLz3ZMa/OSKviWdqg02FD/WkW7AVRcvwUjIQ3eL8fUTZbifW2/",
+	"mV3cJnvr7Uy/ruXxbRevY6GFOxTR9UM49O/rSlbzDyT9CcC/ExANFFwXt1YS367RYcVHU5nNJv8BsF6n",
+	"/ZYsvctEMxRUyj0wiPACyi0R4U2GAqr1cjxQNMyx1MbNHsIYwxu96fnIwtg1aNzoMrAUzVvhYJ/o8226",
+	"SZvY3uhZwhijPMHIsstCw+euvixOwIKLSC40SLEloQ9aSlHJ9UCW6y7XwjVVDSxJHl6RUF1xXRQZ1xFb",
+	"thjva7a0tbS1Q0X0kYaxLQXGkHAyk0yimtGMpNTcubp8sQcJc+JuF8Nl5fapzleUK6X7lVrYQHCblH7d",
+	"terYbSJg22NXFulTWTaczFUoxYRniGH+WlK/mKvk7lbQ2+7ghBTL1I6xZG7Q+klBEGojFkISKipoZW40",
+	"jxDGfZbx/vxgbGEpECPqZYV0/V1vJEbi8eO3MQ9jN+1gbspBPOve48cwTPKZBqYQcsF/zBEyVLCQ6kZn",
+	"LETfUrVwdk53dfHKnQUhR6K2T0u7zRKXU2Dw2J147K7lGliiZXkJS6WYAUuS+iRGu+705Px0JMrR3VHw",
+	"DKSJUS24xr3Buv518vmblfyYbjIxM3XCPThxXNgFrkdiXTLA+qYjMBJYZYiQJQkq3YO3FH9Ys8Xu2AJc",
+	"Jrjnr+XmGhIpbzAaiTxz3lBIWgaEKv5ZKo/0WtPQGf+1+7b81D39egwaEwxteLQa8F1fOxJlf+6XItiJ",
+	"lbE2SJHqWmJegEIWQab4nJni9ufARDXkcIKsxd/vjcRlyRrJIjPX0VfGLaAZYZgQYIQEwjRVQVB4JrXi",
+	"A9AoIuBm3YePxMn5qQ/jk2LsYUcFA/jKaVSn4vrnf/x7XIC1mFITOC/KgSWETKklMFggu4HxN5ds5gA/",
+	"thPvbjHyHkNn7HTiQ8o+dNkM//94TP0CIao0bCGyD+NCOWOXYgpM7bkAbzfBYYEKN8sj19oc5sE3LIxH",
+	"IlMyRK3hBjHTsLBAMzDJeWKKfmWKC9KXHXx1JjIXEZWvAjT/iVCk6Raj2HTKQ9AZv0HKJMwabiRCmyjP",
+	"pTYzhcO/vAIpsDAwKgduKkiX9Vt8WxnTRtpTzC0KJdskYAPAiUu9j7SNM9ZTa7nW9ZgDePMd1GY8Prw9",
+	"uTg7PXsJ5ajHhxcXp5enL05ejYSb+fhwdfbd2Zu3Zw6eAmGJBorBz3Pq37imxqxI/W6aaBfJXSlt1lmy",
+	"XbFU2ozcnmJFTi2zKGqUdHkeSMWKIH9rtrbTXlZwIKcjYce+zB7fo3vHtTPjHpB/FJmmhTeozQ/sYsep",
+	"AkZ5EBziSJTaKr5oMFR8VdPy3vNSIyBFsoRFjIKcbvMWrsHpbSRsAw6ufS1Z0zE5q43JEVs+0oVNizC5",
+	"QOUG96X91nYr9yU4Ndaq/nqMYtM/BcAkz7TN9URcU+vW3qEXxHojSpAJD1ForCXPcyUzxdEwtbxPAu0b",
+	"VKmuVQtl9i1DYj1ner43d49T3sA76AW9wJZNGQqWcW/gHfaC3qFnH1liWwM1Uwp9M0PTNsVWc1RdhQQz",
+	"jBqvCRsw8TcqqDLgTJgiy0Q1s/klWtc1M8WjlkqT6qoKLqeRN/Beoqn3FOdu9Np49jkIgo15ucEPph+b",
+	"NGm+ELS8H7W/e20M/hsBede7RuO9sva0eL+3kMPg6LbNlcz9+qPNyveOgv3dZ642BvRH97zo2/KN6jg4",
+	"3H2g5SnHDtyLnOoN3r33PZ2nKTnFwBvWXto6f7p8/WqPyl8201QNn7fA/v3Gu+q7dobWW/r2gXPl79xX",
+	"f59d0TUb41TrV7d4zWX5AFFAkKoE8heSyDJu65w/D9+c7cQ3bdqN7/p7UMs7UL3NflcNxt+V80rvIDh4",
+	"0g2edA8Om4PBwX4QrN5XY2+KYFEeWiHd2MILwv3oAA+n3SN2POkehU+i7lP8Ytp9GjzbZweTw/AoOl4/",
+	"EA+5QVjgpJzEDjzNDXaLb9zMeeOdpc7Ns2e9Z08tP40Gvsb+5f7BIAgGQfC3RtNjUdbofOmLqqncuLKl",
+	"Z9yvGF7gpJspuZ6KFKA1EKG2jQsPUVsh7//qVZ+R3BGFymLhj2j0P4hG5Ii/32i0+bhze0Y/AR1zTCLd",
+	"1WaZIAy/fwn29Dqt14cgrvyi7Fym7lAmMlfuGbWC450xzD5V7Q5iPGUz7Ov57PMPn5SorRR/+MZ/1Tcc",
+	"cjrD71/+hr7RNPW4iNu2562PITeqUdf1lJQHtoka82hsV+pzHG70SERcZwlb2sEPdBK5QNUNmS6rWpXb",
+	"X33ZIQWEMVMsJB6pvxCQoDHl78siPqOLJhjKlIvZyHaFEdOxD9ib9WBc5sAx/PzPf8G4TIDj55YnN1BZ",
+	"19BcuPAjFbV5Cy60a5HMQo6EG1LNqJCufvJAQu25Js7ZhrKZ3nJrK6b95YQpfbx0/5HIN55qyzGvS4lt",
+	"EcB2PC2/CKuuvO/Pwg6Ojzd/F7Y1Iv3FwVJpfWt4PN3VkWxM99ccUEnHBFwMh3DQC2CKGO2MjBfD4cOK",
+	"O6X1J0bHkp8/guNvHxxLEFmlQ6eAxO+merCcU19ftAMNrDRq/OaQgmW81z7p33pTwTkmMkud5++mEuG8",
+	"hcorGbIEOim7QQrAew1Sg35//+CLXtALevuDp8HTwKPOoNDvJqW3MTP1Eb9GN6ZmdQv01nGrzTyr96v/",
+	"BAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,10 +52,26 @@ func (r result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// load keeps `connections` keep-alive clients busy on url for d and measures every request.
-// It stops by itself after d: the load is bounded and stays on loopback.
+// load keeps `connections` keep-alive clients busy on GET /api/v2/hosts-like url for d,
+// checking that every answer lists all the hosts.
 func load(url, token string, d time.Duration) result {
-	transport := &http.Transport{MaxIdleConnsPerHost: connections, MaxConnsPerHost: connections}
+	return loadWith(url, http.Header{"Authorization": {"Bearer " + token}}, connections, d, func(resp *http.Response) error {
+		var body struct {
+			Count int `json:"count"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&body)
+		if err == nil && (resp.StatusCode != http.StatusOK || body.Count != hosts) {
+			err = fmt.Errorf("status %d count %d", resp.StatusCode, body.Count)
+		}
+		return err
+	})
+}
+
+// loadWith keeps conns keep-alive clients busy on url for d, sending header, and measures
+// every request that check accepts (it reads the body). It stops by itself after d: the load
+// is bounded and stays on loopback.
+func loadWith(url string, header http.Header, conns int, d time.Duration, check func(*http.Response) error) result {
+	transport := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport, Timeout: 10 * time.Second}
 	deadline := time.Now().Add(d)
@@ -63,7 +80,7 @@ func load(url, token string, d time.Duration) result {
 	errors := 0
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range connections {
+	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -71,18 +88,15 @@ func load(url, token string, d time.Duration) result {
 			bad := 0
 			for time.Now().Before(deadline) {
 				req, _ := http.NewRequest(http.MethodGet, url, nil)
-				req.Header.Set("Authorization", "Bearer "+token)
+				if header != nil {
+					req.Header = header.Clone()
+				}
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err == nil {
-					var body struct {
-						Count int `json:"count"`
-					}
-					err = json.NewDecoder(resp.Body).Decode(&body)
+					err = check(resp)
+					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
-					if err == nil && (resp.StatusCode != http.StatusOK || body.Count != hosts) {
-						err = fmt.Errorf("status %d count %d", resp.StatusCode, body.Count)
-					}
 				}
 				if err != nil {
 					bad++

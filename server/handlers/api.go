@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +21,7 @@ import (
 	"github.com/secuaas/secumon/server/problem"
 )
 
-// API is the strict server. Operations not built yet live in unimplemented.go.
+// API is the strict server.
 type API struct {
 	pool    *pgxpool.Pool
 	q       *db.Queries
@@ -34,6 +33,8 @@ type API struct {
 	workerStaleAfter time.Duration
 	// syslogEnabled: the syslog receiver runs (SetSyslogEnabled); GetHostLogs says so.
 	syslogEnabled bool
+	// ai serves host tagging and incident analysis (UseAI); nil answers 503.
+	ai *aiOps
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
@@ -51,10 +52,6 @@ func New(pool *pgxpool.Pool, configs *checkconfig.Configs, runs RunQueue) *API {
 // inTx runs fn with queries bound to one transaction.
 func (a *API) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
 	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(db.New(tx)) })
-}
-
-func notImplemented(operationID string) error {
-	return problem.Newf(http.StatusNotImplemented, "operation %s is not implemented yet", operationID)
 }
 
 // caller is the authenticated principal; the contract middleware guarantees one.

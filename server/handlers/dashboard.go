@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"time"
@@ -60,6 +61,16 @@ func (a *API) DashboardSummary(ctx context.Context, ws uuid.UUID) (api.Dashboard
 		out.RecentIncidents[i] = incidentOut(inc, nil)
 	}
 	return out, nil
+}
+
+// DashboardJSON is DashboardSummary encoded, the data of the live stream's events
+// (server/events.Loader).
+func (a *API) DashboardJSON(ctx context.Context, ws uuid.UUID) ([]byte, error) {
+	s, err := a.DashboardSummary(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s)
 }
 
 // StreamEvents is never reached: GET /events streams, which a strict handler cannot do, so

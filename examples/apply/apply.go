@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/secuaas/secumon/client"
+)
+
+// executor carries out a plan. It resolves the file's names to ids as it goes: a check
+// created in this run gets the id of a host created a moment before.
+type executor struct {
+	c                        *client.Client
+	out                      io.Writer
+	hosts, checks, schedules map[string]uuid.UUID
+}
+
+func newExecutor(c *client.Client, w *Workspace, out io.Writer) *executor {
+	x := &executor{c: c, out: out, hosts: map[string]uuid.UUID{}, checks: map[string]uuid.UUID{}, schedules: w.schedules}
+	for name, h := range w.Hosts {
+		x.hosts[name] = h.Id
+	}
+	for name, ch := range w.Checks {
+		x.checks[name] = ch.Id
+	}
+	return x
+}
+
+// Apply runs the plan's changes in order and stops at the first error; running apply again
+// picks up from where it stopped, since every step is planned from what exists. Each call
+// the SDK makes is retried on 503 and connection errors (creates too: they carry an
+// Idempotency-Key), so a short outage of the server's database does not fail the run.
+func (p *Plan) Apply(ctx context.Context, c *client.Client, w *Workspace, out io.Writer) error {
+	x := newExecutor(c, w, out)
+	for _, ch := range p.Changes {
+		if ch.run == nil {
+			continue
+		}
+		if err := ch.run(ctx, x); err != nil {
+			return fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err)
+		}
+		fmt.Fprintf(out, "%s %s %s\n", pastTense[ch.Action], ch.Kind, ch.Name)
+	}
+	return nil
+}
+
+var pastTense = map[Action]string{Create: "created", Update: "updated", Replace: "replaced", Delete: "deleted"}
+
+func (x *executor) createHost(ctx context.Context, s HostSpec) error {
+	v := hostWant(s)
+	ht := client.HostType(v.HostType)
+	h, err := x.c.Hosts.Create(ctx, client.HostCreate{
+		Name: s.Name, Hostname: v.Hostname, HostType: &ht, Description: &v.Description,
+		Tags: (*client.Tags)(&v.Tags), IsActive: &v.IsActive,
+	})
+	if err == nil {
+		x.hosts[s.Name] = h.Id
+	}
+	return err
+}
+
+// updateHost sends every managed field; the host's AI tags are sent back as they are, since
+// tags are replaced as a whole.
+func (x *executor) updateHost(ctx context.Context, s HostSpec, have client.Host) error {
+	v := hostWant(s)
+	for k, val := range have.Tags {
+		if _, own := ownTags(have.Tags)[k]; !own {
+			v.Tags[k] = val
+		}
+	}
+	ht := client.HostType(v.HostType)
+	_, err := x.c.Hosts.Update(ctx, have.Id, client.HostUpdate{
+		Hostname: &v.Hostname, HostType: &ht, Description: &v.Description, Tags: (*client.Tags)(&v.Tags), IsActive: &v.IsActive,
+	})
+	return err
+}
+
+func (x *executor) deleteHost(ctx context.Context, h client.Host) error {
+	return gone(x.c.Hosts.Delete(ctx, h.Id))
+}
+
+// checkConfig is the file's config as sent: with its secrets, unlike the view.
+func checkConfig(s CheckSpec) *client.CheckConfig {
+	cfg, _ := normalize(s.Config).(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	return (*client.CheckConfig)(&cfg)
+}
+
+func severity(s CheckSpec) *client.Severity {
+	if s.Severity == "" {
+		return nil
+	}
+	sev := client.Severity(s.Severity)
+	return &sev
+}
+
+func (x *executor) createCheck(ctx context.Context, s CheckSpec) error {
+	v := checkWant(s, nil)
+	ch, err := x.c.Checks.Create(ctx, client.CheckCreate{
+		HostId: x.hosts[s.Host], Name: s.Name, CheckType: client.CheckType(s.CheckType), Config: checkConfig(s),
+		IntervalSec: &v.IntervalSec, TimeoutSec: &v.TimeoutSec, FailureThreshold: &v.FailureThreshold,
+		Severity: severity(s), Enabled: &v.Enabled,
+	})
+	if err == nil {
+		x.checks[s.Name] = ch.Id
+	}
+	return err
+}
+
+func (x *executor) updateCheck(ctx context.Context, s CheckSpec, have client.Check) error {
+	v := checkWant(s, &have)
+	_, err := x.c.Checks.Update(ctx, have.Id, client.CheckUpdate{
+		Config: checkConfig(s), IntervalSec: &v.IntervalSec, TimeoutSec: &v.TimeoutSec,
+		FailureThreshold: &v.FailureThreshold, Severity: severity(s), Enabled: &v.Enabled,
+	})
+	return err
+}
+
+// replaceCheck deletes the check first: names are unique, so the new one cannot coexist.
+func (x *executor) replaceCheck(ctx context.Context, s CheckSpec, have client.Check) error {
+	if err := x.deleteCheck(ctx, have); err != nil {
+		return err
+	}
+	return x.createCheck(ctx, s)
+}
+
+func (x *executor) deleteCheck(ctx context.Context, c client.Check) error {
+	return gone(x.c.Checks.Delete(ctx, c.Id))
+}
+
+// policyBody turns the file's policy into the API's conditions and channels.
+func (x *executor) policyBody(s PolicySpec) (*client.AlertConditions, *client.AlertChannels) {
+	c := s.Conditions
+	cond := &client.AlertConditions{
+		Severity: list(enums[client.Severity](c.Severity)), CheckTypes: list(enums[client.CheckType](c.CheckTypes)),
+		HostIds: list(x.ids(x.hosts, c.Hosts)),
+	}
+	if len(c.HostTags) > 0 {
+		cond.HostTags = (*client.Tags)(&c.HostTags)
+	}
+	ch := s.Channels
+	chans := &client.AlertChannels{Slack: list(ch.Slack), Oncall: list(x.ids(x.schedules, ch.Oncall))}
+	var emails []openapi_types.Email
+	for _, e := range ch.Email {
+		emails = append(emails, openapi_types.Email(e))
+	}
+	chans.Email = list(emails)
+	var hooks []client.WebhookChannel
+	for _, h := range ch.Webhook {
+		hook := client.WebhookChannel{Url: h.URL}
+		if h.Secret != "" {
+			hook.Secret = &h.Secret
+		}
+		hooks = append(hooks, hook)
+	}
+	chans.Webhook = list(hooks)
+	return cond, chans
+}
+
+func (x *executor) createPolicy(ctx context.Context, s PolicySpec) error {
+	v := policyWant(s)
+	cond, chans := x.policyBody(s)
+	_, err := x.c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{
+		Name: s.Name, Description: &v.Description, Enabled: &v.Enabled, CooldownSec: &v.CooldownSec, Conditions: cond, Channels: chans,
+	})
+	return err
+}
+
+func (x *executor) updatePolicy(ctx context.Context, s PolicySpec, have client.AlertPolicy) error {
+	v := policyWant(s)
+	cond, chans := x.policyBody(s)
+	_, err := x.c.AlertPolicies.Update(ctx, have.Id, client.AlertPolicyUpdate{
+		Name: s.Name, Description: &v.Description, Enabled: &v.Enabled, CooldownSec: &v.CooldownSec, Conditions: cond, Channels: chans,
+	})
+	return err
+}
+
+func (x *executor) deletePolicy(ctx context.Context, p client.AlertPolicy) error {
+	return gone(x.c.AlertPolicies.Delete(ctx, p.Id))
+}
+
+// components turns the file's components into the API's. A component that was already on
+// the page (same name, same host or check) keeps its id, which badge URLs may use.
+func (x *executor) components(s PageSpec, have *client.StatusPage) *[]client.StatusPageComponent {
+	key := func(name string, host, check *uuid.UUID) string {
+		return fmt.Sprintf("%s|%v|%v", name, deref(host, uuid.Nil), deref(check, uuid.Nil))
+	}
+	ids := map[string]*uuid.UUID{}
+	if have != nil {
+		for _, c := range have.Components {
+			ids[key(c.Name, c.HostId, c.CheckId)] = c.Id
+		}
+	}
+	out := make([]client.StatusPageComponent, 0, len(s.Components))
+	for i, c := range s.Components {
+		comp := client.StatusPageComponent{Name: c.Name, Order: ptr(deref(c.Order, i))}
+		if c.Group != "" {
+			comp.Group = &c.Group
+		}
+		if c.Host != "" {
+			comp.HostId = ptr(x.hosts[c.Host])
+		}
+		if c.Check != "" {
+			comp.CheckId = ptr(x.checks[c.Check])
+		}
+		comp.Id = ids[key(comp.Name, comp.HostId, comp.CheckId)]
+		out = append(out, comp)
+	}
+	return &out
+}
+
+func (x *executor) createPage(ctx context.Context, s PageSpec) error {
+	v := pageWant(s)
+	_, err := x.c.StatusPages.Create(ctx, client.StatusPageCreate{
+		Slug: s.Slug, Title: s.Title, Description: &v.Description, IsPublic: &v.IsPublic,
+		ShowHistoryDays: &v.ShowHistoryDays, Components: x.components(s, nil),
+	})
+	return err
+}
+
+func (x *executor) updatePage(ctx context.Context, s PageSpec, have client.StatusPage) error {
+	v := pageWant(s)
+	_, err := x.c.StatusPages.Update(ctx, have.Id, client.StatusPageUpdate{
+		Title: &v.Title, Description: &v.Description, IsPublic: &v.IsPublic,
+		ShowHistoryDays: &v.ShowHistoryDays, Components: x.components(s, &have),
+	})
+	return err
+}
+
+func (x *executor) deletePage(ctx context.Context, p client.StatusPage) error {
+	return gone(x.c.StatusPages.Delete(ctx, p.Id))
+}
+
+func (x *executor) createWindow(ctx context.Context, s WindowSpec) error {
+	v := windowWant(s)
+	_, err := x.c.Maintenance.Create(ctx, client.MaintenanceWindowCreate{
+		Title: s.Title, Description: &v.Description, StartTime: s.StartTime, EndTime: s.EndTime,
+		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+	})
+	return err
+}
+
+func (x *executor) updateWindow(ctx context.Context, s WindowSpec, have client.MaintenanceWindow) error {
+	v := windowWant(s)
+	_, err := x.c.Maintenance.Update(ctx, have.Id, client.MaintenanceWindowUpdate{
+		Description: &v.Description, StartTime: &s.StartTime, EndTime: &s.EndTime,
+		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+	})
+	return err
+}
+
+// cancelWindow is how a window is deleted: the API keeps windows as history.
+func (x *executor) cancelWindow(ctx context.Context, m client.MaintenanceWindow) error {
+	return gone(x.c.Maintenance.Cancel(ctx, m.Id))
+}
+
+// ids resolves names (all checked to exist when the plan was made).
+func (x *executor) ids(byName map[string]uuid.UUID, names []string) []uuid.UUID {
+	out := make([]uuid.UUID, len(names))
+	for i, n := range names {
+		out[i] = byName[n]
+	}
+	return out
+}
+
+// gone treats a resource that is already gone as deleted: someone else got there first.
+func gone(err error) error {
+	if client.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// list is nil for an empty list, so that the API stores no empty condition.
+func list[T any](items []T) *[]T {
+	if len(items) == 0 {
+		return nil
+	}
+	return &items
+}
+
+func enums[E ~string](in []string) []E {
+	out := make([]E, len(in))
+	for i, s := range in {
+		out[i] = E(s)
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

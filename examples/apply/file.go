@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File is the desired state of a workspace, as written in YAML. Resources refer to each other
+// by name: a check names its host, a status page component its host or check, an alert
+// policy's conditions and a maintenance window the hosts they cover. Field names are the
+// API's; optional fields left out take the API's defaults, so removing a line from the file
+// resets that field.
+type File struct {
+	Hosts []HostSpec `yaml:"hosts"`
+	// Checks may also be listed here, each naming its host, instead of nested in it.
+	Checks             []CheckSpec  `yaml:"checks"`
+	AlertPolicies      []PolicySpec `yaml:"alert_policies"`
+	StatusPages        []PageSpec   `yaml:"status_pages"`
+	MaintenanceWindows []WindowSpec `yaml:"maintenance_windows"`
+}
+
+// HostSpec is a host, matched by name.
+type HostSpec struct {
+	Name        string            `yaml:"name"`
+	Hostname    string            `yaml:"hostname"`
+	HostType    string            `yaml:"host_type"` // server unless given
+	Description string            `yaml:"description"`
+	Tags        map[string]string `yaml:"tags"` // the host's own tags; AI tags (ai:…) are left alone
+	IsActive    *bool             `yaml:"is_active"`
+	Checks      []CheckSpec       `yaml:"checks"`
+}
+
+// CheckSpec is a check, matched by name (check names are unique in a workspace). Changing its
+// host or check_type replaces it, since the API cannot move a check or change its type.
+type CheckSpec struct {
+	Name             string         `yaml:"name"`
+	Host             string         `yaml:"host"` // implied for a check nested in a host
+	CheckType        string         `yaml:"check_type"`
+	Config           map[string]any `yaml:"config"`
+	IntervalSec      *int           `yaml:"interval_sec"`
+	TimeoutSec       *int           `yaml:"timeout_sec"`
+	FailureThreshold *int           `yaml:"failure_threshold"`
+	// Severity left out keeps whatever the check has: the API cannot clear it.
+	Severity string `yaml:"severity"`
+	Enabled  *bool  `yaml:"enabled"`
+}
+
+// PolicySpec is an alert policy, matched by name.
+type PolicySpec struct {
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Enabled     *bool         `yaml:"enabled"`
+	CooldownSec *int          `yaml:"cooldown_sec"`
+	Conditions  ConditionSpec `yaml:"conditions"`
+	Channels    ChannelSpec   `yaml:"channels"`
+}
+
+// ConditionSpec says which incidents a policy matches; hosts are host names.
+type ConditionSpec struct {
+	Severity   []string          `yaml:"severity"`
+	CheckTypes []string          `yaml:"check_types"`
+	Hosts      []string          `yaml:"hosts"`
+	HostTags   map[string]string `yaml:"host_tags"`
+}
+
+// ChannelSpec says whom a policy notifies; oncall lists on-call schedule names (schedules are
+// not managed by the file, they must exist).
+type ChannelSpec struct {
+	Email   []string      `yaml:"email"`
+	Slack   []string      `yaml:"slack"`
+	Webhook []WebhookSpec `yaml:"webhook"`
+	Oncall  []string      `yaml:"oncall"`
+}
+
+// WebhookSpec is a webhook channel. Its secret is write-only: the API masks it, so a change
+// of the secret alone is not seen; it is sent with the policy's next update.
+type WebhookSpec struct {
+	URL    string `yaml:"url"`
+	Secret string `yaml:"secret"`
+}
+
+// PageSpec is a status page, matched by slug.
+type PageSpec struct {
+	Slug            string          `yaml:"slug"`
+	Title           string          `yaml:"title"`
+	Description     string          `yaml:"description"`
+	IsPublic        *bool           `yaml:"is_public"`
+	ShowHistoryDays *int            `yaml:"show_history_days"`
+	Components      []ComponentSpec `yaml:"components"`
+}
+
+// ComponentSpec is one line of a status page: a host or a check, by name.
+type ComponentSpec struct {
+	Name  string `yaml:"name"`
+	Group string `yaml:"group"`
+	Host  string `yaml:"host"`
+	Check string `yaml:"check"`
+	Order *int   `yaml:"order"`
+}
+
+// WindowSpec is a maintenance window, matched by title.
+type WindowSpec struct {
+	Title             string    `yaml:"title"`
+	Description       string    `yaml:"description"`
+	StartTime         time.Time `yaml:"start_time"`
+	EndTime           time.Time `yaml:"end_time"`
+	AffectedHosts     []string  `yaml:"affected_hosts"` // host names
+	SuppressAlerts    *bool     `yaml:"suppress_alerts"`
+	NotifySubscribers *bool     `yaml:"notify_subscribers"`
+}
+
+// Load reads and checks the file at path.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse decodes a file, rejecting unknown keys (a typo must not silently reset a field), and
+// checks that names are unique and references point at resources of the file.
+func Parse(data []byte) (*File, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	// Nested checks join the flat list with their host's name.
+	for i := range f.Hosts {
+		for _, c := range f.Hosts[i].Checks {
+			if c.Host != "" && c.Host != f.Hosts[i].Name {
+				return nil, fmt.Errorf("check %q is nested in host %q but names host %q", c.Name, f.Hosts[i].Name, c.Host)
+			}
+			c.Host = f.Hosts[i].Name
+			f.Checks = append(f.Checks, c)
+		}
+		f.Hosts[i].Checks = nil
+	}
+	return &f, f.validate()
+}
+
+func (f *File) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	hosts, checks := map[string]bool{}, map[string]bool{}
+	unique := func(kind, name string, seen map[string]bool) {
+		switch {
+		case name == "":
+			bad("a %s has no name", kind)
+		case seen[name]:
+			bad("%s %q appears twice", kind, name)
+		}
+		seen[name] = true
+	}
+	for _, h := range f.Hosts {
+		unique("host", h.Name, hosts)
+		if h.Hostname == "" {
+			bad("host %q has no hostname", h.Name)
+		}
+	}
+	for _, c := range f.Checks {
+		unique("check", c.Name, checks)
+		if !hosts[c.Host] {
+			bad("check %q: host %q is not in the file", c.Name, c.Host)
+		}
+		if c.CheckType == "" {
+			bad("check %q has no check_type", c.Name)
+		}
+	}
+	policies := map[string]bool{}
+	for _, p := range f.AlertPolicies {
+		unique("alert policy", p.Name, policies)
+		for _, h := range p.Conditions.Hosts {
+			if !hosts[h] {
+				bad("alert policy %q: host %q is not in the file", p.Name, h)
+			}
+		}
+	}
+	pages := map[string]bool{}
+	for _, p := range f.StatusPages {
+		unique("status page (slug)", p.Slug, pages)
+		for _, c := range p.Components {
+			switch {
+			case (c.Host == "") == (c.Check == ""):
+				bad("status page %q: component %q needs exactly one of host and check", p.Slug, c.Name)
+			case c.Host != "" && !hosts[c.Host]:
+				bad("status page %q: host %q is not in the file", p.Slug, c.Host)
+			case c.Check != "" && !checks[c.Check]:
+				bad("status page %q: check %q is not in the file", p.Slug, c.Check)
+			}
+		}
+	}
+	windows := map[string]bool{}
+	for _, w := range f.MaintenanceWindows {
+		unique("maintenance window (title)", w.Title, windows)
+		if w.StartTime.IsZero() || w.EndTime.IsZero() {
+			bad("maintenance window %q needs start_time and end_time", w.Title)
+		}
+		for _, h := range w.AffectedHosts {
+			if !hosts[h] {
+				bad("maintenance window %q: host %q is not in the file", w.Title, h)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,359 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/dbtest"
+	"github.com/secuaas/secumon/server/servertest"
+)
+
+// call is one request that went through a recorder.
+type call struct {
+	Method, Path, Key string // Key is the Idempotency-Key
+	Status            int
+}
+
+// recorder is a loopback reverse proxy in front of a test server that records every call,
+// so a test can say which requests a program made. before, when set, runs ahead of each
+// request it forwards.
+type recorder struct {
+	URL    string
+	mu     sync.Mutex
+	calls  []call
+	before func(r *http.Request)
+}
+
+func record(t *testing.T, env *servertest.Env) *recorder {
+	t.Helper()
+	target, err := url.Parse(env.URL)
+	require.NoError(t, err)
+	rec := &recorder{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		r := resp.Request
+		rec.mu.Lock()
+		rec.calls = append(rec.calls, call{Method: r.Method, Path: r.URL.Path, Key: r.Header.Get(client.IdempotencyKeyHeader), Status: resp.StatusCode})
+		rec.mu.Unlock()
+		return nil
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec.before != nil {
+			rec.before(r)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+// take returns the calls recorded since the last take.
+func (r *recorder) take() []call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.calls
+	r.calls = nil
+	return out
+}
+
+// writes are the calls that may change something.
+func writes(calls []call) []call {
+	var out []call
+	for _, c := range calls {
+		if c.Method != http.MethodGet && c.Method != http.MethodHead {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// runApply runs the apply binary against baseURL with the owner's token.
+func runApply(t *testing.T, bin, baseURL string, env *servertest.Env, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "SECUMON_URL="+baseURL, "SECUMON_TOKEN="+env.OwnerToken)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	t.Logf("apply %s:\n%s", strings.Join(args, " "), out.String())
+	require.NoError(t, err)
+	return out.String()
+}
+
+const exampleFile = "apply/example.yaml"
+
+// exampleCounts is what example.yaml describes.
+var exampleCounts = map[string]int{"hosts": 2, "checks": 4, "alert_policies": 1, "status_pages": 1, "maintenance_windows": 1}
+
+// inventory counts the workspace's resources the way apply sees them (windows that are not
+// cancelled) and returns them by name for closer looks.
+type inventory struct {
+	Hosts    map[string]client.Host
+	Checks   map[string]client.Check
+	Policies map[string]client.AlertPolicy
+	Pages    map[string]client.StatusPage
+	Windows  map[string]client.MaintenanceWindow
+}
+
+func (inv inventory) counts() map[string]int {
+	return map[string]int{"hosts": len(inv.Hosts), "checks": len(inv.Checks), "alert_policies": len(inv.Policies),
+		"status_pages": len(inv.Pages), "maintenance_windows": len(inv.Windows)}
+}
+
+func take[T any](t *testing.T, seq func(yield func(T, error) bool), key func(T) string, keep func(T) bool) map[string]T {
+	t.Helper()
+	out := map[string]T{}
+	for item, err := range seq {
+		require.NoError(t, err)
+		if keep == nil || keep(item) {
+			require.NotContains(t, out, key(item), "apply created a duplicate")
+			out[key(item)] = item
+		}
+	}
+	return out
+}
+
+func inventoryOf(t *testing.T, env *servertest.Env) inventory {
+	t.Helper()
+	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	ctx := context.Background()
+	return inventory{
+		Hosts:    take(t, c.Hosts.All(ctx, nil), func(h client.Host) string { return h.Name }, nil),
+		Checks:   take(t, c.Checks.All(ctx, nil), func(c client.Check) string { return c.Name }, nil),
+		Policies: take(t, c.AlertPolicies.All(ctx, nil), func(p client.AlertPolicy) string { return p.Name }, nil),
+		Pages:    take(t, c.StatusPages.All(ctx, nil), func(p client.StatusPage) string { return p.Slug }, nil),
+		Windows: take(t, c.Maintenance.All(ctx, nil), func(m client.MaintenanceWindow) string { return m.Title },
+			func(m client.MaintenanceWindow) bool { return m.Status != client.MaintenanceStatusCancelled }),
+	}
+}
+
+// storedConfig is a check's config as the database holds it, secrets included.
+func storedConfig(t *testing.T, env *servertest.Env, id client.Id) map[string]any {
+	t.Helper()
+	row, err := env.Queries.GetCheck(context.Background(), db.GetCheckParams{WorkspaceID: env.Workspace, ID: id})
+	require.NoError(t, err)
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(row.Config, &cfg))
+	return cfg
+}
+
+// TestApplyTwice applies example.yaml to an empty workspace, then again: the second run
+// reports no change and sends no request that could change anything, although the file
+// holds secrets the API only ever returns masked.
+func TestApplyTwice(t *testing.T) {
+	bin := build(t, "apply")
+	env := servertest.Start(t)
+	rec := record(t, env)
+
+	out := runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	assert.Contains(t, out, "Plan: 9 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged.")
+	assert.Contains(t, out, "Apply complete: 9 created, 0 updated, 0 replaced, 0 deleted.")
+	assert.Contains(t, out, "+ create    check demo-db-snmp")
+	assert.NotContains(t, out, "demo-community", "the plan never prints a secret")
+	assert.NotContains(t, out, "demo-webhook-signing-key", "the plan never prints a secret")
+	assert.NotContains(t, out, "Bearer demo-secret-token", "the plan never prints a secret")
+	for _, c := range writes(rec.take()) {
+		assert.Equal(t, http.MethodPost, c.Method, "a first apply only creates: %+v", c)
+		assert.NotEmpty(t, c.Key, "every create carries an Idempotency-Key: %+v", c)
+	}
+
+	inv := inventoryOf(t, env)
+	require.Equal(t, exampleCounts, inv.counts())
+	web, dbHost := inv.Hosts["demo-web"], inv.Hosts["demo-db"]
+	assert.Equal(t, client.Tags{"env": "demo", "role": "web"}, web.Tags)
+	assert.Equal(t, client.HostType("vm"), dbHost.HostType)
+	ping := inv.Checks["demo-web-ping"]
+	assert.Equal(t, web.Id, ping.HostId)
+	assert.Equal(t, 5, ping.TimeoutSec)
+	assert.Equal(t, dbHost.Id, inv.Checks["demo-db-postgres"].HostId, "a top-level check goes to the host it names")
+	assert.False(t, inv.Checks["demo-db-snmp"].Enabled)
+	// The secrets went to the server: masked in answers, stored as written.
+	assert.Equal(t, "********", inv.Checks["demo-db-snmp"].Config["community"])
+	assert.Equal(t, "demo-community", storedConfig(t, env, inv.Checks["demo-db-snmp"].Id)["community"])
+	assert.Equal(t, map[string]any{"Authorization": "Bearer demo-secret-token"}, storedConfig(t, env, inv.Checks["demo-web-health"].Id)["headers"])
+	hooks := *inv.Policies["demo-critical"].Channels.Webhook
+	require.Len(t, hooks, 1)
+	assert.Equal(t, "********", *hooks[0].Secret)
+	page := inv.Pages["demo-status"]
+	require.Len(t, page.Components, 3)
+	assert.Equal(t, "Website", page.Components[0].Name)
+	assert.Equal(t, inv.Checks["demo-web-health"].Id, *page.Components[0].CheckId)
+	assert.Equal(t, web.Id, *page.Components[1].HostId)
+	window := inv.Windows["Demo database upgrade"]
+	assert.Equal(t, []client.Id{dbHost.Id}, window.AffectedHosts)
+	assert.False(t, window.NotifySubscribers)
+
+	out = runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	assert.Contains(t, out, "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 9 unchanged.")
+	assert.Contains(t, out, "No changes: the workspace matches "+exampleFile)
+	assert.Empty(t, writes(rec.take()), "the second apply only reads")
+	assert.Equal(t, inv, inventoryOf(t, env), "nothing changed, not even updated_at")
+}
+
+// TestApplyEditedFile edits the file after a first apply: a field changes (update), a check
+// moves to another host (replace), a check and a policy leave the file (kept without -prune,
+// deleted with it).
+func TestApplyEditedFile(t *testing.T) {
+	bin := build(t, "apply")
+	env := servertest.Start(t)
+	rec := record(t, env)
+	runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	before := inventoryOf(t, env)
+	rec.take()
+
+	original, err := os.ReadFile(exampleFile)
+	require.NoError(t, err)
+	edited := string(original)
+	edit := func(old, new string) {
+		t.Helper()
+		require.Equal(t, 1, strings.Count(edited, old), "example.yaml changed: %q", old)
+		edited = strings.Replace(edited, old, new, 1)
+	}
+	edit("        interval_sec: 60\n        timeout_sec: 5\n", "        interval_sec: 30\n        timeout_sec: 5\n")
+	edit("  - name: demo-db-postgres\n    host: demo-db\n", "  - name: demo-db-postgres\n    host: demo-web\n")
+	edit("  - name: demo-db-snmp\n    host: demo-db\n    check_type: snmp\n    enabled: false # no agent on the demo machine\n    config: {port: 16161, version: v2c, community: demo-community}\n", "")
+	policy := edited[strings.Index(edited, "alert_policies:"):strings.Index(edited, "status_pages:")]
+	edit(policy, "")
+	file := filepath.Join(t.TempDir(), "edited.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(edited), 0o600))
+
+	// -plan shows the differences field by field and changes nothing.
+	out := runApply(t, bin, rec.URL, env, "-plan", "-f", file)
+	assert.Contains(t, out, "~ update    check demo-web-ping\n      interval_sec: 60 → 30\n")
+	assert.Contains(t, out, "~ update    status page demo-status (check demo-db-postgres is replaced)\n")
+	assert.Contains(t, out, "± replace   check demo-db-postgres (host and check_type cannot change in place)\n      host: \"demo-db\" → \"demo-web\"\n")
+	assert.Contains(t, out, "! keep      check demo-db-snmp (not in the file; kept: -prune deletes it)")
+	assert.Contains(t, out, "! keep      alert policy demo-critical (not in the file;")
+	assert.Contains(t, out, "Plan: 0 to create, 2 to update, 1 to replace, 0 to delete, 4 unchanged, 2 not in the file (kept; -prune deletes them).")
+	assert.Contains(t, out, "Nothing applied (-plan).")
+	assert.Empty(t, writes(rec.take()))
+
+	// Without -prune, what left the file stays.
+	out = runApply(t, bin, rec.URL, env, "-f", file)
+	assert.Contains(t, out, "Apply complete: 0 created, 2 updated, 1 replaced, 0 deleted.")
+	after := inventoryOf(t, env)
+	assert.Equal(t, 30, after.Checks["demo-web-ping"].IntervalSec)
+	assert.Equal(t, before.Checks["demo-web-ping"].Id, after.Checks["demo-web-ping"].Id, "an update keeps the id")
+	assert.Equal(t, after.Hosts["demo-web"].Id, after.Checks["demo-db-postgres"].HostId)
+	assert.NotEqual(t, before.Checks["demo-db-postgres"].Id, after.Checks["demo-db-postgres"].Id, "a replaced check is a new one")
+	page := after.Pages["demo-status"]
+	require.Len(t, page.Components, 3, "the page points at the new check")
+	assert.Equal(t, after.Checks["demo-db-postgres"].Id, *page.Components[2].CheckId)
+	assert.Equal(t, before.Pages["demo-status"].Components[0].Id, page.Components[0].Id, "components keep their ids")
+	assert.Contains(t, after.Checks, "demo-db-snmp")
+	assert.Contains(t, after.Policies, "demo-critical")
+	assert.Equal(t, "demo-community", storedConfig(t, env, after.Checks["demo-db-snmp"].Id)["community"])
+
+	// With -prune, they go.
+	rec.take()
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", file)
+	assert.Contains(t, out, "- delete    check demo-db-snmp (not in the file)")
+	assert.Contains(t, out, "Apply complete: 0 created, 0 updated, 0 replaced, 2 deleted.")
+	deletes := writes(rec.take())
+	require.Len(t, deletes, 2)
+	for _, c := range deletes {
+		assert.Equal(t, http.MethodDelete, c.Method)
+		assert.Equal(t, http.StatusNoContent, c.Status)
+	}
+	after = inventoryOf(t, env)
+	assert.NotContains(t, after.Checks, "demo-db-snmp")
+	assert.Empty(t, after.Policies)
+	assert.Len(t, after.Checks, 3)
+
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", file)
+	assert.Contains(t, out, "No changes")
+	assert.Empty(t, writes(rec.take()))
+}
+
+// TestApplyRidesOutADatabaseOutage kills the server's PostgreSQL just as apply sends its
+// fourth create, and starts it again a moment later: the server answers 503, the SDK waits
+// and sends the same request again with the same Idempotency-Key, and the apply completes
+// with every resource created exactly once.
+func TestApplyRidesOutADatabaseOutage(t *testing.T) {
+	cluster := dbtest.Cluster()
+	if cluster == nil {
+		t.Skip("needs the harness's own PostgreSQL (SECUMON_TEST_DATABASE_URL is set)")
+	}
+	bin := build(t, "apply")
+	env := servertest.Start(t)
+	rec := record(t, env)
+
+	var (
+		mu      sync.Mutex
+		posts   int
+		killed  bool
+		restart = make(chan error, 1)
+	)
+	rec.before = func(r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		mu.Lock()
+		posts++
+		n := posts
+		mu.Unlock()
+		if n != 4 {
+			return
+		}
+		// This runs in the proxy's goroutine: assert, not require.
+		if !assert.NoError(t, cluster.Kill()) {
+			return
+		}
+		mu.Lock()
+		killed = true
+		mu.Unlock()
+		go func() {
+			time.Sleep(time.Second)
+			restart <- cluster.StartAgain(context.Background())
+		}()
+	}
+	t.Cleanup(func() {
+		// Whatever happened, leave the database running for the other tests.
+		mu.Lock()
+		defer mu.Unlock()
+		if killed {
+			require.NoError(t, <-restart)
+		}
+	})
+
+	out := runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	assert.Contains(t, out, "Apply complete: 9 created, 0 updated, 0 replaced, 0 deleted.")
+
+	// The fourth create met the outage and was sent again with its key until it went through.
+	posts4 := writes(rec.take())
+	require.GreaterOrEqual(t, len(posts4), 10, "at least one retry")
+	hit := posts4[3]
+	assert.Equal(t, http.StatusServiceUnavailable, hit.Status, "the outage hit the fourth create")
+	var tries []int
+	for _, c := range posts4 {
+		if c.Key == hit.Key {
+			tries = append(tries, c.Status)
+		}
+	}
+	assert.Equal(t, http.StatusCreated, tries[len(tries)-1], "the retries of %s ended in a create: %v", hit.Path, tries)
+
+	assert.Equal(t, exampleCounts, inventoryOf(t, env).counts(), "every resource exists once")
+	out = runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	assert.Contains(t, out, "No changes")
+}
