@@ -139,4 +139,3 @@ func TestRoutingAndLimits(t *testing.T) {
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
 }
-

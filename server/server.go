@@ -112,7 +112,9 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})
-	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{ErrorHandlerFunc: errs.badRequest})
+	publicMux := http.NewServeMux()
+	publicMux.HandleFunc("/", public.NoRoute)
+	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest})
 
 	mux := http.NewServeMux()
 	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after

@@ -479,6 +479,14 @@ func TestPublicStatusPage(t *testing.T) {
 
 	resp, _ = getPublic(t, f.env.URL+"/status/No_Such_Page", "", "")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, _ = getPublic(t, base+"/nothing/here", "", "")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	post, err := http.Post(base, "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	post.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, post.StatusCode)
+	assert.Equal(t, "application/problem+json", post.Header.Get("Content-Type"))
 }
 
 // TestPublicStatusPageCache: within the TTL a page costs no query (it stays as it was even when

@@ -98,10 +98,13 @@ func (h *Handlers) page(ctx context.Context, slug string) (view, error) {
 			return nil, err
 		}
 		s, err := loadSnapshot(ctx, h.q, page, h.now())
+		if err == nil {
+			err = s.render()
+		}
 		if err != nil {
 			return nil, err
 		}
-		return s, s.render()
+		return s, nil
 	})
 	if err != nil {
 		return view{}, err

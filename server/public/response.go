@@ -11,6 +11,7 @@ import (
 
 	gen "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/problem"
 )
 
 // representation is a rendered body with its validator, written as it is to every request
@@ -169,4 +170,16 @@ func requestBase(r *http.Request) string {
 		host = "localhost"
 	}
 	return scheme + "://" + host
+}
+
+// NoRoute answers what the public routes do not serve, as problem documents like the rest of
+// the service: 405 for a method other than GET, 404 otherwise. Mount it at "/" of the router
+// the generated routes are added to.
+func NoRoute(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		problem.Write(w, r, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
 }
