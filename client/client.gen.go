@@ -1757,7 +1757,7 @@ type UptimeWindow string
 
 // WebhookChannel defines model for WebhookChannel.
 type WebhookChannel struct {
-	// Secret HMAC-SHA256 key; the signature is sent in `X-SecuMon-Signature`.
+	// Secret HMAC-SHA256 key of at least 16 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key.
 	Secret *string `json:"secret,omitempty"`
 	Url    string  `json:"url"`
 }

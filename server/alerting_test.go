@@ -288,4 +288,65 @@ func TestStorm(t *testing.T) {
 		assert.Contains(t, f.timeline(t, incs[0].Id), "suppressed")
 	}
 	assert.Equal(t, 1, f.deliveries(t, nil), "one storm notification instead of four")
+
+	// After its quiet period the storm ends by itself.
+	_, err = f.env.Pool.Exec(context.Background(), "UPDATE storms SET last_alert_at = now() - interval '2 hours'")
+	require.NoError(t, err)
+	require.NoError(t, f.al.Tick(context.Background(), f.env.Pool))
+	r, err = f.c.ListStormsWithResponse(context.Background(), &client.ListStormsParams{Active: &active})
+	require.NoError(t, err)
+	assert.Equal(t, 0, r.JSON200.Count)
+	all, err := f.c.ListStormsWithResponse(context.Background(), nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, all.JSON200.Count)
+	assert.Equal(t, client.StormStatus("resolved"), all.JSON200.Storms[0].Status)
+	assert.NotNil(t, all.JSON200.Storms[0].EndedAt)
+}
+
+// Alert policies: defaults, masked webhook secrets that survive a round trip, partial
+// updates, and targets that could never be delivered refused with the field named.
+func TestAlertPolicies(t *testing.T) {
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	p, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "Critiques → astreinte",
+		Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: "http://127.0.0.1:9/hook", Secret: ptr("0123456789abcdef")}}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, p.StatusCode(), string(p.Body))
+	assert.True(t, p.JSON201.Enabled)
+	assert.Equal(t, 300, p.JSON201.CooldownSec)
+	hook := (*p.JSON201.Channels.Webhook)[0]
+	assert.Equal(t, "********", *hook.Secret, "secrets never come back")
+
+	// Sending the masked value back keeps the stored secret; a partial update keeps the rest.
+	up, err := c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, client.AlertPolicyUpdate{Name: "renamed", Enabled: ptr(false),
+		Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{hook}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
+	assert.False(t, up.JSON200.Enabled)
+	assert.Equal(t, 300, up.JSON200.CooldownSec)
+	var stored string
+	require.NoError(t, env.Pool.QueryRow(ctx, "SELECT channels->'webhook'->0->>'secret' FROM alert_policies").Scan(&stored))
+	assert.Equal(t, "0123456789abcdef", stored)
+
+	for field, ch := range map[string]client.AlertChannels{
+		"channels.webhook.0.url":    {Webhook: &[]client.WebhookChannel{{Url: "ftp://127.0.0.1/x"}}},
+		"channels.webhook.0.secret": {Webhook: &[]client.WebhookChannel{{Url: "http://127.0.0.1:9/", Secret: ptr("short-secret")}}},
+		"channels.slack.0":          {Slack: &[]string{"not a url"}},
+		"channels.oncall.0":         {Oncall: &[]openapi_types.UUID{uuid.New()}},
+	} {
+		r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "bad", Channels: &ch})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode(), field)
+		assert.Contains(t, string(r.Body), field)
+	}
+	list, err := c.ListAlertPoliciesWithResponse(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, list.JSON200.Count, "refused policies changed nothing")
+	del, err := c.DeleteAlertPolicyWithResponse(ctx, p.JSON201.Id)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNoContent, del.StatusCode())
+	again, err := c.GetAlertPolicyWithResponse(ctx, p.JSON201.Id)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, again.StatusCode())
 }

@@ -3,11 +3,15 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/notify"
 	"github.com/secuaas/secumon/server/problem"
 )
 
@@ -35,8 +39,14 @@ func (a *API) ListAlertPolicies(ctx context.Context, req api.ListAlertPoliciesRe
 
 func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRequestObject) (api.CreateAlertPolicyResponseObject, error) {
 	b := req.Body
+	ws := caller(ctx).WorkspaceID
+	if b.Channels != nil {
+		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
+			return nil, err
+		}
+	}
 	p, err := a.q.CreateAlertPolicy(ctx, db.CreateAlertPolicyParams{
-		WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
+		WorkspaceID: ws, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
 		Enabled: derefOr(b.Enabled, true), CooldownSec: int32(derefOr(b.CooldownSec, 300)),
 		Conditions: mustJSON(derefOr(b.Conditions, api.AlertConditions{})), Channels: mustJSON(derefOr(b.Channels, api.AlertChannels{})),
 	})
@@ -73,6 +83,9 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			p.Conditions = mustJSON(*b.Conditions)
 		}
 		if b.Channels != nil {
+			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
+				return err
+			}
 			p.Channels = mustJSON(keepWebhookSecrets(*b.Channels, old.Channels))
 		}
 		out, err = q.UpdateAlertPolicy(ctx, p)
@@ -93,6 +106,34 @@ func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRe
 		return nil, problem.NotFound("alert policy")
 	}
 	return api.DeleteAlertPolicy204Response{}, nil
+}
+
+// checkChannels refuses, naming the field, targets that could never be delivered to: URLs
+// that are not http(s) and on-call schedules that are not the workspace's. Bad targets are
+// refused when the policy is saved rather than failing every delivery later.
+func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
+	for i, w := range derefOr(ch.Webhook, nil) {
+		if err := notify.ValidateTarget(notify.ChannelWebhook, w.Url); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.url", i), Message: "must be an absolute http or https URL"})
+		}
+		if w.Secret != nil && *w.Secret != maskedSecret && len(*w.Secret) < 16 {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.secret", i), Message: "must be at least 16 characters"})
+		}
+	}
+	for i, u := range derefOr(ch.Slack, nil) {
+		if err := notify.ValidateTarget(notify.ChannelSlack, u); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.slack.%d", i), Message: "must be an absolute http or https URL"})
+		}
+	}
+	for i, id := range derefOr(ch.Oncall, nil) {
+		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.oncall.%d", i), Message: "no such on-call schedule in this workspace"})
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // keepWebhookSecrets replaces masked secrets in ch with the stored secrets of the webhooks
