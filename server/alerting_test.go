@@ -350,3 +350,28 @@ func TestAlertPolicies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, again.StatusCode())
 }
+
+// Incidents opened by hand go through the policies too, and so does their resolution, even
+// when it comes as a timeline update that sets the status.
+func TestManualIncidentNotifies(t *testing.T) {
+	f := newAlertFixture(t, alerting.Config{})
+	ctx := context.Background()
+	f.policy(t, "majors", client.AlertConditions{Severity: &[]client.Severity{client.SeverityMajor}},
+		client.AlertChannels{Email: &[]openapi_types.Email{"ops@example.com"}}, 0)
+	minor := client.SeverityMinor
+	quiet, err := f.c.CreateIncidentWithResponse(ctx, nil, client.IncidentCreate{Title: "minor", Severity: &minor})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, quiet.StatusCode())
+	assert.Zero(t, f.deliveries(t, &quiet.JSON201.Id), "the policy's conditions do not match")
+
+	inc, err := f.c.CreateIncidentWithResponse(ctx, nil, client.IncidentCreate{Title: "db-01 lent"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, inc.StatusCode())
+	assert.Equal(t, 1, f.deliveries(t, &inc.JSON201.Id))
+	resolved := client.IncidentStatusResolved
+	up, err := f.c.AddIncidentUpdateWithResponse(ctx, inc.JSON201.Id, nil, client.IncidentUpdateCreate{Note: "Corrigé.", Status: &resolved})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, up.StatusCode(), string(up.Body))
+	assert.Equal(t, 2, f.deliveries(t, &inc.JSON201.Id))
+	assert.Equal(t, []string{"opened", "notified", "update", "notified"}, f.timeline(t, inc.JSON201.Id))
+}

@@ -24,7 +24,9 @@ import (
 // timeline says what happened.
 func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) error {
 	inc := c.Incident
-	opened, resolved := c.Opened(), c.Event.Action == incidents.ActionResolved
+	// A resolution may also come as a timeline update that sets the status.
+	opened := c.Opened()
+	resolved := c.Incident.Status == incidents.Resolved && c.Previous != "" && c.Previous != incidents.Resolved
 	if !opened && !resolved {
 		return nil
 	}
@@ -186,7 +188,10 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 // incidentMessage renders a change for people (subject, text) and machines (payload).
 func incidentMessage(c incidents.Change, p db.AlertPolicy) message {
 	inc := c.Incident
-	verb := map[string]string{incidents.ActionOpened: "opened", incidents.ActionReopened: "reopened", incidents.ActionResolved: "resolved"}[c.Event.Action]
+	verb := map[string]string{incidents.ActionOpened: "opened", incidents.ActionReopened: "reopened"}[c.Event.Action]
+	if verb == "" {
+		verb = "resolved" // Announce sends nothing else
+	}
 	subject := fmt.Sprintf("[SecuMon] %s %s: %s", strings.ToUpper(inc.Severity), verb, inc.Title)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Incident %s was %s.\n\n", inc.ID, verb)
