@@ -30,6 +30,7 @@ type Client struct {
 	retry  RetryPolicy
 	base   string
 
+	// The services, one per module of the API; each method is one operation.
 	Hosts         *HostsService
 	Checks        *ChecksService
 	Results       *ResultsService

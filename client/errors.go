@@ -14,7 +14,7 @@ import (
 // server sent. Compare with errors.Is against ErrNotFound, ErrConflict…, or use IsNotFound and
 // the other helpers; errors.As gives the details.
 type APIError struct {
-	StatusCode int
+	StatusCode int          // the HTTP status of the answer
 	Type       string       // the problem type URI
 	Title      string       // short summary of the type
 	Detail     string       // what went wrong with this request

@@ -141,17 +141,20 @@ const maxEventLine = 1 << 20
 // with ':' are comments; "field: value" sets event, data, id or retry; other fields are
 // ignored.
 type eventReader struct {
-	lines  *bufio.Scanner
-	lastID string
-	retry  time.Duration // the latest retry field
-	seen   bool          // anything at all was read
+	lines *bufio.Scanner
+	// lastID is the id of the last event dispatched, which a reconnection resumes after;
+	// idBuf the latest id field, which becomes lastID only when its event is complete, so
+	// that an event cut off with the connection is asked for again.
+	lastID, idBuf string
+	retry         time.Duration // the latest retry field
+	seen          bool          // anything at all was read
 }
 
 func newEventReader(r io.Reader, lastID string) *eventReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxEventLine)
 	sc.Split(scanEventLines)
-	return &eventReader{lines: sc, lastID: lastID}
+	return &eventReader{lines: sc, lastID: lastID, idBuf: lastID}
 }
 
 // next returns the next event; at the end of the stream, an event without its blank line is
@@ -167,6 +170,7 @@ func (r *eventReader) next() (Event, error) {
 		r.seen = true
 		line := r.lines.Text()
 		if line == "" {
+			r.lastID = r.idBuf
 			if !hasData {
 				typ, retry = "", 0
 				continue
@@ -190,7 +194,7 @@ func (r *eventReader) next() (Event, error) {
 			hasData = true
 		case "id":
 			if !strings.ContainsRune(value, 0) {
-				r.lastID = value
+				r.idBuf = value
 			}
 		case "retry":
 			if ms, err := strconv.ParseUint(value, 10, 32); err == nil && value != "" {

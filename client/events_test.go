@@ -176,3 +176,21 @@ func TestStreamGivesUpAfterMaxAttempts(t *testing.T) {
 	assert.Equal(t, 3, calls)
 	mu.Unlock()
 }
+
+func TestEventReaderKeepsTheIDOfACutOffEvent(t *testing.T) {
+	// The connection drops after the id line of event 5: it was never received, so a
+	// reconnection must resume after event 4, or the server would skip 5.
+	r := newEventReader(strings.NewReader("id: 4\ndata: four\n\nid: 5\ndata: fi"), "3")
+	ev, err := r.next()
+	require.NoError(t, err)
+	assert.Equal(t, Event{Type: "message", Data: "four", ID: "4"}, ev)
+	_, err = r.next()
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, "4", r.lastID)
+
+	// An id block without data still moves the resumption point, as the format says.
+	r = newEventReader(strings.NewReader("id: 9\n\n"), "3")
+	_, err = r.next()
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, "9", r.lastID)
+}

@@ -249,8 +249,10 @@ func TestAIModeLifecycle(t *testing.T) {
 	for body, field := range map[string]string{
 		`{"provider":"local","justification":"x","budget_usd":500}`: "budget_usd",
 		`{"provider":"local","justification":"x","budget_usd":0}`:   "budget_usd",
-		`{"provider":"local"}`:                      "justification",
-		`{"provider":"gemini","justification":"x"}`: "provider",
+		`{"provider":"local"}`:                                          "justification",
+		`{"provider":"gemini","justification":"x"}`:                     "provider",
+		`{"provider":"local","justification":"a\u0000b"}`:               "justification",
+		`{"provider":"local","justification":"x","operator":"a\u0000"}`: "operator",
 	} {
 		r := start(inc.Id, body)
 		require.Equal(t, http.StatusBadRequest, r.StatusCode(), body)

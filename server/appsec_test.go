@@ -401,3 +401,29 @@ func TestAppSecurityUploadRetryIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, list.JSON200.Count)
 }
+
+// NUL characters, which PostgreSQL text refuses, never reach the database: report texts lose
+// them, a project parameter holding one is a 400 naming it (these were 500s).
+func TestAppSecurityNULCharacters(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := context.Background()
+	c := env.Client(t, env.OwnerToken)
+
+	stored := upload(t, c, nil, []byte(`{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "gosec"}},
+		"results": [{"ruleId": "G\u0000101", "message": {"text": "secret\u0000"}}]}]}`))
+	require.Equal(t, http.StatusCreated, stored.StatusCode(), string(stored.Body))
+	assert.Equal(t, "G101", deref(findingByRule(t, c, "gosec", "G101").RuleId))
+
+	nul := "a\x00b"
+	bad := upload(t, c, &client.UploadAppSecurityReportParams{Project: &nul}, scannerReport(t, "gosec.sarif"))
+	require.Equal(t, http.StatusBadRequest, bad.StatusCode(), string(bad.Body))
+	assert.Contains(t, string(bad.Body), `"field":"project"`)
+	reports, err := c.ListAppSecurityReportsWithResponse(ctx, &client.ListAppSecurityReportsParams{Project: &nul})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, reports.StatusCode(), string(reports.Body))
+	assert.Contains(t, string(reports.Body), `"field":"project"`)
+	findings, err := c.ListAppSecurityFindingsWithResponse(ctx, &client.ListAppSecurityFindingsParams{Project: &nul})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, findings.StatusCode(), string(findings.Body))
+	assert.Contains(t, string(findings.Body), `"field":"project"`)
+}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -138,4 +139,24 @@ func TestRoutingAndLimits(t *testing.T) {
 		resp, _ := call(t, env, "GET", path, "", "")
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
+}
+
+// PostgreSQL stores no NUL character: a value holding one is refused as bad input, naming
+// the field, and nothing is stored.
+func TestNulCharactersAreRefused(t *testing.T) {
+	env := servertest.Start(t)
+	resp, p := call(t, env, "POST", "/api/v2/hosts", env.OwnerToken, `{"name":"web\u0000","hostname":"127.0.0.1"}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Len(t, p.Errors, 1)
+	assert.Equal(t, "name", p.Errors[0].Field)
+	resp, p = call(t, env, "POST", "/api/v2/hosts", env.OwnerToken, `{"name":"web","hostname":"127.0.0.1","tags":{"env":"a\u0000"}}`)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, "tags.env", p.Errors[0].Field)
+	resp, _ = call(t, env, "GET", "/api/v2/incidents?tags=env:%00", env.OwnerToken, "")
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, _ = call(t, env, "GET", "/api/v2/hosts", env.OwnerToken, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var n int
+	require.NoError(t, env.Pool.QueryRow(context.Background(), "SELECT count(*) FROM hosts").Scan(&n))
+	assert.Zero(t, n)
 }

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/api"
@@ -161,6 +163,11 @@ func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error)
 	case database.IsUnavailable(err):
 		e.log.Warn("database unavailable", "request_id", reqid.From(r.Context()), "err", err)
 		problem.Write(w, r, problem.Unavailable("the database is unavailable; retry shortly"))
+	case isDataException(err):
+		// A value the contract let through but PostgreSQL cannot take (a NUL byte in a query
+		// parameter, a number out of range): bad input, not a server fault.
+		e.log.Warn("request refused by the database", "request_id", reqid.From(r.Context()), "err", err)
+		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "request", Message: "a value cannot be stored: " + err.Error()}))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		w.WriteHeader(499)
@@ -168,6 +175,12 @@ func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error)
 		e.log.Error("request failed", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
 	}
+}
+
+// isDataException reports a PostgreSQL data exception (SQLSTATE class 22).
+func isDataException(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }
 
 // badRequest handles what the generated code could not bind or decode (malformed JSON…).

@@ -513,3 +513,67 @@ func TestPublicStatusPageCache(t *testing.T) {
 		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "Web is slow") && resp.Header.Get("ETag") != etag
 	}, 15*time.Second, 200*time.Millisecond)
 }
+
+// TestPublicStatusPageHistory: the limits on what a page reads never hide what is open (an
+// incident open for a month behind newer resolved ones, a window ahead behind completed
+// ones), notes SecuMon wrote itself (probe output naming internal addresses) stay private, and
+// a change only the feed shows (a resolved incident renamed) changes the feed's ETag.
+func TestPublicStatusPageHistory(t *testing.T) {
+	env := servertest.Start(t, func(o *server.Options) { o.StatusPages.TTL = time.Second })
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	host := createHost(t, c, "db-prod-01")
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		_, err := env.Pool.Exec(ctx, sql, args...)
+		require.NoError(t, err)
+	}
+
+	open, err := c.CreateIncidentWithResponse(ctx, nil, client.IncidentCreate{Title: "Still broken", HostId: &host.Id})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, open.StatusCode(), string(open.Body))
+	exec(`UPDATE incidents SET created_at = now() - interval '30 days' WHERE workspace_id = $1 AND id = $2`, env.Workspace, open.JSON201.Id)
+	exec(`INSERT INTO incidents (workspace_id, id, title, severity, status, host_id, created_at, resolved_at)
+		SELECT $1, gen_random_uuid(), 'flap ' || n, 'minor', 'resolved', $2, now() - n * interval '1 minute', now()
+		FROM generate_series(1, 120) n`, env.Workspace, host.Id)
+	exec(`INSERT INTO incident_events (workspace_id, id, incident_id, action, actor, note, status)
+		VALUES ($1, gen_random_uuid(), $2, 'update', 'system', 'dial tcp 10.9.8.7:5432: connection refused', 'investigating')`,
+		env.Workspace, open.JSON201.Id)
+
+	start := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	ahead, err := c.CreateMaintenanceWindowWithResponse(ctx, nil, client.MaintenanceWindowCreate{Title: "Upgrade",
+		StartTime: start, EndTime: start.Add(time.Hour), AffectedHosts: &[]uuid.UUID{host.Id}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, ahead.StatusCode(), string(ahead.Body))
+	exec(`INSERT INTO maintenance_windows (workspace_id, id, title, start_time, end_time, affected_hosts, status)
+		SELECT $1, gen_random_uuid(), 'done ' || n, now() - n * interval '10 minutes' - interval '5 minutes',
+		       now() - n * interval '10 minutes', ARRAY[$2::uuid], 'completed'
+		FROM generate_series(1, 120) n`, env.Workspace, host.Id)
+
+	createPage(t, c, client.StatusPageCreate{Slug: "db", Title: "DB",
+		Components: &[]client.StatusPageComponent{{Name: "Database", HostId: &host.Id}}})
+	base := env.URL + "/status/db"
+	resp, body := getPublic(t, base+"/api", "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var st publicStatus
+	require.NoError(t, json.Unmarshal(body, &st))
+	require.Len(t, st.Incidents, 1, "the open incident")
+	assert.Equal(t, open.JSON201.Id, st.Incidents[0].ID)
+	require.NotEmpty(t, st.Incidents[0].Updates)
+	assert.Equal(t, "Status updated.", st.Incidents[0].Updates[0].Note)
+	require.Len(t, st.Maintenance, 1, "the window ahead")
+	assert.Equal(t, ahead.JSON201.Id, st.Maintenance[0].ID)
+	for _, path := range []string{"/api", "", "/rss"} {
+		_, body := getPublic(t, base+path, "", "")
+		assert.NotContains(t, string(body), "10.9.8.7", path)
+	}
+
+	resp, _ = getPublic(t, base+"/rss", "", "")
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	exec(`UPDATE incidents SET title = 'flap renamed', updated_at = now() WHERE workspace_id = $1 AND title = 'flap 1'`, env.Workspace)
+	require.Eventually(t, func() bool {
+		resp, body := getPublic(t, base+"/rss", "", etag)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "flap renamed")
+	}, 10*time.Second, 100*time.Millisecond, "a new feed, a new ETag")
+}

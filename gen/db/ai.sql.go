@@ -99,8 +99,8 @@ UPDATE ai_sessions SET
     calls         = calls + 1,
     input_tokens  = input_tokens + $2,
     output_tokens = output_tokens + $3,
-    failures      = 0
-WHERE workspace_id = $4 AND id = $5
+    failures      = CASE WHEN $4::boolean THEN 0 ELSE failures END
+WHERE workspace_id = $5 AND id = $6
 RETURNING workspace_id, id, incident_id, provider, model, budget_usd, spent_usd, calls, input_tokens, output_tokens, justification, operator, started_by, status, failures, last_error, started_at, ended_at, ended_by
 `
 
@@ -108,17 +108,20 @@ type AddAISessionSpendParams struct {
 	CostUsd      float64   `json:"cost_usd"`
 	InputTokens  int64     `json:"input_tokens"`
 	OutputTokens int64     `json:"output_tokens"`
+	Succeeded    bool      `json:"succeeded"`
 	WorkspaceID  uuid.UUID `json:"workspace_id"`
 	ID           uuid.UUID `json:"id"`
 }
 
-// Counts one successful provider call against the session (whatever its status: the money is
-// spent even when the session ended while the call ran).
+// Counts one paid provider call against the session (whatever its status: the money is
+// spent even when the session ended while the call ran). Only a successful call resets the
+// failures: a paid but unusable answer is still a failure in a row.
 func (q *Queries) AddAISessionSpend(ctx context.Context, arg AddAISessionSpendParams) (AiSession, error) {
 	row := q.db.QueryRow(ctx, addAISessionSpend,
 		arg.CostUsd,
 		arg.InputTokens,
 		arg.OutputTokens,
+		arg.Succeeded,
 		arg.WorkspaceID,
 		arg.ID,
 	)

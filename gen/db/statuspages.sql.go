@@ -484,7 +484,8 @@ func (q *Queries) StatusPageDailyUptime(ctx context.Context, arg StatusPageDaily
 
 const statusPageIncidentUpdates = `-- name: StatusPageIncidentUpdates :many
 SELECT incident_id, time, action, note, status FROM (
-    SELECT e.incident_id, e.time, e.action, e.note, e.status,
+    SELECT e.incident_id, e.time, e.action,
+           (CASE WHEN e.actor = 'system' THEN '' ELSE e.note END)::text AS note, e.status,
            row_number() OVER (PARTITION BY e.incident_id ORDER BY e.time DESC, e.id DESC) AS n
     FROM incident_events e
     WHERE e.workspace_id = $1 AND e.incident_id = ANY($2::uuid[])
@@ -508,7 +509,9 @@ type StatusPageIncidentUpdatesRow struct {
 	Status     string    `json:"status"`
 }
 
-// The latest public timeline entries of each incident (who was notified is not public).
+// The latest public timeline entries of each incident (who was notified is not public). Notes
+// SecuMon wrote itself quote probe output (error messages naming internal addresses): they
+// come out empty, and the public page says what happened in its own words.
 func (q *Queries) StatusPageIncidentUpdates(ctx context.Context, arg StatusPageIncidentUpdatesParams) ([]StatusPageIncidentUpdatesRow, error) {
 	rows, err := q.db.Query(ctx, statusPageIncidentUpdates, arg.WorkspaceID, arg.IncidentIds, arg.PerIncident)
 	if err != nil {
@@ -540,7 +543,7 @@ SELECT workspace_id, id, title, description, severity, status, tags, host_id, ch
 WHERE workspace_id = $1
   AND (check_id = ANY($2::uuid[]) OR host_id = ANY($3::uuid[]))
   AND (status <> 'resolved' OR created_at >= $4::timestamptz)
-ORDER BY created_at DESC, id DESC
+ORDER BY status = 'resolved', created_at DESC, id DESC
 LIMIT $5
 `
 
@@ -553,7 +556,8 @@ type StatusPageIncidentsParams struct {
 }
 
 // Incidents of the page's checks and host components: the open ones, and those opened since
-// @since (for the feed), newest first.
+// @since (for the feed), newest first. Open ones come before resolved ones, so that the limit
+// never hides an old incident that is still open behind newer resolved ones.
 func (q *Queries) StatusPageIncidents(ctx context.Context, arg StatusPageIncidentsParams) ([]Incident, error) {
 	rows, err := q.db.Query(ctx, statusPageIncidents,
 		arg.WorkspaceID,
@@ -602,7 +606,7 @@ const statusPageMaintenance = `-- name: StatusPageMaintenance :many
 SELECT workspace_id, id, title, description, start_time, end_time, suppress_alerts, notify_subscribers, affected_hosts, status, created_at, updated_at FROM maintenance_windows
 WHERE workspace_id = $1 AND affected_hosts && $2::uuid[]
   AND (status IN ('scheduled', 'active') OR (status = 'completed' AND end_time >= $3::timestamptz))
-ORDER BY start_time, id
+ORDER BY status = 'completed', start_time, id
 LIMIT $4
 `
 
@@ -614,7 +618,8 @@ type StatusPageMaintenanceParams struct {
 }
 
 // Windows on the page's hosts: scheduled and active ones, and those that ended since @since
-// (for the feed), soonest start first.
+// (for the feed), soonest start first. Scheduled and active ones come first, so that the limit
+// never hides them behind the completed ones of the history window.
 func (q *Queries) StatusPageMaintenance(ctx context.Context, arg StatusPageMaintenanceParams) ([]MaintenanceWindow, error) {
 	rows, err := q.db.Query(ctx, statusPageMaintenance,
 		arg.WorkspaceID,

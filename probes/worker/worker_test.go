@@ -134,8 +134,10 @@ func TestTwoWorkersShareChecksOncePerInterval(t *testing.T) {
 	assert.Len(t, byWorker, 2, "both workers ran checks")
 	idA := worker.IDFor("worker-a")
 	for id, rs := range byCheck {
-		// ~7.5 s at a 1-s interval: 7 or 8 runs; a missed or doubled run shows here.
-		assert.GreaterOrEqual(t, len(rs), 6, "check %s ran too rarely", id)
+		// ~7.5 s at a 1-s interval: 7 or 8 runs; a doubled run shows here, and so would leases
+		// that are not released (one run per lease time, 21 s). Leases are released by the
+		// digest moments after each result, so a starved CI machine may lose a run or two.
+		assert.GreaterOrEqual(t, len(rs), 5, "check %s ran too rarely", id)
 		assert.LessOrEqual(t, len(rs), 9, "check %s ran too often", id)
 		for i := 1; i < len(rs); i++ {
 			assert.Greater(t, rs[i].at.Sub(rs[i-1].at), 700*time.Millisecond, "check %s ran twice in one interval", id)

@@ -192,9 +192,11 @@ func dedupe(in []Finding) []Finding {
 	return out
 }
 
-// clip cuts s to at most n runes, on a rune boundary.
+// clip cuts s to at most n runes, on a rune boundary, and drops NUL characters, which JSON
+// strings may hold ("\u0000") and PostgreSQL text refuses. Every text of a report goes
+// through it on its way to the database.
 func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

@@ -279,3 +279,40 @@ func TestDuplicateFindingsKeepTheMostSevere(t *testing.T) {
 	require.Len(t, r.Findings, 1)
 	assert.Equal(t, High, r.Findings[0].Severity)
 }
+
+// Hostile rule references are not followed out of the rule arrays: a negative or huge
+// toolComponent index once panicked (a 500), and falls back to the rule id instead.
+func TestSARIFHostileRuleIndexes(t *testing.T) {
+	for _, ref := range []string{
+		`"rule": {"index": 0, "toolComponent": {"index": -5}}`,
+		`"rule": {"index": 0, "toolComponent": {"index": 9223372036854775807}}`,
+		`"rule": {"index": -1}`,
+		`"ruleIndex": 99`,
+	} {
+		body := `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "rules": [{"id": "r1"}]}, "extensions": [{"name": "e", "rules": [{"id": "r2"}]}]},
+			"results": [{"ruleId": "r1", ` + ref + `, "message": {"text": "m"}}]}]}`
+		r, err := Parse([]byte(body), "")
+		require.NoError(t, err, ref)
+		require.Len(t, r.Findings, 1)
+		assert.Equal(t, "r1", r.Findings[0].RuleID, ref)
+
+		_, err = Parse([]byte(strings.Replace(body, `"ruleId": "r1", `, "", 1)), "")
+		assert.Equal(t, "runs[0].results[0].ruleId", fieldOf(t, err), ref)
+	}
+}
+
+// JSON strings may hold NUL ("\u0000"), which PostgreSQL text refuses: no stored text keeps
+// one, so such a report is stored instead of failing with a 500.
+func TestReportTextsHaveNoNUL(t *testing.T) {
+	r, err := Parse([]byte(`{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "go\u0000sec", "version": "2\u0000"}},
+		"versionControlProvenance": [{"repositoryUri": "https://git.example.com/a\u0000b.git"}],
+		"results": [{"ruleId": "G\u0000101", "message": {"text": "t\u0000"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "m\u0000.go"}}}]}]}]}`), "")
+	require.NoError(t, err)
+	require.Len(t, r.Findings, 1)
+	f := r.Findings[0]
+	for _, s := range []string{r.Tool(), r.ToolVersion, r.Artifact, r.Project, f.Tool, f.RuleID, f.Title, f.Description, f.Location} {
+		assert.NotContains(t, s, "\x00")
+	}
+	assert.Equal(t, "G101", f.RuleID)
+	assert.Equal(t, "git.example.com/ab", r.Project)
+}

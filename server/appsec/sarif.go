@@ -185,14 +185,17 @@ func newRuleIndex(run sarifRun) *ruleIndex {
 
 func (idx *ruleIndex) lookup(res sarifResult) *sarifRule {
 	component := 0
-	if res.Rule.ToolComponent.Index != nil {
-		component = *res.Rule.ToolComponent.Index + 1
+	if c := res.Rule.ToolComponent.Index; c != nil {
+		if *c < 0 || *c >= len(idx.components)-1 { // hostile indexes: no such extension
+			return idx.byID[firstNonEmpty(res.RuleID, res.Rule.ID)]
+		}
+		component = *c + 1
 	}
 	at := res.RuleIndex
 	if res.Rule.Index != nil {
 		at = res.Rule.Index
 	}
-	if at != nil && component < len(idx.components) && *at >= 0 && *at < len(idx.components[component]) {
+	if at != nil && *at >= 0 && *at < len(idx.components[component]) {
 		return &idx.components[component][*at]
 	}
 	return idx.byID[firstNonEmpty(res.RuleID, res.Rule.ID)]

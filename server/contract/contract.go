@@ -5,9 +5,14 @@
 package contract
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -37,7 +42,10 @@ type Gate struct {
 	roles  map[*openapi3.Operation]auth.Role
 	// bodyLimits holds the operations whose x-max-body-bytes differs from MaxBodyBytes.
 	bodyLimits map[*openapi3.Operation]int64
-	authn      Authenticator
+	// rawBodies are the operations that take a document as it was written (a scanner
+	// report: x-go-type json.RawMessage) and clean it themselves.
+	rawBodies map[*openapi3.Operation]bool
+	authn     Authenticator
 	// onError renders errors that are not the caller's fault (the database is down…).
 	onError func(w http.ResponseWriter, r *http.Request, err error)
 }
@@ -62,7 +70,27 @@ func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter,
 	if err != nil {
 		return nil, fmt.Errorf("build router: %w", err)
 	}
-	return &Gate{router: router, roles: roles, bodyLimits: limits, authn: authn, onError: onError}, nil
+	return &Gate{router: router, roles: roles, bodyLimits: limits, rawBodies: rawBodies(doc), authn: authn, onError: onError}, nil
+}
+
+// rawBodies finds the operations whose JSON body the handler receives as raw bytes.
+func rawBodies(doc *openapi3.T) map[*openapi3.Operation]bool {
+	raw := map[*openapi3.Operation]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			media := op.RequestBody.Value.Content.Get("application/json")
+			if media == nil || media.Schema == nil || media.Schema.Value == nil {
+				continue
+			}
+			if t, _ := media.Schema.Value.Extensions["x-go-type"].(string); t == "json.RawMessage" {
+				raw[op] = true
+			}
+		}
+	}
+	return raw
 }
 
 // BodyLimits reads x-max-body-bytes of the operations of doc that declare one.
@@ -158,8 +186,73 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, ValidationProblem(err))
 			return
 		}
+		if g.rawBodies[route.Operation] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if field, ok, err := nulInBody(r); err != nil {
+			g.fail(w, r, err)
+			return
+		} else if ok {
+			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: field, Message: "must not contain NUL characters (\\u0000)"}))
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// nulInBody finds a string holding a NUL character in a JSON body and names its field.
+// PostgreSQL stores no NUL in text or jsonb, so such a value could never be saved; it is
+// refused here, naming the field, rather than failing in the database. The body is left for
+// the handler to read.
+func nulInBody(r *http.Request) (field string, found bool, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "", false, nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return "", false, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return "", false, nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false, nil // not JSON: the operation's own parser answers
+	}
+	return nulPath(v, "")
+}
+
+func nulPath(v any, at string) (string, bool, error) {
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "." + k
+	}
+	switch t := v.(type) {
+	case string:
+		if strings.ContainsRune(t, 0) {
+			return at, true, nil
+		}
+	case []any:
+		for i, e := range t {
+			if p, ok, _ := nulPath(e, join(strconv.Itoa(i))); ok {
+				return p, true, nil
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			if strings.ContainsRune(k, 0) {
+				return join(k), true, nil
+			}
+			if p, ok, _ := nulPath(e, join(k)); ok {
+				return p, true, nil
+			}
+		}
+	}
+	return "", false, nil
 }
 
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {

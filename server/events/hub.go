@@ -106,7 +106,7 @@ func (h *Hub) Subscribe(ctx context.Context, ws uuid.UUID) (*Subscription, error
 	if !ok {
 		t = newTopic(ws)
 		h.topics[ws] = t
-		go h.run(t)
+		go h.run(t, l)
 	}
 	s := &Subscription{hub: h, t: t, c: make(chan struct{}, 1)}
 	t.mu.Lock()
@@ -176,10 +176,21 @@ func (t *topic) readiness() (<-chan struct{}, func() error) {
 	}
 }
 
-// run loads the topic's summary, then reloads it on each notification, no more often than
-// Coalesce, and signals the subscriptions when it changed.
-func (h *Hub) run(t *topic) {
-	err := h.refresh(t)
+// run loads the topic's summary once l listens (a change committed between an earlier load
+// and the LISTEN would be announced to nobody, and the stream would show the older summary
+// until the next change), then reloads it on each notification, no more often than Coalesce,
+// and signals the subscriptions when it changed.
+func (h *Hub) run(t *topic, l *listener) {
+	select {
+	case <-l.ready:
+	case <-t.done: // everyone left before the hub listened
+		close(t.loaded)
+		return
+	}
+	err := l.err
+	if err == nil {
+		err = h.refresh(t)
+	}
 	t.mu.Lock()
 	t.loadErr = err
 	t.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -142,6 +143,43 @@ func TestHubSurvivesALostConnection(t *testing.T) {
 	waitSignal(t, s, 2*time.Second)
 	_, data = s.Current()
 	assert.JSONEq(t, `{"n":8}`, string(data))
+}
+
+// TestFirstSummaryIsReadOnceListening: a change committed while the hub is still opening its
+// listening connection is announced to nobody, so the first summary must be read after the
+// LISTEN, or the stream would show the older one until the next change.
+func TestFirstSummaryIsReadOnceListening(t *testing.T) {
+	pool, _ := dbtest.New(t)
+	var c counter
+	h := NewHub(pool, c.load, slog.New(slog.DiscardHandler))
+	release := make(chan struct{})
+	connect := h.connect
+	h.connect = func(ctx context.Context) (*pgx.Conn, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return connect(ctx)
+	}
+	subscribed := make(chan *Subscription, 1)
+	go func() {
+		s, err := h.Subscribe(context.Background(), uuid.New())
+		assert.NoError(t, err)
+		subscribed <- s
+	}()
+	time.Sleep(100 * time.Millisecond) // Subscribe is waiting for the connection
+	c.value.Store(1)                   // a change nobody hears of
+	close(release)
+	select {
+	case s := <-subscribed:
+		require.NotNil(t, s)
+		defer s.Close()
+		_, data := s.Current()
+		assert.JSONEq(t, `{"n":1}`, string(data), "the summary as of the LISTEN, not before it")
+	case <-time.After(5 * time.Second):
+		t.Fatal("Subscribe did not return")
+	}
 }
 
 func TestSubscribeFailsWhenTheDatabaseFails(t *testing.T) {

@@ -144,6 +144,10 @@ func (a *API) StartIncidentAiMode(ctx context.Context, req api.StartIncidentAiMo
 	if st.Justification == "" {
 		return nil, problem.Invalid(problem.FieldError{Field: "justification", Message: "must not be empty"})
 	}
+	// PostgreSQL text refuses NUL: refuse it here rather than fail the insert with a 500.
+	if strings.ContainsRune(st.Justification, 0) {
+		return nil, problem.Invalid(problem.FieldError{Field: "justification", Message: "must not contain NUL characters"})
+	}
 	if b.BudgetUsd != nil {
 		st.BudgetUSD = *b.BudgetUsd
 		if !(st.BudgetUSD > 0 && st.BudgetUSD <= analysis.MaxBudgetUSD) {
@@ -152,6 +156,9 @@ func (a *API) StartIncidentAiMode(ctx context.Context, req api.StartIncidentAiMo
 	}
 	if b.Operator != nil {
 		st.Operator = strings.TrimSpace(*b.Operator)
+		if strings.ContainsRune(st.Operator, 0) {
+			return nil, problem.Invalid(problem.FieldError{Field: "operator", Message: "must not contain NUL characters"})
+		}
 	}
 	sess, err := a.ai.sessions.Start(ctx, who.WorkspaceID, req.Id, st)
 	if err != nil {

@@ -38,6 +38,9 @@ func (a *API) UploadAppSecurityReport(ctx context.Context, req api.UploadAppSecu
 	}
 	name := report.Project
 	if req.Params.Project != nil {
+		if err := projectFilter(req.Params.Project); err != nil {
+			return nil, err
+		}
 		name = strings.TrimSpace(*req.Params.Project)
 	}
 	if name == "" {
@@ -60,6 +63,9 @@ func (a *API) UploadAppSecurityReport(ctx context.Context, req api.UploadAppSecu
 
 func (a *API) ListAppSecurityReports(ctx context.Context, req api.ListAppSecurityReportsRequestObject) (api.ListAppSecurityReportsResponseObject, error) {
 	ws, p := caller(ctx).WorkspaceID, req.Params
+	if err := projectFilter(p.Project); err != nil {
+		return nil, err
+	}
 	l, err := listPage(ctx, p.Cursor, p.Limit,
 		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.ListAppsecReportsRow, error) {
 			before, beforeID, err := beforeArgs(afterName, afterID)
@@ -94,6 +100,9 @@ func (a *API) GetAppSecurityReport(ctx context.Context, req api.GetAppSecurityRe
 
 func (a *API) ListAppSecurityFindings(ctx context.Context, req api.ListAppSecurityFindingsRequestObject) (api.ListAppSecurityFindingsResponseObject, error) {
 	ws, p := caller(ctx).WorkspaceID, req.Params
+	if err := projectFilter(p.Project); err != nil {
+		return nil, err
+	}
 	severity, status, category := enumArg(p.Severity), enumArg(p.Status), enumArg(p.Category)
 	l, err := listPage(ctx, p.Cursor, p.Limit,
 		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.ListAppsecFindingsRow, error) {
@@ -265,6 +274,15 @@ func severityCounts(critical, high, medium, low, info int64) map[string]int {
 		}
 	}
 	return out
+}
+
+// projectFilter refuses a project name PostgreSQL cannot compare or store: one with a NUL
+// character, which text columns refuse (the query would fail with a 500).
+func projectFilter(project *string) error {
+	if project != nil && strings.ContainsRune(*project, 0) {
+		return problem.Invalid(problem.FieldError{Field: "project", Message: "must not contain NUL characters"})
+	}
+	return nil
 }
 
 // enumArg turns an optional enum filter into the nullable text argument of a query.

@@ -1,6 +1,7 @@
 // Package idempotency makes POST requests safe to retry. A POST carrying an Idempotency-Key
 // header is recorded under that key (per workspace) before it runs; the same key, method, path
-// and body within the retention time then replays the first response instead of acting twice.
+// (with its query) and body within the retention time then replays the first response instead
+// of acting twice.
 // The same key on a different request is refused with 422, and a key whose first request is
 // still running answers 409 with Retry-After. Responses with a 5xx status are not kept, so a
 // retry after a failure runs again.
@@ -113,10 +114,20 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		req := request{workspace: caller.WorkspaceID, key: key, method: r.Method, path: r.URL.Path, sum: sha256.Sum256(body)}
+		req := request{workspace: caller.WorkspaceID, key: key, method: r.Method, path: target(r), sum: sha256.Sum256(body)}
 		k.maybePurge()
 		k.serve(w, r, next, req)
 	})
+}
+
+// target is the request's path with its query: POST /app-security/reports?project=a and
+// ?project=b are different requests, which must not share a key. Encode sorts the
+// parameters, so their order does not matter.
+func target(r *http.Request) string {
+	if q := r.URL.Query(); len(q) > 0 {
+		return r.URL.Path + "?" + q.Encode()
+	}
+	return r.URL.Path
 }
 
 // request is what identifies a request under its key.
@@ -199,6 +210,9 @@ func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, re
 	rec := &recorder{header: http.Header{}}
 	next.ServeHTTP(rec, r)
 	done = true
+	if rec.status == 0 { // nothing written: an empty 200, which is also what is stored
+		rec.status = http.StatusOK
+	}
 
 	// 499: the client went away before an answer existed; 5xx: the request failed. Either
 	// way a retry must run again rather than replay this.
@@ -273,9 +287,6 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) sendTo(w http.ResponseWriter) {
 	for name, values := range r.header {
 		w.Header()[name] = values
-	}
-	if r.status == 0 {
-		r.status = http.StatusOK
 	}
 	w.WriteHeader(r.status)
 	_, _ = w.Write(r.body.Bytes())

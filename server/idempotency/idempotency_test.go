@@ -289,3 +289,34 @@ func TestOnlyKeyedAuthenticatedPostsAreTracked(t *testing.T) {
 	b.keys.Middleware(h).ServeHTTP(httptest.NewRecorder(), put.Clone(put.Context()))
 	assert.EqualValues(t, 6, calls.Load())
 }
+
+func TestTheQueryIsPartOfTheRequest(t *testing.T) {
+	b := newBench(t, idempotency.Options{})
+	var calls atomic.Int32
+	h := counting(&calls, http.StatusCreated)
+	const report = `{"SchemaVersion":2}`
+	first := b.post(h, "/api/v2/app-security/reports?project=shop&format=trivy", "k", report)
+	assert.Equal(t, http.StatusCreated, first.Code)
+
+	// The same upload to another project is another request, not a replay of the first.
+	other := b.post(h, "/api/v2/app-security/reports?project=bank&format=trivy", "k", report)
+	assert.Equal(t, http.StatusUnprocessableEntity, other.Code, other.Body.String())
+	assert.EqualValues(t, 1, calls.Load())
+
+	// The order of the parameters does not make another request.
+	again := b.post(h, "/api/v2/app-security/reports?format=trivy&project=shop", "k", report)
+	assert.Equal(t, http.StatusCreated, again.Code)
+	assert.Equal(t, "true", again.Header().Get(idempotency.ReplayedHeader))
+	assert.EqualValues(t, 1, calls.Load())
+}
+
+func TestAnEmptyAnswerIsReplayedAs200(t *testing.T) {
+	b := newBench(t, idempotency.Options{})
+	var calls atomic.Int32
+	silent := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) })
+	assert.Equal(t, http.StatusOK, b.post(silent, "/api/v2/hosts", "k", `{}`).Code)
+	replayed := b.post(silent, "/api/v2/hosts", "k", `{}`)
+	assert.Equal(t, http.StatusOK, replayed.Code)
+	assert.Equal(t, "true", replayed.Header().Get(idempotency.ReplayedHeader))
+	assert.EqualValues(t, 1, calls.Load())
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -147,15 +148,21 @@ func loadSnapshot(ctx context.Context, q *db.Queries, page db.StatusPage, now ti
 	sort.SliceStable(s.feed, func(i, j int) bool { return s.feed[i].at.After(s.feed[j].at) })
 
 	// The version ignores generated_at: an unchanged page keeps its ETags from one load to the
-	// next, so clients keep getting 304.
+	// next, so clients keep getting 304. It covers the feed too, which holds what the status
+	// does not (resolved incidents, completed windows): the RSS ETag must change with it.
 	unversioned := s.status
 	unversioned.GeneratedAt = time.Time{}
 	raw, err := json.Marshal(unversioned)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(raw)
-	s.version = hex.EncodeToString(sum[:8])
+	h := sha256.New()
+	h.Write(raw)
+	for _, f := range s.feed {
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%q\x00%q\x00%q\x00%d\x00%d\x00%d", f.id, f.kind, f.title, f.status, f.text,
+			f.at.UnixNano(), f.started.UnixNano(), f.ends.UnixNano())
+	}
+	s.version = hex.EncodeToString(h.Sum(nil)[:8])
 	return s, nil
 }
 
@@ -221,9 +228,11 @@ func components(rows []db.StatusPageComponentStatesRow, uptime []db.StatusPageDa
 		if inMaintenance[r.TargetHostID] {
 			c.State = gen.Maintenance
 		}
-		// The first component in page order owns a slug that several names give.
+		// The first component in page order owns a slug that several names give. A name with
+		// no ASCII letter or digit has no slug, and "overall" names the page's badge: both
+		// take the id.
 		c.Slug = Slugify(r.Name)
-		if taken[c.Slug] {
+		if c.Slug == "" || c.Slug == "overall" || taken[c.Slug] {
 			c.Slug = r.ID.String()
 		}
 		taken[c.Slug] = true

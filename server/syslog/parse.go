@@ -74,8 +74,7 @@ func (p *parser) parse(raw []byte, src netip.Addr, now time.Time) entry {
 	case *rfc5424.SyslogMessage:
 		base = &m.Base
 		if m.StructuredData != nil && len(*m.StructuredData) > 0 {
-			e.structured, _ = json.Marshal(m.StructuredData)
-			e.structured = bytes.ReplaceAll(e.structured, []byte(`\u0000`), nil) // jsonb refuses NUL
+			e.structured = structured(*m.StructuredData)
 		}
 	case *rfc3164.SyslogMessage:
 		base = &m.Base
@@ -94,6 +93,26 @@ func (p *parser) parse(raw []byte, src netip.Addr, now time.Time) entry {
 		e.message = clean(*base.Message)
 	}
 	return e
+}
+
+// structured is RFC 5424 structured data as a JSON object for jsonb, which refuses NUL: each
+// id, name and value is cleaned before encoding. (Removing the "\u0000" escapes from
+// the encoded JSON instead would also cut a literal backslash-u0000 text in two, leaving
+// invalid JSON that makes the database refuse the whole batch.)
+func structured(sd map[string]map[string]string) []byte {
+	out := make(map[string]map[string]string, len(sd))
+	for id, params := range sd {
+		cleaned := make(map[string]string, len(params))
+		for k, v := range params {
+			cleaned[clean(k)] = clean(v)
+		}
+		out[clean(id)] = cleaned
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil // maps of strings always encode
+	}
+	return b
 }
 
 func plausible(ts, now time.Time) bool {

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/netip"
@@ -128,4 +129,34 @@ func TestHostIndexMatchesByAddressAndHostname(t *testing.T) {
 	assert.Equal(t, []target{{ws2, v6}}, ix.match(netip.MustParseAddr("::1"), nil))
 	assert.Empty(t, ix.match(other, name("unknown")))
 	assert.Empty(t, ix.match(other, nil))
+}
+
+// Structured data stays valid JSON whatever its values hold: a value ending in a literal
+// backslash-u0000 (not a NUL) once lost its closing quote, and the database then refused
+// the whole batch of entries it was in.
+func TestStructuredDataIsAlwaysValidJSON(t *testing.T) {
+	p := newParser()
+	src := netip.MustParseAddr("127.0.0.1")
+	e := p.parse([]byte("<34>1 - h a - - [x@1 lit=\"a\\\\u0000\" nul=\"b\x00c\"] hi"), src, time.Now())
+	require.True(t, e.parsed)
+	require.True(t, json.Valid(e.structured), "%s", e.structured)
+	var sd map[string]map[string]string
+	require.NoError(t, json.Unmarshal(e.structured, &sd))
+	assert.Equal(t, map[string]map[string]string{"x@1": {"lit": `a\u0000`, "nul": "bc"}}, sd)
+}
+
+// Rows go into a queue with room even once shutdown has cancelled the context: the writer
+// drains the queue after the readers stop, so only a full queue may lose rows.
+func TestWriterQueuesWhileThereIsRoomAfterCancel(t *testing.T) {
+	w := &writer{in: make(chan db.CopyHostLogsParams, 64), stats: &counters{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, w.add(ctx, make([]db.CopyHostLogsParams, 32)))
+	assert.Len(t, w.in, 32)
+	assert.Zero(t, w.stats.lost.Load())
+
+	// Full: the context ends the wait and the rest is counted as lost.
+	assert.ErrorIs(t, w.add(ctx, make([]db.CopyHostLogsParams, 40)), context.Canceled)
+	assert.Len(t, w.in, 64)
+	assert.EqualValues(t, 8, w.stats.lost.Load())
 }

@@ -26,9 +26,17 @@ type writer struct {
 }
 
 // add queues rows; it blocks while the queue is full (back-pressure on TCP senders; UDP
-// datagrams wait in the socket buffer) or until ctx ends.
+// datagrams wait in the socket buffer) or until ctx ends. A row goes in whenever the queue
+// has room, even after ctx ended: shutdown cancels ctx while the last messages are being
+// parsed, and the writer drains the queue after the readers stop, so only a full queue
+// loses rows (select alone would pick ctx.Done at random half the time).
 func (w *writer) add(ctx context.Context, rows []db.CopyHostLogsParams) error {
 	for i, r := range rows {
+		select {
+		case w.in <- r:
+			continue
+		default:
+		}
 		select {
 		case w.in <- r:
 		case <-ctx.Done():

@@ -74,14 +74,15 @@ WHERE workspace_id = @workspace_id AND id = @id AND status = 'active'
 RETURNING *;
 
 -- name: AddAISessionSpend :one
--- Counts one successful provider call against the session (whatever its status: the money is
--- spent even when the session ended while the call ran).
+-- Counts one paid provider call against the session (whatever its status: the money is
+-- spent even when the session ended while the call ran). Only a successful call resets the
+-- failures: a paid but unusable answer is still a failure in a row.
 UPDATE ai_sessions SET
     spent_usd     = spent_usd + @cost_usd,
     calls         = calls + 1,
     input_tokens  = input_tokens + @input_tokens,
     output_tokens = output_tokens + @output_tokens,
-    failures      = 0
+    failures      = CASE WHEN @succeeded::boolean THEN 0 ELSE failures END
 WHERE workspace_id = @workspace_id AND id = @id
 RETURNING *;
 

@@ -102,18 +102,22 @@ ORDER BY sc.id, r.bucket;
 
 -- name: StatusPageIncidents :many
 -- Incidents of the page's checks and host components: the open ones, and those opened since
--- @since (for the feed), newest first.
+-- @since (for the feed), newest first. Open ones come before resolved ones, so that the limit
+-- never hides an old incident that is still open behind newer resolved ones.
 SELECT * FROM incidents
 WHERE workspace_id = @workspace_id
   AND (check_id = ANY(@check_ids::uuid[]) OR host_id = ANY(@host_ids::uuid[]))
   AND (status <> 'resolved' OR created_at >= @since::timestamptz)
-ORDER BY created_at DESC, id DESC
+ORDER BY status = 'resolved', created_at DESC, id DESC
 LIMIT @max_rows;
 
 -- name: StatusPageIncidentUpdates :many
--- The latest public timeline entries of each incident (who was notified is not public).
+-- The latest public timeline entries of each incident (who was notified is not public). Notes
+-- SecuMon wrote itself quote probe output (error messages naming internal addresses): they
+-- come out empty, and the public page says what happened in its own words.
 SELECT incident_id, time, action, note, status FROM (
-    SELECT e.incident_id, e.time, e.action, e.note, e.status,
+    SELECT e.incident_id, e.time, e.action,
+           (CASE WHEN e.actor = 'system' THEN '' ELSE e.note END)::text AS note, e.status,
            row_number() OVER (PARTITION BY e.incident_id ORDER BY e.time DESC, e.id DESC) AS n
     FROM incident_events e
     WHERE e.workspace_id = @workspace_id AND e.incident_id = ANY(@incident_ids::uuid[])
@@ -124,9 +128,10 @@ ORDER BY incident_id, time DESC;
 
 -- name: StatusPageMaintenance :many
 -- Windows on the page's hosts: scheduled and active ones, and those that ended since @since
--- (for the feed), soonest start first.
+-- (for the feed), soonest start first. Scheduled and active ones come first, so that the limit
+-- never hides them behind the completed ones of the history window.
 SELECT * FROM maintenance_windows
 WHERE workspace_id = @workspace_id AND affected_hosts && @host_ids::uuid[]
   AND (status IN ('scheduled', 'active') OR (status = 'completed' AND end_time >= @since::timestamptz))
-ORDER BY start_time, id
+ORDER BY status = 'completed', start_time, id
 LIMIT @max_rows;

@@ -193,3 +193,59 @@ func TestProviderFailuresEndTheSession(t *testing.T) {
 	require.Len(t, stopped, 1)
 	assert.True(t, strings.HasPrefix(stopped[0], "AI analysis stopped after 3 failed calls to openai"), stopped[0])
 }
+
+// A provider that answers, and bills, but never with a usable answer (no tool call) fails
+// in a row like one that errors: counting the paid call once reset the failures, so the
+// session ran until its budget was gone.
+func TestPaidUnusableAnswersEndTheSession(t *testing.T) {
+	f := newFixture(t)
+	fake := aitest.Anthropic(t, func(int, aitest.Request) aitest.Answer {
+		return aitest.Answer{Text: "I think the database is down.", Usage: ai.Usage{InputTokens: 1000, OutputTokens: 10}}
+	})
+	set, err := providers.New(ai.Config{Anthropic: ai.Remote{APIKey: "k", BaseURL: fake.URL}, AnalysisInterval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	sessions, err := analysis.NewSessions(f.pool, set)
+	require.NoError(t, err)
+	aitest.RunAnalysis(t, f.pool, set)
+
+	_, err = sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "anthropic", Justification: "outage", BudgetUSD: 200, Actor: "alice"})
+	require.NoError(t, err)
+	ended := f.waitEnded(t)
+	assert.Equal(t, analysis.StatusFailed, ended.Status)
+	assert.EqualValues(t, analysis.MaxFailures, ended.Calls, "the paid calls are counted")
+	assert.InDelta(t, 3*(1000*3+10*15)/1e6, ended.SpentUsd, 1e-9)
+	assert.Contains(t, ended.LastError, "no record_findings tool call")
+}
+
+// A session outlives a restart with another model: its steps are priced at the model they
+// call. Priced at the model of the session's start, absent from the new price table, they
+// cost nothing and the budget never ran out.
+func TestStepsArePricedAtTheModelCalled(t *testing.T) {
+	f := newFixture(t)
+	before, err := providers.New(ai.Config{Anthropic: ai.Remote{APIKey: "k", BaseURL: "http://127.0.0.1:9"}})
+	require.NoError(t, err)
+	sessions, err := analysis.NewSessions(f.pool, before)
+	require.NoError(t, err)
+	sess, err := sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "claude", Justification: "outage", BudgetUSD: 5, Actor: "alice"})
+	require.NoError(t, err)
+	require.Equal(t, ai.DefaultAnthropicModel, sess.Model)
+
+	// "Restart" with another model, priced by its own table.
+	fake := aitest.Anthropic(t, func(n int, _ aitest.Request) aitest.Answer {
+		return aitest.Answer{JSON: map[string]any{"findings": []any{}}, Usage: ai.Usage{InputTokens: 1_000_000}}
+	})
+	after, err := providers.New(ai.Config{
+		Anthropic: ai.Remote{APIKey: "k", Model: "house-model", BaseURL: fake.URL}, Prices: ai.Prices{"house-model": {Input: 3, Output: 15}},
+		AnalysisInterval: 20 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	aitest.RunAnalysis(t, f.pool, after)
+
+	ended := f.waitEnded(t)
+	assert.Equal(t, analysis.StatusBudget, ended.Status)
+	assert.InDelta(t, 6.0, ended.SpentUsd, 1e-9)
+	var model string
+	require.NoError(t, f.pool.QueryRow(context.Background(),
+		`SELECT DISTINCT model FROM ai_usage WHERE workspace_id = $1 AND session_id = $2`, f.ws, sess.ID).Scan(&model))
+	assert.Equal(t, "house-model", model)
+}

@@ -62,13 +62,18 @@ func (w *worker) step(ctx context.Context, a Args) (again bool, err error) {
 	p, err := w.set.Get(sess.Provider)
 	var findings []ai.Finding
 	var usage ai.Usage
+	model := sess.Model
 	if err == nil {
+		// The call is priced at the model it goes to, which is the configured one now: a
+		// restart with another model (and prices) must not count it at the old model's
+		// price, or at none.
+		model = p.Model()
 		findings, usage, err = p.Analyze(ctx, ic)
 	}
 	if err != nil && ctx.Err() != nil {
 		return false, ctx.Err() // shutting down: River runs the step again later
 	}
-	return w.record(ctx, a, sess.Model, findings, usage, err)
+	return w.record(ctx, a, model, findings, usage, err)
 }
 
 // prepare ends the session when it has nothing left to do (incident resolved, budget spent)
@@ -138,6 +143,7 @@ func (w *worker) record(ctx context.Context, a Args, model string, findings []ai
 			}
 			if sess, err = q.AddAISessionSpend(ctx, db.AddAISessionSpendParams{
 				WorkspaceID: a.WorkspaceID, ID: sess.ID, CostUsd: cost, InputTokens: usage.InputTokens, OutputTokens: usage.OutputTokens,
+				Succeeded: callErr == nil,
 			}); err != nil {
 				return err
 			}

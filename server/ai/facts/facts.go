@@ -153,7 +153,9 @@ func Incident(ctx context.Context, q *db.Queries, inc db.Incident, events []db.I
 	return ic, nil
 }
 
-// timeline keeps the newest events other than AI findings, and the findings posted since.
+// timeline keeps the newest events other than AI findings, and the newest findings posted
+// since. Both are capped: a session posts findings at every step, and a prompt that grew
+// with them would cost more at every step until it no longer fit the model.
 func timeline(events []db.IncidentEvent, since time.Time) (entries []ai.TimelineEntry, findings []string) {
 	for _, e := range events {
 		if e.Action == "ai_finding" {
@@ -166,6 +168,9 @@ func timeline(events []db.IncidentEvent, since time.Time) (entries []ai.Timeline
 	}
 	if len(entries) > maxTimeline {
 		entries = entries[len(entries)-maxTimeline:]
+	}
+	if len(findings) > maxTimeline {
+		findings = findings[len(findings)-maxTimeline:]
 	}
 	return entries, findings
 }

@@ -2,7 +2,9 @@ package facts
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -40,4 +42,17 @@ func TestCheckFactsLeaveSecretsOut(t *testing.T) {
 
 func TestUserTagsDropAITags(t *testing.T) {
 	assert.Equal(t, map[string]string{"env": "prod"}, UserTags([]byte(`{"env":"prod","ai:role":"web-server"}`)))
+}
+
+// A long session's findings do not grow the prompt without bound: the newest are kept.
+func TestTimelineCapsPreviousFindings(t *testing.T) {
+	start := time.Date(2026, 6, 23, 12, 0, 0, 0, time.UTC)
+	var events []db.IncidentEvent
+	for i := range 500 {
+		events = append(events, db.IncidentEvent{Time: start.Add(time.Duration(i) * time.Minute), Action: "ai_finding", Actor: "ai", Note: fmt.Sprintf("finding %d", i)})
+	}
+	entries, findings := timeline(events, start)
+	assert.Empty(t, entries)
+	assert.Len(t, findings, maxTimeline)
+	assert.Equal(t, "finding 499", findings[len(findings)-1], "the newest are kept")
 }

@@ -186,7 +186,9 @@ func related(ic ai.IncidentContext) []string {
 		if f.Host == hostName && f.Name == ic.Check {
 			continue
 		}
-		out = append(out, fmt.Sprintf("check %s (%s) on %s is %s since %s: %s", f.Name, f.Type, f.Host, f.Status, f.Since.UTC().Format("2006-01-02 15:04 UTC"), reason(f.Error, f.Output)))
+		// No time: f.Since is the time of the check's latest result, which moves at every
+		// run, and a text that moves is posted again at every step of the loop.
+		out = append(out, fmt.Sprintf("check %s (%s) on %s is %s: %s", f.Name, f.Type, f.Host, f.Status, reason(f.Error, f.Output)))
 	}
 	if n := len(ic.FailingChecks); n > len(out)+1 {
 		out = append(out, fmt.Sprintf("%d checks fail in the workspace in all", n))

@@ -137,12 +137,16 @@ func TestAnalyzeServiceRefused(t *testing.T) {
 	assert.Contains(t, f[ai.FindingCause][0], "connection refused")
 	assert.Contains(t, f[ai.FindingCause][0], "db-prod-01 port 5432 while db-prod-01 answers ping")
 	require.Len(t, f[ai.FindingRelated], 1, "the incident's own check is not related to itself")
-	assert.Contains(t, f[ai.FindingRelated][0], "https web-prod-01 (http) on web-prod-01 is CRITICAL since 2026-06-23 12:00 UTC")
+	assert.Contains(t, f[ai.FindingRelated][0], "https web-prod-01 (http) on web-prod-01 is CRITICAL: unexpected status 502 Bad Gateway")
 	assert.Contains(t, strings.Join(f[ai.FindingNextStep], " "), "systemctl status")
 
-	// Unchanged facts, unchanged findings: the loop does not post them twice.
-	again, _, _ := local.New().Analyze(context.Background(), ic)
+	// Unchanged facts, unchanged findings: the loop does not post them twice. The checks ran
+	// again meanwhile (their latest results are newer) and still fail the same way.
 	first, _, _ := local.New().Analyze(context.Background(), ic)
+	for i := range ic.FailingChecks {
+		ic.FailingChecks[i].Since = t0.Add(3 * time.Minute)
+	}
+	again, _, _ := local.New().Analyze(context.Background(), ic)
 	assert.Equal(t, first, again)
 }
 
