@@ -8,8 +8,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/admin"
 	"github.com/secuaas/secumon/server/ai"
@@ -27,6 +32,8 @@ func serve(ctx context.Context, args []string) error {
 	wf := addWorkerFlags(fs)
 	af := addAlertFlags(fs)
 	syslogAddr := fs.String("syslog-addr", env("syslog-addr", ""), "syslog receiver, UDP and TCP (e.g. 127.0.0.1:5514); empty: off [SECUMON_SYSLOG_ADDR]")
+	syslogWorkspaces := fs.String("syslog-workspaces", env("syslog-workspaces", "default"),
+		"workspaces (slugs, comma-separated) whose hosts syslog entries are matched to; * for all [SECUMON_SYSLOG_WORKSPACES]")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,7 +55,11 @@ func serve(ctx context.Context, args []string) error {
 
 	var logs *syslog.Receiver
 	if *syslogAddr != "" {
-		if logs, err = syslog.Listen(pool, syslog.Config{Addr: *syslogAddr, Logger: log.With("component", "syslog")}); err != nil {
+		served, err := syslogScope(ctx, pool, *syslogWorkspaces)
+		if err != nil {
+			return err
+		}
+		if logs, err = syslog.Listen(pool, syslog.Config{Addr: *syslogAddr, Workspaces: served, Logger: log.With("component", "syslog")}); err != nil {
 			return err
 		}
 	}
@@ -123,4 +134,26 @@ func serve(ctx context.Context, args []string) error {
 	<-workerDone // the worker writes its queued results before the database stops
 	<-syslogDone // and the syslog receiver its queued entries
 	return nil
+}
+
+// syslogScope resolves --syslog-workspaces: the ids of the listed workspaces, or nil for "*".
+func syslogScope(ctx context.Context, pool *pgxpool.Pool, slugs string) ([]uuid.UUID, error) {
+	if strings.TrimSpace(slugs) == "*" {
+		return nil, nil
+	}
+	var ids []uuid.UUID
+	for _, slug := range strings.Split(slugs, ",") {
+		if slug = strings.TrimSpace(slug); slug == "" {
+			continue
+		}
+		ws, err := admin.FindWorkspace(ctx, db.New(pool), slug)
+		if err != nil {
+			return nil, fmt.Errorf("--syslog-workspaces: %s: %w", slug, err)
+		}
+		ids = append(ids, ws.ID)
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("--syslog-workspaces names no workspace (use * for all)")
+	}
+	return ids, nil
 }

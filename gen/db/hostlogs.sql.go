@@ -101,6 +101,7 @@ func (q *Queries) ListHostLogs(ctx context.Context, arg ListHostLogsParams) ([]L
 const listSyslogHosts = `-- name: ListSyslogHosts :many
 
 SELECT workspace_id, id, name, hostname FROM hosts
+WHERE $1::uuid[] IS NULL OR workspace_id = ANY($1::uuid[])
 `
 
 type ListSyslogHostsRow struct {
@@ -112,11 +113,11 @@ type ListSyslogHostsRow struct {
 
 // Correlated host logs: the syslog receiver's host index and batched writes, and the read of
 // GET /hosts/{id}/logs. Windows are half-open, [from, to).
-// Every host of every workspace, for the receiver's in-memory index. This is the one read
-// that spans workspaces: a syslog sender does not say which workspace it belongs to, so the
-// receiver matches it against all of them and stores the entry in each workspace it matches.
-func (q *Queries) ListSyslogHosts(ctx context.Context) ([]ListSyslogHostsRow, error) {
-	rows, err := q.db.Query(ctx, listSyslogHosts)
+// The hosts of the workspaces the receiver serves (NULL: every workspace), for its in-memory
+// index. A syslog sender does not say which workspace it belongs to, so the receiver matches
+// it against the hosts of all the workspaces it serves.
+func (q *Queries) ListSyslogHosts(ctx context.Context, workspaces []uuid.UUID) ([]ListSyslogHostsRow, error) {
+	rows, err := q.db.Query(ctx, listSyslogHosts, workspaces)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +144,7 @@ func (q *Queries) ListSyslogHosts(ctx context.Context) ([]ListSyslogHostsRow, er
 const syslogHostsVersion = `-- name: SyslogHostsVersion :one
 SELECT count(*)::bigint AS hosts, coalesce(max(updated_at), 'epoch'::timestamptz)::timestamptz AS updated
 FROM hosts
+WHERE $1::uuid[] IS NULL OR workspace_id = ANY($1::uuid[])
 `
 
 type SyslogHostsVersionRow struct {
@@ -152,8 +154,8 @@ type SyslogHostsVersionRow struct {
 
 // A cheap fingerprint of the hosts table: the index is reloaded only when it changes (an
 // insert or update moves max(updated_at), a delete changes the count).
-func (q *Queries) SyslogHostsVersion(ctx context.Context) (SyslogHostsVersionRow, error) {
-	row := q.db.QueryRow(ctx, syslogHostsVersion)
+func (q *Queries) SyslogHostsVersion(ctx context.Context, workspaces []uuid.UUID) (SyslogHostsVersionRow, error) {
+	row := q.db.QueryRow(ctx, syslogHostsVersion, workspaces)
 	var i SyslogHostsVersionRow
 	err := row.Scan(&i.Hosts, &i.Updated)
 	return i, err

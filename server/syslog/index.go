@@ -44,15 +44,15 @@ func newHostIndex() *hostIndex {
 
 // refresh reloads the hosts when their fingerprint moved (or the snapshot is old); it
 // reports whether it did.
-func (ix *hostIndex) refresh(ctx context.Context, q *db.Queries) (bool, error) {
-	v, err := q.SyslogHostsVersion(ctx)
+func (ix *hostIndex) refresh(ctx context.Context, q *db.Queries, workspaces []uuid.UUID) (bool, error) {
+	v, err := q.SyslogHostsVersion(ctx, workspaces)
 	if err != nil {
 		return false, err
 	}
 	if v.Hosts == ix.version.Hosts && v.Updated.Equal(ix.version.Updated) && time.Since(ix.loadedAt) < fullReloadEvery {
 		return false, nil
 	}
-	hosts, err := q.ListSyslogHosts(ctx)
+	hosts, err := q.ListSyslogHosts(ctx, workspaces)
 	if err != nil {
 		return false, err
 	}
@@ -129,7 +129,7 @@ func (ix *hostIndex) refreshLoop(ctx context.Context, r *Receiver) {
 			return
 		case <-tick.C:
 		}
-		if _, err := ix.refresh(ctx, r.q); err != nil && ctx.Err() == nil {
+		if _, err := ix.refresh(ctx, r.q, r.cfg.Workspaces); err != nil && ctx.Err() == nil {
 			r.log.Warn("syslog: refreshing the host index failed; keeping the previous one", "err", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"log/slog"
 	"net"
@@ -49,6 +50,10 @@ type Config struct {
 	RefreshEvery time.Duration
 	// Logger receives the receiver's warnings and its unmatched-entries report.
 	Logger *slog.Logger
+	// Workspaces are those whose hosts entries are matched to; nil means every workspace.
+	// A sender does not say whose it is, so a receiver shared by workspaces that do not
+	// trust each other would let one read another's logs by naming the same address.
+	Workspaces []uuid.UUID
 }
 
 func (c Config) withDefaults() Config {
@@ -184,7 +189,7 @@ func (r *Receiver) Stats() Stats {
 // connections. On shutdown it stops reading, closes the connections and writes what is still
 // queued (within a grace period) before it returns.
 func (r *Receiver) Run(ctx context.Context) {
-	if _, err := r.index.refresh(ctx, r.q); err != nil {
+	if _, err := r.index.refresh(ctx, r.q, r.cfg.Workspaces); err != nil {
 		r.log.Warn("syslog: loading the host index failed; retrying in the background", "err", err)
 	}
 	r.w.ensurePartitions(ctx)

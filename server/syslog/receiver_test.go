@@ -217,3 +217,23 @@ func TestReceiverBounds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rowsOf(t, pool, ws.ID, lo))
 }
+
+// A receiver that serves some workspaces files nothing under another workspace's hosts,
+// even one that names the same address.
+func TestReceiverServesOnlyItsWorkspaces(t *testing.T) {
+	pool, _ := dbtest.New(t)
+	q := db.New(pool)
+	ctx := context.Background()
+	mine, err := admin.CreateWorkspace(ctx, q, "mine", "Mine")
+	require.NoError(t, err)
+	theirs, err := admin.CreateWorkspace(ctx, q, "theirs", "Theirs")
+	require.NoError(t, err)
+	lo := host(t, q, mine.ID, "loopback", "127.0.0.1")
+	copycat := host(t, q, theirs.ID, "copycat", "127.0.0.1")
+
+	r, _ := start(t, pool, syslog.Config{RefreshEvery: 100 * time.Millisecond, Workspaces: []uuid.UUID{mine.ID}})
+	sendUDP(t, r, "127.0.0.1", "<13>1 - box app - - - only mine")
+	waitStored(t, r, 1)
+	assert.Len(t, rowsOf(t, pool, mine.ID, lo), 1)
+	assert.Empty(t, rowsOf(t, pool, theirs.ID, copycat))
+}

@@ -2,16 +2,18 @@
 -- GET /hosts/{id}/logs. Windows are half-open, [from, to).
 
 -- name: ListSyslogHosts :many
--- Every host of every workspace, for the receiver's in-memory index. This is the one read
--- that spans workspaces: a syslog sender does not say which workspace it belongs to, so the
--- receiver matches it against all of them and stores the entry in each workspace it matches.
-SELECT workspace_id, id, name, hostname FROM hosts;
+-- The hosts of the workspaces the receiver serves (NULL: every workspace), for its in-memory
+-- index. A syslog sender does not say which workspace it belongs to, so the receiver matches
+-- it against the hosts of all the workspaces it serves.
+SELECT workspace_id, id, name, hostname FROM hosts
+WHERE sqlc.narg('workspaces')::uuid[] IS NULL OR workspace_id = ANY(sqlc.narg('workspaces')::uuid[]);
 
 -- name: SyslogHostsVersion :one
 -- A cheap fingerprint of the hosts table: the index is reloaded only when it changes (an
 -- insert or update moves max(updated_at), a delete changes the count).
 SELECT count(*)::bigint AS hosts, coalesce(max(updated_at), 'epoch'::timestamptz)::timestamptz AS updated
-FROM hosts;
+FROM hosts
+WHERE sqlc.narg('workspaces')::uuid[] IS NULL OR workspace_id = ANY(sqlc.narg('workspaces')::uuid[]);
 
 -- name: CopyHostLogs :copyfrom
 INSERT INTO host_logs (workspace_id, host_id, time, received_at, source_addr, hostname, app_name, proc_id, msg_id, facility, severity, message, structured)
