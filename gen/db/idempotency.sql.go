@@ -55,7 +55,7 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyK
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
 UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3
-WHERE workspace_id = $4 AND key = $5 AND status IS NULL
+WHERE workspace_id = $4 AND key = $5 AND status IS NULL AND created_at = $6
 `
 
 type CompleteIdempotencyKeyParams struct {
@@ -64,8 +64,11 @@ type CompleteIdempotencyKeyParams struct {
 	Body        []byte    `json:"body"`
 	WorkspaceID uuid.UUID `json:"workspace_id"`
 	Key         string    `json:"key"`
+	ClaimedAt   time.Time `json:"claimed_at"`
 }
 
+// Only the claim that is still the key's holder (same created_at) records its response: a
+// request taken over as abandoned cannot overwrite its successor's row.
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
 	_, err := q.db.Exec(ctx, completeIdempotencyKey,
 		arg.Status,
@@ -73,6 +76,7 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 		arg.Body,
 		arg.WorkspaceID,
 		arg.Key,
+		arg.ClaimedAt,
 	)
 	return err
 }
@@ -116,16 +120,17 @@ func (q *Queries) PurgeIdempotencyKeys(ctx context.Context, expiredBefore time.T
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND status IS NULL
+DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND status IS NULL AND created_at = $3
 `
 
 type ReleaseIdempotencyKeyParams struct {
 	WorkspaceID uuid.UUID `json:"workspace_id"`
 	Key         string    `json:"key"`
+	ClaimedAt   time.Time `json:"claimed_at"`
 }
 
 // Forgets an in-flight key whose request failed (5xx), so that a retry runs again.
 func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.WorkspaceID, arg.Key)
+	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.WorkspaceID, arg.Key, arg.ClaimedAt)
 	return err
 }

@@ -45,7 +45,7 @@ const MaxKeyLength = 255
 type Options struct {
 	TTL time.Duration // how long a key is remembered (24 h)
 	// AbandonAfter is the age after which a request still marked in flight is presumed lost
-	// (its process died) and its key may be used again (5 min).
+	// (its process died) and its key may be used again (30 min).
 	AbandonAfter time.Duration
 	PurgeEvery   time.Duration // how often expired keys are deleted (1 h)
 	// OnError renders errors that are not the caller's fault (the database is down…).
@@ -69,7 +69,9 @@ func New(q *db.Queries, o Options) *Keys {
 		o.TTL = 24 * time.Hour
 	}
 	if o.AbandonAfter <= 0 {
-		o.AbandonAfter = 5 * time.Minute
+		// Longer than any request runs (bulk AI tagging of 200 hosts takes minutes), so only
+		// a request whose process died is taken over.
+		o.AbandonAfter = 30 * time.Minute
 	}
 	if o.PurgeEvery <= 0 {
 		o.PurgeEvery = time.Hour
@@ -144,12 +146,12 @@ func (k *Keys) serve(w http.ResponseWriter, r *http.Request, next http.Handler, 
 	// our two queries (its request failed), hence the second round.
 	for range 2 {
 		now := k.o.Now()
-		_, err := k.q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{
+		claimedAt, err := k.q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{
 			WorkspaceID: req.workspace, Key: req.key, Method: req.method, Path: req.path, BodySha256: req.sum[:],
 			ExpiredBefore: now.Add(-k.o.TTL), AbandonedBefore: now.Add(-k.o.AbandonAfter),
 		})
 		if err == nil {
-			k.run(w, r, next, req)
+			k.run(w, r, next, req, claimedAt)
 			return
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
@@ -198,13 +200,14 @@ func answer(w http.ResponseWriter, r *http.Request, row db.IdempotencyKey, req r
 
 // run executes the request that holds the key, then keeps its response, or forgets the key
 // when the response is a failure worth retrying.
-func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, req request) {
+// claimedAt identifies this claim of the key, so that only it completes or releases the row.
+func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, req request, claimedAt time.Time) {
 	// The outcome is recorded even when the caller has gone: the work is done either way.
 	ctx := context.WithoutCancel(r.Context())
 	done := false
 	defer func() {
 		if !done { // the handler panicked: let a retry run again
-			k.release(ctx, req)
+			k.release(ctx, req, claimedAt)
 		}
 	}()
 	rec := &recorder{header: http.Header{}}
@@ -217,11 +220,11 @@ func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, re
 	// 499: the client went away before an answer existed; 5xx: the request failed. Either
 	// way a retry must run again rather than replay this.
 	if rec.status >= 500 || rec.status == 499 {
-		k.release(ctx, req)
+		k.release(ctx, req, claimedAt)
 	} else {
 		err := k.q.CompleteIdempotencyKey(ctx, db.CompleteIdempotencyKeyParams{
 			WorkspaceID: req.workspace, Key: req.key, Status: ptr(int32(rec.status)),
-			ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes(),
+			ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes(), ClaimedAt: claimedAt,
 		})
 		if err != nil {
 			// The response is still the truth for this caller; only a retry loses its replay.
@@ -231,8 +234,8 @@ func (k *Keys) run(w http.ResponseWriter, r *http.Request, next http.Handler, re
 	rec.sendTo(w)
 }
 
-func (k *Keys) release(ctx context.Context, req request) {
-	if err := k.q.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{WorkspaceID: req.workspace, Key: req.key}); err != nil {
+func (k *Keys) release(ctx context.Context, req request, claimedAt time.Time) {
+	if err := k.q.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{WorkspaceID: req.workspace, Key: req.key, ClaimedAt: claimedAt}); err != nil {
 		k.o.Log.Warn("releasing an idempotency key failed", "err", err)
 	}
 }

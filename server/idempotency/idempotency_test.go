@@ -320,3 +320,35 @@ func TestAnEmptyAnswerIsReplayedAs200(t *testing.T) {
 	assert.Equal(t, "true", replayed.Header().Get(idempotency.ReplayedHeader))
 	assert.EqualValues(t, 1, calls.Load())
 }
+
+// A request in flight longer than AbandonAfter is presumed lost and its key taken over; when
+// the old request finally ends, it cannot release its successor's claim.
+func TestAbandonedRequestCannotReleaseItsSuccessor(t *testing.T) {
+	b := newBench(t, idempotency.Options{AbandonAfter: 50 * time.Millisecond})
+	blocking := func(entered, release chan struct{}, status int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(entered)
+			<-release
+			w.WriteHeader(status)
+		})
+	}
+	oldIn, oldOut := make(chan struct{}), make(chan struct{})
+	oldDone := make(chan *httptest.ResponseRecorder)
+	go func() { oldDone <- b.post(blocking(oldIn, oldOut, http.StatusBadGateway), "/api/v2/hosts", "k", `{}`) }()
+	<-oldIn
+	time.Sleep(100 * time.Millisecond)
+
+	newIn, newOut := make(chan struct{}), make(chan struct{})
+	newDone := make(chan *httptest.ResponseRecorder)
+	go func() { newDone <- b.post(blocking(newIn, newOut, http.StatusCreated), "/api/v2/hosts", "k", `{}`) }()
+	<-newIn // the abandoned key was taken over
+	close(oldOut)
+	assert.Equal(t, http.StatusBadGateway, (<-oldDone).Code) // a failure: it releases its own claim only
+
+	var calls atomic.Int32
+	busy := b.post(counting(&calls, http.StatusCreated), "/api/v2/hosts", "k", `{}`)
+	assert.Equal(t, http.StatusConflict, busy.Code, "the successor still holds the key")
+	assert.Zero(t, calls.Load())
+	close(newOut)
+	assert.Equal(t, http.StatusCreated, (<-newDone).Code)
+}

@@ -17,12 +17,14 @@ RETURNING k.created_at;
 SELECT * FROM idempotency_keys WHERE workspace_id = @workspace_id AND key = @key;
 
 -- name: CompleteIdempotencyKey :exec
+-- Only the claim that is still the key's holder (same created_at) records its response: a
+-- request taken over as abandoned cannot overwrite its successor's row.
 UPDATE idempotency_keys SET status = @status, content_type = @content_type, body = @body
-WHERE workspace_id = @workspace_id AND key = @key AND status IS NULL;
+WHERE workspace_id = @workspace_id AND key = @key AND status IS NULL AND created_at = @claimed_at;
 
 -- name: ReleaseIdempotencyKey :exec
 -- Forgets an in-flight key whose request failed (5xx), so that a retry runs again.
-DELETE FROM idempotency_keys WHERE workspace_id = @workspace_id AND key = @key AND status IS NULL;
+DELETE FROM idempotency_keys WHERE workspace_id = @workspace_id AND key = @key AND status IS NULL AND created_at = @claimed_at;
 
 -- name: PurgeIdempotencyKeys :execrows
 DELETE FROM idempotency_keys WHERE created_at < @expired_before::timestamptz;
