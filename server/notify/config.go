@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ const (
 	EnvSMTPFrom     = "SECUMON_SMTP_FROM"
 	EnvSMTPStartTLS = "SECUMON_SMTP_STARTTLS"
 	EnvRetryBase    = "SECUMON_NOTIFY_RETRY_BASE" // e.g. "30s": the wait after a first failed attempt
+	EnvDeny         = "SECUMON_NOTIFY_DENY"       // CIDRs webhooks may not reach, or "none"
 )
 
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
@@ -25,8 +27,12 @@ const (
 type Config struct {
 	SMTP SMTPConfig
 
-	// HTTPClient sends webhooks and Slack messages. Nil means a client with HTTPTimeout.
+	// HTTPClient sends webhooks and Slack messages. Nil means a client with HTTPTimeout that
+	// refuses the Deny networks.
 	HTTPClient *http.Client
+	// Deny are networks webhooks and Slack messages are never sent to; nil means DefaultDeny
+	// (link-local, where cloud instance metadata lives). Ignored with a custom HTTPClient.
+	Deny []netip.Prefix
 	// HTTPTimeout bounds one webhook or Slack request (default 10 s).
 	HTTPTimeout time.Duration
 	// UserAgent of webhook and Slack requests (default "SecuMon-Notify/2").
@@ -75,6 +81,13 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.SMTP.StartTLS = b
 	}
+	if v, ok := os.LookupEnv(EnvDeny); ok {
+		deny, err := ParseDeny(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("notify: %s: %w", EnvDeny, err)
+		}
+		c.Deny = deny
+	}
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -90,9 +103,15 @@ func (c Config) withDefaults() Config {
 	if c.HTTPTimeout <= 0 {
 		c.HTTPTimeout = 10 * time.Second
 	}
+	if c.Deny == nil {
+		c.Deny = DefaultDeny
+	}
 	if c.HTTPClient == nil {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.DialContext = guardedDialer(c.Deny, c.HTTPTimeout).DialContext
 		c.HTTPClient = &http.Client{
-			Timeout: c.HTTPTimeout,
+			Transport: transport,
+			Timeout:   c.HTTPTimeout,
 			// A redirected POST may come back as a GET without its body: report it instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}

@@ -1,7 +1,10 @@
 package notify
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +79,46 @@ func TestMaskTarget(t *testing.T) {
 	require.Equal(t, "https://hooks.slack.com/…", MaskTarget(ChannelSlack, "https://hooks.slack.com/services/T0/B0/secret"))
 	require.Equal(t, "http://127.0.0.1:8080/…", MaskTarget(ChannelWebhook, "http://user:pw@127.0.0.1:8080/h?token=x"))
 	require.Equal(t, "…", MaskTarget(ChannelWebhook, "::bad"))
+}
+
+// The webhook dialer refuses denied networks before any packet leaves, by the address
+// actually dialled; other addresses connect as usual.
+func TestGuardedDialer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ctx := context.Background()
+	c, err := guardedDialer(DefaultDeny, time.Second).DialContext(ctx, "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("loopback is allowed by default: %v", err)
+	}
+	c.Close()
+	loopback, err := ParseDeny("127.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := guardedDialer(loopback, time.Second).DialContext(ctx, "tcp", l.Addr().String()); err == nil || !strings.Contains(err.Error(), "denied network") {
+		t.Fatalf("a denied network must be refused, got %v", err)
+	}
+	// The metadata address is refused by the Control hook, before connect(2) sends anything.
+	if _, err := guardedDialer(DefaultDeny, time.Second).DialContext(ctx, "tcp", "169.254.169.254:80"); err == nil || !strings.Contains(err.Error(), "denied network") {
+		t.Fatalf("instance metadata must be refused, got %v", err)
+	}
+	if none, err := ParseDeny("none"); err != nil || len(none) != 0 {
+		t.Fatalf("none: %v %v", none, err)
+	}
+	if _, err := ParseDeny("10.0.0.0/8,bogus"); err == nil {
+		t.Fatal("a bad CIDR must be refused")
+	}
 }
