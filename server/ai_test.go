@@ -367,3 +367,34 @@ func TestAIModeCostWithAnthropic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, stop.StatusCode(), "it already ended")
 }
+
+// A session whose background job River gave up on would stay active forever: starting the
+// mode again ends it as failed instead of answering 409.
+func TestAIModeRestartsAfterItsJobWasGivenUp(t *testing.T) {
+	env := servertest.Start(t, withAI(ai.Config{}))
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	h := aiHost(t, env, c, client.HostCreate{Name: "db-01", Hostname: "127.0.0.1"},
+		client.CheckCreate{Name: "ping db-01", CheckType: client.CheckTypePing})
+	inc := createAIIncident(t, c, "db-01 down", client.SeverityCritical, &h.Id)
+	start := func() int {
+		r, err := c.StartIncidentAiModeWithResponse(ctx, inc.Id, nil, client.AiModeStart{Provider: "local", Justification: "outage"})
+		require.NoError(t, err)
+		return r.StatusCode()
+	}
+	require.Equal(t, http.StatusOK, start())
+	assert.Equal(t, http.StatusConflict, start(), "its job is still queued")
+
+	_, err := env.Pool.Exec(ctx, "UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE kind = 'ai_analysis_step'")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, start())
+	var statuses []string
+	rows, err := env.Pool.Query(ctx, "SELECT status FROM ai_sessions ORDER BY started_at")
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		statuses = append(statuses, s)
+	}
+	assert.Equal(t, []string{"failed", "active"}, statuses)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/ai/providers"
@@ -135,6 +136,9 @@ func (s *Sessions) Start(ctx context.Context, workspaceID, incidentID uuid.UUID,
 		if err := startable(inc); err != nil {
 			return err
 		}
+		if err := s.endOrphan(ctx, tx, inc); err != nil {
+			return err
+		}
 		sess, err = q.StartAISession(ctx, db.StartAISessionParams{
 			WorkspaceID: workspaceID, ID: uuid.New(), IncidentID: incidentID, Provider: p.Name(), Model: p.Model(),
 			BudgetUsd: st.BudgetUSD, Justification: st.Justification, Operator: st.Operator, StartedBy: st.Actor,
@@ -153,6 +157,36 @@ func (s *Sessions) Start(ctx context.Context, workspaceID, incidentID uuid.UUID,
 		return err
 	})
 	return sess, err
+}
+
+// liveJobStates are the River states of a job that will still run.
+var liveJobStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// endOrphan ends the incident's active session if River gave up on its job (it failed too
+// often and was discarded): such a session would never step or end by itself, and would
+// keep the mode from starting again.
+func (s *Sessions) endOrphan(ctx context.Context, tx pgx.Tx, inc db.Incident) error {
+	active, err := db.New(tx).LockActiveAISession(ctx, db.LockActiveAISessionParams{WorkspaceID: inc.WorkspaceID, IncidentID: inc.ID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	jobs, err := s.river.JobListTx(ctx, tx, river.NewJobListParams().Kinds(Args{}.Kind()).States(liveJobStates...).
+		Where("args->>'session_id' = @session", river.NamedArgs{"session": active.ID.String()}).First(1))
+	if err != nil {
+		return err
+	}
+	if len(jobs.Jobs) > 0 {
+		return nil // alive: starting again is a conflict
+	}
+	_, err = end(ctx, tx, inc, active, StatusFailed, incidents.ActorSystem,
+		"AI analysis had stopped: its background job failed too often and was given up")
+	return err
 }
 
 func startable(inc db.Incident) error {
