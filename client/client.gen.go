@@ -1329,8 +1329,11 @@ type LogEntry struct {
 	Facility *int    `json:"facility,omitempty"`
 
 	// Hostname Hostname in the syslog header.
-	Hostname   *string    `json:"hostname,omitempty"`
-	Message    string     `json:"message"`
+	Hostname *string `json:"hostname,omitempty"`
+	Message  string  `json:"message"`
+
+	// MsgId RFC 5424 MSGID, the type of message.
+	MsgId      *string    `json:"msg_id,omitempty"`
 	ProcId     *string    `json:"proc_id,omitempty"`
 	ReceivedAt *time.Time `json:"received_at,omitempty"`
 
@@ -1338,8 +1341,11 @@ type LogEntry struct {
 	Severity *int `json:"severity,omitempty"`
 
 	// SourceAddr Address the entry came from.
-	SourceAddr *string   `json:"source_addr,omitempty"`
-	Time       time.Time `json:"time"`
+	SourceAddr *string `json:"source_addr,omitempty"`
+
+	// Structured RFC 5424 structured data: parameters by SD-ID, e.g. `{"origin@32473": {"ip": "127.0.0.1"}}`.
+	Structured *map[string]map[string]string `json:"structured,omitempty"`
+	Time       time.Time                     `json:"time"`
 }
 
 // MaintenanceStatus defines model for MaintenanceStatus.

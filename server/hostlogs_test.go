@@ -77,8 +77,8 @@ func TestHostLogsFromTheSyslogReceiver(t *testing.T) {
 	stamp := func(ago time.Duration) string { return now.Add(-ago).In(time.Local).Format(time.Stamp) }
 	// From 127.0.0.1 (the loopback host): RFC 5424 and RFC 3164 over UDP and over TCP.
 	sendSyslog(t, "udp", "127.0.0.1", r.UDPAddr(), false,
-		"<11>1 "+at(4*time.Minute)+" box nginx 311 - - upstream timed out", // user.err
-		"<30>"+stamp(3*time.Minute)+" box cron[7]: job done")               // daemon.info
+		"<11>1 "+at(4*time.Minute)+` box nginx 311 ID47 [origin@32473 ip="127.0.0.1"] upstream timed out`, // user.err
+		"<30>"+stamp(3*time.Minute)+" box cron[7]: job done")                                              // daemon.info
 	sendSyslog(t, "tcp", "127.0.0.1", r.TCPAddr(), true, "<34>1 "+at(2*time.Minute)+" box sshd 812 - - Failed password") // auth.crit
 	sendSyslog(t, "tcp", "127.0.0.1", r.TCPAddr(), false, "<4>"+stamp(time.Minute)+" box kernel: link down")             // kern.warning
 	// From another loopback address, naming app-01 in its header (case differs).
@@ -117,6 +117,10 @@ func TestHostLogsFromTheSyslogReceiver(t *testing.T) {
 	assert.Equal(t, 1, *got.Entries[3].Facility)
 	assert.Equal(t, "box", *got.Entries[3].Hostname)
 	assert.Equal(t, "311", *got.Entries[3].ProcId)
+	require.NotNil(t, got.Entries[3].MsgId)
+	assert.Equal(t, "ID47", *got.Entries[3].MsgId)
+	require.NotNil(t, got.Entries[3].Structured)
+	assert.Equal(t, map[string]map[string]string{"origin@32473": {"ip": "127.0.0.1"}}, *got.Entries[3].Structured)
 	assert.WithinDuration(t, time.Now(), *got.Entries[3].ReceivedAt, time.Minute)
 
 	byName := logsOf(app.Id, nil)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -63,10 +64,17 @@ func (a *API) GetHostLogs(ctx context.Context, req api.GetHostLogsRequestObject)
 func logEntryOut(r db.ListHostLogsRow) api.LogEntry {
 	received := r.ReceivedAt.UTC()
 	source := r.SourceAddr
-	return api.LogEntry{
+	e := api.LogEntry{
 		Time: r.Time.UTC(), ReceivedAt: &received, SourceAddr: &source, Hostname: r.Hostname,
-		AppName: r.AppName, ProcId: r.ProcID, Facility: intPtr(r.Facility), Severity: intPtr(r.Severity), Message: r.Message,
+		AppName: r.AppName, ProcId: r.ProcID, MsgId: r.MsgID, Facility: intPtr(r.Facility), Severity: intPtr(r.Severity), Message: r.Message,
 	}
+	if len(r.Structured) > 0 {
+		var sd map[string]map[string]string
+		if json.Unmarshal(r.Structured, &sd) == nil && len(sd) > 0 {
+			e.Structured = &sd
+		}
+	}
+	return e
 }
 
 func intPtr(v *int16) *int {
