@@ -263,3 +263,21 @@ func (q *Queries) MarkDeliverySent(ctx context.Context, arg MarkDeliverySentPara
 	}
 	return result.RowsAffected(), nil
 }
+
+const pruneDeliveries = `-- name: PruneDeliveries :execrows
+DELETE FROM notification_deliveries
+WHERE (workspace_id, id) IN (
+    SELECT d.workspace_id, d.id FROM notification_deliveries d
+    WHERE d.status <> 'queued' AND d.created_at < $1
+    LIMIT 10000
+)
+`
+
+// Forgets finished deliveries (and their attempts) created before @before, a batch at a time.
+func (q *Queries) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneDeliveries, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -23,6 +23,9 @@ type Config struct {
 	// person to resolve (3).
 	MaxReopens int32
 	Storm      StormConfig
+	// DeliveryRetention is how long finished notification deliveries and their attempts are
+	// kept (90 days); incident timelines keep saying who was notified after that.
+	DeliveryRetention time.Duration
 }
 
 // StormConfig: at least MinAlerts automatic incidents on at least MinHosts hosts within
@@ -59,6 +62,9 @@ func New(cfg Config, log *slog.Logger) *Alerting {
 	}
 	if cfg.Storm.Quiet <= 0 {
 		cfg.Storm.Quiet = 5 * time.Minute
+	}
+	if cfg.DeliveryRetention <= 0 {
+		cfg.DeliveryRetention = 90 * 24 * time.Hour
 	}
 	if log == nil {
 		log = slog.Default()

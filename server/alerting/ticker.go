@@ -9,17 +9,30 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/incidents"
+	"github.com/secuaas/secumon/server/notify"
 )
 
 // Run applies the changes that time brings, every `every` until ctx ends: maintenance
-// windows start and end at their times, and storms resolve after their quiet period. Every
+// windows start and end at their times, storms resolve after their quiet period, and
+// (hourly) finished notification deliveries older than DeliveryRetention are forgotten. Every
 // API process may run it: each change is one idempotent UPDATE.
 func (a *Alerting) Run(ctx context.Context, pool *pgxpool.Pool, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if err := a.Tick(ctx, pool); err != nil && ctx.Err() == nil {
 			a.log.Warn("alerting tick failed", "err", err)
+		}
+		if time.Since(pruned) > time.Hour {
+			pruned = time.Now()
+			n, err := notify.Prune(ctx, db.New(pool), pruned.Add(-a.cfg.DeliveryRetention))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.log.Warn("pruning old notification deliveries failed", "err", err)
+			case n > 0:
+				a.log.Info("pruned old notification deliveries", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

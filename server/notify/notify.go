@@ -41,6 +41,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -194,4 +195,17 @@ func payloadOf(m Message) (json.RawMessage, error) {
 // would let its text add headers of its own.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Prune deletes finished deliveries created before `before`, with their attempts; queued
+// ones stay whatever their age. It returns how many it deleted.
+func Prune(ctx context.Context, q *db.Queries, before time.Time) (int64, error) {
+	var total int64
+	for {
+		n, err := q.PruneDeliveries(ctx, before)
+		total += n
+		if err != nil || n < 10000 {
+			return total, err
+		}
+	}
 }

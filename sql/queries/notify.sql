@@ -38,3 +38,12 @@ ORDER BY created_at, id;
 SELECT * FROM notification_attempts
 WHERE workspace_id = $1 AND delivery_id = $2
 ORDER BY attempt;
+
+-- name: PruneDeliveries :execrows
+-- Forgets finished deliveries (and their attempts) created before @before, a batch at a time.
+DELETE FROM notification_deliveries
+WHERE (workspace_id, id) IN (
+    SELECT d.workspace_id, d.id FROM notification_deliveries d
+    WHERE d.status <> 'queued' AND d.created_at < @before
+    LIMIT 10000
+);
