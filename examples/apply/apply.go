@@ -12,7 +12,8 @@ import (
 )
 
 // executor carries out a plan. It resolves the file's names to ids as it goes: a check
-// created in this run gets the id of a host created a moment before.
+// created in this run gets the id of a host created a moment before, a policy the id of a
+// schedule.
 type executor struct {
 	c                        *client.Client
 	out                      io.Writer
@@ -20,9 +21,12 @@ type executor struct {
 }
 
 func newExecutor(c *client.Client, w *Workspace, out io.Writer) *executor {
-	x := &executor{c: c, out: out, hosts: map[string]uuid.UUID{}, checks: map[string]uuid.UUID{}, schedules: w.schedules}
+	x := &executor{c: c, out: out, hosts: map[string]uuid.UUID{}, checks: map[string]uuid.UUID{}, schedules: map[string]uuid.UUID{}}
 	for name, h := range w.Hosts {
 		x.hosts[name] = h.Id
+	}
+	for name, s := range w.Schedules {
+		x.schedules[name] = s.Id
 	}
 	for name, ch := range w.Checks {
 		x.checks[name] = ch.Id
@@ -132,6 +136,60 @@ func (x *executor) replaceCheck(ctx context.Context, s CheckSpec, have client.Ch
 
 func (x *executor) deleteCheck(ctx context.Context, c client.Check) error {
 	return gone(x.c.Checks.Delete(ctx, c.Id))
+}
+
+// scheduleBody is the file's schedule as the API takes it: every field apply manages, except
+// rotation_start and rotation_length_hours when the file leaves them to the server.
+type scheduleBody struct {
+	description, timezone, handoff string
+	rotation                       client.RotationType
+	members                        []client.OncallMember
+	overrides                      client.OncallOverrides
+}
+
+func newScheduleBody(s ScheduleSpec) scheduleBody {
+	v := scheduleWant(s, nil)
+	b := scheduleBody{
+		description: v.Description, timezone: v.Timezone, handoff: v.HandoffTime, rotation: client.RotationType(v.RotationType),
+		members: []client.OncallMember{}, overrides: client.OncallOverrides{},
+	}
+	for _, m := range s.Members {
+		b.members = append(b.members, client.OncallMember{Name: m.Name, Email: openapi_types.Email(m.Email), Phone: optional(m.Phone)})
+	}
+	for _, o := range s.Overrides {
+		b.overrides = append(b.overrides, client.OncallOverride{
+			Name: o.Name, Email: openapi_types.Email(o.Email), Phone: optional(o.Phone), Start: o.Start, End: o.End,
+		})
+	}
+	return b
+}
+
+func (x *executor) createSchedule(ctx context.Context, s ScheduleSpec) error {
+	b := newScheduleBody(s)
+	created, err := x.c.Oncall.Create(ctx, client.OncallScheduleCreate{
+		Name: s.Name, Description: &b.description, Timezone: &b.timezone, RotationType: &b.rotation,
+		RotationStart: s.RotationStart, HandoffTime: &b.handoff, RotationLengthHours: s.RotationLengthHours,
+		Members: &b.members, Overrides: &b.overrides,
+	})
+	if err == nil {
+		x.schedules[s.Name] = created.Id
+	}
+	return err
+}
+
+// updateSchedule sends every field the file manages; the API keeps those left out (nil).
+func (x *executor) updateSchedule(ctx context.Context, s ScheduleSpec, have client.OncallSchedule) error {
+	b := newScheduleBody(s)
+	return x.c.Oncall.Update(ctx, have.Id, client.OncallScheduleUpdate{
+		Name: s.Name, Description: &b.description, Timezone: &b.timezone, RotationType: &b.rotation,
+		RotationStart: s.RotationStart, HandoffTime: &b.handoff, RotationLengthHours: s.RotationLengthHours,
+		Members: &b.members, Overrides: &b.overrides,
+	})
+}
+
+// deleteSchedule runs after the policies that named the schedule are deleted.
+func (x *executor) deleteSchedule(ctx context.Context, s client.OncallSchedule) error {
+	return gone(x.c.Oncall.Delete(ctx, s.Id))
 }
 
 // policyBody turns the file's policy into the API's conditions and channels.
@@ -294,3 +352,11 @@ func enums[E ~string](in []string) []E {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// optional is nil for an empty string, which the API would otherwise store as set.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

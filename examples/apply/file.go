@@ -13,16 +13,17 @@ import (
 
 // File is the desired state of a workspace, as written in YAML. Resources refer to each other
 // by name: a check names its host, a status page component its host or check, an alert
-// policy's conditions and a maintenance window the hosts they cover. Field names are the
-// API's; optional fields left out take the API's defaults, so removing a line from the file
-// resets that field.
+// policy's conditions and a maintenance window the hosts they cover, an alert policy's
+// oncall channel its on-call schedules. Field names are the API's; optional fields left out
+// take the API's defaults, so removing a line from the file resets that field.
 type File struct {
 	Hosts []HostSpec `yaml:"hosts"`
 	// Checks may also be listed here, each naming its host, instead of nested in it.
-	Checks             []CheckSpec  `yaml:"checks"`
-	AlertPolicies      []PolicySpec `yaml:"alert_policies"`
-	StatusPages        []PageSpec   `yaml:"status_pages"`
-	MaintenanceWindows []WindowSpec `yaml:"maintenance_windows"`
+	Checks             []CheckSpec    `yaml:"checks"`
+	OncallSchedules    []ScheduleSpec `yaml:"oncall_schedules"`
+	AlertPolicies      []PolicySpec   `yaml:"alert_policies"`
+	StatusPages        []PageSpec     `yaml:"status_pages"`
+	MaintenanceWindows []WindowSpec   `yaml:"maintenance_windows"`
 }
 
 // HostSpec is a host, matched by name.
@@ -51,6 +52,39 @@ type CheckSpec struct {
 	Enabled  *bool  `yaml:"enabled"`
 }
 
+// ScheduleSpec is an on-call schedule, matched by name. Members take turns in their order.
+type ScheduleSpec struct {
+	Name         string `yaml:"name"`
+	Description  string `yaml:"description"`
+	Timezone     string `yaml:"timezone"`      // IANA; America/Toronto unless given
+	RotationType string `yaml:"rotation_type"` // daily, weekly (unless given), biweekly, monthly, custom
+	// RotationStart left out keeps whatever the schedule has: the server picks one on
+	// creation (the latest hand-off), and it cannot be cleared.
+	RotationStart *time.Time `yaml:"rotation_start"`
+	HandoffTime   string     `yaml:"handoff_time"` // HH:MM local; 09:00 unless given
+	// RotationLengthHours is required by a custom rotation; left out, it keeps whatever the
+	// schedule has, since the API cannot clear it.
+	RotationLengthHours *int           `yaml:"rotation_length_hours"`
+	Members             []MemberSpec   `yaml:"members"`
+	Overrides           []OverrideSpec `yaml:"overrides"`
+}
+
+// MemberSpec is a person on an on-call rotation.
+type MemberSpec struct {
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+}
+
+// OverrideSpec is someone covering [start, end) whoever the rotation says.
+type OverrideSpec struct {
+	Name  string    `yaml:"name"`
+	Email string    `yaml:"email"`
+	Phone string    `yaml:"phone"`
+	Start time.Time `yaml:"start"`
+	End   time.Time `yaml:"end"`
+}
+
 // PolicySpec is an alert policy, matched by name.
 type PolicySpec struct {
 	Name        string        `yaml:"name"`
@@ -69,8 +103,8 @@ type ConditionSpec struct {
 	HostTags   map[string]string `yaml:"host_tags"`
 }
 
-// ChannelSpec says whom a policy notifies; oncall lists on-call schedule names (schedules are
-// not managed by the file, they must exist).
+// ChannelSpec says whom a policy notifies; oncall lists on-call schedule names: schedules of
+// the file, or schedules the workspace already holds and the file does not manage.
 type ChannelSpec struct {
 	Email   []string      `yaml:"email"`
 	Slack   []string      `yaml:"slack"`
@@ -179,6 +213,28 @@ func (f *File) validate() error {
 			bad("check %q has no check_type", c.Name)
 		}
 	}
+	schedules := map[string]bool{}
+	for _, s := range f.OncallSchedules {
+		unique("on-call schedule", s.Name, schedules)
+		if s.RotationType == rotationCustom && s.RotationLengthHours == nil {
+			bad("on-call schedule %q: a custom rotation needs rotation_length_hours", s.Name)
+		}
+		for i, m := range s.Members {
+			if m.Name == "" || m.Email == "" {
+				bad("on-call schedule %q: member %d needs a name and an email", s.Name, i+1)
+			}
+		}
+		for i, o := range s.Overrides {
+			switch {
+			case o.Name == "" || o.Email == "":
+				bad("on-call schedule %q: override %d needs a name and an email", s.Name, i+1)
+			case o.Start.IsZero() || !o.End.After(o.Start):
+				bad("on-call schedule %q: override %d needs a start and an end after it", s.Name, i+1)
+			}
+		}
+	}
+	// Schedules an alert policy names may also be in the workspace only: MakePlan checks
+	// those, since the file alone cannot tell.
 	policies := map[string]bool{}
 	for _, p := range f.AlertPolicies {
 		unique("alert policy", p.Name, policies)

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,17 +22,23 @@ func TestExampleFileParses(t *testing.T) {
 	for _, h := range f.Hosts {
 		assert.Equal(t, "127.0.0.1", h.Hostname, "the example only targets loopback")
 	}
+	require.Len(t, f.OncallSchedules, 1)
+	assert.Equal(t, []string{f.OncallSchedules[0].Name}, f.AlertPolicies[0].Channels.Oncall, "the policy pages the file's schedule")
 }
 
 func TestParseRejects(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"unknown key":       {"hosts:\n  - name: a\n    hostname: 127.0.0.1\n    hostnme: x\n", "field hostnme not found"},
-		"duplicate host":    {"hosts:\n  - {name: a, hostname: 127.0.0.1}\n  - {name: a, hostname: 127.0.0.1}\n", `host "a" appears twice`},
-		"check of no host":  {"checks:\n  - {name: c, host: nowhere, check_type: ping}\n", `check "c": host "nowhere" is not in the file`},
-		"nested elsewhere":  {"hosts:\n  - name: a\n    hostname: 127.0.0.1\n    checks: [{name: c, host: b, check_type: ping}]\n", `nested in host "a" but names host "b"`},
-		"component of both": {"status_pages:\n  - slug: s\n    components: [{name: x}]\n", "needs exactly one of host and check"},
-		"window hosts":      {"maintenance_windows:\n  - {title: w, start_time: 2030-01-01T00:00:00Z, end_time: 2030-01-01T01:00:00Z, affected_hosts: [h]}\n", `host "h" is not in the file`},
-		"window times":      {"maintenance_windows:\n  - {title: w}\n", "needs start_time and end_time"},
+		"unknown key":        {"hosts:\n  - name: a\n    hostname: 127.0.0.1\n    hostnme: x\n", "field hostnme not found"},
+		"duplicate host":     {"hosts:\n  - {name: a, hostname: 127.0.0.1}\n  - {name: a, hostname: 127.0.0.1}\n", `host "a" appears twice`},
+		"check of no host":   {"checks:\n  - {name: c, host: nowhere, check_type: ping}\n", `check "c": host "nowhere" is not in the file`},
+		"nested elsewhere":   {"hosts:\n  - name: a\n    hostname: 127.0.0.1\n    checks: [{name: c, host: b, check_type: ping}]\n", `nested in host "a" but names host "b"`},
+		"component of both":  {"status_pages:\n  - slug: s\n    components: [{name: x}]\n", "needs exactly one of host and check"},
+		"window hosts":       {"maintenance_windows:\n  - {title: w, start_time: 2030-01-01T00:00:00Z, end_time: 2030-01-01T01:00:00Z, affected_hosts: [h]}\n", `host "h" is not in the file`},
+		"window times":       {"maintenance_windows:\n  - {title: w}\n", "needs start_time and end_time"},
+		"duplicate schedule": {"oncall_schedules:\n  - {name: s}\n  - {name: s}\n", `on-call schedule "s" appears twice`},
+		"custom no length":   {"oncall_schedules:\n  - {name: s, rotation_type: custom}\n", "a custom rotation needs rotation_length_hours"},
+		"member no email":    {"oncall_schedules:\n  - {name: s, members: [{name: a}]}\n", "member 1 needs a name and an email"},
+		"override backwards": {"oncall_schedules:\n  - name: s\n    overrides: [{name: a, email: a@example.com, start: 2030-01-02T00:00:00Z, end: 2030-01-01T00:00:00Z}]\n", "override 1 needs a start and an end after it"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml))
@@ -60,4 +70,67 @@ func TestSecretsCompareMasked(t *testing.T) {
 	require.Len(t, d, 1)
 	assert.Equal(t, "config", d[0].Field)
 	assert.NotContains(t, d[0].Old+d[0].New, "Bearer x")
+}
+
+// scheduleFromServer is what the API answers for a schedule created with only a name and
+// members: the server's defaults filled in, rotation_start chosen by the server.
+func scheduleFromServer(name string, members ...client.OncallMember) client.OncallSchedule {
+	return client.OncallSchedule{
+		Id: uuid.New(), Name: name, Timezone: "America/Toronto", RotationType: client.Weekly, HandoffTime: "09:00",
+		RotationStart: time.Date(2030, 1, 14, 14, 0, 0, 123456789, time.UTC), Members: members, Overrides: client.OncallOverrides{},
+	}
+}
+
+// TestScheduleDefaultsCompareEqual: fields the file leaves out compare with the server's
+// defaults, and rotation_start and rotation_length_hours, which the server keeps, with what
+// it holds; so a schedule the file barely describes plans no change.
+func TestScheduleDefaultsCompareEqual(t *testing.T) {
+	have := scheduleFromServer("s", client.OncallMember{Name: "Alice", Email: "alice@example.com"})
+	have.RotationLengthHours = ptr(12)
+	spec := ScheduleSpec{Name: "s", Members: []MemberSpec{{Name: "Alice", Email: "alice@example.com"}}}
+	assert.Empty(t, diff(scheduleHave(have), scheduleWant(spec, &have)))
+
+	// What the file sets is compared, to the microsecond PostgreSQL keeps.
+	start := have.RotationStart.Add(time.Hour)
+	spec.RotationStart, spec.HandoffTime = &start, "08:00"
+	d := diff(scheduleHave(have), scheduleWant(spec, &have))
+	require.Len(t, d, 2)
+	assert.Equal(t, Diff{Field: "rotation_start", Old: `"2030-01-14T14:00:00.123456Z"`, New: `"2030-01-14T15:00:00.123456Z"`}, d[0])
+	assert.Equal(t, Diff{Field: "handoff_time", Old: `"09:00"`, New: `"08:00"`}, d[1])
+
+	// A new schedule plans only what the file sets: no rotation_start, nothing empty.
+	p := &Plan{}
+	p.created("on-call schedule", "s", scheduleWant(ScheduleSpec{Name: "s"}, nil), nil)
+	var set []string
+	for _, d := range p.Changes[0].Diffs {
+		set = append(set, d.Field)
+	}
+	assert.Equal(t, []string{"timezone", "rotation_type", "handoff_time"}, set)
+}
+
+// TestPolicyScheduleReferences: a policy may page a schedule of the file or one the workspace
+// holds; one in neither, or one -prune would delete, is an error naming policy and schedule.
+func TestPolicyScheduleReferences(t *testing.T) {
+	f, err := Parse([]byte("oncall_schedules:\n  - {name: in-file}\nalert_policies:\n" +
+		"  - {name: p, channels: {oncall: [in-file, in-workspace]}}\n"))
+	require.NoError(t, err)
+	kept := scheduleFromServer("in-workspace")
+	w := &Workspace{Schedules: map[string]client.OncallSchedule{kept.Name: kept}, scheduleNames: map[uuid.UUID]string{kept.Id: kept.Name}}
+
+	p, err := MakePlan(f, w, false)
+	require.NoError(t, err)
+	var order []string
+	for _, ch := range p.Changes {
+		order = append(order, fmt.Sprintf("%s %s %s", ch.Action, ch.Kind, ch.Name))
+	}
+	assert.Equal(t, []string{"create on-call schedule in-file", "create alert policy p", "keep on-call schedule in-workspace"}, order,
+		"the schedule is created before the policy that pages it")
+
+	_, err = MakePlan(f, w, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `alert policy "p": on-call schedule "in-workspace" is not in the file, so -prune would delete it`)
+
+	_, err = MakePlan(f, &Workspace{}, false)
+	require.Error(t, err)
+	assert.Equal(t, `alert policy "p": on-call schedule "in-workspace" is neither in the file nor in the workspace`, err.Error())
 }

@@ -1,8 +1,10 @@
 // Command apply is Terraform-style automation with the SecuMon Go SDK: it reads a YAML file
-// describing hosts and their checks, alert policies, status pages and maintenance windows,
-// prints a plan (what it creates, updates, replaces or deletes, field by field) and applies
-// it. Resources are matched by name (status pages by slug, maintenance windows by title), so
-// applying the same file twice changes nothing the second time.
+// describing hosts and their checks, on-call schedules, alert policies, status pages and
+// maintenance windows, prints a plan (what it creates, updates, replaces or deletes, field by
+// field) and applies it in dependency order (a schedule before the policies that page it,
+// and the other way round for deletions). Resources are matched by name (status pages by
+// slug, maintenance windows by title), so applying the same file twice changes nothing the
+// second time.
 //
 //	SECUMON_URL=http://127.0.0.1:8080 SECUMON_TOKEN=smn_… go run ./examples/apply -f examples/apply/example.yaml
 //
@@ -13,7 +15,9 @@
 //	-prune    delete what the workspace holds and the file does not (otherwise the plan
 //	          lists it as kept); maintenance windows are cancelled, since the API keeps them
 //
-// Fields left out of the file take the API's defaults, so deleting a line resets the field.
+// Fields left out of the file take the API's defaults, so deleting a line resets the field;
+// the few the API cannot reset (a check's severity, a schedule's rotation_start and
+// rotation_length_hours) keep their value instead.
 // Secrets (SNMP communities and passphrases, HTTP headers, webhook secrets) are write-only:
 // the API masks them, so apply compares only whether they are set, never prints them, and
 // sends them with the resource's next update. The token needs the admin role.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -34,7 +35,8 @@ type Change struct {
 }
 
 // Plan is the ordered list of changes that makes the workspace match the file: hosts, then
-// checks, then what refers to them, then deletions in the reverse order.
+// checks and on-call schedules, then what refers to them, then deletions in the reverse
+// order.
 type Plan struct {
 	Changes []Change
 }
@@ -42,11 +44,11 @@ type Plan struct {
 // MakePlan compares the file with the workspace. prune turns resources missing from the
 // file into deletions instead of keeping them.
 func MakePlan(f *File, w *Workspace, prune bool) (*Plan, error) {
-	if err := checkSchedules(f, w); err != nil {
+	if err := checkSchedules(f, w, prune); err != nil {
 		return nil, err
 	}
 	p := &Plan{}
-	wanted := map[string]map[string]bool{"host": {}, "check": {}, "policy": {}, "page": {}, "window": {}}
+	wanted := map[string]map[string]bool{"host": {}, "check": {}, "schedule": {}, "policy": {}, "page": {}, "window": {}}
 
 	for _, s := range f.Hosts {
 		wanted["host"][s.Name] = true
@@ -78,6 +80,18 @@ func MakePlan(f *File, w *Workspace, prune bool) (*Plan, error) {
 			continue
 		}
 		p.add(ch, diff(old, want), func(ctx context.Context, x *executor) error { return x.updateCheck(ctx, s, have) })
+	}
+
+	// Schedules come before the policies that name them.
+	for _, s := range f.OncallSchedules {
+		wanted["schedule"][s.Name] = true
+		if have, ok := w.Schedules[s.Name]; ok {
+			p.add(Change{Kind: "on-call schedule", Name: s.Name}, diff(scheduleHave(have), scheduleWant(s, &have)), func(ctx context.Context, x *executor) error {
+				return x.updateSchedule(ctx, s, have)
+			})
+			continue
+		}
+		p.created("on-call schedule", s.Name, scheduleWant(s, nil), func(ctx context.Context, x *executor) error { return x.createSchedule(ctx, s) })
 	}
 
 	for _, s := range f.AlertPolicies {
@@ -151,6 +165,12 @@ func MakePlan(f *File, w *Workspace, prune bool) (*Plan, error) {
 			p.leftover(prune, "alert policy", name, func(ctx context.Context, x *executor) error { return x.deletePolicy(ctx, pol) })
 		}
 	}
+	for _, name := range sortedKeys(w.Schedules) {
+		if !wanted["schedule"][name] {
+			s := w.Schedules[name]
+			p.leftover(prune, "on-call schedule", name, func(ctx context.Context, x *executor) error { return x.deleteSchedule(ctx, s) })
+		}
+	}
 	for _, name := range sortedKeys(w.Checks) {
 		if !wanted["check"][name] {
 			c := w.Checks[name]
@@ -195,16 +215,28 @@ func (p *Plan) leftover(prune bool, kind, name string, del func(context.Context,
 	p.Changes = append(p.Changes, Change{Kind: kind, Name: name, Action: Keep, Note: "not in the file; kept: -prune deletes it"})
 }
 
-// checkSchedules makes sure the on-call schedules the file names exist.
-func checkSchedules(f *File, w *Workspace) error {
+// checkSchedules makes sure every on-call schedule the file's policies name will exist once
+// the plan is applied: declared in the file, or already in the workspace and not about to
+// be pruned (a policy left pointing at a deleted schedule would notify nobody).
+func checkSchedules(f *File, w *Workspace, prune bool) error {
+	inFile := map[string]bool{}
+	for _, s := range f.OncallSchedules {
+		inFile[s.Name] = true
+	}
+	var errs []error
 	for _, pol := range f.AlertPolicies {
 		for _, name := range pol.Channels.Oncall {
-			if _, ok := w.schedules[name]; !ok {
-				return fmt.Errorf("alert policy %q: no on-call schedule is named %q", pol.Name, name)
+			_, inWorkspace := w.Schedules[name]
+			switch {
+			case inFile[name]:
+			case !inWorkspace:
+				errs = append(errs, fmt.Errorf("alert policy %q: on-call schedule %q is neither in the file nor in the workspace", pol.Name, name))
+			case prune:
+				errs = append(errs, fmt.Errorf("alert policy %q: on-call schedule %q is not in the file, so -prune would delete it: add it to oncall_schedules", pol.Name, name))
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Count returns how many changes have the action.

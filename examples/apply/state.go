@@ -17,12 +17,13 @@ type Workspace struct {
 	Checks   map[string]client.Check       // by name
 	Policies map[string]client.AlertPolicy // by name
 	Pages    map[string]client.StatusPage  // by slug
+	// Schedules are the on-call schedules, by name (unique in a workspace).
+	Schedules map[string]client.OncallSchedule
 	// Windows holds, by title, the scheduled or active window, else the latest completed
 	// one. Cancelled windows are history and take no part.
 	Windows map[string]client.MaintenanceWindow
 
 	hostNames, checkNames, scheduleNames map[uuid.UUID]string
-	schedules                            map[string]uuid.UUID // on-call schedules by name
 }
 
 // Read lists everything apply manages.
@@ -30,8 +31,8 @@ func Read(ctx context.Context, c *client.Client) (*Workspace, error) {
 	w := &Workspace{
 		Hosts: map[string]client.Host{}, Checks: map[string]client.Check{}, Policies: map[string]client.AlertPolicy{},
 		Pages: map[string]client.StatusPage{}, Windows: map[string]client.MaintenanceWindow{},
-		hostNames: map[uuid.UUID]string{}, checkNames: map[uuid.UUID]string{},
-		scheduleNames: map[uuid.UUID]string{}, schedules: map[string]uuid.UUID{},
+		Schedules: map[string]client.OncallSchedule{},
+		hostNames: map[uuid.UUID]string{}, checkNames: map[uuid.UUID]string{}, scheduleNames: map[uuid.UUID]string{},
 	}
 	err := collect(c.Hosts.All(ctx, nil), func(h client.Host) error {
 		w.Hosts[h.Name], w.hostNames[h.Id] = h, h.Name
@@ -65,12 +66,13 @@ func Read(ctx context.Context, c *client.Client) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The API lists schedules in one bare array, without pages.
 	schedules, err := c.Oncall.List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range schedules {
-		w.schedules[s.Name], w.scheduleNames[s.Id] = s.Id, s.Name
+		w.Schedules[s.Name], w.scheduleNames[s.Id] = s, s.Name
 	}
 	return w, nil
 }

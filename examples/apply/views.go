@@ -23,6 +23,10 @@ const (
 	defaultFailures    = 2
 	defaultCooldownSec = 300
 	defaultHistoryDays = 90
+	defaultTimezone    = "America/Toronto"
+	defaultRotation    = string(client.Weekly)
+	defaultHandoff     = "09:00"
+	rotationCustom     = string(client.Custom)
 )
 
 const (
@@ -236,6 +240,71 @@ func maskIfSet(secret string) string {
 		return ""
 	}
 	return masked
+}
+
+type scheduleView struct {
+	Description         string         `json:"description"`
+	Timezone            string         `json:"timezone"`
+	RotationType        string         `json:"rotation_type"`
+	RotationStart       string         `json:"rotation_start"` // empty: the server chooses
+	HandoffTime         string         `json:"handoff_time"`
+	RotationLengthHours *int           `json:"rotation_length_hours"`
+	Members             []memberView   `json:"members"`
+	Overrides           []overrideView `json:"overrides"`
+}
+
+type memberView struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone,omitempty"`
+}
+
+type overrideView struct {
+	memberView
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// scheduleWant is the file's view of a schedule; have is the schedule it will be compared
+// with (nil for a new one), whose rotation_start and rotation_length_hours stand when the
+// file gives none, since the API cannot clear them.
+func scheduleWant(s ScheduleSpec, have *client.OncallSchedule) scheduleView {
+	v := scheduleView{
+		Description: s.Description, Timezone: or(s.Timezone, defaultTimezone), RotationType: or(s.RotationType, defaultRotation),
+		HandoffTime: or(s.HandoffTime, defaultHandoff), RotationLengthHours: s.RotationLengthHours,
+	}
+	if s.RotationStart != nil {
+		v.RotationStart = stamp(*s.RotationStart)
+	}
+	if have != nil {
+		if v.RotationStart == "" {
+			v.RotationStart = stamp(have.RotationStart)
+		}
+		if v.RotationLengthHours == nil {
+			v.RotationLengthHours = have.RotationLengthHours
+		}
+	}
+	for _, m := range s.Members {
+		v.Members = append(v.Members, memberView(m))
+	}
+	for _, o := range s.Overrides {
+		v.Overrides = append(v.Overrides, overrideView{memberView{o.Name, o.Email, o.Phone}, stamp(o.Start), stamp(o.End)})
+	}
+	return v
+}
+
+func scheduleHave(s client.OncallSchedule) scheduleView {
+	v := scheduleView{
+		Description: deref(s.Description, ""), Timezone: s.Timezone, RotationType: string(s.RotationType),
+		RotationStart: stamp(s.RotationStart), HandoffTime: s.HandoffTime, RotationLengthHours: s.RotationLengthHours,
+	}
+	for _, m := range s.Members {
+		v.Members = append(v.Members, memberView{Name: m.Name, Email: string(m.Email), Phone: deref(m.Phone, "")})
+	}
+	for _, o := range s.Overrides {
+		v.Overrides = append(v.Overrides, overrideView{memberView{o.Name, string(o.Email), deref(o.Phone, "")}, stamp(o.Start), stamp(o.End)})
+	}
+	return v
 }
 
 type pageView struct {
