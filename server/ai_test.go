@@ -274,7 +274,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), r.JSON200.StartedAt, time.Minute)
 
 	twice := start(inc.Id, `{"provider":"local","justification":"again"}`)
-	assert.Equal(t, http.StatusConflict, twice.StatusCode())
+	assert.Equal(t, http.StatusConflict, twice.StatusCode(), string(twice.Body))
 
 	// The loop posts findings to the timeline as "ai".
 	var finding client.IncidentEvent
@@ -386,6 +386,9 @@ func TestAIModeRestartsAfterItsJobWasGivenUp(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, start(), "its job is still queued")
 
 	_, err := env.Pool.Exec(ctx, "UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE kind = 'ai_analysis_step'")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusConflict, start(), "a young session is never judged orphaned")
+	_, err = env.Pool.Exec(ctx, "UPDATE ai_sessions SET started_at = started_at - interval '2 minutes'")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, start())
 	var statuses []string

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -159,6 +160,10 @@ func (s *Sessions) Start(ctx context.Context, workspaceID, incidentID uuid.UUID,
 	return sess, err
 }
 
+// orphanAfter is how long a session must have been active before it may be judged orphaned:
+// a young session's job is never in doubt, whatever River is doing with it at the moment.
+const orphanAfter = time.Minute
+
 // liveJobStates are the River states of a job that will still run.
 var liveJobStates = []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
@@ -175,6 +180,9 @@ func (s *Sessions) endOrphan(ctx context.Context, tx pgx.Tx, inc db.Incident) er
 	}
 	if err != nil {
 		return err
+	}
+	if time.Since(active.StartedAt) < orphanAfter {
+		return nil // its first step is still to come
 	}
 	jobs, err := s.river.JobListTx(ctx, tx, river.NewJobListParams().Kinds(Args{}.Kind()).States(liveJobStates...).
 		Where("args->>'session_id' = @session", river.NamedArgs{"session": active.ID.String()}).First(1))
