@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/db"
@@ -60,29 +62,59 @@ func (d *Digester) Run(ctx context.Context) {
 }
 
 // DigestAll digests until no batch is left (or another process holds the digest lock).
+//
+// One bad batch must not stall every check: a failed pass is retried one batch at a time,
+// and a batch that the hooks refuse with a database error about its data (not an outage or
+// a deadlock, which pass) is digested without its hooks, with an error in the log. Its
+// results still count for latest, rollups and leases; only its incident evaluation is lost.
 func (d *Digester) DigestAll(ctx context.Context) error {
 	for {
-		n, err := d.Once(ctx)
+		n, err := d.once(ctx, d.MaxBatches, true)
+		if err != nil && ctx.Err() == nil {
+			n, err = d.once(ctx, 1, true)
+			if err != nil && poisonous(err) {
+				d.log.Error("a result batch fails its hooks; digesting it without them", "err", err)
+				n, err = d.once(ctx, 1, false)
+			}
+		}
 		if err != nil || n == 0 {
 			return err
 		}
 	}
 }
 
+// poisonous reports an error that retrying will not cure: PostgreSQL refused the data, as
+// opposed to connection loss, deadlocks, lock timeouts, lack of resources or shutdown.
+func poisonous(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
+		return false
+	}
+	switch pgErr.Code[:2] {
+	case "08", "40", "53", "55", "57", "58":
+		return false
+	}
+	return true
+}
+
 // Once digests up to MaxBatches batches in one transaction and says how many it took.
 func (d *Digester) Once(ctx context.Context) (batches int, err error) {
+	return d.once(ctx, d.MaxBatches, true)
+}
+
+func (d *Digester) once(ctx context.Context, max int32, withHooks bool) (batches int, err error) {
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		locked, err := q.TryDigestLock(ctx)
 		if err != nil || !locked {
 			return err
 		}
-		taken, err := q.TakeResultBatches(ctx, d.MaxBatches)
+		taken, err := q.TakeResultBatches(ctx, max)
 		if err != nil || len(taken) == 0 {
 			return err
 		}
 		batches = len(taken)
-		return d.digest(ctx, tx, taken)
+		return d.digest(ctx, tx, taken, withHooks)
 	})
 	if err != nil {
 		return 0, err
@@ -90,7 +122,7 @@ func (d *Digester) Once(ctx context.Context) (batches int, err error) {
 	return batches, nil
 }
 
-func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultBatchesRow) error {
+func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultBatchesRow, withHooks bool) error {
 	q := db.New(tx)
 	ids := make([]int64, len(taken))
 	first, last := taken[0].FirstTime, taken[0].LastTime
@@ -111,9 +143,11 @@ func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultB
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}
-	for _, hook := range d.hooks {
-		if err := hook(ctx, tx, runs); err != nil {
-			return err
+	if withHooks {
+		for _, hook := range d.hooks {
+			if err := hook(ctx, tx, runs); err != nil {
+				return err
+			}
 		}
 	}
 	if err := q.DigestWorkerRuns(ctx, db.DigestWorkerRunsParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {

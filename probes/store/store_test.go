@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -223,4 +224,41 @@ func TestDigestStreaksLeasesAndHooks(t *testing.T) {
 	f.digest(t)
 	n, _ = streak()
 	assert.Equal(t, int32(1), n)
+}
+
+// A batch its hooks refuse for its data does not stall the others: they are digested with
+// their hooks, and the bad one without them, so every lease and latest result moves on.
+func TestPoisonBatchDoesNotStallTheDigest(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	other := uuid.New()
+	_, err := f.q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: f.ws, ID: other, HostID: f.host, Name: "other", CheckType: "ping",
+		Config: []byte("{}"), IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true})
+	require.NoError(t, err)
+	var hooked []uuid.UUID
+	d := store.NewDigester(f.pool, slog.New(slog.DiscardHandler), func(_ context.Context, _ pgx.Tx, runs []db.DigestRunsRow) error {
+		for _, r := range runs {
+			if r.CheckID == f.check {
+				return &pgconn.PgError{Code: "22P02", Message: "bad data for this check"}
+			}
+		}
+		for _, r := range runs {
+			hooked = append(hooked, r.CheckID)
+		}
+		return nil
+	})
+	now := time.Now().UTC()
+	bad := f.record(now, 2, 1)
+	good := f.record(now, 2, 1)
+	good.CheckID = other
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{bad}))
+	require.NoError(t, store.Write(ctx, f.pool, []store.Record{good}))
+
+	require.NoError(t, d.DigestAll(ctx))
+	assert.Equal(t, []uuid.UUID{other}, hooked, "the good batch went through its hooks")
+	var left, latest int
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM result_batches").Scan(&left))
+	assert.Zero(t, left)
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_latest").Scan(&latest))
+	assert.Equal(t, 2, latest, "both batches digested")
 }
