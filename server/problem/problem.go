@@ -56,7 +56,6 @@ var kinds = map[int]struct{ slug, title string }{
 	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
 	http.StatusUnprocessableEntity:   {"unprocessable", "Unprocessable request"},
 	http.StatusInternalServerError:   {"internal", "Internal server error"},
-	http.StatusNotImplemented:        {"not-implemented", "Not implemented"},
 	http.StatusServiceUnavailable:    {"unavailable", "Service unavailable"},
 }
 
