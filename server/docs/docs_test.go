@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/browsertest"
 	"github.com/secuaas/secumon/server/docs"
 )
 
@@ -144,46 +144,18 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
-const chromiumPath = "/usr/bin/chromium"
-
-// chromium runs headless Chromium once against url with extra flags and returns its stdout.
-// Virtual time lets the page settle (spec fetch, Redoc render) without wall-clock sleeps.
+// chromium runs the browser on the docs page: a tall window, and time for Redoc to fetch
+// the spec and render it.
 func chromium(t *testing.T, extra ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-		"--disable-background-networking", "--disable-component-update", "--no-first-run",
-		"--disable-sync", "--user-data-dir=" + t.TempDir(), "--window-size=1280,2000",
-		"--virtual-time-budget=15000",
-	}, extra...)
-	cmd := exec.CommandContext(ctx, chromiumPath, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", extra, err, stderr.Bytes())
-	}
-	t.Logf("chromium %s took %v", extra[0], time.Since(start).Round(time.Millisecond))
-	return stdout.Bytes()
+	return browsertest.Run(t, "1280,2000", 15*time.Second, extra...)
 }
 
 // TestBrowserRendersDocs opens /docs in a real browser and checks that Redoc rendered every
 // operation and tag of the embedded spec: only a browser proves the page works offline.
 func TestBrowserRendersDocs(t *testing.T) {
-	if os.Getenv("SECUMON_SKIP_BROWSER") == "1" {
-		t.Skip("SECUMON_SKIP_BROWSER=1")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s not found (%v): run `apt-get install chromium`, or set SECUMON_SKIP_BROWSER=1 to skip this test", chromiumPath, err)
-	}
-	artifacts := os.Getenv("SECUMON_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	} else if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Require(t)
+	artifacts := browsertest.Artifacts(t)
 
 	spec, err := openapi.Load(context.Background(), openapi.MainYAML)
 	if err != nil {
