@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/probes/batch"
 )
 
 // Writer batches records from many probe goroutines into few transactions: a batch is written
@@ -13,7 +15,7 @@ import (
 type Writer struct {
 	pool       *pgxpool.Pool
 	log        *slog.Logger
-	in         chan Record
+	queue      *batch.Queue[Record]
 	BatchSize  int
 	FlushEvery time.Duration
 	Written    func() // called after each batch commits (to kick the Digester); may be nil
@@ -21,63 +23,16 @@ type Writer struct {
 
 // NewWriter returns a writer; call Run to start it.
 func NewWriter(pool *pgxpool.Pool, log *slog.Logger) *Writer {
-	return &Writer{pool: pool, log: log, in: make(chan Record, 4096), BatchSize: 1000, FlushEvery: 200 * time.Millisecond}
+	return &Writer{pool: pool, log: log, queue: batch.New[Record](4096), BatchSize: 1000, FlushEvery: 200 * time.Millisecond}
 }
 
 // Add queues r; it blocks while the queue is full (back-pressure on the probes) or until ctx ends.
-func (w *Writer) Add(ctx context.Context, r Record) error {
-	select {
-	case w.in <- r:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (w *Writer) Add(ctx context.Context, r Record) error { return w.queue.Add(ctx, r) }
 
 // Run writes batches until ctx ends, then writes what is still queued. A failed batch is
 // retried with backoff (the database may be restarting) rather than dropped.
 func (w *Writer) Run(ctx context.Context) {
-	batch := make([]Record, 0, w.BatchSize)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	flush := func(ctx context.Context) {
-		w.writeWithRetry(ctx, batch)
-		batch = batch[:0]
-	}
-	for {
-		select {
-		case r := <-w.in:
-			if len(batch) == 0 {
-				timer.Reset(w.FlushEvery)
-			}
-			batch = append(batch, r)
-			if len(batch) >= w.BatchSize {
-				timer.Stop()
-				flush(ctx)
-			}
-		case <-timer.C:
-			flush(ctx)
-		case <-ctx.Done():
-			w.drain(batch)
-			return
-		}
-	}
-}
-
-// drain writes the last records after shutdown began, within a short grace period.
-func (w *Writer) drain(batch []Record) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		select {
-		case r := <-w.in:
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		break
-	}
-	w.writeWithRetry(ctx, batch)
+	w.queue.Run(ctx, w.BatchSize, w.FlushEvery, w.writeWithRetry)
 }
 
 func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
@@ -86,7 +41,7 @@ func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
 		t0 := time.Now()
 		err := Write(ctx, w.pool, batch)
 		if err == nil {
-			w.log.Debug("results written", "records", len(batch), "took", time.Since(t0), "queued", len(w.in))
+			w.log.Debug("results written", "records", len(batch), "took", time.Since(t0), "queued", w.queue.Len())
 			if w.Written != nil {
 				w.Written()
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes/batch"
 )
 
 // One stream mixing both framings of RFC 6587, a line over the limit, and a last line without
@@ -148,15 +149,15 @@ func TestStructuredDataIsAlwaysValidJSON(t *testing.T) {
 // Rows go into a queue with room even once shutdown has cancelled the context: the writer
 // drains the queue after the readers stop, so only a full queue may lose rows.
 func TestWriterQueuesWhileThereIsRoomAfterCancel(t *testing.T) {
-	w := &writer{in: make(chan db.CopyHostLogsParams, 64), stats: &counters{}}
+	w := &writer{queue: batch.New[db.CopyHostLogsParams](64), stats: &counters{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.NoError(t, w.add(ctx, make([]db.CopyHostLogsParams, 32)))
-	assert.Len(t, w.in, 32)
+	assert.Equal(t, 32, w.queue.Len())
 	assert.Zero(t, w.stats.lost.Load())
 
 	// Full: the context ends the wait and the rest is counted as lost.
 	assert.ErrorIs(t, w.add(ctx, make([]db.CopyHostLogsParams, 40)), context.Canceled)
-	assert.Len(t, w.in, 64)
+	assert.Equal(t, 64, w.queue.Len())
 	assert.EqualValues(t, 8, w.stats.lost.Load())
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes/batch"
 )
 
 // Config of a receiver; zero values take the defaults shown.
@@ -132,7 +133,7 @@ func Listen(pool *pgxpool.Pool, cfg Config) (*Receiver, error) {
 		index: newHostIndex(), slots: make(chan struct{}, cfg.MaxConns), open: map[net.Conn]struct{}{},
 	}
 	r.w = &writer{
-		pool: pool, log: cfg.Logger, in: make(chan db.CopyHostLogsParams, 4*cfg.BatchSize),
+		pool: pool, log: cfg.Logger, queue: batch.New[db.CopyHostLogsParams](4 * cfg.BatchSize),
 		batchSize: cfg.BatchSize, flushEvery: cfg.FlushEvery, stats: &r.stats,
 	}
 	return r, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes/batch"
 	"github.com/secuaas/secumon/probes/store"
 )
 
@@ -19,29 +20,21 @@ import (
 type writer struct {
 	pool       *pgxpool.Pool
 	log        *slog.Logger
-	in         chan db.CopyHostLogsParams
+	queue      *batch.Queue[db.CopyHostLogsParams]
 	batchSize  int
 	flushEvery time.Duration
 	stats      *counters
 }
 
 // add queues rows; it blocks while the queue is full (back-pressure on TCP senders; UDP
-// datagrams wait in the socket buffer) or until ctx ends. A row goes in whenever the queue
-// has room, even after ctx ended: shutdown cancels ctx while the last messages are being
-// parsed, and the writer drains the queue after the readers stop, so only a full queue
-// loses rows (select alone would pick ctx.Done at random half the time).
+// datagrams wait in the socket buffer). A row goes in whenever the queue has room, even
+// after ctx ended (the writer drains the queue after the readers stop); rows a full queue
+// cannot take once ctx ended are counted as lost.
 func (w *writer) add(ctx context.Context, rows []db.CopyHostLogsParams) error {
 	for i, r := range rows {
-		select {
-		case w.in <- r:
-			continue
-		default:
-		}
-		select {
-		case w.in <- r:
-		case <-ctx.Done():
+		if err := w.queue.Add(ctx, r); err != nil {
 			w.stats.lost.Add(uint64(len(rows) - i))
-			return ctx.Err()
+			return err
 		}
 	}
 	return nil
@@ -50,49 +43,22 @@ func (w *writer) add(ctx context.Context, rows []db.CopyHostLogsParams) error {
 // run writes batches until ctx ends, then what is still queued. It also keeps the daily
 // partitions ahead of time, hourly, so that the receiver works without a probe worker.
 func (w *writer) run(ctx context.Context) {
-	batch := make([]db.CopyHostLogsParams, 0, w.batchSize)
-	flushTimer := time.NewTimer(time.Hour)
-	flushTimer.Stop()
-	partitions := time.NewTicker(time.Hour)
-	defer partitions.Stop()
-	for {
-		select {
-		case r := <-w.in:
-			if len(batch) == 0 {
-				flushTimer.Reset(w.flushEvery)
+	partitionsDone := make(chan struct{})
+	go func() {
+		defer close(partitionsDone)
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				w.ensurePartitions(ctx)
 			}
-			batch = append(batch, r)
-			if len(batch) >= w.batchSize {
-				flushTimer.Stop()
-				w.write(ctx, batch)
-				batch = batch[:0]
-			}
-		case <-flushTimer.C:
-			w.write(ctx, batch)
-			batch = batch[:0]
-		case <-partitions.C:
-			w.ensurePartitions(ctx)
-		case <-ctx.Done():
-			w.drain(batch)
-			return
 		}
-	}
-}
-
-// drain writes the last rows after shutdown began, within a short grace period.
-func (w *writer) drain(batch []db.CopyHostLogsParams) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		select {
-		case r := <-w.in:
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		break
-	}
-	w.write(ctx, batch)
+	}()
+	w.queue.Run(ctx, w.batchSize, w.flushEvery, w.write)
+	<-partitionsDone
 }
 
 // write stores one batch, retrying with backoff while the database is unreachable. A batch
