@@ -12,22 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const countHostsInWorkspace = `-- name: CountHostsInWorkspace :one
-SELECT count(*) FROM hosts WHERE workspace_id = $1 AND id = ANY($2::uuid[])
-`
-
-type CountHostsInWorkspaceParams struct {
-	WorkspaceID uuid.UUID   `json:"workspace_id"`
-	Ids         []uuid.UUID `json:"ids"`
-}
-
-func (q *Queries) CountHostsInWorkspace(ctx context.Context, arg CountHostsInWorkspaceParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countHostsInWorkspace, arg.WorkspaceID, arg.Ids)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const countMaintenanceWindows = `-- name: CountMaintenanceWindows :one
 SELECT count(*) FROM maintenance_windows
 WHERE workspace_id = $1 AND ($2::text IS NULL OR status = $2)

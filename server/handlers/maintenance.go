@@ -2,10 +2,8 @@ package handlers
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
@@ -72,19 +70,16 @@ func (a *API) CreateMaintenanceWindow(ctx context.Context, req api.CreateMainten
 
 // checkAffectedHosts answers 400 naming the field unless every id is a host of the workspace.
 func (a *API) checkAffectedHosts(ctx context.Context, q *db.Queries, ws uuid.UUID, hosts []uuid.UUID) error {
-	if len(hosts) == 0 {
-		return nil
-	}
-	distinct := map[uuid.UUID]bool{}
-	for _, h := range hosts {
-		distinct[h] = true
-	}
-	n, err := q.CountHostsInWorkspace(ctx, db.CountHostsInWorkspaceParams{WorkspaceID: ws, Ids: hosts})
+	knownHosts, err := known(hosts, func(ids []uuid.UUID) ([]uuid.UUID, error) {
+		return q.KnownHostIDs(ctx, db.KnownHostIDsParams{WorkspaceID: ws, Ids: ids})
+	})
 	if err != nil {
 		return err
 	}
-	if int(n) != len(distinct) {
-		return problem.Invalid(problem.FieldError{Field: "affected_hosts", Message: "every id must be a host of this workspace"})
+	for _, h := range hosts {
+		if !knownHosts[h] {
+			return problem.Invalid(problem.FieldError{Field: "affected_hosts", Message: "every id must be a host of this workspace"})
+		}
 	}
 	return nil
 }
@@ -178,9 +173,6 @@ func (a *API) moveWindow(ctx context.Context, id uuid.UUID, to string, from ...s
 		out, err = q.SetMaintenanceStatus(ctx, db.SetMaintenanceStatusParams{WorkspaceID: ws, ID: id, Status: to})
 		return err
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return out, problem.NotFound("maintenance window")
-	}
 	return out, err
 }
 

@@ -57,6 +57,3 @@ RETURNING workspace_id, id;
 UPDATE maintenance_windows SET status = 'completed', updated_at = now()
 WHERE status IN ('scheduled', 'active') AND end_time <= now()
 RETURNING workspace_id, id;
-
--- name: CountHostsInWorkspace :one
-SELECT count(*) FROM hosts WHERE workspace_id = @workspace_id AND id = ANY(@ids::uuid[]);
