@@ -11,13 +11,15 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/checkconfig"
 	"github.com/secuaas/secumon/server/notify"
 	"github.com/secuaas/secumon/server/problem"
 )
 
-// maskedSecret stands in for a webhook secret in responses; sent back unchanged on update,
-// it keeps the stored secret of the webhook with the same URL.
-const maskedSecret = "********"
+// maskedSecret stands in for a webhook secret in responses, as checkconfig.Mask does for the
+// secrets of check configs; sent back unchanged on update, it keeps the stored secret of the
+// webhook with the same URL.
+const maskedSecret = checkconfig.Mask
 
 func (a *API) ListAlertPolicies(ctx context.Context, req api.ListAlertPoliciesRequestObject) (api.ListAlertPoliciesResponseObject, error) {
 	ws := caller(ctx).WorkspaceID
