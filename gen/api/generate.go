@@ -2,4 +2,4 @@
 // the strict server interface that server/ implements, and the embedded specification.
 package api
 
-//go:generate go tool oapi-codegen -config oapi-codegen.yaml ../../openapi/secumon.yaml
+//go:generate go tool -modfile=../tools.mod oapi-codegen -config oapi-codegen.yaml ../../openapi/secumon.yaml

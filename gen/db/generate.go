@@ -2,4 +2,4 @@
 // sql/schema (see sqlc.yaml at the repository root).
 package db
 
-//go:generate sh -c "cd ../.. && CGO_ENABLED=0 go tool sqlc generate"
+//go:generate sh -c "cd ../.. && CGO_ENABLED=0 go tool -modfile=gen/tools.mod sqlc generate"

@@ -2,4 +2,4 @@
 // anonymous status-page routes (/status/{slug}, its JSON, badge and RSS).
 package public
 
-//go:generate go tool oapi-codegen -config oapi-codegen.yaml ../../openapi/status-public.yaml
+//go:generate go tool -modfile=../tools.mod oapi-codegen -config oapi-codegen.yaml ../../openapi/status-public.yaml
