@@ -23,8 +23,8 @@ import (
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // call is one request that went through a recorder.

@@ -17,9 +17,9 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
-	"github.com/secuaas/secumon/probes/worker"
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/probes/runner/worker"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

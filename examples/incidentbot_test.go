@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // syncBuffer is an output buffer a running process writes while the test reads it.
@@ -44,7 +45,7 @@ func (b *syncBuffer) String() string {
 func TestIncidentBot(t *testing.T) {
 	bin := build(t, "incident-bot")
 	env := servertest.Start(t)
-	operator := env.Token(t, "default", auth.Operator).Token
+	operator := env.Token(t, "default", access.Operator).Token
 	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

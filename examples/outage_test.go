@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // statusLog is a transport that records the status of every answer.

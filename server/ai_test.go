@@ -14,10 +14,10 @@ import (
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/ai"
-	"github.com/secuaas/secumon/server/ai/aitest"
-	"github.com/secuaas/secumon/server/ai/providers"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/aitest"
+	"github.com/secuaas/secumon/server/domain/ai/providers"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func withAI(cfg ai.Config) func(*server.Options) { return func(o *server.Options) { o.AI = cfg } }

@@ -20,12 +20,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/probes/worker"
-	"github.com/secuaas/secumon/server/alerting"
-	"github.com/secuaas/secumon/server/notify"
-	"github.com/secuaas/secumon/server/notify/smtptest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/probes/runner/worker"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/server/domain/notify/smtptest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // From a failing check to people being told, with real receivers: an SMTP server gets the

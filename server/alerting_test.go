@@ -7,15 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/server/alerting"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // alertFixture runs the API and feeds results through the real writer and digester with the
@@ -31,7 +33,7 @@ func newAlertFixture(t *testing.T, cfg alerting.Config) alertFixture {
 	t.Helper()
 	al := alerting.New(cfg, slog.New(slog.DiscardHandler))
 	env := servertest.Start(t)
-	require.NoError(t, store.EnsurePartitions(context.Background(), env.Pool, time.Now()))
+	require.NoError(t, database.EnsurePartitions(context.Background(), env.Pool, time.Now()))
 	return alertFixture{env: env, c: env.Client(t, env.OwnerToken), al: al,
 		digester: store.NewDigester(env.Pool, slog.New(slog.DiscardHandler), al.DigestHook)}
 }

@@ -12,20 +12,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 const imageProject = "registry.example.com/shop/api"
 
 func scannerReport(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("appsec", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("domain", "appsec", "testdata", name))
 	require.NoError(t, err)
 	return b
 }
@@ -78,7 +79,7 @@ func trendDay(trend []client.AppSecTrendPoint, daysAgo int) client.AppSecTrendPo
 func TestAppSecurityPosture(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := context.Background()
-	ci := env.Token(t, "default", auth.Operator)
+	ci := env.Token(t, "default", access.Operator)
 	c := env.Client(t, ci.Token)
 
 	empty := dashboard(t, c)
@@ -330,7 +331,7 @@ func TestAppSecurityRefusals(t *testing.T) {
 	assert.Equal(t, client.AppSecStatusOpen, findingByRule(t, c, imageProject, "CVE-2024-45490").Status)
 
 	// Viewers read, never write.
-	viewer := env.Client(t, env.Token(t, "default", auth.Viewer).Token)
+	viewer := env.Client(t, env.Token(t, "default", access.Viewer).Token)
 	denied := upload(t, viewer, nil, scannerReport(t, "trivy-image.json"))
 	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
 	triage, err := viewer.UpdateAppSecurityFindingWithResponse(ctx, finding.Id, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted})
@@ -340,7 +341,7 @@ func TestAppSecurityRefusals(t *testing.T) {
 
 	// Another workspace: 404 for A's ids, an empty dashboard, and A unchanged.
 	env.NewWorkspace(t, "other")
-	other := env.Client(t, env.Token(t, "other", auth.Owner).Token)
+	other := env.Client(t, env.Token(t, "other", access.Owner).Token)
 	r, err := other.GetAppSecurityReportWithResponse(ctx, report.Id)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, r.StatusCode())

@@ -11,7 +11,7 @@ import (
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func createHost(t *testing.T, c *client.ClientWithResponses, name string) client.Host {

@@ -9,15 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func TestStatusAndDashboardCounters(t *testing.T) {
@@ -25,8 +28,8 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 	ctx := context.Background()
 	c := env.Client(t, env.OwnerToken)
 	env.NewWorkspace(t, "other")
-	createHost(t, env.Client(t, env.Token(t, "other", auth.Owner).Token), "not ours")
-	require.NoError(t, store.EnsurePartitions(ctx, env.Pool, time.Now()))
+	createHost(t, env.Client(t, env.Token(t, "other", access.Owner).Token), "not ours")
+	require.NoError(t, database.EnsurePartitions(ctx, env.Pool, time.Now()))
 
 	// Hosts: 3, one inactive. Checks: 4, one disabled; of the enabled ones one is OK, one
 	// CRITICAL and one never ran; the disabled one is CRITICAL but does not count as failing.
@@ -101,7 +104,7 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 	assert.Equal(t, client.IncidentStatusResolved, d.JSON200.RecentIncidents[2].Status)
 
 	// A fresh workspace counts nothing.
-	empty := env.Client(t, env.Token(t, "other", auth.Viewer).Token)
+	empty := env.Client(t, env.Token(t, "other", access.Viewer).Token)
 	st, err = empty.GetStatusWithResponse(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.JSON200.Hosts.Total)
@@ -126,7 +129,7 @@ func TestEventStream(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := env.Client(t, env.OwnerToken)
-	sdk, err := client.New(env.URL, client.WithToken(env.Token(t, "default", auth.Viewer).Token))
+	sdk, err := client.New(env.URL, client.WithToken(env.Token(t, "default", access.Viewer).Token))
 	require.NoError(t, err)
 
 	// The SDK's reader, fed from a goroutine so each wait can be bounded.
@@ -176,7 +179,7 @@ func TestEventStream(t *testing.T) {
 
 	// Another workspace's changes are not this stream's.
 	env.NewWorkspace(t, "other")
-	createHost(t, env.Client(t, env.Token(t, "other", auth.Owner).Token), "theirs")
+	createHost(t, env.Client(t, env.Token(t, "other", access.Owner).Token), "theirs")
 	select {
 	case ev := <-events:
 		t.Fatalf("an event for another workspace's change: %+v", ev)

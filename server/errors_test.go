@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 type problemDoc struct {

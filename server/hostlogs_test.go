@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
-	"github.com/secuaas/secumon/server/syslog"
+	"github.com/secuaas/secumon/server/domain/syslog"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // startSyslog runs a syslog receiver on a free loopback port over env's database.
@@ -158,10 +159,10 @@ func TestHostLogsFromTheSyslogReceiver(t *testing.T) {
 
 	// Another workspace's owner does not see the host; a viewer of this one does.
 	env.NewWorkspace(t, "other")
-	other, err := env.Client(t, env.Token(t, "other", auth.Owner).Token).GetHostLogsWithResponse(ctx, lo.Id, nil)
+	other, err := env.Client(t, env.Token(t, "other", access.Owner).Token).GetHostLogsWithResponse(ctx, lo.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, other.StatusCode())
-	viewer, err := env.Client(t, env.Token(t, "default", auth.Viewer).Token).GetHostLogsWithResponse(ctx, lo.Id, nil)
+	viewer, err := env.Client(t, env.Token(t, "default", access.Viewer).Token).GetHostLogsWithResponse(ctx, lo.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, viewer.StatusCode())
 }

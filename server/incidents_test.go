@@ -5,20 +5,21 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func TestIncidentLifecycle(t *testing.T) {
 	env := servertest.Start(t)
 	env.NewWorkspace(t, "other")
 	c := env.Client(t, env.OwnerToken)
-	other := env.Client(t, env.Token(t, "other", auth.Owner).Token)
+	other := env.Client(t, env.Token(t, "other", access.Owner).Token)
 	ctx := context.Background()
 	host := createHost(t, c, "web-prod-01")
 

@@ -4,13 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -19,6 +20,6 @@ func dbCountHosts(env *servertest.Env) db.CountHostsParams {
 	return db.CountHostsParams{WorkspaceID: env.Workspace}
 }
 
-func adminTokenForUser(env *servertest.Env, workspace string, role auth.Role, user uuid.UUID) (admin.IssuedToken, error) {
+func adminTokenForUser(env *servertest.Env, workspace string, role access.Role, user uuid.UUID) (admin.IssuedToken, error) {
 	return admin.CreateToken(context.Background(), env.Pool, workspace, role, "second-membership", &user)
 }

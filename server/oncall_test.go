@@ -7,14 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/oncall"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/domain/oncall"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 var (
@@ -125,7 +126,7 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	assert.NotContains(t, body, "current_until", "nothing changes ahead")
 
 	// Viewers read, they do not write.
-	viewer := env.Client(t, env.Token(t, "default", auth.Viewer).Token)
+	viewer := env.Client(t, env.Token(t, "default", access.Viewer).Token)
 	assert.Equal(t, s.Id, getSchedule(t, viewer, s.Id).Schedule.Id)
 	denied, err := viewer.DeleteOncallScheduleWithResponse(ctx, s.Id)
 	require.NoError(t, err)
@@ -307,7 +308,7 @@ func TestOncallSchedulesOfAnotherWorkspace(t *testing.T) {
 	cA := env.Client(t, env.OwnerToken)
 	s := createSchedule(t, cA, client.OncallScheduleCreate{Name: "Astreinte web", Members: &[]client.OncallMember{oncallAlice}})
 	env.NewWorkspace(t, "other")
-	cB := env.Client(t, env.Token(t, "other", auth.Owner).Token)
+	cB := env.Client(t, env.Token(t, "other", access.Owner).Token)
 
 	get, err := cB.GetOncallScheduleWithResponse(ctx, s.Id)
 	require.NoError(t, err)

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // TestDatabaseOutage kills PostgreSQL under a running service: requests answer 503 with

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secuaas/secumon/server/reqid"
+	"github.com/secuaas/secumon/server/edge/reqid"
 )
 
 func TestPanicsBecomeLogged500Problems(t *testing.T) {

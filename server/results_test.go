@@ -7,14 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // resultsFixture runs the stack and writes results straight through the probes' batched
@@ -33,12 +36,12 @@ func newResultsFixture(t *testing.T, daysBack int) resultsFixture {
 	env.NewWorkspace(t, "other")
 	f := resultsFixture{
 		env: env, c: env.Client(t, env.OwnerToken),
-		other: env.Client(t, env.Token(t, "other", auth.Owner).Token), worker: uuid.New(),
+		other: env.Client(t, env.Token(t, "other", access.Owner).Token), worker: uuid.New(),
 	}
 	// Daily partitions (EnsurePartitions covers day-1..day+7 around the time it is given).
 	now := time.Now()
 	for d := daysBack; d >= 0; d -= 7 {
-		require.NoError(t, store.EnsurePartitions(context.Background(), env.Pool, now.AddDate(0, 0, -d)))
+		require.NoError(t, database.EnsurePartitions(context.Background(), env.Pool, now.AddDate(0, 0, -d)))
 	}
 	return f
 }

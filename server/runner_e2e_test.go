@@ -12,9 +12,9 @@ import (
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/probes/snmpdtest"
-	"github.com/secuaas/secumon/probes/worker"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // The whole loop with real parts: checks created through the API are run by a worker

@@ -19,32 +19,32 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/openapi"
-	"github.com/secuaas/secumon/probes/runnow"
-	"github.com/secuaas/secumon/server/ai"
-	"github.com/secuaas/secumon/server/ai/providers"
-	"github.com/secuaas/secumon/server/alerting"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/checkconfig"
-	"github.com/secuaas/secumon/server/contract"
-	"github.com/secuaas/secumon/server/database"
-	"github.com/secuaas/secumon/server/docs"
-	"github.com/secuaas/secumon/server/events"
-	"github.com/secuaas/secumon/server/handlers"
-	"github.com/secuaas/secumon/server/idempotency"
-	"github.com/secuaas/secumon/server/problem"
-	"github.com/secuaas/secumon/server/public"
-	"github.com/secuaas/secumon/server/reqid"
+	"github.com/secuaas/secumon/probes/runner/runnow"
+	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/providers"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/contract"
+	"github.com/secuaas/secumon/server/edge/docs"
+	"github.com/secuaas/secumon/server/edge/events"
+	"github.com/secuaas/secumon/server/edge/handlers"
+	"github.com/secuaas/secumon/server/edge/idempotency"
+	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/edge/public"
+	"github.com/secuaas/secumon/server/edge/reqid"
+	"github.com/secuaas/secumon/server/platform/database"
 )
 
 // Options are what the service needs from the process that runs it.
 type Options struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
-	// SyslogEnabled: the process runs the syslog receiver (server/syslog), so host logs are
+	// SyslogEnabled: the process runs the syslog receiver (server/domain/syslog), so host logs are
 	// collected; without it GET /hosts/{id}/logs answers enabled=false.
 	SyslogEnabled bool
 	// Alerts sends incident changes made through the API to the alert policies; nil uses
-	// server/alerting with its defaults.
+	// server/domain/alerting with its defaults.
 	Alerts handlers.Announcer
 	// StatusPages tunes the public status pages' cache (zero: the defaults).
 	StatusPages public.Options

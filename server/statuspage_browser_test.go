@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secuaas/secumon/server/browsertest"
+	"github.com/secuaas/secumon/server/testkit/browsertest"
 )
 
 // TestStatusPageInBrowser opens a status page in a real browser, on a desktop and on a phone

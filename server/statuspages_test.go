@@ -11,15 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes/store"
+	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func createPage(t *testing.T, c *client.ClientWithResponses, body client.StatusPageCreate) client.StatusPage {
@@ -34,7 +37,7 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	env := servertest.Start(t)
 	env.NewWorkspace(t, "other")
 	c := env.Client(t, env.OwnerToken)
-	other := env.Client(t, env.Token(t, "other", auth.Owner).Token)
+	other := env.Client(t, env.Token(t, "other", access.Owner).Token)
 	ctx := context.Background()
 	web, db := createHost(t, c, "web-prod-01"), createHost(t, c, "db-prod-01")
 	ck, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: web.Id, Name: "https", CheckType: client.CheckTypeTcp,
@@ -197,10 +200,10 @@ func newPublicFixture(t *testing.T, ttl time.Duration) publicFixture {
 	env := servertest.Start(t, func(o *server.Options) { o.StatusPages.TTL = ttl })
 	env.NewWorkspace(t, "other")
 	f := publicFixture{resultsFixture: resultsFixture{env: env, c: env.Client(t, env.OwnerToken),
-		other: env.Client(t, env.Token(t, "other", auth.Owner).Token), worker: uuid.New()}}
+		other: env.Client(t, env.Token(t, "other", access.Owner).Token), worker: uuid.New()}}
 	// Daily partitions from the day before yesterday on (EnsurePartitions covers the day before
 	// the one it is given to a week after).
-	require.NoError(t, store.EnsurePartitions(ctx, env.Pool, time.Now().AddDate(0, 0, -1)))
+	require.NoError(t, database.EnsurePartitions(ctx, env.Pool, time.Now().AddDate(0, 0, -1)))
 	web, db := createHost(t, f.c, "web-prod-01"), createHost(t, f.c, "db-prod-01")
 	f.webCheck = f.check(t, web.Id, "web ping", client.CheckTypePing, client.CheckConfig{})
 	dbCheck := f.check(t, db.Id, "db tcp", client.CheckTypeTcp, client.CheckConfig{"port": 5432})
@@ -449,8 +452,8 @@ func TestPublicStatusPage(t *testing.T) {
 	t.Run("private pages", func(t *testing.T) {
 		private := createPage(t, f.c, client.StatusPageCreate{Slug: "internal", Title: "Interne", IsPublic: ptr(false),
 			Components: &[]client.StatusPageComponent{{Name: "Ping web", CheckId: &f.webCheck.Id}}})
-		viewer := f.env.Token(t, "default", auth.Viewer).Token
-		stranger := f.env.Token(t, "other", auth.Owner).Token
+		viewer := f.env.Token(t, "default", access.Viewer).Token
+		stranger := f.env.Token(t, "other", access.Owner).Token
 		for _, path := range []string{"", "/api", "/rss", "/badge/overall", "/badge/ping-web"} {
 			resp, body := getPublic(t, f.env.URL+"/status/internal"+path, "", "")
 			assert.Equal(t, http.StatusNotFound, resp.StatusCode, "anonymous %s", path)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,14 +18,13 @@ import (
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // operation is one (method, path) of the contract with what the test needs to call it.
 type operation struct {
 	method, path string
-	role         auth.Role
+	role         access.Role
 	body         []byte // the contract's request example, so that validation passes
 	checkIDParam bool   // has a required check_id query parameter
 }
@@ -35,7 +36,7 @@ func contractOperations(t *testing.T) []operation {
 	var ops []operation
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			role, err := auth.ParseRole(op.Extensions["x-required-role"].(string))
+			role, err := access.ParseRole(op.Extensions["x-required-role"].(string))
 			require.NoError(t, err)
 			o := operation{method: method, path: path, role: role}
 			if op.RequestBody != nil {
@@ -62,9 +63,9 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := context.Background()
 	ownerA := env.OwnerToken
-	viewerA := env.Token(t, "default", auth.Viewer).Token
+	viewerA := env.Token(t, "default", access.Viewer).Token
 	env.NewWorkspace(t, "other")
-	ownerB := env.Token(t, "other", auth.Owner).Token
+	ownerB := env.Token(t, "other", access.Owner).Token
 
 	// Workspace A's resources, one per kind that has ids today.
 	cA := env.Client(t, ownerA)
@@ -93,7 +94,7 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 			}
 			assert.Equal(t, http.StatusUnauthorized, send(t, op.method, url, "", op.body), "no token")
 			assert.Equal(t, http.StatusUnauthorized, send(t, op.method, url, "smn_forged-token-0123456789abcdef", op.body), "bad token")
-			if op.role != auth.Viewer {
+			if op.role != access.Viewer {
 				assert.Equal(t, http.StatusForbidden, send(t, op.method, url, viewerA, op.body), "viewer below %s", op.role)
 			}
 			if strings.Contains(op.path, "{id}") || op.checkIDParam {
@@ -172,10 +173,10 @@ func TestWorkspaceSelection(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := context.Background()
 	wsB := env.NewWorkspace(t, "engineering")
-	viewerA := env.Token(t, "default", auth.Viewer)
+	viewerA := env.Token(t, "default", access.Viewer)
 
 	// The same user becomes admin of workspace B.
-	issued, err := adminTokenForUser(env, "engineering", auth.Admin, viewerA.UserID)
+	issued, err := adminTokenForUser(env, "engineering", access.Admin, viewerA.UserID)
 	require.NoError(t, err)
 	_ = issued
 

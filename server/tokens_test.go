@@ -5,18 +5,19 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/auth"
-	"github.com/secuaas/secumon/server/servertest"
+	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 func TestRevokedTokenIsRefused(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := context.Background()
-	issued := env.Token(t, "default", auth.Operator)
+	issued := env.Token(t, "default", access.Operator)
 	c := env.Client(t, issued.Token)
 
 	ok, err := c.ListHostsWithResponse(ctx, nil)

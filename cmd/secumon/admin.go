@@ -8,12 +8,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/secuaas/secumon/server/domain/access"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/auth"
+	"github.com/secuaas/secumon/server/domain/admin"
 )
 
 // withDatabase parses the flags, opens the database like serve does and runs fn with it.
@@ -55,7 +56,7 @@ func tokenCreate(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "what the token is for (required)")
 	user := fs.String("user", "", "give this existing user id the role instead of creating a user")
 	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
-		role, err := auth.ParseRole(*roleName)
+		role, err := access.ParseRole(*roleName)
 		if err != nil {
 			return err
 		}

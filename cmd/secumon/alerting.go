@@ -12,11 +12,11 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/secuaas/secumon/server/ai"
-	"github.com/secuaas/secumon/server/ai/analysis"
-	"github.com/secuaas/secumon/server/ai/providers"
-	"github.com/secuaas/secumon/server/alerting"
-	"github.com/secuaas/secumon/server/notify"
+	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/analysis"
+	"github.com/secuaas/secumon/server/domain/ai/providers"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/domain/notify"
 )
 
 // alertFlags are the evaluator's settings. Both `serve` and `worker` read them: the

@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/server/dbtest"
-	"github.com/secuaas/secumon/server/notify/smtptest"
+	"github.com/secuaas/secumon/server/domain/notify/smtptest"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

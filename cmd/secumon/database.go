@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/secuaas/secumon/server/database"
-	"github.com/secuaas/secumon/server/pgcluster"
+	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/pgcluster"
 )
 
 // embeddedDatabase is the database the embedded cluster serves.

@@ -16,9 +16,9 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/ai"
-	"github.com/secuaas/secumon/server/syslog"
+	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/syslog"
 )
 
 // shutdownGrace is how long in-flight requests may run after SIGTERM.

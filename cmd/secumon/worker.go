@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/probes"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/probes/worker"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/probes/runner/worker"
 )
 
 // workerFlags are the probe worker's settings, shared by `serve` (embedded worker) and `worker`.

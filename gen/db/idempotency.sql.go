@@ -34,7 +34,7 @@ type ClaimIdempotencyKeyParams struct {
 	AbandonedBefore time.Time `json:"abandoned_before"`
 }
 
-// Idempotency keys (server/idempotency).
+// Idempotency keys (server/edge/idempotency).
 // Records a request as in flight under its key. A row already there is taken over only when
 // it has expired, or when it is an in-flight request abandoned long ago (its process died);
 // otherwise nothing is returned and the caller reads the existing row.

@@ -33,7 +33,7 @@ type CreateDeliveryParams struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-// Notification outbox (server/notify).
+// Notification outbox (server/domain/notify).
 func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) error {
 	_, err := q.db.Exec(ctx, createDelivery,
 		arg.WorkspaceID,

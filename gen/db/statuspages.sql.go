@@ -41,7 +41,7 @@ type CreateStatusPageParams struct {
 }
 
 // Status pages: CRUD of pages and their components, then the reads behind the public page
-// (server/public), which run once per page every few seconds, not once per request.
+// (server/edge/public), which run once per page every few seconds, not once per request.
 func (q *Queries) CreateStatusPage(ctx context.Context, arg CreateStatusPageParams) (StatusPage, error) {
 	row := q.db.QueryRow(ctx, createStatusPage,
 		arg.WorkspaceID,

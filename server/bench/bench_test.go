@@ -25,8 +25,8 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/admin"
-	"github.com/secuaas/secumon/server/dbtest"
+	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/probes/store"
+	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/server"
 )
 
@@ -44,7 +46,7 @@ func BenchmarkMetrics1h30d(b *testing.B) {
 	now := time.Now().UTC().Truncate(time.Minute)
 	start := now.AddDate(0, 0, -metricsDays)
 	for d := metricsDays + 1; d >= 0; d -= 7 { // EnsurePartitions covers day-1..day+7
-		if err := store.EnsurePartitions(ctx, pool, now.AddDate(0, 0, -d)); err != nil {
+		if err := database.EnsurePartitions(ctx, pool, now.AddDate(0, 0, -d)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/platform/database"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/probes/store"
-	"github.com/secuaas/secumon/probes/worker"
+	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/probes/runner/worker"
 )
 
 const (
@@ -121,7 +123,7 @@ func BenchmarkIngest(b *testing.B) {
 			return err
 		})
 	}
-	must(b, func() error { return store.EnsurePartitions(ctx, pool, time.Now()) })
+	must(b, func() error { return database.EnsurePartitions(ctx, pool, time.Now()) })
 	now := time.Now().UTC()
 	records := make([]store.Record, ingestRecords)
 	for i := range records {

@@ -1,4 +1,4 @@
--- Idempotency keys (server/idempotency).
+-- Idempotency keys (server/edge/idempotency).
 
 -- name: ClaimIdempotencyKey :one
 -- Records a request as in flight under its key. A row already there is taken over only when

@@ -1,4 +1,4 @@
--- Notification outbox (server/notify).
+-- Notification outbox (server/domain/notify).
 
 -- name: CreateDelivery :exec
 INSERT INTO notification_deliveries (workspace_id, id, incident_id, policy_id, channel, target,

@@ -1,5 +1,5 @@
 -- Status pages: CRUD of pages and their components, then the reads behind the public page
--- (server/public), which run once per page every few seconds, not once per request.
+-- (server/edge/public), which run once per page every few seconds, not once per request.
 
 -- name: CreateStatusPage :one
 INSERT INTO status_pages (workspace_id, id, slug, title, description, is_public, show_history_days)

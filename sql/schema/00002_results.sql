@@ -13,7 +13,7 @@ ALTER TABLE checks SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.01,
                         autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 
 -- Raw results. Partitioned by day so that retention drops whole partitions; the partitions
--- are created ahead of time by the runner (see probes/store).
+-- are created ahead of time by the runner (see probes/runner/store).
 CREATE TABLE check_results (
     workspace_id uuid NOT NULL,
     check_id     uuid NOT NULL,

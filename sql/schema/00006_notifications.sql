@@ -1,6 +1,6 @@
 -- +goose Up
 -- Notification outbox. A delivery row is written in the same transaction as the incident
--- change that caused it, together with its River job (server/notify), so a notification
+-- change that caused it, together with its River job (server/domain/notify), so a notification
 -- exists exactly when that change committed. The job sends it and records every attempt here;
 -- the row's status is the truth a re-run job checks first, so a job run again after a crash
 -- does not send a delivery that is already marked sent.

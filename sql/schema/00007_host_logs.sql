@@ -1,5 +1,5 @@
 -- +goose Up
--- Correlated host logs: syslog entries received by the built-in receiver (server/syslog),
+-- Correlated host logs: syslog entries received by the built-in receiver (server/domain/syslog),
 -- stored once per host they were matched to. Partitioned by day like the check results, so
 -- that retention drops whole partitions; the same functions create and drop them.
 

@@ -44,7 +44,7 @@ CREATE INDEX status_page_components_check ON status_page_components (workspace_i
 
 -- The dashboard summary counts hosts and enabled checks. Whatever adds or removes them (the
 -- API, the CLI, a cascade) tells the live event stream on the channel the incident code uses
--- (server/incidents.EventsChannel), with the workspace id as payload. PostgreSQL delivers one
+-- (server/domain/incidents.EventsChannel), with the workspace id as payload. PostgreSQL delivers one
 -- notification per transaction for identical payloads, so bulk changes cost one event.
 -- +goose StatementBegin
 CREATE FUNCTION notify_secumon_events() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,7 +21,7 @@ CREATE TABLE ai_usage (
 CREATE INDEX ai_usage_time ON ai_usage (workspace_id, time);
 CREATE INDEX ai_usage_session ON ai_usage (workspace_id, session_id) WHERE session_id IS NOT NULL;
 
--- An incident's AI analysis mode. While status is 'active' a River job (server/ai/analysis)
+-- An incident's AI analysis mode. While status is 'active' a River job (server/domain/ai/analysis)
 -- runs analysis steps; every other status is final and says why it ended.
 CREATE TABLE ai_sessions (
     workspace_id   uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,

@@ -1,0 +1,265 @@
+// Package worker is a probe worker: it registers in PostgreSQL, heartbeats, claims due checks
+// with leases (FOR UPDATE SKIP LOCKED, so any number of workers share one database), runs
+// them with the probes package, and hands the results to the batched store writer. It also
+// serves run-now requests from the River queue.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/secuaas/secumon/server/platform/database"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/runnow"
+	"github.com/secuaas/secumon/probes/runner/store"
+)
+
+// Options configure a worker; zero values take the defaults in parentheses.
+type Options struct {
+	Name     string // unique per worker process; its id derives from it, stable across restarts
+	Location string
+	Version  string
+
+	Concurrency    int           // checks running at once (256)
+	ClaimBatch     int           // checks claimed per query (200)
+	PollEvery      time.Duration // pause between claims when nothing is due (250 ms)
+	HeartbeatEvery time.Duration // (10 s)
+	LeaseMargin    time.Duration // lease = check timeout + margin (20 s)
+	RetentionDays  int           // raw results kept (30; 0 keeps everything)
+
+	Runner *probes.Runner
+	Log    *slog.Logger
+	Hooks  []store.RunsHook // see each digested run (the incident evaluator)
+}
+
+// Worker runs checks until its context ends.
+type Worker struct {
+	ID       uuid.UUID
+	o        Options
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	writer   *store.Writer
+	digester *store.Digester
+}
+
+// idSpace makes worker ids from names, so a restarted worker keeps its identity.
+var idSpace = uuid.MustParse("4f8a5c3e-6b1d-4c7a-9e2f-1a3b5c7d9e0f")
+
+// IDFor is the id of the worker named name.
+func IDFor(name string) uuid.UUID { return uuid.NewSHA1(idSpace, []byte(name)) }
+
+// New prepares a worker over pool.
+func New(pool *pgxpool.Pool, o Options) *Worker {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 256
+	}
+	if o.ClaimBatch <= 0 {
+		o.ClaimBatch = 200
+	}
+	if o.PollEvery <= 0 {
+		o.PollEvery = 250 * time.Millisecond
+	}
+	if o.HeartbeatEvery <= 0 {
+		o.HeartbeatEvery = 10 * time.Second
+	}
+	if o.LeaseMargin <= 0 {
+		o.LeaseMargin = 20 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Runner == nil {
+		o.Runner = probes.NewRunner(probes.Options{})
+	}
+	w := &Worker{
+		ID: IDFor(o.Name), o: o, pool: pool, q: db.New(pool),
+		writer:   store.NewWriter(pool, o.Log),
+		digester: store.NewDigester(pool, o.Log, o.Hooks...),
+	}
+	w.writer.Written = w.digester.Kick
+	return w
+}
+
+// Run registers the worker and runs checks until ctx ends; results still queued are
+// written before it returns.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.register(ctx); err != nil {
+		return err
+	}
+	if err := database.EnsurePartitions(ctx, w.pool, time.Now()); err != nil {
+		return fmt.Errorf("worker: partitions: %w", err)
+	}
+	runs, err := w.runNowClient()
+	if err != nil {
+		return err
+	}
+	if err := runs.Start(ctx); err != nil {
+		return fmt.Errorf("worker: run-now queue: %w", err)
+	}
+	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
+
+	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { w.writer.Run(writerCtx) })
+	bg.Go(func() { w.digester.Run(writerCtx) })
+	bg.Go(func() { database.MaintainPartitions(ctx, w.pool, w.o.RetentionDays, w.o.Log) })
+	bg.Go(func() { w.heartbeat(ctx) })
+
+	w.claimLoop(ctx)
+
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	_ = runs.Stop(stopCtx)
+	stopWriter() // every probe has returned: flush what is queued, then stop
+	bg.Wait()
+	w.o.Log.Info("worker stopped", "worker_id", w.ID)
+	return nil
+}
+
+func (w *Worker) register(ctx context.Context) error {
+	err := w.q.RegisterWorkerEverywhere(ctx, db.RegisterWorkerEverywhereParams{
+		ID: w.ID, Name: w.o.Name, Location: w.o.Location, Version: w.o.Version,
+	})
+	if err != nil {
+		return fmt.Errorf("worker: register: %w", err)
+	}
+	return nil
+}
+
+// heartbeat refreshes the registration (which also reaches workspaces created since).
+func (w *Worker) heartbeat(ctx context.Context) {
+	t := time.NewTicker(w.o.HeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.register(ctx); err != nil && ctx.Err() == nil {
+				w.o.Log.Warn("heartbeat failed", "err", err)
+			}
+		}
+	}
+}
+
+// claimLoop claims due checks while there are free slots and runs each in its own goroutine.
+func (w *Worker) claimLoop(ctx context.Context) {
+	slots := make(chan struct{}, w.o.Concurrency)
+	var running sync.WaitGroup
+	defer running.Wait()
+	for ctx.Err() == nil {
+		free := w.o.Concurrency - len(slots)
+		claimed := 0
+		if free > 0 {
+			t0 := time.Now()
+			rows, err := w.q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
+				WorkerID: &w.ID, MaxChecks: int32(min(free, w.o.ClaimBatch)), LeaseMarginSec: int32(w.o.LeaseMargin / time.Second),
+			})
+			w.o.Log.Debug("claimed", "checks", len(rows), "free", free, "took", time.Since(t0))
+			if err != nil && ctx.Err() == nil {
+				w.o.Log.Warn("claiming checks failed", "err", err)
+			}
+			claimed = len(rows)
+			for _, row := range rows {
+				slots <- struct{}{}
+				running.Go(func() {
+					defer func() { <-slots }()
+					w.runClaimed(ctx, row)
+				})
+			}
+		}
+		if claimed == min(free, w.o.ClaimBatch) && claimed > 0 {
+			continue // more may be due right now
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(w.o.PollEvery):
+		}
+	}
+}
+
+func (w *Worker) runClaimed(ctx context.Context, row db.ClaimDueChecksRow) {
+	// The run carries its lease's id, so that its result releases exactly that lease.
+	var runID uuid.UUID
+	if row.LeaseRunID != nil {
+		runID = *row.LeaseRunID
+	}
+	rec := w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, runID)
+	if err := w.writer.Add(context.WithoutCancel(ctx), rec); err != nil {
+		w.o.Log.Error("queueing a result failed", "check_id", row.ID, "err", err)
+	}
+}
+
+type checkToRun struct {
+	workspaceID, checkID, hostID uuid.UUID
+	checkType                    string
+	config                       []byte
+	timeoutSec                   int32
+	hostname                     string
+}
+
+// execute runs one check and turns its result into a store record.
+func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) store.Record {
+	started := time.Now()
+	res := w.o.Runner.Run(ctx, probes.Check{
+		ID: c.checkID, Type: c.checkType, Target: c.hostname, Config: c.config, Timeout: time.Duration(c.timeoutSec) * time.Second,
+	})
+	return store.Record{
+		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, RunID: runID,
+		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
+		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
+	}
+}
+
+// runNowClient is the River client that works the run-now queue.
+func (w *Worker) runNowClient() (*river.Client[pgx.Tx], error) {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &runNowWorker{w: w}); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	c, err := river.NewClient(riverpgxv5.New(w.pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{runnow.Queue: {MaxWorkers: 16}},
+		Workers: workers,
+		Logger:  w.o.Log.With("component", "river"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("worker: run-now queue: %w", err)
+	}
+	return c, nil
+}
+
+type runNowWorker struct {
+	river.WorkerDefaults[runnow.Args]
+	w *Worker
+}
+
+// Work runs the requested check and writes its result before acknowledging the job, so a
+// crash in between runs it again rather than losing it.
+func (r *runNowWorker) Work(ctx context.Context, job *river.Job[runnow.Args]) error {
+	a := job.Args
+	row, err := r.w.q.GetCheckForRun(ctx, db.GetCheckForRunParams{WorkspaceID: a.WorkspaceID, ID: a.CheckID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return river.JobCancel(fmt.Errorf("check %s no longer exists", a.CheckID))
+	}
+	if err != nil {
+		return err
+	}
+	rec := r.w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, a.RunID)
+	if err := store.Write(ctx, r.w.pool, []store.Record{rec}); err != nil {
+		return err
+	}
+	r.w.digester.Kick()
+	return nil
+}

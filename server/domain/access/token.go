@@ -1,0 +1,31 @@
+package access
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+)
+
+// TokenPrefix marks SecuMon tokens so that secret scanners can recognise leaked ones.
+const TokenPrefix = "smn_"
+
+// NewToken returns a fresh random token (shown to its owner once) and the hash to store.
+func NewToken() (token string, hash []byte) {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return token, HashToken(token)
+}
+
+// HashToken is the only form in which a token is stored: SHA-256 suffices because tokens
+// carry 256 random bits, so there is nothing to brute-force.
+func HashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// WellFormed rejects obviously wrong tokens before any database work.
+func WellFormed(token string) bool {
+	return strings.HasPrefix(token, TokenPrefix) && len(token) > len(TokenPrefix)+16 && len(token) < 200
+}

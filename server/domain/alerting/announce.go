@@ -1,0 +1,221 @@
+package alerting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/domain/incidents"
+	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/server/domain/oncall"
+)
+
+// Announce sends an incident change through the workspace's matching alert policies: an
+// opened or reopened incident within each policy's cooldown, a resolved one to the policies
+// that announced it. A maintenance window suppressing alerts on the incident's host, or the
+// storm the incident belongs to, replaces the individual notifications; either way the
+// timeline says what happened.
+func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) error {
+	inc := c.Incident
+	// A resolution may also come as a timeline update that sets the status.
+	opened := c.Opened()
+	resolved := c.Incident.Status == incidents.Resolved && c.Previous != "" && c.Previous != incidents.Resolved
+	if !opened && !resolved {
+		return nil
+	}
+	q := db.New(tx)
+	subject, err := a.subjectOf(ctx, q, inc)
+	if err != nil {
+		return err
+	}
+	if opened {
+		if reason, err := a.suppressed(ctx, q, inc); err != nil || reason != "" {
+			if err == nil {
+				_, err = incidents.Note(ctx, tx, inc, incidents.ActionSuppressed, incidents.ActorSystem, reason)
+			}
+			return err
+		}
+	}
+	policies, err := q.EnabledAlertPolicies(ctx, inc.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	var sent []string
+	for _, p := range policies {
+		cond, channels, err := ParsePolicy(p.Conditions, p.Channels)
+		if err != nil {
+			a.log.Warn("skipping an unreadable alert policy", "policy_id", p.ID, "err", err)
+			continue
+		}
+		if !cond.Matches(subject) {
+			continue
+		}
+		ok, err := a.mayNotify(ctx, q, p, inc.ID, opened)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		msg := incidentMessage(c, p)
+		targets, err := a.deliver(ctx, tx, inc.WorkspaceID, &inc.ID, &p.ID, channels, msg)
+		if err != nil {
+			return err
+		}
+		if len(targets) > 0 {
+			sent = append(sent, fmt.Sprintf("%s → %s", p.Name, strings.Join(targets, ", ")))
+		}
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	_, err = incidents.Note(ctx, tx, inc, incidents.ActionNotified, incidents.ActorSystem, strings.Join(sent, "; "))
+	return err
+}
+
+// mayNotify applies the policy's cooldown to openings (recording the send) and sends a
+// resolution only where the opening was sent.
+func (a *Alerting) mayNotify(ctx context.Context, q *db.Queries, p db.AlertPolicy, incidentID uuid.UUID, opened bool) (bool, error) {
+	if !opened {
+		return q.PolicyNotifiedAbout(ctx, db.PolicyNotifiedAboutParams{WorkspaceID: p.WorkspaceID, PolicyID: p.ID, IncidentID: incidentID})
+	}
+	_, err := q.ClaimPolicySend(ctx, db.ClaimPolicySendParams{WorkspaceID: p.WorkspaceID, PolicyID: p.ID, IncidentID: incidentID, CooldownSec: p.CooldownSec})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // still cooling down
+	}
+	return err == nil, err
+}
+
+// suppressed says why an opening notifies nobody, or "".
+func (a *Alerting) suppressed(ctx context.Context, q *db.Queries, inc db.Incident) (string, error) {
+	if inc.StormID != nil {
+		return fmt.Sprintf("part of storm %s: the storm's notification covers it", inc.StormID), nil
+	}
+	if inc.HostID == nil {
+		return "", nil
+	}
+	in, err := q.HostInActiveMaintenance(ctx, db.HostInActiveMaintenanceParams{WorkspaceID: inc.WorkspaceID, HostID: *inc.HostID})
+	if err != nil || !in {
+		return "", err
+	}
+	return "host in an active maintenance window: notifications suppressed", nil
+}
+
+func (a *Alerting) subjectOf(ctx context.Context, q *db.Queries, inc db.Incident) (Subject, error) {
+	s := Subject{Severity: inc.Severity, HostID: inc.HostID}
+	if inc.HostID != nil {
+		h, err := q.HostForAlert(ctx, db.HostForAlertParams{WorkspaceID: inc.WorkspaceID, ID: *inc.HostID})
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return s, err
+		}
+		if err == nil {
+			_ = json.Unmarshal(h.Tags, &s.HostTags)
+		}
+	}
+	if inc.CheckID != nil {
+		ck, err := q.CheckForAlert(ctx, db.CheckForAlertParams{WorkspaceID: inc.WorkspaceID, ID: *inc.CheckID})
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return s, err
+		}
+		s.CheckType = ck.CheckType
+	}
+	return s, nil
+}
+
+// message is what every channel of one notification carries.
+type message struct {
+	subject, text string
+	payload       json.RawMessage
+}
+
+// deliver queues msg on every channel of a policy and returns the targets, as the timeline
+// shows them. On-call channels go by e-mail to whoever is on call now.
+func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID, incidentID, policyID *uuid.UUID, ch Channels, msg message) ([]string, error) {
+	var targets []string
+	queue := func(channel, target, secret string) error {
+		_, err := notify.Enqueue(ctx, tx, notify.Message{
+			WorkspaceID: workspaceID, IncidentID: incidentID, PolicyID: policyID, Channel: channel, Target: target, Secret: secret,
+			Subject: msg.subject, Text: msg.text, Payload: msg.payload,
+		})
+		if err == nil {
+			targets = append(targets, channel+" "+notify.MaskTarget(channel, target))
+		}
+		return err
+	}
+	for _, to := range ch.Email {
+		if err := queue("email", to, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Webhook {
+		if err := queue("webhook", w.URL, w.Secret); err != nil {
+			return nil, err
+		}
+	}
+	for _, url := range ch.Slack {
+		if err := queue("slack", url, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, schedule := range ch.Oncall {
+		member, _, err := oncall.Current(ctx, db.New(tx), workspaceID, schedule, time.Now())
+		if errors.Is(err, oncall.ErrNotFound) {
+			a.log.Warn("an alert policy names a missing on-call schedule", "schedule_id", schedule)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if member == nil {
+			a.log.Warn("nobody on call to notify", "schedule_id", schedule)
+			continue
+		}
+		if err := queue("email", member.Email, ""); err != nil {
+			return nil, err
+		}
+		targets[len(targets)-1] = fmt.Sprintf("on-call %s <%s>", member.Name, member.Email)
+	}
+	return targets, nil
+}
+
+// incidentMessage renders a change for people (subject, text) and machines (payload).
+func incidentMessage(c incidents.Change, p db.AlertPolicy) message {
+	inc := c.Incident
+	verb := map[string]string{incidents.ActionOpened: "opened", incidents.ActionReopened: "reopened"}[c.Event.Action]
+	if verb == "" {
+		verb = "resolved" // Announce sends nothing else
+	}
+	subject := fmt.Sprintf("[SecuMon] %s %s: %s", strings.ToUpper(inc.Severity), verb, inc.Title)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Incident %s was %s.\n\n", inc.ID, verb)
+	fmt.Fprintf(&b, "Title:    %s\nSeverity: %s\nStatus:   %s\n", inc.Title, inc.Severity, inc.Status)
+	if c.Event.Note != "" {
+		fmt.Fprintf(&b, "Note:     %s\n", c.Event.Note)
+	}
+	if inc.Description != "" {
+		fmt.Fprintf(&b, "\n%s\n", inc.Description)
+	}
+	fmt.Fprintf(&b, "\nPolicy: %s\n", p.Name)
+	payload, _ := json.Marshal(map[string]any{
+		"event": "incident." + verb,
+		"time":  c.Event.Time.UTC(),
+		"note":  c.Event.Note,
+		"policy": map[string]any{
+			"id": p.ID, "name": p.Name,
+		},
+		"incident": map[string]any{
+			"id": inc.ID, "title": inc.Title, "severity": inc.Severity, "status": inc.Status,
+			"tags": inc.Tags, "host_id": inc.HostID, "check_id": inc.CheckID, "storm_id": inc.StormID,
+			"created_at": inc.CreatedAt.UTC(), "resolved_at": inc.ResolvedAt,
+		},
+		"workspace_id": inc.WorkspaceID,
+	})
+	return message{subject: subject, text: b.String(), payload: payload}
+}

@@ -1,0 +1,150 @@
+// Package auth turns a bearer token (and an optional X-Workspace-ID) into the request's
+// Principal: who calls, in which workspace, with which role.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/secuaas/secumon/server/domain/access"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// WorkspaceHeader selects another workspace the token's user belongs to.
+const WorkspaceHeader = "X-Workspace-ID"
+
+// Authenticator resolves tokens against the database, with a short-lived cache so that a
+// request does not pay a token lookup each time: a revoked token stops working within CacheTTL.
+type Authenticator struct {
+	q        *db.Queries
+	CacheTTL time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	cache map[cacheKey]cacheEntry
+}
+
+type cacheKey struct {
+	hash      [32]byte
+	workspace string
+}
+
+type cacheEntry struct {
+	p       Principal
+	err     *problem.Problem
+	expires time.Time
+}
+
+// maxCacheEntries bounds memory when many distinct (possibly bogus) tokens are presented.
+const maxCacheEntries = 10000
+
+// NewAuthenticator returns an Authenticator over q with a 10-second cache.
+func NewAuthenticator(q *db.Queries) *Authenticator {
+	return &Authenticator{q: q, CacheTTL: 10 * time.Second, now: time.Now, cache: map[cacheKey]cacheEntry{}}
+}
+
+// Authenticate returns the caller of r. Its error is a *problem.Problem (401, 403) for the
+// caller's mistakes, or the database's error when the database could not answer.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	token, ok := bearer(r.Header.Get("Authorization"))
+	if !ok || !access.WellFormed(token) {
+		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token")
+	}
+	key := cacheKey{workspace: r.Header.Get(WorkspaceHeader)}
+	copy(key.hash[:], access.HashToken(token))
+
+	if e, ok := a.cached(key); ok {
+		if e.err != nil {
+			return Principal{}, e.err
+		}
+		return e.p, nil
+	}
+	p, perr, err := a.resolve(r.Context(), key)
+	if err != nil {
+		return Principal{}, err // database trouble: not cached, not the caller's fault
+	}
+	a.store(key, cacheEntry{p: p, err: perr, expires: a.now().Add(a.CacheTTL)})
+	if perr != nil {
+		return Principal{}, perr
+	}
+	return p, nil
+}
+
+func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *problem.Problem, error) {
+	row, err := a.q.LookupToken(ctx, key.hash[:])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+	}
+	if err != nil {
+		return Principal{}, nil, err
+	}
+	// The lookup was by hash; compare again in constant time so that no code path ever
+	// decides on a token by a byte-by-byte comparison.
+	if subtle.ConstantTimeCompare(row.TokenHash, key.hash[:]) != 1 {
+		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+	}
+	p := Principal{UserID: row.UserID, TokenID: row.TokenID, TokenName: row.TokenName, WorkspaceID: row.WorkspaceID, Role: access.Role(row.Role)}
+	if err := a.q.TouchToken(ctx, db.TouchTokenParams{WorkspaceID: row.WorkspaceID, ID: row.TokenID}); err != nil {
+		return Principal{}, nil, err
+	}
+	if key.workspace == "" || key.workspace == p.WorkspaceID.String() {
+		return p, nil, nil
+	}
+	ws, err := uuid.Parse(key.workspace)
+	if err != nil {
+		return Principal{}, problem.Invalid(problem.FieldError{Field: WorkspaceHeader, Message: "must be a workspace UUID"}), nil
+	}
+	role, err := a.q.GetMembershipRole(ctx, db.GetMembershipRoleParams{WorkspaceID: ws, UserID: p.UserID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, problem.New(http.StatusForbidden, "you are not a member of workspace "+key.workspace), nil
+	}
+	if err != nil {
+		return Principal{}, nil, err
+	}
+	p.WorkspaceID, p.Role = ws, access.Role(role)
+	return p, nil, nil
+}
+
+func (a *Authenticator) cached(key cacheKey) (cacheEntry, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.cache[key]
+	if !ok || a.now().After(e.expires) {
+		return cacheEntry{}, false
+	}
+	return e, true
+}
+
+func (a *Authenticator) store(key cacheKey, e cacheEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.cache) >= maxCacheEntries {
+		clear(a.cache)
+	}
+	a.cache[key] = e
+}
+
+// Forget drops every cached decision, so that a revocation in this process applies at once.
+func (a *Authenticator) Forget() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.cache)
+}
+
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}

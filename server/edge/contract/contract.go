@@ -1,0 +1,321 @@
+// Package contract enforces the OpenAPI document on every /api/v2 request, before any handler
+// runs: it finds the operation (404 and 405 otherwise), authenticates the caller, checks the
+// role the operation declares in x-required-role, and validates parameters and body. The
+// document is the only source of these rules; nothing here keeps a second table of them.
+package contract
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/secuaas/secumon/server/domain/access"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/edge/schemaerr"
+)
+
+// BasePath is where the main document's operations are served.
+const BasePath = "/api/v2"
+
+// MaxBodyBytes caps request bodies; larger ones get 413. An operation may declare another
+// cap in x-max-body-bytes (scanner reports are larger than API objects).
+const MaxBodyBytes = 1 << 20
+
+// Authenticator resolves the caller of a request; see auth.Authenticator.
+type Authenticator interface {
+	Authenticate(r *http.Request) (auth.Principal, error)
+}
+
+// Gate is the enforcement middleware built from the document.
+type Gate struct {
+	router routers.Router
+	roles  map[*openapi3.Operation]access.Role
+	// bodyLimits holds the operations whose x-max-body-bytes differs from MaxBodyBytes.
+	bodyLimits map[*openapi3.Operation]int64
+	// rawBodies are the operations that take a document as it was written (a scanner
+	// report: x-go-type json.RawMessage) and clean it themselves.
+	rawBodies map[*openapi3.Operation]bool
+	authn     Authenticator
+	// onError renders errors that are not the caller's fault (the database is down…).
+	onError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// New builds the gate from the loaded contract and reads every operation's required role; it
+// fails when an operation lacks a valid x-required-role, so a forgotten role can never mean
+// "open to all".
+func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter, *http.Request, error)) (*Gate, error) {
+	roles, err := RequiredRoles(doc)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := BodyLimits(doc)
+	if err != nil {
+		return nil, err
+	}
+	// Route on the path as this server sees it, whatever the public server URLs are; the
+	// copy leaves the caller's document as it was.
+	routed := *doc
+	routed.Servers = openapi3.Servers{{URL: BasePath}}
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("build router: %w", err)
+	}
+	return &Gate{router: router, roles: roles, bodyLimits: limits, rawBodies: rawBodies(doc), authn: authn, onError: onError}, nil
+}
+
+// rawBodies finds the operations whose JSON body the handler receives as raw bytes.
+func rawBodies(doc *openapi3.T) map[*openapi3.Operation]bool {
+	raw := map[*openapi3.Operation]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			media := op.RequestBody.Value.Content.Get("application/json")
+			if media == nil || media.Schema == nil || media.Schema.Value == nil {
+				continue
+			}
+			if t, _ := media.Schema.Value.Extensions["x-go-type"].(string); t == "json.RawMessage" {
+				raw[op] = true
+			}
+		}
+	}
+	return raw
+}
+
+// BodyLimits reads x-max-body-bytes of the operations of doc that declare one.
+func BodyLimits(doc *openapi3.T) (map[*openapi3.Operation]int64, error) {
+	limits := map[*openapi3.Operation]int64{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			raw, ok := op.Extensions["x-max-body-bytes"]
+			if !ok {
+				continue
+			}
+			// YAML numbers arrive as float64 (or json.Number); a limit is a positive integer.
+			n, ok := raw.(float64)
+			if !ok || n < 1 || n != float64(int64(n)) {
+				return nil, fmt.Errorf("%s %s: x-max-body-bytes must be a positive integer, got %v", method, path, raw)
+			}
+			limits[op] = int64(n)
+		}
+	}
+	return limits, nil
+}
+
+// bodyLimit is the body cap of op.
+func (g *Gate) bodyLimit(op *openapi3.Operation) int64 {
+	if n, ok := g.bodyLimits[op]; ok {
+		return n
+	}
+	return MaxBodyBytes
+}
+
+// RequiredRoles reads x-required-role of every operation of doc.
+func RequiredRoles(doc *openapi3.T) (map[*openapi3.Operation]access.Role, error) {
+	roles := map[*openapi3.Operation]access.Role{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			raw, _ := op.Extensions["x-required-role"].(string)
+			role, err := access.ParseRole(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: x-required-role: %w", method, path, err)
+			}
+			roles[op] = role
+		}
+	}
+	return roles, nil
+}
+
+// Middleware wraps the generated handler.
+func (g *Gate) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route, params, err := g.router.FindRoute(r)
+		switch {
+		case errors.Is(err, routers.ErrMethodNotAllowed):
+			problem.Write(w, r, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		case err != nil:
+			problem.Write(w, r, problem.Newf(http.StatusNotFound, "no operation at %s", r.URL.Path))
+			return
+		}
+
+		principal, err := g.authn.Authenticate(r)
+		if err != nil {
+			g.fail(w, r, err)
+			return
+		}
+		need := g.roles[route.Operation]
+		if !principal.Role.AtLeast(need) {
+			problem.Write(w, r, problem.Newf(http.StatusForbidden, "this operation needs the %s role; your role is %s", need, principal.Role))
+			return
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), principal))
+
+		limit := g.bodyLimit(route.Operation)
+		if r.ContentLength > limit {
+			problem.Write(w, r, tooLarge(limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		input := &openapi3filter.RequestValidationInput{
+			Request:    r,
+			PathParams: params,
+			Route:      route,
+			Options: &openapi3filter.Options{
+				MultiError:         true,
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // done above
+			},
+		}
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				problem.Write(w, r, tooLarge(limit))
+				return
+			}
+			problem.Write(w, r, ValidationProblem(err))
+			return
+		}
+		if g.rawBodies[route.Operation] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if field, ok, err := nulInBody(r); err != nil {
+			g.fail(w, r, err)
+			return
+		} else if ok {
+			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: field, Message: "must not contain NUL characters (\\u0000)"}))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// nulInBody finds a string holding a NUL character in a JSON body and names its field.
+// PostgreSQL stores no NUL in text or jsonb, so such a value could never be saved; it is
+// refused here, naming the field, rather than failing in the database. The body is left for
+// the handler to read.
+func nulInBody(r *http.Request) (field string, found bool, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "", false, nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return "", false, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return "", false, nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false, nil // not JSON: the operation's own parser answers
+	}
+	return nulPath(v, "")
+}
+
+func nulPath(v any, at string) (string, bool, error) {
+	join := func(k string) string {
+		if at == "" {
+			return k
+		}
+		return at + "." + k
+	}
+	switch t := v.(type) {
+	case string:
+		if strings.ContainsRune(t, 0) {
+			return at, true, nil
+		}
+	case []any:
+		for i, e := range t {
+			if p, ok, _ := nulPath(e, join(strconv.Itoa(i))); ok {
+				return p, true, nil
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			if strings.ContainsRune(k, 0) {
+				return join(k), true, nil
+			}
+			if p, ok, _ := nulPath(e, join(k)); ok {
+				return p, true, nil
+			}
+		}
+	}
+	return "", false, nil
+}
+
+func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		problem.Write(w, r, p)
+		return
+	}
+	g.onError(w, r, err)
+}
+
+func tooLarge(limit int64) *problem.Problem {
+	return problem.Newf(http.StatusRequestEntityTooLarge, "the body is limited to %d bytes", limit)
+}
+
+// ValidationProblem turns kin-openapi's errors into a 400 naming each offending field:
+// parameters by name, body fields by dotted path ("config.port", "members.0.email").
+func ValidationProblem(err error) *problem.Problem {
+	var fields []problem.FieldError
+	collect(err, &fields)
+	if len(fields) == 0 {
+		fields = append(fields, problem.FieldError{Field: "body", Message: err.Error()})
+	}
+	return problem.Invalid(fields...)
+}
+
+func collect(err error, out *[]problem.FieldError) {
+	// A RequestError wraps a MultiError of its own, so look at the outer type first: it is
+	// the one that knows which parameter failed.
+	if reqErr, ok := err.(*openapi3filter.RequestError); ok {
+		collectRequestError(reqErr, out)
+		return
+	}
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collect(e, out)
+		}
+		return
+	}
+	var reqErr *openapi3filter.RequestError
+	if errors.As(err, &reqErr) {
+		collectRequestError(reqErr, out)
+		return
+	}
+	*out = append(*out, schemaerr.Fields(err, "")...)
+}
+
+func collectRequestError(reqErr *openapi3filter.RequestError, out *[]problem.FieldError) {
+	if reqErr.Parameter != nil {
+		msg := reqErr.Reason
+		if reqErr.Err != nil {
+			fields := schemaerr.Fields(reqErr.Err, "")
+			msg = fields[0].Message
+		}
+		*out = append(*out, problem.FieldError{Field: reqErr.Parameter.Name, Message: msg})
+		return
+	}
+	if reqErr.Err == nil {
+		*out = append(*out, problem.FieldError{Field: "body", Message: reqErr.Reason})
+		return
+	}
+	*out = append(*out, schemaerr.Fields(reqErr.Err, "")...)
+}

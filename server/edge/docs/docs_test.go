@@ -1,0 +1,263 @@
+package docs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/edge/docs"
+	"github.com/secuaas/secumon/server/testkit/browsertest"
+)
+
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	h, err := docs.NewHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url, ifNoneMatch string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifNoneMatch != "" {
+		req.Header.Set("If-None-Match", ifNoneMatch)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+var httpMethods = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+
+// countOperations counts method keys under paths, the way a client generator sees the document.
+func countOperations(t *testing.T, jsonDoc []byte) int {
+	t.Helper()
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(jsonDoc, &doc); err != nil {
+		t.Fatalf("served JSON does not parse: %v", err)
+	}
+	n := 0
+	for _, item := range doc.Paths {
+		for k := range item {
+			if httpMethods[k] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// operationsIn counts the operations of an embedded YAML document, so that the JSON served
+// for it must have every one of them.
+func operationsIn(t *testing.T, yamlDoc []byte) int {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(yamlDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, item := range doc.Paths.Map() {
+		n += len(item.Operations())
+	}
+	return n
+}
+
+func TestEndpoints(t *testing.T) {
+	srv := newServer(t)
+	if n := operationsIn(t, openapi.MainYAML); n < 62 {
+		t.Fatalf("the contract has %d operations, fewer than the reference's 62", n)
+	}
+	for _, tc := range []struct {
+		path, contentType string
+		operations        int // for JSON documents
+		want              []byte
+	}{
+		{docs.MainYAMLPath, "application/yaml", 0, openapi.MainYAML},
+		{docs.MainJSONPath, "application/json", operationsIn(t, openapi.MainYAML), nil},
+		{docs.PublicYAMLPath, "application/yaml", 0, openapi.PublicYAML},
+		{docs.PublicJSONPath, "application/json", operationsIn(t, openapi.PublicYAML), nil},
+		{docs.PagePath, "text/html; charset=utf-8", 0, nil},
+		{docs.RedocPath, "text/javascript; charset=utf-8", 0, openapi.RedocJS},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := get(t, srv.URL+tc.path, "")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != tc.contentType {
+				t.Errorf("Content-Type %q, want %q", ct, tc.contentType)
+			}
+			if tc.want != nil && !bytes.Equal(body, tc.want) {
+				t.Errorf("body differs from the embedded asset")
+			}
+			if tc.operations != 0 {
+				if n := countOperations(t, body); n != tc.operations {
+					t.Errorf("%d operations under paths, want %d", n, tc.operations)
+				}
+			}
+			etag := resp.Header.Get("ETag")
+			if etag == "" {
+				t.Fatal("no ETag")
+			}
+			resp, body = get(t, srv.URL+tc.path, etag)
+			if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
+				t.Errorf("If-None-Match: status %d with %d bytes, want 304 and no body", resp.StatusCode, len(body))
+			}
+		})
+	}
+
+	// The page must not pull anything from another origin (CDN, web fonts).
+	_, page := get(t, srv.URL+docs.PagePath, "")
+	if bytes.Contains(page, []byte("//")) {
+		t.Errorf("page references an absolute URL:\n%s", page)
+	}
+	if resp, _ := get(t, srv.URL+docs.RedocPath, ""); !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=31536000") {
+		t.Errorf("Redoc Cache-Control %q, want a long max-age", resp.Header.Get("Cache-Control"))
+	}
+}
+
+// chromium runs the browser on the docs page: a tall window, and time for Redoc to fetch
+// the spec and render it.
+func chromium(t *testing.T, extra ...string) []byte {
+	t.Helper()
+	return browsertest.Run(t, "1280,2000", 15*time.Second, extra...)
+}
+
+// TestBrowserRendersDocs opens /docs in a real browser and checks that Redoc rendered every
+// operation and tag of the embedded spec: only a browser proves the page works offline.
+func TestBrowserRendersDocs(t *testing.T) {
+	browsertest.Require(t)
+	artifacts := browsertest.Artifacts(t)
+
+	spec, err := openapi.Load(context.Background(), openapi.MainYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t)
+	url := srv.URL + docs.PagePath
+
+	t.Run("dom", func(t *testing.T) {
+		netLog := filepath.Join(t.TempDir(), "netlog.json")
+		dom := string(chromium(t, "--dump-dom", "--log-net-log="+netLog, url))
+		if err := os.WriteFile(filepath.Join(artifacts, "docs-dom.html"), []byte(dom), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Redoc renders each tag and operation as a section whose <h2> holds an anchor then
+		// the title; Chromium serializes text with only &, < and > escaped.
+		esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+		ops := 0
+		for _, item := range spec.Paths.Map() {
+			for method, op := range item.Operations() {
+				ops++
+				if op.Summary == "" {
+					t.Errorf("%s %s has no summary", method, op.OperationID)
+				}
+				if !strings.Contains(dom, "</a>"+esc(op.Summary)) {
+					t.Errorf("operation %s: summary %q not rendered", op.OperationID, op.Summary)
+				}
+				if !strings.Contains(dom, `"operation/`+op.OperationID+`"`) {
+					t.Errorf("operation %s: no Redoc section", op.OperationID)
+				}
+			}
+		}
+		for _, tag := range spec.Tags {
+			if !strings.Contains(dom, "</a>"+esc(tag.Name)+"</h2>") {
+				t.Errorf("tag %q: no section heading", tag.Name)
+			}
+		}
+		if ops == 0 || len(spec.Tags) == 0 {
+			t.Fatalf("spec has %d operations and %d tags: nothing was checked", ops, len(spec.Tags))
+		}
+		t.Logf("%d operations and %d tags rendered", ops, len(spec.Tags))
+		checkSameOrigin(t, netLog, srv.URL)
+	})
+
+	t.Run("screenshot", func(t *testing.T) {
+		shot := filepath.Join(artifacts, "docs.png")
+		chromium(t, "--screenshot="+shot, url)
+		data, err := os.ReadFile(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) <= 20<<10 {
+			t.Errorf("screenshot is only %d bytes: the page is probably blank", len(data))
+		}
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("screenshot is not a PNG: %v", err)
+		}
+		t.Logf("screenshot %s: %d bytes, %v", shot, len(data), img.Bounds().Size())
+	})
+}
+
+// checkSameOrigin reads Chromium's NetLog and fails on any request the page itself started
+// (initiator = the docs origin) towards another origin: a CDN script, web font or logo would
+// break air-gapped installs and leak visits. Chromium's own background requests carry no
+// origin as initiator and are not the page's doing.
+func checkSameOrigin(t *testing.T, netLogPath, origin string) {
+	t.Helper()
+	data, err := os.ReadFile(netLogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var netLog struct {
+		Constants struct {
+			LogEventTypes map[string]int `json:"logEventTypes"`
+		} `json:"constants"`
+		Events []struct {
+			Type   int `json:"type"`
+			Params struct {
+				URL       string `json:"url"`
+				Initiator string `json:"initiator"`
+			} `json:"params"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(data, &netLog); err != nil {
+		t.Fatalf("NetLog: %v", err)
+	}
+	startJob, ok := netLog.Constants.LogEventTypes["URL_REQUEST_START_JOB"]
+	if !ok {
+		t.Fatal("NetLog has no URL_REQUEST_START_JOB event type")
+	}
+	seen := 0
+	for _, e := range netLog.Events {
+		if e.Type != startJob || e.Params.Initiator != origin {
+			continue
+		}
+		seen++
+		if !strings.HasPrefix(e.Params.URL, origin+"/") {
+			t.Errorf("the page requested %s", e.Params.URL)
+		}
+	}
+	if seen == 0 {
+		t.Error("NetLog shows no request from the page: the check proves nothing")
+	}
+}

@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// maskedSecret stands in for a webhook secret in responses, as checkconfig.Mask does for the
+// secrets of check configs; sent back unchanged on update, it keeps the stored secret of the
+// webhook with the same URL.
+const maskedSecret = checkconfig.Mask
+
+func (a *API) ListAlertPolicies(ctx context.Context, req api.ListAlertPoliciesRequestObject) (api.ListAlertPoliciesResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	list, err := listPage(ctx, req.Params.Cursor, req.Params.Limit,
+		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.AlertPolicy, error) {
+			return a.q.ListAlertPolicies(ctx, db.ListAlertPoliciesParams{WorkspaceID: ws, AfterName: afterName, AfterID: afterID, MaxRows: maxRows})
+		},
+		func(ctx context.Context) (int64, error) { return a.q.CountAlertPolicies(ctx, ws) },
+		func(p db.AlertPolicy) keyset { return keyset{Name: p.Name, ID: p.ID} })
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListAlertPolicies200JSONResponse{Count: list.total, Policies: make([]api.AlertPolicy, len(list.rows)), NextCursor: list.next}
+	for i, p := range list.rows {
+		out.Policies[i] = policyOut(p)
+	}
+	return out, nil
+}
+
+func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRequestObject) (api.CreateAlertPolicyResponseObject, error) {
+	b := req.Body
+	ws := caller(ctx).WorkspaceID
+	if b.Channels != nil {
+		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
+			return nil, err
+		}
+	}
+	p, err := a.q.CreateAlertPolicy(ctx, db.CreateAlertPolicyParams{
+		WorkspaceID: ws, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
+		Enabled: derefOr(b.Enabled, true), CooldownSec: int32(derefOr(b.CooldownSec, 300)),
+		Conditions: mustJSON(derefOr(b.Conditions, api.AlertConditions{})), Channels: mustJSON(derefOr(b.Channels, api.AlertChannels{})),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateAlertPolicy201JSONResponse(policyOut(p)), nil
+}
+
+func (a *API) GetAlertPolicy(ctx context.Context, req api.GetAlertPolicyRequestObject) (api.GetAlertPolicyResponseObject, error) {
+	p, err := a.q.GetAlertPolicy(ctx, db.GetAlertPolicyParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	if err != nil {
+		return nil, notFoundAs(err, "alert policy")
+	}
+	return api.GetAlertPolicy200JSONResponse(policyOut(p)), nil
+}
+
+// UpdateAlertPolicy is a partial update: absent fields keep their value (name is required).
+func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRequestObject) (api.UpdateAlertPolicyResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	b := req.Body
+	var out db.AlertPolicy
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		old, err := q.GetAlertPolicy(ctx, db.GetAlertPolicyParams{WorkspaceID: ws, ID: req.Id})
+		if err != nil {
+			return notFoundAs(err, "alert policy")
+		}
+		p := db.UpdateAlertPolicyParams{WorkspaceID: ws, ID: req.Id, Name: b.Name, Description: b.Description, Enabled: b.Enabled}
+		if b.CooldownSec != nil {
+			c := int32(*b.CooldownSec)
+			p.CooldownSec = &c
+		}
+		if b.Conditions != nil {
+			p.Conditions = mustJSON(*b.Conditions)
+		}
+		if b.Channels != nil {
+			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
+				return err
+			}
+			p.Channels = mustJSON(keepWebhookSecrets(*b.Channels, old.Channels))
+		}
+		out, err = q.UpdateAlertPolicy(ctx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateAlertPolicy200JSONResponse(policyOut(out)), nil
+}
+
+func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRequestObject) (api.DeleteAlertPolicyResponseObject, error) {
+	n, err := a.q.DeleteAlertPolicy(ctx, db.DeleteAlertPolicyParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, problem.NotFound("alert policy")
+	}
+	return api.DeleteAlertPolicy204Response{}, nil
+}
+
+// checkChannels refuses, naming the field, targets that could never be delivered to: URLs
+// that are not http(s) and on-call schedules that are not the workspace's. Bad targets are
+// refused when the policy is saved rather than failing every delivery later.
+func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
+	for i, w := range derefOr(ch.Webhook, nil) {
+		if err := notify.ValidateTarget(notify.ChannelWebhook, w.Url); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.url", i), Message: "must be an absolute http or https URL"})
+		}
+		if w.Secret != nil && *w.Secret != maskedSecret && len(*w.Secret) < 16 {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.secret", i), Message: "must be at least 16 characters"})
+		}
+	}
+	for i, u := range derefOr(ch.Slack, nil) {
+		if err := notify.ValidateTarget(notify.ChannelSlack, u); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.slack.%d", i), Message: "must be an absolute http or https URL"})
+		}
+	}
+	for i, id := range derefOr(ch.Oncall, nil) {
+		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.oncall.%d", i), Message: "no such on-call schedule in this workspace"})
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// keepWebhookSecrets replaces masked secrets in ch with the stored secrets of the webhooks
+// with the same URL.
+func keepWebhookSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
+	if ch.Webhook == nil {
+		return ch
+	}
+	var old api.AlertChannels
+	_ = json.Unmarshal(stored, &old)
+	secrets := map[string]*string{}
+	for _, w := range derefOr(old.Webhook, nil) {
+		secrets[w.Url] = w.Secret
+	}
+	hooks := make([]api.WebhookChannel, len(*ch.Webhook))
+	for i, w := range *ch.Webhook {
+		if w.Secret != nil && *w.Secret == maskedSecret {
+			w.Secret = secrets[w.Url]
+		}
+		hooks[i] = w
+	}
+	ch.Webhook = &hooks
+	return ch
+}
+
+func policyOut(p db.AlertPolicy) api.AlertPolicy {
+	var cond api.AlertConditions
+	var ch api.AlertChannels
+	_ = json.Unmarshal(p.Conditions, &cond)
+	_ = json.Unmarshal(p.Channels, &ch)
+	if ch.Webhook != nil {
+		for i := range *ch.Webhook {
+			if (*ch.Webhook)[i].Secret != nil {
+				masked := maskedSecret
+				(*ch.Webhook)[i].Secret = &masked
+			}
+		}
+	}
+	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return api.AlertPolicy{
+		Id: p.ID, Name: p.Name, Description: optional(p.Description), Enabled: p.Enabled, CooldownSec: int(p.CooldownSec),
+		Conditions: cond, Channels: ch, CreatedAt: &created, UpdatedAt: &updated,
+	}
+}

@@ -1,0 +1,108 @@
+// Package handlers implements the contract's strict server interface, one file per module.
+// Handlers receive validated requests (server/edge/contract ran first) and an authenticated caller;
+// they return typed responses, or a *problem.Problem / a plain error for everything else.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// API is the strict server.
+type API struct {
+	pool    *pgxpool.Pool
+	q       *db.Queries
+	configs *checkconfig.Configs
+	runs    RunQueue
+	// announcer notifies people of incident changes; nil notifies nobody.
+	announcer Announcer
+	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
+	workerStaleAfter time.Duration
+	// syslogEnabled: the syslog receiver runs (SetSyslogEnabled); GetHostLogs says so.
+	syslogEnabled bool
+	// ai serves host tagging and incident analysis (UseAI); nil answers 503.
+	ai *aiOps
+}
+
+var _ api.StrictServerInterface = (*API)(nil)
+
+// RunQueue queues on-demand check runs (probes/runner/runnow in production).
+type RunQueue interface {
+	Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (runID uuid.UUID, err error)
+}
+
+// New returns the handlers over pool.
+func New(pool *pgxpool.Pool, configs *checkconfig.Configs, runs RunQueue) *API {
+	return &API{pool: pool, q: db.New(pool), configs: configs, runs: runs, workerStaleAfter: 90 * time.Second}
+}
+
+// inTx runs fn with queries bound to one transaction.
+func (a *API) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error { return fn(db.New(tx)) })
+}
+
+// caller is the authenticated principal; the contract middleware guarantees one.
+func caller(ctx context.Context) auth.Principal {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		panic("handlers: request without an authenticated caller")
+	}
+	return p
+}
+
+// notFoundAs turns "no row" into the 404 for kind and passes other errors through.
+func notFoundAs(err error, kind string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return problem.NotFound(kind)
+	}
+	return err
+}
+
+// uniqueViolation reports whether err is a duplicate-key error.
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// foreignKeyViolation reports whether err is a reference to a missing row.
+func foreignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
+
+func decodeTags(raw []byte) api.Tags {
+	tags := api.Tags{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &tags)
+	}
+	return tags
+}
+
+func decodeObject(raw []byte) map[string]any {
+	m := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &m)
+	}
+	return m
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps of JSON values reach here
+	}
+	return b
+}

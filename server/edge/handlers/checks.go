@@ -1,0 +1,175 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// Defaults of a new check, as the contract documents them.
+const (
+	defaultIntervalSec      = 60
+	defaultTimeoutSec       = 10
+	defaultFailureThreshold = 2
+)
+
+func (a *API) checkOut(c db.Check) api.Check {
+	out := api.Check{
+		Id: c.ID, HostId: c.HostID, Name: c.Name, CheckType: api.CheckType(c.CheckType),
+		Config:      a.configs.Masked(c.CheckType, decodeObject(c.Config)),
+		IntervalSec: int(c.IntervalSec), TimeoutSec: int(c.TimeoutSec), FailureThreshold: int(c.FailureThreshold),
+		Enabled: c.Enabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), LastRunAt: c.LastRunAt,
+	}
+	if c.Severity != nil {
+		s := api.Severity(*c.Severity)
+		out.Severity = &s
+	}
+	if c.LastStatus != nil {
+		s := api.CheckStatus(*c.LastStatus)
+		out.LastStatus = &s
+	}
+	if c.Enabled {
+		next := c.NextRunAt.UTC()
+		out.NextRunAt = &next
+	}
+	return out
+}
+
+func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (api.ListChecksResponseObject, error) {
+	ws, p := caller(ctx).WorkspaceID, req.Params
+	l, err := listPage(ctx, p.Cursor, p.Limit,
+		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.Check, error) {
+			return a.q.ListChecks(ctx, db.ListChecksParams{WorkspaceID: ws, HostID: p.HostId, AfterName: afterName, AfterID: afterID, MaxRows: maxRows})
+		},
+		func(ctx context.Context) (int64, error) {
+			return a.q.CountChecks(ctx, db.CountChecksParams{WorkspaceID: ws, HostID: p.HostId})
+		},
+		func(c db.Check) keyset { return keyset{c.Name, c.ID} })
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListChecks200JSONResponse{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
+	for i, c := range l.rows {
+		out.Checks[i] = a.checkOut(c)
+	}
+	return out, nil
+}
+
+func (a *API) GetCheck(ctx context.Context, req api.GetCheckRequestObject) (api.GetCheckResponseObject, error) {
+	c, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: caller(ctx).WorkspaceID, ID: req.Id})
+	if err != nil {
+		return nil, notFoundAs(err, "check")
+	}
+	return api.GetCheck200JSONResponse(a.checkOut(c)), nil
+}
+
+func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject) (api.CreateCheckResponseObject, error) {
+	b := req.Body
+	config := map[string]any{}
+	if b.Config != nil {
+		config = *b.Config
+	}
+	if bad := a.configs.Validate(string(b.CheckType), config); len(bad) > 0 {
+		return nil, problem.Invalid(bad...)
+	}
+	c, err := a.q.CreateCheck(ctx, db.CreateCheckParams{
+		WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), HostID: b.HostId, Name: b.Name,
+		CheckType: string(b.CheckType), Config: mustJSON(config),
+		IntervalSec:      int32(derefOr(b.IntervalSec, defaultIntervalSec)),
+		TimeoutSec:       int32(derefOr(b.TimeoutSec, defaultTimeoutSec)),
+		FailureThreshold: int32(derefOr(b.FailureThreshold, defaultFailureThreshold)),
+		Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
+	})
+	switch {
+	case foreignKeyViolation(err):
+		return nil, problem.NotFound("host")
+	case uniqueViolation(err):
+		return nil, problem.Conflict("a check named %q already exists", b.Name)
+	case err != nil:
+		return nil, err
+	}
+	return api.CreateCheck201JSONResponse(a.checkOut(c)), nil
+}
+
+// UpdateCheck applies a partial update. A new config replaces the old one, except that
+// masked secrets sent back unchanged keep their stored value.
+func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject) (api.UpdateCheckResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	b := req.Body
+	params := db.UpdateCheckParams{
+		WorkspaceID: ws, ID: req.Id, Name: b.Name, Enabled: b.Enabled, Severity: severityArg(b.Severity),
+		IntervalSec: int32Arg(b.IntervalSec), TimeoutSec: int32Arg(b.TimeoutSec), FailureThreshold: int32Arg(b.FailureThreshold),
+	}
+	if b.Config != nil {
+		current, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
+		if err != nil {
+			return nil, notFoundAs(err, "check")
+		}
+		config := checkconfig.KeepSecrets(decodeObject(current.Config), *b.Config)
+		if bad := a.configs.Validate(current.CheckType, config); len(bad) > 0 {
+			return nil, problem.Invalid(bad...)
+		}
+		params.Config = mustJSON(config)
+	}
+	c, err := a.q.UpdateCheck(ctx, params)
+	if uniqueViolation(err) {
+		return nil, problem.Conflict("a check named %q already exists", deref(b.Name))
+	}
+	if err != nil {
+		return nil, notFoundAs(err, "check")
+	}
+	return api.UpdateCheck200JSONResponse(a.checkOut(c)), nil
+}
+
+// DeleteCheck removes the check and, in the same transaction, its results.
+func (a *API) DeleteCheck(ctx context.Context, req api.DeleteCheckRequestObject) (api.DeleteCheckResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		if err := q.DeleteCheckData(ctx, db.DeleteCheckDataParams{WorkspaceID: ws, CheckIds: []uuid.UUID{req.Id}}); err != nil {
+			return err
+		}
+		n, err := q.DeleteCheck(ctx, db.DeleteCheckParams{WorkspaceID: ws, ID: req.Id})
+		if err == nil && n == 0 {
+			err = problem.NotFound("check")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.DeleteCheck204Response{}, nil
+}
+
+// RunCheck queues an immediate run; a worker picks it up within moments.
+func (a *API) RunCheck(ctx context.Context, req api.RunCheckRequestObject) (api.RunCheckResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	if _, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id}); err != nil {
+		return nil, notFoundAs(err, "check")
+	}
+	runID, err := a.runs.Enqueue(ctx, ws, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.RunCheck202JSONResponse{Queued: true, CheckId: req.Id, RunId: runID}, nil
+}
+
+func severityArg(s *api.Severity) *string {
+	if s == nil {
+		return nil
+	}
+	v := string(*s)
+	return &v
+}
+
+func int32Arg(p *int) *int32 {
+	if p == nil {
+		return nil
+	}
+	v := int32(*p)
+	return &v
+}

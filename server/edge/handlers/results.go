@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// Limits of the result reads.
+const (
+	// maxMetricPoints caps the points of one GetCheckMetrics answer (raw results or buckets).
+	maxMetricPoints = 10_000
+	// maxSnmpPoints caps the points of one check's series in GetHostSnmpMetrics.
+	maxSnmpPoints = 10_000
+	// maxSnmpSpan is the longest window GetHostSnmpMetrics reads (snmp samples are raw rows).
+	maxSnmpSpan = 31 * 24 * time.Hour
+	// Default windows.
+	defaultMetricsWindow = time.Hour
+	defaultSnmpWindow    = 6 * time.Hour
+)
+
+// rollupSizes maps the bucket granularities read as they are stored to their bucket size (s).
+var rollupSizes = map[api.GetCheckMetricsParamsGranularity]int32{
+	api.GetCheckMetricsParamsGranularityN1min: 60,
+	api.GetCheckMetricsParamsGranularityN1h:   3600,
+	api.GetCheckMetricsParamsGranularityN1d:   86400,
+}
+
+var uptimeWindows = map[api.GetHostUptimeParamsWindow]time.Duration{
+	api.GetHostUptimeParamsWindowN24h: 24 * time.Hour,
+	api.GetHostUptimeParamsWindowN7d:  7 * 24 * time.Hour,
+	api.GetHostUptimeParamsWindowN30d: 30 * 24 * time.Hour,
+}
+
+// latestOut turns a check_latest row into the contract's CheckResult.
+func latestOut(r db.ListHostLatestResultsRow) api.CheckResult {
+	hostID := r.HostID
+	out := api.CheckResult{
+		CheckId: r.CheckID, HostId: &hostID, Time: r.Time.UTC(), Status: api.CheckStatus(r.Status),
+		LatencyMs: r.LatencyMs, Output: r.Output, ErrorMsg: r.ErrorMsg, RunId: r.RunID, WorkerId: r.WorkerID,
+	}
+	if len(r.Metrics) > 0 {
+		m := decodeMetrics(r.Metrics)
+		out.Metrics = &m
+	}
+	return out
+}
+
+// decodeMetrics reads a jsonb object of numbers; anything else gives an empty map.
+func decodeMetrics(raw []byte) map[string]float64 {
+	m := map[string]float64{}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return map[string]float64{}
+		}
+	}
+	return m
+}
+
+func (a *API) hostExists(ctx context.Context, ws, id uuid.UUID) error {
+	ok, err := a.q.HostExists(ctx, db.HostExistsParams{WorkspaceID: ws, ID: id})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return problem.NotFound("host")
+	}
+	return nil
+}
+
+func (a *API) GetHostLatestResults(ctx context.Context, req api.GetHostLatestResultsRequestObject) (api.GetHostLatestResultsResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	if err := a.hostExists(ctx, ws, req.Id); err != nil {
+		return nil, err
+	}
+	rows, err := a.q.ListHostLatestResults(ctx, db.ListHostLatestResultsParams{WorkspaceID: ws, HostID: req.Id})
+	if err != nil {
+		return nil, err
+	}
+	out := make(api.GetHostLatestResults200JSONResponse, len(rows))
+	for i, r := range rows {
+		out[i] = latestOut(r)
+	}
+	return out, nil
+}
+
+func (a *API) GetCheckLastResult(ctx context.Context, req api.GetCheckLastResultRequestObject) (api.GetCheckLastResultResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	r, err := a.q.GetCheckLatestResult(ctx, db.GetCheckLatestResultParams{WorkspaceID: ws, CheckID: req.Id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		exists, err := a.q.CheckExists(ctx, db.CheckExistsParams{WorkspaceID: ws, ID: req.Id})
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			return nil, problem.NotFound("check")
+		}
+		return nil, problem.New(http.StatusNotFound, "check has no result yet")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.GetCheckLastResult200JSONResponse(latestOut(db.ListHostLatestResultsRow(r))), nil
+}
+
+// window resolves optional from/to: to defaults to now, from to `to - def`; from must come first.
+func window(from, to *time.Time, def time.Duration) (time.Time, time.Time, error) {
+	end := time.Now().UTC().Truncate(time.Microsecond) // the database's precision
+	if to != nil {
+		end = to.UTC()
+	}
+	start := end.Add(-def)
+	if from != nil {
+		start = from.UTC()
+	}
+	if !start.Before(end) {
+		return start, end, problem.Invalid(problem.FieldError{Field: "from", Message: "must be before to"})
+	}
+	return start, end, nil
+}
+
+// GetCheckMetrics returns one check's results in [from, to): raw results, or buckets read from
+// the rollups (1min, 1h, 1d as stored; 5min summed from the 1-minute rollups). A bucket is
+// returned whole when it overlaps the window.
+func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsRequestObject) (api.GetCheckMetricsResponseObject, error) {
+	ws, p := caller(ctx).WorkspaceID, req.Params
+	from, to, err := window(p.From, p.To, defaultMetricsWindow)
+	if err != nil {
+		return nil, err
+	}
+	gran := api.GetCheckMetricsParamsGranularityRaw
+	if p.Granularity != nil {
+		gran = *p.Granularity
+	}
+	exists, err := a.q.CheckExists(ctx, db.CheckExistsParams{WorkspaceID: ws, ID: p.CheckId})
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, problem.NotFound("check")
+	}
+
+	var points []api.MetricPoint
+	switch gran {
+	case api.GetCheckMetricsParamsGranularityRaw:
+		rows, err := a.q.ListCheckResultsRaw(ctx, db.ListCheckResultsRawParams{
+			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		points = make([]api.MetricPoint, len(rows))
+		for i, r := range rows {
+			status, latency := api.CheckStatus(r.Status), r.LatencyMs
+			points[i] = api.MetricPoint{Time: r.Time.UTC(), Status: &status, LatencyMs: &latency}
+		}
+	case api.GetCheckMetricsParamsGranularityN5min:
+		rows, err := a.q.ListCheckRollups5Min(ctx, db.ListCheckRollups5MinParams{
+			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		points = make([]api.MetricPoint, len(rows))
+		for i, r := range rows {
+			points[i] = bucketOut(db.ListCheckRollupsRow{
+				Bucket: r.Bin, Samples: r.Samples, Ok: r.Ok, Warning: r.Warning, Critical: r.Critical, Unknown: r.Unknown,
+				MinLatencyMs: r.MinLatencyMs, AvgLatencyMs: r.AvgLatencyMs, MaxLatencyMs: r.MaxLatencyMs,
+			})
+		}
+	default:
+		size, ok := rollupSizes[gran]
+		if !ok { // the contract gate refuses other values; this only guards a contract change
+			return nil, problem.Invalid(problem.FieldError{Field: "granularity", Message: fmt.Sprintf("unknown granularity %q", gran)})
+		}
+		rows, err := a.q.ListCheckRollups(ctx, db.ListCheckRollupsParams{
+			WorkspaceID: ws, CheckID: p.CheckId, BucketSize: size, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		points = make([]api.MetricPoint, len(rows))
+		for i, r := range rows {
+			points[i] = bucketOut(r)
+		}
+	}
+	if len(points) > maxMetricPoints {
+		msg := fmt.Sprintf("more than %d points in the window: use a coarser granularity or a shorter window", maxMetricPoints)
+		return nil, problem.Invalid(problem.FieldError{Field: "granularity", Message: msg})
+	}
+	return api.GetCheckMetrics200JSONResponse{
+		CheckId: p.CheckId, From: from, To: to, Granularity: api.CheckMetricsGranularity(gran),
+		Count: len(points), Results: points,
+	}, nil
+}
+
+func bucketOut(r db.ListCheckRollupsRow) api.MetricPoint {
+	samples, ok, warning, critical, unknown := int(r.Samples), int(r.Ok), int(r.Warning), int(r.Critical), int(r.Unknown)
+	uptime := 0.0
+	if samples > 0 {
+		uptime = float64(ok) * 100 / float64(samples) // not ok/samples*100: 0.4*100 is 40.00000000000001
+	}
+	minL, avgL, maxL := r.MinLatencyMs, r.AvgLatencyMs, r.MaxLatencyMs
+	return api.MetricPoint{
+		Time: r.Bucket.UTC(), Samples: &samples, Ok: &ok, Warning: &warning, Critical: &critical, Unknown: &unknown,
+		UptimePct: &uptime, MinLatencyMs: &minL, AvgLatencyMs: &avgL, MaxLatencyMs: &maxL,
+	}
+}
+
+// GetHostUptime is the share of OK ping results of the host's ping checks over the window,
+// read from the 1-hour rollups: every hourly bucket that overlaps the window counts whole, so
+// results up to an hour older than the window's start may count too.
+func (a *API) GetHostUptime(ctx context.Context, req api.GetHostUptimeRequestObject) (api.GetHostUptimeResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	win := api.GetHostUptimeParamsWindowN24h
+	if req.Params.Window != nil {
+		win = *req.Params.Window
+	}
+	span, ok := uptimeWindows[win]
+	if !ok { // the contract gate refuses other values
+		return nil, problem.Invalid(problem.FieldError{Field: "window", Message: fmt.Sprintf("unknown window %q", win)})
+	}
+	if err := a.hostExists(ctx, ws, req.Id); err != nil {
+		return nil, err
+	}
+	to := time.Now().UTC()
+	u, err := a.q.HostPingUptime(ctx, db.HostPingUptimeParams{WorkspaceID: ws, HostID: req.Id, FromTime: to.Add(-span), ToTime: to})
+	if err != nil {
+		return nil, err
+	}
+	pct := 100.0
+	if u.Samples > 0 {
+		pct = float64(u.Ok) * 100 / float64(u.Samples)
+	}
+	return api.GetHostUptime200JSONResponse{UptimePct: pct, Samples: int(u.Samples), Window: api.UptimeWindow(win)}, nil
+}
+
+// GetHostSnmpMetrics returns, for every snmp check of the host, its samples in [from, to)
+// oldest first; a series longer than maxSnmpPoints keeps its newest points.
+func (a *API) GetHostSnmpMetrics(ctx context.Context, req api.GetHostSnmpMetricsRequestObject) (api.GetHostSnmpMetricsResponseObject, error) {
+	ws := caller(ctx).WorkspaceID
+	from, to, err := window(req.Params.From, req.Params.To, defaultSnmpWindow)
+	if err != nil {
+		return nil, err
+	}
+	if to.Sub(from) > maxSnmpSpan {
+		return nil, problem.Invalid(problem.FieldError{Field: "from", Message: "the window may not exceed 31 days"})
+	}
+	if err := a.hostExists(ctx, ws, req.Id); err != nil {
+		return nil, err
+	}
+	checks, err := a.q.ListHostSnmpChecks(ctx, db.ListHostSnmpChecksParams{WorkspaceID: ws, HostID: req.Id})
+	if err != nil {
+		return nil, err
+	}
+	out := api.GetHostSnmpMetrics200JSONResponse{Checks: make([]api.SnmpCheckSeries, len(checks))}
+	if len(checks) == 0 {
+		return out, nil
+	}
+	samples, err := a.q.ListHostSnmpSamples(ctx, db.ListHostSnmpSamplesParams{
+		WorkspaceID: ws, HostID: req.Id, FromTime: from, ToTime: to, MaxPoints: maxSnmpPoints,
+	})
+	if err != nil {
+		return nil, err
+	}
+	series := map[uuid.UUID][]api.SnmpPoint{}
+	for _, s := range samples { // newest first per check
+		pt := api.SnmpPoint{Time: s.Time.UTC(), Oid: s.Oid, Name: &s.Name, Value: s.Value}
+		if s.Instance != "" {
+			pt.Instance = &s.Instance
+		}
+		series[s.CheckID] = append(series[s.CheckID], pt)
+	}
+	for i, c := range checks {
+		points := series[c.ID]
+		if points == nil {
+			points = []api.SnmpPoint{}
+		}
+		slices.Reverse(points)
+		out.Checks[i] = api.SnmpCheckSeries{CheckId: c.ID, CheckName: c.Name, Points: points}
+	}
+	return out, nil
+}
+
+// ListSnmpDevices lists the workspace's snmp checks with what their latest result reported.
+func (a *API) ListSnmpDevices(ctx context.Context, _ api.ListSnmpDevicesRequestObject) (api.ListSnmpDevicesResponseObject, error) {
+	rows, err := a.q.ListSnmpDevices(ctx, caller(ctx).WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(api.ListSnmpDevices200JSONResponse, len(rows))
+	for i, r := range rows {
+		d := api.SnmpDevice{Id: r.ID, HostId: r.HostID, Name: r.Name, Hostname: r.Hostname, Metrics: decodeMetrics(r.Metrics)}
+		if r.SysDescr != "" {
+			d.SysDescr = &r.SysDescr
+		}
+		if r.SysName != "" {
+			d.SysName = &r.SysName
+		}
+		if r.LastSeen != nil {
+			seen := r.LastSeen.UTC()
+			d.LastSeen = &seen
+		}
+		out[i] = d
+	}
+	return out, nil
+}

@@ -1,0 +1,69 @@
+// Package schemaerr names the fields behind kin-openapi schema errors, so that both request
+// validation and check-config validation report "config.port" rather than a bare message.
+package schemaerr
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/secuaas/secumon/server/edge/problem"
+)
+
+// Fields flattens err (a SchemaError or a MultiError of them) into field errors whose paths
+// start with prefix ("" for a request body, "config" for a check's config). Errors that are
+// not schema errors are reported on prefix itself (or "body").
+func Fields(err error, prefix string) []problem.FieldError {
+	var out []problem.FieldError
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			out = append(out, Fields(e, prefix)...)
+		}
+		return out
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return []problem.FieldError{{Field: path(se, prefix), Message: message(se.Reason)}}
+	}
+	if prefix == "" {
+		prefix = "body"
+	}
+	return []problem.FieldError{{Field: prefix, Message: err.Error()}}
+}
+
+// path joins the error's JSON pointer with dots. For a missing or unsupported property the
+// pointer may stop at the parent object; the property named in the reason is then appended.
+func path(se *openapi3.SchemaError, prefix string) string {
+	parts := se.JSONPointer()
+	if name, ok := quotedProperty(se.Reason); ok && (len(parts) == 0 || parts[len(parts)-1] != name) {
+		parts = append(parts, name)
+	}
+	if prefix != "" {
+		parts = append([]string{prefix}, parts...)
+	}
+	if len(parts) == 0 {
+		return "body"
+	}
+	return strings.Join(parts, ".")
+}
+
+// quotedProperty extracts x from reasons such as `property "x" is missing`.
+func quotedProperty(reason string) (string, bool) {
+	_, rest, ok := strings.Cut(reason, `property "`)
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, `"`)
+	return name, ok
+}
+
+// message drops the regular expression kin-openapi appends to format errors: "must be a
+// uuid" helps a caller, the pattern behind it does not.
+func message(reason string) string {
+	if before, _, ok := strings.Cut(reason, " (string doesn't match pattern"); ok {
+		return before
+	}
+	return reason
+}
