@@ -3,14 +3,14 @@ package examples_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/secuaas/secumon/server"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,18 +28,10 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 func startWorker(t *testing.T, env *servertest.Env) {
 	t.Helper()
 	privileged := os.Geteuid() == 0
-	w := worker.New(env.Pool, worker.Options{
+	servertest.Run(t, server.Deps{Pool: env.Pool, Worker: &worker.Options{
 		Name: "examples-" + t.Name(), Location: "loopback", PollEvery: 50 * time.Millisecond,
 		Runner: probes.NewRunner(probes.Options{Privileged: &privileged}),
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		require.NoError(t, <-done)
-	})
+	}})
 }
 
 // build compiles the example package pkg (relative to this directory) and returns its binary.

@@ -20,7 +20,7 @@ import (
 	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
-func withAI(cfg ai.Config) func(*server.Options) { return func(o *server.Options) { o.AI = cfg } }
+func withAI(cfg ai.Config) func(*server.Deps) { return func(d *server.Deps) { d.AI = cfg } }
 
 // aiHost creates a host with tags and checks. Its addresses are documentation values: no
 // worker runs in these tests, so nothing probes them.

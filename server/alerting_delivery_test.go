@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,14 +13,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	openapi_types "github.com/oapi-codegen/runtime/types"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/probes/runner/worker"
+	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/domain/alerting"
 	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/domain/notify/smtptest"
@@ -45,7 +42,7 @@ func TestIncidentReachesPeople(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	startNotifications(t, f.env.Pool, mail.Port)
+	startNotifications(t, f.env.Pool, mail.Port, nil)
 
 	start := time.Now().Add(-time.Hour)
 	var err error
@@ -112,19 +109,12 @@ func TestIncidentReachesPeople(t *testing.T) {
 	assert.False(t, strings.Contains(notified, "/secumon"), notified)
 }
 
-// startNotifications works the notification queue as `secumon serve` does, sending e-mail
-// to the SMTP server on smtpPort, until the test ends.
-func startNotifications(t *testing.T, pool *pgxpool.Pool, smtpPort int) {
+// startNotifications works the notification queue as `secumon serve` does (with worker, a
+// probe worker too), sending e-mail to the SMTP server on smtpPort, until the test ends.
+func startNotifications(t *testing.T, pool *pgxpool.Pool, smtpPort int, w *worker.Options) {
 	t.Helper()
-	workers := river.NewWorkers()
-	require.NoError(t, notify.AddWorkers(workers, notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: smtpPort}}))
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues: map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 4}}, Workers: workers,
-		FetchCooldown: 5 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
-	})
-	require.NoError(t, err)
-	require.NoError(t, rc.Start(context.Background()))
-	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	servertest.Run(t, server.Deps{Pool: pool, Serve: true, Worker: w,
+		Notify: notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: smtpPort}}})
 }
 
 // The whole loop with a real worker: a local TCP service stops, its check fails twice, the
@@ -136,14 +126,7 @@ func TestOutageToResolution(t *testing.T) {
 	mail := smtptest.Start(t)
 	env := servertest.Start(t)
 	c := env.Client(t, env.OwnerToken)
-	startNotifications(t, env.Pool, mail.Port)
-	al := alerting.New(alerting.Config{}, slog.New(slog.DiscardHandler))
-	w := worker.New(env.Pool, worker.Options{Name: "outage", PollEvery: 50 * time.Millisecond,
-		Hooks: []store.RunsHook{al.DigestHook}, Log: slog.New(slog.DiscardHandler)})
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done })
+	startNotifications(t, env.Pool, mail.Port, &worker.Options{Name: "outage", PollEvery: 50 * time.Millisecond})
 
 	target, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

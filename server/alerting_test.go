@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/platform/jobs"
+
 	"github.com/secuaas/secumon/server/platform/database"
 
 	"github.com/google/uuid"
@@ -31,8 +33,10 @@ type alertFixture struct {
 
 func newAlertFixture(t *testing.T, cfg alerting.Config) alertFixture {
 	t.Helper()
-	al := alerting.New(cfg, slog.New(slog.DiscardHandler))
 	env := servertest.Start(t)
+	inserter, err := jobs.New(env.Pool, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	al := alerting.New(cfg, inserter, slog.New(slog.DiscardHandler))
 	require.NoError(t, database.EnsurePartitions(context.Background(), env.Pool, time.Now()))
 	return alertFixture{env: env, c: env.Client(t, env.OwnerToken), al: al,
 		digester: store.NewDigester(env.Pool, slog.New(slog.DiscardHandler), al.DigestHook)}

@@ -63,7 +63,8 @@ func sendSyslog(t *testing.T, network, from string, to net.Addr, octet bool, lin
 }
 
 func TestHostLogsFromTheSyslogReceiver(t *testing.T) {
-	env := servertest.Start(t, func(o *server.Options) { o.SyslogEnabled = true })
+	// The service only needs to know a receiver runs; the test runs its own (startReceiver).
+	env := servertest.Start(t, func(o *server.Deps) { o.Syslog = &syslog.Config{Addr: "127.0.0.1:0"} })
 	ctx := context.Background()
 	c := env.Client(t, env.OwnerToken)
 	lo := createHost(t, c, "loopback") // hostname 127.0.0.1: matched by source address

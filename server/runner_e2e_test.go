@@ -14,6 +14,7 @@ import (
 	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/probes/snmpdtest"
+	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
@@ -28,12 +29,8 @@ func TestRunnerEndToEnd(t *testing.T) {
 	defer cancel()
 
 	privileged := os.Geteuid() == 0
-	w := worker.New(env.Pool, worker.Options{Name: "e2e", Location: "loopback", PollEvery: 50 * time.Millisecond,
-		Runner: probes.NewRunner(probes.Options{Privileged: &privileged})})
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(runCtx) }()
-	t.Cleanup(func() { stop(); <-done })
+	servertest.Run(t, server.Deps{Pool: env.Pool, Worker: &worker.Options{Name: "e2e", Location: "loopback", PollEvery: 50 * time.Millisecond,
+		Runner: probes.NewRunner(probes.Options{Privileged: &privileged})}})
 
 	h, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
 	require.NoError(t, err)

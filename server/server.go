@@ -1,240 +1,185 @@
-// Package server assembles SecuMon's HTTP service: the /api/v2 operations behind the contract
-// gate, the anonymous status-page routes, the docs, and the health endpoints.
+// Package server is SecuMon's composition root: Build makes every part of a process from
+// its Deps, in this one place, and App.Run runs the parts that work in the background.
+//
+// A `secumon serve` process is the HTTP API (server/edge), the notification and AI-analysis
+// queues, the alerting clock, and optionally a probe worker and the syslog receiver. A
+// `secumon worker` process is a probe worker alone. Either way it has one River client
+// (server/platform/jobs), which inserts the jobs of every part and works the queues of
+// the parts the process runs. See ARCHITECTURE.md for the request path and the probe
+// pipeline.
 package server
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"strings"
+	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
-	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/probes/runner/runnow"
+	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/analysis"
 	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/server/domain/syslog"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
-	"github.com/secuaas/secumon/server/edge/contract"
-	"github.com/secuaas/secumon/server/edge/docs"
-	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/handlers"
-	"github.com/secuaas/secumon/server/edge/idempotency"
-	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/public"
-	"github.com/secuaas/secumon/server/edge/reqid"
-	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
-// Options are what the service needs from the process that runs it.
-type Options struct {
+// Deps are what a process is made from: its database and its settings, read by cmd/secumon
+// from flags and the environment. Zero values take the defaults.
+type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
-	// SyslogEnabled: the process runs the syslog receiver (server/domain/syslog), so host logs are
-	// collected; without it GET /hosts/{id}/logs answers enabled=false.
-	SyslogEnabled bool
-	// Alerts sends incident changes made through the API to the alert policies; nil uses
-	// server/domain/alerting with its defaults.
-	Alerts handlers.Announcer
-	// StatusPages tunes the public status pages' cache (zero: the defaults).
+
+	// Serve makes the process serve the HTTP API and work the notification and AI-analysis
+	// queues and the alerting clock (`secumon serve`).
+	Serve       bool
+	Notify      notify.Config
+	AI          ai.Config
 	StatusPages public.Options
-	// AI configures the AI providers of host tagging and incident analysis (ai.ConfigFromEnv
-	// reads SECUMON_AI_*); the zero value offers the local provider only. The analysis steps
-	// run in a River client that works analysis.Queue (see cmd/secumon).
-	AI ai.Config
+	// Syslog, when set, runs the syslog receiver (its Addr must be set).
+	Syslog *syslog.Config
+
+	// Alerting tunes the incident evaluator, which runs where results are digested (in
+	// probe workers), and the announcement of incident changes made through the API.
+	Alerting alerting.Config
+	// Worker, when set, runs a probe worker in the process with these options (its Log and
+	// Hooks are filled in here).
+	Worker *worker.Options
 }
 
-// Service is the assembled HTTP handler and the parts the process may need to reach.
-type Service struct {
+// App is a built process.
+type App struct {
+	// Handler serves HTTP; nil unless Deps.Serve.
 	http.Handler
+	// Auth authenticates API tokens (nil unless Deps.Serve); Forget drops its cache.
 	Auth *auth.Authenticator
+
+	deps     Deps
+	jobs     *jobs.Client
+	works    bool // jobs works queues, so it must be started
+	alerting *alerting.Alerting
+	worker   *worker.Worker
 }
 
-// New builds the service. It fails when the embedded contract is inconsistent.
-func New(ctx context.Context, o Options) (*Service, error) {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+// Build makes the process's parts from d. It fails when the embedded contract is
+// inconsistent or a setting cannot work.
+func Build(ctx context.Context, d Deps) (*App, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
 	}
-	doc, err := openapi.Load(ctx, openapi.MainYAML)
-	if err != nil {
-		return nil, err
-	}
-	configs, err := checkconfig.New(doc)
-	if err != nil {
-		return nil, err
-	}
-	errs := errorRenderer{log: o.Logger}
-	queries := db.New(o.Pool)
-	authn := auth.NewAuthenticator(queries)
-	gate, err := contract.New(doc, authn, errs.render)
-	if err != nil {
-		return nil, err
-	}
-	docsHandler, err := docs.NewHandler()
-	if err != nil {
-		return nil, err
-	}
+	log := d.Logger
+	app := &App{deps: d}
 
-	runs, err := runnow.NewEnqueuer(o.Pool)
-	if err != nil {
-		return nil, err
-	}
-	ops := handlers.New(o.Pool, configs, runs)
-	ops.SetSyslogEnabled(o.SyslogEnabled)
-	if o.Alerts == nil {
-		o.Alerts = alerting.New(alerting.Config{}, o.Logger)
-	}
-	ops.UseAnnouncer(o.Alerts)
-	aiProviders, err := providers.New(o.AI)
-	if err != nil {
-		return nil, err
-	}
-	if err := ops.UseAI(aiProviders); err != nil {
-		return nil, err
-	}
-	strict := api.NewStrictHandlerWithOptions(ops, nil, api.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc:  errs.badRequest,
-		ResponseErrorHandlerFunc: errs.render,
-	})
-	apiHandler := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
-		BaseURL:          contract.BasePath,
-		ErrorHandlerFunc: errs.badRequest,
-	})
-	publicStrict := genpublic.NewStrictHandlerWithOptions(public.New(queries, o.StatusPages), nil, genpublic.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc:  errs.badRequest,
-		ResponseErrorHandlerFunc: errs.render,
-	})
-	publicMux := http.NewServeMux()
-	publicMux.HandleFunc("/", public.NoRoute)
-	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest})
-
-	mux := http.NewServeMux()
-	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
-	// authentication and validation.
-	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: o.Logger})
-	mux.Handle(contract.BasePath+"/", gate.Middleware(keys.Middleware(apiHandler)))
-	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
-	stream := &events.Handler{Hub: events.NewHub(o.Pool, ops.DashboardJSON, o.Logger), OnError: errs.render}
-	mux.Handle("GET "+contract.BasePath+"/events", gate.Middleware(stream))
-	mux.Handle("/status/", public.Middleware(authn, errs.render)(publicHandler))
-	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
-	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
-	mux.Handle("GET /docs", docsHandler)
-	mux.Handle("GET /docs/", docsHandler)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := o.Pool.Ping(ctx); err != nil {
-			problem.Write(w, r, problem.Unavailable("the database is unavailable"))
-			return
+	// The River client inserts for every part and works the queues of the parts this
+	// process runs; the parts that work jobs are built first so their queues are known.
+	var queues []jobs.Queue
+	var aiSet *providers.Set
+	if d.Serve {
+		var err error
+		if aiSet, err = providers.New(d.AI); err != nil {
+			return nil, err
 		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
-	})
-
-	h := recoverPanics(o.Logger, mux)
-	h = accessLog(o.Logger, h)
-	h = reqid.Middleware(h)
-	return &Service{Handler: h, Auth: authn}, nil
-}
-
-// errorRenderer turns handler errors into problem documents: problems as they are, an
-// unreachable database as 503 with Retry-After, anything else as a logged 500.
-type errorRenderer struct{ log *slog.Logger }
-
-func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error) {
-	var p *problem.Problem
-	switch {
-	case errors.As(err, &p):
-		problem.Write(w, r, p)
-	case database.IsUnavailable(err):
-		e.log.Warn("database unavailable", "request_id", reqid.From(r.Context()), "err", err)
-		problem.Write(w, r, problem.Unavailable("the database is unavailable; retry shortly"))
-	case isDataException(err):
-		// A value the contract let through but PostgreSQL cannot take (a NUL byte in a query
-		// parameter, a number out of range): bad input, not a server fault.
-		e.log.Warn("request refused by the database", "request_id", reqid.From(r.Context()), "err", err)
-		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "request", Message: "a value cannot be stored: " + err.Error()}))
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads this answer.
-		w.WriteHeader(499)
-	default:
-		e.log.Error("request failed", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-		problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+		queues = append(queues, notify.QueueOf(d.Notify), analysis.QueueOf(aiSet))
 	}
+	if d.Worker != nil {
+		o := *d.Worker
+		o.Log = log.With("component", "worker")
+		// The worker digests results, so it runs the incident evaluator (built below, once
+		// the River client it queues deliveries on exists).
+		o.Hooks = append(o.Hooks, func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error {
+			return app.alerting.DigestHook(ctx, tx, runs)
+		})
+		app.worker = worker.New(d.Pool, o)
+		queues = append(queues, app.worker.RunNowQueue())
+	}
+	client, err := jobs.New(d.Pool, log, queues...)
+	if err != nil {
+		return nil, err
+	}
+	app.jobs, app.works = client, len(queues) > 0
+
+	// The evaluator opens incidents as results are digested; the announcer sends incident
+	// changes to the alert policies. Both queue deliveries on the same client.
+	app.alerting = alerting.New(d.Alerting, client, log.With("component", "alerting"))
+
+	if d.Serve {
+		doc, err := openapi.Load(ctx, openapi.MainYAML)
+		if err != nil {
+			return nil, err
+		}
+		configs, err := checkconfig.New(doc)
+		if err != nil {
+			return nil, err
+		}
+		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
+		ops := handlers.New(handlers.Deps{
+			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
+			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
+		})
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, log); err != nil {
+			return nil, err
+		}
+	}
+	return app, nil
 }
 
-// isDataException reports a PostgreSQL data exception (SQLSTATE class 22).
-func isDataException(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
-}
+// Run runs the background parts (job queues, alerting clock, probe worker, syslog receiver)
+// until ctx ends, then stops them: the worker and the receiver write what they have queued
+// before Run returns. It returns early with the first part that fails.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var parts sync.WaitGroup
+	fail := func(err error) {
+		if err != nil && ctx.Err() == nil {
+			cancel(err)
+		}
+	}
 
-// badRequest handles what the generated code could not bind or decode (malformed JSON…).
-func (e errorRenderer) badRequest(w http.ResponseWriter, r *http.Request, err error) {
-	problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
-}
-
-func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if a.works {
+		if err := a.jobs.Start(ctx); err != nil {
+			return err
+		}
 		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			log.Error("panic", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path,
-				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+			stopCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			defer stop()
+			_ = a.jobs.Stop(stopCtx)
 		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
 	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+	if a.deps.Serve {
+		// Maintenance windows and storms start and end by the clock.
+		parts.Go(func() { a.alerting.Run(ctx, a.deps.Pool, 5*time.Second) })
 	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
-	})
+	if a.worker != nil {
+		parts.Go(func() { fail(a.worker.Run(ctx)) })
+	}
+	if a.deps.Syslog != nil {
+		cfg := *a.deps.Syslog
+		cfg.Logger = a.deps.Logger.With("component", "syslog")
+		logs, err := syslog.Listen(a.deps.Pool, cfg)
+		if err != nil {
+			cancel(err)
+		} else {
+			parts.Go(func() { logs.Run(ctx) })
+		}
+	}
+	<-ctx.Done()
+	parts.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }

@@ -197,7 +197,7 @@ type publicFixture struct {
 func newPublicFixture(t *testing.T, ttl time.Duration) publicFixture {
 	t.Helper()
 	ctx := context.Background()
-	env := servertest.Start(t, func(o *server.Options) { o.StatusPages.TTL = ttl })
+	env := servertest.Start(t, func(o *server.Deps) { o.StatusPages.TTL = ttl })
 	env.NewWorkspace(t, "other")
 	f := publicFixture{resultsFixture: resultsFixture{env: env, c: env.Client(t, env.OwnerToken),
 		other: env.Client(t, env.Token(t, "other", access.Owner).Token), worker: uuid.New()}}
@@ -495,7 +495,7 @@ func TestPublicStatusPage(t *testing.T) {
 // TestPublicStatusPageCache: within the TTL a page costs no query (it stays as it was even when
 // the database changes), after it the change shows, with a new ETag.
 func TestPublicStatusPageCache(t *testing.T) {
-	env := servertest.Start(t, func(o *server.Options) { o.StatusPages.TTL = 3 * time.Second })
+	env := servertest.Start(t, func(o *server.Deps) { o.StatusPages.TTL = 3 * time.Second })
 	c := env.Client(t, env.OwnerToken)
 	host := createHost(t, c, "web")
 	createPage(t, c, client.StatusPageCreate{Slug: "cached", Title: "Cached",
@@ -522,7 +522,7 @@ func TestPublicStatusPageCache(t *testing.T) {
 // ones), notes SecuMon wrote itself (probe output naming internal addresses) stay private, and
 // a change only the feed shows (a resolved incident renamed) changes the feed's ETag.
 func TestPublicStatusPageHistory(t *testing.T) {
-	env := servertest.Start(t, func(o *server.Options) { o.StatusPages.TTL = time.Second })
+	env := servertest.Start(t, func(o *server.Deps) { o.StatusPages.TTL = time.Second })
 	c := env.Client(t, env.OwnerToken)
 	ctx := context.Background()
 	host := createHost(t, c, "db-prod-01")

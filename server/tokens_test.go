@@ -38,7 +38,7 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 	require.True(t, found)
 
 	require.NoError(t, admin.RevokeToken(ctx, env.Queries, "default", issued.ID))
-	env.Service.Auth.Forget() // what the cache TTL does on its own within 10 s
+	env.App.Auth.Forget() // what the cache TTL does on its own within 10 s
 	refused, err := c.ListHostsWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, refused.StatusCode())

@@ -1,22 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/secuaas/secumon/server/domain/ai"
-	"github.com/secuaas/secumon/server/domain/ai/analysis"
-	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/alerting"
-	"github.com/secuaas/secumon/server/domain/notify"
 )
 
 // alertFlags are the evaluator's settings. Both `serve` and `worker` read them: the
@@ -40,52 +28,9 @@ func addAlertFlags(fs *flag.FlagSet) *alertFlags {
 	return f
 }
 
-func (f *alertFlags) build(log *slog.Logger) *alerting.Alerting {
-	return alerting.New(alerting.Config{
+func (f *alertFlags) config() alerting.Config {
+	return alerting.Config{
 		KeepOpenOnRecovery: f.keepOpen, FlapWindow: f.flapWindow,
 		Storm: alerting.StormConfig{MinAlerts: f.stormAlerts, MinHosts: f.stormHosts, Window: f.stormWindow, Quiet: f.stormQuiet},
-	}, log.With("component", "alerting"))
-}
-
-// startAlerting works the background queues of `serve` until ctx ends: notification
-// deliveries (SMTP from SECUMON_SMTP_*) and AI analysis steps; and the alerting clock
-// (maintenance windows, storms). stop waits for the work in flight.
-func startAlerting(ctx context.Context, pool *pgxpool.Pool, al *alerting.Alerting, aiCfg ai.Config, log *slog.Logger) (stop func(), err error) {
-	cfg, err := notify.ConfigFromEnv()
-	if err != nil {
-		return nil, err
 	}
-	workers := river.NewWorkers()
-	if err := notify.AddWorkers(workers, cfg); err != nil {
-		return nil, err
-	}
-	set, err := providers.New(aiCfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := analysis.AddWorkers(workers, set); err != nil {
-		return nil, err
-	}
-	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 10}, analysis.Queue: {MaxWorkers: 5}},
-		Workers: workers,
-		Logger:  log.With("component", "notify"),
-		// A delivery job lasts at most a minute and an analysis step a few; a job whose
-		// process died is retried after this.
-		RescueStuckJobsAfter: 5 * time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("notifications: %w", err)
-	}
-	if err := client.Start(ctx); err != nil {
-		return nil, fmt.Errorf("notifications: %w", err)
-	}
-	clock := make(chan struct{})
-	go func() { defer close(clock); al.Run(ctx, pool, 5*time.Second) }()
-	return func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		_ = client.Stop(stopCtx)
-		<-clock
-	}, nil
 }

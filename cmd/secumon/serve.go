@@ -18,6 +18,7 @@ import (
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/domain/admin"
 	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/domain/syslog"
 )
 
@@ -53,43 +54,35 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
-	var logs *syslog.Receiver
+	deps := server.Deps{Pool: pool, Logger: log, Serve: true, Alerting: af.config()}
+	if deps.Notify, err = notify.ConfigFromEnv(); err != nil {
+		return err
+	}
+	if deps.AI, err = ai.ConfigFromEnv(); err != nil {
+		return err
+	}
 	if *syslogAddr != "" {
 		served, err := syslogScope(ctx, pool, *syslogWorkspaces)
 		if err != nil {
 			return err
 		}
-		if logs, err = syslog.Listen(pool, syslog.Config{Addr: *syslogAddr, Workspaces: served, Logger: log.With("component", "syslog")}); err != nil {
+		deps.Syslog = &syslog.Config{Addr: *syslogAddr, Workspaces: served}
+	}
+	if !*noWorker {
+		if deps.Worker, err = wf.options(); err != nil {
 			return err
 		}
 	}
-	syslogDone := make(chan struct{})
-	if logs == nil {
-		close(syslogDone)
-	} else {
-		go func() { defer close(syslogDone); logs.Run(ctx) }()
-	}
-
-	aiCfg, err := ai.ConfigFromEnv()
+	app, err := server.Build(ctx, deps)
 	if err != nil {
 		return err
 	}
-	al := af.build(log)
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: log, Alerts: al, SyslogEnabled: logs != nil, AI: aiCfg})
-	if err != nil {
-		return err
-	}
-	stopAlerting, err := startAlerting(ctx, pool, al, aiCfg, log)
-	if err != nil {
-		return err
-	}
-	defer stopAlerting()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           svc,
+		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
@@ -103,37 +96,35 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Printf("Owner token of the first start: %s\n", filepath.Join(dataDir, admin.OwnerTokenFile))
 	}
 
-	errc := make(chan error, 2)
-	workerDone := make(chan struct{})
-	if *noWorker {
-		close(workerDone)
-	} else {
-		w, err := wf.build(pool, log, al.DigestHook)
-		if err != nil {
-			return err
-		}
-		go func() {
-			defer close(workerDone)
-			if err := w.Run(ctx); err != nil {
-				errc <- fmt.Errorf("embedded worker: %w", err)
-			}
-		}()
-	}
-	go func() { errc <- srv.Serve(ln) }()
+	// The background parts run until ctx ends (SIGINT/SIGTERM) or one fails; the HTTP
+	// server drains its requests first, then the parts stop and write what they queued.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	appDone := make(chan error, 1)
+	go func() { appDone <- app.Run(runCtx) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-serveDone:
+	case failed = <-appDone:
+		appDone <- failed // read again below
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining in-flight requests", "grace", shutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && failed == nil {
+		failed = err
 	}
-	<-workerDone // the worker writes its queued results before the database stops
-	<-syslogDone // and the syslog receiver its queued entries
-	return nil
+	stopRun()
+	if err := <-appDone; err != nil && failed == nil {
+		failed = err
+	}
+	if errors.Is(failed, http.ErrServerClosed) {
+		failed = nil
+	}
+	return failed
 }
 
 // syslogScope resolves --syslog-workspaces: the ids of the listed workspaces, or nil for "*".

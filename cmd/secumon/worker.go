@@ -4,14 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/secuaas/secumon/probes"
-	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/probes/runner/worker"
+	"github.com/secuaas/secumon/server"
 )
 
 // workerFlags are the probe worker's settings, shared by `serve` (embedded worker) and `worker`.
@@ -33,15 +30,16 @@ func addWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	return w
 }
 
-func (f *workerFlags) build(pool *pgxpool.Pool, log *slog.Logger, hooks ...store.RunsHook) (*worker.Worker, error) {
+// options are the probe worker's options; server.Build fills in its logger and digest hooks.
+func (f *workerFlags) options() (*worker.Options, error) {
 	allowed, err := probes.ParseAllowed(f.allow)
 	if err != nil {
 		return nil, fmt.Errorf("--probe-allow: %w", err)
 	}
-	return worker.New(pool, worker.Options{
+	return &worker.Options{
 		Name: f.name, Location: f.location, Version: version, Concurrency: f.concurrency, RetentionDays: f.retentionDays,
-		Runner: probes.NewRunner(probes.Options{Allowed: allowed}), Log: log.With("component", "worker"), Hooks: hooks,
-	}), nil
+		Runner: probes.NewRunner(probes.Options{Allowed: allowed}),
+	}, nil
 }
 
 // workerCmd runs only a probe worker, for deployments that split API and probing.
@@ -55,11 +53,14 @@ func workerCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		// The worker digests results, so it runs the incident evaluator.
-		w, err := wf.build(e.pool, log, af.build(log).DigestHook)
+		w, err := wf.options()
 		if err != nil {
 			return err
 		}
-		return w.Run(ctx)
+		app, err := server.Build(ctx, server.Deps{Pool: e.pool, Logger: log, Alerting: af.config(), Worker: w})
+		if err != nil {
+			return err
+		}
+		return app.Run(ctx)
 	})
 }

@@ -161,7 +161,7 @@ func BenchmarkListHosts(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := server.Build(ctx, server.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), Serve: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func BenchmarkMetrics1h30d(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	svc, err := server.New(ctx, server.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := server.Build(ctx, server.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler), Serve: true})
 	if err != nil {
 		b.Fatal(err)
 	}

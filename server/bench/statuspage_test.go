@@ -38,7 +38,7 @@ func BenchmarkStatusPageAPI(b *testing.B) {
 	ctx := context.Background()
 	d := newBenchDB(b)
 	seedStatusPage(b, d)
-	svc, err := server.New(ctx, server.Options{Pool: d.pool, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := server.Build(ctx, server.Deps{Pool: d.pool, Logger: slog.New(slog.DiscardHandler), Serve: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func seedStatusPage(b *testing.B, d benchDB) {
 func BenchmarkEventStreams(b *testing.B) {
 	ctx := context.Background()
 	d := newBenchDB(b)
-	svc, err := server.New(ctx, server.Options{Pool: d.pool, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := server.Build(ctx, server.Deps{Pool: d.pool, Logger: slog.New(slog.DiscardHandler), Serve: true})
 	if err != nil {
 		b.Fatal(err)
 	}

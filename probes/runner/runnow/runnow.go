@@ -5,13 +5,11 @@ package runnow
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
 // Queue is the River queue of run-now requests.
@@ -32,17 +30,11 @@ func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue
 
 // Enqueuer is the API side: it only inserts.
 type Enqueuer struct {
-	client *river.Client[pgx.Tx]
+	client *jobs.Client
 }
 
-// NewEnqueuer returns an insert-only River client over pool.
-func NewEnqueuer(pool *pgxpool.Pool) (*Enqueuer, error) {
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("runnow: %w", err)
-	}
-	return &Enqueuer{client: c}, nil
-}
+// NewEnqueuer returns the enqueuer that inserts through the process's River client.
+func NewEnqueuer(client *jobs.Client) *Enqueuer { return &Enqueuer{client: client} }
 
 // Enqueue queues a run of the check and returns its run id.
 func (e *Enqueuer) Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (uuid.UUID, error) {

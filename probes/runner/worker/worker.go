@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/jobs"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
@@ -101,13 +101,6 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := database.EnsurePartitions(ctx, w.pool, time.Now()); err != nil {
 		return fmt.Errorf("worker: partitions: %w", err)
 	}
-	runs, err := w.runNowClient()
-	if err != nil {
-		return err
-	}
-	if err := runs.Start(ctx); err != nil {
-		return fmt.Errorf("worker: run-now queue: %w", err)
-	}
 	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
 
 	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
@@ -119,9 +112,6 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	w.claimLoop(ctx)
 
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	_ = runs.Stop(stopCtx)
 	stopWriter() // every probe has returned: flush what is queued, then stop
 	bg.Wait()
 	w.o.Log.Info("worker stopped", "worker_id", w.ID)
@@ -223,21 +213,13 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 	}
 }
 
-// runNowClient is the River client that works the run-now queue.
-func (w *Worker) runNowClient() (*river.Client[pgx.Tx], error) {
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &runNowWorker{w: w}); err != nil {
-		return nil, fmt.Errorf("worker: %w", err)
-	}
-	c, err := river.NewClient(riverpgxv5.New(w.pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{runnow.Queue: {MaxWorkers: 16}},
-		Workers: workers,
-		Logger:  w.o.Log.With("component", "river"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("worker: run-now queue: %w", err)
-	}
-	return c, nil
+// RunNowQueue is the run-now queue this worker works. The process's River client (see
+// server/platform/jobs) must work it while Run runs: run-now requests reach any worker of
+// the installation that works the queue.
+func (w *Worker) RunNowQueue() jobs.Queue {
+	return jobs.Queue{Name: runnow.Queue, MaxWorkers: 16, Register: func(workers *river.Workers) error {
+		return river.AddWorkerSafely(workers, &runNowWorker{w: w})
+	}}
 }
 
 type runNowWorker struct {

@@ -6,9 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/secuaas/secumon/server"
+	"github.com/secuaas/secumon/server/platform/jobs"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -76,17 +79,9 @@ func setup(t *testing.T, n int) fixture {
 
 func startWorker(t *testing.T, pool *pgxpool.Pool, name string) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	w := worker.New(pool, worker.Options{Name: name, Location: "test", PollEvery: 50 * time.Millisecond, LeaseMargin: time.Second, Log: quiet})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		assert.NoError(t, w.Run(ctx))
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	return stop
+	// A worker process as `secumon worker` runs it: the worker and its run-now queue.
+	return servertest.Run(t, server.Deps{Pool: pool, Logger: quiet, Worker: &worker.Options{
+		Name: name, Location: "test", PollEvery: 50 * time.Millisecond, LeaseMargin: time.Second}})
 }
 
 type run struct {
@@ -201,8 +196,9 @@ func TestRunNow(t *testing.T) {
 	ctx := context.Background()
 	_, err := f.pool.Exec(ctx, "UPDATE checks SET next_run_at = now() + interval '1 hour'") // only run-now runs it
 	require.NoError(t, err)
-	enq, err := runnow.NewEnqueuer(f.pool)
+	inserter, err := jobs.New(f.pool, quiet)
 	require.NoError(t, err)
+	enq := runnow.NewEnqueuer(inserter)
 	runID, err := enq.Enqueue(ctx, f.ws, f.checks[0])
 	require.NoError(t, err)
 	// The request waits in PostgreSQL until a worker exists.

@@ -9,6 +9,8 @@ package alerting
 import (
 	"log/slog"
 	"time"
+
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
 // Config tunes the evaluator; zero values take the defaults in parentheses.
@@ -39,12 +41,13 @@ type StormConfig struct {
 
 // Alerting is the evaluator and the notifier.
 type Alerting struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	jobs *jobs.Client // queues notification deliveries in the caller's transaction
+	log  *slog.Logger
 }
 
 // New returns the alerting engine. Deliveries go through server/domain/notify's durable outbox.
-func New(cfg Config, log *slog.Logger) *Alerting {
+func New(cfg Config, client *jobs.Client, log *slog.Logger) *Alerting {
 	if cfg.FlapWindow <= 0 {
 		cfg.FlapWindow = 30 * time.Minute
 	}
@@ -69,5 +72,5 @@ func New(cfg Config, log *slog.Logger) *Alerting {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Alerting{cfg: cfg, log: log}
+	return &Alerting{cfg: cfg, jobs: client, log: log}
 }

@@ -140,7 +140,7 @@ type message struct {
 func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID, incidentID, policyID *uuid.UUID, ch Channels, msg message) ([]string, error) {
 	var targets []string
 	queue := func(channel, target, secret string) error {
-		_, err := notify.Enqueue(ctx, tx, notify.Message{
+		_, err := notify.Enqueue(ctx, a.jobs, tx, notify.Message{
 			WorkspaceID: workspaceID, IncidentID: incidentID, PolicyID: policyID, Channel: channel, Target: target, Secret: secret,
 			Subject: msg.subject, Text: msg.text, Payload: msg.payload,
 		})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secuaas/secumon/server/platform/jobs"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +29,7 @@ type env struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
 	ws   uuid.UUID
+	jobs *jobs.Client // inserts only
 }
 
 func newEnv(t *testing.T) *env {
@@ -37,7 +40,9 @@ func newEnv(t *testing.T) *env {
 		ID: ws, Slug: "ws-" + strings.ToLower(rand.Text()[:8]), Name: "Notify test",
 	})
 	require.NoError(t, err)
-	return &env{pool: pool, q: db.New(pool), ws: ws}
+	inserter, err := jobs.New(pool, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return &env{pool: pool, q: db.New(pool), ws: ws, jobs: inserter}
 }
 
 // fastRetries is the test configuration: retries milliseconds apart instead of minutes.
@@ -49,7 +54,7 @@ func fastRetries() notify.Config {
 func (e *env) startWorker(t *testing.T, cfg notify.Config) {
 	t.Helper()
 	workers := river.NewWorkers()
-	require.NoError(t, notify.AddWorkers(workers, cfg))
+	require.NoError(t, notify.QueueOf(cfg).Register(workers))
 	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 4}},
 		Workers:           workers,
@@ -73,7 +78,7 @@ func (e *env) enqueue(t *testing.T, m notify.Message) uuid.UUID {
 	var id uuid.UUID
 	err := pgx.BeginFunc(t.Context(), e.pool, func(tx pgx.Tx) error {
 		var err error
-		id, err = notify.Enqueue(t.Context(), tx, m)
+		id, err = notify.Enqueue(t.Context(), e.jobs, tx, m)
 		return err
 	})
 	require.NoError(t, err)

@@ -12,24 +12,7 @@
 // it is already sent, so only a crash between the send and its commit can send twice. Webhook
 // receivers dedupe on the X-SecuMon-Delivery header, which is the delivery id.
 //
-// Working the queue takes a River client with the worker registered and the queue configured:
-//
-//	cfg, err := notify.ConfigFromEnv()
-//	…
-//	workers := river.NewWorkers()
-//	if err := notify.AddWorkers(workers, cfg); err != nil { … }
-//	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-//		Queues:  map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 10}},
-//		Workers: workers,
-//		// A job whose process died mid-send stays "running" until rescued; River's default
-//		// wait is an hour. A delivery job lasts at most a minute (see worker.Timeout).
-//		RescueStuckJobsAfter: 5 * time.Minute,
-//	})
-//	…
-//	err = client.Start(ctx) // and client.Stop(ctx) on shutdown
-//
-// The same client may work other queues too. Any number of processes can run one: River
-// hands each job to one of them.
+// The process's River client (server/platform/jobs) works Queue when given QueueOf(cfg).
 package notify
 
 import (
@@ -40,15 +23,14 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
 // Queue is the River queue that carries notification deliveries.
@@ -100,16 +82,10 @@ func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: Queue, MaxAttempts: 25}
 }
 
-// inserter is an insert-only River client: with no pool it can only insert within a
-// caller's transaction, which is all Enqueue needs.
-var inserter = sync.OnceValues(func() (*river.Client[pgx.Tx], error) {
-	return river.NewClient(riverpgxv5.New(nil), &river.Config{})
-})
-
 // Enqueue records m as a queued delivery and queues its job, both in tx: they commit or roll
 // back with the caller's change. It returns the delivery id. An invalid channel or target is
 // an error and nothing is written.
-func Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, error) {
+func Enqueue(ctx context.Context, client *jobs.Client, tx pgx.Tx, m Message) (uuid.UUID, error) {
 	if m.WorkspaceID == uuid.Nil {
 		return uuid.Nil, errors.New("notify: message without a workspace")
 	}
@@ -130,10 +106,6 @@ func Enqueue(ctx context.Context, tx pgx.Tx, m Message) (uuid.UUID, error) {
 		Channel: m.Channel, Target: strings.TrimSpace(m.Target), Secret: secret,
 		Subject: oneLine(m.Subject), Body: m.Text, Payload: payload,
 	})
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("notify: %w", err)
-	}
-	client, err := inserter()
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("notify: %w", err)
 	}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/gen/db"
@@ -229,9 +227,7 @@ func TestAlreadySentIsNotResent(t *testing.T) {
 	id := e.enqueue(t, notify.Message{Channel: notify.ChannelWebhook, Target: rcv.URL, Subject: "s"})
 	require.Equal(t, notify.StatusSent, e.waitDone(t, id).Status)
 
-	inserter, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{})
-	require.NoError(t, err)
-	_, err = inserter.Insert(t.Context(), notify.Args{WorkspaceID: e.ws, DeliveryID: id}, nil)
+	_, err := e.jobs.Insert(t.Context(), notify.Args{WorkspaceID: e.ws, DeliveryID: id}, nil)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		s := e.jobStates(t)
@@ -272,7 +268,7 @@ func TestRolledBackSendsNothing(t *testing.T) {
 
 	tx, err := e.pool.Begin(t.Context())
 	require.NoError(t, err)
-	_, err = notify.Enqueue(t.Context(), tx, notify.Message{WorkspaceID: e.ws, Channel: notify.ChannelWebhook, Target: rcv.URL, Subject: "s"})
+	_, err = notify.Enqueue(t.Context(), e.jobs, tx, notify.Message{WorkspaceID: e.ws, Channel: notify.ChannelWebhook, Target: rcv.URL, Subject: "s"})
 	require.NoError(t, err)
 	require.NoError(t, tx.Rollback(t.Context()))
 
@@ -296,7 +292,7 @@ func TestEnqueueRejectsBadInput(t *testing.T) {
 	} {
 		m.WorkspaceID = e.ws
 		err := pgx.BeginFunc(t.Context(), e.pool, func(tx pgx.Tx) error {
-			_, err := notify.Enqueue(t.Context(), tx, m)
+			_, err := notify.Enqueue(t.Context(), e.jobs, tx, m)
 			return err
 		})
 		require.Error(t, err, "%+v", m)

@@ -12,15 +12,15 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
-// AddWorkers registers the delivery worker, configured by cfg (unset fields take their
-// defaults), on workers. The River client given these workers must work Queue.
-func AddWorkers(workers *river.Workers, cfg Config) error {
-	if err := river.AddWorkerSafely(workers, &worker{cfg: cfg.withDefaults()}); err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
+// QueueOf is the delivery queue, worked by the delivery worker configured by cfg (unset
+// fields take their defaults). Only `secumon serve` processes work it.
+func QueueOf(cfg Config) jobs.Queue {
+	return jobs.Queue{Name: Queue, MaxWorkers: 10, Register: func(workers *river.Workers) error {
+		return river.AddWorkerSafely(workers, &worker{cfg: cfg.withDefaults()})
+	}}
 }
 
 // worker sends one delivery per job run: one attempt, recorded, then done, failed or

@@ -16,22 +16,11 @@ import (
 	"github.com/secuaas/secumon/server/edge/problem"
 )
 
-// aiOps is what the AI operations use (UseAI).
+// aiOps is what the AI operations use.
 type aiOps struct {
 	providers *providers.Set
 	tagger    *tagging.Tagger
 	sessions  *analysis.Sessions
-}
-
-// UseAI gives the AI operations (host tagging, incident analysis mode) their providers.
-// Without it they answer 503.
-func (a *API) UseAI(set *providers.Set) error {
-	sessions, err := analysis.NewSessions(a.pool, set)
-	if err != nil {
-		return err
-	}
-	a.ai = &aiOps{providers: set, tagger: tagging.New(a.pool, set), sessions: sessions}
-	return nil
 }
 
 // aiProvider returns the provider called name ("" for the default), or the 503 naming the

@@ -16,9 +16,13 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/domain/ai/analysis"
+	"github.com/secuaas/secumon/server/domain/ai/providers"
+	"github.com/secuaas/secumon/server/domain/ai/tagging"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
 // API is the strict server.
@@ -31,10 +35,26 @@ type API struct {
 	announcer Announcer
 	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
 	workerStaleAfter time.Duration
-	// syslogEnabled: the syslog receiver runs (SetSyslogEnabled); GetHostLogs says so.
+	// syslogEnabled: the syslog receiver runs; GetHostLogs says so.
 	syslogEnabled bool
-	// ai serves host tagging and incident analysis (UseAI); nil answers 503.
+	// ai serves host tagging and incident analysis; nil answers 503.
 	ai *aiOps
+}
+
+// Deps are what the handlers work with. The composition root (package server) builds them.
+type Deps struct {
+	Pool    *pgxpool.Pool
+	Configs *checkconfig.Configs
+	Runs    RunQueue
+	// Announcer sends incident changes made through the API to the alert policies; nil
+	// notifies nobody.
+	Announcer Announcer
+	// SyslogEnabled: this process runs the syslog receiver, so host logs are collected.
+	SyslogEnabled bool
+	// AI serves host tagging and incident analysis, whose steps are queued on Jobs; nil
+	// answers 503.
+	AI   *providers.Set
+	Jobs *jobs.Client
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
@@ -44,9 +64,16 @@ type RunQueue interface {
 	Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (runID uuid.UUID, err error)
 }
 
-// New returns the handlers over pool.
-func New(pool *pgxpool.Pool, configs *checkconfig.Configs, runs RunQueue) *API {
-	return &API{pool: pool, q: db.New(pool), configs: configs, runs: runs, workerStaleAfter: 90 * time.Second}
+// New returns the handlers.
+func New(d Deps) *API {
+	a := &API{
+		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, runs: d.Runs, announcer: d.Announcer,
+		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second,
+	}
+	if d.AI != nil {
+		a.ai = &aiOps{providers: d.AI, tagger: tagging.New(d.Pool, d.AI), sessions: analysis.NewSessions(d.Pool, d.AI, d.Jobs)}
+	}
+	return a
 }
 
 // inTx runs fn with queries bound to one transaction.

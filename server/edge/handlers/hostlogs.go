@@ -19,11 +19,6 @@ const (
 	maxLogsLimit      = 5000
 )
 
-// SetSyslogEnabled records whether the syslog receiver (server/domain/syslog) runs in this
-// deployment: without it GetHostLogs answers enabled=false and no entries. Call it before
-// serving.
-func (a *API) SetSyslogEnabled(on bool) { a.syslogEnabled = on }
-
 // GetHostLogs returns the syslog entries filed under the host in [from, to), newest first.
 func (a *API) GetHostLogs(ctx context.Context, req api.GetHostLogsRequestObject) (api.GetHostLogsResponseObject, error) {
 	ws := caller(ctx).WorkspaceID

@@ -21,9 +21,6 @@ type Announcer interface {
 	Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) error
 }
 
-// UseAnnouncer makes incident changes made through the API notify people.
-func (a *API) UseAnnouncer(x Announcer) { a.announcer = x }
-
 // changeIncident runs fn in a transaction and announces the change it makes, so that the
 // change and its notifications commit together.
 func (a *API) changeIncident(ctx context.Context, fn func(tx pgx.Tx) (incidents.Change, bool, error)) (incidents.Change, error) {

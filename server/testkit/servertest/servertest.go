@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/secuaas/secumon/server/domain/access"
@@ -29,30 +30,55 @@ type Env struct {
 	URL        string // base URL of the server, without /api/v2
 	Pool       *pgxpool.Pool
 	Queries    *db.Queries
-	Service    *server.Service
-	OwnerToken string    // owner of the bootstrap workspace
-	Workspace  uuid.UUID // the bootstrap workspace ("default")
+	App        *server.App // the service (Deps.Serve), built but not run: see Run
+	OwnerToken string      // owner of the bootstrap workspace
+	Workspace  uuid.UUID   // the bootstrap workspace ("default")
 }
 
-// Start runs the service for the duration of t; opts adjust its options (e.g. SyslogEnabled).
-func Start(t testing.TB, opts ...func(*server.Options)) *Env {
+// Start serves the HTTP side of the service for the duration of t; opts adjust its Deps.
+// Its background parts do not run: tests that need a probe worker or a queue call Run.
+func Start(t testing.TB, opts ...func(*server.Deps)) *Env {
 	t.Helper()
 	ctx := context.Background()
 	pool, _ := dbtest.New(t)
 	token, err := admin.Bootstrap(ctx, pool, "")
 	require.NoError(t, err)
-	o := server.Options{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	d := server.Deps{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Serve: true}
 	for _, opt := range opts {
-		opt(&o)
+		opt(&d)
 	}
-	svc, err := server.New(ctx, o)
+	app, err := server.Build(ctx, d)
 	require.NoError(t, err)
-	srv := httptest.NewServer(svc)
+	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
 	q := db.New(pool)
 	ws, err := admin.FindWorkspace(ctx, q, "default")
 	require.NoError(t, err)
-	return &Env{URL: srv.URL, Pool: pool, Queries: q, Service: svc, OwnerToken: token, Workspace: ws.ID}
+	return &Env{URL: srv.URL, Pool: pool, Queries: q, App: app, OwnerToken: token, Workspace: ws.ID}
+}
+
+// Run builds a process from d and runs it until the test ends or stop is called, as
+// cmd/secumon does; e.g. a probe worker with its run-now queue and incident evaluator:
+// Run(t, server.Deps{Pool: pool, Worker: &worker.Options{…}}). A nil Logger discards.
+func Run(t testing.TB, d server.Deps) (stop func()) {
+	t.Helper()
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	app, err := server.Build(context.Background(), d)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // Token mints a token with role in workspace (a slug or id) for a new user.

@@ -144,8 +144,8 @@ func start(t testing.TB, s *Server, path string, answer AnswerFunc, reply func(R
 // `secumon serve` does, polling often so that steps follow each other quickly.
 func RunAnalysis(t testing.TB, pool *pgxpool.Pool, set *providers.Set) {
 	t.Helper()
-	workers := river.NewWorkers()
-	if err := analysis.AddWorkers(workers, set); err != nil {
+	workers, queue := river.NewWorkers(), analysis.QueueOf(set)
+	if err := queue.Register(workers); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

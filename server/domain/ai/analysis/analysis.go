@@ -21,12 +21,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/incidents"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
 // Queue is the River queue of analysis steps.
@@ -85,16 +85,12 @@ func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue
 type Sessions struct {
 	pool      *pgxpool.Pool
 	providers *providers.Set
-	river     *river.Client[pgx.Tx]
+	river     *jobs.Client
 }
 
-// NewSessions returns the API side over pool; it inserts jobs and works none.
-func NewSessions(pool *pgxpool.Pool, set *providers.Set) (*Sessions, error) {
-	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("analysis: %w", err)
-	}
-	return &Sessions{pool: pool, providers: set, river: c}, nil
+// NewSessions returns the API side over pool; it inserts jobs through client and works none.
+func NewSessions(pool *pgxpool.Pool, set *providers.Set, client *jobs.Client) *Sessions {
+	return &Sessions{pool: pool, providers: set, river: client}
 }
 
 // Start is a request to start the analysis mode.

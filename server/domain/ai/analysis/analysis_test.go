@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/secuaas/secumon/server/platform/jobs"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -33,6 +36,7 @@ type fixture struct {
 	pool     *pgxpool.Pool
 	ws       uuid.UUID
 	incident db.Incident
+	jobs     *jobs.Client // inserts only
 }
 
 func newFixture(t *testing.T) fixture {
@@ -57,7 +61,9 @@ func newFixture(t *testing.T) fixture {
 		inc = ch.Incident
 		return err
 	}))
-	return fixture{pool: pool, ws: ws.ID, incident: inc}
+	inserter, err := jobs.New(pool, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return fixture{pool: pool, ws: ws.ID, incident: inc, jobs: inserter}
 }
 
 func (f fixture) waitEnded(t *testing.T) db.AiSession {
@@ -101,8 +107,7 @@ func TestBudgetExhaustionStopsTheLoop(t *testing.T) {
 	})
 	set, err := providers.New(ai.Config{Anthropic: ai.Remote{APIKey: "sk-ant-test", Model: "claude-sonnet-4-5", BaseURL: fake.URL}, AnalysisInterval: 30 * time.Millisecond})
 	require.NoError(t, err)
-	sessions, err := analysis.NewSessions(f.pool, set)
-	require.NoError(t, err)
+	sessions := analysis.NewSessions(f.pool, set, f.jobs)
 	aitest.RunAnalysis(t, f.pool, set)
 
 	sess, err := sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "claude", Justification: "outage", BudgetUSD: 5, Actor: "alice"})
@@ -152,8 +157,7 @@ func TestResolutionStopsTheLoop(t *testing.T) {
 	f := newFixture(t)
 	set, err := providers.New(ai.Config{AnalysisInterval: 30 * time.Millisecond})
 	require.NoError(t, err)
-	sessions, err := analysis.NewSessions(f.pool, set)
-	require.NoError(t, err)
+	sessions := analysis.NewSessions(f.pool, set, f.jobs)
 	aitest.RunAnalysis(t, f.pool, set)
 
 	_, err = sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "local", Justification: "outage", Actor: "alice"})
@@ -179,8 +183,7 @@ func TestProviderFailuresEndTheSession(t *testing.T) {
 	fake := aitest.OpenAI(t, func(int, aitest.Request) aitest.Answer { return aitest.Answer{Status: http.StatusBadRequest} })
 	set, err := providers.New(ai.Config{OpenAI: ai.Remote{APIKey: "k", BaseURL: fake.URL}, AnalysisInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
-	sessions, err := analysis.NewSessions(f.pool, set)
-	require.NoError(t, err)
+	sessions := analysis.NewSessions(f.pool, set, f.jobs)
 	aitest.RunAnalysis(t, f.pool, set)
 
 	_, err = sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "openai", Justification: "outage", Actor: "alice"})
@@ -204,8 +207,7 @@ func TestPaidUnusableAnswersEndTheSession(t *testing.T) {
 	})
 	set, err := providers.New(ai.Config{Anthropic: ai.Remote{APIKey: "k", BaseURL: fake.URL}, AnalysisInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
-	sessions, err := analysis.NewSessions(f.pool, set)
-	require.NoError(t, err)
+	sessions := analysis.NewSessions(f.pool, set, f.jobs)
 	aitest.RunAnalysis(t, f.pool, set)
 
 	_, err = sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "anthropic", Justification: "outage", BudgetUSD: 200, Actor: "alice"})
@@ -224,8 +226,7 @@ func TestStepsArePricedAtTheModelCalled(t *testing.T) {
 	f := newFixture(t)
 	before, err := providers.New(ai.Config{Anthropic: ai.Remote{APIKey: "k", BaseURL: "http://127.0.0.1:9"}})
 	require.NoError(t, err)
-	sessions, err := analysis.NewSessions(f.pool, before)
-	require.NoError(t, err)
+	sessions := analysis.NewSessions(f.pool, before, f.jobs)
 	sess, err := sessions.Start(context.Background(), f.ws, f.incident.ID, analysis.Start{Provider: "claude", Justification: "outage", BudgetUSD: 5, Actor: "alice"})
 	require.NoError(t, err)
 	require.Equal(t, ai.DefaultAnthropicModel, sess.Model)

@@ -15,15 +15,15 @@ import (
 	"github.com/secuaas/secumon/server/domain/ai/facts"
 	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/incidents"
+	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
-// AddWorkers registers the analysis worker, which calls the providers of set, on workers.
-// The River client given these workers must work Queue.
-func AddWorkers(workers *river.Workers, set *providers.Set) error {
-	if err := river.AddWorkerSafely(workers, &worker{set: set}); err != nil {
-		return fmt.Errorf("analysis: %w", err)
-	}
-	return nil
+// QueueOf is the analysis queue, worked by the analysis worker, which calls the providers
+// of set.
+func QueueOf(set *providers.Set) jobs.Queue {
+	return jobs.Queue{Name: Queue, MaxWorkers: 5, Register: func(workers *river.Workers) error {
+		return river.AddWorkerSafely(workers, &worker{set: set})
+	}}
 }
 
 // worker runs one analysis step per job run and snoozes the job until the next step while

@@ -1,0 +1,179 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/gen/db"
+	genpublic "github.com/secuaas/secumon/gen/public"
+	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/contract"
+	"github.com/secuaas/secumon/server/edge/docs"
+	"github.com/secuaas/secumon/server/edge/events"
+	"github.com/secuaas/secumon/server/edge/handlers"
+	"github.com/secuaas/secumon/server/edge/idempotency"
+	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/edge/public"
+	"github.com/secuaas/secumon/server/edge/reqid"
+	"github.com/secuaas/secumon/server/platform/database"
+)
+
+// newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
+// GET /events, the anonymous status-page routes, the docs and the health endpoints.
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, log *slog.Logger) (http.Handler, error) {
+	errs := errorRenderer{log: log}
+	queries := db.New(pool)
+	gate, err := contract.New(doc, authn, errs.render)
+	if err != nil {
+		return nil, err
+	}
+	docsHandler, err := docs.NewHandler()
+	if err != nil {
+		return nil, err
+	}
+	strict := api.NewStrictHandlerWithOptions(ops, nil, api.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  errs.badRequest,
+		ResponseErrorHandlerFunc: errs.render,
+	})
+	apiHandler := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+		BaseURL:          contract.BasePath,
+		ErrorHandlerFunc: errs.badRequest,
+	})
+	publicStrict := genpublic.NewStrictHandlerWithOptions(public.New(queries, statusPages), nil, genpublic.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  errs.badRequest,
+		ResponseErrorHandlerFunc: errs.render,
+	})
+	publicMux := http.NewServeMux()
+	publicMux.HandleFunc("/", public.NoRoute)
+	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest})
+
+	mux := http.NewServeMux()
+	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
+	// authentication and validation.
+	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: log})
+	mux.Handle(contract.BasePath+"/", gate.Middleware(keys.Middleware(apiHandler)))
+	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
+	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render}
+	mux.Handle("GET "+contract.BasePath+"/events", gate.Middleware(stream))
+	mux.Handle("/status/", public.Middleware(authn, errs.render)(publicHandler))
+	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
+	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
+	mux.Handle("GET /docs", docsHandler)
+	mux.Handle("GET /docs/", docsHandler)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := pool.Ping(ctx); err != nil {
+			problem.Write(w, r, problem.Unavailable("the database is unavailable"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
+	})
+
+	h := recoverPanics(log, mux)
+	h = accessLog(log, h)
+	return reqid.Middleware(h), nil
+}
+
+// errorRenderer turns handler errors into problem documents: problems as they are, an
+// unreachable database as 503 with Retry-After, anything else as a logged 500.
+type errorRenderer struct{ log *slog.Logger }
+
+func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error) {
+	var p *problem.Problem
+	switch {
+	case errors.As(err, &p):
+		problem.Write(w, r, p)
+	case database.IsUnavailable(err):
+		e.log.Warn("database unavailable", "request_id", reqid.From(r.Context()), "err", err)
+		problem.Write(w, r, problem.Unavailable("the database is unavailable; retry shortly"))
+	case isDataException(err):
+		// A value the contract let through but PostgreSQL cannot take (a NUL byte in a query
+		// parameter, a number out of range): bad input, not a server fault.
+		e.log.Warn("request refused by the database", "request_id", reqid.From(r.Context()), "err", err)
+		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "request", Message: "a value cannot be stored: " + err.Error()}))
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; nobody reads this answer.
+		w.WriteHeader(499)
+	default:
+		e.log.Error("request failed", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+	}
+}
+
+// isDataException reports a PostgreSQL data exception (SQLSTATE class 22).
+func isDataException(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
+}
+
+// badRequest handles what the generated code could not bind or decode (malformed JSON…).
+func (e errorRenderer) badRequest(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
+}
+
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.Error("panic", "request_id", reqid.From(r.Context()), "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			problem.Write(w, r, problem.New(http.StatusInternalServerError, "internal error; quote the request id when reporting it"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
+	})
+}
