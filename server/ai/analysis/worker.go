@@ -33,8 +33,8 @@ type worker struct {
 	set *providers.Set
 }
 
-// Timeout leaves room for a provider call with the SDK's retries, plus the bookkeeping
-// (3.5 min by default: the River client's RescueStuckJobsAfter must be longer).
+// Timeout leaves room for a provider call with its retries (three attempts), plus the
+// bookkeeping (3.5 min by default: the River client's RescueStuckJobsAfter must be longer).
 func (w *worker) Timeout(*river.Job[Args]) time.Duration {
 	return 3*w.set.Config().Timeout + 30*time.Second
 }
