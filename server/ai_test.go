@@ -116,7 +116,7 @@ func TestAITagHostWithTheLocalProvider(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
 }
 
-// Bulk tagging through the real OpenAI SDK against a loopback fake: the cost of each host is
+// Bulk tagging through the real OpenAI provider against a loopback fake: the cost of each host is
 // what its tokens cost, one host's failure does not stop the others, and no secret of a check
 // reaches the provider.
 func TestAITagHostsBulkWithOpenAI(t *testing.T) {
@@ -327,7 +327,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, start(done.Id, `{"provider":"local","justification":"x"}`).StatusCode())
 }
 
-// Through the real Anthropic SDK: the cost endpoint reports what the calls cost, and a spent
+// Through the real Anthropic provider: the cost endpoint reports what the calls cost, and a spent
 // budget ends the session by itself.
 func TestAIModeCostWithAnthropic(t *testing.T) {
 	fake := aitest.Anthropic(t, func(int, aitest.Request) aitest.Answer {

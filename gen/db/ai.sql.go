@@ -479,6 +479,44 @@ func (q *Queries) LockHostForAITag(ctx context.Context, arg LockHostForAITagPara
 	return i, err
 }
 
+const lockIncidentOfAISession = `-- name: LockIncidentOfAISession :one
+SELECT i.workspace_id, i.id, i.title, i.description, i.severity, i.status, i.tags, i.host_id, i.check_id, i.storm_id, i.reopen_count, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by FROM incidents i
+WHERE i.workspace_id = $1 AND i.id = (SELECT s.incident_id FROM ai_sessions s WHERE s.workspace_id = $1 AND s.id = $2)
+FOR UPDATE OF i
+`
+
+type LockIncidentOfAISessionParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+}
+
+// Locks the incident of a session. Everything that changes a session locks its incident
+// first, then the session (as starting one does), so they never deadlock.
+func (q *Queries) LockIncidentOfAISession(ctx context.Context, arg LockIncidentOfAISessionParams) (Incident, error) {
+	row := q.db.QueryRow(ctx, lockIncidentOfAISession, arg.WorkspaceID, arg.ID)
+	var i Incident
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Title,
+		&i.Description,
+		&i.Severity,
+		&i.Status,
+		&i.Tags,
+		&i.HostID,
+		&i.CheckID,
+		&i.StormID,
+		&i.ReopenCount,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AcknowledgedAt,
+		&i.AcknowledgedBy,
+		&i.ResolvedAt,
+		&i.ResolvedBy,
+	)
+	return i, err
+}
+
 const recordAIUsage = `-- name: RecordAIUsage :exec
 
 INSERT INTO ai_usage (workspace_id, id, purpose, provider, model, input_tokens, output_tokens, cost_usd, host_id, session_id)

@@ -60,6 +60,13 @@ RETURNING *;
 -- name: LockAISession :one
 SELECT * FROM ai_sessions WHERE workspace_id = $1 AND id = $2 FOR UPDATE;
 
+-- name: LockIncidentOfAISession :one
+-- Locks the incident of a session. Everything that changes a session locks its incident
+-- first, then the session (as starting one does), so they never deadlock.
+SELECT i.* FROM incidents i
+WHERE i.workspace_id = $1 AND i.id = (SELECT s.incident_id FROM ai_sessions s WHERE s.workspace_id = $1 AND s.id = $2)
+FOR UPDATE OF i;
+
 -- name: LockActiveAISession :one
 SELECT * FROM ai_sessions WHERE workspace_id = $1 AND incident_id = $2 AND status = 'active' FOR UPDATE;
 

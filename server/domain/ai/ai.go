@@ -1,7 +1,7 @@
 // Package ai is what SecuMon asks of an AI provider and what it gives one: tags for a host from
 // what SecuMon knows about it, and findings about an incident from its context. Providers live
-// in subpackages (local, the default, works offline; anthropic and openai call their APIs through
-// the official SDKs); providers builds the configured set. Every call reports its token usage,
+// in subpackages (local, the default, works offline; anthropic and openai call their APIs over
+// plain HTTP, see internal/httpjson); providers builds the configured set. Every call reports its token usage,
 // which Prices turns into US dollars.
 package ai
 

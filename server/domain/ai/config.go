@@ -40,7 +40,8 @@ type Config struct {
 	Prices Prices
 	// AnalysisInterval is the pause between two analysis steps of an incident (default 1 min).
 	AnalysisInterval time.Duration
-	// Timeout bounds one attempt of a provider call (default 1 min); the SDKs retry twice.
+	// Timeout bounds one attempt of a provider call (default 1 min); transient failures are
+	// tried twice more (see internal/httpjson).
 	Timeout time.Duration
 	// MaxOutputTokens caps one answer of a remote provider (default 2048), which also caps
 	// what one call can cost.

@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// What remote providers are asked, shared by every SDK so that they answer alike. Each
+// What remote providers are asked, shared by every remote provider so that they answer alike. Each
 // provider asks for structured output matching TagSchema or FindingsSchema (a forced tool
 // call for Anthropic, a strict JSON schema response format for OpenAI).
 

@@ -1,6 +1,6 @@
 // Package aitest runs loopback HTTP servers that speak the wire formats of the remote AI
 // providers (Anthropic's Messages API, OpenAI's Chat Completions API), so that tests drive the
-// real SDK clients through their base-URL setting and nothing leaves the machine; and the
+// real provider clients through their base-URL setting and nothing leaves the machine; and the
 // River worker of incident analysis, as `secumon serve` runs it.
 package aitest
 
@@ -34,10 +34,13 @@ type Answer struct {
 	Usage ai.Usage
 	// Status, when not 0, answers an API error with this HTTP status instead.
 	Status int
+	// Header is added to the answer's headers (Retry-After, x-should-retry…).
+	Header http.Header
 }
 
 // Request is one request the fake provider received.
 type Request struct {
+	Method string
 	Path   string
 	Header http.Header
 	Body   map[string]any
@@ -65,12 +68,16 @@ func (s *Server) Calls() int { return len(s.Requests()) }
 // AnswerFunc decides the answer to the n-th request (from 1).
 type AnswerFunc func(n int, r Request) Answer
 
-// Anthropic starts a fake Messages API (POST /v1/messages) for the duration of t.
+// ErrorMessage is the message of the fakes' API errors.
+const ErrorMessage = "fake failure"
+
+// Anthropic starts a fake Messages API (POST /v1/messages) for the duration of t. Its API
+// errors are of type api_error.
 func Anthropic(t testing.TB, answer AnswerFunc) *Server {
 	s := &Server{}
 	s.URL = start(t, s, "/v1/messages", answer, func(r Request, a Answer) (int, any) {
 		if a.Status != 0 {
-			return a.Status, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": "fake failure"}}
+			return a.Status, map[string]any{"type": "error", "error": map[string]any{"type": "api_error", "message": ErrorMessage}}
 		}
 		tool, _ := r.Body["tool_choice"].(map[string]any)["name"].(string)
 		content := []any{map[string]any{"type": "tool_use", "id": "toolu_fake", "name": tool, "input": a.JSON}}
@@ -89,12 +96,13 @@ func Anthropic(t testing.TB, answer AnswerFunc) *Server {
 }
 
 // OpenAI starts a fake Chat Completions API (POST /v1/chat/completions) for the duration of
-// t; its URL ends in /v1/ as OpenAI's base URL does.
+// t; its URL ends in /v1/ as OpenAI's base URL does. Its API errors are of type
+// server_error.
 func OpenAI(t testing.TB, answer AnswerFunc) *Server {
 	s := &Server{}
 	base := start(t, s, "/v1/chat/completions", answer, func(r Request, a Answer) (int, any) {
 		if a.Status != 0 {
-			return a.Status, map[string]any{"error": map[string]any{"message": "fake failure", "type": "server_error", "param": nil, "code": nil}}
+			return a.Status, map[string]any{"error": map[string]any{"message": ErrorMessage, "type": "server_error", "param": nil, "code": nil}}
 		}
 		content := a.Text
 		if content == "" {
@@ -119,10 +127,12 @@ func OpenAI(t testing.TB, answer AnswerFunc) *Server {
 func start(t testing.TB, s *Server, path string, answer AnswerFunc, reply func(Request, Answer) (int, any)) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+	// Every method is recorded, so that a test sees a request of the wrong method; only POST
+	// is answered.
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
-		req := Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: map[string]any{}}
-		if err := json.Unmarshal(raw, &req.Body); err != nil {
+		req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: map[string]any{}}
+		if err := json.Unmarshal(raw, &req.Body); err != nil && len(raw) > 0 {
 			http.Error(w, "bad json", http.StatusBadRequest)
 			return
 		}
@@ -130,7 +140,15 @@ func start(t testing.TB, s *Server, path string, answer AnswerFunc, reply func(R
 		s.requests = append(s.requests, req)
 		n := len(s.requests)
 		s.mu.Unlock()
-		status, body := reply(req, answer(n, req))
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		a := answer(n, req)
+		status, body := reply(req, a)
+		for k, vs := range a.Header {
+			w.Header()[k] = vs
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(body)

@@ -208,7 +208,8 @@ func (s *Sessions) Stop(ctx context.Context, workspaceID, incidentID uuid.UUID, 
 	var sess db.AiSession
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		inc, err := q.GetIncident(ctx, db.GetIncidentParams{WorkspaceID: workspaceID, ID: incidentID})
+		// The incident first, then its session: the order every session change takes.
+		inc, err := q.LockIncident(ctx, db.LockIncidentParams{WorkspaceID: workspaceID, ID: incidentID})
 		if err != nil {
 			return notFound(err, ErrNotFound)
 		}

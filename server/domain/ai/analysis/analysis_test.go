@@ -95,7 +95,7 @@ func notes(events []db.IncidentEvent, action string) []string {
 	return out
 }
 
-// Through the real Anthropic SDK: each step costs 1M input tokens of Sonnet ($3); a $5
+// Through the real Anthropic provider: each step costs 1M input tokens of Sonnet ($3); a $5
 // budget allows two steps, then the loop stops by itself.
 func TestBudgetExhaustionStopsTheLoop(t *testing.T) {
 	f := newFixture(t)

@@ -33,8 +33,8 @@ type worker struct {
 	set *providers.Set
 }
 
-// Timeout leaves room for a provider call with the SDK's retries, plus the bookkeeping
-// (3.5 min by default: the River client's RescueStuckJobsAfter must be longer).
+// Timeout leaves room for a provider call with its retries (three attempts), plus the
+// bookkeeping (3.5 min by default: the River client's RescueStuckJobsAfter must be longer).
 func (w *worker) Timeout(*river.Job[Args]) time.Duration {
 	return 3*w.set.Config().Timeout + 30*time.Second
 }
@@ -81,7 +81,7 @@ func (w *worker) step(ctx context.Context, a Args) (again bool, err error) {
 func (w *worker) prepare(ctx context.Context, a Args) (sess db.AiSession, ic ai.IncidentContext, ok bool, err error) {
 	err = inTx(ctx, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		sess, err = q.LockAISession(ctx, db.LockAISessionParams{WorkspaceID: a.WorkspaceID, ID: a.SessionID})
+		sess, err = lockSession(ctx, q, a)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && sess.Status != StatusActive) {
 			return nil // stopped, or its incident deleted: nothing to do
 		}
@@ -100,6 +100,16 @@ func (w *worker) prepare(ctx context.Context, a Args) (sess db.AiSession, ic ai.
 		return err
 	})
 	return sess, ic, ok, err
+}
+
+// lockSession locks the job's session for the rest of the transaction, after its incident:
+// starting a session (Sessions.Start) locks the incident, then the session, and so must
+// every step, or the two deadlock. No row: the session or its incident is gone.
+func lockSession(ctx context.Context, q *db.Queries, a Args) (db.AiSession, error) {
+	if _, err := q.LockIncidentOfAISession(ctx, db.LockIncidentOfAISessionParams{WorkspaceID: a.WorkspaceID, ID: a.SessionID}); err != nil {
+		return db.AiSession{}, err
+	}
+	return q.LockAISession(ctx, db.LockAISessionParams{WorkspaceID: a.WorkspaceID, ID: a.SessionID})
 }
 
 // endIfDone ends the session when its incident is resolved or its budget spent.
@@ -127,7 +137,7 @@ func (w *worker) record(ctx context.Context, a Args, model string, findings []ai
 	cost := w.set.Cost(model, usage)
 	err = inTx(ctx, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		sess, err := q.LockAISession(ctx, db.LockAISessionParams{WorkspaceID: a.WorkspaceID, ID: a.SessionID})
+		sess, err := lockSession(ctx, q, a)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // the incident was deleted meanwhile
 		}

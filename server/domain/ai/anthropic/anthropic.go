@@ -1,22 +1,32 @@
-// Package anthropic is the AI provider backed by Anthropic's Messages API, through the
-// official Go SDK. Answers are structured by a forced tool call whose input schema is the
-// answer's (ai.TagSchema, ai.FindingsSchema).
+// Package anthropic is the AI provider backed by Anthropic's Messages API
+// (POST /v1/messages), called over plain HTTP (see ai/internal/httpjson). Answers are
+// structured by a forced tool call whose input schema is the answer's (ai.TagSchema,
+// ai.FindingsSchema).
 package anthropic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"strings"
 	"time"
 
-	sdk "github.com/anthropics/anthropic-sdk-go"
-	"github.com/anthropics/anthropic-sdk-go/option"
-
 	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/internal/httpjson"
 )
+
+// DefaultBaseURL is Anthropic's public API.
+const DefaultBaseURL = "https://api.anthropic.com"
+
+// APIVersion is the version of the Messages API the requests and answers below follow, sent
+// as the anthropic-version header every request must carry.
+const APIVersion = "2023-06-01"
 
 // Provider calls one Anthropic model.
 type Provider struct {
-	client    sdk.Client
+	client    *httpjson.Client
+	endpoint  string
 	model     string
 	maxTokens int64
 }
@@ -24,19 +34,24 @@ type Provider struct {
 var _ ai.Provider = (*Provider)(nil)
 
 // New returns a provider for r (its APIKey must be set; an empty BaseURL means Anthropic's
-// public API). Only r configures the client: ANTHROPIC_* variables of the environment are
-// ignored, so SECUMON_AI_* is the one place to look.
+// public API). Only r configures the client: no ANTHROPIC_* variable of the environment is
+// read, so SECUMON_AI_* is the one place to look. timeout bounds one attempt of a call, which
+// is tried at most 1+httpjson.MaxRetries times.
 func New(r ai.Remote, maxTokens int64, timeout time.Duration) *Provider {
-	opts := []option.RequestOption{
-		option.WithoutEnvironmentDefaults(),
-		option.WithAPIKey(r.APIKey),
-		option.WithRequestTimeout(timeout),
-		option.WithMaxRetries(2),
+	base := r.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
 	}
-	if r.BaseURL != "" {
-		opts = append(opts, option.WithBaseURL(r.BaseURL))
+	h := http.Header{}
+	h.Set("X-Api-Key", r.APIKey)
+	h.Set("Anthropic-Version", APIVersion)
+	return &Provider{
+		client: &httpjson.Client{Provider: ai.Anthropic, Header: h, Secret: r.APIKey, Timeout: timeout},
+		// The base URL is a prefix: "https://proxy/anthropic" calls https://proxy/anthropic/v1/messages.
+		endpoint:  strings.TrimRight(base, "/") + "/v1/messages",
+		model:     r.Model,
+		maxTokens: maxTokens,
 	}
-	return &Provider{client: sdk.NewClient(opts...), model: r.Model, maxTokens: maxTokens}
 }
 
 // Name is "anthropic".
@@ -65,24 +80,72 @@ func (p *Provider) Analyze(ctx context.Context, ic ai.IncidentContext) ([]ai.Fin
 	return fs, u, err
 }
 
+// The parts of the Messages API this provider uses.
+type (
+	request struct {
+		Model      string     `json:"model"`
+		MaxTokens  int64      `json:"max_tokens"`
+		System     []text     `json:"system,omitempty"`
+		Messages   []message  `json:"messages"`
+		Tools      []tool     `json:"tools,omitempty"`
+		ToolChoice toolChoice `json:"tool_choice"`
+	}
+	text struct {
+		Type string `json:"type"` // "text"
+		Text string `json:"text"`
+	}
+	message struct {
+		Role    string `json:"role"` // "user"
+		Content []text `json:"content"`
+	}
+	tool struct {
+		Name        string      `json:"name"`
+		Description string      `json:"description,omitempty"`
+		InputSchema inputSchema `json:"input_schema"`
+	}
+	inputSchema struct {
+		Type       string `json:"type"` // "object"
+		Properties any    `json:"properties"`
+		Required   any    `json:"required,omitempty"`
+	}
+	// toolChoice {"type":"tool","name":…} forces the model to answer with that tool.
+	toolChoice struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+
+	response struct {
+		Content []struct {
+			Type  string          `json:"type"` // "text", "tool_use"…
+			Name  string          `json:"name"` // of a tool_use block
+			Input json.RawMessage `json:"input"`
+		} `json:"content"`
+		StopReason string `json:"stop_reason"`
+		Usage      struct {
+			InputTokens              int64 `json:"input_tokens"`
+			OutputTokens             int64 `json:"output_tokens"`
+			CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+			CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+		} `json:"usage"`
+	}
+)
+
 // ask sends one message and returns the input of the forced tool call.
-func (p *Provider) ask(ctx context.Context, system, user, tool, toolDescription string, schema map[string]any) ([]byte, ai.Usage, error) {
-	msg, err := p.client.Messages.New(ctx, sdk.MessageNewParams{
-		Model:     sdk.Model(p.model),
+func (p *Provider) ask(ctx context.Context, system, user, toolName, toolDescription string, schema map[string]any) ([]byte, ai.Usage, error) {
+	req := request{
+		Model:     p.model,
 		MaxTokens: p.maxTokens,
-		System:    []sdk.TextBlockParam{{Text: system}},
-		Messages:  []sdk.MessageParam{sdk.NewUserMessage(sdk.NewTextBlock(user))},
-		Tools: []sdk.ToolUnionParam{{OfTool: &sdk.ToolParam{
-			Name:        tool,
-			Description: sdk.String(toolDescription),
-			InputSchema: sdk.ToolInputSchemaParam{
-				Properties: schema["properties"],
-				Required:   schema["required"].([]string),
-			},
-		}}},
-		ToolChoice: sdk.ToolChoiceParamOfTool(tool),
-	})
-	if err != nil {
+		System:    []text{{Type: "text", Text: system}},
+		Messages:  []message{{Role: "user", Content: []text{{Type: "text", Text: user}}}},
+		Tools: []tool{{
+			Name:        toolName,
+			Description: toolDescription,
+			InputSchema: inputSchema{Type: "object", Properties: schema["properties"], Required: schema["required"]},
+		}},
+		ToolChoice: toolChoice{Type: "tool", Name: toolName},
+	}
+	var msg response
+	if err := p.client.Post(ctx, p.endpoint, req, &msg); err != nil {
 		return nil, ai.Usage{}, err
 	}
 	// Cache writes and reads are input tokens too; counting them at the input price
@@ -92,9 +155,9 @@ func (p *Provider) ask(ctx context.Context, system, user, tool, toolDescription 
 		OutputTokens: msg.Usage.OutputTokens,
 	}
 	for _, block := range msg.Content {
-		if block.Type == "tool_use" && block.Name == tool {
+		if block.Type == "tool_use" && block.Name == toolName {
 			return block.Input, u, nil
 		}
 	}
-	return nil, u, errors.New("anthropic: the answer has no " + tool + " tool call (stop reason " + string(msg.StopReason) + ")")
+	return nil, u, errors.New("anthropic: the answer has no " + toolName + " tool call (stop reason " + msg.StopReason + ")")
 }

@@ -1,17 +1,17 @@
-// Package openai is the AI provider backed by OpenAI's Chat Completions API, through the
-// official Go SDK. Answers are structured by a strict JSON schema response format
-// (ai.TagSchema, ai.FindingsSchema).
+// Package openai is the AI provider backed by OpenAI's Chat Completions API
+// (POST /chat/completions), called over plain HTTP (see ai/internal/httpjson). Answers are
+// structured by a strict JSON schema response format (ai.TagSchema, ai.FindingsSchema).
 package openai
 
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"time"
 
-	sdk "github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-
 	"github.com/secuaas/secumon/server/domain/ai"
+	"github.com/secuaas/secumon/server/domain/ai/internal/httpjson"
 )
 
 // DefaultBaseURL is OpenAI's public API.
@@ -19,7 +19,8 @@ const DefaultBaseURL = "https://api.openai.com/v1/"
 
 // Provider calls one OpenAI model.
 type Provider struct {
-	client    sdk.Client
+	client    *httpjson.Client
+	endpoint  string
 	model     string
 	maxTokens int64
 }
@@ -27,20 +28,23 @@ type Provider struct {
 var _ ai.Provider = (*Provider)(nil)
 
 // New returns a provider for r (its APIKey must be set; an empty BaseURL means OpenAI's public
-// API). The key and base URL always come from r, never from OPENAI_API_KEY or OPENAI_BASE_URL.
-// (The SDK offers no public way to ignore its other variables, such as OPENAI_ORG_ID.)
+// API). Only r configures the client: no OPENAI_* variable of the environment is read (not
+// OPENAI_API_KEY, OPENAI_BASE_URL nor OPENAI_ORG_ID), so SECUMON_AI_* is the one place to
+// look. timeout bounds one attempt of a call, which is tried at most 1+httpjson.MaxRetries times.
 func New(r ai.Remote, maxTokens int64, timeout time.Duration) *Provider {
 	base := r.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	client := sdk.NewClient(
-		option.WithAPIKey(r.APIKey),
-		option.WithBaseURL(base),
-		option.WithRequestTimeout(timeout),
-		option.WithMaxRetries(2),
-	)
-	return &Provider{client: client, model: r.Model, maxTokens: maxTokens}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+r.APIKey)
+	return &Provider{
+		client: &httpjson.Client{Provider: ai.OpenAI, Header: h, Secret: r.APIKey, Timeout: timeout},
+		// The base URL includes the version, as OpenAI's does: ".../v1" calls .../v1/chat/completions.
+		endpoint:  strings.TrimRight(base, "/") + "/chat/completions",
+		model:     r.Model,
+		maxTokens: maxTokens,
+	}
 }
 
 // Name is "openai".
@@ -69,17 +73,54 @@ func (p *Provider) Analyze(ctx context.Context, ic ai.IncidentContext) ([]ai.Fin
 	return fs, u, err
 }
 
+// The parts of the Chat Completions API this provider uses.
+type (
+	request struct {
+		Model               string         `json:"model"`
+		Messages            []message      `json:"messages"`
+		MaxCompletionTokens int64          `json:"max_completion_tokens,omitempty"`
+		ResponseFormat      responseFormat `json:"response_format"`
+	}
+	message struct {
+		Role    string `json:"role"` // "system", "user"
+		Content string `json:"content"`
+	}
+	// responseFormat {"type":"json_schema",…} makes the answer's content JSON of the schema.
+	responseFormat struct {
+		Type       string     `json:"type"`
+		JSONSchema jsonSchema `json:"json_schema"`
+	}
+	jsonSchema struct {
+		Name   string         `json:"name"`
+		Strict bool           `json:"strict"`
+		Schema map[string]any `json:"schema"`
+	}
+
+	response struct {
+		Choices []struct {
+			FinishReason string `json:"finish_reason"`
+			Message      struct {
+				Content string `json:"content"` // null when refused
+				Refusal string `json:"refusal"`
+			} `json:"message"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens     int64 `json:"prompt_tokens"`
+			CompletionTokens int64 `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+)
+
 // ask sends one chat completion and returns its JSON content.
 func (p *Provider) ask(ctx context.Context, system, user, name string, schema map[string]any) ([]byte, ai.Usage, error) {
-	resp, err := p.client.Chat.Completions.New(ctx, sdk.ChatCompletionNewParams{
+	req := request{
 		Model:               p.model,
-		MaxCompletionTokens: sdk.Int(p.maxTokens),
-		Messages:            []sdk.ChatCompletionMessageParamUnion{sdk.SystemMessage(system), sdk.UserMessage(user)},
-		ResponseFormat: sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &sdk.ResponseFormatJSONSchemaParam{
-			JSONSchema: sdk.ResponseFormatJSONSchemaJSONSchemaParam{Name: name, Strict: sdk.Bool(true), Schema: schema},
-		}},
-	})
-	if err != nil {
+		Messages:            []message{{Role: "system", Content: system}, {Role: "user", Content: user}},
+		MaxCompletionTokens: p.maxTokens,
+		ResponseFormat:      responseFormat{Type: "json_schema", JSONSchema: jsonSchema{Name: name, Strict: true, Schema: schema}},
+	}
+	var resp response
+	if err := p.client.Post(ctx, p.endpoint, req, &resp); err != nil {
 		return nil, ai.Usage{}, err
 	}
 	u := ai.Usage{InputTokens: resp.Usage.PromptTokens, OutputTokens: resp.Usage.CompletionTokens}
@@ -91,7 +132,7 @@ func (p *Provider) ask(ctx context.Context, system, user, name string, schema ma
 		return nil, u, errors.New("openai: the model refused: " + m.Refusal)
 	}
 	if m.Content == "" {
-		return nil, u, errors.New("openai: empty answer (finish reason " + string(resp.Choices[0].FinishReason) + ")")
+		return nil, u, errors.New("openai: empty answer (finish reason " + resp.Choices[0].FinishReason + ")")
 	}
 	return []byte(m.Content), u, nil
 }
