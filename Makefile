@@ -9,7 +9,7 @@ GO ?= go
 # and jq for the README walkthrough the tests run.
 DEB_PACKAGES := postgresql snmpd chromium curl jq
 NODE_MODULES := openapi/node_modules/.package-lock.json
-BIN ?= bin/secumon
+BIN := bin/secumon
 # `make run` listens on SECUMON_ADDR (default 127.0.0.1:8080); `make run ADDR=host:port` too.
 ADDR ?=
 SYSLOG_ADDR ?= 127.0.0.1:5514
