@@ -1,13 +1,17 @@
 # SecuMon v2: `make run` starts the service with its embedded PostgreSQL; `make test` runs
-# every test against real components. Both install what is missing first.
+# every test against real components. Both install the Debian packages they miss first; only
+# `make lint` and `make generate` need Node and npm.
 
 SHELL := /bin/bash
 GO ?= go
 # Debian packages the service and its tests need: the PostgreSQL server binaries, snmpd for
-# the SNMP probe tests and Chromium for the rendered-docs and status-page browser tests.
-DEB_PACKAGES := postgresql snmpd chromium
+# the SNMP probe tests, Chromium for the rendered-docs and status-page browser tests, and curl
+# and jq for the README walkthrough the tests run.
+DEB_PACKAGES := postgresql snmpd chromium curl jq
 NODE_MODULES := openapi/node_modules/.package-lock.json
-ADDR ?= 127.0.0.1:8080
+BIN := bin/secumon
+# `make run` listens on SECUMON_ADDR (default 127.0.0.1:8080); `make run ADDR=host:port` too.
+ADDR ?=
 SYSLOG_ADDR ?= 127.0.0.1:5514
 # What `make generate` writes; check-generated compares it with the checkout.
 GENERATED := gen client openapi/docs
@@ -16,8 +20,10 @@ GENERATED := gen client openapi/docs
 
 all: build
 
+## build: the secumon binary, in $(BIN).
 build:
-	$(GO) build -o bin/secumon ./cmd/secumon
+	@echo "building secumon ($(BIN)) — the first build takes a few minutes…"
+	$(GO) build -o $(BIN) ./cmd/secumon
 
 ## deps: install the missing Debian packages (as root) and the pinned npm tools.
 deps: deb-deps npm-deps
@@ -41,13 +47,15 @@ $(NODE_MODULES): openapi/package.json openapi/package-lock.json
 	cd openapi && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## run: start SecuMon on $(ADDR) with its embedded PostgreSQL in ./.secumon (syslog on $(SYSLOG_ADDR)).
+## run: build and start SecuMon on $SECUMON_ADDR or $(ADDR) (default 127.0.0.1:8080) with its
+## embedded PostgreSQL in ./.secumon (syslog on $(SYSLOG_ADDR)). exec: Ctrl-C reaches the
+## server directly, which shuts down cleanly and exits 0.
 run: DEB_PACKAGES := postgresql
-run: deb-deps
-	SECUMON_SYSLOG_ADDR=$${SECUMON_SYSLOG_ADDR-$(SYSLOG_ADDR)} $(GO) run ./cmd/secumon serve --addr $(ADDR)
+run: deb-deps build
+	SECUMON_SYSLOG_ADDR=$${SECUMON_SYSLOG_ADDR-$(SYSLOG_ADDR)} $(if $(ADDR),SECUMON_ADDR=$(ADDR) )exec $(BIN) serve
 
-## test: every Go test, against a real PostgreSQL, snmpd and Chromium.
-test: deps
+## test: every Go test, against a real PostgreSQL, snmpd and Chromium (no Node or npm needed).
+test: deb-deps
 	$(GO) test -count=1 -timeout 20m ./...
 
 ## bench: throughput of the full stack beside a bare handler, printed with their ratio.

@@ -88,12 +88,25 @@ func TestQuickstart(t *testing.T) {
 	assert.Regexp(t, `^deleted host quickstart-[0-9a-f]{8}$`, lines[4])
 	assert.Zero(t, hostCount(t, env), "the quickstart cleaned up")
 
-	// Without a token it says what is missing instead of calling the server.
+	// Without SECUMON_TOKEN it takes the owner token `make run` wrote in .secumon, and
+	// without that file either it says what is missing instead of calling the server.
+	dir := t.TempDir()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "SECUMON_URL="+env.URL, "SECUMON_TOKEN=")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SECUMON_URL="+env.URL, "SECUMON_TOKEN=", "SECUMON_DATA_DIR=")
 	msg, err := cmd.CombinedOutput()
 	require.Error(t, err)
-	assert.Contains(t, string(msg), "SECUMON_TOKEN")
+	assert.Contains(t, string(msg), "set SECUMON_TOKEN")
+	assert.Contains(t, string(msg), "`make run` wrote .secumon/owner.token")
+
+	require.NoError(t, os.Mkdir(filepath.Join(dir, ".secumon"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".secumon", "owner.token"), []byte(env.OwnerToken+"\n"), 0o600))
+	cmd = exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SECUMON_URL="+env.URL, "SECUMON_TOKEN=", "SECUMON_DATA_DIR=")
+	msg, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", msg)
+	assert.Regexp(t, `(?m)^deleted host quickstart-[0-9a-f]{8}$`, string(msg))
 }
 
 func TestCurlScript(t *testing.T) {

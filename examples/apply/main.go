@@ -8,6 +8,9 @@
 //
 //	SECUMON_URL=http://127.0.0.1:8080 SECUMON_TOKEN=smn_… go run ./examples/apply -f examples/apply/example.yaml
 //
+// Without SECUMON_TOKEN it uses the owner token `make run` wrote in .secumon/owner.token (run
+// it from the repository's root).
+//
 // Flags:
 //
 //	-f file   the desired state (example.yaml shows every field)
@@ -24,6 +27,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -31,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/secuaas/secumon/client"
@@ -58,7 +63,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		url = "http://127.0.0.1:8080"
 	}
 	if token == "" {
-		return errors.New("set SECUMON_TOKEN to an API token (secumon token create --role admin …)")
+		var err error
+		if token, err = ownerToken(); err != nil {
+			return err
+		}
 	}
 
 	desired, err := Load(*file)
@@ -96,4 +104,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "Apply complete: %d created, %d updated, %d replaced, %d deleted.\n",
 		plan.Count(Create), plan.Count(Update), plan.Count(Replace), plan.Count(Delete))
 	return nil
+}
+
+// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
+// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
+// SECUMON_TOKEN is not set.
+func ownerToken() (string, error) {
+	dir := os.Getenv("SECUMON_DATA_DIR")
+	if dir == "" {
+		dir = ".secumon"
+	}
+	file := filepath.Join(dir, "owner.token")
+	b, err := os.ReadFile(file)
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	if err == nil {
+		err = errors.New("empty")
+	}
+	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role admin …` mints other tokens", file, err)
 }

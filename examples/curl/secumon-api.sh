@@ -3,6 +3,8 @@
 #
 #   SECUMON_URL=http://127.0.0.1:8080 SECUMON_TOKEN=smn_… examples/curl/secumon-api.sh
 #
+# (without SECUMON_TOKEN, from the repository's root, it uses .secumon/owner.token).
+#
 # Each call is printed as the curl command it runs, then the answer and its status. The ids
 # the reference shows (8f3b1c2a-…) are replaced by those of the resources the script creates,
 # and what it creates is deleted at the end (except the incident and the maintenance windows,
@@ -18,7 +20,11 @@
 set -u
 
 SECUMON_URL=${SECUMON_URL:-http://127.0.0.1:8080}
-: "${SECUMON_TOKEN:?set SECUMON_TOKEN to an API token with the admin role}"
+# Without SECUMON_TOKEN: the owner token `make run` wrote (run this from the repository's root).
+if [ -z "${SECUMON_TOKEN:-}" ] && [ -r .secumon/owner.token ]; then
+	SECUMON_TOKEN=$(cat .secumon/owner.token)
+fi
+: "${SECUMON_TOKEN:?set SECUMON_TOKEN to an API token with the admin role, or run this where make run wrote .secumon/owner.token}"
 API="${SECUMON_URL%/}/api/v2"
 RUN=${RUN:-$(date +%s)}
 STRICT=${STRICT:-0}

@@ -11,10 +11,12 @@
 //	-once          handle the incidents open now (the stream's first event) and exit
 //	-timeout 10m   stop after this long (0: run until interrupted)
 //
-// The token needs the operator role.
+// The token needs the operator role; without SECUMON_TOKEN the bot uses the owner token
+// `make run` wrote in .secumon/owner.token (run it from the repository's root).
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +24,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/secuaas/secumon/client"
 )
@@ -48,7 +51,10 @@ func run(ctx context.Context, args []string, logger *log.Logger) error {
 		url = "http://127.0.0.1:8080"
 	}
 	if token == "" {
-		return errors.New("set SECUMON_TOKEN to an API token (secumon token create --role operator …)")
+		var err error
+		if token, err = ownerToken(); err != nil {
+			return err
+		}
 	}
 	c, err := client.New(url, client.WithToken(token), client.WithUserAgent("secumon-incident-bot/"+client.Version))
 	if err != nil {
@@ -107,4 +113,23 @@ func acknowledgeCritical(ctx context.Context, c *client.Client, logger *log.Logg
 		}
 	}
 	return nil
+}
+
+// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
+// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
+// SECUMON_TOKEN is not set.
+func ownerToken() (string, error) {
+	dir := os.Getenv("SECUMON_DATA_DIR")
+	if dir == "" {
+		dir = ".secumon"
+	}
+	file := filepath.Join(dir, "owner.token")
+	b, err := os.ReadFile(file)
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	if err == nil {
+		err = errors.New("empty")
+	}
+	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role operator …` mints other tokens", file, err)
 }

@@ -4,11 +4,13 @@
 //
 //	SECUMON_URL=http://127.0.0.1:8080 SECUMON_TOKEN=smn_… go run ./examples/quickstart
 //
-// The token needs the admin role (it creates and deletes a host). A worker must be running
-// (`secumon serve` runs one) for the check to produce a result.
+// Without SECUMON_TOKEN it uses the owner token `make run` wrote in .secumon/owner.token (run
+// it from the repository's root). The token needs the admin role (it creates and deletes a
+// host). A worker must be running (`secumon serve` runs one) for the check to produce a result.
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/secuaas/secumon/client"
@@ -39,7 +42,9 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 		url = "http://127.0.0.1:8080"
 	}
 	if token == "" {
-		return errors.New("set SECUMON_TOKEN to an API token (secumon token create --role admin …)")
+		if token, err = ownerToken(); err != nil {
+			return err
+		}
 	}
 	c, err := client.New(url, client.WithToken(token), client.WithUserAgent("secumon-quickstart/"+client.Version))
 	if err != nil {
@@ -106,4 +111,23 @@ func suffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
+// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
+// SECUMON_TOKEN is not set.
+func ownerToken() (string, error) {
+	dir := os.Getenv("SECUMON_DATA_DIR")
+	if dir == "" {
+		dir = ".secumon"
+	}
+	file := filepath.Join(dir, "owner.token")
+	b, err := os.ReadFile(file)
+	if err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	if err == nil {
+		err = errors.New("empty")
+	}
+	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role admin …` mints other tokens", file, err)
 }

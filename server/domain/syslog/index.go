@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,12 +20,18 @@ type target struct {
 
 // hostIndex answers "which hosts is this entry from" from memory: the receiver may take
 // thousands of messages a second and must not query the database for each. It is reloaded
-// from the hosts table when that changes (checked every RefreshEvery).
+// from the hosts table when that changes (checked every RefreshEvery, and when an entry
+// matches no host: see Receiver.rematch).
 type hostIndex struct {
 	snap atomic.Pointer[indexSnapshot]
-	// Fingerprint and time of the loaded snapshot; only the refreshing goroutine uses them.
+
+	mu sync.Mutex // serialises refreshes and guards the fields below
+	// Fingerprint and time of the loaded snapshot.
 	version  db.SyslogHostsVersionRow
 	loadedAt time.Time
+	// checkedAt is when the last successful refresh started: the snapshot has every host
+	// committed before then.
+	checkedAt time.Time
 }
 
 // fullReloadEvery bounds how long a change the fingerprint cannot see (an update committed
@@ -45,11 +52,15 @@ func newHostIndex() *hostIndex {
 // refresh reloads the hosts when their fingerprint moved (or the snapshot is old); it
 // reports whether it did.
 func (ix *hostIndex) refresh(ctx context.Context, q *db.Queries, workspaces []uuid.UUID) (bool, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	started := time.Now()
 	v, err := q.SyslogHostsVersion(ctx, workspaces)
 	if err != nil {
 		return false, err
 	}
 	if v.Hosts == ix.version.Hosts && v.Updated.Equal(ix.version.Updated) && time.Since(ix.loadedAt) < fullReloadEvery {
+		ix.checkedAt = started
 		return false, nil
 	}
 	hosts, err := q.ListSyslogHosts(ctx, workspaces)
@@ -57,8 +68,16 @@ func (ix *hostIndex) refresh(ctx context.Context, q *db.Queries, workspaces []uu
 		return false, err
 	}
 	ix.snap.Store(buildSnapshot(hosts))
-	ix.version, ix.loadedAt = v, time.Now()
+	ix.version, ix.loadedAt, ix.checkedAt = v, time.Now(), started
 	return true, nil
+}
+
+// checkedAfter reports whether the snapshot was checked against the hosts table after t: a
+// host created before t is then in it.
+func (ix *hostIndex) checkedAfter(t time.Time) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.checkedAt.After(t)
 }
 
 func buildSnapshot(hosts []db.ListSyslogHostsRow) *indexSnapshot {

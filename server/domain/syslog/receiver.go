@@ -3,7 +3,10 @@
 // newline-framed, RFC 6587), parses RFC 5424 and RFC 3164 with go-syslog, files each entry
 // under the hosts it comes from (by source address or by the hostname in its header, in every
 // workspace that has such a host) and writes the entries in batches into the daily-partitioned
-// host_logs table. Entries that match no host are counted and logged, not stored.
+// host_logs table. An entry that matches no host in the in-memory host index gets a second
+// look after the index is reloaded (at most once a MissRefreshEvery), so a host created a
+// moment before its first entry gets it; entries that still match no host are counted and
+// logged as dropped, not stored.
 //
 // Everything is bounded: messages are truncated at MaxMessageSize, TCP connections are
 // limited to MaxConns and closed after IdleTimeout without data, and the queue to the
@@ -50,6 +53,10 @@ type Config struct {
 	FlushEvery time.Duration
 	// RefreshEvery is how often the in-memory host index checks the hosts table (5 s).
 	RefreshEvery time.Duration
+	// MissRefreshEvery bounds how often an entry that matches no host reloads the index
+	// before it is dropped (1 s): a host created before its entry arrived always gets it,
+	// and a sender nobody knows costs at most one cheap query per period.
+	MissRefreshEvery time.Duration
 	// Logger receives the receiver's warnings and its unmatched-entries report.
 	Logger *slog.Logger
 	// Workspaces are those whose hosts entries are matched to; nil means every workspace.
@@ -77,14 +84,28 @@ func (c Config) withDefaults() Config {
 	if c.RefreshEvery <= 0 {
 		c.RefreshEvery = 5 * time.Second
 	}
+	if c.MissRefreshEvery <= 0 {
+		c.MissRefreshEvery = time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
 }
 
-// unmatchedReportEvery is how often the count of entries that matched no host is logged.
-const unmatchedReportEvery = time.Minute
+// The entries dropped because they matched no host are logged at once, then at most once
+// per unmatchedReportEvery (checked every unmatchedCheckEvery) with their count.
+const (
+	unmatchedReportEvery = time.Minute
+	unmatchedCheckEvery  = 10 * time.Second
+)
+
+// missQueue is how many unmatched entries may wait for an index reload; beyond that (a flood
+// from unknown senders) they are dropped without waiting.
+const missQueue = 1024
+
+// missRefreshTimeout bounds one reload of the index for unmatched entries.
+const missRefreshTimeout = 5 * time.Second
 
 // Receiver is a bound syslog listener; Run serves it.
 type Receiver struct {
@@ -98,12 +119,17 @@ type Receiver struct {
 	w     *writer
 	stats counters
 	slots chan struct{} // one per open TCP connection
+	// misses are entries that matched no host, waiting for rematch to reload the index.
+	misses chan entry
 
 	mu       sync.Mutex
 	open     map[net.Conn]struct{}
 	shutdown bool
 
 	lastUnmatched atomic.Pointer[string] // sender of the latest unmatched entry, for the report
+	reportMu      sync.Mutex             // guards the two fields below
+	reported      uint64                 // unmatched entries already logged
+	reportedAt    time.Time              // when they were
 }
 
 // counters are the receiver's running totals.
@@ -115,7 +141,7 @@ type counters struct {
 type Stats struct {
 	Received      uint64 // messages read
 	Stored        uint64 // rows written (one per matched host)
-	Unmatched     uint64 // messages that matched no host, not stored
+	Unmatched     uint64 // messages that matched no host, even after reloading the hosts; not stored
 	Unparsed      uint64 // messages that were not syslog; stored as raw text when matched
 	Truncated     uint64 // messages cut at MaxMessageSize
 	RejectedConns uint64 // TCP connections refused over MaxConns
@@ -132,6 +158,7 @@ func Listen(pool *pgxpool.Pool, cfg Config) (*Receiver, error) {
 	r := &Receiver{
 		cfg: cfg, pool: pool, q: db.New(pool), log: cfg.Logger, tcp: tcp, udp: udp,
 		index: newHostIndex(), slots: make(chan struct{}, cfg.MaxConns), open: map[net.Conn]struct{}{},
+		misses: make(chan entry, missQueue),
 	}
 	r.w = &writer{
 		pool: pool, log: cfg.Logger, queue: batch.New[db.CopyHostLogsParams](4 * cfg.BatchSize),
@@ -202,6 +229,14 @@ func (r *Receiver) Run(ctx context.Context) {
 		r.w.run(writerCtx)
 	}()
 
+	// rematch outlives the readers, so that it settles every entry they hand it.
+	rematchCtx, stopRematch := context.WithCancel(context.WithoutCancel(ctx))
+	rematchDone := make(chan struct{})
+	go func() {
+		defer close(rematchDone)
+		r.rematch(rematchCtx)
+	}()
+
 	var readers sync.WaitGroup
 	readers.Go(func() { r.index.refreshLoop(ctx, r) })
 	readers.Go(func() { r.reportUnmatched(ctx) })
@@ -214,6 +249,9 @@ func (r *Receiver) Run(ctx context.Context) {
 	_ = r.tcp.Close()
 	r.closeConns()
 	readers.Wait()
+	stopRematch()
+	<-rematchDone
+	r.reportDrops(true)
 	stopWriter()
 	<-writerDone
 }
@@ -315,14 +353,78 @@ func (r *Receiver) handle(ctx context.Context, p *parser, raw []byte, src netip.
 	}
 	targets := r.index.match(e.source, e.hostname)
 	if len(targets) == 0 {
-		r.stats.unmatched.Add(1)
-		who := e.source.String()
-		if e.hostname != nil {
-			who += " (hostname " + *e.hostname + ")"
+		// The index may predate the entry's host: rematch decides after a reload.
+		select {
+		case r.misses <- e:
+		default:
+			r.drop(e) // too many unknown senders to wait for each
 		}
-		r.lastUnmatched.Store(&who)
 		return
 	}
+	r.store(ctx, e, targets)
+}
+
+// rematch settles the entries that matched no host: it reloads the index unless it was
+// checked after the entry arrived (at most once per MissRefreshEvery), matches the entry
+// again, and stores or drops it. When ctx ends it settles what is queued without reloading.
+func (r *Receiver) rematch(ctx context.Context) {
+	var reloaded time.Time
+	for {
+		var e entry
+		select {
+		case e = <-r.misses:
+		case <-ctx.Done():
+			for {
+				select {
+				case e := <-r.misses:
+					r.settle(ctx, e)
+				default:
+					return
+				}
+			}
+		}
+		if !r.index.checkedAfter(e.receivedAt) {
+			if wait := time.Until(reloaded.Add(r.cfg.MissRefreshEvery)); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+				}
+			}
+			if ctx.Err() == nil {
+				reloaded = time.Now()
+				rctx, cancel := context.WithTimeout(ctx, missRefreshTimeout)
+				if _, err := r.index.refresh(rctx, r.q, r.cfg.Workspaces); err != nil && ctx.Err() == nil {
+					r.log.Warn("syslog: reloading the host index for an unmatched entry failed", "err", err)
+				}
+				cancel()
+			}
+		}
+		r.settle(ctx, e)
+	}
+}
+
+// settle stores e under the hosts it matches now, or drops it.
+func (r *Receiver) settle(ctx context.Context, e entry) {
+	if targets := r.index.match(e.source, e.hostname); len(targets) > 0 {
+		r.store(ctx, e, targets)
+		return
+	}
+	r.drop(e)
+}
+
+// drop counts an entry that matches no host and reports it (see reportDrops).
+func (r *Receiver) drop(e entry) {
+	r.stats.unmatched.Add(1)
+	who := e.source.String()
+	if e.hostname != nil {
+		who += " (hostname " + *e.hostname + ")"
+	}
+	r.lastUnmatched.Store(&who)
+	r.reportDrops(false)
+}
+
+// store queues one row per target.
+func (r *Receiver) store(ctx context.Context, e entry, targets []target) {
 	rows := make([]db.CopyHostLogsParams, len(targets))
 	for i, t := range targets {
 		rows[i] = db.CopyHostLogsParams{
@@ -334,27 +436,39 @@ func (r *Receiver) handle(ctx context.Context, p *parser, raw []byte, src netip.
 	_ = r.w.add(ctx, rows) // fails only at shutdown, counted as lost
 }
 
-// reportUnmatched logs, at most once a period, how many entries matched no host: the sign of
-// a device sending logs that has no host in SecuMon (or a host whose hostname differs).
+// reportUnmatched reports the dropped entries that reportDrops held back.
 func (r *Receiver) reportUnmatched(ctx context.Context) {
-	tick := time.NewTicker(unmatchedReportEvery)
+	tick := time.NewTicker(unmatchedCheckEvery)
 	defer tick.Stop()
-	var reported uint64
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if n := r.stats.unmatched.Load(); n > reported {
-			last := ""
-			if p := r.lastUnmatched.Load(); p != nil {
-				last = *p
-			}
-			r.log.Info("syslog entries matched no host and were not stored", "count", n-reported, "total", n, "last_from", last)
-			reported = n
+			r.reportDrops(false)
 		}
 	}
+}
+
+// reportDrops logs how many entries were dropped for matching no host since the last report:
+// the sign of a device sending logs that has no host in SecuMon (or a host whose hostname
+// differs). The first drop is logged at once, then at most once per unmatchedReportEvery
+// unless force.
+func (r *Receiver) reportDrops(force bool) {
+	r.reportMu.Lock()
+	defer r.reportMu.Unlock()
+	n := r.stats.unmatched.Load()
+	if n <= r.reported || (!force && time.Since(r.reportedAt) < unmatchedReportEvery) {
+		return
+	}
+	last := ""
+	if p := r.lastUnmatched.Load(); p != nil {
+		last = *p
+	}
+	r.log.Warn("syslog entries dropped: no host has their source address or hostname",
+		"count", n-r.reported, "total", n, "last_from", last,
+		"hint", "a host's hostname must be the sender's IP address, or its hostname or name the hostname in the entry's header, in a workspace the receiver serves (--syslog-workspaces)")
+	r.reported, r.reportedAt = n, time.Now()
 }
 
 func (r *Receiver) track(c net.Conn) bool {

@@ -1,12 +1,14 @@
 package syslog_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +30,9 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 func start(t *testing.T, pool *pgxpool.Pool, cfg syslog.Config) (r *syslog.Receiver, stop func()) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	r, err := syslog.Listen(pool, cfg)
 	require.NoError(t, err)
 	require.Equal(t, r.TCPAddr().Port, r.UDPAddr().Port, "one port for both protocols")
@@ -138,9 +142,10 @@ func TestReceiverFilesEntriesUnderMatchingHosts(t *testing.T) {
 	require.NoError(t, err)
 
 	waitStored(t, r, 2*4+1) // 4 entries from 127.0.0.1, each in both workspaces; 1 by hostname
+	// The stranger's entry is dropped once a reload of the hosts confirms nobody has it.
+	require.Eventually(t, func() bool { return r.Stats().Unmatched == 1 }, 5*time.Second, 10*time.Millisecond)
 	st := r.Stats()
 	assert.EqualValues(t, 6, st.Received)
-	assert.EqualValues(t, 1, st.Unmatched)
 	assert.Zero(t, st.Lost)
 
 	got := rowsOf(t, pool, ws1.ID, lo1)
@@ -236,4 +241,61 @@ func TestReceiverServesOnlyItsWorkspaces(t *testing.T) {
 	waitStored(t, r, 1)
 	assert.Len(t, rowsOf(t, pool, mine.ID, lo), 1)
 	assert.Empty(t, rowsOf(t, pool, theirs.ID, copycat))
+}
+
+// A host created just before its first entry arrives gets that entry, although the periodic
+// refresh would see the host only much later: an entry that matches no host reloads the index
+// before it is dropped (at most once a MissRefreshEvery). An entry that still matches nobody
+// is dropped and the log says why, at once.
+func TestReceiverMatchesAHostCreatedJustBefore(t *testing.T) {
+	pool, _ := dbtest.New(t)
+	q := db.New(pool)
+	ws, err := admin.CreateWorkspace(context.Background(), q, "one", "One")
+	require.NoError(t, err)
+	host(t, q, ws.ID, "loopback", "127.0.0.1")
+	var logs syncBuffer
+	r, _ := start(t, pool, syslog.Config{
+		RefreshEvery: time.Hour, MissRefreshEvery: 300 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	sendUDP(t, r, "127.0.0.1", "<13>1 - - app - - - the index is loaded")
+	waitStored(t, r, 1)
+
+	fresh := host(t, q, ws.ID, "fresh", "127.0.0.5")
+	sendUDP(t, r, "127.0.0.5", "<13>1 - box app - - - right after its host")
+	waitStored(t, r, 2)
+	assert.Equal(t, []string{"right after its host"}, messages(rowsOf(t, pool, ws.ID, fresh)))
+
+	// Another one right after that reload: the next reload waits for MissRefreshEvery, then
+	// finds it too.
+	fresher := host(t, q, ws.ID, "fresher", "127.0.0.6")
+	t0 := time.Now()
+	sendUDP(t, r, "127.0.0.6", "<13>1 - box app - - - right after the reload")
+	waitStored(t, r, 3)
+	assert.Equal(t, []string{"right after the reload"}, messages(rowsOf(t, pool, ws.ID, fresher)))
+	assert.Less(t, time.Since(t0), 3*time.Second)
+
+	sendUDP(t, r, "127.0.0.7", "<13>1 - stranger app - - - nobody's")
+	require.Eventually(t, func() bool { return r.Stats().Unmatched == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.EqualValues(t, 3, r.Stats().Stored)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "syslog entries dropped") }, 5*time.Second, 10*time.Millisecond)
+	assert.Regexp(t, `level=WARN msg="syslog entries dropped: no host has their source address or hostname" count=1 total=1 last_from="127\.0\.0\.7 \(hostname stranger\)"`, logs.String())
+}
+
+// syncBuffer is a bytes.Buffer a logger writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,6 +1,8 @@
 // Package docs serves SecuMon's API reference: the OpenAPI documents as YAML and JSON, and a
 // Redoc page that renders them. Everything, Redoc included, comes from the binary (package
 // openapi), so /docs works on an air-gapped install and never leaks a visit to a third party.
+// The served documents name the server they are read from first in their servers, so the
+// reference shows (and clients generated from it call) the address in use.
 package docs
 
 import (
@@ -9,8 +11,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"html/template"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -98,11 +103,11 @@ const revalidate = "no-cache"
 // NewHandler returns the docs routes (see the *Path constants). The YAML documents are
 // converted to JSON once here, so a broken embedded document fails at startup, not per request.
 func NewHandler() (http.Handler, error) {
-	mainJSON, err := yamlToJSON(openapi.MainYAML)
+	mainYAML, mainJSON, err := newServedDocs(openapi.MainYAML, mainBasePath)
 	if err != nil {
 		return nil, fmt.Errorf("docs: main OpenAPI document: %w", err)
 	}
-	publicJSON, err := yamlToJSON(openapi.PublicYAML)
+	publicYAML, publicJSON, err := newServedDocs(openapi.PublicYAML, "")
 	if err != nil {
 		return nil, fmt.Errorf("docs: public OpenAPI document: %w", err)
 	}
@@ -124,13 +129,114 @@ func NewHandler() (http.Handler, error) {
 	pageAsset.csp = pageCSP
 
 	mux := http.NewServeMux()
-	mux.Handle("GET "+MainYAMLPath, newAsset(openapi.MainYAML, "application/yaml", revalidate))
-	mux.Handle("GET "+MainJSONPath, newAsset(mainJSON, "application/json", revalidate))
-	mux.Handle("GET "+PublicYAMLPath, newAsset(openapi.PublicYAML, "application/yaml", revalidate))
-	mux.Handle("GET "+PublicJSONPath, newAsset(publicJSON, "application/json", revalidate))
+	mux.Handle("GET "+MainYAMLPath, mainYAML)
+	mux.Handle("GET "+MainJSONPath, mainJSON)
+	mux.Handle("GET "+PublicYAMLPath, publicYAML)
+	mux.Handle("GET "+PublicJSONPath, publicJSON)
 	mux.Handle("GET "+PagePath, pageAsset)
 	mux.Handle("GET "+RedocPath, redoc)
 	return mux, nil
+}
+
+// mainBasePath is where the main document's operations live on a server.
+const mainBasePath = "/api/v2"
+
+// originMark stands for the request's origin in a served document until it is served.
+const originMark = "SECUMON-SERVED-ORIGIN"
+
+// servedDoc is an OpenAPI document whose first server is the one the request reached: the
+// document split around the origin of that server's URL. The authored list follows, so a
+// document read from the production server names it twice; one read through a host name
+// that cannot be trusted (see requestOrigin) is served as authored.
+type servedDoc struct {
+	prefix, suffix []byte
+	asAuthored     *asset
+	contentType    string
+	etag           string // of the document without the origin, quotes removed
+}
+
+// newServedDocs returns the YAML and JSON forms of the YAML document src, each naming the
+// server the request reached first. basePath is where the document's paths start on it.
+func newServedDocs(src []byte, basePath string) (yamlDoc, jsonDoc *servedDoc, err error) {
+	// The documents are ours: the top-level servers list is a block sequence, indented by two.
+	const key = "\nservers:\n"
+	i := bytes.Index(src, []byte(key))
+	if i < 0 {
+		return nil, nil, fmt.Errorf("no top-level %q block", strings.TrimSpace(key))
+	}
+	i += len(key)
+	self := "  - url: " + originMark + basePath + "\n    description: This server (the address your request reached)\n"
+	marked := append(append(append([]byte{}, src[:i]...), self...), src[i:]...)
+	markedJSON, err := yamlToJSON(marked)
+	if err != nil {
+		return nil, nil, err
+	}
+	authoredJSON, err := yamlToJSON(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	if yamlDoc, err = newServedDoc(marked, src, "application/yaml"); err != nil {
+		return nil, nil, err
+	}
+	if jsonDoc, err = newServedDoc(markedJSON, authoredJSON, "application/json"); err != nil {
+		return nil, nil, err
+	}
+	return yamlDoc, jsonDoc, nil
+}
+
+func newServedDoc(marked, authored []byte, contentType string) (*servedDoc, error) {
+	prefix, suffix, ok := bytes.Cut(marked, []byte(originMark))
+	if !ok || bytes.Contains(suffix, []byte(originMark)) {
+		return nil, fmt.Errorf("%s: the origin mark must occur once", contentType)
+	}
+	sum := sha256.Sum256(marked)
+	return &servedDoc{
+		prefix: prefix, suffix: suffix, contentType: contentType,
+		asAuthored: newAsset(authored, contentType, revalidate),
+		etag:       hex.EncodeToString(sum[:16]),
+	}, nil
+}
+
+func (d *servedDoc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Vary", "X-Forwarded-Proto")
+	origin := requestOrigin(r)
+	if origin == "" {
+		d.asAuthored.ServeHTTP(w, r)
+		return
+	}
+	body := make([]byte, 0, len(d.prefix)+len(origin)+len(d.suffix))
+	body = append(append(append(body, d.prefix...), origin...), d.suffix...)
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(origin))
+	a := &asset{
+		body: body, contentType: d.contentType, cacheControl: revalidate,
+		etag: `"` + d.etag + "-" + strconv.FormatUint(h.Sum64(), 16) + `"`,
+	}
+	a.ServeHTTP(w, r)
+}
+
+// requestOrigin is the scheme and host the request reached: its Host, over https when it
+// came over TLS or X-Forwarded-Proto says so (a proxy terminating TLS), else http. It is ""
+// when the Host is not a plain host[:port], which then never ends up in a document.
+func requestOrigin(r *http.Request) string {
+	host := r.Host
+	if host == "" || len(host) > 255 {
+		return ""
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
+			return ""
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if p := strings.ToLower(strings.TrimSpace(proto)); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + host
 }
 
 // yamlToJSON converts a YAML document to JSON through the node tree rather than a map, so the

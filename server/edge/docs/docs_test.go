@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +98,12 @@ func TestEndpoints(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		path, contentType string
-		operations        int // for JSON documents
+		operations        int // for the documents
 		want              []byte
 	}{
-		{docs.MainYAMLPath, "application/yaml", 0, openapi.MainYAML},
+		{docs.MainYAMLPath, "application/yaml", operationsIn(t, openapi.MainYAML), nil},
 		{docs.MainJSONPath, "application/json", operationsIn(t, openapi.MainYAML), nil},
-		{docs.PublicYAMLPath, "application/yaml", 0, openapi.PublicYAML},
+		{docs.PublicYAMLPath, "application/yaml", operationsIn(t, openapi.PublicYAML), nil},
 		{docs.PublicJSONPath, "application/json", operationsIn(t, openapi.PublicYAML), nil},
 		{docs.PagePath, "text/html; charset=utf-8", 0, nil},
 		{docs.RedocPath, "text/javascript; charset=utf-8", 0, openapi.RedocJS},
@@ -119,7 +120,12 @@ func TestEndpoints(t *testing.T) {
 				t.Errorf("body differs from the embedded asset")
 			}
 			if tc.operations != 0 {
-				if n := countOperations(t, body); n != tc.operations {
+				if tc.contentType == "application/yaml" {
+					// The served YAML is the authored document with one more server.
+					if n := operationsIn(t, body); n != tc.operations {
+						t.Errorf("%d operations, want %d", n, tc.operations)
+					}
+				} else if n := countOperations(t, body); n != tc.operations {
 					t.Errorf("%d operations under paths, want %d", n, tc.operations)
 				}
 			}
@@ -141,6 +147,89 @@ func TestEndpoints(t *testing.T) {
 	}
 	if resp, _ := get(t, srv.URL+docs.RedocPath, ""); !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=31536000") {
 		t.Errorf("Redoc Cache-Control %q, want a long max-age", resp.Header.Get("Cache-Control"))
+	}
+}
+
+// serverURLs loads an OpenAPI document (YAML or JSON) and returns its servers' URLs.
+func serverURLs(t *testing.T, doc []byte) []string {
+	t.Helper()
+	loaded, err := openapi3.NewLoader().LoadFromData(doc)
+	if err != nil {
+		t.Fatalf("the document does not load: %v", err)
+	}
+	var urls []string
+	for _, s := range loaded.Servers {
+		urls = append(urls, s.URL)
+	}
+	return urls
+}
+
+// The served documents name the server they were read from first, whatever address it
+// listens on, so /docs shows (and a generated client calls) the address in use; the
+// authored servers follow.
+func TestServedDocumentsNameThisServerFirst(t *testing.T) {
+	srv := newServer(t)
+	for _, tc := range []struct {
+		path, base string
+		authored   []byte
+	}{
+		{docs.MainJSONPath, "/api/v2", openapi.MainYAML},
+		{docs.MainYAMLPath, "/api/v2", openapi.MainYAML},
+		{docs.PublicJSONPath, "", openapi.PublicYAML},
+		{docs.PublicYAMLPath, "", openapi.PublicYAML},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			authored := serverURLs(t, tc.authored)
+			resp, body := get(t, srv.URL+tc.path, "")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			urls := serverURLs(t, body)
+			if len(urls) == 0 || urls[0] != srv.URL+tc.base {
+				t.Fatalf("servers %q: the first should be %s", urls, srv.URL+tc.base)
+			}
+			if !slices.Equal(urls[1:], authored) {
+				t.Errorf("servers %q: after this server, want the authored ones %q", urls, authored)
+			}
+
+			// Behind a proxy that terminates TLS, under another name.
+			req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = "monitor.example.net"
+			req.Header.Set("X-Forwarded-Proto", "https")
+			proxied, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxied.Body.Close()
+			body, err = io.ReadAll(proxied.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if urls := serverURLs(t, body); urls[0] != "https://monitor.example.net"+tc.base {
+				t.Errorf("behind a proxy: first server %q", urls[0])
+			}
+			if proxied.Header.Get("ETag") == resp.Header.Get("ETag") {
+				t.Error("two different documents have the same ETag")
+			}
+
+			// A Host HTTP allows that is not a plain host name never reaches the document.
+			req.Host = "x'y(z).example"
+			odd, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer odd.Body.Close()
+			body, err = io.ReadAll(odd.Body)
+			if err != nil || odd.StatusCode != http.StatusOK {
+				t.Fatalf("with an odd Host: status %d, %v", odd.StatusCode, err)
+			}
+			if urls := serverURLs(t, body); !slices.Equal(urls, authored) {
+				t.Errorf("with an odd Host: servers %q, want the authored ones", urls)
+			}
+		})
 	}
 }
 
@@ -197,6 +286,9 @@ func TestBrowserRendersDocs(t *testing.T) {
 			t.Fatalf("spec has %d operations and %d tags: nothing was checked", ops, len(spec.Tags))
 		}
 		t.Logf("%d operations and %d tags rendered", ops, len(spec.Tags))
+		if !strings.Contains(dom, srv.URL+"/api/v2") {
+			t.Errorf("the page does not show this server's URL %s/api/v2", srv.URL)
+		}
 		checkSameOrigin(t, netLog, srv.URL)
 	})
 
