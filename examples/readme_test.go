@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/server"
-	"github.com/secuaas/secumon/server/servertest"
-	"github.com/secuaas/secumon/server/syslog"
+	"github.com/secuaas/secumon/server/domain/syslog"
+	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
 // readmeMarker precedes each ```sh block of the README that belongs to the walkthrough.
@@ -86,7 +86,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 		require.Contains(t, script.String(), want, "a walkthrough step is no longer marked %s", readmeMarker)
 	}
 
-	env := servertest.Start(t, func(o *server.Options) { o.SyslogEnabled = true })
+	// The service is told a receiver runs; the test runs it (startSyslog) to know its port.
+	env := servertest.Start(t, func(d *server.Deps) { d.Syslog = &syslog.Config{Addr: "127.0.0.1:0"} })
 	startWorker(t, env)
 	logs := startSyslog(t, env)
 

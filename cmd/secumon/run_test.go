@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/secuaas/secumon/server/dbtest"
+	"github.com/secuaas/secumon/server/testkit/dbtest"
 )
 
 // Ctrl-C (SIGINT) on `secumon serve` is a clean shutdown: it drains, stops the worker and
