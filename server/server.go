@@ -151,6 +151,9 @@ func (a *App) Run(ctx context.Context) error {
 
 	if a.works {
 		if err := a.jobs.Start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting (a signal right after start): nothing ran
+			}
 			return err
 		}
 		defer func() {

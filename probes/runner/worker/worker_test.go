@@ -6,12 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/platform/jobs"
-	"github.com/secuaas/secumon/server/testkit/servertest"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -79,9 +78,28 @@ func setup(t *testing.T, n int) fixture {
 
 func startWorker(t *testing.T, pool *pgxpool.Pool, name string) (stop func()) {
 	t.Helper()
-	// A worker process as `secumon worker` runs it: the worker and its run-now queue.
-	return servertest.Run(t, server.Deps{Pool: pool, Logger: quiet, Worker: &worker.Options{
-		Name: name, Location: "test", PollEvery: 50 * time.Millisecond, LeaseMargin: time.Second}})
+	// The worker and the River client working its run-now queue, without the incident
+	// evaluator that `secumon worker` adds (server.Build): these tests are about scheduling.
+	w := worker.New(pool, worker.Options{Name: name, Location: "test", PollEvery: 50 * time.Millisecond, LeaseMargin: time.Second, Log: quiet})
+	runs, err := jobs.New(pool, quiet, w.RunNowQueue())
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, runs.Start(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		assert.NoError(t, w.Run(ctx))
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			_ = runs.Stop(context.Background())
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 type run struct {
