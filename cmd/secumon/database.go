@@ -16,8 +16,12 @@ import (
 const embeddedDatabase = "secumon"
 
 // openDatabase connects to DATABASE_URL, or starts (or reuses) the embedded PostgreSQL in the
-// data directory; it applies the migrations either way. close stops what it started.
-func openDatabase(ctx context.Context, c *config, log *slog.Logger) (pool *pgxpool.Pool, close func(), err error) {
+// data directory; it applies the migrations either way. closeAll stops what it started.
+//
+// With supervise (`secumon serve`), the process owns the embedded PostgreSQL: it takes over one
+// a crashed predecessor left running, restarts it until ctx ends if it dies, and stops it on
+// closeAll. Other commands only use the server serve runs.
+func openDatabase(ctx context.Context, c *config, log *slog.Logger, supervise bool) (pool *pgxpool.Pool, closeAll func(), err error) {
 	connString := c.DatabaseURL
 	stopCluster := func() {}
 	if connString == "" {
@@ -25,11 +29,18 @@ func openDatabase(ctx context.Context, c *config, log *slog.Logger) (pool *pgxpo
 		if err != nil {
 			return nil, nil, err
 		}
-		cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "postgres"), Logger: log})
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "postgres"), Logger: log, TakeOver: supervise})
 		if err != nil {
 			return nil, nil, fmt.Errorf("embedded PostgreSQL: %w", err)
 		}
+		supervised := make(chan struct{})
+		if supervise {
+			go func() { defer close(supervised); cluster.Supervise(ctx) }()
+		} else {
+			close(supervised)
+		}
 		stopCluster = func() {
+			<-supervised // ctx has ended: no restart races the stop
 			if err := cluster.Stop(); err != nil {
 				log.Error("stop embedded PostgreSQL", "err", err)
 			}

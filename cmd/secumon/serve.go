@@ -42,7 +42,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, closeDB, err := openDatabase(ctx, &c, log)
+	pool, closeDB, err := openDatabase(ctx, &c, log, true)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -82,6 +83,11 @@ type Options struct {
 	Fast bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// TakeOver makes the Cluster own a server it finds already running on DataDir when no
+	// other live process supervises it: the orphan of a SecuMon that crashed. `secumon serve`
+	// sets it, so a clean stop then stops that server too; short-lived commands (`secumon
+	// token …`) leave it unset and never stop a server that serve runs.
+	TakeOver bool
 }
 
 // Cluster is a PostgreSQL server running on a data directory.
@@ -93,6 +99,9 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	owned bool // we started the server, so Stop stops it
+
+	supervisor *os.File     // holds the flock that says a live process supervises the server (TakeOver)
+	restarts   atomic.Int64 // times Supervise restarted the server
 }
 
 // Start runs the cluster in o.DataDir, creating it on first use. When a server is already
@@ -123,8 +132,16 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		if err := c.adoptRunning(); err != nil {
 			return nil, err
 		}
+		if c.o.TakeOver && c.lockSupervisor() {
+			c.owned = true
+			log.Warn("postgres was left running by a previous process: taking it over", "socket_dir", c.o.SocketDir, "port", c.o.Port)
+			return c, nil
+		}
 		log.Info("postgres already running: reusing it", "socket_dir", c.o.SocketDir, "port", c.o.Port)
 		return c, nil
+	}
+	if c.o.TakeOver {
+		c.lockSupervisor()
 	}
 	t := time.Now()
 	if err := c.StartAgain(ctx); err != nil {
@@ -307,6 +324,10 @@ func (c *Cluster) Stop() error {
 	}
 	c.owned = false
 	c.o.Logger.Info("postgres stopped", "pgdata", c.pgdata)
+	if c.supervisor != nil {
+		c.supervisor.Close() // releases the flock
+		c.supervisor = nil
+	}
 	return nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,4 +123,62 @@ func connect(t *testing.T, c *pgcluster.Cluster) *pgx.Conn {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// A server killed with SIGKILL (the OOM killer, a mistaken kill) is started again by
+// Supervise within seconds, and serves its data again.
+func TestSuperviseRestartsAKilledServer(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	c := start(t, o)
+	execSQL(t, c, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Supervise(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	before := postmasterPID(t, o.DataDir)
+	require.NoError(t, syscall.Kill(before, syscall.SIGKILL))
+	require.Eventually(t, func() bool {
+		conn, err := pgx.Connect(t.Context(), c.ConnString("postgres"))
+		if err != nil {
+			return false
+		}
+		defer conn.Close(t.Context())
+		var n int
+		return conn.QueryRow(t.Context(), "SELECT n FROM kept").Scan(&n) == nil && n == 1
+	}, 30*time.Second, 100*time.Millisecond, "the killed server did not come back")
+	require.NotEqual(t, before, postmasterPID(t, o.DataDir), "a new postmaster runs")
+	require.EqualValues(t, 1, c.Restarts())
+}
+
+// A server left running by a crashed supervisor is taken over by the next one (which then
+// stops it), but never from a supervisor that is still alive.
+func TestTakeOverAnOrphan(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TakeOver = true
+	first := start(t, o)
+	require.True(t, first.Owned())
+
+	alive := start(t, o) // the first still holds the supervisor lock
+	require.False(t, alive.Owned(), "took the server of a live supervisor")
+
+	first.ReleaseForTest() // what the kernel does when the first process dies
+	orphanTaker := start(t, o)
+	require.True(t, orphanTaker.Owned(), "an orphan server is taken over")
+	require.NoError(t, orphanTaker.Stop())
+	running, err := pgcluster.Running(t.Context(), orphanTaker)
+	require.NoError(t, err)
+	require.False(t, running, "the clean stop stopped the orphan")
+}
+
+// postmasterPID is the pid of the server running on dataDir.
+func postmasterPID(t *testing.T, dataDir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "pgdata", "postmaster.pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	require.NoError(t, err)
+	return pid
 }
