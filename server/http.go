@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/net/netutil"
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
@@ -176,4 +178,39 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
 	})
+}
+
+// HTTPLimits bound what one client can hold of the server; zero values take the defaults.
+type HTTPLimits struct {
+	// ReadTimeout bounds reading a whole request, body included (60 s): a client that sends
+	// its body a byte at a time loses the connection instead of holding it forever.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection with no request after this long (60 s).
+	IdleTimeout time.Duration
+	// MaxConns caps open connections (4096); more wait in the listen backlog.
+	MaxConns int
+}
+
+// NewHTTPServer returns the http.Server for handler with l's limits, and wraps ln so that at
+// most l.MaxConns connections are open at once. Responses have no write deadline: GET /events
+// streams for as long as its client stays.
+func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l HTTPLimits) (*http.Server, net.Listener) {
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = 60 * time.Second
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = 60 * time.Second
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = 4096
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: min(10*time.Second, l.ReadTimeout),
+		ReadTimeout:       l.ReadTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	return srv, netutil.LimitListener(ln, l.MaxConns)
 }

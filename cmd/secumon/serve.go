@@ -32,6 +32,9 @@ func serve(ctx context.Context, args []string) error {
 	noWorker := fs.Bool("no-worker", env("no-worker", "") == "true", "run the API only; workers run as `secumon worker` [SECUMON_NO_WORKER]")
 	wf := addWorkerFlags(fs)
 	af := addAlertFlags(fs)
+	readTimeout := fs.Duration("read-timeout", envDuration("read-timeout", 60*time.Second), "longest time to read one request, body included [SECUMON_READ_TIMEOUT]")
+	idleTimeout := fs.Duration("idle-timeout", envDuration("idle-timeout", 60*time.Second), "close idle kept-alive connections after this long [SECUMON_IDLE_TIMEOUT]")
+	maxConns := fs.Int("max-connections", envInt("max-connections", 4096), "open HTTP connections at most [SECUMON_MAX_CONNECTIONS]")
 	syslogAddr := fs.String("syslog-addr", env("syslog-addr", ""), "syslog receiver, UDP and TCP (e.g. 127.0.0.1:5514); empty: off [SECUMON_SYSLOG_ADDR]")
 	syslogWorkspaces := fs.String("syslog-workspaces", env("syslog-workspaces", "default"),
 		"workspaces (slugs, comma-separated) whose hosts syslog entries are matched to; * for all [SECUMON_SYSLOG_WORKSPACES]")
@@ -81,12 +84,9 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           app,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv, ln := server.NewHTTPServer(ctx, app, ln, server.HTTPLimits{
+		ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns,
+	})
 	url := "http://" + ln.Addr().String()
 	fmt.Printf("SecuMon is listening on %s  (API %s/api/v2, docs %s/docs)\n", url, url, url)
 	if ownerToken != "" {
