@@ -64,7 +64,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
 	// authentication and validation.
 	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: log})
-	mux.Handle(contract.BasePath+"/", gate.Middleware(keys.Middleware(apiHandler)))
+	mux.Handle(contract.BasePath+"/", noStore(gate.Middleware(keys.Middleware(apiHandler))))
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
 	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render}
 	mux.Handle("GET "+contract.BasePath+"/events", gate.Middleware(stream))
@@ -127,6 +127,15 @@ func isDataException(err error) bool {
 // badRequest handles what the generated code could not bind or decode (malformed JSON…).
 func (e errorRenderer) badRequest(w http.ResponseWriter, r *http.Request, err error) {
 	problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
+}
+
+// noStore marks API answers as never to be stored by a cache: they are per token and change
+// at any time. Handlers that know better (ETag-revalidated answers) set their own.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {

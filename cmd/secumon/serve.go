@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string) error {
 	fmt.Printf("SecuMon is listening on %s  (API %s/api/v2, docs %s/docs)\n", url, url, url)
 	if ownerToken != "" {
 		fmt.Printf("First start: owner token (also in %s):\n\n    %s\n\n", filepath.Join(dataDir, admin.OwnerTokenFile), ownerToken)
-		fmt.Printf("Try: curl -H \"Authorization: Bearer %s\" %s/api/v2/hosts\n", ownerToken, url)
+		fmt.Printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/v2/hosts\n", filepath.Join(dataDir, admin.OwnerTokenFile), url)
 	} else {
 		fmt.Printf("Owner token of the first start: %s\n", filepath.Join(dataDir, admin.OwnerTokenFile))
 	}

@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/edge/problem"
 )
 
 // URL paths served by NewHandler. The public status-page document lives under /docs/ rather than
@@ -135,6 +136,10 @@ func NewHandler() (http.Handler, error) {
 	mux.Handle("GET "+PublicJSONPath, publicJSON)
 	mux.Handle("GET "+PagePath, pageAsset)
 	mux.Handle("GET "+RedocPath, redoc)
+	mux.Handle("GET "+PagePath+"/{$}", pageAsset)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
+	})
 	return mux, nil
 }
 

@@ -42,6 +42,9 @@ func (r representation) answer(ctx context.Context, ifNoneMatch *string, cacheCo
 		notModified: ifNoneMatch != nil && etagMatches(*ifNoneMatch, r.etag)}
 }
 
+// pageCSP is the status page's Content-Security-Policy.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 // response implements the response interfaces of the four generated operations.
 type response struct {
 	rep          representation
@@ -68,6 +71,13 @@ func (r response) write(w http.ResponseWriter) error {
 	h.Set("Content-Type", r.rep.contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(r.rep.contentType, "text/html") {
+		// The page is self-contained (inline style, no script): allow nothing else, and no
+		// framing, so it cannot be loaded under another site's UI.
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(body)
 	return err
