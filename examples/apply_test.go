@@ -138,8 +138,6 @@ func section(t *testing.T, key, next string) string {
 	return text[from+1 : to+1]
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // paths returns "METHOD /path" for each call, without the API prefix and with ids as {id}.
 func paths(calls []call) []string {
 	out := make([]string, len(calls))
@@ -276,7 +274,7 @@ func TestApplyTwice(t *testing.T) {
 	assert.Equal(t, "********", *hooks[0].Secret)
 	oncall := inv.Schedules["demo-oncall"]
 	assert.Equal(t, []client.Id{oncall.Id}, *inv.Policies["demo-critical"].Channels.Oncall, "the policy pages the schedule by id")
-	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: ptr("+1 555 0100")}}, oncall.Members)
+	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: client.Ptr("+1 555 0100")}}, oncall.Members)
 	require.Len(t, oncall.Overrides, 1)
 	assert.Equal(t, time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC), oncall.Overrides[0].Start)
 	assert.False(t, oncall.RotationStart.IsZero(), "the server chose the rotation's start")

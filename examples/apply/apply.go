@@ -257,15 +257,15 @@ func (x *executor) components(s PageSpec, have *client.StatusPage) *[]client.Sta
 	}
 	out := make([]client.StatusPageComponent, 0, len(s.Components))
 	for i, c := range s.Components {
-		comp := client.StatusPageComponent{Name: c.Name, Order: ptr(deref(c.Order, i))}
+		comp := client.StatusPageComponent{Name: c.Name, Order: client.Ptr(deref(c.Order, i))}
 		if c.Group != "" {
 			comp.Group = &c.Group
 		}
 		if c.Host != "" {
-			comp.HostId = ptr(x.hosts[c.Host])
+			comp.HostId = client.Ptr(x.hosts[c.Host])
 		}
 		if c.Check != "" {
-			comp.CheckId = ptr(x.checks[c.Check])
+			comp.CheckId = client.Ptr(x.checks[c.Check])
 		}
 		comp.Id = ids[key(comp.Name, comp.HostId, comp.CheckId)]
 		out = append(out, comp)
@@ -299,7 +299,7 @@ func (x *executor) createWindow(ctx context.Context, s WindowSpec) error {
 	v := windowWant(s)
 	_, err := x.c.Maintenance.Create(ctx, client.MaintenanceWindowCreate{
 		Title: s.Title, Description: &v.Description, StartTime: s.StartTime, EndTime: s.EndTime,
-		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+		AffectedHosts: client.Ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
 	})
 	return err
 }
@@ -308,7 +308,7 @@ func (x *executor) updateWindow(ctx context.Context, s WindowSpec, have client.M
 	v := windowWant(s)
 	_, err := x.c.Maintenance.Update(ctx, have.Id, client.MaintenanceWindowUpdate{
 		Description: &v.Description, StartTime: &s.StartTime, EndTime: &s.EndTime,
-		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+		AffectedHosts: client.Ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
 	})
 	return err
 }
@@ -350,8 +350,6 @@ func enums[E ~string](in []string) []E {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // optional is nil for an empty string, which the API would otherwise store as set.
 func optional(s string) *string {

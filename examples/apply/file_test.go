@@ -86,7 +86,7 @@ func scheduleFromServer(name string, members ...client.OncallMember) client.Onca
 // it holds; so a schedule the file barely describes plans no change.
 func TestScheduleDefaultsCompareEqual(t *testing.T) {
 	have := scheduleFromServer("s", client.OncallMember{Name: "Alice", Email: "alice@example.com"})
-	have.RotationLengthHours = ptr(12)
+	have.RotationLengthHours = client.Ptr(12)
 	spec := ScheduleSpec{Name: "s", Members: []MemberSpec{{Name: "Alice", Email: "alice@example.com"}}}
 	assert.Empty(t, diff(scheduleHave(have), scheduleWant(spec, &have)))
 
