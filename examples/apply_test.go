@@ -99,15 +99,42 @@ func runApply(t *testing.T, bin, baseURL string, env *servertest.Env, args ...st
 // tryApply runs the apply binary and returns its output and how it exited.
 func tryApply(t *testing.T, bin, baseURL string, env *servertest.Env, args ...string) (string, error) {
 	t.Helper()
+	var out bytes.Buffer
+	err := applyCommand(t, bin, baseURL, env, &out, &out, args...)
+	return out.String(), err
+}
+
+// applyCommand runs the apply binary with the test's state file unless args name one.
+func applyCommand(t *testing.T, bin, baseURL string, env *servertest.Env, stdout, stderr *bytes.Buffer, args ...string) error {
+	t.Helper()
+	if !slices.Contains(args, "-state") {
+		args = append([]string{"-state", statePath(t)}, args...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "SECUMON_URL="+baseURL, "SECUMON_TOKEN="+env.OwnerToken)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	t.Logf("apply %s:\n%s", strings.Join(args, " "), out.String())
-	return out.String(), err
+	t.Logf("apply %s:\n%s", strings.Join(args, " "), stdout.String())
+	if stderr != stdout {
+		t.Logf("stderr:\n%s", stderr.String())
+	}
+	return err
+}
+
+// states holds each test's state file: the runs of a test share it, as the runs of one
+// user would.
+var states sync.Map
+
+func statePath(t *testing.T) string {
+	t.Helper()
+	if p, ok := states.Load(t.Name()); ok {
+		return p.(string)
+	}
+	p := filepath.Join(t.TempDir(), "apply.state.json")
+	states.Store(t.Name(), p)
+	return p
 }
 
 // editedExample writes example.yaml with each pair of edits (old text, new text) made once

@@ -57,7 +57,7 @@ func TestSecretsCompareMasked(t *testing.T) {
 	have := client.Check{CheckType: "http", IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true, Config: client.CheckConfig{
 		"url": "http://127.0.0.1/", "headers": map[string]any{"Authorization": masked}, "future_secret": masked,
 	}}
-	w := &Workspace{hostNames: map[client.Id]string{}}
+	w := newWorkspace()
 	want := checkWant(spec, &have)
 	assert.Equal(t, masked, want.Config["future_secret"], "a value the API masks is masked in the file's view too")
 	got := checkHave(have, w)
@@ -115,22 +115,29 @@ func TestPolicyScheduleReferences(t *testing.T) {
 		"  - {name: p, channels: {oncall: [in-file, in-workspace]}}\n"))
 	require.NoError(t, err)
 	kept := scheduleFromServer("in-workspace")
-	w := &Workspace{Schedules: map[string]client.OncallSchedule{kept.Name: kept}, scheduleNames: map[uuid.UUID]string{kept.Id: kept.Name}}
+	w := newWorkspace()
+	w.Schedules[kept.Name], w.schedulesByID[kept.Id], w.scheduleNames[kept.Id] = kept, kept, kept.Name
+	st := &State{Resources: map[string]map[string]Owned{}}
 
-	p, err := MakePlan(f, w, false)
+	p, err := MakePlan(f, w, st, Options{})
 	require.NoError(t, err)
 	var order []string
 	for _, ch := range p.Changes {
 		order = append(order, fmt.Sprintf("%s %s %s", ch.Action, ch.Kind, ch.Name))
 	}
-	assert.Equal(t, []string{"create on-call schedule in-file", "create alert policy p", "keep on-call schedule in-workspace"}, order,
-		"the schedule is created before the policy that pages it")
+	assert.Equal(t, []string{"create on-call schedule in-file", "create alert policy p"}, order,
+		"the schedule is created before the policy that pages it; the workspace's own schedule is not apply's")
+	assert.Equal(t, 1, p.Unmanaged)
 
-	_, err = MakePlan(f, w, true)
+	// -prune leaves a schedule apply did not create alone, and deletes one it did.
+	_, err = MakePlan(f, w, st, Options{Prune: true})
+	require.NoError(t, err)
+	st.Set(kindSchedule, kept.Name, Owned{ID: kept.Id})
+	_, err = MakePlan(f, w, st, Options{Prune: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `alert policy "p": on-call schedule "in-workspace" is not in the file, so -prune would delete it`)
 
-	_, err = MakePlan(f, &Workspace{}, false)
+	_, err = MakePlan(f, newWorkspace(), &State{}, Options{})
 	require.Error(t, err)
 	assert.Equal(t, `alert policy "p": on-call schedule "in-workspace" is neither in the file nor in the workspace`, err.Error())
 }
