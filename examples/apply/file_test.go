@@ -35,6 +35,8 @@ func TestParseRejects(t *testing.T) {
 		"component of both":  {"status_pages:\n  - slug: s\n    components: [{name: x}]\n", "needs exactly one of host and check"},
 		"window hosts":       {"maintenance_windows:\n  - {title: w, start_time: 2030-01-01T00:00:00Z, end_time: 2030-01-01T01:00:00Z, affected_hosts: [h]}\n", `host "h" is not in the file`},
 		"window times":       {"maintenance_windows:\n  - {title: w}\n", "needs start_time and end_time"},
+		"rename still there": {"hosts:\n  - {name: a, hostname: 127.0.0.1}\n  - {name: b, hostname: 127.0.0.1, renamed_from: a}\n", `host "b": renamed_from "a" is still in the file`},
+		"renamed twice":      {"status_pages:\n  - {slug: a, renamed_from: old}\n  - {slug: b, renamed_from: old}\n", `status page "b": two resources are renamed from "old"`},
 		"duplicate schedule": {"oncall_schedules:\n  - {name: s}\n  - {name: s}\n", `on-call schedule "s" appears twice`},
 		"custom no length":   {"oncall_schedules:\n  - {name: s, rotation_type: custom}\n", "a custom rotation needs rotation_length_hours"},
 		"member no email":    {"oncall_schedules:\n  - {name: s, members: [{name: a}]}\n", "member 1 needs a name and an email"},

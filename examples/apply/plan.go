@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -335,6 +336,24 @@ func MakePlan(f *File, w *Workspace, st *State, opts Options) (*Plan, error) {
 		h, ok := w.hostsByID[id]
 		return func(ctx context.Context, x *executor) error { return x.deleteHost(ctx, h) }, ok
 	})
+
+	// Deleting a host deletes its checks: keep a host that holds checks apply did not create.
+	for i, ch := range p.Changes {
+		if ch.Kind != kindHost || ch.Action != Delete {
+			continue
+		}
+		var theirs []string
+		for _, c := range w.checksByID {
+			if c.HostId == ch.id && !r.claimed[c.Id] && !st.Owns(kindCheck, c.Id) {
+				theirs = append(theirs, c.Name)
+			}
+		}
+		if len(theirs) > 0 {
+			slices.Sort(theirs)
+			p.Changes[i].Action, p.Changes[i].run = Keep, nil
+			p.Changes[i].Note = "not in the file; kept: it holds checks apply did not create: " + strings.Join(theirs, ", ")
+		}
+	}
 
 	// The rest of the workspace is not apply's.
 	for _, ids := range []map[uuid.UUID]bool{keysOf(w.hostsByID), keysOf(w.checksByID), keysOf(w.schedulesByID),
