@@ -2,9 +2,9 @@
 // describing hosts and their checks, on-call schedules, alert policies, status pages and
 // maintenance windows, prints a plan (what it creates, updates, replaces or deletes, field by
 // field) and applies it in dependency order (a schedule before the policies that page it,
-// and the other way round for deletions). Resources are matched by name (status pages by
-// slug, maintenance windows by title), so applying the same file twice changes nothing the
-// second time.
+// and the other way round for deletions). The file names resources by name (status pages by
+// slug, maintenance windows by title); the state file ties each name to the id of the
+// resource apply created, so applying the same file twice changes nothing the second time.
 //
 //	SECUMON_URL=http://127.0.0.1:8080 SECUMON_TOKEN=smn_… go run ./examples/apply -f examples/apply/example.yaml
 //
