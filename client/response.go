@@ -52,7 +52,8 @@ type RateLimit struct {
 type captureKey struct{}
 
 // CaptureResponse fills *dst with the metadata of the call's final answer, after its
-// retries. Pass it as a request editor to any service method (or to c.Raw()):
+// retries. Pass it as a request editor to any service method (or to c.Raw(); not to
+// c.Events.Stream, whose connections it does not see):
 //
 //	var resp client.Response
 //	host, err := c.Hosts.Create(ctx, body, client.CaptureResponse(&resp))

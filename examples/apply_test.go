@@ -613,6 +613,18 @@ func TestApplyManagesOnlyWhatItCreated(t *testing.T) {
 	after = inventoryOf(t, env)
 	assert.NotContains(t, after.Hosts, "foreign-web")
 	assert.Contains(t, after.Policies, "foreign-policy")
+
+	// Adopting what already matches the file changes nothing, and is remembered.
+	_, err = c.Hosts.Create(context.Background(), client.HostCreate{Name: "legacy", Hostname: "127.0.0.1"})
+	require.NoError(t, err)
+	legacy := editedExample(t, "  - name: demo-db\n", "  - name: legacy\n    hostname: 127.0.0.1\n\n  - name: demo-db\n")
+	rec.take()
+	out = runApply(t, bin, rec.URL, env, "-adopt", "-f", legacy)
+	assert.Contains(t, out, "  no change host legacy (adopted)\n")
+	assert.Contains(t, out, "No changes")
+	out = runApply(t, bin, rec.URL, env, "-f", legacy)
+	assert.Contains(t, out, "  no change host legacy\n", "the state knows it now")
+	assert.Empty(t, writes(rec.take()))
 }
 
 // TestApplyPushesChangedSecrets: the API masks secrets, so apply compares a hash of what it

@@ -57,28 +57,10 @@ func (x *executor) own(kind, key string, id uuid.UUID) {
 // the file's names, resources deleted outside apply forgotten) and after each change, so
 // that a run that stops half-way still knows what it created.
 func (p *Plan) Apply(ctx context.Context, c *client.Client, w *Workspace, st *State, out io.Writer) error {
-	x := newExecutor(c, w, p, st, out)
-	secrets := map[uuid.UUID]string{}
-	for _, m := range st.Resources {
-		for _, o := range m {
-			secrets[o.ID] = o.Secrets
-		}
-	}
-	for kind, m := range st.Resources {
-		for key, o := range m {
-			if !p.has(o.ID) {
-				st.Remove(kind, key) // gone from the workspace
-			}
-		}
-	}
-	for _, ch := range p.Changes {
-		if ch.id != uuid.Nil && ch.Action != Delete && ch.Action != Keep {
-			st.Set(ch.Kind, ch.Name, Owned{ID: ch.id, Secrets: secrets[ch.id]})
-		}
-	}
-	if err := st.Save(); err != nil {
+	if err := p.Record(st); err != nil {
 		return err
 	}
+	x := newExecutor(c, w, p, st, out)
 	for _, ch := range p.Changes {
 		if ch.run == nil {
 			continue
@@ -98,6 +80,31 @@ func (p *Plan) Apply(ctx context.Context, c *client.Client, w *Workspace, st *St
 		fmt.Fprintf(out, "%s %s %s\n", pastTense[ch.Action], ch.Kind, ch.Name)
 	}
 	return nil
+}
+
+// Record writes to the state what the plan found before any change: adopted and renamed
+// resources under the file's names, resources deleted outside apply forgotten. Apply does
+// it first; a plan without changes needs only this.
+func (p *Plan) Record(st *State) error {
+	secrets := map[uuid.UUID]string{}
+	for _, m := range st.Resources {
+		for _, o := range m {
+			secrets[o.ID] = o.Secrets
+		}
+	}
+	for kind, m := range st.Resources {
+		for key, o := range m {
+			if !p.has(o.ID) {
+				st.Remove(kind, key) // gone from the workspace
+			}
+		}
+	}
+	for _, ch := range p.Changes {
+		if ch.id != uuid.Nil && ch.Action != Delete && ch.Action != Keep {
+			st.Set(ch.Kind, ch.Name, Owned{ID: ch.id, Secrets: secrets[ch.id]})
+		}
+	}
+	return st.Save()
 }
 
 var pastTense = map[Action]string{Create: "created", Update: "updated", Replace: "replaced", Delete: "deleted"}

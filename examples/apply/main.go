@@ -145,9 +145,12 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 		changed = errChanges
 	}
 	switch {
-	case plan.Empty():
+	case plan.Empty() && *planOnly:
 		fmt.Fprintf(log, "No changes: the workspace matches %s.\n", *file)
 		return nil
+	case plan.Empty():
+		fmt.Fprintf(log, "No changes: the workspace matches %s.\n", *file)
+		return plan.Record(st) // what -adopt took over, for the next runs
 	case *planOnly:
 		fmt.Fprintln(log, "Nothing applied (-plan).")
 		return changed
