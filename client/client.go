@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/secuaas/secumon/client/publicstatus"
 )
 
 // Version is the SDK's version, sent in the default User-Agent.
@@ -27,6 +29,7 @@ type Client struct {
 	// stream sends requests that must not be retried as a whole (the event stream handles
 	// its own reconnections); it carries the same editors as raw.
 	stream *RawClient
+	public *publicstatus.ClientWithResponses // the status pages' routes, outside /api/v2
 	retry  RetryPolicy
 	base   string
 
@@ -43,6 +46,9 @@ type Client struct {
 	Workers       *WorkersService
 	Workspaces    *WorkspacesService
 	Events        *EventsService
+	AppSecurity   *AppSecurityService
+	// PublicStatus reads status pages as their visitors do (/status/{slug}/api).
+	PublicStatus *PublicStatusService
 }
 
 // service is what every service holds: the client it belongs to.
@@ -57,6 +63,7 @@ type Option interface {
 type settings struct {
 	token, workspace, userAgent string
 	retry                       RetryPolicy
+	onRetry                     []func(context.Context, RetryEvent)
 	raw                         []ClientOption
 }
 
@@ -130,9 +137,13 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	stream := *raw
-	raw.Client = &retrier{next: raw.Client, policy: s.retry}
+	raw.Client = &retrier{next: raw.Client, policy: s.retry, onRetry: s.onRetry}
+	public, err := newPublic(raw)
+	if err != nil {
+		return nil, err
+	}
 
-	c := &Client{raw: &ClientWithResponses{ClientInterface: raw}, stream: &stream, retry: s.retry, base: raw.Server}
+	c := &Client{raw: &ClientWithResponses{ClientInterface: raw}, stream: &stream, public: public, retry: s.retry, base: raw.Server}
 	svc := service{c}
 	c.Hosts = (*HostsService)(&svc)
 	c.Checks = (*ChecksService)(&svc)
@@ -146,6 +157,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.Workers = (*WorkersService)(&svc)
 	c.Workspaces = (*WorkspacesService)(&svc)
 	c.Events = (*EventsService)(&svc)
+	c.AppSecurity = (*AppSecurityService)(&svc)
+	c.PublicStatus = (*PublicStatusService)(&svc)
 	return c, nil
 }
 

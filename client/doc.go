@@ -11,14 +11,21 @@
 // In short:
 //
 //   - one service per module (c.Hosts, c.Checks, c.Results, c.Incidents, c.AlertPolicies,
-//     c.Oncall, c.StatusPages, c.Maintenance, c.Dashboard, c.Workers, c.Workspaces, c.Events),
-//     whose methods take a context first and return the generated types;
+//     c.Oncall, c.StatusPages, c.Maintenance, c.Dashboard, c.Workers, c.Workspaces, c.Events,
+//     c.AppSecurity), whose methods take a context first and return the generated types;
+//     client.Ptr(v) fills their optional fields;
+//   - c.PublicStatus reads status pages as their visitors do (/status/{slug}/api, anonymous
+//     without WithToken), through the client generated from openapi/status-public.yaml into
+//     the subpackage publicstatus;
+//   - CaptureResponse(&resp), passed to any call, keeps the final answer's metadata: status
+//     and headers, X-Request-ID, Idempotent-Replayed, the attempts made, rate limits;
 //   - errors from the API are *APIError values carrying the problem document (IsNotFound,
 //     IsConflict… or errors.Is(err, client.ErrNotFound));
 //   - requests that are safe to repeat are retried with exponential backoff and full jitter on
 //     429, 502, 503, 504 and connection errors, honouring Retry-After: GET, HEAD, PUT, DELETE,
 //     and every POST the services send, since each carries an Idempotency-Key (a random one
 //     per call, kept across its retries, or the caller's own through WithIdempotencyKey);
+//     WithOnRetry and WithRetryLogger see each retry;
 //   - lists are Go iterators that follow next_cursor (All methods);
 //   - c.Events.Stream reads the server-sent events of GET /events and reconnects.
 //

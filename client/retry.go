@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -50,14 +51,65 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
 }
 
-// retrier is the HttpRequestDoer under the generated client that repeats requests.
-type retrier struct {
-	next   HttpRequestDoer
-	policy RetryPolicy
+// RetryEvent describes a retry about to happen, for the hooks of WithOnRetry and
+// WithRetryLogger.
+type RetryEvent struct {
+	Request *http.Request // the request being repeated
+	Attempt int           // the attempt about to be made: 2 for the first retry
+	Wait    time.Duration // how long the client waits before it
+	// StatusCode is the status of the answer that is retried, 0 after a connection error
+	// (then Err says which).
+	StatusCode int
+	Err        error
+	RequestID  string // the X-Request-ID of the retried answer, if any
 }
 
-// Do sends req, and again while the policy allows it.
+// WithOnRetry calls fn before each retry, after the answer that caused it and before the
+// wait. fn runs on the caller's goroutine and must not keep the request.
+func WithOnRetry(fn func(ctx context.Context, e RetryEvent)) Option {
+	return optionFunc(func(s *settings) error {
+		s.onRetry = append(s.onRetry, fn)
+		return nil
+	})
+}
+
+// WithRetryLogger logs each retry on l at level Warn: method, path, attempt, wait, and the
+// status or error that caused it.
+func WithRetryLogger(l *slog.Logger) Option {
+	return WithOnRetry(func(ctx context.Context, e RetryEvent) {
+		attrs := []slog.Attr{
+			slog.String("method", e.Request.Method), slog.String("path", e.Request.URL.Path),
+			slog.Int("attempt", e.Attempt), slog.Duration("wait", e.Wait),
+		}
+		if e.StatusCode != 0 {
+			attrs = append(attrs, slog.Int("status", e.StatusCode))
+		}
+		if e.RequestID != "" {
+			attrs = append(attrs, slog.String("request_id", e.RequestID))
+		}
+		if e.Err != nil {
+			attrs = append(attrs, slog.String("error", e.Err.Error()))
+		}
+		l.LogAttrs(ctx, slog.LevelWarn, "secumon: retrying request", attrs...)
+	})
+}
+
+// retrier is the HttpRequestDoer under the generated client that repeats requests.
+type retrier struct {
+	next    HttpRequestDoer
+	policy  RetryPolicy
+	onRetry []func(context.Context, RetryEvent)
+}
+
+// Do sends req, and again while the policy allows it, and hands the final answer to
+// CaptureResponse.
 func (r *retrier) Do(req *http.Request) (*http.Response, error) {
+	resp, attempts, err := r.do(req)
+	capture(req, resp, attempts)
+	return resp, err
+}
+
+func (r *retrier) do(req *http.Request) (*http.Response, int, error) {
 	ctx := req.Context()
 	replayable := canRepeat(req)
 	for attempt := 0; ; attempt++ {
@@ -65,12 +117,12 @@ func (r *retrier) Do(req *http.Request) (*http.Response, error) {
 		if attempt > 0 {
 			var err error
 			if try, err = rewind(req); err != nil {
-				return nil, err
+				return nil, attempt, err
 			}
 		}
 		resp, err := r.next.Do(try)
 		if !replayable || attempt+1 >= r.policy.MaxAttempts || ctx.Err() != nil {
-			return resp, err
+			return resp, attempt + 1, err
 		}
 		wait, retry := r.policy.backoff(attempt), false
 		switch {
@@ -83,18 +135,27 @@ func (r *retrier) Do(req *http.Request) (*http.Response, error) {
 			}
 		}
 		if !retry {
-			return resp, err
+			return resp, attempt + 1, err
 		}
 		// Waiting past the caller's deadline would only turn the server's answer into a
 		// context error: give the answer instead.
 		if deadline, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(deadline) {
-			return resp, err
+			return resp, attempt + 1, err
+		}
+		if len(r.onRetry) > 0 {
+			e := RetryEvent{Request: try, Attempt: attempt + 2, Wait: wait, Err: err}
+			if resp != nil {
+				e.StatusCode, e.RequestID = resp.StatusCode, resp.Header.Get("X-Request-ID")
+			}
+			for _, fn := range r.onRetry {
+				fn(ctx, e)
+			}
 		}
 		if resp != nil {
 			drain(resp)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return nil, err
+			return nil, attempt + 1, err
 		}
 	}
 }

@@ -99,15 +99,42 @@ func runApply(t *testing.T, bin, baseURL string, env *servertest.Env, args ...st
 // tryApply runs the apply binary and returns its output and how it exited.
 func tryApply(t *testing.T, bin, baseURL string, env *servertest.Env, args ...string) (string, error) {
 	t.Helper()
+	var out bytes.Buffer
+	err := applyCommand(t, bin, baseURL, env, &out, &out, args...)
+	return out.String(), err
+}
+
+// applyCommand runs the apply binary with the test's state file unless args name one.
+func applyCommand(t *testing.T, bin, baseURL string, env *servertest.Env, stdout, stderr *bytes.Buffer, args ...string) error {
+	t.Helper()
+	if !slices.Contains(args, "-state") {
+		args = append([]string{"-state", statePath(t)}, args...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "SECUMON_URL="+baseURL, "SECUMON_TOKEN="+env.OwnerToken)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	t.Logf("apply %s:\n%s", strings.Join(args, " "), out.String())
-	return out.String(), err
+	t.Logf("apply %s:\n%s", strings.Join(args, " "), stdout.String())
+	if stderr != stdout {
+		t.Logf("stderr:\n%s", stderr.String())
+	}
+	return err
+}
+
+// states holds each test's state file: the runs of a test share it, as the runs of one
+// user would.
+var states sync.Map
+
+func statePath(t *testing.T) string {
+	t.Helper()
+	if p, ok := states.Load(t.Name()); ok {
+		return p.(string)
+	}
+	p := filepath.Join(t.TempDir(), "apply.state.json")
+	states.Store(t.Name(), p)
+	return p
 }
 
 // editedExample writes example.yaml with each pair of edits (old text, new text) made once
@@ -137,8 +164,6 @@ func section(t *testing.T, key, next string) string {
 	require.True(t, from >= 0 && to > from, "example.yaml has %s then %s", key, next)
 	return text[from+1 : to+1]
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // paths returns "METHOD /path" for each call, without the API prefix and with ids as {id}.
 func paths(calls []call) []string {
@@ -230,6 +255,19 @@ func storedConfig(t *testing.T, env *servertest.Env, id client.Id) map[string]an
 	return cfg
 }
 
+// appliedExample builds apply, starts a server behind a recorder and applies example.yaml:
+// the start of the tests that edit it. It returns what the workspace then holds.
+func appliedExample(t *testing.T) (bin string, env *servertest.Env, rec *recorder, applied inventory) {
+	t.Helper()
+	bin = build(t, "apply")
+	env = servertest.Start(t)
+	rec = record(t, env)
+	runApply(t, bin, rec.URL, env, "-f", exampleFile)
+	applied = inventoryOf(t, env)
+	rec.take()
+	return bin, env, rec, applied
+}
+
 // TestApplyTwice applies example.yaml to an empty workspace, then again: the second run
 // reports no change and sends no request that could change anything, although the file
 // holds secrets the API only ever returns masked.
@@ -276,7 +314,7 @@ func TestApplyTwice(t *testing.T) {
 	assert.Equal(t, "********", *hooks[0].Secret)
 	oncall := inv.Schedules["demo-oncall"]
 	assert.Equal(t, []client.Id{oncall.Id}, *inv.Policies["demo-critical"].Channels.Oncall, "the policy pages the schedule by id")
-	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: ptr("+1 555 0100")}}, oncall.Members)
+	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: client.Ptr("+1 555 0100")}}, oncall.Members)
 	require.Len(t, oncall.Overrides, 1)
 	assert.Equal(t, time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC), oncall.Overrides[0].Start)
 	assert.False(t, oncall.RotationStart.IsZero(), "the server chose the rotation's start")
@@ -300,12 +338,7 @@ func TestApplyTwice(t *testing.T) {
 // moves to another host (replace), a check and a policy leave the file (kept without -prune,
 // deleted with it).
 func TestApplyEditedFile(t *testing.T) {
-	bin := build(t, "apply")
-	env := servertest.Start(t)
-	rec := record(t, env)
-	runApply(t, bin, rec.URL, env, "-f", exampleFile)
-	before := inventoryOf(t, env)
-	rec.take()
+	bin, env, rec, before := appliedExample(t)
 
 	file := editedExample(t,
 		"        interval_sec: 60\n        timeout_sec: 5\n", "        interval_sec: 30\n        timeout_sec: 5\n",
@@ -366,12 +399,7 @@ func TestApplyEditedFile(t *testing.T) {
 // out of the file: -prune refuses to delete a schedule a policy of the file still pages, and
 // deletes the policy before the schedule otherwise.
 func TestApplyOncallSchedules(t *testing.T) {
-	bin := build(t, "apply")
-	env := servertest.Start(t)
-	rec := record(t, env)
-	runApply(t, bin, rec.URL, env, "-f", exampleFile)
-	before := inventoryOf(t, env)
-	rec.take()
+	bin, env, rec, before := appliedExample(t)
 
 	// Bob hands his turns to Dave.
 	file := editedExample(t, `      - {name: Bob, email: bob@example.com, phone: "+1 555 0100"}`+"\n", "      - {name: Dave, email: dave@example.com}\n")
@@ -491,4 +519,240 @@ func TestApplyRidesOutADatabaseOutage(t *testing.T) {
 	assert.Equal(t, exampleCounts, inventoryOf(t, env).counts(), "every resource exists once")
 	out = runApply(t, bin, rec.URL, env, "-f", exampleFile)
 	assert.Contains(t, out, "No changes")
+}
+
+// foreignResources fills the workspace with one resource of each kind that apply did not
+// create, as a workspace shared with people and other tools holds.
+func foreignResources(t *testing.T, env *servertest.Env) inventory {
+	t.Helper()
+	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	ctx := context.Background()
+	host, err := c.Hosts.Create(ctx, client.HostCreate{Name: "foreign-web", Hostname: "127.0.0.1"})
+	require.NoError(t, err)
+	check, err := c.Raw().CreateCheckWithBodyWithResponse(ctx, &client.CreateCheckParams{}, "application/json",
+		strings.NewReader(`{"host_id":"`+host.Id.String()+`","name":"foreign-tcp","check_type":"tcp","config":{"port":5432}}`))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, check.StatusCode(), string(check.Body))
+	_, err = c.Oncall.Create(ctx, client.OncallScheduleCreate{Name: "foreign-oncall"})
+	require.NoError(t, err)
+	_, err = c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{Name: "foreign-policy"})
+	require.NoError(t, err)
+	_, err = c.StatusPages.Create(ctx, client.StatusPageCreate{Slug: "foreign-status", Title: "Foreign"})
+	require.NoError(t, err)
+	_, err = c.Maintenance.Create(ctx, client.MaintenanceWindowCreate{Title: "Foreign window",
+		StartTime: time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), EndTime: time.Date(2031, 1, 1, 1, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	return inventoryOf(t, env)
+}
+
+// TestApplyManagesOnlyWhatItCreated: -prune deletes what apply created and the file no
+// longer lists, never the workspace's other resources; a resource of a name of the file that
+// apply did not create is an error, until -adopt takes it over.
+func TestApplyManagesOnlyWhatItCreated(t *testing.T) {
+	bin := build(t, "apply")
+	env := servertest.Start(t)
+	rec := record(t, env)
+	foreign := foreignResources(t, env)
+	rec.take()
+
+	out := runApply(t, bin, rec.URL, env, "-prune", "-f", exampleFile)
+	assert.Contains(t, out, "Plan: 10 to create, 0 to update, 0 to replace, 0 to delete, 0 unchanged.")
+	assert.Contains(t, out, "6 resources of the workspace were not created by apply: left alone.")
+	assert.NotContains(t, out, "foreign")
+	for _, c := range writes(rec.take()) {
+		assert.Equal(t, http.MethodPost, c.Method, "only creates: %+v", c)
+	}
+	inv := inventoryOf(t, env)
+	for name, n := range exampleCounts {
+		assert.Equal(t, n+1, inv.counts()[name], "the example's %s and the foreign one", name)
+	}
+	state, err := os.ReadFile(statePath(t))
+	require.NoError(t, err)
+	assert.Contains(t, string(state), inv.Hosts["demo-web"].Id.String(), "the state records what apply created")
+	assert.NotContains(t, string(state), foreign.Hosts["foreign-web"].Id.String())
+	assert.NotContains(t, string(state), "demo-webhook-signing-key", "the state holds hashes, not secrets")
+
+	// The policy leaves the file: -prune deletes it, and only it.
+	file := editedExample(t, section(t, "alert_policies", "status_pages"), "")
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", file)
+	assert.Contains(t, out, "- delete    alert policy demo-critical (not in the file)")
+	assert.Contains(t, out, "Apply complete: 0 created, 0 updated, 0 replaced, 1 deleted.")
+	assert.Equal(t, []string{"DELETE /alert-policies/{id}"}, paths(writes(rec.take())))
+	after := inventoryOf(t, env)
+	assert.Equal(t, foreign.Policies, after.Policies, "the foreign policy stays")
+	assert.Equal(t, foreign.Hosts["foreign-web"], after.Hosts["foreign-web"])
+	assert.Equal(t, foreign.Checks["foreign-tcp"], after.Checks["foreign-tcp"])
+
+	// A host of the workspace that apply did not create, named in the file: an error…
+	adopting := editedExample(t, "  - name: demo-db\n", "  - name: foreign-web\n    hostname: 127.0.0.1\n    description: now in the file\n\n  - name: demo-db\n")
+	out, err = tryApply(t, bin, rec.URL, env, "-f", adopting)
+	require.Error(t, err)
+	assert.Contains(t, out, `host "foreign-web" already exists in the workspace and apply did not create it: pass -adopt`)
+	assert.Empty(t, writes(rec.take()))
+	// …until -adopt: then it is apply's.
+	out = runApply(t, bin, rec.URL, env, "-adopt", "-f", adopting)
+	assert.Contains(t, out, "~ update    host foreign-web (adopted)\n      description: \"\" → \"now in the file\"\n")
+	assert.Equal(t, "now in the file", *inventoryOf(t, env).Hosts["foreign-web"].Description)
+	rec.take()
+	// Once it leaves the file, -prune would delete it, but deleting a host deletes its
+	// checks, and foreign-tcp is not apply's: the host is kept.
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", adopting)
+	assert.Contains(t, out, "No changes")
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", exampleFile)
+	assert.Contains(t, out, "! keep      host foreign-web (not in the file; kept: it holds checks apply did not create: foreign-tcp)")
+	assert.Empty(t, writes(rec.take()))
+	assert.Equal(t, foreign.Checks["foreign-tcp"], inventoryOf(t, env).Checks["foreign-tcp"])
+	// Without the foreign check, the adopted host goes.
+	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	require.NoError(t, c.Checks.Delete(context.Background(), foreign.Checks["foreign-tcp"].Id))
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", exampleFile)
+	assert.Contains(t, out, "- delete    host foreign-web (not in the file)")
+	assert.Contains(t, out, "Apply complete: 0 created, 0 updated, 0 replaced, 1 deleted.")
+	after = inventoryOf(t, env)
+	assert.NotContains(t, after.Hosts, "foreign-web")
+	assert.Contains(t, after.Policies, "foreign-policy")
+
+	// Adopting what already matches the file changes nothing, and is remembered.
+	_, err = c.Hosts.Create(context.Background(), client.HostCreate{Name: "legacy", Hostname: "127.0.0.1"})
+	require.NoError(t, err)
+	legacy := editedExample(t, "  - name: demo-db\n", "  - name: legacy\n    hostname: 127.0.0.1\n\n  - name: demo-db\n")
+	rec.take()
+	out = runApply(t, bin, rec.URL, env, "-adopt", "-f", legacy)
+	assert.Contains(t, out, "  no change host legacy (adopted)\n")
+	assert.Contains(t, out, "No changes")
+	out = runApply(t, bin, rec.URL, env, "-f", legacy)
+	assert.Contains(t, out, "  no change host legacy\n", "the state knows it now")
+	assert.Empty(t, writes(rec.take()))
+}
+
+// TestApplyPushesChangedSecrets: the API masks secrets, so apply compares a hash of what it
+// sent, kept in its state: a new webhook secret or HTTP header is an update, sent, and the
+// next run has nothing to do.
+func TestApplyPushesChangedSecrets(t *testing.T) {
+	bin, env, rec, _ := appliedExample(t)
+
+	file := editedExample(t, "secret: demo-webhook-signing-key", "secret: rotated-signing-key",
+		`"Bearer demo-secret-token"`, `"Bearer rotated-token"`)
+	out := runApply(t, bin, rec.URL, env, "-f", file)
+	assert.Contains(t, out, "~ update    check demo-web-health\n      secrets: \"********\" → \"******** (changed)\"\n")
+	assert.Contains(t, out, "~ update    alert policy demo-critical\n      secrets: \"********\" → \"******** (changed)\"\n")
+	assert.Contains(t, out, "Plan: 0 to create, 2 to update, 0 to replace, 0 to delete, 8 unchanged.")
+	assert.NotContains(t, out, "rotated", "the plan never prints a secret")
+	assert.ElementsMatch(t, []string{"PUT /checks/{id}", "PUT /alert-policies/{id}"}, paths(writes(rec.take())))
+
+	inv := inventoryOf(t, env)
+	assert.Equal(t, map[string]any{"Authorization": "Bearer rotated-token"}, storedConfig(t, env, inv.Checks["demo-web-health"].Id)["headers"])
+	row, err := env.Queries.GetAlertPolicy(context.Background(), db.GetAlertPolicyParams{WorkspaceID: env.Workspace, ID: inv.Policies["demo-critical"].Id})
+	require.NoError(t, err)
+	assert.Contains(t, string(row.Channels), `"rotated-signing-key"`)
+
+	out = runApply(t, bin, rec.URL, env, "-f", file)
+	assert.Contains(t, out, "No changes")
+	assert.Empty(t, writes(rec.take()))
+}
+
+// TestApplyRenamesInPlace: renamed_from renames the resource the state knows by its old
+// name, keeping its id (and what points at it), instead of creating another one.
+func TestApplyRenamesInPlace(t *testing.T) {
+	bin, env, rec, before := appliedExample(t)
+
+	original, err := os.ReadFile(exampleFile)
+	require.NoError(t, err)
+	text := string(original)
+	for _, edit := range [][2]string{
+		{"  - name: demo-db\n", "  - name: demo-database\n    renamed_from: demo-db\n"},
+		{"host: demo-db\n", "host: demo-database\n"},
+		{"affected_hosts: [demo-db]", "affected_hosts: [demo-database]"},
+		{"      - name: demo-web-ping\n", "      - name: demo-web-icmp\n        renamed_from: demo-web-ping\n"},
+		{"  - slug: demo-status\n", "  - slug: demo-health\n    renamed_from: demo-status\n"},
+	} {
+		require.Contains(t, text, edit[0])
+		text = strings.ReplaceAll(text, edit[0], edit[1])
+	}
+	file := filepath.Join(t.TempDir(), "renamed.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+
+	out := runApply(t, bin, rec.URL, env, "-f", file)
+	assert.Contains(t, out, "~ update    host demo-database (renamed from demo-db)\n      name: \"demo-db\" → \"demo-database\"\n")
+	assert.Contains(t, out, "~ update    check demo-web-icmp (renamed from demo-web-ping)\n      name: \"demo-web-ping\" → \"demo-web-icmp\"\n")
+	assert.Contains(t, out, "~ update    status page demo-health (renamed from demo-status)\n      slug: \"demo-status\" → \"demo-health\"\n")
+	assert.Contains(t, out, "Plan: 0 to create, 3 to update, 0 to replace, 0 to delete, 7 unchanged.",
+		"the checks of the renamed host and the window on it do not change")
+	for _, c := range writes(rec.take()) {
+		assert.Equal(t, http.MethodPut, c.Method, "a rename creates and deletes nothing: %+v", c)
+	}
+	after := inventoryOf(t, env)
+	require.Equal(t, exampleCounts, after.counts())
+	assert.Equal(t, before.Hosts["demo-db"].Id, after.Hosts["demo-database"].Id)
+	assert.Equal(t, before.Checks["demo-web-ping"].Id, after.Checks["demo-web-icmp"].Id)
+	assert.Equal(t, before.Pages["demo-status"].Id, after.Pages["demo-health"].Id)
+	assert.Equal(t, after.Hosts["demo-database"].Id, after.Checks["demo-db-postgres"].HostId)
+
+	out = runApply(t, bin, rec.URL, env, "-prune", "-f", file)
+	assert.Contains(t, out, "No changes")
+	assert.Empty(t, writes(rec.take()))
+}
+
+// TestApplyExitCodesAndJSON: -detailed-exitcode exits 2 when the plan has changes, 0 when it
+// has none, 1 on error; -json prints the plan as one JSON document on stdout.
+func TestApplyExitCodesAndJSON(t *testing.T) {
+	bin := build(t, "apply")
+	env := servertest.Start(t)
+	exitCode := func(err error) int {
+		var exit *exec.ExitError
+		if err == nil {
+			return 0
+		}
+		require.ErrorAs(t, err, &exit)
+		return exit.ExitCode()
+	}
+
+	var stdout, stderr bytes.Buffer
+	err := applyCommand(t, bin, env.URL, env, &stdout, &stderr, "-plan", "-json", "-detailed-exitcode", "-f", exampleFile)
+	assert.Equal(t, 2, exitCode(err), "a plan with changes")
+	var plan struct {
+		Changes []struct {
+			Kind, Name, Action, Note string
+			Diffs                    []struct {
+				Field    string
+				Old, New json.RawMessage
+			}
+		}
+		Summary   map[string]int
+		Unmanaged int
+		Empty     bool
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &plan), "stdout is one JSON document")
+	assert.Equal(t, 10, plan.Summary["create"])
+	assert.False(t, plan.Empty)
+	require.NotEmpty(t, plan.Changes)
+	assert.Equal(t, "host", plan.Changes[0].Kind)
+	assert.Equal(t, "demo-web", plan.Changes[0].Name)
+	assert.Equal(t, "create", plan.Changes[0].Action)
+	assert.Equal(t, "hostname", plan.Changes[0].Diffs[0].Field)
+	assert.JSONEq(t, `"127.0.0.1"`, string(plan.Changes[0].Diffs[0].New))
+	assert.NotContains(t, stdout.String(), "demo-webhook-signing-key")
+	assert.Contains(t, stderr.String(), "Nothing applied (-plan).")
+	assert.Empty(t, inventoryOf(t, env).Hosts, "-plan changed nothing")
+
+	stdout.Reset()
+	stderr.Reset()
+	err = applyCommand(t, bin, env.URL, env, &stdout, &stderr, "-json", "-detailed-exitcode", "-f", exampleFile)
+	assert.Equal(t, 2, exitCode(err), "an apply that changed something")
+	assert.True(t, json.Valid(stdout.Bytes()))
+	assert.Contains(t, stderr.String(), "Apply complete: 10 created")
+
+	out, err := tryApply(t, bin, env.URL, env, "-detailed-exitcode", "-f", exampleFile)
+	assert.Equal(t, 0, exitCode(err), "nothing to change")
+	assert.Contains(t, out, "No changes")
+
+	out, err = tryApply(t, bin, env.URL, env, "-detailed-exitcode", "-f", "apply/no-such-file.yaml")
+	assert.Equal(t, 1, exitCode(err), "an error")
+	assert.Contains(t, out, "no-such-file.yaml")
+
+	// Without -detailed-exitcode a plan with changes exits 0, as before.
+	_, err = tryApply(t, bin, env.URL, env, "-plan", "-f", editedExample(t, "cooldown_sec: 600", "cooldown_sec: 900"))
+	assert.Equal(t, 0, exitCode(err))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -17,11 +18,14 @@ import (
 type executor struct {
 	c                        *client.Client
 	out                      io.Writer
+	st                       *State
 	hosts, checks, schedules map[string]uuid.UUID
 }
 
-func newExecutor(c *client.Client, w *Workspace, out io.Writer) *executor {
-	x := &executor{c: c, out: out, hosts: map[string]uuid.UUID{}, checks: map[string]uuid.UUID{}, schedules: map[string]uuid.UUID{}}
+// newExecutor starts from the workspace's names (a policy may page a schedule the file does
+// not manage), overlaid with the file's names of the resources the plan matched.
+func newExecutor(c *client.Client, w *Workspace, p *Plan, st *State, out io.Writer) *executor {
+	x := &executor{c: c, out: out, st: st, hosts: map[string]uuid.UUID{}, checks: map[string]uuid.UUID{}, schedules: map[string]uuid.UUID{}}
 	for name, h := range w.Hosts {
 		x.hosts[name] = h.Id
 	}
@@ -31,25 +35,76 @@ func newExecutor(c *client.Client, w *Workspace, out io.Writer) *executor {
 	for name, ch := range w.Checks {
 		x.checks[name] = ch.Id
 	}
+	for kind, m := range map[string]map[string]uuid.UUID{kindHost: x.hosts, kindCheck: x.checks, kindSchedule: x.schedules} {
+		for name, id := range p.ids[kind] {
+			m[name] = id
+		}
+	}
 	return x
+}
+
+// own records in the state a resource apply created.
+func (x *executor) own(kind, key string, id uuid.UUID) {
+	x.st.Set(kind, key, Owned{ID: id})
 }
 
 // Apply runs the plan's changes in order and stops at the first error; running apply again
 // picks up from where it stopped, since every step is planned from what exists. Each call
 // the SDK makes is retried on 503 and connection errors (creates too: they carry an
 // Idempotency-Key), so a short outage of the server's database does not fail the run.
-func (p *Plan) Apply(ctx context.Context, c *client.Client, w *Workspace, out io.Writer) error {
-	x := newExecutor(c, w, out)
+//
+// The state file is written before the first change (adopted and renamed resources under
+// the file's names, resources deleted outside apply forgotten) and after each change, so
+// that a run that stops half-way still knows what it created.
+func (p *Plan) Apply(ctx context.Context, c *client.Client, w *Workspace, st *State, out io.Writer) error {
+	if err := p.Record(st); err != nil {
+		return err
+	}
+	x := newExecutor(c, w, p, st, out)
 	for _, ch := range p.Changes {
 		if ch.run == nil {
 			continue
 		}
 		if err := ch.run(ctx, x); err != nil {
-			return fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err)
+			return errors.Join(fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.Name, err), st.Save())
+		}
+		if ch.Action == Delete {
+			st.Remove(ch.Kind, ch.Name)
+		} else if o, ok := st.Get(ch.Kind, ch.Name); ok {
+			o.Secrets = ch.secrets // sent with the create or the update
+			st.Set(ch.Kind, ch.Name, o)
+		}
+		if err := st.Save(); err != nil {
+			return err
 		}
 		fmt.Fprintf(out, "%s %s %s\n", pastTense[ch.Action], ch.Kind, ch.Name)
 	}
 	return nil
+}
+
+// Record writes to the state what the plan found before any change: adopted and renamed
+// resources under the file's names, resources deleted outside apply forgotten. Apply does
+// it first; a plan without changes needs only this.
+func (p *Plan) Record(st *State) error {
+	secrets := map[uuid.UUID]string{}
+	for _, m := range st.Resources {
+		for _, o := range m {
+			secrets[o.ID] = o.Secrets
+		}
+	}
+	for kind, m := range st.Resources {
+		for key, o := range m {
+			if !p.has(o.ID) {
+				st.Remove(kind, key) // gone from the workspace
+			}
+		}
+	}
+	for _, ch := range p.Changes {
+		if ch.id != uuid.Nil && ch.Action != Delete && ch.Action != Keep {
+			st.Set(ch.Kind, ch.Name, Owned{ID: ch.id, Secrets: secrets[ch.id]})
+		}
+	}
+	return st.Save()
 }
 
 var pastTense = map[Action]string{Create: "created", Update: "updated", Replace: "replaced", Delete: "deleted"}
@@ -63,6 +118,7 @@ func (x *executor) createHost(ctx context.Context, s HostSpec) error {
 	})
 	if err == nil {
 		x.hosts[s.Name] = h.Id
+		x.own(kindHost, s.Name, h.Id)
 	}
 	return err
 }
@@ -78,7 +134,7 @@ func (x *executor) updateHost(ctx context.Context, s HostSpec, have client.Host)
 	}
 	ht := client.HostType(v.HostType)
 	_, err := x.c.Hosts.Update(ctx, have.Id, client.HostUpdate{
-		Hostname: &v.Hostname, HostType: &ht, Description: &v.Description, Tags: (*client.Tags)(&v.Tags), IsActive: &v.IsActive,
+		Name: &s.Name, Hostname: &v.Hostname, HostType: &ht, Description: &v.Description, Tags: (*client.Tags)(&v.Tags), IsActive: &v.IsActive,
 	})
 	return err
 }
@@ -113,6 +169,7 @@ func (x *executor) createCheck(ctx context.Context, s CheckSpec) error {
 	})
 	if err == nil {
 		x.checks[s.Name] = ch.Id
+		x.own(kindCheck, s.Name, ch.Id)
 	}
 	return err
 }
@@ -120,7 +177,7 @@ func (x *executor) createCheck(ctx context.Context, s CheckSpec) error {
 func (x *executor) updateCheck(ctx context.Context, s CheckSpec, have client.Check) error {
 	v := checkWant(s, &have)
 	_, err := x.c.Checks.Update(ctx, have.Id, client.CheckUpdate{
-		Config: checkConfig(s), IntervalSec: &v.IntervalSec, TimeoutSec: &v.TimeoutSec,
+		Name: &s.Name, Config: checkConfig(s), IntervalSec: &v.IntervalSec, TimeoutSec: &v.TimeoutSec,
 		FailureThreshold: &v.FailureThreshold, Severity: severity(s), Enabled: &v.Enabled,
 	})
 	return err
@@ -173,6 +230,7 @@ func (x *executor) createSchedule(ctx context.Context, s ScheduleSpec) error {
 	})
 	if err == nil {
 		x.schedules[s.Name] = created.Id
+		x.own(kindSchedule, s.Name, created.Id)
 	}
 	return err
 }
@@ -224,9 +282,12 @@ func (x *executor) policyBody(s PolicySpec) (*client.AlertConditions, *client.Al
 func (x *executor) createPolicy(ctx context.Context, s PolicySpec) error {
 	v := policyWant(s)
 	cond, chans := x.policyBody(s)
-	_, err := x.c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{
+	created, err := x.c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{
 		Name: s.Name, Description: &v.Description, Enabled: &v.Enabled, CooldownSec: &v.CooldownSec, Conditions: cond, Channels: chans,
 	})
+	if err == nil {
+		x.own(kindPolicy, s.Name, created.Id)
+	}
 	return err
 }
 
@@ -257,15 +318,15 @@ func (x *executor) components(s PageSpec, have *client.StatusPage) *[]client.Sta
 	}
 	out := make([]client.StatusPageComponent, 0, len(s.Components))
 	for i, c := range s.Components {
-		comp := client.StatusPageComponent{Name: c.Name, Order: ptr(deref(c.Order, i))}
+		comp := client.StatusPageComponent{Name: c.Name, Order: client.Ptr(deref(c.Order, i))}
 		if c.Group != "" {
 			comp.Group = &c.Group
 		}
 		if c.Host != "" {
-			comp.HostId = ptr(x.hosts[c.Host])
+			comp.HostId = client.Ptr(x.hosts[c.Host])
 		}
 		if c.Check != "" {
-			comp.CheckId = ptr(x.checks[c.Check])
+			comp.CheckId = client.Ptr(x.checks[c.Check])
 		}
 		comp.Id = ids[key(comp.Name, comp.HostId, comp.CheckId)]
 		out = append(out, comp)
@@ -275,17 +336,20 @@ func (x *executor) components(s PageSpec, have *client.StatusPage) *[]client.Sta
 
 func (x *executor) createPage(ctx context.Context, s PageSpec) error {
 	v := pageWant(s)
-	_, err := x.c.StatusPages.Create(ctx, client.StatusPageCreate{
+	created, err := x.c.StatusPages.Create(ctx, client.StatusPageCreate{
 		Slug: s.Slug, Title: s.Title, Description: &v.Description, IsPublic: &v.IsPublic,
 		ShowHistoryDays: &v.ShowHistoryDays, Components: x.components(s, nil),
 	})
+	if err == nil {
+		x.own(kindPage, s.Slug, created.Id)
+	}
 	return err
 }
 
 func (x *executor) updatePage(ctx context.Context, s PageSpec, have client.StatusPage) error {
 	v := pageWant(s)
 	_, err := x.c.StatusPages.Update(ctx, have.Id, client.StatusPageUpdate{
-		Title: &v.Title, Description: &v.Description, IsPublic: &v.IsPublic,
+		Slug: &s.Slug, Title: &v.Title, Description: &v.Description, IsPublic: &v.IsPublic,
 		ShowHistoryDays: &v.ShowHistoryDays, Components: x.components(s, &have),
 	})
 	return err
@@ -297,18 +361,21 @@ func (x *executor) deletePage(ctx context.Context, p client.StatusPage) error {
 
 func (x *executor) createWindow(ctx context.Context, s WindowSpec) error {
 	v := windowWant(s)
-	_, err := x.c.Maintenance.Create(ctx, client.MaintenanceWindowCreate{
+	created, err := x.c.Maintenance.Create(ctx, client.MaintenanceWindowCreate{
 		Title: s.Title, Description: &v.Description, StartTime: s.StartTime, EndTime: s.EndTime,
-		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+		AffectedHosts: client.Ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
 	})
+	if err == nil {
+		x.own(kindWindow, s.Title, created.Id)
+	}
 	return err
 }
 
 func (x *executor) updateWindow(ctx context.Context, s WindowSpec, have client.MaintenanceWindow) error {
 	v := windowWant(s)
 	_, err := x.c.Maintenance.Update(ctx, have.Id, client.MaintenanceWindowUpdate{
-		Description: &v.Description, StartTime: &s.StartTime, EndTime: &s.EndTime,
-		AffectedHosts: ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
+		Title: &s.Title, Description: &v.Description, StartTime: &s.StartTime, EndTime: &s.EndTime,
+		AffectedHosts: client.Ptr(x.ids(x.hosts, s.AffectedHosts)), SuppressAlerts: &v.SuppressAlerts, NotifySubscribers: &v.NotifySubscribers,
 	})
 	return err
 }
@@ -350,8 +417,6 @@ func enums[E ~string](in []string) []E {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // optional is nil for an empty string, which the API would otherwise store as set.
 func optional(s string) *string {

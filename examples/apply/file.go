@@ -28,7 +28,10 @@ type File struct {
 
 // HostSpec is a host, matched by name.
 type HostSpec struct {
-	Name        string            `yaml:"name"`
+	Name string `yaml:"name"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom string            `yaml:"renamed_from"`
 	Hostname    string            `yaml:"hostname"`
 	HostType    string            `yaml:"host_type"` // server unless given
 	Description string            `yaml:"description"`
@@ -40,7 +43,10 @@ type HostSpec struct {
 // CheckSpec is a check, matched by name (check names are unique in a workspace). Changing its
 // host or check_type replaces it, since the API cannot move a check or change its type.
 type CheckSpec struct {
-	Name             string         `yaml:"name"`
+	Name string `yaml:"name"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom      string         `yaml:"renamed_from"`
 	Host             string         `yaml:"host"` // implied for a check nested in a host
 	CheckType        string         `yaml:"check_type"`
 	Config           map[string]any `yaml:"config"`
@@ -54,7 +60,10 @@ type CheckSpec struct {
 
 // ScheduleSpec is an on-call schedule, matched by name. Members take turns in their order.
 type ScheduleSpec struct {
-	Name         string `yaml:"name"`
+	Name string `yaml:"name"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom  string `yaml:"renamed_from"`
 	Description  string `yaml:"description"`
 	Timezone     string `yaml:"timezone"`      // IANA; America/Toronto unless given
 	RotationType string `yaml:"rotation_type"` // daily, weekly (unless given), biweekly, monthly, custom
@@ -87,7 +96,10 @@ type OverrideSpec struct {
 
 // PolicySpec is an alert policy, matched by name.
 type PolicySpec struct {
-	Name        string        `yaml:"name"`
+	Name string `yaml:"name"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom string        `yaml:"renamed_from"`
 	Description string        `yaml:"description"`
 	Enabled     *bool         `yaml:"enabled"`
 	CooldownSec *int          `yaml:"cooldown_sec"`
@@ -121,7 +133,10 @@ type WebhookSpec struct {
 
 // PageSpec is a status page, matched by slug.
 type PageSpec struct {
-	Slug            string          `yaml:"slug"`
+	Slug string `yaml:"slug"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom     string          `yaml:"renamed_from"`
 	Title           string          `yaml:"title"`
 	Description     string          `yaml:"description"`
 	IsPublic        *bool           `yaml:"is_public"`
@@ -140,7 +155,10 @@ type ComponentSpec struct {
 
 // WindowSpec is a maintenance window, matched by title.
 type WindowSpec struct {
-	Title             string    `yaml:"title"`
+	Title string `yaml:"title"`
+	// RenamedFrom is the name this resource had in the file before: apply renames the
+	// resource its state knows by that name instead of creating another one.
+	RenamedFrom       string    `yaml:"renamed_from"`
 	Description       string    `yaml:"description"`
 	StartTime         time.Time `yaml:"start_time"`
 	EndTime           time.Time `yaml:"end_time"`
@@ -270,5 +288,43 @@ func (f *File) validate() error {
 			}
 		}
 	}
+	renames(bad, "host", f.Hosts)
+	renames(bad, "check", f.Checks)
+	renames(bad, "on-call schedule", f.OncallSchedules)
+	renames(bad, "alert policy", f.AlertPolicies)
+	renames(bad, "status page", f.StatusPages)
+	renames(bad, "maintenance window", f.MaintenanceWindows)
 	return errors.Join(errs...)
+}
+
+// keyed is a resource of the file: its key (name, slug or title) and the key it had before.
+type keyed interface {
+	keys() (key, renamedFrom string)
+}
+
+func (s HostSpec) keys() (string, string)     { return s.Name, s.RenamedFrom }
+func (s CheckSpec) keys() (string, string)    { return s.Name, s.RenamedFrom }
+func (s ScheduleSpec) keys() (string, string) { return s.Name, s.RenamedFrom }
+func (s PolicySpec) keys() (string, string)   { return s.Name, s.RenamedFrom }
+func (s PageSpec) keys() (string, string)     { return s.Slug, s.RenamedFrom }
+func (s WindowSpec) keys() (string, string)   { return s.Title, s.RenamedFrom }
+
+// renames checks that each renamed_from names a key the file no longer uses, once.
+func renames[T keyed](bad func(string, ...any), kind string, items []T) {
+	keys, from := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		k, _ := it.keys()
+		keys[k] = true
+	}
+	for _, it := range items {
+		switch k, old := it.keys(); {
+		case old == "":
+		case keys[old]:
+			bad("%s %q: renamed_from %q is still in the file", kind, k, old)
+		case from[old]:
+			bad("%s %q: two resources are renamed from %q", kind, k, old)
+		default:
+			from[old] = true
+		}
+	}
 }

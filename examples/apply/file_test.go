@@ -35,6 +35,8 @@ func TestParseRejects(t *testing.T) {
 		"component of both":  {"status_pages:\n  - slug: s\n    components: [{name: x}]\n", "needs exactly one of host and check"},
 		"window hosts":       {"maintenance_windows:\n  - {title: w, start_time: 2030-01-01T00:00:00Z, end_time: 2030-01-01T01:00:00Z, affected_hosts: [h]}\n", `host "h" is not in the file`},
 		"window times":       {"maintenance_windows:\n  - {title: w}\n", "needs start_time and end_time"},
+		"rename still there": {"hosts:\n  - {name: a, hostname: 127.0.0.1}\n  - {name: b, hostname: 127.0.0.1, renamed_from: a}\n", `host "b": renamed_from "a" is still in the file`},
+		"renamed twice":      {"status_pages:\n  - {slug: a, renamed_from: old}\n  - {slug: b, renamed_from: old}\n", `status page "b": two resources are renamed from "old"`},
 		"duplicate schedule": {"oncall_schedules:\n  - {name: s}\n  - {name: s}\n", `on-call schedule "s" appears twice`},
 		"custom no length":   {"oncall_schedules:\n  - {name: s, rotation_type: custom}\n", "a custom rotation needs rotation_length_hours"},
 		"member no email":    {"oncall_schedules:\n  - {name: s, members: [{name: a}]}\n", "member 1 needs a name and an email"},
@@ -57,7 +59,7 @@ func TestSecretsCompareMasked(t *testing.T) {
 	have := client.Check{CheckType: "http", IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true, Config: client.CheckConfig{
 		"url": "http://127.0.0.1/", "headers": map[string]any{"Authorization": masked}, "future_secret": masked,
 	}}
-	w := &Workspace{hostNames: map[client.Id]string{}}
+	w := newWorkspace()
 	want := checkWant(spec, &have)
 	assert.Equal(t, masked, want.Config["future_secret"], "a value the API masks is masked in the file's view too")
 	got := checkHave(have, w)
@@ -86,7 +88,7 @@ func scheduleFromServer(name string, members ...client.OncallMember) client.Onca
 // it holds; so a schedule the file barely describes plans no change.
 func TestScheduleDefaultsCompareEqual(t *testing.T) {
 	have := scheduleFromServer("s", client.OncallMember{Name: "Alice", Email: "alice@example.com"})
-	have.RotationLengthHours = ptr(12)
+	have.RotationLengthHours = client.Ptr(12)
 	spec := ScheduleSpec{Name: "s", Members: []MemberSpec{{Name: "Alice", Email: "alice@example.com"}}}
 	assert.Empty(t, diff(scheduleHave(have), scheduleWant(spec, &have)))
 
@@ -115,22 +117,29 @@ func TestPolicyScheduleReferences(t *testing.T) {
 		"  - {name: p, channels: {oncall: [in-file, in-workspace]}}\n"))
 	require.NoError(t, err)
 	kept := scheduleFromServer("in-workspace")
-	w := &Workspace{Schedules: map[string]client.OncallSchedule{kept.Name: kept}, scheduleNames: map[uuid.UUID]string{kept.Id: kept.Name}}
+	w := newWorkspace()
+	w.Schedules[kept.Name], w.schedulesByID[kept.Id], w.scheduleNames[kept.Id] = kept, kept, kept.Name
+	st := &State{Resources: map[string]map[string]Owned{}}
 
-	p, err := MakePlan(f, w, false)
+	p, err := MakePlan(f, w, st, Options{})
 	require.NoError(t, err)
 	var order []string
 	for _, ch := range p.Changes {
 		order = append(order, fmt.Sprintf("%s %s %s", ch.Action, ch.Kind, ch.Name))
 	}
-	assert.Equal(t, []string{"create on-call schedule in-file", "create alert policy p", "keep on-call schedule in-workspace"}, order,
-		"the schedule is created before the policy that pages it")
+	assert.Equal(t, []string{"create on-call schedule in-file", "create alert policy p"}, order,
+		"the schedule is created before the policy that pages it; the workspace's own schedule is not apply's")
+	assert.Equal(t, 1, p.Unmanaged)
 
-	_, err = MakePlan(f, w, true)
+	// -prune leaves a schedule apply did not create alone, and deletes one it did.
+	_, err = MakePlan(f, w, st, Options{Prune: true})
+	require.NoError(t, err)
+	st.Set(kindSchedule, kept.Name, Owned{ID: kept.Id})
+	_, err = MakePlan(f, w, st, Options{Prune: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `alert policy "p": on-call schedule "in-workspace" is not in the file, so -prune would delete it`)
 
-	_, err = MakePlan(f, &Workspace{}, false)
+	_, err = MakePlan(f, newWorkspace(), &State{}, Options{})
 	require.Error(t, err)
 	assert.Equal(t, `alert policy "p": on-call schedule "in-workspace" is neither in the file nor in the workspace`, err.Error())
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"slices"
 
@@ -11,11 +10,13 @@ import (
 	"github.com/secuaas/secumon/client"
 )
 
-// Workspace is what the workspace holds now, indexed the way the file names things.
+// Workspace is what the workspace holds now, indexed by id and the way the file names
+// things. Apply matches the file's resources by id through its state file; names serve
+// references, -adopt, and the check that a create will not collide.
 type Workspace struct {
 	Hosts    map[string]client.Host        // by name
 	Checks   map[string]client.Check       // by name
-	Policies map[string]client.AlertPolicy // by name
+	Policies map[string]client.AlertPolicy // by name (the first of a name)
 	Pages    map[string]client.StatusPage  // by slug
 	// Schedules are the on-call schedules, by name (unique in a workspace).
 	Schedules map[string]client.OncallSchedule
@@ -23,32 +24,52 @@ type Workspace struct {
 	// one. Cancelled windows are history and take no part.
 	Windows map[string]client.MaintenanceWindow
 
+	hostsByID     map[uuid.UUID]client.Host
+	checksByID    map[uuid.UUID]client.Check
+	policiesByID  map[uuid.UUID]client.AlertPolicy
+	pagesByID     map[uuid.UUID]client.StatusPage
+	schedulesByID map[uuid.UUID]client.OncallSchedule
+	windowsByID   map[uuid.UUID]client.MaintenanceWindow // not cancelled
+
+	// ambiguous are the names that more than one resource of a kind holds (policy names
+	// are not unique in the API, nor are the titles of open windows).
+	ambiguous map[string]map[string]bool
+
 	hostNames, checkNames, scheduleNames map[uuid.UUID]string
+}
+
+// newWorkspace returns an empty Workspace.
+func newWorkspace() *Workspace {
+	return &Workspace{
+		Hosts: map[string]client.Host{}, Checks: map[string]client.Check{}, Policies: map[string]client.AlertPolicy{},
+		Pages: map[string]client.StatusPage{}, Windows: map[string]client.MaintenanceWindow{},
+		Schedules: map[string]client.OncallSchedule{},
+		hostsByID: map[uuid.UUID]client.Host{}, checksByID: map[uuid.UUID]client.Check{}, policiesByID: map[uuid.UUID]client.AlertPolicy{},
+		pagesByID: map[uuid.UUID]client.StatusPage{}, schedulesByID: map[uuid.UUID]client.OncallSchedule{},
+		windowsByID: map[uuid.UUID]client.MaintenanceWindow{}, ambiguous: map[string]map[string]bool{},
+		hostNames: map[uuid.UUID]string{}, checkNames: map[uuid.UUID]string{}, scheduleNames: map[uuid.UUID]string{},
+	}
 }
 
 // Read lists everything apply manages.
 func Read(ctx context.Context, c *client.Client) (*Workspace, error) {
-	w := &Workspace{
-		Hosts: map[string]client.Host{}, Checks: map[string]client.Check{}, Policies: map[string]client.AlertPolicy{},
-		Pages: map[string]client.StatusPage{}, Windows: map[string]client.MaintenanceWindow{},
-		Schedules: map[string]client.OncallSchedule{},
-		hostNames: map[uuid.UUID]string{}, checkNames: map[uuid.UUID]string{}, scheduleNames: map[uuid.UUID]string{},
-	}
+	w := newWorkspace()
 	err := collect(c.Hosts.All(ctx, nil), func(h client.Host) error {
-		w.Hosts[h.Name], w.hostNames[h.Id] = h, h.Name
+		w.Hosts[h.Name], w.hostNames[h.Id], w.hostsByID[h.Id] = h, h.Name, h
 		return nil
 	})
 	if err == nil {
 		err = collect(c.Checks.All(ctx, nil), func(ch client.Check) error {
-			w.Checks[ch.Name], w.checkNames[ch.Id] = ch, ch.Name
+			w.Checks[ch.Name], w.checkNames[ch.Id], w.checksByID[ch.Id] = ch, ch.Name, ch
 			return nil
 		})
 	}
 	if err == nil {
-		// Policy names are not unique in the API; apply needs them to be.
 		err = collect(c.AlertPolicies.All(ctx, nil), func(p client.AlertPolicy) error {
+			w.policiesByID[p.Id] = p
 			if _, dup := w.Policies[p.Name]; dup {
-				return fmt.Errorf("two alert policies are named %q: apply matches policies by name, rename or delete one", p.Name)
+				w.ambiguate(kindPolicy, p.Name)
+				return nil
 			}
 			w.Policies[p.Name] = p
 			return nil
@@ -56,7 +77,7 @@ func Read(ctx context.Context, c *client.Client) (*Workspace, error) {
 	}
 	if err == nil {
 		err = collect(c.StatusPages.All(ctx, nil), func(p client.StatusPage) error {
-			w.Pages[p.Slug] = p
+			w.Pages[p.Slug], w.pagesByID[p.Id] = p, p
 			return nil
 		})
 	}
@@ -72,9 +93,16 @@ func Read(ctx context.Context, c *client.Client) (*Workspace, error) {
 		return nil, err
 	}
 	for _, s := range schedules {
-		w.Schedules[s.Name], w.scheduleNames[s.Id] = s, s.Name
+		w.Schedules[s.Name], w.scheduleNames[s.Id], w.schedulesByID[s.Id] = s, s.Name, s
 	}
 	return w, nil
+}
+
+func (w *Workspace) ambiguate(kind, name string) {
+	if w.ambiguous[kind] == nil {
+		w.ambiguous[kind] = map[string]bool{}
+	}
+	w.ambiguous[kind][name] = true
 }
 
 // addWindow keeps, for each title, the window the file's entry stands for.
@@ -82,11 +110,13 @@ func (w *Workspace) addWindow(m client.MaintenanceWindow) error {
 	if m.Status == client.MaintenanceStatusCancelled {
 		return nil
 	}
+	w.windowsByID[m.Id] = m
 	old, seen := w.Windows[m.Title]
 	switch {
 	case !seen:
 	case isOpen(old) && isOpen(m):
-		return fmt.Errorf("two maintenance windows titled %q are scheduled or active: apply matches windows by title, cancel one", m.Title)
+		w.ambiguate(kindWindow, m.Title)
+		return nil
 	case isOpen(old):
 		return nil
 	case !isOpen(m) && m.EndTime.Before(old.EndTime):

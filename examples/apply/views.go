@@ -42,6 +42,33 @@ var (
 	secretValueMaps  = map[string]bool{"headers": true}
 )
 
+// checkSecrets are the write-only values of a check's config, nil when it has none: what
+// the state's hash covers.
+func checkSecrets(s CheckSpec) map[string]any {
+	cfg, _ := normalize(s.Config).(map[string]any)
+	var out map[string]any
+	for k, v := range cfg {
+		if secretConfigKeys[k] || secretValueMaps[k] {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// policySecrets are the webhook secrets of a policy, by URL; nil when it has none.
+func policySecrets(s PolicySpec) []WebhookSpec {
+	var out []WebhookSpec
+	for _, h := range s.Channels.Webhook {
+		if h.Secret != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 type hostView struct {
 	Hostname    string            `json:"hostname"`
 	HostType    string            `json:"host_type"`
@@ -410,7 +437,20 @@ func fields(view any) []Field {
 
 // Diff is a field whose value changes.
 type Diff struct {
-	Field, Old, New string
+	Field, Old, New string // Old and New are JSON texts; Old is empty for a create
+}
+
+// MarshalJSON writes the values as JSON values, not as strings holding JSON.
+func (d Diff) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Field string          `json:"field"`
+		Old   json.RawMessage `json:"old,omitempty"`
+		New   json.RawMessage `json:"new"`
+	}{Field: d.Field, New: json.RawMessage(d.New)}
+	if d.Old != "" {
+		v.Old = json.RawMessage(d.Old)
+	}
+	return json.Marshal(v)
 }
 
 // diff compares two views of the same type.
