@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/openapi/samples"
 )
 
 // URL paths served by NewHandler. The public status-page document lives under /docs/ rather than
@@ -102,8 +103,14 @@ const revalidate = "no-cache"
 
 // NewHandler returns the docs routes (see the *Path constants). The YAML documents are
 // converted to JSON once here, so a broken embedded document fails at startup, not per request.
+// The main document is served with a curl and a Go SDK sample on every operation
+// (x-codeSamples, which Redoc renders), derived from the contract by package samples.
 func NewHandler() (http.Handler, error) {
-	mainYAML, mainJSON, err := newServedDocs(openapi.MainYAML, mainBasePath)
+	withSamples, err := samples.AddToYAML(openapi.MainYAML)
+	if err != nil {
+		return nil, fmt.Errorf("docs: code samples: %w", err)
+	}
+	mainYAML, mainJSON, err := newServedDocs(withSamples, mainBasePath)
 	if err != nil {
 		return nil, fmt.Errorf("docs: main OpenAPI document: %w", err)
 	}
@@ -139,7 +146,7 @@ func NewHandler() (http.Handler, error) {
 }
 
 // mainBasePath is where the main document's operations live on a server.
-const mainBasePath = "/api/v2"
+const mainBasePath = samples.BasePath
 
 // originMark stands for the request's origin in a served document until it is served.
 const originMark = "SECUMON-SERVED-ORIGIN"

@@ -353,3 +353,44 @@ func checkSameOrigin(t *testing.T, netLogPath, origin string) {
 		t.Error("NetLog shows no request from the page: the check proves nothing")
 	}
 }
+
+// Every operation of the served document carries its curl and Go SDK samples (x-codeSamples,
+// rendered by Redoc), made from the contract by package samples.
+func TestServedDocumentHasCodeSamples(t *testing.T) {
+	srv := newServer(t)
+	_, body := get(t, srv.URL+docs.MainJSONPath, "")
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if !httpMethods[method] {
+				continue
+			}
+			n++
+			var op struct {
+				Samples []struct{ Lang, Label, Source string } `json:"x-codeSamples"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			var langs []string
+			for _, s := range op.Samples {
+				langs = append(langs, s.Lang)
+				if s.Source == "" {
+					t.Errorf("%s %s: empty %s sample", method, path, s.Lang)
+				}
+			}
+			if !slices.Equal(langs, []string{"Shell", "Go"}) {
+				t.Errorf("%s %s: samples %q, want curl then Go", method, path, langs)
+			}
+		}
+	}
+	if n != operationsIn(t, openapi.MainYAML) {
+		t.Errorf("%d operations served, want %d", n, operationsIn(t, openapi.MainYAML))
+	}
+}
