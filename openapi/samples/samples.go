@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/secuaas/secumon/openapi/yamljson"
 )
 
 // Sample is one operation's pair of samples.
@@ -49,8 +51,8 @@ type param struct {
 type op struct {
 	id, method, path string
 	params           []param
-	body             any  // the request body's example, decoded; nil without one
-	hasBody          bool // a JSON request body
+	bodyJSON         string // the request body's example, as JSON
+	hasBody          bool   // a JSON request body
 }
 
 // List derives the samples of every operation of the YAML document src, in document order.
@@ -167,7 +169,10 @@ func eachOperation(root *yaml.Node, fn func(op, *yaml.Node) error) error {
 				content, _ := rb["content"].(map[string]any)
 				if mt, ok := content["application/json"].(map[string]any); ok {
 					o.hasBody = true
-					o.body = bodyExample(components, mt)
+					var err error
+					if o.bodyJSON, err = bodyExample(components, mt, item.Content[j+1]); err != nil {
+						return fmt.Errorf("request example: %w", err)
+					}
 				}
 			}
 			if err := fn(o, item.Content[j+1]); err != nil {
@@ -178,8 +183,38 @@ func eachOperation(root *yaml.Node, fn func(op, *yaml.Node) error) error {
 	return nil
 }
 
-// bodyExample is the media type's example, else its first named example's value, else {}.
-func bodyExample(components map[string]any, mt map[string]any) any {
+// bodyExample is the JSON media type's example, else its first named example's value, else
+// {}, as JSON in the authored key order; indented when it is long.
+func bodyExample(components, mt map[string]any, opNode *yaml.Node) (string, error) {
+	var b []byte
+	var err error
+	if n := exampleNode(opNode); n != nil {
+		b, err = yamljson.Node(n)
+	} else {
+		b, err = json.Marshal(exampleValue(components, mt)) // behind a $ref: keys sorted
+	}
+	if err != nil || len(b) <= 100 {
+		return string(b), err
+	}
+	var out bytes.Buffer
+	err = json.Indent(&out, b, "", "  ")
+	return out.String(), err
+}
+
+// exampleNode is the request body's example in the operation's own text, if it is there.
+func exampleNode(opNode *yaml.Node) *yaml.Node {
+	mt := get(get(get(opNode, "requestBody"), "content"), "application/json")
+	if ex := get(mt, "example"); ex != nil {
+		return ex
+	}
+	if exs := get(mt, "examples"); exs != nil && len(exs.Content) >= 2 {
+		return get(exs.Content[1], "value")
+	}
+	return nil
+}
+
+// exampleValue is bodyExample's value through the decoded document.
+func exampleValue(components map[string]any, mt map[string]any) any {
 	if ex, ok := mt["example"]; ok {
 		return ex
 	}
@@ -216,6 +251,9 @@ func resolve(components map[string]any, v any) map[string]any {
 }
 
 func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i+1]
@@ -301,13 +339,8 @@ func build(o op) (Sample, error) {
 		curl.WriteString(" -X " + o.method)
 	}
 	curl.WriteString(` "` + url + `" \` + "\n  -H \"Authorization: Bearer $SECUMON_TOKEN\"")
-	var bodyJSON string
+	bodyJSON := o.bodyJSON
 	if o.hasBody {
-		b, err := json.Marshal(o.body)
-		if err != nil {
-			return s, fmt.Errorf("request example: %w", err)
-		}
-		bodyJSON = string(b)
 		curl.WriteString(` \` + "\n  -H \"Content-Type: application/json\" \\\n  -d '" + strings.ReplaceAll(bodyJSON, "'", `'\''`) + "'")
 	}
 	s.Curl = curl.String()
