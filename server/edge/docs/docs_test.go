@@ -286,6 +286,12 @@ func TestBrowserRendersDocs(t *testing.T) {
 			t.Fatalf("spec has %d operations and %d tags: nothing was checked", ops, len(spec.Tags))
 		}
 		t.Logf("%d operations and %d tags rendered", ops, len(spec.Tags))
+		// Each operation's code samples: a curl tab (shown first) and a Go SDK tab.
+		for _, tab := range []string{"curl", "Go SDK"} {
+			if n := strings.Count(dom, `data-rttab="true">`+tab+`</li>`); n != ops {
+				t.Errorf("%d %q sample tabs rendered, want one per operation (%d)", n, tab, ops)
+			}
+		}
 		if !strings.Contains(dom, srv.URL+"/api/v2") {
 			t.Errorf("the page does not show this server's URL %s/api/v2", srv.URL)
 		}
