@@ -16,7 +16,7 @@ SYSLOG_ADDR ?= 127.0.0.1:5514
 # What `make generate` writes; check-generated compares it with the checkout.
 GENERATED := gen client openapi/docs
 
-.PHONY: all build run test test-go bench generate check-generated lint vet deps deb-deps npm-deps clean
+.PHONY: all build run test test-go bench generate check-generated lint vet spectral ts-client deps deb-deps npm-deps clean
 
 all: build
 
@@ -76,9 +76,34 @@ check-generated: generate
 	  echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1; \
 	fi
 
-## lint: the OpenAPI documents (Redocly, zero errors) and go vet.
-lint: $(NODE_MODULES) vet
+## lint: the OpenAPI documents (Redocly, zero errors; Spectral + OWASP on the request side),
+## a TypeScript client generated from the contract type-checked, and go vet.
+lint: $(NODE_MODULES) vet spectral ts-client
 	cd openapi && npx --no-install redocly lint --config redocly.yaml secumon.yaml status-public.yaml
+
+# Scratch output of the npm tools (git-ignored).
+LINT_OUT := openapi/.lint-out
+
+## spectral: spectral:oas + the OWASP ruleset (openapi/.spectral.yaml). An error on the request
+## side of secumon.yaml (parameters, request bodies, the schemas they reach) that is not in
+## openapi/spectral-allowlist.txt fails; response-side findings are printed as warnings.
+spectral: $(NODE_MODULES)
+	@mkdir -p $(LINT_OUT)
+	@# Spectral exits 1 when it finds errors (judged below) and 2 when it cannot run.
+	cd openapi && { npx --no-install spectral lint --ruleset .spectral.yaml --format json --quiet \
+	  --output .lint-out/spectral.json secumon.yaml; rc=$$?; [ $$rc -le 1 ]; }
+	cd openapi && $(GO) run ./lintgate spectral -spec secumon.yaml -allow spectral-allowlist.txt .lint-out/spectral.json
+
+## ts-client: a client nobody here wrote: openapi-typescript (default options) + openapi-fetch,
+## and tsc on openapi/ts-client-test/main.ts, which calls the API as the README does. Errors not
+## in openapi/ts-client-test/KNOWN_GAPS fail.
+ts-client: $(NODE_MODULES)
+	@mkdir -p $(LINT_OUT)
+	@# Run from ts-client-test/: openapi-typescript would otherwise apply openapi/redocly.yaml.
+	cd openapi/ts-client-test && ../node_modules/.bin/openapi-typescript ../secumon.yaml -o ../.lint-out/secumon.d.ts
+	cd openapi/ts-client-test && { ../node_modules/.bin/tsc --pretty false -p . > ../.lint-out/tsc.out; \
+	  rc=$$?; [ $$rc -le 2 ] || cat ../.lint-out/tsc.out; [ $$rc -le 2 ]; }
+	cd openapi && $(GO) run ./lintgate tsc -known ts-client-test/KNOWN_GAPS .lint-out/tsc.out
 
 vet:
 	$(GO) vet ./...

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"html/template"
@@ -18,9 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/openapi/samples"
+	"github.com/secuaas/secumon/openapi/yamljson"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
 
@@ -103,8 +102,14 @@ const revalidate = "no-cache"
 
 // NewHandler returns the docs routes (see the *Path constants). The YAML documents are
 // converted to JSON once here, so a broken embedded document fails at startup, not per request.
+// The main document is served with a curl and a Go SDK sample on every operation
+// (x-codeSamples, which Redoc renders), derived from the contract by package samples.
 func NewHandler() (http.Handler, error) {
-	mainYAML, mainJSON, err := newServedDocs(openapi.MainYAML, mainBasePath)
+	withSamples, err := samples.AddToYAML(openapi.MainYAML)
+	if err != nil {
+		return nil, fmt.Errorf("docs: code samples: %w", err)
+	}
+	mainYAML, mainJSON, err := newServedDocs(withSamples, mainBasePath)
 	if err != nil {
 		return nil, fmt.Errorf("docs: main OpenAPI document: %w", err)
 	}
@@ -144,7 +149,7 @@ func NewHandler() (http.Handler, error) {
 }
 
 // mainBasePath is where the main document's operations live on a server.
-const mainBasePath = "/api/v2"
+const mainBasePath = samples.BasePath
 
 // originMark stands for the request's origin in a served document until it is served.
 const originMark = "SECUMON-SERVED-ORIGIN"
@@ -172,11 +177,11 @@ func newServedDocs(src []byte, basePath string) (yamlDoc, jsonDoc *servedDoc, er
 	i += len(key)
 	self := "  - url: " + originMark + basePath + "\n    description: This server (the address your request reached)\n"
 	marked := append(append(append([]byte{}, src[:i]...), self...), src[i:]...)
-	markedJSON, err := yamlToJSON(marked)
+	markedJSON, err := yamljson.Convert(marked)
 	if err != nil {
 		return nil, nil, err
 	}
-	authoredJSON, err := yamlToJSON(src)
+	authoredJSON, err := yamljson.Convert(src)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -242,86 +247,4 @@ func requestOrigin(r *http.Request) string {
 		scheme = p
 	}
 	return scheme + "://" + host
-}
-
-// yamlToJSON converts a YAML document to JSON through the node tree rather than a map, so the
-// JSON keeps the authored key order: Redoc lists operations in document order, and the JSON
-// page should read like the YAML one. Node walking also copes with OpenAPI's numeric keys
-// ("200:"), which would decode into map[any]any and defeat encoding/json.
-func yamlToJSON(data []byte) ([]byte, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, &doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func writeJSON(buf *bytes.Buffer, n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) == 0 {
-			buf.WriteString("null")
-			return nil
-		}
-		return writeJSON(buf, n.Content[0])
-	case yaml.AliasNode:
-		return writeJSON(buf, n.Alias)
-	case yaml.MappingNode:
-		buf.WriteByte('{')
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-				return fmt.Errorf("line %d: only plain scalar keys are supported", k.Line)
-			}
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeValue(buf, k.Value); err != nil {
-				return err
-			}
-			buf.WriteByte(':')
-			if err := writeJSON(buf, n.Content[i+1]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case yaml.SequenceNode:
-		buf.WriteByte('[')
-		for i, c := range n.Content {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeJSON(buf, c); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case yaml.ScalarNode:
-		// Let yaml resolve the scalar (int, float, bool, null, string; timestamps stay strings).
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		if err := writeValue(buf, v); err != nil {
-			return fmt.Errorf("line %d: %w", n.Line, err)
-		}
-	default:
-		return fmt.Errorf("line %d: unsupported YAML node kind %d", n.Line, n.Kind)
-	}
-	return nil
-}
-
-// writeValue encodes one scalar without HTML escaping, which is for embedding JSON in HTML.
-func writeValue(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	buf.Truncate(buf.Len() - 1) // Encode appends a newline
-	return nil
 }

@@ -286,6 +286,12 @@ func TestBrowserRendersDocs(t *testing.T) {
 			t.Fatalf("spec has %d operations and %d tags: nothing was checked", ops, len(spec.Tags))
 		}
 		t.Logf("%d operations and %d tags rendered", ops, len(spec.Tags))
+		// Each operation's code samples: a curl tab (shown first) and a Go SDK tab.
+		for _, tab := range []string{"curl", "Go SDK"} {
+			if n := strings.Count(dom, `data-rttab="true">`+tab+`</li>`); n != ops {
+				t.Errorf("%d %q sample tabs rendered, want one per operation (%d)", n, tab, ops)
+			}
+		}
 		if !strings.Contains(dom, srv.URL+"/api/v2") {
 			t.Errorf("the page does not show this server's URL %s/api/v2", srv.URL)
 		}
@@ -351,5 +357,46 @@ func checkSameOrigin(t *testing.T, netLogPath, origin string) {
 	}
 	if seen == 0 {
 		t.Error("NetLog shows no request from the page: the check proves nothing")
+	}
+}
+
+// Every operation of the served document carries its curl and Go SDK samples (x-codeSamples,
+// rendered by Redoc), made from the contract by package samples.
+func TestServedDocumentHasCodeSamples(t *testing.T) {
+	srv := newServer(t)
+	_, body := get(t, srv.URL+docs.MainJSONPath, "")
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			if !httpMethods[method] {
+				continue
+			}
+			n++
+			var op struct {
+				Samples []struct{ Lang, Label, Source string } `json:"x-codeSamples"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			var langs []string
+			for _, s := range op.Samples {
+				langs = append(langs, s.Lang)
+				if s.Source == "" {
+					t.Errorf("%s %s: empty %s sample", method, path, s.Lang)
+				}
+			}
+			if !slices.Equal(langs, []string{"Shell", "Go"}) {
+				t.Errorf("%s %s: samples %q, want curl then Go", method, path, langs)
+			}
+		}
+	}
+	if n != operationsIn(t, openapi.MainYAML) {
+		t.Errorf("%d operations served, want %d", n, operationsIn(t, openapi.MainYAML))
 	}
 }
