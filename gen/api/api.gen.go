@@ -717,32 +717,47 @@ type AiTagItem struct {
 // AiTagItemStatus defines model for AiTagItem.Status.
 type AiTagItemStatus string
 
-// AlertChannels defines model for AlertChannels.
+// AlertChannels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+// the workspace's.
 type AlertChannels struct {
-	Email *[]openapi_types.Email `json:"email,omitempty"`
+	// Email E-mail addresses.
+	Email *[]EmailChannel `json:"email,omitempty"`
 
 	// Oncall On-call schedule ids; whoever is on call is e-mailed.
-	Oncall *[]openapi_types.UUID `json:"oncall,omitempty"`
+	Oncall *[]OncallChannel `json:"oncall,omitempty"`
 
 	// Slack Slack incoming-webhook URLs.
-	Slack   *[]string         `json:"slack,omitempty"`
+	Slack *[]SlackChannel `json:"slack,omitempty"`
+
+	// Webhook Webhooks: the incident is POSTed as JSON, signed when a secret is set.
 	Webhook *[]WebhookChannel `json:"webhook,omitempty"`
 }
 
 // AlertConditions All given conditions must match; an absent condition matches everything.
 type AlertConditions struct {
-	CheckTypes *[]CheckType          `json:"check_types,omitempty"`
-	HostIds    *[]openapi_types.UUID `json:"host_ids,omitempty"`
+	// CheckTypes The incident's check is of one of these types.
+	CheckTypes *[]CheckType `json:"check_types,omitempty"`
+
+	// HostIds The incident's host is one of these.
+	HostIds *[]openapi_types.UUID `json:"host_ids,omitempty"`
 
 	// HostTags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
 	// Example: {"env":"prod"}
-	HostTags *Tags       `json:"host_tags,omitempty"`
+	HostTags *Tags `json:"host_tags,omitempty"`
+
+	// Severity The incident's severity is one of these.
 	Severity *[]Severity `json:"severity,omitempty"`
 }
 
 // AlertPolicy defines model for AlertPolicy.
 type AlertPolicy struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -758,14 +773,22 @@ type AlertPolicy struct {
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
 type AlertPolicyCreate struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  *AlertConditions `json:"conditions,omitempty"`
-	CooldownSec *int             `json:"cooldown_sec,omitempty"`
-	Description *string          `json:"description,omitempty"`
-	Enabled     *bool            `json:"enabled,omitempty"`
-	Name        string           `json:"name"`
+	Conditions *AlertConditions `json:"conditions,omitempty"`
+
+	// CooldownSec Seconds after a notification during which the same incident does not notify again through this policy. Default: 300.
+	CooldownSec *int    `json:"cooldown_sec,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Default: true.
+	Enabled *bool  `json:"enabled,omitempty"`
+	Name    string `json:"name"`
 }
 
 // AlertPolicyList defines model for AlertPolicyList.
@@ -779,6 +802,10 @@ type AlertPolicyList struct {
 
 // AlertPolicyUpdate defines model for AlertPolicyUpdate.
 type AlertPolicyUpdate struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1125,6 +1152,11 @@ type DashboardSummary struct {
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
 
+// EmailChannel An e-mail address notified by the `email` channel.
+//
+// Example: astreinte@example.com
+type EmailChannel = openapi_types.Email
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Dotted path of the field, or the parameter name (`config.port`, `limit`).
@@ -1274,7 +1306,9 @@ type IncidentCreate struct {
 	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
 	Description *string             `json:"description,omitempty"`
 	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
-	Severity    *Severity           `json:"severity,omitempty"`
+
+	// Severity Default: `major`.
+	Severity *Severity `json:"severity,omitempty"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -1381,13 +1415,17 @@ type MaintenanceWindow struct {
 
 // MaintenanceWindowCreate defines model for MaintenanceWindowCreate.
 type MaintenanceWindowCreate struct {
-	AffectedHosts     *[]openapi_types.UUID `json:"affected_hosts,omitempty"`
-	Description       *string               `json:"description,omitempty"`
-	EndTime           time.Time             `json:"end_time"`
-	NotifySubscribers *bool                 `json:"notify_subscribers,omitempty"`
-	StartTime         time.Time             `json:"start_time"`
-	SuppressAlerts    *bool                 `json:"suppress_alerts,omitempty"`
-	Title             string                `json:"title"`
+	AffectedHosts *[]openapi_types.UUID `json:"affected_hosts,omitempty"`
+	Description   *string               `json:"description,omitempty"`
+	EndTime       time.Time             `json:"end_time"`
+
+	// NotifySubscribers Default: true.
+	NotifySubscribers *bool     `json:"notify_subscribers,omitempty"`
+	StartTime         time.Time `json:"start_time"`
+
+	// SuppressAlerts Alerts of the affected hosts are suppressed while the window is active. Default: true.
+	SuppressAlerts *bool  `json:"suppress_alerts,omitempty"`
+	Title          string `json:"title"`
 }
 
 // MaintenanceWindowList defines model for MaintenanceWindowList.
@@ -1432,6 +1470,11 @@ type MetricPoint struct {
 
 // NextCursor Present when more items remain; pass it as `cursor`.
 type NextCursor = string
+
+// OncallChannel The id of an on-call schedule of the workspace; whoever is on call when the incident is announced is e-mailed.
+//
+// Example: 5b4a3c2d-aaaa-4bbb-9ccc-ddddeeeeffff
+type OncallChannel = openapi_types.UUID
 
 // OncallMember defines model for OncallMember.
 type OncallMember struct {
@@ -1487,7 +1530,9 @@ type OncallSchedule struct {
 
 // OncallScheduleCreate defines model for OncallScheduleCreate.
 type OncallScheduleCreate struct {
-	Description *string          `json:"description,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// HandoffTime Local time of day (HH:MM) of the hand-offs. Default: `09:00`.
 	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
 	Members     *[]OncallMember  `json:"members,omitempty"`
 	Name        string           `json:"name"`
@@ -1499,9 +1544,13 @@ type OncallScheduleCreate struct {
 	// RotationStart When the first member's turn begins; nobody is on call by rotation before it. Default: the
 	// latest hand-off at or before the creation. Calendar rotations keep handing off at
 	// `handoff_time`, so a start between two hand-offs makes the first turn a short one.
-	RotationStart *time.Time    `json:"rotation_start,omitempty"`
-	RotationType  *RotationType `json:"rotation_type,omitempty"`
-	Timezone      *string       `json:"timezone,omitempty"`
+	RotationStart *time.Time `json:"rotation_start,omitempty"`
+
+	// RotationType Default: `weekly`.
+	RotationType *RotationType `json:"rotation_type,omitempty"`
+
+	// Timezone IANA time zone in which rotations hand off. Default: `America/Toronto`.
+	Timezone *string `json:"timezone,omitempty"`
 }
 
 // OncallScheduleDetail defines model for OncallScheduleDetail.
@@ -1576,11 +1625,19 @@ type RotationLengthHours = int
 type RotationType string
 
 // ScannerReport A scanner report as the scanner wrote it: a Trivy JSON report (`SchemaVersion` 2) or a
-// SARIF 2.1.0 log. Only the members below are read; everything else is ignored.
+// SARIF 2.1.0 log. Only the members described here are read; every other member, at any
+// level, is accepted and ignored (`additionalProperties: true`), so a report is uploaded
+// as the scanner wrote it. The size of the body (20 MiB) is the real bound; the limits
+// below only keep every member finite.
 type ScannerReport = json.RawMessage
 
 // Severity Incident severity, from most to least severe.
 type Severity string
+
+// SlackChannel A Slack incoming-webhook URL (absolute http or https).
+//
+// Example: https://hooks.slack.com/services/T000/B000/XXXX
+type SlackChannel = string
 
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
@@ -1688,10 +1745,14 @@ type StatusPageComponent struct {
 
 // StatusPageCreate defines model for StatusPageCreate.
 type StatusPageCreate struct {
-	Components      *[]StatusPageComponent `json:"components,omitempty"`
-	Description     *string                `json:"description,omitempty"`
-	IsPublic        *bool                  `json:"is_public,omitempty"`
-	ShowHistoryDays *int                   `json:"show_history_days,omitempty"`
+	Components  *[]StatusPageComponent `json:"components,omitempty"`
+	Description *string                `json:"description,omitempty"`
+
+	// IsPublic Whether /status/{slug} serves the page without a token. Default: true.
+	IsPublic *bool `json:"is_public,omitempty"`
+
+	// ShowHistoryDays Days of history the page shows. Default: 90.
+	ShowHistoryDays *int `json:"show_history_days,omitempty"`
 
 	// Slug URL-safe identifier (lower-case letters, digits and dashes).
 	Slug  Slug   `json:"slug"`
@@ -1770,9 +1831,11 @@ type UptimeWindow string
 
 // WebhookChannel defines model for WebhookChannel.
 type WebhookChannel struct {
-	// Secret HMAC-SHA256 key of at least 16 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key.
+	// Secret HMAC-SHA256 key of 16 to 256 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key of the webhook with the same URL.
 	Secret *string `json:"secret,omitempty"`
-	Url    string  `json:"url"`
+
+	// Url Absolute http or https URL the incident is POSTed to.
+	Url string `json:"url"`
 }
 
 // Worker defines model for Worker.
@@ -1837,6 +1900,9 @@ type Forbidden = Problem
 
 // IdempotencyKeyReused An RFC 9457 problem document.
 type IdempotencyKeyReused = Problem
+
+// InternalError An RFC 9457 problem document.
+type InternalError = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -2516,7 +2582,7 @@ func (siw *ServerInterfaceWrapper) ListAlertPolicies(w http.ResponseWriter, r *h
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2733,7 +2799,7 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityFindings(w http.ResponseWriter
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2844,7 +2910,7 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityReports(w http.ResponseWriter,
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2996,7 +3062,7 @@ func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Req
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3292,7 +3358,7 @@ func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3609,7 +3675,7 @@ func (siw *ServerInterfaceWrapper) GetHostLogs(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3817,7 +3883,7 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4247,7 +4313,7 @@ func (siw *ServerInterfaceWrapper) ListMaintenanceWindows(w http.ResponseWriter,
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4783,7 +4849,7 @@ func (siw *ServerInterfaceWrapper) ListStatusPages(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4961,7 +5027,7 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -5250,6 +5316,8 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
 
+type InternalErrorApplicationProblemPlusJSONResponse Problem
+
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
@@ -5341,6 +5409,22 @@ func (response ListAlertPolicies403ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertPolicies500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAlertPolicies500ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5486,6 +5570,22 @@ func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAlertPolicy500ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAlertPolicy503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5584,6 +5684,22 @@ func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDele
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy500ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5692,6 +5808,22 @@ func (response GetAlertPolicy404ApplicationProblemPlusJSONResponse) VisitGetAler
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAlertPolicy500ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5837,6 +5969,22 @@ func (response UpdateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy500ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAlertPolicy503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5925,6 +6073,22 @@ func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings500ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6033,6 +6197,22 @@ func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6162,6 +6342,22 @@ func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type UpdateAppSecurityFinding500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding500ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAppSecurityFinding503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6250,6 +6446,22 @@ func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports500ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6393,6 +6605,22 @@ func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UploadAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport500ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6501,6 +6729,22 @@ func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type GetAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6589,6 +6833,22 @@ func (response ListChecks403ApplicationProblemPlusJSONResponse) VisitListChecksR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChecks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListChecks500ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6734,6 +6994,22 @@ func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateChec
 	return err
 }
 
+type CreateCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheck500ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6832,6 +7108,22 @@ func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck500ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6940,6 +7232,22 @@ func (response GetCheck404ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheck500ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7085,6 +7393,22 @@ func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	return err
 }
 
+type UpdateCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck500ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7189,6 +7513,22 @@ func (response GetCheckLastResult404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheckLastResult500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckLastResult500ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7334,6 +7674,22 @@ func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 	return err
 }
 
+type RunCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck500ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7425,6 +7781,22 @@ func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	return err
 }
 
+type GetDashboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard500ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDashboard503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7512,6 +7884,22 @@ func (response GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityDashboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityDashboard500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7636,6 +8024,22 @@ func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEve
 	return err
 }
 
+type StreamEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents500ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEvents503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7724,6 +8128,22 @@ func (response ListHosts403ApplicationProblemPlusJSONResponse) VisitListHostsRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListHosts500ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7869,6 +8289,22 @@ func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostR
 	return err
 }
 
+type CreateHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHost500ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8010,6 +8446,22 @@ func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	return err
 }
 
+type AiTagHosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts500ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHosts503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8108,6 +8560,22 @@ func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost500ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8216,6 +8684,22 @@ func (response GetHost404ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHost500ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8361,6 +8845,22 @@ func (response UpdateHost413ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 	return err
 }
 
+type UpdateHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost500ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8502,6 +9002,22 @@ func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 	return err
 }
 
+type AiTagHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost500ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8606,6 +9122,22 @@ func (response GetHostLatestResults404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostLatestResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLatestResults500ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8719,6 +9251,22 @@ func (response GetHostLogs404ApplicationProblemPlusJSONResponse) VisitGetHostLog
 	return err
 }
 
+type GetHostLogs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLogs500ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostLogs503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8824,6 +9372,22 @@ func (response GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostSnmpMetrics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostSnmpMetrics500ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8937,6 +9501,22 @@ func (response GetHostUptime404ApplicationProblemPlusJSONResponse) VisitGetHostU
 	return err
 }
 
+type GetHostUptime500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostUptime500ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostUptime503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9025,6 +9605,22 @@ func (response ListIncidents403ApplicationProblemPlusJSONResponse) VisitListInci
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIncidents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListIncidents500ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9170,6 +9766,22 @@ func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type CreateIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident500ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9274,6 +9886,22 @@ func (response GetIncident404ApplicationProblemPlusJSONResponse) VisitGetInciden
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncident500ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9419,6 +10047,22 @@ func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuick
 	return err
 }
 
+type QuickAckIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident500ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickAckIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9543,6 +10187,22 @@ func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAc
 	return err
 }
 
+type AcknowledgeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident500ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AcknowledgeIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9647,6 +10307,22 @@ func (response GetIncidentAiCost404ApplicationProblemPlusJSONResponse) VisitGetI
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentAiCost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentAiCost500ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9771,6 +10447,22 @@ func (response StopIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitSto
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopIncidentAiMode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StopIncidentAiMode500ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9933,6 +10625,22 @@ func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type StartIncidentAiMode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartIncidentAiMode500ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartIncidentAiMode503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10074,6 +10782,22 @@ func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQ
 	return err
 }
 
+type QuickResolveIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response QuickResolveIncident500ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickResolveIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10194,6 +10918,22 @@ func (response ResolveIncident409ApplicationProblemPlusJSONResponse) VisitResolv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveIncident500ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10356,6 +11096,22 @@ func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddI
 	return err
 }
 
+type AddIncidentUpdate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddIncidentUpdate500ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddIncidentUpdate503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10444,6 +11200,22 @@ func (response ListMaintenanceWindows403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMaintenanceWindows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMaintenanceWindows500ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10589,6 +11361,22 @@ func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10693,6 +11481,22 @@ func (response GetMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10838,6 +11642,22 @@ func (response UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UpdateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10969,6 +11789,22 @@ func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11114,6 +11950,22 @@ func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitE
 	return err
 }
 
+type EndMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11255,6 +12107,22 @@ func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type StartMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11363,6 +12231,22 @@ func (response GetCheckMetrics404ApplicationProblemPlusJSONResponse) VisitGetChe
 	return err
 }
 
+type GetCheckMetrics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckMetrics500ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCheckMetrics503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11450,6 +12334,22 @@ func (response ListOncallSchedules403ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOncallSchedules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListOncallSchedules500ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11595,6 +12495,22 @@ func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
+type CreateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOncallSchedule500ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOncallSchedule503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11693,6 +12609,22 @@ func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitD
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule500ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11801,6 +12733,22 @@ func (response GetOncallSchedule404ApplicationProblemPlusJSONResponse) VisitGetO
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetOncallSchedule500ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11940,6 +12888,22 @@ func (response UpdateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule500ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOncallSchedule503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12027,6 +12991,22 @@ func (response GetCurrentOncall403ApplicationProblemPlusJSONResponse) VisitGetCu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentOncall500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentOncall500ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12122,6 +13102,22 @@ func (response ListSnmpDevices403ApplicationProblemPlusJSONResponse) VisitListSn
 	return err
 }
 
+type ListSnmpDevices500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSnmpDevices500ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSnmpDevices503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12209,6 +13205,22 @@ func (response GetStatus403ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatus500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatus500ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12301,6 +13313,22 @@ func (response ListStatusPages403ApplicationProblemPlusJSONResponse) VisitListSt
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatusPages500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatusPages500ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12446,6 +13474,22 @@ func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatusPage500ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateStatusPage503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12544,6 +13588,22 @@ func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDelet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage500ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12652,6 +13712,22 @@ func (response GetStatusPage404ApplicationProblemPlusJSONResponse) VisitGetStatu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatusPage500ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12797,6 +13873,22 @@ func (response UpdateStatusPage413ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage500ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateStatusPage503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12889,6 +13981,22 @@ func (response ListStorms403ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListStorms500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListStorms500ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListStorms503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12976,6 +14084,22 @@ func (response ListWorkers403ApplicationProblemPlusJSONResponse) VisitListWorker
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkers500ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13082,6 +14206,22 @@ func (response DeleteWorker404ApplicationProblemPlusJSONResponse) VisitDeleteWor
 	return err
 }
 
+type DeleteWorker500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorker500ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorker503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -13169,6 +14309,22 @@ func (response ListWorkspaces403ApplicationProblemPlusJSONResponse) VisitListWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkspaces500ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15335,363 +16491,402 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5uiD4Koics2FpTpIiKcq2qNiYUcl2l6Z9a0tuz47pYYKZIIlSEsgCkKLZHm/0rxOxf09sxP7d",
-	"P3siznOcN+kn2cAHIC9kJm+ibFeVuiPKFJmJy4fvju/yxQv5NOGMMCW93hdvQnBEBHx8R5SYn48UEfqv",
-	"iMhQ0ERRzryed0VCziKJFEczTBUakhEXBAn9CmXjpud7MpyQKdavTimj03Tq9Vq+p+YJ8XoeZYqMifC+",
-	"fv3qewkWeEqUnfY8Sa5I+FbwX0ioXuMpWZ79HCXm50cSMTwl6GDEBUqTmONI+khNiHsAPguScKHXGHM2",
-	"1ms+1Osjn/E0ifViBBlTqcS8ab9qhnx6JCc8OcIJ9XyP6jl/TYmYe77HYEWeHb+8T/z5JWFjNfF6nVbL",
-	"1/t2f7eznUslKBt7et8XqZC8ArhvEvxrSlAIP6OR4FOEUSLILeWpRAkek0cSBYx8VgPzTNCsWaX5uW6R",
-	"J+1O1bJeCD6tOHGFhUJ8BBBVdEqQwGxM0MG7Fxfo+Pj4dAGonVbncaP1uNE5vm63e61Wr9X6HzWr1Dss",
-	"rXHExRQrr+dFWJGGnsyrWuhltLzMazhvyVMRaii9f3/5LANOgtUkn5VGnu8J8mtKBYm8nhIpqVxDmsKT",
-	"VdOTacIVYeH8z2RehaU3ZO4gFsaUMI2v4YRzSdkYHWBYnY8knh8iNcEKTfENkQgDGVESobdvrq6RxCPS",
-	"RB+omlDWZ50umvBUWCyXGvn1LDOqJvk3U6ImPPKR3jDCLEJDHs01GcR4LuGxERVSaUAlnEnSZwfZAIYB",
-	"oCDbnWq8gxdJ1EMaSMEhokwqgiO9NxwqvRk1oyE5q1gT7rOIjkZEEKbMMrhw65IzIiTqdjpnaDahMSmt",
-	"7NeUSIWoRFLROEYiZYyysY+6rVMYuc8CYFAN4FBBE/2ZzCXCgiAZ8oREmjXp8WZc3MgEh6SJXmAakwhh",
-	"pcg0URIdnHz+fAivMK7QDUmUjyTXSwY+pueUCI8xZc0+KyH3yagVdkkHN55G7WGjGx6TxunoMW48GT4N",
-	"T6MWaY862GGdAWiOdwW0aWi8qeMgJyfrOchLOqVqGfNe4c+a4SKWTodE6GOiikyBWwuiUsHq+EUM4xVX",
-	"FJERTmPl9drA0czAXu+kZRmc+bNdwdh975ovL+05i1YxER/ZCRHjsxUcpbOaoyi+PT/5qrmBoQeQQz/h",
-	"6J3BQv1XyJmmBf0RJ0lMQ6w3dJQIPozJ9J9/kXp3X/LV6n0rTGOv57XRiJI40rhM2S2OgZ0QIbiWdx+/",
-	"ePCr1zNr970pkRKPrYxJiFBz1Iff+p4eYkqlhAV/8j2psEql1+vqw1BUAZguzRyOhPKdTpRKZO/oSJIw",
-	"nXLW1P9iLJv8duL2IY/gXdib97UIwn8SZOT1vP90lKsLR+ZXefTWvGxgWD7uhcWcocBsPAC5LRHB4QTx",
-	"0YiwSLMRAEVTz3zB2Sim4V1hj9GESwWTRWhGho1E8KjRaiMcC4KjOSKfqVTSK8LyNIdltortgBi61/YJ",
-	"Qr1AgpTATFL9k48wilIDDgKsGKWMasUBoOhrRnsAEgQYcbDAd4LDCnZrpQBWwMAXme+Z0e8Q1hwXldgv",
-	"kkYhhLN7wcWQRhFhdzw8NaESaRKAVxAjJDLSC0dTypDgMTlDc54K+KiXe0vJDHhtfprH+Wnm69ruOEfZ",
-	"e/s4T62hhDiOiXgks4Vr3XQGe8v2q3W8zw2noDT0kwEcqsoGQBEnEoSX0W2dzLPHqVE+k37eksbyjqSS",
-	"RHc8owWsQjMsM9rSwyOtmWOU6wAO1Qxqag376LZzpKlUWo2BcTUhApSFw2pOuSxCc6a5yeRl5tnp5Cjy",
-	"niWCh3qwYUx2ZKFpcYy9ocwS/S6B2gf4UYZyHdHsv0TdDrwlHZEbcAOSvObqBU/ZXRHD8F2u0AgGK5Jk",
-	"N4f368ID28CYcdUw7+0Dvq85kmk4yQwHRBkC5lMmn7d4ri3Ma85fYjEmd+ZuxCjEVCLQu4zO2m51n548",
-	"eYyGc0VKcqld4GRWMTHvK85RDAvaDoaK84Z5b184KorL0tvSo2uGhRlqo1f0JwDjFRG3NCTvGb7FNAYi",
-	"uTskI6zwEEtgpmlh5ByAJ0VRYNew8Oh2VJ6/uQ/4naOIJIRFmr7RQXFLPsIMnV+iRPBbGhFxuLDHjcSy",
-	"v+TZaWSunaoV26ePCk4gWPR7hlM14YL+7c6iw2qymvlYvRgNCRYaYfgNCOmcZbSLLLqwgq3PLH91H4f2",
-	"avUWFsD+4cOHxnmqJoQpUNqWraOfzMvhRIt3NiZlP9qSxfI124PxnNELbqwVazlQY8loG/2WFEYYch4T",
-	"DOrMMI3GRA1SGZUNJZ6WSMJYkvoFrXnIwliZwed7GnujAVabmlzadgtpRJga0GgDn4t+PknVAGBbswae",
-	"qnWPODqqAKnvyUQvZ3NwSIWF2mrXX4tep48lEBSnLx2N786wNOGnbGw+BGfkV987p694RJ7rk1hGhG3B",
-	"7ejvi0eYNvM/miMuTJw/q7jC8caAWwmEfKhsCfVbvSJSUsNk7hHrt4Wc0eJ5NY4VEbBM/xeYcUZDHGfM",
-	"3vq3gzDGaUQCNCQh14ZzgJmaCJ7QMAA3SdXZ7RMxszUv4GVhmgxJVxyWfhoOJ4rAiMXx28KhjXAsib9w",
-	"juWzyvxRJy3fI5/DOJX0lrxyjijjxV0+0Mxx1Sn5rVoVR/1LKhUdWUG27NZf59cvn335eD9MOMLyxhom",
-	"VKEDux3pLDfgW/ZWA8510SO4EplWSbFz+tY9uXjShbMtb776IN/Wom9BSTlDGcpSqRUYHFMsER8VMfcM",
-	"BTEPcRxY255xxIjSSjd4/izPgUc0drn3PN8zY3sAbIZpJUc6p9d4/FMa3xTceFvgnUHmAWfxvIR49uGF",
-	"KxsWz5HCY1QwZAMqB2aQABznBTItsKIdz6/iXLLdSljnIj8MudyG443AWV4tQQVMYUSKIlO5fu3XeHyp",
-	"tA6VzYSFwHP4G4/H1RMtoKl9MFtavo5PdfCAOZclAx0oPF676mv9jNZ4OBtpThiSatBlvKW9hrOAJ6NS",
-	"Imis2V0o8xvnJqmggwUguplWS9aYCHUxwYwRo+ttQTZkCtp9ATOyHZmfKrY0xZ8vzdNwy7CIIZxppbPi",
-	"npQ19A9IH1iUxgTRSJ6h2YSTWyI02+EMHGX6I2lMAWvg5mNpZXWwzhfWqViXjHF4U3FTqr9GlIV8Stm4",
-	"MSPDCec36P27l7JmdkG3n9wOuzENfjDP21NdN/7XWqzgzKDCerxYkA1xjMb0ljAUZkOgaSoVmmIVTs5A",
-	"RgwlYSp/wPxEJNIHOlcTG1mwwNcmJLwZ6NVuzpAu9DvXeoMVDMmSiKxG4vWo0m5VITGMug3bkXrTVM03",
-	"3tSVe+Hrxqf5lsc0nFfIigLtr2TsJUZheGUBPda/mj8OL/M44jM2kCSsFjyhIHiNUisIjt6AzDa64NJB",
-	"ldCyghcThodlyVeQ1tU8eu2czIaxLP2QJtEdN7SotUfuFjTfyQJkS6fk52f9aTWWXADst5QGPwYiZbrb",
-	"cekS+3Gr+7TGHCjg3AK+LFkDqxAom7h0dAV8coix7cV/8chhjDWH95LKSpUwNa675V0XoovWHcBr8lnZ",
-	"UCatz+r56Ba8uMiIqjhXcatmwYVJ1mz7PZDXbxJnvyGWfmu0hAC/C6zImIt5lZWMFbqhJlBkRCEyoIcw",
-	"uk1jRgRczCU4vMFj4iOMplSCgj5O7TXxwTMe3hAxojHx0Z/TIRGMKCJ9dE2EwJrF/uPv/3YITnXyOeGS",
-	"REiSUBAFl6sYzQi+YURKRBmy10Ehjwg6uDp/d/nisGiZuhXRWItdDZ7yWrSWDUMDz43Isnrue58berTG",
-	"LRYQEaGHLQPorwuTlH99tTxl+YErt4Dy1xewnOw0XhgwV7CIwjGtxOjyoW4gZyHyYCCJCRPYzF88op8z",
-	"YbmINIQhCEQN8ZQgeBAdmH8sDml7IJ7DAW4z2y0RzsG4fONlwifsI2D289QEnZZww0czvT41IYIYw4RU",
-	"Ou02doNLheO4vLilp2K8NXxjnru9luArSM8E+IWYIYXF2JKMprReTGu2xHjVRYeGnRIUjyH2jriQML1k",
-	"ZAxTpNnwuHpMS/7Vwy6zCXRQPAxKZLXH1IX0Vo5aDjhe9f6mdryJSrZPL08IoLCRyxCRM8ERoqqEvbVD",
-	"pzGpHPjir8/1iekTZEQgYYzmav9xwfxYT/hF2yN3UGzwnnk2e2tgTn0FjUs+JZw5VCGG2CzKDOdoglm0",
-	"OYXLdDgIawURnDuXKhUEYUEwOgjyO9rBAk4FPgpCzhSmjIgBneIxGUzmY0oY0T9ZUTMw8gCepmwksFQi",
-	"DfUMg0XhERwiLkwIh5YdJuD34sNzdBBcfHjeeHpa4/i396Rfqq5oeFy9S4sQPRQoQW/neZwRyDwkUvZI",
-	"Iv06OhhzSUIfXZHpWJBEi9LKVaQirmEiJgoVR2jKNVyHmmEavN7AsinQmF+IwYed+bmwclAooHGGlyXJ",
-	"U+SS9bqKlY5rlOgFsHKF40IELrgyTIyjkUaFHRf0OPfr5upzSX5XuDN21ORrNO9sfWuhtZPuXS0tPkzm",
-	"Z845dENIYqIAw1RAUJd+x0dkmqg5CmOChbT4tF4J3oVVLQBmlRu1mMmyjDjD+aDIZKuh9GWdru+9SQjL",
-	"VZyECORGLWBYvqgNpROQhRVR29zo13o6eELYoIjda7z9RUdG+d16UL+D9VY4/IWiIxyqGltjhqXlgJHR",
-	"cIB7I0EgajAkeZCcBoikiot5JdPb04leZzlLj+QWJ7uBc6xCxc0PpLyIZ1QqykKVLwCC4tzK6rjXZxJV",
-	"JTQVUdTqepAnAjIFQu2sqsM4ijkbE4EmuI5F2p3lFyAgtDSHx4KOKu8CN8R6RmbLq3/hFl7MK4toBNGN",
-	"E3xLbPZb9Wq/uVapiaXqEF6UbaEi0CfY5blUbmGt3mDy74yuEHNzxICqGGLHTbISFXDaEv3CKSORVtZC",
-	"Pp3iGm1cP7vSvDHpfiQaDGtUN4iccLkm/AbsL6xAoyNRtcpRGnWQSq3JRZtlg22qqtiRcp0lp9oCORpU",
-	"LByno60yk1nHCvejsRgsqaHGnR2FdtQtFR3L4jd1FLpJ6gF1VWDYlXSfM110rflMD128u7y+vDh/6aOf",
-	"L//0s49ePX92+f6Vj16++eCj96///PrNh9fogLIRP2waqjBiRZtbjySSJEz1eA03MJKhVoUP/vF//X/o",
-	"FIWCKhri2Ef67ydoQscT87mLpiSi6dRHJJYExXx2aD+C7UxuSYwO4B7YvjTDgukduNfA1I75TH9iBJkV",
-	"FvxZbmrP9/QAEFev39RqMp9BrtWIV8daFFWkJUgGGokDlDJFY4RRjBURjvcsSYOSBIAgmQBQPzgEq8TZ",
-	"fzgMSaIMUxZU3qCDwHylnyxuSs9dIB/30IptXAvCorecMlXn9DFU+sjanUQibOxQYpyWen3vry9QhG0o",
-	"b9GY15aV8Xzwkcl/cjKFMwjEN6nUVB0u33Vmi18OvbG/rDEvnEpe0g5qfV/rhEj1HADw1TpA/YuDe9eK",
-	"z9wnSmTmscNsDomgxsioUK8W+IsFWwm36nkMkPszLCdDjkVFXOaYMCK21t0s2siVqoU0Qk+QkNBbEjle",
-	"riUylyTPG55ycKfcagOdl2AH1nIpcGE9l3Y2T4U5WnC52N2vdrrIu3hdhGY5UzLQCxV8SiV8a2PMBo4R",
-	"D+x8msOoCWEm3ACZPBmZDhvOr2Az5ixgtOpXgsuyDrMY6sSTQb3GrXfebtWfhG9+0kfJVDxHksCPwmb2",
-	"UIZwyUDYj/sAgnHlj0qWpfVl0mfX1b0oLQyGO8t5/DaL0hJkcNyqsoWYxm/KFEzipAS/JSL3gB+39JfS",
-	"RzyOiFQ7kWBBiK1Tlkrsp8BXFhC2uK1KvKg4jCV6r2KSEI1TFYTiAnu2CucxTtSNXrkwj+4psGTljeoI",
-	"0zgVZKAmgsgJj6uc85xpjqToLUH6cVC9U2Y5OLACzJALy64WodsEEu4Yy6JnE7c4ro/SMb6jlN0JmsYv",
-	"u5F/Ds4yv0modUGBqXLXdW16L1KKxqJTwlNVD7H7CQPKYz2tH61AURmdLBxoebFVeFuKKyoar4VN1FL5",
-	"RUac1Tza7G1BLs4T0pAJCemIhkgSpYw0tKUKSGR8F9JeBQH8bca/TYnL9x30+uwtZWOzDh9dsWniPv+s",
-	"VPb5Osw+PmPSfNTK+XVs/2iiD4Iq0uAMJDFc6vSZFgtTE+GPJQr+s/1fgCjLiq3IhWIimT1+bE7M63nt",
-	"VlP/v93xvtYCcrdorG/HUbeJgqphjvatTjHEel3ZkS1Z4AIvy+Z8XIwTe/q4W562MgJnp5iZvfCTQo2W",
-	"wqqPN6jQUh0Zvswtaum5xsGkf9oyGrdK99x/fFqNm8guuHabr4gSNJR1OsqG2LZiOyNbc2szy28sMEtj",
-	"7NDGeToEnnm+155SzV9OzD/tif5Ptbdj2zQOA4UanVIrfztmmmVA9F0pMKjfU9ylX/Do1ed8wFnV5r9s",
-	"c1TgRRtM5fjO6RoxhpINg4Uw8vrEm2mOa3V2zAajLBQ4AGnI0ikRNER2BnSQ4PCGKBRzKX0klPLB7ECK",
-	"I/I5oWLuo4X7/RzUJs+2Ejpaw6oKPrkiKguDQuYYkUlmNCXuGOKsEZEpZpHWezeKdNlJQQSk3JjYZlzc",
-	"7HgPUEBsO3pmFhXQIgNmEe3q0Ttlf0lJWpXeuxWG/5oNsiyP8xPcbr92TL+4cTtW7X7qfMYt9ObPPmqj",
-	"D+fvXl++/pOPOgW/+7FzsxccvS2/7Xf8409VsjlXZwrsMjEBmJJNE60sK6X/UaH+bwSR8aoUFJ+DDkbb",
-	"MLxhSlnx2/aSSnZH3WpDZWobBWpRKfrN6EFbqT7L2GjCSd5kyWblg+Js4H7AcfxmBAWJVi3UDPSKGI78",
-	"yfdYGttqJyU9OF+By2PbOBPQPV+fXsIUjWsC6YohNCoVDB1wAX4oQSNyiAiLZBZ0A2ybccjAsoGZEuEJ",
-	"wRvH2i1GzRS2urgRP4N1FdPI3OhX6XSKxbxO+xwsE8mCkSAH4K6qfsC5WeTAXWdUpcGGkB/vHl3t0jVP",
-	"Z/4bubE/79K+sdaPV9yUvwiGpS1VrL8K3i8oiaPnLnO1DGlbj2spdIQrbZWboJmRdZq7knQQROEK/mbV",
-	"DYxNnXChAh8FUA4pWCj/WHimMv/OVQCrDPGhEs0EZ2Nz4bFJuKHZWz5uFWx+xizio9E1rSpS/JKHODZF",
-	"LvnIXAX+/HPv1SsfdbqNCU/FoQPOBLOowUcj6bsYG0cQj6QZ4G82YDyHRuu012p5vpdgpYjQ8/3Pg4+t",
-	"9qePrcbpp//V+dhqHH867H1sNU7MV/9UBbOfK8vFfIskO5MNuYEjQi/R+SH0S6yyIPSz11c23EOgy7cI",
-	"R5EgUqJE8CGRNlYdDeeuuGhzn+5Ql+S/vKpLZn6xRQFcoVlYVVRdDaB6e+9NXUfYocWQQmWyquCZLfJM",
-	"7zUFMTuy4pHb9RVht50rUSMF5PfX2XrfK8N/yxoLE0t/6wjgHRmtLVy0+X4rpIbnZyArQaOwIztD3XHs",
-	"5I/cOmmtxDY2U8NyBvLJzz1lniTiNj+EzXTWAq/9eN74H7jxt1bjtNkb9Psf+/1P/1vj0z9XctkFDnEf",
-	"GaF3OP5FQq074P2EkgEnrL+62twXBaLr3qPdzZpqQcLHcquk2pJPvHTxrKkjd47IuYz52AVtmFIWo1G1",
-	"xCBMiW3SbV/y8XOmxPpc22L2uIGGm6oOHppNLdcc2zDyttqEqRUtdWtwRv6KlFKoTArhr1QWA8UsS/C9",
-	"26nhgiaqBGIxIWDEg6obkprQHzUhotI9oJexJ+/A3RjkLnrV/XPA78PylpAls6oqCsfdMD6LSTS+oxJc",
-	"GshEKa99Z7sLhW+lqd9vRIEgkse3d9xHNsiGgN7F37SZt9lhVjG3kYvppkDcRnHVwIkpq+B4bwUBzw03",
-	"EsUUXYUE6K39Ds9vrfOhBqb5BVBt5uH92BircvycLruFVeH2e4er9Q2PuJ6tt1sr+PqmbsFinN5GOnKO",
-	"4yUdeYp/MaH626GkRYJio6FNuiGVSr3BIKsOySBlZdHP6vR1yKBOIJliMToclByDHF6Za3s5XyknYzCu",
-	"6IiagHLqQuTMH7YipvuDJwn8IdMkEUTKmshzHFZWjLyGvBUtIH0UyLlUZBogLlCAaXCXCgIuz3LHC7Vl",
-	"FrfNndrSYU+JLR5aU3PSTbd1FZuSa/aOztZ92xar3a4LEC5cW1F2S6SiY6wsytXgaxWWuVGvsy4iu6s/",
-	"O4nxPeHb5jm47k2jkO/E2h2tLLPpdVda+9gbzL5+Z3WeMOL45FaS3tQVXNTUF1Zmyk7CK1XrywzNZQxL",
-	"kvorqxEOTaWb4oVe53hd/aN63/DP9pfMt26Ma1OXvbnmKmH5NzmuDG549+ICnXQ7XfTq6k+Xz0yxBv0y",
-	"eD/MeHXpnaEdsIKgTNLGdgRVm892ZTaeZZ0dtBCZEjGGjgP/+Pu/oScoIsN07OoOG2g/WQd5UyNpgKOo",
-	"qiKw9cSb5Cgl5siU5xF8WlO12pbDiFbFv6yJ719KwMiRsubQ8mmh60Ivv6GCoiJXzxr6TElz3ETBl77H",
-	"BR1T9l+PO90nx32vh770PZroD32v3XliYjf73tevQXVywJ1F5ao7qVdYnw3DLCTLssPdK5UqymuGEBOj",
-	"soT6vTiuER+FsVdJkK0L2a4MOlvaT6UtsEIEFEb4QFnEZxUcaTQioTYNlp2Q6+21xaDFb1KjMhpsF8W0",
-	"a+FKrefOBzId6gUNbSOLZRcOKL1bLmnn88+V6QGOic0hXl7TdzNHc1gUTmp50ZXQ9RdxcTvU3knBuQv2",
-	"ryt7W2/qntTVJdwWtatxdO1Fy04ou4x3a+epMoi3Lqa4Grc2Qo2tjadpPsJgBkNsESq8xHPv3Z6qWu5G",
-	"gNmTr/53SUX3RjZ7pJPlEy7EqVd0ZRZ45sKPDwLDXCHoKIvIhcprCKNhCuHRB4BhEhop24cgKZRKRUNZ",
-	"laV/Ox5sHfad1V6oSanbNoocf95+DVPKtn+pZCsW7QIIVarJu71T3PaCEm+O0gRaCXdogKabFwJM2Q3j",
-	"M1aXnQdJ5EmoNgSJrbuxSU+LOvZdYHi1vn24L56aYhFkKpEgmgeeoQRLKJyBJQoKDeKXNl2KUN2xy8P6",
-	"5g473u4lE84W3zvubFR02LeLqYKr2fMbG+a6ZQ+DK1t7JOTahGZj9BHQzEeERYdZ4wlIb+DKVCOWeC6b",
-	"6HzK2RiCa2OcJNR+1iuQNutbEakaMBr8ygiaUSaXecsWgCeswk/xKpUKDYnLjIQZg83p5H4P00qXHY3j",
-	"0tm7oQwY1mPC5qrNAgatb19iXriypvd3irc0kaqZ3F4ZGlCIat3dcpwCW9kWrC5cvkJZrC0sWDzBzQ8O",
-	"JIoj00EMSDmAtrnrxnlnXzKI/DO8Uhwrw+GaoHtTssPA55E0sfdDMsZsczLM5tok1MOtN+t3Qqfkb7zq",
-	"0vjy/PV5HnCMKEOzCQ0nGTeTEKq8EIv0jZpZZKte3P0S5BewPUfFIq5sdzVcJuFvFOu4QLIbhjsWibd0",
-	"m2sixvdAmWvY3Y4i4vdCxpTJM8S4a4HsWlAN57lOkFX4aqJn5nigPlyfGTUgywdAWBUKgkG+jsY8ylkT",
-	"XeCYsAiLAm3eEJLAu6BBwOt9FhTRKPCR5Agb5RgNiZoRvZkZz1MQ0BTfWKXEbBD2hZGcQO0yRkz1gh3Z",
-	"1GY4XGZYJSSeEXITz5e5mPv9HDJc8dE1F5xBFnEBDR93d+5ZUWYAz2wL4yVJbtKpBnnDsvtKFXMz/TgJ",
-	"XnkW12YEnOlDdalhnr8Iz/UHs1PN6Ttz5i2UqQfeux3v/cbq0H6YhWsYvux7Yujdiwt02j15gmxTchTx",
-	"MJ3aek6LeOm4THmU55+TGDNrXrqyONA/Vsub0BBNTWIQJJjL6qpk5n42IXkvc8iBQwe20I6ez7VSz1up",
-	"bITGhSTCCtUe2pnY5JuqStjQvRXSCZvVcSfwQOW1/GVEGERqCZdsZ5/2EY4ldzEBwX9v2CaxjctngY0N",
-	"AIcfRAxAYDhUNm6uvshaiDy4vn6bdTPhESndq5+cnpZSqSvv1jOf6IIfAoSxNAmwbmMOofQozfqLyqXc",
-	"sneXiBoozTXzrxoqTzvcqM1+ji/rL7RtPlh+vVF31fWOx6XsfT4zsfk4MoVOsq7LvndLyawmNr+K8Sxn",
-	"bsKPGq7YCE7KELC1M+TWbgRmUGI80Ok4CFOp+DTwER0zrp+ERIEZleXjf/rk8dpE/BKnqohrmSE+UlbQ",
-	"c9sL1QgYJ8KbKIgwjeeBjwKjOulPQ2o/A4YHU87URP/ljLs+wwqVFcdVianoAEwLjelzicxn6NmMcCi4",
-	"lOjZ1bVb0FmfYWQnLDjJTMikC1Y+blslGNJe3LdQGRFqJY6MNkqEGUkenvWZg3vhPVPFM6gUUAEin3Go",
-	"zLGa+iNBWfoEtkyXRTcAIySAgALqew6I+lDNfkBh0YuoxLwrUyo9b1GweC2RNeUxZYKxzJot6W9ngitt",
-	"MvQQNmWo0X+7evPaPXwQXAGn/auplx6gjrnC6DNTlL3TbDf1oYybyHSqnhCLKRINScxnkJyqjfOzQq9V",
-	"U1uaSofKBiJlIfVPhsVX8CiY2FZje//uspIlndvGDK8rI7dsue0cDJHpzLBxPwY3fDUB2eEXysf60M/K",
-	"hNr6hQn+8fd/q5riXV5DqXJ0XhKsNhPZJqFL9NdyNVsfLbZzM7dOpoebrCo2WwgrWpCqJYyoWd+Z6cA7",
-	"JKhTnZQnUiZrznZpb5xDtX/fFhXmPG5GAvLXDkwAs63m70MhdHkIW7PlnLbbWm1LNlhYcVPtZqs61b88",
-	"h+99box5w375i+Ss+Q7PXtkwKw3M2qg6FzuZxdX5hp1AzQfFUUxwVs+3pta6ibMHaQD/uuujFfXWr+J0",
-	"XCXLXzYkHhEn0LXacxDzGRGNEEuCYqIUEdJHER1Te6MZYTmxHdEWtN/61C+T9/Xp4L/07MfGpy8t/3Hn",
-	"q/vl8L9U5oFBtUW40yMuZ/Eu5dTg4Vq/MBTZ3dzS0mvbrFxuobhRYQnZhFXKix78GbmlYYX7f5vUjmKU",
-	"a02IV0WTDjZNEKz0kbTd3jZr/7Nd78D7qFv20jjEbnGcEmAyZpLFbik5oGuBI+dyAGPX/rpFBupSqcRC",
-	"mQMHhjo0WF1KcDt8LdLSRlhbv6wsWmIhlLPeNIMOi5RF5LOPZBpOnMYC5aNGOCT1PW0cqHO7go5+vrhk",
-	"b0JFTN3pJQ9FTYj0dnEogEfLW/kTTsfEIBmUqBFYEVubPOQssi34Ur0vWXaH1aBxddQuB4wxa6g8BjB+",
-	"3twSoQ2Y6tymW1IuN7Qsse1TkHJY80iOaQt3y6sqJtmK1BXuCPOW4TASzaCvgPVkW+OXSih88ubPNQ2d",
-	"zNAuwKI8vKuEfYTs8tB//D9Im8ugfkQkpFMcb3Qqtjz5JlEZtoRSngLvdl9ebNUpZtFfVYdXDdptl2XH",
-	"qprdFCuUVf1BoBKN/b3qHKqKSeWlUf1l9FvEtXz2eux+a/MqFoMQHXvbnP1lw124H79XMPbuhYOSdBjT",
-	"sCbObsJngwnVsJ0PIjyvC6SyiuAWbUDv55oWFpJ7cvLdVW3FLx75amzJj3e7WJ1zU+cBAvkAh52fLKuc",
-	"hPS6mHMvJHhMUMrA74ciKpMYz0GC9dBYUw74C+K55jp9xkcosEqAdaI4pTBAB5iZziHZRKB2gWQZcjWB",
-	"D4xQ/YyPMJMzbYV3Wy09G2XjPgty4Hykn5puosMmMpt6JIGxgmludyShkZLW6UmJHT+ynLjPnKGFMoBK",
-	"AAAazlHARUREYLufxFRClzSAtG9hYhq4BWPB08Q4SCkbN/vsGYmJcn5DB3EDb0Gm/NbeJWY7qvIhbKX1",
-	"wwoqvGFmReXJNID0bkhkdrHYFPTkxN9HwYPlMrfDecFx3ERXhEXQnByHNwj6tLx9f62NQ7iyxfmCAVPQ",
-	"wRBHY4Lev3sp0RTPUSpJn1F1eFZ8FJl7O9uTRMvCMdEmHWJkprX88jXturIrS70fM/TP6AOoGcikCozr",
-	"bpiErVu1EMlosaxIhD7SFqvrenLmarZJc8VBMsx0Lkl9wCXXKiRntlanrW16lVPgQztVBdibYMsv/jrb",
-	"BYjX3GGWpM/6XIkqYZS9dVoqO//4ZJ1f28mslWDQz+wre6Ikm1Yf89ZZEjv3P7QNzzXK74IdG7dALM2z",
-	"evN7q2n8m8D6DdH8h8PsigPkYroiqTG39yrMxaWslQp7cV/lEQmLtsxm3rWiEOdqEOJUksE24rzwWvVl",
-	"qW2sNwTfBzzYzNrJBeZOEKK7bQ1uiSI+pUyravYqDKDsoyBi0j7/7PWVM50j7qNA6ww0JPbXn6+v3/ro",
-	"+uItNJ95WX7UmFv2yWxKPkJT6NJ4Q1kkEY5jqLJvvNJaT4D6o9YSLHqk8ypnpvy5XUlm11k/l/4968fn",
-	"5akTn+rCuXeuCOEWlmUqr6xtAdbxcobRyv7ihfUtDFCRh7lIT8v4slA7c8VtNpDst5Q1zhu0ITfWDGVz",
-	"AQODV23z2hYOqnMIl1jf43W2t/dCENLQWITMEyjGQxLLJvozmUuUCAKNOFGAaS+AG01pdPHzS6TweKwt",
-	"lnLnJcJuvZ6Gf2SlTXF5hQigfEfvE+dyLJ9aIdtpofVGVgQzMb2UwQzLyvhCBmK1W6ycdrSgOBMREqZs",
-	"F9k3fy4NfobarVZWTdL00USMI7vGamdZTYeAKjY+y7LoHYV2uhPP955okjpuVZHnAuoUtpYnimUDV2HS",
-	"BzKccH5zMcGMkXhLNdz056owGl+dXzSufj7vnDxGNwQiC7CyN3btxyicYIFDRYQ8M+YcHTMMjUmpNOYX",
-	"ZSj4740rEqavOGtcud+DJnrnun0ZIztvBeaDv0ASZs1VbM1CbQraK38FcSM3ZL5kaD0uaQdPF8HsezNB",
-	"FclFo8YiUU4XSgVdG5Wj36k8BCMHaivufyZharsTZ/NRph53K/F7R9kOV1MTgoUakm3kSsxDXOvDq783",
-	"2q8EkwrHRpIpAHaVIKtver8iPSLbXaEG3uKxLMGu7ozBa7V8zLVAEjzeIOwyJisdlpm7bKfWM6W3M2+k",
-	"BQ6sb+Vmq0Wx9W8vrmxZJ8x9ihCE6UIWNfOIEGdniEwTNS8U+CVSHzF0OGe2tn89QDYX3PnhrRPehcH9",
-	"yn1+qmqB7TomQ2yJWdeQYEHEeaoZkvvrhTs6OWUDpPgNtJtY9M9atonO316aZ9BBoF/4x9//LTj00VSz",
-	"isgEkwQ23tA+Z7z6QROdR5FmwNm2G5fPeqiftlrHocYa+EQCpLg+CsQZWvLNojlPIQRKM2PetM1IpmAY",
-	"wl7yk4EOQV+/frVhGaZ5j8JGPBva8OyePMt3V8VLLqs3DiBUIoymaaxoAwoVaDkzEjgrUmQliDkKNOWM",
-	"Kg7qkNXYm+hSud4HoLz22cHlxau3oCT46Or1q7d+bln42gTxtXFx6BekkFNUsI30k3DN7ENApMytDcoU",
-	"77PsUshHgqfKOH2nSE0ET8cTBDo1SnhMQ0pyRx7hSUxchoyRi2CdywmR7uoQ3BbNPuuz//SfkMYywhQ1",
-	"rK7PnkOEn6O2EAu9RISROTmDLD0U6Ne4oH+Dt3roJ/OrQ7UmgiKLpj9DAen6rBrrTEd/kxxjEmkgUHQk",
-	"iJwguC+PYxcsTU3dAATBqmaYQ7eZa6hBMe+z8ziGqlMQaSd5DC1NkyKSNtF5kadI5y6FAR/J/EGjp/DE",
-	"6EV9tkAbWWSzJDH0hl8mB+BOeEpQKomwhKFPrInOGaKRVVjM132mCWtpiPxKo+tn1yYxvSHQvtgOEXFi",
-	"LoXJZyqVg4kWErLPnuNwgkxArw0PtSiFQC/FMdIcHbSvzw3H1Rr6u6CHAhP+G6ADEwAKj07xHMIbD/0+",
-	"C1yocIAOHOIiU33ShESV2tDJQ1NvM5pSFqADULBMWlcxTu+wiSBWncekzyaUCCzCiUkAg6M3nAjBKO4P",
-	"twz3t1m3A8UFZ7ca1zmTfQaxnkMeAQW+e3GBjo+PT6F5uKZN6aP37y+fIRrJJoIoe4PMAU6S2BKLi87+",
-	"518k1/tweQiHfaY3WgjxNykCxvdP4CBGI6utmnwADXbzUNBEEIJSDHKXPQSt2/psbe82F9eoqYZGxF3U",
-	"PZLINgQK0IFmVijk02nKqJr7faa/uD2GGgfJRGCpdw+B9ha1Ib5CHgIAZlmL3l7efhca9Br+VOrR2+yz",
-	"t++v9claJ41Rn/wSJwL8KFSasQacNDw7wUJRHCNzw9qzyVV9BnCzCXrmIg1WmWE9gbr6jp+9fXN1jXAY",
-	"ksQwj+AyItOEQ1mOxp/J3FGx3lNCoAwowuYtE3npSFibNHq9Qx7N+0z/RhnqdG3QsyBJDN0eM27mQIQO",
-	"pljcaEM6m1k13sHjJOohrZcHh8DqCI4QH/WZyUuEddiYGUFMXcAm+tPzax/uu/RSnj1/+fz6ORwOzcbW",
-	"JroxnJqo2zn10Umro/9zrF/ps5NWN+Mpmo6HWjhpiGX9nTUA541z/UdgF5DJjLd4TJmVF1rLs+3UBTGJ",
-	"jQwRdktinhALctd9yl7rmvIZZxojU6YCd+Wqyg0u+izrcGFKccDLBXcNvJisrNthbuxiGhImSUGl0Nat",
-	"oERhMd9ErThSREyLlZi9gp7lFawLr9NsNSEhmCeE4YR6Pe+42Woem65SE9DujkB0N5zo1l+NqyxpB1lS",
-	"uvUuy/1mlqVBObuM7Fvn+pm3bnw9tau8WJs2mT9y9FKflffVX/ug84V9Ai+i4QR6G51Wy2lyLsagwDQ1",
-	"sywFqmXuubbv5UD5qE1gcEwUa3R89LTKRjSv+K92gGbIp94n41I33gvrn3DRxYW4YPMYjyM+Y6bDIbQ1",
-	"zIK0jHmsLRLvSfg4OiHdUaPdbrcb3U6n0zg9Pj5udLvd7snJycnjx48fO2uo513oGbQygf7xL/+KsjV6",
-	"Xz/ZJE4Tzr/KzsgPbQ6WE2jFFa7y7OS/+l7XQLpq2OxEjn7CkU3EMq+017/ynmGr35HIvHS8/qUXXAxp",
-	"FBG49jnZ5I0ro1u/Z/gWU5OcCxaR60IIyLyA8a4Ofe+jd17+4ZPvLWguXs/lLUHssqwgskAfIHAS92YT",
-	"PQfDMsjxKTDNdmz2i9NvlmnP3GcXDnJr2iuIpT+TuSUtOLufeDTfkqq+Ffmso4EdKMBGBnwtm9jW/bbA",
-	"bNo/KFjukavsANE6fmKj+QwZzX9wrtJtna5/44KzUUyNM6rb3mCKt3gecxxdc/4SCxMF0O101r9XJtZ3",
-	"JJVmX/vhfYYEtDZVYIDzLdmfyeTUAy9oHUdfaPTVsMOYqKp4Jfhe2vAgPfUZSqzNEpGY3oLvwkTIge4Z",
-	"CWjLsMwVzUhlrrhAwt26+aMfHiG76994zdULnrI94oYBzn5ww6/WPt8R45WC2217/jNzYYSktTHBu4Pl",
-	"TdWp/4molUfeeuDad+DavxFu/V2I409E3ZEyCkrjltobaGxJupGieWbS2F25mDqHxhJlmYiyReLaVUks",
-	"UcDjEgXYe997QGsbFLeRevcDMopKMP2gnMJmJvxOOcY3Uwj3w5oM3u9Rp0uShru0OrIds+odSi/sA0tZ",
-	"G4+grfcvJFTSN0nWJrfahYsbd2YMrTtCPh1SRmocT0lyZZfjJtvaBDZjvDXrgSIGX/3l0jrxHI1K24Hw",
-	"EUO9Cz3u86Rwqt/9NSXg9bM0WGx0txnNwfry9m7rVgdRSdRdvpXXxhO4xa1cl4s42GpVWTePzSAWYkXG",
-	"ttJDvqrbQgWFec3y3JtbLvDCvfZ1A//i93RE5sT08Uu+2WXYAIXYrG6v0+o8brQeNzrH1+1Or9XqtVr/",
-	"A575TKJB7iQ+braa7eNG+/+MyLDdSdueFR4n0WPyZPS01WjjzrDRDY+jxqmWJSf48fBJ+DQ6Ja2RZ0s7",
-	"xfHykO1syI5XSjevW1gevuMJMqZSiXmzICCP5IQnRzihvXaz2+ygg4gMKWao3WmeHAJdhzeQewh4LGVs",
-	"spAgsmHNiPmTEP/htYbtsBMdk0Z3dNJqdB+3nzSedk6PG7g7PAkfR0/I09GpVnPS2ASMeBd/fd7otDrd",
-	"Ruek3S72q+x5UxLRdJoH7WRkJtPhoHCUC0VKBpP5mBKWl07KttVD79lQSxwSoSmZcjFHY8FnamLuhvLA",
-	"ExZBWi1l6Prl1W0b3P6K89jreUrQ2/lW7mCgF8tFVzmEHab+cRzCo1y0ZHIzSbLojdU6fa3YzDwilbLz",
-	"DcsgnZeasWkNKIK7dChtJigeE8S4ItUm8ZKAvLtl/MCcHpjTXpjTTqxpDVt6cFHUuihQ3uJ2eza2T9fE",
-	"FVEuZAEW9CiLFDsINJYFPgqATdg2uXCnT6Lg0KAYZll0FDC+M4Th3z5zng3Bp8U6kTYiTnNQWyAEMxvN",
-	"CZ0gYoKFhFLObtrh3BTSg3J4fWZSEqBOL8KuXtsElzaB8Bgad+TLtcX03N9oNsEKmkvEWBHRZ2YciSSe",
-	"m7iBSrdLNQPf0fti2qB6r7lCguBwolGll6U505AgBitMsJBE6h2LFFKvQyIUHemRTQxAxk3c7nak5vt0",
-	"zNxNTm0jhDaQLnuD/A8pUzIsyFJVTa1IE3O/AJNjB5Pfmwhyrq/fqSj6vq6sa6Pp7ibFssKyy+q45cK1",
-	"ivj1guOKsjEBwrQv+oiRYqmDwJJdYKWOzdbUXz2Sa71Y7+xq9uPE+oH9HRnYP37xhvNBseOxZS+99kLt",
-	"n3qLwrlO2ta8gJS3LPfEkLrl6MdhJ2qTlmHhjW74JGo8JaejRgu3h53wOOqSE83RGZm5pPj75LZEczS7",
-	"3hJj8r000XREosEQeCMtfzVIpeaTeq7HozbpRMdhozs8wY3u49MnjadPnzxpPH58ctLtHh93Ou329o4A",
-	"g4ir/AD2BP84boCM8stVfuWu+nRlfNglTGLYRnmeuqrBgDCmqO7/Gsn/pb9HjYbBfgSR4n6fLdUW7qHA",
-	"lr39+Km5UMJW699LRWxtMK0N9w5qahOjgzGXJPTRFZmOBUl8dMEj8peX//j7v/VQIFKmp7NpKUEW6kyF",
-	"KSf7yOZraPA1HEsIbFy+3RGVKCIKkrhzRd8V4Ecpi4mUKDAPBxABD6p9n/VZjrWFpAhXLF0TLzweQTUl",
-	"x8XPsvI8VMGjEFMfcj2sm96p8j1zPo8kCopFkaGclDkgJMiIQGV/FHNJjE2i8NhUcaVjKGovuQ38G6Y0",
-	"jqBQFXRyggFs7DLEhts1HvqmyLP+3hyHSNkjWah7jN6/u7QPwYScx49MdgDABVI1nBmTldgHOFGJ0kQS",
-	"qOxt050drFydLamgksJIk4eAdBl0oGfw+0wfqsaTkv4NdbSst0T/OKIx1AsKXRLGm4SwhasDu2EoT0xZ",
-	"n0H4t1sI/GFz9mDRjCN9ukSAjTYkUDrBmnZnoEF8zrU0F0qOk0SbgX1GJTJWaIVFl61Km3aZZWfwE7oF",
-	"2dj2NNGY1WmhV/SnattOc/IluX/n8E1/L7ddOZ08kpbsfBPwThWSE57GEaT9DMkKUixf8WQyuOJqxwrq",
-	"onxyObfuNYkFHVWlpO8ar2rz/fWo+kPG6A395Izs0CtUHM3qpGex+1Bl2gpOxQVpcjE+gmEbpm41TOtK",
-	"cH/84glXavzjFy8mt0RLfMjDKTggza/JZC5piOOXhZRnbLlK8btUUJuSLRiOj6BIlzwyqxlz01tjbJ+F",
-	"VLeXlBGv1+18BehNbX3s3hdPkc9a0bn6y0tXmsGcjHIZwmlMjF+502qDMmhUli+eKRFeyHcA2Flz0myH",
-	"Zi9WJPaXGb7X8540TwpSNZOovnfx4Xnj6SmESED/gGcLdR3zLQCSoZAzk3KpDcJU5ptCOQp9zfO1LzhT",
-	"gsdvBb81uUH20BwjfQ/Adqc/pmqSDkERxOGUgDaoNa1P5QyNdrNlav4AMpfQ7TqX3SDti9hWrqu/iU/a",
-	"W6yWv2hSe4Va9x+/eBcxluARlo3kBq43rqG2/Y4ecDun+dbzvQWtAqZ8oVnvX1c5/y+dQ/+vq/z5b2/G",
-	"Fi65tz2v7+69ev7s8v0rvaY9eg6K+5lfPlvykZiTXyjZ3wHteTPNu9xe4j5i0R0D2RifHkyzCtNM/1m4",
-	"bmo1T1rN9v5Ntl0MtjpjzdYjsQoSIPtM6z1U2a4u0e80Er+GNoqZtAs04lp2ecopdVCBdEq1mgNa3emT",
-	"9kmnhYZzBelBzgvabR/nrkoLITOA4hzF4A4rFSJY24RJcd6InRttM2RwfctWGu2wIz2u0Novc4rqD5KI",
-	"YExgbVmU7N+VZvYUf25oUDfMofTcIe3mDFx/Nb/gBcyTdsHDBVbLEn2tvp7PLIC7edgeGPb9+9L2yZgN",
-	"/jzcWq8IrK/xu327a2zNJvL6mytyp121AXc9DV26uIT6bpyZ2trVVwAXrhzhwvIqgiqBy5gKki6s0o2b",
-	"29tPR8eabHCjE3W7jS5p48bp8MmTRdKsMsfzxig5lq+t4/Qj3jXYE/voipPbRSfm8sh4N13zHq/ntVtN",
-	"/f92x9uQVy5k7thyOgM1EUROeBx5vU6hEvnGR6KfbePO8DjsRo0T8njU6OInw8bT8DRqtEh71MHHw254",
-	"EsHxKSJuceyyBLIzhEqCMzJsJIJHDTC6FZ0SnirzaLtVbiFQvUV9Bu7GZmOmB5i86t7AnMsf59ogqzTq",
-	"uNVF1sVn++sBk6Qp834IDGFD/nm9FSpdKRgSGR+mVFnjxyl2TQaCnCqCPjt4S9n4AkbwEfQlsp9/Vir7",
-	"fB1mH58xmX0b24+HZ4ZdFxvPUum843oxWVWYpinwBc/YCl9VflKzXQDYd05t35aBbE/3u9PydrR5r6nu",
-	"D3x2Fz671fmtS6yHQ3jIq//h8urNwWwoBwo5V0Z+bJU/b2QDhoYlstiesypR3nHXhxT5vaTI73LMG6TE",
-	"w6hnWSY8Zbm8X5MVX3O+rTuwdsmmSYm1Z8XdvJ7nirG5UvNFjl+8GLnthL8DCQCNOX8UCfCb4PzfMQB+",
-	"G9K8j8D3t6XagmfrMvHROTSCyggdqv2FlsfzOALGAFy+TuN3tRg13dYl9uf8YUfleCkxvUQr7c6W+um9",
-	"5urfq35q9//d2VO7szcN9Xif/MnFR/8u+dRvtDLAHrTSoxhL1TBa5sowasj0FyTUPM88foa6rW5eUt3o",
-	"rVBQHZIhRMrqVZqXWCoTzbAn5WYbgoOYncFUjr2e5+1A3DEGc2MwlV6v3TzxPZ4qEBlewtkYtZsn0+LV",
-	"Yst1SV7kQe3e8dbkaYFWQ6S26685nwdlotKtZ0GEZxZMpnr4N9MuFulPpIDQu+kplW7Gv6QkhQxjRKdT",
-	"ElHNKkTKzhC2PadQQsMbiahCaYJsVWJbtHfB7sxKugciZQMaBU0Eo5vC3Eim4pbeEkirg/C0ZYJ/l7I9",
-	"egBLfKJz33ziV9iqM1wMBLyeF7ZGI0JarUa7c9xtdPEwbJxGZNRo6b9PHj95eoqH21J1ygxcqwjb/PIg",
-	"cr+/N+hdyjLnPeOzDdlFOWQhwnIy5FhEtdL2Z1P9vNxH2Ec8ISwrJ2sLCCzI5ezXSsH7LJt5P7dzg0x3",
-	"Pu7atusD20m93dFqrV3MAJLWtRptlllsoP9x89SWbPlX9jwqSMX+9Ie4n8rggdx3OTrmR722vEWGj7IU",
-	"TbO+LhQEjdel1fjQP8OGgvhZsSVk87JVKn2bD46OW40Iz5EShK2Ns9kfCo8J09OssQ5doSuNqKWUVxMS",
-	"W+jDOLhdCJj1V6TEipRB+zV98IJPqSQQaQPdHwfuBAZauqfC9E3iyaBQZOiT7ZUoB+WIoa+l710TLIhe",
-	"JiwaHLeirSiuEvAVVPfWLPQPQXXnOVpltILcSe1EgOTWNeqtpLdzFCjyWZnHGlIJgqeBTaqCphHwg0st",
-	"ihaZgmmWE/zp+TXKST1AcoITcnjWZ6ZdOWcEjXgc85kEgw4MuCz8TZocKNepBcKxTZd5+NXPZKJ7HPrF",
-	"+HrwckN6KhGOIhLpb0xz+uhQvz1Mbf98N8CY3kI6EyNme010joIetE8K+izk06ndM7jgTMJV+yTrPIFM",
-	"1KwGlekQJB2zCQRRYt4L7AX3wZTGMXW6r+J9NsNUoSEZcUG0VOWMkVBRNj48M71YDLS1lRvAx54DNPQV",
-	"RAGNegE6wDYfzCZA9Zl9qIfIrymOEY20gIeP5hcKHVOY8QoGEVa4F6CYMog++m9Xb1430YWFjXDrEHN0",
-	"/vayzxLBQyJl1uxJk+NYkKu/vETBy8ur6+evj16/ub588X9U3tJfAZieGyRcy1WXULHEVj0DXXTcarX6",
-	"rM/KEOozGvXQyagdtkgHnw6fRN2wfdxnsFv0pV9UIfqgQ/QXNI2+1zvW35ZVi77WLfpLykUfeJ1ehkEc",
-	"2HvO+BajoCrtaXPaZqd/kKCX2yITMbwJHUgiboloOGpjSh7uxuyyJtdbNDGx3YAgOcokeELyIwpM17wg",
-	"qzbJNf3Jgf26OlbvZ9tLeH2oHkyLZhACWBjWkK00sXtZ0d2MBGwh6IrQvLwF5SIOZg3Qf/C0f3t4H79s",
-	"5FkHt5qjMsAf+6WFR/FicSvXujsKB2w73oKf3DY+LjcY3iRsbmP1SKPSqlg5ANcfJ1TOdel2XMFQ2h0D",
-	"5Wx0nCmHDTnsDoPM1XleHjsvmZ0y+mtKsgbPWQ+/mgC1n01L9e8Xn7YNoWyM61th8X1Glf1+OcU2EF4X",
-	"92WCwB/Cvn60sK+JYQ4b8LTC9RpwwiNMGwrD3XQ1k3uXMllojI/4LWR0Veg+JlQAOu1B8AA0AjjAyvj+",
-	"Oq3WYRNd47FpsWGSBfvMVnhgthm/6c0PLNRYd3o6aM9oGo3qHTYRFJMAm20MgUoK2meiwPgSKu2Hc3qN",
-	"xzVa1TdkoraDMi92Xt/Qy6E38FMa32QkZfng3ZQmqQapjLxeq9lqtbomsMAmOBXrCGA6cAzIIpLmTpYL",
-	"frURDhGBbPZW8+kusQh58dAbk/iPx2O9kvYuIKq7fXxLRMMY+6kK+ZQ8MLMfhpmdXzagSk0cb6OjLfGz",
-	"bWJY9Rs+sA+b7GRvK6hYF9BqtbGHeNb9xLNuLb82iGatToT7E1HVZ9d6UBj3qDD+JhTF7xglujnC/wAx",
-	"ojVBnRkd7agLFdAYohq3Qrz7jOD8MUi73KnqjrR9vEfadiGWv0ca/61GWN7BAITwroIVuL8Ir3N5Y3OF",
-	"bJVHEmlLMhH8lmqrb8QF0qvy0ZsrUL0Iu6WCM7g101s5M2aiNF34K03FZr2ldw+xXFtyku2tpmWDbGJB",
-	"uw0XqeAZX3OmgWlveTX+7m45APjqgE89NRppIssCgvS+HrkAPqiRiH/4fi9/iOgxa4c5FfouXMXE+a6I",
-	"GRhiQRAWAs/z6jbLEdyIj+xFsk1IH2UYhA6s5ZYFc4N3ySg0h7Xqv4mudXXq7kbmH38Hsd2fivROFZnK",
-	"raK8s2IdcJRVTOBlMeJbPlgGq0K+c5zH4SRH+W9mNCwSMV/RfvFqLmM+RoQpiL/WZEtvi6VajYulWL6+",
-	"iQL9a3AUKB4gmWCGMh9xF014KmSfHURkhDUYFKQLwL1dKg6b6IPL45BmZjujQFQiPhr5CDM5I0KiwAZj",
-	"9BAo0rYQNONurVVOYscd+A4tHl8IPt3kwvuab1E2f1+34ss9oC0Utgq0y2BTReA5FjxQd+VdDReCxGA4",
-	"aYr6nhQt2TRpTIkSNFxB2a9fvUXSFDLOBTCkIi9L4SFRM0KYpWxzA66pe5mMHxsKP2yiC42amlLNBblK",
-	"BTPlWwRcqidE2EC5Wil+xabJK7uN+yTX/ZeJ2kZVMG/Up4InnLoY9c1JuQi6qgB1OHwCPF0fxEPWdy1d",
-	"F0H1HWk6TYyCV0PNb4nQCjWUwx8hmYYhkXKUxhBy6NSywt0uZRGf+UgQbGW54HGcJrKWFt+b+ddErF3T",
-	"qRu8XEvuSVRTKc48XApHszxFK7PdCRiuppC7+QtGOm5FtZXc70LI0hV2b7daTyGrGQLkk1B5vdPT5tMn",
-	"vlswbGljcrTQq6BE88sD6VWR3luNu+YIvjnpFZKD6kq4lhOhDii7JVLRMQZvBxcIhzeMz2ISjUl0iIZz",
-	"ZBG7rC77Nm5U7786VvQyW8oa6rMtJ5xQPkRTgplEKxd2hgIcx4F91CoBWdfvDZt85xRrG4M6ks16hRdW",
-	"4PlecQHGOufxLXzEcVxF2NWtwXPgV3VT30vj9LUt05fX4O4l91gXc4HJ4nEWa4wlCm7IvAcXOcEZEiQh",
-	"WIHnFfaKY3SA4xhNU6nQFKtwclhizB89yVMRkh5OFdeQJ5+TmEcrI4iB/CodCglWigj9yv/8+D97n/65",
-	"1/zP/7S8I9+b4s+X5p1Oa9G34HtSzWPX02MTFe5eLLPvEtlczEjc7J4KFM3T6Gn4ZPgYL2UCt9rtTuf4",
-	"uNs9OSl3XwwFVTTEcTEsZ5FInTvZIIg+II0iX/Py5AU1FTGCxH/8e8JZhJI4lQinyNZG2Wuss2OFq+Kd",
-	"C9mnf5yuYrmEcMIxlxo7xT6/geyqYr6V62d7EIAn36BFgP53FEwxS3EcHDZRALgB4c9uwrp4Z7e+7xqu",
-	"V2xIin+BDjoOu5/9x7+PBY7gVbRw07Idsn7nsOYdWYSDx+b8waBBkUPUwnCvcSoZJq0JbnaY/BAT+MMF",
-	"OOdsZnMOVq5nkLHA1X0XXACZKggK4zmGpnZ0SmLKiI94HJEsqdW4tass4wITu+NNckEjrqSJE0vNO/iX",
-	"Ng132bqw2H70jgVjYIXaYQ7HxCuH9kBtwwZtU2hc6HlyLhWZ5t2yO9C/i4SporcEXby7vL68OH/pXCIr",
-	"GVzljZpjToU1GF5WWAOOaUjyJbyiZlTOEKDBr+l//DtproJB5cwnWUH1/WlgJ/tltb8ZFvt9e1Fsy+r2",
-	"582w0UDhzZ5Dgco+hn/8y7+WnAxNdJ79pX+HQk1g8udM2N3rdVuny6z2LykNb87Dm/0qjXfyFFaS7taE",
-	"dC0wkxSAWEFSr8ksc8Y8BM5898CZ/KRLhtEBdJEMU3W4H+XlqIBSu5Np+u2ptACgvSlGD3T2bensXkll",
-	"X/RBGyFfEXd2lRAbiDhMozFx5U+yZTySrkLl+aXr11moIkqVjTabYCiEslLzP6cX+0g3Ked7mGWbONGT",
-	"Vu4XHGyldif6DRjjuNnt+KZzb40e+Hg7PdDuuoKULh4SQ2rjLhFmOJ5LKlFYvsj61uofbUzBx1+fRfcc",
-	"ChFNCDKIWSAUoCtbXi3rTwi4pkno1JAQ49njVNoxmhU1f3iS09ErvaS70tFulOJkDGGRsb+4wnFOOluQ",
-	"hd7EcxilrpQP9A22wHmQNvsJ0VA8QUXymhpU2lrW+Ps0iS6sr6N4RcjiOTogsSSaVA7PTFUwCI6f0ZCU",
-	"tCv0YUJjR39Q1CvbXsx50mcJ5OS7cnxIcaBX5yWxJQ55ItFwjqiSJB7lRbKtXKTSUC7ioiQg+8xqfraG",
-	"WZbRwfCUoCCMcRoZL79eVkwx3H4GmKmJ4AkNgyY6z1+aUTXhqUK4zwqJIjdknu33pHWshwZATAiaUgld",
-	"1iWBvvHV5cKwUEu84/tdJCxK7F9SqeiIuhb73lvMGEHg/vo1hePUZ0mQwAmNgDU6cHk9z8DX25LtAEju",
-	"JWHuHpSTwm4zrPH2rKIAUAyjrePGS9Ltwc7+7V4mAAHsRQ5U6EyWId6r22whNAcMdGeCN9E7+LS7+8y8",
-	"T34cF5rbRBW1t93NRKabZUFCD7b/77m0uTnlPfrXNnKF3RvlLRPdA808WDCboP2e5Ja5/JP7zvyOIokw",
-	"YlyRRcMD+ve65uVZya6spPKCH878jA6qCCvEDA0Jck35TXTlDM8r0j7Po8gB6b27jP1+xsBu175b06ht",
-	"vXZ/0UUQ/eAMgPJN973cbPsev9myaloZFquT1AUJuYiILSf8IO1/w6XEogjh3NWRYeVODHOKqSYIzELS",
-	"MMkd6ypD26d8JDlnRCrjxnHh/I73xXPER5Bmn8fTLwf3v8pn/2An36QqtF2CqS5L5fYh+6uIqrCmK/Pm",
-	"j14SunCGg+wMP37x8GhEQkWigasZvVl80yffIywaLDKr7nXreCGuctQatUed0fGiuwPj4TAMo4iQ0ciw",
-	"SzqaD2Q61Cc5hIM13hRAnaqZCtFZGTPVBxSlMXBSmSaJIFIOcEyEysZzoUGvqCToP/5f9AtPRTl8dfNo",
-	"6yXcXBV2bcH+xwm6LuCc23yBBb2q+HWnQGwbUu2DKmVRxWbgOhxdqkGd/wB5H0NXtrU4hPHsmqW57hSm",
-	"Rk9UdBnD/Y6JjJR1odxLePJ9S7DeI81vRK27EubOZHmPKuADA93jOa0LUHeJsw/h6T9a/e1lXr8Lqy8U",
-	"UapQOjcLXNf6ZJ5gvRSWUsWK73j588AB7p8D/EYo/zsWVN0PBd5/sVWTqJ5hmfEswyWjWdgZwkjPAVWj",
-	"oSWZXnUcZ+x/tT/Z+DmqqXzn1vs1ZLptTdGlVd1jDdd74ErHD1ypphDs75M7/VZLwX4zXeTIsKY9Xx1U",
-	"scZ//Mu/5nzwjhzyAp6+J5N0XTeAC7fUB2L5AbR3OIxvSjGERXsmlyKFOKI4Q5jNbf8de4G2kiSes+hb",
-	"0MO2obpbiNlMUGYw2EncPdxq/3ao9zmLKkl3oeP9XskXdLZ7k3cm30qT87YEDJFtvxcSttGkD/T7+6Zf",
-	"E415XxRsSlseucKbtU4zW/fQ3MOauqab1zK1JYkDgWeBrWAqoWgzxMensTqzNDwWmKUxFtBy3z6Jhml4",
-	"Q6BrsaFwuK2UPrKlvdGUsiN8Oz6a4s++rXJ36OuRF0oyQjGvoD2xS21HQU1pYyjZXVsvtcLtbIp+Fss0",
-	"blhSouqOOStMsWjrb1nrbL/Fvsq7/gmOBEn6t3K3ZO9EY1b1vvKzndfUvBN4Vih5Z/5qmwHtuO2J/s/9",
-	"lKzcoSCIvTbv+J7Gs4VwnHbunihuPYNR3jVQ74bfuXpPCWsruPq7h5LyKwJhxmNBxuCkETmvw4a0Czz2",
-	"wvDJtX3ROQtxHDecziI3a+1g02uLDUOzEaqjXt7APFfZNHfv0LBJkRvMIj4aOZ9c67TXajl338mwi4/D",
-	"TtTAGONGdzgcNk7DMGxEkVZgtAoDSsyUTIeOoZIpprEr9vJf7WKaIZ/mvOMc6sBoGndfSCWIFndoRoYa",
-	"MrdECBoRS06CK9jiwCqi+U461+3CvUn2nOUmM0Ju4rkNr/sbZzDVlAga4qNrLjhTfMNKfFv3iSif5Cat",
-	"IrToKaDHHyVchLOGhlS+9QJ5vjG/7RggknUcz0ruoWdGOMkeChxKBGgBI3wUlPAoQAaN/D4LiqQSIKCU",
-	"4uOAnoFVlCCRXr/Q4COIF+ECDcmIC6IVvSZ6ZWgGKXxD+swoUZQhLiIi/DwDEqulCZroHAVhKpXW09xv",
-	"iBESyT7LH44JG6vJAOrOBxB+nLIbxmcMXZ6/Pi9CgEN7KUd0aDbhkkC0DICPcWXiZPqMKmmDZUyWI+q2",
-	"WsUMReikV6WGmRvjBaL4ntEw++VYG0v1MgS+RwXE7u+D8R/fJ+Pvbq2tLbL71QEtjtc9hLT8gBUXFwXS",
-	"pvKoYIYvqotbNWfOkAOdx0QolPCYhhR+xAoJnprcEqogjR2Zm1bDgAVPxxNEVV335iX++9DHeS99nO+M",
-	"NDVtnYsqIXg5ZhMODZ8YgtkYn6GDIEyFIEwNDNYZkZ3Gsas4MuTRXH/XQIwjy6/9gjKypL40YCrGc4Ug",
-	"1J+0IjCrbi23Dq+2Nd1LG4IfNxYtfvZ2yhS8kzH205LIyE6q92Al7clK2lFaPiNKw2KNSZQ10LTnm5Gc",
-	"geoDg1pRWXNX7nQfYWHLZlnWhzvLjqxpyO0bT68lIzBbgowGAr/PgOON6S1hPhIkiXFIjDFGpbIlWySe",
-	"Wg8vNInQnFQTv8vUm7u0TeM2qjJlTMBJBcvboyUy5MNqnvATH67iCLuQ9o5Uu00QW4VeYV5/iAf5MYKn",
-	"9qj1Hln+vGX322quXmjAl5lMVTc85mWDoHd3mnI22EXxcEscbKMTZC/VUPRKLWaX/rUlUG3glrxYOBjo",
-	"T/jbsF/3QyMflnTubcWnJg7oPRkRPdWK1lmMQDPRuYFy1nPSz+nE+hVBHsKlBlUSvbl8Br7DwN7/BtW3",
-	"C1dsmjyzS7gzkWxdGl+/YJG83Wrq/7c7ToHe8IYu7935Nc/hXewMuQNR5IDZ1FFvTxId5Lzs8A9BDdD2",
-	"0eweGqgxxeFW2BGE/n0DarBBLzV0kLVI5SNoGyZ9q7L5edFAH0nFxdQkZ864uCGiukvjlUvy3kext0Gh",
-	"FVXHd1+alUC74TzyIms8fNzxvRGmMWVjSMq2n033xONm29bV9HrH3a+GTGSxulw7f6Dd+ep7dq9eb/P6",
-	"mwYEb2714ZJZdXlaA/E/Bg4XAk80JHPsfYblZMixiDZF4UaCx2RdXYSlS2AzP7xaw6nhibcw9rbG1/es",
-	"N2B2NrBA+fjFy2c2Pgrg9ngYRhAUd/L4ydOFWoguOk5LBjlI0mFMwyxeZsJngwnV1DYfRHguvd5py/dk",
-	"nI4LTT8KvaoAjApFRCJpkEKa65pPW5KOPolVSf72KP8od7ZFBC7y/uLXu93Z6rMM0MH7dy8bEo+Ij1JG",
-	"f02JqedRoKIzhFGUGqws1Yc9tIFrpt9aMf+/2WeF698MuQIEyIWCJewK0GnL1nmFJ9H7dy9RYAn/6Ite",
-	"6tcASr9KxHifZYvzkeQIu7c0ODTRx+nYlB3AseRoSFDKUkkiNJxbE8fEzBXeQgfd1mmfwfczKsnhGUoE",
-	"vdU7BhiburmMkAhhM34JWlTk8Kq/k80R/Lvexy4T+/ZUvT1N3+cF7I/J+baH0brLTI2KDxeZP15ufoFJ",
-	"b8WjCx6doo6z1R2mfuMMTNMC68y5dNfEk8ywiGTdXWWJLz3cU+7lnvKuOOGvr8EAcitrHJgvd4VpVn3G",
-	"rTuw2y/eWPA08XreW8Gj1FTp27WbXytsRx1yPGp08cmw0Q0fR42n5Mmo8bR16twWJ7k38Irm13MCCnm3",
-	"vv4euf9vgut/x7oMu1La/VdiyK7bam7ZmugcMTJDQT5RADdo7krNsHgeQxOgPjvIn0MyaxtqBgxoFJgJ",
-	"qDpsolf4xlQLBi5hkBxCEQSxQYQlrdnvs4Jmb+IZMFtWkyfYRs7E6bj+xm6B2ezaGXmZFh+3lijvH3//",
-	"v9GVo7wPu1HePVaJuG/d9PEm3GkfMFpXoeH3yKV+q/UZ9qKPGj9rrdtYCBLDwQ9TIW3SB1QL8TVLI9IW",
-	"Iz1DgfGuBmhEY+NpZivLkV6Zmddkj2mCgLQ0m51uPdTaTPfRCMfS/Gp6HXFmLfhSypWhqaqEK+sPLhKJ",
-	"vakYch4TzH74aqTu+IoFSJ2//NRfql1z7HvQFyciLCRer9V8+tSyKtImHXJMumtSawXnahDiVBIXD8GI",
-	"mnFxs6qjSrt38nSxDE0GetMAyxWgaXe3ciRyMV3lQzTQ+eM4EQGKdtclhgBfrPW/Z9cgW2RiJYIPibss",
-	"OoNMhpgEaEowk4hxNCFYqCHBRoexPseYYGnKuFezhg92IXfP1QJSGJDPJEyVlvUt108cPx0+0XbHanSP",
-	"sVSDbAtVUXrHgNYxz9ovvfnrz+inn68K2ao8jjURpqIxnMhGuypBffv7VQOiTe9Ws8u8PwolzDIMckTg",
-	"cGpTKljrnMnhapufhTGmoHG7WDgWgcUO2B65b6f8NmtkYPTu2ptW42OwJ72Jx+YdUeCWfzAiKxtfaOAg",
-	"bOG9KWpkfpodG2Jm9wX1fPW6eA0jHWcNcRwT8Uhm7S3zwC73i14iogwKBfhZNK/VlDgDu7P4Nk9VcaIx",
-	"URIFX/pe/l0frJe+u4XPfhjQqO/1+l7f+xrU82y7zz3FBRQn93re03YYhZ3TYeOk2x41up0n3cbpk+hp",
-	"I3zSPR4dt45xp3Xi+V4R3h+/OCb8nI0pIwQy4bUWUzjazK4ipWd2mX0L3SUDV53+ksPzj8O1S8g9KyJU",
-	"kVTtl6sZuR6chKkpKPDxizckWBBxnqqJxnAQuETcVtscJQ9nKmKv502USmTv6AgntKnHnXIG/2Ism/x2",
-	"or8/uu1U1IF4Rm5JzJOpabOzfrCI3NYP9pKHOEYHU3xDkEjZYWnE3tFRu/PERIH1nraetrJxPmXwWxzw",
-	"FWdUcUEiFxNkfEw2Is7m+fsIIpQkEZRIVz/ER2FuGsZ8bMTd+SVSeDymbNzMFaCfwfZY3s1brTpKhJXC",
-	"4YREWijCKtBBQtnYh2A9H+mt+UiFiY8iplcYy0MfcdaIyBT6A6fMzI2XChQU1mCrEiwv4tIFXGm2W4jE",
-	"kigigt4SWyAlDxwsjgqRWVVj2rZCMR2RcB7GxF/sIJKBq9RAsDB03ldkefwPExpOCr1eTb4amk341M9S",
-	"1mbwUDjBjJG4uOhyClzF8G8W08f9LCNa1qRMFYZ34ZsV5238i1xkV+7FoIczY07kPkhwQE4liW81tAQB",
-	"v7s28lMlaUSQRe/icRQdHxXzxxoWUalMECQAujKoeh6wQ/XWnOlscLIwS1URoeXJXPSXjyIXAIUst/NR",
-	"rOUztAayqJvLw4bjWijhUqWiiBN5KNXyfFeh3pzI2mUfXAt6O/fR1fm7yxeHiLIxkQpaXimujbZfSGgn",
-	"d219MwWCCqQEBTdfjjRJgjJ+WrXbjBcUbdCi31obiprvI8G5QuBCKB0dmKg1TMKpyOjAGlNaoUk4ZUoe",
-	"2hzO1FiWSyTqdLsKKsoVoVzuoCGJuelxvDCIlTpfP339/wMAAP//",
+	"7L3bchs5mjD4Koic2bA0k6RIirItKjZmVLLdpb98UFtyu3dMDxPMBEmUkgALQEpme7zRVxOxtxMbsbd7",
+	"sx0xzzFvUk+ygQ9AHshMMklRdrla0zFliszE4cN3xnf47IV8OuOMMCW93mdvQnBEBHx8S5SYn44UEfqv",
+	"iMhQ0JminHk975KEnEUSKY5uMVVoSEZcECT0K5SNm57vyXBCpli/OqWMTpOp12v5nprPiNfzKFNkTIT3",
+	"5csX35thgadE2WlPZ7NLEl4I/jMJ1Ws8Jcuzn6KZ+fmRRAxPCdobcYGSWcxxJH2kJsQ9AJ8FmXGh1xhz",
+	"NtZr3tfrI5/wdBbrxQgyplKJedN+1Qz59EBO+OwAz6jne1TP+UtCxNzzPQYr8uz4xX3iTy8JG6uJ1+u0",
+	"Wr7et/u7ne5cKkHZ2NP7PkuE5CXAfTPDvyQEhfAzGgk+RRjNBLmhPJFohsfkkUQBI5/UwDwTNCtWaX6u",
+	"WuRRu1O2rBeCT0tOXGGhEB8BRBWdEiQwGxO09/bFGTo8PDxeAGqn1XncaD1udA6v2u1eq9Vrtf6tYpV6",
+	"h4U1jriYYuX1vAgr0tCTeX5+4Y+7Zes+j5ZXfQXHL3kiQg20d+/On6WwmmE1yRZBI8/3BPkloYJEXk+J",
+	"hJQuKUngydxqDh+Xr4ZMZ1wRFs5/IvMyHL4mcwfPMKaEaWwOJ5xLysZoD8NifSTxfB+pCVZoiq+JRBiI",
+	"jJIIXby5vEISj0gTvadqQlmfdbpowhNhaUBq0tCz3FI1yb6ZEjXhkY/0/hFmERryaK6JJMZzCY+NqJBK",
+	"w23GmSR9tpcOYNgDCtLdqcZbeJFEPaRhFuwjyqQiONJ7w6HSm1G3NCQnJWvCfRbR0YgIwpRZBhduXfKW",
+	"CIm6nc4Jup3QmBRW9ktCpEJUIqloHCORMEbZ2Efd1jGM3GcBsK8G8K+giX4ic4mwIEiGfEYizbj0eLdc",
+	"XMsZDkkTvcA0JhHCSpHpTEm0d/Tp0z68wrhC12SmfCS5XjJwOT2nRHiMKWv2WQH1j0atsEs6uPE0ag8b",
+	"3fCQNI5Hj3HjyfBpeBy1SHvUwQ4JDUAzNMyhTUPjTRV/OTpaz19e0ilVy5j3Cn/S7BixZDokQh8TVWQK",
+	"vFwQlQhWxU1iGC+/ooiMcBIrr9fW/C6lEcrUYccQiWH8Ry3LD82f7SU54HufGmPeyL6FDVzx5dU/Z9Eq",
+	"LuQjuybE+O0KltRZzZIUvzND+qLZiaEgkGs/4OitwVv9V8iZph79Ec9mMQ2x3t/BTPBhTKb//LPUm/2c",
+	"LV6DQWEaez2vjUaUxJHGfspucAz8iAjBtfz88NmDX72e2YrvTYmUeGxl1owINUd9+K3v6SGmVEpY8Eff",
+	"kwqrRHq9rj4tRRVA7dzM4YjOS3c6UWomewcHkoTJlLOm/hdj2eQ3E7cPeQDvwt68L3mI/qMgI6/n/cNB",
+	"pn4cmF/lwYV52cCwePoLizlBgdl4AHqARASHE8RHI8IizXgAFE098xlno5iGd4U9RhMuFUwWoVsybMwE",
+	"jxqtNsKxIDiaI/KJSiW9PCyPM1imq9gMiKF7bZcg1AskSAnMJNU/+QijKDHgIMC8UcKoVkQAir5mzXsg",
+	"c4B1BwucKtgvYdBWbmAFLH+RXZ8YfRFhzaNRgWEjaRRMOLsXXAxpFBF2x8NTEyqRJgF4BTFCIiPvcDSl",
+	"DAkekxM054mAj3q5N5TcAnfKTvMwO81sXZsd5yh9bxfnqVWcEMcxEY9kunCt697C3tL9ap3xU8NpOA39",
+	"ZACHqtIBUMSJBHFndGUnJe1xapRP5aW3pOO8JYkk0R3PaAGr0C2WKW3p4ZHW9DHKtAaHagY1tcZ+cNM5",
+	"0FQqrY7BuJoQAerFfjmnXBa6GdOsM3mReXY6GYq8YzPBQz3YMCZbstAkP8bOUGaJfpdA7QP8KEOZVmn2",
+	"X6BuB96CVskNuA2SMEUEw/FzDfc7Yge1YyE4xBP0S8IVyaMoohG6nRBmbT4tA0BlsT8PqD7u7ugYt8MO",
+	"eTI8jI7w4/ApaY3auDPM0flRUQLaWSURN0SYyTc8RLfynZzfKUMJI59mJNQ0aVcFWo+PYj4ea0J1GnsG",
+	"mBNnGOthNTfIgBKgPRxLjihDwZ8bVk1pnD/T2nxEmKIjSiSiahm2TfTW2vxoiudIJmFIiBG5r7l6wRN2",
+	"V45gBC5XaASD5XlxNzuj17kHNjkXxlXDvLeLg3nNNQQmqcmpAQpSp8g3L/A85ji64vwlFmNyZ7FGjO1E",
+	"JQIV3Zg37Vb36dGTx2g4V6SgkLRzIswetXlfcY5iWNBmMFScN8x7u2JOIr8svS09upZUmKE2ekV/ADBe",
+	"EnFDQ/KO4RtMY+COd4dkhBUeYglSNMmNnOcNOQDaNSw8uhl7z97cCXNAEZkRFmnGjvbyW/IRZuj0XLOA",
+	"GxoRsb+wx1r6mL/kImykPsKyFdunD3LeRFj0O4YTNeGC/uXOOoM1YbTUsQYRGhIsNMLwa9DOMpbRzsvm",
+	"3Ao2PrPs1V0c2qvVW1gA+/v37xuniZpozqy19WUr+QfzcjjReh0bk6JDdslU/ZLuwbhg6Rk3Zqo1Gakx",
+	"YXGo6A3JjTDkPCYY9NhhEo2JGiQyKhrMPCmQhHE66Be0yilzY6UuYd/T2BsNsKo0vRc2oG34EAQVCPhl",
+	"b13J87NEDQC2FWvgiVr3iKOjEpD6npzp5dQHh1RYqI12/SXvr/xQAEF++sLR+O4MCxN+TMfmQ/Bqf/G9",
+	"U/qKR+S5PollRNgU3I7+PnuEJVO9Wjji3MTZs4orHNcG3EogZEOlS6je6iWRkhomc49YvynkjPnGy3Es",
+	"j4BF+j/DjDMa4jhl9vaiJAhjnEQkQEMS8imRKMBMTQSf0TAAd1nZ2e0SMdM1L+BlbpoUSVccln4aDieK",
+	"wHuB44vcoY1wLIm/cI7Fs0pdl0ct3yOfwjiR9Ia8ci5K4/9fPtDUpdkpeDRbJUf9cyK14mwE2fL90LoL",
+	"ouLZF4/3/YQjLK+tRUoV2rPbkc5kB75lr8fgXBedxyuRaZUUO6UX7snFk86dbXHz5Qd5UYm+OSXlBKUo",
+	"S6VWYHBMsUR8lMfcExTEPMRxYJ06jCNGlFa6wQNseQ48orHLvef5nhnbA2AzTEs50im9wuMfkvg657/d",
+	"AO8MMg84i+cFxLMPL9z9sXiOFB6jnAcjoHJgBgngjiVHpjlWtOX5lZxLulsJ61zkhyGXm3C8EdyrlEtQ",
+	"AVMYkaLIVK5f+xUenyutQ6UzYSHwHP7G2vItm2gBTe2D6dKydXysggfMuSwZ6EDh8dpVX+lntMbD2Uhz",
+	"wpCUgy7lLe01nIU4V8oSqmqs2V4o82vnHyuhgwUguplWS9aYCHU2wYwRo+utJJtFHkcEQRhNsQon4Gyw",
+	"cgT8yIQpH3FGUEylQjOj6+ppkF4E2gvIFNM48FFwS4YTzq8Dv88CGePwWn/JmVY/g/0T4ChDPZzWvcl0",
+	"puZmSEkYMBIFcyu9mCZ6fkOEJk8xJrCMcELCaxL1GfhFwL3CYxoaVze+IVEPvXv7UqJpoo1ZomficaII",
+	"0lbGntyHX/U+Gno5SCNMlMQkfaHPCpeUj6S5aixiIey05KKsob9HOIoEkZKA6VaLyJ7r9+yh6UOc4k/n",
+	"5j245VskOwPKkiiGhU0hGskTdDvh5IYIDSDOwO2sPxJYK4lqr/ENTFq6yE7JGuHcS2Ia9Ncar/iUsnHD",
+	"YgocSu2VwBi1F2KnKJHo5gfZAyzKo/rFm8srEiEs0f+6fPPaR5KOGbFeTqztckEsSajai7az1Vz2l0rK",
+	"5syQ86a0fRrHaExvCENhOoTBeaD2PFWmD5ifiEQaf+ZAls0lWgCCHOjVyvJgEAfZR5Z4ARFHwEnMrbIk",
+	"wEHqI8CZHuZKw6cAxscLUPQ9c5tmf9ZyPOPX6xcLXlAgmmyhhSVuFqCyQNUlmAor20S6SX0uVM3XbsU9",
+	"uHI7K0nOzVTYxlENgFdi8gWw7RJdJye7ViomBUFnZH2ONNa/mj0OL/M44rdsIElYrjiFguA1RpkgOHoD",
+	"OqexZZYwoHBIJboEYXhY1Nxy2ma5jrF2Tmbj+ZZ+SGbRHTe0aHVGLpoj28kCZAun5Gdn/XE1lpwB7Dc0",
+	"An4biFQexGn8vVgrO6nJhqJEgxXdTmiYix1LBVN6UwwvzU0gFNJ2VTKemDsPowo10TNj8PTQYaulabw6",
+	"TOhxq/u0wqxeESi0hMlLdvYq1C6CJF1rtZ3lUHjTaKw8csIYa9DsJZWlxldinOTLPCEXELoOVV6TT8pG",
+	"n2rLUc/nPHu1zLAcy/xSoi3kt2oWnJtkzbbfASP4Lqnrt4XYXxtzIWz7DCsy5mJe5rLCCl1TE703ohCf",
+	"1UMY3SQxIwLCI2Y4vMZj4mujj0qwlseJDdbZe8bDayJGNCY++ikZEsGIItJHV0QIrCH/61//tg83XOTT",
+	"jEu4F9eqMYS4YHRL8DUjUiLKkL2bDXlE0N7l6dvzF/t5N5FbEY21jqHBU1yLNnlhaBAgEVm2lfVZ6tEa",
+	"N1hAXJoetgigPy1MUvz11fKUxQcu3QKKX5/BctLTeGHAXMJFcse0EumLh1pDaYD4r4EkJlir3uXNiH5K",
+	"Jf+SD4AhSC8ItfSBB9Ge+cfikNYh4/l+QbDUmO2GCOftX1ZWTRCbfQR8cDwxqQQF3PCRM/sFscpsqQe9",
+	"9p2UVDiOi4tbeirGG8M35pkPusTHYkxOGWJmPRtAMprSejGt2BLjZbeOGnZKUDyGmGmn2SO9ZGS8ROCl",
+	"GZePacm/fNhlNoH28odBiSy/vnCJGqWjFtNIVr1f16lmYmPs08sTAihsPgrERU5whKgqYG/l0ElMSgc+",
+	"+9NzfWL6BBkRSBhnS/llTs5IW0/4eUMr8xbWeM88m741MKe+gsYlnxLw5gGqEENsFmWGczTBLKpP4TIZ",
+	"DsJKQQTnzqVKBEFYEIz2gixgYrCAU4GPgpAzhSkjYkCneEwGk/mYEkb0T1bUDIw8gKcpGwkslUhCPcNg",
+	"UXgE+4gLE0inZYdJ1Dh7/xztBWfvnzeeHlfcwtmghc9l96U8Lt+lRYgeCpSgN/Ms2hNkHhIJeySRfh3t",
+	"jbkkoY8uyXQsyEyL0tJVJCKuYCImewBHaMo1XIeaYRq8rmGm5WjMz2VWwc78TFg5KOTQOMXLguTJc8lq",
+	"XcVKxzV69gJYucJxLnMidU47aZTbcU41d7/W17AL8rvksmNLZb9COU/XtxZaW6nn5dLi/WR+4rx814TM",
+	"TCx2mAgIrdXv+NYhH8YEC2nxab0SvA2rWgDMqjuNfH7iMuIM54M8ky2HUpn5tpgDSFim4syISN1mOQzL",
+	"FlVTOgFZWBG1SXhNpduGzwgb5LF7zdVb3itTfLca1G9hvSW3b0LREQ5Vha1xi6XlgJF1qmvujQSB2O2Q",
+	"ZKHKGiCSKi7mpUxvRyd6lWaiPpIbnGwNT1+JipsdyIJ/g0pFWaiyBVCWy5Gt4l6fynwlRRS1uh54iUCm",
+	"gA/IqjqMo5izMRFogqtYpN1ZdhsJQktzeCzoqPRivibWM3K7vPoXbuH5bOGIRuDUmuAbYnOay1f71bVK",
+	"TSxlh/CiaAvlgT7BLj+xdAtr9QaTVW10hZibIwZUxZDBY5JMqYDTluhnThmJtLIW8ukUV2jj+tmV5o1J",
+	"4ibRYFihukEYk0sA5Ndgf2EFGh2JylWOwqiDRGpNrg7cN1BV7EiZzpJRbY4cDSrmjtPRVpHJrGOFu9FY",
+	"DJZUUOPWvkQ76oaKjmXxdX2JbpJqQF1WXkZZus+YLrrSfKaHzt6eX52fnb700Y/nf/jRR6+ePzt/98pH",
+	"L9+899G71z+9fvP+NdqjbMT3m4YqjFjR5hbcaoWJHq+RXm/JUKvCe7/+X/8fOkahoIqGOPaR/vsJmtDx",
+	"xHzuoimJaDL1EYklQTG/3bcfwXYmNyRGexCUYV+6xYJBvoV9DUztmN/qT4wgs8KcP8tN7fmeHgCym/Sb",
+	"Wk3mt5AAO+LlgU95FWkJkoFG4gAlTNEYYRRjRYTjPUvSoCABIGItANQP9sEqcfYfDkMyU4YpCyqv0V5g",
+	"vtJP5jel586Rj3toxTauBGHRBadMVTl9DJU+snYnkQgbO5QYp6Ve37urMxRhG1efN+a1ZWU8H3xkslCd",
+	"TOEM0qFMgQyq9pcvrdPFL8fB2V/WmBdOJS9oB5W+r3VCpHwOAPhqHaD6xcG9a8Un7hMlMvXYYTaHBH5j",
+	"ZJSoVwv8xYKtgFvVPAbI/RmWkyHHoiRIekwYERvrbhZt5ErVQhqhJ0hI6A2JHC/XEplLkiV/TTm4U260",
+	"gc4LsANrufaNe9HmKTFHcy4XWhV6kXe6yLt4XYRmOVMy0AsVfEolfGsDPgeOEQ/sfJrDqAlhJm4EmWxF",
+	"mQwbzq9g85YtYLTqV4DLsg6zGHfIZ4NqjVvvvN2qPgnf/KSPkql4jiSBH4XNr6QmyCczEHbjPoDIePlb",
+	"JcvC+lLps+3qXhQWBsOdZDx+k0VpCTI4bJXZQkzjN2UmFNFJCX5DROYBP2zpL6WPeBwRqbYiwZwQW6cs",
+	"FdhPjq8sIGx+W6V4UXIYS/RexiQhLqososZFaG0UWGWcqLVeOTOP7ihKZuWN6gjTOBFkoCaCyAmPy5zz",
+	"nGmOpOgNQfpxUL0TZjk4sALM0riKchG6SVTvloE5kJ98g+PqkCPjO0rYnaBp/LK1/HNwltlNQqULCkyV",
+	"u66r7r1I/kZEj80TVQ2x+4lpygKvrR8tR1EpnSwcaHGxZXhbCJLKG6+5TVRS+VlKnOU82uxtQS7OZ6Qh",
+	"ZySkIxoiSZQy0tAWjCGR8V1IexUE8Ld1V2x+arbvoNdnF5SNzTp8dMmmM/f5R6XSz1dh+vEZk+ajVs6v",
+	"YvtHE70XVJEGZyCJ4VKnz7RYmJp0GyxR8E/2/wJEWVokSy4UgUrt8UNzYl7Pa7ea+n/tjvelEpDbhZZ9",
+	"PY5aCJyyeSwFzF3PHO1bnXy+w5rqUJuywAVels75uJWb9OnjbnHaVqkjZJuYmZ3wk1xtrdyqD9eBqjJN",
+	"Y5lbVNJzhYNJ/1Tfs2Pkf4nuufsQtgo3kV1w5TZfESVoKKt0lJrYtmI7I1tJsZ7lNxaYJTF2aOM8HQLf",
+	"er7XnlLNX47MP+2J/k+5t2PTnCoDhQqdUit/W6Z9pkD0XYFHKKqW36Wf8+hVJ2DBWVUmo21yVOBFG0zl",
+	"+M65UzGGwjmDhdj76iy4aYZrVXZMjVEWqo2ANGTJlAgaIjsD2pvh8JooFHMpfSSU8sHsQIoj8mlGxdxH",
+	"C/f7GahN0nspdLSGVRZ8cklUGgaFzDEik1lsCpcyxFkjIlPMIq331op02UpBBKSsTWy3XFxveQ+QQ2w7",
+	"emoW5dAiBWYe7arRO2F/TEhSlmu/EYb/kg6yLI+zE9xsv3ZMP79xO1blfqp8xi305icftdH707evz1//",
+	"wUednN/90LnZc47elt/2O/7hxzLZnKkzOXY5MwGYkk1nWllWSv+jQv3fCML8VSHCPwMdjFYzvGFKWf7b",
+	"9pJKdkfdqqYytYkCtagUfTd60EaqzzI2mnCSN2mSYvGgOBu4H3AcvxlBWbj1iYeviOHIH32PJbEtPVTQ",
+	"g7MVuPzH2mm57vnqXBmmaFwRSJcPoVGJYGiPC/BDCRqRfURYJNOgG2DbLsPVhOhJhCcE1461W4yayW11",
+	"cSN+CusyppG60S+T6RSLeZX2OVgmkgUjQQ7AXVX+gHOzyIG7zijLSQ+hWIV7dLVL1zyd+m/qpw2e2zfW",
+	"+vHym/IXwbC0pZL1l8G7kOO7fO3EbEauyx62qUHmfl+jmE2vdknXxTq7WCpBNET/NVdQPY9RJmN5oSZF",
+	"t4QWXlASR2nhwCJC2OKNSxEuXCkS2diekfXtu/qlEOvhqs2nFVGM6T/jQgU+CqCEWrBQOjj3TBnNpuUi",
+	"SyORqES3grOxuZepExVp9paNW3aEP2IW8dHoipZVyH/JQxybAsl8ZG4sf/yx9+qVjzrdxoQnYt8BZ4JZ",
+	"1OCjkfRdKJCj20fSDPAXG9eeQaN13Gu1iud35HszrBQRevZ/3/vQan/80Gocf/yPzodW4/Djfu9Dq3Fk",
+	"vvrHMgj+WFpw6mukOZpE1xreE71E5zzRL7HS3gTPXl/aGBWBzi9SApoJPiTSlQ4Yzl2Z6uYufbiuTMjy",
+	"qs6Z+cWWFXFVzWFV0eo8t+JA70xJYGaSARdqqJdG/GyQQnyvSaDpkeWP3K4vD7vN/J8aKaBCSJWB+q1q",
+	"hGxYpWVi6W8dAbwlo7Wlz+rvt0TUeX4KsgI0cjuyM1Qdx1ZO1I0z7Qpso57umDGQj37m3vNM/dZFrrJa",
+	"0c7x2g+njX/Djb+0GsfN3qDf/9Dvf/zfGh//uZTLLnCINQ7cLXX+rY9/kVCrDng38W/ACavv2+o70EB0",
+	"3XuIvllTJUj4WG6ULFyZAf1CU0fm0ZFzGfOxizQxdVtGo3KJQZgSm6QRv+Tj50yJ9TnE+fx9Aw03VRU8",
+	"NJtarlpYM1y43O6qFC1Va3CeiRV5sFDVA2J2qcxHt1mW4Hs3U8MFTSgMBJBClIsHpWQkNfFKakJEqU9D",
+	"L2NHLo27Mcht9Kr754DfhuUtIUtqCpaUnrxm/DYm0fiOSnBhIBNavfadzW5Bvpamfr9hEIJIHt/ccR/p",
+	"IDUBvY2TrJ6L3GFWPiGTi2ldIG6iuGrgxJSVcLwLQUx9NSNRTNlmyNre2Fny/MZ6TCpgmt1aVaZL3o+N",
+	"sSox0emyG1gVbr93iAcoP+J1VaGquXy7tYLNbzdZIfSwlgadUcBHv6pySzDFP0NLvI0R2KJM3qtRp41f",
+	"obQkDLLqSA0KlxYZLs/QhyTxGeSLLAbAg0pkUMkr8ngv40LFfBPnyDNmlo0CNH/YCrzuDz6bwR8ymc2g",
+	"gmD5dTMOSyvUXkFqjhanPgrkXCoyDRAXKMA0uEuRBJdKuuWd4TJD3OTacOmwp8QWK66oceum27iWT8H7",
+	"fEd/8q4tkdWe5QUI527mKLshUtExVhblKvC1DMvcqFdpu6rtlaWthP6O8K1+mrF706jvWwkCRyvLXHzd",
+	"rd0u9gazr99Zld+MOD65kV5gSmsu6vULKzNlbuGVsvWlZukyhs1m1bdyIxyaYj75O8vO4cqiTys9yT/a",
+	"X1K/vDHFTR+I5ppriOXf5Lg0fuPtizN01O100avLP5w/M/UooIQuHyE7XlUGa2gHLCEok5eyGUFVpuxd",
+	"mo2niXV7LUSmRIyhw8mvf/0beoIiMkzGrs65gfaTdZA3ZaAGOIrKKpBbv73J/1JijkwFIsGnFVXybcWP",
+	"aFWIz5oUhqUckwwpKw4tmxa6vPSy2y2om3L5rKHPlDTHTRR87ntc0DFl/3rY6T457Hs99Lnv0Zn+0Pfa",
+	"nScmPLXvffkSlOc/3FlUrrrPeoX12TDMQrIsO9ydVKGDhWYIMTEqS6jfi+MK8ZEbe5UE2bhw9sq4uqX9",
+	"lFoOK0RAboT3lEX8toQjjUbQBGyw7LJcb90txmV+lZqi0WCzQK1tC41CWcqBTIZ6QUPbOGfZ4QNK74ZL",
+	"2vr8M2V6gGNi06SX1/TNjNcMFrmTWl50KXT9RVzcDLW3UnA2wP67lkOuNoyPqioxrsH01e2DqzB443Kl",
+	"NRB83UpKkHaxnLf+3kUUuFPJ3TVnNmSul/ctHDx09QCOnqsUW72dMit94yKWqxG+Fr5ubNFNsxEGZucb",
+	"hGgvCYJ7N/LKllsLMDu6bvg7JO2vRbs7JKpldMglEyyzCSTwrYsR3wuMeICQqzRsGsrjIYyGCcSw7wE6",
+	"SoRZhOxDkLlLpaKhLCulcDMebBybnxbIqMh73DTUH3/afA1TyjZ/qWDt5i0bCNSqSI6+U3D9ghlijtKE",
+	"mQl3aIC19as1Juya8VtWlUIJmf6zUNUEiS2OUqcLUBWvz3HHyrsMuB+fmooeZCqRIJphnqAZllDdBEsU",
+	"GF5c7u0s9i8p75gAN8Qmf6LYSMXK2TTuqrSrSnqDn+8lghnjCQtJtNh0JYvtOxp28WHYiRoYY9zoDofD",
+	"xnEYho0oiiJCCBmNRqOSHI51TLgQN72Zlpf2t9k8fnTL69zZhLPF9w47tUpj+3ZxZYhlYPDGBmNv2DLl",
+	"0lbICfkNgcr8H4DOfERYtJ8iACThcGVqZks8l010OuVsDCHgMZ7NqP2sVyBtbQJFpGrAaPArA9VMNr0d",
+	"HgRhJa6nV64rksnnhRUElYxjrVC917O2wnhLObwKU9zIBkjr8aa+2riAb+tbOZkXLi2f+UbhuCasOdV6",
+	"VkaO5EKgt3cVTIEpbQpWlwJSoohXFsvMn2D9gwMB7Ih6EAOWDaAh/7px3tqXDGb+CK/kx0pRuiKRxJSh",
+	"MfB5JE0+yZCMMasv3dO56kQCufW6aCA96F94WUzB+enr0yw6HVFmG5W46STEtS+Eqn2lbjPpqhd3vwT5",
+	"BWzPUDGPK5tFDhRJ+CuFwi6QbM1o2DzxLl3nVyUwLOct5NwGASQmmKv/u1L1Gla5pbT5vbAAyuQJYtz1",
+	"53dK53CeaR9pxbu8X2dC+swoHOkBIqxyBfIgf01jLeWsic5wTFiERY6urwmZwbugq8DrfRbkUTDwkeQI",
+	"GzsEDYm6JXoztzzDGTTF11b9MRuEfWEkJ1DLjxFTzWMrPWSJ49UjhyLvWxHeckvIdTy38S27YJA5+jmF",
+	"VHJ8cMUFZ4oHza00m/V86Zlt3b+kYJjMxUHWU/K+sjLdTL+dXMosYbIeb0jVtKosTM9fhOf6g9mqvPud",
+	"BcYGOt4DW9+Mre+GhW2rtO2Gd1wIPoxN/+WlPNW3L87QcffoCaSyxWSKIh4mU1tJbRFNVXmj3E+zGDNr",
+	"MruCVNBGXUu20NBQRXYblHaQ5fUATdjAjAhEGVS1MomoaM+WuNLz2VXnmhjVwupcXmyJAQKNhGwGWVkN",
+	"emhiDhmyzfJwKHigNFrkPCIMAgiF08Ps0z7CseQuVCX4c8P2Sm+cPwtsyAp4cSGQBbIboKZ4c/X96kJA",
+	"zNXVRdpHiEekEO5xdHxcKGJQGvKROroXfCsg9qVJPXcbcwilR2lW358vJUi+PUfUQGluO0cvDZV52yZK",
+	"zWTv4ECSMJly1tT/Yiyb/GZy4HDjIMOX9XEWNqkxu+CquoE1JbfPWUQ+lXnqTdl3QClE9UNor9G2TYdB",
+	"4u2vbuXYaXefdJ8ePu7mw3AapZUpXFHzMjXmFMWUEZe+ZYqhmp4O0KAK7bXgviAng607eZvllaLMWx4X",
+	"6ovwW5OIgyNTiklzGKw4JOtQcluRiFPGr5eTtuFH8PoafYMyBNLgBLkzNnsMCgw60Bp4ECZS8WngIzpm",
+	"XD8JWUG31PTVrYbE0yePV5fVKG1MWGD6JZFrt4iPlFWhnP/aiG6nHDVREGEaz02LdlBpfRQMqf0MzCKY",
+	"cqYm+i+nrPYZVqio7a9KW0d7YBFqpjGXyHyOwbLEoeBSomeXV25BJ32GkZ0w50M1QdEueeGwbS0XSINz",
+	"30J5Vyj4OjImBBFmJLl/0mfuaHLvmVLEQanoDxD5hENlTt4UUQqKcj2wtQYtRgIYISFMQ87zPQdEfcxm",
+	"P6AK6kWUIuclFnT0KosdXFXEsShSFfmkliJMu0+PnjyudVsIE2cBoPXnHVE2JmImqI2Qroqry63rafu4",
+	"49cItLumZa7qEaaxKfpus2b3fajd6iNBNNn7UHZf0xiswl4EaaRlXJ3OZjENoXcdBENc09nMXLusU8Sg",
+	"+v/yakDrSBsB2A4AXED9/1rD2oaARTW6Pvhnk7mkIY5f5hoL1n/b9e3Z7u1E0DonW3a0gow3ng4Izsmm",
+	"lWpwJsVKJq/zzWKkQol5kgvwXZkmkydo6KwoFMXxi/ujmlmNMNeyKrD29zka4nFpzKmw9nD9E6PREkfq",
+	"dEurhFrVZ/2pGi3Jtq85c09tuKyNp6uHMxpA5zW3DM9usW0XRHIHllGl07veF2gP7Ie8gumjhEVEvAUG",
+	"a/p0/QwxQbW8UmuIqyTjvEI8bYyAVkKcFRr4bjTCvbD9sh2Okjh+VvTebMJXJiSevavHj/3adFnigql4",
+	"chdM5wQFS517ArSH0dmfLi9tCx8swZusp903eqnCYxmgPajnBH07f/3r3wJkixLsg5QX1vVXIoViI3wn",
+	"dCbLYmpyP4MbAn/ijE8pkWjv7P3zopNgA1UNKg/dDyu9A1use9r3JlJBX9+aBlawDbYZUr5hub6sPdve",
+	"jMdoLxJQeEPjHfmkCAMu7Kc9Xqhp+Cv3fUSVtNF1MvO1WGu52OOweAabVgzOq+3LIC4Dsus1twEThV3X",
+	"WslVAfu++F4Gps22tDTQGuQpO3zb2+6MMyW43uWNCY7dUmxmx/Zue713S8l3df9UbVSSTTEPLj1q4Z0k",
+	"U8wUDf+UdRwsePbLItVuaj9bCjnTOzHrWVqfA5xmHbxNTzEscyQs0K3Q8p6qHsKmZx36X5dvXruH94JL",
+	"AJLdaoA6JpS2zwxX6TTbzRaK+biJ3rDYVHG0lynIrGNIIgStnJ34Oim0TDIP+whDr5w+AyXFN+H7VofT",
+	"TMe5n/aCsp2b0P5g317R2rVTiVyHxj6r2HUTQWtK+pc0/hEun/c6LfSK/rCvxzDuaByjIU9YdGJcM3RK",
+	"leyzIYn5LXjZzQ2y2Zl1SY0oo8re+RYR+R8N5pW4jAGoti3Fu7fnS52Ju0/LOtFZ0/d1acKnbUSYZ9vQ",
+	"+6qqU+16ncvNV+6ms/MtdNrywbNqUvb93Iy//vVvi5F+ZeTzNhMmpbPxws2IrYdoC2NK9KdiIzAfvVro",
+	"n24k26VpzVH7vgTm3khiFYipYjMnaGojGDurfaztVqF0camfGUbcsIXKIr4I01TIkEyxq28Rrf90Jx4n",
+	"EiYrKGLpfLUKY8u+b8LhWS3d7abqeGAt+eNpN1sLFHNYQ3YWXd8/S86ab/FtzgCqbjPqMtPTrGXfuHKh",
+	"aLDiKCY4bQhX0awT6ph4gDfwrwttX9Gw8zLG4XV1WV8EvyPKQj6lbNy4JcMJ59fo3duXaA8PJY8TRdBE",
+	"qZlmNnA3tV9+X6Vfk02ph2uGfHogibihIZEHV61W6+AH/Z8///nPfy4EigtaxiPzdbx+nHz8cKXM/1/M",
+	"Pn64lB//pXdw8OHfD/7lH/p9+fGf9z4c/Ms/fOz3L/9p/1+Wy3vp47LDNVJPmeeQAINjoWSLevsGeMm4",
+	"7D7vZUPiEXGXepQItBfzWyIaIZYExURPKH0U0TG1ineE5YTI/RKbvLqGmSlg9nHvX3r2Y+Pj55b/uPPF",
+	"/VK2Y71qNp2ZZA3iiu/dpZkJPFwZwQot7jZQ19h0Vq9ZXa61QG4J6YRlF5h68GdEY93ynjepFJYvwFDh",
+	"tChpkc2mMwQrfSQRjWp1tTC9z4ipO14vIug+uoa8NOF3NzhOCPBoM8lir/IM0JXAkXM5gLErf92glOJS",
+	"o6JcvV4Hhio0WN3IZzN8zdNSLaytXlaaBrfoCa4Mz4A7IvAU+0gm4cSZANC8YYRDUt1R3oE649V09OPZ",
+	"OXsTKmK6Pi4FLVVU79gsGR7waHkrf8DJmBgkg8rrAitiO4OGnEVoxAWC5D4iZDFCrgKNywtKcMAYs4bS",
+	"YwC385sbLZ7IbXnZrRtSLPa/rJvZp6B2XsUjGaYt5Mys6ldg+0GWhCSZtwyHkegWuvrauFkbAEOhKD96",
+	"81N5CVs7tMucW77NpGyMDpBdHvqf/we1Wy0ftLeIhHSK41qnYpuD1km3sw0MslqubvfFxZadYpoDXHZ4",
+	"5aDddFl2rLLZTaugsrR3U1Ld/l52DmWtHLLGZP4y+i3iWjZ7NXZf2BvBxVR0x97qs790uIIX7FvUCdm+",
+	"Av4sGcY0rMinnvDbwYRq2M4HEZ5XZchaRbCEM37dwhywkCyaK9td2Vb8/JGvxpYaXr3SHMRTU7AYMrQB",
+	"h5dSUZFeF3NxMTM8JuYSD2EUUTmL8RwkWA+NNeVAoEs811ynz/gIBVYJsNE/TikM0B5mxgmVTgRqF0iW",
+	"IVcT+MAI1c/4CDN5S4RE3VZLz0bZuM+CDDgf6Memm2i/icymHklgrMT5kW650DsdgVeCFNjxI8uJ+8w6",
+	"zpsoBagEAKDhHAVcREQEtvd4TKVC4EmhnNmLTeu9D8aCJzMTJEnZuNlnz0hMlIsddBA38BZkym9s5kK6",
+	"ozLH1V2KgMKCSqK6zAKLc2t46c2RyGxq0Q92dLTbmqFVLehsXxoTWtpEl4RFiCo0NPYuwuji3ZW2u8H5",
+	"h7P1Ax6hvSGOxkQbghJN8RwlkvQZVfsn+UeRCTK0/cK1pBwTbfAhRm61DVBMGam5n4omIjlaSYkJSB9o",
+	"qgzI6yLUhe3WsHAValEyT7E+0uata1B+4iKezGWk6eNv3rGBd/r41/u/1njASqIM64aH5/jaVuVydyYo",
+	"M39VZ7M6IxVpEgVptpSfAvzwwGiDB5+1qPhi0F9mvDdtbo8UvyasVoWdUiG5gJ54DtV+7FPZfPrdfELe",
+	"cWs1Yhw+Pto89tSJ55UnpJ/ZVbmgghhejYEblwXasmqPC+0eaLBvg7jrbVtbCKgwz+rN76x54ndBkDUp",
+	"53tE/pIz5mK6ovpgZv2WGM9LlZxKrOdddT0iLNqw7Oi2jQI4V4MQJ5IMNnE25l4rTx+5suki4AmCB5so",
+	"sE0/AhMeBzU8bD9QiSI+pUwrrjaiHaDsoyBi0j7/7PWlcyRE3EeB9dXbX3+8urrw0dXZBTTCf1l81Bif",
+	"9sl0Sj5CU/qJRNDGRCIcx9Dx11xwaL0I2opZuzh/uZE1LzGtWO1KUivXev3072Smj5KFcy+rEPSxqirH",
+	"1qWb3cLSkqIri1CDr2C5kFaVte/Ke4o0d78wQEnBxEV6WsaXhZZYK/J7gGS/pjhyvrGaDFszlPoyCAYv",
+	"2+aVrfBfI5a5/L56ofuRIKShscjG+6EYD0ksm+gnMpdoJsgIED/AtBeYYH5je5yeI4XHY22/5e/LNIbd",
+	"eD0N/8gKpPzyclGauR0JejNfvPbeLPzm9E/Pzp/Vi78507j1iigcYYU3m+UtMRWU64V/Xu4mkN73nq1o",
+	"UVGeeuJ7daGRS4KpNe6FoFMs5u/evqwHBA2yONlo6fkr5nV5HVVdt1+cnr88QRenl5fgWHn+57PnF1fn",
+	"b17bCNZGg7IwTiLSYJw1HJvf3zRZ5apE3ajelwtJ2SL+IB/NsXGMpY04gSQ7E0XlAqgwQ28ufYRRzMNr",
+	"CILRfzzj4TUR+q9f//o3E/57C0EWWKIRT1ikzWBaEmNxFmNZchZcNmbXY+mjGLOx/WhI3UcSwlp8FNOQ",
+	"MElqRtwshcjU5sLlrKZmgIwJwdlsLvNSzRmu0ojl9YRVHuAUkSHFzEdsNvXRmE955KMoPU8fXSdDIhhR",
+	"RNYE9UJ40mabz788rwWDSuS3cNyIXZ9hRcZczGtyQqzCSbl6Ch0USQSZuSeWhqZYXtu4PVgaokqSeLTA",
+	"Nqq5wdskJnWZ9IYccXOpsxkrqzyk4nlvdFbbyLgXWjMpD+yqIJpzJhWO46q3KsB/cT1+vRzeWzHFxfX4",
+	"AqtJzYc3lKbV0Vdnb8+vzs9OX/rox/M//OijV8+fnb975aOXb95rM+fd659ev3n/evdCrXDkBp8XFvan",
+	"53B9Et1QycXcho5snvzge+9m7p5+IdEqq/1anPp12gIVDEiXKOCaOEPx5vK75GIR1gUHMhEhYQqPISz3",
+	"zU+FwU9Qu9VKK5HayGLGkV1j+Q1z3mu8xtq/TbsiOEOu0514vvdEW16HrTIrbsHCyG0tK5ubDlxmcLw3",
+	"MXO5ILsNfM0y5dsLVyuvTs8alz+edo4eo2sCeeTtx0hxpL8IJ1jgUBEhTUizpGOGVSLgrgruJChDwZ8b",
+	"lyRMXnHWuHS/B030lsgZZ5LYe6ngn+z/BT5oMpIwe6WD7V3JNSEzy8gVxHHb5QCO2HBBl3qizxEuTZol",
+	"sjPnYypG+e31+//0+emX//jQ78t+//Lj5/Zj/8t+WTTfraCK5L0wq8L7yuAFBZvcltPbn+Lm9gHDRVm4",
+	"ZGW04FJd3Ys3l1ckQoo3v6OIx0VSEOUFot4b10xFbNWAfCJhoki06Ot83C3lJVu62yB2bkKwUEOyiasn",
+	"zuWY1230u3OnkpayxrmkANgfV2ed1K80me4u121y8ViWYFd1xnCtvnzMlUASPK5RG8qk6lRGVKT3+fUc",
+	"qAuwKLydhktY4MD6Vm623DtmA3AWV7asB2dBD1ApytVVwqGpF3KCyHSm5rlW2iaDGk2wTFN2qwFS37jI",
+	"Dm+dPy03uF+6z49lOZUuPxZSIsy6hgQLIk4To9mZv164o5NTNjD3jd5yAIkVUuj04tw8g/YC/cKvf/1b",
+	"sO+jqWYVkZEwgS2KZJ8zYUdBE51GkRZ36bYb5896qJ+0Woehxhr4RALN7nEIXWeXgkfQnCdoSGKuRR/w",
+	"bIAlXOfAXrKT0fzS+/Lliw26B+8pU9ioQoY2PLsnz8qRVUWdlj2ODiBUIoymSaxoA/ppaKk+Ejht8GXl",
+	"tTkKNOWMKg4eSutEb6JzZRzv9g6gz/bOz15dgELmo8vXry78zNnvo2evL3109fJy38/J/DR71NbQkRAH",
+	"60M1IpldAFCmeJ+lUWs+EjxR5t55itRE8GQ8QeDmRjMe05CSLHiA8FlMXMFQo4XAnZqcEOliG+Gysdln",
+	"ffYP/4A0lhGmqGF1ffYcMrcctYVY6CUijMzJGWTpoUC/xgX9C7zVQz+YXx2qNRE0KDXdaXJI12flWGdq",
+	"v5haoaauKDiQRoLICaLGjnIV3ajpWIGgUpQZZt9t5gqyQed9dhrH0LENQe93HmO9glkeSZvoNM9TpAvR",
+	"gAEfyXz5f6iyNDM6aJ8t0EZafk2SmISwtEVySHW5RBJhCUOfWBOdMkQjqx6ar/tME9bSEFnMVddP47pi",
+	"eg1aiBsi4sRErZJPVCoHEy0kZJ89x+EEmWpatvCSRSkENgCOkebooOt+ajiu1tDfBT0UmNpbAdoziX3w",
+	"6BTPIY9x3++zwNXpCtBeqrmZzq0mZ4OzRkSm+pNImNw3vWqjKWUB2gNF1FS5zXvK9k1Oop6rzyaUCCzC",
+	"iamHC0dvOBGCUdwfbhnub7NuB4ozzm40rnMm+wyyO4c8Agp8++IMHR4eHqN3V2dAm9JH796dP0M0kk0E",
+	"pQANMgfYVBvSg7gScv/8s+R6H65Y4n6f6Y3m6hCaOoYm3ojAQYxG1jYwRQs12M1DQRNBjHy+Ep/soRZ6",
+	"85PfZ230/vTt6/PXf/BRB2Vm+GFqc7vcPU01NCIukvCRRIEBboD2NLNCIZ9OE0bV3O8z/cXNIRRVmk0E",
+	"lnr3UA3QojYEgFuPNRxWg7N43tP8zJo/UyyvDX/CMmcGNfvs4t2VPll7b2rUJ7/AiQA/cg2RrLEsDc+2",
+	"xXWQCQHt2eolfQZwk6nJQe0qU6wnUCzC8TNtQdhEWmAewXlEpjMODWEaP5G5o2K9pxmBFroIm7eK5pi2",
+	"1/R6hzya95n+jTLU6dpyYoLMYjzPVz52IEJ7UyyuSZSbWTXewuMkcmm7wOoIjhAf9Zkp0wzrsEH9wt4I",
+	"NdEfnl/5EHKnl/Ls+cvnV8/hcGg6NhrOkTFTm6jbOfbRUauj/3OoX+mzo1Y35SmajodaOGmIRa5dhAbg",
+	"vHGq/wjsAlKZcYHHlFl5obU8afiPIKbOM0OE3ZCYz4gFOQogT9jFnZrGLScaIxOmAhcTCte3rhahhgB4",
+	"QjUETBMYeDl3gwovzlZ2jDFBg9bfn1MpLgSfCUoUFvM6asWBImKa72Lu5fQsL2ddeJ1mq9mCgMAZYXhG",
+	"vZ532Gw1Dz2wSyeg3R2A6G440a2/Gpd5LRxkSSEstyj3m2mJRMrZeWTfgoZxF258KFBlu5ZWlnrOHjl4",
+	"qc/K++KvfdBdT3+Ei33DCfQ2Oq2W0+RcEHSOaWpmWcikSW/M276XAeWDNoHBCZRvjvLB0yob0bziX+0A",
+	"zZBPvY8mysV4iqwvyHkvc1mf5jEeR/yWDSQJvd5hq5UlTVjzWFsk3pPwcXREuqNGu91uN7qdTqdxfHh4",
+	"2Oh2u92jo6Ojx48fP3bWUM870zNoZQL9+p//hdI1el8+2sLTJsl9lZ2RHdocLCfQikuiV9KT/+J7XQPp",
+	"smHTEzn4AUe2Wqx5pb3+lXcMW/2OROalw/UvveBiSKOIwBXXUZ2VnTNFBMNxWmr3qM48l0Yjf8fwDaam",
+	"DDnYUaa+rCWBBTrRFgeEMnww3RSzHz763oK+4/VcqVFIyZQlpBnoYwf+495soudgjgYZFgbmKsfWQnBa",
+	"0TLFmrDa3PFvTLE5YfYTmVuChBP/gUfzDWnxaxHdOsrZgm5sgPKXomGuifrLEotq/0bBco+8aAuIVnEh",
+	"m6RkyGj+G+dF3dbx+jfOOBvF1Liwuu0aU1zgecxxdMX5SyxMxG+306nB9ArE+pYk0uzrW3JMQzjg0c64",
+	"43xDpmlKNuuBFzScg880+mKYaExUWT4GfG8D62HqEzSz9lFEYnoDfhKTLgR6biS4C5sp8lIzUpGXLhB+",
+	"t2r+6DePxt31b7zm6gVP2DfHKAPS3WCUX64fvyXGbwYhsRZr3B2atFYw+J+wvC7DlT8QtRJRWg8S4g4S",
+	"4juRDN8RSf2BqDvSU06t3VC/BJ1yltRShU9sRTPbNqDKUbNEjya/ZZEkt1VjC3TzuEA3NnbgHojBpujU",
+	"UkB/g+ylFEy/Uf5iU8J/p3zmq6ms35KhGWrZodY5mzXcFd7BiIL+WO1ee2EfWEqyfyTRTPCfSaikbwqK",
+	"mTpiLmHXOHdjiIAJ+XRIGalww81ml3Y5brKNTXszxoVZDwQGfvGXuyHFczQqbAdClwzNFyuM5QqgUf3u",
+	"LwkBH6il3JRR1KZUWF8aKvhl3eogHo66q8ji2vgM7rRL1+XiLzZale2vXhdioQ3hLa7qphBnWr489+aG",
+	"C0xjhr/U8LZ+S7dsRkwfPmebXYYNUIgtwuV1Wp3HjdbjRufwqt3ptVq9Vuvf4JlPJBpkLvPDZqvZPmy0",
+	"/8+IDNudpO1ZkXMUPSZPRk9bjTbuDBvd8DBqHGsJdIQfD5+ET6Nj0hp5thtXHC8P2U6H7HiF6mBVC8uC",
+	"maCVhVRi3syJ1QM54bMDPKO9drPb7KA9E/6O2p3m0T7QdXhtAsQ0HksZm5QFiPNYM2L2JETDeK1hO+xE",
+	"h6TRHR21Gt3H7SeNp53jwwbuDo/Cx9ET8nR07JnivuaFsz89b3RanW6jc9RuQ+afk/felEQ0mWYhTCmZ",
+	"yWQ4yB3lQpnSwWQ+poRl3a7SbfXQOwYVYEmEpmTKxRyNBb9VE3NTloXhsAiqIFGGrl5e3rThEsRUqvYU",
+	"VOPcxDkO9GK56Cr3uMPUB/f4avf4KBNIqbSdzdIImNX2Q6WwTT09pRL3DUvPJytJ64ocRBCPAHXVBcVj",
+	"Au0Xyo32JbF6d9v9gaU9sLSdsLStGNoaZvbgRNmxE8UBdivmt0vnySVRLlgEFvQojdHbCzRuBj4KgLkE",
+	"JmDKVoIP9g1iYpbGpQG7PEEY/u0z53sRfJpvI2pjETXftbUjMbNxtJwRFMYECwnV4N20w7lpDggt/vrM",
+	"5GdDV+esvvwEFzaB8BhTdpJbrm0QmBayv51gRaBHKVZE9JkZRyKJ5yZio9QxVM72t/QPaTB5Pe81V0gQ",
+	"HE40qvTSGlc0JIjBCmdYSCL1jkUCZbhCIhQd6ZFN9EXKg9zutuQB9+k6upt020R01ZBJO4P8b1ISpViQ",
+	"lvYx/S9NtsMCTA4dTH5vgss5536nAux7dLZdGa16O9mXduFdVv0t765U+q8WXGuUjQmQs33RR4zky+EF",
+	"llgDK6tswRv91SO51s/21q5mN26237BHJgX7h8/ecD6Q+aRtw5R67YVistXWi3PutK0pA+mgaa6QYRBW",
+	"DhyGnahNWobxN7rhk6jxlByPGi3cHnbCw6hLjrQcYOTWlR67Tx5NNB+06y2wM99zHW8GQ+CotPjVIJGa",
+	"u+q5Ho/apBMdho3u8Ag3uo+PnzSePn3ypPH48dFRt3t42Om025u7KlzCe7Wnwp7gg6NitaMi5RfF7k1y",
+	"W929NJ7vHCYxzKY4T1U3KEAz0z/oP0byP/T3qNEwNIMgH8Dvs6WeUT0U2AY+Hz42F6pdaF1/qdaIDZm2",
+	"Qf1BRc8ptDfmkoQ+uiTTsSAzH53xiPzx5a9//VsPBSJhejqbfBQstbZ7ZLNyik0abfaF3RGVKCIKqmdl",
+	"RkXEw2SqzYyExURKFJiHA8hzADOiz/osw/Vc6ovr269JHh6PoKiv4/0naWlNquBRyJwIuR7WTe/Mhp45",
+	"n0cSBfn+T1DV2BwQEmREBGEhQTGXxNg/Co9NMxGqjx4aZplAzWFC4wjqJWtsMAPYCHXIALBr3PcRiaVJ",
+	"7kkbCz6SuY5O6N3bc/sQTMh5/MjkgABcICHHmUz2DirfsEsS6IxuCwg4WLlyz1JBCbtcp260p2fw+0wf",
+	"qsaTgq4P5ZytP0f/aCq0OP/QfhO9mRG2cCViNwxNhijrMwjydwuBP2xmJiyacaRPlwiwB4cEatZZM/IE",
+	"9I5PmUboEgbwbKZNzj6jEhmLt8R6TFelzcjUijT4CV3KbAZDMoMcdehYVm5Hav6/pC3cOdzW38ktXkYn",
+	"j6QlO9+kNVCF5IQnMXQ71xutJsXi1VUquUuurKx4z0s1l1ntXpNY0FFZkYdt44ttBQ09qv6QMnpDPxkj",
+	"2/dyjS/SHnFphgZ0irLiVnFBmlyMD2DYhmlFBdO6Rlofch04P6TNf023X6/QrP1DRev1kobq0CYdEu+1",
+	"3DuA8s/ywKxmzIvd0HM9zrudLwC9XKNx0+Pfu/zjS1cTz5yMyjeVBs93p9UGFdJ1+8x6eNojBdh5adPH",
+	"D6bDrHmxpFRGkeF7Pe9J8ygnVVOJ6ntn7583nh5DwEhZP9fcFgDJUMiZSazVxmcis02hDIW+rOzm+WGp",
+	"N2d6+mOqJskQ1EccTgnokFo/+1jMw2k3W6ayi2v8VjCFnOwGaZ/HtmILwTpec2+xD+Ci+e7luvZ9SAuX",
+	"uUplXlaJaysfvZ3TfOuV1ND68HmhdlHZ9cRyraKyG4e0NlHuPiCrEuSZMkBeWtVnJ16KpZo/C/4Yc/IL",
+	"/QQ7oHPX09eLLUXvI3fAMZDa+PRg0JUYdPrP3IVYq3nUarZ3b+htY+ZVmXi2DI5VkADZobghVch6BX+n",
+	"mRMVtJHPl16gkYgoiGn00taz0PliShUU/kGd1vGT9lGnhYZzBelczuPabR9mblELITOA4hzF4HorlJuo",
+	"yvG0i5MHivNG7Fx29ZDhwry72tSHHelxoY8oc4rqd504YgxnbY8UrOaVxvkUf2roA2qYo+y5o93O8bg+",
+	"5GDB45gldIM3DWydJapcHXaQ2g138+Y9sPn799vtkp27dr8Pt/E7Tmmo8PF9vet5zVyyJgsrsvFd/Qp3",
+	"7Q6d3rmE6oycmXZS5ZcUZ67m/MLySgJTgTeZNgEuNNWNm9n2T0eHmthwoxN1u40uaePG8fDJk0WCLjP9",
+	"s16gGW1s1ljpt3k5Yg/wg2vPZRc9M7ddxrHq2td6Pa/daur/tTteTYa7kHhl6zUN1EQQOeFx5PU6ueZb",
+	"tU9IP9vGneFh2I0aR+TxqNHFT4aNp+Fx1GiR9qiDD4fd8CiC01RE3ODYpWukRwplQW/JsDETPGqAva/o",
+	"lPBEmUfbrWITvfIt6jNwV0y1OScg9qqLDnMuD/ccq+850p4UjuWdpd1vN7/PMPm8MusjyBA2PCQrA0Sl",
+	"q1BEIuN0lco2u9cH65rzBRktBX22d0HZ+MzWU4d+vvbzj0qln6/C9OMzJtNvY/tx/8TwfJjd1T+Szp2v",
+	"F5MWK2qaunPwjC08V+bYNdsFgH3j2gmbsp3NucX2HGAzir7XWgoP3Hkb7rzR+a2r3ACH8FC44XdSuMEc",
+	"Z03pkUuZM1JnowINRqJgaAAqXUnLqkoMjic/1GD4hjUYtkGOGjUXYNSTtNQCZZlusabsQgVWtO4gRiSb",
+	"zgpiJK1v6PU8V4/QNUDLS5f8rdFNJ/wdSBsNit+MtPkupMx3l7+wCUHfR97CRaEo58m6Ug/oFJo4p+wB",
+	"ymSGVp7wOAJ2AhKlyiZxRUw1tVdVjsi4ypbq+1LlgwKFtTsbatD3WgziXjVou/9vztTanZ3p0Ie75Gou",
+	"vP13yd3+rkpP7EBvPoixVA2R9surjIKHUhKChJpTmsdPULfVzToYGM0a+hdABoxIWLX69BJLZZv07Yab",
+	"bEKmEDw1mMqx1/O8LVhCjMGMGkBztuaR7/FEgaDxZpyNUbt5NM3f8bYMrS9zrnbvcGOitkCrIG29MunO",
+	"50Fx2aGT0wIW31rgmhL/X02TWaRakQAZbKcTlTpd/5iQBFLYEZ1OSUQ1gxEJO0HY9mpGMxpeS0QVSmbI",
+	"lg63lbUX7Om070IgEjagUdBEMLqpno9kIm7oDYEMTIguXGYTbxO2Q39ogbt07pu7/AJbdaaVgYDX88LW",
+	"aERIq9Vodw67jS4eho3jiIwaLf330eMnT4/xcFNekDAD1zJ2YH55EO/fq2/sbcLSCxDGb2symWLESYTl",
+	"ZMixiCol+4+msYHVnXMXxISlNZ9tXYsFHSD9tVTIP0tn3s296CDV7g+7RmLLAVTc12q2VrztYgZQS0Er",
+	"+maZg/QXr/ehfhZUuvxLex4lBGZ/ergZrPbgOSgi912GxBmCrK3VkmKxLIRQrS+NBvkFVRlYPjTUsfE/",
+	"flpvDNlyASqRvi1TgA5bjQjPkRKErQ2u2h3ijwnT06yxel2tN43ehUxsEz3tRWRGWATq6s1CbLW/IlNb",
+	"JAx6X+qDF3xKJYHwKqVVgYE7gYHWJBJhGqnx2SBXZwu+UTiWg2KY2JfC964rHgS6ExYNDlvRRnRaCvgS",
+	"Wr0wC32g1UpaPc2QMaUw5M53K7IlN4btVlDpKQoU+aTMYw2pBMHTwGbtQe8Z+MHlrkWLrMT03Ar+8PwK",
+	"ZQwiQHKCZ2T/pM8w+Ow4I2jE45jfSjBUwTBNIyWlSbJzDZ8g3h9x4X71U/nrHoe2U74eXEsg86j+nUqE",
+	"o4hE+htBpvyGRPv67WGiN8JH6QBjegP5coyY7TXRKQp60IUt6LOQT6d2z+CQNBl97aO0gQ0yYdkaVKbR",
+	"mHQsKhBEiXkvsAEJe1Max9Rp54r32S2mCg3JiAuiJThnjISKsvH+iWnpZKCtrfcAPvYcoKEZLApo1AvQ",
+	"HrYJhzbDrs/sQz1EfklwjGiklQn4aH6h0HiJGR9pEGGFewH0Btcj/K/LN6+b6MzCRrh1iDk6vTjvs5ng",
+	"IZEy7RmniXgsyOUfX6Lg5fnl1fPXB6/fXJ2/+D9KoyouAUzPDRKu5cVLqFhgxp6BLjpstVp91mdFCPUZ",
+	"jXroaNQOW6SDj4dPom7YPuwz2C363M+rK33QV/oLWk3f6x3qb4tqTF/rMf0lRaYPHFIvwyAO7D1jl4ux",
+	"bqV+AnPaZqcPTHFFaNNNnvUYjob2JBE3RDQcjTIl97djkYAYG3ZQsq3IIGfP5B1DTi4KTMvOIC3uyjXV",
+	"yoH9ujysE9T/WlGdMC26hWjR3LCG2KUJ80wrY6eEY2u8l0RxZv1vFzF3yHlMMPvNVxW1h/fhc63bCXAy",
+	"OtoE/LFfWnjkr3Q3up5wR+GAbcdbuGvAY9t9+MbraZ0xMq3b14dU1lbFNCqtiqMEcD3wmtVhlBNLj46X",
+	"GPq8YxCljZw0le6hIIPDOxPqkFW+z6rhJ4z+kpC0/3/adrQieFGv85vGLm5CXrUpZCPcv8+Iw98vf9kE",
+	"wutiAk2WwUNI4O8jJHBiWEoNTpi72AT+eYBpQ2GIJShnjW8TJtHpOVJ4PAZz7AaSGkv0LBPaAS1FIdgD",
+	"OoPsYWU8oZ1Wa7+JrvDYdOox+bJ9ZoucMBRg2gvQTJAR/QSM19ifejroQ2s6KusdNhHUUwGrcgzhaAr6",
+	"BKPA+EhKLZxTeoXHFRrcV2S9tlU8Z/E85Xc1vTd6Az8k8XVKiJZ73k1Bk2qQyMjrtZqtVqtrAkFstl6+",
+	"lAamA8e2LCJpnmZ55xcbkRIRKOjQaj7dJnYkq/B7bWpf4PFYr6S9DYiq7n0viGgYd0SiQj4lDyzwO2eB",
+	"p+cNKO8Ux5vog0tccJOoaP2GD0zHZu7ZGx8q1oVIW83vIUL6W0ZIbywra8RHl+eC/oGo8hNvPai0O1Rp",
+	"vwtV9ruLO65PJr+BqOOKMOGU+rbU1nLID3GyG6HrfcYE/zYYQrG53h05wuEOOYIL2v09coa/r5jdOxi2",
+	"EPqXs253F/13Kq9tfpwt4EoibSHPBL+h2podcYH0qnz05hKUQ8JuqOAM7iv1Vk6M+QuDTFGpCdystmDv",
+	"Ic5vQ/6zuTW4bGhOLGg34T0lnOZLxmow7S2vxt/eSQkAXx1CrKdGI02aadiX3tcjF9wJ5U/xb75F1UNk",
+	"4Tr70in5d+FFJt58RYzHEAuCsBB4nhWuWs4kQHxkL/5twYdRindoz1qkaVIB+NqM8rRfaaCYeG1XuPJu",
+	"zOHD7yDH4GOeS1BFpnKjbIO0hA4cZRnreJnPPJAPtsvuUw8ySsHhJCOUr2bWLJI+X9Gd9nIuYz5GhCnI",
+	"A9DETm/yFZ+NwynfO6OJAv1rcBAoHiA5wwylfvYumvBEyD7bi8gIazAoSHaBG9NE7DfRe5eFJM3MdkaB",
+	"qER8NPIRZvKWCIkCG3LTQ6Dq23ryjLu1ljnaHU/hW3TAfSH4tE6AwhXfoGfHrqIYltvxWyhsFISZwqaM",
+	"LWRY8MATdnhLxoUgMRiEmg6/JR+QbDprTIkSNFzBD16/ukDSVFHPhD2k+i9L/CFRt4Qwyw9MxILmCcvE",
+	"/9jwhf0mOtMIrenbBDSoRDBTiklAEMSMCBtEWakxXLLp7JXdxn0S+e4LxW2ilpg3qkstzDh1uRL1GUAe",
+	"dGWJEnD4BCSBPoiHqgo75gZ5AH9DTpDMjApawQMuiNAqP3TwGCGZhCGRcpTEEMTqFMfcXTxlEb/1kSDY",
+	"6g2Cx3Eyk5UU/M7Mvyaa8YpO3eDFkpRPooqCk+bhQqii5URa3e5OwCA3vSfMXzDSYSuqbD5xF/KXrhdF",
+	"u9V6ClUDIFFjFiqvd3zcfPrEdwuGLdUmYgu9Evo1vzwQ7O4I9kJjvDm4r06wuYS4qqrTxeS/PcpuiFR0",
+	"jMH3wwXC4TXjtzGJxiTaR8M5suRQVOh9G4ms918efXyeLmUNzdreOk4B2EdTgplEKxd2ggIcx4F91Coc",
+	"YC03K+jc2tLldG57NDtCt38WVuD5Xn4BxuvA4xv4iOO4jB34pcHWGfBdBV2XQlW5dpdiVVtmuxfqr8Hd",
+	"CN9fUd4FTo3HaTA7lii4JvMe3I0FJ0iQGcEK3NKwdRyjPRzHaJpIhaZYhZP9Anf/4EmeiJD0cKK4Pgjy",
+	"aRbzaGWIOlBjqd8kt5Oj9qFGXqX5hNfz/v3Dv/c+/nOv+U//6C3tECBwbsbotBZdKr4n1Tx2vY3qaJP3",
+	"Ylp+k1D6fJJuvatA0HmPo6fhk+FjvJRS32q3O53Dw2736KjY8TYUVNEQx/nYrEUadr53gzD6gDTKfMna",
+	"NOQ0ZsQIEv/z3zPOIjSLE4lwgmxBo50G1ztOuSrAPpeQ/RBkv7onYyZ2nMTNRNFWwfZvIHUwn0zoOo/v",
+	"BXBZYpApQP87CqaYJTgO9psoAIyCeHs3YVWAvVvfN430zLeOxj9D/zFHE8/+57/HAkfwKlq4zNoMxb9x",
+	"HP2WjMXBoz5XMWiQ5yuVMNxp2FGKSWui6R0mP4ST/k4i6jPmVJ/vFcuJpIxzddcaF0WockLJuNmhkSid",
+	"kpgy4iMeRyTN8zZ3AGWmfY713fGKP6ecl1LSkeUBW7jV6kYvbVx5cDc6zoJdskLFMYdjAuRDe6C23Y02",
+	"bzQu9Dw5l4pMtabMFdw5Qs9EEiaK3hB09vb86vzs9KXz6axki6WXlo6l5dZgOGBuDTimIcmW8IqaUTlD",
+	"gAa/JP/z32B2VsKgdOajtJPE7rS9o90y6O+GMX+PnXw2ZZC7c8fY4K7weseRXUUnya//+V8FL0kTnaZ/",
+	"6d+hJhv4LDLW7a5Ou63jZQb9x4SG16fh9W4V1Ds5SEsJfmPyuxKYSQpALCHE1+Q29SY9xEF9p3FQGX4U",
+	"TLc96BIcJmp/N4rSQQ4Rtyfu5OvTdg5AO1PCHqjz61Lnb5DAdkVVtBHyFcGHlzNiY1iHSTQmrmZRuoxH",
+	"0pXLPT13XZxzJY2psiGHEwzVi1baJqf0bBdZUcW0JLNsE2J81Mq8pIONDIOZfgPGOGx2O77p516hqT7e",
+	"TFO1uy4hwLOH/KUdh+wizHA8l1SisHhX+LUVVNqYwr1JdWLpc6g5NiHIoHOOvIAabf3FtGstYKgmvGND",
+	"eIynj1Npx2iWlPfis4z6Xukl3ZX6tqMvJ88Ii4xdyRWOM4LbgJj0Jp7DKFVVu6AHvQXOg2T7lhE3is9Q",
+	"niinBgE3lmv+Lk29M+v5yd/dsniO9kgsiSaw/RNTNhByOG5pSAr6H3o/obGjWqj6l24v5nzWZzMoieGq",
+	"fCLFgcqdz8hWTuUziYZzRJUk8SjrDmBlMJWG3hEXBWHcZ1Y3tUUO08QjhqcEBWGMk8jclOhlxRTDtXSA",
+	"mZoIPqNh0ESn2Uu3VE14ohDus1w+0zWZp/s9ah3qoQEQE4KmVEr9WRKlgVNeTxALtcRxvt1lzKJ28HMi",
+	"FR3ZFyDdlDGCwBn4SwLHqc+SIIFnNAKG6sDl9TwDX29DZgUguZds0HtQhHK7TbHG27E6BEAx7LmKhy/J",
+	"xAf/wd/bhQyQzU6kR4l+ZtnovToRFyKtwPHgXAtN9BY+be9MNO+T345D0W2ijEe03e1OqgemMV8PPo0H",
+	"j+NiTweDGzv0NtZyDN4bvS6T6gOlPdhY90csO5KR5rJW7rqEQhRJhBHjiiyaRtAynsODOE5r+qVV4Re8",
+	"kuZntFdGjiFmaEiQIOZO3gTm3uJ5SSb0aRQ5IL1zl+ffzlzZ7pp+Y8q2vTTvL4YMolWciVKMTLiXSATf",
+	"49cbllUswmJ1tQdBQi4iYmubP2gWf3e1BqMI4cyFk+LyVmx2iqkmI8xC0jA5SOuK29unfCQ5Z0Qq455y",
+	"+SOOY8ZzxEdQryJL4FjOJnmVzf7eTl6nsL1dgil1TeXmOSKrSDG3pkvz5m+9qn3uDAfpGX747OHRiISK",
+	"RANX9r5eFNtH3yMsGiyyuO5V63Ah5nbUGrVHndHhohsH4+EwDKOIkNHIMFk6mg9kMtQnOYSDNV4iQJ2y",
+	"mXIxeCkL1gcUJTHwX5nMZoJIOcAxESodzwWAvaKSoP/5f9HPPBHF0Ob68ftLuLkqkN+C/SGMf3UYfw5T",
+	"HchyjOtVya9bhfbbIH0f1DaLYDYp3WH2Uhn97AfIRxq6GtL5IYyf2yzNNfMxhbWivAMd7shM1KysSg5Y",
+	"wq5vWw/6HjlFLRrflpy3JuZ7VDcf2O4Oz2ldyoPLCn9IePh9tBBYlhDbCIhc5bMSBbdeKoTWXbOaA0th",
+	"RGUM/I4XaA984/75xnfCL767Os27odv7r+FsajekuGn87HC9axZ2gjDSc0Dhe+gWqVcdx6moWe1dN/6b",
+	"ct6wpW5WSdyblipeWtU9loa+B152+MDLKupL/z552t9XhemvpvccGIa244uUMob663/+V8Y978hXz+Dp",
+	"ezKa17VBOXNLfSCx79a+gCP8qnRGWLRjIsvTlSOlE4TZ3DY5s5eQKwnpOYu+BhVtGsa9gUhPhXIKg61E",
+	"60M8we+d5p+zqJTgEbs/oget8t5kq8kW1ExgU7KH+MXfC+HbSOMHqn+g+qpI3fuie1Mx98DV8610IdrC",
+	"qOYG3JRLrl8i2dZHDwS+DWxhZAkV5CHjIonViaX8scAsibGgylRs10+iYRJeE2h5b/gC3BNLH9nuBGhK",
+	"2QG+GR9M8SffFrTc9/XICzVboVBf0J7YpbajoKLOOnQdqCzDXOK6N7WE83Vca5ZsKbvdTwu/LPow7lbW",
+	"cLd1/IpA+AFOCEn6l2Lnfe9II1r5NrOjnldUuxT4Nlfs0vzVNgPacdsT/Z/7KXG7Rf0dG7/Q8T2NdgvR",
+	"VO3MC5PfegqjrCus3g2/c4mtAhKXiIa3D00ydh7HNB4LMgYPlsgYJjb8IceozwyzXekw1syZsxDHccOp",
+	"S7JeixubYZ5vI52OUB609AbmuUynuXunmjqVqDCL+GjkHJat416r5XyhR8MuPgw7UQNjjBvd4XDYOA7D",
+	"sBFFWnfS2hPoT1MyHTquTKaYxq4i07/axTRDPs04zikUa9KcwX0hlSBaZqJbMtSQuSFC0IhYIhRcwRYH",
+	"VgfOdtK5aueuotLnLA+6JeQ6ntuYyr9wBlNNiaAhPrjigjPFa5bm3LhfTvEk67TM0fIrhx4P0T6ron04",
+	"a2j4ZgDLEfUb89uW8T0aI4s1ONEzIwhlDwUOkQK0gEc+CgrYFyCDfH6fBXkCCxDQV/5xQOrA6mhQgUK/",
+	"0OAjCPfhAg3JiAuidcwmemUoDSl8TfrM6G+UIS4iIvwsnRerpQma6BQFYSKVVhHdb4gREsk+yx6OQXkZ",
+	"QCeNACLVE3bN+C1D56evT/MQ4NDSz5Equp1wSSDYCcDHuDJhTn1GlbSxTiZlF3VbrXy6LfQ8LdMAzdX9",
+	"Ail9y2Cm3fK52hpEEQLfoiRq9/chLg7vU1x0N9YMF4XE6ngkx+seIpJ+NyVYF8VYXSmW8xssqqYbNfpP",
+	"UQqdxkQoNOMxDSn8iBUSPDHJS1RBJQdkrrwN2xY8GU8QLSnSaiZY4trrL8PMi9GDIbQ7VDMg3QGq+eX2",
+	"Tl5pBWfO7YRDkz2GYDbGb9FeECZCEKYGBleNepDEsSvwM+TRXH/XQIwjKxv8nOKzpCo1YCrGM+Uj1J+0",
+	"0nFb3gR0HTZu6pIobAh+rC3G/PTthCl4JxUixwXxlJ5U78GO25Edt6VkfkaUhsUaoy1tkGzPNyU5A9UH",
+	"trbzAr3b8rT7iAVcNhxPbFviLNUXDB2JrgmZaUShAkEDG9+4wS3xgWEVpJQT+H0GfHJMbwjzkSCzGIfE",
+	"mItUKlshSeKpdX9DdxzNfzXLcGmnc5eDbNxhZcaWiRcqYZQ7tJWGfFjOSX7gw1V8ZBuGsCWtbxK5WKLD",
+	"mNcfwnm+54i5HerlB1YWbNgTvVyC5FqlpqZg2aWZedmg9d1dyJwNtlFy3BIHm+gf6UsVfGClxrRNV/MC",
+	"qGo4ac8WDgY6yX4fdvm3pKz3S1bBpqJakxT0Fo6InmpFu0JGoMX03JxN2lPYz6jLellB9sLFEFUSvTl/",
+	"Bp7UwF7EB+U3NJdsOntml3Bn0tq4B4h+wZJGu9XU/2t3nIpf82406838JUtjX+z8uwUpZYCpe9lhTxLt",
+	"ZRxw/4GGVrf1NTCDVpdMcbjFd2Skf69BQzbSqYJ60sbZfAQNHqVvlUo/qyLqI6m4mJr85Fsuroko78J7",
+	"6aoj7KL64yDXFbDjuy/NSqB1fRY4kzaxP+z43gjTmLIxVDOwn0133MNm25bn9XqH3S+GuGS+3GQ7e6Dd",
+	"+eJ7dq9er34ZXwOCNzf6cMlteW1sA/EHzF8Vd5VGG2n4Zzj/DMvJkGMR1UX8xgyPyboyJEuX9mZ+eLVC",
+	"KsATFzD2pkbltyzvYXY2sED58NnLZjYeG5AseBhGED959PjJ04WSqi6QUkshOZglw5iGaZDUhN8OJlTT",
+	"6HwQ4bn0esct35NxMs51Usq1DQQwKhQRiaRBCmkuyj5uSHD6JFbV1LBH+UBxq+7Y82iflzP5r7e7Y9cY",
+	"EKC9d29fNiQeER8ljP6SEFN0J0d7JwijKDG4XChOvW9jHE3DzHy5jWaf5a7rU5QMEKAkCpZwMkDHLVtk",
+	"Gp5E796+RIFlFwef9VK/BFB3WiLG+yxdnI8kR9i9pcGhWUWcjE2VDxxLjoYEJSyRJELDuTXdTHhl7i20",
+	"120d9xl8f0sl2T9BM0Fv9I4BxqZoNyMkQtiMX4AWFRm8qu/QM7L4pvfnyyxic16wOSe4zwvz3ya/3BxG",
+	"6y6fNSo+XDz/Xkph5Fj7Rpw959/K61Mb3TnrN07A5M4x3Iy3d03U0C0Wkay6Wy5ws4d75W94r3xXTPLX",
+	"F0oBGZn2i82Wu8LkLMeM1h1Y+2dvLHgy83reheBRYop9btvEtRW2ow45HDW6+GjY6IaPo8ZT8mTUeNo6",
+	"dk6co8yjekmz61QBHQtaX36Pkua7kDDfXfGUbenz/sulpNejFbeiTXSKGLlFQTZRADee7grUiBMeQz+2",
+	"PtvLnkMy7TFtBgxoFJgJqNpvolf42hQ4B95iSAMCTgSxYakFvd7vs5ztYaJWMFtW5CfYRlXFybj6hnWB",
+	"RW3bfH+Zgh+3luj117/+3+jS0ev77ej1Hku53Lf2/LgOT9sFjNaVUfk98ra/ryIqO9GYja+60vUuBIkB",
+	"XYaJkDZlCQoB+ZoREmkrIZ+gwHioAzSisfHWs5W1kC/NzGsSKDUZQWamLQZhvfycxXMfjXAsza+m7Rxn",
+	"1jNRSDM0lFiWZGh96nnSsndEQ85jgtlvvhSyO7589WN353DsL5WlOvQ9aDYWERYSr9dqPn1qGRxpkw45",
+	"JN01OemCczUIcSKJi3phRN1ycb2qTVW7d/R0scJUCnrTi9DVlmp3N3KrcjFd5VE10Hlwqa52qQLsLawK",
+	"bAS+WHuHkV5AbZB9OBN8SNw13Qnk4cQkQFOCmUSMownBQg0JNvqS9cDGBEvTr6Kcoby3C7l7fiIQ0IB8",
+	"ImGitF7RskRyjJ8On2jLaDWRxFiqQbqFsrjPQyCGmKed8N786Uf0w4+XuTRvHseadBPRGE5ko11WD2Lz",
+	"+3ADorp34ek16gP9rKKf2xTvHOk4TKxLO2tdVdlp2O6VYYwp2AQuupJF4IkAGonct1N+k/Z5MZZB5c24",
+	"8Z1Y/Kjjv3pLFFxtPBjHO+wmpEGKsD2lugiVeq227J6c3tRU8/Cr/AWYdFw8xHFMxCOZ9kLOQgXdL3qJ",
+	"iDKo5uGnsehWl+MM7On82zxR+YnGREkUfO572Xd9sMr6LtYi/WFAo77X63t970tQLR/sPncU/ZGf3Ot5",
+	"T9thFHaOh42jbnvU6HaedBvHT6KnjfBJ93B02DrEndaR53t5eH/47Bj+czamjBCoT6H1rNzRpvYiKTyz",
+	"zewbaFcpuKo0rAyeDxJitYQokMRtHg3zBG6/XC009OAkTExxkA+fvSHBgojTRE00XYBKQMRNuS1V8BIn",
+	"IvZ63kSpmewdHOAZbepxp5zBvxjLJr+Z6O8PbjolNV2ekRsS89nUdDxbP1hEbqoHe8lDHKO9Kb4mSCRs",
+	"vzBi7+Cg3Xli4gp7T1tPW+k4H1P4LQ74ijOquCCRixczHjcbY2mrb/gIotckEZRIVxrIR2Fm8sZ8bETr",
+	"6TlSeDymbNzMVLQfwaZa3s2FVm4lwkrhcEIiLYBhFWhvRtnYh/BPH+mt+UiFMx9FTK8wlvs+4qwRkSm0",
+	"oE+YmRsvlQ3JrcHWCllexLkLxtPMOhelJ1FEBL0htvZRFoqaHxWi9srGtB3eYjoi4TyMib/YlikFV6Fv",
+	"bG7orFnT8vjvJzSc5BqDm8xOdDvhUz9N7ryFh8IJZozE+UUXk0VLhn+zWJ7BTysOyIo0wdzwLiC45LyN",
+	"t5WLNEQiH6RyYgyezCML7tipJPGNhpYgcHdBIsQTJWlEkEXv/HHkHTol88caFlGhAhikyrrKzXoesK/1",
+	"1pxLwOBkbpay+mDLk7nIQB9FLswNWW7no1hLdejSZlE3k6INx7XQjEuViDxOZAFzy/NdhnpzAgky43oH",
+	"e1eC3sx9dHn69vzFPqJsTKSC7oOKa7PyZxLayV0P+FTtoAIpQcHpmSHNbIZSflq225QX5K3kvBdfm7Ka",
+	"7yPBuULgGikcHRjRFUzCqeNoz5p7Wg2accqU3LfZzomxfZdI1GmEJVSUqU+Z3EFDEnPTEH9hECt1vnz8",
+	"8v8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
