@@ -665,6 +665,7 @@ type AiModeSession struct {
 
 // AiModeStart defines model for AiModeStart.
 type AiModeStart struct {
+	// BudgetUsd Spending cap of the session in US dollars. Default: 50.
 	BudgetUsd     *float64 `json:"budget_usd,omitempty"`
 	Justification string   `json:"justification"`
 
@@ -680,7 +681,7 @@ type AiProvider string
 
 // AiTagBulkRequest defines model for AiTagBulkRequest.
 type AiTagBulkRequest struct {
-	// ActiveOnly Only tag hosts with `is_active` true.
+	// ActiveOnly Only tag hosts with `is_active` true. Default: false.
 	ActiveOnly *bool `json:"active_only,omitempty"`
 
 	// Provider AI provider; `claude` is an alias of `anthropic`; `local` needs no network.
@@ -1210,11 +1211,15 @@ type HostAiTagResult struct {
 
 // HostCreate defines model for HostCreate.
 type HostCreate struct {
-	Description *string   `json:"description,omitempty"`
-	HostType    *HostType `json:"host_type,omitempty"`
-	Hostname    string    `json:"hostname"`
-	IsActive    *bool     `json:"is_active,omitempty"`
-	Name        string    `json:"name"`
+	Description *string `json:"description,omitempty"`
+
+	// HostType Default: `server`.
+	HostType *HostType `json:"host_type,omitempty"`
+	Hostname string    `json:"hostname"`
+
+	// IsActive Inactive hosts are not probed. Default: true.
+	IsActive *bool  `json:"is_active,omitempty"`
+	Name     string `json:"name"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
