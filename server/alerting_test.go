@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -335,17 +337,40 @@ func TestAlertPolicies(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, "SELECT channels->'webhook'->0->>'secret' FROM alert_policies").Scan(&stored))
 	assert.Equal(t, "0123456789abcdef", stored)
 
-	for field, ch := range map[string]client.AlertChannels{
-		"channels.webhook.0.url":    {Webhook: &[]client.WebhookChannel{{Url: "ftp://127.0.0.1/x"}}},
-		"channels.webhook.0.secret": {Webhook: &[]client.WebhookChannel{{Url: "http://127.0.0.1:9/", Secret: ptr("short-secret")}}},
-		"channels.slack.0":          {Slack: &[]string{"not a url"}},
-		"channels.oncall.0":         {Oncall: &[]openapi_types.UUID{uuid.New()}},
+	// The contract refuses what it can express (URLs, secrets, sizes); the handler only what
+	// needs the database (another workspace's schedule). Both name the field the same way.
+	tooMany := make([]client.EmailChannel, 101)
+	for i := range tooMany {
+		tooMany[i] = openapi_types.Email(fmt.Sprintf("ops%d@example.com", i))
+	}
+	for field, bad := range map[string]struct {
+		ch      client.AlertChannels
+		message string
+	}{
+		"channels.webhook.0.url":    {client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: "ftp://127.0.0.1/x"}}}, "must be an absolute http or https URL"},
+		"channels.webhook.1.secret": {client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: "http://127.0.0.1:9/"}, {Url: "http://127.0.0.1:9/", Secret: ptr("short-secret")}}}, "must be 16 to 256 characters"},
+		"channels.slack.0":          {client.AlertChannels{Slack: &[]client.SlackChannel{"not a url"}}, "must be an absolute http or https URL"},
+		"channels.slack.1":          {client.AlertChannels{Slack: &[]client.SlackChannel{"https://hooks.example.com/x", "https:///no-host"}}, "must be an absolute http or https URL"},
+		"channels.email":            {client.AlertChannels{Email: &tooMany}, "maximum number of items is 100"},
+		"channels.oncall.0":         {client.AlertChannels{Oncall: &[]client.OncallChannel{uuid.New()}}, "no such on-call schedule in this workspace"},
 	} {
-		r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "bad", Channels: &ch})
+		r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "bad", Channels: &bad.ch})
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusBadRequest, r.StatusCode(), field)
-		assert.Contains(t, string(r.Body), field)
+		assert.Equal(t, "application/problem+json", r.HTTPResponse.Header.Get("Content-Type"), field)
+		assert.Contains(t, string(r.Body), `"field":"`+field+`"`)
+		assert.Contains(t, string(r.Body), bad.message, field)
 	}
+	long := "https://hooks.example.com/" + strings.Repeat("x", 2048)
+	r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "bad", Channels: &client.AlertChannels{Slack: &[]client.SlackChannel{long}}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, r.StatusCode())
+	assert.Contains(t, string(r.Body), `"field":"channels.slack.0"`)
+	dup, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "bad",
+		Conditions: &client.AlertConditions{Severity: &[]client.Severity{client.SeverityMajor, client.SeverityMajor}}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, dup.StatusCode())
+	assert.Contains(t, string(dup.Body), `"field":"conditions.severity"`)
 	list, err := c.ListAlertPoliciesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, list.JSON200.Count, "refused policies changed nothing")

@@ -672,6 +672,7 @@ type AiModeSession struct {
 
 // AiModeStart defines model for AiModeStart.
 type AiModeStart struct {
+	// BudgetUsd Spending cap of the session in US dollars. Default: 50.
 	BudgetUsd     *float64 `json:"budget_usd,omitempty"`
 	Justification string   `json:"justification"`
 
@@ -687,7 +688,7 @@ type AiProvider string
 
 // AiTagBulkRequest defines model for AiTagBulkRequest.
 type AiTagBulkRequest struct {
-	// ActiveOnly Only tag hosts with `is_active` true.
+	// ActiveOnly Only tag hosts with `is_active` true. Default: false.
 	ActiveOnly *bool `json:"active_only,omitempty"`
 
 	// Provider AI provider; `claude` is an alias of `anthropic`; `local` needs no network.
@@ -717,32 +718,47 @@ type AiTagItem struct {
 // AiTagItemStatus defines model for AiTagItem.Status.
 type AiTagItemStatus string
 
-// AlertChannels defines model for AlertChannels.
+// AlertChannels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+// the workspace's.
 type AlertChannels struct {
-	Email *[]openapi_types.Email `json:"email,omitempty"`
+	// Email E-mail addresses.
+	Email *[]EmailChannel `json:"email,omitempty"`
 
 	// Oncall On-call schedule ids; whoever is on call is e-mailed.
-	Oncall *[]openapi_types.UUID `json:"oncall,omitempty"`
+	Oncall *[]OncallChannel `json:"oncall,omitempty"`
 
 	// Slack Slack incoming-webhook URLs.
-	Slack   *[]string         `json:"slack,omitempty"`
+	Slack *[]SlackChannel `json:"slack,omitempty"`
+
+	// Webhook Webhooks: the incident is POSTed as JSON, signed when a secret is set.
 	Webhook *[]WebhookChannel `json:"webhook,omitempty"`
 }
 
 // AlertConditions All given conditions must match; an absent condition matches everything.
 type AlertConditions struct {
-	CheckTypes *[]CheckType          `json:"check_types,omitempty"`
-	HostIds    *[]openapi_types.UUID `json:"host_ids,omitempty"`
+	// CheckTypes The incident's check is of one of these types.
+	CheckTypes *[]CheckType `json:"check_types,omitempty"`
+
+	// HostIds The incident's host is one of these.
+	HostIds *[]openapi_types.UUID `json:"host_ids,omitempty"`
 
 	// HostTags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
 	// Example: {"env":"prod"}
-	HostTags *Tags       `json:"host_tags,omitempty"`
+	HostTags *Tags `json:"host_tags,omitempty"`
+
+	// Severity The incident's severity is one of these.
 	Severity *[]Severity `json:"severity,omitempty"`
 }
 
 // AlertPolicy defines model for AlertPolicy.
 type AlertPolicy struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -758,14 +774,22 @@ type AlertPolicy struct {
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
 type AlertPolicyCreate struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  *AlertConditions `json:"conditions,omitempty"`
-	CooldownSec *int             `json:"cooldown_sec,omitempty"`
-	Description *string          `json:"description,omitempty"`
-	Enabled     *bool            `json:"enabled,omitempty"`
-	Name        string           `json:"name"`
+	Conditions *AlertConditions `json:"conditions,omitempty"`
+
+	// CooldownSec Seconds after a notification during which the same incident does not notify again through this policy. Default: 300.
+	CooldownSec *int    `json:"cooldown_sec,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Default: true.
+	Enabled *bool  `json:"enabled,omitempty"`
+	Name    string `json:"name"`
 }
 
 // AlertPolicyList defines model for AlertPolicyList.
@@ -779,6 +803,10 @@ type AlertPolicyList struct {
 
 // AlertPolicyUpdate defines model for AlertPolicyUpdate.
 type AlertPolicyUpdate struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1125,6 +1153,11 @@ type DashboardSummary struct {
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
 
+// EmailChannel An e-mail address notified by the `email` channel.
+//
+// Example: astreinte@example.com
+type EmailChannel = openapi_types.Email
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Dotted path of the field, or the parameter name (`config.port`, `limit`).
@@ -1185,11 +1218,15 @@ type HostAiTagResult struct {
 
 // HostCreate defines model for HostCreate.
 type HostCreate struct {
-	Description *string   `json:"description,omitempty"`
-	HostType    *HostType `json:"host_type,omitempty"`
-	Hostname    string    `json:"hostname"`
-	IsActive    *bool     `json:"is_active,omitempty"`
-	Name        string    `json:"name"`
+	Description *string `json:"description,omitempty"`
+
+	// HostType Default: `server`.
+	HostType *HostType `json:"host_type,omitempty"`
+	Hostname string    `json:"hostname"`
+
+	// IsActive Inactive hosts are not probed. Default: true.
+	IsActive *bool  `json:"is_active,omitempty"`
+	Name     string `json:"name"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -1274,7 +1311,9 @@ type IncidentCreate struct {
 	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
 	Description *string             `json:"description,omitempty"`
 	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
-	Severity    *Severity           `json:"severity,omitempty"`
+
+	// Severity Default: `major`.
+	Severity *Severity `json:"severity,omitempty"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -1381,13 +1420,17 @@ type MaintenanceWindow struct {
 
 // MaintenanceWindowCreate defines model for MaintenanceWindowCreate.
 type MaintenanceWindowCreate struct {
-	AffectedHosts     *[]openapi_types.UUID `json:"affected_hosts,omitempty"`
-	Description       *string               `json:"description,omitempty"`
-	EndTime           time.Time             `json:"end_time"`
-	NotifySubscribers *bool                 `json:"notify_subscribers,omitempty"`
-	StartTime         time.Time             `json:"start_time"`
-	SuppressAlerts    *bool                 `json:"suppress_alerts,omitempty"`
-	Title             string                `json:"title"`
+	AffectedHosts *[]openapi_types.UUID `json:"affected_hosts,omitempty"`
+	Description   *string               `json:"description,omitempty"`
+	EndTime       time.Time             `json:"end_time"`
+
+	// NotifySubscribers Default: true.
+	NotifySubscribers *bool     `json:"notify_subscribers,omitempty"`
+	StartTime         time.Time `json:"start_time"`
+
+	// SuppressAlerts Alerts of the affected hosts are suppressed while the window is active. Default: true.
+	SuppressAlerts *bool  `json:"suppress_alerts,omitempty"`
+	Title          string `json:"title"`
 }
 
 // MaintenanceWindowList defines model for MaintenanceWindowList.
@@ -1432,6 +1475,11 @@ type MetricPoint struct {
 
 // NextCursor Present when more items remain; pass it as `cursor`.
 type NextCursor = string
+
+// OncallChannel The id of an on-call schedule of the workspace; whoever is on call when the incident is announced is e-mailed.
+//
+// Example: 5b4a3c2d-aaaa-4bbb-9ccc-ddddeeeeffff
+type OncallChannel = openapi_types.UUID
 
 // OncallMember defines model for OncallMember.
 type OncallMember struct {
@@ -1487,7 +1535,9 @@ type OncallSchedule struct {
 
 // OncallScheduleCreate defines model for OncallScheduleCreate.
 type OncallScheduleCreate struct {
-	Description *string          `json:"description,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// HandoffTime Local time of day (HH:MM) of the hand-offs. Default: `09:00`.
 	HandoffTime *HandoffTime     `json:"handoff_time,omitempty"`
 	Members     *[]OncallMember  `json:"members,omitempty"`
 	Name        string           `json:"name"`
@@ -1499,9 +1549,13 @@ type OncallScheduleCreate struct {
 	// RotationStart When the first member's turn begins; nobody is on call by rotation before it. Default: the
 	// latest hand-off at or before the creation. Calendar rotations keep handing off at
 	// `handoff_time`, so a start between two hand-offs makes the first turn a short one.
-	RotationStart *time.Time    `json:"rotation_start,omitempty"`
-	RotationType  *RotationType `json:"rotation_type,omitempty"`
-	Timezone      *string       `json:"timezone,omitempty"`
+	RotationStart *time.Time `json:"rotation_start,omitempty"`
+
+	// RotationType Default: `weekly`.
+	RotationType *RotationType `json:"rotation_type,omitempty"`
+
+	// Timezone IANA time zone in which rotations hand off. Default: `America/Toronto`.
+	Timezone *string `json:"timezone,omitempty"`
 }
 
 // OncallScheduleDetail defines model for OncallScheduleDetail.
@@ -1576,11 +1630,19 @@ type RotationLengthHours = int
 type RotationType string
 
 // ScannerReport A scanner report as the scanner wrote it: a Trivy JSON report (`SchemaVersion` 2) or a
-// SARIF 2.1.0 log. Only the members below are read; everything else is ignored.
+// SARIF 2.1.0 log. Only the members described here are read; every other member, at any
+// level, is accepted and ignored (`additionalProperties: true`), so a report is uploaded
+// as the scanner wrote it. The size of the body (20 MiB) is the real bound; the limits
+// below only keep every member finite.
 type ScannerReport = json.RawMessage
 
 // Severity Incident severity, from most to least severe.
 type Severity string
+
+// SlackChannel A Slack incoming-webhook URL (absolute http or https).
+//
+// Example: https://hooks.slack.com/services/T000/B000/XXXX
+type SlackChannel = string
 
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
@@ -1688,10 +1750,14 @@ type StatusPageComponent struct {
 
 // StatusPageCreate defines model for StatusPageCreate.
 type StatusPageCreate struct {
-	Components      *[]StatusPageComponent `json:"components,omitempty"`
-	Description     *string                `json:"description,omitempty"`
-	IsPublic        *bool                  `json:"is_public,omitempty"`
-	ShowHistoryDays *int                   `json:"show_history_days,omitempty"`
+	Components  *[]StatusPageComponent `json:"components,omitempty"`
+	Description *string                `json:"description,omitempty"`
+
+	// IsPublic Whether /status/{slug} serves the page without a token. Default: true.
+	IsPublic *bool `json:"is_public,omitempty"`
+
+	// ShowHistoryDays Days of history the page shows. Default: 90.
+	ShowHistoryDays *int `json:"show_history_days,omitempty"`
 
 	// Slug URL-safe identifier (lower-case letters, digits and dashes).
 	Slug  Slug   `json:"slug"`
@@ -1770,9 +1836,11 @@ type UptimeWindow string
 
 // WebhookChannel defines model for WebhookChannel.
 type WebhookChannel struct {
-	// Secret HMAC-SHA256 key of at least 16 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key.
+	// Secret HMAC-SHA256 key of 16 to 256 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key of the webhook with the same URL.
 	Secret *string `json:"secret,omitempty"`
-	Url    string  `json:"url"`
+
+	// Url Absolute http or https URL the incident is POSTed to.
+	Url string `json:"url"`
 }
 
 // Worker defines model for Worker.
@@ -1837,6 +1905,9 @@ type Forbidden = Problem
 
 // IdempotencyKeyReused An RFC 9457 problem document.
 type IdempotencyKeyReused = Problem
+
+// InternalError An RFC 9457 problem document.
+type InternalError = Problem
 
 // NotFound An RFC 9457 problem document.
 type NotFound = Problem
@@ -2516,7 +2587,7 @@ func (siw *ServerInterfaceWrapper) ListAlertPolicies(w http.ResponseWriter, r *h
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2733,7 +2804,7 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityFindings(w http.ResponseWriter
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2844,7 +2915,7 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityReports(w http.ResponseWriter,
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -2996,7 +3067,7 @@ func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Req
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3292,7 +3363,7 @@ func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Requ
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3609,7 +3680,7 @@ func (siw *ServerInterfaceWrapper) GetHostLogs(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -3817,7 +3888,7 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4247,7 +4318,7 @@ func (siw *ServerInterfaceWrapper) ListMaintenanceWindows(w http.ResponseWriter,
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4783,7 +4854,7 @@ func (siw *ServerInterfaceWrapper) ListStatusPages(w http.ResponseWriter, r *htt
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4961,7 +5032,7 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -5250,6 +5321,8 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
 
+type InternalErrorApplicationProblemPlusJSONResponse Problem
+
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
@@ -5341,6 +5414,22 @@ func (response ListAlertPolicies403ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertPolicies500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAlertPolicies500ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5486,6 +5575,22 @@ func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAlertPolicy500ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAlertPolicy503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5584,6 +5689,22 @@ func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDele
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy500ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5692,6 +5813,22 @@ func (response GetAlertPolicy404ApplicationProblemPlusJSONResponse) VisitGetAler
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAlertPolicy500ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5837,6 +5974,22 @@ func (response UpdateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy500ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAlertPolicy503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -5925,6 +6078,22 @@ func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings500ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6033,6 +6202,22 @@ func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6162,6 +6347,22 @@ func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type UpdateAppSecurityFinding500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding500ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAppSecurityFinding503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6250,6 +6451,22 @@ func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports500ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6393,6 +6610,22 @@ func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UploadAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport500ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6501,6 +6734,22 @@ func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type GetAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAppSecurityReport503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6589,6 +6838,22 @@ func (response ListChecks403ApplicationProblemPlusJSONResponse) VisitListChecksR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChecks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListChecks500ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6734,6 +6999,22 @@ func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateChec
 	return err
 }
 
+type CreateCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheck500ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -6832,6 +7113,22 @@ func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck500ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6940,6 +7237,22 @@ func (response GetCheck404ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheck500ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7085,6 +7398,22 @@ func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	return err
 }
 
+type UpdateCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck500ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7189,6 +7518,22 @@ func (response GetCheckLastResult404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheckLastResult500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckLastResult500ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7334,6 +7679,22 @@ func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 	return err
 }
 
+type RunCheck500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck500ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunCheck503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7425,6 +7786,22 @@ func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	return err
 }
 
+type GetDashboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard500ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDashboard503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7512,6 +7889,22 @@ func (response GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityDashboard500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityDashboard500ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7636,6 +8029,22 @@ func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEve
 	return err
 }
 
+type StreamEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents500ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEvents503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -7724,6 +8133,22 @@ func (response ListHosts403ApplicationProblemPlusJSONResponse) VisitListHostsRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListHosts500ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7869,6 +8294,22 @@ func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostR
 	return err
 }
 
+type CreateHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHost500ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8010,6 +8451,22 @@ func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	return err
 }
 
+type AiTagHosts500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts500ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHosts503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8108,6 +8565,22 @@ func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost500ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8216,6 +8689,22 @@ func (response GetHost404ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHost500ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8361,6 +8850,22 @@ func (response UpdateHost413ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 	return err
 }
 
+type UpdateHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost500ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8502,6 +9007,22 @@ func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 	return err
 }
 
+type AiTagHost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost500ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHost503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8606,6 +9127,22 @@ func (response GetHostLatestResults404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostLatestResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLatestResults500ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8719,6 +9256,22 @@ func (response GetHostLogs404ApplicationProblemPlusJSONResponse) VisitGetHostLog
 	return err
 }
 
+type GetHostLogs500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLogs500ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostLogs503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -8824,6 +9377,22 @@ func (response GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostSnmpMetrics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostSnmpMetrics500ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8937,6 +9506,22 @@ func (response GetHostUptime404ApplicationProblemPlusJSONResponse) VisitGetHostU
 	return err
 }
 
+type GetHostUptime500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostUptime500ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostUptime503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9025,6 +9610,22 @@ func (response ListIncidents403ApplicationProblemPlusJSONResponse) VisitListInci
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIncidents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListIncidents500ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9170,6 +9771,22 @@ func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type CreateIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident500ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9274,6 +9891,22 @@ func (response GetIncident404ApplicationProblemPlusJSONResponse) VisitGetInciden
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncident500ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9419,6 +10052,22 @@ func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuick
 	return err
 }
 
+type QuickAckIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident500ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickAckIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9543,6 +10192,22 @@ func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAc
 	return err
 }
 
+type AcknowledgeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident500ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AcknowledgeIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -9647,6 +10312,22 @@ func (response GetIncidentAiCost404ApplicationProblemPlusJSONResponse) VisitGetI
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentAiCost500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentAiCost500ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9771,6 +10452,22 @@ func (response StopIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitSto
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopIncidentAiMode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StopIncidentAiMode500ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9933,6 +10630,22 @@ func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type StartIncidentAiMode500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartIncidentAiMode500ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartIncidentAiMode503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10074,6 +10787,22 @@ func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQ
 	return err
 }
 
+type QuickResolveIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response QuickResolveIncident500ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickResolveIncident503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10194,6 +10923,22 @@ func (response ResolveIncident409ApplicationProblemPlusJSONResponse) VisitResolv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveIncident500ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10356,6 +11101,22 @@ func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddI
 	return err
 }
 
+type AddIncidentUpdate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddIncidentUpdate500ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddIncidentUpdate503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10444,6 +11205,22 @@ func (response ListMaintenanceWindows403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMaintenanceWindows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMaintenanceWindows500ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10589,6 +11366,22 @@ func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10693,6 +11486,22 @@ func (response GetMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10838,6 +11647,22 @@ func (response UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UpdateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -10969,6 +11794,22 @@ func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11114,6 +11955,22 @@ func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitE
 	return err
 }
 
+type EndMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response EndMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11255,6 +12112,22 @@ func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type StartMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartMaintenanceWindow500ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartMaintenanceWindow503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11363,6 +12236,22 @@ func (response GetCheckMetrics404ApplicationProblemPlusJSONResponse) VisitGetChe
 	return err
 }
 
+type GetCheckMetrics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckMetrics500ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCheckMetrics503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11450,6 +12339,22 @@ func (response ListOncallSchedules403ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOncallSchedules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListOncallSchedules500ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11595,6 +12500,22 @@ func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
+type CreateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOncallSchedule500ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOncallSchedule503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -11693,6 +12614,22 @@ func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitD
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule500ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11801,6 +12738,22 @@ func (response GetOncallSchedule404ApplicationProblemPlusJSONResponse) VisitGetO
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetOncallSchedule500ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11940,6 +12893,22 @@ func (response UpdateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule500ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOncallSchedule503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12027,6 +12996,22 @@ func (response GetCurrentOncall403ApplicationProblemPlusJSONResponse) VisitGetCu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentOncall500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentOncall500ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12122,6 +13107,22 @@ func (response ListSnmpDevices403ApplicationProblemPlusJSONResponse) VisitListSn
 	return err
 }
 
+type ListSnmpDevices500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSnmpDevices500ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSnmpDevices503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12209,6 +13210,22 @@ func (response GetStatus403ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatus500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatus500ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12301,6 +13318,22 @@ func (response ListStatusPages403ApplicationProblemPlusJSONResponse) VisitListSt
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatusPages500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatusPages500ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12446,6 +13479,22 @@ func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatusPage500ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateStatusPage503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12544,6 +13593,22 @@ func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDelet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage500ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12652,6 +13717,22 @@ func (response GetStatusPage404ApplicationProblemPlusJSONResponse) VisitGetStatu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatusPage500ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12797,6 +13878,22 @@ func (response UpdateStatusPage413ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateStatusPage500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage500ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateStatusPage503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12889,6 +13986,22 @@ func (response ListStorms403ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListStorms500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListStorms500ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListStorms503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -12976,6 +14089,22 @@ func (response ListWorkers403ApplicationProblemPlusJSONResponse) VisitListWorker
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkers500ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13082,6 +14211,22 @@ func (response DeleteWorker404ApplicationProblemPlusJSONResponse) VisitDeleteWor
 	return err
 }
 
+type DeleteWorker500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorker500ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorker503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -13169,6 +14314,22 @@ func (response ListWorkspaces403ApplicationProblemPlusJSONResponse) VisitListWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkspaces500ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15335,363 +16496,402 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5uiD4Koics2FpTpIiKcq2qNiYUcl2l6Z9a0tuz47pYYKZIIlSEsgCkKLZHm/0rxOxf09sxP7d",
-	"P3siznOcN+kn2cAHIC9kJm+ibFeVuiPKFJmJy4fvju/yxQv5NOGMMCW93hdvQnBEBHx8R5SYn48UEfqv",
-	"iMhQ0ERRzryed0VCziKJFEczTBUakhEXBAn9CmXjpud7MpyQKdavTimj03Tq9Vq+p+YJ8XoeZYqMifC+",
-	"fv3qewkWeEqUnfY8Sa5I+FbwX0ioXuMpWZ79HCXm50cSMTwl6GDEBUqTmONI+khNiHsAPguScKHXGHM2",
-	"1ms+1Osjn/E0ifViBBlTqcS8ab9qhnx6JCc8OcIJ9XyP6jl/TYmYe77HYEWeHb+8T/z5JWFjNfF6nVbL",
-	"1/t2f7eznUslKBt7et8XqZC8ArhvEvxrSlAIP6OR4FOEUSLILeWpRAkek0cSBYx8VgPzTNCsWaX5uW6R",
-	"J+1O1bJeCD6tOHGFhUJ8BBBVdEqQwGxM0MG7Fxfo+Pj4dAGonVbncaP1uNE5vm63e61Wr9X6HzWr1Dss",
-	"rXHExRQrr+dFWJGGnsyrWuhltLzMazhvyVMRaii9f3/5LANOgtUkn5VGnu8J8mtKBYm8nhIpqVxDmsKT",
-	"VdOTacIVYeH8z2RehaU3ZO4gFsaUMI2v4YRzSdkYHWBYnY8knh8iNcEKTfENkQgDGVESobdvrq6RxCPS",
-	"RB+omlDWZ50umvBUWCyXGvn1LDOqJvk3U6ImPPKR3jDCLEJDHs01GcR4LuGxERVSaUAlnEnSZwfZAIYB",
-	"oCDbnWq8gxdJ1EMaSMEhokwqgiO9NxwqvRk1oyE5q1gT7rOIjkZEEKbMMrhw65IzIiTqdjpnaDahMSmt",
-	"7NeUSIWoRFLROEYiZYyysY+6rVMYuc8CYFAN4FBBE/2ZzCXCgiAZ8oREmjXp8WZc3MgEh6SJXmAakwhh",
-	"pcg0URIdnHz+fAivMK7QDUmUjyTXSwY+pueUCI8xZc0+KyH3yagVdkkHN55G7WGjGx6TxunoMW48GT4N",
-	"T6MWaY862GGdAWiOdwW0aWi8qeMgJyfrOchLOqVqGfNe4c+a4SKWTodE6GOiikyBWwuiUsHq+EUM4xVX",
-	"FJERTmPl9drA0czAXu+kZRmc+bNdwdh975ovL+05i1YxER/ZCRHjsxUcpbOaoyi+PT/5qrmBoQeQQz/h",
-	"6J3BQv1XyJmmBf0RJ0lMQ6w3dJQIPozJ9J9/kXp3X/LV6n0rTGOv57XRiJI40rhM2S2OgZ0QIbiWdx+/",
-	"ePCr1zNr970pkRKPrYxJiFBz1Iff+p4eYkqlhAV/8j2psEql1+vqw1BUAZguzRyOhPKdTpRKZO/oSJIw",
-	"nXLW1P9iLJv8duL2IY/gXdib97UIwn8SZOT1vP90lKsLR+ZXefTWvGxgWD7uhcWcocBsPAC5LRHB4QTx",
-	"0YiwSLMRAEVTz3zB2Sim4V1hj9GESwWTRWhGho1E8KjRaiMcC4KjOSKfqVTSK8LyNIdltortgBi61/YJ",
-	"Qr1AgpTATFL9k48wilIDDgKsGKWMasUBoOhrRnsAEgQYcbDAd4LDCnZrpQBWwMAXme+Z0e8Q1hwXldgv",
-	"kkYhhLN7wcWQRhFhdzw8NaESaRKAVxAjJDLSC0dTypDgMTlDc54K+KiXe0vJDHhtfprH+Wnm69ruOEfZ",
-	"e/s4T62hhDiOiXgks4Vr3XQGe8v2q3W8zw2noDT0kwEcqsoGQBEnEoSX0W2dzLPHqVE+k37eksbyjqSS",
-	"RHc8owWsQjMsM9rSwyOtmWOU6wAO1Qxqag376LZzpKlUWo2BcTUhApSFw2pOuSxCc6a5yeRl5tnp5Cjy",
-	"niWCh3qwYUx2ZKFpcYy9ocwS/S6B2gf4UYZyHdHsv0TdDrwlHZEbcAOSvObqBU/ZXRHD8F2u0AgGK5Jk",
-	"N4f368ID28CYcdUw7+0Dvq85kmk4yQwHRBkC5lMmn7d4ri3Ma85fYjEmd+ZuxCjEVCLQu4zO2m51n548",
-	"eYyGc0VKcqld4GRWMTHvK85RDAvaDoaK84Z5b184KorL0tvSo2uGhRlqo1f0JwDjFRG3NCTvGb7FNAYi",
-	"uTskI6zwEEtgpmlh5ByAJ0VRYNew8Oh2VJ6/uQ/4naOIJIRFmr7RQXFLPsIMnV+iRPBbGhFxuLDHjcSy",
-	"v+TZaWSunaoV26ePCk4gWPR7hlM14YL+7c6iw2qymvlYvRgNCRYaYfgNCOmcZbSLLLqwgq3PLH91H4f2",
-	"avUWFsD+4cOHxnmqJoQpUNqWraOfzMvhRIt3NiZlP9qSxfI124PxnNELbqwVazlQY8loG/2WFEYYch4T",
-	"DOrMMI3GRA1SGZUNJZ6WSMJYkvoFrXnIwliZwed7GnujAVabmlzadgtpRJga0GgDn4t+PknVAGBbswae",
-	"qnWPODqqAKnvyUQvZ3NwSIWF2mrXX4tep48lEBSnLx2N786wNOGnbGw+BGfkV987p694RJ7rk1hGhG3B",
-	"7ejvi0eYNvM/miMuTJw/q7jC8caAWwmEfKhsCfVbvSJSUsNk7hHrt4Wc0eJ5NY4VEbBM/xeYcUZDHGfM",
-	"3vq3gzDGaUQCNCQh14ZzgJmaCJ7QMAA3SdXZ7RMxszUv4GVhmgxJVxyWfhoOJ4rAiMXx28KhjXAsib9w",
-	"juWzyvxRJy3fI5/DOJX0lrxyjijjxV0+0Mxx1Sn5rVoVR/1LKhUdWUG27NZf59cvn335eD9MOMLyxhom",
-	"VKEDux3pLDfgW/ZWA8510SO4EplWSbFz+tY9uXjShbMtb776IN/Wom9BSTlDGcpSqRUYHFMsER8VMfcM",
-	"BTEPcRxY255xxIjSSjd4/izPgUc0drn3PN8zY3sAbIZpJUc6p9d4/FMa3xTceFvgnUHmAWfxvIR49uGF",
-	"KxsWz5HCY1QwZAMqB2aQABznBTItsKIdz6/iXLLdSljnIj8MudyG443AWV4tQQVMYUSKIlO5fu3XeHyp",
-	"tA6VzYSFwHP4G4/H1RMtoKl9MFtavo5PdfCAOZclAx0oPF676mv9jNZ4OBtpThiSatBlvKW9hrOAJ6NS",
-	"Imis2V0o8xvnJqmggwUguplWS9aYCHUxwYwRo+ttQTZkCtp9ATOyHZmfKrY0xZ8vzdNwy7CIIZxppbPi",
-	"npQ19A9IH1iUxgTRSJ6h2YSTWyI02+EMHGX6I2lMAWvg5mNpZXWwzhfWqViXjHF4U3FTqr9GlIV8Stm4",
-	"MSPDCec36P27l7JmdkG3n9wOuzENfjDP21NdN/7XWqzgzKDCerxYkA1xjMb0ljAUZkOgaSoVmmIVTs5A",
-	"RgwlYSp/wPxEJNIHOlcTG1mwwNcmJLwZ6NVuzpAu9DvXeoMVDMmSiKxG4vWo0m5VITGMug3bkXrTVM03",
-	"3tSVe+Hrxqf5lsc0nFfIigLtr2TsJUZheGUBPda/mj8OL/M44jM2kCSsFjyhIHiNUisIjt6AzDa64NJB",
-	"ldCyghcThodlyVeQ1tU8eu2czIaxLP2QJtEdN7SotUfuFjTfyQJkS6fk52f9aTWWXADst5QGPwYiZbrb",
-	"cekS+3Gr+7TGHCjg3AK+LFkDqxAom7h0dAV8coix7cV/8chhjDWH95LKSpUwNa675V0XoovWHcBr8lnZ",
-	"UCatz+r56Ba8uMiIqjhXcatmwYVJ1mz7PZDXbxJnvyGWfmu0hAC/C6zImIt5lZWMFbqhJlBkRCEyoIcw",
-	"uk1jRgRczCU4vMFj4iOMplSCgj5O7TXxwTMe3hAxojHx0Z/TIRGMKCJ9dE2EwJrF/uPv/3YITnXyOeGS",
-	"REiSUBAFl6sYzQi+YURKRBmy10Ehjwg6uDp/d/nisGiZuhXRWItdDZ7yWrSWDUMDz43Isnrue58berTG",
-	"LRYQEaGHLQPorwuTlH99tTxl+YErt4Dy1xewnOw0XhgwV7CIwjGtxOjyoW4gZyHyYCCJCRPYzF88op8z",
-	"YbmINIQhCEQN8ZQgeBAdmH8sDml7IJ7DAW4z2y0RzsG4fONlwifsI2D289QEnZZww0czvT41IYIYw4RU",
-	"Ou02doNLheO4vLilp2K8NXxjnru9luArSM8E+IWYIYXF2JKMprReTGu2xHjVRYeGnRIUjyH2jriQML1k",
-	"ZAxTpNnwuHpMS/7Vwy6zCXRQPAxKZLXH1IX0Vo5aDjhe9f6mdryJSrZPL08IoLCRyxCRM8ERoqqEvbVD",
-	"pzGpHPjir8/1iekTZEQgYYzmav9xwfxYT/hF2yN3UGzwnnk2e2tgTn0FjUs+JZw5VCGG2CzKDOdoglm0",
-	"OYXLdDgIawURnDuXKhUEYUEwOgjyO9rBAk4FPgpCzhSmjIgBneIxGUzmY0oY0T9ZUTMw8gCepmwksFQi",
-	"DfUMg0XhERwiLkwIh5YdJuD34sNzdBBcfHjeeHpa4/i396Rfqq5oeFy9S4sQPRQoQW/neZwRyDwkUvZI",
-	"Iv06OhhzSUIfXZHpWJBEi9LKVaQirmEiJgoVR2jKNVyHmmEavN7AsinQmF+IwYed+bmwclAooHGGlyXJ",
-	"U+SS9bqKlY5rlOgFsHKF40IELrgyTIyjkUaFHRf0OPfr5upzSX5XuDN21ORrNO9sfWuhtZPuXS0tPkzm",
-	"Z845dENIYqIAw1RAUJd+x0dkmqg5CmOChbT4tF4J3oVVLQBmlRu1mMmyjDjD+aDIZKuh9GWdru+9SQjL",
-	"VZyECORGLWBYvqgNpROQhRVR29zo13o6eELYoIjda7z9RUdG+d16UL+D9VY4/IWiIxyqGltjhqXlgJHR",
-	"cIB7I0EgajAkeZCcBoikiot5JdPb04leZzlLj+QWJ7uBc6xCxc0PpLyIZ1QqykKVLwCC4tzK6rjXZxJV",
-	"JTQVUdTqepAnAjIFQu2sqsM4ijkbE4EmuI5F2p3lFyAgtDSHx4KOKu8CN8R6RmbLq3/hFl7MK4toBNGN",
-	"E3xLbPZb9Wq/uVapiaXqEF6UbaEi0CfY5blUbmGt3mDy74yuEHNzxICqGGLHTbISFXDaEv3CKSORVtZC",
-	"Pp3iGm1cP7vSvDHpfiQaDGtUN4iccLkm/AbsL6xAoyNRtcpRGnWQSq3JRZtlg22qqtiRcp0lp9oCORpU",
-	"LByno60yk1nHCvejsRgsqaHGnR2FdtQtFR3L4jd1FLpJ6gF1VWDYlXSfM110rflMD128u7y+vDh/6aOf",
-	"L//0s49ePX92+f6Vj16++eCj96///PrNh9fogLIRP2waqjBiRZtbjySSJEz1eA03MJKhVoUP/vF//X/o",
-	"FIWCKhri2Ef67ydoQscT87mLpiSi6dRHJJYExXx2aD+C7UxuSYwO4B7YvjTDgukduNfA1I75TH9iBJkV",
-	"FvxZbmrP9/QAEFev39RqMp9BrtWIV8daFFWkJUgGGokDlDJFY4RRjBURjvcsSYOSBIAgmQBQPzgEq8TZ",
-	"fzgMSaIMUxZU3qCDwHylnyxuSs9dIB/30IptXAvCorecMlXn9DFU+sjanUQibOxQYpyWen3vry9QhG0o",
-	"b9GY15aV8Xzwkcl/cjKFMwjEN6nUVB0u33Vmi18OvbG/rDEvnEpe0g5qfV/rhEj1HADw1TpA/YuDe9eK",
-	"z9wnSmTmscNsDomgxsioUK8W+IsFWwm36nkMkPszLCdDjkVFXOaYMCK21t0s2siVqoU0Qk+QkNBbEjle",
-	"riUylyTPG55ycKfcagOdl2AH1nIpcGE9l3Y2T4U5WnC52N2vdrrIu3hdhGY5UzLQCxV8SiV8a2PMBo4R",
-	"D+x8msOoCWEm3ACZPBmZDhvOr2Az5ixgtOpXgsuyDrMY6sSTQb3GrXfebtWfhG9+0kfJVDxHksCPwmb2",
-	"UIZwyUDYj/sAgnHlj0qWpfVl0mfX1b0oLQyGO8t5/DaL0hJkcNyqsoWYxm/KFEzipAS/JSL3gB+39JfS",
-	"RzyOiFQ7kWBBiK1Tlkrsp8BXFhC2uK1KvKg4jCV6r2KSEI1TFYTiAnu2CucxTtSNXrkwj+4psGTljeoI",
-	"0zgVZKAmgsgJj6uc85xpjqToLUH6cVC9U2Y5OLACzJALy64WodsEEu4Yy6JnE7c4ro/SMb6jlN0JmsYv",
-	"u5F/Ds4yv0modUGBqXLXdW16L1KKxqJTwlNVD7H7CQPKYz2tH61AURmdLBxoebFVeFuKKyoar4VN1FL5",
-	"RUac1Tza7G1BLs4T0pAJCemIhkgSpYw0tKUKSGR8F9JeBQH8bca/TYnL9x30+uwtZWOzDh9dsWniPv+s",
-	"VPb5Osw+PmPSfNTK+XVs/2iiD4Iq0uAMJDFc6vSZFgtTE+GPJQr+s/1fgCjLiq3IhWIimT1+bE7M63nt",
-	"VlP/v93xvtYCcrdorG/HUbeJgqphjvatTjHEel3ZkS1Z4AIvy+Z8XIwTe/q4W562MgJnp5iZvfCTQo2W",
-	"wqqPN6jQUh0Zvswtaum5xsGkf9oyGrdK99x/fFqNm8guuHabr4gSNJR1OsqG2LZiOyNbc2szy28sMEtj",
-	"7NDGeToEnnm+155SzV9OzD/tif5Ptbdj2zQOA4UanVIrfztmmmVA9F0pMKjfU9ylX/Do1ed8wFnV5r9s",
-	"c1TgRRtM5fjO6RoxhpINg4Uw8vrEm2mOa3V2zAajLBQ4AGnI0ikRNER2BnSQ4PCGKBRzKX0klPLB7ECK",
-	"I/I5oWLuo4X7/RzUJs+2Ejpaw6oKPrkiKguDQuYYkUlmNCXuGOKsEZEpZpHWezeKdNlJQQSk3JjYZlzc",
-	"7HgPUEBsO3pmFhXQIgNmEe3q0Ttlf0lJWpXeuxWG/5oNsiyP8xPcbr92TL+4cTtW7X7qfMYt9ObPPmqj",
-	"D+fvXl++/pOPOgW/+7FzsxccvS2/7Xf8409VsjlXZwrsMjEBmJJNE60sK6X/UaH+bwSR8aoUFJ+DDkbb",
-	"MLxhSlnx2/aSSnZH3WpDZWobBWpRKfrN6EFbqT7L2GjCSd5kyWblg+Js4H7AcfxmBAWJVi3UDPSKGI78",
-	"yfdYGttqJyU9OF+By2PbOBPQPV+fXsIUjWsC6YohNCoVDB1wAX4oQSNyiAiLZBZ0A2ybccjAsoGZEuEJ",
-	"wRvH2i1GzRS2urgRP4N1FdPI3OhX6XSKxbxO+xwsE8mCkSAH4K6qfsC5WeTAXWdUpcGGkB/vHl3t0jVP",
-	"Z/4bubE/79K+sdaPV9yUvwiGpS1VrL8K3i8oiaPnLnO1DGlbj2spdIQrbZWboJmRdZq7knQQROEK/mbV",
-	"DYxNnXChAh8FUA4pWCj/WHimMv/OVQCrDPGhEs0EZ2Nz4bFJuKHZWz5uFWx+xizio9E1rSpS/JKHODZF",
-	"LvnIXAX+/HPv1SsfdbqNCU/FoQPOBLOowUcj6bsYG0cQj6QZ4G82YDyHRuu012p5vpdgpYjQ8/3Pg4+t",
-	"9qePrcbpp//V+dhqHH867H1sNU7MV/9UBbOfK8vFfIskO5MNuYEjQi/R+SH0S6yyIPSz11c23EOgy7cI",
-	"R5EgUqJE8CGRNlYdDeeuuGhzn+5Ql+S/vKpLZn6xRQFcoVlYVVRdDaB6e+9NXUfYocWQQmWyquCZLfJM",
-	"7zUFMTuy4pHb9RVht50rUSMF5PfX2XrfK8N/yxoLE0t/6wjgHRmtLVy0+X4rpIbnZyArQaOwIztD3XHs",
-	"5I/cOmmtxDY2U8NyBvLJzz1lniTiNj+EzXTWAq/9eN74H7jxt1bjtNkb9Psf+/1P/1vj0z9XctkFDnEf",
-	"GaF3OP5FQq074P2EkgEnrL+62twXBaLr3qPdzZpqQcLHcquk2pJPvHTxrKkjd47IuYz52AVtmFIWo1G1",
-	"xCBMiW3SbV/y8XOmxPpc22L2uIGGm6oOHppNLdcc2zDyttqEqRUtdWtwRv6KlFKoTArhr1QWA8UsS/C9",
-	"26nhgiaqBGIxIWDEg6obkprQHzUhotI9oJexJ+/A3RjkLnrV/XPA78PylpAls6oqCsfdMD6LSTS+oxJc",
-	"GshEKa99Z7sLhW+lqd9vRIEgkse3d9xHNsiGgN7F37SZt9lhVjG3kYvppkDcRnHVwIkpq+B4bwUBzw03",
-	"EsUUXYUE6K39Ds9vrfOhBqb5BVBt5uH92BircvycLruFVeH2e4er9Q2PuJ6tt1sr+PqmbsFinN5GOnKO",
-	"4yUdeYp/MaH626GkRYJio6FNuiGVSr3BIKsOySBlZdHP6vR1yKBOIJliMToclByDHF6Za3s5XyknYzCu",
-	"6IiagHLqQuTMH7YipvuDJwn8IdMkEUTKmshzHFZWjLyGvBUtIH0UyLlUZBogLlCAaXCXCgIuz3LHC7Vl",
-	"FrfNndrSYU+JLR5aU3PSTbd1FZuSa/aOztZ92xar3a4LEC5cW1F2S6SiY6wsytXgaxWWuVGvsy4iu6s/",
-	"O4nxPeHb5jm47k2jkO/E2h2tLLPpdVda+9gbzL5+Z3WeMOL45FaS3tQVXNTUF1Zmyk7CK1XrywzNZQxL",
-	"kvorqxEOTaWb4oVe53hd/aN63/DP9pfMt26Ma1OXvbnmKmH5NzmuDG549+ICnXQ7XfTq6k+Xz0yxBv0y",
-	"eD/MeHXpnaEdsIKgTNLGdgRVm892ZTaeZZ0dtBCZEjGGjgP/+Pu/oScoIsN07OoOG2g/WQd5UyNpgKOo",
-	"qiKw9cSb5Cgl5siU5xF8WlO12pbDiFbFv6yJ719KwMiRsubQ8mmh60Ivv6GCoiJXzxr6TElz3ETBl77H",
-	"BR1T9l+PO90nx32vh770PZroD32v3XliYjf73tevQXVywJ1F5ao7qVdYnw3DLCTLssPdK5UqymuGEBOj",
-	"soT6vTiuER+FsVdJkK0L2a4MOlvaT6UtsEIEFEb4QFnEZxUcaTQioTYNlp2Q6+21xaDFb1KjMhpsF8W0",
-	"a+FKrefOBzId6gUNbSOLZRcOKL1bLmnn88+V6QGOic0hXl7TdzNHc1gUTmp50ZXQ9RdxcTvU3knBuQv2",
-	"ryt7W2/qntTVJdwWtatxdO1Fy04ou4x3a+epMoi3Lqa4Grc2Qo2tjadpPsJgBkNsESq8xHPv3Z6qWu5G",
-	"gNmTr/53SUX3RjZ7pJPlEy7EqVd0ZRZ45sKPDwLDXCHoKIvIhcprCKNhCuHRB4BhEhop24cgKZRKRUNZ",
-	"laV/Ox5sHfad1V6oSanbNoocf95+DVPKtn+pZCsW7QIIVarJu71T3PaCEm+O0gRaCXdogKabFwJM2Q3j",
-	"M1aXnQdJ5EmoNgSJrbuxSU+LOvZdYHi1vn24L56aYhFkKpEgmgeeoQRLKJyBJQoKDeKXNl2KUN2xy8P6",
-	"5g473u4lE84W3zvubFR02LeLqYKr2fMbG+a6ZQ+DK1t7JOTahGZj9BHQzEeERYdZ4wlIb+DKVCOWeC6b",
-	"6HzK2RiCa2OcJNR+1iuQNutbEakaMBr8ygiaUSaXecsWgCeswk/xKpUKDYnLjIQZg83p5H4P00qXHY3j",
-	"0tm7oQwY1mPC5qrNAgatb19iXriypvd3irc0kaqZ3F4ZGlCIat3dcpwCW9kWrC5cvkJZrC0sWDzBzQ8O",
-	"JIoj00EMSDmAtrnrxnlnXzKI/DO8Uhwrw+GaoHtTssPA55E0sfdDMsZsczLM5tok1MOtN+t3Qqfkb7zq",
-	"0vjy/PV5HnCMKEOzCQ0nGTeTEKq8EIv0jZpZZKte3P0S5BewPUfFIq5sdzVcJuFvFOu4QLIbhjsWibd0",
-	"m2sixvdAmWvY3Y4i4vdCxpTJM8S4a4HsWlAN57lOkFX4aqJn5nigPlyfGTUgywdAWBUKgkG+jsY8ylkT",
-	"XeCYsAiLAm3eEJLAu6BBwOt9FhTRKPCR5Agb5RgNiZoRvZkZz1MQ0BTfWKXEbBD2hZGcQO0yRkz1gh3Z",
-	"1GY4XGZYJSSeEXITz5e5mPv9HDJc8dE1F5xBFnEBDR93d+5ZUWYAz2wL4yVJbtKpBnnDsvtKFXMz/TgJ",
-	"XnkW12YEnOlDdalhnr8Iz/UHs1PN6Ttz5i2UqQfeux3v/cbq0H6YhWsYvux7Yujdiwt02j15gmxTchTx",
-	"MJ3aek6LeOm4THmU55+TGDNrXrqyONA/Vsub0BBNTWIQJJjL6qpk5n42IXkvc8iBQwe20I6ez7VSz1up",
-	"bITGhSTCCtUe2pnY5JuqStjQvRXSCZvVcSfwQOW1/GVEGERqCZdsZ5/2EY4ldzEBwX9v2CaxjctngY0N",
-	"AIcfRAxAYDhUNm6uvshaiDy4vn6bdTPhESndq5+cnpZSqSvv1jOf6IIfAoSxNAmwbmMOofQozfqLyqXc",
-	"sneXiBoozTXzrxoqTzvcqM1+ji/rL7RtPlh+vVF31fWOx6XsfT4zsfk4MoVOsq7LvndLyawmNr+K8Sxn",
-	"bsKPGq7YCE7KELC1M+TWbgRmUGI80Ok4CFOp+DTwER0zrp+ERIEZleXjf/rk8dpE/BKnqohrmSE+UlbQ",
-	"c9sL1QgYJ8KbKIgwjeeBjwKjOulPQ2o/A4YHU87URP/ljLs+wwqVFcdVianoAEwLjelzicxn6NmMcCi4",
-	"lOjZ1bVb0FmfYWQnLDjJTMikC1Y+blslGNJe3LdQGRFqJY6MNkqEGUkenvWZg3vhPVPFM6gUUAEin3Go",
-	"zLGa+iNBWfoEtkyXRTcAIySAgALqew6I+lDNfkBh0YuoxLwrUyo9b1GweC2RNeUxZYKxzJot6W9ngitt",
-	"MvQQNmWo0X+7evPaPXwQXAGn/auplx6gjrnC6DNTlL3TbDf1oYybyHSqnhCLKRINScxnkJyqjfOzQq9V",
-	"U1uaSofKBiJlIfVPhsVX8CiY2FZje//uspIlndvGDK8rI7dsue0cDJHpzLBxPwY3fDUB2eEXysf60M/K",
-	"hNr6hQn+8fd/q5riXV5DqXJ0XhKsNhPZJqFL9NdyNVsfLbZzM7dOpoebrCo2WwgrWpCqJYyoWd+Z6cA7",
-	"JKhTnZQnUiZrznZpb5xDtX/fFhXmPG5GAvLXDkwAs63m70MhdHkIW7PlnLbbWm1LNlhYcVPtZqs61b88",
-	"h+99box5w375i+Ss+Q7PXtkwKw3M2qg6FzuZxdX5hp1AzQfFUUxwVs+3pta6ibMHaQD/uuujFfXWr+J0",
-	"XCXLXzYkHhEn0LXacxDzGRGNEEuCYqIUEdJHER1Te6MZYTmxHdEWtN/61C+T9/Xp4L/07MfGpy8t/3Hn",
-	"q/vl8L9U5oFBtUW40yMuZ/Eu5dTg4Vq/MBTZ3dzS0mvbrFxuobhRYQnZhFXKix78GbmlYYX7f5vUjmKU",
-	"a02IV0WTDjZNEKz0kbTd3jZr/7Nd78D7qFv20jjEbnGcEmAyZpLFbik5oGuBI+dyAGPX/rpFBupSqcRC",
-	"mQMHhjo0WF1KcDt8LdLSRlhbv6wsWmIhlLPeNIMOi5RF5LOPZBpOnMYC5aNGOCT1PW0cqHO7go5+vrhk",
-	"b0JFTN3pJQ9FTYj0dnEogEfLW/kTTsfEIBmUqBFYEVubPOQssi34Ur0vWXaH1aBxddQuB4wxa6g8BjB+",
-	"3twSoQ2Y6tymW1IuN7Qsse1TkHJY80iOaQt3y6sqJtmK1BXuCPOW4TASzaCvgPVkW+OXSih88ubPNQ2d",
-	"zNAuwKI8vKuEfYTs8tB//D9Im8ugfkQkpFMcb3Qqtjz5JlEZtoRSngLvdl9ebNUpZtFfVYdXDdptl2XH",
-	"qprdFCuUVf1BoBKN/b3qHKqKSeWlUf1l9FvEtXz2eux+a/MqFoMQHXvbnP1lw124H79XMPbuhYOSdBjT",
-	"sCbObsJngwnVsJ0PIjyvC6SyiuAWbUDv55oWFpJ7cvLdVW3FLx75amzJj3e7WJ1zU+cBAvkAh52fLKuc",
-	"hPS6mHMvJHhMUMrA74ciKpMYz0GC9dBYUw74C+K55jp9xkcosEqAdaI4pTBAB5iZziHZRKB2gWQZcjWB",
-	"D4xQ/YyPMJMzbYV3Wy09G2XjPgty4Hykn5puosMmMpt6JIGxgmludyShkZLW6UmJHT+ynLjPnKGFMoBK",
-	"AAAazlHARUREYLufxFRClzSAtG9hYhq4BWPB08Q4SCkbN/vsGYmJcn5DB3EDb0Gm/NbeJWY7qvIhbKX1",
-	"wwoqvGFmReXJNID0bkhkdrHYFPTkxN9HwYPlMrfDecFx3ERXhEXQnByHNwj6tLx9f62NQ7iyxfmCAVPQ",
-	"wRBHY4Lev3sp0RTPUSpJn1F1eFZ8FJl7O9uTRMvCMdEmHWJkprX88jXturIrS70fM/TP6AOoGcikCozr",
-	"bpiErVu1EMlosaxIhD7SFqvrenLmarZJc8VBMsx0Lkl9wCXXKiRntlanrW16lVPgQztVBdibYMsv/jrb",
-	"BYjX3GGWpM/6XIkqYZS9dVoqO//4ZJ1f28mslWDQz+wre6Ikm1Yf89ZZEjv3P7QNzzXK74IdG7dALM2z",
-	"evN7q2n8m8D6DdH8h8PsigPkYroiqTG39yrMxaWslQp7cV/lEQmLtsxm3rWiEOdqEOJUksE24rzwWvVl",
-	"qW2sNwTfBzzYzNrJBeZOEKK7bQ1uiSI+pUyravYqDKDsoyBi0j7/7PWVM50j7qNA6ww0JPbXn6+v3/ro",
-	"+uItNJ95WX7UmFv2yWxKPkJT6NJ4Q1kkEY5jqLJvvNJaT4D6o9YSLHqk8ypnpvy5XUlm11k/l/4968fn",
-	"5akTn+rCuXeuCOEWlmUqr6xtAdbxcobRyv7ihfUtDFCRh7lIT8v4slA7c8VtNpDst5Q1zhu0ITfWDGVz",
-	"AQODV23z2hYOqnMIl1jf43W2t/dCENLQWITMEyjGQxLLJvozmUuUCAKNOFGAaS+AG01pdPHzS6TweKwt",
-	"lnLnJcJuvZ6Gf2SlTXF5hQigfEfvE+dyLJ9aIdtpofVGVgQzMb2UwQzLyvhCBmK1W6ycdrSgOBMREqZs",
-	"F9k3fy4NfobarVZWTdL00USMI7vGamdZTYeAKjY+y7LoHYV2uhPP955okjpuVZHnAuoUtpYnimUDV2HS",
-	"BzKccH5zMcGMkXhLNdz056owGl+dXzSufj7vnDxGNwQiC7CyN3btxyicYIFDRYQ8M+YcHTMMjUmpNOYX",
-	"ZSj4740rEqavOGtcud+DJnrnun0ZIztvBeaDv0ASZs1VbM1CbQraK38FcSM3ZL5kaD0uaQdPF8HsezNB",
-	"FclFo8YiUU4XSgVdG5Wj36k8BCMHaivufyZharsTZ/NRph53K/F7R9kOV1MTgoUakm3kSsxDXOvDq783",
-	"2q8EkwrHRpIpAHaVIKtver8iPSLbXaEG3uKxLMGu7ozBa7V8zLVAEjzeIOwyJisdlpm7bKfWM6W3M2+k",
-	"BQ6sb+Vmq0Wx9W8vrmxZJ8x9ihCE6UIWNfOIEGdniEwTNS8U+CVSHzF0OGe2tn89QDYX3PnhrRPehcH9",
-	"yn1+qmqB7TomQ2yJWdeQYEHEeaoZkvvrhTs6OWUDpPgNtJtY9M9atonO316aZ9BBoF/4x9//LTj00VSz",
-	"isgEkwQ23tA+Z7z6QROdR5FmwNm2G5fPeqiftlrHocYa+EQCpLg+CsQZWvLNojlPIQRKM2PetM1IpmAY",
-	"wl7yk4EOQV+/frVhGaZ5j8JGPBva8OyePMt3V8VLLqs3DiBUIoymaaxoAwoVaDkzEjgrUmQliDkKNOWM",
-	"Kg7qkNXYm+hSud4HoLz22cHlxau3oCT46Or1q7d+bln42gTxtXFx6BekkFNUsI30k3DN7ENApMytDcoU",
-	"77PsUshHgqfKOH2nSE0ET8cTBDo1SnhMQ0pyRx7hSUxchoyRi2CdywmR7uoQ3BbNPuuz//SfkMYywhQ1",
-	"rK7PnkOEn6O2EAu9RISROTmDLD0U6Ne4oH+Dt3roJ/OrQ7UmgiKLpj9DAen6rBrrTEd/kxxjEmkgUHQk",
-	"iJwguC+PYxcsTU3dAATBqmaYQ7eZa6hBMe+z8ziGqlMQaSd5DC1NkyKSNtF5kadI5y6FAR/J/EGjp/DE",
-	"6EV9tkAbWWSzJDH0hl8mB+BOeEpQKomwhKFPrInOGaKRVVjM132mCWtpiPxKo+tn1yYxvSHQvtgOEXFi",
-	"LoXJZyqVg4kWErLPnuNwgkxArw0PtSiFQC/FMdIcHbSvzw3H1Rr6u6CHAhP+G6ADEwAKj07xHMIbD/0+",
-	"C1yocIAOHOIiU33ShESV2tDJQ1NvM5pSFqADULBMWlcxTu+wiSBWncekzyaUCCzCiUkAg6M3nAjBKO4P",
-	"twz3t1m3A8UFZ7ca1zmTfQaxnkMeAQW+e3GBjo+PT6F5uKZN6aP37y+fIRrJJoIoe4PMAU6S2BKLi87+",
-	"518k1/tweQiHfaY3WgjxNykCxvdP4CBGI6utmnwADXbzUNBEEIJSDHKXPQSt2/psbe82F9eoqYZGxF3U",
-	"PZLINgQK0IFmVijk02nKqJr7faa/uD2GGgfJRGCpdw+B9ha1Ib5CHgIAZlmL3l7efhca9Br+VOrR2+yz",
-	"t++v9claJ41Rn/wSJwL8KFSasQacNDw7wUJRHCNzw9qzyVV9BnCzCXrmIg1WmWE9gbr6jp+9fXN1jXAY",
-	"ksQwj+AyItOEQ1mOxp/J3FGx3lNCoAwowuYtE3npSFibNHq9Qx7N+0z/RhnqdG3QsyBJDN0eM27mQIQO",
-	"pljcaEM6m1k13sHjJOohrZcHh8DqCI4QH/WZyUuEddiYGUFMXcAm+tPzax/uu/RSnj1/+fz6ORwOzcbW",
-	"JroxnJqo2zn10Umro/9zrF/ps5NWN+Mpmo6HWjhpiGX9nTUA541z/UdgF5DJjLd4TJmVF1rLs+3UBTGJ",
-	"jQwRdktinhALctd9yl7rmvIZZxojU6YCd+Wqyg0u+izrcGFKccDLBXcNvJisrNthbuxiGhImSUGl0Nat",
-	"oERhMd9ErThSREyLlZi9gp7lFawLr9NsNSEhmCeE4YR6Pe+42Woem65SE9DujkB0N5zo1l+NqyxpB1lS",
-	"uvUuy/1mlqVBObuM7Fvn+pm3bnw9tau8WJs2mT9y9FKflffVX/ug84V9Ai+i4QR6G51Wy2lyLsagwDQ1",
-	"sywFqmXuubbv5UD5qE1gcEwUa3R89LTKRjSv+K92gGbIp94n41I33gvrn3DRxYW4YPMYjyM+Y6bDIbQ1",
-	"zIK0jHmsLRLvSfg4OiHdUaPdbrcb3U6n0zg9Pj5udLvd7snJycnjx48fO2uo513oGbQygf7xL/+KsjV6",
-	"Xz/ZJE4Tzr/KzsgPbQ6WE2jFFa7y7OS/+l7XQLpq2OxEjn7CkU3EMq+017/ynmGr35HIvHS8/qUXXAxp",
-	"FBG49jnZ5I0ro1u/Z/gWU5OcCxaR60IIyLyA8a4Ofe+jd17+4ZPvLWguXs/lLUHssqwgskAfIHAS92YT",
-	"PQfDMsjxKTDNdmz2i9NvlmnP3GcXDnJr2iuIpT+TuSUtOLufeDTfkqq+Ffmso4EdKMBGBnwtm9jW/bbA",
-	"bNo/KFjukavsANE6fmKj+QwZzX9wrtJtna5/44KzUUyNM6rb3mCKt3gecxxdc/4SCxMF0O101r9XJtZ3",
-	"JJVmX/vhfYYEtDZVYIDzLdmfyeTUAy9oHUdfaPTVsMOYqKp4Jfhe2vAgPfUZSqzNEpGY3oLvwkTIge4Z",
-	"CWjLsMwVzUhlrrhAwt26+aMfHiG76994zdULnrI94oYBzn5ww6/WPt8R45WC2217/jNzYYSktTHBu4Pl",
-	"TdWp/4molUfeeuDad+DavxFu/V2I409E3ZEyCkrjltobaGxJupGieWbS2F25mDqHxhJlmYiyReLaVUks",
-	"UcDjEgXYe997QGsbFLeRevcDMopKMP2gnMJmJvxOOcY3Uwj3w5oM3u9Rp0uShru0OrIds+odSi/sA0tZ",
-	"G4+grfcvJFTSN0nWJrfahYsbd2YMrTtCPh1SRmocT0lyZZfjJtvaBDZjvDXrgSIGX/3l0jrxHI1K24Hw",
-	"EUO9Cz3u86Rwqt/9NSXg9bM0WGx0txnNwfry9m7rVgdRSdRdvpXXxhO4xa1cl4s42GpVWTePzSAWYkXG",
-	"ttJDvqrbQgWFec3y3JtbLvDCvfZ1A//i93RE5sT08Uu+2WXYAIXYrG6v0+o8brQeNzrH1+1Or9XqtVr/",
-	"A575TKJB7iQ+braa7eNG+/+MyLDdSdueFR4n0WPyZPS01WjjzrDRDY+jxqmWJSf48fBJ+DQ6Ja2RZ0s7",
-	"xfHykO1syI5XSjevW1gevuMJMqZSiXmzICCP5IQnRzihvXaz2+ygg4gMKWao3WmeHAJdhzeQewh4LGVs",
-	"spAgsmHNiPmTEP/htYbtsBMdk0Z3dNJqdB+3nzSedk6PG7g7PAkfR0/I09GpVnPS2ASMeBd/fd7otDrd",
-	"Ruek3S72q+x5UxLRdJoH7WRkJtPhoHCUC0VKBpP5mBKWl07KttVD79lQSxwSoSmZcjFHY8FnamLuhvLA",
-	"ExZBWi1l6Prl1W0b3P6K89jreUrQ2/lW7mCgF8tFVzmEHab+cRzCo1y0ZHIzSbLojdU6fa3YzDwilbLz",
-	"DcsgnZeasWkNKIK7dChtJigeE8S4ItUm8ZKAvLtl/MCcHpjTXpjTTqxpDVt6cFHUuihQ3uJ2eza2T9fE",
-	"FVEuZAEW9CiLFDsINJYFPgqATdg2uXCnT6Lg0KAYZll0FDC+M4Th3z5zng3Bp8U6kTYiTnNQWyAEMxvN",
-	"CZ0gYoKFhFLObtrh3BTSg3J4fWZSEqBOL8KuXtsElzaB8Bgad+TLtcX03N9oNsEKmkvEWBHRZ2YciSSe",
-	"m7iBSrdLNQPf0fti2qB6r7lCguBwolGll6U505AgBitMsJBE6h2LFFKvQyIUHemRTQxAxk3c7nak5vt0",
-	"zNxNTm0jhDaQLnuD/A8pUzIsyFJVTa1IE3O/AJNjB5Pfmwhyrq/fqSj6vq6sa6Pp7ibFssKyy+q45cK1",
-	"ivj1guOKsjEBwrQv+oiRYqmDwJJdYKWOzdbUXz2Sa71Y7+xq9uPE+oH9HRnYP37xhvNBseOxZS+99kLt",
-	"n3qLwrlO2ta8gJS3LPfEkLrl6MdhJ2qTlmHhjW74JGo8JaejRgu3h53wOOqSE83RGZm5pPj75LZEczS7",
-	"3hJj8r000XREosEQeCMtfzVIpeaTeq7HozbpRMdhozs8wY3u49MnjadPnzxpPH58ctLtHh93Ou329o4A",
-	"g4ir/AD2BP84boCM8stVfuWu+nRlfNglTGLYRnmeuqrBgDCmqO7/Gsn/pb9HjYbBfgSR4n6fLdUW7qHA",
-	"lr39+Km5UMJW699LRWxtMK0N9w5qahOjgzGXJPTRFZmOBUl8dMEj8peX//j7v/VQIFKmp7NpKUEW6kyF",
-	"KSf7yOZraPA1HEsIbFy+3RGVKCIKkrhzRd8V4Ecpi4mUKDAPBxABD6p9n/VZjrWFpAhXLF0TLzweQTUl",
-	"x8XPsvI8VMGjEFMfcj2sm96p8j1zPo8kCopFkaGclDkgJMiIQGV/FHNJjE2i8NhUcaVjKGovuQ38G6Y0",
-	"jqBQFXRyggFs7DLEhts1HvqmyLP+3hyHSNkjWah7jN6/u7QPwYScx49MdgDABVI1nBmTldgHOFGJ0kQS",
-	"qOxt050drFydLamgksJIk4eAdBl0oGfw+0wfqsaTkv4NdbSst0T/OKIx1AsKXRLGm4SwhasDu2EoT0xZ",
-	"n0H4t1sI/GFz9mDRjCN9ukSAjTYkUDrBmnZnoEF8zrU0F0qOk0SbgX1GJTJWaIVFl61Km3aZZWfwE7oF",
-	"2dj2NNGY1WmhV/SnattOc/IluX/n8E1/L7ddOZ08kpbsfBPwThWSE57GEaT9DMkKUixf8WQyuOJqxwrq",
-	"onxyObfuNYkFHVWlpO8ar2rz/fWo+kPG6A395Izs0CtUHM3qpGex+1Bl2gpOxQVpcjE+gmEbpm41TOtK",
-	"cH/84glXavzjFy8mt0RLfMjDKTggza/JZC5piOOXhZRnbLlK8btUUJuSLRiOj6BIlzwyqxlz01tjbJ+F",
-	"VLeXlBGv1+18BehNbX3s3hdPkc9a0bn6y0tXmsGcjHIZwmlMjF+502qDMmhUli+eKRFeyHcA2Flz0myH",
-	"Zi9WJPaXGb7X8540TwpSNZOovnfx4Xnj6SmESED/gGcLdR3zLQCSoZAzk3KpDcJU5ptCOQp9zfO1LzhT",
-	"gsdvBb81uUH20BwjfQ/Adqc/pmqSDkERxOGUgDaoNa1P5QyNdrNlav4AMpfQ7TqX3SDti9hWrqu/iU/a",
-	"W6yWv2hSe4Va9x+/eBcxluARlo3kBq43rqG2/Y4ecDun+dbzvQWtAqZ8oVnvX1c5/y+dQ/+vq/z5b2/G",
-	"Fi65tz2v7+69ev7s8v0rvaY9eg6K+5lfPlvykZiTXyjZ3wHteTPNu9xe4j5i0R0D2RifHkyzCtNM/1m4",
-	"bmo1T1rN9v5Ntl0MtjpjzdYjsQoSIPtM6z1U2a4u0e80Er+GNoqZtAs04lp2ecopdVCBdEq1mgNa3emT",
-	"9kmnhYZzBelBzgvabR/nrkoLITOA4hzF4A4rFSJY24RJcd6InRttM2RwfctWGu2wIz2u0Novc4rqD5KI",
-	"YExgbVmU7N+VZvYUf25oUDfMofTcIe3mDFx/Nb/gBcyTdsHDBVbLEn2tvp7PLIC7edgeGPb9+9L2yZgN",
-	"/jzcWq8IrK/xu327a2zNJvL6mytyp121AXc9DV26uIT6bpyZ2trVVwAXrhzhwvIqgiqBy5gKki6s0o2b",
-	"29tPR8eabHCjE3W7jS5p48bp8MmTRdKsMsfzxig5lq+t4/Qj3jXYE/voipPbRSfm8sh4N13zHq/ntVtN",
-	"/f92x9uQVy5k7thyOgM1EUROeBx5vU6hEvnGR6KfbePO8DjsRo0T8njU6OInw8bT8DRqtEh71MHHw254",
-	"EsHxKSJuceyyBLIzhEqCMzJsJIJHDTC6FZ0SnirzaLtVbiFQvUV9Bu7GZmOmB5i86t7AnMsf59ogqzTq",
-	"uNVF1sVn++sBk6Qp834IDGFD/nm9FSpdKRgSGR+mVFnjxyl2TQaCnCqCPjt4S9n4AkbwEfQlsp9/Vir7",
-	"fB1mH58xmX0b24+HZ4ZdFxvPUum843oxWVWYpinwBc/YCl9VflKzXQDYd05t35aBbE/3u9PydrR5r6nu",
-	"D3x2Fz671fmtS6yHQ3jIq//h8urNwWwoBwo5V0Z+bJU/b2QDhoYlstiesypR3nHXhxT5vaTI73LMG6TE",
-	"w6hnWSY8Zbm8X5MVX3O+rTuwdsmmSYm1Z8XdvJ7nirG5UvNFjl+8GLnthL8DCQCNOX8UCfCb4PzfMQB+",
-	"G9K8j8D3t6XagmfrMvHROTSCyggdqv2FlsfzOALGAFy+TuN3tRg13dYl9uf8YUfleCkxvUQr7c6W+um9",
-	"5urfq35q9//d2VO7szcN9Xif/MnFR/8u+dRvtDLAHrTSoxhL1TBa5sowasj0FyTUPM88foa6rW5eUt3o",
-	"rVBQHZIhRMrqVZqXWCoTzbAn5WYbgoOYncFUjr2e5+1A3DEGc2MwlV6v3TzxPZ4qEBlewtkYtZsn0+LV",
-	"Yst1SV7kQe3e8dbkaYFWQ6S26685nwdlotKtZ0GEZxZMpnr4N9MuFulPpIDQu+kplW7Gv6QkhQxjRKdT",
-	"ElHNKkTKzhC2PadQQsMbiahCaYJsVWJbtHfB7sxKugciZQMaBU0Eo5vC3Eim4pbeEkirg/C0ZYJ/l7I9",
-	"egBLfKJz33ziV9iqM1wMBLyeF7ZGI0JarUa7c9xtdPEwbJxGZNRo6b9PHj95eoqH21J1ygxcqwjb/PIg",
-	"cr+/N+hdyjLnPeOzDdlFOWQhwnIy5FhEtdL2Z1P9vNxH2Ec8ISwrJ2sLCCzI5ezXSsH7LJt5P7dzg0x3",
-	"Pu7atusD20m93dFqrV3MAJLWtRptlllsoP9x89SWbPlX9jwqSMX+9Ie4n8rggdx3OTrmR722vEWGj7IU",
-	"TbO+LhQEjdel1fjQP8OGgvhZsSVk87JVKn2bD46OW40Iz5EShK2Ns9kfCo8J09OssQ5doSuNqKWUVxMS",
-	"W+jDOLhdCJj1V6TEipRB+zV98IJPqSQQaQPdHwfuBAZauqfC9E3iyaBQZOiT7ZUoB+WIoa+l710TLIhe",
-	"JiwaHLeirSiuEvAVVPfWLPQPQXXnOVpltILcSe1EgOTWNeqtpLdzFCjyWZnHGlIJgqeBTaqCphHwg0st",
-	"ihaZgmmWE/zp+TXKST1AcoITcnjWZ6ZdOWcEjXgc85kEgw4MuCz8TZocKNepBcKxTZd5+NXPZKJ7HPrF",
-	"+HrwckN6KhGOIhLpb0xz+uhQvz1Mbf98N8CY3kI6EyNme010joIetE8K+izk06ndM7jgTMJV+yTrPIFM",
-	"1KwGlekQJB2zCQRRYt4L7AX3wZTGMXW6r+J9NsNUoSEZcUG0VOWMkVBRNj48M71YDLS1lRvAx54DNPQV",
-	"RAGNegE6wDYfzCZA9Zl9qIfIrymOEY20gIeP5hcKHVOY8QoGEVa4F6CYMog++m9Xb1430YWFjXDrEHN0",
-	"/vayzxLBQyJl1uxJk+NYkKu/vETBy8ur6+evj16/ub588X9U3tJfAZieGyRcy1WXULHEVj0DXXTcarX6",
-	"rM/KEOozGvXQyagdtkgHnw6fRN2wfdxnsFv0pV9UIfqgQ/QXNI2+1zvW35ZVi77WLfpLykUfeJ1ehkEc",
-	"2HvO+BajoCrtaXPaZqd/kKCX2yITMbwJHUgiboloOGpjSh7uxuyyJtdbNDGx3YAgOcokeELyIwpM17wg",
-	"qzbJNf3Jgf26OlbvZ9tLeH2oHkyLZhACWBjWkK00sXtZ0d2MBGwh6IrQvLwF5SIOZg3Qf/C0f3t4H79s",
-	"5FkHt5qjMsAf+6WFR/FicSvXujsKB2w73oKf3DY+LjcY3iRsbmP1SKPSqlg5ANcfJ1TOdel2XMFQ2h0D",
-	"5Wx0nCmHDTnsDoPM1XleHjsvmZ0y+mtKsgbPWQ+/mgC1n01L9e8Xn7YNoWyM61th8X1Glf1+OcU2EF4X",
-	"92WCwB/Cvn60sK+JYQ4b8LTC9RpwwiNMGwrD3XQ1k3uXMllojI/4LWR0Veg+JlQAOu1B8AA0AjjAyvj+",
-	"Oq3WYRNd47FpsWGSBfvMVnhgthm/6c0PLNRYd3o6aM9oGo3qHTYRFJMAm20MgUoK2meiwPgSKu2Hc3qN",
-	"xzVa1TdkoraDMi92Xt/Qy6E38FMa32QkZfng3ZQmqQapjLxeq9lqtbomsMAmOBXrCGA6cAzIIpLmTpYL",
-	"frURDhGBbPZW8+kusQh58dAbk/iPx2O9kvYuIKq7fXxLRMMY+6kK+ZQ8MLMfhpmdXzagSk0cb6OjLfGz",
-	"bWJY9Rs+sA+b7GRvK6hYF9BqtbGHeNb9xLNuLb82iGatToT7E1HVZ9d6UBj3qDD+JhTF7xglujnC/wAx",
-	"ojVBnRkd7agLFdAYohq3Qrz7jOD8MUi73KnqjrR9vEfadiGWv0ca/61GWN7BAITwroIVuL8Ir3N5Y3OF",
-	"bJVHEmlLMhH8lmqrb8QF0qvy0ZsrUL0Iu6WCM7g101s5M2aiNF34K03FZr2ldw+xXFtyku2tpmWDbGJB",
-	"uw0XqeAZX3OmgWlveTX+7m45APjqgE89NRppIssCgvS+HrkAPqiRiH/4fi9/iOgxa4c5FfouXMXE+a6I",
-	"GRhiQRAWAs/z6jbLEdyIj+xFsk1IH2UYhA6s5ZYFc4N3ySg0h7Xqv4mudXXq7kbmH38Hsd2fivROFZnK",
-	"raK8s2IdcJRVTOBlMeJbPlgGq0K+c5zH4SRH+W9mNCwSMV/RfvFqLmM+RoQpiL/WZEtvi6VajYulWL6+",
-	"iQL9a3AUKB4gmWCGMh9xF014KmSfHURkhDUYFKQLwL1dKg6b6IPL45BmZjujQFQiPhr5CDM5I0KiwAZj",
-	"9BAo0rYQNONurVVOYscd+A4tHl8IPt3kwvuab1E2f1+34ss9oC0Utgq0y2BTReA5FjxQd+VdDReCxGA4",
-	"aYr6nhQt2TRpTIkSNFxB2a9fvUXSFDLOBTCkIi9L4SFRM0KYpWxzA66pe5mMHxsKP2yiC42amlLNBblK",
-	"BTPlWwRcqidE2EC5Wil+xabJK7uN+yTX/ZeJ2kZVMG/Up4InnLoY9c1JuQi6qgB1OHwCPF0fxEPWdy1d",
-	"F0H1HWk6TYyCV0PNb4nQCjWUwx8hmYYhkXKUxhBy6NSywt0uZRGf+UgQbGW54HGcJrKWFt+b+ddErF3T",
-	"qRu8XEvuSVRTKc48XApHszxFK7PdCRiuppC7+QtGOm5FtZXc70LI0hV2b7daTyGrGQLkk1B5vdPT5tMn",
-	"vlswbGljcrTQq6BE88sD6VWR3luNu+YIvjnpFZKD6kq4lhOhDii7JVLRMQZvBxcIhzeMz2ISjUl0iIZz",
-	"ZBG7rC77Nm5U7786VvQyW8oa6rMtJ5xQPkRTgplEKxd2hgIcx4F91CoBWdfvDZt85xRrG4M6ks16hRdW",
-	"4PlecQHGOufxLXzEcVxF2NWtwXPgV3VT30vj9LUt05fX4O4l91gXc4HJ4nEWa4wlCm7IvAcXOcEZEiQh",
-	"WIHnFfaKY3SA4xhNU6nQFKtwclhizB89yVMRkh5OFdeQJ5+TmEcrI4iB/CodCglWigj9yv/8+D97n/65",
-	"1/zP/7S8I9+b4s+X5p1Oa9G34HtSzWPX02MTFe5eLLPvEtlczEjc7J4KFM3T6Gn4ZPgYL2UCt9rtTuf4",
-	"uNs9OSl3XwwFVTTEcTEsZ5FInTvZIIg+II0iX/Py5AU1FTGCxH/8e8JZhJI4lQinyNZG2Wuss2OFq+Kd",
-	"C9mnf5yuYrmEcMIxlxo7xT6/geyqYr6V62d7EIAn36BFgP53FEwxS3EcHDZRALgB4c9uwrp4Z7e+7xqu",
-	"V2xIin+BDjoOu5/9x7+PBY7gVbRw07Idsn7nsOYdWYSDx+b8waBBkUPUwnCvcSoZJq0JbnaY/BAT+MMF",
-	"OOdsZnMOVq5nkLHA1X0XXACZKggK4zmGpnZ0SmLKiI94HJEsqdW4tass4wITu+NNckEjrqSJE0vNO/iX",
-	"Ng132bqw2H70jgVjYIXaYQ7HxCuH9kBtwwZtU2hc6HlyLhWZ5t2yO9C/i4SporcEXby7vL68OH/pXCIr",
-	"GVzljZpjToU1GF5WWAOOaUjyJbyiZlTOEKDBr+l//DtproJB5cwnWUH1/WlgJ/tltb8ZFvt9e1Fsy+r2",
-	"582w0UDhzZ5Dgco+hn/8y7+WnAxNdJ79pX+HQk1g8udM2N3rdVuny6z2LykNb87Dm/0qjXfyFFaS7taE",
-	"dC0wkxSAWEFSr8ksc8Y8BM5898CZ/KRLhtEBdJEMU3W4H+XlqIBSu5Np+u2ptACgvSlGD3T2bensXkll",
-	"X/RBGyFfEXd2lRAbiDhMozFx5U+yZTySrkLl+aXr11moIkqVjTabYCiEslLzP6cX+0g3Ked7mGWbONGT",
-	"Vu4XHGyldif6DRjjuNnt+KZzb40e+Hg7PdDuuoKULh4SQ2rjLhFmOJ5LKlFYvsj61uofbUzBx1+fRfcc",
-	"ChFNCDKIWSAUoCtbXi3rTwi4pkno1JAQ49njVNoxmhU1f3iS09ErvaS70tFulOJkDGGRsb+4wnFOOluQ",
-	"hd7EcxilrpQP9A22wHmQNvsJ0VA8QUXymhpU2lrW+Ps0iS6sr6N4RcjiOTogsSSaVA7PTFUwCI6f0ZCU",
-	"tCv0YUJjR39Q1CvbXsx50mcJ5OS7cnxIcaBX5yWxJQ55ItFwjqiSJB7lRbKtXKTSUC7ioiQg+8xqfraG",
-	"WZbRwfCUoCCMcRoZL79eVkwx3H4GmKmJ4AkNgyY6z1+aUTXhqUK4zwqJIjdknu33pHWshwZATAiaUgld",
-	"1iWBvvHV5cKwUEu84/tdJCxK7F9SqeiIuhb73lvMGEHg/vo1hePUZ0mQwAmNgDU6cHk9z8DX25LtAEju",
-	"JWHuHpSTwm4zrPH2rKIAUAyjrePGS9Ltwc7+7V4mAAHsRQ5U6EyWId6r22whNAcMdGeCN9E7+LS7+8y8",
-	"T34cF5rbRBW1t93NRKabZUFCD7b/77m0uTnlPfrXNnKF3RvlLRPdA808WDCboP2e5Ja5/JP7zvyOIokw",
-	"YlyRRcMD+ve65uVZya6spPKCH878jA6qCCvEDA0Jck35TXTlDM8r0j7Po8gB6b27jP1+xsBu175b06ht",
-	"vXZ/0UUQ/eAMgPJN973cbPsev9myaloZFquT1AUJuYiILSf8IO1/w6XEogjh3NWRYeVODHOKqSYIzELS",
-	"MMkd6ypD26d8JDlnRCrjxnHh/I73xXPER5Bmn8fTLwf3v8pn/2An36QqtF2CqS5L5fYh+6uIqrCmK/Pm",
-	"j14SunCGg+wMP37x8GhEQkWigasZvVl80yffIywaLDKr7nXreCGuctQatUed0fGiuwPj4TAMo4iQ0ciw",
-	"SzqaD2Q61Cc5hIM13hRAnaqZCtFZGTPVBxSlMXBSmSaJIFIOcEyEysZzoUGvqCToP/5f9AtPRTl8dfNo",
-	"6yXcXBV2bcH+xwm6LuCc23yBBb2q+HWnQGwbUu2DKmVRxWbgOhxdqkGd/wB5H0NXtrU4hPHsmqW57hSm",
-	"Rk9UdBnD/Y6JjJR1odxLePJ9S7DeI81vRK27EubOZHmPKuADA93jOa0LUHeJsw/h6T9a/e1lXr8Lqy8U",
-	"UapQOjcLXNf6ZJ5gvRSWUsWK73j588AB7p8D/EYo/zsWVN0PBd5/sVWTqJ5hmfEswyWjWdgZwkjPAVWj",
-	"oSWZXnUcZ+x/tT/Z+DmqqXzn1vs1ZLptTdGlVd1jDdd74ErHD1ypphDs75M7/VZLwX4zXeTIsKY9Xx1U",
-	"scZ//Mu/5nzwjhzyAp6+J5N0XTeAC7fUB2L5AbR3OIxvSjGERXsmlyKFOKI4Q5jNbf8de4G2kiSes+hb",
-	"0MO2obpbiNlMUGYw2EncPdxq/3ao9zmLKkl3oeP9XskXdLZ7k3cm30qT87YEDJFtvxcSttGkD/T7+6Zf",
-	"E415XxRsSlseucKbtU4zW/fQ3MOauqab1zK1JYkDgWeBrWAqoWgzxMensTqzNDwWmKUxFtBy3z6Jhml4",
-	"Q6BrsaFwuK2UPrKlvdGUsiN8Oz6a4s++rXJ36OuRF0oyQjGvoD2xS21HQU1pYyjZXVsvtcLtbIp+Fss0",
-	"blhSouqOOStMsWjrb1nrbL/Fvsq7/gmOBEn6t3K3ZO9EY1b1vvKzndfUvBN4Vih5Z/5qmwHtuO2J/s/9",
-	"lKzcoSCIvTbv+J7Gs4VwnHbunihuPYNR3jVQ74bfuXpPCWsruPq7h5LyKwJhxmNBxuCkETmvw4a0Czz2",
-	"wvDJtX3ROQtxHDecziI3a+1g02uLDUOzEaqjXt7APFfZNHfv0LBJkRvMIj4aOZ9c67TXajl338mwi4/D",
-	"TtTAGONGdzgcNk7DMGxEkVZgtAoDSsyUTIeOoZIpprEr9vJf7WKaIZ/mvOMc6sBoGndfSCWIFndoRoYa",
-	"MrdECBoRS06CK9jiwCqi+U461+3CvUn2nOUmM0Ju4rkNr/sbZzDVlAga4qNrLjhTfMNKfFv3iSif5Cat",
-	"IrToKaDHHyVchLOGhlS+9QJ5vjG/7RggknUcz0ruoWdGOMkeChxKBGgBI3wUlPAoQAaN/D4LiqQSIKCU",
-	"4uOAnoFVlCCRXr/Q4COIF+ECDcmIC6IVvSZ6ZWgGKXxD+swoUZQhLiIi/DwDEqulCZroHAVhKpXW09xv",
-	"iBESyT7LH44JG6vJAOrOBxB+nLIbxmcMXZ6/Pi9CgEN7KUd0aDbhkkC0DICPcWXiZPqMKmmDZUyWI+q2",
-	"WsUMReikV6WGmRvjBaL4ntEw++VYG0v1MgS+RwXE7u+D8R/fJ+Pvbq2tLbL71QEtjtc9hLT8gBUXFwXS",
-	"pvKoYIYvqotbNWfOkAOdx0QolPCYhhR+xAoJnprcEqogjR2Zm1bDgAVPxxNEVV335iX++9DHeS99nO+M",
-	"NDVtnYsqIXg5ZhMODZ8YgtkYn6GDIEyFIEwNDNYZkZ3Gsas4MuTRXH/XQIwjy6/9gjKypL40YCrGc4Ug",
-	"1J+0IjCrbi23Dq+2Nd1LG4IfNxYtfvZ2yhS8kzH205LIyE6q92Al7clK2lFaPiNKw2KNSZQ10LTnm5Gc",
-	"geoDg1pRWXNX7nQfYWHLZlnWhzvLjqxpyO0bT68lIzBbgowGAr/PgOON6S1hPhIkiXFIjDFGpbIlWySe",
-	"Wg8vNInQnFQTv8vUm7u0TeM2qjJlTMBJBcvboyUy5MNqnvATH67iCLuQ9o5Uu00QW4VeYV5/iAf5MYKn",
-	"9qj1Hln+vGX322quXmjAl5lMVTc85mWDoHd3mnI22EXxcEscbKMTZC/VUPRKLWaX/rUlUG3glrxYOBjo",
-	"T/jbsF/3QyMflnTubcWnJg7oPRkRPdWK1lmMQDPRuYFy1nPSz+nE+hVBHsKlBlUSvbl8Br7DwN7/BtW3",
-	"C1dsmjyzS7gzkWxdGl+/YJG83Wrq/7c7ToHe8IYu7935Nc/hXewMuQNR5IDZ1FFvTxId5Lzs8A9BDdD2",
-	"0eweGqgxxeFW2BGE/n0DarBBLzV0kLVI5SNoGyZ9q7L5edFAH0nFxdQkZ864uCGiukvjlUvy3kext0Gh",
-	"FVXHd1+alUC74TzyIms8fNzxvRGmMWVjSMq2n033xONm29bV9HrH3a+GTGSxulw7f6Dd+ep7dq9eb/P6",
-	"mwYEb2714ZJZdXlaA/E/Bg4XAk80JHPsfYblZMixiDZF4UaCx2RdXYSlS2AzP7xaw6nhibcw9rbG1/es",
-	"N2B2NrBA+fjFy2c2Pgrg9ngYRhAUd/L4ydOFWoguOk5LBjlI0mFMwyxeZsJngwnV1DYfRHguvd5py/dk",
-	"nI4LTT8KvaoAjApFRCJpkEKa65pPW5KOPolVSf72KP8od7ZFBC7y/uLXu93Z6rMM0MH7dy8bEo+Ij1JG",
-	"f02JqedRoKIzhFGUGqws1Yc9tIFrpt9aMf+/2WeF698MuQIEyIWCJewK0GnL1nmFJ9H7dy9RYAn/6Ite",
-	"6tcASr9KxHifZYvzkeQIu7c0ODTRx+nYlB3AseRoSFDKUkkiNJxbE8fEzBXeQgfd1mmfwfczKsnhGUoE",
-	"vdU7BhiburmMkAhhM34JWlTk8Kq/k80R/Lvexy4T+/ZUvT1N3+cF7I/J+baH0brLTI2KDxeZP15ufoFJ",
-	"b8WjCx6doo6z1R2mfuMMTNMC68y5dNfEk8ywiGTdXWWJLz3cU+7lnvKuOOGvr8EAcitrHJgvd4VpVn3G",
-	"rTuw2y/eWPA08XreW8Gj1FTp27WbXytsRx1yPGp08cmw0Q0fR42n5Mmo8bR16twWJ7k38Irm13MCCnm3",
-	"vv4euf9vgut/x7oMu1La/VdiyK7bam7ZmugcMTJDQT5RADdo7krNsHgeQxOgPjvIn0MyaxtqBgxoFJgJ",
-	"qDpsolf4xlQLBi5hkBxCEQSxQYQlrdnvs4Jmb+IZMFtWkyfYRs7E6bj+xm6B2ezaGXmZFh+3lijvH3//",
-	"v9GVo7wPu1HePVaJuG/d9PEm3GkfMFpXoeH3yKV+q/UZ9qKPGj9rrdtYCBLDwQ9TIW3SB1QL8TVLI9IW",
-	"Iz1DgfGuBmhEY+NpZivLkV6Zmddkj2mCgLQ0m51uPdTaTPfRCMfS/Gp6HXFmLfhSypWhqaqEK+sPLhKJ",
-	"vakYch4TzH74aqTu+IoFSJ2//NRfql1z7HvQFyciLCRer9V8+tSyKtImHXJMumtSawXnahDiVBIXD8GI",
-	"mnFxs6qjSrt38nSxDE0GetMAyxWgaXe3ciRyMV3lQzTQ+eM4EQGKdtclhgBfrPW/Z9cgW2RiJYIPibss",
-	"OoNMhpgEaEowk4hxNCFYqCHBRoexPseYYGnKuFezhg92IXfP1QJSGJDPJEyVlvUt108cPx0+0XbHanSP",
-	"sVSDbAtVUXrHgNYxz9ovvfnrz+inn68K2ao8jjURpqIxnMhGuypBffv7VQOiTe9Ws8u8PwolzDIMckTg",
-	"cGpTKljrnMnhapufhTGmoHG7WDgWgcUO2B65b6f8NmtkYPTu2ptW42OwJ72Jx+YdUeCWfzAiKxtfaOAg",
-	"bOG9KWpkfpodG2Jm9wX1fPW6eA0jHWcNcRwT8Uhm7S3zwC73i14iogwKBfhZNK/VlDgDu7P4Nk9VcaIx",
-	"URIFX/pe/l0frJe+u4XPfhjQqO/1+l7f+xrU82y7zz3FBRQn93re03YYhZ3TYeOk2x41up0n3cbpk+hp",
-	"I3zSPR4dt45xp3Xi+V4R3h+/OCb8nI0pIwQy4bUWUzjazK4ipWd2mX0L3SUDV53+ksPzj8O1S8g9KyJU",
-	"kVTtl6sZuR6chKkpKPDxizckWBBxnqqJxnAQuETcVtscJQ9nKmKv502USmTv6AgntKnHnXIG/2Ism/x2",
-	"or8/uu1U1IF4Rm5JzJOpabOzfrCI3NYP9pKHOEYHU3xDkEjZYWnE3tFRu/PERIH1nraetrJxPmXwWxzw",
-	"FWdUcUEiFxNkfEw2Is7m+fsIIpQkEZRIVz/ER2FuGsZ8bMTd+SVSeDymbNzMFaCfwfZY3s1brTpKhJXC",
-	"4YREWijCKtBBQtnYh2A9H+mt+UiFiY8iplcYy0MfcdaIyBT6A6fMzI2XChQU1mCrEiwv4tIFXGm2W4jE",
-	"kigigt4SWyAlDxwsjgqRWVVj2rZCMR2RcB7GxF/sIJKBq9RAsDB03ldkefwPExpOCr1eTb4amk341M9S",
-	"1mbwUDjBjJG4uOhyClzF8G8W08f9LCNa1qRMFYZ34ZsV5238i1xkV+7FoIczY07kPkhwQE4liW81tAQB",
-	"v7s28lMlaUSQRe/icRQdHxXzxxoWUalMECQAujKoeh6wQ/XWnOlscLIwS1URoeXJXPSXjyIXAIUst/NR",
-	"rOUztAayqJvLw4bjWijhUqWiiBN5KNXyfFeh3pzI2mUfXAt6O/fR1fm7yxeHiLIxkQpaXimujbZfSGgn",
-	"d219MwWCCqQEBTdfjjRJgjJ+WrXbjBcUbdCi31obiprvI8G5QuBCKB0dmKg1TMKpyOjAGlNaoUk4ZUoe",
-	"2hzO1FiWSyTqdLsKKsoVoVzuoCGJuelxvDCIlTpfP339/wMAAP//",
+	"7L3bchs5mjD4Koic2bA0k6RIirItKjZmVLLdpb98UFtyu3dMDxPMBEmUkgALQEpme7zRVxOxtxMbsbd7",
+	"sx0xzzFvUk+ygQ9AHshMMklRdrla0zFliszE4cN3xnf47IV8OuOMMCW93mdvQnBEBHx8S5SYn44UEfqv",
+	"iMhQ0JminHk975KEnEUSKY5uMVVoSEZcECT0K5SNm57vyXBCpli/OqWMTpOp12v5nprPiNfzKFNkTIT3",
+	"5csX35thgadE2WlPZ7NLEl4I/jMJ1Ws8Jcuzn6KZ+fmRRAxPCdobcYGSWcxxJH2kJsQ9AJ8FmXGh1xhz",
+	"NtZr3tfrI5/wdBbrxQgyplKJedN+1Qz59EBO+OwAz6jne1TP+UtCxNzzPQYr8uz4xX3iTy8JG6uJ1+u0",
+	"Wr7et/u7ne5cKkHZ2NP7PkuE5CXAfTPDvyQEhfAzGgk+RRjNBLmhPJFohsfkkUQBI5/UwDwTNCtWaX6u",
+	"WuRRu1O2rBeCT0tOXGGhEB8BRBWdEiQwGxO09/bFGTo8PDxeAGqn1XncaD1udA6v2u1eq9Vrtf6tYpV6",
+	"h4U1jriYYuX1vAgr0tCTeX5+4Y+7Zes+j5ZXfQXHL3kiQg20d+/On6WwmmE1yRZBI8/3BPkloYJEXk+J",
+	"hJQuKUngydxqDh+Xr4ZMZ1wRFs5/IvMyHL4mcwfPMKaEaWwOJ5xLysZoD8NifSTxfB+pCVZoiq+JRBiI",
+	"jJIIXby5vEISj0gTvadqQlmfdbpowhNhaUBq0tCz3FI1yb6ZEjXhkY/0/hFmERryaK6JJMZzCY+NqJBK",
+	"w23GmSR9tpcOYNgDCtLdqcZbeJFEPaRhFuwjyqQiONJ7w6HSm1G3NCQnJWvCfRbR0YgIwpRZBhduXfKW",
+	"CIm6nc4Jup3QmBRW9ktCpEJUIqloHCORMEbZ2Efd1jGM3GcBsK8G8K+giX4ic4mwIEiGfEYizbj0eLdc",
+	"XMsZDkkTvcA0JhHCSpHpTEm0d/Tp0z68wrhC12SmfCS5XjJwOT2nRHiMKWv2WQH1j0atsEs6uPE0ag8b",
+	"3fCQNI5Hj3HjyfBpeBy1SHvUwQ4JDUAzNMyhTUPjTRV/OTpaz19e0ilVy5j3Cn/S7BixZDokQh8TVWQK",
+	"vFwQlQhWxU1iGC+/ooiMcBIrr9fW/C6lEcrUYccQiWH8Ry3LD82f7SU54HufGmPeyL6FDVzx5dU/Z9Eq",
+	"LuQjuybE+O0KltRZzZIUvzND+qLZiaEgkGs/4OitwVv9V8iZph79Ec9mMQ2x3t/BTPBhTKb//LPUm/2c",
+	"LV6DQWEaez2vjUaUxJHGfspucAz8iAjBtfz88NmDX72e2YrvTYmUeGxl1owINUd9+K3v6SGmVEpY8Eff",
+	"kwqrRHq9rj4tRRVA7dzM4YjOS3c6UWomewcHkoTJlLOm/hdj2eQ3E7cPeQDvwt68L3mI/qMgI6/n/cNB",
+	"pn4cmF/lwYV52cCwePoLizlBgdl4AHqARASHE8RHI8IizXgAFE098xlno5iGd4U9RhMuFUwWoVsybMwE",
+	"jxqtNsKxIDiaI/KJSiW9PCyPM1imq9gMiKF7bZcg1AskSAnMJNU/+QijKDHgIMC8UcKoVkQAir5mzXsg",
+	"c4B1BwucKtgvYdBWbmAFLH+RXZ8YfRFhzaNRgWEjaRRMOLsXXAxpFBF2x8NTEyqRJgF4BTFCIiPvcDSl",
+	"DAkekxM054mAj3q5N5TcAnfKTvMwO81sXZsd5yh9bxfnqVWcEMcxEY9kunCt697C3tL9ap3xU8NpOA39",
+	"ZACHqtIBUMSJBHFndGUnJe1xapRP5aW3pOO8JYkk0R3PaAGr0C2WKW3p4ZHW9DHKtAaHagY1tcZ+cNM5",
+	"0FQqrY7BuJoQAerFfjmnXBa6GdOsM3mReXY6GYq8YzPBQz3YMCZbstAkP8bOUGaJfpdA7QP8KEOZVmn2",
+	"X6BuB96CVskNuA2SMEUEw/FzDfc7Yge1YyE4xBP0S8IVyaMoohG6nRBmbT4tA0BlsT8PqD7u7ugYt8MO",
+	"eTI8jI7w4/ApaY3auDPM0flRUQLaWSURN0SYyTc8RLfynZzfKUMJI59mJNQ0aVcFWo+PYj4ea0J1GnsG",
+	"mBNnGOthNTfIgBKgPRxLjihDwZ8bVk1pnD/T2nxEmKIjSiSiahm2TfTW2vxoiudIJmFIiBG5r7l6wRN2",
+	"V45gBC5XaASD5XlxNzuj17kHNjkXxlXDvLeLg3nNNQQmqcmpAQpSp8g3L/A85ji64vwlFmNyZ7FGjO1E",
+	"JQIV3Zg37Vb36dGTx2g4V6SgkLRzIswetXlfcY5iWNBmMFScN8x7u2JOIr8svS09upZUmKE2ekV/ADBe",
+	"EnFDQ/KO4RtMY+COd4dkhBUeYglSNMmNnOcNOQDaNSw8uhl7z97cCXNAEZkRFmnGjvbyW/IRZuj0XLOA",
+	"GxoRsb+wx1r6mL/kImykPsKyFdunD3LeRFj0O4YTNeGC/uXOOoM1YbTUsQYRGhIsNMLwa9DOMpbRzsvm",
+	"3Ao2PrPs1V0c2qvVW1gA+/v37xuniZpozqy19WUr+QfzcjjReh0bk6JDdslU/ZLuwbhg6Rk3Zqo1Gakx",
+	"YXGo6A3JjTDkPCYY9NhhEo2JGiQyKhrMPCmQhHE66Be0yilzY6UuYd/T2BsNsKo0vRc2oG34EAQVCPhl",
+	"b13J87NEDQC2FWvgiVr3iKOjEpD6npzp5dQHh1RYqI12/SXvr/xQAEF++sLR+O4MCxN+TMfmQ/Bqf/G9",
+	"U/qKR+S5PollRNgU3I7+PnuEJVO9Wjji3MTZs4orHNcG3EogZEOlS6je6iWRkhomc49YvynkjPnGy3Es",
+	"j4BF+j/DjDMa4jhl9vaiJAhjnEQkQEMS8imRKMBMTQSf0TAAd1nZ2e0SMdM1L+BlbpoUSVccln4aDieK",
+	"wHuB44vcoY1wLIm/cI7Fs1q43ZhZj1GIZ869KA1CaB3u3SWKeBxjIZvomfEv9tBRy7gXwziR9Ia8ct5N",
+	"c3WwjAupN7RTcIa2SrDk50RqndvIwOWrpXV3S0W0Ke70/YQjLK+tMUsV2rMOU+msfWB59mYNUGLR77wS",
+	"D1cJwFN64Z5cRJIcWhQ3X44DF5WYn9NvTlCK7VRq3QfHFEt9vDmkP0FBzEMcB9YfxDhiRGl9HU7Xsit4",
+	"RCOme8/zPTO2B8BmmJYys1N6hcc/JPF1zvW7AcoaOhhwFpfcIL1h8RwpPEY5Z0dA5cC8FMB1TA5dYYIc",
+	"hee42JbnV3Iu6W4lXAssstKQy02Y5QiuZMqFr4ApjDRSZCrXr/0Kj8+VVr/SmbAQeA5/Y200l020gKb2",
+	"wXRp2To+VsED5lwWKnSg8Hjtqq/0M1pZ4mykmWhIykGX8pb2Gs5CnBdmCVU1Fm0vz/m1c62V0MECEN1M",
+	"q4VyTIQ6m2DGiFETV5LNIo8jgiCMpliFE/BTWBEELmjClI84IyimUqGZUZP1NEgvAu0FZIppHPgouCXD",
+	"CefXgd9ngYxxeK2/5ExrrsH+CXCUoR5Oq+1kOlNzM6QkDBiJgrmVXkwTPb8hQpOrGBNYRjgh4TWJ+gxc",
+	"KuCZ4TENjZcc35Coh969fSnRNNF2MNEz8ThRBGkDZU/uw696Hw29HKQRJkpikr7QZ4X7zUfS3FIWsRB2",
+	"WnLH1tDfIxxFgkhJwOqrRWTP9Xv20PQhTvGnc/MeXBAukp0BZRlnK24K0UieoNsJJzdEaABxBh5r/ZHA",
+	"WklUe41vYNLSRXZK1gjnXqIw6K81XvEpZeOGxRQ4lNorgTFqL8ROUSLRzQ+yB1iUR/WLN5dXJEJYov91",
+	"+ea1jyQdM2IdpFib9IJYklC1F21nq7nsL5WUzZkh501p+zSO0ZjeEIbCdAiD80DteapMHzA/EYk0/syB",
+	"LJtLtAAEOdCrleVxJA6yjyzxAiKOgJMYjVES4CD1EeBMD3Ol4VMA4+MFKPqeuYizP2u5nvHr9YsFByoQ",
+	"TbbQwhI3i21ZoOoSTIWVbSLdpD4XquZrt+IeXLmdlSTnZips46gGwCsx+QLYdomuk5NdKxWTgqAzsj5H",
+	"GutfzR6Hl3kc8Vs2kCQsV5xCQfAae04QHL0BndPYMksYUDikEl2CMDwsam45bbNcx1g7J7OhgEs/JLPo",
+	"jhtaNFgjFwiS7WQBsoVT8rOz/rgaS84A9hsaAb8NRCqP/zSuYqyVndRkQ1GiwYpuJzTMhZ2lgim9ZIaX",
+	"5iaGCmm7KhlPzHWJUYVyxsthC4zt6gijx63u0wqzekWM0RImL9nZq1C7CJJ0rWB3ldpZDoU3DeTKIyeM",
+	"sQbNXlJZanwlxr++zBNysaTrUOU1+aRs4Kq2HPV8zilYywzLscwvJdpCfqtmwblJ1mz7HTCC75K6fluI",
+	"/bUxFyK+z7AiYy7mZS4rrNA1NYF/IwqOuh7C6CaJGREQWTHD4TUeE18bfVSCtTxObJzP3jMeXhMxojHx",
+	"0U/JkAhGFJE+uiJCYA35X//6t324HCOfZlzClbpWjSE6BqNbgq8ZkRJRhuy1bsgjgvYuT9+ev9jPu4nc",
+	"imisdQwNnuJatMkLQ4MAiciyrazPUo/WuMECQtr0sEUA/WlhkuKvr5anLD5w6RZQ/PoMlpOexgsD5hIu",
+	"kjumlUhfPNQaSgOEjg0kMXFe9e59RvRTKvmXfAAMQWZCqKUPPIj2zD8Wh7QOGc/3C4Klxmw3RLiLgmVl",
+	"1cS/2UfAJ8cTk4VQwA0fObNfEKvMljrfa19nSYXjuLi4padivDF8Y575oEt8LMbklCFm1rMBJKMprRfT",
+	"ii0xXnZhqWGnBMVjCLd2mj3SS0bGSwRemnH5mJb8y4ddZhNoL38YlMjymw+X41E6ajEDZdX7dZ1qJqzG",
+	"Pr08IYDCprJASOUER4iqAvZWDp3EpHTgsz891yemT5ARgYRxtpTfA+WMtPWEnze0Mm9hjffMs+lbA3Pq",
+	"K2hc8ikBbx6gCjHEZlFmOEcTzKL6FC6T4SCsFERw7lyqRBCEBcFoL8hiLQYLOBX4KAg5U5gyIgZ0isdk",
+	"MJmPKWFE/2RFzcDIA3iaspHAUokk1DMMFoVHsI+4MDF4WnaYHI+z98/RXnD2/nnj6XHFBZ6Nd/hcdtXK",
+	"4/JdWoTooUAJejPPAkVB5iGRsEcS6dfR3phLEvrokkzHgsy0KC1dRSLiCiZiEg9whKZcw3WoGabB6xpm",
+	"Wo7G/FxSFuzMz4SVg0IOjVO8LEiePJes1lWsdFyjZy+AlSsc55IuUue0k0a5HedUc/drfQ27IL9LLju2",
+	"VPYrlPN0fWuhtZV6Xi4t3k/mJ87Ld03IzIRxh4mAqFz9jm8d8mFMsJAWn9YrwduwqgXArLrTyKc2LiPO",
+	"cD7IM9lyKJWZb4vpg4RlKs6MiNRtlsOwbFE1pROQhRVRm0TmVLpt+IywQR6711y95b0yxXerQf0W1lty",
+	"+yYUHeFQVdgat1haDhhZp7rm3kgQCPsOSRblrAEiqeJiXsr0dnSiV2kS6yO5wcnW8PSVqLjZgSz4N6hU",
+	"lIUqWwBlufTaKu71qcxXUkRRF2+h9XSQKeADsqoO4yjmbEwEmuAqFml3lt1GgtDSHB4LOiq9mK+J9Yzc",
+	"Lq/+hVt4PtE4ohE4tSb4hth06PLVfnWtUhNL2SG8KNpCeaBPsEttLN3CWr3BJGQbXSHm5ogBVTEk/5j8",
+	"VCrgtCX6mVNGIq2shXw6xRXauH52pXlj8r9JNBhWqG4QAeVyB/k12F9YgUZHonKVozDqIJFak6sD9w1U",
+	"FTtSprNkVJsjR4OKueN0tFVkMutY4W40FoMlFdS4tS/RjrqhomNZfF1fopukGlCXlZdRlu4zpouuNJ/p",
+	"obO351fnZ6cvffTj+R9+9NGr58/O373y0cs373307vVPr9+8f432KBvx/aahCiNWtLkFt1phosdrpNdb",
+	"MtSq8N6v/9f/h45RKKiiIY59pP9+giZ0PDGfu2hKIppMfURiSVDMb/ftR7CdyQ2J0R4EZdiXbrFgkKph",
+	"XwNTO+a3+hMjyKww589yU3u+pweAxCj9plaT+S3kzo54eeBTXkVagmSgkThACVM0RhjFWBHheM+SNChI",
+	"AIhYCwD1g32wSpz9h8OQzJRhyoLKa7QXmK/0k/lN6blz5OMeWrGNK0FYdMEpU1VOH0Olj6zdSSTCxg4l",
+	"xmmp1/fu6gxF2Ibk5415bVkZzwcfmQRWJ1M4g0wqU1uDqv3lS+t08ctxcPaXNeaFU8kL2kGl72udECmf",
+	"AwC+WgeofnFw71rxiftEiUw9dpjNIfffGBkl6tUCf7FgK+BWNY8Bcn+G5WTIsSiJrx4TRsTGuptFG7lS",
+	"tZBG6AkSEnpDIsfLtUTmkmR5Y1MO7pQbbaDzAuzAWq594160eUrM0ZzLhVaFXuSdLvIuXhehWc6UDPRC",
+	"BZ9SCd/agM+BY8QDO5/mMGpCmIkbQSbRUSbDhvMr2JRnCxit+hXgsqzDLMYd8tmgWuPWO2+3qk/CNz/p",
+	"o2QqniNJ4EdhUzOpCfLJDITduA8gqF7+VsmysL5U+my7uheFhcFwJxmP32RRWoIMDltlthDT+E2ZCUV0",
+	"UoLfEJF5wA9b+kvpIx5HRKqtSDAnxNYpSwX2k+MrCwib31YpXpQcxhK9lzFJiIsqi6hxEVobBVYZJ2qt",
+	"V87MozuKkll5ozrCNE4EGaiJIHLC4zLnPGeaIyl6Q5B+HFTvhFkODqwAszSuolyEbhLVu2VgDqQ23+C4",
+	"OuTI+I4SdidoGr9sLf8cnGV2k1DpggJT5a7rqnsvkr8R0WPzRFVD7H5imrLAa+tHy1FUSicLB1pcbBne",
+	"FoKk8sZrbhOVVH6WEmc5jzZ7W5CL8xlpyBkJ6YiGSBKljDS0tWZIZHwX0l4FAfxtyRab2prtO+j12QVl",
+	"Y7MOH12y6cx9/lGp9PNVmH58xqT5qJXzq9j+0UTvBVWkwRlIYrjU6TMtFqYm3QZLFPyT/b8AUZbW15IL",
+	"9aNSe/zQnJjX89qtpv5fu+N9qQTkdqFlX4+jFgKnbNmoAuauZ472rU4+32FNYalNWeACL0vnfNzKTfr0",
+	"cbc4bavUEbJNzMxO+EmuLFdu1YfrQFWZprHMLSrpucLBpH+q79kx8r9E99x9CFuFm8guuHKbr4gSNJRV",
+	"OkpNbFuxnZEtwljP8hsLzJIYO7Rxng6Bbz3fa0+p5i9H5p/2RP+n3NuxaU6VgUKFTqmVvy0zRlMg+q42",
+	"JNRjy+/Sz3n0qhOw4Kwqk9E2OSrwog2mcnzn3KkYQ82dwULsfXUW3DTDtSo7psYoC4VKQBqyZEoEDZGd",
+	"Ae3NcHhNFIq5lD4SSvlgdiDFEfk0o2Luo4X7/QzUJl++FDpawyoLPrkkKg2DQuYYkUlKNjVPGeKsEZEp",
+	"ZpHWe2tFumylIAJS1ia2Wy6ut7wHyCG2HT01i3JokQIzj3bV6J2wPyYkKUvT3wjDf0kHWZbH2Qlutl87",
+	"pp/fuB2rcj9VPuMWevOTj9ro/enb1+ev/+CjTs7vfujc7DlHb8tv+x3/8GOZbM7UmRy7nJkATMmmM60s",
+	"K6X/UaH+bwRh/qoQ4Z+BDkarGd4wpSz/bXtJJbujblVTmdpEgVpUir4bPWgj1WcZG004yZs0SbF4UJwN",
+	"3A84jt+MoKLc+sTDV8Rw5I++x5LYVi0q6MHZClz+Y+20XPd8da4MUzSuCKTLh9CoRDC0xwX4oQSNyD4i",
+	"LJJp0A2wbZfhakL0JMITgmvH2i1GzeS2urgRP4V1GdNI3eiXyXSKxbxK+xwsE8mCkSAH4K4qf8C5WeTA",
+	"XWeU5aSHUOfCPbrapWueTv039dMGz+0ba/14+U35i2BY2lLJ+svgXcjxXb52YjYj12UP29Qgc7+vUcym",
+	"V7uk62KJXiyVIBqi/5qrxZ7HKJOxvFCToltCCy8oiaO05mARIWzdx6UIF64UiWxsz8j69l3pU4j1cIXq",
+	"02IqxvSfcaECHwVQfS1YqDqce6aMZtNKk6WRSFSiW8HZ2NzL1ImKNHvLxi07wh8xi/hodEXLiuu/5CGO",
+	"TW1lPjI3lj/+2Hv1ykedbmPCE7HvgDPBLGrw0Uj6LhTI0e0jaQb4i41rz6DROu61WsXzO/K9GVaKCD37",
+	"v+99aLU/fmg1jj/+R+dDq3H4cb/3odU4Ml/9YxkEfyytVfU10hxNomsN74leonOe6JdYaVuDZ68vbYyK",
+	"QOcXKQHNBB8S6UoHDOeuwnVzlz5cVzZkeVXnzPxiy4y4guiwqmh1nltxoHemmjAzyYAL5ddLI342SCG+",
+	"1yTQ9MjyR27Xl4fdZv5PjRRQIaTKQP1WNUI2rNIysfS3jgDektHaqmn191si6jw/BVkBGrkd2RmqjmMr",
+	"J+rGmXYFtlFPd8wYyEe/Ku80MIVgg+Yil1mteOd474fTxr/hxl9ajeNmb9Dvf+j3P/5vjY//XMp1t+YY",
+	"6L4SZe+APYt0XoUfuwmfA7BUX9fV97+B5Lv3CH+zpkqQ8LHcKNe4MoH6hSauzCEk5zLmYxeoYsq+jEbl",
+	"+EKYEptkIb/k4+dMifUpyPn0fwMNN1UVPDSXW66XWDPauNxsq5RMVWtwjo0VabRQFARCfqnMB8cZHuL5",
+	"3s3UMFETSQPxpxAk40ElGklNuJOaEFHqEtHL2JFH5G78dRu17P4Z5rdheUvIklqSJUUvrxm/jUk0vqMO",
+	"XRjIRGavfWezS5SvpejfbxSFIJLHN3fcRzpITUBv42Or52F3mJXP5+RiWheIm+i9GjgxZSUc70IQU57N",
+	"SBRTMBqSvjf2tTy/sQ6XCphml16V2Zb3Y6Ksymt0qvAGRonb7x3CCcqPeF1RqWou326tYPPbTVaIXKyl",
+	"gGcUsEIBn+KfudW/N0NgizJ5p0idBoKFypQwyKojNShcWt64PMEfcsxnkG6yGD8PKpFBJa/I472MCxXT",
+	"VZwf0FhpNojQ/GFr/7o/+GwGf8hkNoMChOW31TgsLXB7BZk9Wpz6KJBzqcg0QFygANPgLjUWXCbqlleO",
+	"ywxxk1vHpcOeElsmuaJErptu41JABef1Hd3Ru7ZEVjumFyCcu9ij7IZIRcdYWZSrwNcyLHOjXqWNsrZX",
+	"lrYS+jvCt/pZyu5No75vJQgcrSxz8XWXfrvYG8y+fmdVbjfi+ORGeoGpzLmo1y+szFTJhVfK1peapcsY",
+	"NptVX+qNcGhqAeWvPDuHK2tGrXRE/2h/Sd36xhQ3HSiaa24xln+T49Lwj7cvztBRt9NFry7/cP7MlLOA",
+	"Crx8hOx4VQmwoR2whKBMWstmBFWZ8XdpNp7m5e21EJkSMYbeKr/+9W/oCYrIMBm7MukG2k/WQd5UkRrg",
+	"KCorYG7d/iZ9TIk5MgWMBJ9W1Oe3BUOiVRFCazIgllJUMqSsOLRsWugv08sux6DsyuWzhj5T0hw3UfC5",
+	"73FBx5T962Gn++Sw7/XQ575HZ/pD32t3npjo1r735UtQnj5xZ1G56jrsFdZnwzALybLscFdahd4ZmiHE",
+	"xKgsoX4vjivER27sVRJk47rbK8PylvZTajmsEAG5Ed5TFvHbEo40GkH7scGyy3K9dbcY1vlVSpJGg83i",
+	"vLatUwpVLQcyGeoFDW3LnmWHDyi9Gy5p6/PPlOkBjonNsl5e0zczXjNY5E5qedGl0PUXcXEz1N5KwdkA",
+	"++9aTbnaMD6qKuS4BtNXNy6uwuCNq53WQPB1KylB2sVq4Pp7F5DgTiV38ZTZkLku4rdw8NAUBDh6rTup",
+	"Mit94xqYqxG+Fr5ubNFNsxEGZucbRHgvCYJ7N/LKllsLMDu6bvg7JO2vRbs7JKpldMjlIiyzCSTwrQsx",
+	"3wuMeICIrTTqGqrrIYyGCYTA7wE6SoRZhOxDkPhLpaKhLKvEcDMebBzan9bXqEib3DRTAH/afA1TyjZ/",
+	"qWDt5i0biPOqyK2+U2z+ghlijtJEqQl3aIC19Ys9Juya8VtWlYEJhQJmoaoJEltbpU4ToSpen+OOlXcZ",
+	"cD8+NQVByFQiQTTDPEEzLKE4CpYoMLy43NtZbH9S3nABbohN+kWxD4uVs2nYVmlTlvQGP9+KBDPGExaS",
+	"aLFnSxYaeDTs4sOwEzUwxrjRHQ6HjeMwDBtRFEWEEDIajUYlKSDrmHAh7HozLS9tj7N5+OmW17mzCWeL",
+	"7x12alXW9u3iyhDLwOCNjeXesOPKpS2wE/IbAoX9PwCd+YiwaD9FAMjh4cqU3JZ4LpvodMrZGCLIYzyb",
+	"UftZr0Da0gaKSNWA0eBXBqqZbHo7PAjCSlxPr1xTJZMODCsIKhnHWqF6r2dthfGWcngVpriRDZDW4019",
+	"tXEB39Z3gjIvXFo+842ieU1UdKr1rIwcyUVQb+8qmAJT2hSsLoOkRBGvrLWZP8H6BwcC2BH1IAYsG0x4",
+	"ItaO89a+ZDDzR3glP1aK0hV5KKaKjYHPI2nSUYZkjFl96Z7OVScSyK3XRQPpQf/Cy2IKzk9fn2bB7Ygy",
+	"2+fETSchLH4hVO0rNatJV724+yXIL2B7hop5XNkscqBIwl8pknaBZGsG0+aJd+k6vyr/YTntIec2CCCv",
+	"wVz935Wq17DKLaXN74UFUCZPEONDHs3zSudwnmkfacG8vF9nQvrMKBzpASKscvX1IP1NYy3lrInOcExY",
+	"hEWOrq8JmcG7oKvA630W5FEw8JHkCBs7BA2JuiV6M7c8wxk0xddW/TEbhH1hJCdQCpARUwxkKz1kiePV",
+	"I4ci71sR3nJLyHU8t/Etu2CQOfo5hUx0fHDFBWeKB82tNJv1fOkZxICVKBgm8XGQtaS8r6RON9NvJxUz",
+	"y7esxxtSNa0qidPzF+G5/mC2qg5/Z4GxgY73wNY3Y+u7YWHbKm274R0Xgg9j0755Kc317YszdNw9egJ5",
+	"LTGZooiHydQWYltEU1XeZ/fTLMbMmsyunhV0YdeSLTQ0VJEcB5UhZHk5QRM2MCMCUQZFsUweK9qzFbL0",
+	"fHbVuR5ItbA6l1ZbYoBAHyKbgFZWwh56oEOCbbM8HAoeKI0WOY8IgwBC4fQw+7SPcCy5C1UJ/tywrdYb",
+	"588CG7ICXlzT0l/cEAElyZur71cXAmKuri7SNkQ8IoVwj6Pj40INhNKQj9TRveBbAbEvTea625hDKD1K",
+	"s/r+fCm/8u05ogZKc9t4emmozNs2UWomewcHkoTJlLOm/hdj2eQ3kwOHGwcZvqyPs7A5kdkFV9UNrKnY",
+	"fc4i8qnMU2+qxgNKIaofQnuNtu1ZDBJvf3UnyE67+6T79PBxNx+G0ygtbOFqopepMacopoy49C1TS9W0",
+	"hID+VmivBfcFORls3cnbLK8UZd7yuFCehN+aRBwcmUpOmsNgxSFZh5LbikScMn69nPMNP4LX1+gblCGQ",
+	"BifInbHZY1Bg0IHWwIMwkYpPAx/RMeP6ScgKuqWmLW81JJ4+eby6KkdpX8MC0y+JXLtFfKSsCuX810Z0",
+	"O+WoiYII03huOryDSuujYEjtZ2AWwZQzNdF/OWW1z7BCRW1/VdY72gOLUDONuUTmcwyWJQ4FlxI9u7xy",
+	"CzrpM4zshDkfqgmKdskLh21ruUAanPsWqsNCvdiRMSGIMCPJ/ZM+c0eTe89UMg5KRX+AyCccKnPypgZT",
+	"UJTrgS1VaDESwAgJYRpynu85IOpjNvsBVVAvohQ5L7Ggo1dZ7OCqGpBFkarIJ7UUYdp9evTkca3bQpg4",
+	"CwCtP++IsjERM0FthHRVXF1uXU/bxx2/RqDdNS1zVY8wjU3NeJv2v+9D6VcfCaLJ3oeq/ZrGYBX2Ikgj",
+	"LePqdDaLaQit7yAY4prOZubaZZ0iBs0DllcDWkfaR8A2EOAC2gfUGtb2Eyyq0fXBP5vMJQ1x/DLXl7D+",
+	"267tz3ZvJ4LWOdmyoxVkvPF0QHBONq1UgzMpVjJ5nW8WIxVKzJNcgO/KNJk8QUNjRqEojl/cH9XMaoS5",
+	"lhWRtb/P0RCPS2NOhbWH658YjZY4UqdbWmTUqj7rT9VoSbb7zZl7asNlbTxdPZzRADqvuWV4dottuyCS",
+	"O7CMKp3etc5Ae2A/5BVMHyUsIuItMFjT5utniAmq5ZVaQ1wlGecV4mljBLQS4qzQ/3ejEe6F7ZftcJTE",
+	"8bOi92YTvjIh8exdPX7s16bLEhdMxZO7YDonKFhq/BOgPYzO/nR5aTsAYQneZD3tvtFLFR7LAO1BOSho",
+	"+/nrX/8WIFuUYB+kvLCuvxIpFBvhO6EzWRZTk/sZ3BD4E2d8SolEe2fvnxedBBuoalC46H5Y6R3YYt3T",
+	"vjeRCvr61jSwgm2wzZDyDcu1de3Z7mg8RnuRgMIbGu/IJ0UYcGE/bRFDTb9gue8jqqSNrpOZr8Vay8UW",
+	"icUz2LTgcF5tXwZxGZBdq7oNmCjsutZKrgrY98X3MjBttqWlgdYgT9nh29Z4Z5wpwfUub0xw7JZiMzu2",
+	"d9vrvVtKvqv7p2qjkmyKeXDpUQvvJJlipmj4p6xhYcGzXxapdlP72VLImdaLWcvT+hzgNGsAblqSYZkj",
+	"YYFuhZb3VPUQNi3v0P+6fPPaPbwXXAKQ7FYD1DGhtH1muEqn2W62UMzHTfSGxaYIpL1MQWYdQxIh6ATt",
+	"xNdJoeOSedhHGFrt9BkoKb4J37c6nGY6zv20F5Tt3IT2B/v2itaunUrkGjz2WcWumwg6W9K/pPGPcPm8",
+	"12mhV/SHfT2GcUfjGA15wqIT45qhU6pknw1JzG/By25ukM3OrEtqRBlV9s63iMj/aDCvxGUMQLVdLd69",
+	"PV9qbNx9WtbIzpq+r0sTPm0fwzzbhtZZVY1u1+tcbr5yN52db6FRlw+eVZOy7+dm/PWvf1uM9Csjn7eZ",
+	"MCmdjRduRmw5RVtXU6I/FfuI+ejVQvt1I9kuTWeP2vclMPdGEqtATBWbOUFTG8HYWe1jbbcKlY9L/cww",
+	"4oYdWBbxRZieRIZkik2Bi2j9pzvxOJEwWUERS+erVRhbNX4TDs9q6W43VccDa8kfT7vZWqCYwxqys+j6",
+	"/lly1nyLb3MGUHWXUpeZnmYt+8aVCzWHFUcxwWk/uYpen1DHxAO8gX9daPuKfp+XMQ6vq6sCI/gdURby",
+	"KWXjxi0ZTji/Ru/evkR7eCh5nCiCJkrNNLOBu6n98vsq/ZpsSj1cM+TTA0nEDQ2JPLhqtVoHP+j//PnP",
+	"f/5zIVBc0DIema/j9ePk44crZf7/Yvbxw6X8+C+9g4MP/37wL//Q78uP/7z34eBf/uFjv3/5T/v/slze",
+	"Sx+XHa6Reso8hwQYHAslW9TbN8BLxmX3eS8bEo+Iu9SjRKC9mN8S0QixJCgmekLpo4iOqVW8IywnRO6X",
+	"2OTVNcxMAbOPe//Ssx8bHz+3/MedL+6Xsh3rVbPpzCRrEFd87y69UODhyghW6JC3gbrGprN6ve5ynQly",
+	"S0gnLLvA1IM/Ixrrlve8SaWwfAGGCqdFSYdtNp0hWOkjiWhUqymGaZ1GTNnyehFB99F05KUJv7vBcUKA",
+	"R5tJFludZ4CuBI6cywGMXfnrBqUUl/oc5cr9OjBUocHqPkCb4WuelmphbfWy0jS4RU9wZXgG3BGBp9hH",
+	"MgknzgSA3g8jHJLqhvQO1BmvpqMfz87Zm1AR0zRyKWiponrHZsnwgEfLW/kDTsbEIBkUbhdYEdtYNOQs",
+	"QiMuECT3ESGLEXIVaFxeUIIDxpg1lB4DuJ3f3GjxRG7Ly27dkGKvgGXdzD4FtfMqHskwbSFnZlW7A9tO",
+	"siQkybxlOIxEt9AU2MbN2gAYCjX90ZufykvY2qFd5tzybSZlY3SA7PLQ//w/qN1q+aC9RSSkUxzXOhXb",
+	"W7ROup3tf5DVcnW7Ly627BTTHOCywysH7abLsmOVzW46DZWlvZv6yvb3snMo6wSR9TXzl9FvEdey2aux",
+	"+8LeCC6mojv2Vp/9pcMVvGDfok7I9gX0Z8kwpmFFPvWE3w4mVMN2PojwvCpD1iqCJZzx6xbmgIVk0VzZ",
+	"7sq24uePfDW21PDqleYgnpqCxZChDTi8lIqK9LqYi4uZ4TExl3gIo4jKWYznIMF6aKwpBwJd4rnmOn3G",
+	"RyiwSoCN/nFKYYD2MDNOqHQiULtAsgy5msAHRqh+xkeYyVsiJOq2Wno2ysZ9FmTA+UA/Nt1E+01kNvVI",
+	"AmMlzo90y4Xe6Qi8EqTAjh9ZTtxn1nHeRClAJQAADeco4CIiIrCty2MqFQJPCuXMXmxa730wFjyZmSBJ",
+	"ysbNPntGYqJc7KCDuIG3IFN+YzMX0h2VOa7uUgQUFlQS1WUWWJxbw0tvjkRmU4t+sKOj3dYMrepgZ9va",
+	"mNDSJrokLEJUoaGxdxFGF++utN0Nzj+crR/wCO0NcTQm2hCUaIrnKJGkz6jaP8k/ikyQoW03riXlmGiD",
+	"DzFyq22AYspIzf1U9CDJ0UpKTED6QFNlQF4XoS5ss4eFq1CLknmK9ZE2b11/8xMX8WQuI/Uz7h0beKeP",
+	"f73/a40HrCTKsG54eI6vbVUud2eCMvNXdTarM1KRJlGQZkv5KcAPD4w2ePBZi4ovBv1lxnvT3vhI8WvC",
+	"alXYKRWSC+iJ51Dtxz6VzaffzSfkHbdWI8bh46PNY0+deF55QvqZXZULKojh1Ri4cVmgLav2uNDugQb7",
+	"Noi73ra1hYAK86ze/M56L34XBFmTcr5H5C85Yy6mK6oPZtZvifG8VMmpxHreVdMkwqINy45u2yiAczUI",
+	"cSLJYBNnY+618vSRK5suAp4geLCJAtv0IzDhcVDDw7YTlSjiU8q04moj2gHKPgoiJu3zz15fOkdCxH3T",
+	"oIiGxP7649XVhY+uzi6gj/7L4qPG+LRPplPyEZrSTySCNiYS4TiGhsHmgkPrRdBjyNrF+cuNrHmJ6eRq",
+	"V5Jaudbrp38nM32ULJx7WYWgj1VVObYu3ewWlpYUXVmEGnwFy4W0qqx9V95TpLn7hQFKCiYu0tMyvix0",
+	"1FqR3wMk+zXFkfON1WTYmqHUl0EweNk2r2yF/xqxzOX31QvdjwQhDY1FNt4PxXhIYtlEP5G5RDNBRoD4",
+	"Aaa9wATzG9vj9BwpPB5r+y1/X6Yx7MbrafhHViDll5eL0sztSNCb+eK192bhN6d/enb+rF78zZnGrVdE",
+	"4QgrvNksb4mpoFwv/PNyN4H0vvdsRYuK8tQT36sLjVwSTK1xLwSdYjF/9/ZlPSBokMXJRkvPXzGvy+uo",
+	"atr94vT85Qm6OL28BMfK8z+fPb+4On/z2kawNhqUhXESkQbjrOHY/P6mySpXJepG9b5cSMoW8Qf5aI6N",
+	"YyxtxAkk2ZkoKhdAhRl6c+kjjGIeXkMQjP7jGQ+vidB//frXv5nw31sIssASjXjCIm0G05IYi7MYy5Kz",
+	"4LIxux5LH8WYje1HQ+o+khDW4qOYhoRJUjPiZilEpjYXLmc1NQNkTAjOZnOZl2rOcJVGLK8nrPIAp4gM",
+	"KWY+YrOpj8Z8yiMfRel5+ug6GRLBiCKyJqgXwpM223z+5XktGFQiv4XjRuz6DCsy5mJekxNiFU7K1VPo",
+	"oEgiyMw9sTQ0xfLaxu3B0hBVksSjBbZRzQ3eJjGpy6Q35IibS53NWFnlIRXPe6Oz2kbGvdCaSXlgVwXR",
+	"nDOpcBxXvVUB/ovr8evl8N6KKS6uxxdYTWo+vKE0rY6+Ont7fnV+dvrSRz+e/+FHH716/uz83SsfvXzz",
+	"Xps5717/9PrN+9e7F2qFIzf4vLCwPz2H65Pohkou5jZ0ZPPkB997N3P39AuJVlnt1+LUr9MWqGBAukQB",
+	"1wMaijeX3yUXi7AuOJCJCAlTeAxhuW9+Kgx+gtqtVlqJ1EYWM47sGstvmPNe4zXW/m3aFcEZcp3uxPO9",
+	"J9ryOmyVWXELFkZua1nZ3HTgMoPjvYmZywXZbeBrlinfXrhaeXV61rj88bRz9BhdE8gjbz9GiiP9RTjB",
+	"AoeKCGlCmiUdM6wSAXdVcCdBGQr+3LgkYfKKs8al+z1oordEzjiTxN5LBf9k/y/wQZORhNkrHWzvSq4J",
+	"mVlGriCO2y4HcMSGC7rUE32OcGnSLJGdOR9TMcpvr9//p89Pv/zHh35f9vuXHz+3H/tf9sui+W4FVSTv",
+	"hVkV3lcGLyjY5Lac3v4UN7cPGC7KwiUrowWX6upevLm8IhFSvPkdRTwukoIoLxD13rhmKmKrBuQTCRNF",
+	"okVf5+NuKS/Z0t0GsXMTgoUakk1cPXEux7xuo9+dO5W0lDXOJQXA/rg666R+pcl0d7luk4vHsgS7qjOG",
+	"a/XlY64EkuBxjdpQJlWnMqIivc+v50BdgEXh7TRcwgIH1rdys+XeMRuAs7iyZT04C3qASlGurhIOTb2Q",
+	"E0SmMzXPtdI2GdRogmWaslsNkPrGRXZ46/xpucH90n1+LMupdPmxkBJh1jUkWBBxmhjNzvz1wh2dnLKB",
+	"uW/0lgNIrJBCpxfn5hm0F+gXfv3r34J9H001q4iMhAlsUST7nAk7CproNIq0uEu33Th/1kP9pNU6DDXW",
+	"wCcSaHaPQ+g6uxQ8guY8QUMScy36gGcDLOE6B/aSnYzml96XL19s0D14T5nCRhUytOHZPXlWjqwq6rTs",
+	"cXQAoRJhNE1iRRvQT0NL9ZHAaYMvK6/NUaApZ1Rx8FBaJ3oTndvm/vYOoM/2zs9eXYBC5qPL168u/MzZ",
+	"76Nnry99dPXyct/Pyfw0e9TW0JEQB+tDNSKZXQBQpnifpVFrPhI8UebeeYrURPBkPEHg5kYzHtOQkix4",
+	"gPBZTFzBUKOFwJ2anBDpYhvhsrHZZ332D/+ANJYRpqhhdX32HDK3HLWFWOglIozMyRlk6aFAv8YF/Qu8",
+	"1UM/mF8dqjURNCg13WlySNdn5Vhnar+YWqGmrig4kEaCyAmixo5yFd2o6ViBoFKUGWbfbeYKskHnfXYa",
+	"x9CxDUHvdx5jvYJZHkmb6DTPU6QL0YABH8l8+X+osjQzOmifLdBGWn5NkpiEsLRFckh1uUQSYQlDn1gT",
+	"nTJEI6semq/7TBPW0hBZzFXXT+O6YnoNWogbIuLERK2ST1QqBxMtJGSfPcfhBJlqWrbwkkUpBDYAjpHm",
+	"6KDrfmo4rtbQ3wU9FJjaWwHaM4l98OgUzyGPcd/vs8DV6QrQXqq5mc6tJmeDs0ZEpvqTSJjcN71qoyll",
+	"AdoDRdRUuc17yvZNTqKeq88mlAgswomphwtHbzgRglHcH24Z7m+zbgeKM85uNK5zJvsMsjuHPAIKfPvi",
+	"DB0eHh6jd1dnQJvSR+/enT9DNJJNBKUADTIH2FQb0oO4EnL//LPkeh+uWOJ+n+mN5uoQmjqGJt6IwEGM",
+	"RtY2MEULNdjNQ0ETQYx8vhKf7KEWevOT32dt9P707evz13/wUQdlZvhhanO73D1NNTQiLpLwkUSBAW6A",
+	"9jSzQiGfThNG1dzvM/3FzSEUVZpNBJZ691AN0KI2BIBbjzUcVoOzeN7T/MyaP1Msrw1/wjJnBjX77OLd",
+	"lT5Ze29q1Ce/wIkAP3INkayxLA3PtsV1kAkB7dnqJX0GcJOpyUHtKlOsJ1AswvEzbUHYRFpgHsF5RKYz",
+	"Dg1hGj+RuaNivacZgRa6CJu3iuaYttf0eoc8mveZ/o0y1OnacmKCzGI8z1c+diBCe1MsrkmUm1k13sLj",
+	"JHJpu8DqCI4QH/WZKdMM67BB/cLeCDXRH55f+RByp5fy7PnL51fP4XBoOjYazpExU5uo2zn20VGro/9z",
+	"qF/ps6NWN+Upmo6HWjhpiEWuXYQG4Lxxqv8I7AJSmXGBx5RZeaG1PGn4jyCmzjNDhN2QmM+IBTkKIE/Y",
+	"xZ2axi0nGiMTpgIXEwrXt64WoYYAeEI1BEwTGHg5d4MKL85WdowxQYPW359TKS4EnwlKFBbzOmrFgSJi",
+	"mu9i7uX0LC9nXXidZqvZgoDAGWF4Rr2ed9hsNQ89sEsnoN0dgOhuONGtvxqXeS0cZEkhLLco95tpiUTK",
+	"2Xlk34KGcRdufChQZbuWVpZ6zh45eKnPyvvir33QXU9/hIt9wwn0NjqtltPkXBB0jmlqZlnIpElvzNu+",
+	"lwHlgzaBwQmUb47ywdMqG9G84l/tAM2QT72PJsrFeIqsL8h5L3NZn+YxHkf8lg0kCb3eYauVJU1Y81hb",
+	"JN6T8HF0RLqjRrvdbje6nU6ncXx4eNjodrvdo6Ojo8ePHz921lDPO9MzaGUC/fqf/4XSNXpfPtrC0ybJ",
+	"fZWdkR3aHCwn0IpLolfSk//ie10D6bJh0xM5+AFHtlqseaW9/pV3DFv9jkTmpcP1L73gYkijiMAV11Gd",
+	"lZ0zRQTDcVpq96jOPJdGI3/H8A2mpgw52FGmvqwlgQU60RYHhDJ8MN0Usx8++t6CvuP1XKlRSMmUJaQZ",
+	"6GMH/uPebKLnYI4GGRYG5irH1kJwWtEyxZqw2tzxb0yxOWH2E5lbgoQT/4FH8w1p8WsR3TrK2YJubIDy",
+	"l6Jhron6yxKLav9GwXKPvGgLiFZxIZukZMho/hvnRd3W8fo3zjgbxdS4sLrtGlNc4HnMcXTF+UssTMRv",
+	"t9OpwfQKxPqWJNLs61tyTEM44NHOuON8Q6ZpSjbrgRc0nIPPNPpimGhMVFk+BnxvA+th6hM0s/ZRRGJ6",
+	"A34Sky4Eem4kuAubKfJSM1KRly4Qfrdq/ug3j8bd9W+85uoFT9g3xygD0t1glF+uH78lxm8GIbEWa9wd",
+	"mrRWMPifsLwuw5U/ELUSUVoPEuIOEuI7kQzfEUn9gag70lNOrd1QvwSdcpbUUoVPbEUz2zagylGzRI8m",
+	"v2WRJLdVYwt087hANzZ24B6Iwabo1FJAf4PspRRMv1H+YlPCf6d85quprN+SoRlq2aHWOZs13BXewYiC",
+	"/ljtXnthH1hKsn8k0Uzwn0mopG8Kipk6Yi5h1zh3Y4iACfl0SBmpcMPNZpd2OW6yjU17M8aFWQ8EBn7x",
+	"l7shxXM0KmwHQpcMzRcrjOUKoFH97i8JAR+opdyUUdSmVFhfGir4Zd3qIB6OuqvI4tr4DO60S9fl4i82",
+	"WpXtr14XYqEN4S2u6qYQZ1q+PPfmhgtMY4a/1PC2fku3bEZMHz5nm12GDVCILcLldVqdx43W40bn8Krd",
+	"6bVavVbr3+CZTyQaZC7zw2ar2T5stP/PiAzbnaTtWZFzFD0mT0ZPW4027gwb3fAwahxrCXSEHw+fhE+j",
+	"Y9IaebYbVxwvD9lOh+x4hepgVQvLgpmglYVUYt7MidUDOeGzAzyjvXaz2+ygPRP+jtqd5tE+0HV4bQLE",
+	"NB5LGZuUBYjzWDNi9iREw3itYTvsRIek0R0dtRrdx+0njaed48MG7g6PwsfRE/J0dOyZ4r7mhbM/PW90",
+	"Wp1uo3PUbkPmn5P33pRENJlmIUwpmclkOMgd5UKZ0sFkPqaEZd2u0m310DsGFWBJhKZkysUcjQW/VRNz",
+	"U5aF4bAIqiBRhq5eXt604RLEVKr2FFTj3MQ5DvRiuegq97jD1Af3+Gr3+CgTSKm0nc3SCJjV9kOlsE09",
+	"PaUS9w1LzycrSeuKHEQQjwB11QXFYwLtF8qN9iWxenfb/YGlPbC0nbC0rRjaGmb24ETZsRPFAXYr5rdL",
+	"58klUS5YBBb0KI3R2ws0bgY+CoC5BCZgylaCD/YNYmKWxqUBuzxBGP7tM+d7EXyabyNqYxE137W1IzGz",
+	"cbScERTGBAsJ1eDdtMO5aQ4ILf76zORnQ1fnrL78BBc2gfAYU3aSW65tEJgWsr+dYEWgRylWRPSZGUci",
+	"iecmYqPUMVTO9rf0D2kweT3vNVdIEBxONKr00hpXNCSIwQpnWEgi9Y5FAmW4QiIUHemRTfRFyoPc7rbk",
+	"AffpOrqbdNtEdNWQSTuD/G9SEqVYkJb2Mf0vTbbDAkwOHUx+b4LLOed+pwLse3S2XRmtejvZl3bhXVb9",
+	"Le+uVPqvFlxrlI0JkLN90UeM5MvhBZZYAyurbMEb/dUjudbP9tauZjdutt+wRyYF+4fP3nA+kPmkbcOU",
+	"eu2FYrLV1otz7rStKQPpoGmukGEQVg4chp2oTVqG8Te64ZOo8ZQcjxot3B52wsOoS460HGDk1pUeu08e",
+	"TTQftOstsDPfcx1vBkPgqLT41SCRmrvquR6P2qQTHYaN7vAIN7qPj580nj598qTx+PHRUbd7eNjptNub",
+	"uypcwnu1p8Ke4IOjYrWjIuUXxe5NclvdvTSe7xwmMcymOE9VNyhAM9M/6D9G8j/096jRMDSDIB/A77Ol",
+	"nlE9FNgGPh8+NheqXWhdf6nWiA2ZtkH9QUXPKbQ35pKEProk07EgMx+d8Yj88eWvf/1bDwUiYXo6m3wU",
+	"LLW2e2SzcopNGm32hd0RlSgiCqpnZUZFxMNkqs2MhMVEShSYhwPIcwAzos/6LMP1XOqL69uvSR4ej6Co",
+	"r+P9J2lpTargUcicCLke1k3vzIaeOZ9HEgX5/k9Q1dgcEBJkRARhIUExl8TYPwqPTTMRqo8eGmaZQM1h",
+	"QuMI6iVrbDAD2Ah1yACwa9z3EYmlSe5JGws+krmOTujd23P7EEzIefzI5IAAXCAhx5lM9g4q37BLEuiM",
+	"bgsIOFi5cs9SQQm7XKdutKdn8PtMH6rGk4KuD+WcrT9H/2gqtDj/0H4TvZkRtnAlYjcMTYYo6zMI8ncL",
+	"gT9sZiYsmnGkT5cIsAeHBGrWWTPyBPSOT5lG6BIG8GymTc4+oxIZi7fEekxXpc3I1Io0+AldymwGQzKD",
+	"HHXoWFZuR2r+v6Qt3Dnc1t/JLV5GJ4+kJTvfpDVQheSEJzF0O9cbrSbF4tVVKrlLrqyseM9LNZdZ7V6T",
+	"WNBRWZGHbeOLbQUNPar+kDJ6Qz8ZI9v3co0v0h5xaYYGdIqy4lZxQZpcjA9g2IZpRQXTukZaH3IdOD+k",
+	"zX9Nt1+v0Kz9Q0Xr9ZKG6tAmHRLvtdw7gPLP8sCsZsyL3dBzPc67nS8AvVyjcdPj37v840tXE8+cjMo3",
+	"lQbPd6fVBhXSdfvMenjaIwXYeWnTxw+mw6x5saRURpHhez3vSfMoJ1VTiep7Z++fN54eQ8BIWT/X3BYA",
+	"yVDImUms1cZnIrNNoQyFvqzs5vlhqTdnevpjqibJENRHHE4J6JBaP/tYzMNpN1umsotr/FYwhZzsBmmf",
+	"x7ZiC8E6XnNvsQ/govnu5br2fUgLl7lKZV5WiWsrH72d03zrldTQ+vB5oXZR2fXEcq2ishuHtDZR7j4g",
+	"qxLkmTJAXlrVZydeiqWaPwv+GHPyC/0EO6Bz19PXiy1F7yN3wDGQ2vj0YNCVGHT6z9yFWKt51Gq2d2/o",
+	"bWPmVZl4tgyOVZAA2aG4IVXIegV/p5kTFbSRz5deoJGIKIhp9NLWs9D5YkoVFP5Bndbxk/ZRp4WGcwXp",
+	"XM7j2m0fZm5RCyEzgOIcxeB6K5SbqMrxtIuTB4rzRuxcdvWQ4cK8u9rUhx3pcaGPKHOK6nedOGIMZ22P",
+	"FKzmlcb5FH9q6ANqmKPsuaPdzvG4PuRgweOYJXSDNw1snSWqXB12kNoNd/PmPbD5+/fb7ZKdu3a/D7fx",
+	"O05pqPDxfb3rec1csiYLK7LxXf0Kd+0Ond65hOqMnJl2UuWXFGeu5vzC8koCU4E3mTYBLjTVjZvZ9k9H",
+	"h5rYcKMTdbuNLmnjxvHwyZNFgi4z/bNeoBltbNZY6bd5OWIP8INrz2UXPTO3Xcax6trXej2v3Wrq/7U7",
+	"Xk2Gu5B4Zes1DdREEDnhceT1OrnmW7VPSD/bxp3hYdiNGkfk8ajRxU+GjafhcdRokfaogw+H3fAogtNU",
+	"RNzg2KVrpEcKZUFvybAxEzxqgL2v6JTwRJlH261iE73yLeozcFdMtTknIPaqiw5zLg/3HKvvOdKeFI7l",
+	"naXdbze/zzD5vDLrI8gQNjwkKwNEpatQRCLjdJXKNrvXB+ua8wUZLQV9tndB2fjM1lOHfr72849KpZ+v",
+	"wvTjMybTb2P7cf/E8HyY3dU/ks6drxeTFitqmrpz8IwtPFfm2DXbBYB949oJm7KdzbnF9hxgM4q+11oK",
+	"D9x5G+680fmtq9wAh/BQuOF3UrjBHGdN6ZFLmTNSZ6MCDUaiYGgAKl1Jy6pKDI4nP9Rg+IY1GLZBjho1",
+	"F2DUk7TUAmWZbrGm7EIFVrTuIEYkm84KYiStb+j1PFeP0DVAy0uX/K3RTSf8HUgbDYrfjLT5LqTMd5e/",
+	"sAlB30fewkWhKOfJulIP6BSaOKfsAcpkhlae8DgCdgISpcomcUVMNbVXVY7IuMqW6vtS5YMChbU7G2rQ",
+	"91oM4l41aLv/b87U2p2d6dCHu+RqLrz9d8nd/q5KT+xAbz6IsVQNkfbLq4yCh1ISgoSaU5rHT1C31c06",
+	"GBjNGvoXQAaMSFi1+vQSS2Wb9O2Gm2xCphA8NZjKsdfzvC1YQozBjBpAc7bmke/xRIGg8WacjVG7eTTN",
+	"3/G2DK0vc65273BjorZAqyBtvTLpzudBcdmhk9MCFt9a4JoS/19Nk1mkWpEAGWynE5U6Xf+YkARS2BGd",
+	"TklENYMRCTtB2PZqRjMaXktEFUpmyJYOt5W1F+zptO9CIBI2oFHQRDC6qZ6PZCJu6A2BDEyILlxmE28T",
+	"tkN/aIG7dO6bu/wCW3WmlYGA1/PC1mhESKvVaHcOu40uHoaN44iMGi3999HjJ0+P8XBTXpAwA9cydmB+",
+	"eRDv36tv7G3C0gsQxm9rMplixEmE5WTIsYgqJfuPprGB1Z1zF8SEpTWfbV2LBR0g/bVUyD9LZ97Nvegg",
+	"1e4Pu0ZiywFU3Ndqtla87WIGUEtBK/pmmYP0F6/3oX4WVLr8S3seJQRmf3q4Gaz24DkoIvddhsQZgqyt",
+	"1ZJisSyEUK0vjQb5BVUZWD401LHxP35abwzZcgEqkb4tU4AOW40Iz5EShK0Nrtod4o8J09OssXpdrTeN",
+	"3oVMbBM97UVkRlgE6urNQmy1vyJTWyQMel/qgxd8SiWB8CqlVYGBO4GB1iQSYRqp8dkgV2cLvlE4loNi",
+	"mNiXwveuKx4EuhMWDQ5b0UZ0Wgr4Elq9MAt9oNVKWj3NkDGlMOTOdyuyJTeG7VZQ6SkKFPmkzGMNqQTB",
+	"08Bm7UHvGfjB5a5Fi6zE9NwK/vD8CmUMIkBygmdk/6TPMPjsOCNoxOOY30owVMEwTSMlpUmycw2fIN4f",
+	"ceF+9VP56x6HtlO+HlxLIPOo/p1KhKOIRPobQab8hkT7+u1hojfCR+kAY3oD+XKMmO010SkKetCFLeiz",
+	"kE+nds/gkDQZfe2jtIENMmHZGlSm0Zh0LCoQRIl5L7ABCXtTGsfUaeeK99ktpgoNyYgLoiU4Z4yEirLx",
+	"/olp6WSgra33AD72HKChGSwKaNQL0B62CYc2w67P7EM9RH5JcIxopJUJ+Gh+odB4iRkfaRBhhXsB9AbX",
+	"I/yvyzevm+jMwka4dYg5Or0477OZ4CGRMu0Zp4l4LMjlH1+i4OX55dXz1wev31ydv/g/SqMqLgFMzw0S",
+	"ruXFS6hYYMaegS46bLVafdZnRQj1GY166GjUDlukg4+HT6Ju2D7sM9gt+tzPqyt90Ff6C1pN3+sd6m+L",
+	"akxf6zH9JUWmDxxSL8MgDuw9Y5eLsW6lfgJz2manD0xxRWjTTZ71GI6G9iQRN0Q0HI0yJfe3Y5GAGBt2",
+	"ULKtyCBnz+QdQ04uCkzLziAt7so11cqB/bo8rBPU/1pRnTAtuoVo0dywhtilCfNMK2OnhGNrvJdEcWb9",
+	"bxcxd8h5TDD7zVcVtYf34XOt2wlwMjraBPyxX1p45K90N7qecEfhgG3HW7hrwGPbffjG62mdMTKt29eH",
+	"VNZWxTQqrYqjBHA98JrVYZQTS4+Olxj6vGMQpY2cNJXuoSCDwzsT6pBVvs+q4SeM/pKQtP9/2na0InhR",
+	"r/Obxi5uQl61KWQj3L/PiMPfL3/ZBMLrYgJNlsFDSODvIyRwYlhKDU6Yu9gE/nmAaUNhiCUoZ41vEybR",
+	"6TlSeDwGc+wGkhpL9CwT2gEtRSHYAzqD7GFlPKGdVmu/ia7w2HTqMfmyfWaLnDAUYNoL0EyQEf0EjNfY",
+	"n3o66ENrOirrHTYR1FMBq3IM4WgK+gSjwPhISi2cU3qFxxUa3FdkvbZVPGfxPOV3Nb03egM/JPF1SoiW",
+	"e95NQZNqkMjI67WarVarawJBbLZevpQGpgPHtiwiaZ5meecXG5ESESjo0Go+3SZ2JKvwe21qX+DxWK+k",
+	"vQ2Iqu59L4hoGHdEokI+JQ8s8DtngafnDSjvFMeb6INLXHCTqGj9hg9Mx2bu2RsfKtaFSFvN7yFC+ltG",
+	"SG8sK2vER5fngv6BqPITbz2otDtUab8LVfa7izuuTya/gajjijDhlPq21NZyyA9xshuh633GBP82GEKx",
+	"ud4dOcLhDjmCC9r9PXKGv6+Y3TsYthD6l7Nudxf9dyqvbX6cLeBKIm0hzwS/odqaHXGB9Kp89OYSlEPC",
+	"bqjgDO4r9VZOjPkLg0xRqQncrLZg7yHOb0P+s7k1uGxoTixoN+E9JZzmS8ZqMO0tr8bf3kkJAF8dQqyn",
+	"RiNNmmnYl97XIxfcCeVP8W++RdVDZOE6+9Ip+XfhRSbefEWMxxALgrAQeJ4VrlrOJEB8ZC/+bcGHUYp3",
+	"aM9apGlSAfjajPK0X2mgmHhtV7jybszhw+8gx+BjnktQRaZyo2yDtIQOHGUZ63iZzzyQD7bL7lMPMkrB",
+	"4SQjlK9m1iySPl/RnfZyLmM+RoQpyAPQxE5v8hWfjcMp3zujiQL9a3AQKB4gOcMMpX72LprwRMg+24vI",
+	"CGswKEh2gRvTROw30XuXhSTNzHZGgahEfDTyEWbylgiJAhty00Og6tt68oy7tZY52h1P4Vt0wH0h+LRO",
+	"gMIV36Bnx66iGJbb8VsobBSEmcKmjC1kWPDAE3Z4S8aFIDEYhJoOvyUfkGw6a0yJEjRcwQ9ev7pA0lRR",
+	"z4Q9pPovS/whUbeEMMsPTMSC5gnLxP/Y8IX9JjrTCK3p2wQ0qEQwU4pJQBDEjAgbRFmpMVyy6eyV3cZ9",
+	"EvnuC8VtopaYN6pLLcw4dbkS9RlAHnRliRJw+AQkgT6Ih6oKO+YGeQB/Q06QzIwKWsEDLojQKj908Bgh",
+	"mYQhkXKUxBDE6hTH3F08ZRG/9ZEg2OoNgsdxMpOVFPzOzL8mmvGKTt3gxZKUT6KKgpPm4UKoouVEWt3u",
+	"TsAgN70nzF8w0mErqmw+cRfyl64XRbvVegpVAyBRYxYqr3d83Hz6xHcLhi3VJmILvRL6Nb88EOzuCPZC",
+	"Y7w5uK9OsLmEuKqq08Xkvz3KbohUdIzB98MFwuE147cxicYk2kfDObLkUFTofRuJrPdfHn18ni5lDc3a",
+	"3jpOAdhHU4KZRCsXdoICHMeBfdQqHGAtNyvo3NrS5XRuezQ7Qrd/Flbg+V5+AcbrwOMb+IjjuIwd+KXB",
+	"1hnwXQVdl0JVuXaXYlVbZrsX6q/B3QjfX1HeBU6Nx2kwO5YouCbzHtyNBSdIkBnBCtzSsHUcoz0cx2ia",
+	"SIWmWIWT/QJ3/+BJnoiQ9HCiuD4I8mkW82hliDpQY6nfJLeTo/ahRl6l+YTX8/79w7/3Pv5zr/lP/+gt",
+	"7RAgcG7G6LQWXSq+J9U8dr2N6miT92JafpNQ+nySbr2rQNB5j6On4ZPhY7yUUt9qtzudw8Nu9+io2PE2",
+	"FFTREMf52KxFGna+d4Mw+oA0ynzJ2jTkNGbECBL/898zziI0ixOJcIJsQaOdBtc7TrkqwD6XkP0QZL+6",
+	"J2MmdpzEzUTRVsH2byB1MJ9M6DqP7wVwWWKQKUD/OwqmmCU4DvabKACMgnh7N2FVgL1b3zeN9My3jsY/",
+	"Q/8xRxPP/ue/xwJH8CpauMzaDMW/cRz9lozFwaM+VzFokOcrlTDcadhRiklroukdJj+Ek/5OIuoz5lSf",
+	"7xXLiaSMc3XXGhdFqHJCybjZoZEonZKYMuIjHkckzfM2dwBlpn2O9d3xij+nnJdS0pHlAVu41epGL21c",
+	"eXA3Os6CXbJCxTGHYwLkQ3ugtt2NNm80LvQ8OZeKTLWmzBXcOULPRBImit4QdPb2/Or87PSl8+msZIul",
+	"l5aOpeXWYDhgbg04piHJlvCKmlE5Q4AGvyT/899gdlbCoHTmo7STxO60vaPdMujvhjF/j518NmWQu3PH",
+	"2OCu8HrHkV1FJ8mv//lfBS9JE52mf+nfoSYb+Cwy1u2uTrut42UG/ceEhten4fVuFdQ7OUhLCX5j8rsS",
+	"mEkKQCwhxNfkNvUmPcRBfadxUBl+FEy3PegSHCZqfzeK0kEOEbcn7uTr03YOQDtTwh6o8+tS52+QwHZF",
+	"VbQR8hXBh5czYmNYh0k0Jq5mUbqMR9KVyz09d12ccyWNqbIhhxMM1YtW2ian9GwXWVHFtCSzbBNifNTK",
+	"vKSDjQyDmX4Dxjhsdju+6edeoak+3kxTtbsuIcCzh/ylHYfsIsxwPJdUorB4V/i1FVTamMK9SXVi6XOo",
+	"OTYhyKBzjryAGm39xbRrLWCoJrxjQ3iMp49TacdolpT34rOM+l7pJd2V+rajLyfPCIuMXckVjjOC24CY",
+	"9CaewyhVVbugB70FzoNk+5YRN4rPUJ4opwYBN5Zr/i5NvTPr+cnf3bJ4jvZILIkmsP0TUzYQcjhuaUgK",
+	"+h96P6Gxo1qo+pduL+Z81mczKInhqnwixYHKnc/IVk7lM4mGc0SVJPEo6w5gZTCVht4RFwVh3GdWN7VF",
+	"DtPEI4anBAVhjJPI3JToZcUUw7V0gJmaCD6jYdBEp9lLt1RNeKIQ7rNcPtM1maf7PWod6qEBEBOCplRK",
+	"/VkSpYFTXk8QC7XEcb7dZcyidvBzIhUd2Rcg3ZQxgsAZ+EsCx6nPkiCBZzQChurA5fU8A19vQ2YFILmX",
+	"bNB7UIRyu02xxtuxOgRAMey5iocvycQH/8Hf24UMkM1OpEeJfmbZ6L06ERcircDx4FwLTfQWPm3vTDTv",
+	"k9+OQ9FtooxHtN3tTqoHpjFfDz6NB4/jYk8Hgxs79DbWcgzeG70uk+oDpT3YWPdHLDuSkeayVu66hEIU",
+	"SYQR44osmkbQMp7DgzhOa/qlVeEXvJLmZ7RXRo4hZmhIkCDmTt4E5t7ieUkm9GkUOSC9c5fn385c2e6a",
+	"fmPKtr007y+GDKJVnIlSjEy4l0gE3+PXG5ZVLMJidbUHQUIuImJrmz9oFn93tQajCOHMhZPi8lZsdoqp",
+	"JiPMQtIwOUjritvbp3wkOWdEKuOecvkjjmPGc8RHUK8iS+BYziZ5lc3+3k5ep7C9XYIpdU3l5jkiq0gx",
+	"t6ZL8+Zvvap97gwH6Rl++Ozh0YiEikQDV/a+XhTbR98jLBossrjuVetwIeZ21Bq1R53R4aIbB+PhMAyj",
+	"iJDRyDBZOpoPZDLUJzmEgzVeIkCdsplyMXgpC9YHFCUx8F+ZzGaCSDnAMREqHc8FgL2ikqD/+X/RzzwR",
+	"xdDm+vH7S7i5KpDfgv0hjH91GH8OUx3IcozrVcmvW4X22yB9H9Q2i2A2Kd1h9lIZ/ewHyEcauhrS+SGM",
+	"n9sszTXzMYW1orwDHe7ITNSsrEoOWMKub1sP+h45RS0a35actybme1Q3H9juDs9pXcqDywp/SHj4fbQQ",
+	"WJYQ2wiIXOWzEgW3XiqE1l2zmgNLYURlDPyOF2gPfOP++cZ3wi++uzrNu6Hb+6/hbGo3pLhp/OxwvWsW",
+	"doIw0nNA4XvoFqlXHcepqFntXTf+m3LesKVuVkncm5YqXlrVPZaGvgdedvjAyyrqS/8+edrfV4Xpr6b3",
+	"HBiGtuOLlDKG+ut//lfGPe/IV8/g6Xsymte1QTlzS30gse/WvoAj/Kp0Rli0YyLL05UjpROE2dw2ObOX",
+	"kCsJ6TmLvgYVbRrGvYFIT4VyCoOtROtDPMHvneafs6iU4BG7P6IHrfLeZKvJFtRMYFOyh/jF3wvh20jj",
+	"B6p/oPqqSN37ontTMffA1fOtdCHawqjmBtyUS65fItnWRw8Evg1sYWQJFeQh4yKJ1Yml/LHALImxoMpU",
+	"bNdPomESXhNoeW/4AtwTSx/Z7gRoStkBvhkfTPEn3xa03Pf1yAs1W6FQX9Ce2KW2o6Cizjp0Hagsw1zi",
+	"uje1hPN1XGuWbCm73U8Lvyz6MO5W1nC3dfyKQPgBTghJ+pdi533vSCNa+Tazo55XVLsU+DZX7NL81TYD",
+	"2nHbE/2f+ylxu0X9HRu/0PE9jXYL0VTtzAuT33oKo6wrrN4Nv3OJrQISl4iGtw9NMnYexzQeCzIGD5bI",
+	"GCY2/CHHqM8Ms13pMNbMmbMQx3HDqUuyXosbm2GebyOdjlAetPQG5rlMp7l7p5o6lagwi/ho5ByWreNe",
+	"q+V8oUfDLj4MO1EDY4wb3eFw2DgOw7ARRVp30toT6E9TMh06rkymmMauItO/2sU0Qz7NOM4pFGvSnMF9",
+	"IZUgWmaiWzLUkLkhQtCIWCIUXMEWB1YHznbSuWrnrqLS5ywPuiXkOp7bmMq/cAZTTYmgIT644oIzxWuW",
+	"5ty4X07xJOu0zNHyK4ceD9E+q6J9OGto+GYAyxH1G/PblvE9GiOLNTjRMyMIZQ8FDpECtIBHPgoK2Bcg",
+	"g3x+nwV5AgsQ0Ff+cUDqwOpoUIFCv9DgIwj34QINyYgLonXMJnplKA0pfE36zOhvlCEuIiL8LJ0Xq6UJ",
+	"mugUBWEilVYR3W+IERLJPssejkF5GUAnjQAi1RN2zfgtQ+enr0/zEODQ0s+RKrqdcEkg2AnAx7gyYU59",
+	"RpW0sU4mZRd1W618ui30PC3TAM3V/QIpfctgpt3yudoaRBEC36Ikavf3IS4O71NcdDfWDBeFxOp4JMfr",
+	"HiKSfjclWBfFWF0plvMbLKqmGzX6T1EKncZEKDTjMQ0p/IgVEjwxyUtUQSUHZK68DdsWPBlPEC0p0mom",
+	"WOLa6y/DzIvRgyG0O1QzIN0Bqvnl9k5eaQVnzu2EQ5M9hmA2xm/RXhAmQhCmBgZXjXqQxLEr8DPk0Vx/",
+	"10CMIysb/Jzis6QqNWAqxjPlI9SftNJxW94EdB02buqSKGwIfqwtxvz07YQpeCcVIscF8ZSeVO/BjtuR",
+	"HbelZH5GlIbFGqMtbZBszzclOQPVB7a28wK92/K0+4gFXDYcT2xb4izVFwwdia4JmWlEoQJBAxvfuMEt",
+	"8YFhFaSUE/h9BnxyTG8I85EgsxiHxJiLVCpbIUniqXV/Q3cczX81y3Bpp3OXg2zcYWXGlokXKmGUO7SV",
+	"hnxYzkl+4MNVfGQbhrAlrW8SuViiw5jXH8J5vueIuR3q5QdWFmzYE71cguRapaamYNmlmXnZoPXdXcic",
+	"DbZRctwSB5voH+lLFXxgpca0TVfzAqhqOGnPFg4GOsl+H3b5t6Ss90tWwaaiWpMU9BaOiJ5qRbtCRqDF",
+	"9NycTdpT2M+oy3pZQfbCxRBVEr05fwae1MBexAflNzSXbDp7ZpdwZ9LauAeIfsGSRrvV1P9rd5yKX/Nu",
+	"NOvN/CVLY1/s/LsFKWWAqXvZYU8S7WUccP+Bhla39TUwg1aXTHG4xXdkpH+vQUM20qmCetLG2XwEDR6l",
+	"b5VKP6si6iOpuJia/ORbLq6JKO/Ce+mqI+yi+uMg1xWw47svzUqgdX0WOJM2sT/s+N4I05iyMVQzsJ9N",
+	"d9zDZtuW5/V6h90vhrhkvtxkO3ug3fnie3avXq9+GV8Dgjc3+nDJbXltbAPxB8xfFXeVRhtp+Gc4/wzL",
+	"yZBjEdVF/MYMj8m6MiRLl/Zmfni1QirAExcw9qZG5bcs72F2NrBA+fDZy2Y2HhuQLHgYRhA/efT4ydOF",
+	"kqoukFJLITmYJcOYhmmQ1ITfDiZU0+h8EOG59HrHLd+TcTLOdVLKtQ0EMCoUEYmkQQppLso+bkhw+iRW",
+	"1dSwR/lAcavu2PNon5cz+a+3u2PXGBCgvXdvXzYkHhEfJYz+khBTdCdHeycIoygxuFwoTr1vYxxNw8x8",
+	"uY1mn+Wu61OUDBCgJAqWcDJAxy1bZBqeRO/evkSBZRcHn/VSvwRQd1oixvssXZyPJEfYvaXBoVlFnIxN",
+	"lQ8cS46GBCUskSRCw7k13Ux4Ze4ttNdtHfcZfH9LJdk/QTNBb/SOAcamaDcjJELYjF+AFhUZvKrv0DOy",
+	"+Kb358ssYnNesDknuM8L898mv9wcRusunzUqPlw8/15KYeRY+0acPeffyutTG9056zdOwOTOMdyMt3dN",
+	"1NAtFpGsulsucLOHe+VveK98V0zy1xdKARmZ9ovNlrvC5CzHjNYdWPtnbyx4MvN63oXgUWKKfW7bxLUV",
+	"tqMOORw1uvho2OiGj6PGU/Jk1HjaOnZOnKPMo3pJs+tUAR0LWl9+j5Lmu5Aw313xlG3p8/7LpaTXoxW3",
+	"ok10ihi5RUE2UQA3nu4K1IgTHkM/tj7by55DMu0xbQYMaBSYCajab6JX+NoUOAfeYkgDAk4EsWGpBb3e",
+	"77Oc7WGiVjBbVuQn2EZVxcm4+oZ1gUVt23x/mYIft5bo9de//t/o0tHr++3o9R5Ludy39vy4Dk/bBYzW",
+	"lVH5PfK2v68iKjvRmI2vutL1LgSJAV2GiZA2ZQkKAfmaERJpKyGfoMB4qAM0orHx1rOVtZAvzcxrEig1",
+	"GUFmpi0GYb38nMVzH41wLM2vpu0cZ9YzUUgzNJRYlmRofep50rJ3REPOY4LZb74Usju+fPVjd+dw7C+V",
+	"pTr0PWg2FhEWEq/Xaj59ahkcaZMOOSTdNTnpgnM1CHEiiYt6YUTdcnG9qk1Vu3f0dLHCVAp604vQ1ZZq",
+	"dzdyq3IxXeVRNdB5cKmudqkC7C2sCmwEvlh7h5FeQG2QfTgTfEjcNd0J5OHEJEBTgplEjKMJwUINCTb6",
+	"kvXAxgRL06+inKG8twu5e34iENCAfCJhorRe0bJEcoyfDp9oy2g1kcRYqkG6hbK4z0MghpinnfDe/OlH",
+	"9MOPl7k0bx7HmnQT0RhOZKNdVg9i8/twA6K6d+HpNeoD/ayin9sU7xzpOEysSztrXVXZadjulWGMKdgE",
+	"LrqSReCJABqJ3LdTfpP2eTGWQeXNuPGdWPyo4796SxRcbTwYxzvsJqRBirA9pboIlXqttuyenN7UVPPw",
+	"q/wFmHRcPMRxTMQjmfZCzkIF3S96iYgyqObhp7HoVpfjDOzp/Ns8UfmJxkRJFHzue9l3fbDK+i7WIv1h",
+	"QKO+1+t7fe9LUC0f7D53FP2Rn9zreU/bYRR2joeNo2571Oh2nnQbx0+ip43wSfdwdNg6xJ3Wked7eXh/",
+	"+OwY/nM2powQqE+h9azc0ab2Iik8s83sG2hXKbiqNKwMng8SYrWEKJDEbR4N8wRuv1wtNPTgJExMcZAP",
+	"n70hwYKI00RNNF2ASkDETbktVfASJyL2et5EqZnsHRzgGW3qcaecwb8Yyya/mejvD246JTVdnpEbEvPZ",
+	"1HQ8Wz9YRG6qB3vJQxyjvSm+JkgkbL8wYu/goN15YuIKe09bT1vpOB9T+C0O+IozqrggkYsXMx43G2Np",
+	"q2/4CKLXJBGUSFcayEdhZvLGfGxE6+k5Ung8pmzczFS0H8GmWt7NhVZuJcJK4XBCIi2AYRVob0bZ2Ifw",
+	"Tx/prflIhTMfRUyvMJb7PuKsEZEptKBPmJkbL5UNya3B1gpZXsS5C8bTzDoXpSdRRAS9Ibb2URaKmh8V",
+	"ovbKxrQd3mI6IuE8jIm/2JYpBVehb2xu6KxZ0/L47yc0nOQag5vMTnQ74VM/Te68hYfCCWaMxPlFF5NF",
+	"S4Z/s1iewU8rDsiKNMHc8C4guOS8jbeVizREIh+kcmIMnswjC+7YqSTxjYaWIHB3QSLEEyVpRJBF7/xx",
+	"5B06JfPHGhZRoQIYpMq6ys16HrCv9dacS8DgZG6Wsvpgy5O5yEAfRS7MDVlu56NYS3Xo0mZRN5OiDce1",
+	"0IxLlYg8TmQBc8vzXYZ6cwIJMuN6B3tXgt7MfXR5+vb8xT6ibEykgu6Dimuz8mcS2sldD/hU7aACKUHB",
+	"6ZkhzWyGUn5attuUF+St5LwXX5uymu8jwblC4BopHB0Y0RVMwqnjaM+ae1oNmnHK/n+VFGtCdzuXQvq+",
+	"GFkU1iLEkosQzSdEvaOQlJqTD7kQH80QaK1TG1sLCAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -11,7 +11,6 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
@@ -110,23 +109,11 @@ func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRe
 	return api.DeleteAlertPolicy204Response{}, nil
 }
 
-// checkChannels refuses, naming the field, targets that could never be delivered to: URLs
-// that are not http(s) and on-call schedules that are not the workspace's. Bad targets are
-// refused when the policy is saved rather than failing every delivery later.
+// checkChannels refuses, naming the field, on-call schedules that are not the workspace's:
+// the one rule on channels the contract cannot express. The contract validates the rest
+// before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
+// targets are refused when the policy is saved rather than failing every delivery later.
 func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
-	for i, w := range derefOr(ch.Webhook, nil) {
-		if err := notify.ValidateTarget(notify.ChannelWebhook, w.Url); err != nil {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.url", i), Message: "must be an absolute http or https URL"})
-		}
-		if w.Secret != nil && *w.Secret != maskedSecret && len(*w.Secret) < 16 {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.secret", i), Message: "must be at least 16 characters"})
-		}
-	}
-	for i, u := range derefOr(ch.Slack, nil) {
-		if err := notify.ValidateTarget(notify.ChannelSlack, u); err != nil {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.slack.%d", i), Message: "must be an absolute http or https URL"})
-		}
-	}
 	for i, id := range derefOr(ch.Oncall, nil) {
 		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {

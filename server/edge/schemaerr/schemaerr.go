@@ -25,7 +25,7 @@ func Fields(err error, prefix string) []problem.FieldError {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		return []problem.FieldError{{Field: path(se, prefix), Message: message(se.Reason)}}
+		return []problem.FieldError{{Field: path(se, prefix), Message: message(se)}}
 	}
 	if prefix == "" {
 		prefix = "body"
@@ -59,11 +59,20 @@ func quotedProperty(reason string) (string, bool) {
 	return name, ok
 }
 
-// message drops the regular expression kin-openapi appends to format errors: "must be a
-// uuid" helps a caller, the pattern behind it does not.
-func message(reason string) string {
-	if before, _, ok := strings.Cut(reason, " (string doesn't match pattern"); ok {
+// PatternMessage is the schema extension that says, in words, what a pattern requires:
+// "must be an absolute http or https URL" helps a caller, the regular expression does not.
+const PatternMessage = "x-pattern-message"
+
+// message drops the regular expression kin-openapi appends to format errors ("must be a
+// uuid" is enough), and replaces a pattern mismatch by the schema's x-pattern-message.
+func message(se *openapi3.SchemaError) string {
+	if se.SchemaField == "pattern" && se.Schema != nil {
+		if m, ok := se.Schema.Extensions[PatternMessage].(string); ok && m != "" {
+			return m
+		}
+	}
+	if before, _, ok := strings.Cut(se.Reason, " (string doesn't match pattern"); ok {
 		return before
 	}
-	return reason
+	return se.Reason
 }
