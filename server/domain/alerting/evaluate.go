@@ -58,7 +58,7 @@ func (a *Alerting) DigestHook(ctx context.Context, tx pgx.Tx, runs []db.DigestRu
 		}
 	}
 	for ws := range moved {
-		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", incidents.EventsChannel, ws.String()); err != nil {
+		if err := incidents.PublishChange(ctx, db.New(tx), ws); err != nil {
 			return err
 		}
 	}
