@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/probes"
 )
 
 // referenceOperations is the summary table of the API reference (secumon-api-v2.fr.txt):
@@ -172,7 +173,13 @@ func TestNamedSchemasExist(t *testing.T) {
 	} {
 		assert.Contains(t, doc.Components.Schemas, name)
 	}
-	assert.ElementsMatch(t, []any{"ping", "snmp", "http", "tcp", "dns", "tls"}, doc.Components.Schemas["CheckType"].Value.Enum)
+	// The check types are the prober library's: every enum value has a prober and every
+	// prober's type is in the enum.
+	var types []any
+	for _, t := range probes.Types() {
+		types = append(types, t)
+	}
+	assert.ElementsMatch(t, types, doc.Components.Schemas["CheckType"].Value.Enum)
 	assert.ElementsMatch(t, []any{"critical", "major", "minor", "warning", "info"}, doc.Components.Schemas["Severity"].Value.Enum)
 }
 

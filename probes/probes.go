@@ -94,7 +94,7 @@ type Result struct {
 // Check is what a probe needs to know about one check.
 type Check struct {
 	ID      uuid.UUID
-	Type    string          // ping | snmp | http | tcp | dns | tls
+	Type    string          // one of Types(): TypePing, TypeSNMP, …
 	Target  string          // the host's hostname; a config "host" overrides it
 	Config  json.RawMessage // the check's config object (JSON) as stored
 	Timeout time.Duration

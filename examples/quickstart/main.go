@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes"
 )
 
 func main() {
@@ -69,7 +70,7 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 
 	interval, timeout := 60, 5
 	check, err := c.Checks.Create(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType("ping"),
+		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType(probes.TypePing),
 		Config:      &client.CheckConfig{"count": 3, "interval_ms": 100},
 		IntervalSec: &interval, TimeoutSec: &timeout,
 	})

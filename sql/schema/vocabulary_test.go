@@ -9,15 +9,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/incidents"
 	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/sql/schema"
 )
 
 // TestMigrationsSpeakTheGoVocabulary ties the names the migrations spell out (applied
-// migrations cannot take them from Go) to their one definition in Go: the notification
-// channels to notify's constants, and the channel the triggers notify on to
-// incidents.EventsChannel.
+// migrations cannot take them from Go) to their one definition in Go: the check types to
+// probes.Types, the notification channels to notify's constants, and the channel the triggers
+// notify on to incidents.EventsChannel.
 func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 	var all strings.Builder
 	files, err := fs.Glob(schema.FS, "*.sql")
@@ -38,6 +39,7 @@ func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 		}
 		return names
 	}
+	assert.ElementsMatch(t, probes.Types(), inList("check_type"))
 	assert.ElementsMatch(t, []string{notify.ChannelEmail, notify.ChannelWebhook, notify.ChannelSlack}, inList("channel"))
 
 	notified := regexp.MustCompile(`pg_notify\('([^']*)'`).FindAllStringSubmatch(sql, -1)

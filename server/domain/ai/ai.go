@@ -81,7 +81,7 @@ type HostFacts struct {
 // CheckFacts is one check of a host with its latest result.
 type CheckFacts struct {
 	Name   string `json:"name"`
-	Type   string `json:"type"` // ping, snmp, http, tcp, dns, tls
+	Type   string `json:"type"` // a check type of probes.Types()
 	Port   int    `json:"port,omitempty"`
 	Target string `json:"target,omitempty"` // the URL without credentials or query, the DNS name…
 	// Status of the latest result: OK, WARNING, CRITICAL or UNKNOWN; empty when it never ran.

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/ai"
 )
 
@@ -63,20 +64,20 @@ func check(r db.HostChecksForAIRow, hostname string) ai.CheckFacts {
 	_ = json.Unmarshal(r.Config, &cfg)
 	c := ai.CheckFacts{Name: r.Name, Type: r.CheckType}
 	switch r.CheckType {
-	case "tcp":
+	case probes.TypeTCP:
 		c.Port = intOf(cfg["port"], 0)
-	case "snmp":
+	case probes.TypeSNMP:
 		c.Port = intOf(cfg["port"], 161)
-	case "tls":
+	case probes.TypeTLS:
 		c.Port = intOf(cfg["port"], 443)
 		c.Target, _ = cfg["server_name"].(string)
-	case "dns":
+	case probes.TypeDNS:
 		// The resolver the check asks; empty means the host itself.
 		if res, _ := cfg["resolver"].(string); res != "" && !sameHost(res, hostname) {
 			c.Target = res
 		}
 		c.Port = 53
-	case "http":
+	case probes.TypeHTTP:
 		raw, _ := cfg["url"].(string)
 		if u, err := url.Parse(raw); err == nil && u.Host != "" {
 			c.Port = intOf(u.Port(), map[string]int{"http": 80, "https": 443}[u.Scheme])
