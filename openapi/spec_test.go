@@ -173,13 +173,20 @@ func TestNamedSchemasExist(t *testing.T) {
 	} {
 		assert.Contains(t, doc.Components.Schemas, name)
 	}
-	// The check types are the prober library's: every enum value has a prober and every
-	// prober's type is in the enum.
-	var types []any
+	// The check types and statuses are the prober library's: every enum value has a prober and
+	// every prober's type is in the enum; every status code is in the enum and no other.
+	var types, statuses []any
 	for _, t := range probes.Types() {
 		types = append(types, t)
 	}
+	for _, s := range probes.Statuses() {
+		statuses = append(statuses, float64(s)) // JSON numbers
+	}
 	assert.ElementsMatch(t, types, doc.Components.Schemas["CheckType"].Value.Enum)
+	assert.ElementsMatch(t, statuses, doc.Components.Schemas["CheckStatus"].Value.Enum)
+	for _, s := range probes.Statuses() {
+		assert.Contains(t, doc.Components.Schemas["CheckStatus"].Value.Description, fmt.Sprintf("%d %s", s, s))
+	}
 	assert.ElementsMatch(t, []any{"critical", "major", "minor", "warning", "info"}, doc.Components.Schemas["Severity"].Value.Enum)
 }
 

@@ -144,9 +144,7 @@ func (r *Runner) Run(ctx context.Context, c Check) (res Result) {
 // finish normalises a result: a valid status, no error message when OK, an error message when
 // not, and the elapsed time as latency when the prober measured none.
 func finish(res Result, start time.Time) Result {
-	switch res.Status {
-	case OK, Warning, Critical, Unknown:
-	default:
+	if !res.Status.Valid() {
 		res.ErrorMsg = strings.TrimSpace(fmt.Sprintf("invalid status %d from prober; %s", int(res.Status), res.ErrorMsg))
 		res.Status = Unknown
 	}

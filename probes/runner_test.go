@@ -40,6 +40,27 @@ func TestRunnerHasEveryType(t *testing.T) {
 	}
 }
 
+func TestStatusNames(t *testing.T) {
+	for i, s := range Statuses() {
+		if int(s) != i || !s.Valid() {
+			t.Fatalf("status %v has code %d at index %d", s, int(s), i)
+		}
+		for _, name := range []string{s.String(), strings.ToLower(s.String())} {
+			if got, err := ParseStatus(name); err != nil || got != s {
+				t.Errorf("ParseStatus(%q) = %v, %v; want %v", name, got, err, s)
+			}
+		}
+	}
+	for _, name := range []string{"", "FINE", "2"} {
+		if _, err := ParseStatus(name); err == nil {
+			t.Errorf("ParseStatus(%q) accepted", name)
+		}
+	}
+	if s := Status(7); s.Valid() || s.String() != "UNKNOWN" {
+		t.Errorf("Status(7): valid %v, named %s", s.Valid(), s)
+	}
+}
+
 func TestRunnerPanicIsUnknown(t *testing.T) {
 	r := NewRunner(Options{})
 	r.probers["boom"] = func(context.Context, Check, *Memo, *Guard) Result { panic("kaboom") }

@@ -85,7 +85,7 @@ func check(r db.HostChecksForAIRow, hostname string) ai.CheckFacts {
 		}
 	}
 	if r.LatestStatus != nil {
-		c.Status = ai.StatusName(int(*r.LatestStatus))
+		c.Status = probes.Status(*r.LatestStatus).String()
 		c.Since = r.LatestTime
 		c.Output = short(deref(r.LatestOutput))
 		c.Error = short(deref(r.LatestError))
@@ -128,13 +128,15 @@ func Incident(ctx context.Context, q *db.Queries, inc db.Incident, events []db.I
 			return ai.IncidentContext{}, err
 		}
 	}
-	failing, err := q.FailingChecksForAI(ctx, db.FailingChecksForAIParams{WorkspaceID: inc.WorkspaceID, HostID: inc.HostID, MaxRows: maxFailingChecks})
+	failing, err := q.FailingChecksForAI(ctx, db.FailingChecksForAIParams{
+		WorkspaceID: inc.WorkspaceID, HostID: inc.HostID, Ok: int16(probes.OK), MaxRows: maxFailingChecks,
+	})
 	if err != nil {
 		return ai.IncidentContext{}, err
 	}
 	for _, f := range failing {
 		ic.FailingChecks = append(ic.FailingChecks, ai.FailingCheck{
-			Host: f.HostName, Name: f.Name, Type: f.CheckType, Status: ai.StatusName(int(f.Status)), Since: f.Time.UTC(),
+			Host: f.HostName, Name: f.Name, Type: f.CheckType, Status: probes.Status(f.Status).String(), Since: f.Time.UTC(),
 			Output: short(f.Output), Error: short(f.ErrorMsg),
 		})
 	}

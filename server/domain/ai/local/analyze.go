@@ -52,7 +52,7 @@ func diagnose(ic ai.IncidentContext) cause {
 		}
 		if c.Type == probes.TypePing {
 			pingDown = pingDown || bad
-			pingUp = pingUp || c.Status == "OK"
+			pingUp = pingUp || c.Status == probes.OK.String()
 		}
 	}
 	switch {
@@ -213,8 +213,11 @@ func findCheck(checks []ai.CheckFacts, name string) (ai.CheckFacts, bool) {
 	return ai.CheckFacts{}, false
 }
 
+// isFailing reports whether a check's status names a status other than OK (never-run checks
+// have none).
 func isFailing(status string) bool {
-	return status == "CRITICAL" || status == "WARNING" || status == "UNKNOWN"
+	s, err := probes.ParseStatus(status)
+	return err == nil && s != probes.OK
 }
 
 // reason is a check's error, else its output, on one short line.
