@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/probes"
 )
 
 // referenceOperations is the summary table of the API reference (secumon-api-v2.fr.txt):
@@ -172,7 +173,20 @@ func TestNamedSchemasExist(t *testing.T) {
 	} {
 		assert.Contains(t, doc.Components.Schemas, name)
 	}
-	assert.ElementsMatch(t, []any{"ping", "snmp", "http", "tcp", "dns", "tls"}, doc.Components.Schemas["CheckType"].Value.Enum)
+	// The check types and statuses are the prober library's: every enum value has a prober and
+	// every prober's type is in the enum; every status code is in the enum and no other.
+	var types, statuses []any
+	for _, t := range probes.Types() {
+		types = append(types, t)
+	}
+	for _, s := range probes.Statuses() {
+		statuses = append(statuses, float64(s)) // JSON numbers
+	}
+	assert.ElementsMatch(t, types, doc.Components.Schemas["CheckType"].Value.Enum)
+	assert.ElementsMatch(t, statuses, doc.Components.Schemas["CheckStatus"].Value.Enum)
+	for _, s := range probes.Statuses() {
+		assert.Contains(t, doc.Components.Schemas["CheckStatus"].Value.Description, fmt.Sprintf("%d %s", s, s))
+	}
 	assert.ElementsMatch(t, []any{"critical", "major", "minor", "warning", "info"}, doc.Components.Schemas["Severity"].Value.Enum)
 }
 

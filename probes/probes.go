@@ -24,7 +24,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Status is a check result's status, with the API's codes.
+// Status is a check result's status, with the API's codes (the contract's CheckStatus). It
+// is the one definition of the statuses: the database stores these codes, and every reader of
+// them (alerting, status pages, AI facts) names and compares them through this type.
 type Status int
 
 // Status codes, as stored and as exposed by the API.
@@ -35,6 +37,14 @@ const (
 	Unknown  Status = 3
 )
 
+// Statuses lists every status, in code order.
+func Statuses() []Status { return []Status{OK, Warning, Critical, Unknown} }
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool { return s >= OK && s <= Unknown }
+
+// String names the status: OK, WARNING, CRITICAL or UNKNOWN. A code that is no status reads
+// UNKNOWN, as the Runner reports it.
 func (s Status) String() string {
 	switch s {
 	case OK:
@@ -43,10 +53,18 @@ func (s Status) String() string {
 		return "WARNING"
 	case Critical:
 		return "CRITICAL"
-	case Unknown:
-		return "UNKNOWN"
 	}
-	return "Status(" + strconv.Itoa(int(s)) + ")"
+	return "UNKNOWN"
+}
+
+// ParseStatus returns the status String names, in any letter case.
+func ParseStatus(name string) (Status, error) {
+	for _, s := range Statuses() {
+		if strings.EqualFold(name, s.String()) {
+			return s, nil
+		}
+	}
+	return Unknown, fmt.Errorf("unknown check status %q", name)
 }
 
 // severity orders statuses for combining several verdicts: OK < Warning < Unknown < Critical.
@@ -94,7 +112,7 @@ type Result struct {
 // Check is what a probe needs to know about one check.
 type Check struct {
 	ID      uuid.UUID
-	Type    string          // ping | snmp | http | tcp | dns | tls
+	Type    string          // one of Types(): TypePing, TypeSNMP, …
 	Target  string          // the host's hostname; a config "host" overrides it
 	Config  json.RawMessage // the check's config object (JSON) as stored
 	Timeout time.Duration

@@ -24,6 +24,20 @@ const DefaultMaxMemos = 100_000
 // its context before it gives up on it and returns Unknown.
 const stuckGrace = 250 * time.Millisecond
 
+// Check types, as stored and as the API names them (the contract's CheckType).
+const (
+	TypePing = "ping"
+	TypeSNMP = "snmp"
+	TypeHTTP = "http"
+	TypeTCP  = "tcp"
+	TypeDNS  = "dns"
+	TypeTLS  = "tls"
+)
+
+// Types lists every check type, in the API's order: the one list of them. A Runner has a
+// prober for each.
+func Types() []string { return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS} }
+
 // Options configures a Runner.
 type Options struct {
 	// Allowed lists the networks probes may reach; nil or empty means DefaultAllowed
@@ -57,12 +71,12 @@ func NewRunner(o Options) *Runner {
 	return &Runner{
 		guard: NewGuard(o.Allowed),
 		probers: map[string]Prober{
-			"ping": NewPingProber(priv),
-			"snmp": ProbeSNMP,
-			"http": ProbeHTTP,
-			"tcp":  ProbeTCP,
-			"dns":  ProbeDNS,
-			"tls":  ProbeTLS,
+			TypePing: NewPingProber(priv),
+			TypeSNMP: ProbeSNMP,
+			TypeHTTP: ProbeHTTP,
+			TypeTCP:  ProbeTCP,
+			TypeDNS:  ProbeDNS,
+			TypeTLS:  ProbeTLS,
 		},
 		memos: newMemoStore(maxMemos),
 	}
@@ -86,7 +100,8 @@ func (r *Runner) Run(ctx context.Context, c Check) (res Result) {
 
 	p, ok := r.probers[strings.ToLower(strings.TrimSpace(c.Type))]
 	if !ok {
-		return unknownResult("unknown check type %q (want ping, snmp, http, tcp, dns or tls)", c.Type)
+		types := Types()
+		return unknownResult("unknown check type %q (want %s or %s)", c.Type, strings.Join(types[:len(types)-1], ", "), types[len(types)-1])
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
@@ -129,9 +144,7 @@ func (r *Runner) Run(ctx context.Context, c Check) (res Result) {
 // finish normalises a result: a valid status, no error message when OK, an error message when
 // not, and the elapsed time as latency when the prober measured none.
 func finish(res Result, start time.Time) Result {
-	switch res.Status {
-	case OK, Warning, Critical, Unknown:
-	default:
+	if !res.Status.Valid() {
 		res.ErrorMsg = strings.TrimSpace(fmt.Sprintf("invalid status %d from prober; %s", int(res.Status), res.ErrorMsg))
 		res.Status = Unknown
 	}

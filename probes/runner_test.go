@@ -18,11 +18,46 @@ func TestRunnerUnknownType(t *testing.T) {
 	r := NewRunner(Options{})
 	res := r.Run(context.Background(), Check{ID: uuid.New(), Type: "gopher", Target: "127.0.0.1", Timeout: time.Second})
 	want(t, res, Unknown)
-	if !strings.Contains(res.ErrorMsg, `unknown check type "gopher"`) {
+	if !strings.Contains(res.ErrorMsg, `unknown check type "gopher" (want ping, snmp, http, tcp, dns or tls)`) {
 		t.Fatalf("error %q", res.ErrorMsg)
 	}
 	if res.LatencyMs <= 0 {
 		t.Fatalf("latency not measured: %v", res.LatencyMs)
+	}
+}
+
+// TestRunnerHasEveryType ties the prober table to Types, the list the API's check_type enum
+// is tested against.
+func TestRunnerHasEveryType(t *testing.T) {
+	r := NewRunner(Options{})
+	if len(r.probers) != len(Types()) {
+		t.Fatalf("%d probers for %d types %v", len(r.probers), len(Types()), Types())
+	}
+	for _, typ := range Types() {
+		if r.probers[typ] == nil {
+			t.Errorf("no prober for check type %s", typ)
+		}
+	}
+}
+
+func TestStatusNames(t *testing.T) {
+	for i, s := range Statuses() {
+		if int(s) != i || !s.Valid() {
+			t.Fatalf("status %v has code %d at index %d", s, int(s), i)
+		}
+		for _, name := range []string{s.String(), strings.ToLower(s.String())} {
+			if got, err := ParseStatus(name); err != nil || got != s {
+				t.Errorf("ParseStatus(%q) = %v, %v; want %v", name, got, err, s)
+			}
+		}
+	}
+	for _, name := range []string{"", "FINE", "2"} {
+		if _, err := ParseStatus(name); err == nil {
+			t.Errorf("ParseStatus(%q) accepted", name)
+		}
+	}
+	if s := Status(7); s.Valid() || s.String() != "UNKNOWN" {
+		t.Errorf("Status(7): valid %v, named %s", s.Valid(), s)
 	}
 }
 

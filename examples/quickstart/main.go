@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes" // the check types and the status names (OK, WARNING, …)
 )
 
 func main() {
@@ -33,9 +34,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-// statusNames spells the check status codes.
-var statusNames = map[client.CheckStatus]string{0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	if url == "" {
@@ -74,7 +72,7 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 
 	interval, timeout := 60, 5
 	check, err := c.Checks.Create(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType("ping"),
+		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType(probes.TypePing),
 		Config:      &client.CheckConfig{"count": 3, "interval_ms": 100},
 		IntervalSec: &interval, TimeoutSec: &timeout,
 	})
@@ -90,7 +88,7 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	if err != nil {
 		return fmt.Errorf("running the check: %w", err)
 	}
-	fmt.Fprintf(out, "result: %s in %.2f ms: %s%s\n", statusNames[result.Status], result.LatencyMs, result.Output, errSuffix(result.ErrorMsg))
+	fmt.Fprintf(out, "result: %s in %.2f ms: %s%s\n", probes.Status(result.Status), result.LatencyMs, result.Output, errSuffix(result.ErrorMsg))
 
 	uptime, err := c.Results.Uptime(ctx, host.Id, nil)
 	if err != nil {

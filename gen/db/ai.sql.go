@@ -201,13 +201,14 @@ SELECT c.id, c.name, c.check_type, h.id AS host_id, h.name AS host_name,
 FROM check_latest l
 JOIN checks c ON c.workspace_id = l.workspace_id AND c.id = l.check_id
 JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-WHERE l.workspace_id = $1 AND l.status <> 0 AND c.enabled
-ORDER BY (h.id = $2::uuid) IS TRUE DESC, l.time DESC, c.id
-LIMIT $3
+WHERE l.workspace_id = $1 AND l.status <> $2::smallint AND c.enabled
+ORDER BY (h.id = $3::uuid) IS TRUE DESC, l.time DESC, c.id
+LIMIT $4
 `
 
 type FailingChecksForAIParams struct {
 	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	Ok          int16      `json:"ok"`
 	HostID      *uuid.UUID `json:"host_id"`
 	MaxRows     int32      `json:"max_rows"`
 }
@@ -224,9 +225,15 @@ type FailingChecksForAIRow struct {
 	ErrorMsg  string    `json:"error_msg"`
 }
 
-// The workspace's checks whose latest result is not OK, the given host's first, newest first.
+// The workspace's checks whose latest result is not OK (@ok is probes.OK), the given host's
+// first, newest first.
 func (q *Queries) FailingChecksForAI(ctx context.Context, arg FailingChecksForAIParams) ([]FailingChecksForAIRow, error) {
-	rows, err := q.db.Query(ctx, failingChecksForAI, arg.WorkspaceID, arg.HostID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, failingChecksForAI,
+		arg.WorkspaceID,
+		arg.Ok,
+		arg.HostID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

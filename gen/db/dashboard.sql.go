@@ -86,15 +86,16 @@ SELECT
     (SELECT count(*) FROM hosts h WHERE h.workspace_id = $1 AND h.is_active) AS hosts_active,
     (SELECT count(*) FROM checks c WHERE c.workspace_id = $1) AS checks_total,
     (SELECT count(*) FROM checks c WHERE c.workspace_id = $1 AND c.enabled) AS checks_enabled,
-    (SELECT count(*) FROM checks c WHERE c.workspace_id = $1 AND c.enabled AND c.last_status <> 0) AS checks_failing,
+    (SELECT count(*) FROM checks c WHERE c.workspace_id = $1 AND c.enabled AND c.last_status <> $2::smallint) AS checks_failing,
     (SELECT count(*) FROM incidents i WHERE i.workspace_id = $1 AND i.status <> 'resolved') AS active_incidents,
     (SELECT count(*) FROM storms s WHERE s.workspace_id = $1 AND s.status = 'active') AS active_storms,
     (SELECT count(*) FROM workers w WHERE w.workspace_id = $1 AND w.retired_at IS NULL
-        AND w.last_heartbeat > $2::timestamptz) AS workers
+        AND w.last_heartbeat > $3::timestamptz) AS workers
 `
 
 type StatusCountersParams struct {
 	WorkspaceID    uuid.UUID `json:"workspace_id"`
+	Ok             int16     `json:"ok"`
 	HeartbeatSince time.Time `json:"heartbeat_since"`
 }
 
@@ -111,9 +112,9 @@ type StatusCountersRow struct {
 
 // Counters of GET /status and GET /dashboard (and the live event stream, which re-reads the
 // dashboard on every change): counts over workspace-leading indexes, nothing that grows with
-// the results.
+// the results. @ok is probes.OK: a failing check is an enabled one whose last status is not OK.
 func (q *Queries) StatusCounters(ctx context.Context, arg StatusCountersParams) (StatusCountersRow, error) {
-	row := q.db.QueryRow(ctx, statusCounters, arg.WorkspaceID, arg.HeartbeatSince)
+	row := q.db.QueryRow(ctx, statusCounters, arg.WorkspaceID, arg.Ok, arg.HeartbeatSince)
 	var i StatusCountersRow
 	err := row.Scan(
 		&i.HostsTotal,

@@ -75,12 +75,14 @@ INSERT INTO check_rollups AS r (workspace_id, check_id, bucket_size, bucket, sam
                                 latency_sum, latency_min, latency_max)
 SELECT x.workspace_id, x.check_id, s.size,
        date_bin(make_interval(secs => s.size), x.time, timestamptz '1970-01-01 00:00:00+00') AS bucket,
-       count(*), count(*) FILTER (WHERE x.status = 0), count(*) FILTER (WHERE x.status = 1),
-       count(*) FILTER (WHERE x.status = 2), count(*) FILTER (WHERE x.status NOT IN (0, 1, 2)),
+       count(*), count(*) FILTER (WHERE x.status = $1::smallint),
+       count(*) FILTER (WHERE x.status = $2::smallint),
+       count(*) FILTER (WHERE x.status = $3::smallint),
+       count(*) FILTER (WHERE x.status NOT IN ($1::smallint, $2::smallint, $3::smallint)),
        sum(x.latency_ms), min(x.latency_ms), max(x.latency_ms)
 FROM check_results x
 CROSS JOIN unnest(ARRAY[60, 3600, 86400]) AS s(size)
-WHERE x.batch_id = ANY($1::bigint[]) AND x.time BETWEEN $2 AND $3
+WHERE x.batch_id = ANY($4::bigint[]) AND x.time BETWEEN $5 AND $6
   AND EXISTS (SELECT 1 FROM checks c WHERE c.workspace_id = x.workspace_id AND c.id = x.check_id)
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, 2, 3, 4
@@ -92,30 +94,41 @@ ON CONFLICT (workspace_id, check_id, bucket_size, bucket) DO UPDATE SET
 `
 
 type DigestRollupsParams struct {
+	Ok        int16     `json:"ok"`
+	Warning   int16     `json:"warning"`
+	Critical  int16     `json:"critical"`
 	BatchIds  []int64   `json:"batch_ids"`
 	FirstTime time.Time `json:"first_time"`
 	LastTime  time.Time `json:"last_time"`
 }
 
-// Adds the batches' results to the 1 min, 1 h and 1 d rollups of their checks.
+// Adds the batches' results to the 1 min, 1 h and 1 d rollups of their checks. @ok, @warning and
+// @critical are the probes package's status codes; any other code counts as unknown.
 func (q *Queries) DigestRollups(ctx context.Context, arg DigestRollupsParams) error {
-	_, err := q.db.Exec(ctx, digestRollups, arg.BatchIds, arg.FirstTime, arg.LastTime)
+	_, err := q.db.Exec(ctx, digestRollups,
+		arg.Ok,
+		arg.Warning,
+		arg.Critical,
+		arg.BatchIds,
+		arg.FirstTime,
+		arg.LastTime,
+	)
 	return err
 }
 
 const digestRuns = `-- name: DigestRuns :many
 WITH x AS (
     SELECT r.workspace_id, r.check_id, r.time, r.status, r.run_id, n.newer,
-           max(r.time) FILTER (WHERE r.status = 0 AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
+           max(r.time) FILTER (WHERE r.status = $1::smallint AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
     FROM check_results r
     JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
     CROSS JOIN LATERAL (SELECT c.last_run_at IS NULL OR r.time > c.last_run_at AS newer) n
-    WHERE r.batch_id = ANY($1::bigint[]) AND r.time BETWEEN $2 AND $3
+    WHERE r.batch_id = ANY($2::bigint[]) AND r.time BETWEEN $3 AND $4
 ), per AS (
     SELECT x.workspace_id, x.check_id,
            max(x.time) FILTER (WHERE x.newer) AS last_time,
            ((array_agg(x.status ORDER BY x.time DESC) FILTER (WHERE x.newer))[1])::smallint AS last_status,
-           count(*) FILTER (WHERE x.newer AND x.status <> 0 AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
+           count(*) FILTER (WHERE x.newer AND x.status <> $1::smallint AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
            bool_and(x.last_ok IS NULL) AS all_failed,
            array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
     FROM x GROUP BY x.workspace_id, x.check_id
@@ -143,6 +156,7 @@ RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold, c.la
 `
 
 type DigestRunsParams struct {
+	Ok        int16     `json:"ok"`
 	BatchIds  []int64   `json:"batch_ids"`
 	FirstTime time.Time `json:"first_time"`
 	LastTime  time.Time `json:"last_time"`
@@ -164,9 +178,14 @@ type DigestRunsRow struct {
 // lease, released when the run it was granted for has reported. Only results newer than the
 // check's last run move its state, so a late batch never rewinds a check (it may still
 // release a lease). Returns every check touched, with its state before and after, for the
-// incident evaluator.
+// incident evaluator. @ok is probes.OK.
 func (q *Queries) DigestRuns(ctx context.Context, arg DigestRunsParams) ([]DigestRunsRow, error) {
-	rows, err := q.db.Query(ctx, digestRuns, arg.BatchIds, arg.FirstTime, arg.LastTime)
+	rows, err := q.db.Query(ctx, digestRuns,
+		arg.Ok,
+		arg.BatchIds,
+		arg.FirstTime,
+		arg.LastTime,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -371,16 +371,22 @@ SELECT sc.id, sc.name, sc.group_name, sc.sort_order, sc.host_id, sc.check_id,
 FROM status_page_components sc
 LEFT JOIN checks c ON c.workspace_id = sc.workspace_id AND c.id = sc.check_id
 CROSS JOIN LATERAL (
-    SELECT coalesce(max(k.last_status) FILTER (WHERE k.enabled AND k.last_status IN (0, 1, 2)), -1)::smallint AS worst_status
+    SELECT coalesce(max(k.last_status) FILTER (
+               WHERE k.enabled
+                 AND k.last_status IN ($1::smallint, $2::smallint, $3::smallint)
+           ), -1)::smallint AS worst_status
     FROM checks k
     WHERE k.workspace_id = sc.workspace_id
       AND (k.id = sc.check_id OR k.host_id = sc.host_id)
 ) s
-WHERE sc.workspace_id = $1 AND sc.page_id = $2
+WHERE sc.workspace_id = $4 AND sc.page_id = $5
 ORDER BY sc.sort_order, sc.position
 `
 
 type StatusPageComponentStatesParams struct {
+	Ok          int16     `json:"ok"`
+	Warning     int16     `json:"warning"`
+	Critical    int16     `json:"critical"`
 	WorkspaceID uuid.UUID `json:"workspace_id"`
 	PageID      uuid.UUID `json:"page_id"`
 }
@@ -396,12 +402,18 @@ type StatusPageComponentStatesRow struct {
 	WorstStatus  int16      `json:"worst_status"`
 }
 
-// Each component with what its state derives from: the worst latest status (0 OK, 1 WARNING,
-// 2 CRITICAL; UNKNOWN and never-run left out) of its enabled checks (a host component's
-// checks, or the one check), -1 when none is known, and the host whose maintenance windows
-// apply to it.
+// Each component with what its state derives from: the worst latest status (@ok, @warning or
+// @critical, the probes package's codes, whose order is their severity; UNKNOWN and never-run
+// left out) of its enabled checks (a host component's checks, or the one check), -1 when none
+// is known, and the host whose maintenance windows apply to it.
 func (q *Queries) StatusPageComponentStates(ctx context.Context, arg StatusPageComponentStatesParams) ([]StatusPageComponentStatesRow, error) {
-	rows, err := q.db.Query(ctx, statusPageComponentStates, arg.WorkspaceID, arg.PageID)
+	rows, err := q.db.Query(ctx, statusPageComponentStates,
+		arg.Ok,
+		arg.Warning,
+		arg.Critical,
+		arg.WorkspaceID,
+		arg.PageID,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server"
+	"github.com/secuaas/secumon/server/domain/incidents"
 )
 
 const (
@@ -212,7 +213,7 @@ func BenchmarkEventStreams(b *testing.B) {
 	}
 	_, err = d.pool.Exec(ctx, `INSERT INTO incidents (workspace_id, id, title, severity) VALUES ($1, $2, 'bench', 'major')`, d.ws, uuid.New())
 	if err == nil {
-		_, err = d.pool.Exec(ctx, "SELECT pg_notify('secumon_events', $1)", d.ws.String())
+		err = incidents.PublishChange(ctx, db.New(d.pool), d.ws)
 	}
 	if err != nil {
 		b.Fatal(err)

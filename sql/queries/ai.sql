@@ -99,13 +99,14 @@ WHERE workspace_id = @workspace_id AND id = @id
 RETURNING *;
 
 -- name: FailingChecksForAI :many
--- The workspace's checks whose latest result is not OK, the given host's first, newest first.
+-- The workspace's checks whose latest result is not OK (@ok is probes.OK), the given host's
+-- first, newest first.
 SELECT c.id, c.name, c.check_type, h.id AS host_id, h.name AS host_name,
        l.status, l.time, l.output, l.error_msg
 FROM check_latest l
 JOIN checks c ON c.workspace_id = l.workspace_id AND c.id = l.check_id
 JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-WHERE l.workspace_id = @workspace_id AND l.status <> 0 AND c.enabled
+WHERE l.workspace_id = @workspace_id AND l.status <> sqlc.arg(ok)::smallint AND c.enabled
 ORDER BY (h.id = sqlc.narg('host_id')::uuid) IS TRUE DESC, l.time DESC, c.id
 LIMIT @max_rows;
 

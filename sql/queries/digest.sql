@@ -14,13 +14,16 @@ SELECT pg_try_advisory_xact_lock(424242004);
 SELECT id, first_time, last_time, records FROM result_batches ORDER BY id LIMIT @max_batches;
 
 -- name: DigestRollups :exec
--- Adds the batches' results to the 1 min, 1 h and 1 d rollups of their checks.
+-- Adds the batches' results to the 1 min, 1 h and 1 d rollups of their checks. @ok, @warning and
+-- @critical are the probes package's status codes; any other code counts as unknown.
 INSERT INTO check_rollups AS r (workspace_id, check_id, bucket_size, bucket, samples, ok, warning, critical, unknown,
                                 latency_sum, latency_min, latency_max)
 SELECT x.workspace_id, x.check_id, s.size,
        date_bin(make_interval(secs => s.size), x.time, timestamptz '1970-01-01 00:00:00+00') AS bucket,
-       count(*), count(*) FILTER (WHERE x.status = 0), count(*) FILTER (WHERE x.status = 1),
-       count(*) FILTER (WHERE x.status = 2), count(*) FILTER (WHERE x.status NOT IN (0, 1, 2)),
+       count(*), count(*) FILTER (WHERE x.status = sqlc.arg(ok)::smallint),
+       count(*) FILTER (WHERE x.status = sqlc.arg(warning)::smallint),
+       count(*) FILTER (WHERE x.status = sqlc.arg(critical)::smallint),
+       count(*) FILTER (WHERE x.status NOT IN (sqlc.arg(ok)::smallint, sqlc.arg(warning)::smallint, sqlc.arg(critical)::smallint)),
        sum(x.latency_ms), min(x.latency_ms), max(x.latency_ms)
 FROM check_results x
 CROSS JOIN unnest(ARRAY[60, 3600, 86400]) AS s(size)
@@ -55,10 +58,10 @@ WHERE l.time <= EXCLUDED.time;
 -- lease, released when the run it was granted for has reported. Only results newer than the
 -- check's last run move its state, so a late batch never rewinds a check (it may still
 -- release a lease). Returns every check touched, with its state before and after, for the
--- incident evaluator.
+-- incident evaluator. @ok is probes.OK.
 WITH x AS (
     SELECT r.workspace_id, r.check_id, r.time, r.status, r.run_id, n.newer,
-           max(r.time) FILTER (WHERE r.status = 0 AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
+           max(r.time) FILTER (WHERE r.status = sqlc.arg(ok)::smallint AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
     FROM check_results r
     JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
     CROSS JOIN LATERAL (SELECT c.last_run_at IS NULL OR r.time > c.last_run_at AS newer) n
@@ -67,7 +70,7 @@ WITH x AS (
     SELECT x.workspace_id, x.check_id,
            max(x.time) FILTER (WHERE x.newer) AS last_time,
            ((array_agg(x.status ORDER BY x.time DESC) FILTER (WHERE x.newer))[1])::smallint AS last_status,
-           count(*) FILTER (WHERE x.newer AND x.status <> 0 AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
+           count(*) FILTER (WHERE x.newer AND x.status <> sqlc.arg(ok)::smallint AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
            bool_and(x.last_ok IS NULL) AS all_failed,
            array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
     FROM x GROUP BY x.workspace_id, x.check_id

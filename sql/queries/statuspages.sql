@@ -68,17 +68,20 @@ SELECT * FROM status_pages WHERE slug = $1 AND is_public;
 SELECT * FROM status_pages WHERE workspace_id = $1 AND slug = $2;
 
 -- name: StatusPageComponentStates :many
--- Each component with what its state derives from: the worst latest status (0 OK, 1 WARNING,
--- 2 CRITICAL; UNKNOWN and never-run left out) of its enabled checks (a host component's
--- checks, or the one check), -1 when none is known, and the host whose maintenance windows
--- apply to it.
+-- Each component with what its state derives from: the worst latest status (@ok, @warning or
+-- @critical, the probes package's codes, whose order is their severity; UNKNOWN and never-run
+-- left out) of its enabled checks (a host component's checks, or the one check), -1 when none
+-- is known, and the host whose maintenance windows apply to it.
 SELECT sc.id, sc.name, sc.group_name, sc.sort_order, sc.host_id, sc.check_id,
        coalesce(sc.host_id, c.host_id)::uuid AS target_host_id,
        s.worst_status
 FROM status_page_components sc
 LEFT JOIN checks c ON c.workspace_id = sc.workspace_id AND c.id = sc.check_id
 CROSS JOIN LATERAL (
-    SELECT coalesce(max(k.last_status) FILTER (WHERE k.enabled AND k.last_status IN (0, 1, 2)), -1)::smallint AS worst_status
+    SELECT coalesce(max(k.last_status) FILTER (
+               WHERE k.enabled
+                 AND k.last_status IN (sqlc.arg(ok)::smallint, sqlc.arg(warning)::smallint, sqlc.arg(critical)::smallint)
+           ), -1)::smallint AS worst_status
     FROM checks k
     WHERE k.workspace_id = sc.workspace_id
       AND (k.id = sc.check_id OR k.host_id = sc.host_id)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 )
 
 // RunsHook sees, inside the digest's transaction, every check whose runs were just digested,
@@ -133,13 +134,16 @@ func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultB
 		records += int(b.Records)
 	}
 	t0 := time.Now()
-	if err := q.DigestRollups(ctx, db.DigestRollupsParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
+	if err := q.DigestRollups(ctx, db.DigestRollupsParams{
+		BatchIds: ids, FirstTime: first, LastTime: last,
+		Ok: int16(probes.OK), Warning: int16(probes.Warning), Critical: int16(probes.Critical),
+	}); err != nil {
 		return fmt.Errorf("rollups: %w", err)
 	}
 	if err := q.DigestLatest(ctx, db.DigestLatestParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
 		return fmt.Errorf("latest: %w", err)
 	}
-	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{BatchIds: ids, FirstTime: first, LastTime: last})
+	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{BatchIds: ids, FirstTime: first, LastTime: last, Ok: int16(probes.OK)})
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}

@@ -81,29 +81,16 @@ type HostFacts struct {
 // CheckFacts is one check of a host with its latest result.
 type CheckFacts struct {
 	Name   string `json:"name"`
-	Type   string `json:"type"` // ping, snmp, http, tcp, dns, tls
+	Type   string `json:"type"` // a check type of probes.Types()
 	Port   int    `json:"port,omitempty"`
 	Target string `json:"target,omitempty"` // the URL without credentials or query, the DNS name…
-	// Status of the latest result: OK, WARNING, CRITICAL or UNKNOWN; empty when it never ran.
+	// Status of the latest result, a probes.Status name (OK, WARNING, …); empty when it never ran.
 	Status   string     `json:"status,omitempty"`
 	Since    *time.Time `json:"since,omitempty"` // time of the latest result
 	Output   string     `json:"output,omitempty"`
 	Error    string     `json:"error,omitempty"`
 	SysDescr string     `json:"sys_descr,omitempty"` // SNMP sysDescr
 	SysName  string     `json:"sys_name,omitempty"`  // SNMP sysName
-}
-
-// StatusName names a check status code (0 OK … 3 UNKNOWN).
-func StatusName(code int) string {
-	switch code {
-	case 0:
-		return "OK"
-	case 1:
-		return "WARNING"
-	case 2:
-		return "CRITICAL"
-	}
-	return "UNKNOWN"
 }
 
 // IncidentContext is what an incident analysis step knows.

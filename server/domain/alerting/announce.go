@@ -150,17 +150,17 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 		return err
 	}
 	for _, to := range ch.Email {
-		if err := queue("email", to, ""); err != nil {
+		if err := queue(notify.ChannelEmail, to, ""); err != nil {
 			return nil, err
 		}
 	}
 	for _, w := range ch.Webhook {
-		if err := queue("webhook", w.URL, w.Secret); err != nil {
+		if err := queue(notify.ChannelWebhook, w.URL, w.Secret); err != nil {
 			return nil, err
 		}
 	}
 	for _, url := range ch.Slack {
-		if err := queue("slack", url, ""); err != nil {
+		if err := queue(notify.ChannelSlack, url, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -177,7 +177,7 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 			a.log.Warn("nobody on call to notify", "schedule_id", schedule)
 			continue
 		}
-		if err := queue("email", member.Email, ""); err != nil {
+		if err := queue(notify.ChannelEmail, member.Email, ""); err != nil {
 			return nil, err
 		}
 		targets[len(targets)-1] = fmt.Sprintf("on-call %s <%s>", member.Name, member.Email)

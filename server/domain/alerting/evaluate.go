@@ -10,14 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/incidents"
-)
-
-// Check status codes.
-const (
-	statusOK       = 0
-	statusWarning  = 1
-	statusCritical = 2
 )
 
 // DigestHook is the evaluator: it runs inside the digest of check results (see
@@ -58,7 +52,7 @@ func (a *Alerting) DigestHook(ctx context.Context, tx pgx.Tx, runs []db.DigestRu
 		}
 	}
 	for ws := range moved {
-		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", incidents.EventsChannel, ws.String()); err != nil {
+		if err := incidents.PublishChange(ctx, db.New(tx), ws); err != nil {
 			return err
 		}
 	}
@@ -76,7 +70,7 @@ func (a *Alerting) evaluate(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) 
 	switch {
 	case r.FailStreak >= threshold && r.PreviousStreak < threshold:
 		return a.open(ctx, tx, r)
-	case r.LastStatus != nil && *r.LastStatus == statusOK && r.PreviousStreak > 0:
+	case lastStatus(r) == probes.OK && r.PreviousStreak > 0:
 		return a.recover(ctx, tx, r)
 	}
 	return incidents.Change{}, false, nil
@@ -96,7 +90,7 @@ func (a *Alerting) open(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (inc
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return incidents.Change{}, false, err
 	}
-	status := statusName(r.LastStatus)
+	status := lastStatus(r)
 	note := fmt.Sprintf("%d consecutive %s results", r.FailStreak, status)
 	if detail := firstNonEmpty(latest.ErrorMsg, latest.Output); detail != "" {
 		note += ": " + detail
@@ -120,7 +114,7 @@ func (a *Alerting) open(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (inc
 		WorkspaceID: r.WorkspaceID,
 		Title:       fmt.Sprintf("%s: %s is %s", host.Name, check.Name, status),
 		Description: fmt.Sprintf("Check %q (%s) on %s (%s) failed %d consecutive runs.", check.Name, check.CheckType, host.Name, host.Hostname, r.FailStreak),
-		Severity:    severityFor(check.Severity, r.LastStatus),
+		Severity:    severityFor(check.Severity, status),
 		Tags:        map[string]string{"source": "auto", "check_type": check.CheckType},
 		HostID:      &hostID,
 		CheckID:     &checkID,
@@ -151,36 +145,27 @@ func (a *Alerting) recover(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (
 	return c, err == nil, err
 }
 
+// lastStatus is the check's status after the digest; Unknown when it has none.
+func lastStatus(r db.DigestRunsRow) probes.Status {
+	if r.LastStatus == nil {
+		return probes.Unknown
+	}
+	return probes.Status(*r.LastStatus)
+}
+
 // severityFor is the check's own severity, else one from the failing status.
-func severityFor(checkSeverity *string, status *int16) string {
+func severityFor(checkSeverity *string, status probes.Status) string {
 	if checkSeverity != nil && *checkSeverity != "" {
 		return *checkSeverity
 	}
-	switch {
-	case status == nil:
-		return "warning"
-	case *status == statusCritical:
+	switch status {
+	case probes.Critical:
 		return "critical"
-	case *status == statusWarning:
+	case probes.Warning:
 		return "minor"
 	default: // UNKNOWN: the check could not tell
 		return "warning"
 	}
-}
-
-func statusName(s *int16) string {
-	if s == nil {
-		return "UNKNOWN"
-	}
-	switch *s {
-	case statusOK:
-		return "OK"
-	case statusWarning:
-		return "WARNING"
-	case statusCritical:
-		return "CRITICAL"
-	}
-	return "UNKNOWN"
 }
 
 func firstNonEmpty(ss ...string) string {

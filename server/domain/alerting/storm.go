@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 )
 
 // detectStorm groups the workspace's recent automatic incidents into a storm when there are
@@ -108,11 +109,11 @@ func causeOfCheckType(t *string) string {
 		return "unknown"
 	}
 	switch *t {
-	case "ping":
+	case probes.TypePing:
 		return "network"
-	case "dns":
+	case probes.TypeDNS:
 		return "dns"
-	case "http", "tcp", "tls":
+	case probes.TypeHTTP, probes.TypeTCP, probes.TypeTLS:
 		return "service"
 	}
 	return "unknown"

@@ -66,7 +66,7 @@ func (a *Alerting) Tick(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		for _, s := range calm {
 			a.log.Info("storm resolved", "workspace_id", s.WorkspaceID, "id", s.ID)
-			if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", incidents.EventsChannel, s.WorkspaceID.String()); err != nil {
+			if err := incidents.PublishChange(ctx, q, s.WorkspaceID); err != nil {
 				return err
 			}
 		}

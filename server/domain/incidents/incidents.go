@@ -215,7 +215,7 @@ func record(ctx context.Context, tx pgx.Tx, inc db.Incident, previous, action, a
 	if err != nil {
 		return Change{}, err
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", EventsChannel, inc.WorkspaceID.String()); err != nil {
+	if err := PublishChange(ctx, db.New(tx), inc.WorkspaceID); err != nil {
 		return Change{}, err
 	}
 	return Change{Incident: inc, Event: ev, Previous: previous}, nil
@@ -224,6 +224,13 @@ func record(ctx context.Context, tx pgx.Tx, inc db.Incident, previous, action, a
 // EventsChannel is the PostgreSQL NOTIFY channel on which incident changes are announced
 // (the payload is the workspace id), for the live event stream of every API process.
 const EventsChannel = "secumon_events"
+
+// PublishChange tells the live event stream of every API process, on EventsChannel, that what
+// it shows of the workspace changed (incidents, check states, storms). Inside a transaction
+// the notification goes out when it commits.
+func PublishChange(ctx context.Context, q *db.Queries, workspaceID uuid.UUID) error {
+	return q.Notify(ctx, db.NotifyParams{Channel: EventsChannel, Payload: workspaceID.String()})
+}
 
 func nonNil(m map[string]string) map[string]string {
 	if m == nil {

@@ -1,14 +1,17 @@
 // Package checkconfig validates and masks a check's type-specific config. The rules are the
 // contract's own schemas (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig,
-// TlsConfig): a check_type picks its schema by name, so the API docs and the validation agree.
+// TlsConfig): each check type of probes.Types() picks its schema by name, so the API docs,
+// the validation and the probers agree.
 package checkconfig
 
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
@@ -16,10 +19,9 @@ import (
 // Mask replaces write-only secrets in responses.
 const Mask = "********"
 
-// schemaNames maps each check_type to its config schema in the contract.
-var schemaNames = map[string]string{
-	"ping": "PingConfig", "snmp": "SnmpConfig", "http": "HttpConfig",
-	"tcp": "TcpConfig", "dns": "DnsConfig", "tls": "TlsConfig",
+// schemaName names a check type's config schema in the contract: ping's is PingConfig.
+func schemaName(checkType string) string {
+	return strings.ToUpper(checkType[:1]) + checkType[1:] + "Config"
 }
 
 // Configs knows the config schema of every check type.
@@ -27,10 +29,11 @@ type Configs struct {
 	schemas map[string]*openapi3.Schema
 }
 
-// New reads the per-type schemas from the loaded contract.
+// New reads the schema of every check type from the loaded contract.
 func New(doc *openapi3.T) (*Configs, error) {
 	c := &Configs{schemas: map[string]*openapi3.Schema{}}
-	for checkType, name := range schemaNames {
+	for _, checkType := range probes.Types() {
+		name := schemaName(checkType)
 		ref := doc.Components.Schemas[name]
 		if ref == nil || ref.Value == nil {
 			return nil, fmt.Errorf("contract has no %s schema for check type %s", name, checkType)

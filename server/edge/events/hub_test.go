@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/domain/incidents"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/testkit/dbtest"
@@ -43,8 +44,7 @@ func notify(t *testing.T, pool *pgxpool.Pool, ws uuid.UUID, times int) {
 	t.Helper()
 	// One transaction per notification, as separate API requests would send them.
 	for range times {
-		_, err := pool.Exec(context.Background(), "SELECT pg_notify($1, $2)", incidents.EventsChannel, ws.String())
-		require.NoError(t, err)
+		require.NoError(t, incidents.PublishChange(context.Background(), db.New(pool), ws))
 	}
 }
 

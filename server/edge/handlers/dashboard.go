@@ -11,6 +11,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
 
@@ -19,7 +20,7 @@ const recentIncidents = 10
 
 func (a *API) GetStatus(ctx context.Context, _ api.GetStatusRequestObject) (api.GetStatusResponseObject, error) {
 	c, err := a.q.StatusCounters(ctx, db.StatusCountersParams{
-		WorkspaceID: caller(ctx).WorkspaceID, HeartbeatSince: time.Now().Add(-a.workerStaleAfter),
+		WorkspaceID: caller(ctx).WorkspaceID, HeartbeatSince: time.Now().Add(-a.workerStaleAfter), Ok: int16(probes.OK),
 	})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	gen "github.com/secuaas/secumon/gen/public"
+	"github.com/secuaas/secumon/probes"
 )
 
 // Limits of what one page shows: they keep a snapshot's cost bounded whatever the history.
@@ -23,13 +24,6 @@ const (
 	maxIncidents       = 100 // open incidents and those of the history window (the feed)
 	maxMaintenance     = 100
 	updatesPerIncident = 5
-)
-
-// Check statuses (the contract's 0 OK … 3 UNKNOWN); -1 is "none known" from the query.
-const (
-	statusOK       = 0
-	statusWarning  = 1
-	statusCritical = 2
 )
 
 // snapshot is everything the public routes of one page show, read from PostgreSQL at once
@@ -67,7 +61,10 @@ func loadSnapshot(ctx context.Context, q *db.Queries, page db.StatusPage, now ti
 	today := now.UTC().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -(days - 1))
 
-	comps, err := q.StatusPageComponentStates(ctx, db.StatusPageComponentStatesParams{WorkspaceID: ws, PageID: page.ID})
+	comps, err := q.StatusPageComponentStates(ctx, db.StatusPageComponentStatesParams{
+		WorkspaceID: ws, PageID: page.ID,
+		Ok: int16(probes.OK), Warning: int16(probes.Warning), Critical: int16(probes.Critical),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +250,15 @@ func components(rows []db.StatusPageComponentStatesRow, uptime []db.StatusPageDa
 	return out
 }
 
+// componentState is the state a component's worst check status shows; the query's -1 (no
+// status known) is unknown.
 func componentState(worst int16) gen.ComponentState {
-	switch worst {
-	case statusOK:
+	switch probes.Status(worst) {
+	case probes.OK:
 		return gen.Operational
-	case statusWarning:
+	case probes.Warning:
 		return gen.Degraded
-	case statusCritical:
+	case probes.Critical:
 		return gen.Outage
 	}
 	return gen.Unknown

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/ai"
 )
 
@@ -63,20 +64,20 @@ func check(r db.HostChecksForAIRow, hostname string) ai.CheckFacts {
 	_ = json.Unmarshal(r.Config, &cfg)
 	c := ai.CheckFacts{Name: r.Name, Type: r.CheckType}
 	switch r.CheckType {
-	case "tcp":
+	case probes.TypeTCP:
 		c.Port = intOf(cfg["port"], 0)
-	case "snmp":
+	case probes.TypeSNMP:
 		c.Port = intOf(cfg["port"], 161)
-	case "tls":
+	case probes.TypeTLS:
 		c.Port = intOf(cfg["port"], 443)
 		c.Target, _ = cfg["server_name"].(string)
-	case "dns":
+	case probes.TypeDNS:
 		// The resolver the check asks; empty means the host itself.
 		if res, _ := cfg["resolver"].(string); res != "" && !sameHost(res, hostname) {
 			c.Target = res
 		}
 		c.Port = 53
-	case "http":
+	case probes.TypeHTTP:
 		raw, _ := cfg["url"].(string)
 		if u, err := url.Parse(raw); err == nil && u.Host != "" {
 			c.Port = intOf(u.Port(), map[string]int{"http": 80, "https": 443}[u.Scheme])
@@ -84,7 +85,7 @@ func check(r db.HostChecksForAIRow, hostname string) ai.CheckFacts {
 		}
 	}
 	if r.LatestStatus != nil {
-		c.Status = ai.StatusName(int(*r.LatestStatus))
+		c.Status = probes.Status(*r.LatestStatus).String()
 		c.Since = r.LatestTime
 		c.Output = short(deref(r.LatestOutput))
 		c.Error = short(deref(r.LatestError))
@@ -127,13 +128,15 @@ func Incident(ctx context.Context, q *db.Queries, inc db.Incident, events []db.I
 			return ai.IncidentContext{}, err
 		}
 	}
-	failing, err := q.FailingChecksForAI(ctx, db.FailingChecksForAIParams{WorkspaceID: inc.WorkspaceID, HostID: inc.HostID, MaxRows: maxFailingChecks})
+	failing, err := q.FailingChecksForAI(ctx, db.FailingChecksForAIParams{
+		WorkspaceID: inc.WorkspaceID, HostID: inc.HostID, Ok: int16(probes.OK), MaxRows: maxFailingChecks,
+	})
 	if err != nil {
 		return ai.IncidentContext{}, err
 	}
 	for _, f := range failing {
 		ic.FailingChecks = append(ic.FailingChecks, ai.FailingCheck{
-			Host: f.HostName, Name: f.Name, Type: f.CheckType, Status: ai.StatusName(int(f.Status)), Since: f.Time.UTC(),
+			Host: f.HostName, Name: f.Name, Type: f.CheckType, Status: probes.Status(f.Status).String(), Since: f.Time.UTC(),
 			Output: short(f.Output), Error: short(f.ErrorMsg),
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/ai"
 )
 
@@ -49,15 +50,15 @@ func diagnose(ic ai.IncidentContext) cause {
 		if bad {
 			failing++
 		}
-		if c.Type == "ping" {
+		if c.Type == probes.TypePing {
 			pingDown = pingDown || bad
-			pingUp = pingUp || c.Status == "OK"
+			pingUp = pingUp || c.Status == probes.OK.String()
 		}
 	}
 	switch {
 	case pingDown && failing == len(checks) && len(checks) > 1:
 		return hostDown(host, fmt.Sprintf("%s does not answer ping and all its %d checks fail: the host is down or cut off from the network", host, len(checks)), 0.8)
-	case pingDown || (hasOwn && own.Type == "ping" && isFailing(own.Status)):
+	case pingDown || (hasOwn && own.Type == probes.TypePing && isFailing(own.Status)):
 		return hostDown(host, fmt.Sprintf("%s does not answer ping: it is down, or the network path to it is broken", host), 0.7)
 	case hasOwn && isFailing(own.Status):
 		return checkCause(host, own, pingUp)
@@ -140,11 +141,11 @@ func checkCause(host string, c ai.CheckFacts, pingUp bool) cause {
 		up = fmt.Sprintf(" while %s answers ping", host)
 	}
 	switch {
-	case c.Type == "tls" || (c.Type == "http" && reTLS.MatchString(msg)):
+	case c.Type == probes.TypeTLS || (c.Type == probes.TypeHTTP && reTLS.MatchString(msg)):
 		return cause{fmt.Sprintf("TLS problem on %s%s (check %s): %s", host, port, c.Name, msg), 0.8, []string{
 			fmt.Sprintf("Inspect the certificate served on %s%s (expiry, chain, name) and renew or redeploy it.", host, port),
 		}}
-	case c.Type == "dns" || reDNS.MatchString(msg):
+	case c.Type == probes.TypeDNS || reDNS.MatchString(msg):
 		return cause{fmt.Sprintf("name resolution fails for check %s: %s", c.Name, msg), 0.65, []string{
 			"Query the resolver by hand (dig) and check the record and the zone's recent changes.",
 		}}
@@ -161,7 +162,7 @@ func checkCause(host string, c ai.CheckFacts, pingUp bool) cause {
 		return cause{fmt.Sprintf("%s%s does not answer in time%s (check %s: %s): the service is overloaded or a firewall drops the traffic", host, port, up, c.Name, msg), 0.6, []string{
 			fmt.Sprintf("Check %s's load (CPU, memory, connections) and the firewall rules for%s.", host, port),
 		}}
-	case c.Type == "snmp":
+	case c.Type == probes.TypeSNMP:
 		return cause{fmt.Sprintf("the SNMP agent of %s does not answer (check %s: %s): agent stopped, wrong credentials or an ACL", host, c.Name, msg), 0.55, []string{
 			fmt.Sprintf("Check the SNMP agent on %s (running, community or v3 credentials, ACL allowing the probe worker).", host),
 		}}
@@ -212,8 +213,11 @@ func findCheck(checks []ai.CheckFacts, name string) (ai.CheckFacts, bool) {
 	return ai.CheckFacts{}, false
 }
 
+// isFailing reports whether a check's status names a status other than OK (never-run checks
+// have none).
 func isFailing(status string) bool {
-	return status == "CRITICAL" || status == "WARNING" || status == "UNKNOWN"
+	s, err := probes.ParseStatus(status)
+	return err == nil && s != probes.OK
 }
 
 // reason is a check's error, else its output, on one short line.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/domain/ai"
 )
 
@@ -83,19 +84,19 @@ func tagHost(h ai.HostFacts) []ai.Tag {
 // database, a DNS check that asks the host itself a DNS server, and so on.
 func checkHints(e evidence, c ai.CheckFacts) {
 	switch c.Type {
-	case "http":
+	case probes.TypeHTTP:
 		e.add(ai.TagRole, "web-server", 0.6)
-	case "tls":
+	case probes.TypeTLS:
 		if c.Port == 443 || c.Port == 8443 {
 			e.add(ai.TagRole, "web-server", 0.4)
 		}
-	case "dns":
+	case probes.TypeDNS:
 		// Without a resolver of its own, a DNS check queries the host: the host serves DNS.
 		if c.Target == "" {
 			e.add(ai.TagRole, "dns-server", 0.8)
 		}
 		return
-	case "ping", "snmp":
+	case probes.TypePing, probes.TypeSNMP:
 		return
 	}
 	if hint, ok := portRoles[c.Port]; ok {

@@ -1,0 +1,50 @@
+package schema_test
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/server/domain/incidents"
+	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/sql/schema"
+)
+
+// TestMigrationsSpeakTheGoVocabulary ties the names the migrations spell out (applied
+// migrations cannot take them from Go) to their one definition in Go: the check types to
+// probes.Types, the notification channels to notify's constants, and the channel the triggers
+// notify on to incidents.EventsChannel.
+func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
+	var all strings.Builder
+	files, err := fs.Glob(schema.FS, "*.sql")
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := fs.ReadFile(schema.FS, f)
+		require.NoError(t, err)
+		all.Write(b)
+	}
+	sql := all.String()
+
+	inList := func(column string) []string {
+		m := regexp.MustCompile(`CHECK \(`+column+` IN \(([^)]*)\)\)`).FindAllStringSubmatch(sql, -1)
+		require.Len(t, m, 1, "one CHECK on %s", column)
+		var names []string
+		for _, v := range strings.Split(m[0][1], ",") {
+			names = append(names, strings.Trim(strings.TrimSpace(v), "'"))
+		}
+		return names
+	}
+	assert.ElementsMatch(t, probes.Types(), inList("check_type"))
+	assert.ElementsMatch(t, []string{notify.ChannelEmail, notify.ChannelWebhook, notify.ChannelSlack}, inList("channel"))
+
+	notified := regexp.MustCompile(`pg_notify\('([^']*)'`).FindAllStringSubmatch(sql, -1)
+	require.NotEmpty(t, notified)
+	for _, m := range notified {
+		assert.Equal(t, incidents.EventsChannel, m[1])
+	}
+}
