@@ -35,7 +35,9 @@ func main() {
 }
 
 // statusNames spells the check status codes.
-var statusNames = map[client.CheckStatus]string{0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+var statusNames = map[client.CheckStatus]string{
+	client.StatusOK: "OK", client.StatusWarning: "WARNING", client.StatusCritical: "CRITICAL", client.StatusUnknown: "UNKNOWN",
+}
 
 func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	if url == "" {
@@ -73,11 +75,12 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	}()
 
 	interval, timeout := 60, 5
-	check, err := c.Checks.Create(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType("ping"),
-		Config:      &client.CheckConfig{"count": 3, "interval_ms": 100},
+	// Each check type has its own typed variant; NewCheckCreate sets check_type from it.
+	check, err := c.Checks.Create(ctx, client.NewCheckCreate(client.PingCheckCreate{
+		HostId: host.Id, Name: "ping " + name,
+		Config:      &client.PingConfig{Count: client.Ptr(3), IntervalMs: client.Ptr(100)},
 		IntervalSec: &interval, TimeoutSec: &timeout,
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("creating the check: %w", err)
 	}

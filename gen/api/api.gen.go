@@ -27,13 +27,13 @@ import (
 
 // Defines values for AiModeEndedStatus.
 const (
-	Ended AiModeEndedStatus = "ended"
+	AiModeEndedStatusEnded AiModeEndedStatus = "ended"
 )
 
 // Valid indicates whether the value is a known member of the AiModeEndedStatus enum.
 func (e AiModeEndedStatus) Valid() bool {
 	switch e {
-	case Ended:
+	case AiModeEndedStatusEnded:
 		return true
 	default:
 		return false
@@ -42,22 +42,22 @@ func (e AiModeEndedStatus) Valid() bool {
 
 // Defines values for AiProvider.
 const (
-	Anthropic AiProvider = "anthropic"
-	Claude    AiProvider = "claude"
-	Local     AiProvider = "local"
-	Openai    AiProvider = "openai"
+	AiProviderAnthropic AiProvider = "anthropic"
+	AiProviderClaude    AiProvider = "claude"
+	AiProviderLocal     AiProvider = "local"
+	AiProviderOpenAI    AiProvider = "openai"
 )
 
 // Valid indicates whether the value is a known member of the AiProvider enum.
 func (e AiProvider) Valid() bool {
 	switch e {
-	case Anthropic:
+	case AiProviderAnthropic:
 		return true
-	case Claude:
+	case AiProviderClaude:
 		return true
-	case Local:
+	case AiProviderLocal:
 		return true
-	case Openai:
+	case AiProviderOpenAI:
 		return true
 	default:
 		return false
@@ -66,16 +66,16 @@ func (e AiProvider) Valid() bool {
 
 // Defines values for AiTagItemStatus.
 const (
-	Error AiTagItemStatus = "error"
-	Ok    AiTagItemStatus = "ok"
+	AiTagItemStatusError AiTagItemStatus = "error"
+	AiTagItemStatusOk    AiTagItemStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the AiTagItemStatus enum.
 func (e AiTagItemStatus) Valid() bool {
 	switch e {
-	case Error:
+	case AiTagItemStatusError:
 		return true
-	case Ok:
+	case AiTagItemStatusOk:
 		return true
 	default:
 		return false
@@ -174,23 +174,23 @@ func (e AppSecStatus) Valid() bool {
 
 // Defines values for CheckMetricsGranularity.
 const (
-	CheckMetricsGranularityN1d   CheckMetricsGranularity = "1d"
-	CheckMetricsGranularityN1h   CheckMetricsGranularity = "1h"
-	CheckMetricsGranularityN1min CheckMetricsGranularity = "1min"
-	CheckMetricsGranularityN5min CheckMetricsGranularity = "5min"
+	CheckMetricsGranularity1Day  CheckMetricsGranularity = "1d"
+	CheckMetricsGranularity1Hour CheckMetricsGranularity = "1h"
+	CheckMetricsGranularity1Min  CheckMetricsGranularity = "1min"
+	CheckMetricsGranularity5Min  CheckMetricsGranularity = "5min"
 	CheckMetricsGranularityRaw   CheckMetricsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the CheckMetricsGranularity enum.
 func (e CheckMetricsGranularity) Valid() bool {
 	switch e {
-	case CheckMetricsGranularityN1d:
+	case CheckMetricsGranularity1Day:
 		return true
-	case CheckMetricsGranularityN1h:
+	case CheckMetricsGranularity1Hour:
 		return true
-	case CheckMetricsGranularityN1min:
+	case CheckMetricsGranularity1Min:
 		return true
-	case CheckMetricsGranularityN5min:
+	case CheckMetricsGranularity5Min:
 		return true
 	case CheckMetricsGranularityRaw:
 		return true
@@ -201,22 +201,22 @@ func (e CheckMetricsGranularity) Valid() bool {
 
 // Defines values for CheckStatus.
 const (
-	N0 CheckStatus = 0
-	N1 CheckStatus = 1
-	N2 CheckStatus = 2
-	N3 CheckStatus = 3
+	StatusCritical CheckStatus = 2
+	StatusOK       CheckStatus = 0
+	StatusUnknown  CheckStatus = 3
+	StatusWarning  CheckStatus = 1
 )
 
 // Valid indicates whether the value is a known member of the CheckStatus enum.
 func (e CheckStatus) Valid() bool {
 	switch e {
-	case N0:
+	case StatusCritical:
 		return true
-	case N1:
+	case StatusOK:
 		return true
-	case N2:
+	case StatusUnknown:
 		return true
-	case N3:
+	case StatusWarning:
 		return true
 	default:
 		return false
@@ -253,6 +253,66 @@ func (e CheckType) Valid() bool {
 	}
 }
 
+// Defines values for DnsConfigProtocol.
+const (
+	DnsProtocolTCP DnsConfigProtocol = "tcp"
+	DnsProtocolUDP DnsConfigProtocol = "udp"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigProtocol enum.
+func (e DnsConfigProtocol) Valid() bool {
+	switch e {
+	case DnsProtocolTCP:
+		return true
+	case DnsProtocolUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DnsConfigRecordType.
+const (
+	DnsRecordA     DnsConfigRecordType = "A"
+	DnsRecordAAAA  DnsConfigRecordType = "AAAA"
+	DnsRecordCAA   DnsConfigRecordType = "CAA"
+	DnsRecordCNAME DnsConfigRecordType = "CNAME"
+	DnsRecordMX    DnsConfigRecordType = "MX"
+	DnsRecordNS    DnsConfigRecordType = "NS"
+	DnsRecordPTR   DnsConfigRecordType = "PTR"
+	DnsRecordSOA   DnsConfigRecordType = "SOA"
+	DnsRecordSRV   DnsConfigRecordType = "SRV"
+	DnsRecordTXT   DnsConfigRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigRecordType enum.
+func (e DnsConfigRecordType) Valid() bool {
+	switch e {
+	case DnsRecordA:
+		return true
+	case DnsRecordAAAA:
+		return true
+	case DnsRecordCAA:
+		return true
+	case DnsRecordCNAME:
+		return true
+	case DnsRecordMX:
+		return true
+	case DnsRecordNS:
+		return true
+	case DnsRecordPTR:
+		return true
+	case DnsRecordSOA:
+		return true
+	case DnsRecordSRV:
+		return true
+	case DnsRecordTXT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -277,6 +337,33 @@ func (e HostType) Valid() bool {
 	case HostTypeVm:
 		return true
 	case HostTypeWebsite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpConfigMethod.
+const (
+	HttpMethodGET     HttpConfigMethod = "GET"
+	HttpMethodHEAD    HttpConfigMethod = "HEAD"
+	HttpMethodOPTIONS HttpConfigMethod = "OPTIONS"
+	HttpMethodPOST    HttpConfigMethod = "POST"
+	HttpMethodPUT     HttpConfigMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the HttpConfigMethod enum.
+func (e HttpConfigMethod) Valid() bool {
+	switch e {
+	case HttpMethodGET:
+		return true
+	case HttpMethodHEAD:
+		return true
+	case HttpMethodOPTIONS:
+		return true
+	case HttpMethodPOST:
+		return true
+	case HttpMethodPUT:
 		return true
 	default:
 		return false
@@ -372,22 +459,22 @@ func (e MaintenanceStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin    Role = "admin"
-	Operator Role = "operator"
-	Owner    Role = "owner"
-	Viewer   Role = "viewer"
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleOwner    Role = "owner"
+	RoleViewer   Role = "viewer"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Operator:
+	case RoleOperator:
 		return true
-	case Owner:
+	case RoleOwner:
 		return true
-	case Viewer:
+	case RoleViewer:
 		return true
 	default:
 		return false
@@ -396,25 +483,25 @@ func (e Role) Valid() bool {
 
 // Defines values for RotationType.
 const (
-	Biweekly RotationType = "biweekly"
-	Custom   RotationType = "custom"
-	Daily    RotationType = "daily"
-	Monthly  RotationType = "monthly"
-	Weekly   RotationType = "weekly"
+	RotationTypeBiweekly RotationType = "biweekly"
+	RotationTypeCustom   RotationType = "custom"
+	RotationTypeDaily    RotationType = "daily"
+	RotationTypeMonthly  RotationType = "monthly"
+	RotationTypeWeekly   RotationType = "weekly"
 )
 
 // Valid indicates whether the value is a known member of the RotationType enum.
 func (e RotationType) Valid() bool {
 	switch e {
-	case Biweekly:
+	case RotationTypeBiweekly:
 		return true
-	case Custom:
+	case RotationTypeCustom:
 		return true
-	case Daily:
+	case RotationTypeDaily:
 		return true
-	case Monthly:
+	case RotationTypeMonthly:
 		return true
-	case Weekly:
+	case RotationTypeWeekly:
 		return true
 	default:
 		return false
@@ -442,6 +529,99 @@ func (e Severity) Valid() bool {
 	case SeverityMinor:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigAuthProtocol.
+const (
+	SnmpAuthMD5    SnmpConfigAuthProtocol = "MD5"
+	SnmpAuthSHA    SnmpConfigAuthProtocol = "SHA"
+	SnmpAuthSHA224 SnmpConfigAuthProtocol = "SHA224"
+	SnmpAuthSHA256 SnmpConfigAuthProtocol = "SHA256"
+	SnmpAuthSHA384 SnmpConfigAuthProtocol = "SHA384"
+	SnmpAuthSHA512 SnmpConfigAuthProtocol = "SHA512"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigAuthProtocol enum.
+func (e SnmpConfigAuthProtocol) Valid() bool {
+	switch e {
+	case SnmpAuthMD5:
+		return true
+	case SnmpAuthSHA:
+		return true
+	case SnmpAuthSHA224:
+		return true
+	case SnmpAuthSHA256:
+		return true
+	case SnmpAuthSHA384:
+		return true
+	case SnmpAuthSHA512:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigPrivProtocol.
+const (
+	SnmpPrivAES    SnmpConfigPrivProtocol = "AES"
+	SnmpPrivAES192 SnmpConfigPrivProtocol = "AES192"
+	SnmpPrivAES256 SnmpConfigPrivProtocol = "AES256"
+	SnmpPrivDES    SnmpConfigPrivProtocol = "DES"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigPrivProtocol enum.
+func (e SnmpConfigPrivProtocol) Valid() bool {
+	switch e {
+	case SnmpPrivAES:
+		return true
+	case SnmpPrivAES192:
+		return true
+	case SnmpPrivAES256:
+		return true
+	case SnmpPrivDES:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigSecurityLevel.
+const (
+	SnmpSecurityAuthNoPriv   SnmpConfigSecurityLevel = "authNoPriv"
+	SnmpSecurityAuthPriv     SnmpConfigSecurityLevel = "authPriv"
+	SnmpSecurityNoAuthNoPriv SnmpConfigSecurityLevel = "noAuthNoPriv"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigSecurityLevel enum.
+func (e SnmpConfigSecurityLevel) Valid() bool {
+	switch e {
+	case SnmpSecurityAuthNoPriv:
+		return true
+	case SnmpSecurityAuthPriv:
+		return true
+	case SnmpSecurityNoAuthNoPriv:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigVersion.
+const (
+	SnmpVersionV2c SnmpConfigVersion = "v2c"
+	SnmpVersionV3  SnmpConfigVersion = "v3"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigVersion enum.
+func (e SnmpConfigVersion) Valid() bool {
+	switch e {
+	case SnmpVersionV2c:
+		return true
+	case SnmpVersionV3:
 		return true
 	default:
 		return false
@@ -501,19 +681,19 @@ func (e StormStatus) Valid() bool {
 
 // Defines values for UptimeWindow.
 const (
-	UptimeWindowN24h UptimeWindow = "24h"
-	UptimeWindowN30d UptimeWindow = "30d"
-	UptimeWindowN7d  UptimeWindow = "7d"
+	UptimeWindow24Hours UptimeWindow = "24h"
+	UptimeWindow30Days  UptimeWindow = "30d"
+	UptimeWindow7Days   UptimeWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the UptimeWindow enum.
 func (e UptimeWindow) Valid() bool {
 	switch e {
-	case UptimeWindowN24h:
+	case UptimeWindow24Hours:
 		return true
-	case UptimeWindowN30d:
+	case UptimeWindow30Days:
 		return true
-	case UptimeWindowN7d:
+	case UptimeWindow7Days:
 		return true
 	default:
 		return false
@@ -561,19 +741,19 @@ func (e UploadAppSecurityReportParamsFormat) Valid() bool {
 
 // Defines values for GetHostUptimeParamsWindow.
 const (
-	GetHostUptimeParamsWindowN24h GetHostUptimeParamsWindow = "24h"
-	GetHostUptimeParamsWindowN30d GetHostUptimeParamsWindow = "30d"
-	GetHostUptimeParamsWindowN7d  GetHostUptimeParamsWindow = "7d"
+	GetHostUptimeParamsWindow24Hours GetHostUptimeParamsWindow = "24h"
+	GetHostUptimeParamsWindow30Days  GetHostUptimeParamsWindow = "30d"
+	GetHostUptimeParamsWindow7Days   GetHostUptimeParamsWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the GetHostUptimeParamsWindow enum.
 func (e GetHostUptimeParamsWindow) Valid() bool {
 	switch e {
-	case GetHostUptimeParamsWindowN24h:
+	case GetHostUptimeParamsWindow24Hours:
 		return true
-	case GetHostUptimeParamsWindowN30d:
+	case GetHostUptimeParamsWindow30Days:
 		return true
-	case GetHostUptimeParamsWindowN7d:
+	case GetHostUptimeParamsWindow7Days:
 		return true
 	default:
 		return false
@@ -609,23 +789,23 @@ func (e ListIncidentsParamsStatus) Valid() bool {
 
 // Defines values for GetCheckMetricsParamsGranularity.
 const (
-	GetCheckMetricsParamsGranularityN1d   GetCheckMetricsParamsGranularity = "1d"
-	GetCheckMetricsParamsGranularityN1h   GetCheckMetricsParamsGranularity = "1h"
-	GetCheckMetricsParamsGranularityN1min GetCheckMetricsParamsGranularity = "1min"
-	GetCheckMetricsParamsGranularityN5min GetCheckMetricsParamsGranularity = "5min"
+	GetCheckMetricsParamsGranularity1Day  GetCheckMetricsParamsGranularity = "1d"
+	GetCheckMetricsParamsGranularity1Hour GetCheckMetricsParamsGranularity = "1h"
+	GetCheckMetricsParamsGranularity1Min  GetCheckMetricsParamsGranularity = "1min"
+	GetCheckMetricsParamsGranularity5Min  GetCheckMetricsParamsGranularity = "5min"
 	GetCheckMetricsParamsGranularityRaw   GetCheckMetricsParamsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the GetCheckMetricsParamsGranularity enum.
 func (e GetCheckMetricsParamsGranularity) Valid() bool {
 	switch e {
-	case GetCheckMetricsParamsGranularityN1d:
+	case GetCheckMetricsParamsGranularity1Day:
 		return true
-	case GetCheckMetricsParamsGranularityN1h:
+	case GetCheckMetricsParamsGranularity1Hour:
 		return true
-	case GetCheckMetricsParamsGranularityN1min:
+	case GetCheckMetricsParamsGranularity1Min:
 		return true
-	case GetCheckMetricsParamsGranularityN5min:
+	case GetCheckMetricsParamsGranularity5Min:
 		return true
 	case GetCheckMetricsParamsGranularityRaw:
 		return true
@@ -974,9 +1154,12 @@ type AppSecurityDashboard struct {
 type Check struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings: the schema named after the check's `check_type` applies
+	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// takes the default its description states (also given as `x-default`) when the check runs.
+	// Write-only secrets are masked as `********` in responses; sending `********` back in an
+	// update keeps the stored secret.
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
@@ -1002,33 +1185,60 @@ type Check struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// CheckConfig Type-specific settings, validated against the schema named after `check_type`:
-// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-// are masked as `********` in responses.
+// CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
+// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// takes the default its description states (also given as `x-default`) when the check runs.
+// Write-only secrets are masked as `********` in responses; sending `********` back in an
+// update keeps the stored secret.
 //
 // Example: {"count":3,"host":"10.0.0.12"}
-type CheckConfig map[string]interface{}
+type CheckConfig struct {
+	union json.RawMessage
+}
 
-// CheckCreate defines model for CheckCreate.
+// CheckCreate A new check. `check_type` selects the variant, and with it the schema of `config`; an
+// invalid config field is reported as `config.<field>`. Absent settings take the defaults
+// their descriptions state.
 type CheckCreate struct {
+	union json.RawMessage
+}
+
+// CheckCreateBase The fields every new check has, whatever its type; each CheckCreate variant narrows `config`.
+type CheckCreateBase struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings; see the variant of `check_type`.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
 	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
 	//
-	// Example: {"count":3,"host":"10.0.0.12"}
-	Config           *CheckConfig       `json:"config,omitempty"`
-	Enabled          *bool              `json:"enabled,omitempty"`
-	FailureThreshold *int               `json:"failure_threshold,omitempty"`
-	HostId           openapi_types.UUID `json:"host_id"`
-	IntervalSec      *int               `json:"interval_sec,omitempty"`
-	Name             string             `json:"name"`
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity   *Severity `json:"severity,omitempty"`
-	TimeoutSec *int      `json:"timeout_sec,omitempty"`
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
 // CheckList defines model for CheckList.
@@ -1088,12 +1298,7 @@ type CheckType string
 
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
-	//
-	//
-	// Example: {"count":3,"host":"10.0.0.12"}
+	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change.
 	Config           *CheckConfig `json:"config,omitempty"`
 	Enabled          *bool        `json:"enabled,omitempty"`
 	FailureThreshold *int         `json:"failure_threshold,omitempty"`
@@ -1124,6 +1329,91 @@ type DashboardSummary struct {
 	// RecentIncidents The 10 most recent incidents.
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
+
+// DnsCheckCreate A new dns check.
+type DnsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+	Config DnsConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// DnsConfig DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+type DnsConfig struct {
+	// CritLatencyMs Query time (ms) above which the run is CRITICAL.
+	//
+	// Example: 500
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedAnswers Each must appear in the answer section.
+	//
+	// Example: ["93.184.216.34"]
+	ExpectedAnswers *[]string `json:"expected_answers,omitempty"`
+
+	// Protocol Transport. Default: `udp`.
+	//
+	// Example: udp
+	Protocol *DnsConfigProtocol `json:"protocol,omitempty"`
+
+	// QueryName Name to resolve.
+	//
+	// Example: example.org
+	QueryName string `json:"query_name"`
+
+	// RecordType Record type to query. Default: `A`.
+	//
+	// Example: A
+	RecordType *DnsConfigRecordType `json:"record_type,omitempty"`
+
+	// Resolver Resolver as host:port; defaults to the host's hostname on port 53.
+	//
+	// Example: 10.0.0.53:53
+	Resolver *string `json:"resolver,omitempty"`
+
+	// WarnLatencyMs Query time (ms) above which the run is WARNING.
+	//
+	// Example: 100
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// DnsConfigProtocol Transport. Default: `udp`.
+//
+// Example: udp
+type DnsConfigProtocol string
+
+// DnsConfigRecordType Record type to query. Default: `A`.
+//
+// Example: A
+type DnsConfigRecordType string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1240,6 +1530,97 @@ type HostUpdate struct {
 	// Example: {"env":"prod"}
 	Tags *Tags `json:"tags,omitempty"`
 }
+
+// HttpCheckCreate A new http check.
+type HttpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	Config HttpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+type HttpConfig struct {
+	// Body Request body.
+	//
+	// Example: {"ping":true}
+	Body *string `json:"body,omitempty"`
+
+	// BodyContains Substring the response body must contain.
+	//
+	// Example: "status":"ok"
+	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
+	//
+	// Example: 2000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedStatus Accepted status codes. Default: any 2xx.
+	//
+	// Example: [200,204]
+	ExpectedStatus *[]int `json:"expected_status,omitempty"`
+
+	// FollowRedirects Follow redirects. Default: `true`.
+	FollowRedirects *bool `json:"follow_redirects,omitempty"`
+
+	// Headers Request headers; values are write-only and masked in responses.
+	//
+	// Example: {"Authorization":"Bearer 0123456789abcdef"}
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// Method Request method. Default: `GET`.
+	//
+	// Example: GET
+	Method *HttpConfigMethod `json:"method,omitempty"`
+
+	// URL URL to request.
+	//
+	// Example: https://shop.example.com/health
+	URL string `json:"url"`
+
+	// VerifyTLS Verify the server's certificate. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnLatencyMs Response time (ms) above which the run is WARNING.
+	//
+	// Example: 500
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// HttpConfigMethod Request method. Default: `GET`.
+//
+// Example: GET
+type HttpConfigMethod string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -1537,6 +1918,89 @@ type OncallScheduleUpdate struct {
 	Timezone     *string       `json:"timezone,omitempty"`
 }
 
+// PingCheckCreate A new ping check.
+type PingCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+	Config *PingConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// PingConfig ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+type PingConfig struct {
+	// Count Echo requests per run. Default: `3`.
+	//
+	// Example: 5
+	Count *int `json:"count,omitempty"`
+
+	// CritLossPct Packet loss (percent) at or above which the run is CRITICAL. Default: `100`.
+	//
+	// Example: 50
+	CritLossPct *float64 `json:"crit_loss_pct,omitempty"`
+
+	// CritRttMs Average round-trip time (ms) above which the run is CRITICAL. Default: `1000`.
+	//
+	// Example: 500
+	CritRttMs *float64 `json:"crit_rtt_ms,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// IntervalMs Milliseconds between echo requests. Default: `200`.
+	//
+	// Example: 100
+	IntervalMs *int `json:"interval_ms,omitempty"`
+
+	// Ipv6 Ping over IPv6. Default: `false`.
+	Ipv6 *bool `json:"ipv6,omitempty"`
+
+	// Size ICMP payload bytes. Default: `56`.
+	//
+	// Example: 56
+	Size *int `json:"size,omitempty"`
+
+	// WarnLossPct Packet loss (percent) at or above which the run is WARNING. Default: `20`.
+	//
+	// Example: 20
+	WarnLossPct *float64 `json:"warn_loss_pct,omitempty"`
+
+	// WarnRttMs Average round-trip time (ms) above which the run is WARNING. Default: `200`.
+	//
+	// Example: 150
+	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail Explanation specific to this occurrence.
@@ -1585,12 +2049,133 @@ type Severity string
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
 
+// SnmpCheckCreate A new snmp check.
+type SnmpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+	Config *SnmpConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
 // SnmpCheckSeries defines model for SnmpCheckSeries.
 type SnmpCheckSeries struct {
 	CheckId   openapi_types.UUID `json:"check_id"`
 	CheckName string             `json:"check_name"`
 	Points    []SnmpPoint        `json:"points"`
 }
+
+// SnmpConfig SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+type SnmpConfig struct {
+	// AuthPassphrase v3 authentication passphrase (write-only, masked in responses).
+	//
+	// Example: auth-passphrase
+	AuthPassphrase *string `json:"auth_passphrase,omitempty"`
+
+	// AuthProtocol v3 authentication protocol. Default: `SHA`.
+	//
+	// Example: SHA256
+	AuthProtocol *SnmpConfigAuthProtocol `json:"auth_protocol,omitempty"`
+
+	// Community v2c community (write-only, masked in responses). Default: `public`.
+	//
+	// Example: s3cret-community
+	Community *string `json:"community,omitempty"`
+
+	// ContextName v3 context name.
+	//
+	// Example: vlan-10
+	ContextName *string `json:"context_name,omitempty"`
+
+	// DefaultOids Also collect sysDescr, sysUpTime, sysName and interface counters. Default: `true`.
+	DefaultOids *bool `json:"default_oids,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Oids Extra OIDs to get, each with optional thresholds.
+	Oids *[]SnmpOid `json:"oids,omitempty"`
+
+	// Port UDP port of the agent. Default: `161`.
+	//
+	// Example: 161
+	Port *int `json:"port,omitempty"`
+
+	// PrivPassphrase v3 privacy passphrase (write-only, masked in responses).
+	//
+	// Example: priv-passphrase
+	PrivPassphrase *string `json:"priv_passphrase,omitempty"`
+
+	// PrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+	//
+	// Example: AES
+	PrivProtocol *SnmpConfigPrivProtocol `json:"priv_protocol,omitempty"`
+
+	// SecurityLevel v3 security level. Default: `authPriv`.
+	//
+	// Example: authPriv
+	SecurityLevel *SnmpConfigSecurityLevel `json:"security_level,omitempty"`
+
+	// Username v3 user (USM security name).
+	//
+	// Example: monitor
+	Username *string `json:"username,omitempty"`
+
+	// Version SNMP version. Default: `v2c`.
+	//
+	// Example: v2c
+	Version *SnmpConfigVersion `json:"version,omitempty"`
+}
+
+// SnmpConfigAuthProtocol v3 authentication protocol. Default: `SHA`.
+//
+// Example: SHA256
+type SnmpConfigAuthProtocol string
+
+// SnmpConfigPrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+//
+// Example: AES
+type SnmpConfigPrivProtocol string
+
+// SnmpConfigSecurityLevel v3 security level. Default: `authPriv`.
+//
+// Example: authPriv
+type SnmpConfigSecurityLevel string
+
+// SnmpConfigVersion SNMP version. Default: `v2c`.
+//
+// Example: v2c
+type SnmpConfigVersion string
 
 // SnmpDevice defines model for SnmpDevice.
 type SnmpDevice struct {
@@ -1611,6 +2196,42 @@ type SnmpDevice struct {
 // SnmpMetrics defines model for SnmpMetrics.
 type SnmpMetrics struct {
 	Checks []SnmpCheckSeries `json:"checks"`
+}
+
+// SnmpOid defines model for SnmpOid.
+type SnmpOid struct {
+	// Counter Report the rate per second between runs. Default: `false`.
+	Counter *bool `json:"counter,omitempty"`
+
+	// CritAbove CRITICAL when the value is above.
+	//
+	// Example: 95
+	CritAbove *float64 `json:"crit_above,omitempty"`
+
+	// CritBelow CRITICAL when the value is below.
+	//
+	// Example: 1
+	CritBelow *float64 `json:"crit_below,omitempty"`
+
+	// Name Metric name; defaults to the OID.
+	//
+	// Example: cpu_user_pct
+	Name *string `json:"name,omitempty"`
+
+	// Oid Numeric OID.
+	//
+	// Example: 1.3.6.1.4.1.2021.11.9.0
+	Oid string `json:"oid"`
+
+	// WarnAbove WARNING when the value is above.
+	//
+	// Example: 80
+	WarnAbove *float64 `json:"warn_above,omitempty"`
+
+	// WarnBelow WARNING when the value is below.
+	//
+	// Example: 10
+	WarnBelow *float64 `json:"warn_below,omitempty"`
 }
 
 // SnmpPoint defines model for SnmpPoint.
@@ -1754,6 +2375,144 @@ type StormList struct {
 //
 // Example: {"env":"prod"}
 type Tags map[string]string
+
+// TcpCheckCreate A new tcp check.
+type TcpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+	Config TcpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TcpConfig TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+type TcpConfig struct {
+	// CritLatencyMs Connect time (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Expect Substring the banner or reply must contain.
+	//
+	// Example: PONG
+	Expect *string `json:"expect,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to.
+	//
+	// Example: 5432
+	Port int `json:"port"`
+
+	// Send Bytes to send after connecting.
+	//
+	// Example: PING
+	Send *string `json:"send,omitempty"`
+
+	// WarnLatencyMs Connect time (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// TlsCheckCreate A new tls check.
+type TlsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+	Config *TlsConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TlsConfig TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+type TlsConfig struct {
+	// CritDays CRITICAL when the certificate expires within this many days. Default: `7`.
+	//
+	// Example: 7
+	CritDays *int `json:"crit_days,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: shop.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to. Default: `443`.
+	//
+	// Example: 443
+	Port *int `json:"port,omitempty"`
+
+	// ServerName SNI name; defaults to host.
+	//
+	// Example: shop.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// VerifyChain Verify the certificate chain and name. Default: `true`.
+	VerifyChain *bool `json:"verify_chain,omitempty"`
+
+	// WarnDays WARNING when the certificate expires within this many days. Default: `30`.
+	//
+	// Example: 30
+	WarnDays *int `json:"warn_days,omitempty"`
+}
 
 // Uptime defines model for Uptime.
 type Uptime struct {
@@ -2287,6 +3046,417 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// AsPingConfig returns the union data inside the CheckConfig as a PingConfig
+func (t CheckConfig) AsPingConfig() (PingConfig, error) {
+	var body PingConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingConfig overwrites any union data inside the CheckConfig as the provided PingConfig
+func (t *CheckConfig) FromPingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePingConfig performs a merge with any union data inside the CheckConfig, using the provided PingConfig
+func (t *CheckConfig) MergePingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpConfig returns the union data inside the CheckConfig as a SnmpConfig
+func (t CheckConfig) AsSnmpConfig() (SnmpConfig, error) {
+	var body SnmpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpConfig overwrites any union data inside the CheckConfig as the provided SnmpConfig
+func (t *CheckConfig) FromSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSnmpConfig performs a merge with any union data inside the CheckConfig, using the provided SnmpConfig
+func (t *CheckConfig) MergeSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpConfig returns the union data inside the CheckConfig as a HttpConfig
+func (t CheckConfig) AsHttpConfig() (HttpConfig, error) {
+	var body HttpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpConfig overwrites any union data inside the CheckConfig as the provided HttpConfig
+func (t *CheckConfig) FromHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHttpConfig performs a merge with any union data inside the CheckConfig, using the provided HttpConfig
+func (t *CheckConfig) MergeHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpConfig returns the union data inside the CheckConfig as a TcpConfig
+func (t CheckConfig) AsTcpConfig() (TcpConfig, error) {
+	var body TcpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpConfig overwrites any union data inside the CheckConfig as the provided TcpConfig
+func (t *CheckConfig) FromTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTcpConfig performs a merge with any union data inside the CheckConfig, using the provided TcpConfig
+func (t *CheckConfig) MergeTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsConfig returns the union data inside the CheckConfig as a DnsConfig
+func (t CheckConfig) AsDnsConfig() (DnsConfig, error) {
+	var body DnsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsConfig overwrites any union data inside the CheckConfig as the provided DnsConfig
+func (t *CheckConfig) FromDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDnsConfig performs a merge with any union data inside the CheckConfig, using the provided DnsConfig
+func (t *CheckConfig) MergeDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsConfig returns the union data inside the CheckConfig as a TlsConfig
+func (t CheckConfig) AsTlsConfig() (TlsConfig, error) {
+	var body TlsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsConfig overwrites any union data inside the CheckConfig as the provided TlsConfig
+func (t *CheckConfig) FromTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTlsConfig performs a merge with any union data inside the CheckConfig, using the provided TlsConfig
+func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckConfig) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckConfig) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPingCheckCreate returns the union data inside the CheckCreate as a PingCheckCreate
+func (t CheckCreate) AsPingCheckCreate() (PingCheckCreate, error) {
+	var body PingCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingCheckCreate overwrites any union data inside the CheckCreate as the provided PingCheckCreate
+func (t *CheckCreate) FromPingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	t.union = b
+	return err
+}
+
+// MergePingCheckCreate performs a merge with any union data inside the CheckCreate, using the provided PingCheckCreate
+func (t *CheckCreate) MergePingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpCheckCreate returns the union data inside the CheckCreate as a SnmpCheckCreate
+func (t CheckCreate) AsSnmpCheckCreate() (SnmpCheckCreate, error) {
+	var body SnmpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpCheckCreate overwrites any union data inside the CheckCreate as the provided SnmpCheckCreate
+func (t *CheckCreate) FromSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	t.union = b
+	return err
+}
+
+// MergeSnmpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided SnmpCheckCreate
+func (t *CheckCreate) MergeSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpCheckCreate returns the union data inside the CheckCreate as a HttpCheckCreate
+func (t CheckCreate) AsHttpCheckCreate() (HttpCheckCreate, error) {
+	var body HttpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpCheckCreate overwrites any union data inside the CheckCreate as the provided HttpCheckCreate
+func (t *CheckCreate) FromHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HttpCheckCreate
+func (t *CheckCreate) MergeHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpCheckCreate returns the union data inside the CheckCreate as a TcpCheckCreate
+func (t CheckCreate) AsTcpCheckCreate() (TcpCheckCreate, error) {
+	var body TcpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpCheckCreate overwrites any union data inside the CheckCreate as the provided TcpCheckCreate
+func (t *CheckCreate) FromTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	t.union = b
+	return err
+}
+
+// MergeTcpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TcpCheckCreate
+func (t *CheckCreate) MergeTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsCheckCreate returns the union data inside the CheckCreate as a DnsCheckCreate
+func (t CheckCreate) AsDnsCheckCreate() (DnsCheckCreate, error) {
+	var body DnsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsCheckCreate overwrites any union data inside the CheckCreate as the provided DnsCheckCreate
+func (t *CheckCreate) FromDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	t.union = b
+	return err
+}
+
+// MergeDnsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided DnsCheckCreate
+func (t *CheckCreate) MergeDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsCheckCreate returns the union data inside the CheckCreate as a TlsCheckCreate
+func (t CheckCreate) AsTlsCheckCreate() (TlsCheckCreate, error) {
+	var body TlsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsCheckCreate overwrites any union data inside the CheckCreate as the provided TlsCheckCreate
+func (t *CheckCreate) FromTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	t.union = b
+	return err
+}
+
+// MergeTlsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TlsCheckCreate
+func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckCreate) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"check_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "dns":
+		return t.AsDnsCheckCreate()
+	case "http":
+		return t.AsHttpCheckCreate()
+	case "ping":
+		return t.AsPingCheckCreate()
+	case "snmp":
+		return t.AsSnmpCheckCreate()
+	case "tcp":
+		return t.AsTcpCheckCreate()
+	case "tls":
+		return t.AsTlsCheckCreate()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t CheckCreate) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -15335,363 +16505,428 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5uiD4Koics2FpTpIiKcq2qNiYUcl2l6Z9a0tuz47pYYKZIIlSEsgCkKLZHm/0rxOxf09sxP7d",
-	"P3siznOcN+kn2cAHIC9kJm+ibFeVuiPKFJmJy4fvju/yxQv5NOGMMCW93hdvQnBEBHx8R5SYn48UEfqv",
-	"iMhQ0ERRzryed0VCziKJFEczTBUakhEXBAn9CmXjpud7MpyQKdavTimj03Tq9Vq+p+YJ8XoeZYqMifC+",
-	"fv3qewkWeEqUnfY8Sa5I+FbwX0ioXuMpWZ79HCXm50cSMTwl6GDEBUqTmONI+khNiHsAPguScKHXGHM2",
-	"1ms+1Osjn/E0ifViBBlTqcS8ab9qhnx6JCc8OcIJ9XyP6jl/TYmYe77HYEWeHb+8T/z5JWFjNfF6nVbL",
-	"1/t2f7eznUslKBt7et8XqZC8ArhvEvxrSlAIP6OR4FOEUSLILeWpRAkek0cSBYx8VgPzTNCsWaX5uW6R",
-	"J+1O1bJeCD6tOHGFhUJ8BBBVdEqQwGxM0MG7Fxfo+Pj4dAGonVbncaP1uNE5vm63e61Wr9X6HzWr1Dss",
-	"rXHExRQrr+dFWJGGnsyrWuhltLzMazhvyVMRaii9f3/5LANOgtUkn5VGnu8J8mtKBYm8nhIpqVxDmsKT",
-	"VdOTacIVYeH8z2RehaU3ZO4gFsaUMI2v4YRzSdkYHWBYnY8knh8iNcEKTfENkQgDGVESobdvrq6RxCPS",
-	"RB+omlDWZ50umvBUWCyXGvn1LDOqJvk3U6ImPPKR3jDCLEJDHs01GcR4LuGxERVSaUAlnEnSZwfZAIYB",
-	"oCDbnWq8gxdJ1EMaSMEhokwqgiO9NxwqvRk1oyE5q1gT7rOIjkZEEKbMMrhw65IzIiTqdjpnaDahMSmt",
-	"7NeUSIWoRFLROEYiZYyysY+6rVMYuc8CYFAN4FBBE/2ZzCXCgiAZ8oREmjXp8WZc3MgEh6SJXmAakwhh",
-	"pcg0URIdnHz+fAivMK7QDUmUjyTXSwY+pueUCI8xZc0+KyH3yagVdkkHN55G7WGjGx6TxunoMW48GT4N",
-	"T6MWaY862GGdAWiOdwW0aWi8qeMgJyfrOchLOqVqGfNe4c+a4SKWTodE6GOiikyBWwuiUsHq+EUM4xVX",
-	"FJERTmPl9drA0czAXu+kZRmc+bNdwdh975ovL+05i1YxER/ZCRHjsxUcpbOaoyi+PT/5qrmBoQeQQz/h",
-	"6J3BQv1XyJmmBf0RJ0lMQ6w3dJQIPozJ9J9/kXp3X/LV6n0rTGOv57XRiJI40rhM2S2OgZ0QIbiWdx+/",
-	"ePCr1zNr970pkRKPrYxJiFBz1Iff+p4eYkqlhAV/8j2psEql1+vqw1BUAZguzRyOhPKdTpRKZO/oSJIw",
-	"nXLW1P9iLJv8duL2IY/gXdib97UIwn8SZOT1vP90lKsLR+ZXefTWvGxgWD7uhcWcocBsPAC5LRHB4QTx",
-	"0YiwSLMRAEVTz3zB2Sim4V1hj9GESwWTRWhGho1E8KjRaiMcC4KjOSKfqVTSK8LyNIdltortgBi61/YJ",
-	"Qr1AgpTATFL9k48wilIDDgKsGKWMasUBoOhrRnsAEgQYcbDAd4LDCnZrpQBWwMAXme+Z0e8Q1hwXldgv",
-	"kkYhhLN7wcWQRhFhdzw8NaESaRKAVxAjJDLSC0dTypDgMTlDc54K+KiXe0vJDHhtfprH+Wnm69ruOEfZ",
-	"e/s4T62hhDiOiXgks4Vr3XQGe8v2q3W8zw2noDT0kwEcqsoGQBEnEoSX0W2dzLPHqVE+k37eksbyjqSS",
-	"RHc8owWsQjMsM9rSwyOtmWOU6wAO1Qxqag376LZzpKlUWo2BcTUhApSFw2pOuSxCc6a5yeRl5tnp5Cjy",
-	"niWCh3qwYUx2ZKFpcYy9ocwS/S6B2gf4UYZyHdHsv0TdDrwlHZEbcAOSvObqBU/ZXRHD8F2u0AgGK5Jk",
-	"N4f368ID28CYcdUw7+0Dvq85kmk4yQwHRBkC5lMmn7d4ri3Ma85fYjEmd+ZuxCjEVCLQu4zO2m51n548",
-	"eYyGc0VKcqld4GRWMTHvK85RDAvaDoaK84Z5b184KorL0tvSo2uGhRlqo1f0JwDjFRG3NCTvGb7FNAYi",
-	"uTskI6zwEEtgpmlh5ByAJ0VRYNew8Oh2VJ6/uQ/4naOIJIRFmr7RQXFLPsIMnV+iRPBbGhFxuLDHjcSy",
-	"v+TZaWSunaoV26ePCk4gWPR7hlM14YL+7c6iw2qymvlYvRgNCRYaYfgNCOmcZbSLLLqwgq3PLH91H4f2",
-	"avUWFsD+4cOHxnmqJoQpUNqWraOfzMvhRIt3NiZlP9qSxfI124PxnNELbqwVazlQY8loG/2WFEYYch4T",
-	"DOrMMI3GRA1SGZUNJZ6WSMJYkvoFrXnIwliZwed7GnujAVabmlzadgtpRJga0GgDn4t+PknVAGBbswae",
-	"qnWPODqqAKnvyUQvZ3NwSIWF2mrXX4tep48lEBSnLx2N786wNOGnbGw+BGfkV987p694RJ7rk1hGhG3B",
-	"7ejvi0eYNvM/miMuTJw/q7jC8caAWwmEfKhsCfVbvSJSUsNk7hHrt4Wc0eJ5NY4VEbBM/xeYcUZDHGfM",
-	"3vq3gzDGaUQCNCQh14ZzgJmaCJ7QMAA3SdXZ7RMxszUv4GVhmgxJVxyWfhoOJ4rAiMXx28KhjXAsib9w",
-	"juWzyvxRJy3fI5/DOJX0lrxyjijjxV0+0Mxx1Sn5rVoVR/1LKhUdWUG27NZf59cvn335eD9MOMLyxhom",
-	"VKEDux3pLDfgW/ZWA8510SO4EplWSbFz+tY9uXjShbMtb776IN/Wom9BSTlDGcpSqRUYHFMsER8VMfcM",
-	"BTEPcRxY255xxIjSSjd4/izPgUc0drn3PN8zY3sAbIZpJUc6p9d4/FMa3xTceFvgnUHmAWfxvIR49uGF",
-	"KxsWz5HCY1QwZAMqB2aQABznBTItsKIdz6/iXLLdSljnIj8MudyG443AWV4tQQVMYUSKIlO5fu3XeHyp",
-	"tA6VzYSFwHP4G4/H1RMtoKl9MFtavo5PdfCAOZclAx0oPF676mv9jNZ4OBtpThiSatBlvKW9hrOAJ6NS",
-	"Imis2V0o8xvnJqmggwUguplWS9aYCHUxwYwRo+ttQTZkCtp9ATOyHZmfKrY0xZ8vzdNwy7CIIZxppbPi",
-	"npQ19A9IH1iUxgTRSJ6h2YSTWyI02+EMHGX6I2lMAWvg5mNpZXWwzhfWqViXjHF4U3FTqr9GlIV8Stm4",
-	"MSPDCec36P27l7JmdkG3n9wOuzENfjDP21NdN/7XWqzgzKDCerxYkA1xjMb0ljAUZkOgaSoVmmIVTs5A",
-	"RgwlYSp/wPxEJNIHOlcTG1mwwNcmJLwZ6NVuzpAu9DvXeoMVDMmSiKxG4vWo0m5VITGMug3bkXrTVM03",
-	"3tSVe+Hrxqf5lsc0nFfIigLtr2TsJUZheGUBPda/mj8OL/M44jM2kCSsFjyhIHiNUisIjt6AzDa64NJB",
-	"ldCyghcThodlyVeQ1tU8eu2czIaxLP2QJtEdN7SotUfuFjTfyQJkS6fk52f9aTWWXADst5QGPwYiZbrb",
-	"cekS+3Gr+7TGHCjg3AK+LFkDqxAom7h0dAV8coix7cV/8chhjDWH95LKSpUwNa675V0XoovWHcBr8lnZ",
-	"UCatz+r56Ba8uMiIqjhXcatmwYVJ1mz7PZDXbxJnvyGWfmu0hAC/C6zImIt5lZWMFbqhJlBkRCEyoIcw",
-	"uk1jRgRczCU4vMFj4iOMplSCgj5O7TXxwTMe3hAxojHx0Z/TIRGMKCJ9dE2EwJrF/uPv/3YITnXyOeGS",
-	"REiSUBAFl6sYzQi+YURKRBmy10Ehjwg6uDp/d/nisGiZuhXRWItdDZ7yWrSWDUMDz43Isnrue58berTG",
-	"LRYQEaGHLQPorwuTlH99tTxl+YErt4Dy1xewnOw0XhgwV7CIwjGtxOjyoW4gZyHyYCCJCRPYzF88op8z",
-	"YbmINIQhCEQN8ZQgeBAdmH8sDml7IJ7DAW4z2y0RzsG4fONlwifsI2D289QEnZZww0czvT41IYIYw4RU",
-	"Ou02doNLheO4vLilp2K8NXxjnru9luArSM8E+IWYIYXF2JKMprReTGu2xHjVRYeGnRIUjyH2jriQML1k",
-	"ZAxTpNnwuHpMS/7Vwy6zCXRQPAxKZLXH1IX0Vo5aDjhe9f6mdryJSrZPL08IoLCRyxCRM8ERoqqEvbVD",
-	"pzGpHPjir8/1iekTZEQgYYzmav9xwfxYT/hF2yN3UGzwnnk2e2tgTn0FjUs+JZw5VCGG2CzKDOdoglm0",
-	"OYXLdDgIawURnDuXKhUEYUEwOgjyO9rBAk4FPgpCzhSmjIgBneIxGUzmY0oY0T9ZUTMw8gCepmwksFQi",
-	"DfUMg0XhERwiLkwIh5YdJuD34sNzdBBcfHjeeHpa4/i396Rfqq5oeFy9S4sQPRQoQW/neZwRyDwkUvZI",
-	"Iv06OhhzSUIfXZHpWJBEi9LKVaQirmEiJgoVR2jKNVyHmmEavN7AsinQmF+IwYed+bmwclAooHGGlyXJ",
-	"U+SS9bqKlY5rlOgFsHKF40IELrgyTIyjkUaFHRf0OPfr5upzSX5XuDN21ORrNO9sfWuhtZPuXS0tPkzm",
-	"Z845dENIYqIAw1RAUJd+x0dkmqg5CmOChbT4tF4J3oVVLQBmlRu1mMmyjDjD+aDIZKuh9GWdru+9SQjL",
-	"VZyECORGLWBYvqgNpROQhRVR29zo13o6eELYoIjda7z9RUdG+d16UL+D9VY4/IWiIxyqGltjhqXlgJHR",
-	"cIB7I0EgajAkeZCcBoikiot5JdPb04leZzlLj+QWJ7uBc6xCxc0PpLyIZ1QqykKVLwCC4tzK6rjXZxJV",
-	"JTQVUdTqepAnAjIFQu2sqsM4ijkbE4EmuI5F2p3lFyAgtDSHx4KOKu8CN8R6RmbLq3/hFl7MK4toBNGN",
-	"E3xLbPZb9Wq/uVapiaXqEF6UbaEi0CfY5blUbmGt3mDy74yuEHNzxICqGGLHTbISFXDaEv3CKSORVtZC",
-	"Pp3iGm1cP7vSvDHpfiQaDGtUN4iccLkm/AbsL6xAoyNRtcpRGnWQSq3JRZtlg22qqtiRcp0lp9oCORpU",
-	"LByno60yk1nHCvejsRgsqaHGnR2FdtQtFR3L4jd1FLpJ6gF1VWDYlXSfM110rflMD128u7y+vDh/6aOf",
-	"L//0s49ePX92+f6Vj16++eCj96///PrNh9fogLIRP2waqjBiRZtbjySSJEz1eA03MJKhVoUP/vF//X/o",
-	"FIWCKhri2Ef67ydoQscT87mLpiSi6dRHJJYExXx2aD+C7UxuSYwO4B7YvjTDgukduNfA1I75TH9iBJkV",
-	"FvxZbmrP9/QAEFev39RqMp9BrtWIV8daFFWkJUgGGokDlDJFY4RRjBURjvcsSYOSBIAgmQBQPzgEq8TZ",
-	"fzgMSaIMUxZU3qCDwHylnyxuSs9dIB/30IptXAvCorecMlXn9DFU+sjanUQibOxQYpyWen3vry9QhG0o",
-	"b9GY15aV8Xzwkcl/cjKFMwjEN6nUVB0u33Vmi18OvbG/rDEvnEpe0g5qfV/rhEj1HADw1TpA/YuDe9eK",
-	"z9wnSmTmscNsDomgxsioUK8W+IsFWwm36nkMkPszLCdDjkVFXOaYMCK21t0s2siVqoU0Qk+QkNBbEjle",
-	"riUylyTPG55ycKfcagOdl2AH1nIpcGE9l3Y2T4U5WnC52N2vdrrIu3hdhGY5UzLQCxV8SiV8a2PMBo4R",
-	"D+x8msOoCWEm3ACZPBmZDhvOr2Az5ixgtOpXgsuyDrMY6sSTQb3GrXfebtWfhG9+0kfJVDxHksCPwmb2",
-	"UIZwyUDYj/sAgnHlj0qWpfVl0mfX1b0oLQyGO8t5/DaL0hJkcNyqsoWYxm/KFEzipAS/JSL3gB+39JfS",
-	"RzyOiFQ7kWBBiK1Tlkrsp8BXFhC2uK1KvKg4jCV6r2KSEI1TFYTiAnu2CucxTtSNXrkwj+4psGTljeoI",
-	"0zgVZKAmgsgJj6uc85xpjqToLUH6cVC9U2Y5OLACzJALy64WodsEEu4Yy6JnE7c4ro/SMb6jlN0JmsYv",
-	"u5F/Ds4yv0modUGBqXLXdW16L1KKxqJTwlNVD7H7CQPKYz2tH61AURmdLBxoebFVeFuKKyoar4VN1FL5",
-	"RUac1Tza7G1BLs4T0pAJCemIhkgSpYw0tKUKSGR8F9JeBQH8bca/TYnL9x30+uwtZWOzDh9dsWniPv+s",
-	"VPb5Osw+PmPSfNTK+XVs/2iiD4Iq0uAMJDFc6vSZFgtTE+GPJQr+s/1fgCjLiq3IhWIimT1+bE7M63nt",
-	"VlP/v93xvtYCcrdorG/HUbeJgqphjvatTjHEel3ZkS1Z4AIvy+Z8XIwTe/q4W562MgJnp5iZvfCTQo2W",
-	"wqqPN6jQUh0Zvswtaum5xsGkf9oyGrdK99x/fFqNm8guuHabr4gSNJR1OsqG2LZiOyNbc2szy28sMEtj",
-	"7NDGeToEnnm+155SzV9OzD/tif5Ptbdj2zQOA4UanVIrfztmmmVA9F0pMKjfU9ylX/Do1ed8wFnV5r9s",
-	"c1TgRRtM5fjO6RoxhpINg4Uw8vrEm2mOa3V2zAajLBQ4AGnI0ikRNER2BnSQ4PCGKBRzKX0klPLB7ECK",
-	"I/I5oWLuo4X7/RzUJs+2Ejpaw6oKPrkiKguDQuYYkUlmNCXuGOKsEZEpZpHWezeKdNlJQQSk3JjYZlzc",
-	"7HgPUEBsO3pmFhXQIgNmEe3q0Ttlf0lJWpXeuxWG/5oNsiyP8xPcbr92TL+4cTtW7X7qfMYt9ObPPmqj",
-	"D+fvXl++/pOPOgW/+7FzsxccvS2/7Xf8409VsjlXZwrsMjEBmJJNE60sK6X/UaH+bwSR8aoUFJ+DDkbb",
-	"MLxhSlnx2/aSSnZH3WpDZWobBWpRKfrN6EFbqT7L2GjCSd5kyWblg+Js4H7AcfxmBAWJVi3UDPSKGI78",
-	"yfdYGttqJyU9OF+By2PbOBPQPV+fXsIUjWsC6YohNCoVDB1wAX4oQSNyiAiLZBZ0A2ybccjAsoGZEuEJ",
-	"wRvH2i1GzRS2urgRP4N1FdPI3OhX6XSKxbxO+xwsE8mCkSAH4K6qfsC5WeTAXWdUpcGGkB/vHl3t0jVP",
-	"Z/4bubE/79K+sdaPV9yUvwiGpS1VrL8K3i8oiaPnLnO1DGlbj2spdIQrbZWboJmRdZq7knQQROEK/mbV",
-	"DYxNnXChAh8FUA4pWCj/WHimMv/OVQCrDPGhEs0EZ2Nz4bFJuKHZWz5uFWx+xizio9E1rSpS/JKHODZF",
-	"LvnIXAX+/HPv1SsfdbqNCU/FoQPOBLOowUcj6bsYG0cQj6QZ4G82YDyHRuu012p5vpdgpYjQ8/3Pg4+t",
-	"9qePrcbpp//V+dhqHH867H1sNU7MV/9UBbOfK8vFfIskO5MNuYEjQi/R+SH0S6yyIPSz11c23EOgy7cI",
-	"R5EgUqJE8CGRNlYdDeeuuGhzn+5Ql+S/vKpLZn6xRQFcoVlYVVRdDaB6e+9NXUfYocWQQmWyquCZLfJM",
-	"7zUFMTuy4pHb9RVht50rUSMF5PfX2XrfK8N/yxoLE0t/6wjgHRmtLVy0+X4rpIbnZyArQaOwIztD3XHs",
-	"5I/cOmmtxDY2U8NyBvLJzz1lniTiNj+EzXTWAq/9eN74H7jxt1bjtNkb9Psf+/1P/1vj0z9XctkFDnEf",
-	"GaF3OP5FQq074P2EkgEnrL+62twXBaLr3qPdzZpqQcLHcquk2pJPvHTxrKkjd47IuYz52AVtmFIWo1G1",
-	"xCBMiW3SbV/y8XOmxPpc22L2uIGGm6oOHppNLdcc2zDyttqEqRUtdWtwRv6KlFKoTArhr1QWA8UsS/C9",
-	"26nhgiaqBGIxIWDEg6obkprQHzUhotI9oJexJ+/A3RjkLnrV/XPA78PylpAls6oqCsfdMD6LSTS+oxJc",
-	"GshEKa99Z7sLhW+lqd9vRIEgkse3d9xHNsiGgN7F37SZt9lhVjG3kYvppkDcRnHVwIkpq+B4bwUBzw03",
-	"EsUUXYUE6K39Ds9vrfOhBqb5BVBt5uH92BircvycLruFVeH2e4er9Q2PuJ6tt1sr+PqmbsFinN5GOnKO",
-	"4yUdeYp/MaH626GkRYJio6FNuiGVSr3BIKsOySBlZdHP6vR1yKBOIJliMToclByDHF6Za3s5XyknYzCu",
-	"6IiagHLqQuTMH7YipvuDJwn8IdMkEUTKmshzHFZWjLyGvBUtIH0UyLlUZBogLlCAaXCXCgIuz3LHC7Vl",
-	"FrfNndrSYU+JLR5aU3PSTbd1FZuSa/aOztZ92xar3a4LEC5cW1F2S6SiY6wsytXgaxWWuVGvsy4iu6s/",
-	"O4nxPeHb5jm47k2jkO/E2h2tLLPpdVda+9gbzL5+Z3WeMOL45FaS3tQVXNTUF1Zmyk7CK1XrywzNZQxL",
-	"kvorqxEOTaWb4oVe53hd/aN63/DP9pfMt26Ma1OXvbnmKmH5NzmuDG549+ICnXQ7XfTq6k+Xz0yxBv0y",
-	"eD/MeHXpnaEdsIKgTNLGdgRVm892ZTaeZZ0dtBCZEjGGjgP/+Pu/oScoIsN07OoOG2g/WQd5UyNpgKOo",
-	"qiKw9cSb5Cgl5siU5xF8WlO12pbDiFbFv6yJ719KwMiRsubQ8mmh60Ivv6GCoiJXzxr6TElz3ETBl77H",
-	"BR1T9l+PO90nx32vh770PZroD32v3XliYjf73tevQXVywJ1F5ao7qVdYnw3DLCTLssPdK5UqymuGEBOj",
-	"soT6vTiuER+FsVdJkK0L2a4MOlvaT6UtsEIEFEb4QFnEZxUcaTQioTYNlp2Q6+21xaDFb1KjMhpsF8W0",
-	"a+FKrefOBzId6gUNbSOLZRcOKL1bLmnn88+V6QGOic0hXl7TdzNHc1gUTmp50ZXQ9RdxcTvU3knBuQv2",
-	"ryt7W2/qntTVJdwWtatxdO1Fy04ou4x3a+epMoi3Lqa4Grc2Qo2tjadpPsJgBkNsESq8xHPv3Z6qWu5G",
-	"gNmTr/53SUX3RjZ7pJPlEy7EqVd0ZRZ45sKPDwLDXCHoKIvIhcprCKNhCuHRB4BhEhop24cgKZRKRUNZ",
-	"laV/Ox5sHfad1V6oSanbNoocf95+DVPKtn+pZCsW7QIIVarJu71T3PaCEm+O0gRaCXdogKabFwJM2Q3j",
-	"M1aXnQdJ5EmoNgSJrbuxSU+LOvZdYHi1vn24L56aYhFkKpEgmgeeoQRLKJyBJQoKDeKXNl2KUN2xy8P6",
-	"5g473u4lE84W3zvubFR02LeLqYKr2fMbG+a6ZQ+DK1t7JOTahGZj9BHQzEeERYdZ4wlIb+DKVCOWeC6b",
-	"6HzK2RiCa2OcJNR+1iuQNutbEakaMBr8ygiaUSaXecsWgCeswk/xKpUKDYnLjIQZg83p5H4P00qXHY3j",
-	"0tm7oQwY1mPC5qrNAgatb19iXriypvd3irc0kaqZ3F4ZGlCIat3dcpwCW9kWrC5cvkJZrC0sWDzBzQ8O",
-	"JIoj00EMSDmAtrnrxnlnXzKI/DO8Uhwrw+GaoHtTssPA55E0sfdDMsZsczLM5tok1MOtN+t3Qqfkb7zq",
-	"0vjy/PV5HnCMKEOzCQ0nGTeTEKq8EIv0jZpZZKte3P0S5BewPUfFIq5sdzVcJuFvFOu4QLIbhjsWibd0",
-	"m2sixvdAmWvY3Y4i4vdCxpTJM8S4a4HsWlAN57lOkFX4aqJn5nigPlyfGTUgywdAWBUKgkG+jsY8ylkT",
-	"XeCYsAiLAm3eEJLAu6BBwOt9FhTRKPCR5Agb5RgNiZoRvZkZz1MQ0BTfWKXEbBD2hZGcQO0yRkz1gh3Z",
-	"1GY4XGZYJSSeEXITz5e5mPv9HDJc8dE1F5xBFnEBDR93d+5ZUWYAz2wL4yVJbtKpBnnDsvtKFXMz/TgJ",
-	"XnkW12YEnOlDdalhnr8Iz/UHs1PN6Ttz5i2UqQfeux3v/cbq0H6YhWsYvux7Yujdiwt02j15gmxTchTx",
-	"MJ3aek6LeOm4THmU55+TGDNrXrqyONA/Vsub0BBNTWIQJJjL6qpk5n42IXkvc8iBQwe20I6ez7VSz1up",
-	"bITGhSTCCtUe2pnY5JuqStjQvRXSCZvVcSfwQOW1/GVEGERqCZdsZ5/2EY4ldzEBwX9v2CaxjctngY0N",
-	"AIcfRAxAYDhUNm6uvshaiDy4vn6bdTPhESndq5+cnpZSqSvv1jOf6IIfAoSxNAmwbmMOofQozfqLyqXc",
-	"sneXiBoozTXzrxoqTzvcqM1+ji/rL7RtPlh+vVF31fWOx6XsfT4zsfk4MoVOsq7LvndLyawmNr+K8Sxn",
-	"bsKPGq7YCE7KELC1M+TWbgRmUGI80Ok4CFOp+DTwER0zrp+ERIEZleXjf/rk8dpE/BKnqohrmSE+UlbQ",
-	"c9sL1QgYJ8KbKIgwjeeBjwKjOulPQ2o/A4YHU87URP/ljLs+wwqVFcdVianoAEwLjelzicxn6NmMcCi4",
-	"lOjZ1bVb0FmfYWQnLDjJTMikC1Y+blslGNJe3LdQGRFqJY6MNkqEGUkenvWZg3vhPVPFM6gUUAEin3Go",
-	"zLGa+iNBWfoEtkyXRTcAIySAgALqew6I+lDNfkBh0YuoxLwrUyo9b1GweC2RNeUxZYKxzJot6W9ngitt",
-	"MvQQNmWo0X+7evPaPXwQXAGn/auplx6gjrnC6DNTlL3TbDf1oYybyHSqnhCLKRINScxnkJyqjfOzQq9V",
-	"U1uaSofKBiJlIfVPhsVX8CiY2FZje//uspIlndvGDK8rI7dsue0cDJHpzLBxPwY3fDUB2eEXysf60M/K",
-	"hNr6hQn+8fd/q5riXV5DqXJ0XhKsNhPZJqFL9NdyNVsfLbZzM7dOpoebrCo2WwgrWpCqJYyoWd+Z6cA7",
-	"JKhTnZQnUiZrznZpb5xDtX/fFhXmPG5GAvLXDkwAs63m70MhdHkIW7PlnLbbWm1LNlhYcVPtZqs61b88",
-	"h+99box5w375i+Ss+Q7PXtkwKw3M2qg6FzuZxdX5hp1AzQfFUUxwVs+3pta6ibMHaQD/uuujFfXWr+J0",
-	"XCXLXzYkHhEn0LXacxDzGRGNEEuCYqIUEdJHER1Te6MZYTmxHdEWtN/61C+T9/Xp4L/07MfGpy8t/3Hn",
-	"q/vl8L9U5oFBtUW40yMuZ/Eu5dTg4Vq/MBTZ3dzS0mvbrFxuobhRYQnZhFXKix78GbmlYYX7f5vUjmKU",
-	"a02IV0WTDjZNEKz0kbTd3jZr/7Nd78D7qFv20jjEbnGcEmAyZpLFbik5oGuBI+dyAGPX/rpFBupSqcRC",
-	"mQMHhjo0WF1KcDt8LdLSRlhbv6wsWmIhlLPeNIMOi5RF5LOPZBpOnMYC5aNGOCT1PW0cqHO7go5+vrhk",
-	"b0JFTN3pJQ9FTYj0dnEogEfLW/kTTsfEIBmUqBFYEVubPOQssi34Ur0vWXaH1aBxddQuB4wxa6g8BjB+",
-	"3twSoQ2Y6tymW1IuN7Qsse1TkHJY80iOaQt3y6sqJtmK1BXuCPOW4TASzaCvgPVkW+OXSih88ubPNQ2d",
-	"zNAuwKI8vKuEfYTs8tB//D9Im8ugfkQkpFMcb3Qqtjz5JlEZtoRSngLvdl9ebNUpZtFfVYdXDdptl2XH",
-	"qprdFCuUVf1BoBKN/b3qHKqKSeWlUf1l9FvEtXz2eux+a/MqFoMQHXvbnP1lw124H79XMPbuhYOSdBjT",
-	"sCbObsJngwnVsJ0PIjyvC6SyiuAWbUDv55oWFpJ7cvLdVW3FLx75amzJj3e7WJ1zU+cBAvkAh52fLKuc",
-	"hPS6mHMvJHhMUMrA74ciKpMYz0GC9dBYUw74C+K55jp9xkcosEqAdaI4pTBAB5iZziHZRKB2gWQZcjWB",
-	"D4xQ/YyPMJMzbYV3Wy09G2XjPgty4Hykn5puosMmMpt6JIGxgmludyShkZLW6UmJHT+ynLjPnKGFMoBK",
-	"AAAazlHARUREYLufxFRClzSAtG9hYhq4BWPB08Q4SCkbN/vsGYmJcn5DB3EDb0Gm/NbeJWY7qvIhbKX1",
-	"wwoqvGFmReXJNID0bkhkdrHYFPTkxN9HwYPlMrfDecFx3ERXhEXQnByHNwj6tLx9f62NQ7iyxfmCAVPQ",
-	"wRBHY4Lev3sp0RTPUSpJn1F1eFZ8FJl7O9uTRMvCMdEmHWJkprX88jXturIrS70fM/TP6AOoGcikCozr",
-	"bpiErVu1EMlosaxIhD7SFqvrenLmarZJc8VBMsx0Lkl9wCXXKiRntlanrW16lVPgQztVBdibYMsv/jrb",
-	"BYjX3GGWpM/6XIkqYZS9dVoqO//4ZJ1f28mslWDQz+wre6Ikm1Yf89ZZEjv3P7QNzzXK74IdG7dALM2z",
-	"evN7q2n8m8D6DdH8h8PsigPkYroiqTG39yrMxaWslQp7cV/lEQmLtsxm3rWiEOdqEOJUksE24rzwWvVl",
-	"qW2sNwTfBzzYzNrJBeZOEKK7bQ1uiSI+pUyravYqDKDsoyBi0j7/7PWVM50j7qNA6ww0JPbXn6+v3/ro",
-	"+uItNJ95WX7UmFv2yWxKPkJT6NJ4Q1kkEY5jqLJvvNJaT4D6o9YSLHqk8ypnpvy5XUlm11k/l/4968fn",
-	"5akTn+rCuXeuCOEWlmUqr6xtAdbxcobRyv7ihfUtDFCRh7lIT8v4slA7c8VtNpDst5Q1zhu0ITfWDGVz",
-	"AQODV23z2hYOqnMIl1jf43W2t/dCENLQWITMEyjGQxLLJvozmUuUCAKNOFGAaS+AG01pdPHzS6TweKwt",
-	"lnLnJcJuvZ6Gf2SlTXF5hQigfEfvE+dyLJ9aIdtpofVGVgQzMb2UwQzLyvhCBmK1W6ycdrSgOBMREqZs",
-	"F9k3fy4NfobarVZWTdL00USMI7vGamdZTYeAKjY+y7LoHYV2uhPP955okjpuVZHnAuoUtpYnimUDV2HS",
-	"BzKccH5zMcGMkXhLNdz056owGl+dXzSufj7vnDxGNwQiC7CyN3btxyicYIFDRYQ8M+YcHTMMjUmpNOYX",
-	"ZSj4740rEqavOGtcud+DJnrnun0ZIztvBeaDv0ASZs1VbM1CbQraK38FcSM3ZL5kaD0uaQdPF8HsezNB",
-	"FclFo8YiUU4XSgVdG5Wj36k8BCMHaivufyZharsTZ/NRph53K/F7R9kOV1MTgoUakm3kSsxDXOvDq783",
-	"2q8EkwrHRpIpAHaVIKtver8iPSLbXaEG3uKxLMGu7ozBa7V8zLVAEjzeIOwyJisdlpm7bKfWM6W3M2+k",
-	"BQ6sb+Vmq0Wx9W8vrmxZJ8x9ihCE6UIWNfOIEGdniEwTNS8U+CVSHzF0OGe2tn89QDYX3PnhrRPehcH9",
-	"yn1+qmqB7TomQ2yJWdeQYEHEeaoZkvvrhTs6OWUDpPgNtJtY9M9atonO316aZ9BBoF/4x9//LTj00VSz",
-	"isgEkwQ23tA+Z7z6QROdR5FmwNm2G5fPeqiftlrHocYa+EQCpLg+CsQZWvLNojlPIQRKM2PetM1IpmAY",
-	"wl7yk4EOQV+/frVhGaZ5j8JGPBva8OyePMt3V8VLLqs3DiBUIoymaaxoAwoVaDkzEjgrUmQliDkKNOWM",
-	"Kg7qkNXYm+hSud4HoLz22cHlxau3oCT46Or1q7d+bln42gTxtXFx6BekkFNUsI30k3DN7ENApMytDcoU",
-	"77PsUshHgqfKOH2nSE0ET8cTBDo1SnhMQ0pyRx7hSUxchoyRi2CdywmR7uoQ3BbNPuuz//SfkMYywhQ1",
-	"rK7PnkOEn6O2EAu9RISROTmDLD0U6Ne4oH+Dt3roJ/OrQ7UmgiKLpj9DAen6rBrrTEd/kxxjEmkgUHQk",
-	"iJwguC+PYxcsTU3dAATBqmaYQ7eZa6hBMe+z8ziGqlMQaSd5DC1NkyKSNtF5kadI5y6FAR/J/EGjp/DE",
-	"6EV9tkAbWWSzJDH0hl8mB+BOeEpQKomwhKFPrInOGaKRVVjM132mCWtpiPxKo+tn1yYxvSHQvtgOEXFi",
-	"LoXJZyqVg4kWErLPnuNwgkxArw0PtSiFQC/FMdIcHbSvzw3H1Rr6u6CHAhP+G6ADEwAKj07xHMIbD/0+",
-	"C1yocIAOHOIiU33ShESV2tDJQ1NvM5pSFqADULBMWlcxTu+wiSBWncekzyaUCCzCiUkAg6M3nAjBKO4P",
-	"twz3t1m3A8UFZ7ca1zmTfQaxnkMeAQW+e3GBjo+PT6F5uKZN6aP37y+fIRrJJoIoe4PMAU6S2BKLi87+",
-	"518k1/tweQiHfaY3WgjxNykCxvdP4CBGI6utmnwADXbzUNBEEIJSDHKXPQSt2/psbe82F9eoqYZGxF3U",
-	"PZLINgQK0IFmVijk02nKqJr7faa/uD2GGgfJRGCpdw+B9ha1Ib5CHgIAZlmL3l7efhca9Br+VOrR2+yz",
-	"t++v9claJ41Rn/wSJwL8KFSasQacNDw7wUJRHCNzw9qzyVV9BnCzCXrmIg1WmWE9gbr6jp+9fXN1jXAY",
-	"ksQwj+AyItOEQ1mOxp/J3FGx3lNCoAwowuYtE3npSFibNHq9Qx7N+0z/RhnqdG3QsyBJDN0eM27mQIQO",
-	"pljcaEM6m1k13sHjJOohrZcHh8DqCI4QH/WZyUuEddiYGUFMXcAm+tPzax/uu/RSnj1/+fz6ORwOzcbW",
-	"JroxnJqo2zn10Umro/9zrF/ps5NWN+Mpmo6HWjhpiGX9nTUA541z/UdgF5DJjLd4TJmVF1rLs+3UBTGJ",
-	"jQwRdktinhALctd9yl7rmvIZZxojU6YCd+Wqyg0u+izrcGFKccDLBXcNvJisrNthbuxiGhImSUGl0Nat",
-	"oERhMd9ErThSREyLlZi9gp7lFawLr9NsNSEhmCeE4YR6Pe+42Woem65SE9DujkB0N5zo1l+NqyxpB1lS",
-	"uvUuy/1mlqVBObuM7Fvn+pm3bnw9tau8WJs2mT9y9FKflffVX/ug84V9Ai+i4QR6G51Wy2lyLsagwDQ1",
-	"sywFqmXuubbv5UD5qE1gcEwUa3R89LTKRjSv+K92gGbIp94n41I33gvrn3DRxYW4YPMYjyM+Y6bDIbQ1",
-	"zIK0jHmsLRLvSfg4OiHdUaPdbrcb3U6n0zg9Pj5udLvd7snJycnjx48fO2uo513oGbQygf7xL/+KsjV6",
-	"Xz/ZJE4Tzr/KzsgPbQ6WE2jFFa7y7OS/+l7XQLpq2OxEjn7CkU3EMq+017/ynmGr35HIvHS8/qUXXAxp",
-	"FBG49jnZ5I0ro1u/Z/gWU5OcCxaR60IIyLyA8a4Ofe+jd17+4ZPvLWguXs/lLUHssqwgskAfIHAS92YT",
-	"PQfDMsjxKTDNdmz2i9NvlmnP3GcXDnJr2iuIpT+TuSUtOLufeDTfkqq+Ffmso4EdKMBGBnwtm9jW/bbA",
-	"bNo/KFjukavsANE6fmKj+QwZzX9wrtJtna5/44KzUUyNM6rb3mCKt3gecxxdc/4SCxMF0O101r9XJtZ3",
-	"JJVmX/vhfYYEtDZVYIDzLdmfyeTUAy9oHUdfaPTVsMOYqKp4Jfhe2vAgPfUZSqzNEpGY3oLvwkTIge4Z",
-	"CWjLsMwVzUhlrrhAwt26+aMfHiG76994zdULnrI94oYBzn5ww6/WPt8R45WC2217/jNzYYSktTHBu4Pl",
-	"TdWp/4molUfeeuDad+DavxFu/V2I409E3ZEyCkrjltobaGxJupGieWbS2F25mDqHxhJlmYiyReLaVUks",
-	"UcDjEgXYe997QGsbFLeRevcDMopKMP2gnMJmJvxOOcY3Uwj3w5oM3u9Rp0uShru0OrIds+odSi/sA0tZ",
-	"G4+grfcvJFTSN0nWJrfahYsbd2YMrTtCPh1SRmocT0lyZZfjJtvaBDZjvDXrgSIGX/3l0jrxHI1K24Hw",
-	"EUO9Cz3u86Rwqt/9NSXg9bM0WGx0txnNwfry9m7rVgdRSdRdvpXXxhO4xa1cl4s42GpVWTePzSAWYkXG",
-	"ttJDvqrbQgWFec3y3JtbLvDCvfZ1A//i93RE5sT08Uu+2WXYAIXYrG6v0+o8brQeNzrH1+1Or9XqtVr/",
-	"A575TKJB7iQ+braa7eNG+/+MyLDdSdueFR4n0WPyZPS01WjjzrDRDY+jxqmWJSf48fBJ+DQ6Ja2RZ0s7",
-	"xfHykO1syI5XSjevW1gevuMJMqZSiXmzICCP5IQnRzihvXaz2+ygg4gMKWao3WmeHAJdhzeQewh4LGVs",
-	"spAgsmHNiPmTEP/htYbtsBMdk0Z3dNJqdB+3nzSedk6PG7g7PAkfR0/I09GpVnPS2ASMeBd/fd7otDrd",
-	"Ruek3S72q+x5UxLRdJoH7WRkJtPhoHCUC0VKBpP5mBKWl07KttVD79lQSxwSoSmZcjFHY8FnamLuhvLA",
-	"ExZBWi1l6Prl1W0b3P6K89jreUrQ2/lW7mCgF8tFVzmEHab+cRzCo1y0ZHIzSbLojdU6fa3YzDwilbLz",
-	"DcsgnZeasWkNKIK7dChtJigeE8S4ItUm8ZKAvLtl/MCcHpjTXpjTTqxpDVt6cFHUuihQ3uJ2eza2T9fE",
-	"FVEuZAEW9CiLFDsINJYFPgqATdg2uXCnT6Lg0KAYZll0FDC+M4Th3z5zng3Bp8U6kTYiTnNQWyAEMxvN",
-	"CZ0gYoKFhFLObtrh3BTSg3J4fWZSEqBOL8KuXtsElzaB8Bgad+TLtcX03N9oNsEKmkvEWBHRZ2YciSSe",
-	"m7iBSrdLNQPf0fti2qB6r7lCguBwolGll6U505AgBitMsJBE6h2LFFKvQyIUHemRTQxAxk3c7nak5vt0",
-	"zNxNTm0jhDaQLnuD/A8pUzIsyFJVTa1IE3O/AJNjB5Pfmwhyrq/fqSj6vq6sa6Pp7ibFssKyy+q45cK1",
-	"ivj1guOKsjEBwrQv+oiRYqmDwJJdYKWOzdbUXz2Sa71Y7+xq9uPE+oH9HRnYP37xhvNBseOxZS+99kLt",
-	"n3qLwrlO2ta8gJS3LPfEkLrl6MdhJ2qTlmHhjW74JGo8JaejRgu3h53wOOqSE83RGZm5pPj75LZEczS7",
-	"3hJj8r000XREosEQeCMtfzVIpeaTeq7HozbpRMdhozs8wY3u49MnjadPnzxpPH58ctLtHh93Ou329o4A",
-	"g4ir/AD2BP84boCM8stVfuWu+nRlfNglTGLYRnmeuqrBgDCmqO7/Gsn/pb9HjYbBfgSR4n6fLdUW7qHA",
-	"lr39+Km5UMJW699LRWxtMK0N9w5qahOjgzGXJPTRFZmOBUl8dMEj8peX//j7v/VQIFKmp7NpKUEW6kyF",
-	"KSf7yOZraPA1HEsIbFy+3RGVKCIKkrhzRd8V4Ecpi4mUKDAPBxABD6p9n/VZjrWFpAhXLF0TLzweQTUl",
-	"x8XPsvI8VMGjEFMfcj2sm96p8j1zPo8kCopFkaGclDkgJMiIQGV/FHNJjE2i8NhUcaVjKGovuQ38G6Y0",
-	"jqBQFXRyggFs7DLEhts1HvqmyLP+3hyHSNkjWah7jN6/u7QPwYScx49MdgDABVI1nBmTldgHOFGJ0kQS",
-	"qOxt050drFydLamgksJIk4eAdBl0oGfw+0wfqsaTkv4NdbSst0T/OKIx1AsKXRLGm4SwhasDu2EoT0xZ",
-	"n0H4t1sI/GFz9mDRjCN9ukSAjTYkUDrBmnZnoEF8zrU0F0qOk0SbgX1GJTJWaIVFl61Km3aZZWfwE7oF",
-	"2dj2NNGY1WmhV/SnattOc/IluX/n8E1/L7ddOZ08kpbsfBPwThWSE57GEaT9DMkKUixf8WQyuOJqxwrq",
-	"onxyObfuNYkFHVWlpO8ar2rz/fWo+kPG6A395Izs0CtUHM3qpGex+1Bl2gpOxQVpcjE+gmEbpm41TOtK",
-	"cH/84glXavzjFy8mt0RLfMjDKTggza/JZC5piOOXhZRnbLlK8btUUJuSLRiOj6BIlzwyqxlz01tjbJ+F",
-	"VLeXlBGv1+18BehNbX3s3hdPkc9a0bn6y0tXmsGcjHIZwmlMjF+502qDMmhUli+eKRFeyHcA2Flz0myH",
-	"Zi9WJPaXGb7X8540TwpSNZOovnfx4Xnj6SmESED/gGcLdR3zLQCSoZAzk3KpDcJU5ptCOQp9zfO1LzhT",
-	"gsdvBb81uUH20BwjfQ/Adqc/pmqSDkERxOGUgDaoNa1P5QyNdrNlav4AMpfQ7TqX3SDti9hWrqu/iU/a",
-	"W6yWv2hSe4Va9x+/eBcxluARlo3kBq43rqG2/Y4ecDun+dbzvQWtAqZ8oVnvX1c5/y+dQ/+vq/z5b2/G",
-	"Fi65tz2v7+69ev7s8v0rvaY9eg6K+5lfPlvykZiTXyjZ3wHteTPNu9xe4j5i0R0D2RifHkyzCtNM/1m4",
-	"bmo1T1rN9v5Ntl0MtjpjzdYjsQoSIPtM6z1U2a4u0e80Er+GNoqZtAs04lp2ecopdVCBdEq1mgNa3emT",
-	"9kmnhYZzBelBzgvabR/nrkoLITOA4hzF4A4rFSJY24RJcd6InRttM2RwfctWGu2wIz2u0Novc4rqD5KI",
-	"YExgbVmU7N+VZvYUf25oUDfMofTcIe3mDFx/Nb/gBcyTdsHDBVbLEn2tvp7PLIC7edgeGPb9+9L2yZgN",
-	"/jzcWq8IrK/xu327a2zNJvL6mytyp121AXc9DV26uIT6bpyZ2trVVwAXrhzhwvIqgiqBy5gKki6s0o2b",
-	"29tPR8eabHCjE3W7jS5p48bp8MmTRdKsMsfzxig5lq+t4/Qj3jXYE/voipPbRSfm8sh4N13zHq/ntVtN",
-	"/f92x9uQVy5k7thyOgM1EUROeBx5vU6hEvnGR6KfbePO8DjsRo0T8njU6OInw8bT8DRqtEh71MHHw254",
-	"EsHxKSJuceyyBLIzhEqCMzJsJIJHDTC6FZ0SnirzaLtVbiFQvUV9Bu7GZmOmB5i86t7AnMsf59ogqzTq",
-	"uNVF1sVn++sBk6Qp834IDGFD/nm9FSpdKRgSGR+mVFnjxyl2TQaCnCqCPjt4S9n4AkbwEfQlsp9/Vir7",
-	"fB1mH58xmX0b24+HZ4ZdFxvPUum843oxWVWYpinwBc/YCl9VflKzXQDYd05t35aBbE/3u9PydrR5r6nu",
-	"D3x2Fz671fmtS6yHQ3jIq//h8urNwWwoBwo5V0Z+bJU/b2QDhoYlstiesypR3nHXhxT5vaTI73LMG6TE",
-	"w6hnWSY8Zbm8X5MVX3O+rTuwdsmmSYm1Z8XdvJ7nirG5UvNFjl+8GLnthL8DCQCNOX8UCfCb4PzfMQB+",
-	"G9K8j8D3t6XagmfrMvHROTSCyggdqv2FlsfzOALGAFy+TuN3tRg13dYl9uf8YUfleCkxvUQr7c6W+um9",
-	"5urfq35q9//d2VO7szcN9Xif/MnFR/8u+dRvtDLAHrTSoxhL1TBa5sowasj0FyTUPM88foa6rW5eUt3o",
-	"rVBQHZIhRMrqVZqXWCoTzbAn5WYbgoOYncFUjr2e5+1A3DEGc2MwlV6v3TzxPZ4qEBlewtkYtZsn0+LV",
-	"Yst1SV7kQe3e8dbkaYFWQ6S26685nwdlotKtZ0GEZxZMpnr4N9MuFulPpIDQu+kplW7Gv6QkhQxjRKdT",
-	"ElHNKkTKzhC2PadQQsMbiahCaYJsVWJbtHfB7sxKugciZQMaBU0Eo5vC3Eim4pbeEkirg/C0ZYJ/l7I9",
-	"egBLfKJz33ziV9iqM1wMBLyeF7ZGI0JarUa7c9xtdPEwbJxGZNRo6b9PHj95eoqH21J1ygxcqwjb/PIg",
-	"cr+/N+hdyjLnPeOzDdlFOWQhwnIy5FhEtdL2Z1P9vNxH2Ec8ISwrJ2sLCCzI5ezXSsH7LJt5P7dzg0x3",
-	"Pu7atusD20m93dFqrV3MAJLWtRptlllsoP9x89SWbPlX9jwqSMX+9Ie4n8rggdx3OTrmR722vEWGj7IU",
-	"TbO+LhQEjdel1fjQP8OGgvhZsSVk87JVKn2bD46OW40Iz5EShK2Ns9kfCo8J09OssQ5doSuNqKWUVxMS",
-	"W+jDOLhdCJj1V6TEipRB+zV98IJPqSQQaQPdHwfuBAZauqfC9E3iyaBQZOiT7ZUoB+WIoa+l710TLIhe",
-	"JiwaHLeirSiuEvAVVPfWLPQPQXXnOVpltILcSe1EgOTWNeqtpLdzFCjyWZnHGlIJgqeBTaqCphHwg0st",
-	"ihaZgmmWE/zp+TXKST1AcoITcnjWZ6ZdOWcEjXgc85kEgw4MuCz8TZocKNepBcKxTZd5+NXPZKJ7HPrF",
-	"+HrwckN6KhGOIhLpb0xz+uhQvz1Mbf98N8CY3kI6EyNme010joIetE8K+izk06ndM7jgTMJV+yTrPIFM",
-	"1KwGlekQJB2zCQRRYt4L7AX3wZTGMXW6r+J9NsNUoSEZcUG0VOWMkVBRNj48M71YDLS1lRvAx54DNPQV",
-	"RAGNegE6wDYfzCZA9Zl9qIfIrymOEY20gIeP5hcKHVOY8QoGEVa4F6CYMog++m9Xb1430YWFjXDrEHN0",
-	"/vayzxLBQyJl1uxJk+NYkKu/vETBy8ur6+evj16/ub588X9U3tJfAZieGyRcy1WXULHEVj0DXXTcarX6",
-	"rM/KEOozGvXQyagdtkgHnw6fRN2wfdxnsFv0pV9UIfqgQ/QXNI2+1zvW35ZVi77WLfpLykUfeJ1ehkEc",
-	"2HvO+BajoCrtaXPaZqd/kKCX2yITMbwJHUgiboloOGpjSh7uxuyyJtdbNDGx3YAgOcokeELyIwpM17wg",
-	"qzbJNf3Jgf26OlbvZ9tLeH2oHkyLZhACWBjWkK00sXtZ0d2MBGwh6IrQvLwF5SIOZg3Qf/C0f3t4H79s",
-	"5FkHt5qjMsAf+6WFR/FicSvXujsKB2w73oKf3DY+LjcY3iRsbmP1SKPSqlg5ANcfJ1TOdel2XMFQ2h0D",
-	"5Wx0nCmHDTnsDoPM1XleHjsvmZ0y+mtKsgbPWQ+/mgC1n01L9e8Xn7YNoWyM61th8X1Glf1+OcU2EF4X",
-	"92WCwB/Cvn60sK+JYQ4b8LTC9RpwwiNMGwrD3XQ1k3uXMllojI/4LWR0Veg+JlQAOu1B8AA0AjjAyvj+",
-	"Oq3WYRNd47FpsWGSBfvMVnhgthm/6c0PLNRYd3o6aM9oGo3qHTYRFJMAm20MgUoK2meiwPgSKu2Hc3qN",
-	"xzVa1TdkoraDMi92Xt/Qy6E38FMa32QkZfng3ZQmqQapjLxeq9lqtbomsMAmOBXrCGA6cAzIIpLmTpYL",
-	"frURDhGBbPZW8+kusQh58dAbk/iPx2O9kvYuIKq7fXxLRMMY+6kK+ZQ8MLMfhpmdXzagSk0cb6OjLfGz",
-	"bWJY9Rs+sA+b7GRvK6hYF9BqtbGHeNb9xLNuLb82iGatToT7E1HVZ9d6UBj3qDD+JhTF7xglujnC/wAx",
-	"ojVBnRkd7agLFdAYohq3Qrz7jOD8MUi73KnqjrR9vEfadiGWv0ca/61GWN7BAITwroIVuL8Ir3N5Y3OF",
-	"bJVHEmlLMhH8lmqrb8QF0qvy0ZsrUL0Iu6WCM7g101s5M2aiNF34K03FZr2ldw+xXFtyku2tpmWDbGJB",
-	"uw0XqeAZX3OmgWlveTX+7m45APjqgE89NRppIssCgvS+HrkAPqiRiH/4fi9/iOgxa4c5FfouXMXE+a6I",
-	"GRhiQRAWAs/z6jbLEdyIj+xFsk1IH2UYhA6s5ZYFc4N3ySg0h7Xqv4mudXXq7kbmH38Hsd2fivROFZnK",
-	"raK8s2IdcJRVTOBlMeJbPlgGq0K+c5zH4SRH+W9mNCwSMV/RfvFqLmM+RoQpiL/WZEtvi6VajYulWL6+",
-	"iQL9a3AUKB4gmWCGMh9xF014KmSfHURkhDUYFKQLwL1dKg6b6IPL45BmZjujQFQiPhr5CDM5I0KiwAZj",
-	"9BAo0rYQNONurVVOYscd+A4tHl8IPt3kwvuab1E2f1+34ss9oC0Utgq0y2BTReA5FjxQd+VdDReCxGA4",
-	"aYr6nhQt2TRpTIkSNFxB2a9fvUXSFDLOBTCkIi9L4SFRM0KYpWxzA66pe5mMHxsKP2yiC42amlLNBblK",
-	"BTPlWwRcqidE2EC5Wil+xabJK7uN+yTX/ZeJ2kZVMG/Up4InnLoY9c1JuQi6qgB1OHwCPF0fxEPWdy1d",
-	"F0H1HWk6TYyCV0PNb4nQCjWUwx8hmYYhkXKUxhBy6NSywt0uZRGf+UgQbGW54HGcJrKWFt+b+ddErF3T",
-	"qRu8XEvuSVRTKc48XApHszxFK7PdCRiuppC7+QtGOm5FtZXc70LI0hV2b7daTyGrGQLkk1B5vdPT5tMn",
-	"vlswbGljcrTQq6BE88sD6VWR3luNu+YIvjnpFZKD6kq4lhOhDii7JVLRMQZvBxcIhzeMz2ISjUl0iIZz",
-	"ZBG7rC77Nm5U7786VvQyW8oa6rMtJ5xQPkRTgplEKxd2hgIcx4F91CoBWdfvDZt85xRrG4M6ks16hRdW",
-	"4PlecQHGOufxLXzEcVxF2NWtwXPgV3VT30vj9LUt05fX4O4l91gXc4HJ4nEWa4wlCm7IvAcXOcEZEiQh",
-	"WIHnFfaKY3SA4xhNU6nQFKtwclhizB89yVMRkh5OFdeQJ5+TmEcrI4iB/CodCglWigj9yv/8+D97n/65",
-	"1/zP/7S8I9+b4s+X5p1Oa9G34HtSzWPX02MTFe5eLLPvEtlczEjc7J4KFM3T6Gn4ZPgYL2UCt9rtTuf4",
-	"uNs9OSl3XwwFVTTEcTEsZ5FInTvZIIg+II0iX/Py5AU1FTGCxH/8e8JZhJI4lQinyNZG2Wuss2OFq+Kd",
-	"C9mnf5yuYrmEcMIxlxo7xT6/geyqYr6V62d7EIAn36BFgP53FEwxS3EcHDZRALgB4c9uwrp4Z7e+7xqu",
-	"V2xIin+BDjoOu5/9x7+PBY7gVbRw07Idsn7nsOYdWYSDx+b8waBBkUPUwnCvcSoZJq0JbnaY/BAT+MMF",
-	"OOdsZnMOVq5nkLHA1X0XXACZKggK4zmGpnZ0SmLKiI94HJEsqdW4tass4wITu+NNckEjrqSJE0vNO/iX",
-	"Ng132bqw2H70jgVjYIXaYQ7HxCuH9kBtwwZtU2hc6HlyLhWZ5t2yO9C/i4SporcEXby7vL68OH/pXCIr",
-	"GVzljZpjToU1GF5WWAOOaUjyJbyiZlTOEKDBr+l//DtproJB5cwnWUH1/WlgJ/tltb8ZFvt9e1Fsy+r2",
-	"582w0UDhzZ5Dgco+hn/8y7+WnAxNdJ79pX+HQk1g8udM2N3rdVuny6z2LykNb87Dm/0qjXfyFFaS7taE",
-	"dC0wkxSAWEFSr8ksc8Y8BM5898CZ/KRLhtEBdJEMU3W4H+XlqIBSu5Np+u2ptACgvSlGD3T2bensXkll",
-	"X/RBGyFfEXd2lRAbiDhMozFx5U+yZTySrkLl+aXr11moIkqVjTabYCiEslLzP6cX+0g3Ked7mGWbONGT",
-	"Vu4XHGyldif6DRjjuNnt+KZzb40e+Hg7PdDuuoKULh4SQ2rjLhFmOJ5LKlFYvsj61uofbUzBx1+fRfcc",
-	"ChFNCDKIWSAUoCtbXi3rTwi4pkno1JAQ49njVNoxmhU1f3iS09ErvaS70tFulOJkDGGRsb+4wnFOOluQ",
-	"hd7EcxilrpQP9A22wHmQNvsJ0VA8QUXymhpU2lrW+Ps0iS6sr6N4RcjiOTogsSSaVA7PTFUwCI6f0ZCU",
-	"tCv0YUJjR39Q1CvbXsx50mcJ5OS7cnxIcaBX5yWxJQ55ItFwjqiSJB7lRbKtXKTSUC7ioiQg+8xqfraG",
-	"WZbRwfCUoCCMcRoZL79eVkwx3H4GmKmJ4AkNgyY6z1+aUTXhqUK4zwqJIjdknu33pHWshwZATAiaUgld",
-	"1iWBvvHV5cKwUEu84/tdJCxK7F9SqeiIuhb73lvMGEHg/vo1hePUZ0mQwAmNgDU6cHk9z8DX25LtAEju",
-	"JWHuHpSTwm4zrPH2rKIAUAyjrePGS9Ltwc7+7V4mAAHsRQ5U6EyWId6r22whNAcMdGeCN9E7+LS7+8y8",
-	"T34cF5rbRBW1t93NRKabZUFCD7b/77m0uTnlPfrXNnKF3RvlLRPdA808WDCboP2e5Ja5/JP7zvyOIokw",
-	"YlyRRcMD+ve65uVZya6spPKCH878jA6qCCvEDA0Jck35TXTlDM8r0j7Po8gB6b27jP1+xsBu175b06ht",
-	"vXZ/0UUQ/eAMgPJN973cbPsev9myaloZFquT1AUJuYiILSf8IO1/w6XEogjh3NWRYeVODHOKqSYIzELS",
-	"MMkd6ypD26d8JDlnRCrjxnHh/I73xXPER5Bmn8fTLwf3v8pn/2An36QqtF2CqS5L5fYh+6uIqrCmK/Pm",
-	"j14SunCGg+wMP37x8GhEQkWigasZvVl80yffIywaLDKr7nXreCGuctQatUed0fGiuwPj4TAMo4iQ0ciw",
-	"SzqaD2Q61Cc5hIM13hRAnaqZCtFZGTPVBxSlMXBSmSaJIFIOcEyEysZzoUGvqCToP/5f9AtPRTl8dfNo",
-	"6yXcXBV2bcH+xwm6LuCc23yBBb2q+HWnQGwbUu2DKmVRxWbgOhxdqkGd/wB5H0NXtrU4hPHsmqW57hSm",
-	"Rk9UdBnD/Y6JjJR1odxLePJ9S7DeI81vRK27EubOZHmPKuADA93jOa0LUHeJsw/h6T9a/e1lXr8Lqy8U",
-	"UapQOjcLXNf6ZJ5gvRSWUsWK73j588AB7p8D/EYo/zsWVN0PBd5/sVWTqJ5hmfEswyWjWdgZwkjPAVWj",
-	"oSWZXnUcZ+x/tT/Z+DmqqXzn1vs1ZLptTdGlVd1jDdd74ErHD1ypphDs75M7/VZLwX4zXeTIsKY9Xx1U",
-	"scZ//Mu/5nzwjhzyAp6+J5N0XTeAC7fUB2L5AbR3OIxvSjGERXsmlyKFOKI4Q5jNbf8de4G2kiSes+hb",
-	"0MO2obpbiNlMUGYw2EncPdxq/3ao9zmLKkl3oeP9XskXdLZ7k3cm30qT87YEDJFtvxcSttGkD/T7+6Zf",
-	"E415XxRsSlseucKbtU4zW/fQ3MOauqab1zK1JYkDgWeBrWAqoWgzxMensTqzNDwWmKUxFtBy3z6Jhml4",
-	"Q6BrsaFwuK2UPrKlvdGUsiN8Oz6a4s++rXJ36OuRF0oyQjGvoD2xS21HQU1pYyjZXVsvtcLtbIp+Fss0",
-	"blhSouqOOStMsWjrb1nrbL/Fvsq7/gmOBEn6t3K3ZO9EY1b1vvKzndfUvBN4Vih5Z/5qmwHtuO2J/s/9",
-	"lKzcoSCIvTbv+J7Gs4VwnHbunihuPYNR3jVQ74bfuXpPCWsruPq7h5LyKwJhxmNBxuCkETmvw4a0Czz2",
-	"wvDJtX3ROQtxHDecziI3a+1g02uLDUOzEaqjXt7APFfZNHfv0LBJkRvMIj4aOZ9c67TXajl338mwi4/D",
-	"TtTAGONGdzgcNk7DMGxEkVZgtAoDSsyUTIeOoZIpprEr9vJf7WKaIZ/mvOMc6sBoGndfSCWIFndoRoYa",
-	"MrdECBoRS06CK9jiwCqi+U461+3CvUn2nOUmM0Ju4rkNr/sbZzDVlAga4qNrLjhTfMNKfFv3iSif5Cat",
-	"IrToKaDHHyVchLOGhlS+9QJ5vjG/7RggknUcz0ruoWdGOMkeChxKBGgBI3wUlPAoQAaN/D4LiqQSIKCU",
-	"4uOAnoFVlCCRXr/Q4COIF+ECDcmIC6IVvSZ6ZWgGKXxD+swoUZQhLiIi/DwDEqulCZroHAVhKpXW09xv",
-	"iBESyT7LH44JG6vJAOrOBxB+nLIbxmcMXZ6/Pi9CgEN7KUd0aDbhkkC0DICPcWXiZPqMKmmDZUyWI+q2",
-	"WsUMReikV6WGmRvjBaL4ntEw++VYG0v1MgS+RwXE7u+D8R/fJ+Pvbq2tLbL71QEtjtc9hLT8gBUXFwXS",
-	"pvKoYIYvqotbNWfOkAOdx0QolPCYhhR+xAoJnprcEqogjR2Zm1bDgAVPxxNEVV335iX++9DHeS99nO+M",
-	"NDVtnYsqIXg5ZhMODZ8YgtkYn6GDIEyFIEwNDNYZkZ3Gsas4MuTRXH/XQIwjy6/9gjKypL40YCrGc4Ug",
-	"1J+0IjCrbi23Dq+2Nd1LG4IfNxYtfvZ2yhS8kzH205LIyE6q92Al7clK2lFaPiNKw2KNSZQ10LTnm5Gc",
-	"geoDg1pRWXNX7nQfYWHLZlnWhzvLjqxpyO0bT68lIzBbgowGAr/PgOON6S1hPhIkiXFIjDFGpbIlWySe",
-	"Wg8vNInQnFQTv8vUm7u0TeM2qjJlTMBJBcvboyUy5MNqnvATH67iCLuQ9o5Uu00QW4VeYV5/iAf5MYKn",
-	"9qj1Hln+vGX322quXmjAl5lMVTc85mWDoHd3mnI22EXxcEscbKMTZC/VUPRKLWaX/rUlUG3glrxYOBjo",
-	"T/jbsF/3QyMflnTubcWnJg7oPRkRPdWK1lmMQDPRuYFy1nPSz+nE+hVBHsKlBlUSvbl8Br7DwN7/BtW3",
-	"C1dsmjyzS7gzkWxdGl+/YJG83Wrq/7c7ToHe8IYu7935Nc/hXewMuQNR5IDZ1FFvTxId5Lzs8A9BDdD2",
-	"0eweGqgxxeFW2BGE/n0DarBBLzV0kLVI5SNoGyZ9q7L5edFAH0nFxdQkZ864uCGiukvjlUvy3kext0Gh",
-	"FVXHd1+alUC74TzyIms8fNzxvRGmMWVjSMq2n033xONm29bV9HrH3a+GTGSxulw7f6Dd+ep7dq9eb/P6",
-	"mwYEb2714ZJZdXlaA/E/Bg4XAk80JHPsfYblZMixiDZF4UaCx2RdXYSlS2AzP7xaw6nhibcw9rbG1/es",
-	"N2B2NrBA+fjFy2c2Pgrg9ngYRhAUd/L4ydOFWoguOk5LBjlI0mFMwyxeZsJngwnV1DYfRHguvd5py/dk",
-	"nI4LTT8KvaoAjApFRCJpkEKa65pPW5KOPolVSf72KP8od7ZFBC7y/uLXu93Z6rMM0MH7dy8bEo+Ij1JG",
-	"f02JqedRoKIzhFGUGqws1Yc9tIFrpt9aMf+/2WeF698MuQIEyIWCJewK0GnL1nmFJ9H7dy9RYAn/6Ite",
-	"6tcASr9KxHifZYvzkeQIu7c0ODTRx+nYlB3AseRoSFDKUkkiNJxbE8fEzBXeQgfd1mmfwfczKsnhGUoE",
-	"vdU7BhiburmMkAhhM34JWlTk8Kq/k80R/Lvexy4T+/ZUvT1N3+cF7I/J+baH0brLTI2KDxeZP15ufoFJ",
-	"b8WjCx6doo6z1R2mfuMMTNMC68y5dNfEk8ywiGTdXWWJLz3cU+7lnvKuOOGvr8EAcitrHJgvd4VpVn3G",
-	"rTuw2y/eWPA08XreW8Gj1FTp27WbXytsRx1yPGp08cmw0Q0fR42n5Mmo8bR16twWJ7k38Irm13MCCnm3",
-	"vv4euf9vgut/x7oMu1La/VdiyK7bam7ZmugcMTJDQT5RADdo7krNsHgeQxOgPjvIn0MyaxtqBgxoFJgJ",
-	"qDpsolf4xlQLBi5hkBxCEQSxQYQlrdnvs4Jmb+IZMFtWkyfYRs7E6bj+xm6B2ezaGXmZFh+3lijvH3//",
-	"v9GVo7wPu1HePVaJuG/d9PEm3GkfMFpXoeH3yKV+q/UZ9qKPGj9rrdtYCBLDwQ9TIW3SB1QL8TVLI9IW",
-	"Iz1DgfGuBmhEY+NpZivLkV6Zmddkj2mCgLQ0m51uPdTaTPfRCMfS/Gp6HXFmLfhSypWhqaqEK+sPLhKJ",
-	"vakYch4TzH74aqTu+IoFSJ2//NRfql1z7HvQFyciLCRer9V8+tSyKtImHXJMumtSawXnahDiVBIXD8GI",
-	"mnFxs6qjSrt38nSxDE0GetMAyxWgaXe3ciRyMV3lQzTQ+eM4EQGKdtclhgBfrPW/Z9cgW2RiJYIPibss",
-	"OoNMhpgEaEowk4hxNCFYqCHBRoexPseYYGnKuFezhg92IXfP1QJSGJDPJEyVlvUt108cPx0+0XbHanSP",
-	"sVSDbAtVUXrHgNYxz9ovvfnrz+inn68K2ao8jjURpqIxnMhGuypBffv7VQOiTe9Ws8u8PwolzDIMckTg",
-	"cGpTKljrnMnhapufhTGmoHG7WDgWgcUO2B65b6f8NmtkYPTu2ptW42OwJ72Jx+YdUeCWfzAiKxtfaOAg",
-	"bOG9KWpkfpodG2Jm9wX1fPW6eA0jHWcNcRwT8Uhm7S3zwC73i14iogwKBfhZNK/VlDgDu7P4Nk9VcaIx",
-	"URIFX/pe/l0frJe+u4XPfhjQqO/1+l7f+xrU82y7zz3FBRQn93re03YYhZ3TYeOk2x41up0n3cbpk+hp",
-	"I3zSPR4dt45xp3Xi+V4R3h+/OCb8nI0pIwQy4bUWUzjazK4ipWd2mX0L3SUDV53+ksPzj8O1S8g9KyJU",
-	"kVTtl6sZuR6chKkpKPDxizckWBBxnqqJxnAQuETcVtscJQ9nKmKv502USmTv6AgntKnHnXIG/2Ism/x2",
-	"or8/uu1U1IF4Rm5JzJOpabOzfrCI3NYP9pKHOEYHU3xDkEjZYWnE3tFRu/PERIH1nraetrJxPmXwWxzw",
-	"FWdUcUEiFxNkfEw2Is7m+fsIIpQkEZRIVz/ER2FuGsZ8bMTd+SVSeDymbNzMFaCfwfZY3s1brTpKhJXC",
-	"4YREWijCKtBBQtnYh2A9H+mt+UiFiY8iplcYy0MfcdaIyBT6A6fMzI2XChQU1mCrEiwv4tIFXGm2W4jE",
-	"kigigt4SWyAlDxwsjgqRWVVj2rZCMR2RcB7GxF/sIJKBq9RAsDB03ldkefwPExpOCr1eTb4amk341M9S",
-	"1mbwUDjBjJG4uOhyClzF8G8W08f9LCNa1qRMFYZ34ZsV5238i1xkV+7FoIczY07kPkhwQE4liW81tAQB",
-	"v7s28lMlaUSQRe/icRQdHxXzxxoWUalMECQAujKoeh6wQ/XWnOlscLIwS1URoeXJXPSXjyIXAIUst/NR",
-	"rOUztAayqJvLw4bjWijhUqWiiBN5KNXyfFeh3pzI2mUfXAt6O/fR1fm7yxeHiLIxkQpaXimujbZfSGgn",
-	"d219MwWCCqQEBTdfjjRJgjJ+WrXbjBcUbdCi31obiprvI8G5QuBCKB0dmKg1TMKpyOjAGlNaoUk4ZUoe",
-	"2hzO1FiWSyTqdLsKKsoVoVzuoCGJuelxvDCIlTpfP339/wMAAP//",
+	"7L3vchs7sif4Koiau2FpbpHmP8kWFRszOrJ9jub4j9qS23fH9LDAKpBEqwiwCyjJbI83+tON2K83NmK/",
+	"7pe9EfMc9036STaQAKpQZBVZpCjb5xx3RxyL9Q9AIjORSGT+8rMX8tmcM8Kk8PqfvSnBEUngz7dEJouz",
+	"sSSJ+hURESZ0LilnXt+7IiFnkUCSoztMJRqRMU8IStQrlE2anu+JcEpmWL06o4zO0pnXb/meXMyJ1/co",
+	"k2RCEu/Lly++N8cJnhFpmj2bz69IeJnwv5BQvsYzstr6GZrr248EYnhG0MGYJyidxxxHwkdySuwD8HdC",
+	"5jxRfYw5m6g+H6r+kU94No9VZxIyoUImi6a51Az57LGY8vljPKee71HV5l9Tkiw832PQI898vzhO/Okl",
+	"YRM59fqdVstX47a/29nIhUwom3hq3OdpIngJcd/M8V9TgkK4jcYJnyGM5gm5pTwVaI4n5JFAASOf5FA/",
+	"EzQreqlvV3XyqN0p69aLhM9KZlziRCI+BopKOiMowWxC0MHbF+eo2+2eLBG10+ocN1rHjU73ut3ut1r9",
+	"Vuu/V/RSjbDQxzFPZlh6fS/CkjRUY15ZRy+i1W5ew3wLniahotK7dxfPMuLMsZzmrdLI872E/DWlCYm8",
+	"vkxSUtqHNIUny5onszmXhIWLX8mijEtvyMJSLIwpYYpfwynngrIJOsDQOx8JvDhEcoolmuEbIhAGMaIk",
+	"Qpdvrq6RwGPSRO+pnFI2YJ0emvI0MVwuFPOrVu6onOZXZkROeeQjNWCEWYRGPFooMYjxQsBjY5oIqQg1",
+	"50yQATvIPqAVAAqy0cnGW3iRRH2kiBQcIsqEJDhSY8OhVIORdzQkpyV9wgMW0fGYJIRJ3Q2e2H6JO5II",
+	"1Ot0TtHdlMak0LO/pkRIRAUSksYxSlLGKJv4qNc6gS8PWAAKqgEaKmiiX8lCIJwQJEI+J5FSTep7dzy5",
+	"EXMckiZ6gWlMIoSlJLO5FOjg6NOnQ3iFcYluyFz6SHDVZdBjqk2B8ART1hywAnMfjVthj3Rw42nUHjV6",
+	"YZc0TsbHuPFk9DQ8iVqkPe5gy3WaoDnfOWzTUHxTpUGOjjZrkJd0RuUq573Cn5TCRSydjUiipolKMgNt",
+	"nRCZJqxKX8TwPbdHERnjNJZevw0aTX/Y6x+1jILTP9slit33rvlq156zaJ0S8ZFpEDF+t0ajdNZrFMm3",
+	"1ydflDbQ8gDr0E84equ5UP0KOVOyoP7E83lMQ6wG9Hie8FFMZv/8F6FG9znvrRq3xDT2+l4bjSmJI8XL",
+	"lN3iGNQJSRKu1rsPnz246/V1331vRoTAE7PGzEkiF2gA9wae+sSMCgEd/uh7QmKZCq/fU5MhqQQyXeg2",
+	"rAjlI51KORf9x48FCdMZZ031L8aiyW+ndhziMbwLY/O+uCT8p4SMvb73nx7n5sJjfVc8vtQvaxoWp3up",
+	"M6co0AMPYN0WiOBwivh4TFik1AiQoqlaPudsHNPwvrTHaMqFhMYidEdGjXnCo0arjXCcEBwtEPlEhRSe",
+	"S8uTnJZZL7YjYmhf2ycJVQcJkglmgqpbPsIoSjU5CKhilDKqDAegoq8U7QGsIKCIgyW9ExyWqFuzCmAJ",
+	"CnxZ+Z5q+w5hpXFRQf0ioQ1CmLsXPBnRKCLsnpMnp1QgJQLwCmKERHr1wtGMMpTwmJyiBU8T+FN195aS",
+	"O9C1+Wx289nM+7XddI6z9/Yxn8pCCXEck+SRyDqubNM7GFs2XmXjfWpYA6WhngxgUmX2ARRxImDx0rat",
+	"XfPMdCqWz1Y/b8VieUtSQaJ7ztESV6E7LDLZUp9HyjLHKLcBLKtp1lQW9uPbzmMlpcJYDIzLKUnAWDgs",
+	"15SrS2iuNOs0XlSenU7OIu/YPOGh+tgoJjuq0NT9xt5YZkV+V0jtA/0oQ7mNqMdfkG5L3oKNyDW5gUle",
+	"c/mCp+y+jKH1LpdoDB9zRbKX0/u188A2NGZcNvR7+6Dva45EGk6zjQOiDIHyKYrPJV6oHeY15y9xMiH3",
+	"1m5EG8RUILC7tM3abvWeHj05RqOFJIV1qe1oMmOY6Pcl5yiGDm1HQ8l5Q7+3Lx5N3G6pYamvK4WFGWqj",
+	"V/QnIOMVSW5pSN4xfItpDEJyf0pGWOIRFqBMU+fLOQGP3KXA9GHp0e2kPH9zH/Q7QxGZExYp+UYH7pB8",
+	"hBk6u0DzhN/SiCSHS2OstSz7K56dRubaKeuxefqx4wSCTr9jOJVTntC/3XvpMJasUj7GLkYjghPFMPwG",
+	"FulcZbRdFe30YOs5y1/dx6S9Wj+EJbK/f/++cZbKKWESjLbV3dFP+uVwqpZ3NiFFP9rKjuVLNgbtOaPn",
+	"XO9WzM6B6p2M2qPfEucLI85jgsGcGaXRhMhhKqLiRomnBZHQO0n1grI8hPOtbMPne4p7oyGWdbdcau8W",
+	"0ogwOaRRDZ+Len6eyiHQtqIPPJWbHrFyVEJS3xNz1Z365BASJ3KrUX9xvU4fCiRwmy9MjW/nsNDgx+zb",
+	"fATOyC++d0Zf8Yg8VzOxygjbktvK32ePMLXN/6Cn2GnYPOt7nxrqkcYtTmBjp551unIFH9K9+vjF9ySX",
+	"OK5N5bUUyz+V9beaLldECKo10gOKyLZk1iY/L2dIl1uLyuIcM85oiONsZTDO8CCMcRqRAI1IyNUuO8BM",
+	"ThM+p2EAPpWyid4nF2d9XmJip5mMo9dMlnoaJieKYMeL40tn0sY4FsRfmsfiXGXOq6OW75FPYZwKekte",
+	"Wa+VdvmuTmjm5eoUnFytkqn+SyokHZtVb/UMYNMhQHHui9P7fsoRFjdmF0MlOjDDEXabB0rOHIHAvC67",
+	"D9cy07ol74xe2ieXZ9qZ2+LgyyfyspJ9HYvmFGUsS4WydnBMsUB87HLuKQpiHuI4MI4AxhEjUlno4CY0",
+	"CgoeUdxl3/N8T3/bA2IzTGurL9v3l+ab+ZUz5+v51XPbTn7pzZywswvQeWf0Gk9+SuMbx6u4BWdrcRly",
+	"Fi8KrG0eXjpBYvECSTxBzr46oGKoPxKAH99RBI6y25FDSmY+G62Afi5r3JCLbXTqGHz35Qt6Ak3oFU6S",
+	"mdjc92s8uZDKpMtawkmCF/AbTyblDS0Jgnkw61rej49V9IA2V9ceOpR4srHX1+oZZYBxNla6NiTlpMu0",
+	"V3uD7gLHSumao7hmdxuB31ivTW1JM7TRZsKbG89fvvZcf255DmxH1y/9MUnk+RQzRrTluoXUkRnsVRzG",
+	"ygiib5VQZIY/Xein4cxkmcE4UyZ0yakva6gbSM13lMYE0UicorspJ7ckUXqRM3D7qT9JYwZMB+c4Kz2r",
+	"mqq8Y52SfokYhzcl577qMqIs5DPKJo07MppyfoPevX0pKlpP6PaNm8/WFuH3+nkzq5u+/6WSKzjTrLCZ",
+	"L5YWrzhGE3pLGAqzT6BZKiSaYRlOT2ERGwnCZP6AvkUEUhO6kFMTJ7GkFqckvBmq3tbXZ+fqnWs1wBJ9",
+	"ZkRElDPxZlZpt8qYGL66jdYSatBULmoP6sq+8KX2bF7ymIaLkqXGkf2160JBUWhV67DH5lfzx+FlHkf8",
+	"jg0FCcvXrTAheIPVnRAcvYElXxurKxNVYMsSVU4YHhUXTmexL1fxG9tkJihn5UY6j+45oOVtRWTPdPOR",
+	"LFG2MEt+Ptcf13PJOdB+y9Xg+2CkzPTrFo7kj1u9pxX7FYfnlvhlZbuyjoGyhgtT5/CTZYxtwxjcKYdv",
+	"bJi8l1SUWpSpdkSujtqJldo0Aa/JJ2kCs5Q5rNqjW+hiVxGVaS53qLrDTiMbhv0OxOs3ybNfkUu/NltC",
+	"uOI5lmTCk0XZNh5LdEN12MuYQpxDH2F0m8aMJHDMOMfhDZ4QH2E0owLs+0lqDr0PnvHwhiRjGhMf/ZqO",
+	"SMKIJMJH1yRJsFKx//j7vx/CEQH5NOeCREiQMCESjooxuiP4hhEhEGXIHG6FPCLo4Ors7cWLQ3frbHtE",
+	"Y7XsKvIU+6KsbPg06NyI1LXuCwT681IjxbuvVpssPnBlO1C8fA7dyWbjhSZziYpwpmktRxcntcY6C3EU",
+	"Q0F00EM97/eYfsoWy2WmIQxBWG2IZwTBg+hA/2N4SO0H4gVM4Dat3ZLEekBXz+90MIh5BLwGPNUhtAXe",
+	"8NGd6p+ckoTojQkp9SrWduoLieO42LmVp2K8NX1jnvvlVuibkL4OVwwxQxInEyMyStL6Ma0YEuNlxzaK",
+	"djKheAKRhMQGuKkuI70xRUoNT8q/acS//LOragIduJNBiSh36doA5dKvFsOn171f1w2gY6zN06sNAilM",
+	"HDbEF01xhKgscG/lp9OYlH74/M/P1YypGWQkQYneNJc7uJ3tx2bBd/ceuX+jxnv62eytoZ71NTIu+Ixw",
+	"ZlmFaGEzLDNaoClmUX0JF+loGFYuRDDvXMg0IQgnBKODID9xHi7xVOCjIORMYspIMqQzPCHD6WJCCSPq",
+	"lllqhno9gKcpGydYyCQNVQvD5cUjOEQ80QEpau3Q4cvn75+jg+D8/fPG05OKkwlz6luiECTncfkoDUP0",
+	"USATervIo6ZgzUNJyh4JpF5HBxMuSOijKzKbJGSultLSXqRJXKFEdEwtjtCMK7qOlMLUfF1jZ+PImO9k",
+	"FMDI/HyxslRw2Djjy8LK42rJalvFrI4bjOglsnKJYyeeGFwZOmJTr0bOiB07zt6tbz4X1u8Sd8aOlnyF",
+	"5Z31byO1drK9y1eL99PFqXUO3RAy1zGNYZpAiJp6x0dkNpcLFMYEJ8Lw02YjeBdVtUSYdW5UNy9nlXFG",
+	"i6GrZMup9HmTre+9mROWmzhzkiD7VYfD8k7VXJ1ALMwStU18QqWng88JG7rcveGwwHVkFN+tJvVb6G/J",
+	"eUEi6RiHsmKvcYeF0YCRtnBAe6OEQAxkSPKQP0UQQSVPFqVKb08zep1lYD0SW8xsDedYiYmbT0ixE8+o",
+	"kJSFMu8AhPjZnlVpr08kKkvPclnU2HqQ9QJrCgQOGlOHcRRzNiEJmuIqFWlGlp+fwKKlNDxO6HirTZbm",
+	"mBfwxWvzldU7V/q79aWHkbtVKrywBHCz7SIaQcznFN8SkxNYPuqvbp0qoSubzBfFPZU7eVNss39Kh7DR",
+	"/tBZidrmiLlmFWB5DBH1OoWLJsA1Av2FU0YiZfSFfDbDFVa9enbtNkknQZJoOKowASFExGbg8BvYx2EJ",
+	"liGJyk2XwleHqVAWYVQvR66uyWO+lNs+ufQ7Yq1Z0ZlOK6NFZbVJpe7H8tFcUiHVOzsczVe3NJjMUlHX",
+	"4WgbqSbUlaP4S+U+V94INE0fnb+9uL44P3vpo18ufv7FR6+eP7t498pHL9+899G717++fvP+NTqgbMwP",
+	"m1oq9PKktm2PBBIkTNX3GvbDSITKpD74x//1/6ETFCZU0hDHPlK/n6ApnUz13z00IxFNZz4isSAo5neH",
+	"5k/Yg5NbEqMDOI42L93hhKkR2Ndgyx7zO/UXI0j30PGL2aY931MfgGwD9aYyt/kdZKCN+VZ62lL3PP9y",
+	"8cYvup3ixVe21eLll9CH4rUL6FE+m5lhWJzLQIlRgFImaYwwirEkidV+K+taYS2DeKQAhC84hP2V3cni",
+	"MCRzqZeFhIobdBDoS+pJl6yqbUeA7UPbEVIHDOgvuZdemK+6186yFjLCXCeERZecMlnlENOa55HZkxOB",
+	"sN6jE+3QVSN+d32OImyCtl1Hh9p1aq8QH+tMN7tOcgYpFzppnsrD1XPgjByrcVPmzoatl92uFCynSr/g",
+	"poWxvA2YwvX2UfWLwwffMZzavygRmTcTswWk/OoNWInpuaQzDdkK3FqtN0GFPcNiOuI4KYnAnRBGkq3t",
+	"WsM2Yq25JPRCnpCQ0FsS2fVJWRlckDxDfMbB1XRLEkg2c2gHnoRCUMfmlcfuB0u26o47yox+vUNK3Mcj",
+	"lSglNiND1dGEz6iAqyZAcGgXl6FpT+ksOSVMh2IgnREl0lHD+lxMbqQhjDJnC3RZtcuWo8j4fFi9G1Ej",
+	"b7eqZ8LXt9RUMhkvkCBwMzE5XJQhXNg87ce1ApHU4nsVy0L/svVs1969KHQMPnea6/htOqVWkGG3VbZP",
+	"ZIq/KZPQiF0l+C1J8tOBbktdFD7icUSE3EkEnUVskwFYUD+OXlliWHdYpXxRMhkr8l6mJCFSqSxAxwY9",
+	"bRXqpB3MtV4514/uKehm7WnzGNM4TchQThMipjwuO7jgTGkkSW8JUo/DdiJlRoODKsAM2Zj68iV0mxjN",
+	"HeN8VGvJLY6rI5i0Xy1l96Km9lnX8l3CXOanLJXuOdh+3bdfdc+MCpFqdEZ4Kqsp9jAhUnkcrPExOhKV",
+	"ycnShBY7W8a3hZgrd0PuDKJSys8z4cRs8WYM+dtrs+wom2RSuoHgbDav+egvUtZ99Dqs++QzJup+M86e",
+	"/LjiF13MSUPMSUjHNESCSKl0rz2UVu8b2Aqd1wlnBIqwjwQK8ukNEKRdEjFgB8GcskmA/vGv/4Zyavoo",
+	"EGw215dzyvkomEppLudU8lEgQ3M1I4g/YEHEhL6aDV49GpuL2TgPmwjwDeAHogJQdZDeL4JjmjDZd4Jj",
+	"IaN/wCQAH0HSq4F/oVIgh14a/UKgAxwLbiJvMQAkmBeCwywoQZMJFGpzwN4nVJIGZ2BGwWklLOkznVqj",
+	"vvGfzf8CRFkGiaTMAQNK4jww0rHQCLMB00LgnOAIyZMs/GYJMShzL3W1sHp9r91qqv+3OxoLDGQmC0pc",
+	"zg1m5E4Pq1mcfEFiY/oTdIsTipn0AfEJzH0qXW7iY7Cgx3QSnMIIbMqqma0MpUbvHAx19M3mIG21uqGe",
+	"LvUnCZroTM+hZV2kZtGdRDFg2sPpjEbomdTkiai6PqPMZkDN8HxuAnciJtbJn0MuH5J/12qAwtO6hTVa",
+	"qPC0Ep61iqjwtAzn6/RL8dlYrNMbzrNfMu/A4rUBdsv1O6QUkLoatvDVGmp2i+eXKV1H4W7x+NKs11G9",
+	"7uMfi0L2ExZky5h/7RAicWQi+HOhRFMsfHQ3xVLnaiiBXMzJqXb6OK1aGUUMJwm/y8QrWJcIsKNNXGe1",
+	"UUqOuMpDK4lcwZTueQohwUunbHBHU0Vk0GpJypromVYKEJWRFr5sjWffy9S5tn0exJp2OtIJCghjHTd5",
+	"agO+WaGvnaI9vso2AIaSL03zhI+IqBX8tGyDl8Nwjoi8I4TpNc8Z4HGrOMJjN2D86XGvOMjW+lEetxyT",
+	"u9iPdxp4Cs6WzMGqA53igrgp5esCcZVkrW7ImN2DWV5ORKzIh2Z4AQuZS8b2EhnbLhm723BKu1WdwrZq",
+	"ulca1xUnWCB126UNlTmC9h9IX3EOZTpcOcxXRCY0FFUOg5q73zXDGRuo03pu2EmCWRpjy3z2ICPBd57v",
+	"tWdUabAj/U97qv5T9zDDHezPeSNv4cMVN9uvoKGKu0dr77Z/4Wmy5vYzvIBDkm0Ta/WnKlxRvif5jugC",
+	"2XT7FisWAB7d+fCdw83qLFwYcGVG8jZMBQeKw5mY3DuBNsaA6TVcysyrToWe5VJR5f6s8ZUlBCzYabJ0",
+	"RhIaItMCOpjj8IZIFHMhfJRI6YO3EkmOyKc5TRY+WgqZzEmtgVhKqZOkrHSlvCIy38TpaUQawEJjIDPE",
+	"WSMiM7W/USZFnfVzJ78SMGVttaBWuh1DIhzGNl/PvKkOW2TEdNmumr1T9qeUpGX4L1tx+F+zj6z6OPMZ",
+	"3G685pu+O3DzrcrxVB1et9CbX33URu/P3r6+eP2zjzpOCELXRhw4J84tv+13/O7H0hV6RSebo+VfPd/8",
+	"+V6HDWS/ncN7feEdu2H8jnnZTuPaGO92oZjr12FHaTatesfow25X7wi3WDHU9y/1I9nvK/3x7PcvupXs",
+	"93VY+PkM2s3vqg7Y7tcMeZ1R5l5tr2xkckdgHNfYphb89SteM8CiDo2z6G7KY+tsOkVUOhnYS46PKu+Z",
+	"2rXRcIpCzNRGxWZp7OTjr713KDHrtzHKd81o24vpXNvsLU3TPtdBzm8yCIQiq3A2tDfq8Yr+0CuiF7WP",
+	"vsfS2CAKFnzneQ8sukJteAv7fHXSM5M0rkjvcAO7ZZowdMATOAFMaEQOEWGRyELBYeVjHHABDCMKhKcE",
+	"184AWY7ldoa6PBA/o3WZ3s0CGK7S2Qwni6qtxnBVSJZOqMQQDgrLH7BbcjG0gSRl2C4hwErZR9cfpuun",
+	"s72+qH2SemHe2HiC6g7KXybDypBK+l9K76Jra0tVmfuzvvifK5VvzQONlZ0aXF7t9Ee/1EcdMWH81HZc",
+	"ufav72l79voKAaI7Oih4uyMmDpXxiQGpNb4liS45YEsJKMPQ2E3ge4J3NUrKElkSKodFw7vYgz9B64BQ",
+	"fzAThwiP+C0xa4UOWmSIiszgKHgHjpRmLMHlWYvF82lOQjhS00MpAc7H4VSvb3g+Jzixfhb9AhIkVA8W",
+	"OvLBO+k22097zU77uNntqVnMhGEjVFiOANLtrG7l5gmXPCwNgE4wExBT7zhQ0mgeuLF/aWRNn4+uc8hc",
+	"XjF/MveJeaLEIHrGxKXp07tnl57vXrg+vwSrBlhqWO7Beq3jHC1jFZ1Wti4MTybL/qruxkU3ISFPosyT",
+	"u2zOqJvgLVatQw9dwp0VyHbm+d7Z2Zn65/z12avnnu+9+hfP915feb53/S/XyhR9o+5evf2z53uX12/V",
+	"k2dnRSqfbaDxWSWFdW/PNHXND92d7LftV3YBOpj9gp5mv3SXs5+67/lPGET2U48mb0gNS/soQBOU0Vbf",
+	"QViAA7avuPIULaPoqVuP9BM6Np4hiN486haZwJzXHXX7R906WHt3OGH70DFmf7PkgNxWxaxuxKwofMyh",
+	"dc0uZHl5ekFJHD23aGFFTWog2VdOAriUJDKZRmMTTWerEkDGiK35lGFW6nNGRfrARwEgYgdLFUCcZ0pB",
+	"iywIfGleFBXoLuFsYo9GN+do6rHl3y1bun/BLOLj8TUtUyoAHKhnmI91jPAvv/RfvfJRp9eY8jQ5tMSZ",
+	"YhY1+HgsfKvXrb32SOgP/M1k2efUaJ30Wy21tGEpSaLa+x8HH1rtjx9ajZOP/7PzodXofjzsf2g1jvSl",
+	"fyqj2S+liMFfA5lIQ0jVON9SXbTHW1ZKSzju9ZXJbUnQxSXCUZQQIcxRi0nwR6OFFf/mPuOkLLDiaq8u",
+	"mL5jgBjtgRj0KipHYNzthGU1InULcK4HxW3KpsydctM/l3bbxRgppgCMwCpv7rdCVdwS13Jq5G+TALwl",
+	"443Y1fXHW7Kp8fyMZAVqOCMyLVRNx06QWlsj/RTURr1tUq5AYNdi7RxBktt8Euq5VBxd++Gs8d9x42+t",
+	"xkmzPxwMPgwGH/+3xsd/LtWySxriIWC07jH9y4JaNcH7yZsDTVgd01r/tAmWrgeHCNB9qiQJn4itkMgq",
+	"YydeKOnIjz/EQsR8YrM5NP7neFy+YhAmk20wyl7yyXMmk80AZS7knqaGbaqKHkpNrcLO10wzLvewVS4t",
+	"VX24Lt1pFXC4TDwGFYgKd4NlVILv3c60FtTpJpB4CpkkHkCVCqpzguSU1MW4tR27si3YC3+eOT/OnRbt",
+	"tddZy/bK+6wH9sob3RNDgD057u+nmnex6B5e934bZbvKpkuhcl/d4+fGRd/T5TeVcu74/Jwvb+f0++X6",
+	"+vLg6jAvEFZw/alWDk9deCQNIwSlhmr7/dTTZY6CvGxRcYv1eQCHdgMTjlbc9h8fHXWPy3AzeLQYGt1R",
+	"su2/Skf6WXvMDfHGeiDg3zOvFnsyMCfDA68/8PjNwCv2pd3q9MpCXzb5Od/a5ndzdWpFsKuvU1Sc7GYZ",
+	"rs5Mu2FtmC1Q59Onoq+z02r5nVZvycdpqpWenBSO1ErP1NY7PMc8jvndMCERTcpTMV/AEyh7YteIR6dg",
+	"UFV4hzPxvdbJ8abNd8bg5tOn6BbHKdHb0bs8Pl6JkYmLdyPhm8VA9jNTQgkXaxa12p1u7+j4ydMTPAoj",
+	"vVuZ4U9uxx26Gp2ixq/j5Ru6SxkVdHm6alnV910a//z8uuAs/fn5tVohn58983zv8s2V+nX5Tv33zeX1",
+	"xZvXV0WvqH58nV9UP1G2tks5fwX9MW1mv03r+QXTD+fCu+LvrG9VqGPv3r7UfmqgQ1FJZEWwpnxeKGY+",
+	"JTiG2tdLKO2FNb33tGz8E94wRXXfvX2pJvWWJHS8GMq4RAb+DPe0lgZD55FAoZp+qBJCdhKJYid0C9cv",
+	"r2q5WOurtzIv69F9vaxqAh33qo34WLYGssPHkrJEN4zfxSSa3NMZV/iQhobZ+M52QZZfy2P4sCmP5jTh",
+	"fuPIPlKT0LuEZdSLa7Oc5QJT8mRWl4jbONAUcWLKSnZelwmBAAfOTHKQxDQG9Nqtj+ef35oz+gqa5qGm",
+	"lbCRD+PrXAfQaH1qW3g37Xh3RKnfQm6rN3nt1ppdXt3oGRdIoNYGJ+fxgq9uhv+i8ZG2Y0nDBM6ojjbW",
+	"5Fou8wMfWTdJmilLS8qVYw8D/O0cEKyWAXHA2aKZwytqbS/XK0UELMbV8qoxdKjN4dc/TL01+4PP5/BD",
+	"pPN5QoSoDbZTGOkZjOuNbb7k3jvb/5J7Z8UhlTzxNh9l6V2+puXXOS3K2qYvMuqU3r7K6FVx21Kw5PaV",
+	"Q1RYcEuLul0D4poirI8CsRCSzALEExRgGtwHQ9sije4Y/7y6TmwTAr0iMTNi6vtVlIWzzW1dx6EQBnbP",
+	"wK59O4rXh3gtUdiJCqbslghJJ1gaua0Q+u1EVbdzsfTt4t0KWdQ3MzH86PQegnuorCihWc9W3cnm2hNf",
+	"10e7tW9qXbbTOmxlcnVN3RSmu4+xQeubR1Z1fErsoraVWaYreC07WZd6puvDwStl/ctOJ1Y5bD6vDsMd",
+	"41DXlHAdP53upkoj1QEFv9iAIFo4kdE+lOaG+JPVe2JSmvPy9sU5Oup1eujV1c8XzzQsOkSD8TEy36sC",
+	"QA3NB8sizgACbDuBqkR8vNIDz3AZD1qIzEgyAXfrP/7+7+gJisgondgSpJraTzZRXlcjGeIoKisOasI3",
+	"NNSeTBZIF8JI+KyigK0Bno/W+c02oEWtwHnlTFkxaXmzUK29n4c1AXz/1bOGmlPSnDRR8Hng8YROKPuv",
+	"3U7vSXfg9dHngUfn6o+B1+480XAQA+/Ll/K06/svyesCmV5hNTcMs5CsrlE2GKlQiVophJhoeylU78Vx",
+	"7WVqpbUrp4WVm2e2yZU7504fVm/mnSoOcN0ytnXZy7UJkStELd09rlmHnC+8pyzidyVqcTzW/vTV4/PN",
+	"O/zl1N+vUpIuGm6XYbdrnTq1G1gMRTpSHRoZp/rqESBsk7bs0s7zn2+/hjgmBup3tU/fzIGR08KZqdVO",
+	"l1LXX+bF7Vh7JyvrPty/qcpltXPkqKoM2basXc6jG0OEdmLZVb7b2E6ZC2Xr2mnreasWa2y9U5zlXxje",
+	"wSe2SGNf0bkPvnks624twuwp1uN3KUUPJjZ7lJPVGXYwFEqAwBJ8Z1PjDwKtXCFcPjsEg0JLCKNRCqn7",
+	"B8BhxdQo9RoVkoaiDHj6djLcGpIgg0ivQIncFuEAf9q+DzPKtn+psGF1NydwBFgBJXsvTIGVA0o1lTpF",
+	"ILGTBmxav+5XahLPKwAnARd5HsqaJDHw+HUq4Fepb0fhVZ4GQaTjTOOfk5lACVE68BTNsQC0QMCeg2+U",
+	"O0YLqb87FnXfXMt9x+iw+ZSz5fec6Id1NUZ905kyuuoxvzH5w1vGV10ZgP6Qq308m6APwGY+Iiw6zOrM",
+	"w5E4l7r4qMAL0URnM84mkLUca3i+LINZGCBjSYRswNfgLiPojjKxqlu2IDxhJc6SV6mQaEQMImYALQb1",
+	"5eRhJ9OsLjvu0Atzbz+lybCZE+qbNksctLx6ry7e+gW7O/9GmUI6xypbt9cGNjr5WLvvHGegVrYlq8Uh",
+	"KDEWK+uIuTNYf+JgRbFiOoyBKYdTniYbv/PWvKQZ+Rd4xf1WxsMVaAYahV7T55HQoAYjMsGsvhhmbdUJ",
+	"Fbb9teHC6qN/42VhBhdnr8/yVDlEmQnysc0JSLJbiqL/SrXrs14vj36F8kvcnrOiyyvbBRMURfgrZeks",
+	"iWzNRB1XeAvn/zrXcQ+SuUHd7bhE/F7EmDJxihiHWGQo7IxUd9FokdsEWdEaJ5hPTsmAaTMgy2RFWDo1",
+	"bgAIRXEe5ayJznFMWIQTRzZvCJnDu2BBwOsDFrhsFPhIcIS1cZwhXso7nifPolmGI60HCOPCSEyhHA8z",
+	"sMM7qql6PFxUWAUmviPkJl6sarEs8R7Q1/Dja55wBgh3brR5b+cS9UUF8Azir0pWco1TM+TsoTF4bEvf",
+	"D3JODo9TT4Aze6gKc8fzl+m5eWJ2KjF7b828hTH1Q/dup3u/sjm0H2WxjBL+1VOT3EIQX+omIc216Nsk",
+	"JOcb222SL85fXSISTvlS+pH6PtQ2MHhvAqme40RX5TcQmeBkw7ckgXq7PGVRQyZ0DkZpCQZRed7sc9W4",
+	"ie7X5YmW0LO7RSziI+fMvbMFEnE3Sw/iQlj30JKrxhnawZwkIWHy0Kzrm7KECujJS/DJR+Vh9eXweStB",
+	"9kt4yi07jkTK0hyAs/IJqZfsVBzGyji2zA9Y7nrLAQBYihMEvIqNYDWlCDXtTh14mgyBsIxmr2gcU7EE",
+	"Lk5czizAqLdW8LFdgOyj1lYw4x0gC53fHpdwpPU+oYvL22O3DyDNG/NJ4Cm12tO/le0glfDP8SLmOEKj",
+	"hSwknQVHx0uzf+zybO9Jxxnj0/VDPDrOklf2KXw2h6UwNUsQ9/sTvU7LDmKfklc6hmX2OrqP3Cn+yk9s",
+	"LCjr6jqY8FFMZiWjYujti3N00jt6AjguMZmhiIfpzJTqWrbPrLW9pOY/zWPMjJvVlmUAIVf7rlAbjxXQ",
+	"LgACLMoLzulgKbVs2OouuqzLAfzQ7ZleC8jBOKydhOHAQJW4uCgTEhv4lLIC8Dptb47ltFkeBAoPlMbI",
+	"XUSEQVx3YuGSzNM+gnJAJkAv+JeGyQ5sXDwLTKAerMl5PhoU4m6uD+hYTUt2E1ELQW61Ekuzs8Elfzxs",
+	"SoVG2LQDswylvtKsDthZTQq8QFRTaWEzi5c/VZImSMJ0xllT/YuxaPLb6WPLG49zftkcXWYQffJj/qqQ",
+	"j7c8LiAi8zuNdYAjDZuvJAdqAfneLSV3tdEV1HffmG+pv8/M9+B6/k3188/mu9CbVUN+FcMLbqr5wXoj",
+	"ShmCbcIpsjTQG9CgYMgHSpkFYSoknwU+ohMGxaEAMuKOiiIbPX1yvBExuGD5lwSr3iE+lmbjzFkD/DZ6",
+	"w2a3xE0URJjGi8BHgXZFqL9G1PwNkhLMOJNT9cs6SwcMS1R0xKyDKEMH4KpTErMQSP8dAwwaDhO1lj27",
+	"urYdOh0wjEyDzqGTTsKw6WLdtnEqAQCKvQrFM6Gc5lh7d0iivyQOTwfM0t15T1fsCUo3fAEin3Ao9bRq",
+	"rPmguJsLTDkvw7ZARoACAYeO71kiqknV4wEHgOpEbQ7Op/eZ+bx77b39vnvxp7xZ9/KrrAvu1XPTnS++",
+	"dxVixkhiqsaXRBkI/YAtZI1NgTNz9S7hkiAq+wjr4u/ov129eW0fPgiuYMH4M0kE5SxAHR2RMGBQ9B11",
+	"mu2m4olJE71hsU4WNp4FNCIxv4O09ITg6FTPmvbrQEV3Kqwk6QkprrX/pFeqElULDRs08HdvL0o161ki",
+	"6RiH8nVpNLgpcp+TIUJQg9g3GIeaVoJKnizWfr5cfs3nlwoc+2hMY6LThHyngX/8/d/Lmnibl+so/Tov",
+	"2AcGEs+gIQr052K9ZR+9okLv2NPEOGmVSrjSRfTKyiE7ocpLxkGBIyr6d6rRL0YEdcrRoZK0FE5Dze3K",
+	"2DiPlUXpm7LXnMfNKAEgpQOdfHWr++KjJI2JMkdZZOJqthzabdWgoGPuoNrNVjnm5ComwoQ3zMW/CM6a",
+	"b/HdKxO6rYhZGalv8zGyWH1fazPAxpYcxQRnFafdzMMwL2WgEy1hMYJ/77KqB5SNeU1lZnvolkgwl16Z",
+	"72e/TTv2t1NlwVy5gHbVuON0UoqH0BB4TKz9o6zEg5jfkaQRYkFQTKQkifBRRCfUBEJFWEyJsPkKrtOs",
+	"GnFIww19PPgvffNn4+Pnln/c+WLvHP6XUvih5Sp6X92f5lZLre1PE2zmgvpkg7giFmnsPgWZ4OHKM3Go",
+	"mV3fy6z6Vq/6tVN0xOlC1mCZweoQb8tom9evLtFtJ1Qrw20X/UyWAY0UhQH+NeA0EgGax6nwHYBSH4mF",
+	"eKa+CX+9m19TpbfEQgBUtWLjixeNVxc/IfDkjHFIELgU1Tp6gAVKsCSlAX6pnA7nWIj5NDFFEItdv+0i",
+	"9YySptBsGLOn0UGOF+OXgcUsIfaqDzWcxtZWeyvBH4HW8jP3L77pfiX8eEnnzbOuS+HqlyKw9qtnR0rj",
+	"/HKm/9vp9MwfR8f6j+5Tc+Wo3SnixmRPrYOO0V8u05RsNj9L5dR0wPwyHcl/mQ45F3TH8gumg/kF6Cjg",
+	"kc5mKStdLhR7ZrdrzKxDwHk6imlYdMt4ogtIPnmLm9yQK/NbpJpuxKCzSvJJVmC333aReQCtOkVvY8wa",
+	"7VYdl6hpeagEssQqjgVHIY9jEsrNsrkqlDvjQX0jB3E5FZ5/kglGby6eQYsTIn1d5BTsLD7X2hFldXHq",
+	"V+BQrPuGRjXOCcs3Le+eXWrcduNJwZOlYp/t4/aSG/G47ezBj4+OukdbFHI8bkMWJr3dpEvVMzhc3EOJ",
+	"qi/sV4nqfq9TorbXB4SFyQJuHJaq0rPnVwVV+uz5led7Z/a/7ZOO/kNprGIZAnhkbSECeKJCa14m9Fa3",
+	"ZX+dLf/SbTsXoA+Q6xqmyrQcxuSWlI/fPoLgEXfAanlR3yuMmnGldl9zdcPTi1ThB/z5cXllNA+so4Hz",
+	"WAUhrkxPXxe74N5ae0N37YvvpYIklQpW3UQH765e5ZRRzy5x6owzql1tG9VL9b4JLCd916X7bScskPy2",
+	"E3q+d9stklVfXUdR/UQFMc0W9c/wjHuh6310Tw1MDbdSe/EZuaVhSajsNsA5blp6RTrkqpM9N9ofCUSj",
+	"WvURYyzkUBBdfqlewMJD1J98qYPHAAQQdvC6kWw9XyF0JXHEQgzh25V3t8AZXinO64DZWzJUbRvWF6/d",
+	"bn/j7r1q7XKqu/WGRtviSWkDpix5BRZcOJDBUs+bPjSuLEi93TEtnOvDQWFJ1W9zRJ9DZmvmoUIfLRYU",
+	"08mRXzeNaQg+yK3agzeKpkWt5sqV7auc81fNuzcXz5ZKoszTodLNcIhchITtPC236kqKH5m6rytfbze7",
+	"zeNmu9lrtpudVqfdbLebJ82loiODQfO/QIGRfz4YDJr6r8NyLGY4Lq6YUHPyW2s+n7b8uqlMVfNZ3VzJ",
+	"dNZpbhnlpKKmae6uWIUeqD5CxaOYIMoi8slHIg2n1iWfbzOWNOVq1ks+q3T8y/kFexNKIoVXzSOrZ49b",
+	"5U0CPVeH8jNOJ4bYUAxoWXOMeZJvmbzt6W66w0Fr6z6UToMu73pLkltK7srR225Jse7gqkvaPAWgihWP",
+	"5Np+KRdqXenEMaaxycFb2n7pt/QqL9DdlAubgGUPqamAEjNvfi33optPlwedmJvoMTLdQ//x/yC1CQP/",
+	"ekRCOsNxrVnxvcrCj8sTZmop5sUG7OiLnS2bxSxbuWzyykm7bbfMt8pa14WfSwGsoeaPuV82D2VVJfOC",
+	"+P4q+y3zWt56NXdfGjCi5eXcmhj1TZDsc+f25rcCD9m9RJPxJpXnhU/53XBKFW0XwwgvqhJ/zQlEiWb8",
+	"umgd0JE84iIfXdlQfHfK13NLPr3bebvPdEUNSDwHHrZemKxGFVL9Yvb4fo4nBKUM4nNQRMU8xno/2UcT",
+	"JTlwHh8vlNYZMD5GgTHETZCCdeQH6AAzCKnIG4KtD6wsIy6n8AcjVD3jZ3VCe62Wao2yyYAFOXE+0I9N",
+	"29BhE51ZZ5pSrGAZmBEJcDJRKTItqeX2kdHEA2ZPElFGUAEEQKMFCngSkSQAqC+GYiokgnNdOI3UNJFT",
+	"QhMUTBKeznUgE2WT5oA9IzGRNr7HUlzTOyEzfmtyX7IRlR2Sb3VSAz0oiTbRPSo2pgikRkMiPYpmHS/A",
+	"9pDOS84CXdQtD/BqoivCIkQlGuHwBlGGMLp8d63sZ0gxwnmHgVPQwQhHE4LevX0p0AwvUCrIgFF5eOo+",
+	"inSeCZVTnkIiEZoQKRCGszIaLaUVbSpws1S4zmH/TD5AmkFMmuvdfaUZEUlUtl27NFzmCqGPYn6njAfI",
+	"l1rdb1jOtCE/aoKbSxGjrYqg0arFrjL1wNFDO+Ee721hyx3Qne0ATSpybgqrz2Zsn7LFKHvrxA2t7h4f",
+	"bYobs2vWWjKoZ/aF9lNYm9ZP89aoPjuC7tiYxKFi+V24Y7PTxeD4FNpZP/g9Iff8Rri+Jpt/d5xdMoE8",
+	"ma0B4cv3eyXbxRWUpZL94r4KURIWbQkBumvNBM7lMMSpIMNtlnPntfKg5msTxAy+D3iwiQJThy3QfhtI",
+	"+1KbxDQhAkV8Rpky1UyoKVDZR0HEhHn+2esru3WOuI8CZTPQkJi7v1xfX/ro+vxSmVXXL4uP6u2WeTJr",
+	"ko/RjH4iEVSWEwjHsTIaNFAp2AlQ6dXsBAsHRllVN1102fQk29cZX7O6T+ZqKlm48HKon5pxWIpX33Iu",
+	"zxX1isXkVu89g46sXr/KurZ6773t7OqtX3T3S9pxB7R6+50dokVU2RkZ2tI6QyzdEksb+raEQOpcKyBk",
+	"g7tgFSKsygaysJ9JBuJQ+EAJkOKyglkVoKWyrWvC8GEQX3Pxte6xmsuT0rD1V1z4eNkwr02tiBpltDpH",
+	"m6tovUgIaSgeRKZ+W4xHJBZN9CtZCDRPyBg0QYBpP4AYZqE3J2cXSOLJRG3hipW0CLuF030elRTLclJ4",
+	"nRGF3zaWULW/n6qBMnTjC/Pvbud3ULo65IyRcDm8TobzQz8LSIkXagcHe1bI6wM3gq5Dp65hlJC5Lkez",
+	"jG60oX7euWl8t/J57d3L522qKzjSofo6Lj1eV1nw8s3rn2sVE/xWgUjl8T6XcPTIs+mXvJid2et2toru",
+	"gbCQMtCxn4BhJAcOMtBjptFlkfYuL17/PEjAG7C5Rt/G6mW1mauseFnnvsXLgOxO9TIZlkY8XMfi26qk",
+	"WGwd3Sxj4Sqf7AtbKp+XVzrBaIpvyLL6iYWpVuqUv3skkNrnKF4in+Y00RUXwymmbH3ZUlBDuSdg/bG0",
+	"06BuhgjwXIEHhwo0w2wB/XDP5Z8UQ+OeFH0M6/07haP7J/tVFMuVDPeqL5zx93pLsAq9Xnf34MBer/vF",
+	"N8WkK2JWr15flBzxKyJsR4BueWgVHS+GwFhrazS6rGLYkEX6JHnHYFXQaeWcunLgvhOjdpdywbutnVm1",
+	"W8gDl7EoU2/v5vbUuyiSDkDsSiyFqXgPm1NzEmD9pxrbufxktojUusS9GgAAT6AwyJtfCx8/Re1WK6Nr",
+	"QkCZMI5MH8vPa+vm/KtJzQoP2B1Vpzf1fO+J2sR0W3W3U5qUGra609Pptn7h6pNn+rzKvdZtwcWPK7U1",
+	"c2rlcL1ZX8u2A+/JaMr5zflUmUbxls5lXaW25Cjk1dl5QwfkoxsC+ahYmkSr9rGSqgSHEoruwiEFnTAs",
+	"0wSOk+BQgTIU/EvjioTpK84aV/Z+0ES2eKk5Ogr+s/lf4IOYWoNWTrE57LghZG4yNSVkG9+QxcrxwfH2",
+	"0cKmDu1S7dj1XmBb+nRlErTDoCIobkg+kTCVpOhBokwe90pFZkePFQQ9TglO5Ihs41qIeYgrT6arIxL3",
+	"68QQEsfamSGB2PWET9N9yZnhXrwyn3WvvbVNFON16+NeZgRzymEuz/TKdFSxDRzvrnJOJd0THtfA04rJ",
+	"2pP97Fy5nltziRaFt7Nje0Mc6N/awZa7aEwgyHLPVp2n+eE7rKcWg0PpowhxdorIbC4X+YIsiFBTjKZY",
+	"IMZZeThZ9tH6Dp188jY5dZyP+6XjXCWXE84PWcam0D8UJT9LlY6zv17YqRMzNkSS3xDmre4PjCZGZ5cX",
+	"+hl0EKgX/vH3fw8OfTRT2ifS6S6BAdAwz+nwl6CJzqJI6fRs2I2LZ300SFutbqi4Bv5SewSupgJxZXUt",
+	"BTGgBU8hDlHpd9jYAi3B+oKx5DMDRaW/fPliEnT1vklibUSYotlmTJ5R5esAQFbdXpYgVCCMZmksaQMq",
+	"UKila5zgrASWWZRMcoDJBFALlHFtN9GF1O5w45kfsAONuETZxEdXr19d+rkL3kfPXl/56Prl1aHvLGzW",
+	"nMIGckJATLQPyBwid8tTJvmAZdFTPkp4KnV0xAzJacLTyRSBrxXNeUxDSvITb8LnMbHQp3qphWMsMSXC",
+	"xtjB+V5zwAbsP/0ndFbINxyw5wA1YaUtxInqIsJIz5xmlj4KCnX0+8iU0bes1kRQKlTX6HeYbsDKuQ4d",
+	"5KinGiEVEEvGCRFTBIGlcWzzIakuCIEAfUV/5tAO5hqKiywG7CyOoaYZYC4IHmPVg7nLpE105uoUYeMK",
+	"4IOPRP6gNn2sL27AlmQjg+oRJCYhdG1ZHEA74RnRaShaMARs4c4YopGxgfTlAVOCtfKJPPan52fxRTG9",
+	"UXeyT0Sc6OhJ8okKaWmiFgkxYM9xOEUaocbglBiWQmA94xgpjQ4G3aeG1WoNdS3oo0Dj2QToQCORwKMz",
+	"vACgi0N/wAKLfROgA8u4SNdQ1e5KzhoRmQFOQcrEoa4aG80oC0w+mcbrdREbALGQQFsDNqUkwUk41ci+",
+	"MPVaEyH4iv1hu2F/635bUpxzdqt4nTMxYID6MeIRSODbF+eo2+2eoHfX5yCbwkfv3l08QzQSTQSwUZqZ",
+	"Azyfx0ZYLNzQP/9FcDUOC6x1OGBqoA5mlca80kEykHDIx2NjAGuAK0V2/VDQROBcclGbRB+10Jtf/QFr",
+	"W2+ZjzqZV9ZHXfTu9a+v37x/3bQIF0pqaERsRNsjgQJN3AAdQI5SlufqD5i6cNt1cvyE1mWWtSEQWRwC",
+	"AfLkv36e8gdpgFo/YeHY+s0Bu3x3rWbWnGZq88kvaCLgD6eEkNlmCq2z5ziRFMdIhyL2DWrugAHdDPKy",
+	"jjiDXmZcT6RSXFafXb65ukY4DMlcK4/gIiKzOQfvZeNXsrBSrMY0J9j41eEtjcFhRVjtklR/RzxaDJjZ",
+	"8Hd6Bn0nIfMYfGSZNrMkQgcznNyQyGlZNt7C4yTqI/BSHIKqIzhCfDxgGnAa+mGCyxOiq0420c/Pr30I",
+	"DFNdefb85fPr5zA5NPs2Gi2Q3os1Ua9z4qOjVkf9p6teGbCjVi/TKUqOR2pxUhSzPuJAEXDROFM/AtOB",
+	"bM24xBPKzHqhrDyh9U9CNGI1Q4TdkpjPiSE5CmI6o9LGP+q6KKeKI1MmAxubCGeIiFkPxIDNsAwBPUfX",
+	"WIGXnWM8eHG+tiCLDm2LaUiYzm81JoXaMCeUSJws6pgVjyVJZm5Rds+xszxnd+F1mq0mIL3zOWF4Tr2+",
+	"1222ml2dczIF6+4xLN0Nu3SrS5OyzbmlLCmEhxbX/WYGO0Y5u4jMW2fqmUv7fdW0retZ6djOH3n8Us0V",
+	"eLQ3PGjPSD/C2bTWBGoYnVbLWnI2GNdRmkpZFjI6smPbtu/lRPmgdtXg63CLr3zwlMlGlK74r65fUWMF",
+	"MO0QMS4PizPjIMTox3gc8Ts2FCT0+t1WKw/eNztutSPxnoTH0RHpjRvtdrvd6HU6ncZJt9tt9Hq93tHR",
+	"0dHx8fGx3Q31PcCKUcYE+se//hvK+uh9+WjQuTWw07p9Rj5pC9g5gVVcElOSzfwX3+tpSpd9NpuRxz/h",
+	"yCAL6lfam195x7Cx70ikX+pufukFT0Y0igjERx3VecPEZrxj+BZTjboOOyKNKmiYeYnj1d4BTsY/eGfF",
+	"Gx99b8ly8foWiA8c62V+/UBNIGgS+2YTPYeNZZDzU4BAFRkYNmvfrMqePhByJnJr2XOWpV/JwogWzN1P",
+	"PFpsKVVfS3w2ycAOEmDO474Ut9jGo7ekbNrfKVkeUKvsQNEqfWLSXrQYLb5zrdJrnWx+45yzcUy1M6rX",
+	"rtHEpQZNvub8JU50uGyv09n8XlFY35JU6HHtR/dpEVDWlKMAF1uqPw1Nqj68ZHU8/kyjL1odxkSWBfbD",
+	"dWHi6FXTp2hu9iwRiekt+C50KgnYnlHC53N9/lvUivpLRa24JMK9qvaj754he5vfeM3lC56yPfKGJs5+",
+	"eMMvtz7fEu2VgjBQM/93+gwKCbPHBO8OAMCszvrPRK6d8tYPrX0Prf0b0dbfRDh+JvKekuEYjVtab2Cx",
+	"zdNahuapxlO2dYCqHBorkqVTL5aFa1cjsSABxwUJMEfJD8DWJnuklnn3HSqKUjJ9p5rCpPD+TjXGVzMI",
+	"96OaNN/v0aabzxv20OrxmIJ1Vu1QemEeWElvfiTQPOF/IaEUvobb1Si7Nq9SuzNjAOcM+WxEGalwPM0z",
+	"cC7b2NZbYP2NS90fgLP+4q/WiogXaFwYDkSkaOldwpjJYXypevevKQGvn5HBTORryxz0L4Mx/rKpdzYg",
+	"TLu8i33jczjFLe2XjTjYqlemYHddioVYkonB/HZQyBws7UVF9+ybW3bw3L72pYZ/8Vs6InNh+vA5H+wq",
+	"bUBCDASZ12l1jhut40ane93u9Futfqv13+GZTyQa5k7ibrPVbHcb7f8zIqN2J217ZvE4io7Jk/HTVqON",
+	"O6NGL+xGjRO1lhzh49GT8Gl0Qlpjz9QqiePVT7azT3a8AjZaVcfyiCAvIRMqZLJwozUfiymfP8Zz2m83",
+	"e80OOojIiGKG2p3m0SHIdXgDIB3Ax0LEOvQXIhs2fDF/EuI/vNaoHXaiLmn0xketRu+4/aTxtHPSbeDe",
+	"6Cg8jp6Qp+MTZeaksQ4Y8c7//LzRaXV6jc5Ruw0ZaHbl9mYkouksD9rJxEyko6EzlUtw9cPpYkIJy2uB",
+	"ZMPqo3dspFYcEqEZmfFkgSYJv5MGNzQPPGER4M9Qhq5fXt22we0vOY+9vicTervYyh0M8mK06DqHsOXU",
+	"P45DeJwvLdm6OZ9n0RvrbfrKZTPziJSunW9YRum86IDJ/0URtlk5MqF4QhDjkpRviVcWyPvvjH8opx/K",
+	"aS/KaSfVtEEt/XBRVLooLIl2UmP7dE1cEWlDFqBDj7JIsYNAcVngowDURKDDduBMn0TBoWYxzHLobKX4",
+	"ThGGfwfMejYSPnMLn5mIOKVBDZIeZiaakzOCwpjgRECNbtvsaKErOkFdpgHTqapQgFlnP/JEQtynMwiE",
+	"J5iyU6e7pqqT/Y3uplgSqKqGJUkGTH9HIIEXOm6g1O1SrsB39L4oMnl97zWXKCE4nCpW6Wd4QDQkiEEP",
+	"5zgRRKgRJylgFDnZJ7ClyLSJHd2O0vyQjpn7rVPbLEI1Vpe9Uf67XFMyLsgwXXTRMh3Gv0STrqXJ720J",
+	"sq6v3+lS9G1dWdfa0t1tFcsqJa6a40YLVxri10uOK8omBATTvOgjRlxMsMCIXWBWHQNroi49Ehu9WG9N",
+	"b/bjxPqO/R0Z2T989kaLoXCqdBn10m8vgWRW7yis66RttheQmJflnmhRNxq9G3aiNmlpFd7ohU+ixlNy",
+	"Mm60cHvUCbtRjxwpjc7InUWPekhtS5RGM/0tKCbfS+dKjkg0HIFupMVLGsUa2joet0kn6oaN3ugIN3rH",
+	"J08aT58+edI4Pj466vW63U6n3d7eEaAZcZ0fwMzgH8cNkEl+sd6j2NWeLo0Pu4BGtNootlNVPxIYRpdX",
+	"/J9j8T/VddRoaO5HECnuD9hKlck+CkwBxA8fm0vFDJX9vVLO0ATTmnDvoKJKJTqYcEFCH12R2SQhcx+d",
+	"84j86eU//v7vfRQkKVPNmbSUIAt1pokuLPjI5Gso8jWsSghMXL4ZERUoIhLAfXJD31aURimLiRAo0A8H",
+	"EAEPpv2ADVjOtU5ShK3+q4QXHo8AdtRq8dMMx5Jq7H6IqQ+5+qxt3pryfT0/jwQK3PKYgLuqJwglZEyg",
+	"VDWKuSB6TyLxRNfZoxOo0iy4CfwbpTSOANFVcYP+gIldhthw08dDX5f7VNf1dCQpeyScCpjo3dsL8xA0",
+	"yHn8SGcHAF0gVcNuY7Ka0UAnKlA6FwRKzJqkbEsrC0grJECOjZV4JJAugw5UC/6AqUmFkm6u/Q2As8Zb",
+	"om6OaQzAmqFNwngzJ2zp6MAMGApVUjZgEP5tOwI/TM4edJpxpGaXJLBHGxHAGDNbu1OwID7lVpoNJcfz",
+	"udoGDhgVSO9CS3Z0Wa/U1i7b2Wn+HPFoYWPb07nirE4LvaI/le/tlCZfWffvHb7p7+W0K5eTR8KIna8D",
+	"3qlEYsrTOIK0nxFZI4rFI55sDS452jELtbs+2TRe+5rACR3XTpwvpe2looHQWY3X5rM1Hr3SLX/ZOTLW",
+	"4B+or6g/siVFS2quMg89pwhAVps3yxKAyqZmiZY8IU2eTB7DZxu6Vio0a8u+fvjsJba87YfPnincpEvh",
+	"O65OfXc+XQga4vilk6+Njf5yr6UJNfnkCcPxY8DNFY91byZcl6WfmGchqe4lZcTr9zpfgHozU5O1/9mT",
+	"5BPU+fvTSwsOpnlA2lzkNCbag91ptcHs1MbRZ0+XpXUyK4B2ZuOqh0OzF0tQCYpLi9f3njSPnPU7W7t9",
+	"7/z988bTE42rN+WJfLYEtZ4PAdgZhZzp5E619UxFPiiUZTsDKoNxU59zJhMeXyb8VmchmUmzKvsdENvO",
+	"/oTKaToCkxOHMwJ2p7LpPhZzQdrNlsb1Af4usNt1biWAXeFyW7GWcx3vt7dcoXl58+459ZU/fPbOYyzA",
+	"9ywa8xs4SNH4Njv62k2b+qrne0v2CzT5Qin5P687ZriwRwd/XndycHkzMXTJ/fp5TWHv1fNnF+9eqT7t",
+	"0Ufhjmdx8WzFG6NnfqlMdAfs9Ho2frGk+UNEvVsFUpuffmwCSzaB6qdzsNVqHrWa7f1vDnfZGlZtCw2Y",
+	"ijHFgNnvlIVFJTI+wd9pzH+FbLg5u0syEhEJ8YKetOYjFAWYUWVQgf148qR91GlpFEbH39prd3OnqKGQ",
+	"/oDkHMXgeCtAHlTlGZrOiceS80ZsHXb1mOFSv7vePQAjUt9NlJ3NrEn8naQ86M222sMUdtprN/Qz/Kmh",
+	"SN3Qk9K3k7Sb23FzEMCSvzFPDwZfGuyPVuRrfSBAtte4ny/vh8J+eK/dPhWz5p8f5+NrQvgrPHxf78Bc",
+	"qYkcEn9NlrbFNXAgeyVUNzPOIguNuHrYcG4BsZe6VxK+CVpGg7rbAM5VyMWn464SG9zoRL1eo0fauHEy",
+	"evJkWTTLNv55vdCcyzciRn2Ppxpmxj7YekGm03Pto8iRWTXUp4PnW1NXLuUIGeCeYVY33Ot3nOJAtadE",
+	"PdvGnVE37EWNI3I8bvTwk1HjaXgSNVqkPe7g7qgXHkUwfZIktzi2+QjZHAKy4h0ZNeYJjxqw6ZZ0Rngq",
+	"9aPtVrGqV/kQ1RzYs6HaSg84ed0JhZ6XP84BRYZ1b7XVeVbcdvuDCJ0OKvISZQxhLf45sgsVFnSGRNpb",
+	"KrSTXE+RrfvlYv0O2MElZRMNIewjKNdr/v5FyuzvDOLcR8+YyK5a7OHDU62uoXULaSOsH151JsOfaWoo",
+	"MXjGYImVeWT1cIFg3ziJflsFsr3c7y7L28nmgybV/9Czu+jZreZvUwp/Dgr+I4P/e8rg1xNTcx1wsrv0",
+	"+rFVpr5eGzDUEBQWb7AqJd9q1x/J+HtJxt9lmmsk38NXT7Oce8ry9X5D/n3F/LbuodoFm83Xq3YoXq2X",
+	"aZsqVizyzrX+razN7lZZf9oqHqncdsLfwdqhiPjdrB2/iTXjGwbpbyPUDxGcf1nAPzzdhBaAdI2QTEUA",
+	"ImFoVgceR6BSYH2o2itYvEgl8VXgA7lm2dGsXkmeL8hKu7OlZfugeAIPatma8X9z9dTu7M227e5TP9kY",
+	"7t+lnvqNohfswZ59HGMhG9o+XRvqDWgECQmVztOPn6Jeq+fUYQGLF0DfIWEjSVm1MfQSC6njIPZkFm0j",
+	"cBDtM5yJidf3vB2E2y221W4e+R5PJSwZ3pyzCWo3j2buoWRLS+2qDmr3u1uLpyFahZDqwvFmfn4YE6UO",
+	"QUMifGfIpBHOv5p1sSx/SQoMvZudUuqg/FNKUsiCRnQ2IxFVqiJJ2SnCpoAsmtPwRiAqUTq3pZIMsPDS",
+	"jjWDnQ+SlA1pFDQRfF2DhyORJrf0lkDqHwS2rQr825Tt0XdY0BOdh9YTf4Wh2o2LpoDaRrXGY0JarUa7",
+	"0+01engUNk4iMm601O+j4ydPT/BoW6lOmaZrmWDrOz+W3G/vR3qbssztz/hdTXVRDHaIsJiOOE6iytX2",
+	"F43QbixT50STsAzy1oAcLK3L2d3ShfdZ1vJ+zvWGme3c7elVVAwBOlwZscqsNZ0ZQmK9MqN1N4fZHa//",
+	"oX76Tdb9KzMfJaJibv0hTrYyeiB7LWfHfKo3QnBk/CgKcTibsasgsL0q9ceHGh8miMTPAKGQyR2XqfBN",
+	"zjrqthoRXiCZELYxQmd/LDwhTDWzYXdowbgUoxbScnUwrVNUfXi7FGrrr0nbTVIGVefUxCd8RgWBGB2o",
+	"qT60MzBUq3ua6NpOfD50gJA+mjrfYliMNfpSuG5rf0HcM2HRsNuKtpK4UsKXSN2l7ugfQurOcrbKZAXZ",
+	"mdpJAMmtVoUV8naGAkk+Sf1YQ8iE4FlgEr+gsAXcsOlP0bJS0AV9gp+fX6Nc1AMkpnhODk8HDIOXijOC",
+	"xjyO+Z2ADR1s4LLAOaHztGw1GQjkRjyxd/1sTbSPQ00bX31crQr6UXWfCoSjiES6nvSM35LoUL09StVA",
+	"+Dj7wITeQsoVI3p4TXSGgj6UeAoGLOSzmRkzuOB0Ulj7KKuOgXS8rSKVrmIkrLIJEiKTRT8wR+MHMxrH",
+	"1Nq+kg/YHaYSjciYJ0StqlmB5sNTXS9GU1vtcgP4s28JDeUUUUCjfoAOsMlZM0laA2Ye6iPy1xTHiEZq",
+	"gYc/9R0KVV2Y9goGEZa4H6CYMohb+m9Xb1430bmhTWL7kSzQ2eXFgM0THhIhsoJUShwnCbn600sUvLy4",
+	"un7++vHrN9cXL/6P0vP9KyDTc82EG7XqCisW1KqnqYu6rVZrwAasSKEBo1EfHY3bYYt08MnoSdQL290B",
+	"g9GizwPXhBiADTFYsjQGXr+rrhZNi4GyLQYrxsUAdJ3qhmYcGHuu+Jbjp0r303q29Uj/IOEyt64S0boJ",
+	"HegaxA0rbUyKw92UHUzxloVWTMUiSKvSSai6tHCgK/sFGSImV/InhuZyeZQfGNe1gvygWXQHwYPOZ7XY",
+	"Ch31lwEDZyJgwKpLgvryypvLPGgrIX/vUIxm8j58ruVZB7ealTLgH3PR0MM9qdzKtW6nwhLbfG/JT44n",
+	"pu7prddXdlykayNvDrirbR4pVloXZQfk+uME2U2NZFmtoCXtniF2Jq5OQ3ZDnr3lIH3onkN457DeKaN/",
+	"TUlWKjurM1gR2qb6+U0j27YRlNq8vhUXP2Q82u9XU2xD4U0RYzp8/EfA2PcWMDbVyqGGTnOO10ATPsa0",
+	"ITGcTZcrubcpE+jsAkk8mcBm5xZywUpsHx0qANUAIXgAihUcYKl9f51W67CJrvFElwHRaYYDZlAoGAow",
+	"7QdonpAx/QQqVO/uVHNQQlIXQ1UjbCIAvIA92wRCnCSU+ESB9iWU7h/O6DWeVFhVX1GJmirP3C04X9PL",
+	"oQbwUxrfZCJl9OD9jCYhh6mIvH6r2Wq1ejqwwKRGuQgEmA6tAjKMpLST0YJfTIRDRCAPvtV8ukssQg5w",
+	"eqMhA/BkonrS3oVEVaePlyRp6M1+KkM+Iz+U2XejzM4uGoCkE8fb2Ggr+myb6Ff1hg/qw6RJmdMKmmwK",
+	"hTXW2I9I2P1Ewm69ftWIgy1PofuZyPK5a/0wGPdoMP4mDMVvGCVan+G/gxjRiqDOTI52tIUcNoaoxq0Y",
+	"7yEjOL8P0S5W07qnbHf3KNs2xPL3KOO/1QjLe2wAIbzL2QXuL8LrTNyYLCODREkitZOcJ/yWql3fmCdI",
+	"9cpHb67A9CLsliacwamZGsqp3ibCR2aodKvYrN7pPUAs15aaZPtd0+qGbGpIu40WKdEZX3KlgWl/tTf+",
+	"7m45IPj6gE/VNBorIcsCgtS4HtkAPsBxxN99TZo/RPSY2YdZE/o+WkXH+a6JGRjhhCCcJHiR4+KsRnAj",
+	"PjYHySaVfZxxEDowO7csmBu8S9qgOaw0/3V0rUW4u5+Yf/gdxHZ/dOWdSjITW0V5ZzAfMJVlSuClG/Et",
+	"fuwM1oV85zyPw2nO8l9t07AsxHxNicirhYj5BBEmIf5aiS29deFktYvFhdhvokDdDR4HkgdIzDFDmY+4",
+	"h6Y8TcSAHURkjBUZJKQLwLldmhw20XubxyF0y6bFBFGB+HjsI8zEHUkECkwwRh+BIW3Aqhm3fS1zElvt",
+	"wHcoQ/ki4bM6B97XfAto/32diq/WqTZU2CrQLqNNmYDnXPBDukvPaniSkBg2TkqivqVECzabN2ZEJjRc",
+	"I9mvX10ioSGQ8wUYUpFXV+ERkXeEMCPZ+gRcSfeqGB9rCT9sonPFmkpS9QG5TBOmgV8SOFSfk8QEylWu",
+	"4ldsNn9lhvGQ4rp/gKltTAX9RnUq+JxTG6NeX5Rd0pUFqMPkE9DpaiJ+ZH1XyrVLqm8o0+lcG3gV0nxJ",
+	"EmVQA2T/GIk0DIkQ4zSGkENrljlnu5RF/M5HCcFmLU94HKdzUSmL73T7GyLWrunMfryIQvckqsCY0w8X",
+	"wtGMTlHGbG8KG1cNNq9/wZe6ragm2nyh+xo4/j002en9ohSV51c/8uQZXqx9oNuCJyz6/H1UiLBg9O1W",
+	"6ynkU0No/jyUXv/kpPn0iW9JBcSsrQjMvJXoAH3nh9CXCf2lkho9BV9d6J20pCrY2WIK1gFlt0RIOsHg",
+	"Z+EJwuEN43cxiSYkOkSjBTIiVTTUfROxqsZfHqV6kXVlg9ybghzWHDhEM4KZQGs7dooCHMeBedSYH1lN",
+	"9Jol0HNdYcqmWmWRVVJ3euD5ntsB7Rfg8S38ieO4pkopUEarA11n/Y1us/L+xVJnKh88K/ay8rm3efer",
+	"v6XGVVUAPmeispr5eymPv7Ew/mof7MnuHjFJl5YpPMmitbFAwQ1Z9OEoLDhFCZkTLMF3DWPFMTrAcYxm",
+	"qZBohmU4PSwsbR88wdMkJH2cSq44iHyaxzxaG4MNaqTUJTPHUpJEvfI/PvyP/sd/7jf/8z+tjsj3ZvjT",
+	"hX6n01r2zviekIvYVm6pYwQ/yN72m8SGuzmd9U76wFQ/iZ6GT0bHeCWXutVudzrdbq93dFSssRkmVNIQ",
+	"x25g07KysQ55zSBqghSLfMmh4R1DHzGCkv/4X3POIjSPU4Fwigy6zF6jxa2OWBcx7uTv/nFqx+UrnV3k",
+	"89Vvp+jxN5Cf5mas2arFBwGchWi2CND/joIZZimOg8MmCoA3IIDcNlgVMW77900DHt2ys/gvUL3Icvez",
+	"//hfkwRH8CpaOqvajlm/cWD4jirC0qO+ftBs4GqIShruNdIn46QN4eGWk39EVX53IeK5mqmvwYqIEJkK",
+	"XF/zwobgSWeh0L53KF1IZySmjPiIxxHJ0oL1wUCZb8FRYvc8i3ds5lKZODLSvIOHrm7A0NbQbPuxO5Y2",
+	"NWvMDj05OuI7NBNqimWovZHihb4nFkKSWV4TvQO100iYSnpL0Pnbi+uL87OX1qm0VsGVnkla5eT0Qesy",
+	"pw84piHJu/CK6q9yhoAN/pr+x/8izXU0KG35KAOz358FdrRfVfubUbHftg7Itqpuf14ZE08V3uw5mKro",
+	"K/nHv/5bwVnSRLlPQN0HqCvY++dK2J6M9lonq6r2TykNb87Cm/0ajffyeJaK7taCdJ1gJigQsUSkXpO7",
+	"zKn0I/Tom4ce5TNd2BgdQAXPMJWH+zFeHjsstbuYpl9fSh0C7c0w+iFnX1fOHlRU9iUftBHyNZF7V3Ni",
+	"QjlHaTQhFkAm68YjYTE+zy5srVQHh5VKE683xQAls9byP6Pn+0jYKWbM6G7rSNujVu4XHG5lds/VG/CN",
+	"brPX8XXV5Ao78Hg7O9CMukSUzn+k1lRGriLMcLwQVKCweCD3tc0/2piBj786D/E5QDlNCdKM6QgKyJUB",
+	"qMtqQwKvKRE60SLEePY4FeYbzRLUJD7P5eiV6tJ95Wg3SbFrDGGR3n9xieNcdLYQCzWI5/CVKjAkqNls",
+	"iPNjtdlPkIvkc+SK10yz0tZrjb/PLdG58XW4R4QsXqADEguiROXwVOOqQXrBHQ1JwbpC76c0tvIHsGjZ",
+	"8GLO5wM2B1QDC2iIJAd5tV4SAxLJ5wKNFohKQeJxDjNu1kUqtOQinhQWyAEzlp9BgctyYhieERSEMU4j",
+	"7eVX3YophtPPADM5TfichkETneUv3VE55alEeMCcVJsbssjGe9Tqqk8DIaYEzaiACveCQM3+csA1nMgV",
+	"3fHtDhKWV+y/pELSsXkBchoZIwjcX39NYTrVXBKU4DmNQDVacnl9T9PX21LtAEkeJOXwAYwTZ7QZ13h7",
+	"NlGAKFrRVmnjldXtxz77t3uYAAKwl3WgxGYyCvFB3WZLIUawQbdb8CbS4TK7u89MuM3340KzgyiT9rY9",
+	"mchssyzY6cfe//cMDq9neY/+tVqusAeTvFWh+yEzP3Ywddh+T+uWPvwT+86djyKBMGJckuWNB9ROtoXj",
+	"M9CzDJR6yQ+nb6ODMsEKMUMjghKiz3h1dOUdXpQkzp5FkSXSO3sY++02A7sd+24to6Z43cNFF0H0g90A",
+	"FE+6H+Rk2/f4zZa4c0VarE/zT0jIk4gYQOYfq/1vGIwtihDOXR0ZV+6kMGeYKoHALCQNnaSyCVvbPOUj",
+	"wTkjQmo3jk1LsLovXiA+BqCCPC9gNUnhVd76e9N4HVxt0wWNz0vF9qkH64TK6ZOOwv/uQbWdORxmc/jh",
+	"s4fHYxJKEg0t6na9+KaPvkdYNFxWVr3rVncprnLcGrfHnXF32d2B8WgUhlFEyHis1SUdL4YiHamZHMHE",
+	"am8KsE5ZS050VqZM1QRFaQyaVKTzeUKEGOKYJDL7ng0NekUFQf/x/6K/8DQphq/Wj7Ze4c11YdeG7H+c",
+	"oGuH5+zgHRX0quTuToHYJqTaB1PKsIrJYbY8uoLind+AvI+RBb51P6E9u7prtr6HRjmKXJcxnO/oyEhR",
+	"Fcq9wiffFsT2AWW+lrTuKpg7i+UDmoA/FOge52lTgLpNPf4Rnv69IZiv6vpdVL0DQ1VidNYLXFf2ZJ6i",
+	"vhKWUqaK73n480MDPLwG+I1I/jeEpN2PBD48XK1OuM+4THuW4ZBRd+wUYaTaANxtKOqmeh3Hmfpf70/W",
+	"fo5yKd/RXqoU021RWVd69YAouA+glbo/tFIFlO7vUzv9VsF0v5ot8lirpj0fHZSpxn/867/levCeGvIc",
+	"nn6gLemmegrntqs/hOU7sN5hMr6qxBAW7VlcXAmxQnGKMFuYCkbmAG2tSDxn0deQh21DdbdYZrOFMqPB",
+	"Tsvdj1Pt3470PmdRqegi9nDiCzbbg613Ot9KifO2AgyRbb8XETbRpD/k9/ctvzoa86EkWIODPrbQpZVO",
+	"M4Mcqc9hNTJsfTRYA+ocJPguMBiwAmCvIT4+jeWpkeFJglka44RKDTOtnkSjNLwhUPdZSzicVgofGXB0",
+	"NKPsMb6dPJ7hT75B6zv01ZeXQC0BzCtoT01X21FQAQ4NoOeViLMlbmcNm+oCXdaElCg7Y86AKZb3+lti",
+	"ne0X7Ks46p9gSpCgfyvWm/aOFGeVjyuf20UFdl+C7xzoPv2rrT9ovtueqv9sAfrpTqWGw/s578ZbaGHT",
+	"U+1X0PSmx47qPdb+hadJneee4cVeEEV3wDkx0QAd31PisxRl1M69Lu6MZlOfl5NUk8TvDUpUEMaSxert",
+	"j1oDa+J7JpOETMD3lOQqHGuN5Swd51r9byyYz1mI47hhTTFRr+aHyRp2K8lmXygP5nkD7Vxlzdy/dEcd",
+	"7B7MIj4eW1dj66Tfalkv5tGoh7thJ2pgjHGjNxqNGidhGDaiSNllyjID22xGZiO7TpAZprHFsPmvpjPN",
+	"kM9ylXgG8DZKxu0FIROiVnF0R0aKMrckSWhEjDglXMIQh8a+zkfSuW47x0HZc0ZJ3hFyEy9M1ODfOIOm",
+	"ZiShIX58zRPOJK8JMLh1AZHiTNapIaJWVIc9/ihRMJw1FKXyoTvi+Ubf2zHuJStFnyEJomd6zRV9FFiW",
+	"CNASR/goKPBRgDQb+QMWuKISIJAU93Fgz8DYf4APoF5o8DGEwfAEjciYJ0TZr030SssMkviGDJi2DSlD",
+	"PIlI4ueJnViuNNBEZygIUyGV+WnvIUZIJAYsfzgmbCKnQyhIEEBUdcpuGL9j6OLs9ZlLAQ51x6zQobsp",
+	"FwSCgIB8jEsd/jNgVAoTA6STN1Gv1XITL6HEYpl1qQ/Cl4TiWwb57Fdj1V7VixT4FsCOvd+H4u8+pOLv",
+	"bW2tLav79XE6Vtf9iNT5DoEklxekuuuR411YNhe3qtqdMQc6i0ki0ZzHNKRwE0uU8FSnzFAJ2flIHyBr",
+	"BZzwdDJFVFaV9V7Rvz8KfO+lwPe9maai3rdrEoLz5m7KoRIYQ9Aa43foIAjTJCFMDjXX6SU7jWMLpDLi",
+	"0UJdayDGkdHXvmOMrJgvDWiK8dwgCNVfyhC4K685uImvtt26FwYEN2svLX72dsokvJMp9pPCkpHNVP/H",
+	"LmlPu6QdV8tnRCpabNgSZZVVzfxmIqep+kNBrQEM3VU7PUS02+q2LCvQniV9VlRq97UD24gRbFuCTAYC",
+	"f8BA403oLWE+Ssg8xiHRmzEqpEGiEXhmHNdQ+0JpUiX8NgFxYbNRtduobCuj42hKVN4edyIjPirXCT/x",
+	"0TqNsIto7yi128TmldgV+vUfYS7fR0zYHq3ex0Y/b1kWuVyrO5UZsy1T2cGVflkz6P2dppwNdzE8bBeH",
+	"29gE2UsVEr3WitmlsHGBVDXckudLEwOFK38b+9f9yMj7FZt72+VTCQcUJY2IampNZTNGoMrsQlM5K0bq",
+	"53Ji/IqwHsKhBpUCvbl4Br7DwBxrB+WnC1dsNn9munBvIdka8V+9YJi83Wqq/7c71oCueUKXF3X9kqcm",
+	"L5cM3UEocsLUddSbmUQHuS47/ENIA9QD1aOH+nZMcjjstgKh7teQBhPLUyEHWe1cPoZqaMI3JpufYyH6",
+	"SEiezHTO6R1PbkhSXr7zyuau7wPDbuhU2Or49qLuCdShzgNKsorU3Y7vjTGNKZtArrn5Wxe37DbbBi7U",
+	"63d7X7SYCBc0r50/0O588T0zVq9fH1bU1Oe7VZNL7spRdzXF/xg87MTTkMQ9cHqGxXTEcRLVZeHGHE/I",
+	"JriHlUNg3T68WqGp4YlL+Pa2m69vCaOgRzY0RPnw2ctb1j4K0PZ4FEYQ63d0/OTpEsSjDfpTK4MYztNR",
+	"TMMsDGjK74ZTqqRtMYzwQnj9k5bviTidOLVMnBJcQEaJIiKQ0Ewh9HHNxy1FR83EOuwCM5V/lDNbl4Fd",
+	"3e9e3u3MVs1lgA7evX3ZEHhMfJQy+teUaJgSR4pOEUZRqrmyAHt7aOLxdBk5F9agOWDO8W/GXAEC5kLB",
+	"CncF6KRl4GvhSfTu7UsUGMF//Fl19UsAiLYCMT5gWed8JDjC9i1FDiX0cTrRaAo4FhyNCEpZKkiERguz",
+	"xdGhgM5b6KDXOhkwuH5HBTk8RfOE3qoRA401HDAjJEJYf79ALZrk9Ko+k80Z/Juex64K+/ZSvb1MP+QB",
+	"7Pep+ban0abDTMWKPw4yvz/IAUdJb6WjHY+Oa+NsdYap3jiFramjOnMt3dPxJHc4iUTVWWVBL/04p9zL",
+	"OeV9ecLfDC0B61ZWDzHv7pqtWfkct+6hbj97k4Snc6/vXSY8SjX44K5FClthO+qQ7rjRw0ejRi88jhpP",
+	"yZNx42nrxLotjnJv4BXNj+cSwCdvffk9av/fhNb/hnATu0rawwNMZMdtFadsTXSGGLlDQd5QACdo9khN",
+	"q3geQ22jATvIn0Miq4aqPxjQKNANUHnYRK/wjQZBBi2hmRxCERJigggLVrM/YI5lr+MZMFs1k6fYRM7E",
+	"6aT6xG5J2exa8HlVFo9bK5L3j7//3+jKSt773STvAcEvHto2Pa6jnfZBo03AE79HLfVbhZ3Yiz2q/ayV",
+	"buMkITFM/ChNhEn6ABAUX6k0IgzG6ikKtHc1QGMaa08zW4uyeqVb3pAUpwQCsu1M0r3xUKttuo/GOBb6",
+	"ri7hxJnZwRcyybRMleWRGX+wKyTmpGLEeUww++5BVu30ubiq1l9+4q9A8nR9D8r9RISFxOu3mk+fGlX1",
+	"/7N3dD2N3MC/Yu09FKoN+TyRy+keaK8VJ7W604HKw+2JOLtDssWxV7Y3KUL33yuPP9ZJNkCgb5QXkBNm",
+	"7PF4PDOeD+jDAIYweiRjWAqhr3NaK/DxEBz0WsjbhxrF9Cdvx9vVdQLpbV8vX1enPzrIkSjk8iEfoqXO",
+	"63EiIhXdqjcEAg486n8PzyAHZGJVUszAPxa9x0wGBlOyBMoV4YIsgEo9A2p1GOdzZECVrU7fLhqu3ERe",
+	"nquFR+Ea/oG81uau7/k26XQ8OzV2x8PszqjS12EJbVF6Q2RrJkJXqc9/nZNfzi+iJFzBmDmEtezMFqrT",
+	"b8u7P/x91ZLoqW+r4THvtZyEdeAgfwg8Tz31FDzqnGno6nq65YyWqHH7WDheoMWO3F740aVYhf4MVu/e",
+	"+9JqfQxup5/isfkKGt3y/xuRrf08DHEIdfR+KmsEP80z+3yG94L9cvUyfoZRXrLmlDGQP6nQtbMJ7PKf",
+	"mCmSkmP9gzRE8zpNSXC0O+P/FrWOEc1BKzK9z5JmLEPrJfOv8OGD67LIkkmWZMmP6X6Z7db5H8UFxMiT",
+	"STLu50U+eDfrvB31bzqjwemo8+60GHfy09HwZtgb0kHvbZImMb2/3Xsh/BuflxzAJfhvbG2wq2DjO8/B",
+	"foDuEsi1T39p6Pl6pPYGc69jhoqPqht8WJAb4JDXtqDAt/tkBlSCPKv1wnA4XrggV+02x4aHs5YsmSQL",
+	"rSs16XZpVZ4YuEvB8Tel6kSsFma8uxq0lLf4CCtgolra7kGPAytgtR/YHyKnjBwt6S0QWfPjDYiTbrc/",
+	"OLVRYJNxb9wLcL4H+m0D/FPwUgsJhY8Jsj4mFxHn8vxTghFKCmQJypdFSUnemIZMzO11d/aJaDqfl3x+",
+	"0ihA52h77K7mi1EdFaFa03wBhbkUcRbkqCr5PMVgvZSYpaVE51VKCm5myNRxSgTvFLDEtsc1t7jpToGC",
+	"aA6uKsHuJD75gCsjdqNILEUKkOUKXN2XJnAwhoqRWW0wXbckVt5AfpczSLcbowRybfRFjEA37VJ24V8t",
+	"ynwRtbC1+WpkvRDLNKSsrfFL+YJyDiye9GYKXAv4z9vp42nIiFZ7UqYi8D58s2W/rX9RyPDkHgc9vLfm",
+	"ROODRAfkUgFbGWpJQL+7MfJrrcoCiGPveDtix0cLfmZoUWxUP8IEQF/d1eBBO9QszZvOlicjLG21kXaR",
+	"+eivlBQ+AIo4aZcSZu5n7HjkWLe5DzteapFKKF3LmCeaUKpdfBe5WZwMXcCPLmW5ukvJxdnXT78fk5LP",
+	"QWns5KWFMdr+htwh992KgwJRSqJliW6+hmmqigR52rbaIAtiGzT2WxtD0ch9IoXQBF0IG1uHJuoeIeFV",
+	"ZHLkjCmj0FSi5FoduxzO2lqWO0fU63Ytp6hRhJp7h8yACdu6eQuIu3V24RjtbWqbKE+jkiikgAr7dgiO",
+	"VsDUVs/B8gcT1NiI+Rv1O2yprNKIXBmfGe3X7pAra2R2SALOcH1CzvjGowPWPFCIydfMCp2l7XyMoHyf",
+	"8bUsNXQwzEVBLo0KaKAuqbo1u6fI9Gf3MzWqZbjCTzKe8TdviJHNGc/qXm+YX6Ay8xFuSo4V4IjVbr7C",
+	"zYesXe35UvL5r0irLCFqIdZXZjqfObv7cI9+eNJF0OCwGbn7fGwXfFkdgs3cNc/Hdq71Qdh0/gJkl/lB",
+	"uAquno/rI1cHrYu9ANcleyqurcsdT5PC6l1a0lJf0rl72vn+498AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
