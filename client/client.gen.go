@@ -1292,7 +1292,7 @@ type CheckType string
 
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
-	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change.
+	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
 	Config           *CheckConfig `json:"config,omitempty"`
 	Enabled          *bool        `json:"enabled,omitempty"`
 	FailureThreshold *int         `json:"failure_threshold,omitempty"`

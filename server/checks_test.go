@@ -137,6 +137,27 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "config.warn_days", (*r.ApplicationproblemJSON400.Errors)[0].Field)
+	// A config that fits no type at all is also the handler's to judge: it names the field.
+	notJSONObject := new(client.CheckConfig)
+	require.NoError(t, notJSONObject.UnmarshalJSON([]byte(`5`)))
+	for _, tc := range []struct {
+		update client.CheckUpdate
+		field  string
+	}{
+		{client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(500)})}, "config.count"},
+		{client.CheckUpdate{Config: client.CheckConfigFromMap(map[string]any{"count": 2, "bogus": true})}, "config.bogus"},
+		{client.CheckUpdate{Config: notJSONObject}, "config"},
+		{client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(500)}), IntervalSec: ptr(1)}, "interval_sec"},
+	} {
+		r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, tc.update)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+		var fields []string
+		for _, f := range *r.ApplicationproblemJSON400.Errors {
+			fields = append(fields, f.Field)
+		}
+		assert.Contains(t, fields, tc.field, string(r.Body))
+	}
 	r, err = c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(5), CritLossPct: ptr(50.0)})})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))

@@ -116,9 +116,11 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		if err != nil {
 			return nil, notFoundAs(err, "check")
 		}
+		// The gate leaves this config to us (x-validated-by-handler): its schema is the one of
+		// the stored check's type.
 		var sent map[string]any
-		if err := remarshal(b.Config, &sent); err != nil {
-			return nil, err
+		if err := remarshal(b.Config, &sent); err != nil || sent == nil {
+			return nil, problem.Invalid(problem.FieldError{Field: "config", Message: "must be an object"})
 		}
 		config := checkconfig.KeepSecrets(decodeObject(current.Config), sent)
 		if bad := a.configs.Validate(current.CheckType, config); len(bad) > 0 {
