@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,13 +21,13 @@ import (
 
 // Defines values for AiModeEndedStatus.
 const (
-	Ended AiModeEndedStatus = "ended"
+	AiModeEndedStatusEnded AiModeEndedStatus = "ended"
 )
 
 // Valid indicates whether the value is a known member of the AiModeEndedStatus enum.
 func (e AiModeEndedStatus) Valid() bool {
 	switch e {
-	case Ended:
+	case AiModeEndedStatusEnded:
 		return true
 	default:
 		return false
@@ -35,22 +36,22 @@ func (e AiModeEndedStatus) Valid() bool {
 
 // Defines values for AiProvider.
 const (
-	Anthropic AiProvider = "anthropic"
-	Claude    AiProvider = "claude"
-	Local     AiProvider = "local"
-	Openai    AiProvider = "openai"
+	AiProviderAnthropic AiProvider = "anthropic"
+	AiProviderClaude    AiProvider = "claude"
+	AiProviderLocal     AiProvider = "local"
+	AiProviderOpenAI    AiProvider = "openai"
 )
 
 // Valid indicates whether the value is a known member of the AiProvider enum.
 func (e AiProvider) Valid() bool {
 	switch e {
-	case Anthropic:
+	case AiProviderAnthropic:
 		return true
-	case Claude:
+	case AiProviderClaude:
 		return true
-	case Local:
+	case AiProviderLocal:
 		return true
-	case Openai:
+	case AiProviderOpenAI:
 		return true
 	default:
 		return false
@@ -59,16 +60,16 @@ func (e AiProvider) Valid() bool {
 
 // Defines values for AiTagItemStatus.
 const (
-	Error AiTagItemStatus = "error"
-	Ok    AiTagItemStatus = "ok"
+	AiTagItemStatusError AiTagItemStatus = "error"
+	AiTagItemStatusOk    AiTagItemStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the AiTagItemStatus enum.
 func (e AiTagItemStatus) Valid() bool {
 	switch e {
-	case Error:
+	case AiTagItemStatusError:
 		return true
-	case Ok:
+	case AiTagItemStatusOk:
 		return true
 	default:
 		return false
@@ -167,23 +168,23 @@ func (e AppSecStatus) Valid() bool {
 
 // Defines values for CheckMetricsGranularity.
 const (
-	CheckMetricsGranularityN1d   CheckMetricsGranularity = "1d"
-	CheckMetricsGranularityN1h   CheckMetricsGranularity = "1h"
-	CheckMetricsGranularityN1min CheckMetricsGranularity = "1min"
-	CheckMetricsGranularityN5min CheckMetricsGranularity = "5min"
+	CheckMetricsGranularity1Day  CheckMetricsGranularity = "1d"
+	CheckMetricsGranularity1Hour CheckMetricsGranularity = "1h"
+	CheckMetricsGranularity1Min  CheckMetricsGranularity = "1min"
+	CheckMetricsGranularity5Min  CheckMetricsGranularity = "5min"
 	CheckMetricsGranularityRaw   CheckMetricsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the CheckMetricsGranularity enum.
 func (e CheckMetricsGranularity) Valid() bool {
 	switch e {
-	case CheckMetricsGranularityN1d:
+	case CheckMetricsGranularity1Day:
 		return true
-	case CheckMetricsGranularityN1h:
+	case CheckMetricsGranularity1Hour:
 		return true
-	case CheckMetricsGranularityN1min:
+	case CheckMetricsGranularity1Min:
 		return true
-	case CheckMetricsGranularityN5min:
+	case CheckMetricsGranularity5Min:
 		return true
 	case CheckMetricsGranularityRaw:
 		return true
@@ -194,22 +195,22 @@ func (e CheckMetricsGranularity) Valid() bool {
 
 // Defines values for CheckStatus.
 const (
-	N0 CheckStatus = 0
-	N1 CheckStatus = 1
-	N2 CheckStatus = 2
-	N3 CheckStatus = 3
+	StatusCritical CheckStatus = 2
+	StatusOK       CheckStatus = 0
+	StatusUnknown  CheckStatus = 3
+	StatusWarning  CheckStatus = 1
 )
 
 // Valid indicates whether the value is a known member of the CheckStatus enum.
 func (e CheckStatus) Valid() bool {
 	switch e {
-	case N0:
+	case StatusCritical:
 		return true
-	case N1:
+	case StatusOK:
 		return true
-	case N2:
+	case StatusUnknown:
 		return true
-	case N3:
+	case StatusWarning:
 		return true
 	default:
 		return false
@@ -246,6 +247,66 @@ func (e CheckType) Valid() bool {
 	}
 }
 
+// Defines values for DnsConfigProtocol.
+const (
+	DnsProtocolTCP DnsConfigProtocol = "tcp"
+	DnsProtocolUDP DnsConfigProtocol = "udp"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigProtocol enum.
+func (e DnsConfigProtocol) Valid() bool {
+	switch e {
+	case DnsProtocolTCP:
+		return true
+	case DnsProtocolUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DnsConfigRecordType.
+const (
+	DnsRecordA     DnsConfigRecordType = "A"
+	DnsRecordAAAA  DnsConfigRecordType = "AAAA"
+	DnsRecordCAA   DnsConfigRecordType = "CAA"
+	DnsRecordCNAME DnsConfigRecordType = "CNAME"
+	DnsRecordMX    DnsConfigRecordType = "MX"
+	DnsRecordNS    DnsConfigRecordType = "NS"
+	DnsRecordPTR   DnsConfigRecordType = "PTR"
+	DnsRecordSOA   DnsConfigRecordType = "SOA"
+	DnsRecordSRV   DnsConfigRecordType = "SRV"
+	DnsRecordTXT   DnsConfigRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigRecordType enum.
+func (e DnsConfigRecordType) Valid() bool {
+	switch e {
+	case DnsRecordA:
+		return true
+	case DnsRecordAAAA:
+		return true
+	case DnsRecordCAA:
+		return true
+	case DnsRecordCNAME:
+		return true
+	case DnsRecordMX:
+		return true
+	case DnsRecordNS:
+		return true
+	case DnsRecordPTR:
+		return true
+	case DnsRecordSOA:
+		return true
+	case DnsRecordSRV:
+		return true
+	case DnsRecordTXT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -270,6 +331,33 @@ func (e HostType) Valid() bool {
 	case HostTypeVm:
 		return true
 	case HostTypeWebsite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpConfigMethod.
+const (
+	HttpMethodGET     HttpConfigMethod = "GET"
+	HttpMethodHEAD    HttpConfigMethod = "HEAD"
+	HttpMethodOPTIONS HttpConfigMethod = "OPTIONS"
+	HttpMethodPOST    HttpConfigMethod = "POST"
+	HttpMethodPUT     HttpConfigMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the HttpConfigMethod enum.
+func (e HttpConfigMethod) Valid() bool {
+	switch e {
+	case HttpMethodGET:
+		return true
+	case HttpMethodHEAD:
+		return true
+	case HttpMethodOPTIONS:
+		return true
+	case HttpMethodPOST:
+		return true
+	case HttpMethodPUT:
 		return true
 	default:
 		return false
@@ -365,22 +453,22 @@ func (e MaintenanceStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin    Role = "admin"
-	Operator Role = "operator"
-	Owner    Role = "owner"
-	Viewer   Role = "viewer"
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleOwner    Role = "owner"
+	RoleViewer   Role = "viewer"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Operator:
+	case RoleOperator:
 		return true
-	case Owner:
+	case RoleOwner:
 		return true
-	case Viewer:
+	case RoleViewer:
 		return true
 	default:
 		return false
@@ -389,25 +477,25 @@ func (e Role) Valid() bool {
 
 // Defines values for RotationType.
 const (
-	Biweekly RotationType = "biweekly"
-	Custom   RotationType = "custom"
-	Daily    RotationType = "daily"
-	Monthly  RotationType = "monthly"
-	Weekly   RotationType = "weekly"
+	RotationTypeBiweekly RotationType = "biweekly"
+	RotationTypeCustom   RotationType = "custom"
+	RotationTypeDaily    RotationType = "daily"
+	RotationTypeMonthly  RotationType = "monthly"
+	RotationTypeWeekly   RotationType = "weekly"
 )
 
 // Valid indicates whether the value is a known member of the RotationType enum.
 func (e RotationType) Valid() bool {
 	switch e {
-	case Biweekly:
+	case RotationTypeBiweekly:
 		return true
-	case Custom:
+	case RotationTypeCustom:
 		return true
-	case Daily:
+	case RotationTypeDaily:
 		return true
-	case Monthly:
+	case RotationTypeMonthly:
 		return true
-	case Weekly:
+	case RotationTypeWeekly:
 		return true
 	default:
 		return false
@@ -435,6 +523,99 @@ func (e Severity) Valid() bool {
 	case SeverityMinor:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigAuthProtocol.
+const (
+	SnmpAuthMD5    SnmpConfigAuthProtocol = "MD5"
+	SnmpAuthSHA    SnmpConfigAuthProtocol = "SHA"
+	SnmpAuthSHA224 SnmpConfigAuthProtocol = "SHA224"
+	SnmpAuthSHA256 SnmpConfigAuthProtocol = "SHA256"
+	SnmpAuthSHA384 SnmpConfigAuthProtocol = "SHA384"
+	SnmpAuthSHA512 SnmpConfigAuthProtocol = "SHA512"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigAuthProtocol enum.
+func (e SnmpConfigAuthProtocol) Valid() bool {
+	switch e {
+	case SnmpAuthMD5:
+		return true
+	case SnmpAuthSHA:
+		return true
+	case SnmpAuthSHA224:
+		return true
+	case SnmpAuthSHA256:
+		return true
+	case SnmpAuthSHA384:
+		return true
+	case SnmpAuthSHA512:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigPrivProtocol.
+const (
+	SnmpPrivAES    SnmpConfigPrivProtocol = "AES"
+	SnmpPrivAES192 SnmpConfigPrivProtocol = "AES192"
+	SnmpPrivAES256 SnmpConfigPrivProtocol = "AES256"
+	SnmpPrivDES    SnmpConfigPrivProtocol = "DES"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigPrivProtocol enum.
+func (e SnmpConfigPrivProtocol) Valid() bool {
+	switch e {
+	case SnmpPrivAES:
+		return true
+	case SnmpPrivAES192:
+		return true
+	case SnmpPrivAES256:
+		return true
+	case SnmpPrivDES:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigSecurityLevel.
+const (
+	SnmpSecurityAuthNoPriv   SnmpConfigSecurityLevel = "authNoPriv"
+	SnmpSecurityAuthPriv     SnmpConfigSecurityLevel = "authPriv"
+	SnmpSecurityNoAuthNoPriv SnmpConfigSecurityLevel = "noAuthNoPriv"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigSecurityLevel enum.
+func (e SnmpConfigSecurityLevel) Valid() bool {
+	switch e {
+	case SnmpSecurityAuthNoPriv:
+		return true
+	case SnmpSecurityAuthPriv:
+		return true
+	case SnmpSecurityNoAuthNoPriv:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigVersion.
+const (
+	SnmpVersionV2c SnmpConfigVersion = "v2c"
+	SnmpVersionV3  SnmpConfigVersion = "v3"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigVersion enum.
+func (e SnmpConfigVersion) Valid() bool {
+	switch e {
+	case SnmpVersionV2c:
+		return true
+	case SnmpVersionV3:
 		return true
 	default:
 		return false
@@ -494,19 +675,19 @@ func (e StormStatus) Valid() bool {
 
 // Defines values for UptimeWindow.
 const (
-	UptimeWindowN24h UptimeWindow = "24h"
-	UptimeWindowN30d UptimeWindow = "30d"
-	UptimeWindowN7d  UptimeWindow = "7d"
+	UptimeWindow24Hours UptimeWindow = "24h"
+	UptimeWindow30Days  UptimeWindow = "30d"
+	UptimeWindow7Days   UptimeWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the UptimeWindow enum.
 func (e UptimeWindow) Valid() bool {
 	switch e {
-	case UptimeWindowN24h:
+	case UptimeWindow24Hours:
 		return true
-	case UptimeWindowN30d:
+	case UptimeWindow30Days:
 		return true
-	case UptimeWindowN7d:
+	case UptimeWindow7Days:
 		return true
 	default:
 		return false
@@ -554,19 +735,19 @@ func (e UploadAppSecurityReportParamsFormat) Valid() bool {
 
 // Defines values for GetHostUptimeParamsWindow.
 const (
-	GetHostUptimeParamsWindowN24h GetHostUptimeParamsWindow = "24h"
-	GetHostUptimeParamsWindowN30d GetHostUptimeParamsWindow = "30d"
-	GetHostUptimeParamsWindowN7d  GetHostUptimeParamsWindow = "7d"
+	GetHostUptimeParamsWindow24Hours GetHostUptimeParamsWindow = "24h"
+	GetHostUptimeParamsWindow30Days  GetHostUptimeParamsWindow = "30d"
+	GetHostUptimeParamsWindow7Days   GetHostUptimeParamsWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the GetHostUptimeParamsWindow enum.
 func (e GetHostUptimeParamsWindow) Valid() bool {
 	switch e {
-	case GetHostUptimeParamsWindowN24h:
+	case GetHostUptimeParamsWindow24Hours:
 		return true
-	case GetHostUptimeParamsWindowN30d:
+	case GetHostUptimeParamsWindow30Days:
 		return true
-	case GetHostUptimeParamsWindowN7d:
+	case GetHostUptimeParamsWindow7Days:
 		return true
 	default:
 		return false
@@ -602,23 +783,23 @@ func (e ListIncidentsParamsStatus) Valid() bool {
 
 // Defines values for GetCheckMetricsParamsGranularity.
 const (
-	GetCheckMetricsParamsGranularityN1d   GetCheckMetricsParamsGranularity = "1d"
-	GetCheckMetricsParamsGranularityN1h   GetCheckMetricsParamsGranularity = "1h"
-	GetCheckMetricsParamsGranularityN1min GetCheckMetricsParamsGranularity = "1min"
-	GetCheckMetricsParamsGranularityN5min GetCheckMetricsParamsGranularity = "5min"
+	GetCheckMetricsParamsGranularity1Day  GetCheckMetricsParamsGranularity = "1d"
+	GetCheckMetricsParamsGranularity1Hour GetCheckMetricsParamsGranularity = "1h"
+	GetCheckMetricsParamsGranularity1Min  GetCheckMetricsParamsGranularity = "1min"
+	GetCheckMetricsParamsGranularity5Min  GetCheckMetricsParamsGranularity = "5min"
 	GetCheckMetricsParamsGranularityRaw   GetCheckMetricsParamsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the GetCheckMetricsParamsGranularity enum.
 func (e GetCheckMetricsParamsGranularity) Valid() bool {
 	switch e {
-	case GetCheckMetricsParamsGranularityN1d:
+	case GetCheckMetricsParamsGranularity1Day:
 		return true
-	case GetCheckMetricsParamsGranularityN1h:
+	case GetCheckMetricsParamsGranularity1Hour:
 		return true
-	case GetCheckMetricsParamsGranularityN1min:
+	case GetCheckMetricsParamsGranularity1Min:
 		return true
-	case GetCheckMetricsParamsGranularityN5min:
+	case GetCheckMetricsParamsGranularity5Min:
 		return true
 	case GetCheckMetricsParamsGranularityRaw:
 		return true
@@ -995,9 +1176,12 @@ type AppSecurityDashboard struct {
 type Check struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings: the schema named after the check's `check_type` applies
+	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// takes the default its description states (also given as `x-default`) when the check runs.
+	// Write-only secrets are masked as `********` in responses; sending `********` back in an
+	// update keeps the stored secret.
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
@@ -1023,33 +1207,60 @@ type Check struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// CheckConfig Type-specific settings, validated against the schema named after `check_type`:
-// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-// are masked as `********` in responses.
+// CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
+// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// takes the default its description states (also given as `x-default`) when the check runs.
+// Write-only secrets are masked as `********` in responses; sending `********` back in an
+// update keeps the stored secret.
 //
 // Example: {"count":3,"host":"10.0.0.12"}
-type CheckConfig map[string]interface{}
+type CheckConfig struct {
+	union json.RawMessage
+}
 
-// CheckCreate defines model for CheckCreate.
+// CheckCreate A new check. `check_type` selects the variant, and with it the schema of `config`; an
+// invalid config field is reported as `config.<field>`. Absent settings take the defaults
+// their descriptions state.
 type CheckCreate struct {
+	union json.RawMessage
+}
+
+// CheckCreateBase The fields every new check has, whatever its type; each CheckCreate variant narrows `config`.
+type CheckCreateBase struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings; see the variant of `check_type`.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
 	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
 	//
-	// Example: {"count":3,"host":"10.0.0.12"}
-	Config           *CheckConfig       `json:"config,omitempty"`
-	Enabled          *bool              `json:"enabled,omitempty"`
-	FailureThreshold *int               `json:"failure_threshold,omitempty"`
-	HostId           openapi_types.UUID `json:"host_id"`
-	IntervalSec      *int               `json:"interval_sec,omitempty"`
-	Name             string             `json:"name"`
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity   *Severity `json:"severity,omitempty"`
-	TimeoutSec *int      `json:"timeout_sec,omitempty"`
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
 // CheckList defines model for CheckList.
@@ -1109,12 +1320,7 @@ type CheckType string
 
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
-	//
-	//
-	// Example: {"count":3,"host":"10.0.0.12"}
+	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
 	Config           *CheckConfig `json:"config,omitempty"`
 	Enabled          *bool        `json:"enabled,omitempty"`
 	FailureThreshold *int         `json:"failure_threshold,omitempty"`
@@ -1145,6 +1351,91 @@ type DashboardSummary struct {
 	// RecentIncidents The 10 most recent incidents.
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
+
+// DnsCheckCreate A new dns check.
+type DnsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+	Config DnsConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// DnsConfig DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+type DnsConfig struct {
+	// CritLatencyMs Query time (ms) above which the run is CRITICAL.
+	//
+	// Example: 500
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedAnswers Each must appear in the answer section.
+	//
+	// Example: ["93.184.216.34"]
+	ExpectedAnswers *[]string `json:"expected_answers,omitempty"`
+
+	// Protocol Transport. Default: `udp`.
+	//
+	// Example: udp
+	Protocol *DnsConfigProtocol `json:"protocol,omitempty"`
+
+	// QueryName Name to resolve.
+	//
+	// Example: example.org
+	QueryName string `json:"query_name"`
+
+	// RecordType Record type to query. Default: `A`.
+	//
+	// Example: A
+	RecordType *DnsConfigRecordType `json:"record_type,omitempty"`
+
+	// Resolver Resolver as host:port; defaults to the host's hostname on port 53.
+	//
+	// Example: 10.0.0.53:53
+	Resolver *string `json:"resolver,omitempty"`
+
+	// WarnLatencyMs Query time (ms) above which the run is WARNING.
+	//
+	// Example: 100
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// DnsConfigProtocol Transport. Default: `udp`.
+//
+// Example: udp
+type DnsConfigProtocol string
+
+// DnsConfigRecordType Record type to query. Default: `A`.
+//
+// Example: A
+type DnsConfigRecordType string
 
 // EmailChannel An e-mail address notified by the `email` channel.
 //
@@ -1270,6 +1561,97 @@ type HostUpdate struct {
 	// Example: {"env":"prod"}
 	Tags *Tags `json:"tags,omitempty"`
 }
+
+// HttpCheckCreate A new http check.
+type HttpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	Config HttpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+type HttpConfig struct {
+	// Body Request body.
+	//
+	// Example: {"ping":true}
+	Body *string `json:"body,omitempty"`
+
+	// BodyContains Substring the response body must contain.
+	//
+	// Example: "status":"ok"
+	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
+	//
+	// Example: 2000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedStatus Accepted status codes. Default: any 2xx.
+	//
+	// Example: [200,204]
+	ExpectedStatus *[]int `json:"expected_status,omitempty"`
+
+	// FollowRedirects Follow redirects. Default: `true`.
+	FollowRedirects *bool `json:"follow_redirects,omitempty"`
+
+	// Headers Request headers; values are write-only and masked in responses.
+	//
+	// Example: {"Authorization":"Bearer 0123456789abcdef"}
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// Method Request method. Default: `GET`.
+	//
+	// Example: GET
+	Method *HttpConfigMethod `json:"method,omitempty"`
+
+	// URL URL to request.
+	//
+	// Example: https://shop.example.com/health
+	URL string `json:"url"`
+
+	// VerifyTLS Verify the server's certificate. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnLatencyMs Response time (ms) above which the run is WARNING.
+	//
+	// Example: 500
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// HttpConfigMethod Request method. Default: `GET`.
+//
+// Example: GET
+type HttpConfigMethod string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -1584,6 +1966,89 @@ type OncallScheduleUpdate struct {
 	Timezone     *string       `json:"timezone,omitempty"`
 }
 
+// PingCheckCreate A new ping check.
+type PingCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+	Config *PingConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// PingConfig ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+type PingConfig struct {
+	// Count Echo requests per run. Default: `3`.
+	//
+	// Example: 5
+	Count *int `json:"count,omitempty"`
+
+	// CritLossPct Packet loss (percent) at or above which the run is CRITICAL. Default: `100`.
+	//
+	// Example: 50
+	CritLossPct *float64 `json:"crit_loss_pct,omitempty"`
+
+	// CritRttMs Average round-trip time (ms) above which the run is CRITICAL. Default: `1000`.
+	//
+	// Example: 500
+	CritRttMs *float64 `json:"crit_rtt_ms,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// IntervalMs Milliseconds between echo requests. Default: `200`.
+	//
+	// Example: 100
+	IntervalMs *int `json:"interval_ms,omitempty"`
+
+	// Ipv6 Ping over IPv6. Default: `false`.
+	Ipv6 *bool `json:"ipv6,omitempty"`
+
+	// Size ICMP payload bytes. Default: `56`.
+	//
+	// Example: 56
+	Size *int `json:"size,omitempty"`
+
+	// WarnLossPct Packet loss (percent) at or above which the run is WARNING. Default: `20`.
+	//
+	// Example: 20
+	WarnLossPct *float64 `json:"warn_loss_pct,omitempty"`
+
+	// WarnRttMs Average round-trip time (ms) above which the run is WARNING. Default: `200`.
+	//
+	// Example: 150
+	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail Explanation specific to this occurrence.
@@ -1640,12 +2105,133 @@ type SlackChannel = string
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
 
+// SnmpCheckCreate A new snmp check.
+type SnmpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+	Config *SnmpConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
 // SnmpCheckSeries defines model for SnmpCheckSeries.
 type SnmpCheckSeries struct {
 	CheckId   openapi_types.UUID `json:"check_id"`
 	CheckName string             `json:"check_name"`
 	Points    []SnmpPoint        `json:"points"`
 }
+
+// SnmpConfig SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+type SnmpConfig struct {
+	// AuthPassphrase v3 authentication passphrase (write-only, masked in responses).
+	//
+	// Example: auth-passphrase
+	AuthPassphrase *string `json:"auth_passphrase,omitempty"`
+
+	// AuthProtocol v3 authentication protocol. Default: `SHA`.
+	//
+	// Example: SHA256
+	AuthProtocol *SnmpConfigAuthProtocol `json:"auth_protocol,omitempty"`
+
+	// Community v2c community (write-only, masked in responses). Default: `public`.
+	//
+	// Example: s3cret-community
+	Community *string `json:"community,omitempty"`
+
+	// ContextName v3 context name.
+	//
+	// Example: vlan-10
+	ContextName *string `json:"context_name,omitempty"`
+
+	// DefaultOids Also collect sysDescr, sysUpTime, sysName and interface counters. Default: `true`.
+	DefaultOids *bool `json:"default_oids,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Oids Extra OIDs to get, each with optional thresholds.
+	Oids *[]SnmpOid `json:"oids,omitempty"`
+
+	// Port UDP port of the agent. Default: `161`.
+	//
+	// Example: 161
+	Port *int `json:"port,omitempty"`
+
+	// PrivPassphrase v3 privacy passphrase (write-only, masked in responses).
+	//
+	// Example: priv-passphrase
+	PrivPassphrase *string `json:"priv_passphrase,omitempty"`
+
+	// PrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+	//
+	// Example: AES
+	PrivProtocol *SnmpConfigPrivProtocol `json:"priv_protocol,omitempty"`
+
+	// SecurityLevel v3 security level. Default: `authPriv`.
+	//
+	// Example: authPriv
+	SecurityLevel *SnmpConfigSecurityLevel `json:"security_level,omitempty"`
+
+	// Username v3 user (USM security name).
+	//
+	// Example: monitor
+	Username *string `json:"username,omitempty"`
+
+	// Version SNMP version. Default: `v2c`.
+	//
+	// Example: v2c
+	Version *SnmpConfigVersion `json:"version,omitempty"`
+}
+
+// SnmpConfigAuthProtocol v3 authentication protocol. Default: `SHA`.
+//
+// Example: SHA256
+type SnmpConfigAuthProtocol string
+
+// SnmpConfigPrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+//
+// Example: AES
+type SnmpConfigPrivProtocol string
+
+// SnmpConfigSecurityLevel v3 security level. Default: `authPriv`.
+//
+// Example: authPriv
+type SnmpConfigSecurityLevel string
+
+// SnmpConfigVersion SNMP version. Default: `v2c`.
+//
+// Example: v2c
+type SnmpConfigVersion string
 
 // SnmpDevice defines model for SnmpDevice.
 type SnmpDevice struct {
@@ -1666,6 +2252,42 @@ type SnmpDevice struct {
 // SnmpMetrics defines model for SnmpMetrics.
 type SnmpMetrics struct {
 	Checks []SnmpCheckSeries `json:"checks"`
+}
+
+// SnmpOid defines model for SnmpOid.
+type SnmpOid struct {
+	// Counter Report the rate per second between runs. Default: `false`.
+	Counter *bool `json:"counter,omitempty"`
+
+	// CritAbove CRITICAL when the value is above.
+	//
+	// Example: 95
+	CritAbove *float64 `json:"crit_above,omitempty"`
+
+	// CritBelow CRITICAL when the value is below.
+	//
+	// Example: 1
+	CritBelow *float64 `json:"crit_below,omitempty"`
+
+	// Name Metric name; defaults to the OID.
+	//
+	// Example: cpu_user_pct
+	Name *string `json:"name,omitempty"`
+
+	// Oid Numeric OID.
+	//
+	// Example: 1.3.6.1.4.1.2021.11.9.0
+	Oid string `json:"oid"`
+
+	// WarnAbove WARNING when the value is above.
+	//
+	// Example: 80
+	WarnAbove *float64 `json:"warn_above,omitempty"`
+
+	// WarnBelow WARNING when the value is below.
+	//
+	// Example: 10
+	WarnBelow *float64 `json:"warn_below,omitempty"`
 }
 
 // SnmpPoint defines model for SnmpPoint.
@@ -1813,6 +2435,144 @@ type StormList struct {
 //
 // Example: {"env":"prod"}
 type Tags map[string]string
+
+// TcpCheckCreate A new tcp check.
+type TcpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+	Config TcpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TcpConfig TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+type TcpConfig struct {
+	// CritLatencyMs Connect time (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Expect Substring the banner or reply must contain.
+	//
+	// Example: PONG
+	Expect *string `json:"expect,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to.
+	//
+	// Example: 5432
+	Port int `json:"port"`
+
+	// Send Bytes to send after connecting.
+	//
+	// Example: PING
+	Send *string `json:"send,omitempty"`
+
+	// WarnLatencyMs Connect time (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// TlsCheckCreate A new tls check.
+type TlsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+	Config *TlsConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TlsConfig TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+type TlsConfig struct {
+	// CritDays CRITICAL when the certificate expires within this many days. Default: `7`.
+	//
+	// Example: 7
+	CritDays *int `json:"crit_days,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: shop.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to. Default: `443`.
+	//
+	// Example: 443
+	Port *int `json:"port,omitempty"`
+
+	// ServerName SNI name; defaults to host.
+	//
+	// Example: shop.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// VerifyChain Verify the certificate chain and name. Default: `true`.
+	VerifyChain *bool `json:"verify_chain,omitempty"`
+
+	// WarnDays WARNING when the certificate expires within this many days. Default: `30`.
+	//
+	// Example: 30
+	WarnDays *int `json:"warn_days,omitempty"`
+}
 
 // Uptime defines model for Uptime.
 type Uptime struct {
@@ -2351,6 +3111,417 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// AsPingConfig returns the union data inside the CheckConfig as a PingConfig
+func (t CheckConfig) AsPingConfig() (PingConfig, error) {
+	var body PingConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingConfig overwrites any union data inside the CheckConfig as the provided PingConfig
+func (t *CheckConfig) FromPingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePingConfig performs a merge with any union data inside the CheckConfig, using the provided PingConfig
+func (t *CheckConfig) MergePingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpConfig returns the union data inside the CheckConfig as a SnmpConfig
+func (t CheckConfig) AsSnmpConfig() (SnmpConfig, error) {
+	var body SnmpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpConfig overwrites any union data inside the CheckConfig as the provided SnmpConfig
+func (t *CheckConfig) FromSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSnmpConfig performs a merge with any union data inside the CheckConfig, using the provided SnmpConfig
+func (t *CheckConfig) MergeSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpConfig returns the union data inside the CheckConfig as a HttpConfig
+func (t CheckConfig) AsHttpConfig() (HttpConfig, error) {
+	var body HttpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpConfig overwrites any union data inside the CheckConfig as the provided HttpConfig
+func (t *CheckConfig) FromHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHttpConfig performs a merge with any union data inside the CheckConfig, using the provided HttpConfig
+func (t *CheckConfig) MergeHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpConfig returns the union data inside the CheckConfig as a TcpConfig
+func (t CheckConfig) AsTcpConfig() (TcpConfig, error) {
+	var body TcpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpConfig overwrites any union data inside the CheckConfig as the provided TcpConfig
+func (t *CheckConfig) FromTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTcpConfig performs a merge with any union data inside the CheckConfig, using the provided TcpConfig
+func (t *CheckConfig) MergeTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsConfig returns the union data inside the CheckConfig as a DnsConfig
+func (t CheckConfig) AsDnsConfig() (DnsConfig, error) {
+	var body DnsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsConfig overwrites any union data inside the CheckConfig as the provided DnsConfig
+func (t *CheckConfig) FromDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDnsConfig performs a merge with any union data inside the CheckConfig, using the provided DnsConfig
+func (t *CheckConfig) MergeDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsConfig returns the union data inside the CheckConfig as a TlsConfig
+func (t CheckConfig) AsTlsConfig() (TlsConfig, error) {
+	var body TlsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsConfig overwrites any union data inside the CheckConfig as the provided TlsConfig
+func (t *CheckConfig) FromTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTlsConfig performs a merge with any union data inside the CheckConfig, using the provided TlsConfig
+func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckConfig) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckConfig) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPingCheckCreate returns the union data inside the CheckCreate as a PingCheckCreate
+func (t CheckCreate) AsPingCheckCreate() (PingCheckCreate, error) {
+	var body PingCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingCheckCreate overwrites any union data inside the CheckCreate as the provided PingCheckCreate
+func (t *CheckCreate) FromPingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	t.union = b
+	return err
+}
+
+// MergePingCheckCreate performs a merge with any union data inside the CheckCreate, using the provided PingCheckCreate
+func (t *CheckCreate) MergePingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpCheckCreate returns the union data inside the CheckCreate as a SnmpCheckCreate
+func (t CheckCreate) AsSnmpCheckCreate() (SnmpCheckCreate, error) {
+	var body SnmpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpCheckCreate overwrites any union data inside the CheckCreate as the provided SnmpCheckCreate
+func (t *CheckCreate) FromSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	t.union = b
+	return err
+}
+
+// MergeSnmpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided SnmpCheckCreate
+func (t *CheckCreate) MergeSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpCheckCreate returns the union data inside the CheckCreate as a HttpCheckCreate
+func (t CheckCreate) AsHttpCheckCreate() (HttpCheckCreate, error) {
+	var body HttpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpCheckCreate overwrites any union data inside the CheckCreate as the provided HttpCheckCreate
+func (t *CheckCreate) FromHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HttpCheckCreate
+func (t *CheckCreate) MergeHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpCheckCreate returns the union data inside the CheckCreate as a TcpCheckCreate
+func (t CheckCreate) AsTcpCheckCreate() (TcpCheckCreate, error) {
+	var body TcpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpCheckCreate overwrites any union data inside the CheckCreate as the provided TcpCheckCreate
+func (t *CheckCreate) FromTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	t.union = b
+	return err
+}
+
+// MergeTcpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TcpCheckCreate
+func (t *CheckCreate) MergeTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsCheckCreate returns the union data inside the CheckCreate as a DnsCheckCreate
+func (t CheckCreate) AsDnsCheckCreate() (DnsCheckCreate, error) {
+	var body DnsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsCheckCreate overwrites any union data inside the CheckCreate as the provided DnsCheckCreate
+func (t *CheckCreate) FromDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	t.union = b
+	return err
+}
+
+// MergeDnsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided DnsCheckCreate
+func (t *CheckCreate) MergeDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsCheckCreate returns the union data inside the CheckCreate as a TlsCheckCreate
+func (t CheckCreate) AsTlsCheckCreate() (TlsCheckCreate, error) {
+	var body TlsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsCheckCreate overwrites any union data inside the CheckCreate as the provided TlsCheckCreate
+func (t *CheckCreate) FromTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	t.union = b
+	return err
+}
+
+// MergeTlsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TlsCheckCreate
+func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckCreate) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"check_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "dns":
+		return t.AsDnsCheckCreate()
+	case "http":
+		return t.AsHttpCheckCreate()
+	case "ping":
+		return t.AsPingCheckCreate()
+	case "snmp":
+		return t.AsSnmpCheckCreate()
+	case "tcp":
+		return t.AsTcpCheckCreate()
+	case "tls":
+		return t.AsTlsCheckCreate()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t CheckCreate) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error

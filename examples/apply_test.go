@@ -306,7 +306,10 @@ func TestApplyTwice(t *testing.T) {
 	assert.Equal(t, dbHost.Id, inv.Checks["demo-db-postgres"].HostId, "a top-level check goes to the host it names")
 	assert.False(t, inv.Checks["demo-db-snmp"].Enabled)
 	// The secrets went to the server: masked in answers, stored as written.
-	assert.Equal(t, "********", inv.Checks["demo-db-snmp"].Config["community"])
+	snmp, err := inv.Checks["demo-db-snmp"].Config.AsSnmpConfig()
+	require.NoError(t, err)
+	require.NotNil(t, snmp.Community)
+	assert.Equal(t, "********", *snmp.Community)
 	assert.Equal(t, "demo-community", storedConfig(t, env, inv.Checks["demo-db-snmp"].Id)["community"])
 	assert.Equal(t, map[string]any{"Authorization": "Bearer demo-secret-token"}, storedConfig(t, env, inv.Checks["demo-web-health"].Id)["headers"])
 	hooks := *inv.Policies["demo-critical"].Channels.Webhook

@@ -31,12 +31,26 @@ func aiHost(t *testing.T, env *servertest.Env, c *client.ClientWithResponses, h 
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	for _, ck := range checks {
-		ck.HostId = r.JSON201.Id
-		cr, err := c.CreateCheckWithResponse(ctx, nil, ck)
+		cr, err := c.CreateCheckWithResponse(ctx, nil, onHost(t, ck, r.JSON201.Id))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, cr.StatusCode(), string(cr.Body))
 	}
 	return *r.JSON201
+}
+
+// onHost returns ck with its host_id set to host.
+func onHost(t *testing.T, ck client.CheckCreate, host uuid.UUID) client.CheckCreate {
+	t.Helper()
+	raw, err := ck.MarshalJSON()
+	require.NoError(t, err)
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal(raw, &fields))
+	fields["host_id"] = host
+	raw, err = json.Marshal(fields)
+	require.NoError(t, err)
+	var out client.CheckCreate
+	require.NoError(t, out.UnmarshalJSON(raw))
+	return out
 }
 
 // snmpFacts stores an SNMP check's latest result with its sysDescr, as the digester does.
@@ -71,7 +85,7 @@ func TestAITagHostWithTheLocalProvider(t *testing.T) {
 	c := env.Client(t, env.OwnerToken)
 	ctx := context.Background()
 	web := aiHost(t, env, c, client.HostCreate{Name: "web-prod-01", Hostname: "10.0.0.12", Tags: &client.Tags{"env": "prod", "role": "frontend"}},
-		client.CheckCreate{Name: "https web-prod-01", CheckType: client.CheckTypeHttp, Config: &client.CheckConfig{"url": "https://user:secret@shop.example.com:443/health?token=x"}})
+		client.NewCheckCreate(client.HttpCheckCreate{Name: "https web-prod-01", Config: client.HttpConfig{URL: "https://user:secret@shop.example.com:443/health?token=x"}}))
 
 	r, err := c.AiTagHostWithResponse(ctx, web.Id, nil)
 	require.NoError(t, err)
@@ -99,7 +113,7 @@ func TestAITagHostWithTheLocalProvider(t *testing.T) {
 
 	// A Cisco switch is known by its SNMP sysDescr.
 	sw := aiHost(t, env, c, client.HostCreate{Name: "bldg2-floor3", Hostname: "10.20.3.2", HostType: ptr(client.HostTypeNetwork)},
-		client.CheckCreate{Name: "snmp bldg2-floor3", CheckType: client.CheckTypeSnmp, Config: &client.CheckConfig{"community": "s3cret"}})
+		client.NewCheckCreate(client.SnmpCheckCreate{Name: "snmp bldg2-floor3", Config: &client.SnmpConfig{Community: ptr("s3cret")}}))
 	snmpFacts(t, env, sw.Id, "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E4, RELEASE SOFTWARE (fc2)")
 	swr, err := c.AiTagHostWithResponse(ctx, sw.Id, nil)
 	require.NoError(t, err)
@@ -134,12 +148,12 @@ func TestAITagHostsBulkWithOpenAI(t *testing.T) {
 	c := env.Client(t, env.OwnerToken)
 	ctx := context.Background()
 	db1 := aiHost(t, env, c, client.HostCreate{Name: "db-prod-01", Hostname: "10.0.0.5", Tags: &client.Tags{"team": "data"}},
-		client.CheckCreate{Name: "postgres", CheckType: client.CheckTypeTcp, Config: &client.CheckConfig{"port": 5432}},
-		client.CheckCreate{Name: "snmp db", CheckType: client.CheckTypeSnmp, Config: &client.CheckConfig{"community": "do-not-leak"}})
+		client.NewCheckCreate(client.TcpCheckCreate{Name: "postgres", Config: client.TcpConfig{Port: 5432}}),
+		client.NewCheckCreate(client.SnmpCheckCreate{Name: "snmp db", Config: &client.SnmpConfig{Community: ptr("do-not-leak")}}))
 	flaky := aiHost(t, env, c, client.HostCreate{Name: "flaky-01", Hostname: "10.0.0.6"})
 	aiHost(t, env, c, client.HostCreate{Name: "retired-01", Hostname: "10.0.0.7", IsActive: ptr(false)})
 
-	r, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{ActiveOnly: ptr(true), Provider: ptr(client.Openai)})
+	r, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{ActiveOnly: ptr(true), Provider: ptr(client.AiProviderOpenAI)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
 	res := r.JSON200
@@ -151,10 +165,10 @@ func TestAITagHostsBulkWithOpenAI(t *testing.T) {
 	for _, it := range res.Results {
 		byHost[it.HostId] = it
 	}
-	assert.Equal(t, client.Ok, byHost[db1.Id].Status)
+	assert.Equal(t, client.AiTagItemStatusOk, byHost[db1.Id].Status)
 	assert.Equal(t, client.Tags{"role": "database"}, deref(byHost[db1.Id].AiTags))
 	assert.InDelta(t, 0.9, deref(byHost[db1.Id].Confidence), 1e-9)
-	assert.Equal(t, client.Error, byHost[flaky.Id].Status)
+	assert.Equal(t, client.AiTagItemStatusError, byHost[flaky.Id].Status)
 	assert.Contains(t, deref(byHost[flaky.Id].Error), "openai")
 
 	host, err := c.GetHostWithResponse(ctx, db1.Id)
@@ -190,12 +204,12 @@ func TestAIProviderWithoutKeyIs503(t *testing.T) {
 	assert.Equal(t, "application/problem+json", single.HTTPResponse.Header.Get("Content-Type"))
 	assert.Contains(t, problemDetail(t, single.Body), "SECUMON_AI_ANTHROPIC_API_KEY")
 
-	bulk, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{Provider: ptr(client.Openai)})
+	bulk, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{Provider: ptr(client.AiProviderOpenAI)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusServiceUnavailable, bulk.StatusCode())
 	assert.Contains(t, problemDetail(t, bulk.Body), "SECUMON_AI_OPENAI_API_KEY")
 
-	local, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{Provider: ptr(client.Local)})
+	local, err := c.AiTagHostsWithResponse(ctx, nil, client.AiTagBulkRequest{Provider: ptr(client.AiProviderLocal)})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, local.StatusCode(), "local always works")
 
@@ -235,7 +249,7 @@ func TestAIModeLifecycle(t *testing.T) {
 		return r
 	}
 	h := aiHost(t, env, c, client.HostCreate{Name: "web-prod-01", Hostname: "10.0.0.12"},
-		client.CheckCreate{Name: "ping web-prod-01", CheckType: client.CheckTypePing})
+		client.NewCheckCreate(client.PingCheckCreate{Name: "ping web-prod-01"}))
 
 	major := createAIIncident(t, c, "slow pages", client.SeverityMajor, &h.Id)
 	r := start(major.Id, `{"provider":"local","justification":"why not"}`)
@@ -302,7 +316,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	stop, err := c.StopIncidentAiModeWithResponse(ctx, inc.Id)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, stop.StatusCode(), string(stop.Body))
-	assert.Equal(t, client.AiModeEnded{IncidentId: inc.Id, TotalUsd: 0, Status: client.Ended}, *stop.JSON200)
+	assert.Equal(t, client.AiModeEnded{IncidentId: inc.Id, TotalUsd: 0, Status: client.AiModeEndedStatusEnded}, *stop.JSON200)
 	again, err := c.StopIncidentAiModeWithResponse(ctx, inc.Id)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, again.StatusCode(), "no active session")
@@ -345,7 +359,7 @@ func TestAIModeCostWithAnthropic(t *testing.T) {
 	ctx := context.Background()
 	inc := createAIIncident(t, c, "site down", client.SeverityCritical, nil)
 
-	r, err := c.StartIncidentAiModeWithResponse(ctx, inc.Id, nil, client.AiModeStart{Provider: client.Claude, Justification: "outage", BudgetUsd: ptr(2.0)})
+	r, err := c.StartIncidentAiModeWithResponse(ctx, inc.Id, nil, client.AiModeStart{Provider: client.AiProviderClaude, Justification: "outage", BudgetUsd: ptr(2.0)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "anthropic", r.JSON200.Provider, "claude is anthropic")
@@ -375,7 +389,7 @@ func TestAIModeRestartsAfterItsJobWasGivenUp(t *testing.T) {
 	c := env.Client(t, env.OwnerToken)
 	ctx := context.Background()
 	h := aiHost(t, env, c, client.HostCreate{Name: "db-01", Hostname: "127.0.0.1"},
-		client.CheckCreate{Name: "ping db-01", CheckType: client.CheckTypePing})
+		client.NewCheckCreate(client.PingCheckCreate{Name: "ping db-01"}))
 	inc := createAIIncident(t, c, "db-01 down", client.SeverityCritical, &h.Id)
 	start := func() int {
 		r, err := c.StartIncidentAiModeWithResponse(ctx, inc.Id, nil, client.AiModeStart{Provider: "local", Justification: "outage"})

@@ -147,8 +147,8 @@ func TestOutageToResolution(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, policy.StatusCode(), string(policy.Body))
 	host := createHost(t, c, "api-01")
-	ck, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: "api", CheckType: client.CheckTypeTcp,
-		Config: &client.CheckConfig{"port": target.Addr().(*net.TCPAddr).Port}, IntervalSec: ptr(3600), FailureThreshold: ptr(2)})
+	ck, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: "api",
+		Config: client.TcpConfig{Port: target.Addr().(*net.TCPAddr).Port}, IntervalSec: ptr(3600), FailureThreshold: ptr(2)}))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
 	checkID := ck.JSON201.Id

@@ -46,13 +46,19 @@ func newAlertFixture(t *testing.T, cfg alerting.Config) alertFixture {
 
 func (f alertFixture) check(t *testing.T, host client.Host, name string, typ client.CheckType) client.Check {
 	t.Helper()
-	cfg := client.CheckConfig{}
-	if typ == client.CheckTypeTcp {
-		cfg["port"] = 443
-	}
 	// Disabled: the results come from the test, not from a worker.
-	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, client.CheckCreate{HostId: host.Id, Name: name, CheckType: typ,
-		Config: &cfg, FailureThreshold: ptr(2), Enabled: ptr(false)})
+	var body client.CheckCreate
+	switch typ {
+	case client.CheckTypeTcp:
+		body = client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: name,
+			Config: client.TcpConfig{Port: 443}, FailureThreshold: ptr(2), Enabled: ptr(false)})
+	case client.CheckTypePing:
+		body = client.NewCheckCreate(client.PingCheckCreate{HostId: host.Id, Name: name,
+			Config: &client.PingConfig{}, FailureThreshold: ptr(2), Enabled: ptr(false)})
+	default:
+		t.Fatalf("no fixture for %s checks", typ)
+	}
+	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	return *r.JSON201

@@ -28,10 +28,10 @@ func TestChecksLifecycle(t *testing.T) {
 	ctx := context.Background()
 	host := createHost(t, c, "web-prod-01")
 
-	created, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
-		HostId: host.Id, Name: "ping web-prod-01", CheckType: client.CheckTypePing,
-		Config: &client.CheckConfig{"host": "127.0.0.1"}, IntervalSec: ptr(60), TimeoutSec: ptr(10),
-	})
+	created, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.PingCheckCreate{
+		HostId: host.Id, Name: "ping web-prod-01",
+		Config: &client.PingConfig{Host: ptr("127.0.0.1")}, IntervalSec: ptr(60), TimeoutSec: ptr(10),
+	}))
 
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
@@ -44,7 +44,7 @@ func TestChecksLifecycle(t *testing.T) {
 	assert.True(t, ck.Enabled)
 
 	other := createHost(t, c, "db-01")
-	_, err = c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: other.Id, Name: "tcp db-01", CheckType: client.CheckTypeTcp, Config: &client.CheckConfig{"port": 5432}})
+	_, err = c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: other.Id, Name: "tcp db-01", Config: client.TcpConfig{Port: 5432}}))
 	require.NoError(t, err)
 
 	byHost, err := c.ListChecksWithResponse(ctx, &client.ListChecksParams{HostId: &host.Id})
@@ -61,7 +61,9 @@ func TestChecksLifecycle(t *testing.T) {
 	assert.Equal(t, 120, upd.JSON200.IntervalSec)
 	assert.False(t, upd.JSON200.Enabled)
 	assert.Equal(t, "ping web-prod-01", upd.JSON200.Name)
-	assert.Equal(t, "127.0.0.1", upd.JSON200.Config["host"])
+	pingCfg, err := upd.JSON200.Config.AsPingConfig()
+	require.NoError(t, err)
+	assert.Equal(t, ptr("127.0.0.1"), pingCfg.Host)
 
 	// Deleting the host deletes its checks.
 	_, err = c.DeleteHostWithResponse(ctx, host.Id)
@@ -84,23 +86,34 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 	ctx := context.Background()
 	host := createHost(t, c, "h")
 
+	// Typed variants where the mistake can be typed; the type-independent form (config as a
+	// map) for what a typed config cannot say: a missing required field, an unknown field.
+	untyped := func(checkType client.CheckType, config map[string]any) client.CheckCreate {
+		return client.CheckCreateBase{HostId: host.Id, Name: "untyped", CheckType: checkType, Config: &config}.CheckCreate()
+	}
 	cases := []struct {
-		name      string
-		checkType client.CheckType
-		config    client.CheckConfig
-		field     string
+		name  string
+		body  client.CheckCreate
+		field string
 	}{
-		{"ping count too high", client.CheckTypePing, client.CheckConfig{"count": 500}, "config.count"},
-		{"tcp needs a port", client.CheckTypeTcp, client.CheckConfig{}, "config.port"},
-		{"tcp port out of range", client.CheckTypeTcp, client.CheckConfig{"port": 70000}, "config.port"},
-		{"http needs a url", client.CheckTypeHttp, client.CheckConfig{"method": "GET"}, "config.url"},
-		{"snmp unknown version", client.CheckTypeSnmp, client.CheckConfig{"version": "v9"}, "config.version"},
-		{"dns unknown field", client.CheckTypeDns, client.CheckConfig{"query_name": "example.org", "bogus": 1}, "config.bogus"},
-		{"tls days negative", client.CheckTypeTls, client.CheckConfig{"warn_days": -1}, "config.warn_days"},
+		{"ping count too high", client.NewCheckCreate(client.PingCheckCreate{HostId: host.Id, Name: "p", Config: &client.PingConfig{Count: ptr(500)}}), "config.count"},
+		{"tcp needs a port", client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: "t", Config: client.TcpConfig{}}), "config.port"},
+		{"tcp port out of range", client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: "t", Config: client.TcpConfig{Port: 70000}}), "config.port"},
+		{"tcp needs a config", untyped(client.CheckTypeTcp, nil), "config"},
+		{"http needs a url", untyped(client.CheckTypeHttp, map[string]any{"method": "GET"}), "config.url"},
+		{"http unknown method", client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "h", Config: client.HttpConfig{URL: "http://127.0.0.1/", Method: ptr(client.HttpConfigMethod("BREW"))}}), "config.method"},
+		{"snmp unknown version", client.NewCheckCreate(client.SnmpCheckCreate{HostId: host.Id, Name: "s", Config: &client.SnmpConfig{Version: ptr(client.SnmpConfigVersion("v9"))}}), "config.version"},
+		{"snmp oid not numeric", client.NewCheckCreate(client.SnmpCheckCreate{HostId: host.Id, Name: "s", Config: &client.SnmpConfig{Oids: &[]client.SnmpOid{{Oid: "sysDescr"}}}}), "config.oids.0.oid"},
+		{"dns unknown field", untyped(client.CheckTypeDns, map[string]any{"query_name": "example.org", "bogus": 1}), "config.bogus"},
+		{"dns empty name", client.NewCheckCreate(client.DnsCheckCreate{HostId: host.Id, Name: "d", Config: client.DnsConfig{QueryName: ""}}), "config.query_name"},
+		{"tls days negative", client.NewCheckCreate(client.TlsCheckCreate{HostId: host.Id, Name: "t", Config: &client.TlsConfig{WarnDays: ptr(-1)}}), "config.warn_days"},
+		{"another type's field", untyped(client.CheckTypePing, map[string]any{"port": 443}), "config.port"},
+		{"unknown check type", untyped("gopher", map[string]any{}), "check_type"},
+		{"name missing", client.NewCheckCreate(client.PingCheckCreate{HostId: host.Id}), "name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: tc.name, CheckType: tc.checkType, Config: &tc.config})
+			r, err := c.CreateCheckWithResponse(ctx, nil, tc.body)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 			require.NotNil(t, r.ApplicationproblemJSON400)
@@ -114,6 +127,43 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 	n, err := env.Queries.CountChecks(ctx, db.CountChecksParams{WorkspaceID: env.Workspace})
 	require.NoError(t, err)
 	assert.Zero(t, n, "a refused check is not stored")
+
+	// An update's config is validated against the stored type's schema: a valid tls config
+	// is refused on a ping check, naming the field.
+	ping, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.PingCheckCreate{HostId: host.Id, Name: "ping"}))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, ping.StatusCode(), string(ping.Body))
+	r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.TlsConfig{WarnDays: ptr(14)})})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+	assert.Equal(t, "config.warn_days", (*r.ApplicationproblemJSON400.Errors)[0].Field)
+	// A config that fits no type at all is also the handler's to judge: it names the field.
+	notJSONObject := new(client.CheckConfig)
+	require.NoError(t, notJSONObject.UnmarshalJSON([]byte(`5`)))
+	for _, tc := range []struct {
+		update client.CheckUpdate
+		field  string
+	}{
+		{client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(500)})}, "config.count"},
+		{client.CheckUpdate{Config: client.CheckConfigFromMap(map[string]any{"count": 2, "bogus": true})}, "config.bogus"},
+		{client.CheckUpdate{Config: notJSONObject}, "config"},
+		{client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(500)}), IntervalSec: ptr(1)}, "interval_sec"},
+	} {
+		r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, tc.update)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+		var fields []string
+		for _, f := range *r.ApplicationproblemJSON400.Errors {
+			fields = append(fields, f.Field)
+		}
+		assert.Contains(t, fields, tc.field, string(r.Body))
+	}
+	r, err = c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(5), CritLossPct: ptr(50.0)})})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+	cfg, err := r.JSON200.TypedConfig()
+	require.NoError(t, err)
+	assert.Equal(t, client.PingConfig{Count: ptr(5), CritLossPct: ptr(50.0)}, cfg)
 }
 
 func TestCheckSecretsAreMasked(t *testing.T) {
@@ -122,14 +172,16 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	ctx := context.Background()
 	host := createHost(t, c, "switch-01")
 
-	r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
-		HostId: host.Id, Name: "snmp switch-01", CheckType: client.CheckTypeSnmp,
-		Config: &client.CheckConfig{"host": "127.0.0.1", "version": "v2c", "community": "s3cret-community"},
-	})
+	r, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.SnmpCheckCreate{
+		HostId: host.Id, Name: "snmp switch-01",
+		Config: &client.SnmpConfig{Host: ptr("127.0.0.1"), Version: ptr(client.SnmpVersionV2c), Community: ptr("s3cret-community")},
+	}))
 
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
-	assert.Equal(t, "********", r.JSON201.Config["community"])
+	created, err := r.JSON201.Config.AsSnmpConfig()
+	require.NoError(t, err)
+	assert.Equal(t, ptr("********"), created.Community)
 	assert.NotContains(t, string(r.Body), "s3cret-community")
 
 	got, err := c.GetCheckWithResponse(ctx, r.JSON201.Id)
@@ -137,9 +189,10 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	assert.NotContains(t, string(got.Body), "s3cret-community")
 
 	// Sending the masked config back (read-modify-write) keeps the stored secret.
-	cfg := got.JSON200.Config
-	cfg["port"] = 16161
-	upd, err := c.UpdateCheckWithResponse(ctx, r.JSON201.Id, client.CheckUpdate{Config: &cfg})
+	cfg, err := got.JSON200.Config.AsSnmpConfig()
+	require.NoError(t, err)
+	cfg.Port = ptr(16161)
+	upd, err := c.UpdateCheckWithResponse(ctx, r.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	stored, err := env.Queries.GetCheck(ctx, db.GetCheckParams{WorkspaceID: env.Workspace, ID: r.JSON201.Id})
@@ -150,13 +203,15 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	assert.EqualValues(t, 16161, raw["port"])
 
 	// HTTP header values are secrets too.
-	h, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{
-		HostId: host.Id, Name: "http api", CheckType: client.CheckTypeHttp,
-		Config: &client.CheckConfig{"url": "http://127.0.0.1:9/health", "headers": map[string]any{"Authorization": "Bearer xyz-secret"}},
-	})
+	h, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.HttpCheckCreate{
+		HostId: host.Id, Name: "http api",
+		Config: client.HttpConfig{URL: "http://127.0.0.1:9/health", Headers: &map[string]string{"Authorization": "Bearer xyz-secret"}},
+	}))
 
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, h.StatusCode(), string(h.Body))
 	assert.NotContains(t, string(h.Body), "xyz-secret")
-	assert.Equal(t, map[string]any{"Authorization": "********"}, h.JSON201.Config["headers"])
+	httpCfg, err := h.JSON201.Config.AsHttpConfig()
+	require.NoError(t, err)
+	assert.Equal(t, &map[string]string{"Authorization": "********"}, httpCfg.Headers)
 }

@@ -38,8 +38,8 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, h3.StatusCode())
 	check := func(host uuid.UUID, name string, enabled bool) client.Check {
-		r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host, Name: name, CheckType: client.CheckTypeTcp,
-			Config: &client.CheckConfig{"port": 80}, Enabled: &enabled})
+		r, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: host, Name: name,
+			Config: client.TcpConfig{Port: 80}, Enabled: &enabled}))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 		return *r.JSON201

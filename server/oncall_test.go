@@ -58,7 +58,7 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	s := createSchedule(t, c, client.OncallScheduleCreate{Name: "Astreinte web", Description: ptr("web team"), Members: &[]client.OncallMember{oncallAlice, oncallBob}})
 	assert.Equal(t, "Astreinte web", s.Name)
 	assert.Equal(t, "America/Toronto", s.Timezone)
-	assert.Equal(t, client.Weekly, s.RotationType)
+	assert.Equal(t, client.RotationTypeWeekly, s.RotationType)
 	assert.Equal(t, "09:00", s.HandoffTime)
 	assert.Nil(t, s.RotationLengthHours)
 	assert.Equal(t, []client.OncallMember{oncallAlice, oncallBob}, s.Members)
@@ -96,14 +96,14 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 
 	// Switching to a 12-hour custom rotation in another zone, with a new name.
 	up, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{
-		Name: "Astreinte web (EU)", Timezone: ptr("Europe/Paris"), RotationType: ptr(client.Custom), RotationLengthHours: ptr(12), HandoffTime: ptr("08:30"),
+		Name: "Astreinte web (EU)", Timezone: ptr("Europe/Paris"), RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(12), HandoffTime: ptr("08:30"),
 	})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, up.StatusCode(), string(up.Body))
 	d = getSchedule(t, c, s.Id)
 	assert.Equal(t, "Astreinte web (EU)", d.Schedule.Name)
 	assert.Equal(t, "Europe/Paris", d.Schedule.Timezone)
-	assert.Equal(t, client.Custom, d.Schedule.RotationType)
+	assert.Equal(t, client.RotationTypeCustom, d.Schedule.RotationType)
 	assert.Equal(t, 12, *d.Schedule.RotationLengthHours)
 	assert.Equal(t, "08:30", d.Schedule.HandoffTime)
 	assert.Equal(t, []client.OncallMember{oncallBob}, d.Schedule.Members)
@@ -158,8 +158,8 @@ func TestOncallScheduleBadInputNamesTheField(t *testing.T) {
 	}{
 		{"unknown zone", client.OncallScheduleCreate{Name: "s", Timezone: ptr("Mars/Olympus_Mons")}, "timezone"},
 		{"server zone", client.OncallScheduleCreate{Name: "s", Timezone: ptr("Local")}, "timezone"},
-		{"custom without length", client.OncallScheduleCreate{Name: "s", RotationType: ptr(client.Custom)}, "rotation_length_hours"},
-		{"length out of range", client.OncallScheduleCreate{Name: "s", RotationType: ptr(client.Custom), RotationLengthHours: ptr(0)}, "rotation_length_hours"},
+		{"custom without length", client.OncallScheduleCreate{Name: "s", RotationType: ptr(client.RotationTypeCustom)}, "rotation_length_hours"},
+		{"length out of range", client.OncallScheduleCreate{Name: "s", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(0)}, "rotation_length_hours"},
 		{"hand-off time", client.OncallScheduleCreate{Name: "s", HandoffTime: ptr("9:00")}, "handoff_time"},
 		{"hand-off hour", client.OncallScheduleCreate{Name: "s", HandoffTime: ptr("24:00")}, "handoff_time"},
 		{"override ends before it starts", client.OncallScheduleCreate{Name: "s", Overrides: &client.OncallOverrides{
@@ -188,7 +188,7 @@ func TestOncallScheduleBadInputNamesTheField(t *testing.T) {
 	s := createSchedule(t, c, client.OncallScheduleCreate{Name: "s", Members: &[]client.OncallMember{oncallAlice}})
 	for field, body := range map[string]client.OncallScheduleUpdate{
 		"timezone":              {Name: "renamed", Timezone: ptr("Europe/Nowhere")},
-		"rotation_length_hours": {Name: "renamed", RotationType: ptr(client.Custom)},
+		"rotation_length_hours": {Name: "renamed", RotationType: ptr(client.RotationTypeCustom)},
 		"overrides.0.end":       {Name: "renamed", Overrides: &client.OncallOverrides{{Name: "Dave", Email: "dave@example.com", Start: start, End: start.Add(-time.Minute)}}},
 	} {
 		r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, body)
@@ -198,13 +198,13 @@ func TestOncallScheduleBadInputNamesTheField(t *testing.T) {
 	}
 	assert.Equal(t, s, getSchedule(t, c, s.Id).Schedule, "unchanged")
 	// Once the schedule has a length, switching to custom needs no new one.
-	r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.Custom), RotationLengthHours: ptr(8)})
+	r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(8)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
-	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.Daily)})
+	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeDaily)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
-	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.Custom)})
+	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
 	assert.Equal(t, 8, *getSchedule(t, c, s.Id).Schedule.RotationLengthHours)
@@ -222,7 +222,7 @@ func TestWhoIsOnCallNow(t *testing.T) {
 
 	// Hourly turns that began 2.5 hours ago: the third member is on call for another half hour.
 	hourlyStart := now.Add(-150 * time.Minute).Truncate(time.Second)
-	hourly := createSchedule(t, c, client.OncallScheduleCreate{Name: "hourly", RotationType: ptr(client.Custom), RotationLengthHours: ptr(1),
+	hourly := createSchedule(t, c, client.OncallScheduleCreate{Name: "hourly", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(1),
 		RotationStart: &hourlyStart, Members: four})
 
 	// Daily turns in UTC handing off 12 hours from now's hour; the rotation began two
@@ -233,11 +233,11 @@ func TestWhoIsOnCallNow(t *testing.T) {
 		latest = latest.AddDate(0, 0, -1)
 	}
 	dailyStart := latest.AddDate(0, 0, -2)
-	daily := createSchedule(t, c, client.OncallScheduleCreate{Name: "daily", Timezone: ptr("UTC"), RotationType: ptr(client.Daily),
+	daily := createSchedule(t, c, client.OncallScheduleCreate{Name: "daily", Timezone: ptr("UTC"), RotationType: ptr(client.RotationTypeDaily),
 		HandoffTime: ptr(latest.Format("15:04")), RotationStart: &dailyStart, Members: four})
 
 	// Carol's hourly turn, covered by Dave until tomorrow.
-	covered := createSchedule(t, c, client.OncallScheduleCreate{Name: "covered", RotationType: ptr(client.Custom), RotationLengthHours: ptr(1),
+	covered := createSchedule(t, c, client.OncallScheduleCreate{Name: "covered", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(1),
 		RotationStart: &hourlyStart, Members: four, Overrides: &client.OncallOverrides{
 			{Name: oncallDave.Name, Email: oncallDave.Email, Start: now.Add(-time.Hour).Truncate(time.Second), End: now.Add(24 * time.Hour).Truncate(time.Second)},
 		}})

@@ -46,9 +46,12 @@ func newResultsFixture(t *testing.T, daysBack int) resultsFixture {
 	return f
 }
 
-func (f resultsFixture) check(t *testing.T, host uuid.UUID, name string, typ client.CheckType, cfg client.CheckConfig) client.Check {
+// check creates a check of type typ with cfg, a config of that type (client.NewCheckConfig).
+func (f resultsFixture) check(t *testing.T, host uuid.UUID, name string, typ client.CheckType, cfg *client.CheckConfig) client.Check {
 	t.Helper()
-	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg})
+	config, err := cfg.Map()
+	require.NoError(t, err)
+	r, err := f.c.CreateCheckWithResponse(context.Background(), nil, client.CheckCreateBase{HostId: host, Name: name, CheckType: typ, Config: &config}.CheckCreate())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	return *r.JSON201
@@ -92,10 +95,10 @@ func TestLatestResults(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	ping := f.check(t, host.Id, "a ping", client.CheckTypePing, client.CheckConfig{})
-	tcp := f.check(t, host.Id, "b tcp", client.CheckTypeTcp, client.CheckConfig{"port": 22})
-	never := f.check(t, host.Id, "c never", client.CheckTypeTcp, client.CheckConfig{"port": 80})
-	elsewhere := f.check(t, createHost(t, f.c, "db-01").Id, "elsewhere", client.CheckTypePing, client.CheckConfig{})
+	ping := f.check(t, host.Id, "a ping", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
+	tcp := f.check(t, host.Id, "b tcp", client.CheckTypeTcp, client.NewCheckConfig(client.TcpConfig{Port: 22}))
+	never := f.check(t, host.Id, "c never", client.CheckTypeTcp, client.NewCheckConfig(client.TcpConfig{Port: 80}))
+	elsewhere := f.check(t, createHost(t, f.c, "db-01").Id, "elsewhere", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 
 	// Before any result: the host has an empty list, the check a 404 that says why.
 	latest, err := f.c.GetHostLatestResultsWithResponse(ctx, host.Id)
@@ -189,8 +192,8 @@ func TestCheckMetrics(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	ck := f.check(t, host.Id, "ping web-01", client.CheckTypePing, client.CheckConfig{})
-	noise := f.check(t, host.Id, "ping noise", client.CheckTypePing, client.CheckConfig{})
+	ck := f.check(t, host.Id, "ping web-01", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
+	noise := f.check(t, host.Id, "ping noise", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 
 	base := yesterdayAt(10) // hour-aligned; everything below stays within yesterday
 	at := func(d time.Duration) time.Time { return base.Add(d) }
@@ -239,7 +242,7 @@ func TestCheckMetrics(t *testing.T) {
 	})
 
 	t.Run("1min", func(t *testing.T) {
-		got := bucketsOf(t, metrics(at(0), at(10*time.Minute), client.GetCheckMetricsParamsGranularityN1min))
+		got := bucketsOf(t, metrics(at(0), at(10*time.Minute), client.GetCheckMetricsParamsGranularity1Min))
 		assert.Equal(t, []bucketPoint{
 			{at(0), 2, 1, 1, 0, 0, 50, 10, 15, 20},
 			{at(time.Minute), 1, 1, 0, 0, 0, 100, 30, 30, 30},
@@ -247,7 +250,7 @@ func TestCheckMetrics(t *testing.T) {
 			{at(5 * time.Minute), 1, 1, 0, 0, 0, 100, 50, 50, 50},
 			{at(7 * time.Minute), 1, 0, 0, 0, 1, 0, 60, 60, 60},
 		}, got)
-		got = bucketsOf(t, metrics(at(0), at(5*time.Minute), client.GetCheckMetricsParamsGranularityN1min))
+		got = bucketsOf(t, metrics(at(0), at(5*time.Minute), client.GetCheckMetricsParamsGranularity1Min))
 		assert.Len(t, got, 3, "the minute starting at `to` is outside")
 	})
 
@@ -255,12 +258,12 @@ func TestCheckMetrics(t *testing.T) {
 		first := bucketPoint{at(0), 4, 2, 1, 1, 0, 50, 10, 25, 40}
 		second := bucketPoint{at(5 * time.Minute), 2, 1, 0, 0, 1, 50, 50, 55, 60}
 		third := bucketPoint{at(time.Hour), 2, 2, 0, 0, 0, 100, 70, 75, 80}
-		r := metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularityN5min)
+		r := metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularity5Min)
 		assert.Equal(t, []bucketPoint{first, second, third}, bucketsOf(t, r))
-		assert.Equal(t, client.CheckMetricsGranularityN5min, r.JSON200.Granularity)
+		assert.Equal(t, client.CheckMetricsGranularity5Min, r.JSON200.Granularity)
 		// Buckets overlapping an unaligned window come whole.
-		assert.Equal(t, []bucketPoint{first, second}, bucketsOf(t, metrics(at(2*time.Minute), at(6*time.Minute), client.GetCheckMetricsParamsGranularityN5min)))
-		assert.Equal(t, []bucketPoint{first}, bucketsOf(t, metrics(at(0), at(5*time.Minute), client.GetCheckMetricsParamsGranularityN5min)))
+		assert.Equal(t, []bucketPoint{first, second}, bucketsOf(t, metrics(at(2*time.Minute), at(6*time.Minute), client.GetCheckMetricsParamsGranularity5Min)))
+		assert.Equal(t, []bucketPoint{first}, bucketsOf(t, metrics(at(0), at(5*time.Minute), client.GetCheckMetricsParamsGranularity5Min)))
 	})
 
 	t.Run("1h", func(t *testing.T) {
@@ -268,19 +271,19 @@ func TestCheckMetrics(t *testing.T) {
 			{at(0), 6, 3, 1, 1, 1, 50, 10, 35, 60},
 			{at(time.Hour), 2, 2, 0, 0, 0, 100, 70, 75, 80},
 		}
-		assert.Equal(t, want, bucketsOf(t, metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularityN1h)))
-		assert.Equal(t, want, bucketsOf(t, metrics(at(30*time.Minute), at(90*time.Minute), client.GetCheckMetricsParamsGranularityN1h)))
-		assert.Equal(t, want[:1], bucketsOf(t, metrics(at(0), at(time.Hour), client.GetCheckMetricsParamsGranularityN1h)))
+		assert.Equal(t, want, bucketsOf(t, metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularity1Hour)))
+		assert.Equal(t, want, bucketsOf(t, metrics(at(30*time.Minute), at(90*time.Minute), client.GetCheckMetricsParamsGranularity1Hour)))
+		assert.Equal(t, want[:1], bucketsOf(t, metrics(at(0), at(time.Hour), client.GetCheckMetricsParamsGranularity1Hour)))
 	})
 
 	t.Run("1d", func(t *testing.T) {
 		day := base.Truncate(24 * time.Hour)
 		assert.Equal(t, []bucketPoint{{day, 8, 5, 1, 1, 1, 62.5, 10, 45, 80}},
-			bucketsOf(t, metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularityN1d)))
+			bucketsOf(t, metrics(at(0), at(2*time.Hour), client.GetCheckMetricsParamsGranularity1Day)))
 	})
 
 	t.Run("default window and granularity", func(t *testing.T) {
-		recent := f.check(t, host.Id, "ping recent", client.CheckTypePing, client.CheckConfig{})
+		recent := f.check(t, host.Id, "ping recent", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 		now := time.Now().UTC().Truncate(time.Second)
 		f.write(t, f.record(recent, now.Add(-20*time.Minute), 0, 4), f.record(recent, now.Add(-70*time.Minute), 0, 5))
 		r, err := f.c.GetCheckMetricsWithResponse(ctx, &client.GetCheckMetricsParams{CheckId: recent.Id})
@@ -296,7 +299,7 @@ func TestCheckMetrics(t *testing.T) {
 	})
 
 	t.Run("raw is capped at 10000 results", func(t *testing.T) {
-		busy := f.check(t, host.Id, "ping busy", client.CheckTypePing, client.CheckConfig{})
+		busy := f.check(t, host.Id, "ping busy", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 		start := yesterdayAt(12)
 		recs := make([]store.Record, 10_001)
 		for i := range recs {
@@ -316,7 +319,7 @@ func TestCheckMetrics(t *testing.T) {
 		assert.Equal(t, []string{"granularity"}, resultsProblemFields(r.ApplicationproblemJSON400))
 		assert.Contains(t, resultsProblemDetail(r.ApplicationproblemJSON400), "coarser granularity")
 		// The rollups hold the same results.
-		buckets := bucketsOf(t, get(start.Add(10_001*time.Second), client.GetCheckMetricsParamsGranularityN1min))
+		buckets := bucketsOf(t, get(start.Add(10_001*time.Second), client.GetCheckMetricsParamsGranularity1Min))
 		require.Len(t, buckets, 167)
 		total := 0
 		for _, b := range buckets {
@@ -358,11 +361,11 @@ func TestHostUptime(t *testing.T) {
 	f := newResultsFixture(t, 42)
 	ctx := context.Background()
 	host := createHost(t, f.c, "web-01")
-	p1 := f.check(t, host.Id, "ping 1", client.CheckTypePing, client.CheckConfig{})
-	p2 := f.check(t, host.Id, "ping 2", client.CheckTypePing, client.CheckConfig{})
-	tcp := f.check(t, host.Id, "tcp", client.CheckTypeTcp, client.CheckConfig{"port": 22})
+	p1 := f.check(t, host.Id, "ping 1", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
+	p2 := f.check(t, host.Id, "ping 2", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
+	tcp := f.check(t, host.Id, "tcp", client.CheckTypeTcp, client.NewCheckConfig(client.TcpConfig{Port: 22}))
 	otherHost := createHost(t, f.c, "db-01")
-	otherPing := f.check(t, otherHost.Id, "ping db", client.CheckTypePing, client.CheckConfig{})
+	otherPing := f.check(t, otherHost.Id, "ping db", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 	quiet := createHost(t, f.c, "quiet")
 
 	now := time.Now().UTC()
@@ -397,10 +400,10 @@ func TestHostUptime(t *testing.T) {
 		samples int
 		pct     float64
 	}{
-		{"default", nil, client.UptimeWindowN24h, 4, 75},
-		{"24h", ptr(client.GetHostUptimeParamsWindowN24h), client.UptimeWindowN24h, 4, 75},
-		{"7d", ptr(client.GetHostUptimeParamsWindowN7d), client.UptimeWindowN7d, 10, 40},
-		{"30d", ptr(client.GetHostUptimeParamsWindowN30d), client.UptimeWindowN30d, 12, 50},
+		{"default", nil, client.UptimeWindow24Hours, 4, 75},
+		{"24h", ptr(client.GetHostUptimeParamsWindow24Hours), client.UptimeWindow24Hours, 4, 75},
+		{"7d", ptr(client.GetHostUptimeParamsWindow7Days), client.UptimeWindow7Days, 10, 40},
+		{"30d", ptr(client.GetHostUptimeParamsWindow30Days), client.UptimeWindow30Days, 12, 50},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := uptime(f.c, host.Id, tc.window)
@@ -409,9 +412,9 @@ func TestHostUptime(t *testing.T) {
 		})
 	}
 
-	r := uptime(f.c, quiet.Id, ptr(client.GetHostUptimeParamsWindowN30d))
+	r := uptime(f.c, quiet.Id, ptr(client.GetHostUptimeParamsWindow30Days))
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
-	assert.Equal(t, client.Uptime{UptimePct: 100, Samples: 0, Window: client.UptimeWindowN30d}, *r.JSON200)
+	assert.Equal(t, client.Uptime{UptimePct: 100, Samples: 0, Window: client.UptimeWindow30Days}, *r.JSON200)
 
 	assert.Equal(t, http.StatusNotFound, uptime(f.c, uuid.New(), nil).StatusCode())
 	assert.Equal(t, http.StatusNotFound, uptime(f.other, host.Id, nil).StatusCode())
@@ -424,9 +427,9 @@ func TestHostSnmpMetrics(t *testing.T) {
 	f := newResultsFixture(t, 0)
 	ctx := context.Background()
 	host := createHost(t, f.c, "switch-01")
-	a := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
-	b := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
-	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.CheckConfig{})
+	a := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.NewCheckConfig(client.SnmpConfig{Community: client.Ptr("public")}))
+	b := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.NewCheckConfig(client.SnmpConfig{Community: client.Ptr("public")}))
+	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 
 	now := time.Now().UTC().Truncate(time.Second)
 	sample := func(at time.Time, uptime, octets float64) store.Record {
@@ -492,7 +495,7 @@ func TestHostSnmpMetrics(t *testing.T) {
 
 	// A series longer than 10000 points keeps its newest 10000, oldest first.
 	big := createHost(t, f.c, "core-01")
-	busy := f.check(t, big.Id, "snmp busy", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
+	busy := f.check(t, big.Id, "snmp busy", client.CheckTypeSnmp, client.NewCheckConfig(client.SnmpConfig{Community: client.Ptr("public")}))
 	start := now.Add(-3 * time.Hour)
 	recs := make([]store.Record, 5_001)
 	for i := range recs {
@@ -541,9 +544,9 @@ func TestSnmpDevices(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, hr.StatusCode(), string(hr.Body))
 	host := *hr.JSON201
-	withTarget := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.CheckConfig{"host": "127.0.0.2", "community": "public"})
-	silent := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.CheckConfig{"community": "public"})
-	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.CheckConfig{})
+	withTarget := f.check(t, host.Id, "snmp a", client.CheckTypeSnmp, client.NewCheckConfig(client.SnmpConfig{Host: client.Ptr("127.0.0.2"), Community: client.Ptr("public")}))
+	silent := f.check(t, host.Id, "snmp b", client.CheckTypeSnmp, client.NewCheckConfig(client.SnmpConfig{Community: client.Ptr("public")}))
+	f.check(t, host.Id, "ping switch", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 
 	seen := yesterdayAt(9)
 	first := f.record(withTarget, seen, 0, 2)

@@ -37,18 +37,17 @@ func TestRunnerEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusCreated, h.StatusCode(), string(h.Body))
 	host := h.JSON201.Id
 
-	pingCfg := client.CheckConfig{"count": 2, "interval_ms": 100}
-	snmpCfg := client.CheckConfig{"port": snmpPort, "community": snmpdtest.Community}
-	create := func(name string, typ client.CheckType, cfg client.CheckConfig) client.Check {
-		r, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host, Name: name, CheckType: typ, Config: &cfg,
-			IntervalSec: ptr(10), TimeoutSec: ptr(5)})
+	create := func(body client.CheckCreate) client.Check {
+		r, err := c.CreateCheckWithResponse(ctx, nil, body)
 
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 		return *r.JSON201
 	}
-	ping := create("ping", client.CheckTypePing, pingCfg)
-	snmp := create("snmp", client.CheckTypeSnmp, snmpCfg)
+	ping := create(client.NewCheckCreate(client.PingCheckCreate{HostId: host, Name: "ping", IntervalSec: ptr(10), TimeoutSec: ptr(5),
+		Config: &client.PingConfig{Count: ptr(2), IntervalMs: ptr(100)}}))
+	snmp := create(client.NewCheckCreate(client.SnmpCheckCreate{HostId: host, Name: "snmp", IntervalSec: ptr(10), TimeoutSec: ptr(5),
+		Config: &client.SnmpConfig{Port: ptr(snmpPort), Community: ptr(snmpdtest.Community)}}))
 
 	// Run-now: queued through River, run by the worker, its result carries the run id.
 	run, err := c.RunCheckWithResponse(ctx, ping.Id, nil)
@@ -81,13 +80,13 @@ func TestRunnerEndToEnd(t *testing.T) {
 	assert.Contains(t, string(latest.Body), snmp.Id.String())
 
 	from, to := time.Now().Add(-time.Hour), time.Now().Add(time.Minute)
-	g := client.GetCheckMetricsParamsGranularityN1min
+	g := client.GetCheckMetricsParamsGranularity1Min
 	m, err := c.GetCheckMetricsWithResponse(ctx, &client.GetCheckMetricsParams{CheckId: ping.Id, From: &from, To: &to, Granularity: &g})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, m.StatusCode(), string(m.Body))
 	assert.NotEmpty(t, m.JSON200.Results, "1-minute rollups of the ping runs")
 
-	window := client.GetHostUptimeParamsWindowN24h
+	window := client.GetHostUptimeParamsWindow24Hours
 	up, err := c.GetHostUptimeWithResponse(ctx, host, &client.GetHostUptimeParams{Window: &window})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))

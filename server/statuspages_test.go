@@ -40,8 +40,8 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	other := env.Client(t, env.Token(t, "other", access.Owner).Token)
 	ctx := context.Background()
 	web, db := createHost(t, c, "web-prod-01"), createHost(t, c, "db-prod-01")
-	ck, err := c.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: web.Id, Name: "https", CheckType: client.CheckTypeTcp,
-		Config: &client.CheckConfig{"port": 443}, Enabled: ptr(false)})
+	ck, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: web.Id, Name: "https",
+		Config: client.TcpConfig{Port: 443}, Enabled: ptr(false)}))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
 	foreignHost := createHost(t, other, "elsewhere")
@@ -205,8 +205,8 @@ func newPublicFixture(t *testing.T, ttl time.Duration) publicFixture {
 	// the one it is given to a week after).
 	require.NoError(t, database.EnsurePartitions(ctx, env.Pool, time.Now().AddDate(0, 0, -1)))
 	web, db := createHost(t, f.c, "web-prod-01"), createHost(t, f.c, "db-prod-01")
-	f.webCheck = f.check(t, web.Id, "web ping", client.CheckTypePing, client.CheckConfig{})
-	dbCheck := f.check(t, db.Id, "db tcp", client.CheckTypeTcp, client.CheckConfig{"port": 5432})
+	f.webCheck = f.check(t, web.Id, "web ping", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
+	dbCheck := f.check(t, db.Id, "db tcp", client.CheckTypeTcp, client.NewCheckConfig(client.TcpConfig{Port: 5432}))
 	// No worker runs here: the results come from the test.
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	var recs []store.Record

@@ -70,7 +70,7 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	// Workspace A's resources, one per kind that has ids today.
 	cA := env.Client(t, ownerA)
 	host := createHost(t, cA, "a-host")
-	ck, err := cA.CreateCheckWithResponse(ctx, nil, client.CheckCreate{HostId: host.Id, Name: "a-check", CheckType: client.CheckTypeTcp, Config: &client.CheckConfig{"port": 22}})
+	ck, err := cA.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: "a-check", Config: client.TcpConfig{Port: 22}}))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode())
 	worker, err := env.Queries.RegisterWorker(ctx, db.RegisterWorkerParams{WorkspaceID: env.Workspace, ID: uuid.New(), Name: "a-worker", Location: "loopback"})

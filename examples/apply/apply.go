@@ -149,7 +149,7 @@ func checkConfig(s CheckSpec) *client.CheckConfig {
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	return (*client.CheckConfig)(&cfg)
+	return client.CheckConfigFromMap(cfg)
 }
 
 func severity(s CheckSpec) *client.Severity {
@@ -162,11 +162,14 @@ func severity(s CheckSpec) *client.Severity {
 
 func (x *executor) createCheck(ctx context.Context, s CheckSpec) error {
 	v := checkWant(s, nil)
-	ch, err := x.c.Checks.Create(ctx, client.CheckCreate{
-		HostId: x.hosts[s.Host], Name: s.Name, CheckType: client.CheckType(s.CheckType), Config: checkConfig(s),
+	// The file's config is a free-form map: the type-independent form of CheckCreate takes it
+	// as is, and the server validates it against the schema of the check type.
+	cfg, _ := checkConfig(s).Map()
+	ch, err := x.c.Checks.Create(ctx, client.CheckCreateBase{
+		HostId: x.hosts[s.Host], Name: s.Name, CheckType: client.CheckType(s.CheckType), Config: &cfg,
 		IntervalSec: &v.IntervalSec, TimeoutSec: &v.TimeoutSec, FailureThreshold: &v.FailureThreshold,
 		Severity: severity(s), Enabled: &v.Enabled,
-	})
+	}.CheckCreate())
 	if err == nil {
 		x.checks[s.Name] = ch.Id
 		x.own(kindCheck, s.Name, ch.Id)

@@ -56,9 +56,9 @@ func TestSecretsCompareMasked(t *testing.T) {
 	spec := CheckSpec{Name: "c", Host: "h", CheckType: "http", Config: map[string]any{
 		"url": "http://127.0.0.1/", "headers": map[string]any{"Authorization": "Bearer x"}, "future_secret": "s3cret",
 	}}
-	have := client.Check{CheckType: "http", IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true, Config: client.CheckConfig{
+	have := client.Check{CheckType: "http", IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true, Config: *client.CheckConfigFromMap(map[string]any{
 		"url": "http://127.0.0.1/", "headers": map[string]any{"Authorization": masked}, "future_secret": masked,
-	}}
+	})}
 	w := newWorkspace()
 	want := checkWant(spec, &have)
 	assert.Equal(t, masked, want.Config["future_secret"], "a value the API masks is masked in the file's view too")
@@ -78,7 +78,7 @@ func TestSecretsCompareMasked(t *testing.T) {
 // members: the server's defaults filled in, rotation_start chosen by the server.
 func scheduleFromServer(name string, members ...client.OncallMember) client.OncallSchedule {
 	return client.OncallSchedule{
-		Id: uuid.New(), Name: name, Timezone: "America/Toronto", RotationType: client.Weekly, HandoffTime: "09:00",
+		Id: uuid.New(), Name: name, Timezone: "America/Toronto", RotationType: client.RotationTypeWeekly, HandoffTime: "09:00",
 		RotationStart: time.Date(2030, 1, 14, 14, 0, 0, 123456789, time.UTC), Members: members, Overrides: client.OncallOverrides{},
 	}
 }

@@ -24,9 +24,9 @@ const (
 	defaultCooldownSec = 300
 	defaultHistoryDays = 90
 	defaultTimezone    = "America/Toronto"
-	defaultRotation    = string(client.Weekly)
+	defaultRotation    = string(client.RotationTypeWeekly)
 	defaultHandoff     = "09:00"
-	rotationCustom     = string(client.Custom)
+	rotationCustom     = string(client.RotationTypeCustom)
 )
 
 const (
@@ -124,7 +124,7 @@ func checkWant(s CheckSpec, have *client.Check) checkView {
 	}
 	var like map[string]any
 	if have != nil {
-		like = have.Config
+		like, _ = have.Config.Map()
 		if v.Severity == "" && have.Severity != nil {
 			v.Severity = string(*have.Severity)
 		}
@@ -137,9 +137,10 @@ func checkWant(s CheckSpec, have *client.Check) checkView {
 }
 
 func checkHave(c client.Check, w *Workspace) checkView {
+	config, _ := c.Config.Map()
 	v := checkView{
 		Host: names([]client.Id{c.HostId}, w.hostNames)[0], CheckType: string(c.CheckType),
-		Config: map[string]any(c.Config), IntervalSec: c.IntervalSec, TimeoutSec: c.TimeoutSec,
+		Config: config, IntervalSec: c.IntervalSec, TimeoutSec: c.TimeoutSec,
 		FailureThreshold: c.FailureThreshold, Enabled: c.Enabled,
 	}
 	if c.Severity != nil {

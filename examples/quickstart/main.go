@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/secuaas/secumon/client"
-	"github.com/secuaas/secumon/probes" // the check types and the status names (OK, WARNING, …)
 )
 
 func main() {
@@ -33,6 +32,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// statusNames spells the check status codes.
+var statusNames = map[client.CheckStatus]string{
+	client.StatusOK: "OK", client.StatusWarning: "WARNING", client.StatusCritical: "CRITICAL", client.StatusUnknown: "UNKNOWN",
 }
 
 func run(ctx context.Context, out io.Writer, url, token string) (err error) {
@@ -71,11 +75,12 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	}()
 
 	interval, timeout := 60, 5
-	check, err := c.Checks.Create(ctx, client.CheckCreate{
-		HostId: host.Id, Name: "ping " + name, CheckType: client.CheckType(probes.TypePing),
-		Config:      &client.CheckConfig{"count": 3, "interval_ms": 100},
+	// Each check type has its own typed variant; NewCheckCreate sets check_type from it.
+	check, err := c.Checks.Create(ctx, client.NewCheckCreate(client.PingCheckCreate{
+		HostId: host.Id, Name: "ping " + name,
+		Config:      &client.PingConfig{Count: client.Ptr(3), IntervalMs: client.Ptr(100)},
 		IntervalSec: &interval, TimeoutSec: &timeout,
-	})
+	}))
 	if err != nil {
 		return fmt.Errorf("creating the check: %w", err)
 	}
@@ -88,7 +93,7 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 	if err != nil {
 		return fmt.Errorf("running the check: %w", err)
 	}
-	fmt.Fprintf(out, "result: %s in %.2f ms: %s%s\n", probes.Status(result.Status), result.LatencyMs, result.Output, errSuffix(result.ErrorMsg))
+	fmt.Fprintf(out, "result: %s in %.2f ms: %s%s\n", statusNames[result.Status], result.LatencyMs, result.Output, errSuffix(result.ErrorMsg))
 
 	uptime, err := c.Results.Uptime(ctx, host.Id, nil)
 	if err != nil {

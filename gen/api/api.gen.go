@@ -27,13 +27,13 @@ import (
 
 // Defines values for AiModeEndedStatus.
 const (
-	Ended AiModeEndedStatus = "ended"
+	AiModeEndedStatusEnded AiModeEndedStatus = "ended"
 )
 
 // Valid indicates whether the value is a known member of the AiModeEndedStatus enum.
 func (e AiModeEndedStatus) Valid() bool {
 	switch e {
-	case Ended:
+	case AiModeEndedStatusEnded:
 		return true
 	default:
 		return false
@@ -42,22 +42,22 @@ func (e AiModeEndedStatus) Valid() bool {
 
 // Defines values for AiProvider.
 const (
-	Anthropic AiProvider = "anthropic"
-	Claude    AiProvider = "claude"
-	Local     AiProvider = "local"
-	Openai    AiProvider = "openai"
+	AiProviderAnthropic AiProvider = "anthropic"
+	AiProviderClaude    AiProvider = "claude"
+	AiProviderLocal     AiProvider = "local"
+	AiProviderOpenAI    AiProvider = "openai"
 )
 
 // Valid indicates whether the value is a known member of the AiProvider enum.
 func (e AiProvider) Valid() bool {
 	switch e {
-	case Anthropic:
+	case AiProviderAnthropic:
 		return true
-	case Claude:
+	case AiProviderClaude:
 		return true
-	case Local:
+	case AiProviderLocal:
 		return true
-	case Openai:
+	case AiProviderOpenAI:
 		return true
 	default:
 		return false
@@ -66,16 +66,16 @@ func (e AiProvider) Valid() bool {
 
 // Defines values for AiTagItemStatus.
 const (
-	Error AiTagItemStatus = "error"
-	Ok    AiTagItemStatus = "ok"
+	AiTagItemStatusError AiTagItemStatus = "error"
+	AiTagItemStatusOk    AiTagItemStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the AiTagItemStatus enum.
 func (e AiTagItemStatus) Valid() bool {
 	switch e {
-	case Error:
+	case AiTagItemStatusError:
 		return true
-	case Ok:
+	case AiTagItemStatusOk:
 		return true
 	default:
 		return false
@@ -174,23 +174,23 @@ func (e AppSecStatus) Valid() bool {
 
 // Defines values for CheckMetricsGranularity.
 const (
-	CheckMetricsGranularityN1d   CheckMetricsGranularity = "1d"
-	CheckMetricsGranularityN1h   CheckMetricsGranularity = "1h"
-	CheckMetricsGranularityN1min CheckMetricsGranularity = "1min"
-	CheckMetricsGranularityN5min CheckMetricsGranularity = "5min"
+	CheckMetricsGranularity1Day  CheckMetricsGranularity = "1d"
+	CheckMetricsGranularity1Hour CheckMetricsGranularity = "1h"
+	CheckMetricsGranularity1Min  CheckMetricsGranularity = "1min"
+	CheckMetricsGranularity5Min  CheckMetricsGranularity = "5min"
 	CheckMetricsGranularityRaw   CheckMetricsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the CheckMetricsGranularity enum.
 func (e CheckMetricsGranularity) Valid() bool {
 	switch e {
-	case CheckMetricsGranularityN1d:
+	case CheckMetricsGranularity1Day:
 		return true
-	case CheckMetricsGranularityN1h:
+	case CheckMetricsGranularity1Hour:
 		return true
-	case CheckMetricsGranularityN1min:
+	case CheckMetricsGranularity1Min:
 		return true
-	case CheckMetricsGranularityN5min:
+	case CheckMetricsGranularity5Min:
 		return true
 	case CheckMetricsGranularityRaw:
 		return true
@@ -201,22 +201,22 @@ func (e CheckMetricsGranularity) Valid() bool {
 
 // Defines values for CheckStatus.
 const (
-	N0 CheckStatus = 0
-	N1 CheckStatus = 1
-	N2 CheckStatus = 2
-	N3 CheckStatus = 3
+	StatusCritical CheckStatus = 2
+	StatusOK       CheckStatus = 0
+	StatusUnknown  CheckStatus = 3
+	StatusWarning  CheckStatus = 1
 )
 
 // Valid indicates whether the value is a known member of the CheckStatus enum.
 func (e CheckStatus) Valid() bool {
 	switch e {
-	case N0:
+	case StatusCritical:
 		return true
-	case N1:
+	case StatusOK:
 		return true
-	case N2:
+	case StatusUnknown:
 		return true
-	case N3:
+	case StatusWarning:
 		return true
 	default:
 		return false
@@ -253,6 +253,66 @@ func (e CheckType) Valid() bool {
 	}
 }
 
+// Defines values for DnsConfigProtocol.
+const (
+	DnsProtocolTCP DnsConfigProtocol = "tcp"
+	DnsProtocolUDP DnsConfigProtocol = "udp"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigProtocol enum.
+func (e DnsConfigProtocol) Valid() bool {
+	switch e {
+	case DnsProtocolTCP:
+		return true
+	case DnsProtocolUDP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DnsConfigRecordType.
+const (
+	DnsRecordA     DnsConfigRecordType = "A"
+	DnsRecordAAAA  DnsConfigRecordType = "AAAA"
+	DnsRecordCAA   DnsConfigRecordType = "CAA"
+	DnsRecordCNAME DnsConfigRecordType = "CNAME"
+	DnsRecordMX    DnsConfigRecordType = "MX"
+	DnsRecordNS    DnsConfigRecordType = "NS"
+	DnsRecordPTR   DnsConfigRecordType = "PTR"
+	DnsRecordSOA   DnsConfigRecordType = "SOA"
+	DnsRecordSRV   DnsConfigRecordType = "SRV"
+	DnsRecordTXT   DnsConfigRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigRecordType enum.
+func (e DnsConfigRecordType) Valid() bool {
+	switch e {
+	case DnsRecordA:
+		return true
+	case DnsRecordAAAA:
+		return true
+	case DnsRecordCAA:
+		return true
+	case DnsRecordCNAME:
+		return true
+	case DnsRecordMX:
+		return true
+	case DnsRecordNS:
+		return true
+	case DnsRecordPTR:
+		return true
+	case DnsRecordSOA:
+		return true
+	case DnsRecordSRV:
+		return true
+	case DnsRecordTXT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -277,6 +337,33 @@ func (e HostType) Valid() bool {
 	case HostTypeVm:
 		return true
 	case HostTypeWebsite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpConfigMethod.
+const (
+	HttpMethodGET     HttpConfigMethod = "GET"
+	HttpMethodHEAD    HttpConfigMethod = "HEAD"
+	HttpMethodOPTIONS HttpConfigMethod = "OPTIONS"
+	HttpMethodPOST    HttpConfigMethod = "POST"
+	HttpMethodPUT     HttpConfigMethod = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the HttpConfigMethod enum.
+func (e HttpConfigMethod) Valid() bool {
+	switch e {
+	case HttpMethodGET:
+		return true
+	case HttpMethodHEAD:
+		return true
+	case HttpMethodOPTIONS:
+		return true
+	case HttpMethodPOST:
+		return true
+	case HttpMethodPUT:
 		return true
 	default:
 		return false
@@ -372,22 +459,22 @@ func (e MaintenanceStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin    Role = "admin"
-	Operator Role = "operator"
-	Owner    Role = "owner"
-	Viewer   Role = "viewer"
+	RoleAdmin    Role = "admin"
+	RoleOperator Role = "operator"
+	RoleOwner    Role = "owner"
+	RoleViewer   Role = "viewer"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Operator:
+	case RoleOperator:
 		return true
-	case Owner:
+	case RoleOwner:
 		return true
-	case Viewer:
+	case RoleViewer:
 		return true
 	default:
 		return false
@@ -396,25 +483,25 @@ func (e Role) Valid() bool {
 
 // Defines values for RotationType.
 const (
-	Biweekly RotationType = "biweekly"
-	Custom   RotationType = "custom"
-	Daily    RotationType = "daily"
-	Monthly  RotationType = "monthly"
-	Weekly   RotationType = "weekly"
+	RotationTypeBiweekly RotationType = "biweekly"
+	RotationTypeCustom   RotationType = "custom"
+	RotationTypeDaily    RotationType = "daily"
+	RotationTypeMonthly  RotationType = "monthly"
+	RotationTypeWeekly   RotationType = "weekly"
 )
 
 // Valid indicates whether the value is a known member of the RotationType enum.
 func (e RotationType) Valid() bool {
 	switch e {
-	case Biweekly:
+	case RotationTypeBiweekly:
 		return true
-	case Custom:
+	case RotationTypeCustom:
 		return true
-	case Daily:
+	case RotationTypeDaily:
 		return true
-	case Monthly:
+	case RotationTypeMonthly:
 		return true
-	case Weekly:
+	case RotationTypeWeekly:
 		return true
 	default:
 		return false
@@ -442,6 +529,99 @@ func (e Severity) Valid() bool {
 	case SeverityMinor:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigAuthProtocol.
+const (
+	SnmpAuthMD5    SnmpConfigAuthProtocol = "MD5"
+	SnmpAuthSHA    SnmpConfigAuthProtocol = "SHA"
+	SnmpAuthSHA224 SnmpConfigAuthProtocol = "SHA224"
+	SnmpAuthSHA256 SnmpConfigAuthProtocol = "SHA256"
+	SnmpAuthSHA384 SnmpConfigAuthProtocol = "SHA384"
+	SnmpAuthSHA512 SnmpConfigAuthProtocol = "SHA512"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigAuthProtocol enum.
+func (e SnmpConfigAuthProtocol) Valid() bool {
+	switch e {
+	case SnmpAuthMD5:
+		return true
+	case SnmpAuthSHA:
+		return true
+	case SnmpAuthSHA224:
+		return true
+	case SnmpAuthSHA256:
+		return true
+	case SnmpAuthSHA384:
+		return true
+	case SnmpAuthSHA512:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigPrivProtocol.
+const (
+	SnmpPrivAES    SnmpConfigPrivProtocol = "AES"
+	SnmpPrivAES192 SnmpConfigPrivProtocol = "AES192"
+	SnmpPrivAES256 SnmpConfigPrivProtocol = "AES256"
+	SnmpPrivDES    SnmpConfigPrivProtocol = "DES"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigPrivProtocol enum.
+func (e SnmpConfigPrivProtocol) Valid() bool {
+	switch e {
+	case SnmpPrivAES:
+		return true
+	case SnmpPrivAES192:
+		return true
+	case SnmpPrivAES256:
+		return true
+	case SnmpPrivDES:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigSecurityLevel.
+const (
+	SnmpSecurityAuthNoPriv   SnmpConfigSecurityLevel = "authNoPriv"
+	SnmpSecurityAuthPriv     SnmpConfigSecurityLevel = "authPriv"
+	SnmpSecurityNoAuthNoPriv SnmpConfigSecurityLevel = "noAuthNoPriv"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigSecurityLevel enum.
+func (e SnmpConfigSecurityLevel) Valid() bool {
+	switch e {
+	case SnmpSecurityAuthNoPriv:
+		return true
+	case SnmpSecurityAuthPriv:
+		return true
+	case SnmpSecurityNoAuthNoPriv:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SnmpConfigVersion.
+const (
+	SnmpVersionV2c SnmpConfigVersion = "v2c"
+	SnmpVersionV3  SnmpConfigVersion = "v3"
+)
+
+// Valid indicates whether the value is a known member of the SnmpConfigVersion enum.
+func (e SnmpConfigVersion) Valid() bool {
+	switch e {
+	case SnmpVersionV2c:
+		return true
+	case SnmpVersionV3:
 		return true
 	default:
 		return false
@@ -501,19 +681,19 @@ func (e StormStatus) Valid() bool {
 
 // Defines values for UptimeWindow.
 const (
-	UptimeWindowN24h UptimeWindow = "24h"
-	UptimeWindowN30d UptimeWindow = "30d"
-	UptimeWindowN7d  UptimeWindow = "7d"
+	UptimeWindow24Hours UptimeWindow = "24h"
+	UptimeWindow30Days  UptimeWindow = "30d"
+	UptimeWindow7Days   UptimeWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the UptimeWindow enum.
 func (e UptimeWindow) Valid() bool {
 	switch e {
-	case UptimeWindowN24h:
+	case UptimeWindow24Hours:
 		return true
-	case UptimeWindowN30d:
+	case UptimeWindow30Days:
 		return true
-	case UptimeWindowN7d:
+	case UptimeWindow7Days:
 		return true
 	default:
 		return false
@@ -561,19 +741,19 @@ func (e UploadAppSecurityReportParamsFormat) Valid() bool {
 
 // Defines values for GetHostUptimeParamsWindow.
 const (
-	GetHostUptimeParamsWindowN24h GetHostUptimeParamsWindow = "24h"
-	GetHostUptimeParamsWindowN30d GetHostUptimeParamsWindow = "30d"
-	GetHostUptimeParamsWindowN7d  GetHostUptimeParamsWindow = "7d"
+	GetHostUptimeParamsWindow24Hours GetHostUptimeParamsWindow = "24h"
+	GetHostUptimeParamsWindow30Days  GetHostUptimeParamsWindow = "30d"
+	GetHostUptimeParamsWindow7Days   GetHostUptimeParamsWindow = "7d"
 )
 
 // Valid indicates whether the value is a known member of the GetHostUptimeParamsWindow enum.
 func (e GetHostUptimeParamsWindow) Valid() bool {
 	switch e {
-	case GetHostUptimeParamsWindowN24h:
+	case GetHostUptimeParamsWindow24Hours:
 		return true
-	case GetHostUptimeParamsWindowN30d:
+	case GetHostUptimeParamsWindow30Days:
 		return true
-	case GetHostUptimeParamsWindowN7d:
+	case GetHostUptimeParamsWindow7Days:
 		return true
 	default:
 		return false
@@ -609,23 +789,23 @@ func (e ListIncidentsParamsStatus) Valid() bool {
 
 // Defines values for GetCheckMetricsParamsGranularity.
 const (
-	GetCheckMetricsParamsGranularityN1d   GetCheckMetricsParamsGranularity = "1d"
-	GetCheckMetricsParamsGranularityN1h   GetCheckMetricsParamsGranularity = "1h"
-	GetCheckMetricsParamsGranularityN1min GetCheckMetricsParamsGranularity = "1min"
-	GetCheckMetricsParamsGranularityN5min GetCheckMetricsParamsGranularity = "5min"
+	GetCheckMetricsParamsGranularity1Day  GetCheckMetricsParamsGranularity = "1d"
+	GetCheckMetricsParamsGranularity1Hour GetCheckMetricsParamsGranularity = "1h"
+	GetCheckMetricsParamsGranularity1Min  GetCheckMetricsParamsGranularity = "1min"
+	GetCheckMetricsParamsGranularity5Min  GetCheckMetricsParamsGranularity = "5min"
 	GetCheckMetricsParamsGranularityRaw   GetCheckMetricsParamsGranularity = "raw"
 )
 
 // Valid indicates whether the value is a known member of the GetCheckMetricsParamsGranularity enum.
 func (e GetCheckMetricsParamsGranularity) Valid() bool {
 	switch e {
-	case GetCheckMetricsParamsGranularityN1d:
+	case GetCheckMetricsParamsGranularity1Day:
 		return true
-	case GetCheckMetricsParamsGranularityN1h:
+	case GetCheckMetricsParamsGranularity1Hour:
 		return true
-	case GetCheckMetricsParamsGranularityN1min:
+	case GetCheckMetricsParamsGranularity1Min:
 		return true
-	case GetCheckMetricsParamsGranularityN5min:
+	case GetCheckMetricsParamsGranularity5Min:
 		return true
 	case GetCheckMetricsParamsGranularityRaw:
 		return true
@@ -1002,9 +1182,12 @@ type AppSecurityDashboard struct {
 type Check struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings: the schema named after the check's `check_type` applies
+	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// takes the default its description states (also given as `x-default`) when the check runs.
+	// Write-only secrets are masked as `********` in responses; sending `********` back in an
+	// update keeps the stored secret.
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
@@ -1030,33 +1213,60 @@ type Check struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// CheckConfig Type-specific settings, validated against the schema named after `check_type`:
-// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-// are masked as `********` in responses.
+// CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
+// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
+// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// takes the default its description states (also given as `x-default`) when the check runs.
+// Write-only secrets are masked as `********` in responses; sending `********` back in an
+// update keeps the stored secret.
 //
 // Example: {"count":3,"host":"10.0.0.12"}
-type CheckConfig map[string]interface{}
+type CheckConfig struct {
+	union json.RawMessage
+}
 
-// CheckCreate defines model for CheckCreate.
+// CheckCreate A new check. `check_type` selects the variant, and with it the schema of `config`; an
+// invalid config field is reported as `config.<field>`. Absent settings take the defaults
+// their descriptions state.
 type CheckCreate struct {
+	union json.RawMessage
+}
+
+// CheckCreateBase The fields every new check has, whatever its type; each CheckCreate variant narrows `config`.
+type CheckCreateBase struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
+	// Config Type-specific settings; see the variant of `check_type`.
+	Config *map[string]interface{} `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
 	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
 	//
-	// Example: {"count":3,"host":"10.0.0.12"}
-	Config           *CheckConfig       `json:"config,omitempty"`
-	Enabled          *bool              `json:"enabled,omitempty"`
-	FailureThreshold *int               `json:"failure_threshold,omitempty"`
-	HostId           openapi_types.UUID `json:"host_id"`
-	IntervalSec      *int               `json:"interval_sec,omitempty"`
-	Name             string             `json:"name"`
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity   *Severity `json:"severity,omitempty"`
-	TimeoutSec *int      `json:"timeout_sec,omitempty"`
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
 // CheckList defines model for CheckList.
@@ -1116,12 +1326,7 @@ type CheckType string
 
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
-	// Config Type-specific settings, validated against the schema named after `check_type`:
-	// PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig. Write-only secrets
-	// are masked as `********` in responses.
-	//
-	//
-	// Example: {"count":3,"host":"10.0.0.12"}
+	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
 	Config           *CheckConfig `json:"config,omitempty"`
 	Enabled          *bool        `json:"enabled,omitempty"`
 	FailureThreshold *int         `json:"failure_threshold,omitempty"`
@@ -1152,6 +1357,91 @@ type DashboardSummary struct {
 	// RecentIncidents The 10 most recent incidents.
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
+
+// DnsCheckCreate A new dns check.
+type DnsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+	Config DnsConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// DnsConfig DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
+type DnsConfig struct {
+	// CritLatencyMs Query time (ms) above which the run is CRITICAL.
+	//
+	// Example: 500
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedAnswers Each must appear in the answer section.
+	//
+	// Example: ["93.184.216.34"]
+	ExpectedAnswers *[]string `json:"expected_answers,omitempty"`
+
+	// Protocol Transport. Default: `udp`.
+	//
+	// Example: udp
+	Protocol *DnsConfigProtocol `json:"protocol,omitempty"`
+
+	// QueryName Name to resolve.
+	//
+	// Example: example.org
+	QueryName string `json:"query_name"`
+
+	// RecordType Record type to query. Default: `A`.
+	//
+	// Example: A
+	RecordType *DnsConfigRecordType `json:"record_type,omitempty"`
+
+	// Resolver Resolver as host:port; defaults to the host's hostname on port 53.
+	//
+	// Example: 10.0.0.53:53
+	Resolver *string `json:"resolver,omitempty"`
+
+	// WarnLatencyMs Query time (ms) above which the run is WARNING.
+	//
+	// Example: 100
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// DnsConfigProtocol Transport. Default: `udp`.
+//
+// Example: udp
+type DnsConfigProtocol string
+
+// DnsConfigRecordType Record type to query. Default: `A`.
+//
+// Example: A
+type DnsConfigRecordType string
 
 // EmailChannel An e-mail address notified by the `email` channel.
 //
@@ -1277,6 +1567,97 @@ type HostUpdate struct {
 	// Example: {"env":"prod"}
 	Tags *Tags `json:"tags,omitempty"`
 }
+
+// HttpCheckCreate A new http check.
+type HttpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	Config HttpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+type HttpConfig struct {
+	// Body Request body.
+	//
+	// Example: {"ping":true}
+	Body *string `json:"body,omitempty"`
+
+	// BodyContains Substring the response body must contain.
+	//
+	// Example: "status":"ok"
+	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
+	//
+	// Example: 2000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// ExpectedStatus Accepted status codes. Default: any 2xx.
+	//
+	// Example: [200,204]
+	ExpectedStatus *[]int `json:"expected_status,omitempty"`
+
+	// FollowRedirects Follow redirects. Default: `true`.
+	FollowRedirects *bool `json:"follow_redirects,omitempty"`
+
+	// Headers Request headers; values are write-only and masked in responses.
+	//
+	// Example: {"Authorization":"Bearer 0123456789abcdef"}
+	Headers *map[string]string `json:"headers,omitempty"`
+
+	// Method Request method. Default: `GET`.
+	//
+	// Example: GET
+	Method *HttpConfigMethod `json:"method,omitempty"`
+
+	// URL URL to request.
+	//
+	// Example: https://shop.example.com/health
+	URL string `json:"url"`
+
+	// VerifyTLS Verify the server's certificate. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnLatencyMs Response time (ms) above which the run is WARNING.
+	//
+	// Example: 500
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// HttpConfigMethod Request method. Default: `GET`.
+//
+// Example: GET
+type HttpConfigMethod string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -1591,6 +1972,89 @@ type OncallScheduleUpdate struct {
 	Timezone     *string       `json:"timezone,omitempty"`
 }
 
+// PingCheckCreate A new ping check.
+type PingCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+	Config *PingConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// PingConfig ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
+type PingConfig struct {
+	// Count Echo requests per run. Default: `3`.
+	//
+	// Example: 5
+	Count *int `json:"count,omitempty"`
+
+	// CritLossPct Packet loss (percent) at or above which the run is CRITICAL. Default: `100`.
+	//
+	// Example: 50
+	CritLossPct *float64 `json:"crit_loss_pct,omitempty"`
+
+	// CritRttMs Average round-trip time (ms) above which the run is CRITICAL. Default: `1000`.
+	//
+	// Example: 500
+	CritRttMs *float64 `json:"crit_rtt_ms,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// IntervalMs Milliseconds between echo requests. Default: `200`.
+	//
+	// Example: 100
+	IntervalMs *int `json:"interval_ms,omitempty"`
+
+	// Ipv6 Ping over IPv6. Default: `false`.
+	Ipv6 *bool `json:"ipv6,omitempty"`
+
+	// Size ICMP payload bytes. Default: `56`.
+	//
+	// Example: 56
+	Size *int `json:"size,omitempty"`
+
+	// WarnLossPct Packet loss (percent) at or above which the run is WARNING. Default: `20`.
+	//
+	// Example: 20
+	WarnLossPct *float64 `json:"warn_loss_pct,omitempty"`
+
+	// WarnRttMs Average round-trip time (ms) above which the run is WARNING. Default: `200`.
+	//
+	// Example: 150
+	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail Explanation specific to this occurrence.
@@ -1647,12 +2111,133 @@ type SlackChannel = string
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
 
+// SnmpCheckCreate A new snmp check.
+type SnmpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+	Config *SnmpConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
 // SnmpCheckSeries defines model for SnmpCheckSeries.
 type SnmpCheckSeries struct {
 	CheckId   openapi_types.UUID `json:"check_id"`
 	CheckName string             `json:"check_name"`
 	Points    []SnmpPoint        `json:"points"`
 }
+
+// SnmpConfig SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
+type SnmpConfig struct {
+	// AuthPassphrase v3 authentication passphrase (write-only, masked in responses).
+	//
+	// Example: auth-passphrase
+	AuthPassphrase *string `json:"auth_passphrase,omitempty"`
+
+	// AuthProtocol v3 authentication protocol. Default: `SHA`.
+	//
+	// Example: SHA256
+	AuthProtocol *SnmpConfigAuthProtocol `json:"auth_protocol,omitempty"`
+
+	// Community v2c community (write-only, masked in responses). Default: `public`.
+	//
+	// Example: s3cret-community
+	Community *string `json:"community,omitempty"`
+
+	// ContextName v3 context name.
+	//
+	// Example: vlan-10
+	ContextName *string `json:"context_name,omitempty"`
+
+	// DefaultOids Also collect sysDescr, sysUpTime, sysName and interface counters. Default: `true`.
+	DefaultOids *bool `json:"default_oids,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Oids Extra OIDs to get, each with optional thresholds.
+	Oids *[]SnmpOid `json:"oids,omitempty"`
+
+	// Port UDP port of the agent. Default: `161`.
+	//
+	// Example: 161
+	Port *int `json:"port,omitempty"`
+
+	// PrivPassphrase v3 privacy passphrase (write-only, masked in responses).
+	//
+	// Example: priv-passphrase
+	PrivPassphrase *string `json:"priv_passphrase,omitempty"`
+
+	// PrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+	//
+	// Example: AES
+	PrivProtocol *SnmpConfigPrivProtocol `json:"priv_protocol,omitempty"`
+
+	// SecurityLevel v3 security level. Default: `authPriv`.
+	//
+	// Example: authPriv
+	SecurityLevel *SnmpConfigSecurityLevel `json:"security_level,omitempty"`
+
+	// Username v3 user (USM security name).
+	//
+	// Example: monitor
+	Username *string `json:"username,omitempty"`
+
+	// Version SNMP version. Default: `v2c`.
+	//
+	// Example: v2c
+	Version *SnmpConfigVersion `json:"version,omitempty"`
+}
+
+// SnmpConfigAuthProtocol v3 authentication protocol. Default: `SHA`.
+//
+// Example: SHA256
+type SnmpConfigAuthProtocol string
+
+// SnmpConfigPrivProtocol v3 privacy (encryption) protocol. Default: `AES`.
+//
+// Example: AES
+type SnmpConfigPrivProtocol string
+
+// SnmpConfigSecurityLevel v3 security level. Default: `authPriv`.
+//
+// Example: authPriv
+type SnmpConfigSecurityLevel string
+
+// SnmpConfigVersion SNMP version. Default: `v2c`.
+//
+// Example: v2c
+type SnmpConfigVersion string
 
 // SnmpDevice defines model for SnmpDevice.
 type SnmpDevice struct {
@@ -1673,6 +2258,42 @@ type SnmpDevice struct {
 // SnmpMetrics defines model for SnmpMetrics.
 type SnmpMetrics struct {
 	Checks []SnmpCheckSeries `json:"checks"`
+}
+
+// SnmpOid defines model for SnmpOid.
+type SnmpOid struct {
+	// Counter Report the rate per second between runs. Default: `false`.
+	Counter *bool `json:"counter,omitempty"`
+
+	// CritAbove CRITICAL when the value is above.
+	//
+	// Example: 95
+	CritAbove *float64 `json:"crit_above,omitempty"`
+
+	// CritBelow CRITICAL when the value is below.
+	//
+	// Example: 1
+	CritBelow *float64 `json:"crit_below,omitempty"`
+
+	// Name Metric name; defaults to the OID.
+	//
+	// Example: cpu_user_pct
+	Name *string `json:"name,omitempty"`
+
+	// Oid Numeric OID.
+	//
+	// Example: 1.3.6.1.4.1.2021.11.9.0
+	Oid string `json:"oid"`
+
+	// WarnAbove WARNING when the value is above.
+	//
+	// Example: 80
+	WarnAbove *float64 `json:"warn_above,omitempty"`
+
+	// WarnBelow WARNING when the value is below.
+	//
+	// Example: 10
+	WarnBelow *float64 `json:"warn_below,omitempty"`
 }
 
 // SnmpPoint defines model for SnmpPoint.
@@ -1820,6 +2441,144 @@ type StormList struct {
 //
 // Example: {"env":"prod"}
 type Tags map[string]string
+
+// TcpCheckCreate A new tcp check.
+type TcpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+	Config TcpConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TcpConfig TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
+type TcpConfig struct {
+	// CritLatencyMs Connect time (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Expect Substring the banner or reply must contain.
+	//
+	// Example: PONG
+	Expect *string `json:"expect,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to.
+	//
+	// Example: 5432
+	Port int `json:"port"`
+
+	// Send Bytes to send after connecting.
+	//
+	// Example: PING
+	Send *string `json:"send,omitempty"`
+
+	// WarnLatencyMs Connect time (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// TlsCheckCreate A new tls check.
+type TlsCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+	Config *TlsConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// TlsConfig TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
+type TlsConfig struct {
+	// CritDays CRITICAL when the certificate expires within this many days. Default: `7`.
+	//
+	// Example: 7
+	CritDays *int `json:"crit_days,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: shop.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Port Port to connect to. Default: `443`.
+	//
+	// Example: 443
+	Port *int `json:"port,omitempty"`
+
+	// ServerName SNI name; defaults to host.
+	//
+	// Example: shop.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// VerifyChain Verify the certificate chain and name. Default: `true`.
+	VerifyChain *bool `json:"verify_chain,omitempty"`
+
+	// WarnDays WARNING when the certificate expires within this many days. Default: `30`.
+	//
+	// Example: 30
+	WarnDays *int `json:"warn_days,omitempty"`
+}
 
 // Uptime defines model for Uptime.
 type Uptime struct {
@@ -2358,6 +3117,417 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// AsPingConfig returns the union data inside the CheckConfig as a PingConfig
+func (t CheckConfig) AsPingConfig() (PingConfig, error) {
+	var body PingConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingConfig overwrites any union data inside the CheckConfig as the provided PingConfig
+func (t *CheckConfig) FromPingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePingConfig performs a merge with any union data inside the CheckConfig, using the provided PingConfig
+func (t *CheckConfig) MergePingConfig(v PingConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpConfig returns the union data inside the CheckConfig as a SnmpConfig
+func (t CheckConfig) AsSnmpConfig() (SnmpConfig, error) {
+	var body SnmpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpConfig overwrites any union data inside the CheckConfig as the provided SnmpConfig
+func (t *CheckConfig) FromSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSnmpConfig performs a merge with any union data inside the CheckConfig, using the provided SnmpConfig
+func (t *CheckConfig) MergeSnmpConfig(v SnmpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpConfig returns the union data inside the CheckConfig as a HttpConfig
+func (t CheckConfig) AsHttpConfig() (HttpConfig, error) {
+	var body HttpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpConfig overwrites any union data inside the CheckConfig as the provided HttpConfig
+func (t *CheckConfig) FromHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHttpConfig performs a merge with any union data inside the CheckConfig, using the provided HttpConfig
+func (t *CheckConfig) MergeHttpConfig(v HttpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpConfig returns the union data inside the CheckConfig as a TcpConfig
+func (t CheckConfig) AsTcpConfig() (TcpConfig, error) {
+	var body TcpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpConfig overwrites any union data inside the CheckConfig as the provided TcpConfig
+func (t *CheckConfig) FromTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTcpConfig performs a merge with any union data inside the CheckConfig, using the provided TcpConfig
+func (t *CheckConfig) MergeTcpConfig(v TcpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsConfig returns the union data inside the CheckConfig as a DnsConfig
+func (t CheckConfig) AsDnsConfig() (DnsConfig, error) {
+	var body DnsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsConfig overwrites any union data inside the CheckConfig as the provided DnsConfig
+func (t *CheckConfig) FromDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDnsConfig performs a merge with any union data inside the CheckConfig, using the provided DnsConfig
+func (t *CheckConfig) MergeDnsConfig(v DnsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsConfig returns the union data inside the CheckConfig as a TlsConfig
+func (t CheckConfig) AsTlsConfig() (TlsConfig, error) {
+	var body TlsConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsConfig overwrites any union data inside the CheckConfig as the provided TlsConfig
+func (t *CheckConfig) FromTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTlsConfig performs a merge with any union data inside the CheckConfig, using the provided TlsConfig
+func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckConfig) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckConfig) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPingCheckCreate returns the union data inside the CheckCreate as a PingCheckCreate
+func (t CheckCreate) AsPingCheckCreate() (PingCheckCreate, error) {
+	var body PingCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingCheckCreate overwrites any union data inside the CheckCreate as the provided PingCheckCreate
+func (t *CheckCreate) FromPingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	t.union = b
+	return err
+}
+
+// MergePingCheckCreate performs a merge with any union data inside the CheckCreate, using the provided PingCheckCreate
+func (t *CheckCreate) MergePingCheckCreate(v PingCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"ping"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSnmpCheckCreate returns the union data inside the CheckCreate as a SnmpCheckCreate
+func (t CheckCreate) AsSnmpCheckCreate() (SnmpCheckCreate, error) {
+	var body SnmpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSnmpCheckCreate overwrites any union data inside the CheckCreate as the provided SnmpCheckCreate
+func (t *CheckCreate) FromSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	t.union = b
+	return err
+}
+
+// MergeSnmpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided SnmpCheckCreate
+func (t *CheckCreate) MergeSnmpCheckCreate(v SnmpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"snmp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpCheckCreate returns the union data inside the CheckCreate as a HttpCheckCreate
+func (t CheckCreate) AsHttpCheckCreate() (HttpCheckCreate, error) {
+	var body HttpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpCheckCreate overwrites any union data inside the CheckCreate as the provided HttpCheckCreate
+func (t *CheckCreate) FromHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HttpCheckCreate
+func (t *CheckCreate) MergeHttpCheckCreate(v HttpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"http"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTcpCheckCreate returns the union data inside the CheckCreate as a TcpCheckCreate
+func (t CheckCreate) AsTcpCheckCreate() (TcpCheckCreate, error) {
+	var body TcpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTcpCheckCreate overwrites any union data inside the CheckCreate as the provided TcpCheckCreate
+func (t *CheckCreate) FromTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	t.union = b
+	return err
+}
+
+// MergeTcpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TcpCheckCreate
+func (t *CheckCreate) MergeTcpCheckCreate(v TcpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tcp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDnsCheckCreate returns the union data inside the CheckCreate as a DnsCheckCreate
+func (t CheckCreate) AsDnsCheckCreate() (DnsCheckCreate, error) {
+	var body DnsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDnsCheckCreate overwrites any union data inside the CheckCreate as the provided DnsCheckCreate
+func (t *CheckCreate) FromDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	t.union = b
+	return err
+}
+
+// MergeDnsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided DnsCheckCreate
+func (t *CheckCreate) MergeDnsCheckCreate(v DnsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"dns"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTlsCheckCreate returns the union data inside the CheckCreate as a TlsCheckCreate
+func (t CheckCreate) AsTlsCheckCreate() (TlsCheckCreate, error) {
+	var body TlsCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTlsCheckCreate overwrites any union data inside the CheckCreate as the provided TlsCheckCreate
+func (t *CheckCreate) FromTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	t.union = b
+	return err
+}
+
+// MergeTlsCheckCreate performs a merge with any union data inside the CheckCreate, using the provided TlsCheckCreate
+func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"tls"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckCreate) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"check_type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "dns":
+		return t.AsDnsCheckCreate()
+	case "http":
+		return t.AsHttpCheckCreate()
+	case "ping":
+		return t.AsPingCheckCreate()
+	case "snmp":
+		return t.AsSnmpCheckCreate()
+	case "tcp":
+		return t.AsTcpCheckCreate()
+	case "tls":
+		return t.AsTlsCheckCreate()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t CheckCreate) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -16496,402 +17666,471 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs5mjD4Koic2bA0k6RIirItKjZmVLLdpb98UFtyu3dMDxPMBEmUkgALQEpme7zRVxOxtxMbsbd7",
-	"sx0xzzFvUk+ygQ9AHshMMklRdrla0zFliszE4cN3xnf47IV8OuOMMCW93mdvQnBEBHx8S5SYn44UEfqv",
-	"iMhQ0JminHk975KEnEUSKY5uMVVoSEZcECT0K5SNm57vyXBCpli/OqWMTpOp12v5nprPiNfzKFNkTIT3",
-	"5csX35thgadE2WlPZ7NLEl4I/jMJ1Ws8Jcuzn6KZ+fmRRAxPCdobcYGSWcxxJH2kJsQ9AJ8FmXGh1xhz",
-	"NtZr3tfrI5/wdBbrxQgyplKJedN+1Qz59EBO+OwAz6jne1TP+UtCxNzzPQYr8uz4xX3iTy8JG6uJ1+u0",
-	"Wr7et/u7ne5cKkHZ2NP7PkuE5CXAfTPDvyQEhfAzGgk+RRjNBLmhPJFohsfkkUQBI5/UwDwTNCtWaX6u",
-	"WuRRu1O2rBeCT0tOXGGhEB8BRBWdEiQwGxO09/bFGTo8PDxeAGqn1XncaD1udA6v2u1eq9Vrtf6tYpV6",
-	"h4U1jriYYuX1vAgr0tCTeX5+4Y+7Zes+j5ZXfQXHL3kiQg20d+/On6WwmmE1yRZBI8/3BPkloYJEXk+J",
-	"hJQuKUngydxqDh+Xr4ZMZ1wRFs5/IvMyHL4mcwfPMKaEaWwOJ5xLysZoD8NifSTxfB+pCVZoiq+JRBiI",
-	"jJIIXby5vEISj0gTvadqQlmfdbpowhNhaUBq0tCz3FI1yb6ZEjXhkY/0/hFmERryaK6JJMZzCY+NqJBK",
-	"w23GmSR9tpcOYNgDCtLdqcZbeJFEPaRhFuwjyqQiONJ7w6HSm1G3NCQnJWvCfRbR0YgIwpRZBhduXfKW",
-	"CIm6nc4Jup3QmBRW9ktCpEJUIqloHCORMEbZ2Efd1jGM3GcBsK8G8K+giX4ic4mwIEiGfEYizbj0eLdc",
-	"XMsZDkkTvcA0JhHCSpHpTEm0d/Tp0z68wrhC12SmfCS5XjJwOT2nRHiMKWv2WQH1j0atsEs6uPE0ag8b",
-	"3fCQNI5Hj3HjyfBpeBy1SHvUwQ4JDUAzNMyhTUPjTRV/OTpaz19e0ilVy5j3Cn/S7BixZDokQh8TVWQK",
-	"vFwQlQhWxU1iGC+/ooiMcBIrr9fW/C6lEcrUYccQiWH8Ry3LD82f7SU54HufGmPeyL6FDVzx5dU/Z9Eq",
-	"LuQjuybE+O0KltRZzZIUvzND+qLZiaEgkGs/4OitwVv9V8iZph79Ec9mMQ2x3t/BTPBhTKb//LPUm/2c",
-	"LV6DQWEaez2vjUaUxJHGfspucAz8iAjBtfz88NmDX72e2YrvTYmUeGxl1owINUd9+K3v6SGmVEpY8Eff",
-	"kwqrRHq9rj4tRRVA7dzM4YjOS3c6UWomewcHkoTJlLOm/hdj2eQ3E7cPeQDvwt68L3mI/qMgI6/n/cNB",
-	"pn4cmF/lwYV52cCwePoLizlBgdl4AHqARASHE8RHI8IizXgAFE098xlno5iGd4U9RhMuFUwWoVsybMwE",
-	"jxqtNsKxIDiaI/KJSiW9PCyPM1imq9gMiKF7bZcg1AskSAnMJNU/+QijKDHgIMC8UcKoVkQAir5mzXsg",
-	"c4B1BwucKtgvYdBWbmAFLH+RXZ8YfRFhzaNRgWEjaRRMOLsXXAxpFBF2x8NTEyqRJgF4BTFCIiPvcDSl",
-	"DAkekxM054mAj3q5N5TcAnfKTvMwO81sXZsd5yh9bxfnqVWcEMcxEY9kunCt697C3tL9ap3xU8NpOA39",
-	"ZACHqtIBUMSJBHFndGUnJe1xapRP5aW3pOO8JYkk0R3PaAGr0C2WKW3p4ZHW9DHKtAaHagY1tcZ+cNM5",
-	"0FQqrY7BuJoQAerFfjmnXBa6GdOsM3mReXY6GYq8YzPBQz3YMCZbstAkP8bOUGaJfpdA7QP8KEOZVmn2",
-	"X6BuB96CVskNuA2SMEUEw/FzDfc7Yge1YyE4xBP0S8IVyaMoohG6nRBmbT4tA0BlsT8PqD7u7ugYt8MO",
-	"eTI8jI7w4/ApaY3auDPM0flRUQLaWSURN0SYyTc8RLfynZzfKUMJI59mJNQ0aVcFWo+PYj4ea0J1GnsG",
-	"mBNnGOthNTfIgBKgPRxLjihDwZ8bVk1pnD/T2nxEmKIjSiSiahm2TfTW2vxoiudIJmFIiBG5r7l6wRN2",
-	"V45gBC5XaASD5XlxNzuj17kHNjkXxlXDvLeLg3nNNQQmqcmpAQpSp8g3L/A85ji64vwlFmNyZ7FGjO1E",
-	"JQIV3Zg37Vb36dGTx2g4V6SgkLRzIswetXlfcY5iWNBmMFScN8x7u2JOIr8svS09upZUmKE2ekV/ADBe",
-	"EnFDQ/KO4RtMY+COd4dkhBUeYglSNMmNnOcNOQDaNSw8uhl7z97cCXNAEZkRFmnGjvbyW/IRZuj0XLOA",
-	"GxoRsb+wx1r6mL/kImykPsKyFdunD3LeRFj0O4YTNeGC/uXOOoM1YbTUsQYRGhIsNMLwa9DOMpbRzsvm",
-	"3Ao2PrPs1V0c2qvVW1gA+/v37xuniZpozqy19WUr+QfzcjjReh0bk6JDdslU/ZLuwbhg6Rk3Zqo1Gakx",
-	"YXGo6A3JjTDkPCYY9NhhEo2JGiQyKhrMPCmQhHE66Be0yilzY6UuYd/T2BsNsKo0vRc2oG34EAQVCPhl",
-	"b13J87NEDQC2FWvgiVr3iKOjEpD6npzp5dQHh1RYqI12/SXvr/xQAEF++sLR+O4MCxN+TMfmQ/Bqf/G9",
-	"U/qKR+S5PollRNgU3I7+PnuEJVO9Wjji3MTZs4orHNcG3EogZEOlS6je6iWRkhomc49YvynkjPnGy3Es",
-	"j4BF+j/DjDMa4jhl9vaiJAhjnEQkQEMS8imRKMBMTQSf0TAAd1nZ2e0SMdM1L+BlbpoUSVccln4aDieK",
-	"wHuB44vcoY1wLIm/cI7Fs1q43ZhZj1GIZ869KA1CaB3u3SWKeBxjIZvomfEv9tBRy7gXwziR9Ia8ct5N",
-	"c3WwjAupN7RTcIa2SrDk50RqndvIwOWrpXV3S0W0Ke70/YQjLK+tMUsV2rMOU+msfWB59mYNUGLR77wS",
-	"D1cJwFN64Z5cRJIcWhQ3X44DF5WYn9NvTlCK7VRq3QfHFEt9vDmkP0FBzEMcB9YfxDhiRGl9HU7Xsit4",
-	"RCOme8/zPTO2B8BmmJYys1N6hcc/JPF1zvW7AcoaOhhwFpfcIL1h8RwpPEY5Z0dA5cC8FMB1TA5dYYIc",
-	"hee42JbnV3Iu6W4lXAssstKQy02Y5QiuZMqFr4ApjDRSZCrXr/0Kj8+VVr/SmbAQeA5/Y200l020gKb2",
-	"wXRp2To+VsED5lwWKnSg8Hjtqq/0M1pZ4mykmWhIykGX8pb2Gs5CnBdmCVU1Fm0vz/m1c62V0MECEN1M",
-	"q4VyTIQ6m2DGiFETV5LNIo8jgiCMpliFE/BTWBEELmjClI84IyimUqGZUZP1NEgvAu0FZIppHPgouCXD",
-	"CefXgd9ngYxxeK2/5ExrrsH+CXCUoR5Oq+1kOlNzM6QkDBiJgrmVXkwTPb8hQpOrGBNYRjgh4TWJ+gxc",
-	"KuCZ4TENjZcc35Coh969fSnRNNF2MNEz8ThRBGkDZU/uw696Hw29HKQRJkpikr7QZ4X7zUfS3FIWsRB2",
-	"WnLH1tDfIxxFgkhJwOqrRWTP9Xv20PQhTvGnc/MeXBAukp0BZRlnK24K0UieoNsJJzdEaABxBh5r/ZHA",
-	"WklUe41vYNLSRXZK1gjnXqIw6K81XvEpZeOGxRQ4lNorgTFqL8ROUSLRzQ+yB1iUR/WLN5dXJEJYov91",
-	"+ea1jyQdM2IdpFib9IJYklC1F21nq7nsL5WUzZkh501p+zSO0ZjeEIbCdAiD80DteapMHzA/EYk0/syB",
-	"LJtLtAAEOdCrleVxJA6yjyzxAiKOgJMYjVES4CD1EeBMD3Ol4VMA4+MFKPqeuYizP2u5nvHr9YsFByoQ",
-	"TbbQwhI3i21ZoOoSTIWVbSLdpD4XquZrt+IeXLmdlSTnZips46gGwCsx+QLYdomuk5NdKxWTgqAzsj5H",
-	"GutfzR6Hl3kc8Vs2kCQsV5xCQfAae04QHL0BndPYMksYUDikEl2CMDwsam45bbNcx1g7J7OhgEs/JLPo",
-	"jhtaNFgjFwiS7WQBsoVT8rOz/rgaS84A9hsaAb8NRCqP/zSuYqyVndRkQ1GiwYpuJzTMhZ2lgim9ZIaX",
-	"5iaGCmm7KhlPzHWJUYVyxsthC4zt6gijx63u0wqzekWM0RImL9nZq1C7CJJ0rWB3ldpZDoU3DeTKIyeM",
-	"sQbNXlJZanwlxr++zBNysaTrUOU1+aRs4Kq2HPV8zilYywzLscwvJdpCfqtmwblJ1mz7HTCC75K6fluI",
-	"/bUxFyK+z7AiYy7mZS4rrNA1NYF/IwqOuh7C6CaJGREQWTHD4TUeE18bfVSCtTxObJzP3jMeXhMxojHx",
-	"0U/JkAhGFJE+uiJCYA35X//6t324HCOfZlzClbpWjSE6BqNbgq8ZkRJRhuy1bsgjgvYuT9+ev9jPu4nc",
-	"imisdQwNnuJatMkLQ4MAiciyrazPUo/WuMECQtr0sEUA/WlhkuKvr5anLD5w6RZQ/PoMlpOexgsD5hIu",
-	"kjumlUhfPNQaSgOEjg0kMXFe9e59RvRTKvmXfAAMQWZCqKUPPIj2zD8Wh7QOGc/3C4Klxmw3RLiLgmVl",
-	"1cS/2UfAJ8cTk4VQwA0fObNfEKvMljrfa19nSYXjuLi4padivDF8Y575oEt8LMbklCFm1rMBJKMprRfT",
-	"ii0xXnZhqWGnBMVjCLd2mj3SS0bGSwRemnH5mJb8y4ddZhNoL38YlMjymw+X41E6ajEDZdX7dZ1qJqzG",
-	"Pr08IYDCprJASOUER4iqAvZWDp3EpHTgsz891yemT5ARgYRxtpTfA+WMtPWEnze0Mm9hjffMs+lbA3Pq",
-	"K2hc8ikBbx6gCjHEZlFmOEcTzKL6FC6T4SCsFERw7lyqRBCEBcFoL8hiLQYLOBX4KAg5U5gyIgZ0isdk",
-	"MJmPKWFE/2RFzcDIA3iaspHAUokk1DMMFoVHsI+4MDF4WnaYHI+z98/RXnD2/nnj6XHFBZ6Nd/hcdtXK",
-	"4/JdWoTooUAJejPPAkVB5iGRsEcS6dfR3phLEvrokkzHgsy0KC1dRSLiCiZiEg9whKZcw3WoGabB6xpm",
-	"Wo7G/FxSFuzMz4SVg0IOjVO8LEiePJes1lWsdFyjZy+AlSsc55IuUue0k0a5HedUc/drfQ27IL9LLju2",
-	"VPYrlPN0fWuhtZV6Xi4t3k/mJ87Ld03IzIRxh4mAqFz9jm8d8mFMsJAWn9YrwduwqgXArLrTyKc2LiPO",
-	"cD7IM9lyKJWZb4vpg4RlKs6MiNRtlsOwbFE1pROQhRVRm0TmVLpt+IywQR6711y95b0yxXerQf0W1lty",
-	"+yYUHeFQVdgat1haDhhZp7rm3kgQCPsOSRblrAEiqeJiXsr0dnSiV2kS6yO5wcnW8PSVqLjZgSz4N6hU",
-	"lIUqWwBlufTaKu71qcxXUkRRF2+h9XSQKeADsqoO4yjmbEwEmuAqFml3lt1GgtDSHB4LOiq9mK+J9Yzc",
-	"Lq/+hVt4PtE4ohE4tSb4hth06PLVfnWtUhNL2SG8KNpCeaBPsEttLN3CWr3BJGQbXSHm5ogBVTEk/5j8",
-	"VCrgtCX6mVNGIq2shXw6xRXauH52pXlj8r9JNBhWqG4QAeVyB/k12F9YgUZHonKVozDqIJFak6sD9w1U",
-	"FTtSprNkVJsjR4OKueN0tFVkMutY4W40FoMlFdS4tS/RjrqhomNZfF1fopukGlCXlZdRlu4zpouuNJ/p",
-	"obO351fnZ6cvffTj+R9+9NGr58/O373y0cs373307vVPr9+8f432KBvx/aahCiNWtLkFt1phosdrpNdb",
-	"MtSq8N6v/9f/h45RKKiiIY59pP9+giZ0PDGfu2hKIppMfURiSVDMb/ftR7CdyQ2J0R4EZdiXbrFgkKph",
-	"XwNTO+a3+hMjyKww589yU3u+pweAxCj9plaT+S3kzo54eeBTXkVagmSgkThACVM0RhjFWBHheM+SNChI",
-	"AIhYCwD1g32wSpz9h8OQzJRhyoLKa7QXmK/0k/lN6blz5OMeWrGNK0FYdMEpU1VOH0Olj6zdSSTCxg4l",
-	"xmmp1/fu6gxF2Ibk5415bVkZzwcfmQRWJ1M4g0wqU1uDqv3lS+t08ctxcPaXNeaFU8kL2kGl72udECmf",
-	"AwC+WgeofnFw71rxiftEiUw9dpjNIfffGBkl6tUCf7FgK+BWNY8Bcn+G5WTIsSiJrx4TRsTGuptFG7lS",
-	"tZBG6AkSEnpDIsfLtUTmkmR5Y1MO7pQbbaDzAuzAWq594160eUrM0ZzLhVaFXuSdLvIuXhehWc6UDPRC",
-	"BZ9SCd/agM+BY8QDO5/mMGpCmIkbQSbRUSbDhvMr2JRnCxit+hXgsqzDLMYd8tmgWuPWO2+3qk/CNz/p",
-	"o2QqniNJ4EdhUzOpCfLJDITduA8gqF7+VsmysL5U+my7uheFhcFwJxmP32RRWoIMDltlthDT+E2ZCUV0",
-	"UoLfEJF5wA9b+kvpIx5HRKqtSDAnxNYpSwX2k+MrCwib31YpXpQcxhK9lzFJiIsqi6hxEVobBVYZJ2qt",
-	"V87MozuKkll5ozrCNE4EGaiJIHLC4zLnPGeaIyl6Q5B+HFTvhFkODqwAszSuolyEbhLVu2VgDqQ23+C4",
-	"OuTI+I4SdidoGr9sLf8cnGV2k1DpggJT5a7rqnsvkr8R0WPzRFVD7H5imrLAa+tHy1FUSicLB1pcbBne",
-	"FoKk8sZrbhOVVH6WEmc5jzZ7W5CL8xlpyBkJ6YiGSBKljDS0tWZIZHwX0l4FAfxtyRab2prtO+j12QVl",
-	"Y7MOH12y6cx9/lGp9PNVmH58xqT5qJXzq9j+0UTvBVWkwRlIYrjU6TMtFqYm3QZLFPyT/b8AUZbW15IL",
-	"9aNSe/zQnJjX89qtpv5fu+N9qQTkdqFlX4+jFgKnbNmoAuauZ472rU4+32FNYalNWeACL0vnfNzKTfr0",
-	"cbc4bavUEbJNzMxO+EmuLFdu1YfrQFWZprHMLSrpucLBpH+q79kx8r9E99x9CFuFm8guuHKbr4gSNJRV",
-	"OkpNbFuxnZEtwljP8hsLzJIYO7Rxng6Bbz3fa0+p5i9H5p/2RP+n3NuxaU6VgUKFTqmVvy0zRlMg+q42",
-	"JNRjy+/Sz3n0qhOw4Kwqk9E2OSrwog2mcnzn3KkYQ82dwULsfXUW3DTDtSo7psYoC4VKQBqyZEoEDZGd",
-	"Ae3NcHhNFIq5lD4SSvlgdiDFEfk0o2Luo4X7/QzUJl++FDpawyoLPrkkKg2DQuYYkUlKNjVPGeKsEZEp",
-	"ZpHWe2tFumylIAJS1ia2Wy6ut7wHyCG2HT01i3JokQIzj3bV6J2wPyYkKUvT3wjDf0kHWZbH2Qlutl87",
-	"pp/fuB2rcj9VPuMWevOTj9ro/enb1+ev/+CjTs7vfujc7DlHb8tv+x3/8GOZbM7UmRy7nJkATMmmM60s",
-	"K6X/UaH+bwRh/qoQ4Z+BDkarGd4wpSz/bXtJJbujblVTmdpEgVpUir4bPWgj1WcZG004yZs0SbF4UJwN",
-	"3A84jt+MoKLc+sTDV8Rw5I++x5LYVi0q6MHZClz+Y+20XPd8da4MUzSuCKTLh9CoRDC0xwX4oQSNyD4i",
-	"LJJp0A2wbZfhakL0JMITgmvH2i1GzeS2urgRP4V1GdNI3eiXyXSKxbxK+xwsE8mCkSAH4K4qf8C5WeTA",
-	"XWeU5aSHUOfCPbrapWueTv039dMGz+0ba/14+U35i2BY2lLJ+svgXcjxXb52YjYj12UP29Qgc7+vUcym",
-	"V7uk62KJXiyVIBqi/5qrxZ7HKJOxvFCToltCCy8oiaO05mARIWzdx6UIF64UiWxsz8j69l3pU4j1cIXq",
-	"02IqxvSfcaECHwVQfS1YqDqce6aMZtNKk6WRSFSiW8HZ2NzL1ImKNHvLxi07wh8xi/hodEXLiuu/5CGO",
-	"TW1lPjI3lj/+2Hv1ykedbmPCE7HvgDPBLGrw0Uj6LhTI0e0jaQb4i41rz6DROu61WsXzO/K9GVaKCD37",
-	"v+99aLU/fmg1jj/+R+dDq3H4cb/3odU4Ml/9YxkEfyytVfU10hxNomsN74leonOe6JdYaVuDZ68vbYyK",
-	"QOcXKQHNBB8S6UoHDOeuwnVzlz5cVzZkeVXnzPxiy4y4guiwqmh1nltxoHemmjAzyYAL5ddLI342SCG+",
-	"1yTQ9MjyR27Xl4fdZv5PjRRQIaTKQP1WNUI2rNIysfS3jgDektHaqmn191si6jw/BVkBGrkd2RmqjmMr",
-	"J+rGmXYFtlFPd8wYyEe/Ku80MIVgg+Yil1mteOd474fTxr/hxl9ajeNmb9Dvf+j3P/5vjY//XMp1t+YY",
-	"6L4SZe+APYt0XoUfuwmfA7BUX9fV97+B5Lv3CH+zpkqQ8LHcKNe4MoH6hSauzCEk5zLmYxeoYsq+jEbl",
-	"+EKYEptkIb/k4+dMifUpyPn0fwMNN1UVPDSXW66XWDPauNxsq5RMVWtwjo0VabRQFARCfqnMB8cZHuL5",
-	"3s3UMFETSQPxpxAk40ElGklNuJOaEFHqEtHL2JFH5G78dRu17P4Z5rdheUvIklqSJUUvrxm/jUk0vqMO",
-	"XRjIRGavfWezS5SvpejfbxSFIJLHN3fcRzpITUBv42Or52F3mJXP5+RiWheIm+i9GjgxZSUc70IQU57N",
-	"SBRTMBqSvjf2tTy/sQ6XCphml16V2Zb3Y6Ksymt0qvAGRonb7x3CCcqPeF1RqWou326tYPPbTVaIXKyl",
-	"gGcUsEIBn+KfudW/N0NgizJ5p0idBoKFypQwyKojNShcWt64PMEfcsxnkG6yGD8PKpFBJa/I472MCxXT",
-	"VZwf0FhpNojQ/GFr/7o/+GwGf8hkNoMChOW31TgsLXB7BZk9Wpz6KJBzqcg0QFygANPgLjUWXCbqlleO",
-	"ywxxk1vHpcOeElsmuaJErptu41JABef1Hd3Ru7ZEVjumFyCcu9ij7IZIRcdYWZSrwNcyLHOjXqWNsrZX",
-	"lrYS+jvCt/pZyu5No75vJQgcrSxz8XWXfrvYG8y+fmdVbjfi+ORGeoGpzLmo1y+szFTJhVfK1peapcsY",
-	"NptVX+qNcGhqAeWvPDuHK2tGrXRE/2h/Sd36xhQ3HSiaa24xln+T49Lwj7cvztBRt9NFry7/cP7MlLOA",
-	"Crx8hOx4VQmwoR2whKBMWstmBFWZ8XdpNp7m5e21EJkSMYbeKr/+9W/oCYrIMBm7MukG2k/WQd5UkRrg",
-	"KCorYG7d/iZ9TIk5MgWMBJ9W1Oe3BUOiVRFCazIgllJUMqSsOLRsWugv08sux6DsyuWzhj5T0hw3UfC5",
-	"73FBx5T962Gn++Sw7/XQ575HZ/pD32t3npjo1r735UtQnj5xZ1G56jrsFdZnwzALybLscFdahd4ZmiHE",
-	"xKgsoX4vjivER27sVRJk47rbK8PylvZTajmsEAG5Ed5TFvHbEo40GkH7scGyy3K9dbcY1vlVSpJGg83i",
-	"vLatUwpVLQcyGeoFDW3LnmWHDyi9Gy5p6/PPlOkBjonNsl5e0zczXjNY5E5qedGl0PUXcXEz1N5KwdkA",
-	"++9aTbnaMD6qKuS4BtNXNy6uwuCNq53WQPB1KylB2sVq4Pp7F5DgTiV38ZTZkLku4rdw8NAUBDh6rTup",
-	"Mit94xqYqxG+Fr5ubNFNsxEGZucbRHgvCYJ7N/LKllsLMDu6bvg7JO2vRbs7JKpldMjlIiyzCSTwrQsx",
-	"3wuMeICIrTTqGqrrIYyGCYTA7wE6SoRZhOxDkPhLpaKhLKvEcDMebBzan9bXqEib3DRTAH/afA1TyjZ/",
-	"qWDt5i0biPOqyK2+U2z+ghlijtJEqQl3aIC19Ys9Juya8VtWlYEJhQJmoaoJEltbpU4ToSpen+OOlXcZ",
-	"cD8+NQVByFQiQTTDPEEzLKE4CpYoMLy43NtZbH9S3nABbohN+kWxD4uVs2nYVmlTlvQGP9+KBDPGExaS",
-	"aLFnSxYaeDTs4sOwEzUwxrjRHQ6HjeMwDBtRFEWEEDIajUYlKSDrmHAh7HozLS9tj7N5+OmW17mzCWeL",
-	"7x12alXW9u3iyhDLwOCNjeXesOPKpS2wE/IbAoX9PwCd+YiwaD9FAMjh4cqU3JZ4LpvodMrZGCLIYzyb",
-	"UftZr0Da0gaKSNWA0eBXBqqZbHo7PAjCSlxPr1xTJZMODCsIKhnHWqF6r2dthfGWcngVpriRDZDW4019",
-	"tXEB39Z3gjIvXFo+842ieU1UdKr1rIwcyUVQb+8qmAJT2hSsLoOkRBGvrLWZP8H6BwcC2BH1IAYsG0x4",
-	"ItaO89a+ZDDzR3glP1aK0hV5KKaKjYHPI2nSUYZkjFl96Z7OVScSyK3XRQPpQf/Cy2IKzk9fn2bB7Ygy",
-	"2+fETSchLH4hVO0rNatJV724+yXIL2B7hop5XNkscqBIwl8pknaBZGsG0+aJd+k6vyr/YTntIec2CCCv",
-	"wVz935Wq17DKLaXN74UFUCZPEONDHs3zSudwnmkfacG8vF9nQvrMKBzpASKscvX1IP1NYy3lrInOcExY",
-	"hEWOrq8JmcG7oKvA630W5FEw8JHkCBs7BA2JuiV6M7c8wxk0xddW/TEbhH1hJCdQCpARUwxkKz1kiePV",
-	"I4ci71sR3nJLyHU8t/Etu2CQOfo5hUx0fHDFBWeKB82tNJv1fOkZxICVKBgm8XGQtaS8r6RON9NvJxUz",
-	"y7esxxtSNa0qidPzF+G5/mC2qg5/Z4GxgY73wNY3Y+u7YWHbKm274R0Xgg9j0755Kc317YszdNw9egJ5",
-	"LTGZooiHydQWYltEU1XeZ/fTLMbMmsyunhV0YdeSLTQ0VJEcB5UhZHk5QRM2MCMCUQZFsUweK9qzFbL0",
-	"fHbVuR5ItbA6l1ZbYoBAHyKbgFZWwh56oEOCbbM8HAoeKI0WOY8IgwBC4fQw+7SPcCy5C1UJ/tywrdYb",
-	"588CG7ICXlzT0l/cEAElyZur71cXAmKuri7SNkQ8IoVwj6Pj40INhNKQj9TRveBbAbEvTea625hDKD1K",
-	"s/r+fCm/8u05ogZKc9t4emmozNs2UWomewcHkoTJlLOm/hdj2eQ3kwOHGwcZvqyPs7A5kdkFV9UNrKnY",
-	"fc4i8qnMU2+qxgNKIaofQnuNtu1ZDBJvf3UnyE67+6T79PBxNx+G0ygtbOFqopepMacopoy49C1TS9W0",
-	"hID+VmivBfcFORls3cnbLK8UZd7yuFCehN+aRBwcmUpOmsNgxSFZh5LbikScMn69nPMNP4LX1+gblCGQ",
-	"BifInbHZY1Bg0IHWwIMwkYpPAx/RMeP6ScgKuqWmLW81JJ4+eby6KkdpX8MC0y+JXLtFfKSsCuX810Z0",
-	"O+WoiYII03huOryDSuujYEjtZ2AWwZQzNdF/OWW1z7BCRW1/VdY72gOLUDONuUTmcwyWJQ4FlxI9u7xy",
-	"CzrpM4zshDkfqgmKdskLh21ruUAanPsWqsNCvdiRMSGIMCPJ/ZM+c0eTe89UMg5KRX+AyCccKnPypgZT",
-	"UJTrgS1VaDESwAgJYRpynu85IOpjNvsBVVAvohQ5L7Ggo1dZ7OCqGpBFkarIJ7UUYdp9evTkca3bQpg4",
-	"CwCtP++IsjERM0FthHRVXF1uXU/bxx2/RqDdNS1zVY8wjU3NeJv2v+9D6VcfCaLJ3oeq/ZrGYBX2Ikgj",
-	"LePqdDaLaQit7yAY4prOZubaZZ0iBs0DllcDWkfaR8A2EOAC2gfUGtb2Eyyq0fXBP5vMJQ1x/DLXl7D+",
-	"267tz3ZvJ4LWOdmyoxVkvPF0QHBONq1UgzMpVjJ5nW8WIxVKzJNcgO/KNJk8QUNjRqEojl/cH9XMaoS5",
-	"lhWRtb/P0RCPS2NOhbWH658YjZY4UqdbWmTUqj7rT9VoSbb7zZl7asNlbTxdPZzRADqvuWV4dottuyCS",
-	"O7CMKp3etc5Ae2A/5BVMHyUsIuItMFjT5utniAmq5ZVaQ1wlGecV4mljBLQS4qzQ/3ejEe6F7ZftcJTE",
-	"8bOi92YTvjIh8exdPX7s16bLEhdMxZO7YDonKFhq/BOgPYzO/nR5aTsAYQneZD3tvtFLFR7LAO1BOSho",
-	"+/nrX/8WIFuUYB+kvLCuvxIpFBvhO6EzWRZTk/sZ3BD4E2d8SolEe2fvnxedBBuoalC46H5Y6R3YYt3T",
-	"vjeRCvr61jSwgm2wzZDyDcu1de3Z7mg8RnuRgMIbGu/IJ0UYcGE/bRFDTb9gue8jqqSNrpOZr8Vay8UW",
-	"icUz2LTgcF5tXwZxGZBdq7oNmCjsutZKrgrY98X3MjBttqWlgdYgT9nh29Z4Z5wpwfUub0xw7JZiMzu2",
-	"d9vrvVtKvqv7p2qjkmyKeXDpUQvvJJlipmj4p6xhYcGzXxapdlP72VLImdaLWcvT+hzgNGsAblqSYZkj",
-	"YYFuhZb3VPUQNi3v0P+6fPPaPbwXXAKQ7FYD1DGhtH1muEqn2W62UMzHTfSGxaYIpL1MQWYdQxIh6ATt",
-	"xNdJoeOSedhHGFrt9BkoKb4J37c6nGY6zv20F5Tt3IT2B/v2itaunUrkGjz2WcWumwg6W9K/pPGPcPm8",
-	"12mhV/SHfT2GcUfjGA15wqIT45qhU6pknw1JzG/By25ukM3OrEtqRBlV9s63iMj/aDCvxGUMQLVdLd69",
-	"PV9qbNx9WtbIzpq+r0sTPm0fwzzbhtZZVY1u1+tcbr5yN52db6FRlw+eVZOy7+dm/PWvf1uM9Csjn7eZ",
-	"MCmdjRduRmw5RVtXU6I/FfuI+ejVQvt1I9kuTWeP2vclMPdGEqtATBWbOUFTG8HYWe1jbbcKlY9L/cww",
-	"4oYdWBbxRZieRIZkik2Bi2j9pzvxOJEwWUERS+erVRhbNX4TDs9q6W43VccDa8kfT7vZWqCYwxqys+j6",
-	"/lly1nyLb3MGUHWXUpeZnmYt+8aVCzWHFUcxwWk/uYpen1DHxAO8gX9daPuKfp+XMQ6vq6sCI/gdURby",
-	"KWXjxi0ZTji/Ru/evkR7eCh5nCiCJkrNNLOBu6n98vsq/ZpsSj1cM+TTA0nEDQ2JPLhqtVoHP+j//PnP",
-	"f/5zIVBc0DIema/j9ePk44crZf7/Yvbxw6X8+C+9g4MP/37wL//Q78uP/7z34eBf/uFjv3/5T/v/slze",
-	"Sx+XHa6Reso8hwQYHAslW9TbN8BLxmX3eS8bEo+Iu9SjRKC9mN8S0QixJCgmekLpo4iOqVW8IywnRO6X",
-	"2OTVNcxMAbOPe//Ssx8bHz+3/MedL+6Xsh3rVbPpzCRrEFd87y69UODhyghW6JC3gbrGprN6ve5ynQly",
-	"S0gnLLvA1IM/Ixrrlve8SaWwfAGGCqdFSYdtNp0hWOkjiWhUqymGaZ1GTNnyehFB99F05KUJv7vBcUKA",
-	"R5tJFludZ4CuBI6cywGMXfnrBqUUl/oc5cr9OjBUocHqPkCb4WuelmphbfWy0jS4RU9wZXgG3BGBp9hH",
-	"MgknzgSA3g8jHJLqhvQO1BmvpqMfz87Zm1AR0zRyKWiponrHZsnwgEfLW/kDTsbEIBkUbhdYEdtYNOQs",
-	"QiMuECT3ESGLEXIVaFxeUIIDxpg1lB4DuJ3f3GjxRG7Ly27dkGKvgGXdzD4FtfMqHskwbSFnZlW7A9tO",
-	"siQkybxlOIxEt9AU2MbN2gAYCjX90ZufykvY2qFd5tzybSZlY3SA7PLQ//w/qN1q+aC9RSSkUxzXOhXb",
-	"W7ROup3tf5DVcnW7Ly627BTTHOCywysH7abLsmOVzW46DZWlvZv6yvb3snMo6wSR9TXzl9FvEdey2aux",
-	"+8LeCC6mojv2Vp/9pcMVvGDfok7I9gX0Z8kwpmFFPvWE3w4mVMN2PojwvCpD1iqCJZzx6xbmgIVk0VzZ",
-	"7sq24uePfDW21PDqleYgnpqCxZChDTi8lIqK9LqYi4uZ4TExl3gIo4jKWYznIMF6aKwpBwJd4rnmOn3G",
-	"RyiwSoCN/nFKYYD2MDNOqHQiULtAsgy5msAHRqh+xkeYyVsiJOq2Wno2ysZ9FmTA+UA/Nt1E+01kNvVI",
-	"AmMlzo90y4Xe6Qi8EqTAjh9ZTtxn1nHeRClAJQAADeco4CIiIrCty2MqFQJPCuXMXmxa730wFjyZmSBJ",
-	"ysbNPntGYqJc7KCDuIG3IFN+YzMX0h2VOa7uUgQUFlQS1WUWWJxbw0tvjkRmU4t+sKOj3dYMrepgZ9va",
-	"mNDSJrokLEJUoaGxdxFGF++utN0Nzj+crR/wCO0NcTQm2hCUaIrnKJGkz6jaP8k/ikyQoW03riXlmGiD",
-	"DzFyq22AYspIzf1U9CDJ0UpKTED6QFNlQF4XoS5ss4eFq1CLknmK9ZE2b11/8xMX8WQuI/Uz7h0beKeP",
-	"f73/a40HrCTKsG54eI6vbVUud2eCMvNXdTarM1KRJlGQZkv5KcAPD4w2ePBZi4ovBv1lxnvT3vhI8WvC",
-	"alXYKRWSC+iJ51Dtxz6VzaffzSfkHbdWI8bh46PNY0+deF55QvqZXZULKojh1Ri4cVmgLav2uNDugQb7",
-	"Noi73ra1hYAK86ze/M56L34XBFmTcr5H5C85Yy6mK6oPZtZvifG8VMmpxHreVdMkwqINy45u2yiAczUI",
-	"cSLJYBNnY+618vSRK5suAp4geLCJAtv0IzDhcVDDw7YTlSjiU8q04moj2gHKPgoiJu3zz15fOkdCxH3T",
-	"oIiGxP7649XVhY+uzi6gj/7L4qPG+LRPplPyEZrSTySCNiYS4TiGhsHmgkPrRdBjyNrF+cuNrHmJ6eRq",
-	"V5Jaudbrp38nM32ULJx7WYWgj1VVObYu3ewWlpYUXVmEGnwFy4W0qqx9V95TpLn7hQFKCiYu0tMyvix0",
-	"1FqR3wMk+zXFkfON1WTYmqHUl0EweNk2r2yF/xqxzOX31QvdjwQhDY1FNt4PxXhIYtlEP5G5RDNBRoD4",
-	"Aaa9wATzG9vj9BwpPB5r+y1/X6Yx7MbrafhHViDll5eL0sztSNCb+eK192bhN6d/enb+rF78zZnGrVdE",
-	"4QgrvNksb4mpoFwv/PNyN4H0vvdsRYuK8tQT36sLjVwSTK1xLwSdYjF/9/ZlPSBokMXJRkvPXzGvy+uo",
-	"atr94vT85Qm6OL28BMfK8z+fPb+4On/z2kawNhqUhXESkQbjrOHY/P6mySpXJepG9b5cSMoW8Qf5aI6N",
-	"YyxtxAkk2ZkoKhdAhRl6c+kjjGIeXkMQjP7jGQ+vidB//frXv5nw31sIssASjXjCIm0G05IYi7MYy5Kz",
-	"4LIxux5LH8WYje1HQ+o+khDW4qOYhoRJUjPiZilEpjYXLmc1NQNkTAjOZnOZl2rOcJVGLK8nrPIAp4gM",
-	"KWY+YrOpj8Z8yiMfRel5+ug6GRLBiCKyJqgXwpM223z+5XktGFQiv4XjRuz6DCsy5mJekxNiFU7K1VPo",
-	"oEgiyMw9sTQ0xfLaxu3B0hBVksSjBbZRzQ3eJjGpy6Q35IibS53NWFnlIRXPe6Oz2kbGvdCaSXlgVwXR",
-	"nDOpcBxXvVUB/ovr8evl8N6KKS6uxxdYTWo+vKE0rY6+Ont7fnV+dvrSRz+e/+FHH716/uz83SsfvXzz",
-	"Xps5717/9PrN+9e7F2qFIzf4vLCwPz2H65Pohkou5jZ0ZPPkB997N3P39AuJVlnt1+LUr9MWqGBAukQB",
-	"1wMaijeX3yUXi7AuOJCJCAlTeAxhuW9+Kgx+gtqtVlqJ1EYWM47sGstvmPNe4zXW/m3aFcEZcp3uxPO9",
-	"J9ryOmyVWXELFkZua1nZ3HTgMoPjvYmZywXZbeBrlinfXrhaeXV61rj88bRz9BhdE8gjbz9GiiP9RTjB",
-	"AoeKCGlCmiUdM6wSAXdVcCdBGQr+3LgkYfKKs8al+z1oordEzjiTxN5LBf9k/y/wQZORhNkrHWzvSq4J",
-	"mVlGriCO2y4HcMSGC7rUE32OcGnSLJGdOR9TMcpvr9//p89Pv/zHh35f9vuXHz+3H/tf9sui+W4FVSTv",
-	"hVkV3lcGLyjY5Lac3v4UN7cPGC7KwiUrowWX6upevLm8IhFSvPkdRTwukoIoLxD13rhmKmKrBuQTCRNF",
-	"okVf5+NuKS/Z0t0GsXMTgoUakk1cPXEux7xuo9+dO5W0lDXOJQXA/rg666R+pcl0d7luk4vHsgS7qjOG",
-	"a/XlY64EkuBxjdpQJlWnMqIivc+v50BdgEXh7TRcwgIH1rdys+XeMRuAs7iyZT04C3qASlGurhIOTb2Q",
-	"E0SmMzXPtdI2GdRogmWaslsNkPrGRXZ46/xpucH90n1+LMupdPmxkBJh1jUkWBBxmhjNzvz1wh2dnLKB",
-	"uW/0lgNIrJBCpxfn5hm0F+gXfv3r34J9H001q4iMhAlsUST7nAk7CproNIq0uEu33Th/1kP9pNU6DDXW",
-	"wCcSaHaPQ+g6uxQ8guY8QUMScy36gGcDLOE6B/aSnYzml96XL19s0D14T5nCRhUytOHZPXlWjqwq6rTs",
-	"cXQAoRJhNE1iRRvQT0NL9ZHAaYMvK6/NUaApZ1Rx8FBaJ3oTndvm/vYOoM/2zs9eXYBC5qPL168u/MzZ",
-	"76Nnry99dPXyct/Pyfw0e9TW0JEQB+tDNSKZXQBQpnifpVFrPhI8UebeeYrURPBkPEHg5kYzHtOQkix4",
-	"gPBZTFzBUKOFwJ2anBDpYhvhsrHZZ332D/+ANJYRpqhhdX32HDK3HLWFWOglIozMyRlk6aFAv8YF/Qu8",
-	"1UM/mF8dqjURNCg13WlySNdn5Vhnar+YWqGmrig4kEaCyAmixo5yFd2o6ViBoFKUGWbfbeYKskHnfXYa",
-	"x9CxDUHvdx5jvYJZHkmb6DTPU6QL0YABH8l8+X+osjQzOmifLdBGWn5NkpiEsLRFckh1uUQSYQlDn1gT",
-	"nTJEI6semq/7TBPW0hBZzFXXT+O6YnoNWogbIuLERK2ST1QqBxMtJGSfPcfhBJlqWrbwkkUpBDYAjpHm",
-	"6KDrfmo4rtbQ3wU9FJjaWwHaM4l98OgUzyGPcd/vs8DV6QrQXqq5mc6tJmeDs0ZEpvqTSJjcN71qoyll",
-	"AdoDRdRUuc17yvZNTqKeq88mlAgswomphwtHbzgRglHcH24Z7m+zbgeKM85uNK5zJvsMsjuHPAIKfPvi",
-	"DB0eHh6jd1dnQJvSR+/enT9DNJJNBKUADTIH2FQb0oO4EnL//LPkeh+uWOJ+n+mN5uoQmjqGJt6IwEGM",
-	"RtY2MEULNdjNQ0ETQYx8vhKf7KEWevOT32dt9P707evz13/wUQdlZvhhanO73D1NNTQiLpLwkUSBAW6A",
-	"9jSzQiGfThNG1dzvM/3FzSEUVZpNBJZ691AN0KI2BIBbjzUcVoOzeN7T/MyaP1Msrw1/wjJnBjX77OLd",
-	"lT5Ze29q1Ce/wIkAP3INkayxLA3PtsV1kAkB7dnqJX0GcJOpyUHtKlOsJ1AswvEzbUHYRFpgHsF5RKYz",
-	"Dg1hGj+RuaNivacZgRa6CJu3iuaYttf0eoc8mveZ/o0y1OnacmKCzGI8z1c+diBCe1MsrkmUm1k13sLj",
-	"JHJpu8DqCI4QH/WZKdMM67BB/cLeCDXRH55f+RByp5fy7PnL51fP4XBoOjYazpExU5uo2zn20VGro/9z",
-	"qF/ps6NWN+Upmo6HWjhpiEWuXYQG4Lxxqv8I7AJSmXGBx5RZeaG1PGn4jyCmzjNDhN2QmM+IBTkKIE/Y",
-	"xZ2axi0nGiMTpgIXEwrXt64WoYYAeEI1BEwTGHg5d4MKL85WdowxQYPW359TKS4EnwlKFBbzOmrFgSJi",
-	"mu9i7uX0LC9nXXidZqvZgoDAGWF4Rr2ed9hsNQ89sEsnoN0dgOhuONGtvxqXeS0cZEkhLLco95tpiUTK",
-	"2Xlk34KGcRdufChQZbuWVpZ6zh45eKnPyvvir33QXU9/hIt9wwn0NjqtltPkXBB0jmlqZlnIpElvzNu+",
-	"lwHlgzaBwQmUb47ywdMqG9G84l/tAM2QT72PJsrFeIqsL8h5L3NZn+YxHkf8lg0kCb3eYauVJU1Y81hb",
-	"JN6T8HF0RLqjRrvdbje6nU6ncXx4eNjodrvdo6Ojo8ePHz921lDPO9MzaGUC/fqf/4XSNXpfPtrC0ybJ",
-	"fZWdkR3aHCwn0IpLolfSk//ie10D6bJh0xM5+AFHtlqseaW9/pV3DFv9jkTmpcP1L73gYkijiMAV11Gd",
-	"lZ0zRQTDcVpq96jOPJdGI3/H8A2mpgw52FGmvqwlgQU60RYHhDJ8MN0Usx8++t6CvuP1XKlRSMmUJaQZ",
-	"6GMH/uPebKLnYI4GGRYG5irH1kJwWtEyxZqw2tzxb0yxOWH2E5lbgoQT/4FH8w1p8WsR3TrK2YJubIDy",
-	"l6Jhron6yxKLav9GwXKPvGgLiFZxIZukZMho/hvnRd3W8fo3zjgbxdS4sLrtGlNc4HnMcXTF+UssTMRv",
-	"t9OpwfQKxPqWJNLs61tyTEM44NHOuON8Q6ZpSjbrgRc0nIPPNPpimGhMVFk+BnxvA+th6hM0s/ZRRGJ6",
-	"A34Sky4Eem4kuAubKfJSM1KRly4Qfrdq/ug3j8bd9W+85uoFT9g3xygD0t1glF+uH78lxm8GIbEWa9wd",
-	"mrRWMPifsLwuw5U/ELUSUVoPEuIOEuI7kQzfEUn9gag70lNOrd1QvwSdcpbUUoVPbEUz2zagylGzRI8m",
-	"v2WRJLdVYwt087hANzZ24B6Iwabo1FJAf4PspRRMv1H+YlPCf6d85quprN+SoRlq2aHWOZs13BXewYiC",
-	"/ljtXnthH1hKsn8k0Uzwn0mopG8Kipk6Yi5h1zh3Y4iACfl0SBmpcMPNZpd2OW6yjU17M8aFWQ8EBn7x",
-	"l7shxXM0KmwHQpcMzRcrjOUKoFH97i8JAR+opdyUUdSmVFhfGir4Zd3qIB6OuqvI4tr4DO60S9fl4i82",
-	"WpXtr14XYqEN4S2u6qYQZ1q+PPfmhgtMY4a/1PC2fku3bEZMHz5nm12GDVCILcLldVqdx43W40bn8Krd",
-	"6bVavVbr3+CZTyQaZC7zw2ar2T5stP/PiAzbnaTtWZFzFD0mT0ZPW4027gwb3fAwahxrCXSEHw+fhE+j",
-	"Y9IaebYbVxwvD9lOh+x4hepgVQvLgpmglYVUYt7MidUDOeGzAzyjvXaz2+ygPRP+jtqd5tE+0HV4bQLE",
-	"NB5LGZuUBYjzWDNi9iREw3itYTvsRIek0R0dtRrdx+0njaed48MG7g6PwsfRE/J0dOyZ4r7mhbM/PW90",
-	"Wp1uo3PUbkPmn5P33pRENJlmIUwpmclkOMgd5UKZ0sFkPqaEZd2u0m310DsGFWBJhKZkysUcjQW/VRNz",
-	"U5aF4bAIqiBRhq5eXt604RLEVKr2FFTj3MQ5DvRiuegq97jD1Af3+Gr3+CgTSKm0nc3SCJjV9kOlsE09",
-	"PaUS9w1LzycrSeuKHEQQjwB11QXFYwLtF8qN9iWxenfb/YGlPbC0nbC0rRjaGmb24ETZsRPFAXYr5rdL",
-	"58klUS5YBBb0KI3R2ws0bgY+CoC5BCZgylaCD/YNYmKWxqUBuzxBGP7tM+d7EXyabyNqYxE137W1IzGz",
-	"cbScERTGBAsJ1eDdtMO5aQ4ILf76zORnQ1fnrL78BBc2gfAYU3aSW65tEJgWsr+dYEWgRylWRPSZGUci",
-	"iecmYqPUMVTO9rf0D2kweT3vNVdIEBxONKr00hpXNCSIwQpnWEgi9Y5FAmW4QiIUHemRTfRFyoPc7rbk",
-	"AffpOrqbdNtEdNWQSTuD/G9SEqVYkJb2Mf0vTbbDAkwOHUx+b4LLOed+pwLse3S2XRmtejvZl3bhXVb9",
-	"Le+uVPqvFlxrlI0JkLN90UeM5MvhBZZYAyurbMEb/dUjudbP9tauZjdutt+wRyYF+4fP3nA+kPmkbcOU",
-	"eu2FYrLV1otz7rStKQPpoGmukGEQVg4chp2oTVqG8Te64ZOo8ZQcjxot3B52wsOoS460HGDk1pUeu08e",
-	"TTQftOstsDPfcx1vBkPgqLT41SCRmrvquR6P2qQTHYaN7vAIN7qPj580nj598qTx+PHRUbd7eNjptNub",
-	"uypcwnu1p8Ke4IOjYrWjIuUXxe5NclvdvTSe7xwmMcymOE9VNyhAM9M/6D9G8j/096jRMDSDIB/A77Ol",
-	"nlE9FNgGPh8+NheqXWhdf6nWiA2ZtkH9QUXPKbQ35pKEProk07EgMx+d8Yj88eWvf/1bDwUiYXo6m3wU",
-	"LLW2e2SzcopNGm32hd0RlSgiCqpnZUZFxMNkqs2MhMVEShSYhwPIcwAzos/6LMP1XOqL69uvSR4ej6Co",
-	"r+P9J2lpTargUcicCLke1k3vzIaeOZ9HEgX5/k9Q1dgcEBJkRARhIUExl8TYPwqPTTMRqo8eGmaZQM1h",
-	"QuMI6iVrbDAD2Ah1yACwa9z3EYmlSe5JGws+krmOTujd23P7EEzIefzI5IAAXCAhx5lM9g4q37BLEuiM",
-	"bgsIOFi5cs9SQQm7XKdutKdn8PtMH6rGk4KuD+WcrT9H/2gqtDj/0H4TvZkRtnAlYjcMTYYo6zMI8ncL",
-	"gT9sZiYsmnGkT5cIsAeHBGrWWTPyBPSOT5lG6BIG8GymTc4+oxIZi7fEekxXpc3I1Io0+AldymwGQzKD",
-	"HHXoWFZuR2r+v6Qt3Dnc1t/JLV5GJ4+kJTvfpDVQheSEJzF0O9cbrSbF4tVVKrlLrqyseM9LNZdZ7V6T",
-	"WNBRWZGHbeOLbQUNPar+kDJ6Qz8ZI9v3co0v0h5xaYYGdIqy4lZxQZpcjA9g2IZpRQXTukZaH3IdOD+k",
-	"zX9Nt1+v0Kz9Q0Xr9ZKG6tAmHRLvtdw7gPLP8sCsZsyL3dBzPc67nS8AvVyjcdPj37v840tXE8+cjMo3",
-	"lQbPd6fVBhXSdfvMenjaIwXYeWnTxw+mw6x5saRURpHhez3vSfMoJ1VTiep7Z++fN54eQ8BIWT/X3BYA",
-	"yVDImUms1cZnIrNNoQyFvqzs5vlhqTdnevpjqibJENRHHE4J6JBaP/tYzMNpN1umsotr/FYwhZzsBmmf",
-	"x7ZiC8E6XnNvsQ/govnu5br2fUgLl7lKZV5WiWsrH72d03zrldTQ+vB5oXZR2fXEcq2ishuHtDZR7j4g",
-	"qxLkmTJAXlrVZydeiqWaPwv+GHPyC/0EO6Bz19PXiy1F7yN3wDGQ2vj0YNCVGHT6z9yFWKt51Gq2d2/o",
-	"bWPmVZl4tgyOVZAA2aG4IVXIegV/p5kTFbSRz5deoJGIKIhp9NLWs9D5YkoVFP5Bndbxk/ZRp4WGcwXp",
-	"XM7j2m0fZm5RCyEzgOIcxeB6K5SbqMrxtIuTB4rzRuxcdvWQ4cK8u9rUhx3pcaGPKHOK6nedOGIMZ22P",
-	"FKzmlcb5FH9q6ANqmKPsuaPdzvG4PuRgweOYJXSDNw1snSWqXB12kNoNd/PmPbD5+/fb7ZKdu3a/D7fx",
-	"O05pqPDxfb3rec1csiYLK7LxXf0Kd+0Ond65hOqMnJl2UuWXFGeu5vzC8koCU4E3mTYBLjTVjZvZ9k9H",
-	"h5rYcKMTdbuNLmnjxvHwyZNFgi4z/bNeoBltbNZY6bd5OWIP8INrz2UXPTO3Xcax6trXej2v3Wrq/7U7",
-	"Xk2Gu5B4Zes1DdREEDnhceT1OrnmW7VPSD/bxp3hYdiNGkfk8ajRxU+GjafhcdRokfaogw+H3fAogtNU",
-	"RNzg2KVrpEcKZUFvybAxEzxqgL2v6JTwRJlH261iE73yLeozcFdMtTknIPaqiw5zLg/3HKvvOdKeFI7l",
-	"naXdbze/zzD5vDLrI8gQNjwkKwNEpatQRCLjdJXKNrvXB+ua8wUZLQV9tndB2fjM1lOHfr72849KpZ+v",
-	"wvTjMybTb2P7cf/E8HyY3dU/ks6drxeTFitqmrpz8IwtPFfm2DXbBYB949oJm7KdzbnF9hxgM4q+11oK",
-	"D9x5G+680fmtq9wAh/BQuOF3UrjBHGdN6ZFLmTNSZ6MCDUaiYGgAKl1Jy6pKDI4nP9Rg+IY1GLZBjho1",
-	"F2DUk7TUAmWZbrGm7EIFVrTuIEYkm84KYiStb+j1PFeP0DVAy0uX/K3RTSf8HUgbDYrfjLT5LqTMd5e/",
-	"sAlB30fewkWhKOfJulIP6BSaOKfsAcpkhlae8DgCdgISpcomcUVMNbVXVY7IuMqW6vtS5YMChbU7G2rQ",
-	"91oM4l41aLv/b87U2p2d6dCHu+RqLrz9d8nd/q5KT+xAbz6IsVQNkfbLq4yCh1ISgoSaU5rHT1C31c06",
-	"GBjNGvoXQAaMSFi1+vQSS2Wb9O2Gm2xCphA8NZjKsdfzvC1YQozBjBpAc7bmke/xRIGg8WacjVG7eTTN",
-	"3/G2DK0vc65273BjorZAqyBtvTLpzudBcdmhk9MCFt9a4JoS/19Nk1mkWpEAGWynE5U6Xf+YkARS2BGd",
-	"TklENYMRCTtB2PZqRjMaXktEFUpmyJYOt5W1F+zptO9CIBI2oFHQRDC6qZ6PZCJu6A2BDEyILlxmE28T",
-	"tkN/aIG7dO6bu/wCW3WmlYGA1/PC1mhESKvVaHcOu40uHoaN44iMGi3999HjJ0+P8XBTXpAwA9cydmB+",
-	"eRDv36tv7G3C0gsQxm9rMplixEmE5WTIsYgqJfuPprGB1Z1zF8SEpTWfbV2LBR0g/bVUyD9LZ97Nvegg",
-	"1e4Pu0ZiywFU3Ndqtla87WIGUEtBK/pmmYP0F6/3oX4WVLr8S3seJQRmf3q4Gaz24DkoIvddhsQZgqyt",
-	"1ZJisSyEUK0vjQb5BVUZWD401LHxP35abwzZcgEqkb4tU4AOW40Iz5EShK0Nrtod4o8J09OssXpdrTeN",
-	"3oVMbBM97UVkRlgE6urNQmy1vyJTWyQMel/qgxd8SiWB8CqlVYGBO4GB1iQSYRqp8dkgV2cLvlE4loNi",
-	"mNiXwveuKx4EuhMWDQ5b0UZ0Wgr4Elq9MAt9oNVKWj3NkDGlMOTOdyuyJTeG7VZQ6SkKFPmkzGMNqQTB",
-	"08Bm7UHvGfjB5a5Fi6zE9NwK/vD8CmUMIkBygmdk/6TPMPjsOCNoxOOY30owVMEwTSMlpUmycw2fIN4f",
-	"ceF+9VP56x6HtlO+HlxLIPOo/p1KhKOIRPobQab8hkT7+u1hojfCR+kAY3oD+XKMmO010SkKetCFLeiz",
-	"kE+nds/gkDQZfe2jtIENMmHZGlSm0Zh0LCoQRIl5L7ABCXtTGsfUaeeK99ktpgoNyYgLoiU4Z4yEirLx",
-	"/olp6WSgra33AD72HKChGSwKaNQL0B62CYc2w67P7EM9RH5JcIxopJUJ+Gh+odB4iRkfaRBhhXsB9AbX",
-	"I/yvyzevm+jMwka4dYg5Or0477OZ4CGRMu0Zp4l4LMjlH1+i4OX55dXz1wev31ydv/g/SqMqLgFMzw0S",
-	"ruXFS6hYYMaegS46bLVafdZnRQj1GY166GjUDlukg4+HT6Ju2D7sM9gt+tzPqyt90Ff6C1pN3+sd6m+L",
-	"akxf6zH9JUWmDxxSL8MgDuw9Y5eLsW6lfgJz2manD0xxRWjTTZ71GI6G9iQRN0Q0HI0yJfe3Y5GAGBt2",
-	"ULKtyCBnz+QdQ04uCkzLziAt7so11cqB/bo8rBPU/1pRnTAtuoVo0dywhtilCfNMK2OnhGNrvJdEcWb9",
-	"bxcxd8h5TDD7zVcVtYf34XOt2wlwMjraBPyxX1p45K90N7qecEfhgG3HW7hrwGPbffjG62mdMTKt29eH",
-	"VNZWxTQqrYqjBHA98JrVYZQTS4+Olxj6vGMQpY2cNJXuoSCDwzsT6pBVvs+q4SeM/pKQtP9/2na0InhR",
-	"r/Obxi5uQl61KWQj3L/PiMPfL3/ZBMLrYgJNlsFDSODvIyRwYlhKDU6Yu9gE/nmAaUNhiCUoZ41vEybR",
-	"6TlSeDwGc+wGkhpL9CwT2gEtRSHYAzqD7GFlPKGdVmu/ia7w2HTqMfmyfWaLnDAUYNoL0EyQEf0EjNfY",
-	"n3o66ENrOirrHTYR1FMBq3IM4WgK+gSjwPhISi2cU3qFxxUa3FdkvbZVPGfxPOV3Nb03egM/JPF1SoiW",
-	"e95NQZNqkMjI67WarVarawJBbLZevpQGpgPHtiwiaZ5meecXG5ESESjo0Go+3SZ2JKvwe21qX+DxWK+k",
-	"vQ2Iqu59L4hoGHdEokI+JQ8s8DtngafnDSjvFMeb6INLXHCTqGj9hg9Mx2bu2RsfKtaFSFvN7yFC+ltG",
-	"SG8sK2vER5fngv6BqPITbz2otDtUab8LVfa7izuuTya/gajjijDhlPq21NZyyA9xshuh633GBP82GEKx",
-	"ud4dOcLhDjmCC9r9PXKGv6+Y3TsYthD6l7Nudxf9dyqvbX6cLeBKIm0hzwS/odqaHXGB9Kp89OYSlEPC",
-	"bqjgDO4r9VZOjPkLg0xRqQncrLZg7yHOb0P+s7k1uGxoTixoN+E9JZzmS8ZqMO0tr8bf3kkJAF8dQqyn",
-	"RiNNmmnYl97XIxfcCeVP8W++RdVDZOE6+9Ip+XfhRSbefEWMxxALgrAQeJ4VrlrOJEB8ZC/+bcGHUYp3",
-	"aM9apGlSAfjajPK0X2mgmHhtV7jybszhw+8gx+BjnktQRaZyo2yDtIQOHGUZ63iZzzyQD7bL7lMPMkrB",
-	"4SQjlK9m1iySPl/RnfZyLmM+RoQpyAPQxE5v8hWfjcMp3zujiQL9a3AQKB4gOcMMpX72LprwRMg+24vI",
-	"CGswKEh2gRvTROw30XuXhSTNzHZGgahEfDTyEWbylgiJAhty00Og6tt68oy7tZY52h1P4Vt0wH0h+LRO",
-	"gMIV36Bnx66iGJbb8VsobBSEmcKmjC1kWPDAE3Z4S8aFIDEYhJoOvyUfkGw6a0yJEjRcwQ9ev7pA0lRR",
-	"z4Q9pPovS/whUbeEMMsPTMSC5gnLxP/Y8IX9JjrTCK3p2wQ0qEQwU4pJQBDEjAgbRFmpMVyy6eyV3cZ9",
-	"EvnuC8VtopaYN6pLLcw4dbkS9RlAHnRliRJw+AQkgT6Ih6oKO+YGeQB/Q06QzIwKWsEDLojQKj908Bgh",
-	"mYQhkXKUxBDE6hTH3F08ZRG/9ZEg2OoNgsdxMpOVFPzOzL8mmvGKTt3gxZKUT6KKgpPm4UKoouVEWt3u",
-	"TsAgN70nzF8w0mErqmw+cRfyl64XRbvVegpVAyBRYxYqr3d83Hz6xHcLhi3VJmILvRL6Nb88EOzuCPZC",
-	"Y7w5uK9OsLmEuKqq08Xkvz3KbohUdIzB98MFwuE147cxicYk2kfDObLkUFTofRuJrPdfHn18ni5lDc3a",
-	"3jpOAdhHU4KZRCsXdoICHMeBfdQqHGAtNyvo3NrS5XRuezQ7Qrd/Flbg+V5+AcbrwOMb+IjjuIwd+KXB",
-	"1hnwXQVdl0JVuXaXYlVbZrsX6q/B3QjfX1HeBU6Nx2kwO5YouCbzHtyNBSdIkBnBCtzSsHUcoz0cx2ia",
-	"SIWmWIWT/QJ3/+BJnoiQ9HCiuD4I8mkW82hliDpQY6nfJLeTo/ahRl6l+YTX8/79w7/3Pv5zr/lP/+gt",
-	"7RAgcG7G6LQWXSq+J9U8dr2N6miT92JafpNQ+nySbr2rQNB5j6On4ZPhY7yUUt9qtzudw8Nu9+io2PE2",
-	"FFTREMf52KxFGna+d4Mw+oA0ynzJ2jTkNGbECBL/898zziI0ixOJcIJsQaOdBtc7TrkqwD6XkP0QZL+6",
-	"J2MmdpzEzUTRVsH2byB1MJ9M6DqP7wVwWWKQKUD/OwqmmCU4DvabKACMgnh7N2FVgL1b3zeN9My3jsY/",
-	"Q/8xRxPP/ue/xwJH8CpauMzaDMW/cRz9lozFwaM+VzFokOcrlTDcadhRiklroukdJj+Ek/5OIuoz5lSf",
-	"7xXLiaSMc3XXGhdFqHJCybjZoZEonZKYMuIjHkckzfM2dwBlpn2O9d3xij+nnJdS0pHlAVu41epGL21c",
-	"eXA3Os6CXbJCxTGHYwLkQ3ugtt2NNm80LvQ8OZeKTLWmzBXcOULPRBImit4QdPb2/Or87PSl8+msZIul",
-	"l5aOpeXWYDhgbg04piHJlvCKmlE5Q4AGvyT/899gdlbCoHTmo7STxO60vaPdMujvhjF/j518NmWQu3PH",
-	"2OCu8HrHkV1FJ8mv//lfBS9JE52mf+nfoSYb+Cwy1u2uTrut42UG/ceEhten4fVuFdQ7OUhLCX5j8rsS",
-	"mEkKQCwhxNfkNvUmPcRBfadxUBl+FEy3PegSHCZqfzeK0kEOEbcn7uTr03YOQDtTwh6o8+tS52+QwHZF",
-	"VbQR8hXBh5czYmNYh0k0Jq5mUbqMR9KVyz09d12ccyWNqbIhhxMM1YtW2ian9GwXWVHFtCSzbBNifNTK",
-	"vKSDjQyDmX4Dxjhsdju+6edeoak+3kxTtbsuIcCzh/ylHYfsIsxwPJdUorB4V/i1FVTamMK9SXVi6XOo",
-	"OTYhyKBzjryAGm39xbRrLWCoJrxjQ3iMp49TacdolpT34rOM+l7pJd2V+rajLyfPCIuMXckVjjOC24CY",
-	"9CaewyhVVbugB70FzoNk+5YRN4rPUJ4opwYBN5Zr/i5NvTPr+cnf3bJ4jvZILIkmsP0TUzYQcjhuaUgK",
-	"+h96P6Gxo1qo+pduL+Z81mczKInhqnwixYHKnc/IVk7lM4mGc0SVJPEo6w5gZTCVht4RFwVh3GdWN7VF",
-	"DtPEI4anBAVhjJPI3JToZcUUw7V0gJmaCD6jYdBEp9lLt1RNeKIQ7rNcPtM1maf7PWod6qEBEBOCplRK",
-	"/VkSpYFTXk8QC7XEcb7dZcyidvBzIhUd2Rcg3ZQxgsAZ+EsCx6nPkiCBZzQChurA5fU8A19vQ2YFILmX",
-	"bNB7UIRyu02xxtuxOgRAMey5iocvycQH/8Hf24UMkM1OpEeJfmbZ6L06ERcircDx4FwLTfQWPm3vTDTv",
-	"k9+OQ9FtooxHtN3tTqoHpjFfDz6NB4/jYk8Hgxs79DbWcgzeG70uk+oDpT3YWPdHLDuSkeayVu66hEIU",
-	"SYQR44osmkbQMp7DgzhOa/qlVeEXvJLmZ7RXRo4hZmhIkCDmTt4E5t7ieUkm9GkUOSC9c5fn385c2e6a",
-	"fmPKtr007y+GDKJVnIlSjEy4l0gE3+PXG5ZVLMJidbUHQUIuImJrmz9oFn93tQajCOHMhZPi8lZsdoqp",
-	"JiPMQtIwOUjritvbp3wkOWdEKuOecvkjjmPGc8RHUK8iS+BYziZ5lc3+3k5ep7C9XYIpdU3l5jkiq0gx",
-	"t6ZL8+Zvvap97gwH6Rl++Ozh0YiEikQDV/a+XhTbR98jLBossrjuVetwIeZ21Bq1R53R4aIbB+PhMAyj",
-	"iJDRyDBZOpoPZDLUJzmEgzVeIkCdsplyMXgpC9YHFCUx8F+ZzGaCSDnAMREqHc8FgL2ikqD/+X/RzzwR",
-	"xdDm+vH7S7i5KpDfgv0hjH91GH8OUx3IcozrVcmvW4X22yB9H9Q2i2A2Kd1h9lIZ/ewHyEcauhrS+SGM",
-	"n9sszTXzMYW1orwDHe7ITNSsrEoOWMKub1sP+h45RS0a35actybme1Q3H9juDs9pXcqDywp/SHj4fbQQ",
-	"WJYQ2wiIXOWzEgW3XiqE1l2zmgNLYURlDPyOF2gPfOP++cZ3wi++uzrNu6Hb+6/hbGo3pLhp/OxwvWsW",
-	"doIw0nNA4XvoFqlXHcepqFntXTf+m3LesKVuVkncm5YqXlrVPZaGvgdedvjAyyrqS/8+edrfV4Xpr6b3",
-	"HBiGtuOLlDKG+ut//lfGPe/IV8/g6Xsymte1QTlzS30gse/WvoAj/Kp0Rli0YyLL05UjpROE2dw2ObOX",
-	"kCsJ6TmLvgYVbRrGvYFIT4VyCoOtROtDPMHvneafs6iU4BG7P6IHrfLeZKvJFtRMYFOyh/jF3wvh20jj",
-	"B6p/oPqqSN37ontTMffA1fOtdCHawqjmBtyUS65fItnWRw8Evg1sYWQJFeQh4yKJ1Yml/LHALImxoMpU",
-	"bNdPomESXhNoeW/4AtwTSx/Z7gRoStkBvhkfTPEn3xa03Pf1yAs1W6FQX9Ce2KW2o6Cizjp0Hagsw1zi",
-	"uje1hPN1XGuWbCm73U8Lvyz6MO5W1nC3dfyKQPgBTghJ+pdi533vSCNa+Tazo55XVLsU+DZX7NL81TYD",
-	"2nHbE/2f+ylxu0X9HRu/0PE9jXYL0VTtzAuT33oKo6wrrN4Nv3OJrQISl4iGtw9NMnYexzQeCzIGD5bI",
-	"GCY2/CHHqM8Ms13pMNbMmbMQx3HDqUuyXosbm2GebyOdjlAetPQG5rlMp7l7p5o6lagwi/ho5ByWreNe",
-	"q+V8oUfDLj4MO1EDY4wb3eFw2DgOw7ARRVp30toT6E9TMh06rkymmMauItO/2sU0Qz7NOM4pFGvSnMF9",
-	"IZUgWmaiWzLUkLkhQtCIWCIUXMEWB1YHznbSuWrnrqLS5ywPuiXkOp7bmMq/cAZTTYmgIT644oIzxWuW",
-	"5ty4X07xJOu0zNHyK4ceD9E+q6J9OGto+GYAyxH1G/PblvE9GiOLNTjRMyMIZQ8FDpECtIBHPgoK2Bcg",
-	"g3x+nwV5AgsQ0Ff+cUDqwOpoUIFCv9DgIwj34QINyYgLonXMJnplKA0pfE36zOhvlCEuIiL8LJ0Xq6UJ",
-	"mugUBWEilVYR3W+IERLJPssejkF5GUAnjQAi1RN2zfgtQ+enr0/zEODQ0s+RKrqdcEkg2AnAx7gyYU59",
-	"RpW0sU4mZRd1W618ui30PC3TAM3V/QIpfctgpt3yudoaRBEC36Ikavf3IS4O71NcdDfWDBeFxOp4JMfr",
-	"HiKSfjclWBfFWF0plvMbLKqmGzX6T1EKncZEKDTjMQ0p/IgVEjwxyUtUQSUHZK68DdsWPBlPEC0p0mom",
-	"WOLa6y/DzIvRgyG0O1QzIN0Bqvnl9k5eaQVnzu2EQ5M9hmA2xm/RXhAmQhCmBgZXjXqQxLEr8DPk0Vx/",
-	"10CMIysb/Jzis6QqNWAqxjPlI9SftNJxW94EdB02buqSKGwIfqwtxvz07YQpeCcVIscF8ZSeVO/BjtuR",
-	"HbelZH5GlIbFGqMtbZBszzclOQPVB7a28wK92/K0+4gFXDYcT2xb4izVFwwdia4JmWlEoQJBAxvfuMEt",
-	"8YFhFaSUE/h9BnxyTG8I85EgsxiHxJiLVCpbIUniqXV/Q3cczX81y3Bpp3OXg2zcYWXGlokXKmGUO7SV",
-	"hnxYzkl+4MNVfGQbhrAlrW8SuViiw5jXH8J5vueIuR3q5QdWFmzYE71cguRapaamYNmlmXnZoPXdXcic",
-	"DbZRctwSB5voH+lLFXxgpca0TVfzAqhqOGnPFg4GOsl+H3b5t6Ss90tWwaaiWpMU9BaOiJ5qRbtCRqDF",
-	"9NycTdpT2M+oy3pZQfbCxRBVEr05fwae1MBexAflNzSXbDp7ZpdwZ9LauAeIfsGSRrvV1P9rd5yKX/Nu",
-	"NOvN/CVLY1/s/LsFKWWAqXvZYU8S7WUccP+Bhla39TUwg1aXTHG4xXdkpH+vQUM20qmCetLG2XwEDR6l",
-	"b5VKP6si6iOpuJia/ORbLq6JKO/Ce+mqI+yi+uMg1xWw47svzUqgdX0WOJM2sT/s+N4I05iyMVQzsJ9N",
-	"d9zDZtuW5/V6h90vhrhkvtxkO3ug3fnie3avXq9+GV8Dgjc3+nDJbXltbAPxB8xfFXeVRhtp+Gc4/wzL",
-	"yZBjEdVF/MYMj8m6MiRLl/Zmfni1QirAExcw9qZG5bcs72F2NrBA+fDZy2Y2HhuQLHgYRhA/efT4ydOF",
-	"kqoukFJLITmYJcOYhmmQ1ITfDiZU0+h8EOG59HrHLd+TcTLOdVLKtQ0EMCoUEYmkQQppLso+bkhw+iRW",
-	"1dSwR/lAcavu2PNon5cz+a+3u2PXGBCgvXdvXzYkHhEfJYz+khBTdCdHeycIoygxuFwoTr1vYxxNw8x8",
-	"uY1mn+Wu61OUDBCgJAqWcDJAxy1bZBqeRO/evkSBZRcHn/VSvwRQd1oixvssXZyPJEfYvaXBoVlFnIxN",
-	"lQ8cS46GBCUskSRCw7k13Ux4Ze4ttNdtHfcZfH9LJdk/QTNBb/SOAcamaDcjJELYjF+AFhUZvKrv0DOy",
-	"+Kb358ssYnNesDknuM8L898mv9wcRusunzUqPlw8/15KYeRY+0acPeffyutTG9056zdOwOTOMdyMt3dN",
-	"1NAtFpGsulsucLOHe+VveK98V0zy1xdKARmZ9ovNlrvC5CzHjNYdWPtnbyx4MvN63oXgUWKKfW7bxLUV",
-	"tqMOORw1uvho2OiGj6PGU/Jk1HjaOnZOnKPMo3pJs+tUAR0LWl9+j5Lmu5Aw313xlG3p8/7LpaTXoxW3",
-	"ok10ihi5RUE2UQA3nu4K1IgTHkM/tj7by55DMu0xbQYMaBSYCajab6JX+NoUOAfeYkgDAk4EsWGpBb3e",
-	"77Oc7WGiVjBbVuQn2EZVxcm4+oZ1gUVt23x/mYIft5bo9de//t/o0tHr++3o9R5Ludy39vy4Dk/bBYzW",
-	"lVH5PfK2v68iKjvRmI2vutL1LgSJAV2GiZA2ZQkKAfmaERJpKyGfoMB4qAM0orHx1rOVtZAvzcxrEig1",
-	"GUFmpi0GYb38nMVzH41wLM2vpu0cZ9YzUUgzNJRYlmRofep50rJ3REPOY4LZb74Usju+fPVjd+dw7C+V",
-	"pTr0PWg2FhEWEq/Xaj59ahkcaZMOOSTdNTnpgnM1CHEiiYt6YUTdcnG9qk1Vu3f0dLHCVAp604vQ1ZZq",
-	"dzdyq3IxXeVRNdB5cKmudqkC7C2sCmwEvlh7h5FeQG2QfTgTfEjcNd0J5OHEJEBTgplEjKMJwUINCTb6",
-	"kvXAxgRL06+inKG8twu5e34iENCAfCJhorRe0bJEcoyfDp9oy2g1kcRYqkG6hbK4z0MghpinnfDe/OlH",
-	"9MOPl7k0bx7HmnQT0RhOZKNdVg9i8/twA6K6d+HpNeoD/ayin9sU7xzpOEysSztrXVXZadjulWGMKdgE",
-	"LrqSReCJABqJ3LdTfpP2eTGWQeXNuPGdWPyo4796SxRcbTwYxzvsJqRBirA9pboIlXqttuyenN7UVPPw",
-	"q/wFmHRcPMRxTMQjmfZCzkIF3S96iYgyqObhp7HoVpfjDOzp/Ns8UfmJxkRJFHzue9l3fbDK+i7WIv1h",
-	"QKO+1+t7fe9LUC0f7D53FP2Rn9zreU/bYRR2joeNo2571Oh2nnQbx0+ip43wSfdwdNg6xJ3Wked7eXh/",
-	"+OwY/nM2powQqE+h9azc0ab2Iik8s83sG2hXKbiqNKwMng8SYrWEKJDEbR4N8wRuv1wtNPTgJExMcZAP",
-	"n70hwYKI00RNNF2ASkDETbktVfASJyL2et5EqZnsHRzgGW3qcaecwb8Yyya/mejvD246JTVdnpEbEvPZ",
-	"1HQ8Wz9YRG6qB3vJQxyjvSm+JkgkbL8wYu/goN15YuIKe09bT1vpOB9T+C0O+IozqrggkYsXMx43G2Np",
-	"q2/4CKLXJBGUSFcayEdhZvLGfGxE6+k5Ung8pmzczFS0H8GmWt7NhVZuJcJK4XBCIi2AYRVob0bZ2Ifw",
-	"Tx/prflIhTMfRUyvMJb7PuKsEZEptKBPmJkbL5UNya3B1gpZXsS5C8bTzDoXpSdRRAS9Ibb2URaKmh8V",
-	"ovbKxrQd3mI6IuE8jIm/2JYpBVehb2xu6KxZ0/L47yc0nOQag5vMTnQ74VM/Te68hYfCCWaMxPlFF5NF",
-	"S4Z/s1iewU8rDsiKNMHc8C4guOS8jbeVizREIh+kcmIMnswjC+7YqSTxjYaWIHB3QSLEEyVpRJBF7/xx",
-	"5B06JfPHGhZRoQIYpMq6ys16HrCv9dacS8DgZG6Wsvpgy5O5yEAfRS7MDVlu56NYS3Xo0mZRN5OiDce1",
-	"0IxLlYg8TmQBc8vzXYZ6cwIJMuN6B3tXgt7MfXR5+vb8xT6ibEykgu6Dimuz8mcS2sldD/hU7aACKUHB",
-	"6ZkhzWyGUn5attuUF+St5LwXX5uymu8jwblC4BopHB0Y0RVMwqnjaM+ae1oNmnHK/n+VFGtCdzuXQvq+",
-	"GFkU1iLEkosQzSdEvaOQlJqTD7kQH80QaK1TG1sLCAAA//8=",
+	"7L3rchs5kjD6KojaOWFpp0jzJtmW4sR8atlu62tfNJbcnvOZXhVYBZIYFYFqACWZ0+sT8+uLOH/3z3mC",
+	"MxH7HPsm8yQnkADqxiqySMnt7l7PxrbFKhQuicxEZiIvP3shXyScEaakd/SzNyc4IgL+fEuUWJ5MFRH6",
+	"V0RkKGiiKGfekXdBQs4iiRRHt5gqNCFTLggS+hPKZl3P92Q4JwusP11QRhfpwjvq+Z5aJsQ78ihTZEaE",
+	"9/nzZ99LsMALouywJ0lyQcJzwf9KQvUaL8jq6CcoMa8fSMTwgqC9KRcoTWKOI+kjNSeuAfwtSMKFnmPM",
+	"2UzPeV/Pj3zCiyTWkxFkRqUSy6591A354qGc8+QhTqjne1SP+VNKxNLzPQYz8mz/5XXiTy8Jm6m5dzTo",
+	"9Xy9bve7n61cKkHZzNPrPk2F5DXAfZPgn1KCQniNpoIvEEaJIDeUpxIleEYeSBQw8kldmTZBt2GW5nXT",
+	"JA/6g7ppPRd8UbPjCguF+BQgquiCIIHZjKC9t89P0XA4fFIB6qA3OOz0DjuD4WW/f9TrHfV6/6thlnqF",
+	"pTlOuVhg5R15EVakowfz/OLED0d18z6LVmd9CdsveSpCDbR3786eZrBKsJrnk6CR53uC/JRSQSLvSImU",
+	"1E4pTaFlYTbDw/rZkEXCFWHh8geyrMPha7J08AxjSpjG5nDOuaRshvYwTNZHEi/3kZpjhRb4mkiEgcgo",
+	"idD5m4tLJPGUdNF7quaUjdlghOY8FZYGpCYNPcotVfP8yYKoOY98pNePMIvQhEdLTSQxXkpoNqVCKg23",
+	"hDNJxmwv68CwBxRkq1Odt/AhiY6QhlmwjyiTiuBIrw2HSi9G3dKQHNfMCY9ZRKdTIghTZhpcuHnJWyIk",
+	"Gg0Gx+h2TmNSmtlPKZEKUYmkonGMRMoYZTMfjXpPoOcxC4B9dYB/BV30A1lKhAVBMuQJiTTj0v3dcnEt",
+	"ExySLnqOaUwihJUii0RJtHfw6dM+fMK4QtckUT6SXE8ZuJweUyI8w5R1x6yE+gfTXjgiA9x5HPUnnVE4",
+	"JJ0n00PceTR5HD6JeqQ/HWCHhAagORoW0Kaj8aaJvxwcbOYvL+mCqlXMe4U/aXaMWLqYEKG3iSqyAF4u",
+	"iEoFa+ImMfRXnFFEpjiNlXfU1/wuoxHK1HBgiMQw/oOe5YfmZ3/lHPC9T50Z7+RPYQGXfHX2z1i0jgv5",
+	"yM4JMX67hiUN1rMkxe/MkD5rdmIoCM6173D01uCt/hVypqlH/4mTJKYh1ut7mAg+icnij3+VerE/55PX",
+	"YFCYxt6R10dTSuJIYz9lNzgGfkSE4Pr8/PCzB2+9I7MU31sQKfHMnlkJEWqJxvBu7OkuFlRKmPBH35MK",
+	"q1R6RyO9W4oqgNqZGcMRnZetdK5UIo8ePpQkTBecdfW/GMsuv5m7dciH8C2szftchOgfBJl6R96/PMzF",
+	"j4fmrXx4bj42MCzvfmUyxygwCw9ADpCI4HCO+HRKWKQZD4Ciq0c+5Wwa0/CusMdozqWCwSJ0SyadRPCo",
+	"0+sjHAuCoyUin6hU0ivC8kkOy2wW2wExdJ/dJwj1BAlSAjNJ9SsfYRSlBhwEmDdKGdWCCEDR16x5D84c",
+	"YN1BhVMF+zUM2p4bWAHLr7LrYyMvIqx5NCoxbCSNgAl795yLCY0iwu64eWpOJdIkAJ8gRkhkzjscLShD",
+	"gsfkGC15KuBPPd0bSm6BO+W7Ocx3M5/Xdts5zb67j/3UIk6I45iIBzKbuJZ1b2Ft2Xq1zPip4yScjm4Z",
+	"wKaqrAMUcSLhuDOysjsl7XZqlM/OS29FxnlLUkmiO+5RBavQLZYZbenukZb0McqlBodqBjW1xP7wZvBQ",
+	"U6m0Mgbjak4EiBf79Zxy9dDNmWabwcvMczDIUeQdSwQPdWeTmOzIQtNiH/eGMiv0uwJqH+BHGcqlSrP+",
+	"EnU78JakSm7AbZCEKSIYjp9puN8RO6jtC8EmHqOfUq5IEUURjdDtnDCr8+kzAEQW+/qK6u0eTZ/gfjgg",
+	"jybD6AAfho9Jb9rHg0mBzg/KJ6AdVRJxQ4QZfMtNdDO/l/07YShl5FNCQk2TdlYg9fgo5rOZJlQnseeA",
+	"OXaKse5Wc4McKAHaw7HkiDIU/KVjxZTO2VMtzUeEKTqlRCKqVmHbRW+tzo8WeIlkGoaEmCP3NVfPecru",
+	"yhHMgcsVmkJnRV48yvfodaHBNvvCuOqY7+5jY15zDYF5pnJqgMKpU+ab53gZcxxdcv4Sixm587FGjO5E",
+	"JQIR3ag3/d7o8cGjQzRZKlISSPqFI8xutflecY5imNB2MFScd8x398WcRHFaelm6d31SYYb66BX9DsB4",
+	"QcQNDck7hm8wjYE73h2SEVZ4giWcommh5yJvKADQzqHSdDv2nn95L8wBRSQhLNKMHe0Vl+QjzNDJmWYB",
+	"NzQiYr+yxlbymL9iIuxkNsK6GdvWDwvWRJj0O4ZTNeeC/u3OMoNVYfSpYxUiNCFYaITh1yCd5SyjXzyb",
+	"CzPYes/yT+9j016tX0IF7O/fv++cpGquObOW1le15O/Mx+Fcy3VsRsoG2RVV9XO2BmOCpafcqKlWZaRG",
+	"hcWhojek0MOE85hgkGMnaTQj6iqVUVlh5mmJJIzRQX+gRU5Z6CszCfuext7oCqtG1buyAK3Dh3BQwQG/",
+	"aq2raZ+k6gpg2zAHnqpNTRwd1YDU92Sip9MeHFJhobZa9eeivfJDCQTF4Utb47s9LA34MeubT8Cq/dn3",
+	"TugrHpFneidWEWFbcDv6+9kjLF3o2cIWFwa2bX3vU0c36dxgARq9bluYygV0ZGb18bPvKa5w3BrKayGW",
+	"d5XNtxkuF0RKajjSFySRbcFsdD1ej5BFbC0zi1PMOKMhjrOTwd6qBGGM04gEaEJCviASBZipueAJDQOw",
+	"rdVt9H1icTbnChIXhskwes1m6dawOVEEpg4cnxc2bYpjSfzKPpb3qnIVkljzUogTZ4uUBiG0wPfuAkU8",
+	"jrGQXfTUGCOP0EHP2CLDOJX0hrxyplBzz7CKC5npdFCynPZqsOSvqdQCujkwV++hNl1EldGmvNL3c46w",
+	"vLaaL1Voz1pXpTMNAH+013CAElUj9Vo8XHdantBz17KKJAW0KC++HgfOGzG/IAwdowzbqdSCEo4plnp7",
+	"C0h/jIKYhzgOrPGIccSI0sI97K7lbdBEI6b7zvM907cHwGaYtuZ8bu4vbZ/5k5NC7/nTUzdO/uhNQtjJ",
+	"GbDLE3qJZ9+l8XXBEr0FURhKu+IsrrnQesPiJVJ4hgq2l4DKK/NRALdDBYKAAQo8pMAnd8SQmp3PVivh",
+	"lqLKrEMut2HHU7ghqpcFBAxhDkdFFnLz3C/x7ExpaTAbCQuBl/Abax2+bqAKIdiG2dTyeXxsggeMuXps",
+	"0SuFZxtnfanbaNmNs6lm0yGpB13GvfobeBdxRqEVNqGxaHfxgl87S19rSrOwMRLGm2vPrz4zBqyP1T1w",
+	"E10vNcREqNM5ZowYoXct1VWZMBEEYbTAKpyD1cWekWBQJ0z5iDOCYioVSozQr4dBehJoLyALTOPAR8Et",
+	"mcw5vw78MQtkjMNr/ZAzLYcH+8fA8ia6O62EkEWilqZLSRhwOgVjKz2ZLnp2Q4SmdjEjMI1wTsJrEo0Z",
+	"GIjAzsRjGhqbP74h0RF69/alRItUa/VEj8TjVBGk1a09uQ9v9To6ejpI41uUxiT7YMxKt7UPpLlzLSMx",
+	"rLTmxrCjnyMcRYJISUCHbUWjz/R3dtP0Ji7wpzPzHVx3VqnWgLKOMZYXhWgkj9HtnJMbIjSAOAP7u/6T",
+	"wFxJ1HqOb2DQ2kkOauYI+14j0ejHGq/4grJZx2IKbErrmUAfrSdih6gROcwLeQRYVET18zcXlyRCWKL/",
+	"efHmtY8knTFizb0YSRIKYklCtZ60Ha3ltD83UjZnhpy3pe2TOEYzekMYCrMuDM4DtRepMmtgXhGJNP4s",
+	"gSy7K7QABHmlZyvrvWIcZB9Y4gVEnAInMSKtJMBB2iPAqe7mUsOnBMbDChR9z1wr2tdaLMjZ/ebJgjkY",
+	"iCafaGmK23nqVKi6BlNhZtscjlLvC1XLjUtxDdcuZy3JuZFKyzhoAfBGTD4Htl0jKhXOrrVyTemgM6JC",
+	"gTQ2f5o3h495HPFbdiVJWC93hYLgDQqnIDh6AyKrUbZWMKC0STWiCGF4Uhb8CsJqvYiycUxmHRtXXqRJ",
+	"dMcFVTXqyLm15CupQLa0S36+1x/XY8kpwH5LHeLXgUj13qzG8I21sJPplChKNVjR7ZyGBSe67GDKrszh",
+	"o6XxCENaNUtnc3P5Y0Shgu4z7IE1oNlf6rA3etyg96/xmFrB5BVDwDrULoMkmyuobbVqmkPhbd3SisgJ",
+	"fWxAs5dU1upuqbktWOUJBc/YTajymnxS1g1XK556PGfibKXFFVjm5xppobhUM+HCIBuW/Q4YwW+Sun5d",
+	"iP1LYy74r59iRWZcLOtsaliha2rcGKcULIlHCKObNGZEgJ9IgsNrPCO+VvqoBGV7llqvpb2nPLwmYkpj",
+	"4qMf0gkRjCgifXRJhMAa8v/8+z/24aqPfEq4BAcBLRqDrw9GtwRfMyIlogzZS+qQRwTtXZy8PXu+X7Rj",
+	"uRnRWMsYGjzluWiVF7qGAyQibVXtEoB+rAxSfvtqdchygws3gfLjU5hOthvPDZhruEhhm9YifXlTWwgN",
+	"4Ah3JYnxWmt3izWln7KTf8UGwBDEWYT69IGGaM/8Y3FIy5Dxcr90sLQY7YYId5OxKqwabz7bBEx6PDUx",
+	"FSXc8JFT+wWxwmzt7UDryzmpcByXJ7fSKsZbwzfmuZG8xsZiVE4ZYmYtG0AymtKOYtqwJMbrrl817JSg",
+	"eAbO406yR3rKyFiJwEozq+/Tkn99t6tsAu0VN4MSWX814yJWanstx9Os+76tTc44CdnWqwMCKGxgDjiI",
+	"znGEqCphb2PXaUxqOz798ZneMb2DjAgkjLGl/qKqoKRtJvyiopUbG1t8Z9pmX12ZXV9D45IvCFjzAFWI",
+	"ITaLMpMlmmMWtadwmU6uwsaDCPadS5UKgrAgGO0FuefIVQWnAh8FIWcKU0bEFV3gGbmaL2eUMKJf2aPm",
+	"ypwH0JqyqcBSiTTUI1xVD49gH3FhPAr12WEiVk7fP0N7wen7Z53HTxpuGK33Rg1DUJzH9au0CHGEAiXo",
+	"zTJ3e4UzD4mUPZBIf472ZlyS0EcXZDETJNFHae0sUhE3MBETRoEjtOAarhPNMA1et1DTCjTmF0LMYGV+",
+	"flg5KBTQOMPL0slT5JLNsoo9HTfI2RWwcoXjQghJZpx2p1FhxQXR3L1tL2GXzu+au5Idhf0G4Tyb30Zo",
+	"7SSe158W7+fLY2fluyYkMU7pYSrAx1h/41uDfBgTLKTFp81C8C6sqgKYdXcaxUDNVcSZLK+KTLYeSnXq",
+	"WzUYkrBcxEmIyMxmBQzLJ9XydAKysEfUNn5GjWYbnhB2VcTuDTd3RatM+dtmUL+F+dZc3glFpzhUDbrG",
+	"LZaWA0bWqK65NxIEnNhDkvtsa4BIqrhY1jK9e9rRyywk94HcYmdbWPpqRNx8Qyr2DSoVZaHKJ0BZIVi4",
+	"iXt9qrOVlFHUOYRoOR3OFLABWVGHcRRzNiMCzXETi7Qryy8z4dDSHB4LOt1KyTIY8xx6vLS9rL65MP22",
+	"px5Gbleh8NwBoBh+HdEIjGNzfENskHj9qn9x6VQTXd1mPi/rVMXNm2MX8Fm7hI3yhwlTNzJHzA2qAMpj",
+	"CIkyUbtUANZI9FdOGYm00BfyxQI3SPW67Vo1yUTFk+hq0iACgquXi6jk16DHYQWSIYnqRZdSr1ep1BJh",
+	"G7hvIfLYnnLZJ6f+AlkbVCxsp6PRMrPaxFLvR/IxWNJA1TvbJG2vWwpM9qhoa5N0gzQD6qLxUsvSfc68",
+	"EXCaI3T69uzy7PTkpY9enH3/wkevnj09e/fKRy/fvPfRu9c/vH7z/jXao2zK97uGKszxpNU2uB0LU91f",
+	"J7smk6EWqff++f/8f+gJCgVVNMSxj/TvR2hOZ3Pz9wgtSETThY9ILAmK+e2+/RN0cHJDYrQHviH2o1ss",
+	"GASw2M9AZY/5rf6LEWRmWLCLuaE939MdQLiY/lKL2/wWIoqnfCs+7aB7mvdcfvHCjFN++MqNWn78EuZQ",
+	"fnYGM8p3MxMMy3sZaDIKUMoUjRFGMVZEOO63cq6VzjJwDgyA+IJ90K+cJovDkCTKHAuCymu0F5hHumUR",
+	"rHrsAgG7RtsB0njvmJ6Kj57bXovPTrIRMsBcCsKic06ZajKIGc7zwOrkRCJsdHRiDLp6xe8uT1GEbfBF",
+	"0dChtU5jFeJTE6rszknOIGbOZFGhan/1Qj8Dx6oTo32zQfVy6kpJcmq0C246GOvHgC1cLx81f3j1xTWG",
+	"Y/cXJTKzZmK2hCwPRgGrET0rPNOCrYStzXwTWNhTLOcTjkWNJ/2MMCK2lmst2si14pI0B7kgIaE3JHLn",
+	"k5YyuCR5hOCCg6nphgiIFi7ADiwJrb0RyvpgjapeMEfRJreUokFK3sUiJTQTW5ArPVHBF1TCU+ute+UO",
+	"lys7nuZZak6Y8alBJqRVppOOs7nY4HYLGC3OluCyKpdVXTp5ctWsjeiV93vNO+GbV3ormYqXSBJ4KWwQ",
+	"LjUOULnydD+mFYiIkL9WsizNLzvPdp3d89LEoLvjnMdvMyl9glwNe3V6ItP4TZlx03SnBL8hIr8dGPb0",
+	"Q+kjHkdEqp1IsHCIbRIAS+ynwFcqCFtcVi1e1GzGCr3XMUnwGavzNnLea1s5nRkDc6tPTk3Te/IgWnvb",
+	"PMU0TgW5UnNB5JzHdRcXnGmOpOgNQbo5qBMpsxwcWAFmmc9J/RG6jcP0jk5LEMR+g+NmdyxjV0vZnaBp",
+	"bNatbJewl/ktS6N5DtSvu86r7Z1R8bZI981T1QyxL+PvlTulWxtjgaIyOqlsaHmydXhbciArKuSFRTRS",
+	"+WlGnJgt30whAcfaaFnKZhmVbgA4WyQtm75Qqm3Ty7Bty6dMtu0zzlp+XLGLLhPSkQkJ6ZSGSBKlNO91",
+	"l9L6e5t3yLipwR2BBuwDiYJ8ewME4dNEjtlekFA2C9A///d/oByaPgokWyTmcQ45HwVzpezjHEo+ClRo",
+	"n2YA8ccsiJg0T7PF66axfZitc7+LIEEN/EBUQiI1ZPRFMEwTpo4KXs6QkmXMFOS6g+B1m86LKokK8DLp",
+	"i6TNW2FcqDFkuLEfBPuZU4J1cNYMtTtm7wVVpMMZiFFwWwlH+sLEuek+/tX+L0CUZVnwtDhgw/4KDSbG",
+	"bx5hNmaGCAo3OFJxkbnfVJLEZealoSFW78jr97r6//oDkxwSaCbzsKzG+DNya5bVLW++JLEV/Qm6wYJi",
+	"pnxI8gfiPlVFbOJTkKCndBYcwwpc6LndrSzNmNEcLHTMy+447fWGodku/ScJuujE7KFDXaR3sbiJEsI4",
+	"qChupDQ7acATUf18QZkLR1zgJLGOOxGT6+ivAC4fgvjXcoBSazPCGi5Uaq2JZy0jKrVWYbKOv5TbxnId",
+	"3yi0/ZxZB5avbabPnL9DKAppy2FLvbZgs1u0r0K6DcPdonll19uw3mLzj2Ui+w5LsmXwhjEIkTiyoRg5",
+	"UaI5lj66nWNlYnw0QS4TcmyMPoVRHY0ihoXgtxl5BesiOnaUietXZkSKNieRZoCkyFgMA8mZT60+1Oxh",
+	"TCGhVWQgJrNMmyJlBVfpAJKK1jgg+17G6rMgkvuXtAsTGQSlbJKDYpRji+yW2VwHZVl9FaUgwiU/thLB",
+	"JyYKp4XjXFk+r/dynxB1Swgz52FhgYe98goPe4UlPj4clRfZW7/Kw15BHC/P453JKsiMG30lDWspYWcC",
+	"jvd5lsWa8PINoe33ILI3hApo8EHKK33IFcHYr4CxXwTjcBtM6feaY01XxfpGwbvhdguorvW1klHUa4xE",
+	"9++H33BHZSfcuMxXRAkayiZjQkvNeM1ypjYvdjsT7UxglsbYIZ+75BD41vO9/oJqDnZg/unP9X/aXnQU",
+	"F/t9Pshb6LjhZf8VDNTw9mDt2/4Lnoo1r5/iJVygbBsBb7pqMFP5nuI7ZhDJttt3icUhmW9xP/zCxWdz",
+	"uDwsuDF1wDZIBZeNVws5u3Oke4whYeNVJdSxOWfBIqeKJtNoi14qWe5AC2XpgggaIjsC2ktweE0UirmU",
+	"PhJK+WDJRIoj8imhYumjijtlDmqTbKkWOiJltSflBVG5gme2EZkkNSZhPkOcdSKy0LqPFinanJ872ZwA",
+	"KVuzBX3S7eguUUBs23tmaS2gRQbMIto1o3fK/pyStC7H01YY/lPWyar9M9/B7dZr+/SLC7d9Na6n6WK7",
+	"h9784KM+en/y9vXZ6+99NCi4JwydN0LhNrrn9/2BP/xYe0Kv8GR77fyD59s/3xuXgux34WLfPHjHrhm/",
+	"ZV6mhVxawd4dFIn5HLRNq9AabdIHTdhoi1ucGLr/c9Mk+31hOs9+vzCjZL8vw9LPpzBu/lZPwE2/pTvs",
+	"grLi0/6KkpNrK3HcQoUt2fJXLGpQmiC0hqTbOY+dIeoYUVUIs68YRZosa74NAg0x04qKjeBAJyzL2bet",
+	"xQT2y6ZIJ1FnsuzMMYtiIjKVZvubhdZaSY3CsI24v2sc3b0I5a0F6tpI91PjWv0mS9hRRkLOrtyLdlho",
+	"OnpFzHH50fdYGtt8pCWLfT4DlwukdYYb1745bpwpGjcElRTdyVUqGNrjAu4dBY3IPiIskpkDOpypLtuL",
+	"QXGJ8Jzg1nEnVQ/ywlKrC/EzWNdx9Mxt4iJdLLBYNikxV6tEUrkXk1dwPVnfwCn78sq5r9SldwohKZ1r",
+	"uv4K37TOrAjtU2ic2S823tsWF+VXwbCypJr518K7bFDbkgnnVrTP/s+NbL3lNcqKDgiPVyf90a+1jEfM",
+	"ZjXpunVtsILV2veevr5AUBcE7ZVs7BGT+1qsxZDnOb4hwqTWdjVrtMhpJTKwatnkSDUmPUHVVVmkL8/g",
+	"zzA61DnZW8h9hCf8hhRSEYiU6dPGiTIlu8NBqSRLnpprbToum1P8yi6lJpkSDufm5MRJQrBwFhzzAZIk",
+	"1A1LE/ngPRl2+49H3UH/sDsc6V3MiGFjtsA8rclwsKokJoIrHta6XQvMJHjyF0wzaZQERY/DNHJC1cei",
+	"2ck+XhGsMsOMbVEjaj1l8tzO6d3Tc88vPrg8PQd5CVDqqt429tp4VzrEKpvDXHkyLmZVS9hw46ErSMhF",
+	"lNmPq4KSfmkyhilukL4IuJMS2E483zs5OdH/nL4+efXM871Xf/F87/WF53uXf7nUQu4b/fbi7Y+e751f",
+	"vtUtT07KUD7ZAOOTRgib2Z4Y6NofZjrZbzev7AFMMPsFM81+mSlnP83c85+wiOynWU0+kF6WsX4AJ6iD",
+	"rXmjRUHNto80Vh6jaiJN/cqmNzIe+QyBz+jBsIwE9pbwYHh0MGyTbvMWC3YfPMZqThXT5rYsZlXFc6Tw",
+	"MU/MbfWb6vFUSse2eiXKbPI0l+jNZnExIRR6ITYTnsuPVwYrlkoQfeD/j0IRwKLAY5LLVQA+qgH4cy3g",
+	"Z8UuygzfFhxZuQrhSusKJgxral0NXc0dCKdxFRKzxLxGpdAYEvgogLT/QaXcVaFNnUiZlTipDRqjEt0K",
+	"zmbu3nhzAKtZW95vnYTxArOIT6eXtI73QYpTg4h8ahyoX7w4evXKR4NRZ85Tse+Ao5WkDp9Ope+OHydW",
+	"PpCmg7/ZFAQ5NHpPjnq98v4d+F6ClSJCj/5vex96/Y8fep0nH/998KHXGX7cP/rQ6xyYR3+og+CL2iTp",
+	"v0RGKpOTrMVVoJ6iuwl0rKUG/15f2DAggc7OMwIyN08uy+Nk6XhW9z5dylyC2NVZnTHzxiaUdfeDMKto",
+	"fUqi7S6cVp13t8j29kXzdWVbVtxyO78i7LZzx9JIAblNm4zbXysb7Jb5eOeW/jYRwFsy3Ziuv/16azQx",
+	"z89AVoJGYUV2hKbt2CmV2tZJkUpso51ulzOQFVUrFw9NBaKgW+Uy6+1CBd774aTzv3Dnb73Ok+7R1Xj8",
+	"YTz++H90Pv6xluvuzDHQl8ppdgfsqdJ5E37cT4QigKXZe7j93R2cfF88GYOZUyNI+ExulRau0RPluSau",
+	"/DJJLmXMZy5uxmTonU7r8YUwJbZJGPeSz54xJTZniytmajTQcEM1wUNzudVCHS0Duuutio0nU9McLmu1",
+	"y1LGM+vdQiWisqhUGh7i+d7NwjBRE9gDIb4Qs+NB0mBJTfSVmpO2qb3dxC7cCO7Bj4vCj9PCiO7Z62xk",
+	"9+R9NgP35I2ZiQXAPV2D3I2z7yIQfnlW/XWY7SqaVpwSf3ErZ9ED/Y5mzrlSScHOWeh5O0Pni8vL872L",
+	"/byWZsncqUfZPy4mojIJm6A4W2tbp25dZxzJC72V9bWfx3AFOrY3YZV6ywcHtbmcdTdXlnfUmDou0olp",
+	"65wGwLPbLARsmvbT8kzG9p597B2NPX499spz6fcGdWaAjbbdt2743cy7hhHsat+VDffkWSxxYaeLToKY",
+	"LdHg06eyfXfQ6/mD3qhi17WVv588KV0j1t4jrjfyTnkc89srQSIq6oNen0MLlLXY1X+0UGKtyVmmsPGj",
+	"3pPDTbp7huC262N0g+OUGNn0No9E0GRkIxCKMQfdcsjAiS06h8tV3nr9wXB0cPjo8RM8CSOj7Czwp+LE",
+	"C3C1PEWv30QmdMyUMiiYSq7NtGreF2H8/bPLkoH4+2eX+oR8dvLU873zNxf61/k7/d8355dnb15flC3B",
+	"pvk6W7BpUXe2K5W8gvnYMbPfdvT8gZ1H4cG78u9sbk353d69fWls8wCHMpPIygbOedItmBAfzgmO1bzk",
+	"fSRoNXvX6HHd+me8Y8vRv3v7Um/qDRF0urxScQ0N/AjvbC0qLeg8kCjU2w+JrMlOJFGehBnh8uVFK7Ny",
+	"e/ZWZ1k+uKtlWW9gwaTs/Geq0kB24VpTyO2a8duYRLM72vJKHZkkPBu/2c5l9ZcyOH7Z4FJ7g3K3dWSd",
+	"tAT0Lq4o7bwEHWYVU4BysWgLxG3sbxo4MWU1mte5IKaiD7NhWArTGPIEb+2S8OzG+iU0wDR33G1M0Pll",
+	"TKXrUmE6k9wWxlG33h2LGzTT7aY6JM06X7+3RunbbbBSQodW6k9OAWsMgQv8V27tgNshsEWZ4uXMxsKF",
+	"1Vpo0Mm6LTUoXFuysz4nNKQlTiCzWDVREZhmDCp5ZR7v5VyonJnM3Ucaa7HNrWB+2HqW7gdPEvgh0ySB",
+	"mlVtYwNKKz2Bdb1xw9e8e+fmX/PupLykmhZv81XWvuVrRn6dw6JubPo8g07t64sMXg2vHQRrXl8UgArH",
+	"c23ly0vIhKcB66NALqUiiwBxgQJMg7vkNncZYHf0PV89VbZxP1+hmAWx9VMbame64bYuwVFylLuj69t9",
+	"m5XXO8FVIFzwyKbshkhFZ1hZum0g+u1I1YxzVum7/LaBFs3LjAw/FmYP7k9UNZQobifZ7iSh3RNet89C",
+	"7L40vGynU9vR5OqRu8mR+T7WBqNvXlnTXS1xh9pWQpypvFc1yVZmZopowid188vuMlYxLEmaHZWnODS1",
+	"PopmosFwbU2Ytd4LL5zLFC3d3xiLS3eD68vqOzmrjTd6+/wUHYwGI/Tq4vuzpyZdPfjL8Smy/TUlpg1t",
+	"h3U+eZCabTuCaszEeWEWnuXL3OshsiBiBsbZf/79H+gRisgknbk6zQbajzZB3lSJucJRVFdB2fqKmBSI",
+	"SiyRKVAi+KKhQLgtCBCts7JtyOK1kmYtR8qGTcuHRRFW+Cj3qIKyChdPO3pPSXfWRcHPY48LOqPsfwwH",
+	"o0fDsXeEfh57NNF/jL3+4JFJ0zH2Pn+uD3m/+5G8zofqFdZ7wzALyeoZ5fygSpX+NUOIiZGXQv1dHLc+",
+	"plZGuyiMsPLyxA258ua0MIfVl/mkygtcd4xtXRt4bTDqClBrdc0151Chh/eURfy2hi1Op8b6vnrZvtke",
+	"UA27/kXqHkZX20U37loMEUrnXcl0oic0sSb41QtDUJO2nNLO+5+rX1c4JjYF8+qcvpq5I4dFYadWJ10L",
+	"Xb+Ki9uh9k5S1hbYf9eSrc2mlIOmanEbML149zhqjcFbl1RsgeCbZlKDtNWSw/q5c6V1u1JwmcqtDuh2",
+	"TmOT8uUWNh5Ricyx0sqbqs6us3WhvfUI3wpft1ZfF3kPV2blW+Q1WDkIvrhGWzfdVoC5J3eV/4ak/UvR",
+	"7j0S1So6FDJw1KSYE/jWJVbYC8zxALEG2aUflPBCGE1SSPywB+hYDn/Tn1GpaCjrUprfzK62TmiRJd9v",
+	"yD+6bX4M/Gn7OSwo2/6jkspdVK/gyrMhSfGdMlKsXMjqrTTxFcJtGmBt+4pyqU1b0JDKFDJuJ6FqCRJb",
+	"eKFFuaRGXl/gjo23X+DZuTCZ9clCIkE0wzxGCZaQhxJi9KGPetOuCe9ujDyCqu7g22iSjujGWUCKO2ez",
+	"gINjdDvnxPmVMgStM9/TrKy0PmgZ4ykLCSQUMLFN9h4i8zo4mIzwMBxEHYwx7owmk0nnSRiGnSiKIkII",
+	"mU6n05rEJ5uYcCmefTspz4RJFbe/deDUju6AyZyz6ncFd5d15Xt9O7k6xDIweGOD5Ld0qLuwtS9CfkPA",
+	"3+wD0JmPCIv2MwQAHwiuTF1fiZeyi04WnM0gND82mS+zMH1pc4QrIlUHeoO3DEQzucpc77ARhNXYv16l",
+	"UqEJsclnA5hB0Mg4Nh6qX3Sv7WG84zm8DlNczwZIm/GmvdhYwbeqKLQqCZkPnDnmK8WhmXi+TOpZ6/da",
+	"iP3b3VSwAKa0LVhdao4aQbyxoF9xB9tvHBzAjqivYsCyqzlPxcZ+3tqPDGa+gE+KfWUo3ZDgw5SDMPB5",
+	"IE2ejwmZYdb+dM/GauNJ7ubrvMl1p3/jdV4oZyevT/KwTESZ9QFzw0kI6KwEWXxpO4ol62zW1dWvQL6C",
+	"7TkqFnFlO1+TMgn/QjFgFZJtGQZWJN4VB5CmyN3VgN2iGyJE5BpnkbtS9QZWueNp83thAZTJY8Q4uLkX",
+	"hM7JMpc+sspTRbvOnIyZETiyDURYFQpVQV4hjbWUsy46xTFhERYFur4mJIFvQVaBz8csKKJg4CPJETZ6",
+	"SJaaVt3yHGfQIksGbxYI68JIzqGmFrO5w3eSQ1Y4XjtyKPO+NQ5Rt4Rcx0vrEXUfDLKYlAPyL+KHl1xw",
+	"pnjQ3Umy2cyXnoLXYI2AYTJKXXH2pbNluZF+PTmu8kRW7XhDJqY1Zcfy/Co8N2/MTiWo73xgbCHjfWPr",
+	"27H1+2Fhuwpt98M7qkUFfvH4umLdmM9tI+kSwwlcJF2hj+0U/7PTV+eIhHNeiaHT/UMpFJuoUSI9cywI",
+	"KmTNBcspviECynPzlEUdJWgCJ0NN8rD64O9nenAbomKqmVUS6g/L6ckPCq4ggy2Skw+zGDcupbP5Vexv",
+	"haXtJUSEhKl9K0FsCnUrJVSvZFQ/qI8Nqc97uRIpUkmx3nPrEErVBrKc1G9Iu4i98jJW1rFlkEt16r1C",
+	"EoyKTRJytmzMMlWbWqo/aJNXKksdWgezVzSOqazUGyBFzCxVVuitpMwv5sw/6G1VeWAAYKHJzWENRjqL",
+	"Gjo7vzkszgGoeWNQFLTShz/9W50Yp4k/wcuY4whNlqoUORkcHFZ2/7CIs6NHg8IaH69f4sFhFoF1n8Tn",
+	"ArFKW1OpenF/pDfouUXcJ+XVrqGKXgd3oTuNX/k1nMvTvHoOCj6JyaI2Udnb56foyejgEWQmickCRTxM",
+	"F7ayX1Vcc8J3hc1/SmLMrOnYVWoBItcaXmhkyYb0RpAXXNbXpzQ+fPrYKOc03rNZivV4dtYSAon2W0cS",
+	"FRKj1RjiKJMK2xRCq/crLjI9wWrerfdNhga1rptnEWEQbiCcPcK29hFUD7N+o8FfOjbEtXP2NLD+o3Am",
+	"50GVULe/u97PaDW2vhhNXfK9bBUdnV34Vu4YQP2VJjWuW5hDKN1Lt9mPbDWy9QxRA6WlC4+vdlUT60rC",
+	"dMFZV/+Lsezym/lDhxsPc3zZ7PRos1rljh5NnkimrP0Zi8inuhtrKCKPAKUQ1Y3QXqdvtD2j+e2X9DvK",
+	"1HBQ3I5Bf/Ro9Hh4OCr6xHZqM2ebmbysjbo7QTFlxCXgMcV5Q8wYlM+OCdrrGSac66L2WnWX6dWizFse",
+	"l5LJ81uT2ARHpuKI5jBQYs33bii5bZ1KRff7xval/z6x/cHzvE/980fbL8xmVf9Zzf4HL+EW1ejvlCHQ",
+	"ro6RwxUDq6Ck8ASa6QdhKhVfBD6iMwY19yA/zC2VZD1EHz863Czyzngnf+oV1lOf7eYFv0V8qqxJwt0H",
+	"G1XYGRu6KIgwjZeBn5mIfBRMqP0bmE6w4EzN9S9n/BkzrFDZerYu/yHaAwurZj5LiczfMVhqcSi0WPD0",
+	"4tJN6HjMMLIDFu4kTZiVCx8d9q0lEBIiuadQthgKGU+NSY4I05PcPx4ztzWF70yttKBWlQ4Q+YRDZXbe",
+	"VPIIynpyYAspWswGMEJqIA05z/ccEPU2m/WAaUVPojWS59v71HZffPbe9V98+F0+bPHxq2wKxaendjqf",
+	"fe8CCzp9lccjrCvSVpYMFPmkVqJWRo8PHh22cv6BgfOgkvbjTimbEZEIaqO7WmTKeNx/MvBbOO9f07qb",
+	"5ymmMdorlJHc96FQm48E0dzLR5QZEodZWL8OTTOMq5MkiWmIJzExvo3XNEmMF8Umu0pMbuq8PUB48pF1",
+	"XfH1GOBPw2zG0Y3d8tDYdEtWsfbgT+ZLSUMcv7T9bPc1FopOcah2+zoVtM3O1m2tILOthwN6d0fsWqtW",
+	"fhjXDN7mSdXxsMbaWAgaWhsnXSToz76XaJDj+PmXo5qkRehMXZVH+36JJnhWG8cirHm7/Y7RaIUj1SZH",
+	"ok6C27yrRtiDgmA8PnWttpzW1sO1wxkNoLOWS4a2Oyzb+YTegWU0qSbYJXsyRZSLcrKPUhYR8RYYrGZv",
+	"gvwVXHxbXTJtIK6a1IcNx9PWCGhPCGO7TcUOPO6LsP26FU7TOH5avozZhq/MSZy8a8eP/dZ0WXOj0tDy",
+	"PpjOMQq06iioWnZc0GKA9jA6/fHiAsmQC4KwhMthPey+EYsVnskA7UFe8uD0/bPOP//+jwDZ7Jj7cMoL",
+	"e5NXcwrF5vCd06Q2Z1HhNVhT8CfO+IISifZO3z8r2zq2ENXAGvtlWOkd2GLb3f5iRyqoCzvTwBq2wbZD",
+	"yjeMWNuBSJkpuK/BivYiARlgNd6RT4ow4MK+yYlvKplrti73fSjxbItJ5iYjq/QLknBJFRfLVfvetlUz",
+	"i2L7KojrgKxXsiUThVW3msllCfsgw6AD03ZLWuloA/LUbf4NEXrkU86U4HqVNybWZcdjM9+2d7vLvTue",
+	"fJdfnqqNSLIt5oEPQyu8k2SBmaLhj2ZXVi7q6xzPb1q3rYUc0JswAtR2HODEEquwlfv0uZOTsEC3Qp/3",
+	"VB0hjC4FvVmi/3nx5rVrvBdcAJDsUgM0MJExY2a4yqDb7/ZQzGdd9IbFJkmf9Y1AZh4TEqE5ESQ7vo6t",
+	"mQQMWbaxj7BCmC3HDIQU30TjWRlOMx1n/doL6lZuIvWCfetxZedOJUqTmOOIRGPWsOouutRP6d+ycAbw",
+	"Jdsb9NAr+t2+7sNY1XGMJjxlkckWC1VJ5JhNSMxv4bLAOISZlVmL2JQyqqwLVxmR/2Awr8byDUC19Rrf",
+	"vT3rbk6n+Nn3Tqzq+7o2iQRs6lGJbdMFnhHfVmURFS6+WeZy49VbCe14WZ7rKzvalMbEpBvyCyP+8+//",
+	"qN7J1pHP2/wwqR2Nly54bF0PW+BFoh/TmBGBJzSmegt89IrKsChIm5PtApKGtq9pB2NvdWKViKlhMccm",
+	"Ye+EoMF6E2+/13AnWTCXQ4/bMYwVfBFIzbGyJGOoAcqPraD1j3ficSKtTWysKWJlf7UIY0sfb8PhWSvZ",
+	"7aZpe2Auxe3pd3sVihm2ODvLlve/Ss66b/FtQQG6aMyD4rLdZJlQfGNJhtqMiqOYYGlfkmJetzAv0guJ",
+	"7MydMPx7m9XzpWzKWxqS3QyLxX/to1e2/+y3Hcf9LtQPtk/OYFy97hiH181lsBC8R5SFfEHZrHNLJnPO",
+	"r9G7ty/RHp5IHqeKmMzhXMC/cr/+ek9/JrtSdweZbCURNzQk8uFlr9d7+J3+z1/+8pe/tEhtW0wf/2L+",
+	"8cOlMv9/nnz8cCE//uno4cMP//bwT/8yHsuPf9z78PBP//JxPL741/0//aE2L7DtrpNZ5DyHbBgMGDVL",
+	"RDaD7kWczmoT+3YknhJ3B0qJQHsxvyWiE2JJUEz0gNJHEZ1RK+BHWM6J3K/R/ZtT55u8+R/3/nRk/+x8",
+	"/LnnHw4+uzd1K9azZouvm7MeJrCtT51ki2J2+mwRF8SVzLhDwXHTuDF6J+F0m+Rzem4mDnpTXY5CLfLC",
+	"FLIB6y6tC8DbMorw9atzdDMINRbfDNH3pJqZX0MYYiwCTiMZoCROpV8o1OUjuZSgX8Nf75JLuiDwJ9SZ",
+	"1Gh89rzz6uw7BN5cUxwSBG6FWjDdwxIJrEht5Haq5lcJljKZC41XKxR1M0S6jaam0DqNZK3RXp743K/L",
+	"el7hR7qjTmEwf53Db00ibRgtjw767NvpN9YOrZm8bVt0K7p4Ua6K+erpgWbXL07MfweDkf3j4ND8MXxs",
+	"nxz0B+UE6FmrdTnQTc91xwxbJCepmtsJ2F92IvkvO6HCAzOx/IGdYP4AJgp1uRaLlNWetRo9s9ctdrYA",
+	"wCSdxDQsu2Z5cggp6fMRN7kiruxvGWpmEFulTJFPqqHw6s0Q2QZo1THyJsas0++1cYu0I19pgqzLvSI5",
+	"Cnkck1Btps1Voty5sMFXchKth8KzT0pg9ObsKYw4I8pHBIdzo4nwxHBHlBW1b69qaNR9Q6MWoQPOQlCR",
+	"A56em6KrLjnOjLBSAeH+Yb/iSnjYL+gahwcHw4P2LtT9wz5Y0unNJl6q2+BweQcmqnu4XyZq5r2OibpZ",
+	"7xEWiiW82K9lpSfPLkqs9OmzC8/3Ttx/+08G5g/Nsco1hKHJ2irC0KKBa54LemPGcr9Oqr/M2IUHMAcw",
+	"b5mbi6uGC6ObIXJNEDQpLlgfL7q/0qoZ12z3NdcvPHNIlX7Anx+rJ6NtsA4GhWYNgLiwM31dnkLx1doX",
+	"ZmqffS+VRDQyWP0S7b27eJVDRretYOqCM2rcyDayl2YdFCQn87YI95tBWAL5zSD0fO9mWAareboOoqZF",
+	"AzCtgv8jtCk+GHofi57DWnrzGuTFp0SrWqsy8jZ1GIoZUxtuBFcdbXOh/YFEtBwP1zRQjKW6koSw9ln5",
+	"FpB6aK0nRIv8MRUPQhOqCtVswABiBsnO8xVANwJHLuUV9N34douCeW7L6oq6OjA0qQ2vcjDV6Erb6TdF",
+	"3auVltM8rTc02rYwghFg6q5c4cAFgxlWZt9M4EgWNyJSJncP1YDYHggWWB3chenk+XcM8lBpwgtKjOnJ",
+	"gd82P9UVWLy3Gg++KIsWrYarZ7avcsxfFe/enD2tFApP0ivNmyGQpFzbbPC4XqpbHfJ1CuHIq733u8Pu",
+	"YbffHXX73UFv0O/2+90nXS1MF0wj43H3T1Bo+49743HX/LVfX1QQQkYaNtRGf7Taz8c9v22Oqqb9bB6u",
+	"ZjvbDFdNwE2jRhrM0rZVXZ0awyjACRJcoXwk03Du7rhyNaPCKVf9QvJdpdMXp2fsTaiIkl4zjqy6K2yV",
+	"vBXgubqU73E6s8CGEvlVzjHlIleZvO3hbqfDgWubOdRuA/hVvbkh4oaS2/rCIjfkqlQLYfXywbaC6kAN",
+	"TXJuX8nxlFe0Xf1oimlsk6tV1C/zlTnlJbqdc+kSS7lAFSqhcPKbH+qLBduu6wPP7Ev0ENnpof/6f5FW",
+	"wuB6IiIhXeC41a74nuKqPtNfdcOgnV+omutWX55s3S5mOSvrNq8etNtOy/ZVN/otF9e12WJNKm1k39ft",
+	"Q00hcullyOKvol8V1/LRm7H73Lq8Vo9zJ2K0F0Gy7kpuHl8jr/WOqaeovLLWpPr8n3N+ezWnGrbLqwgv",
+	"mzI62huIGs74yyaShonkUVf56uqW4he3fD22tHBbqbV2n5jS0JBRFHB4JXUi0vNiLu4kwTNivFQRRhGV",
+	"SYyNPnmEZppyIJAkXmquM2Z8igIriNvoGmfID9AeZsbLIhsIVB84WSZczeEPRqhu4yPM5C0REo16PT0a",
+	"ZbMxC3LgfKAfu26g/S46ccY0zViJc5S45UKCkYkqmXFJQ7cPLCceM+sZ1kUZQCUAAE2WKOAiIiKAKhQM",
+	"xVQqBK4ClDPruWvd04KZ4Glighkpm3XH7CmJiXIxfg7iBt6CLPiNzbSTrajOM+MuZc5gQjVRU2aC5bE1",
+	"vPTiSGQW1W1jFLhDVbQ6ufaCKA3xPAS0iy4IixBVaGIuWhFG5+8utXQN3i04nz/gEdqb4GhG0Lu3LyVa",
+	"4CVKJRkzqvaPi02RCQakas5TSGqEZkRJhOEmjUaVFEct11OvHDwt0EpGTED6QFPd9bbB2owqGhtrQtAt",
+	"ShYp1kcxv9WSBqRyWlVOHBq7wDa9/ZsdPDa4eNRE8bVNZ1LgazsVBLy3gzI3aA+2y4vdkNandJqt5FMC",
+	"fvjQSIMPf9ZHxWeD/jLnvQ5ZMVL8mrBWGeFrD8kKeuIlZKe3rfLx9LdFQ8CT3nrEGB4ebB/b6Y7ntTuk",
+	"29xXevvSMbweA7dOY79jlnkXgn2lwb4L4m62L9nE9aVx1i/+nlLV/0YIsiXl/BaRv2aPuVisqZaTa781",
+	"yvNK5YEa7ZmzqdaAQlJvVs5Pkk3V81m0Za2uXUshc66uQpxKcrWNwb/wWX2ah0ub1gEsQdCwiwJGlBZ8",
+	"A2PFgkRYWmVOBZEo4gvKtOBqI8YByj4KIiZt+6evL5whIeI+CqyTmH374vLy3EeXp+dayLx8WW5qlE/b",
+	"MhuST9GCfiIRuqYskgjHsRaSTEUxkIv0ApxeXLo+M+vwfC9iUNDGzCTTcq3lXb8nid5KFi69PKN9S5c+",
+	"jatvOVenGnqXy4S8zoZdffcUJrL6/CKb2uq7926yq69emOnXjFNc0Orrd26JLjH2ziUcHayz0mJbFr2E",
+	"uVVKhRWelUpZgvFktRJGk/nD1ecSWfLdUgc1FY+qDGaVgEq8Y21iEljEL3k+O2NhyxNMc9j2hzJ0XrfM",
+	"S1vUuUX0cr2HepkfPReEdDQO2gg/FOMJiWUX/UCWEiWCTIETBJgeBSZ83yhjJ2dI4dlMK7RFE7vGzxvw",
+	"deDOB6Q4vUJcZmFF4df1rNTj546V5e2Axx/buluqsOhtmfe7nRVG8+qQM0bCqrOhChNIvGA6ipdaYwWV",
+	"HTKd2Ri5hIRgXIDwkrgm3s2kDCzVTqnckdnB2+fYq2SO2zK3F8Ss6WnXqP7pxOIlhLwYL38TCRIvjYO7",
+	"jd8o33idv3n9feUerT4A62u5ZdV7P53DRSzPtl/xcr660XCwla8TOMnUJfT4DhBGccAgW1DCDlolae/8",
+	"7PX3YwHWj8KyRr0nh01Xg/eCXC6NXDn33baoVaFoAPvH3AFEhbX+H5ex/LosKZZb+3qrWBaZT9bDlszn",
+	"5YXJEzTH16TKfmK5b8LKQt3HlIZYkQcSaVVI4xL5lFCxBDYUzjFlcF5AByZpQQ0bqrc/rF7SFwY0wxAJ",
+	"xg8wUVGJFpgtYR5FL4VHZUfBR2XdbLO9KnNkeHS/jELOedK1P7shX9wrvyisfzSqJJodjYa7u0qORsPP",
+	"RqQnosGD9+L1WY3DgwbCdgAY1jua0enyChBrdeQf4e0Kqlg0ZJG5V9/RdRd4Wj2mrrgf7ISow0p2zGFv",
+	"Z1QdljJjqljWsjdBb5bV0MLtQpxPfnx69rRdjDMoQa+IwhFWeLtRtDaSipC0S7FxcT/JinzvaaPhqCm9",
+	"l++1hUYh0Virfs8FXWCxfPf2ZTsggAKXbjX1YhjfptxZFw2JbJ6fnL08RucnFxdAbs/+cvrs/PLszWub",
+	"JaTToSyM04h0GGcdZ2nY3zYh2GWNxat5XS7sd4cYz2LE7NZ5LGxUL+RRNJHqLkgdM/TmwkcYxTy8hkBj",
+	"/eMpD6+J0L/++fd/mBQrtxDIiiWa8hTCEBCtiWM9jbGs2QsuO8n1TPooxmxm/zSk7iMJocM+imlImCQt",
+	"o5pXwpBb6731rKZlELIJc95uLPNRyxEus6wwmwmrPog8IhOKmY9YsvDRjC945KMo208fXacTIhhRRLYE",
+	"dSUEfLvFFz9etoJBI/JbOG7Frk+xIjMuli05IVbhvN5CutCvSARJXI8tDS2wvLa5EWBqiCpJ4mm3quY1",
+	"cYO3aUzaMuktOeL2p852rKxxk8r7vdVe7XLGPaefSFQfPN9ANGdMKhzHTV81gP/8evZ6NYVKwxDn17Nz",
+	"rOYtG295mjZHuDsdxUcvzr5/4aNXz56evXvlo5dv3iMu0LvXP7x+8/71/R9qpS03+FyZ2I/PwIMnuqGS",
+	"i6WNINg+wZTvvUucq2glmV1eLnfFAXliMnzDHYZLxmT9CExZ7Hp3xnLd2oqSYzLn4xmkPnnzQ6nzY9Tv",
+	"9TLx22ZvYRzZOdY7ObZNlq9lf1M/vGB4H4zmnu89ijzfG/baWt0NKE3F78HI5F/2S08fPTVOXsVnwx48",
+	"/Fi1YhSglRcvzuZaZzV+b1IQFHIWbOFBIbOjoOIw9OrktGOiWNE1gezD/UOt8ekH4RwLHCoipDEZSDpj",
+	"WKUCPLDA04YyFPylc0HC9BVnnQv3Puiity6CznhbBf9q/xf4IBw5qydk+wAPoGtCEns2KEi/Y6cDaGez",
+	"L7iMYRo1wBWoW3MclyPwCt7xe+Pxv/78+PO/fxiP5Xh88fHn/qH/eb8uOUJNLGxztoQ6eEHZLLfkzKep",
+	"vLh9IBpRl32iMfnCSnXj8zcXlySyRsbfSgKJKimI+jJd9g6vIWrninwiYapIVL3BPxzVsqcdL5EhKmtO",
+	"sFATss1tX1xIDdzoUVZfcPf+7hX1wW3uFxUAux2jM3Cv3C8WH17YbovP3rohygGF7UuIZgDLVuSv7PTK",
+	"djShDfifrmJOI9wFj1sU/TJJ2xpdjzPH13aeBhVYlL7O/IotcGB+axdbf2tqPdWrM1uV1nPvYDBxuUIh",
+	"mptFiLNjRBaJWuY2Mmly6aI5llny1maAtFeB8s3bdM9a6NyvXefHuuyaLmQWkmOZeU0IFkScpEb+NL+e",
+	"u62TC3ZlHPO8VZO9PffQyfmZaYP2Av3BP//+j2DfRwvNfSJzaAW2yodtZ/zzgy46iSJ9gmbL7pw9PULj",
+	"tNcbhhpr4C8S6BMEhwpxhla8rNGSpxAopU9TOAYAlmAQhbXkO6NZsPf582ebfslcZShsBDZDG55dk2eP",
+	"pnVVSlZvoh1AqEQYLdJY0Y4iDIOgMBVYKpGGID8YEcBGL9tQZS0OWG+TLjpTxkPFOsuM2Z4pCwVZgy9e",
+	"vzr3c68YHz19feGjy5cX+35BjMjyiNpiDhKCNn0oiyFzTxnKFB+zLLzDR4KnyjhoLpCaC57O5gjcH1DC",
+	"YxpSknvZEp7ExFWCNYINOJ/JOZEuCAi88rpjNmb/8i/opJQQZcyeQQ4/R20hFnqKCCOzcwZZjlCgP+OC",
+	"/g2+OkLfmbcO1broUreTIDcXkG7M6rHOVAEwRWBNwVgwc00FkXNEjbbnErZQBomaEJQ+Md3su8VcQl7Q",
+	"5ZidxDGKsMJ636nkMdYzSIpI2kUnRZ4inS8zdPhA5g2NoOmux8esQhtZPSFJYhLC1KrkkImHECdvCEPC",
+	"rcoJQzSyEqd5PGaasFa6yIMTRn4WABHTaxBsXBcRJya8i3yiUjmY6ENCjtkzHM6RKQ9jK4BYlEKgqeAY",
+	"aY4O4vOnjuNqHf0sOEKBKSYToD2T4hGaLvASMlru+2MWuMIzAdrLhEHNAl1yQc46EVnov0TKJGTRDKBo",
+	"TWATXpjyxUV73r7JTqnHGrM5JQKLcG4KHcPWG06EoBf3w03D/TbzdqA45exG4zpncswgz+eER0CBb5+f",
+	"ouFw+AS9uzwF2pQ+evfu7CmikewiqG1lkDnApu6E7sTVRPrjXyXX63DVv/bHTC+0UFjLFOYyjvmQEYVP",
+	"p1bdMFW4NNhNo6CL4L63WFpKHqEeevODP2Z9d4HtowHKjQXDzDLgsjhqqqERcSE3DyQKDHADtAdJFLJE",
+	"PP6Y6Qc3w0ISEml4mUNtiJS0dvU8O8lRnpMEzGiGP2FZ0Ky6Y3b+7lLvrHUwNOKTX+JEgB8LrLkEZPW1",
+	"Kr00PNuWWUAmVurI5rEfM4CbzLQYameZYT2BtOGOn2mlxKZUBeYRnEVkkXBwKOj8QJaOivWaEoKtqwt8",
+	"VdbwtAqo5zvh0XLM7B3cYGTr2giSxHBtnXEzByK0t8DimkSFkVXnLTQnkUvgCqyO4Ajx6ZiZ+tswDxv9",
+	"Kuy9VRd9/+zSh9gUPZWnz14+u3wGm0OzvtFkiYzm20WjwRMfHfQG+j9D/cmYHfRGGU/RdDzRh5OGmHPb",
+	"CDQAl50T/SOwE8jOjHM8o8yeF1rKk4b/CGIKeDNE2A2JeUIsyFEAGWNdgBZ4uwXHGiNTpgIXPAVufa64",
+	"loYA2Gs1BEBOMx8XPOvgw0SQvNrWwpQ6140F0RhlomvsrURBpDgXPBGUKCyWbcSKh4qIhSw4R3sFOcsr",
+	"aBfeoNvr9iByJiEMJ9Q78obdXndoguLnIN09hKO7445u/WhWZwhxkCWl+LXyud/Nan5Rzs4i+9WJbnPu",
+	"+odSJXhBFISjNvia5E0evtR7BU4mGxo6t8WP4C5qOIFexqDXc5KcixYsME3NLEsh55knZd/3cqB80Fo1",
+	"2JWMIrmAaokfPC2yEc0r/kfxqt8kM2PG+GTNS87GWsj/aZrxOOK37EqS0Dsa9np5dLHVuLVG4j0KD6MD",
+	"Mpp2+v1+vzMaDAadJ8PhsDMajUYHBwcHh4eHh04bOvIgE6gWJtA///d/oGyO3uePtqK4SXe8Ts/IN20J",
+	"mhNIxTVu3tnOf/a9kYF0XbfZjjz8Dke2/KH5pL/5k3cMW/mOROaj4eaPnnMxoVFE4CLuoM3MzpgiguE4",
+	"qx150GYc62T9juEbTE19edCjTMFESwIVOtEaB7i4fvBOyi8++l5F3vGOXO088JCpc9AJ9LYD/3FfdtEz",
+	"UEeDHAsDc+Fks2I7qWiVYo1nV2H7t6bYwmH2A1lagoQd/45Hyy1p8Zciuk2UswPdWMe6z2XF3PrbVFhU",
+	"/1cKli/Ii3aAaBMXstH8hoyWv3JeNOo92fzFKWfTmBoT1qjfYohzUw/6kvOXWJjQuNFg0ILplYj1LUml",
+	"WdfX5JiGcMBInnPH5ZZM09Qg1R1XJJyHP9Pos2GiMVF1gcvw3EagwtDHKLH6UURiegN2EhNXD3JuJLhz",
+	"7inzUtNTmZdWCH/UNH70q0fj0eYvXnP1nKfsq2OUAen9YJRfLx+/JcZuBrFjFmvctZy0WjDYnyCH5iqu",
+	"fE/UWkTpfTsh7nBC/EZOht8QSX1P1B3pqSDWbilfgkyZpK1E4WNb28bWwW4y1KzQowkEr5LkrmJsiW4O",
+	"S3Rj3RG+ADHYWPZWAuivkL3UgulXyl9s7qTfKZ/5xUTWr8nQDLXco9SZJB13hfdwSkF+bDavPbcNVrJR",
+	"PZAoEfyvJFTSN6VlTEUZl9nGGHdjcKoJ+WJCGWkwwyVZLmU32Naqvenj3MwH3Bc/+z+veIfHSzQtLQe8",
+	"oQzNV1KC5iVrqP72p5SADdRSbsYoWlMqzC9zaPy8aXYuYsVcAJTnxhO4066dl/O/2GpW5qPPbSEWWkfj",
+	"So2Akjds/fTcl1tOMPNs/tzC2vo1zbI5MX34OV/sKmyAQmzGaG/QGxx2eoedwfCyPzjq9Y56vf8FbT6R",
+	"6Co3mQ+7vW5/2On/3xGZ9Adp37NHzkF0SB5NH/c6fTyYdEbhMOo80SfQAT6cPAofR09IbwrbYX2Bq132",
+	"sy4HXimVddPEcv8oKGoulVgWw8keyjlPHuKEHvW7o+4A7RknfdQfdA/2ga7Da+NzpvFYytgEVoCfx4Ye",
+	"85bgDeP1Jv1wEA1JZzQ96HVGh/1HnceDJ8MOHk0OwsPoEXk8feKZMo/mg9Mfn3UGvcGoMzjo9yFFhjvv",
+	"vQWJaLrIXZgyMpPp5KqwlZWCdVfz5YwSRrz8zsMu6wi9Y1ALkERoQRZcLNFM8FtlyzzkbjgsgnShlKHL",
+	"lxc3fbgEMTVLPQV12bYxjgO9WC66zjzuMPWbeXy9eXyaH0jZaZskmQfMev2h8bDNLD21J+4blu1PXpzQ",
+	"ZQOLsEs2oATFMwKFuOuV9pVj9e66+zeW9o2l3QtL24mhbWBm34wo92xEcYDdifndp/HkgijnLAITepD5",
+	"6O0FGjcDHwXAXALjMGVrAgf7BjExy6sqaXZ5jDD8O2bO9iL4wnoeGk8344uo+a5Nso6Z9aPljKAwJlhI",
+	"qAvshp0sAe31tJZyzEzenpQpGueVhue4tAiEZ5iy48J0zdd5SePbOVaanCElrhgz049EEi+Nx0atYaie",
+	"7e9oH9Jg8o6811whQXA416hylCWDpSFBDGaYYCGJ1CsWKeSrLYTig/qS8SC3uh15wJc0Hd3tdNvm6Gpx",
+	"Jt0b5H+VJ1GGBVkOzHCO2cwGUFRgMnQw+b0dXM449zs9wH6LxrZLI1XvdvY5t9oa0d/y7kah/7JiWqNs",
+	"RoCc7Yc+YqSYNzqwxBrYs8pmhtSPHsiNdra3djb3Y2b7FVtkMrB/+NmbLK9kMbTcMKWjfqXqQrP24ow7",
+	"favKQNBqFitkGIQ9B4bhIOqTnmH8nVH4KOo8Jk+mnR7uTwbhMBqRA30OMHLrcvR+SR5NNB+08y2xM99L",
+	"E019JLqaAEel5UemLBKMdTjtk0E0DDujyQHujA6fPOo8fvzoUefw8OBgNBoOB4N+f3tThQvLb7ZU2B38",
+	"ZqhYb6jI+IWrxi8yEt9Jdq/15zuDQQyzKY9zlGVbgXgBl3IlADRDcDz/+1T+u36OOh1DMwjiAfwxCyCm",
+	"C9ssBQEaHKHApH+RHz52Kzk5tKy/khHFukxbp/4A4ibwmEEpflOBH8V8hvZmXJLQRxdkMRMk8dEpj8if",
+	"X/7z7/84QoFImR7OBh8FmUM7FUgLOfKBjcrR4Os4RhLY6Au7IipRRBRkVc2VioiH6UKrGSmLiZQoMI0D",
+	"iHMANWLMxizH9ULoi3H1MSQPzSOofuF4/3GWg56aEnIQORFy3a0b3qkNR2Z/HkgUnGgBERsGDuU/zAYh",
+	"QaZEEBYSFHNJjP6j8MyUe6d6630kuXXUnKQ0jqCwiMYG04H1UIcIADvHfR+RWJrgHrMdImUPIASASwom",
+	"rXdvz2wjGJDz+IGJAQG4QECOU5nsHZSFE5UoTSQRypR+LcLK1UWRCnI9TzV5CAiKQnt6BH/M9KZCZfGi",
+	"rA91T6w9R780eWScfWi/i94khFWuROyCdbeIsjEDJ383EfhhIzNh0owjvbtEgD44IZDc2aqRxyB3fMol",
+	"QhcwgJNEq5xjRiUyGm+N9pjNSquRmRZp8HPCo6WLYEgTCHvvoVf0u3o9UvP/FWnhzu62/r3c4uV08kBa",
+	"svNNWANVSM55GkcQ3DUha0ixfHWVndw1V1b2eC+eai5Y230msaDT1qkoamF7rmEgTezqpe22RdMLM/Ln",
+	"nT2ZbUYR3Yv+IztSDKXmLHPfK9Si+4MDRRYLonvt2oNdcUG6XMweQrcdYL5dGFYri8xgjmWy8LetH+xB",
+	"XFfBGGveJvOlpCGOXxai8rHlX8VnqaA2a4A+YR9CRRb50MxmxiFSnMxsW5knDRoNPgP0FnliOEU+Qbn5",
+	"P790WZkNDigXcZ7GxNjYB70+CKtGpPrZiwS9MWkPLPIA7KySbJZDsw9r8nyUjxbvyHvUPSic39nZ7Xun",
+	"7591Hj8xCc3nXKhKPqHCEgCdUciZCeHVam4q80WhLKYd8pxYQ/opZ0rw+FzwGxNrZjfNsex3AGy3+zOq",
+	"5ukEBFUcLghIq1oS/FiO+Ol3eybTDeB3Cd0ucykB5IoithUPq3b2ec/PPjJpw6qGAg8S9WUIaBO5ucxt",
+	"Xp6ZbKfbADumeerV5BT78HMll1PdRchq7qa6u40sV1Ph5iHPmuSZtEheluXoXuwhKzmQKpYfs/Mlkc47",
+	"GoB0304zuDCSpT11vkSUgmMgrfHpm+pYozrqn4Wrt173oNft379KuYtC2aRM2hw+VhQDZIdkj1Qha3/8",
+	"ncZoNNBGMTK7QiMRUeA96SknPkIxugVVkLUIDXpPHvUPBj2T/r5g2x31h7kB1kLIdKA4RzEY+UqJLZqi",
+	"Se3k5EPFeSd2xsF2yHBuvl1vVIAV6X6FlrOZE4l/0yEqRkXXmk9JP19rBljgTx29QR2zlUdua3czcW52",
+	"bqjYNvPQcbDbgVa1QpXrHRwyDeVudsNvbP7LWwjvk50b/Pl273/vwRMN1sRfzhFAM5e87tmauH+XKaNQ",
+	"l0VBQW9rmHL571evQ05d1aPK9GpcYIE3mcpdzgl2Na/+4+lQExvuDKLRqDMifdx5Mnn0qErQdUYGV+Ss",
+	"SBvb1Tr9dV7D2A384Crm2kknxjySV+Mw5R0KNVxaMtxKiJfNDHWl5oLIOY8j72hQqIfbeod02z4eTIbh",
+	"KOockMNpZ4QfTTqPwydRp0f60wEeTkbhQQS7qYi4wbELDMm2FNKk3pJJJxE86oC+r+iC8FSZpv1eua51",
+	"/RL1HrjLrNacExB73ZWK2ZdvNyrrb1SyqmiO5VmGsdPNiYkclnlpb4aw4SF5wiEqXS4kEhnzrjRWfbOx",
+	"rl52sSrMmO2dUzY7tfnlL9gicX+/UCr7OyuG5aOnTGZPXZWa/WPD82F0l2lJuosDPZksLVLXZLiDNjbF",
+	"XZ0J2SwXAPaVszRsy3a25xa7c4DtKPqLZm34xp134c5b7d+mHBF5+ahvKSJ++ykizHa2PD0KwXnm1Nkq",
+	"FYQ5UTDU5JcueWZTzgfHk79le/iK2R52QY4W2R2g1+MsqQNluWyxIcFDA1b07nCMSLZI1h8jvsdpZEQC",
+	"Fx+YpMaeYJLrc8Pru8PuYbffHXX73UFv0O/2+90n3Z5nS4NBAUPv6HGvfN90Mwh/B+eUBuKv5pz6TZxP",
+	"v7kYi21YwZeIrTgvJQ493pSOApl6lxljgVSeoT2JeBwBI4KzqEmbcYlWNZ9oym6R86MdBf+V7AwlCusP",
+	"tpS9v2jCii8qe9v1f3Wm1h/cm/Q9vE+u5lzwf5fc7b9Veox7kLgfxliqjsgqDzZ66kO6C0FCzSlN82M0",
+	"6o0KlUhBJocaCxClI1LWLHi9xFLZcof3w022IVNwu7payJl35Hk7sIRiuel+98D3eKrgoPESzmao3z1Y",
+	"FG+He4bWVzlX/2i4NVFboDWQtp6ZdPvzTXC5R/OoBSy+tcA1ZQh+MUmmSrUiBTLYTSaqNdf+OSUphNkj",
+	"uliQiGoGI1J2jDAE6RCBEhpeS0QVShNXYthm/65o4lltiECk7IpGQRdB7ybDP5KpuKE3BKJEwS9xlU28",
+	"Tdk9WlJL3GXwpbnLT7BUp1oZCGhFrzedEtLrdfqD4agzwpOw8yQi005P/z44fPT4CZ5sywtSZuBaxw7M",
+	"m2/H+2/VqvY2ZdnVCeO3LZlM2VclwnI+4VhEjSf7C1N8wcrOhatlwrK81Db3RkUGyN7WHvJPs5Hv50b1",
+	"KpPuhyNzYssrqAqgxWwteNvJXEG+By3om2leZW+8ow/tI7Wy6V/Y/aghMPvq251is+3PQRG5ZzkS5wiy",
+	"MZ9MhsWy5Hy1OX0bxEA0RYn5UPTHeg75WU40ZFMaqFT6NpUCGvY6EV4iJQjb6JZ1f4g/I0wPs0Hrdfno",
+	"NHqXosWN37UXkYSwCMTVm4pXtr8mmlykDEp+6o0XfEElAccspUWBK7cDV1qSSIUp9saTq0IuMHiicCyv",
+	"yg5mn0vPXTFAcJEnLLoa9qKt6LQW8DW0em4m+o1WG2n1JEfGjMKQ29+dyJbcGLbbQKUnKFDkkzLNOlIJ",
+	"gheBjSyE+jjwwsXXRVVWYuqCBd8/u0Q5gwiQnOOE7B+PGQabHWcETXkc81sJiiooppmPpTSBgK4oFUQK",
+	"IC7cWz87f11zKI3l6871CWSa6vdUIhxFJNJPBFnwGxLt668nqV4In2YdzOgNxPQxYpbXRScoOIJKccGY",
+	"hXyxsGsGg6SJOuwfZEV2kHHo1qAyxdCkY1GBIEosjwLryrC3oHFMnXSu+JjdYqrQhEy5IPoE54yRUFE2",
+	"2z82ZacMtLX2HsCfRw7QUAMXBTQ6CtAetkGRNgpwzGyjI0R+SnGMaKSFCfjTvKFQHIoZG2kQYYWPAqiy",
+	"rnv4nxdvXnfRqYWNcPMQS3RyfjZmieAhkTKra6eJeCbIxZ9fouDl2cXls9cPX7+5PHv+f9X6Y1wAmJ4Z",
+	"JNzIi1dQscSMPQNdNOz1emM2ZmUIjRmNjtDBtB/2yAA/mTyKRmF/OGawWvTzuCiujEFeGVekmrF3NNRP",
+	"y2LMWMsx4xVBZgwcUk/DIA6sPWeXVS+5WjuB2W2z0m9McY1T1E2R9RiOhvYkETdEdByNMiX3d2ORgBhb",
+	"Vnmy5dIg2s/ERkPcMApMWdEgS0DLNdXKK/u43iEUxP9W/qAwLLoFP9NCt4bYpXEQzbJ3Z4Rj89DX+H/m",
+	"ZX+rmDvhPCaY/eozn9rN+/Bzq9sJMDI62gT8sQ8tPIp3xFtdT7itcMC2/VXuGvDMFl2+8Y60zBiZIvib",
+	"nTFbi2IaldZ5YAK4vvGa9Q6Yc0uPjpcY+ryj+6X1uTTZ+CFphMM74ySRZ+fPM/anjP6UEpdiIC+N2uD2",
+	"qOf5Vb0etyGv1hSyFe5/SV/F3y9/2QbCm7wJTXzCN2fC34cz4dywlBacsHCxCfzzIaYdhcGXoJ41vk2Z",
+	"RCdnSOHZDNSxGwiHrJGzjGsHlD0FZw+oXrKHlbGEDnq9/S66xDNTTchE2o6ZTcTCUIDpUYASQab0EzBe",
+	"o3/q4aBWrqn6rFfYRZDzBbTKGTiyKahljAJjI6nVcE7oJZ41SHC/IOu15ew5i5cZv2tpvdEL+C6NrzNC",
+	"tNzzbgKaVFepjLyjXrfX642MI4iN8ysm4cD0yrEti0iap1ne+dl6pEQEUkH0uo938R3JsxBfm6wZeDbT",
+	"M+nvAqKme99zIjrGHJGqkC/INxb4G2eBJ2cdSEEVx9vIgytccBt/av2FD0zHxvzZGx8qNjlXW8nvm2/1",
+	"1/St3vqsbOFZXR9F+j1R9Tve+ybS3qNI+5sQZX9zfsftyeRX4HXc4CacUd+O0loB+cFPdit0/ZI+wb8O",
+	"hlAuAHhHjjC8R47gnHZ/j5zhv5fP7h0UW3D9K2i39+f9dyKvbWSdTTJLIq0hJ4LfUK3NTrlAelY+enMB",
+	"wiFhN1RwBveVeinHRv2FThaoVgXuNmuwX8DPb0v+s702uKpozi1ot+E9NZzmc85qMD1anY2/u5ESAL7e",
+	"hVgPjaaaNDO3L72uB865E1K04l99Ga1vnoWb9Esn5N+FFxl/8zU+HhMsCMJC4GWe8mo1kgDxqb34t6ki",
+	"phneoT2rkWZBBWBrM8LTfqOCYvy1XcrLuzGHD7+DGIOPRS5BFVnIraINsuQ7sJV1rONlMfJAftNd7j/0",
+	"IKcUHM5zQvnF1Joq6fM1FXQvljLmM0SYgjgATez0ppiV2hicivU9uijQb4OHgeIBkglmKLOzj9Ccp0KO",
+	"2V5EpliDQUGwC9yYpmK/i967KCRpRrYjCkQl4tOpjzCTt0RIFFiXmyMEor7Nec+4m2udod3xFL5Dld7n",
+	"gi/aOChc8i3qityXF0NvJRLcQmErJ8wMNnVsIceCbzzhHm/JuBAkBoVQ0+HX5AOSLZLOgihBwzX84PWr",
+	"cyRN/vX8sIdQ/9UTf0LULSHM8gPjsaB5wirxHxq+sN9FpxqhNX0bhwaVCmaSOAlwgkiIsE6UjRLDBVsk",
+	"r+wyviSR33+KuW3EEvNFc6qFhFMXK9GeARRBVxcoAZtP4CTQG/Etq8I9c4MigL8iJ0gTI4I28IBzIrTI",
+	"D1VGpkimYUiknKYxOLE6wbFwF09ZxG99JAi2coPgcZwmspGC35nxN3gzXtKF67yczPJR1JCq0jQuuSpa",
+	"TqTF7dEcFHJTH8P8gp6GvahlgYzS9E2ti/cw5GD0QrM3z29u8ugpXq5tMOxBC1cw4y6MR7r6Gf1e7zHk",
+	"K4AQkSRU3tGTJ93Hj3wHKgBma/Zh962Gc5g331jF/bGKc01rZuN+cVZRCMVrypRdDjvco+yGSEVnGKxO",
+	"XCAcXjN+G5NoRqJ9NFkiS4hlVcK3PtB6/fV+z2fZVDZwC1t5yIke+2hBMJNo7cSOUYDjOLBNragDenq3",
+	"gcNYLb6ew9gK1o7F2J+lGXi+V5yAsXfw+Ab+xHHckhGVIGOYyAXM7I0Zs/H9WWUyjQ1PyrNsbPc2n35z",
+	"X3pdn1erJYG7eo5ELnuxC0Jr3AMXpNZa6nEftJ+Du1P/cgmRK2cdnmXhAFii4Josj+B2MThGgiQEKzDs",
+	"w9JxjPZwHKNFKhVaYBXO90vn4wdP8lSE5AinimuEIp+SmEdrnfyBq9RangorOegPNREqze+8I+/fPvzb",
+	"0cc/HnX/9Q/eygoBAmemj0GvapTyPamWsatg1UYe/yLK+VcJRiiGObe7TAWt4Un0OHw0OcQrSQl6/f5g",
+	"MByORgcH5brGoaCKhjguerdVeZG7vTAIozdIo8znvERGQedAjCDxX/+ZcBahJE4lwimyKaHuNTzBsZB1",
+	"IQqFkPZvYQrrK2/mx6eTHPIjdadwhTcQfFkMx3T15fcCuG4yyBSg/xMFC8xSHAf7XRQARkHEghuwKUTB",
+	"ze+r+soWC4Tjv0LtN0cTT//rP2cCR/ApqlwHbofiXzkSYUfG4uDRnqsYNCjylUYY3qvjVoZJG+IRHCZ/",
+	"c8j9ncQk5MypPd8rJ2TJGOf6ikHOD1MVDiVzUQHlYumCxJQRH/E4IlmkvLlFqTOOFFjfHZ0kCuJ7LSUd",
+	"WB6wg2Gyrf/X1rkb70fGqehXa0QcszkmxCC0G2pLDWk1TePCkSeXUpGFlpS5gltbqFdJwlTRG4JO355d",
+	"np2evHRWsbVssfba17G0whwMByzMAcc0JPkUXlHTK2cI0OCn9L/+E9TnRhjUjnyQVfG4P2nv4H4Z9G+G",
+	"Mf8WqyhtyyDvz6xk3ePC63v2jSsbe/75v/+jZO3potyood9DVjswXuSs210+j3pPVhn0n1MaXp+E1/cr",
+	"oN7J0FtL8FuT36XATFIAYg0hvia3mVXsmyfZb9STLMePkuq2BxWaw1Tt34+g9LCAiLsTd/rL03YBQPcm",
+	"hH2jzl+WOn+FBHZfVEU7IV/jvnmREOsFPEmjGXFZn7JpPJAu4fDJmaugXUgKTZV12pxjyP+0Vjc5oaf3",
+	"EVdWDuwy0zZO2ge93Ep6tZVikOgvoI9hdzTwTS39Bkn1cDtJ1a66hgBPv0WA3bPTM8IMx0tJJQrLd56/",
+	"tIBKOwu4N2kOzX0GWdvmBBl0LpAXUKPNYJlVDAYM1YT3xBAe41lzKm0f3ZoEaTzJqe+VntJdqW83+nLn",
+	"GWGR0Su5wnFOcFsQk17EM+ilKe8Z1P+3wPl2sn1NnyXFE1QkyoVBwK3PNf8+Vb1Ta/kp3t2yeIn2SCyJ",
+	"JrD9Y5N4EaJgbmlISvIfej+nsaNayJuYLS/mPBmzBJKKuDypSHGgcmczsrlneSLRZImokiSe5vUV7BlM",
+	"paF3xEXpMB4zK5vaNJFZ6BbDC4KCMMZpZG5K9LRiiuFaOsBMzQVPaBh00Un+0S1Vc54qhMesEBF2TZbZ",
+	"eg96Q901AGJO0IJKqf+WRGng1GdkxEKtcJyvdxlTlQ7+mkpFp/YDCNhljCAwBv6UwnbqvSRI4IRGwFAd",
+	"uLwjz8DX25JZAUi+SDztFxCECqvNsMa7Z3EIgGLYcxMPXzkTv9kP/rtdyADZ3MvpUSOfWTb6RY2IFY8x",
+	"MDw400IXGe+n3Y2J1nvq12NQdIuo4xF9d7uTyYGZ79o3m8Y3i2O1KobBjXu0NrYyDH4xel0l1W+U9k3H",
+	"+nLEck9npLmslfedhCKKJMKIcUWqqhGU6+fQEMdZVsQsr37FKmleo706cgwxQxOCBPn/2bvW3UZu6/8q",
+	"xOTD3/5jZOvmXVtGgDrrtLtAtrtYO90Pq4WGM0NJE49IlZyxohgL9FMfoOgD9F36JnmSgoeXoaTRZWQp",
+	"zjpqgcSRRiTn8Nx4zuHvqJy8Ksyd4GnJXfKrODZE+tEkz5/uuLJdmr6yZOtupPurIYNqFXNEma1M2Esl",
+	"gu+xu4rAlLO0WI2XwUnEeEw0OvzBs/jDoTXGMcJFCMfy8lZqdoQTKUaYRqSm7lKtaw+gn/KRYIwSkanw",
+	"lLkHYzRmOkWsD4gfxUWUxVsxb4vZP+rJN2kNoJegwMITUf2uyypRdNakrn387vsCOHvYs3v46cHD/T6J",
+	"MhL3TOOAzarYPvseoXFvXsW1b+utuZrbfr3f6Df7rfkwDsZhGEVxTEi/r5Rs0p/2RB7KnQxhY1WUCFin",
+	"bCanBs+qYLlBcZ6C/hX5eMyJED2cEp7Z8UwB2NtEEPTf/6CfWM5nS5s3r99f4M1Vhfya7Icy/tVl/A6n",
+	"GpI5iuttybdblfbrIn0f3DbNYPpav+HshUYExRdwHyk0KNzuECrOrZZm2iEpaLLYDaBDjkxVzYpllwMW",
+	"uOtpEbX3qCk2kvFtxXlrYd6ju3lQuzvcp3VXHsy9+sOFh+fRhGHRQmxjIBzsuBIHd7OrENJ3LVAbFsqI",
+	"yhT4IxNoB72xf73xleiLrw7pejdyu38UbIVBYXlTxdkhvasWdokwknNA6wDotylXnabW1KyOrqv4Tblu",
+	"2NI3WyrcVcGeF1a1R3DtPeiy1kGXLUHofp467Y+F0f2b+T2nSqHtOJFSplB//ee/Cu35SL36Cp7e06F5",
+	"XSOZV2apBxH7as8XsIW/qZwRGu9YyFy5MqJ0iTCd6jZxOgm5UpC+p/FvIUVVy7grmHRrlC0NtjKth3qC",
+	"5y7z39O4VOAR3Z/Qg1e5N9uqbgtKJVBV7KF+8bkIvq40Pkj9QeqXVeruS+4V5vCpQUReGkLU0LIqA64A",
+	"pzcHmdYI8wHHk0BDSwvA4IcbF3maXWrJH3BM8xTzJFOY9/JJFObRHckEOtJ6AfLEwke6vwMaJfQU3w9O",
+	"R/hnXwNzHvty5DnUWwDqCxpDvdRGHCxBqoe+DUuBrEtC9wqN2UXC3RCypSy7b4Ff5mMYj4M13C2O3ywR",
+	"voMdQiL5hcyS4UwyWvlrFls9XYLayfHEAe1U/9VQA+pxG0P5jwogwe7OKiDMvxTL+AAzrHuq8RamXvfY",
+	"2WaPNV6znG/y3DWe7gSBeAtYIV2W0fQ9KU1zRWKNIrjk7qjd+qJdsNwk9mjksBnZLLF4Hw7dU3ZenjUY",
+	"cDKAwBwv7ABWas+xP6+UDVkZB5c2h9EIp2nNeIFis95H+uK821/cjlBei/UO5rmx0zy+hdEmAFuYxqzf",
+	"N3HY+kWnXjch3rOwjVtRM65hjHGtHYZh7SKKolocS5dQOoXgFo7IKDTGhoxwkhqgqT/pxZxEbFQo0ivA",
+	"oJKawXwgMk6kK4AmJJSUuSecJzHRQshZBq/Y06598SbN24aTYbPPadU6IeQunepS0V8YhalGhCcRPr1l",
+	"nNGMbYg4WrmR0uxObtJLSZplhz0ORUyripgYrUn6FgRzhPqd+m7LsiXJkbPQouha2XfRQYFhpADN8ZGP",
+	"ghnuC5BiPr9LA1fAAgTy5T4OTB1o1xOANeQPaqwPVUyMo5D0GSfSdT5Bb5WkoQzfkS5VbmlCEeMx4X5x",
+	"SxlnCxOcoCsURLnIpOdrvkOUkFh0afFwCj5ZD1qsBFCAn9M7yiYUvbn665VLAQa9Ho2oosmQCQI1XEA+",
+	"yjJVvdWlSSZ0CZe6iYza9bp7ixia4ZY5tqoiYU6UnrJGa7d6bmMPYpYCT4H02n4e5qK1T3PRruwZzhuJ",
+	"1WVWRtcdCq2eDbLsvBnb1Io54ZB519QWVi2DmbmGz9XtKctS6ColPENjliZRAl/iDHGWqztZSQYAFUhl",
+	"8pXa5iwfDFFSgj2rJljQ2utzfOqH8eEgtDtWUyTdAav55ecd12mFGNVkyKD7IkUwG2UTdBREOeeEZj3F",
+	"q8o9yNPU4BaFLJ7Kz2qIMqRtg+84PguuUg2moqxwPiL5l3Q6JuXdYddxY9WQxMwLwZcbmzHf/jqnGfzG",
+	"GpGLGfNkd6pzOMft6By3pWW+JpmkxZpDm+2crffXipyi6kGt7Rx3eFudto8Sx8WD46XuV13cYIaDjkB3",
+	"hIwloyQcQV8eX0X3tfDBwSqwkhP4XQp6cpDcE+ojTsYpjog6LiYi08BPAo90VB+a/kj9K1WGuU07NVer",
+	"VTis7LClyqBKFOUOz0ohC8s1yXcsXKVHtlEIW8p6lYLMEh9G/fxQpfQ1FwLu0C8/1bagYrP8cgvi9NC1",
+	"R8GyXKD6sWLrx4eQGe1t4+SYJfaq+B/2R0v0wEqPaZt29zOk2iBI+2puY6DF8NdxLn9Kyfq4cCqoaqql",
+	"SEHT6ZjIqVZ0k6QEeo9P1d7YZtN+IV06ygq2FxJDSSbQuzfXEEkNdH1BUJ6huaGj8bVewqNFq3JrE/kD",
+	"LRqN+on8f6NpXPwNc6NF0+4vxe38+ZbQW4hSQZhNkx16J9FRoQGPDzK0ut+zohl0IqUZg+IEI0by+w1k",
+	"SBdwLZEe21Gd9aFvpfC1U+kX4Kg+EhnjI3XtesL4HeHl7ZlvDOjDLkAte06zw6ZvPlQr8Tp13yvqgQiV",
+	"5Iu9Tqvpe32cpAkdAEiD/ls1L26dNDTqsNdptb8o4RIuimajeKDR/OJ7+l29zuboxLqT6r3cXDIph/xW",
+	"FD9w/qpyMltERbib6rvGYhgyzONNGb82xgOyDl1lIWmv5oefLrEK8MR7GLvqofIpUUvUm/U0UT49eMXM",
+	"KmIDlgWHUQxloWcvXp7PIcWa+lBphURvnIdpEtnaryGb9IaJlNFpL8ZT4XUu6r4n0nzgNIhyuiECGTMU",
+	"E4GEYgqhEmWfKwqc3IlVUCF6Kw8StyrH7rK9a2fcj7fLsUsOCNDRjx9+qAncJz7KafL3nCgsIUf2LhFG",
+	"ca54eQZz+1iXbqo+oC6KyEmXOul6y5IBApZEwQJPBuiirrGz4Un044cfUKDVxemDXOqXAOC0BaKsS+3i",
+	"fCQYwuZXkhxSVaT5QIGX4FQwFBKU01yQGIVTfXRTVaPOr9BRu37RpfD5JBHk+BKNeXIv3xhorLDIKSEx",
+	"wmr8GWolvKDX8hx6IRZPmj9fVBHVdUF1TbDPhPnvU19Wp9G65LNkxUPi+bkgfDiqvZJmd+Jbrj9VKecs",
+	"f3EJR25H4Ra6va2qhiaYx2JZbnlGmx3yyk+YV34sJ/nr8V/ARto2uMVyVxw5yzmj/gjV/uANOMvHXsd7",
+	"z1mcKwzTbXvT1qNG3CStfq2Nz8JaO3oR187Jy37tvH5hgjhnRUT1JinSqRwaMdS/PEdL81VYmK8OE2Zb",
+	"+dw/CoxNjy7Jip6gK0TJBAXFRAFkPE0KVJkTlkKbuS49Kp5DwrbOVgMGSRyoCZLs+AS9xXcKtx10ixIN",
+	"KDjhRJelzvj1fpc6Zw9VtYLpoiM/xLqqKs0HyzOscypqS0+6RIJf1Bfk9dd//BvdGHn9uJ287hGhZt/e",
+	"84tNdNouaLQOHeY56rY/FjbMTjxmFateGnrnnKTALmHOhb6yBPhGvlSERGiA50sUqAh1gPpJqqL1dCXE",
+	"842aec29UClGcOFUY1zoKD+j6dRHfZwK9a3qpseojkzM3J5Uklh2d1LH1F3R0jmikLGUYPq7R3g22+eC",
+	"Opucw4W/gLbV8j3ooRYTGhGvUz85P9cKjjRIk7RIe81Ve85Y1otwLoipeqEkmzB+t6r7VqNzdj4PnGVJ",
+	"r1osGsisRrtSWJXx0aqIqqLOIaS6OqQKtNe0mlEj8MHaHIZNQFW4fTjmLCQmTXcJ93BSEqARwVQgytCQ",
+	"YJ6FBCt/SUdgU4KFasNRrlA+6oU8/n4iCFCP/EyiPJN+RV0LyQU+D1/Kk9FqIUmxyHr2FcrqPlsgDCmz",
+	"Df7e/e01+u71jXN7naWpFN2c18KhqDXKYC6q58MViTbNhds06kF+VsnPxPKdER3DiZvKztpQVbEbuiln",
+	"lOIEzgSmupLGEIkAGYnNpyN2b9vXqJPB0sy4ip1o/tgkfvWBZJDaOByOd9gkSZIUYb1LmzKUjVpt2RTa",
+	"ZmqW6/BbNwEmjBaPcJoS/n/CtnguSgXNN3KJKKEAUuLbWnTtyzEK52n31yzP3IkGJBMoeOh6xWddOJV1",
+	"Ta2F/aKXxF2v0/W63pdguX3Q77mj6g93cq/jnTeiOGpehLWzdqNfazdftmsXL+PzWvSy3eq36i3crJ95",
+	"vufS+9ODUfjf00FCCdGwGzNba8+LZOaZbWav4F1Zci3zsAp6HizEagsxIxITlw1dAdcfrjYacnAS5Qoc",
+	"5NODFxLMCb/Ks6GUC3AJCL8vP0vNRIlznnodb5hlY9E5PcXj5ESOO2IU/o2xOGH3Q/n56X2zBKrmmtyT",
+	"lI1HqpHb+sFicr98sB9YhFN0NMJ3BPGcHs+M2Dk9bTRfqrrCznn9vG7H+WzpNz/gW0aTjHESm3oxFXHT",
+	"NZYafcNHUL0mCE+IMIhHPoqKI2/KBsq0Xr1BGR4MEjo4KVy013CmWnyb99K5FQhnGY6GJJYGGFaBjsYJ",
+	"HfhQ/ukj+Wo+yqKxj2IqV5iKYx8xWovJCDrr51TNjRdgQ5w1aKyQxUW8McV4Ulk7VXoCxYQn90RDOhWl",
+	"qO6oULVXNqZuXJcmfRJNo5T4892mLLlm2uE6Qxc9qBbH/zhMoqHT71zd7ESTIRv59nLnBB6KhphSkrqL",
+	"nr0sWjL8u3l4Bt8iDogl1wSd4U1BcMl+q2gr47ZEwi1SuVQHniIiC+HYkSDpvaQWJ5C7IDFieSaSmCDN",
+	"3u52uAGdkvlTSYt4BtgMrsoaQGo5D5yv5auZkIDiSWeWMtizxclMZaCPYlPmhrS281EqrTo0n9OsW1jR",
+	"mtFaaMxElnOXJ4qCucX5biL5chxxMmbyDY5ueXI/9dHN1Yc3fz5GCR0QkUFTxYzJY+VPJNKTm9b21u1I",
+	"OMp4AkHPgmnGY2T1adnbWl3gnpLdKL48ykq9jzhjGYLQyMzWwSF6iZIw7jg60sc96QaNWUIzcaxvO+fq",
+	"7LsgosYjLJGiwn0q7A4KScpUn/+5QbTVWRxH+nyB6rgfOEBFKCZjaGvEKJw4AoWEBfAiHfDzkPwbvELo",
+	"vy98h1xdGkpPW+2QhiiTO8QJrHBygq7oTAoGMEUEzGTg8CDVYYkCivKySyc8yUgNypIEibh0HOWoIyzu",
+	"5O4JFPy//l8gHVJrwk+6tEu/+QZJ3dyl3bxeb0U34AJdk35CARISKZ/oA+l/2y13lt4ndPAKaNX1kBiy",
+	"yUe5nHc0nX77AFkJdApDEz2b1Lvbz3ZDR+Mqs0lbs/1sr7Os0mxZ9IjJbqNKc8VUbD/XNRWV3it9xFy3",
+	"6aZzzRl3kCYBSHwZx0l2iwc60fX5y/8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,7 +1,7 @@
 // Package checkconfig validates and masks a check's type-specific config. The rules are the
 // contract's own schemas (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig,
-// TlsConfig): each check type of probes.Types() picks its schema by name, so the API docs,
-// the validation and the probers agree.
+// TlsConfig), found through CheckCreate's discriminator, so the API docs, the gate and this
+// validation agree.
 package checkconfig
 
 import (
@@ -11,7 +11,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
@@ -19,28 +18,73 @@ import (
 // Mask replaces write-only secrets in responses.
 const Mask = "********"
 
-// schemaName names a check type's config schema in the contract: ping's is PingConfig.
-func schemaName(checkType string) string {
-	return strings.ToUpper(checkType[:1]) + checkType[1:] + "Config"
-}
-
 // Configs knows the config schema of every check type.
 type Configs struct {
 	schemas map[string]*openapi3.Schema
 }
 
-// New reads the schema of every check type from the loaded contract.
+// New reads the per-type schemas from the loaded contract: CheckCreate is a oneOf whose
+// discriminator maps each check_type to a variant, and the variant's `config` property is
+// that type's config schema (PingConfig, SnmpConfig…). No second table names them.
 func New(doc *openapi3.T) (*Configs, error) {
+	create := doc.Components.Schemas["CheckCreate"]
+	if create == nil || create.Value == nil || create.Value.Discriminator == nil || len(create.Value.Discriminator.Mapping) == 0 {
+		return nil, fmt.Errorf("contract: CheckCreate is not a oneOf discriminated by check_type")
+	}
 	c := &Configs{schemas: map[string]*openapi3.Schema{}}
-	for _, checkType := range probes.Types() {
-		name := schemaName(checkType)
-		ref := doc.Components.Schemas[name]
-		if ref == nil || ref.Value == nil {
-			return nil, fmt.Errorf("contract has no %s schema for check type %s", name, checkType)
+	for checkType, ref := range create.Value.Discriminator.Mapping {
+		variant := componentOf(doc, ref.Ref)
+		if variant == nil {
+			return nil, fmt.Errorf("contract: check type %s maps to %s, which does not exist", checkType, ref.Ref)
 		}
-		c.schemas[checkType] = ref.Value
+		config := configProperty(variant)
+		if config == nil {
+			return nil, fmt.Errorf("contract: %s has no typed config property", ref.Ref)
+		}
+		c.schemas[checkType] = config
 	}
 	return c, nil
+}
+
+// Types lists the check types the contract defines, sorted.
+func (c *Configs) Types() []string {
+	out := make([]string, 0, len(c.schemas))
+	for t := range c.schemas {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Schema returns the config schema of a check type, nil for an unknown type.
+func (c *Configs) Schema(checkType string) *openapi3.Schema { return c.schemas[checkType] }
+
+func componentOf(doc *openapi3.T, ref string) *openapi3.Schema {
+	name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+	if !ok {
+		return nil
+	}
+	if s := doc.Components.Schemas[name]; s != nil {
+		return s.Value
+	}
+	return nil
+}
+
+// configProperty finds the variant's own `config` schema: the one given by reference among
+// its allOf parts (the shared base only says "object").
+func configProperty(s *openapi3.Schema) *openapi3.Schema {
+	if p := s.Properties["config"]; p != nil && p.Ref != "" && p.Value != nil {
+		return p.Value
+	}
+	for _, part := range s.AllOf {
+		if part.Value == nil {
+			continue
+		}
+		if found := configProperty(part.Value); found != nil {
+			return found
+		}
+	}
+	return nil
 }
 
 // Validate checks config against its type's schema and names each bad field as

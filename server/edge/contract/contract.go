@@ -179,7 +179,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // done above
 			},
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil && !handlerValidates(err) {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				problem.Write(w, r, tooLarge(limit))
@@ -272,6 +272,40 @@ func tooLarge(limit int64) *problem.Problem {
 
 // ValidationProblem turns kin-openapi's errors into a 400 naming each offending field:
 // parameters by name, body fields by dotted path ("config.port", "members.0.email").
+// ValidatedByHandler marks a schema whose variant depends on the stored resource (the config
+// of a check update follows the check's type, which the request does not carry): when the
+// value matches none of its variants, the gate lets the request through and the handler
+// validates it against the stored resource's variant, naming the field (config.port).
+const ValidatedByHandler = "x-validated-by-handler"
+
+// handlerValidates reports whether every error of a failed validation is a value that a
+// schema marked ValidatedByHandler refused, so that the handler is the one to answer.
+func handlerValidates(err error) bool {
+	leaves := leafErrors(err, nil)
+	for _, e := range leaves {
+		se, ok := e.(*openapi3.SchemaError)
+		if !ok || se.Schema == nil || se.Schema.Extensions[ValidatedByHandler] != true {
+			return false
+		}
+	}
+	return len(leaves) > 0
+}
+
+func leafErrors(err error, out []error) []error {
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		for _, inner := range e {
+			out = leafErrors(inner, out)
+		}
+		return out
+	case *openapi3filter.RequestError:
+		if e.Err != nil && e.Parameter == nil {
+			return leafErrors(e.Err, out)
+		}
+	}
+	return append(out, err)
+}
+
 func ValidationProblem(err error) *problem.Problem {
 	var fields []problem.FieldError
 	collect(err, &fields)

@@ -292,6 +292,31 @@ func TestBrowserRendersDocs(t *testing.T) {
 				t.Errorf("%d %q sample tabs rendered, want one per operation (%d)", n, tab, ops)
 			}
 		}
+		// Every check type's config fields render, with their documented defaults: the
+		// schemas of the contract's config variants, field by field.
+		configs := 0
+		for _, name := range []string{"PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig"} {
+			schema := spec.Components.Schemas[name]
+			if schema == nil {
+				t.Errorf("the contract has no %s", name)
+				continue
+			}
+			for field, prop := range schema.Value.Properties {
+				configs++
+				if !strings.Contains(dom, ">"+field+"<") {
+					t.Errorf("%s.%s is not rendered", name, field)
+				}
+				if desc := prop.Value.Description; desc != "" && !strings.Contains(dom, esc(firstWords(desc))) {
+					t.Errorf("%s.%s: its description %q is not rendered", name, field, desc)
+				}
+			}
+		}
+		for _, field := range []string{"body_contains", "query_name", "crit_loss_pct", "warn_days", "community"} {
+			if !strings.Contains(dom, ">"+field+"<") {
+				t.Errorf("config field %s is not rendered", field)
+			}
+		}
+		t.Logf("%d config fields rendered", configs)
 		if !strings.Contains(dom, srv.URL+"/api/v2") {
 			t.Errorf("the page does not show this server's URL %s/api/v2", srv.URL)
 		}
@@ -399,4 +424,13 @@ func TestServedDocumentHasCodeSamples(t *testing.T) {
 	if n != operationsIn(t, openapi.MainYAML) {
 		t.Errorf("%d operations served, want %d", n, operationsIn(t, openapi.MainYAML))
 	}
+}
+
+// firstWords is the start of a description up to its first markup (backquotes render as
+// <code>), enough to prove the text is on the page.
+func firstWords(desc string) string {
+	if i := strings.IndexAny(desc, "`*_[\n"); i >= 0 {
+		desc = desc[:i]
+	}
+	return strings.TrimSpace(desc)
 }

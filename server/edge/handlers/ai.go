@@ -107,11 +107,11 @@ func (a *API) AiTagHosts(ctx context.Context, req api.AiTagHostsRequestObject) (
 	var cost float64
 	for i, it := range items {
 		cost += it.Result.CostUSD
-		item := api.AiTagItem{HostId: it.HostID, Status: api.Ok}
+		item := api.AiTagItem{HostId: it.HostID, Status: api.AiTagItemStatusOk}
 		if it.Err != nil {
 			out.Failed++
 			msg := it.Err.Error()
-			item.Status, item.Error = api.Error, &msg
+			item.Status, item.Error = api.AiTagItemStatusError, &msg
 		} else {
 			out.Tagged++
 			tags, conf := api.Tags(it.Result.AITags()), it.Result.Confidence
@@ -168,7 +168,7 @@ func (a *API) StopIncidentAiMode(ctx context.Context, req api.StopIncidentAiMode
 	if err != nil {
 		return nil, aiError(err)
 	}
-	return api.StopIncidentAiMode200JSONResponse{IncidentId: sess.IncidentID, TotalUsd: sess.SpentUsd, Status: api.Ended}, nil
+	return api.StopIncidentAiMode200JSONResponse{IncidentId: sess.IncidentID, TotalUsd: sess.SpentUsd, Status: api.AiModeEndedStatusEnded}, nil
 }
 
 func (a *API) GetIncidentAiCost(ctx context.Context, req api.GetIncidentAiCostRequestObject) (api.GetIncidentAiCostResponseObject, error) {

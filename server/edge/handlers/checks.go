@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/google/uuid"
 
@@ -21,7 +22,7 @@ const (
 func (a *API) checkOut(c db.Check) api.Check {
 	out := api.Check{
 		Id: c.ID, HostId: c.HostID, Name: c.Name, CheckType: api.CheckType(c.CheckType),
-		Config:      a.configs.Masked(c.CheckType, decodeObject(c.Config)),
+		Config:      configOut(a.configs.Masked(c.CheckType, decodeObject(c.Config))),
 		IntervalSec: int(c.IntervalSec), TimeoutSec: int(c.TimeoutSec), FailureThreshold: int(c.FailureThreshold),
 		Enabled: c.Enabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), LastRunAt: c.LastRunAt,
 	}
@@ -69,7 +70,12 @@ func (a *API) GetCheck(ctx context.Context, req api.GetCheckRequestObject) (api.
 }
 
 func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject) (api.CreateCheckResponseObject, error) {
-	b := req.Body
+	// The gate validated the body against the variant its check_type selects; every variant
+	// shares CheckCreateBase's fields.
+	var b api.CheckCreateBase
+	if err := remarshal(req.Body, &b); err != nil {
+		return nil, err
+	}
 	config := map[string]any{}
 	if b.Config != nil {
 		config = *b.Config
@@ -110,7 +116,13 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		if err != nil {
 			return nil, notFoundAs(err, "check")
 		}
-		config := checkconfig.KeepSecrets(decodeObject(current.Config), *b.Config)
+		// The gate leaves this config to us (x-validated-by-handler): its schema is the one of
+		// the stored check's type.
+		var sent map[string]any
+		if err := remarshal(b.Config, &sent); err != nil || sent == nil {
+			return nil, problem.Invalid(problem.FieldError{Field: "config", Message: "must be an object"})
+		}
+		config := checkconfig.KeepSecrets(decodeObject(current.Config), sent)
 		if bad := a.configs.Validate(current.CheckType, config); len(bad) > 0 {
 			return nil, problem.Invalid(bad...)
 		}
@@ -172,4 +184,24 @@ func int32Arg(p *int) *int32 {
 	}
 	v := int32(*p)
 	return &v
+}
+
+// remarshal converts between JSON-shaped values: a generated union and the struct or map
+// that reads it.
+func remarshal(from, to any) error {
+	raw, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, to)
+}
+
+// configOut wraps a stored (masked) config as the response's CheckConfig union.
+func configOut(config map[string]any) api.CheckConfig {
+	var out api.CheckConfig
+	if config == nil {
+		config = map[string]any{}
+	}
+	_ = out.UnmarshalJSON(mustJSON(config))
+	return out
 }

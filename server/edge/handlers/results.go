@@ -32,15 +32,15 @@ const (
 
 // rollupSizes maps the bucket granularities read as they are stored to their bucket size (s).
 var rollupSizes = map[api.GetCheckMetricsParamsGranularity]int32{
-	api.GetCheckMetricsParamsGranularityN1min: 60,
-	api.GetCheckMetricsParamsGranularityN1h:   3600,
-	api.GetCheckMetricsParamsGranularityN1d:   86400,
+	api.GetCheckMetricsParamsGranularity1Min:  60,
+	api.GetCheckMetricsParamsGranularity1Hour: 3600,
+	api.GetCheckMetricsParamsGranularity1Day:  86400,
 }
 
 var uptimeWindows = map[api.GetHostUptimeParamsWindow]time.Duration{
-	api.GetHostUptimeParamsWindowN24h: 24 * time.Hour,
-	api.GetHostUptimeParamsWindowN7d:  7 * 24 * time.Hour,
-	api.GetHostUptimeParamsWindowN30d: 30 * 24 * time.Hour,
+	api.GetHostUptimeParamsWindow24Hours: 24 * time.Hour,
+	api.GetHostUptimeParamsWindow7Days:   7 * 24 * time.Hour,
+	api.GetHostUptimeParamsWindow30Days:  30 * 24 * time.Hour,
 }
 
 // latestOut turns a check_latest row into the contract's CheckResult.
@@ -165,7 +165,7 @@ func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsReques
 			status, latency := api.CheckStatus(r.Status), r.LatencyMs
 			points[i] = api.MetricPoint{Time: r.Time.UTC(), Status: &status, LatencyMs: &latency}
 		}
-	case api.GetCheckMetricsParamsGranularityN5min:
+	case api.GetCheckMetricsParamsGranularity5Min:
 		rows, err := a.q.ListCheckRollups5Min(ctx, db.ListCheckRollups5MinParams{
 			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
 		})
@@ -223,7 +223,7 @@ func bucketOut(r db.ListCheckRollupsRow) api.MetricPoint {
 // results up to an hour older than the window's start may count too.
 func (a *API) GetHostUptime(ctx context.Context, req api.GetHostUptimeRequestObject) (api.GetHostUptimeResponseObject, error) {
 	ws := caller(ctx).WorkspaceID
-	win := api.GetHostUptimeParamsWindowN24h
+	win := api.GetHostUptimeParamsWindow24Hours
 	if req.Params.Window != nil {
 		win = *req.Params.Window
 	}

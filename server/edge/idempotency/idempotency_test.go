@@ -67,7 +67,7 @@ func TestCreateHostTwiceWithOneKeyCreatesOneHost(t *testing.T) {
 
 	// ... and on another path too.
 	ck, err := c.CreateCheckWithResponse(ctx, &client.CreateCheckParams{IdempotencyKey: &key},
-		client.CreateCheckJSONRequestBody{HostId: first.JSON201.Id, Name: "tcp", CheckType: client.CheckType("tcp"), Config: &client.CheckConfig{"port": 22}})
+		client.NewCheckCreate(client.TcpCheckCreate{HostId: first.JSON201.Id, Name: "tcp", Config: client.TcpConfig{Port: 22}}))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnprocessableEntity, ck.StatusCode())
 
@@ -91,8 +91,8 @@ func TestWithoutAKeyEveryPostActs(t *testing.T) {
 	assert.Empty(t, again.HTTPResponse.Header.Get(idempotency.ReplayedHeader))
 
 	// A POST without a unique field acts twice without a key, once with one.
-	ck, err := c.CreateCheckWithResponse(ctx, nil, client.CreateCheckJSONRequestBody{
-		HostId: first.JSON201.Id, Name: "tcp", CheckType: client.CheckType("tcp"), Config: &client.CheckConfig{"port": 22}})
+	ck, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{
+		HostId: first.JSON201.Id, Name: "tcp", Config: client.TcpConfig{Port: 22}}))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
 	run := func(key *string) uuid.UUID {

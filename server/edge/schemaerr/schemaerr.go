@@ -25,6 +25,10 @@ func Fields(err error, prefix string) []problem.FieldError {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
+		if inner := composed(se); inner != nil {
+			at := strings.Join(append(nonEmpty(prefix), se.JSONPointer()...), ".")
+			return Fields(inner, at)
+		}
 		return []problem.FieldError{{Field: path(se, prefix), Message: message(se)}}
 	}
 	if prefix == "" {
@@ -75,4 +79,29 @@ func message(se *openapi3.SchemaError) string {
 		return before
 	}
 	return se.Reason
+}
+
+// composed returns the errors behind an allOf failure (each applies), or behind a oneOf
+// failure when exactly one variant was tried (a discriminator chose it): a body whose
+// check_type is http then reports "config.url", not "doesn't match any schema from oneOf".
+// A oneOf without discriminator that no variant matched keeps its own message.
+func composed(se *openapi3.SchemaError) openapi3.MultiError {
+	if se.Origin == nil || (se.SchemaField != "allOf" && se.SchemaField != "oneOf") {
+		return nil
+	}
+	var multi openapi3.MultiError
+	if !errors.As(se.Origin, &multi) || len(multi) == 0 {
+		return nil
+	}
+	if se.SchemaField == "oneOf" && len(multi) != 1 {
+		return nil
+	}
+	return multi
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
