@@ -44,8 +44,10 @@ export async function walkthrough(): Promise<void> {
   // Typed fields of the answers.
   if (!ping.data || !http.data) throw new Error("create check failed");
   const interval: number = ping.data.interval_sec;
-  const url: string = http.data.config.url;
-  const verifyTLS: boolean | undefined = http.data.config.verify_tls;
+  // A check's config is one of the six config types: narrow it by a field of its type.
+  const cfg = http.data.config;
+  const url: string | undefined = "url" in cfg ? cfg.url : undefined;
+  const verifyTLS: boolean | undefined = "url" in cfg ? cfg.verify_tls : undefined;
   console.log(interval, url, verifyTLS);
 
   // An incident, as the spec's example.
