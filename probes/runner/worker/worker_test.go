@@ -152,8 +152,11 @@ func TestTwoWorkersShareChecksOncePerInterval(t *testing.T) {
 		// digest moments after each result, so a starved CI machine may lose a run or two.
 		assert.GreaterOrEqual(t, len(rs), 5, "check %s ran too rarely", id)
 		assert.LessOrEqual(t, len(rs), 9, "check %s ran too often", id)
+		// A run claimed late (a loaded machine) is followed by one on schedule, less than an
+		// interval later; a doubled run is two workers running the same slot at once. Only
+		// the second fails this.
 		for i := 1; i < len(rs); i++ {
-			assert.Greater(t, rs[i].at.Sub(rs[i-1].at), 700*time.Millisecond, "check %s ran twice in one interval", id)
+			assert.Greater(t, rs[i].at.Sub(rs[i-1].at), 250*time.Millisecond, "check %s ran twice in one interval", id)
 		}
 		last := rs[len(rs)-1]
 		assert.True(t, last.at.After(killedAt.Add(time.Second)), "check %s kept running after worker-a stopped", id)
