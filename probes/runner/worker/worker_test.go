@@ -165,8 +165,8 @@ func TestTwoWorkersShareChecksOncePerInterval(t *testing.T) {
 	for id, rs := range byCheck {
 		// ~7.5 s at a 1-s interval (longer if the take-over waited): 7 or 8 runs; a doubled run
 		// shows here, and so would leases that are not released (one run per lease time,
-		// 21 s). Leases are released by the
-		// digest moments after each result, so a starved CI machine may lose a run or two.
+		// 21 s). Leases are released by the digest moments after each result, so a starved CI
+		// machine may lose a run or two.
 		assert.GreaterOrEqual(t, len(rs), 5, "check %s ran too rarely", id)
 		assert.LessOrEqual(t, len(rs), int(time.Since(begun)/time.Second)+2, "check %s ran too often", id)
 		// A run claimed late (a loaded machine) is followed by one on schedule, less than an
