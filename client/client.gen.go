@@ -1634,7 +1634,7 @@ type HttpConfig struct {
 	// Example: GET
 	Method *HttpConfigMethod `json:"method,omitempty"`
 
-	// URL URL to request.
+	// URL Absolute http or https URL to request. Credentials in it (a `user:password@` password, query-string values) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	//
 	// Example: https://shop.example.com/health
 	URL string `json:"url"`
