@@ -11,12 +11,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
 
 // Mask replaces write-only secrets in responses.
-const Mask = "********"
+const Mask = probes.Mask
 
 // Configs knows the config schema of every check type.
 type Configs struct {
