@@ -49,10 +49,11 @@ $(NODE_MODULES): openapi/package.json openapi/package-lock.json
 
 ## run: build and start SecuMon on $SECUMON_ADDR or $(ADDR) (default 127.0.0.1:8080) with its
 ## embedded PostgreSQL in ./.secumon (syslog on $(SYSLOG_ADDR)). exec: Ctrl-C reaches the
-## server directly, which shuts down cleanly and exits 0.
+## server directly, which shuts down cleanly and exits 0. Webhooks may reach loopback receivers
+## (SECUMON_NOTIFY_ALLOW, unless set otherwise) for demos.
 run: DEB_PACKAGES := postgresql
 run: deb-deps build
-	SECUMON_SYSLOG_ADDR=$${SECUMON_SYSLOG_ADDR-$(SYSLOG_ADDR)} $(if $(ADDR),SECUMON_ADDR=$(ADDR) )exec $(BIN) serve
+	SECUMON_SYSLOG_ADDR=$${SECUMON_SYSLOG_ADDR-$(SYSLOG_ADDR)} SECUMON_NOTIFY_ALLOW=$${SECUMON_NOTIFY_ALLOW-127.0.0.0/8,::1/128} $(if $(ADDR),SECUMON_ADDR=$(ADDR) )exec $(BIN) serve
 
 ## test: every Go test, against a real PostgreSQL, snmpd and Chromium (no Node or npm needed).
 test: deb-deps

@@ -1634,7 +1634,7 @@ type HttpConfig struct {
 	// Example: GET
 	Method *HttpConfigMethod `json:"method,omitempty"`
 
-	// URL URL to request.
+	// URL Absolute http or https URL to request. Credentials in it (a `user:password@` password, query-string values) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	//
 	// Example: https://shop.example.com/health
 	URL string `json:"url"`
@@ -2097,7 +2097,7 @@ type ScannerReport = json.RawMessage
 // Severity Incident severity, from most to least severe.
 type Severity string
 
-// SlackChannel A Slack incoming-webhook URL (absolute http or https).
+// SlackChannel A Slack incoming-webhook URL (absolute http or https). The whole URL is a secret, write-only: responses show only its scheme, host and first path segment (`https://hooks.slack.com/services/********`), and sending that back unchanged keeps the stored URL.
 //
 // Example: https://hooks.slack.com/services/T000/B000/XXXX
 type SlackChannel = string
@@ -2592,7 +2592,7 @@ type WebhookChannel struct {
 	// Secret HMAC-SHA256 key of 16 to 256 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key of the webhook with the same URL.
 	Secret *string `json:"secret,omitempty"`
 
-	// Url Absolute http or https URL the incident is POSTed to.
+	// Url Absolute http or https URL the incident is POSTed to. Credentials in it (a `user:password@` password, query-string values such as a token) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	Url string `json:"url"`
 }
 

@@ -181,9 +181,9 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// redactURL hides a password in the URL's user info.
+// redactURL hides the URL's credentials (MaskURL): run output is shown to every viewer.
 func redactURL(u *url.URL) string {
-	return u.Redacted()
+	return MaskURL(u.String())
 }
 
 // daysUntil returns the (fractional) number of days until t; negative when t has passed.

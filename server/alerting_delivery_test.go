@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -110,11 +111,57 @@ func TestIncidentReachesPeople(t *testing.T) {
 }
 
 // startNotifications works the notification queue as `secumon serve` does (with worker, a
-// probe worker too), sending e-mail to the SMTP server on smtpPort, until the test ends.
+// probe worker too), sending e-mail to the SMTP server on smtpPort, until the test ends. The
+// test receivers listen on loopback, which the default guard denies: it is allowed
+// explicitly, as SECUMON_NOTIFY_ALLOW does.
 func startNotifications(t *testing.T, pool *pgxpool.Pool, smtpPort int, w *worker.Options) {
 	t.Helper()
 	servertest.Run(t, server.Deps{Pool: pool, Serve: true, Worker: w,
-		Notify: notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: smtpPort}}})
+		Notify: notify.Config{SMTP: notify.SMTPConfig{Host: "127.0.0.1", Port: smtpPort}, Allow: loopbackAllowed}})
+}
+
+var loopbackAllowed = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// With the default configuration, webhooks and Slack messages never reach loopback (nor
+// private networks): a policy pointing at a local receiver gets a failed delivery naming the
+// denied network, and the receiver hears nothing.
+func TestWebhooksDoNotReachLoopbackByDefault(t *testing.T) {
+	f := newAlertFixture(t, alerting.Config{})
+	ctx := context.Background()
+	hits := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- r.URL.Path }))
+	defer receiver.Close()
+	servertest.Run(t, server.Deps{Pool: f.env.Pool, Serve: true,
+		Notify: notify.Config{RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, MaxAttempts: 1}})
+
+	f.policy(t, "local", client.AlertConditions{}, client.AlertChannels{
+		Webhook: &[]client.WebhookChannel{{Url: receiver.URL + "/hook"}},
+		Slack:   &[]client.SlackChannel{receiver.URL + "/services/T0/B0/x"},
+	}, 0)
+	inc, err := f.c.CreateIncidentWithResponse(ctx, nil, client.IncidentCreate{Title: "db-01 down"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, inc.StatusCode(), string(inc.Body))
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var failed int
+		var lastErr string
+		require.NoError(t, f.env.Pool.QueryRow(ctx, `SELECT count(*), coalesce(min(last_error), '')
+			FROM notification_deliveries WHERE status = 'failed' AND channel IN ('webhook', 'slack')`).Scan(&failed, &lastErr))
+		if failed == 2 {
+			assert.Contains(t, lastErr, "denied network")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries not refused: %d failed", failed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case p := <-hits:
+		t.Fatalf("the loopback receiver was reached: %s", p)
+	default:
+	}
 }
 
 // The whole loop with a real worker: a local TCP service stops, its check fails twice, the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -102,6 +103,9 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 		{"tcp needs a config", untyped(client.CheckTypeTcp, nil), "config"},
 		{"http needs a url", untyped(client.CheckTypeHttp, map[string]any{"method": "GET"}), "config.url"},
 		{"http unknown method", client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "h", Config: client.HttpConfig{URL: "http://127.0.0.1/", Method: ptr(client.HttpConfigMethod("BREW"))}}), "config.method"},
+		{"http file scheme", client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "h", Config: client.HttpConfig{URL: "file:///etc/passwd"}}), "config.url"},
+		{"http gopher scheme", client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "h", Config: client.HttpConfig{URL: "gopher://127.0.0.1:6379/_INFO"}}), "config.url"},
+		{"http javascript scheme", client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "h", Config: client.HttpConfig{URL: "javascript:alert(1)"}}), "config.url"},
 		{"snmp unknown version", client.NewCheckCreate(client.SnmpCheckCreate{HostId: host.Id, Name: "s", Config: &client.SnmpConfig{Version: ptr(client.SnmpConfigVersion("v9"))}}), "config.version"},
 		{"snmp oid not numeric", client.NewCheckCreate(client.SnmpCheckCreate{HostId: host.Id, Name: "s", Config: &client.SnmpConfig{Oids: &[]client.SnmpOid{{Oid: "sysDescr"}}}}), "config.oids.0.oid"},
 		{"dns unknown field", untyped(client.CheckTypeDns, map[string]any{"query_name": "example.org", "bogus": 1}), "config.bogus"},
@@ -122,6 +126,9 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 				fields = append(fields, f.Field)
 			}
 			assert.Contains(t, fields, tc.field)
+			if strings.HasSuffix(tc.name, " scheme") {
+				assert.Contains(t, string(r.Body), "must be an absolute http or https URL")
+			}
 		})
 	}
 	n, err := env.Queries.CountChecks(ctx, db.CountChecksParams{WorkspaceID: env.Workspace})

@@ -20,6 +20,7 @@ const (
 	EnvSMTPStartTLS = "SECUMON_SMTP_STARTTLS"
 	EnvRetryBase    = "SECUMON_NOTIFY_RETRY_BASE" // e.g. "30s": the wait after a first failed attempt
 	EnvDeny         = "SECUMON_NOTIFY_DENY"       // CIDRs webhooks may not reach, or "none"
+	EnvAllow        = "SECUMON_NOTIFY_ALLOW"      // CIDRs webhooks may reach even though denied
 )
 
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
@@ -31,8 +32,12 @@ type Config struct {
 	// refuses the Deny networks.
 	HTTPClient *http.Client
 	// Deny are networks webhooks and Slack messages are never sent to; nil means DefaultDeny
-	// (link-local, where cloud instance metadata lives). Ignored with a custom HTTPClient.
+	// (loopback, private, link-local where cloud instance metadata lives, unique-local).
+	// Ignored with a custom HTTPClient.
 	Deny []netip.Prefix
+	// Allow are networks that may be reached even though Deny holds them (a receiver on
+	// loopback in a demo or a test, an internal chat server). Ignored with a custom HTTPClient.
+	Allow []netip.Prefix
 	// HTTPTimeout bounds one webhook or Slack request (default 10 s).
 	HTTPTimeout time.Duration
 	// UserAgent of webhook and Slack requests (default "SecuMon-Notify/2").
@@ -59,7 +64,8 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// ConfigFromEnv reads the SECUMON_SMTP_* variables and SECUMON_NOTIFY_RETRY_BASE; everything
+// ConfigFromEnv reads the SECUMON_SMTP_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW
+// and SECUMON_NOTIFY_RETRY_BASE; everything
 // else keeps its default.
 func ConfigFromEnv() (Config, error) {
 	var c Config
@@ -88,6 +94,13 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.Deny = deny
 	}
+	if v, ok := os.LookupEnv(EnvAllow); ok {
+		allow, err := ParseDeny(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("notify: %s: %w", EnvAllow, err)
+		}
+		c.Allow = allow
+	}
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -107,10 +120,8 @@ func (c Config) withDefaults() Config {
 		c.Deny = DefaultDeny
 	}
 	if c.HTTPClient == nil {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.DialContext = guardedDialer(c.Deny, c.HTTPTimeout).DialContext
 		c.HTTPClient = &http.Client{
-			Transport: transport,
+			Transport: netGuard{deny: c.Deny, allow: c.Allow}.transport(c.HTTPTimeout),
 			Timeout:   c.HTTPTimeout,
 			// A redirected POST may come back as a GET without its body: report it instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +84,8 @@ func TestMaskTarget(t *testing.T) {
 }
 
 // The webhook dialer refuses denied networks before any packet leaves, by the address
-// actually dialled; other addresses connect as usual.
+// actually dialled; loopback, private and unique-local networks are denied by default, and
+// an Allow network is reachable even though denied.
 func TestGuardedDialer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,20 +102,29 @@ func TestGuardedDialer(t *testing.T) {
 		}
 	}()
 	ctx := context.Background()
-	c, err := guardedDialer(DefaultDeny, time.Second).DialContext(ctx, "tcp", l.Addr().String())
-	if err != nil {
-		t.Fatalf("loopback is allowed by default: %v", err)
+	byDefault := netGuard{deny: DefaultDeny}
+	if _, err := byDefault.dialer(time.Second).DialContext(ctx, "tcp", l.Addr().String()); err == nil || !strings.Contains(err.Error(), "denied network") {
+		t.Fatalf("loopback must be refused by default, got %v", err)
 	}
-	c.Close()
-	loopback, err := ParseDeny("127.0.0.0/8")
+	for _, ip := range []string{"10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254", "::1", "fd00:ec2::254", "fc00::1", "fe80::1", "::ffff:127.0.0.1"} {
+		if err := byDefault.check(netip.MustParseAddr(ip)); err == nil {
+			t.Errorf("%s must be denied by default", ip)
+		}
+	}
+	if err := byDefault.check(netip.MustParseAddr("192.0.2.10")); err != nil {
+		t.Errorf("a public address is allowed: %v", err)
+	}
+	allowLoopback, err := ParseDeny("127.0.0.0/8,::1/128")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := guardedDialer(loopback, time.Second).DialContext(ctx, "tcp", l.Addr().String()); err == nil || !strings.Contains(err.Error(), "denied network") {
-		t.Fatalf("a denied network must be refused, got %v", err)
+	c, err := netGuard{deny: DefaultDeny, allow: allowLoopback}.dialer(time.Second).DialContext(ctx, "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("an allowed network is reachable: %v", err)
 	}
+	c.Close()
 	// The metadata address is refused by the Control hook, before connect(2) sends anything.
-	if _, err := guardedDialer(DefaultDeny, time.Second).DialContext(ctx, "tcp", "169.254.169.254:80"); err == nil || !strings.Contains(err.Error(), "denied network") {
+	if _, err := byDefault.dialer(time.Second).DialContext(ctx, "tcp", "169.254.169.254:80"); err == nil || !strings.Contains(err.Error(), "denied network") {
 		t.Fatalf("instance metadata must be refused, got %v", err)
 	}
 	if none, err := ParseDeny("none"); err != nil || len(none) != 0 {
@@ -120,5 +132,29 @@ func TestGuardedDialer(t *testing.T) {
 	}
 	if _, err := ParseDeny("10.0.0.0/8,bogus"); err == nil {
 		t.Fatal("a bad CIDR must be refused")
+	}
+}
+
+// Through a proxy, the dialler only sees the proxy's address: the target's resolved address
+// is checked before the request is handed to the proxy.
+func TestGuardedProxy(t *testing.T) {
+	proxyURL, _ := url.Parse("http://proxy.example.test:3128")
+	viaProxy := func(*url.URL) (*url.URL, error) { return proxyURL, nil }
+	g := netGuard{deny: DefaultDeny}
+	proxy := g.proxy(viaProxy, net.DefaultResolver)
+	for _, target := range []string{"http://127.0.0.1:8080/hook", "http://localhost:8080/hook", "http://[::1]/hook", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/hook"} {
+		req, _ := http.NewRequest(http.MethodPost, target, nil)
+		if _, err := proxy(req); err == nil || !strings.Contains(err.Error(), "denied network") {
+			t.Errorf("%s through a proxy must be refused, got %v", target, err)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://192.0.2.10/hook", nil)
+	if p, err := proxy(req); err != nil || p != proxyURL {
+		t.Errorf("a public target goes through the proxy: %v %v", p, err)
+	}
+	direct := g.proxy(func(*url.URL) (*url.URL, error) { return nil, nil }, net.DefaultResolver)
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1/hook", nil)
+	if p, err := direct(req); err != nil || p != nil {
+		t.Errorf("without a proxy, the dialler checks: %v %v", p, err)
 	}
 }

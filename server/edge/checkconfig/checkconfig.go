@@ -11,12 +11,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
 
 // Mask replaces write-only secrets in responses.
-const Mask = "********"
+const Mask = probes.Mask
 
 // Configs knows the config schema of every check type.
 type Configs struct {
@@ -106,8 +107,13 @@ func (c *Configs) Validate(checkType string, config map[string]any) []problem.Fi
 	return fields
 }
 
-// Masked returns a copy of config with secrets replaced by Mask: write-only properties, and
-// the values of maps marked x-secret-values (HTTP headers).
+// SecretURL marks a string property holding a URL whose credentials are secrets (HTTP check
+// URLs): responses show it through MaskURL.
+const SecretURL = "x-secret-url"
+
+// Masked returns a copy of config with secrets replaced by Mask: write-only properties, the
+// values of maps marked x-secret-values (HTTP headers), and the credentials of URLs marked
+// x-secret-url (see MaskURL).
 func (c *Configs) Masked(checkType string, config map[string]any) map[string]any {
 	out := make(map[string]any, len(config))
 	schema := c.schemas[checkType]
@@ -123,6 +129,10 @@ func (c *Configs) Masked(checkType string, config map[string]any) map[string]any
 		switch {
 		case prop.Value.WriteOnly:
 			out[k] = Mask
+		case prop.Value.Extensions[SecretURL] == true:
+			if u, ok := v.(string); ok {
+				out[k] = MaskURL(u)
+			}
 		case prop.Value.Extensions["x-secret-values"] == true:
 			if m, ok := v.(map[string]any); ok {
 				masked := make(map[string]any, len(m))
@@ -137,7 +147,8 @@ func (c *Configs) Masked(checkType string, config map[string]any) map[string]any
 }
 
 // KeepSecrets lets a client send back a config it read (with masked secrets): every value
-// still equal to Mask takes the old config's value, so secrets survive a read-modify-write.
+// still equal to Mask, or to the masked form of the old URL (MaskURL), takes the old
+// config's value, so secrets survive a read-modify-write.
 func KeepSecrets(old, updated map[string]any) map[string]any {
 	out := make(map[string]any, len(updated))
 	for k, v := range updated {
@@ -148,6 +159,10 @@ func KeepSecrets(old, updated map[string]any) map[string]any {
 					out[k] = ov
 					continue
 				}
+			}
+			if ov, ok := old[k].(string); ok && strings.Contains(nv, Mask) && ov != nv && MaskURL(ov) == nv {
+				out[k] = ov // a URL sent back with its credentials masked
+				continue
 			}
 		case map[string]any:
 			if om, ok := old[k].(map[string]any); ok {

@@ -87,7 +87,7 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
 				return err
 			}
-			p.Channels = mustJSON(keepWebhookSecrets(*b.Channels, old.Channels))
+			p.Channels = mustJSON(keepChannelSecrets(*b.Channels, old.Channels))
 		}
 		out, err = q.UpdateAlertPolicy(ctx, p)
 		return err
@@ -125,20 +125,33 @@ func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch
 	return nil
 }
 
-// keepWebhookSecrets replaces masked secrets in ch with the stored secrets of the webhooks
-// with the same URL.
-func keepWebhookSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
+// keepChannelSecrets lets a client send back channels it read masked: Slack URLs and
+// webhook URLs sent back masked take their stored value (checkconfig.KeepMaskedURLs), then
+// masked webhook secrets take the stored secret of the webhook with the same URL.
+func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
+	var old api.AlertChannels
+	_ = json.Unmarshal(stored, &old)
+	if ch.Slack != nil {
+		slack := checkconfig.KeepMaskedURLs(*ch.Slack, derefOr(old.Slack, nil), checkconfig.MaskSlackURL)
+		ch.Slack = &slack
+	}
 	if ch.Webhook == nil {
 		return ch
 	}
-	var old api.AlertChannels
-	_ = json.Unmarshal(stored, &old)
 	secrets := map[string]*string{}
+	var oldURLs []string
 	for _, w := range derefOr(old.Webhook, nil) {
 		secrets[w.Url] = w.Secret
+		oldURLs = append(oldURLs, w.Url)
 	}
+	sentURLs := make([]string, len(*ch.Webhook))
+	for i, w := range *ch.Webhook {
+		sentURLs[i] = w.Url
+	}
+	urls := checkconfig.KeepMaskedURLs(sentURLs, oldURLs, checkconfig.MaskURL)
 	hooks := make([]api.WebhookChannel, len(*ch.Webhook))
 	for i, w := range *ch.Webhook {
+		w.Url = urls[i]
 		if w.Secret != nil && *w.Secret == maskedSecret {
 			w.Secret = secrets[w.Url]
 		}
@@ -153,12 +166,20 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 	var ch api.AlertChannels
 	_ = json.Unmarshal(p.Conditions, &cond)
 	_ = json.Unmarshal(p.Channels, &ch)
+	// Credentials in URLs are secrets too: a Slack URL as a whole, a webhook URL's password
+	// and query values.
 	if ch.Webhook != nil {
 		for i := range *ch.Webhook {
+			(*ch.Webhook)[i].Url = checkconfig.MaskURL((*ch.Webhook)[i].Url)
 			if (*ch.Webhook)[i].Secret != nil {
 				masked := maskedSecret
 				(*ch.Webhook)[i].Secret = &masked
 			}
+		}
+	}
+	if ch.Slack != nil {
+		for i := range *ch.Slack {
+			(*ch.Slack)[i] = checkconfig.MaskSlackURL((*ch.Slack)[i])
 		}
 	}
 	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
