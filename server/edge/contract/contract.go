@@ -145,6 +145,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		route, params, err := g.router.FindRoute(r)
 		switch {
 		case errors.Is(err, routers.ErrMethodNotAllowed):
+			w.Header().Set("Allow", g.allowed(r))
 			problem.Write(w, r, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
 			return
 		case err != nil:
@@ -170,16 +171,54 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		input := &openapi3filter.RequestValidationInput{
-			Request:    r,
-			PathParams: params,
-			Route:      route,
-			Options: &openapi3filter.Options{
-				MultiError:         true,
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // done above
-			},
+		if fe := repeatedQuery(r, route); fe != nil {
+			problem.Write(w, r, problem.Invalid(*fe))
+			return
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil && !handlerValidates(err) {
+		var body jsonBody
+		if r.Body != nil && r.Body != http.NoBody && isJSON(r) {
+			raw, err := io.ReadAll(r.Body)
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				problem.Write(w, r, tooLarge(limit))
+				return
+			case err != nil:
+				g.fail(w, r, err)
+				return
+			}
+			if len(raw) > 0 {
+				var fe *problem.FieldError
+				if body, fe = strictJSON(raw, !g.rawBodies[route.Operation]); fe != nil {
+					problem.Write(w, r, problem.Invalid(*fe))
+					return
+				}
+				raw = body.data
+			}
+			setBody(r, raw)
+		}
+		validate := func(skipDefaults bool) error {
+			return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+				Request:    r,
+				PathParams: params,
+				Route:      route,
+				Options: &openapi3filter.Options{
+					MultiError:          true,
+					SkipSettingDefaults: skipDefaults,
+					AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // done above
+				},
+			})
+		}
+		if body.hasNull {
+			// kin-openapi fills a default in place of an explicit null; validated without
+			// defaults first, a null is refused unless the field is nullable.
+			if err := validate(true); err != nil && !handlerValidates(err) {
+				problem.Write(w, r, ValidationProblem(err))
+				return
+			}
+			setBody(r, body.data)
+		}
+		if err := validate(false); err != nil && !handlerValidates(err) {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				problem.Write(w, r, tooLarge(limit))
@@ -201,6 +240,13 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// setBody puts a body already read back into r.
+func setBody(r *http.Request, data []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 }
 
 // nulInBody finds a string holding a NUL character in a JSON body and names its field.
