@@ -356,7 +356,7 @@ func ValidationProblem(err error) *problem.Problem {
 	var fields []problem.FieldError
 	collect(err, &fields)
 	if len(fields) == 0 {
-		fields = append(fields, problem.FieldError{Field: "body", Message: err.Error()})
+		fields = append(fields, schemaerr.Decoding(err))
 	}
 	return problem.Invalid(fields...)
 }
