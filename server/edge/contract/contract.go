@@ -6,13 +6,10 @@ package contract
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/secuaas/secumon/server/domain/access"
 
@@ -189,7 +186,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			}
 			if len(raw) > 0 {
 				var fe *problem.FieldError
-				if body, fe = strictJSON(raw, !g.rawBodies[route.Operation]); fe != nil {
+				if body, fe = strictJSON(raw, g.rawBodies[route.Operation]); fe != nil {
 					problem.Write(w, r, problem.Invalid(*fe))
 					return
 				}
@@ -227,17 +224,6 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, ValidationProblem(err))
 			return
 		}
-		if g.rawBodies[route.Operation] {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if field, ok, err := nulInBody(r); err != nil {
-			g.fail(w, r, err)
-			return
-		} else if ok {
-			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: field, Message: "must not contain NUL characters (\\u0000)"}))
-			return
-		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -247,60 +233,6 @@ func setBody(r *http.Request, data []byte) {
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	r.ContentLength = int64(len(data))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-}
-
-// nulInBody finds a string holding a NUL character in a JSON body and names its field.
-// PostgreSQL stores no NUL in text or jsonb, so such a value could never be saved; it is
-// refused here, naming the field, rather than failing in the database. The body is left for
-// the handler to read.
-func nulInBody(r *http.Request) (field string, found bool, err error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return "", false, nil
-	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		return "", false, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	if !bytes.Contains(raw, []byte(`\u0000`)) {
-		return "", false, nil
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return "", false, nil // not JSON: the operation's own parser answers
-	}
-	return nulPath(v, "")
-}
-
-func nulPath(v any, at string) (string, bool, error) {
-	join := func(k string) string {
-		if at == "" {
-			return k
-		}
-		return at + "." + k
-	}
-	switch t := v.(type) {
-	case string:
-		if strings.ContainsRune(t, 0) {
-			return at, true, nil
-		}
-	case []any:
-		for i, e := range t {
-			if p, ok, _ := nulPath(e, join(strconv.Itoa(i))); ok {
-				return p, true, nil
-			}
-		}
-	case map[string]any:
-		for k, e := range t {
-			if strings.ContainsRune(k, 0) {
-				return join(k), true, nil
-			}
-			if p, ok, _ := nulPath(e, join(k)); ok {
-				return p, true, nil
-			}
-		}
-	}
-	return "", false, nil
 }
 
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -25,6 +25,7 @@ import (
 //
 //   - a JSON body is exactly one value: trailing data ("{…} xyz", two objects) is refused;
 //   - an object has each key once: a duplicate key is refused naming it;
+//   - no key or string holds a NUL character (PostgreSQL stores none);
 //   - a number is finite in float64 (1e999 is refused naming its field); an integral
 //     number written as 60.0 or 1e2 is read as the integer 60 / 100;
 //   - an explicit null is checked against the schema as written (refused unless the field
@@ -43,11 +44,12 @@ func isJSON(r *http.Request) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// strictJSON checks raw against the rules above; rewrite allows rewriting numbers.
-func strictJSON(raw []byte, rewrite bool) (jsonBody, *problem.FieldError) {
+// strictJSON checks raw against the rules above; raw marks a body the handler takes as
+// written (no number rewritten, NUL characters left to it).
+func strictJSON(raw []byte, rawBody bool) (jsonBody, *problem.FieldError) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	s := scanner{dec: dec}
+	s := scanner{dec: dec, keepNUL: rawBody}
 	v, err := s.value("")
 	if err != nil {
 		return jsonBody{}, err
@@ -56,7 +58,7 @@ func strictJSON(raw []byte, rewrite bool) (jsonBody, *problem.FieldError) {
 		return jsonBody{}, &problem.FieldError{Field: "body", Message: "must be a single JSON value; data follows it"}
 	}
 	out := jsonBody{data: raw, hasNull: s.hasNull}
-	if s.rewritten && rewrite {
+	if s.rewritten && !rawBody {
 		data, mErr := json.Marshal(v)
 		if mErr != nil {
 			return jsonBody{}, &problem.FieldError{Field: "body", Message: "is not valid JSON"}
@@ -70,6 +72,7 @@ type scanner struct {
 	dec       *json.Decoder
 	hasNull   bool
 	rewritten bool
+	keepNUL   bool
 }
 
 func join(at, k string) string {
@@ -113,6 +116,9 @@ func (s *scanner) value(at string) (any, *problem.FieldError) {
 					return nil, s.syntax(at, err)
 				}
 				k, _ := kt.(string)
+				if fe := s.nul(join(at, k), k); fe != nil {
+					return nil, fe
+				}
 				if _, dup := obj[k]; dup {
 					return nil, &problem.FieldError{Field: join(at, k), Message: "is given more than once"}
 				}
@@ -150,10 +156,23 @@ func (s *scanner) value(at string) (any, *problem.FieldError) {
 			return json.Number(strconv.FormatInt(int64(f), 10)), nil
 		}
 		return t, nil
+	case string:
+		if fe := s.nul(at, t); fe != nil {
+			return nil, fe
+		}
 	case nil:
 		s.hasNull = true
 	}
 	return tok, nil
+}
+
+// nul refuses a NUL character in a key or a string: PostgreSQL stores none in text or jsonb,
+// so such a value could never be saved. Raw bodies (scanner reports) clean their own.
+func (s *scanner) nul(at, v string) *problem.FieldError {
+	if s.keepNUL || !strings.ContainsRune(v, 0) {
+		return nil
+	}
+	return &problem.FieldError{Field: orBody(at), Message: "must not contain NUL characters (\\u0000)"}
 }
 
 // repeatedQuery names the first query parameter of the operation that is not an array and is
