@@ -45,6 +45,7 @@ func TestStrictInput(t *testing.T) {
 		{"fraction for an integer", "POST", "/api/v2/status-pages", `{"slug":"a-page","title":"x","show_history_days":60.5}`, "show_history_days"},
 		{"repeated scalar query parameter", "GET", "/api/v2/hosts?limit=1&limit=2", "", "limit"},
 		{"malformed cursor", "GET", "/api/v2/hosts?cursor=not*a*cursor", "", "cursor"},
+		{"malformed query string", "GET", "/api/v2/hosts?cursor=%zz", "", "query"},
 		{"empty cursor", "GET", "/api/v2/hosts?cursor=", "", "cursor"},
 		{"forged cursor, NUL in key", "GET", "/api/v2/hosts?cursor=" + base64.RawURLEncoding.EncodeToString([]byte(`{"n":"a\u0000","i":"8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f"}`)), "", "cursor"},
 		{"forged cursor, bad UTF-8", "GET", "/api/v2/hosts?cursor=" + base64.RawURLEncoding.EncodeToString([]byte("{\"n\":\"\xff\",\"i\":\"8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f\"}")), "", "cursor"},

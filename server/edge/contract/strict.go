@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ import (
 //     number written as 60.0 or 1e2 is read as the integer 60 / 100;
 //   - an explicit null is checked against the schema as written (refused unless the field
 //     is nullable): it is not the same as leaving the field out, which takes the default;
-//   - a query parameter that is not an array is given at most once.
+//   - a query string parses, and a parameter that is not an array is given at most once.
 
 // jsonBody is a request body checked by strictJSON.
 type jsonBody struct {
@@ -177,8 +178,12 @@ func (s *scanner) nul(at, v string) *problem.FieldError {
 
 // repeatedQuery names the first query parameter of the operation that is not an array and is
 // given more than once.
+// A query string that does not parse (a bad %-escape) is refused rather than dropped.
 func repeatedQuery(r *http.Request, route *routers.Route) *problem.FieldError {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return &problem.FieldError{Field: "query", Message: "is not a valid query string (a % must start a %XX escape)"}
+	}
 	params := append(openapi3.Parameters{}, route.PathItem.Parameters...)
 	params = append(params, route.Operation.Parameters...)
 	for _, ref := range params {
