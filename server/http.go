@@ -28,6 +28,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/reqid"
+	"github.com/secuaas/secumon/server/edge/schemaerr"
 	"github.com/secuaas/secumon/server/platform/database"
 )
 
@@ -88,6 +89,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	})
 
 	h := recoverPanics(log, mux)
+	h = limitHeaders(h)
 	h = accessLog(log, h)
 	return reqid.Middleware(h), nil
 }
@@ -108,7 +110,7 @@ func (e errorRenderer) render(w http.ResponseWriter, r *http.Request, err error)
 		// A value the contract let through but PostgreSQL cannot take (a NUL byte in a query
 		// parameter, a number out of range): bad input, not a server fault.
 		e.log.Warn("request refused by the database", "request_id", reqid.From(r.Context()), "err", err)
-		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "request", Message: "a value cannot be stored: " + err.Error()}))
+		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "request", Message: "a value is out of what can be stored"}))
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		w.WriteHeader(499)
@@ -124,9 +126,31 @@ func isDataException(err error) bool {
 	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }
 
-// badRequest handles what the generated code could not bind or decode (malformed JSON…).
+// badRequest handles what the generated code could not bind or decode (malformed JSON…),
+// naming the field in JSON's words (schemaerr.Decoding), never passing Go's message on.
 func (e errorRenderer) badRequest(w http.ResponseWriter, r *http.Request, err error) {
-	problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
+	problem.Write(w, r, problem.Invalid(schemaerr.Decoding(err)))
+}
+
+// MaxHeaderBytes caps a request's header lines: more gets 431 as problem+json from
+// limitHeaders. The http.Server's own cap (which answers in text/plain) is set well above it,
+// so that only requests far beyond this one meet it.
+const MaxHeaderBytes = 64 << 10
+
+func limitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Host)
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > MaxHeaderBytes {
+			problem.Write(w, r, problem.Newf(http.StatusRequestHeaderFieldsTooLarge, "request headers are limited to %d bytes", MaxHeaderBytes))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // noStore marks API answers as never to be stored by a cache: they are per token and change
@@ -218,7 +242,7 @@ func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l
 		ReadHeaderTimeout: min(10*time.Second, l.ReadTimeout),
 		ReadTimeout:       l.ReadTimeout,
 		IdleTimeout:       l.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    16 * MaxHeaderBytes, // limitHeaders answers first, in problem+json
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	return srv, netutil.LimitListener(ln, l.MaxConns)

@@ -6,13 +6,10 @@ package contract
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/secuaas/secumon/server/domain/access"
 
@@ -145,6 +142,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		route, params, err := g.router.FindRoute(r)
 		switch {
 		case errors.Is(err, routers.ErrMethodNotAllowed):
+			w.Header().Set("Allow", g.allowed(r))
 			problem.Write(w, r, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
 			return
 		case err != nil:
@@ -170,16 +168,54 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		input := &openapi3filter.RequestValidationInput{
-			Request:    r,
-			PathParams: params,
-			Route:      route,
-			Options: &openapi3filter.Options{
-				MultiError:         true,
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, // done above
-			},
+		if fe := repeatedQuery(r, route); fe != nil {
+			problem.Write(w, r, problem.Invalid(*fe))
+			return
 		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil && !handlerValidates(err) {
+		var body jsonBody
+		if r.Body != nil && r.Body != http.NoBody && isJSON(r) {
+			raw, err := io.ReadAll(r.Body)
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				problem.Write(w, r, tooLarge(limit))
+				return
+			case err != nil:
+				g.fail(w, r, err)
+				return
+			}
+			if len(raw) > 0 {
+				var fe *problem.FieldError
+				if body, fe = strictJSON(raw, g.rawBodies[route.Operation]); fe != nil {
+					problem.Write(w, r, problem.Invalid(*fe))
+					return
+				}
+				raw = body.data
+			}
+			setBody(r, raw)
+		}
+		validate := func(skipDefaults bool) error {
+			return openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+				Request:    r,
+				PathParams: params,
+				Route:      route,
+				Options: &openapi3filter.Options{
+					MultiError:          true,
+					SkipSettingDefaults: skipDefaults,
+					AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc, // done above
+				},
+			})
+		}
+		if body.hasNull {
+			// kin-openapi fills a default in place of an explicit null; validated without
+			// defaults first, a null is refused unless the field is nullable.
+			if err := validate(true); err != nil && !handlerValidates(err) {
+				problem.Write(w, r, ValidationProblem(err))
+				return
+			}
+			setBody(r, body.data)
+		}
+		if err := validate(false); err != nil && !handlerValidates(err) {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				problem.Write(w, r, tooLarge(limit))
@@ -188,73 +224,15 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, ValidationProblem(err))
 			return
 		}
-		if g.rawBodies[route.Operation] {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if field, ok, err := nulInBody(r); err != nil {
-			g.fail(w, r, err)
-			return
-		} else if ok {
-			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: field, Message: "must not contain NUL characters (\\u0000)"}))
-			return
-		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// nulInBody finds a string holding a NUL character in a JSON body and names its field.
-// PostgreSQL stores no NUL in text or jsonb, so such a value could never be saved; it is
-// refused here, naming the field, rather than failing in the database. The body is left for
-// the handler to read.
-func nulInBody(r *http.Request) (field string, found bool, err error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return "", false, nil
-	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		return "", false, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	if !bytes.Contains(raw, []byte(`\u0000`)) {
-		return "", false, nil
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return "", false, nil // not JSON: the operation's own parser answers
-	}
-	return nulPath(v, "")
-}
-
-func nulPath(v any, at string) (string, bool, error) {
-	join := func(k string) string {
-		if at == "" {
-			return k
-		}
-		return at + "." + k
-	}
-	switch t := v.(type) {
-	case string:
-		if strings.ContainsRune(t, 0) {
-			return at, true, nil
-		}
-	case []any:
-		for i, e := range t {
-			if p, ok, _ := nulPath(e, join(strconv.Itoa(i))); ok {
-				return p, true, nil
-			}
-		}
-	case map[string]any:
-		for k, e := range t {
-			if strings.ContainsRune(k, 0) {
-				return join(k), true, nil
-			}
-			if p, ok, _ := nulPath(e, join(k)); ok {
-				return p, true, nil
-			}
-		}
-	}
-	return "", false, nil
+// setBody puts a body already read back into r.
+func setBody(r *http.Request, data []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.ContentLength = int64(len(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 }
 
 func (g *Gate) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -310,7 +288,7 @@ func ValidationProblem(err error) *problem.Problem {
 	var fields []problem.FieldError
 	collect(err, &fields)
 	if len(fields) == 0 {
-		fields = append(fields, problem.FieldError{Field: "body", Message: err.Error()})
+		fields = append(fields, schemaerr.Decoding(err))
 	}
 	return problem.Invalid(fields...)
 }

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -27,25 +30,38 @@ func pageLimit(limit *int) int {
 	return *limit
 }
 
-// decodeCursor reads a cursor made by encodeCursor; nil means the first page.
+// decodeCursor reads a cursor made by encodeCursor; nil means the first page. Anything else
+// (empty, not base64, not the JSON encodeCursor writes, a key PostgreSQL could not compare) is
+// refused naming cursor: a cursor is never silently ignored.
 func decodeCursor(cursor *string) (*keyset, error) {
-	if cursor == nil || *cursor == "" {
+	if cursor == nil {
 		return nil, nil
 	}
+	invalid := problem.Invalid(problem.FieldError{Field: "cursor", Message: "not a cursor returned by this API"})
 	raw, err := base64.RawURLEncoding.DecodeString(*cursor)
-	var k keyset
-	if err == nil {
-		err = json.Unmarshal(raw, &k)
+	if err != nil || len(raw) == 0 {
+		return nil, invalid
 	}
-	if err != nil {
-		return nil, problem.Invalid(problem.FieldError{Field: "cursor", Message: "not a cursor returned by this API"})
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var k keyset
+	if dec.Decode(&k) != nil || dec.More() || k.ID == uuid.Nil ||
+		!utf8.ValidString(k.Name) || strings.ContainsRune(k.Name, 0) {
+		return nil, invalid
+	}
+	if !bytes.Equal(bytes.TrimSpace(raw), mustMarshal(k)) {
+		return nil, invalid // duplicate keys, trailing data, a null: not what encodeCursor wrote
 	}
 	return &k, nil
 }
 
-func encodeCursor(k keyset) *string {
+func mustMarshal(k keyset) []byte {
 	raw, _ := json.Marshal(k)
-	s := base64.RawURLEncoding.EncodeToString(raw)
+	return raw
+}
+
+func encodeCursor(k keyset) *string {
+	s := base64.RawURLEncoding.EncodeToString(mustMarshal(k))
 	return &s
 }
 

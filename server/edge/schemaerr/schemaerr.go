@@ -32,7 +32,8 @@ func Fields(err error, prefix string) []problem.FieldError {
 		return []problem.FieldError{{Field: path(se, prefix), Message: message(se)}}
 	}
 	if prefix == "" {
-		prefix = "body"
+		// Not a schema error of the body: a decoding one, said in JSON's words.
+		return []problem.FieldError{Decoding(err)}
 	}
 	return []problem.FieldError{{Field: prefix, Message: err.Error()}}
 }
