@@ -2677,6 +2677,9 @@ type PayloadTooLarge = Problem
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
+// TooManyRequests An RFC 9457 problem document.
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
 
@@ -6506,6 +6509,20 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimit          *string
+	RateLimitLimit     *int32
+	RateLimitPolicy    *string
+	RateLimitRemaining *int32
+	RateLimitReset     *int32
+	RetryAfter         *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -6584,6 +6601,40 @@ func (response ListAlertPolicies403ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertPolicies429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAlertPolicies429ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6745,6 +6796,40 @@ func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCrea
 	return err
 }
 
+type CreateAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6859,6 +6944,40 @@ func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDele
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy429ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6983,6 +7102,40 @@ func (response GetAlertPolicy404ApplicationProblemPlusJSONResponse) VisitGetAler
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAlertPolicy429ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7144,6 +7297,40 @@ func (response UpdateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAlertPolicy500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7248,6 +7435,40 @@ func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings429ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7372,6 +7593,40 @@ func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7517,6 +7772,40 @@ func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type UpdateAppSecurityFinding429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding429ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAppSecurityFinding500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7621,6 +7910,40 @@ func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports429ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7780,6 +8103,40 @@ func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UploadAppSecurityReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport429ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UploadAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7904,6 +8261,40 @@ func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type GetAppSecurityReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAppSecurityReport500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8008,6 +8399,40 @@ func (response ListChecks403ApplicationProblemPlusJSONResponse) VisitListChecksR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChecks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListChecks429ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8169,6 +8594,40 @@ func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateChec
 	return err
 }
 
+type CreateCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheck429ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateCheck500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8283,6 +8742,40 @@ func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck429ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8407,6 +8900,40 @@ func (response GetCheck404ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheck429ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8568,6 +9095,40 @@ func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	return err
 }
 
+type UpdateCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck429ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCheck500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8688,6 +9249,40 @@ func (response GetCheckLastResult404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheckLastResult429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckLastResult429ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8849,6 +9444,40 @@ func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 	return err
 }
 
+type RunCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck429ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RunCheck500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8956,6 +9585,40 @@ func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	return err
 }
 
+type GetDashboard429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard429ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDashboard500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -9059,6 +9722,40 @@ func (response GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityDashboard429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityDashboard429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9199,6 +9896,40 @@ func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEve
 	return err
 }
 
+type StreamEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents429ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEvents500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -9303,6 +10034,40 @@ func (response ListHosts403ApplicationProblemPlusJSONResponse) VisitListHostsRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListHosts429ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9464,6 +10229,40 @@ func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostR
 	return err
 }
 
+type CreateHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHost429ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateHost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -9621,6 +10420,40 @@ func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	return err
 }
 
+type AiTagHosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts429ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHosts500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -9735,6 +10568,40 @@ func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost429ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9859,6 +10726,40 @@ func (response GetHost404ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHost429ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10020,6 +10921,40 @@ func (response UpdateHost413ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 	return err
 }
 
+type UpdateHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost429ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateHost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -10177,6 +11112,40 @@ func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 	return err
 }
 
+type AiTagHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost429ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AiTagHost500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -10297,6 +11266,40 @@ func (response GetHostLatestResults404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostLatestResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLatestResults429ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10426,6 +11429,40 @@ func (response GetHostLogs404ApplicationProblemPlusJSONResponse) VisitGetHostLog
 	return err
 }
 
+type GetHostLogs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLogs429ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostLogs500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -10547,6 +11584,40 @@ func (response GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostSnmpMetrics429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostSnmpMetrics429ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10676,6 +11747,40 @@ func (response GetHostUptime404ApplicationProblemPlusJSONResponse) VisitGetHostU
 	return err
 }
 
+type GetHostUptime429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostUptime429ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHostUptime500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -10780,6 +11885,40 @@ func (response ListIncidents403ApplicationProblemPlusJSONResponse) VisitListInci
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIncidents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListIncidents429ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10941,6 +12080,40 @@ func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type CreateIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident429ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateIncident500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -11061,6 +12234,40 @@ func (response GetIncident404ApplicationProblemPlusJSONResponse) VisitGetInciden
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncident429ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11222,6 +12429,40 @@ func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuick
 	return err
 }
 
+type QuickAckIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident429ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickAckIncident500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -11362,6 +12603,40 @@ func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAc
 	return err
 }
 
+type AcknowledgeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident429ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AcknowledgeIncident500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -11482,6 +12757,40 @@ func (response GetIncidentAiCost404ApplicationProblemPlusJSONResponse) VisitGetI
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentAiCost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentAiCost429ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11622,6 +12931,40 @@ func (response StopIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitSto
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopIncidentAiMode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StopIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11800,6 +13143,40 @@ func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type StartIncidentAiMode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartIncidentAiMode500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -11957,6 +13334,40 @@ func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQ
 	return err
 }
 
+type QuickResolveIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response QuickResolveIncident429ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickResolveIncident500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -12093,6 +13504,40 @@ func (response ResolveIncident409ApplicationProblemPlusJSONResponse) VisitResolv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveIncident429ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12271,6 +13716,40 @@ func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddI
 	return err
 }
 
+type AddIncidentUpdate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AddIncidentUpdate429ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddIncidentUpdate500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -12375,6 +13854,40 @@ func (response ListMaintenanceWindows403ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMaintenanceWindows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListMaintenanceWindows429ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12536,6 +14049,40 @@ func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -12656,6 +14203,40 @@ func (response GetMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12817,6 +14398,40 @@ func (response UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type UpdateMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -12964,6 +14579,40 @@ func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13125,6 +14774,40 @@ func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitE
 	return err
 }
 
+type EndMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type EndMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -13282,6 +14965,40 @@ func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type StartMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartMaintenanceWindow500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -13406,6 +15123,40 @@ func (response GetCheckMetrics404ApplicationProblemPlusJSONResponse) VisitGetChe
 	return err
 }
 
+type GetCheckMetrics429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckMetrics429ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCheckMetrics500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -13509,6 +15260,40 @@ func (response ListOncallSchedules403ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOncallSchedules429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListOncallSchedules429ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13670,6 +15455,40 @@ func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
+type CreateOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -13784,6 +15603,40 @@ func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitD
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule429ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13908,6 +15761,40 @@ func (response GetOncallSchedule404ApplicationProblemPlusJSONResponse) VisitGetO
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetOncallSchedule429ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14063,6 +15950,40 @@ func (response UpdateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOncallSchedule500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -14166,6 +16087,40 @@ func (response GetCurrentOncall403ApplicationProblemPlusJSONResponse) VisitGetCu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentOncall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentOncall429ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14277,6 +16232,40 @@ func (response ListSnmpDevices403ApplicationProblemPlusJSONResponse) VisitListSn
 	return err
 }
 
+type ListSnmpDevices429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSnmpDevices429ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSnmpDevices500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -14380,6 +16369,40 @@ func (response GetStatus403ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatus429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatus429ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14488,6 +16511,40 @@ func (response ListStatusPages403ApplicationProblemPlusJSONResponse) VisitListSt
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatusPages429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatusPages429ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14649,6 +16706,40 @@ func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatusPage429ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateStatusPage500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -14763,6 +16854,40 @@ func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDelet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage429ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14887,6 +17012,40 @@ func (response GetStatusPage404ApplicationProblemPlusJSONResponse) VisitGetStatu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatusPage429ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15048,6 +17207,40 @@ func (response UpdateStatusPage413ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage429ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateStatusPage500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -15156,6 +17349,40 @@ func (response ListStorms403ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListStorms429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListStorms429ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListStorms500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -15259,6 +17486,40 @@ func (response ListWorkers403ApplicationProblemPlusJSONResponse) VisitListWorker
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkers429ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15381,6 +17642,40 @@ func (response DeleteWorker404ApplicationProblemPlusJSONResponse) VisitDeleteWor
 	return err
 }
 
+type DeleteWorker429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorker429ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorker500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -15484,6 +17779,40 @@ func (response ListWorkspaces403ApplicationProblemPlusJSONResponse) VisitListWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkspaces429ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17666,472 +19995,480 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kjD6KojaOWFpp0jzJtmW4sR8atlu62tfNJbcnvOZXhVYBZIYFYFqACWZ0+sT8+uLOH/3z3mC",
-	"MxH7HPsm8yQnkADqxiqySMnt7l7PxrbFKhQuicxEZiIvP3shXyScEaakd/SzNyc4IgL+fEuUWJ5MFRH6",
-	"V0RkKGiiKGfekXdBQs4iiRRHt5gqNCFTLggS+hPKZl3P92Q4JwusP11QRhfpwjvq+Z5aJsQ78ihTZEaE",
-	"9/nzZ99LsMALouywJ0lyQcJzwf9KQvUaL8jq6CcoMa8fSMTwgqC9KRcoTWKOI+kjNSeuAfwtSMKFnmPM",
-	"2UzPeV/Pj3zCiyTWkxFkRqUSy6591A354qGc8+QhTqjne1SP+VNKxNLzPQYz8mz/5XXiTy8Jm6m5dzTo",
-	"9Xy9bve7n61cKkHZzNPrPk2F5DXAfZPgn1KCQniNpoIvEEaJIDeUpxIleEYeSBQw8kldmTZBt2GW5nXT",
-	"JA/6g7ppPRd8UbPjCguF+BQgquiCIIHZjKC9t89P0XA4fFIB6qA3OOz0DjuD4WW/f9TrHfV6/6thlnqF",
-	"pTlOuVhg5R15EVakowfz/OLED0d18z6LVmd9CdsveSpCDbR3786eZrBKsJrnk6CR53uC/JRSQSLvSImU",
-	"1E4pTaFlYTbDw/rZkEXCFWHh8geyrMPha7J08AxjSpjG5nDOuaRshvYwTNZHEi/3kZpjhRb4mkiEgcgo",
-	"idD5m4tLJPGUdNF7quaUjdlghOY8FZYGpCYNPcotVfP8yYKoOY98pNePMIvQhEdLTSQxXkpoNqVCKg23",
-	"hDNJxmwv68CwBxRkq1Odt/AhiY6QhlmwjyiTiuBIrw2HSi9G3dKQHNfMCY9ZRKdTIghTZhpcuHnJWyIk",
-	"Gg0Gx+h2TmNSmtlPKZEKUYmkonGMRMoYZTMfjXpPoOcxC4B9dYB/BV30A1lKhAVBMuQJiTTj0v3dcnEt",
-	"ExySLnqOaUwihJUii0RJtHfw6dM+fMK4QtckUT6SXE8ZuJweUyI8w5R1x6yE+gfTXjgiA9x5HPUnnVE4",
-	"JJ0n00PceTR5HD6JeqQ/HWCHhAagORoW0Kaj8aaJvxwcbOYvL+mCqlXMe4U/aXaMWLqYEKG3iSqyAF4u",
-	"iEoFa+ImMfRXnFFEpjiNlXfU1/wuoxHK1HBgiMQw/oOe5YfmZ3/lHPC9T50Z7+RPYQGXfHX2z1i0jgv5",
-	"yM4JMX67hiUN1rMkxe/MkD5rdmIoCM6173D01uCt/hVypqlH/4mTJKYh1ut7mAg+icnij3+VerE/55PX",
-	"YFCYxt6R10dTSuJIYz9lNzgGfkSE4Pr8/PCzB2+9I7MU31sQKfHMnlkJEWqJxvBu7OkuFlRKmPBH35MK",
-	"q1R6RyO9W4oqgNqZGcMRnZetdK5UIo8ePpQkTBecdfW/GMsuv5m7dciH8C2szftchOgfBJl6R96/PMzF",
-	"j4fmrXx4bj42MCzvfmUyxygwCw9ADpCI4HCO+HRKWKQZD4Ciq0c+5Wwa0/CusMdozqWCwSJ0SyadRPCo",
-	"0+sjHAuCoyUin6hU0ivC8kkOy2wW2wExdJ/dJwj1BAlSAjNJ9SsfYRSlBhwEmDdKGdWCCEDR16x5D84c",
-	"YN1BhVMF+zUM2p4bWAHLr7LrYyMvIqx5NCoxbCSNgAl795yLCY0iwu64eWpOJdIkAJ8gRkhkzjscLShD",
-	"gsfkGC15KuBPPd0bSm6BO+W7Ocx3M5/Xdts5zb67j/3UIk6I45iIBzKbuJZ1b2Ft2Xq1zPip4yScjm4Z",
-	"wKaqrAMUcSLhuDOysjsl7XZqlM/OS29FxnlLUkmiO+5RBavQLZYZbenukZb0McqlBodqBjW1xP7wZvBQ",
-	"U6m0Mgbjak4EiBf79Zxy9dDNmWabwcvMczDIUeQdSwQPdWeTmOzIQtNiH/eGMiv0uwJqH+BHGcqlSrP+",
-	"EnU78JakSm7AbZCEKSIYjp9puN8RO6jtC8EmHqOfUq5IEUURjdDtnDCr8+kzAEQW+/qK6u0eTZ/gfjgg",
-	"jybD6AAfho9Jb9rHg0mBzg/KJ6AdVRJxQ4QZfMtNdDO/l/07YShl5FNCQk2TdlYg9fgo5rOZJlQnseeA",
-	"OXaKse5Wc4McKAHaw7HkiDIU/KVjxZTO2VMtzUeEKTqlRCKqVmHbRW+tzo8WeIlkGoaEmCP3NVfPecru",
-	"yhHMgcsVmkJnRV48yvfodaHBNvvCuOqY7+5jY15zDYF5pnJqgMKpU+ab53gZcxxdcv4Sixm587FGjO5E",
-	"JQIR3ag3/d7o8cGjQzRZKlISSPqFI8xutflecY5imNB2MFScd8x398WcRHFaelm6d31SYYb66BX9DsB4",
-	"QcQNDck7hm8wjYE73h2SEVZ4giWcommh5yJvKADQzqHSdDv2nn95L8wBRSQhLNKMHe0Vl+QjzNDJmWYB",
-	"NzQiYr+yxlbymL9iIuxkNsK6GdvWDwvWRJj0O4ZTNeeC/u3OMoNVYfSpYxUiNCFYaITh1yCd5SyjXzyb",
-	"CzPYes/yT+9j016tX0IF7O/fv++cpGquObOW1le15O/Mx+Fcy3VsRsoG2RVV9XO2BmOCpafcqKlWZaRG",
-	"hcWhojek0MOE85hgkGMnaTQj6iqVUVlh5mmJJIzRQX+gRU5Z6CszCfuext7oCqtG1buyAK3Dh3BQwQG/",
-	"aq2raZ+k6gpg2zAHnqpNTRwd1YDU92Sip9MeHFJhobZa9eeivfJDCQTF4Utb47s9LA34MeubT8Cq/dn3",
-	"TugrHpFneidWEWFbcDv6+9kjLF3o2cIWFwa2bX3vU0c36dxgARq9bluYygV0ZGb18bPvKa5w3BrKayGW",
-	"d5XNtxkuF0RKajjSFySRbcFsdD1ej5BFbC0zi1PMOKMhjrOTwd6qBGGM04gEaEJCviASBZipueAJDQOw",
-	"rdVt9H1icTbnChIXhskwes1m6dawOVEEpg4cnxc2bYpjSfzKPpb3qnIVkljzUogTZ4uUBiG0wPfuAkU8",
-	"jrGQXfTUGCOP0EHP2CLDOJX0hrxyplBzz7CKC5npdFCynPZqsOSvqdQCujkwV++hNl1EldGmvNL3c46w",
-	"vLaaL1Voz1pXpTMNAH+013CAElUj9Vo8XHdantBz17KKJAW0KC++HgfOGzG/IAwdowzbqdSCEo4plnp7",
-	"C0h/jIKYhzgOrPGIccSI0sI97K7lbdBEI6b7zvM907cHwGaYtuZ8bu4vbZ/5k5NC7/nTUzdO/uhNQtjJ",
-	"GbDLE3qJZ9+l8XXBEr0FURhKu+IsrrnQesPiJVJ4hgq2l4DKK/NRALdDBYKAAQo8pMAnd8SQmp3PVivh",
-	"lqLKrEMut2HHU7ghqpcFBAxhDkdFFnLz3C/x7ExpaTAbCQuBl/Abax2+bqAKIdiG2dTyeXxsggeMuXps",
-	"0SuFZxtnfanbaNmNs6lm0yGpB13GvfobeBdxRqEVNqGxaHfxgl87S19rSrOwMRLGm2vPrz4zBqyP1T1w",
-	"E10vNcREqNM5ZowYoXct1VWZMBEEYbTAKpyD1cWekWBQJ0z5iDOCYioVSozQr4dBehJoLyALTOPAR8Et",
-	"mcw5vw78MQtkjMNr/ZAzLYcH+8fA8ia6O62EkEWilqZLSRhwOgVjKz2ZLnp2Q4SmdjEjMI1wTsJrEo0Z",
-	"GIjAzsRjGhqbP74h0RF69/alRItUa/VEj8TjVBGk1a09uQ9v9To6ejpI41uUxiT7YMxKt7UPpLlzLSMx",
-	"rLTmxrCjnyMcRYJISUCHbUWjz/R3dtP0Ji7wpzPzHVx3VqnWgLKOMZYXhWgkj9HtnJMbIjSAOAP7u/6T",
-	"wFxJ1HqOb2DQ2kkOauYI+14j0ejHGq/4grJZx2IKbErrmUAfrSdih6gROcwLeQRYVET18zcXlyRCWKL/",
-	"efHmtY8knTFizb0YSRIKYklCtZ60Ha3ltD83UjZnhpy3pe2TOEYzekMYCrMuDM4DtRepMmtgXhGJNP4s",
-	"gSy7K7QABHmlZyvrvWIcZB9Y4gVEnAInMSKtJMBB2iPAqe7mUsOnBMbDChR9z1wr2tdaLMjZ/ebJgjkY",
-	"iCafaGmK23nqVKi6BlNhZtscjlLvC1XLjUtxDdcuZy3JuZFKyzhoAfBGTD4Htl0jKhXOrrVyTemgM6JC",
-	"gTQ2f5o3h495HPFbdiVJWC93hYLgDQqnIDh6AyKrUbZWMKC0STWiCGF4Uhb8CsJqvYiycUxmHRtXXqRJ",
-	"dMcFVTXqyLm15CupQLa0S36+1x/XY8kpwH5LHeLXgUj13qzG8I21sJPplChKNVjR7ZyGBSe67GDKrszh",
-	"o6XxCENaNUtnc3P5Y0Shgu4z7IE1oNlf6rA3etyg96/xmFrB5BVDwDrULoMkmyuobbVqmkPhbd3SisgJ",
-	"fWxAs5dU1upuqbktWOUJBc/YTajymnxS1g1XK556PGfibKXFFVjm5xppobhUM+HCIBuW/Q4YwW+Sun5d",
-	"iP1LYy74r59iRWZcLOtsaliha2rcGKcULIlHCKObNGZEgJ9IgsNrPCO+VvqoBGV7llqvpb2nPLwmYkpj",
-	"4qMf0gkRjCgifXRJhMAa8v/8+z/24aqPfEq4BAcBLRqDrw9GtwRfMyIlogzZS+qQRwTtXZy8PXu+X7Rj",
-	"uRnRWMsYGjzluWiVF7qGAyQibVXtEoB+rAxSfvtqdchygws3gfLjU5hOthvPDZhruEhhm9YifXlTWwgN",
-	"4Ah3JYnxWmt3izWln7KTf8UGwBDEWYT69IGGaM/8Y3FIy5Dxcr90sLQY7YYId5OxKqwabz7bBEx6PDUx",
-	"FSXc8JFT+wWxwmzt7UDryzmpcByXJ7fSKsZbwzfmuZG8xsZiVE4ZYmYtG0AymtKOYtqwJMbrrl817JSg",
-	"eAbO406yR3rKyFiJwEozq+/Tkn99t6tsAu0VN4MSWX814yJWanstx9Os+76tTc44CdnWqwMCKGxgDjiI",
-	"znGEqCphb2PXaUxqOz798ZneMb2DjAgkjLGl/qKqoKRtJvyiopUbG1t8Z9pmX12ZXV9D45IvCFjzAFWI",
-	"ITaLMpMlmmMWtadwmU6uwsaDCPadS5UKgrAgGO0FuefIVQWnAh8FIWcKU0bEFV3gGbmaL2eUMKJf2aPm",
-	"ypwH0JqyqcBSiTTUI1xVD49gH3FhPAr12WEiVk7fP0N7wen7Z53HTxpuGK33Rg1DUJzH9au0CHGEAiXo",
-	"zTJ3e4UzD4mUPZBIf472ZlyS0EcXZDETJNFHae0sUhE3MBETRoEjtOAarhPNMA1et1DTCjTmF0LMYGV+",
-	"flg5KBTQOMPL0slT5JLNsoo9HTfI2RWwcoXjQghJZpx2p1FhxQXR3L1tL2GXzu+au5Idhf0G4Tyb30Zo",
-	"7SSe158W7+fLY2fluyYkMU7pYSrAx1h/41uDfBgTLKTFp81C8C6sqgKYdXcaxUDNVcSZLK+KTLYeSnXq",
-	"WzUYkrBcxEmIyMxmBQzLJ9XydAKysEfUNn5GjWYbnhB2VcTuDTd3RatM+dtmUL+F+dZc3glFpzhUDbrG",
-	"LZaWA0bWqK65NxIEnNhDkvtsa4BIqrhY1jK9e9rRyywk94HcYmdbWPpqRNx8Qyr2DSoVZaHKJ0BZIVi4",
-	"iXt9qrOVlFHUOYRoOR3OFLABWVGHcRRzNiMCzXETi7Qryy8z4dDSHB4LOt1KyTIY8xx6vLS9rL65MP22",
-	"px5Gbleh8NwBoBh+HdEIjGNzfENskHj9qn9x6VQTXd1mPi/rVMXNm2MX8Fm7hI3yhwlTNzJHzA2qAMpj",
-	"CIkyUbtUANZI9FdOGYm00BfyxQI3SPW67Vo1yUTFk+hq0iACgquXi6jk16DHYQWSIYnqRZdSr1ep1BJh",
-	"G7hvIfLYnnLZJ6f+AlkbVCxsp6PRMrPaxFLvR/IxWNJA1TvbJG2vWwpM9qhoa5N0gzQD6qLxUsvSfc68",
-	"EXCaI3T69uzy7PTkpY9enH3/wkevnj09e/fKRy/fvPfRu9c/vH7z/jXao2zK97uGKszxpNU2uB0LU91f",
-	"J7smk6EWqff++f/8f+gJCgVVNMSxj/TvR2hOZ3Pz9wgtSETThY9ILAmK+e2+/RN0cHJDYrQHviH2o1ss",
-	"GASw2M9AZY/5rf6LEWRmWLCLuaE939MdQLiY/lKL2/wWIoqnfCs+7aB7mvdcfvHCjFN++MqNWn78EuZQ",
-	"fnYGM8p3MxMMy3sZaDIKUMoUjRFGMVZEOO63cq6VzjJwDgyA+IJ90K+cJovDkCTKHAuCymu0F5hHumUR",
-	"rHrsAgG7RtsB0njvmJ6Kj57bXovPTrIRMsBcCsKic06ZajKIGc7zwOrkRCJsdHRiDLp6xe8uT1GEbfBF",
-	"0dChtU5jFeJTE6rszknOIGbOZFGhan/1Qj8Dx6oTo32zQfVy6kpJcmq0C246GOvHgC1cLx81f3j1xTWG",
-	"Y/cXJTKzZmK2hCwPRgGrET0rPNOCrYStzXwTWNhTLOcTjkWNJ/2MMCK2lmst2si14pI0B7kgIaE3JHLn",
-	"k5YyuCR5hOCCg6nphgiIFi7ADiwJrb0RyvpgjapeMEfRJreUokFK3sUiJTQTW5ArPVHBF1TCU+ute+UO",
-	"lys7nuZZak6Y8alBJqRVppOOs7nY4HYLGC3OluCyKpdVXTp5ctWsjeiV93vNO+GbV3ormYqXSBJ4KWwQ",
-	"LjUOULnydD+mFYiIkL9WsizNLzvPdp3d89LEoLvjnMdvMyl9glwNe3V6ItP4TZlx03SnBL8hIr8dGPb0",
-	"Q+kjHkdEqp1IsHCIbRIAS+ynwFcqCFtcVi1e1GzGCr3XMUnwGavzNnLea1s5nRkDc6tPTk3Te/IgWnvb",
-	"PMU0TgW5UnNB5JzHdRcXnGmOpOgNQbo5qBMpsxwcWAFmmc9J/RG6jcP0jk5LEMR+g+NmdyxjV0vZnaBp",
-	"bNatbJewl/ktS6N5DtSvu86r7Z1R8bZI981T1QyxL+PvlTulWxtjgaIyOqlsaHmydXhbciArKuSFRTRS",
-	"+WlGnJgt30whAcfaaFnKZhmVbgA4WyQtm75Qqm3Ty7Bty6dMtu0zzlp+XLGLLhPSkQkJ6ZSGSBKlNO91",
-	"l9L6e5t3yLipwR2BBuwDiYJ8ewME4dNEjtlekFA2C9A///d/oByaPgokWyTmcQ45HwVzpezjHEo+ClRo",
-	"n2YA8ccsiJg0T7PF66axfZitc7+LIEEN/EBUQiI1ZPRFMEwTpo4KXs6QkmXMFOS6g+B1m86LKokK8DLp",
-	"i6TNW2FcqDFkuLEfBPuZU4J1cNYMtTtm7wVVpMMZiFFwWwlH+sLEuek+/tX+L0CUZVnwtDhgw/4KDSbG",
-	"bx5hNmaGCAo3OFJxkbnfVJLEZealoSFW78jr97r6//oDkxwSaCbzsKzG+DNya5bVLW++JLEV/Qm6wYJi",
-	"pnxI8gfiPlVFbOJTkKCndBYcwwpc6LndrSzNmNEcLHTMy+447fWGodku/ScJuujE7KFDXaR3sbiJEsI4",
-	"qChupDQ7acATUf18QZkLR1zgJLGOOxGT6+ivAC4fgvjXcoBSazPCGi5Uaq2JZy0jKrVWYbKOv5TbxnId",
-	"3yi0/ZxZB5avbabPnL9DKAppy2FLvbZgs1u0r0K6DcPdonll19uw3mLzj2Ui+w5LsmXwhjEIkTiyoRg5",
-	"UaI5lj66nWNlYnw0QS4TcmyMPoVRHY0ihoXgtxl5BesiOnaUietXZkSKNieRZoCkyFgMA8mZT60+1Oxh",
-	"TCGhVWQgJrNMmyJlBVfpAJKK1jgg+17G6rMgkvuXtAsTGQSlbJKDdf7b/RbpLrPJD2o9Xgvi/CrWQRBM",
-	"frIlgk9MoM62wS9Vib7eL35C1C0hzJygBZAc9sowOVybBPTx4agMlt56uOjeagDDalNCvzOpCpnxza/k",
-	"di1lAU3Amz9P3VgTs74hXv4e9ICG+AMNYcijpU/OIqT7FUj310J6uA369Xv1yVfrY1xX1YlGgb/hVg2o",
-	"vfV1ljEQ1Bin7t//v+FuzE64cZmviBI0lE1GjJYa+ZrlTG0+7nam4ZnALI2xw093uSLwred7/QXVnPPA",
-	"/NOf6/+0vWApLvb7fJC30HHDy/4rGKjh7cHat/0XPBVrXj/FS7i42Tby3nTVYB7zPcV3zFySbbfvEppD",
-	"EuHifviFC9fmMH1YcGPKgm2QCi45rxZyducI+xhDosirSohlc66ERU4VTSbZFr1UsuuB9svSBRE0RHYE",
-	"tJfg8JooFHMpfSSU8sGCihRH5FNCxdJHFTfOHNQmyVMtdETKao/fC6JyxdJsIzLJcUyifoY460RkoXUu",
-	"Lcq0cWjeydYFSNmaLejDcEc3jQJi294zC28BLTJgFtGuGb1T9ueUpHW5pbbC8J+yTlbtrvkObrde26df",
-	"XLjtq3E9TRfqPfTmBx/10fuTt6/PXn/vo0HBLWLovCAKt+A9v+8P/OHH2jN7hSfb6+4fPN/++d64MmS/",
-	"Cw4F5sE7ds34LfMy7efSKhTuoEjM56DlWkXaaLE+aOBGS93ixND9n5sm2e8L03n2+4UZJft9GZZ+PoVx",
-	"87d6Am76Ld1wF5QVn/ZXlKtcS4rjFqpz6Q5hxZIHJRFCa8C6nfPYGcCOEVWF8P6KMabJoufb4NMQM60g",
-	"2cgRdMKyXIHbWmpgv2xqdhJ1JsvOHLMoJiJTpba/0bibNrQi5lc1kzvrFY2KxC8v/d9Ncl8V1Vd5kvEd",
-	"f5NlJCljO2dX7kU7dDcdvSLmXP7oeyyNbcLV0pVEPgOX7KR1Ch/XvjkwnikaN0TNFP3lVSoY2uMCLlYF",
-	"jcg+IiySmYc9HN4unY2hJYnwnODWgTVVF/nCUqsL8TNY1x0dmV/IRbpYYLFs0pauVqmxcvEnr+D+tb6B",
-	"s2bIK+efU5e/KoSse67peh8F0zozk7TPEXJmv9h4MV1clF8Fw8qSauZfC++yxXBLbp+bCT/7PzeeHy3v",
-	"iVaUTXi8OumPfq3pP2I2bUvXrWuDma/WgPn09QWCwidor3SJEDG5r+VnDIms4xsiTO5wV5RHy7ZW9AOz",
-	"nc3+VGOzFFRdlXWH8gz+DKNDIZe9hdxHeMJvSCHXgkiZPtaczFSygRyUas7kucfW5huzSdOv7FJqskXh",
-	"cG6OaJwkBAtnTTIfIElC3bA0kQ/ek2G3/3jUHfQPu8OR3sWMGDamQ8zztgwHq9poIrjiYa1fucBMQqhC",
-	"wUyURklQdKlMIye9fSyawOzjFQkuswnZFjUy3VMmz+2c3j099/zig8vTcxDMAKWu6u10r437qEOssmnO",
-	"1V/jYla1yg03nsuChFxEmYG8KpHplyYlmuIG6YuAOymB7cTzvZOTE/3P6euTV88833v1F8/3Xl94vnf5",
-	"l0stTb/Rby/e/uj53vnlW93y5KQM5ZMNMD5phLCZ7YmBrv1hppP9dvPKHsAEs18w0+yXmXL208w9/wmL",
-	"yH6a1eQD6WUZMwtwgjrYmjda5tRs+0hj5TGqZgrVr2z+JhNywBA4xR4My0hgr0EPhkcHwzb5RG+xYPfB",
-	"Y6yKVjGzbstiVnVJRwof88zjVpGqHk+lfHOrd77MZodzmexsmhoTI6IXYlP9uQSAZbBiqQTRB/7/KFQ5",
-	"LAo8JnteBeCjGoA/15pEVs2jzPBtRZWVux6utFJi4sym1pfSFRWCeCFXAjLLPGx0F40hgY8CqGsQVOp5",
-	"FdrUiZRZDZfaqDgq0a3gbOYuxjdH6Jq15f3WSRgvMIv4dHpJ63gf5HA1iMinxkP8xYujV698NBh15jwV",
-	"+w44Whvr8OlU+u74cWLlA2k6+JvNsZBDo/fkqNcr79+B7yVYKSL06P+296HX//ih13ny8d8HH3qd4cf9",
-	"ow+9zoF59Ic6CL6ozQL/S6TcMknXWtx16im6q07HWmrw7/WFjXMS6Ow8IyBzb+bSWE6Wjmd179NnzmXA",
-	"XZ3VGTNvbMZcdwEKs4rW51za7vJr1Tt5i3R2XzQhWbZlxS238yvCbjt/M40UkLy1yYr+tdLdbplweG7p",
-	"bxMBvCXTjfUI2q+3RhPz/AxkJWgUVmRHaNqOnXLFbZ31qcQ22ul2OQNZUbVy8dCUWAq6VS6z3nRU4L0f",
-	"Tjr/C3f+1us86R5djccfxuOP/0fn4x9rue7OHAN9qaRtd8CeKp034cf9hGACWJrdo9tfEsLJ98WzTZg5",
-	"NYKEz+RWee8aXW2ea+LKb63kUsZ85gKDTAri6bQeXwhTYpuMeC/57BlTYnM6vGIqSgMNN1QTPDSXW61E",
-	"0jJivd6q2HgyNc3hsla7LKV0s745VCIqi0ql4SGe790sDBM1kUsQwwxBSR5kRZbUhJepOWmbu9xN7MKN",
-	"4B78uCj8OC2M6J69zkZ2T95nM3BP3piZWADc033L3Tj7LgLhl2fVX4fZrqJpxevyF7dyFl3s72jmnCuV",
-	"FOychZ63M3S+uLw837vYz4uFlsydepT942KmLZORCqrPtbZ16tZ1xpG8kl1ZX/t5DHetY3vlVikofXBQ",
-	"66+nu7myvKPG1HGRTkxb550ArutmIWDTtJ+WZzK2F/pj72js8euxV55LvzeoMwNstO2+dcPvZt41jGBX",
-	"+65suJDPgqULO130acRsiQafPpXtu4Nezx/0Rh/rsoyv1jp/8qR0GdnyNnK9HXjK45jfXgkSUVEf+Psc",
-	"WqCsxa4+tIUyc02OOwXcGPWeHG5S7zMasF0foxscp8SIr7d5NIamNBuFUYy76JbDJk5s4T1crnTX6w+G",
-	"o4PDR4+f4EkYGX1ogT8VJ16Aq2U7ev0mOqNjppRBwVSzbSZn874I4++fXZZsyN8/u9SH6LOTp57vnb+5",
-	"0L/O3+n/vjm/PHvz+qJsLDbN15mLTYu641+p5BXMx46Z/baj5w/sPAoP3pV/Z3NrynH37u1LY74HOJT5",
-	"SFY6cc6TbsHK+HBOcKzmJU8oQasZzEaP69Y/4x1bkv/d25d6U2+IoNPllYpraOBHeGfrcWlZ6IFEod5+",
-	"SOZNdiKJ8iTMCJcvL1pZnttzwDrj88Fdjc96AwtWZ+fLUxUYsjvZmmJ214zfxiSa3dHcV+rIJCLa+M12",
-	"7rO/lE3yywbY2kuWu60j66QloHdxaGnnsegwq5gGlYtFWyBuY6LTwIkpq1HOzgUxVY2YDUVTmMaQK3lr",
-	"r4VnN9Z1oQGmuRNxY5LSL2NNXZcO1FnttrCfuvXuWOChmW43haM0q4X93hq9cLfBSkktWmlIOQWssRUu",
-	"8F+5NRVuh8AWZYr3NxuLN1brwUEn67bUoHBt2dL6vNiQmjmB7GrVZE1gvTGo5JV5vJdzoXJ2NndlaQzK",
-	"Nr+E+WFrerofPEngh0yTBOp2tY1TKK30BNb1xg1f8+6dm3/Nu5PykmpavM1XWfuWrxn5dQ6LurHp8ww6",
-	"ta8vMng1vHYQrHl9UQAqHM+11T8vIRugBqyPArmUiiwCxAUKMA3ukt/dZcHd0Q9+9VTZxhV+hWIWxNaQ",
-	"bagf6obbugxJyZfujt5x9215Xu8nV4FwwTucshsiFZ1hZem2gei3I1Uzzlml7/LbBlo0LzMy/FiYPXhI",
-	"UdVQprmdZLuThHZPeN0+E7P70vCynU5tR5OrR+4md+j7WBuMvnllTde5xB1qWwlxpvpg1WpbmZkpJAqf",
-	"1M0vu+5YxbAkafZlnuLQ1DsxELeVnodr6+KsdXB44byqaOmKx1hcuhu8Y1bfyVlt7NPb56foYDQYoVcX",
-	"3589NSn7waWOT5Htryk5b2g7rHPbg/R02xFUYzbSC7PwLGfoXg+RBREzsN/+8+//QI9QRCbpzNWqNtB+",
-	"tAnyplLOFY6iuirS1p3EpIFUYolMkRbBFw1F0m1RhGidlW1DJrOVVHM5UjZsWj4sirDCR7nTFZSWuHja",
-	"0XtKurMuCn4ee1zQGWX/YzgYPRqOvSP089ijif5j7PUHj0yqkrH3+XN92P/dj+R1blavsN4bhllIVs8o",
-	"5yoV5bXhfU8zhJgYeSnU38Vx62NqZbSLwggrL0/ckCtvTgtzWH2ZT6q8wHXH2Nb1kdcGxq4AtVbXXHMO",
-	"FXp4T1nEb2vY4nRqDPSr9/Gb7QHVEPBfpPZjdLVdpOWuBSGhfOCVTCd6QhNrgl+9UwQ1acsp7bz/ufp1",
-	"hWNi01CvzumrmTtyWBR2anXStdD1q7i4HWrvJGVtgf13LVvbbEo5aKqYtwHTi9eTo9YYvHVZyRYIvmkm",
-	"NUhbLbusnztvW7crBa+q3OqAbuc0NmlvbmHjEZXIHCutHK7q7DpbFxtcj/Ct8HVr9XWR93BlVr5FjoWV",
-	"g+CLa7R1020FmHvyaPlvSNq/FO3eI1GtokMhG0hNmj2Bb12Sh73AHA8QjpBd+kEZM4TRJIUkFHuAjuUI",
-	"Of0ZlYqGsi6t+83sauvkGlkBgoYcrNvm6sCftp/DgrLtPyqp3EX1Cq48GxI13yk7xsqFrN5KE4Ih3KYB",
-	"1ravqpfaFAoN6Vwh63gSqpYgscUnWpSMauT1Be7YePsFzp8LU12ALCQSRDPMY5RgCbk4IV8A9FFv2jUR",
-	"4I3BSVDZHtwfTQIU3TiLWXHnbBaTcIxu55w411OGoHXmnpqV1tYHLWM8ZSGB5AYm/MneQ2ReBweTER6G",
-	"g6iDMcad0WQy6TwJw7ATRVFECCHT6XS6Q2a0Usj7dlKeiaQqbn/r2KodPQaTOWfV7wruLutKGPt2cnWI",
-	"ZWDwxsbRb+lzd2Hrf4T8hoBL2gegMx8RFu1nCAA+EFyZ2sYSL2UXnSw4m0H0fmyyf2aR/NLmSVdEqg70",
-	"Bm8ZiGZylbneYSMIq7F/vUqlQhNiE/AGMIOgkXFsPFS/6F7bw3jHc3gdprieDZA24017sbGCb1VRaFUS",
-	"Mh84c8xXClUzIX+Z1LPWNbYQHri7qWABTGlbsLrsHTWCeGNRw+IOtt84OIAdUV/FgGVXc56Kjf28tR8Z",
-	"zHwBnxT7ylC6IQeIKYlh4PNAmlQgEzLDrP3pno3Vxtnczdc5nOtO/8brvFDOTl6f5JGbiDLrA+aGkxDz",
-	"WYnD+NJ2FEvW2ayrq1+BfAXbc1Qs4sp2viZlEv6FwsQqJNsyUqxIvCsOIE3BvasxvUU3RAjaNc4id6Xq",
-	"Daxyx9Pm98ICKJPHiHHwhC8InZNlLn1k1beKdp05GTMjcGQbiLAqFOuC1EMaaylnXXSKY8IiLAp0fU1I",
-	"At+CrAKfj1lQRMHAR5IjbPSQLNmuuuU5zqBFlhDfLBDWhZGcQ10xZvOn7ySHrHC8duRQ5n1rHKJuCbmO",
-	"l9Yj6j4YZDFvB+SCxA8vueBM8aC7k2SzmS89Ba/BGgHDJJ264uxLJ9RyI/160mDlua7a8YZMTGtKoOX5",
-	"VXhu3pidynDf+cDYQsb7xta3Y+v3w8J2Fdruh3dUCyv84iF4xdo5n9sG2yWGE7hgu0If2yn+Z6evzhEJ",
-	"57wSZqf7h3IwNmmkRHrmWBBUyOALllN8QwSUKOcpizpK0AROhpr8YvXx4c/04DZExVR0qxQVGJazqR+s",
-	"S6Y+2CKX+rA2tMtEynEpnVmwYqIrrH4vISIkTO1bIWNTwFwpRXwlR/xBffhIfVbOlWCSSo74nluHUKo2",
-	"1uWkfs/axf2Vl7Gyji3jYKpT7xVSaVTMlpD5ZWOuqtoEVf1Bm+xUWRrTOpi9onFMZaXIAikib6kARW+l",
-	"CMDaKgAHva3KLQx69fUWaHJzWIO0zi6Hzs5vDovTBJ6wMbQKWmkRgv6tThjULCTBy5jjCE2WqhSiGRwc",
-	"VhDkcG0tjtGjQQEMj9dDQfdVAwQT6nWfJOwivkobXCkxcn8EPOi5Rdwn/dauoYqkB3eh3kGv9zm/73PJ",
-	"qVcPXMEnMVnUJk17+/wUPRkdPIIsKTFZoIiH6cKWUazKhU7Kr5wnn5IYM2ujdmVxgFVoVTI0QmtDqiVI",
-	"hi7ri4EaZ0F9PpUTOe/Z1Mx6PDtrCRFL+61DlgpJ2mosfpRJhW06o9WLHBcln2A179Y7QUODWh/Rs4gw",
-	"iGsQzvBhW/sISrVZB9XgLx0bS9s5expYR1U4/PPoTRTzUr3oOoem1Tj/YmR3d7vA7OLNcuUyA/RsadL0",
-	"uoU5hNK9dJsd1lZDaM8QNVBaulD9alc1QbUkTBecdfW/GMsuv5k/dLjxMMeXzd6VNsNW7lHS5PL0FnKJ",
-	"n7GIfKq7GoeK/QhQClHdCO11+katNCrmfkmRXJWr+qNHo8fDw1HR+bbTr9sUM5OXteF9JyimjLhkQKYS",
-	"cogZg1rlMUF7PcOEc6XX3t/uMr1alHnL41IGfX5rkqzgyJRZ0RwG6tn53g0lt63Tuuh+39i+9N8ntj94",
-	"nvepf/5o+4XZrCpaq5kI4SVc1xpDAWUI1Lhj5HDFwCooaVaBZvpBmErFF4GP6IxBgUPIVXNLJVkP0ceP",
-	"DnfIA1/S1mr83m8Rnypr+3AXz0bndlaNLgoiTONl4Ge2KB8FE2r/BqYTLDhTc/3LWZnGDCtUNtOty8WI",
-	"9sCUq5nPUiLzdwwmYRwKLRY8vbh0EzoeM4zsgIXLTxPP5eJUh31rcoTkTO4p1IiGqtFTY/sjwvQk94/H",
-	"zG1N4TtTmC6o1dkDRD7hUJmdN+VLgrJCHtiqlRazAYyQpkhDzvM9B0S9zWY9YMPRk2iN5Pn2PrXdF5+9",
-	"d/0XH36XD1t8/CqbQvHpqZ3OZ9+7wIJOX+WBD+sq4pUlA0U+qZXwmNHjg0eHrbyMYOA8eqX9uFPKZkQk",
-	"gtowshYpOR73nwz8FlEC17TuinuKaYz2CjU7932oiucjQTT38hFlhsRhFtaBRNMM4+okSWIa4klMjBPl",
-	"NU0S466xyYATk5s6txIQnnxkfWR8PQY47jCb/XRjtzw0xuOS+a09+JP5UtIQxy9tP9t9jYWiUxyq3b5O",
-	"BW2zs3VbK8hs6+GA3t0Ru9Z8lh/GNYO3eVL1cKwxaxaik9YGZBcJ+rPvJRrkOH7+5agmaRGjU1dS075f",
-	"ogme1QbMCGtHb79jRvrenKiJOglu864aYQ+qoPH41LXaclpbD9cOZzSAzlouGdrusGznfHoHltGkmmCX",
-	"eMpUrC7KyT5KWUTEW2Cwmr0J8lfwJW51m7WBuGrSMDYcT1sjoD0hjJE4FTvwuC/C9utWOE3j+Gn51mcb",
-	"vjIncfKuHT/2W9NlzdVNQ8v7YDrHKNCqo6Bq2XHRkQHaw+j0x4sLJEMuCMISbqH1sPtGLFZ4JgO0BznS",
-	"g9P3zzr//Ps/AmQzde7DKS/slWHNKRSbw3dOk9rkSIXXYE3BnzjjC0ok2jt9/6xs69hCVAOb7pdhpXdg",
-	"i213+4sdqaAu7EwDa9gG2w4p3zBibQciZUcmhpjzGO1FArLRarwjnxRhwIV9k5/flI3XbF3u+1BP21bQ",
-	"zE1GVukXJOGSKi6Wq/a9bUuFFsX2VRDXAVmvZEsmCqtuNZPLEvZBtkMHpu2WtNLRBuSp2/wbIvTIp5wp",
-	"wfUqb0xQzY7HZr5t73aXe3c8+S6/PFUbkWRbzANniVZ4J8kCM0XDH82urHgE1Hm437RuWws5oDdhBKjt",
-	"OMCJJVZhyxXqcycnYYFuhT7vqTpCGF0KerNE//PizWvXeC+4ACDZpQZoYEJwxsxwlUG33+2hmM+66A2L",
-	"TTZA64SBzDwmJEJzIkh2fB1bMwkYsmxjH2GFMFuOGQgpvgn7szKcZjrO+rUX1K3chAQG+9a1y86dSpQm",
-	"MccRicasYdVddKmf0r9lcRPgtLY36KFX9Lt93YexquMYTXjKIpO5FiqkyDGbkJjfwmWB8TwzK7MWsSll",
-	"VFlfsTIi/8FgXo3lG4Bqi1S+e3vW3Zy38bPvnVjV93VttgrY1KMS26YLPCO+rRAjKlx8s8zlxqu3Etrx",
-	"spzbV3a0KY2JyWvkF0b859//Ub3ZrSOft/lhUjsaL13w2BojttiMRD+mMSMCT2hM9Rb46BWVYVGQNifb",
-	"BWQnbV9fD8be6sQqEVPDYo5N8uAJQYP1Jt5+r+FOsmAuhx63Yxgr+CKQmmNlScZQA5RCW0HrH+/E40Ra",
-	"m2RZU8TK/moRxtZ73obDs1ay203T9sBcitvT7/YqFDNscXaWLe9/lZx13+LbggJ00ZhwxaXVyVKu+MaS",
-	"DHUiFUcxwdK+JMUEcmFemRgy5pk7Yfj3NitiTNmUtzQkuxkWKx7bR69s/9lvO477XSiabJ+cwbh63TEO",
-	"r5tLciF4jygL+YKyWeeWTOacX6N3b1+iPTyRPE4VMVnMuYB/5X799Z7+THal7g5S5koibmhI5MPLXq/3",
-	"8Dv9n7/85S9/aZFDt5jK/sX844dLZf7/PPn44UJ+/NPRw4cf/u3hn/5lPJYf/7j34eGf/uXjeHzxr/t/",
-	"+kNtAmLbXSezyHkO2TAYMGqWiGyq3os4ndVmEO5IPCXuDpQSgfZifktEJ8SSoJjoAaWPIjqjVsCPsJwT",
-	"uV+j+zen8Tc5/D/u/enI/tn5+HPPPxx8dm/qVqxnzRZfN38+TGBb5z3JFsVM+dkiLogr33GHKuumcWOY",
-	"UMLpNlnu9NxMwPWmGiGFAuyFKWQD1l1aF4C3Zbji61fn6GYQaiy+GaLvSbVKgIYwBHMEnEYyQEmcSr9Q",
-	"NMxHcilBv4a/3iWXdEHgT6h5qdH47Hnn1dl3CHzCpjgkCPwXtWC6hyUSWJHaEPFUza8SLGUyFxqvVijq",
-	"Zoh0G01NoXUayVqjvTzDul+XXr3Cj3RHncJg/jrP4pqM3TBaHob02bfTb6xjWjN527boVnTxolyh89XT",
-	"A82uX5yY/w4GI/vHwaH5Y/jYPjnoD8qZ1rNW65Ktm57rjhm2SE5SNbcTsL/sRPJfdkKFB2Zi+QM7wfwB",
-	"TBRqhC0WKas9azV6Zq9b7GwBgEk6iWlYds3y5BBy3+cjbnJoXNnfMtTMILZimiKfVEMR2Jshsg3Qqnvl",
-	"TYxZp99r41xpR77SBFmX5EVyFPI4JqHaTJurRLlzBYWv5GpaD4Vnn5TA6M3ZUxhxRpSPCA7nRhPhieGO",
-	"KKvk317V0Kj7hkYtYhSchaAiBzw9NwVgXRaeGWGlYsb9w37FlfCwv075ODw4GB6099WG3mocThJBbzax",
-	"W90Gh8s78Fndw/3yWTPvdXzWzXqPsFAs4cV+Lbc9eXZR4rZPn114vnfi/tt/MjB/aKZWLnkMTdYWPYYW",
-	"DYz1XNAbM5b7dVL9ZcYuPIA5gAXMXG5cNdwp3QyRa4KgSXHB+gTS/ZVWzbjmzK+5fuGZc6z0A/78WD08",
-	"bYN1MCg0awDEhZ3p6/IUiq/WvjBT++x7qSSikQfrl2jv3cWrHDK6bQVTF5xR42m2kQM1q6kgXJm3Rbjf",
-	"DMISyG8Goed7N8MyWM3TdRA1LRqAaW0AP0Kb4oOh97HoXKwFPK9BpHxKtDa2KkZvUxOimL214dJw1Rc3",
-	"l+sfSETLsXlNA8VYqitJCGufIXABaZDWOku0yGVTcTI0YbNQWQdsJGaQ7MhfAXQjcORSXkHfjW+3qO/n",
-	"tqyuBq0DQ5Nm8SoHU406tZ0KVFTPWilCzdN6Q6NtizQYGafuVhbOZLCpYWX2zUSoZAEqImVy94APCCKC",
-	"eILVwV08UJ4LyCAPlSYCocSYnhz4bXNlXYFRfKvx4Iuy9NFquHpm+yrH/FUJ8M3Z00pd8yS90rwZYk3K",
-	"pdgGj+sFv9UhX6cQGr3ae7877B52+91Rt98d9Ab9br/ffdKtk7cL1pTxuPsnqBP+x73xuGv+2q+viQhR",
-	"Jg0bbANGWu3v457fNn9W0/42D1ezvW2GqyYHp1EjTWYp5areUY2RF+A3Cd5TPpJpOHfXYrlmUuGcq64k",
-	"+S7T6YvTM/YmVAQymzbhzKqHw1aJZQGeq0v5HqczC2yo8F/lJFMuci3L2x7udjocuLiZQ+02gCvWmxsi",
-	"bii5rS96ckOuSnUaVu8rbCuoXNTQJOf+lfxTeUHe1Y+mmMY28VtFYzNfmVNfots5ly7plYttoRLqPr/5",
-	"ob7Wse26PlbNvkQPkZ0e+q//F2m9DW40IhLSBY5b7YrvKa7qsxBWNwza+YWiv2715cnW7WKWT7Nu8+pB",
-	"u+20bF91o99ycV2bydak+Ub2fd0+1NRRl16GLP4q+lVxLR+9GbvPrZds9Xh3Ikd7kSTrruQZ8jVybu+Y",
-	"FovKK2uAqs9NOue3V3OqYbu8ivCyKdukvbSo4Yy/bJJrmEgeqJWvrm4pfnHL12NLC0+XWgP5ialsDdlO",
-	"AYdX0joiPS/mQlUSPCPGsRVhFFGZxNjol0dopikHYk/ipeY6Y8anKLCCuQ3Icbb/AO1hZhwzsoFAFYKT",
-	"ZcLVHP5ghOo2PsJM3hIh0ajX06NRNhuzIAfOB/qx6wba76ITZ3/TjJU434pbLiTYpaiSGZc0dPvAcuIx",
-	"s85kXZQBVAIA0GSJAi4iIgKokMFQTKVC4F1AObPOvtajLZgJniYm/pGyWXfMnpKYKBcW6CBu4C3Igt/Y",
-	"LEDZiuqcOe5Sgg0mVBNoZSZYHlvDSy+ORGZR3TZGgjtUbKuTcy+I0hDPo0a76IKwCFGFJuZuFmF0/u5S",
-	"S9vgEIPz+QMeob0JjmYEvXv7UqIFXqJUkjGjav+42BSZ+EGq5jyFhEtoRpREGC7faFRJv9RyPfXKwtMC",
-	"rWTEBKQPNNVdbyuszfaisbEmat2iZJFifRTzWy1pQJqpVWXFobGLhdPbv9knZINXSI0dtm2qlQJf26lY",
-	"4b0dlLkNfLBdzu6GlEOl02wl1xPww4dGGnz4sz4qPhv0lznvdciKkeLXhLXKVl97SFbQEy8hc75tlY+n",
-	"vy0aBp701iPG8PBg+3BQdzyv3SHd5r5S75eO4fUYuHWK/R0z4Luo7SsN9l0Qd7O9ySbVL42zfvH3lEb/",
-	"N0KQLSnnt4j8NXvMxWJNJZ9c+61RnleqItRoz5xNtQYUknozc36SbCr+z6It64jtWqaZc3UV4lSSq20u",
-	"AAqf1WeGuLSZIMASBA27KGBEacE3MFYsSNKlVeZUEIkivqBMC642yByg7KMgYtK2f/r6whkSIu6jwPqV",
-	"2bcvLi/PfXR5eq6FzMuX5aZG+bQtsyH5FC3oJxKha8oiiXAcayHJVDsDuUgvwOnFpes0sw7P9yIGxXbM",
-	"TDIt11ri9XuS6K1k4dLLs+239ALUuPqWc3WqoXe5TMjrbNjVd09hIqvPL7Kprb577ya7+uqFmX7NOMUF",
-	"rb5+55boknbvXF7SwTore7ZlQU6YW6WMWeFZqcwmGE9Wq3Q0mT9c7TCRJQYudVBTjanKYFYJqMQ71uYy",
-	"gUX8kuezMxa2PME0h21/KEPndcu8tAWnWwQ81zu1l/nRc0FIR+OgDQpEMZ6QWHbRD2QpUSLIFDhBgOlR",
-	"YCL+jTJ2coYUns20Qls0sWv8vAHfB+7cRorTK4RyFlYUfl1nTD1+7otZ3g54/LGth6YKiw6aeb/bWWE0",
-	"rw45YySs+ieqMIFcDaajeKk1VlDZIX+aDatLSAjGBYhIiWtC5EyuwlJdl8qdmR28fXK/Ssq6LdOBQZib",
-	"nnaN6p9OLF5ClIwJDDDBI/HS+MTbkI/yDdj5m9ffV+7V6mO2vpYnV73D1DlczPJs+xUvZ8EbDQd3d49a",
-	"lTlrK2F8BzilOCCZrYdh51Wleu/87PX3YwEGksLKR70nh023h/eCfy45XTmj3rbYVyF62JmPuc+ICmtd",
-	"Ri5j+XW5Viy39iBXsSzyp6yHLfnTywuTfWiOr0mVQ8Vy3wSrhbqPKQ2xIg8k0tqSxiXyKaFiCZwqnGPK",
-	"4EiBDkwqhBpOVW+iWL3XLwxohiES7CNgxaISLTBbwjyKjg2Pyu6HjzYYMzbbuDJniEe1pHaP7EbOedK1",
-	"P7shX9wr1ymAaDSqpNIdjYb36KMJvdUyJXFDRIN38cXrsxpPCw2n7WA0rPdwo9PlFaDn6sg/wtsVhLPI",
-	"zCJzgb+jWzFwxnp8X/Fz2Andh5XMncPe/SH8sFdv4834aCxr+aigN8tqZOR2EdonPz49e9ouRBsUsldE",
-	"4QgrvN0oWjNKRUjaZQi5uJ9cS773tNGI1ZSdzPfaQqOQJ61Vv+eCLrBYvnv7sh0QQJlMt5p6MQpxU+qv",
-	"i4Y8PM9Pzl4eo/OTiwugyGd/OX12fnn25rVNctLpUBbGaUQ6jLOOs3rsb5vP7LLG+ta8Lhe1vEOIajHg",
-	"d+s0HDYoGdJAmkB7F2OPGXpz4SOMYh5eQ5y0/vGUh9dE6F///Ps/TIaYW4jDxRJNeQpRFIjWhOGexljW",
-	"7AWXneR6Jn0UYzazfxpS95GEyGcfxTQkTJKWQdkrUdStdfB6VtMyhtpEaW83lvmo5QiXWVKbzYRVHwMf",
-	"kQnFzEcsWfhoxhc88lGU7aePrtMJEYwoIluCuhLBvt3iix8vW8GgEfktHLdi16dYkRkXy5acEKtwXm+t",
-	"XehXJIIctMeWhhZYXtvUDjA1RJUk8bRbVTmbuMHbNCZtmfSWHHH7U2c7Vta4SeX93mqvdjnjntNPJKqP",
-	"/W8gmjMmFY7jpq8awH9+PXu9mgGmYYjz69k5VvOWjbc8TZsD9J0y5KMXZ9+/8NGrZ0/P3r3y0cs37xEX",
-	"6N3rH16/ef/6/g+10pYbfK5M7Mdn4E0U3VDJxdJGN2yfH8v33iXObbWSiy8vK7ziHD0xCcrhPsXlkrI+",
-	"DaZ8eL1rZbm+b0VVMon/8Qwyt7z5odT5Mer3epmEbpPPMI7sHOsdLtvm+tfqgamzXrgEGIzmnu89ijzf",
-	"G/ba3gAYUJrK6IORSR/tl54+emoczorPhj14+LFqLilAKy/ynM21zoL93mRQKKRc2MKbQ2ZHQcV56dXJ",
-	"accE4aJrAsmT+4daKdQPwjkWOFRESGObkHTGsEoFeIOB1w9lKPhL54KE6SvOOhfufdBFb110n/H8Cv7V",
-	"/i/wQThyFlhIVgLeSNeEJPZsUJA9yE4H0M4mj3AJzzRqgFtSt+Y4LkcHFjz198bjf/358ed//zAey/H4",
-	"4uPP/UP/835dboeaUN7mZA918ILyYm7JmX9VeXH7QDSiLnlGY+6IlSrQ528uLklkDZ6/lfwXVVIQ9eXM",
-	"7H1iQ0TRFflEwlSRqOpNcDiqZU87XmhDxNicYKEmZJubx7iQ2bjRu62+MPH93XHqg9vcdSoAdjtGZ+Be",
-	"uessPryw3RafvXVDlIMd25dazQCWrchf2emV7WhCG/CFXcWcRrgLHrcojmZyzjW6QWdOuO28HiqwKH2d",
-	"+Thb4MD81i62/gbXes1XZ7YqreeeymAFc3VONDeLEGfHiCwStczNaNKkAkZzLLPcs80Aaa8C5Zu36c63",
-	"0Llfu86PdclBXTgv5PYy85oQLIg4SY38aX49d1snF+zKOAl6q3cD9txDJ+dnpg3aC/QH//z7P4J9Hy00",
-	"94nMoRXYIiW2nYkVCLroJIr0CZotu3P29AiN015vGGqsgb9IoE8QHCrEGVrx+EZLnkLQlj5N4RgAWILN",
-	"FNaS74xmwd7nz59t9ihzZ6KwEdgMbXh2TZ49mtYVWVm9FXcAoRJhtEhjRTuKMAyCwlRgqUQagvxgRAAb",
-	"WW3DqLU4YD1fuuhMGW8Z67gzZnum8BUkPb54/erczz10fPT09YWPLl9e7PsFMSJLg2prUUgIKPWhqofM",
-	"vXYoU3zMslATHwmeKuMsukBqLng6myNwxUAJj2lISe7xS3gSE1cx1wg24Agn50S6gCTwEOyO2Zj9y7+g",
-	"k1I+lzF7BikIHbWFWOgpIozMzhlkOUKB/owL+jf46gh9Z946VOuiS91OgtxcQLoxq8c6U8TAFMs1hXXB",
-	"zDUVRM4RNdqeyzdDGeSZQlC5xXSz7xZzCWlNl2N2EscowgrrfaeSx1jPICkiaRedFHmKdH7V0OEDmTc0",
-	"gqa7qh+zCm1k5ZAkiUkIU6uSQyYeQgy/IQwJdzMnDNHISpzm8ZhpwlrpIg+UGPlZMEZMr0GwcV1EnJhQ",
-	"M/KJSuVgog8JOWbPcDhHprqNLWBiUQqBpoJjpDk6iM+fOo6rdfSz4AgFphZOgPZMhkpousBLSMi5749Z",
-	"4OrmBGgvEwY1C3S5ETnrRGSh/xIpk5AENICaO4FNxmHKPBftefsmuaYea8zmlAgswrkpCA1bbzgRgl7c",
-	"DzcN99vM24HilLMbjeucyTGDNKUTHgEFvn1+iobD4RP07vIUaFP66N27s6eIRrKLoDSXQeYAm7IZuhNX",
-	"0umPf5Vcr8MVL9sfM73QQl0wU1fMBAlAQhc+nVp1wxQR02A3jYIugovlYmUseYR66M0P/pj13U25jwYo",
-	"NxYMM8uAS0KpqYZGxIX/PJAoMMAN0B4keMjyCPljph/cDAsJUqThZQ61IWrT2tXzzClHeb4UMKMZ/oRl",
-	"QbPqjtn5u0u9s9bZ0YhPfokTAX4ssOYSkJTYqvTS8GxbJQKZuK0jm4Z/zABuMtNiqJ1lhvUEsp47fqaV",
-	"EpsRFphHcBaRRcLBc6HzA1k6KtZrSgi2bjfwVVnD0yqgnu+ER8sxs9d0g5EtyyNIEsP9eMbNHIjQ3gKL",
-	"axIVRladt9CcRC7/LLA6giPEp2Nm6pTDPGwkrrD3Vl30/bNLH+Jk9FSePnv57PIZbA7N+kaTJTKabxeN",
-	"Bk98dNAb6P8M9SdjdtAbZTxF0/FEH04aYs4/JNAAXHZO9I/ATiA7M87xjDJ7XmgpTxr+I4gpdM4QYTck",
-	"5gmxIEcBJLx1wWLgeRcca4xMmQpcIBe4GLraYBoCYK/VEAA5zXxc8PKDDxNB8mJhC1MSXjcWRGOUifSx",
-	"txIFkeJc8ERQorBYthErHioiFrLgqO0V5CyvoF14g26v24MonoQwnFDvyBt2e92hB6ruHKS7h3B0d9zR",
-	"rR/N6gwhDrKkFEtXPve7WckyytlZZL860W3OXf9QaQUviILQ2AanlrzJw5d6r8CbZUND50L5EVxXDSfQ",
-	"yxj0ek6Sc5GLBaapmWUp/D3z6uz7Xg6UD1qrBruSUSQXUOzxg6dFNqJ5xf8oegOYXGzMGJ+secnZWAvp",
-	"S00zHkf8ll1JEnpHw14vj3S2GrfWSLxH4WF0QEbTTr/f73dGg8Gg82Q4HHZGo9Ho4ODg4PDw8NBpQ0ce",
-	"JDLVwgT65//+D5TN0fv80VZeN9ma1+kZ+aYtQXMCqbjG5Tzb+c++NzKQrus225GH3+HIVm80n/Q3f/KO",
-	"YSvfkch8NNz80XMuJjSKCFzEHbSZ2RlTRDAcZ6UvD9qMYx2+3zF8g6mpww96lKn3aEmgQida4wB32w/e",
-	"SfnFR9+ryDvekSv9B342dW4+gd524D/uyy56BupokGNhYC6cbFJvJxWtUqxxISts/9YUWzjMfiBLS5Cw",
-	"49/xaLklLf5SRLeJcnagG+vB97msmFuXnAqL6v9KwfIFedEOEG3iQjazgCGj5a+cF416TzZ/ccrZNKbG",
-	"hDXqtxji3FS8vuT8JRYmTG80GLRgeiVifUtSadb1NTmmIRwwkufccbkl0zQlVHXHFQnn4c80+myYaExU",
-	"XRA1PLfRsDD0MUqsfhSRmN6AncTE+IOcGwnunHvKvNT0VOalFcIfNY0f/erReLT5i9dcPecp++oYZUB6",
-	"Pxjl18vHb4mxm0Ecm8Uady0nrRYM9ifI77mKK98TtRZRet9OiDucEL+Rk+E3RFLfE3VHeiqItVvKlyBT",
-	"JmkrUfjYluaxZbybDDUr9GiC0qskuasYW6KbwxLdWHeEL0AMNq6+lQD6K2QvtWD6lfIXm8fpd8pnfjGR",
-	"9WsyNEMt9yh1JknHXeE9nFKQH5vNa89tg5XMWA8kSgT/KwmV9E1lHFMQx2XZMcbdGJxqQr6YUEYazHBJ",
-	"lufZDba1am/6ODfzAffFz/7PK97h8RJNS8sBbyhD85V0pXnFHaq//SklYAO1lJsxitaUCvPLHBo/b5qd",
-	"C2oxFwDlufEE7rRr5+X8L7aalfnoc1uIhdbRuFLioOQNWz899+WWE8w8mz+3sLZ+TbNsTkwffs4Xuwob",
-	"oBCbzdob9AaHnd5hZzC87A+Oer2jXu9/QZtPJLrKTebDbq/bH3b6/3dEJv1B2vfskXMQHZJH08e9Th8P",
-	"Jp1ROIw6T/QJdIAPJ4/Cx9ET0pvCdlhf4GqX/azLgVdKs900sdw/CmqySyWWxYizh3LOk4c4oUf97qg7",
-	"QHvGSR/1B92DfaDr8Nr4nGk8ljI2gRXg57Ghx7wleMN4vUk/HERD0hlND3qd0WH/Uefx4Mmwg0eTg/Aw",
-	"ekQeT594pkql+eD0x2edQW8w6gwO+n1I1+HOe29BIpouchemjMxkOrkqbGWl3t7VfDmjhBEvv/OwyzpC",
-	"7xiUMiQRWpAFF0s0E/xW2SoVuRsOiyB1KWXo8uXFTR8uQUzJVU9BWbltjONAL5aLrjOPO0z9Zh5fbx6f",
-	"5gdSdtomSeYBs15/aDxsM0tP7Yn7hmX7k9dWdJnJIuwSHyhB8YxAHfF6pX3lWL277v6NpX1jaffC0nZi",
-	"aBuY2Tcjyj0bURxgd2J+92k8uSDKOYvAhB5kPnp7gcbNwEcBMJfAOEzZksbBvkFMzPKiUJpdHiMM/46Z",
-	"s70IvrCeh8bTzfgiar5rE75jZv1oOSMojAkWEsoau2EnS0B7Pa2lHDOTQyhlisZ5oeQ5Li0C4Rmm7Lgw",
-	"XfN1XpH5do6VJmdIzyvGzPQjkcRL47FRaxiqZ/s72oc0mLwj7zVXSBAczjWqHGWJaWlIEIMZJlhIIvWK",
-	"RQq5cwvR+qC+ZDzIrW5HHvAlTUd3O922ObpanEn3Bvlf5UmUYUGWjzOcYzazARQVmAwdTH5vB5czzv1O",
-	"D7DforHt0kjVu519zq22RvS3vLtR6L+smNYomxEgZ/uhjxgp5rAOLLEG9qyyWSr1owdyo53trZ3N/ZjZ",
-	"fsUWmQzsH372JssrWQwtN0zpqF+pANGsvTjjTt+qMhC0msUKGQZhz4FhOIj6pGcYf2cUPoo6j8mTaaeH",
-	"+5NBOIxG5ECfA4zcunzBX5JHE80H7XxL7Mz30kRTH4muJsBRafmRKdkEYx1O+2QQDcPOaHKAO6PDJ486",
-	"jx8/etQ5PDw4GI2Gw8Gg39/eVOHC8pstFXYHvxkq1hsqMn4hQ5MzUGQkvpPsXuvPdwaDGGZTHucoy7YC",
-	"8QIu5UoAaIbgeP73qfx3/Rx1OoZmEMQD+GMWQEwXtlkKAjQ4QoFJ/yI/fOxWcnJoWX8lI4p1mbZO/QHE",
-	"TeAxuzh5e/YcDbr9bg/FfIb2ZlyS0EcXZDETJPHRKY/In1/+8+//OEKBSJkezgYfBZlDOxVICznygY3K",
-	"0eDrOEYS2OgLuyIqUUQUZHjNlYqIh+lCqxkpi4mUKDCNA4hzADVizMYsx/VC6Itx9TEkD80jqMTheP9x",
-	"lg+fmvJ2EDkRct2tG96pDUdmfx5IFJxoAREbBg6lSMwGIUGmRBAWEhRzSYz+o/DMVKuneut9JLl11Jyk",
-	"NI6gyInGBtOB9VCHCAA7x30fkVia4B6zHSJlDyAEgEsKJq13b89sIxiQ8/iBiQEBuEBAjlOZ7B2UhROV",
-	"KE0kEcqUpS3CytVokQryTk81eQgIikJ7egR/zPSmQmH0oqwPNVisPUe/NHlknH1ov4veJIRVrkTsgnW3",
-	"iLIxAyd/NxH4YSMzYdKMI727RIA+OCGQaNqqkccgd3zKJUIXMICTRKucY0YlMhpvjfaYzUqrkZkWafBz",
-	"wqOli2BIEwh776FX9Lt6PVLz/xVp4c7utv693OLldPJAWrLzTVgDVUjOeRpHENw1IWtIsXx1lZ3cNVdW",
-	"9ngvnmouWNt9JrGg09apKGphe65hIE3s6qXttkXTCzPy5509mW1GEd2L/iM7Ugyl5ixz3yvUxfuDA0UW",
-	"C6J77dqDXXFBulzMHkK3HWC+XRhWK4vMYI5lsvC3rW3sQVxXwRhr3ibzpaQhjl8WovKx5V/FZ6mgNmuA",
-	"PmEfQnUY+dDMZsYhUpzMbFuZJw0aDT4D9BZ5YjhFPkG1/D+/dBmiDQ4oF3GexsTY2Ae9PgirRqT62YsE",
-	"vTFpDyzyAOyskmyWQ7MPa/J8lI8W78h71D0onN/Z2e17p++fdR4/McnV51yoSj6hwhIAnVHImQnh1Wpu",
-	"KvNFoSymHfKcWEP6KWdK8Phc8BsTa2Y3zbHsdwBst/szqubpBARVHC4ISKtaEvxYjvjpd3sm0w3gdwnd",
-	"LnMpAeSKIrYVD6t29nnPzz4yacOqhgIPEvVlCGgTubnMbV6emWyn2wA7pnnq1eQU+/BzJZdT3UXIau6m",
-	"uruNLFdT4eYhz5rkmbRIXpbl6F7sISs5kCqWH7PzJZHOOxqAdN9OM7gwkqU9db5ElIJjIK3x6ZvqWKM6",
-	"6p+Fq7de96DX7d+/SrmLQtmkTNocPlYUA2SHZI9UIWt//J3GaDTQRjEyu0IjEVHgPekpJz5CYbwFVZC1",
-	"CA16Tx71DwY9k4q/YNsd9Ye5AdZCyHSgOEcxGPlKiS2aoknt5ORDxXkndsbBdshwbr5db1SAFel+hZaz",
-	"mROJf9MhKkZF15pPST9fawZY4E8dvUEds5VHbmt3M3Fudm6o2Dbz0HGw24FWtUKV6x0cMg3lbnbDb2z+",
-	"y1sI75OdG/z5du9/78ETDdbEX84RQDOXvAbbmrh/lymjUCNGQXFxa5hyKfJXr0NOXQWmyvRqXGCBN5kq",
-	"Ys4JdjX1/uPpUBMb7gyi0agzIn3ceTJ59KhK0HVGBldwrUgb29Vd/XVew9gN/OCq99pJJ8Y8kpf9MEUi",
-	"CvVkWjLcSoiXzQx1peaCyDmPI+9oUKjN23qHdNs+HkyG4SjqHJDDaWeEH006j8MnUadH+tMBHk5G4UEE",
-	"u6mIuMGxCwzJthTSpN6SSScRPOqAvq/ogvBUmab9XrnGdv0S9R64y6zWnBMQe92VitmXbzcq629Usgpt",
-	"juVZhrHTzYmJHJZ5mXGGsOEhecIhKl0uJBIZ8640Vn2zsa52d7H8zJjtnVM2O7X55S/YInF/v1Aq+zsr",
-	"zOWjp0xmT105nP1jw/NhdJdpSbqLAz2ZLC1S12S4gzY2xV2dCdksFwD2lbM0rGM7lrKGfi0D2p5v7M4L",
-	"tqPtL5q/4Ruf3oVPb7V/m7JF5BWrviWL+O0nizDb2fIcKYTpmfNnq6QQ5mzBLIKDwl6yNGV/cNz5W96H",
-	"r5j3YRfkaJHnAXo9ztI7UJZLGRtSPTRgRe8Ox4hki2T9MeJ7nEZGOHCRgklqLAsmzT43vL477B52+91R",
-	"t98d9Ab9br/ffdLtebaOGNRM9I4e98o3TzeD8HdwTmkg/mrOqd/E+fSbi7bYhhV8iSiL81IK0eNNiSmQ",
-	"KbGZMRZI6hnak4jHETAiOIua9BqXclXziaY8Fzk/2lEFWMnTUKKw/mBL2fuLpq74orK3Xf9XZ2r9wb1J",
-	"38P75GrOGf93yd3+WyXKuAeJ+2GMpeqIrAZho88+JL4QJNSc0jQ/RqPeqFC2FGRyqLYA8ToiZc2C10ss",
-	"lS18eD/cZBsyBQesq4WceUeetwNLKFa47ncPfI+nCg4aL+Fshvrdg0XxnrhnaH2Vc/WPhlsTtQVaA2nr",
-	"mUm3P98El3s0lFrA4lsLXFOQ4BeTZKpUK1Igg91kolrD7Z9TkkLAPaKLBYmoZjAiZccIQ7gOESih4bVE",
-	"VKE0cfWIbR7wiiaeVYkIRMquaBR0EfRucv0jmYobekMgXhQ8FFfZxNuU3aNNtcRdBl+au/wES3WqlYGA",
-	"VvR60ykhvV6nPxiOOiM8CTtPIjLt9PTvg8NHj5/gyba8IGUGrnXswLz5drz/Vq1qb1OWXaIwftuSyZS9",
-	"ViIs5xOORdR4sr8wZRis7Fy4ZCYsy1Bts3BUZIDsbe0h/zQb+X7uVq8y6X44Mie2vIL6AFrM1oK3ncwV",
-	"ZH7Qgr6Z5lX2xjv60D5mK5v+hd2PGgKzr77dLjbb/hwUkXuWI3GOIBszy2RYLEtuWJsTuUE0RFO8mA/l",
-	"f6wPkZ9lR0M2uYFKpW+TKqBhrxPhJVKCsI0OWveH+DPC9DAbtF6XmU6jdylu3HhgexFJCItAXL2p+Gf7",
-	"a+LKRcqg+KfeeMEXVBJw0VJaFLhyO3ClJYlUmLJvPLkqZAWDJwrH8qrsava59NyVBQRnecKiq2Ev2opO",
-	"awFfQ6vnZqLfaLWRVk9yZMwoDLn93YlsyY1huw1UeoICRT4p06wjlSB4EdgYQ6iUAy9cpF1UZSWmQljw",
-	"/bNLlDOIAMk5Tsj+8ZhhsNlxRtCUxzG/laCogmKaeVtKExLoylNBzADiwr31s/PXNYciWb7uXJ9Apql+",
-	"TyXCUUQi/USQBb8h0b7+epLqhfBp1sGM3kB0HyNmeV10goIjqBkXjFnIFwu7ZjBImvjD/kFWbgcZ124N",
-	"KlMWTToWFQiixPIosE4Newsax9RJ54qP2S2mCk3IlAuiT3DOGAkVZbP9Y1OAykBba+8B/HnkAA3VcFFA",
-	"o6MA7WEbHmnjAcfMNjpC5KcUx4hGWpiAP80bCmWimLGRBhFW+CiAeuu6h/958eZ1F51a2Ag3D7FEJ+dn",
-	"Y5YIHhIpswp3mohnglz8+SUKXp5dXD57/fD1m8uz5/9XrWfGBYDpmUHCjbx4BRVLzNgz0EXDXq83ZmNW",
-	"htCY0egIHUz7YY8M8JPJo2gU9odjBqtFP4+L4soY5JVxRaoZe0dD/bQsxoy1HDNeEWTGwCH1NAziwNpz",
-	"dln1l6u1E5jdNiv9xhTXuEfdFFmP4WhoTxJxQ0TH0ShTcn83FgmIsWW9J1s4DeL+TJQ0RBCjwBQYDbJU",
-	"tFxTrbyyj+tdQ0H8b+UZCsOiW/A4LXRriF0aV9Esj3dGODYjfY0naF4AuIq5E85jgtmvPgeq3bwPP7e6",
-	"nQAjo6NNwB/70MKjeEe81fWE2woHbNtf5a4Bz2z55RvvSMuMkSmHv9kts7UoplFpnS8mgOsbr1nvijm3",
-	"9Oh4iaHPOzpiWu9Lk5cf0kc4vDNOEnme/jx3f8roTylxyQbyIqkNDpB6nl/V/3Eb8mpNIVvh/pf0Vfz9",
-	"8pdtILzJm9BEKnxzJvx9OBPODUtpwQkLF5vAPx9i2lEYfAnqWePblEl0coYUns1AHbuBwMgaOcu4dkAB",
-	"VHD2gDome1gZS+ig19vvoks8M3WFTMztmNmULAwFmB4FKBFkSj8B4zX6px4Oquaa+s96hV0E2V9Aq5yB",
-	"I5uCqsYoMDaSWg3nhF7iWYME9wuyXlvYnrN4mfG7ltYbvYDv0vg6I0TLPe8moEl1lcrIO+p1e73eyDiC",
-	"2Ii/YjoOTK8c27KIpHma5Z2frUdKRCApRK/7eBffkTwf8bXJn4FnMz2T/i4garr3PSeiY8wRqQr5gnxj",
-	"gb9xFnhy1oFkVHG8jTy4wgW38afWX/jAdGz0n73xoWKTc7WV/L75Vn9N3+qtz8oWntX18aTfE1W/471v",
-	"Iu09irS/CVH2N+d33J5MfgVexw1uwhn17SitFZAf/GS3Qtcv6RP862AI5VKAd+QIw3vkCM5p9/fIGf57",
-	"+ezeQbEF17+Cdnt/3n8n8tpG1tl0syTSGnIi+A3V2uyUC6Rn5aM3FyAcEnZDBWdwX6mXcmzUX+hkgWpV",
-	"4G6zBvsF/Py25D/ba4OriubcgnYb3lPDaT7nrAbTo9XZ+LsbKQHg612I9dBoqkkzc/vS63rgnDshWSv+",
-	"1RfU+uZZuEm/dEL+XXiR8Tdf4+MxwYIgLARe5smvViMJEJ/ai3+bNGKa4R3asxppFlQAtjYjPO03KijG",
-	"X9slv7wbc/jwO4gx+FjkElSRhdwq2iBLwwNbWcc6XhYjD+Q33eX+Qw9ySsHhPCeUX0ytqZI+X1NL92Ip",
-	"Yz5DhCmIA9DETm+K+amNwalY6aOLAv02eBgoHiCZYIYyO/sIzXkq5JjtRWSKNRgUBLvAjWkq9rvovYtC",
-	"kmZkO6JAVCI+nfoIM3lLhESBdbk5QiDq2+z3jLu51hnaHU/hO9TrfS74oo2DwiXfosLIfXkx9FYiwS0U",
-	"tnLCzGBTxxZyLPjGE+7xlowLQWJQCDUdfk0+INki6SyIEjRcww9evzpH0mRizw97CPVfPfEnRN0Swiw/",
-	"MB4LmiesEv+h4Qv7XXSqEVrTt3FoUKlgJp2TACeIhAjrRNkoMVywRfLKLuNLEvn9J5vbRiwxXzSnWkg4",
-	"dbES7RlAEXR1gRKw+QROAr0R37Iq3DM3KAL4K3KCNDEiaAMPOCdCi/xQb2SKZBqGRMppGoMTqxMcC3fx",
-	"lEX81keCYCs3CB7HaSIbKfidGX+DN+MlXbjOy2ktH0UNSStN45KrouVEWtwezUEhN5UyzC/oadiLWpbK",
-	"KE3fVL14D0MORi80e/P85iaPnuLl2gbDHrRwpTPuwnikq6TR7/UeQ74CCBFJQuUdPXnSffzId6ACYLZm",
-	"H3bfajiHefONVdwfqzjXtGY27hdnFYVQvKac2eWwwz3KbohUdIbB6sQFwuE147cxiWYk2keTJbKEWFYl",
-	"fOsDrddf7/d8lk1lA7ewNYic6LGPFgQzidZO7BgFOI4D29SKOqCndxs4jNXi6zmMrWXtWIz9WZqB53vF",
-	"CRh7B49v4E8cxy0ZUQkyholcwMzemDEb359VJtPY8KQ8y8Z2b/PpN/el1/V5tW4SuKvnSOTyGLsgtMY9",
-	"cEFqraUe90H7Obg79S+XGrly1uFZFg6AJQquyfIIbheDYyRIQrACwz4sHcdoD8cxWqRSoQVW4Xy/dD5+",
-	"8CRPRUiOcKq4RijyKYl5tNbJH7hKreWpsJKD/lATodL8zjvy/u3Dvx19/ONR91//4K2sECBwZvoY9KpG",
-	"Kd+Tahm7WlZt5PEvopx/lWCEYphzu8tU0BqeRI/DR5NDvJKUoNfvDwbD4Wh0cFCucBwKqmiI46J3W5UX",
-	"udsLgzB6gzTKfM6LZRR0DsQIEv/1nwlnEUriVCKcIpsS6l7DExwLWReiUAhp/xamsL4GZ358OskhP1J3",
-	"Cld4A8GXxXBMV2l+L4DrJoNMAfo/UbDALMVxsN9FAWAURCy4AZtCFNz8vqqvbLFUOP4rVIFzNPH0v/5z",
-	"JnAEn6LKdeB2KP6VIxF2ZCwOHu25ikGDIl9phOG9Om5lmLQhHsFh8jeH3N9JTELOnNrzvXJCloxxrq8d",
-	"5PwwVeFQMhcVUDiWLkhMGfERjyOSRcqbW5Q640iB9d3RSaIgvtdS0oHlATsYJtv6f22du/F+ZJyKfrVG",
-	"xDGbY0IMQruhtuiQVtM0Lhx5cikVWWhJmSu4tYXKlSRMFb0h6PTt2eXZ6clLZxVbyxZrr30dSyvMwXDA",
-	"whxwTEOST+EVNb1yhgANfkr/6z9BfW6EQe3IB1k9j/uT9g7ul0H/Zhjzb7Ge0rYM8v7MStY9Lry+Z9+4",
-	"srHnn//7P0rWni7KjRr6PWS1A+NFzrrd5fOo92SVQf85peH1SXh9vwLqnQy9tQS/NfldCswkBSDWEOJr",
-	"cptZxb55kv1GPcly/CipbntQqzlM1f79CEoPC4i4O3GnvzxtFwB0b0LYN+r8ZanzV0hg90VVtBPyNe6b",
-	"FwmxXsCTNJoRl/Upm8YD6RIOn5y5WtqFpNBUWafNOYb8T2t1kxN6eh9xZeXALjNt46R90MutpFdbKQaJ",
-	"/gL6GHZHA99U1W+QVA+3k1TtqmsI8PRbBNg9Oz0jzHC8lFSisHzn+UsLqLSzgHuT5tDcZ5C1bU6QQecC",
-	"eQE12gyWWe1gwFBNeE8M4TGeNafS9tGtSZDGk5z6Xukp3ZX6dqMvd54RFhm9kisc5wS3BTHpRTyDXpry",
-	"numXDjjfTrav6bOkeIKKRLkwCLj1uebfp6p3ai0/xbtbFi/RHokl0QS2f2wSL0IUzC0NSUn+Q+/nNHZU",
-	"C3kTs+XFnCdjlkBSEZcnFSkOVO5sRjb3LE8kmiwRVZLE07y+gj2DqTT0jrgoHcZjZmVTmyYyC91ieEFQ",
-	"EMY4jcxNiZ5WTDFcSweYqbngCQ2DLjrJP7qlas5ThfCYFSLCrskyW+9Bb6i7BkDMCVpQKfXfkigNnPqM",
-	"jFioFY7z9S5jqtLBX1Op6NR+AAG7jBEExsCfUthOvZcECZzQCBiqA5d35Bn4elsyKwDJF4mn/QKCUGG1",
-	"GdZ49ywOAVAMe27i4Stn4jf7wX+3Cxkgm3s5PWrkM8tGv6gRseIxBoYHZ1roIuP9tLsx0XpP/XoMim4R",
-	"dTyi7253Mjkw8137ZtP4ZnGsVsUwuHGP1sZWhsEvRq+rpPqN0r7pWF+OWO7pjDSXtfK+k1BEkUQYMa5I",
-	"VTWCwv38/2fvencbx7X7qxz4fmhSyIkdOzOJgws0O9l2BtjpDCbZzofxwKIk2tZGJl1SitcbDNBPfYCi",
-	"D9B36Zvsk1zwkJRoW/4jx97sZH0vsJu1ZZI6PP94zuHv4IMkyVERc1z9uaik/hqOysQxJAwCCoLqnLwu",
-	"zJ2Qacld8usoskT62SbPn++4sl2avrJkm26k+6shw2oVe0SZrUzYSyWCV+P3FYEpZ2mxGi9D0JCLiBp0",
-	"+INn8ZdDa4wiIEUIJ+flrdTsiMRKjAgLaV3fpVrXHsA85YHknFGZ6vCUvQdjNWYyBd5HxI/iIsrirZj3",
-	"xeyfzeSbtAYwS9Bg4bGsftdllSg6a9LXPv70fQGcPezle/jlsUb6fRqmNOrZxgGbVbF99WqURb15Fde+",
-	"a7Tmam77jX6zf9ZvzYdxCAmCMIwiSvt9rWTj/rQns0DtZIAbq6NEyDplMzk1eLkKVhsUZQnqX5mNx4JK",
-	"2SMJFWk+ni0Aex9LCv//f/ALz8RsafPm9fsLvLmqkN+Q/VDGv7qM3+FUSzJHcb0v+Xar0n5TpO+h22YY",
-	"zFzrt5y90Iig+ALvIwUWhdsdQse59dJsOyQNTRa5AXTMkemqWbnscsACdz0vovYeNcVGMr6tOG8tzHt0",
-	"Nw9qd4f7tO7Kg71Xf7jw8DKaMCxaiG0MhIMdV+LgbnYVQvmuBWrDQhlRmQJ/YgLtoDf2rze+E33x3SFd",
-	"70Zu94+CrTEoct7UcXZM7+qFXQEBNQe2DsB+m2rVSZKbmtXRdR2/KdcNW/pmS4W7Ktjzwqr2CK69B13W",
-	"OuiyJQjdL1On/bUwuv8wv+dUK7QdJ1LKFOrv//0/hfZ8ol59g0/v6dC8rpHMG7vUg4h9t+cL3MI/VM4o",
-	"i3YsZK5cWVG6AsKmpk2cSUKuFKQfWfRHSFHVMu4KJj03yjkNtjKth3qCly7zP7KoVOCB7U/o0avcm23V",
-	"twWVEqgq9li/+FIE31QaH6T+IPXLKnX3Jfcac/jUIiIvDSEaaFmdAdeA05uDTBuEeV+QiW+gpSVi8OON",
-	"iyxJr4zkDwRhWUJEnGrMe/UkBFl4T1MJR0YvYJ5YemD6O8AoZqfkYXA6Ir96Bpjz2FMjz6HeIlCf3xya",
-	"pTYjfwlSPfZtWApkXRK612jMLhLuhpAtZdn9HPhlPobxNFjD3eL4zRLhB9whkPFvdJYM54rRyl+z2Orp",
-	"EtROQSYOaKf+r6Ye0IzbHKp/VAAJdndWA2H+W7GMTzjDuqea73HqdY+db/ZY8y3PxCbP3ZDpThCIt4AV",
-	"MmUZZ15NSdNckVizCC65O5pvfdEuWG0SfzJy2Ixslli8T4fuKTsvzxoMBB1gYE4UdoBotefYnzfahqyM",
-	"gyubw1lIkqRuvUC5We8jc3He7S+ej1Bei/UB57nNp3l6C6NNALYIi3i/b+OwjctOo2FDvOdBm7TCs6hO",
-	"CCH1dhAE9cswDOtRpFxC5RSiWziio8AaGzoicWKBpv7FLOYk5KNCkV4jBpXSDPYDmQqqXAGY0EBR5oEK",
-	"EUfUCKHgKb5iz7j2xZuc3TWdDFv+nFGtE0rvk6kpFf2NM5xqREUcktM7LjhL+YaIo5UbKc3u5Ca9lJRZ",
-	"dtjjUMS0qoiJs7qib0EwR6g/6O+2LFtSHDkLLQo32r7LDviWkXyY4yMP/Bnu80Ezn9dlvitgPqB8uY8j",
-	"U/vG9URgDfWDOu9jFRMXENA+F1S5zifwXksapOSedpl2S2MGXERUeMUtZZIuTHAC1+CHmUyV52u/A0Zp",
-	"JLuseDhBn6yHLVZ8LMDP2D3jEwbvrv/92qUAx16PVlRhMuSSYg0Xko/xVFdvdVmcSlPCpW8iQ7vRcG8R",
-	"YzPcMsdWVyTMidJz1mjtVs9t7EHMUuA5kF7bL8NctPZpLtqVPcN5I7G6zMrqukOh1YtBlp03Y5taMScc",
-	"Mu+a5oVVy2BmbvBzfXsqZym4TqhIYcyTOIzxS5KC4Jm+kxWnCFABOpOv1bbg2WAIcQn2rJ5gQWuvz/Hp",
-	"H0aHg9DuWE2TdAes5pWfd1ynFWNUkyHH7osMcDbGJ3Dkh5kQlKU9zavaPciSxOIWBTyaqs/qwDgY2+A5",
-	"js+Cq1THqRgvnI9Q/aWcjkl5d9h13Fg1JDHzQvjlxmbMy3+dsRR/kxuRyxnzlO9U53CO29E5bkvLfENT",
-	"RYs1h7a8c7bZ31zkNFUPam3nuMPb6rR9lDguHhyvTL/q4gYzHnQk3FM6VowSC8C+PJ6O7hvhw4OVn0uO",
-	"73UZ6slB/ECZB4KOExJSfVyMZWqAnyQZmag+Nv1R+lepDHubdmqvVutwWNlhS5dBlSjKHZ6VAh6Ua5If",
-	"eLBKj2yjELaU9SoFmSU+jP75oUrpey4E3KFffmpsQcVm+eUWxOmhmx8Fy3KB+searZ8eQuast42TY5fY",
-	"q+J/5D9aogdWekzbtLufIdUGQdo3cxuDLYa/j3P5c0rW54VTQVVTrUQKm05HVE21opsko9h7fKr3Jm82",
-	"7RXSZaKsaHsxMRSnEj68u8FIqm/qC/zyDM0tG41vzBKeLFqVW5uoHxjRaDZO1P+bZ9bF3zA3WjTt/lbc",
-	"zp9vCb2FKBWE2TTZYXYSjgoNeHyQodX9njXNsBMpSzkWJ1gxUt9vIEOmgGuJ9OQd1Xkf+1ZKzziVXgGO",
-	"6oFMuRjpa9cTLu6pKG/PfGtBH3YBatlzmh2eefZDvZJap+HVinogyhT5olqndebV+iROYjZAkAbzt25e",
-	"3DppGtThWqfV/qaFS7ooms3igebZN69m3rXW2Ryd2HRSfVCbSyflkN+a4gfOX1VOlhdRUeGm+m6IHAac",
-	"iGhTxq+PyYCuQ1dZSNrr+fGnS6wCPvERx656qHxO1BL9Zj1DlC+PtWJmHbFBy0KCMMKy0PNXry/mkGJt",
-	"faiyQrI3zoIkDvParyGf9IaxktFpLyJTWetcNryaTLKB0yDK6YaIZEwhohKkZgqpE2VfKwqc2olVUCFm",
-	"Kw8StyrH7rK9a2fcj7fLsSsO8OHo508/1SXpUw8yFv9nRjWWkCN7V0AgyjQvz2BuH5vSTd0H1EUROeky",
-	"J12fs6QPyJLgL/CkD5cNg52NT8LPn34C36iL00e11G8+wmlLYLzL8sV5IDkQ+ytFDqUqkmygwUtIIjkE",
-	"FDKWSRpBMDVHN1016vwKjtqNyy7DzyexpMdXMBbxg3pjpLHGImeURkD0+DPUikVBr+U59EIsnjV/vqgi",
-	"quuC6ppgnwnzP6e+rE6jdclnxYqHxPNLQfhwVHslze7Et1x/qlLOWf3iCo/cjsItdHtbVw1NiIjkstzy",
-	"jDY75JWfMa/8VE7y1uO/oI3M2+AWy11x5CznjMYTVPtjbSB4Nq51ah8FjzKNYbptb9pG2IzOaKtfb5Pz",
-	"oN4OX0X1C/q6X79oXNogznkRUb2Ni3SqwEYMjW8v0dJ8Fxbmu8OE2VY+948Ck6dHl2RFT+AaGJ2AX0zk",
-	"Y8bTpkC1OeEJtpnrsqPiOZB562w9oB9Hvp4gTo9P4D2517jtqFu0aGDBiaCmLHXGr/e6zDl76KoVwhYd",
-	"+SExVVVJNlieYZ1TUVt60iUS/KqxIK+//9f/wq2V18/byeseEWr27T2/2kSn7YJG69BhXqJu+2thw+zE",
-	"Y9ax6qWhdyFoguwSZEKaK0uIb+QpRUilAXi+Al9HqH3ox4mO1rOVEM+3euY190KVGOGFU4NxYaL8nCVT",
-	"D/okkfpb3U2PMxOZmLk9qSWx7O6kiam7omVyRAHnCSXsT4/wbLfPBXW2OYdLbwFtq+XVsIdaRFlIa53G",
-	"ycWFUXC0Sc9oi7bXXLUXnKe9kGSS2qoXRtMJF/erum81O+cX88BZOel1i0ULmdVsVwqrcjFaFVHV1DmE",
-	"VFeHVJH2hlYzagQ/WJvDyBNQFW4fjgUPqE3TXeE9nIT6MKKESWAchpSINKBE+0smAptQInUbjnKF8tks",
-	"5On3E1GAevRXGmap8isaRkguyUXwWp2MVgtJQmTay1+hrO6zhcKQ8LzB34f/eAs/vL11bq/zJFGim4l6",
-	"MJT1ZhnMRfV8uCbRprnwPI16kJ9V8jPJ+c6KjuXETWVnbaiq2A3TlDNMSIxnAltdySKMRKCMRPbTEX/I",
-	"29fok8HSzLiOnRj+2CR+9YmmmNo4HI532CRJkRSI2aVNGSqPWm3ZFDrP1CzX4XduAkxaLR6SJKHin2Te",
-	"4rkoFbTfqCVCzBCkxMtr0Y0vxxmep91f8yx1JxrQVIL/2K0Vn3XxVNa1tRb5F7046tY63Vq39s1fbh/M",
-	"e+6o+sOdvNapXTTDKDy7DOrn7Wa/3j573a5fvo4u6uHrdqvfarTIWeO85tVcen95tAr/RzaIGaUGdmNm",
-	"a/PzIp15ZpvZK3hXObmWeVgFPQ8WYrWFmBGJicuGroCbD1cbDTU4DTMNDvLlsRZQIqi4ztKhkgt0Cah4",
-	"KD9LzUSJM5HUOrVhmo5l5/SUjOMTNe6IM/w3IfKEPwzV56cPZyVQNTf0gSZ8PNKN3NYPFtGH5YP9xEOS",
-	"wNGI3FMQGTueGbFzeto8e63rCjsXjYtGPs7XnH7zA77nLE65oJGtF9MRN1NjadA3PMDqNUlFTKVFPPIg",
-	"LI68CR9o03r9DlIyGMRscFK4aG/xTLX4Nh+VcyuBpCkJhzRSBhhXAUfjmA08LP/0QL2aB2k49iBiaoWJ",
-	"PPaAs3pER9hZP2N6brIAG+KswWCFLC7inS3GU8raqdKTEFERP1AD6VSUorqjYtVe2ZimcV0S92k4DRPq",
-	"zXebysk10w7XGbroQbU4/udhHA6dfuf6ZidMhnzk5Zc7J/hQOCSM0cRd9Oxl0ZLhP8zDM3g54oBcck3Q",
-	"Gd4WBJfst462cpGXSLhFKlf6wFNEZDEcO5I0eVDUEhRzFzQCnqUyjigY9na3ww3olMyfKFpEM8BmeFXW",
-	"AlKrefB8rV7NhgQ0TzqzlMGeLU5mKwM9iGyZGxht50GirDo2nzOsW1jRutVaMOYyzYTLE0XB3OJ8t6F6",
-	"OQGCjrl6g6M7ET9MPbi9/vTuX48hZgMqU2yqmHJ1rPyFhmZy29o+dztiAamIMehZMM14DLk+LXvbXBe4",
-	"p2Q3iq+Oskrvg+A8BQyNzGwdHqKXKAnrjsOROe4pN2jMY5bKY3PbOdNn3wURtR5hiRQV7lNhdyCgCdd9",
-	"/ucGMVZncRzl8/m6477vABVBRMfY1ogzPHH4GgkL4UU66OeB+hu9Quy/Lz2HXF0WKE9b75CBKFM7JCiu",
-	"cHIC12wmBYOYIhJnsnB4mOrIiYKK8qrLJiJOaR3LkiQNhXIc1agjIu/V7knw/9n8z1cOaW7CT7qsy/72",
-	"N1C6ucu6WaPRCm/RBbqh/ZghJCRon+gT7f+9W+4sfYzZ4A3SqlsDOeSTz2o5H1gy/fsjZiXgFIemZjal",
-	"d7ef7ZaNxlVmU7Zm+9nepmml2dLwCZPdhZXmipjcfq4bJiu9V/KEue6STeeaM+4oTRKR+FJB4vSODEyi",
-	"6+u3fwQAAP//",
+	"7L3rchs5kjD6KojaOWFpp0jzJtmWYmNWLdttbduWRpLbc9b0qsAqkMSoCLABFGVOr0/Mr404f/fPeYIz",
+	"Efsc+ybzJF8gAdSNVWSRkvsy7dnYtliFAhKJRCIzkZcfvZDP5pwRpqR39KM3JTgiAv68xIq8pjOq9I+I",
+	"yFDQuaKceUfe2Yvrlyh9j/YigceqRYkat6ZKzfGctgRWJNZvW7bL/SOkpgTNeUzD5SOJGJ4RHwUiQIL8",
+	"kBCpJIrJWCHMIhSoAEkSchZJlDBFY/j0h4QrjKhE4ySOEZ5gynxE2pM2Coae4reEDb1j8S+D3rH6l37Q",
+	"RgCcRFgQNCcCSSIWRKC54CGRsu35ngynZIb19Gb402vCJmrqHfUODn1PLefEO/KkEpRNvM+f/QwbNSi5",
+	"TgHcGyVCqn3Ex7kJIzXFCuH5PKakNPaYixlW3pFHmer3PN+bUUZnycw76qSAUKbIhIgiJBfQ86bVaZlm",
+	"1dj/Ichh1gEOK3Bn3txRFvE7RJlbj1WM//Av3U7n+O5fDgK0F8DD4AgQfnJxhuD3MQpwFAkipX0TxpQw",
+	"hexDdEfVlCcK4bT5GNOYRC2cqGlwhMwvpH8RpmiI9URlRU/7O6/qJZlhyvTjFXReFshzRMZcEDToPXug",
+	"VbwkklTQ01UT8r8nCESJ5clYEVE/vOLoDtN02kJ/QtmkhOd143z2vTkWeEaU5Ssn8/kVCS8E/zMJ1Vs8",
+	"I6ujn+hdql9bSkV7Yy5QMo851hQIlGwawN+CzLnQMMacTTTMQAfkE57NYw2MIBMqlVi27aN2yGeP5ZTP",
+	"H+M59XyP6jF/SIhYer7HACLP9l9LT50O4Nf97lZR12kiJK9A7vkc/5AQFMJrNBZ8hjCaC7KgPJFojifk",
+	"kUQBI5/UjWkTtGugNK/rgDzo9qrAein4rGLFFRbKMS1FZwQJzCYE7V2+PEX9fv9ZCam9Tu+w1Tls9frX",
+	"3e5Rp3PU6fx7DZR6htWUGmFFWnowTa0Z4IeDKrjPomq2K4jkiQg10t69O3ue4mqO1TQDgkae7+mjhgoS",
+	"eUdKJKQSpCSBljlo+ofV0JDZnCvCwuV3ZFlFw7dk6fBp2NQjicIp55KyCdrDAKyPJF7um9Nhhm+JRBg2",
+	"GSURuji/ukYSj0kbvadqStmQ9QZoyhNh94DUW0OPohlo9mRG1JRHPtLzB2Y+4tFSb5IYLyU0G1Mhlcbb",
+	"nDNJhmwv7cAc1ihIZ6dal/AhiY6QxlmwjyiTiuBIzw2HSk9G3dGQHFfAhIcsouMxEZpJAxhcOLjkHRES",
+	"DXq9Y3Q3pTEpQAYsVzM7qWgcI5EwzZx9NOg8g56HLAD21QL+FbTRd2RpjnoZ8jmJNOOC84uLWznHIWmj",
+	"l/YUUYrM5kqivYNPn/bhE8YVuiVz5SPJNcjA5fSY0rLZISuQ/sG4Ew5ID7eeRt1RaxD2SevZ+BC3noye",
+	"hs+iDumOe9gRoUFoRoY5smlpuqk9rw4285caUeQN/qTZMWLJbESEXiaqyAx4uSAqEayOm4C8VoAoImOc",
+	"xMo76mp+t3rAmJG8o4OO5YfmZ3flHPC9T60Jb2VPYQLXfBX6Fyxax4V8ZGFCjN+tYUm99SxJ8XszpM+a",
+	"nZgdBOfaNziyooL+FXKmd4/+E6Q+I7Q8ngs+isns93+WerI/ZsBrNChMY+/I66IxJXGkqZ+yBY6BHxEh",
+	"uD4/P/zowVvvyEzF92ZESjyxZ9acCLVEQ3g39HQXMyolAPzR96TCKpHe0UCvlqIKsHZmxnCbzktnqkV5",
+	"efT4sSRhMuOsrf/FWLb5YurmIR/DtzA373Meo78TZOwdef/0ONMvHpu38vGF+djgsCS7FoE5RoGZeABy",
+	"gEQEh1PEx2PCIs14ABVtPfIpZ+OYhvfFPUZTLhUMFqE7MmrNBY9anS7CsSA4WiLyiUolvTwun2W4TKHY",
+	"Domh++whUagBJEgJzCTVr3yEUZQYdBBg3ihhVAsigEVfs+Y9OHOAdQclThXsVzBoe25gBSy/zK6PjbyI",
+	"sObRqMCwnToBa/eSixGNIsLuuXhqSiXSWwA+QYyQyJx3OJpRhgSPyTFa8kTAnxrcBSV3wJ2y1exnq5nB",
+	"td1yjtPvHmI9tYgT4jgm4pFMAdey7h3MLZ2vlhk/tZyE09ItA1hUlXaAIk4kHHdGVnanpF1OTfLpeemt",
+	"yDiXJJEkuucalagK3WGZ7i3dPdKSPkaZ1OBIzZCmltgfL3qP9S6VVsZgXE2JAPFiv5pTrh66GdNsMniR",
+	"efZ6GYm8Y9aegEcx2ZGFJvk+HoxkVvbvCqp9wB9lKJMqzfwLu9uhtyBVcoNuQyRMEcFw/ELj/Z7UQW1f",
+	"CBbxGHRekidRRCN0NyXM6nz6DACRxb6+oXq5B+NnuBv2yJNRPzrAh+FT0hl3cW+U2+cHxRPQjmpNRDD4",
+	"lovoIH+Q9TthKGHk05yEek9aqEDq8VHMJxO9UZ3EniHm2CnGulvNDTKkBGgPx5IjylDwp5YVU1pnz7U0",
+	"HxGm6JgSiahaxW0bXVqdH83wEskkDAkxR+5brl7yhN2XI5gDlys0hs7yvHiQrdHbXINt1oVx1TLfPcTC",
+	"vOUaA9NU5dQIhVOnyDcv8DLmOLrm/DUWE3LvY40Y3YlKBCK6UW+6ncHTgyeHaLRUpCCQdHNHmF1q873i",
+	"HMUA0HY4VJy3zHcPxZxEHiw9Ld27PqkwQ130hn4DaLwiYkFD8o7hBaYxcMf7YzLCCo+whFM0yfWc5w05",
+	"BFoYSk23Y+/Zlw/CHFBE5oRFmrGjvfyUfIQZOjnTLGBBIyL2S3NsJI/5hTuArEkdxLb145w18bPR7fgb",
+	"zJbOenrPlRNaZgXiR+ST5kAkKs4G8EBivNRbMg92/uDOSerXnKMZZsv09mHLVdUAtexufJBlvUxnCKYW",
+	"rf7yW8L8nP0oNZhzgaiSdXbxO92ULwxSqLBo21u9A9k34qHDBFnoD6USBM+MLYXPCbMHwDZEk784Wksy",
+	"acO8Qby13bcVHWQXI416sM0LXRTuAxr1kn1R6sia9xt2ols72/xuG+8d0wTBBf3LvYV1azsAerNa5Yhg",
+	"oSlL02bhrO7mheIcBFszy+zTh9hWb9ZPoUS679+/b51k26niauIb83E41QoVm5DiTciKjehzOgdz90FP",
+	"ubEPWVsNNbYjHCq6ILkeRpzHBIMCOUqiCVE3iYyKliqeFM4iY+3TH2hdT+b6Su9ifE8fG9ENVrU2r9IE",
+	"fI+yECREkKxXzeQV7eeJugHc1sDAE7WpiTvAKlDqe3KuwWmODqmwUFvN+nP+ouBDAQX54QtL47s1LAz4",
+	"Me2bj+A66bPvndA3PCIv9EqsEsK26Hb770ePsGSmoYUlzg1s2/rep5Zu0lpgAaY03TYHyhV0ZKD6+Nn3",
+	"FFc4bozltRjLukrhrcfLFZGSGo70BbfItmg2RhZeTZB5ai0yi1PMOKMhjlORzF5nBmGMk4gEaERCPiMS",
+	"BZipqeBzGgZg1K5a6Iek4hTmEhHnhkkpes1i6dawOFEENkYcX+QWbYxjSfzSOhbXqnQHObd23RDP3SWA",
+	"NAShxbp3VyjicYyFbKPn5hbgCB10zCVAGCeSLsgbdwdhLvhWaSG9s+gVriw6FVTy50RqzdgcmKsXwJtu",
+	"gItkU5zp+ylHWN5akxP40JgJSWeTA/5o77+BJMq3Q2vpcN1peUIvXMsykeTIojj5ahq4qKX8nBZyjFJq",
+	"p1JrKDimWOrlzRH9MQpiHuI4sFZbxhEjSmvVsLqWt0ETTZjuO8/3TN8eIJth2pjzOdhf2z6zJye53rOn",
+	"p26c7NH5nLCTM2CXJ/QaT75J4tvcFdAWm8LstBvO4oqb5HMWL5HCE5QzegZU3piPAriWzW0IGCDHQ3J8",
+	"ckcKqVj5dLYSrgfLzDrkcht2bBSZallAwBDmcFRkJjfDfo0nZ0pLg+lIWAgMAr7Ck0n1QKWNYBumoGVw",
+	"fKzDB4y5emzRG4UnG6G+1m207MbZWLPpkFSjLuVe3Q28izhr7Aqb0FS0u3jBb52JvfFOs7gxEsb5reeX",
+	"nxnL8cfyGjhA10sNMRHqdIoZI0boXbvrykyYCIIwmmEVTsHcac9IuMkiTPmIM62US2WczcwwSAOB9gKt",
+	"8MWBj4I7Mppyfhv4QxbIGIe3+iFnWg4P9o+B5Y0kKOUCkdlcLU2XkjDgdArGVhqYNnqxIELvdjEhAEY4",
+	"JeEtiYYMLLM5h0INIl6Q6Ai9u3wt0SyRCo2IHonHiSJIq1t7ch/e6nm0NDhI01uUxCT9YMgKbhKPpHF2",
+	"KBIxzLTiqr6lnzurhPFrbLRHX+jv7KLpRZzhT2fmO/AzKO9ag8oqxlicFKKRPEZ3U04WRGgEcQYXX/pP",
+	"ArCSqDGM5zBoJZC9Chhh3SskGv1Y0xWfUTZpWUqBRWkMCfTRGBA7RIXIYV5IY1zKk/rF+dU1iRCW6N+u",
+	"zt/6SNIJI/aeBSNJQkHsllCNgbajNQT7c+3O5sxs52339kkcowldEIbCtAtD87Db87sybWBeEYk0/Sxh",
+	"W7ZX9gJsyBsNrax2R3OYfWQ3LxDiGDiJEWklAQ7SnABOdTfXGj8FNB6WsOh75j7fvtZiQcbuNwML9zCw",
+	"aTJACyBu5yJX2tUVlAqQbXM4Sr0uVC03TsU1XDudtVvOjVSYxkEDhNdScmaULNNTdnatlWsKB50RFXJb",
+	"Y/OnWXP4mMcRv2M3koTVclcoCN6gcAqCo3MQWY2ytUIBhUWqEEUIw6Oi4JcTVqtFlI1jMutRvPIimUf3",
+	"nFBZo46cP1k2kxJmC6vkZ2v9cT2VnALut9QhfhmEVO1Gbi4PsBZ2Up0SRYlGK7qb0jDnvZoeTKmvCny0",
+	"NK6YSKtmyWRqbl2NKJTTffodsAbUOyoedgZPa/T+Na6KK5S8YghYR9pFlKSwgtpWqaY5Et7WHzRPnNDH",
+	"BjJ7TWWl7paY24JVnpBzSd9EKm/JJ2X937XiqcdzJs5GWlyOZX6ukBbyUzUA5wbZMO13wAh+lbvrl0XY",
+	"PzXlQuDIKVZkwsWyyqaGFbqlxn94TMGSeIQwWiQxIwIctOY4vMUT4mulj0pQtieJdRfce87DWyLGNCY+",
+	"+i4ZEcGIItJH10QIrDH/97/+bR/u2MmnOZfgmaNFY7hFxeiO4FtGpIRgKeMdEvKIoL2rk8uzl/t5O5aD",
+	"iMZaxtDoKcKiVV7oGg6QiDRVtQsI+r40SPHtm9Uhiw2uHADFx6cATroaLw2aK7hIbpnWEn1xURsIDeCB",
+	"eiOJcRdtdos1pp/Sk3/FBsAQBDiF+vSBhmjP/GNpSMuQ8XK/cLA0GG1BhLvJWBVWjRutbZIGwOlDsEAb",
+	"PnJqvyBWmK28HWh8OScVjuMicCutYrw1fmOeGckrbCxG5ZQhZtayAVtG77SjmNZMifGq61eNOyUonkDU",
+	"hpPskQYZGSsRWGkm1X3a7V/d7SqbQHv5xaBEVl/NuFCxyl6LgWzrvm9qkzPeebb16oCAChsRB57ZUxwh",
+	"qgrUW9t1EpPKjk+/f6FXTK8gIwIJY2ypvqjKKWmbN35e0cqMjQ2+M23Tr27Mqq/Z45LPCFjzgFSI2WyW",
+	"ZEZLNMUsar7DZTK6CWsPIlh3LlUiCMKCYLQXZC5bNyWaCnwUhJwpTBkRN3SGJ+RmupxQwoh+ZY+aG3Me",
+	"QGvKxgJLJZJQj3BTPjyCfcSFceXVZ4dxIDp9/wLtBafvX7SePqu5YbTeGxUMQXEeV8/SEsQRCpSgi2Xm",
+	"bw5nHhIJeySR/hztTbgkoY+uyGwiyFwfpZVQJCKuYSImfglHaMY1XkeaYRq6bqCm5faYn4vthJn52WHl",
+	"sJAj45QuCydPnkvWyyr2dNwgZ5fQyhWOc7FbqXHanUa5GedEc/e2uYRdOL8r7kp2FPZrhPMUvo3Y2kk8",
+	"rz4t3k+Xx87Kd0vI3ESDhIkA5379jW8N8mFMsJCWnjYLwbuwqhJi1t1p5COkVwlntLzJM9lqLFWpb+Uo",
+	"ZMIyEcd4B5pecxSWAdXwdIJtYY+obfyMas02fE7YTZ66N9zc5a0yxW/rUX0J8FZc3glFxzhUNbrGHZaW",
+	"A1qPTeDeSBCIHglJFiyhESKp4mJZyfQeaEWv01j4R3KLlW1g6asQcbMFKdk3qFSUhSoDgLJclH4d9/pU",
+	"ZSspkqhzCNFyOpwpYAOyog7jKOZsQgSa4joWaWeWXWbCoaU5PBZ0vJWSZSjmJfR4bXtZfXNl+m2+exi5",
+	"W8XCS4eAfN6DiEZgHJviBbHZGapn/ZNLp3rTVS3my6JOlV+8KZZZQovVKWyUP0x+CCNzxNyQCpA8hlhE",
+	"Ey5PwdU5lujPnDISaaEv5LMZrpHqddu1apJJR0Gim1GNCAiuXi6Umd+CHocVSIYkqhZdCr3eJFJLhE3w",
+	"voXIY3vKZJ9s9+e2tSHF3HK6PVpkVptY6sNIPoZKanb1zjZJ2+uWApM9KpraJN0g9Yi6qr3Usvs+Y94I",
+	"OM0ROr08uz47PXnto1dn377y0ZsXz8/evfHR6/P3Pnr39ru35+/foj3Kxny/bXaFOZ602ga3Y2Gi+2ul",
+	"12Qy1CL13t//3/8fPUOhoIqGOPaR/v0ETelkav4eoBmJaDLzEYklQTG/27d/gg5OFiRGe+AbYj+6w4JB",
+	"5Jj9DFT2mN/pvxhBBsKcXcwN7fme7gDiNPWXWtzmdxDKP+Zb8WmH3dOs5+KLV2ac4sM3btTi49cAQ/HZ",
+	"GUCUrWYqGBbXMtDbKLDZfDCKsSLCcb+Vc61wloFzYACbLzABG06TxWFI5socC4LKW7QXmEe6ZR6teuzc",
+	"BnaNtkOk8d4xPeUfvbS95p+dpCOkiLkWhEUXnDJVZxAznOeR1cmJRNjo6MQYdPWM312fogjbqKe8oUNr",
+	"ncYqxMcmR4A7JzmDYFWTvoiq/dUL/RQdq06M9s0G1cupKwXJqdYuuOlgrB4DlnC9fFT/4c0X1xiO3V+U",
+	"5NJ5sSVEERkFrEL0LPFMi7YCtdbzTWBhz7GcjjgWFZ70E8KI2FqutWQj14pL0hzkgoSELkjkzictZXBJ",
+	"stDcGQdT04LYUKoMd2BJaOyNUNQHK1T1nDmK1rml5A1S8j4WKaGZ2IzcaEAFn1EJT6237o07XG7seJpn",
+	"qSlhxqcGmVhymYxazuZis0pYxGhxtoCXVbms7NLJ5zf12oieebdTvxK+eaWXkql4iSSBl8JGv1PjAJUp",
+	"Tw9jWoGICPlL3ZYF+NLzbFfoXhYAg+6OMx6/DVD6BLnpd6r0RKbpmzLjpulOCRcCaU6Kfkc/lD7icUSk",
+	"2mkL5g6xTQJggf3k+EqJYPPTqqSLisVY2e9VTBJ8xqq8jZz32lZOZ8bA3OiTU9P0gTyI1t42jzGNE0Fu",
+	"1FQQOeVx1cUFZ5ojKbogEC4L6kTCLAcHVoBZ6nNSfYRu4zC9o9MSZI9Y4LjeHcvY1RJ2L2wam3Uj2yWs",
+	"ZXbLUmueA/XrvnA1vTPK3xbpvnmi6jH2Zfy9Mqd0a2PM7ah0n5QWtAhsFd0WHMjyCnluErW7/DTdnJgt",
+	"z8eQ+WZttCxlk3SXbkA4m80bNn2lVNOm12HTls+ZbNpnnLb8uGIXXc5JS85JSMc0RJIopXmvu5TW39uE",
+	"X1kqAVjVRxIF2fIGLn3vkO0Fc8omAfr7f/03yrDpo0Cy2dw8zjDno2CqlH2cYclHgQrt0xQh/pAFEZPm",
+	"aTp53TS2D9N57rcRZIaCH4hKyGCIjL4IhmnC1FHOyxlyIQ2ZgiSTJluCyaNHlUQ5fJm8YdImjDEu1BhS",
+	"S9kPgv3UKcE6OGuG2h6y94Iq0uIMxCi4rYQjfWbi3HQf/2z/FyDK0vSTWhywYX+5BiPjN48wGzKzCXI3",
+	"OFJxkbrflLIzpualvtms3pHX7bT1/3V7Jisr7JnUw7KcXIOROzOtdnHxJYmt6E/QAguKmfIhuyaI+1Tl",
+	"qYmPQYIe00lwDDNwoed2tdL8fkZzsNgxL9vDpNPph2a59J8kaKMTs4aOdJFexfwiSgjjoCK/kNKspEFP",
+	"RPXzGWUuHHGG53OX7pjJdfsvhy4fgvjXcoBCazPCGi5UaK03z1pGVGitwvk6/lJsG8t1fCPX9nNqHVi+",
+	"tSl2M/4OoSikKYct9NqAzW7RvozpJgx3i+alVW/CevPNPxY32TdYki2DN4xBiMSRDcXINiWaYumjuylW",
+	"JsZHb8jlnBwbo09uVLdHEcNC8Lt0ewXrIjp2lImrZ2ZEiiYnkWaAJM9YDAPJmE+lPlTvYUwhk1xkMCbT",
+	"FLciYTlX6QCy+VY4IPteyurTIJKHl7RzgPSCQhrX3jr/7W6DPLMp8L1Kj9ecOL9KdRAEk51sc8FHJlBn",
+	"2+CXskRf7Rc/IuqOEGZO0BxKDjtFnByuzb779HBQREtnPV50bxWIYZW52N+ZHKHM+OaXkioX0u/OwZs/",
+	"y5laEbO+IV7+AfSAmvgDjWFIYKdPzjymuyVMd9diur8N+XU71VmPq2NcV9WJWoG/5lYNdnvj6yxjIKgw",
+	"Tj28/3/N3ZgFuHaab4gSNJR1RoyGGvma6YxtIvxmpuGJwCyJsaNPd7ki8J3ne90Z1ZzzwPzTner/NL1g",
+	"yU/222yQS+i45mX3DQxU8/Zg7dvuK56INa+f4yVc3GwbeW+6qjGP+Z7iO2YuSZfbd5UEIHt3fj383IVr",
+	"fZg+TLg2ZcE2RAWXnDczObl3hH2MIUPrTSnEsj5XwizbFXUm2Qa9lNJagvbLkhkRNER2BLQ3x+EtUSjm",
+	"UvpIKOWDBRUpjsinORVLH5XcODNUmyRPldgRCas8fq+IyhRLs4zIJMcxFTIY4qwVkZnWubQo08SheSdb",
+	"FxBlY7agD8Md3TRyhG17Ty28ObJIkZknu3ryTtgfE5JU5ZbaisJ/SDtZtbtmK7jdfG2ffn7itq/a+dRd",
+	"qHfQ+Xc+6qL3J5dvz95+66Nezi2i77wgcrfgHb/r9/z+x8oze4Un2+vu7zzf/vneuDKkv3MOBebBO3bL",
+	"+B3zUu3n2ioU7qCYm89By7WKtNFifdDAjZa6xYmh+78wTdLfV6bz9PcrM0r6+zos/HwO42ZvNQAO/IZu",
+	"uDPK8k+7K8pVpiXFcQPVuXCHsGLJg1okoTVg3U157Axgx4iqXHh/yRhTZ9HzbfBpiJlWkGzkCDphaa7A",
+	"bS01sF62JgKJWqNla4pZFBORqlLb32jcTxtaEfPLmsm99YpaReKnl/7vJ7mviuqrPMn4jp+nGUmK1M7Z",
+	"jXvRjNxNR2+IOZc/+h5LYpvpuHAlkUHgkp00TuHj2tcHxjNF45qomby/vEoEQ3tcwMWqoBHZR4RFMvWw",
+	"h8PbpbMxe0kiPCW4cWBN2UU+N9XyRPwU11VHR+oXcpXMZlgs67Slm9XdWLr4kzdw/1rdwFkz5I3zz6nK",
+	"XxVC1j3XdL2Pgmmdmkma5wg5s19svJjOT8ovo2FlShXwV+K7aDHckttnZsLP/o+150fDe6IVZRMerwL9",
+	"0a80/UfMpm1pu3ltMPNVGjCfv71CUHEI7RUuESIm97X8jCGDfLwgwiTtd9WwtGxrRT8w29nsTxU2S0HV",
+	"TVF3KELwRxgdKijtzeQ+wiO+ILlcCyJh+lhzMlPBBnJQKPaU5R5bm2/MViu4sVOpyBaFw6k5ovF8TrBw",
+	"1iTzAZIk1A0LgHzwnvXb3aeDdq972O4P9Cqmm2FjOsQsb0u/t6qNzgVXPKz0KxeYSQhVyJmJkmge5F0q",
+	"k8hJbx/zJjD7eEWCS21CtkWFTPecyQsL07vnF56ff3B9egGCGZDUTbWd7q1xH3WEVTTNucKHXEzKVrn+",
+	"xnNZkJCLKDWQlyUy/dKkRFPcEH0ecScFtJ14vndycqL/OX178uaF53tv/uT53tsrz/eu/3Stpelz/fbq",
+	"8nvP9y6uL3XLk5Milk824PikFsMG2hODXfvDgJP+dnClDwDA9BdAmv4yIKc/DezZT5hE+tPMJhtIT8uY",
+	"WYATVOHWvNEyp2bbR5oqj1E5U6h+ZfM3mZADhsAp9qBfJAJ7DXrQPzroN8kneocFewgeY1W0kpl1Wxaz",
+	"qku6rfAxyzxuFany8VTIN7d658tsdrg0v75JU2NiRPREbKo/lwCwiFYslSD6wP/XXHnRvMBjsueVED6o",
+	"QPhLrUmkZXSKDN+WMlq56+FKKyUmzmxsfSldNS+IF3K1V9PMw0Z30RQS+CiA4gBBqZBerk2VSJkWT6qM",
+	"iqMS3QnOJu5ifHOErplb1m+VhPEKs4iPx9e0ivdBDldDiHxsPMRfvTp688ZHvUFryhORVmPW2liLj8fS",
+	"d8ePEysfSdPBX2yOhQwbnWdHnU5x/Q58b46VIkKP/h97Hzrdjx86rWcf/7P3odPqf9w/+tBpHZhHv6vC",
+	"4KvKLPA/Rcotk3StwV2nBtFddTrWUkF/b69snJNAZxfpBjL3Zi6N5WjpeFb7IX3mXAbcigrYzLyxGXPd",
+	"BShAFa3PubTd5deqd/IW6ey+aEKydMnyS27hy+NuO38zTRSQvLXOiv5zpbvdMuHw1O6/TRvgkow31iNo",
+	"Pt8KTczzU5QVsJGbkR2hbjl2yhW3ddanAttopttlDGRF1crEQ1OQJmiXucx601GO9344af07bv2l03rW",
+	"ProZDj8Mhx//r9bH31dy3Z05BvpSSdvuQT3lfV5HHw8TggloqXePbn5JCCffF882YWCqRQmfyK3y3tW6",
+	"2rzUmyu7tZJLGfOJCwwyKYjH42p6IUyJbTLiveaTF0yJzenw8qkoDTbcUHX40FxutRJJw4j1aqti7clU",
+	"B8N1pXZZSOlmfXOoRFTmlUrDQzzfW8wMEzWRSxDDDEFJHmRFltSEl6kpaZq73AF25UZwD76f5X6c5kZ0",
+	"z96mI7sn71MI3JNzA4lFwAPdt9yPs+8iEH55Vv3zMNtVMi15Xf7kVs68i/09zZxTpeY5O2eu5+0Mna+u",
+	"ry/2rvazKr0Fc6ceZf84n2nLZKSCso+NbZ26dZVxJCshWdTXfhzCXevQXrmVKrkfHFT66+lubizvqDB1",
+	"XCUj09Z5J4DrupkI2DTtp0VIhvZCf+gdDT1+O/SKsHQ7vSozwEbb7qUbfjfzrmEEu9p3Zc2FfBosnVvp",
+	"vE8jZkvU+/SpaN/tdTp+rzP4WJVlfOUK7+DZs8JlZMPbyPV24DGPY353I0hERXXg70togdIWu/rQ5srM",
+	"1Tnu5Ghj0Hl2uEm9T/eA7foYLXCcECO+3mXRGHqn2SiMfNxFuxg2cWIL7+FipbtOt9cfHBw+efoMj8LI",
+	"6EMz/CkPeA6vlu3o+ZvojJYBKcWCKSNdv53N+zyOv31xXbAhf/viWh+iL06ee753cX6lf1280/89v7g+",
+	"O397VTQWm+brzMWmRdXxr9T8DcBjx0x/29GzBxaO3IN3xd8pbHU57t5dvjbme8BDkY+kpROnfN7OWRkf",
+	"TwmO1bTgCSVoOYPZ4GnV/Ce8ZU5RPbJe1AURdLy8UXHFHvge3tl6XFoWeiRRqJcfknmTnbZEEQgzwvXr",
+	"q0aW5+YcsMr4fHBf47NewJzV2fnylAWG9E62opjdLeN3MYkm9zT3FToyiYg2frOd++xPZZP8sgG29pLl",
+	"fvNIO2mI6F0cWpp5LDrKyqdB5WLWFInbmOg0cmLKKpSzC0FMVSNmQ9EUpjHkSt7aa+HFwrou1OA0cyKu",
+	"TVL6Zayp69KBOqvdFvZTN98dCzzU79tN4Sj1amG3s0Yv3G2wQlKLRhpStgPW2Apn+M/cmgq3I2BLMvn7",
+	"m43FG8v14KCTdUtqSLiybGl1XmxIzTyH7GrlZE1gvTGk5BV5vJdxoWJ2NndlaQzKNr+E+WFreroffD6H",
+	"HzKZz6FuV9M4hcJMT2Be5274infvHPwV706KU6pocZnNsvItXzPy2wwXVWPTlyl2Kl9fpfiqee0wWPH6",
+	"KodUOJ4rq39eQzZAjVgfBXIpFZkFiAsUYBrcJ7+7y4K7ox/86qmyjSv8yo6ZEVtDtqZ+qBtu6zIkBV+6",
+	"e3rHPbTleb2fXAnDOe9wyhZEKjrByu7bmk2/3VY145yV+i6+rdmL5mW6DT/moAcPKapqyjQ3k2x3ktAe",
+	"iK6bZ2J2XxpettOp7fbk6pG7yR36IeYGo2+eWd11LnGH2lZCnKk+WLbaliAzhUThkyr40uuOVQqbz+t9",
+	"mcc4NPVODMZtpef+2ro4ax0cXjmvKlq44jEWl/YG75jVd3JSGft0+fIUHQx6A/Tm6tuz5yZlP7jU8TGy",
+	"/dUl5w1th1Vue5CebrsNVZuN9MpMPM0ZutdBZEbEBOy3f//r39ATFJFRMnG1qg22n2zCvKmUc4OjqKqK",
+	"tHUnMWkglVgiU6RF8FlNkXRbFCFaZ2XbkMlsJdVcRpQ1i5YNiyKs8FHmdAWlJa6et/SakvakjYIfhx4X",
+	"dELZv/Z7gyf9oXeEfhx6dK7/GHrd3hOTqmToff5cHfZ//yN5nZvVG6zXhmEWktUzyrlKRVlteN/TDCEm",
+	"Rl4K9Xdx3PiYWhntKjfCyssTN+TKm9McDKsvM6CKE1x3jG1dH3ltYOwKUit1zTXnUK6H95RF/K6CLY7H",
+	"xkC/eh+/2R5QDgH/SWo/RjfbRVruWhASygfeyGSkARpZE/zqnSKoSVuCtPP6Z+rXDY6JTUO9CtPPZu7I",
+	"cJFbqVWgK7Hrl2lxO9LeScragvrvW7a23pRyUFcxbwOl568nB40peOuykg0IfBMkFURbLrusnztvW7cq",
+	"Oa+qzOqA7qY0Nmlv7mDhEZXIHCuNHK6q7DpbFxtcT/CN6HVr9XWW9XBjZr5FjoWVg+CLa7RV4DZCzAN5",
+	"tPwGt/ZPtXcfcFOtkkMuG0hFmj2B71ySh73AHA8QjpBe+kEZM4TRKIEkFHtAjsUIOf0ZlYqGsiqt+2Jy",
+	"s3VyjbQAQU0O1m1zdeBP28Mwo2z7jwoqd169givPmkTN98qOsXIhq5fShGAIt2hAtc2r6iU2hUJNOlfI",
+	"Oj4PVUOU2OITDUpG1fL6HHesvf0C58+ZqS5AZhIJohnmMZpjCbk4IV8A9FFt2jUR4LXBSVDZHtwfTQIU",
+	"3TiNWXHnbBqTcIzuppw411OGoHXqnpqW1tYHLWM8YSGB5AYm/MneQ6ReBwejAe6HvaiFMcatwWg0aj0L",
+	"w7AVRVFECCHj8Xi8Q2a0Qsj7dlKeiaTKL3/j2KodPQbnU87K3+XcXdaVMPYtcFWEZXBwbuPot/S5u7L1",
+	"P0K+IOCS9gH2mY8Ii/ZTAgAfCK5MbWOJl7KNTmacTSB6PzbZP9NIfmnzpCsiVQt6g7cMRDO5ylzvsRCE",
+	"Vdi/3iRSoRGxCXgDgCCoZRwbD9Uvutb2MN7xHF5HKa5ng6TNdNNcbCzRW1kUWpWEzAfOHPMzhaqZkL9U",
+	"6lnrGpsLD9zdVDADprQtWl32jgpBvLaoYX4Fmy8cHMBuU9/EQGU3U56Ijf1c2o8MZb6CT/J9pSRdkwPE",
+	"lMQw+HkkTSqQEZlg1vx0T8dq4mzu4HUO57rTv/AqL5Szk7cnWeQmosz6gLnhJMR8luIwvrQdxW7rFOry",
+	"7FcwX6L2jBTztLKdr0lxC/9EYWKlLdswUiy/eVccQOqCe1djevNuiBC0a5xF7rurN7DKHU+bfxQWQJk8",
+	"RoyDJ3xO6BwtM+kjrb6Vt+tMyZAZgSNdQIRVrlgXpB7SVEs5a6NTHBMWYZHb17eEzOFbkFXg8yEL8iQY",
+	"+EhyhI0ekibbVXc8oxk0SxPimwnCvDCSU6grxmz+9J3kkBWO12w7FHnfGoeoO0Ju46X1iHoIBpnP2wG5",
+	"IPHjay44Uzxo7yTZbOZLz8FrsELAMEmnbjj70gm13Ei/nDRYWa6rZrwhFdPqEmh5fhmfmxdmpzLc9z4w",
+	"tpDxvrL17dj6w7CwXYW2h+Ed5cIKP3kIXr52zuemwXZzwwlcsF2uj+0U/7PTNxeIhFNeCrPT/UM5GJs0",
+	"UiINORYE5TL4guUUL4iAEuU8YVFLCTqHk6Eiv1h1fPgLPbgNUTEV3UpFBfrFbOoH65Kp97bIpd6vDO0y",
+	"kXJcSmcWLJnocrPfmxMREqb2rZCxKWCukCK+lCP+oDp8pDor50owSSlHfMfNQyhVGetyUr1mzeL+itNY",
+	"mceWcTBl0Du5VBolsyVkftmYq6oyQVW31yQ7VZrGtApnb2gcU1kqskDyxFsoQNFZKQKwtgrAQWercgu9",
+	"TnW9BTpfHFYQrbPLobOLxWEeTOAJG0OroJUWIehfqoRBzULmeBlzHKHRUhVCNIODwxKBHK6txTF40suh",
+	"4el6LOi+KpBgQr0ecgu7iK/CApdKjDzcBu513CQecv9WzqFMpAf32b29Tudzdt/nklOvHriCj2Iyq0ya",
+	"dvnyFD0bHDyBLCkxmaGIh8nMllEsy4VOyi+dJ5/mMWbWRu3K4gCr0KpkaITWmlRLkAxdVhcDNc6C+nwq",
+	"JnLes6mZ9XgWagkRS/uNQ5ZySdoqLH6USYVtOqPVixwXJT/HatqudoKGBpU+omcRYRDXIJzhw7b2EZRq",
+	"sw6qwZ9aNpa2dfY8sI6qcPhn0Zso5oV60VUOTatx/vnI7vZ2gdn5m+XSZQbo2dKk6XUTcwSle2nXO6yt",
+	"htCeIWqwtHSh+uWuKoJqSZjMOGvrfzGWbb6YPna08Tijl83elTbDVuZRUufydAm5xM9YRD5VXY1DxX4E",
+	"JIWoboT2Wl2jVhoVc7+gSK7KVd3Bk8HT/uEg73zb6lYtioHkdWV43wmKKSMuGZCphBxixqBWeUzQXscw",
+	"4Uzptfe3u4BXSTKXPC5k0Od3JskKjkyZFc1hoJ6d7y0ouWuc1kX3e2770n+f2P7gedan/vm97RegWVW0",
+	"VjMRwku4rjWGAsoQqHHHyNGKwVVQ0KwCzfSDMJGKzwIf0QmDAoeQq+aOSrIeo0+fHO6QB76grVX4vd8h",
+	"PlbW9uEuno3O7awabRREmMbLwE9tUT4KRtT+DUwnmHGmpvqXszINGVaoaKZbl4sR7YEpVzOfpUTm7xhM",
+	"wjgUWix4fnXtADoeMozsgLnLTxPP5eJU+11rcoTkTO4p1IiGqtFjY/sjwvQk94+HzC1N7jtTmC6o1NkD",
+	"RD7hUJmVN+VLgqJCHtiqlZayAY2QpkhjzvM9h0S9zGY+YMPRQDQm8mx5n9vu88/eu/7zD7/Jhs0/fpOC",
+	"kH96asH57HtXWNDxmyzwYV1FvKJkoMgntRIeM3h68OSwkZcRDJxFrzQfd0zZhIi5oDaMrEFKjqfdZz2/",
+	"QZTALa264h5jGqO9XM3OfR+q4vlIEM29fESZ2eIAhXUg0XuGcXUyn8c0xKOYGCfKWzqfG3eNTQacmCyq",
+	"3EpAePKR9ZHx9RjguMNs9tON3fLQGI8L5rfm6J9Pl5KGOH5t+9nuaywUHeNQ7fZ1ImiTla1aWkEmWw8H",
+	"+90dsWvNZ9lhXDF4kydlD8cKs2YuOmltQHZ+Q3/2vblGOY5ffrldM28Qo1NVUtO+X6IRnlQGzAhrR2++",
+	"Ykb63pyoiToJbvOqGmEPqqDx+NS12hKsrYdrRjMaQWcNpwxtd5i2cz69B8uoU02wSzxlKlbn5WQfJSwi",
+	"4hIYrGZvgvwZfIkb3WZt2FwVaRhrjqetCdCeEMZInIgdeNwXYftVMxwncfy8eOuzDV+Zknj+rhk/9hvv",
+	"y4qrm5qWD8F0jlGgVUdB1bLloiMDtIfR6fdXV0iGXBCEJdxC62H3jVis8EQGaA9ypAen71+0/v7XvwXI",
+	"Zurch1Ne2CvDilMoNofvlM4rkyPlXoM1BX/ijM8okWjv9P2Loq1jC1ENbLpfhpXegy02Xe0vdqSCurDz",
+	"HljDNth2RHnOiLUdiIQdmRhizmO0FwnIRqvpjnxShAEX9k1+flM2XrN1ue9DPW1bQTMzGVmlX5A5l1Rx",
+	"sVy1721bKjQvtq+iuArJeiZbMlGYdSNIrgvUB9kOHZq2m9JKRxuIp2rxF0TokU85U4LrWS5MUM2Ox2a2",
+	"bO92l3t3PPmuv/yuNiLJtpQHzhKN6E6SGWaKht+bVVnxCKjycF80bluJOdhvwghQ23GAE7tZhS1XqM+d",
+	"bAsLdCf0eU/VEcLoWtDFEv3b1flb13gvuAIk2akGqGdCcIbMcJVeu9vuoJhP2uicxSYboHXCQAaOEYnQ",
+	"lAiSHl/H1kwChizb2EdYIcyWQwZCim/C/qwMp5mOs37tBVUzNyGBwb517bKwU4mSecxxRKIhq5l1G13r",
+	"p/QvadwEOK3t9TroDf1mX/dhrOo4RiOesMhkroUKKXLIRiTmd3BZYDzPzMysRWxMGVXWV6xIyL8zlFdh",
+	"+Qak2iKV7y7P2pvzNn72vROr+r6tzFYBi3pUYNt0hifEtxViRImLb5a53HjVVkI7Xppz+8aONqYxMXmN",
+	"/NyIf//r38o3u1Xb5zI7TCpH44ULHltjxBabkej7JGZE4BGNqV4CH72hMswL0uZku4LspM3r68HYW51Y",
+	"hc1UM5ljkzx4RFBvvYm326m5k8yZy6HH7RjGCr0IpKZY2S1jdgOUQlsh6+/vxeNEUplkWe+IlfXVIoyt",
+	"97wNh2eNZLdF3fIALPnl6bY7pR3Tb3B2Fi3vf5actS/xXU4BuqpNuOLS6qQpV3xjSYY6kYqjmGBpX5J8",
+	"Arkwq0wMGfPMnTD8e5cWMaZszBsakh2E+YrH9tEb23/6247jfueKJtsnZzCunneMw9v6klwI3iPKQj6j",
+	"bNK6I6Mp57fo3eVrtIdHkseJIiaLORfwr9yvvt7Tn8m21N1BylxJxIKGRD6+7nQ6j7/R//nTn/70pwY5",
+	"dPOp7F9NP364Vub/L+YfP1zJj384evz4w388/sM/DYfy4+/3Pjz+wz99HA6v/nn/D7+rTEBsu2ulFjnP",
+	"ERsGA0bFFJFN1XsVJ5PKDMIticfE3YFSItBezO+IaIVYEhQTPaD0UUQn1Ar4EZZTIvcrdP/6NP4mh//H",
+	"vT8c2T9bH3/s+Ie9z+5N1Yw11Gz28+bPBwC2dd6TbJbPlJ9O4oq48h33qLJuGteGCc053SbLnYbNBFxv",
+	"qhGSK8CeAyEdsOrSOoe8LcMV3765QIteqKl40UffknKVAI1hCOYIOI1kgOZxIv1c0TAfyaUE/Rr+eje/",
+	"pjMCf0LNS03GZy9bb86+QeATNsYhQeC/qAXTPSyRwIpUhognanozx1LOp0LT1cqOWvSRbqN3U2idRtLW",
+	"aC/LsO5XpVcv8SPdUSs3mL/Os7giYzeMloUhffYt+LV1TCuAt23zbkVXr4oVOt88P9Ds+tWJ+W+vN7B/",
+	"HByaP/pP7ZODbq+YaT1ttS7Zuum56phhs/lJoqYWAPvLApL9sgDlHhjAsgcWwOwBAAo1wmazhFWetZo8",
+	"09cNVjaHwHkyimlYdM3yZB9y32cjbnJoXFnfItbMILZimiKfVE0R2EUf2QZo1b1yEWPW6naaOFfakW/0",
+	"hqxK8iI5Cnkck1Bt3purm3LnCgo/k6tpNRZefFICo/Oz5zDihCgfERxOjSbC54Y7orSSf3NVQ5PuOY0a",
+	"xCg4C0FJDnh+YQrAuiw8E8IKxYy7h92SK+Fhd53ycXhw0D9o7qsNvVU4nMwFXWxit7oNDpf34LO6h4fl",
+	"swbudXzWQb1HWCiW8GK/ktuevLgqcNvnL6483ztx/+0+65k/NFMrljyGJmuLHkOLGsZ6IejCjOV+nZR/",
+	"mbFzDwAGsICZy42bmjulRR+5Jgia5CesTyDdX2HWjGvO/JbrF545xwo/4M+P5cPTNliHg1yzGkRcWUjf",
+	"FkHIv1r7woD22fcSSUQtD9Yv0d67qzcZZnTbEqXOOKPG02wjB6pXU0G4Mm/zeF/0wgLKF73Q871Fv4hW",
+	"83QdRk2LGmRaG8D30Cb/oO99zDsXawHPqxEpnxOtja2K0dvUhMhnb625NFz1xc3k+kcS0WJsXt1AMZbq",
+	"RhLCmmcInEEapLXOEg1y2ZScDE3YLFTWARuJGSQ98lcQXYscuZQ30Hft2y3q+7klq6pB69BQp1m8ydBU",
+	"oU5tpwLl1bNGilA9WOc02rZIg5Fxqm5l4UwGmxpWZt1MhEoaoCISJncP+IAgIognWB3cxQNluYAM8VBp",
+	"IhAKjOnZgd80V9YNGMW3Gg++KEofjYarZrZvMspflQDPz56X6prPkxvNmyHWpFiKrfe0WvBbHfJtAqHR",
+	"q7132/32YbvbHrS77V6n1213u+1n7Sp5O2dNGQ7bf4A64b/fGw7b5q/96pqIEGVSs8A2YKTR+j7t+E3z",
+	"Z9Wtb/1wFcvbZLhycnAa1e7JNKVc2TuqNvIC/CbBe8pHMgmn7los00xKnHPVlSRbZTp+dXrGzkNFILNp",
+	"Hc2sejhslVgW8Lk6lW9xMrHIhgr/ZU4y5iLTsrzt8W7B4cDFDQyVywCuWOcLIhaU3FUXPVmQm0KdhtX7",
+	"CtsKKhfVNMm4fyn/VFaQd/WjMaaxTfxW0tjMV+bUl+huyqVLeuViW6iEus/n31XXOrZdV8eq2ZfoMbLg",
+	"of/9/5DW2+BGIyIhneG40ar4nuKqOgthecGgnZ8r+utmXwS2ahXTfJpVi1eN2m3Bsn1VjX7HxW1lJluT",
+	"5hvZ91XrUFFHXXopsfir5FemtWz0euq+sF6y5ePdiRzNRZK0u4JnyM+Rc3vHtFhU3lgDVHVu0im/u5lS",
+	"jdvlTYSXddkm7aVFBWf8aZNcAyBZoFY2u6qp+PklX08tDTxdKg3kJ6ayNWQ7BRpeSeuINFzMharM8YQY",
+	"x1aEUUTlPMZGvzxCE71zIPYkXmquM2R8jAIrmNuAHGf7D9AeZsYxIx0IVCE4WUZcTeEPRqhu4yPM5B0R",
+	"Eg06HT0aZZMhCzLkfKAf226g/TY6cfY3zViJ862440KCXYoqmXJJs28fWU48ZNaZrI1ShEpAABotUcBF",
+	"REQAFTIYiqlUCLwLKGfW2dd6tAUTwZO5iX+kbNIesuckJsqFBTqMG3wLMuMLmwUonVGVM8d9SrABQBWB",
+	"VgbA4tgaX3pyJDKTajcxEtyjYluVnHtFlMZ4FjXaRleERYgqNDJ3swiji3fXWtoGhxicwQ90hPZGOJoQ",
+	"9O7ytUQzvESJJENG1f5xviky8YNUTXkCCZfQhCiJMFy+0aiUfqnhfKqVhee5vZJuJtj6sKfa622Fldle",
+	"NDVWRK1bkszvWB/F/E5LGpBmalVZcWTsYuH08m/2CdngFVJhh22aaiXH13YqVvhgB2VmA+9tl7O7JuVQ",
+	"4TRbyfUE/PCxkQYf/6iPis+G/GXGex2xYqT4LWGNstVXHpIl8sRLyJxvW2Xj6W/zhoFnnfWE0T882D4c",
+	"1B3Pa1dIt3mo1PuFY3g9BW6dYn/HDPguavtGo30Xwt1sb7JJ9QvjrJ/8A6XR/5VsyIY759dI/BVrzMVs",
+	"TSWfTPutUJ5XqiJUaM+cjbUGFJJqM3N2kmwq/s+iLeuI7VqmmXN1E+JEkpttLgByn1Vnhri2mSDAEgQN",
+	"2yhgRGnBNzBWLEjSpVXmRBCJIj6jTAuuNsgcsOyjIGLStn/+9soZEiLuo8D6ldm3r66vL3x0fXqhhczr",
+	"18WmRvm0LdMh+RjN6CcSoVvKIolwHGshyVQ7A7lIT8DpxYXrNDMPz/ciBsV2DCSplmst8fo9meulZOHS",
+	"y7LtN/QC1LR6ybk61di7Xs7J23TY1XfPAZDV51cpaKvv3jtgV1+9MuBXjJOf0Orrd26KLmn3zuUlHa7T",
+	"smdbFuQE2EplzHLPCmU2wXiyWqWjzvzhaoeJNDFwoYOKakxlBrO6gQq8Y20uE5jET3k+O2NhwxNMc9jm",
+	"hzJ0XjXNa1twukHAc7VTe5EfvRSEtDQN2qBAFOMRiWUbfUeWEs0FGQMnCDA9CkzEv1HGTs6QwpOJVmjz",
+	"JnZNnwvwfeDObSQPXi6UMzej8Od1xtTjZ76YxeWAxx+bemiqMO+gmfW7nRVG8+qQM0bCsn+iCueQq8F0",
+	"FC+1xgoqO+RPs2F1cxKCcQEiUuKKEDmTq7BQ16V0Z2YHb57cr5Sybst0YBDmpsGuUP2TkaVLiJIxgQEm",
+	"eCReGp94G/JRvAG7OH/7belerTpm6+fy5Kp2mLqAi1meLr/ixSx4g37v/u5RqzJnZSWMb4CmFAcis/Uw",
+	"LFzlXe9dnL39dijAQJKb+aDz7LDu9vBB6M8lpytm1NuW+kqbHlbmY+YzosJKl5HrWP68XCuWW3uQq1jm",
+	"+VPaw5b86fWVyT40xbekzKFiuW+C1ULdx5iGWJFHEmltSdMS+TSnYgmcKpxiyuBIgQ5MKoQKTlVtoli9",
+	"188NaIYhEuwjYMWiEs0wWwIceceGJ0X3wycbjBmbbVypM8STyq32gOxGTvm8bX+2Qz57UK6TQ9FgUEql",
+	"Oxj0H9BHE3qrZEpiQUSNd/HV27MKTwuNp+1w1K/2cKPj5Q2Q5+rI38PbFYKzxMwic4G/o1sxcMZqel/x",
+	"c9iJ3PulzJ39zsMRfL9TbeNN+WgsK/mooItlOTJyuwjtk++fnz1vFqINCtkbonCEFd5uFK0ZJSIkzTKE",
+	"XD1MriXfe15rxKrLTuZ7TbGRy5PWqN8LQWdYLN9dvm6GBFAmk61Az0chbkr9dVWTh+flydnrY3RxcnUF",
+	"O/LFn05fXFyfnb+1SU5aLcrCOIlIi3HWclaP/W3zmV1XWN/q5+WilncIUc0H/G6dhsMGJUMaSBNo72Ls",
+	"MUPnVz7CKObhLcRJ6x/PeXhLhP7197/+zWSIuYM4XCzRmCcQRYFoRRjuaYxlxVpw2ZrfTqSPYswm9k+z",
+	"1X0kIfLZRzENCZOkYVD2ShR1Yx28mtU0jKE2UdrbjWU+ajjCdZrUZvPGqo6Bj8iIYuYjNp/5aMJnPPJR",
+	"lK6nj26TERGMKCIboroUwb7d5PMfLxvhoJb4LR63YtenWJEJF8uGnBCrcFptrZ3pVySCHLTHdg/NsLy1",
+	"qR0ANESVJPG4XVY567jBZRKTpkx6S464/amzHSurXaTiem+1VruccS/pJxJVx/7XbJozJhWO47qvatB/",
+	"cTt5u5oBpmaIi9vJBVbTho23PE3rA/SdMuSjV2ffvvLRmxfPz9698dHr8/eIC/Tu7Xdvz9+/ffhDrbDk",
+	"hp5LgH3/AryJogWVXCxtdMP2+bF8793cua2WcvFlZYVXnKNHJkE53Ke4XFLWp8GUD692rSzW9y2pSibx",
+	"P55A5pbz7wqdH6Nup5NK6Db5DOPIwljtcNk0179WD0yd9dwlQG8w9XzvSeT5Xr/T9AbAoNJURu8NTPpo",
+	"v/D0yXPjcJZ/1u/Aw49lc0kOW1mR5xTWKgv2e5NBIZdyYQtvDpkeBSXnpTcnpy0ThItuCSRP7h5qpVA/",
+	"CKdY4FARIY1tQtIJwyoR4A0GXj+UoeBPrSsSJm84a12590EbXbroPuP5Ffyz/V/gg3DkLLCQrAS8kW4J",
+	"mduzQUH2IAsOkJ1NHuESnmnSALekdsVxXIwOzHnq7w2H//zj08//+WE4lMPh1ccfu4f+5/2q3A4Vobz1",
+	"yR6q8AXlxdyUU/+q4uT2YdOIquQZtbkjVqpAX5xfXZPIGjx/LfkvyltBVJczs/eJNRFFN+QTCRNForI3",
+	"weGgkj3teKENEWNTgoUakW1uHuNcZuNa77bqwsQPd8epD25z16kA2c0YncF76a4z//DKdpt/dumGKAY7",
+	"Ni+1miIsnZG/stIry1FHNuALu0o5tXgXPG5QHM3knKt1g06dcJt5PZRwUfg69XG2yAH41k62+gbXes2X",
+	"IVuV1jNPZbCCuTonmptFiLNjRGZztczMaNKkAkZTLNPcs/UIaa4CZYu36c4317lfOc+PVclBXTgv5PYy",
+	"cI0IFkScJEb+NL9euqWTM3ZjnAS91bsBe+6hk4sz0wbtBfqDv//1b8G+j2aa+0Tm0ApskRLbzsQKBG10",
+	"EkX6BE2n3Tp7foSGSafTDzXVwF8k0CcIDhXiDK14fKMlTyBoS5+mcAwALsFmCnPJVkazYO/z5882e5S5",
+	"M1HYCGxmb3h2Tp49mtYVWVm9FXcIoRJhNEtiRVuKMAyCwlhgqUQSgvxgRAAbWW3DqLU4YD1f2uhMGW8Z",
+	"67gzZHum8BUkPb56++bCzzx0fPT87ZWPrl9f7fs5MSJNg2prUUgIKPWhqofMvHYoU3zI0lATHwmeKOMs",
+	"OkNqKngymSJwxUBzHtOQkszjl/B5TFzFXCPYgCOcnBLpApLAQ7A9ZEP2T/+ETgr5XIbsBaQgdLstxEKD",
+	"iDAyK2eI5QgF+jMu6F/gqyP0jXnrSK2NrnU7CXJzjuiGrJrqTBEDUyzXFNYFM9dYEDlF1Gh7Lt8MZZBn",
+	"CkHlFtPNvpvMNaQ1XQ7ZSRyjCCus151KHmMNwTxPpG10kucp0vlVQ4ePZNbQCJruqn7ISnsjLYckSUxC",
+	"AK28HVLxEGL4zcaQcDdzwhCNrMRpHg+Z3lgrXWSBEgM/DcaI6S0INq6LiBMTakY+UakcTvQhIYfsBQ6n",
+	"yFS3sQVMLEkh0FRwjDRHB/H5U8txtZZ+FhyhwNTCCdCeyVAJTWd4CQk59/0hC1zdnADtpcKgZoEuNyJn",
+	"rYjM9F8iYRKSgAZQcyewyThMmee8PW/fJNfUYw3ZlBKBRTg1BaFh6Q0nQtCL++HAcL8N3A4Vp5wtNK1z",
+	"JocM0pSOeAQ78PLlKer3+8/Qu+tT2JvSR+/enT1HNJJtBKW5DDEH2JTN0J24kk6//7Pkeh6ueNn+kOmJ",
+	"5uqCmbpiJkgAErrw8diqG6aImEa7aRS0EVws5ytjySPUQeff+UPWdTflPuqhzFjQTy0DLgml3jU0Ii78",
+	"55FEgUFugPYgwUOaR8gfMv1g0c8lSJGGlznShqhNa1fPMqccZflSwIxm+BOWOc2qPWQX7671ylpnRyM+",
+	"+QVOBPQxw5pLQFJiq9JLw7NtlQhk4raObBr+IQO8yVSLoRbKlOoJZD13/EwrJTYjLDCP4CwiszkHz4XW",
+	"d2TpdrGe05xg63YDXxU1PK0CanhHPFoOmb2m6w1sWR5B5jHcj6fczKEI7c2wuCVRbmTVuoTmJHL5Z4HV",
+	"ERwhPh4yU6cc4LCRuMLeW7XRty+ufYiT0aA8f/H6xfULWBya9o1GS2Q03zYa9J756KDT0//p60+G7KAz",
+	"SHmK3scjfThpjDn/kEAjcNk60T8CC0B6ZlzgCWX2vNBSnjT8RxBT6JwhwhYk5nNiUY4CSHjrgsXA8y44",
+	"1hSZMBW4QC5wMXS1wTQGwF6rMQBymvk45+UHH84FyYqFzUxJeN1YEE1RJtLH3krkRIoLweeCEoXFsolY",
+	"8VgRMZM5R20vJ2d5Oe3C67U77Q5E8cwJw3PqHXn9dqfd90DVnYJ09xiO7pY7uvWjSZUhxGGWFGLpiud+",
+	"Oy1ZRjk7i+xXJ7rNhesfKq3gGVEQGlvj1JI1efxarxV4s2xo6FwoP4LrquEEehq9TsdJci5yMcc0NbMs",
+	"hL+nXp1d38uQ8kFr1WBXMorkDIo9fvC0yEY0r/jXvDeAycXGjPHJmpecjTWXvtQ043HE79iNJKF31O90",
+	"skhnq3FrjcR7Eh5GB2QwbnW73W5r0Ov1Ws/6/X5rMBgMDg4ODg4PDw+dNnTkQSJTLUygv//Xf6MURu/z",
+	"R1t53WRrXqdnZIu2BM0JpOIKl/N05T/73sBguqrbdEUef4MjW73RfNLd/Mk7hq18RyLzUX/zRy+5GNEo",
+	"InARN+g92/zFNedvMFta6GCDHTSZ0RlTRDAcpyUzD5rAZx3F3zG8wNTU7wf9y9SJtFuntL+0pgJuuh+8",
+	"k+KLj75XkpO8I1cyEPxzqtyDAk0uwLfcl230AtTYIKPewFxU2WTgTppa3enG9SxHNlvv9Nwh+B1Z2o0M",
+	"a/ENj5Zb7uGfarNu2nE77Dfr+fe5qNBbV54Sa+v+QtHyBXnYDhit4142I4HZRstfOg/rNOBhp5yNY2pM",
+	"X4NugyEuTKXsa85fY2HC+wa9XgOmV9islySRdl6/Qk5rNhwY5TOuutyS2ZqSrbrjkkT1+EcafTbMNyaq",
+	"KmgbntvoWxj6GM2tPhaRmC7ALmNyCoBcHQnunImKPNj0VOTBJYYxqBs/+sWT/2DzF2+5eskT9qulRLMU",
+	"D0OJfrUcf0mMfQ/i7Sy1uetDabV1sJNBHtJVGvuWqLUE1vl6It3jRPqVnES/ga34LVH33Ic58XtLORhk",
+	"33nSSGQ/tqWHbJnyOkPUyj42QfflrbyruF3Yb4eF/WbdLb7AJrJ5AxoJyr9AtlSJpl8oX7J5qv5R+dNP",
+	"J1r/+hih2WUPKB3P5y13tfl4TEHOrTc7vrQNVjKGPZJoLvifSaikbyoGmUJBLvuQMXrH4GwU8tmIMlJj",
+	"npyn+a/dYFubLkwfFwYecOv87P+44jUfL9G4MB3wEjO8opTGNatERPW3PyQEbMN2x6cMpvEOB/hSR8/P",
+	"m6BzwT7mYqQIG5/DXX8lXM4vZSuozEefm2IstA7YpdIPBS/havDcl1sCmHp8f25ghf45zdXZZvrwYzbZ",
+	"VdzADrFZvr1ep3fY6hy2ev3rbu+o0znqdP4d2nwi0U12ldBvd9rdfqv7/0Rk1O0lXc8eVQfRIXkyftpp",
+	"dXFv1BqE/aj1TJ9cB/hw9CR8Gj0jnTEsh/WRLnfZTbvseYX043WAZX5jUKteKrHMR+I9llM+f4zn9Kjb",
+	"HrR7aM8EL6Bur32wD/s6vDW+eJqOpYxNwAn4v2zoMWsJXkJeZ9QNe1GftAbjg05rcNh90nrae9Zv4cHo",
+	"IDyMnpCn42eeqd5pPjj9/kWr1+kNWr2DbhfSmDg5wZuRiCazzLUr3WYyGd3klrJUh/BmupxQwoiX3QXZ",
+	"aR2hdwxKPJIIzciMiyWaCH6nbPWOzD2JRZDSlTJ0/fpq0YXLIVOK1lNQbm+bSwPYL5aLrrs2cJT69drg",
+	"y1wbjLODLD2l5/PUo2i9vlJ7SKeWrMqT+pyl65rVqnSZ3iLsEkkoQfGEQF32auPCynF8fxvDV1b4lRU+",
+	"CCvciRFuYIJfjT2/EGOPW5CdmOZDGnmuiHJOOwDQo9RXci/QNB34KACmFBjHNVtaOtg3BI1ZVpxLs9lj",
+	"hOHfIXM2IsFn1gPUeBwan1DNr23ifcysPzNnBIUxwUJCeWk37GgJ20WDtZRDZnI5JUzROCtYPcWFSSA8",
+	"wZQd58A1X2eVse+mWGk2AGmSxZCZfiSSeGk8ZyoNWNXHxY52LI0m78h7yxUSBIdTTSpHaYJgGhLEAMI5",
+	"FpJIPWORQA7jXNYEUJdS3uVmtyPv+JImrvuditsceQ3OsgfD/C/yBEupIM2LGk4xm9hAlhJO+g4n/2gH",
+	"njMi/qMefL8ho+C1keJ3OzOdW3SFqmF5fq2ScV0yAVI2IcAG7Ic+YiSfgzywmzywZ5zNMqofPZIb7YGX",
+	"FpqHMQf+gi1HKdo//OiNljcynxrAMLOjbqmCR7225IxQXas6QdBxGutlGIs9P/phL+qSjjkwWoPwSdR6",
+	"Sp6NWx3cHfXCfjQgB/r8YOTO5Xv+krydaP5p4S2wQd9L5nrXkuhmBJyYFh+Zklsw1uG4S3pRP2wNRge4",
+	"NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi6tQr1Fxa7gV4PKlzGopHxGhiZXpEhZw066QqU/5hkMYphU",
+	"cZyjNMsOxIm4VDsBkCcCceA/x/I/9XPUapm9hiAOxB+yAGL5sM1OEaDeEQpM2h/54WO7lItF6xYrmXCs",
+	"q7wN5gggXgYP2dXJ5dlL1Gt32x0U8wnam3BJQh9dkdlEkLmPTnlE/vj673/92xEKRML0cDboLEgDGahA",
+	"WqiSj2w0lkZfyzGgwEbd2BlRiSKiILNvpsREPExmWq1JWEykRIFpHEB8C6gtQzZk2R7JhTwZlyvDKqB5",
+	"BBVY3JlxnNZBoKasIUTMhFx364Z3asqRWZ9HEgUnWiDFhvFDCRqzQEiQMRGEhQTFXBKjbyk8AdxGVC+9",
+	"jyS3jrajhMYRFLfR1GA6sJEJEPlhYdz3EYmlCeoyyyES9ghCP7ikYHp7d3lmG8GAnMePTOwP4AUCsZyK",
+	"Zu/YLJ6oRMlcEqFMOeI8rlxtHqkg3/hYbw8BwXBoT4/gD5leVCiIn9ctoPaOtTvplyZ/kLNj7bfR+Zyw",
+	"0pWPnbDuFlE2ZBDc4QCBHzYiF4BmHOnVJQL0zxGBBONWbT0GeeVTJoG6QBE8n2sVd8ioREbDrtBWU6i0",
+	"2ppqrYY+RzxausiVZA7pDjroDf2mWm/V58aKlHFvd2n/QW4ps33ySNpt55twFqqQnPIkjiCob0TWbMXi",
+	"1Vx64ldcyVmxIH8auiB995nEgo4bpyCpxO2FxoE0McvXttsGTa/MyJ939kS3mWR0L/qP9EgxOzVjmfte",
+	"rh7i7xwq0hgg3WvbCgSKC9LmYvIYum0B823DsFo5ZYZyLJOFv21Naw/i+XJGY/N2Pl1KGuL4dS4bA7b8",
+	"K/8sEdRmi9An7GOoCiQfG2gmHDIEkIltK7NkUYPeZ8DeLEsIqMgnLcBd/fG1ywxuaEC5TANJTMxdQK/T",
+	"BSHXiGI/epGgC5PuwhIP4M4q5WY6NP2wIr9L8Wjxjrwn7YPc+Z2e3b53+v5F6+kzk1R/yoUq5ZHKTQHI",
+	"GYWcmdBtrVYnMpsUSnMZQH4ba/A/5UwJHl8IvjAxhnbRHMt+B8h2qz+hapqMQMDF4YyAlKslyI/FSK9u",
+	"u2MyHAF9F8jtOpMSQK7IU1v+sGp2j+D56UcmXVzZMOFBgsaUAG0CP5exz8sy0u10a2HHNE+9ilxyH34s",
+	"5fCqurBZzdlVdQeT5ujK3ZBk2bI8kw7LS7NbPYj9ZSX3VcnSZFa+INJ5Rz3QCpppFFdGsrSnzpeIMnEM",
+	"pDE9fVU5K1RO/TN3RdhpH3Ta3YdXRXdRROuUUJu7yYpiQOyQ5JMqZO2d/6AxNjV7Ix+RX9ojEVHgVeop",
+	"Jz5CQcQZVZCtCvU6z550D3odU4IhZ0sedPuZwddiyHSgOEcxGBULCU3qoogtcPKx4rwVO2NkM2K4MN+u",
+	"N0bAjHS/QsvZzInEv8kQI6Paa42poNevNR/M8KeWXtiWIYEjRxK7mVQ3O2+UbKlZqgGwE4I2trKb1ztw",
+	"pJrN/eyUX4+HL2+RfMhjwNDPV7+GX0wQS4318qdzdNBMKav1tya/hMvIkqtFpKCIvTWEuVIMq9c2p67S",
+	"Vwm8Cpdi4GmmWp1zKl4t8fB03NebFLd60WDQGpAubj0bPXlSZgRVRg1X2C+/p7ar7/vLvC6yC/jBVYm2",
+	"QM+NOSYrL2OKkeTqFjVk1KUQPZuB7EZNBZFTHkfeUS9XA7rxCum2Xdwb9cNB1Dogh+PWAD8ZtZ6Gz6JW",
+	"h3THPdwfDcKDCFZTEbHAsQvQSZcU0vHekVFrLnjUAvuCojPCE2WadjvFWu7VU9Rr4C7dGnNcIOx1Vz9m",
+	"Xb7e/HyZm5+0gqBjlZbR7HTDYyLNZVYGnyFseE+WEItKl6uLRMYMLc3tgyEIV1s+Xx5pyPYuKJuc2voH",
+	"V2w2d3+/Uir9Oy0c56PnTKZPXbmm/WNzVsDoLhOYdBccGpg0bVfbZGCENjYFY5Wp20wXEPYzZwNZx67s",
+	"juz7lYxre36zOw/Zjid80TwhX/n7Lvx9q/XblJUkq6j2NSnJbzcpiSGDhudPLszSnFtbJR8xZxJmERww",
+	"9hKpLsuI4+pf84v8CvOL7EJUDfKJQK/HaRoRyjKpZkNKkRpq6tzj2JJsNl9/bPkep5ERRlyE6DwxlhNT",
+	"doKbs6Xdbx+2u+1Bu9vudXrddrfbftbueLauHtQQ9Y6edoo3cote+A9wLmok/mLOxV/FefibiZbZhoV8",
+	"iSiZi0Iq3uNNCVCQKVWbMiRIjhvak4/HETAwOPvq9C+Xuljzl7p8Khkf21FVWckHUtiZ3d6WOsIXTZHy",
+	"RXUEO/+fnRl2ew+mJfQfkhu6YIp/TK74NSHL5oQsD6AZPI6xVC2R1gCtjbmABCuChJrDmubHaNAZ5MoG",
+	"g+4A1U4gTkskrF7Qe42lsoVHH4YLbbO9wRHuZiYn3pHn7cBK8hXmu+0D3+OJggPKm3M2Qd32wSx/X98x",
+	"PGKV43WP+lszA4u0GpagIZNufb4KSr8AA7JdEHxnF8UUEvnJJKfybhcJbJ/dZLBKg/YfE5JAYgdEZzMS",
+	"Uc2YRMKOEYYwLSLQnIa3ElGFkrmrI27z95csDWl1l0Ak7IZGQRtB76ZGB5KJWNAFgfhi8DBdZS+XCXtA",
+	"W3OBK/W+NFf6AabqVECDAa2QdsZjQjqdVrfXH7QGeBS2nkVk3Oro3weHT54+w6NteUjCDF6r2Ih581Wc",
+	"+K1ZGy8Tll5KMX7XkDkVvY4iLKcjjkVUK0m8MmVXrIyfu+wnLM0sb7PElGSO9G2lUPE8Hflh7rhvUi2k",
+	"PzASgryBeiBaHdAKggXmBjKTaIXEgHmTvvGOPjSP8UvBv7LrUbEx7auvt7wPbxN12EfuWUb8GWFtzJiU",
+	"Ur8suN9tTmwI0TN18YU+lAmzvmN+mi0Q2eQbKpG+TfqB+p1WhJdICcI2OuY93IaZEKaH2aDVu0yNelsU",
+	"8hoYj30vInPCIhCrFyV/fn9N3gORMCgSrBde8BmVBFzzlBY9btwK3GjJJRGmPCSf3+Sy5METhWN5U3Qx",
+	"/Fx47sqHQnAFYdFNvxNttb8rEV+xxy8MoF/3+IPv8ZOMiNOdiRxd7LTdycKw+ZrdfYICRT4p06wllSB4",
+	"FthYVqjEBS9cRGdUZkGmAmHw7YtrlDGWAMkpnpP94yHDYMvkjKAxj2N+J0ERB8U79c6VJvTUlb+D2BTE",
+	"hXvrp+e9aw5F+HzduT7xTFP9nkqEo4hE+okgM74g0b7+epToifBx2sGELiCKlBEzvTY6QcER1KQMhizk",
+	"s5mdMxhqTZxr9yAt54VMCIFGlSm7KB1rCwRRYnkUWKeUvRmNY+q0CMWH7A5ThUZkzAXREgNnjISKssn+",
+	"sSlwZ7A9xRIF8OeRQzRU20YBjY4CtIdtGK6NOx0y2+gIkR8SHCMaaeEF/jRvKJShY8Z2HERY4aMAxZSB",
+	"u+K/XZ2/baNTixvh4BBLdHJxNmRzwUMiZVpBU2/+iSBXf3yNgtdnV9cv3j5+e3599vL/rvSsuQI0vTBE",
+	"uJGHr5BigYl7Bruo3+l0hmzIihgaMhodoYNxN+yQHn42ehINwm5/yGC26MdhXjwagnw0LElRQ++or58W",
+	"xaahlpuGK4LTEDirBsMQDsw9Y7NlP8lKO4hZbTPTr8z0C7jFLfIsy3BCtCeJWBDRcnubKbm/G2sFgtqy",
+	"Dp0t6AhxqSaKHyLcUWAKHwdpKmiud7u8sY+rXYlBTWnkSQzDojvwUM51a5iENK7Faf79dMPZChQVnsNZ",
+	"YfIyxY84jwlmv/gcxHbxPvzY6LYHjK9uTwP92IcWH/m7+q2ue9xSOGTb/kp3N3hiy8IvvCMto8ImbuLG",
+	"21j006S0zncX0PWVR30Z192p3ceOB5l9fU/HXeuta+pwQFoUR6/GySWry5HV6kgY/SEhLolGVvS5xmFW",
+	"w/mz+stusy0b76yt9syX9G39x+VL22B4k/epiYj56nz623Y+nRpW1ICD5i6Yge8+xrSlMPiCVLPUy4RJ",
+	"dHKGFJ5MQG1cQKBwhVxnXHOgEDQ460C9oz2sjIW41+nst9E1npi6ZSYGfchsiiKGAkyPAjQXZEw/AcM2",
+	"erIeDqqHmzr4eoZtBNmQQPudgAOjguruKDA2oEpN7IRe40mNxPgTsmzDVm44i5cpn2xondIT+CaJb9MN",
+	"bLnu/QRCqW4SGXlHnXan0xkYRx4byZpPT4PpjWN3lpA0L7Q897P1KIoIJEnptJ/u4vuT5RG/Nflk8GSi",
+	"IenugqK6+/cLIlrGbJKokM/IV9b5G2WdJ2ctSOoWx9vInyvccxu/ff2FD8zKRrXaGzQqNjnxW0nzqw//",
+	"r9GHf+uzuYEHf3V89bdEVVNK56vo/YCi969C5P7N+Lc3316/AO/2Gnf0dNfuKFXmNg34Y29F5l/S9/yX",
+	"wUiKpU3vyUn6D8hJnHP4PyRH+eob3sA3/B6KO7iK5rT3h/MWPZG3NtLUppcmETo5Q3PBF1Rr62MukIbK",
+	"R+dXIMQStqCCM7g31lM5Nuo9dDJDlSp+u15D/wJ+oVvyre213VVFempRuw3PquBQnzMWhenRKjT+7sZb",
+	"QPh6V3U9NBrrLZ26++l5PXLOwJCcGf/yCwR+9UT9QvqzU0buw8NMPMQaH50RFgRhIfAyS3a3GumC+Ng6",
+	"btikLeOUXtGe1bjToBewQRphbb9WkTJxAS5J7v2Yyod/gBiYj3nuQhWZya2iYdL0WbCUVSzndT4yRn7V",
+	"sX45oTHZDsPhNNtgP5n6VWYZfE0t8quljPkEEaYgTkUzCbrI5783hrh8BaI2CvTb4HGgeIDkHDOU3lsM",
+	"0JQnQg7ZXkTGWKNBQRAX3FwnYr+N3rvoOmlGtiMKRCXi47GPMJN3REgUWFerIwQqia2uwbiDteriwvEi",
+	"vkO985eCz5o4mFzzLSofPZQXSmclo4LFwlZOuyluqthJRgVfeckv4LaSC0FiUHj1/v05+Ydks3lrRpSg",
+	"4Ro+8vbNBZKmQkQmXECqjVUJY0TUHSHM8hHjcaJ5ySrTODT8ZL+NTvVG0HzBOKSoRDCTvk2AE8ucCOt0",
+	"WyuhXLHZ/I2dxpdkDg+flHIbMch8UZ/qZM6pi+VpzjjyqKsK5IHFJ3CC6IX4mtXkF8JF8gvzM3KQZG5E",
+	"5RrecUGEVk2gftIYySQMiZTjJAZnaSfg5nwpKIv4nY8EwVZOETyOk7ms3fnvzPgbvF+v6cx1Xkyb+ySq",
+	"SYprGhdcWy0H02rBYAoGB1P5x/yCnvqdqGHpnwL4porPexiyN3il2aLn1zd58hwv1zbod6CFKwV0H4Yl",
+	"XWWgbqfzFPKFQAjTPFTe0bNn7adPfIcqQGZjtmPXrYLjmDdfWczPz2Iu9B41C/6Ts5hcaGpdDYBiGO4e",
+	"ZQsiFZ1gsMZxgXB4y/hdTKIJifbRaInsBi6qPL71tdfzr/avP0tB2cBlbC02J+rsoxnBTKK1gB2jAMdx",
+	"YJta0QrsEO0azmStFNWcCSJ8M9ZkfxYg8HwvD4Cx5/B4AX/iOG7IwAqYMcznCiA7N2PWvj8rAVPb8KQI",
+	"ZW27ywz8+r70vD6v1o+DsIiMiFx+dRdcWbsGLviysZTlPmgOg/Nt+HIp20tnJJ6kYSdYouCWLI/gtjY4",
+	"RoLMCVZw4QFTxzHaw3GMZolUaIZVON0vnKsfPMkTEZIjnCiuCYp8msc8WhtMAlyl0rKWm8lBt683odL8",
+	"zjvy/uPDfxx9/P1R+59/563MEDBwZvrodcpGN9+Tahm7mn5N5P8vYkT4WYJe8mH/zS6nQUt5Fj0Nn4wO",
+	"8Upyj0632+v1+4PBwUGxsnwoqKIhjvNejWVe5G51DMHoBdIk8zkrGpTTcRAjSPzv/8w5i9A8TiTCCbKp",
+	"3B40DMaxkHWhMLkUD1/DYb5MDePs2HUSR3YU7xQWcw5Bxfkw49ES6tqhvQCu7wwRBuhfUDDDLMFxsN9G",
+	"AVAiRMa4AetCYRx8P6tvdW4DzvCfoYqm20vP//d/JgJH8CkqXa9utzV+5oiXHRmSw0dzbmTIIM+PanH4",
+	"oI53KSVtiHtxlPzVgfs3HvuSMbXm/LKYEClluOtrrzn/W5U7BM0FDhTspjMSU0Z8xOOIpJkjzO1SlREn",
+	"xzLv6aySUxcqd+CB5R07GF6b+u9tneP1YWSqkj63RqQyi2NCWUK7oLZom1YLNS0ceXIpFZlpyZwruAWH",
+	"isEkTBRdEHR6eXZ9dnry2lnv1rLTymt0xwpzMBjOmYMBxzQkGQhvqOmVMwRk8EPyv/8D6notDipHPkjr",
+	"Gj2cdHnwsIz9V8PQf0v16LZlrA9n/rLujeHtA/s2Fo1Sf/+v/y5YpdooM77o95DFEowsGct3l/mDzrNV",
+	"xv7HhIa3J+HtwwrE9zJkVzKKrbfttcBMUkBixQZ+S+5S691XT8DfmCdgRlcFFXMPavKHidp/GMHscY6A",
+	"d2cKyU/PE3IIejCh7+uu/ql39T/Mxnyo3UhbIV/jtns1J9ZrfJREE+KytaVgPJIuEfrJGZJESspZLlk9",
+	"VdZZd4ohb9taHeqEnj5E3GMx8NCAbZz6DzqZ9fhmKwVmrr+APvrtwf9h7+p228ix9Ksc1FyMvSjZkn86",
+	"towB1h1nNwE6m0ac3ly0GipWFSVVu0RqSJY1miDAXu0DLPYB9l32TeZJBjwkqyipZEuy1HGSmgG63VKJ",
+	"ZJE8Pzzn43dO0G8XqzzqHzbzqO1b1wjuy+aG4jMByQNhJJ/JTEIyn0P+ox3prDXGPNTqq+qvkKVxRMGI",
+	"gSeWKMWW6basLY87WwvspRFYxsvHM2nbOKohROSTSmrf6iE9VWq3k0tnPylLzbmZK5JXgrqBEOqXeIWt",
+	"rOI51F+6yWks6deIOVN8Ar4wj83G3diOhrs8yr60ETE/h87yGRzQXFItmIdXhqAVb2lNs4TO+anwcZTl",
+	"TtqRX7V8vZzzSY9NkNTH8TCD4qgdXCzNclvziYR4BpmSNB9UdWaszc+k0RPAxZzx7zHrQ1s62fJqISNj",
+	"ClGSkyI1mSc9rDwjCA+ICFMjwSdZEh3BdfWjaaZGvFBAesy7sXhHZ+X7nrdPddM4ESMK40xK/bekSk9O",
+	"PXMrEWpJU3255NaiN/J7IVU2sD/Ai+iMUcAg6V8LXE69lhQEmWQpKmI3XUE3MPMbbKjkcEr2ck98D46X",
+	"97blrgl27H7hpBi1vkr3L9nSRv83Ca51jQ4RaidWp8YftOp3r8HVBcQfBlZc6OQIDHpt+yCrRb89n0Cr",
+	"e4k63dJx2bLS7yyxh03MponE7qo6kNlTO4zCrhUw3ZucL4t4I6HNWfD5CdmObLJJtstdk7mkqQQCjCu6",
+	"eIS70i/B8UGSl+ypZZ2QhWit+RoO6sQ4IQxiCoIaTIUBck/JrIZb4TpN3ST94sAPX+5YtR3MYmONYKtO",
+	"7w87iGgjd5SaR5bsBUkSBvxuQwLb+bl4mHdG0ISLlNqqFY2ebM5Mawbc0xRIFaIqZWAr9TwmmRY/whLa",
+	"Mnf9Hit3Yp8KQXLOqFQm/ObuWzlNm8+AD5A5p7rwtHz76m3V+0fb+TqlTuwQTBGDTG5+p+ohEfbGZK4X",
+	"Pfs6J94a9ss1/PVTQAYDmiia9l0hlPXQi7+FAWVpf1E1nn1ony5gtAftQWdwMjhdDFMREsdJkqaUDgZG",
+	"OWeDWV8WsV7JGBfWRMFw69T15GEvS9WtFygtctTbsphMBJWyT3IqVNmeA/69zSSF//8/+J0XYh4Kv/49",
+	"kaW9+dCFETvtzXWR/VwX8Xa4m2pP4b2t+XarKyT2MkiIbqLdmJbmwknEUmGV6gu8Lxe76gB+Eyb+b4bm",
+	"yskZSsHUTyxgztGgrOWqSyhLu/LLMv3vUcOspRu2VQNbK4E9ureNut7hOj12tcbxRTQXa77vojLLlmUb",
+	"w+JxPtY41OtdudG+csVisgQDq1P8T0xINvpm//rmK9Ez3w2T/m7kff8s+4aTpdzTJv+AaXYzsCsgoPvA",
+	"UihYH1mPOs9L0/Zw1sHEp+p1ypa+4EqlsCmZ/NKo9kjevwcdeNrowBUVAL5RXdjUAFijBsAf5mcdG0W4",
+	"4wRTnSL+x3//T6V1n6iPX+LTezrcP1ZQ66UbaiOa3905CJf+D5VPytIdC6cvj04Er4CwmS3PaZO6Dwrg",
+	"K5b+EdK3Kex/AxeidALKOdjKlDe4jkZX1OuKVyytVRTA9qcs0Pvdmy03t2C18thUXSBu9VtRGBaZ3miL",
+	"RlvsGtm9L31hOM2PHeP6ytCqpaA2SARDaL8+ib2tfBEJMo0sdb3E2iB4s6fI1ZXVGENBWJETkSlTi0M/",
+	"CXGR3FEl4cDqE8zXyxBsvRoYZ+yY3A+Px+RvoSXiPQx1ywvs2EjMGXVGdqidNFpRQQPr0Kwkyq9JhRi2",
+	"d58xe03KpDqURUm8tBijeRqN6W55O+cn4UdcIZDZ3+n8NJzrjVb/mtVSz1aw9Aoy9Uh6zX91TIO23c5I",
+	"/2MDMnF/ZQ3x7b9Xw3iPPTz2VOctdv3YY+frPdZ5zQuxznM3ZLYTpvItaL0sPOYkDLQ0LYD8OlXwzF/R",
+	"cumrsvB6kfiTGf/mZLPGUr5vqkE9G3jdcCjoEAOWorIfxKhLz269NLbnwfyAtlWcJSTPW87rlOvVgLNE",
+	"ElMu7uSEJPTPskwGrMDSvcN+bstunl7KbR1iPMJSPhi4+HT7sttuu9D3eXxGTpOTtEUIIa2zOI5bl0mS",
+	"tNJUu6DaCUU3dEzHsTNSdEyy3BHE/asdzFHCx5UCvkbuOK1R3AdSCapdCJjSWM/MPRUiS6kVXsEVvmLf",
+	"HiWqNzn50PEyluVzViVPKb3LZxYi/HfOsKsxFVlCjj9wwZniazITb1xQbn4l16kpp825tz0aENo+QGic",
+	"tfS6VBPtKYN35rstYWd6J89TEMON8SdkFyK3ASNY2H8hRHO7NgKzacMei3zBjADl0n8chSGyri4S1Ogf",
+	"tPgAUWhcQEwHXFDtqh/BWyOhoMgd7THjBmcMuEipCKvb90QtdXAE1xAlhVTa03bfAaM0lT1WPZyjD9jH",
+	"klERXtgo2B3jUwZvrv/j2p8BjjV2nYjDdMQlRQweTh/jyqDveixT0kLwzA17OGu3/dvxWLy8zpE2yJAF",
+	"EfySGLvd6se1PZb5GfgSjNBn34aZOd2nmTnb2BNdNC4Pw+ScrmuAct89A/Wi+VvX+nlhm0VXuATGraJr",
+	"usHPzS29civCdU6FggnPsyTDL4kCwQtz9y9TSNgCBlFh1L3gxXAEWQ1HtelgSds/njM1P0ybA9uX36Jm",
+	"KXawRcP6c5nvXGMMbjriWPWWAfbG+BQOoqQQgjLVN3vcuCNFnjvesJinM/1ZCxgHa4tCz9Facs1a2BXj",
+	"lbOT6L+0kzOtr+b92C7eNOQy90L45dpmMyx/XTCFvymN1uWcOSxXqtucN3d03tzSE7ihSs/FI4dL3JRa",
+	"G9v1LUXOzGqjDp8Nr/m2unAf0NblA+4VkFji/nE38/FAJuGO0oneYJkArE8WmqyHFVo8AEalxEVhj6F+",
+	"HWb3lIUg6CQnCTXH2kwqS7wmydhmO7D4mdbbWtW4W+IzRxlgwn11h0IDY6tRsDs808U8rtdAP/L4If2z",
+	"jSLZUkdsAsSt8ZnMzxuU2fcIAN3h+eHY2p71AulYvGa1xfJqnpdH3brcqvmxEYenh9Y562/jVLkh9jfx",
+	"d8ofrdAfD3poW0Sv56dqjeD1y4WFwZLwX0nc4SuUyI9Lp5dNXQMtipKNJ62U6q4eqOLLKFCmxMysKRtP",
+	"jBkOK6m00We09Zhoy5SEd29uMMIcWZxHVJ/xumXjyY0dwpNFcuMST/oHVqQ67SP9/86JO4qsmaO2rxd0",
+	"P32u2CoWS/9vIYLVxKybPLIrCQeV5jxsZG8/df3NXGPlaKY4gkuc+Onv15A9C9xbIXUvecGw0C8fYJ1h",
+	"GVrnN6xIlEOQiouxoSGYcnFHRX0Z/ltHnrIL8tu+V5z2JHQfmpEE3bat3ibNbTI9fWnQPT0JgwHJ8owN",
+	"kezE/m2K1J8edSyredA9PftshFL6bLud6oHOyecwsO8adNdnP7eVr+/14tJpfSkCM+ONxOwDRliC5/S6",
+	"VbJyQ+Qo5kSk6wpMa0KG9DF2oyXQhekff7rCCuETP2Pbmx6avyRrkHmzvp2UXz8FVc8mkoWWjMRJijDi",
+	"8x9eXCwwUTs8sbZ6sj8p4jxLSszfiE/7o0zL9qyfkpkMupftMJB5MfQK83nVa3EaFaRUgjSbQpqE5W8b",
+	"CqpeiYeoeuxSNpK6D4yELy6+XfM/3g4joXdOBAe/vP+pJcmAhlCw7K8FNRxgnsxeAYG0MDIwVwvg0EJ9",
+	"Tb1nn8XnqMc8uEW5lSPArQzR0l6O4LJtOf3xSfjl/U8QWTVz/EkP9XOENP8SGO+xcnAhSA7E/UpPh1Yx",
+	"eTE05EEklxxiCgUrJE0hntmjqUEZe7+Cg7P2ZY/h59NM0sMrmIjsXr8xzrGpkcAoTYGY9udmKxPVfK3G",
+	"QFTi9EXxD8uqZXMdsrkG2Sfg4Xnq2c3n6DHwgN6KDXDge2fY8UzCRhbBi/v5/ttGmAH9iysMKXiKurIJ",
+	"ZwYtNiUilauwAXNasMEFfIW4gKfuwPBx3ia0yWWZ9Gq4Dxyp63dU+wmm5FMwFLyYBN3gZ8HTwnAkb1u7",
+	"vJ100hN6OmidkfO4dZb8kLYu6ItB66J96YJb51WE+jar0uECC9K0P3+Llu2rsGjfDZfTtnK9f/amMr29",
+	"Iqt9BNfA6BSiqqMIM9YuhW3MF8+xLGiPHVTPAbbr4ueZgChLI9NBpg6P4C25M3UoUCcZkUKgkaAW/jx3",
+	"/gh7zDsjGbQSYcsHjhGxKLy8GK7OkC+oti09/hrJ/6G9JOf/+K//hVsn5x+3k/M9Mkvt28v/YR1duIs5",
+	"eozV6ZvUiU1Kfw1Op5149ib2vzKVIQTNcZvFhZD2Kh7ymYVagVJpieevIDIR/wgGWW6yH+xB6vlb0/Mj",
+	"96S1+OEFbMsxY7MmnOWzEAYkl+ZbU/2UMxt5mbtNbCS47i6xzVH4ImlzdTHnOSXs2TPPu+XzyeZdDucy",
+	"XGLXOw0DrF2ZUpbQoNs+uriwipF26Ak9pWePUFYIzlU/IYWkDu3EqJpycfdQ1cNO9/xikSivnHpTEtdR",
+	"5HXONgo3czF+KNJsZqcJNe8n1IxrZud4Tv3gB4/mhMpE4Aa3cSeCx9SlS6/wfllOIxhTwiQwDiNKhIop",
+	"Mf6ZjUznlEhTjqheEX20A3n6fV0UvD79G00Kpf2YthWuS3IRv9AnuIeFKydS9ctXqMMXn6IQ5bwsyPru",
+	"P1/Dj69vPRYInuda5AvRikey1amjmdkcz2CmaF0sQ5nObuRuH3I3LferEzm3g9eVuUdDeNUq2uLLSU4y",
+	"PLs4FC9LMdKCspW6T8f8viz/ZU4wK5ENJjZk99U6cb33VGGqqDn8P4PidHopgNjVXXcjltG8LQ79bvNi",
+	"xmy1zfjgJyKlsxoJyXMq/ixddWQPkuq+0UOEjCG5UFjesbA+J2cYL/B/zQvldzSkSkL0qRdUn/Xw1Nlz",
+	"GJvyi36W9oJuL+gFn6PV9si+545QP37nQTe46CRpcnIZt87POoPW2cmLs9bli/Silbw4Ox2ctk/JSfs8",
+	"CAN/vn/95AzMKzbMGKWWLmduacvzMJ17ZpveN/ACy+la5QlW89lYpP1YpDlRmvrb11cM9sOHjZRunCaF",
+	"IQP69VMQUyKouC7USMsTui5U3NefFeei7oXIg24wUmoiu8fHZJId6XbHnOG/CZFH/H6kPz++P6mhprqh",
+	"9zTnk7EpvPl4Yym9X93YTzwhORyMyR0FUbDDuRa7x8edkxcGv9q9aF+0y3Z+K+dvscG3nGWKC5o6fKGJ",
+	"RFosr2XNCQHRjpKKjErHcBZCUh3pcz40pvz6DSgyHGZseFS5kq+52V810xxTCUQpkoxoqg0+jgIOJhkb",
+	"hggzDkG/WggqmYSQMj3CXB6GwFkrpWPdpSiY6Zss0f14Y7AcP8uDeOPAm1rJe6hOCSkV2T21FG4V5Nlv",
+	"FVGedW3aQqN5NqDJLMlpuFjlr5yuuXLpXtNV7b/l9j+OsmRUQUDtDWmYjvg4LC9JT/GhZEQYo7k/6PlL",
+	"1zXNv1ukRwlLxg+54tqs17wDntest4lCc1FCXHyQ0ZU5mFWRagxTjyXN7/VsCYq5IJoCL5TMUgp2e/vL",
+	"4QesavrP9Vykc0SGeOXcEezrfjB+oF/NhTzMnvR6qaM5XO7MIUlDSB28Eay2CyHX3gAWC7Vbt7K+Lae1",
+	"YMKlKoS/Jyqg5HJ/t4l+OQGCTrh+g4MPIrufhXB7/f7Nvx1CxoZUKiyCq7g+/v5OE9v5IGNpxoaydFcy",
+	"AUpkGAyuNs1kAqU+rXvbUhf4p3k/u6GP3Frvg+BcAYZ+5pYOD/srlIRz/+HAHku1+zThGVPy0LIGFOaM",
+	"viSizpOskaLK7arsDsQ052woQfGFRqzVWW5H+4oRRsOGkUcwBimdYFk4zvCEExnmO6T36aJ/CPpv9CaV",
+	"MgtQTVePxdqzNytkKQn1CgmKI5wewTWbS00hp4/Enhz9JaaAyklBRXnVY1ORKdpCWJmkidAOp251TOSd",
+	"Xj0J0b/Y/0XakS1N+FGP9dif/gRaN/dYr2i3T5NbdJ1u6CBjSB0Lxpd6Twd/6dU7WT9nbPgS56oXgBzx",
+	"6Uc9nHcsn/3lE2Zr4BibprY3rXe37+2WjSeb9KZtzfa9vVZqo95U8oTOPiQb9ZUyuX1fN0xu9F75E/r6",
+	"kK/b14JxR2mSyLypBMnUBzK0CcDfPv8zAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

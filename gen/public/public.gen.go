@@ -150,6 +150,9 @@ type NotFound = Problem
 // ServiceUnavailable An RFC 9457 problem document (same shape as in the main API).
 type ServiceUnavailable = Problem
 
+// TooManyRequests An RFC 9457 problem document (same shape as in the main API).
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document (same shape as in the main API).
 type Unauthorized = Problem
 
@@ -557,6 +560,20 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimit          *string
+	RateLimitLimit     *int32
+	RateLimitPolicy    *string
+	RateLimitRemaining *int32
+	RateLimitReset     *int32
+	RetryAfter         *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
 type GetPublicStatusPageRequestObject struct {
@@ -638,6 +655,40 @@ func (response GetPublicStatusPage404ApplicationProblemPlusJSONResponse) VisitGe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusPage429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -736,6 +787,40 @@ func (response GetPublicStatusJSON404ApplicationProblemPlusJSONResponse) VisitGe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusJSON429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusJSON429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -843,6 +928,40 @@ func (response GetPublicStatusBadge404ApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type GetPublicStatusBadge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusBadge429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusBadgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPublicStatusBadge503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -941,6 +1060,40 @@ func (response GetPublicStatusRSS404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusRSS429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusRSS429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusRSSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitLimit != nil {
+		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RateLimitRemaining != nil {
+		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
+	}
+	if response.Headers.RateLimitReset != nil {
+		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1133,61 +1286,69 @@ func (sh *strictHandler) GetPublicStatusRSS(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frrchu3d3+VM9vMmHKWF90cm55ORrETV40tq6IUd2q6Irh7yEW0C2wALGnGw5l+6gP0IfpgeZLOARbL",
-	"XXJlSU7Sfz7kk0QCODiX37mCn4JIZrkUKIwOhp+CBFmMyv77gkUJvpDCKJnS5xh1pHhuuBTB0K5yMYdc",
-	"pjxawUwqmCq51Kg0MBFDruRHjroXhIGOEswYkTCrHINhoI3iYh6s12Hw/SWb7xL/CZXmUoCcgUkQFOYK",
-	"NQrDaP3zJNdhkDPFMjSlGKezMynwDTNRsnvRiQDiAGZKZsAgV7jgstCgUOdSaHwODDI6CkzoJcl2ODgi",
-	"BjiddsoKwkCwjJg4nXXprq677POCj9KiRfDLBCFnc3ykQafFvLopZybZ3ENLQRgo/KXgCuNgaFSB9esy",
-	"9vE1irlJguGTozDIuPAf90k9xqAiqv/5nnV/HXSffeh8Oyz/7X74NAifHKz9yt63XwVhm5K9hqyOz6T5",
-	"QRYipv8jKQwKQ/+yPE95ZI3Wz5Wcpph9/bMmQT8F+JFleYpOBYbx1NJnptBWASCkgZmlGZbfB8OjwVEY",
-	"GG7oGN1ZbSj5S4zJ9bDf1xgVmRQ9+suY7slF4u/XfSFN151b11X2lcJZMAz+qb/xh75b1f1zd9YJ3jTY",
-	"mYS8mKY8clwvuUnAJNyZDzpSgZCgiyiBiu5ej24+k+aNjPmMY9wOgyboHQpRw6QBsgkhpOaz3p3apCm3",
-	"9e0eK8oI1YJHeCXYgvGUTZ057mnA3606EjJmhk2ZRuAaig0bW1JdoFGr7snMoNrV1QgjKWINRsKScQNT",
-	"nElF6jNqxcW8NVpwYXCOirhah8GVYIVJpOK/4u9FcMa1pqgoFXCxYCmPYYpMoQIjb1A0sLy/wXKDg4fB",
-	"uagf/SMQfdLgGJZMw5wvUNiozrV1TCdZh2KzZhn6rbJISV5QOCs0xjBd2fB9cn5KmK+Yc9nFMzUyzFgl",
-	"oiiyYPg+kDkqq3GWBsTcXLHYqkUWhs0xCIOMkQEFExF9KsSNkEsRfNiOU2HwsUtEuwumKHJqov62Qf3l",
-	"hvpbT/1Ng/qVp74OA6+1tjRy8cMLeHZ0/A2UloFYRkWGwkDHqkgnLEdgGriwSiEZSs2EQa5IaMNdNPVo",
-	"2kkblAy0sYy1LVI+QG2uedy67JG36wUVEFtOuS/aMtgm/bx3q55MddXGInL6M0aG6J3baFlZn0hvSc94",
-	"uqJ/uMFM3wlkS+4lnbnKDc9ww3PAlGIr+jxXssjb9dkSfL9j8RzhBldkmZlUGTPBMCgKHu9mQp+S29Td",
-	"muAr4hCj4guMXelBiCBKQ5j0nfL6n4jAuj+lA/1Pleg2saxt3G+1MN6lsS3HW4dBYRV3nUdml1+nVJAL",
-	"CggJwjKRKULCtZFqBTqRS/EcRJGmNvXJwgATKyqfitQ09BfLYmqxQZtdqnFVSymFKLKpjchNYFmll/WO",
-	"VbWXssF2WKLmdsDVEdICOae2DbPuhh0Ff05TZ6QEKoMZxGxVqYMy3B+hiHhH6NuFPRURj1udy+H9TlAr",
-	"1DJdYHzNzI5eulaHbejDBSpuVrcFH2UeSnA7YNWi0q3xqsiJpm6vqVJaMkAXplwgoDCKo4aOzFFgHEJ5",
-	"OgQWUdhPMZ7T114feyEIXBKJGVfahMAMZFIbOH5OnmGTpZDGVnU+V7ry0Fby9w9o3oJXlp/dmNbmJVXw",
-	"9XaoNNhQ/0ZFdwOovH4HRkIavF+OqZssw/vafju7uE321tuZruftXRevY6GFOxTx9UM4DO/rSlbzDyT9",
-	"BcD/LCAaKLgub60kvl2jo4qPpjKbI4MHwHqT9luy9F0mmqOg0u2BQYSXUG6JCG9zFFCt+2FD2X4nUhs3",
-	"yYgSjG70tucjixLX7nGjfWApW8HSwb7Q59t0kzWxvdUBRQnGRYqxZZdFhi9cfVmegCUXsVxqkGJHwhC0",
-	"lKKS64Es112uhWuqGliaPrwiobriuiwyrmO2ajHeS7aytbS1Q0X0kYaJLQUmkHIyk0zjmtGMpNTcubp8",
-	"sQcpc+LuFsO+cvtS5yvLFe9+XgtbCG6TMqy7Vh27TQTseuzaIn0mffvKXIVSzotGGBVvJHWfhUo/31gG",
-	"u/2gkGKV2aGYLAxaPykJQm1gQ0hCRQWtLIzmMcKkz3LeXxxMLCwFYkydsZCuW+yNxVg8fvwu4VHiZifM",
-	"zUxsp9Z7/BhGaTHXwBRCIfgvBUKOCpZS3eicRRhaqhbOzumuLl67syDkWNT2aWm3WeJyBgweuxOP3bVc",
-	"A0u19JewTIo5sDStz3W063VPzk/Hwg8CjwbPQJoE1ZJr3Btu6l8nX7hdyU/oJpMwUyfcgxPHhV3geiw2",
-	"JQNsbjoCI4FVhohYmqLSPXhH8Yc1G/aOLcBlinvhRm6uIZXyBuOxKHLnDaWkPiBU8c9SeaQ3mobO5N+7",
-	"7/yn7unLCWhMMbLh0WogdH3tWPhuP/Qi2PmXsTbIkOpaYl6AQhZDrviCmfL258BENTJxgmzE3++NxaVn",
-	"jWSRuevgK+OW0IwxSgkwQgJhmqogKD2TWvEhaBQxcLPpw8fi5Pw0hMlJOUSxo4EhfOc0qjNx/dt//e+k",
-	"BGs58yZwXvjxJ0RMqRUwWCK7gcn3l2zuAD+x8/NuOUCfQGfidBJCxj522Rz/+XhC/QIhyhu2FDmESamc",
-	"iUsxJab2XIC3m+CwRIWbDJJrbY8G4XsWJWORKxmh1nCDmGtYWqAZmBY8NWW/MsMl6cuO0TpTWYiYylcB",
-	"mv9KKNJ0i1FsNuMR6JzfIGUSZg03FpFNlOdSm7nC0b+9BimwNDAqB24qSFf1W0JbGdNG2lPOLUol2yRg",
-	"A8CJS72PtI0z1lNrudb1mEN4+yPUJkYhvDu5ODs9ewV+cBTCi4vTy9MXJ6/Hwk2QQrg6+/Hs7bszB0+B",
-	"sEID5RjpOfVvXFNjVqZ+N5u0i+SulDbrLNmuWCptxm5PuSJnllkUNUranwdSsSLI35qt7eyYlRzI2VjY",
-	"ITKzx/fo3kntzKQH5B9lpmnhDWrzA7vYcaqAcTEYHOJYeG2VXzQYKr+qaXnvudcISJGuYJmgIKfbvoVr",
-	"cHobC9uAg2tfPWs6IWe1MTlmq0e6tGkZJpeo3DOAt9/Gbn5fijNjrRpuxig2/VMATItc21xPxDW1bu0d",
-	"ekmsN6YEmfIIhcZa8jxXMlccDVOr+yTQvkGV6Vq14LOvD4n1nBmEwcI9dQXD4KA36A1s2ZSjYDkPhsFh",
-	"b9A7DOyTTWJroGZKoW/maNpm4mqBqquQYIZx421iCybhVgXlA86UKbJMXDNb6NG6qZkpHrVUmlRXVXA5",
-	"jYNh8ApNvac4d6PWxiPSwWCwNX03+NH0E5OlzfeGlteo9le0rWeERkC+65Wk8fpZe6i838vK4eDots2V",
-	"zP36E9A6DI4G+3efudoa9x/d86If/IvX8eDw7gMtD0N2fF/m1GD4/kMY6CLLyCmGwaj2btf5l8s3r/eo",
-	"/GVzO3A/b4H9h61X2vftDG229O1z6Tq8c1/9tXdN12yNU61f3eI1l/45o4QgVQnkLySRZdzWOf86ent2",
-	"J75p0934rr8utbwq1dvs99Vg/L2fVwYHg4Mn3cGT7sFhczA43B8M1h+qsTdFsLiIrJBubBEMov34AA9n",
-	"3SN2PO0eRU/i7lP8ZtZ9Oni2zw6mh9FRfLx5bh5xg7DEqZ/EDgPNDXbLb9zMeevVps7Ns2e9Z08tP40G",
-	"vsb+5f7BcDAYDgb/0Wh6LMoanS99UTWVW1e29Iz7FcNLnHZzJTdTkRK0BmLUtnHhEWor5P3f0Oozks9E",
-	"IV8s/B2N/gHRiBzxrxuNth93bs/oJ6ATjmmsu9qsUoTRT6/Ant6k9foQxJVflJ196o5kKgvlHmUrOH42",
-	"htmnqruDGM/YHPt6Mf/64xclaivF377x/+obDjmd0U+v/kTfaJp6UsZt2/PWx5Bb1ajrejzloW2iJjye",
-	"2JX6HIcbPRYx13nKVnbwA51ULlF1I6Z9VasK+xsyO6SAKGGKRcQj9RcCUjTG/1ot5nO6aIqRzLiYj21X",
-	"GDOdhIC9eQ8mPgdO4Lf//h+Y+AQ4eW55cgOVTQ3NhQs/UlGbt+RCuxbJLOVYuCHVnArp6gcUJNSea+Kc",
-	"bSib6R23tmLa32EY7+Pe/cei2Hqq9WNelxLbIoDteFp+X1Zded8fmR0cH2//ymxnRPq7g6XS+tbweHpX",
-	"R7I13d9wQCUdE3AxGsFBbwAzxPjOyHgxGj2suFNaf2F09Pz8HRz//ODoQWSVDp0SEn+Z6sFyTn192Q40",
-	"sNKo8ZtDCpbzXvukf+dNBReYyjxznn83lRgXLVRey4il0MnYDVIA3muQGvb7+wff9Aa9QW9/+HTwdBBQ",
-	"Z1Dqd5vSu4SZ+ohfoxtTs7oFepu41Wae9Yf1/wUAAP//",
+	"7Fr9bttIkn+VAm+ByFnqw7KdiWUEC29mJufbxPH5Y3K4KBe2yJLUa7Kb6W5K0QQC7q97gHuIe7B9kkN1",
+	"kxRJ0ZadZIEZYP6yRXZXV1f96ptfvFAmqRQojPZGX7w5sgiV/fclC+f4UgqjZEy/I9Sh4qnhUngj+5aL",
+	"GaQy5uEKplLBRMmlRqWBiQhSJT9z1D3P93Q4x4QRCbNK0Rt52iguZt567Xs/XbPZNvFfUGkuBcgpmDmC",
+	"wlShRmEYvd9F8pIZfM0Tbrbpnv10/TOU76ETKTY1XY5m2p0bk7KUdxUzGNPbbi6KvZHlwd3ziQbBEvQh",
+	"UAEo/JShNhpinBp76cAEoDGUItKQCcNju/VTJg0DrmGaxTGwGePCB+zNehCMPSNvUYy9E/XicHhiXhwE",
+	"PbDMaWAKIUUFGtUCFQk0RN0QaMI+v0YxM3NvNDx65t8njTtEcl0y2JlkSpu9Qui5Ys2cGWBpGm8pcypV",
+	"wow38rgwB0PP9xIueJIl3mhQMsKFwRmqOicXlvIu7XTdsnbpfwoqki0YtxpYujdLLiK5BC4KfWxL/NOL",
+	"/cHgZPniKIBOYB8GIyvw04szsL9PIGBRpFDr/E0YcxQG8oew5GYuMwOsXD5lPMaoyzIzD0bgfgH9QmF4",
+	"aOGrWyjtfbVWLzFhXNDjLXFe1uA5walUCIfD4++kxUvU2IKnq4fA/xtZQKNWp1OD6u7jjYQl4+W1FW3h",
+	"YtaQ833nrH0vZYolaHJ/eDY9lwLfMBPOt889FUCuDKZKJsAgVbjgMtOgUKdSaDwBBgltBSb0kpzkweCQ",
+	"uOG027kaz/cI3mQJ0y6d1XWH3e/uruJs1m7WKZvhEw06zmblSSkz88059MrzPXJkXGHkjYzK8A4kPju0",
+	"iil+7pN4jEFFVP/rPev+Ougef+j8ZZT/2/3wZeA/G66LN3t/+ZO3jeQ1He4kZGV8Ls3PMhMR/R9KYVBY",
+	"iFn/48ynnyo5iTH58981XfSLh59ZksboRGAYjy19ZjJtBQBCGphamn7+3BsdDg59z3BD2+jMckHOHwUD",
+	"Per3NYZZIkWP/jKme3IxL87XfSFN1+1bV0X2J4VTb+T9S38TWPvure5fuL3u4nWFnUtIs0nMQ8c1uRYw",
+	"c+7UBx2pQEjQWTiHku5ej04+l+aNjPiUY9QOg3r0dChEDUENZAEhpBL8i7jcdpt8Wd+usVe5QrXgId4I",
+	"tmA8ZhOnjgcq8JtFR5eMmGETppH8TLZho3Er6zm638N1bLuLte9dS/mGiVXheL8RxJSJgE1FAD+HiBFG",
+	"J44bYHQD61wjjNmKwlz1ahWgD483QL+WEhImVmXi8kjAE0NdyxB+H8xfljfEyMX5RoAl2NNjG15hxhco",
+	"9mBJKySlRJQl2e1+W6LkRJLLKqjIp8zRmuioJo73AX+zsBoQu4/b20Jgkxg9iEK+vEailg88iMpmR4NQ",
+	"Ht4fSIRWF7F5Y2H3bt6EcYuNG0GJklT8V/xW/59wrak4kQq4WLCYRzBBpshmCEm1SLC/MZAaB4+zjay6",
+	"9XvYxmmNY1gy7fBvs1yubVhzN+uQhWiWFGaylFlM9wWF00xjBJOVNaLTizOKGCVzrsgrmLoyzFghoqCM",
+	"6L0nU1RW4iz2iLmZYpEVi8wMmyGlaYzcn2AipF+ZuBVyKbwPzSjve5+7RLS7YIryDk3U39ao/7ih/rag",
+	"/qZG/aagvva9QmptSdjlzy/h+PDoB8g1A5EMs4Q8RseKSM9ZisA0uUwSCt0hl4zvpYoubbjLRQo0bSVd",
+	"lEppYxlre5l71488an1dIG87hpRAbNnlHrTlf5vk7b17W5Apj9poRE7+jqG10wuba5TaJ9KN2zMeW1fE",
+	"DSZ6J5AtuR9pz01qeIIbnj2mFLNeaqZklrbLsyV1+SuLZgi3uCLNlCVClvFoO48sEto2cbemxyVxiFDx",
+	"BUYucSdEEKURBH0nvP4XIrDuT2hD/0t5dZuWrW3W1Kph3CWxhuGtfS+zgvuYhi1VlROqi3q2vJ3LGGHO",
+	"tZFqBXoul+IEBNVXZU1q47zOYlOTXySzicUGLXaJmsv581uILJnkZVYVWFboebVgRV3cssa2n6PmbsBV",
+	"EdICOSe2DbPuhC0B3yepcxLCVCpgELFVKQ7KD7+HIKKtS9992TMR8qjVuBzed4JaoZbxAqOPzGzJpWtl",
+	"2IY+XKDiZnWX81HmsQSbDqvile70V1lKNHV7RRLTKwN0YMwFAgqjOFK6l6LAyId8tw8sJLcfYzSjx4U8",
+	"9nwQuCQSU6608YEZSKQ2cHRClmGDpZDG1kRFrHTFla2DH+7QCg3eWH62fVqblZTOt9BDKcGa+Dci2g2g",
+	"/PgtGAlp8GExpqqyBB+q+2Z0cYvsqXczXY3b2yZexUILdyiij4/h0H+oKVnJP5L0VwD/XkDUUPAxP7W8",
+	"8d0SvSr5qAuz3rl/BKw3Yb8lSu9S0QwFpW6PdCI8h3KLR3ibooDyfdl+ds2rudTGDRTCOYa3umn5yMK5",
+	"a5bYYtA5lryRkhvYV9p8m2ySOrYb/YNwjlFmG74iAhYavnD5Zb4j70lrkGLrhj5oKUV5r0eyXDW5Fq4p",
+	"a2Bx/PiMhPKKj3mS8TFiqxbl/chWNpe2eiiJPtEQ2FQggJiTmmQcVZRmJIXmzs31yz2ImbvudjJcZG5f",
+	"a3x5ulKYXyGFBoLbbulXTauK3ToCti12bZE+lUX5ylyGkndbrzDM3kiqPjMV319Yetv1oJBildiWsswM",
+	"WjvJCUKl3UlIQkUJrcyM5hFC0Gcp7y+GgYWlQIyoMhbSVYu9sRiLp0/fzXk4d51H5jqOtlLrPX0KV3E2",
+	"c8OoTPBPmZtJLaW61SkL0bdULZyd0d1cvnZ7QcixqKzT0i6zxOUUGDx1O566Y7kGFmtZHMISKWbA4rja",
+	"FdWu1j29OBuLoo1+ODgGaeaollzj3qg5k/GbmXxAJ9mhVoVwD04dF/YF12OxSRlgc9IhGAmsVETI4hiV",
+	"7sE78j+sXrB3bAIuY9zzN/fmGmIpbzEaiyx11pDftHAIpf+zVJ7ojaShE/xH913xq3v2YwAaYwyte7QS",
+	"8F1dOxZFte8XV7DdY2N1kCDltcS8AIUsglTxBTP56SfARNkycRfZXH+/NxbXZTeOa5Cpq+BL5ebQjDCM",
+	"CTBCAmGasiDILZNK8RFoFBFws6nDx+L04syH4DRvotjWwAj+6iSqE/HxH//9f0EO1nz0TOC8LIYHEDKl",
+	"VsBgiewWgp+u2cwBPrBj7G4+xw6gEziZ+JCwz102wxdHAdULhKhCsfmVfQhy4QQuxOSYcpNGtwgOclS4",
+	"vjqZVrOxDj+xcD4WeVsSbhFTDUsLNAOTjMcmr1emuCynx52JzERE6asAzX8lFGk6xSg2nfIQdMpvkSIJ",
+	"s4obi9AGygupzUzh1b+/BikwVzAqB25KSFfVU3ybGdNCWpP3LXIh2yBgHcCpC71PtPUz1lIrsdbVmCN4",
+	"+zeodIx8eHd6eX52/gqKxpEPLy/Prs9enr4eC9dB8uHm/G/nb9+dO3gKhBUayNtIJ1S/cU2FWR76XWff",
+	"viRzpbBZZclWxVJpM3Zr8jdyaplFUaGki/1AIlYE+TujtW1Bs5wDOR0LO4JhdvsenRtU9gQ9IPvII00L",
+	"b1DpH9iXHScKGGeDwQGORSGt/EGNofxRRcp7J4VEQIp4Bcs5CjK65ilcg5PbWNgCHFz5WrCm52Ss1idH",
+	"bPVE5zrN3eQSlRuiFfrb6K1YF+PUWK36mzaKDf/kAOMs1TbWE3FNpVt7hZ4T640pQMY8RKGxEjwvlEwV",
+	"R8PU6iEBtG9QJbqSLRTRt3CJ1Zjp+d7CfXHijbxhb9Ab2LQpRcFS7o28g96gd+DZgefc5kD1kEJPZu2z",
+	"cLVA1VVIMMOoNtlrwMRvZFCFw5kwRZqJKmrzC7RucmbyRy2ZJuVVJVzOIm/kvUJTrSkuXKu1NoIdDgaN",
+	"7rvBz6Y/N0lcn9a1zHLbZ9CNMUvNIe8aEtQ+Qqp8L/SwueTB4PCuxeWd+9UB6tr3Dgf7u/fcNNr9hw88",
+	"6OdiXnw4PN69oTlPXPve0eBg976Wcaxt++ex2Bu9/+B7OksSMqaRd1WZlnf+9frN6z1Km9nMNuovWszl",
+	"Q+PbiPftDG2W9O1HCmt/57rqNxZrOqbRhrX2eIe1XRdjkBy6lF2QndGNLOM2P/q3q7fnO+2CFu22i+pU",
+	"qmUaVS3P35cN9fdFn9MbDobPuoNn3eFBvaE42h8M1h/Kdjl5vigL7SVdu8MbhPvREA+m3UN2NOkehs+i",
+	"7nP8Ydp9PjjeZ8PJQXgYHW0+8rjiBmGJk6KDO/I0N9jNn7hedWPaU+Xm+Lh3/NzyUyv8K+xf7w9Hg8Fo",
+	"MPjPWrFkUVarmOlBWYw2jmypNfdLhpc46aZKbropOWgNRKhtwcND1PaSD5+9VXsr93ivIsn4w4v9jrwY",
+	"GfBv14s1h0l3ZxCnoOcc40h3tVnFCFe/vAK7e5NGVJsuLt2jbKBIFUIZy0y5IXAJ43t9nx2N7XZ+PGEz",
+	"7OvF7M+fvyoxsLf4w6Z+FzblENe5+uXVP9Gm6hAJ8jhha/Nqu7SRNbvqrKA8ssVewKPAvqn2m7jRYxFx",
+	"ncZsZRtU0InlElU3ZLrIvlVmPzm3zRQI50yxkHikOkhAjMYUH7dHfEYHTTCUCRezsa1eI6bnxVfGRcwN",
+	"4B//878QFAE3OLE8ucbPJtfnwrktqagcXXKhXSlnlnIsXDNtRgl/+aEHXWrPFZtONxQ99ZY7sNe034uY",
+	"wjcUbmMsssZIuWhHuxDc5jlsZdbyFWl55EM/JR0eHTW/Jd1q5X6zk1Va3+lWz3ZVTo0pxIYDSiGZgMur",
+	"Kxj2BjBFjHZ61Murq8clk0rrr/SqBT9/ONXfrlMtwGeVBZ0cSr+ZbMVyrhbFIXWM1WqRehOGpbzXPsnY",
+	"mhnhAmOZJs5j7KYS4aKFymsZshg6CbtFctx7NVKjfn9/+ENv0Bv09kfPB88HHlUwuXyblN7NmamOMDS6",
+	"NjyraqC38Xdt6ll/WP9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
