@@ -6486,19 +6486,67 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	return m
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+type BadRequestResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type BadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+	Headers BadRequestResponseHeaders
+}
 
-type ForbiddenApplicationProblemPlusJSONResponse Problem
+type ConflictResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
+	Headers ConflictResponseHeaders
+}
+
+type ForbiddenResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ForbiddenApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ForbiddenResponseHeaders
+}
+
+type IdempotencyKeyReusedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers IdempotencyKeyReusedResponseHeaders
+}
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
-type NotFoundApplicationProblemPlusJSONResponse Problem
+type NotFoundResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type NotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+	Headers NotFoundResponseHeaders
+}
+
+type PayloadTooLargeResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PayloadTooLargeResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -6510,12 +6558,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimit          *string
-	RateLimitLimit     *int32
-	RateLimitPolicy    *string
-	RateLimitRemaining *int32
-	RateLimitReset     *int32
-	RetryAfter         *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -6524,6 +6569,8 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
 	WWWAuthenticate *string
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
@@ -6561,10 +6608,16 @@ type ListAlertPolicies400ApplicationProblemPlusJSONResponse struct {
 func (response ListAlertPolicies400ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6581,6 +6634,12 @@ func (response ListAlertPolicies401ApplicationProblemPlusJSONResponse) VisitList
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6596,10 +6655,16 @@ type ListAlertPolicies403ApplicationProblemPlusJSONResponse struct {
 func (response ListAlertPolicies403ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6619,17 +6684,8 @@ func (response ListAlertPolicies429ApplicationProblemPlusJSONResponse) VisitList
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -6704,10 +6760,16 @@ type CreateAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy400ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6724,6 +6786,12 @@ func (response CreateAlertPolicy401ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6739,10 +6807,16 @@ type CreateAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy403ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6755,10 +6829,16 @@ type CreateAlertPolicy409ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6771,10 +6851,16 @@ type CreateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6787,10 +6873,16 @@ type CreateAlertPolicy422ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6810,17 +6902,8 @@ func (response CreateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitCrea
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -6888,10 +6971,16 @@ type DeleteAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy400ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6908,6 +6997,12 @@ func (response DeleteAlertPolicy401ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6923,10 +7018,16 @@ type DeleteAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy403ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6939,10 +7040,16 @@ type DeleteAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6962,17 +7069,8 @@ func (response DeleteAlertPolicy429ApplicationProblemPlusJSONResponse) VisitDele
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7046,10 +7144,16 @@ type GetAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy400ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7066,6 +7170,12 @@ func (response GetAlertPolicy401ApplicationProblemPlusJSONResponse) VisitGetAler
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7081,10 +7191,16 @@ type GetAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy403ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7097,10 +7213,16 @@ type GetAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy404ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7120,17 +7242,8 @@ func (response GetAlertPolicy429ApplicationProblemPlusJSONResponse) VisitGetAler
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7205,10 +7318,16 @@ type UpdateAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy400ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7225,6 +7344,12 @@ func (response UpdateAlertPolicy401ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7240,10 +7365,16 @@ type UpdateAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy403ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7256,10 +7387,16 @@ type UpdateAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy404ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7272,10 +7409,16 @@ type UpdateAlertPolicy409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7288,10 +7431,16 @@ type UpdateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7311,17 +7460,8 @@ func (response UpdateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitUpda
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7395,10 +7535,16 @@ type ListAppSecurityFindings400ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityFindings400ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7415,6 +7561,12 @@ func (response ListAppSecurityFindings401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7430,10 +7582,16 @@ type ListAppSecurityFindings403ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7453,17 +7611,8 @@ func (response ListAppSecurityFindings429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7537,10 +7686,16 @@ type GetAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7557,6 +7712,12 @@ func (response GetAppSecurityFinding401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7572,10 +7733,16 @@ type GetAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7588,10 +7755,16 @@ type GetAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7611,17 +7784,8 @@ func (response GetAppSecurityFinding429ApplicationProblemPlusJSONResponse) Visit
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7696,10 +7860,16 @@ type UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7716,6 +7886,12 @@ func (response UpdateAppSecurityFinding401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7731,10 +7907,16 @@ type UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7747,10 +7929,16 @@ type UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7763,10 +7951,16 @@ type UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7786,17 +7980,8 @@ func (response UpdateAppSecurityFinding429ApplicationProblemPlusJSONResponse) Vi
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -7870,10 +8055,16 @@ type ListAppSecurityReports400ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityReports400ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7890,6 +8081,12 @@ func (response ListAppSecurityReports401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7905,10 +8102,16 @@ type ListAppSecurityReports403ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7928,17 +8131,8 @@ func (response ListAppSecurityReports429ApplicationProblemPlusJSONResponse) Visi
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8013,10 +8207,16 @@ type UploadAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8033,6 +8233,12 @@ func (response UploadAppSecurityReport401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8048,10 +8254,16 @@ type UploadAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8064,10 +8276,16 @@ type UploadAppSecurityReport409ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport409ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8094,10 +8312,16 @@ type UploadAppSecurityReport422ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8117,17 +8341,8 @@ func (response UploadAppSecurityReport429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8201,10 +8416,16 @@ type GetAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8221,6 +8442,12 @@ func (response GetAppSecurityReport401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8236,10 +8463,16 @@ type GetAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8252,10 +8485,16 @@ type GetAppSecurityReport404ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8275,17 +8514,8 @@ func (response GetAppSecurityReport429ApplicationProblemPlusJSONResponse) VisitG
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8359,10 +8589,16 @@ type ListChecks400ApplicationProblemPlusJSONResponse struct {
 func (response ListChecks400ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8379,6 +8615,12 @@ func (response ListChecks401ApplicationProblemPlusJSONResponse) VisitListChecksR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8394,10 +8636,16 @@ type ListChecks403ApplicationProblemPlusJSONResponse struct {
 func (response ListChecks403ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8417,17 +8665,8 @@ func (response ListChecks429ApplicationProblemPlusJSONResponse) VisitListChecksR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8502,10 +8741,16 @@ type CreateCheck400ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck400ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8522,6 +8767,12 @@ func (response CreateCheck401ApplicationProblemPlusJSONResponse) VisitCreateChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8537,10 +8788,16 @@ type CreateCheck403ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck403ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8553,10 +8810,16 @@ type CreateCheck409ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck409ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8569,10 +8832,16 @@ type CreateCheck413ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck413ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8585,10 +8854,16 @@ type CreateCheck422ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8608,17 +8883,8 @@ func (response CreateCheck429ApplicationProblemPlusJSONResponse) VisitCreateChec
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8686,10 +8952,16 @@ type DeleteCheck400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck400ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8706,6 +8978,12 @@ func (response DeleteCheck401ApplicationProblemPlusJSONResponse) VisitDeleteChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8721,10 +8999,16 @@ type DeleteCheck403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck403ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8737,10 +9021,16 @@ type DeleteCheck404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8760,17 +9050,8 @@ func (response DeleteCheck429ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -8844,10 +9125,16 @@ type GetCheck400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck400ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8864,6 +9151,12 @@ func (response GetCheck401ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8879,10 +9172,16 @@ type GetCheck403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck403ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8895,10 +9194,16 @@ type GetCheck404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck404ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8918,17 +9223,8 @@ func (response GetCheck429ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9003,10 +9299,16 @@ type UpdateCheck400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck400ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9023,6 +9325,12 @@ func (response UpdateCheck401ApplicationProblemPlusJSONResponse) VisitUpdateChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9038,10 +9346,16 @@ type UpdateCheck403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck403ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9054,10 +9368,16 @@ type UpdateCheck404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck404ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9070,10 +9390,16 @@ type UpdateCheck409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck409ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9086,10 +9412,16 @@ type UpdateCheck413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9109,17 +9441,8 @@ func (response UpdateCheck429ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9193,10 +9516,16 @@ type GetCheckLastResult400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult400ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9213,6 +9542,12 @@ func (response GetCheckLastResult401ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9228,10 +9563,16 @@ type GetCheckLastResult403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult403ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9244,10 +9585,16 @@ type GetCheckLastResult404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult404ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9267,17 +9614,8 @@ func (response GetCheckLastResult429ApplicationProblemPlusJSONResponse) VisitGet
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9352,10 +9690,16 @@ type RunCheck400ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck400ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9372,6 +9716,12 @@ func (response RunCheck401ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9387,10 +9737,16 @@ type RunCheck403ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck403ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9403,10 +9759,16 @@ type RunCheck404ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck404ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9419,10 +9781,16 @@ type RunCheck409ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck409ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9435,10 +9803,16 @@ type RunCheck422ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9458,17 +9832,8 @@ func (response RunCheck429ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9541,10 +9906,16 @@ type GetDashboard400ApplicationProblemPlusJSONResponse struct {
 func (response GetDashboard400ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9561,6 +9932,12 @@ func (response GetDashboard401ApplicationProblemPlusJSONResponse) VisitGetDashbo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9576,10 +9953,16 @@ type GetDashboard403ApplicationProblemPlusJSONResponse struct {
 func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9599,17 +9982,8 @@ func (response GetDashboard429ApplicationProblemPlusJSONResponse) VisitGetDashbo
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9682,10 +10056,16 @@ type GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9702,6 +10082,12 @@ func (response GetAppSecurityDashboard401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9717,10 +10103,16 @@ type GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9740,17 +10132,8 @@ func (response GetAppSecurityDashboard429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9852,10 +10235,16 @@ type StreamEvents400ApplicationProblemPlusJSONResponse struct {
 func (response StreamEvents400ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9872,6 +10261,12 @@ func (response StreamEvents401ApplicationProblemPlusJSONResponse) VisitStreamEve
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9887,10 +10282,16 @@ type StreamEvents403ApplicationProblemPlusJSONResponse struct {
 func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9910,17 +10311,8 @@ func (response StreamEvents429ApplicationProblemPlusJSONResponse) VisitStreamEve
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -9994,10 +10386,16 @@ type ListHosts400ApplicationProblemPlusJSONResponse struct {
 func (response ListHosts400ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10014,6 +10412,12 @@ func (response ListHosts401ApplicationProblemPlusJSONResponse) VisitListHostsRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10029,10 +10433,16 @@ type ListHosts403ApplicationProblemPlusJSONResponse struct {
 func (response ListHosts403ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10052,17 +10462,8 @@ func (response ListHosts429ApplicationProblemPlusJSONResponse) VisitListHostsRes
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10137,10 +10538,16 @@ type CreateHost400ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost400ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10157,6 +10564,12 @@ func (response CreateHost401ApplicationProblemPlusJSONResponse) VisitCreateHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10172,10 +10585,16 @@ type CreateHost403ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost403ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10188,10 +10607,16 @@ type CreateHost409ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost409ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10204,10 +10629,16 @@ type CreateHost413ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost413ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10220,10 +10651,16 @@ type CreateHost422ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10243,17 +10680,8 @@ func (response CreateHost429ApplicationProblemPlusJSONResponse) VisitCreateHostR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10328,10 +10756,16 @@ type AiTagHosts400ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts400ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10348,6 +10782,12 @@ func (response AiTagHosts401ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10363,10 +10803,16 @@ type AiTagHosts403ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts403ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10379,10 +10825,16 @@ type AiTagHosts409ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts409ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10395,10 +10847,16 @@ type AiTagHosts413ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts413ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10411,10 +10869,16 @@ type AiTagHosts422ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10434,17 +10898,8 @@ func (response AiTagHosts429ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10512,10 +10967,16 @@ type DeleteHost400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost400ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10532,6 +10993,12 @@ func (response DeleteHost401ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10547,10 +11014,16 @@ type DeleteHost403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost403ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10563,10 +11036,16 @@ type DeleteHost404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10586,17 +11065,8 @@ func (response DeleteHost429ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10670,10 +11140,16 @@ type GetHost400ApplicationProblemPlusJSONResponse struct {
 func (response GetHost400ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10690,6 +11166,12 @@ func (response GetHost401ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10705,10 +11187,16 @@ type GetHost403ApplicationProblemPlusJSONResponse struct {
 func (response GetHost403ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10721,10 +11209,16 @@ type GetHost404ApplicationProblemPlusJSONResponse struct {
 func (response GetHost404ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10744,17 +11238,8 @@ func (response GetHost429ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -10829,10 +11314,16 @@ type UpdateHost400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost400ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10849,6 +11340,12 @@ func (response UpdateHost401ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10864,10 +11361,16 @@ type UpdateHost403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost403ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10880,10 +11383,16 @@ type UpdateHost404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost404ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10896,10 +11405,16 @@ type UpdateHost409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost409ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10912,10 +11427,16 @@ type UpdateHost413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost413ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10935,17 +11456,8 @@ func (response UpdateHost429ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11020,10 +11532,16 @@ type AiTagHost400ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost400ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11040,6 +11558,12 @@ func (response AiTagHost401ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11055,10 +11579,16 @@ type AiTagHost403ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost403ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11071,10 +11601,16 @@ type AiTagHost404ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost404ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11087,10 +11623,16 @@ type AiTagHost409ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost409ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11103,10 +11645,16 @@ type AiTagHost422ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11126,17 +11674,8 @@ func (response AiTagHost429ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11210,10 +11749,16 @@ type GetHostLatestResults400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults400ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11230,6 +11775,12 @@ func (response GetHostLatestResults401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11245,10 +11796,16 @@ type GetHostLatestResults403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults403ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11261,10 +11818,16 @@ type GetHostLatestResults404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults404ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11284,17 +11847,8 @@ func (response GetHostLatestResults429ApplicationProblemPlusJSONResponse) VisitG
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11369,10 +11923,16 @@ type GetHostLogs400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs400ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11389,6 +11949,12 @@ func (response GetHostLogs401ApplicationProblemPlusJSONResponse) VisitGetHostLog
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11404,10 +11970,16 @@ type GetHostLogs403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs403ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11420,10 +11992,16 @@ type GetHostLogs404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs404ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11443,17 +12021,8 @@ func (response GetHostLogs429ApplicationProblemPlusJSONResponse) VisitGetHostLog
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11528,10 +12097,16 @@ type GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11548,6 +12123,12 @@ func (response GetHostSnmpMetrics401ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11563,10 +12144,16 @@ type GetHostSnmpMetrics403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics403ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11579,10 +12166,16 @@ type GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11602,17 +12195,8 @@ func (response GetHostSnmpMetrics429ApplicationProblemPlusJSONResponse) VisitGet
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11687,10 +12271,16 @@ type GetHostUptime400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime400ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11707,6 +12297,12 @@ func (response GetHostUptime401ApplicationProblemPlusJSONResponse) VisitGetHostU
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11722,10 +12318,16 @@ type GetHostUptime403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime403ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11738,10 +12340,16 @@ type GetHostUptime404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime404ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11761,17 +12369,8 @@ func (response GetHostUptime429ApplicationProblemPlusJSONResponse) VisitGetHostU
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11845,10 +12444,16 @@ type ListIncidents400ApplicationProblemPlusJSONResponse struct {
 func (response ListIncidents400ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11865,6 +12470,12 @@ func (response ListIncidents401ApplicationProblemPlusJSONResponse) VisitListInci
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11880,10 +12491,16 @@ type ListIncidents403ApplicationProblemPlusJSONResponse struct {
 func (response ListIncidents403ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11903,17 +12520,8 @@ func (response ListIncidents429ApplicationProblemPlusJSONResponse) VisitListInci
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -11988,10 +12596,16 @@ type CreateIncident400ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident400ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12008,6 +12622,12 @@ func (response CreateIncident401ApplicationProblemPlusJSONResponse) VisitCreateI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12023,10 +12643,16 @@ type CreateIncident403ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident403ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12039,10 +12665,16 @@ type CreateIncident409ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident409ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12055,10 +12687,16 @@ type CreateIncident413ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident413ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12071,10 +12709,16 @@ type CreateIncident422ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12094,17 +12738,8 @@ func (response CreateIncident429ApplicationProblemPlusJSONResponse) VisitCreateI
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -12178,10 +12813,16 @@ type GetIncident400ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident400ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12198,6 +12839,12 @@ func (response GetIncident401ApplicationProblemPlusJSONResponse) VisitGetInciden
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12213,10 +12860,16 @@ type GetIncident403ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident403ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12229,10 +12882,16 @@ type GetIncident404ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident404ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12252,17 +12911,8 @@ func (response GetIncident429ApplicationProblemPlusJSONResponse) VisitGetInciden
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -12337,10 +12987,16 @@ type QuickAckIncident400ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident400ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12357,6 +13013,12 @@ func (response QuickAckIncident401ApplicationProblemPlusJSONResponse) VisitQuick
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12372,10 +13034,16 @@ type QuickAckIncident403ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident403ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12388,10 +13056,16 @@ type QuickAckIncident404ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident404ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12404,10 +13078,16 @@ type QuickAckIncident409ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident409ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12420,10 +13100,16 @@ type QuickAckIncident422ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12443,17 +13129,8 @@ func (response QuickAckIncident429ApplicationProblemPlusJSONResponse) VisitQuick
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -12527,10 +13204,16 @@ type AcknowledgeIncident400ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident400ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12547,6 +13230,12 @@ func (response AcknowledgeIncident401ApplicationProblemPlusJSONResponse) VisitAc
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12562,10 +13251,16 @@ type AcknowledgeIncident403ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident403ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12578,10 +13273,16 @@ type AcknowledgeIncident404ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident404ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12594,10 +13295,16 @@ type AcknowledgeIncident409ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12617,17 +13324,8 @@ func (response AcknowledgeIncident429ApplicationProblemPlusJSONResponse) VisitAc
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -12701,10 +13399,16 @@ type GetIncidentAiCost400ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost400ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12721,6 +13425,12 @@ func (response GetIncidentAiCost401ApplicationProblemPlusJSONResponse) VisitGetI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12736,10 +13446,16 @@ type GetIncidentAiCost403ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost403ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12752,10 +13468,16 @@ type GetIncidentAiCost404ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost404ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12775,17 +13497,8 @@ func (response GetIncidentAiCost429ApplicationProblemPlusJSONResponse) VisitGetI
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -12859,10 +13572,16 @@ type StopIncidentAiMode400ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode400ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12879,6 +13598,12 @@ func (response StopIncidentAiMode401ApplicationProblemPlusJSONResponse) VisitSto
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12894,10 +13619,16 @@ type StopIncidentAiMode403ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode403ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12910,10 +13641,16 @@ type StopIncidentAiMode404ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode404ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12926,10 +13663,16 @@ type StopIncidentAiMode409ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12949,17 +13692,8 @@ func (response StopIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitSto
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13035,10 +13769,16 @@ type StartIncidentAiMode400ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode400ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13055,6 +13795,12 @@ func (response StartIncidentAiMode401ApplicationProblemPlusJSONResponse) VisitSt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13070,10 +13816,16 @@ type StartIncidentAiMode403ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode403ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13086,10 +13838,16 @@ type StartIncidentAiMode404ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode404ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13102,10 +13860,16 @@ type StartIncidentAiMode409ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13118,10 +13882,16 @@ type StartIncidentAiMode413ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode413ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13134,10 +13904,16 @@ type StartIncidentAiMode422ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13157,17 +13933,8 @@ func (response StartIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitSt
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13242,10 +14009,16 @@ type QuickResolveIncident400ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident400ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13262,6 +14035,12 @@ func (response QuickResolveIncident401ApplicationProblemPlusJSONResponse) VisitQ
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13277,10 +14056,16 @@ type QuickResolveIncident403ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident403ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13293,10 +14078,16 @@ type QuickResolveIncident404ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident404ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13309,10 +14100,16 @@ type QuickResolveIncident409ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident409ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13325,10 +14122,16 @@ type QuickResolveIncident422ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13348,17 +14151,8 @@ func (response QuickResolveIncident429ApplicationProblemPlusJSONResponse) VisitQ
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13432,10 +14226,16 @@ type ResolveIncident400ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident400ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13452,6 +14252,12 @@ func (response ResolveIncident401ApplicationProblemPlusJSONResponse) VisitResolv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13467,10 +14273,16 @@ type ResolveIncident403ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident403ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13483,10 +14295,16 @@ type ResolveIncident404ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident404ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13499,10 +14317,16 @@ type ResolveIncident409ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident409ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13522,17 +14346,8 @@ func (response ResolveIncident429ApplicationProblemPlusJSONResponse) VisitResolv
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13608,10 +14423,16 @@ type AddIncidentUpdate400ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate400ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13628,6 +14449,12 @@ func (response AddIncidentUpdate401ApplicationProblemPlusJSONResponse) VisitAddI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13643,10 +14470,16 @@ type AddIncidentUpdate403ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate403ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13659,10 +14492,16 @@ type AddIncidentUpdate404ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate404ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13675,10 +14514,16 @@ type AddIncidentUpdate409ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate409ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13691,10 +14536,16 @@ type AddIncidentUpdate413ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate413ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13707,10 +14558,16 @@ type AddIncidentUpdate422ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13730,17 +14587,8 @@ func (response AddIncidentUpdate429ApplicationProblemPlusJSONResponse) VisitAddI
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13814,10 +14662,16 @@ type ListMaintenanceWindows400ApplicationProblemPlusJSONResponse struct {
 func (response ListMaintenanceWindows400ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13834,6 +14688,12 @@ func (response ListMaintenanceWindows401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13849,10 +14709,16 @@ type ListMaintenanceWindows403ApplicationProblemPlusJSONResponse struct {
 func (response ListMaintenanceWindows403ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13872,17 +14738,8 @@ func (response ListMaintenanceWindows429ApplicationProblemPlusJSONResponse) Visi
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -13957,10 +14814,16 @@ type CreateMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13977,6 +14840,12 @@ func (response CreateMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13992,10 +14861,16 @@ type CreateMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14008,10 +14883,16 @@ type CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14024,10 +14905,16 @@ type CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14040,10 +14927,16 @@ type CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14063,17 +14956,8 @@ func (response CreateMaintenanceWindow429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -14147,10 +15031,16 @@ type GetMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14167,6 +15057,12 @@ func (response GetMaintenanceWindow401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14182,10 +15078,16 @@ type GetMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14198,10 +15100,16 @@ type GetMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14221,17 +15129,8 @@ func (response GetMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitG
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -14306,10 +15205,16 @@ type UpdateMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14326,6 +15231,12 @@ func (response UpdateMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14341,10 +15252,16 @@ type UpdateMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14357,10 +15274,16 @@ type UpdateMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14373,10 +15296,16 @@ type UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14389,10 +15318,16 @@ type UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14412,17 +15347,8 @@ func (response UpdateMaintenanceWindow429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -14491,10 +15417,16 @@ type CancelMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14511,6 +15443,12 @@ func (response CancelMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14526,10 +15464,16 @@ type CancelMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14542,10 +15486,16 @@ type CancelMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14558,10 +15508,16 @@ type CancelMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14574,10 +15530,16 @@ type CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14597,17 +15559,8 @@ func (response CancelMaintenanceWindow429ApplicationProblemPlusJSONResponse) Vis
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -14682,10 +15635,16 @@ type EndMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14702,6 +15661,12 @@ func (response EndMaintenanceWindow401ApplicationProblemPlusJSONResponse) VisitE
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14717,10 +15682,16 @@ type EndMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14733,10 +15704,16 @@ type EndMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14749,10 +15726,16 @@ type EndMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14765,10 +15748,16 @@ type EndMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14788,17 +15777,8 @@ func (response EndMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitE
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -14873,10 +15853,16 @@ type StartMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14893,6 +15879,12 @@ func (response StartMaintenanceWindow401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14908,10 +15900,16 @@ type StartMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14924,10 +15922,16 @@ type StartMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14940,10 +15944,16 @@ type StartMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14956,10 +15966,16 @@ type StartMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14979,17 +15995,8 @@ func (response StartMaintenanceWindow429ApplicationProblemPlusJSONResponse) Visi
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15063,10 +16070,16 @@ type GetCheckMetrics400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics400ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15083,6 +16096,12 @@ func (response GetCheckMetrics401ApplicationProblemPlusJSONResponse) VisitGetChe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15098,10 +16117,16 @@ type GetCheckMetrics403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics403ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15114,10 +16139,16 @@ type GetCheckMetrics404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics404ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15137,17 +16168,8 @@ func (response GetCheckMetrics429ApplicationProblemPlusJSONResponse) VisitGetChe
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15220,10 +16242,16 @@ type ListOncallSchedules400ApplicationProblemPlusJSONResponse struct {
 func (response ListOncallSchedules400ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15240,6 +16268,12 @@ func (response ListOncallSchedules401ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15255,10 +16289,16 @@ type ListOncallSchedules403ApplicationProblemPlusJSONResponse struct {
 func (response ListOncallSchedules403ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15278,17 +16318,8 @@ func (response ListOncallSchedules429ApplicationProblemPlusJSONResponse) VisitLi
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15363,10 +16394,16 @@ type CreateOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule400ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15383,6 +16420,12 @@ func (response CreateOncallSchedule401ApplicationProblemPlusJSONResponse) VisitC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15398,10 +16441,16 @@ type CreateOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule403ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15414,10 +16463,16 @@ type CreateOncallSchedule409ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15430,10 +16485,16 @@ type CreateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15446,10 +16507,16 @@ type CreateOncallSchedule422ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15469,17 +16536,8 @@ func (response CreateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitC
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15547,10 +16605,16 @@ type DeleteOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule400ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15567,6 +16631,12 @@ func (response DeleteOncallSchedule401ApplicationProblemPlusJSONResponse) VisitD
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15582,10 +16652,16 @@ type DeleteOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule403ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15598,10 +16674,16 @@ type DeleteOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15621,17 +16703,8 @@ func (response DeleteOncallSchedule429ApplicationProblemPlusJSONResponse) VisitD
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15705,10 +16778,16 @@ type GetOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule400ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15725,6 +16804,12 @@ func (response GetOncallSchedule401ApplicationProblemPlusJSONResponse) VisitGetO
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15740,10 +16825,16 @@ type GetOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule403ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15756,10 +16847,16 @@ type GetOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule404ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15779,17 +16876,8 @@ func (response GetOncallSchedule429ApplicationProblemPlusJSONResponse) VisitGetO
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -15858,10 +16946,16 @@ type UpdateOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule400ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15878,6 +16972,12 @@ func (response UpdateOncallSchedule401ApplicationProblemPlusJSONResponse) VisitU
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15893,10 +16993,16 @@ type UpdateOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule403ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15909,10 +17015,16 @@ type UpdateOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule404ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15925,10 +17037,16 @@ type UpdateOncallSchedule409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15941,10 +17059,16 @@ type UpdateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15964,17 +17088,8 @@ func (response UpdateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitU
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16047,10 +17162,16 @@ type GetCurrentOncall400ApplicationProblemPlusJSONResponse struct {
 func (response GetCurrentOncall400ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16067,6 +17188,12 @@ func (response GetCurrentOncall401ApplicationProblemPlusJSONResponse) VisitGetCu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16082,10 +17209,16 @@ type GetCurrentOncall403ApplicationProblemPlusJSONResponse struct {
 func (response GetCurrentOncall403ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16105,17 +17238,8 @@ func (response GetCurrentOncall429ApplicationProblemPlusJSONResponse) VisitGetCu
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16188,10 +17312,16 @@ type ListSnmpDevices400ApplicationProblemPlusJSONResponse struct {
 func (response ListSnmpDevices400ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16208,6 +17338,12 @@ func (response ListSnmpDevices401ApplicationProblemPlusJSONResponse) VisitListSn
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16223,10 +17359,16 @@ type ListSnmpDevices403ApplicationProblemPlusJSONResponse struct {
 func (response ListSnmpDevices403ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16246,17 +17388,8 @@ func (response ListSnmpDevices429ApplicationProblemPlusJSONResponse) VisitListSn
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16329,10 +17462,16 @@ type GetStatus400ApplicationProblemPlusJSONResponse struct {
 func (response GetStatus400ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16349,6 +17488,12 @@ func (response GetStatus401ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16364,10 +17509,16 @@ type GetStatus403ApplicationProblemPlusJSONResponse struct {
 func (response GetStatus403ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16387,17 +17538,8 @@ func (response GetStatus429ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16471,10 +17613,16 @@ type ListStatusPages400ApplicationProblemPlusJSONResponse struct {
 func (response ListStatusPages400ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16491,6 +17639,12 @@ func (response ListStatusPages401ApplicationProblemPlusJSONResponse) VisitListSt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16506,10 +17660,16 @@ type ListStatusPages403ApplicationProblemPlusJSONResponse struct {
 func (response ListStatusPages403ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16529,17 +17689,8 @@ func (response ListStatusPages429ApplicationProblemPlusJSONResponse) VisitListSt
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16614,10 +17765,16 @@ type CreateStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage400ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16634,6 +17791,12 @@ func (response CreateStatusPage401ApplicationProblemPlusJSONResponse) VisitCreat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16649,10 +17812,16 @@ type CreateStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage403ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16665,10 +17834,16 @@ type CreateStatusPage409ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage409ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16681,10 +17856,16 @@ type CreateStatusPage413ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage413ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16697,10 +17878,16 @@ type CreateStatusPage422ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16720,17 +17907,8 @@ func (response CreateStatusPage429ApplicationProblemPlusJSONResponse) VisitCreat
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16798,10 +17976,16 @@ type DeleteStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage400ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16818,6 +18002,12 @@ func (response DeleteStatusPage401ApplicationProblemPlusJSONResponse) VisitDelet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16833,10 +18023,16 @@ type DeleteStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage403ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16849,10 +18045,16 @@ type DeleteStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16872,17 +18074,8 @@ func (response DeleteStatusPage429ApplicationProblemPlusJSONResponse) VisitDelet
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -16956,10 +18149,16 @@ type GetStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage400ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16976,6 +18175,12 @@ func (response GetStatusPage401ApplicationProblemPlusJSONResponse) VisitGetStatu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16991,10 +18196,16 @@ type GetStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage403ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17007,10 +18218,16 @@ type GetStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage404ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17030,17 +18247,8 @@ func (response GetStatusPage429ApplicationProblemPlusJSONResponse) VisitGetStatu
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -17115,10 +18323,16 @@ type UpdateStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage400ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17135,6 +18349,12 @@ func (response UpdateStatusPage401ApplicationProblemPlusJSONResponse) VisitUpdat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17150,10 +18370,16 @@ type UpdateStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage403ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17166,10 +18392,16 @@ type UpdateStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage404ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17182,10 +18414,16 @@ type UpdateStatusPage409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage409ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17198,10 +18436,16 @@ type UpdateStatusPage413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage413ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17221,17 +18465,8 @@ func (response UpdateStatusPage429ApplicationProblemPlusJSONResponse) VisitUpdat
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -17305,10 +18540,16 @@ type ListStorms400ApplicationProblemPlusJSONResponse struct {
 func (response ListStorms400ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17325,6 +18566,12 @@ func (response ListStorms401ApplicationProblemPlusJSONResponse) VisitListStormsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17340,10 +18587,16 @@ type ListStorms403ApplicationProblemPlusJSONResponse struct {
 func (response ListStorms403ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17363,17 +18616,8 @@ func (response ListStorms429ApplicationProblemPlusJSONResponse) VisitListStormsR
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -17446,10 +18690,16 @@ type ListWorkers400ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkers400ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17466,6 +18716,12 @@ func (response ListWorkers401ApplicationProblemPlusJSONResponse) VisitListWorker
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17481,10 +18737,16 @@ type ListWorkers403ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkers403ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17504,17 +18766,8 @@ func (response ListWorkers429ApplicationProblemPlusJSONResponse) VisitListWorker
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -17582,10 +18835,16 @@ type DeleteWorker400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker400ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17602,6 +18861,12 @@ func (response DeleteWorker401ApplicationProblemPlusJSONResponse) VisitDeleteWor
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17617,10 +18882,16 @@ type DeleteWorker403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker403ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17633,10 +18904,16 @@ type DeleteWorker404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker404ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17656,17 +18933,8 @@ func (response DeleteWorker429ApplicationProblemPlusJSONResponse) VisitDeleteWor
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -17739,10 +19007,16 @@ type ListWorkspaces400ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkspaces400ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17759,6 +19033,12 @@ func (response ListWorkspaces401ApplicationProblemPlusJSONResponse) VisitListWor
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17774,10 +19054,16 @@ type ListWorkspaces403ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkspaces403ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17797,17 +19083,8 @@ func (response ListWorkspaces429ApplicationProblemPlusJSONResponse) VisitListWor
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -19995,480 +21272,481 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5kjD6KojaOWFpp0jzJtmWYmNWLdttbduWRpLbc9b0qsAqkMSoCLABFGVOr0/Mr404f/fPeYIz",
-	"Efsc+ybzJF8gAdSNVWSRkvsy7dnYtliFAhKJRCIzkZcfvZDP5pwRpqR39KM3JTgiAv68xIq8pjOq9I+I",
-	"yFDQuaKceUfe2Yvrlyh9j/YigceqRYkat6ZKzfGctgRWJNZvW7bL/SOkpgTNeUzD5SOJGJ4RHwUiQIL8",
-	"kBCpJIrJWCHMIhSoAEkSchZJlDBFY/j0h4QrjKhE4ySOEZ5gynxE2pM2Coae4reEDb1j8S+D3rH6l37Q",
-	"RgCcRFgQNCcCSSIWRKC54CGRsu35ngynZIb19Gb402vCJmrqHfUODn1PLefEO/KkEpRNvM+f/QwbNSi5",
-	"TgHcGyVCqn3Ex7kJIzXFCuH5PKakNPaYixlW3pFHmer3PN+bUUZnycw76qSAUKbIhIgiJBfQ86bVaZlm",
-	"1dj/Ichh1gEOK3Bn3txRFvE7RJlbj1WM//Av3U7n+O5fDgK0F8DD4AgQfnJxhuD3MQpwFAkipX0TxpQw",
-	"hexDdEfVlCcK4bT5GNOYRC2cqGlwhMwvpH8RpmiI9URlRU/7O6/qJZlhyvTjFXReFshzRMZcEDToPXug",
-	"VbwkklTQ01UT8r8nCESJ5clYEVE/vOLoDtN02kJ/QtmkhOd143z2vTkWeEaU5Ssn8/kVCS8E/zMJ1Vs8",
-	"I6ujn+hdql9bSkV7Yy5QMo851hQIlGwawN+CzLnQMMacTTTMQAfkE57NYw2MIBMqlVi27aN2yGeP5ZTP",
-	"H+M59XyP6jF/SIhYer7HACLP9l9LT50O4Nf97lZR12kiJK9A7vkc/5AQFMJrNBZ8hjCaC7KgPJFojifk",
-	"kUQBI5/UjWkTtGugNK/rgDzo9qrAein4rGLFFRbKMS1FZwQJzCYE7V2+PEX9fv9ZCam9Tu+w1Tls9frX",
-	"3e5Rp3PU6fx7DZR6htWUGmFFWnowTa0Z4IeDKrjPomq2K4jkiQg10t69O3ue4mqO1TQDgkae7+mjhgoS",
-	"eUdKJKQSpCSBljlo+ofV0JDZnCvCwuV3ZFlFw7dk6fBp2NQjicIp55KyCdrDAKyPJF7um9Nhhm+JRBg2",
-	"GSURuji/ukYSj0kbvadqStmQ9QZoyhNh94DUW0OPohlo9mRG1JRHPtLzB2Y+4tFSb5IYLyU0G1Mhlcbb",
-	"nDNJhmwv7cAc1ihIZ6dal/AhiY6QxlmwjyiTiuBIzw2HSk9G3dGQHFfAhIcsouMxEZpJAxhcOLjkHRES",
-	"DXq9Y3Q3pTEpQAYsVzM7qWgcI5EwzZx9NOg8g56HLAD21QL+FbTRd2RpjnoZ8jmJNOOC84uLWznHIWmj",
-	"l/YUUYrM5kqivYNPn/bhE8YVuiVz5SPJNcjA5fSY0rLZISuQ/sG4Ew5ID7eeRt1RaxD2SevZ+BC3noye",
-	"hs+iDumOe9gRoUFoRoY5smlpuqk9rw4285caUeQN/qTZMWLJbESEXiaqyAx4uSAqEayOm4C8VoAoImOc",
-	"xMo76mp+t3rAmJG8o4OO5YfmZ3flHPC9T60Jb2VPYQLXfBX6Fyxax4V8ZGFCjN+tYUm99SxJ8XszpM+a",
-	"nZgdBOfaNziyooL+FXKmd4/+E6Q+I7Q8ngs+isns93+WerI/ZsBrNChMY+/I66IxJXGkqZ+yBY6BHxEh",
-	"uD4/P/zowVvvyEzF92ZESjyxZ9acCLVEQ3g39HQXMyolAPzR96TCKpHe0UCvlqIKsHZmxnCbzktnqkV5",
-	"efT4sSRhMuOsrf/FWLb5YurmIR/DtzA373Meo78TZOwdef/0ONMvHpu38vGF+djgsCS7FoE5RoGZeABy",
-	"gEQEh1PEx2PCIs14ABVtPfIpZ+OYhvfFPUZTLhUMFqE7MmrNBY9anS7CsSA4WiLyiUolvTwun2W4TKHY",
-	"Domh++whUagBJEgJzCTVr3yEUZQYdBBg3ihhVAsigEVfs+Y9OHOAdQclThXsVzBoe25gBSy/zK6PjbyI",
-	"sObRqMCwnToBa/eSixGNIsLuuXhqSiXSWwA+QYyQyJx3OJpRhgSPyTFa8kTAnxrcBSV3wJ2y1exnq5nB",
-	"td1yjtPvHmI9tYgT4jgm4pFMAdey7h3MLZ2vlhk/tZyE09ItA1hUlXaAIk4kHHdGVnanpF1OTfLpeemt",
-	"yDiXJJEkuucalagK3WGZ7i3dPdKSPkaZ1OBIzZCmltgfL3qP9S6VVsZgXE2JAPFiv5pTrh66GdNsMniR",
-	"efZ6GYm8Y9aegEcx2ZGFJvk+HoxkVvbvCqp9wB9lKJMqzfwLu9uhtyBVcoNuQyRMEcFw/ELj/Z7UQW1f",
-	"CBbxGHRekidRRCN0NyXM6nz6DACRxb6+oXq5B+NnuBv2yJNRPzrAh+FT0hl3cW+U2+cHxRPQjmpNRDD4",
-	"lovoIH+Q9TthKGHk05yEek9aqEDq8VHMJxO9UZ3EniHm2CnGulvNDTKkBGgPx5IjylDwp5YVU1pnz7U0",
-	"HxGm6JgSiahaxW0bXVqdH83wEskkDAkxR+5brl7yhN2XI5gDlys0hs7yvHiQrdHbXINt1oVx1TLfPcTC",
-	"vOUaA9NU5dQIhVOnyDcv8DLmOLrm/DUWE3LvY40Y3YlKBCK6UW+6ncHTgyeHaLRUpCCQdHNHmF1q873i",
-	"HMUA0HY4VJy3zHcPxZxEHiw9Ld27PqkwQ130hn4DaLwiYkFD8o7hBaYxcMf7YzLCCo+whFM0yfWc5w05",
-	"BFoYSk23Y+/Zlw/CHFBE5oRFmrGjvfyUfIQZOjnTLGBBIyL2S3NsJI/5hTuArEkdxLb145w18bPR7fgb",
-	"zJbOenrPlRNaZgXiR+ST5kAkKs4G8EBivNRbMg92/uDOSerXnKMZZsv09mHLVdUAtexufJBlvUxnCKYW",
-	"rf7yW8L8nP0oNZhzgaiSdXbxO92ULwxSqLBo21u9A9k34qHDBFnoD6USBM+MLYXPCbMHwDZEk784Wksy",
-	"acO8Qby13bcVHWQXI416sM0LXRTuAxr1kn1R6sia9xt2ols72/xuG+8d0wTBBf3LvYV1azsAerNa5Yhg",
-	"oSlL02bhrO7mheIcBFszy+zTh9hWb9ZPoUS679+/b51k26niauIb83E41QoVm5DiTciKjehzOgdz90FP",
-	"ubEPWVsNNbYjHCq6ILkeRpzHBIMCOUqiCVE3iYyKliqeFM4iY+3TH2hdT+b6Su9ifE8fG9ENVrU2r9IE",
-	"fI+yECREkKxXzeQV7eeJugHc1sDAE7WpiTvAKlDqe3KuwWmODqmwUFvN+nP+ouBDAQX54QtL47s1LAz4",
-	"Me2bj+A66bPvndA3PCIv9EqsEsK26Hb770ePsGSmoYUlzg1s2/rep5Zu0lpgAaY03TYHyhV0ZKD6+Nn3",
-	"FFc4bozltRjLukrhrcfLFZGSGo70BbfItmg2RhZeTZB5ai0yi1PMOKMhjlORzF5nBmGMk4gEaERCPiMS",
-	"BZipqeBzGgZg1K5a6Iek4hTmEhHnhkkpes1i6dawOFEENkYcX+QWbYxjSfzSOhbXqnQHObd23RDP3SWA",
-	"NAShxbp3VyjicYyFbKPn5hbgCB10zCVAGCeSLsgbdwdhLvhWaSG9s+gVriw6FVTy50RqzdgcmKsXwJtu",
-	"gItkU5zp+ylHWN5akxP40JgJSWeTA/5o77+BJMq3Q2vpcN1peUIvXMsykeTIojj5ahq4qKX8nBZyjFJq",
-	"p1JrKDimWOrlzRH9MQpiHuI4sFZbxhEjSmvVsLqWt0ETTZjuO8/3TN8eIJth2pjzOdhf2z6zJye53rOn",
-	"p26c7NH5nLCTM2CXJ/QaT75J4tvcFdAWm8LstBvO4oqb5HMWL5HCE5QzegZU3piPAriWzW0IGCDHQ3J8",
-	"ckcKqVj5dLYSrgfLzDrkcht2bBSZallAwBDmcFRkJjfDfo0nZ0pLg+lIWAgMAr7Ck0n1QKWNYBumoGVw",
-	"fKzDB4y5emzRG4UnG6G+1m207MbZWLPpkFSjLuVe3Q28izhr7Aqb0FS0u3jBb52JvfFOs7gxEsb5reeX",
-	"nxnL8cfyGjhA10sNMRHqdIoZI0boXbvrykyYCIIwmmEVTsHcac9IuMkiTPmIM62US2WczcwwSAOB9gKt",
-	"8MWBj4I7Mppyfhv4QxbIGIe3+iFnWg4P9o+B5Y0kKOUCkdlcLU2XkjDgdArGVhqYNnqxIELvdjEhAEY4",
-	"JeEtiYYMLLM5h0INIl6Q6Ai9u3wt0SyRCo2IHonHiSJIq1t7ch/e6nm0NDhI01uUxCT9YMgKbhKPpHF2",
-	"KBIxzLTiqr6lnzurhPFrbLRHX+jv7KLpRZzhT2fmO/AzKO9ag8oqxlicFKKRPEZ3U04WRGgEcQYXX/pP",
-	"ArCSqDGM5zBoJZC9Chhh3SskGv1Y0xWfUTZpWUqBRWkMCfTRGBA7RIXIYV5IY1zKk/rF+dU1iRCW6N+u",
-	"zt/6SNIJI/aeBSNJQkHsllCNgbajNQT7c+3O5sxs52339kkcowldEIbCtAtD87Db87sybWBeEYk0/Sxh",
-	"W7ZX9gJsyBsNrax2R3OYfWQ3LxDiGDiJEWklAQ7SnABOdTfXGj8FNB6WsOh75j7fvtZiQcbuNwML9zCw",
-	"aTJACyBu5yJX2tUVlAqQbXM4Sr0uVC03TsU1XDudtVvOjVSYxkEDhNdScmaULNNTdnatlWsKB50RFXJb",
-	"Y/OnWXP4mMcRv2M3koTVclcoCN6gcAqCo3MQWY2ytUIBhUWqEEUIw6Oi4JcTVqtFlI1jMutRvPIimUf3",
-	"nFBZo46cP1k2kxJmC6vkZ2v9cT2VnALut9QhfhmEVO1Gbi4PsBZ2Up0SRYlGK7qb0jDnvZoeTKmvCny0",
-	"NK6YSKtmyWRqbl2NKJTTffodsAbUOyoedgZPa/T+Na6KK5S8YghYR9pFlKSwgtpWqaY5Et7WHzRPnNDH",
-	"BjJ7TWWl7paY24JVnpBzSd9EKm/JJ2X937XiqcdzJs5GWlyOZX6ukBbyUzUA5wbZMO13wAh+lbvrl0XY",
-	"PzXlQuDIKVZkwsWyyqaGFbqlxn94TMGSeIQwWiQxIwIctOY4vMUT4mulj0pQtieJdRfce87DWyLGNCY+",
-	"+i4ZEcGIItJH10QIrDH/97/+bR/u2MmnOZfgmaNFY7hFxeiO4FtGpIRgKeMdEvKIoL2rk8uzl/t5O5aD",
-	"iMZaxtDoKcKiVV7oGg6QiDRVtQsI+r40SPHtm9Uhiw2uHADFx6cATroaLw2aK7hIbpnWEn1xURsIDeCB",
-	"eiOJcRdtdos1pp/Sk3/FBsAQBDiF+vSBhmjP/GNpSMuQ8XK/cLA0GG1BhLvJWBVWjRutbZIGwOlDsEAb",
-	"PnJqvyBWmK28HWh8OScVjuMicCutYrw1fmOeGckrbCxG5ZQhZtayAVtG77SjmNZMifGq61eNOyUonkDU",
-	"hpPskQYZGSsRWGkm1X3a7V/d7SqbQHv5xaBEVl/NuFCxyl6LgWzrvm9qkzPeebb16oCAChsRB57ZUxwh",
-	"qgrUW9t1EpPKjk+/f6FXTK8gIwIJY2ypvqjKKWmbN35e0cqMjQ2+M23Tr27Mqq/Z45LPCFjzgFSI2WyW",
-	"ZEZLNMUsar7DZTK6CWsPIlh3LlUiCMKCYLQXZC5bNyWaCnwUhJwpTBkRN3SGJ+RmupxQwoh+ZY+aG3Me",
-	"QGvKxgJLJZJQj3BTPjyCfcSFceXVZ4dxIDp9/wLtBafvX7SePqu5YbTeGxUMQXEeV8/SEsQRCpSgi2Xm",
-	"bw5nHhIJeySR/hztTbgkoY+uyGwiyFwfpZVQJCKuYSImfglHaMY1XkeaYRq6bqCm5faYn4vthJn52WHl",
-	"sJAj45QuCydPnkvWyyr2dNwgZ5fQyhWOc7FbqXHanUa5GedEc/e2uYRdOL8r7kp2FPZrhPMUvo3Y2kk8",
-	"rz4t3k+Xx87Kd0vI3ESDhIkA5379jW8N8mFMsJCWnjYLwbuwqhJi1t1p5COkVwlntLzJM9lqLFWpb+Uo",
-	"ZMIyEcd4B5pecxSWAdXwdIJtYY+obfyMas02fE7YTZ66N9zc5a0yxW/rUX0J8FZc3glFxzhUNbrGHZaW",
-	"A1qPTeDeSBCIHglJFiyhESKp4mJZyfQeaEWv01j4R3KLlW1g6asQcbMFKdk3qFSUhSoDgLJclH4d9/pU",
-	"ZSspkqhzCNFyOpwpYAOyog7jKOZsQgSa4joWaWeWXWbCoaU5PBZ0vJWSZSjmJfR4bXtZfXNl+m2+exi5",
-	"W8XCS4eAfN6DiEZgHJviBbHZGapn/ZNLp3rTVS3my6JOlV+8KZZZQovVKWyUP0x+CCNzxNyQCpA8hlhE",
-	"Ey5PwdU5lujPnDISaaEv5LMZrpHqddu1apJJR0Gim1GNCAiuXi6Umd+CHocVSIYkqhZdCr3eJFJLhE3w",
-	"voXIY3vKZJ9s9+e2tSHF3HK6PVpkVptY6sNIPoZKanb1zjZJ2+uWApM9KpraJN0g9Yi6qr3Usvs+Y94I",
-	"OM0ROr08uz47PXnto1dn377y0ZsXz8/evfHR6/P3Pnr39ru35+/foj3Kxny/bXaFOZ602ga3Y2Gi+2ul",
-	"12Qy1CL13t//3/8fPUOhoIqGOPaR/v0ETelkav4eoBmJaDLzEYklQTG/27d/gg5OFiRGe+AbYj+6w4JB",
-	"5Jj9DFT2mN/pvxhBBsKcXcwN7fme7gDiNPWXWtzmdxDKP+Zb8WmH3dOs5+KLV2ac4sM3btTi49cAQ/HZ",
-	"GUCUrWYqGBbXMtDbKLDZfDCKsSLCcb+Vc61wloFzYACbLzABG06TxWFI5socC4LKW7QXmEe6ZR6teuzc",
-	"BnaNtkOk8d4xPeUfvbS95p+dpCOkiLkWhEUXnDJVZxAznOeR1cmJRNjo6MQYdPWM312fogjbqKe8oUNr",
-	"ncYqxMcmR4A7JzmDYFWTvoiq/dUL/RQdq06M9s0G1cupKwXJqdYuuOlgrB4DlnC9fFT/4c0X1xiO3V+U",
-	"5NJ5sSVEERkFrEL0LPFMi7YCtdbzTWBhz7GcjjgWFZ70E8KI2FqutWQj14pL0hzkgoSELkjkzictZXBJ",
-	"stDcGQdT04LYUKoMd2BJaOyNUNQHK1T1nDmK1rml5A1S8j4WKaGZ2IzcaEAFn1EJT6237o07XG7seJpn",
-	"qSlhxqcGmVhymYxazuZis0pYxGhxtoCXVbms7NLJ5zf12oieebdTvxK+eaWXkql4iSSBl8JGv1PjAJUp",
-	"Tw9jWoGICPlL3ZYF+NLzbFfoXhYAg+6OMx6/DVD6BLnpd6r0RKbpmzLjpulOCRcCaU6Kfkc/lD7icUSk",
-	"2mkL5g6xTQJggf3k+EqJYPPTqqSLisVY2e9VTBJ8xqq8jZz32lZOZ8bA3OiTU9P0gTyI1t42jzGNE0Fu",
-	"1FQQOeVx1cUFZ5ojKbogEC4L6kTCLAcHVoBZ6nNSfYRu4zC9o9MSZI9Y4LjeHcvY1RJ2L2wam3Uj2yWs",
-	"ZXbLUmueA/XrvnA1vTPK3xbpvnmi6jH2Zfy9Mqd0a2PM7ah0n5QWtAhsFd0WHMjyCnluErW7/DTdnJgt",
-	"z8eQ+WZttCxlk3SXbkA4m80bNn2lVNOm12HTls+ZbNpnnLb8uGIXXc5JS85JSMc0RJIopXmvu5TW39uE",
-	"X1kqAVjVRxIF2fIGLn3vkO0Fc8omAfr7f/03yrDpo0Cy2dw8zjDno2CqlH2cYclHgQrt0xQh/pAFEZPm",
-	"aTp53TS2D9N57rcRZIaCH4hKyGCIjL4IhmnC1FHOyxlyIQ2ZgiSTJluCyaNHlUQ5fJm8YdImjDEu1BhS",
-	"S9kPgv3UKcE6OGuG2h6y94Iq0uIMxCi4rYQjfWbi3HQf/2z/FyDK0vSTWhywYX+5BiPjN48wGzKzCXI3",
-	"OFJxkbrflLIzpualvtms3pHX7bT1/3V7Jisr7JnUw7KcXIOROzOtdnHxJYmt6E/QAguKmfIhuyaI+1Tl",
-	"qYmPQYIe00lwDDNwoed2tdL8fkZzsNgxL9vDpNPph2a59J8kaKMTs4aOdJFexfwiSgjjoCK/kNKspEFP",
-	"RPXzGWUuHHGG53OX7pjJdfsvhy4fgvjXcoBCazPCGi5UaK03z1pGVGitwvk6/lJsG8t1fCPX9nNqHVi+",
-	"tSl2M/4OoSikKYct9NqAzW7RvozpJgx3i+alVW/CevPNPxY32TdYki2DN4xBiMSRDcXINiWaYumjuylW",
-	"JsZHb8jlnBwbo09uVLdHEcNC8Lt0ewXrIjp2lImrZ2ZEiiYnkWaAJM9YDAPJmE+lPlTvYUwhk1xkMCbT",
-	"FLciYTlX6QCy+VY4IPteyurTIJKHl7RzgPSCQhrX3jr/7W6DPLMp8L1Kj9ecOL9KdRAEk51sc8FHJlBn",
-	"2+CXskRf7Rc/IuqOEGZO0BxKDjtFnByuzb779HBQREtnPV50bxWIYZW52N+ZHKHM+OaXkioX0u/OwZs/",
-	"y5laEbO+IV7+AfSAmvgDjWFIYKdPzjymuyVMd9diur8N+XU71VmPq2NcV9WJWoG/5lYNdnvj6yxjIKgw",
-	"Tj28/3/N3ZgFuHaab4gSNJR1RoyGGvma6YxtIvxmpuGJwCyJsaNPd7ki8J3ne90Z1ZzzwPzTner/NL1g",
-	"yU/222yQS+i45mX3DQxU8/Zg7dvuK56INa+f4yVc3GwbeW+6qjGP+Z7iO2YuSZfbd5UEIHt3fj383IVr",
-	"fZg+TLg2ZcE2RAWXnDczObl3hH2MIUPrTSnEsj5XwizbFXUm2Qa9lNJagvbLkhkRNER2BLQ3x+EtUSjm",
-	"UvpIKOWDBRUpjsinORVLH5XcODNUmyRPldgRCas8fq+IyhRLs4zIJMcxFTIY4qwVkZnWubQo08SheSdb",
-	"FxBlY7agD8Md3TRyhG17Ty28ObJIkZknu3ryTtgfE5JU5ZbaisJ/SDtZtbtmK7jdfG2ffn7itq/a+dRd",
-	"qHfQ+Xc+6qL3J5dvz95+66Nezi2i77wgcrfgHb/r9/z+x8oze4Un2+vu7zzf/vneuDKkv3MOBebBO3bL",
-	"+B3zUu3n2ioU7qCYm89By7WKtNFifdDAjZa6xYmh+78wTdLfV6bz9PcrM0r6+zos/HwO42ZvNQAO/IZu",
-	"uDPK8k+7K8pVpiXFcQPVuXCHsGLJg1okoTVg3U157Axgx4iqXHh/yRhTZ9HzbfBpiJlWkGzkCDphaa7A",
-	"bS01sF62JgKJWqNla4pZFBORqlLb32jcTxtaEfPLmsm99YpaReKnl/7vJ7mviuqrPMn4jp+nGUmK1M7Z",
-	"jXvRjNxNR2+IOZc/+h5LYpvpuHAlkUHgkp00TuHj2tcHxjNF45qomby/vEoEQ3tcwMWqoBHZR4RFMvWw",
-	"h8PbpbMxe0kiPCW4cWBN2UU+N9XyRPwU11VHR+oXcpXMZlgs67Slm9XdWLr4kzdw/1rdwFkz5I3zz6nK",
-	"XxVC1j3XdL2Pgmmdmkma5wg5s19svJjOT8ovo2FlShXwV+K7aDHckttnZsLP/o+150fDe6IVZRMerwL9",
-	"0a80/UfMpm1pu3ltMPNVGjCfv71CUHEI7RUuESIm97X8jCGDfLwgwiTtd9WwtGxrRT8w29nsTxU2S0HV",
-	"TVF3KELwRxgdKijtzeQ+wiO+ILlcCyJh+lhzMlPBBnJQKPaU5R5bm2/MViu4sVOpyBaFw6k5ovF8TrBw",
-	"1iTzAZIk1A0LgHzwnvXb3aeDdq972O4P9Cqmm2FjOsQsb0u/t6qNzgVXPKz0KxeYSQhVyJmJkmge5F0q",
-	"k8hJbx/zJjD7eEWCS21CtkWFTPecyQsL07vnF56ff3B9egGCGZDUTbWd7q1xH3WEVTTNucKHXEzKVrn+",
-	"xnNZkJCLKDWQlyUy/dKkRFPcEH0ecScFtJ14vndycqL/OX178uaF53tv/uT53tsrz/eu/3Stpelz/fbq",
-	"8nvP9y6uL3XLk5Milk824PikFsMG2hODXfvDgJP+dnClDwDA9BdAmv4yIKc/DezZT5hE+tPMJhtIT8uY",
-	"WYATVOHWvNEyp2bbR5oqj1E5U6h+ZfM3mZADhsAp9qBfJAJ7DXrQPzroN8kneocFewgeY1W0kpl1Wxaz",
-	"qku6rfAxyzxuFany8VTIN7d658tsdrg0v75JU2NiRPREbKo/lwCwiFYslSD6wP/XXHnRvMBjsueVED6o",
-	"QPhLrUmkZXSKDN+WMlq56+FKKyUmzmxsfSldNS+IF3K1V9PMw0Z30RQS+CiA4gBBqZBerk2VSJkWT6qM",
-	"iqMS3QnOJu5ifHOErplb1m+VhPEKs4iPx9e0ivdBDldDiHxsPMRfvTp688ZHvUFryhORVmPW2liLj8fS",
-	"d8ePEysfSdPBX2yOhQwbnWdHnU5x/Q58b46VIkKP/h97Hzrdjx86rWcf/7P3odPqf9w/+tBpHZhHv6vC",
-	"4KvKLPA/Rcotk3StwV2nBtFddTrWUkF/b69snJNAZxfpBjL3Zi6N5WjpeFb7IX3mXAbcigrYzLyxGXPd",
-	"BShAFa3PubTd5deqd/IW6ey+aEKydMnyS27hy+NuO38zTRSQvLXOiv5zpbvdMuHw1O6/TRvgkow31iNo",
-	"Pt8KTczzU5QVsJGbkR2hbjl2yhW3ddanAttopttlDGRF1crEQ1OQJmiXucx601GO9344af07bv2l03rW",
-	"ProZDj8Mhx//r9bH31dy3Z05BvpSSdvuQT3lfV5HHw8TggloqXePbn5JCCffF882YWCqRQmfyK3y3tW6",
-	"2rzUmyu7tZJLGfOJCwwyKYjH42p6IUyJbTLiveaTF0yJzenw8qkoDTbcUHX40FxutRJJw4j1aqti7clU",
-	"B8N1pXZZSOlmfXOoRFTmlUrDQzzfW8wMEzWRSxDDDEFJHmRFltSEl6kpaZq73AF25UZwD76f5X6c5kZ0",
-	"z96mI7sn71MI3JNzA4lFwAPdt9yPs+8iEH55Vv3zMNtVMi15Xf7kVs68i/09zZxTpeY5O2eu5+0Mna+u",
-	"ry/2rvazKr0Fc6ceZf84n2nLZKSCso+NbZ26dZVxJCshWdTXfhzCXevQXrmVKrkfHFT66+lubizvqDB1",
-	"XCUj09Z5J4DrupkI2DTtp0VIhvZCf+gdDT1+O/SKsHQ7vSozwEbb7qUbfjfzrmEEu9p3Zc2FfBosnVvp",
-	"vE8jZkvU+/SpaN/tdTp+rzP4WJVlfOUK7+DZs8JlZMPbyPV24DGPY353I0hERXXg70togdIWu/rQ5srM",
-	"1Tnu5Ghj0Hl2uEm9T/eA7foYLXCcECO+3mXRGHqn2SiMfNxFuxg2cWIL7+FipbtOt9cfHBw+efoMj8LI",
-	"6EMz/CkPeA6vlu3o+ZvojJYBKcWCKSNdv53N+zyOv31xXbAhf/viWh+iL06ee753cX6lf1280/89v7g+",
-	"O397VTQWm+brzMWmRdXxr9T8DcBjx0x/29GzBxaO3IN3xd8pbHU57t5dvjbme8BDkY+kpROnfN7OWRkf",
-	"TwmO1bTgCSVoOYPZ4GnV/Ce8ZU5RPbJe1AURdLy8UXHFHvge3tl6XFoWeiRRqJcfknmTnbZEEQgzwvXr",
-	"q0aW5+YcsMr4fHBf47NewJzV2fnylAWG9E62opjdLeN3MYkm9zT3FToyiYg2frOd++xPZZP8sgG29pLl",
-	"fvNIO2mI6F0cWpp5LDrKyqdB5WLWFInbmOg0cmLKKpSzC0FMVSNmQ9EUpjHkSt7aa+HFwrou1OA0cyKu",
-	"TVL6Zayp69KBOqvdFvZTN98dCzzU79tN4Sj1amG3s0Yv3G2wQlKLRhpStgPW2Apn+M/cmgq3I2BLMvn7",
-	"m43FG8v14KCTdUtqSLiybGl1XmxIzTyH7GrlZE1gvTGk5BV5vJdxoWJ2NndlaQzKNr+E+WFreroffD6H",
-	"HzKZz6FuV9M4hcJMT2Be5274infvHPwV706KU6pocZnNsvItXzPy2wwXVWPTlyl2Kl9fpfiqee0wWPH6",
-	"KodUOJ4rq39eQzZAjVgfBXIpFZkFiAsUYBrcJ7+7y4K7ox/86qmyjSv8yo6ZEVtDtqZ+qBtu6zIkBV+6",
-	"e3rHPbTleb2fXAnDOe9wyhZEKjrByu7bmk2/3VY145yV+i6+rdmL5mW6DT/moAcPKapqyjQ3k2x3ktAe",
-	"iK6bZ2J2XxpettOp7fbk6pG7yR36IeYGo2+eWd11LnGH2lZCnKk+WLbaliAzhUThkyr40uuOVQqbz+t9",
-	"mcc4NPVODMZtpef+2ro4ax0cXjmvKlq44jEWl/YG75jVd3JSGft0+fIUHQx6A/Tm6tuz5yZlP7jU8TGy",
-	"/dUl5w1th1Vue5CebrsNVZuN9MpMPM0ZutdBZEbEBOy3f//r39ATFJFRMnG1qg22n2zCvKmUc4OjqKqK",
-	"tHUnMWkglVgiU6RF8FlNkXRbFCFaZ2XbkMlsJdVcRpQ1i5YNiyKs8FHmdAWlJa6et/SakvakjYIfhx4X",
-	"dELZv/Z7gyf9oXeEfhx6dK7/GHrd3hOTqmToff5cHfZ//yN5nZvVG6zXhmEWktUzyrlKRVlteN/TDCEm",
-	"Rl4K9Xdx3PiYWhntKjfCyssTN+TKm9McDKsvM6CKE1x3jG1dH3ltYOwKUit1zTXnUK6H95RF/K6CLY7H",
-	"xkC/eh+/2R5QDgH/SWo/RjfbRVruWhASygfeyGSkARpZE/zqnSKoSVuCtPP6Z+rXDY6JTUO9CtPPZu7I",
-	"cJFbqVWgK7Hrl2lxO9LeScragvrvW7a23pRyUFcxbwOl568nB40peOuykg0IfBMkFURbLrusnztvW7cq",
-	"Oa+qzOqA7qY0Nmlv7mDhEZXIHCuNHK6q7DpbFxtcT/CN6HVr9XWW9XBjZr5FjoWVg+CLa7RV4DZCzAN5",
-	"tPwGt/ZPtXcfcFOtkkMuG0hFmj2B71ySh73AHA8QjpBe+kEZM4TRKIEkFHtAjsUIOf0ZlYqGsiqt+2Jy",
-	"s3VyjbQAQU0O1m1zdeBP28Mwo2z7jwoqd169givPmkTN98qOsXIhq5fShGAIt2hAtc2r6iU2hUJNOlfI",
-	"Oj4PVUOU2OITDUpG1fL6HHesvf0C58+ZqS5AZhIJohnmMZpjCbk4IV8A9FFt2jUR4LXBSVDZHtwfTQIU",
-	"3TiNWXHnbBqTcIzuppw411OGoHXqnpqW1tYHLWM8YSGB5AYm/MneQ6ReBwejAe6HvaiFMcatwWg0aj0L",
-	"w7AVRVFECCHj8Xi8Q2a0Qsj7dlKeiaTKL3/j2KodPQbnU87K3+XcXdaVMPYtcFWEZXBwbuPot/S5u7L1",
-	"P0K+IOCS9gH2mY8Ii/ZTAgAfCK5MbWOJl7KNTmacTSB6PzbZP9NIfmnzpCsiVQt6g7cMRDO5ylzvsRCE",
-	"Vdi/3iRSoRGxCXgDgCCoZRwbD9Uvutb2MN7xHF5HKa5ng6TNdNNcbCzRW1kUWpWEzAfOHPMzhaqZkL9U",
-	"6lnrGpsLD9zdVDADprQtWl32jgpBvLaoYX4Fmy8cHMBuU9/EQGU3U56Ijf1c2o8MZb6CT/J9pSRdkwPE",
-	"lMQw+HkkTSqQEZlg1vx0T8dq4mzu4HUO57rTv/AqL5Szk7cnWeQmosz6gLnhJMR8luIwvrQdxW7rFOry",
-	"7FcwX6L2jBTztLKdr0lxC/9EYWKlLdswUiy/eVccQOqCe1djevNuiBC0a5xF7rurN7DKHU+bfxQWQJk8",
-	"RoyDJ3xO6BwtM+kjrb6Vt+tMyZAZgSNdQIRVrlgXpB7SVEs5a6NTHBMWYZHb17eEzOFbkFXg8yEL8iQY",
-	"+EhyhI0ekibbVXc8oxk0SxPimwnCvDCSU6grxmz+9J3kkBWO12w7FHnfGoeoO0Ju46X1iHoIBpnP2wG5",
-	"IPHjay44Uzxo7yTZbOZLz8FrsELAMEmnbjj70gm13Ei/nDRYWa6rZrwhFdPqEmh5fhmfmxdmpzLc9z4w",
-	"tpDxvrL17dj6w7CwXYW2h+Ed5cIKP3kIXr52zuemwXZzwwlcsF2uj+0U/7PTNxeIhFNeCrPT/UM5GJs0",
-	"UiINORYE5TL4guUUL4iAEuU8YVFLCTqHk6Eiv1h1fPgLPbgNUTEV3UpFBfrFbOoH65Kp97bIpd6vDO0y",
-	"kXJcSmcWLJnocrPfmxMREqb2rZCxKWCukCK+lCP+oDp8pDor50owSSlHfMfNQyhVGetyUr1mzeL+itNY",
-	"mceWcTBl0Du5VBolsyVkftmYq6oyQVW31yQ7VZrGtApnb2gcU1kqskDyxFsoQNFZKQKwtgrAQWercgu9",
-	"TnW9BTpfHFYQrbPLobOLxWEeTOAJG0OroJUWIehfqoRBzULmeBlzHKHRUhVCNIODwxKBHK6txTF40suh",
-	"4el6LOi+KpBgQr0ecgu7iK/CApdKjDzcBu513CQecv9WzqFMpAf32b29Tudzdt/nklOvHriCj2Iyq0ya",
-	"dvnyFD0bHDyBLCkxmaGIh8nMllEsy4VOyi+dJ5/mMWbWRu3K4gCr0KpkaITWmlRLkAxdVhcDNc6C+nwq",
-	"JnLes6mZ9XgWagkRS/uNQ5ZySdoqLH6USYVtOqPVixwXJT/HatqudoKGBpU+omcRYRDXIJzhw7b2EZRq",
-	"sw6qwZ9aNpa2dfY8sI6qcPhn0Zso5oV60VUOTatx/vnI7vZ2gdn5m+XSZQbo2dKk6XUTcwSle2nXO6yt",
-	"htCeIWqwtHSh+uWuKoJqSZjMOGvrfzGWbb6YPna08Tijl83elTbDVuZRUufydAm5xM9YRD5VXY1DxX4E",
-	"JIWoboT2Wl2jVhoVc7+gSK7KVd3Bk8HT/uEg73zb6lYtioHkdWV43wmKKSMuGZCphBxixqBWeUzQXscw",
-	"4Uzptfe3u4BXSTKXPC5k0Od3JskKjkyZFc1hoJ6d7y0ouWuc1kX3e2770n+f2P7gedan/vm97RegWVW0",
-	"VjMRwku4rjWGAsoQqHHHyNGKwVVQ0KwCzfSDMJGKzwIf0QmDAoeQq+aOSrIeo0+fHO6QB76grVX4vd8h",
-	"PlbW9uEuno3O7awabRREmMbLwE9tUT4KRtT+DUwnmHGmpvqXszINGVaoaKZbl4sR7YEpVzOfpUTm7xhM",
-	"wjgUWix4fnXtADoeMozsgLnLTxPP5eJU+11rcoTkTO4p1IiGqtFjY/sjwvQk94+HzC1N7jtTmC6o1NkD",
-	"RD7hUJmVN+VLgqJCHtiqlZayAY2QpkhjzvM9h0S9zGY+YMPRQDQm8mx5n9vu88/eu/7zD7/Jhs0/fpOC",
-	"kH96asH57HtXWNDxmyzwYV1FvKJkoMgntRIeM3h68OSwkZcRDJxFrzQfd0zZhIi5oDaMrEFKjqfdZz2/",
-	"QZTALa264h5jGqO9XM3OfR+q4vlIEM29fESZ2eIAhXUg0XuGcXUyn8c0xKOYGCfKWzqfG3eNTQacmCyq",
-	"3EpAePKR9ZHx9RjguMNs9tON3fLQGI8L5rfm6J9Pl5KGOH5t+9nuaywUHeNQ7fZ1ImiTla1aWkEmWw8H",
-	"+90dsWvNZ9lhXDF4kydlD8cKs2YuOmltQHZ+Q3/2vblGOY5ffrldM28Qo1NVUtO+X6IRnlQGzAhrR2++",
-	"Ykb63pyoiToJbvOqGmEPqqDx+NS12hKsrYdrRjMaQWcNpwxtd5i2cz69B8uoU02wSzxlKlbn5WQfJSwi",
-	"4hIYrGZvgvwZfIkb3WZt2FwVaRhrjqetCdCeEMZInIgdeNwXYftVMxwncfy8eOuzDV+Zknj+rhk/9hvv",
-	"y4qrm5qWD8F0jlGgVUdB1bLloiMDtIfR6fdXV0iGXBCEJdxC62H3jVis8EQGaA9ypAen71+0/v7XvwXI",
-	"Zurch1Ne2CvDilMoNofvlM4rkyPlXoM1BX/ijM8okWjv9P2Loq1jC1ENbLpfhpXegy02Xe0vdqSCurDz",
-	"HljDNth2RHnOiLUdiIQdmRhizmO0FwnIRqvpjnxShAEX9k1+flM2XrN1ue9DPW1bQTMzGVmlX5A5l1Rx",
-	"sVy1721bKjQvtq+iuArJeiZbMlGYdSNIrgvUB9kOHZq2m9JKRxuIp2rxF0TokU85U4LrWS5MUM2Ox2a2",
-	"bO92l3t3PPmuv/yuNiLJtpQHzhKN6E6SGWaKht+bVVnxCKjycF80bluJOdhvwghQ23GAE7tZhS1XqM+d",
-	"bAsLdCf0eU/VEcLoWtDFEv3b1flb13gvuAIk2akGqGdCcIbMcJVeu9vuoJhP2uicxSYboHXCQAaOEYnQ",
-	"lAiSHl/H1kwChizb2EdYIcyWQwZCim/C/qwMp5mOs37tBVUzNyGBwb517bKwU4mSecxxRKIhq5l1G13r",
-	"p/QvadwEOK3t9TroDf1mX/dhrOo4RiOesMhkroUKKXLIRiTmd3BZYDzPzMysRWxMGVXWV6xIyL8zlFdh",
-	"+Qak2iKV7y7P2pvzNn72vROr+r6tzFYBi3pUYNt0hifEtxViRImLb5a53HjVVkI7Xppz+8aONqYxMXmN",
-	"/NyIf//r38o3u1Xb5zI7TCpH44ULHltjxBabkej7JGZE4BGNqV4CH72hMswL0uZku4LspM3r68HYW51Y",
-	"hc1UM5ljkzx4RFBvvYm326m5k8yZy6HH7RjGCr0IpKZY2S1jdgOUQlsh6+/vxeNEUplkWe+IlfXVIoyt",
-	"97wNh2eNZLdF3fIALPnl6bY7pR3Tb3B2Fi3vf5actS/xXU4BuqpNuOLS6qQpV3xjSYY6kYqjmGBpX5J8",
-	"Arkwq0wMGfPMnTD8e5cWMaZszBsakh2E+YrH9tEb23/6247jfueKJtsnZzCunneMw9v6klwI3iPKQj6j",
-	"bNK6I6Mp57fo3eVrtIdHkseJIiaLORfwr9yvvt7Tn8m21N1BylxJxIKGRD6+7nQ6j7/R//nTn/70pwY5",
-	"dPOp7F9NP364Vub/L+YfP1zJj384evz4w388/sM/DYfy4+/3Pjz+wz99HA6v/nn/D7+rTEBsu2ulFjnP",
-	"ERsGA0bFFJFN1XsVJ5PKDMIticfE3YFSItBezO+IaIVYEhQTPaD0UUQn1Ar4EZZTIvcrdP/6NP4mh//H",
-	"vT8c2T9bH3/s+Ie9z+5N1Yw11Gz28+bPBwC2dd6TbJbPlJ9O4oq48h33qLJuGteGCc053SbLnYbNBFxv",
-	"qhGSK8CeAyEdsOrSOoe8LcMV3765QIteqKl40UffknKVAI1hCOYIOI1kgOZxIv1c0TAfyaUE/Rr+eje/",
-	"pjMCf0LNS03GZy9bb86+QeATNsYhQeC/qAXTPSyRwIpUhognanozx1LOp0LT1cqOWvSRbqN3U2idRtLW",
-	"aC/LsO5XpVcv8SPdUSs3mL/Os7giYzeMloUhffYt+LV1TCuAt23zbkVXr4oVOt88P9Ds+tWJ+W+vN7B/",
-	"HByaP/pP7ZODbq+YaT1ttS7Zuum56phhs/lJoqYWAPvLApL9sgDlHhjAsgcWwOwBAAo1wmazhFWetZo8",
-	"09cNVjaHwHkyimlYdM3yZB9y32cjbnJoXFnfItbMILZimiKfVE0R2EUf2QZo1b1yEWPW6naaOFfakW/0",
-	"hqxK8iI5Cnkck1Bt3purm3LnCgo/k6tpNRZefFICo/Oz5zDihCgfERxOjSbC54Y7orSSf3NVQ5PuOY0a",
-	"xCg4C0FJDnh+YQrAuiw8E8IKxYy7h92SK+Fhd53ycXhw0D9o7qsNvVU4nMwFXWxit7oNDpf34LO6h4fl",
-	"swbudXzWQb1HWCiW8GK/ktuevLgqcNvnL6483ztx/+0+65k/NFMrljyGJmuLHkOLGsZ6IejCjOV+nZR/",
-	"mbFzDwAGsICZy42bmjulRR+5Jgia5CesTyDdX2HWjGvO/JbrF545xwo/4M+P5cPTNliHg1yzGkRcWUjf",
-	"FkHIv1r7woD22fcSSUQtD9Yv0d67qzcZZnTbEqXOOKPG02wjB6pXU0G4Mm/zeF/0wgLKF73Q871Fv4hW",
-	"83QdRk2LGmRaG8D30Cb/oO99zDsXawHPqxEpnxOtja2K0dvUhMhnb625NFz1xc3k+kcS0WJsXt1AMZbq",
-	"RhLCmmcInEEapLXOEg1y2ZScDE3YLFTWARuJGSQ98lcQXYscuZQ30Hft2y3q+7klq6pB69BQp1m8ydBU",
-	"oU5tpwLl1bNGilA9WOc02rZIg5Fxqm5l4UwGmxpWZt1MhEoaoCISJncP+IAgIognWB3cxQNluYAM8VBp",
-	"IhAKjOnZgd80V9YNGMW3Gg++KEofjYarZrZvMspflQDPz56X6prPkxvNmyHWpFiKrfe0WvBbHfJtAqHR",
-	"q7132/32YbvbHrS77V6n1213u+1n7Sp5O2dNGQ7bf4A64b/fGw7b5q/96pqIEGVSs8A2YKTR+j7t+E3z",
-	"Z9Wtb/1wFcvbZLhycnAa1e7JNKVc2TuqNvIC/CbBe8pHMgmn7los00xKnHPVlSRbZTp+dXrGzkNFILNp",
-	"Hc2sejhslVgW8Lk6lW9xMrHIhgr/ZU4y5iLTsrzt8W7B4cDFDQyVywCuWOcLIhaU3FUXPVmQm0KdhtX7",
-	"CtsKKhfVNMm4fyn/VFaQd/WjMaaxTfxW0tjMV+bUl+huyqVLeuViW6iEus/n31XXOrZdV8eq2ZfoMbLg",
-	"of/9/5DW2+BGIyIhneG40ar4nuKqOgthecGgnZ8r+utmXwS2ahXTfJpVi1eN2m3Bsn1VjX7HxW1lJluT",
-	"5hvZ91XrUFFHXXopsfir5FemtWz0euq+sF6y5ePdiRzNRZK0u4JnyM+Rc3vHtFhU3lgDVHVu0im/u5lS",
-	"jdvlTYSXddkm7aVFBWf8aZNcAyBZoFY2u6qp+PklX08tDTxdKg3kJ6ayNWQ7BRpeSeuINFzMharM8YQY",
-	"x1aEUUTlPMZGvzxCE71zIPYkXmquM2R8jAIrmNuAHGf7D9AeZsYxIx0IVCE4WUZcTeEPRqhu4yPM5B0R",
-	"Eg06HT0aZZMhCzLkfKAf226g/TY6cfY3zViJ862440KCXYoqmXJJs28fWU48ZNaZrI1ShEpAABotUcBF",
-	"REQAFTIYiqlUCLwLKGfW2dd6tAUTwZO5iX+kbNIesuckJsqFBTqMG3wLMuMLmwUonVGVM8d9SrABQBWB",
-	"VgbA4tgaX3pyJDKTajcxEtyjYluVnHtFlMZ4FjXaRleERYgqNDJ3swiji3fXWtoGhxicwQ90hPZGOJoQ",
-	"9O7ytUQzvESJJENG1f5xviky8YNUTXkCCZfQhCiJMFy+0aiUfqnhfKqVhee5vZJuJtj6sKfa622Fldle",
-	"NDVWRK1bkszvWB/F/E5LGpBmalVZcWTsYuH08m/2CdngFVJhh22aaiXH13YqVvhgB2VmA+9tl7O7JuVQ",
-	"4TRbyfUE/PCxkQYf/6iPis+G/GXGex2xYqT4LWGNstVXHpIl8sRLyJxvW2Xj6W/zhoFnnfWE0T882D4c",
-	"1B3Pa1dIt3mo1PuFY3g9BW6dYn/HDPguavtGo30Xwt1sb7JJ9QvjrJ/8A6XR/5VsyIY759dI/BVrzMVs",
-	"TSWfTPutUJ5XqiJUaM+cjbUGFJJqM3N2kmwq/s+iLeuI7VqmmXN1E+JEkpttLgByn1Vnhri2mSDAEgQN",
-	"2yhgRGnBNzBWLEjSpVXmRBCJIj6jTAuuNsgcsOyjIGLStn/+9soZEiLuo8D6ldm3r66vL3x0fXqhhczr",
-	"18WmRvm0LdMh+RjN6CcSoVvKIolwHGshyVQ7A7lIT8DpxYXrNDMPz/ciBsV2DCSplmst8fo9meulZOHS",
-	"y7LtN/QC1LR6ybk61di7Xs7J23TY1XfPAZDV51cpaKvv3jtgV1+9MuBXjJOf0Orrd26KLmn3zuUlHa7T",
-	"smdbFuQE2EplzHLPCmU2wXiyWqWjzvzhaoeJNDFwoYOKakxlBrO6gQq8Y20uE5jET3k+O2NhwxNMc9jm",
-	"hzJ0XjXNa1twukHAc7VTe5EfvRSEtDQN2qBAFOMRiWUbfUeWEs0FGQMnCDA9CkzEv1HGTs6QwpOJVmjz",
-	"JnZNnwvwfeDObSQPXi6UMzej8Od1xtTjZ76YxeWAxx+bemiqMO+gmfW7nRVG8+qQM0bCsn+iCueQq8F0",
-	"FC+1xgoqO+RPs2F1cxKCcQEiUuKKEDmTq7BQ16V0Z2YHb57cr5Sybst0YBDmpsGuUP2TkaVLiJIxgQEm",
-	"eCReGp94G/JRvAG7OH/7belerTpm6+fy5Kp2mLqAi1meLr/ixSx4g37v/u5RqzJnZSWMb4CmFAcis/Uw",
-	"LFzlXe9dnL39dijAQJKb+aDz7LDu9vBB6M8lpytm1NuW+kqbHlbmY+YzosJKl5HrWP68XCuWW3uQq1jm",
-	"+VPaw5b86fWVyT40xbekzKFiuW+C1ULdx5iGWJFHEmltSdMS+TSnYgmcKpxiyuBIgQ5MKoQKTlVtoli9",
-	"188NaIYhEuwjYMWiEs0wWwIceceGJ0X3wycbjBmbbVypM8STyq32gOxGTvm8bX+2Qz57UK6TQ9FgUEql",
-	"Oxj0H9BHE3qrZEpiQUSNd/HV27MKTwuNp+1w1K/2cKPj5Q2Q5+rI38PbFYKzxMwic4G/o1sxcMZqel/x",
-	"c9iJ3PulzJ39zsMRfL9TbeNN+WgsK/mooItlOTJyuwjtk++fnz1vFqINCtkbonCEFd5uFK0ZJSIkzTKE",
-	"XD1MriXfe15rxKrLTuZ7TbGRy5PWqN8LQWdYLN9dvm6GBFAmk61Az0chbkr9dVWTh+flydnrY3RxcnUF",
-	"O/LFn05fXFyfnb+1SU5aLcrCOIlIi3HWclaP/W3zmV1XWN/q5+WilncIUc0H/G6dhsMGJUMaSBNo72Ls",
-	"MUPnVz7CKObhLcRJ6x/PeXhLhP7197/+zWSIuYM4XCzRmCcQRYFoRRjuaYxlxVpw2ZrfTqSPYswm9k+z",
-	"1X0kIfLZRzENCZOkYVD2ShR1Yx28mtU0jKE2UdrbjWU+ajjCdZrUZvPGqo6Bj8iIYuYjNp/5aMJnPPJR",
-	"lK6nj26TERGMKCIboroUwb7d5PMfLxvhoJb4LR63YtenWJEJF8uGnBCrcFptrZ3pVySCHLTHdg/NsLy1",
-	"qR0ANESVJPG4XVY567jBZRKTpkx6S464/amzHSurXaTiem+1VruccS/pJxJVx/7XbJozJhWO47qvatB/",
-	"cTt5u5oBpmaIi9vJBVbTho23PE3rA/SdMuSjV2ffvvLRmxfPz9698dHr8/eIC/Tu7Xdvz9+/ffhDrbDk",
-	"hp5LgH3/AryJogWVXCxtdMP2+bF8793cua2WcvFlZYVXnKNHJkE53Ke4XFLWp8GUD692rSzW9y2pSibx",
-	"P55A5pbz7wqdH6Nup5NK6Db5DOPIwljtcNk0179WD0yd9dwlQG8w9XzvSeT5Xr/T9AbAoNJURu8NTPpo",
-	"v/D0yXPjcJZ/1u/Aw49lc0kOW1mR5xTWKgv2e5NBIZdyYQtvDpkeBSXnpTcnpy0ThItuCSRP7h5qpVA/",
-	"CKdY4FARIY1tQtIJwyoR4A0GXj+UoeBPrSsSJm84a12590EbXbroPuP5Ffyz/V/gg3DkLLCQrAS8kW4J",
-	"mduzQUH2IAsOkJ1NHuESnmnSALekdsVxXIwOzHnq7w2H//zj08//+WE4lMPh1ccfu4f+5/2q3A4Vobz1",
-	"yR6q8AXlxdyUU/+q4uT2YdOIquQZtbkjVqpAX5xfXZPIGjx/LfkvyltBVJczs/eJNRFFN+QTCRNForI3",
-	"weGgkj3teKENEWNTgoUakW1uHuNcZuNa77bqwsQPd8epD25z16kA2c0YncF76a4z//DKdpt/dumGKAY7",
-	"Ni+1miIsnZG/stIry1FHNuALu0o5tXgXPG5QHM3knKt1g06dcJt5PZRwUfg69XG2yAH41k62+gbXes2X",
-	"IVuV1jNPZbCCuTonmptFiLNjRGZztczMaNKkAkZTLNPcs/UIaa4CZYu36c4317lfOc+PVclBXTgv5PYy",
-	"cI0IFkScJEb+NL9euqWTM3ZjnAS91bsBe+6hk4sz0wbtBfqDv//1b8G+j2aa+0Tm0ApskRLbzsQKBG10",
-	"EkX6BE2n3Tp7foSGSafTDzXVwF8k0CcIDhXiDK14fKMlTyBoS5+mcAwALsFmCnPJVkazYO/z5882e5S5",
-	"M1HYCGxmb3h2Tp49mtYVWVm9FXcIoRJhNEtiRVuKMAyCwlhgqUQSgvxgRAAbWW3DqLU4YD1f2uhMGW8Z",
-	"67gzZHum8BUkPb56++bCzzx0fPT87ZWPrl9f7fs5MSJNg2prUUgIKPWhqofMvHYoU3zI0lATHwmeKOMs",
-	"OkNqKngymSJwxUBzHtOQkszjl/B5TFzFXCPYgCOcnBLpApLAQ7A9ZEP2T/+ETgr5XIbsBaQgdLstxEKD",
-	"iDAyK2eI5QgF+jMu6F/gqyP0jXnrSK2NrnU7CXJzjuiGrJrqTBEDUyzXFNYFM9dYEDlF1Gh7Lt8MZZBn",
-	"CkHlFtPNvpvMNaQ1XQ7ZSRyjCCus151KHmMNwTxPpG10kucp0vlVQ4ePZNbQCJruqn7ISnsjLYckSUxC",
-	"AK28HVLxEGL4zcaQcDdzwhCNrMRpHg+Z3lgrXWSBEgM/DcaI6S0INq6LiBMTakY+UakcTvQhIYfsBQ6n",
-	"yFS3sQVMLEkh0FRwjDRHB/H5U8txtZZ+FhyhwNTCCdCeyVAJTWd4CQk59/0hC1zdnADtpcKgZoEuNyJn",
-	"rYjM9F8iYRKSgAZQcyewyThMmee8PW/fJNfUYw3ZlBKBRTg1BaFh6Q0nQtCL++HAcL8N3A4Vp5wtNK1z",
-	"JocM0pSOeAQ78PLlKer3+8/Qu+tT2JvSR+/enT1HNJJtBKW5DDEH2JTN0J24kk6//7Pkeh6ueNn+kOmJ",
-	"5uqCmbpiJkgAErrw8diqG6aImEa7aRS0EVws5ytjySPUQeff+UPWdTflPuqhzFjQTy0DLgml3jU0Ii78",
-	"55FEgUFugPYgwUOaR8gfMv1g0c8lSJGGlznShqhNa1fPMqccZflSwIxm+BOWOc2qPWQX7671ylpnRyM+",
-	"+QVOBPQxw5pLQFJiq9JLw7NtlQhk4raObBr+IQO8yVSLoRbKlOoJZD13/EwrJTYjLDCP4CwiszkHz4XW",
-	"d2TpdrGe05xg63YDXxU1PK0CanhHPFoOmb2m6w1sWR5B5jHcj6fczKEI7c2wuCVRbmTVuoTmJHL5Z4HV",
-	"ERwhPh4yU6cc4LCRuMLeW7XRty+ufYiT0aA8f/H6xfULWBya9o1GS2Q03zYa9J756KDT0//p60+G7KAz",
-	"SHmK3scjfThpjDn/kEAjcNk60T8CC0B6ZlzgCWX2vNBSnjT8RxBT6JwhwhYk5nNiUY4CSHjrgsXA8y44",
-	"1hSZMBW4QC5wMXS1wTQGwF6rMQBymvk45+UHH84FyYqFzUxJeN1YEE1RJtLH3krkRIoLweeCEoXFsolY",
-	"8VgRMZM5R20vJ2d5Oe3C67U77Q5E8cwJw3PqHXn9dqfd90DVnYJ09xiO7pY7uvWjSZUhxGGWFGLpiud+",
-	"Oy1ZRjk7i+xXJ7rNhesfKq3gGVEQGlvj1JI1efxarxV4s2xo6FwoP4LrquEEehq9TsdJci5yMcc0NbMs",
-	"hL+nXp1d38uQ8kFr1WBXMorkDIo9fvC0yEY0r/jXvDeAycXGjPHJmpecjTWXvtQ043HE79iNJKF31O90",
-	"skhnq3FrjcR7Eh5GB2QwbnW73W5r0Ov1Ws/6/X5rMBgMDg4ODg4PDw+dNnTkQSJTLUygv//Xf6MURu/z",
-	"R1t53WRrXqdnZIu2BM0JpOIKl/N05T/73sBguqrbdEUef4MjW73RfNLd/Mk7hq18RyLzUX/zRy+5GNEo",
-	"InARN+g92/zFNedvMFta6GCDHTSZ0RlTRDAcpyUzD5rAZx3F3zG8wNTU7wf9y9SJtFuntL+0pgJuuh+8",
-	"k+KLj75XkpO8I1cyEPxzqtyDAk0uwLfcl230AtTYIKPewFxU2WTgTppa3enG9SxHNlvv9Nwh+B1Z2o0M",
-	"a/ENj5Zb7uGfarNu2nE77Dfr+fe5qNBbV54Sa+v+QtHyBXnYDhit4142I4HZRstfOg/rNOBhp5yNY2pM",
-	"X4NugyEuTKXsa85fY2HC+wa9XgOmV9islySRdl6/Qk5rNhwY5TOuutyS2ZqSrbrjkkT1+EcafTbMNyaq",
-	"KmgbntvoWxj6GM2tPhaRmC7ALmNyCoBcHQnunImKPNj0VOTBJYYxqBs/+sWT/2DzF2+5eskT9qulRLMU",
-	"D0OJfrUcf0mMfQ/i7Sy1uetDabV1sJNBHtJVGvuWqLUE1vl6It3jRPqVnES/ga34LVH33Ic58XtLORhk",
-	"33nSSGQ/tqWHbJnyOkPUyj42QfflrbyruF3Yb4eF/WbdLb7AJrJ5AxoJyr9AtlSJpl8oX7J5qv5R+dNP",
-	"J1r/+hih2WUPKB3P5y13tfl4TEHOrTc7vrQNVjKGPZJoLvifSaikbyoGmUJBLvuQMXrH4GwU8tmIMlJj",
-	"npyn+a/dYFubLkwfFwYecOv87P+44jUfL9G4MB3wEjO8opTGNatERPW3PyQEbMN2x6cMpvEOB/hSR8/P",
-	"m6BzwT7mYqQIG5/DXX8lXM4vZSuozEefm2IstA7YpdIPBS/havDcl1sCmHp8f25ghf45zdXZZvrwYzbZ",
-	"VdzADrFZvr1ep3fY6hy2ev3rbu+o0znqdP4d2nwi0U12ldBvd9rdfqv7/0Rk1O0lXc8eVQfRIXkyftpp",
-	"dXFv1BqE/aj1TJ9cB/hw9CR8Gj0jnTEsh/WRLnfZTbvseYX043WAZX5jUKteKrHMR+I9llM+f4zn9Kjb",
-	"HrR7aM8EL6Bur32wD/s6vDW+eJqOpYxNwAn4v2zoMWsJXkJeZ9QNe1GftAbjg05rcNh90nrae9Zv4cHo",
-	"IDyMnpCn42eeqd5pPjj9/kWr1+kNWr2DbhfSmDg5wZuRiCazzLUr3WYyGd3klrJUh/BmupxQwoiX3QXZ",
-	"aR2hdwxKPJIIzciMiyWaCH6nbPWOzD2JRZDSlTJ0/fpq0YXLIVOK1lNQbm+bSwPYL5aLrrs2cJT69drg",
-	"y1wbjLODLD2l5/PUo2i9vlJ7SKeWrMqT+pyl65rVqnSZ3iLsEkkoQfGEQF32auPCynF8fxvDV1b4lRU+",
-	"CCvciRFuYIJfjT2/EGOPW5CdmOZDGnmuiHJOOwDQo9RXci/QNB34KACmFBjHNVtaOtg3BI1ZVpxLs9lj",
-	"hOHfIXM2IsFn1gPUeBwan1DNr23ifcysPzNnBIUxwUJCeWk37GgJ20WDtZRDZnI5JUzROCtYPcWFSSA8",
-	"wZQd58A1X2eVse+mWGk2AGmSxZCZfiSSeGk8ZyoNWNXHxY52LI0m78h7yxUSBIdTTSpHaYJgGhLEAMI5",
-	"FpJIPWORQA7jXNYEUJdS3uVmtyPv+JImrvuditsceQ3OsgfD/C/yBEupIM2LGk4xm9hAlhJO+g4n/2gH",
-	"njMi/qMefL8ho+C1keJ3OzOdW3SFqmF5fq2ScV0yAVI2IcAG7Ic+YiSfgzywmzywZ5zNMqofPZIb7YGX",
-	"FpqHMQf+gi1HKdo//OiNljcynxrAMLOjbqmCR7225IxQXas6QdBxGutlGIs9P/phL+qSjjkwWoPwSdR6",
-	"Sp6NWx3cHfXCfjQgB/r8YOTO5Xv+krydaP5p4S2wQd9L5nrXkuhmBJyYFh+Zklsw1uG4S3pRP2wNRge4",
-	"NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi6tQr1Fxa7gV4PKlzGopHxGhiZXpEhZw066QqU/5hkMYphU",
-	"cZyjNMsOxIm4VDsBkCcCceA/x/I/9XPUapm9hiAOxB+yAGL5sM1OEaDeEQpM2h/54WO7lItF6xYrmXCs",
-	"q7wN5gggXgYP2dXJ5dlL1Gt32x0U8wnam3BJQh9dkdlEkLmPTnlE/vj673/92xEKRML0cDboLEgDGahA",
-	"WqiSj2w0lkZfyzGgwEbd2BlRiSKiILNvpsREPExmWq1JWEykRIFpHEB8C6gtQzZk2R7JhTwZlyvDKqB5",
-	"BBVY3JlxnNZBoKasIUTMhFx364Z3asqRWZ9HEgUnWiDFhvFDCRqzQEiQMRGEhQTFXBKjbyk8AdxGVC+9",
-	"jyS3jrajhMYRFLfR1GA6sJEJEPlhYdz3EYmlCeoyyyES9ghCP7ikYHp7d3lmG8GAnMePTOwP4AUCsZyK",
-	"Zu/YLJ6oRMlcEqFMOeI8rlxtHqkg3/hYbw8BwXBoT4/gD5leVCiIn9ctoPaOtTvplyZ/kLNj7bfR+Zyw",
-	"0pWPnbDuFlE2ZBDc4QCBHzYiF4BmHOnVJQL0zxGBBONWbT0GeeVTJoG6QBE8n2sVd8ioREbDrtBWU6i0",
-	"2ppqrYY+RzxausiVZA7pDjroDf2mWm/V58aKlHFvd2n/QW4ps33ySNpt55twFqqQnPIkjiCob0TWbMXi",
-	"1Vx64ldcyVmxIH8auiB995nEgo4bpyCpxO2FxoE0McvXttsGTa/MyJ939kS3mWR0L/qP9EgxOzVjmfte",
-	"rh7i7xwq0hgg3WvbCgSKC9LmYvIYum0B823DsFo5ZYZyLJOFv21Naw/i+XJGY/N2Pl1KGuL4dS4bA7b8",
-	"K/8sEdRmi9An7GOoCiQfG2gmHDIEkIltK7NkUYPeZ8DeLEsIqMgnLcBd/fG1ywxuaEC5TANJTMxdQK/T",
-	"BSHXiGI/epGgC5PuwhIP4M4q5WY6NP2wIr9L8Wjxjrwn7YPc+Z2e3b53+v5F6+kzk1R/yoUq5ZHKTQHI",
-	"GYWcmdBtrVYnMpsUSnMZQH4ba/A/5UwJHl8IvjAxhnbRHMt+B8h2qz+hapqMQMDF4YyAlKslyI/FSK9u",
-	"u2MyHAF9F8jtOpMSQK7IU1v+sGp2j+D56UcmXVzZMOFBgsaUAG0CP5exz8sy0u10a2HHNE+9ilxyH34s",
-	"5fCqurBZzdlVdQeT5ujK3ZBk2bI8kw7LS7NbPYj9ZSX3VcnSZFa+INJ5Rz3QCpppFFdGsrSnzpeIMnEM",
-	"pDE9fVU5K1RO/TN3RdhpH3Ta3YdXRXdRROuUUJu7yYpiQOyQ5JMqZO2d/6AxNjV7Ix+RX9ojEVHgVeop",
-	"Jz5CQcQZVZCtCvU6z550D3odU4IhZ0sedPuZwddiyHSgOEcxGBULCU3qoogtcPKx4rwVO2NkM2K4MN+u",
-	"N0bAjHS/QsvZzInEv8kQI6Paa42poNevNR/M8KeWXtiWIYEjRxK7mVQ3O2+UbKlZqgGwE4I2trKb1ztw",
-	"pJrN/eyUX4+HL2+RfMhjwNDPV7+GX0wQS4318qdzdNBMKav1tya/hMvIkqtFpKCIvTWEuVIMq9c2p67S",
-	"Vwm8Cpdi4GmmWp1zKl4t8fB03NebFLd60WDQGpAubj0bPXlSZgRVRg1X2C+/p7ar7/vLvC6yC/jBVYm2",
-	"QM+NOSYrL2OKkeTqFjVk1KUQPZuB7EZNBZFTHkfeUS9XA7rxCum2Xdwb9cNB1Dogh+PWAD8ZtZ6Gz6JW",
-	"h3THPdwfDcKDCFZTEbHAsQvQSZcU0vHekVFrLnjUAvuCojPCE2WadjvFWu7VU9Rr4C7dGnNcIOx1Vz9m",
-	"Xb7e/HyZm5+0gqBjlZbR7HTDYyLNZVYGnyFseE+WEItKl6uLRMYMLc3tgyEIV1s+Xx5pyPYuKJuc2voH",
-	"V2w2d3+/Uir9Oy0c56PnTKZPXbmm/WNzVsDoLhOYdBccGpg0bVfbZGCENjYFY5Wp20wXEPYzZwNZx67s",
-	"juz7lYxre36zOw/Zjid80TwhX/n7Lvx9q/XblJUkq6j2NSnJbzcpiSGDhudPLszSnFtbJR8xZxJmERww",
-	"9hKpLsuI4+pf84v8CvOL7EJUDfKJQK/HaRoRyjKpZkNKkRpq6tzj2JJsNl9/bPkep5ERRlyE6DwxlhNT",
-	"doKbs6Xdbx+2u+1Bu9vudXrddrfbftbueLauHtQQ9Y6edoo3cote+A9wLmok/mLOxV/FefibiZbZhoV8",
-	"iSiZi0Iq3uNNCVCQKVWbMiRIjhvak4/HETAwOPvq9C+Xuljzl7p8Khkf21FVWckHUtiZ3d6WOsIXTZHy",
-	"RXUEO/+fnRl2ew+mJfQfkhu6YIp/TK74NSHL5oQsD6AZPI6xVC2R1gCtjbmABCuChJrDmubHaNAZ5MoG",
-	"g+4A1U4gTkskrF7Qe42lsoVHH4YLbbO9wRHuZiYn3pHn7cBK8hXmu+0D3+OJggPKm3M2Qd32wSx/X98x",
-	"PGKV43WP+lszA4u0GpagIZNufb4KSr8AA7JdEHxnF8UUEvnJJKfybhcJbJ/dZLBKg/YfE5JAYgdEZzMS",
-	"Uc2YRMKOEYYwLSLQnIa3ElGFkrmrI27z95csDWl1l0Ak7IZGQRtB76ZGB5KJWNAFgfhi8DBdZS+XCXtA",
-	"W3OBK/W+NFf6AabqVECDAa2QdsZjQjqdVrfXH7QGeBS2nkVk3Oro3weHT54+w6NteUjCDF6r2Ih581Wc",
-	"+K1ZGy8Tll5KMX7XkDkVvY4iLKcjjkVUK0m8MmVXrIyfu+wnLM0sb7PElGSO9G2lUPE8Hflh7rhvUi2k",
-	"PzASgryBeiBaHdAKggXmBjKTaIXEgHmTvvGOPjSP8UvBv7LrUbEx7auvt7wPbxN12EfuWUb8GWFtzJiU",
-	"Ur8suN9tTmwI0TN18YU+lAmzvmN+mi0Q2eQbKpG+TfqB+p1WhJdICcI2OuY93IaZEKaH2aDVu0yNelsU",
-	"8hoYj30vInPCIhCrFyV/fn9N3gORMCgSrBde8BmVBFzzlBY9btwK3GjJJRGmPCSf3+Sy5METhWN5U3Qx",
-	"/Fx47sqHQnAFYdFNvxNttb8rEV+xxy8MoF/3+IPv8ZOMiNOdiRxd7LTdycKw+ZrdfYICRT4p06wllSB4",
-	"FthYVqjEBS9cRGdUZkGmAmHw7YtrlDGWAMkpnpP94yHDYMvkjKAxj2N+J0ERB8U79c6VJvTUlb+D2BTE",
-	"hXvrp+e9aw5F+HzduT7xTFP9nkqEo4hE+okgM74g0b7+epToifBx2sGELiCKlBEzvTY6QcER1KQMhizk",
-	"s5mdMxhqTZxr9yAt54VMCIFGlSm7KB1rCwRRYnkUWKeUvRmNY+q0CMWH7A5ThUZkzAXREgNnjISKssn+",
-	"sSlwZ7A9xRIF8OeRQzRU20YBjY4CtIdtGK6NOx0y2+gIkR8SHCMaaeEF/jRvKJShY8Z2HERY4aMAxZSB",
-	"u+K/XZ2/baNTixvh4BBLdHJxNmRzwUMiZVpBU2/+iSBXf3yNgtdnV9cv3j5+e3599vL/rvSsuQI0vTBE",
-	"uJGHr5BigYl7Bruo3+l0hmzIihgaMhodoYNxN+yQHn42ehINwm5/yGC26MdhXjwagnw0LElRQ++or58W",
-	"xaahlpuGK4LTEDirBsMQDsw9Y7NlP8lKO4hZbTPTr8z0C7jFLfIsy3BCtCeJWBDRcnubKbm/G2sFgtqy",
-	"Dp0t6AhxqSaKHyLcUWAKHwdpKmiud7u8sY+rXYlBTWnkSQzDojvwUM51a5iENK7Faf79dMPZChQVnsNZ",
-	"YfIyxY84jwlmv/gcxHbxPvzY6LYHjK9uTwP92IcWH/m7+q2ue9xSOGTb/kp3N3hiy8IvvCMto8ImbuLG",
-	"21j006S0zncX0PWVR30Z192p3ceOB5l9fU/HXeuta+pwQFoUR6/GySWry5HV6kgY/SEhLolGVvS5xmFW",
-	"w/mz+stusy0b76yt9syX9G39x+VL22B4k/epiYj56nz623Y+nRpW1ICD5i6Yge8+xrSlMPiCVLPUy4RJ",
-	"dHKGFJ5MQG1cQKBwhVxnXHOgEDQ460C9oz2sjIW41+nst9E1npi6ZSYGfchsiiKGAkyPAjQXZEw/AcM2",
-	"erIeDqqHmzr4eoZtBNmQQPudgAOjguruKDA2oEpN7IRe40mNxPgTsmzDVm44i5cpn2xondIT+CaJb9MN",
-	"bLnu/QRCqW4SGXlHnXan0xkYRx4byZpPT4PpjWN3lpA0L7Q897P1KIoIJEnptJ/u4vuT5RG/Nflk8GSi",
-	"IenugqK6+/cLIlrGbJKokM/IV9b5G2WdJ2ctSOoWx9vInyvccxu/ff2FD8zKRrXaGzQqNjnxW0nzqw//",
-	"r9GHf+uzuYEHf3V89bdEVVNK56vo/YCi969C5P7N+Lc3316/AO/2Gnf0dNfuKFXmNg34Y29F5l/S9/yX",
-	"wUiKpU3vyUn6D8hJnHP4PyRH+eob3sA3/B6KO7iK5rT3h/MWPZG3NtLUppcmETo5Q3PBF1Rr62MukIbK",
-	"R+dXIMQStqCCM7g31lM5Nuo9dDJDlSp+u15D/wJ+oVvyre213VVFempRuw3PquBQnzMWhenRKjT+7sZb",
-	"QPh6V3U9NBrrLZ26++l5PXLOwJCcGf/yCwR+9UT9QvqzU0buw8NMPMQaH50RFgRhIfAyS3a3GumC+Ng6",
-	"btikLeOUXtGe1bjToBewQRphbb9WkTJxAS5J7v2Yyod/gBiYj3nuQhWZya2iYdL0WbCUVSzndT4yRn7V",
-	"sX45oTHZDsPhNNtgP5n6VWYZfE0t8quljPkEEaYgTkUzCbrI5783hrh8BaI2CvTb4HGgeIDkHDOU3lsM",
-	"0JQnQg7ZXkTGWKNBQRAX3FwnYr+N3rvoOmlGtiMKRCXi47GPMJN3REgUWFerIwQqia2uwbiDteriwvEi",
-	"vkO985eCz5o4mFzzLSofPZQXSmclo4LFwlZOuyluqthJRgVfeckv4LaSC0FiUHj1/v05+Ydks3lrRpSg",
-	"4Ro+8vbNBZKmQkQmXECqjVUJY0TUHSHM8hHjcaJ5ySrTODT8ZL+NTvVG0HzBOKSoRDCTvk2AE8ucCOt0",
-	"WyuhXLHZ/I2dxpdkDg+flHIbMch8UZ/qZM6pi+VpzjjyqKsK5IHFJ3CC6IX4mtXkF8JF8gvzM3KQZG5E",
-	"5RrecUGEVk2gftIYySQMiZTjJAZnaSfg5nwpKIv4nY8EwVZOETyOk7ms3fnvzPgbvF+v6cx1Xkyb+ySq",
-	"SYprGhdcWy0H02rBYAoGB1P5x/yCnvqdqGHpnwL4porPexiyN3il2aLn1zd58hwv1zbod6CFKwV0H4Yl",
-	"XWWgbqfzFPKFQAjTPFTe0bNn7adPfIcqQGZjtmPXrYLjmDdfWczPz2Iu9B41C/6Ts5hcaGpdDYBiGO4e",
-	"ZQsiFZ1gsMZxgXB4y/hdTKIJifbRaInsBi6qPL71tdfzr/avP0tB2cBlbC02J+rsoxnBTKK1gB2jAMdx",
-	"YJta0QrsEO0azmStFNWcCSJ8M9ZkfxYg8HwvD4Cx5/B4AX/iOG7IwAqYMcznCiA7N2PWvj8rAVPb8KQI",
-	"ZW27ywz8+r70vD6v1o+DsIiMiFx+dRdcWbsGLviysZTlPmgOg/Nt+HIp20tnJJ6kYSdYouCWLI/gtjY4",
-	"RoLMCVZw4QFTxzHaw3GMZolUaIZVON0vnKsfPMkTEZIjnCiuCYp8msc8WhtMAlyl0rKWm8lBt683odL8",
-	"zjvy/uPDfxx9/P1R+59/563MEDBwZvrodcpGN9+Tahm7mn5N5P8vYkT4WYJe8mH/zS6nQUt5Fj0Nn4wO",
-	"8Upyj0632+v1+4PBwUGxsnwoqKIhjvNejWVe5G51DMHoBdIk8zkrGpTTcRAjSPzv/8w5i9A8TiTCCbKp",
-	"3B40DMaxkHWhMLkUD1/DYb5MDePs2HUSR3YU7xQWcw5Bxfkw49ES6tqhvQCu7wwRBuhfUDDDLMFxsN9G",
-	"AVAiRMa4AetCYRx8P6tvdW4DzvCfoYqm20vP//d/JgJH8CkqXa9utzV+5oiXHRmSw0dzbmTIIM+PanH4",
-	"oI53KSVtiHtxlPzVgfs3HvuSMbXm/LKYEClluOtrrzn/W5U7BM0FDhTspjMSU0Z8xOOIpJkjzO1SlREn",
-	"xzLv6aySUxcqd+CB5R07GF6b+u9tneP1YWSqkj63RqQyi2NCWUK7oLZom1YLNS0ceXIpFZlpyZwruAWH",
-	"isEkTBRdEHR6eXZ9dnry2lnv1rLTymt0xwpzMBjOmYMBxzQkGQhvqOmVMwRk8EPyv/8D6notDipHPkjr",
-	"Gj2cdHnwsIz9V8PQf0v16LZlrA9n/rLujeHtA/s2Fo1Sf/+v/y5YpdooM77o95DFEowsGct3l/mDzrNV",
-	"xv7HhIa3J+HtwwrE9zJkVzKKrbfttcBMUkBixQZ+S+5S691XT8DfmCdgRlcFFXMPavKHidp/GMHscY6A",
-	"d2cKyU/PE3IIejCh7+uu/ql39T/Mxnyo3UhbIV/jtns1J9ZrfJREE+KytaVgPJIuEfrJGZJESspZLlk9",
-	"VdZZd4ohb9taHeqEnj5E3GMx8NCAbZz6DzqZ9fhmKwVmrr+APvrtwf9h7+p228ix9Ksc1FyMvSjZkn86",
-	"towB1h1nNwE6m0ac3ly0GipWFSVVu0RqSJY1miDAXu0DLPYB9l32TeZJBjwkqyipZEuy1HGSmgG63VKJ",
-	"ZJE8Pzzn43dO0G8XqzzqHzbzqO1b1wjuy+aG4jMByQNhJJ/JTEIyn0P+ox3prDXGPNTqq+qvkKVxRMGI",
-	"gSeWKMWW6basLY87WwvspRFYxsvHM2nbOKohROSTSmrf6iE9VWq3k0tnPylLzbmZK5JXgrqBEOqXeIWt",
-	"rOI51F+6yWks6deIOVN8Ar4wj83G3diOhrs8yr60ETE/h87yGRzQXFItmIdXhqAVb2lNs4TO+anwcZTl",
-	"TtqRX7V8vZzzSY9NkNTH8TCD4qgdXCzNclvziYR4BpmSNB9UdWaszc+k0RPAxZzx7zHrQ1s62fJqISNj",
-	"ClGSkyI1mSc9rDwjCA+ICFMjwSdZEh3BdfWjaaZGvFBAesy7sXhHZ+X7nrdPddM4ESMK40xK/bekSk9O",
-	"PXMrEWpJU3255NaiN/J7IVU2sD/Ai+iMUcAg6V8LXE69lhQEmWQpKmI3XUE3MPMbbKjkcEr2ck98D46X",
-	"97blrgl27H7hpBi1vkr3L9nSRv83Ca51jQ4RaidWp8YftOp3r8HVBcQfBlZc6OQIDHpt+yCrRb89n0Cr",
-	"e4k63dJx2bLS7yyxh03MponE7qo6kNlTO4zCrhUw3ZucL4t4I6HNWfD5CdmObLJJtstdk7mkqQQCjCu6",
-	"eIS70i/B8UGSl+ypZZ2QhWit+RoO6sQ4IQxiCoIaTIUBck/JrIZb4TpN3ST94sAPX+5YtR3MYmONYKtO",
-	"7w87iGgjd5SaR5bsBUkSBvxuQwLb+bl4mHdG0ISLlNqqFY2ebM5Mawbc0xRIFaIqZWAr9TwmmRY/whLa",
-	"Mnf9Hit3Yp8KQXLOqFQm/ObuWzlNm8+AD5A5p7rwtHz76m3V+0fb+TqlTuwQTBGDTG5+p+ohEfbGZK4X",
-	"Pfs6J94a9ss1/PVTQAYDmiia9l0hlPXQi7+FAWVpf1E1nn1ony5gtAftQWdwMjhdDFMREsdJkqaUDgZG",
-	"OWeDWV8WsV7JGBfWRMFw69T15GEvS9WtFygtctTbsphMBJWyT3IqVNmeA/69zSSF//8/+J0XYh4Kv/49",
-	"kaW9+dCFETvtzXWR/VwX8Xa4m2pP4b2t+XarKyT2MkiIbqLdmJbmwknEUmGV6gu8Lxe76gB+Eyb+b4bm",
-	"yskZSsHUTyxgztGgrOWqSyhLu/LLMv3vUcOspRu2VQNbK4E9ureNut7hOj12tcbxRTQXa77vojLLlmUb",
-	"w+JxPtY41OtdudG+csVisgQDq1P8T0xINvpm//rmK9Ez3w2T/m7kff8s+4aTpdzTJv+AaXYzsCsgoPvA",
-	"UihYH1mPOs9L0/Zw1sHEp+p1ypa+4EqlsCmZ/NKo9kjevwcdeNrowBUVAL5RXdjUAFijBsAf5mcdG0W4",
-	"4wRTnSL+x3//T6V1n6iPX+LTezrcP1ZQ66UbaiOa3905CJf+D5VPytIdC6cvj04Er4CwmS3PaZO6Dwrg",
-	"K5b+EdK3Kex/AxeidALKOdjKlDe4jkZX1OuKVyytVRTA9qcs0Pvdmy03t2C18thUXSBu9VtRGBaZ3miL",
-	"RlvsGtm9L31hOM2PHeP6ytCqpaA2SARDaL8+ib2tfBEJMo0sdb3E2iB4s6fI1ZXVGENBWJETkSlTi0M/",
-	"CXGR3FEl4cDqE8zXyxBsvRoYZ+yY3A+Px+RvoSXiPQx1ywvs2EjMGXVGdqidNFpRQQPr0Kwkyq9JhRi2",
-	"d58xe03KpDqURUm8tBijeRqN6W55O+cn4UdcIZDZ3+n8NJzrjVb/mtVSz1aw9Aoy9Uh6zX91TIO23c5I",
-	"/2MDMnF/ZQ3x7b9Xw3iPPTz2VOctdv3YY+frPdZ5zQuxznM3ZLYTpvItaL0sPOYkDLQ0LYD8OlXwzF/R",
-	"cumrsvB6kfiTGf/mZLPGUr5vqkE9G3jdcCjoEAOWorIfxKhLz269NLbnwfyAtlWcJSTPW87rlOvVgLNE",
-	"ElMu7uSEJPTPskwGrMDSvcN+bstunl7KbR1iPMJSPhi4+HT7sttuu9D3eXxGTpOTtEUIIa2zOI5bl0mS",
-	"tNJUu6DaCUU3dEzHsTNSdEyy3BHE/asdzFHCx5UCvkbuOK1R3AdSCapdCJjSWM/MPRUiS6kVXsEVvmLf",
-	"HiWqNzn50PEyluVzViVPKb3LZxYi/HfOsKsxFVlCjj9wwZniazITb1xQbn4l16kpp825tz0aENo+QGic",
-	"tfS6VBPtKYN35rstYWd6J89TEMON8SdkFyK3ASNY2H8hRHO7NgKzacMei3zBjADl0n8chSGyri4S1Ogf",
-	"tPgAUWhcQEwHXFDtqh/BWyOhoMgd7THjBmcMuEipCKvb90QtdXAE1xAlhVTa03bfAaM0lT1WPZyjD9jH",
-	"klERXtgo2B3jUwZvrv/j2p8BjjV2nYjDdMQlRQweTh/jyqDveixT0kLwzA17OGu3/dvxWLy8zpE2yJAF",
-	"EfySGLvd6se1PZb5GfgSjNBn34aZOd2nmTnb2BNdNC4Pw+ScrmuAct89A/Wi+VvX+nlhm0VXuATGraJr",
-	"usHPzS29civCdU6FggnPsyTDL4kCwQtz9y9TSNgCBlFh1L3gxXAEWQ1HtelgSds/njM1P0ybA9uX36Jm",
-	"KXawRcP6c5nvXGMMbjriWPWWAfbG+BQOoqQQgjLVN3vcuCNFnjvesJinM/1ZCxgHa4tCz9Facs1a2BXj",
-	"lbOT6L+0kzOtr+b92C7eNOQy90L45dpmMyx/XTCFvymN1uWcOSxXqtucN3d03tzSE7ihSs/FI4dL3JRa",
-	"G9v1LUXOzGqjDp8Nr/m2unAf0NblA+4VkFji/nE38/FAJuGO0oneYJkArE8WmqyHFVo8AEalxEVhj6F+",
-	"HWb3lIUg6CQnCTXH2kwqS7wmydhmO7D4mdbbWtW4W+IzRxlgwn11h0IDY6tRsDs808U8rtdAP/L4If2z",
-	"jSLZUkdsAsSt8ZnMzxuU2fcIAN3h+eHY2p71AulYvGa1xfJqnpdH3brcqvmxEYenh9Y562/jVLkh9jfx",
-	"d8ofrdAfD3poW0Sv56dqjeD1y4WFwZLwX0nc4SuUyI9Lp5dNXQMtipKNJ62U6q4eqOLLKFCmxMysKRtP",
-	"jBkOK6m00We09Zhoy5SEd29uMMIcWZxHVJ/xumXjyY0dwpNFcuMST/oHVqQ67SP9/86JO4qsmaO2rxd0",
-	"P32u2CoWS/9vIYLVxKybPLIrCQeV5jxsZG8/df3NXGPlaKY4gkuc+Onv15A9C9xbIXUvecGw0C8fYJ1h",
-	"GVrnN6xIlEOQiouxoSGYcnFHRX0Z/ltHnrIL8tu+V5z2JHQfmpEE3bat3ibNbTI9fWnQPT0JgwHJ8owN",
-	"kezE/m2K1J8edSyredA9PftshFL6bLud6oHOyecwsO8adNdnP7eVr+/14tJpfSkCM+ONxOwDRliC5/S6",
-	"VbJyQ+Qo5kSk6wpMa0KG9DF2oyXQhekff7rCCuETP2Pbmx6avyRrkHmzvp2UXz8FVc8mkoWWjMRJijDi",
-	"8x9eXCwwUTs8sbZ6sj8p4jxLSszfiE/7o0zL9qyfkpkMupftMJB5MfQK83nVa3EaFaRUgjSbQpqE5W8b",
-	"CqpeiYeoeuxSNpK6D4yELy6+XfM/3g4joXdOBAe/vP+pJcmAhlCw7K8FNRxgnsxeAYG0MDIwVwvg0EJ9",
-	"Tb1nn8XnqMc8uEW5lSPArQzR0l6O4LJtOf3xSfjl/U8QWTVz/EkP9XOENP8SGO+xcnAhSA7E/UpPh1Yx",
-	"eTE05EEklxxiCgUrJE0hntmjqUEZe7+Cg7P2ZY/h59NM0sMrmIjsXr8xzrGpkcAoTYGY9udmKxPVfK3G",
-	"QFTi9EXxD8uqZXMdsrkG2Sfg4Xnq2c3n6DHwgN6KDXDge2fY8UzCRhbBi/v5/ttGmAH9iysMKXiKurIJ",
-	"ZwYtNiUilauwAXNasMEFfIW4gKfuwPBx3ia0yWWZ9Gq4Dxyp63dU+wmm5FMwFLyYBN3gZ8HTwnAkb1u7",
-	"vJ100hN6OmidkfO4dZb8kLYu6ItB66J96YJb51WE+jar0uECC9K0P3+Llu2rsGjfDZfTtnK9f/amMr29",
-	"Iqt9BNfA6BSiqqMIM9YuhW3MF8+xLGiPHVTPAbbr4ueZgChLI9NBpg6P4C25M3UoUCcZkUKgkaAW/jx3",
-	"/gh7zDsjGbQSYcsHjhGxKLy8GK7OkC+oti09/hrJ/6G9JOf/+K//hVsn5x+3k/M9Mkvt28v/YR1duIs5",
-	"eozV6ZvUiU1Kfw1Op5149ib2vzKVIQTNcZvFhZD2Kh7ymYVagVJpieevIDIR/wgGWW6yH+xB6vlb0/Mj",
-	"96S1+OEFbMsxY7MmnOWzEAYkl+ZbU/2UMxt5mbtNbCS47i6xzVH4ImlzdTHnOSXs2TPPu+XzyeZdDucy",
-	"XGLXOw0DrF2ZUpbQoNs+uriwipF26Ak9pWePUFYIzlU/IYWkDu3EqJpycfdQ1cNO9/xikSivnHpTEtdR",
-	"5HXONgo3czF+KNJsZqcJNe8n1IxrZud4Tv3gB4/mhMpE4Aa3cSeCx9SlS6/wfllOIxhTwiQwDiNKhIop",
-	"Mf6ZjUznlEhTjqheEX20A3n6fV0UvD79G00Kpf2YthWuS3IRv9AnuIeFKydS9ctXqMMXn6IQ5bwsyPru",
-	"P1/Dj69vPRYInuda5AvRikey1amjmdkcz2CmaF0sQ5nObuRuH3I3LferEzm3g9eVuUdDeNUq2uLLSU4y",
-	"PLs4FC9LMdKCspW6T8f8viz/ZU4wK5ENJjZk99U6cb33VGGqqDn8P4PidHopgNjVXXcjltG8LQ79bvNi",
-	"xmy1zfjgJyKlsxoJyXMq/ixddWQPkuq+0UOEjCG5UFjesbA+J2cYL/B/zQvldzSkSkL0qRdUn/Xw1Nlz",
-	"GJvyi36W9oJuL+gFn6PV9si+545QP37nQTe46CRpcnIZt87POoPW2cmLs9bli/Silbw4Ox2ctk/JSfs8",
-	"CAN/vn/95AzMKzbMGKWWLmduacvzMJ17ZpveN/ACy+la5QlW89lYpP1YpDlRmvrb11cM9sOHjZRunCaF",
-	"IQP69VMQUyKouC7USMsTui5U3NefFeei7oXIg24wUmoiu8fHZJId6XbHnOG/CZFH/H6kPz++P6mhprqh",
-	"9zTnk7EpvPl4Yym9X93YTzwhORyMyR0FUbDDuRa7x8edkxcGv9q9aF+0y3Z+K+dvscG3nGWKC5o6fKGJ",
-	"RFosr2XNCQHRjpKKjErHcBZCUh3pcz40pvz6DSgyHGZseFS5kq+52V810xxTCUQpkoxoqg0+jgIOJhkb",
-	"hggzDkG/WggqmYSQMj3CXB6GwFkrpWPdpSiY6Zss0f14Y7AcP8uDeOPAm1rJe6hOCSkV2T21FG4V5Nlv",
-	"FVGedW3aQqN5NqDJLMlpuFjlr5yuuXLpXtNV7b/l9j+OsmRUQUDtDWmYjvg4LC9JT/GhZEQYo7k/6PlL",
-	"1zXNv1ukRwlLxg+54tqs17wDntest4lCc1FCXHyQ0ZU5mFWRagxTjyXN7/VsCYq5IJoCL5TMUgp2e/vL",
-	"4QesavrP9Vykc0SGeOXcEezrfjB+oF/NhTzMnvR6qaM5XO7MIUlDSB28Eay2CyHX3gAWC7Vbt7K+Lae1",
-	"YMKlKoS/Jyqg5HJ/t4l+OQGCTrh+g4MPIrufhXB7/f7Nvx1CxoZUKiyCq7g+/v5OE9v5IGNpxoaydFcy",
-	"AUpkGAyuNs1kAqU+rXvbUhf4p3k/u6GP3Frvg+BcAYZ+5pYOD/srlIRz/+HAHku1+zThGVPy0LIGFOaM",
-	"viSizpOskaLK7arsDsQ052woQfGFRqzVWW5H+4oRRsOGkUcwBimdYFk4zvCEExnmO6T36aJ/CPpv9CaV",
-	"MgtQTVePxdqzNytkKQn1CgmKI5wewTWbS00hp4/Enhz9JaaAyklBRXnVY1ORKdpCWJmkidAOp251TOSd",
-	"Xj0J0b/Y/0XakS1N+FGP9dif/gRaN/dYr2i3T5NbdJ1u6CBjSB0Lxpd6Twd/6dU7WT9nbPgS56oXgBzx",
-	"6Uc9nHcsn/3lE2Zr4BibprY3rXe37+2WjSeb9KZtzfa9vVZqo95U8oTOPiQb9ZUyuX1fN0xu9F75E/r6",
-	"kK/b14JxR2mSyLypBMnUBzK0CcDfPv8zAAD//w==",
+	"7P3vchs5kiiKvwqidn5haadI859kW4qNPWrZbuu0bWkkuT2/Y3pVYBVIYlQE2ACKMqfXN+bTibhfz5f7",
+	"BHci9jn2TeZJbiAB1D9WkUVK7nZPeza2LVahgEQikchM5J+fvZDP5pwRpqR39LM3JTgiAv68xIq8pjOq",
+	"9I+IyFDQuaKceUfe2Yvrlyh9j/YigceqRYkat6ZKzfGctgRWJNZvW7bL/SOkpgTNeUzD5SOJGJ4RHwUi",
+	"QIL8lBCpJIrJWCHMIhSoAEkSchZJlDBFY/j0p4QrjKhE4ySOEZ5gynxE2pM2Coae4reEDb1j8W+D3rH6",
+	"t37QRgCcRFgQNCcCSSIWRKC54CGRso3ecjHDMcJM3hEhUYiFWCKqkOLcByj0mDyOiEBBOtcW/Dfw848u",
+	"yQxTRtkkMMDn30iiArRn57KPxpTEkfTR3ZSGUxjge46unv+ABMGRbHu+J8MpmWGN8hn+9JqwiZp6R72D",
+	"Q9+bY6WI0Oj/j6H3Abf+2vr4R5jwh07r2cc/Hiv7xx8831PLOfGOPKkEZRPv82c/W80LWIBNa9oyzarX",
+	"7Kcgtx57o0RItW+mfmfe3FEW8TtEmVvF1XX66d+6nc7x3b8dBGgvgIfBESzTycUZgt/HKMBRJIiU9k0Y",
+	"U8IUsg/RHVVTniiE0+ZjTGMStXCipsERMr+Q/kWYoiHWE5UVPe3vhPefHN7v1uOdKLE8GSsiVlF+ZUlc",
+	"cXSHqUIjMuaCIKE/oWxSAosyOktm3lEnHYYyRSZEeJ/1QHMs8Iwou3lP5vMrEl4I/hcSqrd4RlZHP9Fb",
+	"Qb+2C4v2xlygZB5zrBcMFt40gL8FmXOhYYw5m2iYAW3kE57NYw2MIBMqlVi27aN2yGeP5ZTPH+M59XyP",
+	"6jF/SohYer7HACLP9l+L/k7H1/N2v7tVCD5NhOQVyD2f458SgkJ4jcaCzxBGc0EWlCcSzfGEPJIoYOST",
+	"ujFtgnYNlOZ1HZAH3V4VWC8Fn1WsuMJCIT4GjCo6I0hgNiFo7/LlKer3+89KSO11eoetzmGr17/udo86",
+	"naNO53/VQKlnWIBxrPmb8o68CCvS0oN5fh7ww0EV3GfRKtTXsPySJyLUSHv37ux5iqs5VtMMCBp5vqf5",
+	"ORUk8o6USEglSEkCLXPQ9A+roSGzOVeEhcsfyLKKhm/J0uHT7OpHEoVTziVlE7SHAVgfSbzcR2qKFZrh",
+	"WyIRhk1GSYQuzq+ukcRj0kbvqZpSNmS9AZryRNg9IPXW0KNofpM9mRE15ZGP9PyB9414tNSbJMZLCc3G",
+	"VEil8TbnTJIh20s7MCciCtLZ6ZNCf0iiI6RxFuwjyqQiONJzw6HSk1F3NCTHFTDhIYvoeEyE5mkABhcO",
+	"LnO2DXq9Y33mxKQAGRy7+kCVisYxEgnTp5iPBp1n0POQBcC+WsC/gjb6gSzNeSpDPieRZlzA7rm4lXMc",
+	"kjZ6aZmuUmQ2VxLtHXz6tA+fMK7QLZkrH0muQQYup8eU5ihvD1mB9A/GnXBAerj1NOqOWoOwT1rPxoe4",
+	"9WT0NHwWdUh33MOOCA1CMzLMkU1L000tez/YzF9qRKA3+JNmx4glsxERepmoIjPg5YKoRLA6bgJCUQGi",
+	"iIxxEivvqKv5XbpHKFP9ntkkhvEfdCw/ND+7K+eA731qTXgrewoTuOar0L9g0Tou5CMLE2L8bg1L6q1n",
+	"SYrfmyF91uzE7CA4177D0aWhW/0r5EzvHv0nns9je8Y/ngs+isnsj3+RerI/Z8BrNChMY+/I6xpZTFM/",
+	"ZQscAz8iQnB9fn742YO33pGZiu/NiJR4Ys+sORFqiYbwbujpLmZUSgD4o+9JhVUivaOBXi1FFWDtzIzh",
+	"Nl0mKmh5WR49fixJmMw4a+t/MZZtvpi6ecjH8C3Mzfucx+gfBBl7R96/PM6E+MfmrXx8YT42OCyJekVg",
+	"jlFgJh6AHCARweEU8fGYsEgzHkCFJoI65aAKDNv2cdYwL4S2Mim00ce2OczllLNxTMP7EgBGUy4VzDhC",
+	"d2TUmgsetTpdhGMtjC8R+USlkl5+QZ9lC5pCsd1Khu6zh1xHDSBBSmAmqX7lI4yixKCDwAmCEka1NARL",
+	"6evzYQ8OPjg/ghK7DPYrTgl7eGEF5075zDg2QivC+qBAhVPDqQBfDwG95GJEo4iwe1KQmlKJNDOATxAj",
+	"JDInP45mlCHBY3KMljwR8KfG2YKSO+DTGUn1M5LK4NqOpsbpdw9BVFrYC3EcE/FIpoBrqf/OKMRuvlp6",
+	"/tRysl5LtwyAslTaAYo4kXDwG63ByQuWpvS+SyWHr4Y6iiLnJUkkie5JKKX9he6wTLmM7h5pxQujTIhz",
+	"m85sUq1APV70Hmt+Ja3Ix7iaEgHS3n71wbUqA2VnWJPBi2dZr5fR6TtmbSh4FJMdT7Qk38eD0e0KJ1tB",
+	"tQ/4owxlQr6Zf4HPOfQWhHxu0P0VUSpTRDAcv9CLf08SpbYvBJR0DLYdkt+siEbobkqYtQNouQDEWPv6",
+	"hmqaG4yf4W7YI09G/egAH4ZPSWfcxb1RjuMdFKUiO6q1zcHgW1KSg/xBiOiEoYSRT3MSau5koQJJ2Ecx",
+	"n0w0y3JaXIaYY2cs0d1qvpghJUB7OJYcUYaCP7es6No6e641vIgwRceUSETVKm7b6NLagdAML5FMwpCQ",
+	"qK2n+Zarlzxh92VLRv7hCo2hs/ypNMjW6G2uwTbrwrhqme8eYmHeco2BaWqG0AiF8/crPEEu8DLmOLrm",
+	"/DUWE3JvKYMYpZ5KBLqj0bu7ncHTgyeHaLRUpCCkdnMShaU3873iHMUA0HYLqThvme8eik2LPFh6Wrp3",
+	"LThghrroDf3u61nLKyIWNCTvGF5gGsNhdf/ljLDCIyxBskpyPee5ZG4VLQylptudttmXD8ImUUTmhEX6",
+	"nEV7+Sn5CDN0cqaZ4YJGROyX5riDopA12biCma39s7F88DeYLe0ukPdcOaGVKdiBiHzSvJhExdkAHkiM",
+	"l5o55cHOy1E5FfKaczTDbJlegG25qhqglmUJD7Ksl+kMwRA5JeZmxc9ZV9PbFy4QVbLukuVON+ULgxQq",
+	"LNr2Vq/h9o3K4DBBFvpDqQTBM2Np5HPC7FH49WuX/n2o9R3TWOSC/vXeCoc1R8EiWRvBiGChl0MvaOGo",
+	"7+YF+xwEW3OY7NOHoMU366fwtaz3+/fvWycZ8Vdcs31noA6nWiVmE1K81Vuxd35OkWfu8egpN7ZOa3ek",
+	"xg6KQ0UXJNfDiPOYYDABjJJoQtRNIqOi1ZUnhZPDWK71B1pbl7m+0ntF39NMPrrBqtZ+W5qA71EWgmQL",
+	"GsHqlU9F+3mibmBRa2DgidrUxB03FSj1PTnX4DRHh1RYqK1m/Tl/6fWhgIL88IWl8d0aFgb8mPbNR3A1",
+	"+tn3TugbHpEXeiVWCWFbdLuN/7NHWDLT0MIS5wa2bX3vU0s3aS2wALOwbpsD5Qo6MlB9/Ox7iiscN8by",
+	"WoxlXaXw1uPlikhJDSv8gltkWzQbMxmvJsg8tRaZxSlmnNEQx6kAZa/mgzDGSUQCNCIhnxGJAszUVPA5",
+	"DQO4oKla6Iek4hTmEhHnhkkpes1i6dawOFEEpmocX+QWbYxjSfzSOhbXqnSfPrd3FCGeuwstaQhCC2Hv",
+	"rlDE4xgL2UbPzY3WETromAutME4kXZA37j7NXFav0kJ6/9YrXL91KqjkL4nUGr05qVedGTZ5MxTJpjjT",
+	"91OOsLy19jpwujITks6qCvzR+nIASZRvOtfS4bpj+oReuJZlIsmRRXHy1TRwUUv5OZ3hGKXUTqXWJ3BM",
+	"sdTLmyP6YxTEPMRxYO3ujCNG1B0Xt7C6lrdBE02Y7jvP90zfHiCbYdqY8znYX9s+sycnud6zp6dunOzR",
+	"+ZywkzNglyf0Gk++S+Lb3HXmFpvC7LQbzuIKr4hzFi+RwhOUsxgHVN6YjwJwMchtCBggx0NyfHJHCqlY",
+	"+XS2Eq66y8w65HIbdmzUjmpZQMAQ5nBUZCY3w36NJ2dKi6HpSFgIDPKdwpNJ9UCljWAbpqBlcHyswweM",
+	"uXps0RuFJxuhvtZttOzG2Viz6ZBUoy7lXt0NvIs4K/IKm9BUtLt4wW/d/UTjnWZxYySM81vPLz8zFu+P",
+	"5TVwgK6XGmIi1OkUM0aM0Lt215WZMBEEYTTDKpyCmdaekXAhSpjyEWdahZbK+BmaYZAGAu0FZIZpHPgo",
+	"uCOjKee3gT9kgYxxeKsfcqbl8GD/GFjeSIIKLRCZzdXSdCkJA06nYGylgWmjFwsi9G4XEwJghFMS3pJo",
+	"yMCinLlvAoh4oTX7d5evJZolUqER0SPxOFEEaT1vT+7DWz2PlgYHaXqLkpikHwxZweXnkTSOO0UihplW",
+	"uJ209HNnQyCgtTfaoy/0d3bR9CLO8Kcz8x34zJR3rUFlFWMsTgrRSB6juyknCyI0gjiDq0v9JwFYSdQY",
+	"xnMYtBLIXgWMsO4VEo1+rOmKzyibtCylwKI0hgT6aAyIHaJC5DAvpDEF5Un94vzqmkQIS/Q/r87f+kjS",
+	"CSP2fggjSUJB7JZQjYG2ozUE+3PtzubMbOdt9/ZJHKMJXRCGwrQLQ/Ow2/O7Mm1gXhGJNP0sYVu2V/YC",
+	"bMgbDa2sdq10mH1kNy8Q4hg4iRFpJQEO0pwATnU31xo/BTQelrDoe8YtxL7WYkHG7jcDC/dHsGkyQAsg",
+	"bufuWdrVFZQKkG1zOEq9LlQtN07FNVw7nbVbzo1UmMZBA4TXUnJmkyrTU3Z2rZVrCgedERVyW2Pzp1lz",
+	"+JjHEb9jN5KE1XJXKAjeoHAKgqNzEFmNsrVCAYVFqhBFCMOjouCXE1arRZSNYzLrHb/yIplH95xQWaOO",
+	"nG9kNpMSZgur5Gdr/XE9lZwC7rfUIb4OQqoOiTCmfqyFnVSnRFGi0ZoLngE/6PRgSr2N4KOlcStGWjVL",
+	"JlNzW2xEoZzu0++ANaDe6fawM3hao/evcbtdoeQVQ8A60i6iJIUV1LZKNc2R8La+zXnihD42kNlrKit1",
+	"t8RcU6zyhFx4xSZSeUs+KRvLoRVPPZ4zcTbS4nIs83OFtJCfqgE4N8iGab8DRvCb3F1fF2H/0pQLQVCn",
+	"WJEJF8sqmxpW6JYaX/gxBUviEcJokcSMCPBum+PwFk+Ir5U+KkHZniTW4XPvOQ9viRjTmPjoh2REBCOK",
+	"SB9dEyGwxvw//vb3fbgRJ5/mXIJHkRaN4c4TozuCbxmREuLkjFdLyCOC9q5OLs9e7uftWA4iGmsZQ6On",
+	"CItWeaFrOEAi0lTVLiDox9IgxbdvVocsNrhyABQfnwI46Wq8NGiu4CK5ZVpL9MVFbSA0gCPzjSTG4bfZ",
+	"LdaYfkpP/hUbAEMQrBfq0wcaoj3zj6UhLUPGy/3CwdJgtAUR7iZjVVg13ti2SRr7qA/BAm34yKn9glhh",
+	"tvJ2oPHlnFQ4jovArbSK8db4jXlmJK+wsRiVU4aYWcsGbBm9045iWjMlxquuXzXulKB4AhFITrJHGmRk",
+	"rERgpZlU92m3f3W3q2wC7eUXgxJZfTXjwh4rey0GZa77vqlNzngV2tarAwIqbHQnOPhPcYSoKlBvbddJ",
+	"TCo7Pv3xhV4xvYKMCCSMsaX6oiqnpG3e+HlFKzM2NvjOtE2/ujGrvmaPSz4jYM0DUiFms1mSGS3RFLOo",
+	"+Q6XyegmrD2IYN25VIkgCAuC0V6QOVjdlGgq8FEQcqYwZUTc0BmekJvpckIJI/qVPWpuzHkArSkbCyyV",
+	"SEI9wk358Aj2ERfGD1qfHcbd5/T9C7QXnL5/0Xr6rOaG0bqNVDAExXlcPUtLEEcoUIIullnEAJx5SCTs",
+	"kUT6c7Q34ZKEProis4kgc32UVkKRiLiGiZhYPByhGdd4HWmGaei6gZqW22N+Lk4ZZuZnh5XDQo6MU7os",
+	"nDx5Llkvq9jTcYOcXUIrVzjOxSGmxml3GuVmnBPN3dvmEnbh/K64K9lR2K8RzlP4NmJrJ/G8+rR4P10e",
+	"OyvfLSFzE88TJgIiI/Q3vjXIhzHBQlp62iwE78KqSohZd6eRj/ZfJZzR8ibPZKuxVKW+lSPqCctEHOPL",
+	"Z3rNUVgGVMPTCbaFPaK28TOqNdvwOWE3eerecHOXt8oUv61H9SXAW3F5JxQd41DV6Bp3WFoOaP0rgXsj",
+	"QSD0JiRZpIlGiKSKi2Ul03ugFb1O8zo8klusbANLX4WImy1Iyb5BpaIsVBkAlOUyTtRxr09VtpIiiTqH",
+	"EC2nw5kCNiAr6jCOYs4mRKAprmORdmbZZSYcWprDY0HHWylZhmJeQo/XtpfVN1em3+a7h5G7VSy8dAjI",
+	"5/CIaATGsSleEJtppHrWv7h0qjdd1WK+LOpU+cWbYpc1oHIKG+UPk+vEyBwxN6QCJI8hpNWkfqDgmBxL",
+	"9BdOGYm00Bfy2QzXSPW67Vo1yaRWIdHNqEYEBFcvF5bPb0GPwwokQxJViy6FXm8SqSXCJnjfQuSxPWWy",
+	"T7b7c9vakGJuOd0eLTKrTSz1YSQfQyU1u3pnm6TtdUuByR4VTW2SbpB6RF3VXmrZfZ8xbwSc5gidXp5d",
+	"n52evPbRq7PvX/nozYvnZ+/e+Oj1+XsfvXv7w9vz92/RHmVjvt82u8IcT1ptg9uxMNH9tdJrMhlqkXrv",
+	"H//3/4ueoVBQRUMc+0j/foKmdDI1fw/QjEQ0mfmIxJKgmN/t2z9BBycLEqM98A2xH91hwSDizX4GKnvM",
+	"7/RfjCADYc4u5ob2fE93AEGu+kstbvM7SEsx5lvxaYfd06zn4otXZpziwzdu1OLj1wBD8dkZQJStZioY",
+	"Ftcy0NsosNnPMIqxIsJxv5VzrXCWgXNgAJsvMOEVTpPFYUjmyhwLgspbtBeYR7plHq167NwGdo22Q6Tx",
+	"3jE95R+9tL3mn52kI6SIuRaERRecMlVnEDOc55HVyYlE2OjoxBh09YzfXZ+iCNsYpbyhQ2udxirExybf",
+	"hTsnOYNIX5OKi6r91Qv9FB2rToz2zQbVy6krBcmp1i646WCsHgOWcL18VP/hzRfXGI7dX5TkMrmxJcT8",
+	"GAWsQvQs8UyLtgK11vNNYGHPsZyOOBYVnvQTwojYWq61ZCPXikvSHOSChIQuSOTOJy1lcEmykOIZB1PT",
+	"gtjApwx3YElo7I1Q1AcrVPWcOYrWuaXkDVLyPhYpoZnYjNxoQAWfUQlPrbfujTtcbux4mmepKWHGpwaZ",
+	"QHyZjFrO5mKTk1jEaHG2gJdVuazs0snnN/XaiJ55t1O/Er55pZeSqXiJJIGXwqYOoMYBKlOeHsa0AhER",
+	"8mvdlgX40vNsV+heFgCD7o4zHr8NUPoEuel3qvREpumbMuOm6U4JF7BoTop+Rz+UPuQAlWqnLZg7xDYJ",
+	"gAX2k+MrJYLNT6uSLioWY2W/VzFJ8Bmr8jZy3mtbOZ0ZA3OjT05N0wfyIFp72zzGNE4EuVFTQeSUx1UX",
+	"F5xpjqTogkBwK6gTCbMcHFgBZqnPSfURuo3D9I5OS5D1YoHjencsY1dL2L2waWzWjWyXsJbZLUuteQ7U",
+	"r/vC1fTOKH9bpPvmiarH2Jfx98qc0q2NMbej0n1SWtAisFV0W3AgyyvkuUnU7vLTdHNitjwfQ9qgtWG6",
+	"lE3SXboB4Ww2b9j0lVJNm16HTVs+Z7Jpn3Ha8uOKXXQ5Jy05JyEd0xBJopTmve5SWn9v88Zlgf+wqo8k",
+	"CrLlDRDEbRM5ZHvBHPJD/+N//x+UYdNHgWSzuXmcYc5HwVQp+zjDko8CFdqnKUL8IQsiJs3TdPK6aWwf",
+	"pvPcbyPI7QU/EJWQjRMZfREM04Spo5yXMySSGjIFCVNNbgOTE5IqiXL4MunnpE10Y1yoMSQHsx8E+6lT",
+	"gnVw1gy1PWTvBVWkxRmIUXBbCUf6zMS56T7+1f4vQJSlqVS1OGDD/nINRsZvHmE2ZGYT5G5wpOIidb8p",
+	"ZRpNzUt9s1m9I6/baev/6/ZMhmHYM6mHZTkVBiN3Zlrt4uJLElvRn6AFFhQzZfKKg7hPVZ6a+Bgk6DGd",
+	"BMcwAxfzblcrzVVpNAeLHfOyPUw6nX5olkv/SYI2OjFr6EgX6VXML6KEMA4q8gspzUoa9ERUP59R5sIR",
+	"Z3g+t447EZPr9l8OXT5kD1jLAQqtzQhruFChtd48axlRobUK5+v4S7FtLNfxjVzbz6l1YPnWpovO+DuE",
+	"opCmHLbQawM2u0X7MqabMNwtmpdWvQnrzTf/WNxk32FJtgzeMAYhEkc2FCPblGiKId8+VibGR2/I5Zwc",
+	"G6NPblS3RxHDQvC7dHsF6yI6dpSJq2dmRIomJ5FmgCTPWAwDyZhPpT5U72FMIQ1fZDAm03TNImE5V+kA",
+	"MlNXOCD7Xsrq0yCSh5e0c4D0gkJK4t46/+1ug5zJKfC9So/XnDi/SnUQBJOdbHPBRyZQZ9vgl7JEX+0X",
+	"PyLqjhBmTtAcSg47RZwcrs0k/fRwUERLZz1edG8ViGGVdQXemVSzzPjmlxKEF1JJz8GbP0u9WxGzviFe",
+	"/gH0gJr4A41hSLynT848prslTHfXYrq/Dfl1O9UZvKtjXFfViVqBv+ZWDXZ74+ssYyCoME49vP9/zd2Y",
+	"Bbh2mm+IEjSUdUaMhhr5mumMbVGHZqbhicAsibGjT3e5IvCd53vdGdWc88D8053q/zS9YMlP9vtskEvo",
+	"uOZl9w0MVPP2YO3b7iueiDWvn+MlXNxsG3lvuqoxj/me4jtmLkmX23dVMSATfX49/NyFa32YPky4NmXB",
+	"NkQFl5w3Mzm5d4R9jCG97U0pxLI+V8Is2xV1JtkGvZTScYL2y5IZETREdgS0N8fhLVEo5lL6SCjlgwUV",
+	"KY7IpzkVSx+V3DgzVJskT5XYEQmrPH6viMoUS7OMyCTHMdVeGOKsFZGZ1rm0KNPEoXknWxcQZWO2oA/D",
+	"Hd00coRte08tvDmySJGZJ7t68k7YnxKSVOWW2orCf0o7WbW7Ziu43Xxtn35+4rav2vnUXah30PkPPuqi",
+	"9yeXb8/efu+jXs4tou+8IHK34B2/6/f8/sfKM3uFJ9vr7h883/753rgypL9zDgXmwTt2y/gd81Lt59oq",
+	"FO6gmJvPQcu1irTRYn3QwI2WusWJofu/ME3S31em8/T3KzNK+vs6LPx8DuNmbzUADvyGbrgzyvJPuyvK",
+	"VaYlxXED1blwh7BiyYO6OqE1YN1NeewMYMeIqlx4f8kYU2fRc5XbQsy0gmQjR9AJS5MUbmupgfWy9T1I",
+	"1BotW1PMopiIVJXa/kbjftrQiphf1kzurVfUKhK/vPR/P8l9VVRf5UnGd/w8zUhSpHbObtyLZuRuOnpD",
+	"zLn80fdYEtu8xIUriQwCl+ykcQof174+MJ4pGtdEzeT95VUiGNrjAi5WBY3IPiIskqmHPRzeLp2N2UsS",
+	"4SnBjQNryi7yuamWJ+KnuK46OlK/kKtkNsNiWact3azuxtLFn7yB+9fqBs6aIW+cf05V/qoQsu65put9",
+	"FEzr1EzSPEfImf1i48V0flJ+GQ0rU6qAvxLfRYvhltw+MxN+9n+uPT8a3hOtKJvweBXoj36l6T9iNm1L",
+	"281rg5mv0oD5/O0VgupZaK9wiRAxua/lZwyZ7+MFEabYgKvspmVbK/qB2c5mf6qwWQqqboq6QxGCP8Ho",
+	"UA1sbyb3ER7xBcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCjZ1KRbYoHE7NEY3nc4KFsyaZD5AkoW5Y",
+	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdC644mGlX7nATEKoQs5MlETzIO9SmUROevuYN4HZ",
+	"xysSXGoTsi0qZLrnTF5YmN49v/D8/IPr0wsQzICkbqrtdG+N+6gjrKJpzhXx5GJStsr1N57LgoRcRKmB",
+	"vCyR6ZcmJZrihujziDspoO3E872TkxP9z+nbkzcvPN9782fP995eeb53/edrLU2f67dXlz96vndxfalb",
+	"npwUsXyyAccntRg20J4Y7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
+	"OTXbPtJUeYzKmUL1K5u/yYQcMAROsQf9IhHYa9CD/tFBv0k+0Tss2EPwGKuilcys27KYVV3SbYWPWcpz",
+	"q0iVj6dCvrnVO19ms8Ol2fBNmhoTI6InYlP9uQSARbRiqQTRB/7/yJXKzQs8JnteCeGDCoS/1JpEWv6n",
+	"yPBtHaiVux6utFJi4szG1pfSFYWDeCFXRzjNPGx0F00hgY8CSOUflIpC5tpUiZRp5anKqDgq0Z3gbOIu",
+	"xjdH6Jq5Zf1WSRivMIv4eHxNq3gf5HA1hMjHxkP81aujN2981Bu0pjwR+w45Whtr8fFY+u74cWLlI2k6",
+	"+KvNsZBho/PsqNMprt9BoY703odO9yNUjf7P3odOq/9x/+hDp3VgHv2hCoOvKrPA/xIpt0zStQZ3nRpE",
+	"d9XpWEsF/b29snFOAp1dpBvI3Ju5NJajpeNZ7Yf0mXMZcCuKnzPzxmbMdRegAFW0PufSdpdfq97JW6Sz",
+	"+6IJydIlyy+5hS+Pu+38zTRRQPLWOiv6r5XudsuEw1O7/zZtgEsy3liPoPl8KzQxz09RVsBGbkZ2hLrl",
+	"2ClX3NZZnwpso5lulzGQFVUrEw9N+ZigXeYy601HOd774aT1v3Drr53Ws/bRzXD4YTj8+P9rVVbvvwfH",
+	"QF8qads9qKe8z+vo42FCMAEt9e7RzS8J4eT74tkmDEy1KOETuVXeu1pXm5d6c2W3VnIpYz5xgUEmBfF4",
+	"XE0vhCmxTUa813zygimxOR1ePhWlwYYbqg4fmsutViJpGLFebVWsPZnqYLiu1C4LKd2sbw6ViMq8Uml4",
+	"iOd7i5lhoiZyCWKYISjJg6zIkprwMjUlTXOXO8Cu3AjuwY+z3I/T3Iju2dt0ZPfkfQqBe3JuILEIeKD7",
+	"lvtx9l0Ewi/Pqn8dZrtKpiWvy1/cypl3sb+nmXOq1Dxn58z1vJ2h89X19cXe1X5W4rhg7tSj7B/nM22Z",
+	"jFRQKbKxrVO3rjKOZFUni/raz0O4ax3aK7ei5nZ4cFDpr6e7ubG8o8LUcZWMTFvnnQCu62YiYNO0nxYh",
+	"GdoL/aF3NPT47dArwtLt9KrMABttu5du+N3Mu4YR7GrflTUX8mmwdG6l8z6NmC1R79Onon231+n4vc7g",
+	"Y1WW8ZUrvINnzwqXkQ1vI9fbgcc8jvndjSARFdWBvy+hBUpb7OpDm6tvV+e4k6ONQefZ4Sb1Pt0Dtutj",
+	"tMBxQoz4epdFY+idZqMw8nEX7WLYxImt+IeLle463V5/cHD45OkzPAojow/N8Kc84Dm8Wraj52+iM1oG",
+	"pBQLpgZ3/XY27/M4/v7FdcGG/P2La32Ivjh57vnexfmV/nXxTv/3/OL67PztVdFYbJqvMxebFlXHv1Lz",
+	"NwCPHTP9bUfPHlg4cg/eFX+nsNXluHt3+dqY7wEPRT6S1myc8nk7Z2V8PCU4VtOCJ5Sg5Qxmg6dV85/w",
+	"ljlF9ch6URdE0PHyRsUVe+BHeGfrcWlZ6JFEoV5+SOZNdtoSRSDMCNevrxpZnptzwCrj88F9jc96AXNW",
+	"Z+fLUxYY0jvZimJ2t4zfxSSa3NPcV+jIJCLa+M127rO/lE3yywbY2kuW+80j7aQhondxaGnmsegoK58G",
+	"lYtZUyRuY6LTyIkpq1DOLgQxVY2YDUVTmMaQK3lrr4UXC+u6UIPTzIm4Nknpl7GmrksH6qx2W9hP3Xx3",
+	"LPBQv283haPUq4Xdzhq9cLfBCkktGmlI2Q5YYyuc4b9wayrcjoAtyeTvbzYWbyzXg4NO1i2pIeHKsqXV",
+	"ebEhNfMcsquVkzWB9caQklfk8V7GhYrZ2dyVpTEo2/wS5oet6el+8PkcfshkPoe6XU3jFAozPYF5nbvh",
+	"K969c/BXvDspTqmixWU2y8q3fM3IbzNcVI1NX6bYqXx9leKr5rXDYMXrqxxS4XiurP55DdkANWJ9FMil",
+	"VGQWIC5QgGlwn/zuLgvujn7wq6fKNq7wKztmRmwN2Zr6oW64rcuQFHzp7ukd99CW5/V+ciUM57zDKVsQ",
+	"qegEK7tvazb9dlvVjHNW6rv4tmYvmpfpNvyYgx48pKiqKdPcTLLdSUJ7ILpunonZfWl42U6nttuTq0fu",
+	"Jnfoh5gbjL55ZnXXucQdalsJcab6YNlqW4LMFBKFT6rgS687VilsPq/3ZR7j0NQ7MRi3lZ77a+virHVw",
+	"eOW8qmjhisdYXNobvGNW38lJZezT5ctTdDDoDdCbq+/PnpuU/eBSx8fI9leXnDe0HVa57UF6uu02VG02",
+	"0isz8TRn6F4HkRkRE7Df/uNvf0dPUERGycTVqjbYfrIJ86ZSzg2Ooqoq0tadxKSBVGKJTJEWwWc1RdJt",
+	"UYRonZVtQyazlVRzGVHWLFo2LIqwwkeZ0xWUlrh63tJrStqTNgp+Hnpc0All/6PfGzzpD70j9PPQo3P9",
+	"x9Dr9p6YVCVD7/Pn6rD/+x/J69ys3mC9NgyzkKyeUc5VKspqw/ueZggxMfJSqL+L48bH1MpoV7kRVl6e",
+	"uCFX3pzmYFh9mQFVnOC6Y2zr+shrA2NXkFqpa645h3I9vKcs4ncVbHE8Ngb61fv4zfaAcgj4L1L7MbrZ",
+	"LtJy14KQUD7wRiYjDdDImuBX7xRBTdoSpJ3XP1O/bnBMbBrqVZh+NXNHhovcSq0CXYldv0yL25H2TlLW",
+	"FtR/37K19aaUg7qKeRsoPX89OWhMwVuXlWxA4JsgqSDactll/dx527pVyXlVZVYHdDelsUl7cwcLj6hE",
+	"5lhp5HBVZdfZutjgeoJvRK9bq6+zrIcbM/MtciysHARfXKOtArcRYh7Io+V3uLV/qb37gJtqlRxy2UAq",
+	"0uwJfOeSPOwF5niAcIT00g/KmCGMRgkkodgDcixGyOnPqFQ0lFVp3ReTm62Ta6QFCGpysG6bqwN/2h6G",
+	"GWXbf1RQufPqFVx51iRqvld2jJULWb2UJgRDuEUDqm1eVS+xKRRq0rlC1vF5qBqixBafaFAyqpbX57hj",
+	"7e0XOH/OTHUBMpNIEM0wj9EcS8jFCfkCoI9q066JAK8NToLK9uD+aBKg6MZpzIo7Z9OYhGN0N+XEuZ4y",
+	"BK1T99S0tLY+aBnjCQsJJDcw4U/2HiL1OjgYDXA/7EUtjDFuDUajUetZGIatKIoiQggZj8fjHTKjFULe",
+	"t5PyTCRVfvkbx1bt6DE4n3JW/i7n7rKuhLFvgasiLIODcxtHv6XP3ZWt/xHyBQGXtA+wz3xEWLSfEgD4",
+	"QHBlahtLvJRtdDLjbALR+7HJ/plG8kubJ10RqVrQG7xlIJrJVeZ6j4UgrML+9SaRCo2ITcAbAARBLePY",
+	"eKh+0bW2h/GO5/A6SnE9GyRtppvmYmOJ3sqi0KokZD5w5phfKVTNhPylUs9a19hceODupoIZMKVt0eqy",
+	"d1QI4rVFDfMr2Hzh4AB2m/omBiq7mfJEbOzn0n5kKPMVfJLvKyXpmhwgpiSGwc8jaVKBjMgEs+anezpW",
+	"E2dzB69zONed/pVXeaGcnbw9ySI3EWXWB8wNJyHmsxSH8aXtKHZbp1CXZ7+C+RK1Z6SYp5XtfE2KW/gX",
+	"ChMrbdmGkWL5zbviAFIX3Lsa05t3Q4SgXeMsct9dvYFV7nja/LOwAMrkMWIcPOFzQudomUkfafWtvF1n",
+	"SobMCBzpAiKscsW6IPWQplrKWRud4piwCIvcvr4lZA7fgqwCnw9ZkCfBwEeSI2z0kDTZrrrjGc2gWZoQ",
+	"30wQ5oWRnEJdMWbzp+8kh6xwvGbbocj71jhE3RFyGy+tR9RDMMh83g7IBYkfX3PBmeJBeyfJZjNfeg5e",
+	"gxUChkk6dcPZl06o5Ub6etJgZbmumvGGVEyrS6Dl+WV8bl6Yncpw3/vA2ELG+8bWt2PrD8PCdhXaHoZ3",
+	"lAsr/OIhePnaOZ+bBtvNDSdwwXa5PrZT/M9O31wgEk55KcxO9w/lYGzSSIk05FgQlMvgC5ZTvCACSpTz",
+	"hEUtJegcToaK/GLV8eEv9OA2RMVUdCsVFegXs6kfrEum3tsil3q/MrTLRMpxKZ1ZsGSiy81+b05ESJja",
+	"t0LGpoC5Qor4Uo74g+rwkeqsnCvBJKUc8R03D6FUZazLSfWaNYv7K05jZR5bxsGUQe/kUmmUzJaQ+WVj",
+	"rqrKBFXdXpPsVGka0yqcvaFxTGWpyALJE2+hAEVnpQjA2ioAB52tyi30OtX1Fuh8cVhBtM4uh84uFod5",
+	"MIEnbAytglZahKB/rRIGNQuZ42XMcYRGS1UI0QwODksEcri2FsfgSS+HhqfrsaD7qkCCCfV6yC3sIr4K",
+	"C1wqMfJwG7jXcZN4yP1bOYcykR7cZ/f2Op3P2X2fS069euAKPorJrDJp2uXLU/RscPAEsqTEZIYiHiYz",
+	"W0axLBc6Kb90nnyax5hZG7UriwOsQquSoRFaa1ItQTJ0WV0M1DgL6vOpmMh5z6Zm1uNZqCVELO03DlnK",
+	"JWmrsPhRJhW26YxWL3JclPwcq2m72gkaGlT6iJ5FhEFcg3CGD9vaR1CqzTqoBn9u2Vja1tnzwDqqwuGf",
+	"RW+imBfqRVc5NK3G+ecju9vbBWbnb5ZLlxmgZ0uTptdNzBGU7qVd77C2GkJ7hqjB0tKF6pe7qgiqJWEy",
+	"46yt/8VYtvli+tjRxuOMXjZ7V9oMW5lHSZ3L0yXkEj9jEflUdTUOFfsRkBSiuhHaa3WNWmlUzP2CIrkq",
+	"V3UHTwZP+4eDvPNtq1u1KAaS15XhfScopoy4ZECmEnKIGYNa5TFBex3DhDOl197f7gJeJclc8riQQZ/f",
+	"mSQrODJlVjSHgXp2vreg5K5xWhfd77ntS/99YvuD51mf+uePtl+AZlXRWs1ECC/hutYYCihDoMYdI0cr",
+	"BldBQbMKNNMPwkQqPgt8RCcMChxCrpo7Ksl6jD59crhDHviCtlbh936H+FhZ24e7eDY6t7NqtFEQYRov",
+	"Az+1RfkoGFH7NzCdYMaZmupfzso0ZFihopluXS5GtAemXM18lhKZv2MwCeNQaLHg+dW1A+h4yDCyA+Yu",
+	"P008l4tT7XetyRGSM7mnUCMaqkaPje2PCNOT3D8eMrc0ue9MYbqgUmcPEPmEQ2VW3pQvCYoKeWCrVlrK",
+	"BjRCmiKNOc/3HBL1Mpv5gA1HA9GYyLPlfW67zz977/rPP/wuGzb/+E0KQv7pqQXns+9dYUHHb7LAh3UV",
+	"8YqSgSKf1Ep4zODpwZPDRl5GMHAWvdJ83DFlEyLmgtowsgYpOZ52n/X8BlECt7TqinuMaYz2cjU7932o",
+	"iucjQTT38hFlZosDFNaBRO8ZxtXJfB7TEI9iYpwob+l8btw1NhlwYrKocisB4clH1kfG12OA4w6z2U83",
+	"dstDYzwumN+ao38+XUoa4vi17We7r7FQdIxDtdvXiaBNVrZqaQWZbD0c7Hd3xK41n2WHccXgTZ6UPRwr",
+	"zJq56KS1Adn5Df3Z9+Ya5Th++eV2zbxBjE5VSU37folGeFIZMCOsHb35ihnpe3OiJuokuM2raoQ9qILG",
+	"41PXakuwth6uGc1oBJ01nDK03WHazvn0HiyjTjXBLvGUqVidl5N9lLCIiEtgsJq9CfIX8CVudJu1YXNV",
+	"pGGsOZ62JkB7QhgjcSJ24HFfhO1XzXCcxPHz4q3PNnxlSuL5u2b82G+8LyuubmpaPgTTOUaBVh0FVcuW",
+	"i44M0B5Gpz9eXSEZckEQlnALrYfdN2KxwhMZoD3IkR6cvn/R+sff/h4gm6lzH055Ya8MK06h2By+Uzqv",
+	"TI6Uew3WFPyJMz6jRKK90/cviraOLUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeU5I9Z2IBJ2ZGKI",
+	"OY/RXiQgG62mO/JJEQZc2Df5+U3ZeM3W5b4P9bRtBc3MZGSVfkHmXFLFxXLVvrdtqdC82L6K4iok65ls",
+	"yURh1o0guS5QH2Q7dGjabkorHW0gnqrFXxChRz7lTAmuZ7kwQTU7HpvZsr3bXe7d8eS7/vK72ogk21Ie",
+	"OEs0ojtJZpgpGv5oVmXFI6DKw33RuG0l5mC/CSNAbccBTuxmFbZcoT53si0s0J3Q5z1VRwija0EXS/Q/",
+	"r87fusZ7wRUgyU41QD0TgjNkhqv02t12B8V80kbnLDbZAK0TBjJwjEiEpkSQ9Pg6tmYSMGTZxj7CCmG2",
+	"HDIQUnwT9mdlOM10nPVrL6iauQkJDPata5eFnUqUzGOOIxINWc2s2+haP6V/TeMmwGltr9dBb+h3+7oP",
+	"Y1XHMRrxhEUmcy1USJFDNiIxv4PLAuN5ZmZmLWJjyqiyvmJFQv6DobwKyzcg1RapfHd51t6ct/Gz751Y",
+	"1fdtZbYKWNSjAtumMzwhvq0QI0pcfLPM5carthLa8dKc2zd2tDGNiclr5OdG/Mff/l6+2a3aPpfZYVI5",
+	"Gi9c8NgaI7bYjEQ/JjEjAo9oTPUS+OgNlWFekDYn2xVkJ21eXw/G3urEKmymmskcm+TBI4J660283U7N",
+	"nWTOXA49bscwVuhFIDXFym4ZsxugFNoKWf94Lx4nksoky3pHrKyvFmFsvedtODxrJLst6pYHYMkvT7fd",
+	"Ke2YfoOzs2h5/4vkrH2J73IK0FVtwhWXVidNueIbSzLUiVQcxQRL+5LkE8iFWWViyJhn7oTh37u0iDFl",
+	"Y97QkOwgzFc8to/e2P7T33Yc9ztXNNk+OYNx9bxjHN7Wl+RC8B5RFvIZZZPWHRlNOb9F7y5foz08kjxO",
+	"FDFZzLmAf+V+9fWe/ky2pe4OUuZKIhY0JPLxdafTefyd/s+f//znPzfIoZtPZf9q+vHDtTL/fzH/+OFK",
+	"fvz3o8ePP/zH43//l+FQfvzj3ofH//4vH4fDq3/d//c/VCYgtt21Uouc54gNgwGjYorIpuq9ipNJZQbh",
+	"lsRj4u5AKRFoL+Z3RLRCLAmKiR5Q+iiiE2oF/AjLKZH7Fbp/fRp/k8P/496/H9k/Wx9/7viHvc/uTdWM",
+	"NdRs9uvmzwcAtnXek2yWz5SfTuKKuPId96iybhrXhgnNOd0my52GzQRcb6oRkivAngMhHbDq0jqHvC3D",
+	"Fd++uUCLXqipeNFH35NylQCNYQjmCDiNZIDmcSL9XNEwH8mlBP0a/no3v6YzAn9CzUtNxmcvW2/OvkPg",
+	"EzbGIUHgv6gF0z0skcCKVIaIJ2p6M8dSzqdC09XKjlr0kW6jd1NonUbS1mgvy7DuV6VXL/Ej3VErN5i/",
+	"zrO4ImM3jJaFIX32Lfi1dUwrgLdt825FV6+KFTrfPD/Q7PrViflvrzewfxwcmj/6T+2Tg26vmGk9bbUu",
+	"2brpueqYYbP5SaKmFgD7ywKS/bIA5R4YwLIHFsDsAQAKNcJms4RVnrWaPNPXDVY2h8B5MoppWHTN8mQf",
+	"ct9nI25yaFxZ3yLWzCC2Ypoin1RNEdhFH9kGaNW9chFj1up2mjhX2pFv9IasSvIiOQp5HJNQbd6bq5ty",
+	"5woKv5KraTUWXnxSAqPzs+cw4oQoHxEcTo0mwueGO6K0kn9zVUOT7jmNGsQoOAtBSQ54fmEKwLosPBPC",
+	"CsWMu4fdkivhYXed8nF4cNA/aO6rDb1VOJzMBV1sYre6DQ6X9+CzuoeH5bMG7nV81kG9R1golvBiv5Lb",
+	"nry4KnDb5y+uPN87cf/tPuuZPzRTK5Y8hiZrix5DixrGeiHowozlfp2Uf5mxcw8ABrCAmcuNm5o7pUUf",
+	"uSYImuQnrE8g3V9h1oxrzvyW6xeeOccKP+DPj+XD0zZYh4NcsxpEXFlI3xZByL9a+8KA9tn3EklELQ/W",
+	"L9Heu6s3GWZ02xKlzjijxtNsIweqV1NBuDJv83hf9MICyhe90PO9Rb+IVvN0HUZNixpkWhvAj9Am/6Dv",
+	"fcw7F2sBz6sRKZ8TrY2titHb1ITIZ2+tuTRc9cXN5PpHEtFibF7dQDGW6kYSwppnCJxBGqS1zhINctmU",
+	"nAxN2CxU1gEbiRkkPfJXEF2LHLmUN9B37dst6vu5JauqQevQUKdZvMnQVKFObacC5dWzRopQPVjnNNq2",
+	"SIORcapuZeFMBpsaVmbdTIRKGqAiEiZ3D/iAICKIJ1gd3MUDZbmADPFQaSIQCozp2YHfNFfWDRjFtxoP",
+	"vihKH42Gq2a2bzLKX5UAz8+el+qaz5MbzZsh1qRYiq33tFrwWx3ybQKh0au9d9v99mG72x60u+1ep9dt",
+	"d7vtZ+0qeTtnTRkO2/8OdcL/uDccts1f+9U1ESHKpGaBbcBIo/V92vGb5s+qW9/64SqWt8lw5eTgNKrd",
+	"k2lKubJ3VG3kBfhNgveUj2QSTt21WKaZlDjnqitJtsp0/Or0jJ2HikBm0zqaWfVw2CqxLOBzdSrf42Ri",
+	"kQ0V/sucZMxFpmV52+PdgsOBixsYKpcBXLHOF0QsKLmrLnqyIDeFOg2r9xW2FVQuqmmScf9S/qmsIO/q",
+	"R2NMY5v4raSxma/MqS/R3ZRLl/TKxbZQCXWfz3+ornVsu66OVbMv0WNkwUP//f8grbfBjUZEQjrDcaNV",
+	"8T3FVXUWwvKCQTs/V/TXzb4IbNUqpvk0qxavGrXbgmX7qhr9jovbyky2Js03su+r1qGijrr0UmLxV8mv",
+	"TGvZ6PXUfWG9ZMvHuxM5moskaXcFz5BfI+f2jmmxqLyxBqjq3KRTfnczpRq3y5sIL+uyTdpLiwrO+Msm",
+	"uQZAskCtbHZVU/HzS76eWhp4ulQayE9MZWvIdgo0vJLWEWm4mAtVmeMJMY6tCKOIynmMjX55hCZ650Ds",
+	"SbzUXGfI+BgFVjC3ATnO9h+gPcyMY0Y6EKhCcLKMuJrCH4xQ3cZHmMk7IiQadDp6NMomQxZkyPlAP7bd",
+	"QPttdOLsb5qxEudbcceFBLsUVTLlkmbfPrKceMisM1kbpQiVgAA0WqKAi4iIACpkMBRTqRB4F1DOrLOv",
+	"9WgLJoIncxP/SNmkPWTPSUyUCwt0GDf4FmTGFzYLUDqjKmeO+5RgA4AqAq0MgMWxNb705EhkJtVuYiS4",
+	"R8W2Kjn3iiiN8SxqtI2uCIsQVWhk7mYRRhfvrrW0DQ4xOIMf6AjtjXA0Iejd5WuJZniJEkmGjKr943xT",
+	"ZOIHqZryBBIuoQlREmG4fKNRKf1Sw/lUKwvPc3sl3Uyw9WFPtdfbCiuzvWhqrIhatySZ37E+ivmdljQg",
+	"zdSqsuLI2MXC6eXf7BOywSukwg7bNNVKjq/tVKzwwQ7KzAbe2y5nd03KocJptpLrCfjhYyMNPv5ZHxWf",
+	"DfnLjPc6YsVI8VvCGmWrrzwkS+SJl5A537bKxtPf5g0DzzrrCaN/eLB9OKg7nteukG7zUKn3C8fwegrc",
+	"OsX+jhnwXdT2jUb7LoS72d5kk+oXxlk/+QdKo/8b2ZANd85vkfgr1piL2ZpKPpn2W6E8r1RFqNCeORtr",
+	"DSgk1Wbm7CTZVPyfRVvWEdu1TDPn6ibEiSQ321wA5D6rzgxxbTNBgCUIGrZRwIjSgm9grFiQpEurzIkg",
+	"EkV8RpkWXG2QOWDZR0HEpG3//O2VMyRE3EeB9Suzb19dX1/46Pr0QguZ16+LTY3yaVumQ/IxmtFPJEK3",
+	"lEUS4TjWQpKpdgZykZ6A04sL12lmHp7vRQyK7RhIUi3XWuL1ezLXS8nCpZdl22/oBahp9ZJzdaqxd72c",
+	"k7fpsKvvngMgq8+vUtBW3713wK6+emXArxgnP6HV1+/cFF3S7p3LSzpcp2XPtizICbCVypjlnhXKbILx",
+	"ZLVKR535w9UOE2li4EIHFdWYygxmdQMVeMfaXCYwiV/yfHbGwoYnmOawzQ9l6Lxqmte24HSDgOdqp/Yi",
+	"P3opCGlpGrRBgSjGIxLLNvqBLCWaCzIGThBgehSYiH+jjJ2cIYUnE63Q5k3smj4X4PvAndtIHrxcKGdu",
+	"RuGv64ypx898MYvLAY8/NvXQVGHeQTPrdzsrjObVIWeMhGX/RBXOIVeD6Sheao0VVHbIn2bD6uYkBOMC",
+	"RKTEFSFyJldhoa5L6c7MDt48uV8pZd2W6cAgzE2DXaH6JyNLlxAlYwIDTPBIvDQ+8Tbko3gDdnH+9vvS",
+	"vVp1zNav5clV7TB1ARezPF1+xYtZ8Ab93v3do1ZlzspKGN8BTSkORGbrYVi4yrveuzh7+/1QgIEkN/NB",
+	"59lh3e3hg9CfS05XzKi3LfWVNj2szMfMZ0SFlS4j17H8dblWLLf2IFexzPOntIct+dPrK5N9aIpvSZlD",
+	"xXLfBKuFuo8xDbEijyTS2pKmJfJpTsUSOFU4xZTBkQIdmFQIFZyq2kSxeq+fG9AMQyTYR8CKRSWaYbYE",
+	"OPKODU+K7odPNhgzNtu4UmeIJ5Vb7QHZjZzyedv+bId89qBcJ4eiwaCUSncw6D+gjyb0VsmUxIKIGu/i",
+	"q7dnFZ4WGk/b4ahf7eFGx8sbIM/VkX+EtysEZ4mZReYCf0e3YuCM1fS+4uewE7n3S5k7+52HI/h+p9rG",
+	"m/LRWFbyUUEXy3Jk5HYR2ic/Pj973ixEGxSyN0ThCCu83ShaM0pESJplCLl6mFxLvve81ohVl53M95pi",
+	"I5cnrVG/F4LOsFi+u3zdDAmgTCZbgZ6PQtyU+uuqJg/Py5Oz18fo4uTqCnbkiz+fvri4Pjt/a5OctFqU",
+	"hXESkRbjrOWsHvvb5jO7rrC+1c/LRS3vEKKaD/jdOg2HDUqGNJAm0N7F2GOGzq98hFHMw1uIk9Y/nvPw",
+	"lgj96x9/+7vJEHMHcbhYojFPIIoC0Yow3NMYy4q14LI1v51IH8WYTeyfZqv7SELks49iGhImScOg7JUo",
+	"6sY6eDWraRhDbaK0txvLfNRwhOs0qc3mjVUdAx+REcXMR2w+89GEz3jkoyhdTx/dJiMiGFFENkR1KYJ9",
+	"u8nnP142wkEt8Vs8bsWuT7EiEy6WDTkhVuG02lo7069IBDloj+0emmF5a1M7AGiIKknicbusctZxg8sk",
+	"Jk2Z9JYccftTZztWVrtIxfXeaq12OeNe0k8kqo79r9k0Z0wqHMd1X9Wg/+J28nY1A0zNEBe3kwuspg0b",
+	"b3ma1gfoO2XIR6/Ovn/lozcvnp+9e+Oj1+fvERfo3dsf3p6/f/vwh1phyQ09lwD78QV4E0ULKrlY2uiG",
+	"7fNj+d67uXNbLeXiy8oKrzhHj0yCcrhPcbmkrE+DKR9e7VpZrO9bUpVM4n88gcwt5z8UOj9G3U4nldBt",
+	"8hnGkYWx2uGyaa5/rR6YOuu5S4DeYOr53pPI871+p+kNgEGlqYzeG5j00X7h6ZPnxuEs/6zfgYcfy+aS",
+	"HLayIs8prFUW7Pcmg0Iu5cIW3hwyPQpKzktvTk5bJggX3RJIntw91EqhfhBOscChIkIa24SkE4ZVIsAb",
+	"DLx+KEPBn1tXJEzecNa6cu+DNrp00X3G8yv4V/u/wAfhyFlgIVkJeCPdEjK3Z4OC7EEWHCA7mzzCJTzT",
+	"pAFuSe2K47gYHZjz1N8bDv/156ef//PDcCiHw6uPP3cP/c/7VbkdKkJ565M9VOELyou5Kaf+VcXJ7cOm",
+	"EVXJM2pzR6xUgb44v7omkTV4/lbyX5S3gqguZ2bvE2siim7IJxImikRlb4LDQSV72vFCGyLGpgQLNSLb",
+	"3DzGuczGtd5t1YWJH+6OUx/c5q5TAbKbMTqD99JdZ/7hle02/+zSDVEMdmxeajVFWDojf2WlV5ajjmzA",
+	"F3aVcmrxLnjcoDiayTlX6wadOuE283oo4aLwderjbJED8K2dbPUNrvWaL0O2Kq1nnspgBXN1TjQ3ixBn",
+	"x4jM5mqZmdGkSQWMplimuWfrEdJcBcoWb9Odb65zv3KeH6uSg7pwXsjtZeAaESyIOEmM/Gl+vXRLJ2fs",
+	"xjgJeqt3A/bcQycXZ6YN2gv0B//429+DfR/NNPeJzKEV2CIltp2JFQja6CSK9AmaTrt19vwIDZNOpx9q",
+	"qoG/SKBPEBwqxBla8fhGS55A0JY+TeEYAFyCzRTmkq2MZsHe58+fbfYoc2eisBHYzN7w7Jw8ezStK7Ky",
+	"eivuEEIlwmiWxIq2FGEYBIWxwFKJJAT5wYgANrLahlFrccB6vrTRmTLeMtZxZ8j2TOErSHp89fbNhZ95",
+	"6Pjo+dsrH12/vtr3c2JEmgbV1qKQEFDqQ1UPmXntUKb4kKWhJj4SPFHGWXSG1FTwZDJF4IqB5jymISWZ",
+	"xy/h85i4irlGsAFHODkl0gUkgYdge8iG7F/+BZ0U8rkM2QtIQeh2W4iFBhFhZFbOEMsRCvRnXNC/wldH",
+	"6Dvz1pFaG13rdhLk5hzRDVk11ZkiBqZYrimsC2ausSByiqjR9ly+GcogzxSCyi2mm303mWtIa7ocspM4",
+	"RhFWWK87lTzGGoJ5nkjb6CTPU6Tzq4YOH8msoRE03VX9kJX2RloOSZKYhABaeTuk4iHE8JuNIeFu5oQh",
+	"GlmJ0zweMr2xVrrIAiUGfhqMEdNbEGxcFxEnJtSMfKJSOZzoQ0IO2QscTpGpbmMLmFiSQqCp4Bhpjg7i",
+	"86eW42ot/Sw4QoGphROgPZOhEprO8BIScu77Qxa4ujkB2kuFQc0CXW5EzloRmem/RMIkJAENoOZOYJNx",
+	"mDLPeXvevkmuqccasiklAotwagpCw9IbToSgF/fDgeF+G7gdKk45W2ha50wOGaQpHfEIduDly1PU7/ef",
+	"oXfXp7A3pY/evTt7jmgk2whKcxliDrApm6E7cSWd/vgXyfU8XPGy/SHTE83VBTN1xUyQACR04eOxVTdM",
+	"ETGNdtMoaCO4WM5XxpJHqIPOf/CHrOtuyn3UQ5mxoJ9aBlwSSr1raERc+M8jiQKD3ADtQYKHNI+QP2T6",
+	"waKfS5AiDS9zpA1Rm9aunmVOOcrypYAZzfAnLHOaVXvILt5d65W1zo5GfPILnAjoY4Y1l4CkxFall4Zn",
+	"2yoRyMRtHdk0/EMGeJOpFkMtlCnVE8h67viZVkpsRlhgHsFZRGZzDp4LrR/I0u1iPac5wdbtBr4qanha",
+	"BdTwjni0HDJ7Tdcb2LI8gsxjuB9PuZlDEdqbYXFLotzIqnUJzUnk8s8CqyM4Qnw8ZKZOOcBhI3GFvbdq",
+	"o+9fXPsQJ6NBef7i9YvrF7A4NO0bjZbIaL5tNOg989FBp6f/09efDNlBZ5DyFL2PR/pw0hhz/iGBRuCy",
+	"daJ/BBaA9My4wBPK7HmhpTxp+I8gptA5Q4QtSMznxKIcBZDw1gWLgeddcKwpMmEqcIFc4GLoaoNpDIC9",
+	"VmMA5DTzcc7LDz6cC5IVC5uZkvC6sSCaokykj72VyIkUF4LPBSUKi2UTseKxImImc47aXk7O8nLahddr",
+	"d9odiOKZE4bn1Dvy+u1Ou++BqjsF6e4xHN0td3TrR5MqQ4jDLCnE0hXP/XZasoxydhbZr050mwvXP1Ra",
+	"wTOiIDS2xqkla/L4tV4r8GbZ0NC5UH4E11XDCfQ0ep2Ok+Rc5GKOaWpmWQh/T706u76XIeWD1qrBrmQU",
+	"yRkUe/zgaZGNaF7xP/LeACYXGzPGJ2tecjbWXPpS04zHEb9jN5KE3lG/08kina3GrTUS70l4GB2QwbjV",
+	"7Xa7rUGv12s96/f7rcFgMDg4ODg4PDw8dNrQkQeJTLUwgf7xv/8PSmH0Pn+0lddNtuZ1eka2aEvQnEAq",
+	"rnA5T1f+s+8NDKaruk1X5PF3OLLVG80n3c2fvGPYynckMh/1N3/0kosRjSICF3GD3rPNX1xz/gazpYUO",
+	"NthBkxmdMUUEw3FaMvOgCXzWUfwdwwtMTf1+0L9MnUi7dUr7S2sq4Kb7wTspvvjoeyU5yTtyJQPBP6fK",
+	"PSjQ5AJ8y33ZRi9AjQ0y6g3MRZVNBu6kqdWdblzPcmSz9U7PHYI/kKXdyLAW3/FoueUe/qU266Ydt8N+",
+	"s55/n4sKvXXlKbG27leKli/Iw3bAaB33shkJzDZafu08rNOAh51yNo6pMX0Nug2GuDCVsq85f42FCe8b",
+	"9HoNmF5hs16SRNp5/QY5rdlwYJTPuOpyS2ZrSrbqjksS1eOfafTZMN+YqKqgbXhuo29h6GM0t/pYRGK6",
+	"ALuMySkAcnUkuHMmKvJg01ORB5cYxqBu/OirJ//B5i/ecvWSJ+w3S4lmKR6GEv1qOf6SGPsexNtZanPX",
+	"h9Jq62AngzykqzT2PVFrCazz7US6x4n0GzmJfgdb8Xui7rkPc+L3lnIwyL7zpJHIfmxLD9ky5XWGqJV9",
+	"bILuy1t5V3G7sN8OC/vNult8gU1k8wY0EpS/QrZUiaavlC/ZPFX/rPzplxOtf3uM0OyyB5SO5/OWu9p8",
+	"PKYg59abHV/aBisZwx5JNBf8LyRU0jcVg0yhIJd9yBi9Y3A2CvlsRBmpMU/O0/zXbrCtTRemjwsDD7h1",
+	"fvZ/XvGaj5doXJgOeIkZXlFK45pVIqL6258SArZhu+NTBtN4hwN8qaPn503QuWAfczFShI3P4a6/Ei7n",
+	"l7IVVOajz00xFloH7FLph4KXcDV47sstAUw9vj83sEL/mubqbDN9+Dmb7CpuYIfYLN9er9M7bHUOW73+",
+	"dbd31OkcdTr/C9p8ItFNdpXQb3fa3X6r+39FZNTtJV3PHlUH0SF5Mn7aaXVxb9QahP2o9UyfXAf4cPQk",
+	"fBo9I50xLIf1kS532U277HmF9ON1gGV+Y1CrXiqxzEfiPZZTPn+M5/So2x60e2jPBC+gbq99sA/7Orw1",
+	"vniajqWMTcAJ+L9s6DFrCV5CXmfUDXtRn7QG44NOa3DYfdJ62nvWb+HB6CA8jJ6Qp+NnnqneaT44/fFF",
+	"q9fpDVq9g24X0pg4OcGbkYgms8y1K91mMhnd5JayVIfwZrqcUMKIl90F2WkdoXcMSjySCM3IjIslmgh+",
+	"p2z1jsw9iUWQ0pUydP36atGFyyFTitZTUG5vm0sD2C+Wi667NnCU+u3a4MtcG4yzgyw9pefz1KNovb5S",
+	"e0inlqzKk/qcpeua1ap0md4i7BJJKEHxhEBd9mrjwspxfH8bwzdW+I0VPggr3IkRbmCC34w9X4mxxy3I",
+	"TkzzIY08V0Q5px0A6FHqK7kXaJoOfBQAUwqM45otLR3sG4LGLCvOpdnsMcLw75A5G5HgM+sBajwOjU+o",
+	"5tc28T5m1p+ZM4LCmGAhoby0G3a0hO2iwVrKITO5nBKmaJwVrJ7iwiQQnmDKjnPgmq+zyth3U6w0G4A0",
+	"yWLITD8SSbw0njOVBqzq42JHO5ZGk3fkveUKCYLDqSaVozRBMA0JYgDhHAtJpJ6xSCCHcS5rAqhLKe9y",
+	"s9uRd3xJE9f9TsVtjrwGZ9mDYf6rPMFSKkjzooZTzCY2kKWEk77DyT/bgeeMiP+sB9/vyCh4baT43c5M",
+	"5xZdoWpYnl+rZFyXTICUTQiwAfuhjxjJ5yAP7CYP7Blns4zqR4/kRnvgpYXmYcyBX7HlKEX7h5+90fJG",
+	"5lMDGGZ21C1V8KjXlpwRqmtVJwg6TmO9DGOx50c/7EVd0jEHRmsQPolaT8mzcauDu6Ne2I8G5ECfH4zc",
+	"uXzPX5K3E80/LbwFNuh7yVzvWhLdjIAT0+IjU3ILxjocd0kv6oetwegAtwaHz560nj598qR1eHhwMBj0",
+	"+71et7u9ScWlVai3qNgV/GZQ+TIGlZTPyNDkihQpa9hJV6j0xzyDQQyTKo5zlGbZgTgRl2onAPJEIA78",
+	"51j+p36OWi2z1xDEgfhDFkAsH7bZKQLUO0KBSfsjP3xsl3KxaN1iJROOdZW3wRwBxMvgIbs6uTx7iXrt",
+	"bruDYj5BexMuSeijKzKbCDL30SmPyJ9e/+Nvfz9CgUiYHs4GnQVpIAMVSAtV8pGNxtLoazkGFNioGzsj",
+	"KlFEFGT2zZSYiIfJTKs1CYuJlCgwjQOIbwG1ZciGLNsjuZAn43JlWAU0j6ACizszjtM6CNSUNYSImZDr",
+	"bt3wTk05MuvzSKLgRAuk2DB+KEFjFggJMiaCsJCgmEti9C2FJ4DbiOql95Hk1tF2lNA4guI2mhpMBzYy",
+	"ASI/LIz7PiKxNEFdZjlEwh5B6AeXFExv7y7PbCMYkPP4kYn9AbxAIJZT0ewdm8UTlSiZSyKUKUecx5Wr",
+	"zSMV5Bsf6+0hIBgO7ekR/CHTiwoF8fO6BdTesXYn/dLkD3J2rP02Op8TVrrysRPW3SLKhgyCOxwg8MNG",
+	"5ALQjCO9ukSA/jkikGDcqq3HIK98yiRQFyiC53Ot4g4Zlcho2BXaagqVVltTrdXQ54hHSxe5kswh3UEH",
+	"vaHfVeut+txYkTLu7S7tP8gtZbZPHkm77XwTzkIVklOexBEE9Y3Imq1YvJpLT/yKKzkrFuRPQxek7z6T",
+	"WNBx4xQklbi90DiQJmb52nbboOmVGfnzzp7oNpOM7kX/kR4pZqdmLHPfy9VD/INDRRoDpHttW4FAcUHa",
+	"XEweQ7ctYL5tGFYrp8xQjmWy8Letae1BPF/OaGzezqdLSUMcv85lY8CWf+WfJYLabBH6hH0MVYHkYwPN",
+	"hEOGADKxbWWWLGrQ+wzYm2UJARX5pAW4qz+9dpnBDQ0ol2kgiYm5C+h1uiDkGlHsZy8SdGHSXVjiAdxZ",
+	"pdxMh6YfVuR3KR4t3pH3pH2QO7/Ts9v3Tt+/aD19ZpLqT7lQpTxSuSkAOaOQMxO6rdXqRGaTQmkuA8hv",
+	"Yw3+p5wpweMLwRcmxtAummPZ7wDZbvUnVE2TEQi4OJwRkHK1BPmxGOnVbXdMhiOg7wK5XWdSAsgVeWrL",
+	"H1bN7hE8P/3IpIsrGyY8SNCYEqBN4Ocy9nlZRrqdbi3smOapV5FL7sPPpRxeVRc2qzm7qu5g0hxduRuS",
+	"LFuWZ9JheWl2qwexv6zkvipZmszKF0Q676gHWkEzjeLKSJb21PkSUSaOgTSmp28qZ4XKqX/mrgg77YNO",
+	"u/vwquguimidEmpzN1lRDIgdknxShay98580xqZmb+Qj8kt7JCIKvEo95cRHKIg4owqyVaFe59mT7kGv",
+	"Y0ow5GzJg24/M/haDJkOFOcoBqNiIaFJXRSxBU4+Vpy3YmeMbEYMF+bb9cYImJHuV2g5mzmR+HcZYmRU",
+	"e60xFfT6teaDGf7U0gvbMiRw5EhiN5PqZueNki01SzUAdkLQxlZ283oHjlSzuZ+d8tvx8OUtkg95DBj6",
+	"+ebX8NUEsdRYL385RwfNlLJaf2vyS7iMLLlaRAqK2FtDmCvFsHptc+oqfZXAq3ApBp5mqtU5p+LVEg9P",
+	"x329SXGrFw0GrQHp4taz0ZMnZUZQZdRwhf3ye2q7+r5f53WRXcAPrkq0BXpuzDFZeRlTjCRXt6ghoy6F",
+	"6NkMZDdqKoic8jjyjnq5GtCNV0i37eLeqB8OotYBORy3BvjJqPU0fBa1OqQ77uH+aBAeRLCaiogFjl2A",
+	"TrqkkI73joxac8GjFtgXFJ0RnijTtNsp1nKvnqJeA3fp1pjjAmGvu/ox6/Lt5ufL3PykFQQdq7SMZqcb",
+	"HhNpLrMy+Axhw3uyhFhUulxdJDJmaGluHwxBuNry+fJIQ7Z3Qdnk1NY/uGKzufv7lVLp32nhOB89ZzJ9",
+	"6so17R+bswJGd5nApLvg0MCkabvaJgMjtLEpGKtM3Wa6gLBfORvIOnZld2Tfr2Rc2/Ob3XnIdjzhi+YJ",
+	"+cbfd+HvW63fpqwkWUW1b0lJfr9JSQwZNDx/cmGW5tzaKvmIOZMwi+CAsZdIdVlGHFf/ll/kN5hfZBei",
+	"apBPBHo9TtOIUJZJNRtSitRQU+cex5Zks/n6Y8v3OI2MMOIiROeJsZyYshPcnC3tfvuw3W0P2t12r9Pr",
+	"trvd9rN2x7N19aCGqHf0tFO8kVv0wn+Cc1Ej8as5F38T5+HvJlpmGxbyJaJkLgqpeI83JUBBplRtypAg",
+	"OW5oTz4eR8DA4Oyr079c6mLNX+ryqWR8bEdVZSUfSGFndntb6ghfNEXKF9UR7Px/dWbY7T2YltB/SG7o",
+	"gin+Obnit4QsmxOyPIBm8DjGUrVEWgO0NuYCEqwIEmoOa5ofo0FnkCsbDLoDVDuBOC2RsHpB7zWWyhYe",
+	"fRgutM32Bke4m5mceEeetwMryVeY77YPfI8nCg4ob87ZBHXbB7P8fX3H8IhVjtc96m/NDCzSaliChky6",
+	"9fkmKH0FBmS7IPjOLoopJPKLSU7l3S4S2D67yWCVBu0/JSSBxA6IzmYkopoxiYQdIwxhWkSgOQ1vJaIK",
+	"JXNXR9zm7y9ZGtLqLoFI2A2NgjaC3k2NDiQTsaALAvHF4GG6yl4uE/aAtuYCV+p9aa70E0zVqYAGA1oh",
+	"7YzHhHQ6rW6vP2gN8ChsPYvIuNXRvw8Onzx9hkfb8pCEGbxWsRHz5ps48XuzNl4mLL2UYvyuIXMqeh1F",
+	"WE5HHIuoVpJ4ZcquWBk/d9lPWJpZ3maJKckc6dtKoeJ5OvLD3HHfpFpIf2AkBHkD9UC0OqAVBAvMDWQm",
+	"0QqJAfMmfeMdfWge45eCf2XXo2Jj2lffbnkf3ibqsI/cs4z4M8LamDEppX5ZcL/bnNgQomfq4gt9KBNm",
+	"fcf8NFsgssk3VCJ9m/QD9TutCC+REoRtdMx7uA0zIUwPs0Grd5ka9bYo5DUwHvteROaERSBWL0r+/P6a",
+	"vAciYVAkWC+84DMqCbjmKS163LgVuNGSSyJMeUg+v8llyYMnCsfypuhi+Lnw3JUPheAKwqKbfifaan9X",
+	"Ir5ij18YQL/t8Qff4ycZEac7Ezm62Gm7k4Vh8zW7+wQFinxSpllLKkHwLLCxrFCJC164iM6ozIJMBcLg",
+	"+xfXKGMsAZJTPCf7x0OGwZbJGUFjHsf8ToIiDop36p0rTeipK38HsSmIC/fWT8971xyK8Pm6c33imab6",
+	"PZUIRxGJ9BNBZnxBon399SjRE+HjtIMJXUAUKSNmem10goIjqEkZDFnIZzM7ZzDUmjjX7kFazguZEAKN",
+	"KlN2UTrWFgiixPIosE4pezMax9RpEYoP2R2mCo3ImAuiJQbOGAkVZZP9Y1PgzmB7iiUK4M8jh2ioto0C",
+	"Gh0FaA/bMFwbdzpkttERIj8lOEY00sIL/GneUChDx4ztOIiwwkcBiikDd8X/eXX+to1OLW6Eg0Ms0cnF",
+	"2ZDNBQ+JlGkFTb35J4Jc/ek1Cl6fXV2/ePv47fn12cv/f6VnzRWg6YUhwo08fIUUC0zcM9hF/U6nM2RD",
+	"VsTQkNHoCB2Mu2GH9PCz0ZNoEHb7QwazRT8P8+LREOSjYUmKGnpHff20KDYNtdw0XBGchsBZNRiGcGDu",
+	"GZst+0lW2kHMapuZfmOmX8AtbpFnWYYToj1JxIKIltvbTMn93VgrENSWdehsQUeISzVR/BDhjgJT+DhI",
+	"U0FzvdvljX1c7UoMakojT2IYFt2Bh3KuW8MkpHEtTvPvpxvOVqCo8BzOCpOXKX7EeUww++pzENvF+/Bz",
+	"o9seML66PQ30Yx9afOTv6re67nFL4ZBt+yvd3eCJLQu/8I60jAqbuIkbb2PRT5PSOt9dQNc3HvVlXHen",
+	"dh87HmT29T0dd623rqnDAWlRHL0aJ5esLkdWqyNh9KeEuCQaWdHnGodZDeev6i+7zbZsvLO22jNf0rf1",
+	"n5cvbYPhTd6nJiLmm/Pp79v5dGpYUQMOmrtgBr77GNOWwuALUs1SLxMm0ckZUngyAbVxAYHCFXKdcc2B",
+	"QtDgrAP1jvawMhbiXqez30bXeGLqlpkY9CGzKYoYCjA9CtBckDH9BAzb6Ml6OKgeburg6xm2EWRDAu13",
+	"Ag6MCqq7o8DYgCo1sRN6jSc1EuMvyLINW7nhLF6mfLKhdUpP4Lskvk03sOW69xMIpbpJZOQdddqdTmdg",
+	"HHlsJGs+PQ2mN47dWULSvNDy3M/WoygikCSl0366i+9Plkf81uSTwZOJhqS7C4rq7t8viGgZs0miQj4j",
+	"31jn75R1npy1IKlbHG8jf65wz2389vUXPjArG9Vqb9Co2OTEbyXNbz78v0Uf/q3P5gYe/NXx1d8TVU0p",
+	"nW+i9wOK3r8Jkft349/efHt9Bd7tNe7o6a7dUarMbRrwx96KzL+k7/nXwUiKpU3vyUn6D8hJnHP4PyVH",
+	"+eYb3sA3/B6KO7iK5rT3h/MWPZG3NtLUppcmETo5Q3PBF1Rr62MukIbKR+dXIMQStqCCM7g31lM5Nuo9",
+	"dDJDlSp+u15D/wJ+oVvyre213VVFempRuw3PquBQnzMWhenRKjT+7sZbQPh6V3U9NBrrLZ26++l5PXLO",
+	"wJCcGX/9BQK/eaJ+If3ZKSP34WEmHmKNj84IC4KwEHiZJbtbjXRBfGwdN2zSlnFKr2jPatxp0AvYII2w",
+	"tl+rSJm4AJck935M5cM/QQzMxzx3oYrM5FbRMGn6LFjKKpbzOh8ZI7/pWF9PaEy2w3A4zTbYL6Z+lVkG",
+	"X1OL/GopYz5BhCmIU9FMgi7y+e+NIS5fgaiNAv02eBwoHiA5xwyl9xYDNOWJkEO2F5Ex1mhQEMQFN9eJ",
+	"2G+j9y66TpqR7YgCUYn4eOwjzOQdERIF1tXqCIFKYqtrMO5grbq4cLyI71Dv/KXgsyYOJtd8i8pHD+WF",
+	"0lnJqGCxsJXTboqbKnaSUcE3XvIV3FZyIUgMCq/ev78m/5BsNm/NiBI0XMNH3r65QNJUiMiEC0i1sSph",
+	"jIi6I4RZPmI8TjQvWWUah4af7LfRqd4Imi8YhxSVCGbStwlwYpkTYZ1uayWUKzabv7HT+JLM4eGTUm4j",
+	"Bpkv6lOdzDl1sTzNGUcedVWBPLD4BE4QvRDfspp8JVwkvzC/IgdJ5kZUruEdF0Ro1QTqJ42RTMKQSDlO",
+	"YnCWdgJuzpeCsojf+UgQbOUUweM4mcvanf/OjL/B+/WazlznxbS5T6KapLimccG11XIwrRYMpmBwMJV/",
+	"zC/oqd+JGpb+KYBvqvi8hyF7g1eaLXp+fZMnz/FybYN+B1q4UkD3YVjSVQbqdjpPIV8IhDDNQ+UdPXvW",
+	"fvrEd6gCZDZmO3bdKjiOefONxfz6LOZC71Gz4L84i8mFptbVACiG4e5RtiBS0QkGaxwXCIe3jN/FJJqQ",
+	"aB+Nlshu4KLK41tfez3/av/6sxSUDVzG1mJzos4+mhHMJFoL2DEKcBwHtqkVrcAO0a7hTNZKUc2ZIMI3",
+	"Y032ZwECz/fyABh7Do8X8CeO44YMrIAZw3yuALJzM2bt+7MSMLUNT4pQ1ra7zMCv70vP6/Nq/TgIi8iI",
+	"yOVXd8GVtWvggi8bS1nug+YwON+GL5eyvXRG4kkadoIlCm7J8ghua4NjJMicYAUXHjB1HKM9HMdolkiF",
+	"ZliF0/3CufrBkzwRITnCieKaoMinecyjtcEkwFUqLWu5mRx0+3oTKs3vvCPvPz78x9HHPx61//UP3soM",
+	"AQNnpo9ep2x08z2plrGr6ddE/v8iRoRfJeglH/bf7HIatJRn0dPwyegQryT36HS7vV6/PxgcHBQry4eC",
+	"KhriOO/VWOZF7lbHEIxeIE0yn7OiQTkdBzGCxH//15yzCM3jRCKcIJvK7UHDYBwLWRcKk0vx8C0c5svU",
+	"MM6OXSdxZEfxTmEx5xBUnA8zHi2hrh3aC+D6zhBhgP4NBTPMEhwH+20UACVCZIwbsC4UxsH3q/pW5zbg",
+	"DP8Fqmi6vfT8v/9rInAEn6LS9ep2W+NXjnjZkSE5fDTnRoYM8vyoFocP6niXUtKGuBdHyd8cuH/nsS8Z",
+	"U2vOL4sJkVKGu772mvO/VblD0FzgQMFuOiMxZcRHPI5ImjnC3C5VGXFyLPOezio5daFyBx5Y3rGD4bWp",
+	"/97WOV4fRqYq6XNrRCqzOCaUJbQLaou2abVQ08KRJ5dSkZmWzLmCW3CoGEzCRNEFQaeXZ9dnpyevnfVu",
+	"LTutvEZ3rDAHg+GcORhwTEOSgfCGml45Q0AGPyX//V+grtfioHLkg7Su0cNJlwcPy9h/Mwz991SPblvG",
+	"+nDmL+veGN4+sG9j0Sj1j//9fwpWqTbKjC/6PWSxBCNLxvLdZf6g82yVsf8poeHtSXj7sALxvQzZlYxi",
+	"6217LTCTFJBYsYHfkrvUevfNE/B35gmY0VVBxdyDmvxhovYfRjB7nCPg3ZlC8svzhByCHkzo+7arf+ld",
+	"/U+zMR9qN9JWyNe47V7NifUaHyXRhLhsbSkYj/4/9q43t40cy1/lQfNh7EXJlmy5Y8sYYN1xdhOgs2nE",
+	"6c2HVkPFqqIktkukhqyyRhME2E97gMUeYO+yN5mTDPhIVlFSSZZkqeMkNQN0u6USySL5/vC9H39POSL0",
+	"mzegqFJMcI+snmUWrDsiyNu29gx1w17u497j/MVDM2wD6r9oldHj/lYHmIn+BbZxftI5Q79drvKof9jO",
+	"o7ZvXSG4L+sbis8EJA+Ek3SmmIJ4Pof8RzvSrDnGPNTqq+qvkKVxRMGIgSeWKMWW6baoLY87WwvslRFY",
+	"LorHmbJtnFQQIopJKbVv9ZCeKrW7yaWzn5Qn5twsMpKWgrqFEOqXeIWtrOI51F+6yakt6deIOcvEBHxh",
+	"HpuNu7UdDfZ5lH1pI2J+Dp2nMziiqaJaMI+vDUEr3tKaspjO+anwccRSJ+3Ir1q8XirEpMcnSOrjeJgh",
+	"E6gdXCzNcluLiYJoBixTNB2UdWaszWfK6AkQcs7497j1oS2dbHG1kJMxhTBOSZ6YzJMeVsoIwgNCwrOR",
+	"FBMWhydwU/5oyrKRyDMgPe7dWLyns+J9L1rnummciBGFMVNK/61opienmrmVyGxJU3255NaiN/J7rjI2",
+	"sD/Ai+icU8Ag6V9zXE69lhQkmbAEFbGbrka3Yea3saWSwyk5yD3xAzhe3tsWu6axZ/cLJ8Wo9VW6f8mW",
+	"1vq/TnBtanSIzPZidSr8Qat+DxpcXUD8YWDFhU5OwKDXdg+yWvTb8wm0upeo0i1tly0r/M4Ce1jHbOpI",
+	"7L6qA5k9tcco7EYB04PJ+bKI1xJanwWfn5DtySabZLvaN5lLkiggwEVGF49w1/olBD5I0oI9tagTshCt",
+	"NV/DUZUYx4RDREFSg6kwQO4pmVVwK9wkiZukXxz44csdq3aDWWytEWzV6cNhBxFt5I5S88iSgyBJgoa4",
+	"35LAdn4u1vPOSBoLmVBbtaLWk/WZacOAe5IAKUNUhQzspJ7HhGnxIzymTXPX77FyJ/apAJQQnKrMhN/c",
+	"fSunadMZiAEy55QXnpZvX70te/9oO9+k1IkdgiliwNT2d6rWibA3JnO96NnXOfHWsF+s4a+fGmQwoHFG",
+	"k74rhLIZevG3oEF50l9UjZ0PrfMFjPagNWgPzgbni2EqQqIojpOE0sHAKGc2mPVVHumVjHBhTRQMt05V",
+	"Tx72slDdeoGSPEW9rfLJRFKl+iSlMivac8C/t0xR+P//g99FLueh8JvfE1nam+sujNhpr6+LHOa6iLfD",
+	"3VR7Cu9txbc7XSGxl0ECdBPtxrQ0F04ilgqrlF/gfbnIVQfwmzDxfzM0V07OUAomfmIBc44GZa1WXUJZ",
+	"2pVflun/gBpmI92wqxrYWQkc0L2t1fUe1+mxqzWOL6K+WPN9F5VZtiy7GBaP87HCod7syo32lUsWkyUY",
+	"WJXif2JCstY3h9c3X4me+W6Y9Pcj74dn2TecLMWeNvkHTLObgV0DAd0HlkLB+sh61GlamLb1WQcTn6rW",
+	"KTv6giuVwrZk8kujOiB5/wF04HmtA1dUAPhGdWFdA2CDGgB/mJ91ahThnhNMVYr4H//9P6XWfaI+folP",
+	"H+hw/1hBrZduqLVofnfnIFz6P1Q+KU/2LJy+PDoRvAbCZ7Y8p03qrhXAVzz5I6RvW9j/Fi5E4QQUc7CT",
+	"Ka9xHbWuqNYVr3hSqSiAH05ZoPd7MFtubsFq5bGtukDc6reiMCwyvdYWtbbYN7L7UPrCcJqfOsb1laFV",
+	"S0FtkAiG0H5zEntb+SKUZBpa6nqFtUHwZk+eZtdWYwwl4XlKJMtMLQ79JER5fE8zBUdWn2C+XgVg69XA",
+	"mPFT8jA8HZO/BZaI9zjQLS+wYyMxZ9ge2aG2k3BFBQ2sQ7OSKL8iFWLY3n3G7A0pk6pQFgXx0mKM5mk0",
+	"pvvl7ZyfhB9xhUCxv9P5abjQG636Nculnq1g6ZVk6pH0mv9qmwZtu+2R/scWZOL+yhri238vh/Eee3js",
+	"qfZb7Pqxxy42e6z9WuRyk+duyWwvTOU70HpZeMxZ0NDStADya5fBM39Fi6Uvy8LrRRJPZvybk80KS/m+",
+	"rgb1bOB1w6GkQwxYytJ+EKMuPbv10tietfkBbasEj0maNp3XqTarAWeJJKZC3qsJiemfVZEMWIGle4f9",
+	"3BXdPL2U2ybEeIQnYjBw8enWVbfVcqHvi6hDzuOzpEkIIc1OFEXNqziOm0miXVDthKIbOqbjyBkpOiYs",
+	"dQRx/2oHcxKLcamAb5A7TmsU94HKJNUuBExppGfmgUrJEmqFV4oMX7FvjxLlm5x9aHsZy+I5q5KnlN6n",
+	"MwsR/rvg2NWYShaT0w9CCp6JDZmJty4oN7+Sm9SU0+bc2x41CO0QIDTBm3pdyon2lME7892OsDO9k+cp",
+	"iOHW+BOqC6HbgCEs7L8AwrldG4LZtEGPh75ghoBy6T+OwhBaVxcJavQPmmKAKDQhIaIDIal21U/grZFQ",
+	"yMg97XHjBjMOQiZUBuXte5ItdXACNxDGucq0p+2+A05ponq8fDhFH7CPJaNCvLCR83suphze3PzHjT8D",
+	"AmvsOhGH6Ugoihg8nD4uMoO+63GWKQvBMzfsodNq+bfjsXh5lSNtkCELIvglMXb71Y8beyzzM/AlGKE7",
+	"34aZOT+kmels7YkuGpf1MDmn62qg3HfPQL1o/ja1fl7YZtEVLoBxq+iabvFzc0uv2Ipwk1KZwUSkLGb4",
+	"JclAitzc/WMZEraAQVQYdS9FPhwBq+CoNh0safvHc6bmh0l9YPvyW9QsxR62aFB9LvOda4zBTUcCq95y",
+	"wN64mMJRGOdSUp71zR437kiepo43LBLJTH/WBC7A2qLAc7SWXLMmdsVF6ezE+i/t5Eyrq3k/tou3DbnM",
+	"vRB+ubHZDIpf5zzD3xRG62rOHBYr1a3Pm3s6b+7oCdzSTM/FI4dL3JRaG9v1LUTOzGqtDp8Nr/muuvAQ",
+	"0NblA+41kEjh/nE38/FApuCe0oneYEwC1icLTNbDCi0eAMNC4sKgx1G/DtkD5QFIOklJTM2xlqnMEq8p",
+	"MrbZDix+pvW2VjXulvjMUQaYcF/VodDA2CoU7B7PdJGIqjXQjyJap392USQ76ohtgLgVPpP5eY0y+x4B",
+	"oHs8P5xa27NZIB2L16y2WF7N8+KoW5VbNT824vD00Lrg/V2cKjfE/jb+TvGjFfpjrYe2Q/R6fqo2CF6/",
+	"XFgYLAn/lcQdvkKJ/Lh0etnWNdCiqPh40kyo7mpNFV9OgfJMzsya8vHEmOGglEobfUZbj4k2lil49+YW",
+	"I8yhxXmE1RmvOz6e3NohPFkkty7xpH9gRardOtH/b5+5o8iGOWr7eo3up88lW8Vi6f8dRLCcmE2TR3Yl",
+	"4ajUnMe17B2mrr+Za6wczTOB4BInfvr7DWTPAvdWSN1LkXMs9CsGWGdYBdb5DUoS5QBUJuTY0BBMhbyn",
+	"sroM/50jT9kH+W3fK057FrgPzUga3Zat3qbMbTI9fUmje34WNAaEpYwPkezE/m2K1J+ftC2reaN73vls",
+	"hFL5bLvt8oH22eegYd+10d2c/dxWvn7Qi0un1aUIzIzXEnMIGGEBntPrVsrKLVGjSBCZbCowzQkZ0sfY",
+	"jZZAF6Z//OkKK4RP/Ixtb3to/pKsQebN+nZSfv3UKHs2kSy0ZCSKE4QRX/zw4nKBidrhibXVU/1JHqUs",
+	"LjB/IzHtj5iW7Vk/ITPV6F61goZK86FXmM+rXovTmEFCFSizKZRJWP62paDqlVhH1WOXspbUQ2AkfHHx",
+	"7Zr/8W4YCb1zQjj65f1PTUUGNICcs7/m1HCAeTJ7DQSS3MjAXC2AYwv1NfWefRafkx734BbFVg4BtzKE",
+	"S3s5hKuW5fTHJ+GX9z9BaNXM6Sc91M8h0vwr4KLHi8EFoAQQ9ys9HVrFpPnQkAeRVAmIKOQ8VzSBaGaP",
+	"pgZl7P0Kjjqtqx7Hz6dM0eNrmEj2oN8Y59jUSOCUJkBM+3OzxWQ5X6sxEKU4fVH8w7Jq2V6HbK9BDgl4",
+	"eJ56dvs5egw8oLdiDRz43hl2PJOwlUXw4n6+/7YVZkD/4hpDCp6iLm1Cx6DFpkQmahU2YE4L1riArxAX",
+	"8NQdGDzO24Q2uSiTXg53zZG6eke1nmBKPjWGUuSTRrfxsxRJbjiSd61d3orbyRk9HzQ75CJqduIfkuYl",
+	"fTFoXrauXHDrooxQ37EyHS6xIE3r87do2b4Ki/bdcDntKteHZ28q0tsrstoncAOcTiEsOwoxY+1S2MZ8",
+	"iRTLgvb4UfkcYLsufs4khCwJTQcsOz6Bt+Te1KFAnWRECoFGklr489z5I+hx74xk0EqELx84RsSi8NJ8",
+	"uDpDvqDadvT4KyT/h9aSnP/jv/4X7pycf9xNzg/ILHVoL/+HTXThPuboMVanb1In1in9DTid9uLZm9j/",
+	"ylSGlDTFbRblUtmreMhnFmgFSpUlnr+G0ET8Qxiw1GQ/+Frq+TvT8yP3pLX44QVsyzFjsyaCp7MABiRV",
+	"5ltT/VRwG3mZu01sJLjqLrHNUfgiaXN1kRApJfzZM8+75fPJ5l0O5ypYYtc7DxpYuzKhPKaNbuvk8tIq",
+	"RtqmZ/Scdh6hrJBCZP2Y5Io6tBOn2VTI+3VVD9vdi8tForxi6k1JXEeR1+5sFW4Wcrwu0mxmpw41HybU",
+	"jGtm53hO/eAHj+aEikTgFrdxJ1JE1KVLr/F+WUpDGFPCFXABI0pkFlFi/DMbmU4pUaYcUbUi+mgH8vT7",
+	"uih4ffo3GueZ9mNaVriuyGX0Qp/g1gtXSlTWL16hCl98jkKUiqIg67v/fA0/vr7zWCBEmmqRz2UzGqlm",
+	"u4pmZns8g5miTbEMRTq7lrtDyN202K9O5NwO3lTmHg3hlatoiy/HKWF4dnEoXp5gpAVlK3GfjsVDUf7L",
+	"nGBWIhtMbMjuq03ieu9phqmi+vD/DIrT6aUAYld3041YRPN2OPS7zYsZs9U244OfiFTOasQkTan8s3LV",
+	"kT1IqvtGDxEYR3KhoLhjYX1OwTFe4P9a5Jnf0ZBmCsJPvUb5WQ9PnT2HsSm+6LOk1+j2Gr3G53C1PbLv",
+	"uSfUj995o9u4bMdJfHYVNS867UGzc/ai07x6kVw24xed88F565yctS4aQcOf718/OQPzig8Zp9TS5cwt",
+	"bXEepnPP7NL7Fl5gMV2rPMFyPmuLdBiLNCdKU3/7+orBfrjeSOnGaZwbMqBfPzUiSiSVN3k20vKErguV",
+	"D9Vnxbmoey7TRrcxyrKJ6p6ekgk70e2OBcd/E6JOxMNIf376cFZBTXVLH2gqJmNTePPxxhL6sLqxn0RM",
+	"Ujgak3sKMufHcy12T0/bZy8MfrV72bpsFe38VszfYoNvBWeZkDRx+EITibRYXsuaEwCiHRWVjCrHcBZA",
+	"XB7pUzE0pvzmDWRkOGR8eFK6kq+F2V8V0xxRBSTLSDyiiTb4OAo4mjA+DBBmHIB+tQCyeBJAwvUIU3Uc",
+	"gODNhI51lzLnpm+yRPfjjcFy/CwP4o0Db2ol76E6FSRUsgdqKdxKyLPfKqI8q9q0hUZTNqDxLE5psFjl",
+	"r5iuuXLpXtNl7b/l9j+OWDwqIaD2hjRMR2IcFJekp/hQPCKc09Qf9Pyl64rm3y3SowQF44dacW3Wa94B",
+	"zyvW20ShhSwgLj7I6NoczMpINYapx4qmD3q2JMVcEE1A5JliCQW7vf3l8ANWFf2nei6SOSJDvHLuCPZ1",
+	"Pxg/0K/mQh5mT3q9VNEcLnfmkKQBJA7eCFbbBZBqbwCLhdqtW1rfptNaMBEqy6W/J0qg5HJ/d7F+OQmS",
+	"ToR+g6MPkj3MAri7ef/m346B8SFVGRbBzYQ+/v5OY9v5gPGE8aEq3BUmIZMMg8HlpplMoNCnVW9b6AL/",
+	"NO9nN/SRW+t9kEJkgKGfuaXDw/4KJeHcfziyx1LtPk0E45k6tqwBuTmjL4mo8yQrpKh0u0q7AxFNBR8q",
+	"yMRCI9bqLLejfcUQo2HD0CMYg4ROsCyc4HjCCQ3zHdL7dNE/BP03epNZZhagnK4ej7Rnb1bIUhLqFZIU",
+	"Rzg9gRs+l5pCTh+FPTn6S0wBFZOCivK6x6eSZbSJsDJFY6kdTt3qmKh7vXoKwn+x/wu1I1uY8JMe7/E/",
+	"/Qm0bu7xXt5qncd36Drd0gHjSB0Lxpd6Twd/6VU7WT8zPnyJc9VrgBqJ6Uc9nHc8nf3lE2Zr4BSbprY3",
+	"rXd37+2Ojyfb9KZtze69vc6yrXrL4id09iHeqq+Eq937uuVqq/dKn9DXh3TTvhaMO0qTQubNTBKWfSBD",
+	"mwD87fM/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -561,12 +561,9 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 }
 
 type TooManyRequestsResponseHeaders struct {
-	RateLimit          *string
-	RateLimitLimit     *int32
-	RateLimitPolicy    *string
-	RateLimitRemaining *int32
-	RateLimitReset     *int32
-	RetryAfter         *int
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -673,17 +670,8 @@ func (response GetPublicStatusPage429ApplicationProblemPlusJSONResponse) VisitGe
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -805,17 +793,8 @@ func (response GetPublicStatusJSON429ApplicationProblemPlusJSONResponse) VisitGe
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -942,17 +921,8 @@ func (response GetPublicStatusBadge429ApplicationProblemPlusJSONResponse) VisitG
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -1078,17 +1048,8 @@ func (response GetPublicStatusRSS429ApplicationProblemPlusJSONResponse) VisitGet
 	if response.Headers.RateLimit != nil {
 		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
 	}
-	if response.Headers.RateLimitLimit != nil {
-		w.Header().Set("RateLimit-Limit", fmt.Sprint(*response.Headers.RateLimitLimit))
-	}
 	if response.Headers.RateLimitPolicy != nil {
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
-	}
-	if response.Headers.RateLimitRemaining != nil {
-		w.Header().Set("RateLimit-Remaining", fmt.Sprint(*response.Headers.RateLimitRemaining))
-	}
-	if response.Headers.RateLimitReset != nil {
-		w.Header().Set("RateLimit-Reset", fmt.Sprint(*response.Headers.RateLimitReset))
 	}
 	if response.Headers.RetryAfter != nil {
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
@@ -1286,69 +1247,69 @@ func (sh *strictHandler) GetPublicStatusRSS(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fr9bttIkn+VAm+ByFnqw7KdiWUEC29mJufbxPH5Y3K4KBe2yJLUa7Kb6W5K0QQC7q97gHuIe7B9kkN1",
-	"kxRJ0ZadZIEZYP6yRXZXV1f96ptfvFAmqRQojPZGX7w5sgiV/fclC+f4UgqjZEy/I9Sh4qnhUngj+5aL",
-	"GaQy5uEKplLBRMmlRqWBiQhSJT9z1D3P93Q4x4QRCbNK0Rt52iguZt567Xs/XbPZNvFfUGkuBcgpmDmC",
-	"wlShRmEYvd9F8pIZfM0Tbrbpnv10/TOU76ETKTY1XY5m2p0bk7KUdxUzGNPbbi6KvZHlwd3ziQbBEvQh",
-	"UAEo/JShNhpinBp76cAEoDGUItKQCcNju/VTJg0DrmGaxTGwGePCB+zNehCMPSNvUYy9E/XicHhiXhwE",
-	"PbDMaWAKIUUFGtUCFQk0RN0QaMI+v0YxM3NvNDx65t8njTtEcl0y2JlkSpu9Qui5Ys2cGWBpGm8pcypV",
-	"wow38rgwB0PP9xIueJIl3mhQMsKFwRmqOicXlvIu7XTdsnbpfwoqki0YtxpYujdLLiK5BC4KfWxL/NOL",
-	"/cHgZPniKIBOYB8GIyvw04szsL9PIGBRpFDr/E0YcxQG8oew5GYuMwOsXD5lPMaoyzIzD0bgfgH9QmF4",
-	"aOGrWyjtfbVWLzFhXNDjLXFe1uA5walUCIfD4++kxUvU2IKnq4fA/xtZQKNWp1OD6u7jjYQl4+W1FW3h",
-	"YtaQ833nrH0vZYolaHJ/eDY9lwLfMBPOt889FUCuDKZKJsAgVbjgMtOgUKdSaDwBBgltBSb0kpzkweCQ",
-	"uOG027kaz/cI3mQJ0y6d1XWH3e/uruJs1m7WKZvhEw06zmblSSkz88059MrzPXJkXGHkjYzK8A4kPju0",
-	"iil+7pN4jEFFVP/rPev+Ougef+j8ZZT/2/3wZeA/G66LN3t/+ZO3jeQ1He4kZGV8Ls3PMhMR/R9KYVBY",
-	"iFn/48ynnyo5iTH58981XfSLh59ZksboRGAYjy19ZjJtBQBCGphamn7+3BsdDg59z3BD2+jMckHOHwUD",
-	"Per3NYZZIkWP/jKme3IxL87XfSFN1+1bV0X2J4VTb+T9S38TWPvure5fuL3u4nWFnUtIs0nMQ8c1uRYw",
-	"c+7UBx2pQEjQWTiHku5ej04+l+aNjPiUY9QOg3r0dChEDUENZAEhpBL8i7jcdpt8Wd+usVe5QrXgId4I",
-	"tmA8ZhOnjgcq8JtFR5eMmGETppH8TLZho3Er6zm638N1bLuLte9dS/mGiVXheL8RxJSJgE1FAD+HiBFG",
-	"J44bYHQD61wjjNmKwlz1ahWgD483QL+WEhImVmXi8kjAE0NdyxB+H8xfljfEyMX5RoAl2NNjG15hxhco",
-	"9mBJKySlRJQl2e1+W6LkRJLLKqjIp8zRmuioJo73AX+zsBoQu4/b20Jgkxg9iEK+vEailg88iMpmR4NQ",
-	"Ht4fSIRWF7F5Y2H3bt6EcYuNG0GJklT8V/xW/59wrak4kQq4WLCYRzBBpshmCEm1SLC/MZAaB4+zjay6",
-	"9XvYxmmNY1gy7fBvs1yubVhzN+uQhWiWFGaylFlM9wWF00xjBJOVNaLTizOKGCVzrsgrmLoyzFghoqCM",
-	"6L0nU1RW4iz2iLmZYpEVi8wMmyGlaYzcn2AipF+ZuBVyKbwPzSjve5+7RLS7YIryDk3U39ao/7ih/rag",
-	"/qZG/aagvva9QmptSdjlzy/h+PDoB8g1A5EMs4Q8RseKSM9ZisA0uUwSCt0hl4zvpYoubbjLRQo0bSVd",
-	"lEppYxlre5l71488an1dIG87hpRAbNnlHrTlf5vk7b17W5Apj9poRE7+jqG10wuba5TaJ9KN2zMeW1fE",
-	"DSZ6J5AtuR9pz01qeIIbnj2mFLNeaqZklrbLsyV1+SuLZgi3uCLNlCVClvFoO48sEto2cbemxyVxiFDx",
-	"BUYucSdEEKURBH0nvP4XIrDuT2hD/0t5dZuWrW3W1Kph3CWxhuGtfS+zgvuYhi1VlROqi3q2vJ3LGGHO",
-	"tZFqBXoul+IEBNVXZU1q47zOYlOTXySzicUGLXaJmsv581uILJnkZVYVWFboebVgRV3cssa2n6PmbsBV",
-	"EdICOSe2DbPuhC0B3yepcxLCVCpgELFVKQ7KD7+HIKKtS9992TMR8qjVuBzed4JaoZbxAqOPzGzJpWtl",
-	"2IY+XKDiZnWX81HmsQSbDqvile70V1lKNHV7RRLTKwN0YMwFAgqjOFK6l6LAyId8tw8sJLcfYzSjx4U8",
-	"9nwQuCQSU6608YEZSKQ2cHRClmGDpZDG1kRFrHTFla2DH+7QCg3eWH62fVqblZTOt9BDKcGa+Dci2g2g",
-	"/PgtGAlp8GExpqqyBB+q+2Z0cYvsqXczXY3b2yZexUILdyiij4/h0H+oKVnJP5L0VwD/XkDUUPAxP7W8",
-	"8d0SvSr5qAuz3rl/BKw3Yb8lSu9S0QwFpW6PdCI8h3KLR3ibooDyfdl+ds2rudTGDRTCOYa3umn5yMK5",
-	"a5bYYtA5lryRkhvYV9p8m2ySOrYb/YNwjlFmG74iAhYavnD5Zb4j70lrkGLrhj5oKUV5r0eyXDW5Fq4p",
-	"a2Bx/PiMhPKKj3mS8TFiqxbl/chWNpe2eiiJPtEQ2FQggJiTmmQcVZRmJIXmzs31yz2ImbvudjJcZG5f",
-	"a3x5ulKYXyGFBoLbbulXTauK3ToCti12bZE+lUX5ylyGkndbrzDM3kiqPjMV319Yetv1oJBildiWsswM",
-	"WjvJCUKl3UlIQkUJrcyM5hFC0Gcp7y+GgYWlQIyoMhbSVYu9sRiLp0/fzXk4d51H5jqOtlLrPX0KV3E2",
-	"c8OoTPBPmZtJLaW61SkL0bdULZyd0d1cvnZ7QcixqKzT0i6zxOUUGDx1O566Y7kGFmtZHMISKWbA4rja",
-	"FdWu1j29OBuLoo1+ODgGaeaollzj3qg5k/GbmXxAJ9mhVoVwD04dF/YF12OxSRlgc9IhGAmsVETI4hiV",
-	"7sE78j+sXrB3bAIuY9zzN/fmGmIpbzEaiyx11pDftHAIpf+zVJ7ojaShE/xH913xq3v2YwAaYwyte7QS",
-	"8F1dOxZFte8XV7DdY2N1kCDltcS8AIUsglTxBTP56SfARNkycRfZXH+/NxbXZTeOa5Cpq+BL5ebQjDCM",
-	"CTBCAmGasiDILZNK8RFoFBFws6nDx+L04syH4DRvotjWwAj+6iSqE/HxH//9f0EO1nz0TOC8LIYHEDKl",
-	"VsBgiewWgp+u2cwBPrBj7G4+xw6gEziZ+JCwz102wxdHAdULhKhCsfmVfQhy4QQuxOSYcpNGtwgOclS4",
-	"vjqZVrOxDj+xcD4WeVsSbhFTDUsLNAOTjMcmr1emuCynx52JzERE6asAzX8lFGk6xSg2nfIQdMpvkSIJ",
-	"s4obi9AGygupzUzh1b+/BikwVzAqB25KSFfVU3ybGdNCWpP3LXIh2yBgHcCpC71PtPUz1lIrsdbVmCN4",
-	"+zeodIx8eHd6eX52/gqKxpEPLy/Prs9enr4eC9dB8uHm/G/nb9+dO3gKhBUayNtIJ1S/cU2FWR76XWff",
-	"viRzpbBZZclWxVJpM3Zr8jdyaplFUaGki/1AIlYE+TujtW1Bs5wDOR0LO4JhdvsenRtU9gQ9IPvII00L",
-	"b1DpH9iXHScKGGeDwQGORSGt/EGNofxRRcp7J4VEQIp4Bcs5CjK65ilcg5PbWNgCHFz5WrCm52Ss1idH",
-	"bPVE5zrN3eQSlRuiFfrb6K1YF+PUWK36mzaKDf/kAOMs1TbWE3FNpVt7hZ4T640pQMY8RKGxEjwvlEwV",
-	"R8PU6iEBtG9QJbqSLRTRt3CJ1Zjp+d7CfXHijbxhb9Ab2LQpRcFS7o28g96gd+DZgefc5kD1kEJPZu2z",
-	"cLVA1VVIMMOoNtlrwMRvZFCFw5kwRZqJKmrzC7RucmbyRy2ZJuVVJVzOIm/kvUJTrSkuXKu1NoIdDgaN",
-	"7rvBz6Y/N0lcn9a1zHLbZ9CNMUvNIe8aEtQ+Qqp8L/SwueTB4PCuxeWd+9UB6tr3Dgf7u/fcNNr9hw88",
-	"6OdiXnw4PN69oTlPXPve0eBg976Wcaxt++ex2Bu9/+B7OksSMqaRd1WZlnf+9frN6z1Km9nMNuovWszl",
-	"Q+PbiPftDG2W9O1HCmt/57rqNxZrOqbRhrX2eIe1XRdjkBy6lF2QndGNLOM2P/q3q7fnO+2CFu22i+pU",
-	"qmUaVS3P35cN9fdFn9MbDobPuoNn3eFBvaE42h8M1h/Kdjl5vigL7SVdu8MbhPvREA+m3UN2NOkehs+i",
-	"7nP8Ydp9PjjeZ8PJQXgYHW0+8rjiBmGJk6KDO/I0N9jNn7hedWPaU+Xm+Lh3/NzyUyv8K+xf7w9Hg8Fo",
-	"MPjPWrFkUVarmOlBWYw2jmypNfdLhpc46aZKbropOWgNRKhtwcND1PaSD5+9VXsr93ivIsn4w4v9jrwY",
-	"GfBv14s1h0l3ZxCnoOcc40h3tVnFCFe/vAK7e5NGVJsuLt2jbKBIFUIZy0y5IXAJ43t9nx2N7XZ+PGEz",
-	"7OvF7M+fvyoxsLf4w6Z+FzblENe5+uXVP9Gm6hAJ8jhha/Nqu7SRNbvqrKA8ssVewKPAvqn2m7jRYxFx",
-	"ncZsZRtU0InlElU3ZLrIvlVmPzm3zRQI50yxkHikOkhAjMYUH7dHfEYHTTCUCRezsa1eI6bnxVfGRcwN",
-	"4B//878QFAE3OLE8ucbPJtfnwrktqagcXXKhXSlnlnIsXDNtRgl/+aEHXWrPFZtONxQ99ZY7sNe034uY",
-	"wjcUbmMsssZIuWhHuxDc5jlsZdbyFWl55EM/JR0eHTW/Jd1q5X6zk1Va3+lWz3ZVTo0pxIYDSiGZgMur",
-	"Kxj2BjBFjHZ61Murq8clk0rrr/SqBT9/ONXfrlMtwGeVBZ0cSr+ZbMVyrhbFIXWM1WqRehOGpbzXPsnY",
-	"mhnhAmOZJs5j7KYS4aKFymsZshg6CbtFctx7NVKjfn9/+ENv0Bv09kfPB88HHlUwuXyblN7NmamOMDS6",
-	"NjyraqC38Xdt6ll/WP9/AAAA//8=",
+	"7FrrbttIln6VA+4AkdOkJN/SsYxg4Em6s95OHK9ldxYbZcMSeSTVmKxiqopS1IGA/bUPsA+xDzZPsjhV",
+	"JEVKtGWne4BuoP8kFlmXc/nOnV+9SKaZFCiM9gZfvRmyGJX98yWLZvhSCqNkQr9j1JHimeFSeAP7losp",
+	"ZDLh0RImUsFYyYVGpYGJGDIlv3DUXc/3dDTDlNERZpmhN/C0UVxMvdXK9364ZtPtw39GpbkUICdgZggK",
+	"M4UahWH0fteRV8zgG55ys33u+Q/XP0L1HjqxYhMTcDSTYGZMxjIeKGYwobdBIYq9gaXB8flEg2Ap+hCq",
+	"EBR+zlEbDQlOjGU6NCFojKSINeTC8MRu/ZxLw4BrmORJAmzKuPABu9MuhCPPyFsUI+9UvTg6ODUvDsMu",
+	"WOI0MIWQoQKNao6KBBqh1l24kCplCTChFyTsiCm1BG7ASOlbKuhOmcSoIKx4Dey/oV9/dIUp44KLaeiI",
+	"r7/RaELoFLzswYRjEmsfFjMezewFryUMX/0EClm8oeSUfXmDYmpm3uDg+JnvZcwYVCT+/xp5H1jwS/Dx",
+	"O8vwh35w8vG7U1P88RfPv0+bl1YBu3QauGXtOvsc1vTRGedKmz3H+sK9WXARywVwUWpxW0+fX+z3+6eL",
+	"F8chdEL7MBxYNZ1dnoP9fQohi2OFWhdvooSjMFA8hAU3M5kbYNXyCeMJxgHLzSwcgPsF9AuF4ZEFvW45",
+	"ae+b5P65lPvifrmjUcuziUG1LfJhAXEjYcG4gTFOpCIzNWrJxXSDLC54mqfeoF9dw4XBKSpvRRdlTLEU",
+	"TeF0zicXUuBbZqLZ9r1nAshfwETJFBhkCudc5hoU6kwKjafAIKWtlXEc9o+IGk67nT17vkdoIOBMAror",
+	"cJfd71OGSd7ipq4JY2yKTzToJJ9WN2XMzNb30CvP98hbcIWxNzAqxzsU9+zIJ4GVP/cbWiQdksY6fx0U",
+	"fwYfv/b9Zwer8s3eX9uUuaLLnYSsjC+k+VHmIqa/IykMCusqWZYlBdp6mZLjBNPv/q6J0a8efmFplqAT",
+	"gWE8seczk2srABDSwMSe6RfPvcFR/8j3DDe0je6sFhT0kcfVg15PY5SnUnTpf8Z0V85n5f26J6QJ3L5V",
+	"XWR/UTjxBt6/9NbRq+fe6t6l2+sYbyrsQkKWjxMeOarJEsHMuFMfdKQCIUHn0Qyqc/e6dPOFNG9lzCcc",
+	"43YYNEOUQyFqCBsgCwkhtQhbBr82boplPbvGsjJENecR3gg2ZzxhY6eOByrwV4uOmIyZYWOmkWJZviZj",
+	"gyvrOYLfwnVsu4uV711L+ZaJ5VURfH8liCncg433gF8ixBjjU0cNMOLAhoUYE7akqFBnrQb0g5M10K+l",
+	"hJSJZZUdPBLwRFBgCcLfBvNXFYcYu7C4EY8I9vTYRiOY8jmKPVjQCkl5B6Uidrvfmo1c1WQV1uRTJUKb",
+	"6KhnZ/cBf72wngUE6zTgQZuL5WVAW8Py3t3r2GcFeiMoGEvFf8Ff6zRTrjWlzVIBF3OW8BjGyBQBjcTf",
+	"cJ/7a1Q1KHgcoPL61t8CUGcNimHBtAONzaS4trHAcdYhWGmWlthayDwhfkHhJNcYw3hpkXd2eU5utiLO",
+	"lR8lUUPDjBUiCkojPngyQ2UlzhKPiJsqFluxyNywKXq+R3mtQcFERL9ycSvkQngfN0Oj730J6NBgzhQF",
+	"a02nv2uc/mp9+rvy9LeN02/K01e+V0qtLXO5+vElnBwdfw+FZiCWUZ6SmXWsiPSMZQhMk58hoRAPhWR8",
+	"L1PEtOEugJdo2spUKP/QxhLW9rJwSZ943Pq6RN62462A2LLLPWhLmtYZzwf3tjymumqtETn+O0bW1C9t",
+	"gK60T0dvcM94Yh0AN5jqnUC2x72iPTeZ4SmuafaYUsz6hqmSedYuz5Z4/zcWTxFucUmamVA1ZryBl+c8",
+	"3k6+yiywTdytOWV1OMSo+Bxjl+0SIuikAYQ9J7zeVzpg1RvTht7XinWby6xsqtGqYdwlsQ3DW/lebgX3",
+	"KYtaSmonVBcqbAk1kwnCjGsj1RL0TC7EKQgqfKu6xwZHnSemIb9Y5mOLDVrsshuXKBdciDwdW4fcBJYV",
+	"epFiW1GXXDbI9gvU3A24OkJaIOfEtibW3bAl4PskdUFCmEgFDGK2rMRBSdVvIYh4i+m7mT0XEY9bjcvh",
+	"fSeoFWqZzDH+xMyWXAIrwzb04RwVN8u7nI8yjz1w02HVvNKd/irP6EzdnsYn9MoAXZhwgYDCKI6UI2Uo",
+	"MPah2O0Di8jtJxhP6XEpjz0fBC7oiAlX2vjADKRSGzg+JcuwwVJIYwuJMla6isQWjw93aKUGbyw92z6t",
+	"zUoq51vqoZJgQ/xrEe0GUHH9FoyENPiwGFNXWYoP1f1mdHGL7K13E12P29smXsdCC3Uo4k+PodB/qClZ",
+	"yT/y6G8A/r2AaKDgU3FrxfHdEh1WdDSF2ewpPwLW67DfEqV3qWiKglK3RzoRXkC5xSO8y1BA9b7sRhcd",
+	"n5nUxrW6oxlGt3rT8pFFM9dhsBWUcyxF96EwsG+0+TbZpE1sbxTd0Qzj3DYVRQwsMnzu8stiR9H31CDF",
+	"Foc+aClFxdcjSa6bXAvVlDWwJHl8RkJ5xaciyfgUs2WL8l6xpc2lrR6qQ59oCG0qEELCSU0yiWtKM5JC",
+	"c+fm+uUeJMyxu50Ml5nbtxpfka6U5ldKYQPBbVz6ddOqY7eJgG2LXVmkT2RZvjKXoRQtyiFG+VtJ1Weu",
+	"kvsLS2+7HhRSLFPbh5W5QWsnxYFQ6xESklBRQitzo3mMEPZYxnvzAzd+EIgxVcZCumqxOxIj8fTpeztx",
+	"sO065tp0tlLrPn0KwySfujFJLvjn3E1LFlLd6oxFuJ6FFEZ3c/XG7QUhR6K2Tku7zB4uJ8Dgqdvx1F3L",
+	"NbBEy/ISlkoxBZYk9VaidrXu2eX5SJS956P+CUgzQ7XgGvcGm31/fzOTD+kmM2OmfnAXzhwV9gXXI7FO",
+	"GWB90xEYCaxSRMSSBJXuwnvyP6xZsHdsAi4T3PPXfHMNiZS3GI9EnjlrKDgtHULl/+wpT/Ra0tAJ/yN4",
+	"X/4Kzl+FoDHByLpHKwHf1bUjUVb7fsmCbbkaq4MUKa8l4oUdK0Gm+JyZ4vZTYKJqmThG1uzvd0fiumph",
+	"cQ0ycxV8pdwCmjFGCQFGSCBMUxYEhWVSKT4AjSIGbtZ1+EicXZ77EJ4VTRTbGhjA35xEdSo+/eO//y8s",
+	"wFoMRQmcV2XHvRjQMVggu4Xwh2tWztvsgDUoJqwhdEInEx9S9iVgU3xxHFK9QIgqFVuw7ENYCCd0IabA",
+	"lJtmuUVwWKDCNaPJtDa70fADi2YjUfTy4BYx07CwQDMwznliinplgotqrtkZy1zElL4K0PwXQpGmW4xi",
+	"kwmPQGf8FimSMKu4kYhsoLyU2kwVDv/9DUiBhYJROXBTQrqs3+LbzJgW0pqib1EI2QYB6wDOXOh9oq2f",
+	"sZZai7WuxhzAu5+g1jHy4f3Z1cX5xWsoG0c+vLw6vz5/efZmJFwHyYebi58u3r2/cPAUCEs0ULSRTql+",
+	"45oKsyL0u3a4fUnmSmGzTpKtiqXSZuTWFG/kxBKLonaSLvcDiVgR5O+M1rZvywoK5GQk7NyC2e17dG9Y",
+	"2xN2geyjiDQttEGtf2BfdpwoYJT3+4c4EqW0igcNgopHNSnvnZYSASmSJSxmKMjoNm/hGpzcRsIW4ODK",
+	"15I0PSNjtT45ZssnutBp4SYXqNzkqdTfWm/lugQnxmrVX7dRbPgnB5jkmbaxng7XVLq1V+jFYd0RBciE",
+	"Ryg01oLnpZKZ4miYWj4kgPYMqlTXsoUy+pYusR4zPd+bu28hvIF30O13+zZtylCwjHsD77Db7x56dko4",
+	"szlQM6TQkymatjGMmqMKFBLMMG6MwzZg4m9kUKXDGTNFmolravNLtK5zZvJHLZkm5VUVXM5jb+C9RlOv",
+	"KS5dq7Uxtzzo9ze67wa/mN7MpElzxNUyAG0f3G7MJhoOedeQoPF5TO1LlocN8w77R3ctrnju1aeOK987",
+	"6u/v3nOz0e4/euBFP5ZD1qODk90bNodwK9877h/u3tcyw7Rt/yIWe4MPH31P52lKxjTwhrURc+dfr9++",
+	"2aO0mU1to/6yxVw+bnxQ8KGdoPWSnp3sr/yd6+ofJqzomo02rLXHO6ztuhyDFNCl7ILsjDiyhNv86N+G",
+	"7y522gUt2m0X9alUyzSqXp5/qBrqH8o+p3fQP3gW9J8FB4fNhuJgv99ffaza5eT54jyyTLp2h9eP9uMD",
+	"PJwER+x4HBxFz+LgOX4/CZ73T/bZwfgwOoqP119GDLlBWOC47OAOPM0NBsUT16vemPbUqTk56Z48t/Q0",
+	"Cv8a+df7B4N+f9Dv/2ejWLIoa1TM9KAqRjeubKk19yuCFzgOMiXX3ZQCtAZi1Lbg4RFqy+TDZ2/13so9",
+	"3qtMMv70Yn8gL0YG/Pv1YpvDpLsziDPQM/tRYKDNMkEY/vwa7O51GlFvurh0j7KBMlWIZCJz5YbAFYzv",
+	"9X12NLbb+fGUTbGn59PvvnxTYmC5+NOm/hA25RDXGf78+p9oU02IhEWcsLV5vV26kTW76qw8eWCLvZDH",
+	"oX1T7zdxo0ci5jpL2NI2qKCTyAWqIGK6zL5Vbj+Gts0UiGZMsYhopDpIQILGlJ9dx3xKF40xkikX05Gt",
+	"XmOmZ+WXrGXMDeEf//O/EJYBNzy1NLnGzzrX58K5LamoHF1woV0pZxZyJFwzbUoJf/WhBzG154pNpxuK",
+	"nnrLHVg27fcipvQNpdsYiXxjpFy2o10IbvMctjJr+fSyuvKh318eHB9vfoC51cr91U5WaX2nWz3fVTlt",
+	"TCHWFFAKyQRcDYdw0O3DBDHe6VGvhsPHJZNK62/0qiU9fzrV369TLcFnlQWdAkq/m2zFUq7m5SVNjDVq",
+	"kWYThmW82z7J2JoZ4RwTmaXOY+w+JcZ5yylvZMQS6KTsFslx7zWOGvR6+wffd/vdfnd/8Lz/vO9RBVPI",
+	"d/Ok9zNm6iMMja4Nz+oa6K79XZt6Vh9X/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
