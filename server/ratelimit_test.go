@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/domain/access"
 	"github.com/secuaas/secumon/server/edge/events"
@@ -205,4 +206,29 @@ func TestEventStreamCaps(t *testing.T) {
 		status, _, _, _ := openStream(t, env, c)
 		return status == http.StatusOK
 	}, 5*time.Second, 50*time.Millisecond)
+}
+
+// The Go SDK reads the RateLimit fields of normal answers and, refused with 429, waits the
+// Retry-After the server sent and tries again.
+func TestRateLimitSDKRetries(t *testing.T) {
+	env := servertest.Start(t, limited(ratelimit.Config{TokenRate: 1, TokenBurst: 2}))
+	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	var resp client.Response
+	_, err = c.Hosts.List(ctx, nil, client.CaptureResponse(&resp))
+	require.NoError(t, err)
+	require.NotNil(t, resp.RateLimit)
+	assert.Equal(t, 2, resp.RateLimit.Limit)
+	assert.Equal(t, 1, resp.RateLimit.Remaining)
+	assert.Equal(t, 1, resp.Attempts)
+
+	_, err = c.Hosts.List(ctx, nil)
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.Hosts.List(ctx, nil, client.CaptureResponse(&resp))
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts, "the 429 was retried")
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "after Retry-After")
 }
