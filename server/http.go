@@ -27,14 +27,21 @@ import (
 	"github.com/secuaas/secumon/server/edge/idempotency"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/public"
+	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/edge/reqid"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 	"github.com/secuaas/secumon/server/platform/database"
 )
 
+// httpLimits are the request rate limits and the cap on event streams.
+type httpLimits struct {
+	rate    *ratelimit.Limiter
+	streams events.Limits
+}
+
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
 // GET /events, the anonymous status-page routes, the docs and the health endpoints.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, log *slog.Logger) (http.Handler, error) {
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -65,11 +72,12 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
 	// authentication and validation.
 	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: log})
-	mux.Handle(contract.BasePath+"/", noStore(gate.Middleware(keys.Middleware(apiHandler))))
+	limit := limits.rate.Middleware
+	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(apiHandler)))))
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
-	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render}
-	mux.Handle("GET "+contract.BasePath+"/events", gate.Middleware(stream))
-	mux.Handle("/status/", public.Middleware(authn, errs.render)(publicHandler))
+	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams}
+	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
+	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
 	mux.Handle("GET /docs", docsHandler)

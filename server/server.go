@@ -32,8 +32,10 @@ import (
 	"github.com/secuaas/secumon/server/domain/syslog"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/handlers"
 	"github.com/secuaas/secumon/server/edge/public"
+	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/platform/jobs"
 )
 
@@ -49,6 +51,11 @@ type Deps struct {
 	Notify      notify.Config
 	AI          ai.Config
 	StatusPages public.Options
+	// RateLimits limit API and status-page requests per token, per client address, and per
+	// address for failed authentications; EventStreams caps GET /events streams. Both are
+	// per process: each replica counts on its own.
+	RateLimits   ratelimit.Config
+	EventStreams events.Limits
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -129,7 +136,8 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, log); err != nil {
+		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log); err != nil {
 			return nil, err
 		}
 	}

@@ -48,6 +48,15 @@ func envInt(flagName string, def int) int {
 	return v
 }
 
+// envFloat is env for decimal flags, with the same fallback as envInt.
+func envFloat(flagName string, def float64) float64 {
+	v, err := strconv.ParseFloat(env(flagName, strconv.FormatFloat(def, 'f', -1, 64)), 64)
+	if err != nil {
+		return def
+	}
+	return v
+}
+
 // envDuration is env for duration flags ("90s", "5m"), with the same fallback as envInt.
 func envDuration(flagName string, def time.Duration) time.Duration {
 	v, err := time.ParseDuration(env(flagName, def.String()))

@@ -20,6 +20,8 @@ import (
 	"github.com/secuaas/secumon/server/domain/ai"
 	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/domain/syslog"
+	"github.com/secuaas/secumon/server/edge/events"
+	"github.com/secuaas/secumon/server/edge/ratelimit"
 )
 
 // shutdownGrace is how long in-flight requests may run after SIGTERM.
@@ -35,6 +37,14 @@ func serve(ctx context.Context, args []string) error {
 	readTimeout := fs.Duration("read-timeout", envDuration("read-timeout", 60*time.Second), "longest time to read one request, body included [SECUMON_READ_TIMEOUT]")
 	idleTimeout := fs.Duration("idle-timeout", envDuration("idle-timeout", 60*time.Second), "close idle kept-alive connections after this long [SECUMON_IDLE_TIMEOUT]")
 	maxConns := fs.Int("max-connections", envInt("max-connections", 4096), "open HTTP connections at most [SECUMON_MAX_CONNECTIONS]")
+	rateToken := fs.Float64("rate-token", envFloat("rate-token", 20), "requests per second per API token, per process; negative: off [SECUMON_RATE_TOKEN]")
+	rateTokenBurst := fs.Int("rate-token-burst", envInt("rate-token-burst", 100), "burst of requests per API token [SECUMON_RATE_TOKEN_BURST]")
+	rateAddr := fs.Float64("rate-address", envFloat("rate-address", 50), "requests per second per client address without a token (status pages), per process; negative: off [SECUMON_RATE_ADDRESS]")
+	rateAddrBurst := fs.Int("rate-address-burst", envInt("rate-address-burst", 100), "burst of requests per client address without a token [SECUMON_RATE_ADDRESS_BURST]")
+	rateFailedAuth := fs.Int("rate-failed-auth", envInt("rate-failed-auth", 10), "failed authentications per minute per client address before its requests get 429; negative: off [SECUMON_RATE_FAILED_AUTH]")
+	trustedProxies := fs.String("trusted-proxies", env("trusted-proxies", ""), "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address; empty: X-Forwarded-For ignored [SECUMON_TRUSTED_PROXIES]")
+	eventsPerToken := fs.Int("events-per-token", envInt("events-per-token", 10), "open GET /events streams per API token, per process; negative: no cap [SECUMON_EVENTS_PER_TOKEN]")
+	eventsTotal := fs.Int("events-total", envInt("events-total", 1000), "open GET /events streams per process; negative: no cap [SECUMON_EVENTS_TOTAL]")
 	syslogAddr := fs.String("syslog-addr", env("syslog-addr", ""), "syslog receiver, UDP and TCP (e.g. 127.0.0.1:5514); empty: off [SECUMON_SYSLOG_ADDR]")
 	syslogWorkspaces := fs.String("syslog-workspaces", env("syslog-workspaces", "default"),
 		"workspaces (slugs, comma-separated) whose hosts syslog entries are matched to; * for all [SECUMON_SYSLOG_WORKSPACES]")
@@ -57,7 +67,17 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
-	deps := server.Deps{Pool: pool, Logger: log, Serve: true, Alerting: af.config()}
+	proxies, err := ratelimit.ParsePrefixes(*trustedProxies)
+	if err != nil {
+		return err
+	}
+	deps := server.Deps{Pool: pool, Logger: log, Serve: true, Alerting: af.config(),
+		RateLimits: ratelimit.Config{
+			TokenRate: *rateToken, TokenBurst: *rateTokenBurst, AddrRate: *rateAddr, AddrBurst: *rateAddrBurst,
+			FailedAuthPerMinute: *rateFailedAuth, TrustedProxies: proxies,
+		},
+		EventStreams: events.Limits{PerToken: *eventsPerToken, Total: *eventsTotal},
+	}
 	if deps.Notify, err = notify.ConfigFromEnv(); err != nil {
 		return err
 	}

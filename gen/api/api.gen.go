@@ -2677,6 +2677,9 @@ type PayloadTooLarge = Problem
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
+// TooManyRequests An RFC 9457 problem document.
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document.
 type Unauthorized = Problem
 
@@ -6483,19 +6486,67 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	return m
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+type BadRequestResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type BadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+	Headers BadRequestResponseHeaders
+}
 
-type ForbiddenApplicationProblemPlusJSONResponse Problem
+type ConflictResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type IdempotencyKeyReusedApplicationProblemPlusJSONResponse Problem
+	Headers ConflictResponseHeaders
+}
+
+type ForbiddenResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ForbiddenApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ForbiddenResponseHeaders
+}
+
+type IdempotencyKeyReusedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type IdempotencyKeyReusedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers IdempotencyKeyReusedResponseHeaders
+}
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
-type NotFoundApplicationProblemPlusJSONResponse Problem
+type NotFoundResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type NotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+	Headers NotFoundResponseHeaders
+}
+
+type PayloadTooLargeResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PayloadTooLargeResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -6506,7 +6557,20 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
 	WWWAuthenticate *string
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
@@ -6544,10 +6608,16 @@ type ListAlertPolicies400ApplicationProblemPlusJSONResponse struct {
 func (response ListAlertPolicies400ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6564,6 +6634,12 @@ func (response ListAlertPolicies401ApplicationProblemPlusJSONResponse) VisitList
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6579,11 +6655,42 @@ type ListAlertPolicies403ApplicationProblemPlusJSONResponse struct {
 func (response ListAlertPolicies403ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlertPolicies429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAlertPolicies429ApplicationProblemPlusJSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6653,10 +6760,16 @@ type CreateAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy400ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6673,6 +6786,12 @@ func (response CreateAlertPolicy401ApplicationProblemPlusJSONResponse) VisitCrea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6688,10 +6807,16 @@ type CreateAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy403ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6704,10 +6829,16 @@ type CreateAlertPolicy409ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6720,10 +6851,16 @@ type CreateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6736,11 +6873,42 @@ type CreateAlertPolicy422ApplicationProblemPlusJSONResponse struct {
 func (response CreateAlertPolicy422ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitCreateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6803,10 +6971,16 @@ type DeleteAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy400ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6823,6 +6997,12 @@ func (response DeleteAlertPolicy401ApplicationProblemPlusJSONResponse) VisitDele
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6838,10 +7018,16 @@ type DeleteAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy403ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6854,11 +7040,42 @@ type DeleteAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy429ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6927,10 +7144,16 @@ type GetAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy400ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6947,6 +7170,12 @@ func (response GetAlertPolicy401ApplicationProblemPlusJSONResponse) VisitGetAler
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6962,10 +7191,16 @@ type GetAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy403ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6978,11 +7213,42 @@ type GetAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response GetAlertPolicy404ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAlertPolicy429ApplicationProblemPlusJSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7052,10 +7318,16 @@ type UpdateAlertPolicy400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy400ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7072,6 +7344,12 @@ func (response UpdateAlertPolicy401ApplicationProblemPlusJSONResponse) VisitUpda
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7087,10 +7365,16 @@ type UpdateAlertPolicy403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy403ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7103,10 +7387,16 @@ type UpdateAlertPolicy404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy404ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7119,10 +7409,16 @@ type UpdateAlertPolicy409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7135,11 +7431,42 @@ type UpdateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAlertPolicy413ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAlertPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy429ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7208,10 +7535,16 @@ type ListAppSecurityFindings400ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityFindings400ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7228,6 +7561,12 @@ func (response ListAppSecurityFindings401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7243,11 +7582,42 @@ type ListAppSecurityFindings403ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityFindings403ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityFindings429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityFindings429ApplicationProblemPlusJSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7316,10 +7686,16 @@ type GetAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7336,6 +7712,12 @@ func (response GetAppSecurityFinding401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7351,10 +7733,16 @@ type GetAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7367,11 +7755,42 @@ type GetAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityFinding429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityFinding429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7441,10 +7860,16 @@ type UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding400ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7461,6 +7886,12 @@ func (response UpdateAppSecurityFinding401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7476,10 +7907,16 @@ type UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding403ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7492,10 +7929,16 @@ type UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7508,11 +7951,42 @@ type UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAppSecurityFinding429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding429ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7581,10 +8055,16 @@ type ListAppSecurityReports400ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityReports400ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7601,6 +8081,12 @@ func (response ListAppSecurityReports401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7616,11 +8102,42 @@ type ListAppSecurityReports403ApplicationProblemPlusJSONResponse struct {
 func (response ListAppSecurityReports403ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAppSecurityReports429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAppSecurityReports429ApplicationProblemPlusJSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7690,10 +8207,16 @@ type UploadAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7710,6 +8233,12 @@ func (response UploadAppSecurityReport401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7725,10 +8254,16 @@ type UploadAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7741,10 +8276,16 @@ type UploadAppSecurityReport409ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport409ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7771,11 +8312,42 @@ type UploadAppSecurityReport422ApplicationProblemPlusJSONResponse struct {
 func (response UploadAppSecurityReport422ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAppSecurityReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UploadAppSecurityReport429ApplicationProblemPlusJSONResponse) VisitUploadAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7844,10 +8416,16 @@ type GetAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7864,6 +8442,12 @@ func (response GetAppSecurityReport401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7879,10 +8463,16 @@ type GetAppSecurityReport403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7895,11 +8485,42 @@ type GetAppSecurityReport404ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityReport404ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityReport429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityReport429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7968,10 +8589,16 @@ type ListChecks400ApplicationProblemPlusJSONResponse struct {
 func (response ListChecks400ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7988,6 +8615,12 @@ func (response ListChecks401ApplicationProblemPlusJSONResponse) VisitListChecksR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8003,11 +8636,42 @@ type ListChecks403ApplicationProblemPlusJSONResponse struct {
 func (response ListChecks403ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListChecks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListChecks429ApplicationProblemPlusJSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8077,10 +8741,16 @@ type CreateCheck400ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck400ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8097,6 +8767,12 @@ func (response CreateCheck401ApplicationProblemPlusJSONResponse) VisitCreateChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8112,10 +8788,16 @@ type CreateCheck403ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck403ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8128,10 +8810,16 @@ type CreateCheck409ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck409ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8144,10 +8832,16 @@ type CreateCheck413ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck413ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8160,11 +8854,42 @@ type CreateCheck422ApplicationProblemPlusJSONResponse struct {
 func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateCheck429ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8227,10 +8952,16 @@ type DeleteCheck400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck400ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8247,6 +8978,12 @@ func (response DeleteCheck401ApplicationProblemPlusJSONResponse) VisitDeleteChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8262,10 +8999,16 @@ type DeleteCheck403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck403ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8278,11 +9021,42 @@ type DeleteCheck404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck429ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8351,10 +9125,16 @@ type GetCheck400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck400ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8371,6 +9151,12 @@ func (response GetCheck401ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8386,10 +9172,16 @@ type GetCheck403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck403ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8402,11 +9194,42 @@ type GetCheck404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheck404ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheck429ApplicationProblemPlusJSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8476,10 +9299,16 @@ type UpdateCheck400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck400ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8496,6 +9325,12 @@ func (response UpdateCheck401ApplicationProblemPlusJSONResponse) VisitUpdateChec
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8511,10 +9346,16 @@ type UpdateCheck403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck403ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8527,10 +9368,16 @@ type UpdateCheck404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck404ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8543,10 +9390,16 @@ type UpdateCheck409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck409ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8559,11 +9412,42 @@ type UpdateCheck413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck429ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8632,10 +9516,16 @@ type GetCheckLastResult400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult400ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8652,6 +9542,12 @@ func (response GetCheckLastResult401ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8667,10 +9563,16 @@ type GetCheckLastResult403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult403ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8683,11 +9585,42 @@ type GetCheckLastResult404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckLastResult404ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheckLastResult429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckLastResult429ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8757,10 +9690,16 @@ type RunCheck400ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck400ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8777,6 +9716,12 @@ func (response RunCheck401ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8792,10 +9737,16 @@ type RunCheck403ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck403ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8808,10 +9759,16 @@ type RunCheck404ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck404ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8824,10 +9781,16 @@ type RunCheck409ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck409ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8840,11 +9803,42 @@ type RunCheck422ApplicationProblemPlusJSONResponse struct {
 func (response RunCheck422ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunCheck429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RunCheck429ApplicationProblemPlusJSONResponse) VisitRunCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8912,10 +9906,16 @@ type GetDashboard400ApplicationProblemPlusJSONResponse struct {
 func (response GetDashboard400ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8932,6 +9932,12 @@ func (response GetDashboard401ApplicationProblemPlusJSONResponse) VisitGetDashbo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8947,11 +9953,42 @@ type GetDashboard403ApplicationProblemPlusJSONResponse struct {
 func (response GetDashboard403ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDashboard429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDashboard429ApplicationProblemPlusJSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9019,10 +10056,16 @@ type GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9039,6 +10082,12 @@ func (response GetAppSecurityDashboard401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9054,11 +10103,42 @@ type GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse struct {
 func (response GetAppSecurityDashboard403ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAppSecurityDashboard429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetAppSecurityDashboard429ApplicationProblemPlusJSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9155,10 +10235,16 @@ type StreamEvents400ApplicationProblemPlusJSONResponse struct {
 func (response StreamEvents400ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9175,6 +10261,12 @@ func (response StreamEvents401ApplicationProblemPlusJSONResponse) VisitStreamEve
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9190,11 +10282,42 @@ type StreamEvents403ApplicationProblemPlusJSONResponse struct {
 func (response StreamEvents403ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StreamEvents429ApplicationProblemPlusJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9263,10 +10386,16 @@ type ListHosts400ApplicationProblemPlusJSONResponse struct {
 func (response ListHosts400ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9283,6 +10412,12 @@ func (response ListHosts401ApplicationProblemPlusJSONResponse) VisitListHostsRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9298,11 +10433,42 @@ type ListHosts403ApplicationProblemPlusJSONResponse struct {
 func (response ListHosts403ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListHosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListHosts429ApplicationProblemPlusJSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9372,10 +10538,16 @@ type CreateHost400ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost400ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9392,6 +10564,12 @@ func (response CreateHost401ApplicationProblemPlusJSONResponse) VisitCreateHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9407,10 +10585,16 @@ type CreateHost403ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost403ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9423,10 +10607,16 @@ type CreateHost409ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost409ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9439,10 +10629,16 @@ type CreateHost413ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost413ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9455,11 +10651,42 @@ type CreateHost422ApplicationProblemPlusJSONResponse struct {
 func (response CreateHost422ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateHost429ApplicationProblemPlusJSONResponse) VisitCreateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9529,10 +10756,16 @@ type AiTagHosts400ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts400ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9549,6 +10782,12 @@ func (response AiTagHosts401ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9564,10 +10803,16 @@ type AiTagHosts403ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts403ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9580,10 +10825,16 @@ type AiTagHosts409ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts409ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9596,10 +10847,16 @@ type AiTagHosts413ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts413ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9612,11 +10869,42 @@ type AiTagHosts422ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHosts422ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AiTagHosts429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHosts429ApplicationProblemPlusJSONResponse) VisitAiTagHostsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9679,10 +10967,16 @@ type DeleteHost400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost400ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9699,6 +10993,12 @@ func (response DeleteHost401ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9714,10 +11014,16 @@ type DeleteHost403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost403ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9730,11 +11036,42 @@ type DeleteHost404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost429ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9803,10 +11140,16 @@ type GetHost400ApplicationProblemPlusJSONResponse struct {
 func (response GetHost400ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9823,6 +11166,12 @@ func (response GetHost401ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9838,10 +11187,16 @@ type GetHost403ApplicationProblemPlusJSONResponse struct {
 func (response GetHost403ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9854,11 +11209,42 @@ type GetHost404ApplicationProblemPlusJSONResponse struct {
 func (response GetHost404ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHost429ApplicationProblemPlusJSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9928,10 +11314,16 @@ type UpdateHost400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost400ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9948,6 +11340,12 @@ func (response UpdateHost401ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9963,10 +11361,16 @@ type UpdateHost403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost403ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9979,10 +11383,16 @@ type UpdateHost404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost404ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9995,10 +11405,16 @@ type UpdateHost409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost409ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10011,11 +11427,42 @@ type UpdateHost413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateHost413ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost429ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10085,10 +11532,16 @@ type AiTagHost400ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost400ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10105,6 +11558,12 @@ func (response AiTagHost401ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10120,10 +11579,16 @@ type AiTagHost403ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost403ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10136,10 +11601,16 @@ type AiTagHost404ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost404ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10152,10 +11623,16 @@ type AiTagHost409ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost409ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10168,11 +11645,42 @@ type AiTagHost422ApplicationProblemPlusJSONResponse struct {
 func (response AiTagHost422ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AiTagHost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AiTagHost429ApplicationProblemPlusJSONResponse) VisitAiTagHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10241,10 +11749,16 @@ type GetHostLatestResults400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults400ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10261,6 +11775,12 @@ func (response GetHostLatestResults401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10276,10 +11796,16 @@ type GetHostLatestResults403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults403ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10292,11 +11818,42 @@ type GetHostLatestResults404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLatestResults404ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostLatestResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLatestResults429ApplicationProblemPlusJSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10366,10 +11923,16 @@ type GetHostLogs400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs400ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10386,6 +11949,12 @@ func (response GetHostLogs401ApplicationProblemPlusJSONResponse) VisitGetHostLog
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10401,10 +11970,16 @@ type GetHostLogs403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs403ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10417,11 +11992,42 @@ type GetHostLogs404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostLogs404ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostLogs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostLogs429ApplicationProblemPlusJSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10491,10 +12097,16 @@ type GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10511,6 +12123,12 @@ func (response GetHostSnmpMetrics401ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10526,10 +12144,16 @@ type GetHostSnmpMetrics403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics403ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10542,11 +12166,42 @@ type GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostSnmpMetrics404ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostSnmpMetrics429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostSnmpMetrics429ApplicationProblemPlusJSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10616,10 +12271,16 @@ type GetHostUptime400ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime400ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10636,6 +12297,12 @@ func (response GetHostUptime401ApplicationProblemPlusJSONResponse) VisitGetHostU
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10651,10 +12318,16 @@ type GetHostUptime403ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime403ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10667,11 +12340,42 @@ type GetHostUptime404ApplicationProblemPlusJSONResponse struct {
 func (response GetHostUptime404ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHostUptime429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetHostUptime429ApplicationProblemPlusJSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10740,10 +12444,16 @@ type ListIncidents400ApplicationProblemPlusJSONResponse struct {
 func (response ListIncidents400ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10760,6 +12470,12 @@ func (response ListIncidents401ApplicationProblemPlusJSONResponse) VisitListInci
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10775,11 +12491,42 @@ type ListIncidents403ApplicationProblemPlusJSONResponse struct {
 func (response ListIncidents403ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListIncidents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListIncidents429ApplicationProblemPlusJSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10849,10 +12596,16 @@ type CreateIncident400ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident400ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10869,6 +12622,12 @@ func (response CreateIncident401ApplicationProblemPlusJSONResponse) VisitCreateI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10884,10 +12643,16 @@ type CreateIncident403ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident403ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10900,10 +12665,16 @@ type CreateIncident409ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident409ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10916,10 +12687,16 @@ type CreateIncident413ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident413ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10932,11 +12709,42 @@ type CreateIncident422ApplicationProblemPlusJSONResponse struct {
 func (response CreateIncident422ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateIncident429ApplicationProblemPlusJSONResponse) VisitCreateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11005,10 +12813,16 @@ type GetIncident400ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident400ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11025,6 +12839,12 @@ func (response GetIncident401ApplicationProblemPlusJSONResponse) VisitGetInciden
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11040,10 +12860,16 @@ type GetIncident403ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident403ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11056,11 +12882,42 @@ type GetIncident404ApplicationProblemPlusJSONResponse struct {
 func (response GetIncident404ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncident429ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11130,10 +12987,16 @@ type QuickAckIncident400ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident400ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11150,6 +13013,12 @@ func (response QuickAckIncident401ApplicationProblemPlusJSONResponse) VisitQuick
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11165,10 +13034,16 @@ type QuickAckIncident403ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident403ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11181,10 +13056,16 @@ type QuickAckIncident404ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident404ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11197,10 +13078,16 @@ type QuickAckIncident409ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident409ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11213,11 +13100,42 @@ type QuickAckIncident422ApplicationProblemPlusJSONResponse struct {
 func (response QuickAckIncident422ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QuickAckIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident429ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11286,10 +13204,16 @@ type AcknowledgeIncident400ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident400ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11306,6 +13230,12 @@ func (response AcknowledgeIncident401ApplicationProblemPlusJSONResponse) VisitAc
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11321,10 +13251,16 @@ type AcknowledgeIncident403ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident403ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11337,10 +13273,16 @@ type AcknowledgeIncident404ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident404ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11353,11 +13295,42 @@ type AcknowledgeIncident409ApplicationProblemPlusJSONResponse struct {
 func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident429ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11426,10 +13399,16 @@ type GetIncidentAiCost400ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost400ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11446,6 +13425,12 @@ func (response GetIncidentAiCost401ApplicationProblemPlusJSONResponse) VisitGetI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11461,10 +13446,16 @@ type GetIncidentAiCost403ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost403ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11477,11 +13468,42 @@ type GetIncidentAiCost404ApplicationProblemPlusJSONResponse struct {
 func (response GetIncidentAiCost404ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentAiCost429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentAiCost429ApplicationProblemPlusJSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11550,10 +13572,16 @@ type StopIncidentAiMode400ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode400ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11570,6 +13598,12 @@ func (response StopIncidentAiMode401ApplicationProblemPlusJSONResponse) VisitSto
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11585,10 +13619,16 @@ type StopIncidentAiMode403ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode403ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11601,10 +13641,16 @@ type StopIncidentAiMode404ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode404ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11617,11 +13663,42 @@ type StopIncidentAiMode409ApplicationProblemPlusJSONResponse struct {
 func (response StopIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopIncidentAiMode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StopIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitStopIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11692,10 +13769,16 @@ type StartIncidentAiMode400ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode400ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11712,6 +13795,12 @@ func (response StartIncidentAiMode401ApplicationProblemPlusJSONResponse) VisitSt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11727,10 +13816,16 @@ type StartIncidentAiMode403ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode403ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11743,10 +13838,16 @@ type StartIncidentAiMode404ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode404ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11759,10 +13860,16 @@ type StartIncidentAiMode409ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode409ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11775,10 +13882,16 @@ type StartIncidentAiMode413ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode413ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11791,11 +13904,42 @@ type StartIncidentAiMode422ApplicationProblemPlusJSONResponse struct {
 func (response StartIncidentAiMode422ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartIncidentAiMode429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartIncidentAiMode429ApplicationProblemPlusJSONResponse) VisitStartIncidentAiModeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11865,10 +14009,16 @@ type QuickResolveIncident400ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident400ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11885,6 +14035,12 @@ func (response QuickResolveIncident401ApplicationProblemPlusJSONResponse) VisitQ
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11900,10 +14056,16 @@ type QuickResolveIncident403ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident403ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11916,10 +14078,16 @@ type QuickResolveIncident404ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident404ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11932,10 +14100,16 @@ type QuickResolveIncident409ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident409ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11948,11 +14122,42 @@ type QuickResolveIncident422ApplicationProblemPlusJSONResponse struct {
 func (response QuickResolveIncident422ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QuickResolveIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response QuickResolveIncident429ApplicationProblemPlusJSONResponse) VisitQuickResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12021,10 +14226,16 @@ type ResolveIncident400ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident400ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12041,6 +14252,12 @@ func (response ResolveIncident401ApplicationProblemPlusJSONResponse) VisitResolv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12056,10 +14273,16 @@ type ResolveIncident403ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident403ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12072,10 +14295,16 @@ type ResolveIncident404ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident404ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12088,11 +14317,42 @@ type ResolveIncident409ApplicationProblemPlusJSONResponse struct {
 func (response ResolveIncident409ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResolveIncident429ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12163,10 +14423,16 @@ type AddIncidentUpdate400ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate400ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12183,6 +14449,12 @@ func (response AddIncidentUpdate401ApplicationProblemPlusJSONResponse) VisitAddI
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12198,10 +14470,16 @@ type AddIncidentUpdate403ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate403ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12214,10 +14492,16 @@ type AddIncidentUpdate404ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate404ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12230,10 +14514,16 @@ type AddIncidentUpdate409ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate409ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12246,10 +14536,16 @@ type AddIncidentUpdate413ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate413ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12262,11 +14558,42 @@ type AddIncidentUpdate422ApplicationProblemPlusJSONResponse struct {
 func (response AddIncidentUpdate422ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddIncidentUpdate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AddIncidentUpdate429ApplicationProblemPlusJSONResponse) VisitAddIncidentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12335,10 +14662,16 @@ type ListMaintenanceWindows400ApplicationProblemPlusJSONResponse struct {
 func (response ListMaintenanceWindows400ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12355,6 +14688,12 @@ func (response ListMaintenanceWindows401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12370,11 +14709,42 @@ type ListMaintenanceWindows403ApplicationProblemPlusJSONResponse struct {
 func (response ListMaintenanceWindows403ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMaintenanceWindows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListMaintenanceWindows429ApplicationProblemPlusJSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12444,10 +14814,16 @@ type CreateMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12464,6 +14840,12 @@ func (response CreateMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12479,10 +14861,16 @@ type CreateMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12495,10 +14883,16 @@ type CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12511,10 +14905,16 @@ type CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow413ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12527,11 +14927,42 @@ type CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response CreateMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitCreateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12600,10 +15031,16 @@ type GetMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12620,6 +15057,12 @@ func (response GetMaintenanceWindow401ApplicationProblemPlusJSONResponse) VisitG
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12635,10 +15078,16 @@ type GetMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12651,11 +15100,42 @@ type GetMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response GetMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12725,10 +15205,16 @@ type UpdateMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12745,6 +15231,12 @@ func (response UpdateMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12760,10 +15252,16 @@ type UpdateMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12776,10 +15274,16 @@ type UpdateMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12792,10 +15296,16 @@ type UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12808,11 +15318,42 @@ type UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateMaintenanceWindow413ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12876,10 +15417,16 @@ type CancelMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12896,6 +15443,12 @@ func (response CancelMaintenanceWindow401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12911,10 +15464,16 @@ type CancelMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12927,10 +15486,16 @@ type CancelMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12943,10 +15508,16 @@ type CancelMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12959,11 +15530,42 @@ type CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response CancelMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitCancelMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13033,10 +15635,16 @@ type EndMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13053,6 +15661,12 @@ func (response EndMaintenanceWindow401ApplicationProblemPlusJSONResponse) VisitE
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13068,10 +15682,16 @@ type EndMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13084,10 +15704,16 @@ type EndMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13100,10 +15726,16 @@ type EndMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13116,11 +15748,42 @@ type EndMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response EndMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response EndMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitEndMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13190,10 +15853,16 @@ type StartMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow400ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13210,6 +15879,12 @@ func (response StartMaintenanceWindow401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13225,10 +15900,16 @@ type StartMaintenanceWindow403ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow403ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13241,10 +15922,16 @@ type StartMaintenanceWindow404ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow404ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13257,10 +15944,16 @@ type StartMaintenanceWindow409ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow409ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13273,11 +15966,42 @@ type StartMaintenanceWindow422ApplicationProblemPlusJSONResponse struct {
 func (response StartMaintenanceWindow422ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMaintenanceWindow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartMaintenanceWindow429ApplicationProblemPlusJSONResponse) VisitStartMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13346,10 +16070,16 @@ type GetCheckMetrics400ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics400ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13366,6 +16096,12 @@ func (response GetCheckMetrics401ApplicationProblemPlusJSONResponse) VisitGetChe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13381,10 +16117,16 @@ type GetCheckMetrics403ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics403ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13397,11 +16139,42 @@ type GetCheckMetrics404ApplicationProblemPlusJSONResponse struct {
 func (response GetCheckMetrics404ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCheckMetrics429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCheckMetrics429ApplicationProblemPlusJSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13469,10 +16242,16 @@ type ListOncallSchedules400ApplicationProblemPlusJSONResponse struct {
 func (response ListOncallSchedules400ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13489,6 +16268,12 @@ func (response ListOncallSchedules401ApplicationProblemPlusJSONResponse) VisitLi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13504,11 +16289,42 @@ type ListOncallSchedules403ApplicationProblemPlusJSONResponse struct {
 func (response ListOncallSchedules403ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOncallSchedules429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListOncallSchedules429ApplicationProblemPlusJSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13578,10 +16394,16 @@ type CreateOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule400ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13598,6 +16420,12 @@ func (response CreateOncallSchedule401ApplicationProblemPlusJSONResponse) VisitC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13613,10 +16441,16 @@ type CreateOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule403ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13629,10 +16463,16 @@ type CreateOncallSchedule409ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13645,10 +16485,16 @@ type CreateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13661,11 +16507,42 @@ type CreateOncallSchedule422ApplicationProblemPlusJSONResponse struct {
 func (response CreateOncallSchedule422ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitCreateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13728,10 +16605,16 @@ type DeleteOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule400ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13748,6 +16631,12 @@ func (response DeleteOncallSchedule401ApplicationProblemPlusJSONResponse) VisitD
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13763,10 +16652,16 @@ type DeleteOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule403ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13779,11 +16674,42 @@ type DeleteOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule429ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13852,10 +16778,16 @@ type GetOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule400ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13872,6 +16804,12 @@ func (response GetOncallSchedule401ApplicationProblemPlusJSONResponse) VisitGetO
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13887,10 +16825,16 @@ type GetOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule403ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13903,11 +16847,42 @@ type GetOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response GetOncallSchedule404ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetOncallSchedule429ApplicationProblemPlusJSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13971,10 +16946,16 @@ type UpdateOncallSchedule400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule400ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13991,6 +16972,12 @@ func (response UpdateOncallSchedule401ApplicationProblemPlusJSONResponse) VisitU
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14006,10 +16993,16 @@ type UpdateOncallSchedule403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule403ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14022,10 +17015,16 @@ type UpdateOncallSchedule404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule404ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14038,10 +17037,16 @@ type UpdateOncallSchedule409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14054,11 +17059,42 @@ type UpdateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateOncallSchedule413ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateOncallSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule429ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14126,10 +17162,16 @@ type GetCurrentOncall400ApplicationProblemPlusJSONResponse struct {
 func (response GetCurrentOncall400ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14146,6 +17188,12 @@ func (response GetCurrentOncall401ApplicationProblemPlusJSONResponse) VisitGetCu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14161,11 +17209,42 @@ type GetCurrentOncall403ApplicationProblemPlusJSONResponse struct {
 func (response GetCurrentOncall403ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentOncall429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCurrentOncall429ApplicationProblemPlusJSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14233,10 +17312,16 @@ type ListSnmpDevices400ApplicationProblemPlusJSONResponse struct {
 func (response ListSnmpDevices400ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14253,6 +17338,12 @@ func (response ListSnmpDevices401ApplicationProblemPlusJSONResponse) VisitListSn
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14268,11 +17359,42 @@ type ListSnmpDevices403ApplicationProblemPlusJSONResponse struct {
 func (response ListSnmpDevices403ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnmpDevices429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSnmpDevices429ApplicationProblemPlusJSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14340,10 +17462,16 @@ type GetStatus400ApplicationProblemPlusJSONResponse struct {
 func (response GetStatus400ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14360,6 +17488,12 @@ func (response GetStatus401ApplicationProblemPlusJSONResponse) VisitGetStatusRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14375,11 +17509,42 @@ type GetStatus403ApplicationProblemPlusJSONResponse struct {
 func (response GetStatus403ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatus429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatus429ApplicationProblemPlusJSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14448,10 +17613,16 @@ type ListStatusPages400ApplicationProblemPlusJSONResponse struct {
 func (response ListStatusPages400ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14468,6 +17639,12 @@ func (response ListStatusPages401ApplicationProblemPlusJSONResponse) VisitListSt
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14483,11 +17660,42 @@ type ListStatusPages403ApplicationProblemPlusJSONResponse struct {
 func (response ListStatusPages403ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStatusPages429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListStatusPages429ApplicationProblemPlusJSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14557,10 +17765,16 @@ type CreateStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage400ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14577,6 +17791,12 @@ func (response CreateStatusPage401ApplicationProblemPlusJSONResponse) VisitCreat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14592,10 +17812,16 @@ type CreateStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage403ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14608,10 +17834,16 @@ type CreateStatusPage409ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage409ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14624,10 +17856,16 @@ type CreateStatusPage413ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage413ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14640,11 +17878,42 @@ type CreateStatusPage422ApplicationProblemPlusJSONResponse struct {
 func (response CreateStatusPage422ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateStatusPage429ApplicationProblemPlusJSONResponse) VisitCreateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14707,10 +17976,16 @@ type DeleteStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage400ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14727,6 +18002,12 @@ func (response DeleteStatusPage401ApplicationProblemPlusJSONResponse) VisitDelet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14742,10 +18023,16 @@ type DeleteStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage403ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14758,11 +18045,42 @@ type DeleteStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage429ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14831,10 +18149,16 @@ type GetStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage400ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14851,6 +18175,12 @@ func (response GetStatusPage401ApplicationProblemPlusJSONResponse) VisitGetStatu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14866,10 +18196,16 @@ type GetStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage403ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14882,11 +18218,42 @@ type GetStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response GetStatusPage404ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatusPage429ApplicationProblemPlusJSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14956,10 +18323,16 @@ type UpdateStatusPage400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage400ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14976,6 +18349,12 @@ func (response UpdateStatusPage401ApplicationProblemPlusJSONResponse) VisitUpdat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14991,10 +18370,16 @@ type UpdateStatusPage403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage403ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15007,10 +18392,16 @@ type UpdateStatusPage404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage404ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15023,10 +18414,16 @@ type UpdateStatusPage409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage409ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15039,11 +18436,42 @@ type UpdateStatusPage413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateStatusPage413ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage429ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15112,10 +18540,16 @@ type ListStorms400ApplicationProblemPlusJSONResponse struct {
 func (response ListStorms400ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15132,6 +18566,12 @@ func (response ListStorms401ApplicationProblemPlusJSONResponse) VisitListStormsR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15147,11 +18587,42 @@ type ListStorms403ApplicationProblemPlusJSONResponse struct {
 func (response ListStorms403ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListStorms429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListStorms429ApplicationProblemPlusJSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15219,10 +18690,16 @@ type ListWorkers400ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkers400ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15239,6 +18716,12 @@ func (response ListWorkers401ApplicationProblemPlusJSONResponse) VisitListWorker
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15254,11 +18737,42 @@ type ListWorkers403ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkers403ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkers429ApplicationProblemPlusJSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15321,10 +18835,16 @@ type DeleteWorker400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker400ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15341,6 +18861,12 @@ func (response DeleteWorker401ApplicationProblemPlusJSONResponse) VisitDeleteWor
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15356,10 +18882,16 @@ type DeleteWorker403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker403ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15372,11 +18904,42 @@ type DeleteWorker404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWorker404ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorker429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWorker429ApplicationProblemPlusJSONResponse) VisitDeleteWorkerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15444,10 +19007,16 @@ type ListWorkspaces400ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkspaces400ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15464,6 +19033,12 @@ func (response ListWorkspaces401ApplicationProblemPlusJSONResponse) VisitListWor
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15479,11 +19054,42 @@ type ListWorkspaces403ApplicationProblemPlusJSONResponse struct {
 func (response ListWorkspaces403ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkspaces429ApplicationProblemPlusJSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17666,474 +21272,483 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tchs5kij6KojavWFpt0jzS7ItxY1dtWy3ddofGkluzz2mVwVWgSRGRaAGQEnm9PrG/DoR9+/5c5/g",
-	"TsR5jn2TeZIbSAD1xSqySMnt7jnejWmLVSh8JDITmYn8+MUL+SLhjDAlvaNfvDnBERHw5wVRYnkyVUTo",
-	"XxGRoaCJopx5R94lCTmLJFIc3WGq0IRMuSBI6E8om3U935PhnCyw/nRBGV2kC++o53tqmRDvyKNMkRkR",
-	"3pcvX3wvwQIviLLDniTJJQnPBf8TCdVbvCCro5+gxLx+JBHDC4L2plygNIk5jqSP1Jy4BvC3IAkXeo4x",
-	"ZzM95309P/IZL5JYT0aQGZVKLLv2UTfki8dyzpPHOKGe71E95p9TIpae7zGYkWf7L68Tf35N2EzNvaNB",
-	"r+frdbvf/WzlUgnKZp5e92kqJK8B7rsE/zklKITXaCr4AmGUCHJLeSpRgmfkkUQBI5/VtWkTdBtmaV43",
-	"TfKgP6ib1kvBFzU7rrBQiE8BooouCBKYzQjau3h5iobD4bMKUAe9wWGnd9gZDK/6/aNe76jX++8Ns9Qr",
-	"LM1xysUCK+/Ii7AiHT2Y5xcnfjiqm/dZtDrrK9h+yVMRaqC9f3/2PINVgtU8nwSNPN8T5M8pFSTyjpRI",
-	"Se2U0hRaFmYzPKyfDVkkXBEWLn8iyzocviFLB88wpoRpbA7nnEvKZmgPw2R9JPFyH6k5VmiBb4hEGIiM",
-	"kgidv7u8QhJPSRd9oGpO2ZgNRmjOU2FpQGrS0KPcUTXPnyyImvPIR3r9CLMITXi01EQS46WEZlMqpNJw",
-	"SziTZMz2sg4Me0BBtjrVuYAPSXSENMyCfUSZVARHem04VHox6o6G5LhmTnjMIjqdEkGYMtPgws1L3hEh",
-	"0WgwOEZ3cxqT0sz+nBKpEJVIKhrHSKSMUTbz0aj3DHoeswDYVwf4V9BFP5GlRFgQJEOekEgzLt3fHRc3",
-	"MsEh6aKXmMYkQlgpskiURHsHnz/vwyeMK3RDEuUjyfWUgcvpMSXCM0xZd8xKqH8w7YUjMsCdp1F/0hmF",
-	"Q9J5Nj3EnSeTp+GzqEf60wF2SGgAmqNhAW06Gm+a+MvBwWb+8pouqFrFvDf4s2bHiKWLCRF6m6giC+Dl",
-	"gqhUsCZuEkN/xRlFZIrTWHlHfc3vMhqhTA0HhkgM4z/oWX5ofvZXzgHf+9yZ8U7+FBZwxVdn/4JF67iQ",
-	"j+ycEON3a1jSYD1LUvzeDOmLZieGguBc+wFHFwZv9a+QM009+k+cJDENsV7f40TwSUwW//onqRf7Sz55",
-	"DQaFaewdeX00pSSONPZTdotj4EdECK7Pz4+/ePDWOzJL8b0FkRLP7JmVEKGWaAzvxp7uYkGlhAl/8j2p",
-	"sEqldzTSu6WoAqidmTEc0XnZSudKJfLo8WNJwnTBWVf/i7Hs8tu5W4d8DN/C2rwvRYj+syBT78j7p8e5",
-	"+PHYvJWPz83HBobl3a9M5hgFZuEByAESERzOEZ9OCYs04wFQdPXIp5xNYxreF/YYzblUMFiE7sikkwge",
-	"dXp9hGNBcLRE5DOVSnpFWD7LYZnNYjsghu6zhwShniBBSmAmqX7lI4yi1ICDAPNGKaNaEAEo+po178GZ",
-	"A6w7qHCqYL+GQdtzAytg+VV2fWzkRYQ1j0Ylho2kETBh715yMaFRRNg9N0/NqUSaBOATxAiJzHmHowVl",
-	"SPCYHKMlTwX8qad7S8kdcKd8N4f5bubz2m47p9l3D7GfWsQJcRwT8UhmE9ey7h2sLVuvlhk/d5yE09Et",
-	"A9hUlXWAIk4kHHdGVnanpN1OjfLZeemtyDgXJJUkuuceVbAK3WGZ0ZbuHmlJH6NcanCoZlBTS+yPbweP",
-	"NZVKK2MwruZEgHixX88pVw/dnGm2GbzMPAeDHEXes0TwUHc2icmOLDQt9vFgKLNCvyug9gF+lKFcqjTr",
-	"L1G3A29JquQG3AZJmCKC4fiFhvs9sYPavhBs4jH6c8oVKaIoohG6mxNmdT59BoDIYl9fU73do+kz3A8H",
-	"5MlkGB3gw/Ap6U37eDAp0PlB+QS0o0oibokwg2+5iW7mD7J/JwyljHxOSKhp0s4KpB4fxXw204TqJPYc",
-	"MMdOMdbdam6QAyVAeziWHFGGgj92rJjSOXuupfmIMEWnlEhE1Spsu+jC6vxogZdIpmFIiDly33L1kqfs",
-	"vhzBHLhcoSl0VuTFo3yP3hYabLMvjKuO+e4hNuYt1xCYZyqnBiicOmW+eY6XMcfRFeevsZiRex9rxOhO",
-	"VCIQ0Y160++Nnh48OUSTpSIlgaRfOMLsVpvvFecohgltB0PFecd891DMSRSnpZele9cnFWaoj97QHwCM",
-	"l0Tc0pC8Z/gW0xi44/0hGWGFJ1jCKZoWei7yhgIA7RwqTbdj7/mXD8IcUEQSwiLN2NFecUk+wgydnGkW",
-	"cEsjIvYra2wlj/krJsJOZiOsm7Ft/bhgTYRJv2c4VXMu6F/uLTNYFUafOlYhQhOChUYYfgPSWc4y+sWz",
-	"uTCDrfcs//QhNu3N+iVUwP7hw4fOSarmmjNraX1VS/7BfBzOtVzHZqRskF1RVb9kazAmWHrKjZpqVUZq",
-	"VFgcKnpLCj1MOI8JBjl2kkYzoq5TGZUVZp6WSMIYHfQHWuSUhb4yk7DvaeyNrrFqVL0rC9A6fAgHFRzw",
-	"q9a6mvZJqq4Btg1z4Kna1MTRUQ1IfU8mejrtwSEVFmqrVX8p2is/lkBQHL60Nb7bw9KAn7K++QSs2l98",
-	"74S+4RF5oXdiFRG2Bbejv188wtKFni1scWFg29b3Pnd0k84tFqDR67aFqVxCR2ZWn774nuIKx62hvBZi",
-	"eVfZfJvhckmkpIYjfUUS2RbMRtfj9QhZxNYyszjFjDMa4jg7GeytShDGOI1IgCYk5AsiUYCZmgue0DAA",
-	"21rdRj8kFmdzriBxYZgMo9dslm4NmxNFYOrA8Xlh06Y4lsSv7GN5rypXIYk1L4U4cbZIaRBCC3zvL1HE",
-	"4xgL2UXPjTHyCB30jC0yjFNJb8kbZwo19wyruJCZTgcly2mvBkv+lEotoJsDc/UeatNFVBltyiv9MOcI",
-	"yxur+VKF9qx1VTrTAPBHew0HKFE1Uq/Fw3Wn5Qk9dy2rSFJAi/Li63HgvBHzC8LQMcqwnUotKOGYYqm3",
-	"t4D0xyiIeYjjwBqPGEeMKC3cw+5a3gZNNGK67zzfM317AGyGaWvO5+b+2vaZPzkp9J4/PXXj5I/eJYSd",
-	"nAG7PKFXePZDGt8ULNFbEIWhtGvO4poLrXcsXiKFZ6hgewmovDYfBXA7VCAIGKDAQwp8ckcMqdn5bLUS",
-	"bimqzDrkcht2PIUbonpZQMAQ5nBUZCE3z/0Kz86UlgazkbAQeAm/sdbh6waqEIJtmE0tn8enJnjAmKvH",
-	"Fr1WeLZx1le6jZbdOJtqNh2SetBl3Ku/gXcRZxRaYRMai3YXL/iNs/S1pjQLGyNhvLvx/OozY8D6VN0D",
-	"N9H1UkNMhDqdY8aIEXrXUl2VCRNBEEYLrMI5WF3sGQkGdcKUjzgjKKZSocQI/XoYpCeB9gKywDQOfBTc",
-	"kcmc85vAH7NAxji80Q8503J4sH8MLG+iu9NKCFkkamm6lIQBp1MwttKT6aIXt0RoahczAtMI5yS8IdGY",
-	"gYEI7Ew8pqGx+eNbEh2h9xevJVqkWqsneiQep4ogrW7tyX14q9fR0dNBGt+iNCbZB2NWuq19JM2daxmJ",
-	"YaU1N4Yd/RzhKBJESgI6bCsafaG/s5umN3GBP5+Z7+C6s0q1BpR1jLG8KEQjeYzu5pzcEqEBxBnY3/Wf",
-	"BOZKotZzfAeD1k5yUDNH2PcaiUY/1njFF5TNOhZTYFNazwT6aD0RO0SNyGFeyCPAoiKqn7+7vCIRwhL9",
-	"t8t3b30k6YwRa+7FSJJQEEsSqvWk7Wgtp/2lkbI5M+S8LW2fxDGa0VvCUJh1YXAeqL1IlVkD84pIpPFn",
-	"CWTZXaEFIMhrPVtZ7xXjIPvIEi8g4hQ4iRFpJQEO0h4BTnU3Vxo+JTAeVqDoe+Za0b7WYkHO7jdPFszB",
-	"QDT5REtT3M5Tp0LVNZgKM9vmcJR6X6hablyKa7h2OWtJzo1UWsZBC4A3YvI5sO0aUalwdq2Va0oHnREV",
-	"CqSx+dO8OXzM44jfsWtJwnq5KxQEb1A4BcHROxBZjbK1ggGlTaoRRQjDk7LgVxBW60WUjWMy69i48iJN",
-	"onsuqKpRR86tJV9JBbKlXfLzvf60HktOAfZb6hC/DUSq92Y1hm+shZ1Mp0RRqsGK7uY0LDjRZQdTdmUO",
-	"Hy2NRxjSqlk6m5vLHyMKFXSfYQ+sAc3+Uoe90dMGvX+Nx9QKJq8YAtahdhkk2VxBbatV0xwKb+uWVkRO",
-	"6GMDmr2mslZ3S81twSpPKHjGbkKVt+Szsm64WvHU4zkTZystrsAyv9RIC8WlmgkXBtmw7PfACH6X1PXb",
-	"QuxfG3PBf/0UKzLjYllnU8MK3VDjxjilYEk8QhjdpjEjAvxEEhze4BnxtdJHJSjbs9R6Le095+ENEVMa",
-	"Ex/9lE6IYEQR6aMrIgTWkP/7X/+2D1d95HPCJTgIaNEYfH0wuiP4hhEpEWXIXlKHPCJo7/Lk4uzlftGO",
-	"5WZEYy1jaPCU56JVXugaDpCItFW1SwD6uTJI+e2b1SHLDS7dBMqPT2E62W68NGCu4SKFbVqL9OVNbSE0",
-	"gCPctSTGa63dLdaUfs5O/hUbAEMQZxHq0wcaoj3zj8UhLUPGy/3SwdJitFsi3E3GqrBqvPlsEzDp8dTE",
-	"VJRww0dO7RfECrO1twOtL+ekwnFcntxKqxhvDd+Y50byGhuLUTlliJm1bADJaEo7imnDkhivu37VsFOC",
-	"4hk4jzvJHukpI2MlAivNrL5PS/713a6yCbRX3AxKZP3VjItYqe21HE+z7vu2NjnjJGRbrw4IoLCBOeAg",
-	"OscRoqqEvY1dpzGp7fj05xd6x/QOMiKQMMaW+ouqgpK2mfCLilZubGzxnWmbfXVtdn0NjUu+IGDNA1Qh",
-	"htgsykyWaI5Z1J7CZTq5DhsPIth3LlUqCMKCYLQX5J4j1xWcCnwUhJwpTBkR13SBZ+R6vpxRwoh+ZY+a",
-	"a3MeQGvKpgJLJdJQj3BdPTyCfcSF8SjUZ4eJWDn98ALtBacfXnSePmu4YbTeGzUMQXEe16/SIsQRCpSg",
-	"t8vc7RXOPCRS9kgi/Tnam3FJQh9dksVMkEQfpbWzSEXcwERMGAWO0IJruE40wzR43UJNK9CYXwgxg5X5",
-	"+WHloFBA4wwvSydPkUs2yyr2dNwgZ1fAyhWOCyEkmXHanUaFFRdEc/e2vYRdOr9r7kp2FPYbhPNsfhuh",
-	"tZN4Xn9afJgvj52V74aQxDilh6kAH2P9jW8N8mFMsJAWnzYLwbuwqgpg1t1pFAM1VxFnsrwuMtl6KNWp",
-	"b9VgSMJyESchIjObFTAsn1TL0wnIwh5R2/gZNZpteELYdRG7N9zcFa0y5W+bQX0B8625vBOKTnGoGnSN",
-	"OywtB4ysUV1zbyQIOLGHJPfZ1gCRVHGxrGV6D7SjV1lI7iO5xc62sPTViLj5hlTsG1QqykKVT4CyQrBw",
-	"E/f6XGcrKaOocwjRcjqcKWADsqIO4yjmbEYEmuMmFmlXll9mwqGlOTwWdLqVkmUw5iX0eGV7WX1zafpt",
-	"Tz2M3K1C4aUDQDH8OqIRGMfm+JbYIPH6Vf/q0qkmurrNfFnWqYqbN8cu4LN2CRvlDxOmbmSOmBtUAZTH",
-	"EBJlonapAKyR6E+cMhJpoS/kiwVukOp127VqkomKJ9H1pEEEBFcvF1HJb0CPwwokQxLViy6lXq9TqSXC",
-	"NnDfQuSxPeWyT079BbI2qFjYTkejZWa1iaU+jORjsKSBqne2SdpetxSY7FHR1ibpBmkG1GXjpZal+5x5",
-	"I+A0R+j04uzq7PTktY9enf34ykdvXjw/e//GR6/fffDR+7c/vX334S3ao2zK97uGKszxpNU2uB0LU91f",
-	"J7smk6EWqff+/v/8f+gZCgVVNMSxj/TvJ2hOZ3Pz9wgtSETThY9ILAmK+d2+/RN0cHJLYrQHviH2ozss",
-	"GASw2M9AZY/5nf6LEWRmWLCLuaE939MdQLiY/lKL2/wOIoqnfCs+7aB7mvdcfvHKjFN++MaNWn78GuZQ",
-	"fnYGM8p3MxMMy3sZaDIKUMoUjRFGMVZEOO63cq6VzjJwDgyA+IJ90K+cJovDkCTKHAuCyhu0F5hHumUR",
-	"rHrsAgG7RtsB0njvmJ6Kj17aXovPTrIRMsBcCcKic06ZajKIGc7zyOrkRCJsdHRiDLp6xe+vTlGEbfBF",
-	"0dChtU5jFeJTE6rszknOIGbOZFGhan/1Qj8Dx6oTo32zQfVy6kpJcmq0C246GOvHgC1cLx81f3j91TWG",
-	"Y/cXJTKzZmK2hCwPRgGrET0rPNOCrYStzXwTWNhzLOcTjkWNJ/2MMCK2lmst2si14pI0B7kgIaG3JHLn",
-	"k5YyuCR5hOCCg6nplgiIFi7ADiwJrb0RyvpgjapeMEfRJreUokFK3sciJTQTW5BrPVHBF1TCU+ute+0O",
-	"l2s7nuZZak6Y8alBJqRVppOOs7nY4HYLGC3OluCyKpdVXTp5ct2sjeiV93vNO+GbV3ormYqXSBJ4KWwQ",
-	"LjUOULny9DCmFYiIkL9VsizNLzvPdp3dy9LEoLvjnMdvMyl9glwPe3V6ItP4TZlx03SnBL8lIr8dGPb0",
-	"Q+kjHkdEqp1IsHCIbRIAS+ynwFcqCFtcVi1e1GzGCr3XMUnwGavzNnLea1s5nRkDc6tPTk3TB/IgWnvb",
-	"PMU0TgW5VnNB5JzHdRcXnGmOpOgtQbo5qBMpsxwcWAFmmc9J/RG6jcP0jk5LEMR+i+NmdyxjV0vZvaBp",
-	"bNatbJewl/ktS6N5DtSv+86r7Z1R8bZI981T1Qyxr+PvlTulWxtjgaIyOqlsaHmydXhbciArKuSFRTRS",
-	"+WlGnJgt300hAcfaaFnKZhmVbgA4WyQtm75Sqm3Tq7Bty+dMtu0zzlp+WrGLLhPSkQkJ6ZSGSBKlNO91",
-	"l9L6e5t3yLipwR2BBuwjiYJ8ewME4dNEjtlekFA2C9Df/8f/RDk0fRRItkjM4xxyPgrmStnHOZR8FKjQ",
-	"Ps0A4o9ZEDFpnmaL101j+zBb534XQYIa+IGohERqyOiLYJgmTB0VvJwhJcuYKch1B8HrNp0XVRIV4GXS",
-	"F0mbt8K4UGPIcGM/CPYzpwTr4KwZanfMPgiqSIczEKPgthKO9IWJc9N9/Iv9vwBRlmXB0+KADfsrNJgY",
-	"v3mE2ZgZIijc4EjFReZ+U0kSl5mXhoZYvSOv3+vq/+8PTHJIoJnMw7Ia48/InVlWt7z5ksRW9CfoFguK",
-	"mfIhyR+I+1QVsYlPQYKe0llwDCtwoed2t7I0Y0ZzsNAxL7vjtNcbhma79J8k6KITs4cOdZHexeImSgjj",
-	"oKK4kdLspAFPRPXzBWUuHHGBk8Q67kRMrqO/Arh8COJfywFKrc0Ia7hQqbUmnrWMqNRahck6/lJuG8t1",
-	"fKPQ9ktmHVi+tZk+c/4OoSikLYct9dqCzW7RvgrpNgx3i+aVXW/DeovNP5WJ7AcsyZbBG8YgROLIhmLk",
-	"RInmWProbo6VifHRBLlMyLEx+hRGdTSKGBaC32XkFayL6NhRJq5fmREp2pxEmgGSImMxDCRnPrX6ULOH",
-	"MYWEVpGBmMwybYqUFVylA0gqWuOA7HsZq8+CSB5e0i5MZBCUskkO1vlv91uku8wmP6j1eC2I86tYB0Ew",
-	"+cmWCD4xgTrbBr9UJfp6v/gJUXeEMHOCFkBy2CvD5HBtEtCnh6MyWHrr4aJ7qwEMq00J/d6kKmTGN7+S",
-	"27WUBTQBb/48dWNNzPqGePkH0AMa4g80hCGPlj45i5DuVyDdXwvp4Tbo1+/VJ1+tj3FdVScaBf6GWzWg",
-	"9tbXWcZAUGOcenj//4a7MTvhxmW+IUrQUDYZMVpq5GuWM7X5uNuZhmcCszTGDj/d5YrAd57v9RdUc84D",
-	"809/rv/T9oKluNgf80EuoOOGl/03MFDD24O1b/uveCrWvH6Ol3Bxs23kvemqwTzme4rvmLkk227fJTSH",
-	"JMLF/fALF67NYfqw4MaUBdsgFVxyXi/k7N4R9jGGRJHXlRDL5lwJi5wqmkyyLXqpZNcD7ZelCyJoiOwI",
-	"aC/B4Q1RKOZS+kgo5YMFFSmOyOeEiqWPKm6cOahNkqda6IiU1R6/l0TliqXZRmSS45hE/Qxx1onIQutc",
-	"WpRp49C8k60LkLI1W9CH4Y5uGgXEtr1nFt4CWmTALKJdM3qn7A8pSetyS22F4X/OOlm1u+Y7uN16bZ9+",
-	"ceG2r8b1NF2o99C7n3zURx9OLt6evf3RR4OCW8TQeUEUbsF7ft8f+MNPtWf2Ck+2190/eb7984NxZch+",
-	"FxwKzIP37IbxO+Zl2s+VVSjcQZGYz0HLtYq00WJ90MCNlrrFiaH7PzdNst+XpvPs9yszSvb7Kiz9fA7j",
-	"5m/1BNz0W7rhLigrPu2vKFe5lhTHLVTn0h3CiiUPSiKE1oB1N+exM4AdI6oK4f0VY0yTRc+3wachZlpB",
-	"spEj6IRluQK3tdTAftnU7CTqTJadOWZRTESmSm1/o3E/bWhFzK9qJvfWKxoViV9f+r+f5L4qqq/yJOM7",
-	"/i7LSFLGds6u3Yt26G46ekPMufzJ91ga24SrpSuJfAYu2UnrFD6ufXNgPFM0boiaKfrLq1QwtMcFXKwK",
-	"GpF9RFgkMw97OLxdOhtDSxLhOcGtA2uqLvKFpVYX4mewrjs6Mr+Qy3SxwGLZpC1dr1Jj5eJPXsP9a30D",
-	"Z82Q184/py5/VQhZ91zT9T4KpnVmJmmfI+TMfrHxYrq4KL8KhpUl1cy/Ft5li+GW3D43E37xf2k8P1re",
-	"E60om/B4ddKf/FrTf8Rs2pauW9cGM1+tAfP520sEhU/QXukSIWJyX8vPGBJZx7dEmNzhriiPlm2t6Adm",
-	"O5v9qcZmKai6LusO5Rn8AUaHQi57C7mP8ITfkkKuBZEyfaw5malkAzko1ZzJc4+tzTdmk6Zf26XUZIvC",
-	"4dwc0ThJCBbOmmQ+QJKEumFpIh+9Z8Nu/+moO+gfdocjvYsZMWxMh5jnbRkOVrXRRHDFw1q/coGZhFCF",
-	"gpkojZKg6FKZRk56+1Q0gdnHKxJcZhOyLWpkuudMnts5vX9+7vnFB1en5yCYAUpd19vp3hr3UYdYZdOc",
-	"q7/GxaxqlRtuPJcFCbmIMgN5VSLTL01KNMUN0hcBd1IC24nneycnJ/qf07cnb154vvfmj57vvb30fO/q",
-	"j1damn6n315e/Oz53vnVhW55clKG8skGGJ80QtjM9sRA1/4w08l+u3llD2CC2S+YafbLTDn7aeae/4RF",
-	"ZD/NavKB9LKMmQU4QR1szRstc2q2faSx8hhVM4XqVzZ/kwk5YAicYg+GZSSw16AHw6ODYZt8ondYsIfg",
-	"MVZFq5hZt2Uxq7qkI4VPeeZxq0hVj6dSvrnVO19ms8O5THY2TY2JEdELsan+XALAMlixVILoA//fC1UO",
-	"iwKPyZ5XAfioBuAvtSaRVfMoM3xbUWXlrocrrZSYOLOp9aV0RYUgXsiVgMwyDxvdRWNI4KMA6hoElXpe",
-	"hTZ1ImVWw6U2Ko5KdCc4m7mL8c0RumZteb91EsYrzCI+nV7ROt4HOVwNIvKp8RB/9erozRsfDUadOU/F",
-	"vgOO1sY6fDqVvjt+nFj5SJoO/mJzLOTQ6D076vXK+3fgewlWigg9+n/sfez1P33sdZ59+s/Bx15n+Gn/",
-	"6GOvc2Ae/XMdBF/VZoH/NVJumaRrLe469RTdVadjLTX49/bSxjkJdHaeEZC5N3NpLCdLx7O6D+kz5zLg",
-	"rs7qjJk3NmOuuwCFWUXrcy5td/m16p28RTq7r5qQLNuy4pbb+RVht52/mUYKSN7aZEX/Vulut0w4PLf0",
-	"t4kALsh0Yz2C9uut0cQ8PwNZCRqFFdkRmrZjp1xxW2d9KrGNdrpdzkBWVK1cPDQlloJulcusNx0VeO/H",
-	"k85/x52/9DrPukfX4/HH8fjT/9H59K+1XHdnjoG+VtK2e2BPlc6b8ONhQjABLM3u0e0vCeHk++rZJsyc",
-	"GkHCZ3KrvHeNrjYvNXHlt1ZyKWM+c4FBJgXxdFqPL4QpsU1GvNd89oIpsTkdXjEVpYGGG6oJHprLrVYi",
-	"aRmxXm9VbDyZmuZwVatdllK6Wd8cKhGVRaXS8BDP924XhomayCWIYYagJA+yIktqwsvUnLTNXe4mdulG",
-	"cA9+XhR+nBZGdM/eZiO7Jx+yGbgn78xMLAAe6L7lfpx9F4Hw67Pqb8NsV9G04nX5q1s5iy729zRzzpVK",
-	"CnbOQs/bGTpfXV2d713u58VCS+ZOPcr+cTHTlslIBdXnWts6des640heya6sr/0yhrvWsb1yqxSUPjio",
-	"9dfT3Vxb3lFj6rhMJ6at804A13WzELBp2k/LMxnbC/2xdzT2+M3YK8+l3xvUmQE22nYv3PC7mXcNI9jV",
-	"visbLuSzYOnCThd9GjFbosHnz2X77qDX8we90ae6LOOrtc6fPStdRra8jVxvB57yOOZ314JEVNQH/r6E",
-	"FihrsasPbaHMXJPjTgE3Rr1nh5vU+4wGbNfH6BbHKTHi610ejaEpzUZhFOMuuuWwiRNbeA+XK931+oPh",
-	"6ODwydNneBJGRh9a4M/FiRfgatmOXr+JzuiYKWVQMNVsm8nZvC/C+McXVyUb8o8vrvQh+uLkued75+8u",
-	"9a/z9/q/786vzt69vSwbi03zdeZi06Lu+FcqeQPzsWNmv+3o+QM7j8KD9+Xf2dyactydFAt3IC7gX4ne",
-	"X7w2Vn0ATxedCgJ1Y3EMiZWoQnsYBakk4ijBUt5xEf17gNyfvjHIdyzvMnuxX8GPoxwlkJzzu0qcjgks",
-	"Ab8LE/DionXAsRvidFJm0y+uxui8vygzn7wM5Jwn3YLF9PGc4FjNS15dglazsY2elkWKV/NPH6+U+d95",
-	"8unjpfz0b0ePH3/8j8f/9k/jsfz0r3sfH//bP30ajy//Zf/f/rkWEWa8Y8QJ7/3Fa3hiB+jktaqz6iqs",
-	"XGCltE9FrIcttih/SwSdLq9VXMNcfoZ3ttCZFjIfSRRquoIs6WQnXlNelBnh6vVlK5N++6Olzqp/cF+r",
-	"vgZbwZzvnKSqklh22V1TJfCG8buYRLN72lFLHZkMTxu/2c4v+dcy9n7dyGV7e3W/dWSdtAT0Lp5C7VxB",
-	"HWYV88tysWgLxG1snxo4MWU1Wu+5IKZcFLMxfgrTGJJQb+0O8uLW+oQ0wDT3zm7M/vp1zNTr8qw6c+gW",
-	"hmm33h0rZzTT7aY4n2Z9u99bo3DvNlgpW0gr1TOngDVG2AX+E7c22O0Q2KJM8WJsY1XMaqE96GTdlhoU",
-	"rq0HW59wHHJeJ5C2rpoFC8xiBpW8Mo/3ci5UTnvn7oKNpd4m7jA/bLFU94MnCfyQaZJAQbS2ASCllZ7A",
-	"ut654WvevXfzr3l3Ul5STYuLfJW1b/makd/msKgbm77MoFP7+jKDV8NrB8Ga15cFoMLxXFtW9QrSLGrA",
-	"+iiQS6nIItAyWoBpcJ/E+S698I4BBqunyjYxBisUsyC2OG9DYVY33Nb1XUpOivd0O3xok/56B8QKhAtu",
-	"95TdEqnoDCtLtw1Evx2pmnHOKn2X3zbQonmZkeGnwuzB9YyqhvrX7STbnSS0B8Lr9imu3ZeGl+10ajua",
-	"XD1yN/mZP8TaYPTNK2u6JyfuUNtKiDNlHavm8MrMTIVW+KRuftk90iqGJUmzk/gUh6aQjIG4LaE9XFtw",
-	"aK3nyCvnrkZLd2fGlNXd4Ha0+k7OaoPKLl6eooPRYITeXP549tzUQgBfRT5Ftr+mrMeh7bDOHxLy/m1H",
-	"UI1pXi/NwrNkrHs9RBZEzMAw/ve//g09QRGZpDNXBNxA+8kmyJsSRNc4iurKc1s/HZNfU4klMtVvBF80",
-	"VJ+31SaidebLDSniVnL45UjZsGn5sCjCCh/l3mxQs+PyeUfvKenOuij4ZexxQWeU/ftwMHoyHHtH6Jex",
-	"RxP9x9jrD56YHDBj78uX+nwK9z+S1/mvvcF6bxhmIVk9o5wPWpQX3fc9zRBiYuSlUH8Xx62PqZXRLgsj",
-	"rLw8cUOuvDktzGH1ZT6p8gLXHWNbF55eG3G8AtRaXXPNOVTo4QNlEb+rYYvTqbn5WHV02GwPqMbW/ypF",
-	"NaPr7UJYd620CXUZr2U60ROa2LuN1ctaUJO2nNLO+5+rX9c4Jja/9+qcvpm5I4dFYadWJ10LXb+Ki9uh",
-	"9k5S1hbYf996wM2mlIOmUoQbML147ztqjcFb1+tsgeCbZlKDtNV61vq5c2N2u1JwV8utDuhuTmOTT+gO",
-	"Nh5Ricyx0sqTrc6us3UVx/UI3wpft1ZfF3kP12blWySvWDkIvrpGWzfdVoB5IFeh/w1J+9ei3QckqlV0",
-	"KKRZqclfKPCdy56xF5jjAeI8sks/qA+HMJqkkN1jD9CxHHqoP6NS0VDW5cu/nV1vnbUkq+zQkNx22yQo",
-	"+PP2c1hQtv1HJZW7qF7BlWdDBux7pR1ZuZDVW2liW4TbNMDa9uUKU5uboiFPLqRzT0LVEiS2qkeLWlyN",
-	"vL7AHRtvv8CrdmHKNpCFRIJohnkMvg2IKpOIAfqoN+2a0PrGqK+rOUEU/EpNZhndOAsGcudsFuxxjO7m",
-	"nDifXoagdeb3m9Us1wctYzxlIYGsESauzN5DZC4QB5MRHoaDqIMxxp3RZDLpPAvDsBNFUUQIIdPpdLpD",
-	"yrlSLoHtpDwTolbc/tZBazu6YiZzzqrfFfyI1tWG9u3k6hDLwOCdTVCwpTPjpS2sEvJbAv4yH4HOfERY",
-	"tJ8hAPhAcGWKRku8lF10suBsBmkRYpNWNUuRIG0CekWk6kBv8JaBaCZXmes9NoKwGvvXG+e4ApmNA5hB",
-	"0Mg4Nh6qX3Wv7WG84zm8DlNczwZIm/GmvdhYwbeqKLQqCZkPnDnmG8UAmljKTOpZ63NciLvc3VSwAKa0",
-	"LVhdWpQaQbyxWmRxB9tvHBzAjqivY8Cy6zlPxcZ+LuxHBjNfwSfFvjKUbkiuYmqNGPg8kibHyoTMMGt/",
-	"umdjtfHid/N1nvy607/wOi+Us5O3J3lILKLM+oC54SQE01YCXL62HcWSdTbr6upXIF/B9hwVi7iyna9J",
-	"mYR/pfi7Csm2DMErEu+KA0hT1PRqsHTRDRGioY2zyH2pegOr3PG0+UdhAZTJY8Q4hBgUhM7JMpc+srJm",
-	"RbvOnIyZETiyDURYFaqgQU4njbWUsy46xTFhERYFur4hJIFvQVaBz8csKKJg4CPJETZ6SJbFWN3xHGfQ",
-	"Iqs0YBYI68JIzqFgG7OJ6XeSQ1Y4XjtyKPO+NQ5Rd4TcxEvrEfUQDLKYEAWSbOLHV1xwpnjQ3Umy2cyX",
-	"noPXYI2AYbJ5XXP2tTOVuZF+O/nF8iRi7XhDJqY1ZSbz/Co8N2/MTvXN731gbCHjfWfr27H1h2Fhuwpt",
-	"D8M7qhUrfvXYxmJRoi9toxgTwwlcFGOhj+0U/7PTN+eIhHNeiV/U/UOdHZuNUyI9cywIKqRGBsspviUC",
-	"ar/zlEUdJWgCJ0NN4rb6wPsXenAb5GNK5VWqNQzLaeoP1mWpH2yRpH5YGzNnQhC5lM4sWDHRFVa/lxAR",
-	"Eqb2rZCxKRKxlHu/knz/oD58pD7d6UowSSX5fs+tQyhVG+tyUr9n7QIqy8tYWceWcTDVqfcKOUoqZktI",
-	"qbMxCVht5q/+oE3aryw/bB3M3tA4prJSvYIUkbdU2aO3Ul1hbXmFg95WdSwGvfpCFjS5PaxBWmeXQ2fn",
-	"t4fFaQJP2BhaBa20CEH/UicMahaS4GXMcYQmS1WKfQ0ODisIcri2yMnoyaAAhqfroaD7qgGCCfV6SBJ2",
-	"EV+lDa7Ubnk4Ah703CIekn5r11BF0oP7UO+g1/uS3/e5rN+rB67gk5gsarPRXbw8Rc9GB08g/UxMFiji",
-	"Ybqw9SmrcqGT8ivnyeckxszaqF29IWAVWpUMjdDakMMKsszL+iqrxllQn0/lDNl7Nue1Hs/OWkLE0n7r",
-	"kKVC9rsaix9lUmGbJ2r1IselH0iwmnfrnaChQa2P6BkE1E6pSXmj8u58BDXwrINq8MeODVLunD0PrKMq",
-	"HP559CaKeakQd51D02oChWLIfHe7iPfizXLlMgP0bGnyH7uFOYTSvXSbHdZW0qBdnCFqoLR0ORCqXdVE",
-	"+JIwXXDW1f9iLLv8dv7Y4cbjHF82e1fa1GW5R0mTy9MFJGk/YxH5XHc1fnlycfYSAUohqhuhvU7fqJVG",
-	"xdwvKZKrclV/9GT0dHg4Kjrfdvp1m2Jm8ro2vO8ExZQRl2XJlJgOMWNQBD4maK9nmHCu9Nr7212mV4sy",
-	"FzwulSbgdyZ7DY5M/RrNYaBQoO/dUnLXOl+O7ved7Uv/fWL7g+d5n/rnz7ZfmM2qorWa4hFewnWtMRRQ",
-	"hkCNO0YOVwysgpJmFWimH4SpVHwR+IjOGESlQxKgOyrJeog+fXK4Q4L9krZW4/d+h/hUWduHu3g2Orez",
-	"anRREGEaLwM/s0X5KJhQ+zcwnWDBmZrrX87KNGZYobKZbl2SS7QHplzNfJYSmb9jMAnjUGix4PnllZvQ",
-	"8ZhhZAcsXH6aeC4XpzrsW5MjZL1yT6H4NpTjnhrbHxGmJ7l/PGZuawrfmYp/Qa3OHiDyGYfK7LypCxOU",
-	"FfLAlgO1mA1ghPxPGnKe7zkg6m026wEbjp5EayTPt/e57b747IPrv/jwh3zY4uM32RSKT0/tdL743iUW",
-	"dPomD3xYV2qwLBko8lmthMeMnh48OWzlZQQD59Er7cedUjYjIhHUhpG1yHXytP9s4LeIErihdVfcU0xj",
-	"tFcohrrvQ7lBHwmiuZePKDMkDrOwDiSaZhhXJ0kS0xBPYmKcKG9okhh3jU0GnJjc1rmVgPDkI+sj4+sx",
-	"wHGH2bSyG7vloTEel8xv7cGfzJeShjh+bfvZ7mssFJ3iUO32dSpom52t21pBZlsPB/Tujti15rP8MK4Z",
-	"vM2TqodjjVmzEJ20NiC7SNBffC/RIMfxy69HNUmLGJ26WqX2/RJN8Kw2YEZYO3r7HTPS9+YMWNRJcJt3",
-	"1Qh7UF6Ox6eu1ZbT2nq4djijAXTWcsnQdodlO+fTe7CMJtUEu4xephR4UU72UcoiIi6AwWr2JsifwJe4",
-	"1W3WBuKqyW/ZcDxtjYD2hDBG4lTswOO+CtuvW+E0jePn5VufbfjKnMTJ+3b82G9NlzVXNw0tH4LpHKNA",
-	"q46CqmXHRUcGaA+j058vL5EMuSAIS7iF1sPuG7FY4ZkM0B4knw9OP7zo/P2vfwuQTYFqUl8Je2VYcwrF",
-	"5vCd06Q2OVLhNVhT8GfO+IISifZOP7wo2zq2ENXApvt1WOk92GLb3f5qRyqoCzvTwBq2wbZDyneMWNuB",
-	"SNmRiSHmPEZ7kYA0vxrvyGdFGHBh3xQ+MGnTNFuX+z4UKrelSXOTkVX6BUm4pIqL5ap9b9sarEWxfRXE",
-	"dUDWK9mSicKqW83kqoR9kEbSgWm7Ja10tAF56jb/lgg98ilnSnC9ylsTVLPjsZlv2/vd5d4dT76rr0/V",
-	"RiTZFvPAWaIV3kmywEzR8GezKyseAXUe7ret29ZCDuhNGAFqOw5wYolV2DqQ+tzJSVigO6HPe6qOEEZX",
-	"gt4u0X+7fPfWNd4LLgFIdqkBGpgQnDEzXGXQ7Xd7KOazLnrHYpMN0DphIDOPCYnQnAiSHV/H1kwChizb",
-	"2EdYIcyWYwZCim/C/qwMp5mOs37tBXUrNyGBwb517bJzpxKlScxxRKIxa1h1F13pp/QvWdwEOK3tDXro",
-	"Df1hX/dhrOo4RhOessikBIbSM3LMJiTmd3BZYDzPzMqsRWxKGVXWV6yMyP9sMK/G8g1AtdU/31+cdeuS",
-	"SK7g1olVfd/WZquATT0qsW26wDPi29I7osLFN8tcbrx6K6EdL0tmfm1Hm9KYmLxGfmHEv//1b9Wb3Try",
-	"ucgPk9rReOmCxxZvsVV8JPo5jRkReEJjqrfAR2+oDIuCtDnZLiEBZvvChTD2VidWiZgaFnOMXMrOwXoT",
-	"b7/XcCdZMJdDj9sxjBV8ESZdqiEZQw1QY24FrX++F48TaW32ak0RK/urRRhbSHsbDs9ayW63TdsDcylu",
-	"T7/bq1DMsMXZWba8/0ly1r3AdwUF6LIx4YpLq5OlXPGNJRkKcCqOYoKlfUmKCeTCvOQzZMwzd8Lw711W",
-	"HZqyKW9pSHYzLJaSto/e2P6z33Yc97tQjdo+OYNx9bpjHN401zpD8B5RFvIFZbPOHZnMOb+BPMN79blt",
-	"9w1/N+WWdTsKShfQub8ujzCwdM06AIOIbyo4aCZhPIKBdUoyW+jN2AvcvaGej+xKPU9IDCyJuKUhkY+z",
-	"tMT7D5mIuHG4q16v9/gH/Z8//vGPf/z1ExPvmoYYkCCd1V3jvu5IPCXuLpcSgfZifkdEJ8SSoJjoAaWP",
-	"IjqjVlGJsJwTuV9jw2iu82CKPHza+7cj+2fn0y89/3Dwxb2pW7GeNVt82wILMIFtnRAlWxRLKWSLuCSu",
-	"vss9yvCbxo3hTgmn22Tr03MzgeObisgUKvQXppANWHf5XgDelmGXb9+co9tBqLH4doh+JNUyEhrCEJQS",
-	"cBrJACVxKv1CVTkfyaUEOwH89T65oprbyKWEoqgajc9edt6c/YDAt22KQ4LAD1ML2HtYIoEVqQ11T9X8",
-	"OsFSJnOh8WqFom6HSLfR1BRa55esNdrLWaNfl3+/UnRRd9QpDOav85B+usowYLQ8nOqLb6ffWOi2ZvK2",
-	"bdE96vJVuYTrm+cH+th5dWL+OxiM7B8Hh+aP4VP75KA/KKfiz1qty8Zveq47LtkiOUnV3E7A/rITyX/Z",
-	"CRUemInlD+wE8wcwUSgit1ikrFZm0OiZvW6xswUAJukkpmHZxcyTQ0gTn4+4yTFzZX/LUDOD2JJ6inxW",
-	"DVWCb4fINkCrbqK3MWadfq+Nk6gd+VoTZF2yGslRyOOYhGozba4S5c4lNr6Ry2w9FF58VgKjd2fPYcSZ",
-	"FpYIDudGo+KJ4Y5IZc7l7QVxtkje0ahFrIWzdFTkgOfnpkKwyyY0I6xU7bp/2K+4RB721ylRhwcHw4P2",
-	"PufQW43jTCLo7SZ2q9vgcHkPPqt7eFg+a+a9js+6We8RFoolvNiv5bYnLy5L3Pb5i0vP907cf/vPBuYP",
-	"zdTKNbGhydqq2NCigbGeC3prxnK/Tqq/zNiFBzAHsOSZS5rrhrux2yFyTRA0KS5Yn0C6v9KqGdec+S3X",
-	"LzxzjpV+wJ+fqoenbbAOBoVmDYC4tDN9W55C8dXaF2ZqX3wvlUQ08mD9Eu29v3yTQ0a3rWDqgjNqPOY2",
-	"cqBmdRuEK/O2CPfbQVgC+e0g9HzvdlgGq3m6DqKmRQMwrS3jZ2hTfDD0PhWdpLWA5zWIlM+J1sZWxeht",
-	"alsUs9A2XH6u+hTncv0jiWg5xrBpoBhLdS0JYe0zHS4gndNap48WOXkqzpIm/BfK/YCtxwySHfkrgG4E",
-	"jlzKa+i78e0WBSDdltUVKXZgaNIs3uRgqlGntlOBiupZK0WoeVrvaLRtsQkj49TdLsOZDLZBrMy+mUib",
-	"LNBGpEzuHrgCwVAQF7E6uItrynMaGeSh0kRSlBjTswO/bc6vazDubzUefFGWPloNV89s3+SYvyoBvjt7",
-	"Xil8n6TXmjdDzEy5Vt/gab3gtzrk2xRCvFd773eH3cNuvzvq9ruD3qDf7fe7z7p18nbBmjIed/8NCsn/",
-	"69543DV/7dcXzYRomYYNtoEvrfb3ac9vmwesaX+bh6vZ3jbDVZOc06iRJrPUeFUvr8YIEvD/BC8wH8k0",
-	"nLvrvVwzqXDOVZeYfJfp9NXpGXsXKgIZWptwZtVTY6sEuQDP1aX8iNOZBbYPt1IVTjLlIteyvO3hbqfD",
-	"gYubOdRuA7iUvbsl4paSu/riLbfkulRvYvXexbaCCkwNTXLuX8mjlVdsXv1oimlsE9hVNDbzlTn1Jbqb",
-	"c+mSd7kYHSqhMPi7n+qLYduu62Pu7Ev0GNnpof/6f5HW2+BmJiIhXeC41a74nuKqPptidcOgnV+oCu1W",
-	"X55s3S5meUHrNq8etNtOy/ZVN/odFze1GXlNunJk39ftQ02hfellyOKvol8V1/LRm7H73Hr7Vo93J3K0",
-	"F0my7koeLt8id/iO6b2ovLYGqPocq3N+dz2nGrbL6wgvm7Jm2kuLGs746ybrhonkAWf56uqW4he3fD22",
-	"tPDYqTWQn5iLM8jaCji8kp4S7tuYC7lJ8IwYB12EUURlEmOjXx6hmaYciKGJl5rrjBmfosAK5jawyNn+",
-	"A7SHmXEwyQYCVQhOlglXc/iDEarb+AgzeUeERKNeT49G2WzMghw4H+mnrhtov4tOnP1NM1bifETuuJBg",
-	"l6JKZlzS0O0jy4nHzDrFdVEGUHvhOFmigIuIiAAqfTAUU6kQeElQzqzTsvXMC2aCp4mJ46Rs1h2z5yQm",
-	"yoU3OogbeAuy4Lc2m1G2ojqnlPuUkoMJ1QSMmQmWx9bw0osjkVlUt42R4B6V5+rk3EuiNMTz6NcuuiQs",
-	"QtRexkJk4/n7Ky1tg2MPzucPeIT2JjiawZ2yRAu8RKkkY0bV/nGxKTJxkFTNeQqJo9CMKIkwXL7RqJJG",
-	"quV66pWF5wVayYgJSB9oqrveVlibtUZjY030vUXJIsX6KOZ3WtKAy/FVZcWhsYvp09u/2bdlg3dLjR22",
-	"bcqYAl/bqejigx2UuQ18sF3u8YbUSaXTbCVnFfDDx0YafPyLPiq+GPSXOe91yIqR4jeEtcq6X3tIVtAT",
-	"L6ECgG2Vj6e/LRoGnvXWI8bw8GD7sFZ3PK/dId3moUoIlI7h9Ri4damAHTP5u+jzaw32XRB3s73JFgco",
-	"jbN+8Q9UDuB3QpAtKef3iPw1e8zFYk1Folz7rVGeV6o71GjPnE21BhSSejNzfpKsLeINaZW3rIe2a7lp",
-	"ztV1iFNJrre5ACh8Vp/h4spmtABLEDTsooARpQXfwFixINmYVplTQSSK+IIyLbjaYHmAso+CiEnb/vnb",
-	"S2dIiLiPAutXZt++uro699HV6bkWMq9el5sa5dO2zIbkU7Sgn0mEbiiLJMJxrIUkU7UN5CK9AKcXl67T",
-	"zDo834sYFA0yM8m0XGuJ1+9JoreShUsvrxrQ0ptR4+oF5+pUQ+9qmZC32bCr757DRFafX2ZTW333wU12",
-	"9dUrM/2acYoLWn393i3RJR/fuUymg3VWvm3LwqIwt0o5tsKzUrlQMJ6sVhtpMn+4GmgiS3Bc6qCmqlSV",
-	"wawSUIl3rM3JAov4Nc9nZyxseYJpDtv+UIbO65Z5ZQtntwjcrnfOL/Ojl4KQjsZBG9yIYjwhseyin8hS",
-	"okSQKXCCANOjwGQuMMrYyRlSeDbTCm3RxK7x8xZ8H7hzGylOrxCSWlhR+G2dMfX4uS9meTvg8ae2Hpoq",
-	"LDpo5v1uZ4XRvDrkjJGw6p+owgRyTpiO4mXmmAx54Gx4YEJCMC5AZE1cE+pnci6W6tNU7szs4O2TFFZS",
-	"722Z1gzC9fS0a1T/dGLxEqJ9TICDCYKJl8a334aulG/Azt+9/bFyr1Yfe/atPLnqHabO4WKWZ9uveDmb",
-	"32g4uL971KrMWVvR4wfAKcUByWxdDzuvKtV752dvfxwLMJAUVj7qPTtsuj18EPxzSfbKmQG3xb4K0cPO",
-	"fMp9RlRY6zJyFctvy7ViubUHuYplkT9lPWzJn15fmixKc3xDqhwqlvsm6C7UfUxpiBV5JJHWljQukc8J",
-	"FUvgVOEcUwZHCnRgUjrUcKp6E8XqvX5hQDMMkWAfASsWlWiB2RLmUXRseFJ2P3yywZix2caVOUM8qSW1",
-	"B2Q3cs6Trv3ZDfniQblOAUSjUSUl8Gg0fEAfTeitlimJWyIavIsv357VeFpoOG0Ho2G9hxudLq8BPVdH",
-	"/hneriCcRWYWmQv8Hd2KgTPW4/uKn8NO6D6sZCAd9h4O4Ye9ehtvxkdjWctHBb1dViM8t4s0P/n5+dnz",
-	"dqHmoJC9IQpHWOHtRtGaUSpC0i7TyeXD5IzyveeNRqymLGu+1xYahXxvrfo9F3SBxfL9xet2QABlMt1q",
-	"6sVoyk0pzC4b8gm9PDl7fYzOTy4vgSJf/PH0xfnV2bu3NllLp0NZGKcR6TDOOs7qsb9tXrarGutb87pc",
-	"9PUOobbFwOWt04nY4GpIZ2kSBrhcAZihd5c+wijm4Q3Ee+sfz3l4Q4T+9fe//s1kurmDeGIs0ZSnEEWB",
-	"aE048WmMZc1ecNlJbmbSRzFmM/unIXU/i+yMaUiYJC2Dy1eiwVvr4PWspmUsuIk2324s81HLEa6y5Dyb",
-	"Cas+lj8iE4qZj1iy8NGML3jkoyjbTx/dpBMiGFFEtgR1JRJ/u8UXP162gkEj8ls4bsWuT7EiMy6WLTkh",
-	"VuG83lq70K9IBLl0jy0NLbC8sUG/MDVElSTxtFtVOZu4wUUak7ZMekuOuP2psx0ra9yk8n5vtVe7nHEv",
-	"6WcS1ecwaCCaMyYVjuOmrxrAf34ze7uayaZhiPOb2TlW85aNtzxNmxMNOGXIR6/Ofnzlozcvnp+9f+Oj",
-	"1+8+IC7Q+7c/vX334e3DH2qlLTf4XJnYzy/Amyi6pZKLpY1u2D7Pl++9T5zbaiWnYF4eecU5emISrcN9",
-	"isuJZX0aTBn0etfKcp3iiqpkChjgGWSgefdTqfNj1O/1MgndJtFhHNk51jtctq1ZoNUDUy++cAkwGM09",
-	"33sSeb437LW9ATCgNBXeByOTBtsvPX3y3DicFZ8Ne/DwU9VcUoBWXqw6m2udBfuDyQRRSB2xhTeHzI6C",
-	"ivPSm5PTjgnCRTcEkkD3D7VSqB+EcyxwqIiQxjYh6YxhlQrwBgOvH8pQ8MfOJQnTN5x1Lt37oIsuyqkm",
-	"giw3RFNqiJWEEHY6gHY2CYZL3KZRg7iMEdXjuBwdWPDU3xuP/+WXp1/+8+N4LMfjy0+/9A/9L/t1uR1q",
-	"Qnmbkz3UwQvKpLklZ/5V5cXtA9GIuiQgjbkjVqpZn7+7vCIRmB5OBYG0ETiWRthEexgFqSTiKMFS3nER",
-	"/XuA3J8++nNKxLJjzcTgKi4z53rrGGOE+zUZRPJttRyCCpTEOCS7JwD5vSTxqNKzqK8tZy9FG8Kirsln",
-	"EqaKRFWXiMNRLY/d8VYewt7mBAs1Idtcn8aFNNONLnr1VaIf7qJWSx/mwlYBsNtxawP3yoVt8eGl7bb4",
-	"7MINUY7YbF/3NgNYtiJ/ZadXtqMJbcChdxVzGuEueNyiUp1JANjoy515Erdz3ajAovR15qhtgQPzW7vY",
-	"+mto6/pfndmqypG7W4MpzxWd0Sw5QpwdI7JI1DK3BUqTlxnNscwSATcDpL0el2/epovrQud+7To/1WVq",
-	"dTHJkGjNzGtCsCDiJDVCtPn10m2dXLBrw9C91QsOe3ijk/Mz0wbtBfqDv//1b8G+jxaa+0Tm5A1sxRjb",
-	"zgQ8BF10EkVaDMiW3Tl7foTGaa83DDXWwF8k0McgDhXiDK24raMlTyHyTB8WcHlnUlJ5R3Yt+c5oFux9",
-	"+fLFpvIyFz8KG6nT0IZn1+TZ83VdxZvVq30HEMiitUhjRTuKMAzSzlRgqUQaghBkTjgbHm5jwfVpZ913",
-	"uuhMGZcf6300ZnumChlkoL58++bcz92MfPT87aWPrl5f7vuFszHLSWsLg0iIivWhxIrMXY8oU3zMsngZ",
-	"HwmeKuPxukBqLng6myPwJ0EJj2lISe62THgSE1e+2Jzb4M0n50S6qCpwc+yO2Zj90z+hk1JSmjF7Afkg",
-	"HbWFWOgpIozMzhlkOUKB/owL+hf46gj9YN46VOuiK91OgsRRQLoxq8c6U1HC5CkzVY7BVjcVRM4RNSqr",
-	"S5pDGSTLQlBGx0o2bjFXkGN2OWYncYwirLDedyp5jPUMkiKSdtFJkadI5xwOHT6SeUMjLTt/gzGr0EZW",
-	"m0qSmIQwtSo5ZDIuJCIwhCFByjthiEZWoDKPx0wT1koXebTHyM8iSmJ6A4KN6yLixMTLkc9UKgcTfUjI",
-	"MXuBwzkypYZsNRmLUgjULRwjzdFBB/jccVyto58FRygwhYkCtGfShULTBV5CdtR9f8wCV8QoQHuZRKtZ",
-	"oEtUyVknIgv9l0iZhIysARRACmxGEVNzu2iUtJnw9FhjNqdEYBHOTXVu2HrDiRD04n64abjfZt4OFKec",
-	"3Wpc50yOGeSMnfAIKPDi5SkaDofP0PurU6BN6aP378+eIxrJLoI6aQaZA2xqmOhOXH2tf/2T5HodrpLc",
-	"/pjphRaKtJkibybSAbLS8OnUStOmopsGu2kUdBHcjhfLlMkj1EPvfvLHrO+u+300QLnFY5iZN1xGUE01",
-	"NCIuhumRRIEBboD2IEtFlgzJHzP94HZYyPIiDS9zqG30iXX6wwLLG8OfsCzoEd0xO39/pXfWemwa8ckv",
-	"cSLAjwXWXAIyRFu7hDQ825bsQCb47MjWRBgzgJvMVDFqZ5lhPYEU9I6fac3KpucF5hGcRWSRcHC/6PxE",
-	"lo6K9ZoSgq3vEHxVVlO1HqvnO+HRcszsXeNgZGskCZLEcMmfcTMHIrS3wOKGRIWRVecCmpPIJQMGVkdw",
-	"hPh0zEzReJiHDScW9vKti358ceVDsI+eyvMXr19cvYDNoVnfaLJERn3votHgmY8OegP9n6H+ZMwOeqOM",
-	"p2g6nujDSUPMObkEGoDLzon+EdgJZGfGOZ5RZs8LLeVJw38EMVXnGSLslsQ8IRbkKIDswy7iDdwHg2ON",
-	"kSlTgYtGAz9JV6hNQwCMzhoCIKeZjwuuivBhIkheuW1h6vPrxoJojDLhSvZqpSBSnAueCEoUFss2YsVj",
-	"RcRCFrzNvYKc5RW0C2/Q7XV7EIqUEIYT6h15w26vO/RA1Z2DdPcYju6OO7r1o1mdNcdBlpQCAsvnfjer",
-	"H0c5O4vsVye6zbnrH8re4AVREN/b4JmTN3n8Wu8VuORsaOj8QD+B/63hBHoZg17PSXIu/LLANDWzLMXw",
-	"Z66pfd/LgfJRa9VgHDOK5AIqb370tMhGNK/496JLg0kox4wFzdrInKG4kEvWNONxxO/YtSShdzTs9fJw",
-	"batxa43EexIeRgdkNO30+/1+ZzQYDDrPhsNhZzQajQ4ODg4ODw8PnTZ05EFWWS1MoL//j/+Jsjl6Xz7Z",
-	"MvgmdfY6PSPftCVoTiAV1/jNZzv/xfdGBtJ13WY78vgHHNlSmuaT/uZP3jNs5TsSmY+Gmz96ycWERhGB",
-	"28SDNjM7Y4oIhuOsDulBm3Gs1/p7hm8xjfXOGT3KFN+0JFChE61xgM/wR++k/OKT71XkHe/I1WEEZ6E6",
-	"X6VAbzvwH/dlF70AdTTIsTAwt2Y2w7qTilYp1vjBFbZ/a4otHGY/kaUlSNjxH3i03JIWfy2i20Q5O9CN",
-	"dUP8UlbMrV9RhUX1f6Ng+Yq8aAeINnEhmx7BkNHyN86LRr1nm7845WwaU2PCGvVbDHFuyo9fcf4aCxNr",
-	"OBoMWjC9ErFekFSadX1LjmkIB4zkOXdcbsk0TT1b3XFFwnn8C42+GCYaE1UXCQ7PbUgvDH2MEqsfRSSm",
-	"t2AnMYkKQM6NBHceSmVeanoq89IK4Y+axo9+82g82vzFW65e8pR9c4wyIH0YjPLr5eMLYuxmEIxnscbd",
-	"LUqrBYP9CZKUruLKj0StRZTe9xPiHifE7+Rk+B2R1I9E3ZOeCmLtlvIlyJRJ2koUPrZ1kmxN9SZDzQo9",
-	"msj6KknuKsaW6OawRDfWp+IrEINNDtBKAP0NspdaMP1G+YtNRvUPymd+NZH1WzI0Qy0PKHUmScdd4T2e",
-	"UpAfm81rL22DlfRejyRKBP8TCZX0TZkiU53IpQoyxt0YPINCvphQRhrMcEmWrNoNtrVqb/o4N/MBH8wv",
-	"/i8rLu7xEk1LywGXLkPzlZyrefkjqr8Fv6GccjNG0ZpSYX6ZV+aXTbNzkTnmAqA8N57AnXbtvJz/xVaz",
-	"Mh99aQux0HpLV+o0lFx666fnvtxygpl79pcW1tZvaZbNienjL/liV2EDFGJTcnuD3uCw0zvsDIZX/cFR",
-	"r3fU6/13aPOZRNe5yXzY7XX7w07//47IpD9I+549cg6iQ/Jk+rTX6ePBpDMKh1HnmT6BDvDh5En4NHpG",
-	"elPYDuvQXO2yn3U58Eq5wpsmlvtHQYF8qcSyGDb3WM558hgn9KjfHXUHaM9EGqD+oHuwD3Qd3hifM43H",
-	"UsYmOgT8PDb0mLcEbxivN+mHg2hIOqPpQa8zOuw/6TwdPBt28GhyEB5GT8jT6TPPlAw1H5z+/KIz6A1G",
-	"ncFBvw85R9x57y1IRNNF7sKUkZlMJ9eFrawUP7yeL2eUMOLldx52WUfoPYO6kiRCC7LgYolmgt8pW2oj",
-	"d8NhEeRfpQxdvb687cMliKl/6ymo8beNcRzoxXLRdeZxh6nfzePrzePT/EDKTtskyTxg1usPjYdtZump",
-	"PXHfsWx/8kKXLr1ahF32BiUonhEo6l6vtK8cq/fX3b+ztO8s7UFY2k4MbQMz+25EeWAjigPsTszvIY0n",
-	"l0Q5ZxGY0KPMR28v0LgZ+CgA5hIYhylbXzrYN4iJWV7ZSrPLY4Th3zFzthfBF9bz0Hi6GV9EzXdt1nrM",
-	"rB8tZwSFMcFCQo1pN+xkCWivp7WUY2YSIaVM0TivWj3HpUUgPMOUHRema77Oy2PfzbHS5Aw5hsWYmX4k",
-	"knhpPDZqDUP1bH9H+5AGk3fkveUKCYLDuUaVoyy7Lg0JYjDDBAtJpF6xSCEBcCHlAKgvGQ9yq9uRB3xN",
-	"09H9Trdtjq4WZ9KDQf43eRJlWJAlFbUhMhBAUYHJ0MHkH+3gcsa5f9AD7PdobLsyUvVuZ59zq60R/S3v",
-	"bhT6ryqmNcpmBMjZfugjRoqJuANLrIE9q2yqTf3okdxoZ7uws3kYM9tv2CKTgf3jL95keS2L8fGGKR31",
-	"K2UsmrUXZ9zpW1UGIm+zWCHDIOw5MAwHUZ/0DOPvjMInUecpeTbt9HB/MgiH0Ygc6HOAkTuX9Phr8mii",
-	"+aCdb4md+V6aaOoj0fUEOCotPzJ1p2Csw2mfDKJh2BlNDnBndPjsSefp0ydPOoeHBwej0XA4GPT725sq",
-	"XG6BZkuF3cHvhor1hoqMX8jQJD4UGYnvJLvX+vOdwSCG2ZTHOcpSxkC8gMsbEwCaITie/3Mq/1M/R52O",
-	"oRkE8QD+mAUQ04VtqoUADY5QYHLYyI+fupXEIlrWX0nrYl2mrVN/AHETeMwuTy7OXqJBt9/toZjP0N6M",
-	"SxL66JIsZoIkPjrlEfnD67//9W9HKBAp08PZ4KMgc2inAmkhRz6yUTkafB3HSAIbfWFXRCWKiII0tblS",
-	"EfEwXWg1I2UxkRIFpnEAcQ6gRozZmOW4Xgh9Ma4+huSheQTlRBzvP86S+lNTow8iJ0Kuu3XDO7XhyOzP",
-	"I4mCEy0gYsPAoZ6K2SAkyJQIwkKCYi6J0X8UnpmS+1RvvY8kt46ak5TGEVRq0dhgOrAe6hABYOe47yMS",
-	"SxPcY7ZDpOwRhABwScGk9f7izDaCATmPH5kYEIALBOQ4lcneQVk4UYnSRBKhTG3dIqxcoRmpIHn2VJOH",
-	"gKAotKdH8MdMbypUdy/K+lBIxtpz9EuTDMfZh/a76F1CWOVKxC5Yd4soGzNw8ncTgR82MhMmzTjSu0sE",
-	"6IMTAtmyrRp5DHLH51widAEDOEm0yjlmVCKj8dZoj9mstBqZaZEGPyc8WroIhjSB2P0eekN/qNcjNf9f",
-	"kRbu7W7rP8gtXk4nj6QlO9+ENVCF5JyncQTBXROyhhTLV1fZyV1zZWWP9+Kp5oK13WcSCzptnU+jFrbn",
-	"GgbSxK5e2W5bNL00I3/Z2ZPZpkXRveg/siPFUGrOMve9QnG/f3agyGJBdK9de7ArLkiXi9lj6LYDzLcL",
-	"w2plkRnMsUwW/rYFmj2I6yoYY83bZL6UNMTx60JUPrb8q/gsFdRmDdAn7GMocSMfm9nMOESKk5ltK/PM",
-	"R6PBF4DeIs9up8hnKPn/h9cuzbXBAeUiztOYGBv7oNcHYdWIVL94kaC3Ju2BRR6AnVWSzXJo9mFNspLy",
-	"0eIdeU+6B4XzOzu7fe/0w4vO02cmQ/ycC1VJilRYAqAzCjkzIbxazU1lviiUxbRDshZrSD/lTAkenwt+",
-	"a2LN7KY5lv0egO12f0bVPJ2AoIrDBQFpVUuCn8oRP/1uz6TrAfwuodtVLiWAXFHEtuJh1c4+7/nZRyb3",
-	"WdVQ4EG2wQwBbTY6l37Oy9Or7XQbYMc0T72axGgff6kkpKq7CFlNQFV3t5ElnCrcPOSpnzyT28nLUjU9",
-	"iD1kJZFTxfJjdr4k0nlHA5Du22kGl0aytKfO14hScAykNT59Vx1rVEf9s3D11use9Lr9h1cpd1Eom5RJ",
-	"m3XHimKA7JCxkipk7Y//oDEaDbRRjMyu0EhEFHhPesqJj1Ddb0EVpF5Cg96zJ/2DQc/UEyjYdkf9YW6A",
-	"tRAyHSjOUQxGvlJii6ZoUjs5+Vhx3omdcbAdMpybb9cbFWBFul+h5WzmROLfdYiKUdG15lPSz9eaARb4",
-	"c0dvUMds5ZHb2t1MnJudGyq2zTx0HOx2oFWtUOV6B4dMQ7mf3fA7m//6FsKHZOcGf77f+z948ESDNfHX",
-	"cwTQzCUvJLcm7t9lyigUulFQId0aplye/9XrkFNXRqoyvRoXWOBNphSac4JdrR/wdDrUxIY7g2g06oxI",
-	"H3eeTZ48qRJ0nZHBVY0r0sZ2xWN/m9cwdgM/uhLEdtKJMY/ktUtMpYtCUZyWDLcS4mUzQ12ruSByzuPI",
-	"OxoUCgy33iHdto8Hk2E4ijoH5HDaGeEnk87T8FnU6ZH+dICHk1F4EMFuKiJucewCQ7IthVyvd2TSSQSP",
-	"OqDvK7ogPFWmab9XLhRev0S9B+4yqzXnBMRed6Vi9uX7jcr6G5WszJxjeZZh7HRzYiKHZV4rnSFseEie",
-	"cIhKlwuJRMa8K41V32ysK0BerKEzZnvnlM1ObZL8S7ZI3N+vlMr+zqqL+eg5k9lTV9Nn/9jwfBjdZVqS",
-	"7uJATyZLi9Q1Ge6gjU1xV2dCNssFgH3jLA3r2I6lrKFfy4C25xu784LtaPur5m/4zqd34dNb7d+mbBF5",
-	"2a3vySJ+/8kizHa2PEcKYXrm/NkqKYQ5WzCL4KCwlyxN2R8cd/6e9+Eb5n3YBTla5HmAXo+z9A6U5VLG",
-	"hlQPDVjRu8cxItkiWX+M+B6nkREOXKRgkhrLgqkVwA2v7w67h91+d9Ttdwe9Qb/b73efdXueLYYGhR+9",
-	"o6e98s3T7SD8BzinNBB/M+fU7+J8+t1FW2zDCr5GlMV5KYXo8abEFMjUCc0YCyT1DO1JxOMIGBGcRU16",
-	"jUu5qvlEU56LnB/tqAKs5GkoUVh/sKXs/VVTV3xV2duu/5sztf7gwaTv4UNyNeeM/w/J3f63SpTxABL3",
-	"4xhL1RFZIcVGn31IfCFIqDmlaX6MRr1RofYqyORQbQHidUTKmgWv11gqW73xYbjJNmQKDljXCznzjjxv",
-	"B5ZQLNPd7x74Hk8VHDRewtkM9bsHi+I9cc/Q+irn6h8NtyZqC7QG0tYzk25/vgsuD2gotYDFdxa4piDB",
-	"rybJVKlWpEAGu8lEtYbbP6QkhYB7RBcLElHNYETKjhGGcB0iUELDG4moQmniiirbPOAVTTyrEhGIlF3T",
-	"KOgi6N3k+kcyFbf0lkC8KHgorrKJi5Q9oE21xF0GX5u7/BmW6lQrAwGt6PWmU0J6vU5/MBx1RngSdp5F",
-	"ZNrp6d8Hh0+ePsOTbXlBygxc69iBefP9eP+9WtUuUpZdojB+15LJlL1WIiznE45F1HiyvzJlGKzsXLhk",
-	"JizLUG2zcFRkgOxt7SH/PBv5Ye5WrzPpfjgyJ7a8hvoAWszWgredzDVkftCCvpnmdfbGO/rYPmYrm/6l",
-	"3Y8aArOvvt8uNtv+HBSRe5YjcY4gGzPLZFgsS25YmxO5QTREU7yYD+V/rA+Rn2VHQza5gUqlb5MqoGGv",
-	"E+ElUoKwjQ5aD4f4M8L0MBu0XpeZTqN3KW7ceGB7EUkIi0Bcva34Z/tr4spFyqCCqd54wRdUEnDRUloU",
-	"uHY7cK0liVSYsm88uS5kBYMnCsfyuuxq9qX03JUFBGd5wqLrYS/aik5rAV9Dq+dmot9ptZFWT3JkzCgM",
-	"uf3diWzJrWG7DVR6ggJFPivTrCOVIHgR2BhDqJQDL1ykXVRlJaZCWPDjiyuUM4gAyTlOyP7xmGGw2XFG",
-	"0JTHMb+ToKiCYpp5W0oTEujKU0HMAOLCvfWz89c1hyJZvu5cn0CmqX5PJcJRRCL9RJAFvyXRvv56kuqF",
-	"8GnWwYzeQnQfI2Z5XXSCgiOoGReMWcgXC7tmMEia+MP+QVZuBxnXbg0qUxZNOhYVCKLE8iiwTg17CxrH",
-	"1Ennio/ZHaYKTciUC6JPcM4YCRVls/1jU4DKQFtr7wH8eeQADSV9UUCjowDtYRseaeMBx8w2OkLkzymO",
-	"EY20MAF/mjcUykQxYyMNIqzwUQBF43UP/+3y3dsuOrWwEW4eYolOzs/GLBE8JFJmFe40Ec8EufzDaxS8",
-	"Pru8evH28dt3V2cv/69az4xLANMLg4QbefEKKpaYsWegi4a9Xm/MxqwMoTGj0RE6mPbDHhngZ5Mn0Sjs",
-	"D8cMVot+GRfFlTHIK+OKVDP2job6aVmMGWs5ZrwiyIyBQ+ppGMSBtefssuovV2snMLttVvqdKa5xj7ot",
-	"sh7D0dCeJOKWiI6jUabk/m4sEhBjy3pPtnAaxP2ZKGmIIEaBKTAaZKlouaZaeW0f17uGgvjfyjMUhkV3",
-	"4HFa6NYQuzSuolke74xwbEb6Gk/QvABwFXMnnMcEs998DlS7eR9/aXU7AUZGR5uAP/ahhUfxjnir6wm3",
-	"FQ7Ytr/KXQOe2fLLt96RlhkjU9N/s1tma1FMo9I6X0wA13des94Vc27p0fESQ5/3dMS03pcmLz+kj3B4",
-	"Z5wk8jz9ee7+lNE/p8QlG8iLpDY4QOp5flP/x23IqzWFbIX7X9NX8R+Xv2wD4U3ehCZS4bsz4T+GM+Hc",
-	"sJQWnLBwsQn88zGmHYXBl6CeNV6kTKKTM6TwbAbq2C0ERtbIWca1AwqggrMH1DHZw8pYQge93n4XXeGZ",
-	"qStkYm7HzKZkYSjA9ChAiSBT+hkYr9E/9XBQNdfUf9Yr7CLI/gJa5Qwc2RRUNUaBsZHUajgn9ArPGiS4",
-	"X5H12sL2nMXLjN+1tN7oBfyQxjcZIVrueT8BTarrVEbeUa/b6/VGxhHERvwV03Fgeu3YlkUkzdMs7/xi",
-	"PVIiAkkhet2nu/iO5PmIb0z+DDyb6Zn0dwFR073vOREdY45IVcgX5DsL/J2zwJOzDiSjiuNt5MEVLriN",
-	"P7X+wgemY6P/7I0PFZucq63k9923+lv6Vm99VrbwrK6PJ/2RqPod730XaR9QpP1diLK/O7/j9mTyG/A6",
-	"bnATzqhvR2mtgPzgJ7sVun5Nn+DfBkMolwK8J0cYPiBHcE67/4ic4X8vn917KLbg+lfQbh/O++9E3tjI",
-	"OptulkRaQ04Ev6Vam51ygfSsfPTuEoRDwm6p4AzuK/VSjo36C50sUK0K3G3WYL+Cn9+W/Gd7bXBV0Zxb",
-	"0G7De2o4zZec1WB6tDobf3cjJQB8vQuxHhpNNWlmbl96XY+ccycka8W/+YJa3z0LN+mXTsi/Dy8y/uZr",
-	"fDwmWBCEhcDLPPnVaiQB4lN78W+TRkwzvEN7ViPNggrA1maEp/1GBcX4a7vkl/djDh//AWIMPhW5BFVk",
-	"IbeKNsjS8MBW1rGO18XIA/ldd3n40IOcUnA4zwnlV1NrqqTP19TSvVzKmM8QYQriADSx09tifmpjcCpW",
-	"+uiiQL8NHgeKB0gmmKHMzj5Cc54KOWZ7EZliDQYFwS5wY5qK/S764KKQpBnZjigQlYhPpz7CTN4RIVFg",
-	"XW6OEIj6Nvs9426udYZ2x1P4DvV6Xwq+aOOgcMW3qDDyUF4MvZVIcAuFrZwwM9jUsYUcC77zhAe8JeNC",
-	"kBgUQk2H35IPSLZIOguiBA3X8IO3b86RNJnY88MeQv1XT/wJUXeEMMsPjMeC5gmrxH9o+MJ+F51qhNb0",
-	"bRwaVCqYSeckwAkiIcI6UTZKDJdskbyxy/iaRP7wyea2EUvMF82pFhJOXaxEewZQBF1doARsPoGTQG/E",
-	"96wKD8wNigD+hpwgTYwI2sADzonQIj/UG5kimYYhkXKaxuDE6gTHwl08ZRG/85Eg2MoNgsdxmshGCn5v",
-	"xt/gzXhFF67zclrLJ1FD0krTuOSqaDmRFrdHc1DITaUM8wt6GvailqUyStM3VS8+wJCD0SvN3jy/ucmT",
-	"53i5tsGwBy1c6Yz7MB7pKmn0e72nkK8AQkSSUHlHz551nz7xHagAmK3Zh923Gs5h3nxnFQ/HKs41rZmN",
-	"+9VZRSEUrylndjnscI+yWyIVnWGwOnGBcHjD+F1MohmJ9tFkiSwhllUJ3/pA6/XX+z2fZVPZwC1sDSIn",
-	"euyjBcFMorUTO0YBjuPANrWiDujp3QYOY7X4eg5ja1k7FmN/lmbg+V5xAsbeweNb+BPHcUtGVIKMYSKX",
-	"MLN3ZszG92eVyTQ2PCnPsrHdRT795r70ur6s1k0Cd/UciVweYxeE1rgHLkittdTjPmg/B3en/vVSI1fO",
-	"OjzLwgGwRMENWR7B7WJwjARJCFZg2Iel4xjt4ThGi1QqtMAqnO+XzsePnuSpCMkRThXXCEU+JzGP1jr5",
-	"A1eptTwVVnLQH2oiVJrfeUfef3z8j6NP/3rU/Zd/9lZWCBA4M30MelWjlO9JtYxdLas28vhXUc6/STBC",
-	"Mcy53WUqaA3Poqfhk8khXklK0Ov3B4PhcDQ6OChXOA4FVTTEcdG7rcqL3O2FQRi9QRplvuTFMgo6B2IE",
-	"if/6XwlnEUriVCKcIpsS6kHDExwLWReiUAhp/x6msL4GZ358OskhP1J3Cld4B8GXxXBMV2l+L4DrJoNM",
-	"Afo/UbDALMVxsN9FAWAURCy4AZtCFNz8vqmvbLFUOP4TVIFzNPH8v/7XTOAIPkWV68DtUPwbRyLsyFgc",
-	"PNpzFYMGRb7SCMMHddzKMGlDPILD5O8Ouf8gMQk5c2rP98oJWTLGub52kPPDVIVDyVxUQOFYuiAxZcRH",
-	"PI5IFilvblHqjCMF1ndPJ4mC+F5LSQeWB+xgmGzr/7V17saHkXEq+tUaEcdsjgkxCO2G2qJDWk3TuHDk",
-	"yaVUZKElZa7g1hYqV5IwVfSWoNOLs6uz05PXziq2li3WXvs6llaYg+GAhTngmIYkn8IbanrlDAEa/Dn9",
-	"r/8F6nMjDGpHPsjqeTyctHfwsAz6d8OYf4/1lLZlkA9nVrLuceHNA/vGlY09f/8f/7Nk7emi3Kih30NW",
-	"OzBe5KzbXT6Pes9WGfQfUhrenIQ3Dyug3svQW0vwW5PflcBMUgBiDSG+JXeZVey7J9nv1JMsx4+S6rYH",
-	"tZrDVO0/jKD0uICIuxN3+uvTdgFADyaEfafOX5c6f4ME9lBURTshX+O+eZkQ6wU8SaMZcVmfsmk8ki7h",
-	"8MmZq6VdSApNlXXanGPI/7RWNzmhpw8RV1YO7DLTNk7aB73cSnq9lWKQ6C+gj2F3NPBNVf0GSfVwO0nV",
-	"rrqGAE+/R4A9sNMzwgzHS0klCst3nr+2gEo7C7g3aQ7NfQFZ2+YEGXQukBdQo81gmdUOBgzVhPfMEB7j",
-	"WXMqbR/dmgRpPMmp742e0n2pbzf6cucZYZHRK7nCcU5wWxCTXsQL6KUp75l+6YDz/WT7lj5LiieoSJQL",
-	"g4Bbn2v+Q6p6p9byU7y7ZfES7ZFYEk1g+8cm8SJEwdzRkJTkP/RhTmNHtZA3MVtezHkyZgkkFXF5UpHi",
-	"QOXOZmRzz/JEoskSUSVJPM3rK9gzmEpD74iL0mE8ZlY2tWkis9AthhcEBWGM08jclOhpxRTDtXSAmZoL",
-	"ntAw6KKT/KM7quY8VQiPWSEi7IYss/Ue9Ia6awDEnKAFlVL/LYnSwKnPyIiFWuE43+4ypiod/CmViv7/",
-	"7F3vbuM4kn+VgvbDJQc5sWNnOnGwwGU6c9cNTF8POj3XH8YDi5JoWxuZ9JJSvN6ggft0D3C4B7h3uTfZ",
-	"JzmwSEq0Lf+RY0+mM94FZjK2TFLF+seq4q8G5gd4YZcxChgM/GuO26n2koIgkyRGhWrJ5XU9TV+vprJC",
-	"khzkPu0BHCHnbQuu8fbsDiFRtHpepcOXbOIxfvBHS8ig2OzFelT4Z0aNHjSIuFAxhoEHG1o4A139tHsw",
-	"0VRP/X4CivYlqnREy2Z3Cj+wqF07xjSOEcfFrhiaN/YYbdwqMHgweV0W1aOkHc9YhxOWPdlInayV+wah",
-	"iGMJBBjP6OLRCBv3c3yQpAUqYoGrvxCV1F/DSZU4RoRBSEFQnZPXhblTMqu4S34bx5ZIP9vk+csdV3ZL",
-	"09eWbNON9HA1ZFitYo8o85UJB6lE8D3+UBOYcp4W6/EyBI24iKlBhz96Fn84tMY4BlKGcApe3knNjkmi",
-	"xIiwiDb0XapN7QHMUz5IzhmVmQ5P2XswVmOmM+ADRPwoL6Is34r5UM7+xUy+TWsAswQNFp7I+ndd1omi",
-	"syZ97eN33xfA2cN+sYe/PHlkMKBRRuO+bRywXRXbr75HWdxfVHGdz832Qs3toDloDS4G7cUwDiFhGEVx",
-	"TOlgoJVsMpj1ZR6qnQxxY3WUCFmnaianBq9QwWqD4jxF/SvzyURQKfskpSIrxrMFYB8SSeH//hf+wnMx",
-	"X9q8ff3+Em+uK+Q3ZD+W8a8v43c41ZLMUVwfKr7dqbTfFOn76LYZBjPX+i1nLzUiKL/A+0ihReF2h9Bx",
-	"br002w5JQ5PFbgAdc2S6alauuhywxF0vi6h9QE2xlYzvKs47C/MB3c2j2t3jPm268mDv1R8vPLyOJgzL",
-	"FmIXA+Fgx1U4uNtdhVC+a4nasFRGVKXAn5lAO+qNw+uNb0RffHNI1/uR28OjYGsMioI3dZwd07t6YTdA",
-	"QM2BrQOw36ZadZoWpmZ9dF3Hb6p1w46+2Urhrgv2vLSqA4JrH0CXtY+6bAVC9+vUaX8sjO7fzO851wpt",
-	"z4mUKoX6j//671J7PlOvvsWnD3Ro3tRI5q1d6lHEvtnzBW7hbypnlMV7FjJXrqwo3QBhM9MmziQh1wrS",
-	"Dyz+LaSobhl3DZNeGOWCBjuZ1mM9wWuX+R9YXCnwwA4n9OhVHsy26tuCSgnUFXusX3wtgm8qjY9Sf5T6",
-	"VZW6h5J7jTl8bhGRV4YQDbSszoBrwOntQaYNwnwgyDQw0NISMfjxxkWeZjdG8oeCsDwlIsk05r16EsI8",
-	"eqCZhBOjFzBPLH0w/R1gnLBz8jg8H5O/+QaY89RXIy+g3iJQX9AamaW24mAFUj32bVgJZF0RutdozC4S",
-	"7paQLVXZ/QL4ZTGG8TxYw/3i+M0T4XvcIZDJ3+k8GS4Vo1W/ZrnVsxWonYJMHdBO/V8tPaAZtzVS/6gB",
-	"EuzurAbC/LdyGZ9whk1PtT7g1Jseu9zusdY7nottnrsjs70gEO8AK2TKMi58T0nTQpFYqwwuuTtabH3Z",
-	"LlhtEn82cticbFZYvE/H7il7L88aDgUdYmBOlHaAaLXn2J+32oasjYMrm8NZRNK0Yb1AuV3vI3Nx3u0v",
-	"XoxQXYv1Eee5L6Z5fgujbQC2CIv5YGDjsM3rbrNpQ7yXYYe0o4u4QQghjU4Yho3rKIoacaxcQuUUols4",
-	"puPQGhs6Jklqgab+xSzmLOLjUpHeIgaV0gz2A5kJqlwBmNJQUeaRCpHE1Aih4Bm+Yt+49uWbXHxuORm2",
-	"4jmjWqeUPqQzUyr6d85wqjEVSUTOP3PBWca3RByt3Uhpfie36aWkzLLDHscipnVFTJw1FH1LgjlC/VF/",
-	"t2PZkuLIeWhRuNP2XXYhsIwUwAIf+RDMcV8Amvn8HgtcAQsA5ct9HJk6MK4nAmuoHzT4AKuYuICQDrig",
-	"ynU+gw9a0iAjD7THtFuaMOAipsIvbymTbGmCM7iFIMplpjxf+x0wSmPZY+XDKfpkfWyxEmABfs4eGJ8y",
-	"eH/777cuBTj2erSiCtMRlxRruJB8jGe6eqvHkkyaEi59Exk6zaZ7ixib4VY5troiYUGUXrJGa796bmsP",
-	"Yp4CL4H02nkd5qJ9SHPRqe0ZLhqJ9WVWVtcdC61eDbLsohnb1oo54ZBF17QorFoFM3OHn+vbUwVLwW1K",
-	"RQYTniZRgl+SDATP9Z2sJEOACtCZfK22Bc+HI0gqsGf1BEtae3OOT/8wPh6E9sdqmqR7YDW/+rzjOq0Y",
-	"o5qOOHZfZICzMT6FkyDKhaAs62te1e5BnqYWtyjk8Ux91gDGwdgG33F8llylBk7FeOl8ROov5XRMq7vD",
-	"buLGuiGJuRfCL7c2Y37x65xl+JvCiFzPmadip7rHc9yeznE7WuY7milabDi0FZ2zzf4WIqepelRre8cd",
-	"3lWnHaLEcfngeGP6VZc3mPGgI+GB0olilEQA9uXxdXTfCB8erIJCcgK/x1BPDpNHynwQdJKSiOrjYiIz",
-	"A/wkydhE9bHpj9K/SmXY27Qze7Vah8OqDlu6DKpCUe7xrBTysFqTfM/DdXpkF4Wwo6zXKcis8GH0z49V",
-	"St9yIeAe/fJzYwtqNsuvtiBOD93iKFiVC9Q/1mz9/BAyZ/1dnBy7xH4d/6P40Qo9sNZj2qXd/RyptgjS",
-	"vl3YGGwx/G2cy19Ssr4snQrqmmolUth0OqZqqjXdJBnF3uMzvTdFs2m/lC4TZUXbi4mhJJPw8f0dRlID",
-	"U18QVGdo7tl4cmeW8GzRqt3aRP3AiEareab+37qwLv6WudGyaffX8nb+YkvoHUSpJMy2yQ6zk3BSasDT",
-	"owyt7/esaYadSFnGsTjBipH6fgsZMgVcK6Sn6KjOB9i3UvrGqfRLcFQfZMbFWF+7nnLxQEV1e+Z7C/qw",
-	"D1DLvtPs8MK3H+qVeN2m75X1QJQp8sVet33hewOSpAkbIkiD+Vs3L26ftQzqsNdtd75q4ZIuimarfKB1",
-	"8dX3zLt63e3RiU0n1Ue1uXRaDfmtKX7k/HXlZEURFRVuqu+OyFHIiYi3ZfzGhAzpJnSVpaS9nh9/usIq",
-	"4BM/4dh1D5UviVqi36xviPLLk1fOrCM2aFlIGMVYFnr53ZurBaRYWx+qrJDsT/IwTaKi9mvEp/1RomR0",
-	"1o/JTHrd66bvyTQfOg2inG6ISMYMYipBaqaQOlH2a02BUzuxDirEbOVR4tbl2F22d+2M+/FuOXbFAQGc",
-	"/Pzpx4YkA+pDzpK/5lRjCTmydwME4lzz8hzm9qkp3dR9QF0UkbMec9L1BUsGgCwJwRJPBnDdNNjZ+CT8",
-	"/OlHCIy6OH9SS/0aIJy2BMZ7rFicD5IDsb9S5FCqIs2HGryEpJJDSCFnuaQxhDNzdNNVo86v4KTTvO4x",
-	"/HyaSHp6AxORPKo3RhprLHJGaQxEjz9HrUSU9FqdQy/F4kXz58sqor4uqK8JDpkw/33qy/o02pR8Vqx4",
-	"TDy/FoQPR7XX0uxOfMv1p2rlnNUvbvDI7SjcUrd3dNXQlIhYrsotz2mzY175BfPKz+UkfzP+C9rIog1u",
-	"udw1R85qzmg+Q7U/eUPB84nX9X4SPM41humuvWmbUSu+oO1Bo0Muw0Yn+i5uXNE3g8ZV89oGcS7LiOp9",
-	"UqZTBTZiaH59jZbmm7Aw3xwmzK7yeXgUmCI9uiIrega3wOgUgnKiADOeNgWqzQlPsc1cj52Uz4EsWmfr",
-	"AYMkDvQESXZ6Bh/Ig8ZtR92iRQMLTgQ1Zalzfr3fY87ZQ1etELbsyI+IqapK8+HqDOuCitrRk66Q4O+a",
-	"S/L6j//8H7i38vplN3k9IELNob3n77bRafug0SZ0mNeo2/5Y2DB78Zh1rHpl6F0ImiK7hLmQ5soS4hv5",
-	"ShFSaQCebyDQEeoABkmqo/VsLcTzvZ55w71QJUZ44dRgXJgoP2fpzIcBSaX+VnfT48xEJuZuT2pJrLo7",
-	"aWLqrmiZHFHIeUoJ+90jPNvtc0Gdbc7h2l9C22r7HvZQiymLqNdtnl1dGQVHW/SCtmlnw1V7wXnWj0gu",
-	"qa16YTSbcvGwrvtWq3t5tQicVZBet1i0kFmtTq2wKhfjdRFVTZ1jSHV9SBVpb2g1p0bwg405jCIBVeP2",
-	"4UTwkNo03Q3ew0lpAGNKmATGYUSJyEJKtL9kIrApJVK34ahWKF/MQp5/PxEFqE//RqM8U35F0wjJNbkK",
-	"36iT0XohSYnM+sUrVNV9tlEYUl40+Pv4H+/g+3f3zu11nqZKdHPRCEey0aqCuaifD9ck2jYXXqRRj/Kz",
-	"Tn6mBd9Z0bGcuK3sbAxVlbthmnJGKUnwTGCrK1mMkQiUkdh+OuaPRfsafTJYmRnXsRPDH9vErz7RDFMb",
-	"x8PxHpskKZICMbu0LUMVUasdm0IXmZrVOvyzmwCTVotHJE2p+CdZtHguSwXtN2qJkDAEKfGLWnTjy3GG",
-	"52n31zzP3ImGNJMQPPW88rMensp6ttai+KKfxD2v2/N63tdgtX0w77mn6g93cq/rXbWiOLq4DhuXndag",
-	"0bl402lcv4mvGtGbTnvQbrbJRfPS8z2X3r88WYX/AxsmjFIDuzG3tcV5kc49s8vsNbyrglyrPKySnkcL",
-	"sd5CzInE1GVDV8DNh+uNhhqcRrkGB/nlyQspEVTc5tlIyQW6BFQ8Vp+l5qLEuUi9rjfKsonsnp+TSXKm",
-	"xh1zhv8mRJ7xx5H6/PzxogKq5o4+0pRPxrqR2+bBYvq4erAfeURSOBmTBwoiZ6dzI3bPz1sXb3RdYfeq",
-	"edUsxvm1oN/igB84SzIuaGzrxXTEzdRYGvQNH7B6TVKRUGkRj3yIyiNvyofatN6+h4wMhwkbnpUu2js8",
-	"Uy2/zU/KuZVAsoxEIxorA4yrgJNJwoY+ln/6oF7Nhyya+BAztcJUnvrAWSOmY+ysnzM9N1mCDXHWYLBC",
-	"lhfx3hbjKWXtVOlJiKlIHqmBdCpLUd1RsWqvakzTuC5NBjSaRSn1F7tNFeSaa4frDF32oFoe/8soiUZO",
-	"v3N9sxOmIz72i8udU3woGhHGaOouev6yaMXwHxfhGfwCcUCuuCboDG8Lgiv2W0dbuShKJNwilRt94Ckj",
-	"shiOHUuaPipqCYq5CxoDzzOZxBQMe7vb4QZ0KuZPFS3iOWAzvCprAanVPHi+Vq9mQwKaJ51ZqmDPliez",
-	"lYE+xLbMDYy28yFVVh2bzxnWLa1ow2otmHCZ5cLlibJgbnm++0i9nABBJ1y9wclnkTzOfLi//fT+X08h",
-	"YUMqM2yqmHF1rPwLjczktrV94XYkAjKRYNCzZJrJBAp9WvW2hS5wT8luFF8dZZXeB8F5Bhgamds6PESv",
-	"UBLWHYcTc9xTbtCEJyyTp+a2c67Pvksiaj3CCikq3afS7kBIU677/C8MYqzO8jjK5wt0x/3AASqCmE6w",
-	"rRFneOIINBIWwot00c8D9Td6hdh/X/oOuXosVJ623iEDUaZ2SFBc4fQMbtlcCgYxRSTOZOHwMNVREAUV",
-	"5U2PTUWS0QaWJUkaCeU4qlHHRD6o3ZMQ/LP5X6Ac0sKEn/VYj/3pT6B0c4/18mazHd2jC3RHBwlDSEjQ",
-	"PtEnOvhzr9pZ+ilhw7dIq54HcsSnX9RyPrJ09ucnzErAOQ5NzWxK7+4+2z0bT+rMpmzN7rO9y7Jas2XR",
-	"Myb7HNWaK2Zy97numKz1Xukz5vqcbjvXgnFHaZKIxJcJkmSfydAkun79+v8BAAD//w==",
+	"7P3tchs5kjAK3wqidt6wtFOk+SXZpmJjVi3bbT1tWxpJbs+7plcFVoEkRkWADaAkc3p9Yn49Eefv8+dc",
+	"wZmIvY69k7mSE0gA9cUqskjJ3e4Z78a0xSoUkEgkEpmJ/PjZC/l8wRlhSnrDn70ZwRER8OcFVuQ1nVOl",
+	"f0REhoIuFOXMG3qnL65eovQ92osEnqgWJWrSmim1wAvaEliRWL9t2S73h0jNCFrwmIbLRxIxPCc+CkSA",
+	"BPkpIVJJFJOJQphFKFABkiTkLJIoYYrG8OlPCVcYUYkmSRwjPMWU+Yi0p20UjDzFbwgbeUfi3wa9I/Vv",
+	"/aCNADiJsCBoQQSSRNwSgRaCh0TKNnrLxRzHCDN5R4REIRZiiahCinMfoNBj8jgiAgXpXFvw38DPP7og",
+	"c0wZZdPAAJ9/I4kK0J6dyz6aUBJH0kd3MxrOYIDvObp8/gMSBEey7fmeDGdkjjXK5/jTa8KmauYNeweH",
+	"vrfAShGh0f+fI+8Dbv2l9fH3MOEPndazj78/UvaP33m+p5YL4g09qQRlU+/zZz9bzXNYgE1r2jLNqtfs",
+	"pyC3HnvjREi1b6Z+Z97cURbxO0SZW8XVdfrp37qdztHdvx0EaC+Ah8EQlun4/BTB7yMU4CgSREr7Jowp",
+	"YQrZh+iOqhlPFMJp8wmmMYlaOFGzYIjML6R/EaZoiPVEZUVP+zvh/SeH97v1eCdKLI8niohVlF9aElcc",
+	"3WGq0JhMuCBI6E8om5bAoozOk7k37KTDUKbIlAjvsx5ogQWeE2U37/FicUnCc8H/TEL1Fs/J6ujHeivo",
+	"13Zh0d6EC5QsYo71gsHCmwbwtyALLjSMMWdTDTOgjXzC80WsgRFkSqUSy7Z91A75/LGc8cVjvKCe71E9",
+	"5k8JEUvP9xhA5Nn+a9Hf6fh63u53twrBJ4mQvAK5Zwv8U0JQCK/RRPA5wmghyC3liUQLPCWPJAoY+aSu",
+	"TZugXQOleV0H5EG3VwXWS8HnFSuusFCITwCjis4JEphNCdq7eHmC+v3+sxJSe53eYatz2Or1r7rdYacz",
+	"7HT+owZKPcMCjBPN35Q39CKsSEsP5vl5wA8HVXCfRqtQX8HyS56IUCPt3bvT5ymuFljNMiBo5Pme5udU",
+	"kMgbKpGQSpCSBFrmoOkfVkND5guuCAuXP5BlFQ3fkKXDp9nVjyQKZ5xLyqZoDwOwPpJ4uY/UDCs0xzdE",
+	"IgybjJIInZ9dXiGJJ6SN3lM1o2zEegM044mwe0DqraFH0fwmezInasYjH+n5A+8b82ipN0mMlxKaTaiQ",
+	"SuNtwZkkI7aXdmBORBSks9Mnhf6QREOkcRbsI8qkIjjSc8Oh0pNRdzQkRxUw4RGL6GRChOZpAAYXDi5z",
+	"tg16vSN95sSkABkcu/pAlYrGMRIJ06eYjwadZ9DziAXAvlrAv4I2+oEszXkqQ74gkWZcwO65uJELHJI2",
+	"emmZrlJkvlAS7R18+rQPnzCu0A1ZKB9JrkEGLqfHlOYob49YgfQPJp1wQHq49TTqjluDsE9azyaHuPVk",
+	"/DR8FnVId9LDjggNQjMyzJFNS9NNLXs/2MxfakSgN/iTZseIJfMxEXqZqCJz4OWCqESwOm4CQlEBoohM",
+	"cBIrb9jV/C7dI5Spfs9sEsP4DzqWH5qf3ZVzwPc+taa8lT2FCVzxVehfsGgdF/KRhQkxfreGJfXWsyTF",
+	"782QPmt2YnYQnGvf4ejC0K3+FXKmd4/+Ey8WsT3jHy8EH8dk/vs/Sz3ZnzPgNRoUprE39LpGFtPUT9kt",
+	"joEfESG4Pj8//OzBW29opuJ7cyIlntoza0GEWqIRvBt5uos5lRIA/uh7UmGVSG840KulqAKsnZox3KbL",
+	"RAUtL8vh48eShMmcs7b+F2PZ5rczNw/5GL6FuXmf8xj9nSATb+j9y+NMiH9s3srH5+Zjg8OSqFcE5ggF",
+	"ZuIByAESERzOEJ9MCIs04wFUaCKoUw6qwLBtH2cN80JoK5NCG31sm8NcTjibxDS8LwFgNONSwYwjdEfG",
+	"rYXgUavTRTjWwvgSkU9UKunlF/RZtqApFNutZOg+e8h11AASpARmkupXPsIoSgw6CJwgKGFUS0OwlL4+",
+	"H/bg4IPzIyixy2C/4pSwhxdWcO6Uz4wjI7QirA8KVDg1nArw9RDQSy7GNIoIuycFqRmVSDMD+AQxQiJz",
+	"8uNoThkSPCZHaMkTAX9qnN1Scgd8OiOpfkZSGVzb0dQk/e4hiEoLeyGOYyIeyRRwLfXfGYXYzVdLz59a",
+	"TtZr6ZYBUJZKO0ARJxIOfqM1OHnB0pTed6nk8NVQR1HkvCCJJNE9CaW0v9AdlimX0d0jrXhhlAlxbtOZ",
+	"TaoVqMe3vceaX0kr8jGuZkSAtLdffXCtykDZGdZk8OJZ1utldPqOWRsKHsdkxxMtyffxYHS7wslWUO0D",
+	"/ihDmZBv5l/gcw69BSGfG3R/RZTKFBEMxy/04t+TRKntCwElHYFth+Q3K6IRupsRZu0AWi4AMda+vqaa",
+	"5gaTZ7gb9siTcT86wIfhU9KZdHFvnON4B0WpyI5qbXMw+JaU5CB/ECI6Zihh5NOChJo7WahAEvZRzKdT",
+	"zbKcFpch5sgZS3S3mi9mSAnQHo4lR5Sh4E8tK7q2Tp9rDS8iTNEJJRJRtYrbNrqwdiA0x0skkzAkJGrr",
+	"ab7l6iVP2H3ZkpF/uEIT6Cx/Kg2yNXqba7DNujCuWua7h1iYt1xjYJaaITRC4fz9Ck+Qc7yMOY6uOH+N",
+	"xZTcW8ogRqmnEoHuaPTubmfw9ODJIRovFSkIqd2cRGHpzXyvOEcxALTdQirOW+a7h2LTIg+WnpbuXQsO",
+	"mKEuekO/+3rW8pKIWxqSdwzfYhrDYXX/5YywwmMsQbJKcj3nuWRuFS0MpabbnbbZlw/CJlFEFoRF+pxF",
+	"e/kp+QgzdHyqmeEtjYjYL81xB0Uha7JxBTNb+2dj+eBvMFvaXSDvuXJCK1OwAxH5pHkxiYqzATyQGC81",
+	"c8qDnZejcirkFedojtkyvQDbclU1QC3LEh5kWS/SGYIhckbMzYqfs66mty9cIKpk3SXLnW7Kbw1SqLBo",
+	"21u9hts3KoPDBLnVH0olCJ4bSyNfEGaPwq9fu/TvQ63vmMYiF/Qv91Y4rDkKFsnaCMYEC70cekELR303",
+	"L9jnINiaw2SfPgQtvlk/ha9lvd+/f986zoi/4prtOwN1ONMqMZuS4q3eir3zc4o8c49HT7ixdVq7IzV2",
+	"UBwqektyPYw5jwkGE8A4iaZEXScyKlpdeVI4OYzlWn+gtXWZ6yu9V/Q9zeSja6xq7belCfgeZSFItqAR",
+	"rF75VLRfJOoaFrUGBp6oTU3ccVOBUt+TCw1Oc3RIhYXaataf85deHwooyA9fWBrfrWFhwI9p33wMV6Of",
+	"fe+YvuEReaFXYpUQtkW32/g/e4Qlcw0tLHFuYNvW9z61dJPWLRZgFtZtc6BcQkcGqo+ffU9xhePGWF6L",
+	"sayrFN56vFwSKalhhV9wi2yLZmMm49UEmafWIrM4wYwzGuI4FaDs1XwQxjiJSIDGJORzIlGAmZoJvqBh",
+	"ABc0VQv9kFScwlwi4twwKUWvWSzdGhYnisBUjePz3KJNcCyJX1rH4lqV7tMX9o4ixAt3oSUNQWgh7N0l",
+	"ingcYyHb6Lm50Rqig4650ArjRNJb8sbdp5nL6lVaSO/feoXrt04Flfw5kVqjNyf1qjPDJm+GItkUZ/p+",
+	"xhGWN9ZeB05XZkLSWVWBP1pfDiCJ8k3nWjpcd0wf03PXskwkObIoTr6aBs5rKT+nMxyhlNqp1PoEjimW",
+	"enlzRH+EgpiHOA6s3Z1xxIi64+IGVtfyNmiiCdN95/me6dsDZDNMG3M+B/tr22f25DjXe/b0xI2TPTpb",
+	"EHZ8CuzymF7h6XdJfJO7ztxiU5idds1ZXOEVccbiJVJ4inIW44DKa/NRAC4GuQ0BA+R4SI5P7kghFSuf",
+	"zlbCVXeZWYdcbsOOjdpRLQsIGMIcjorM5WbYr/D0VGkxNB0JC4FBvlN4Oq0eqLQRbMMUtAyOj3X4gDFX",
+	"jy16rfB0I9RXuo2W3TibaDYdkmrUpdyru4F3EWdFXmETmop2Fy/4jbufaLzTLG6MhHF24/nlZ8bi/bG8",
+	"Bg7Q9VJDTIQ6mWHGiBF61+66MhMmgiCM5liFMzDT2jMSLkQJUz7iTKvQUhk/QzMM0kCgvYDMMY0DHwV3",
+	"ZDzj/CbwRyyQMQ5v9EPOtBwe7B8ByxtLUKEFIvOFWpouJWHA6RSMrTQwbfTilgi928WUABjhjIQ3JBox",
+	"sChn7psAIr7Vmv27i9cSzROp0JjokXicKIK0nrcn9+GtnkdLg4M0vUVJTNIPRqzg8vNIGsedIhHDTCvc",
+	"Tlr6ubMhENDaG+3RF/o7u2h6Eef406n5DnxmyrvWoLKKMRYnhWgkj9DdjJNbIjSCOIOrS/0nAVhJ1BjG",
+	"Mxi0EsheBYyw7hUSjX6s6YrPKZu2LKXAojSGBPpoDIgdokLkMC+kMQXlSf387PKKRAhL9L8uz976SNIp",
+	"I/Z+CCNJQkHsllCNgbajNQT7c+3O5sxs52339nEcoym9JQyFaReG5mG353dl2sC8IhJp+lnCtmyv7AXY",
+	"kNcaWlntWukw+8huXiDECXASI9JKAhykOQGc6G6uNH4KaDwsYdH3jFuIfa3FgozdbwYW7o9g02SAFkDc",
+	"zt2ztKsrKBUg2+ZwlHpdqFpunIpruHY6a7ecG6kwjYMGCK+l5MwmVaan7OxaK9cUDjojKuS2xuZPs+bw",
+	"MY8jfseuJQmr5a5QELxB4RQER2cgshpla4UCCotUIYoQhsdFwS8nrFaLKBvHZNY7fuVFsojuOaGyRh05",
+	"38hsJiXMFlbJz9b643oqOQHcb6lDfB2EVB0SYUz9WAs7qU6JokSjNRc8A37Q6cGUehvBR0vjVoy0apZM",
+	"Z+a22IhCOd2n3wFrQL3T7WFn8LRG71/jdrtCySuGgHWkXURJCiuobZVqmiPhbX2b88QJfWwgs9dUVupu",
+	"ibmmWOUJufCKTaTylnxSNpZDK556PGfibKTF5Vjm5wppIT9VA3BukA3TfgeM4De5u74uwv6lKReCoE6w",
+	"IlMullU2NazQDTW+8BMKlsQhwug2iRkR4N22wOENnhJfK31UgrI9TazD595zHt4QMaEx8dEPyZgIRhSR",
+	"ProiQmCN+b//9W/7cCNOPi24BI8iLRrDnSdGdwTfMCIlxMkZr5aQRwTtXR5fnL7cz9uxHEQ01jKGRk8R",
+	"Fq3yQtdwgESkqapdQNCPpUGKb9+sDllscOkAKD4+AXDS1Xhp0FzBRXLLtJboi4vaQGgAR+ZrSYzDb7Nb",
+	"rAn9lJ78KzYAhiBYL9SnDzREe+YfS0NahoyX+4WDpcFot0S4m4xVYdV4Y9smaeyjPgQLtOEjp/YLYoXZ",
+	"ytuBxpdzUuE4LgK30irGW+M35pmRvMLGYlROGWJmLRuwZfROG8a0ZkqMV12/atwpQfEUIpCcZI80yMhY",
+	"icBKM63u027/6m5X2QTayy8GJbL6asaFPVb2WgzKXPd9U5uc8Sq0rVcHBFTY6E5w8J/hCFFVoN7arpOY",
+	"VHZ88uMLvWJ6BRkRSBhjS/VFVU5J27zx84pWZmxs8J1pm351bVZ9zR6XfE7AmgekQsxmsyQzXqIZZlHz",
+	"HS6T8XVYexDBunOpEkEQFgSjvSBzsLou0VTgoyDkTGHKiLimczwl17PllBJG9Ct71Fyb8wBaUzYRWCqR",
+	"hHqE6/LhEewjLowftD47jLvPyfsXaC84ef+i9fRZzQ2jdRupYAiK87h6lpYghihQgt4us4gBOPOQSNgj",
+	"ifTnaG/KJQl9dEnmU0EW+iithCIRcQ0TMbF4OEJzrvE61gzT0HUDNS23x/xcnDLMzM8OK4eFHBmndFk4",
+	"efJcsl5WsafjBjm7hFaucJyLQ0yN0+40ys04J5q7t80l7ML5XXFXsqOwXyOcp/BtxNZO4nn1afF+tjxy",
+	"Vr4bQhYmnidMBERG6G98a5APY4KFtPS0WQjehVWVELPuTiMf7b9KOOPldZ7JVmOpSn0rR9QTlok4xpfP",
+	"9JqjsAyohqcTbAt7RG3jZ1RrtuELwq7z1L3h5i5vlSl+W4/qC4C34vJOKDrBoarRNe6wtBzQ+lcC90aC",
+	"QOhNSLJIE40QSRUXy0qm90ArepXmdXgkt1jZBpa+ChE3W5CSfYNKRVmoMgAoy2WcqONen6psJUUSdQ4h",
+	"Wk6HMwVsQFbUYRzFnE2JQDNcxyLtzLLLTDi0NIfHgk62UrIMxbyEHq9sL6tvLk2/zXcPI3erWHjpEJDP",
+	"4RHRCIxjM3xLbKaR6ln/4tKp3nRVi/myqFPlF2+GXdaAyilslD9MrhMjc8TckAqQPIaQVpP6gYJjcizR",
+	"nzllJNJCX8jnc1wj1eu2a9Ukk1qFRNfjGhEQXL1cWD6/AT0OK5AMSVQtuhR6vU6klgib4H0Lkcf2lMk+",
+	"2e7PbWtDirnldHu0yKw2sdSHkXwMldTs6p1tkrbXLQUme1Q0tUm6QeoRdVl7qWX3fca8EXCaITq5OL06",
+	"PTl+7aNXp9+/8tGbF89P373x0euz9z569/aHt2fv36I9yiZ8v212hTmetNoGt2NhovtrpddkMtQi9d7f",
+	"/+//Fz1DoaCKhjj2kf79BM3odGb+HqA5iWgy9xGJJUExv9u3f4IOTm5JjPbAN8R+dIcFg4g3+xmo7DG/",
+	"038xggyEObuYG9rzPd0BBLnqL7W4ze8gLcWEb8WnHXZPsp6LL16ZcYoP37hRi49fAwzFZ6cAUbaaqWBY",
+	"XMtAb6PAZj/DKMaKCMf9Vs61wlkGzoEBbL7AhFc4TRaHIVkocywIKm/QXmAe6ZZ5tOqxcxvYNdoOkcZ7",
+	"x/SUf/TS9pp/dpyOkCLmShAWnXPKVJ1BzHCeR1YnJxJho6MTY9DVM353dYIibGOU8oYOrXUaqxCfmHwX",
+	"7pzkDCJ9TSouqvZXL/RTdKw6Mdo3G1Qvp64UJKdau+Cmg7F6DFjC9fJR/YfXX1xjOHJ/UZLL5MaWEPNj",
+	"FLAK0bPEMy3aCtRazzeBhT3HcjbmWFR40k8JI2JrudaSjVwrLklzkAsSEnpLInc+aSmDS5KFFM85mJpu",
+	"iQ18ynAHloTG3ghFfbBCVc+Zo2idW0reICXvY5ESmonNybUGVPA5lfDUeuteu8Pl2o6neZaaEWZ8apAJ",
+	"xJfJuOVsLjY5iUWMFmcLeFmVy8ounXxxXa+N6Jl3O/Ur4ZtXeimZipdIEngpbOoAahygMuXpYUwrEBEh",
+	"v9ZtWYAvPc92he5lATDo7ijj8dsApU+Q636nSk9kmr4pM26a7pRwAYvmpOh39EPpQw5QqXbagrlDbJMA",
+	"WGA/Ob5SItj8tCrpomIxVvZ7FZMEn7EqbyPnvbaV05kxMDf65MQ0fSAPorW3zRNM40SQazUTRM54XHVx",
+	"wZnmSIreEghuBXUiYZaDAyvALPU5qT5Ct3GY3tFpCbJe3OK43h3L2NUSdi9sGpt1I9slrGV2y1JrngP1",
+	"675wNb0zyt8W6b55ouox9mX8vTKndGtjzO2odJ+UFrQIbBXdFhzI8gp5bhK1u/wk3ZyYLc8mkDZobZgu",
+	"ZdN0l25AOJsvGjZ9pVTTpldh05bPmWzaZ5y2/LhiF10uSEsuSEgnNESSKKV5r7uU1t/bvHFZ4D+s6iOJ",
+	"gmx5AwRx20SO2F6wgPzQf//f/wdl2PRRINl8YR5nmPNRMFPKPs6w5KNAhfZpihB/xIKISfM0nbxuGtuH",
+	"6Tz32whye8EPRCVk40RGXwTDNGFqmPNyhkRSI6YgYarJbWByQlIlUQ5fJv2ctIlujAs1huRg9oNgP3VK",
+	"sA7OmqG2R+y9oIq0OAMxCm4r4Uifmzg33ce/2v8LEGVpKlUtDtiwv1yDsfGbR5iNmNkEuRscqbhI3W9K",
+	"mUZT81LfbFZv6HU7bf3/3Z7JMAx7JvWwLKfCYOTOTKtdXHxJYiv6E3SLBcVMmbziIO5TlacmPgEJekKn",
+	"wRHMwMW829VKc1UazcFix7xsj5JOpx+a5dJ/kqCNjs0aOtJFehXziyghjIOK/EJKs5IGPRHVz+eUuXDE",
+	"OV4srONOxOS6/ZdDlw/ZA9ZygEJrM8IaLlRorTfPWkZUaK3CxTr+Umwby3V8I9f2c2odWL616aIz/g6h",
+	"KKQphy302oDNbtG+jOkmDHeL5qVVb8J6880/FjfZd1iSLYM3jEGIxJENxcg2JZphyLePlYnx0RtyuSBH",
+	"xuiTG9XtUcSwEPwu3V7BuoiOHWXi6pkZkaLJSaQZIMkzFsNAMuZTqQ/VexhTSMMXGYzJNF2zSFjOVTqA",
+	"zNQVDsi+l7L6NIjk4SXtHCC9oJCSuLfOf7vbIGdyCnyv0uM1J86vUh0EwWQn20LwsQnU2Tb4pSzRV/vF",
+	"j4m6I4SZEzSHksNOESeHazNJPz0cFNHSWY8X3VsFYlhlXYF3JtUsM775pQThhVTSC/Dmz1LvVsSsb4iX",
+	"fwA9oCb+QGMYEu/pkzOP6W4J0921mO5vQ37dTnUG7+oY11V1olbgr7lVg93e+DrLGAgqjFMP7/9fczdm",
+	"Aa6d5huiBA1lnRGjoUa+ZjoTW9ShmWl4KjBLYuzo012uCHzn+V53TjXnPDD/dGf6P00vWPKT/T4b5AI6",
+	"rnnZfQMD1bw9WPu2+4onYs3r53gJFzfbRt6brmrMY76n+I6ZS9Ll9l1VDMhEn18PP3fhWh+mDxOuTVmw",
+	"DVHBJef1XE7vHWEfY0hve10KsazPlTDPdkWdSbZBL6V0nKD9smROBA2RHQHtLXB4QxSKuZQ+Ekr5YEFF",
+	"iiPyaUHF0kclN84M1SbJUyV2RMIqj99LojLF0iwjMslxTLUXhjhrRWSudS4tyjRxaN7J1gVE2Zgt6MNw",
+	"RzeNHGHb3lMLb44sUmTmya6evBP2x4QkVbmltqLwn9JOVu2u2QpuN1/bp5+fuO2rdj51F+oddPaDj7ro",
+	"/fHF29O33/uol3OL6DsviNwteMfv+j2//7HyzF7hyfa6+wfPt3++N64M6e+cQ4F58I7dMH7HvFT7ubIK",
+	"hTsoFuZz0HKtIm20WB80cKOlbnFi6P7PTZP096XpPP39yoyS/r4KCz+fw7jZWw2AA7+hG+6csvzT7opy",
+	"lWlJcdxAdS7cIaxY8qCuTmgNWHczHjsD2BGiKhfeXzLG1Fn0XOW2EDOtINnIEXTM0iSF21pqYL1sfQ8S",
+	"tcbL1gyzKCYiVaW2v9G4nza0IuaXNZN76xW1isQvL/3fT3JfFdVXeZLxHT9LM5IUqZ2za/eiGbmbjt4Q",
+	"cy5/9D2WxDYvceFKIoPAJTtpnMLHta8PjGeKxjVRM3l/eZUIhva4gItVQSOyjwiLZOphD4e3S2dj9pJE",
+	"eEZw48Casot8bqrlifgprquOjtQv5DKZz7FY1mlL16u7sXTxJ6/h/rW6gbNmyGvnn1OVvyqErHuu6Xof",
+	"BdM6NZM0zxFyar/YeDGdn5RfRsPKlCrgr8R30WK4JbfPzISf/Z9rz4+G90QryiY8XgX6o19p+o+YTdvS",
+	"dvPaYOarNGA+f3uJoHoW2itcIkRM7mv5GUPm+/iWCFNswFV207KtFf3AbGezP1XYLAVV10XdoQjBH2F0",
+	"qAa2N5f7CI/5LcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCtZ1KRbYoHM7MEY0XC4KFsyaZD5AkoW5Y",
+	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdCG44mGlX7nATEKoQs5MlESLIO9SmUROevuYN4HZ",
+	"xysSXGoTsi0qZLrnTJ5bmN49P/f8/IOrk3MQzICkrqvtdG+N+6gjrKJpzhXx5GJatsr1N57LgoRcRKmB",
+	"vCyR6ZcmJZrihujziDsuoO3Y873j42P9z8nb4zcvPN978yfP995eer539acrLU2f6beXFz96vnd+daFb",
+	"Hh8XsXy8AcfHtRg20B4b7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
+	"OTXbHmqqPELlTKH6lc3fZEIOGAKn2IN+kQjsNehBf3jQb5JP9A4L9hA8xqpoJTPrtixmVZd0W+FjlvLc",
+	"KlLl46mQb271zpfZ7HBpNnyTpsbEiOiJ2FR/LgFgEa1YKkH0gf/vuVK5eYHHZM8rIXxQgfCXWpNIy/8U",
+	"Gb6tA7Vy18OVVkpMnNnE+lK6onAQL+TqCKeZh43uoikk8FEAqfyDUlHIXJsqkTKtPFUZFUcluhOcTd3F",
+	"+OYIXTO3rN8qCeMVZhGfTK5oFe+DHK6GEPnEeIi/ejV888ZHvUFrxhOx75CjtbEWn0yk744fJ1Y+kqaD",
+	"v9gcCxk2Os+GnU5x/Q4KdaT3PnS6H6Fq9H/1PnRa/Y/7ww+d1oF59LsqDL6qzAL/S6TcMknXGtx1ahDd",
+	"VadjLRX09/bSxjkJdHqebiBzb+bSWI6Xjme1H9JnzmXArSh+zswbmzHXXYACVNH6nEvbXX6teidvkc7u",
+	"iyYkS5csv+QWvjzutvM300QByVvrrOi/VrrbLRMOz+z+27QBLshkYz2C5vOt0MQ8P0VZARu5GdkR6pZj",
+	"p1xxW2d9KrCNZrpdxkBWVK1MPDTlY4J2mcusNx3leO+H49Z/4NZfOq1n7eH1aPRhNPr4/2tVVu+/B8dA",
+	"Xypp2z2op7zP6+jjYUIwAS317tHNLwnh5Pvi2SYMTLUo4VO5Vd67Wlebl3pzZbdWciljPnWBQSYF8WRS",
+	"TS+EKbFNRrzXfPqCKbE5HV4+FaXBhhuqDh+ay61WImkYsV5tVaw9mepguKrULgsp3axvDpWIyrxSaXiI",
+	"53u3c8NETeQSxDBDUJIHWZElNeFlakaa5i53gF26EdyDH+e5Hye5Ed2zt+nI7sn7FAL35MxAYhHwQPct",
+	"9+PsuwiEX55V/zrMdpVMS16Xv7iVM+9if08z50ypRc7Omet5O0Pnq6ur873L/azEccHcqUfZP8pn2jIZ",
+	"qaBSZGNbp25dZRzJqk4W9bWfR3DXOrJXbkXN7fDgoNJfT3dzbXlHhanjMhmbts47AVzXzUTApmk/LUIy",
+	"shf6I2848vjNyCvC0u30qswAG227F2743cy7hhHsat+VNRfyabB0bqXzPo2YLVHv06eifbfX6fi9zuBj",
+	"VZbxlSu8g2fPCpeRDW8j19uBJzyO+d21IBEV1YG/L6EFSlvs6kObq29X57iTo41B59nhJvU+3QO26yN0",
+	"i+OEGPH1LovG0DvNRmHk4y7axbCJY1vxDxcr3XW6vf7g4PDJ02d4HEZGH5rjT3nAc3i1bEfP30RntAxI",
+	"KRZMDe767Wze53H8/Yurgg35+xdX+hB9cfzc873zs0v96/yd/u/Z+dXp2dvLorHYNF9nLjYtqo5/pRZv",
+	"AB47Zvrbjp49sHDkHrwr/k5hq8txd5wv3IG4gH8lenfx2lj1AT1tdCIIFJrGMSRWogrtYRQkkojhAkt5",
+	"x0X07wFyf/rGIN+yvMusxX6JPoYZSSA543elOB0TWAJ+FybgxUXrgGM3xOkkzKZfXI3ReXdRZD5Z/ckZ",
+	"X7RzFtPHM4JjNSt4dQlazsY2eFoUKV7NPn64UuZ/54uPHy7lxz8MHz/+8J+P//Avo5H8+Pu9D4//8C8f",
+	"R6PLf93/w+8qCWHKW0ac8N5dvIYndoBWVmE/ra7CigVWCuuUp3pYYkvyt0TQyfJaxRXM5Ud4ZwudaSHz",
+	"kUSh3leQJZ3sxGuKkzIjXL2+bGTSb360VFn1D+5r1ddoy5nznZNUWRJLL7srqgTeMH4Xk2h6TztqoSOT",
+	"4WnjN9v5Jf9Sxt4vG7lsb6/uN4+0k4aI3sVTqJkrqKOsfH5ZLuZNkbiN7VMjJ6asQus9F8SUi2I2xk9h",
+	"GkMS6q3dQV7cWp+QGpxm3tm12V+/jJl6XZ5VZw7dwjDt5rtj5Yz6fbspzqde3+521ijcuw1WyBbSSPXM",
+	"dsAaI+wc/5lbG+x2BGxJJn8xtrEqZrnQHnSybkkNCVfWg61OOA45rxeQtq6cBQvMYoaUvCKP9zIuVEx7",
+	"5+6CjaXeJu4wP2yxVPeDLxbwQyaLBRREaxoAUpjpMczrzA1f8e6dg7/i3XFxShUtLrJZVr7la0Z+m+Gi",
+	"amz6MsVO5evLFF81rx0GK15f5pAKx3NlWdUrSLOoEeujQC6lIvNAy2gBpsF9Eue79MI7BhisnirbxBis",
+	"7Jg5scV5awqzuuG2ru9ScFK8p9vhQ5v01zsgljCcc7un7JZIRadY2X1bs+m326pmnNNS38W3NXvRvEy3",
+	"4ccc9OB6RlVN/etmku1OEtoD0XXzFNfuS8PLdjq13Z5cPXI3+Zk/xNxg9M0zq7snJ+5Q20qIM2Udy+bw",
+	"EmSmQit8UgVfeo+0SmGLRb2T+ASHppCMwbgtod1fW3BorefIK+euRgt3Z8aU1d7gdrT6Tk4rg8ouXp6g",
+	"g0FvgN5cfn/63NRCAF9FPkG2v7qsx6HtsMofEvL+bbehatO8XpqJp8lY9zqIzImYgmH873/9G3qCIjJO",
+	"pq4IuMH2k02YNyWIrnEUVZXntn46Jr+mEktkqt8IPq+pPm+rTUTrzJcbUsSt5PDLiLJm0bJhUYQVHmbe",
+	"bFCz4/J5S68paU/bKPh55HFBp5T9e783eNIfeUP088ijC/3HyOv2npgcMCPv8+fqfAr3P5LX+a+9wXpt",
+	"GGYhWT2jnA9alBXd9z3NEGJi5KVQfxfHjY+pldEucyOsvDx2Q668OcnBsPoyA6o4wXXH2NaFp9dGHK8g",
+	"tVLXXHMO5Xp4T1nE7yrY4mRibj5WHR022wPKsfW/SFHN6Hq7ENZdK21CXcZrmYw1QGN7t7F6WQtq0pYg",
+	"7bz+mfp1jWNi83uvwvSrmTsyXORWahXoSuz6ZVrcjrR3krK2oP771gOuN6Uc1JUi3EDp+XvfQWMK3rpe",
+	"ZwMC3wRJBdGW61nr586N2a1Kzl0tszqguxmNTT6hO1h4RCUyx0ojT7Yqu87WVRzXE3wjet1afZ1nPVyb",
+	"mW+RvGLlIPjiGm0VuI0Q80CuQv+EW/uX2rsPuKlWySGXZqUif6HAdy57xl5gjgeI80gv/aA+HMJonEB2",
+	"jz0gx2Loof6MSkVDWZUv/3Z6vXXWkrSyQ01y222ToOBP28Mwp2z7jwoqd169givPmgzY90o7snIhq5fS",
+	"xLYIt2hAtc3LFSY2N0VNnlxI574IVUOU2KoeDWpx1fL6HHesvf0Cr9q5KdtA5hIJohnmEfg2IKpMIgbo",
+	"o9q0a0Lra6O+rmYEUfArNZlldOM0GMids2mwxxG6m3HifHoZgtap329as1wftIzxhIUEskaYuDJ7D5G6",
+	"QByMB7gf9qIWxhi3BuPxuPUsDMNWFEURIYRMJpPJDinnCrkEtpPyTIhafvkbB63t6Iq5mHFW/i7nR7Su",
+	"NrRvgasiLIODM5ugYEtnxktbWCXktwT8ZT7APvMRYdF+SgDgA8GVKRot8VK20fGcsymkRYhNWtU0RYK0",
+	"CegVkaoFvcFbBqKZXGWu91gIwirsX2+c4wpkNg4AgqCWcWw8VL/oWtvDeMdzeB2luJ4NkjbTTXOxsURv",
+	"ZVFoVRIyHzhzzK8UA2hiKVOpZ63PcS7ucndTwRyY0rZodWlRKgTx2mqR+RVsvnBwALtNfR0DlV3PeCI2",
+	"9nNhPzKU+Qo+yfeVknRNchVTa8Tg55E0OVbGZIpZ89M9HauJF7+D13ny607/wqu8UE6P3x5nIbGIMusD",
+	"5oaTEExbCnD50nYUu61TqMuzX8F8idozUszTyna+JsUt/AvF35W2bMMQvPzmXXEAqYuaXg2WzrshQjS0",
+	"cRa5767ewCp3PG3+UVgAZfIIMQ4hBjmhc7zMpI+0rFnerjMjI2YEjnQBEVa5KmiQ00lTLeWsjU5wTFiE",
+	"RW5f3xCygG9BVoHPRyzIk2DgI8kRNnpImsVY3fGMZtA8rTRgJgjzwkjOoGAbs4npd5JDVjhes+1Q5H1r",
+	"HKLuCLmJl9Yj6iEYZD4hCiTZxI+vuOBM8aC9k2SzmS89B6/BCgHDZPO65uxLZypzI309+cWyJGLNeEMq",
+	"ptVlJvP8Mj43L8xO9c3vfWBsIeN9Y+vbsfWHYWG7Cm0PwzvKFSt+8djGfFGiz02jGBeGE7goxlwf2yn+",
+	"pydvzhEJZ7wUv6j7hzo7NhunRBpyLAjKpUYGyym+JQJqv/OERS0l6AJOhorEbdWB9y/04DbIx5TKK1Vr",
+	"6BfT1B+sy1Lf2yJJfb8yZs6EIHIpnVmwZKLLzX5vQURImNq3QsamSMRC7v1S8v2D6vCR6nSnK8EkpeT7",
+	"HTcPoVRlrMtx9Zo1C6gsTmNlHlvGwZRB7+RylJTMlpBSZ2MSsMrMX91ek7RfaX7YKpy9oXFMZal6BckT",
+	"b6GyR2elusLa8goHna3qWPQ61YUs6OL2sIJonV0OnZ7fHubBBJ6wMbQKWmkRgv6lShjULGSBlzHHERov",
+	"VSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osht7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvr",
+	"dD5n930u6/fqgSv4OCbzymx0Fy9P0LPBwRNIPxOTOYp4mMxtfcqyXOik/NJ58mkRY2Zt1K7eELAKrUqG",
+	"RmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCxtN84ZCmX/a7C4keZVNjmiVq9yHHpBxZYzdrVTtDQ",
+	"oNJH9BQCaifUpLxRWXc+ghp41kE1+FPLBim3Tp8H1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0",
+	"mQF6tjT5j93EHEHpXtr1DmsradAuThE1WFq6HAjlrioifEmYzDlr638xlm1+O3vsaONxRi+bvStt6rLM",
+	"o6TO5ekCkrSfsoh8qroavzy+OH2JgKQQ1Y3QXqtr1EqjYu4XFMlVuao7eDJ42j8c5J1vW92qRTGQvK4M",
+	"7ztGMWXEZVkyJaZDzBgUgY8J2usYJpwpvfb+dhfwKknmgseF0gT8zmSvwZGpX6M5DBQK9L1bSu4a58vR",
+	"/Z7ZvvTfx7Y/eJ71qX/+aPsFaFYVrdUUj/ASrmuNoYAyBGrcEXK0YnAVFDSrQDP9IEyk4vPAR3TKICod",
+	"kgDdUUnWY/Tpk8MdEuwXtLUKv/c7xCfK2j7cxbPRuZ1Vo42CCNN4GfipLcpHwZjav4HpBHPO1Ez/clam",
+	"EcMKFc1065Jcoj0w5Wrms5TI/B2DSRiHQosFzy+vHEBHI4aRHTB3+WniuVycar9rTY6Q9co9heLbUI57",
+	"Ymx/RJie5P7RiLmlyX1nKv4FlTp7gMgnHCqz8qYuTFBUyANbDtRSNqAR8j9pzHm+55Col9nMB2w4GojG",
+	"RJ4t73Pbff7Ze9d//uF32bD5x29SEPJPTyw4n33vEgs6eZMFPqwrNViUDBT5pFbCYwZPD54cNvIygoGz",
+	"6JXm404omxKxENSGkTXIdfK0+6znN4gSuKFVV9wTTGO0lyuGuu9DuUEfCaK5l48oM1scoLAOJHrPMK6O",
+	"F4uYhngcE+NEeUMXC+OuscmAE5PbKrcSEJ58ZH1kfD0GOO4wm1Z2Y7c8NMbjgvmtOfoXs6WkIY5f2362",
+	"+xoLRSc4VLt9nQjaZGWrllaQ6dbDwX53R+xa81l2GFcM3uRJ2cOxwqyZi05aG5Cd39CffW+hUY7jl19u",
+	"1ywaxOhU1Sq175dojKeVATPC2tGbr5iRvjdnwKJOgtu8qkbYg/JyPD5xrbYEa+vhmtGMRtBpwylD2x2m",
+	"7ZxP78Ey6lQT7DJ6mVLgeTnZRwmLiLgABqvZmyB/Bl/iRrdZGzZXRX7LmuNpawK0J4QxEidiBx73Rdh+",
+	"1QwnSRw/L976bMNXZiRevGvGj/3G+7Li6qam5UMwnSMUaNVRULVsuejIAO1hdPLj5SWSIRcEYQm30HrY",
+	"fSMWKzyVAdqD5PPByfsXrb//9W8BsilQTeorYa8MK06h2By+M7qoTI6Uew3WFPyJMz6nRKK9k/cviraO",
+	"LUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeUZI9Z2IBI2NDHEnMdoLxKQ5lfTHfmkCAMu7JvCByZt",
+	"mmbrct+HQuW2NGlmMrJKvyALLqniYrlq39u2BmtebF9FcRWS9Uy2ZKIw60aQXBWoD9JIOjRtN6WVjjYQ",
+	"T9Xi3xKhRz7hTAmuZ3lrgmp2PDazZXu3u9y748l39eV3tRFJtqU8cJZoRHeSzDFTNPzRrMqKR0CVh/tt",
+	"47aVmIP9JowAtR0HOLabVdg6kPrcybawQHdCn/dUDRFGV4LeLtH/ujx76xrvBZeAJDvVAPVMCM6IGa7S",
+	"a3fbHRTzaRudsdhkA7ROGMjAMSYRmhFB0uPryJpJwJBlG/sIK4TZcsRASPFN2J+V4TTTcdavvaBq5iYk",
+	"MNi3rl0WdipRsog5jkg0YjWzbqMr/ZT+JY2bAKe1vV4HvaHf7es+jFUdx2jMExaZlMBQekaO2JjE/A4u",
+	"C4znmZmZtYhNKKPK+ooVCfl3hvIqLN+AVFv9893FabsqieQKbR1b1fdtZbYKWNRhgW3TOZ4S35beESUu",
+	"vlnmcuNVWwnteGky82s72oTGxOQ18nMj/v2vfyvf7FZtn4vsMKkcjRcueGzxFlvFR6Ifk5gRgcc0pnoJ",
+	"fPSGyjAvSJuT7RISYDYvXAhjb3ViFTZTzWSOkEvZ2Vtv4u12au4kc+Zy6HE7hrFCL8KkSzVbxuwGqDG3",
+	"QtY/3ovHiaQye7XeESvrq0UYW0h7Gw7PGslut3XLA7Dkl6fb7pR2TL/B2Vm0vP9Zcta+wHc5BeiyNuGK",
+	"S6uTplzxjSUZCnAqjmKCpX1J8gnkwqzkM2TMM3fC8O9dWh2asglvaEh2EOZLSdtHb2z/6W87jvudq0Zt",
+	"n5zCuHreMQ5v6mudIXiPKAv5nLJp646MZ5zfQJ7hverctvuGv5tyy7odBaUL9rm/Lo8wsHTNOoCCiG8q",
+	"OGgmYTyCgXVKMp3rxdgL3L2hhke2pYYTEgNLIm5pSOTjNC3x/kMmIq4d7qrT6Tz+Tv/nT3/6059++cTE",
+	"u6YhBiJIplXXuK9bEk+Iu8ulRKC9mN8R0QqxJCgmekDpo4hOqVVUIixnRO5X2DDq6zyYIg8f9/4wtH+2",
+	"Pv7c8Q97n92bqhlrqNn81y2wAABs64Qo2TxfSiGdxCVx9V3uUYbfNK4Nd1pwuk22Pg2bCRzfVEQmV6E/",
+	"B0I6YNXlew55W4Zdvn1zjm57oabi2z76npTLSGgMQ1BKwGkkA7SIE+nnqsr5SC4l2Angr3eLK6q5jVxK",
+	"KIqqyfj0ZevN6XcIfNsmOCQI/DC1gL2HJRJYkcpQ90TNrhdYysVMaLpa2VG3faTb6N0UWueXtDXay1ij",
+	"X5V/v1R0UXfUyg3mr/OQfrrKMGC0LJzqs2/Bry10WwG8bZt3j7p8VSzh+ub5gT52Xh2b//Z6A/vHwaH5",
+	"o//UPjno9oqp+NNW67Lxm56rjks2XxwnamYBsL8sINkvC1DugQEse2ABzB4AoFBEbj5PWKXMoMkzfd1g",
+	"ZXMIXCTjmIZFFzNP9iFNfDbiJsfMlfUtYs0MYkvqKfJJ1VQJvu0j2wCtuonexpi1up0mTqJ25Gu9IauS",
+	"1UiOQh7HJFSb9+bqpty5xMav5DJbjYUXn5TA6Oz0OYw41cISweHMaFR8YbgjUqlzeXNBnM0XZzRqEGvh",
+	"LB0lOeD5uakQ7LIJTQkrVLvuHnZLLpGH3XVK1OHBQf+guc859FbhOLMQ9HYTu9VtcLi8B5/VPTwsnzVw",
+	"r+OzDuo9wkKxhBf7ldz2+MVlgds+f3Hp+d6x+2/3Wc/8oZlasSY2NFlbFRta1DDWc0FvzVju13H5lxk7",
+	"9wBgAEueuaS5rrkbu+0j1wRBk/yE9Qmk+yvMmnHNmd9y/cIz51jhB/z5sXx42gbrcJBrVoOISwvp2yII",
+	"+VdrXxjQPvteIomo5cH6Jdp7d/kmw4xuW6LUOWfUeMxt5ED16jYIV+ZtHu+3vbCA8tte6Pnebb+IVvN0",
+	"HUZNixpkWlvGj9Am/6Dvfcw7SWsBz6sRKZ8TrY2titHb1LbIZ6Gtufxc9SnO5PpHEtFijGHdQDGW6loS",
+	"wppnOpxDOqe1Th8NcvKUnCVN+C+U+wFbjxkkPfJXEF2LHLmU19B37dstCkC6JasqUuzQUKdZvMnQVKFO",
+	"bacC5dWzRopQPVhnNNq22ISRcapul+FMBtsgVmbdTKRNGmgjEiZ3D1yBYCiIi1gd3MU1ZTmNDPFQaSIp",
+	"Cozp2YHfNOfXNRj3txoPvihKH42Gq2a2bzLKX5UAz06flwrfL5JrzZshZqZYq6/3tFrwWx3ybQIh3qu9",
+	"d9v99mG72x60u+1ep9dtd7vtZ+0qeTtnTRmN2n+AQvK/3xuN2uav/eqimRAtU7PANvCl0fo+7fhN84DV",
+	"rW/9cBXL22S4cpJzGtXuyTQ1XtnLqzaCBPw/wQvMRzIJZ+56L9NMSpxz1SUmW2U6eXVyys5CRSBDax3N",
+	"rHpqbJUgF/C5OpXvcTK1yPbhVqrESSZcZFqWtz3eLTgcuLiBoXIZwKXs7JaIW0ruqou33JLrQr2J1XsX",
+	"2woqMNU0ybh/KY9WVrF59aMJprFNYFfS2MxX5tSX6G7GpUve5WJ0qITC4Gc/VBfDtl1Xx9zZl+gxsuCh",
+	"//l/kNbb4GYmIiGd47jRqvie4qo6m2J5waCdn6sK7WZfBLZqFdO8oFWLV43abcGyfVWNfsfFTWVGXpOu",
+	"HNn3VetQUWhfeimx+KvkV6a1bPR66j633r7l492JHM1FkrS7gofLr5E7fMf0XlReWwNUdY7VGb+7nlGN",
+	"2+V1hJd1WTPtpUUFZ/xlk3UDIFnAWTa7qqn4+SVfTy0NPHYqDeTH5uIMsrYCDa+kp4T7NuZCbhZ4SoyD",
+	"LsIoonIRY6NfDtFU7xyIoYmXmuuMGJ+gwArmNrDI2f4DtIeZcTBJBwJVCE6WMVcz+IMRqtv4CDN5R4RE",
+	"g05Hj0bZdMSCDDkf6Me2G2i/jY6d/U0zVuJ8RO64kGCXokqmXNLs20eWE4+YdYproxSh9sJxvEQBFxER",
+	"AVT6YCimUiHwkqCcWadl65kXTAVPFiaOk7Jpe8Sek5goF97oMG7wLcic39psRumMqpxS7lNKDgCqCBgz",
+	"ABbH1vjSkyORmVS7iZHgHpXnquTcS6I0xrPo1za6JCxC1F7GQmTj+bsrLW2DYw/O4Ac6QntjHE3hTlmi",
+	"OV6iRJIRo2r/KN8UmThIqmY8gcRRaEqURBgu32hUSiPVcD7VysLz3F5JNxNsfdhT7fW2wsqsNZoaK6Lv",
+	"LUnmd6yPYn6nJQ24HF9VVhwZu5g+vfybfVs2eLdU2GGbpozJ8bWdii4+2EGZ2cB72+Uer0mdVDjNVnJW",
+	"AT98bKTBxz/ro+KzIX+Z8V5HrBgpfkNYo6z7lYdkiTzxEioA2FbZePrbvGHgWWc9YfQPD7YPa3XH89oV",
+	"0m0eqoRA4RheT4FblwrYMZO/iz6/1mjfhXA325tscYDCOOsn/0DlAH4jG7LhzvktEn/FGnMxX1ORKNN+",
+	"K5TnleoOFdozZxOtAYWk2sycnSRri3hDWuUt66HtWm6ac3Ud4kSS620uAHKfVWe4uLIZLcASBA3bKGBE",
+	"acE3MFYsSDamVeZEEIkiPqdMC642WB6w7KMgYtK2f/720hkSIu6jwPqV2bevrq7OfXR1cq6FzKvXxaZG",
+	"+bQt0yH5BM3pJxKhG8oiiXAcayHJVG0DuUhPwOnFhes0Mw/P9yIGRYMMJKmWay3x+j1Z6KVk4dLLqgY0",
+	"9GbUtHrBuTrR2LtaLsjbdNjVd88BkNXnlyloq+/eO2BXX70y4FeMk5/Q6ut3boou+fjOZTIdrtPybVsW",
+	"FgXYSuXYcs8K5ULBeLJabaTO/OFqoIk0wXGhg4qqUmUGs7qBCrxjbU4WmMQveT47Y2HDE0xz2OaHMnRe",
+	"Nc0rWzi7QeB2tXN+kR+9FIS0NA3a4EYU4zGJZRv9QJYSLQSZACcIMB0GJnOBUcaOT5HC06lWaPMmdk2f",
+	"t+D7wJ3bSB68XEhqbkbhr+uMqcfPfDGLywGPPzb10FRh3kEz63c7K4zm1SFnjIRl/0QVLiDnhOkoXqaO",
+	"yZAHzoYHLkgIxgWIrIkrQv1MzsVCfZrSnZkdvHmSwlLqvS3TmkG4nga7QvVPxpYuIdrHBDiYIJh4aXz7",
+	"behK8Qbs/Ozt96V7terYs1/Lk6vaYeocLmZ5uvyKF7P5Dfq9+7tHrcqclRU9vgOaUhyIzNb1sHCVd713",
+	"fvr2+5EAA0lu5oPOs8O628MHoT+XZK+YGXBb6itteliZj5nPiAorXUauYvnrcq1Ybu1BrmKZ509pD1vy",
+	"p9eXJovSDN+QMoeK5b4Jugt1HxMaYkUeSaS1JU1L5NOCiiVwqnCGKYMjBTowKR0qOFW1iWL1Xj83oBmG",
+	"SLCPgBWLSjTHbAlw5B0bnhTdD59sMGZstnGlzhBPKrfaA7IbOeOLtv3ZDvn8QblODkWDQSkl8GDQf0Af",
+	"TeitkimJWyJqvIsv355WeFpoPG2Ho361hxudLK+BPFdH/hHerhCcJWYWmQv8Hd2KgTNW0/uKn8NO5N4v",
+	"ZSDtdx6O4PudahtvykdjWclHBb1dliM8t4s0P/7x+enzZqHmoJC9IQpHWOHtRtGaUSJC0izTyeXD5Izy",
+	"vee1Rqy6LGu+1xQbuXxvjfo9F3SOxfLdxetmSABlMtkK9Hw05aYUZpc1+YReHp++PkLnx5eXsCNf/Onk",
+	"xfnV6dlbm6yl1aIsjJOItBhnLWf12N82L9tVhfWtfl4u+nqHUNt84PLW6URscDWkszQJA1yuAMzQ2aWP",
+	"MIp5eAPx3vrHcx7eEKF//f2vfzOZbu4gnhhLNOEJRFEgWhFOfBJjWbEWXLYWN1Ppoxizqf3TbHU/jeyM",
+	"aUiYJA2Dy1eiwRvr4NWspmEsuIk2324s81HDEa7S5DybN1Z1LH9ExhQzH7HF3EdTPueRj6J0PX10k4yJ",
+	"YEQR2RDVpUj87Saf/3jZCAe1xG/xuBW7PsGKTLlYNuSEWIWzamvtXL8iEeTSPbJ7aI7ljQ36BdAQVZLE",
+	"k3ZZ5azjBhdJTJoy6S054vanznasrHaRiuu91Vrtcsa9pJ9IVJ3DoGbTnDKpcBzXfVWD/vOb6dvVTDY1",
+	"Q5zfTM+xmjVsvOVpWp9owClDPnp1+v0rH7158fz03RsfvT57j7hA797+8Pbs/duHP9QKS27ouQTYjy/A",
+	"myi6pZKLpY1u2D7Pl++9Wzi31VJOwaw88opz9NgkWof7FJcTy/o0mDLo1a6VxTrFJVXJFDDAU8hAc/ZD",
+	"ofMj1O10UgndJtFhHFkYqx0um9Ys0OqBqRefuwToDWae7z2JPN/rd5reABhUmgrvvYFJg+0Xnj55bhzO",
+	"8s/6HXj4sWwuyWErK1adwlplwX5vMkHkUkds4c0h06Og5Lz05vikZYJw0Q2BJNDdQ60U6gfhDAscKiKk",
+	"sU1IOmVYJQK8wcDrhzIU/Kl1ScLkDWetS/c+aKOLYqqJIM0NUZcaYiUhhAUHyM4mwXCJ2zRpEJcxonwc",
+	"F6MDc576e6PRv/789PN/fRiN5Gh0+fHn7qH/eb8qt0NFKG99socqfEGZNDfl1L+qOLl92DSiKglIbe6I",
+	"lWrW52eXVyQC08OJIJA2AsfSCJtoD6MgkUQMF1jKOy6ifw+Q+9NHPyVELFvWTAyu4jJ1rreOMUa4X5NB",
+	"JFtWyyGoQIsYh2T3BCC/lSQe5f0sqmvL2UvRmrCoa/KJhIkiUdkl4nBQyWN3vJWHsLcZwUKNyTbXp3Eu",
+	"zXSti151leiHu6jV0oe5sFWA7Gbc2uC9dGGbf3hpu80/u3BDFCM2m9e9TRGWzshfWemV5agjG3DoXaWc",
+	"WrwLHjeoVGcSANb6cqeexM1cN0q4KHydOmpb5AB8aydbfQ1tXf/LkK2qHJm7NZjyXNEZzZIjxNkRIvOF",
+	"Wma2QGnyMqMZlmki4HqENNfjssXbdHGd69yvnOfHqkytLiYZEq0ZuMYECyKOEyNEm18v3dLJObs2DN1b",
+	"veCwhzc6Pj81bdBeoD/4+1//Fuz7aK65T2RO3sBWjLHtTMBD0EbHUaTFgHTardPnQzRKOp1+qKkG/iKB",
+	"PgZxqBBnaMVtHS15ApFn+rCAyzuTksob2rlkK6NZsPf582ebystc/ChspE6zNzw7J8+er+sq3qxe7TuE",
+	"QBateRIr2lKEYZB2JgJLJZIQhCBzwtnwcBsLrk87677TRqfKuPxY76MR2zNVyCAD9eXbN+d+5mbko+dv",
+	"L3109fpy38+djWlOWlsYREJUrA8lVmTmekSZ4iOWxsv4SPBEGY/XOVIzwZPpDIE/CVrwmIaUZG7LhC9i",
+	"4soXm3MbvPnkjEgXVQVuju0RG7F/+Rd0XEhKM2IvIB+k220hFhpEhJFZOUMsQxToz7igf4Gvhug789aR",
+	"Whtd6XYSJI4c0Y1YNdWZihImT5mpcgy2uokgcoaoUVld0hzKIFkWgjI6VrJxk7mCHLPLETuOYxRhhfW6",
+	"U8ljrCFY5Im0jY7zPEU653Do8JHMGhpp2fkbjFhpb6S1qSSJSQiglbdDKuNCIgKzMSRIeccM0cgKVObx",
+	"iOmNtdJFFu0x8NOIkpjegGDjuog4MfFy5BOVyuFEHxJyxF7gcIZMqSFbTcaSFAJ1C8dIc3TQAT61HFdr",
+	"6WfBEAWmMFGA9ky6UGg6x0vIjrrvj1jgihgFaC+VaDULdIkqOWtFZK7/EgmTkJE1gAJIgc0oYmpu542S",
+	"NhOeHmvEZpQILMKZqc4NS284EYJe3A8Hhvtt4HaoOOHsVtM6Z3LEIGfsmEewAy9enqB+v/8Mvbs6gb0p",
+	"ffTu3elzRCPZRlAnzRBzgE0NE92Jq6/1+z9LrufhKsntj5ieaK5ImynyZiIdICsNn0ysNG0qumm0m0ZB",
+	"G8HteL5MmRyiDjr7wR+xrrvu91EPZRaPfmrecBlB9a6hEXExTI8kCgxyA7QHWSrSZEj+iOkHt/1clhdp",
+	"eJkjbaNPrNMf5ljeGP6EZU6PaI/Y+bsrvbLWY9OIT36BEwF9zLHmEpAh2tolpOHZtmQHMsFnQ1sTYcQA",
+	"bzJVxaiFMqV6AinoHT/TmpVNzwvMIziNyHzBwf2i9QNZul2s57Qg2PoOwVdFNVXrsRreMY+WI2bvGnsD",
+	"WyNJkEUMl/wpN3MoQntzLG5IlBtZtS6gOYlcMmBgdQRHiE9GzBSNBzhsOLGwl29t9P2LKx+CfTQoz1+8",
+	"fnH1AhaHpn2j8RIZ9b2NBr1nPjro9PR/+vqTETvoDFKeovfxWB9OGmPOySXQCFy2jvWPwAKQnhnneEqZ",
+	"PS+0lCcN/xHEVJ1niLBbEvMFsShHAWQfdhFv4D4YHGmKTJgKXDQa+Em6Qm0aA2B01hgAOc18nHNVhA8X",
+	"gmSV2+amPr9uLIimKBOuZK9WciLFueALQYnCYtlErHisiJjLnLe5l5OzvJx24fXanXYHQpEWhOEF9YZe",
+	"v91p9z1QdWcg3T2Go7vljm79aFplzXGYJYWAwOK5307rx1HOTiP71bFuc+76h7I3eE4UxPfWeOZkTR6/",
+	"1msFLjkbGjo/0I/gf2s4gZ5Gr9NxkpwLv8wxTc0sCzH8qWtq1/cypHzQWjUYx4wiOYfKmx88LbIRzSv+",
+	"Pe/SYBLKMWNBszYyZyjO5ZI1zXgc8Tt2LUnoDfudThaubTVurZF4T8LD6IAMJq1ut9ttDXq9XutZv99v",
+	"DQaDwcHBwcHh4eGh04aGHmSV1cIE+vv//j8ohdH7/NGWwTeps9fpGdmiLUFzAqm4wm8+XfnPvjcwmK7q",
+	"Nl2Rx9/hyJbSNJ90N3/yjmEr35HIfNTf/NFLLsY0igjcJg56zzZ/ccX5G8yWFjrYYAdNZnTKFBEMx2n9",
+	"0oMm8Flv93cM32Ia6xU3+pcp2mm3Tml/aU0FfI0/eMfFFx99ryQneUNXvxGcjKp8nAJNLsC33Jdt9ALU",
+	"2CCj3sDcttnM7E6aWt3pxn8uRzZb7/TcIfgDWdqNDGvxHY+WW+7hX2qzbtpxO+w36774uajQW3+kEmvr",
+	"fqVo+YI8bAeM1nEvm1bBbKPl187DOg142Alnk5ga09eg22CIc1O2/Irz11iYGMVBr9eA6RU26wVJpJ3X",
+	"b5DTmg0HRvmMqy63ZLamfq7uuCRRPf6ZRp8N842Jqoo8h+c2hBiGPkILq49FJKa3YJcxiRFAro4Edx5R",
+	"RR5seiry4BLDGNSNH3315D/Y/MVbrl7yhP1mKdEsxcNQol8tx18QY9+DoEFLbe4OVFptHexkkEx1lca+",
+	"J2otgXW+nUj3OJF+IyfRP8FW/J6oe+7DnPi9pRwMsu8iaSSyH9k6ULZmfJ0hamUfm8wB5a28q7hd2G+H",
+	"hf1mfUa+wCayyQ8aCcpfIVuqRNNXypdssq1/VP70y4nWvz1GaHbZA0rHi0XLXW0+nlCQc+vNji9tg5W0",
+	"Z48kWgj+ZxIq6ZvyTaZqk0uhZIzeMXhMhXw+pozUmCcXaRJvN9jWpgvTx7mBB3xTP/s/r7j+x0s0KUwH",
+	"XN0Mryjlos3KQlH9LfhTZTs+ZTCNdzjAl3qrft4EnYtYMhcjRdj4Au76K+FyfilbQWU++twUY6H1Ii/V",
+	"ryi4OleD577cEsDUbf1zAyv0r2muzjbTh5+zya7iBnaITVXu9Tq9w1bnsNXrX3V7w05n2On8B7T5RKLr",
+	"7Cqh3+60u/1W9/+KyLjbS7qePaoOokPyZPK00+ri3rg1CPtR65k+uQ7w4fhJ+DR6RjoTWA7r6F3uspt2",
+	"2fMKOdTrAMv8xjxBplQqscyHEz6WM754jBd02G0P2j20ZyIwULfXPtiHfR3eGF88TcdSxiZqBvxfNvSY",
+	"tQQvIa8z7oa9qE9ag8lBpzU47D5pPe0967fwYHwQHkZPyNPJM8+UUjUfnPz4otXr9Aat3kG3C7lYnJzg",
+	"zUlEk3nm2pVuM5mMr3NLWSoKeT1bTilhxMvuguy0hugdg3qbJEJzMudiiaaC3ylbgiRzT2IR5KWlDF29",
+	"vrztwuWQqQvsKah9uM2lAewXy0XXXRs4Sv12bfBlrg0m2UGWntKLRepRtF5fqT2kU0tW5Ul9xtJ1zQqH",
+	"unR1EXbZMJSgeEqgSH61cWHlOL6/jeEbK/zGCh+EFe7ECDcwwW/Gnq/E2OMWZCem+ZBGnkuinNMOAPQo",
+	"9ZXcCzRNBz4KgCkFxnHN1vkO9g1BY5ZVGNNs9ghh+HfEnI1I8Ln1ADUeh8YnVPNrWz0AM+vPzBlBYUyw",
+	"kFDr2w07XsJ20WAt5YiZhFQJUzTOqofPcGESCE8xZUc5cM3XWZnyuxlWmg1ArmcxYqYfiSReGs+ZSgNW",
+	"9XGxox1Lo8kbem+5QoLgcKZJZZhmOaYhQQwgXGAhidQzFgkkYs6lfgB1KeVdbnY78o4vaeK636m4zZHX",
+	"4Cx7MMx/lSdYSgVpclcbqgSBLCWc9B1O/tEOPGdE/Ec9+P6JjIJXRorf7cx0btEVqobl+bVKxlXJBEjZ",
+	"lAAbsB/6iJF8IvXAbvLAnnE2Vap+9EhutAdeWGgexhz4FVuOUrR/+NkbL69lPr+BYWbDbqkMSb225IxQ",
+	"Xas6QeR0GutlGIs9P/phL+qSjjkwWoPwSdR6Sp5NWh3cHffCfjQgB/r8YOTOJa3+krydaP5p4S2wQd9L",
+	"FnrXkuh6DJyYFh+ZumEw1uGkS3pRP2wNxge4NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi43RL1Fxa7g",
+	"N4PKlzGopHxGhibhpUhZw066QqU/5ikMYphUcZxhmioI4kRcvqAAyBOBOPBfE/lf+jlqtcxeQxAH4o9Y",
+	"ALF82KbYCFBviAKTu0h++NguJZTRusVKOh/rKm+DOQKIl8Ejdnl8cfoS9drddgfFfIr2plyS0EeXZD4V",
+	"ZOGjEx6RP77++1//NkSBSJgezgadBWkgAxVIC1XykY3G0uhrOQYU2KgbOyMqUUQUpCfOlJiIh8lcqzUJ",
+	"i4mUKDCNA4hvAbVlxEYs2yO5kCfjcmVYBTSPoIyMOzOO0mIO1NRmhIiZkOtu3fBOTRma9XkkUXCsBVJs",
+	"GD/U0TELhASZEEFYSFDMJTH6lsJTwG1E9dL7SHLraDtOaBxBhR5NDaYDG5kAkR8Wxn0fkViaoC6zHCJh",
+	"jyD0g0sKprd3F6e2EQzIefzIxP4AXiAQy6lo9o7N4olKlCwkEcrUVM7jyhUYkgqSpk/09hAQDIf29Aj+",
+	"iOlFhar+ed0CCghZu5N+aZIgOTvWfhudLQgrXfnYCetuEWUjBsEdDhD4YSNyAWjGkV5dIkD/HBPIkm7V",
+	"1iOQVz5lEqgLFMGLhVZxR4xKZDTsCm01hUqrranWauhzzKOli1xJFpCzoYPe0O+q9VZ9bqxIGfd2l/Yf",
+	"5JYy2yePpN12vglnoQrJGU/iCIL6xmTNVixezaUnfsWVnBUL8qehC9J3n0ks6KRxHpVK3J5rHEgTs3xl",
+	"u23Q9NKM/HlnT3SbDkf3ov9IjxSzUzOWue/lijr+zqEijQHSvbatQKC4IG0upo+h2xYw3zYMq5VTZijH",
+	"Mln42xbm9iCeL2c0Nm8Xs6WkIY5f57IxYMu/8s8SQW22CH3CPobSRvKxgWbKIUMAmdq2Mst4Neh9BuzN",
+	"s6yGinzSAtzlH1+79OaGBpTLNJDExNwF9DpdEHKNKPazFwl6a9JdWOIB3Fml3EyHph9WJKkpHi3e0HvS",
+	"Psid3+nZ7Xsn71+0nj4zlQFmXKhSMqzcFICcUciZCd3WanUis0mhNJcBJOmxBv8TzpTg8bngtybG0C6a",
+	"Y9nvANlu9adUzZIxCLg4nBOQcrUE+bEY6dVtd0yaJqDvArldZVICyBV5assfVs3uETw//cjkvCsbJjzI",
+	"MpkSoM1C6NIOellavZ1uLeyY5qlXkRDvw8+lRGRVFzariceq7mDSRGO5G5Is5Zdncnp5aYquB7G/rCTw",
+	"KlmazMoXRDpv2AOtoJlGcWkkS3vqfIkoE8dAGtPTN5WzQuXUP3NXhJ32QafdfXhVdBdFtE4JtdmWrCgG",
+	"xA6ZSqlC1t75DxpjU7M38hH5pT0SEQVepZ5y4iNUdZxTBSm3UK/z7En3oNcxdSRytuRBt58ZfC2GTAeK",
+	"cxSDUbGQ0KQuitgCJx8rzluxM0Y2I4Zz8+16YwTMSPcrtJzNnEj8TxliZFR7rTEV9Pq15oM5/tTSC9sy",
+	"JDB0JLGbSXWz80bJlpqlGgA7IWhjK7t5vQNHqtncz0757Xj48hbJhzwGDP1882v4aoJYaqyXv5yjg2ZK",
+	"WcHCNfklXEaWXEElBZX4rSHM1ZNYvbY5ceXKSuBVuBQDTzMl95xT8WqdiqeTvt6kuNWLBoPWgHRx69n4",
+	"yZMyI6gyarjqhPk9tV2R4q/zusgu4AdX6toCvTDmmKxGjqmokiu+1JBRl0L0bAayazUTRM54HHnDXq6Q",
+	"deMV0m27uDfuh4OodUAOJ60BfjJuPQ2fRa0O6U56uD8ehAcRrKYi4hbHLkAnXVLIKXxHxq2F4FEL7AuK",
+	"zglPlGna7RQL0ldPUa+Bu3RrzHGBsNdd/Zh1+Xbz82VuftIyiI5VWkaz0w2PiTSXWS1/hrDhPVlCLCpd",
+	"ri4SGTO0NLcPhiBcgfx8jacR2zunbHpiizhcsvnC/f1KqfTvtPqdj54zmT51Naf2j8xZAaO7TGDSXXBo",
+	"YNK0XW2TgRHa2BSMVaZuM11A2K+cDWQdu7I7su9XMq7t+c3uPGQ7nvBF84R84++78Pet1m9TVpKsLNy3",
+	"pCT/vElJDBk0PH9yYZbm3Noq+Yg5kzCL4ICxl0h1WUYcV/+WX+Q3mF9kF6JqkE8Eej1K04hQlkk1G1KK",
+	"1FBT5x7HlmTzxfpjy/c4jYww4iJEF4mxnJjaGdycLe1++7DdbQ/a3Xav0+u2u932s3bHs8UBoRCqN3za",
+	"Kd7I3fbCf4BzUSPxqzkXfxPn4T9NtMw2LORLRMmcF1LxHm1KgIJMvd2UIUFy3NCefDyOgIHB2Venf7nU",
+	"xZq/1OVTyfjYjqrKSj6Qws7s9rbUEb5oipQvqiPY+f/qzLDbezAtof+Q3NAFU/xjcsVvCVk2J2R5AM3g",
+	"cYylaom0kGltzAUkWBEk1BzWND9Cg84gV/sYdAeodgJxWiJh9YLeayyVrZ76MFxom+0NjnDXczn1hp63",
+	"AyvJl8nvtg98jycKDihvwdkUddsH8/x9fcfwiFWO1x32t2YGFmk1LEFDJt36fBOUvgIDsl0QfGcXxRQS",
+	"+cUkp/JuFwlsn91ksEqD9h8TkkBiB0TncxJRzZhEwo4QhjAtItCChjcSUYWShSuGbvP3lywNaXWXQCTs",
+	"mkZBG0HvpkYHkom4pbcE4ovBw3SVvVwk7AFtzQWu1PvSXOknmKpTAQ0GtELamUwI6XRa3V5/0Brgcdh6",
+	"FpFJq6N/Hxw+efoMj7flIQkzeK1iI+bNN3Hin83aeJGw9FKK8buGzKnodRRhORtzLKJaSeKVKbtiZfzc",
+	"ZT9haWZ5myWmJHOkbyuFiufpyA9zx32daiH9gZEQ5DXUA9HqgFYQLDDXkJlEKyQGzOv0jTf80DzGLwX/",
+	"0q5Hxca0r77d8j68TdRhH7lnGfFnhLUxY1JK/bLgfrc5sSFEz9TFF/pQJsz6jvlptkBkk2+oRPo26Qfq",
+	"d1oRXiIlCNvomPdwG2ZKmB5mg1bvMjXqbVHIa2A89r2ILAiLQKy+Lfnz+2vyHoiEQaVjvfCCz6kk4Jqn",
+	"tOhx7VbgWksuiTDlIfniOpclD54oHMvroovh58JzVz4UgisIi677nWir/V2J+Io9fm4A/bbHH3yPH2dE",
+	"nO5M5Ohip+1Obg2br9ndxyhQ5JMyzVpSCYLngY1lhUpc8MJFdEZlFmQqEAbfv7hCGWMJkJzhBdk/GjEM",
+	"tkzOCJrwOOZ3EhRxULxT71xpQk9d+TuITUFcuLd+et675lCEz9ed6xPPNNXvqUQ4ikiknwgy57ck2tdf",
+	"jxM9ET5JO5jSW4giZcRMr42OUTCEmpTBiIV8PrdzBkOtiXPtHqTlvJAJIdCoMmUXpWNtgSBKLIeBdUrZ",
+	"m9M4pk6LUHzE7jBVaEwmXBAtMXDGSKgom+4fmQJ3BtszLFEAfw4doqFkOApoNAzQHrZhuDbudMRsoyEi",
+	"PyU4RjTSwgv8ad5QKEPHjO04iLDCwwDFlIG74v+6PHvbRicWN8LBIZbo+Px0xBaCh0TKtIKm3vxTQS7/",
+	"+BoFr08vr168ffz27Or05f+/0rPmEtD0whDhRh6+QooFJu4Z7KJ+p9MZsRErYmjEaDREB5Nu2CE9/Gz8",
+	"JBqE3f6IwWzRz6O8eDQC+WhUkqJG3rCvnxbFppGWm0YrgtMIOKsGwxAOzD1js2U/yUo7iFltM9NvzPQL",
+	"uMXd5lmW4YRoTxJxS0TL7W2m5P5urBUIass6dLagI8Slmih+iHBHgSl8HKSpoLne7fLaPq52JQY1pZEn",
+	"MQyL7sBDOdetYRLSuBan+ffTDWcrUFR4DmeFycsUP+Y8Jph99TmI7eJ9+LnRbQ8YX92eBvqxDy0+8nf1",
+	"W133uKVwyLb9le5u8NSWhb/1hlpGhU3cxI23seinSWmd7y6g6xuP+jKuuzO7jx0PMvv6no671lvX1OGA",
+	"tCiOXo2TS1aXI6vVkTD6U0JcEo2s6HONw6yG81f1l91mWzbeWVvtmS/p2/qPy5e2wfAm71MTEfPN+fSf",
+	"2/l0ZlhRAw6au2AGvvsY05bC4AtSzVIvEibR8SlSeDoFtfEWAoUr5DrjmgOFoMFZB+od7WFlLMS9Tme/",
+	"ja7w1NQtMzHoI2ZTFDEUYDoM0EKQCf0EDNvoyXo4qB5u6uDrGbYRZEMC7XcKDowKqrujwNiAKjWxY3qF",
+	"pzUS4y/Isg1bueYsXqZ8sqF1Sk/guyS+STew5br3Ewiluk5k5A077U6nMzCOPDaSNZ+eBtNrx+4sIWle",
+	"aHnuZ+tRFBFIktJpP93F9yfLI35j8sng6VRD0t0FRXX37+dEtIzZJFEhn5NvrPOflHUen7YgqVscbyN/",
+	"rnDPbfz29Rc+MCsb1Wpv0KjY5MRvJc1vPvy/RR/+rc/mBh781fHV3xNVTSmdb6L3A4revwmR+5/Gv735",
+	"9voKvNtr3NHTXbujVJnbNOCPvRWZf0nf86+DkRRLm96Tk/QfkJM45/B/SI7yzTe8gW/4PRR3cBXNae8P",
+	"5y16LG9spKlNL00idHyKFoLfUq2tT7hAGiofnV2CEEvYLRWcwb2xnsqRUe+hkzmqVPHb9Rr6F/AL3ZJv",
+	"ba/trirSM4vabXhWBYf6nLEoTIer0Pi7G28B4etd1fXQaKK3dOrup+f1yDkDQ3Jm/PUXCPzmifqF9Gen",
+	"jNyHh5l4iDU+OmMsCMJC4GWW7G410gXxiXXcsElbJim9oj2rcadBL2CDNMLafq0iZeICXJLc+zGVD/8A",
+	"MTAf89yFKjKXW0XDpOmzYCmrWM7rfGSM/KZjfT2hMdkOw+Es22C/mPpVZhl8TS3yy6WM+RQRpiBORTMJ",
+	"epvPf28McfkKRG0U6LfB40DxAMkFZii9txigGU+EHLG9iEywRoOCIC64uU7Efhu9d9F10oxsRxSISsQn",
+	"Ex9hJu+IkCiwrlZDBCqJra7BuIO16uLC8SK+Q73zl4LPmziYXPEtKh89lBdKZyWjgsXCVk67KW6q2ElG",
+	"Bd94yVdwW8mFIDEovHr//pr8Q7L5ojUnStBwDR95++YcSVMhIhMuINXGqoQxJuqOEGb5iPE40bxklWkc",
+	"Gn6y30YneiNovmAcUlQimEnfJsCJZUGEdbqtlVAu2Xzxxk7jSzKHh09KuY0YZL6oT3Wy4NTF8jRnHHnU",
+	"VQXywOITOEH0QnzLavKVcJH8wvyKHCRZGFG5hnecE6FVE6ifNEEyCUMi5SSJwVnaCbg5XwrKIn7nI0Gw",
+	"lVMEj+NkIWt3/jsz/gbv1ys6d50X0+Y+iWqS4prGBddWy8G0WjCYgcHBVP4xv6CnfidqWPqnAL6p4vMe",
+	"huwNXmm26Pn1TZ48x8u1DfodaOFKAd2HYUlXGajb6TyFfCEQwrQIlTd89qz99InvUAXIbMx27LpVcBzz",
+	"5huL+fVZzLneo2bBf3EWkwtNrasBUAzD3aPslkhFpxiscVwgHN4wfheTaEqifTReIruBiyqPb33t9fyr",
+	"/etPU1A2cBlbi82JOvtoTjCTaC1gRyjAcRzYpla0AjtEu4YzWStFNWeCCN+MNdmfBQg838sDYOw5PL6F",
+	"P3EcN2RgBcwY5nMJkJ2ZMWvfn5aAqW14XISytt1FBn59X3pen1frx0FYREZELr+6C66sXQMXfNlYynIf",
+	"NIfB+TZ8uZTtpTMST9OwEyxRcEOWQ7itDY6QIAuCFVx4wNRxjPZwHKN5IhWaYxXO9gvn6gdP8kSEZIgT",
+	"xTVBkU+LmEdrg0mAq1Ra1nIzOej29SZUmt95Q+8/P/zn8OPvh+1//Z23MkPAwKnpo9cpG918T6pl7Gr6",
+	"NZH/v4gR4VcJesmH/Te7nAYt5Vn0NHwyPsQryT063W6v1+8PBgcHxcryoaCKhjjOezWWeZG71TEEoxdI",
+	"k8znrGhQTsdBjCDxP/+94CxCiziRCCfIpnJ70DAYx0LWhcLkUjx8C4f5MjWMs2PXSRzZUbxTWMwZBBXn",
+	"w4zHS6hrh/YCuL4zRBigf0PBHLMEx8F+GwVAiRAZ4wasC4Vx8P2qvtW5DTjHf4Yqmm4vPf+f/54KHMGn",
+	"qHS9ut3W+JUjXnZkSA4fzbmRIYM8P6rF4YM63qWUtCHuxVHyNwfuf/LYl4ypNeeXxYRIKcNdX3vN+d+q",
+	"3CFoLnCgYDedk5gy4iMeRyTNHGFul6qMODmWeU9nlZy6ULkDDyzv2MHw2tR/b+scrw8jU5X0uTUilVkc",
+	"E8oS2gW1Rdu0WqhpYejJpVRkriVzruAWHCoGkzBR9Jagk4vTq9OT49fOereWnVZeoztWmIPBcM4cDDim",
+	"IclAeENNr5whIIOfkv/5b1DXa3Hw/7F3dbtt5Fj6VQjNRduLkizZcmLLGGDdcXYToDPpjdObi1ZDxaqi",
+	"JLZLpIZkWaMJAuzVPMBgH2DfZd+kn2TAQ7KKkkqySpby55oBut1SiWSRPD885+N3Sns+z+sa7c+7PN+v",
+	"Yv9mFPpTqkdXVbHuL/xl4Y3x3Z6xjYtBqT/+8c+FqFQLFcEX/T2wWEKQpVD5LpnfbV+uKvb/ymh8dx3f",
+	"7dchflQgu1RRVBbb9wIzSWESSwT4L2SWR+9qJOATQwIW+2rhiHkENfnjTB3vxzE78Tbw7koh+/w6wZug",
+	"vTl9tVR/bqn+bgRzX9JImzHfANu9nRKLGo+yZEQcW1s+jB+kI0K/fo0kkZJy5pHVU2XBumMMvG0bz1DX",
+	"9MU+7j0uXjw0wzag/vN2ET0eVDrATPUvoI2zVvcU/HaxzqN+Vs2jtm9dIrgv6huKXwlIHmGG07mkEsWL",
+	"OeTP7UjT5gTyUOuvqr8ElsYxQUYMPLEEKbZMt3ltedjZWmAvjcAynj9OpW2jVUKIyKeF1L7RQ3qs1O4m",
+	"l85+EpaYczNXOC0EtYIQ6pd4Ca2s4znUX7rJqS3pt4g5U3yKfGGemI1b2Y4G+zzKvrARMT+HztI5OiKp",
+	"JFowj68MQSvc0prRmCz4qejDmKZO2oFfNX+9lPNpn02B1MfxMCPFQTu4WJrltuZTiaI5okqSdFjUmbE2",
+	"n0qjJxAXC8a/z6wPbelk86uFDE8ICuMUZ4nJPOlhpRQDPCDETI0Fn9I4bKHr4kczqsY8Uwj3mXdj8Y7M",
+	"8/c9b5/ppmEixgRNqJT6b0mUnpxy5lYs1Iqm+nLJrWVv5PdMKjq0P4CL6IwRBEHSv2awnHotCRJ4ShNQ",
+	"xG66Gr2Gmd9GRSUHU3KQe+IHcLy8t813TWPP7hdMilHr63T/ii2t9X+d4NrW6GCh9mJ1SvxBq34PGlxd",
+	"QvxBYMWFTlrIoNd2D7Ja9NvXE2h1L1GmWzouW5b7nTn2sI7Z1JHYfVUHMntqj1HYrQKmB5PzVRGvJbQ+",
+	"C359QrYnm2yS7XLfZC5JIhFGjCuyfIS70i/B4UGc5uypeZ2QpWit+RodlYlxjBmKCBLEYCoMkHuG5yXc",
+	"CtdJ4ibpFwd++HLHqt1gFpU1gq06fTjsIKCN3FFqEVlyECRJ0OB3FQlsF+diM++MIDEXCbFVK2o9WZ+Z",
+	"tgy4JwnCRYgql4Gd1PMEUy1+mMWkae76PVTuxD4VIMk5I1KZ8Ju7b+U0bTpHfAjMOcWFp9XbV2+K3j/Y",
+	"zrcpdWKHYIoYUFn9TtUmEfbGZK4XffV1Trw1HORr+OvHBh4OSaxIMnCFULZDL/4WNAhLBsuqsfu+fbaE",
+	"0R62h53h6fBsOUyFcRTFcZIQMhwa5UyH84HMIr2SESysiYLB1inrycNe5qpbL1CSpaC3ZTadCiLlAKdE",
+	"qLw9B/x7QyVB//9/6HeeiUUo/Pb3RFb25qYLI3ba6+sih7ku4u1wN9WewntT8u1OV0jsZZAA3ES7MS3N",
+	"hZOIlcIqxRdwXy5y1QH8Jkz83wzNlZMzlIKJn1iAnKNBWct1l1BWduWXZfo/oIbZSjfsqgZ2VgIHdG9r",
+	"db3HdXroao3ji6gv1jztojKrlmUXw+JxPpY41NtdudG+csFisgIDK1P8j0xI1vrm8PrmG9EzT4ZJfz/y",
+	"fniWfcPJku9pk3+ANLsZ2BXCSPcBpVCgPrIedZrmpm1z1sHEp8p1yo6+4FqlUJVMfmVUByTvP4AOPKt1",
+	"4JoKAN+pLqxrAGxRA+Cz+VknRhHuOcFUpoj/+Mc/C637SH38Ap4+0OH+oYJaL9xQa9F8cucgWPrPKp+E",
+	"JXsWTl8enQheIczmtjynTepuFMCXLPkc0lcV9l/BhcidgHwOdjLlNa6j1hXluuIlS0oVBWKHUxbg/R7M",
+	"lptbsFp5VFUXgFv9XhSGRabX2qLWFvtGdh9KXxhO8xPHuL42tGopqA0SwRDab09ibytfhALPQktdL6E2",
+	"CNzsyVJ1ZTXGSGCWpVhQZWpx6CdRlMV3REl0ZPUJ5OtlgGy9GjSh7ATfj04m+G+BJeI9DnTLS+zYQMwZ",
+	"dsZ2qJ0kXFNBA+rQrCXKL0mFGLZ3nzF7S8qkMpRFTry0HKN5HI3pfnk7FyfhR1ghJOnfyeI0nOuNVv6a",
+	"xVLP17D0CjzzSHrNf3VMg7bdzlj/owKZuL+yhvj2P4thvIMeHnqq8wa6fuix8+0e67zimdjmuRs83wtT",
+	"+Q60XhYecxo0tDQtgfw6RfDMX9F86Yuy8HqR+KMZ/xZks8RSvqurQX018LrRSJARBCxFYT+wUZee3Xph",
+	"bM/G/IC2VZzFOE2bzuuU29WAs0QSMy7u5BTH5AeZJwPWYOneQj+3eTePL+W2DTEeZgkfDl18un3Za7dd",
+	"6Ps86uKz+DRpYoxxsxtFUfMyjuNmkmgXVDuh4IZOyCRyRopMME0dQdy/28G0Yj4pFPA1cMdpjeI+kEoQ",
+	"7UKgGYn0zNwTIWhCrPAKruAVB/YoUbzJ6fuOl7HMn7MqeUbIXTq3EOG/cwZdTYigMT55zwVnim/JTFy5",
+	"oNziSm5TU06bc2971CC0Q4DQOGvqdSkm2lMGb813O8LO9E5epCBGN8afkD0Uug0YoqX9F6BwYdeGyGza",
+	"oM9CXzBDBHLpPw7CEFpXFwhq9A+afAgoNC5QRIZcEO2qt9AbI6FI4TvSZ8YNpgxxkRARFLfvsVrpoIWu",
+	"URhnUmlP232HGCGJ7LPi4RR8wAGUjArhwkbG7hifMfT6+i/X/gxwqLHrRBzNxlwSwODB9DGuDPquz6iS",
+	"FoJnbtijbrvt346H4uVljrRBhiyJ4JfE2O1XP27tsSzOwJdghO5+H2bm7JBmplvZE102Lpthck7X1UC5",
+	"J89AvWz+trV+Xthm2RXOgXHr6Jpu4HNzSy/fiug6JUKhKU9pTOFLrJDgmbn7RxUQtiCDqDDqXvBsNEa0",
+	"hKPadLCi7R/OmZofJvWB7ctvUbMUe9iiQfm5zHeuIQY3G3OoessQ9Mb4DB2FcSYEYWpg9rhxR7I0dbxh",
+	"EU/m+rMmYhxZWxR4jtaKa9aErhgvnJ1Y/6WdnFl5Ne+HdnHVkMvCC8GXW5vNIP91xhT8JjdalwvmMF+p",
+	"Xn3e3NN5c0dP4IYoPRcPHC5hU2ptbNc3Fzkzq7U6/Gp4zXfVhYeAtq4ecK8QjiTsH3czHw5kEt0RMtUb",
+	"jAoE9ckCk/WwQgsHwDCXuDDoM9CvI3pPWIAEmaY4JuZYS6WyxGsST2y2A4qfab2tVY27JT53lAEm3Fd2",
+	"KDQwthIFu8czXcSjcg30I4826Z9dFMmOOqIKELfEZzI/r1FmTxEAusfzw4m1PdsF0qF4zXqL5dU8z4+6",
+	"ZblV82MjDo8PrXM22MWpckMcVPF38h+t0R8bPbQdoteLU7VF8PrF0sJASfhvJO7wDUrkh5XTS1XXQIui",
+	"ZJNpMyG6qw1VfBlBhCkxN2vKJlNjhoNCKm30GWw9JNqokujt6xuIMIcW5xGWZ7xu2WR6Y4fwaJGsXOJJ",
+	"/8CKVKfd0v/vnLqjyJY5avt6jd7HTwVbxXLp/x1EsJiYbZNHdiXRUaE5j2vZO0xdfzPXUDmaKQ7gEid+",
+	"+vstZM8C99ZI3QueMSj0y4dQZ1gG1vkNChLlAEnFxcTQEMy4uCOivAz/rSNP2Qf57cArTnsauA/NSBq9",
+	"tq3eJs1tMj19SaN3dho0hpimlI2A7MT+bYrUn7U6ltW80TvrfjJCKX223U7xQOf0U9Cw79robc9+bitf",
+	"3+vFJbPyUgRmxmuJOQSMMAfP6XUrZOUGy3HEsUi2FZjmFI/IQ+xGK6AL0z/8dI0Vgid+hrarHpq/JGuQ",
+	"ebOBnZRfPzaKnk0kCywZjuIEYMTnz55fLDFROzyxtnpyMM2ilMY55m/MZ4Mx1bI9HyR4Lhu9y3bQkGk2",
+	"8grzedVrYRoVSohE0mwKaRKWv1UUVL0Sm6h67FLWknoIjIQvLr5d8z/eDSOhd06Ijn5591NT4iEJUMbo",
+	"XzNiOMA8mb1CGCWZkYGFWgDHFupr6j37LD6tPvPgFvlWDhFsZRSu7OUQXbYtpz88iX559xMKrZo5+aiH",
+	"+ikEmn+JGO+zfHABkhxh9ys9HVrFpNnIkAfhVHIUEZSxTJIERXN7NDUoY+9X6Kjbvuwz+HxGJTm+QlNB",
+	"7/UbwxybGgmMkARh0/7CbFFRzNd6DEQhTl8U/7CqWqrrkOoa5JCAh69Tz1afo4fAA3or1sCBp86w45mE",
+	"ShbBi/v5/lslzID+xRWEFDxFXdiErkGLzbBI5DpswIIWrHEB3yAu4LE7MHiYtwlscl4mvRjuhiN1+Y5q",
+	"P8KUfGyMBM+mjV7jZ8GTzHAk71q7vB13klNyNmx28XnU7MbPkuYFeT5sXrQvXXDrvIhQ39IiHS6gIE37",
+	"0/do2b4Ji/ZkuJx2levDszfl6e01We0WukaMzFBYdBRCxtqlsI354imUBe2zo+I5BO26+DkVKKRJaDqg",
+	"6riF3uA7U4cCdJIRKQAaCWLhzwvnj6DPvDOSQSthtnrgGGOLwkuz0foM+ZJq29HjL5H8Z+0VOf/jf/4X",
+	"3To5/7CbnB+QWerQXv6zbXThPuboIVan71In1in9LTid9uLZm9j/2lSGECSFbRZlQtqreMBnFmgFSqQl",
+	"nr9CoYn4h2hIU5P9YBup529Nzw/ck9biBxewLceMzZpwls4DNMSpNN+a6qec2cjLwm1iI8Fld4ltjsIX",
+	"SZurizhPCWZfPfO8Wz6fbN7lcC6DFXa9s6ABtSsTwmLS6LVbFxdWMZIOOSVnpPsAZYXgXA1inEni0E6M",
+	"qBkXd5uqHnZ65xfLRHn51JuSuI4ir9OtFG7mYrIp0mxmpw41HybUDGtm53hB/cAHD+aE8kRghdu4U8Ej",
+	"4tKlV3C/LCUhmhDMJGIcjQkWKiLY+Gc2Mp0SLE05onJF9MEO5PH3dUHwBuRvJM6U9mPaVrgu8UX0XJ/g",
+	"NgtXiqUa5K9Qhi8+AyFKeV6Q9e1/v0I/vrr1WCB4mmqRz0QzGstmp4xmpjqewUzRtliGPJ1dy90h5G6W",
+	"71cncm4HbytzD4bwilW0xZfjFFM4uzgUL0sg0gKylbhPJ/w+L/9lTjBrkQ0mNmT31TZxvXdEQaqoPvx/",
+	"BcXp9FIgbFd3242YR/N2OPS7zQsZs/U2472fiJTOasQ4TYn4QbrqyB4k1X2jh4goA3KhIL9jYX1OziBe",
+	"4P+aZ8rvaESUROHHfqP4rA+nzr7D2ORfDGjSb/T6jX7jU7jeHtn33BPqx++80WtcdOIkPr2MmufdzrDZ",
+	"PX3ebV4+Ty6a8fPu2fCsfYZP2+eNoOHP968fnYF5yUaUEWLpchaWNj8Pk4Vndum9gheYT9c6T7CYz9oi",
+	"HcYiLYjSzN++vmKwH242UrpxEmeGDOjXj42IYEHEdabGWp7AdSHivvysuBB1z0Ta6DXGSk1l7+QET2lL",
+	"tzvhDP6NsWzx+7H+/OT+tISa6obck5RPJ6bw5sONJeR+fWM/8Rin6GiC7wgSGTteaLF3ctI5fW7wq72L",
+	"9kU7b+e3fP6WG3zDGVVckMThC00k0mJ5LWtOgADtKImgRDqGswDFxZE+5SNjyq9fI4VHI8pGrcKVfMXN",
+	"/iqZ5ohIhJXC8Zgk2uDDKNDRlLJRADDjAOlXC5CKpwFKmB5hKo8DxFkzIRPdpciY6Ruv0P14Y7AcP6uD",
+	"eO3Am1rJe6hOiRIi6D2xFG4F5NlvFVCeZW3aQqMpHZJ4HqckWK7yl0/XQrl0r+mi9t9q+x/GNB4XEFB7",
+	"QxrNxnwS5JekZ/BQPMaMkdQf9OKl65Lm3y7TowQ544dcc23Wa94Bz0vW20ShucghLj7I6MoczIpINYSp",
+	"J5Kk93q2BIFcEEkQz5SkCUF2e/vL4QesSvpP9VwkC0SGcOXcEezrfiB+oF/NhTzMnvR6KaM5XO3MIUkD",
+	"lDh4I7LaLkCp9gagWKjduoX1bTqthaZcqkz4e6IASq72dxvrlxNIkCnXb3D0XtD7eYBur9+9/o9jRNmI",
+	"SAVFcBXXx9/fSWw7H1KWUDaSubtCBVKCQjC42DTTKcr1adnb5rrAP8372Q195NZ6HwnOFYLQz8LSwWF/",
+	"jZJw7j86ssdS7T5NOWVKHlvWgMyc0VdE1HmSJVJUuF2F3UERSTkbSaT4UiPW6qy2o33FEKJho9AjGEMJ",
+	"mUJZOM7ghBMa5jug9+mBf4j03+BNKmUWoJiuPou0Z29WyFIS6hUSBEY4a6FrtpCaAk4fCT05+ktIAeWT",
+	"Aoryqs9mgirSBFiZJLHQDqdudYLlnV49icJ/s/8LtSObm/BWn/XZn/6EtG7us37Wbp/Ft+A63ZAhZUAd",
+	"i4wv9Y4M/9wvd7J+pmz0Auaq30ByzGcf9HDesnT+54+QrUEn0DSxvWm9u3tvt2wyrdKbtjW79/ZKqUq9",
+	"qfgRnb2PK/WVMLl7XzdMVnqv9BF9vU+37WvJuIM0SWDeVAJT9R6PbALwt0//CgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

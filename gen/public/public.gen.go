@@ -150,6 +150,9 @@ type NotFound = Problem
 // ServiceUnavailable An RFC 9457 problem document (same shape as in the main API).
 type ServiceUnavailable = Problem
 
+// TooManyRequests An RFC 9457 problem document (same shape as in the main API).
+type TooManyRequests = Problem
+
 // Unauthorized An RFC 9457 problem document (same shape as in the main API).
 type Unauthorized = Problem
 
@@ -557,6 +560,17 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
 type GetPublicStatusPageRequestObject struct {
@@ -638,6 +652,31 @@ func (response GetPublicStatusPage404ApplicationProblemPlusJSONResponse) VisitGe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusPage429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusPage429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -736,6 +775,31 @@ func (response GetPublicStatusJSON404ApplicationProblemPlusJSONResponse) VisitGe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusJSON429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusJSON429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusJSONResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -843,6 +907,31 @@ func (response GetPublicStatusBadge404ApplicationProblemPlusJSONResponse) VisitG
 	return err
 }
 
+type GetPublicStatusBadge429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusBadge429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusBadgeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPublicStatusBadge503ApplicationProblemPlusJSONResponse struct {
 	ServiceUnavailableApplicationProblemPlusJSONResponse
 }
@@ -941,6 +1030,31 @@ func (response GetPublicStatusRSS404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPublicStatusRSS429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPublicStatusRSS429ApplicationProblemPlusJSONResponse) VisitGetPublicStatusRSSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1133,61 +1247,69 @@ func (sh *strictHandler) GetPublicStatusRSS(w http.ResponseWriter, r *http.Reque
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frrchu3d3+VM9vMmHKWF90cm55ORrETV40tq6IUd2q6Irh7yEW0C2wALGnGw5l+6gP0IfpgeZLOARbL",
-	"XXJlSU7Sfz7kk0QCODiX37mCn4JIZrkUKIwOhp+CBFmMyv77gkUJvpDCKJnS5xh1pHhuuBTB0K5yMYdc",
-	"pjxawUwqmCq51Kg0MBFDruRHjroXhIGOEswYkTCrHINhoI3iYh6s12Hw/SWb7xL/CZXmUoCcgUkQFOYK",
-	"NQrDaP3zJNdhkDPFMjSlGKezMynwDTNRsnvRiQDiAGZKZsAgV7jgstCgUOdSaHwODDI6CkzoJcl2ODgi",
-	"BjiddsoKwkCwjJg4nXXprq677POCj9KiRfDLBCFnc3ykQafFvLopZybZ3ENLQRgo/KXgCuNgaFSB9esy",
-	"9vE1irlJguGTozDIuPAf90k9xqAiqv/5nnV/HXSffeh8Oyz/7X74NAifHKz9yt63XwVhm5K9hqyOz6T5",
-	"QRYipv8jKQwKQ/+yPE95ZI3Wz5Wcpph9/bMmQT8F+JFleYpOBYbx1NJnptBWASCkgZmlGZbfB8OjwVEY",
-	"GG7oGN1ZbSj5S4zJ9bDf1xgVmRQ9+suY7slF4u/XfSFN151b11X2lcJZMAz+qb/xh75b1f1zd9YJ3jTY",
-	"mYS8mKY8clwvuUnAJNyZDzpSgZCgiyiBiu5ej24+k+aNjPmMY9wOgyboHQpRw6QBsgkhpOaz3p3apCm3",
-	"9e0eK8oI1YJHeCXYgvGUTZ057mnA3606EjJmhk2ZRuAaig0bW1JdoFGr7snMoNrV1QgjKWINRsKScQNT",
-	"nElF6jNqxcW8NVpwYXCOirhah8GVYIVJpOK/4u9FcMa1pqgoFXCxYCmPYYpMoQIjb1A0sLy/wXKDg4fB",
-	"uagf/SMQfdLgGJZMw5wvUNiozrV1TCdZh2KzZhn6rbJISV5QOCs0xjBd2fB9cn5KmK+Yc9nFMzUyzFgl",
-	"oiiyYPg+kDkqq3GWBsTcXLHYqkUWhs0xCIOMkQEFExF9KsSNkEsRfNiOU2HwsUtEuwumKHJqov62Qf3l",
-	"hvpbT/1Ng/qVp74OA6+1tjRy8cMLeHZ0/A2UloFYRkWGwkDHqkgnLEdgGriwSiEZSs2EQa5IaMNdNPVo",
-	"2kkblAy0sYy1LVI+QG2uedy67JG36wUVEFtOuS/aMtgm/bx3q55MddXGInL6M0aG6J3baFlZn0hvSc94",
-	"uqJ/uMFM3wlkS+4lnbnKDc9ww3PAlGIr+jxXssjb9dkSfL9j8RzhBldkmZlUGTPBMCgKHu9mQp+S29Td",
-	"muAr4hCj4guMXelBiCBKQ5j0nfL6n4jAuj+lA/1Pleg2saxt3G+1MN6lsS3HW4dBYRV3nUdml1+nVJAL",
-	"CggJwjKRKULCtZFqBTqRS/EcRJGmNvXJwgATKyqfitQ09BfLYmqxQZtdqnFVSymFKLKpjchNYFmll/WO",
-	"VbWXssF2WKLmdsDVEdICOae2DbPuhh0Ff05TZ6QEKoMZxGxVqYMy3B+hiHhH6NuFPRURj1udy+H9TlAr",
-	"1DJdYHzNzI5eulaHbejDBSpuVrcFH2UeSnA7YNWi0q3xqsiJpm6vqVJaMkAXplwgoDCKo4aOzFFgHEJ5",
-	"OgQWUdhPMZ7T114feyEIXBKJGVfahMAMZFIbOH5OnmGTpZDGVnU+V7ry0Fby9w9o3oJXlp/dmNbmJVXw",
-	"9XaoNNhQ/0ZFdwOovH4HRkIavF+OqZssw/vafju7uE321tuZruftXRevY6GFOxTx9UM4DO/rSlbzDyT9",
-	"BcD/LCAaKLgub60kvl2jo4qPpjKbI4MHwHqT9luy9F0mmqOg0u2BQYSXUG6JCG9zFFCt+2FD2X4nUhs3",
-	"yYgSjG70tucjixLX7nGjfWApW8HSwb7Q59t0kzWxvdUBRQnGRYqxZZdFhi9cfVmegCUXsVxqkGJHwhC0",
-	"lKKS64Es112uhWuqGliaPrwiobriuiwyrmO2ajHeS7aytbS1Q0X0kYaJLQUmkHIyk0zjmtGMpNTcubp8",
-	"sQcpc+LuFsO+cvtS5yvLFe9+XgtbCG6TMqy7Vh27TQTseuzaIn0mffvKXIVSzotGGBVvJHWfhUo/31gG",
-	"u/2gkGKV2aGYLAxaPykJQm1gQ0hCRQWtLIzmMcKkz3LeXxxMLCwFYkydsZCuW+yNxVg8fvwu4VHiZifM",
-	"zUxsp9Z7/BhGaTHXwBRCIfgvBUKOCpZS3eicRRhaqhbOzumuLl67syDkWNT2aWm3WeJyBgweuxOP3bVc",
-	"A0u19JewTIo5sDStz3W063VPzk/Hwg8CjwbPQJoE1ZJr3Btu6l8nX7hdyU/oJpMwUyfcgxPHhV3geiw2",
-	"JQNsbjoCI4FVhohYmqLSPXhH8Yc1G/aOLcBlinvhRm6uIZXyBuOxKHLnDaWkPiBU8c9SeaQ3mobO5N+7",
-	"7/yn7unLCWhMMbLh0WogdH3tWPhuP/Qi2PmXsTbIkOpaYl6AQhZDrviCmfL258BENTJxgmzE3++NxaVn",
-	"jWSRuevgK+OW0IwxSgkwQgJhmqogKD2TWvEhaBQxcLPpw8fi5Pw0hMlJOUSxo4EhfOc0qjNx/dt//e+k",
-	"BGs58yZwXvjxJ0RMqRUwWCK7gcn3l2zuAD+x8/NuOUCfQGfidBJCxj522Rz/+XhC/QIhyhu2FDmESamc",
-	"iUsxJab2XIC3m+CwRIWbDJJrbY8G4XsWJWORKxmh1nCDmGtYWqAZmBY8NWW/MsMl6cuO0TpTWYiYylcB",
-	"mv9KKNJ0i1FsNuMR6JzfIGUSZg03FpFNlOdSm7nC0b+9BimwNDAqB24qSFf1W0JbGdNG2lPOLUol2yRg",
-	"A8CJS72PtI0z1lNrudb1mEN4+yPUJkYhvDu5ODs9ewV+cBTCi4vTy9MXJ6/Hwk2QQrg6+/Hs7bszB0+B",
-	"sEID5RjpOfVvXFNjVqZ+N5u0i+SulDbrLNmuWCptxm5PuSJnllkUNUranwdSsSLI35qt7eyYlRzI2VjY",
-	"ITKzx/fo3kntzKQH5B9lpmnhDWrzA7vYcaqAcTEYHOJYeG2VXzQYKr+qaXnvudcISJGuYJmgIKfbvoVr",
-	"cHobC9uAg2tfPWs6IWe1MTlmq0e6tGkZJpeo3DOAt9/Gbn5fijNjrRpuxig2/VMATItc21xPxDW1bu0d",
-	"ekmsN6YEmfIIhcZa8jxXMlccDVOr+yTQvkGV6Vq14LOvD4n1nBmEwcI9dQXD4KA36A1s2ZSjYDkPhsFh",
-	"b9A7DOyTTWJroGZKoW/maNpm4mqBqquQYIZx421iCybhVgXlA86UKbJMXDNb6NG6qZkpHrVUmlRXVXA5",
-	"jYNh8ApNvac4d6PWxiPSwWCwNX03+NH0E5OlzfeGlteo9le0rWeERkC+65Wk8fpZe6i838vK4eDots2V",
-	"zP36E9A6DI4G+3efudoa9x/d86If/IvX8eDw7gMtD0N2fF/m1GD4/kMY6CLLyCmGwaj2btf5l8s3r/eo",
-	"/GVzO3A/b4H9h61X2vftDG229O1z6Tq8c1/9tXdN12yNU61f3eI1l/45o4QgVQnkLySRZdzWOf86ent2",
-	"J75p0934rr8utbwq1dvs99Vg/L2fVwYHg4Mn3cGT7sFhczA43B8M1h+qsTdFsLiIrJBubBEMov34AA9n",
-	"3SN2PO0eRU/i7lP8ZtZ9Oni2zw6mh9FRfLx5bh5xg7DEqZ/EDgPNDXbLb9zMeevVps7Ns2e9Z08tP40G",
-	"vsb+5f7BcDAYDgb/0Wh6LMoanS99UTWVW1e29Iz7FcNLnHZzJTdTkRK0BmLUtnHhEWor5P3f0Oozks9E",
-	"IV8s/B2N/gHRiBzxrxuNth93bs/oJ6ATjmmsu9qsUoTRT6/Ant6k9foQxJVflJ196o5kKgvlHmUrOH42",
-	"htmnqruDGM/YHPt6Mf/64xclaivF377x/+obDjmd0U+v/kTfaJp6UsZt2/PWx5Bb1ajrejzloW2iJjye",
-	"2JX6HIcbPRYx13nKVnbwA51ULlF1I6Z9VasK+xsyO6SAKGGKRcQj9RcCUjTG/1ot5nO6aIqRzLiYj21X",
-	"GDOdhIC9eQ8mPgdO4Lf//h+Y+AQ4eW55cgOVTQ3NhQs/UlGbt+RCuxbJLOVYuCHVnArp6gcUJNSea+Kc",
-	"bSib6R23tmLa32EY7+Pe/cei2Hqq9WNelxLbIoDteFp+X1Zded8fmR0cH2//ymxnRPq7g6XS+tbweHpX",
-	"R7I13d9wQCUdE3AxGsFBbwAzxPjOyHgxGj2suFNaf2F09Pz8HRz//ODoQWSVDp0SEn+Z6sFyTn192Q40",
-	"sNKo8ZtDCpbzXvukf+dNBReYyjxznn83lRgXLVRey4il0MnYDVIA3muQGvb7+wff9Aa9QW9/+HTwdBBQ",
-	"Z1Dqd5vSu4SZ+ohfoxtTs7oFepu41Wae9Yf1/wUAAP//",
+	"7FrrbttIln6VA+4AkdOkJN/SsYxg4Em6s95OHK9ldxYbZcMSeSTVmKxiqopS1IGA/bUPsA+xDzZPsjhV",
+	"JEVKtGWne4BuoP8kFlmXc/nOnV+9SKaZFCiM9gZfvRmyGJX98yWLZvhSCqNkQr9j1JHimeFSeAP7losp",
+	"ZDLh0RImUsFYyYVGpYGJGDIlv3DUXc/3dDTDlNERZpmhN/C0UVxMvdXK9364ZtPtw39GpbkUICdgZggK",
+	"M4UahWH0fteRV8zgG55ys33u+Q/XP0L1HjqxYhMTcDSTYGZMxjIeKGYwobdBIYq9gaXB8flEg2Ap+hCq",
+	"EBR+zlEbDQlOjGU6NCFojKSINeTC8MRu/ZxLw4BrmORJAmzKuPABu9MuhCPPyFsUI+9UvTg6ODUvDsMu",
+	"WOI0MIWQoQKNao6KBBqh1l24kCplCTChFyTsiCm1BG7ASOlbKuhOmcSoIKx4Dey/oV9/dIUp44KLaeiI",
+	"r7/RaELoFLzswYRjEmsfFjMezewFryUMX/0EClm8oeSUfXmDYmpm3uDg+JnvZcwYVCT+/xp5H1jwS/Dx",
+	"O8vwh35w8vG7U1P88RfPv0+bl1YBu3QauGXtOvsc1vTRGedKmz3H+sK9WXARywVwUWpxW0+fX+z3+6eL",
+	"F8chdEL7MBxYNZ1dnoP9fQohi2OFWhdvooSjMFA8hAU3M5kbYNXyCeMJxgHLzSwcgPsF9AuF4ZEFvW45",
+	"ae+b5P65lPvifrmjUcuziUG1LfJhAXEjYcG4gTFOpCIzNWrJxXSDLC54mqfeoF9dw4XBKSpvRRdlTLEU",
+	"TeF0zicXUuBbZqLZ9r1nAshfwETJFBhkCudc5hoU6kwKjafAIKWtlXEc9o+IGk67nT17vkdoIOBMAror",
+	"cJfd71OGSd7ipq4JY2yKTzToJJ9WN2XMzNb30CvP98hbcIWxNzAqxzsU9+zIJ4GVP/cbWiQdksY6fx0U",
+	"fwYfv/b9Zwer8s3eX9uUuaLLnYSsjC+k+VHmIqa/IykMCusqWZYlBdp6mZLjBNPv/q6J0a8efmFplqAT",
+	"gWE8seczk2srABDSwMSe6RfPvcFR/8j3DDe0je6sFhT0kcfVg15PY5SnUnTpf8Z0V85n5f26J6QJ3L5V",
+	"XWR/UTjxBt6/9NbRq+fe6t6l2+sYbyrsQkKWjxMeOarJEsHMuFMfdKQCIUHn0Qyqc/e6dPOFNG9lzCcc",
+	"43YYNEOUQyFqCBsgCwkhtQhbBr82boplPbvGsjJENecR3gg2ZzxhY6eOByrwV4uOmIyZYWOmkWJZviZj",
+	"gyvrOYLfwnVsu4uV711L+ZaJ5VURfH8liCncg433gF8ixBjjU0cNMOLAhoUYE7akqFBnrQb0g5M10K+l",
+	"hJSJZZUdPBLwRFBgCcLfBvNXFYcYu7C4EY8I9vTYRiOY8jmKPVjQCkl5B6Uidrvfmo1c1WQV1uRTJUKb",
+	"6KhnZ/cBf72wngUE6zTgQZuL5WVAW8Py3t3r2GcFeiMoGEvFf8Ff6zRTrjWlzVIBF3OW8BjGyBQBjcTf",
+	"cJ/7a1Q1KHgcoPL61t8CUGcNimHBtAONzaS4trHAcdYhWGmWlthayDwhfkHhJNcYw3hpkXd2eU5utiLO",
+	"lR8lUUPDjBUiCkojPngyQ2UlzhKPiJsqFluxyNywKXq+R3mtQcFERL9ycSvkQngfN0Oj730J6NBgzhQF",
+	"a02nv2uc/mp9+rvy9LeN02/K01e+V0qtLXO5+vElnBwdfw+FZiCWUZ6SmXWsiPSMZQhMk58hoRAPhWR8",
+	"L1PEtOEugJdo2spUKP/QxhLW9rJwSZ943Pq6RN62462A2LLLPWhLmtYZzwf3tjymumqtETn+O0bW1C9t",
+	"gK60T0dvcM94Yh0AN5jqnUC2x72iPTeZ4SmuafaYUsz6hqmSedYuz5Z4/zcWTxFucUmamVA1ZryBl+c8",
+	"3k6+yiywTdytOWV1OMSo+Bxjl+0SIuikAYQ9J7zeVzpg1RvTht7XinWby6xsqtGqYdwlsQ3DW/lebgX3",
+	"KYtaSmonVBcqbAk1kwnCjGsj1RL0TC7EKQgqfKu6xwZHnSemIb9Y5mOLDVrsshuXKBdciDwdW4fcBJYV",
+	"epFiW1GXXDbI9gvU3A24OkJaIOfEtibW3bAl4PskdUFCmEgFDGK2rMRBSdVvIYh4i+m7mT0XEY9bjcvh",
+	"fSeoFWqZzDH+xMyWXAIrwzb04RwVN8u7nI8yjz1w02HVvNKd/irP6EzdnsYn9MoAXZhwgYDCKI6UI2Uo",
+	"MPah2O0Di8jtJxhP6XEpjz0fBC7oiAlX2vjADKRSGzg+JcuwwVJIYwuJMla6isQWjw93aKUGbyw92z6t",
+	"zUoq51vqoZJgQ/xrEe0GUHH9FoyENPiwGFNXWYoP1f1mdHGL7K13E12P29smXsdCC3Uo4k+PodB/qClZ",
+	"yT/y6G8A/r2AaKDgU3FrxfHdEh1WdDSF2ewpPwLW67DfEqV3qWiKglK3RzoRXkC5xSO8y1BA9b7sRhcd",
+	"n5nUxrW6oxlGt3rT8pFFM9dhsBWUcyxF96EwsG+0+TbZpE1sbxTd0Qzj3DYVRQwsMnzu8stiR9H31CDF",
+	"Foc+aClFxdcjSa6bXAvVlDWwJHl8RkJ5xaciyfgUs2WL8l6xpc2lrR6qQ59oCG0qEELCSU0yiWtKM5JC",
+	"c+fm+uUeJMyxu50Ml5nbtxpfka6U5ldKYQPBbVz6ddOqY7eJgG2LXVmkT2RZvjKXoRQtyiFG+VtJ1Weu",
+	"kvsLS2+7HhRSLFPbh5W5QWsnxYFQ6xESklBRQitzo3mMEPZYxnvzAzd+EIgxVcZCumqxOxIj8fTpeztx",
+	"sO065tp0tlLrPn0KwySfujFJLvjn3E1LFlLd6oxFuJ6FFEZ3c/XG7QUhR6K2Tku7zB4uJ8Dgqdvx1F3L",
+	"NbBEy/ISlkoxBZYk9VaidrXu2eX5SJS956P+CUgzQ7XgGvcGm31/fzOTD+kmM2OmfnAXzhwV9gXXI7FO",
+	"GWB90xEYCaxSRMSSBJXuwnvyP6xZsHdsAi4T3PPXfHMNiZS3GI9EnjlrKDgtHULl/+wpT/Ra0tAJ/yN4",
+	"X/4Kzl+FoDHByLpHKwHf1bUjUVb7fsmCbbkaq4MUKa8l4oUdK0Gm+JyZ4vZTYKJqmThG1uzvd0fiumph",
+	"cQ0ycxV8pdwCmjFGCQFGSCBMUxYEhWVSKT4AjSIGbtZ1+EicXZ77EJ4VTRTbGhjA35xEdSo+/eO//y8s",
+	"wFoMRQmcV2XHvRjQMVggu4Xwh2tWztvsgDUoJqwhdEInEx9S9iVgU3xxHFK9QIgqFVuw7ENYCCd0IabA",
+	"lJtmuUVwWKDCNaPJtDa70fADi2YjUfTy4BYx07CwQDMwznliinplgotqrtkZy1zElL4K0PwXQpGmW4xi",
+	"kwmPQGf8FimSMKu4kYhsoLyU2kwVDv/9DUiBhYJROXBTQrqs3+LbzJgW0pqib1EI2QYB6wDOXOh9oq2f",
+	"sZZai7WuxhzAu5+g1jHy4f3Z1cX5xWsoG0c+vLw6vz5/efZmJFwHyYebi58u3r2/cPAUCEs0ULSRTql+",
+	"45oKsyL0u3a4fUnmSmGzTpKtiqXSZuTWFG/kxBKLonaSLvcDiVgR5O+M1rZvywoK5GQk7NyC2e17dG9Y",
+	"2xN2geyjiDQttEGtf2BfdpwoYJT3+4c4EqW0igcNgopHNSnvnZYSASmSJSxmKMjoNm/hGpzcRsIW4ODK",
+	"15I0PSNjtT45ZssnutBp4SYXqNzkqdTfWm/lugQnxmrVX7dRbPgnB5jkmbaxng7XVLq1V+jFYd0RBciE",
+	"Ryg01oLnpZKZ4miYWj4kgPYMqlTXsoUy+pYusR4zPd+bu28hvIF30O13+zZtylCwjHsD77Db7x56dko4",
+	"szlQM6TQkymatjGMmqMKFBLMMG6MwzZg4m9kUKXDGTNFmolravNLtK5zZvJHLZkm5VUVXM5jb+C9RlOv",
+	"KS5dq7Uxtzzo9ze67wa/mN7MpElzxNUyAG0f3G7MJhoOedeQoPF5TO1LlocN8w77R3ctrnju1aeOK987",
+	"6u/v3nOz0e4/euBFP5ZD1qODk90bNodwK9877h/u3tcyw7Rt/yIWe4MPH31P52lKxjTwhrURc+dfr9++",
+	"2aO0mU1to/6yxVw+bnxQ8KGdoPWSnp3sr/yd6+ofJqzomo02rLXHO6ztuhyDFNCl7ILsjDiyhNv86N+G",
+	"7y522gUt2m0X9alUyzSqXp5/qBrqH8o+p3fQP3gW9J8FB4fNhuJgv99ffaza5eT54jyyTLp2h9eP9uMD",
+	"PJwER+x4HBxFz+LgOX4/CZ73T/bZwfgwOoqP119GDLlBWOC47OAOPM0NBsUT16vemPbUqTk56Z48t/Q0",
+	"Cv8a+df7B4N+f9Dv/2ejWLIoa1TM9KAqRjeubKk19yuCFzgOMiXX3ZQCtAZi1Lbg4RFqy+TDZ2/13so9",
+	"3qtMMv70Yn8gL0YG/Pv1YpvDpLsziDPQM/tRYKDNMkEY/vwa7O51GlFvurh0j7KBMlWIZCJz5YbAFYzv",
+	"9X12NLbb+fGUTbGn59PvvnxTYmC5+NOm/hA25RDXGf78+p9oU02IhEWcsLV5vV26kTW76qw8eWCLvZDH",
+	"oX1T7zdxo0ci5jpL2NI2qKCTyAWqIGK6zL5Vbj+Gts0UiGZMsYhopDpIQILGlJ9dx3xKF40xkikX05Gt",
+	"XmOmZ+WXrGXMDeEf//O/EJYBNzy1NLnGzzrX58K5LamoHF1woV0pZxZyJFwzbUoJf/WhBzG154pNpxuK",
+	"nnrLHVg27fcipvQNpdsYiXxjpFy2o10IbvMctjJr+fSyuvKh318eHB9vfoC51cr91U5WaX2nWz3fVTlt",
+	"TCHWFFAKyQRcDYdw0O3DBDHe6VGvhsPHJZNK62/0qiU9fzrV369TLcFnlQWdAkq/m2zFUq7m5SVNjDVq",
+	"kWYThmW82z7J2JoZ4RwTmaXOY+w+JcZ5yylvZMQS6KTsFslx7zWOGvR6+wffd/vdfnd/8Lz/vO9RBVPI",
+	"d/Ok9zNm6iMMja4Nz+oa6K79XZt6Vh9X/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -30,8 +30,12 @@ type Authenticator struct {
 	CacheTTL time.Duration
 	now      func() time.Time
 
-	mu    sync.Mutex
-	cache map[cacheKey]cacheEntry
+	// cache holds successful lookups and denied keeps refusals (bad tokens, foreign
+	// workspaces) apart, each bounded on its own: a flood of bogus tokens fills and flushes
+	// denied only, and cannot push out the entries of the tokens in use.
+	mu     sync.Mutex
+	cache  map[cacheKey]cacheEntry
+	denied map[cacheKey]cacheEntry
 }
 
 type cacheKey struct {
@@ -45,12 +49,16 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-// maxCacheEntries bounds memory when many distinct (possibly bogus) tokens are presented.
-const maxCacheEntries = 10000
+// maxCacheEntries bounds memory of the good entries; maxDeniedEntries that of refusals, which
+// anyone can fill with made-up tokens.
+const (
+	maxCacheEntries  = 10000
+	maxDeniedEntries = 10000
+)
 
 // NewAuthenticator returns an Authenticator over q with a 10-second cache.
 func NewAuthenticator(q *db.Queries) *Authenticator {
-	return &Authenticator{q: q, CacheTTL: 10 * time.Second, now: time.Now, cache: map[cacheKey]cacheEntry{}}
+	return &Authenticator{q: q, CacheTTL: 10 * time.Second, now: time.Now, cache: map[cacheKey]cacheEntry{}, denied: map[cacheKey]cacheEntry{}}
 }
 
 // Authenticate returns the caller of r. Its error is a *problem.Problem (401, 403) for the
@@ -119,6 +127,9 @@ func (a *Authenticator) cached(key cacheKey) (cacheEntry, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e, ok := a.cache[key]
+	if !ok {
+		e, ok = a.denied[key]
+	}
 	if !ok || a.now().After(e.expires) {
 		return cacheEntry{}, false
 	}
@@ -128,10 +139,29 @@ func (a *Authenticator) cached(key cacheKey) (cacheEntry, bool) {
 func (a *Authenticator) store(key cacheKey, e cacheEntry) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.cache) >= maxCacheEntries {
-		clear(a.cache)
+	m, limit := a.cache, maxCacheEntries
+	if e.err != nil {
+		m, limit = a.denied, maxDeniedEntries
+		delete(a.cache, key)
+	} else {
+		delete(a.denied, key)
 	}
-	a.cache[key] = e
+	if len(m) >= limit {
+		now := a.now()
+		for k, old := range m {
+			if now.After(old.expires) {
+				delete(m, k)
+			}
+		}
+	}
+	if len(m) >= limit {
+		if e.err == nil {
+			// Every good entry is live: do without caching this one rather than drop them.
+			return
+		}
+		clear(m) // refusals only: cheap to lose
+	}
+	m[key] = e
 }
 
 // Forget drops every cached decision, so that a revocation in this process applies at once.
@@ -139,6 +169,7 @@ func (a *Authenticator) Forget() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	clear(a.cache)
+	clear(a.denied)
 }
 
 func bearer(header string) (string, bool) {

@@ -3,10 +3,23 @@ package events
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/problem"
 )
+
+// Limits cap the open streams of a process; zero values take the defaults, negative is no cap.
+type Limits struct {
+	PerToken int // streams one token may hold open (10)
+	Total    int // streams the process serves at once (1,000)
+}
+
+// streamRetryAfter is the Retry-After of a refused stream, in seconds.
+const streamRetryAfter = 30
 
 // Handler streams a workspace's dashboard summary as server-sent events. It runs behind the
 // contract gate (authentication, role and validation of GET /events), which puts the caller
@@ -22,6 +35,50 @@ type Handler struct {
 	WriteTimeout time.Duration
 	// OnError renders errors before the stream starts (the database is down: 503).
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// Limits cap the streams; beyond them a stream is refused with 429 and Retry-After.
+	Limits Limits
+
+	mu      sync.Mutex
+	open    map[uuid.UUID]int
+	openAll int
+}
+
+// acquire counts a stream of token, or reports that a cap is reached.
+func (h *Handler) acquire(token uuid.UUID) *problem.Problem {
+	perToken, total := h.Limits.PerToken, h.Limits.Total
+	if perToken == 0 {
+		perToken = 10
+	}
+	if total == 0 {
+		total = 1000
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var p *problem.Problem
+	switch {
+	case total > 0 && h.openAll >= total:
+		p = problem.Newf(http.StatusTooManyRequests, "the server serves %d event streams at most; retry later", total)
+	case perToken > 0 && h.open[token] >= perToken:
+		p = problem.Newf(http.StatusTooManyRequests, "a token may hold %d event streams at most; close one or retry later", perToken)
+	default:
+		if h.open == nil {
+			h.open = map[uuid.UUID]int{}
+		}
+		h.open[token]++
+		h.openAll++
+		return nil
+	}
+	p.RetryAfter = streamRetryAfter
+	return p
+}
+
+func (h *Handler) release(token uuid.UUID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.openAll--
+	if h.open[token]--; h.open[token] <= 0 {
+		delete(h.open, token)
+	}
 }
 
 // ServeHTTP sends the current summary, then each new one, until the client goes away or the
@@ -32,6 +89,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.OnError(w, r, errNoPrincipal)
 		return
 	}
+	if refused := h.acquire(p.TokenID); refused != nil {
+		h.OnError(w, r, refused)
+		return
+	}
+	defer h.release(p.TokenID)
 	sub, err := h.Hub.Subscribe(r.Context(), p.WorkspaceID)
 	if err != nil {
 		h.OnError(w, r, err)

@@ -55,6 +55,7 @@ var kinds = map[int]struct{ slug, title string }{
 	http.StatusRequestEntityTooLarge: {"too-large", "Request body too large"},
 	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
 	http.StatusUnprocessableEntity:   {"unprocessable", "Unprocessable request"},
+	http.StatusTooManyRequests:       {"rate-limited", "Too many requests"},
 	http.StatusInternalServerError:   {"internal", "Internal server error"},
 	http.StatusServiceUnavailable:    {"unavailable", "Service unavailable"},
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/testkit/dbtest"
 )
 
@@ -44,6 +45,9 @@ func Start(t testing.TB, opts ...func(*server.Deps)) *Env {
 	token, err := admin.Bootstrap(ctx, pool, "")
 	require.NoError(t, err)
 	d := server.Deps{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Serve: true}
+	// Tests send requests as fast as they can from one address: rate limits are off unless a
+	// test sets them (server/ratelimit_test.go does, with the defaults).
+	d.RateLimits = ratelimit.Config{TokenRate: -1, AddrRate: -1, FailedAuthPerMinute: -1}
 	for _, opt := range opts {
 		opt(&d)
 	}
