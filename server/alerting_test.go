@@ -20,6 +20,7 @@ import (
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/domain/access"
 	"github.com/secuaas/secumon/server/domain/alerting"
 	"github.com/secuaas/secumon/server/testkit/servertest"
 )
@@ -224,7 +225,7 @@ func TestMaintenanceTransitions(t *testing.T) {
 	assert.Contains(t, string(bad.Body), `"end_time"`)
 	bad = create(client.MaintenanceWindowCreate{Title: "x", StartTime: start, EndTime: start.Add(time.Hour), AffectedHosts: &[]uuid.UUID{foreign.Id}})
 	assert.Equal(t, http.StatusBadRequest, bad.StatusCode())
-	assert.Contains(t, string(bad.Body), `"affected_hosts"`)
+	assert.Contains(t, string(bad.Body), `"affected_hosts.0"`)
 
 	w := create(client.MaintenanceWindowCreate{Title: "Mise à jour", StartTime: start, EndTime: start.Add(time.Hour)})
 	require.Equal(t, http.StatusCreated, w.StatusCode(), string(w.Body))
@@ -411,4 +412,36 @@ func TestManualIncidentNotifies(t *testing.T) {
 	require.Equal(t, http.StatusCreated, up.StatusCode(), string(up.Body))
 	assert.Equal(t, 2, f.deliveries(t, &inc.JSON201.Id))
 	assert.Equal(t, []string{"opened", "notified", "update", "notified"}, f.timeline(t, inc.JSON201.Id))
+}
+
+// An alert policy's conditions name hosts of its own workspace only: another workspace's
+// host is refused like a made-up id, on create and on update, and nothing is stored.
+func TestAlertPolicyConditionsNameOwnHosts(t *testing.T) {
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	own := createHost(t, c, "own")
+	otherWS := env.NewWorkspace(t, "other")
+	foreign := createHost(t, env.Client(t, env.Token(t, otherWS.String(), access.Owner).Token), "theirs")
+
+	for _, ids := range [][]uuid.UUID{{foreign.Id}, {own.Id, uuid.New()}} {
+		r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "p",
+			Conditions: &client.AlertConditions{HostIds: &ids}})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+		require.NotNil(t, r.ApplicationproblemJSON400)
+		assert.Equal(t, fmt.Sprintf("conditions.host_ids.%d", len(ids)-1), (*r.ApplicationproblemJSON400.Errors)[0].Field)
+	}
+	var n int
+	require.NoError(t, env.Pool.QueryRow(ctx, "SELECT count(*) FROM alert_policies").Scan(&n))
+	require.Zero(t, n, "a refused policy is not stored")
+
+	ok, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "p",
+		Conditions: &client.AlertConditions{HostIds: &[]uuid.UUID{own.Id}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, ok.StatusCode(), string(ok.Body))
+	up, err := c.UpdateAlertPolicyWithResponse(ctx, ok.JSON201.Id, client.AlertPolicyUpdate{Name: "p",
+		Conditions: &client.AlertConditions{HostIds: &[]uuid.UUID{foreign.Id}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, up.StatusCode(), string(up.Body))
 }

@@ -46,6 +46,11 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 			return nil, err
 		}
 	}
+	if b.Conditions != nil {
+		if err := checkConditions(ctx, a.q, ws, *b.Conditions); err != nil {
+			return nil, err
+		}
+	}
 	p, err := a.q.CreateAlertPolicy(ctx, db.CreateAlertPolicyParams{
 		WorkspaceID: ws, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
 		Enabled: derefOr(b.Enabled, true), CooldownSec: int32(derefOr(b.CooldownSec, 300)),
@@ -81,6 +86,9 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			p.CooldownSec = &c
 		}
 		if b.Conditions != nil {
+			if err := checkConditions(ctx, q, ws, *b.Conditions); err != nil {
+				return err
+			}
 			p.Conditions = mustJSON(*b.Conditions)
 		}
 		if b.Channels != nil {
@@ -123,6 +131,11 @@ func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch
 		}
 	}
 	return nil
+}
+
+// checkConditions refuses host ids that are not the workspace's hosts, naming the field.
+func checkConditions(ctx context.Context, q *db.Queries, ws uuid.UUID, c api.AlertConditions) error {
+	return checkHostsKnown(ctx, q, ws, derefOr(c.HostIds, nil), "conditions.host_ids")
 }
 
 // keepChannelSecrets lets a client send back channels it read masked: Slack URLs and

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -70,15 +71,22 @@ func (a *API) CreateMaintenanceWindow(ctx context.Context, req api.CreateMainten
 
 // checkAffectedHosts answers 400 naming the field unless every id is a host of the workspace.
 func (a *API) checkAffectedHosts(ctx context.Context, q *db.Queries, ws uuid.UUID, hosts []uuid.UUID) error {
+	return checkHostsKnown(ctx, q, ws, hosts, "affected_hosts")
+}
+
+// checkHostsKnown answers 400 naming field (and the index of the first bad id) unless every
+// id of hosts is a host of workspace ws: an id of another workspace is as unknown as a
+// made-up one, so nothing about other workspaces leaks.
+func checkHostsKnown(ctx context.Context, q *db.Queries, ws uuid.UUID, hosts []uuid.UUID, field string) error {
 	knownHosts, err := known(hosts, func(ids []uuid.UUID) ([]uuid.UUID, error) {
 		return q.KnownHostIDs(ctx, db.KnownHostIDsParams{WorkspaceID: ws, Ids: ids})
 	})
 	if err != nil {
 		return err
 	}
-	for _, h := range hosts {
+	for i, h := range hosts {
 		if !knownHosts[h] {
-			return problem.Invalid(problem.FieldError{Field: "affected_hosts", Message: "every id must be a host of this workspace"})
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.%d", field, i), Message: "must be a host of this workspace"})
 		}
 	}
 	return nil
