@@ -43,7 +43,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -51,8 +50,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"time"
+
+	"github.com/secuaas/secumon/examples/internal/localtoken"
 
 	"github.com/secuaas/secumon/client"
 )
@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	if token == "" {
 		var err error
-		if token, err = ownerToken(); err != nil {
+		if token, err = localtoken.Owner("admin"); err != nil {
 			return err
 		}
 	}
@@ -161,23 +161,4 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fmt.Fprintf(log, "Apply complete: %d created, %d updated, %d replaced, %d deleted.\n",
 		plan.Count(Create), plan.Count(Update), plan.Count(Replace), plan.Count(Delete))
 	return changed
-}
-
-// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
-// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
-// SECUMON_TOKEN is not set.
-func ownerToken() (string, error) {
-	dir := os.Getenv("SECUMON_DATA_DIR")
-	if dir == "" {
-		dir = ".secumon"
-	}
-	file := filepath.Join(dir, "owner.token")
-	b, err := os.ReadFile(file)
-	if err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return string(bytes.TrimSpace(b)), nil
-	}
-	if err == nil {
-		err = errors.New("empty")
-	}
-	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role admin …` mints other tokens", file, err)
 }

@@ -16,15 +16,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/signal"
-	"path/filepath"
+
+	"github.com/secuaas/secumon/examples/internal/localtoken"
 
 	"github.com/secuaas/secumon/client"
 )
@@ -52,7 +51,7 @@ func run(ctx context.Context, args []string, logger *log.Logger) error {
 	}
 	if token == "" {
 		var err error
-		if token, err = ownerToken(); err != nil {
+		if token, err = localtoken.Owner("operator"); err != nil {
 			return err
 		}
 	}
@@ -113,23 +112,4 @@ func acknowledgeCritical(ctx context.Context, c *client.Client, logger *log.Logg
 		}
 	}
 	return nil
-}
-
-// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
-// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
-// SECUMON_TOKEN is not set.
-func ownerToken() (string, error) {
-	dir := os.Getenv("SECUMON_DATA_DIR")
-	if dir == "" {
-		dir = ".secumon"
-	}
-	file := filepath.Join(dir, "owner.token")
-	b, err := os.ReadFile(file)
-	if err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return string(bytes.TrimSpace(b)), nil
-	}
-	if err == nil {
-		err = errors.New("empty")
-	}
-	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role operator …` mints other tokens", file, err)
 }

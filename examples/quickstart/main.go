@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,8 +18,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"time"
+
+	"github.com/secuaas/secumon/examples/internal/localtoken"
 
 	"github.com/secuaas/secumon/client"
 )
@@ -44,7 +44,7 @@ func run(ctx context.Context, out io.Writer, url, token string) (err error) {
 		url = "http://127.0.0.1:8080"
 	}
 	if token == "" {
-		if token, err = ownerToken(); err != nil {
+		if token, err = localtoken.Owner("admin"); err != nil {
 			return err
 		}
 	}
@@ -114,23 +114,4 @@ func suffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// ownerToken reads the owner token `make run` (secumon serve) wrote on its first start, in
-// $SECUMON_DATA_DIR/owner.token (./.secumon/owner.token by default): the token to use when
-// SECUMON_TOKEN is not set.
-func ownerToken() (string, error) {
-	dir := os.Getenv("SECUMON_DATA_DIR")
-	if dir == "" {
-		dir = ".secumon"
-	}
-	file := filepath.Join(dir, "owner.token")
-	b, err := os.ReadFile(file)
-	if err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return string(bytes.TrimSpace(b)), nil
-	}
-	if err == nil {
-		err = errors.New("empty")
-	}
-	return "", fmt.Errorf("set SECUMON_TOKEN to an API token, or run this where `make run` wrote %s (%v); `secumon token create --role admin …` mints other tokens", file, err)
 }
