@@ -13,10 +13,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/net/netutil"
 
 	"github.com/secuaas/secumon/gen/api"
@@ -45,7 +44,7 @@ type httpLimits struct {
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
 // GET /events, the anonymous status-page routes, the docs and the health endpoints.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tp trace.TracerProvider) (http.Handler, error) {
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -111,7 +110,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 
 	h := recoverPanics(log, mux)
 	h = limitHeaders(h)
-	h = observe(log, tp, h)
+	h = observe(log, tr, h)
 	return reqid.Middleware(h), nil
 }
 
@@ -225,11 +224,11 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // observe makes the request's span (a child of the caller's when it sends a traceparent)
 // and writes its access log line, both with the route template, the caller's workspace and
-// the request id.
-func observe(log *slog.Logger, tp trace.TracerProvider, next http.Handler) http.Handler {
+// the request id, and the trace id when tracing is on.
+func observe(log *slog.Logger, tr *tracing.Tracing, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		r, span := tracing.StartRequest(tp, r)
+		r, span := tracing.StartRequest(tr.Provider, r)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 { // nothing written: net/http answers 200
@@ -251,7 +250,8 @@ func observe(log *slog.Logger, tp trace.TracerProvider, next http.Handler) http.
 			attrs = append(attrs, slog.String("workspace_id", facts.WorkspaceID.String()))
 			spanAttrs = append(spanAttrs, attribute.String("secumon.workspace_id", facts.WorkspaceID.String()))
 		}
-		if sc := span.SpanContext(); sc.IsValid() {
+		// Off, the no-op span carries the caller's ids: they are not this process's trace.
+		if sc := span.SpanContext(); tr.Enabled() && sc.IsValid() {
 			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 		}
 		tracing.EndRequest(span, r.Method, route, rec.status, spanAttrs...)

@@ -149,7 +149,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, tp); err != nil {
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing); err != nil {
 			return nil, err
 		}
 	}
