@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/net/netutil"
 
 	"github.com/secuaas/secumon/gen/api"
@@ -31,6 +33,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/reqid"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
 // httpLimits are the request rate limits and the cap on event streams.
@@ -41,7 +44,7 @@ type httpLimits struct {
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
 // GET /events, the anonymous status-page routes, the docs and the health endpoints.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger) (http.Handler, error) {
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -66,7 +69,16 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	})
 	publicMux := http.NewServeMux()
 	publicMux.HandleFunc("/", public.NoRoute)
-	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest})
+	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{
+		BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest,
+		// The status-page mux is behind the main one: its pattern is the route to report.
+		Middlewares: []genpublic.MiddlewareFunc{func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reqid.FactsOf(r.Context()).Route = routeOf(r.Pattern)
+				next.ServeHTTP(w, r)
+			})
+		}},
+	})
 
 	mux := http.NewServeMux()
 	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
@@ -98,7 +110,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 
 	h := recoverPanics(log, mux)
 	h = limitHeaders(h)
-	h = accessLog(log, h)
+	h = observe(log, tr, h)
 	return reqid.Middleware(h), nil
 }
 
@@ -210,15 +222,49 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// observe makes the request's span (a child of the caller's when it sends a traceparent)
+// and writes its access log line, both with the route template, the caller's workspace and
+// the request id, and the trace id when tracing is on.
+func observe(log *slog.Logger, tr *tracing.Tracing, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r, span := tracing.StartRequest(tr.Provider, r)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
+		if rec.status == 0 { // nothing written: net/http answers 200
+			rec.status = http.StatusOK
+		}
+
+		facts := reqid.FactsOf(r.Context())
+		route := facts.Route
+		if route == "" {
+			// Routes outside the gate: the main mux set the pattern on this very request.
+			route = routeOf(r.Pattern)
+		}
+		id := reqid.From(r.Context())
+		attrs := make([]slog.Attr, 0, 9)
+		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)), slog.String("request_id", id))
+		spanAttrs := []attribute.KeyValue{attribute.String("secumon.request_id", id)}
+		if facts.WorkspaceID != uuid.Nil {
+			attrs = append(attrs, slog.String("workspace_id", facts.WorkspaceID.String()))
+			spanAttrs = append(spanAttrs, attribute.String("secumon.workspace_id", facts.WorkspaceID.String()))
+		}
+		// Off, the no-op span carries the caller's ids: they are not this process's trace.
+		if sc := span.SpanContext(); tr.Enabled() && sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		}
+		tracing.EndRequest(span, r.Method, route, rec.status, spanAttrs...)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http", attrs...)
 	})
+}
+
+// routeOf is a ServeMux pattern without its method ("GET /healthz" → "/healthz").
+func routeOf(pattern string) string {
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		return path
+	}
+	return pattern
 }
 
 // HTTPLimits bound what one client can hold of the server; zero values take the defaults.
@@ -230,6 +276,10 @@ type HTTPLimits struct {
 	IdleTimeout time.Duration
 	// MaxConns caps open connections (4096); more wait in the listen backlog.
 	MaxConns int
+	// ErrorLog receives net/http's own complaints (a failed TLS handshake, a malformed
+	// request line), at warn level, so they go through the process's log handler rather than
+	// as plain text on stderr; nil: slog.Default().
+	ErrorLog *slog.Logger
 }
 
 // NewHTTPServer returns the http.Server for handler with l's limits, and wraps ln so that at
@@ -245,6 +295,9 @@ func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l
 	if l.MaxConns <= 0 {
 		l.MaxConns = 4096
 	}
+	if l.ErrorLog == nil {
+		l.ErrorLog = slog.Default()
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: min(10*time.Second, l.ReadTimeout),
@@ -252,6 +305,7 @@ func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    16 * MaxHeaderBytes, // limitHeaders answers first, in problem+json
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(l.ErrorLog.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	return srv, netutil.LimitListener(ln, l.MaxConns)
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/platform/jobs"
+	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
 // Deps are what a process is made from: its database and its settings, read by cmd/secumon
@@ -44,6 +45,10 @@ import (
 type Deps struct {
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
+	// Tracing makes the spans of requests, deliveries and check runs (nil: off); App.Run
+	// shuts it down, exporting what is queued, when it returns. The pool's query spans are
+	// set up where the pool is opened (database.WithTracing).
+	Tracing *tracing.Tracing
 
 	// Serve makes the process serve the HTTP API and work the notification and AI-analysis
 	// queues and the alerting clock (`secumon serve`).
@@ -87,7 +92,11 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Tracing == nil {
+		d.Tracing = tracing.Off()
+	}
 	log := d.Logger
+	tp := d.Tracing.Provider
 	app := &App{deps: d}
 
 	// The River client inserts for every part and works the queues of the parts this
@@ -99,11 +108,14 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		if aiSet, err = providers.New(d.AI); err != nil {
 			return nil, err
 		}
-		queues = append(queues, notify.QueueOf(d.Notify), analysis.QueueOf(aiSet))
+		nc := d.Notify
+		nc.Tracer = tp
+		queues = append(queues, notify.QueueOf(nc), analysis.QueueOf(aiSet))
 	}
 	if d.Worker != nil {
 		o := *d.Worker
 		o.Log = log.With("component", "worker")
+		o.Tracer = tp
 		// The worker digests results, so it runs the incident evaluator (built below, once
 		// the River client it queues deliveries on exists).
 		o.Hooks = append(o.Hooks, func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error {
@@ -137,7 +149,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log); err != nil {
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing); err != nil {
 			return nil, err
 		}
 	}
@@ -148,6 +160,14 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 // until ctx ends, then stops them: the worker and the receiver write what they have queued
 // before Run returns. It returns early with the first part that fails.
 func (a *App) Run(ctx context.Context) error {
+	defer func() {
+		// Last: the parts above may end spans while they stop.
+		flushCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
+		if err := a.deps.Tracing.Shutdown(flushCtx); err != nil {
+			a.deps.Logger.Warn("tracing: flushing spans at exit", "err", err)
+		}
+	}()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var parts sync.WaitGroup

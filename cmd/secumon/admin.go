@@ -26,6 +26,9 @@ func withDatabase(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 	if err != nil {
 		return err
 	}
+	if _, err := c.startTracing(ctx, log); err != nil {
+		return err
+	}
 	pool, closeDB, err := openDatabase(ctx, c, log, false)
 	if err != nil {
 		return err

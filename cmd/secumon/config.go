@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
 // config is what every command shares: where the data lives and how to log.
@@ -18,6 +21,41 @@ type config struct {
 	DatabaseURL string
 	LogLevel    string
 	LogFormat   string
+
+	// OTLPEndpoint and traced are set by addTracingFlag (serve, worker): only those
+	// commands trace. trace is built once by startTracing.
+	OTLPEndpoint string
+	traced       bool
+	trace        *tracing.Tracing
+}
+
+// addTracingFlag declares --otlp-endpoint, for the commands that make spans.
+func addTracingFlag(fs *flag.FlagSet, c *config) {
+	c.traced = true
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", env("otlp-endpoint", ""),
+		"OTLP/HTTP collector receiving traces (e.g. http://127.0.0.1:4318); empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, then OTEL_EXPORTER_OTLP_ENDPOINT; none: tracing off [SECUMON_OTLP_ENDPOINT]")
+}
+
+// startTracing builds the process's tracing (off unless an endpoint is configured) for
+// the commands that declared addTracingFlag; the others get tracing off.
+func (c *config) startTracing(ctx context.Context, log *slog.Logger) (*tracing.Tracing, error) {
+	if c.trace != nil {
+		return c.trace, nil
+	}
+	if !c.traced {
+		c.trace = tracing.Off()
+		return c.trace, nil
+	}
+	cfg := tracing.Config{Endpoint: c.OTLPEndpoint, Logger: log, Version: version}
+	t, err := tracing.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if t.Enabled() {
+		log.Info("tracing on", "endpoint", tracing.Endpoint(cfg))
+	}
+	c.trace = t
+	return t, nil
 }
 
 // env returns the SECUMON_* variable for a flag name ("data-dir" → SECUMON_DATA_DIR).
@@ -70,17 +108,33 @@ func (c *config) absDataDir() (string, error) {
 	return filepath.Abs(c.DataDir)
 }
 
+// logger returns the process's logger, writing to w, and makes it slog's default: what
+// logs through slog.Default() or the standard log package (libraries) goes through the same
+// handler, so with --log-format json every line the process writes is JSON.
 func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var l *slog.Logger
 	switch c.LogFormat {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		l = slog.New(slog.NewJSONHandler(w, opts))
+		jsonLog = l
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		l = slog.New(slog.NewTextHandler(w, opts))
+	default:
+		return nil, fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
 	}
-	return nil, fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
+	slog.SetDefault(l)
+	return l, nil
 }
+
+// jsonLog is the logger of --log-format json once made: main reports a failed command
+// through it, so that even the last line is JSON.
+var jsonLog *slog.Logger
+
+// jsonLogs reports whether the process logs JSON (the lines meant for a person at a terminal,
+// such as serve's banner, then go through the logger).
+func (c *config) jsonLogs() bool { return c.LogFormat == "json" }

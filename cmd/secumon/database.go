@@ -52,11 +52,13 @@ func openDatabase(ctx context.Context, c *config, log *slog.Logger, supervise bo
 		connString = cluster.ConnString(embeddedDatabase)
 		log.Info("embedded PostgreSQL running", "data_dir", filepath.Join(dir, "postgres"))
 	}
-	if err := database.Migrate(ctx, connString); err != nil {
+	if err := database.Migrate(ctx, connString, log); err != nil {
 		stopCluster()
 		return nil, nil, err
 	}
-	pool, err = database.Open(ctx, connString, 0)
+	// c.trace is set by the commands that trace (startTracing): their queries made under a
+	// span get spans of their own.
+	pool, err = database.Open(ctx, connString, 0, database.WithTracing(c.trace))
 	if err != nil {
 		stopCluster()
 		return nil, nil, err

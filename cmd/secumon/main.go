@@ -40,7 +40,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+		case jsonLog != nil:
+			jsonLog.Error("secumon failed", "err", err)
+		default:
 			fmt.Fprintln(os.Stderr, "secumon:", err)
 		}
 		os.Exit(1)

@@ -30,6 +30,7 @@ const shutdownGrace = 30 * time.Second
 func serve(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("serve", &c)
+	addTracingFlag(fs, &c)
 	addr := fs.String("addr", env("addr", "127.0.0.1:8080"), "listen address [SECUMON_ADDR]")
 	noWorker := fs.Bool("no-worker", env("no-worker", "") == "true", "run the API only; workers run as `secumon worker` [SECUMON_NO_WORKER]")
 	wf := addWorkerFlags(fs)
@@ -55,6 +56,10 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	trace, err := c.startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
 	pool, closeDB, err := openDatabase(ctx, &c, log, true)
 	if err != nil {
 		return err
@@ -71,7 +76,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	deps := server.Deps{Pool: pool, Logger: log, Serve: true, Alerting: af.config(),
+	deps := server.Deps{Pool: pool, Logger: log, Tracing: trace, Serve: true, Alerting: af.config(),
 		RateLimits: ratelimit.Config{
 			TokenRate: *rateToken, TokenBurst: *rateTokenBurst, AddrRate: *rateAddr, AddrBurst: *rateAddrBurst,
 			FailedAuthPerMinute: *rateFailedAuth, TrustedProxies: proxies,
@@ -105,15 +110,28 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	srv, ln := server.NewHTTPServer(ctx, app, ln, server.HTTPLimits{
-		ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns,
+		ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns, ErrorLog: log,
 	})
 	url := "http://" + ln.Addr().String()
-	fmt.Printf("SecuMon is listening on %s  (API %s/api/v2, docs %s/docs)\n", url, url, url)
-	if ownerToken != "" {
-		fmt.Printf("First start: owner token (also in %s):\n\n    %s\n\n", filepath.Join(dataDir, admin.OwnerTokenFile), ownerToken)
-		fmt.Printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/v2/hosts\n", filepath.Join(dataDir, admin.OwnerTokenFile), url)
-	} else {
-		fmt.Printf("Owner token of the first start: %s\n", filepath.Join(dataDir, admin.OwnerTokenFile))
+	tokenFile := filepath.Join(dataDir, admin.OwnerTokenFile)
+	switch {
+	case c.jsonLogs():
+		// Every line JSON; the owner token itself stays out of the logs (log pipelines keep
+		// and share what they receive): it is in its file.
+		log.Info("listening", "url", url, "api", url+"/api/v2", "docs", url+"/docs")
+		if ownerToken != "" {
+			log.Info("first start: owner token created", "file", tokenFile)
+		} else {
+			log.Info("owner token of the first start", "file", tokenFile)
+		}
+	default:
+		fmt.Printf("SecuMon is listening on %s  (API %s/api/v2, docs %s/docs)\n", url, url, url)
+		if ownerToken != "" {
+			fmt.Printf("First start: owner token (also in %s):\n\n    %s\n\n", tokenFile, ownerToken)
+			fmt.Printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/api/v2/hosts\n", tokenFile, url)
+		} else {
+			fmt.Printf("Owner token of the first start: %s\n", tokenFile)
+		}
 	}
 
 	// The background parts run until ctx ends (SIGINT/SIGTERM) or one fails; the HTTP

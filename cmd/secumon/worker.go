@@ -46,6 +46,7 @@ func (f *workerFlags) options() (*worker.Options, error) {
 func workerCmd(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("worker", &c)
+	addTracingFlag(fs, &c)
 	wf := addWorkerFlags(fs)
 	af := addAlertFlags(fs)
 	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
@@ -57,7 +58,7 @@ func workerCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		app, err := server.Build(ctx, server.Deps{Pool: e.pool, Logger: log, Alerting: af.config(), Worker: w})
+		app, err := server.Build(ctx, server.Deps{Pool: e.pool, Logger: log, Tracing: c.trace, Alerting: af.config(), Worker: w})
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
@@ -42,6 +45,8 @@ type Options struct {
 	Runner *probes.Runner
 	Log    *slog.Logger
 	Hooks  []store.RunsHook // see each digested run (the incident evaluator)
+	// Tracer makes a span per check run (nil: none).
+	Tracer trace.TracerProvider
 }
 
 // Worker runs checks until its context ends.
@@ -82,6 +87,9 @@ func New(pool *pgxpool.Pool, o Options) *Worker {
 	}
 	if o.Runner == nil {
 		o.Runner = probes.NewRunner(probes.Options{})
+	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider()
 	}
 	w := &Worker{
 		ID: IDFor(o.Name), o: o, pool: pool, q: db.New(pool),
@@ -202,10 +210,17 @@ type checkToRun struct {
 
 // execute runs one check and turns its result into a store record.
 func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) store.Record {
+	// One span per run: a root span for a scheduled run, a child of the job's context for a
+	// run-now request.
+	ctx, span := w.o.Tracer.Tracer("github.com/secuaas/secumon/probes/runner/worker").Start(ctx, "check.run "+c.checkType,
+		trace.WithAttributes(attribute.String("secumon.check.type", c.checkType), attribute.String("secumon.check_id", c.checkID.String()),
+			attribute.String("secumon.workspace_id", c.workspaceID.String())))
 	started := time.Now()
 	res := w.o.Runner.Run(ctx, probes.Check{
 		ID: c.checkID, Type: c.checkType, Target: c.hostname, Config: c.config, Timeout: time.Duration(c.timeoutSec) * time.Second,
 	})
+	span.SetAttributes(attribute.Int("secumon.check.status", int(res.Status)))
+	span.End()
 	return store.Record{
 		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, RunID: runID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Environment variables read by ConfigFromEnv.
@@ -50,6 +53,9 @@ type Config struct {
 	RetryBase time.Duration
 	// RetryMax caps one wait, including one a receiver asks for with Retry-After (default 1 h).
 	RetryMax time.Duration
+
+	// Tracer makes a span per delivery attempt (nil: none); set by the composition root.
+	Tracer trace.TracerProvider
 }
 
 // SMTPConfig is the mail server that email deliveries go through.
@@ -113,6 +119,9 @@ func ConfigFromEnv() (Config, error) {
 
 // withDefaults fills the unset fields.
 func (c Config) withDefaults() Config {
+	if c.Tracer == nil {
+		c.Tracer = noop.NewTracerProvider()
+	}
 	if c.HTTPTimeout <= 0 {
 		c.HTTPTimeout = 10 * time.Second
 	}

@@ -10,6 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/platform/jobs"
@@ -59,7 +62,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return river.JobCancel(fmt.Errorf("delivery %s: unknown channel %q", d.ID, d.Channel))
 	}
 	start := time.Now()
-	out := send(ctx, &w.cfg, &d)
+	out := w.send(ctx, send, &d)
 	elapsed := time.Since(start)
 	if out.Err != nil && ctx.Err() != nil {
 		// Shutting down (or the job was cancelled): this attempt says nothing about the
@@ -84,6 +87,32 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	default:
 		return river.JobSnooze(w.cfg.retryDelay(int(attempt), out.RetryAfter))
 	}
+}
+
+// send makes one attempt in its own span: the channel, the attempt's number and its outcome
+// (sent, failed, permanent failure), never the receiver's address or the message.
+func (w *worker) send(ctx context.Context, send sender, d *db.NotificationDelivery) outcome {
+	ctx, span := w.cfg.Tracer.Tracer("github.com/secuaas/secumon/server/domain/notify").Start(ctx, "notify.deliver "+d.Channel,
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("secumon.notify.channel", d.Channel), attribute.Int("secumon.notify.attempt", int(d.Attempts)+1),
+			attribute.String("secumon.delivery_id", d.ID.String()), attribute.String("secumon.workspace_id", d.WorkspaceID.String())))
+	defer span.End()
+	out := send(ctx, &w.cfg, d)
+	result := "sent"
+	switch {
+	case out.Err != nil && out.Permanent:
+		result = "permanent_failure"
+	case out.Err != nil:
+		result = "failed"
+	}
+	span.SetAttributes(attribute.String("secumon.notify.outcome", result))
+	if out.StatusCode != 0 {
+		span.SetAttributes(attribute.Int("secumon.notify.status_code", out.StatusCode))
+	}
+	if out.Err != nil {
+		span.SetStatus(codes.Error, result)
+	}
+	return out
 }
 
 // load reads the delivery.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/edge/reqid"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
 
@@ -150,11 +151,14 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			return
 		}
 
+		facts := reqid.FactsOf(r.Context())
+		facts.Route = BasePath + route.Path
 		principal, err := g.authn.Authenticate(r)
 		if err != nil {
 			g.fail(w, r, err)
 			return
 		}
+		facts.WorkspaceID = principal.WorkspaceID
 		need := g.roles[route.Operation]
 		if !principal.Role.AtLeast(need) {
 			problem.Write(w, r, problem.Newf(http.StatusForbidden, "this operation needs the %s role; your role is %s", need, principal.Role))

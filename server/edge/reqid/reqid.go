@@ -1,6 +1,8 @@
 // Package reqid gives every request an identifier, taken from a sane incoming X-Request-ID or
 // generated, echoed in the response header and carried in the context so that logs and
-// problem documents can name the request.
+// problem documents can name the request. It also carries the request's Facts: what the
+// inner layers learn (the route template, the caller's workspace) for the outer ones (the
+// access log, the trace span) to report once the answer is written.
 package reqid
 
 import (
@@ -8,12 +10,34 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+
+	"github.com/google/uuid"
 )
 
 // Header is the request and response header carrying the id.
 const Header = "X-Request-ID"
 
 type ctxKey struct{}
+
+type factsKey struct{}
+
+// Facts are what the layers serving a request learn about it, for the access log and the
+// request's span; fields stay zero when unknown.
+type Facts struct {
+	// Route is the matched route template without its method ("/api/v2/hosts/{id}"): set
+	// by the contract gate or the router, never a raw path.
+	Route string
+	// WorkspaceID is the authenticated caller's active workspace.
+	WorkspaceID uuid.UUID
+}
+
+// FactsOf returns the request's facts to read or fill in; outside Middleware, a throwaway.
+func FactsOf(ctx context.Context) *Facts {
+	if f, ok := ctx.Value(factsKey{}).(*Facts); ok {
+		return f
+	}
+	return &Facts{}
+}
 
 // From returns the request's id, or "" outside a request.
 func From(ctx context.Context) string {
@@ -29,7 +53,8 @@ func Middleware(next http.Handler) http.Handler {
 			id = newID()
 		}
 		w.Header().Set(Header, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		ctx := context.WithValue(r.Context(), ctxKey{}, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, factsKey{}, &Facts{})))
 	})
 }
 

@@ -104,7 +104,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
-		wg.Go(func() { errs[i] = database.Migrate(t.Context(), connString) })
+		wg.Go(func() { errs[i] = database.Migrate(t.Context(), connString, nil) })
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
@@ -115,7 +115,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	require.NoError(t, pool.QueryRow(t.Context(),
 		"SELECT count(*) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&applied))
 	require.Equal(t, len(files), applied, "each migration is applied once")
-	require.NoError(t, database.Migrate(t.Context(), connString), "an up-to-date database")
+	require.NoError(t, database.Migrate(t.Context(), connString, nil), "an up-to-date database")
 }
 
 func TestOpen(t *testing.T) {

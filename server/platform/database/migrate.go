@@ -25,8 +25,12 @@ const connectTimeout = 5 * time.Second
 
 // Migrate applies the pending migrations of sql/schema. Every SecuMon process calls it at
 // start; concurrent calls (several replicas starting at once) take turns on a PostgreSQL
-// advisory lock, so each migration runs exactly once.
-func Migrate(ctx context.Context, connString string) error {
+// advisory lock, so each migration runs exactly once. It logs what it applied to log (nil:
+// slog.Default()).
+func Migrate(ctx context.Context, connString string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -55,7 +59,7 @@ func Migrate(ctx context.Context, connString string) error {
 		results = partial.Applied
 	}
 	for _, r := range results {
-		slog.InfoContext(ctx, "migration applied", "version", r.Source.Version,
+		log.InfoContext(ctx, "migration applied", "version", r.Source.Version,
 			"file", path.Base(r.Source.Path), "duration", r.Duration)
 	}
 	if err != nil {
@@ -65,6 +69,6 @@ func Migrate(ctx context.Context, connString string) error {
 	if err != nil {
 		return fmt.Errorf("database: schema version: %w", err)
 	}
-	slog.InfoContext(ctx, "database schema up to date", "version", version, "applied", len(results))
-	return migrateRiver(ctx, cfg)
+	log.InfoContext(ctx, "database schema up to date", "version", version, "applied", len(results))
+	return migrateRiver(ctx, cfg, log)
 }

@@ -13,12 +13,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
 // Open returns a connection pool to connString, after checking that the server answers.
 // maxConns <= 0 means pool_max_conns from the connection string, else 4×GOMAXPROCS (at least
 // 8): enough for the API and the probe writers without crowding PostgreSQL's 100 connections.
-func Open(ctx context.Context, connString string, maxConns int32) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, connString string, maxConns int32, opts ...Option) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -34,6 +36,9 @@ func Open(ctx context.Context, connString string, maxConns int32) (*pgxpool.Pool
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	for _, o := range opts {
+		o(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -43,6 +48,19 @@ func Open(ctx context.Context, connString string, maxConns int32) (*pgxpool.Pool
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	return pool, nil
+}
+
+// Option adjusts a pool's configuration.
+type Option func(*pgxpool.Config)
+
+// WithTracing makes a span per query made under a span (tracing.QueryTracer), when t
+// exports spans; otherwise the pool has no tracer at all.
+func WithTracing(t *tracing.Tracing) Option {
+	return func(cfg *pgxpool.Config) {
+		if t.Enabled() {
+			cfg.ConnConfig.Tracer = tracing.NewQueryTracer(t.Provider)
+		}
+	}
 }
 
 // IsUnavailable reports whether err means that the database cannot be reached right now: not

@@ -17,7 +17,7 @@ const riverMigrationLock = 424242002
 
 // migrateRiver creates or upgrades the tables of River, the job queue that carries durable
 // background work (queued run-now requests) on this same PostgreSQL.
-func migrateRiver(ctx context.Context, cfg *pgx.ConnConfig) error {
+func migrateRiver(ctx context.Context, cfg *pgx.ConnConfig, log *slog.Logger) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -40,7 +40,7 @@ func migrateRiver(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	defer pool.Close()
-	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: log.With("component", "river")})
 	if err != nil {
 		return fmt.Errorf("database: river migrator: %w", err)
 	}
@@ -49,7 +49,7 @@ func migrateRiver(ctx context.Context, cfg *pgx.ConnConfig) error {
 		return fmt.Errorf("database: river migrations: %w", err)
 	}
 	if len(res.Versions) > 0 {
-		slog.InfoContext(ctx, "river migrations applied", "count", len(res.Versions))
+		log.InfoContext(ctx, "river migrations applied", "count", len(res.Versions))
 	}
 	return nil
 }

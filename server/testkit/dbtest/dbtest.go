@@ -198,7 +198,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := database.Migrate(ctx, connString); err != nil {
+	if err := database.Migrate(ctx, connString, nil); err != nil {
 		return "", fmt.Errorf("template %s: %w", name, err)
 	}
 	if _, err := conn.Exec(ctx, "ALTER DATABASE "+ident(name)+" IS_TEMPLATE true"); err != nil {
