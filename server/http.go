@@ -29,8 +29,10 @@ import (
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/edge/reqid"
+	"github.com/secuaas/secumon/server/edge/routes"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // httpLimits are the request rate limits and the cap on event streams.
@@ -40,8 +42,9 @@ type httpLimits struct {
 }
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
-// GET /events, the anonymous status-page routes, the docs and the health endpoints.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger) (http.Handler, error) {
+// GET /events, the anonymous status-page routes, the docs and the health endpoints. m (may be
+// nil) counts requests by route and open event streams.
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -56,17 +59,19 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})
-	apiHandler := api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
+	// The generated routers are ServeMuxes: routes.Mux names each request's route by the
+	// operation's path template.
+	apiHandler := routes.Mux(api.HandlerWithOptions(strict, api.StdHTTPServerOptions{
 		BaseURL:          contract.BasePath,
 		ErrorHandlerFunc: errs.badRequest,
-	})
+	}))
 	publicStrict := genpublic.NewStrictHandlerWithOptions(public.New(queries, statusPages), nil, genpublic.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  errs.badRequest,
 		ResponseErrorHandlerFunc: errs.render,
 	})
 	publicMux := http.NewServeMux()
 	publicMux.HandleFunc("/", public.NoRoute)
-	publicHandler := genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest})
+	publicHandler := routes.Mux(genpublic.HandlerWithOptions(publicStrict, genpublic.StdHTTPServerOptions{BaseRouter: publicMux, ErrorHandlerFunc: errs.badRequest}))
 
 	mux := http.NewServeMux()
 	// Idempotency-Key needs the caller's workspace: it runs inside the gate, after
@@ -75,7 +80,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	limit := limits.rate.Middleware
 	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(apiHandler)))))
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
-	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams}
+	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams, Metrics: m}
 	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
@@ -96,9 +101,9 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 		problem.Write(w, r, problem.Newf(http.StatusNotFound, "nothing at %s", r.URL.Path))
 	})
 
-	h := recoverPanics(log, mux)
+	h := recoverPanics(log, routes.Mux(mux))
 	h = limitHeaders(h)
-	h = accessLog(log, h)
+	h = accessLog(log, m, h)
 	return reqid.Middleware(h), nil
 }
 
@@ -210,14 +215,22 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// accessLog logs each request and counts it in m by route (the mux pattern it matched) and
+// status code.
+func accessLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		r, route := routes.Track(r)
 		next.ServeHTTP(rec, r)
+		took, status := time.Since(start), rec.status
+		if status == 0 { // the handler wrote nothing: net/http answers 200
+			status = http.StatusOK
+		}
+		m.HTTPRequest(route.Name(), status, took)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)), slog.String("request_id", reqid.From(r.Context())))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route.Name()), slog.Int("status", status),
+			slog.Duration("duration", took), slog.String("request_id", reqid.From(r.Context())))
 	})
 }
 

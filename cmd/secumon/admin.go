@@ -26,7 +26,7 @@ func withDatabase(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 	if err != nil {
 		return err
 	}
-	pool, closeDB, err := openDatabase(ctx, c, log, false)
+	pool, _, closeDB, err := openDatabase(ctx, c, log, false)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,4 +84,22 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format: want text or json, got %q", c.LogFormat)
+}
+
+// addMetricsFlag declares --metrics-addr, shared by `serve` and `worker`.
+func addMetricsFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics-addr", env("metrics-addr", ""),
+		"listen address of GET /metrics for Prometheus (e.g. 127.0.0.1:9464), apart from the API; empty: off [SECUMON_METRICS_ADDR]")
+}
+
+// listenMetrics opens the metrics listener at addr; none (nil) when addr is empty.
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	return ln, nil
 }
