@@ -28,9 +28,7 @@ import (
 // and status, a scheduled HTTP check run to completion (runs, scheduler lag, results written,
 // digest lag), the job queues' depths, open event streams, and nothing else served there.
 func TestMetrics(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	metricsURL := "http://" + ln.Addr().String()
+	ln, metricsURL := metricsListener(t)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	defer target.Close()
 
@@ -130,6 +128,35 @@ func TestMetrics(t *testing.T) {
 		_ = resp.Body.Close()
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, p)
 	}
+}
+
+// metricsListener is a loopback listener for Deps.Metrics, and the URL to scrape it at.
+func metricsListener(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln, "http://" + ln.Addr().String()
+}
+
+// serveMetrics adds a metrics listener to the Deps of servertest.Start and returns the
+// URL to scrape; the test must run the app (runApp) for it to answer.
+func serveMetrics(t *testing.T) (func(*server.Deps), string) {
+	ln, url := metricsListener(t)
+	return func(d *server.Deps) { d.Metrics = ln }, url
+}
+
+// runApp runs the background parts of env's app, its metrics listener among them, until the
+// test ends.
+func runApp(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.App.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
 }
 
 // scrape reads the metrics in the text exposition format.
