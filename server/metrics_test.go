@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +204,49 @@ next:
 		}
 	}
 	return -1
+}
+
+// A worker-only process (`secumon worker --metrics-addr`) serves its metrics too: its check
+// runs, and no HTTP series, since it serves no API.
+func TestWorkerMetrics(t *testing.T) {
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer target.Close()
+	go func() {
+		for {
+			conn, err := target.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	ln, metricsURL := metricsListener(t)
+	servertest.Run(t, server.Deps{Pool: env.Pool, Metrics: ln,
+		Worker: &worker.Options{Name: "metrics-worker", PollEvery: 50 * time.Millisecond}})
+
+	host := createHost(t, c, "tcp-target")
+	_, port, _ := net.SplitHostPort(target.Addr().String())
+	ck, err := c.CreateCheckWithResponse(context.Background(), nil, client.NewCheckCreate(client.TcpCheckCreate{
+		HostId: host.Id, Name: "tcp", IntervalSec: ptr(60), Config: client.TcpConfig{Port: mustAtoi(t, port)},
+	}))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
+
+	var fams map[string]*dto.MetricFamily
+	eventually(t, 20*time.Second, func() bool {
+		fams = scrape(t, metricsURL)
+		return sample(fams, "secumon_check_runs_total", map[string]string{"type": "tcp", "status": "OK"}) >= 1
+	}, "the worker's check run")
+	assert.GreaterOrEqual(t, sample(fams, "secumon_scheduler_lag_seconds", nil), 1.0)
+	assert.NotContains(t, fams, "secumon_http_requests_total")
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }
