@@ -131,7 +131,8 @@ func TestWebhooksDoNotReachLoopbackByDefault(t *testing.T) {
 	hits := make(chan string, 10)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- r.URL.Path }))
 	defer receiver.Close()
-	servertest.Run(t, server.Deps{Pool: f.env.Pool, Serve: true,
+	metrics, metricsURL := metricsListener(t)
+	servertest.Run(t, server.Deps{Pool: f.env.Pool, Serve: true, Metrics: metrics,
 		Notify: notify.Config{RetryBase: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, MaxAttempts: 1}})
 
 	f.policy(t, "local", client.AlertConditions{}, client.AlertChannels{
@@ -161,6 +162,11 @@ func TestWebhooksDoNotReachLoopbackByDefault(t *testing.T) {
 	case p := <-hits:
 		t.Fatalf("the loopback receiver was reached: %s", p)
 	default:
+	}
+	fams := scrape(t, metricsURL)
+	for _, ch := range []string{notify.ChannelWebhook, notify.ChannelSlack} {
+		assert.Equal(t, 1.0, sample(fams, "secumon_notification_deliveries_total", map[string]string{"channel": ch, "outcome": "failed"}), ch)
+		assert.Equal(t, -1.0, sample(fams, "secumon_notification_deliveries_total", map[string]string{"channel": ch, "outcome": "sent"}), ch)
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/reqid"
 	"github.com/secuaas/secumon/server/edge/schemaerr"
 	"github.com/secuaas/secumon/server/platform/database"
+	"github.com/secuaas/secumon/server/platform/metrics"
 	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
@@ -43,8 +44,9 @@ type httpLimits struct {
 }
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
-// GET /events, the anonymous status-page routes, the docs and the health endpoints.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing) (http.Handler, error) {
+// GET /events, the anonymous status-page routes, the docs and the health endpoints. tr traces
+// requests; m (may be nil) counts them by route and counts open event streams.
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing, m *metrics.Metrics) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -87,7 +89,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	limit := limits.rate.Middleware
 	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(apiHandler)))))
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
-	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams}
+	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams, Metrics: m}
 	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
@@ -110,7 +112,7 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 
 	h := recoverPanics(log, mux)
 	h = limitHeaders(h)
-	h = observe(log, tr, h)
+	h = observe(log, tr, m, h)
 	return reqid.Middleware(h), nil
 }
 
@@ -222,10 +224,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush on the real writer (server-sent events).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// observe makes the request's span (a child of the caller's when it sends a traceparent)
-// and writes its access log line, both with the route template, the caller's workspace and
-// the request id, and the trace id when tracing is on.
-func observe(log *slog.Logger, tr *tracing.Tracing, next http.Handler) http.Handler {
+// observe makes the request's span (a child of the caller's when it sends a traceparent),
+// counts the request in m and writes its access log line, all with the route template, the
+// caller's workspace and the request id, and the trace id when tracing is on.
+func observe(log *slog.Logger, tr *tracing.Tracing, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r, span := tracing.StartRequest(tr.Provider, r)
@@ -236,15 +238,19 @@ func observe(log *slog.Logger, tr *tracing.Tracing, next http.Handler) http.Hand
 		}
 
 		facts := reqid.FactsOf(r.Context())
-		route := facts.Route
+		route, label := facts.Route, r.Method+" "+facts.Route
 		if route == "" {
-			// Routes outside the gate: the main mux set the pattern on this very request.
-			route = routeOf(r.Pattern)
+			// Routes outside the gate: the main mux set the pattern on this very request
+			// ("GET /healthz", or the prefix "/api/v2/" of a request refused before an
+			// operation was found): a bounded label whatever the path.
+			route, label = routeOf(r.Pattern), r.Pattern
 		}
+		took := time.Since(start)
+		m.HTTPRequest(label, rec.status, took)
 		id := reqid.From(r.Context())
 		attrs := make([]slog.Attr, 0, 9)
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)), slog.String("request_id", id))
+			slog.Int("status", rec.status), slog.Duration("duration", took), slog.String("request_id", id))
 		spanAttrs := []attribute.KeyValue{attribute.String("secumon.request_id", id)}
 		if facts.WorkspaceID != uuid.Nil {
 			attrs = append(attrs, slog.String("workspace_id", facts.WorkspaceID.String()))

@@ -97,7 +97,9 @@ func TestRateLimitPerToken(t *testing.T) {
 // failed-authentication budget (10 a minute by default), before any token lookup; its good
 // token waits too. X-Forwarded-For is ignored unless the peer is a trusted proxy.
 func TestRateLimitFailedAuthentication(t *testing.T) {
-	env := servertest.Start(t, limited(ratelimit.Config{}))
+	withMetrics, metricsURL := serveMetrics(t)
+	env := servertest.Start(t, limited(ratelimit.Config{}), withMetrics)
+	runApp(t, env)
 	url := env.URL + "/api/v2/hosts"
 	bogus := access.TokenPrefix + strings.Repeat("x", 40)
 
@@ -120,6 +122,13 @@ func TestRateLimitFailedAuthentication(t *testing.T) {
 	// Anonymous requests without any token count as failures too.
 	resp, body = rlCall(t, url, "", "")
 	requireTooMany(t, resp, body, "failed-auth")
+
+	// Refused by the rate limit, before the contract gate: the route is the API's prefix.
+	fams := scrape(t, metricsURL)
+	assert.Equal(t, 92.0, sample(fams, "secumon_rate_limited_requests_total", map[string]string{"reason": "failed-auth"}))
+	assert.Equal(t, 92.0, sample(fams, "secumon_http_requests_total", map[string]string{"route": "/api/v2/", "code": "429"}))
+	// Refused by the gate, which knows the operation: its route.
+	assert.Equal(t, 10.0, sample(fams, "secumon_http_requests_total", map[string]string{"route": "GET /api/v2/hosts", "code": "401"}))
 }
 
 // Behind a trusted proxy the client is the X-Forwarded-For address: one client's failures

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
 	"github.com/secuaas/secumon/server/platform/jobs"
+	"github.com/secuaas/secumon/server/platform/metrics"
 	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
@@ -67,9 +69,16 @@ type Deps struct {
 	// Alerting tunes the incident evaluator, which runs where results are digested (in
 	// probe workers), and the announcement of incident changes made through the API.
 	Alerting alerting.Config
-	// Worker, when set, runs a probe worker in the process with these options (its Log and
-	// Hooks are filled in here).
+	// Worker, when set, runs a probe worker in the process with these options (its Log,
+	// Hooks and Metrics are filled in here).
 	Worker *worker.Options
+
+	// Metrics, when set, is where Run serves GET /metrics (Prometheus) while it runs, apart
+	// from the API's listener; Run closes it when it returns. Unset, nothing is measured.
+	Metrics net.Listener
+	// DatabaseRestarts counts the embedded PostgreSQL's restarts by its supervisor, for the
+	// metrics; nil with an external database or an unsupervised one.
+	DatabaseRestarts func() int64
 }
 
 // App is a built process.
@@ -84,6 +93,7 @@ type App struct {
 	works    bool // jobs works queues, so it must be started
 	alerting *alerting.Alerting
 	worker   *worker.Worker
+	metrics  *metrics.Metrics // nil unless Deps.Metrics
 }
 
 // Build makes the process's parts from d. It fails when the embedded contract is
@@ -98,6 +108,11 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 	log := d.Logger
 	tp := d.Tracing.Provider
 	app := &App{deps: d}
+	if d.Metrics != nil {
+		app.metrics = metrics.New()
+		app.metrics.QueueDepths(jobs.Depths(d.Pool))
+		app.metrics.DatabaseRestarts(d.DatabaseRestarts)
+	}
 
 	// The River client inserts for every part and works the queues of the parts this
 	// process runs; the parts that work jobs are built first so their queues are known.
@@ -110,12 +125,13 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		nc := d.Notify
 		nc.Tracer = tp
-		queues = append(queues, notify.QueueOf(nc), analysis.QueueOf(aiSet))
+		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet))
 	}
 	if d.Worker != nil {
 		o := *d.Worker
 		o.Log = log.With("component", "worker")
 		o.Tracer = tp
+		o.Metrics = app.metrics
 		// The worker digests results, so it runs the incident evaluator (built below, once
 		// the River client it queues deliveries on exists).
 		o.Hooks = append(o.Hooks, func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error {
@@ -149,15 +165,16 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing); err != nil {
+		limits.rate.Metrics = app.metrics
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing, app.metrics); err != nil {
 			return nil, err
 		}
 	}
 	return app, nil
 }
 
-// Run runs the background parts (job queues, alerting clock, probe worker, syslog receiver)
-// until ctx ends, then stops them: the worker and the receiver write what they have queued
+// Run runs the background parts (job queues, alerting clock, probe worker, syslog receiver,
+// metrics listener) until ctx ends, then stops them: the worker and the receiver write what they have queued
 // before Run returns. It returns early with the first part that fails.
 func (a *App) Run(ctx context.Context) error {
 	defer func() {
@@ -170,6 +187,9 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if a.metrics != nil {
+		defer a.deps.Metrics.Close() // also when Run fails before serving it
+	}
 	var parts sync.WaitGroup
 	fail := func(err error) {
 		if err != nil && ctx.Err() == nil {
@@ -197,6 +217,20 @@ func (a *App) Run(ctx context.Context) error {
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })
 	}
+	if a.metrics != nil {
+		srv := newMetricsServer(ctx, a.metrics, a.deps.Logger)
+		parts.Go(func() {
+			if err := srv.Serve(a.deps.Metrics); !errors.Is(err, http.ErrServerClosed) {
+				fail(err)
+			}
+		})
+		parts.Go(func() {
+			<-ctx.Done()
+			stopCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer stop()
+			_ = srv.Shutdown(stopCtx)
+		})
+	}
 	if a.deps.Syslog != nil {
 		cfg := *a.deps.Syslog
 		cfg.Logger = a.deps.Logger.With("component", "syslog")
@@ -213,4 +247,19 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// newMetricsServer serves GET /metrics and nothing else: the listener is meant for a
+// Prometheus server, not for API clients, and exposes no API route.
+func newMetricsServer(ctx context.Context, m *metrics.Metrics, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler(log.With("component", "metrics")))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
 }

@@ -29,7 +29,7 @@ func withDatabase(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 	if _, err := c.startTracing(ctx, log); err != nil {
 		return err
 	}
-	pool, closeDB, err := openDatabase(ctx, c, log, false)
+	pool, _, closeDB, err := openDatabase(ctx, c, log, false)
 	if err != nil {
 		return err
 	}

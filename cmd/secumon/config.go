@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,3 +139,21 @@ var jsonLog *slog.Logger
 // jsonLogs reports whether the process logs JSON (the lines meant for a person at a terminal,
 // such as serve's banner, then go through the logger).
 func (c *config) jsonLogs() bool { return c.LogFormat == "json" }
+
+// addMetricsFlag declares --metrics-addr, shared by `serve` and `worker`.
+func addMetricsFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics-addr", env("metrics-addr", ""),
+		"listen address of GET /metrics for Prometheus (e.g. 127.0.0.1:9464), apart from the API; empty: off [SECUMON_METRICS_ADDR]")
+}
+
+// listenMetrics opens the metrics listener at addr; none (nil) when addr is empty.
+func listenMetrics(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	return ln, nil
+}

@@ -46,6 +46,7 @@ func serve(ctx context.Context, args []string) error {
 	trustedProxies := fs.String("trusted-proxies", env("trusted-proxies", ""), "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address; empty: X-Forwarded-For ignored [SECUMON_TRUSTED_PROXIES]")
 	eventsPerToken := fs.Int("events-per-token", envInt("events-per-token", 10), "open GET /events streams per API token, per process; negative: no cap [SECUMON_EVENTS_PER_TOKEN]")
 	eventsTotal := fs.Int("events-total", envInt("events-total", 1000), "open GET /events streams per process; negative: no cap [SECUMON_EVENTS_TOTAL]")
+	metricsAddr := addMetricsFlag(fs)
 	syslogAddr := fs.String("syslog-addr", env("syslog-addr", ""), "syslog receiver, UDP and TCP (e.g. 127.0.0.1:5514); empty: off [SECUMON_SYSLOG_ADDR]")
 	syslogWorkspaces := fs.String("syslog-workspaces", env("syslog-workspaces", "default"),
 		"workspaces (slugs, comma-separated) whose hosts syslog entries are matched to; * for all [SECUMON_SYSLOG_WORKSPACES]")
@@ -60,7 +61,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pool, closeDB, err := openDatabase(ctx, &c, log, true)
+	pool, restarts, closeDB, err := openDatabase(ctx, &c, log, true)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,8 @@ func serve(ctx context.Context, args []string) error {
 			TokenRate: *rateToken, TokenBurst: *rateTokenBurst, AddrRate: *rateAddr, AddrBurst: *rateAddrBurst,
 			FailedAuthPerMinute: *rateFailedAuth, TrustedProxies: proxies,
 		},
-		EventStreams: events.Limits{PerToken: *eventsPerToken, Total: *eventsTotal},
+		EventStreams:     events.Limits{PerToken: *eventsPerToken, Total: *eventsTotal},
+		DatabaseRestarts: restarts,
 	}
 	if deps.Notify, err = notify.ConfigFromEnv(); err != nil {
 		return err
@@ -100,6 +102,9 @@ func serve(ctx context.Context, args []string) error {
 		if deps.Worker, err = wf.options(); err != nil {
 			return err
 		}
+	}
+	if deps.Metrics, err = listenMetrics(*metricsAddr); err != nil {
+		return err
 	}
 	app, err := server.Build(ctx, deps)
 	if err != nil {

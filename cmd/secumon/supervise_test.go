@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	osexec "os/exec"
@@ -16,7 +17,7 @@ import (
 
 // The embedded PostgreSQL is supervised: killed with SIGKILL under a running `secumon serve`,
 // it is back within seconds, /readyz says so, and the API answers again, with no restart of
-// secumon.
+// secumon; its metrics (SECUMON_METRICS_ADDR) count the restart.
 func TestEmbeddedPostgresComesBackAfterAKill(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "secumon")
 	build := osexec.Command("go", "build", "-o", bin, ".")
@@ -27,7 +28,9 @@ func TestEmbeddedPostgresComesBackAfterAKill(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dataDir) })
 	require.NoError(t, os.Chmod(dataDir, 0o755)) // as root, PostgreSQL runs as postgres
-	env := append(os.Environ(), "SECUMON_DATA_DIR="+dataDir, "SECUMON_NO_WORKER=true", "DATABASE_URL=")
+	metricsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	metricsURL := "http://" + metricsAddr + "/metrics"
+	env := append(os.Environ(), "SECUMON_DATA_DIR="+dataDir, "SECUMON_NO_WORKER=true", "DATABASE_URL=", "SECUMON_METRICS_ADDR="+metricsAddr)
 	proc, url := startServe(t, bin, env)
 	t.Cleanup(func() {
 		// A clean stop of serve stops the PostgreSQL it supervises.
@@ -41,6 +44,21 @@ func TestEmbeddedPostgresComesBackAfterAKill(t *testing.T) {
 	hosts := func() int { return get(t, url+"/api/v2/hosts", strings.TrimSpace(string(token))) }
 	require.Equal(t, http.StatusOK, ready())
 	require.Equal(t, http.StatusOK, hosts())
+	restarts := func() string {
+		resp, err := http.Get(metricsURL)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "secumon_embedded_postgres_restarts_total ") {
+				return line
+			}
+		}
+		return "no restart counter"
+	}
+	require.Equal(t, "secumon_embedded_postgres_restarts_total 0", restarts())
 
 	pidFile := filepath.Join(dataDir, "postgres", "pgdata", "postmaster.pid")
 	pid := readPID(t, pidFile)
@@ -54,6 +72,7 @@ func TestEmbeddedPostgresComesBackAfterAKill(t *testing.T) {
 		return err == nil && !strings.HasPrefix(string(b), strconv.Itoa(pid)+"\n") && r == http.StatusOK && h == http.StatusOK
 	}, 30*time.Second, 200*time.Millisecond, "the API did not come back after PostgreSQL was killed")
 	t.Logf("back %v after the kill", time.Since(killed).Round(time.Millisecond))
+	require.Equal(t, "secumon_embedded_postgres_restarts_total 1", restarts())
 }
 
 func get(t *testing.T, url, token string) int {

@@ -49,6 +49,7 @@ func workerCmd(ctx context.Context, args []string) error {
 	addTracingFlag(fs, &c)
 	wf := addWorkerFlags(fs)
 	af := addAlertFlags(fs)
+	metricsAddr := addMetricsFlag(fs)
 	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
 		log, err := c.logger(os.Stderr)
 		if err != nil {
@@ -58,7 +59,11 @@ func workerCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		app, err := server.Build(ctx, server.Deps{Pool: e.pool, Logger: log, Tracing: c.trace, Alerting: af.config(), Worker: w})
+		metrics, err := listenMetrics(*metricsAddr)
+		if err != nil {
+			return err
+		}
+		app, err := server.Build(ctx, server.Deps{Pool: e.pool, Logger: log, Tracing: c.trace, Alerting: af.config(), Worker: w, Metrics: metrics})
 		if err != nil {
 			return err
 		}

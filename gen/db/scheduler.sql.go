@@ -15,7 +15,7 @@ import (
 const claimDueChecks = `-- name: ClaimDueChecks :many
 
 WITH due AS (
-    SELECT c.workspace_id, c.id
+    SELECT c.workspace_id, c.id, c.next_run_at
     FROM checks c
     JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
     WHERE c.enabled AND h.is_active
@@ -39,7 +39,8 @@ UPDATE checks c SET
 FROM due, hosts h
 WHERE c.workspace_id = due.workspace_id AND c.id = due.id
   AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id
+RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id,
+    extract(epoch FROM now() - due.next_run_at)::float8 AS late_sec
 `
 
 type ClaimDueChecksParams struct {
@@ -57,6 +58,7 @@ type ClaimDueChecksRow struct {
 	TimeoutSec  int32           `json:"timeout_sec"`
 	Hostname    string          `json:"hostname"`
 	LeaseRunID  *uuid.UUID      `json:"lease_run_id"`
+	LateSec     float64         `json:"late_sec"`
 }
 
 // The scheduler's claims and the workers' registration.
@@ -65,6 +67,7 @@ type ClaimDueChecksRow struct {
 // runs (it lasts the check's timeout plus a margin, so a dead worker's checks move on).
 // next_run_at advances by exactly one interval, so the schedule does not drift; a check that
 // fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
+// late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
 func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) ([]ClaimDueChecksRow, error) {
 	rows, err := q.db.Query(ctx, claimDueChecks, arg.LeaseMarginSec, arg.WorkerID, arg.MaxChecks)
 	if err != nil {
@@ -83,6 +86,7 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 			&i.TimeoutSec,
 			&i.Hostname,
 			&i.LeaseRunID,
+			&i.LateSec,
 		); err != nil {
 			return nil, err
 		}

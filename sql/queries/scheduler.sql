@@ -6,8 +6,9 @@
 -- runs (it lasts the check's timeout plus a margin, so a dead worker's checks move on).
 -- next_run_at advances by exactly one interval, so the schedule does not drift; a check that
 -- fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
+-- late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
 WITH due AS (
-    SELECT c.workspace_id, c.id
+    SELECT c.workspace_id, c.id, c.next_run_at
     FROM checks c
     JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
     WHERE c.enabled AND h.is_active
@@ -31,7 +32,8 @@ UPDATE checks c SET
 FROM due, hosts h
 WHERE c.workspace_id = due.workspace_id AND c.id = due.id
   AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id;
+RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id,
+    extract(epoch FROM now() - due.next_run_at)::float8 AS late_sec;
 
 -- name: GetCheckForRun :one
 SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname

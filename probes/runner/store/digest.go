@@ -13,6 +13,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // RunsHook sees, inside the digest's transaction, every check whose runs were just digested,
@@ -30,6 +31,7 @@ type Digester struct {
 	hooks      []RunsHook
 	PollEvery  time.Duration // how often to look for batches written by other processes
 	MaxBatches int32         // batches per transaction
+	Metrics    *metrics.Metrics
 }
 
 // NewDigester returns a digester; call Run to start it.
@@ -104,13 +106,14 @@ func (d *Digester) Once(ctx context.Context) (batches int, err error) {
 }
 
 func (d *Digester) once(ctx context.Context, max int32, withHooks bool) (batches int, err error) {
+	var taken []db.TakeResultBatchesRow
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		locked, err := q.TryDigestLock(ctx)
 		if err != nil || !locked {
 			return err
 		}
-		taken, err := q.TakeResultBatches(ctx, max)
+		taken, err = q.TakeResultBatches(ctx, max)
 		if err != nil || len(taken) == 0 {
 			return err
 		}
@@ -119,6 +122,11 @@ func (d *Digester) once(ctx context.Context, max int32, withHooks bool) (batches
 	})
 	if err != nil {
 		return 0, err
+	}
+	// Committed: each batch's results are now visible as latest results, rollups and incidents.
+	now := time.Now()
+	for _, b := range taken {
+		d.Metrics.DigestLag(now.Sub(b.FirstTime))
 	}
 	return batches, nil
 }

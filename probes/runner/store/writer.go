@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/secuaas/secumon/server/platform/batch"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // Writer batches records from many probe goroutines into few transactions: a batch is written
@@ -19,6 +20,7 @@ type Writer struct {
 	BatchSize  int
 	FlushEvery time.Duration
 	Written    func() // called after each batch commits (to kick the Digester); may be nil
+	Metrics    *metrics.Metrics
 }
 
 // NewWriter returns a writer; call Run to start it.
@@ -42,6 +44,7 @@ func (w *Writer) writeWithRetry(ctx context.Context, batch []Record) {
 		err := Write(ctx, w.pool, batch)
 		if err == nil {
 			w.log.Debug("results written", "records", len(batch), "took", time.Since(t0), "queued", w.queue.Len())
+			w.Metrics.ResultsWritten(len(batch))
 			if w.Written != nil {
 				w.Written()
 			}

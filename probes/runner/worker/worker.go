@@ -14,6 +14,7 @@ import (
 
 	"github.com/secuaas/secumon/server/platform/database"
 	"github.com/secuaas/secumon/server/platform/jobs"
+	"github.com/secuaas/secumon/server/platform/metrics"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -42,9 +43,10 @@ type Options struct {
 	LeaseMargin    time.Duration // lease = check timeout + margin (20 s)
 	RetentionDays  int           // raw results kept (30; 0 keeps everything)
 
-	Runner *probes.Runner
-	Log    *slog.Logger
-	Hooks  []store.RunsHook // see each digested run (the incident evaluator)
+	Runner  *probes.Runner
+	Log     *slog.Logger
+	Hooks   []store.RunsHook // see each digested run (the incident evaluator)
+	Metrics *metrics.Metrics // check runs, scheduler lag, results written, digest lag; nil: none
 	// Tracer makes a span per check run (nil: none).
 	Tracer trace.TracerProvider
 }
@@ -97,6 +99,7 @@ func New(pool *pgxpool.Pool, o Options) *Worker {
 		digester: store.NewDigester(pool, o.Log, o.Hooks...),
 	}
 	w.writer.Written = w.digester.Kick
+	w.writer.Metrics, w.digester.Metrics = o.Metrics, o.Metrics
 	return w
 }
 
@@ -194,6 +197,7 @@ func (w *Worker) runClaimed(ctx context.Context, row db.ClaimDueChecksRow) {
 	if row.LeaseRunID != nil {
 		runID = *row.LeaseRunID
 	}
+	w.o.Metrics.SchedulerLag(time.Duration(row.LateSec * float64(time.Second)))
 	rec := w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, runID)
 	if err := w.writer.Add(context.WithoutCancel(ctx), rec); err != nil {
 		w.o.Log.Error("queueing a result failed", "check_id", row.ID, "err", err)
@@ -221,6 +225,7 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 	})
 	span.SetAttributes(attribute.Int("secumon.check.status", int(res.Status)))
 	span.End()
+	w.o.Metrics.CheckRun(c.checkType, res.Status.String())
 	return store.Record{
 		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, RunID: runID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
@@ -257,6 +262,7 @@ func (r *runNowWorker) Work(ctx context.Context, job *river.Job[runnow.Args]) er
 	if err := store.Write(ctx, r.w.pool, []store.Record{rec}); err != nil {
 		return err
 	}
+	r.w.o.Metrics.ResultsWritten(1)
 	r.w.digester.Kick()
 	return nil
 }

@@ -57,7 +57,7 @@ func fastRetries() notify.Config {
 func (e *env) startWorker(t *testing.T, cfg notify.Config) {
 	t.Helper()
 	workers := river.NewWorkers()
-	require.NoError(t, notify.QueueOf(cfg).Register(workers))
+	require.NoError(t, notify.QueueOf(cfg, nil).Register(workers))
 	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{notify.Queue: {MaxWorkers: 4}},
 		Workers:           workers,

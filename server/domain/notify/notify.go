@@ -12,7 +12,7 @@
 // it is already sent, so only a crash between the send and its commit can send twice. Webhook
 // receivers dedupe on the X-SecuMon-Delivery header, which is the delivery id.
 //
-// The process's River client (server/platform/jobs) works Queue when given QueueOf(cfg).
+// The process's River client (server/platform/jobs) works Queue when given QueueOf(cfg, metrics).
 package notify
 
 import (

@@ -16,13 +16,15 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/platform/jobs"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // QueueOf is the delivery queue, worked by the delivery worker configured by cfg (unset
-// fields take their defaults). Only `secumon serve` processes work it.
-func QueueOf(cfg Config) jobs.Queue {
+// fields take their defaults), which counts its attempts in m (may be nil). Only
+// `secumon serve` processes work it.
+func QueueOf(cfg Config, m *metrics.Metrics) jobs.Queue {
 	return jobs.Queue{Name: Queue, MaxWorkers: 10, Register: func(workers *river.Workers) error {
-		return river.AddWorkerSafely(workers, &worker{cfg: cfg.withDefaults()})
+		return river.AddWorkerSafely(workers, &worker{cfg: cfg.withDefaults(), metrics: m})
 	}}
 }
 
@@ -31,7 +33,8 @@ func QueueOf(cfg Config) jobs.Queue {
 // snooze does not use up the job's attempts, and the row is what users see.
 type worker struct {
 	river.WorkerDefaults[Args]
-	cfg Config
+	cfg     Config
+	metrics *metrics.Metrics
 }
 
 // Timeout leaves room for the slowest channel's own timeout plus the bookkeeping.
@@ -81,10 +84,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	switch {
 	case out.Err == nil:
+		w.metrics.Delivery(d.Channel, metrics.DeliverySent)
 		return nil
 	case final:
+		w.metrics.Delivery(d.Channel, metrics.DeliveryFailed)
 		return river.JobCancel(fmt.Errorf("delivery %s failed after %d attempts: %w", d.ID, attempt, out.Err))
 	default:
+		w.metrics.Delivery(d.Channel, metrics.DeliveryRetry)
 		return river.JobSnooze(w.cfg.retryDelay(int(attempt), out.RetryAfter))
 	}
 }

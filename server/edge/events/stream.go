@@ -10,6 +10,7 @@ import (
 
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // Limits cap the open streams of a process; zero values take the defaults, negative is no cap.
@@ -37,6 +38,9 @@ type Handler struct {
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
 	// Limits cap the streams; beyond them a stream is refused with 429 and Retry-After.
 	Limits Limits
+
+	// Metrics counts the open streams (nil: not counted).
+	Metrics *metrics.Metrics
 
 	mu      sync.Mutex
 	open    map[uuid.UUID]int
@@ -66,6 +70,7 @@ func (h *Handler) acquire(token uuid.UUID) *problem.Problem {
 		}
 		h.open[token]++
 		h.openAll++
+		h.Metrics.EventStreams(+1)
 		return nil
 	}
 	p.RetryAfter = streamRetryAfter
@@ -76,6 +81,7 @@ func (h *Handler) release(token uuid.UUID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.openAll--
+	h.Metrics.EventStreams(-1)
 	if h.open[token]--; h.open[token] <= 0 {
 		delete(h.open, token)
 	}

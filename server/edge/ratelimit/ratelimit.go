@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // Config are the limits; zero values take the defaults, a negative rate turns a limit off.
@@ -102,6 +103,8 @@ type Limiter struct {
 	cfg                     Config
 	tokens, addrs, failures *buckets // nil when off
 	now                     func() time.Time
+	// Metrics counts refused requests by the policy that refused them (nil: not counted).
+	Metrics *metrics.Metrics
 }
 
 // New returns a Limiter with c's limits.
@@ -128,6 +131,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		// An address that keeps failing authentication is refused before any token lookup.
 		if l.failures != nil {
 			if b := l.failures.peek(addr); b != nil && b.TokensAt(now) < 1 {
+				l.Metrics.RateLimited(l.failures.policy)
 				refuse(w, r, l.failures, b, now, "too many failed authentications from your address")
 				return
 			}
@@ -140,6 +144,7 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 		if set != nil {
 			b := set.get(key, now)
 			if !b.AllowN(now, 1) {
+				l.Metrics.RateLimited(set.policy)
 				refuse(w, r, set, b, now, "rate limit exceeded; retry after the delay in Retry-After")
 				return
 			}
