@@ -111,6 +111,8 @@ func grpcErrorResult(dest, what string, err error) Result {
 		return criticalResult("health status SERVICE_UNKNOWN for %s at %s", what, dest)
 	case codes.Unimplemented:
 		return criticalResult("grpc %s does not implement grpc.health.v1.Health: %s", dest, s.Message())
+	case codes.Unavailable:
+		return criticalResult("grpc %s unreachable: %s", dest, s.Message())
 	case codes.DeadlineExceeded:
 		return criticalResult("grpc %s %s: timed out (%s)", dest, what, s.Message())
 	}
