@@ -37,7 +37,7 @@ func DefaultPostgresConfig() PostgresConfig {
 
 // ProbePostgres logs in to a PostgreSQL server (pgconn: the wire protocol alone, no pool) and
 // optionally runs one statement inside a READ ONLY transaction, with statement_timeout set to
-// what is left of the check's timeout, and rolls it back. The latency is the time to connect,
+// what is left of the check's timeout (less a small margin), and rolls it back. The latency is the time to connect,
 // log in and run the query. The password never appears in the output.
 func ProbePostgres(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	cfg := DefaultPostgresConfig()
@@ -154,7 +154,10 @@ func ProbePostgres(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 // The extended protocol (ExecParams) takes exactly one statement, so the query cannot end the
 // transaction and run more after it.
 func readOnlyQuery(ctx context.Context, conn *pgconn.PgConn, query string) (int, error) {
-	timeoutMs := max(int64(remaining(ctx, DefaultTimeout)/time.Millisecond), 1)
+	// A margin below the check's deadline lets the server's own "canceling statement due to
+	// statement timeout" arrive before the probe gives up on the connection.
+	left := remaining(ctx, DefaultTimeout)
+	timeoutMs := max(int64((left-min(left/5, 200*time.Millisecond))/time.Millisecond), 1)
 	setup := fmt.Sprintf("BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = %d", timeoutMs)
 	if _, err := conn.Exec(ctx, setup).ReadAll(); err != nil {
 		return 0, err
