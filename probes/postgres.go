@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,5 +182,12 @@ func pgErrorText(err error) string {
 	if errors.As(err, &pgErr) {
 		return fmt.Sprintf("%s: %s (SQLSTATE %s)", pgErr.Severity, pgErr.Message, pgErr.Code)
 	}
-	return err.Error()
+	// pgconn names each address it tried; with sslmode prefer that is every address twice.
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
