@@ -8,12 +8,14 @@ import (
 // CheckCreateVariant is one check type's CheckCreate: its Config field has that type's
 // settings (HttpCheckCreate.Config is an HttpConfig…).
 type CheckCreateVariant interface {
-	PingCheckCreate | SnmpCheckCreate | HttpCheckCreate | TcpCheckCreate | DnsCheckCreate | TlsCheckCreate
+	PingCheckCreate | SnmpCheckCreate | HttpCheckCreate | TcpCheckCreate | DnsCheckCreate | TlsCheckCreate |
+		GrpcCheckCreate | SmtpCheckCreate | PostgresCheckCreate
 }
 
 // CheckConfigVariant is the config of one check type.
 type CheckConfigVariant interface {
-	PingConfig | SnmpConfig | HttpConfig | TcpConfig | DnsConfig | TlsConfig
+	PingConfig | SnmpConfig | HttpConfig | TcpConfig | DnsConfig | TlsConfig |
+		GrpcConfig | SmtpConfig | PostgresConfig
 }
 
 // NewCheckCreate returns the body of Checks.Create for one check type; check_type is set
@@ -39,6 +41,12 @@ func NewCheckCreate[T CheckCreateVariant](v T) CheckCreate {
 		err = out.FromDnsCheckCreate(v)
 	case TlsCheckCreate:
 		err = out.FromTlsCheckCreate(v)
+	case GrpcCheckCreate:
+		err = out.FromGrpcCheckCreate(v)
+	case SmtpCheckCreate:
+		err = out.FromSmtpCheckCreate(v)
+	case PostgresCheckCreate:
+		err = out.FromPostgresCheckCreate(v)
 	}
 	mustEncode(err)
 	return out
@@ -63,6 +71,12 @@ func NewCheckConfig[T CheckConfigVariant](v T) *CheckConfig {
 		err = out.FromDnsConfig(v)
 	case TlsConfig:
 		err = out.FromTlsConfig(v)
+	case GrpcConfig:
+		err = out.FromGrpcConfig(v)
+	case SmtpConfig:
+		err = out.FromSmtpConfig(v)
+	case PostgresConfig:
+		err = out.FromPostgresConfig(v)
 	}
 	mustEncode(err)
 	return &out
@@ -77,7 +91,8 @@ func mustEncode(err error) {
 }
 
 // TypedConfig decodes the check's config into the struct of its check_type: a PingConfig,
-// SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig (secrets read back as "********").
+// SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig or
+// PostgresConfig (secrets read back as "********").
 func (c Check) TypedConfig() (any, error) {
 	switch c.CheckType {
 	case CheckTypePing:
@@ -92,6 +107,12 @@ func (c Check) TypedConfig() (any, error) {
 		return c.Config.AsDnsConfig()
 	case CheckTypeTls:
 		return c.Config.AsTlsConfig()
+	case CheckTypeGrpc:
+		return c.Config.AsGrpcConfig()
+	case CheckTypeSmtp:
+		return c.Config.AsSmtpConfig()
+	case CheckTypePostgres:
+		return c.Config.AsPostgresConfig()
 	}
 	return nil, fmt.Errorf("client: unknown check type %q", c.CheckType)
 }

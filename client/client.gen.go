@@ -219,12 +219,15 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	CheckTypeDns  CheckType = "dns"
-	CheckTypeHttp CheckType = "http"
-	CheckTypePing CheckType = "ping"
-	CheckTypeSnmp CheckType = "snmp"
-	CheckTypeTcp  CheckType = "tcp"
-	CheckTypeTls  CheckType = "tls"
+	CheckTypeDns      CheckType = "dns"
+	CheckTypeGrpc     CheckType = "grpc"
+	CheckTypeHttp     CheckType = "http"
+	CheckTypePing     CheckType = "ping"
+	CheckTypePostgres CheckType = "postgres"
+	CheckTypeSmtp     CheckType = "smtp"
+	CheckTypeSnmp     CheckType = "snmp"
+	CheckTypeTcp      CheckType = "tcp"
+	CheckTypeTls      CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
@@ -232,15 +235,45 @@ func (e CheckType) Valid() bool {
 	switch e {
 	case CheckTypeDns:
 		return true
+	case CheckTypeGrpc:
+		return true
 	case CheckTypeHttp:
 		return true
 	case CheckTypePing:
+		return true
+	case CheckTypePostgres:
+		return true
+	case CheckTypeSmtp:
 		return true
 	case CheckTypeSnmp:
 		return true
 	case CheckTypeTcp:
 		return true
 	case CheckTypeTls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DnsConfigExpectedRcode.
+const (
+	DnsRcodeNOERROR  DnsConfigExpectedRcode = "NOERROR"
+	DnsRcodeNXDOMAIN DnsConfigExpectedRcode = "NXDOMAIN"
+	DnsRcodeREFUSED  DnsConfigExpectedRcode = "REFUSED"
+	DnsRcodeSERVFAIL DnsConfigExpectedRcode = "SERVFAIL"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigExpectedRcode enum.
+func (e DnsConfigExpectedRcode) Valid() bool {
+	switch e {
+	case DnsRcodeNOERROR:
+		return true
+	case DnsRcodeNXDOMAIN:
+		return true
+	case DnsRcodeREFUSED:
+		return true
+	case DnsRcodeSERVFAIL:
 		return true
 	default:
 		return false
@@ -451,6 +484,30 @@ func (e MaintenanceStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostgresConfigSslmode.
+const (
+	PostgresSslDisable    PostgresConfigSslmode = "disable"
+	PostgresSslPrefer     PostgresConfigSslmode = "prefer"
+	PostgresSslRequire    PostgresConfigSslmode = "require"
+	PostgresSslVerifyFull PostgresConfigSslmode = "verify-full"
+)
+
+// Valid indicates whether the value is a known member of the PostgresConfigSslmode enum.
+func (e PostgresConfigSslmode) Valid() bool {
+	switch e {
+	case PostgresSslDisable:
+		return true
+	case PostgresSslPrefer:
+		return true
+	case PostgresSslRequire:
+		return true
+	case PostgresSslVerifyFull:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin    Role = "admin"
@@ -523,6 +580,27 @@ func (e Severity) Valid() bool {
 	case SeverityMinor:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SmtpConfigStarttls.
+const (
+	SmtpStarttlsNone     SmtpConfigStarttls = "none"
+	SmtpStarttlsOptional SmtpConfigStarttls = "optional"
+	SmtpStarttlsRequired SmtpConfigStarttls = "required"
+)
+
+// Valid indicates whether the value is a known member of the SmtpConfigStarttls enum.
+func (e SmtpConfigStarttls) Valid() bool {
+	switch e {
+	case SmtpStarttlsNone:
+		return true
+	case SmtpStarttlsOptional:
+		return true
+	case SmtpStarttlsRequired:
 		return true
 	default:
 		return false
@@ -1178,7 +1256,8 @@ type Check struct {
 
 	// Config Type-specific settings: the schema named after the check's `check_type` applies
 	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
+	// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
 	// takes the default its description states (also given as `x-default`) when the check runs.
 	// Write-only secrets are masked as `********` in responses; sending `********` back in an
 	// update keeps the stored secret.
@@ -1209,7 +1288,8 @@ type Check struct {
 
 // CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
 // (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
+// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
 // takes the default its description states (also given as `x-default`) when the check runs.
 // Write-only secrets are masked as `********` in responses; sending `********` back in an
 // update keeps the stored secret.
@@ -1401,6 +1481,11 @@ type DnsConfig struct {
 	// Example: ["93.184.216.34"]
 	ExpectedAnswers *[]string `json:"expected_answers,omitempty"`
 
+	// ExpectedRcode Response code the answer must have; any other is CRITICAL (e.g. `NXDOMAIN` checks that a name stays unpublished). `expected_answers` apply only to NOERROR. Default: `NOERROR`.
+	//
+	// Example: NXDOMAIN
+	ExpectedRcode *DnsConfigExpectedRcode `json:"expected_rcode,omitempty"`
+
 	// Protocol Transport. Default: `udp`.
 	//
 	// Example: udp
@@ -1427,6 +1512,11 @@ type DnsConfig struct {
 	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
 }
 
+// DnsConfigExpectedRcode Response code the answer must have; any other is CRITICAL (e.g. `NXDOMAIN` checks that a name stays unpublished). `expected_answers` apply only to NOERROR. Default: `NOERROR`.
+//
+// Example: NXDOMAIN
+type DnsConfigExpectedRcode string
+
 // DnsConfigProtocol Transport. Default: `udp`.
 //
 // Example: udp
@@ -1451,6 +1541,82 @@ type FieldError struct {
 
 	// Message What is wrong with it.
 	Message string `json:"message"`
+}
+
+// GrpcCheckCreate A new grpc check.
+type GrpcCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
+	Config GrpcConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// GrpcConfig gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
+type GrpcConfig struct {
+	// CritLatencyMs Time to connect and get the health answer (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Port Port of the gRPC server.
+	//
+	// Example: 50051
+	Port int `json:"port"`
+
+	// ServerName With `tls`, the name sent (SNI) and verified; defaults to host.
+	//
+	// Example: orders.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// Service Service name sent in the health request; empty asks for the server's overall health.
+	//
+	// Example: shop.Orders
+	Service *string `json:"service,omitempty"`
+
+	// TLS Connect with TLS. Default: `false`.
+	TLS *bool `json:"tls,omitempty"`
+
+	// VerifyTLS With `tls`, verify the server's certificate chain and name. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnLatencyMs Time to connect and get the health answer (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
 }
 
 // HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
@@ -2049,6 +2215,101 @@ type PingConfig struct {
 	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
 }
 
+// PostgresCheckCreate A new postgres check.
+type PostgresCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
+	Config *PostgresConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// PostgresConfig PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
+type PostgresConfig struct {
+	// CritLatencyMs Time to connect, log in and run the query (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Database Database to connect to. Default: `postgres`.
+	//
+	// Example: shop
+	Database *string `json:"database,omitempty"`
+
+	// ExpectRowsMin With `query`, CRITICAL when it returns fewer rows.
+	//
+	// Example: 1
+	ExpectRowsMin *int `json:"expect_rows_min,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: db1.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Password Password (write-only, masked in responses).
+	//
+	// Example: s3cret-password
+	Password *string `json:"password,omitempty"`
+
+	// Port Port of the server. Default: `5432`.
+	//
+	// Example: 5432
+	Port *int `json:"port,omitempty"`
+
+	// Query One statement run in a READ ONLY transaction with statement_timeout set to the check's timeout, then rolled back.
+	//
+	// Example: SELECT 1 FROM orders WHERE created_at > now() - interval '1 hour' LIMIT 1
+	Query *string `json:"query,omitempty"`
+
+	// SSLMode TLS as libpq's sslmode: `disable`, `prefer` (TLS when offered), `require` (TLS, certificate not verified) or `verify-full`. Default: `prefer`.
+	//
+	// Example: verify-full
+	SSLMode *PostgresConfigSslmode `json:"sslmode,omitempty"`
+
+	// User Role to log in as. Default: `postgres`.
+	//
+	// Example: monitor
+	User *string `json:"user,omitempty"`
+
+	// WarnLatencyMs Time to connect, log in and run the query (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// PostgresConfigSslmode TLS as libpq's sslmode: `disable`, `prefer` (TLS when offered), `require` (TLS, certificate not verified) or `verify-full`. Default: `prefer`.
+//
+// Example: verify-full
+type PostgresConfigSslmode string
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail Explanation specific to this occurrence.
@@ -2104,6 +2365,104 @@ type SlackChannel = string
 
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
+
+// SmtpCheckCreate A new smtp check.
+type SmtpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
+	Config *SmtpConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// SmtpConfig SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
+type SmtpConfig struct {
+	// CritDays After STARTTLS, CRITICAL when the certificate expires within this many days. Default: `7`.
+	//
+	// Example: 7
+	CritDays *int `json:"crit_days,omitempty"`
+
+	// CritLatencyMs Time until the banner (ms) above which the run is CRITICAL.
+	//
+	// Example: 2000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// EhloName Name sent with EHLO. Default: `secumon.local`.
+	//
+	// Example: monitor.example.com
+	EhloName *string `json:"ehlo_name,omitempty"`
+
+	// ExpectBanner Substring the 220 banner must contain.
+	//
+	// Example: ESMTP Postfix
+	ExpectBanner *string `json:"expect_banner,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: mx1.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Port Port of the SMTP server. Default: `25`.
+	//
+	// Example: 587
+	Port *int `json:"port,omitempty"`
+
+	// ServerName Name the certificate is verified against (and SNI); defaults to host.
+	//
+	// Example: mx1.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// Starttls STARTTLS: `none` never, `optional` when the server offers it, `required` CRITICAL when it does not. Default: `optional`.
+	//
+	// Example: required
+	Starttls *SmtpConfigStarttls `json:"starttls,omitempty"`
+
+	// VerifyTLS After STARTTLS, verify the certificate chain and name. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnDays After STARTTLS, WARNING when the certificate expires within this many days. Default: `30`.
+	//
+	// Example: 30
+	WarnDays *int `json:"warn_days,omitempty"`
+
+	// WarnLatencyMs Time until the banner (ms) above which the run is WARNING.
+	//
+	// Example: 500
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// SmtpConfigStarttls STARTTLS: `none` never, `optional` when the server offers it, `required` CRITICAL when it does not. Default: `optional`.
+//
+// Example: required
+type SmtpConfigStarttls string
 
 // SnmpCheckCreate A new snmp check.
 type SnmpCheckCreate struct {
@@ -3271,6 +3630,84 @@ func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
 	return err
 }
 
+// AsGrpcConfig returns the union data inside the CheckConfig as a GrpcConfig
+func (t CheckConfig) AsGrpcConfig() (GrpcConfig, error) {
+	var body GrpcConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrpcConfig overwrites any union data inside the CheckConfig as the provided GrpcConfig
+func (t *CheckConfig) FromGrpcConfig(v GrpcConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrpcConfig performs a merge with any union data inside the CheckConfig, using the provided GrpcConfig
+func (t *CheckConfig) MergeGrpcConfig(v GrpcConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSmtpConfig returns the union data inside the CheckConfig as a SmtpConfig
+func (t CheckConfig) AsSmtpConfig() (SmtpConfig, error) {
+	var body SmtpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSmtpConfig overwrites any union data inside the CheckConfig as the provided SmtpConfig
+func (t *CheckConfig) FromSmtpConfig(v SmtpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSmtpConfig performs a merge with any union data inside the CheckConfig, using the provided SmtpConfig
+func (t *CheckConfig) MergeSmtpConfig(v SmtpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostgresConfig returns the union data inside the CheckConfig as a PostgresConfig
+func (t CheckConfig) AsPostgresConfig() (PostgresConfig, error) {
+	var body PostgresConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostgresConfig overwrites any union data inside the CheckConfig as the provided PostgresConfig
+func (t *CheckConfig) FromPostgresConfig(v PostgresConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostgresConfig performs a merge with any union data inside the CheckConfig, using the provided PostgresConfig
+func (t *CheckConfig) MergePostgresConfig(v PostgresConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckConfig) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
@@ -3485,6 +3922,108 @@ func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
 	return err
 }
 
+// AsGrpcCheckCreate returns the union data inside the CheckCreate as a GrpcCheckCreate
+func (t CheckCreate) AsGrpcCheckCreate() (GrpcCheckCreate, error) {
+	var body GrpcCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrpcCheckCreate overwrites any union data inside the CheckCreate as the provided GrpcCheckCreate
+func (t *CheckCreate) FromGrpcCheckCreate(v GrpcCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"grpc"}`))
+	t.union = b
+	return err
+}
+
+// MergeGrpcCheckCreate performs a merge with any union data inside the CheckCreate, using the provided GrpcCheckCreate
+func (t *CheckCreate) MergeGrpcCheckCreate(v GrpcCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"grpc"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSmtpCheckCreate returns the union data inside the CheckCreate as a SmtpCheckCreate
+func (t CheckCreate) AsSmtpCheckCreate() (SmtpCheckCreate, error) {
+	var body SmtpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSmtpCheckCreate overwrites any union data inside the CheckCreate as the provided SmtpCheckCreate
+func (t *CheckCreate) FromSmtpCheckCreate(v SmtpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"smtp"}`))
+	t.union = b
+	return err
+}
+
+// MergeSmtpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided SmtpCheckCreate
+func (t *CheckCreate) MergeSmtpCheckCreate(v SmtpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"smtp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostgresCheckCreate returns the union data inside the CheckCreate as a PostgresCheckCreate
+func (t CheckCreate) AsPostgresCheckCreate() (PostgresCheckCreate, error) {
+	var body PostgresCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostgresCheckCreate overwrites any union data inside the CheckCreate as the provided PostgresCheckCreate
+func (t *CheckCreate) FromPostgresCheckCreate(v PostgresCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"postgres"}`))
+	t.union = b
+	return err
+}
+
+// MergePostgresCheckCreate performs a merge with any union data inside the CheckCreate, using the provided PostgresCheckCreate
+func (t *CheckCreate) MergePostgresCheckCreate(v PostgresCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"postgres"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckCreate) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"check_type"`
@@ -3501,10 +4040,16 @@ func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
 	switch discriminator {
 	case "dns":
 		return t.AsDnsCheckCreate()
+	case "grpc":
+		return t.AsGrpcCheckCreate()
 	case "http":
 		return t.AsHttpCheckCreate()
 	case "ping":
 		return t.AsPingCheckCreate()
+	case "postgres":
+		return t.AsPostgresCheckCreate()
+	case "smtp":
+		return t.AsSmtpCheckCreate()
 	case "snmp":
 		return t.AsSnmpCheckCreate()
 	case "tcp":
@@ -3761,8 +4306,8 @@ type ClientInterface interface {
 	// CreateCheckWithBody Create a check
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
-	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-	// reported as `config.<field>`.
+	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+	// PostgresConfig); an invalid field is reported as `config.<field>`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3772,8 +4317,8 @@ type ClientInterface interface {
 	// CreateCheck Create a check
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
-	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-	// reported as `config.<field>`.
+	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+	// PostgresConfig); an invalid field is reported as `config.<field>`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4667,8 +5212,8 @@ func (c *RawClient) ListChecks(ctx context.Context, params *ListChecksParams, re
 // CreateCheckWithBody Create a check
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
-// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-// reported as `config.<field>`.
+// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+// PostgresConfig); an invalid field is reported as `config.<field>`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4688,8 +5233,8 @@ func (c *RawClient) CreateCheckWithBody(ctx context.Context, params *CreateCheck
 // CreateCheck Create a check
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
-// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-// reported as `config.<field>`.
+// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+// PostgresConfig); an invalid field is reported as `config.<field>`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9538,8 +10083,8 @@ type ClientWithResponsesInterface interface {
 	// CreateCheckWithBodyWithResponse Create a check
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
-	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-	// reported as `config.<field>`.
+	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+	// PostgresConfig); an invalid field is reported as `config.<field>`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9549,8 +10094,8 @@ type ClientWithResponsesInterface interface {
 	// CreateCheckWithResponse Create a check
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
-	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-	// reported as `config.<field>`.
+	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+	// PostgresConfig); an invalid field is reported as `config.<field>`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20401,8 +20946,8 @@ func (c *ClientWithResponses) ListChecksWithResponse(ctx context.Context, params
 // CreateCheckWithBodyWithResponse Create a check
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
-// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-// reported as `config.<field>`.
+// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+// PostgresConfig); an invalid field is reported as `config.<field>`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20418,8 +20963,8 @@ func (c *ClientWithResponses) CreateCheckWithBodyWithResponse(ctx context.Contex
 // CreateCheckWithResponse Create a check
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
-// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig); an invalid field is
-// reported as `config.<field>`.
+// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+// PostgresConfig); an invalid field is reported as `config.<field>`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -170,6 +170,7 @@ func TestNamedSchemasExist(t *testing.T) {
 		"OncallSchedule", "OncallScheduleCreate", "StatusPage", "StatusPageCreate", "StatusPageUpdate",
 		"MaintenanceWindow", "MaintenanceWindowCreate", "MaintenanceWindowUpdate", "Storm", "Worker",
 		"Workspace", "Problem", "PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig",
+		"GrpcConfig", "SmtpConfig", "PostgresConfig",
 	} {
 		assert.Contains(t, doc.Components.Schemas, name)
 	}

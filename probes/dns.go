@@ -19,17 +19,18 @@ type DNSConfig struct {
 	Resolver        string   `json:"resolver,omitempty"`
 	Protocol        string   `json:"protocol,omitempty"`
 	ExpectedAnswers []string `json:"expected_answers,omitempty"`
+	ExpectedRcode   string   `json:"expected_rcode,omitempty"`
 	WarnLatencyMs   *float64 `json:"warn_latency_ms,omitempty"`
 	CritLatencyMs   *float64 `json:"crit_latency_ms,omitempty"`
 }
 
 // DefaultDNSConfig returns the defaults of a dns check.
 func DefaultDNSConfig() DNSConfig {
-	return DNSConfig{RecordType: "A", Protocol: "udp"}
+	return DNSConfig{RecordType: "A", Protocol: "udp", ExpectedRcode: "NOERROR"}
 }
 
 // ProbeDNS sends one query to the resolver (default: the check's target on port 53) and
-// checks the response code and, optionally, that each expected answer appears among the
+// checks the response code (expected_rcode, NOERROR by default) and, optionally, that each expected answer appears among the
 // values of the answer records. A truncated UDP answer is retried over TCP.
 func ProbeDNS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	cfg := DefaultDNSConfig()
@@ -53,6 +54,13 @@ func ProbeDNS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	proto := strings.ToLower(strings.TrimSpace(cfg.Protocol))
 	if proto != "udp" && proto != "tcp" {
 		return unknownResult("dns: invalid config: protocol %q (udp or tcp)", cfg.Protocol)
+	}
+	if strings.TrimSpace(cfg.ExpectedRcode) == "" {
+		cfg.ExpectedRcode = "NOERROR"
+	}
+	wantRcode, ok := dns.StringToRcode[strings.ToUpper(strings.TrimSpace(cfg.ExpectedRcode))]
+	if !ok {
+		return unknownResult("dns: invalid config: unknown expected_rcode %q", cfg.ExpectedRcode)
 	}
 	server, err := resolverAddr(ctx, cfg.Resolver, c, g)
 	if err != nil {
@@ -93,9 +101,14 @@ func ProbeDNS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 		res.Output += ": " + strings.Join(firstN(answerStrings(resp.Answer), 5), ", ")
 	}
 
-	if resp.Rcode != dns.RcodeSuccess {
+	if resp.Rcode != wantRcode {
 		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("%s %s: %s", dns.TypeToString[qtype], name, rcode)
+		res.ErrorMsg = fmt.Sprintf("%s %s: rcode %s, expected %s", dns.TypeToString[qtype], name, rcode, dns.RcodeToString[wantRcode])
+		return res
+	}
+	// Expected answers describe a successful answer; another expected rcode has none to match.
+	if wantRcode != dns.RcodeSuccess {
+		res.Status, res.ErrorMsg = latencyStatus(res.LatencyMs, cfg.WarnLatencyMs, cfg.CritLatencyMs)
 		return res
 	}
 	var missing []string

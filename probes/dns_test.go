@@ -15,7 +15,8 @@ import (
 var dnsQueries struct{ udp, tcp atomic.Int64 }
 
 // dnsTestHandler serves the zone "test.": host.test A 127.0.0.10 and 127.0.0.11, mail.test MX,
-// txt.test TXT, big.test (truncated over UDP, answered over TCP), anything else NXDOMAIN.
+// txt.test TXT, big.test (truncated over UDP, answered over TCP), servfail.test SERVFAIL,
+// refused.test REFUSED, anything else NXDOMAIN.
 func dnsTestHandler(w dns.ResponseWriter, req *dns.Msg) {
 	if _, ok := w.RemoteAddr().(*net.TCPAddr); ok {
 		dnsQueries.tcp.Add(1)
@@ -52,6 +53,10 @@ func dnsTestHandler(w dns.ResponseWriter, req *dns.Msg) {
 		} else {
 			m.Answer = append(m.Answer, rr("big.test. 60 IN A 127.0.0.20"))
 		}
+	case "servfail.test.":
+		m.Rcode = dns.RcodeServerFailure
+	case "refused.test.":
+		m.Rcode = dns.RcodeRefused
 	default:
 		m.Rcode = dns.RcodeNameError
 	}
@@ -136,6 +141,13 @@ func TestDNS(t *testing.T) {
 					t.Errorf("metrics %v", r.Metrics)
 				}
 			}},
+		{name: "NXDOMAIN expected", cfg: DNSConfig{QueryName: "nope.test", ExpectedRcode: "NXDOMAIN"}, status: OK},
+		{name: "NXDOMAIN expected, name exists", cfg: DNSConfig{QueryName: "host.test", ExpectedRcode: "nxdomain"}, status: Critical, inError: "rcode NOERROR, expected NXDOMAIN"},
+		{name: "SERVFAIL, NOERROR expected", cfg: DNSConfig{QueryName: "servfail.test"}, status: Critical, inError: "rcode SERVFAIL, expected NOERROR"},
+		{name: "SERVFAIL expected", cfg: DNSConfig{QueryName: "servfail.test", ExpectedRcode: "SERVFAIL"}, status: OK},
+		{name: "REFUSED expected, got NXDOMAIN", cfg: DNSConfig{QueryName: "nope.test", ExpectedRcode: "REFUSED"}, status: Critical, inError: "rcode NXDOMAIN, expected REFUSED"},
+		{name: "REFUSED expected", cfg: DNSConfig{QueryName: "refused.test", ExpectedRcode: "REFUSED"}, status: OK},
+		{name: "bad expected rcode", cfg: DNSConfig{QueryName: "host.test", ExpectedRcode: "BOGUS"}, status: Unknown, inError: "expected_rcode"},
 		{name: "MX by exchange name", cfg: DNSConfig{QueryName: "mail.test", RecordType: "MX", ExpectedAnswers: []string{"MX1.test"}}, status: OK},
 		{name: "MX full rdata", cfg: DNSConfig{QueryName: "mail.test", RecordType: "MX", ExpectedAnswers: []string{"10 mx1.test."}}, status: OK},
 		{name: "TXT", cfg: DNSConfig{QueryName: "txt.test", RecordType: "TXT", ExpectedAnswers: []string{"v=spf1 -all"}}, status: OK},

@@ -26,17 +26,22 @@ const stuckGrace = 250 * time.Millisecond
 
 // Check types, as stored and as the API names them (the contract's CheckType).
 const (
-	TypePing = "ping"
-	TypeSNMP = "snmp"
-	TypeHTTP = "http"
-	TypeTCP  = "tcp"
-	TypeDNS  = "dns"
-	TypeTLS  = "tls"
+	TypePing     = "ping"
+	TypeSNMP     = "snmp"
+	TypeHTTP     = "http"
+	TypeTCP      = "tcp"
+	TypeDNS      = "dns"
+	TypeTLS      = "tls"
+	TypeGRPC     = "grpc"
+	TypeSMTP     = "smtp"
+	TypePostgres = "postgres"
 )
 
 // Types lists every check type, in the API's order: the one list of them. A Runner has a
 // prober for each.
-func Types() []string { return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS} }
+func Types() []string {
+	return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS, TypeGRPC, TypeSMTP, TypePostgres}
+}
 
 // Options configures a Runner.
 type Options struct {
@@ -71,12 +76,15 @@ func NewRunner(o Options) *Runner {
 	return &Runner{
 		guard: NewGuard(o.Allowed),
 		probers: map[string]Prober{
-			TypePing: NewPingProber(priv),
-			TypeSNMP: ProbeSNMP,
-			TypeHTTP: ProbeHTTP,
-			TypeTCP:  ProbeTCP,
-			TypeDNS:  ProbeDNS,
-			TypeTLS:  ProbeTLS,
+			TypePing:     NewPingProber(priv),
+			TypeSNMP:     ProbeSNMP,
+			TypeHTTP:     ProbeHTTP,
+			TypeTCP:      ProbeTCP,
+			TypeDNS:      ProbeDNS,
+			TypeTLS:      ProbeTLS,
+			TypeGRPC:     ProbeGRPC,
+			TypeSMTP:     ProbeSMTP,
+			TypePostgres: ProbePostgres,
 		},
 		memos: newMemoStore(maxMemos),
 	}

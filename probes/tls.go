@@ -61,11 +61,7 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	defer raw.Close()
 	// The chain is verified below, after the handshake, so that the expiry is known even when
 	// the chain is invalid.
-	sni := serverName
-	if _, err := netip.ParseAddr(sni); err == nil {
-		sni = "" // no SNI for IP literals (RFC 6066)
-	}
-	conn := tls.Client(raw, &tls.Config{ServerName: sni, InsecureSkipVerify: true}) //nolint:gosec // verified by hand below
+	conn := tls.Client(raw, &tls.Config{ServerName: sniName(serverName), InsecureSkipVerify: true}) //nolint:gosec // verified by hand below
 	if err := conn.HandshakeContext(ctx); err != nil {
 		r := errorResult("tls handshake with "+dest, err)
 		r.LatencyMs = ms(time.Since(start))
@@ -74,8 +70,42 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	handshake := time.Since(start)
 	state := conn.ConnectionState()
 	_ = conn.Close()
+	cert, err := evaluateCert(state, serverName, cfg.VerifyChain, cfg.WarnDays, cfg.CritDays)
+	if err != nil {
+		return criticalResult("tls %s: %v", dest, err)
+	}
+	return Result{
+		Status:    cert.Status,
+		ErrorMsg:  cert.Why,
+		LatencyMs: ms(handshake),
+		Metrics:   map[string]float64{"days_to_expiry": cert.Days},
+		Output:    fmt.Sprintf("%s %s, %s", dest, tls.VersionName(state.Version), cert.Summary),
+	}
+}
+
+// sniName is the server name to send in a TLS ClientHello: none for IP literals (RFC 6066).
+func sniName(serverName string) string {
+	if _, err := netip.ParseAddr(serverName); err == nil {
+		return ""
+	}
+	return serverName
+}
+
+// certVerdict is what evaluateCert concludes about the certificates of a handshake.
+type certVerdict struct {
+	Days    float64 // days until the earliest expiry among the presented certificates
+	Status  Status  // OK, Warning (warn_days) or Critical (crit_days, expired, not verified)
+	Why     string  // the reason when not OK
+	Summary string  // `certificate "CN=…" expires 2027-01-01 (120 days)`
+}
+
+// evaluateCert judges the certificates a TLS handshake presented: the earliest expiry against
+// warnDays and critDays and, with verify, the chain (system roots) and serverName. It is the
+// one certificate policy of the probes that negotiate TLS (tls, smtp STARTTLS). The handshake
+// itself skips verification so that the expiry is known even when the chain is invalid.
+func evaluateCert(state tls.ConnectionState, serverName string, verify bool, warnDays, critDays int) (certVerdict, error) {
 	if len(state.PeerCertificates) == 0 {
-		return criticalResult("tls %s: the server presented no certificate", dest)
+		return certVerdict{}, fmt.Errorf("the server presented no certificate")
 	}
 	leaf := state.PeerCertificates[0]
 	earliest := leaf
@@ -84,15 +114,10 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 			earliest = cert
 		}
 	}
-	days := daysUntil(earliest.NotAfter)
-	res := Result{
-		LatencyMs: ms(handshake),
-		Metrics:   map[string]float64{"days_to_expiry": days},
-		Output: fmt.Sprintf("%s %s, certificate %q expires %s (%.0f days)", dest, tls.VersionName(state.Version),
-			leaf.Subject.String(), earliest.NotAfter.UTC().Format(time.DateOnly), days),
-	}
+	v := certVerdict{Days: daysUntil(earliest.NotAfter)}
+	v.Summary = fmt.Sprintf("certificate %q expires %s (%.0f days)", leaf.Subject.String(), earliest.NotAfter.UTC().Format(time.DateOnly), v.Days)
 
-	if cfg.VerifyChain {
+	if verify {
 		opts := x509.VerifyOptions{
 			DNSName:       serverName,
 			Intermediates: x509.NewCertPool(),
@@ -102,21 +127,17 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 			opts.Intermediates.AddCert(cert)
 		}
 		if _, err := leaf.Verify(opts); err != nil {
-			res.Status = Critical
-			res.ErrorMsg = fmt.Sprintf("certificate verification failed for %q: %v", serverName, err)
-			return res
+			v.Status, v.Why = Critical, fmt.Sprintf("certificate verification failed for %q: %v", serverName, err)
+			return v, nil
 		}
 	}
 	switch {
-	case days < 0:
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("certificate %q expired on %s", earliest.Subject.String(), earliest.NotAfter.UTC().Format(time.RFC3339))
-	case days < float64(cfg.CritDays):
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("certificate expires in %.1f days (critical below %d)", days, cfg.CritDays)
-	case days < float64(cfg.WarnDays):
-		res.Status = Warning
-		res.ErrorMsg = fmt.Sprintf("certificate expires in %.1f days (warning below %d)", days, cfg.WarnDays)
+	case v.Days < 0:
+		v.Status, v.Why = Critical, fmt.Sprintf("certificate %q expired on %s", earliest.Subject.String(), earliest.NotAfter.UTC().Format(time.RFC3339))
+	case v.Days < float64(critDays):
+		v.Status, v.Why = Critical, fmt.Sprintf("certificate expires in %.1f days (critical below %d)", v.Days, critDays)
+	case v.Days < float64(warnDays):
+		v.Status, v.Why = Warning, fmt.Sprintf("certificate expires in %.1f days (warning below %d)", v.Days, warnDays)
 	}
-	return res
+	return v, nil
 }

@@ -225,12 +225,15 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	CheckTypeDns  CheckType = "dns"
-	CheckTypeHttp CheckType = "http"
-	CheckTypePing CheckType = "ping"
-	CheckTypeSnmp CheckType = "snmp"
-	CheckTypeTcp  CheckType = "tcp"
-	CheckTypeTls  CheckType = "tls"
+	CheckTypeDns      CheckType = "dns"
+	CheckTypeGrpc     CheckType = "grpc"
+	CheckTypeHttp     CheckType = "http"
+	CheckTypePing     CheckType = "ping"
+	CheckTypePostgres CheckType = "postgres"
+	CheckTypeSmtp     CheckType = "smtp"
+	CheckTypeSnmp     CheckType = "snmp"
+	CheckTypeTcp      CheckType = "tcp"
+	CheckTypeTls      CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
@@ -238,15 +241,45 @@ func (e CheckType) Valid() bool {
 	switch e {
 	case CheckTypeDns:
 		return true
+	case CheckTypeGrpc:
+		return true
 	case CheckTypeHttp:
 		return true
 	case CheckTypePing:
+		return true
+	case CheckTypePostgres:
+		return true
+	case CheckTypeSmtp:
 		return true
 	case CheckTypeSnmp:
 		return true
 	case CheckTypeTcp:
 		return true
 	case CheckTypeTls:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DnsConfigExpectedRcode.
+const (
+	DnsRcodeNOERROR  DnsConfigExpectedRcode = "NOERROR"
+	DnsRcodeNXDOMAIN DnsConfigExpectedRcode = "NXDOMAIN"
+	DnsRcodeREFUSED  DnsConfigExpectedRcode = "REFUSED"
+	DnsRcodeSERVFAIL DnsConfigExpectedRcode = "SERVFAIL"
+)
+
+// Valid indicates whether the value is a known member of the DnsConfigExpectedRcode enum.
+func (e DnsConfigExpectedRcode) Valid() bool {
+	switch e {
+	case DnsRcodeNOERROR:
+		return true
+	case DnsRcodeNXDOMAIN:
+		return true
+	case DnsRcodeREFUSED:
+		return true
+	case DnsRcodeSERVFAIL:
 		return true
 	default:
 		return false
@@ -457,6 +490,30 @@ func (e MaintenanceStatus) Valid() bool {
 	}
 }
 
+// Defines values for PostgresConfigSslmode.
+const (
+	PostgresSslDisable    PostgresConfigSslmode = "disable"
+	PostgresSslPrefer     PostgresConfigSslmode = "prefer"
+	PostgresSslRequire    PostgresConfigSslmode = "require"
+	PostgresSslVerifyFull PostgresConfigSslmode = "verify-full"
+)
+
+// Valid indicates whether the value is a known member of the PostgresConfigSslmode enum.
+func (e PostgresConfigSslmode) Valid() bool {
+	switch e {
+	case PostgresSslDisable:
+		return true
+	case PostgresSslPrefer:
+		return true
+	case PostgresSslRequire:
+		return true
+	case PostgresSslVerifyFull:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin    Role = "admin"
@@ -529,6 +586,27 @@ func (e Severity) Valid() bool {
 	case SeverityMinor:
 		return true
 	case SeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SmtpConfigStarttls.
+const (
+	SmtpStarttlsNone     SmtpConfigStarttls = "none"
+	SmtpStarttlsOptional SmtpConfigStarttls = "optional"
+	SmtpStarttlsRequired SmtpConfigStarttls = "required"
+)
+
+// Valid indicates whether the value is a known member of the SmtpConfigStarttls enum.
+func (e SmtpConfigStarttls) Valid() bool {
+	switch e {
+	case SmtpStarttlsNone:
+		return true
+	case SmtpStarttlsOptional:
+		return true
+	case SmtpStarttlsRequired:
 		return true
 	default:
 		return false
@@ -1184,7 +1262,8 @@ type Check struct {
 
 	// Config Type-specific settings: the schema named after the check's `check_type` applies
 	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
+	// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
 	// takes the default its description states (also given as `x-default`) when the check runs.
 	// Write-only secrets are masked as `********` in responses; sending `********` back in an
 	// update keeps the stored secret.
@@ -1215,7 +1294,8 @@ type Check struct {
 
 // CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
 // (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
+// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
 // takes the default its description states (also given as `x-default`) when the check runs.
 // Write-only secrets are masked as `********` in responses; sending `********` back in an
 // update keeps the stored secret.
@@ -1407,6 +1487,11 @@ type DnsConfig struct {
 	// Example: ["93.184.216.34"]
 	ExpectedAnswers *[]string `json:"expected_answers,omitempty"`
 
+	// ExpectedRcode Response code the answer must have; any other is CRITICAL (e.g. `NXDOMAIN` checks that a name stays unpublished). `expected_answers` apply only to NOERROR. Default: `NOERROR`.
+	//
+	// Example: NXDOMAIN
+	ExpectedRcode *DnsConfigExpectedRcode `json:"expected_rcode,omitempty"`
+
 	// Protocol Transport. Default: `udp`.
 	//
 	// Example: udp
@@ -1433,6 +1518,11 @@ type DnsConfig struct {
 	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
 }
 
+// DnsConfigExpectedRcode Response code the answer must have; any other is CRITICAL (e.g. `NXDOMAIN` checks that a name stays unpublished). `expected_answers` apply only to NOERROR. Default: `NOERROR`.
+//
+// Example: NXDOMAIN
+type DnsConfigExpectedRcode string
+
 // DnsConfigProtocol Transport. Default: `udp`.
 //
 // Example: udp
@@ -1457,6 +1547,82 @@ type FieldError struct {
 
 	// Message What is wrong with it.
 	Message string `json:"message"`
+}
+
+// GrpcCheckCreate A new grpc check.
+type GrpcCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
+	Config GrpcConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// GrpcConfig gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
+type GrpcConfig struct {
+	// CritLatencyMs Time to connect and get the health answer (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: 10.0.0.12
+	Host *string `json:"host,omitempty"`
+
+	// Port Port of the gRPC server.
+	//
+	// Example: 50051
+	Port int `json:"port"`
+
+	// ServerName With `tls`, the name sent (SNI) and verified; defaults to host.
+	//
+	// Example: orders.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// Service Service name sent in the health request; empty asks for the server's overall health.
+	//
+	// Example: shop.Orders
+	Service *string `json:"service,omitempty"`
+
+	// TLS Connect with TLS. Default: `false`.
+	TLS *bool `json:"tls,omitempty"`
+
+	// VerifyTLS With `tls`, verify the server's certificate chain and name. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnLatencyMs Time to connect and get the health answer (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
 }
 
 // HandoffTime Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
@@ -2055,6 +2221,101 @@ type PingConfig struct {
 	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
 }
 
+// PostgresCheckCreate A new postgres check.
+type PostgresCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
+	Config *PostgresConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// PostgresConfig PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
+type PostgresConfig struct {
+	// CritLatencyMs Time to connect, log in and run the query (ms) above which the run is CRITICAL.
+	//
+	// Example: 1000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// Database Database to connect to. Default: `postgres`.
+	//
+	// Example: shop
+	Database *string `json:"database,omitempty"`
+
+	// ExpectRowsMin With `query`, CRITICAL when it returns fewer rows.
+	//
+	// Example: 1
+	ExpectRowsMin *int `json:"expect_rows_min,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: db1.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Password Password (write-only, masked in responses).
+	//
+	// Example: s3cret-password
+	Password *string `json:"password,omitempty"`
+
+	// Port Port of the server. Default: `5432`.
+	//
+	// Example: 5432
+	Port *int `json:"port,omitempty"`
+
+	// Query One statement run in a READ ONLY transaction with statement_timeout set to the check's timeout, then rolled back.
+	//
+	// Example: SELECT 1 FROM orders WHERE created_at > now() - interval '1 hour' LIMIT 1
+	Query *string `json:"query,omitempty"`
+
+	// SSLMode TLS as libpq's sslmode: `disable`, `prefer` (TLS when offered), `require` (TLS, certificate not verified) or `verify-full`. Default: `prefer`.
+	//
+	// Example: verify-full
+	SSLMode *PostgresConfigSslmode `json:"sslmode,omitempty"`
+
+	// User Role to log in as. Default: `postgres`.
+	//
+	// Example: monitor
+	User *string `json:"user,omitempty"`
+
+	// WarnLatencyMs Time to connect, log in and run the query (ms) above which the run is WARNING.
+	//
+	// Example: 200
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// PostgresConfigSslmode TLS as libpq's sslmode: `disable`, `prefer` (TLS when offered), `require` (TLS, certificate not verified) or `verify-full`. Default: `prefer`.
+//
+// Example: verify-full
+type PostgresConfigSslmode string
+
 // Problem An RFC 9457 problem document.
 type Problem struct {
 	// Detail Explanation specific to this occurrence.
@@ -2110,6 +2371,104 @@ type SlackChannel = string
 
 // Slug URL-safe identifier (lower-case letters, digits and dashes).
 type Slug = string
+
+// SmtpCheckCreate A new smtp check.
+type SmtpCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
+	Config *SmtpConfig `json:"config,omitempty"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// SmtpConfig SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
+type SmtpConfig struct {
+	// CritDays After STARTTLS, CRITICAL when the certificate expires within this many days. Default: `7`.
+	//
+	// Example: 7
+	CritDays *int `json:"crit_days,omitempty"`
+
+	// CritLatencyMs Time until the banner (ms) above which the run is CRITICAL.
+	//
+	// Example: 2000
+	CritLatencyMs *float64 `json:"crit_latency_ms,omitempty"`
+
+	// EhloName Name sent with EHLO. Default: `secumon.local`.
+	//
+	// Example: monitor.example.com
+	EhloName *string `json:"ehlo_name,omitempty"`
+
+	// ExpectBanner Substring the 220 banner must contain.
+	//
+	// Example: ESMTP Postfix
+	ExpectBanner *string `json:"expect_banner,omitempty"`
+
+	// Host Target; defaults to the host's hostname.
+	//
+	// Example: mx1.example.com
+	Host *string `json:"host,omitempty"`
+
+	// Port Port of the SMTP server. Default: `25`.
+	//
+	// Example: 587
+	Port *int `json:"port,omitempty"`
+
+	// ServerName Name the certificate is verified against (and SNI); defaults to host.
+	//
+	// Example: mx1.example.com
+	ServerName *string `json:"server_name,omitempty"`
+
+	// Starttls STARTTLS: `none` never, `optional` when the server offers it, `required` CRITICAL when it does not. Default: `optional`.
+	//
+	// Example: required
+	Starttls *SmtpConfigStarttls `json:"starttls,omitempty"`
+
+	// VerifyTLS After STARTTLS, verify the certificate chain and name. Default: `true`.
+	VerifyTLS *bool `json:"verify_tls,omitempty"`
+
+	// WarnDays After STARTTLS, WARNING when the certificate expires within this many days. Default: `30`.
+	//
+	// Example: 30
+	WarnDays *int `json:"warn_days,omitempty"`
+
+	// WarnLatencyMs Time until the banner (ms) above which the run is WARNING.
+	//
+	// Example: 500
+	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// SmtpConfigStarttls STARTTLS: `none` never, `optional` when the server offers it, `required` CRITICAL when it does not. Default: `optional`.
+//
+// Example: required
+type SmtpConfigStarttls string
 
 // SnmpCheckCreate A new snmp check.
 type SnmpCheckCreate struct {
@@ -3277,6 +3636,84 @@ func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
 	return err
 }
 
+// AsGrpcConfig returns the union data inside the CheckConfig as a GrpcConfig
+func (t CheckConfig) AsGrpcConfig() (GrpcConfig, error) {
+	var body GrpcConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrpcConfig overwrites any union data inside the CheckConfig as the provided GrpcConfig
+func (t *CheckConfig) FromGrpcConfig(v GrpcConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeGrpcConfig performs a merge with any union data inside the CheckConfig, using the provided GrpcConfig
+func (t *CheckConfig) MergeGrpcConfig(v GrpcConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSmtpConfig returns the union data inside the CheckConfig as a SmtpConfig
+func (t CheckConfig) AsSmtpConfig() (SmtpConfig, error) {
+	var body SmtpConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSmtpConfig overwrites any union data inside the CheckConfig as the provided SmtpConfig
+func (t *CheckConfig) FromSmtpConfig(v SmtpConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSmtpConfig performs a merge with any union data inside the CheckConfig, using the provided SmtpConfig
+func (t *CheckConfig) MergeSmtpConfig(v SmtpConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostgresConfig returns the union data inside the CheckConfig as a PostgresConfig
+func (t CheckConfig) AsPostgresConfig() (PostgresConfig, error) {
+	var body PostgresConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostgresConfig overwrites any union data inside the CheckConfig as the provided PostgresConfig
+func (t *CheckConfig) FromPostgresConfig(v PostgresConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePostgresConfig performs a merge with any union data inside the CheckConfig, using the provided PostgresConfig
+func (t *CheckConfig) MergePostgresConfig(v PostgresConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckConfig) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
@@ -3491,6 +3928,108 @@ func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
 	return err
 }
 
+// AsGrpcCheckCreate returns the union data inside the CheckCreate as a GrpcCheckCreate
+func (t CheckCreate) AsGrpcCheckCreate() (GrpcCheckCreate, error) {
+	var body GrpcCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGrpcCheckCreate overwrites any union data inside the CheckCreate as the provided GrpcCheckCreate
+func (t *CheckCreate) FromGrpcCheckCreate(v GrpcCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"grpc"}`))
+	t.union = b
+	return err
+}
+
+// MergeGrpcCheckCreate performs a merge with any union data inside the CheckCreate, using the provided GrpcCheckCreate
+func (t *CheckCreate) MergeGrpcCheckCreate(v GrpcCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"grpc"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSmtpCheckCreate returns the union data inside the CheckCreate as a SmtpCheckCreate
+func (t CheckCreate) AsSmtpCheckCreate() (SmtpCheckCreate, error) {
+	var body SmtpCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSmtpCheckCreate overwrites any union data inside the CheckCreate as the provided SmtpCheckCreate
+func (t *CheckCreate) FromSmtpCheckCreate(v SmtpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"smtp"}`))
+	t.union = b
+	return err
+}
+
+// MergeSmtpCheckCreate performs a merge with any union data inside the CheckCreate, using the provided SmtpCheckCreate
+func (t *CheckCreate) MergeSmtpCheckCreate(v SmtpCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"smtp"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPostgresCheckCreate returns the union data inside the CheckCreate as a PostgresCheckCreate
+func (t CheckCreate) AsPostgresCheckCreate() (PostgresCheckCreate, error) {
+	var body PostgresCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPostgresCheckCreate overwrites any union data inside the CheckCreate as the provided PostgresCheckCreate
+func (t *CheckCreate) FromPostgresCheckCreate(v PostgresCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"postgres"}`))
+	t.union = b
+	return err
+}
+
+// MergePostgresCheckCreate performs a merge with any union data inside the CheckCreate, using the provided PostgresCheckCreate
+func (t *CheckCreate) MergePostgresCheckCreate(v PostgresCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"postgres"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckCreate) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"check_type"`
@@ -3507,10 +4046,16 @@ func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
 	switch discriminator {
 	case "dns":
 		return t.AsDnsCheckCreate()
+	case "grpc":
+		return t.AsGrpcCheckCreate()
 	case "http":
 		return t.AsHttpCheckCreate()
 	case "ping":
 		return t.AsPingCheckCreate()
+	case "postgres":
+		return t.AsPostgresCheckCreate()
+	case "smtp":
+		return t.AsSmtpCheckCreate()
 	case "snmp":
 		return t.AsSnmpCheckCreate()
 	case "tcp":
@@ -21272,483 +21817,507 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3tchs5kjAK3wqidt6wtFOk+SXZpmJjVi3bbT1tWxpJbs+7plcFVoEkRkWADaAkc3p9Yn49Eefv8+dc",
-	"wZmIvY69k7mSE0gA9cUqskjJ3e4Z78a0xSoUkEgkEpmJ/PjZC/l8wRlhSnrDn70ZwRER8OcFVuQ1nVOl",
-	"f0REhoIuFOXMG3qnL65eovQ92osEnqgWJWrSmim1wAvaEliRWL9t2S73h0jNCFrwmIbLRxIxPCc+CkSA",
-	"BPkpIVJJFJOJQphFKFABkiTkLJIoYYrG8OlPCVcYUYkmSRwjPMWU+Yi0p20UjDzFbwgbeUfi3wa9I/Vv",
-	"/aCNADiJsCBoQQSSRNwSgRaCh0TKNnrLxRzHCDN5R4REIRZiiahCinMfoNBj8jgiAgXpXFvw38DPP7og",
-	"c0wZZdPAAJ9/I4kK0J6dyz6aUBJH0kd3MxrOYIDvObp8/gMSBEey7fmeDGdkjjXK5/jTa8KmauYNeweH",
-	"vrfAShGh0f+fI+8Dbv2l9fH3MOEPndazj78/UvaP33m+p5YL4g09qQRlU+/zZz9bzXNYgE1r2jLNqtfs",
-	"pyC3HnvjREi1b6Z+Z97cURbxO0SZW8XVdfrp37qdztHdvx0EaC+Ah8EQlun4/BTB7yMU4CgSREr7Jowp",
-	"YQrZh+iOqhlPFMJp8wmmMYlaOFGzYIjML6R/EaZoiPVEZUVP+zvh/SeH97v1eCdKLI8niohVlF9aElcc",
-	"3WGq0JhMuCBI6E8om5bAoozOk7k37KTDUKbIlAjvsx5ogQWeE2U37/FicUnCc8H/TEL1Fs/J6ujHeivo",
-	"13Zh0d6EC5QsYo71gsHCmwbwtyALLjSMMWdTDTOgjXzC80WsgRFkSqUSy7Z91A75/LGc8cVjvKCe71E9",
-	"5k8JEUvP9xhA5Nn+a9Hf6fh63u53twrBJ4mQvAK5Zwv8U0JQCK/RRPA5wmghyC3liUQLPCWPJAoY+aSu",
-	"TZugXQOleV0H5EG3VwXWS8HnFSuusFCITwCjis4JEphNCdq7eHmC+v3+sxJSe53eYatz2Or1r7rdYacz",
-	"7HT+owZKPcMCjBPN35Q39CKsSEsP5vl5wA8HVXCfRqtQX8HyS56IUCPt3bvT5ymuFljNMiBo5Pme5udU",
-	"kMgbKpGQSpCSBFrmoOkfVkND5guuCAuXP5BlFQ3fkKXDp9nVjyQKZ5xLyqZoDwOwPpJ4uY/UDCs0xzdE",
-	"IgybjJIInZ9dXiGJJ6SN3lM1o2zEegM044mwe0DqraFH0fwmezInasYjH+n5A+8b82ipN0mMlxKaTaiQ",
-	"SuNtwZkkI7aXdmBORBSks9Mnhf6QREOkcRbsI8qkIjjSc8Oh0pNRdzQkRxUw4RGL6GRChOZpAAYXDi5z",
-	"tg16vSN95sSkABkcu/pAlYrGMRIJ06eYjwadZ9DziAXAvlrAv4I2+oEszXkqQ74gkWZcwO65uJELHJI2",
-	"emmZrlJkvlAS7R18+rQPnzCu0A1ZKB9JrkEGLqfHlOYob49YgfQPJp1wQHq49TTqjluDsE9azyaHuPVk",
-	"/DR8FnVId9LDjggNQjMyzJFNS9NNLXs/2MxfakSgN/iTZseIJfMxEXqZqCJz4OWCqESwOm4CQlEBoohM",
-	"cBIrb9jV/C7dI5Spfs9sEsP4DzqWH5qf3ZVzwPc+taa8lT2FCVzxVehfsGgdF/KRhQkxfreGJfXWsyTF",
-	"782QPmt2YnYQnGvf4ejC0K3+FXKmd4/+Ey8WsT3jHy8EH8dk/vs/Sz3ZnzPgNRoUprE39LpGFtPUT9kt",
-	"joEfESG4Pj8//OzBW29opuJ7cyIlntoza0GEWqIRvBt5uos5lRIA/uh7UmGVSG840KulqAKsnZox3KbL",
-	"RAUtL8vh48eShMmcs7b+F2PZ5rczNw/5GL6FuXmf8xj9nSATb+j9y+NMiH9s3srH5+Zjg8OSqFcE5ggF",
-	"ZuIByAESERzOEJ9MCIs04wFUaCKoUw6qwLBtH2cN80JoK5NCG31sm8NcTjibxDS8LwFgNONSwYwjdEfG",
-	"rYXgUavTRTjWwvgSkU9UKunlF/RZtqApFNutZOg+e8h11AASpARmkupXPsIoSgw6CJwgKGFUS0OwlL4+",
-	"H/bg4IPzIyixy2C/4pSwhxdWcO6Uz4wjI7QirA8KVDg1nArw9RDQSy7GNIoIuycFqRmVSDMD+AQxQiJz",
-	"8uNoThkSPCZHaMkTAX9qnN1Scgd8OiOpfkZSGVzb0dQk/e4hiEoLeyGOYyIeyRRwLfXfGYXYzVdLz59a",
-	"TtZr6ZYBUJZKO0ARJxIOfqM1OHnB0pTed6nk8NVQR1HkvCCJJNE9CaW0v9AdlimX0d0jrXhhlAlxbtOZ",
-	"TaoVqMe3vceaX0kr8jGuZkSAtLdffXCtykDZGdZk8OJZ1utldPqOWRsKHsdkxxMtyffxYHS7wslWUO0D",
-	"/ihDmZBv5l/gcw69BSGfG3R/RZTKFBEMxy/04t+TRKntCwElHYFth+Q3K6IRupsRZu0AWi4AMda+vqaa",
-	"5gaTZ7gb9siTcT86wIfhU9KZdHFvnON4B0WpyI5qbXMw+JaU5CB/ECI6Zihh5NOChJo7WahAEvZRzKdT",
-	"zbKcFpch5sgZS3S3mi9mSAnQHo4lR5Sh4E8tK7q2Tp9rDS8iTNEJJRJRtYrbNrqwdiA0x0skkzAkJGrr",
-	"ab7l6iVP2H3ZkpF/uEIT6Cx/Kg2yNXqba7DNujCuWua7h1iYt1xjYJaaITRC4fz9Ck+Qc7yMOY6uOH+N",
-	"xZTcW8ogRqmnEoHuaPTubmfw9ODJIRovFSkIqd2cRGHpzXyvOEcxALTdQirOW+a7h2LTIg+WnpbuXQsO",
-	"mKEuekO/+3rW8pKIWxqSdwzfYhrDYXX/5YywwmMsQbJKcj3nuWRuFS0MpabbnbbZlw/CJlFEFoRF+pxF",
-	"e/kp+QgzdHyqmeEtjYjYL81xB0Uha7JxBTNb+2dj+eBvMFvaXSDvuXJCK1OwAxH5pHkxiYqzATyQGC81",
-	"c8qDnZejcirkFedojtkyvQDbclU1QC3LEh5kWS/SGYIhckbMzYqfs66mty9cIKpk3SXLnW7Kbw1SqLBo",
-	"21u9hts3KoPDBLnVH0olCJ4bSyNfEGaPwq9fu/TvQ63vmMYiF/Qv91Y4rDkKFsnaCMYEC70cekELR303",
-	"L9jnINiaw2SfPgQtvlk/ha9lvd+/f986zoi/4prtOwN1ONMqMZuS4q3eir3zc4o8c49HT7ixdVq7IzV2",
-	"UBwqektyPYw5jwkGE8A4iaZEXScyKlpdeVI4OYzlWn+gtXWZ6yu9V/Q9zeSja6xq7belCfgeZSFItqAR",
-	"rF75VLRfJOoaFrUGBp6oTU3ccVOBUt+TCw1Oc3RIhYXaataf85deHwooyA9fWBrfrWFhwI9p33wMV6Of",
-	"fe+YvuEReaFXYpUQtkW32/g/e4Qlcw0tLHFuYNvW9z61dJPWLRZgFtZtc6BcQkcGqo+ffU9xhePGWF6L",
-	"sayrFN56vFwSKalhhV9wi2yLZmMm49UEmafWIrM4wYwzGuI4FaDs1XwQxjiJSIDGJORzIlGAmZoJvqBh",
-	"ABc0VQv9kFScwlwi4twwKUWvWSzdGhYnisBUjePz3KJNcCyJX1rH4lqV7tMX9o4ixAt3oSUNQWgh7N0l",
-	"ingcYyHb6Lm50Rqig4650ArjRNJb8sbdp5nL6lVaSO/feoXrt04Flfw5kVqjNyf1qjPDJm+GItkUZ/p+",
-	"xhGWN9ZeB05XZkLSWVWBP1pfDiCJ8k3nWjpcd0wf03PXskwkObIoTr6aBs5rKT+nMxyhlNqp1PoEjimW",
-	"enlzRH+EgpiHOA6s3Z1xxIi64+IGVtfyNmiiCdN95/me6dsDZDNMG3M+B/tr22f25DjXe/b0xI2TPTpb",
-	"EHZ8CuzymF7h6XdJfJO7ztxiU5idds1ZXOEVccbiJVJ4inIW44DKa/NRAC4GuQ0BA+R4SI5P7kghFSuf",
-	"zlbCVXeZWYdcbsOOjdpRLQsIGMIcjorM5WbYr/D0VGkxNB0JC4FBvlN4Oq0eqLQRbMMUtAyOj3X4gDFX",
-	"jy16rfB0I9RXuo2W3TibaDYdkmrUpdyru4F3EWdFXmETmop2Fy/4jbufaLzTLG6MhHF24/nlZ8bi/bG8",
-	"Bg7Q9VJDTIQ6mWHGiBF61+66MhMmgiCM5liFMzDT2jMSLkQJUz7iTKvQUhk/QzMM0kCgvYDMMY0DHwV3",
-	"ZDzj/CbwRyyQMQ5v9EPOtBwe7B8ByxtLUKEFIvOFWpouJWHA6RSMrTQwbfTilgi928WUABjhjIQ3JBox",
-	"sChn7psAIr7Vmv27i9cSzROp0JjokXicKIK0nrcn9+GtnkdLg4M0vUVJTNIPRqzg8vNIGsedIhHDTCvc",
-	"Tlr6ubMhENDaG+3RF/o7u2h6Eef406n5DnxmyrvWoLKKMRYnhWgkj9DdjJNbIjSCOIOrS/0nAVhJ1BjG",
-	"Mxi0EsheBYyw7hUSjX6s6YrPKZu2LKXAojSGBPpoDIgdokLkMC+kMQXlSf387PKKRAhL9L8uz976SNIp",
-	"I/Z+CCNJQkHsllCNgbajNQT7c+3O5sxs52339nEcoym9JQyFaReG5mG353dl2sC8IhJp+lnCtmyv7AXY",
-	"kNcaWlntWukw+8huXiDECXASI9JKAhykOQGc6G6uNH4KaDwsYdH3jFuIfa3FgozdbwYW7o9g02SAFkDc",
-	"zt2ztKsrKBUg2+ZwlHpdqFpunIpruHY6a7ecG6kwjYMGCK+l5MwmVaan7OxaK9cUDjojKuS2xuZPs+bw",
-	"MY8jfseuJQmr5a5QELxB4RQER2cgshpla4UCCotUIYoQhsdFwS8nrFaLKBvHZNY7fuVFsojuOaGyRh05",
-	"38hsJiXMFlbJz9b643oqOQHcb6lDfB2EVB0SYUz9WAs7qU6JokSjNRc8A37Q6cGUehvBR0vjVoy0apZM",
-	"Z+a22IhCOd2n3wFrQL3T7WFn8LRG71/jdrtCySuGgHWkXURJCiuobZVqmiPhbX2b88QJfWwgs9dUVupu",
-	"ibmmWOUJufCKTaTylnxSNpZDK556PGfibKTF5Vjm5wppIT9VA3BukA3TfgeM4De5u74uwv6lKReCoE6w",
-	"IlMullU2NazQDTW+8BMKlsQhwug2iRkR4N22wOENnhJfK31UgrI9TazD595zHt4QMaEx8dEPyZgIRhSR",
-	"ProiQmCN+b//9W/7cCNOPi24BI8iLRrDnSdGdwTfMCIlxMkZr5aQRwTtXR5fnL7cz9uxHEQ01jKGRk8R",
-	"Fq3yQtdwgESkqapdQNCPpUGKb9+sDllscOkAKD4+AXDS1Xhp0FzBRXLLtJboi4vaQGgAR+ZrSYzDb7Nb",
-	"rAn9lJ78KzYAhiBYL9SnDzREe+YfS0NahoyX+4WDpcFot0S4m4xVYdV4Y9smaeyjPgQLtOEjp/YLYoXZ",
-	"ytuBxpdzUuE4LgK30irGW+M35pmRvMLGYlROGWJmLRuwZfROG8a0ZkqMV12/atwpQfEUIpCcZI80yMhY",
-	"icBKM63u027/6m5X2QTayy8GJbL6asaFPVb2WgzKXPd9U5uc8Sq0rVcHBFTY6E5w8J/hCFFVoN7arpOY",
-	"VHZ88uMLvWJ6BRkRSBhjS/VFVU5J27zx84pWZmxs8J1pm351bVZ9zR6XfE7AmgekQsxmsyQzXqIZZlHz",
-	"HS6T8XVYexDBunOpEkEQFgSjvSBzsLou0VTgoyDkTGHKiLimczwl17PllBJG9Ct71Fyb8wBaUzYRWCqR",
-	"hHqE6/LhEewjLowftD47jLvPyfsXaC84ef+i9fRZzQ2jdRupYAiK87h6lpYghihQgt4us4gBOPOQSNgj",
-	"ifTnaG/KJQl9dEnmU0EW+iithCIRcQ0TMbF4OEJzrvE61gzT0HUDNS23x/xcnDLMzM8OK4eFHBmndFk4",
-	"efJcsl5WsafjBjm7hFaucJyLQ0yN0+40ys04J5q7t80l7ML5XXFXsqOwXyOcp/BtxNZO4nn1afF+tjxy",
-	"Vr4bQhYmnidMBERG6G98a5APY4KFtPS0WQjehVWVELPuTiMf7b9KOOPldZ7JVmOpSn0rR9QTlok4xpfP",
-	"9JqjsAyohqcTbAt7RG3jZ1RrtuELwq7z1L3h5i5vlSl+W4/qC4C34vJOKDrBoarRNe6wtBzQ+lcC90aC",
-	"QOhNSLJIE40QSRUXy0qm90ArepXmdXgkt1jZBpa+ChE3W5CSfYNKRVmoMgAoy2WcqONen6psJUUSdQ4h",
-	"Wk6HMwVsQFbUYRzFnE2JQDNcxyLtzLLLTDi0NIfHgk62UrIMxbyEHq9sL6tvLk2/zXcPI3erWHjpEJDP",
-	"4RHRCIxjM3xLbKaR6ln/4tKp3nRVi/myqFPlF2+GXdaAyilslD9MrhMjc8TckAqQPIaQVpP6gYJjcizR",
-	"nzllJNJCX8jnc1wj1eu2a9Ukk1qFRNfjGhEQXL1cWD6/AT0OK5AMSVQtuhR6vU6klgib4H0Lkcf2lMk+",
-	"2e7PbWtDirnldHu0yKw2sdSHkXwMldTs6p1tkrbXLQUme1Q0tUm6QeoRdVl7qWX3fca8EXCaITq5OL06",
-	"PTl+7aNXp9+/8tGbF89P373x0euz9z569/aHt2fv36I9yiZ8v212hTmetNoGt2NhovtrpddkMtQi9d7f",
-	"/+//Fz1DoaCKhjj2kf79BM3odGb+HqA5iWgy9xGJJUExv9u3f4IOTm5JjPbAN8R+dIcFg4g3+xmo7DG/",
-	"038xggyEObuYG9rzPd0BBLnqL7W4ze8gLcWEb8WnHXZPsp6LL16ZcYoP37hRi49fAwzFZ6cAUbaaqWBY",
-	"XMtAb6PAZj/DKMaKCMf9Vs61wlkGzoEBbL7AhFc4TRaHIVkocywIKm/QXmAe6ZZ5tOqxcxvYNdoOkcZ7",
-	"x/SUf/TS9pp/dpyOkCLmShAWnXPKVJ1BzHCeR1YnJxJho6MTY9DVM353dYIibGOU8oYOrXUaqxCfmHwX",
-	"7pzkDCJ9TSouqvZXL/RTdKw6Mdo3G1Qvp64UJKdau+Cmg7F6DFjC9fJR/YfXX1xjOHJ/UZLL5MaWEPNj",
-	"FLAK0bPEMy3aCtRazzeBhT3HcjbmWFR40k8JI2JrudaSjVwrLklzkAsSEnpLInc+aSmDS5KFFM85mJpu",
-	"iQ18ynAHloTG3ghFfbBCVc+Zo2idW0reICXvY5ESmonNybUGVPA5lfDUeuteu8Pl2o6neZaaEWZ8apAJ",
-	"xJfJuOVsLjY5iUWMFmcLeFmVy8ounXxxXa+N6Jl3O/Ur4ZtXeimZipdIEngpbOoAahygMuXpYUwrEBEh",
-	"v9ZtWYAvPc92he5lATDo7ijj8dsApU+Q636nSk9kmr4pM26a7pRwAYvmpOh39EPpQw5QqXbagrlDbJMA",
-	"WGA/Ob5SItj8tCrpomIxVvZ7FZMEn7EqbyPnvbaV05kxMDf65MQ0fSAPorW3zRNM40SQazUTRM54XHVx",
-	"wZnmSIreEghuBXUiYZaDAyvALPU5qT5Ct3GY3tFpCbJe3OK43h3L2NUSdi9sGpt1I9slrGV2y1JrngP1",
-	"675wNb0zyt8W6b55ouox9mX8vTKndGtjzO2odJ+UFrQIbBXdFhzI8gp5bhK1u/wk3ZyYLc8mkDZobZgu",
-	"ZdN0l25AOJsvGjZ9pVTTpldh05bPmWzaZ5y2/LhiF10uSEsuSEgnNESSKKV5r7uU1t/bvHFZ4D+s6iOJ",
-	"gmx5AwRx20SO2F6wgPzQf//f/wdl2PRRINl8YR5nmPNRMFPKPs6w5KNAhfZpihB/xIKISfM0nbxuGtuH",
-	"6Tz32whye8EPRCVk40RGXwTDNGFqmPNyhkRSI6YgYarJbWByQlIlUQ5fJv2ctIlujAs1huRg9oNgP3VK",
-	"sA7OmqG2R+y9oIq0OAMxCm4r4Uifmzg33ce/2v8LEGVpKlUtDtiwv1yDsfGbR5iNmNkEuRscqbhI3W9K",
-	"mUZT81LfbFZv6HU7bf3/3Z7JMAx7JvWwLKfCYOTOTKtdXHxJYiv6E3SLBcVMmbziIO5TlacmPgEJekKn",
-	"wRHMwMW829VKc1UazcFix7xsj5JOpx+a5dJ/kqCNjs0aOtJFehXziyghjIOK/EJKs5IGPRHVz+eUuXDE",
-	"OV4srONOxOS6/ZdDlw/ZA9ZygEJrM8IaLlRorTfPWkZUaK3CxTr+Umwby3V8I9f2c2odWL616aIz/g6h",
-	"KKQphy302oDNbtG+jOkmDHeL5qVVb8J6880/FjfZd1iSLYM3jEGIxJENxcg2JZphyLePlYnx0RtyuSBH",
-	"xuiTG9XtUcSwEPwu3V7BuoiOHWXi6pkZkaLJSaQZIMkzFsNAMuZTqQ/VexhTSMMXGYzJNF2zSFjOVTqA",
-	"zNQVDsi+l7L6NIjk4SXtHCC9oJCSuLfOf7vbIGdyCnyv0uM1J86vUh0EwWQn20LwsQnU2Tb4pSzRV/vF",
-	"j4m6I4SZEzSHksNOESeHazNJPz0cFNHSWY8X3VsFYlhlXYF3JtUsM775pQThhVTSC/Dmz1LvVsSsb4iX",
-	"fwA9oCb+QGMYEu/pkzOP6W4J0921mO5vQ37dTnUG7+oY11V1olbgr7lVg93e+DrLGAgqjFMP7/9fczdm",
-	"Aa6d5huiBA1lnRGjoUa+ZjoTW9ShmWl4KjBLYuzo012uCHzn+V53TjXnPDD/dGf6P00vWPKT/T4b5AI6",
-	"rnnZfQMD1bw9WPu2+4onYs3r53gJFzfbRt6brmrMY76n+I6ZS9Ll9l1VDMhEn18PP3fhWh+mDxOuTVmw",
-	"DVHBJef1XE7vHWEfY0hve10KsazPlTDPdkWdSbZBL6V0nKD9smROBA2RHQHtLXB4QxSKuZQ+Ekr5YEFF",
-	"iiPyaUHF0kclN84M1SbJUyV2RMIqj99LojLF0iwjMslxTLUXhjhrRWSudS4tyjRxaN7J1gVE2Zgt6MNw",
-	"RzeNHGHb3lMLb44sUmTmya6evBP2x4QkVbmltqLwn9JOVu2u2QpuN1/bp5+fuO2rdj51F+oddPaDj7ro",
-	"/fHF29O33/uol3OL6DsviNwteMfv+j2//7HyzF7hyfa6+wfPt3++N64M6e+cQ4F58I7dMH7HvFT7ubIK",
-	"hTsoFuZz0HKtIm20WB80cKOlbnFi6P7PTZP096XpPP39yoyS/r4KCz+fw7jZWw2AA7+hG+6csvzT7opy",
-	"lWlJcdxAdS7cIaxY8qCuTmgNWHczHjsD2BGiKhfeXzLG1Fn0XOW2EDOtINnIEXTM0iSF21pqYL1sfQ8S",
-	"tcbL1gyzKCYiVaW2v9G4nza0IuaXNZN76xW1isQvL/3fT3JfFdVXeZLxHT9LM5IUqZ2za/eiGbmbjt4Q",
-	"cy5/9D2WxDYvceFKIoPAJTtpnMLHta8PjGeKxjVRM3l/eZUIhva4gItVQSOyjwiLZOphD4e3S2dj9pJE",
-	"eEZw48Casot8bqrlifgprquOjtQv5DKZz7FY1mlL16u7sXTxJ6/h/rW6gbNmyGvnn1OVvyqErHuu6Xof",
-	"BdM6NZM0zxFyar/YeDGdn5RfRsPKlCrgr8R30WK4JbfPzISf/Z9rz4+G90QryiY8XgX6o19p+o+YTdvS",
-	"dvPaYOarNGA+f3uJoHoW2itcIkRM7mv5GUPm+/iWCFNswFV207KtFf3AbGezP1XYLAVV10XdoQjBH2F0",
-	"qAa2N5f7CI/5LcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCtZ1KRbYoHM7MEY0XC4KFsyaZD5AkoW5Y",
-	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdCG44mGlX7nATEKoQs5MlESLIO9SmUROevuYN4HZ",
-	"xysSXGoTsi0qZLrnTJ5bmN49P/f8/IOrk3MQzICkrqvtdG+N+6gjrKJpzhXx5GJatsr1N57LgoRcRKmB",
-	"vCyR6ZcmJZrihujziDsuoO3Y873j42P9z8nb4zcvPN978yfP995eer539acrLU2f6beXFz96vnd+daFb",
-	"Hh8XsXy8AcfHtRg20B4b7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
-	"OTXbHmqqPELlTKH6lc3fZEIOGAKn2IN+kQjsNehBf3jQb5JP9A4L9hA8xqpoJTPrtixmVZd0W+FjlvLc",
-	"KlLl46mQb271zpfZ7HBpNnyTpsbEiOiJ2FR/LgFgEa1YKkH0gf/vuVK5eYHHZM8rIXxQgfCXWpNIy/8U",
-	"Gb6tA7Vy18OVVkpMnNnE+lK6onAQL+TqCKeZh43uoikk8FEAqfyDUlHIXJsqkTKtPFUZFUcluhOcTd3F",
-	"+OYIXTO3rN8qCeMVZhGfTK5oFe+DHK6GEPnEeIi/ejV888ZHvUFrxhOx75CjtbEWn0yk744fJ1Y+kqaD",
-	"v9gcCxk2Os+GnU5x/Q4KdaT3PnS6H6Fq9H/1PnRa/Y/7ww+d1oF59LsqDL6qzAL/S6TcMknXGtx1ahDd",
-	"VadjLRX09/bSxjkJdHqebiBzb+bSWI6Xjme1H9JnzmXArSh+zswbmzHXXYACVNH6nEvbXX6teidvkc7u",
-	"iyYkS5csv+QWvjzutvM300QByVvrrOi/VrrbLRMOz+z+27QBLshkYz2C5vOt0MQ8P0VZARu5GdkR6pZj",
-	"p1xxW2d9KrCNZrpdxkBWVK1MPDTlY4J2mcusNx3leO+H49Z/4NZfOq1n7eH1aPRhNPr4/2tVVu+/B8dA",
-	"Xypp2z2op7zP6+jjYUIwAS317tHNLwnh5Pvi2SYMTLUo4VO5Vd67Wlebl3pzZbdWciljPnWBQSYF8WRS",
-	"TS+EKbFNRrzXfPqCKbE5HV4+FaXBhhuqDh+ay61WImkYsV5tVaw9mepguKrULgsp3axvDpWIyrxSaXiI",
-	"53u3c8NETeQSxDBDUJIHWZElNeFlakaa5i53gF26EdyDH+e5Hye5Ed2zt+nI7sn7FAL35MxAYhHwQPct",
-	"9+PsuwiEX55V/zrMdpVMS16Xv7iVM+9if08z50ypRc7Omet5O0Pnq6ur873L/azEccHcqUfZP8pn2jIZ",
-	"qaBSZGNbp25dZRzJqk4W9bWfR3DXOrJXbkXN7fDgoNJfT3dzbXlHhanjMhmbts47AVzXzUTApmk/LUIy",
-	"shf6I2848vjNyCvC0u30qswAG227F2743cy7hhHsat+VNRfyabB0bqXzPo2YLVHv06eifbfX6fi9zuBj",
-	"VZbxlSu8g2fPCpeRDW8j19uBJzyO+d21IBEV1YG/L6EFSlvs6kObq29X57iTo41B59nhJvU+3QO26yN0",
-	"i+OEGPH1LovG0DvNRmHk4y7axbCJY1vxDxcr3XW6vf7g4PDJ02d4HEZGH5rjT3nAc3i1bEfP30RntAxI",
-	"KRZMDe767Wze53H8/Yurgg35+xdX+hB9cfzc873zs0v96/yd/u/Z+dXp2dvLorHYNF9nLjYtqo5/pRZv",
-	"AB47Zvrbjp49sHDkHrwr/k5hq8txd5wv3IG4gH8lenfx2lj1AT1tdCIIFJrGMSRWogrtYRQkkojhAkt5",
-	"x0X07wFyf/rGIN+yvMusxX6JPoYZSSA543elOB0TWAJ+FybgxUXrgGM3xOkkzKZfXI3ReXdRZD5Z/ckZ",
-	"X7RzFtPHM4JjNSt4dQlazsY2eFoUKV7NPn64UuZ/54uPHy7lxz8MHz/+8J+P//Avo5H8+Pu9D4//8C8f",
-	"R6PLf93/w+8qCWHKW0ac8N5dvIYndoBWVmE/ra7CigVWCuuUp3pYYkvyt0TQyfJaxRXM5Ud4ZwudaSHz",
-	"kUSh3leQJZ3sxGuKkzIjXL2+bGTSb360VFn1D+5r1ddoy5nznZNUWRJLL7srqgTeMH4Xk2h6TztqoSOT",
-	"4WnjN9v5Jf9Sxt4vG7lsb6/uN4+0k4aI3sVTqJkrqKOsfH5ZLuZNkbiN7VMjJ6asQus9F8SUi2I2xk9h",
-	"GkMS6q3dQV7cWp+QGpxm3tm12V+/jJl6XZ5VZw7dwjDt5rtj5Yz6fbspzqde3+521ijcuw1WyBbSSPXM",
-	"dsAaI+wc/5lbG+x2BGxJJn8xtrEqZrnQHnSybkkNCVfWg61OOA45rxeQtq6cBQvMYoaUvCKP9zIuVEx7",
-	"5+6CjaXeJu4wP2yxVPeDLxbwQyaLBRREaxoAUpjpMczrzA1f8e6dg7/i3XFxShUtLrJZVr7la0Z+m+Gi",
-	"amz6MsVO5evLFF81rx0GK15f5pAKx3NlWdUrSLOoEeujQC6lIvNAy2gBpsF9Eue79MI7BhisnirbxBis",
-	"7Jg5scV5awqzuuG2ru9ScFK8p9vhQ5v01zsgljCcc7un7JZIRadY2X1bs+m326pmnNNS38W3NXvRvEy3",
-	"4ccc9OB6RlVN/etmku1OEtoD0XXzFNfuS8PLdjq13Z5cPXI3+Zk/xNxg9M0zq7snJ+5Q20qIM2Udy+bw",
-	"EmSmQit8UgVfeo+0SmGLRb2T+ASHppCMwbgtod1fW3BorefIK+euRgt3Z8aU1d7gdrT6Tk4rg8ouXp6g",
-	"g0FvgN5cfn/63NRCAF9FPkG2v7qsx6HtsMofEvL+bbehatO8XpqJp8lY9zqIzImYgmH873/9G3qCIjJO",
-	"pq4IuMH2k02YNyWIrnEUVZXntn46Jr+mEktkqt8IPq+pPm+rTUTrzJcbUsSt5PDLiLJm0bJhUYQVHmbe",
-	"bFCz4/J5S68paU/bKPh55HFBp5T9e783eNIfeUP088ijC/3HyOv2npgcMCPv8+fqfAr3P5LX+a+9wXpt",
-	"GGYhWT2jnA9alBXd9z3NEGJi5KVQfxfHjY+pldEucyOsvDx2Q668OcnBsPoyA6o4wXXH2NaFp9dGHK8g",
-	"tVLXXHMO5Xp4T1nE7yrY4mRibj5WHR022wPKsfW/SFHN6Hq7ENZdK21CXcZrmYw1QGN7t7F6WQtq0pYg",
-	"7bz+mfp1jWNi83uvwvSrmTsyXORWahXoSuz6ZVrcjrR3krK2oP771gOuN6Uc1JUi3EDp+XvfQWMK3rpe",
-	"ZwMC3wRJBdGW61nr586N2a1Kzl0tszqguxmNTT6hO1h4RCUyx0ojT7Yqu87WVRzXE3wjet1afZ1nPVyb",
-	"mW+RvGLlIPjiGm0VuI0Q80CuQv+EW/uX2rsPuKlWySGXZqUif6HAdy57xl5gjgeI80gv/aA+HMJonEB2",
-	"jz0gx2Loof6MSkVDWZUv/3Z6vXXWkrSyQ01y222ToOBP28Mwp2z7jwoqd169givPmgzY90o7snIhq5fS",
-	"xLYIt2hAtc3LFSY2N0VNnlxI574IVUOU2KoeDWpx1fL6HHesvf0Cr9q5KdtA5hIJohnmEfg2IKpMIgbo",
-	"o9q0a0Lra6O+rmYEUfArNZlldOM0GMids2mwxxG6m3HifHoZgtap329as1wftIzxhIUEskaYuDJ7D5G6",
-	"QByMB7gf9qIWxhi3BuPxuPUsDMNWFEURIYRMJpPJDinnCrkEtpPyTIhafvkbB63t6Iq5mHFW/i7nR7Su",
-	"NrRvgasiLIODM5ugYEtnxktbWCXktwT8ZT7APvMRYdF+SgDgA8GVKRot8VK20fGcsymkRYhNWtU0RYK0",
-	"CegVkaoFvcFbBqKZXGWu91gIwirsX2+c4wpkNg4AgqCWcWw8VL/oWtvDeMdzeB2luJ4NkjbTTXOxsURv",
-	"ZVFoVRIyHzhzzK8UA2hiKVOpZ63PcS7ucndTwRyY0rZodWlRKgTx2mqR+RVsvnBwALtNfR0DlV3PeCI2",
-	"9nNhPzKU+Qo+yfeVknRNchVTa8Tg55E0OVbGZIpZ89M9HauJF7+D13ny607/wqu8UE6P3x5nIbGIMusD",
-	"5oaTEExbCnD50nYUu61TqMuzX8F8idozUszTyna+JsUt/AvF35W2bMMQvPzmXXEAqYuaXg2WzrshQjS0",
-	"cRa5767ewCp3PG3+UVgAZfIIMQ4hBjmhc7zMpI+0rFnerjMjI2YEjnQBEVa5KmiQ00lTLeWsjU5wTFiE",
-	"RW5f3xCygG9BVoHPRyzIk2DgI8kRNnpImsVY3fGMZtA8rTRgJgjzwkjOoGAbs4npd5JDVjhes+1Q5H1r",
-	"HKLuCLmJl9Yj6iEYZD4hCiTZxI+vuOBM8aC9k2SzmS89B6/BCgHDZPO65uxLZypzI309+cWyJGLNeEMq",
-	"ptVlJvP8Mj43L8xO9c3vfWBsIeN9Y+vbsfWHYWG7Cm0PwzvKFSt+8djGfFGiz02jGBeGE7goxlwf2yn+",
-	"pydvzhEJZ7wUv6j7hzo7NhunRBpyLAjKpUYGyym+JQJqv/OERS0l6AJOhorEbdWB9y/04DbIx5TKK1Vr",
-	"6BfT1B+sy1Lf2yJJfb8yZs6EIHIpnVmwZKLLzX5vQURImNq3QsamSMRC7v1S8v2D6vCR6nSnK8EkpeT7",
-	"HTcPoVRlrMtx9Zo1C6gsTmNlHlvGwZRB7+RylJTMlpBSZ2MSsMrMX91ek7RfaX7YKpy9oXFMZal6BckT",
-	"b6GyR2elusLa8goHna3qWPQ61YUs6OL2sIJonV0OnZ7fHubBBJ6wMbQKWmkRgv6lShjULGSBlzHHERov",
-	"VSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osht7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvr",
-	"dD5n930u6/fqgSv4OCbzymx0Fy9P0LPBwRNIPxOTOYp4mMxtfcqyXOik/NJ58mkRY2Zt1K7eELAKrUqG",
-	"RmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCxtN84ZCmX/a7C4keZVNjmiVq9yHHpBxZYzdrVTtDQ",
-	"oNJH9BQCaifUpLxRWXc+ghp41kE1+FPLBim3Tp8H1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0",
-	"mQF6tjT5j93EHEHpXtr1DmsradAuThE1WFq6HAjlrioifEmYzDlr638xlm1+O3vsaONxRi+bvStt6rLM",
-	"o6TO5ekCkrSfsoh8qroavzy+OH2JgKQQ1Y3QXqtr1EqjYu4XFMlVuao7eDJ42j8c5J1vW92qRTGQvK4M",
-	"7ztGMWXEZVkyJaZDzBgUgY8J2usYJpwpvfb+dhfwKknmgseF0gT8zmSvwZGpX6M5DBQK9L1bSu4a58vR",
-	"/Z7ZvvTfx7Y/eJ71qX/+aPsFaFYVrdUUj/ASrmuNoYAyBGrcEXK0YnAVFDSrQDP9IEyk4vPAR3TKICod",
-	"kgDdUUnWY/Tpk8MdEuwXtLUKv/c7xCfK2j7cxbPRuZ1Vo42CCNN4GfipLcpHwZjav4HpBHPO1Ez/clam",
-	"EcMKFc1065Jcoj0w5Wrms5TI/B2DSRiHQosFzy+vHEBHI4aRHTB3+WniuVycar9rTY6Q9co9heLbUI57",
-	"Ymx/RJie5P7RiLmlyX1nKv4FlTp7gMgnHCqz8qYuTFBUyANbDtRSNqAR8j9pzHm+55Col9nMB2w4GojG",
-	"RJ4t73Pbff7Ze9d//uF32bD5x29SEPJPTyw4n33vEgs6eZMFPqwrNViUDBT5pFbCYwZPD54cNvIygoGz",
-	"6JXm404omxKxENSGkTXIdfK0+6znN4gSuKFVV9wTTGO0lyuGuu9DuUEfCaK5l48oM1scoLAOJHrPMK6O",
-	"F4uYhngcE+NEeUMXC+OuscmAE5PbKrcSEJ58ZH1kfD0GOO4wm1Z2Y7c8NMbjgvmtOfoXs6WkIY5f2362",
-	"+xoLRSc4VLt9nQjaZGWrllaQ6dbDwX53R+xa81l2GFcM3uRJ2cOxwqyZi05aG5Cd39CffW+hUY7jl19u",
-	"1ywaxOhU1Sq175dojKeVATPC2tGbr5iRvjdnwKJOgtu8qkbYg/JyPD5xrbYEa+vhmtGMRtBpwylD2x2m",
-	"7ZxP78Ey6lQT7DJ6mVLgeTnZRwmLiLgABqvZmyB/Bl/iRrdZGzZXRX7LmuNpawK0J4QxEidiBx73Rdh+",
-	"1QwnSRw/L976bMNXZiRevGvGj/3G+7Li6qam5UMwnSMUaNVRULVsuejIAO1hdPLj5SWSIRcEYQm30HrY",
-	"fSMWKzyVAdqD5PPByfsXrb//9W8BsilQTeorYa8MK06h2By+M7qoTI6Uew3WFPyJMz6nRKK9k/cviraO",
-	"LUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeUZI9Z2IBI2NDHEnMdoLxKQ5lfTHfmkCAMu7JvCByZt",
-	"mmbrct+HQuW2NGlmMrJKvyALLqniYrlq39u2BmtebF9FcRWS9Uy2ZKIw60aQXBWoD9JIOjRtN6WVjjYQ",
-	"T9Xi3xKhRz7hTAmuZ3lrgmp2PDazZXu3u9y748l39eV3tRFJtqU8cJZoRHeSzDFTNPzRrMqKR0CVh/tt",
-	"47aVmIP9JowAtR0HOLabVdg6kPrcybawQHdCn/dUDRFGV4LeLtH/ujx76xrvBZeAJDvVAPVMCM6IGa7S",
-	"a3fbHRTzaRudsdhkA7ROGMjAMSYRmhFB0uPryJpJwJBlG/sIK4TZcsRASPFN2J+V4TTTcdavvaBq5iYk",
-	"MNi3rl0WdipRsog5jkg0YjWzbqMr/ZT+JY2bAKe1vV4HvaHf7es+jFUdx2jMExaZlMBQekaO2JjE/A4u",
-	"C4znmZmZtYhNKKPK+ooVCfl3hvIqLN+AVFv9893FabsqieQKbR1b1fdtZbYKWNRhgW3TOZ4S35beESUu",
-	"vlnmcuNVWwnteGky82s72oTGxOQ18nMj/v2vfyvf7FZtn4vsMKkcjRcueGzxFlvFR6Ifk5gRgcc0pnoJ",
-	"fPSGyjAvSJuT7RISYDYvXAhjb3ViFTZTzWSOkEvZ2Vtv4u12au4kc+Zy6HE7hrFCL8KkSzVbxuwGqDG3",
-	"QtY/3ovHiaQye7XeESvrq0UYW0h7Gw7PGslut3XLA7Dkl6fb7pR2TL/B2Vm0vP9Zcta+wHc5BeiyNuGK",
-	"S6uTplzxjSUZCnAqjmKCpX1J8gnkwqzkM2TMM3fC8O9dWh2asglvaEh2EOZLSdtHb2z/6W87jvudq0Zt",
-	"n5zCuHreMQ5v6mudIXiPKAv5nLJp646MZ5zfQJ7hverctvuGv5tyy7odBaUL9rm/Lo8wsHTNOoCCiG8q",
-	"OGgmYTyCgXVKMp3rxdgL3L2hhke2pYYTEgNLIm5pSOTjNC3x/kMmIq4d7qrT6Tz+Tv/nT3/6059++cTE",
-	"u6YhBiJIplXXuK9bEk+Iu8ulRKC9mN8R0QqxJCgmekDpo4hOqVVUIixnRO5X2DDq6zyYIg8f9/4wtH+2",
-	"Pv7c8Q97n92bqhlrqNn81y2wAABs64Qo2TxfSiGdxCVx9V3uUYbfNK4Nd1pwuk22Pg2bCRzfVEQmV6E/",
-	"B0I6YNXlew55W4Zdvn1zjm57oabi2z76npTLSGgMQ1BKwGkkA7SIE+nnqsr5SC4l2Angr3eLK6q5jVxK",
-	"KIqqyfj0ZevN6XcIfNsmOCQI/DC1gL2HJRJYkcpQ90TNrhdYysVMaLpa2VG3faTb6N0UWueXtDXay1ij",
-	"X5V/v1R0UXfUyg3mr/OQfrrKMGC0LJzqs2/Bry10WwG8bZt3j7p8VSzh+ub5gT52Xh2b//Z6A/vHwaH5",
-	"o//UPjno9oqp+NNW67Lxm56rjks2XxwnamYBsL8sINkvC1DugQEse2ABzB4AoFBEbj5PWKXMoMkzfd1g",
-	"ZXMIXCTjmIZFFzNP9iFNfDbiJsfMlfUtYs0MYkvqKfJJ1VQJvu0j2wCtuonexpi1up0mTqJ25Gu9IauS",
-	"1UiOQh7HJFSb9+bqpty5xMav5DJbjYUXn5TA6Oz0OYw41cISweHMaFR8YbgjUqlzeXNBnM0XZzRqEGvh",
-	"LB0lOeD5uakQ7LIJTQkrVLvuHnZLLpGH3XVK1OHBQf+guc859FbhOLMQ9HYTu9VtcLi8B5/VPTwsnzVw",
-	"r+OzDuo9wkKxhBf7ldz2+MVlgds+f3Hp+d6x+2/3Wc/8oZlasSY2NFlbFRta1DDWc0FvzVju13H5lxk7",
-	"9wBgAEueuaS5rrkbu+0j1wRBk/yE9Qmk+yvMmnHNmd9y/cIz51jhB/z5sXx42gbrcJBrVoOISwvp2yII",
-	"+VdrXxjQPvteIomo5cH6Jdp7d/kmw4xuW6LUOWfUeMxt5ED16jYIV+ZtHu+3vbCA8tte6Pnebb+IVvN0",
-	"HUZNixpkWlvGj9Am/6Dvfcw7SWsBz6sRKZ8TrY2titHb1LbIZ6Gtufxc9SnO5PpHEtFijGHdQDGW6loS",
-	"wppnOpxDOqe1Th8NcvKUnCVN+C+U+wFbjxkkPfJXEF2LHLmU19B37dstCkC6JasqUuzQUKdZvMnQVKFO",
-	"bacC5dWzRopQPVhnNNq22ISRcapul+FMBtsgVmbdTKRNGmgjEiZ3D1yBYCiIi1gd3MU1ZTmNDPFQaSIp",
-	"Cozp2YHfNOfXNRj3txoPvihKH42Gq2a2bzLKX5UAz06flwrfL5JrzZshZqZYq6/3tFrwWx3ybQIh3qu9",
-	"d9v99mG72x60u+1ep9dtd7vtZ+0qeTtnTRmN2n+AQvK/3xuN2uav/eqimRAtU7PANvCl0fo+7fhN84DV",
-	"rW/9cBXL22S4cpJzGtXuyTQ1XtnLqzaCBPw/wQvMRzIJZ+56L9NMSpxz1SUmW2U6eXVyys5CRSBDax3N",
-	"rHpqbJUgF/C5OpXvcTK1yPbhVqrESSZcZFqWtz3eLTgcuLiBoXIZwKXs7JaIW0ruqou33JLrQr2J1XsX",
-	"2woqMNU0ybh/KY9WVrF59aMJprFNYFfS2MxX5tSX6G7GpUve5WJ0qITC4Gc/VBfDtl1Xx9zZl+gxsuCh",
-	"//l/kNbb4GYmIiGd47jRqvie4qo6m2J5waCdn6sK7WZfBLZqFdO8oFWLV43abcGyfVWNfsfFTWVGXpOu",
-	"HNn3VetQUWhfeimx+KvkV6a1bPR66j633r7l492JHM1FkrS7gofLr5E7fMf0XlReWwNUdY7VGb+7nlGN",
-	"2+V1hJd1WTPtpUUFZ/xlk3UDIFnAWTa7qqn4+SVfTy0NPHYqDeTH5uIMsrYCDa+kp4T7NuZCbhZ4SoyD",
-	"LsIoonIRY6NfDtFU7xyIoYmXmuuMGJ+gwArmNrDI2f4DtIeZcTBJBwJVCE6WMVcz+IMRqtv4CDN5R4RE",
-	"g05Hj0bZdMSCDDkf6Me2G2i/jY6d/U0zVuJ8RO64kGCXokqmXNLs20eWE4+YdYproxSh9sJxvEQBFxER",
-	"AVT6YCimUiHwkqCcWadl65kXTAVPFiaOk7Jpe8Sek5goF97oMG7wLcic39psRumMqpxS7lNKDgCqCBgz",
-	"ABbH1vjSkyORmVS7iZHgHpXnquTcS6I0xrPo1za6JCxC1F7GQmTj+bsrLW2DYw/O4Ac6QntjHE3hTlmi",
-	"OV6iRJIRo2r/KN8UmThIqmY8gcRRaEqURBgu32hUSiPVcD7VysLz3F5JNxNsfdhT7fW2wsqsNZoaK6Lv",
-	"LUnmd6yPYn6nJQ24HF9VVhwZu5g+vfybfVs2eLdU2GGbpozJ8bWdii4+2EGZ2cB72+Uer0mdVDjNVnJW",
-	"AT98bKTBxz/ro+KzIX+Z8V5HrBgpfkNYo6z7lYdkiTzxEioA2FbZePrbvGHgWWc9YfQPD7YPa3XH89oV",
-	"0m0eqoRA4RheT4FblwrYMZO/iz6/1mjfhXA325tscYDCOOsn/0DlAH4jG7LhzvktEn/FGnMxX1ORKNN+",
-	"K5TnleoOFdozZxOtAYWk2sycnSRri3hDWuUt66HtWm6ac3Ud4kSS620uAHKfVWe4uLIZLcASBA3bKGBE",
-	"acE3MFYsSDamVeZEEIkiPqdMC642WB6w7KMgYtK2f/720hkSIu6jwPqV2bevrq7OfXR1cq6FzKvXxaZG",
-	"+bQt0yH5BM3pJxKhG8oiiXAcayHJVG0DuUhPwOnFhes0Mw/P9yIGRYMMJKmWay3x+j1Z6KVk4dLLqgY0",
-	"9GbUtHrBuTrR2LtaLsjbdNjVd88BkNXnlyloq+/eO2BXX70y4FeMk5/Q6ut3boou+fjOZTIdrtPybVsW",
-	"FgXYSuXYcs8K5ULBeLJabaTO/OFqoIk0wXGhg4qqUmUGs7qBCrxjbU4WmMQveT47Y2HDE0xz2OaHMnRe",
-	"Nc0rWzi7QeB2tXN+kR+9FIS0NA3a4EYU4zGJZRv9QJYSLQSZACcIMB0GJnOBUcaOT5HC06lWaPMmdk2f",
-	"t+D7wJ3bSB68XEhqbkbhr+uMqcfPfDGLywGPPzb10FRh3kEz63c7K4zm1SFnjIRl/0QVLiDnhOkoXqaO",
-	"yZAHzoYHLkgIxgWIrIkrQv1MzsVCfZrSnZkdvHmSwlLqvS3TmkG4nga7QvVPxpYuIdrHBDiYIJh4aXz7",
-	"behK8Qbs/Ozt96V7terYs1/Lk6vaYeocLmZ5uvyKF7P5Dfq9+7tHrcqclRU9vgOaUhyIzNb1sHCVd713",
-	"fvr2+5EAA0lu5oPOs8O628MHoT+XZK+YGXBb6itteliZj5nPiAorXUauYvnrcq1Ybu1BrmKZ509pD1vy",
-	"p9eXJovSDN+QMoeK5b4Jugt1HxMaYkUeSaS1JU1L5NOCiiVwqnCGKYMjBTowKR0qOFW1iWL1Xj83oBmG",
-	"SLCPgBWLSjTHbAlw5B0bnhTdD59sMGZstnGlzhBPKrfaA7IbOeOLtv3ZDvn8QblODkWDQSkl8GDQf0Af",
-	"TeitkimJWyJqvIsv355WeFpoPG2Ho361hxudLK+BPFdH/hHerhCcJWYWmQv8Hd2KgTNW0/uKn8NO5N4v",
-	"ZSDtdx6O4PudahtvykdjWclHBb1dliM8t4s0P/7x+enzZqHmoJC9IQpHWOHtRtGaUSJC0izTyeXD5Izy",
-	"vee1Rqy6LGu+1xQbuXxvjfo9F3SOxfLdxetmSABlMtkK9Hw05aYUZpc1+YReHp++PkLnx5eXsCNf/Onk",
-	"xfnV6dlbm6yl1aIsjJOItBhnLWf12N82L9tVhfWtfl4u+nqHUNt84PLW6URscDWkszQJA1yuAMzQ2aWP",
-	"MIp5eAPx3vrHcx7eEKF//f2vfzOZbu4gnhhLNOEJRFEgWhFOfBJjWbEWXLYWN1Ppoxizqf3TbHU/jeyM",
-	"aUiYJA2Dy1eiwRvr4NWspmEsuIk2324s81HDEa7S5DybN1Z1LH9ExhQzH7HF3EdTPueRj6J0PX10k4yJ",
-	"YEQR2RDVpUj87Saf/3jZCAe1xG/xuBW7PsGKTLlYNuSEWIWzamvtXL8iEeTSPbJ7aI7ljQ36BdAQVZLE",
-	"k3ZZ5azjBhdJTJoy6S054vanznasrHaRiuu91Vrtcsa9pJ9IVJ3DoGbTnDKpcBzXfVWD/vOb6dvVTDY1",
-	"Q5zfTM+xmjVsvOVpWp9owClDPnp1+v0rH7158fz03RsfvT57j7hA797+8Pbs/duHP9QKS27ouQTYjy/A",
-	"myi6pZKLpY1u2D7Pl++9Wzi31VJOwaw88opz9NgkWof7FJcTy/o0mDLo1a6VxTrFJVXJFDDAU8hAc/ZD",
-	"ofMj1O10UgndJtFhHFkYqx0um9Ys0OqBqRefuwToDWae7z2JPN/rd5reABhUmgrvvYFJg+0Xnj55bhzO",
-	"8s/6HXj4sWwuyWErK1adwlplwX5vMkHkUkds4c0h06Og5Lz05vikZYJw0Q2BJNDdQ60U6gfhDAscKiKk",
-	"sU1IOmVYJQK8wcDrhzIU/Kl1ScLkDWetS/c+aKOLYqqJIM0NUZcaYiUhhAUHyM4mwXCJ2zRpEJcxonwc",
-	"F6MDc576e6PRv/789PN/fRiN5Gh0+fHn7qH/eb8qt0NFKG99socqfEGZNDfl1L+qOLl92DSiKglIbe6I",
-	"lWrW52eXVyQC08OJIJA2AsfSCJtoD6MgkUQMF1jKOy6ifw+Q+9NHPyVELFvWTAyu4jJ1rreOMUa4X5NB",
-	"JFtWyyGoQIsYh2T3BCC/lSQe5f0sqmvL2UvRmrCoa/KJhIkiUdkl4nBQyWN3vJWHsLcZwUKNyTbXp3Eu",
-	"zXSti151leiHu6jV0oe5sFWA7Gbc2uC9dGGbf3hpu80/u3BDFCM2m9e9TRGWzshfWemV5agjG3DoXaWc",
-	"WrwLHjeoVGcSANb6cqeexM1cN0q4KHydOmpb5AB8aydbfQ1tXf/LkK2qHJm7NZjyXNEZzZIjxNkRIvOF",
-	"Wma2QGnyMqMZlmki4HqENNfjssXbdHGd69yvnOfHqkytLiYZEq0ZuMYECyKOEyNEm18v3dLJObs2DN1b",
-	"veCwhzc6Pj81bdBeoD/4+1//Fuz7aK65T2RO3sBWjLHtTMBD0EbHUaTFgHTardPnQzRKOp1+qKkG/iKB",
-	"PgZxqBBnaMVtHS15ApFn+rCAyzuTksob2rlkK6NZsPf582ebystc/ChspE6zNzw7J8+er+sq3qxe7TuE",
-	"QBateRIr2lKEYZB2JgJLJZIQhCBzwtnwcBsLrk87677TRqfKuPxY76MR2zNVyCAD9eXbN+d+5mbko+dv",
-	"L3109fpy38+djWlOWlsYREJUrA8lVmTmekSZ4iOWxsv4SPBEGY/XOVIzwZPpDIE/CVrwmIaUZG7LhC9i",
-	"4soXm3MbvPnkjEgXVQVuju0RG7F/+Rd0XEhKM2IvIB+k220hFhpEhJFZOUMsQxToz7igf4Gvhug789aR",
-	"Whtd6XYSJI4c0Y1YNdWZihImT5mpcgy2uokgcoaoUVld0hzKIFkWgjI6VrJxk7mCHLPLETuOYxRhhfW6",
-	"U8ljrCFY5Im0jY7zPEU653Do8JHMGhpp2fkbjFhpb6S1qSSJSQiglbdDKuNCIgKzMSRIeccM0cgKVObx",
-	"iOmNtdJFFu0x8NOIkpjegGDjuog4MfFy5BOVyuFEHxJyxF7gcIZMqSFbTcaSFAJ1C8dIc3TQAT61HFdr",
-	"6WfBEAWmMFGA9ky6UGg6x0vIjrrvj1jgihgFaC+VaDULdIkqOWtFZK7/EgmTkJE1gAJIgc0oYmpu542S",
-	"NhOeHmvEZpQILMKZqc4NS284EYJe3A8Hhvtt4HaoOOHsVtM6Z3LEIGfsmEewAy9enqB+v/8Mvbs6gb0p",
-	"ffTu3elzRCPZRlAnzRBzgE0NE92Jq6/1+z9LrufhKsntj5ieaK5ImynyZiIdICsNn0ysNG0qumm0m0ZB",
-	"G8HteL5MmRyiDjr7wR+xrrvu91EPZRaPfmrecBlB9a6hEXExTI8kCgxyA7QHWSrSZEj+iOkHt/1clhdp",
-	"eJkjbaNPrNMf5ljeGP6EZU6PaI/Y+bsrvbLWY9OIT36BEwF9zLHmEpAh2tolpOHZtmQHMsFnQ1sTYcQA",
-	"bzJVxaiFMqV6AinoHT/TmpVNzwvMIziNyHzBwf2i9QNZul2s57Qg2PoOwVdFNVXrsRreMY+WI2bvGnsD",
-	"WyNJkEUMl/wpN3MoQntzLG5IlBtZtS6gOYlcMmBgdQRHiE9GzBSNBzhsOLGwl29t9P2LKx+CfTQoz1+8",
-	"fnH1AhaHpn2j8RIZ9b2NBr1nPjro9PR/+vqTETvoDFKeovfxWB9OGmPOySXQCFy2jvWPwAKQnhnneEqZ",
-	"PS+0lCcN/xHEVJ1niLBbEvMFsShHAWQfdhFv4D4YHGmKTJgKXDQa+Em6Qm0aA2B01hgAOc18nHNVhA8X",
-	"gmSV2+amPr9uLIimKBOuZK9WciLFueALQYnCYtlErHisiJjLnLe5l5OzvJx24fXanXYHQpEWhOEF9YZe",
-	"v91p9z1QdWcg3T2Go7vljm79aFplzXGYJYWAwOK5307rx1HOTiP71bFuc+76h7I3eE4UxPfWeOZkTR6/",
-	"1msFLjkbGjo/0I/gf2s4gZ5Gr9NxkpwLv8wxTc0sCzH8qWtq1/cypHzQWjUYx4wiOYfKmx88LbIRzSv+",
-	"Pe/SYBLKMWNBszYyZyjO5ZI1zXgc8Tt2LUnoDfudThaubTVurZF4T8LD6IAMJq1ut9ttDXq9XutZv99v",
-	"DQaDwcHBwcHh4eGh04aGHmSV1cIE+vv//j8ohdH7/NGWwTeps9fpGdmiLUFzAqm4wm8+XfnPvjcwmK7q",
-	"Nl2Rx9/hyJbSNJ90N3/yjmEr35HIfNTf/NFLLsY0igjcJg56zzZ/ccX5G8yWFjrYYAdNZnTKFBEMx2n9",
-	"0oMm8Flv93cM32Ia6xU3+pcp2mm3Tml/aU0FfI0/eMfFFx99ryQneUNXvxGcjKp8nAJNLsC33Jdt9ALU",
-	"2CCj3sDcttnM7E6aWt3pxn8uRzZb7/TcIfgDWdqNDGvxHY+WW+7hX2qzbtpxO+w36774uajQW3+kEmvr",
-	"fqVo+YI8bAeM1nEvm1bBbKPl187DOg142Alnk5ga09eg22CIc1O2/Irz11iYGMVBr9eA6RU26wVJpJ3X",
-	"b5DTmg0HRvmMqy63ZLamfq7uuCRRPf6ZRp8N842Jqoo8h+c2hBiGPkILq49FJKa3YJcxiRFAro4Edx5R",
-	"RR5seiry4BLDGNSNH3315D/Y/MVbrl7yhP1mKdEsxcNQol8tx18QY9+DoEFLbe4OVFptHexkkEx1lca+",
-	"J2otgXW+nUj3OJF+IyfRP8FW/J6oe+7DnPi9pRwMsu8iaSSyH9k6ULZmfJ0hamUfm8wB5a28q7hd2G+H",
-	"hf1mfUa+wCayyQ8aCcpfIVuqRNNXypdssq1/VP70y4nWvz1GaHbZA0rHi0XLXW0+nlCQc+vNji9tg5W0",
-	"Z48kWgj+ZxIq6ZvyTaZqk0uhZIzeMXhMhXw+pozUmCcXaRJvN9jWpgvTx7mBB3xTP/s/r7j+x0s0KUwH",
-	"XN0Mryjlos3KQlH9LfhTZTs+ZTCNdzjAl3qrft4EnYtYMhcjRdj4Au76K+FyfilbQWU++twUY6H1Ii/V",
-	"ryi4OleD577cEsDUbf1zAyv0r2muzjbTh5+zya7iBnaITVXu9Tq9w1bnsNXrX3V7w05n2On8B7T5RKLr",
-	"7Cqh3+60u/1W9/+KyLjbS7qePaoOokPyZPK00+ri3rg1CPtR65k+uQ7w4fhJ+DR6RjoTWA7r6F3uspt2",
-	"2fMKOdTrAMv8xjxBplQqscyHEz6WM754jBd02G0P2j20ZyIwULfXPtiHfR3eGF88TcdSxiZqBvxfNvSY",
-	"tQQvIa8z7oa9qE9ag8lBpzU47D5pPe0967fwYHwQHkZPyNPJM8+UUjUfnPz4otXr9Aat3kG3C7lYnJzg",
-	"zUlEk3nm2pVuM5mMr3NLWSoKeT1bTilhxMvuguy0hugdg3qbJEJzMudiiaaC3ylbgiRzT2IR5KWlDF29",
-	"vrztwuWQqQvsKah9uM2lAewXy0XXXRs4Sv12bfBlrg0m2UGWntKLRepRtF5fqT2kU0tW5Ul9xtJ1zQqH",
-	"unR1EXbZMJSgeEqgSH61cWHlOL6/jeEbK/zGCh+EFe7ECDcwwW/Gnq/E2OMWZCem+ZBGnkuinNMOAPQo",
-	"9ZXcCzRNBz4KgCkFxnHN1vkO9g1BY5ZVGNNs9ghh+HfEnI1I8Ln1ADUeh8YnVPNrWz0AM+vPzBlBYUyw",
-	"kFDr2w07XsJ20WAt5YiZhFQJUzTOqofPcGESCE8xZUc5cM3XWZnyuxlWmg1ArmcxYqYfiSReGs+ZSgNW",
-	"9XGxox1Lo8kbem+5QoLgcKZJZZhmOaYhQQwgXGAhidQzFgkkYs6lfgB1KeVdbnY78o4vaeK636m4zZHX",
-	"4Cx7MMx/lSdYSgVpclcbqgSBLCWc9B1O/tEOPGdE/Ec9+P6JjIJXRorf7cx0btEVqobl+bVKxlXJBEjZ",
-	"lAAbsB/6iJF8IvXAbvLAnnE2Vap+9EhutAdeWGgexhz4FVuOUrR/+NkbL69lPr+BYWbDbqkMSb225IxQ",
-	"Xas6QeR0GutlGIs9P/phL+qSjjkwWoPwSdR6Sp5NWh3cHffCfjQgB/r8YOTOJa3+krydaP5p4S2wQd9L",
-	"FnrXkuh6DJyYFh+ZumEw1uGkS3pRP2wNxge4NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi43RL1Fxa7g",
-	"N4PKlzGopHxGhibhpUhZw066QqU/5ikMYphUcZxhmioI4kRcvqAAyBOBOPBfE/lf+jlqtcxeQxAH4o9Y",
-	"ALF82KbYCFBviAKTu0h++NguJZTRusVKOh/rKm+DOQKIl8Ejdnl8cfoS9drddgfFfIr2plyS0EeXZD4V",
-	"ZOGjEx6RP77++1//NkSBSJgezgadBWkgAxVIC1XykY3G0uhrOQYU2KgbOyMqUUQUpCfOlJiIh8lcqzUJ",
-	"i4mUKDCNA4hvAbVlxEYs2yO5kCfjcmVYBTSPoIyMOzOO0mIO1NRmhIiZkOtu3fBOTRma9XkkUXCsBVJs",
-	"GD/U0TELhASZEEFYSFDMJTH6lsJTwG1E9dL7SHLraDtOaBxBhR5NDaYDG5kAkR8Wxn0fkViaoC6zHCJh",
-	"jyD0g0sKprd3F6e2EQzIefzIxP4AXiAQy6lo9o7N4olKlCwkEcrUVM7jyhUYkgqSpk/09hAQDIf29Aj+",
-	"iOlFhar+ed0CCghZu5N+aZIgOTvWfhudLQgrXfnYCetuEWUjBsEdDhD4YSNyAWjGkV5dIkD/HBPIkm7V",
-	"1iOQVz5lEqgLFMGLhVZxR4xKZDTsCm01hUqrranWauhzzKOli1xJFpCzoYPe0O+q9VZ9bqxIGfd2l/Yf",
-	"5JYy2yePpN12vglnoQrJGU/iCIL6xmTNVixezaUnfsWVnBUL8qehC9J3n0ks6KRxHpVK3J5rHEgTs3xl",
-	"u23Q9NKM/HlnT3SbDkf3ov9IjxSzUzOWue/lijr+zqEijQHSvbatQKC4IG0upo+h2xYw3zYMq5VTZijH",
-	"Mln42xbm9iCeL2c0Nm8Xs6WkIY5f57IxYMu/8s8SQW22CH3CPobSRvKxgWbKIUMAmdq2Mst4Neh9BuzN",
-	"s6yGinzSAtzlH1+79OaGBpTLNJDExNwF9DpdEHKNKPazFwl6a9JdWOIB3Fml3EyHph9WJKkpHi3e0HvS",
-	"Psid3+nZ7Xsn71+0nj4zlQFmXKhSMqzcFICcUciZCd3WanUis0mhNJcBJOmxBv8TzpTg8bngtybG0C6a",
-	"Y9nvANlu9adUzZIxCLg4nBOQcrUE+bEY6dVtd0yaJqDvArldZVICyBV5assfVs3uETw//cjkvCsbJjzI",
-	"MpkSoM1C6NIOellavZ1uLeyY5qlXkRDvw8+lRGRVFzariceq7mDSRGO5G5Is5Zdncnp5aYquB7G/rCTw",
-	"KlmazMoXRDpv2AOtoJlGcWkkS3vqfIkoE8dAGtPTN5WzQuXUP3NXhJ32QafdfXhVdBdFtE4JtdmWrCgG",
-	"xA6ZSqlC1t75DxpjU7M38hH5pT0SEQVepZ5y4iNUdZxTBSm3UK/z7En3oNcxdSRytuRBt58ZfC2GTAeK",
-	"cxSDUbGQ0KQuitgCJx8rzluxM0Y2I4Zz8+16YwTMSPcrtJzNnEj8TxliZFR7rTEV9Pq15oM5/tTSC9sy",
-	"JDB0JLGbSXWz80bJlpqlGgA7IWhjK7t5vQNHqtncz0757Xj48hbJhzwGDP1882v4aoJYaqyXv5yjg2ZK",
-	"WcHCNfklXEaWXEElBZX4rSHM1ZNYvbY5ceXKSuBVuBQDTzMl95xT8WqdiqeTvt6kuNWLBoPWgHRx69n4",
-	"yZMyI6gyarjqhPk9tV2R4q/zusgu4AdX6toCvTDmmKxGjqmokiu+1JBRl0L0bAayazUTRM54HHnDXq6Q",
-	"deMV0m27uDfuh4OodUAOJ60BfjJuPQ2fRa0O6U56uD8ehAcRrKYi4hbHLkAnXVLIKXxHxq2F4FEL7AuK",
-	"zglPlGna7RQL0ldPUa+Bu3RrzHGBsNdd/Zh1+Xbz82VuftIyiI5VWkaz0w2PiTSXWS1/hrDhPVlCLCpd",
-	"ri4SGTO0NLcPhiBcgfx8jacR2zunbHpiizhcsvnC/f1KqfTvtPqdj54zmT51Naf2j8xZAaO7TGDSXXBo",
-	"YNK0XW2TgRHa2BSMVaZuM11A2K+cDWQdu7I7su9XMq7t+c3uPGQ7nvBF84R84++78Pet1m9TVpKsLNy3",
-	"pCT/vElJDBk0PH9yYZbm3Noq+Yg5kzCL4ICxl0h1WUYcV/+WX+Q3mF9kF6JqkE8Eej1K04hQlkk1G1KK",
-	"1FBT5x7HlmTzxfpjy/c4jYww4iJEF4mxnJjaGdycLe1++7DdbQ/a3Xav0+u2u932s3bHs8UBoRCqN3za",
-	"Kd7I3fbCf4BzUSPxqzkXfxPn4T9NtMw2LORLRMmcF1LxHm1KgIJMvd2UIUFy3NCefDyOgIHB2Venf7nU",
-	"xZq/1OVTyfjYjqrKSj6Qws7s9rbUEb5oipQvqiPY+f/qzLDbezAtof+Q3NAFU/xjcsVvCVk2J2R5AM3g",
-	"cYylaom0kGltzAUkWBEk1BzWND9Cg84gV/sYdAeodgJxWiJh9YLeayyVrZ76MFxom+0NjnDXczn1hp63",
-	"AyvJl8nvtg98jycKDihvwdkUddsH8/x9fcfwiFWO1x32t2YGFmk1LEFDJt36fBOUvgIDsl0QfGcXxRQS",
-	"+cUkp/JuFwlsn91ksEqD9h8TkkBiB0TncxJRzZhEwo4QhjAtItCChjcSUYWShSuGbvP3lywNaXWXQCTs",
-	"mkZBG0HvpkYHkom4pbcE4ovBw3SVvVwk7AFtzQWu1PvSXOknmKpTAQ0GtELamUwI6XRa3V5/0Brgcdh6",
-	"FpFJq6N/Hxw+efoMj7flIQkzeK1iI+bNN3Hin83aeJGw9FKK8buGzKnodRRhORtzLKJaSeKVKbtiZfzc",
-	"ZT9haWZ5myWmJHOkbyuFiufpyA9zx32daiH9gZEQ5DXUA9HqgFYQLDDXkJlEKyQGzOv0jTf80DzGLwX/",
-	"0q5Hxca0r77d8j68TdRhH7lnGfFnhLUxY1JK/bLgfrc5sSFEz9TFF/pQJsz6jvlptkBkk2+oRPo26Qfq",
-	"d1oRXiIlCNvomPdwG2ZKmB5mg1bvMjXqbVHIa2A89r2ILAiLQKy+Lfnz+2vyHoiEQaVjvfCCz6kk4Jqn",
-	"tOhx7VbgWksuiTDlIfniOpclD54oHMvroovh58JzVz4UgisIi677nWir/V2J+Io9fm4A/bbHH3yPH2dE",
-	"nO5M5Ohip+1Obg2br9ndxyhQ5JMyzVpSCYLngY1lhUpc8MJFdEZlFmQqEAbfv7hCGWMJkJzhBdk/GjEM",
-	"tkzOCJrwOOZ3EhRxULxT71xpQk9d+TuITUFcuLd+et675lCEz9ed6xPPNNXvqUQ4ikiknwgy57ck2tdf",
-	"jxM9ET5JO5jSW4giZcRMr42OUTCEmpTBiIV8PrdzBkOtiXPtHqTlvJAJIdCoMmUXpWNtgSBKLIeBdUrZ",
-	"m9M4pk6LUHzE7jBVaEwmXBAtMXDGSKgom+4fmQJ3BtszLFEAfw4doqFkOApoNAzQHrZhuDbudMRsoyEi",
-	"PyU4RjTSwgv8ad5QKEPHjO04iLDCwwDFlIG74v+6PHvbRicWN8LBIZbo+Px0xBaCh0TKtIKm3vxTQS7/",
-	"+BoFr08vr168ffz27Or05f+/0rPmEtD0whDhRh6+QooFJu4Z7KJ+p9MZsRErYmjEaDREB5Nu2CE9/Gz8",
-	"JBqE3f6IwWzRz6O8eDQC+WhUkqJG3rCvnxbFppGWm0YrgtMIOKsGwxAOzD1js2U/yUo7iFltM9NvzPQL",
-	"uMXd5lmW4YRoTxJxS0TL7W2m5P5urBUIass6dLagI8Slmih+iHBHgSl8HKSpoLne7fLaPq52JQY1pZEn",
-	"MQyL7sBDOdetYRLSuBan+ffTDWcrUFR4DmeFycsUP+Y8Jph99TmI7eJ9+LnRbQ8YX92eBvqxDy0+8nf1",
-	"W133uKVwyLb9le5u8NSWhb/1hlpGhU3cxI23seinSWmd7y6g6xuP+jKuuzO7jx0PMvv6no671lvX1OGA",
-	"tCiOXo2TS1aXI6vVkTD6U0JcEo2s6HONw6yG81f1l91mWzbeWVvtmS/p2/qPy5e2wfAm71MTEfPN+fSf",
-	"2/l0ZlhRAw6au2AGvvsY05bC4AtSzVIvEibR8SlSeDoFtfEWAoUr5DrjmgOFoMFZB+od7WFlLMS9Tme/",
-	"ja7w1NQtMzHoI2ZTFDEUYDoM0EKQCf0EDNvoyXo4qB5u6uDrGbYRZEMC7XcKDowKqrujwNiAKjWxY3qF",
-	"pzUS4y/Isg1bueYsXqZ8sqF1Sk/guyS+STew5br3Ewiluk5k5A077U6nMzCOPDaSNZ+eBtNrx+4sIWle",
-	"aHnuZ+tRFBFIktJpP93F9yfLI35j8sng6VRD0t0FRXX37+dEtIzZJFEhn5NvrPOflHUen7YgqVscbyN/",
-	"rnDPbfz29Rc+MCsb1Wpv0KjY5MRvJc1vPvy/RR/+rc/mBh781fHV3xNVTSmdb6L3A4revwmR+5/Gv735",
-	"9voKvNtr3NHTXbujVJnbNOCPvRWZf0nf86+DkRRLm96Tk/QfkJM45/B/SI7yzTe8gW/4PRR3cBXNae8P",
-	"5y16LG9spKlNL00idHyKFoLfUq2tT7hAGiofnV2CEEvYLRWcwb2xnsqRUe+hkzmqVPHb9Rr6F/AL3ZJv",
-	"ba/trirSM4vabXhWBYf6nLEoTIer0Pi7G28B4etd1fXQaKK3dOrup+f1yDkDQ3Jm/PUXCPzmifqF9Gen",
-	"jNyHh5l4iDU+OmMsCMJC4GWW7G410gXxiXXcsElbJim9oj2rcadBL2CDNMLafq0iZeICXJLc+zGVD/8A",
-	"MTAf89yFKjKXW0XDpOmzYCmrWM7rfGSM/KZjfT2hMdkOw+Es22C/mPpVZhl8TS3yy6WM+RQRpiBORTMJ",
-	"epvPf28McfkKRG0U6LfB40DxAMkFZii9txigGU+EHLG9iEywRoOCIC64uU7Efhu9d9F10oxsRxSISsQn",
-	"Ex9hJu+IkCiwrlZDBCqJra7BuIO16uLC8SK+Q73zl4LPmziYXPEtKh89lBdKZyWjgsXCVk67KW6q2ElG",
-	"Bd94yVdwW8mFIDEovHr//pr8Q7L5ojUnStBwDR95++YcSVMhIhMuINXGqoQxJuqOEGb5iPE40bxklWkc",
-	"Gn6y30YneiNovmAcUlQimEnfJsCJZUGEdbqtlVAu2Xzxxk7jSzKHh09KuY0YZL6oT3Wy4NTF8jRnHHnU",
-	"VQXywOITOEH0QnzLavKVcJH8wvyKHCRZGFG5hnecE6FVE6ifNEEyCUMi5SSJwVnaCbg5XwrKIn7nI0Gw",
-	"lVMEj+NkIWt3/jsz/gbv1ys6d50X0+Y+iWqS4prGBddWy8G0WjCYgcHBVP4xv6CnfidqWPqnAL6p4vMe",
-	"huwNXmm26Pn1TZ48x8u1DfodaOFKAd2HYUlXGajb6TyFfCEQwrQIlTd89qz99InvUAXIbMx27LpVcBzz",
-	"5huL+fVZzLneo2bBf3EWkwtNrasBUAzD3aPslkhFpxiscVwgHN4wfheTaEqifTReIruBiyqPb33t9fyr",
-	"/etPU1A2cBlbi82JOvtoTjCTaC1gRyjAcRzYpla0AjtEu4YzWStFNWeCCN+MNdmfBQg838sDYOw5PL6F",
-	"P3EcN2RgBcwY5nMJkJ2ZMWvfn5aAqW14XISytt1FBn59X3pen1frx0FYREZELr+6C66sXQMXfNlYynIf",
-	"NIfB+TZ8uZTtpTMST9OwEyxRcEOWQ7itDY6QIAuCFVx4wNRxjPZwHKN5IhWaYxXO9gvn6gdP8kSEZIgT",
-	"xTVBkU+LmEdrg0mAq1Ra1nIzOej29SZUmt95Q+8/P/zn8OPvh+1//Z23MkPAwKnpo9cpG918T6pl7Gr6",
-	"NZH/v4gR4VcJesmH/Te7nAYt5Vn0NHwyPsQryT063W6v1+8PBgcHxcryoaCKhjjOezWWeZG71TEEoxdI",
-	"k8znrGhQTsdBjCDxP/+94CxCiziRCCfIpnJ70DAYx0LWhcLkUjx8C4f5MjWMs2PXSRzZUbxTWMwZBBXn",
-	"w4zHS6hrh/YCuL4zRBigf0PBHLMEx8F+GwVAiRAZ4wasC4Vx8P2qvtW5DTjHf4Yqmm4vPf+f/54KHMGn",
-	"qHS9ut3W+JUjXnZkSA4fzbmRIYM8P6rF4YM63qWUtCHuxVHyNwfuf/LYl4ypNeeXxYRIKcNdX3vN+d+q",
-	"3CFoLnCgYDedk5gy4iMeRyTNHGFul6qMODmWeU9nlZy6ULkDDyzv2MHw2tR/b+scrw8jU5X0uTUilVkc",
-	"E8oS2gW1Rdu0WqhpYejJpVRkriVzruAWHCoGkzBR9Jagk4vTq9OT49fOereWnVZeoztWmIPBcM4cDDim",
-	"IclAeENNr5whIIOfkv/5b1DXa3Hw/7F3dbtt5Fj6VQjNRduLkizZcmLLGGDdcXYToDPpjdObi1ZDxaqi",
-	"JLZLpIZkWaMJAuzVPMBgH2DfZd+kn2TAQ7KKkkqySpby55oBut1SiWSRPD885+N3Sns+z+sa7c+7PN+v",
-	"Yv9mFPpTqkdXVbHuL/xl4Y3x3Z6xjYtBqT/+8c+FqFQLFcEX/T2wWEKQpVD5LpnfbV+uKvb/ymh8dx3f",
-	"7dchflQgu1RRVBbb9wIzSWESSwT4L2SWR+9qJOATQwIW+2rhiHkENfnjTB3vxzE78Tbw7koh+/w6wZug",
-	"vTl9tVR/bqn+bgRzX9JImzHfANu9nRKLGo+yZEQcW1s+jB+kI0K/fo0kkZJy5pHVU2XBumMMvG0bz1DX",
-	"9MU+7j0uXjw0wzag/vN2ET0eVDrATPUvoI2zVvcU/HaxzqN+Vs2jtm9dIrgv6huKXwlIHmGG07mkEsWL",
-	"OeTP7UjT5gTyUOuvqr8ElsYxQUYMPLEEKbZMt3ltedjZWmAvjcAynj9OpW2jVUKIyKeF1L7RQ3qs1O4m",
-	"l85+EpaYczNXOC0EtYIQ6pd4Ca2s4znUX7rJqS3pt4g5U3yKfGGemI1b2Y4G+zzKvrARMT+HztI5OiKp",
-	"JFowj68MQSvc0prRmCz4qejDmKZO2oFfNX+9lPNpn02B1MfxMCPFQTu4WJrltuZTiaI5okqSdFjUmbE2",
-	"n0qjJxAXC8a/z6wPbelk86uFDE8ICuMUZ4nJPOlhpRQDPCDETI0Fn9I4bKHr4kczqsY8Uwj3mXdj8Y7M",
-	"8/c9b5/ppmEixgRNqJT6b0mUnpxy5lYs1Iqm+nLJrWVv5PdMKjq0P4CL6IwRBEHSv2awnHotCRJ4ShNQ",
-	"xG66Gr2Gmd9GRSUHU3KQe+IHcLy8t813TWPP7hdMilHr63T/ii2t9X+d4NrW6GCh9mJ1SvxBq34PGlxd",
-	"QvxBYMWFTlrIoNd2D7Ja9NvXE2h1L1GmWzouW5b7nTn2sI7Z1JHYfVUHMntqj1HYrQKmB5PzVRGvJbQ+",
-	"C359QrYnm2yS7XLfZC5JIhFGjCuyfIS70i/B4UGc5uypeZ2QpWit+RodlYlxjBmKCBLEYCoMkHuG5yXc",
-	"CtdJ4ibpFwd++HLHqt1gFpU1gq06fTjsIKCN3FFqEVlyECRJ0OB3FQlsF+diM++MIDEXCbFVK2o9WZ+Z",
-	"tgy4JwnCRYgql4Gd1PMEUy1+mMWkae76PVTuxD4VIMk5I1KZ8Ju7b+U0bTpHfAjMOcWFp9XbV2+K3j/Y",
-	"zrcpdWKHYIoYUFn9TtUmEfbGZK4XffV1Trw1HORr+OvHBh4OSaxIMnCFULZDL/4WNAhLBsuqsfu+fbaE",
-	"0R62h53h6fBsOUyFcRTFcZIQMhwa5UyH84HMIr2SESysiYLB1inrycNe5qpbL1CSpaC3ZTadCiLlAKdE",
-	"qLw9B/x7QyVB//9/6HeeiUUo/Pb3RFb25qYLI3ba6+sih7ku4u1wN9WewntT8u1OV0jsZZAA3ES7MS3N",
-	"hZOIlcIqxRdwXy5y1QH8Jkz83wzNlZMzlIKJn1iAnKNBWct1l1BWduWXZfo/oIbZSjfsqgZ2VgIHdG9r",
-	"db3HdXroao3ji6gv1jztojKrlmUXw+JxPpY41NtdudG+csFisgIDK1P8j0xI1vrm8PrmG9EzT4ZJfz/y",
-	"fniWfcPJku9pk3+ANLsZ2BXCSPcBpVCgPrIedZrmpm1z1sHEp8p1yo6+4FqlUJVMfmVUByTvP4AOPKt1",
-	"4JoKAN+pLqxrAGxRA+Cz+VknRhHuOcFUpoj/+Mc/C637SH38Ap4+0OH+oYJaL9xQa9F8cucgWPrPKp+E",
-	"JXsWTl8enQheIczmtjynTepuFMCXLPkc0lcV9l/BhcidgHwOdjLlNa6j1hXluuIlS0oVBWKHUxbg/R7M",
-	"lptbsFp5VFUXgFv9XhSGRabX2qLWFvtGdh9KXxhO8xPHuL42tGopqA0SwRDab09ibytfhALPQktdL6E2",
-	"CNzsyVJ1ZTXGSGCWpVhQZWpx6CdRlMV3REl0ZPUJ5OtlgGy9GjSh7ATfj04m+G+BJeI9DnTLS+zYQMwZ",
-	"dsZ2qJ0kXFNBA+rQrCXKL0mFGLZ3nzF7S8qkMpRFTry0HKN5HI3pfnk7FyfhR1ghJOnfyeI0nOuNVv6a",
-	"xVLP17D0CjzzSHrNf3VMg7bdzlj/owKZuL+yhvj2P4thvIMeHnqq8wa6fuix8+0e67zimdjmuRs83wtT",
-	"+Q60XhYecxo0tDQtgfw6RfDMX9F86Yuy8HqR+KMZ/xZks8RSvqurQX018LrRSJARBCxFYT+wUZee3Xph",
-	"bM/G/IC2VZzFOE2bzuuU29WAs0QSMy7u5BTH5AeZJwPWYOneQj+3eTePL+W2DTEeZgkfDl18un3Za7dd",
-	"6Ps86uKz+DRpYoxxsxtFUfMyjuNmkmgXVDuh4IZOyCRyRopMME0dQdy/28G0Yj4pFPA1cMdpjeI+kEoQ",
-	"7UKgGYn0zNwTIWhCrPAKruAVB/YoUbzJ6fuOl7HMn7MqeUbIXTq3EOG/cwZdTYigMT55zwVnim/JTFy5",
-	"oNziSm5TU06bc2971CC0Q4DQOGvqdSkm2lMGb813O8LO9E5epCBGN8afkD0Uug0YoqX9F6BwYdeGyGza",
-	"oM9CXzBDBHLpPw7CEFpXFwhq9A+afAgoNC5QRIZcEO2qt9AbI6FI4TvSZ8YNpgxxkRARFLfvsVrpoIWu",
-	"URhnUmlP232HGCGJ7LPi4RR8wAGUjArhwkbG7hifMfT6+i/X/gxwqLHrRBzNxlwSwODB9DGuDPquz6iS",
-	"FoJnbtijbrvt346H4uVljrRBhiyJ4JfE2O1XP27tsSzOwJdghO5+H2bm7JBmplvZE102Lpthck7X1UC5",
-	"J89AvWz+trV+Xthm2RXOgXHr6Jpu4HNzSy/fiug6JUKhKU9pTOFLrJDgmbn7RxUQtiCDqDDqXvBsNEa0",
-	"hKPadLCi7R/OmZofJvWB7ctvUbMUe9iiQfm5zHeuIQY3G3OoessQ9Mb4DB2FcSYEYWpg9rhxR7I0dbxh",
-	"EU/m+rMmYhxZWxR4jtaKa9aErhgvnJ1Y/6WdnFl5Ne+HdnHVkMvCC8GXW5vNIP91xhT8JjdalwvmMF+p",
-	"Xn3e3NN5c0dP4IYoPRcPHC5hU2ptbNc3Fzkzq7U6/Gp4zXfVhYeAtq4ecK8QjiTsH3czHw5kEt0RMtUb",
-	"jAoE9ckCk/WwQgsHwDCXuDDoM9CvI3pPWIAEmaY4JuZYS6WyxGsST2y2A4qfab2tVY27JT53lAEm3Fd2",
-	"KDQwthIFu8czXcSjcg30I4826Z9dFMmOOqIKELfEZzI/r1FmTxEAusfzw4m1PdsF0qF4zXqL5dU8z4+6",
-	"ZblV82MjDo8PrXM22MWpckMcVPF38h+t0R8bPbQdoteLU7VF8PrF0sJASfhvJO7wDUrkh5XTS1XXQIui",
-	"ZJNpMyG6qw1VfBlBhCkxN2vKJlNjhoNCKm30GWw9JNqokujt6xuIMIcW5xGWZ7xu2WR6Y4fwaJGsXOJJ",
-	"/8CKVKfd0v/vnLqjyJY5avt6jd7HTwVbxXLp/x1EsJiYbZNHdiXRUaE5j2vZO0xdfzPXUDmaKQ7gEid+",
-	"+vstZM8C99ZI3QueMSj0y4dQZ1gG1vkNChLlAEnFxcTQEMy4uCOivAz/rSNP2Qf57cArTnsauA/NSBq9",
-	"tq3eJs1tMj19SaN3dho0hpimlI2A7MT+bYrUn7U6ltW80TvrfjJCKX223U7xQOf0U9Cw79robc9+bitf",
-	"3+vFJbPyUgRmxmuJOQSMMAfP6XUrZOUGy3HEsUi2FZjmFI/IQ+xGK6AL0z/8dI0Vgid+hrarHpq/JGuQ",
-	"ebOBnZRfPzaKnk0kCywZjuIEYMTnz55fLDFROzyxtnpyMM2ilMY55m/MZ4Mx1bI9HyR4Lhu9y3bQkGk2",
-	"8grzedVrYRoVSohE0mwKaRKWv1UUVL0Sm6h67FLWknoIjIQvLr5d8z/eDSOhd06Ijn5591NT4iEJUMbo",
-	"XzNiOMA8mb1CGCWZkYGFWgDHFupr6j37LD6tPvPgFvlWDhFsZRSu7OUQXbYtpz88iX559xMKrZo5+aiH",
-	"+ikEmn+JGO+zfHABkhxh9ys9HVrFpNnIkAfhVHIUEZSxTJIERXN7NDUoY+9X6Kjbvuwz+HxGJTm+QlNB",
-	"7/UbwxybGgmMkARh0/7CbFFRzNd6DEQhTl8U/7CqWqrrkOoa5JCAh69Tz1afo4fAA3or1sCBp86w45mE",
-	"ShbBi/v5/lslzID+xRWEFDxFXdiErkGLzbBI5DpswIIWrHEB3yAu4LE7MHiYtwlscl4mvRjuhiN1+Y5q",
-	"P8KUfGyMBM+mjV7jZ8GTzHAk71q7vB13klNyNmx28XnU7MbPkuYFeT5sXrQvXXDrvIhQ39IiHS6gIE37",
-	"0/do2b4Ji/ZkuJx2levDszfl6e01We0WukaMzFBYdBRCxtqlsI354imUBe2zo+I5BO26+DkVKKRJaDqg",
-	"6riF3uA7U4cCdJIRKQAaCWLhzwvnj6DPvDOSQSthtnrgGGOLwkuz0foM+ZJq29HjL5H8Z+0VOf/jf/4X",
-	"3To5/7CbnB+QWerQXv6zbXThPuboIVan71In1in9LTid9uLZm9j/2lSGECSFbRZlQtqreMBnFmgFSqQl",
-	"nr9CoYn4h2hIU5P9YBup529Nzw/ck9biBxewLceMzZpwls4DNMSpNN+a6qec2cjLwm1iI8Fld4ltjsIX",
-	"SZurizhPCWZfPfO8Wz6fbN7lcC6DFXa9s6ABtSsTwmLS6LVbFxdWMZIOOSVnpPsAZYXgXA1inEni0E6M",
-	"qBkXd5uqHnZ65xfLRHn51JuSuI4ir9OtFG7mYrIp0mxmpw41HybUDGtm53hB/cAHD+aE8kRghdu4U8Ej",
-	"4tKlV3C/LCUhmhDMJGIcjQkWKiLY+Gc2Mp0SLE05onJF9MEO5PH3dUHwBuRvJM6U9mPaVrgu8UX0XJ/g",
-	"NgtXiqUa5K9Qhi8+AyFKeV6Q9e1/v0I/vrr1WCB4mmqRz0QzGstmp4xmpjqewUzRtliGPJ1dy90h5G6W",
-	"71cncm4HbytzD4bwilW0xZfjFFM4uzgUL0sg0gKylbhPJ/w+L/9lTjBrkQ0mNmT31TZxvXdEQaqoPvx/",
-	"BcXp9FIgbFd3242YR/N2OPS7zQsZs/U2472fiJTOasQ4TYn4QbrqyB4k1X2jh4goA3KhIL9jYX1OziBe",
-	"4P+aZ8rvaESUROHHfqP4rA+nzr7D2ORfDGjSb/T6jX7jU7jeHtn33BPqx++80WtcdOIkPr2MmufdzrDZ",
-	"PX3ebV4+Ty6a8fPu2fCsfYZP2+eNoOHP968fnYF5yUaUEWLpchaWNj8Pk4Vndum9gheYT9c6T7CYz9oi",
-	"HcYiLYjSzN++vmKwH242UrpxEmeGDOjXj42IYEHEdabGWp7AdSHivvysuBB1z0Ta6DXGSk1l7+QET2lL",
-	"tzvhDP6NsWzx+7H+/OT+tISa6obck5RPJ6bw5sONJeR+fWM/8Rin6GiC7wgSGTteaLF3ctI5fW7wq72L",
-	"9kU7b+e3fP6WG3zDGVVckMThC00k0mJ5LWtOgADtKImgRDqGswDFxZE+5SNjyq9fI4VHI8pGrcKVfMXN",
-	"/iqZ5ohIhJXC8Zgk2uDDKNDRlLJRADDjAOlXC5CKpwFKmB5hKo8DxFkzIRPdpciY6Ruv0P14Y7AcP6uD",
-	"eO3Am1rJe6hOiRIi6D2xFG4F5NlvFVCeZW3aQqMpHZJ4HqckWK7yl0/XQrl0r+mi9t9q+x/GNB4XEFB7",
-	"QxrNxnwS5JekZ/BQPMaMkdQf9OKl65Lm3y7TowQ544dcc23Wa94Bz0vW20ShucghLj7I6MoczIpINYSp",
-	"J5Kk93q2BIFcEEkQz5SkCUF2e/vL4QesSvpP9VwkC0SGcOXcEezrfiB+oF/NhTzMnvR6KaM5XO3MIUkD",
-	"lDh4I7LaLkCp9gagWKjduoX1bTqthaZcqkz4e6IASq72dxvrlxNIkCnXb3D0XtD7eYBur9+9/o9jRNmI",
-	"SAVFcBXXx9/fSWw7H1KWUDaSubtCBVKCQjC42DTTKcr1adnb5rrAP8372Q195NZ6HwnOFYLQz8LSwWF/",
-	"jZJw7j86ssdS7T5NOWVKHlvWgMyc0VdE1HmSJVJUuF2F3UERSTkbSaT4UiPW6qy2o33FEKJho9AjGEMJ",
-	"mUJZOM7ghBMa5jug9+mBf4j03+BNKmUWoJiuPou0Z29WyFIS6hUSBEY4a6FrtpCaAk4fCT05+ktIAeWT",
-	"Aoryqs9mgirSBFiZJLHQDqdudYLlnV49icJ/s/8LtSObm/BWn/XZn/6EtG7us37Wbp/Ft+A63ZAhZUAd",
-	"i4wv9Y4M/9wvd7J+pmz0Auaq30ByzGcf9HDesnT+54+QrUEn0DSxvWm9u3tvt2wyrdKbtjW79/ZKqUq9",
-	"qfgRnb2PK/WVMLl7XzdMVnqv9BF9vU+37WvJuIM0SWDeVAJT9R6PbALwt0//CgAA//8=",
+	"7P3rchs5sigKvwqi1vrC0p4izYsk21KsmKWW5LZ2W5cR5fbsbXqrwCqQxKgIsAGUZE4vfzG/dsT5u/+c",
+	"JzjzIudN5klOIAHUjVVkUZLd7hmvFdMWq1BAIpFIZCby8qsX8tmcM8KU9PZ/9aYER0TAn1dYkbd0RpX+",
+	"EREZCjpXlDNv3zs9uX6N0vdoKxJ4rFqUqHFrqtQcz2lLYEVi/bZlu9zeR2pK0JzHNFw8k4jhGfFRIAIk",
+	"yC8JkUqimIwVwixCgQqQJCFnkUQJUzSGT39JuMKISjRO4hjhCabMR6Q9aaNg6Cl+S9jQOxD/sdM7UP/R",
+	"D9oIgJMIC4LmRCBJxB0RaC54SKRso3MuZjhGmMl7IiQKsRALRBVSnPsAhR6TxxERKEjn2oL/Bn7+0RWZ",
+	"YcoomwQG+PwbSVSAtuxcttGYkjiSPrqf0nAKA/zI0eD4JyQIjmTb8z0ZTskMa5TP8Ke3hE3U1Nvv7e75",
+	"3hwrRYRG//8aeh9w66+tj3+ACX/otF59/MOBsn/8u+d7ajEn3r4nlaBs4n3+7GereQkLsG5NW6ZZ9Zr9",
+	"EuTWY2uUCKm2zdTvzZt7yiJ+jyhzq7i8Tr/8R7fTObj/j90AbQXwMNiHZTq8PEXw+wAFOIoEkdK+CWNK",
+	"mEL2IbqnasoThXDafIxpTKIWTtQ02EfmF9K/CFM0xHqisqKn7Qfh/ReH9/vVeCdKLA7HiohllA8siSuO",
+	"7jFVaETGXBAk9CeUTUpgUUZnyczb76TDUKbIhAjvsx5ojgWeEWU37+F8PiDhpeB/IaE6xzOyPPqh3gr6",
+	"tV1YtDXmAiXzmGO9YLDwpgH8LcicCw1jzNlEwwxoI5/wbB5rYASZUKnEom0ftUM+ey6nfP4cz6nne1SP",
+	"+UtCxMLzPQYQebb/WvR3Or6et/vdrULwUSIkr0DuxRz/khAUwms0FnyGMJoLckd5ItEcT8gziQJGPqkb",
+	"0yZo10BpXtcBudvtVYH1WvBZxYorLBTiY8CoojOCBGYTgrauXh+hfr//qoTUXqe31+rstXr96253v9PZ",
+	"73T+Zw2UeoYFGMeavylv34uwIi09mOfnAd/bqYL7NFqG+hqWX/JEhBpp796dHqe4mmM1zYCgked7mp9T",
+	"QSJvX4mEVIKUJNAyB01/rxoaMptzRVi4+Iksqmj4liwcPs2ufiZROOVcUjZBWxiA9ZHEi22kplihGb4l",
+	"EmHYZJRE6PJicI0kHpM2ek/VlLIh6+2gKU+E3QNSbw09iuY32ZMZUVMe+UjPH3jfiEcLvUlivJDQbEyF",
+	"VBpvc84kGbKttANzIqIgnZ0+KfSHJNpHGmfBNqJMKoIjPTccKj0ZdU9DclABEx6yiI7HRGieBmBw4eAy",
+	"Z9tOr3egz5yYFCCDY1cfqFLROEYiYfoU89FO5xX0PGQBsK8W8K+gjX4iC3OeypDPSaQZF7B7Lm7lHIek",
+	"jV5bpqsUmc2VRFu7nz5twyeMK3RL5spHkmuQgcvpMaU5yttDViD93XEn3CE93HoZdUetnbBPWq/Ge7j1",
+	"YvQyfBV1SHfcw44IDUIzMsyRTUvTTS17313PX2pEoDP8SbNjxJLZiAi9TFSRGfByQVQiWB03AaGoAFFE",
+	"xjiJlbff1fwu3SOUqX7PbBLD+Hc7lh+an92lc8D3PrUmvJU9hQlc82XoT1i0igv5yMKEGL9fwZJ6q1mS",
+	"4o9mSJ81OzE7CM61H3B0ZehW/wo507tH/4nn89ie8c/ngo9iMvvDX6Se7K8Z8BoNCtPY2/e6RhbT1E/Z",
+	"HY6BHxEhuD4/P/zqwVtv30zF92ZESjyxZ9acCLVAQ3g39HQXMyolAPzR96TCKpHe/o5eLUUVYO3UjOE2",
+	"XSYqaHlZ7j9/LkmYzDhr638xlm1+N3XzkM/hW5ib9zmP0X8XZOzte//2PBPin5u38vml+djgsCTqFYE5",
+	"QIGZeABygEQEh1PEx2PCIs14ABWaCOqUgyowbNvnWcO8ENrKpNBGH9vmMJcjzsYxDR9LABhNuVQw4wjd",
+	"k1FrLnjU6nQRjrUwvkDkE5VKevkFfZUtaArFZisZus+ech01gAQpgZmk+pWPMIoSgw4CJwhKGNXSECyl",
+	"r8+HLTj44PwISuwy2K44JezhhRWcO+Uz48AIrQjrgwIVTg2nAnw7BPSaixGNIsIeSUFqSiXSzAA+QYyQ",
+	"yJz8OJpRhgSPyQFa8ETAnxpnd5TcA5/OSKqfkVQG12Y0NU6/ewqi0sJeiOOYiGcyBVxL/fdGIXbz1dLz",
+	"p5aT9Vq6ZQCUpdIOUMSJhIPfaA1OXrA0pfddKjl8M9RRFDmvSCJJ9EhCKe0vdI9lymV090grXhhlQpzb",
+	"dGaTagXq+V3vueZX0op8jKspESDtbVcfXMsyUHaGNRm8eJb1ehmdvmPWhoJHMXngiZbk+3gyul3iZEuo",
+	"9gF/lKFMyDfzL/A5h96CkM8Nur8hSmWKCIbjE734jyRRavtCQEkHYNsh+c2KaITup4RZO4CWC0CMta9v",
+	"qKa5nfEr3A175MWoH+3ivfAl6Yy7uDfKcbzdolRkR7W2ORh8Q0pykD8JER0ylDDyaU5CzZ0sVCAJ+yjm",
+	"k4lmWU6LyxBz4IwlulvNFzOkBGgLx5IjylDw55YVXVunx1rDiwhTdEyJRFQt47aNrqwdCM3wAskkDAmJ",
+	"2nqa51y95gl7LFsy8g9XaAyd5U+lnWyNznMNNlkXxlXLfPcUC3PONQamqRlCIxTO32/wBLnEi5jj6Jrz",
+	"t1hMyKOlDGKUeioR6I5G7+52dl7uvthDo4UiBSG1m5MoLL2Z7xXnKAaANltIxXnLfPdUbFrkwdLT0r1r",
+	"wQEz1EVn9IdvZy0HRNzRkLxj+A7TGA6rxy9nhBUeYQmSVZLrOc8lc6toYSg13ey0zb58EjaJIjInLNLn",
+	"LNrKT8lHmKHDU80M72hExHZpjg9QFLIma1cws7V/NpYPfobZwu4C+ciVE1qZgh2IyCfNi0lUnA3ggcR4",
+	"oZlTHuy8HJVTIa85RzPMFukF2IarqgFqWZbwJMt6lc4QDJFTYm5W/Jx1Nb194QJRJesuWe51U35nkEKF",
+	"RdvW8jXctlEZHCbInf5QKkHwzFga+ZwwexR++9ql/xhqfcc0Frmgf320wmHNUbBI1kYwIljo5dALWjjq",
+	"u3nBPgfBxhwm+/QpaPFs9RS+lfV+//596zAj/oprth8M1OFUq8RsQoq3ekv2zs8p8sw9Hj3ixtZp7Y7U",
+	"2EFxqOgdyfUw4jwmGEwAoySaEHWTyKhodeVJ4eQwlmv9gdbWZa6v9F7R9zSTj26wqrXflibge5SFINmC",
+	"RrB85VPRfp6oG1jUGhh4otY1ccdNBUp9T841OM3RIRUWaqNZf85fen0ooCA/fGFpfLeGhQE/pn3zEVyN",
+	"fva9Q3rGI3KiV2KZEDZFt9v4v3qEJTMNLSxxbmDb1vc+tXST1h0WYBbWbXOgDKAjA9XHz76nuMJxYyyv",
+	"xFjWVQpvPV4GREpqWOEX3CKbotmYyXg1QeaptcgsjjDjjIY4TgUoezUfhDFOIhKgEQn5jEgUYKamgs9p",
+	"GMAFTdVCPyUVpzCXiDg3TErRKxZLt4bFiSIwVeP4MrdoYxxL4pfWsbhWpfv0ub2jCPHcXWhJQxBaCHs3",
+	"QBGPYyxkGx2bG619tNsxF1phnEh6R87cfZq5rF6mhfT+rVe4futUUMlfEqk1enNSLzszrPNmKJJNcabv",
+	"pxxheWvtdeB0ZSYknVUV+KP15QCSKN90rqTDVcf0Ib10LctEkiOL4uSraeCylvJzOsMBSqmdSq1P4Jhi",
+	"qZc3R/QHKIh5iOPA2t0ZR4yoey5uYXUtb4MmmjDdd57vmb49QDbDtDHnc7C/tX1mTw5zvWdPj9w42aOL",
+	"OWGHp8AuD+k1nvyQxLe568wNNoXZaTecxRVeERcsXiCFJyhnMQ6ovDEfBeBikNsQMECOh+T45AMppGLl",
+	"09lKuOouM+uQy03YsVE7qmUBAUOYw1GRmVwP+zWenCothqYjYSEwyHcKTybVA5U2gm2YgpbB8bEOHzDm",
+	"8rFFbxSerIX6WrfRshtnY82mQ1KNupR7ddfwLuKsyEtsQlPRw8ULfuvuJxrvNIsbI2Fc3Hp++ZmxeH8s",
+	"r4EDdLXUEBOhjqaYMWKE3pW7rsyEiSAIoxlW4RTMtPaMhAtRwpSPONMqtFTGz9AMgzQQaCsgM0zjwEfB",
+	"PRlNOb8N/CELZIzDW/2QMy2HB9sHwPJGElRogchsrhamS0kYcDoFYysNTBud3BGhd7uYEAAjnJLwlkRD",
+	"BhblzH0TQMR3WrN/d/VWolkiFRoRPRKPE0WQ1vO25Da81fNoaXCQprcoiUn6wZAVXH6eSeO4UyRimGmF",
+	"20lLP3c2BAJae6M9eqK/s4umF3GGP52a78BnprxrDSqrGGNxUohG8gDdTzm5I0IjiDO4utR/EoCVRI1h",
+	"vIBBK4HsVcAI614h0ejHmq74jLJJy1IKLEpjSKCPxoDYISpEDvNCGlNQntQvLwbXJEJYov8+uDj3kaQT",
+	"Ruz9EEaShILYLaEaA21Hawj259qdzZnZzpvu7cM4RhN6RxgK0y4MzcNuz+/KtIF5RSTS9LOAbdle2guw",
+	"IW80tLLatdJh9pndvECIY+AkRqSVBDhIcwI40t1ca/wU0LhXwqLvGbcQ+1qLBRm7Xw8s3B/BpskALYC4",
+	"mbtnaVdXUCpAtsnhKPW6ULVYOxXXcOV0Vm45N1JhGrsNEF5LyZlNqkxP2dm1Uq4pHHRGVMhtjfWfZs3h",
+	"Yx5H/J7dSBJWy12hIHiNwikIji5AZDXK1hIFFBapQhQhDI+Kgl9OWK0WUdaOyax3/NKLZB49ckJljTpy",
+	"vpHZTEqYLaySn631x9VUcgS431CH+DYIqTokwpj6sRZ2Up0SRYlGay54Bvyg04Mp9TaCjxbGrRhp1SyZ",
+	"TM1tsRGFcrpPvwPWgHqn273OzssavX+F2+0SJS8ZAlaRdhElKaygtlWqaY6EN/VtzhMn9LGGzN5SWam7",
+	"JeaaYpkn5MIr1pHKOfmkbCyHVjz1eM7E2UiLy7HMzxXSQn6qBuDcIGum/Q4Ywe9yd31bhP21KReCoI6w",
+	"IhMuFlU2NazQLTW+8GMKlsR9hNFdEjMiwLttjsNbPCG+VvqoBGV7kliHz61jHt4SMaYx8dFPyYgIRhSR",
+	"PromQmCN+X/87e/bcCNOPs25BI8iLRrDnSdG9wTfMiIlxMkZr5aQRwRtDQ6vTl9v5+1YDiIaaxlDo6cI",
+	"i1Z5oWs4QCLSVNUuIOjn0iDFt2fLQxYbDBwAxcdHAE66Gq8Nmiu4SG6ZVhJ9cVEbCA3gyHwjiXH4bXaL",
+	"Naaf0pN/yQbAEATrhfr0gYZoy/xjaUjLkPFiu3CwNBjtjgh3k7EsrBpvbNskjX3Uh2CBNnzk1H5BrDBb",
+	"eTvQ+HJOKhzHReCWWsV4Y/zGPDOSV9hYjMopQ8ysZQO2jN5p+zGtmRLjVdevGndKUDyBCCQn2SMNMjJW",
+	"IrDSTKr7tNu/uttlNoG28otBiay+mnFhj5W9FoMyV33f1CZnvApt6+UBARU2uhMc/Kc4QlQVqLe26yQm",
+	"lR0f/XyiV0yvICMCCWNsqb6oyilp6zd+XtHKjI0NvjNt069uzKqv2OOSzwhY84BUiNlslmRGCzTFLGq+",
+	"w2UyuglrDyJYdy5VIgjCgmC0FWQOVjclmgp8FIScKUwZETd0hifkZrqYUMKIfmWPmhtzHkBrysYCSyWS",
+	"UI9wUz48gm3EhfGD1meHcfc5en+CtoKj9yetl69qbhit20gFQ1Ccx9WztASxjwIl6N0iixiAMw+JhD2T",
+	"SH+OtiZcktBHAzKbCDLXR2klFImIa5iIicXDEZpxjdeRZpiGrhuoabk95ufilGFmfnZYOSzkyDily8LJ",
+	"k+eS9bKKPR3XyNkltHKF41wcYmqcdqdRbsY50dy9bS5hF87viruSBwr7NcJ5Ct9abD1IPK8+Ld5PFwfO",
+	"yndLyNzE84SJgMgI/Y1vDfJhTLCQlp7WC8EPYVUlxKy608hH+y8Tzmhxk2ey1ViqUt/KEfWEZSKO8eUz",
+	"veYoLAOq4ekE28IeUZv4GdWabficsJs8da+5uctbZYrf1qP6CuCtuLwTio5xqGp0jXssLQe0/pXAvZEg",
+	"EHoTkizSRCNEUsXFopLpPdGKXqd5HZ7JDVa2gaWvQsTNFqRk36BSURaqDADKchkn6rjXpypbSZFEnUOI",
+	"ltPhTAEbkBV1GEcxZxMi0BTXsUg7s+wyEw4tzeGxoOONlCxDMa+hx2vby/Kbgem3+e5h5H4ZC68dAvI5",
+	"PCIagXFsiu+IzTRSPeuvLp3qTVe1mK+LOlV+8abYZQ2onMJa+cPkOjEyR8wNqQDJYwhpNakfKDgmxxL9",
+	"hVNGIi30hXw2wzVSvW67Uk0yqVVIdDOqEQHB1cuF5fNb0OOwAsmQRNWiS6HXm0RqibAJ3jcQeWxPmeyT",
+	"7f7ctjakmFtOt0eLzGodS30aycdQSc2ufrBN0va6ocBkj4qmNkk3SD2iBrWXWnbfZ8wbAafZR0dXp9en",
+	"R4dvffTm9Mc3Pjo7OT59d+ajtxfvffTu/Kfzi/fnaIuyMd9um11hjiettsHtWJjo/lrpNZkMtUi99Y//",
+	"6/9Br1AoqKIhjn2kf79AUzqZmr930IxENJn5iMSSoJjfb9s/QQcndyRGW+AbYj+6x4JBxJv9DFT2mN/r",
+	"vxhBBsKcXcwN7fme7gCCXPWXWtzm95CWYsw34tMOu0dZz8UXb8w4xYdnbtTi47cAQ/HZKUCUrWYqGBbX",
+	"MtDbKLDZzzCKsSLCcb+lc61wloFzYACbLzDhFU6TxWFI5socC4LKW7QVmEe6ZR6teuzcBnaNNkOk8d4x",
+	"PeUfvba95p8dpiOkiLkWhEWXnDJVZxAznOeZ1cmJRNjo6MQYdPWM310foQjbGKW8oUNrncYqxMcm34U7",
+	"JzmDSF+Tiouq7eUL/RQdy06M9s0a1cupKwXJqdYuuO5grB4DlnC1fFT/4c0X1xgO3F+U5DK5sQXE/BgF",
+	"rEL0LPFMi7YCtdbzTWBhx1hORxyLCk/6CWFEbCzXWrKRK8UlaQ5yQUJC70jkzictZXBJspDiGQdT0x2x",
+	"gU8Z7sCS0NgboagPVqjqOXMUrXNLyRuk5GMsUkIzsRm50YAKPqMSnlpv3Rt3uNzY8TTPUlPCjE8NMoH4",
+	"Mhm1nM3FJiexiNHibAEvy3JZ2aWTz2/qtRE9826nfiV880ovJVPxAkkCL4VNHUCNA1SmPD2NaQUiIuS3",
+	"ui0L8KXn2UOhe10ADLo7yHj8JkDpE+Sm36nSE5mmb8qMm6Y7JVzAojkp+h39UPqQA1SqB23B3CG2TgAs",
+	"sJ8cXykRbH5alXRRsRhL+72KSYLPWJW3kfNe28jpzBiYG31yZJo+kQfRytvmMaZxIsiNmgoipzyuurjg",
+	"THMkRe8IBLeCOpEwy8GBFWCW+pxUH6GbOEw/0GkJsl7c4bjeHcvY1RL2KGwam3Uj2yWsZXbLUmueA/Xr",
+	"sXA1vTPK3xbpvnmi6jH2Zfy9Mqd0a2PM7ah0n5QWtAhsFd0WHMjyCnluErW7/CjdnJgtLsaQNmhlmC5l",
+	"k3SXrkE4m80bNn2jVNOm12HTlsdMNu0zbtryRzEPm05/1nhOl1yqiSApEB+XjLOLOWnJOQnpmIZIEqX0",
+	"AeBuxnUnNnldln0ASOuZREFGYwGC4HEih2wrmEOS6n/87/+DsiX1USDZbG4eZ8vno2CqlH2cLZWPAhXa",
+	"p+mq+EMWREyap+kK6KaxfZgi20fBRMxD8zRDrAZi5kbLkKg7nls8WbgLWNtuI0hXBj8QlZBgFBkVGGzt",
+	"hKn9nOM25MYaMgU5YE26BpPmkiqJctg3GfWkzd1jvMIx5DuzHwTbqZ+F9dnWZ0R7yN4LqkiLM5AM4QIW",
+	"pJSZCd3Tffw3+38BoizNDqslHBvJmGswMqEACLMhM/s6dyklFRepR1EpeWpqMesb/uPte91OW/9/t2eS",
+	"JgMbSJ1Gy9k9GLk302oXSUmS2GozBN1hQTFTJlU6aDBU5WmTj0EpGNNJcAAzcGH8drXS9JtGGbLYMS/b",
+	"w6TT6YdmufSfJGijQ7OGbiMgvYr5RZQQmUJFfiGlWUmDnojq5zPKXITlDM/n1hcpYnIVS8mhy/c0Aa/k",
+	"FYXWehetZIGF1gaeFWy42NruhrU8pvCV3mkrGVixNZvNV3L7QmsVzlcx8WLbWK5izrm2n1MTzOLc5uTO",
+	"DlGI9yFNj7FCrw3Osg3al1ezyam2QfMSHTY53zZoXibcRifdBu2rSPHzxyIr+gFLsmHUjrEEkjiyMTgZ",
+	"60JTDIUWsDLBXZptLebkwFj7cqM6ToYYFoLfp0woWBXK80BlqHpmRpZscvrrY4Lk2a9hsxmLrlSE613L",
+	"KeRfjAzGZJqnWyQs5yMfQEryCs9z30sPxDR66OlVrBwgvaCQi7q3ynG/2yBZdgp8r9LVOafHLVMdRD9l",
+	"5/9c8JGJ0No06qmsylUHRIyIuieEGTkjh5K9ThEneytTiL/c2ymipbMaL7q3CsSwyoIS70yOYWaCMkqZ",
+	"4Qs5xOcQxpHlXK5IVrAmUcITKIA1gScaw5BxUcsXeUx3S5jursR0fxPy63aqU7dXBzcv65G1ml7NdSrs",
+	"9sb3mMYyVGGVfPrAj5pLUQtw7TTPiBI0lHXWq4ammBXTGdtqHs3uBCYCsyTGjj7drZrA957vdWdUc85d",
+	"8093qv/T9GYtP9kfs0GuoOOal90zGKjm7e7Kt903PBErXh/jBdzYbZpywXRVYxf1PcUfmLImXW7flUOB",
+	"EgT59fBzN+31+RlgwrW5KjYhKrjdvpnJyaNTK8QY8hrflGJr65NkzLJdUWeLb9BLKQ8rWBxYMiOChsiO",
+	"gLbmOLwlCsVcSh8JpXwwnSPFEfk0p2Lho5L/boZqk92rEjsiYZXH74CoTP02y4hMViRT5ochzloRmWnN",
+	"VIsyTTzZH2TkBKJszBb0YfhA/5wcYdveU9N+jixSZObJrp68E/anhCRVScU2ovBf0k6WDe7ZCm42X9un",
+	"n5+47at2PnWeFB108ZOPuuj94dX56fmPPurl/GH6zv0l5/7Q8bt+z+9/rDyzl3iy9XP4yfPtn++ND0v6",
+	"O+dJYh68Y7eM3zMv1X6urULhDoq5+Rw0b2tAMJq1D3YKozlbO4RV53O2gA2OEj3wpWmS/h6YUdPfb8zw",
+	"6e/rsPDzGADK3saFnz8aELPOZ8XOLlOgHS4aOnPPKMs/7S5papnKFccNbAOFm6glUyxUZwqtzfB+ymNn",
+	"czxAVOWSRJTsX3UmWVf/L8RMa1s2/ggdsjTV5abGMVhjWyWGRK3RojXFLIqJSPWyze/FHqdaLekMZTXn",
+	"0UpKrVby9VWJx6kBy3L/MoMzEQgXaV6bIrVzduNeNCN309EZMYf8R99jSWyzWxcutjIIXMqcxomgXPv6",
+	"9ApM0bgm9iofdaESwdAWF3A9L2hEthFhkUzjNEAScEmRzF6SCE8JbhyeVQ60yE21PBE/xXXVOZR6Fw2S",
+	"2QyLRZ3qdbO8G0vXx/IGbvGrGzjTiLxxXl5VWdBCyN3omq72dDGtU5tL80wzp/aLte4N+Un5ZTQsTakC",
+	"/kp8F02iG3L7zOb42f+19vxoeNu4pLnC42WgP/qVty0Rs8l/2m5ea2yGldbQ4/MBghpsaKtwbxMxua2F",
+	"cQz1E+I7IkzJClcfUAvKVo4EG6DNIVZhABVU3RQVkSIEf4LRoabc1kxuIzzidySXsUMkTB9rTgArGFR2",
+	"C+Xvsgx2K7PW2VodN3YqFTnHcDg1RzSezwkWzjRlPkCShLphAZAP3qt+u/typ93r7rX7O3oV082wNqlm",
+	"lv2n31tWbVN4BYTpL0F7ZS8ETSaAHJwwgym+Iwfg+mTc4nKYRFumwu75n48vzg5PzwNn0wWjqrkqRlJp",
+	"rSxh82QUUzkl0XYbAkYLKDQ3xguIYddEc35xcnV1cZU3hdlHQd5n2D7zfM+BoAXek6ufXx+evvV87+rk",
+	"9bvBybFGZmYIzDVdlllT81iu7wpJ9pjJK42trFH6JOvdPcoB5B6lgJlbJsXDyuARgZmEeKQcHpJoXsBB",
+	"EjlJvTBL+3jFBE2L6sldWpjeHV8aqN2D66NLABp2/E21Tfbc+Ii7fV80w7pKvVxMyhbY/lqxSZCQiyi9",
+	"DCmTsX5p8h4qbnhSHnGHBbQder53eHio/zk6Pzw78Xzv7M+akAae713/+VoT0oV+O7j62fO9y2u9yEeH",
+	"h0UsH67B8WE9+QC0h5YmzA8DTvrbwZU+AADTXwBp+suAnP40sGc/YRLpTzObbCA9LWNSA0ZdySLgjVYJ",
+	"9Km6r6nyAJXTAetXNkmbiStiCDzfd/tFIrCOAbv9/d1+k6TB91iwpzgCrDpeMqlvegIs2w3cVviY1TWw",
+	"SnNZeigklVz2gmA2BWRa8sLkojKBYHoiNp+ny/JZRCuWShAtj/1nrh52Xh41KTJLCN+pQPhrreilNb6K",
+	"57Et9rZ0r8eV1hlNMOnYOky7yo8QFOiKhafpxY1qqSkk8FEA9TqCUuXXXJsqiT8tL1cZ+koluhecTZyr",
+	"yPowfDO3rN8qAbB8a/3VJcC8b9gjRcCJmIc5GTDX82ZC4OTq8ghNCY7V1N5NFoVBPc52rpq1wizCIjKO",
+	"WW3zYfuu234DfxlMBZAW9QDp4/P0/Ee9mhc/+VoSMWoXxHTlhboNxcZrao6pkDNGQgUC6cSm3LBTsXLQ",
+	"xlKlSSW5oVg5tUU3SlBCKpq1rLaSv3Z7jTKy26jy4riXuaAvWF1TQ6csPO92Vyay293t725utjFD1UgX",
+	"7yGzuIplYJKGGCFTa5Jbg/PTbVjGOyKAaxbRpnFVxBMXERGyXeSWZZmkwngDtbGq7ghM0awMJCv3W3JK",
+	"ax+bdA5Y3krIgGIqCOg5P5NgccBxbL8pwiunfN6+AKCbrKyKZaUnBJA7bMbrt4O8iAR7e63XheUAsHC2",
+	"6vb124EeEPC+uKkcN79upl1x3qHeumNTPjicYnBBjEzE90PcQorw/QwDWijXShNPwxmqhI3eY4UN2Kw5",
+	"McPa45cOqTeYRXw8vqZVWwiqCRhpiY9NrOKbN/tnZz7q7bSmPBHbbudPMYtafDyWviNlZ5p6Jk0Hf7XZ",
+	"vjIi7bza73SK5Lnre3OsFBF69P+19aHT/fih03r18b96Hzqt/sft/Q+d1q559O9Vx/ybynpEXyP5q0n/",
+	"28D5SoPofK8cU64Qks4HNuJeoNPLVMozjjwuofpo4dhW+ymjN1wthmWoTpl5Y2s3OI8sgCpanf1zM2+c",
+	"ZQ61QWLlL5oaN12y/JJb+PK42yzyQRMFlBGou9b/rQovbFj6wokm6zbAFRmvrYzVfL4V1lzPT1FWwEZu",
+	"RnaEuuV4UNbijfOPFthGM+0gYyBLsnp2/JnTMmiXuczq66cc7/1w2PqfuPXXTutVe/9mOPwwHH78/7U+",
+	"/qGS6z6YY6AvlT74EdRT3ud19PE0yUAALfWBes29luDk++J5zwxMtSjhE7lRBuZa39/XenNlbjRyIWM+",
+	"cSHqphjGeFxNL4QpsUlu5rd8csKUWJ+YOZ8U3WDDDVWHD83llmviNcydVH0zWXsy1cFwXWkCLSQXts7C",
+	"VCIq85ZPw0M837ubGSZqYughmw6Ex3tQn0NSk+hATUnTKjoOsIEbwT34eZb7cZQb0T07T0d2T96nELgn",
+	"FwYSi4An8tl4HGd/iED45Vn1b8Nsl8m0FJry1e1k+WDPR9rJpkrNc3ayXM+b2cneXF9fbg2202rkRSuZ",
+	"HmX7IJ/z1eRGhZrlje9LdesqC35W/7yor/06BOevoXXbKWpue7u7lQEEupsbyzsqNOhBMjJtnbukuWCE",
+	"icCtov20CMnQehgOvf2hx2+HXhGWbqdXZatea+hL7zcfdkXc6zzmjljWeAimaXtyK50PssBsgXqfPhXv",
+	"iHudjt/r7HysqnezZHzbffWq4NDU0KNp9V3ymMcxv78RJKKiOgXNa2iB0hYPDerJVVqu8yTO0cZO59Xe",
+	"OvU+3QO26wN0h+OEGPH1Pgui1TvNBs/mw2XbxWjXQ1t7GhdrLne6vf7O7t6Ll6/wKIyMPjTDn/KA5/Bq",
+	"2Y6evwmqbRmQUizMiJryqH47m/d5HP94cl246Pzx5FofoieHx57vXV4M9K/Ld/q/F5fXpxfng+KNpmm+",
+	"6k7TtKg6/pWanwE8dsz0tx09e2DhyD14V/ydwlaXbfkwX0IOcQH/SvTu6q25egb0tNGRIBFhiuIYUnxS",
+	"hbYwChJJxP4cS3nPRfSfAXJ/+ubWuGV5l1mL7RJ97GckgeSU35fCq008MPhumjhlF2QNThEQXp0wmwh8",
+	"ObT63VWR+WSV0Kd8njdUPzeGyIKbuaDlvMA7L4sixZvpxw/Xyvzvcv7xw0B+/OP+8+cf/tfzP/7bcCg/",
+	"/mHrw/M//tvH4XDw37b/+O+VhJAZVd9dvYUndoBWehnnpXX+WLHUX2Gd8lQPS2xJfpUR+efVhuOvbilu",
+	"frRUWYN3H2sN1mjLGYOd13ZZEksd5irqVd8yfh+TaPJIO2qhI5NrdO03mwVKfS1j75fNoWNdLB43j7ST",
+	"hoh+iLdxs9gUR1n5SgdczJoicRPbp0ZOTFmF1nspiClcymxqBoVpDK5kG7uUntxZv9IanGbhYrV1CL6M",
+	"mXpVxn9nDt3AMO3m+8AabvX7dl3gcb2+3e2sULgfNlghb10j1TPbASuMsDP8F25tsJsRsCWZ/MXY2vrs",
+	"5ZLP0MmqJTUkXMHp60rfQPWVOSRQLudjBbOYISWvyOO9jAsVEzA7hyVjqbcp5MwPW7bf/eDzOfyQyXwO",
+	"pXmbRqQWZnoI87pww1e8e+fgr3h3WJxSRYurbJaVb/mKkc8zXFSNTV+n2Kl8PUjxVfPaYbDi9SCHVDie",
+	"Kwv8X0PCb41YHwVyIRWZBVpGCzANHlPCyRW6eGDE4/KpsknQ49KOmRnihTmv2jkbVxosBDo8MnThqU36",
+	"q4MYShjOxQFSdkekohOs7L6t2fSbbVUzzmmp7+Lbmr1oXqbb8GMOevCPpo6vPUyyfZCE9kR03bzYivvS",
+	"8LIHndpuTy4fueti1Z5ibjD6+pnV3ZMTd6htJMSZAuNlc3gJMn6rDz34pAq+9B5pmcLm8/pAszEOTUlD",
+	"g3Gjz/X6K0tfrvQceeN8qmnh7syYstprfGOX38lJZZT71esjtLvT20Fngx9Pj42DHTjU8zGy/dXV3wht",
+	"h1VO+5CBerMNVVtwYGAmnpYF2OogMiNiAobxf/zt7+gFisgomWy388bQF+swb4ph3uAoqjgnD62fjsn0",
+	"rsQCmTqMgs+qy8u5umfRKvPlmmTFS9mkM6KsWbRsWBRhhfczl2uoHjc4buk1NTE7vw49LuiEsv/s93Ze",
+	"9IfePvp16NG5/mPodXsvjAfp0Pv8uTrB0+OP5FVO1mdYrw3DLCTLZ5TzQYvsuW78cvhsHhMjL4X6uzhu",
+	"fEwtjTbIjbD08tANufTmKAfD8ssMqOIEVx1jTSNfG/HoZaRW6porzqFcD+8pi/h9BVscj83Nx7Kjw3p7",
+	"QDnZz1cp7x7dbJZT46E136FC+I1MRhqgkb3bWL6sBTVpQ5AevP6Z+nWDY2IrzSzD9JuZOzJc5FZqGehK",
+	"7PplWtyMtB8kZW1A/eusF9lFXDdvGUk3R70pZbeuKPYaSs/f++40puCNK8c3IPB1kFQQbenEhufOjdmt",
+	"Ss5dLbM6oPspjU3c6z0sPKISmWOlkSdblV1n43riqwm+Eb1urL7Osh5uzMw3yKa1dBB8cY22CtxGiHki",
+	"V6F/wa39tfbuE26qZXLI5X2rSDst8L1L57UVmOMBghHTSz+oVIwwGiWQbmwLyLGYvkB/RqWioayq3HQ3",
+	"udk4jVpaY6ymzMKmWdnwp81hmFG2+UcFlTuvXsGVZ00tlkflQVu6kNVLaWJbhFs0oNrmhbMTmyyrpmID",
+	"FBaah6ohSmx9uQZVYWt5fY471t5+gVftzBQQIzOJBNEM8wB8GxBVJpkT9FFt2jXpeWpDk6+nBFHwKzWp",
+	"7nTjNBjInbNpsMcBup9y4nx6GURyZn6/zjYJBy1jPGEhgcxTJvjZ3kOkLhC7ox3cD3tRC2OMWzuj0aj1",
+	"KgzDVhRFESGEjMfj8QNy4BbyEW0m5Zk46vzyN46sfqAr5nzKWfm7nB9RjVRhnd4NcFWEZXBwYZMcbejM",
+	"OLAl/kJ+R8Bf5gPsMx8RFm2nBAA+EFxhU+MAL2QbHc44m0CgY2yy4adplqQthaSIVC3oDd4yEM3kMnN9",
+	"xEIQVmH/OnOOK1DeIgAIglrGsfZQ/aJrbQ/jB57DqyjF9WyQtJ5umouNJXori0LLkpD5wJljfqMYQBNL",
+	"mUo9K32Oc3GXDzcVzIApbYpWl1qtQhCvrVueX8HmCwcHsNvUNzFQ2c2UJ2JtP1f2I0OZb+CTfF8pSdck",
+	"aDNV7wx+nkmTp21EJpg1P93TsZp48Tt4nSe/7vSvvMoL5fTw/DALiUWUWR8wN5yEYNpSgMuXtqPYbZ1C",
+	"XZ79EuZL1J6RYp5WNvM1KW7hrxR/V9qyDUPw8pt3yQGkLmp6OVg674YI0dDGWeSxu3oNq3zgafPPwgIo",
+	"kweIcQgxyAmdo0UmfaQFdvN2nSkZMiNwpAuIsMrV44W8kJpqKWdtdIRjwiIscvv6lpA5fAuyCnw+ZEGe",
+	"BAMfSY6w0UPSsgrqnmc0g2ZpgSgzQZgXRnIKiTiYrSf0IDlkieM12w5F3rfCIeqekNt4YT2inoJB5rN2",
+	"QdZv/PyaC84UD9oPkmzW86Vj8BqsEDBMRtAbzr50tlM30reTozRLRNqMN6RiWl12U88v43P9wjS03j3x",
+	"gbGBjPedrW/G1p+GhT1UaHsa3lEu6/XVYxvz5TE/N41inBtO4KIYc31spvifHp1dIhJOeSl+UfcP5RFt",
+	"Rm+JNORYEJSr1QCWU3xHBJ4QJHjCopYSdA4nQ0UWr+rA+xM9uA3yMUWbS+Wj+sW6OburslT1Nqia06+M",
+	"mTMhiFxKZxYsmehys9+aExESpratkLEuErFQDKhUDWi3OnykOmX6UjBJqRpQx81DKFUZ63JYvWbNAiqL",
+	"01iax4ZxMGXQO79h+rQ0x3wVzs5oHFNZKqdF8sRbKDXWWSr3tLLe025no8JakHyqKkv+/G6vgmidXQ6d",
+	"Xt7tPTBLmBYh6F+rhEHNQuZ4EXMcodFCFWJfg929EoHsray6tvOil0PDy9VY0H1VIMGEej3lFnYRX4UF",
+	"LhWTe7oN3Ou4STzl/q2cQ5lIdx+ze3udzufsvs+VIVk+cCtKOX79Q7dUPrn5wWs/zB++xb42O4Dtx4M/",
+	"vUUxn1BWPodt39s+4nPTZbzQS8r0nsZIEByZUGcIdz0oxlPeESG1tpyrBPL47Jq+BhTZpH6auPSQNm38",
+	"V8muGWGFR7bWZ0mPtW/yGf8Uz5N8Wg56ORtjSXRdk8K6GEidVs9J8wXcCH4vb2aU1aVPBIwFfpaBHZQ8",
+	"qpAgWh2UaEzutTDE74vh6t01VSs7nRpWszJVwBMeudGouyoNZ2XeUhu0XcWszRu0lUVt+1Uh/aVkw7IP",
+	"wchpx2uzT/geDJAZZRulU7WZVPPn3U6/VGZUP3l8ZtXs0IPuKpYQCGoZ3AtmUpCQGWHKbEaGMLo6OTxG",
+	"F+dv/wdSAjNpYmpMJtG09Y2tU4MkUW7pXUEi+wr8yhkSPI5JBCHxxXUYnLw9ObpGXfT66uIMmSSt6P2b",
+	"k6sTlBmekalDhBi/39pGLeTkMPSsi7TC+gy9PT07vUalQp81iSKkjGeVxRGu3w4Qliimo/kvzySy7fZR",
+	"EJk6toGPgrkgYyICtKUbw47k4zERJNr2UWD1SfPWL6Q5ZVylqWrByyQwse+tcRLHQYEDmRHy8Xl2fODM",
+	"+qWXqq6ei6GHforpHfIv1nAn12uFv7Q7vAYyPk7ByD28dN/mnl2lwOUemmj71xbMfBz+YPD2jJsrwkRW",
+	"pqTnMbBsd67IBhx7xhlVXDwV0940kewDD8EnSySbClluDlWCluCjmMwqc9NfvT5Cr3Z2X0Cev5jMUMTD",
+	"RO/5ZfkgSs2pJcX90zzGzDoDuErTwCWoRDw01sGaZKFQX1BWMysTlTEnolTObMsWKNPjWaglhIZvN44N",
+	"z+XCr7hapUwqzKqyQV9D5iOTpmWOTSrniuAYaFAZjHMKmUvG1OQWVFl3PsKx5C4SKPhzy2aDaZ0eBzYi",
+	"CEgsO2w04cn2as/x5UxV+dxE7c1SC+Vd+EpeI3ChIU2xKjcxR1C6l3Z9ZMBSvtmrU0QNlhYu2VS5q4pU",
+	"KiRMZpy19b8Yyza/mz53tPE8o5f1YSw2R2zmulvnW34FcvQpi8inKh/EweHV6WsEJIWoboS2Wl1zkBhb",
+	"/nbBYr9swOruvNh52d/byUc5tbpVi2IgeVuZR+EQxZQRl84SDnwZYsaI3kwxQVsdo+1mtwvWUe4h4FWS",
+	"jObp+UAffm/SBOLIVC7WHAYbBn5HtaTbML5H93th+9J/H9r+4HnWp/75s+0XoFm2aC/n0oaX4BdnbmQo",
+	"A/FDHiBHKwZXQcGEHWjGHoSJVHwW+IhOGKT/gWyL91SS1Rh9+WLvAdUQC2bxigDDe8THyl4yOQ8/c7nh",
+	"ro/aKIgwjbUG4i79fBSMqP0bmE4w40xN9S93nTdkWKHifeiqbOJoC+7MbeEo83cMd+84FFxKdDy4dgAd",
+	"DBlGdsCcl5kJnHcJQfpde7cL6UXd0xhLBbf4fGwuWYkwPcntgyFzS5P7jtzpgzqovBwJEPmEQ2VW3lQE",
+	"Doo3H4G5v02lN41GSLSpMef5nkOiXmYzH7gs00A0JvJseY9t9/ln713/+Yc/ZMPmH5+lIOSfHllwPvve",
+	"AAs6PssiTKuNF+amsygZKPJJLcUh77zcfbHXyJ0bBs7ChJuPO6ZsQsRcUBuv3yCp3Mvuq57fIBzzllb5",
+	"Eo4xjdGWyUgD0iOYYwjzkSCae/mIMrPFAQrrqQtFD7g6nM9jGmrJ2kSr3NL53Nhh1t2UxeSuyn8XhCcf",
+	"WWdkX48BHtLM5u9f2y0PzS194Z6zOfrn04WkIY7f2n42+xprpQmH6mFfJ4I2WdmqpRVksvFwsN/dEbvy",
+	"njI7jCsGb/KkHEpScX+cCwNfmfkmv6HBuiIUxfHrL7dr5g2CoQ16yw7v8H6BRnhSGZksrMNC8xUz0vf6",
+	"VKPUSXDrV9UIe3renMdHrtWGYG08XDOa0Qg6bThlaPuAabson0ewjDrVBLvUqVugBuXlZB8lLCLiChis",
+	"Zm+C/AWCthq5Da3ZXBWJxGuOp40J0J4Q5jIgEQ/gcV+E7VfNcJzE8XHRvWYTvjIl8fxdM37sN96XFT4y",
+	"NS2fgukcoECrjoKqRculoQjQFkZHPw8GSIZcEIQluPvpYU1JqkDhiQzQFhhLg6P3J61//O3vAbK55k2O",
+	"UWF9sypOodgcvlM6r8xCmXsN1hT8iTM+o0SiraP3J0VbxwaiGljyvwwrfQRbbLraX+xIBXXhwXtgBdtg",
+	"mxHlBSPWdiAStm+StXAeo61IQD0FTXfkkyIMuLCf1t+jAmm2Lrd9RJW04Y8yMxlZpV+QOZdUcbFYtu/Z",
+	"bxo7veXF9mUUVyFZz2RDJgqzbgTJdYH64P7NoWmzKS11tIZ4qhbfXrgecaYE17O8M9HLDzw2s2V793C5",
+	"94En3/WX39VGJNmU8sArtRHdSTLDTNHwZ7MqS66XVbdHd43bVmIO9pswAtRmHODQblZhr+r1uZNtYYHu",
+	"hT7vqdpHGF0LerdA/31wce4abwUDQJKdaoB6JtZ5yAxX6bW77Q6K+aSNLqAw95RYg5BEBo4RidCUCJIe",
+	"XwfWTGJqhZvGPsIKYbYYMhBSfJNfwcpwmuk469dWUDVzk3sh2LY+9BZ2KlEyjzmOSDRkNbNuo2v9lP41",
+	"DVCF6ICtXged0R+2dR/Gqo5jNOIJi4wnBBSilUM2IjG/NyXJwcXfzMxaxMaUUWWd8ouE/O+G8ios34BU",
+	"8xa9uzptV2XrXqKtQ6v6nlemBYNF3S+wbTrDE+LbQryixMXXy1xuvGoroR0vrRpzY0cb05iYBJJ+bsR/",
+	"/O3v5Zv8qu1zlR0mlaPxwgWPrZJna/pK9HMSMyLwiMZUL4GPzqgM84K0OdkGkGlcNr72gbE3OrEKm6lm",
+	"MgfI5UbvrTbxdtd5ZHz2TY+bMYwlehEmL73ZMmY3QMX5JbL++VE8TiSVZUL0jlhaXy3CiIQ1XqlUeGoi",
+	"u93VLQ/Akl+ebrtT2jH9Bmdn0fL+F8lZ+wrf5xSgQW1mO5e/MM1t5xtL8gwKOXEUEyztS5L3BEiTRWhg",
+	"/2KutymDf13uAd+jbMwbGpIdhEdZv+7Rme0//W3Hcb/fp+O5J6cwrp53jMPb+srnCN4jykI+o2zSuiej",
+	"Kee3UNBhq7qIwLbh7/dTHhNoR0Hpgn3uryrYACxdsw6gIOKbUlmaSZjQK2CdkkzA+WUrcPeGGh7ZlhpO",
+	"qMBg6wDL52n9h+2nrPhQO9x1p9N5/oP+z5///Oc/f/0KEA+t9wBEkEyqrnHftiQeE3eXS4lAWzG/J6IV",
+	"YklQTPSA0kcRnVCrqERYTq0DV8mGUV9Qy1TT+rj1x337Z+vjrx1/r/fZvamasYZ69htXsgIANnU6lbNC",
+	"zapcHxumeTi7vkQRxTGfJKTkaarH2N5HI3OSbPV6nW0fnbx5e5F5nqLB9eHVNXhGufLvOR+oZxJFeAFG",
+	"C/JpTsXC+ob96d3pdRudczTDNNYbW1a6mYAbqu6ggqNACgc3eNllsgSGGZxIgBHuJqlEM8wWAF3es+hF",
+	"0aXoxaozvL+3u96rMnUterEitGSdjxHEDBoJ1y7F16lyNY15TZn287QGOiy7pok8Gp0PBlzsVntprSnL",
+	"3txlqzBWztnWoGpd8bJer+OQWl+57AQ2ySWXakw/Napa9oS+s7NPm/vOrnVShQkte6r2dkt+qi9fPKGb",
+	"am+3cg8YMFYRWnk7U5k6ViI8wZRJhbZACzg/3S6iV+N0I3z26zKxVFYscgxoHwWMMxIgpgUjHwWOPwa5",
+	"eqjGVwucRyWiKvMejYJll++IE4kYzwezZ53m5UNmMj+4d17Oi6ngG5o+Xb2dcv1UCY8zNR9YbJybgfOP",
+	"LrKP84+vUoDWFIAqc/W7rCBUfv3DKbZulrBdvkRZqGanjvXdfOSh0y+F3PQ7T3fs9Dsr4qGe9Nx5shJY",
+	"zo9VSx9V1yUDNvuN5TUNwMbyGpsV5DU3iQFxhY+bl+GpqbVVmwdozukmZSw0bCaj4rrqyimQBRDSAT/W",
+	"rd6DBNXzs0t01wu11nHXRz+Scn1VjWHI1hJwGskAzeNE+mi0cOeBj+RCwr0O/PVurmkc/oRDRrOT09et",
+	"s9MfTLDBGIcEQYCyZtdbWCKBFanMAZmo6c0cSzmfisoYpLs+0m209hNaZ+W09aZRLLqjVm4wf1XqgJdN",
+	"QloM+IIrHvK4EfC2bZ6HDd4cFk6ls+NdfQi8OTT/7fV27B+7e+aP/kv7ZLfbKx5UaatVx5TpueqEYrP5",
+	"YaKmFgD7ywKS/bIA5R4YwLIHFsDsAQD6GVLRzxJWaePR5Jm+brCy+ZiGZBTTMKgMWcpGXCf8La1vKbwB",
+	"BgGOwZkin1SN1HXXR7YBWhZI72LMWt1OE0HUjnyjN2RVFmfJUcjjmIRq/d5c3pQPrj37G8WSV2Ph5JMS",
+	"GF2cHsOIE6J8RHA4NYpVqmarNOtCc8Mpm80vaNQgCUm1vvDu+BLNczoDnmglPR/qv9ctxQrvdZ9QXYDe",
+	"KmSXuaB369itboPDxSP4rO7hafmsgXsVn3VQbxEWigW82K7ktocngwK3PT4ZeL536P7bfdUzf2imVuCt",
+	"pskqxmpa1DDWS0HvzFju12H5lxk79wBgADXPONXc1Pgy3fWRa4KgSX7C+gTS/ZU0H82Zz7l+4ZlzrPAD",
+	"/vxYPjxtg1U4yDWrQcTAQnpeBCH/auULA5qNfqvlwfol2no3OMswo9tuNwh7q+ZA9dcjIFyZt3m83/XC",
+	"AsrveqHne3f9UtghPF2FUdOiBpn27ulnaJN/0Pc+FhQCNqtVCI7JHQ0rMohuUvQ1X56pxlltOQYsk+uf",
+	"SUSLybfqBoqxVDeSENa8BMgM8pyvdNJtkKy6FNxi8uJBHWy4mzODpEf+EqJrkSMX8gb6rn1b82lVVku3",
+	"ZGl+y3RdMjTUaRZnGZoq1KnNVKC8etZIEaoH64JGm1ZhNTJOlTcgnMmgeGNl1s2koEkz0IiEyYdndAGT",
+	"NOj4y4MvW9kN8VBprAIFxvRq12+aDP8GnDE2Gg++qM2CUD9cNbM9yyh/WQK8OD0uctxwntxo3gzJZIrm",
+	"4N7LasGvwrKZQO7D5d677X57r91t77S77V6n1213u+1X7Sp5O3f7NRy2//ih03r18Q9bw2Hb/LX9h8r7",
+	"LrD91CzwkkFrxfq+7PhNE+TXrW/9cBXL22S4cvU/GtXuybRmRNkrvzbiF+J1wGvfRzIJp84dK9NMSpxz",
+	"2YU5W2U6fnN0yi5CRZT06mlm2bN2o8pRgM/lqfyIk4lFtg9eRCVOMuYi07K8zfFuweHAxQ0MlcsAIQAX",
+	"d0TcUXJfXdX4jtwUCrEu+8nYVlCavKZJxv1LCeaZXtOo+qMxprGt7FDS2MxX5tSX6H7Kpctq72KqKdju",
+	"0cVPOWpY7ro6GZV9iZ4jCx76f/9vpPU28KSJSEhnOG60Kr6nuKouM1JeMGjnpwjJZl8EtmoV04I5VYtX",
+	"jdpNwbJ9VY1+z8VtZakqU8cP2fdV61AazFURs8TiL5Nfmday0eup+9JGZ5WPdydyNBdJ0u4KHsm/RVG9",
+	"B+a9p/LGGqCqiw9N+f3NlGrcLtL7l4pyMtbJpIIzft0qdgBIliAgm13VVPz8kq+mlgYe1pUG8kPj6ATl",
+	"jICGl+q2gH8UcyHSczwhJqAKYRRROY+x0S/30UTvHIh5jhea6wwZH6PACuY2ENzZ/gO0hZlxCE4HAlUI",
+	"TpYRV1P4gxGq2/gIM3lPhEQ7nY4ejbLJkAUZcj7Qj2030HYbHTr7G2Qgcj6991xIsEtRJVMuafbtM8uJ",
+	"h8wGMbRRilDrIDZaoADSDgXWHSWmUiHwaqWc2SAzG0kRTARP5ibvBmWT9pAdk5go5z7gMG7wLciM39k0",
+	"3+mMqpyIV13urCtsAwBVBPgbAItja3zpyZHITKrdxEiwQmVeB1uVnDsgSmM8nxprQFiEqHWeg0wUl++u",
+	"tbQNjtg4gx/oCG2NcDQBH0CJZniBEkmGjKrtg3zTzBuFJ5BRHU2IkgjD5RuNSvnVG86nWlk4zu2VdDPB",
+	"1oc91V5tK6xM56ypscpjw5Bkfsf6KOb3WtIAZ8ZlZcWRscvBoJd/vS/y5vnhmuZSzvG1h9SGeLqDMrOB",
+	"9zYryleTU7xwmi0lcwd++NxIg89/1UfFZ0P+MuO9jlgxUvyWsEblKCsPyXLGwwWUxrStsvH0t3nDwKvO",
+	"asLo7+1unobEHc8rV0i3earamoVjeDUFblxD84ElLl22oBuN9ocQ7np7k62aWRhn9eSfqE7m72RDNtw5",
+	"v0fir1hjLmYrSnVn2m+F8rxU9rRCe+ZsrDWgkFSbmbOTZJ1DKYtWS+FPpWkIztVNiBNJbja5AMh9Vp2R",
+	"7NpmIANLEDRso4ARpQVf6+kHWfi1ypwIIlHEZ5RpwdUmNwIs+yiImLTtj88HzpAQcR8FNg7Avn1zfX3p",
+	"o+ujSy1kXr8tNjXKp22ZDsnHaEY/kQjdUhZJhONYC0nEBJtouUhPwOnFhes0Mw/P9yIG1bQNJKmWay3x",
+	"+j2Z66Vk4cLLymk2jD7RtHrFuTrS2LtezMl5Ouzyu2MAZPn5IAVt+d17B+zyqzcG/Ipx8hNafv3OTdH5",
+	"gm5IxVmqC4dra9DQpCx5fEeiTdBn+Omh6yL37CrtzRlZlsvw1pk/jE6bza7UQUW59TKDWd5ABd6xMoce",
+	"TOJrns/OWNjwBNMctvmhDJ1XTfMaT5om2qkOpizyo9eCkJamQZuMAsV4RGLZRj+RhURzQcbACQJM9wOT",
+	"acooY4enSOHJRCu0eRO7ps878H3gzm0kD14uhUhuRuFv64ypx898MYvLAY8/NvXQVGHeQTPrdzMrjObV",
+	"Ls940T9RhfNiynYXSAYFEmw6hzkJlUvjPo8XD0jNfuSSnDeu3vHo7OsG7HWhFtaH2AQtx4sV8RaXF+c/",
+	"fu0wi408uVYEWBTTzD990u+K8Imq9HQ/AE0pDkRmC95auMq73rs8Pf9xKMBAsj6V9lrP8cb092SJj/Ob",
+	"HlbmY+YzosJKl5Hr+LetNaHH39SDXMX5ChNZDxvyp7cDk/Vyim/L8X4qltsHa2P4gFPZEAxhs7/XFpGo",
+	"NlH8TqP1npDdyCmfP2FYV21xi52dUq2snZ3+E/poQm+bxnQNzk8rPC2WI7XW4ahf7eFGx4sbIM/lkX/+",
+	"YvFEq+OGfqdxQjnfOxVX5pOHhBPljBybZQY6/Pn49LhZaiBQyM6IwhFWeLNRtGaUiJA0y0w3eJocn753",
+	"XGvEqsuK63tNsZHLz9uo30tBZ1gs3l29bYYEUCaTjUDPZ79Yl3J2UJP/8fXh6dsDdHk4GMCOPPnz0cnl",
+	"9enFuU2u12pRFsZJRFqMs5azemxvmkf3usL6Vj8vly3nAalR8olmNk7/ZpPhQPpxk+DJ5XbCDF0MfIRR",
+	"zMNbyM+jfxzz8JYI/esff/u7yUx4D/lfsERjnkAUBaIVkfZHMZYVa8Fla347kT6KMZvYP81W99NMHDEN",
+	"CZOkYTKgpew9jXXwalbTMHePyQ602Vjmo4YjXKfJFNdvrOrcSxEZUcx8xOYzH034jEc+itL19NFtMiKC",
+	"EUVkQ1SXMidtNvn8x4tGOKglfovHjdj1EVZkwsWiISfEKpxWW2tn+hWJoPbBgd1DMyxvbZIWAA1RJUk8",
+	"bpdVzjpucJXEpCmT3pAjbn7qbMbKahepuN4brdVDzrjX9BOJqnNO1WyaUyYVjuO6r2rQf3k7OV/OPFgz",
+	"xOXt5BKracPGG56m9YmhnDLkozenP77x0dnJ8em7Mx+9vXiPuEDvzn86v3h//vSHWmHJDT2XAPv5BLyJ",
+	"ojsquVjY6IbN87L63ru5c1st5YAGSVZWOkePTGEcuE9xOUytT8M9ZZHxDl42CScwVE2ZT1PZE08gY+DF",
+	"T4XOD1C300kldJv0kHFkYax2uGxazFOrBwB0/hKgtzP1fO9F5Plev9P0BsCg8j101tsxZUv8wtMXx8bh",
+	"LP+s34GHH8vmkhy2/HQ1UlirLNjvTeauXKqvDbw5ZHoUlJyXzg6PWiYIF90SKNrR3dNKoX4QTrHAoSJC",
+	"2lKWdMKwSgRxiYM0WQR/bg1ImJxx1hq490EbXRVTgwVpLq+6VF5LCbwsOEB2NmlZmulI4hlxGb7Kx3Ex",
+	"OjDnqb81HP63X19+/q8Pw6EcDgcff+3u+Z+3q3JxVYTy1ifnqsIX2uICuSmn/lXFyW3DphFVSdtqc31Z",
+	"r3ebz45KdHkxuCYRmB6OBIE0XziWRthEWxgFiSRi31Ve/M8AuT99UyCtZc3E4CouU+d66xhjhPsVGd+y",
+	"ZbUcggo0j3FIHp6w7feSdK28n0VcvWvNpWhNWNQN+UTCRJGo7BKxt1PJYx94Kw9hb1OChRqRTa5P41xZ",
+	"kFoXveqkPU93UaulD3Nhq1xunQbc2uC9dGGbfziw3eafXbkhihGbDVySbZRcirB0Rv7SSi8tRx3ZgEPv",
+	"MuXU4l3YKl8rBVhuEjbX+nKnnsTNXDdKuCh8nTpqW+QAfCsnW30NbV3/y5AtqxyZuzWY8lyRQM2SI8TZ",
+	"ASKzuVrk80JBHQ00xTIt3FCPkOZ6XLZ46y6uc537lfP8WJVZ38UkQ2JcA9eIYEHEYWKEaPPrtVs6OWM3",
+	"hqF7yxcc9vBGh5enpg3aCvQH//jb34NtH80094nMyeuyy9l2JuAhaKPDKNJiQDrt1unxvikjG2qqMQVl",
+	"A30M4lAhztCS2zpa8AQiz/RhAZd3JoWot2/nkq2MZsHe58+fbepVc/GjsJE6XZFTMyfPnq+rKhQuX+07",
+	"hEDW01kSK9pShGGQdsYCSyWSEIQgc8LZ8HAbC65PO+u+00anyrj8WO+jIdsy5fmhYsjg/OzSz9yMfHR8",
+	"PvDR9dvBtp87G9MaAraQm4SoWB/ZqtTO9YgyxYcsjZfxkeCJMh6vM6SmgieTKQJ/EjTnMQ0pydyWCZ/H",
+	"4E0d4jg25zZ488kpkS6qCtwc20M2ZP/2b+iwkJRmyE4gf7fbbSEWGkSEkVk5Qyz7KNCfcUH/Cl/tox/M",
+	"W0dqbXSt20mQOHJEN2TVVGcqgJm8snDgGFvdWBA5RdSorC5pDmWQ3BRB2UMr2bjJXENNgMWQHcYxirDC",
+	"et2p5DHWEMzzRNpGh3meIp1zOHT4TGYNjbTs/A2GrLQ30lqiksQkBNDK2yGVcSERgdkYEqS8Q4ZoZAUq",
+	"83jI9MZa6iKL9tjx04iSmN6CYOO6cLnuEPlEpXI40YeEHLITHE6RKQ1pq/9ZkkKgbuEYaY4OOsCnluNq",
+	"Lf0s2EeBKSQZoC2T3h2azvACstlv+0MWuKKTAdpKJVpT+dq4ZHDWisjMlvSVpo4zFKwMbEYRWICCUdJm",
+	"LtZjDdmUEoFFOF3oFTVLb0tbQy/uhwPD/TZwO1QccXanaZ0zOWSQ43/EI9iBV6+PUL/ff4XeXR/B3pQ+",
+	"evfu9BjRSLYR1LU1xBxgU3NOd+Lqof7hL5LrebjKv9tDpieaK6privKaSAfISsPHYytNmwq8Gu2mUdBG",
+	"cDueLysr91EHXfzkD1nXXff7qIcyi0c/NW+4DO5619CIuBimZxIFBrkB2oIsFWkyJH/I9IO7fi7LizS8",
+	"zJG20SdW6Q8zLG8Nf8Iyp0e0h+zy3bVeWeuxacQnv8CJgD5mWHMJqOhh7RLS8GxbYg2Z4LN9W8NqyABv",
+	"MlXFqIUypXoCJYMcP9OalS2nAMwjOI3IbM7B/aL1E1m4XaznNCfY+g7BV0U1VeuxGt4RjxZDZu8aezu2",
+	"pqUg8xgu+VNu5lCEtmZY3JIoN7JqXUFzErniDcDqCI4QHw8ZsEYDhw0nFvbyrY1+PLn2IdhHg3J88vbk",
+	"+gQWh6Z9o9ECGfW9jXZ6r3y02+np//T1J0O229lJeYrexyN9OGmMOSeXQCNw0YJMjYEFID0zLvGEMnte",
+	"aClPGv4jCNR2xQwRdkdiPicW5SiAahEu4g3cB4MDTZEJU4GLRgM/SVdYV2MAjM4aAyCnmY9zrorw4VyQ",
+	"rNLujGscQGNBNEWZcCV7tZITKS4FnwtKFBaLJmLFc0XETOa8zb2cnOXltAuv1+60OxCKNCcMz6m37/Xb",
+	"nXbfA1V3CtLdczi6W+7o1o8mVdYch1lSCAgsnvvttN4v5ew0sl8d6jaXrn8oU4hnREF8b41nTtbk+Vu9",
+	"VuCSs6ah8wP9CP63hhPoafQ6HSfJufDLHNPUzLIQw5+6pnZ9L0PKB61Vg3HMKJIzqJT+wdMiG9G84j/z",
+	"Lg0moRwzFjRrI3OG4lzuf9OMxxG/ZzeShN5+v9PJwrWtxq01Eu9FuBftkp1xq9vtdls7vV6v9arf77d2",
+	"dnZ2dnd3d/f29vacNrTvQRUALUygf/zv/4NSGL3P4OucljpZpWdki7YAzQmk4gq/+XTlP/vejsF0Vbfp",
+	"ijz/AUe29Ln5pLv+k3cMW/mOROaj/vqPXnMxolFE4DZxp/dq/RfXnJ9htrDQwQbbbTKjU6aIYDhO683v",
+	"NoHPeru/Y/gO01ivuNG/TJF1u3VK+0trKuBr/ME7LL746HslOcnbd/W2wcmoyscp0OQCfMt92UYnoMYG",
+	"GfUG5rbNVtJx0tTyTjf+czmy2Xin5w7Bn8jCbmRYix94tNhwD3+tzbpuxz1gv1n3xc9Fhd76I5VYW/cb",
+	"RcsX5GEPwGgd97JpFcw2WnzrPKzTgIcdcTaOqTF97XQbDHGJFzHH0TXnb7EwMYo7vV4DplfYrFckkXZe",
+	"v0NOazYcGOUzrrrYkNmC4gcdlySq57/S6LNhvjFRVZHn8NyGEMPQB2hu9bGIxPQO7DImMQLI1ZHgziOq",
+	"yINNT0UeXGIYO3XjR988+e+s/+Kcq9c8Yb9bSjRL8TSU6FfL8VfE2PcgaNBSm7sDlVZbBzsZJFNdprEf",
+	"iVpJYJ3vJ9IjTqTfyUn0L7AVfyTqkfswJ35vKAeD7DtPGonsB7Zup7FEoTpD1NI+NpkDylv5oeJ2Yb/t",
+	"Ffab9Rn5ApvIJj9oJCh/g2ypEk3fKF+yybb+WfnT1xOtf3+M0OyyJ5SO5/OWu9p8PqYg59abHV/bBktp",
+	"z55JNBf8LyRU0jflNk2VTZdCyRi9Y/CYCvlsRBmpMU/O0yTebrCNTRemj0sDD/imfvZ/XXL9jxdoXJgO",
+	"uLoZXlHKRZuV8aT6W/CnynZ8ymAa73CAL/VW/bwOOhexZC5GirDxOdz1V8Ll/FI2gsp89LkpxkLrRV6q",
+	"X1Fwda4Gz325IYCp2/rnBlbo39JcnW2mD79mk13GDewQm6rc63V6e63OXqvXv+729jud/U7nf0KbTyS6",
+	"ya4S+u1Ou9tvdf//ERl1e0nXs0fVbrRHXoxfdlpd3Bu1dsJ+1HqlT65dvDd6Eb6MXpHOGJbDOnqXu+ym",
+	"Xfa8Qg71OsAyvzFPkAmVSizy4YTP5ZTPn+M53e+2d9o9tGUiMFC3197dhn0d3hpfPE3HUsYmagb8X9b0",
+	"mLUELyGvM+qGvahPWjvj3U5rZ6/7ovWy96rfwjuj3XAvekFejl95pvS9+eDo55NWr9PbafV2u13IxeLk",
+	"BG9GIprMMteudJvJZHSTW8pSEe+b6WJCCVRsc3dBdlr76B2D+ugkQjMy42KBJoLfK1uCJHNPYhHkpaUM",
+	"Xb8d3HXhckhxHnv7noJa1ZtcGsB+sVx01bWBo9Tv1wZf5tpgnB1k6Sk9n6ceRav1ldpDOrVkVZ7UFyxd",
+	"16zQu0tXF2GXDUMJiicEMa5ItXFh6Th+vI3hOyv8zgqfhBU+iBGuYYLfjT3fiLHHLciDmOZTGnkGRDmn",
+	"HQDoWeoruRVomg58FABTCozjGni1kCjYNgSNWVZhTLPZA4Th3yFzNiLBZ9YD1HgcGp9Qza9t9QDMrD8z",
+	"ZwSFMcFQ27adDjtawHbRYC3kkJmEVKawKHbRzFNcmISp6XuQA9d8jdxvCGrWbAByPYshM/1IJPHCeM5U",
+	"GrCqj4sH2rE0mrx975wrJAgOp5pU9tMsxzQkphQwmmMhidQzFgkkYs6lfgB1KeVdbnYP5B1f0sT1uFNx",
+	"kyOvwVn2ZJj/Jk+wlArS5K42VAkCWUo46Tuc/LMdeM6I+M968P0LGQWvjRT/sDPTuUVXqBqW59cqGdcl",
+	"EyBlEwJswH7oI0byidQDu8kDe8bZVKn60TO51h54ZaF5GnPgN2w5StH+4VdvtLiR+fwGhpntd0tlSOq1",
+	"JWeE6lrVCSKn01gvw1js+dEPe1GXdMyB0doJX0Stl+TVuNXB3VEv7Ec7ZFefH4zcu6TVX5K3E80/LbwF",
+	"Nuh7yVzvWhLdjIAT0+IjUzcMxtobd0kv6oetndEubu3svXrRevnyxYvW3t7u7s5Ov9/rdbubm1Rcboh6",
+	"i4pdwe8GlS9jUEn5jAxNwkuRsoYH6QqV/pinMIhhUsVx9tNUQRAn4vIFBUCeCMSB/xrL/9LPUatl9hqC",
+	"OBB/yAKI5cM2xUaAevsoMLmL5IeP7VJCGa1bLKXzsa7yNpgjgHgZPGSDw6vT16jX7rY7KOYTtDXhkoQ+",
+	"GpDZRJC5j454RP709h9/+/s+CkTC9HA26CxIAxmoQFqoks9sNJZGX8sxoMBG3dgZUYkioiA9cabERDxM",
+	"ZlqtSVhMpESBaRxAfAuoLUM2ZNkeyYU8GZcrwyqgeQRlZNyZcZAWc6CmNiNEzIRcd+uGd2rKvlmfZxIF",
+	"h1ogxYbxQx0ds0BIkDERhIUExVwSo28pPAHcRlQvvY8kt462o4TGEVTo0dRgOrCRCRD5YWHc9hGJpQnq",
+	"MsshEvYMQj+4pGB6e3d1ahvBgJzHz0zsD+AFArGcimbv2CyeqETJXBKhTE3lPK5cgSGpIGn6WG8PAcFw",
+	"aEuP4A+ZXlSo6p/XLaCAkLU76ZcmCZKzY2230cWcsNKVj52w7hZRNmQQ3OEAgR82IheAZhzp1SUC9M8R",
+	"gSzpVm09AHnlUyaBukARPJ9rFXfIqERGw67QVlOotNqaaq2GPkc8WrjIlWQOORs66Iz+UK236nNjScp4",
+	"tLu0/yS3lNk+eSbttvNNOAtVSE55EkcQ1DciK7Zi8WouPfErruSsWJA/DV2QvvtMYkHHjfOoVOL2UuNA",
+	"mpjla9ttg6YDM/LnB3ui23Q4uhf9R3qkmJ2ascxtL1fU8d8dKtIYIN1r2woEigvS5mLyHLptAfNtw7Ba",
+	"OWWGciyThb9tYW4P4vlyRmPzdj5dSBri+G0uGwO2/Cv/LBHUZovQJ+xzKG0knxtoJhwyBJCJbSuzjFc7",
+	"vc+AvVmW1VCRT1qAG/zprUtvbmhAuUwDSUzMXUCv0wUh14hiv3qRoHcm3YUlHsCdVcrNdGj6YUWSmuLR",
+	"4u17L9q7ufM7Pbt97+j9SevlK1MZYMqFKiXDyk0ByBmFnJnQba1WJzKbFEpzGUCSHmvwP+JMCR5fCn5n",
+	"YgztojmW/Q6Q7VZ/QtU0GYGAi8MZASlXS5Afi5Fe3XbHpGkC+i6Q23UmJYBckae2/GHV7B7B89OPTM67",
+	"smHCgyyTKQHaLIQu7aCXpdV70K2FHdM89SoS4n34tZSIrOrCZjnxWNUdTJpoLHdDkqX88kxOLy9N0fUk",
+	"9pelBF4lS5NZ+YJI5+33QCtoplEMjGRpT50vEWXiGEhjevquclaonPpn7oqw097ttLtPr4o+RBGtU0Jt",
+	"tiUrigGxQ6ZSqpC1d/6TxtjU7I18RH5pj0REgVepp5z4CFUdZ1RByi3U67x60d3tdUwdiZwteafbzwy+",
+	"FkOmA8U5isGoWEhoUhdFbIGTzxXnrdgZI5sRw6X5drUxAmak+xVazmZOJP6XDDEyqr3WmAp6/UrzwQx/",
+	"aumFbRkS2Hck8TCT6nrnjZItNUs1AHZC0MaWdvNqB45Us3mcnfL78fDlLZJPeQwY+vnu1/DNBLHUWC+/",
+	"nqODZkpZwcIV+SVcRpZcQSUFlfitIczVk1i+tjly5cpK4FW4FANPMyX3nFPxcp2Kl+O+3qS41Yt2dlo7",
+	"pItbr0YvXpQZQZVRw1UnzO+pzYoUf5vXRXYBP7hS1xbouTHHZDVyTEWVXPGlhoy6FKJnM5DdqKkgcsrj",
+	"yNvv5QpZN14h3baLe6N+uBO1dsneuLWDX4xaL8NXUatDuuMe7o92wt0IVlMRcYdjF6CTLinkFL4no9Zc",
+	"8KgF9gVFZ4QnyjTtdooF6aunqNfAXbo15rhA2Kuufsy6fL/5+TI3P2kZRMcqLaN50A2PiTSXWS1/hrDh",
+	"PVlCLCpdri4SGTO0NLcPhiBcgfx8jach27qkbHJkizgM2Gzu/n6jVPp3Wv3OR8dMpk/j9M8fxTxMO5ml",
+	"Hw7ZJZdqIohtuH1gDhUA06UMcxZ4DXSa3qttMjVCE5uqscokbtACiP2Ns4asYmt25/b9Sga3OV96OK/Z",
+	"jHd80Xwi38+Bh5wDG63fuuwlWfm478lL/nWTlxgyaHhO5cIxzfm2UZISc3ZhFsFBZC+b6rKROK7+PQ/J",
+	"7zAPyUOIqkHeEej1IE03Qlkm/axJPVJDTZ1HHFuSzearjy3f4zQywoiLJJ0nxsJiamxwc7a0++29dre9",
+	"0+62e51et93ttl+1O54tIggFU739l53izd1dL/wnOBc1Er+Zc/F3cR7+y0TVbMJCvkQ0zWUhZe/BukQp",
+	"yNTlTRkSJNEN7cnH4wgYGJx9dXqaS3Gs+Utd3pWMjz1QVVnKG1LYmd3ehjrCF02l8kV1BDv/35wZdntP",
+	"piX0n5IbuqCLf06u+D1xy/rELU+gGTyPsVQtkRY8rY3NgEQsgoSaw5rmB2ins5OrkQy6A1RFgXgukbB6",
+	"Qe8tlspWWX0aLrTJ9gaHuZuZnHj7nvcAVpIvp99t7/oeTxQcUN6cswnqtndn+Xv9juERyxyvu9/fmBlY",
+	"pNWwBA2ZdOvzXVD6BgzNdkHwvV0UU3Dkq0lO5d0uEtg+D5PBKg3ff0pIAgkgEJ3NSEQ1YxIJO0AYwrmI",
+	"QHMa3kpEFUrmrmi6zfNfsjSkVWACkbAbGgVtBL2bWh5IJuKO3hGIQwZP1GX2cpWwJ7Q1F7hS70tzpV9g",
+	"qk4FNBjQCmlnPCak02l1e/2d1g4eha1XERm3Ovr37t6Ll6/waFMekjCD1yo2Yt58Fyf+1ayNVwlLL68Y",
+	"v2/InIreSRGW0xHHIqqVJN6Y8ixWxs85BRCWZqC32WRKMkf6tlKoOE5Hfpq78JtUC+nvGAlB3kDdEK0O",
+	"aAXBAnMDGUy0QmLAvEnfePsfmscCpuAP7HpUbEz76vtt8NPbRB32kXuWEX9GWGszK6XULwtueusTIEKU",
+	"TV0cog/lxKyPmZ9mFUQ2SYdKpG+Tg6B+pxXhBVKCsLUOfE+3YSaE6WHWaPUuo6PeFoX8B8az34vInLAI",
+	"xOq7kt+/vyI/gkgYVETWCy/4jEoCLnxKix43bgVutOSSCFNGks9vctn04InCsbwpuiJ+Ljx3ZUYhCIOw",
+	"6KbfiTba35WIr9jjlwbQ73v8yff4YUbE6c5Eji4etN3JnWHzNbv7EAWKfFKmWUsqQfAssDGvULELXrjI",
+	"z6jMgkylwuDHk2uUMZYAySmek+2DIcNgy+SMoDGPY34vQREHxTv14pUmRNWVyYMYFsSFe+un571rDsX6",
+	"fN25PvFMU/2eSoSjiET6iSAzfkeibf31KNET4eO0gwm9g2hTRsz02ugQBftQuzIYspDPZnbOYKg18bDd",
+	"3bTsFzKhBhpVpjyjdKwtEESJxX5gfVK2ZjSOqdMiFB+ye0wVGpExF0RLDJwxEirKJtsHphCewfYUSxTA",
+	"n/sO0VBaHAU02g/QFrbhujY+dchso31EfklwjGikhRf407yhUK6OGdtxEGGF9wMUUwZujf99cHHeRkcW",
+	"N8LBIRbo8PJ0yOaCh0TKtNKmdcUZ/OktCt6eDq5Pzp+fX1yfvv4flZ41A0DTiSHCtTx8iRQLTNwz2EX9",
+	"TqczZENWxNCQ0Wgf7Y67YYf08KvRi2gn7PaHDGaLfh3mxaMhyEfDkhQ19Pb7+mlRbBpquWm4JDgNgbNq",
+	"MAzhwNwzNlv2p6y0g5jVNjP9zky/gPvcXZ5lGU6ItiQRd0S03N5mSm4/jLUCQW1Yr84WfoT4VRPtD5Hw",
+	"KDAFkoM0ZTTXu13e2MfVLsegpjTyOIZh0T14Mue6NUxCGhfkNE9/uuFspYoKD+OsgHmZ4kecxwSzbz5X",
+	"sV28D782uu0B46vb00A/9qHFR/6ufqPrHrcUDtm2v9LdDZ7Y8vF33r6WUWETN3H3bSz6aVJa5eML6PrO",
+	"o76Mi+/U7mPHg8y+fqSDr/XqNfU6IH2Ko1fj5JLV78hqeiSM/pIQl2wjKw5d4zCr4fxN/WU32ZaNd9ZG",
+	"e+ZL+rb+8/KlTTC8zvvURM58dz7913Y+nRpW1ICD5i6Yge8+x7SlMPiCVLPUq4RJdHiKFJ5MQG28g4Di",
+	"CrnOuOZAwWhw1oG6SFtYGQtxr9PZbqNrPDH1zUys+pDZVEYMBZjuB2guyJh+AoZt9GQ9HFQZN/Xy9Qzb",
+	"CLImgfY7AQdGBVXgUWBsQJWa2CG9xpMaifErsmzDVm44ixcpn2xondIT+CGJb9MNbLnu4wRCqW4SGXn7",
+	"nXan09kxjjw24jWfxgbTG8fuLCFpXmh57mfrURQRSKbSab98iO9Plm/81uSdwZOJhqT7EBTV3b9fEtEy",
+	"ZpNEhXxGvrPOf1HWeXjaguRvcbyJ/LnEPTfx29df+MCsbPSrvUGjYp0Tv5U0v/vw/x59+Dc+mxt48FfH",
+	"Yf9IVDWldL6L3k8oev8uRO5/Gf/25tvrG/Bur3FHT3ftA6XK3KYBf+yNyPxL+p5/G4ykWAL1kZyk//+x",
+	"94XLbePW/q9yRv3PrN0/JUu2nNjydOa6ybabmU2TG3tvPkRbEyIhiWsKYAHSqprJzP3UB+jcB7hf+xz7",
+	"Jvskd3AAkJBEyaIsxU7CdqZ1JAoAAZwfzjk453d2iCQ2OPyrRJQ6NnyD2PAHGO4YKupY77uLFr2UtybT",
+	"1NBQ0xAuX0Ei+F2krPUhF6BG5cGbK1RiKbuLBGd4b6xe5UKb99jIBEpN/NZqC30PcaEVcau6tbtsSI/N",
+	"1FbBrBKE+lRAFIl6y6Pxtnfe4oSvD1VXXcNQiXQe7qfe6zsbDIwkzuTpFxKsI1H3ZD9bY+QhGKbzIdbE",
+	"6AyIoECEILOCFG850wX40ARuGHKXYb5f4cBY3HnSC/ogtbJ2uNKQ0nkBlkz3YaDy4SvIgfnZRZcopRNZ",
+	"KRsmp9nCpSyDnB/dzBhZ21hPJzWmkDASjAsB+2zm1yJk8DU1y69mMuYjoCzFPBUFEtGdy5OvHXFupaIW",
+	"+Opb/8hPuQ8yIQzye4sujHkmZJ8dhHRI1DSkmMSFN9eZOGzBe5tdJ3XPpkcBkQQ+HHpAmJxSIcE3oVY9",
+	"QJPEVOFg3I617OLCYhHfoi76nwSfbBJgcs0rVEjaVRRKe4lRwcxCpaDdfG7K4KTYBTWWPIHbSi4EjdHg",
+	"VfL7mPgh2SRpTmgqomANjvzl9VuQupJEoVwg1cayhjGg6ZRSZnBER5woLFkGjWcaTw5b8EIJgsIFHZCS",
+	"ZoJp+jaBQSwJFSbodqWGcsUmyWvzGvsEh92TV1ZRg/QvVlOdJDyyuTybA4c7dWWJPLj4FE8QtRA1q8kT",
+	"QRF3YR4RQbJEq8orsOMtFco0wTpLQ5BZEFAph1mMwdJWwXViKSIW8qkHghKjpwgex1kiV0r+T7r/e6Jf",
+	"r6OJbXyeXvd5uII8Vz88F9pqEEyZBd0xOhx0hSD9L2zppB1uWCJobvi62s977PK4+4OCxYa3+pHnL8ls",
+	"7QMnbXzClgx6CGBJW0Go026fIV8IpjAlQdronZ+3zp57dqpwMjeGHbNuJYijv6kh5vEh5q2SUb3gnx1i",
+	"nNTUVbUC5tNwDyJ2R2UajQh647gAEtwyPo1pOKLhIQxmYAR43uTxTKy9ev/y+PpX+VDuQRlTs82qOocw",
+	"oYRJWDuwC/BJHPvmUaNaoR+itQKZjJeiHJkww7eAJvPPuRE0vIY7AO3P4fEd/knieEMAm5sZDT5XOLI3",
+	"us+V379aGMzKBy/nR7nyuXfF8Fe3pd7r03KdOUyLKDaR5WG3yZUr18AmX26sZdkfbD4GG9uwP2r3hTOS",
+	"jPK0EyLBv6WzHt7W+hcgaEJJihce+OokhgMSxzDJZAoTkgbjw7lz9UND8kwEtEeylKsNRf+exDxcm0yC",
+	"qFLqWXPe5LRzooQwVXjX6DX++uGvvZ//f6/1+//XWHpDnIFXuo3j9qLTzWvIdBbb2n+b6P97cSI8StKL",
+	"m/a/2eU0Winn4VnwfPCMLJF7tDud4+OTk2739HS+An0gojQKSOxGNS5ikb3V0RtGLZDaMp+K4kKOjQOM",
+	"gvj13wlnISRxJoFkYKjcdpoGYyFkXSqMQ/FQp8Psp9ZxcexajaM4irdKi3mDScVumvFghvXv4MDH6zu9",
+	"CX34A/gTwjIS+4ct8HEn+ppbXne4KhXGju9RY6sdAZyQX7DappWll7/+eyRIiD+FhevVaqLxyBkvWwKS",
+	"nY/N0UhvAxePVs7hTgPv8p10T96L3cl1APc3nvtSgNrmeDlPiJQD7voabTb+NnUOQX2Bg4W9owmNI0Y9",
+	"4HFIc+YIfbtU5sRxIPOBwSqOuVAqgacGO7ZwvG4av1eZ43U3OtWCPbdGpdKLo1NZArOgpribMgvVXug1",
+	"5EymdKI0c57iLThWFqZBlkZ3FF68e3X96sXlj9Z7txZOS6/RLRQ6Y9DI6YyBxFFAiyG8jnSrnAFug79l",
+	"v/4bzfWVc1Da82le/2h32uXpboH9iwH0b6luXVVg3Z37y4Q3Brc7jm2cd0r99s9/zXmlWlA4X9T3yGKJ",
+	"TpYC8u1lfrd9vgzs/5lFwe1lcLtbhfhBjuxSoKgstteCMBnhJJYI8F/oNPfe1ZGA31gkYLGv5kzMA6zd",
+	"H2Tp4W4UsyNnA28PCtnnxwRngnam9NVS/bml+qsRzF1JY9QM+Jqw3auEmqjxQRaOqGVry4fxnbRE6Jev",
+	"QFIpI84csvooNcG6Y4K8bWttqMvoxS7yHucTD/WwdVD/abvwHt9UMmAS9Qts46TVPUa9XazSqJ9V06jN",
+	"W5cI7os6Q/GJBMkDYSSeyUhCMH+H/LkV6ag5wXuo1anq3yNL45iCFgNHLFGKDdNtXoMed7YS2HMtsIzn",
+	"j0fStNEqIUTkSSG1r9WQHiq128mlPT8pC7XdzFMSF4JaQQjVS3yPraziOVRf2smpT9IvMeYs5Qm4wjzR",
+	"G7fyOert0pR9YTxi7h06i2dwQGNJlWAeXmiCVszSmkYBndNT4f04iq20I79q/nox50mfJUjqY3mYIeWI",
+	"DtaXZriteSJhMIMolTQeFnVmzJkfSY0TwMXc4d9nRoc2dLJ5aiEjEwp+EJMs1DdPalhxRDA8wCcsHQue",
+	"RIHfgsviR9MoHfMsBdJnTsbiLZ3l73vaPlFN40SMKUwiKdXfkqZqcsqZW4lIl5Dq8S63FrWRXzKZRkPz",
+	"A0xEZ4wCOkn/luFyqrWkIEgShQjEdroavYae30ZFkMMp2Uue+B4UL+dt813T2LH6hZOiYX0V9i+dpTX+",
+	"1xdcmx46RKQ7OXVK9EEDv3t1ri5E/KFjxbpOWqCj17Z3sprot6fjaLUvUYYtHXtbluudeexh7bOpPbG7",
+	"qg6k99QOvbAbOUz3JufLIl5LaG0LPj0h29GZrC/b5a7JXMJQAgHGU7powl2ol+D4IIlz9tS8TsiCt1Z/",
+	"DQdlYhwQBgMKguqYCh3IPSWzEm6FyzC0k/STDX54PLNquzCLyohgqk7vL3YQo42sKTUfWbKXSBKvwW8r",
+	"EtjOz8V63hlBAy5CaqpW1DhZ20wbOtzDEEjhosplYCt4npBIiR9hAW3qXL/7yp2YpzyQnDMqU+1+s/lW",
+	"FmnjGfAhMucUCU/L2Vevi97fm843KXVihqCLGESyek7VOhF2xqTTi558nRNnDW/yNfzwsUGGQxqkNLyx",
+	"hVA2i1782WtQFt4sQmP3un2yEKM9bA87w+PhyaKbipDBIAjCkNLhUINzNJzdyGygVnKAC6u9YLh1ynpy",
+	"Yi9z6FYLFGYx4rbMkkRQKW9ITEWat2cD/15HksKv/wu/8EzMh8JvnieytDfXJYyYaa/TRfaTLuLscDvV",
+	"DuC9Lvl2qxQSkwzioZpoNqahubASsVRYpfgC8+UGtjqA24T2/+uh2XJymlIwdC8W8M5RR1nLVUkoS7vy",
+	"cZn+94gwG2HDtjCwNQjsUb2t4XqH63Rfao3li6gTa77tojLLJ8s2B4vD+ViiUG+WcqN05YLFZCkMrAz4",
+	"H3ghWePN/vHmC8GZb4ZJfzfyvn+Wfc3Jku9pff+A1+x6YBdAQPWBpVCwPrIadRznR9v6WwftnyrHlC11",
+	"wZWgUJVMfmlUeyTv3wMGntQYuKICwFeKhXUNgA1qAHw2PetIA+GOL5jKgPi3f/6rQN0H4vELfHpPxv19",
+	"BbVe2KHWovnN2UG49J9VPikLdyycrjxaEbwAwmamPKe51F0rgN+z8HNIX9Ww/woqRK4E5HOw1VFex3XU",
+	"WFGOFd+zsBQogO0PLFD73dtZrrNgFXhUhQuMW/1aAMNEptdoUaPFriO794UXmtP8yDKur3StGgpqHYmg",
+	"Ce03J7E3lS98Qaa+oa6XWBsEM3uyOL0wiDEShGUxEVGqa3GoJ2GQBbc0lXBg8ATv66UHpl4NTCJ2RO5G",
+	"RxPyd88Q8R56quUFdmwk5vQ7YzPUTuivqKCBdWhWEuWXXIVotneXMXtDyqSyKIuceGnRR/MwGtPd8nbO",
+	"T8IfcYVARv+g89NwqjZa+WsWSz1bwdIryNQh6dX/6ugGTbudsfqfCmTi7spq4ts/F8N4hz3c91TnNXZ9",
+	"32Onmz3W+YFnYpPnXpLZTpjKt6D1MuExx15DSdNCkF+ncJ65K5ovfVEWXi0SfzDj35xslpyU7+pqUE8m",
+	"vG40EnSEDktRnB9Ew6Vzbr3QZ8/a+wF1VnEWkDhuWq1TblYDzhBJTLm4lQkJ6HcyvwxYEUv3Bvu5yrt5",
+	"eCm3TYjxCAv5cGj90+3zXrttXd+ngy45CY7DJiGENLuDwaB5HgRBMwyVCqqUUFRDJ3QysIcUnZAotgRx",
+	"/2EG0wr4pADgS+SOU4hiP5CpoEqFgCkdqJm5o0JEITXCK3iKr3hjTIniTY6vO86NZf6cgeQppbfxzIQI",
+	"/4Mz7GpCRRSQo2suOEv5hszElQvKza/kJjXl1HHubI86CG0fQWicNdW6FBPtgMEb/d2WYWdqJ89TEMNL",
+	"rU/IHvh2A/qwsP888Od2rQ9603p95ruC6QPKpfs4CoNvVF0kqFE/aPIhRqFxAQM65IIqVb0Fr7WEQkpu",
+	"aZ9pNThiwEVIhVdk35N0qYMWXIIfZDJVmrb9Dhiloeyz4uEYdcAbLBnlY8JGxm4ZnzJ4dfmXS3cGONbY",
+	"tSIO0zGXFGPwcPoYT3X0XZ9FqTQheDrDHrrttpsdj8XLyxRpHRmyIIKPGWO3W3zcWGOZn4HHYITufh3H",
+	"zMk+j5luZU108XBZHyZnsa4OlPvmGagXj79NTz/HbbOoCueBcavoml7i5zpLL9+KcBlTkULC4yiI8EuS",
+	"guCZzv2LUiRsAR1RoeFe8Gw0hqiEo1p3sIT299+Z6h+GtcH2+FtUL8UOtqhXbpe5yjX64KZjjlVvGWBv",
+	"jE/hwA8yIShLb/Qe1+pIFseWN2zAw5n6rAmMgzmLPEfRWlLNmtgV44WyE6i/lJIzLa/mfd8urupymXsh",
+	"/HLjY9PLf52xFH+TH1rnc8dhvlK92t7ckb25pSbwkqZqLu4xLnFTKjQ265uLnJ7VGg6fDK/5tli4j9DW",
+	"ZQP3AshA4v6xmflokEm4pTRRGywSgPXJPH3rYYQWDUA/lzjf6zPE11F0R5kHgiYxCag2ayOZGuI1SSbm",
+	"tgOLnyncVlBjs8RnljJAu/vKjEIdxlYCsDu06QZ8UI5Af+SDdfizDZBsiRFVAnFLdCb98zrK7FsMAN2h",
+	"/XBkzp7NHOlYvGb1ieXUPM9N3bK7Vf1jLQ4Pd61zdrONUmWHeFNF38l/tAI/1mpoW3iv56dqA+f1i4WF",
+	"wZLwX4jf4QuUyPdL1ktV1UCJomSTpBlS1dWaKr6MAmWpmOk1ZZNEH8NeIZXG+4xnPV60RamEN69eoofZ",
+	"N3EefvmN1xWbJC/NEB4skpVLPKkfGJHqtFvqv51ja4pseEdtXq/R+/ipYKtYLP2/hQgWE7Pp5ZFZSTgo",
+	"kPOwlr391PXXc42Vo1nKMbjEip/6fgPZM4F7K6TuBc8YFvrlQ6wzLD2j/HoFibIHMuViomkIplzcUlFe",
+	"hv/Kkqfsgvz2xilOe+zZD/VIGr22qd4mdTaZmr6w0Ts59hpDEsURGyHZiflbF6k/aXUMq3mjd9L9pIVS",
+	"umy7neKBzvEnr2HetdHbnP3cVL6+U4tLp+WlCPSM1xKzjzDCPHhOrVshKy+JHA84EeGmAtNMyIjex260",
+	"FHSh+8efrjiF8Im32HZVo/kxWYP0m92YSfnwsVH0rD1ZeJKRQRBiGPHps+dnC0zUNp5YnXryJskGcRTk",
+	"MX9jPr0ZR0q2ZzchmclG77ztNWScjZzCfE71WpzGFEIqQepNIfWF5c8VBVWtxDqqHrOUtaTuI0bCFRf3",
+	"XHM/3i5GQu0cHw5+evdjU5Ih9SBj0d8yqjnAHJm9AAJhpmVgrhbAoQn11fWeXRafVp854Rb5VvYBtzL4",
+	"S3vZh/O24fTHJ+Gndz+Cb2Dm6KMa6icfaf4lMN5n+eA8kByI/ZWaDgUxcTbS5EEklhwGFDKWSRrCYGZM",
+	"Ux1l7PwKDrrt8z7Dz6eRpIcXkIjoTr0xzrGukcAoDYHo9udmKxLFfK2OgSjE6VHjH5ahpTqGVEeQfQY8",
+	"PE2crT5H9wUPqK1YBw586ww7zpFQ6URw/H6u/lYpZkD94gJdCg5QF2dCV0eLTYkI5arYgDkUrOMCvsC4",
+	"gIfuQO9+3iY8k/My6cVw15jU5Tuq/YCj5GNjJHiWNHqNt4KHmeZI3rZ2eTvohMf0ZNjsktNBsxs8C5tn",
+	"9PmwedY+t86t08JDfRUV1+ECC9K0P32NJ9sXcaJ9M1xO28r1/tmb8uvtFbfaLbgERqfgFx35eGNtr7D1",
+	"8cVjLAvaZwfFc4DtWv95JMCPQl93EKWHLXhNbnUdCsQkLVIYaCSoCX+esz+8PnNsJB2tRNiywTEmJgov",
+	"zkarb8gXoG1Ljb9E8p+1l+T8t//+H7iycv5+OznfI7PUvrX8Z5tg4S7m6D5Wp68SE+sr/Q04nXai2Wvf",
+	"/8qrDCFojNtskAlpUvGQz8xTAEqlIZ6/AF97/H0YRrG+/WBrqeevdM/35Ekr8cMEbMMxY25NOItnHgxJ",
+	"LPW3uvopZ8bzMpdNrCW4LJfY3FG4Imnu6gacx5SwJ888b5fPJZu3dzjn3hK73onXwNqVIWUBbfTarbMz",
+	"A4y0Q4/pCe3eQ1khOE9vApJJaqOdGE2nXNyuq3rY6Z2eLRLl5VOvS+JairxOt5K7mYvJOk+znp3a1bwf",
+	"VzOumZnjOfjBD+69E8ovAitk4yaCD6i9Lr3A/LKY+jChhElgHMaUiHRAidbPjGc6pkTqckTlQPTeDOTh",
+	"+booeDf07zTIUqXHtI1wnZOzwXNlwa0XrpjI9CZ/hbL44hMUopjnBVnf/NcP8McfrhwWCB7HSuQz0RyM",
+	"ZbNTRjNTPZ5BT9GmsQz5dXYtd/uQu2m+X63I2R28qczd68IrVtEUXw5iEqHtYqN4WYieFpSt0H464Xd5",
+	"+S9twayMbNC+IbOvNvHrvaMpXhXVxv8TKE6nlgKIWd1NN2LuzdvC6LebF2/MVp8Z1+5FpLSnRkDimIrv",
+	"pK2O7ISk2m/UECFiSC7k5TkWRufkDP0F7q95lrodjWgqwf/YbxSf9dHq7NsYm/yLmyjsN3r9Rr/xyV99",
+	"Hpn33FHUj9t5o9c46wRhcHw+aJ52O8Nm9/h5t3n+PDxrBs+7J8OT9gk5bp82vIY73x8+2gPmezaKGKWG",
+	"LmduaXN7mM49s03vFbTAfLpWaYLFfNYn0n5OpDlRmrrb1wUG8+H6Q0o1ToNMkwF9+NgYUCKouMzSsZIn",
+	"VF2ouCu3Fee87pmIG73GOE0T2Ts6IknUUu1OOMP/J0S2+N1YfX50d1xCTfWS3tGYJxNdePP+xkJ6t7qx",
+	"H3lAYjiYkFsKImOHcy32jo46x891/GrvrH3Wztv5OZ+/xQZfcxalXNDQxhdqT6SJ5TWsOR5gtKOkIqLS",
+	"Mpx5EBQmfcxH+ii/fAUpGY0iNmoVquQPXO+vkmkeUAkkTUkwpqE68HEUcJBEbORhmLEH6tU8SIPEg5Cp",
+	"Ecby0APOmiGdqC5FxnTfZInuxxmD4fhZHsQrG7ypQN6J6pQQUhHdUUPhVoQ8u61ilGdZm6bQaBwNaTAL",
+	"YuotVvnLp2uuXLrTdFH7b7n99+MoGBchoCZDGqZjPvHyJOkpPhSMCWM0dgc9n3Rd0vybRXoUL2f8kCvS",
+	"Zp3mbeB5yXprLzQXeYiLG2R0oQ2zwlONbuqJpPGdmi1B8S6IhsCzVEYhBbO93eVwHVYl/cdqLsI5IkNM",
+	"ObcE+6of9B+oV7MuD70nnV7KaA6XO7ORpB6ENrwRDNp5ECttAIuFmq1bnL5Ni1qQcJlmwt0TRaDkcn9X",
+	"gXo5AYImXL3BwbWI7mYeXF2+e/WnQ4jYiMoUi+CmXJm/v9DAdD6MWBixkczVlUhAKiJ0BhebJkkgx9Oy",
+	"t82xwLXm3dsNZXIr3AfBeQro+plbOjT2V4CEVf/hwJilSn1KeMRSeWhYAzJtoy+JqNUkS6SoULuKcwcG",
+	"NOZsJCHlC42YU2e5HaUr+ugNG/kOwRiENMGycJyhheNr5juk9+mhfgjqb9Qm01QvQDFdfTZQmr1eIUNJ",
+	"qFZIUBzhtAWXbO5qCjl9JPZk6S/xCiifFATKiz6biiilTQwrkzQQSuFUrU6IvFWrJ8H/vfmPrxTZ/Ahv",
+	"9Vmf/e53oLC5z/pZu30SXKHq9JIOI4bUsaB1qXd0+Id+uZL1NmKjFzhX/QbIMZ++V8N5w+LZHz7ibQ0c",
+	"YdPU9KZwd/vertgkqdKbOmu27+2HNK3UWxo8oLProFJfIZPb9/WSyUrvFT+gr+u4Ul8jkQTbd/ZnkQSV",
+	"duPkIfvjalJtf6gDYCToAybzrWlhw14X1CXEJ4lcpqkgUXpNRuZK9edP/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

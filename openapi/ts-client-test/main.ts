@@ -40,11 +40,20 @@ export async function walkthrough(): Promise<void> {
   await client.POST("/checks", {
     body: { host_id: hostId, name: "certificate", check_type: "tls", config: { host: "127.0.0.1", port: 8443 } },
   });
+  await client.POST("/checks", {
+    body: { host_id: hostId, name: "orders health", check_type: "grpc", config: { port: 50051, service: "shop.Orders" } },
+  });
+  await client.POST("/checks", {
+    body: { host_id: hostId, name: "mail", check_type: "smtp", config: { starttls: "required" } },
+  });
+  await client.POST("/checks", {
+    body: { host_id: hostId, name: "database", check_type: "postgres", config: { user: "monitor", password: "s3cret" } },
+  });
 
   // Typed fields of the answers.
   if (!ping.data || !http.data) throw new Error("create check failed");
   const interval: number = ping.data.interval_sec;
-  // A check's config is one of the six config types: narrow it by a field of its type.
+  // A check's config is one of the config types: narrow it by a field of its type.
   const cfg = http.data.config;
   const url: string | undefined = "url" in cfg ? cfg.url : undefined;
   const verifyTLS: boolean | undefined = "url" in cfg ? cfg.verify_tls : undefined;

@@ -26,15 +26,17 @@ func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 	for _, f := range files {
 		b, err := fs.ReadFile(schema.FS, f)
 		require.NoError(t, err)
-		all.Write(b)
+		up, _, _ := strings.Cut(string(b), "-- +goose Down") // what a database has after every Up
+		all.WriteString(up)
 	}
 	sql := all.String()
 
 	inList := func(column string) []string {
 		m := regexp.MustCompile(`CHECK \(`+column+` IN \(([^)]*)\)\)`).FindAllStringSubmatch(sql, -1)
-		require.Len(t, m, 1, "one CHECK on %s", column)
+		require.NotEmpty(t, m, "a CHECK on %s", column)
+		// A later migration replaces the constraint (new check types): the last one is in effect.
 		var names []string
-		for _, v := range strings.Split(m[0][1], ",") {
+		for _, v := range strings.Split(m[len(m)-1][1], ",") {
 			names = append(names, strings.Trim(strings.TrimSpace(v), "'"))
 		}
 		return names

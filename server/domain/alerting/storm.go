@@ -113,7 +113,7 @@ func causeOfCheckType(t *string) string {
 		return "network"
 	case probes.TypeDNS:
 		return "dns"
-	case probes.TypeHTTP, probes.TypeTCP, probes.TypeTLS:
+	case probes.TypeHTTP, probes.TypeTCP, probes.TypeTLS, probes.TypeGRPC, probes.TypeSMTP, probes.TypePostgres:
 		return "service"
 	}
 	return "unknown"

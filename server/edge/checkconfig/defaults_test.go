@@ -33,6 +33,7 @@ func goDefaults(t *testing.T) map[string]map[string]any {
 	for checkType, cfg := range map[string]any{
 		"ping": probes.DefaultPingConfig(), "snmp": probes.DefaultSNMPConfig(), "http": probes.DefaultHTTPConfig(),
 		"tcp": probes.TCPConfig{}, "dns": probes.DefaultDNSConfig(), "tls": probes.DefaultTLSConfig(),
+		"grpc": probes.DefaultGRPCConfig(), "smtp": probes.DefaultSMTPConfig(), "postgres": probes.DefaultPostgresConfig(),
 	} {
 		raw, err := json.Marshal(cfg)
 		require.NoError(t, err)
@@ -51,7 +52,7 @@ func goDefaults(t *testing.T) map[string]map[string]any {
 func TestSpecDefaultsAreTheProbersDefaults(t *testing.T) {
 	c := configs(t)
 	defaults := goDefaults(t)
-	require.ElementsMatch(t, []string{"ping", "snmp", "http", "tcp", "dns", "tls"}, c.Types())
+	require.ElementsMatch(t, probes.Types(), c.Types())
 	for _, checkType := range c.Types() {
 		t.Run(checkType, func(t *testing.T) {
 			schema := c.Schema(checkType)
@@ -101,7 +102,7 @@ func isZero(v any) bool {
 // unless it is a boolean or an object, an example; secrets are write-only.
 func TestEveryConfigFieldIsDocumented(t *testing.T) {
 	c := configs(t)
-	secrets := map[string]bool{"snmp.community": true, "snmp.auth_passphrase": true, "snmp.priv_passphrase": true}
+	secrets := map[string]bool{"snmp.community": true, "snmp.auth_passphrase": true, "snmp.priv_passphrase": true, "postgres.password": true}
 	for _, checkType := range c.Types() {
 		for name, prop := range c.Schema(checkType).Properties {
 			p := prop.Value

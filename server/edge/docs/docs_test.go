@@ -295,7 +295,7 @@ func TestBrowserRendersDocs(t *testing.T) {
 		// Every check type's config fields render, with their documented defaults: the
 		// schemas of the contract's config variants, field by field.
 		configs := 0
-		for _, name := range []string{"PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig"} {
+		for _, name := range []string{"PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig", "GrpcConfig", "SmtpConfig", "PostgresConfig"} {
 			schema := spec.Components.Schemas[name]
 			if schema == nil {
 				t.Errorf("the contract has no %s", name)

@@ -71,6 +71,12 @@ func check(r db.HostChecksForAIRow, hostname string) ai.CheckFacts {
 	case probes.TypeTLS:
 		c.Port = intOf(cfg["port"], 443)
 		c.Target, _ = cfg["server_name"].(string)
+	case probes.TypeGRPC:
+		c.Port = intOf(cfg["port"], 0)
+	case probes.TypeSMTP:
+		c.Port = intOf(cfg["port"], 25)
+	case probes.TypePostgres:
+		c.Port = intOf(cfg["port"], 5432) // never the user, password or query
 	case probes.TypeDNS:
 		// The resolver the check asks; empty means the host itself.
 		if res, _ := cfg["resolver"].(string); res != "" && !sameHost(res, hostname) {

@@ -25,6 +25,9 @@ func TestCheckFactsLeaveSecretsOut(t *testing.T) {
 		{"snmp", `{"community":"s3cret","auth_passphrase":"p4ssphrase"}`, ai.CheckFacts{Type: "snmp", Port: 161}},
 		{"tcp", `{"port":5432,"send":"PASSWORD x"}`, ai.CheckFacts{Type: "tcp", Port: 5432}},
 		{"tls", `{}`, ai.CheckFacts{Type: "tls", Port: 443}},
+		{"postgres", `{"user":"monitor","password":"hunter2","query":"SELECT secret FROM t"}`, ai.CheckFacts{Type: "postgres", Port: 5432}},
+		{"smtp", `{"port":587}`, ai.CheckFacts{Type: "smtp", Port: 587}},
+		{"grpc", `{"port":50051,"service":"shop.Orders"}`, ai.CheckFacts{Type: "grpc", Port: 50051}},
 		{"dns", `{"query_name":"example.com","resolver":"10.0.0.53:53"}`, ai.CheckFacts{Type: "dns", Port: 53, Target: "10.0.0.53:53"}},
 		{"dns", `{"query_name":"example.com","resolver":"10.0.0.5:53"}`, ai.CheckFacts{Type: "dns", Port: 53}}, // the host itself
 	}

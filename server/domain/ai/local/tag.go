@@ -90,6 +90,10 @@ func checkHints(e evidence, c ai.CheckFacts) {
 		if c.Port == 443 || c.Port == 8443 {
 			e.add(ai.TagRole, "web-server", 0.4)
 		}
+	case probes.TypePostgres:
+		e.add(ai.TagRole, "database", 0.8)
+	case probes.TypeSMTP:
+		e.add(ai.TagRole, "mail-server", 0.7)
 	case probes.TypeDNS:
 		// Without a resolver of its own, a DNS check queries the host: the host serves DNS.
 		if c.Target == "" {
