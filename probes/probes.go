@@ -5,8 +5,8 @@
 // through a Guard, which refuses addresses outside the allowed networks (loopback by default;
 // the SECUMON_PROBE_ALLOW setting widens it) before any packet is sent.
 //
-// The package depends only on the standard library, google/uuid, pro-bing, gosnmp and
-// miekg/dns: it knows nothing about HTTP handlers or the database. A Runner dispatches a
+// The package depends only on the standard library, google/uuid, pro-bing, gosnmp,
+// miekg/dns and theory/jsonpath (RFC 9535, for HTTP assertions): it knows nothing about HTTP handlers or the database. A Runner dispatches a
 // Check to its prober, applies the timeout, keeps per-check state between runs (Memo) and turns
 // panics and unknown types into Unknown results.
 package probes

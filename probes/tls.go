@@ -78,12 +78,7 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 		return criticalResult("tls %s: the server presented no certificate", dest)
 	}
 	leaf := state.PeerCertificates[0]
-	earliest := leaf
-	for _, cert := range state.PeerCertificates[1:] {
-		if cert.NotAfter.Before(earliest.NotAfter) {
-			earliest = cert
-		}
-	}
+	earliest := earliestExpiry(state.PeerCertificates)
 	days := daysUntil(earliest.NotAfter)
 	res := Result{
 		LatencyMs: ms(handshake),
@@ -107,16 +102,34 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 			return res
 		}
 	}
+	res.Status, res.ErrorMsg = certExpiryStatus(earliest, cfg.WarnDays, cfg.CritDays)
+	return res
+}
+
+// earliestExpiry returns the certificate of a presented chain that expires first: the chain
+// is only as good as its weakest link. certs must not be empty.
+func earliestExpiry(certs []*x509.Certificate) *x509.Certificate {
+	earliest := certs[0]
+	for _, cert := range certs[1:] {
+		if cert.NotAfter.Before(earliest.NotAfter) {
+			earliest = cert
+		}
+	}
+	return earliest
+}
+
+// certExpiryStatus is the one rule for a certificate's expiry, shared by the tls check and
+// every https check: CRITICAL once expired or within critDays, WARNING within warnDays. It
+// returns the status and, when not OK, a reason.
+func certExpiryStatus(cert *x509.Certificate, warnDays, critDays int) (Status, string) {
+	days := daysUntil(cert.NotAfter)
 	switch {
 	case days < 0:
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("certificate %q expired on %s", earliest.Subject.String(), earliest.NotAfter.UTC().Format(time.RFC3339))
-	case days < float64(cfg.CritDays):
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("certificate expires in %.1f days (critical below %d)", days, cfg.CritDays)
-	case days < float64(cfg.WarnDays):
-		res.Status = Warning
-		res.ErrorMsg = fmt.Sprintf("certificate expires in %.1f days (warning below %d)", days, cfg.WarnDays)
+		return Critical, fmt.Sprintf("certificate %q expired on %s", cert.Subject.String(), cert.NotAfter.UTC().Format(time.RFC3339))
+	case days < float64(critDays):
+		return Critical, fmt.Sprintf("certificate expires in %.1f days (critical below %d)", days, critDays)
+	case days < float64(warnDays):
+		return Warning, fmt.Sprintf("certificate expires in %.1f days (warning below %d)", days, warnDays)
 	}
-	return res
+	return OK, ""
 }

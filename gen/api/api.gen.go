@@ -343,6 +343,117 @@ func (e HostType) Valid() bool {
 	}
 }
 
+// Defines values for HttpAssertionJsonPathMeasure.
+const (
+	JsonPathMeasureLength HttpAssertionJsonPathMeasure = "length"
+	JsonPathMeasureValue  HttpAssertionJsonPathMeasure = "value"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathMeasure enum.
+func (e HttpAssertionJsonPathMeasure) Valid() bool {
+	switch e {
+	case JsonPathMeasureLength:
+		return true
+	case JsonPathMeasureValue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionJsonPathOp.
+const (
+	JsonPathOpEq        HttpAssertionJsonPathOp = "=="
+	JsonPathOpExists    HttpAssertionJsonPathOp = "exists"
+	JsonPathOpGe        HttpAssertionJsonPathOp = ">="
+	JsonPathOpGt        HttpAssertionJsonPathOp = ">"
+	JsonPathOpLe        HttpAssertionJsonPathOp = "<="
+	JsonPathOpLt        HttpAssertionJsonPathOp = "<"
+	JsonPathOpNe        HttpAssertionJsonPathOp = "!="
+	JsonPathOpNotExists HttpAssertionJsonPathOp = "not_exists"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathOp enum.
+func (e HttpAssertionJsonPathOp) Valid() bool {
+	switch e {
+	case JsonPathOpEq:
+		return true
+	case JsonPathOpExists:
+		return true
+	case JsonPathOpGe:
+		return true
+	case JsonPathOpGt:
+		return true
+	case JsonPathOpLe:
+		return true
+	case JsonPathOpLt:
+		return true
+	case JsonPathOpNe:
+		return true
+	case JsonPathOpNotExists:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionKind.
+const (
+	HttpAssertionKindBodyContains    HttpAssertionKind = "body_contains"
+	HttpAssertionKindBodyMatches     HttpAssertionKind = "body_matches"
+	HttpAssertionKindBodyNotContains HttpAssertionKind = "body_not_contains"
+	HttpAssertionKindCertDaysAbove   HttpAssertionKind = "cert_days_above"
+	HttpAssertionKindHeaderEquals    HttpAssertionKind = "header_equals"
+	HttpAssertionKindHeaderMatches   HttpAssertionKind = "header_matches"
+	HttpAssertionKindJsonPath        HttpAssertionKind = "json_path"
+	HttpAssertionKindLatencyBelowMs  HttpAssertionKind = "latency_below_ms"
+	HttpAssertionKindStatusIn        HttpAssertionKind = "status_in"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionKind enum.
+func (e HttpAssertionKind) Valid() bool {
+	switch e {
+	case HttpAssertionKindBodyContains:
+		return true
+	case HttpAssertionKindBodyMatches:
+		return true
+	case HttpAssertionKindBodyNotContains:
+		return true
+	case HttpAssertionKindCertDaysAbove:
+		return true
+	case HttpAssertionKindHeaderEquals:
+		return true
+	case HttpAssertionKindHeaderMatches:
+		return true
+	case HttpAssertionKindJsonPath:
+		return true
+	case HttpAssertionKindLatencyBelowMs:
+		return true
+	case HttpAssertionKindStatusIn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionSeverity.
+const (
+	HttpAssertionSeverityCritical HttpAssertionSeverity = "critical"
+	HttpAssertionSeverityWarning  HttpAssertionSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionSeverity enum.
+func (e HttpAssertionSeverity) Valid() bool {
+	switch e {
+	case HttpAssertionSeverityCritical:
+		return true
+	case HttpAssertionSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HttpConfigMethod.
 const (
 	HttpMethodGET     HttpConfigMethod = "GET"
@@ -1568,11 +1679,263 @@ type HostUpdate struct {
 	Tags *Tags `json:"tags,omitempty"`
 }
 
+// HttpAssertion One condition on an HTTP response; `kind` selects its fields. Every kind takes an optional `severity` (the status of a run where it fails; default `critical`).
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertion struct {
+	union json.RawMessage
+}
+
+// HttpAssertionBodyContains The body (its first 1 MiB) contains `text`.
+//
+// Example: {"kind":"body_contains","text":"\"status\":\"ok\""}
+type HttpAssertionBodyContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: "status":"ok"
+	Text string `json:"text"`
+}
+
+// HttpAssertionBodyMatches The body (its first 1 MiB) matches `regex`.
+//
+// Example: {"kind":"body_matches","regex":"version: \\d+\\.\\d+"}
+type HttpAssertionBodyMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionBodyNotContains The body (its first 1 MiB) does not contain `text`.
+//
+// Example: {"kind":"body_not_contains","text":"Maintenance"}
+type HttpAssertionBodyNotContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: Maintenance
+	Text string `json:"text"`
+}
+
+// HttpAssertionCertDaysAbove The server's certificate (the earliest expiry it presented) expires in more than `days` days; fails on plain http.
+//
+// Example: {"days":21,"kind":"cert_days_above"}
+type HttpAssertionCertDaysAbove struct {
+	// Days Days.
+	//
+	// Example: 21
+	Days int `json:"days"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionHeaderEquals The response has the header `name` (any letter case) and one of its values is exactly `value`.
+//
+// Example: {"kind":"header_equals","name":"Cache-Control","value":"no-store"}
+type HttpAssertionHeaderEquals struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value Expected value.
+	//
+	// Example: no-store
+	Value string `json:"value"`
+}
+
+// HttpAssertionHeaderMatches The response has the header `name` and one of its values matches `regex`.
+//
+// Example: {"kind":"header_matches","name":"Content-Type","regex":"^application/json"}
+type HttpAssertionHeaderMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionJsonPath The body parsed as JSON: `path` (an RFC 9535 JSONPath query) selects nodes, and `op` compares them. `exists` / `not_exists` hold when the query selects at least one node / none, and take no `value`. The comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`) need a `value` (a JSON literal) and a query that selects exactly one node; `<`, `<=`, `>`, `>=` compare two numbers or two strings. With `measure: length` the node's length (array items, object members, string characters) is compared instead of the node, e.g. `len($.items) > 0` is `{path: $.items, measure: length, op: '>', value: 0}`.
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertionJsonPath struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Measure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+	//
+	// Example: length
+	Measure *HttpAssertionJsonPathMeasure `json:"measure,omitempty"`
+
+	// Op Comparison.
+	//
+	// Example: ==
+	Op HttpAssertionJsonPathOp `json:"op"`
+
+	// Path RFC 9535 JSONPath query.
+	//
+	// Example: $.status
+	Path string `json:"path"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value The JSON literal to compare with (string, number, boolean or null); required by every op but `exists` and `not_exists`.
+	//
+	// Example: ok
+	Value interface{} `json:"value,omitempty"`
+}
+
+// HttpAssertionJsonPathMeasure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+//
+// Example: length
+type HttpAssertionJsonPathMeasure string
+
+// HttpAssertionJsonPathOp Comparison.
+//
+// Example: ==
+type HttpAssertionJsonPathOp string
+
+// HttpAssertionKind The kind of an HTTP assertion.
+//
+// Example: json_path
+type HttpAssertionKind string
+
+// HttpAssertionLatencyBelow The response time (to the end of the body) is below `ms` milliseconds.
+//
+// Example: {"kind":"latency_below_ms","ms":800}
+type HttpAssertionLatencyBelow struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Ms Milliseconds.
+	//
+	// Example: 800
+	Ms float64 `json:"ms"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionRegex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+//
+// Example: ^application/json
+type HttpAssertionRegex = string
+
+// HttpAssertionSeverity The status of a run where the assertion fails. Default: `critical`.
+//
+// Example: critical
+type HttpAssertionSeverity string
+
+// HttpAssertionStatusIn The status code is one of `codes`.
+//
+// Example: {"codes":[200,204],"kind":"status_in"}
+type HttpAssertionStatusIn struct {
+	// Codes Accepted status codes.
+	//
+	// Example: [200,204]
+	Codes []int `json:"codes"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpBasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+//
+// Example: {"password":"s3cret-password","username":"monitor"}
+type HttpBasicAuth struct {
+	// Password Password (write-only
+	//
+	// Example: s3cret-password
+	Password *string `json:"password,omitempty"`
+
+	// Username User name (no colon).
+	//
+	// Example: monitor
+	Username string `json:"username"`
+}
+
 // HttpCheckCreate A new http check.
 type HttpCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
 	// Enabled Disabled checks are not run. Default: `true`.
@@ -1605,8 +1968,18 @@ type HttpCheckCreate struct {
 	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
-// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 type HttpConfig struct {
+	// Assertions Conditions on the response, all evaluated on every run. A failing one sets the run's status to its `severity`, and the run's output names it by its index in this list (0-based, as in `config.assertions.N`), e.g. `assertion 2 (json_path $.status == "ok") failed: got "degraded"`. The body is read up to 1 MiB.
+	//
+	// Example: [{"codes":[200,204],"kind":"status_in"},{"kind":"json_path","op":"==","path":"$.status","value":"ok"},{"kind":"json_path","measure":"length","op":"\u003e","path":"$.items","severity":"warning","value":0},{"kind":"header_matches","name":"Content-Type","regex":"^application/json"},{"days":21,"kind":"cert_days_above","severity":"warning"}]
+	Assertions *[]HttpAssertion `json:"assertions,omitempty"`
+
+	// BasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+	//
+	// Example: {"password":"s3cret-password","username":"monitor"}
+	BasicAuth *HttpBasicAuth `json:"basic_auth,omitempty"`
+
 	// Body Request body.
 	//
 	// Example: {"ping":true}
@@ -1616,6 +1989,16 @@ type HttpConfig struct {
 	//
 	// Example: "status":"ok"
 	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CertCritDays https URLs: CRITICAL when the server's certificate expires within this many days. Default: `3`.
+	//
+	// Example: 3
+	CertCritDays *int `json:"cert_crit_days,omitempty"`
+
+	// CertWarnDays https URLs: WARNING when the server's certificate expires within this many days (the tls check's rule; plain http skips it). Default: `14`.
+	//
+	// Example: 14
+	CertWarnDays *int `json:"cert_warn_days,omitempty"`
 
 	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
 	//
@@ -1640,6 +2023,9 @@ type HttpConfig struct {
 	// Example: GET
 	Method *HttpConfigMethod `json:"method,omitempty"`
 
+	// TlsRequired When true, the run is CRITICAL unless the final URL (after redirects) is https.
+	TlsRequired *bool `json:"tls_required,omitempty"`
+
 	// URL Absolute http or https URL to request. Credentials in it (a `user:password@` password, query-string values) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	//
 	// Example: https://shop.example.com/health
@@ -1658,6 +2044,11 @@ type HttpConfig struct {
 //
 // Example: GET
 type HttpConfigMethod string
+
+// HttpHeaderName Response header name (any letter case).
+//
+// Example: Content-Type
+type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -3528,6 +3919,359 @@ func (t CheckCreate) MarshalJSON() ([]byte, error) {
 }
 
 func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsHttpAssertionStatusIn returns the union data inside the HttpAssertion as a HttpAssertionStatusIn
+func (t HttpAssertion) AsHttpAssertionStatusIn() (HttpAssertionStatusIn, error) {
+	var body HttpAssertionStatusIn
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionStatusIn overwrites any union data inside the HttpAssertion as the provided HttpAssertionStatusIn
+func (t *HttpAssertion) FromHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionStatusIn performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionStatusIn
+func (t *HttpAssertion) MergeHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionLatencyBelow returns the union data inside the HttpAssertion as a HttpAssertionLatencyBelow
+func (t HttpAssertion) AsHttpAssertionLatencyBelow() (HttpAssertionLatencyBelow, error) {
+	var body HttpAssertionLatencyBelow
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionLatencyBelow overwrites any union data inside the HttpAssertion as the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) FromHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionLatencyBelow performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) MergeHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderEquals returns the union data inside the HttpAssertion as a HttpAssertionHeaderEquals
+func (t HttpAssertion) AsHttpAssertionHeaderEquals() (HttpAssertionHeaderEquals, error) {
+	var body HttpAssertionHeaderEquals
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderEquals overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) FromHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderEquals performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) MergeHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderMatches returns the union data inside the HttpAssertion as a HttpAssertionHeaderMatches
+func (t HttpAssertion) AsHttpAssertionHeaderMatches() (HttpAssertionHeaderMatches, error) {
+	var body HttpAssertionHeaderMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) FromHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) MergeHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyContains returns the union data inside the HttpAssertion as a HttpAssertionBodyContains
+func (t HttpAssertion) AsHttpAssertionBodyContains() (HttpAssertionBodyContains, error) {
+	var body HttpAssertionBodyContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyContains
+func (t *HttpAssertion) FromHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyContains
+func (t *HttpAssertion) MergeHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyNotContains returns the union data inside the HttpAssertion as a HttpAssertionBodyNotContains
+func (t HttpAssertion) AsHttpAssertionBodyNotContains() (HttpAssertionBodyNotContains, error) {
+	var body HttpAssertionBodyNotContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyNotContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) FromHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyNotContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) MergeHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyMatches returns the union data inside the HttpAssertion as a HttpAssertionBodyMatches
+func (t HttpAssertion) AsHttpAssertionBodyMatches() (HttpAssertionBodyMatches, error) {
+	var body HttpAssertionBodyMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) FromHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) MergeHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionJsonPath returns the union data inside the HttpAssertion as a HttpAssertionJsonPath
+func (t HttpAssertion) AsHttpAssertionJsonPath() (HttpAssertionJsonPath, error) {
+	var body HttpAssertionJsonPath
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionJsonPath overwrites any union data inside the HttpAssertion as the provided HttpAssertionJsonPath
+func (t *HttpAssertion) FromHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionJsonPath performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionJsonPath
+func (t *HttpAssertion) MergeHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionCertDaysAbove returns the union data inside the HttpAssertion as a HttpAssertionCertDaysAbove
+func (t HttpAssertion) AsHttpAssertionCertDaysAbove() (HttpAssertionCertDaysAbove, error) {
+	var body HttpAssertionCertDaysAbove
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionCertDaysAbove overwrites any union data inside the HttpAssertion as the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) FromHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionCertDaysAbove performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) MergeHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t HttpAssertion) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"kind"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t HttpAssertion) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "body_contains":
+		return t.AsHttpAssertionBodyContains()
+	case "body_matches":
+		return t.AsHttpAssertionBodyMatches()
+	case "body_not_contains":
+		return t.AsHttpAssertionBodyNotContains()
+	case "cert_days_above":
+		return t.AsHttpAssertionCertDaysAbove()
+	case "header_equals":
+		return t.AsHttpAssertionHeaderEquals()
+	case "header_matches":
+		return t.AsHttpAssertionHeaderMatches()
+	case "json_path":
+		return t.AsHttpAssertionJsonPath()
+	case "latency_below_ms":
+		return t.AsHttpAssertionLatencyBelow()
+	case "status_in":
+		return t.AsHttpAssertionStatusIn()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t HttpAssertion) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *HttpAssertion) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -21272,483 +22016,521 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3tchs5kjAK3wqidt6wtFOk+SXZpmJjVi3bbT1tWxpJbs+7plcFVoEkRkWADaAkc3p9Yn49Eefv8+dc",
-	"wZmIvY69k7mSE0gA9cUqskjJ3e4Z78a0xSoUkEgkEpmJ/PjZC/l8wRlhSnrDn70ZwRER8OcFVuQ1nVOl",
-	"f0REhoIuFOXMG3qnL65eovQ92osEnqgWJWrSmim1wAvaEliRWL9t2S73h0jNCFrwmIbLRxIxPCc+CkSA",
-	"BPkpIVJJFJOJQphFKFABkiTkLJIoYYrG8OlPCVcYUYkmSRwjPMWU+Yi0p20UjDzFbwgbeUfi3wa9I/Vv",
-	"/aCNADiJsCBoQQSSRNwSgRaCh0TKNnrLxRzHCDN5R4REIRZiiahCinMfoNBj8jgiAgXpXFvw38DPP7og",
-	"c0wZZdPAAJ9/I4kK0J6dyz6aUBJH0kd3MxrOYIDvObp8/gMSBEey7fmeDGdkjjXK5/jTa8KmauYNeweH",
-	"vrfAShGh0f+fI+8Dbv2l9fH3MOEPndazj78/UvaP33m+p5YL4g09qQRlU+/zZz9bzXNYgE1r2jLNqtfs",
-	"pyC3HnvjREi1b6Z+Z97cURbxO0SZW8XVdfrp37qdztHdvx0EaC+Ah8EQlun4/BTB7yMU4CgSREr7Jowp",
-	"YQrZh+iOqhlPFMJp8wmmMYlaOFGzYIjML6R/EaZoiPVEZUVP+zvh/SeH97v1eCdKLI8niohVlF9aElcc",
-	"3WGq0JhMuCBI6E8om5bAoozOk7k37KTDUKbIlAjvsx5ogQWeE2U37/FicUnCc8H/TEL1Fs/J6ujHeivo",
-	"13Zh0d6EC5QsYo71gsHCmwbwtyALLjSMMWdTDTOgjXzC80WsgRFkSqUSy7Z91A75/LGc8cVjvKCe71E9",
-	"5k8JEUvP9xhA5Nn+a9Hf6fh63u53twrBJ4mQvAK5Zwv8U0JQCK/RRPA5wmghyC3liUQLPCWPJAoY+aSu",
-	"TZugXQOleV0H5EG3VwXWS8HnFSuusFCITwCjis4JEphNCdq7eHmC+v3+sxJSe53eYatz2Or1r7rdYacz",
-	"7HT+owZKPcMCjBPN35Q39CKsSEsP5vl5wA8HVXCfRqtQX8HyS56IUCPt3bvT5ymuFljNMiBo5Pme5udU",
-	"kMgbKpGQSpCSBFrmoOkfVkND5guuCAuXP5BlFQ3fkKXDp9nVjyQKZ5xLyqZoDwOwPpJ4uY/UDCs0xzdE",
-	"IgybjJIInZ9dXiGJJ6SN3lM1o2zEegM044mwe0DqraFH0fwmezInasYjH+n5A+8b82ipN0mMlxKaTaiQ",
-	"SuNtwZkkI7aXdmBORBSks9Mnhf6QREOkcRbsI8qkIjjSc8Oh0pNRdzQkRxUw4RGL6GRChOZpAAYXDi5z",
-	"tg16vSN95sSkABkcu/pAlYrGMRIJ06eYjwadZ9DziAXAvlrAv4I2+oEszXkqQ74gkWZcwO65uJELHJI2",
-	"emmZrlJkvlAS7R18+rQPnzCu0A1ZKB9JrkEGLqfHlOYob49YgfQPJp1wQHq49TTqjluDsE9azyaHuPVk",
-	"/DR8FnVId9LDjggNQjMyzJFNS9NNLXs/2MxfakSgN/iTZseIJfMxEXqZqCJz4OWCqESwOm4CQlEBoohM",
-	"cBIrb9jV/C7dI5Spfs9sEsP4DzqWH5qf3ZVzwPc+taa8lT2FCVzxVehfsGgdF/KRhQkxfreGJfXWsyTF",
-	"782QPmt2YnYQnGvf4ejC0K3+FXKmd4/+Ey8WsT3jHy8EH8dk/vs/Sz3ZnzPgNRoUprE39LpGFtPUT9kt",
-	"joEfESG4Pj8//OzBW29opuJ7cyIlntoza0GEWqIRvBt5uos5lRIA/uh7UmGVSG840KulqAKsnZox3KbL",
-	"RAUtL8vh48eShMmcs7b+F2PZ5rczNw/5GL6FuXmf8xj9nSATb+j9y+NMiH9s3srH5+Zjg8OSqFcE5ggF",
-	"ZuIByAESERzOEJ9MCIs04wFUaCKoUw6qwLBtH2cN80JoK5NCG31sm8NcTjibxDS8LwFgNONSwYwjdEfG",
-	"rYXgUavTRTjWwvgSkU9UKunlF/RZtqApFNutZOg+e8h11AASpARmkupXPsIoSgw6CJwgKGFUS0OwlL4+",
-	"H/bg4IPzIyixy2C/4pSwhxdWcO6Uz4wjI7QirA8KVDg1nArw9RDQSy7GNIoIuycFqRmVSDMD+AQxQiJz",
-	"8uNoThkSPCZHaMkTAX9qnN1Scgd8OiOpfkZSGVzb0dQk/e4hiEoLeyGOYyIeyRRwLfXfGYXYzVdLz59a",
-	"TtZr6ZYBUJZKO0ARJxIOfqM1OHnB0pTed6nk8NVQR1HkvCCJJNE9CaW0v9AdlimX0d0jrXhhlAlxbtOZ",
-	"TaoVqMe3vceaX0kr8jGuZkSAtLdffXCtykDZGdZk8OJZ1utldPqOWRsKHsdkxxMtyffxYHS7wslWUO0D",
-	"/ihDmZBv5l/gcw69BSGfG3R/RZTKFBEMxy/04t+TRKntCwElHYFth+Q3K6IRupsRZu0AWi4AMda+vqaa",
-	"5gaTZ7gb9siTcT86wIfhU9KZdHFvnON4B0WpyI5qbXMw+JaU5CB/ECI6Zihh5NOChJo7WahAEvZRzKdT",
-	"zbKcFpch5sgZS3S3mi9mSAnQHo4lR5Sh4E8tK7q2Tp9rDS8iTNEJJRJRtYrbNrqwdiA0x0skkzAkJGrr",
-	"ab7l6iVP2H3ZkpF/uEIT6Cx/Kg2yNXqba7DNujCuWua7h1iYt1xjYJaaITRC4fz9Ck+Qc7yMOY6uOH+N",
-	"xZTcW8ogRqmnEoHuaPTubmfw9ODJIRovFSkIqd2cRGHpzXyvOEcxALTdQirOW+a7h2LTIg+WnpbuXQsO",
-	"mKEuekO/+3rW8pKIWxqSdwzfYhrDYXX/5YywwmMsQbJKcj3nuWRuFS0MpabbnbbZlw/CJlFEFoRF+pxF",
-	"e/kp+QgzdHyqmeEtjYjYL81xB0Uha7JxBTNb+2dj+eBvMFvaXSDvuXJCK1OwAxH5pHkxiYqzATyQGC81",
-	"c8qDnZejcirkFedojtkyvQDbclU1QC3LEh5kWS/SGYIhckbMzYqfs66mty9cIKpk3SXLnW7Kbw1SqLBo",
-	"21u9hts3KoPDBLnVH0olCJ4bSyNfEGaPwq9fu/TvQ63vmMYiF/Qv91Y4rDkKFsnaCMYEC70cekELR303",
-	"L9jnINiaw2SfPgQtvlk/ha9lvd+/f986zoi/4prtOwN1ONMqMZuS4q3eir3zc4o8c49HT7ixdVq7IzV2",
-	"UBwqektyPYw5jwkGE8A4iaZEXScyKlpdeVI4OYzlWn+gtXWZ6yu9V/Q9zeSja6xq7belCfgeZSFItqAR",
-	"rF75VLRfJOoaFrUGBp6oTU3ccVOBUt+TCw1Oc3RIhYXaataf85deHwooyA9fWBrfrWFhwI9p33wMV6Of",
-	"fe+YvuEReaFXYpUQtkW32/g/e4Qlcw0tLHFuYNvW9z61dJPWLRZgFtZtc6BcQkcGqo+ffU9xhePGWF6L",
-	"sayrFN56vFwSKalhhV9wi2yLZmMm49UEmafWIrM4wYwzGuI4FaDs1XwQxjiJSIDGJORzIlGAmZoJvqBh",
-	"ABc0VQv9kFScwlwi4twwKUWvWSzdGhYnisBUjePz3KJNcCyJX1rH4lqV7tMX9o4ixAt3oSUNQWgh7N0l",
-	"ingcYyHb6Lm50Rqig4650ArjRNJb8sbdp5nL6lVaSO/feoXrt04Flfw5kVqjNyf1qjPDJm+GItkUZ/p+",
-	"xhGWN9ZeB05XZkLSWVWBP1pfDiCJ8k3nWjpcd0wf03PXskwkObIoTr6aBs5rKT+nMxyhlNqp1PoEjimW",
-	"enlzRH+EgpiHOA6s3Z1xxIi64+IGVtfyNmiiCdN95/me6dsDZDNMG3M+B/tr22f25DjXe/b0xI2TPTpb",
-	"EHZ8CuzymF7h6XdJfJO7ztxiU5idds1ZXOEVccbiJVJ4inIW44DKa/NRAC4GuQ0BA+R4SI5P7kghFSuf",
-	"zlbCVXeZWYdcbsOOjdpRLQsIGMIcjorM5WbYr/D0VGkxNB0JC4FBvlN4Oq0eqLQRbMMUtAyOj3X4gDFX",
-	"jy16rfB0I9RXuo2W3TibaDYdkmrUpdyru4F3EWdFXmETmop2Fy/4jbufaLzTLG6MhHF24/nlZ8bi/bG8",
-	"Bg7Q9VJDTIQ6mWHGiBF61+66MhMmgiCM5liFMzDT2jMSLkQJUz7iTKvQUhk/QzMM0kCgvYDMMY0DHwV3",
-	"ZDzj/CbwRyyQMQ5v9EPOtBwe7B8ByxtLUKEFIvOFWpouJWHA6RSMrTQwbfTilgi928WUABjhjIQ3JBox",
-	"sChn7psAIr7Vmv27i9cSzROp0JjokXicKIK0nrcn9+GtnkdLg4M0vUVJTNIPRqzg8vNIGsedIhHDTCvc",
-	"Tlr6ubMhENDaG+3RF/o7u2h6Eef406n5DnxmyrvWoLKKMRYnhWgkj9DdjJNbIjSCOIOrS/0nAVhJ1BjG",
-	"Mxi0EsheBYyw7hUSjX6s6YrPKZu2LKXAojSGBPpoDIgdokLkMC+kMQXlSf387PKKRAhL9L8uz976SNIp",
-	"I/Z+CCNJQkHsllCNgbajNQT7c+3O5sxs52339nEcoym9JQyFaReG5mG353dl2sC8IhJp+lnCtmyv7AXY",
-	"kNcaWlntWukw+8huXiDECXASI9JKAhykOQGc6G6uNH4KaDwsYdH3jFuIfa3FgozdbwYW7o9g02SAFkDc",
-	"zt2ztKsrKBUg2+ZwlHpdqFpunIpruHY6a7ecG6kwjYMGCK+l5MwmVaan7OxaK9cUDjojKuS2xuZPs+bw",
-	"MY8jfseuJQmr5a5QELxB4RQER2cgshpla4UCCotUIYoQhsdFwS8nrFaLKBvHZNY7fuVFsojuOaGyRh05",
-	"38hsJiXMFlbJz9b643oqOQHcb6lDfB2EVB0SYUz9WAs7qU6JokSjNRc8A37Q6cGUehvBR0vjVoy0apZM",
-	"Z+a22IhCOd2n3wFrQL3T7WFn8LRG71/jdrtCySuGgHWkXURJCiuobZVqmiPhbX2b88QJfWwgs9dUVupu",
-	"ibmmWOUJufCKTaTylnxSNpZDK556PGfibKTF5Vjm5wppIT9VA3BukA3TfgeM4De5u74uwv6lKReCoE6w",
-	"IlMullU2NazQDTW+8BMKlsQhwug2iRkR4N22wOENnhJfK31UgrI9TazD595zHt4QMaEx8dEPyZgIRhSR",
-	"ProiQmCN+b//9W/7cCNOPi24BI8iLRrDnSdGdwTfMCIlxMkZr5aQRwTtXR5fnL7cz9uxHEQ01jKGRk8R",
-	"Fq3yQtdwgESkqapdQNCPpUGKb9+sDllscOkAKD4+AXDS1Xhp0FzBRXLLtJboi4vaQGgAR+ZrSYzDb7Nb",
-	"rAn9lJ78KzYAhiBYL9SnDzREe+YfS0NahoyX+4WDpcFot0S4m4xVYdV4Y9smaeyjPgQLtOEjp/YLYoXZ",
-	"ytuBxpdzUuE4LgK30irGW+M35pmRvMLGYlROGWJmLRuwZfROG8a0ZkqMV12/atwpQfEUIpCcZI80yMhY",
-	"icBKM63u027/6m5X2QTayy8GJbL6asaFPVb2WgzKXPd9U5uc8Sq0rVcHBFTY6E5w8J/hCFFVoN7arpOY",
-	"VHZ88uMLvWJ6BRkRSBhjS/VFVU5J27zx84pWZmxs8J1pm351bVZ9zR6XfE7AmgekQsxmsyQzXqIZZlHz",
-	"HS6T8XVYexDBunOpEkEQFgSjvSBzsLou0VTgoyDkTGHKiLimczwl17PllBJG9Ct71Fyb8wBaUzYRWCqR",
-	"hHqE6/LhEewjLowftD47jLvPyfsXaC84ef+i9fRZzQ2jdRupYAiK87h6lpYghihQgt4us4gBOPOQSNgj",
-	"ifTnaG/KJQl9dEnmU0EW+iithCIRcQ0TMbF4OEJzrvE61gzT0HUDNS23x/xcnDLMzM8OK4eFHBmndFk4",
-	"efJcsl5WsafjBjm7hFaucJyLQ0yN0+40ys04J5q7t80l7ML5XXFXsqOwXyOcp/BtxNZO4nn1afF+tjxy",
-	"Vr4bQhYmnidMBERG6G98a5APY4KFtPS0WQjehVWVELPuTiMf7b9KOOPldZ7JVmOpSn0rR9QTlok4xpfP",
-	"9JqjsAyohqcTbAt7RG3jZ1RrtuELwq7z1L3h5i5vlSl+W4/qC4C34vJOKDrBoarRNe6wtBzQ+lcC90aC",
-	"QOhNSLJIE40QSRUXy0qm90ArepXmdXgkt1jZBpa+ChE3W5CSfYNKRVmoMgAoy2WcqONen6psJUUSdQ4h",
-	"Wk6HMwVsQFbUYRzFnE2JQDNcxyLtzLLLTDi0NIfHgk62UrIMxbyEHq9sL6tvLk2/zXcPI3erWHjpEJDP",
-	"4RHRCIxjM3xLbKaR6ln/4tKp3nRVi/myqFPlF2+GXdaAyilslD9MrhMjc8TckAqQPIaQVpP6gYJjcizR",
-	"nzllJNJCX8jnc1wj1eu2a9Ukk1qFRNfjGhEQXL1cWD6/AT0OK5AMSVQtuhR6vU6klgib4H0Lkcf2lMk+",
-	"2e7PbWtDirnldHu0yKw2sdSHkXwMldTs6p1tkrbXLQUme1Q0tUm6QeoRdVl7qWX3fca8EXCaITq5OL06",
-	"PTl+7aNXp9+/8tGbF89P373x0euz9z569/aHt2fv36I9yiZ8v212hTmetNoGt2NhovtrpddkMtQi9d7f",
-	"/+//Fz1DoaCKhjj2kf79BM3odGb+HqA5iWgy9xGJJUExv9u3f4IOTm5JjPbAN8R+dIcFg4g3+xmo7DG/",
-	"038xggyEObuYG9rzPd0BBLnqL7W4ze8gLcWEb8WnHXZPsp6LL16ZcYoP37hRi49fAwzFZ6cAUbaaqWBY",
-	"XMtAb6PAZj/DKMaKCMf9Vs61wlkGzoEBbL7AhFc4TRaHIVkocywIKm/QXmAe6ZZ5tOqxcxvYNdoOkcZ7",
-	"x/SUf/TS9pp/dpyOkCLmShAWnXPKVJ1BzHCeR1YnJxJho6MTY9DVM353dYIibGOU8oYOrXUaqxCfmHwX",
-	"7pzkDCJ9TSouqvZXL/RTdKw6Mdo3G1Qvp64UJKdau+Cmg7F6DFjC9fJR/YfXX1xjOHJ/UZLL5MaWEPNj",
-	"FLAK0bPEMy3aCtRazzeBhT3HcjbmWFR40k8JI2JrudaSjVwrLklzkAsSEnpLInc+aSmDS5KFFM85mJpu",
-	"iQ18ynAHloTG3ghFfbBCVc+Zo2idW0reICXvY5ESmonNybUGVPA5lfDUeuteu8Pl2o6neZaaEWZ8apAJ",
-	"xJfJuOVsLjY5iUWMFmcLeFmVy8ounXxxXa+N6Jl3O/Ur4ZtXeimZipdIEngpbOoAahygMuXpYUwrEBEh",
-	"v9ZtWYAvPc92he5lATDo7ijj8dsApU+Q636nSk9kmr4pM26a7pRwAYvmpOh39EPpQw5QqXbagrlDbJMA",
-	"WGA/Ob5SItj8tCrpomIxVvZ7FZMEn7EqbyPnvbaV05kxMDf65MQ0fSAPorW3zRNM40SQazUTRM54XHVx",
-	"wZnmSIreEghuBXUiYZaDAyvALPU5qT5Ct3GY3tFpCbJe3OK43h3L2NUSdi9sGpt1I9slrGV2y1JrngP1",
-	"675wNb0zyt8W6b55ouox9mX8vTKndGtjzO2odJ+UFrQIbBXdFhzI8gp5bhK1u/wk3ZyYLc8mkDZobZgu",
-	"ZdN0l25AOJsvGjZ9pVTTpldh05bPmWzaZ5y2/LhiF10uSEsuSEgnNESSKKV5r7uU1t/bvHFZ4D+s6iOJ",
-	"gmx5AwRx20SO2F6wgPzQf//f/wdl2PRRINl8YR5nmPNRMFPKPs6w5KNAhfZpihB/xIKISfM0nbxuGtuH",
-	"6Tz32whye8EPRCVk40RGXwTDNGFqmPNyhkRSI6YgYarJbWByQlIlUQ5fJv2ctIlujAs1huRg9oNgP3VK",
-	"sA7OmqG2R+y9oIq0OAMxCm4r4Uifmzg33ce/2v8LEGVpKlUtDtiwv1yDsfGbR5iNmNkEuRscqbhI3W9K",
-	"mUZT81LfbFZv6HU7bf3/3Z7JMAx7JvWwLKfCYOTOTKtdXHxJYiv6E3SLBcVMmbziIO5TlacmPgEJekKn",
-	"wRHMwMW829VKc1UazcFix7xsj5JOpx+a5dJ/kqCNjs0aOtJFehXziyghjIOK/EJKs5IGPRHVz+eUuXDE",
-	"OV4srONOxOS6/ZdDlw/ZA9ZygEJrM8IaLlRorTfPWkZUaK3CxTr+Umwby3V8I9f2c2odWL616aIz/g6h",
-	"KKQphy302oDNbtG+jOkmDHeL5qVVb8J6880/FjfZd1iSLYM3jEGIxJENxcg2JZphyLePlYnx0RtyuSBH",
-	"xuiTG9XtUcSwEPwu3V7BuoiOHWXi6pkZkaLJSaQZIMkzFsNAMuZTqQ/VexhTSMMXGYzJNF2zSFjOVTqA",
-	"zNQVDsi+l7L6NIjk4SXtHCC9oJCSuLfOf7vbIGdyCnyv0uM1J86vUh0EwWQn20LwsQnU2Tb4pSzRV/vF",
-	"j4m6I4SZEzSHksNOESeHazNJPz0cFNHSWY8X3VsFYlhlXYF3JtUsM775pQThhVTSC/Dmz1LvVsSsb4iX",
-	"fwA9oCb+QGMYEu/pkzOP6W4J0921mO5vQ37dTnUG7+oY11V1olbgr7lVg93e+DrLGAgqjFMP7/9fczdm",
-	"Aa6d5huiBA1lnRGjoUa+ZjoTW9ShmWl4KjBLYuzo012uCHzn+V53TjXnPDD/dGf6P00vWPKT/T4b5AI6",
-	"rnnZfQMD1bw9WPu2+4onYs3r53gJFzfbRt6brmrMY76n+I6ZS9Ll9l1VDMhEn18PP3fhWh+mDxOuTVmw",
-	"DVHBJef1XE7vHWEfY0hve10KsazPlTDPdkWdSbZBL6V0nKD9smROBA2RHQHtLXB4QxSKuZQ+Ekr5YEFF",
-	"iiPyaUHF0kclN84M1SbJUyV2RMIqj99LojLF0iwjMslxTLUXhjhrRWSudS4tyjRxaN7J1gVE2Zgt6MNw",
-	"RzeNHGHb3lMLb44sUmTmya6evBP2x4QkVbmltqLwn9JOVu2u2QpuN1/bp5+fuO2rdj51F+oddPaDj7ro",
-	"/fHF29O33/uol3OL6DsviNwteMfv+j2//7HyzF7hyfa6+wfPt3++N64M6e+cQ4F58I7dMH7HvFT7ubIK",
-	"hTsoFuZz0HKtIm20WB80cKOlbnFi6P7PTZP096XpPP39yoyS/r4KCz+fw7jZWw2AA7+hG+6csvzT7opy",
-	"lWlJcdxAdS7cIaxY8qCuTmgNWHczHjsD2BGiKhfeXzLG1Fn0XOW2EDOtINnIEXTM0iSF21pqYL1sfQ8S",
-	"tcbL1gyzKCYiVaW2v9G4nza0IuaXNZN76xW1isQvL/3fT3JfFdVXeZLxHT9LM5IUqZ2za/eiGbmbjt4Q",
-	"cy5/9D2WxDYvceFKIoPAJTtpnMLHta8PjGeKxjVRM3l/eZUIhva4gItVQSOyjwiLZOphD4e3S2dj9pJE",
-	"eEZw48Casot8bqrlifgprquOjtQv5DKZz7FY1mlL16u7sXTxJ6/h/rW6gbNmyGvnn1OVvyqErHuu6Xof",
-	"BdM6NZM0zxFyar/YeDGdn5RfRsPKlCrgr8R30WK4JbfPzISf/Z9rz4+G90QryiY8XgX6o19p+o+YTdvS",
-	"dvPaYOarNGA+f3uJoHoW2itcIkRM7mv5GUPm+/iWCFNswFV207KtFf3AbGezP1XYLAVV10XdoQjBH2F0",
-	"qAa2N5f7CI/5LcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCtZ1KRbYoHM7MEY0XC4KFsyaZD5AkoW5Y",
-	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdCG44mGlX7nATEKoQs5MlESLIO9SmUROevuYN4HZ",
-	"xysSXGoTsi0qZLrnTJ5bmN49P/f8/IOrk3MQzICkrqvtdG+N+6gjrKJpzhXx5GJatsr1N57LgoRcRKmB",
-	"vCyR6ZcmJZrihujziDsuoO3Y873j42P9z8nb4zcvPN978yfP995eer539acrLU2f6beXFz96vnd+daFb",
-	"Hh8XsXy8AcfHtRg20B4b7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
-	"OTXbHmqqPELlTKH6lc3fZEIOGAKn2IN+kQjsNehBf3jQb5JP9A4L9hA8xqpoJTPrtixmVZd0W+FjlvLc",
-	"KlLl46mQb271zpfZ7HBpNnyTpsbEiOiJ2FR/LgFgEa1YKkH0gf/vuVK5eYHHZM8rIXxQgfCXWpNIy/8U",
-	"Gb6tA7Vy18OVVkpMnNnE+lK6onAQL+TqCKeZh43uoikk8FEAqfyDUlHIXJsqkTKtPFUZFUcluhOcTd3F",
-	"+OYIXTO3rN8qCeMVZhGfTK5oFe+DHK6GEPnEeIi/ejV888ZHvUFrxhOx75CjtbEWn0yk744fJ1Y+kqaD",
-	"v9gcCxk2Os+GnU5x/Q4KdaT3PnS6H6Fq9H/1PnRa/Y/7ww+d1oF59LsqDL6qzAL/S6TcMknXGtx1ahDd",
-	"VadjLRX09/bSxjkJdHqebiBzb+bSWI6Xjme1H9JnzmXArSh+zswbmzHXXYACVNH6nEvbXX6teidvkc7u",
-	"iyYkS5csv+QWvjzutvM300QByVvrrOi/VrrbLRMOz+z+27QBLshkYz2C5vOt0MQ8P0VZARu5GdkR6pZj",
-	"p1xxW2d9KrCNZrpdxkBWVK1MPDTlY4J2mcusNx3leO+H49Z/4NZfOq1n7eH1aPRhNPr4/2tVVu+/B8dA",
-	"Xypp2z2op7zP6+jjYUIwAS317tHNLwnh5Pvi2SYMTLUo4VO5Vd67Wlebl3pzZbdWciljPnWBQSYF8WRS",
-	"TS+EKbFNRrzXfPqCKbE5HV4+FaXBhhuqDh+ay61WImkYsV5tVaw9mepguKrULgsp3axvDpWIyrxSaXiI",
-	"53u3c8NETeQSxDBDUJIHWZElNeFlakaa5i53gF26EdyDH+e5Hye5Ed2zt+nI7sn7FAL35MxAYhHwQPct",
-	"9+PsuwiEX55V/zrMdpVMS16Xv7iVM+9if08z50ypRc7Omet5O0Pnq6ur873L/azEccHcqUfZP8pn2jIZ",
-	"qaBSZGNbp25dZRzJqk4W9bWfR3DXOrJXbkXN7fDgoNJfT3dzbXlHhanjMhmbts47AVzXzUTApmk/LUIy",
-	"shf6I2848vjNyCvC0u30qswAG227F2743cy7hhHsat+VNRfyabB0bqXzPo2YLVHv06eifbfX6fi9zuBj",
-	"VZbxlSu8g2fPCpeRDW8j19uBJzyO+d21IBEV1YG/L6EFSlvs6kObq29X57iTo41B59nhJvU+3QO26yN0",
-	"i+OEGPH1LovG0DvNRmHk4y7axbCJY1vxDxcr3XW6vf7g4PDJ02d4HEZGH5rjT3nAc3i1bEfP30RntAxI",
-	"KRZMDe767Wze53H8/Yurgg35+xdX+hB9cfzc873zs0v96/yd/u/Z+dXp2dvLorHYNF9nLjYtqo5/pRZv",
-	"AB47Zvrbjp49sHDkHrwr/k5hq8txd5wv3IG4gH8lenfx2lj1AT1tdCIIFJrGMSRWogrtYRQkkojhAkt5",
-	"x0X07wFyf/rGIN+yvMusxX6JPoYZSSA543elOB0TWAJ+FybgxUXrgGM3xOkkzKZfXI3ReXdRZD5Z/ckZ",
-	"X7RzFtPHM4JjNSt4dQlazsY2eFoUKV7NPn64UuZ/54uPHy7lxz8MHz/+8J+P//Avo5H8+Pu9D4//8C8f",
-	"R6PLf93/w+8qCWHKW0ac8N5dvIYndoBWVmE/ra7CigVWCuuUp3pYYkvyt0TQyfJaxRXM5Ud4ZwudaSHz",
-	"kUSh3leQJZ3sxGuKkzIjXL2+bGTSb360VFn1D+5r1ddoy5nznZNUWRJLL7srqgTeMH4Xk2h6TztqoSOT",
-	"4WnjN9v5Jf9Sxt4vG7lsb6/uN4+0k4aI3sVTqJkrqKOsfH5ZLuZNkbiN7VMjJ6asQus9F8SUi2I2xk9h",
-	"GkMS6q3dQV7cWp+QGpxm3tm12V+/jJl6XZ5VZw7dwjDt5rtj5Yz6fbspzqde3+521ijcuw1WyBbSSPXM",
-	"dsAaI+wc/5lbG+x2BGxJJn8xtrEqZrnQHnSybkkNCVfWg61OOA45rxeQtq6cBQvMYoaUvCKP9zIuVEx7",
-	"5+6CjaXeJu4wP2yxVPeDLxbwQyaLBRREaxoAUpjpMczrzA1f8e6dg7/i3XFxShUtLrJZVr7la0Z+m+Gi",
-	"amz6MsVO5evLFF81rx0GK15f5pAKx3NlWdUrSLOoEeujQC6lIvNAy2gBpsF9Eue79MI7BhisnirbxBis",
-	"7Jg5scV5awqzuuG2ru9ScFK8p9vhQ5v01zsgljCcc7un7JZIRadY2X1bs+m326pmnNNS38W3NXvRvEy3",
-	"4ccc9OB6RlVN/etmku1OEtoD0XXzFNfuS8PLdjq13Z5cPXI3+Zk/xNxg9M0zq7snJ+5Q20qIM2Udy+bw",
-	"EmSmQit8UgVfeo+0SmGLRb2T+ASHppCMwbgtod1fW3BorefIK+euRgt3Z8aU1d7gdrT6Tk4rg8ouXp6g",
-	"g0FvgN5cfn/63NRCAF9FPkG2v7qsx6HtsMofEvL+bbehatO8XpqJp8lY9zqIzImYgmH873/9G3qCIjJO",
-	"pq4IuMH2k02YNyWIrnEUVZXntn46Jr+mEktkqt8IPq+pPm+rTUTrzJcbUsSt5PDLiLJm0bJhUYQVHmbe",
-	"bFCz4/J5S68paU/bKPh55HFBp5T9e783eNIfeUP088ijC/3HyOv2npgcMCPv8+fqfAr3P5LX+a+9wXpt",
-	"GGYhWT2jnA9alBXd9z3NEGJi5KVQfxfHjY+pldEucyOsvDx2Q668OcnBsPoyA6o4wXXH2NaFp9dGHK8g",
-	"tVLXXHMO5Xp4T1nE7yrY4mRibj5WHR022wPKsfW/SFHN6Hq7ENZdK21CXcZrmYw1QGN7t7F6WQtq0pYg",
-	"7bz+mfp1jWNi83uvwvSrmTsyXORWahXoSuz6ZVrcjrR3krK2oP771gOuN6Uc1JUi3EDp+XvfQWMK3rpe",
-	"ZwMC3wRJBdGW61nr586N2a1Kzl0tszqguxmNTT6hO1h4RCUyx0ojT7Yqu87WVRzXE3wjet1afZ1nPVyb",
-	"mW+RvGLlIPjiGm0VuI0Q80CuQv+EW/uX2rsPuKlWySGXZqUif6HAdy57xl5gjgeI80gv/aA+HMJonEB2",
-	"jz0gx2Loof6MSkVDWZUv/3Z6vXXWkrSyQ01y222ToOBP28Mwp2z7jwoqd169givPmgzY90o7snIhq5fS",
-	"xLYIt2hAtc3LFSY2N0VNnlxI574IVUOU2KoeDWpx1fL6HHesvf0Cr9q5KdtA5hIJohnmEfg2IKpMIgbo",
-	"o9q0a0Lra6O+rmYEUfArNZlldOM0GMids2mwxxG6m3HifHoZgtap329as1wftIzxhIUEskaYuDJ7D5G6",
-	"QByMB7gf9qIWxhi3BuPxuPUsDMNWFEURIYRMJpPJDinnCrkEtpPyTIhafvkbB63t6Iq5mHFW/i7nR7Su",
-	"NrRvgasiLIODM5ugYEtnxktbWCXktwT8ZT7APvMRYdF+SgDgA8GVKRot8VK20fGcsymkRYhNWtU0RYK0",
-	"CegVkaoFvcFbBqKZXGWu91gIwirsX2+c4wpkNg4AgqCWcWw8VL/oWtvDeMdzeB2luJ4NkjbTTXOxsURv",
-	"ZVFoVRIyHzhzzK8UA2hiKVOpZ63PcS7ucndTwRyY0rZodWlRKgTx2mqR+RVsvnBwALtNfR0DlV3PeCI2",
-	"9nNhPzKU+Qo+yfeVknRNchVTa8Tg55E0OVbGZIpZ89M9HauJF7+D13ny607/wqu8UE6P3x5nIbGIMusD",
-	"5oaTEExbCnD50nYUu61TqMuzX8F8idozUszTyna+JsUt/AvF35W2bMMQvPzmXXEAqYuaXg2WzrshQjS0",
-	"cRa5767ewCp3PG3+UVgAZfIIMQ4hBjmhc7zMpI+0rFnerjMjI2YEjnQBEVa5KmiQ00lTLeWsjU5wTFiE",
-	"RW5f3xCygG9BVoHPRyzIk2DgI8kRNnpImsVY3fGMZtA8rTRgJgjzwkjOoGAbs4npd5JDVjhes+1Q5H1r",
-	"HKLuCLmJl9Yj6iEYZD4hCiTZxI+vuOBM8aC9k2SzmS89B6/BCgHDZPO65uxLZypzI309+cWyJGLNeEMq",
-	"ptVlJvP8Mj43L8xO9c3vfWBsIeN9Y+vbsfWHYWG7Cm0PwzvKFSt+8djGfFGiz02jGBeGE7goxlwf2yn+",
-	"pydvzhEJZ7wUv6j7hzo7NhunRBpyLAjKpUYGyym+JQJqv/OERS0l6AJOhorEbdWB9y/04DbIx5TKK1Vr",
-	"6BfT1B+sy1Lf2yJJfb8yZs6EIHIpnVmwZKLLzX5vQURImNq3QsamSMRC7v1S8v2D6vCR6nSnK8EkpeT7",
-	"HTcPoVRlrMtx9Zo1C6gsTmNlHlvGwZRB7+RylJTMlpBSZ2MSsMrMX91ek7RfaX7YKpy9oXFMZal6BckT",
-	"b6GyR2elusLa8goHna3qWPQ61YUs6OL2sIJonV0OnZ7fHubBBJ6wMbQKWmkRgv6lShjULGSBlzHHERov",
-	"VSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osht7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvr",
-	"dD5n930u6/fqgSv4OCbzymx0Fy9P0LPBwRNIPxOTOYp4mMxtfcqyXOik/NJ58mkRY2Zt1K7eELAKrUqG",
-	"RmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCxtN84ZCmX/a7C4keZVNjmiVq9yHHpBxZYzdrVTtDQ",
-	"oNJH9BQCaifUpLxRWXc+ghp41kE1+FPLBim3Tp8H1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0",
-	"mQF6tjT5j93EHEHpXtr1DmsradAuThE1WFq6HAjlrioifEmYzDlr638xlm1+O3vsaONxRi+bvStt6rLM",
-	"o6TO5ekCkrSfsoh8qroavzy+OH2JgKQQ1Y3QXqtr1EqjYu4XFMlVuao7eDJ42j8c5J1vW92qRTGQvK4M",
-	"7ztGMWXEZVkyJaZDzBgUgY8J2usYJpwpvfb+dhfwKknmgseF0gT8zmSvwZGpX6M5DBQK9L1bSu4a58vR",
-	"/Z7ZvvTfx7Y/eJ71qX/+aPsFaFYVrdUUj/ASrmuNoYAyBGrcEXK0YnAVFDSrQDP9IEyk4vPAR3TKICod",
-	"kgDdUUnWY/Tpk8MdEuwXtLUKv/c7xCfK2j7cxbPRuZ1Vo42CCNN4GfipLcpHwZjav4HpBHPO1Ez/clam",
-	"EcMKFc1065Jcoj0w5Wrms5TI/B2DSRiHQosFzy+vHEBHI4aRHTB3+WniuVycar9rTY6Q9co9heLbUI57",
-	"Ymx/RJie5P7RiLmlyX1nKv4FlTp7gMgnHCqz8qYuTFBUyANbDtRSNqAR8j9pzHm+55Col9nMB2w4GojG",
-	"RJ4t73Pbff7Ze9d//uF32bD5x29SEPJPTyw4n33vEgs6eZMFPqwrNViUDBT5pFbCYwZPD54cNvIygoGz",
-	"6JXm404omxKxENSGkTXIdfK0+6znN4gSuKFVV9wTTGO0lyuGuu9DuUEfCaK5l48oM1scoLAOJHrPMK6O",
-	"F4uYhngcE+NEeUMXC+OuscmAE5PbKrcSEJ58ZH1kfD0GOO4wm1Z2Y7c8NMbjgvmtOfoXs6WkIY5f2362",
-	"+xoLRSc4VLt9nQjaZGWrllaQ6dbDwX53R+xa81l2GFcM3uRJ2cOxwqyZi05aG5Cd39CffW+hUY7jl19u",
-	"1ywaxOhU1Sq175dojKeVATPC2tGbr5iRvjdnwKJOgtu8qkbYg/JyPD5xrbYEa+vhmtGMRtBpwylD2x2m",
-	"7ZxP78Ey6lQT7DJ6mVLgeTnZRwmLiLgABqvZmyB/Bl/iRrdZGzZXRX7LmuNpawK0J4QxEidiBx73Rdh+",
-	"1QwnSRw/L976bMNXZiRevGvGj/3G+7Li6qam5UMwnSMUaNVRULVsuejIAO1hdPLj5SWSIRcEYQm30HrY",
-	"fSMWKzyVAdqD5PPByfsXrb//9W8BsilQTeorYa8MK06h2By+M7qoTI6Uew3WFPyJMz6nRKK9k/cviraO",
-	"LUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeUZI9Z2IBI2NDHEnMdoLxKQ5lfTHfmkCAMu7JvCByZt",
-	"mmbrct+HQuW2NGlmMrJKvyALLqniYrlq39u2BmtebF9FcRWS9Uy2ZKIw60aQXBWoD9JIOjRtN6WVjjYQ",
-	"T9Xi3xKhRz7hTAmuZ3lrgmp2PDazZXu3u9y748l39eV3tRFJtqU8cJZoRHeSzDFTNPzRrMqKR0CVh/tt",
-	"47aVmIP9JowAtR0HOLabVdg6kPrcybawQHdCn/dUDRFGV4LeLtH/ujx76xrvBZeAJDvVAPVMCM6IGa7S",
-	"a3fbHRTzaRudsdhkA7ROGMjAMSYRmhFB0uPryJpJwJBlG/sIK4TZcsRASPFN2J+V4TTTcdavvaBq5iYk",
-	"MNi3rl0WdipRsog5jkg0YjWzbqMr/ZT+JY2bAKe1vV4HvaHf7es+jFUdx2jMExaZlMBQekaO2JjE/A4u",
-	"C4znmZmZtYhNKKPK+ooVCfl3hvIqLN+AVFv9893FabsqieQKbR1b1fdtZbYKWNRhgW3TOZ4S35beESUu",
-	"vlnmcuNVWwnteGky82s72oTGxOQ18nMj/v2vfyvf7FZtn4vsMKkcjRcueGzxFlvFR6Ifk5gRgcc0pnoJ",
-	"fPSGyjAvSJuT7RISYDYvXAhjb3ViFTZTzWSOkEvZ2Vtv4u12au4kc+Zy6HE7hrFCL8KkSzVbxuwGqDG3",
-	"QtY/3ovHiaQye7XeESvrq0UYW0h7Gw7PGslut3XLA7Dkl6fb7pR2TL/B2Vm0vP9Zcta+wHc5BeiyNuGK",
-	"S6uTplzxjSUZCnAqjmKCpX1J8gnkwqzkM2TMM3fC8O9dWh2asglvaEh2EOZLSdtHb2z/6W87jvudq0Zt",
-	"n5zCuHreMQ5v6mudIXiPKAv5nLJp646MZ5zfQJ7hverctvuGv5tyy7odBaUL9rm/Lo8wsHTNOoCCiG8q",
-	"OGgmYTyCgXVKMp3rxdgL3L2hhke2pYYTEgNLIm5pSOTjNC3x/kMmIq4d7qrT6Tz+Tv/nT3/6059++cTE",
-	"u6YhBiJIplXXuK9bEk+Iu8ulRKC9mN8R0QqxJCgmekDpo4hOqVVUIixnRO5X2DDq6zyYIg8f9/4wtH+2",
-	"Pv7c8Q97n92bqhlrqNn81y2wAABs64Qo2TxfSiGdxCVx9V3uUYbfNK4Nd1pwuk22Pg2bCRzfVEQmV6E/",
-	"B0I6YNXlew55W4Zdvn1zjm57oabi2z76npTLSGgMQ1BKwGkkA7SIE+nnqsr5SC4l2Angr3eLK6q5jVxK",
-	"KIqqyfj0ZevN6XcIfNsmOCQI/DC1gL2HJRJYkcpQ90TNrhdYysVMaLpa2VG3faTb6N0UWueXtDXay1ij",
-	"X5V/v1R0UXfUyg3mr/OQfrrKMGC0LJzqs2/Bry10WwG8bZt3j7p8VSzh+ub5gT52Xh2b//Z6A/vHwaH5",
-	"o//UPjno9oqp+NNW67Lxm56rjks2XxwnamYBsL8sINkvC1DugQEse2ABzB4AoFBEbj5PWKXMoMkzfd1g",
-	"ZXMIXCTjmIZFFzNP9iFNfDbiJsfMlfUtYs0MYkvqKfJJ1VQJvu0j2wCtuonexpi1up0mTqJ25Gu9IauS",
-	"1UiOQh7HJFSb9+bqpty5xMav5DJbjYUXn5TA6Oz0OYw41cISweHMaFR8YbgjUqlzeXNBnM0XZzRqEGvh",
-	"LB0lOeD5uakQ7LIJTQkrVLvuHnZLLpGH3XVK1OHBQf+guc859FbhOLMQ9HYTu9VtcLi8B5/VPTwsnzVw",
-	"r+OzDuo9wkKxhBf7ldz2+MVlgds+f3Hp+d6x+2/3Wc/8oZlasSY2NFlbFRta1DDWc0FvzVju13H5lxk7",
-	"9wBgAEueuaS5rrkbu+0j1wRBk/yE9Qmk+yvMmnHNmd9y/cIz51jhB/z5sXx42gbrcJBrVoOISwvp2yII",
-	"+VdrXxjQPvteIomo5cH6Jdp7d/kmw4xuW6LUOWfUeMxt5ED16jYIV+ZtHu+3vbCA8tte6Pnebb+IVvN0",
-	"HUZNixpkWlvGj9Am/6Dvfcw7SWsBz6sRKZ8TrY2titHb1LbIZ6Gtufxc9SnO5PpHEtFijGHdQDGW6loS",
-	"wppnOpxDOqe1Th8NcvKUnCVN+C+U+wFbjxkkPfJXEF2LHLmU19B37dstCkC6JasqUuzQUKdZvMnQVKFO",
-	"bacC5dWzRopQPVhnNNq22ISRcapul+FMBtsgVmbdTKRNGmgjEiZ3D1yBYCiIi1gd3MU1ZTmNDPFQaSIp",
-	"Cozp2YHfNOfXNRj3txoPvihKH42Gq2a2bzLKX5UAz06flwrfL5JrzZshZqZYq6/3tFrwWx3ybQIh3qu9",
-	"d9v99mG72x60u+1ep9dtd7vtZ+0qeTtnTRmN2n+AQvK/3xuN2uav/eqimRAtU7PANvCl0fo+7fhN84DV",
-	"rW/9cBXL22S4cpJzGtXuyTQ1XtnLqzaCBPw/wQvMRzIJZ+56L9NMSpxz1SUmW2U6eXVyys5CRSBDax3N",
-	"rHpqbJUgF/C5OpXvcTK1yPbhVqrESSZcZFqWtz3eLTgcuLiBoXIZwKXs7JaIW0ruqou33JLrQr2J1XsX",
-	"2woqMNU0ybh/KY9WVrF59aMJprFNYFfS2MxX5tSX6G7GpUve5WJ0qITC4Gc/VBfDtl1Xx9zZl+gxsuCh",
-	"//l/kNbb4GYmIiGd47jRqvie4qo6m2J5waCdn6sK7WZfBLZqFdO8oFWLV43abcGyfVWNfsfFTWVGXpOu",
-	"HNn3VetQUWhfeimx+KvkV6a1bPR66j633r7l492JHM1FkrS7gofLr5E7fMf0XlReWwNUdY7VGb+7nlGN",
-	"2+V1hJd1WTPtpUUFZ/xlk3UDIFnAWTa7qqn4+SVfTy0NPHYqDeTH5uIMsrYCDa+kp4T7NuZCbhZ4SoyD",
-	"LsIoonIRY6NfDtFU7xyIoYmXmuuMGJ+gwArmNrDI2f4DtIeZcTBJBwJVCE6WMVcz+IMRqtv4CDN5R4RE",
-	"g05Hj0bZdMSCDDkf6Me2G2i/jY6d/U0zVuJ8RO64kGCXokqmXNLs20eWE4+YdYproxSh9sJxvEQBFxER",
-	"AVT6YCimUiHwkqCcWadl65kXTAVPFiaOk7Jpe8Sek5goF97oMG7wLcic39psRumMqpxS7lNKDgCqCBgz",
-	"ABbH1vjSkyORmVS7iZHgHpXnquTcS6I0xrPo1za6JCxC1F7GQmTj+bsrLW2DYw/O4Ac6QntjHE3hTlmi",
-	"OV6iRJIRo2r/KN8UmThIqmY8gcRRaEqURBgu32hUSiPVcD7VysLz3F5JNxNsfdhT7fW2wsqsNZoaK6Lv",
-	"LUnmd6yPYn6nJQ24HF9VVhwZu5g+vfybfVs2eLdU2GGbpozJ8bWdii4+2EGZ2cB72+Uer0mdVDjNVnJW",
-	"AT98bKTBxz/ro+KzIX+Z8V5HrBgpfkNYo6z7lYdkiTzxEioA2FbZePrbvGHgWWc9YfQPD7YPa3XH89oV",
-	"0m0eqoRA4RheT4FblwrYMZO/iz6/1mjfhXA325tscYDCOOsn/0DlAH4jG7LhzvktEn/FGnMxX1ORKNN+",
-	"K5TnleoOFdozZxOtAYWk2sycnSRri3hDWuUt66HtWm6ac3Ud4kSS620uAHKfVWe4uLIZLcASBA3bKGBE",
-	"acE3MFYsSDamVeZEEIkiPqdMC642WB6w7KMgYtK2f/720hkSIu6jwPqV2bevrq7OfXR1cq6FzKvXxaZG",
-	"+bQt0yH5BM3pJxKhG8oiiXAcayHJVG0DuUhPwOnFhes0Mw/P9yIGRYMMJKmWay3x+j1Z6KVk4dLLqgY0",
-	"9GbUtHrBuTrR2LtaLsjbdNjVd88BkNXnlyloq+/eO2BXX70y4FeMk5/Q6ut3boou+fjOZTIdrtPybVsW",
-	"FgXYSuXYcs8K5ULBeLJabaTO/OFqoIk0wXGhg4qqUmUGs7qBCrxjbU4WmMQveT47Y2HDE0xz2OaHMnRe",
-	"Nc0rWzi7QeB2tXN+kR+9FIS0NA3a4EYU4zGJZRv9QJYSLQSZACcIMB0GJnOBUcaOT5HC06lWaPMmdk2f",
-	"t+D7wJ3bSB68XEhqbkbhr+uMqcfPfDGLywGPPzb10FRh3kEz63c7K4zm1SFnjIRl/0QVLiDnhOkoXqaO",
-	"yZAHzoYHLkgIxgWIrIkrQv1MzsVCfZrSnZkdvHmSwlLqvS3TmkG4nga7QvVPxpYuIdrHBDiYIJh4aXz7",
-	"behK8Qbs/Ozt96V7terYs1/Lk6vaYeocLmZ5uvyKF7P5Dfq9+7tHrcqclRU9vgOaUhyIzNb1sHCVd713",
-	"fvr2+5EAA0lu5oPOs8O628MHoT+XZK+YGXBb6itteliZj5nPiAorXUauYvnrcq1Ybu1BrmKZ509pD1vy",
-	"p9eXJovSDN+QMoeK5b4Jugt1HxMaYkUeSaS1JU1L5NOCiiVwqnCGKYMjBTowKR0qOFW1iWL1Xj83oBmG",
-	"SLCPgBWLSjTHbAlw5B0bnhTdD59sMGZstnGlzhBPKrfaA7IbOeOLtv3ZDvn8QblODkWDQSkl8GDQf0Af",
-	"TeitkimJWyJqvIsv355WeFpoPG2Ho361hxudLK+BPFdH/hHerhCcJWYWmQv8Hd2KgTNW0/uKn8NO5N4v",
-	"ZSDtdx6O4PudahtvykdjWclHBb1dliM8t4s0P/7x+enzZqHmoJC9IQpHWOHtRtGaUSJC0izTyeXD5Izy",
-	"vee1Rqy6LGu+1xQbuXxvjfo9F3SOxfLdxetmSABlMtkK9Hw05aYUZpc1+YReHp++PkLnx5eXsCNf/Onk",
-	"xfnV6dlbm6yl1aIsjJOItBhnLWf12N82L9tVhfWtfl4u+nqHUNt84PLW6URscDWkszQJA1yuAMzQ2aWP",
-	"MIp5eAPx3vrHcx7eEKF//f2vfzOZbu4gnhhLNOEJRFEgWhFOfBJjWbEWXLYWN1Ppoxizqf3TbHU/jeyM",
-	"aUiYJA2Dy1eiwRvr4NWspmEsuIk2324s81HDEa7S5DybN1Z1LH9ExhQzH7HF3EdTPueRj6J0PX10k4yJ",
-	"YEQR2RDVpUj87Saf/3jZCAe1xG/xuBW7PsGKTLlYNuSEWIWzamvtXL8iEeTSPbJ7aI7ljQ36BdAQVZLE",
-	"k3ZZ5azjBhdJTJoy6S054vanznasrHaRiuu91Vrtcsa9pJ9IVJ3DoGbTnDKpcBzXfVWD/vOb6dvVTDY1",
-	"Q5zfTM+xmjVsvOVpWp9owClDPnp1+v0rH7158fz03RsfvT57j7hA797+8Pbs/duHP9QKS27ouQTYjy/A",
-	"myi6pZKLpY1u2D7Pl++9Wzi31VJOwaw88opz9NgkWof7FJcTy/o0mDLo1a6VxTrFJVXJFDDAU8hAc/ZD",
-	"ofMj1O10UgndJtFhHFkYqx0um9Ys0OqBqRefuwToDWae7z2JPN/rd5reABhUmgrvvYFJg+0Xnj55bhzO",
-	"8s/6HXj4sWwuyWErK1adwlplwX5vMkHkUkds4c0h06Og5Lz05vikZYJw0Q2BJNDdQ60U6gfhDAscKiKk",
-	"sU1IOmVYJQK8wcDrhzIU/Kl1ScLkDWetS/c+aKOLYqqJIM0NUZcaYiUhhAUHyM4mwXCJ2zRpEJcxonwc",
-	"F6MDc576e6PRv/789PN/fRiN5Gh0+fHn7qH/eb8qt0NFKG99socqfEGZNDfl1L+qOLl92DSiKglIbe6I",
-	"lWrW52eXVyQC08OJIJA2AsfSCJtoD6MgkUQMF1jKOy6ifw+Q+9NHPyVELFvWTAyu4jJ1rreOMUa4X5NB",
-	"JFtWyyGoQIsYh2T3BCC/lSQe5f0sqmvL2UvRmrCoa/KJhIkiUdkl4nBQyWN3vJWHsLcZwUKNyTbXp3Eu",
-	"zXSti151leiHu6jV0oe5sFWA7Gbc2uC9dGGbf3hpu80/u3BDFCM2m9e9TRGWzshfWemV5agjG3DoXaWc",
-	"WrwLHjeoVGcSANb6cqeexM1cN0q4KHydOmpb5AB8aydbfQ1tXf/LkK2qHJm7NZjyXNEZzZIjxNkRIvOF",
-	"Wma2QGnyMqMZlmki4HqENNfjssXbdHGd69yvnOfHqkytLiYZEq0ZuMYECyKOEyNEm18v3dLJObs2DN1b",
-	"veCwhzc6Pj81bdBeoD/4+1//Fuz7aK65T2RO3sBWjLHtTMBD0EbHUaTFgHTardPnQzRKOp1+qKkG/iKB",
-	"PgZxqBBnaMVtHS15ApFn+rCAyzuTksob2rlkK6NZsPf582ebystc/ChspE6zNzw7J8+er+sq3qxe7TuE",
-	"QBateRIr2lKEYZB2JgJLJZIQhCBzwtnwcBsLrk87677TRqfKuPxY76MR2zNVyCAD9eXbN+d+5mbko+dv",
-	"L3109fpy38+djWlOWlsYREJUrA8lVmTmekSZ4iOWxsv4SPBEGY/XOVIzwZPpDIE/CVrwmIaUZG7LhC9i",
-	"4soXm3MbvPnkjEgXVQVuju0RG7F/+Rd0XEhKM2IvIB+k220hFhpEhJFZOUMsQxToz7igf4Gvhug789aR",
-	"Whtd6XYSJI4c0Y1YNdWZihImT5mpcgy2uokgcoaoUVld0hzKIFkWgjI6VrJxk7mCHLPLETuOYxRhhfW6",
-	"U8ljrCFY5Im0jY7zPEU653Do8JHMGhpp2fkbjFhpb6S1qSSJSQiglbdDKuNCIgKzMSRIeccM0cgKVObx",
-	"iOmNtdJFFu0x8NOIkpjegGDjuog4MfFy5BOVyuFEHxJyxF7gcIZMqSFbTcaSFAJ1C8dIc3TQAT61HFdr",
-	"6WfBEAWmMFGA9ky6UGg6x0vIjrrvj1jgihgFaC+VaDULdIkqOWtFZK7/EgmTkJE1gAJIgc0oYmpu542S",
-	"NhOeHmvEZpQILMKZqc4NS284EYJe3A8Hhvtt4HaoOOHsVtM6Z3LEIGfsmEewAy9enqB+v/8Mvbs6gb0p",
-	"ffTu3elzRCPZRlAnzRBzgE0NE92Jq6/1+z9LrufhKsntj5ieaK5ImynyZiIdICsNn0ysNG0qumm0m0ZB",
-	"G8HteL5MmRyiDjr7wR+xrrvu91EPZRaPfmrecBlB9a6hEXExTI8kCgxyA7QHWSrSZEj+iOkHt/1clhdp",
-	"eJkjbaNPrNMf5ljeGP6EZU6PaI/Y+bsrvbLWY9OIT36BEwF9zLHmEpAh2tolpOHZtmQHMsFnQ1sTYcQA",
-	"bzJVxaiFMqV6AinoHT/TmpVNzwvMIziNyHzBwf2i9QNZul2s57Qg2PoOwVdFNVXrsRreMY+WI2bvGnsD",
-	"WyNJkEUMl/wpN3MoQntzLG5IlBtZtS6gOYlcMmBgdQRHiE9GzBSNBzhsOLGwl29t9P2LKx+CfTQoz1+8",
-	"fnH1AhaHpn2j8RIZ9b2NBr1nPjro9PR/+vqTETvoDFKeovfxWB9OGmPOySXQCFy2jvWPwAKQnhnneEqZ",
-	"PS+0lCcN/xHEVJ1niLBbEvMFsShHAWQfdhFv4D4YHGmKTJgKXDQa+Em6Qm0aA2B01hgAOc18nHNVhA8X",
-	"gmSV2+amPr9uLIimKBOuZK9WciLFueALQYnCYtlErHisiJjLnLe5l5OzvJx24fXanXYHQpEWhOEF9YZe",
-	"v91p9z1QdWcg3T2Go7vljm79aFplzXGYJYWAwOK5307rx1HOTiP71bFuc+76h7I3eE4UxPfWeOZkTR6/",
-	"1msFLjkbGjo/0I/gf2s4gZ5Gr9NxkpwLv8wxTc0sCzH8qWtq1/cypHzQWjUYx4wiOYfKmx88LbIRzSv+",
-	"Pe/SYBLKMWNBszYyZyjO5ZI1zXgc8Tt2LUnoDfudThaubTVurZF4T8LD6IAMJq1ut9ttDXq9XutZv99v",
-	"DQaDwcHBwcHh4eGh04aGHmSV1cIE+vv//j8ohdH7/NGWwTeps9fpGdmiLUFzAqm4wm8+XfnPvjcwmK7q",
-	"Nl2Rx9/hyJbSNJ90N3/yjmEr35HIfNTf/NFLLsY0igjcJg56zzZ/ccX5G8yWFjrYYAdNZnTKFBEMx2n9",
-	"0oMm8Flv93cM32Ia6xU3+pcp2mm3Tml/aU0FfI0/eMfFFx99ryQneUNXvxGcjKp8nAJNLsC33Jdt9ALU",
-	"2CCj3sDcttnM7E6aWt3pxn8uRzZb7/TcIfgDWdqNDGvxHY+WW+7hX2qzbtpxO+w36774uajQW3+kEmvr",
-	"fqVo+YI8bAeM1nEvm1bBbKPl187DOg142Alnk5ga09eg22CIc1O2/Irz11iYGMVBr9eA6RU26wVJpJ3X",
-	"b5DTmg0HRvmMqy63ZLamfq7uuCRRPf6ZRp8N842Jqoo8h+c2hBiGPkILq49FJKa3YJcxiRFAro4Edx5R",
-	"RR5seiry4BLDGNSNH3315D/Y/MVbrl7yhP1mKdEsxcNQol8tx18QY9+DoEFLbe4OVFptHexkkEx1lca+",
-	"J2otgXW+nUj3OJF+IyfRP8FW/J6oe+7DnPi9pRwMsu8iaSSyH9k6ULZmfJ0hamUfm8wB5a28q7hd2G+H",
-	"hf1mfUa+wCayyQ8aCcpfIVuqRNNXypdssq1/VP70y4nWvz1GaHbZA0rHi0XLXW0+nlCQc+vNji9tg5W0",
-	"Z48kWgj+ZxIq6ZvyTaZqk0uhZIzeMXhMhXw+pozUmCcXaRJvN9jWpgvTx7mBB3xTP/s/r7j+x0s0KUwH",
-	"XN0Mryjlos3KQlH9LfhTZTs+ZTCNdzjAl3qrft4EnYtYMhcjRdj4Au76K+FyfilbQWU++twUY6H1Ii/V",
-	"ryi4OleD577cEsDUbf1zAyv0r2muzjbTh5+zya7iBnaITVXu9Tq9w1bnsNXrX3V7w05n2On8B7T5RKLr",
-	"7Cqh3+60u/1W9/+KyLjbS7qePaoOokPyZPK00+ri3rg1CPtR65k+uQ7w4fhJ+DR6RjoTWA7r6F3uspt2",
-	"2fMKOdTrAMv8xjxBplQqscyHEz6WM754jBd02G0P2j20ZyIwULfXPtiHfR3eGF88TcdSxiZqBvxfNvSY",
-	"tQQvIa8z7oa9qE9ag8lBpzU47D5pPe0967fwYHwQHkZPyNPJM8+UUjUfnPz4otXr9Aat3kG3C7lYnJzg",
-	"zUlEk3nm2pVuM5mMr3NLWSoKeT1bTilhxMvuguy0hugdg3qbJEJzMudiiaaC3ylbgiRzT2IR5KWlDF29",
-	"vrztwuWQqQvsKah9uM2lAewXy0XXXRs4Sv12bfBlrg0m2UGWntKLRepRtF5fqT2kU0tW5Ul9xtJ1zQqH",
-	"unR1EXbZMJSgeEqgSH61cWHlOL6/jeEbK/zGCh+EFe7ECDcwwW/Gnq/E2OMWZCem+ZBGnkuinNMOAPQo",
-	"9ZXcCzRNBz4KgCkFxnHN1vkO9g1BY5ZVGNNs9ghh+HfEnI1I8Ln1ADUeh8YnVPNrWz0AM+vPzBlBYUyw",
-	"kFDr2w07XsJ20WAt5YiZhFQJUzTOqofPcGESCE8xZUc5cM3XWZnyuxlWmg1ArmcxYqYfiSReGs+ZSgNW",
-	"9XGxox1Lo8kbem+5QoLgcKZJZZhmOaYhQQwgXGAhidQzFgkkYs6lfgB1KeVdbnY78o4vaeK636m4zZHX",
-	"4Cx7MMx/lSdYSgVpclcbqgSBLCWc9B1O/tEOPGdE/Ec9+P6JjIJXRorf7cx0btEVqobl+bVKxlXJBEjZ",
-	"lAAbsB/6iJF8IvXAbvLAnnE2Vap+9EhutAdeWGgexhz4FVuOUrR/+NkbL69lPr+BYWbDbqkMSb225IxQ",
-	"Xas6QeR0GutlGIs9P/phL+qSjjkwWoPwSdR6Sp5NWh3cHffCfjQgB/r8YOTOJa3+krydaP5p4S2wQd9L",
-	"FnrXkuh6DJyYFh+ZumEw1uGkS3pRP2wNxge4NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi43RL1Fxa7g",
-	"N4PKlzGopHxGhibhpUhZw066QqU/5ikMYphUcZxhmioI4kRcvqAAyBOBOPBfE/lf+jlqtcxeQxAH4o9Y",
-	"ALF82KbYCFBviAKTu0h++NguJZTRusVKOh/rKm+DOQKIl8Ejdnl8cfoS9drddgfFfIr2plyS0EeXZD4V",
-	"ZOGjEx6RP77++1//NkSBSJgezgadBWkgAxVIC1XykY3G0uhrOQYU2KgbOyMqUUQUpCfOlJiIh8lcqzUJ",
-	"i4mUKDCNA4hvAbVlxEYs2yO5kCfjcmVYBTSPoIyMOzOO0mIO1NRmhIiZkOtu3fBOTRma9XkkUXCsBVJs",
-	"GD/U0TELhASZEEFYSFDMJTH6lsJTwG1E9dL7SHLraDtOaBxBhR5NDaYDG5kAkR8Wxn0fkViaoC6zHCJh",
-	"jyD0g0sKprd3F6e2EQzIefzIxP4AXiAQy6lo9o7N4olKlCwkEcrUVM7jyhUYkgqSpk/09hAQDIf29Aj+",
-	"iOlFhar+ed0CCghZu5N+aZIgOTvWfhudLQgrXfnYCetuEWUjBsEdDhD4YSNyAWjGkV5dIkD/HBPIkm7V",
-	"1iOQVz5lEqgLFMGLhVZxR4xKZDTsCm01hUqrranWauhzzKOli1xJFpCzoYPe0O+q9VZ9bqxIGfd2l/Yf",
-	"5JYy2yePpN12vglnoQrJGU/iCIL6xmTNVixezaUnfsWVnBUL8qehC9J3n0ks6KRxHpVK3J5rHEgTs3xl",
-	"u23Q9NKM/HlnT3SbDkf3ov9IjxSzUzOWue/lijr+zqEijQHSvbatQKC4IG0upo+h2xYw3zYMq5VTZijH",
-	"Mln42xbm9iCeL2c0Nm8Xs6WkIY5f57IxYMu/8s8SQW22CH3CPobSRvKxgWbKIUMAmdq2Mst4Neh9BuzN",
-	"s6yGinzSAtzlH1+79OaGBpTLNJDExNwF9DpdEHKNKPazFwl6a9JdWOIB3Fml3EyHph9WJKkpHi3e0HvS",
-	"Psid3+nZ7Xsn71+0nj4zlQFmXKhSMqzcFICcUciZCd3WanUis0mhNJcBJOmxBv8TzpTg8bngtybG0C6a",
-	"Y9nvANlu9adUzZIxCLg4nBOQcrUE+bEY6dVtd0yaJqDvArldZVICyBV5assfVs3uETw//cjkvCsbJjzI",
-	"MpkSoM1C6NIOellavZ1uLeyY5qlXkRDvw8+lRGRVFzariceq7mDSRGO5G5Is5Zdncnp5aYquB7G/rCTw",
-	"KlmazMoXRDpv2AOtoJlGcWkkS3vqfIkoE8dAGtPTN5WzQuXUP3NXhJ32QafdfXhVdBdFtE4JtdmWrCgG",
-	"xA6ZSqlC1t75DxpjU7M38hH5pT0SEQVepZ5y4iNUdZxTBSm3UK/z7En3oNcxdSRytuRBt58ZfC2GTAeK",
-	"cxSDUbGQ0KQuitgCJx8rzluxM0Y2I4Zz8+16YwTMSPcrtJzNnEj8TxliZFR7rTEV9Pq15oM5/tTSC9sy",
-	"JDB0JLGbSXWz80bJlpqlGgA7IWhjK7t5vQNHqtncz0757Xj48hbJhzwGDP1882v4aoJYaqyXv5yjg2ZK",
-	"WcHCNfklXEaWXEElBZX4rSHM1ZNYvbY5ceXKSuBVuBQDTzMl95xT8WqdiqeTvt6kuNWLBoPWgHRx69n4",
-	"yZMyI6gyarjqhPk9tV2R4q/zusgu4AdX6toCvTDmmKxGjqmokiu+1JBRl0L0bAayazUTRM54HHnDXq6Q",
-	"deMV0m27uDfuh4OodUAOJ60BfjJuPQ2fRa0O6U56uD8ehAcRrKYi4hbHLkAnXVLIKXxHxq2F4FEL7AuK",
-	"zglPlGna7RQL0ldPUa+Bu3RrzHGBsNdd/Zh1+Xbz82VuftIyiI5VWkaz0w2PiTSXWS1/hrDhPVlCLCpd",
-	"ri4SGTO0NLcPhiBcgfx8jacR2zunbHpiizhcsvnC/f1KqfTvtPqdj54zmT51Naf2j8xZAaO7TGDSXXBo",
-	"YNK0XW2TgRHa2BSMVaZuM11A2K+cDWQdu7I7su9XMq7t+c3uPGQ7nvBF84R84++78Pet1m9TVpKsLNy3",
-	"pCT/vElJDBk0PH9yYZbm3Noq+Yg5kzCL4ICxl0h1WUYcV/+WX+Q3mF9kF6JqkE8Eej1K04hQlkk1G1KK",
-	"1FBT5x7HlmTzxfpjy/c4jYww4iJEF4mxnJjaGdycLe1++7DdbQ/a3Xav0+u2u932s3bHs8UBoRCqN3za",
-	"Kd7I3fbCf4BzUSPxqzkXfxPn4T9NtMw2LORLRMmcF1LxHm1KgIJMvd2UIUFy3NCefDyOgIHB2Venf7nU",
-	"xZq/1OVTyfjYjqrKSj6Qws7s9rbUEb5oipQvqiPY+f/qzLDbezAtof+Q3NAFU/xjcsVvCVk2J2R5AM3g",
-	"cYylaom0kGltzAUkWBEk1BzWND9Cg84gV/sYdAeodgJxWiJh9YLeayyVrZ76MFxom+0NjnDXczn1hp63",
-	"AyvJl8nvtg98jycKDihvwdkUddsH8/x9fcfwiFWO1x32t2YGFmk1LEFDJt36fBOUvgIDsl0QfGcXxRQS",
-	"+cUkp/JuFwlsn91ksEqD9h8TkkBiB0TncxJRzZhEwo4QhjAtItCChjcSUYWShSuGbvP3lywNaXWXQCTs",
-	"mkZBG0HvpkYHkom4pbcE4ovBw3SVvVwk7AFtzQWu1PvSXOknmKpTAQ0GtELamUwI6XRa3V5/0Brgcdh6",
-	"FpFJq6N/Hxw+efoMj7flIQkzeK1iI+bNN3Hin83aeJGw9FKK8buGzKnodRRhORtzLKJaSeKVKbtiZfzc",
-	"ZT9haWZ5myWmJHOkbyuFiufpyA9zx32daiH9gZEQ5DXUA9HqgFYQLDDXkJlEKyQGzOv0jTf80DzGLwX/",
-	"0q5Hxca0r77d8j68TdRhH7lnGfFnhLUxY1JK/bLgfrc5sSFEz9TFF/pQJsz6jvlptkBkk2+oRPo26Qfq",
-	"d1oRXiIlCNvomPdwG2ZKmB5mg1bvMjXqbVHIa2A89r2ILAiLQKy+Lfnz+2vyHoiEQaVjvfCCz6kk4Jqn",
-	"tOhx7VbgWksuiTDlIfniOpclD54oHMvroovh58JzVz4UgisIi677nWir/V2J+Io9fm4A/bbHH3yPH2dE",
-	"nO5M5Ohip+1Obg2br9ndxyhQ5JMyzVpSCYLngY1lhUpc8MJFdEZlFmQqEAbfv7hCGWMJkJzhBdk/GjEM",
-	"tkzOCJrwOOZ3EhRxULxT71xpQk9d+TuITUFcuLd+et675lCEz9ed6xPPNNXvqUQ4ikiknwgy57ck2tdf",
-	"jxM9ET5JO5jSW4giZcRMr42OUTCEmpTBiIV8PrdzBkOtiXPtHqTlvJAJIdCoMmUXpWNtgSBKLIeBdUrZ",
-	"m9M4pk6LUHzE7jBVaEwmXBAtMXDGSKgom+4fmQJ3BtszLFEAfw4doqFkOApoNAzQHrZhuDbudMRsoyEi",
-	"PyU4RjTSwgv8ad5QKEPHjO04iLDCwwDFlIG74v+6PHvbRicWN8LBIZbo+Px0xBaCh0TKtIKm3vxTQS7/",
-	"+BoFr08vr168ffz27Or05f+/0rPmEtD0whDhRh6+QooFJu4Z7KJ+p9MZsRErYmjEaDREB5Nu2CE9/Gz8",
-	"JBqE3f6IwWzRz6O8eDQC+WhUkqJG3rCvnxbFppGWm0YrgtMIOKsGwxAOzD1js2U/yUo7iFltM9NvzPQL",
-	"uMXd5lmW4YRoTxJxS0TL7W2m5P5urBUIass6dLagI8Slmih+iHBHgSl8HKSpoLne7fLaPq52JQY1pZEn",
-	"MQyL7sBDOdetYRLSuBan+ffTDWcrUFR4DmeFycsUP+Y8Jph99TmI7eJ9+LnRbQ8YX92eBvqxDy0+8nf1",
-	"W133uKVwyLb9le5u8NSWhb/1hlpGhU3cxI23seinSWmd7y6g6xuP+jKuuzO7jx0PMvv6no671lvX1OGA",
-	"tCiOXo2TS1aXI6vVkTD6U0JcEo2s6HONw6yG81f1l91mWzbeWVvtmS/p2/qPy5e2wfAm71MTEfPN+fSf",
-	"2/l0ZlhRAw6au2AGvvsY05bC4AtSzVIvEibR8SlSeDoFtfEWAoUr5DrjmgOFoMFZB+od7WFlLMS9Tme/",
-	"ja7w1NQtMzHoI2ZTFDEUYDoM0EKQCf0EDNvoyXo4qB5u6uDrGbYRZEMC7XcKDowKqrujwNiAKjWxY3qF",
-	"pzUS4y/Isg1bueYsXqZ8sqF1Sk/guyS+STew5br3Ewiluk5k5A077U6nMzCOPDaSNZ+eBtNrx+4sIWle",
-	"aHnuZ+tRFBFIktJpP93F9yfLI35j8sng6VRD0t0FRXX37+dEtIzZJFEhn5NvrPOflHUen7YgqVscbyN/",
-	"rnDPbfz29Rc+MCsb1Wpv0KjY5MRvJc1vPvy/RR/+rc/mBh781fHV3xNVTSmdb6L3A4revwmR+5/Gv735",
-	"9voKvNtr3NHTXbujVJnbNOCPvRWZf0nf86+DkRRLm96Tk/QfkJM45/B/SI7yzTe8gW/4PRR3cBXNae8P",
-	"5y16LG9spKlNL00idHyKFoLfUq2tT7hAGiofnV2CEEvYLRWcwb2xnsqRUe+hkzmqVPHb9Rr6F/AL3ZJv",
-	"ba/trirSM4vabXhWBYf6nLEoTIer0Pi7G28B4etd1fXQaKK3dOrup+f1yDkDQ3Jm/PUXCPzmifqF9Gen",
-	"jNyHh5l4iDU+OmMsCMJC4GWW7G410gXxiXXcsElbJim9oj2rcadBL2CDNMLafq0iZeICXJLc+zGVD/8A",
-	"MTAf89yFKjKXW0XDpOmzYCmrWM7rfGSM/KZjfT2hMdkOw+Es22C/mPpVZhl8TS3yy6WM+RQRpiBORTMJ",
-	"epvPf28McfkKRG0U6LfB40DxAMkFZii9txigGU+EHLG9iEywRoOCIC64uU7Efhu9d9F10oxsRxSISsQn",
-	"Ex9hJu+IkCiwrlZDBCqJra7BuIO16uLC8SK+Q73zl4LPmziYXPEtKh89lBdKZyWjgsXCVk67KW6q2ElG",
-	"Bd94yVdwW8mFIDEovHr//pr8Q7L5ojUnStBwDR95++YcSVMhIhMuINXGqoQxJuqOEGb5iPE40bxklWkc",
-	"Gn6y30YneiNovmAcUlQimEnfJsCJZUGEdbqtlVAu2Xzxxk7jSzKHh09KuY0YZL6oT3Wy4NTF8jRnHHnU",
-	"VQXywOITOEH0QnzLavKVcJH8wvyKHCRZGFG5hnecE6FVE6ifNEEyCUMi5SSJwVnaCbg5XwrKIn7nI0Gw",
-	"lVMEj+NkIWt3/jsz/gbv1ys6d50X0+Y+iWqS4prGBddWy8G0WjCYgcHBVP4xv6CnfidqWPqnAL6p4vMe",
-	"huwNXmm26Pn1TZ48x8u1DfodaOFKAd2HYUlXGajb6TyFfCEQwrQIlTd89qz99InvUAXIbMx27LpVcBzz",
-	"5huL+fVZzLneo2bBf3EWkwtNrasBUAzD3aPslkhFpxiscVwgHN4wfheTaEqifTReIruBiyqPb33t9fyr",
-	"/etPU1A2cBlbi82JOvtoTjCTaC1gRyjAcRzYpla0AjtEu4YzWStFNWeCCN+MNdmfBQg838sDYOw5PL6F",
-	"P3EcN2RgBcwY5nMJkJ2ZMWvfn5aAqW14XISytt1FBn59X3pen1frx0FYREZELr+6C66sXQMXfNlYynIf",
-	"NIfB+TZ8uZTtpTMST9OwEyxRcEOWQ7itDY6QIAuCFVx4wNRxjPZwHKN5IhWaYxXO9gvn6gdP8kSEZIgT",
-	"xTVBkU+LmEdrg0mAq1Ra1nIzOej29SZUmt95Q+8/P/zn8OPvh+1//Z23MkPAwKnpo9cpG918T6pl7Gr6",
-	"NZH/v4gR4VcJesmH/Te7nAYt5Vn0NHwyPsQryT063W6v1+8PBgcHxcryoaCKhjjOezWWeZG71TEEoxdI",
-	"k8znrGhQTsdBjCDxP/+94CxCiziRCCfIpnJ70DAYx0LWhcLkUjx8C4f5MjWMs2PXSRzZUbxTWMwZBBXn",
-	"w4zHS6hrh/YCuL4zRBigf0PBHLMEx8F+GwVAiRAZ4wasC4Vx8P2qvtW5DTjHf4Yqmm4vPf+f/54KHMGn",
-	"qHS9ut3W+JUjXnZkSA4fzbmRIYM8P6rF4YM63qWUtCHuxVHyNwfuf/LYl4ypNeeXxYRIKcNdX3vN+d+q",
-	"3CFoLnCgYDedk5gy4iMeRyTNHGFul6qMODmWeU9nlZy6ULkDDyzv2MHw2tR/b+scrw8jU5X0uTUilVkc",
-	"E8oS2gW1Rdu0WqhpYejJpVRkriVzruAWHCoGkzBR9Jagk4vTq9OT49fOereWnVZeoztWmIPBcM4cDDim",
-	"IclAeENNr5whIIOfkv/5b1DXa3Hw/7F3dbtt5Fj6VQjNRduLkizZcmLLGGDdcXYToDPpjdObi1ZDxaqi",
-	"JLZLpIZkWaMJAuzVPMBgH2DfZd+kn2TAQ7KKkkqySpby55oBut1SiWSRPD885+N3Sns+z+sa7c+7PN+v",
-	"Yv9mFPpTqkdXVbHuL/xl4Y3x3Z6xjYtBqT/+8c+FqFQLFcEX/T2wWEKQpVD5LpnfbV+uKvb/ymh8dx3f",
-	"7dchflQgu1RRVBbb9wIzSWESSwT4L2SWR+9qJOATQwIW+2rhiHkENfnjTB3vxzE78Tbw7koh+/w6wZug",
-	"vTl9tVR/bqn+bgRzX9JImzHfANu9nRKLGo+yZEQcW1s+jB+kI0K/fo0kkZJy5pHVU2XBumMMvG0bz1DX",
-	"9MU+7j0uXjw0wzag/vN2ET0eVDrATPUvoI2zVvcU/HaxzqN+Vs2jtm9dIrgv6huKXwlIHmGG07mkEsWL",
-	"OeTP7UjT5gTyUOuvqr8ElsYxQUYMPLEEKbZMt3ltedjZWmAvjcAynj9OpW2jVUKIyKeF1L7RQ3qs1O4m",
-	"l85+EpaYczNXOC0EtYIQ6pd4Ca2s4znUX7rJqS3pt4g5U3yKfGGemI1b2Y4G+zzKvrARMT+HztI5OiKp",
-	"JFowj68MQSvc0prRmCz4qejDmKZO2oFfNX+9lPNpn02B1MfxMCPFQTu4WJrltuZTiaI5okqSdFjUmbE2",
-	"n0qjJxAXC8a/z6wPbelk86uFDE8ICuMUZ4nJPOlhpRQDPCDETI0Fn9I4bKHr4kczqsY8Uwj3mXdj8Y7M",
-	"8/c9b5/ppmEixgRNqJT6b0mUnpxy5lYs1Iqm+nLJrWVv5PdMKjq0P4CL6IwRBEHSv2awnHotCRJ4ShNQ",
-	"xG66Gr2Gmd9GRSUHU3KQe+IHcLy8t813TWPP7hdMilHr63T/ii2t9X+d4NrW6GCh9mJ1SvxBq34PGlxd",
-	"QvxBYMWFTlrIoNd2D7Ja9NvXE2h1L1GmWzouW5b7nTn2sI7Z1JHYfVUHMntqj1HYrQKmB5PzVRGvJbQ+",
-	"C359QrYnm2yS7XLfZC5JIhFGjCuyfIS70i/B4UGc5uypeZ2QpWit+RodlYlxjBmKCBLEYCoMkHuG5yXc",
-	"CtdJ4ibpFwd++HLHqt1gFpU1gq06fTjsIKCN3FFqEVlyECRJ0OB3FQlsF+diM++MIDEXCbFVK2o9WZ+Z",
-	"tgy4JwnCRYgql4Gd1PMEUy1+mMWkae76PVTuxD4VIMk5I1KZ8Ju7b+U0bTpHfAjMOcWFp9XbV2+K3j/Y",
-	"zrcpdWKHYIoYUFn9TtUmEfbGZK4XffV1Trw1HORr+OvHBh4OSaxIMnCFULZDL/4WNAhLBsuqsfu+fbaE",
-	"0R62h53h6fBsOUyFcRTFcZIQMhwa5UyH84HMIr2SESysiYLB1inrycNe5qpbL1CSpaC3ZTadCiLlAKdE",
-	"qLw9B/x7QyVB//9/6HeeiUUo/Pb3RFb25qYLI3ba6+sih7ku4u1wN9WewntT8u1OV0jsZZAA3ES7MS3N",
-	"hZOIlcIqxRdwXy5y1QH8Jkz83wzNlZMzlIKJn1iAnKNBWct1l1BWduWXZfo/oIbZSjfsqgZ2VgIHdG9r",
-	"db3HdXroao3ji6gv1jztojKrlmUXw+JxPpY41NtdudG+csFisgIDK1P8j0xI1vrm8PrmG9EzT4ZJfz/y",
-	"fniWfcPJku9pk3+ANLsZ2BXCSPcBpVCgPrIedZrmpm1z1sHEp8p1yo6+4FqlUJVMfmVUByTvP4AOPKt1",
-	"4JoKAN+pLqxrAGxRA+Cz+VknRhHuOcFUpoj/+Mc/C637SH38Ap4+0OH+oYJaL9xQa9F8cucgWPrPKp+E",
-	"JXsWTl8enQheIczmtjynTepuFMCXLPkc0lcV9l/BhcidgHwOdjLlNa6j1hXluuIlS0oVBWKHUxbg/R7M",
-	"lptbsFp5VFUXgFv9XhSGRabX2qLWFvtGdh9KXxhO8xPHuL42tGopqA0SwRDab09ibytfhALPQktdL6E2",
-	"CNzsyVJ1ZTXGSGCWpVhQZWpx6CdRlMV3REl0ZPUJ5OtlgGy9GjSh7ATfj04m+G+BJeI9DnTLS+zYQMwZ",
-	"dsZ2qJ0kXFNBA+rQrCXKL0mFGLZ3nzF7S8qkMpRFTry0HKN5HI3pfnk7FyfhR1ghJOnfyeI0nOuNVv6a",
-	"xVLP17D0CjzzSHrNf3VMg7bdzlj/owKZuL+yhvj2P4thvIMeHnqq8wa6fuix8+0e67zimdjmuRs83wtT",
-	"+Q60XhYecxo0tDQtgfw6RfDMX9F86Yuy8HqR+KMZ/xZks8RSvqurQX018LrRSJARBCxFYT+wUZee3Xph",
-	"bM/G/IC2VZzFOE2bzuuU29WAs0QSMy7u5BTH5AeZJwPWYOneQj+3eTePL+W2DTEeZgkfDl18un3Za7dd",
-	"6Ps86uKz+DRpYoxxsxtFUfMyjuNmkmgXVDuh4IZOyCRyRopMME0dQdy/28G0Yj4pFPA1cMdpjeI+kEoQ",
-	"7UKgGYn0zNwTIWhCrPAKruAVB/YoUbzJ6fuOl7HMn7MqeUbIXTq3EOG/cwZdTYigMT55zwVnim/JTFy5",
-	"oNziSm5TU06bc2971CC0Q4DQOGvqdSkm2lMGb813O8LO9E5epCBGN8afkD0Uug0YoqX9F6BwYdeGyGza",
-	"oM9CXzBDBHLpPw7CEFpXFwhq9A+afAgoNC5QRIZcEO2qt9AbI6FI4TvSZ8YNpgxxkRARFLfvsVrpoIWu",
-	"URhnUmlP232HGCGJ7LPi4RR8wAGUjArhwkbG7hifMfT6+i/X/gxwqLHrRBzNxlwSwODB9DGuDPquz6iS",
-	"FoJnbtijbrvt346H4uVljrRBhiyJ4JfE2O1XP27tsSzOwJdghO5+H2bm7JBmplvZE102Lpthck7X1UC5",
-	"J89AvWz+trV+Xthm2RXOgXHr6Jpu4HNzSy/fiug6JUKhKU9pTOFLrJDgmbn7RxUQtiCDqDDqXvBsNEa0",
-	"hKPadLCi7R/OmZofJvWB7ctvUbMUe9iiQfm5zHeuIQY3G3OoessQ9Mb4DB2FcSYEYWpg9rhxR7I0dbxh",
-	"EU/m+rMmYhxZWxR4jtaKa9aErhgvnJ1Y/6WdnFl5Ne+HdnHVkMvCC8GXW5vNIP91xhT8JjdalwvmMF+p",
-	"Xn3e3NN5c0dP4IYoPRcPHC5hU2ptbNc3Fzkzq7U6/Gp4zXfVhYeAtq4ecK8QjiTsH3czHw5kEt0RMtUb",
-	"jAoE9ckCk/WwQgsHwDCXuDDoM9CvI3pPWIAEmaY4JuZYS6WyxGsST2y2A4qfab2tVY27JT53lAEm3Fd2",
-	"KDQwthIFu8czXcSjcg30I4826Z9dFMmOOqIKELfEZzI/r1FmTxEAusfzw4m1PdsF0qF4zXqL5dU8z4+6",
-	"ZblV82MjDo8PrXM22MWpckMcVPF38h+t0R8bPbQdoteLU7VF8PrF0sJASfhvJO7wDUrkh5XTS1XXQIui",
-	"ZJNpMyG6qw1VfBlBhCkxN2vKJlNjhoNCKm30GWw9JNqokujt6xuIMIcW5xGWZ7xu2WR6Y4fwaJGsXOJJ",
-	"/8CKVKfd0v/vnLqjyJY5avt6jd7HTwVbxXLp/x1EsJiYbZNHdiXRUaE5j2vZO0xdfzPXUDmaKQ7gEid+",
-	"+vstZM8C99ZI3QueMSj0y4dQZ1gG1vkNChLlAEnFxcTQEMy4uCOivAz/rSNP2Qf57cArTnsauA/NSBq9",
-	"tq3eJs1tMj19SaN3dho0hpimlI2A7MT+bYrUn7U6ltW80TvrfjJCKX223U7xQOf0U9Cw79robc9+bitf",
-	"3+vFJbPyUgRmxmuJOQSMMAfP6XUrZOUGy3HEsUi2FZjmFI/IQ+xGK6AL0z/8dI0Vgid+hrarHpq/JGuQ",
-	"ebOBnZRfPzaKnk0kCywZjuIEYMTnz55fLDFROzyxtnpyMM2ilMY55m/MZ4Mx1bI9HyR4Lhu9y3bQkGk2",
-	"8grzedVrYRoVSohE0mwKaRKWv1UUVL0Sm6h67FLWknoIjIQvLr5d8z/eDSOhd06Ijn5591NT4iEJUMbo",
-	"XzNiOMA8mb1CGCWZkYGFWgDHFupr6j37LD6tPvPgFvlWDhFsZRSu7OUQXbYtpz88iX559xMKrZo5+aiH",
-	"+ikEmn+JGO+zfHABkhxh9ys9HVrFpNnIkAfhVHIUEZSxTJIERXN7NDUoY+9X6Kjbvuwz+HxGJTm+QlNB",
-	"7/UbwxybGgmMkARh0/7CbFFRzNd6DEQhTl8U/7CqWqrrkOoa5JCAh69Tz1afo4fAA3or1sCBp86w45mE",
-	"ShbBi/v5/lslzID+xRWEFDxFXdiErkGLzbBI5DpswIIWrHEB3yAu4LE7MHiYtwlscl4mvRjuhiN1+Y5q",
-	"P8KUfGyMBM+mjV7jZ8GTzHAk71q7vB13klNyNmx28XnU7MbPkuYFeT5sXrQvXXDrvIhQ39IiHS6gIE37",
-	"0/do2b4Ji/ZkuJx2levDszfl6e01We0WukaMzFBYdBRCxtqlsI354imUBe2zo+I5BO26+DkVKKRJaDqg",
-	"6riF3uA7U4cCdJIRKQAaCWLhzwvnj6DPvDOSQSthtnrgGGOLwkuz0foM+ZJq29HjL5H8Z+0VOf/jf/4X",
-	"3To5/7CbnB+QWerQXv6zbXThPuboIVan71In1in9LTid9uLZm9j/2lSGECSFbRZlQtqreMBnFmgFSqQl",
-	"nr9CoYn4h2hIU5P9YBup529Nzw/ck9biBxewLceMzZpwls4DNMSpNN+a6qec2cjLwm1iI8Fld4ltjsIX",
-	"SZurizhPCWZfPfO8Wz6fbN7lcC6DFXa9s6ABtSsTwmLS6LVbFxdWMZIOOSVnpPsAZYXgXA1inEni0E6M",
-	"qBkXd5uqHnZ65xfLRHn51JuSuI4ir9OtFG7mYrIp0mxmpw41HybUDGtm53hB/cAHD+aE8kRghdu4U8Ej",
-	"4tKlV3C/LCUhmhDMJGIcjQkWKiLY+Gc2Mp0SLE05onJF9MEO5PH3dUHwBuRvJM6U9mPaVrgu8UX0XJ/g",
-	"NgtXiqUa5K9Qhi8+AyFKeV6Q9e1/v0I/vrr1WCB4mmqRz0QzGstmp4xmpjqewUzRtliGPJ1dy90h5G6W",
-	"71cncm4HbytzD4bwilW0xZfjFFM4uzgUL0sg0gKylbhPJ/w+L/9lTjBrkQ0mNmT31TZxvXdEQaqoPvx/",
-	"BcXp9FIgbFd3242YR/N2OPS7zQsZs/U2472fiJTOasQ4TYn4QbrqyB4k1X2jh4goA3KhIL9jYX1OziBe",
-	"4P+aZ8rvaESUROHHfqP4rA+nzr7D2ORfDGjSb/T6jX7jU7jeHtn33BPqx++80WtcdOIkPr2MmufdzrDZ",
-	"PX3ebV4+Ty6a8fPu2fCsfYZP2+eNoOHP968fnYF5yUaUEWLpchaWNj8Pk4Vndum9gheYT9c6T7CYz9oi",
-	"HcYiLYjSzN++vmKwH242UrpxEmeGDOjXj42IYEHEdabGWp7AdSHivvysuBB1z0Ta6DXGSk1l7+QET2lL",
-	"tzvhDP6NsWzx+7H+/OT+tISa6obck5RPJ6bw5sONJeR+fWM/8Rin6GiC7wgSGTteaLF3ctI5fW7wq72L",
-	"9kU7b+e3fP6WG3zDGVVckMThC00k0mJ5LWtOgADtKImgRDqGswDFxZE+5SNjyq9fI4VHI8pGrcKVfMXN",
-	"/iqZ5ohIhJXC8Zgk2uDDKNDRlLJRADDjAOlXC5CKpwFKmB5hKo8DxFkzIRPdpciY6Ruv0P14Y7AcP6uD",
-	"eO3Am1rJe6hOiRIi6D2xFG4F5NlvFVCeZW3aQqMpHZJ4HqckWK7yl0/XQrl0r+mi9t9q+x/GNB4XEFB7",
-	"QxrNxnwS5JekZ/BQPMaMkdQf9OKl65Lm3y7TowQ544dcc23Wa94Bz0vW20ShucghLj7I6MoczIpINYSp",
-	"J5Kk93q2BIFcEEkQz5SkCUF2e/vL4QesSvpP9VwkC0SGcOXcEezrfiB+oF/NhTzMnvR6KaM5XO3MIUkD",
-	"lDh4I7LaLkCp9gagWKjduoX1bTqthaZcqkz4e6IASq72dxvrlxNIkCnXb3D0XtD7eYBur9+9/o9jRNmI",
-	"SAVFcBXXx9/fSWw7H1KWUDaSubtCBVKCQjC42DTTKcr1adnb5rrAP8372Q195NZ6HwnOFYLQz8LSwWF/",
-	"jZJw7j86ssdS7T5NOWVKHlvWgMyc0VdE1HmSJVJUuF2F3UERSTkbSaT4UiPW6qy2o33FEKJho9AjGEMJ",
-	"mUJZOM7ghBMa5jug9+mBf4j03+BNKmUWoJiuPou0Z29WyFIS6hUSBEY4a6FrtpCaAk4fCT05+ktIAeWT",
-	"Aoryqs9mgirSBFiZJLHQDqdudYLlnV49icJ/s/8LtSObm/BWn/XZn/6EtG7us37Wbp/Ft+A63ZAhZUAd",
-	"i4wv9Y4M/9wvd7J+pmz0Auaq30ByzGcf9HDesnT+54+QrUEn0DSxvWm9u3tvt2wyrdKbtjW79/ZKqUq9",
-	"qfgRnb2PK/WVMLl7XzdMVnqv9BF9vU+37WvJuIM0SWDeVAJT9R6PbALwt0//CgAA//8=",
+	"7P3tchs5ki+M3wpO7ZywtFOkSerFthQTu2rZbuu0X7SS3J5Y08sCq0ASoyJQDaAkc3p9Yj6diP/X8+V/",
+	"Bc/cyHMncyVPIAHUe5FFSe72zPRujFusQuE1kchMZP7yZy/ky4QzwpT0jn72FgRHRMCfF1iR13RJlf4R",
+	"ERkKmijKmXfknb24eomy92gnEnimepSoWW+hVIIT2hNYkVi/7dkqd4+QWhCU8JiGq0cSMbwkPgpEgAT5",
+	"KSVSSRSTmUKYRShQAZIk5CySKGWKxvDpTylXGFGJZmkcIzzHlPmI9Od9FIw9xa8JG3vH4g/7o2P1h72g",
+	"j6BzEmFBUEIEkkTcEIESwUMiZR+95WKJY4SZvCVCohALsUJUIcW5D73QbfI4IgIF2Vh78G/gFx9dkCWm",
+	"jLJ5YDpffCOJCtCOHcsumlESR9JHtwsaLqCB7zm6fP4DEgRHsu/5ngwXZIn1lC/x59eEzdXCOxodHPpe",
+	"gpUiQk//f429j7j3596n38OAPw56zz79/ljZP37n+Z5aJcQ78qQSlM29L1/8fDXPYQE2rWnPFGtes5+C",
+	"wnrsTFMh1a4Z+q15c0tZxG8RZW4V6+v00x+Gg8Hx7R8OArQTwMPgCJbp5PwMwe9jFOAoEkRK+yaMKWEK",
+	"2YfolqoFTxXCWfEZpjGJejhVi+AImV9I/yJM0RDrgcqGmnbvNO8/uXm/XT/vRInVyUwRUZ/yS0viiqNb",
+	"TBWakhkXBAn9CWXzSrcoo8t06R0NsmYoU2ROhPdFN5RggZdE2c17kiSXJDwX/E8kVG/xktRbP9FbQb+2",
+	"C4t2ZlygNIk51gsGC28KwN+CJFzoPsaczXWfYdrIZ7xMYt0ZQeZUKrHq20f9kC8fywVPHuOEer5HdZs/",
+	"pUSsPN9j0CPP1t86/YOBr8ftfg+bJvg0FZI3TO67BP+UEhTCazQTfIkwSgS5oTyVKMFz8kiigJHPamLK",
+	"BP2WXprXbZ08GI6auvVS8GXDiissFOIzmFFFlwQJzOYE7Vy8PEV7e3vPKpM6GowOe4PD3mjvajg8GgyO",
+	"BoP/bOmlHmGpjzPN35R35EVYkZ5uzPOLHT/cb+r3WVTv9RUsv+SpCPWkvX9/9jybqwSrRd4JGnm+p/k5",
+	"FSTyjpRISWOX0hRKFnqzd9jcG7JMuCIsXP1AVk00fE1Wbj7Nrn4kUbjgXFI2RzsYOusjiVe7SC2wQkt8",
+	"TSTCsMkoidD5u8srJPGM9NEHqhaUjdloHy14KuwekHpr6FY0v8mfLIla8MhHevzA+6Y8WulNEuOVhGIz",
+	"KqTS85ZwJsmY7WQVmBMRBdno9EmhPyTREdJzFuwiyqQiONJjw6HSg1G3NCTHDX3CYxbR2YwIzdOgG1y4",
+	"fpmzbX80OtZnTkxKPYNjVx+oUtE4RiJl+hTz0f7gGdQ8ZgGwrx7wr6CPfiArc57KkCck0owL2D0X1zLB",
+	"Iemjl5bpKkWWiZJo5+Dz5134hHGFrkmifCS57jJwOd2mNEd5f8xKpH8wG4T7ZIR7T6PhtLcf7pHes9kh",
+	"7j2ZPg2fRQMynI2wI0IzoTkZFsimp+mmlb0fbOYvLSLQG/xZs2PE0uWUCL1MVJEl8HJBVCpYGzcBoajU",
+	"o4jMcBor72io+V22RyhTeyOzSQzjPxhYfmh+DmvngO997s15L38KA7ji9d6/YNE6LuQj2yfE+O0aljRa",
+	"z5IUvzdD+qLZidlBcK59h6MLQ7f6V8iZ3j36T5wksT3jHyeCT2Oy/P2fpB7sz3nn9TQoTGPvyBsaWUxT",
+	"P2U3OAZ+RITg+vz8+LMHb70jMxTfWxIp8dyeWQkRaoXG8G7s6SqWVEro8CffkwqrVHpH+3q1FFUwa2em",
+	"DbfpclFBy8vy6PFjScJ0yVlf/xdj2ec3CzcO+Ri+hbF5X4oz+jtBZt6R9y+PcyH+sXkrH5+bj80cVkS9",
+	"cmeOUWAGHoAcIBHB4QLx2YywSDMemApNBG3KQVM3bNnHecGiENrLpdBOH9viMJZTzmYxDe9LABgtuFQw",
+	"4gjdkmkvETzqDYYIx1oYXyHymUolveKCPssXNOvFdisZus8ech11BwlSAjNJ9SsfYRSlZjoInCAoZVRL",
+	"Q7CUvj4fduDgg/MjqLDLYLfhlLCHF1Zw7lTPjGMjtCKsDwpUOjWcCvDtENBLLqY0igi7JwWpBZVIMwP4",
+	"BDFCInPy42hJGRI8JsdoxVMBf+o5u6HkFvh0TlJ7OUnl/dqOpmbZdw9BVFrYC3EcE/FIZh3XUv+tUYjd",
+	"eLX0/LnnZL2eLhkAZamsAhRxIuHgN1qDkxcsTel9l0kO3wx1lEXOC5JKEt2TUCr7C91imXEZXT3SihdG",
+	"uRDnNp3ZpFqBenwzeqz5lbQiH+NqQQRIe7vNB1ddBsrPsC6Nl8+y0Sin0/fM2lDwNCZ3PNHSYh0PRrc1",
+	"Tlabah/mjzKUC/lm/CU+56a3JORzM93fEKUyRQTD8Qu9+PckUWrrQkBJx2DbIcXNimiEbheEWTuAlgtA",
+	"jLWvJ1TT3P7sGR6GI/Jkuhcd4MPwKRnMhng0LXC8g7JUZFu1tjlofEtKcj1/ECI6YShl5HNCQs2dbK9A",
+	"EvZRzOdzzbKcFpdPzLEzluhqNV/MJyVAOziWHFGGgj/2rOjaO3uuNbyIMEVnlEhEVX1u++jC2oHQEq+Q",
+	"TMOQkKivh/mWq5c8ZfdlS0b+4QrNoLLiqbSfr9HbQoFt1oVx1TPfPcTCvOV6BhaZGUJPKJy/3+AJco5X",
+	"McfRFeevsZiTe0sZxCj1VCLQHY3ePRzsPz14coimK0VKQuqwIFFYejPfK85RDB3abiEV5z3z3UOxaVHs",
+	"lh6Wrl0LDpihIXpDv/t21vKSiBsakvcM32Aaw2F1/+WMsMJTLEGySgs1F7lkYRVtHypFtztt8y8fhE2i",
+	"iCSERfqcRTvFIfkIM3RyppnhDY2I2K2M8Q6KQl5k4wrmtvYvxvLB32C2srtA3nPlhFamYAci8lnzYhKV",
+	"RwPzQGK80syp2O2iHFVQIa84R0vMVtkF2JarqjvUsyzhQZb1IhshGCIXxNys+AXranb7wgWiSrZdstzq",
+	"ovzGTAoVdtp26tdwu0ZlcDNBbvSHUgmCl8bSyBPC7FH47WuX/n2o9T3Ts8gF/fO9FQ5rjoJFsjaCKcFC",
+	"L4de0NJRPywK9oUebM1h8k8fghbfrB/Ct7LeHz586J3kxN9wzfad6XW40Coxm5PyrV7N3vklmzxzj0dP",
+	"ubF1WrsjNXZQHCp6Qwo1TDmPCQYTwDSN5kRNUhmVra48LZ0cxnKtP9DauizUld0r+p5m8tEEq1b7bWUA",
+	"vkdZCJItaAT1K5+G8kmqJrCoLX3gqdpUxB03DVPqezLR3ek+HVJhobYa9ZfipdfH0hQUmy8tje/WsNTg",
+	"p6xuPoWr0S++d0Lf8Ii80CtRJ4Rtp9tt/J89wtKl7i0scaFhW9b3Pvd0kd4NFmAW1mULXbmEikyvPn3x",
+	"PcUVjjvP8toZy6vK+ts+L5dESmpY4VfcIttOszGT8WaCLFJrmVmcYsYZDXGcCVD2aj4IY5xGJEBTEvIl",
+	"kSjATC0ET2gYwAVN00I/JBVnfa4QcaGZjKLXLJYuDYsTRWCqxvF5YdFmOJbEr6xjea0q9+mJvaMIceIu",
+	"tKQhCC2Evb9EEY9jLGQfPTc3WkfoYGAutMI4lfSGvHH3aeayuk4L2f3bqHT9Nmigkj+lUmv05qSuOzNs",
+	"8mYok015pB8WHGF5be114HRlBiSdVRX4o/XlAJKo3nSupcN1x/QJPXclq0RSIIvy4Jtp4LyV8gs6wzHK",
+	"qJ1KrU/gmGKpl7dA9McoiHmI48Da3RlHjKhbLq5hdS1vgyKaMN13nu+Zuj2YbIZpZ87n+v7a1pk/OSnU",
+	"nj89de3kj94lhJ2cAbs8oVd4/l0aXxeuM7fYFGanTTiLG7wi3rF4hRSeo4LFOKByYj4KwMWgsCGggQIP",
+	"KfDJO1JIw8pno5Vw1V1l1iGX27Bjo3Y0ywICmjCHoyJLubnvV3h+prQYmrWEhcAg3yk8nzc3VNkItmDW",
+	"tbwfn9rmA9qsH1t0ovB8Y6+vdBktu3E202w6JM1Tl3Gv4QbeRZwVucYmNBXdXbzg1+5+ovNOs3NjJIx3",
+	"155ffWYs3p+qa+A6ul5qiIlQpwvMGDFC79pdV2XCRBCE0RKrcAFmWntGwoUoYcpHnGkVWirjZ2iaQboT",
+	"aCcgS0zjwEfBLZkuOL8O/DELZIzDa/2QMy2HB7vHwPKmElRogcgyUStTpSQMOJ2CtpXuTB+9uCFC73Yx",
+	"J9CNcEHCaxKNGViUc/dN6CK+0Zr9+4vXEi1TqdCU6JZ4nCqCtJ63I3fhrR5HT3cHaXqL0phkH4xZyeXn",
+	"kTSOO2UihpE2uJ309HNnQyCgtXfaoy/0d3bR9CIu8ecz8x34zFR3rZnKJsZYHhSikTxGtwtObojQE8QZ",
+	"XF3qPwn0lUSd+/gOGm3s5Kihj7DuDRKNfqzpii8pm/cspcCidO4J1NG5I7aJBpHDvJDGFFQk9fN3l1ck",
+	"Qlii/3X57q2PJJ0zYu+HMJIkFMRuCdW507a1jt3+0rqzOTPbedu9fRLHaE5vCENhVoWhedjtxV2ZFTCv",
+	"iESaflawLfu1vQAbcqJ7K5tdK93MPrKbFwhxBpzEiLSSAAfpTgCnuporPT+laTyszKLvGbcQ+1qLBTm7",
+	"39xZuD+CTZN3tNTF7dw9K7u6gVKhZ9scjlKvC1WrjUNxBdcOZ+2Wcy2VhnHQYcJbKTm3SVXpKT+71so1",
+	"pYPOiAqFrbH507w4fMzjiN+yiSRhs9wVCoI3KJyC4OgdiKxG2apRQGmRGkQRwvC0LPgVhNVmEWVjm8x6",
+	"x9depEl0zwFVNerI+UbmI6nMbGmV/HytP62nklOY+y11iG+DkJpDIoypH2thJ9MpUZTqaS0Ez4AfdHYw",
+	"Zd5G8NHKuBUjrZql84W5LTaiUEH32RuANaDd6fZwsP+0Re9f43Zbo+SaIWAdaZenJOsrqG2Napoj4W19",
+	"m4vECXVsILPXVDbqbqm5pqjzhEJ4xSZSeUs+KxvLoRVP3Z4zcXbS4gos80uDtFAcqulwoZENw34PjODv",
+	"cnd9W4T9S1MuBEGdYkXmXKyabGpYoWtqfOFnFCyJRwijmzRmRIB3W4LDazwnvlb6qARle55ah8+d5zy8",
+	"JmJGY+KjH9IpEYwoIn10RYTAeub/9pe/7sKNOPmccAkeRVo0hjtPjG4JvmZESoiTM14tIY8I2rk8uTh7",
+	"uVu0Y7ke0VjLGHp6yn3RKi9UDQdIRLqq2qUJ+rHSSPntm3qT5QKXrgPlx6fQnWw1XpppbuAihWVaS/Tl",
+	"Re0gNIAj80QS4/Db7RZrRj9nJ3/NBsAQBOuF+vSBgmjH/MfSkJYh49Vu6WDp0NoNEe4moy6sGm9sWySL",
+	"fdSHYIk2fOTUfkGsMNt4O9D5ck4qHMflztVKxXjr+Y15biRvsLEYlVOGmFnLBmwZvdOOYtoyJMabrl/1",
+	"3ClB8RwikJxkj3SXkbESgZVm3lyn3f7N1dbZBNopLgYlsvlqxoU9NtZaDspc931Xm5zxKrSl6w3CVNjo",
+	"TnDwX+AIUVWi3taq05g0Vnz64wu9YnoFGRFIGGNL80VVQUnbvPGLilZubOzwnSmbfTUxq75mj0u+JGDN",
+	"A1IhZrNZkpmu0AKzqPsOl+l0ErYeRLDuXKpUEIQFwWgnyB2sJhWaCnwUhJwpTBkRE7rEczJZrOaUMKJf",
+	"2aNmYs4DKE3ZTGCpRBrqFibVwyPYRVwYP2h9dhh3n9MPL9BOcPrhRe/ps5YbRus20sAQFOdx8ygtQRyh",
+	"QAl6s8ojBuDMQyJljyTSn6OdOZck9NElWc4FSfRR2tiLVMQtTMTE4uEILbme16lmmIauO6hphT3mF+KU",
+	"YWR+fli5WSiQcUaXpZOnyCXbZRV7Om6QsyvTyhWOC3GImXHanUaFERdEc/e2u4RdOr8b7kruKOy3COdZ",
+	"/zbO1p3E8+bT4sNideysfNeEJCaeJ0wFREbob3xrkA9jgoW09LRZCL4Lq6pMzLo7jWK0f51wpqtJkck2",
+	"z1KT+laNqCcsF3GML5+ptUBheac6nk6wLewRtY2fUavZhieETYrUveHmrmiVKX/bPtUX0N+Gyzuh6AyH",
+	"qkXXuMXSckDrXwncGwkCoTchySNN9IRIqrhYNTK9B1rRqwzX4ZHcYmU7WPoaRNx8QSr2DSoVZaHKO0BZ",
+	"AXGijXt9brKVlEnUOYRoOR3OFLABWVGHcRRzNicCLXAbi7Qjyy8z4dDSHB4LOttKyTIU8xJqvLK11N9c",
+	"mnq77x5Gbuuz8NJNQBHDI6IRGMcW+IZYpJHmUf/i0qnedE2L+bKsUxUXb4EdakDjEDbKHwbrxMgcMTek",
+	"AiSPIaTVQD9QcEyOJfoTp4xEWugL+XKJW6R6XXatmmSgVUg0mbaIgODq5cLy+TXocViBZEiiZtGlVOsk",
+	"lVoi7DLvW4g8tqZc9sl3f2FbG1IsLKfbo2VmtYmlPozkY6ikZVff2SZpa91SYLJHRVebpGukfaIuWy+1",
+	"7L7PmTcCTnOETi/Ors5OT1776NXZ96989ObF87P3b3z0+t0HH71/+8Pbdx/eoh3KZny3b3aFOZ602ga3",
+	"Y2Gq6+tl12Qy1CL1zt/+f/8PeoZCQRUNcewj/fsJWtD5wvy9j5YkounSRySWBMX8dtf+CTo4uSEx2gHf",
+	"EPvRLRYMIt7sZ6Cyx/xW/8UIMj0s2MVc057v6QogyFV/qcVtfguwFDO+FZ92s3ua11x+8cq0U374xrVa",
+	"fvwa+lB+dgY9ylczEwzLaxnobRRY9DOMYqyIcNyvdq6VzjJwDgxg8wUmvMJpsjgMSaLMsSCovEY7gXmk",
+	"SxanVbdd2MCu0HYTabx3TE3FRy9trcVnJ1kL2cRcCcKic06ZajOIGc7zyOrkRCJsdHRiDLp6xO+vTlGE",
+	"bYxS0dChtU5jFeIzg3fhzknOINLXQHFRtVu/0M+mo+7EaN9sUL2culKSnFrtgpsOxuY2YAnXy0ftH06+",
+	"usZw7P6ipIDkxlYQ82MUsAbRs8Iz7bSVqLWdbwILe47lYsqxaPCknxNGxNZyrSUbuVZckuYgFyQk9IZE",
+	"7nzSUgaXJA8pXnIwNd0QG/iUzx1YEjp7I5T1wQZVvWCOom1uKUWDlLyPRUpoJrYkE91RwZdUwlPrrTtx",
+	"h8vEtqd5lloQZnxqkAnEl+m052wuFpzETowWZ0vzUpfLqi6dPJm0ayN65MNB+0r45pVeSqbiFZIEXgoL",
+	"HUCNA1SuPD2MaQUiIuS3ui1L/cvOs7v27mWpY1Ddcc7jt+mUPkEme4MmPZFp+qbMuGm6U8IFLJqTYm+g",
+	"H0ofMEClutMWLBximwTAEvsp8JUKwRaH1UgXDYtR2+9NTBJ8xpq8jZz32lZOZ8bA3OmTU1P0gTyI1t42",
+	"zzCNU0EmaiGIXPC46eKCM82RFL0hENwK6kTKLAcHVoBZ5nPSfIRu4zB9R6clQL24wXG7O5axq6XsXrNp",
+	"bNadbJewlvktS6t5DtSv+/ar651R8bZI181T1T5jX8ffK3dKtzbGwo7K9kllQcudbaLbkgNZUSEvDKJ1",
+	"l59mmxOz1bsZwAatDdOlbJ7t0g0TzpZJx6KvlOpa9CrsWvI5k13rjLOSn2p20VVCejIhIZ3REEmilOa9",
+	"7lJaf29x4/LAf1jVRxIF+fIGCOK2iRyznSABfOi//Z//i/LZ9FEg2TIxj/OZ81GwUMo+zmfJR4EK7dNs",
+	"QvwxCyImzdNs8LpobB9m49ztI8D2gh+ISkDjREZfBMM0Yeqo4OUMQFJjpgAw1WAbGExIqiQqzJeBn5MW",
+	"6Ma4UGMAB7MfBLuZU4J1cNYMtT9mHwRVpMcZiFFwWwlH+tLEuek6/tX+X4Aoy6BUtThgw/4KBabGbx5h",
+	"NmZmExRucKTiInO/qSCNZualPbNZvSNvOOjr/x+ODMIw7JnMw7IKhcHIrRlWv7z4ksRW9CfoBguKmTK4",
+	"4iDuU1WkJj4DCXpG58ExjMDFvNvVyrAqjeZgZ8e87I/TwWAvNMul/yRBH52YNXSki/QqFhdRQhgHFcWF",
+	"lGYlzfREVD9fUubCEZc4SazjTsTkuv1XmC4f0APWcoBSadPCGi5UKq03z1pGVCqtwmQdfymXjeU6vlEo",
+	"+yWzDqzeWrjonL9DKArpymFLtXZgs1uUr850F4a7RfHKqndhvcXin8qb7DssyZbBG8YgROLIhmLkmxIt",
+	"MODtY2VifPSGXCXk2Bh9Cq26PYoYFoLfZtsrWBfRcUeZuHlkRqTochJpBkiKjMUwkJz5NOpD7R7GFGD4",
+	"IjNjMoNrFikruEoHgEzd4IDsexmrz4JIHl7SLnRkFJQgiUfr/LeHHTCTs86PGj1eC+J8neogCCY/2RLB",
+	"pyZQZ9vgl6pE3+wXPyXqlhBmTtDClBwOynNyuBZJ+unhfnlaBuvnRdfWMDGsMa/AewM1y4xvfgUgvAQl",
+	"nYA3fw692xCzviFe/gH0gJb4Az3DALynT87iTA8rMz1cO9N725DfcNCM4N0c41pXJ1oF/pZbNdjtna+z",
+	"jIGgwTj18P7/LXdjtsOtw3xDlKChbDNidNTI1wxnZpM6dDMNzwVmaYwdfbrLFYFvPd8bLqnmnAfmP8OF",
+	"/qfrBUtxsN/njVxAxS0vh2+goZa3B2vfDl/xVKx5/Ryv4OJm28h7U1WLecz3FL8jckm23L7LigFI9MX1",
+	"8AsXru1h+jDgVsiCbYgKLjknSzm/d4R9jAHedlIJsWzHSljmu6LNJNuhlgocJ2i/LF0SQUNkW0A7CQ6v",
+	"iUIxl9JHQikfLKhIcUQ+J1SsfFRx48yn2oA8Nc6OSFnj8XtJVK5YmmVEBhzHZHthiLNeRJZa59KiTBeH",
+	"5jvZuoAoO7MFfRje0U2jQNi29szCWyCLbDKLZNdO3in7j5SkTdhSW1H4T1kldbtrvoLbjdfW6RcHbutq",
+	"HU/bhfoAvfvBR0P04eTi7dnb7300KrhF7DkviMIt+MAf+iN/71PjmV3jyfa6+wfPt39+MK4M2e+CQ4F5",
+	"8J5dM37LvEz7ubIKhTsoEvM5aLlWkTZarA8auNFStzgxdP3npkj2+9JUnv1+ZVrJfl+FpZ/Pod38re6A",
+	"635HN9wlZcWnw5pylWtJcdxBdS7dIdQseZBXJ7QGrNsFj50B7BhRVQjvrxhj2ix6LnNbiJlWkGzkCDph",
+	"GUjhtpYaWC+b34NEvemqt8AsionIVKntbzTupw3VxPyqZnJvvaJVkfjlpf/7Se51Ub3Ok4zv+LsMkaRM",
+	"7ZxN3Itu5G4qekPMufzJ91gaW1zi0pVE3gMHdtIZwseVbw+MZ4rGLVEzRX95lQqGdriAi1VBI7KLCItk",
+	"5mEPh7eDszF7SSK8ILhzYE3VRb4w1OpA/Gyum46OzC/kMl0usVi1aUuT+m6sXPzJCdy/Nhdw1gw5cf45",
+	"TfhVIaDuuaLrfRRM6cxM0h0j5Mx+sfFiujgovzoNtSE19L9xvssWwy25fW4m/OL/3Hp+dLwnqimb8Lje",
+	"6U9+o+k/Yha2pe/GtcHM12jAfP72EkH2LLRTukSImNzV8jMG5Pv4hgiTbMBldtOyrRX9wGxn0Z8abJaC",
+	"qklZdyj34D+gdcgGtrOUuwhP+Q0pYC2IlOljzclMJRvIQSlxWY49thZvzGZZmNihNKBF4XBhjmicJAQL",
+	"Z00yHyBJQl2w1JGP3rO9/vDpfn80POzv7etVzDbDRjjEHLdlb1TXRhPBFQ8b/coFZhJCFQpmojRKgqJL",
+	"ZRo56e1T0QRmH9ckuMwmZEs0yHTPmTy3fXr//Nzziw+uTs9BMAOSmjTb6d4a91FHWGXTnEviycW8apXb",
+	"23guCxJyEWUG8qpEpl8aSDTFDdEXJ+6kNG0nnu+dnJzo/5y+PXnzwvO9N3/0fO/tped7V3+80tL0O/32",
+	"8uJHz/fOry50yZOT8iyfbJjjk9YZNr09MbNrf5juZL9dv7IH0MHsF/Q0+2W6nP00fc9/wiCyn2Y0eUN6",
+	"WMbMApygaW7NGy1zarZ9pKnyGFWRQvUri99kQg4YAqfYg70yEdhr0IO9o4O9Lniit1iwh+AxVkWrmFm3",
+	"ZTF1XdJthU855LlVpKrHUwlvrn7nyyw6XIaGb2BqTIyIHoiF+nMAgOVpxVIJog/8fy+kyi0KPAY9rzLh",
+	"+w0T/lJrEln6nzLDt3mganc9XGmlxMSZzawvpUsKB/FCLo9whjxsdBdNIYGPAoDyDypJIQtlmkTKLPNU",
+	"Y1QclehWcDZ3F+ObI3TN2PJ6mySMV5hFfDa7ok28DzBcDSHymfEQf/Xq6M0bH432ewueil03OVob6/HZ",
+	"TPru+HFi5SNpKvizxVjIZ2Pw7GgwKK/fQSmP9M7HwfATZI3+79HHQW/v0+7Rx0HvwDz6XdMMvmpEgf8l",
+	"ILcM6FqHu07dRXfV6VhLA/29vbRxTgKdnWcbyNybORjL6crxrP5D+sw5BNyG5OfMvLGIue4CFHoVrcdc",
+	"2u7yq+6dvAWc3VcFJMuWrLjktn/FudvO30wTBYC3tlnRfy242y0Bhxd2/23aABdktjEfQffxNmhinp9N",
+	"WWk2CiOyLbQtx52w4rZGfSqxjW66Xc5AaqpWLh6a9DFBv8pl1puOCrz340nvP3Hvz4Pes/7RZDz+OB5/",
+	"+p+9xuz99+AY6GuBtt2Deqr7vI0+HiYEE6al3T26+yUhnHxfHW3C9Kl1SvhcboV71+pq81JvrvzWSq5k",
+	"zOcuMMhAEM9mzfRCmBLbIOK95vMXTInNcHhFKEozG66ptvnQXK6eiaRjxHqzVbH1ZGrrw1WjdlmCdLO+",
+	"OVQiKotKpeEhnu/dLA0TNZFLEMMMQUkeoCJLasLL1IJ0xS53Hbt0LbgHPy4LP04LLbpnb7OW3ZMPWQ/c",
+	"k3emJ3YCHui+5X6c/S4C4ddn1b8Os62TqVLJiZR6rpuQzt4xUoCS5uDu9urq6jxzdD5GgSbl3JUYMq6B",
+	"m6PDfQdSNy7amCGeGDLQx6S58ghM6KuFrYJU4FrJvjX4cAoc72RmIUCBC6g2Ct46J+Apj1YTu3fkOr/T",
+	"bAa+49Hq1H3gmwosgHbn79/Y8vZzxtX2fXjLVaEbIRFqEuGVnIA1olMtp0So53glT+ALl4lsQn5Kcdyt",
+	"H6/gixfmg6yCbWbD1JDPx58kZxOt1nf6+n9Jzs514dxzAHJ8g9mmw/evzUffERNmbzHVKOv0sbn/PmMN",
+	"ztOano11OPPOh0dHhfH5Hk+8I+8Pf/CAW+gB/66fOULc4DiFbXjd3f26rXdbfFWakK2+LJHCHb50JLDV",
+	"p6W9uPWXxR209cd36m9Gr1t9Vd6n4GfePgvbe5xD/todw5SFVCZ37S5yDAkFinxWZW/RjJzL7NP3dFHv",
+	"yBvbrTT2jsYevx57hT1iD2xTwRaz8IPdU12vy8u7oXh3Dn2suWGlU3Nglo1g9ZGUDGLDwWh/O5hfGLft",
+	"xKdNp22R0B5sYV22h0CQOfm8bmGXGVuGot6RZ4GBjtB4HP1+PO7r/zzg2tpmtvjyAr64P1k0r5LpT6dl",
+	"KjKTB1uqDAvebrHNe7EkSmT78Q3WWh3DLCR/tzuxOIZfcg+Wue/2S2vUtEcSaRHNZAEgRpwlWMSUSGXd",
+	"SrUgmwgiCVMk2jUPCcDIAfIn5BUPtIgXgD/qsZF64dor1rSxUCqpUIYu5x2Nhr6jkaqYWCMG80XN3I1X",
+	"shysMlwbLnB4cAdI9l+LDpuJAyZiI3GUpJ7tacOpSAB4BPc0UB8KtKIXoB3MVigmWpNEIZZkFxwlbGYX",
+	"zSxASpSQ5+kzDlW8QgE8auEQZQHfqZPeKQ4XpKe5lwBoNCd7Mt6DiNMHZBlOgd30oZlXkKYfgtHYEdVc",
+	"M6zzhpnHMrvJBl/iNfuDZ4cduYs1VJqmOxLS3c/6DZTUTDedJIGKUpdTjUns3bsyNyxOQvivYpZvyO79",
+	"a1PPtyZUWMLoKFtkKsMdhYoEC5knOTtCgdY1gbWgi5en6NnB3gG80W0YN5bdzFDDeESkifYOeBIgPXIs",
+	"jBvyso8C8plKJQP0GAVa7nA/FzyOcuOw8QdzVWKFYoKlAmrU9aPHAIpnWoH4bsYzLmZD/XWrVHIm0U7w",
+	"hz8EPgr+B/xrHJHzv/KHJP/rD8EuJFdF2FWLdjAMGcVUEYFjw1ax7SnEbbruOrbqenvcuVE3WUjdcnuz",
+	"IME54ZYjwzhkH32AnKZLgmUqyBGKgcsEMG26tUfSPkI7YPNGYDH3kSEVtAT3Wenb+lC4wAKHigi5CykU",
+	"TQciRJlUBEfOF4ABOjrpz/soiAnb+V0fqt1FputoAAlrg581oRwh+9ZHlV76iCdH6JH55pFvWMoRGnxp",
+	"YSN3M3w8EOOwfW/33HBzZcExYPVJlBEMVZLEM3Au0ewzsAtVdPgqnLsu2wmMxPdM4bIrl3223p/LVdBg",
+	"oXdc4Y0Z2I+2ZOWxPbU+fTFTXg9ddhur2G1Yl/+h/zH0nf2RPSLZH3+Apda73oPMFZYFlMcKFXa4dXCd",
+	"f5e8+KkwlnfJW1L6+VqVf5bffl9++3357QvX2ULtXNmnn744gqx5pDVzyrLEUCDiDdpJ4XJgPP5d4+zY",
+	"Ir3M58jLMp1WOoEgdzl1jke/+5oCk2bHRc6JFM/4HLS+Y4bgW47nI3t5oXcOS+N49xi5ExFNVw4cL0HT",
+	"VOXHCZw3hQOlPM2aMTQfrDl32Xiq/mA5SX147tbN3WJg90np6i0zFDcYnv2anF0ToapmsybVvWKBKfLP",
+	"qhZX2m7Fgl3u+qrTkhmOG6asaB5+I5tKVG4EWt7n9v5agcr1SuP78tVHY5E1LRQuDWrvysp+zdJaMo/f",
+	"Q0g3vqPWj9UCvSorscHZDcSEgqUM0JLGMZUmoL/5aG2gwKX0jp4OBg94gjZYBd609expi5drIShp0JK0",
+	"LfdV+iqy97KDTn/h9IVqnIQg8zTGApHPiSASMlhRhi5ejJBcMYU/o53v+SOJQLBPjrUcO8XhdZYWAcS/",
+	"mPNrLHjKol0fpQyzcMGFcc7Lt3Bdh9rW4FUZ0uXaDLLN16oQo+AqMLamoryTXbEW+eJtFi2aQVqXeFMB",
+	"6Hqd4FMotoljuZHlcaqNr7Ow1dqWztjdHSx7NvGW1mLyjLuB/i2rUjA89I4+jgYDfzTY/5RZ5PKj5Es9",
+	"hjRqQrXN4JkL7Zf3X6GVehbjmrXu4NmzUrBjR3NdOc5kSZlLelx3cvq2LHtmWtvYwHdY0vAk3VrhBmFh",
+	"qj9GOFULwpTL92qCBB04su4QkcqotgmW8paLyDiPOxi5oxwjDsmFPgcyfDijJjvcOFBVATGuhhHnaq6Q",
+	"oXusCW8vFET1sie+l0oirHFnyRlVXNRpMq+gSpbnbiw7+UhKXK3eoIXIK4Li7fa9Iy0oborT8D1oJXcS",
+	"/lLsf82fWWaBAExLrDFnFdd/N2B/C7+e/zr69K9bSe/FmxxsulEj0mwQfj7XbbT6q8YeFoEv7xl8uFAq",
+	"KUQfFmrefg/uXO66PVYJQtSt7B4X89+ZPHFa6PJd+KGfn3kQlmgSyulPTTaV4i3OI+lubtbGLOYVNqKH",
+	"uST9PEMAgZ3gIxzHiGhFDGtmzx2UOMCZnWRYY/rUkcSlQ4DEc3Z0ihtjReZEZW1sWTmDrwH7AuAzpyv4",
+	"gLKIfDZu/1SimOqJHPSmWJLIB6BNliEB5EPrvw12nVEplxpGaCdTR5DTj9Ef/oDMXfoujIJER2jOFRp7",
+	"EZkLHJFo7FnTH1gwAYUARyhN9JDgZrR82nU8Xe9nimr8OrMr5QYdqDAzk2SVmnO4eKIVhCXb0KDQygNY",
+	"3Ttc/zX258unjrHXZcfAjaGncDhOsD1aN1Wcn8NfjC7cFCdotrl+W+bmP48BdmRsj4YyVz88OGiErqu4",
+	"ArZeS5e2qSFR4O720zv4j9TBu/Q6Qaxz830s8CP0/uK1zLPiFNyxm26c3XWyhfeHvb3EbAV3yUXBfq8s",
+	"uu7d+6I3k+v3GuVIGCvEXG4eqw2pvM9QzdW7imWGjCLSmBwX7tCRvKaJhKQpRcC8/Qpg3v7DTYyuq2lm",
+	"NgW7X5TtCdvGuxvP6LsGvMsWhKJm9SSfSb0Qo8+ff22FpcqdZjyO+e1EkIiK5kwoL6EEykrcFVTUsPa1",
+	"SGabbpz9Fk5oqz52F7xgl83hqfXx3yBzV3QEzXS5oH+2ma297wgWRKDBcLS3f3D45OkzPA0jEyC2xJ+L",
+	"HS/Mq5X49PgNXHXPdCmbhSVRCx61M3XzvjjH37+4Khkbvn9xpdX9FyfPPd87f3epf52/1/++O786e/f2",
+	"smx7MMXXmR1MiRaLwxvoj20z+21bzx/YfhQevC//zvr2BZCvJrnc3AxEI1Kbyriyk1HKYiKlSyODY80i",
+	"0Y6Bcs9oFIyJwEGbo3Ea0w6fTCWPU0UMN3TiL9QPQAtWgT0VJNJqLo5BJqQK7WAUaP3lyGku/x5kiqhv",
+	"bit69gw11LBbodA1mq+NQ6UCARRWmyKcMpsRu64Sv78osz9zshw9fiwXPOkXgtgfLwiOQZjLw4AErSbI",
+	"3X9a1gZfLT59vFLmf+fJp4+X8tO/HT1+/PG/Hv/bv4zH8tPvdz4+/rd/+TQeX/7r7r81q41z3rNi3vuL",
+	"15uugQDhvmWdivsOlthuOi3rzVYTFTewtx/hXeupeiduVx6UaeHq9WUnlIXuh1sT0MLBfYEW9LQVEBYc",
+	"bl2TGl5wN2kfhfXHMUaIql9XmS4rMn7JIHG4ziDxP/7ld/9Tqx6jw0f/+vv+f02C//7fg94zE37UGHG0",
+	"kcTAqlXouh5yBrlUj4IOrxm/jUk0v2c0f6kik2d04zfboeP+UpADXzd/jsVQud84sko6TvRd8Oq6AZI6",
+	"ysoxSTXrXnadxG0i8PXkxJQ17Nhz44Lr7DERUZjGSJ9OW4OSvbixyGQtc5pjBBsu05ht92uAJazL9u+C",
+	"8reAR3DjvVNM/rp9uwltvj3qczhYE/Z5t8ZKOes6mVrzHbAGCmCJ/8QtEsB2BGxJpgjPYi9VOzvCm0rW",
+	"Lakh4QZO3xwMCv5UC5xA8uRqLlYIzjak5JV5vJdzoXLyZYdIZPAibPo48wPcXtwbqXiSwA+ZJnA72znP",
+	"a2mkJzCud675hnfvXf8b3p2Uh9RQ4iIfZeNbvqblt/lcNLVNX2az0/j6MpuvltduBhteXxYmFY5nG0hb",
+	"RVG4JgzEBB8FciUVWQZaLA0wDbZAwKnH2nPVzBzveqpsg3Rd2zFLQ7ww5nU7ZwMAxRpUzc7YCO3glw8N",
+	"LLEeBrMywwXwZ8puiFR0jpXdty2bfrut6u7sy3WX37bsRfMy24afCr0HAETq+NrdJNs7SWgPRNdVFFnz",
+	"eN16GV52p1Pb7cn6kbsJ7fghxgatbx5ZG1oTcYfaVkIcv24CZaj0jF/rQw8+aepfhmZSp7AkaYcqnuGQ",
+	"xlb0yMygo721Fua1+GWvHGgiLSG4GE2vvwH8rv5OzhtTG1y8PEUH+6N99Oby+7PnxowFiJl8hmx9/ZZs",
+	"1KGtsAmVE7JPb7ehWv2fLs3AXQG0M0BkScQcoGj/9pe/oicoItN0Dip6NvVPNs285KkIyQRHUcM5eWLR",
+	"4ozznxIrFOqlmAm+7DezA5GGKrVGwjab8YZExbVM0jlRtixa3iyKsMJHOaaiRNMVunze02tqrnx/Hntc",
+	"0Dll/7432n+yN/aO0M9jjyb6j7E3HD0xmQjH3pcvzVm97n8kr0NRLMSO1s8oh4QY2XPdoMPxZRITIy+F",
+	"+rs47nxM1Vq7LLRQe3nimqy9OS30of4y71R5gOuOsa7Y6Z14dH1SG3XNNedQoYYPlEXGp7bCFmczc91U",
+	"h9vabA+oZnj6BYw+hEWT7RKp3NH0A5rRaiLTqe7Q1F4o1S38oCZt2aU7r3+ufk1wTIRq6dOvZu7I56Kw",
+	"UvVON86uX6XF7Uj7TlLWFtS/yXqR334Oi5aRbHO0m1IOmi0pGym96HKx35mCW8wk7QCEHQh8U08aiLZy",
+	"YsNz56XvVqUAmphbHdDtgsbGe/oWFh5Ricyx0glPscmusxnjq9Gu00bwneh1a/V1mdcwMSPfIoVa7SD4",
+	"6hptU3c7TcwDAdb9E27tX2rvPuCmqpNDIdlfU4gIvnU53HYCczwA2nh2zxnsIi4QRtMUcsztADmWE2Do",
+	"z6hUNJS7Dc6kN/PJ1rnzsniKxo27fSo+/Hn7Piwp2/6jkspdVK/gqlS2vLxP8rva7a1eSoOwLtyiAdV2",
+	"ze3je6nNkNbY2TTRn02SUHWcEuel2VBbk17UxNIK3LH19gs87AB3BtgSEkQzzGNw50BUmXRgUEezadck",
+	"eGrNPXC1IIi6OEvOerpwBknvztkMcvwY3S44cciyDEHpzAfQ2SbhoGWMpywkEFFhshtUg6sOpvt4LxxF",
+	"PYwx7u1Pp9PeszAMe1EURYQQMpvNZndIfFzKaLWdlGcSJRSXv3PqhDsCgiYLzqrfFZy3WqQKG5ZgOtdE",
+	"WGYO3tk0WVs671/yJeGAJXpDwEXoI+wzHxEW7WYEAG4fXNnIGnBdPVlyNofkXLHB9cwSdRkTi+Y6UvWy",
+	"MGndyC1lss5c77EQpCme+I1zpACnrAB6ELQyjo2H6ldda3sY3/EcXkcprmYzSZvpprvYWKG3qihUl4TM",
+	"B84c8ytlojAZPTKpZ60jfCH7x91NBRYnZMtpdcn5GgTxNjM1L65g94WDA9ht6omJpJgseCo21nNhPzKU",
+	"+Qo+KdaVkXRLij8Dtmfm55E0mf6mZI5Z99M9a6sLlrTrr8OT1pX+mTd5oZydvD3JE7Mgyqzbm2tOQkqX",
+	"Csz617aj2G2d9bo6+trMV6g9J8UirWzna1Lewr9QFojKlu2YCKK4eWsOIG25e+ope4qel5CTxziL3HdX",
+	"b2CVdzxt/lFYAGXyGDHuAtCc0Dld5dLHlMyMfFy06yzImBmBI1tAhBUoD6Y4xBBqqqWc9dEpjgmLsCjs",
+	"62tCEvgWZBX4fMyCIgkGPpIcYaOHoClRt0QP5pbnNIOWAKaeDxDGhZFccAHYW/0xu6scUuN43bZDmfet",
+	"cYi6JeQ6XlmPqIdgkMW0fJDqHT++4oIzxYP+nSSbzXzpOXgNNggYJqfshLOvnS/XtfTtZLnNU9l24w2Z",
+	"mNaWH9fzq/O5eWE6Wu8e+MDYQsb7ja1vx9YfhoXdVWh7GN5xTtn8V43lhw7ksfzdovYTwwlc1H6hju0U",
+	"/7PTN+eIhAteidfX9e/20ZXLCZ+h9KEEgx0u5tJYTvENEXhOEODq9JSgCZwMDemDm9M/vdCN27gmiRIi",
+	"TJB9a0zswbrQz9HmhOubImIh7pNL6cyCVaCNfPQ7CREhYWrXChmbwj+LAa0gSJZCZtaCNg3XIzaVA1oB",
+	"egrGIZRqDO85aV6zblGs5WHUxrFl6E+164NCpryK2RISO25MRduYf3Y46pJ8VpOJuMHxZBPgVib3kSLx",
+	"FmdmVJ2YcvLZelhtGZNruCFoeaRLN1AvTW4OG4jW2eXQ2fnNYbGbwBM2RpNBKS1C0D83CYOahSR4FXMc",
+	"oelKlQKOg4PDCoEcrpuG4f6TUWEanq6fBV1XwySY6LaH3MIuyK20wEElnvvBNvBo4AbxkPu3cQxVIj24",
+	"z+4dDQZf8vs+AIFo8jY7F3wak2VjTmTA+tw/eAJJEGOyRBEP0yVhqn6cRJmUX8MVjzGzNuqEhHRGQ8Mq",
+	"tCoZGqG1JZMqEYI3eUK8Y85ZUJ9PlN3gmEYmjRbagR+mPdtrCRFLu51Dlgo5mBssfpRJhW220iZYQxOy",
+	"nWC16Dc7QUOBRh/RM4ghnlGTeLGAkOUjHEvuHFSDP/ZsZHjv7HngQhIdno0JWEUxn8v+eoemBtCuAk5B",
+	"fzuYgeLNcuUyA/RsmS6XWKzcwBxB6Vr67Q5rNfCqizNEzSytHPxItaqGoGYSpkvO+vq/GMs+v1k8drTx",
+	"OKeXzd6VNoFu7lHS5vJ0QRIu1BmLmtETL08uzl4ii2MNEEM7vaFRK42KuVtSJOty1XD/yf7TvcP9ovNt",
+	"b9i0KKYnrxvD+05QTBlxuT4BiEuGmDGiN1NM0M7AMOFc6bX3t3fpXiPJXHBDMVlo1K3JoYijJQDKag6D",
+	"DRbZDSW3nbM26nrf2br03ye2Pnie16l//mjrhd7UFa16onGDQg4IkWAooAyBGleA84W5CkqalQESD1Op",
+	"+DLwEZ0zCMSHVJS3VJL1M/r0yeFmUbp28pa0tQa/91vEZ8raPtzFs9G5nVWjj4II03gV+JktykfBlNq/",
+	"DTzxkjO10L+clWnMsEJlM926VOtoB0y5mvmsJDJ/x2ASxqHQYsHzyyvXoeMxw8g2WLj8NPFcLk51b2hN",
+	"jpB71T2NsVRgXOYzY/sjwtQkd4/HzC1N4TuDMRY06uyBgcM3Kw/u6oWC9nITzIqOsmEaIQupnjnP99wk",
+	"6mU24wEbju5EZyLPl/e5rb747IOrv/jwu7zZ4uM3WReKT09td7743iUWdPYmD3xoVmqNAa4sGbjMRqXw",
+	"mP2nB08OO3kZQcN59Er3dmeUzYlIBLVhZB0AZp4On438DlEC142Q2TNMYwOpZGWwXR/xhDAfCaK5l48o",
+	"M1scemEdSPSeYVydGNCyaUyME+U1TRLjrrHJgBOTmya3EhCefGR9ZHzdBjjuMM5Ip2q5gVArm9+6T3+y",
+	"WEka4vi1rWe7r7FQdIZDdbevU0G7rGzT0goy37o52O/uiF1rPssP44bGuzypejg2mDUL0UlrA7KLGxrQ",
+	"/oWiOH759XZN0iFGx0xv1Q/LJBRFUzxvDJgR1o7efcWM9L0ZfI46CW7zqhphT4+b8/jUldqyW1s3141m",
+	"9ASddRwylL3DsJ3z6T1YRptqgh2M2g6oQUU52Ucpi4i4AAar2ZsgfwJf4k63WRs2V0OW9ZbjaWsCtCeE",
+	"MRKn4g487quw/aYRztI4fl6+9dmGryxInLzvxo/9zvuy4eqmpeRDMJ1jFGjVUVC16hXScGN0+uPlJZIh",
+	"FwRhCbfQulmTQylQeC4DtANo18Hphxe9v/3lrwGyifgN2pewV4YNp1BsDt8FTRrxoAqvwZqCP3PGl5RI",
+	"tHP64UXZ1rGFqAY23a/DSu/BFruu9lc7UkFduPMeWMM22HZE+Y4RazsQKTP5mfS0op1I0BtrAyKfFWHA",
+	"hf0MaZ0KQPaUuz6gGhuvfJmbjKzSL0jCJVXcZPMpr4H9pvNdbFFsr09x0yTrkWzJRGHUnXpyVaI+wO50",
+	"07TdkGoVbSCepsW3mYNtlslzwW9sLte7HZv5sr2/u9x7x5Pv6uvvaiOSbEt54CzRie4kWWKmaPijWZWa",
+	"R0CTh/tN57KNMwf7TRgBajsOcGI3q4DNKiD4IN/CAt0Kfd5TdYQwuhL0ZmVyVNnCO8ElTJIdaoBGJgRn",
+	"zAxXGfWH/QGK+byP3rHYACBaJwxk+jElEYKUKO74OnaJq9SCCFvYR1ghzFZjBkKKb8L+rAynmY6zfu0E",
+	"TSM3IYHBrnXtsn2nEqVJzAETnbWM2iClS/pnUswihHZGA5NDmlpoeIJjNOUpiwwEfkyXVMkxM5mGAB4W",
+	"PM/MyKxFbEYZVdZXrEzIvzOU12D5hkk1b9H7i7N+E25mjbZOrOrbDKIIi3pUYtt0iefEhysHIwEXufhm",
+	"mcu112wltO1ZQG8iJra1GY2JwTXyCy3+7S9/bUBprDV5kR8mja3x0gWPkUrMYaaPrx/TmBGBpzSmegl8",
+	"9IbKsChIm5PtEjA/ZedrH2h7qxOrtJlaBnOMHITkaL2Jd9iWBqpgLocat2MYNXoRBiHWbBmzG/T+qp/4",
+	"P96Lx4m0EThe74ja+moRRqSs80plwlMX2e2mbXmgL8XlGfYHlR2z1+HsLFve/yQ561/g24IC1J5wysHq",
+	"ZJArvrEkL7lUWqo32WHhJSkCyBVyQgFinrkThv/miRQom/GOhuRaZqi8029s/dlv204915R7cgbt6nHH",
+	"OLxujXo7QfAeURbyJWXz3i2ZLji/ttDNjXC+u4a/3y54TKAcBaUL9rm/DjoZWLpmHUBBxAfvFGASxiMY",
+	"WKck86VejJ3A3Rvq/si+1P0ELGRJxA0NiXycITHvPiT2cmtzV4PB4PF3+p8//vGPf/zlsZjvirwMRJDO",
+	"m65xX/cknhF3l0uJQDsxvyWiF2JJLB6w9FFE59QqKhGWCyJ3G2wY7SDAuPfnQe/Zp51/O7J/9j79PPAP",
+	"R1/cm6YR616z5a+bUAg6sK0TomTLYuqgbBCXRDibfGe00RZI4dZwp4TTbdD6dN9M4PiXBlWjhFHgOlnq",
+	"QtZg0+V7YfK2DLt8++Yc3YxCTcU3e+h7Uk2bpGcYglICTiMZoCROpY+mK3fh4yO5kmAngL/eJ1dUcxu5",
+	"klqYAzI+e9l7c/YdAt+2GQ4JAj9MLWDvYIkEVqQx1D1Vi0mCpUwWQtNVbUfd7FVTreWli1nIfNScaKzI",
+	"j3RFvUJja/OAPe2Sjcx0X3DFQx536rwtW3SPunx1Usp58Ob5gT52Xp2Yf0ejffvHwaH5Y++pfXIwHJXz",
+	"H2Sl1qVAMDU3HZdsmZykamE7YH/ZjuS/bIcKD0zH8ge2g/kD6OgXQNxapqxRZtDkmb3usLKFCUzSaUzD",
+	"Sgphm4kub3HrbHPlWTONAMfgTJHPatKMunezh2wBVHcTvYkx6w0HXZxEbcsTvSGbwGok5LiLSag27836",
+	"prxzXpNfyWW2eRZefFYCo3dnz6HFuRaWCA4XRqPiieGOSGXO5d0FcbZM3tGoQ6yFs3RU5IDn5wiUe4cm",
+	"NCdMlTyaD4cVl8jD4Tol6vDgYO+gu8851NbgOJMIerOJ3eoyOFzdg8/qGh6Wz5p+r+Ozrtc7hIViBS92",
+	"G7ntyYvLErd9/uLS870T9+/w2cj8oZlaibeaIusYqynRwljPBb0xbblfJ9Vfpu3CA+gDWPLMJc2k5W7s",
+	"Zg+5IgiKFAesTyBdX2nUjGvO/JbrF545x0o/4M9P1cPTFlg3B4ViLRNxaXv6ttyF4qu1L0zX1qYCvdlD",
+	"+iXaeX/5Jp8ZXbZzRtB1ltEm4cq8Lc77zSgsTfnNKPR872avPK3m6boZNSVaJtPaMn6EMsUHe96nopO0",
+	"FvC8FpHyOdHaWF2M3ia3RRGFtuXysyG3cibXP5KIlmMM2xqKsVQTSQjrjnS4BDintU4fHTB5Ks6SJvwX",
+	"MhyBrcc0kh35tYlunRy5khOou/Vty6dNwftuybIw/mxd8mlo0yze5NPUoE5tpwIV1bNOilB7t97RaNtk",
+	"E0bGabpdhjMZbINYmXUzkTZZoI1Imbx74AoEQ5msm/UssLUUjoZ4qDSRFCXG9OzA74r5NQHj/lbtwRdl",
+	"6aNTc83M9k1O+XUJ8N3Z8zLHDZN0onkzxMyU02SOnjYLfvUm36YQ4l2vfdjf6x/2h/39/rA/GoyG/eGw",
+	"/6zfJG8XrCnjcf/fPg56zz79fmc87pu/dn/faD+BaJmWBa7lrVyzvk8HflccsLb1bW+uYXm7NFcFOadR",
+	"657MoPGqXl6tESTg/wleYD6Sabhw13u5ZlLhnHWXmHyV6ezV6Rl7FyoCCK1tNFP31NgKINcm7K0O5Xuc",
+	"zu1k+3ArVeEkMy5yLcvbft5tdzhwcdOHxmUAl7J3N0TcUHLbnLzlhkxK+Sbq9y62FGRgaimSc/8KjhbT",
+	"axo1f2QTVzdobOYrc+pLdLvg0oF3uRgdKiGH+rsfCtRQr7o55s4lzH6MbPfQ//v/R1pvg5uZiIR0ieNO",
+	"q+J7iqtmNMXqgkE5P5uQfPTlzjatYoYL2rR4zVO7bbdsXU2t33Jx3YjIa+DKkX3ftA6VxhxYsiUWv05+",
+	"VVrLW2+n7nPr7Vs93p3I0V0kyaorebj8Gtjhd4T3onJiDVDNGKsLfjtZUD23qyzFcgNqpr20aOCMvyxY",
+	"N3QkDzjLR9c0FL+45OuppYPHTqOB/MRcnAFqK9BwDZ4S7tuYC7lJ8JwYB12EUURlEmOjXx6hud45EEMT",
+	"rzTXGTM+Q4EVzG1gkbP9B2gHM+NgkjUEqhCcLFOuFvAHI1SX8RFm8pYIifYHA90aZfMxC/LJ+Ug/9V1D",
+	"u3104uxvmrES5yNyy4UEuxRVMuOSZt8+spx4zKxTXB9lE2ovHKcrFHARERFApg+GYioVAi8Jypl1Wrae",
+	"ecFc8DQxcZyUzftj9pzERLnwRjfjZr4FWfIbi2aUjajJKeU+qeSgQw0BY6aD5bb1fOnBkcgMqt/FSHCP",
+	"zHNNcu4lUXrG8+jXProkLELUXsZCZOP5+ystbYNjD877D3SEdqY4msOdskRLvEKpJGNG1e5xsSgycZBU",
+	"LXgKwFFoTpREGC7faFSBkeo4nmZl4Xlhr2SbCbY+7Kn+elthI2qNpsaG6HtLksUd66OY32pJAy7H68qK",
+	"I2MX06eXf7Nvy2BzEviKHbYrZEyBr90p6eKDHZS5DXy0HfZ4C3RS6TSrYVYBP3xspMHHP+uj4oshf5nz",
+	"XkesGCl+TVgn1P3GQ7JCnngFGQBsqbw9/W3RMPBssJ4w9g4Ptg9rdcfz2hXSZR4qhUDpGF5PgVunCrgj",
+	"kr+LPp/oab8L4W62N9nkAKV21g/+gdIB/J1syI475++R+BvWmIvlmoxEufbboDzXsjs0aM+czbQGFJJm",
+	"M3N+kqzNWw6wylvmQ7trumnO1STEqSSTbS4ACp81I1xcWUQLsARBwT4KGFFa8A2MFQvAxrTKnAoiUcSX",
+	"lGnB1QbLwyz7KIiYtOWfv710hoSI+yiwfmX27aurq3MfXZ2eayHz6nW5qFE+bcmsST5DS/qZROiaskgi",
+	"HMdaSDJZ20Au0gNwenHpOs2Mw/O9iEHSINOTTMu1lnj9niR6KVm48vKsAR29GTWtXnCuTvXsXa0S8jZr",
+	"tv7uOXSk/vwy61r93QfX2fqrV6b7De0UB1R//d4N0YGP3zlNppvrLH3blolFoW+VdGyFZ6V0oWA8qWcb",
+	"aTN/uBxoIgM4LlXQkFWqymDqG6jEO9ZissAgfsnz2RkLO55gmsN2P5Sh8qZhXtnE2R0Ct5ud88v86KUg",
+	"pKdp0AY3ohhPSSz76AeykigRZAacIMD0KDDIBUYZOzlDCs/nWqEtmtg1fd6A7wN3biPF7hVCUgsjCn9d",
+	"Z0zdfu6LWV4OePypq4emCosOmnm921lhNK8OOWMkrPonqjABzAlTUbzKHJMBB86GByYkBOMCRNbEDaF+",
+	"BnOxlJ+mcmdmG+8OUliB3tsS1gzC9XS3G1T/dGrpEqJ9TICDCYKJV8a334aulG/Azt+9/b5yr9Yce/Zr",
+	"eXI1O0ydw8Usz5Zf8TKa3/7e6P7uUXWZszGjx3dAU4oDkdm8HrZf1V3vnZ+9/X4swEBSGPn+4Nlh2+3h",
+	"g9CfA9krIwNuS32VTQ8r8yn3GVFho8vIVSx/Xa4Vy609yFUsi/wpq2FL/vT60qAoLfA1qXKoWO6aoLtQ",
+	"1zGjIVbkkURaW9K0RD4nVKyAU4ULTBkcKVCBgXRo4FTNJor6vX6hQdMMkWAfASsWlWiJ2Qr6UXRseFJ2",
+	"P3yywZix2caVOUM8adxqD8hu5IInffuzH/Llg3KdwhTt71cggff39x7QRxNqa2RK4oaIFu/iy7dnDZ4W",
+	"ep62m6O9Zg83OltNgDzrLf8Ib2sEZ4mZReYC/45uxcAZm+m95udwJ3LfqyCQ7g0ejuD3Bs023oyPxrKR",
+	"jwp6s6pGeG4XaX7y4/Oz591CzUEhe0MUjrDC27WiNaNUhKQb0snlw2BG+d7zViNWG8qa73WdjQLeW6d6",
+	"zwVdYrF6f/G62ySAMplu1fViNOUmCLPLFjyhlydnr4/R+cnlJezIF388fXF+dfburQVr6fUoC+M0Ij3G",
+	"Wc9ZPXa3xWW7arC+tY/LRV/fIdS2GLi8NZyIDa4GOEsDGOCwAjBD7y59hFHMw2uI99Y/nvPwmgj9629/",
+	"+atBurmFeGIs0YynEEWBaEM48WmMZcNacNlLrufSRzFmc/un2ep+FtkZ05AwSToGl9eiwTvr4M2spmMs",
+	"uIk2364t81HHFq4ycJ7NG6s5lj8iU4qZj1iy9NGcL3nkoyhbTx9dp1MiGFFEdpzqSiT+doMvfrzqNAet",
+	"xG/ncSt2fYoVmXOx6sgJsQoXzdbapX5FIsDSPbZ7aInltQ36ha4hqiSJZ/2qytnGDS7SmHRl0ltyxO1P",
+	"ne1YWesildd7q7W6yxn3kn4mUTOGQcumOWNS4Thu+6pl+s+v52/rSDYtTZxfz8+xWnQsvOVp2g404JQh",
+	"H706+/6Vj968eH72/o2PXr/7gLhA79/+8Pbdh7cPf6iVltzQc6VjP74Ab6LohkouVja6YXucL997nzi3",
+	"1QqmYJ4eueYcPTVA63Cf4jCxrE+DSYPe7FpZzlNcUZVMAgM8BwSadz+UKj9Gw8Egk9AtiA7jyPax2eGy",
+	"a84CrR6YfPGFS4DR/sLzvSeR53t7g643AGYqTYb30b6BwfZLT588Nw5nxWd7A3j4qWouKcxWnqw662uT",
+	"BfuDQYIoQEds4c0hs6Og4rz05uS0Z4Jw0TUBEOjhoVYK9YNwgQUOFRHS2CYknTOsUgHeYOD1QxkK/ti7",
+	"JGH6hrPepXsf9NFFGWoiyLAh2qAhaoAQtjtAdhYEwwG3adIgDjGiehyXowMLnvo74/G//vz0y39/HI/l",
+	"eHz56efhof9ltwnboSGUtx3soWm+IE2aG3LmX1Ue3C5sGtEEAtKKHVHLZn3+7vKKRGB6OBUEYCNwLI2w",
+	"iXYwClJJxFGCpbzlIvr3ALk/ffRTSsSqZ83E4CouM+d66xhjhPs1CCL5sloOQQVKYhySuwOA/L2AeFT3",
+	"s2jOLWcvRVvCoibkMwlTRaKqS8ThfiOPveOtPIS9LQgWakq2uT6NCzDTrS56zVmiH+6iVksf5sJWwWR3",
+	"49Zm3isXtsWHl7ba4rML10Q5YrN73ttswrIR+bWVri1HG9mAQ2+dclrnXfC4Q6Y6AwDY6sudeRJ3c92o",
+	"zEXp68xR204O9G/tYJuvoa3rf7VndZUjd7cGU55LOqNZcoQ4O0ZkmahVbguUBpcZLbDMgIDbJ6S7Hpcv",
+	"3qaL60LlfuM4PzUhtbqYZABaM/2aEiyIOEmNEG1+vXRLJ5dsYhi6V7/gsIc3Ojk/M2XQTqA/+Ntf/hrs",
+	"+mipuU9kTt7AZoyx5UzAQ9BHJ1GkxYBs2L2z50donA4Ge6GmGviLBPoYxKFCnKGa2zpa8RQiz/RhAZd3",
+	"BpLKO7JjyVdGs2Dvy5cvFsrLXPwobKROszc8OybPnq/rMt7Ur/bdhACK1jKNFe0pwjBIOzOBpRJpCEKQ",
+	"OeFseLiNBdennXXf6aMzZVx+rPfRmO2YLGSAQH359s25n7sZ+ej520sfXb2+3PULZ2OGSWsTg0iIivUh",
+	"xYrMXY8oU3zMsngZHwmeKuPxukRqIXg6XyDwJ0EJj2lISe62THgSE5e+2Jzb4M0nF0S6qCpwc+yP2Zj9",
+	"y7+gkxIozZi9ADxIt9tCLHQXEUZm5QyxHKFAf8YF/TN8dYS+M28dqfXRlS4nQeIoEN2YNVOdyShhcMpM",
+	"lmOw1c0EkQtEjcrqQHMoA7AsBGl0rGTjBnMFGLOrMTuJYxRhhfW6U8ljrHuQFIm0j06KPEU653Co8JHM",
+	"Cxpp2fkbjFllb2S5qSSJSQhdq26HTMYFIAKzMSRIeScM0cgKVObxmOmNVasij/bY97OIkpheg2Djqog4",
+	"MfFy5DOVys2JPiTkmL3A4QKZVEM2m4wlKQTqFo6R5uigA3zuOa7W08+CIxSYxEQB2jFwoVB0iVeAjrrr",
+	"j1ngkhgFaCeTaDULdECVnPUistR/iZRJQGQNIAFSYBFFTM7tolHSIuHptsZsQYnAIlyY7Nyw9IYTIajF",
+	"/XDdcL9Nv91UnHJ2o2mdMzlmgBk75RHswIuXp2hvb+8Zen91CntT+uj9+7PniEayjyBPmiHmAJscJroS",
+	"l1/r93+SXI/DZZLbHTM90EKSNpPkzUQ6ACoNn82sNG0yuulpN4WCPoLb8WKaMnmEBujdD/6YDd11v49G",
+	"KLd47GXmDYcIqncNjYiLYXokUWAmN0A7gFKRgSH5Y6Yf3OwVUF6k4WWOtI0+sU5/WGJ5bfgTlgU9oj9m",
+	"5++v9Mpaj00jPvklTgT0scSaSwBCtLVLSMOzbcoOZILPjmxOhDGDeZOZKkZtLzOqJwBB7/iZ1qwsPC8w",
+	"j+AsIsuEg/tF7weycrtYjykh2PoOwVdlNVXrsbq/Ux6txszeNY72bY4kQZIYLvkzbuamCO0ssbgmUaFl",
+	"1buA4iRyYMDA6giOEJ+NmUkaD/2w4cTCXr710fcvrnwI9tFdef7i9YurF7A4NKsbTVfIqO99tD965qOD",
+	"wUj/s6c/GbODwX7GU/Q+nurDSc+Yc3IJ9ASueif6R2A7kJ0Z53hOmT0vtJQnDf8RxGSdZ4iwGxLzhNgp",
+	"RwGgD7uIN3AfDI41RaZMBS4aDfwkXaI2PQNgdNYzAHKa+bjgqggfJoLkmduWJj+/LiyIpigTrmSvVgoi",
+	"xbngiaBEYbHqIlY8VkQsZcHb3CvIWV5Bu/BG/UF/AKFICWE4od6Rt9cf9Pc8UHUXIN09hqO7545u/Wje",
+	"ZM1xM0tKAYHlc7+f5Y+jnJ1F9qsTXebc1Q9pb/CSKIjvbfHMyYs8fq3XClxyNhR0fqCfwP/WcAI9jNFg",
+	"4CQ5F35ZYJqaWZZi+DPX1KHv5ZPyUWvVYBwziuQSMm9+9LTIRjSv+PeiS4MBlGPGgmZtZM5QXMCSNcV4",
+	"HPFbNpEk9I72BoM8XNtq3Foj8Z6Eh9EB2Z/1hsPhsLc/Go16z/b29nr7+/v7BwcHB4eHh4dOGzryAFVW",
+	"CxPob//n/6Ksj96XTzYNvoHOXqdn5Iu2As0JpOIGv/ls5b/43r6Z6aZqsxV5/B2ObCpN88lw8yfvGbby",
+	"HYnMR3ubP3rJxZRGEYHbxP3Rs81fXHH+BrOV7R1ssIMuIzpjigiG4yx/6UGX/llv9/cM32Aa6xU3+pdJ",
+	"2mm3TmV/aU0FfI0/eiflF598ryIneUcufyM4GTX5OAWaXIBvuS/76AWosUFOvYG5bbPI7E6aqu904z9X",
+	"IJutd3rhEPyBrOxGhrX4jkerLffwL7VZN+24O+w36774pazQW3+kCmsbfqPT8hV52B1mtI17WVgFs41W",
+	"3zoPG3TgYaeczWJqTF/7ww5NnJu05Vecv8bCxCjuj0YdmF5ps16QVNpx/R1yWrPhwCifc9XVlszW5M/V",
+	"FVckqsc/0+iLYb4xUU2R5/DchhBD08cosfpYRGJ6A3YZA4wAcnUkuPOIKvNgU1OZB1cYxn5b+9E3T/77",
+	"m794y9VLnrK/W0o0S/EwlOg3y/EXxNj3IGjQUpu7A5VWWwc7GYCp1mnse6LWEtjgtxPpHifS38lJ9E+w",
+	"Fb8n6p77sCB+bykHg+ybpJ1E9mObB8rmjG8zRNX2sUEOqG7lu4rbpf12WNpv1mfkK2wiC37QSVD+BtlS",
+	"4zR9o3zJgm39o/KnX060/vtjhGaXPaB0nCQ9d7X5eEZBzm03O760BWqwZ48kSgT/EwmV9E36JpO1yUEo",
+	"GaN3DB5TIV9OKSMt5skkA/F2jW1tujB1nJv+gG/qF//nmut/vEKz0nDA1c3wigoWbZ4WiupvwZ8q3/EZ",
+	"g+m8w6F/mbfql029cxFL5mKk3DeewF1/Y7+cX8pWvTIffek6Y6H1Iq/kryi5Ojd3z325ZQczt/UvHazQ",
+	"v6a5Ot9MH3/OB1ufG9ghFqrcGw1Gh73BYW+0dzUcHQ0GR4PBf0KZzySa5FcJe/1Bf7jXG/7viEyHo3To",
+	"2aPqIDokT2ZPB70hHk17++Fe1HumT64DfDh9Ej6NnpHBDJbDOnpXqxxmVY68EoZ6W8dyvzFPkDmVSqyK",
+	"4YSP5YInj3FCj4b9/f4I7ZgIDDQc9Q92YV+H18YXT9OxlLGJmgH/lw015iXBS8gbTIfhKNojvf3ZwaC3",
+	"fzh80ns6erbXw/vTg/AwekKezp55JpWq+eD0xxe90WC03xsdDIeAxeLkBG9JIpouc9eubJvJdDopLGUl",
+	"KeRksZpTwoiX3wXZYR2h9wzybZIILcmSixWaC36rbAqS3D2JRYBLSxm6en15M4TLIZMX2FOQ+3CbSwPY",
+	"L5aLrrs2cJT627XB17k2mOUHWXZKJ0nmUbReX2k9pDNLVuNJ/Y5l65onDnVwdRF2aBhKUDwnkCS/2bhQ",
+	"O47vb2P4jRX+xgofhBXeiRFuYIK/GXu+EWOPW5A7Mc2HNPJcEuWcdqBDjzJfyZ1A03TgowCYUmAc12ye",
+	"72DXEDRmeYYxzWaPEYb/jpmzEQm+tB6gxuPQ+IRqfm2zB2Bm/Zk5IyiMCRYScn27Zqcr2C66Wys5ZgaQ",
+	"KmWKxnn28AUuDQLhOabsuNBd83Wepvx2gZVmA4D1LMbM1CORxCvjOdNowGo+Lu5ox9LT5B15b7lCguBw",
+	"oUnlKEM5piFBDHqYYCGJ1CMWKQAxF6AfQF3KeJcb3R15x9c0cd3vVNzmyOtwlj3YzH+TJ1hGBRm4qw1V",
+	"gkCWypzsuTn5RzvwnBHxH/Xg+ycyCl4ZKf5uZ6Zzi25QNSzPb1UyriomQMrmBNiA/dBHjBSB1AO7yQN7",
+	"xlmoVP3okdxoD7ywvXkYc+A3bDnKpv3jz950NZFFfAPDzI6GlTQk7dqSM0INreoEkdNZrJdhLPb82AtH",
+	"0ZAMzIHR2w+fRL2n5NmsN8DD6Sjci/bJgT4/GLl1oNVfk7cTzT9tf0ts0PfSRO9aEk2mwIlp+ZHJGwZt",
+	"Hc6GZBTthb396QHu7R8+e9J7+vTJk97h4cHB/v7e3mg0HG5vUnHYEO0WFbuCvxlUvo5BJeMzMjSAlyJj",
+	"DXfSFRr9Mc+gEcOkyu0cZVBBECfi8IICIE8E4sB/z+R/6+eo1zN7DUEciD9mAcTyYQuxEaDREQoMdpH8",
+	"+KlfAZTRukUNzse6yttgjgDiZfCYXZ5cnL1Eo/6wP0Axn6OdOZck9NElWc4FSXx0yiPyH6//9pe/HqFA",
+	"pEw3Z4POgiyQgQqkhSr5yEZj6enrOQYU2KgbOyIqUUQUwBPnSkzEw3Sp1ZqUxURKFJjCAcS3gNoyZmOW",
+	"75FCyJNxuTKsAopHkEbGnRnHWTIHanIzQsRMyHW1rnmnphyZ9XkkUXCiBVJsGD/k0TELhASZEUFYSFDM",
+	"JTH6lsJzmNuI6qX3keTW0Xaa0jiCDD2aGkwFNjIBIj9sH3d9RGJpgrrMcoiUPYLQDy4pmN7eX5zZQtAg",
+	"5/EjE/sD8wKBWE5Fs3dsdp6oRGkiiVAmp3JxrlyCIakANH2mt4eAYDi0o1vwx0wvKmT1L+oWkEDI2p30",
+	"SwOC5OxYu330LiGscuVjB6yrRZSNGQR3uI7ADxuRC51mHOnVJQL0zykBlHSrth6DvPI5l0BdoAhOEq3i",
+	"jhmVyGjYDdpq1iuttmZaq6HPKY9WLnIlTQCzYYDe0O+a9VZ9btSkjHu7S/sPckuZ75NH0m4734SzUIXk",
+	"gqdxBEF9U7JmK5av5rITv+FKzooFxdPQBem7zyQWdNYZR6Vxbs/1HEgTs3xlq+1Q9NK0/OXOnugWDkfX",
+	"ov/IjhSzU3OWuesVkjr+zk1FFgOka+1bgUBxQfpczB9DtT1gvn1oViunzFCOZbLwt03M7UE8X8FobN4m",
+	"i5WkIY5fF9AYsOVfxWepoBYtQp+wjyG1kXxsejPngBBA5raszBGv9kdfYPaWOaqhIp+1AHf5H68dvLmh",
+	"AeWQBtKYmLuA0WAIQq4RxX72IkFvDNyFJR6YO6uUm+HQ7MMGkJry0eIdeU/6B4XzOzu7fe/0w4ve02cm",
+	"M8CCC1UBwyoMAcgZhZyZ0G2tVqcyHxTKsAwApMca/E85U4LH54LfmBhDu2iOZb+HyXarP6dqkU5BwMXh",
+	"koCUqyXIT+VIr2F/YGCagL5L5HaVSwkgVxSprXhYdbtH8PzsI4N5VzVMeIAymRGgRSF0sINeDqt3p1sL",
+	"26Z56jUA4n38uQJE1nRhUwcea7qDyYDGCjckOeSXZzC9vAyi60HsLzUAr4qlyax8SaTzjkagFXTTKC6N",
+	"ZGlPna8RZeIYSGd6+k3lbFA59c/CFeGgfzDoDx9eFb2LItqmhFq0JSuKAbEDUilVyNo7/0FjbFr2RjEi",
+	"v7JHIqLAq9RTTnyErI5LqgByC40Gz54MD0YDk0eiYEveH+7lBl87Q6YCxTmKwahYAjRpiyK2nZOPFee9",
+	"2BkjuxHDufl2vTECRqTrFVrOZk4k/qcMMTKqvdaYSnr9WvPBEn/u6YXtGRI4ciRxN5PqZueNii01hxoA",
+	"OyFoY7XdvN6BI9Ns7men/O14+PoWyYc8Bgz9/ObX8M0EsbRYL385RwfNlPKEhWvwJRwiSyGhkoJM/NYQ",
+	"5vJJ1K9tTl26skr3GlyKgaeZlHvOqbiep+LpbE9vUtwbRfv7vX0yxL1n0ydPqoygyajhshMW99R2SYq/",
+	"zesiu4AfXapr2+nEmGPyHDkmo0oh+VJHRl0J0bMIZBO1EEQueBx5R6NCIuvOK6TLDvFouhfuR70Dcjjr",
+	"7eMn097T8FnUG5DhbIT3pvvhQQSrqYi4wbEL0MmWFDCFb8m0lwge9cC+oOiS8FSZosNBOSF98xD1GrhL",
+	"t84cFwh73dWPWZffbn6+zs1PlgbRsUrLaO50w2MizWWey58hbHhPDohFpcPqIpExQ0tz+2AIwiXIL+Z4",
+	"GrOdc8rmpzaJwyVbJu7vV0plf2fZ73z0nMnsqcs5tXtszgpo3SGBSXfBoTuTwXb1DQIjlLEQjE2mbjNc",
+	"mLBfGQ1kHbuyO3LPb2Rc2/Obu/OQ7XjCV8UJ+Y2/34W/b7V+m1BJ8rRwv4GS/POCkhgy6Hj+FMIszbm1",
+	"FfiIOZMwi+CAsZdIbSgjjqv/hi/yd4gvchei6oAnArUeZzAilOVSzQZIkRZqGtzj2JJsmaw/tnyP08gI",
+	"Iy5CNEmN5cTkzuDmbOnv9Q/7w/5+f9gfDUbD/nDYf9YfeDY5ICRC9Y6eDso3cjej8B/gXNST+M2ci38X",
+	"5+E/TbTMNizka0TJnJegeI83AaAgk283Y0gAjhvak4/HETAwOPva9C8HXaz5SxueSs7H7qiq1PBASjtz",
+	"ONpSR/iqEClfVUew4//VmeFw9GBawt5DckMXTPGPyRV/A2TZDMjyAJrB4xhL1RNZItPWmAsAWBEk1BzW",
+	"FD9G+4P9Qu5j0B0g2wnEaYmUtQt6r7FUNnvqw3ChbbY3OMJNlnLuHXneHVhJMU3+sH/gezxVcEB5CWdz",
+	"NOwfLIv39QPDI+ocb3i0tzUzsJPWwhJ0z6Rbn98EpW/AgGwXBN/aRTGJRH4xyam620UK2+duMlijQfs/",
+	"UpICsAOiyyWJqGZMImXHCEOYFhEooeG1RFShNHHJ0C1+f8XSkGV3CUTKJjQK+ghqNzk6kEzFDb0hEF8M",
+	"HqZ19nKRsge0NZe40uhrc6WfYKhOBTQzoBXSwWxGyGDQG4729nv7eBr2nkVk1hvo3weHT54+w9NteUjK",
+	"zLw2sRHz5jdx4p/N2niRsuxSivHbjsyp7HUUYbmYciyiVknilUm7YmX8wmU/YRmyvEWJqcgc2dtGoeJ5",
+	"1vLD3HFPMi1kb99ICHIC+UC0OqAVBNuZCSCTaIXEdHOSvfGOPnaP8cu6f2nXo2Fj2le/3fI+vE3UzT5y",
+	"z3LizwlrI2JSRv2y5H63GdgQomfa4gt9SBNmfcf8DC0QWfANlUrfgn6gvUEvwiukBGEbHfMebsPMCdPN",
+	"bNDqHVKj3hYlXAPjse9FJCEsArH6puLP76/BPRApg0zHeuEFX1JJwDVPadFj4lZgoiWXVJj0kDyZFFDy",
+	"4InCsZyUXQy/lJ679KEQXEFYNNkbRFvt78aJb9jj56ajv+3xB9/jJzkRZzsTObq403YnN4bNt+zuExQo",
+	"8lmZYj2pBMHLwMayQiYueOEiOqMqCzIZCIPvX1yhnLEESC5wQnaPxwyDLZMzgmY8jvmtBEUcFO/MO1ea",
+	"0FOX/g5iUxAX7q2fnfeuOCTh83Xl+sQzRfV7KhGOIhLpJ4Is+Q2JdvXX01QPhM+yCub0BqJIGTHD66MT",
+	"FBxBTspgzEK+XNoxg6HWxLkO/z/2rn+5bRxJv0qX9qrG3qNkybITW66tOk+S3fFVfm3sudRVNGtCJCRh",
+	"TAEagLRGm0rV/bUPsHUPcP/uc8ybzJNcoQGQlETJpCzFTqLdql1HoggSQH9oNL7++jgt5wUmhUB3lSm7",
+	"qBy0+ZLGctrxLSllb8SiiLldRCy6fEJYDD3aF5Jqj0FwToOY8cH+mSlwZ3p7SBT4+GfHdTSWDAefhR0f",
+	"9ohNw7V5p11uL+oA/SUhEbBQOy/4p/mGYRk6bmLHfkhi0vEhYhzpiv95+eZ1A57ZvpHuOeQUzt9edPlY",
+	"ioAqlVbQ1MY/kPTyry/Bf3lxefXi9cHrN1cXf/7vQmbNJXbTCzMJ78Twhak4A+I107vQbjabXd7lsz3U",
+	"5SzswHG/FTTpITntPQ2Pgla7y/Ft4WM37x510T/qznlR3VqnrT+ddZu62m/qLjhOXURW/Rhm4uC7ZzA7",
+	"z5MsjIOY0TZvugPTLdDibvOQZZAQ9hSVt1TWnW3zWO2vB604oSrWobMFHTEv1WTxY4Y7+KbwsZ9KQQtt",
+	"7eraflxMJcZtSikmMTYLE2Qo525rQEIZanGqv58anK1AUcAczgqTz8/4nhARJfzRaxDbwfvwsdRpDwZf",
+	"nU3j/LEf2v7In9VXOu5xQ+E6295v7uyGDGxZ+NtaR/uoaMRlaLylXT89lVZxd7G7dhi1Heru0NqxwyBj",
+	"1/ck7lq2rqnDgbIobr4akktWlyOr1ZFw9ktCnYhGVvR5CWFWP+eD8mWrmGVpy6pkM9vktn69uFSlh+9i",
+	"n5qMmB359Nsmnw4NFJVA0NwBM+LuAWH1mCAXpBhS3yVcwfkFxGQwwG3jLSYKF/h1hpqDhaCRrIP1jvZI",
+	"bCLEh83mfgOuyMDULTM56F1uJYo4+IR1fBhL2me/ImCbfbJuDquHmzr4+g0bgGpIuPsdIIExxuru4JsY",
+	"UOFO7JxdkcESj/EzQraBlWvBo2mKkyWjU/oFvk+im9SALerezyFU8XWiwlqn2Wg2m0eGyGMzWfPyNIRd",
+	"O7izE0ljocXcT5ZRFFIUSWk2Ttbh/mQ64jdGT4YMBvpJWut00bLz97dU1k3YJIkDMaI76PxGofP8oo6i",
+	"blFUxf9cQM8qvH39Cw/Byma12hM0Ju8i8VtPc8fh/xI5/JXX5hIM/uL86r/QuHimNHeu9wZd7y/C5f5m",
+	"+O3lzesRsNuX0NFTq13Tq8wZDfKxK03zbXLPHweQzJY2vSeStDeIJI4c/lUiyo4bXoIbfo+NO1JFc7v3",
+	"zbFFz9WNzTS18tI0hPMLGEtxy/RuvS8k6Kfy4M0lOrGU3zIpOJ4b61c5M9t7vMkICrf4jeU79C3wQivi",
+	"VvXd7uJGemi7tgpmFSDUpwyiCOssPo23fvAWO3w1VV03DX1t0indT7/Xd44MjOLM5PEXCNwxUbe0f3ab",
+	"kftgmMmHWMHR6RFJgUhJppnY3WKmC4i+JW5Y0ZZ+Ol9hz+6406QXjEEaZ21/6UbK5AU4kdz7gcqHryAH",
+	"5qc8urCYjlSlbJhUPguHsghyXuYzY9Ruj/V4UmMyCyPBMDOwz7b9mocMsaIW+eVURWIAlMeYp6JBgt3m",
+	"9e9NIC5fgagBvv7WP/Bj4YMaEw7pucURDEUiVZfvhbRPdDfEmMSFJ9eJ3G/Ae5ddp0zLtkUJTIHo9z0g",
+	"XE2oVOBbqlUHcEtiq2tw4Z616ODCYZFYo975n6UYlSGYXIkKlY82xUJpLigq2F6oRNpN+6YITrJZsMOS",
+	"R3BaKaSkEW54tf0+JH4oPhrXRzSWLFiBI69fvQVlKkRkzgVKbSx6GD0aTyjlFkcM40RjySJoPDF4st+A",
+	"Z9oQNC4YQkqcSG7k2ySSWMZUWtLtUg/lko/Gr+xrbBMcNi9KWcUNMr9YLnUyFszl8pQHjnzXFSXy4OBT",
+	"XEH0QOxUTR4JiuQH5gERJBkbV3kJdrylUm9NsH5SH1QSBFSpfhIhWdo5uDkuBeOhmHggKbF+ihRRlIzV",
+	"Usv/0bR/B/v1io3czWdlc5+GS0RxzcUz1FaLYHpbcDTEgIOp/GP+hXdqN8OSpX9mHt9U8XmPTR4e/aBh",
+	"seYtv+TpczJdeUG7iVe4UkD3ASzlKgO1ms0T1AvBFKZxENc6p6eNk6ee6yrszNKwY8etAHHMNzuIeXiI",
+	"eatt1Az4Z4eYXGrqshoAs2m4e4zfUhWzAcFonJBAghsuJhENBzTch94UrAHPbnk8y7XX71/Mr79IH+UO",
+	"lLG12Jyrsw8jSriClQ92Bj6JIt9eal0rjEM0liCTjVIUIxNm+GbQZP858wQ1r5Z/ABPPEdEt/kmiqCSA",
+	"zfSMAZ9LfLI3ps2l31/MPczSC89nn3Lpde+yx19+L/1enxbrx2FaRDaJnL66S65cOgYu+bK0l+V+UP4Z",
+	"HLdhe5Ltc2skGaRpJ0SBf0OnHTyt9c9A0jElMR544KuTCPZIFMEoUTGMSBwM92fW1Q81JRIZ0A5JYqEn",
+	"FP11HIlwZTIJokphZC33JsettjbCWONdrVP724e/dX76907jj/9WW3hD7IELc4/D5nzQzaupeBq5mn5l",
+	"/P+tBBEeJOkln/Zf7nAadymn4UnwtPeELIh7NFutw8N2++jo+Hi2snwgWcwCEuVZjfNY5E51zITRA6Sn",
+	"zKesaFBujwOcgvztX2PBQxhHiQKSgJVy22gajIOQVakwOYmHXTrMdmoYZ8uu8ziypXittJg3mFScTzPu",
+	"TbGuHez5eHxnJqEPfwJ/RHhCIn+/AT7ORMyMcQ0uS4Vxz/eg3OqcAY7Iz1hF09nS89/+NZAkxJ/C3PFq",
+	"NdN44IyXNQHJ9Ud5NDLTII9HS/two8S7dCbdkffiZvKOwP2N575koFYeL2cFkVLAXV17zfFv49wiaA5w",
+	"sGA3G9GIceqBiEKaKkeY06WiIE4OMu9JVsltFwot8NhixxqB17L8vcoar5vxqeb2cytcKjM4JpUlsANq",
+	"i7bpbaGeC52amqqYjrRnLmI8BceKwTRIYnZL4dm7i6uLZ+cvXfRuJZwWHqM7KMw9g0HO3DOQiAU0e4RX",
+	"zNxVcMBp8Evy279wu760DwpbPk7rGm3OuzzeLLB/MYD+LdWjqwqsmwt/WXpjcLNhbuNsUOr3f/xzJirV",
+	"gCz4or9HFUsMsmSQ7w7zj5qni8D+14QFN+fBzWYd4nsFsguBorLZXknCFcNOLDDg13SSRu92TMBvjAmY",
+	"zauZLeYe1uQPknh/M47ZQW4Crw8KyefHhFwHbczp21n157bqr8YwN2WNrB6IFbTdyzG1rPFeEg6oU2tL",
+	"H+M75YTQzy9AUaWY4DmxehZbsu6QoG7byj3UOXu2ibzH2cRD89iG1H/czKLH15U2MGP9C7xHu3F0iH67",
+	"XOZRP6nmUdu3LjDcZ7sMxUdCkgfCSTRVTEEwe4b8uR1pVh/hOdTyVPUXqNI4pGDMIGeWaMVW6TatLY8z",
+	"WxvsqTFYLtLLmbL3aBQIIopxZrWv9CPd12rXs0u3flIemn2ziEmUGWoFI9Qv8QLvskznUH/pOme3kn6J",
+	"nLNYjCFvzCMzcSuvo94mt7LPbEQsf4bOoyns0UhRbZj7Z0agFbO0JiygM34qvB+yyFk76qumrxcJMe7y",
+	"MYr6OB1miAWig4ulWW1rMVbQmwKLFY36WZ0Zu+YzZXAChJxZ/Lvc+tBWTjZNLeRkRMEPIpKE5uRJP1bE",
+	"CNIDfMLjoRRjFvgNOM9+NGHxUCQxkC7PZSze0Gn6vsfNtr41dsSQwogppf9WNNadU6zcSmS8gFQPd7g1",
+	"7438nKiY9e0PMBGdcwoYJP0lweHUY0lBkjELEYhdd9U6NdO/tYogh12ylTzxLTheubdNZ01tw+4XdoqB",
+	"9WXYv7CW7vB/d8BVdtEhMt7IqlPgD1r43WpwdY7xh4EVFzppgGGvrR9ktey3xxNodS9RhC0td1qW+p0p",
+	"93AXs9lFYjdVHcjMqQ1GYUsFTLdm54smvrPQ3V7w8RnZhtZkc9iuNi3mEoYKCHAR0/kt3Jl+CYEXkihV",
+	"T03rhMxFa83XsFdkxgHh0KMgqeFUGCL3hEwLtBXOw9B10o+O/PBw26r1aBaVEcFWnd4edxDZRm4rNcss",
+	"2QqTxKuJm4oCtrN9sVp3RtJAyJDaqhU7nNztmUoG3MMQSBaiSm1gLXgeEabNj/CA1k2u313lTuxVHigh",
+	"OFWxCb+5fCuHtNEURB+Vc7KEp8Xsq1dZ6+9t42VKndhHMEUMmKqeU7XKhHPPZNKLHn2dk9wYXqdj+OFj",
+	"jfT7NIhpeO0KoZRjL/7k1SgPr+eh8eiq2Z7jaPeb/Vb/sN+eD1MR0usFQRhS2u8bcGb96bVKenokeziw",
+	"JgqGU6eopRz3MoVuPUBhEiFuq2Q8llSpaxJRGaf3c8S/V0xR+O3/4GeRyFkqfPk8kYW5uSphxHb7Ll1k",
+	"O+kiuRnuujoHeK8Kvl0rhcQmg3joJtqJaWUunEUsFFbJvsB8uZ6rDpC/hYn/m0dz5eSMpGCYP1jAM0fD",
+	"slbLklAWZuXDKv1vEWFKYcO6MLA2CGzRvd3B9QbH6a7UGqcXsUus+baLyiyuLOssLDnNxwKHulzKjfaV",
+	"MxWTBRpYEfDf80Byhzfbx5svBGe+GSX9zdj79lX2jSZLOqfN+QMes5sHOwMCug0shYL1kfVTR1G6tK0+",
+	"dTDxqWJMWdMXXAoKVcXkF55qi+L9W8DA9g4Dl1QA+EqxcFcDoEQNgM/mZx0YINzwAVMREP/+j39mqHtP",
+	"PH6GV29pc39XQa1n7lF3pvnN7YNw6D+rfVIebtg48/boTPAMCJ/a8pz2UHelAb7g4eewvqq0/wouROoE",
+	"pH2w1lK+43XssKIYK17wsBAogG8PLND73dpabrJgNXhUhQvkrX4tgGGZ6Tu02KHFppnd28ILo2l+4BTX",
+	"l4ZWrQS1YSIYQfvyIva28oUvycS30vUKa4NgZk8SxWcWMQaS8CQiksWmFoe+EnpJcENjBXsWT/C8Xnlg",
+	"69XAiPEDcjs4GJFfPSvEu+/pO8+pY6Mwp98a2kdthf6SChpYh2apUH7BUYhRe88rZpeUTCpiWaTCS/Mx",
+	"mvvJmG5Wt3O2E77HEQLF/k5nu+FYT7Ti18yGerpEpVeSSU6k1/yrZW5o79sa6v+pICaeH1kjfPuX7DHe",
+	"YQt3XdV6hU3fddlxuctaP4hElrnuOZluRKl8DVkvS4859GramuZIfq0seJYf0XTos7LwepDEvRX/Zmyz",
+	"YKV8t6sG9WjodYOBpAMMWMps/SAGLnPr1jOz9qw8H9BrleABiaK68zpVuRpwVkhiIuSNGpOAfqfSw4Al",
+	"XLo32M5l2sz9S7mVEcYjPBT9votPN087zaYLfR/3jkg7OAzrhBBSP+r1evXTIAjqYahdUO2Eohs6oqOe",
+	"W6ToiLDICcT9h32YRiBGGQCfo3acRhT3gYol1S4ETGhP98wtlZKF1BqvFDG+4rXdSmRvcnjVyp1YptdZ",
+	"SJ5QehNNLUX474JjUyMqWUAOroQUPBYllYkrF5SbHckyNeX0cp6bHjsS2jZIaILX9bhkHZ0DgzfmuzVp",
+	"Z3omz0oQw3PjT6gO+G4C+jA3/zzwZ2atD2bSel3u5w3TB7TL/OVoDL51dVGgRv+gLvrIQhMSerQvJNWu",
+	"egNeGQuFmNzQLjduMOMgZEill2Xfk3ihgQacgx8kKtaetvsOOKWh6vLs4gh9wGssGeVjwkbCb7iYcLg4",
+	"f32e7wGBNXadicNkKBRFDh52HxexYd91OYuVpeCZDHs4ajbz2fFYvLzIkTbMkDkTfEiO3WbxsbTHMtsD",
+	"D6EIffR1LDPtbS4zR5U90fnFZTVNzmHdjij3zStQzy9/ZVe/XNhm3hVOiXHL5Jqe4+cmSy+dinAeURnD",
+	"WEQsYPgliUGKxOT+sRgFW8AwKgzcS5EMhsAKNKpNAwtof/eZqflhuNuwPfwUNUOxgSnqFe/L8s41xuAm",
+	"Q4FVbzlga1xMYM8PEikpj6/NHDfuSBJFTjesJ8Kp/qwOXIBdi7yco7XgmtWxKS4yZyfQf2knZ1Jczfuu",
+	"WVw15DLzQvhl6WXTS3+d8Bh/ky5apzPLYTpSnd1+c0P7zTU9gec01n1xx+YSJ6VGYzu+qcmZXt3B4aPR",
+	"NV8XC7dBbV3c4J4B6SmcPy4zHzdkCm4oHesJxiRgfTLPnHpYo8UNoJ9anO91OeLrgN1S7oGk44gE1Gxr",
+	"mYqt8JoiI3vagcXPNG5rqHFZ4lMnGWDCfUWbQkNjKwDYDe7peqJXjEDfi94q/FkHSNbEiCpE3AKfyfx8",
+	"xzL7FgmgG9w/HNi1p1wgHYvXLF+xcjXP061u0dmq+bExh/uH1gW/Xsepco94XcXfSX+0BD9WemhrRK9n",
+	"u6pE8PrZ3MBgSfgvJO7wBVrk+4XdS1XXQJui4qNxPaS6qRVVfDkFymM5NWPKR2OzDHuZVdroM671eNDG",
+	"YgVvLp5jhNm3PA+/+MTrko/Gz+0j3NskK5d40j+wJtVqNvR/W4duK1LyjNq+Xq3z8VOmVjFf+n8NE8w6",
+	"puzhkR1J2MuQc39ne5snRb1+9db2NVaO5rFAcokzP/19CduzxL0lVvdMJBwL/Yo+1hlWnnV+vUxE2QMV",
+	"CzkyMgQTIW+oLC7Df+nEUzYhfnudK0576LkPzZPUOk1bvU2ZbDLdfWGt0z70an3CIsYHKHZi/zZF6tuN",
+	"llU1r3XaR5+MUaq82m4ru6B1+Mmr2Xetdcqrn9vK17d6cOmkuBSB6fGdxWyDRpiS5/S4ZbbynKhhTxAZ",
+	"ljWY+pgM6F3qRgukC9M+/nTJKoRXvMV7V900P6RqkHmza9spHz7WspZNJAtXMtILQqQRHz95ejKnRO34",
+	"xHrVU9fjpBexIOX8DcXkesi0bU+vQzJVtc5p06upKBnkCvPlqtdiN8YQUgXKTAplDix/qmioeiRWSfXY",
+	"odxZ6jY4Enlzya9r+Y/X40jomePD3o/vXtYV6VMPEs5+SajRAMvZ7BkQCBNjAzO1APYt1dfUe86r+DS6",
+	"PEe3SKeyDziVwV+Yyz6cNq2mP14JP757Cb6FmYOP+lE/+Sjzr4CLLk8fzgMlgLhf6e7QEBMlAyMeRCIl",
+	"oEch4YmiIfSmdmtqWMa5X8HeUfO0y/HzCVN0/wzGkt3qN8Y+NjUSOKUhEHP/md5iMuuv5RyIzJwelP+w",
+	"CC3VMaQ6gmyT8PA4cbZ6H91FHtBTcUcc+NYVdnJLQqUVIRf3y/tvlTgD+hdnGFLIAXW2JhwZttiEyFAt",
+	"4wbMoOCOF/AF8gLuOwO9u3WbcE1Oy6Rnj7tiS108o5r3WEo+1gZSJONap/ZWijAxGsnr1i5vBq3wkLb7",
+	"9SNy3KsfBU/C+gl92q+fNE9dcOs4i1Bfsuw4XGJBmuanr3Fl+yJWtG9Gy2ldu96+elN6vL3kVLsB58Dp",
+	"BPysIR9PrN0Rtlm+RIRlQbt8L7sO8L4ufs4k+Cz0TQMs3m/AK3Jj6lAgJhmTQqKRpJb+PLP/8Lo8t0cy",
+	"bCXCFzccQ2JZeFEyWH5CPgdta3r8BZb/pLlg57//z//CpbPz9+vZ+RaVpbbt5T8pg4Wb6KO7VJ2+Skzc",
+	"HemX0HTaiGdvYv9LjzKkpBFOs14ilU3FQz0zTwMoVVZ4/gx8E/H3oc8ic/rBV0rPX5qW78iT1uaHCdhW",
+	"Y8aemggeTT3ok0iZb031U8Ft5GUmm9hYcFEusT2jyJukPavrCRFRwh+98rwbvrzYvDvDOfUW1PXaXg1r",
+	"V4aUB7TWaTZOTiww0hY9pG16dIdkhRQivg5IoqhjO3EaT4S8WVX1sNU5PpkXyku73pTEdRJ5raNK4WYh",
+	"R6sizaZ3dqHm7YSaccxsH8/AD35w55lQehBYIRt3LEWPuuPSM8wvi6gPI0q4Ai5gSImMe5QY/8xGpiNK",
+	"lClHVAxE7+2D3D9fFw3vmv5KgyTWfkzTGtcpOek91Tu41cYVERVfp69QxC9uoxFFIi3I+ua/foDvf7jM",
+	"qUCIKNImn8h6b6jqrSKZmep8BtNFZbkM6XH2zu62YXeTdL46k3MzuKzN3RnCy0bRFl8OIsJw7+JYvDzE",
+	"SAvaVug+HYnbtPyX2cEsZTaY2JCdV2Xieu9ojEdFu83/IyhOp4cCiB3dshMxjeatsel3kxdPzJavGVf5",
+	"g0jlVo2ARBGV3ylXHTlHSXXf6EcExlFcyEtzLKzPKTjGC/K/Fkmcb2hAYwX+x24t+6yLu86u49ikX1yz",
+	"sFvrdGvd2id/+Xpk33NDrJ9847VO7aQVhMHhaa9+fNTq148Onx7VT5+GJ/Xg6VG73262yWHzuObV8v39",
+	"4aNbYF7wAeOUWrmcmaFN98N05pp1Wq/gBabdtcwTzPpztyJtZ0WaMaVJfvrmgcF+uHqR0jenQWLEgD58",
+	"rPUokVSeJ/FQ2xO6LlTeFu8VZ6LuiYxqndowjseqc3BAxqyh7zsSHP+fENUQt0P9+cHtYYE01XN6SyMx",
+	"HpnCm3ffLKS3y2/2UgQkgr0RuaEgE74/c8fOwUHr8Knhr3ZOmifN9D4/pf03f8NXgrNYSBo6fqGJRFou",
+	"r1XN8QDZjopKRpVTOPMgyLb0kRiYpfz8AmIyGDA+aGSu5A/CzK+Cbu5RBSSOSTCkoV7w8Slgb8z4wEOa",
+	"sQf61TyIg7EHIddPGKl9DwSvh3Skm5QJN22TBbmf3DNYjZ/Fh7hw5E0N8jlWp4KQSnZLrYRbRnnO3xVZ",
+	"nkX3tIVGI9anwTSIqDdf5S/trply6blbZ7X/Fu//fsiCYUYBtRnSMBmKkZcmSU/womBIOKdR/qFnk64L",
+	"bv9mXh7FSxU/1JK02dztHfG8YLxNFFrIlOKSJxmdmY1ZFqnGMPVI0ehW95akeBZEQxBJrFhIwU7v/HDk",
+	"A1YF7Ue6L8IZIUNMOXcC+7odjB/oV3MhDzMnc60UyRwuNuaYpB6Ejt4IFu08iLQ3gMVC7dTNVt+6Qy0Y",
+	"CxUnMj8nMqLkYnuXgX45CZKOhX6DvSvJbqceXJ6/u/jzPjA+oCrGIrix0Nvfn2lgG+8zHjI+UKm7wiTE",
+	"kmEwOJs04zGkeFr0tikW5Hfz+dMNveXWuA9SiBgw9DMzdLjZXwISzv2HPbst1e7TWDAeq32rGpCYPfqC",
+	"iTpPssCKMrcrW3egRyPBBwpiMXcTu+os3kf7ij5GwwZ+TmAMQjrGsnCC4w7HN8p3KO/TQf8Q9N/oTcax",
+	"GYCsu7q8pz17M0JWklCPkKT4hJMGnPOZoynU9FHYkpO/xCOgtFMQKM+6fCJZTOtIK1M0kNrh1HcdEXWj",
+	"R0+B/0f7H187sukS3ujyLv/DH0Bjc5d3k2azHVyi6/Sc9hlH6VgwvtQ72v9Tt9jJesv44Bn2VbcGaigm",
+	"7/XjvOHR9E8f8bQGDvDW1LamcXf91i75aFylNb3WrN/aD3FcqbU4uEdjV0GltkKu1m/rOVeV3iu6R1tX",
+	"Udm25hZ3tCaFypuxJCy+IgN7APjTp/8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
