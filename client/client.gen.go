@@ -1914,7 +1914,7 @@ type HttpAssertionStatusIn struct {
 //
 // Example: {"password":"s3cret-password","username":"monitor"}
 type HttpBasicAuth struct {
-	// Password Password (write-only
+	// Password Password (write-only, masked in responses).
 	//
 	// Example: s3cret-password
 	Password *string `json:"password,omitempty"`
