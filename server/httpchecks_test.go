@@ -3,14 +3,20 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/worker"
+	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
@@ -170,4 +176,59 @@ func TestHTTPCheckAssertionsAndBasicAuth(t *testing.T) {
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	assert.NotContains(t, string(upd.Body), "rotated-pw-2")
 	assert.Equal(t, map[string]any{"auth": map[string]any{"username": "monitor", "password": "rotated-pw-2"}, "warn": 20}, storedAuth())
+}
+
+// An HTTP check run by a real worker: the stored basic_auth password (never the mask) is
+// sent, every assertion is evaluated, and the failing one is named in the result's output
+// with its severity as the result's status.
+func TestHTTPCheckRunEndToEnd(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user, pass, ok := r.BasicAuth(); !ok || user != "monitor" || pass != "e2e-pw" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"degraded","items":[1,2]}`)
+	}))
+	defer target.Close()
+
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	servertest.Run(t, server.Deps{Pool: env.Pool, Worker: &worker.Options{Name: "e2e-http", Location: "loopback",
+		PollEvery: 50 * time.Millisecond, Runner: probes.NewRunner(probes.Options{})}})
+	host := createHost(t, c, "api")
+
+	assertions := []client.HttpAssertion{
+		client.NewHttpAssertion(client.HttpAssertionHeaderMatches{Name: "Content-Type", Regex: "^application/json$"}),
+		client.NewHttpAssertion(client.HttpAssertionJsonPath{Path: "$.items", Measure: ptr(client.JsonPathMeasureLength), Op: client.JsonPathOpEq, Value: 2}),
+		client.NewHttpAssertion(client.HttpAssertionJsonPath{Path: "$.status", Op: client.JsonPathOpEq, Value: "ok", Severity: ptr(client.HttpAssertionSeverityWarning)}),
+	}
+	r, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "api health",
+		IntervalSec: ptr(3600), TimeoutSec: ptr(5), Config: client.HttpConfig{
+			URL: target.URL + "/health", Assertions: &assertions,
+			BasicAuth: &client.HttpBasicAuth{Username: "monitor", Password: ptr("e2e-pw")},
+		}}))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
+	id := r.JSON201.Id
+
+	run, err := c.RunCheckWithResponse(ctx, id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
+	eventually(t, 20*time.Second, func() bool {
+		r, err := c.GetCheckLastResultWithResponse(ctx, id)
+		return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == run.JSON202.RunId
+	}, "the run-now result")
+	last, err := c.GetCheckLastResultWithResponse(ctx, id)
+	require.NoError(t, err)
+	res := *last.JSON200
+	assert.Equal(t, client.CheckStatus(1), res.Status, "WARNING: only the warning assertion fails; %s", res.Output)
+	assert.Contains(t, res.Output, "HTTP 200 OK")
+	assert.Contains(t, res.Output, `assertion 2 (json_path $.status == "ok") failed: got "degraded"`)
+	assert.NotContains(t, res.Output, "assertion 0")
+	assert.NotContains(t, res.Output, "assertion 1")
+	require.NotNil(t, res.Metrics)
+	assert.Equal(t, 1.0, (*res.Metrics)["assertions_failed"])
 }
