@@ -182,7 +182,11 @@ func ProbeHTTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 		days := daysUntil(cert.NotAfter)
 		seen.certDays = &days
 		res.Metrics["tls_days_to_expiry"] = days
-		res.Output += fmt.Sprintf(", certificate expires in %.0f days", days)
+		if days >= 0 {
+			res.Output += fmt.Sprintf(", certificate expires in %.0f days", days)
+		} else {
+			res.Output += fmt.Sprintf(", certificate expired %.0f days ago", -days)
+		}
 		if status, msg := certExpiryStatus(cert, cfg.CertWarnDays, cfg.CertCritDays); status != OK {
 			findings = append(findings, finding{status, msg})
 		}

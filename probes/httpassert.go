@@ -384,10 +384,7 @@ func compactJSON(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	if len(b) > 100 {
-		return string(b[:100]) + "…"
-	}
-	return string(b)
+	return clip(string(b), 100)
 }
 
 // evaluateAssertions runs every assertion on the response and returns a finding for each
@@ -396,8 +393,20 @@ func evaluateAssertions(list []assertion, r *httpResponse) []finding {
 	var out []finding
 	for i, a := range list {
 		if got := a.test(r); got != "" {
-			out = append(out, finding{a.severity, fmt.Sprintf("assertion %d (%s) failed: got %s", i, a.describe, got)})
+			out = append(out, finding{a.severity, fmt.Sprintf("assertion %d (%s) failed: got %s", i, clip(a.describe, 160), clip(got, 120))})
 		}
 	}
 	return out
+}
+
+// clip cuts s to at most n bytes (on a character boundary), marking the cut: with up to 32
+// assertions whose patterns may be 1 KiB long, a run's output stays readable and bounded.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // assertHandler answers /json with a JSON document and known headers, /html with text, and
@@ -120,6 +121,16 @@ func TestHTTPAssertions(t *testing.T) {
 		}
 	})
 
+	t.Run("long patterns are cut in the output", func(t *testing.T) {
+		long := strings.Repeat("é", 600) // 1200 bytes
+		r := run(t, ProbeHTTP, "http", "127.0.0.1", map[string]any{"url": srv.URL + "/json",
+			"assertions": []any{a{"kind": "body_contains", "text": long}}}, 3*time.Second)
+		want(t, r, Critical)
+		if len(r.ErrorMsg) > 400 || !strings.Contains(r.ErrorMsg, "…) failed") || !utf8.ValidString(r.ErrorMsg) {
+			t.Fatalf("error %q (%d bytes) is not cut cleanly", r.ErrorMsg, len(r.ErrorMsg))
+		}
+	})
+
 	t.Run("an invalid assertion makes the run UNKNOWN", func(t *testing.T) {
 		r := run(t, ProbeHTTP, "http", "127.0.0.1", map[string]any{"url": srv.URL + "/json",
 			"assertions": []any{a{"kind": "body_matches", "regex": "(unclosed"}}}, 3*time.Second)
@@ -216,7 +227,7 @@ func TestHTTPCertificateExpiry(t *testing.T) {
 		{"10 days: OK with cert_warn_days 7", cfg{"url": tenDays.URL + "/json", "cert_warn_days": 7}, OK, "certificate expires in 10 days"},
 		{"2 days: CRITICAL below the default 3", cfg{"url": twoDays.URL + "/json"}, Critical, "certificate expires in 2.0 days (critical below 3)"},
 		{"10 days: CRITICAL with cert_crit_days 11", cfg{"url": tenDays.URL + "/json", "cert_crit_days": 11}, Critical, "(critical below 11)"},
-		{"expired, verify_tls off", cfg{"url": expired.URL + "/json", "verify_tls": false}, Critical, "expired on"},
+		{"expired, verify_tls off", cfg{"url": expired.URL + "/json", "verify_tls": false}, Critical, "certificate expired 1 days ago; certificate \"CN=probes test server\" expired on"},
 		{"plain http skips it", cfg{"url": plain.URL + "/json", "cert_warn_days": 3650}, OK, ""},
 		{"cert_days_above pass", cfg{"url": far.URL + "/json", "assertions": []any{cfg{"kind": "cert_days_above", "days": 30}}}, OK, ""},
 		{"cert_days_above fail", cfg{"url": tenDays.URL + "/json", "cert_warn_days": 0, "assertions": []any{cfg{"kind": "cert_days_above", "days": 30, "severity": "warning"}}}, Warning, "assertion 0 (cert_days_above 30) failed: got 10.0 days"},
