@@ -1839,7 +1839,7 @@ type HttpAssertionJsonPath struct {
 	// Example: critical
 	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
 
-	// Value The JSON literal to compare with (string, number, boolean or null); required by every op but `exists` and `not_exists`.
+	// Value The JSON value to compare with (a string, number, boolean, array or object; OpenAPI 3.0 cannot say "or null", so null is refused); required by every op but `exists` and `not_exists`.
 	//
 	// Example: ok
 	Value interface{} `json:"value,omitempty"`

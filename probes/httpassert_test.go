@@ -19,7 +19,7 @@ func assertHandler() http.Handler {
 	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		fmt.Fprint(w, `{"status":"degraded","version":"2.4.1","items":[1,2,3],"load":0.75,"empty":[],"name":"façade"}`)
+		fmt.Fprint(w, `{"status":"degraded","version":"2.4.1","items":[1,2,3],"load":0.75,"empty":[],"name":"façade","error":null}`)
 	})
 	mux.HandleFunc("/html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -73,6 +73,8 @@ func TestHTTPAssertions(t *testing.T) {
 		{"json_path len > fail", "/json", a{"kind": "json_path", "path": "$.empty", "measure": "length", "op": ">", "value": 0}, Critical, `json_path len($.empty) > 0) failed: got 0`},
 		{"json_path len of a string", "/json", a{"kind": "json_path", "path": "$.name", "measure": "length", "op": "==", "value": 6}, OK, ""},
 		{"json_path filter", "/json", a{"kind": "json_path", "path": "$.items[?@ > 2]", "op": "==", "value": 3}, OK, ""},
+		{"json_path == null pass", "/json", a{"kind": "json_path", "path": "$.error", "op": "==", "value": nil}, OK, ""},
+		{"json_path == null fail", "/json", a{"kind": "json_path", "path": "$.status", "op": "==", "value": nil}, Critical, `json_path $.status == null) failed: got "degraded"`},
 		{"json_path exists pass", "/json", a{"kind": "json_path", "path": "$.items[2]", "op": "exists"}, OK, ""},
 		{"json_path exists fail", "/json", a{"kind": "json_path", "path": "$.items[5]", "op": "exists"}, Critical, `json_path $.items[5] exists) failed: got nothing`},
 		{"json_path not_exists fail", "/json", a{"kind": "json_path", "path": "$.status", "op": "not_exists"}, Critical, `json_path $.status not_exists) failed: got 1 value(s)`},
