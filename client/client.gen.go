@@ -370,6 +370,117 @@ func (e HostType) Valid() bool {
 	}
 }
 
+// Defines values for HttpAssertionJsonPathMeasure.
+const (
+	JsonPathMeasureLength HttpAssertionJsonPathMeasure = "length"
+	JsonPathMeasureValue  HttpAssertionJsonPathMeasure = "value"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathMeasure enum.
+func (e HttpAssertionJsonPathMeasure) Valid() bool {
+	switch e {
+	case JsonPathMeasureLength:
+		return true
+	case JsonPathMeasureValue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionJsonPathOp.
+const (
+	JsonPathOpEq        HttpAssertionJsonPathOp = "=="
+	JsonPathOpExists    HttpAssertionJsonPathOp = "exists"
+	JsonPathOpGe        HttpAssertionJsonPathOp = ">="
+	JsonPathOpGt        HttpAssertionJsonPathOp = ">"
+	JsonPathOpLe        HttpAssertionJsonPathOp = "<="
+	JsonPathOpLt        HttpAssertionJsonPathOp = "<"
+	JsonPathOpNe        HttpAssertionJsonPathOp = "!="
+	JsonPathOpNotExists HttpAssertionJsonPathOp = "not_exists"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathOp enum.
+func (e HttpAssertionJsonPathOp) Valid() bool {
+	switch e {
+	case JsonPathOpEq:
+		return true
+	case JsonPathOpExists:
+		return true
+	case JsonPathOpGe:
+		return true
+	case JsonPathOpGt:
+		return true
+	case JsonPathOpLe:
+		return true
+	case JsonPathOpLt:
+		return true
+	case JsonPathOpNe:
+		return true
+	case JsonPathOpNotExists:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionKind.
+const (
+	HttpAssertionKindBodyContains    HttpAssertionKind = "body_contains"
+	HttpAssertionKindBodyMatches     HttpAssertionKind = "body_matches"
+	HttpAssertionKindBodyNotContains HttpAssertionKind = "body_not_contains"
+	HttpAssertionKindCertDaysAbove   HttpAssertionKind = "cert_days_above"
+	HttpAssertionKindHeaderEquals    HttpAssertionKind = "header_equals"
+	HttpAssertionKindHeaderMatches   HttpAssertionKind = "header_matches"
+	HttpAssertionKindJsonPath        HttpAssertionKind = "json_path"
+	HttpAssertionKindLatencyBelowMs  HttpAssertionKind = "latency_below_ms"
+	HttpAssertionKindStatusIn        HttpAssertionKind = "status_in"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionKind enum.
+func (e HttpAssertionKind) Valid() bool {
+	switch e {
+	case HttpAssertionKindBodyContains:
+		return true
+	case HttpAssertionKindBodyMatches:
+		return true
+	case HttpAssertionKindBodyNotContains:
+		return true
+	case HttpAssertionKindCertDaysAbove:
+		return true
+	case HttpAssertionKindHeaderEquals:
+		return true
+	case HttpAssertionKindHeaderMatches:
+		return true
+	case HttpAssertionKindJsonPath:
+		return true
+	case HttpAssertionKindLatencyBelowMs:
+		return true
+	case HttpAssertionKindStatusIn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionSeverity.
+const (
+	HttpAssertionSeverityCritical HttpAssertionSeverity = "critical"
+	HttpAssertionSeverityWarning  HttpAssertionSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionSeverity enum.
+func (e HttpAssertionSeverity) Valid() bool {
+	switch e {
+	case HttpAssertionSeverityCritical:
+		return true
+	case HttpAssertionSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HttpConfigMethod.
 const (
 	HttpMethodGET     HttpConfigMethod = "GET"
@@ -1728,11 +1839,263 @@ type HostUpdate struct {
 	Tags *Tags `json:"tags,omitempty"`
 }
 
+// HttpAssertion One condition on an HTTP response; `kind` selects its fields. Every kind takes an optional `severity` (the status of a run where it fails; default `critical`).
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertion struct {
+	union json.RawMessage
+}
+
+// HttpAssertionBodyContains The body (its first 1 MiB) contains `text`.
+//
+// Example: {"kind":"body_contains","text":"\"status\":\"ok\""}
+type HttpAssertionBodyContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: "status":"ok"
+	Text string `json:"text"`
+}
+
+// HttpAssertionBodyMatches The body (its first 1 MiB) matches `regex`.
+//
+// Example: {"kind":"body_matches","regex":"version: \\d+\\.\\d+"}
+type HttpAssertionBodyMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionBodyNotContains The body (its first 1 MiB) does not contain `text`.
+//
+// Example: {"kind":"body_not_contains","text":"Maintenance"}
+type HttpAssertionBodyNotContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: Maintenance
+	Text string `json:"text"`
+}
+
+// HttpAssertionCertDaysAbove The server's certificate (the earliest expiry it presented) expires in more than `days` days; fails on plain http.
+//
+// Example: {"days":21,"kind":"cert_days_above"}
+type HttpAssertionCertDaysAbove struct {
+	// Days Days.
+	//
+	// Example: 21
+	Days int `json:"days"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionHeaderEquals The response has the header `name` (any letter case) and one of its values is exactly `value`.
+//
+// Example: {"kind":"header_equals","name":"Cache-Control","value":"no-store"}
+type HttpAssertionHeaderEquals struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value Expected value.
+	//
+	// Example: no-store
+	Value string `json:"value"`
+}
+
+// HttpAssertionHeaderMatches The response has the header `name` and one of its values matches `regex`.
+//
+// Example: {"kind":"header_matches","name":"Content-Type","regex":"^application/json"}
+type HttpAssertionHeaderMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionJsonPath The body parsed as JSON: `path` (an RFC 9535 JSONPath query) selects nodes, and `op` compares them. `exists` / `not_exists` hold when the query selects at least one node / none, and take no `value`. The comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`) need a `value` (a JSON literal) and a query that selects exactly one node; `<`, `<=`, `>`, `>=` compare two numbers or two strings. With `measure: length` the node's length (array items, object members, string characters) is compared instead of the node, e.g. `len($.items) > 0` is `{path: $.items, measure: length, op: '>', value: 0}`.
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertionJsonPath struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Measure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+	//
+	// Example: length
+	Measure *HttpAssertionJsonPathMeasure `json:"measure,omitempty"`
+
+	// Op Comparison.
+	//
+	// Example: ==
+	Op HttpAssertionJsonPathOp `json:"op"`
+
+	// Path RFC 9535 JSONPath query.
+	//
+	// Example: $.status
+	Path string `json:"path"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value The JSON value to compare with (a string, number, boolean, array or object; OpenAPI 3.0 cannot say "or null", so null is refused); required by every op but `exists` and `not_exists`.
+	//
+	// Example: ok
+	Value interface{} `json:"value,omitempty"`
+}
+
+// HttpAssertionJsonPathMeasure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+//
+// Example: length
+type HttpAssertionJsonPathMeasure string
+
+// HttpAssertionJsonPathOp Comparison.
+//
+// Example: ==
+type HttpAssertionJsonPathOp string
+
+// HttpAssertionKind The kind of an HTTP assertion.
+//
+// Example: json_path
+type HttpAssertionKind string
+
+// HttpAssertionLatencyBelow The response time (to the end of the body) is below `ms` milliseconds.
+//
+// Example: {"kind":"latency_below_ms","ms":800}
+type HttpAssertionLatencyBelow struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Ms Milliseconds.
+	//
+	// Example: 800
+	Ms float64 `json:"ms"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionRegex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+//
+// Example: ^application/json
+type HttpAssertionRegex = string
+
+// HttpAssertionSeverity The status of a run where the assertion fails. Default: `critical`.
+//
+// Example: critical
+type HttpAssertionSeverity string
+
+// HttpAssertionStatusIn The status code is one of `codes`.
+//
+// Example: {"codes":[200,204],"kind":"status_in"}
+type HttpAssertionStatusIn struct {
+	// Codes Accepted status codes.
+	//
+	// Example: [200,204]
+	Codes []int `json:"codes"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpBasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+//
+// Example: {"password":"s3cret-password","username":"monitor"}
+type HttpBasicAuth struct {
+	// Password Password (write-only, masked in responses).
+	//
+	// Example: s3cret-password
+	Password *string `json:"password,omitempty"`
+
+	// Username User name (no colon).
+	//
+	// Example: monitor
+	Username string `json:"username"`
+}
+
 // HttpCheckCreate A new http check.
 type HttpCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
 	// Enabled Disabled checks are not run. Default: `true`.
@@ -1765,8 +2128,18 @@ type HttpCheckCreate struct {
 	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
-// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 type HttpConfig struct {
+	// Assertions Conditions on the response, all evaluated on every run. A failing one sets the run's status to its `severity`, and the run's output names it by its index in this list (0-based, as in `config.assertions.N`), e.g. `assertion 2 (json_path $.status == "ok") failed: got "degraded"`. The body is read up to 1 MiB.
+	//
+	// Example: [{"codes":[200,204],"kind":"status_in"},{"kind":"json_path","op":"==","path":"$.status","value":"ok"},{"kind":"json_path","measure":"length","op":"\u003e","path":"$.items","severity":"warning","value":0},{"kind":"header_matches","name":"Content-Type","regex":"^application/json"},{"days":21,"kind":"cert_days_above","severity":"warning"}]
+	Assertions *[]HttpAssertion `json:"assertions,omitempty"`
+
+	// BasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+	//
+	// Example: {"password":"s3cret-password","username":"monitor"}
+	BasicAuth *HttpBasicAuth `json:"basic_auth,omitempty"`
+
 	// Body Request body.
 	//
 	// Example: {"ping":true}
@@ -1776,6 +2149,16 @@ type HttpConfig struct {
 	//
 	// Example: "status":"ok"
 	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CertCritDays https URLs: CRITICAL when the server's certificate expires within this many days. Default: `3`.
+	//
+	// Example: 3
+	CertCritDays *int `json:"cert_crit_days,omitempty"`
+
+	// CertWarnDays https URLs: WARNING when the server's certificate expires within this many days (the tls check's rule; plain http skips it). Default: `14`.
+	//
+	// Example: 14
+	CertWarnDays *int `json:"cert_warn_days,omitempty"`
 
 	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
 	//
@@ -1800,6 +2183,9 @@ type HttpConfig struct {
 	// Example: GET
 	Method *HttpConfigMethod `json:"method,omitempty"`
 
+	// TlsRequired When true, the run is CRITICAL unless the final URL (after redirects) is https.
+	TlsRequired *bool `json:"tls_required,omitempty"`
+
 	// URL Absolute http or https URL to request. Credentials in it (a `user:password@` password, query-string values) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	//
 	// Example: https://shop.example.com/health
@@ -1818,6 +2204,11 @@ type HttpConfig struct {
 //
 // Example: GET
 type HttpConfigMethod string
+
+// HttpHeaderName Response header name (any letter case).
+//
+// Example: Content-Type
+type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -4067,6 +4458,359 @@ func (t CheckCreate) MarshalJSON() ([]byte, error) {
 }
 
 func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsHttpAssertionStatusIn returns the union data inside the HttpAssertion as a HttpAssertionStatusIn
+func (t HttpAssertion) AsHttpAssertionStatusIn() (HttpAssertionStatusIn, error) {
+	var body HttpAssertionStatusIn
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionStatusIn overwrites any union data inside the HttpAssertion as the provided HttpAssertionStatusIn
+func (t *HttpAssertion) FromHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionStatusIn performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionStatusIn
+func (t *HttpAssertion) MergeHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionLatencyBelow returns the union data inside the HttpAssertion as a HttpAssertionLatencyBelow
+func (t HttpAssertion) AsHttpAssertionLatencyBelow() (HttpAssertionLatencyBelow, error) {
+	var body HttpAssertionLatencyBelow
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionLatencyBelow overwrites any union data inside the HttpAssertion as the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) FromHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionLatencyBelow performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) MergeHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderEquals returns the union data inside the HttpAssertion as a HttpAssertionHeaderEquals
+func (t HttpAssertion) AsHttpAssertionHeaderEquals() (HttpAssertionHeaderEquals, error) {
+	var body HttpAssertionHeaderEquals
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderEquals overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) FromHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderEquals performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) MergeHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderMatches returns the union data inside the HttpAssertion as a HttpAssertionHeaderMatches
+func (t HttpAssertion) AsHttpAssertionHeaderMatches() (HttpAssertionHeaderMatches, error) {
+	var body HttpAssertionHeaderMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) FromHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) MergeHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyContains returns the union data inside the HttpAssertion as a HttpAssertionBodyContains
+func (t HttpAssertion) AsHttpAssertionBodyContains() (HttpAssertionBodyContains, error) {
+	var body HttpAssertionBodyContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyContains
+func (t *HttpAssertion) FromHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyContains
+func (t *HttpAssertion) MergeHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyNotContains returns the union data inside the HttpAssertion as a HttpAssertionBodyNotContains
+func (t HttpAssertion) AsHttpAssertionBodyNotContains() (HttpAssertionBodyNotContains, error) {
+	var body HttpAssertionBodyNotContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyNotContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) FromHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyNotContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) MergeHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyMatches returns the union data inside the HttpAssertion as a HttpAssertionBodyMatches
+func (t HttpAssertion) AsHttpAssertionBodyMatches() (HttpAssertionBodyMatches, error) {
+	var body HttpAssertionBodyMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) FromHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) MergeHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionJsonPath returns the union data inside the HttpAssertion as a HttpAssertionJsonPath
+func (t HttpAssertion) AsHttpAssertionJsonPath() (HttpAssertionJsonPath, error) {
+	var body HttpAssertionJsonPath
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionJsonPath overwrites any union data inside the HttpAssertion as the provided HttpAssertionJsonPath
+func (t *HttpAssertion) FromHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionJsonPath performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionJsonPath
+func (t *HttpAssertion) MergeHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionCertDaysAbove returns the union data inside the HttpAssertion as a HttpAssertionCertDaysAbove
+func (t HttpAssertion) AsHttpAssertionCertDaysAbove() (HttpAssertionCertDaysAbove, error) {
+	var body HttpAssertionCertDaysAbove
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionCertDaysAbove overwrites any union data inside the HttpAssertion as the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) FromHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionCertDaysAbove performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) MergeHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t HttpAssertion) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"kind"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t HttpAssertion) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "body_contains":
+		return t.AsHttpAssertionBodyContains()
+	case "body_matches":
+		return t.AsHttpAssertionBodyMatches()
+	case "body_not_contains":
+		return t.AsHttpAssertionBodyNotContains()
+	case "cert_days_above":
+		return t.AsHttpAssertionCertDaysAbove()
+	case "header_equals":
+		return t.AsHttpAssertionHeaderEquals()
+	case "header_matches":
+		return t.AsHttpAssertionHeaderMatches()
+	case "json_path":
+		return t.AsHttpAssertionJsonPath()
+	case "latency_below_ms":
+		return t.AsHttpAssertionLatencyBelow()
+	case "status_in":
+		return t.AsHttpAssertionStatusIn()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t HttpAssertion) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *HttpAssertion) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

@@ -20,17 +20,30 @@ type HTTPConfig struct {
 	Method          string            `json:"method,omitempty"`
 	Headers         map[string]string `json:"headers,omitempty"`
 	Body            string            `json:"body,omitempty"`
+	BasicAuth       *HTTPBasicAuth    `json:"basic_auth,omitempty"`
 	ExpectedStatus  []int             `json:"expected_status,omitempty"`
 	BodyContains    string            `json:"body_contains,omitempty"`
 	VerifyTLS       bool              `json:"verify_tls"`
 	FollowRedirects bool              `json:"follow_redirects"`
+	TLSRequired     bool              `json:"tls_required,omitempty"`
 	WarnLatencyMs   *float64          `json:"warn_latency_ms,omitempty"`
 	CritLatencyMs   *float64          `json:"crit_latency_ms,omitempty"`
+	// CertWarnDays and CertCritDays apply the tls check's expiry rule (certExpiryStatus) to
+	// every response that came over TLS.
+	CertWarnDays int             `json:"cert_warn_days"`
+	CertCritDays int             `json:"cert_crit_days"`
+	Assertions   []HTTPAssertion `json:"assertions,omitempty"`
+}
+
+// HTTPBasicAuth is HTTP basic authentication (OpenAPI schema HttpBasicAuth).
+type HTTPBasicAuth struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
 }
 
 // DefaultHTTPConfig returns the defaults of an http check.
 func DefaultHTTPConfig() HTTPConfig {
-	return HTTPConfig{Method: http.MethodGet, VerifyTLS: true, FollowRedirects: true}
+	return HTTPConfig{Method: http.MethodGet, VerifyTLS: true, FollowRedirects: true, CertWarnDays: 14, CertCritDays: 3}
 }
 
 const (
@@ -40,8 +53,11 @@ const (
 	userAgent   = "secumon-probe/2"
 )
 
-// ProbeHTTP sends one request to the configured URL and checks the status code, an optional
-// body keyword and optional latency thresholds (total time to the end of the body read).
+// ProbeHTTP sends one request to the configured URL and judges the response: the status
+// code, an optional body keyword, optional latency thresholds (total time to the end of the
+// body read), tls_required, the certificate's expiry on https, and every assertion. All of
+// them are evaluated; the run has the worst status of the failing ones, and its output names
+// each.
 func ProbeHTTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	cfg := DefaultHTTPConfig()
 	if err := decodeConfig(c.Config, &cfg); err != nil {
@@ -56,6 +72,10 @@ func ProbeHTTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	}
 	if u.Hostname() == "" {
 		return unknownResult("http: invalid config: url %q has no host", cfg.URL)
+	}
+	assertions, bad := compileAssertions(cfg.Assertions)
+	if len(bad) > 0 {
+		return unknownResult("http: invalid config: %v", bad[0])
 	}
 	method := strings.ToUpper(strings.TrimSpace(cfg.Method))
 	if method == "" {
@@ -103,6 +123,10 @@ func ProbeHTTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 		return unknownResult("http: invalid request: %v", err)
 	}
 	req.Header.Set("User-Agent", userAgent)
+	if cfg.BasicAuth != nil {
+		req.SetBasicAuth(cfg.BasicAuth.Username, cfg.BasicAuth.Password)
+	}
+	// Explicit headers come last: an Authorization header wins over basic_auth.
 	for k, v := range cfg.Headers {
 		if strings.EqualFold(k, "Host") {
 			req.Host = v
@@ -130,28 +154,71 @@ func ProbeHTTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if resp.ContentLength >= 0 {
 		res.Metrics["http_content_length"] = float64(resp.ContentLength)
 	}
-	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
-		res.Metrics["tls_days_to_expiry"] = daysUntil(resp.TLS.PeerCertificates[0].NotAfter)
-	}
 	res.Output = fmt.Sprintf("HTTP %d %s, %d bytes in %s ms", resp.StatusCode, http.StatusText(resp.StatusCode), len(data), fmtMs(res.LatencyMs))
 	if redirects > 0 {
 		res.Output += fmt.Sprintf(" after %d redirect(s)", redirects)
 	}
+	seen := &httpResponse{status: resp.StatusCode, header: resp.Header, body: data, latencyMs: res.LatencyMs}
 
-	switch {
-	case !statusAccepted(resp.StatusCode, cfg.ExpectedStatus):
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("status %d, expected %s", resp.StatusCode, describeStatuses(cfg.ExpectedStatus))
-	case readErr != nil && !errors.Is(readErr, io.EOF):
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("reading body: %v", readErr)
-	case cfg.BodyContains != "" && !strings.Contains(string(data), cfg.BodyContains):
-		res.Status = Critical
-		res.ErrorMsg = fmt.Sprintf("body does not contain %q", cfg.BodyContains)
-	default:
-		res.Status, res.ErrorMsg = latencyStatus(res.LatencyMs, cfg.WarnLatencyMs, cfg.CritLatencyMs)
+	var findings []finding
+	if !statusAccepted(resp.StatusCode, cfg.ExpectedStatus) {
+		findings = append(findings, finding{Critical, fmt.Sprintf("status %d, expected %s", resp.StatusCode, describeStatuses(cfg.ExpectedStatus))})
+	}
+	if final := resp.Request.URL; cfg.TLSRequired && (final.Scheme != "https" || resp.TLS == nil) {
+		findings = append(findings, finding{Critical, fmt.Sprintf("TLS required but the final URL %s is not https", redactURL(final))})
+	}
+	if readErr != nil && !errors.Is(readErr, io.EOF) {
+		findings = append(findings, finding{Critical, fmt.Sprintf("reading body: %v", readErr)})
+	}
+	if cfg.BodyContains != "" && !strings.Contains(string(data), cfg.BodyContains) {
+		findings = append(findings, finding{Critical, fmt.Sprintf("body does not contain %q", cfg.BodyContains)})
+	}
+	if status, msg := latencyStatus(res.LatencyMs, cfg.WarnLatencyMs, cfg.CritLatencyMs); status != OK {
+		findings = append(findings, finding{status, msg})
+	}
+	// Plain http has no certificate, so no expiry to judge.
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		cert := earliestExpiry(resp.TLS.PeerCertificates)
+		days := daysUntil(cert.NotAfter)
+		seen.certDays = &days
+		res.Metrics["tls_days_to_expiry"] = days
+		if days >= 0 {
+			res.Output += fmt.Sprintf(", certificate expires in %.0f days", days)
+		} else {
+			res.Output += fmt.Sprintf(", certificate expired %.0f days ago", -days)
+		}
+		if status, msg := certExpiryStatus(cert, cfg.CertWarnDays, cfg.CertCritDays); status != OK {
+			findings = append(findings, finding{status, msg})
+		}
+	}
+	if len(assertions) > 0 {
+		failed := evaluateAssertions(assertions, seen)
+		res.Metrics["assertions_failed"] = float64(len(failed))
+		findings = append(findings, failed...)
+	}
+
+	res.Status, res.ErrorMsg = judge(findings)
+	if res.ErrorMsg != "" {
+		res.Output += "; " + res.ErrorMsg
 	}
 	return res
+}
+
+// finding is one reason a run is not OK.
+type finding struct {
+	status Status
+	msg    string
+}
+
+// judge combines findings: the worst status, and every reason in the order found.
+func judge(findings []finding) (Status, string) {
+	status := OK
+	msgs := make([]string, len(findings))
+	for i, f := range findings {
+		status = Worse(status, f.status)
+		msgs[i] = f.msg
+	}
+	return status, strings.Join(msgs, "; ")
 }
 
 func statusAccepted(code int, expected []int) bool {

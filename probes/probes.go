@@ -7,8 +7,9 @@
 // the SECUMON_PROBE_ALLOW setting widens it) before any packet is sent.
 //
 // The package depends only on the standard library, google/uuid, pro-bing, gosnmp, miekg/dns,
-// grpc-go (the health client) and pgx's pgconn (the PostgreSQL wire protocol, to log in to a
-// monitored server): it knows nothing about HTTP handlers or SecuMon's own database. A Runner dispatches a
+// theory/jsonpath (RFC 9535, for HTTP assertions), grpc-go (the health client) and pgx's
+// pgconn (the PostgreSQL wire protocol, to log in to a monitored server): it knows nothing
+// about HTTP handlers or SecuMon's own database. A Runner dispatches a
 // Check to its prober, applies the timeout, keeps per-check state between runs (Memo) and turns
 // panics and unknown types into Unknown results.
 package probes

@@ -108,12 +108,7 @@ func evaluateCert(state tls.ConnectionState, serverName string, verify bool, war
 		return certVerdict{}, fmt.Errorf("the server presented no certificate")
 	}
 	leaf := state.PeerCertificates[0]
-	earliest := leaf
-	for _, cert := range state.PeerCertificates[1:] {
-		if cert.NotAfter.Before(earliest.NotAfter) {
-			earliest = cert
-		}
-	}
+	earliest := earliestExpiry(state.PeerCertificates)
 	v := certVerdict{Days: daysUntil(earliest.NotAfter)}
 	v.Summary = fmt.Sprintf("certificate %q expires %s (%.0f days)", leaf.Subject.String(), earliest.NotAfter.UTC().Format(time.DateOnly), v.Days)
 
@@ -131,13 +126,34 @@ func evaluateCert(state tls.ConnectionState, serverName string, verify bool, war
 			return v, nil
 		}
 	}
-	switch {
-	case v.Days < 0:
-		v.Status, v.Why = Critical, fmt.Sprintf("certificate %q expired on %s", earliest.Subject.String(), earliest.NotAfter.UTC().Format(time.RFC3339))
-	case v.Days < float64(critDays):
-		v.Status, v.Why = Critical, fmt.Sprintf("certificate expires in %.1f days (critical below %d)", v.Days, critDays)
-	case v.Days < float64(warnDays):
-		v.Status, v.Why = Warning, fmt.Sprintf("certificate expires in %.1f days (warning below %d)", v.Days, warnDays)
-	}
+	v.Status, v.Why = certExpiryStatus(earliest, warnDays, critDays)
 	return v, nil
+}
+
+// earliestExpiry returns the certificate of a presented chain that expires first: the chain
+// is only as good as its weakest link. certs must not be empty.
+func earliestExpiry(certs []*x509.Certificate) *x509.Certificate {
+	earliest := certs[0]
+	for _, cert := range certs[1:] {
+		if cert.NotAfter.Before(earliest.NotAfter) {
+			earliest = cert
+		}
+	}
+	return earliest
+}
+
+// certExpiryStatus is the one rule for a certificate's expiry, shared by the tls check and
+// every https check: CRITICAL once expired or within critDays, WARNING within warnDays. It
+// returns the status and, when not OK, a reason.
+func certExpiryStatus(cert *x509.Certificate, warnDays, critDays int) (Status, string) {
+	days := daysUntil(cert.NotAfter)
+	switch {
+	case days < 0:
+		return Critical, fmt.Sprintf("certificate %q expired on %s", cert.Subject.String(), cert.NotAfter.UTC().Format(time.RFC3339))
+	case days < float64(critDays):
+		return Critical, fmt.Sprintf("certificate expires in %.1f days (critical below %d)", days, critDays)
+	case days < float64(warnDays):
+		return Warning, fmt.Sprintf("certificate expires in %.1f days (warning below %d)", days, warnDays)
+	}
+	return OK, ""
 }

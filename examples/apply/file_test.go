@@ -143,3 +143,22 @@ func TestPolicyScheduleReferences(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `alert policy "p": on-call schedule "in-workspace" is neither in the file nor in the workspace`, err.Error())
 }
+
+// TestBasicAuthPasswordMasked: an HTTP check's basic_auth password is write-only: the plan
+// of a new check shows it masked (the user name stays), and it is part of the secrets whose
+// hash tells apply that the file changed it.
+func TestBasicAuthPasswordMasked(t *testing.T) {
+	spec := CheckSpec{Name: "c", Host: "h", CheckType: "http", Config: map[string]any{
+		"url": "https://127.0.0.1/", "basic_auth": map[string]any{"username": "monitor", "password": "pw-s3cret"},
+	}}
+	want := checkWant(spec, nil)
+	assert.Equal(t, map[string]any{"username": "monitor", "password": masked}, want.Config["basic_auth"])
+	assert.Equal(t, map[string]any{"basic_auth": map[string]any{"username": "monitor", "password": "pw-s3cret"}}, checkSecrets(spec))
+
+	have := client.Check{CheckType: "http", IntervalSec: 60, TimeoutSec: 10, FailureThreshold: 2, Enabled: true, Config: *client.CheckConfigFromMap(map[string]any{
+		"url": "https://127.0.0.1/", "basic_auth": map[string]any{"username": "monitor", "password": masked},
+	})}
+	got := checkHave(have, newWorkspace())
+	got.Host = "h"
+	assert.Empty(t, diff(got, checkWant(spec, &have)), "the API's masked answer is no difference")
+}

@@ -40,6 +40,8 @@ const (
 var (
 	secretConfigKeys = map[string]bool{"community": true, "auth_passphrase": true, "priv_passphrase": true}
 	secretValueMaps  = map[string]bool{"headers": true}
+	// Objects with a write-only field: the object is hashed whole, only the field is masked.
+	secretObjectFields = map[string]string{"basic_auth": "password"}
 )
 
 // checkSecrets are the write-only values of a check's config, nil when it has none: what
@@ -48,7 +50,7 @@ func checkSecrets(s CheckSpec) map[string]any {
 	cfg, _ := normalize(s.Config).(map[string]any)
 	var out map[string]any
 	for k, v := range cfg {
-		if secretConfigKeys[k] || secretValueMaps[k] {
+		if _, nested := secretObjectFields[k]; secretConfigKeys[k] || secretValueMaps[k] || nested {
 			if out == nil {
 				out = map[string]any{}
 			}
@@ -175,6 +177,16 @@ func maskLike(v, like any, top bool) any {
 			hidden := make(map[string]any, len(vals))
 			for hk := range vals {
 				hidden[hk] = masked
+			}
+			out[k] = hidden
+		case top && secretObjectFields[k] != "":
+			obj, _ := val.(map[string]any)
+			hidden := make(map[string]any, len(obj))
+			for ok, ov := range obj {
+				hidden[ok] = ov
+			}
+			if _, set := hidden[secretObjectFields[k]]; set {
+				hidden[secretObjectFields[k]] = masked
 			}
 			out[k] = hidden
 		default:

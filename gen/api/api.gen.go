@@ -376,6 +376,117 @@ func (e HostType) Valid() bool {
 	}
 }
 
+// Defines values for HttpAssertionJsonPathMeasure.
+const (
+	JsonPathMeasureLength HttpAssertionJsonPathMeasure = "length"
+	JsonPathMeasureValue  HttpAssertionJsonPathMeasure = "value"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathMeasure enum.
+func (e HttpAssertionJsonPathMeasure) Valid() bool {
+	switch e {
+	case JsonPathMeasureLength:
+		return true
+	case JsonPathMeasureValue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionJsonPathOp.
+const (
+	JsonPathOpEq        HttpAssertionJsonPathOp = "=="
+	JsonPathOpExists    HttpAssertionJsonPathOp = "exists"
+	JsonPathOpGe        HttpAssertionJsonPathOp = ">="
+	JsonPathOpGt        HttpAssertionJsonPathOp = ">"
+	JsonPathOpLe        HttpAssertionJsonPathOp = "<="
+	JsonPathOpLt        HttpAssertionJsonPathOp = "<"
+	JsonPathOpNe        HttpAssertionJsonPathOp = "!="
+	JsonPathOpNotExists HttpAssertionJsonPathOp = "not_exists"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionJsonPathOp enum.
+func (e HttpAssertionJsonPathOp) Valid() bool {
+	switch e {
+	case JsonPathOpEq:
+		return true
+	case JsonPathOpExists:
+		return true
+	case JsonPathOpGe:
+		return true
+	case JsonPathOpGt:
+		return true
+	case JsonPathOpLe:
+		return true
+	case JsonPathOpLt:
+		return true
+	case JsonPathOpNe:
+		return true
+	case JsonPathOpNotExists:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionKind.
+const (
+	HttpAssertionKindBodyContains    HttpAssertionKind = "body_contains"
+	HttpAssertionKindBodyMatches     HttpAssertionKind = "body_matches"
+	HttpAssertionKindBodyNotContains HttpAssertionKind = "body_not_contains"
+	HttpAssertionKindCertDaysAbove   HttpAssertionKind = "cert_days_above"
+	HttpAssertionKindHeaderEquals    HttpAssertionKind = "header_equals"
+	HttpAssertionKindHeaderMatches   HttpAssertionKind = "header_matches"
+	HttpAssertionKindJsonPath        HttpAssertionKind = "json_path"
+	HttpAssertionKindLatencyBelowMs  HttpAssertionKind = "latency_below_ms"
+	HttpAssertionKindStatusIn        HttpAssertionKind = "status_in"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionKind enum.
+func (e HttpAssertionKind) Valid() bool {
+	switch e {
+	case HttpAssertionKindBodyContains:
+		return true
+	case HttpAssertionKindBodyMatches:
+		return true
+	case HttpAssertionKindBodyNotContains:
+		return true
+	case HttpAssertionKindCertDaysAbove:
+		return true
+	case HttpAssertionKindHeaderEquals:
+		return true
+	case HttpAssertionKindHeaderMatches:
+		return true
+	case HttpAssertionKindJsonPath:
+		return true
+	case HttpAssertionKindLatencyBelowMs:
+		return true
+	case HttpAssertionKindStatusIn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HttpAssertionSeverity.
+const (
+	HttpAssertionSeverityCritical HttpAssertionSeverity = "critical"
+	HttpAssertionSeverityWarning  HttpAssertionSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the HttpAssertionSeverity enum.
+func (e HttpAssertionSeverity) Valid() bool {
+	switch e {
+	case HttpAssertionSeverityCritical:
+		return true
+	case HttpAssertionSeverityWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HttpConfigMethod.
 const (
 	HttpMethodGET     HttpConfigMethod = "GET"
@@ -1734,11 +1845,263 @@ type HostUpdate struct {
 	Tags *Tags `json:"tags,omitempty"`
 }
 
+// HttpAssertion One condition on an HTTP response; `kind` selects its fields. Every kind takes an optional `severity` (the status of a run where it fails; default `critical`).
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertion struct {
+	union json.RawMessage
+}
+
+// HttpAssertionBodyContains The body (its first 1 MiB) contains `text`.
+//
+// Example: {"kind":"body_contains","text":"\"status\":\"ok\""}
+type HttpAssertionBodyContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: "status":"ok"
+	Text string `json:"text"`
+}
+
+// HttpAssertionBodyMatches The body (its first 1 MiB) matches `regex`.
+//
+// Example: {"kind":"body_matches","regex":"version: \\d+\\.\\d+"}
+type HttpAssertionBodyMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionBodyNotContains The body (its first 1 MiB) does not contain `text`.
+//
+// Example: {"kind":"body_not_contains","text":"Maintenance"}
+type HttpAssertionBodyNotContains struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Text Substring.
+	//
+	// Example: Maintenance
+	Text string `json:"text"`
+}
+
+// HttpAssertionCertDaysAbove The server's certificate (the earliest expiry it presented) expires in more than `days` days; fails on plain http.
+//
+// Example: {"days":21,"kind":"cert_days_above"}
+type HttpAssertionCertDaysAbove struct {
+	// Days Days.
+	//
+	// Example: 21
+	Days int `json:"days"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionHeaderEquals The response has the header `name` (any letter case) and one of its values is exactly `value`.
+//
+// Example: {"kind":"header_equals","name":"Cache-Control","value":"no-store"}
+type HttpAssertionHeaderEquals struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value Expected value.
+	//
+	// Example: no-store
+	Value string `json:"value"`
+}
+
+// HttpAssertionHeaderMatches The response has the header `name` and one of its values matches `regex`.
+//
+// Example: {"kind":"header_matches","name":"Content-Type","regex":"^application/json"}
+type HttpAssertionHeaderMatches struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Name Response header name (any letter case).
+	//
+	// Example: Content-Type
+	Name HttpHeaderName `json:"name"`
+
+	// Regex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+	//
+	// Example: ^application/json
+	Regex HttpAssertionRegex `json:"regex"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionJsonPath The body parsed as JSON: `path` (an RFC 9535 JSONPath query) selects nodes, and `op` compares them. `exists` / `not_exists` hold when the query selects at least one node / none, and take no `value`. The comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`) need a `value` (a JSON literal) and a query that selects exactly one node; `<`, `<=`, `>`, `>=` compare two numbers or two strings. With `measure: length` the node's length (array items, object members, string characters) is compared instead of the node, e.g. `len($.items) > 0` is `{path: $.items, measure: length, op: '>', value: 0}`.
+//
+// Example: {"kind":"json_path","op":"==","path":"$.status","value":"ok"}
+type HttpAssertionJsonPath struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Measure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+	//
+	// Example: length
+	Measure *HttpAssertionJsonPathMeasure `json:"measure,omitempty"`
+
+	// Op Comparison.
+	//
+	// Example: ==
+	Op HttpAssertionJsonPathOp `json:"op"`
+
+	// Path RFC 9535 JSONPath query.
+	//
+	// Example: $.status
+	Path string `json:"path"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+
+	// Value The JSON value to compare with (a string, number, boolean, array or object; OpenAPI 3.0 cannot say "or null", so null is refused); required by every op but `exists` and `not_exists`.
+	//
+	// Example: ok
+	Value interface{} `json:"value,omitempty"`
+}
+
+// HttpAssertionJsonPathMeasure What is compared: the selected `value` itself, or its `length`. Default: `value`.
+//
+// Example: length
+type HttpAssertionJsonPathMeasure string
+
+// HttpAssertionJsonPathOp Comparison.
+//
+// Example: ==
+type HttpAssertionJsonPathOp string
+
+// HttpAssertionKind The kind of an HTTP assertion.
+//
+// Example: json_path
+type HttpAssertionKind string
+
+// HttpAssertionLatencyBelow The response time (to the end of the body) is below `ms` milliseconds.
+//
+// Example: {"kind":"latency_below_ms","ms":800}
+type HttpAssertionLatencyBelow struct {
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Ms Milliseconds.
+	//
+	// Example: 800
+	Ms float64 `json:"ms"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpAssertionRegex A regular expression in RE2 syntax (Go's regexp; no backreferences or lookaround), unanchored.
+//
+// Example: ^application/json
+type HttpAssertionRegex = string
+
+// HttpAssertionSeverity The status of a run where the assertion fails. Default: `critical`.
+//
+// Example: critical
+type HttpAssertionSeverity string
+
+// HttpAssertionStatusIn The status code is one of `codes`.
+//
+// Example: {"codes":[200,204],"kind":"status_in"}
+type HttpAssertionStatusIn struct {
+	// Codes Accepted status codes.
+	//
+	// Example: [200,204]
+	Codes []int `json:"codes"`
+
+	// Kind The kind of an HTTP assertion.
+	//
+	// Example: json_path
+	Kind HttpAssertionKind `json:"kind"`
+
+	// Severity The status of a run where the assertion fails. Default: `critical`.
+	//
+	// Example: critical
+	Severity *HttpAssertionSeverity `json:"severity,omitempty"`
+}
+
+// HttpBasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+//
+// Example: {"password":"s3cret-password","username":"monitor"}
+type HttpBasicAuth struct {
+	// Password Password (write-only, masked in responses).
+	//
+	// Example: s3cret-password
+	Password *string `json:"password,omitempty"`
+
+	// Username User name (no colon).
+	//
+	// Example: monitor
+	Username string `json:"username"`
+}
+
 // HttpCheckCreate A new http check.
 type HttpCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
 
-	// Config HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
 	// Enabled Disabled checks are not run. Default: `true`.
@@ -1771,8 +2134,18 @@ type HttpCheckCreate struct {
 	TimeoutSec *int `json:"timeout_sec,omitempty"`
 }
 
-// HttpConfig HTTP(S) request (`check_type` http); the status code, body and latency are checked.
+// HttpConfig HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 type HttpConfig struct {
+	// Assertions Conditions on the response, all evaluated on every run. A failing one sets the run's status to its `severity`, and the run's output names it by its index in this list (0-based, as in `config.assertions.N`), e.g. `assertion 2 (json_path $.status == "ok") failed: got "degraded"`. The body is read up to 1 MiB.
+	//
+	// Example: [{"codes":[200,204],"kind":"status_in"},{"kind":"json_path","op":"==","path":"$.status","value":"ok"},{"kind":"json_path","measure":"length","op":"\u003e","path":"$.items","severity":"warning","value":0},{"kind":"header_matches","name":"Content-Type","regex":"^application/json"},{"days":21,"kind":"cert_days_above","severity":"warning"}]
+	Assertions *[]HttpAssertion `json:"assertions,omitempty"`
+
+	// BasicAuth HTTP basic authentication sent with the request. The password is write-only: responses show `********`, and sending that back keeps the stored password.
+	//
+	// Example: {"password":"s3cret-password","username":"monitor"}
+	BasicAuth *HttpBasicAuth `json:"basic_auth,omitempty"`
+
 	// Body Request body.
 	//
 	// Example: {"ping":true}
@@ -1782,6 +2155,16 @@ type HttpConfig struct {
 	//
 	// Example: "status":"ok"
 	BodyContains *string `json:"body_contains,omitempty"`
+
+	// CertCritDays https URLs: CRITICAL when the server's certificate expires within this many days. Default: `3`.
+	//
+	// Example: 3
+	CertCritDays *int `json:"cert_crit_days,omitempty"`
+
+	// CertWarnDays https URLs: WARNING when the server's certificate expires within this many days (the tls check's rule; plain http skips it). Default: `14`.
+	//
+	// Example: 14
+	CertWarnDays *int `json:"cert_warn_days,omitempty"`
 
 	// CritLatencyMs Response time (ms) above which the run is CRITICAL.
 	//
@@ -1806,6 +2189,9 @@ type HttpConfig struct {
 	// Example: GET
 	Method *HttpConfigMethod `json:"method,omitempty"`
 
+	// TlsRequired When true, the run is CRITICAL unless the final URL (after redirects) is https.
+	TlsRequired *bool `json:"tls_required,omitempty"`
+
 	// URL Absolute http or https URL to request. Credentials in it (a `user:password@` password, query-string values) are write-only: responses show `********` in their place, and sending that back unchanged keeps the stored URL.
 	//
 	// Example: https://shop.example.com/health
@@ -1824,6 +2210,11 @@ type HttpConfig struct {
 //
 // Example: GET
 type HttpConfigMethod string
+
+// HttpHeaderName Response header name (any letter case).
+//
+// Example: Content-Type
+type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
@@ -4073,6 +4464,359 @@ func (t CheckCreate) MarshalJSON() ([]byte, error) {
 }
 
 func (t *CheckCreate) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsHttpAssertionStatusIn returns the union data inside the HttpAssertion as a HttpAssertionStatusIn
+func (t HttpAssertion) AsHttpAssertionStatusIn() (HttpAssertionStatusIn, error) {
+	var body HttpAssertionStatusIn
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionStatusIn overwrites any union data inside the HttpAssertion as the provided HttpAssertionStatusIn
+func (t *HttpAssertion) FromHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionStatusIn performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionStatusIn
+func (t *HttpAssertion) MergeHttpAssertionStatusIn(v HttpAssertionStatusIn) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"status_in"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionLatencyBelow returns the union data inside the HttpAssertion as a HttpAssertionLatencyBelow
+func (t HttpAssertion) AsHttpAssertionLatencyBelow() (HttpAssertionLatencyBelow, error) {
+	var body HttpAssertionLatencyBelow
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionLatencyBelow overwrites any union data inside the HttpAssertion as the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) FromHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionLatencyBelow performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionLatencyBelow
+func (t *HttpAssertion) MergeHttpAssertionLatencyBelow(v HttpAssertionLatencyBelow) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"latency_below_ms"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderEquals returns the union data inside the HttpAssertion as a HttpAssertionHeaderEquals
+func (t HttpAssertion) AsHttpAssertionHeaderEquals() (HttpAssertionHeaderEquals, error) {
+	var body HttpAssertionHeaderEquals
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderEquals overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) FromHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderEquals performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderEquals
+func (t *HttpAssertion) MergeHttpAssertionHeaderEquals(v HttpAssertionHeaderEquals) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_equals"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionHeaderMatches returns the union data inside the HttpAssertion as a HttpAssertionHeaderMatches
+func (t HttpAssertion) AsHttpAssertionHeaderMatches() (HttpAssertionHeaderMatches, error) {
+	var body HttpAssertionHeaderMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionHeaderMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) FromHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionHeaderMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionHeaderMatches
+func (t *HttpAssertion) MergeHttpAssertionHeaderMatches(v HttpAssertionHeaderMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"header_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyContains returns the union data inside the HttpAssertion as a HttpAssertionBodyContains
+func (t HttpAssertion) AsHttpAssertionBodyContains() (HttpAssertionBodyContains, error) {
+	var body HttpAssertionBodyContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyContains
+func (t *HttpAssertion) FromHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyContains
+func (t *HttpAssertion) MergeHttpAssertionBodyContains(v HttpAssertionBodyContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyNotContains returns the union data inside the HttpAssertion as a HttpAssertionBodyNotContains
+func (t HttpAssertion) AsHttpAssertionBodyNotContains() (HttpAssertionBodyNotContains, error) {
+	var body HttpAssertionBodyNotContains
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyNotContains overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) FromHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyNotContains performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyNotContains
+func (t *HttpAssertion) MergeHttpAssertionBodyNotContains(v HttpAssertionBodyNotContains) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_not_contains"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionBodyMatches returns the union data inside the HttpAssertion as a HttpAssertionBodyMatches
+func (t HttpAssertion) AsHttpAssertionBodyMatches() (HttpAssertionBodyMatches, error) {
+	var body HttpAssertionBodyMatches
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionBodyMatches overwrites any union data inside the HttpAssertion as the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) FromHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionBodyMatches performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionBodyMatches
+func (t *HttpAssertion) MergeHttpAssertionBodyMatches(v HttpAssertionBodyMatches) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"body_matches"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionJsonPath returns the union data inside the HttpAssertion as a HttpAssertionJsonPath
+func (t HttpAssertion) AsHttpAssertionJsonPath() (HttpAssertionJsonPath, error) {
+	var body HttpAssertionJsonPath
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionJsonPath overwrites any union data inside the HttpAssertion as the provided HttpAssertionJsonPath
+func (t *HttpAssertion) FromHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionJsonPath performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionJsonPath
+func (t *HttpAssertion) MergeHttpAssertionJsonPath(v HttpAssertionJsonPath) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"json_path"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHttpAssertionCertDaysAbove returns the union data inside the HttpAssertion as a HttpAssertionCertDaysAbove
+func (t HttpAssertion) AsHttpAssertionCertDaysAbove() (HttpAssertionCertDaysAbove, error) {
+	var body HttpAssertionCertDaysAbove
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHttpAssertionCertDaysAbove overwrites any union data inside the HttpAssertion as the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) FromHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	t.union = b
+	return err
+}
+
+// MergeHttpAssertionCertDaysAbove performs a merge with any union data inside the HttpAssertion, using the provided HttpAssertionCertDaysAbove
+func (t *HttpAssertion) MergeHttpAssertionCertDaysAbove(v HttpAssertionCertDaysAbove) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"kind":"cert_days_above"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t HttpAssertion) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"kind"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t HttpAssertion) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "body_contains":
+		return t.AsHttpAssertionBodyContains()
+	case "body_matches":
+		return t.AsHttpAssertionBodyMatches()
+	case "body_not_contains":
+		return t.AsHttpAssertionBodyNotContains()
+	case "cert_days_above":
+		return t.AsHttpAssertionCertDaysAbove()
+	case "header_equals":
+		return t.AsHttpAssertionHeaderEquals()
+	case "header_matches":
+		return t.AsHttpAssertionHeaderMatches()
+	case "json_path":
+		return t.AsHttpAssertionJsonPath()
+	case "latency_below_ms":
+		return t.AsHttpAssertionLatencyBelow()
+	case "status_in":
+		return t.AsHttpAssertionStatusIn()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t HttpAssertion) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *HttpAssertion) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -21817,507 +22561,545 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rchs5sigKvwqi1vrC0p4izYsk21KsmKWW5LZ2W5cR5fbsbXqrwCqQxKgIsAGUZE4vfzG/dsT5u/+c",
-	"JzjzIudN5klOIAHUjVVkUZLd7hmvFdMWq1BAIpFIZCby8qsX8tmcM8KU9PZ/9aYER0TAn1dYkbd0RpX+",
-	"EREZCjpXlDNv3zs9uX6N0vdoKxJ4rFqUqHFrqtQcz2lLYEVi/bZlu9zeR2pK0JzHNFw8k4jhGfFRIAIk",
-	"yC8JkUqimIwVwixCgQqQJCFnkUQJUzSGT39JuMKISjRO4hjhCabMR6Q9aaNg6Cl+S9jQOxD/sdM7UP/R",
-	"D9oIgJMIC4LmRCBJxB0RaC54SKRso3MuZjhGmMl7IiQKsRALRBVSnPsAhR6TxxERKEjn2oL/Bn7+0RWZ",
-	"YcoomwQG+PwbSVSAtuxcttGYkjiSPrqf0nAKA/zI0eD4JyQIjmTb8z0ZTskMa5TP8Ke3hE3U1Nvv7e75",
-	"3hwrRYRG//8aeh9w66+tj3+ACX/otF59/MOBsn/8u+d7ajEn3r4nlaBs4n3+7GereQkLsG5NW6ZZ9Zr9",
-	"EuTWY2uUCKm2zdTvzZt7yiJ+jyhzq7i8Tr/8R7fTObj/j90AbQXwMNiHZTq8PEXw+wAFOIoEkdK+CWNK",
-	"mEL2IbqnasoThXDafIxpTKIWTtQ02EfmF9K/CFM0xHqisqKn7Qfh/ReH9/vVeCdKLA7HiohllA8siSuO",
-	"7jFVaETGXBAk9CeUTUpgUUZnyczb76TDUKbIhAjvsx5ojgWeEWU37+F8PiDhpeB/IaE6xzOyPPqh3gr6",
-	"tV1YtDXmAiXzmGO9YLDwpgH8LcicCw1jzNlEwwxoI5/wbB5rYASZUKnEom0ftUM+ey6nfP4cz6nne1SP",
-	"+UtCxMLzPQYQebb/WvR3Or6et/vdrULwUSIkr0DuxRz/khAUwms0FnyGMJoLckd5ItEcT8gziQJGPqkb",
-	"0yZo10BpXtcBudvtVYH1WvBZxYorLBTiY8CoojOCBGYTgrauXh+hfr//qoTUXqe31+rstXr96253v9PZ",
-	"73T+Zw2UeoYFGMeavylv34uwIi09mOfnAd/bqYL7NFqG+hqWX/JEhBpp796dHqe4mmM1zYCgked7mp9T",
-	"QSJvX4mEVIKUJNAyB01/rxoaMptzRVi4+Iksqmj4liwcPs2ufiZROOVcUjZBWxiA9ZHEi22kplihGb4l",
-	"EmHYZJRE6PJicI0kHpM2ek/VlLIh6+2gKU+E3QNSbw09iuY32ZMZUVMe+UjPH3jfiEcLvUlivJDQbEyF",
-	"VBpvc84kGbKttANzIqIgnZ0+KfSHJNpHGmfBNqJMKoIjPTccKj0ZdU9DclABEx6yiI7HRGieBmBw4eAy",
-	"Z9tOr3egz5yYFCCDY1cfqFLROEYiYfoU89FO5xX0PGQBsK8W8K+gjX4iC3OeypDPSaQZF7B7Lm7lHIek",
-	"jV5bpqsUmc2VRFu7nz5twyeMK3RL5spHkmuQgcvpMaU5yttDViD93XEn3CE93HoZdUetnbBPWq/Ge7j1",
-	"YvQyfBV1SHfcw44IDUIzMsyRTUvTTS17313PX2pEoDP8SbNjxJLZiAi9TFSRGfByQVQiWB03AaGoAFFE",
-	"xjiJlbff1fwu3SOUqX7PbBLD+Hc7lh+an92lc8D3PrUmvJU9hQlc82XoT1i0igv5yMKEGL9fwZJ6q1mS",
-	"4o9mSJ81OzE7CM61H3B0ZehW/wo507tH/4nn89ie8c/ngo9iMvvDX6Se7K8Z8BoNCtPY2/e6RhbT1E/Z",
-	"HY6BHxEhuD4/P/zqwVtv30zF92ZESjyxZ9acCLVAQ3g39HQXMyolAPzR96TCKpHe/o5eLUUVYO3UjOE2",
-	"XSYqaHlZ7j9/LkmYzDhr638xlm1+N3XzkM/hW5ib9zmP0X8XZOzte//2PBPin5u38vml+djgsCTqFYE5",
-	"QIGZeABygEQEh1PEx2PCIs14ABWaCOqUgyowbNvnWcO8ENrKpNBGH9vmMJcjzsYxDR9LABhNuVQw4wjd",
-	"k1FrLnjU6nQRjrUwvkDkE5VKevkFfZUtaArFZisZus+ech01gAQpgZmk+pWPMIoSgw4CJwhKGNXSECyl",
-	"r8+HLTj44PwISuwy2K44JezhhRWcO+Uz48AIrQjrgwIVTg2nAnw7BPSaixGNIsIeSUFqSiXSzAA+QYyQ",
-	"yJz8OJpRhgSPyQFa8ETAnxpnd5TcA5/OSKqfkVQG12Y0NU6/ewqi0sJeiOOYiGcyBVxL/fdGIXbz1dLz",
-	"p5aT9Vq6ZQCUpdIOUMSJhIPfaA1OXrA0pfddKjl8M9RRFDmvSCJJ9EhCKe0vdI9lymV090grXhhlQpzb",
-	"dGaTagXq+V3vueZX0op8jKspESDtbVcfXMsyUHaGNRm8eJb1ehmdvmPWhoJHMXngiZbk+3gyul3iZEuo",
-	"9gF/lKFMyDfzL/A5h96CkM8Nur8hSmWKCIbjE734jyRRavtCQEkHYNsh+c2KaITup4RZO4CWC0CMta9v",
-	"qKa5nfEr3A175MWoH+3ivfAl6Yy7uDfKcbzdolRkR7W2ORh8Q0pykD8JER0ylDDyaU5CzZ0sVCAJ+yjm",
-	"k4lmWU6LyxBz4IwlulvNFzOkBGgLx5IjylDw55YVXVunx1rDiwhTdEyJRFQt47aNrqwdCM3wAskkDAmJ",
-	"2nqa51y95gl7LFsy8g9XaAyd5U+lnWyNznMNNlkXxlXLfPcUC3PONQamqRlCIxTO32/wBLnEi5jj6Jrz",
-	"t1hMyKOlDGKUeioR6I5G7+52dl7uvthDo4UiBSG1m5MoLL2Z7xXnKAaANltIxXnLfPdUbFrkwdLT0r1r",
-	"wQEz1EVn9IdvZy0HRNzRkLxj+A7TGA6rxy9nhBUeYQmSVZLrOc8lc6toYSg13ey0zb58EjaJIjInLNLn",
-	"LNrKT8lHmKHDU80M72hExHZpjg9QFLIma1cws7V/NpYPfobZwu4C+ciVE1qZgh2IyCfNi0lUnA3ggcR4",
-	"oZlTHuy8HJVTIa85RzPMFukF2IarqgFqWZbwJMt6lc4QDJFTYm5W/Jx1Nb194QJRJesuWe51U35nkEKF",
-	"RdvW8jXctlEZHCbInf5QKkHwzFga+ZwwexR++9ql/xhqfcc0Frmgf320wmHNUbBI1kYwIljo5dALWjjq",
-	"u3nBPgfBxhwm+/QpaPFs9RS+lfV+//596zAj/oprth8M1OFUq8RsQoq3ekv2zs8p8sw9Hj3ixtZp7Y7U",
-	"2EFxqOgdyfUw4jwmGEwAoySaEHWTyKhodeVJ4eQwlmv9gdbWZa6v9F7R9zSTj26wqrXflibge5SFINmC",
-	"RrB85VPRfp6oG1jUGhh4otY1ccdNBUp9T841OM3RIRUWaqNZf85fen0ooCA/fGFpfLeGhQE/pn3zEVyN",
-	"fva9Q3rGI3KiV2KZEDZFt9v4v3qEJTMNLSxxbmDb1vc+tXST1h0WYBbWbXOgDKAjA9XHz76nuMJxYyyv",
-	"xFjWVQpvPV4GREpqWOEX3CKbotmYyXg1QeaptcgsjjDjjIY4TgUoezUfhDFOIhKgEQn5jEgUYKamgs9p",
-	"GMAFTdVCPyUVpzCXiDg3TErRKxZLt4bFiSIwVeP4MrdoYxxL4pfWsbhWpfv0ub2jCPHcXWhJQxBaCHs3",
-	"QBGPYyxkGx2bG619tNsxF1phnEh6R87cfZq5rF6mhfT+rVe4futUUMlfEqk1enNSLzszrPNmKJJNcabv",
-	"pxxheWvtdeB0ZSYknVUV+KP15QCSKN90rqTDVcf0Ib10LctEkiOL4uSraeCylvJzOsMBSqmdSq1P4Jhi",
-	"qZc3R/QHKIh5iOPA2t0ZR4yoey5uYXUtb4MmmjDdd57vmb49QDbDtDHnc7C/tX1mTw5zvWdPj9w42aOL",
-	"OWGHp8AuD+k1nvyQxLe568wNNoXZaTecxRVeERcsXiCFJyhnMQ6ovDEfBeBikNsQMECOh+T45AMppGLl",
-	"09lKuOouM+uQy03YsVE7qmUBAUOYw1GRmVwP+zWenCothqYjYSEwyHcKTybVA5U2gm2YgpbB8bEOHzDm",
-	"8rFFbxSerIX6WrfRshtnY82mQ1KNupR7ddfwLuKsyEtsQlPRw8ULfuvuJxrvNIsbI2Fc3Hp++ZmxeH8s",
-	"r4EDdLXUEBOhjqaYMWKE3pW7rsyEiSAIoxlW4RTMtPaMhAtRwpSPONMqtFTGz9AMgzQQaCsgM0zjwEfB",
-	"PRlNOb8N/CELZIzDW/2QMy2HB9sHwPJGElRogchsrhamS0kYcDoFYysNTBud3BGhd7uYEAAjnJLwlkRD",
-	"BhblzH0TQMR3WrN/d/VWolkiFRoRPRKPE0WQ1vO25Da81fNoaXCQprcoiUn6wZAVXH6eSeO4UyRimGmF",
-	"20lLP3c2BAJae6M9eqK/s4umF3GGP52a78BnprxrDSqrGGNxUohG8gDdTzm5I0IjiDO4utR/EoCVRI1h",
-	"vIBBK4HsVcAI614h0ejHmq74jLJJy1IKLEpjSKCPxoDYISpEDvNCGlNQntQvLwbXJEJYov8+uDj3kaQT",
-	"Ruz9EEaShILYLaEaA21Hawj259qdzZnZzpvu7cM4RhN6RxgK0y4MzcNuz+/KtIF5RSTS9LOAbdle2guw",
-	"IW80tLLatdJh9pndvECIY+AkRqSVBDhIcwI40t1ca/wU0LhXwqLvGbcQ+1qLBRm7Xw8s3B/BpskALYC4",
-	"mbtnaVdXUCpAtsnhKPW6ULVYOxXXcOV0Vm45N1JhGrsNEF5LyZlNqkxP2dm1Uq4pHHRGVMhtjfWfZs3h",
-	"Yx5H/J7dSBJWy12hIHiNwikIji5AZDXK1hIFFBapQhQhDI+Kgl9OWK0WUdaOyax3/NKLZB49ckJljTpy",
-	"vpHZTEqYLaySn631x9VUcgS431CH+DYIqTokwpj6sRZ2Up0SRYlGay54Bvyg04Mp9TaCjxbGrRhp1SyZ",
-	"TM1tsRGFcrpPvwPWgHqn273OzssavX+F2+0SJS8ZAlaRdhElKaygtlWqaY6EN/VtzhMn9LGGzN5SWam7",
-	"JeaaYpkn5MIr1pHKOfmkbCyHVjz1eM7E2UiLy7HMzxXSQn6qBuDcIGum/Q4Ywe9yd31bhP21KReCoI6w",
-	"IhMuFlU2NazQLTW+8GMKlsR9hNFdEjMiwLttjsNbPCG+VvqoBGV7kliHz61jHt4SMaYx8dFPyYgIRhSR",
-	"PromQmCN+X/87e/bcCNOPs25BI8iLRrDnSdG9wTfMiIlxMkZr5aQRwRtDQ6vTl9v5+1YDiIaaxlDo6cI",
-	"i1Z5oWs4QCLSVNUuIOjn0iDFt2fLQxYbDBwAxcdHAE66Gq8Nmiu4SG6ZVhJ9cVEbCA3gyHwjiXH4bXaL",
-	"Naaf0pN/yQbAEATrhfr0gYZoy/xjaUjLkPFiu3CwNBjtjgh3k7EsrBpvbNskjX3Uh2CBNnzk1H5BrDBb",
-	"eTvQ+HJOKhzHReCWWsV4Y/zGPDOSV9hYjMopQ8ysZQO2jN5p+zGtmRLjVdevGndKUDyBCCQn2SMNMjJW",
-	"IrDSTKr7tNu/uttlNoG28otBiay+mnFhj5W9FoMyV33f1CZnvApt6+UBARU2uhMc/Kc4QlQVqLe26yQm",
-	"lR0f/XyiV0yvICMCCWNsqb6oyilp6zd+XtHKjI0NvjNt069uzKqv2OOSzwhY84BUiNlslmRGCzTFLGq+",
-	"w2UyuglrDyJYdy5VIgjCgmC0FWQOVjclmgp8FIScKUwZETd0hifkZrqYUMKIfmWPmhtzHkBrysYCSyWS",
-	"UI9wUz48gm3EhfGD1meHcfc5en+CtoKj9yetl69qbhit20gFQ1Ccx9WztASxjwIl6N0iixiAMw+JhD2T",
-	"SH+OtiZcktBHAzKbCDLXR2klFImIa5iIicXDEZpxjdeRZpiGrhuoabk95ufilGFmfnZYOSzkyDily8LJ",
-	"k+eS9bKKPR3XyNkltHKF41wcYmqcdqdRbsY50dy9bS5hF87viruSBwr7NcJ5Ct9abD1IPK8+Ld5PFwfO",
-	"yndLyNzE84SJgMgI/Y1vDfJhTLCQlp7WC8EPYVUlxKy608hH+y8Tzmhxk2ey1ViqUt/KEfWEZSKO8eUz",
-	"veYoLAOq4ekE28IeUZv4GdWabficsJs8da+5uctbZYrf1qP6CuCtuLwTio5xqGp0jXssLQe0/pXAvZEg",
-	"EHoTkizSRCNEUsXFopLpPdGKXqd5HZ7JDVa2gaWvQsTNFqRk36BSURaqDADKchkn6rjXpypbSZFEnUOI",
-	"ltPhTAEbkBV1GEcxZxMi0BTXsUg7s+wyEw4tzeGxoOONlCxDMa+hx2vby/Kbgem3+e5h5H4ZC68dAvI5",
-	"PCIagXFsiu+IzTRSPeuvLp3qTVe1mK+LOlV+8abYZQ2onMJa+cPkOjEyR8wNqQDJYwhpNakfKDgmxxL9",
-	"hVNGIi30hXw2wzVSvW67Uk0yqVVIdDOqEQHB1cuF5fNb0OOwAsmQRNWiS6HXm0RqibAJ3jcQeWxPmeyT",
-	"7f7ctjakmFtOt0eLzGodS30aycdQSc2ufrBN0va6ocBkj4qmNkk3SD2iBrWXWnbfZ8wbAafZR0dXp9en",
-	"R4dvffTm9Mc3Pjo7OT59d+ajtxfvffTu/Kfzi/fnaIuyMd9um11hjiettsHtWJjo/lrpNZkMtUi99Y//",
-	"6/9Br1AoqKIhjn2kf79AUzqZmr930IxENJn5iMSSoJjfb9s/QQcndyRGW+AbYj+6x4JBxJv9DFT2mN/r",
-	"vxhBBsKcXcwN7fme7gCCXPWXWtzm95CWYsw34tMOu0dZz8UXb8w4xYdnbtTi47cAQ/HZKUCUrWYqGBbX",
-	"MtDbKLDZzzCKsSLCcb+lc61wloFzYACbLzDhFU6TxWFI5socC4LKW7QVmEe6ZR6teuzcBnaNNkOk8d4x",
-	"PeUfvba95p8dpiOkiLkWhEWXnDJVZxAznOeZ1cmJRNjo6MQYdPWM310foQjbGKW8oUNrncYqxMcm34U7",
-	"JzmDSF+Tiouq7eUL/RQdy06M9s0a1cupKwXJqdYuuO5grB4DlnC1fFT/4c0X1xgO3F+U5DK5sQXE/BgF",
-	"rEL0LPFMi7YCtdbzTWBhx1hORxyLCk/6CWFEbCzXWrKRK8UlaQ5yQUJC70jkzictZXBJspDiGQdT0x2x",
-	"gU8Z7sCS0NgboagPVqjqOXMUrXNLyRuk5GMsUkIzsRm50YAKPqMSnlpv3Rt3uNzY8TTPUlPCjE8NMoH4",
-	"Mhm1nM3FJiexiNHibAEvy3JZ2aWTz2/qtRE9826nfiV880ovJVPxAkkCL4VNHUCNA1SmPD2NaQUiIuS3",
-	"ui0L8KXn2UOhe10ADLo7yHj8JkDpE+Sm36nSE5mmb8qMm6Y7JVzAojkp+h39UPqQA1SqB23B3CG2TgAs",
-	"sJ8cXykRbH5alXRRsRhL+72KSYLPWJW3kfNe28jpzBiYG31yZJo+kQfRytvmMaZxIsiNmgoipzyuurjg",
-	"THMkRe8IBLeCOpEwy8GBFWCW+pxUH6GbOEw/0GkJsl7c4bjeHcvY1RL2KGwam3Uj2yWsZXbLUmueA/Xr",
-	"sXA1vTPK3xbpvnmi6jH2Zfy9Mqd0a2PM7ah0n5QWtAhsFd0WHMjyCnluErW7/CjdnJgtLsaQNmhlmC5l",
-	"k3SXrkE4m80bNn2jVNOm12HTlsdMNu0zbtryRzEPm05/1nhOl1yqiSApEB+XjLOLOWnJOQnpmIZIEqX0",
-	"AeBuxnUnNnldln0ASOuZREFGYwGC4HEih2wrmEOS6n/87/+DsiX1USDZbG4eZ8vno2CqlH2cLZWPAhXa",
-	"p+mq+EMWREyap+kK6KaxfZgi20fBRMxD8zRDrAZi5kbLkKg7nls8WbgLWNtuI0hXBj8QlZBgFBkVGGzt",
-	"hKn9nOM25MYaMgU5YE26BpPmkiqJctg3GfWkzd1jvMIx5DuzHwTbqZ+F9dnWZ0R7yN4LqkiLM5AM4QIW",
-	"pJSZCd3Tffw3+38BoizNDqslHBvJmGswMqEACLMhM/s6dyklFRepR1EpeWpqMesb/uPte91OW/9/t2eS",
-	"JgMbSJ1Gy9k9GLk302oXSUmS2GozBN1hQTFTJlU6aDBU5WmTj0EpGNNJcAAzcGH8drXS9JtGGbLYMS/b",
-	"w6TT6YdmufSfJGijQ7OGbiMgvYr5RZQQmUJFfiGlWUmDnojq5zPKXITlDM/n1hcpYnIVS8mhy/c0Aa/k",
-	"FYXWehetZIGF1gaeFWy42NruhrU8pvCV3mkrGVixNZvNV3L7QmsVzlcx8WLbWK5izrm2n1MTzOLc5uTO",
-	"DlGI9yFNj7FCrw3Osg3al1ezyam2QfMSHTY53zZoXibcRifdBu2rSPHzxyIr+gFLsmHUjrEEkjiyMTgZ",
-	"60JTDIUWsDLBXZptLebkwFj7cqM6ToYYFoLfp0woWBXK80BlqHpmRpZscvrrY4Lk2a9hsxmLrlSE613L",
-	"KeRfjAzGZJqnWyQs5yMfQEryCs9z30sPxDR66OlVrBwgvaCQi7q3ynG/2yBZdgp8r9LVOafHLVMdRD9l",
-	"5/9c8JGJ0No06qmsylUHRIyIuieEGTkjh5K9ThEneytTiL/c2ymipbMaL7q3CsSwyoIS70yOYWaCMkqZ",
-	"4Qs5xOcQxpHlXK5IVrAmUcITKIA1gScaw5BxUcsXeUx3S5jursR0fxPy63aqU7dXBzcv65G1ml7NdSrs",
-	"9sb3mMYyVGGVfPrAj5pLUQtw7TTPiBI0lHXWq4ammBXTGdtqHs3uBCYCsyTGjj7drZrA957vdWdUc85d",
-	"8093qv/T9GYtP9kfs0GuoOOal90zGKjm7e7Kt903PBErXh/jBdzYbZpywXRVYxf1PcUfmLImXW7flUOB",
-	"EgT59fBzN+31+RlgwrW5KjYhKrjdvpnJyaNTK8QY8hrflGJr65NkzLJdUWeLb9BLKQ8rWBxYMiOChsiO",
-	"gLbmOLwlCsVcSh8JpXwwnSPFEfk0p2Lho5L/boZqk92rEjsiYZXH74CoTP02y4hMViRT5ochzloRmWnN",
-	"VIsyTTzZH2TkBKJszBb0YfhA/5wcYdveU9N+jixSZObJrp68E/anhCRVScU2ovBf0k6WDe7ZCm42X9un",
-	"n5+47at2PnWeFB108ZOPuuj94dX56fmPPurl/GH6zv0l5/7Q8bt+z+9/rDyzl3iy9XP4yfPtn++ND0v6",
-	"O+dJYh68Y7eM3zMv1X6urULhDoq5+Rw0b2tAMJq1D3YKozlbO4RV53O2gA2OEj3wpWmS/h6YUdPfb8zw",
-	"6e/rsPDzGADK3saFnz8aELPOZ8XOLlOgHS4aOnPPKMs/7S5papnKFccNbAOFm6glUyxUZwqtzfB+ymNn",
-	"czxAVOWSRJTsX3UmWVf/L8RMa1s2/ggdsjTV5abGMVhjWyWGRK3RojXFLIqJSPWyze/FHqdaLekMZTXn",
-	"0UpKrVby9VWJx6kBy3L/MoMzEQgXaV6bIrVzduNeNCN309EZMYf8R99jSWyzWxcutjIIXMqcxomgXPv6",
-	"9ApM0bgm9iofdaESwdAWF3A9L2hEthFhkUzjNEAScEmRzF6SCE8JbhyeVQ60yE21PBE/xXXVOZR6Fw2S",
-	"2QyLRZ3qdbO8G0vXx/IGbvGrGzjTiLxxXl5VWdBCyN3omq72dDGtU5tL80wzp/aLte4N+Un5ZTQsTakC",
-	"/kp8F02iG3L7zOb42f+19vxoeNu4pLnC42WgP/qVty0Rs8l/2m5ea2yGldbQ4/MBghpsaKtwbxMxua2F",
-	"cQz1E+I7IkzJClcfUAvKVo4EG6DNIVZhABVU3RQVkSIEf4LRoabc1kxuIzzidySXsUMkTB9rTgArGFR2",
-	"C+Xvsgx2K7PW2VodN3YqFTnHcDg1RzSezwkWzjRlPkCShLphAZAP3qt+u/typ93r7rX7O3oV082wNqlm",
-	"lv2n31tWbVN4BYTpL0F7ZS8ETSaAHJwwgym+Iwfg+mTc4nKYRFumwu75n48vzg5PzwNn0wWjqrkqRlJp",
-	"rSxh82QUUzkl0XYbAkYLKDQ3xguIYddEc35xcnV1cZU3hdlHQd5n2D7zfM+BoAXek6ufXx+evvV87+rk",
-	"9bvBybFGZmYIzDVdlllT81iu7wpJ9pjJK42trFH6JOvdPcoB5B6lgJlbJsXDyuARgZmEeKQcHpJoXsBB",
-	"EjlJvTBL+3jFBE2L6sldWpjeHV8aqN2D66NLABp2/E21Tfbc+Ii7fV80w7pKvVxMyhbY/lqxSZCQiyi9",
-	"DCmTsX5p8h4qbnhSHnGHBbQder53eHio/zk6Pzw78Xzv7M+akAae713/+VoT0oV+O7j62fO9y2u9yEeH",
-	"h0UsH67B8WE9+QC0h5YmzA8DTvrbwZU+AADTXwBp+suAnP40sGc/YRLpTzObbCA9LWNSA0ZdySLgjVYJ",
-	"9Km6r6nyAJXTAetXNkmbiStiCDzfd/tFIrCOAbv9/d1+k6TB91iwpzgCrDpeMqlvegIs2w3cVviY1TWw",
-	"SnNZeigklVz2gmA2BWRa8sLkojKBYHoiNp+ny/JZRCuWShAtj/1nrh52Xh41KTJLCN+pQPhrreilNb6K",
-	"57Et9rZ0r8eV1hlNMOnYOky7yo8QFOiKhafpxY1qqSkk8FEA9TqCUuXXXJsqiT8tL1cZ+koluhecTZyr",
-	"yPowfDO3rN8qAbB8a/3VJcC8b9gjRcCJmIc5GTDX82ZC4OTq8ghNCY7V1N5NFoVBPc52rpq1wizCIjKO",
-	"WW3zYfuu234DfxlMBZAW9QDp4/P0/Ee9mhc/+VoSMWoXxHTlhboNxcZrao6pkDNGQgUC6cSm3LBTsXLQ",
-	"xlKlSSW5oVg5tUU3SlBCKpq1rLaSv3Z7jTKy26jy4riXuaAvWF1TQ6csPO92Vyay293t725utjFD1UgX",
-	"7yGzuIplYJKGGCFTa5Jbg/PTbVjGOyKAaxbRpnFVxBMXERGyXeSWZZmkwngDtbGq7ghM0awMJCv3W3JK",
-	"ax+bdA5Y3krIgGIqCOg5P5NgccBxbL8pwiunfN6+AKCbrKyKZaUnBJA7bMbrt4O8iAR7e63XheUAsHC2",
-	"6vb124EeEPC+uKkcN79upl1x3qHeumNTPjicYnBBjEzE90PcQorw/QwDWijXShNPwxmqhI3eY4UN2Kw5",
-	"McPa45cOqTeYRXw8vqZVWwiqCRhpiY9NrOKbN/tnZz7q7bSmPBHbbudPMYtafDyWviNlZ5p6Jk0Hf7XZ",
-	"vjIi7bza73SK5Lnre3OsFBF69P+19aHT/fih03r18b96Hzqt/sft/Q+d1q559O9Vx/ybynpEXyP5q0n/",
-	"28D5SoPofK8cU64Qks4HNuJeoNPLVMozjjwuofpo4dhW+ymjN1wthmWoTpl5Y2s3OI8sgCpanf1zM2+c",
-	"ZQ61QWLlL5oaN12y/JJb+PK42yzyQRMFlBGou9b/rQovbFj6wokm6zbAFRmvrYzVfL4V1lzPT1FWwEZu",
-	"RnaEuuV4UNbijfOPFthGM+0gYyBLsnp2/JnTMmiXuczq66cc7/1w2PqfuPXXTutVe/9mOPwwHH78/7U+",
-	"/qGS6z6YY6AvlT74EdRT3ud19PE0yUAALfWBes29luDk++J5zwxMtSjhE7lRBuZa39/XenNlbjRyIWM+",
-	"cSHqphjGeFxNL4QpsUlu5rd8csKUWJ+YOZ8U3WDDDVWHD83llmviNcydVH0zWXsy1cFwXWkCLSQXts7C",
-	"VCIq85ZPw0M837ubGSZqYughmw6Ex3tQn0NSk+hATUnTKjoOsIEbwT34eZb7cZQb0T07T0d2T96nELgn",
-	"FwYSi4An8tl4HGd/iED45Vn1b8Nsl8m0FJry1e1k+WDPR9rJpkrNc3ayXM+b2cneXF9fbg2202rkRSuZ",
-	"HmX7IJ/z1eRGhZrlje9LdesqC35W/7yor/06BOevoXXbKWpue7u7lQEEupsbyzsqNOhBMjJtnbukuWCE",
-	"icCtov20CMnQehgOvf2hx2+HXhGWbqdXZatea+hL7zcfdkXc6zzmjljWeAimaXtyK50PssBsgXqfPhXv",
-	"iHudjt/r7HysqnezZHzbffWq4NDU0KNp9V3ymMcxv78RJKKiOgXNa2iB0hYPDerJVVqu8yTO0cZO59Xe",
-	"OvU+3QO26wN0h+OEGPH1Pgui1TvNBs/mw2XbxWjXQ1t7GhdrLne6vf7O7t6Ll6/wKIyMPjTDn/KA5/Bq",
-	"2Y6evwmqbRmQUizMiJryqH47m/d5HP94cl246Pzx5FofoieHx57vXV4M9K/Ld/q/F5fXpxfng+KNpmm+",
-	"6k7TtKg6/pWanwE8dsz0tx09e2DhyD14V/ydwlaXbfkwX0IOcQH/SvTu6q25egb0tNGRIBFhiuIYUnxS",
-	"hbYwChJJxP4cS3nPRfSfAXJ/+ubWuGV5l1mL7RJ97GckgeSU35fCq008MPhumjhlF2QNThEQXp0wmwh8",
-	"ObT63VWR+WSV0Kd8njdUPzeGyIKbuaDlvMA7L4sixZvpxw/Xyvzvcv7xw0B+/OP+8+cf/tfzP/7bcCg/",
-	"/mHrw/M//tvH4XDw37b/+O+VhJAZVd9dvYUndoBWehnnpXX+WLHUX2Gd8lQPS2xJfpUR+efVhuOvbilu",
-	"frRUWYN3H2sN1mjLGYOd13ZZEksd5irqVd8yfh+TaPJIO2qhI5NrdO03mwVKfS1j75fNoWNdLB43j7ST",
-	"hoh+iLdxs9gUR1n5SgdczJoicRPbp0ZOTFmF1nspiClcymxqBoVpDK5kG7uUntxZv9IanGbhYrV1CL6M",
-	"mXpVxn9nDt3AMO3m+8AabvX7dl3gcb2+3e2sULgfNlghb10j1TPbASuMsDP8F25tsJsRsCWZ/MXY2vrs",
-	"5ZLP0MmqJTUkXMHp60rfQPWVOSRQLudjBbOYISWvyOO9jAsVEzA7hyVjqbcp5MwPW7bf/eDzOfyQyXwO",
-	"pXmbRqQWZnoI87pww1e8e+fgr3h3WJxSRYurbJaVb/mKkc8zXFSNTV+n2Kl8PUjxVfPaYbDi9SCHVDie",
-	"Kwv8X0PCb41YHwVyIRWZBVpGCzANHlPCyRW6eGDE4/KpsknQ49KOmRnihTmv2jkbVxosBDo8MnThqU36",
-	"q4MYShjOxQFSdkekohOs7L6t2fSbbVUzzmmp7+Lbmr1oXqbb8GMOevCPpo6vPUyyfZCE9kR03bzYivvS",
-	"8LIHndpuTy4fueti1Z5ibjD6+pnV3ZMTd6htJMSZAuNlc3gJMn6rDz34pAq+9B5pmcLm8/pAszEOTUlD",
-	"g3Gjz/X6K0tfrvQceeN8qmnh7syYstprfGOX38lJZZT71esjtLvT20Fngx9Pj42DHTjU8zGy/dXV3wht",
-	"h1VO+5CBerMNVVtwYGAmnpYF2OogMiNiAobxf/zt7+gFisgomWy388bQF+swb4ph3uAoqjgnD62fjsn0",
-	"rsQCmTqMgs+qy8u5umfRKvPlmmTFS9mkM6KsWbRsWBRhhfczl2uoHjc4buk1NTE7vw49LuiEsv/s93Ze",
-	"9IfePvp16NG5/mPodXsvjAfp0Pv8uTrB0+OP5FVO1mdYrw3DLCTLZ5TzQYvsuW78cvhsHhMjL4X6uzhu",
-	"fEwtjTbIjbD08tANufTmKAfD8ssMqOIEVx1jTSNfG/HoZaRW6porzqFcD+8pi/h9BVscj83Nx7Kjw3p7",
-	"QDnZz1cp7x7dbJZT46E136FC+I1MRhqgkb3bWL6sBTVpQ5AevP6Z+nWDY2IrzSzD9JuZOzJc5FZqGehK",
-	"7PplWtyMtB8kZW1A/eusF9lFXDdvGUk3R70pZbeuKPYaSs/f++40puCNK8c3IPB1kFQQbenEhufOjdmt",
-	"Ss5dLbM6oPspjU3c6z0sPKISmWOlkSdblV1n43riqwm+Eb1urL7Osh5uzMw3yKa1dBB8cY22CtxGiHki",
-	"V6F/wa39tfbuE26qZXLI5X2rSDst8L1L57UVmOMBghHTSz+oVIwwGiWQbmwLyLGYvkB/RqWioayq3HQ3",
-	"udk4jVpaY6ymzMKmWdnwp81hmFG2+UcFlTuvXsGVZ00tlkflQVu6kNVLaWJbhFs0oNrmhbMTmyyrpmID",
-	"FBaah6ohSmx9uQZVYWt5fY471t5+gVftzBQQIzOJBNEM8wB8GxBVJpkT9FFt2jXpeWpDk6+nBFHwKzWp",
-	"7nTjNBjInbNpsMcBup9y4nx6GURyZn6/zjYJBy1jPGEhgcxTJvjZ3kOkLhC7ox3cD3tRC2OMWzuj0aj1",
-	"KgzDVhRFESGEjMfj8QNy4BbyEW0m5Zk46vzyN46sfqAr5nzKWfm7nB9RjVRhnd4NcFWEZXBwYZMcbejM",
-	"OLAl/kJ+R8Bf5gPsMx8RFm2nBAA+EFxhU+MAL2QbHc44m0CgY2yy4adplqQthaSIVC3oDd4yEM3kMnN9",
-	"xEIQVmH/OnOOK1DeIgAIglrGsfZQ/aJrbQ/jB57DqyjF9WyQtJ5umouNJXori0LLkpD5wJljfqMYQBNL",
-	"mUo9K32Oc3GXDzcVzIApbYpWl1qtQhCvrVueX8HmCwcHsNvUNzFQ2c2UJ2JtP1f2I0OZb+CTfF8pSdck",
-	"aDNV7wx+nkmTp21EJpg1P93TsZp48Tt4nSe/7vSvvMoL5fTw/DALiUWUWR8wN5yEYNpSgMuXtqPYbZ1C",
-	"XZ79EuZL1J6RYp5WNvM1KW7hrxR/V9qyDUPw8pt3yQGkLmp6OVg674YI0dDGWeSxu3oNq3zgafPPwgIo",
-	"kweIcQgxyAmdo0UmfaQFdvN2nSkZMiNwpAuIsMrV44W8kJpqKWdtdIRjwiIscvv6lpA5fAuyCnw+ZEGe",
-	"BAMfSY6w0UPSsgrqnmc0g2ZpgSgzQZgXRnIKiTiYrSf0IDlkieM12w5F3rfCIeqekNt4YT2inoJB5rN2",
-	"QdZv/PyaC84UD9oPkmzW86Vj8BqsEDBMRtAbzr50tlM30reTozRLRNqMN6RiWl12U88v43P9wjS03j3x",
-	"gbGBjPedrW/G1p+GhT1UaHsa3lEu6/XVYxvz5TE/N41inBtO4KIYc31spvifHp1dIhJOeSl+UfcP5RFt",
-	"Rm+JNORYEJSr1QCWU3xHBJ4QJHjCopYSdA4nQ0UWr+rA+xM9uA3yMUWbS+Wj+sW6OburslT1Nqia06+M",
-	"mTMhiFxKZxYsmehys9+aExESpratkLEuErFQDKhUDWi3OnykOmX6UjBJqRpQx81DKFUZ63JYvWbNAiqL",
-	"01iax4ZxMGXQO79h+rQ0x3wVzs5oHFNZKqdF8sRbKDXWWSr3tLLe025no8JakHyqKkv+/G6vgmidXQ6d",
-	"Xt7tPTBLmBYh6F+rhEHNQuZ4EXMcodFCFWJfg929EoHsray6tvOil0PDy9VY0H1VIMGEej3lFnYRX4UF",
-	"LhWTe7oN3Ou4STzl/q2cQ5lIdx+ze3udzufsvs+VIVk+cCtKOX79Q7dUPrn5wWs/zB++xb42O4Dtx4M/",
-	"vUUxn1BWPodt39s+4nPTZbzQS8r0nsZIEByZUGcIdz0oxlPeESG1tpyrBPL47Jq+BhTZpH6auPSQNm38",
-	"V8muGWGFR7bWZ0mPtW/yGf8Uz5N8Wg56ORtjSXRdk8K6GEidVs9J8wXcCH4vb2aU1aVPBIwFfpaBHZQ8",
-	"qpAgWh2UaEzutTDE74vh6t01VSs7nRpWszJVwBMeudGouyoNZ2XeUhu0XcWszRu0lUVt+1Uh/aVkw7IP",
-	"wchpx2uzT/geDJAZZRulU7WZVPPn3U6/VGZUP3l8ZtXs0IPuKpYQCGoZ3AtmUpCQGWHKbEaGMLo6OTxG",
-	"F+dv/wdSAjNpYmpMJtG09Y2tU4MkUW7pXUEi+wr8yhkSPI5JBCHxxXUYnLw9ObpGXfT66uIMmSSt6P2b",
-	"k6sTlBmekalDhBi/39pGLeTkMPSsi7TC+gy9PT07vUalQp81iSKkjGeVxRGu3w4Qliimo/kvzySy7fZR",
-	"EJk6toGPgrkgYyICtKUbw47k4zERJNr2UWD1SfPWL6Q5ZVylqWrByyQwse+tcRLHQYEDmRHy8Xl2fODM",
-	"+qWXqq6ei6GHforpHfIv1nAn12uFv7Q7vAYyPk7ByD28dN/mnl2lwOUemmj71xbMfBz+YPD2jJsrwkRW",
-	"pqTnMbBsd67IBhx7xhlVXDwV0940kewDD8EnSySbClluDlWCluCjmMwqc9NfvT5Cr3Z2X0Cev5jMUMTD",
-	"RO/5ZfkgSs2pJcX90zzGzDoDuErTwCWoRDw01sGaZKFQX1BWMysTlTEnolTObMsWKNPjWaglhIZvN44N",
-	"z+XCr7hapUwqzKqyQV9D5iOTpmWOTSrniuAYaFAZjHMKmUvG1OQWVFl3PsKx5C4SKPhzy2aDaZ0eBzYi",
-	"CEgsO2w04cn2as/x5UxV+dxE7c1SC+Vd+EpeI3ChIU2xKjcxR1C6l3Z9ZMBSvtmrU0QNlhYu2VS5q4pU",
-	"KiRMZpy19b8Yyza/mz53tPE8o5f1YSw2R2zmulvnW34FcvQpi8inKh/EweHV6WsEJIWoboS2Wl1zkBhb",
-	"/nbBYr9swOruvNh52d/byUc5tbpVi2IgeVuZR+EQxZQRl84SDnwZYsaI3kwxQVsdo+1mtwvWUe4h4FWS",
-	"jObp+UAffm/SBOLIVC7WHAYbBn5HtaTbML5H93th+9J/H9r+4HnWp/75s+0XoFm2aC/n0oaX4BdnbmQo",
-	"A/FDHiBHKwZXQcGEHWjGHoSJVHwW+IhOGKT/gWyL91SS1Rh9+WLvAdUQC2bxigDDe8THyl4yOQ8/c7nh",
-	"ro/aKIgwjbUG4i79fBSMqP0bmE4w40xN9S93nTdkWKHifeiqbOJoC+7MbeEo83cMd+84FFxKdDy4dgAd",
-	"DBlGdsCcl5kJnHcJQfpde7cL6UXd0xhLBbf4fGwuWYkwPcntgyFzS5P7jtzpgzqovBwJEPmEQ2VW3lQE",
-	"Doo3H4G5v02lN41GSLSpMef5nkOiXmYzH7gs00A0JvJseY9t9/ln713/+Yc/ZMPmH5+lIOSfHllwPvve",
-	"AAs6PssiTKuNF+amsygZKPJJLcUh77zcfbHXyJ0bBs7ChJuPO6ZsQsRcUBuv3yCp3Mvuq57fIBzzllb5",
-	"Eo4xjdGWyUgD0iOYYwjzkSCae/mIMrPFAQrrqQtFD7g6nM9jGmrJ2kSr3NL53Nhh1t2UxeSuyn8XhCcf",
-	"WWdkX48BHtLM5u9f2y0PzS194Z6zOfrn04WkIY7f2n42+xprpQmH6mFfJ4I2WdmqpRVksvFwsN/dEbvy",
-	"njI7jCsGb/KkHEpScX+cCwNfmfkmv6HBuiIUxfHrL7dr5g2CoQ16yw7v8H6BRnhSGZksrMNC8xUz0vf6",
-	"VKPUSXDrV9UIe3renMdHrtWGYG08XDOa0Qg6bThlaPuAabson0ewjDrVBLvUqVugBuXlZB8lLCLiChis",
-	"Zm+C/AWCthq5Da3ZXBWJxGuOp40J0J4Q5jIgEQ/gcV+E7VfNcJzE8XHRvWYTvjIl8fxdM37sN96XFT4y",
-	"NS2fgukcoECrjoKqRculoQjQFkZHPw8GSIZcEIQluPvpYU1JqkDhiQzQFhhLg6P3J61//O3vAbK55k2O",
-	"UWF9sypOodgcvlM6r8xCmXsN1hT8iTM+o0SiraP3J0VbxwaiGljyvwwrfQRbbLraX+xIBXXhwXtgBdtg",
-	"mxHlBSPWdiAStm+StXAeo61IQD0FTXfkkyIMuLCf1t+jAmm2Lrd9RJW04Y8yMxlZpV+QOZdUcbFYtu/Z",
-	"bxo7veXF9mUUVyFZz2RDJgqzbgTJdYH64P7NoWmzKS11tIZ4qhbfXrgecaYE17O8M9HLDzw2s2V793C5",
-	"94En3/WX39VGJNmU8sArtRHdSTLDTNHwZ7MqS66XVbdHd43bVmIO9pswAtRmHODQblZhr+r1uZNtYYHu",
-	"hT7vqdpHGF0LerdA/31wce4abwUDQJKdaoB6JtZ5yAxX6bW77Q6K+aSNLqAw95RYg5BEBo4RidCUCJIe",
-	"XwfWTGJqhZvGPsIKYbYYMhBSfJNfwcpwmuk469dWUDVzk3sh2LY+9BZ2KlEyjzmOSDRkNbNuo2v9lP41",
-	"DVCF6ICtXged0R+2dR/Gqo5jNOIJi4wnBBSilUM2IjG/NyXJwcXfzMxaxMaUUWWd8ouE/O+G8ios34BU",
-	"8xa9uzptV2XrXqKtQ6v6nlemBYNF3S+wbTrDE+LbQryixMXXy1xuvGoroR0vrRpzY0cb05iYBJJ+bsR/",
-	"/O3v5Zv8qu1zlR0mlaPxwgWPrZJna/pK9HMSMyLwiMZUL4GPzqgM84K0OdkGkGlcNr72gbE3OrEKm6lm",
-	"MgfI5UbvrTbxdtd5ZHz2TY+bMYwlehEmL73ZMmY3QMX5JbL++VE8TiSVZUL0jlhaXy3CiIQ1XqlUeGoi",
-	"u93VLQ/Akl+ebrtT2jH9Bmdn0fL+F8lZ+wrf5xSgQW1mO5e/MM1t5xtL8gwKOXEUEyztS5L3BEiTRWhg",
-	"/2KutymDf13uAd+jbMwbGpIdhEdZv+7Rme0//W3Hcb/fp+O5J6cwrp53jMPb+srnCN4jykI+o2zSuiej",
-	"Kee3UNBhq7qIwLbh7/dTHhNoR0Hpgn3uryrYACxdsw6gIOKbUlmaSZjQK2CdkkzA+WUrcPeGGh7ZlhpO",
-	"qMBg6wDL52n9h+2nrPhQO9x1p9N5/oP+z5///Oc/f/0KEA+t9wBEkEyqrnHftiQeE3eXS4lAWzG/J6IV",
-	"YklQTPSA0kcRnVCrqERYTq0DV8mGUV9Qy1TT+rj1x337Z+vjrx1/r/fZvamasYZ69htXsgIANnU6lbNC",
-	"zapcHxumeTi7vkQRxTGfJKTkaarH2N5HI3OSbPV6nW0fnbx5e5F5nqLB9eHVNXhGufLvOR+oZxJFeAFG",
-	"C/JpTsXC+ob96d3pdRudczTDNNYbW1a6mYAbqu6ggqNACgc3eNllsgSGGZxIgBHuJqlEM8wWAF3es+hF",
-	"0aXoxaozvL+3u96rMnUterEitGSdjxHEDBoJ1y7F16lyNY15TZn287QGOiy7pok8Gp0PBlzsVntprSnL",
-	"3txlqzBWztnWoGpd8bJer+OQWl+57AQ2ySWXakw/Napa9oS+s7NPm/vOrnVShQkte6r2dkt+qi9fPKGb",
-	"am+3cg8YMFYRWnk7U5k6ViI8wZRJhbZACzg/3S6iV+N0I3z26zKxVFYscgxoHwWMMxIgpgUjHwWOPwa5",
-	"eqjGVwucRyWiKvMejYJll++IE4kYzwezZ53m5UNmMj+4d17Oi6ngG5o+Xb2dcv1UCY8zNR9YbJybgfOP",
-	"LrKP84+vUoDWFIAqc/W7rCBUfv3DKbZulrBdvkRZqGanjvXdfOSh0y+F3PQ7T3fs9Dsr4qGe9Nx5shJY",
-	"zo9VSx9V1yUDNvuN5TUNwMbyGpsV5DU3iQFxhY+bl+GpqbVVmwdozukmZSw0bCaj4rrqyimQBRDSAT/W",
-	"rd6DBNXzs0t01wu11nHXRz+Scn1VjWHI1hJwGskAzeNE+mi0cOeBj+RCwr0O/PVurmkc/oRDRrOT09et",
-	"s9MfTLDBGIcEQYCyZtdbWCKBFanMAZmo6c0cSzmfisoYpLs+0m209hNaZ+W09aZRLLqjVm4wf1XqgJdN",
-	"QloM+IIrHvK4EfC2bZ6HDd4cFk6ls+NdfQi8OTT/7fV27B+7e+aP/kv7ZLfbKx5UaatVx5TpueqEYrP5",
-	"YaKmFgD7ywKS/bIA5R4YwLIHFsDsAQD6GVLRzxJWaePR5Jm+brCy+ZiGZBTTMKgMWcpGXCf8La1vKbwB",
-	"BgGOwZkin1SN1HXXR7YBWhZI72LMWt1OE0HUjnyjN2RVFmfJUcjjmIRq/d5c3pQPrj37G8WSV2Ph5JMS",
-	"GF2cHsOIE6J8RHA4NYpVqmarNOtCc8Mpm80vaNQgCUm1vvDu+BLNczoDnmglPR/qv9ctxQrvdZ9QXYDe",
-	"KmSXuaB369itboPDxSP4rO7hafmsgXsVn3VQbxEWigW82K7ktocngwK3PT4ZeL536P7bfdUzf2imVuCt",
-	"pskqxmpa1DDWS0HvzFju12H5lxk79wBgADXPONXc1Pgy3fWRa4KgSX7C+gTS/ZU0H82Zz7l+4ZlzrPAD",
-	"/vxYPjxtg1U4yDWrQcTAQnpeBCH/auULA5qNfqvlwfol2no3OMswo9tuNwh7q+ZA9dcjIFyZt3m83/XC",
-	"AsrveqHne3f9UtghPF2FUdOiBpn27ulnaJN/0Pc+FhQCNqtVCI7JHQ0rMohuUvQ1X56pxlltOQYsk+uf",
-	"SUSLybfqBoqxVDeSENa8BMgM8pyvdNJtkKy6FNxi8uJBHWy4mzODpEf+EqJrkSMX8gb6rn1b82lVVku3",
-	"ZGl+y3RdMjTUaRZnGZoq1KnNVKC8etZIEaoH64JGm1ZhNTJOlTcgnMmgeGNl1s2koEkz0IiEyYdndAGT",
-	"NOj4y4MvW9kN8VBprAIFxvRq12+aDP8GnDE2Gg++qM2CUD9cNbM9yyh/WQK8OD0uctxwntxo3gzJZIrm",
-	"4N7LasGvwrKZQO7D5d677X57r91t77S77V6n1213u+1X7Sp5O3f7NRy2//ih03r18Q9bw2Hb/LX9h8r7",
-	"LrD91CzwkkFrxfq+7PhNE+TXrW/9cBXL22S4cvU/GtXuybRmRNkrvzbiF+J1wGvfRzIJp84dK9NMSpxz",
-	"2YU5W2U6fnN0yi5CRZT06mlm2bN2o8pRgM/lqfyIk4lFtg9eRCVOMuYi07K8zfFuweHAxQ0MlcsAIQAX",
-	"d0TcUXJfXdX4jtwUCrEu+8nYVlCavKZJxv1LCeaZXtOo+qMxprGt7FDS2MxX5tSX6H7Kpctq72KqKdju",
-	"0cVPOWpY7ro6GZV9iZ4jCx76f/9vpPU28KSJSEhnOG60Kr6nuKouM1JeMGjnpwjJZl8EtmoV04I5VYtX",
-	"jdpNwbJ9VY1+z8VtZakqU8cP2fdV61AazFURs8TiL5Nfmday0eup+9JGZ5WPdydyNBdJ0u4KHsm/RVG9",
-	"B+a9p/LGGqCqiw9N+f3NlGrcLtL7l4pyMtbJpIIzft0qdgBIliAgm13VVPz8kq+mlgYe1pUG8kPj6ATl",
-	"jICGl+q2gH8UcyHSczwhJqAKYRRROY+x0S/30UTvHIh5jhea6wwZH6PACuY2ENzZ/gO0hZlxCE4HAlUI",
-	"TpYRV1P4gxGq2/gIM3lPhEQ7nY4ejbLJkAUZcj7Qj2030HYbHTr7G2Qgcj6991xIsEtRJVMuafbtM8uJ",
-	"h8wGMbRRilDrIDZaoADSDgXWHSWmUiHwaqWc2SAzG0kRTARP5ibvBmWT9pAdk5go5z7gMG7wLciM39k0",
-	"3+mMqpyIV13urCtsAwBVBPgbAItja3zpyZHITKrdxEiwQmVeB1uVnDsgSmM8nxprQFiEqHWeg0wUl++u",
-	"tbQNjtg4gx/oCG2NcDQBH0CJZniBEkmGjKrtg3zTzBuFJ5BRHU2IkgjD5RuNSvnVG86nWlk4zu2VdDPB",
-	"1oc91V5tK6xM56ypscpjw5Bkfsf6KOb3WtIAZ8ZlZcWRscvBoJd/vS/y5vnhmuZSzvG1h9SGeLqDMrOB",
-	"9zYryleTU7xwmi0lcwd++NxIg89/1UfFZ0P+MuO9jlgxUvyWsEblKCsPyXLGwwWUxrStsvH0t3nDwKvO",
-	"asLo7+1unobEHc8rV0i3earamoVjeDUFblxD84ElLl22oBuN9ocQ7np7k62aWRhn9eSfqE7m72RDNtw5",
-	"v0fir1hjLmYrSnVn2m+F8rxU9rRCe+ZsrDWgkFSbmbOTZJ1DKYtWS+FPpWkIztVNiBNJbja5AMh9Vp2R",
-	"7NpmIANLEDRso4ARpQVf6+kHWfi1ypwIIlHEZ5RpwdUmNwIs+yiImLTtj88HzpAQcR8FNg7Avn1zfX3p",
-	"o+ujSy1kXr8tNjXKp22ZDsnHaEY/kQjdUhZJhONYC0nEBJtouUhPwOnFhes0Mw/P9yIG1bQNJKmWay3x",
-	"+j2Z66Vk4cLLymk2jD7RtHrFuTrS2LtezMl5Ouzyu2MAZPn5IAVt+d17B+zyqzcG/Ipx8hNafv3OTdH5",
-	"gm5IxVmqC4dra9DQpCx5fEeiTdBn+Omh6yL37CrtzRlZlsvw1pk/jE6bza7UQUW59TKDWd5ABd6xMoce",
-	"TOJrns/OWNjwBNMctvmhDJ1XTfMaT5om2qkOpizyo9eCkJamQZuMAsV4RGLZRj+RhURzQcbACQJM9wOT",
-	"acooY4enSOHJRCu0eRO7ps878H3gzm0kD14uhUhuRuFv64ypx898MYvLAY8/NvXQVGHeQTPrdzMrjObV",
-	"Ls940T9RhfNiynYXSAYFEmw6hzkJlUvjPo8XD0jNfuSSnDeu3vHo7OsG7HWhFtaH2AQtx4sV8RaXF+c/",
-	"fu0wi408uVYEWBTTzD990u+K8Imq9HQ/AE0pDkRmC95auMq73rs8Pf9xKMBAsj6V9lrP8cb092SJj/Ob",
-	"HlbmY+YzosJKl5Hr+LetNaHH39SDXMX5ChNZDxvyp7cDk/Vyim/L8X4qltsHa2P4gFPZEAxhs7/XFpGo",
-	"NlH8TqP1npDdyCmfP2FYV21xi52dUq2snZ3+E/poQm+bxnQNzk8rPC2WI7XW4ahf7eFGx4sbIM/lkX/+",
-	"YvFEq+OGfqdxQjnfOxVX5pOHhBPljBybZQY6/Pn49LhZaiBQyM6IwhFWeLNRtGaUiJA0y0w3eJocn753",
-	"XGvEqsuK63tNsZHLz9uo30tBZ1gs3l29bYYEUCaTjUDPZ79Yl3J2UJP/8fXh6dsDdHk4GMCOPPnz0cnl",
-	"9enFuU2u12pRFsZJRFqMs5azemxvmkf3usL6Vj8vly3nAalR8olmNk7/ZpPhQPpxk+DJ5XbCDF0MfIRR",
-	"zMNbyM+jfxzz8JYI/esff/u7yUx4D/lfsERjnkAUBaIVkfZHMZYVa8Fla347kT6KMZvYP81W99NMHDEN",
-	"CZOkYTKgpew9jXXwalbTMHePyQ602Vjmo4YjXKfJFNdvrOrcSxEZUcx8xOYzH034jEc+itL19NFtMiKC",
-	"EUVkQ1SXMidtNvn8x4tGOKglfovHjdj1EVZkwsWiISfEKpxWW2tn+hWJoPbBgd1DMyxvbZIWAA1RJUk8",
-	"bpdVzjpucJXEpCmT3pAjbn7qbMbKahepuN4brdVDzrjX9BOJqnNO1WyaUyYVjuO6r2rQf3k7OV/OPFgz",
-	"xOXt5BKracPGG56m9YmhnDLkozenP77x0dnJ8em7Mx+9vXiPuEDvzn86v3h//vSHWmHJDT2XAPv5BLyJ",
-	"ojsquVjY6IbN87L63ru5c1st5YAGSVZWOkePTGEcuE9xOUytT8M9ZZHxDl42CScwVE2ZT1PZE08gY+DF",
-	"T4XOD1C300kldJv0kHFkYax2uGxazFOrBwB0/hKgtzP1fO9F5Plev9P0BsCg8j101tsxZUv8wtMXx8bh",
-	"LP+s34GHH8vmkhy2/HQ1UlirLNjvTeauXKqvDbw5ZHoUlJyXzg6PWiYIF90SKNrR3dNKoX4QTrHAoSJC",
-	"2lKWdMKwSgRxiYM0WQR/bg1ImJxx1hq490EbXRVTgwVpLq+6VF5LCbwsOEB2NmlZmulI4hlxGb7Kx3Ex",
-	"OjDnqb81HP63X19+/q8Pw6EcDgcff+3u+Z+3q3JxVYTy1ifnqsIX2uICuSmn/lXFyW3DphFVSdtqc31Z",
-	"r3ebz45KdHkxuCYRmB6OBIE0XziWRthEWxgFiSRi31Ve/M8AuT99UyCtZc3E4CouU+d66xhjhPsVGd+y",
-	"ZbUcggo0j3FIHp6w7feSdK28n0VcvWvNpWhNWNQN+UTCRJGo7BKxt1PJYx94Kw9hb1OChRqRTa5P41xZ",
-	"kFoXveqkPU93UaulD3Nhq1xunQbc2uC9dGGbfziw3eafXbkhihGbDVySbZRcirB0Rv7SSi8tRx3ZgEPv",
-	"MuXU4l3YKl8rBVhuEjbX+nKnnsTNXDdKuCh8nTpqW+QAfCsnW30NbV3/y5AtqxyZuzWY8lyRQM2SI8TZ",
-	"ASKzuVrk80JBHQ00xTIt3FCPkOZ6XLZ46y6uc537lfP8WJVZ38UkQ2JcA9eIYEHEYWKEaPPrtVs6OWM3",
-	"hqF7yxcc9vBGh5enpg3aCvQH//jb34NtH80094nMyeuyy9l2JuAhaKPDKNJiQDrt1unxvikjG2qqMQVl",
-	"A30M4lAhztCS2zpa8AQiz/RhAZd3JoWot2/nkq2MZsHe58+fbepVc/GjsJE6XZFTMyfPnq+rKhQuX+07",
-	"hEDW01kSK9pShGGQdsYCSyWSEIQgc8LZ8HAbC65PO+u+00anyrj8WO+jIdsy5fmhYsjg/OzSz9yMfHR8",
-	"PvDR9dvBtp87G9MaAraQm4SoWB/ZqtTO9YgyxYcsjZfxkeCJMh6vM6SmgieTKQJ/EjTnMQ0pydyWCZ/H",
-	"4E0d4jg25zZ488kpkS6qCtwc20M2ZP/2b+iwkJRmyE4gf7fbbSEWGkSEkVk5Qyz7KNCfcUH/Cl/tox/M",
-	"W0dqbXSt20mQOHJEN2TVVGcqgJm8snDgGFvdWBA5RdSorC5pDmWQ3BRB2UMr2bjJXENNgMWQHcYxirDC",
-	"et2p5DHWEMzzRNpGh3meIp1zOHT4TGYNjbTs/A2GrLQ30lqiksQkBNDK2yGVcSERgdkYEqS8Q4ZoZAUq",
-	"83jI9MZa6iKL9tjx04iSmN6CYOO6cLnuEPlEpXI40YeEHLITHE6RKQ1pq/9ZkkKgbuEYaY4OOsCnluNq",
-	"Lf0s2EeBKSQZoC2T3h2azvACstlv+0MWuKKTAdpKJVpT+dq4ZHDWisjMlvSVpo4zFKwMbEYRWICCUdJm",
-	"LtZjDdmUEoFFOF3oFTVLb0tbQy/uhwPD/TZwO1QccXanaZ0zOWSQ43/EI9iBV6+PUL/ff4XeXR/B3pQ+",
-	"evfu9BjRSLYR1LU1xBxgU3NOd+Lqof7hL5LrebjKv9tDpieaK6privKaSAfISsPHYytNmwq8Gu2mUdBG",
-	"cDueLysr91EHXfzkD1nXXff7qIcyi0c/NW+4DO5619CIuBimZxIFBrkB2oIsFWkyJH/I9IO7fi7LizS8",
-	"zJG20SdW6Q8zLG8Nf8Iyp0e0h+zy3bVeWeuxacQnv8CJgD5mWHMJqOhh7RLS8GxbYg2Z4LN9W8NqyABv",
-	"MlXFqIUypXoCJYMcP9OalS2nAMwjOI3IbM7B/aL1E1m4XaznNCfY+g7BV0U1VeuxGt4RjxZDZu8aezu2",
-	"pqUg8xgu+VNu5lCEtmZY3JIoN7JqXUFzErniDcDqCI4QHw8ZsEYDhw0nFvbyrY1+PLn2IdhHg3J88vbk",
-	"+gQWh6Z9o9ECGfW9jXZ6r3y02+np//T1J0O229lJeYrexyN9OGmMOSeXQCNw0YJMjYEFID0zLvGEMnte",
-	"aClPGv4jCNR2xQwRdkdiPicW5SiAahEu4g3cB4MDTZEJU4GLRgM/SVdYV2MAjM4aAyCnmY9zrorw4VyQ",
-	"rNLujGscQGNBNEWZcCV7tZITKS4FnwtKFBaLJmLFc0XETOa8zb2cnOXltAuv1+60OxCKNCcMz6m37/Xb",
-	"nXbfA1V3CtLdczi6W+7o1o8mVdYch1lSCAgsnvvttN4v5ew0sl8d6jaXrn8oU4hnREF8b41nTtbk+Vu9",
-	"VuCSs6ah8wP9CP63hhPoafQ6HSfJufDLHNPUzLIQw5+6pnZ9L0PKB61Vg3HMKJIzqJT+wdMiG9G84j/z",
-	"Lg0moRwzFjRrI3OG4lzuf9OMxxG/ZzeShN5+v9PJwrWtxq01Eu9FuBftkp1xq9vtdls7vV6v9arf77d2",
-	"dnZ2dnd3d/f29vacNrTvQRUALUygf/zv/4NSGL3P4OucljpZpWdki7YAzQmk4gq/+XTlP/vejsF0Vbfp",
-	"ijz/AUe29Ln5pLv+k3cMW/mOROaj/vqPXnMxolFE4DZxp/dq/RfXnJ9htrDQwQbbbTKjU6aIYDhO683v",
-	"NoHPeru/Y/gO01ivuNG/TJF1u3VK+0trKuBr/ME7LL746HslOcnbd/W2wcmoyscp0OQCfMt92UYnoMYG",
-	"GfUG5rbNVtJx0tTyTjf+czmy2Xin5w7Bn8jCbmRYix94tNhwD3+tzbpuxz1gv1n3xc9Fhd76I5VYW/cb",
-	"RcsX5GEPwGgd97JpFcw2WnzrPKzTgIcdcTaOqTF97XQbDHGJFzHH0TXnb7EwMYo7vV4DplfYrFckkXZe",
-	"v0NOazYcGOUzrrrYkNmC4gcdlySq57/S6LNhvjFRVZHn8NyGEMPQB2hu9bGIxPQO7DImMQLI1ZHgziOq",
-	"yINNT0UeXGIYO3XjR988+e+s/+Kcq9c8Yb9bSjRL8TSU6FfL8VfE2PcgaNBSm7sDlVZbBzsZJFNdprEf",
-	"iVpJYJ3vJ9IjTqTfyUn0L7AVfyTqkfswJ35vKAeD7DtPGonsB7Zup7FEoTpD1NI+NpkDylv5oeJ2Yb/t",
-	"Ffab9Rn5ApvIJj9oJCh/g2ypEk3fKF+yybb+WfnT1xOtf3+M0OyyJ5SO5/OWu9p8PqYg59abHV/bBktp",
-	"z55JNBf8LyRU0jflNk2VTZdCyRi9Y/CYCvlsRBmpMU/O0yTebrCNTRemj0sDD/imfvZ/XXL9jxdoXJgO",
-	"uLoZXlHKRZuV8aT6W/CnynZ8ymAa73CAL/VW/bwOOhexZC5GirDxOdz1V8Ll/FI2gsp89LkpxkLrRV6q",
-	"X1Fwda4Gz325IYCp2/rnBlbo39JcnW2mD79mk13GDewQm6rc63V6e63OXqvXv+729jud/U7nf0KbTyS6",
-	"ya4S+u1Ou9tvdf//ERl1e0nXs0fVbrRHXoxfdlpd3Bu1dsJ+1HqlT65dvDd6Eb6MXpHOGJbDOnqXu+ym",
-	"Xfa8Qg71OsAyvzFPkAmVSizy4YTP5ZTPn+M53e+2d9o9tGUiMFC3197dhn0d3hpfPE3HUsYmagb8X9b0",
-	"mLUELyGvM+qGvahPWjvj3U5rZ6/7ovWy96rfwjuj3XAvekFejl95pvS9+eDo55NWr9PbafV2u13IxeLk",
-	"BG9GIprMMteudJvJZHSTW8pSEe+b6WJCCVRsc3dBdlr76B2D+ugkQjMy42KBJoLfK1uCJHNPYhHkpaUM",
-	"Xb8d3HXhckhxHnv7noJa1ZtcGsB+sVx01bWBo9Tv1wZf5tpgnB1k6Sk9n6ceRav1ldpDOrVkVZ7UFyxd",
-	"16zQu0tXF2GXDUMJiicEMa5ItXFh6Th+vI3hOyv8zgqfhBU+iBGuYYLfjT3fiLHHLciDmOZTGnkGRDmn",
-	"HQDoWeoruRVomg58FABTCozjGni1kCjYNgSNWVZhTLPZA4Th3yFzNiLBZ9YD1HgcGp9Qza9t9QDMrD8z",
-	"ZwSFMcFQ27adDjtawHbRYC3kkJmEVKawKHbRzFNcmISp6XuQA9d8jdxvCGrWbAByPYshM/1IJPHCeM5U",
-	"GrCqj4sH2rE0mrx975wrJAgOp5pU9tMsxzQkphQwmmMhidQzFgkkYs6lfgB1KeVdbnYP5B1f0sT1uFNx",
-	"kyOvwVn2ZJj/Jk+wlArS5K42VAkCWUo46Tuc/LMdeM6I+M968P0LGQWvjRT/sDPTuUVXqBqW59cqGdcl",
-	"EyBlEwJswH7oI0byidQDu8kDe8bZVKn60TO51h54ZaF5GnPgN2w5StH+4VdvtLiR+fwGhpntd0tlSOq1",
-	"JWeE6lrVCSKn01gvw1js+dEPe1GXdMyB0doJX0Stl+TVuNXB3VEv7Ec7ZFefH4zcu6TVX5K3E80/LbwF",
-	"Nuh7yVzvWhLdjIAT0+IjUzcMxtobd0kv6oetndEubu3svXrRevnyxYvW3t7u7s5Ov9/rdbubm1Rcboh6",
-	"i4pdwe8GlS9jUEn5jAxNwkuRsoYH6QqV/pinMIhhUsVx9tNUQRAn4vIFBUCeCMSB/xrL/9LPUatl9hqC",
-	"OBB/yAKI5cM2xUaAevsoMLmL5IeP7VJCGa1bLKXzsa7yNpgjgHgZPGSDw6vT16jX7rY7KOYTtDXhkoQ+",
-	"GpDZRJC5j454RP709h9/+/s+CkTC9HA26CxIAxmoQFqoks9sNJZGX8sxoMBG3dgZUYkioiA9cabERDxM",
-	"ZlqtSVhMpESBaRxAfAuoLUM2ZNkeyYU8GZcrwyqgeQRlZNyZcZAWc6CmNiNEzIRcd+uGd2rKvlmfZxIF",
-	"h1ogxYbxQx0ds0BIkDERhIUExVwSo28pPAHcRlQvvY8kt462o4TGEVTo0dRgOrCRCRD5YWHc9hGJpQnq",
-	"MsshEvYMQj+4pGB6e3d1ahvBgJzHz0zsD+AFArGcimbv2CyeqETJXBKhTE3lPK5cgSGpIGn6WG8PAcFw",
-	"aEuP4A+ZXlSo6p/XLaCAkLU76ZcmCZKzY2230cWcsNKVj52w7hZRNmQQ3OEAgR82IheAZhzp1SUC9M8R",
-	"gSzpVm09AHnlUyaBukARPJ9rFXfIqERGw67QVlOotNqaaq2GPkc8WrjIlWQOORs66Iz+UK236nNjScp4",
-	"tLu0/yS3lNk+eSbttvNNOAtVSE55EkcQ1DciK7Zi8WouPfErruSsWJA/DV2QvvtMYkHHjfOoVOL2UuNA",
-	"mpjla9ttg6YDM/LnB3ui23Q4uhf9R3qkmJ2ascxtL1fU8d8dKtIYIN1r2woEigvS5mLyHLptAfNtw7Ba",
-	"OWWGciyThb9tYW4P4vlyRmPzdj5dSBri+G0uGwO2/Cv/LBHUZovQJ+xzKG0knxtoJhwyBJCJbSuzjFc7",
-	"vc+AvVmW1VCRT1qAG/zprUtvbmhAuUwDSUzMXUCv0wUh14hiv3qRoHcm3YUlHsCdVcrNdGj6YUWSmuLR",
-	"4u17L9q7ufM7Pbt97+j9SevlK1MZYMqFKiXDyk0ByBmFnJnQba1WJzKbFEpzGUCSHmvwP+JMCR5fCn5n",
-	"YgztojmW/Q6Q7VZ/QtU0GYGAi8MZASlXS5Afi5Fe3XbHpGkC+i6Q23UmJYBckae2/GHV7B7B89OPTM67",
-	"smHCgyyTKQHaLIQu7aCXpdV70K2FHdM89SoS4n34tZSIrOrCZjnxWNUdTJpoLHdDkqX88kxOLy9N0fUk",
-	"9pelBF4lS5NZ+YJI5+33QCtoplEMjGRpT50vEWXiGEhjevquclaonPpn7oqw097ttLtPr4o+RBGtU0Jt",
-	"tiUrigGxQ6ZSqpC1d/6TxtjU7I18RH5pj0REgVepp5z4CFUdZ1RByi3U67x60d3tdUwdiZwteafbzwy+",
-	"FkOmA8U5isGoWEhoUhdFbIGTzxXnrdgZI5sRw6X5drUxAmak+xVazmZOJP6XDDEyqr3WmAp6/UrzwQx/",
-	"aumFbRkS2Hck8TCT6nrnjZItNUs1AHZC0MaWdvNqB45Us3mcnfL78fDlLZJPeQwY+vnu1/DNBLHUWC+/",
-	"nqODZkpZwcIV+SVcRpZcQSUFlfitIczVk1i+tjly5cpK4FW4FANPMyX3nFPxcp2Kl+O+3qS41Yt2dlo7",
-	"pItbr0YvXpQZQZVRw1UnzO+pzYoUf5vXRXYBP7hS1xbouTHHZDVyTEWVXPGlhoy6FKJnM5DdqKkgcsrj",
-	"yNvv5QpZN14h3baLe6N+uBO1dsneuLWDX4xaL8NXUatDuuMe7o92wt0IVlMRcYdjF6CTLinkFL4no9Zc",
-	"8KgF9gVFZ4QnyjTtdooF6aunqNfAXbo15rhA2Kuufsy6fL/5+TI3P2kZRMcqLaN50A2PiTSXWS1/hrDh",
-	"PVlCLCpdri4SGTO0NLcPhiBcgfx8jach27qkbHJkizgM2Gzu/n6jVPp3Wv3OR8dMpk/j9M8fxTxMO5ml",
-	"Hw7ZJZdqIohtuH1gDhUA06UMcxZ4DXSa3qttMjVCE5uqscokbtACiP2Ns4asYmt25/b9Sga3OV96OK/Z",
-	"jHd80Xwi38+Bh5wDG63fuuwlWfm478lL/nWTlxgyaHhO5cIxzfm2UZISc3ZhFsFBZC+b6rKROK7+PQ/J",
-	"7zAPyUOIqkHeEej1IE03Qlkm/axJPVJDTZ1HHFuSzearjy3f4zQywoiLJJ0nxsJiamxwc7a0++29dre9",
-	"0+62e51et93ttl+1O54tIggFU739l53izd1dL/wnOBc1Er+Zc/F3cR7+y0TVbMJCvkQ0zWUhZe/BukQp",
-	"yNTlTRkSJNEN7cnH4wgYGJx9dXqaS3Gs+Utd3pWMjz1QVVnKG1LYmd3ehjrCF02l8kV1BDv/35wZdntP",
-	"piX0n5IbuqCLf06u+D1xy/rELU+gGTyPsVQtkRY8rY3NgEQsgoSaw5rmB2ins5OrkQy6A1RFgXgukbB6",
-	"Qe8tlspWWX0aLrTJ9gaHuZuZnHj7nvcAVpIvp99t7/oeTxQcUN6cswnqtndn+Xv9juERyxyvu9/fmBlY",
-	"pNWwBA2ZdOvzXVD6BgzNdkHwvV0UU3Dkq0lO5d0uEtg+D5PBKg3ff0pIAgkgEJ3NSEQ1YxIJO0AYwrmI",
-	"QHMa3kpEFUrmrmi6zfNfsjSkVWACkbAbGgVtBL2bWh5IJuKO3hGIQwZP1GX2cpWwJ7Q1F7hS70tzpV9g",
-	"qk4FNBjQCmlnPCak02l1e/2d1g4eha1XERm3Ovr37t6Ll6/waFMekjCD1yo2Yt58Fyf+1ayNVwlLL68Y",
-	"v2/InIreSRGW0xHHIqqVJN6Y8ixWxs85BRCWZqC32WRKMkf6tlKoOE5Hfpq78JtUC+nvGAlB3kDdEK0O",
-	"aAXBAnMDGUy0QmLAvEnfePsfmscCpuAP7HpUbEz76vtt8NPbRB32kXuWEX9GWGszK6XULwtueusTIEKU",
-	"TV0cog/lxKyPmZ9mFUQ2SYdKpG+Tg6B+pxXhBVKCsLUOfE+3YSaE6WHWaPUuo6PeFoX8B8az34vInLAI",
-	"xOq7kt+/vyI/gkgYVETWCy/4jEoCLnxKix43bgVutOSSCFNGks9vctn04InCsbwpuiJ+Ljx3ZUYhCIOw",
-	"6KbfiTba35WIr9jjlwbQ73v8yff4YUbE6c5Eji4etN3JnWHzNbv7EAWKfFKmWUsqQfAssDGvULELXrjI",
-	"z6jMgkylwuDHk2uUMZYAySmek+2DIcNgy+SMoDGPY34vQREHxTv14pUmRNWVyYMYFsSFe+un571rDsX6",
-	"fN25PvFMU/2eSoSjiET6iSAzfkeibf31KNET4eO0gwm9g2hTRsz02ugQBftQuzIYspDPZnbOYKg18bDd",
-	"3bTsFzKhBhpVpjyjdKwtEESJxX5gfVK2ZjSOqdMiFB+ye0wVGpExF0RLDJwxEirKJtsHphCewfYUSxTA",
-	"n/sO0VBaHAU02g/QFrbhujY+dchso31EfklwjGikhRf407yhUK6OGdtxEGGF9wMUUwZujf99cHHeRkcW",
-	"N8LBIRbo8PJ0yOaCh0TKtNKmdcUZ/OktCt6eDq5Pzp+fX1yfvv4flZ41A0DTiSHCtTx8iRQLTNwz2EX9",
-	"TqczZENWxNCQ0Wgf7Y67YYf08KvRi2gn7PaHDGaLfh3mxaMhyEfDkhQ19Pb7+mlRbBpquWm4JDgNgbNq",
-	"MAzhwNwzNlv2p6y0g5jVNjP9zky/gPvcXZ5lGU6ItiQRd0S03N5mSm4/jLUCQW1Yr84WfoT4VRPtD5Hw",
-	"KDAFkoM0ZTTXu13e2MfVLsegpjTyOIZh0T14Mue6NUxCGhfkNE9/uuFspYoKD+OsgHmZ4kecxwSzbz5X",
-	"sV28D782uu0B46vb00A/9qHFR/6ufqPrHrcUDtm2v9LdDZ7Y8vF33r6WUWETN3H3bSz6aVJa5eML6PrO",
-	"o76Mi+/U7mPHg8y+fqSDr/XqNfU6IH2Ko1fj5JLV78hqeiSM/pIQl2wjKw5d4zCr4fxN/WU32ZaNd9ZG",
-	"e+ZL+rb+8/KlTTC8zvvURM58dz7913Y+nRpW1ICD5i6Yge8+x7SlMPiCVLPUq4RJdHiKFJ5MQG28g4Di",
-	"CrnOuOZAwWhw1oG6SFtYGQtxr9PZbqNrPDH1zUys+pDZVEYMBZjuB2guyJh+AoZt9GQ9HFQZN/Xy9Qzb",
-	"CLImgfY7AQdGBVXgUWBsQJWa2CG9xpMaifErsmzDVm44ixcpn2xondIT+CGJb9MNbLnu4wRCqW4SGXn7",
-	"nXan09kxjjw24jWfxgbTG8fuLCFpXmh57mfrURQRSKbSab98iO9Plm/81uSdwZOJhqT7EBTV3b9fEtEy",
-	"ZpNEhXxGvrPOf1HWeXjaguRvcbyJ/LnEPTfx29df+MCsbPSrvUGjYp0Tv5U0v/vw/x59+Dc+mxt48FfH",
-	"Yf9IVDWldL6L3k8oev8uRO5/Gf/25tvrG/Bur3FHT3ftA6XK3KYBf+yNyPxL+p5/G4ykWAL1kZyk//+x",
-	"94XLbePW/q9yRv3PrN0/JUu2nNjydOa6ybabmU2TG3tvPkRbEyIhiWsKYAHSqprJzP3UB+jcB7hf+xz7",
-	"Jvskd3AAkJBEyaIsxU7CdqZ1JAoAAZwfzjk453d2iCQ2OPyrRJQ6NnyD2PAHGO4YKupY77uLFr2UtybT",
-	"1NBQ0xAuX0Ei+F2krPUhF6BG5cGbK1RiKbuLBGd4b6xe5UKb99jIBEpN/NZqC30PcaEVcau6tbtsSI/N",
-	"1FbBrBKE+lRAFIl6y6Pxtnfe4oSvD1VXXcNQiXQe7qfe6zsbDIwkzuTpFxKsI1H3ZD9bY+QhGKbzIdbE",
-	"6AyIoECEILOCFG850wX40ARuGHKXYb5f4cBY3HnSC/ogtbJ2uNKQ0nkBlkz3YaDy4SvIgfnZRZcopRNZ",
-	"KRsmp9nCpSyDnB/dzBhZ21hPJzWmkDASjAsB+2zm1yJk8DU1y69mMuYjoCzFPBUFEtGdy5OvHXFupaIW",
-	"+Opb/8hPuQ8yIQzye4sujHkmZJ8dhHRI1DSkmMSFN9eZOGzBe5tdJ3XPpkcBkQQ+HHpAmJxSIcE3oVY9",
-	"QJPEVOFg3I617OLCYhHfoi76nwSfbBJgcs0rVEjaVRRKe4lRwcxCpaDdfG7K4KTYBTWWPIHbSi4EjdHg",
-	"VfL7mPgh2SRpTmgqomANjvzl9VuQupJEoVwg1cayhjGg6ZRSZnBER5woLFkGjWcaTw5b8EIJgsIFHZCS",
-	"ZoJp+jaBQSwJFSbodqWGcsUmyWvzGvsEh92TV1ZRg/QvVlOdJDyyuTybA4c7dWWJPLj4FE8QtRA1q8kT",
-	"QRF3YR4RQbJEq8orsOMtFco0wTpLQ5BZEFAph1mMwdJWwXViKSIW8qkHghKjpwgex1kiV0r+T7r/e6Jf",
-	"r6OJbXyeXvd5uII8Vz88F9pqEEyZBd0xOhx0hSD9L2zppB1uWCJobvi62s977PK4+4OCxYa3+pHnL8ls",
-	"7QMnbXzClgx6CGBJW0Go026fIV8IpjAlQdronZ+3zp57dqpwMjeGHbNuJYijv6kh5vEh5q2SUb3gnx1i",
-	"nNTUVbUC5tNwDyJ2R2UajQh647gAEtwyPo1pOKLhIQxmYAR43uTxTKy9ev/y+PpX+VDuQRlTs82qOocw",
-	"oYRJWDuwC/BJHPvmUaNaoR+itQKZjJeiHJkww7eAJvPPuRE0vIY7AO3P4fEd/knieEMAm5sZDT5XOLI3",
-	"us+V379aGMzKBy/nR7nyuXfF8Fe3pd7r03KdOUyLKDaR5WG3yZUr18AmX26sZdkfbD4GG9uwP2r3hTOS",
-	"jPK0EyLBv6WzHt7W+hcgaEJJihce+OokhgMSxzDJZAoTkgbjw7lz9UND8kwEtEeylKsNRf+exDxcm0yC",
-	"qFLqWXPe5LRzooQwVXjX6DX++uGvvZ//f6/1+//XWHpDnIFXuo3j9qLTzWvIdBbb2n+b6P97cSI8StKL",
-	"m/a/2eU0Winn4VnwfPCMLJF7tDud4+OTk2739HS+An0gojQKSOxGNS5ikb3V0RtGLZDaMp+K4kKOjQOM",
-	"gvj13wlnISRxJoFkYKjcdpoGYyFkXSqMQ/FQp8Psp9ZxcexajaM4irdKi3mDScVumvFghvXv4MDH6zu9",
-	"CX34A/gTwjIS+4ct8HEn+ppbXne4KhXGju9RY6sdAZyQX7DappWll7/+eyRIiD+FhevVaqLxyBkvWwKS",
-	"nY/N0UhvAxePVs7hTgPv8p10T96L3cl1APc3nvtSgNrmeDlPiJQD7voabTb+NnUOQX2Bg4W9owmNI0Y9",
-	"4HFIc+YIfbtU5sRxIPOBwSqOuVAqgacGO7ZwvG4av1eZ43U3OtWCPbdGpdKLo1NZArOgpribMgvVXug1",
-	"5EymdKI0c57iLThWFqZBlkZ3FF68e3X96sXlj9Z7txZOS6/RLRQ6Y9DI6YyBxFFAiyG8jnSrnAFug79l",
-	"v/4bzfWVc1Da82le/2h32uXpboH9iwH0b6luXVVg3Z37y4Q3Brc7jm2cd0r99s9/zXmlWlA4X9T3yGKJ",
-	"TpYC8u1lfrd9vgzs/5lFwe1lcLtbhfhBjuxSoKgstteCMBnhJJYI8F/oNPfe1ZGA31gkYLGv5kzMA6zd",
-	"H2Tp4W4UsyNnA28PCtnnxwRngnam9NVS/bml+qsRzF1JY9QM+Jqw3auEmqjxQRaOqGVry4fxnbRE6Jev",
-	"QFIpI84csvooNcG6Y4K8bWttqMvoxS7yHucTD/WwdVD/abvwHt9UMmAS9Qts46TVPUa9XazSqJ9V06jN",
-	"W5cI7os6Q/GJBMkDYSSeyUhCMH+H/LkV6ag5wXuo1anq3yNL45iCFgNHLFGKDdNtXoMed7YS2HMtsIzn",
-	"j0fStNEqIUTkSSG1r9WQHiq128mlPT8pC7XdzFMSF4JaQQjVS3yPraziOVRf2smpT9IvMeYs5Qm4wjzR",
-	"G7fyOert0pR9YTxi7h06i2dwQGNJlWAeXmiCVszSmkYBndNT4f04iq20I79q/nox50mfJUjqY3mYIeWI",
-	"DtaXZriteSJhMIMolTQeFnVmzJkfSY0TwMXc4d9nRoc2dLJ5aiEjEwp+EJMs1DdPalhxRDA8wCcsHQue",
-	"RIHfgsviR9MoHfMsBdJnTsbiLZ3l73vaPlFN40SMKUwiKdXfkqZqcsqZW4lIl5Dq8S63FrWRXzKZRkPz",
-	"A0xEZ4wCOkn/luFyqrWkIEgShQjEdroavYae30ZFkMMp2Uue+B4UL+dt813T2LH6hZOiYX0V9i+dpTX+",
-	"1xdcmx46RKQ7OXVK9EEDv3t1ri5E/KFjxbpOWqCj17Z3sprot6fjaLUvUYYtHXtbluudeexh7bOpPbG7",
-	"qg6k99QOvbAbOUz3JufLIl5LaG0LPj0h29GZrC/b5a7JXMJQAgHGU7powl2ol+D4IIlz9tS8TsiCt1Z/",
-	"DQdlYhwQBgMKguqYCh3IPSWzEm6FyzC0k/STDX54PLNquzCLyohgqk7vL3YQo42sKTUfWbKXSBKvwW8r",
-	"EtjOz8V63hlBAy5CaqpW1DhZ20wbOtzDEEjhosplYCt4npBIiR9hAW3qXL/7yp2YpzyQnDMqU+1+s/lW",
-	"FmnjGfAhMucUCU/L2Vevi97fm843KXVihqCLGESyek7VOhF2xqTTi558nRNnDW/yNfzwsUGGQxqkNLyx",
-	"hVA2i1782WtQFt4sQmP3un2yEKM9bA87w+PhyaKbipDBIAjCkNLhUINzNJzdyGygVnKAC6u9YLh1ynpy",
-	"Yi9z6FYLFGYx4rbMkkRQKW9ITEWat2cD/15HksKv/wu/8EzMh8JvnieytDfXJYyYaa/TRfaTLuLscDvV",
-	"DuC9Lvl2qxQSkwzioZpoNqahubASsVRYpfgC8+UGtjqA24T2/+uh2XJymlIwdC8W8M5RR1nLVUkoS7vy",
-	"cZn+94gwG2HDtjCwNQjsUb2t4XqH63Rfao3li6gTa77tojLLJ8s2B4vD+ViiUG+WcqN05YLFZCkMrAz4",
-	"H3ghWePN/vHmC8GZb4ZJfzfyvn+Wfc3Jku9pff+A1+x6YBdAQPWBpVCwPrIadRznR9v6WwftnyrHlC11",
-	"wZWgUJVMfmlUeyTv3wMGntQYuKICwFeKhXUNgA1qAHw2PetIA+GOL5jKgPi3f/6rQN0H4vELfHpPxv19",
-	"BbVe2KHWovnN2UG49J9VPikLdyycrjxaEbwAwmamPKe51F0rgN+z8HNIX9Ww/woqRK4E5HOw1VFex3XU",
-	"WFGOFd+zsBQogO0PLFD73dtZrrNgFXhUhQuMW/1aAMNEptdoUaPFriO794UXmtP8yDKur3StGgpqHYmg",
-	"Ce03J7E3lS98Qaa+oa6XWBsEM3uyOL0wiDEShGUxEVGqa3GoJ2GQBbc0lXBg8ATv66UHpl4NTCJ2RO5G",
-	"RxPyd88Q8R56quUFdmwk5vQ7YzPUTuivqKCBdWhWEuWXXIVotneXMXtDyqSyKIuceGnRR/MwGtPd8nbO",
-	"T8IfcYVARv+g89NwqjZa+WsWSz1bwdIryNQh6dX/6ugGTbudsfqfCmTi7spq4ts/F8N4hz3c91TnNXZ9",
-	"32Onmz3W+YFnYpPnXpLZTpjKt6D1MuExx15DSdNCkF+ncJ65K5ovfVEWXi0SfzDj35xslpyU7+pqUE8m",
-	"vG40EnSEDktRnB9Ew6Vzbr3QZ8/a+wF1VnEWkDhuWq1TblYDzhBJTLm4lQkJ6HcyvwxYEUv3Bvu5yrt5",
-	"eCm3TYjxCAv5cGj90+3zXrttXd+ngy45CY7DJiGENLuDwaB5HgRBMwyVCqqUUFRDJ3QysIcUnZAotgRx",
-	"/2EG0wr4pADgS+SOU4hiP5CpoEqFgCkdqJm5o0JEITXCK3iKr3hjTIniTY6vO86NZf6cgeQppbfxzIQI",
-	"/4Mz7GpCRRSQo2suOEv5hszElQvKza/kJjXl1HHubI86CG0fQWicNdW6FBPtgMEb/d2WYWdqJ89TEMNL",
-	"rU/IHvh2A/qwsP888Od2rQ9603p95ruC6QPKpfs4CoNvVF0kqFE/aPIhRqFxAQM65IIqVb0Fr7WEQkpu",
-	"aZ9pNThiwEVIhVdk35N0qYMWXIIfZDJVmrb9Dhiloeyz4uEYdcAbLBnlY8JGxm4ZnzJ4dfmXS3cGONbY",
-	"tSIO0zGXFGPwcPoYT3X0XZ9FqTQheDrDHrrttpsdj8XLyxRpHRmyIIKPGWO3W3zcWGOZn4HHYITufh3H",
-	"zMk+j5luZU108XBZHyZnsa4OlPvmGagXj79NTz/HbbOoCueBcavoml7i5zpLL9+KcBlTkULC4yiI8EuS",
-	"guCZzv2LUiRsAR1RoeFe8Gw0hqiEo1p3sIT299+Z6h+GtcH2+FtUL8UOtqhXbpe5yjX64KZjjlVvGWBv",
-	"jE/hwA8yIShLb/Qe1+pIFseWN2zAw5n6rAmMgzmLPEfRWlLNmtgV44WyE6i/lJIzLa/mfd8urupymXsh",
-	"/HLjY9PLf52xFH+TH1rnc8dhvlK92t7ckb25pSbwkqZqLu4xLnFTKjQ265uLnJ7VGg6fDK/5tli4j9DW",
-	"ZQP3AshA4v6xmflokEm4pTRRGywSgPXJPH3rYYQWDUA/lzjf6zPE11F0R5kHgiYxCag2ayOZGuI1SSbm",
-	"tgOLnyncVlBjs8RnljJAu/vKjEIdxlYCsDu06QZ8UI5Af+SDdfizDZBsiRFVAnFLdCb98zrK7FsMAN2h",
-	"/XBkzp7NHOlYvGb1ieXUPM9N3bK7Vf1jLQ4Pd61zdrONUmWHeFNF38l/tAI/1mpoW3iv56dqA+f1i4WF",
-	"wZLwX4jf4QuUyPdL1ktV1UCJomSTpBlS1dWaKr6MAmWpmOk1ZZNEH8NeIZXG+4xnPV60RamEN69eoofZ",
-	"N3EefvmN1xWbJC/NEB4skpVLPKkfGJHqtFvqv51ja4pseEdtXq/R+/ipYKtYLP2/hQgWE7Pp5ZFZSTgo",
-	"kPOwlr391PXXc42Vo1nKMbjEip/6fgPZM4F7K6TuBc8YFvrlQ6wzLD2j/HoFibIHMuViomkIplzcUlFe",
-	"hv/Kkqfsgvz2xilOe+zZD/VIGr22qd4mdTaZmr6w0Ts59hpDEsURGyHZiflbF6k/aXUMq3mjd9L9pIVS",
-	"umy7neKBzvEnr2HetdHbnP3cVL6+U4tLp+WlCPSM1xKzjzDCPHhOrVshKy+JHA84EeGmAtNMyIjex260",
-	"FHSh+8efrjiF8Im32HZVo/kxWYP0m92YSfnwsVH0rD1ZeJKRQRBiGPHps+dnC0zUNp5YnXryJskGcRTk",
-	"MX9jPr0ZR0q2ZzchmclG77ztNWScjZzCfE71WpzGFEIqQepNIfWF5c8VBVWtxDqqHrOUtaTuI0bCFRf3",
-	"XHM/3i5GQu0cHw5+evdjU5Ih9SBj0d8yqjnAHJm9AAJhpmVgrhbAoQn11fWeXRafVp854Rb5VvYBtzL4",
-	"S3vZh/O24fTHJ+Gndz+Cb2Dm6KMa6icfaf4lMN5n+eA8kByI/ZWaDgUxcTbS5EEklhwGFDKWSRrCYGZM",
-	"Ux1l7PwKDrrt8z7Dz6eRpIcXkIjoTr0xzrGukcAoDYHo9udmKxLFfK2OgSjE6VHjH5ahpTqGVEeQfQY8",
-	"PE2crT5H9wUPqK1YBw586ww7zpFQ6URw/H6u/lYpZkD94gJdCg5QF2dCV0eLTYkI5arYgDkUrOMCvsC4",
-	"gIfuQO9+3iY8k/My6cVw15jU5Tuq/YCj5GNjJHiWNHqNt4KHmeZI3rZ2eTvohMf0ZNjsktNBsxs8C5tn",
-	"9PmwedY+t86t08JDfRUV1+ECC9K0P32NJ9sXcaJ9M1xO28r1/tmb8uvtFbfaLbgERqfgFx35eGNtr7D1",
-	"8cVjLAvaZwfFc4DtWv95JMCPQl93EKWHLXhNbnUdCsQkLVIYaCSoCX+esz+8PnNsJB2tRNiywTEmJgov",
-	"zkarb8gXoG1Ljb9E8p+1l+T8t//+H7iycv5+OznfI7PUvrX8Z5tg4S7m6D5Wp68SE+sr/Q04nXai2Wvf",
-	"/8qrDCFojNtskAlpUvGQz8xTAEqlIZ6/AF97/H0YRrG+/WBrqeevdM/35Ekr8cMEbMMxY25NOItnHgxJ",
-	"LPW3uvopZ8bzMpdNrCW4LJfY3FG4Imnu6gacx5SwJ888b5fPJZu3dzjn3hK73onXwNqVIWUBbfTarbMz",
-	"A4y0Q4/pCe3eQ1khOE9vApJJaqOdGE2nXNyuq3rY6Z2eLRLl5VOvS+JairxOt5K7mYvJOk+znp3a1bwf",
-	"VzOumZnjOfjBD+69E8ovAitk4yaCD6i9Lr3A/LKY+jChhElgHMaUiHRAidbPjGc6pkTqckTlQPTeDOTh",
-	"+booeDf07zTIUqXHtI1wnZOzwXNlwa0XrpjI9CZ/hbL44hMUopjnBVnf/NcP8McfrhwWCB7HSuQz0RyM",
-	"ZbNTRjNTPZ5BT9GmsQz5dXYtd/uQu2m+X63I2R28qczd68IrVtEUXw5iEqHtYqN4WYieFpSt0H464Xd5",
-	"+S9twayMbNC+IbOvNvHrvaMpXhXVxv8TKE6nlgKIWd1NN2LuzdvC6LebF2/MVp8Z1+5FpLSnRkDimIrv",
-	"pK2O7ISk2m/UECFiSC7k5TkWRufkDP0F7q95lrodjWgqwf/YbxSf9dHq7NsYm/yLmyjsN3r9Rr/xyV99",
-	"Hpn33FHUj9t5o9c46wRhcHw+aJ52O8Nm9/h5t3n+PDxrBs+7J8OT9gk5bp82vIY73x8+2gPmezaKGKWG",
-	"LmduaXN7mM49s03vFbTAfLpWaYLFfNYn0n5OpDlRmrrb1wUG8+H6Q0o1ToNMkwF9+NgYUCKouMzSsZIn",
-	"VF2ouCu3Fee87pmIG73GOE0T2Ts6IknUUu1OOMP/J0S2+N1YfX50d1xCTfWS3tGYJxNdePP+xkJ6t7qx",
-	"H3lAYjiYkFsKImOHcy32jo46x891/GrvrH3Wztv5OZ+/xQZfcxalXNDQxhdqT6SJ5TWsOR5gtKOkIqLS",
-	"Mpx5EBQmfcxH+ii/fAUpGY0iNmoVquQPXO+vkmkeUAkkTUkwpqE68HEUcJBEbORhmLEH6tU8SIPEg5Cp",
-	"Ecby0APOmiGdqC5FxnTfZInuxxmD4fhZHsQrG7ypQN6J6pQQUhHdUUPhVoQ8u61ilGdZm6bQaBwNaTAL",
-	"YuotVvnLp2uuXLrTdFH7b7n99+MoGBchoCZDGqZjPvHyJOkpPhSMCWM0dgc9n3Rd0vybRXoUL2f8kCvS",
-	"Zp3mbeB5yXprLzQXeYiLG2R0oQ2zwlONbuqJpPGdmi1B8S6IhsCzVEYhBbO93eVwHVYl/cdqLsI5IkNM",
-	"ObcE+6of9B+oV7MuD70nnV7KaA6XO7ORpB6ENrwRDNp5ECttAIuFmq1bnL5Ni1qQcJlmwt0TRaDkcn9X",
-	"gXo5AYImXL3BwbWI7mYeXF2+e/WnQ4jYiMoUi+CmXJm/v9DAdD6MWBixkczVlUhAKiJ0BhebJkkgx9Oy",
-	"t82xwLXm3dsNZXIr3AfBeQro+plbOjT2V4CEVf/hwJilSn1KeMRSeWhYAzJtoy+JqNUkS6SoULuKcwcG",
-	"NOZsJCHlC42YU2e5HaUr+ugNG/kOwRiENMGycJyhheNr5juk9+mhfgjqb9Qm01QvQDFdfTZQmr1eIUNJ",
-	"qFZIUBzhtAWXbO5qCjl9JPZk6S/xCiifFATKiz6biiilTQwrkzQQSuFUrU6IvFWrJ8H/vfmPrxTZ/Ahv",
-	"9Vmf/e53oLC5z/pZu30SXKHq9JIOI4bUsaB1qXd0+Id+uZL1NmKjFzhX/QbIMZ++V8N5w+LZHz7ibQ0c",
-	"YdPU9KZwd/vertgkqdKbOmu27+2HNK3UWxo8oLProFJfIZPb9/WSyUrvFT+gr+u4Ul8jkQTbd/ZnkQSV",
-	"duPkIfvjalJtf6gDYCToAybzrWlhw14X1CXEJ4lcpqkgUXpNRuZK9edP/xcAAP//",
+	"7L3tchs5kij6Kji1c8LSTpEmqQ/bUnTsqmW5rdPWx0pye+4xvSqwCiQxKgIcAJTM6fWJ+XUi7t/z5z7B",
+	"nRe5bzJPcgMJoD5RZFGWu3t2ZzfGLVahgEQikchM5MfPQcxnc84IUzI4+DmYEpwQAX9eYUXe0RlV+kdC",
+	"ZCzoXFHOgoPg9OTmDcreo61E4LHqUKLGnalSczynHYEVSfXbju1y+wCpKUFzntJ4+UwihmckRJGIkCB/",
+	"WhCpJErJWCHMEhSpCEkSc5ZItGCKpvDpnxZcYUQlGi/SFOEJpixEpDvpomgYKH5H2DA4FN/tDg7VdztR",
+	"FwFwEmFB0JwIJIm4JwLNBY+JlF10zsUMpwgz+UCERDEWYomoQorzEKDQY/I0IQJF2Vw78G8UFh9dkRmm",
+	"jLJJZIAvvpFERWjLzmUbjSlJExmihymNpzDADxxdv/4RCYIT2Q3CQMZTMsMa5TP8+R1hEzUNDgZ7+2Ew",
+	"x0oRodH/78PgI+78ufPp9zDhj73Oq0+/P1T2j98FYaCWcxIcBFIJyibBly9hvpqXsADr1rRjmvnX7E9R",
+	"YT22Rgsh1baZ+oN580BZwh8QZW4V6+v0p+/6vd7hw3d7EdqK4GF0AMt0dHmK4PchinCSCCKlfROnlDCF",
+	"7EP0QNWULxTCWfMxpilJOnihptEBMr+Q/kWYojHWE5WenrYfhfc/Obw/rMY7UWJ5NFZE1FF+bUlccfSA",
+	"qUIjMuaCIKE/oWxSAYsyOlvMgoNeNgxlikyICL7ogeZY4BlRdvMezefXJL4U/I8kVud4RuqjH+mtoF/b",
+	"hUVbYy7QYp5yrBcMFt40gL8FmXOhYUw5m2iYAW3kM57NUw2MIBMqlVh27aNuzGfP5ZTPn+M5DcKA6jH/",
+	"tCBiGYQBA4gC238j+nu9UM/b/e77EHy8EJJ7kHsxx39aEBTDazQWfIYwmgtyT/lCojmekGcSRYx8Vrem",
+	"TdRtgNK8bgJyrz/wgfVG8JlnxRUWCvExYFTRGUECswlBW1dvjtHOzs6rClIHvcF+p7ffGezc9PsHvd5B",
+	"r/c/G6DUMyzBONb8TQUHQYIV6ejBgrAI+P6uD+7TpA71DSy/5AsRa6S9f3/6OsPVHKtpDgRNgjDQ/JwK",
+	"kgQHSiyIF6TFAloWoNnZ90NDZnOuCIuXP5Klj4bvyNLh0+zqZxLFU84lZRO0hQHYEEm83EZqihWa4Tsi",
+	"EYZNRkmCLi+ub5DEY9JFH6iaUjZkg1005Qth94DUW0OPovlN/mRG1JQnIdLzB9434slSb5IULyU0G1Mh",
+	"lcbbnDNJhmwr68CciCjKZqdPCv0hSQ6Qxlm0jSiTiuBEzw3HSk9GPdCYHHpgwkOW0PGYCM3TAAwuHFzm",
+	"bNsdDA71mZOSEmRw7OoDVSqapkgsmD7FQrTbewU9D1kE7KsD/Cvqoh/J0pynMuZzkmjGBeyeizs5xzHp",
+	"ojeW6SpFZnMl0dbe58/b8AnjCt2RuQqR5Bpk4HJ6TGmO8u6QlUh/b9yLd8kAd14m/VFnN94hnVfjfdx5",
+	"MXoZv0p6pD8eYEeEBqE5GRbIpqPpppG9763nLw0i0Bn+rNkxYovZiAi9TFSRGfByQdRCsCZuAkJRCaKE",
+	"jPEiVcFBX/O7bI9QpnYGZpMYxr/Xs/zQ/OzXzoEw+NyZ8E7+FCZww+vQn7BkFRcKkYUJMf6wgiUNVrMk",
+	"xb+aIX3R7MTsIDjXvsfJlaFb/SvmTO8e/Seez1N7xj+fCz5Kyez3f5R6sj/nwGs0KEzT4CDoG1lMUz9l",
+	"9zgFfkSE4Pr8/PhzAG+DAzOVMJgRKfHEnllzItQSDeHdMNBdzKiUAPCnMJAKq4UMDnb1aimqAGunZgy3",
+	"6XJRQcvL8uD5c0nixYyzrv4vxrLL76duHvI5fAtzC74UMfo7QcbBQfBPz3Mh/rl5K59fmo8NDiuiXhmY",
+	"QxSZiUcgB0hEcDxFfDwmLNGMB1ChiaBJOfCBYds+zxsWhdBOLoW2+tg2h7kcczZOafy1BIDRlEsFM07Q",
+	"Axl15oInnV4f4VQL40tEPlOpZFBc0Ff5gmZQbLaSsfvsKddRA0iQEphJql+FCKNkYdBB4ARBC0a1NARL",
+	"GerzYQsOPjg/ogq7jLY9p4Q9vLCCc6d6ZhwaoRVhfVCg0qnhVIDfDgG94WJEk4Swr6QgNaUSaWYAnyBG",
+	"SGJOfpzMKEOCp+QQLflCwJ8aZ/eUPACfzklqJyepHK7NaGqcffcURKWFvRinKRHPZAa4lvofjELs5qul",
+	"588dJ+t1dMsIKEtlHaCEEwkHv9EanLxgaUrvu0xy+M1QR1nkvCILSZKvJJTK/kIPWGZcRnePtOKFUS7E",
+	"uU1nNqlWoJ7fD55rfiWtyMe4mhIB0t62/+Cqy0D5GdZm8PJZNhjkdPqeWRsKHqXkkSfaotjHk9FtjZPV",
+	"UB0C/ihDuZBv5l/icw69JSGfG3T/hiiVKSIYTk/04n8liVLbFwJKOgTbDiluVkQT9DAlzNoBtFwAYqx9",
+	"fUs1ze2OX+F+PCAvRjvJHt6PX5LeuI8HowLH2ytLRXZUa5uDwTekJAf5kxDREUMLRj7PSay5k4UKJOEQ",
+	"pXwy0SzLaXE5Yg6dsUR3q/lijpQIbeFUckQZiv7QsaJr5/S11vASwhQdUyIRVXXcdtGVtQOhGV4iuYhj",
+	"QpKunuY5V2/4gn0tWzLyD1doDJ0VT6XdfI3OCw02WRfGVcd89xQLc841BqaZGUIjFM7f3+AJcomXKcfJ",
+	"DefvsJiQr5YyiFHqqUSgOxq9u9/bfbn3Yh+NloqUhNR+QaKw9Ga+V5yjFADabCEV5x3z3VOxaVEES09L",
+	"964FB8xQH53R7387a3lNxD2NyXuG7zFN4bD6+uVMsMIjLEGyWhR6LnLJwipaGCpNNztt8y+fhE2ihMwJ",
+	"S/Q5i7aKUwoRZujoVDPDe5oQsV2Z4yMUhbzJ2hXMbe1fjOWDn2G2tLtAfuXKCa1MwQ5E5LPmxSQpzwbw",
+	"QFK81MypCHZRjiqokDecoxlmy+wCbMNV1QB1LEt4kmW9ymYIhsgpMTcrYcG6mt2+cIGokk2XLA+6Kb83",
+	"SKHCom2rfg23bVQGhwlyrz+UShA8M5ZGPifMHoW/fe0y/Bpqfc80Frmgf/5qhcOao2CRrI1gRLDQy6EX",
+	"tHTU94uCfQGCjTlM/ulT0OLZ6in8Vtb7w4cPnaOc+D3XbN8bqOOpVonZhJRv9Wr2zi8Z8sw9Hj3mxtZp",
+	"7Y7U2EFxrOg9KfQw4jwlGEwAo0UyIep2IZOy1ZUvSieHsVzrD7S2Lgt9ZfeKYaCZfHKLVaP9tjKBMKAs",
+	"BskWNIL6lY+n/XyhbmFRG2DgC7WuiTtuPCgNAznX4LRHh1RYqI1m/aV46fWxhILi8KWlCd0algb8lPXN",
+	"R3A1+iUMjugZT8iJXok6IWyKbrfxfw4IW8w0tLDEhYFt2zD43NFNOvdYgFlYty2Acg0dGag+fQkDxRVO",
+	"W2N5JcbyrjJ4m/FyTaSkhhV+wy2yKZqNmYz7CbJIrWVmcYwZZzTGaSZA2av5KE7xIiERGpGYz4hEEWZq",
+	"KvicxhFc0PgW+impOIO5QsSFYTKKXrFYujUsTpKAqRqnl4VFG+NUkrCyjuW1qtynz+0dRYzn7kJLGoLQ",
+	"Qtj7a5TwNMVCdtFrc6N1gPZ65kIrTheS3pMzd59mLqvrtJDdvw1K1289D5X8cSG1Rm9O6rozwzpvhjLZ",
+	"lGf6YcoRlnfWXgdOV2ZC0llVgT9aXw4giepN50o6XHVMH9FL17JKJAWyKE/eTwOXjZRf0BkOUUbtVGp9",
+	"AqcUS728BaI/RFHKY5xG1u7OOGJEPXBxB6treRs00YTpvgvCwPQdALIZpq05n4P9ne0zf3JU6D1/euzG",
+	"yR9dzAk7OgV2eURv8OT7RXpXuM7cYFOYnXbLWerxirhg6RIpPEEFi3FE5a35KAIXg8KGgAEKPKTAJx9J",
+	"IZ6Vz2Yr4aq7yqxjLjdhx0bt8MsCAoYwh6MiM7ke9hs8OVVaDM1GwkJgkO8Unkz8A1U2gm2YgZbD8akJ",
+	"HzBm/diitwpP1kJ9o9to2Y2zsWbTMfGjLuNe/TW8izgrco1NaCp6vHjB79z9ROudZnFjJIyLuyCsPjMW",
+	"70/VNXCArpYaUiLU8RQzRozQu3LXVZkwEQRhNMMqnoKZ1p6RcCFKmAoRZ1qFlsr4GZphkAYCbUVkhmka",
+	"hSh6IKMp53dROGSRTHF8px9ypuXwaPsQWN5IggotEJnN1dJ0KQkDTqdgbKWB6aKTeyL0bhcTAmDEUxLf",
+	"kWTIwKKcu28CiPhea/bvr95JNFtIhUZEj8TThSJI63lbchve6nl0NDhI01uySEn2wZCVXH6eSeO4UyZi",
+	"mKnH7aSjnzsbAgGtvdUePdHf2UXTizjDn0/Nd+AzU921BpU+xlieFKKJPEQPU07uidAI4gyuLvWfBGAl",
+	"SWsYL2BQL5ADD4yw7h6JRj/WdMVnlE06llJgUVpDAn20BsQO4RE5zAtpTEFFUr+8uL4hCcIS/Y/ri/MQ",
+	"STphxN4PYSRJLIjdEqo10Ha0lmB/adzZnJntvOnePkpTNKH3hKE468LQPOz24q7MGphXRCJNP0vYlt3a",
+	"XoANeauhlX7XSofZZ3bzAiGOgZMYkVYS4CDtCeBYd3Oj8VNC434Fi2Fg3ELsay0W5Ox+PbBwfwSbJge0",
+	"BOJm7p6VXe2hVIBsk8NR6nWharl2Kq7hyums3HJupNI09logvJGSc5tUlZ7ys2ulXFM66IyoUNga6z/N",
+	"m8PHPE34A7uVJPbLXbEgeI3CKQhOLkBkNcpWjQJKi+QRRQjDo7LgVxBW/SLK2jGZ9Y6vvVjMk6+cUFWj",
+	"TpxvZD6TCmZLqxTma/1pNZUcA+431CF+G4TkD4kwpn6shZ1Mp0TJQqO1EDwDftDZwZR5G8FHS+NWjLRq",
+	"tphMzW2xEYUKus9OD6wBzU63+73dlw16/wq32xol1wwBq0i7jJIMVlDbvGqaI+FNfZuLxAl9rCGzd1R6",
+	"dbeFuaao84RCeMU6Ujknn5WN5dCKpx7PmThbaXEFlvnFIy0Up2oALgyyZtrvgRH8Xe6u3xZh/9KUC0FQ",
+	"x1iRCRdLn00NK3RHjS/8mIIl8QBhdL9IGRHg3TbH8R2ekFArfVSCsj1ZWIfPrdc8viNiTFMSoh8XIyIY",
+	"UUSG6IYIgTXm//aXv27DjTj5POcSPIq0aAx3nhg9EHzHiJQQJ2e8WmKeELR1fXR1+ma7aMdyENFUyxga",
+	"PWVYtMoLXcMBkpC2qnYJQT9VBim/PasPWW5w7QAoPz4GcLLVeGPQ7OEihWVaSfTlRW0hNIAj860kxuG3",
+	"3S3WmH7OTv6aDYAhCNaL9ekDDdGW+Y+lIS1Dpsvt0sHSYrR7ItxNRl1YNd7YtkkW+6gPwRJthMip/YJY",
+	"YdZ7O9D6ck4qnKZl4GqtUrwxflOeG8k9NhajcsoYM2vZgC2jd9pBShumxLjv+lXjTgmKJxCB5CR7pEFG",
+	"xkoEVpqJv0+7/f3d1tkE2iouBiXSfzXjwh69vZaDMld939YmZ7wKbev6gIAKG90JDv5TnCCqStTb2PUi",
+	"Jd6Oj3860SumV5ARgYQxtvgvqgpK2vqNX1S0cmNji+9M2+yrW7PqK/a45DMC1jwgFWI2myWZ0RJNMUva",
+	"73C5GN3GjQcRrDuXaiEIwoJgtBXlDla3FZqKQhTFnClMGRG3dIYn5Ha6nFDCiH5lj5pbcx5Aa8rGAksl",
+	"FrEe4bZ6eETbiAvjB63PDuPuc/zhBG1Fxx9OOi9fNdwwWrcRD0NQnKf+WVqCOECREvR+mUcMwJmHxII9",
+	"k0h/jrYmXJI4RNdkNhFkro9SLxQLkTYwEROLhxM04xqvI80wDV23UNMKeywsxCnDzML8sHJYKJBxRpel",
+	"k6fIJZtlFXs6rpGzK2jlCqeFOMTMOO1Oo8KMC6K5e9tewi6d3567kkcK+w3CeQbfWmw9Sjz3nxYfpstD",
+	"Z+W7I2Ru4nnihYDICP1NaA3ycUqwkJae1gvBj2FVFcSsutMoRvvXCWe0vC0yWT+WfOpbNaKesFzEMb58",
+	"ptcCheVAtTydYFvYI2oTP6NGsw2fE3ZbpO41N3dFq0z522ZUXwG8nss7oegYx6pB13jA0nJA618J3BsJ",
+	"AqE3MckjTTRCJFVcLL1M74lW9CbL6/BMbrCyLSx9HhE3X5CKfYNKRVmscgAoK2ScaOJen322kjKJOocQ",
+	"LafDmQI2ICvqMI5SziZEoCluYpF2ZvllJhxamsNjQccbKVmGYt5Ajze2l/qba9Nv+93DyEMdC28cAoo5",
+	"PBKagHFsiu+JzTTin/UvLp3qTedbzDdlnaq4eFPssgZ4p7BW/jC5TozMkXJDKkDyGEJaTeoHCo7JqUR/",
+	"5JSRRAt9MZ/NcINUr9uuVJNMahWS3I4aREBw9XJh+fwO9DisQDIkiV90KfV6u5BaImyD9w1EHttTLvvk",
+	"u7+wrQ0pFpbT7dEys1rHUp9G8jFU0rCrH22TtL1uKDDZo6KtTdIN0oyo68ZLLbvvc+aNgNMcoOOr05vT",
+	"46N3IXp7+sPbEJ2dvD59fxaidxcfQvT+/Mfziw/naIuyMd/uml1hjiettsHtWLzQ/XWyazIZa5F662//",
+	"9/+LXqFYUEVjnIZI/36BpnQyNX/vohlJ6GIWIpJKglL+sG3/BB2c3JMUbYFviP3oAQsGEW/2M1DZU/6g",
+	"/2IEGQgLdjE3dBAGugMIctVfanGbP0BaijHfiE877B7nPZdfvDXjlB+euVHLj98BDOVnpwBRvpqZYFhe",
+	"y0hvo8hmP8MoxYoIx/1q51rpLAPnwAg2X2TCK5wmi+OYzJU5FgSVd2grMo90yyJa9diFDewabYZI471j",
+	"eio+emN7LT47ykbIEHMjCEsuOWWqySBmOM8zq5MTibDR0Ykx6OoZv785Rgm2MUpFQ4fWOo1ViI9Nvgt3",
+	"TnIGkb4mFRdV2/UL/QwddSdG+2aN6uXUlZLk1GgXXHcw+seAJVwtHzV/ePvNNYZD9xclhUxubAkxP0YB",
+	"84ieFZ5p0Vai1ma+CSzsNZbTEcfC40k/IYyIjeVaSzZypbgkzUEuSEzoPUnc+aSlDC5JHlI842Bquic2",
+	"8CnHHVgSWnsjlPVBj6peMEfRJreUokFKfo1FSmgmNiO3GlDBZ1TCU+ute+sOl1s7nuZZakqY8alBJhBf",
+	"LkYdZ3OxyUksYrQ4W8JLXS6runTy+W2zNqJn3u81r0RoXumlZCpdIkngpbCpA6hxgMqVp6cxrUBEhPyt",
+	"bssSfNl59ljo3pQAg+4Ocx6/CVD6BLnd6fn0RKbpmzLjpulOCRewaE6KnZ5+KEPIASrVo7Zg4RBbJwCW",
+	"2E+Br1QItjgtL114FqO2331MEnzGfN5GznttI6czY2Bu9cmxafpEHkQrb5vHmKYLQW7VVBA55anv4oIz",
+	"zZEUvScQ3ArqxIJZDg6sALPM58R/hG7iMP1IpyXIenGP02Z3LGNXW7CvwqaxWbeyXcJa5rcsjeY5UL++",
+	"Fq62d0bF2yLdN1+oZox9G3+v3Cnd2hgLOyrbJ5UFLQPro9uSA1lRIS9MonGXH2ebE7PlxRjSBq0M06Vs",
+	"ku3SNQhns3nLpm+Vatv0Jm7b8jWTbftM27b8QczjttOftZ7TJZdqIkgGxKeacXY5Jx05JzEd0xhJopQ+",
+	"ANzNuO7EJq/Lsw8AaT2TKMppLEIQPE7kkG1Fc0hS/bf//X9QvqQhiiSbzc3jfPlCFE2Vso/zpQpRpGL7",
+	"NFuVcMiihEnzNFsB3TS1DzNkhyiaiHlsnuaI1UDM3Gg5EnXHc4snC3cJa9tdBOnK4AeiEhKMIqMCg62d",
+	"MHVQcNyG3FhDpiAHrEnXYNJcUiVRAfsmo560uXuMVziGfGf2g2g787OwPtv6jOgO2QdBFelwBpIhXMCC",
+	"lDIzoXu6j3+2/xchyrLssFrCsZGMhQYjEwqAMBsys68Ll1JScZF5FFWSp2YWsx3Df4KDoN/r6v/vD0zS",
+	"ZGADmdNoNbsHIw9mWt0yKUmSWm2GoHssKGbKpEoHDYaqIm3yMSgFYzqJDmEGLozfrlaWftMoQxY75mV3",
+	"uOj1dmKzXPpPEnXRkVlDtxGQXsXiIkqITKGiuJDSrKRBT0L18xllLsJyhudz64uUMLmKpRTQFQaagFfy",
+	"ilJrvYtWssBSawPPCjZcbm13w1oeU/pK77SVDKzcms3mK7l9qbWK56uYeLltKlcx50LbL5kJZnluc3Ln",
+	"hyjE+5C2x1ip1xZn2Qbtq6vZ5lTboHmFDtucbxs0rxJuq5Nug/Y+UvzyqcyKvseSbBi1YyyBJE1sDE7O",
+	"utAUQ6EFrExwl2Zbyzk5NNa+wqiOkyGGheAPGROKVoXyPFIZ8s/MyJJtTn99TJAi+zVsNmfRXkW42bWc",
+	"Qv7FxGBMZnm6xYIVfOQjSEnu8TwPg+xAzKKHnl7FKgAyiEq5qAerHPf7LZJlZ8APvK7OBT2uTnUQ/ZSf",
+	"/3PBRyZCa9Oop6oq5w+IGBH1QAgzckYBJfu9Mk72V6YQf7m/W0ZLbzVedG8exDBvQYn3JscwM0EZlczw",
+	"pRzicwjjyHMue5IVrEmU8AQKYEPgicYwZFzU8kUR0/0KpvsrMb2zCfn1e/7U7f7g5roe2ajpNVynwm5v",
+	"fY9pLEMeq+TTB340XIpagBuneUaUoLFssl61NMWsmM7YVvNodycwEZgtUuzo092qCfwQhEF/RjXn3DP/",
+	"6U/1P21v1oqT/SEf5Ao6bnjZP4OBGt7urXzbf8sXYsXr13gJN3abplwwXTXYRcNA8UemrMmWO3TlUKAE",
+	"QXE9wsJNe3N+BphwY66KTYgKbrdvZ3Ly1akVUgx5jW8rsbXNSTJm+a5ossW36KWShxUsDmwxI4LGyI6A",
+	"tuY4viMKpVzKEAmlQjCdI8UR+TynYhmiiv9ujmqT3cuLHbFg3uP3mqhc/TbLiExWJFPmhyHOOgmZac1U",
+	"izJtPNkfZeQEomzNFvRh+Ej/nAJh294z036BLDJkFsmumbwX7N8WZOFLKrYRhf8p66RucM9XcLP52j7D",
+	"4sRtX43zafKk6KGLH0PURx+Ors5Pz38I0aDgD7Pj3F8K7g+9sB8Owp1P3jO7xpOtn8OPQWj//GB8WLLf",
+	"BU8S8+A9u2P8gQWZ9nNjFQp3UMzN56B5WwOC0axDsFMYzdnaIaw6X7AFbHCU6IEvTZPs97UZNfv91gyf",
+	"/b6JSz9fA0D527T08wcDYt75rNzZZQa0w0VLZ+4ZZcWn/ZqmlqtcadrCNlC6iaqZYqE6U2xthg9Tnjqb",
+	"4yGiqpAkomL/ajLJuvp/MWZa27LxR+iIZakuNzWOwRrbKjEk6YyWnSlmSUpEppdtfi/2dapVTWeoqjlf",
+	"raQ0aiW/vCrxdWpAXe6vMzgTgXCR5bUpUztnt+5FO3I3HZ0Rc8h/CgO2SG1269LFVg6BS5nTOhGUa9+c",
+	"XoEpmjbEXhWjLtRCMLTFBVzPC5qQbURYIrM4DZAEXFIks5ckwlOCW4dnVQMtClOtTiTMcO07hzLvouvF",
+	"bIbFskn1uq3vxsr1sbyFW3x/A2cakbfOy8uXBS2G3I2u6WpPF9M6s7m0zzRzar9Y695QnFRYRUNtSh74",
+	"vfgum0Q35Pa5zfFL+HPj+dHytrGmucLjOtCfQu9tS8Js8p+um9cam6HXGvr6/BpBDTa0Vbq3SZjc1sI4",
+	"hvoJ6T0RpmSFqw+oBWUrR4IN0OYQ8xhABVW3ZUWkDMG/wehQU25rJrcRHvF7UsjYIRZMH2tOACsZVPZK",
+	"5e/yDHYrs9bZWh23diqenGM4npojGs/nBAtnmjIfIEli3bAEyMfg1U63/3K3O+jvd3d29Spmm2FtUs08",
+	"+8/OoK7aZvAKCNOvQXtlLwRNJoACnDCDKb4nh+D6ZNziCphEW6bC7vkfXl+cHZ2eR86mC0ZVc1WMpNJa",
+	"2YLNF6OUyilJtrsQMFpCobkxXkIMuyaa84uTq6uLq6IpzD6Kij7D9lkQBg4ELfCeXP305uj0XRAGVydv",
+	"3l+fvNbIzA2BhaZ1mTUzjxX69kiyr5m80tjKG2VP8t7dowJA7lEGmLllUjz2Bo8IzCTEIxXwsEjmJRws",
+	"Eiepl2ZpH6+YoGnhn9ylhen960sDtXtwc3wJQMOOv/XbZM+Nj7jb92UzrKvUy8WkaoHdWSs2CRJzkWSX",
+	"IVUy1i9N3kPFDU8qIu6ohLajIAyOjo70f47Pj85OgjA4+4MmpOsgDG7+cKMJ6UK/vb76KQiDyxu9yMdH",
+	"R2UsH63B8VEz+QC0R5YmzA8DTvbbwZU9AACzXwBp9suAnP00sOc/YRLZTzObfCA9LWNSA0btZRHwRqsE",
+	"+lQ90FR5iKrpgPUrm6TNxBUxBJ7veztlIrCOAXs7B3s7bZIGP2DBnuIIsOp4xaS+6QlQtxu4rfApr2tg",
+	"leaq9FBKKln3gmA2BWRW8sLkojKBYHoiNp+ny/JZRiuWShAtj/1roR52UR41KTIrCN/1IPyNVvSyGl/l",
+	"89gWe6vd63GldUYTTDq2DtOu8iMEBbpi4Vl6caNaagqJQhRBvY6oUvm10MYn8Wfl5byhr1SiB8HZxLmK",
+	"rA/DN3PL+/UJgNVb619cAiz6hn2lCDgR87ggAxZ63kwInFxdHqMpwama2rvJsjCox9kuVLNWmCVYJMYx",
+	"q2s+7N73u2/hL4OpCNKiHiJ9fJ6e/6BX8+LHUEsiRu2CmK6iULeh2HhDzTEVc8ZIrEAgndiUG3YqVg7a",
+	"WKo0qSQ3FCuntuhGBUpIRbOW1Xr5a3/QKiO7jSovj3tZCPqC1TU1dKrC815/ZSK7vb2dvc3NNmaoBuni",
+	"A2QWV6mMTNIQI2RqTXLr+vx0G5bxngjgmmW0aVyV8cRFQoTslrllVSbxGG+gNpbvjsAUzcpBsnK/Jaes",
+	"9rFJ54DlnYQMKKaCgJ7zMwkWB5ym9psyvHLK590LALrNyqpUej0hgNxhM968uy6KSLC313pdWA4AC2er",
+	"bt+8u9YDAt6Xt95xi+tm2pXnHeutOzblg+MpBhfExER8P8YtpAzfTzCghXKtNPE0nMEnbAy+VtiAzVoQ",
+	"M6w9vnZIvcUs4ePxDfVtIagmYKQlPjaxim/fHpydhWiw25nyhdh2O3+KWdLh47EMHSk709QzaTr4s832",
+	"lRNp79VBr1cmz70wmGOliNCj//vWx17/08de59Wn/xh87HV2Pm0ffOx19syj3/mO+bfeekS/RPJXk/63",
+	"hfOVBtH5Xjmm7BGSzq9txL1Ap5eZlGcceVxC9dHSsa3uU0ZvuFoMdahOmXljazc4jyyAKlmd/XMzb5w6",
+	"h9ogsfI3TY2bLVlxyS18RdxtFvmgiQLKCDRd6/9ahRc2LH3hRJN1G+CKjNdWxmo/X481NwgzlJWwUZiR",
+	"HaFpOR6VtXjj/KMlttFOO8gZSE1Wz48/c1pG3SqXWX39VOC9H486/xN3/tzrvOoe3A6HH4fDT/+98+n3",
+	"Xq77aI6BvlX64K+gnuo+b6KPp0kGAmhpDtRr77UEJ983z3tmYGpECZ/IjTIwN/r+vtGbK3ejkUuZ8okL",
+	"UTfFMMZjP70QpsQmuZnf8ckJU2J9YuZiUnSDDTdUEz40l6vXxGuZO8l/M9l4MjXBcOM1gZaSC1tnYSoR",
+	"lUXLp+EhQRjczwwTNTH0kE0HwuMDqM8hqUl0oKakbRUdB9i1G8E9+GlW+HFcGNE9O89Gdk8+ZBC4JxcG",
+	"EouAJ/LZ+DrO/hiB8Nuz6l+H2dbJVKn5kZQa176cuxeMFIqacPC/f3tzc5nFpx2iSJNyHgEGtX8h7sJV",
+	"IAJSN5F1mCE+N2Sgj0njNhGZJCw2gSofW0/rB5OpWEEkgMyMBChyqX2MFXJV7NaIJ8tbu3fkquCcDAPf",
+	"82R57D4ITQe2lEvr789se/s542pzGM65KoChte7bBC/lLWixrXo5JkK9xkt5BF+4mri35E8LnLaD4y18",
+	"cWI+yDrYBBumhxwff5Sc3c6xpuQWX/8Pydmlbpy7Mo5Iyh/AGtDi+3fmo++JSfhks/tS1upj45B3yjwR",
+	"ZpqezY1tFlQJjw4K8wsDPg8Ogu++C4Bb6An/rpt5Zt7jdAHb8K59jFoTdBt8VULIRl+WSOERXzoS2OjT",
+	"0l7c+MviDtr440fBm9HrRl+V9ykEvjVjYfMQOM2C0JZhykIq1Edn9Ptt5BgSihT5rMrhKxk5l9lnGOim",
+	"wUEwtFtpGBwMA343DAp7xB7YpoMNsPCj3VNtXe7Ku6Hofwcw1my+i5E5MMtGsPpMSgaxfm+wu1nBCZi3",
+	"BeLTutO2SGhPtrCu7lgkyIR8XrWws4wtQ9PgILApKg/QcJj8fjjs6v884draYTb48gq++Hqy8K+SgafV",
+	"MhWZyZMtVVaVyG6x9XuxJEpk+/EMa62OYRaTv9udWJzDL7kHy9x386X1XoyAOEuwSCmRysa5aEF2Logk",
+	"TJFk2zwkkNAYctCrKWYo0iJeBAEyh0bqBd+MVNPGVKl5hTJ0u+Bg0A8djVTFxBoxmC9q5m68lOX7j5XX",
+	"hTv7e48oDvRr0aGfOAARa4mjJPVsThtORYLUm/ZWKiECRVrRi9AWZkuUEq1JohhLYi5FbY1BzSxASpRQ",
+	"cfQzjlW6RBE8auAQZQHfqZPBMY6npKO5l4AkvU72ZLwDiUKekGU4BXbdhwavIE0/BaOxM6q5d1rvRYPH",
+	"MrvJJl/iNbu9V/stuYs1VJqhWxLS48/6NZTkp5tWkkBFqcuphmt2rDo35obFSQj/DimDTIGe51rb+dWp",
+	"57cmVFjCaClbZCrDI4WKORYyL7d7gCKtawJrQVdvjtGrvZ09eKPHML6W25mhhvGESJOkJ+LzCOmZY2FC",
+	"mWbg/UulkhF6jiItd7ifU54muXHY+JS7LrFCKcFSATXq/tFzSM9sRoG0PIxnXMxmaNKjUsmZRFvRd99F",
+	"IYr+G/xrgpnyv/KHJP/ru2gbyvwj7LpFWximjFKqiMCpYavYQgo+zw5cx1YdtIetB3XIQuqB25sFCR50",
+	"DxwZxiG7yPhSzAiWC0EOUApcJjLuMDwhz6R9hLbA5o3AYh4iQypoBiE4MrT9oXiKBY4VEXIbinkbABJE",
+	"mVQEJ84XgEGdHuPxnRK29bsudLuNDOioF+mvo581oRwg+zZEFShDxOcH6Jn55lloWMoB6n1pYCOPM3w8",
+	"EeOwsDe7Fzpc2QxpsPokyQiGKknSMXhAavYZ2YUqOrQUzl1Xdw9mEgamcdnf2D5b7XTsOvBY6B1XODMT",
+	"+8m2rDy2p9anLwbldQ8it7GKYMO6/Df9j6Hv7I/sEcn++A6WWu/6AGqoWRZQnit02OLWwQF/MT/5U2Eu",
+	"F/NzUvr5TpV/lt/+UH77Q/ntiQO20DtX9ik48VtWW3Gb9nPKssRQIOI12knhcmA4/J0XO7ZJJ3OMDbKa",
+	"+xUgkFRYKOq8Y3/3LQUmzY6Bc8J741pluByMvYUtKwotxwuRvbwIkWFgXFjmdYgu5oQdXZ6inW7PBbNK",
+	"vETDgAvEFmk6DEIkOfxpglnHC0mS7UPkjlQ0Wro8z3M0Wqj8PIIDq3AiVZwF75pO5pw9rT2Wf7SsqI4f",
+	"d23nrkGw+6R0d5dZmj2W67AmqNdksKrdzaf7V0w4RQZcVQNL+7XYsM1lYRUtmeXZg7KifflM+lpUrhQa",
+	"3ucXBrUGlfsZ7/vy3Ym3yYoRCrcOtXdla0HNVFuyr3+FlG8iJKwLsa1ZoKzIB4c/EBOKZjJCM5qmVJoU",
+	"Rf6z2UOBMxkcvOz1nvAI9pgVzpoge9ngXlmIjO411B/OnZ2+ifA+a2EUuHIKR9VTX5DJIsUCkc9zQSQU",
+	"Y6UMXZ0MkFwyhT+jrR/4M83qJuTz/FALwiMc32UVvkB+TDm/w4IvWLIdogXDLJ5yYbz78i1cV8I2tZhV",
+	"ptRcN+am8V4WAhBdB8ZYVRSYsjvaIl98yPJfZNVZSrypULNlleRUaLaOY7mZ5Zk3vK+zRBy1LZ2xu0eY",
+	"Bm0NWa0GmXq7NvNpQmRVjIaHwcHHQa8XDnq7nzKTXn6UfKknskh8BRqySiOF8cv7rzBK5qTTbO7be/Wq",
+	"lHGhpb2vHOw6o8z+6te9pH5bpkGD1iY28D2WND5abKyxg7Aw0h8jvFBTwpTdwCYCIYu5scEHRjeeYykf",
+	"uEhMiJRLH3yQ5wZGcqrPgSwvsNGzXb5g0HUhU3AtN7DruUKG7rEmvJ1YENXJnoTBQhJhrUMzzqjiok6T",
+	"eQe1SBU3l618JqHLflzMd1wJLavDsTqgIgyg/9y/+EsR8portMwC3ZgWd1POKuO7qYYbuAT9+8Gnf95I",
+	"8C9eAmEDRo08s0mEOZabqPRXDXwrZm//ysC3qVLzQuBboefNd9/W9bbbXZWwNz3K9mGxiLMpdqzFrdBl",
+	"Pwjz0w6yIpiqyPpTUxKweAH0TLpLn5UpE/IOvfE/ZnZwBaQK0mGIcJoionU0rNk8d/VwIDXrUZY3VZ83",
+	"kriaXlA92c5OcWPnyPyvrHkua2dyhcG+gITpoyV8QFlCPpuIASpRSjUie50RliQJIbU6yxIR5VPrnkfb",
+	"zh6VywsDtJUpIsip1ui775C5ht+GWZDkAE24QsMgIROBE5IMA2s1BOMn6I04QYu5nhJcqpbPuZbn6tdZ",
+	"sbxfZyap3BYEHWYWlqxTcwIXz7KCmGQH6hVGeQKDfYubQy88Xz61TP1S9ilcm/kCjsVbbA/VdR3nJ/AX",
+	"owX74uDNNtdvy9z85yGkUBvao6HM1ff39rxpeCtehI032qVtakgUuLv99BGuJ/VEpHqdIGbWf5UL/Ai9",
+	"v3on89KOBU9u32W1u4m2Napgb88wW8I1dFGk3ykLrTtffUecSfQ7XgkS5gpRgOvnaqP4vmaq5tZepTJL",
+	"zCYWKTksXL8jeUfnEir/FZP/7laS/+4+HWJ0Xz7MrAuavipbEjYNjB70vibfjmzItuhXTHJM6oUYfP78",
+	"a6sqVe405mnKH24FSajwl/N7Ay1Q1uKxCdINa1+ZlXXdZXXYwAlt14fubhiMunlBEn38e0TxinagmS4X",
+	"9M/Ydv49wYII1OsPdnb39l+8fIVHcWJiy2b4cxHwAl6txKfnbwqUdAxIGRZmRE150szUzfsijn84uSmZ",
+	"GX44udGK/snR6yAMLi+u9a/L9/rfi8ub04vz67LVwTRfZXAwLRpsDWcAjx0z+21Hzx9YOAoP3pd/Z7CZ",
+	"kPDbXG7258ETCxL6djJasJRI6Woh4lSzSLRlSgFlNApmROCg/kCehfAlPhlJni4UMdzQib/QPyQSsqrr",
+	"sSCJVnBxCjIhVWgLo0jrLwdOc/nXKFNBQ3PR0bFnqKGG7QqFrtB5bQgrFQgycTapwAtmEgAmdWX4/VWZ",
+	"/ZmT5eD5cwjkL6QdeG7CyktJgwWtqIa93ZdlbfDt9NPHG2X+dzn/9PFafvqXg+fPP/7783/5p+FQfvr9",
+	"1sfn//JPn4bD63/e/he/2piHyL+/erfuBglqGjWsU3HfwRLbTbcqJcBPq9MA/OJx/+0PN19s/97XxvZr",
+	"tBVC+10OXp8aXvBUaZ6FdeUxRoiqS1iZLisyfskgsb/KIPHf/ul3/12rHoP9Z//8++6/30b/8b96nVcm",
+	"cskbrLSWxMCeVQBdTznL+FgPoI7vGH9ISTL5ykQApY5Msfy132yW6f+XylbwbYtA2hxhXzePrJOWiH5M",
+	"utx2ydUdZeX51TXrnrVF4ibB+xo5KWWeHXtpvHedPSYhCtMUciFunBP15N4mRm3AaV7vwHAZX47cb5Jn",
+	"wYxXWMpCOnkXz79BZgU330eF86/at+sq5zQHjPZ7KyJGHzdYqfByK1NrvgNWZBGY4T9ym0RgMwK2JFPM",
+	"7GKvU1v70JtOVi2pIWEPp/fHkYIr1hTP54TZ60wrrHN4kpFSUObxQc6F4M+stcu4Z1JN2BrI5gd4zLg3",
+	"UvH5HH7IxRzuZUnbkiqlmR7BvC7c8J537x38nndH5Sl5Wlzls/S+5StGPs9x4Rubvsmw4319neGr4bXD",
+	"oOf1dQGpcDzbGNxqAoY7wkBMCFEkl1KRWaTF0gjTaIPkOfUwfa78zPGxp8omVTtqO2ZmiBfmvGrnrMld",
+	"sSKpd+u0Cs25t586J8XqLNwVDBcKWVB2T6SiE6zsvm3Y9JttVXdbX+67/LZhL5qX2Tb8VIAeEvxSx9ce",
+	"J9k+SkJ7IrquJrE3j1etl+Fljzq13Z6sH7nrii08xdxg9PUza0r0RNyhtpEQx+98+RwqkPE7fejBJz74",
+	"skQodQqbz5srJYxxTFMremRm0MHOSgvzytRnb11SYFpK/mI0ve6a5K71d3LiLdN09eYY7e0OdtHZ9Q+n",
+	"r40ZCzJC8zGy/XnHmgse2w59WacJ3XhDNXo+XZuJuwZoq4fIjIgJZML/21/+il6ghIwWE1DRM9S/WId5",
+	"yRciJrc4STzn5JFNNGfc/pRYolgvxVjwWdfPDsQiVgtrJGyyGTc9r6tJVaJsWLR8WJRghQ/ynMESjZbo",
+	"+nVHr6m58v15GHBBJ5T9685g98XOMDhAPw8DOtd/DIP+4IVJgToMvnzxVyj9+iN5VZbgQthp/YxySRQT",
+	"e66bxHJ8Nk+JkZdi/V2atj6maqNdF0aovTxyQ9beHBdgqL/MgSpPcNUx1rZ0SyseXUeqV9dccQ4VevhA",
+	"WWK8aStscTw21031TF3r7QHVapW/gNGHsOR2s6JwjzT9gGa0vJWLkQZoZC+U6hZ+UJM2BOnR65+rX7c4",
+	"JUI1wPSrmTtyXBRWqg60F7thlRY3I+1HSVkbUP8660V++9kvWkayzdFsStnzW1LWUnrR5WK3NQU3mEma",
+	"cxe2IPB1kHiItnJiw3Pnn+9WpZBvMbc6oIcpTY3f9AMsPKISmWOlVSpGn11nfXowr12nieBb0evG6uss",
+	"7+HWzHyDcrC1g+Cba7Q+cFsh5oly3f0X3Nq/1N59wk1VJ4dC4WJfcAh+cPVotyJzPEA1jeyeM9pGXCCM",
+	"Rguol7sF5Fiuv6U/o1LR2PhIV8jmfnK7cR3gLJLCu3E3LyuMP28Ow4yyzT8qqdxF9QquSmXDy68p5Fu7",
+	"vdVLaZKzC7doQLVtSwuGwcJWe/UCu5jrz27nsWqJEuel6enNpxf5WFqBOzbefoGHHaSsAbaEBNEM8xDc",
+	"ORBVphop9OE37Zr6ko21dW6mBFEXYclZRzfOstm7czbLVn6IHqacuKS0DEqR5D6AzjYJBy1jfMFiArEU",
+	"pnpPNaxqb7SLd+JB0sEY487uaDTqvIrjuJMkSUIIIePxeOypF72OCZcKam4m5ZlCQMXlb10a6JG5ROdT",
+	"zqrfFZy3GqQKG5ZggPMRlsHBha3SuaHz/jWfEQ5pSO8JuAh9hH0WIsKS7YwAwO2DKxtTA66rRzPOJlCp",
+	"IzUpQbM6ocbEormOVJ0swloP8kCZrDPXr1gI4oskPnOOFOCUFQEEUSPjWHuoftO1tofxI8/hVZTiejZI",
+	"Wk837cXGCr1VRaG6JGQ+cOaYX6mIhSkGkkk9Kx3hC4VDHm8qsClGNkSrqw3sEcSbzNS8uILtFw4OYLep",
+	"b00kxe2UL8Tafq7sR4Yy38Inxb4ykm6oMGzy9Bn8PJOm0PCITDBrf7pnY7VJQ+3gdamodad/5j4vlNOj",
+	"86O8pguizLq9ueEkVIOpZGj/1nYUu60zqKuzr2G+Qu05KRZpZTNfk/IW/oUKSFS2bMsaEsXNW3MAaSr7",
+	"U6/2U/S8hHI+xlnka3f1Glb5yNPmPwsLoEweIsZdAJoTOkfLXPoYkbGRj4t2nSkZMiNwZAuIsALlwTSH",
+	"GEJNtZSzLjrGKWEJFoV9fUfIHL4FWQU+H7KoSIIR5FTBRg9BI6IeiJ7MA89pBs0gD3s+QZgXRnIKleQY",
+	"6Q7ZY+WQGsdrtx3KvG+FQ9QDIXfp0npEPQWDLJadnRFBY/z8hgvOFI+6j5Js1vOl1+A16BEwTEn7W86+",
+	"dbl+N9Jvp8h+Xkm/HW/IxLSm8vxBWMXn+oVpab174gNjAxnvH2x9M7b+NCzssULb0/COS8omv2osPwCQ",
+	"x/K3i9qfG07govYLfWym+J8en10iEk95JV5f97/dRTdTQeSUp0mW4A/NMdjhUi6N5RTfE4EnBEFGnY4S",
+	"dA4ng6cMrb9y1Ike3MY1STQnwgTZN8bE7q0K/Rz01tZYXRcRC3GfXEpnFqym2MhnvzUnIiZMbVshY134",
+	"ZzGgFQTJUsjMynRN/dW5msoBrZB0CuYhlPKG9xz516xdFGt5GrV5bBj6UwW99yvW/9VkIu5xersu1VYm",
+	"95Ei8RYxM6giplxcvR5WW87G1V8TtAzVUz3US+f3+x6idXY5dHp5v//IMrdahKB/9gmDmoXM8TLlOEGj",
+	"pSoFHEd7+xUC2V+Fhv7ui0EBDS9XY0H35UGCiW57yi3sgtxKCxxV4rmfbAMPem4ST7l/vXOoEune1+ze",
+	"Qa/3Jb/vgyQQPm+zSy7VRBD56x66DoiND177YfHwLfe12QFsP77+t3co5RPKquew7Xs7zIp6pZCGhuk9",
+	"jSE5i4kvhwjfw3IIqS02YrK4zLlQvhQ5m5aHDzWgyFal1sSV56j+ZcrDJ1jhkV58T5UF86ZYslrxIsk7",
+	"fEb1cuIV0XVntVxejl533eZJGm4Ff5C3M8qa6n8DxqKwkkKEKiSIVgclGpMHLQzxh3KOgJV1I8ANvPeI",
+	"0hFPeOQmo/6qOvLewvu/bEozX+IXX04zKDFeBwmsOOPCTiudd7s7g8qJt7szWLVm+3t7O3vtxVbTnWcJ",
+	"gaD81QWlworMCFNmMzKE0dXJ0Wt0cf7u/0JKYCZNTI3JkZe1BhWaLxSSRLmld4lb7CvwK2dI8DQlCWQB",
+	"KK/D9cm7k+Mb1Edvri7OEIeC/ejD25OrE5Qbnl3edMYftrZRBzk5DD3rI62wPkPvTs9Ob1C/RSmJMJAy",
+	"nfHEl3v53TXCEqV0NP/TM4lsuwMUJVTiUQrJ5+eQKzRCW7ox7Eg+HhNBku0QRVafNG/DUtobxpWp5U9J",
+	"Al4mkQn374wXaVpKc25HKMbn2fGBM+uXQaa6Bi5tAPRTzqlRfLGGO7lePf7S7vC6lunrDIzCw0v3beHZ",
+	"VQZc4aFJMPDGgllMPXB9/e6MmyvChSQev4crngLLdueKbMGxvTkDH8+012ZEeJpD0JctYfCYbAmZkOXm",
+	"4BO0BB+lZOYRH23lit29F1CoOiUzlPB4ofd8XT5IMnNqrfZLipl1BpiTWG8FwyWoRDw21sGGavdECO5z",
+	"OdXMykRlzIlAlN3jlCam1Cnagh9mPAu1hNDw7dax4W90Ryd6bN/VKmVSYVtR3pc52uTGmWM17fqjzaCB",
+	"NxjnFJK1jKkpjl1IQhoinEruIoGiP3RsCp7O6evI5X5wiQPNYaMJT3ZXe4578qIWEkJ1N8vnVHThq3iN",
+	"wIWGXMxmWCzdxBxB6V66zZEBtSyhV6eIGiwtXZ63alee7DEkXsw46+r/Yiy7/H763NHG85xe1oexmBvU",
+	"gutuk2/5FcjRpyzxJ6i+Pro6fWNT9ZtcjludvjlIjC1/u2Sxrxuw+rsvdl/u7O8Wo5w6fd+iGEjeefMo",
+	"HKGUMuLqscOBL2PMGNGbKSVoq2e03fx2wTrKPQY8L8lonl4M9OEPps41TmaQs19zGGwY+D3Vkm7L+B7d",
+	"74XtS/99ZPuD53mf+udPtl+Apm7RriHNvDRJuOFGhjIQP2ShYgLgKiqZsE2xl3ghFZ9FIaITBhmPoFz4",
+	"A5VkNUZfvthfb7OsyXols7gnwPAB8bGyl0zOw89cbrjroy6KEkxTrYG4S78QRSNq/zYVIGacqan+5a7z",
+	"hgwrVL4PzaIY7SWPlQ3NzeAW3Jlr5rOUyPydwt07jgWXEr2+vnEAHQ4ZRnbAgpeZCZx3CUF2+vZuF+rj",
+	"u6cplgpu8fnYXLISYXqS24dD5pam8J1J5hp5L0ciU7LIrDzEBRYaWi8yuL/NpDeNRqgUrzEXhIFDol5m",
+	"Mx+4LNNAtCbyfHlf2+6Lzz64/osPv8+HLT4+y0AoPj224HwJg2ss6PgsjzD1Gy/MTWdZMnDVJ0uq1e7L",
+	"vRf7rdy5YeA8TLj9uGPKJkTMBbXx+i0y+b3svxqELcIx77xVScaYpiZ3pZUewRxDWIgE0dwrRJSZLQ5Q",
+	"WE9dvWcYV0cmO+woJSZa5Y7O58YOs+6mLCX3Pv9dEJ5CZJ2RQz0GeEgzzkirbrnJVVu+52yP/vl0KWmM",
+	"03e2n82+xlppwrF63NcLQdusrG9pBZlsPBzsd3fErrynzA9jz+BtnlRDSTz3x4Uw8JWZb4obGqwrQlGc",
+	"vvl2u2beIhjaoLfq8G6KvqMRnngjk4V1WGi/Ykb6Xp/llzoJbv2qGmFPz5vz9Ni12hCsjYdrRzMaQact",
+	"pwxtHzFtF+XzFSyjSTXBLl/tFqhBRTk5RAuWEHEFDFazN0H+CEFbrdyG1myu6t5qPp42JkB7QpjLgIV4",
+	"BI/7JmzfN8PxIk1fl91rNuErU5LO37fjx2HrfenxkWlo+RRM5xBFWnUUVC07Wap+tIXR8U/X10jGXBCE",
+	"JXJV2Uydy0jhiYzQFhhLo+MPJ52//eWvEdgtqEurKqxvlucUSs3hO6Vzb+LNwmuwpuDPnPEZJRJtHX84",
+	"Kds6NhDVwJL/bVjpV7DFtqv9zY5UUBcevQdWsA22GVFeMGJtB2LBTA1NjVa0lQh6b21A5LMiDLhwmBWz",
+	"oQJSqMvtEMpHmPBHmZuMrNIvyJxLqripuFheA/tNa6e3otheR7EPyXomGzJRmHUrSG5K1Af3bw5Nm02p",
+	"1tEa4vEtvr1wtZXALwW/t/X2H3ds5sv2/vFy7yNPvptvv6uNSLIp5YFXaiu6k2SGmaLxT2ZVaq6Xvtuj",
+	"+9ZtvZiD/SaMALUZBziym1XYq3pky5C7pw9Cn/dUHSCMbgS9X5o6orbxVnQNSLJTjdDAxDoPmeEqg26/",
+	"20Mpn3TRBUtNpmnr7YoMHCOSIKg6546vQ1cbVE2JsI1DhBXCbDlkIKSEJr+CleE003HWr63IN3OTeyHa",
+	"tj70FnYq0WKecig+wxpmbUrSSPpnUizUiLYGPXRGv4dM68aqjlM04guWGE+IlM6okkNmijmCnwS4+JuZ",
+	"WYvYmDKqrFN+mZB/ZyjPY/kGpJq36P3VadeXoLxGW0dW9fVnq4ZFPSixbTrDExLClYORgItcfL3M5cbz",
+	"WwnteLZyChG3drQxTYlJIBkWRvzbX/7qSYddG/IqP0y8o/HSBY+RSsxhpo+vnxYpIwKPaEr1EoTojMq4",
+	"KEibk+0akqvL1tc+MPZGJ1ZpMzVM5hC5XN2D1Sbe/jqPjC+h6XEzhlGjF2FS8ZstY3aD3l/1E/+nr+Jx",
+	"YuGt0KN3RG19tQgjFqz1SmXCUxvZ7b5peQCW4vL0u73KjtlpcXaWLe9/lJx1r/BDQQFqrunp8hdmue1C",
+	"Y0mecQmeFKaCP7wkRU+AQtlNSE1s7oHhv3nFKsrGvKUhuVZ8Mwf6zPaf/bbj1Mt5uienMK6ed4rju8b0",
+	"AkcI3iPKYj6jbNJ5IKMp53e2Roa3bsK24e8PU54SaEdB6YJ9Hq6qUQEsXbMOoCASgk8SMAkTegWsU5IJ",
+	"OL9sRe7eUMMju1LDCUUnJBH3NCbyeVbyYvspi1w0DnfT6/Wef6//+cMf/vCHX77oxWNLXAARLCa+a9x3",
+	"HYnHxN3lUiLQVsofiOjEWBJbeEGGKKETahWVBMupdeCq2DCaqy3gzp97nVeftv7lwP7Z+fRzL9wffHFv",
+	"fDPWUM9+5cqNAMCmTqdyVqrRWOhjwzQPZzeXKKE45ZMFqXia6jG2D9DInCRbg0FvO0Qnb99d5J6n6Prm",
+	"6OoGPKNcLdVyRUao8aW4rcxofcP+7f3pTRedczTDFArRS6+byYqKa0eQwsENHnqqrj2q2NqLskvRi6er",
+	"KfbicSXFwMcIYgaNhGuX4pcpLTZN+a0/X60WVwsldDVNFNHofDDgYtfvpbXKH3Qjl63SWAVnW4OqdXUD",
+	"B4OeQ2pz0cAT2CSXXKox/dyqYOAT+s7OPm/uO7vWSRUmVPdUHexV/FRfvnhCN9XBnncPGDBWEVp1O1OZ",
+	"OVYiPMGUSYW2QAs4P90uo1fjdCN87jRlYvEWaXIM6ABFjDMSIaYFoxBFjj9G1dqIxnlUIqpy79Ekqrt8",
+	"J5xIxHgxmD3vtCgfMpP5wb0LCl5MJd/Q7Onq7VToxyc8ztT82mLj3AxcfHSRf1x8fJUBtKbmVZWr3+c1",
+	"sIrrH0+xdbOE7fItKmG1O3Vq9S8fV+GzEnKz03vCGp+9FfFQT3ruPFnVL+fHqqUP33XJNZv9yvKaBmBj",
+	"eY3NSvKam8Q1Ec6HonUZnoZaW415gOacblLGQsNmMip+8ZiGS8k7HZAlELIBPzWt3qME1fOzS3Q/iLXW",
+	"cb+DfiDVeuIaw5CtJeI0kRGapwsZotHSnQchkksJ9zrw1/u5pnH4Ew4ZzU5O33TOTr83wQZjHBMEAcqa",
+	"XW9hiQRWxJsDcqGmt3Ms5XwqvDFI9ztIt9HaT2ydlbPWm0ax6I46hcFWFsh/2SakxYAvuOIxT1sBb9sW",
+	"edj126PSqXT2ek8fAm+PzL+Dwa79Y2/f/LHz0j7Z6w/KB1XWatUxZXr2nVBsNj9aqKkFwP6ygOS/LECF",
+	"Bwaw/IEFMH8AgH6BVPSzBfPaeDR5Zq9brGwxpmExSmkceUOW8hHXCX+19a2EN8AgwDE4U+SzapC67neQ",
+	"bYDqAul9ilmn32sjiNqRb/WG9GVxlhzFPE1JrNbvzfqmfHTB318pltyPhZPPSmB0cfoaRpwQFSKC46lR",
+	"rDI1W2VZF9obTtlsfkGTFklI/PrC+9eXaF7QGfBEK+nFUP/9fiVWeL//hOoC9OaRXeaC3q9jt7oNjpdf",
+	"wWd1D0/LZw3cq/isg3qLsFgs4cW2l9senVyXuO3rk+sgDI7cv/1XA/OHZmol3mqarGKspkUDY70U9N6M",
+	"5X4dVX+ZsQsPAAZQ84xTzW2DL9P9DnJNEDQpTlifQLq/iuajOfM51y8Cc46VfsCfn6qHp22wCgeFZg2I",
+	"uLaQnpdBKL5a+cKAZqPfGnmwfom23l+f5ZjRbbdbhL35OVDz9QgIV+ZtEe/3g7iE8vtBHITB/U4l7BCe",
+	"rsKoadGATHv39BO0KT7YCT6VFAI2a1QIXpN7GnsyiG5S9LVYnqnBWa0eA5bL9c8kouXkW00DpViqW0kI",
+	"a18CZAZ5zlc66bZIVl0JbjF58aD0N9zNmUGyI7+G6EbkyKW8hb4b3zZ86stq6ZYsy2+ZrUuOhibN4ixH",
+	"k0ed2kwFKqpnrRShZrAuaLJpFVYj4/i8AeFMBsUbK7NuJgVNloFGLJh8fEYXMEmDjl8fvG5lN8RDpbEK",
+	"lBjTq72wbTL8W3DG2Gg8+KIxC0LzcH5me5ZTfl0CvDh9Xea48Xxxq3kzJJMpm4MHL/2Cn8eyuYDch/Xe",
+	"+92d7n63393t9ruD3qDf7fe7r7o+ebtw+zUcdv/lY6/z6tPvt4bDrvlr+/fe+y6w/TQscM2gtWJ9X/bC",
+	"tgnym9a3eTjP8rYZrlr9jyaNezKrGVH1ym+M+IV4HfDaD5FcxFPnjpVrJhXOWXdhzleZjt8en7KLWBEl",
+	"g2aaqXvWblQ5CvBZn8oPeDGxyA7Bi6jCScZc5FpWsDneLTgcuLiBwbsMEAJwcU/EPSUP/qrG9+S2VIi1",
+	"7idjW0Fp8oYmOfevJJhnek0T/0djTFNb2aGisZmvzKkv0cOUS5fV3sVUU7Ddo4sfC9RQ79qfjMq+RM+R",
+	"BQ/9f/8P0nobeNIkJKYznLZalTBQXPnLjFQXDNqFGULy2ZeB9a1iVjDHt3h+1G4Klu3LN/oDF3feUlWm",
+	"jh+y733rUBnMVRGzxBLWya9Ka/nozdR9aaOzqse7EznaiyRZdyWP5F+jqN4j895TeWsNUP7iQ1P+cDul",
+	"GrfL7P7FU07GOpl4OOMvW8UOAMkTBOSz800lLC75ampp4WHtNZAfGUcnKGcENFyr2wL+UcyFSM/xhJiA",
+	"KoRRQuU8xUa/PEATvXMg5jldaq4zZHyMIiuY20BwZ/uP0BZmxiE4GwhUIThZRlxN4Q9GqG4TIszkAxES",
+	"7fZ6ejTKJkMW5cj5SD913UDbXXTk7G+Qgcj59D5wIcEuRZXMuKTZt88sJx4yG8TQRRlCrYPYaIkiSDsU",
+	"WXeUlEqFwKuVcmaDzGwkRTQRfDE3eTcom3SH7DVJiXLuAw7jBt+CzPi9TfOdzcjnRLzqcmddYRsAyBPg",
+	"bwAsj63xpSdHEjOpbhsjwQqVeR1sPjn3miiN8WJqrGvCEkSt8xxkorh8f6OlbXDExjn8QEdoa4STCfgA",
+	"SjTDS7SQZMio2j4sNs29UfgCMqqjCVESYbh8o0klv3rL+fiVhdeFvZJtJtj6sKe6q22F3nTOmhp9HhuG",
+	"JIs7NkQpf9CSBjgz1pUVR8YuB4Ne/vW+yJvnh2ubS7nA1x5TG+LpDsrcBj7YrChfQ07x0mlWS+YO/PC5",
+	"kQaf/6yPii+G/GXOex2xYqT4HWGtylF6D8lqxsMllMa0rfLx9LdFw8Cr3mrC2Nnf2zwNiTueV66QbvNU",
+	"tTVLx/BqCty4huYjS1y6bEG3Gu2PIdz19iZbNbM0zurJP1GdzL+TDdly5/w9Er9njbmYrSjVnWu/HuW5",
+	"VvbUoz1zNtYaUEz8Zub8JFnnUMqS1VL4U2kagnN1G+OFJLebXAAUPvNnJLuxGcjAEgQNuyhiRGnB13r6",
+	"QRZ+rTIvBJEo4TPKtOBqkxsBlkMUJUza9q/Pr50hIeEhimwcgH379ubmMkQ3x5dayLx5V25qlE/bMhuS",
+	"j9GMfiYJuqMskQinqRaSiAk20XKRnoDTi0vXaWYeQRgkDKppG0gyLdda4vV7MtdLyeJlkJfTbBl9omn1",
+	"inN1rLF3s5yT82zY+rvXAEj9+XUGWv3dBwds/dVbA75nnOKE6q/fuyk6X9ANqThPdeFwbQ0ampQlT+9J",
+	"sgn6DD89cl0Unl1lvTkjS70Mb5P5w+i0+ewqHXjKrVcZTH0DlXjHyhx6MIlf8nx2xsKWJ5jmsO0PZejc",
+	"N80bPGmbaMcfTFnmR28EIR1NgzYZBUrxiKSyi34kS4nmgoyBE0SYHkQm05RRxo5OkcKTiVZoiyZ2TZ/3",
+	"4PvAndtIEbxCCpHCjOJf1xlTj5/7YpaXAx5/auuhqeKig2be72ZWGM2rXZ7xsn+iiufllO0ukAwKJNh0",
+	"DnMSK5fGfZ4uH5Ga/dglOW9dveOrs68bsNeFWlgfYhO0nC5XxFtcXpz/8EuHWWzkybUiwKKcZv7pk357",
+	"wid86em+B5pSHIjMFry1cFV3fXB5ev7DUICBZH0q7bWe463p78kSHxc3PazMp9xnRMVel5Gb9NetNaHH",
+	"39SDXKXFChN5Dxvyp3fXJuvlFN9V4/1UKrcP18bwAaeyIRjCZn9vLCLhN1H8nUbrPSG7kVM+f8Kwrsbi",
+	"Fru7lVpZu7s7T+ijCb1tGtN1fX7q8bSoR2qtw9GO38ONjpe3QJ71kX/6ZvFEq+OG/k7jhAq+dyr15pOH",
+	"hBPVjBybZQY6+un16et2qYFAITsjCidY4c1G0ZrRQsSkXWa666fJ8RkGrxuNWE1ZccOgLTYK+Xlb9Xsp",
+	"6AyL5furd+2QAMrkYiPQi9kv1qWcvW7I//jm6PTdIbo8ur6GHXnyh+OTy5vTi3ObXK/ToSxOFwnpMM46",
+	"zuqxvWke3RuP9a15Xi5bziNSoxQTzWyc/s0mw4H04ybBk8vthBm6uA4RRimP7yA/j/7xmsd3ROhff/vL",
+	"X01mwgfI/4IlGvMFRFEg6om0P06x9KwFl5353USGKMVsYv80Wz3MMnGkNCZMkpbJgGrZe1rr4H5W0zJ3",
+	"j8kOtNlY5qOWI9xkyRTXbyx/7qWEjChmIWLzWYgmfMaTECXZeobobjEighFFZEtUVzInbTb54sfLVjho",
+	"JH6Lx43Y9TFWZMLFsiUnxCqe+q21M/2KJFD74NDuoRmWdzZJC4CGqJIkHXerKmcTN7hapKQtk96QI25+",
+	"6mzGyhoXqbzeG63VY864N/QzSfw5pxo2zSmTCqdp01cN6L+8m5zXMw82DHF5N7nEatqy8YanaXNiKKcM",
+	"hejt6Q9vQ3R28vr0/VmI3l18QFyg9+c/nl98OH/6Q6205IaeK4D9dALeRMk9lVwsbXTD5nlZw+D93Lmt",
+	"VnJAgyQrvc7RI1MYB+5TXA5T69PwQFlivIPrJuEFDNVQ5tNU9sQTyBh48WOp80PU7/UyCd0mPWQcWRj9",
+	"Dpdti3lq9QCALl4CDHanQRi8SIIw2Om1vQEwqPwAnQ12TdmSsPT0xWvjcFZ8ttODh5+q5pICtsJsNTJY",
+	"fRbsDyZzVyHV1wbeHDI7CirOS2dHxx0ThIvuCBTt6O9rpVA/iKdY4FgRIW0pSzphWC0EcYmDNFlEf+hc",
+	"k3hxxlnn2r2PuuiqnBosynJ5NaXyqiXwsuAA2dmkZVmmI4lnxGX4qh7H5ejAgqf+1nD4zz+//PIfH4dD",
+	"ORxef/q5vx9+2fbl4vKE8jYn5/LhC21xgdyUM/+q8uS2YdMIX9K2xlxf1uvd5rOjEl1eXN+QBEwPx4JA",
+	"mi+cSiNsoi2MooUk4sBVXvzXCLk/Q1MgrWPNxOAqLjPneusYY4T7FRnf8mW1HIIKNE9xTB6fsO3vJela",
+	"dT+L1L9rzaVoQ1jULflM4oUiSdUlYn/Xy2MfeSsPYW9TgoUakU2uT9NCWZBGFz1/0p6nu6jV0oe5sFUu",
+	"t04Lbm3wXrmwLT68tt0Wn125IcoRmy1ckm2UXIawbEZhbaVry9FENuDQW6ecRrwLW+VrpQDLTcLmRl/u",
+	"zJO4netGBRelrzNHbYscgG/lZP3X0Nb1vwpZXeXI3a3BlOeKBGqWnCDODhGZzdWymBcK6migKZZZ4YZm",
+	"hLTX4/LFW3dxXeg89M7zky+zvotJhsS4Bq4RwYKIo4URos2vN27p5IzdGoYe1C847OGNji5PTRu0FekP",
+	"/vaXv0bbIZpp7pOYk9dll7PtTMBD1EVHSaLFgGzandPXB6aMbKypxhSUjfQxiGOFOEM1t3W05AuIPNOH",
+	"BVzemRSiwYGdS74ymgUHX758salXzcWPwkbqdEVOzZwCe76uqlBYv9p3CIGsp7NFqmhHEYZB2hkLLJVY",
+	"xCAEmRPOhofbWHB92ln3nS46Vcblx3ofDdmWKc8PFUOuz88uw9zNKESvz69DdPPuejssnI1ZDQFbyE1C",
+	"VGyIbFVq53pEmeJDlsXLhEjwhTIerzOkpoIvJlME/iRozlMaU5K7LRM+T8GbOsZpas5t8OaTUyJdVBW4",
+	"OXaHbMj+6Z/QUSkpzZCdQP5ut9tiLDSICCOzcoZYDlCkP+OC/hm+OkDfm7eO1LroRreTIHEUiG7I/FRn",
+	"KoCZvLJw4Bhb3VgQOUXUqKwuaQ5lkNwUQdlDK9m4ydxATYDlkB2lKUqwwnrdqeQp1hDMi0TaRUdFniKd",
+	"czh0+EzmDY207PwNhqyyN7JaopKkJAbQqtshk3EhEYHZGBKkvCOGaGIFKvN4yPTGqnWRR3vshllESUrv",
+	"QLBxXbhcd4h8plI5nOhDQg7ZCY6nyJSGtNX/LEkhULdwijRHBx3gc8dxtY5+Fh2gyBSSjNCWSe8OTWd4",
+	"Cdnst8Mhi1zRyQhtZRKtqXxtXDI46yRkZkv6SlPHGQpWRjajCCxAyShpMxfrsYZsSonAIp4u9Yqapbel",
+	"raEX98OB4X4buB0qjjm717TOmRwyyPE/4gnswKs3x2hnZ+cVen9zDHtThuj9+9PXiCayi6CurSHmCJua",
+	"c7oTVw/193+UXM/DVf7dHjI90UJRXVOU10Q6QFYaPh5badpU4NVoN42iLoLb8WJZWXmAeujix3DI+u66",
+	"P0QDlFs8djLzhsvgrncNTYiLYXomUWSQG6EtyFKRJUMKh0w/uN8pZHmRhpc50jb6xCr9YYblneFPWBb0",
+	"iO6QXb6/0StrPTaN+BSWOBHQxwxrLgEVPaxdQhqebUusIRN8dmBrWA0Z4E1mqhi1UGZUT6BkkONnWrOy",
+	"5RSAeUSnCZnNObhfdH4kS7eL9ZzmBFvfIfiqrKZqPVbDO+LJcsjsXeNg19a0FGSewiV/xs0citDWDIs7",
+	"khRGVp0raE4SV7wBWB3BCeLjIQPWaOCw4cTCXr510Q8nNyEE+2hQXp+8O7k5gcWhWd9otERGfe+i3cGr",
+	"EO31BvqfHf3JkO31djOeovfxSB9OGmPOySXSCFx2IFNjZAHIzoxLPKHMnhdaypOG/wgCtV0xQ4Tdk5TP",
+	"iUU5iqBahIt4A/fB6FBT5IKpyEWjgZ+kK6yrMQBGZ40BkNPMxwVXRfhwLkheaXfGNQ6gsSCaoky4kr1a",
+	"KYgUl4LPBSUKi2UbseK5ImImC97mQUHOCgraRTDo9ro9CEWaE4bnNDgIdrq97k4Aqu4UpLvncHR33NGt",
+	"H0181hyHWVIKCCyf+92s3i/l7DSxXx3pNpeufyhTiGdEQXxvg2dO3uT5O71W4JKzpqHzA/0E/reGE+hp",
+	"DHo9J8m58MsC09TMshTDn7mm9sMgR8pHrVWDccwokjOolP4x0CIb0bziX4suDSahHDMWNGsjc4biQu5/",
+	"04ynCX9gt5LEwcFOr5eHa1uNW2skwYt4P9kju+NOv9/vd3YHg0Hn1c7OTmd3d3d3b29vb39/f99pQwcB",
+	"VAHQwgT62//+PyiDMfgCvs5ZqZNVeka+aEvQnEAq9vjNZyv/JQx2DaZ93WYr8vx7nNjS5+aT/vpP3jNs",
+	"5TuSmI921n/0hosRTRICt4m7g1frv7jh/AyzpYUONthemxmdMkUEw2lWb36vDXzW2/09w/eYpnrFjf5l",
+	"iqzbrVPZX1pTAV/jj8FR+cWnMKjIScGBq7cNTkY+H6dIkwvwLfdlF52AGhvl1BuZ2zZbScdJU/Wdbvzn",
+	"CmSz8U4vHII/kqXdyLAW3/NkueEe/qU267od94j9Zt0Xv5QVeuuPVGFt/d8oWr4hD3sERpu4l02rYLbR",
+	"8rfOw3oteNgxZ+OUGtPXbr/FEJd4mXKc3HD+DgsTo7g7GLRgeqXNekUW0s7r75DTmg0HRvmcqy43ZLag",
+	"+EHHFYnq+c80+WKYb0qUL/IcntsQYhj6EM2tPpaQlN6DXcYkRgC5OhHceUSVebDpqcyDKwxjt2n85DdP",
+	"/rvrvzjn6g1fsL9bSjRL8TSUGPrl+Cti7HsQNGipzd2BSqutg50MkqnWaewHolYSWO8fJ9JXnEh/JyfR",
+	"f4Gt+ANRX7kPC+L3hnIwyL7zRSuR/dDW7TSWKNRkiKrtY5M5oLqVHytul/bbfmm/WZ+Rb7CJbPKDVoLy",
+	"b5AtedH0G+VLNtnWf1b+9MuJ1n9/jNDssieUjufzjrvafD6mIOc2mx3f2Aa1tGfPJJoL/kcSKxmacpum",
+	"yqZLoWSM3il4TMV8NqKMNJgn51kSbzfYxqYL08elgQd8U7+EP9dc/9MlGpemA65uhldUctHmZTyp/hb8",
+	"qfIdnzGY1jsc4Mu8Vb+sg85FLJmLkTJsfA53/V64nF/KRlCZj760xVhsvcgr9StKrs5+8NyXGwKYua1/",
+	"aWGF/jXN1flm+vhzPtk6bmCH2FTlwaA32O/09juDnZv+4KDXO+j1/ie0+UyS2/wqYafb6/Z3Ov3/lZBR",
+	"f7DoB/ao2kv2yYvxy16njwejzm68k3Re6ZNrD++PXsQvk1ekN4blsI7e1S77WZeDoJRDvQmw3G8sEGRC",
+	"pRLLYjjhcznl8+d4Tg/63d3uAG2ZCAzUH3T3tmFfx3fGF0/TsZSpiZoB/5c1PeYtwUso6I368SDZIZ3d",
+	"8V6vs7vff9F5OXi108G7o714P3lBXo5fBab0vfng+KeTzqA32O0M9vp9yMXi5IRgRhK6mOWuXdk2k4vR",
+	"bWEpK0W8b6fLCSVQsc3dBdlpHaD3DOqjkwTNyIyLJZoI/qBsCZLcPYklkJeWMnTz7vq+D5dDivM0OAgU",
+	"1Kre5NIA9ovloquuDRyl/uPa4NtcG4zzgyw7pefzzKNotb7SeEhnlizvSX3BsnXNC727dHUJdtkwlKB4",
+	"QhDjiviNC7Xj+OttDP9ghf9ghU/CCh/FCNcwwX8Ye34jxh63II9imk9p5LkmyjntAEDPMl/JrUjTdBSi",
+	"CJhSZBzXwKuFJNG2IWjM8gpjms0eIgz/HTJnIxJ8Zj1Ajceh8QnV/NpWD8DM+jNzRlCcEgy1bbvZsKMl",
+	"bBcN1lIOmUlIZQqLYhfNPMWlSZiavocFcM3XyP2GoGbNBiDXsxgy049EEi+N54zXgOU/Lh5px9JoCg6C",
+	"c66QIDiealI5yLIc05iYUsBojoUkUs9YLCARcyH1A6hLGe9ys3sk7/iWJq6vOxU3OfJanGVPhvnf5AmW",
+	"UUGW3NWGKkEgSwUnOw4n/9kOPGdE/M968P0XMgreGCn+cWemc4v2qBqW5zcqGTcVEyBlEwJswH4YIkaK",
+	"idQju8kje8bZVKn60TO51h54ZaF5GnPgb9hylKH948/BaHkri/kNDDM76FfKkDRrS84I1beqE0ROZ7Fe",
+	"hrHY82MnHiR90jMHRmc3fpF0XpJX404P90eDeCfZJXv6/GDkwSWt/pa8nWj+aeEtscEwWMz1riXJ7Qg4",
+	"MS0/MnXDYKz9cZ8Mkp24szvaw53d/VcvOi9fvnjR2d/f29vd3dkZDPr9zU0qLjdEs0XFruA/DCrfxqCS",
+	"8RkZm4SXImMNj9IVvP6YpzCIYVLlcQ6yVEEQJ+LyBUVAngjEgf8Yy//Qz1GnY/YagjiQcMgiiOXDNsVG",
+	"hAYHKDK5i+THT91KQhmtW9TS+VhXeRvMEUG8DB6y66Or0zdo0O13eyjlE7Q14ZLEIboms4kg8xAd84T8",
+	"27u//eWvBygSC6aHs0FnURbIQAXSQpV8ZqOxNPo6jgFFNurGzohKlBAF6YlzJSbh8WKm1ZoFS4mUKDKN",
+	"I4hvAbVlyIYs3yOFkCfjcmVYBTRPoIyMOzMOs2IO1NRmhIiZmOtu3fBOTTkw6/NMouhIC6TYMH6oo2MW",
+	"CAkyJoKwmKCUS2L0LYUngNuE6qUPkeTW0Xa0oGkCFXo0NZgObGQCRH5YGLdDRFJpgrrMcogFewahH1xS",
+	"ML29vzq1jWBAztNnJvYH8AKBWE5Fs3dsFk9UosVcEqFMTeUirlyBIakgafpYbw8BwXBoS48QDpleVKjq",
+	"X9QtoICQtTvplyYJkrNjbXfRxZywypWPnbDuFlE2ZBDc4QCBHzYiF4BmHOnVJQL0zxGBLOlWbT0EeeVz",
+	"LoG6QBE8n2sVd8ioREbD9mirGVRabc20VkOfI54sXeTKYg45G3rojH7v11v1uVGTMr7aXTp8klvKfJ88",
+	"k3bbhSachSokp3yRJhDUNyIrtmL5ai478T1XclYsKJ6GLkjffSaxoOPWeVS8uL3UOJAmZvnGdtui6bUZ",
+	"+cujPdFtOhzdi/4jO1LMTs1Z5nZQKOr4O4eKLAZI99q1AoHignS5mDyHbjvAfLswrFZOmaEcy2Thb1uY",
+	"O4B4voLR2LydT5eSxjh9V8jGgC3/Kj5bCGqzRegT9jmUNpLPDTQTDhkCyMS2lXnGq93BF8DeLM9qqMhn",
+	"LcBd/9s7l97c0IBymQYWKTF3AYNeH4RcI4r9HCSC3pt0F5Z4AHdWKTfTodmHniQ15aMlOAhedPcK53d2",
+	"dofB8YeTzstXpjLAlAtVSYZVmAKQM4o5M6HbWq1eyHxSKMtlAEl6rMH/mDMleHop+L2JMbSL5lj2e0C2",
+	"W/0JVdPFCARcHM8ISLlagvxUjvTqd3smTRPQd4ncbnIpAeSKIrUVD6t29whBmH1kct5VDRMBZJnMCNBm",
+	"IXRpB4M8rd6jbi3smOZp4EmI9/HnSiIy34VNPfGY7w4mSzRWuCHJU34FJqdXkKXoehL7Sy2BV8XSZFa+",
+	"JNIFBwPQCtppFNdGsrSnzreIMnEMpDU9/UPl9Kic+mfhirDX3et1+0+vij5GEW1SQm22JSuKAbFDplKq",
+	"kLV3/ieNsWnYG8WI/MoeSYgCr9JAOfERqjrOqIKUW2jQe/WivzfomToSBVvybn8nN/haDJkOFOcoBaNi",
+	"KaFJUxSxBe7/Z+/7dxvHsTVfhfBdYJK7suNfqSQOBthMVU93Fl1dNZXMFhblvhYt0bYmMqkmKbt9CwXs",
+	"X/cBBvsA++88x7zJPMmCh6Qk27ItOXYlVdEMMJOyZYkieT4eHn7nO+JMMlYPbTCy2GR4r3+7PRgBb6Tu",
+	"y5WfTa1L/CJTjPTWXu2Ylvb1W8MHU/x7XQ1sXU+Bnp0S+4VUd5M3VmKpqdQAxAlhN7ZmzdsJHMnO5nFx",
+	"ymp5OH5E8pDLgJ4/Fa/h2SSxbIhefj2igwKltGDhFn0Jq8iSKagkoRK/CYTZehLrxzavbbmyleblUIoB",
+	"03TJPUsqXq9TcTnqKCPF9bbf7da7pIXrV8OLi1UgyAtq2OqEWZsqV6T4eR4XmQH8ZEtdm0ZHOhyT1sjR",
+	"FVUyxZcKAvVKip5RIBvICSdiwkK/1mtnClkXHiF1bQu3hx2v69fPyatRvYsvhvVL78qvN0lr1MadYdc7",
+	"92E0JeEzHNoEnWRIQVN4Tob1iDO/DvEFGUwJi6W+tNVcLkif/4pqDOyhW2HEhYm97ehHj0t18nOck5+k",
+	"DKKFSgM0e53w6Exzkdbypwhr7EkFsQJhtbqIr8PQQp8+6AlhC+Rnazz16cn7gI5fmyIOd3Qa2b9/kjL5",
+	"O6l+56A3VCSfhsmfP/LIS24yTX7Yp++ZkGNOzIWn13pRgWZayTAbgVeNTuS9GlqpES4xUo15IXHdLdCx",
+	"T6wasg3WjOV2nFyAK49L+2NNOew4qp5ItQ7ssw6UGr9d6iVp+bhKvOTlipfoaVBwncqkY+r1rZRIiV67",
+	"MPVhITKHTZvUSCyqVzok36AOyT6TqoDuCNz1OpEbCWjq/eyQHtkwm5qPWLYEnUbbly2nxgJfOyM2kzSK",
+	"dYRF19hgem1pdBqvGq1Gt9FqtJvtVqPValw1mjVTRBAKptZ6l83lk7tZ2/sO1kXVic9mXfwm1sMXk1VT",
+	"BkKOkU3zfkmy93qXUArSdXkTQAIRXc+sfCz0AcBg7du0T7MSxwpfNumupDi251ZlTTdkyTJb7ZJ7hKNK",
+	"qRx1j2De/8nBsNU+2C6hc0g0tEkX3ycqVsItu4VbDrAzOAuxkHWeFDzdmJsBQiyceAph9eXXqNvsZmok",
+	"w94BqqJAPheP6WZH72cspKmyehgUKmPeQJgbTMW41qvV9oCSbDn9VuPcqbFYwgJVixgdo1bjfJo9129q",
+	"jFhHvFavUxoMTKdtgATVMmHHp3KUnkGg2QwInptB0QVHvprntGrtPAbz2c8Hyw18/yUmMQhAoGA6JX6g",
+	"gInH9BphSOciHEWB9yBQIFEc2aLpRud/JdKQVIFxeUwHge82ENxd1/JAIuazYEYgDxmYqOvw8iGmB4w1",
+	"L6FS+9io9Bu8qt0C6h5QG9LmaERIs1lvtTvdehcPvfqVT0b1pvr3+auLyys8LIshMdX9mgcj+pvKnXhp",
+	"0cYPMU0OryibFwSnZXaSj8VkyDD3N3oSP+nyLMbHz5ACCE0U6I2azIrPkXyb61S8SZ58mLPwQbIL6XS1",
+	"hyAGUDdEbQfUBsE0ZgAKJmpDops5SL6p9T4VzwVMmn9nxiPHMM1X1Wnw4WOitveR/Syd/OnE2qmslMx+",
+	"sUTT2y2ACFk2m/IQHSgnZjhmTqIqiIxIh4yFY8RBUKdZ9/ECSU7oTgLf4QxmTKh6zI5dvVV0VGaxpH+g",
+	"mf01n0SE+uBWz1Z4/84WfQQeU6iIrAaes2kgCFD4pHI9BnYEBspzibkuI8miQUZNDz6ROBSDZSril6XP",
+	"bZlRSMIg1B90mn4p+87t+Bwbf68bWtn4wW38Jp3EiWUiOy/2Mncy0zC/wbpvkCvJ71JfVheSEzx1Tc4r",
+	"VOyCL2zmp78KQbpSofvjD/coBRYXiQmOyOl1n2KIZTJK0IiFIZsL2IjDxjth8QqdomrL5EEOC2Lcfusk",
+	"6729HIr1OermasXTl6rvA4Gw7xNffcLJlM2If6p+PYzVi7BRcoNxMINsU0r06zXQDXJ7ULvS7VOPTafm",
+	"nSFQq/NhW+dJ2S+kUw1UV+nyjMJCm8uJ5IueazgpJ9MgDAO7i5CsT+c4kGhIRowT5TEwSoknAzo+vdaF",
+	"8HRvT7BALvzZsx0NpcWRG/g9F51gk65r8lP71FzUQ+S3GIco8JXzAn/qbwIoV0d17Nj1scQ9F4UBBVrj",
+	"/7x790sDvTZ9w207+ALdvL/t04gzjwiRVNo0VJy7v/yM3J9v7+5/+OXsl3f3t3/+37nMmjvoph/0JNyJ",
+	"4WtTcQnEa7p3UafZbPZpny73UJ8Gfg+dj1pek7Tx1fDC73qtTp/C26LP/ax71Af/qL/iRfVrvY76dNlt",
+	"6iu/qb/mOPUBWVUz9MSBd09hdpVPmRsH0aOt37QC0yPQ52ZZyNJIiE4E4TPC69a2qRSn+0ErTKiS9epM",
+	"4UfIX9XZ/pAJj1xdINlNJKOZsnYxMB/nU45hm1KIcQyPRXNgMmduq0FCaApyotOfGJypVJHDME4LmK/O",
+	"+CFjIcH02WsVm8H79LnQaQ8EX61Nw/wxH5r+yJ7VlzrusUNhO9vcb+XsBo9N+fhZrad8VDDiInTfwq6f",
+	"mkrbOL7QXRVGHYfiOzF2bDFI2/UjCb6G1avrdYB8ip2vmuSS1u9Ia3rENPgtJlZsIy0OvYEwq9r5pHzZ",
+	"MmZZ2LJK2cwxua3fLy6V6eFd7FOdOVORT182+XSioagAgmYOmAF3z3BQlxi4IPmQ+iGmAt3cIonHY9g2",
+	"ziChOMev09QcKBgNZB2oi3SCpY4Qt5vN0wa6x2Nd30znqvepkTKiyMVBz0URJ6PgdwBsvU9Wj4Mq47pe",
+	"vnrDBgLVJNj9joHAKKEKPHJ1DCh3J3YT3OPxBo/xK0K2hpUBo+EiwcmC0Sn1An+Kw4fEgA3qPs4hFHIQ",
+	"C7/WazaazWZXE3lMxmtWxgYHAwt3ZiIpLDSY+8UwinwCYirNxuU+3J9Ub/xB687g8Vi1pLVPF206f39P",
+	"eF2HTWLpsSmpoPOFQufNbR3E38KwjP+5hp5lePvqFw6Alcl+NSdoAd9F4jeeZsXh/xY5/KXX5gIM/vw8",
+	"7B+JzJ8pzcr1PqDr/U243C+G317cvJ4Bu30DHT2x2j29yozRAB+71DQ/Jvf8eQDJcgnURyJJ54BIYsnh",
+	"3yWiVNzwAtzwR2zcgSqa2b0fji16Ix5MpqmRoSY+urlFEWezQO3WR4wj1SoHvbsDJ5bQWcAZhXNj9SrX",
+	"ensPN5mi3C1+Y/MO/Qi80JK4VX63u76RnpiuLYNZOQj1JYUoHPTWW+PsH7yFDt9OVVePRiNl0gndT73X",
+	"HywZGESc8fMvJFgxUY+0f7abkcdgmM6H2MLRGWJOEOYcL1JRvPVMF8RGhrhhxF1GyXxFJ2bHnSS9QAxS",
+	"O2unGzdSOi/Aiuk+DlQ+fQc5ML9m0SWQZCpKZcMkMlswlHmQ83M2M0ZUe6znkxqTWhj2JqmBfbXt1ypk",
+	"sC01y+8WImRjRKiEPBUFEsEsq5OvA3HZSkUN5Kpv3TNXMheJCFOUnFt00YTFXPTpiU9GWHWDhCQuOLmO",
+	"+WkDfbTZdUI/2TyRo0AgNho5CFMxJ1wg11Ctegi2JKYKB2W2rXkHFxaL2B510f/M2bQIweSelaiQdCgW",
+	"SnNNUcH0QinSbtI3eXCSzoIKS57BaSXjnISw4VX2+5T4Ieg0qk+J5IG3BUd+efseCV1JInUuQGpj3cMY",
+	"EjknhBoc0YwThSXroPFK48lpA71WhqBwQRNSZMyplm/jQGKJCDek240eyh2dRm/NaxwTHA4vXlnGDdK/",
+	"2Cx1ErHA5vIUB45s1+Ul8sDgE1hB1EBUqibPBEWyA/OECBJH2lXegB3vCVdbE6izNEIi9jwixCgOgSxt",
+	"HdwMlyKgPps7iBNs/BTOwjCOxEbL/6t+/g72630wtTdflte98DeI5+qLl6itBsHUtqA7gYCDrhCk/wV3",
+	"6jT9giWClpqvq/18hEe2uz8pWKw5my+5eIMXWy/oNOEKWzLoMYAlbAWhVrN5CXohkMIUebLWu7pqXF44",
+	"tqugMwvDjhm3HMTR31QQ8/QQ817ZqB7wrw4xmdTUTbUCltNwTwI6I0IGYwzROMYR9h4om4fEHxP/FA0X",
+	"yBjw8pbHMVx79f75/PrbpCk7UMbUbLOuzimaEkwF2tqwa+TiMHTNpca1gjhEYwMymShFPjJBhm8KTeaf",
+	"Sy2oObVsA3Q8h4Uz+BOHYUEAW+oZDT530LJ3+pkbv79daczGC2+WW7nxug9p8zffS73Xl/U6c5AWkU4i",
+	"q8Nukys3joFNvizsZdkfFG+D5TYcT9p9ZY3E4yTtBAvkPpBFD05r3WvESUSwhAMPeHUcohMchmgaC4mm",
+	"WHqT06V19VNNsJh7pIdjydSEIr9HIfO3JpMAquRG1jJvct7qKCOUCu9qvdp/fPqP3q//vdf49/9WW3tD",
+	"6IFbfY92czXo5tSEXIS29l8R//8oQYQnSXrJpv0XO5yGXcqVf+ldDF/hNXGPZqvVbnc63e75+XIFeo8H",
+	"MvBwmGU1rmKRPdXRE0YNkJoyX9LiQpk9DqIE8X/+I2LUR1EYC4RjZKTcDpoGYyFkWypMRuKhSoc5Tq3j",
+	"dNm1Hke6FO+VFvMOkoqzacbDBdS/QycuHN/pSeiiPyJ3immMQ/e0gVyYia7WltcP3JQKY9v3pNzqjAFO",
+	"8d+g2qa1pTf//MeYYx9+ilaOV8uZxhNnvOwJSLY/iqORngZZPNrYhwcl3iUzaUfei53JFYH7hee+pKBW",
+	"HC+XBZESwN1eo83yb2VmEdQHOFDYO5iSMKDEQSz0SaIcoU+X8oI4Gch8JFkls13ItcBzgx17BF6L8vdK",
+	"a7wexqda2c9tcan04OhUFs8MqCnupraFai70amIhJJkqz5xJOAWHysLEi2UwI+j1h9v729c3P9vo3VY4",
+	"zT1Gt1CYaYNGzkwbcBh4JG3C20DflVEE0+C3+J//gO36xj7IffJ5Uv/ocN7l+WGB/ZsB9JdUt64ssB4u",
+	"/GXojd7DgbmNy0Gpf/3X35eiUg2UBl/U96BiCUGWFPLtYX63ebUO7H+JA+/hxns4rEP8qEB2LlCUNtt7",
+	"jqkIoBNzDPgXMk+idxUT8IUxAdN5tbTFPIHa/V4sTw/jmJ1lJvD+oBB/fUzIdNDBnL7Kqr+2VX83hnko",
+	"awzqHttC272LiGGND2N/TKxaW9KMPwgrhH5ziwQRImA0I1YfSEPWnWDQbdu6h7oJXh8i73E58VA3W5P6",
+	"z5tp9HhQagMTqV/APTqNbhv8dr7Jo35VzqM2b51juK+rDMVnQpJHmOJwIQKBvOUz5K/tSAf1KZxDbU5V",
+	"/wFUGicEaTPImCVYsVG6TWrQw8xWBnulDZay5PJAmHs0cgQRWZRa7VvVpMda7X52addPQn29b2YSh6mh",
+	"ljBC9RI/wF026RyqL23nVCvpt8g5kyxCWWOe6olbeh11DrmVfW0iYtkzdBou0AkJBVGGeXqtBVohS2se",
+	"eGTJT0UfJ0ForR30VZPXCxmL+jQCUR+rw4wkA3SwsTSjbc0igYYLFEhBwlFaZ8as+YHQOIEYX1r8+9T4",
+	"0EZONkktpHhKkOuFOPb1yZNqVhhgoAe4mMoJZ1HguQ10k/5oHsgJiyXCfZrJWHwgi+R9z5sddWvoiAlB",
+	"00AI9bcgUnVOvnIr5nINqZ7ucGvVG/lbLGQwMj+ARHRKCYIg6W8xDKcaS4I4jgIfgNh2V61X0/1bKwly",
+	"0CVHyRM/guOVedtk1tQO7H5Bp2hY34T9a2tphf/VAVfRRQdzeZBVJ8cfNPB71ODqCuMPAis2dNJAmr22",
+	"f5DVsN+eT6DVvkQetrTsaVnidybcwypmU0ViD1UdSM+pA0ZhCwVMj2bn6yZeWWi1F3x+RnagNVkftotD",
+	"i7n4vkAYUSbJ6hbuWr0EgwtxmKinJnVCVqK1+mt0kmfGHqZoSBAnmlOhidxzvMjRVrjxfdtJf7Xkh6fb",
+	"Vu1HsyiNCKbq9PG4g8A2slupZWbJUZgkTo09lBSwXe6L7boznHiM+8RUrahwstozFQy4+z7CaYgqsYG9",
+	"4HmKA2V+mHqkrnP9dpU7MVc5SDBGiZA6/GbzrSzShgvERqCckyY8rWdfvU2f/tE8vEipE9MEXcQgEOVz",
+	"qraZcKZNOr3o2dc5yYzhIBnDT59reDQiniT+wBZCKcZe/NWpEeoPVqGxe9/srHC0R81Ra9QedVbDVBgP",
+	"h57n+4SMRhqcg9FiIOKhGskhDKyOgsHUyXtShnuZQLcaID8OAbdFHEWcCDHAIeEyuZ8l/r0NBEH//H/o",
+	"byzmy1T44nkia3NzW8KI6fYqXeQ46SKZGW67OgN4b3O+3SuFxCSDOOAmmolpZC6sRawVVkm/gHy5oa0O",
+	"kL2Fjv/rptlyclpS0M8eLMCZo2ZZi01JKGuz8mmV/o+IMIWwYV8Y2BsEjujeVnB9wHHalVpj9SKqxJqX",
+	"XVRmfWXZZ2HJaD7mONTFUm6Ur5yqmKzRwPKA/5EHkhXeHB9vvhGceTFK+oex9+Or7GtNlmRO6/MHOGbX",
+	"DbtGGKlnQCkUqI+sWh2GydK2/dRBx6fyMWVPX3AjKJQVk19r1RHF+4+AgZ0KAzdUAPhOsbCqAVCgBsBX",
+	"87PONBAe+IApD4j/9V9/T1H3kXj8Gq4+0uZ+V0Gt17aplWm+uH0QDP1XtU9C/QMbZ9YerQleI0wXpjyn",
+	"OdTdaoA/UP9rWF9Z2n8JFyJxApI+2Gspr3gdFVbkY8UP1M8FCkSPBxbg/R5tLddZsAo8ysIF8Fa/F8Aw",
+	"zPQKLSq0ODSz+1h4oTXNz6zi+sbQqpGg1kwELWhfXMTeVL5wOZ67RrpeQG0QyOyJQ3ltEGPMMY1DzAOp",
+	"a3GoK9Ew9h6IFOjE4Amc1wsHmXo1aBrQMzwbn03x744R4j111J1X1LFBmNNtTUxTW767oYIG1KHZKJSf",
+	"cxSi1d6zitkFJZPyWBaJ8NJqjOZxMqaH1e1c7oQ/wQghEfwnWe6GczXR8l8zHerFBpVejucZkV79r5a+",
+	"oblva6L+p4SYeHZktfDtj2kzPsATdl3VeguP3nXZebHLWj+xmBe57g1eHESpfA9ZL0OPaTs1ZU0rJL9W",
+	"GjzLjmgy9GlZeDVI7NGKf0u2mbNSfqiqQT0bet14zMkYApY8XT+whsvMuvVarz1bzwfUWsWoh8Owbr1O",
+	"UawGnBGSmDP+ICLskT+I5DBgA5fuHTznLnnM40u5FRHGw9Rno5GNTzeves2mDX2fD7u447X9OsYY17vD",
+	"4bB+5Xle3feVC6qcUHBDp2Q6tIsUmeIgtAJx/8M0puGxaQrAN6AdpxDFfiAkJ8qFQHMyVD0zI5wHPjHG",
+	"y5mEVxyYrUT6Ju37VubEMrnOQPKckIdwYSjC/8koPGpKeODhs3vGGZWsoDJx6YJyyyNZpKacWs4z06Mi",
+	"oR2DhMZoXY1L2tEZMHinv9uTdqZm8rIEMXqj/QnRQ66dgC5amX8OcpdmrYv0pHX61M0apovALrOXgzG4",
+	"xtUFgRr1gzobAQuNcTQkI8aJctUb6K22UCTxA+lT7QYHFDHuE+6k2fdYrj2ggW6Q68VCKk/bfocoIb7o",
+	"0/TiEHzAAZSMciFhI6YPlM0pur355SbbAwxq7FoTR/MJEwQ4eNB9lEnNvuvTQApDwdMZ9qjbbGaz46F4",
+	"eZ4jrZkhKyb4lBy7w+JjYY9luQeeQhG6+30sM51jLjPd0p7o6uKynSZnsa4iyr14BerV5a/o6pcJ26y6",
+	"wgkxbpNc0xv4XGfpJVMR3YSESxSxMPAC+BJLxFmsc/8CCYItSDMqNNxzFo8nKMjRqNYPWEP73Wem+od+",
+	"tWF7+imqh+IAU9TJ35dlnWuIwc0nDKreUgRPo2yOTlwv5pxQOdBzXLsjcRha3bAh8xfqszqiDJm1yMk4",
+	"WmuuWR0eRVnq7HjqL+XkzPOree+axWVDLksvBF8WXjad5NcxlfCbZNG6WloOk5HqVfvNA+039/QE3hCp",
+	"+mLH5hImpUJjM76JyelereDw2eia74uFx6C2rm9wrxEeCpg/NjMfNmQCPRASqQkWcAT1yRx96mGMFjaA",
+	"bmJxrtOngK/jYEaogziJQuwRva0NhDTCawJPzWkHFD9TuK2gxmaJL6xkgA735W0KNY0tB2APuKcbsmE+",
+	"Av2JDbfhzz5AsidGlCHi5vhM+ucVy+wlEkAPuH84M2tPsUA6FK/ZvGJlap4nW928s1X9Y20Ojw+tMzrY",
+	"x6myTRyU8XeSH23Aj60e2h7R6+WuKhC8fr0yMFAS/huJO3yDFvlxbfdS1jVQpijoNKr7RD1qSxVfShCh",
+	"ki/0mNJppJdhJ7VKE32GtR4O2gIp0LvbNxBhdg3Pw80/8bqj0+iNacKjTbJ0iSf1A2NSrWZD/bfVtluR",
+	"gmfU5vVqvc9fUrWK1dL/e5hg2jFFD4/MSKKTFDlPK9s7Tl1/3ddQOZpKBuQSa37q+wK2Z4h7G6zuNYsp",
+	"FPplI6gzLBzj/DqpiLKDhGR8qmUI5ow/EJ5fhv/OiqccQvx2kClO23bsh7oltV7TVG8TOptMdZ9f63Xa",
+	"Tm2EgzCgYxA7MX/rIvWdRsuomtd6ne4XbZQiq7bbSi9otb84NfOutV5x9XNT+XqmBpfM80sR6B6vLOYY",
+	"NMKEPKfGLbWVN1hMhgxzv6jB1CM8JrvUjdZIF/r58NMNqxBc8R7uXXbT/JSqQfrNBqZTPn2upU/WkSxY",
+	"yfDQ84FGfP7q4nJFidryidWqJwZRPAwDL+H8Tdh8MAmUbS8GPl6IWu+q6dREGI8zhfky1WuhGyXyiUBC",
+	"TwqhDyx/LWmoaiS2SfWYoaws9Rgciay5ZNe17Mf7cSTUzHHRyV8//FwXeEQcFNPgt5hoDbCMzV4jjPxY",
+	"28BSLYBTQ/XV9Z6zKj6NPs3QLZKp7CKYyshdm8suumoaTX+4Ev31w8/INTBz9lk19YsLMv8CUdanSeMc",
+	"JBjC9leqOxTEhPFYiwfhUDA0JCimsSA+Gi7M1lSzjDO/Qifd5lWfwufzQJDTaxTxYKbeGPpY10ighPgI",
+	"6/sv9VbA0/7azIFIzelJ+Q/r0FIeQ8ojyDEJD88TZ8v30S7ygJqKFXHgpSvsZJaEUitCJu6X9d9KcQbU",
+	"L64hpJAB6nRN6Gq22BxzX2ziBiyhYMUL+AZ5AY+dgc5u3SZYk5My6Wlzt2yp82dU8xFLyefamLM4qvVq",
+	"7znzY62RvG/t8qbX8tukM6p38fmw3vVe+fVLcjGqXzavbHDrPI1Q3wXpcTiHgjTNL9/jyvZNrGgvRstp",
+	"X7s+vnpTcry94VS7gW4QJXPkpg9y4cTaHmHr5YuFUBa0T0/S6xDc18bPA47cwHf1AwJ52kBv8YOuQwGY",
+	"pE0KiEacGPrz0v7D6dPMHkmzlTBd33BMsGHhhfF48wn5CrTt6fHnWP6r5pqd/+v//F90Z+384352fkRl",
+	"qWN7+a+KYOEh+miXqtN3iYnVkX4BTaeDePY69r/xKINzEsI0G8ZcmFQ80DNzFIASYYTnr5GrI/4uGgWh",
+	"Pv2gW6Xn7/STd+RJK/ODBGyjMWNOTRgNFw4a4VDob3X1U0ZN5GUpm1hbcF4usTmjyJqkOasbMhYSTJ+9",
+	"8rwdvqzYvD3DuXLW1PU6Tg1qV/qEeqTWazYuLw0wkhZpkw7p7pCs4IzJgYdjQSzbiRI5Z/xhW9XDVu/8",
+	"clUoL+l6XRLXSuS1uqXCzYxPt0Wade9UoebjhJphzEwfL8EPfLDzTCg5CCyRjRtxNiT2uPQa8stC4qIp",
+	"wVQgytCEYC6HBGv/zESmQ4KFLkeUD0QfTUMen68LhjcgvxMvlsqPaRrjusKXwwu1g9tuXCEWcpC8Qh6/",
+	"uANGFLKkIOu7//UT+tNPdxkVCBaGyuRjXh9ORL2VJzNTns+gu6golyE5zq7s7hh2N0/mqzU5O4OL2tzO",
+	"EF46iqb4shfiAPYulsVLfYi0gG359tMpmyXlv/QOZiOzQceGzLwqEtf7QCQcFVWb/2dQnE4NBcJmdItO",
+	"xCSat8em305eODHbvGbcZw8ihV01PByGhP9B2OrIGUqq/UY1EQUUxIWcJMfC+JyMQrwg+2sWy+yDxkQK",
+	"5H7u19LP+rDr7FuOTfLFIPD7tV6/1q99cTevR+Y9D8T6yT681qtdtjzfa18N6+fd1qjebV9061cX/mXd",
+	"u+h2Rp1mB7eb5zWnlu3vT5/tAvMDHQeUECOXszS0yX6YLF2zz9NLeIFJd23yBNP+rFak46xIS6Y0z07f",
+	"LDCYD7cvUurmxIu1GNCnz7UhwZzwm1hOlD2B60L4LH+vuBR1j3lY69UmUkaid3aGo6Ch7jtlFP4fY9Fg",
+	"s4n6/GzWzpGmekNmJGTRVBfe3H0zn8w23+xn5uEQnUzxA0E8pqdLd+ydnbXaF5q/2rtsXjaT+/ya9N/q",
+	"Dd8yGkjGiW/5hToSabi8RjXHQcB2FIQHRFiFMwd56ZY+ZGO9lN/cIonH44COG6kr+RPT8yunm4dEICwl",
+	"9ibEVws+tAKdRAEdO0AzdpB6NQdJL3KQT1ULQ3HqIEbrPpmqR/KY6mfjNbmfTBuMxs96I24teVOBfIbV",
+	"KZBPeDAjRsItpTxn7wosz7x7mkKjYTAi3sILibNa5S/prqVy6Zlbp7X/1u//cRJ4k5QCajKk0XzCpk6S",
+	"JD2Hi7wJppSE2UYvJ13n3P7dqjyKkyh+iA1ps5nbW+J5znjrKDTjCcUlSzK61huzNFINYeqpIOFM9RYn",
+	"cBZEfMRiKQKfIDO9s8ORDVjlPD9UfeEvCRlCyrkV2FfPgfiBejUb8tBzMvOUPJnD9YdZJqmDfEtvRAbt",
+	"HBQqbwCKhZqpm66+dYtaKGJCxjw7J1Ki5Prz7jz1chxxEjH1Bif3PJgtHHR38+H2z6cooGMiJBTBlUxt",
+	"f/9GPPPwUUD9gI5F4q4EHEkeQDA4nTRRhBI8zXvbBAuyu/ns6YbacivcR5wxiSD0szR0sNnfABLW/Ucn",
+	"Zluq3KeIBVSKU6MaEOs9+pqJWk8yx4pStytdd9CQhIyOBZJs5SZm1Vm/j/IVXYiGjd2MwBjySQRl4RiF",
+	"HY6rle9A3qcH/iFSf4M3KaUegLS7+nSoPHs9QkaSUI0QJ9DCeQPd0KWjKdD0EfAkK38JR0BJpwBQXvfp",
+	"nAeS1IFWJojHlcOp7jrF4kGNnkDuv5v/uMqRTZbwRp/26b/9G1LY3Kf9uNnseHfgOr0ho4CCdCzSvtQH",
+	"MvpjP9/Jeh/Q8Wvoq34NiQmbf1TNeUfDxR8/w2kNOoNbE/M0hbv7P+2OTqMyT1Nrzf5P+0nKUk+T3iMe",
+	"du+VepZPxf7PekNFqfcKH/Gs+7DUs8Y88vZ/2I888krNxulj5sfdtNz8UAvAmJNHdOZ7c4eCT11xlwCf",
+	"BGiZSo4DeY/H5kj11y//PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,10 +1,12 @@
 // Package checkconfig validates and masks a check's type-specific config. The rules are the
 // contract's own schemas (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig,
 // TlsConfig), found through CheckCreate's discriminator, so the API docs, the gate and this
-// validation agree.
+// validation agree; what no schema can say (does this regular expression or JSONPath query
+// compile?) is asked of the prober's own compiler.
 package checkconfig
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -98,26 +100,45 @@ func (c *Configs) Validate(checkType string, config map[string]any) []problem.Fi
 	if config == nil {
 		config = map[string]any{}
 	}
-	err := schema.VisitJSON(config, openapi3.MultiErrors())
-	if err == nil {
-		return nil
+	var fields []problem.FieldError
+	if err := schema.VisitJSON(config, openapi3.MultiErrors()); err != nil {
+		fields = schemaerr.Fields(err, "config")
+	} else if compile := compiled[checkType]; compile != nil {
+		// Only a config of the right shape is worth compiling.
+		raw, err := json.Marshal(config)
+		if err != nil {
+			return []problem.FieldError{{Field: "config", Message: "cannot be encoded as JSON"}}
+		}
+		for _, e := range compile(raw) {
+			fields = append(fields, problem.FieldError{Field: strings.TrimSuffix("config."+e.Field, "."), Message: e.Message})
+		}
 	}
-	fields := schemaerr.Fields(err, "config")
 	sort.SliceStable(fields, func(i, j int) bool { return fields[i].Field < fields[j].Field })
 	return fields
+}
+
+// compiled are the checks a schema cannot express, per check type: the prober compiles what
+// the config holds (regular expressions, JSONPath queries) as it will on every run, so a
+// config that would only ever run UNKNOWN is refused when it is sent.
+var compiled = map[string]func(json.RawMessage) []probes.ConfigError{
+	probes.TypeHTTP: probes.ValidateHTTPConfig,
 }
 
 // SecretURL marks a string property holding a URL whose credentials are secrets (HTTP check
 // URLs): responses show it through MaskURL.
 const SecretURL = "x-secret-url"
 
-// Masked returns a copy of config with secrets replaced by Mask: write-only properties, the
-// values of maps marked x-secret-values (HTTP headers), and the credentials of URLs marked
-// x-secret-url (see MaskURL).
+// Masked returns a copy of config with secrets replaced by Mask: write-only properties (also
+// inside nested objects, such as the HTTP check's basic_auth password), the values of maps
+// marked x-secret-values (HTTP headers), and the credentials of URLs marked x-secret-url (see
+// MaskURL).
 func (c *Configs) Masked(checkType string, config map[string]any) map[string]any {
-	out := make(map[string]any, len(config))
-	schema := c.schemas[checkType]
-	for k, v := range config {
+	return maskObject(c.schemas[checkType], config)
+}
+
+func maskObject(schema *openapi3.Schema, obj map[string]any) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
 		out[k] = v
 		if schema == nil {
 			continue
@@ -140,6 +161,10 @@ func (c *Configs) Masked(checkType string, config map[string]any) map[string]any
 					masked[hk] = Mask
 				}
 				out[k] = masked
+			}
+		case len(prop.Value.Properties) > 0:
+			if m, ok := v.(map[string]any); ok {
+				out[k] = maskObject(prop.Value, m)
 			}
 		}
 	}

@@ -81,3 +81,24 @@ func TestNewCheckTypes(t *testing.T) {
 
 	require.Equal(t, map[string]any{"port": 50051, "service": "s"}, configs.Masked("grpc", map[string]any{"port": 50051, "service": "s"}))
 }
+
+// TestNestedSecrets: a write-only field inside an object (the http check's
+// basic_auth.password) is masked, its siblings are not, and sending the mask back keeps the
+// stored value; assertions, which hold no secret, read back as sent.
+func TestNestedSecrets(t *testing.T) {
+	doc, err := openapi.Load(t.Context(), openapi.MainYAML)
+	require.NoError(t, err)
+	configs, err := checkconfig.New(doc)
+	require.NoError(t, err)
+	stored := map[string]any{
+		"url":        "https://127.0.0.1/",
+		"basic_auth": map[string]any{"username": "monitor", "password": "pw-s3cret"},
+		"assertions": []any{map[string]any{"kind": "header_equals", "name": "X", "value": "v"}},
+	}
+	masked := configs.Masked("http", stored)
+	require.Equal(t, map[string]any{"username": "monitor", "password": checkconfig.Mask}, masked["basic_auth"])
+	require.Equal(t, stored["assertions"], masked["assertions"])
+	require.Equal(t, "pw-s3cret", stored["basic_auth"].(map[string]any)["password"], "the stored config is not changed")
+	require.Equal(t, stored, checkconfig.KeepSecrets(stored, masked))
+	require.Empty(t, configs.Validate("http", stored))
+}
