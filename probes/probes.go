@@ -116,6 +116,7 @@ type Check struct {
 	Target  string          // the host's hostname; a config "host" overrides it
 	Config  json.RawMessage // the check's config object (JSON) as stored
 	Timeout time.Duration
+	Pings   *Pings // heartbeat checks only: what the ping URL has received
 }
 
 // Prober runs one check once. memo is this check's private state between runs (SNMP counters);

@@ -34,9 +34,13 @@ const (
 	TypeTLS  = "tls"
 )
 
+// TypeHeartbeat is defined in heartbeat.go.
+
 // Types lists every check type, in the API's order: the one list of them. A Runner has a
 // prober for each.
-func Types() []string { return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS} }
+func Types() []string {
+	return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS, TypeHeartbeat}
+}
 
 // Options configures a Runner.
 type Options struct {
@@ -71,12 +75,13 @@ func NewRunner(o Options) *Runner {
 	return &Runner{
 		guard: NewGuard(o.Allowed),
 		probers: map[string]Prober{
-			TypePing: NewPingProber(priv),
-			TypeSNMP: ProbeSNMP,
-			TypeHTTP: ProbeHTTP,
-			TypeTCP:  ProbeTCP,
-			TypeDNS:  ProbeDNS,
-			TypeTLS:  ProbeTLS,
+			TypePing:      NewPingProber(priv),
+			TypeSNMP:      ProbeSNMP,
+			TypeHTTP:      ProbeHTTP,
+			TypeTCP:       ProbeTCP,
+			TypeDNS:       ProbeDNS,
+			TypeTLS:       ProbeTLS,
+			TypeHeartbeat: ProbeHeartbeat,
 		},
 		memos: newMemoStore(maxMemos),
 	}
