@@ -8,12 +8,13 @@ import (
 // CheckCreateVariant is one check type's CheckCreate: its Config field has that type's
 // settings (HttpCheckCreate.Config is an HttpConfig…).
 type CheckCreateVariant interface {
-	PingCheckCreate | SnmpCheckCreate | HttpCheckCreate | TcpCheckCreate | DnsCheckCreate | TlsCheckCreate
+	PingCheckCreate | SnmpCheckCreate | HttpCheckCreate | TcpCheckCreate | DnsCheckCreate | TlsCheckCreate |
+		HeartbeatCheckCreate
 }
 
 // CheckConfigVariant is the config of one check type.
 type CheckConfigVariant interface {
-	PingConfig | SnmpConfig | HttpConfig | TcpConfig | DnsConfig | TlsConfig
+	PingConfig | SnmpConfig | HttpConfig | TcpConfig | DnsConfig | TlsConfig | HeartbeatConfig
 }
 
 // NewCheckCreate returns the body of Checks.Create for one check type; check_type is set
@@ -39,6 +40,8 @@ func NewCheckCreate[T CheckCreateVariant](v T) CheckCreate {
 		err = out.FromDnsCheckCreate(v)
 	case TlsCheckCreate:
 		err = out.FromTlsCheckCreate(v)
+	case HeartbeatCheckCreate:
+		err = out.FromHeartbeatCheckCreate(v)
 	}
 	mustEncode(err)
 	return out
@@ -63,6 +66,8 @@ func NewCheckConfig[T CheckConfigVariant](v T) *CheckConfig {
 		err = out.FromDnsConfig(v)
 	case TlsConfig:
 		err = out.FromTlsConfig(v)
+	case HeartbeatConfig:
+		err = out.FromHeartbeatConfig(v)
 	}
 	mustEncode(err)
 	return &out
@@ -77,7 +82,7 @@ func mustEncode(err error) {
 }
 
 // TypedConfig decodes the check's config into the struct of its check_type: a PingConfig,
-// SnmpConfig, HttpConfig, TcpConfig, DnsConfig or TlsConfig (secrets read back as "********").
+// SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig or HeartbeatConfig (secrets read back as "********").
 func (c Check) TypedConfig() (any, error) {
 	switch c.CheckType {
 	case CheckTypePing:
@@ -92,6 +97,8 @@ func (c Check) TypedConfig() (any, error) {
 		return c.Config.AsDnsConfig()
 	case CheckTypeTls:
 		return c.Config.AsTlsConfig()
+	case CheckTypeHeartbeat:
+		return c.Config.AsHeartbeatConfig()
 	}
 	return nil, fmt.Errorf("client: unknown check type %q", c.CheckType)
 }

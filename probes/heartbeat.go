@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -201,4 +202,46 @@ func stamp(t time.Time, cfg HeartbeatConfig) string {
 		loc = time.UTC
 	}
 	return t.In(loc).Format("2006-01-02 15:04:05") + " " + loc.String()
+}
+
+// NextHeartbeatJudgement decodes a heartbeat check's stored config and returns the deadline of
+// its pings: when a run must judge it next (the runner schedules a run exactly then).
+func NextHeartbeatJudgement(config json.RawMessage, p Pings) (time.Time, error) {
+	cfg := DefaultHeartbeatConfig()
+	if err := decodeConfig(config, &cfg); err != nil {
+		return time.Time{}, err
+	}
+	ref := p.LastOK
+	if ref.IsZero() {
+		ref = p.Since
+	}
+	return HeartbeatDeadline(cfg, ref)
+}
+
+// CheckHeartbeatConfig returns the config field that is wrong and why, beyond what the
+// contract's schema says: exactly one of period_sec and schedule, a schedule cron/v3 parses,
+// a time zone the system knows. "" when the config is valid.
+func CheckHeartbeatConfig(config json.RawMessage) (field, problem string) {
+	cfg := DefaultHeartbeatConfig()
+	if err := decodeConfig(config, &cfg); err != nil {
+		return "config", err.Error()
+	}
+	switch {
+	case cfg.PeriodSec > 0 && cfg.Schedule != "":
+		return "config.schedule", "give period_sec or schedule, not both"
+	case cfg.PeriodSec <= 0 && cfg.Schedule == "":
+		return "config.period_sec", "give period_sec or schedule"
+	case cfg.Schedule == "" && cfg.Timezone != "":
+		return "config.timezone", "a time zone goes with a schedule"
+	}
+	loc, err := cfg.Location()
+	if err != nil {
+		return "config.timezone", "must be an IANA time zone such as Europe/Paris"
+	}
+	if cfg.Schedule != "" {
+		if _, err := ParseHeartbeatSchedule(cfg.Schedule, loc); err != nil {
+			return "config.schedule", "must be a 5-field cron schedule: " + err.Error()
+		}
+	}
+	return "", ""
 }

@@ -225,18 +225,21 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	CheckTypeDns  CheckType = "dns"
-	CheckTypeHttp CheckType = "http"
-	CheckTypePing CheckType = "ping"
-	CheckTypeSnmp CheckType = "snmp"
-	CheckTypeTcp  CheckType = "tcp"
-	CheckTypeTls  CheckType = "tls"
+	CheckTypeDns       CheckType = "dns"
+	CheckTypeHeartbeat CheckType = "heartbeat"
+	CheckTypeHttp      CheckType = "http"
+	CheckTypePing      CheckType = "ping"
+	CheckTypeSnmp      CheckType = "snmp"
+	CheckTypeTcp       CheckType = "tcp"
+	CheckTypeTls       CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
 func (e CheckType) Valid() bool {
 	switch e {
 	case CheckTypeDns:
+		return true
+	case CheckTypeHeartbeat:
 		return true
 	case CheckTypeHttp:
 		return true
@@ -1184,7 +1187,7 @@ type Check struct {
 
 	// Config Type-specific settings: the schema named after the check's `check_type` applies
 	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-	// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+	// `dns` → DnsConfig, `tls` → TlsConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 	// takes the default its description states (also given as `x-default`) when the check runs.
 	// Write-only secrets are masked as `********` in responses; sending `********` back in an
 	// update keeps the stored secret.
@@ -1207,6 +1210,14 @@ type Check struct {
 	Name       string       `json:"name"`
 	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
 
+	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
+	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
+	// appended). It is never shown again; `POST /checks/{id}/ping-token` replaces it.
+	//
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl *string `json:"ping_url,omitempty"`
+
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
 	TimeoutSec int       `json:"timeout_sec"`
@@ -1215,7 +1226,7 @@ type Check struct {
 
 // CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
 // (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
-// `dns` → DnsConfig, `tls` → TlsConfig). The config is kept as it was sent: an absent field
+// `dns` → DnsConfig, `tls` → TlsConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 // takes the default its description states (also given as `x-default`) when the check runs.
 // Write-only secrets are masked as `********` in responses; sending `********` back in an
 // update keeps the stored secret.
@@ -1463,6 +1474,78 @@ type FieldError struct {
 //
 // Example: 09:00
 type HandoffTime = string
+
+// HeartbeatCheckCreate A new heartbeat check; `host_id` names the host the job runs on.
+type HeartbeatCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+	// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+	// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+	// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+	// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+	// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+	// the incident at the deadline.
+	Config HeartbeatConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HeartbeatConfig Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+// the incident at the deadline.
+type HeartbeatConfig struct {
+	// GraceSec Seconds a ping may be late. Default: `60`.
+	//
+	// Example: 600
+	GraceSec *int `json:"grace_sec,omitempty"`
+
+	// PeriodSec Seconds between pings; excludes `schedule`.
+	//
+	// Example: 3600
+	PeriodSec *int `json:"period_sec,omitempty"`
+
+	// Schedule Cron schedule of the job (5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…); excludes `period_sec`. On the day a time is skipped by a clock change, no run is owed; on the day it happens twice, one run is.
+	//
+	// Example: 0 3 * * *
+	Schedule *string `json:"schedule,omitempty"`
+
+	// Timezone IANA time zone of `schedule`. Default: UTC.
+	//
+	// Example: Europe/Paris
+	Timezone *string `json:"timezone,omitempty"`
+}
 
 // Host defines model for Host.
 type Host struct {
@@ -2053,6 +2136,16 @@ type PingConfig struct {
 	//
 	// Example: 150
 	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
+// PingToken defines model for PingToken.
+type PingToken struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// PingUrl The heartbeat check's new secret ping URL, shown this once.
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl string `json:"ping_url"`
 }
 
 // Problem An RFC 9457 problem document.
@@ -2779,6 +2872,17 @@ type CreateCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// RotateCheckPingTokenParams defines parameters for RotateCheckPingToken.
+type RotateCheckPingTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // RunCheckParams defines parameters for RunCheck.
 type RunCheckParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -3277,6 +3381,32 @@ func (t *CheckConfig) MergeTlsConfig(v TlsConfig) error {
 	return err
 }
 
+// AsHeartbeatConfig returns the union data inside the CheckConfig as a HeartbeatConfig
+func (t CheckConfig) AsHeartbeatConfig() (HeartbeatConfig, error) {
+	var body HeartbeatConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatConfig overwrites any union data inside the CheckConfig as the provided HeartbeatConfig
+func (t *CheckConfig) FromHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatConfig performs a merge with any union data inside the CheckConfig, using the provided HeartbeatConfig
+func (t *CheckConfig) MergeHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckConfig) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
@@ -3491,6 +3621,40 @@ func (t *CheckCreate) MergeTlsCheckCreate(v TlsCheckCreate) error {
 	return err
 }
 
+// AsHeartbeatCheckCreate returns the union data inside the CheckCreate as a HeartbeatCheckCreate
+func (t CheckCreate) AsHeartbeatCheckCreate() (HeartbeatCheckCreate, error) {
+	var body HeartbeatCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatCheckCreate overwrites any union data inside the CheckCreate as the provided HeartbeatCheckCreate
+func (t *CheckCreate) FromHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HeartbeatCheckCreate
+func (t *CheckCreate) MergeHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckCreate) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"check_type"`
@@ -3507,6 +3671,8 @@ func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
 	switch discriminator {
 	case "dns":
 		return t.AsDnsCheckCreate()
+	case "heartbeat":
+		return t.AsHeartbeatCheckCreate()
 	case "http":
 		return t.AsHttpCheckCreate()
 	case "ping":
@@ -3585,6 +3751,9 @@ type ServerInterface interface {
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
 	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id)
+	// RotateCheckPingToken Rotate a heartbeat check's ping URL
+	// (POST /checks/{id}/ping-token)
+	RotateCheckPingToken(w http.ResponseWriter, r *http.Request, id Id, params RotateCheckPingTokenParams)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
 	RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams)
@@ -4411,6 +4580,56 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetCheckLastResult(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateCheckPingToken operation middleware
+func (siw *ServerInterfaceWrapper) RotateCheckPingToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateCheckPingTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateCheckPingToken(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6432,6 +6651,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/checks/{id}", wrapper.UpdateCheck)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/checks/{id}/last-result", wrapper.GetCheckLastResult)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/checks/{id}/run", wrapper.RunCheck)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/checks/{id}/ping-token", wrapper.RotateCheckPingToken)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/metrics/checks", wrapper.GetCheckMetrics)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/snmp-devices", wrapper.ListSnmpDevices)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents", wrapper.ListIncidents)
@@ -9646,6 +9866,224 @@ type GetCheckLastResult503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCheckLastResult503ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingTokenRequestObject struct {
+	Id     Id `json:"id"`
+	Params RotateCheckPingTokenParams
+}
+
+type RotateCheckPingTokenResponseObject interface {
+	VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error
+}
+
+type RotateCheckPingToken200JSONResponse PingToken
+
+func (response RotateCheckPingToken200JSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken400ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken401ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken403ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken404ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken409ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken422ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken429ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken500ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken503ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -19182,6 +19620,9 @@ type StrictServerInterface interface {
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
 	GetCheckLastResult(ctx context.Context, request GetCheckLastResultRequestObject) (GetCheckLastResultResponseObject, error)
+	// RotateCheckPingToken Rotate a heartbeat check's ping URL
+	// (POST /checks/{id}/ping-token)
+	RotateCheckPingToken(ctx context.Context, request RotateCheckPingTokenRequestObject) (RotateCheckPingTokenResponseObject, error)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
 	RunCheck(ctx context.Context, request RunCheckRequestObject) (RunCheckResponseObject, error)
@@ -19853,6 +20294,33 @@ func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetCheckLastResultResponseObject); ok {
 		if err := validResponse.VisitGetCheckLastResultResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateCheckPingToken operation middleware
+func (sh *strictHandler) RotateCheckPingToken(w http.ResponseWriter, r *http.Request, id Id, params RotateCheckPingTokenParams) {
+	var request RotateCheckPingTokenRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateCheckPingToken(ctx, request.(RotateCheckPingTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateCheckPingToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateCheckPingTokenResponseObject); ok {
+		if err := validResponse.VisitRotateCheckPingTokenResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -21272,483 +21740,503 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3tchs5kjAK3wqidt6wtFOk+SXZpmJjVi3bbT1tWxpJbs+7plcFVoEkRkWADaAkc3p9Yn49Eefv8+dc",
-	"wZmIvY69k7mSE0gA9cUqskjJ3e4Z78a0xSoUkEgkEpmJ/PjZC/l8wRlhSnrDn70ZwRER8OcFVuQ1nVOl",
-	"f0REhoIuFOXMG3qnL65eovQ92osEnqgWJWrSmim1wAvaEliRWL9t2S73h0jNCFrwmIbLRxIxPCc+CkSA",
-	"BPkpIVJJFJOJQphFKFABkiTkLJIoYYrG8OlPCVcYUYkmSRwjPMWU+Yi0p20UjDzFbwgbeUfi3wa9I/Vv",
-	"/aCNADiJsCBoQQSSRNwSgRaCh0TKNnrLxRzHCDN5R4REIRZiiahCinMfoNBj8jgiAgXpXFvw38DPP7og",
-	"c0wZZdPAAJ9/I4kK0J6dyz6aUBJH0kd3MxrOYIDvObp8/gMSBEey7fmeDGdkjjXK5/jTa8KmauYNeweH",
-	"vrfAShGh0f+fI+8Dbv2l9fH3MOEPndazj78/UvaP33m+p5YL4g09qQRlU+/zZz9bzXNYgE1r2jLNqtfs",
-	"pyC3HnvjREi1b6Z+Z97cURbxO0SZW8XVdfrp37qdztHdvx0EaC+Ah8EQlun4/BTB7yMU4CgSREr7Jowp",
-	"YQrZh+iOqhlPFMJp8wmmMYlaOFGzYIjML6R/EaZoiPVEZUVP+zvh/SeH97v1eCdKLI8niohVlF9aElcc",
-	"3WGq0JhMuCBI6E8om5bAoozOk7k37KTDUKbIlAjvsx5ogQWeE2U37/FicUnCc8H/TEL1Fs/J6ujHeivo",
-	"13Zh0d6EC5QsYo71gsHCmwbwtyALLjSMMWdTDTOgjXzC80WsgRFkSqUSy7Z91A75/LGc8cVjvKCe71E9",
-	"5k8JEUvP9xhA5Nn+a9Hf6fh63u53twrBJ4mQvAK5Zwv8U0JQCK/RRPA5wmghyC3liUQLPCWPJAoY+aSu",
-	"TZugXQOleV0H5EG3VwXWS8HnFSuusFCITwCjis4JEphNCdq7eHmC+v3+sxJSe53eYatz2Or1r7rdYacz",
-	"7HT+owZKPcMCjBPN35Q39CKsSEsP5vl5wA8HVXCfRqtQX8HyS56IUCPt3bvT5ymuFljNMiBo5Pme5udU",
-	"kMgbKpGQSpCSBFrmoOkfVkND5guuCAuXP5BlFQ3fkKXDp9nVjyQKZ5xLyqZoDwOwPpJ4uY/UDCs0xzdE",
-	"IgybjJIInZ9dXiGJJ6SN3lM1o2zEegM044mwe0DqraFH0fwmezInasYjH+n5A+8b82ipN0mMlxKaTaiQ",
-	"SuNtwZkkI7aXdmBORBSks9Mnhf6QREOkcRbsI8qkIjjSc8Oh0pNRdzQkRxUw4RGL6GRChOZpAAYXDi5z",
-	"tg16vSN95sSkABkcu/pAlYrGMRIJ06eYjwadZ9DziAXAvlrAv4I2+oEszXkqQ74gkWZcwO65uJELHJI2",
-	"emmZrlJkvlAS7R18+rQPnzCu0A1ZKB9JrkEGLqfHlOYob49YgfQPJp1wQHq49TTqjluDsE9azyaHuPVk",
-	"/DR8FnVId9LDjggNQjMyzJFNS9NNLXs/2MxfakSgN/iTZseIJfMxEXqZqCJz4OWCqESwOm4CQlEBoohM",
-	"cBIrb9jV/C7dI5Spfs9sEsP4DzqWH5qf3ZVzwPc+taa8lT2FCVzxVehfsGgdF/KRhQkxfreGJfXWsyTF",
-	"782QPmt2YnYQnGvf4ejC0K3+FXKmd4/+Ey8WsT3jHy8EH8dk/vs/Sz3ZnzPgNRoUprE39LpGFtPUT9kt",
-	"joEfESG4Pj8//OzBW29opuJ7cyIlntoza0GEWqIRvBt5uos5lRIA/uh7UmGVSG840KulqAKsnZox3KbL",
-	"RAUtL8vh48eShMmcs7b+F2PZ5rczNw/5GL6FuXmf8xj9nSATb+j9y+NMiH9s3srH5+Zjg8OSqFcE5ggF",
-	"ZuIByAESERzOEJ9MCIs04wFUaCKoUw6qwLBtH2cN80JoK5NCG31sm8NcTjibxDS8LwFgNONSwYwjdEfG",
-	"rYXgUavTRTjWwvgSkU9UKunlF/RZtqApFNutZOg+e8h11AASpARmkupXPsIoSgw6CJwgKGFUS0OwlL4+",
-	"H/bg4IPzIyixy2C/4pSwhxdWcO6Uz4wjI7QirA8KVDg1nArw9RDQSy7GNIoIuycFqRmVSDMD+AQxQiJz",
-	"8uNoThkSPCZHaMkTAX9qnN1Scgd8OiOpfkZSGVzb0dQk/e4hiEoLeyGOYyIeyRRwLfXfGYXYzVdLz59a",
-	"TtZr6ZYBUJZKO0ARJxIOfqM1OHnB0pTed6nk8NVQR1HkvCCJJNE9CaW0v9AdlimX0d0jrXhhlAlxbtOZ",
-	"TaoVqMe3vceaX0kr8jGuZkSAtLdffXCtykDZGdZk8OJZ1utldPqOWRsKHsdkxxMtyffxYHS7wslWUO0D",
-	"/ihDmZBv5l/gcw69BSGfG3R/RZTKFBEMxy/04t+TRKntCwElHYFth+Q3K6IRupsRZu0AWi4AMda+vqaa",
-	"5gaTZ7gb9siTcT86wIfhU9KZdHFvnON4B0WpyI5qbXMw+JaU5CB/ECI6Zihh5NOChJo7WahAEvZRzKdT",
-	"zbKcFpch5sgZS3S3mi9mSAnQHo4lR5Sh4E8tK7q2Tp9rDS8iTNEJJRJRtYrbNrqwdiA0x0skkzAkJGrr",
-	"ab7l6iVP2H3ZkpF/uEIT6Cx/Kg2yNXqba7DNujCuWua7h1iYt1xjYJaaITRC4fz9Ck+Qc7yMOY6uOH+N",
-	"xZTcW8ogRqmnEoHuaPTubmfw9ODJIRovFSkIqd2cRGHpzXyvOEcxALTdQirOW+a7h2LTIg+WnpbuXQsO",
-	"mKEuekO/+3rW8pKIWxqSdwzfYhrDYXX/5YywwmMsQbJKcj3nuWRuFS0MpabbnbbZlw/CJlFEFoRF+pxF",
-	"e/kp+QgzdHyqmeEtjYjYL81xB0Uha7JxBTNb+2dj+eBvMFvaXSDvuXJCK1OwAxH5pHkxiYqzATyQGC81",
-	"c8qDnZejcirkFedojtkyvQDbclU1QC3LEh5kWS/SGYIhckbMzYqfs66mty9cIKpk3SXLnW7Kbw1SqLBo",
-	"21u9hts3KoPDBLnVH0olCJ4bSyNfEGaPwq9fu/TvQ63vmMYiF/Qv91Y4rDkKFsnaCMYEC70cekELR303",
-	"L9jnINiaw2SfPgQtvlk/ha9lvd+/f986zoi/4prtOwN1ONMqMZuS4q3eir3zc4o8c49HT7ixdVq7IzV2",
-	"UBwqektyPYw5jwkGE8A4iaZEXScyKlpdeVI4OYzlWn+gtXWZ6yu9V/Q9zeSja6xq7belCfgeZSFItqAR",
-	"rF75VLRfJOoaFrUGBp6oTU3ccVOBUt+TCw1Oc3RIhYXaataf85deHwooyA9fWBrfrWFhwI9p33wMV6Of",
-	"fe+YvuEReaFXYpUQtkW32/g/e4Qlcw0tLHFuYNvW9z61dJPWLRZgFtZtc6BcQkcGqo+ffU9xhePGWF6L",
-	"sayrFN56vFwSKalhhV9wi2yLZmMm49UEmafWIrM4wYwzGuI4FaDs1XwQxjiJSIDGJORzIlGAmZoJvqBh",
-	"ABc0VQv9kFScwlwi4twwKUWvWSzdGhYnisBUjePz3KJNcCyJX1rH4lqV7tMX9o4ixAt3oSUNQWgh7N0l",
-	"ingcYyHb6Lm50Rqig4650ArjRNJb8sbdp5nL6lVaSO/feoXrt04Flfw5kVqjNyf1qjPDJm+GItkUZ/p+",
-	"xhGWN9ZeB05XZkLSWVWBP1pfDiCJ8k3nWjpcd0wf03PXskwkObIoTr6aBs5rKT+nMxyhlNqp1PoEjimW",
-	"enlzRH+EgpiHOA6s3Z1xxIi64+IGVtfyNmiiCdN95/me6dsDZDNMG3M+B/tr22f25DjXe/b0xI2TPTpb",
-	"EHZ8CuzymF7h6XdJfJO7ztxiU5idds1ZXOEVccbiJVJ4inIW44DKa/NRAC4GuQ0BA+R4SI5P7kghFSuf",
-	"zlbCVXeZWYdcbsOOjdpRLQsIGMIcjorM5WbYr/D0VGkxNB0JC4FBvlN4Oq0eqLQRbMMUtAyOj3X4gDFX",
-	"jy16rfB0I9RXuo2W3TibaDYdkmrUpdyru4F3EWdFXmETmop2Fy/4jbufaLzTLG6MhHF24/nlZ8bi/bG8",
-	"Bg7Q9VJDTIQ6mWHGiBF61+66MhMmgiCM5liFMzDT2jMSLkQJUz7iTKvQUhk/QzMM0kCgvYDMMY0DHwV3",
-	"ZDzj/CbwRyyQMQ5v9EPOtBwe7B8ByxtLUKEFIvOFWpouJWHA6RSMrTQwbfTilgi928WUABjhjIQ3JBox",
-	"sChn7psAIr7Vmv27i9cSzROp0JjokXicKIK0nrcn9+GtnkdLg4M0vUVJTNIPRqzg8vNIGsedIhHDTCvc",
-	"Tlr6ubMhENDaG+3RF/o7u2h6Eef406n5DnxmyrvWoLKKMRYnhWgkj9DdjJNbIjSCOIOrS/0nAVhJ1BjG",
-	"Mxi0EsheBYyw7hUSjX6s6YrPKZu2LKXAojSGBPpoDIgdokLkMC+kMQXlSf387PKKRAhL9L8uz976SNIp",
-	"I/Z+CCNJQkHsllCNgbajNQT7c+3O5sxs52339nEcoym9JQyFaReG5mG353dl2sC8IhJp+lnCtmyv7AXY",
-	"kNcaWlntWukw+8huXiDECXASI9JKAhykOQGc6G6uNH4KaDwsYdH3jFuIfa3FgozdbwYW7o9g02SAFkDc",
-	"zt2ztKsrKBUg2+ZwlHpdqFpunIpruHY6a7ecG6kwjYMGCK+l5MwmVaan7OxaK9cUDjojKuS2xuZPs+bw",
-	"MY8jfseuJQmr5a5QELxB4RQER2cgshpla4UCCotUIYoQhsdFwS8nrFaLKBvHZNY7fuVFsojuOaGyRh05",
-	"38hsJiXMFlbJz9b643oqOQHcb6lDfB2EVB0SYUz9WAs7qU6JokSjNRc8A37Q6cGUehvBR0vjVoy0apZM",
-	"Z+a22IhCOd2n3wFrQL3T7WFn8LRG71/jdrtCySuGgHWkXURJCiuobZVqmiPhbX2b88QJfWwgs9dUVupu",
-	"ibmmWOUJufCKTaTylnxSNpZDK556PGfibKTF5Vjm5wppIT9VA3BukA3TfgeM4De5u74uwv6lKReCoE6w",
-	"IlMullU2NazQDTW+8BMKlsQhwug2iRkR4N22wOENnhJfK31UgrI9TazD595zHt4QMaEx8dEPyZgIRhSR",
-	"ProiQmCN+b//9W/7cCNOPi24BI8iLRrDnSdGdwTfMCIlxMkZr5aQRwTtXR5fnL7cz9uxHEQ01jKGRk8R",
-	"Fq3yQtdwgESkqapdQNCPpUGKb9+sDllscOkAKD4+AXDS1Xhp0FzBRXLLtJboi4vaQGgAR+ZrSYzDb7Nb",
-	"rAn9lJ78KzYAhiBYL9SnDzREe+YfS0NahoyX+4WDpcFot0S4m4xVYdV4Y9smaeyjPgQLtOEjp/YLYoXZ",
-	"ytuBxpdzUuE4LgK30irGW+M35pmRvMLGYlROGWJmLRuwZfROG8a0ZkqMV12/atwpQfEUIpCcZI80yMhY",
-	"icBKM63u027/6m5X2QTayy8GJbL6asaFPVb2WgzKXPd9U5uc8Sq0rVcHBFTY6E5w8J/hCFFVoN7arpOY",
-	"VHZ88uMLvWJ6BRkRSBhjS/VFVU5J27zx84pWZmxs8J1pm351bVZ9zR6XfE7AmgekQsxmsyQzXqIZZlHz",
-	"HS6T8XVYexDBunOpEkEQFgSjvSBzsLou0VTgoyDkTGHKiLimczwl17PllBJG9Ct71Fyb8wBaUzYRWCqR",
-	"hHqE6/LhEewjLowftD47jLvPyfsXaC84ef+i9fRZzQ2jdRupYAiK87h6lpYghihQgt4us4gBOPOQSNgj",
-	"ifTnaG/KJQl9dEnmU0EW+iithCIRcQ0TMbF4OEJzrvE61gzT0HUDNS23x/xcnDLMzM8OK4eFHBmndFk4",
-	"efJcsl5WsafjBjm7hFaucJyLQ0yN0+40ys04J5q7t80l7ML5XXFXsqOwXyOcp/BtxNZO4nn1afF+tjxy",
-	"Vr4bQhYmnidMBERG6G98a5APY4KFtPS0WQjehVWVELPuTiMf7b9KOOPldZ7JVmOpSn0rR9QTlok4xpfP",
-	"9JqjsAyohqcTbAt7RG3jZ1RrtuELwq7z1L3h5i5vlSl+W4/qC4C34vJOKDrBoarRNe6wtBzQ+lcC90aC",
-	"QOhNSLJIE40QSRUXy0qm90ArepXmdXgkt1jZBpa+ChE3W5CSfYNKRVmoMgAoy2WcqONen6psJUUSdQ4h",
-	"Wk6HMwVsQFbUYRzFnE2JQDNcxyLtzLLLTDi0NIfHgk62UrIMxbyEHq9sL6tvLk2/zXcPI3erWHjpEJDP",
-	"4RHRCIxjM3xLbKaR6ln/4tKp3nRVi/myqFPlF2+GXdaAyilslD9MrhMjc8TckAqQPIaQVpP6gYJjcizR",
-	"nzllJNJCX8jnc1wj1eu2a9Ukk1qFRNfjGhEQXL1cWD6/AT0OK5AMSVQtuhR6vU6klgib4H0Lkcf2lMk+",
-	"2e7PbWtDirnldHu0yKw2sdSHkXwMldTs6p1tkrbXLQUme1Q0tUm6QeoRdVl7qWX3fca8EXCaITq5OL06",
-	"PTl+7aNXp9+/8tGbF89P373x0euz9z569/aHt2fv36I9yiZ8v212hTmetNoGt2NhovtrpddkMtQi9d7f",
-	"/+//Fz1DoaCKhjj2kf79BM3odGb+HqA5iWgy9xGJJUExv9u3f4IOTm5JjPbAN8R+dIcFg4g3+xmo7DG/",
-	"038xggyEObuYG9rzPd0BBLnqL7W4ze8gLcWEb8WnHXZPsp6LL16ZcYoP37hRi49fAwzFZ6cAUbaaqWBY",
-	"XMtAb6PAZj/DKMaKCMf9Vs61wlkGzoEBbL7AhFc4TRaHIVkocywIKm/QXmAe6ZZ5tOqxcxvYNdoOkcZ7",
-	"x/SUf/TS9pp/dpyOkCLmShAWnXPKVJ1BzHCeR1YnJxJho6MTY9DVM353dYIibGOU8oYOrXUaqxCfmHwX",
-	"7pzkDCJ9TSouqvZXL/RTdKw6Mdo3G1Qvp64UJKdau+Cmg7F6DFjC9fJR/YfXX1xjOHJ/UZLL5MaWEPNj",
-	"FLAK0bPEMy3aCtRazzeBhT3HcjbmWFR40k8JI2JrudaSjVwrLklzkAsSEnpLInc+aSmDS5KFFM85mJpu",
-	"iQ18ynAHloTG3ghFfbBCVc+Zo2idW0reICXvY5ESmonNybUGVPA5lfDUeuteu8Pl2o6neZaaEWZ8apAJ",
-	"xJfJuOVsLjY5iUWMFmcLeFmVy8ounXxxXa+N6Jl3O/Ur4ZtXeimZipdIEngpbOoAahygMuXpYUwrEBEh",
-	"v9ZtWYAvPc92he5lATDo7ijj8dsApU+Q636nSk9kmr4pM26a7pRwAYvmpOh39EPpQw5QqXbagrlDbJMA",
-	"WGA/Ob5SItj8tCrpomIxVvZ7FZMEn7EqbyPnvbaV05kxMDf65MQ0fSAPorW3zRNM40SQazUTRM54XHVx",
-	"wZnmSIreEghuBXUiYZaDAyvALPU5qT5Ct3GY3tFpCbJe3OK43h3L2NUSdi9sGpt1I9slrGV2y1JrngP1",
-	"675wNb0zyt8W6b55ouox9mX8vTKndGtjzO2odJ+UFrQIbBXdFhzI8gp5bhK1u/wk3ZyYLc8mkDZobZgu",
-	"ZdN0l25AOJsvGjZ9pVTTpldh05bPmWzaZ5y2/LhiF10uSEsuSEgnNESSKKV5r7uU1t/bvHFZ4D+s6iOJ",
-	"gmx5AwRx20SO2F6wgPzQf//f/wdl2PRRINl8YR5nmPNRMFPKPs6w5KNAhfZpihB/xIKISfM0nbxuGtuH",
-	"6Tz32whye8EPRCVk40RGXwTDNGFqmPNyhkRSI6YgYarJbWByQlIlUQ5fJv2ctIlujAs1huRg9oNgP3VK",
-	"sA7OmqG2R+y9oIq0OAMxCm4r4Uifmzg33ce/2v8LEGVpKlUtDtiwv1yDsfGbR5iNmNkEuRscqbhI3W9K",
-	"mUZT81LfbFZv6HU7bf3/3Z7JMAx7JvWwLKfCYOTOTKtdXHxJYiv6E3SLBcVMmbziIO5TlacmPgEJekKn",
-	"wRHMwMW829VKc1UazcFix7xsj5JOpx+a5dJ/kqCNjs0aOtJFehXziyghjIOK/EJKs5IGPRHVz+eUuXDE",
-	"OV4srONOxOS6/ZdDlw/ZA9ZygEJrM8IaLlRorTfPWkZUaK3CxTr+Umwby3V8I9f2c2odWL616aIz/g6h",
-	"KKQphy302oDNbtG+jOkmDHeL5qVVb8J6880/FjfZd1iSLYM3jEGIxJENxcg2JZphyLePlYnx0RtyuSBH",
-	"xuiTG9XtUcSwEPwu3V7BuoiOHWXi6pkZkaLJSaQZIMkzFsNAMuZTqQ/VexhTSMMXGYzJNF2zSFjOVTqA",
-	"zNQVDsi+l7L6NIjk4SXtHCC9oJCSuLfOf7vbIGdyCnyv0uM1J86vUh0EwWQn20LwsQnU2Tb4pSzRV/vF",
-	"j4m6I4SZEzSHksNOESeHazNJPz0cFNHSWY8X3VsFYlhlXYF3JtUsM775pQThhVTSC/Dmz1LvVsSsb4iX",
-	"fwA9oCb+QGMYEu/pkzOP6W4J0921mO5vQ37dTnUG7+oY11V1olbgr7lVg93e+DrLGAgqjFMP7/9fczdm",
-	"Aa6d5huiBA1lnRGjoUa+ZjoTW9ShmWl4KjBLYuzo012uCHzn+V53TjXnPDD/dGf6P00vWPKT/T4b5AI6",
-	"rnnZfQMD1bw9WPu2+4onYs3r53gJFzfbRt6brmrMY76n+I6ZS9Ll9l1VDMhEn18PP3fhWh+mDxOuTVmw",
-	"DVHBJef1XE7vHWEfY0hve10KsazPlTDPdkWdSbZBL6V0nKD9smROBA2RHQHtLXB4QxSKuZQ+Ekr5YEFF",
-	"iiPyaUHF0kclN84M1SbJUyV2RMIqj99LojLF0iwjMslxTLUXhjhrRWSudS4tyjRxaN7J1gVE2Zgt6MNw",
-	"RzeNHGHb3lMLb44sUmTmya6evBP2x4QkVbmltqLwn9JOVu2u2QpuN1/bp5+fuO2rdj51F+oddPaDj7ro",
-	"/fHF29O33/uol3OL6DsviNwteMfv+j2//7HyzF7hyfa6+wfPt3++N64M6e+cQ4F58I7dMH7HvFT7ubIK",
-	"hTsoFuZz0HKtIm20WB80cKOlbnFi6P7PTZP096XpPP39yoyS/r4KCz+fw7jZWw2AA7+hG+6csvzT7opy",
-	"lWlJcdxAdS7cIaxY8qCuTmgNWHczHjsD2BGiKhfeXzLG1Fn0XOW2EDOtINnIEXTM0iSF21pqYL1sfQ8S",
-	"tcbL1gyzKCYiVaW2v9G4nza0IuaXNZN76xW1isQvL/3fT3JfFdVXeZLxHT9LM5IUqZ2za/eiGbmbjt4Q",
-	"cy5/9D2WxDYvceFKIoPAJTtpnMLHta8PjGeKxjVRM3l/eZUIhva4gItVQSOyjwiLZOphD4e3S2dj9pJE",
-	"eEZw48Casot8bqrlifgprquOjtQv5DKZz7FY1mlL16u7sXTxJ6/h/rW6gbNmyGvnn1OVvyqErHuu6Xof",
-	"BdM6NZM0zxFyar/YeDGdn5RfRsPKlCrgr8R30WK4JbfPzISf/Z9rz4+G90QryiY8XgX6o19p+o+YTdvS",
-	"dvPaYOarNGA+f3uJoHoW2itcIkRM7mv5GUPm+/iWCFNswFV207KtFf3AbGezP1XYLAVV10XdoQjBH2F0",
-	"qAa2N5f7CI/5LcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCtZ1KRbYoHM7MEY0XC4KFsyaZD5AkoW5Y",
-	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdCG44mGlX7nATEKoQs5MlESLIO9SmUROevuYN4HZ",
-	"xysSXGoTsi0qZLrnTJ5bmN49P/f8/IOrk3MQzICkrqvtdG+N+6gjrKJpzhXx5GJatsr1N57LgoRcRKmB",
-	"vCyR6ZcmJZrihujziDsuoO3Y873j42P9z8nb4zcvPN978yfP995eer539acrLU2f6beXFz96vnd+daFb",
-	"Hh8XsXy8AcfHtRg20B4b7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
-	"OTXbHmqqPELlTKH6lc3fZEIOGAKn2IN+kQjsNehBf3jQb5JP9A4L9hA8xqpoJTPrtixmVZd0W+FjlvLc",
-	"KlLl46mQb271zpfZ7HBpNnyTpsbEiOiJ2FR/LgFgEa1YKkH0gf/vuVK5eYHHZM8rIXxQgfCXWpNIy/8U",
-	"Gb6tA7Vy18OVVkpMnNnE+lK6onAQL+TqCKeZh43uoikk8FEAqfyDUlHIXJsqkTKtPFUZFUcluhOcTd3F",
-	"+OYIXTO3rN8qCeMVZhGfTK5oFe+DHK6GEPnEeIi/ejV888ZHvUFrxhOx75CjtbEWn0yk744fJ1Y+kqaD",
-	"v9gcCxk2Os+GnU5x/Q4KdaT3PnS6H6Fq9H/1PnRa/Y/7ww+d1oF59LsqDL6qzAL/S6TcMknXGtx1ahDd",
-	"VadjLRX09/bSxjkJdHqebiBzb+bSWI6Xjme1H9JnzmXArSh+zswbmzHXXYACVNH6nEvbXX6teidvkc7u",
-	"iyYkS5csv+QWvjzutvM300QByVvrrOi/VrrbLRMOz+z+27QBLshkYz2C5vOt0MQ8P0VZARu5GdkR6pZj",
-	"p1xxW2d9KrCNZrpdxkBWVK1MPDTlY4J2mcusNx3leO+H49Z/4NZfOq1n7eH1aPRhNPr4/2tVVu+/B8dA",
-	"Xypp2z2op7zP6+jjYUIwAS317tHNLwnh5Pvi2SYMTLUo4VO5Vd67Wlebl3pzZbdWciljPnWBQSYF8WRS",
-	"TS+EKbFNRrzXfPqCKbE5HV4+FaXBhhuqDh+ay61WImkYsV5tVaw9mepguKrULgsp3axvDpWIyrxSaXiI",
-	"53u3c8NETeQSxDBDUJIHWZElNeFlakaa5i53gF26EdyDH+e5Hye5Ed2zt+nI7sn7FAL35MxAYhHwQPct",
-	"9+PsuwiEX55V/zrMdpVMS16Xv7iVM+9if08z50ypRc7Omet5O0Pnq6ur873L/azEccHcqUfZP8pn2jIZ",
-	"qaBSZGNbp25dZRzJqk4W9bWfR3DXOrJXbkXN7fDgoNJfT3dzbXlHhanjMhmbts47AVzXzUTApmk/LUIy",
-	"shf6I2848vjNyCvC0u30qswAG227F2743cy7hhHsat+VNRfyabB0bqXzPo2YLVHv06eifbfX6fi9zuBj",
-	"VZbxlSu8g2fPCpeRDW8j19uBJzyO+d21IBEV1YG/L6EFSlvs6kObq29X57iTo41B59nhJvU+3QO26yN0",
-	"i+OEGPH1LovG0DvNRmHk4y7axbCJY1vxDxcr3XW6vf7g4PDJ02d4HEZGH5rjT3nAc3i1bEfP30RntAxI",
-	"KRZMDe767Wze53H8/Yurgg35+xdX+hB9cfzc873zs0v96/yd/u/Z+dXp2dvLorHYNF9nLjYtqo5/pRZv",
-	"AB47Zvrbjp49sHDkHrwr/k5hq8txd5wv3IG4gH8lenfx2lj1AT1tdCIIFJrGMSRWogrtYRQkkojhAkt5",
-	"x0X07wFyf/rGIN+yvMusxX6JPoYZSSA543elOB0TWAJ+FybgxUXrgGM3xOkkzKZfXI3ReXdRZD5Z/ckZ",
-	"X7RzFtPHM4JjNSt4dQlazsY2eFoUKV7NPn64UuZ/54uPHy7lxz8MHz/+8J+P//Avo5H8+Pu9D4//8C8f",
-	"R6PLf93/w+8qCWHKW0ac8N5dvIYndoBWVmE/ra7CigVWCuuUp3pYYkvyt0TQyfJaxRXM5Ud4ZwudaSHz",
-	"kUSh3leQJZ3sxGuKkzIjXL2+bGTSb360VFn1D+5r1ddoy5nznZNUWRJLL7srqgTeMH4Xk2h6TztqoSOT",
-	"4WnjN9v5Jf9Sxt4vG7lsb6/uN4+0k4aI3sVTqJkrqKOsfH5ZLuZNkbiN7VMjJ6asQus9F8SUi2I2xk9h",
-	"GkMS6q3dQV7cWp+QGpxm3tm12V+/jJl6XZ5VZw7dwjDt5rtj5Yz6fbspzqde3+521ijcuw1WyBbSSPXM",
-	"dsAaI+wc/5lbG+x2BGxJJn8xtrEqZrnQHnSybkkNCVfWg61OOA45rxeQtq6cBQvMYoaUvCKP9zIuVEx7",
-	"5+6CjaXeJu4wP2yxVPeDLxbwQyaLBRREaxoAUpjpMczrzA1f8e6dg7/i3XFxShUtLrJZVr7la0Z+m+Gi",
-	"amz6MsVO5evLFF81rx0GK15f5pAKx3NlWdUrSLOoEeujQC6lIvNAy2gBpsF9Eue79MI7BhisnirbxBis",
-	"7Jg5scV5awqzuuG2ru9ScFK8p9vhQ5v01zsgljCcc7un7JZIRadY2X1bs+m326pmnNNS38W3NXvRvEy3",
-	"4ccc9OB6RlVN/etmku1OEtoD0XXzFNfuS8PLdjq13Z5cPXI3+Zk/xNxg9M0zq7snJ+5Q20qIM2Udy+bw",
-	"EmSmQit8UgVfeo+0SmGLRb2T+ASHppCMwbgtod1fW3BorefIK+euRgt3Z8aU1d7gdrT6Tk4rg8ouXp6g",
-	"g0FvgN5cfn/63NRCAF9FPkG2v7qsx6HtsMofEvL+bbehatO8XpqJp8lY9zqIzImYgmH873/9G3qCIjJO",
-	"pq4IuMH2k02YNyWIrnEUVZXntn46Jr+mEktkqt8IPq+pPm+rTUTrzJcbUsSt5PDLiLJm0bJhUYQVHmbe",
-	"bFCz4/J5S68paU/bKPh55HFBp5T9e783eNIfeUP088ijC/3HyOv2npgcMCPv8+fqfAr3P5LX+a+9wXpt",
-	"GGYhWT2jnA9alBXd9z3NEGJi5KVQfxfHjY+pldEucyOsvDx2Q668OcnBsPoyA6o4wXXH2NaFp9dGHK8g",
-	"tVLXXHMO5Xp4T1nE7yrY4mRibj5WHR022wPKsfW/SFHN6Hq7ENZdK21CXcZrmYw1QGN7t7F6WQtq0pYg",
-	"7bz+mfp1jWNi83uvwvSrmTsyXORWahXoSuz6ZVrcjrR3krK2oP771gOuN6Uc1JUi3EDp+XvfQWMK3rpe",
-	"ZwMC3wRJBdGW61nr586N2a1Kzl0tszqguxmNTT6hO1h4RCUyx0ojT7Yqu87WVRzXE3wjet1afZ1nPVyb",
-	"mW+RvGLlIPjiGm0VuI0Q80CuQv+EW/uX2rsPuKlWySGXZqUif6HAdy57xl5gjgeI80gv/aA+HMJonEB2",
-	"jz0gx2Loof6MSkVDWZUv/3Z6vXXWkrSyQ01y222ToOBP28Mwp2z7jwoqd169givPmgzY90o7snIhq5fS",
-	"xLYIt2hAtc3LFSY2N0VNnlxI574IVUOU2KoeDWpx1fL6HHesvf0Cr9q5KdtA5hIJohnmEfg2IKpMIgbo",
-	"o9q0a0Lra6O+rmYEUfArNZlldOM0GMids2mwxxG6m3HifHoZgtap329as1wftIzxhIUEskaYuDJ7D5G6",
-	"QByMB7gf9qIWxhi3BuPxuPUsDMNWFEURIYRMJpPJDinnCrkEtpPyTIhafvkbB63t6Iq5mHFW/i7nR7Su",
-	"NrRvgasiLIODM5ugYEtnxktbWCXktwT8ZT7APvMRYdF+SgDgA8GVKRot8VK20fGcsymkRYhNWtU0RYK0",
-	"CegVkaoFvcFbBqKZXGWu91gIwirsX2+c4wpkNg4AgqCWcWw8VL/oWtvDeMdzeB2luJ4NkjbTTXOxsURv",
-	"ZVFoVRIyHzhzzK8UA2hiKVOpZ63PcS7ucndTwRyY0rZodWlRKgTx2mqR+RVsvnBwALtNfR0DlV3PeCI2",
-	"9nNhPzKU+Qo+yfeVknRNchVTa8Tg55E0OVbGZIpZ89M9HauJF7+D13ny607/wqu8UE6P3x5nIbGIMusD",
-	"5oaTEExbCnD50nYUu61TqMuzX8F8idozUszTyna+JsUt/AvF35W2bMMQvPzmXXEAqYuaXg2WzrshQjS0",
-	"cRa5767ewCp3PG3+UVgAZfIIMQ4hBjmhc7zMpI+0rFnerjMjI2YEjnQBEVa5KmiQ00lTLeWsjU5wTFiE",
-	"RW5f3xCygG9BVoHPRyzIk2DgI8kRNnpImsVY3fGMZtA8rTRgJgjzwkjOoGAbs4npd5JDVjhes+1Q5H1r",
-	"HKLuCLmJl9Yj6iEYZD4hCiTZxI+vuOBM8aC9k2SzmS89B6/BCgHDZPO65uxLZypzI309+cWyJGLNeEMq",
-	"ptVlJvP8Mj43L8xO9c3vfWBsIeN9Y+vbsfWHYWG7Cm0PwzvKFSt+8djGfFGiz02jGBeGE7goxlwf2yn+",
-	"pydvzhEJZ7wUv6j7hzo7NhunRBpyLAjKpUYGyym+JQJqv/OERS0l6AJOhorEbdWB9y/04DbIx5TKK1Vr",
-	"6BfT1B+sy1Lf2yJJfb8yZs6EIHIpnVmwZKLLzX5vQURImNq3QsamSMRC7v1S8v2D6vCR6nSnK8EkpeT7",
-	"HTcPoVRlrMtx9Zo1C6gsTmNlHlvGwZRB7+RylJTMlpBSZ2MSsMrMX91ek7RfaX7YKpy9oXFMZal6BckT",
-	"b6GyR2elusLa8goHna3qWPQ61YUs6OL2sIJonV0OnZ7fHubBBJ6wMbQKWmkRgv6lShjULGSBlzHHERov",
-	"VSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osht7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvr",
-	"dD5n930u6/fqgSv4OCbzymx0Fy9P0LPBwRNIPxOTOYp4mMxtfcqyXOik/NJ58mkRY2Zt1K7eELAKrUqG",
-	"RmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCxtN84ZCmX/a7C4keZVNjmiVq9yHHpBxZYzdrVTtDQ",
-	"oNJH9BQCaifUpLxRWXc+ghp41kE1+FPLBim3Tp8H1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0",
-	"mQF6tjT5j93EHEHpXtr1DmsradAuThE1WFq6HAjlrioifEmYzDlr638xlm1+O3vsaONxRi+bvStt6rLM",
-	"o6TO5ekCkrSfsoh8qroavzy+OH2JgKQQ1Y3QXqtr1EqjYu4XFMlVuao7eDJ42j8c5J1vW92qRTGQvK4M",
-	"7ztGMWXEZVkyJaZDzBgUgY8J2usYJpwpvfb+dhfwKknmgseF0gT8zmSvwZGpX6M5DBQK9L1bSu4a58vR",
-	"/Z7ZvvTfx7Y/eJ71qX/+aPsFaFYVrdUUj/ASrmuNoYAyBGrcEXK0YnAVFDSrQDP9IEyk4vPAR3TKICod",
-	"kgDdUUnWY/Tpk8MdEuwXtLUKv/c7xCfK2j7cxbPRuZ1Vo42CCNN4GfipLcpHwZjav4HpBHPO1Ez/clam",
-	"EcMKFc1065Jcoj0w5Wrms5TI/B2DSRiHQosFzy+vHEBHI4aRHTB3+WniuVycar9rTY6Q9co9heLbUI57",
-	"Ymx/RJie5P7RiLmlyX1nKv4FlTp7gMgnHCqz8qYuTFBUyANbDtRSNqAR8j9pzHm+55Col9nMB2w4GojG",
-	"RJ4t73Pbff7Ze9d//uF32bD5x29SEPJPTyw4n33vEgs6eZMFPqwrNViUDBT5pFbCYwZPD54cNvIygoGz",
-	"6JXm404omxKxENSGkTXIdfK0+6znN4gSuKFVV9wTTGO0lyuGuu9DuUEfCaK5l48oM1scoLAOJHrPMK6O",
-	"F4uYhngcE+NEeUMXC+OuscmAE5PbKrcSEJ58ZH1kfD0GOO4wm1Z2Y7c8NMbjgvmtOfoXs6WkIY5f2362",
-	"+xoLRSc4VLt9nQjaZGWrllaQ6dbDwX53R+xa81l2GFcM3uRJ2cOxwqyZi05aG5Cd39CffW+hUY7jl19u",
-	"1ywaxOhU1Sq175dojKeVATPC2tGbr5iRvjdnwKJOgtu8qkbYg/JyPD5xrbYEa+vhmtGMRtBpwylD2x2m",
-	"7ZxP78Ey6lQT7DJ6mVLgeTnZRwmLiLgABqvZmyB/Bl/iRrdZGzZXRX7LmuNpawK0J4QxEidiBx73Rdh+",
-	"1QwnSRw/L976bMNXZiRevGvGj/3G+7Li6qam5UMwnSMUaNVRULVsuejIAO1hdPLj5SWSIRcEYQm30HrY",
-	"fSMWKzyVAdqD5PPByfsXrb//9W8BsilQTeorYa8MK06h2By+M7qoTI6Uew3WFPyJMz6nRKK9k/cviraO",
-	"LUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeUZI9Z2IBI2NDHEnMdoLxKQ5lfTHfmkCAMu7JvCByZt",
-	"mmbrct+HQuW2NGlmMrJKvyALLqniYrlq39u2BmtebF9FcRWS9Uy2ZKIw60aQXBWoD9JIOjRtN6WVjjYQ",
-	"T9Xi3xKhRz7hTAmuZ3lrgmp2PDazZXu3u9y748l39eV3tRFJtqU8cJZoRHeSzDFTNPzRrMqKR0CVh/tt",
-	"47aVmIP9JowAtR0HOLabVdg6kPrcybawQHdCn/dUDRFGV4LeLtH/ujx76xrvBZeAJDvVAPVMCM6IGa7S",
-	"a3fbHRTzaRudsdhkA7ROGMjAMSYRmhFB0uPryJpJwJBlG/sIK4TZcsRASPFN2J+V4TTTcdavvaBq5iYk",
-	"MNi3rl0WdipRsog5jkg0YjWzbqMr/ZT+JY2bAKe1vV4HvaHf7es+jFUdx2jMExaZlMBQekaO2JjE/A4u",
-	"C4znmZmZtYhNKKPK+ooVCfl3hvIqLN+AVFv9893FabsqieQKbR1b1fdtZbYKWNRhgW3TOZ4S35beESUu",
-	"vlnmcuNVWwnteGky82s72oTGxOQ18nMj/v2vfyvf7FZtn4vsMKkcjRcueGzxFlvFR6Ifk5gRgcc0pnoJ",
-	"fPSGyjAvSJuT7RISYDYvXAhjb3ViFTZTzWSOkEvZ2Vtv4u12au4kc+Zy6HE7hrFCL8KkSzVbxuwGqDG3",
-	"QtY/3ovHiaQye7XeESvrq0UYW0h7Gw7PGslut3XLA7Dkl6fb7pR2TL/B2Vm0vP9Zcta+wHc5BeiyNuGK",
-	"S6uTplzxjSUZCnAqjmKCpX1J8gnkwqzkM2TMM3fC8O9dWh2asglvaEh2EOZLSdtHb2z/6W87jvudq0Zt",
-	"n5zCuHreMQ5v6mudIXiPKAv5nLJp646MZ5zfQJ7hverctvuGv5tyy7odBaUL9rm/Lo8wsHTNOoCCiG8q",
-	"OGgmYTyCgXVKMp3rxdgL3L2hhke2pYYTEgNLIm5pSOTjNC3x/kMmIq4d7qrT6Tz+Tv/nT3/6059++cTE",
-	"u6YhBiJIplXXuK9bEk+Iu8ulRKC9mN8R0QqxJCgmekDpo4hOqVVUIixnRO5X2DDq6zyYIg8f9/4wtH+2",
-	"Pv7c8Q97n92bqhlrqNn81y2wAABs64Qo2TxfSiGdxCVx9V3uUYbfNK4Nd1pwuk22Pg2bCRzfVEQmV6E/",
-	"B0I6YNXlew55W4Zdvn1zjm57oabi2z76npTLSGgMQ1BKwGkkA7SIE+nnqsr5SC4l2Angr3eLK6q5jVxK",
-	"KIqqyfj0ZevN6XcIfNsmOCQI/DC1gL2HJRJYkcpQ90TNrhdYysVMaLpa2VG3faTb6N0UWueXtDXay1ij",
-	"X5V/v1R0UXfUyg3mr/OQfrrKMGC0LJzqs2/Bry10WwG8bZt3j7p8VSzh+ub5gT52Xh2b//Z6A/vHwaH5",
-	"o//UPjno9oqp+NNW67Lxm56rjks2XxwnamYBsL8sINkvC1DugQEse2ABzB4AoFBEbj5PWKXMoMkzfd1g",
-	"ZXMIXCTjmIZFFzNP9iFNfDbiJsfMlfUtYs0MYkvqKfJJ1VQJvu0j2wCtuonexpi1up0mTqJ25Gu9IauS",
-	"1UiOQh7HJFSb9+bqpty5xMav5DJbjYUXn5TA6Oz0OYw41cISweHMaFR8YbgjUqlzeXNBnM0XZzRqEGvh",
-	"LB0lOeD5uakQ7LIJTQkrVLvuHnZLLpGH3XVK1OHBQf+guc859FbhOLMQ9HYTu9VtcLi8B5/VPTwsnzVw",
-	"r+OzDuo9wkKxhBf7ldz2+MVlgds+f3Hp+d6x+2/3Wc/8oZlasSY2NFlbFRta1DDWc0FvzVju13H5lxk7",
-	"9wBgAEueuaS5rrkbu+0j1wRBk/yE9Qmk+yvMmnHNmd9y/cIz51jhB/z5sXx42gbrcJBrVoOISwvp2yII",
-	"+VdrXxjQPvteIomo5cH6Jdp7d/kmw4xuW6LUOWfUeMxt5ED16jYIV+ZtHu+3vbCA8tte6Pnebb+IVvN0",
-	"HUZNixpkWlvGj9Am/6Dvfcw7SWsBz6sRKZ8TrY2titHb1LbIZ6Gtufxc9SnO5PpHEtFijGHdQDGW6loS",
-	"wppnOpxDOqe1Th8NcvKUnCVN+C+U+wFbjxkkPfJXEF2LHLmU19B37dstCkC6JasqUuzQUKdZvMnQVKFO",
-	"bacC5dWzRopQPVhnNNq22ISRcapul+FMBtsgVmbdTKRNGmgjEiZ3D1yBYCiIi1gd3MU1ZTmNDPFQaSIp",
-	"Cozp2YHfNOfXNRj3txoPvihKH42Gq2a2bzLKX5UAz06flwrfL5JrzZshZqZYq6/3tFrwWx3ybQIh3qu9",
-	"d9v99mG72x60u+1ep9dtd7vtZ+0qeTtnTRmN2n+AQvK/3xuN2uav/eqimRAtU7PANvCl0fo+7fhN84DV",
-	"rW/9cBXL22S4cpJzGtXuyTQ1XtnLqzaCBPw/wQvMRzIJZ+56L9NMSpxz1SUmW2U6eXVyys5CRSBDax3N",
-	"rHpqbJUgF/C5OpXvcTK1yPbhVqrESSZcZFqWtz3eLTgcuLiBoXIZwKXs7JaIW0ruqou33JLrQr2J1XsX",
-	"2woqMNU0ybh/KY9WVrF59aMJprFNYFfS2MxX5tSX6G7GpUve5WJ0qITC4Gc/VBfDtl1Xx9zZl+gxsuCh",
-	"//l/kNbb4GYmIiGd47jRqvie4qo6m2J5waCdn6sK7WZfBLZqFdO8oFWLV43abcGyfVWNfsfFTWVGXpOu",
-	"HNn3VetQUWhfeimx+KvkV6a1bPR66j633r7l492JHM1FkrS7gofLr5E7fMf0XlReWwNUdY7VGb+7nlGN",
-	"2+V1hJd1WTPtpUUFZ/xlk3UDIFnAWTa7qqn4+SVfTy0NPHYqDeTH5uIMsrYCDa+kp4T7NuZCbhZ4SoyD",
-	"LsIoonIRY6NfDtFU7xyIoYmXmuuMGJ+gwArmNrDI2f4DtIeZcTBJBwJVCE6WMVcz+IMRqtv4CDN5R4RE",
-	"g05Hj0bZdMSCDDkf6Me2G2i/jY6d/U0zVuJ8RO64kGCXokqmXNLs20eWE4+YdYproxSh9sJxvEQBFxER",
-	"AVT6YCimUiHwkqCcWadl65kXTAVPFiaOk7Jpe8Sek5goF97oMG7wLcic39psRumMqpxS7lNKDgCqCBgz",
-	"ABbH1vjSkyORmVS7iZHgHpXnquTcS6I0xrPo1za6JCxC1F7GQmTj+bsrLW2DYw/O4Ac6QntjHE3hTlmi",
-	"OV6iRJIRo2r/KN8UmThIqmY8gcRRaEqURBgu32hUSiPVcD7VysLz3F5JNxNsfdhT7fW2wsqsNZoaK6Lv",
-	"LUnmd6yPYn6nJQ24HF9VVhwZu5g+vfybfVs2eLdU2GGbpozJ8bWdii4+2EGZ2cB72+Uer0mdVDjNVnJW",
-	"AT98bKTBxz/ro+KzIX+Z8V5HrBgpfkNYo6z7lYdkiTzxEioA2FbZePrbvGHgWWc9YfQPD7YPa3XH89oV",
-	"0m0eqoRA4RheT4FblwrYMZO/iz6/1mjfhXA325tscYDCOOsn/0DlAH4jG7LhzvktEn/FGnMxX1ORKNN+",
-	"K5TnleoOFdozZxOtAYWk2sycnSRri3hDWuUt66HtWm6ac3Ud4kSS620uAHKfVWe4uLIZLcASBA3bKGBE",
-	"acE3MFYsSDamVeZEEIkiPqdMC642WB6w7KMgYtK2f/720hkSIu6jwPqV2bevrq7OfXR1cq6FzKvXxaZG",
-	"+bQt0yH5BM3pJxKhG8oiiXAcayHJVG0DuUhPwOnFhes0Mw/P9yIGRYMMJKmWay3x+j1Z6KVk4dLLqgY0",
-	"9GbUtHrBuTrR2LtaLsjbdNjVd88BkNXnlyloq+/eO2BXX70y4FeMk5/Q6ut3boou+fjOZTIdrtPybVsW",
-	"FgXYSuXYcs8K5ULBeLJabaTO/OFqoIk0wXGhg4qqUmUGs7qBCrxjbU4WmMQveT47Y2HDE0xz2OaHMnRe",
-	"Nc0rWzi7QeB2tXN+kR+9FIS0NA3a4EYU4zGJZRv9QJYSLQSZACcIMB0GJnOBUcaOT5HC06lWaPMmdk2f",
-	"t+D7wJ3bSB68XEhqbkbhr+uMqcfPfDGLywGPPzb10FRh3kEz63c7K4zm1SFnjIRl/0QVLiDnhOkoXqaO",
-	"yZAHzoYHLkgIxgWIrIkrQv1MzsVCfZrSnZkdvHmSwlLqvS3TmkG4nga7QvVPxpYuIdrHBDiYIJh4aXz7",
-	"behK8Qbs/Ozt96V7terYs1/Lk6vaYeocLmZ5uvyKF7P5Dfq9+7tHrcqclRU9vgOaUhyIzNb1sHCVd713",
-	"fvr2+5EAA0lu5oPOs8O628MHoT+XZK+YGXBb6itteliZj5nPiAorXUauYvnrcq1Ybu1BrmKZ509pD1vy",
-	"p9eXJovSDN+QMoeK5b4Jugt1HxMaYkUeSaS1JU1L5NOCiiVwqnCGKYMjBTowKR0qOFW1iWL1Xj83oBmG",
-	"SLCPgBWLSjTHbAlw5B0bnhTdD59sMGZstnGlzhBPKrfaA7IbOeOLtv3ZDvn8QblODkWDQSkl8GDQf0Af",
-	"TeitkimJWyJqvIsv355WeFpoPG2Ho361hxudLK+BPFdH/hHerhCcJWYWmQv8Hd2KgTNW0/uKn8NO5N4v",
-	"ZSDtdx6O4PudahtvykdjWclHBb1dliM8t4s0P/7x+enzZqHmoJC9IQpHWOHtRtGaUSJC0izTyeXD5Izy",
-	"vee1Rqy6LGu+1xQbuXxvjfo9F3SOxfLdxetmSABlMtkK9Hw05aYUZpc1+YReHp++PkLnx5eXsCNf/Onk",
-	"xfnV6dlbm6yl1aIsjJOItBhnLWf12N82L9tVhfWtfl4u+nqHUNt84PLW6URscDWkszQJA1yuAMzQ2aWP",
-	"MIp5eAPx3vrHcx7eEKF//f2vfzOZbu4gnhhLNOEJRFEgWhFOfBJjWbEWXLYWN1Ppoxizqf3TbHU/jeyM",
-	"aUiYJA2Dy1eiwRvr4NWspmEsuIk2324s81HDEa7S5DybN1Z1LH9ExhQzH7HF3EdTPueRj6J0PX10k4yJ",
-	"YEQR2RDVpUj87Saf/3jZCAe1xG/xuBW7PsGKTLlYNuSEWIWzamvtXL8iEeTSPbJ7aI7ljQ36BdAQVZLE",
-	"k3ZZ5azjBhdJTJoy6S054vanznasrHaRiuu91Vrtcsa9pJ9IVJ3DoGbTnDKpcBzXfVWD/vOb6dvVTDY1",
-	"Q5zfTM+xmjVsvOVpWp9owClDPnp1+v0rH7158fz03RsfvT57j7hA797+8Pbs/duHP9QKS27ouQTYjy/A",
-	"myi6pZKLpY1u2D7Pl++9Wzi31VJOwaw88opz9NgkWof7FJcTy/o0mDLo1a6VxTrFJVXJFDDAU8hAc/ZD",
-	"ofMj1O10UgndJtFhHFkYqx0um9Ys0OqBqRefuwToDWae7z2JPN/rd5reABhUmgrvvYFJg+0Xnj55bhzO",
-	"8s/6HXj4sWwuyWErK1adwlplwX5vMkHkUkds4c0h06Og5Lz05vikZYJw0Q2BJNDdQ60U6gfhDAscKiKk",
-	"sU1IOmVYJQK8wcDrhzIU/Kl1ScLkDWetS/c+aKOLYqqJIM0NUZcaYiUhhAUHyM4mwXCJ2zRpEJcxonwc",
-	"F6MDc576e6PRv/789PN/fRiN5Gh0+fHn7qH/eb8qt0NFKG99socqfEGZNDfl1L+qOLl92DSiKglIbe6I",
-	"lWrW52eXVyQC08OJIJA2AsfSCJtoD6MgkUQMF1jKOy6ifw+Q+9NHPyVELFvWTAyu4jJ1rreOMUa4X5NB",
-	"JFtWyyGoQIsYh2T3BCC/lSQe5f0sqmvL2UvRmrCoa/KJhIkiUdkl4nBQyWN3vJWHsLcZwUKNyTbXp3Eu",
-	"zXSti151leiHu6jV0oe5sFWA7Gbc2uC9dGGbf3hpu80/u3BDFCM2m9e9TRGWzshfWemV5agjG3DoXaWc",
-	"WrwLHjeoVGcSANb6cqeexM1cN0q4KHydOmpb5AB8aydbfQ1tXf/LkK2qHJm7NZjyXNEZzZIjxNkRIvOF",
-	"Wma2QGnyMqMZlmki4HqENNfjssXbdHGd69yvnOfHqkytLiYZEq0ZuMYECyKOEyNEm18v3dLJObs2DN1b",
-	"veCwhzc6Pj81bdBeoD/4+1//Fuz7aK65T2RO3sBWjLHtTMBD0EbHUaTFgHTardPnQzRKOp1+qKkG/iKB",
-	"PgZxqBBnaMVtHS15ApFn+rCAyzuTksob2rlkK6NZsPf582ebystc/ChspE6zNzw7J8+er+sq3qxe7TuE",
-	"QBateRIr2lKEYZB2JgJLJZIQhCBzwtnwcBsLrk87677TRqfKuPxY76MR2zNVyCAD9eXbN+d+5mbko+dv",
-	"L3109fpy38+djWlOWlsYREJUrA8lVmTmekSZ4iOWxsv4SPBEGY/XOVIzwZPpDIE/CVrwmIaUZG7LhC9i",
-	"4soXm3MbvPnkjEgXVQVuju0RG7F/+Rd0XEhKM2IvIB+k220hFhpEhJFZOUMsQxToz7igf4Gvhug789aR",
-	"Whtd6XYSJI4c0Y1YNdWZihImT5mpcgy2uokgcoaoUVld0hzKIFkWgjI6VrJxk7mCHLPLETuOYxRhhfW6",
-	"U8ljrCFY5Im0jY7zPEU653Do8JHMGhpp2fkbjFhpb6S1qSSJSQiglbdDKuNCIgKzMSRIeccM0cgKVObx",
-	"iOmNtdJFFu0x8NOIkpjegGDjuog4MfFy5BOVyuFEHxJyxF7gcIZMqSFbTcaSFAJ1C8dIc3TQAT61HFdr",
-	"6WfBEAWmMFGA9ky6UGg6x0vIjrrvj1jgihgFaC+VaDULdIkqOWtFZK7/EgmTkJE1gAJIgc0oYmpu542S",
-	"NhOeHmvEZpQILMKZqc4NS284EYJe3A8Hhvtt4HaoOOHsVtM6Z3LEIGfsmEewAy9enqB+v/8Mvbs6gb0p",
-	"ffTu3elzRCPZRlAnzRBzgE0NE92Jq6/1+z9LrufhKsntj5ieaK5ImynyZiIdICsNn0ysNG0qumm0m0ZB",
-	"G8HteL5MmRyiDjr7wR+xrrvu91EPZRaPfmrecBlB9a6hEXExTI8kCgxyA7QHWSrSZEj+iOkHt/1clhdp",
-	"eJkjbaNPrNMf5ljeGP6EZU6PaI/Y+bsrvbLWY9OIT36BEwF9zLHmEpAh2tolpOHZtmQHMsFnQ1sTYcQA",
-	"bzJVxaiFMqV6AinoHT/TmpVNzwvMIziNyHzBwf2i9QNZul2s57Qg2PoOwVdFNVXrsRreMY+WI2bvGnsD",
-	"WyNJkEUMl/wpN3MoQntzLG5IlBtZtS6gOYlcMmBgdQRHiE9GzBSNBzhsOLGwl29t9P2LKx+CfTQoz1+8",
-	"fnH1AhaHpn2j8RIZ9b2NBr1nPjro9PR/+vqTETvoDFKeovfxWB9OGmPOySXQCFy2jvWPwAKQnhnneEqZ",
-	"PS+0lCcN/xHEVJ1niLBbEvMFsShHAWQfdhFv4D4YHGmKTJgKXDQa+Em6Qm0aA2B01hgAOc18nHNVhA8X",
-	"gmSV2+amPr9uLIimKBOuZK9WciLFueALQYnCYtlErHisiJjLnLe5l5OzvJx24fXanXYHQpEWhOEF9YZe",
-	"v91p9z1QdWcg3T2Go7vljm79aFplzXGYJYWAwOK5307rx1HOTiP71bFuc+76h7I3eE4UxPfWeOZkTR6/",
-	"1msFLjkbGjo/0I/gf2s4gZ5Gr9NxkpwLv8wxTc0sCzH8qWtq1/cypHzQWjUYx4wiOYfKmx88LbIRzSv+",
-	"Pe/SYBLKMWNBszYyZyjO5ZI1zXgc8Tt2LUnoDfudThaubTVurZF4T8LD6IAMJq1ut9ttDXq9XutZv99v",
-	"DQaDwcHBwcHh4eGh04aGHmSV1cIE+vv//j8ohdH7/NGWwTeps9fpGdmiLUFzAqm4wm8+XfnPvjcwmK7q",
-	"Nl2Rx9/hyJbSNJ90N3/yjmEr35HIfNTf/NFLLsY0igjcJg56zzZ/ccX5G8yWFjrYYAdNZnTKFBEMx2n9",
-	"0oMm8Flv93cM32Ia6xU3+pcp2mm3Tml/aU0FfI0/eMfFFx99ryQneUNXvxGcjKp8nAJNLsC33Jdt9ALU",
-	"2CCj3sDcttnM7E6aWt3pxn8uRzZb7/TcIfgDWdqNDGvxHY+WW+7hX2qzbtpxO+w36774uajQW3+kEmvr",
-	"fqVo+YI8bAeM1nEvm1bBbKPl187DOg142Alnk5ga09eg22CIc1O2/Irz11iYGMVBr9eA6RU26wVJpJ3X",
-	"b5DTmg0HRvmMqy63ZLamfq7uuCRRPf6ZRp8N842Jqoo8h+c2hBiGPkILq49FJKa3YJcxiRFAro4Edx5R",
-	"RR5seiry4BLDGNSNH3315D/Y/MVbrl7yhP1mKdEsxcNQol8tx18QY9+DoEFLbe4OVFptHexkkEx1lca+",
-	"J2otgXW+nUj3OJF+IyfRP8FW/J6oe+7DnPi9pRwMsu8iaSSyH9k6ULZmfJ0hamUfm8wB5a28q7hd2G+H",
-	"hf1mfUa+wCayyQ8aCcpfIVuqRNNXypdssq1/VP70y4nWvz1GaHbZA0rHi0XLXW0+nlCQc+vNji9tg5W0",
-	"Z48kWgj+ZxIq6ZvyTaZqk0uhZIzeMXhMhXw+pozUmCcXaRJvN9jWpgvTx7mBB3xTP/s/r7j+x0s0KUwH",
-	"XN0Mryjlos3KQlH9LfhTZTs+ZTCNdzjAl3qrft4EnYtYMhcjRdj4Au76K+FyfilbQWU++twUY6H1Ii/V",
-	"ryi4OleD577cEsDUbf1zAyv0r2muzjbTh5+zya7iBnaITVXu9Tq9w1bnsNXrX3V7w05n2On8B7T5RKLr",
-	"7Cqh3+60u/1W9/+KyLjbS7qePaoOokPyZPK00+ri3rg1CPtR65k+uQ7w4fhJ+DR6RjoTWA7r6F3uspt2",
-	"2fMKOdTrAMv8xjxBplQqscyHEz6WM754jBd02G0P2j20ZyIwULfXPtiHfR3eGF88TcdSxiZqBvxfNvSY",
-	"tQQvIa8z7oa9qE9ag8lBpzU47D5pPe0967fwYHwQHkZPyNPJM8+UUjUfnPz4otXr9Aat3kG3C7lYnJzg",
-	"zUlEk3nm2pVuM5mMr3NLWSoKeT1bTilhxMvuguy0hugdg3qbJEJzMudiiaaC3ylbgiRzT2IR5KWlDF29",
-	"vrztwuWQqQvsKah9uM2lAewXy0XXXRs4Sv12bfBlrg0m2UGWntKLRepRtF5fqT2kU0tW5Ul9xtJ1zQqH",
-	"unR1EXbZMJSgeEqgSH61cWHlOL6/jeEbK/zGCh+EFe7ECDcwwW/Gnq/E2OMWZCem+ZBGnkuinNMOAPQo",
-	"9ZXcCzRNBz4KgCkFxnHN1vkO9g1BY5ZVGNNs9ghh+HfEnI1I8Ln1ADUeh8YnVPNrWz0AM+vPzBlBYUyw",
-	"kFDr2w07XsJ20WAt5YiZhFQJUzTOqofPcGESCE8xZUc5cM3XWZnyuxlWmg1ArmcxYqYfiSReGs+ZSgNW",
-	"9XGxox1Lo8kbem+5QoLgcKZJZZhmOaYhQQwgXGAhidQzFgkkYs6lfgB1KeVdbnY78o4vaeK636m4zZHX",
-	"4Cx7MMx/lSdYSgVpclcbqgSBLCWc9B1O/tEOPGdE/Ec9+P6JjIJXRorf7cx0btEVqobl+bVKxlXJBEjZ",
-	"lAAbsB/6iJF8IvXAbvLAnnE2Vap+9EhutAdeWGgexhz4FVuOUrR/+NkbL69lPr+BYWbDbqkMSb225IxQ",
-	"Xas6QeR0GutlGIs9P/phL+qSjjkwWoPwSdR6Sp5NWh3cHffCfjQgB/r8YOTOJa3+krydaP5p4S2wQd9L",
-	"FnrXkuh6DJyYFh+ZumEw1uGkS3pRP2wNxge4NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi43RL1Fxa7g",
-	"N4PKlzGopHxGhibhpUhZw066QqU/5ikMYphUcZxhmioI4kRcvqAAyBOBOPBfE/lf+jlqtcxeQxAH4o9Y",
-	"ALF82KbYCFBviAKTu0h++NguJZTRusVKOh/rKm+DOQKIl8Ejdnl8cfoS9drddgfFfIr2plyS0EeXZD4V",
-	"ZOGjEx6RP77++1//NkSBSJgezgadBWkgAxVIC1XykY3G0uhrOQYU2KgbOyMqUUQUpCfOlJiIh8lcqzUJ",
-	"i4mUKDCNA4hvAbVlxEYs2yO5kCfjcmVYBTSPoIyMOzOO0mIO1NRmhIiZkOtu3fBOTRma9XkkUXCsBVJs",
-	"GD/U0TELhASZEEFYSFDMJTH6lsJTwG1E9dL7SHLraDtOaBxBhR5NDaYDG5kAkR8Wxn0fkViaoC6zHCJh",
-	"jyD0g0sKprd3F6e2EQzIefzIxP4AXiAQy6lo9o7N4olKlCwkEcrUVM7jyhUYkgqSpk/09hAQDIf29Aj+",
-	"iOlFhar+ed0CCghZu5N+aZIgOTvWfhudLQgrXfnYCetuEWUjBsEdDhD4YSNyAWjGkV5dIkD/HBPIkm7V",
-	"1iOQVz5lEqgLFMGLhVZxR4xKZDTsCm01hUqrranWauhzzKOli1xJFpCzoYPe0O+q9VZ9bqxIGfd2l/Yf",
-	"5JYy2yePpN12vglnoQrJGU/iCIL6xmTNVixezaUnfsWVnBUL8qehC9J3n0ks6KRxHpVK3J5rHEgTs3xl",
-	"u23Q9NKM/HlnT3SbDkf3ov9IjxSzUzOWue/lijr+zqEijQHSvbatQKC4IG0upo+h2xYw3zYMq5VTZijH",
-	"Mln42xbm9iCeL2c0Nm8Xs6WkIY5f57IxYMu/8s8SQW22CH3CPobSRvKxgWbKIUMAmdq2Mst4Neh9BuzN",
-	"s6yGinzSAtzlH1+79OaGBpTLNJDExNwF9DpdEHKNKPazFwl6a9JdWOIB3Fml3EyHph9WJKkpHi3e0HvS",
-	"Psid3+nZ7Xsn71+0nj4zlQFmXKhSMqzcFICcUciZCd3WanUis0mhNJcBJOmxBv8TzpTg8bngtybG0C6a",
-	"Y9nvANlu9adUzZIxCLg4nBOQcrUE+bEY6dVtd0yaJqDvArldZVICyBV5assfVs3uETw//cjkvCsbJjzI",
-	"MpkSoM1C6NIOellavZ1uLeyY5qlXkRDvw8+lRGRVFzariceq7mDSRGO5G5Is5Zdncnp5aYquB7G/rCTw",
-	"KlmazMoXRDpv2AOtoJlGcWkkS3vqfIkoE8dAGtPTN5WzQuXUP3NXhJ32QafdfXhVdBdFtE4JtdmWrCgG",
-	"xA6ZSqlC1t75DxpjU7M38hH5pT0SEQVepZ5y4iNUdZxTBSm3UK/z7En3oNcxdSRytuRBt58ZfC2GTAeK",
-	"cxSDUbGQ0KQuitgCJx8rzluxM0Y2I4Zz8+16YwTMSPcrtJzNnEj8TxliZFR7rTEV9Pq15oM5/tTSC9sy",
-	"JDB0JLGbSXWz80bJlpqlGgA7IWhjK7t5vQNHqtncz0757Xj48hbJhzwGDP1882v4aoJYaqyXv5yjg2ZK",
-	"WcHCNfklXEaWXEElBZX4rSHM1ZNYvbY5ceXKSuBVuBQDTzMl95xT8WqdiqeTvt6kuNWLBoPWgHRx69n4",
-	"yZMyI6gyarjqhPk9tV2R4q/zusgu4AdX6toCvTDmmKxGjqmokiu+1JBRl0L0bAayazUTRM54HHnDXq6Q",
-	"deMV0m27uDfuh4OodUAOJ60BfjJuPQ2fRa0O6U56uD8ehAcRrKYi4hbHLkAnXVLIKXxHxq2F4FEL7AuK",
-	"zglPlGna7RQL0ldPUa+Bu3RrzHGBsNdd/Zh1+Xbz82VuftIyiI5VWkaz0w2PiTSXWS1/hrDhPVlCLCpd",
-	"ri4SGTO0NLcPhiBcgfx8jacR2zunbHpiizhcsvnC/f1KqfTvtPqdj54zmT51Naf2j8xZAaO7TGDSXXBo",
-	"YNK0XW2TgRHa2BSMVaZuM11A2K+cDWQdu7I7su9XMq7t+c3uPGQ7nvBF84R84++78Pet1m9TVpKsLNy3",
-	"pCT/vElJDBk0PH9yYZbm3Noq+Yg5kzCL4ICxl0h1WUYcV/+WX+Q3mF9kF6JqkE8Eej1K04hQlkk1G1KK",
-	"1FBT5x7HlmTzxfpjy/c4jYww4iJEF4mxnJjaGdycLe1++7DdbQ/a3Xav0+u2u932s3bHs8UBoRCqN3za",
-	"Kd7I3fbCf4BzUSPxqzkXfxPn4T9NtMw2LORLRMmcF1LxHm1KgIJMvd2UIUFy3NCefDyOgIHB2Venf7nU",
-	"xZq/1OVTyfjYjqrKSj6Qws7s9rbUEb5oipQvqiPY+f/qzLDbezAtof+Q3NAFU/xjcsVvCVk2J2R5AM3g",
-	"cYylaom0kGltzAUkWBEk1BzWND9Cg84gV/sYdAeodgJxWiJh9YLeayyVrZ76MFxom+0NjnDXczn1hp63",
-	"AyvJl8nvtg98jycKDihvwdkUddsH8/x9fcfwiFWO1x32t2YGFmk1LEFDJt36fBOUvgIDsl0QfGcXxRQS",
-	"+cUkp/JuFwlsn91ksEqD9h8TkkBiB0TncxJRzZhEwo4QhjAtItCChjcSUYWShSuGbvP3lywNaXWXQCTs",
-	"mkZBG0HvpkYHkom4pbcE4ovBw3SVvVwk7AFtzQWu1PvSXOknmKpTAQ0GtELamUwI6XRa3V5/0Brgcdh6",
-	"FpFJq6N/Hxw+efoMj7flIQkzeK1iI+bNN3Hin83aeJGw9FKK8buGzKnodRRhORtzLKJaSeKVKbtiZfzc",
-	"ZT9haWZ5myWmJHOkbyuFiufpyA9zx32daiH9gZEQ5DXUA9HqgFYQLDDXkJlEKyQGzOv0jTf80DzGLwX/",
-	"0q5Hxca0r77d8j68TdRhH7lnGfFnhLUxY1JK/bLgfrc5sSFEz9TFF/pQJsz6jvlptkBkk2+oRPo26Qfq",
-	"d1oRXiIlCNvomPdwG2ZKmB5mg1bvMjXqbVHIa2A89r2ILAiLQKy+Lfnz+2vyHoiEQaVjvfCCz6kk4Jqn",
-	"tOhx7VbgWksuiTDlIfniOpclD54oHMvroovh58JzVz4UgisIi677nWir/V2J+Io9fm4A/bbHH3yPH2dE",
-	"nO5M5Ohip+1Obg2br9ndxyhQ5JMyzVpSCYLngY1lhUpc8MJFdEZlFmQqEAbfv7hCGWMJkJzhBdk/GjEM",
-	"tkzOCJrwOOZ3EhRxULxT71xpQk9d+TuITUFcuLd+et675lCEz9ed6xPPNNXvqUQ4ikiknwgy57ck2tdf",
-	"jxM9ET5JO5jSW4giZcRMr42OUTCEmpTBiIV8PrdzBkOtiXPtHqTlvJAJIdCoMmUXpWNtgSBKLIeBdUrZ",
-	"m9M4pk6LUHzE7jBVaEwmXBAtMXDGSKgom+4fmQJ3BtszLFEAfw4doqFkOApoNAzQHrZhuDbudMRsoyEi",
-	"PyU4RjTSwgv8ad5QKEPHjO04iLDCwwDFlIG74v+6PHvbRicWN8LBIZbo+Px0xBaCh0TKtIKm3vxTQS7/",
-	"+BoFr08vr168ffz27Or05f+/0rPmEtD0whDhRh6+QooFJu4Z7KJ+p9MZsRErYmjEaDREB5Nu2CE9/Gz8",
-	"JBqE3f6IwWzRz6O8eDQC+WhUkqJG3rCvnxbFppGWm0YrgtMIOKsGwxAOzD1js2U/yUo7iFltM9NvzPQL",
-	"uMXd5lmW4YRoTxJxS0TL7W2m5P5urBUIass6dLagI8Slmih+iHBHgSl8HKSpoLne7fLaPq52JQY1pZEn",
-	"MQyL7sBDOdetYRLSuBan+ffTDWcrUFR4DmeFycsUP+Y8Jph99TmI7eJ9+LnRbQ8YX92eBvqxDy0+8nf1",
-	"W133uKVwyLb9le5u8NSWhb/1hlpGhU3cxI23seinSWmd7y6g6xuP+jKuuzO7jx0PMvv6no671lvX1OGA",
-	"tCiOXo2TS1aXI6vVkTD6U0JcEo2s6HONw6yG81f1l91mWzbeWVvtmS/p2/qPy5e2wfAm71MTEfPN+fSf",
-	"2/l0ZlhRAw6au2AGvvsY05bC4AtSzVIvEibR8SlSeDoFtfEWAoUr5DrjmgOFoMFZB+od7WFlLMS9Tme/",
-	"ja7w1NQtMzHoI2ZTFDEUYDoM0EKQCf0EDNvoyXo4qB5u6uDrGbYRZEMC7XcKDowKqrujwNiAKjWxY3qF",
-	"pzUS4y/Isg1bueYsXqZ8sqF1Sk/guyS+STew5br3Ewiluk5k5A077U6nMzCOPDaSNZ+eBtNrx+4sIWle",
-	"aHnuZ+tRFBFIktJpP93F9yfLI35j8sng6VRD0t0FRXX37+dEtIzZJFEhn5NvrPOflHUen7YgqVscbyN/",
-	"rnDPbfz29Rc+MCsb1Wpv0KjY5MRvJc1vPvy/RR/+rc/mBh781fHV3xNVTSmdb6L3A4revwmR+5/Gv735",
-	"9voKvNtr3NHTXbujVJnbNOCPvRWZf0nf86+DkRRLm96Tk/QfkJM45/B/SI7yzTe8gW/4PRR3cBXNae8P",
-	"5y16LG9spKlNL00idHyKFoLfUq2tT7hAGiofnV2CEEvYLRWcwb2xnsqRUe+hkzmqVPHb9Rr6F/AL3ZJv",
-	"ba/trirSM4vabXhWBYf6nLEoTIer0Pi7G28B4etd1fXQaKK3dOrup+f1yDkDQ3Jm/PUXCPzmifqF9Gen",
-	"jNyHh5l4iDU+OmMsCMJC4GWW7G410gXxiXXcsElbJim9oj2rcadBL2CDNMLafq0iZeICXJLc+zGVD/8A",
-	"MTAf89yFKjKXW0XDpOmzYCmrWM7rfGSM/KZjfT2hMdkOw+Es22C/mPpVZhl8TS3yy6WM+RQRpiBORTMJ",
-	"epvPf28McfkKRG0U6LfB40DxAMkFZii9txigGU+EHLG9iEywRoOCIC64uU7Efhu9d9F10oxsRxSISsQn",
-	"Ex9hJu+IkCiwrlZDBCqJra7BuIO16uLC8SK+Q73zl4LPmziYXPEtKh89lBdKZyWjgsXCVk67KW6q2ElG",
-	"Bd94yVdwW8mFIDEovHr//pr8Q7L5ojUnStBwDR95++YcSVMhIhMuINXGqoQxJuqOEGb5iPE40bxklWkc",
-	"Gn6y30YneiNovmAcUlQimEnfJsCJZUGEdbqtlVAu2Xzxxk7jSzKHh09KuY0YZL6oT3Wy4NTF8jRnHHnU",
-	"VQXywOITOEH0QnzLavKVcJH8wvyKHCRZGFG5hnecE6FVE6ifNEEyCUMi5SSJwVnaCbg5XwrKIn7nI0Gw",
-	"lVMEj+NkIWt3/jsz/gbv1ys6d50X0+Y+iWqS4prGBddWy8G0WjCYgcHBVP4xv6CnfidqWPqnAL6p4vMe",
-	"huwNXmm26Pn1TZ48x8u1DfodaOFKAd2HYUlXGajb6TyFfCEQwrQIlTd89qz99InvUAXIbMx27LpVcBzz",
-	"5huL+fVZzLneo2bBf3EWkwtNrasBUAzD3aPslkhFpxiscVwgHN4wfheTaEqifTReIruBiyqPb33t9fyr",
-	"/etPU1A2cBlbi82JOvtoTjCTaC1gRyjAcRzYpla0AjtEu4YzWStFNWeCCN+MNdmfBQg838sDYOw5PL6F",
-	"P3EcN2RgBcwY5nMJkJ2ZMWvfn5aAqW14XISytt1FBn59X3pen1frx0FYREZELr+6C66sXQMXfNlYynIf",
-	"NIfB+TZ8uZTtpTMST9OwEyxRcEOWQ7itDY6QIAuCFVx4wNRxjPZwHKN5IhWaYxXO9gvn6gdP8kSEZIgT",
-	"xTVBkU+LmEdrg0mAq1Ra1nIzOej29SZUmt95Q+8/P/zn8OPvh+1//Z23MkPAwKnpo9cpG918T6pl7Gr6",
-	"NZH/v4gR4VcJesmH/Te7nAYt5Vn0NHwyPsQryT063W6v1+8PBgcHxcryoaCKhjjOezWWeZG71TEEoxdI",
-	"k8znrGhQTsdBjCDxP/+94CxCiziRCCfIpnJ70DAYx0LWhcLkUjx8C4f5MjWMs2PXSRzZUbxTWMwZBBXn",
-	"w4zHS6hrh/YCuL4zRBigf0PBHLMEx8F+GwVAiRAZ4wasC4Vx8P2qvtW5DTjHf4Yqmm4vPf+f/54KHMGn",
-	"qHS9ut3W+JUjXnZkSA4fzbmRIYM8P6rF4YM63qWUtCHuxVHyNwfuf/LYl4ypNeeXxYRIKcNdX3vN+d+q",
-	"3CFoLnCgYDedk5gy4iMeRyTNHGFul6qMODmWeU9nlZy6ULkDDyzv2MHw2tR/b+scrw8jU5X0uTUilVkc",
-	"E8oS2gW1Rdu0WqhpYejJpVRkriVzruAWHCoGkzBR9Jagk4vTq9OT49fOereWnVZeoztWmIPBcM4cDDim",
-	"IclAeENNr5whIIOfkv/5b1DXa3Hw/7F3dbtt5Fj6VQjNRduLkizZcmLLGGDdcXYToDPpjdObi1ZDxaqi",
-	"JLZLpIZkWaMJAuzVPMBgH2DfZd+kn2TAQ7KKkkqySpby55oBut1SiWSRPD885+N3Sns+z+sa7c+7PN+v",
-	"Yv9mFPpTqkdXVbHuL/xl4Y3x3Z6xjYtBqT/+8c+FqFQLFcEX/T2wWEKQpVD5LpnfbV+uKvb/ymh8dx3f",
-	"7dchflQgu1RRVBbb9wIzSWESSwT4L2SWR+9qJOATQwIW+2rhiHkENfnjTB3vxzE78Tbw7koh+/w6wZug",
-	"vTl9tVR/bqn+bgRzX9JImzHfANu9nRKLGo+yZEQcW1s+jB+kI0K/fo0kkZJy5pHVU2XBumMMvG0bz1DX",
-	"9MU+7j0uXjw0wzag/vN2ET0eVDrATPUvoI2zVvcU/HaxzqN+Vs2jtm9dIrgv6huKXwlIHmGG07mkEsWL",
-	"OeTP7UjT5gTyUOuvqr8ElsYxQUYMPLEEKbZMt3ltedjZWmAvjcAynj9OpW2jVUKIyKeF1L7RQ3qs1O4m",
-	"l85+EpaYczNXOC0EtYIQ6pd4Ca2s4znUX7rJqS3pt4g5U3yKfGGemI1b2Y4G+zzKvrARMT+HztI5OiKp",
-	"JFowj68MQSvc0prRmCz4qejDmKZO2oFfNX+9lPNpn02B1MfxMCPFQTu4WJrltuZTiaI5okqSdFjUmbE2",
-	"n0qjJxAXC8a/z6wPbelk86uFDE8ICuMUZ4nJPOlhpRQDPCDETI0Fn9I4bKHr4kczqsY8Uwj3mXdj8Y7M",
-	"8/c9b5/ppmEixgRNqJT6b0mUnpxy5lYs1Iqm+nLJrWVv5PdMKjq0P4CL6IwRBEHSv2awnHotCRJ4ShNQ",
-	"xG66Gr2Gmd9GRSUHU3KQe+IHcLy8t813TWPP7hdMilHr63T/ii2t9X+d4NrW6GCh9mJ1SvxBq34PGlxd",
-	"QvxBYMWFTlrIoNd2D7Ja9NvXE2h1L1GmWzouW5b7nTn2sI7Z1JHYfVUHMntqj1HYrQKmB5PzVRGvJbQ+",
-	"C359QrYnm2yS7XLfZC5JIhFGjCuyfIS70i/B4UGc5uypeZ2QpWit+RodlYlxjBmKCBLEYCoMkHuG5yXc",
-	"CtdJ4ibpFwd++HLHqt1gFpU1gq06fTjsIKCN3FFqEVlyECRJ0OB3FQlsF+diM++MIDEXCbFVK2o9WZ+Z",
-	"tgy4JwnCRYgql4Gd1PMEUy1+mMWkae76PVTuxD4VIMk5I1KZ8Ju7b+U0bTpHfAjMOcWFp9XbV2+K3j/Y",
-	"zrcpdWKHYIoYUFn9TtUmEfbGZK4XffV1Trw1HORr+OvHBh4OSaxIMnCFULZDL/4WNAhLBsuqsfu+fbaE",
-	"0R62h53h6fBsOUyFcRTFcZIQMhwa5UyH84HMIr2SESysiYLB1inrycNe5qpbL1CSpaC3ZTadCiLlAKdE",
-	"qLw9B/x7QyVB//9/6HeeiUUo/Pb3RFb25qYLI3ba6+sih7ku4u1wN9WewntT8u1OV0jsZZAA3ES7MS3N",
-	"hZOIlcIqxRdwXy5y1QH8Jkz83wzNlZMzlIKJn1iAnKNBWct1l1BWduWXZfo/oIbZSjfsqgZ2VgIHdG9r",
-	"db3HdXroao3ji6gv1jztojKrlmUXw+JxPpY41NtdudG+csFisgIDK1P8j0xI1vrm8PrmG9EzT4ZJfz/y",
-	"fniWfcPJku9pk3+ANLsZ2BXCSPcBpVCgPrIedZrmpm1z1sHEp8p1yo6+4FqlUJVMfmVUByTvP4AOPKt1",
-	"4JoKAN+pLqxrAGxRA+Cz+VknRhHuOcFUpoj/+Mc/C637SH38Ap4+0OH+oYJaL9xQa9F8cucgWPrPKp+E",
-	"JXsWTl8enQheIczmtjynTepuFMCXLPkc0lcV9l/BhcidgHwOdjLlNa6j1hXluuIlS0oVBWKHUxbg/R7M",
-	"lptbsFp5VFUXgFv9XhSGRabX2qLWFvtGdh9KXxhO8xPHuL42tGopqA0SwRDab09ibytfhALPQktdL6E2",
-	"CNzsyVJ1ZTXGSGCWpVhQZWpx6CdRlMV3REl0ZPUJ5OtlgGy9GjSh7ATfj04m+G+BJeI9DnTLS+zYQMwZ",
-	"dsZ2qJ0kXFNBA+rQrCXKL0mFGLZ3nzF7S8qkMpRFTry0HKN5HI3pfnk7FyfhR1ghJOnfyeI0nOuNVv6a",
-	"xVLP17D0CjzzSHrNf3VMg7bdzlj/owKZuL+yhvj2P4thvIMeHnqq8wa6fuix8+0e67zimdjmuRs83wtT",
-	"+Q60XhYecxo0tDQtgfw6RfDMX9F86Yuy8HqR+KMZ/xZks8RSvqurQX018LrRSJARBCxFYT+wUZee3Xph",
-	"bM/G/IC2VZzFOE2bzuuU29WAs0QSMy7u5BTH5AeZJwPWYOneQj+3eTePL+W2DTEeZgkfDl18un3Za7dd",
-	"6Ps86uKz+DRpYoxxsxtFUfMyjuNmkmgXVDuh4IZOyCRyRopMME0dQdy/28G0Yj4pFPA1cMdpjeI+kEoQ",
-	"7UKgGYn0zNwTIWhCrPAKruAVB/YoUbzJ6fuOl7HMn7MqeUbIXTq3EOG/cwZdTYigMT55zwVnim/JTFy5",
-	"oNziSm5TU06bc2971CC0Q4DQOGvqdSkm2lMGb813O8LO9E5epCBGN8afkD0Uug0YoqX9F6BwYdeGyGza",
-	"oM9CXzBDBHLpPw7CEFpXFwhq9A+afAgoNC5QRIZcEO2qt9AbI6FI4TvSZ8YNpgxxkRARFLfvsVrpoIWu",
-	"URhnUmlP232HGCGJ7LPi4RR8wAGUjArhwkbG7hifMfT6+i/X/gxwqLHrRBzNxlwSwODB9DGuDPquz6iS",
-	"FoJnbtijbrvt346H4uVljrRBhiyJ4JfE2O1XP27tsSzOwJdghO5+H2bm7JBmplvZE102Lpthck7X1UC5",
-	"J89AvWz+trV+Xthm2RXOgXHr6Jpu4HNzSy/fiug6JUKhKU9pTOFLrJDgmbn7RxUQtiCDqDDqXvBsNEa0",
-	"hKPadLCi7R/OmZofJvWB7ctvUbMUe9iiQfm5zHeuIQY3G3OoessQ9Mb4DB2FcSYEYWpg9rhxR7I0dbxh",
-	"EU/m+rMmYhxZWxR4jtaKa9aErhgvnJ1Y/6WdnFl5Ne+HdnHVkMvCC8GXW5vNIP91xhT8JjdalwvmMF+p",
-	"Xn3e3NN5c0dP4IYoPRcPHC5hU2ptbNc3Fzkzq7U6/Gp4zXfVhYeAtq4ecK8QjiTsH3czHw5kEt0RMtUb",
-	"jAoE9ckCk/WwQgsHwDCXuDDoM9CvI3pPWIAEmaY4JuZYS6WyxGsST2y2A4qfab2tVY27JT53lAEm3Fd2",
-	"KDQwthIFu8czXcSjcg30I4826Z9dFMmOOqIKELfEZzI/r1FmTxEAusfzw4m1PdsF0qF4zXqL5dU8z4+6",
-	"ZblV82MjDo8PrXM22MWpckMcVPF38h+t0R8bPbQdoteLU7VF8PrF0sJASfhvJO7wDUrkh5XTS1XXQIui",
-	"ZJNpMyG6qw1VfBlBhCkxN2vKJlNjhoNCKm30GWw9JNqokujt6xuIMIcW5xGWZ7xu2WR6Y4fwaJGsXOJJ",
-	"/8CKVKfd0v/vnLqjyJY5avt6jd7HTwVbxXLp/x1EsJiYbZNHdiXRUaE5j2vZO0xdfzPXUDmaKQ7gEid+",
-	"+vstZM8C99ZI3QueMSj0y4dQZ1gG1vkNChLlAEnFxcTQEMy4uCOivAz/rSNP2Qf57cArTnsauA/NSBq9",
-	"tq3eJs1tMj19SaN3dho0hpimlI2A7MT+bYrUn7U6ltW80TvrfjJCKX223U7xQOf0U9Cw79robc9+bitf",
-	"3+vFJbPyUgRmxmuJOQSMMAfP6XUrZOUGy3HEsUi2FZjmFI/IQ+xGK6AL0z/8dI0Vgid+hrarHpq/JGuQ",
-	"ebOBnZRfPzaKnk0kCywZjuIEYMTnz55fLDFROzyxtnpyMM2ilMY55m/MZ4Mx1bI9HyR4Lhu9y3bQkGk2",
-	"8grzedVrYRoVSohE0mwKaRKWv1UUVL0Sm6h67FLWknoIjIQvLr5d8z/eDSOhd06Ijn5591NT4iEJUMbo",
-	"XzNiOMA8mb1CGCWZkYGFWgDHFupr6j37LD6tPvPgFvlWDhFsZRSu7OUQXbYtpz88iX559xMKrZo5+aiH",
-	"+ikEmn+JGO+zfHABkhxh9ys9HVrFpNnIkAfhVHIUEZSxTJIERXN7NDUoY+9X6Kjbvuwz+HxGJTm+QlNB",
-	"7/UbwxybGgmMkARh0/7CbFFRzNd6DEQhTl8U/7CqWqrrkOoa5JCAh69Tz1afo4fAA3or1sCBp86w45mE",
-	"ShbBi/v5/lslzID+xRWEFDxFXdiErkGLzbBI5DpswIIWrHEB3yAu4LE7MHiYtwlscl4mvRjuhiN1+Y5q",
-	"P8KUfGyMBM+mjV7jZ8GTzHAk71q7vB13klNyNmx28XnU7MbPkuYFeT5sXrQvXXDrvIhQ39IiHS6gIE37",
-	"0/do2b4Ji/ZkuJx2levDszfl6e01We0WukaMzFBYdBRCxtqlsI354imUBe2zo+I5BO26+DkVKKRJaDqg",
-	"6riF3uA7U4cCdJIRKQAaCWLhzwvnj6DPvDOSQSthtnrgGGOLwkuz0foM+ZJq29HjL5H8Z+0VOf/jf/4X",
-	"3To5/7CbnB+QWerQXv6zbXThPuboIVan71In1in9LTid9uLZm9j/2lSGECSFbRZlQtqreMBnFmgFSqQl",
-	"nr9CoYn4h2hIU5P9YBup529Nzw/ck9biBxewLceMzZpwls4DNMSpNN+a6qec2cjLwm1iI8Fld4ltjsIX",
-	"SZurizhPCWZfPfO8Wz6fbN7lcC6DFXa9s6ABtSsTwmLS6LVbFxdWMZIOOSVnpPsAZYXgXA1inEni0E6M",
-	"qBkXd5uqHnZ65xfLRHn51JuSuI4ir9OtFG7mYrIp0mxmpw41HybUDGtm53hB/cAHD+aE8kRghdu4U8Ej",
-	"4tKlV3C/LCUhmhDMJGIcjQkWKiLY+Gc2Mp0SLE05onJF9MEO5PH3dUHwBuRvJM6U9mPaVrgu8UX0XJ/g",
-	"NgtXiqUa5K9Qhi8+AyFKeV6Q9e1/v0I/vrr1WCB4mmqRz0QzGstmp4xmpjqewUzRtliGPJ1dy90h5G6W",
-	"71cncm4HbytzD4bwilW0xZfjFFM4uzgUL0sg0gKylbhPJ/w+L/9lTjBrkQ0mNmT31TZxvXdEQaqoPvx/",
-	"BcXp9FIgbFd3242YR/N2OPS7zQsZs/U2472fiJTOasQ4TYn4QbrqyB4k1X2jh4goA3KhIL9jYX1OziBe",
-	"4P+aZ8rvaESUROHHfqP4rA+nzr7D2ORfDGjSb/T6jX7jU7jeHtn33BPqx++80WtcdOIkPr2MmufdzrDZ",
-	"PX3ebV4+Ty6a8fPu2fCsfYZP2+eNoOHP968fnYF5yUaUEWLpchaWNj8Pk4Vndum9gheYT9c6T7CYz9oi",
-	"HcYiLYjSzN++vmKwH242UrpxEmeGDOjXj42IYEHEdabGWp7AdSHivvysuBB1z0Ta6DXGSk1l7+QET2lL",
-	"tzvhDP6NsWzx+7H+/OT+tISa6obck5RPJ6bw5sONJeR+fWM/8Rin6GiC7wgSGTteaLF3ctI5fW7wq72L",
-	"9kU7b+e3fP6WG3zDGVVckMThC00k0mJ5LWtOgADtKImgRDqGswDFxZE+5SNjyq9fI4VHI8pGrcKVfMXN",
-	"/iqZ5ohIhJXC8Zgk2uDDKNDRlLJRADDjAOlXC5CKpwFKmB5hKo8DxFkzIRPdpciY6Ruv0P14Y7AcP6uD",
-	"eO3Am1rJe6hOiRIi6D2xFG4F5NlvFVCeZW3aQqMpHZJ4HqckWK7yl0/XQrl0r+mi9t9q+x/GNB4XEFB7",
-	"QxrNxnwS5JekZ/BQPMaMkdQf9OKl65Lm3y7TowQ544dcc23Wa94Bz0vW20ShucghLj7I6MoczIpINYSp",
-	"J5Kk93q2BIFcEEkQz5SkCUF2e/vL4QesSvpP9VwkC0SGcOXcEezrfiB+oF/NhTzMnvR6KaM5XO3MIUkD",
-	"lDh4I7LaLkCp9gagWKjduoX1bTqthaZcqkz4e6IASq72dxvrlxNIkCnXb3D0XtD7eYBur9+9/o9jRNmI",
-	"SAVFcBXXx9/fSWw7H1KWUDaSubtCBVKCQjC42DTTKcr1adnb5rrAP8372Q195NZ6HwnOFYLQz8LSwWF/",
-	"jZJw7j86ssdS7T5NOWVKHlvWgMyc0VdE1HmSJVJUuF2F3UERSTkbSaT4UiPW6qy2o33FEKJho9AjGEMJ",
-	"mUJZOM7ghBMa5jug9+mBf4j03+BNKmUWoJiuPou0Z29WyFIS6hUSBEY4a6FrtpCaAk4fCT05+ktIAeWT",
-	"Aoryqs9mgirSBFiZJLHQDqdudYLlnV49icJ/s/8LtSObm/BWn/XZn/6EtG7us37Wbp/Ft+A63ZAhZUAd",
-	"i4wv9Y4M/9wvd7J+pmz0Auaq30ByzGcf9HDesnT+54+QrUEn0DSxvWm9u3tvt2wyrdKbtjW79/ZKqUq9",
-	"qfgRnb2PK/WVMLl7XzdMVnqv9BF9vU+37WvJuIM0SWDeVAJT9R6PbALwt0//CgAA//8=",
+	"7P3rchs5si+Kvwqi1vqHpTVFihdJtqVYMaOW7bZW+6KR5PbsbXqzwCqQRKsIsAEUZU4v/2M+7YjzdX85",
+	"T3DmRc6bzJOcQAKoG6vIIiV3u2e8JpZbrBuARCKRmcj85S9eyGdzzghT0jv5xZsSHBEBf15hRV7RGVX6",
+	"R0RkKOhcUc68E+/i+c0LlN5He5HAY9WiRI1bU6XmeE5bAisS67st+8n9E6SmBM15TMPlI4kYnhEfBSJA",
+	"gvycEKkkislYIcwiFKgASRJyFkmUMEVjePXnhCuMqETjJI4RnmDKfETakzYKBp7it4QNvFPxn4e9U/Wf",
+	"/aCNoHMSYUHQnAgkiVgQgeaCh0TKNnrDxQzHCDN5R4REIRZiiahCinMfeqHb5HFEBArSsbbg38DPX7oi",
+	"M0wZZZPAdD5/RxIVoD07ln00piSOpI/upjScQgPfc3T97AckCI5k2/M9GU7JDGuSz/CnV4RN1NQ76R0d",
+	"+94cK0WEJv//GngfcOuvrY9/gAF/6LSefvzDqbJ//Lvne2o5J96JJ5WgbOJ9/uxns3kJE7BpTlvmseo5",
+	"+znIzcfeKBFS7Zuh35k7d5RF/A5R5mZxdZ5+/s9up3N6959HAdoL4GJwAtN0dnmB4PcpCnAUCSKlvRPG",
+	"lDCF7EV0R9WUJwrh9PExpjGJWjhR0+AEmV9I/yJM0RDrgcqKL+3vRPefHd3v1tOdKLE8GysiVkl+bVlc",
+	"cXSHqUIjMuaCIKFfoWxS6hZldJbMvJNO2gxlikyI8D7rhuZY4BlRdvGezefXJLwU/CcSqjd4RlZbP9NL",
+	"Qd+2E4v2xlygZB5zrCcMJt48AH8LMudC9zHmbKL7DGQjn/BsHuvOCDKhUoll215qh3x2IKd8foDn1PM9",
+	"qtv8OSFi6fkegx559vu15O90fD1u97tbReDzREheQdy3c/xzQlAIt9FY8BnCaC7IgvJEojmekEcSBYx8",
+	"UkPzTNCu6aW5XdfJo26vqlsvBJ9VzLjCQiE+BooqOiNIYDYhaO/qxTnq9/tPS0TtdXrHrc5xq9e/6XZP",
+	"Op2TTud/1vRSj7DQx7GWb8o78SKsSEs35vn5jh8fVvX7Ilrt9Q1Mv+SJCDXR3r27eJbSao7VNOsEjTzf",
+	"0/KcChJ5J0okpLJLSQJP5nrTP67uDZnNuSIsXP5AllU8fEuWjp5mVT+SKJxyLimboD0MnfWRxMt9pKZY",
+	"oRm+JRJhWGSUROjy7fUNknhM2ug9VVPKBqx3iKY8EXYNSL00dCta3mRXZkRNeeQjPX6QfSMeLfUiifFS",
+	"wmNjKqTSdJtzJsmA7aUfMDsiCtLR6Z1Cv0iiE6RpFuwjyqQiONJjw6HSg1F3NCSnFX3CAxbR8ZgILdOg",
+	"G1y4fpm97bDXO9V7TkwKPYNtV2+oUtE4RiJhehfz0WHnKXx5wAIQXy2QX0Eb/UCWZj+VIZ+TSAsuEPdc",
+	"3Mo5DkkbvbBCVykymyuJ9o4+fdqHVxhX6JbMlY8k110GKafblGYrbw9YgfWPxp3wkPRw60nUHbUOwz5p",
+	"PR0f49bj0ZPwadQh3XEPOyY0BM3YMMc2Lc03teL9aLN8qVGBXuNPWhwjlsxGROhpoorMQJYLohLB6qQJ",
+	"KEWFHkVkjJNYeSddLe/SNUKZ6vfMIjGC/6hj5aH52V3ZB3zvU2vCW9lVGMANX+39cxatk0I+sn1CjN+t",
+	"EUm99SJJ8XsLpM9anJgVBPvadzi6Mnyrf4Wc6dWj/8TzeWz3+IO54KOYzP7wk9SD/SXrvCaDwjT2Tryu",
+	"0cU091O2wDHIIyIE1/vnh188uOudmKH43oxIiSd2z5oToZZoAPcGnv7EjEoJHf7oe1JhlUjv5FDPlqIK",
+	"qHZh2nCLLlMVtL4sTw4OJAmTGWdt/V+MZZsvpm4c8gDehbF5n/MU/XdBxt6J928HmRJ/YO7Kg0vzsqFh",
+	"SdUrduYUBWbgAegBEhEcThEfjwmLtOABUmgmqDMOqrphnz3IHswroa1MC230sn0cxnLO2Tim4X0ZAKMp",
+	"lwpGHKE7MmrNBY9anS7CsVbGl4h8olJJLz+hT7MJTXux3UyG7rWHnEfdQYKUwExSfctHGEWJIQeBHQQl",
+	"jGptCKbS1/vDHmx8sH8EJXEZ7FfsEnbzwgr2nfKecWqUVoT1RoEKu4YzAb4eBnrBxYhGEWH35CA1pRJp",
+	"YQCvIEZIZHZ+HM0oQ4LH5BQteSLgT02zBSV3IKczlupnLJX1azueGqfvPQRTaWUvxHFMxCOZdlxr/XfG",
+	"IHbj1drzp5bT9Vr6yQA4S6UfQBEnEjZ+YzU4fcHylF53qebw1XBHUeW8Iokk0T0ZpbS+0B2WqZTRn0fa",
+	"8MIoU+LcojOLVBtQB4vegZZX0qp8jKspEaDt7VdvXKs6ULaHNWm8uJf1ehmfvmPWh4JHMdlxR0vy33gw",
+	"vl2RZCuk9oF+lKFMyTfjL8g5R96Cks8Nub8iTmWKCIbj53ry78mi1H4LASedgm+H5BcrohG6mxJm/QBa",
+	"LwA11t4eUs1zh+OnuBv2yONRPzrCx+ET0hl3cW+Uk3hHRa3Itmp9c9D4lpzkev4gTHTGUMLIpzkJtXSy",
+	"vQJN2Ecxn0y0yHJWXEaYU+cs0Z/VcjEjSoD2cCw5ogwFf2lZ1bV18UxbeBFhio4pkYiqVdq20ZX1A6EZ",
+	"XiKZhCEhUVsP8w1XL3jC7iuWjP7DFRrDx/K70mE2R29yD2wzL4yrlnnvISbmDdcUmKZuCE1Q2H+/wh3k",
+	"Ei9jjqMbzl9hMSH31jKIMeqpRGA7Gru72zl8cvT4GI2WihSU1G5Oo7D8Zt5XnKMYOrTdRCrOW+a9hxLT",
+	"It8tPSz9da04YIa66DX97uuZy2siFjQk7xheYBrDZnX/6YywwiMsQbNKcl/OS8ncLNo+lB7dbrfN3nwQ",
+	"MYkiMics0vss2ssPyUeYobMLLQwXNCJivzTGHQyF7JGNM5j52j8bzwd/jdnSrgJ5z5kT2piCFYjIJy2L",
+	"SVQcDdCBxHiphVO+23k9KmdC3nCOZpgt0wOwLWdVd6hlRcKDTOtVOkJwRE6JOVnxc97V9PSFC0SVrDtk",
+	"udOP8oUhChWWbHurx3D7xmRwlCAL/aJUguCZ8TTyOWF2K/z6rUv/Ptz6jmkqckH/em+Dw7qjYJKsj2BE",
+	"sNDToSe0sNV384p9rgdbS5js1Yfgxdfrh/C1zPf79+9bZxnzVxyzfWd6HU61ScwmpHiqt+Lv/JwSz5zj",
+	"0XNufJ3W70iNHxSHii5I7gsjzmOCwQUwSqIJUcNERkWvK08KO4fxXOsXtLUuc99KzxV9Twv5aIhVrf+2",
+	"NADfoywEzRYsgtUjn4rn54kawqTW9IEnatMjbrupIKnvybnuTnNySIWF2mrUn/OHXh8KJMg3X5ga381h",
+	"ocGP6bf5CI5GP/veGX3NI/Jcz8QqI2xLbrfwf/EIS2a6tzDFuYbts773qaUfaS2wALewfjbXlWv4kOnV",
+	"x8++p7jCcWMqr6VY9qm0v/V0uSZSUiMKv+AS2ZbMxk3Gqxkyz61FYXGOGWc0xHGqQNmj+SCMcRKRAI1I",
+	"yGdEogAzNRV8TsMADmiqJvohuTjtc4mJc82kHL1msvTTMDlRBK5qHF/mJm2MY0n80jwW56p0nj63ZxQh",
+	"nrsDLWkYQith765RxOMYC9lGz8yJ1gk66pgDrTBOJF2Q1+48zRxWr/JCev7WKxy/dSq45KdEaove7NSr",
+	"wQybohmKbFMc6fspR1jeWn8dBF2ZAUnnVQX5aGM5gCXKJ51r+XDdNn1GL92TZSbJsUVx8NU8cFnL+Tmb",
+	"4RSl3E6ltidwTLHU05tj+lMUxDzEcWD97owjRtQdF7cwu1a2wSOaMd17nu+Zb3tAbIZpY8nn+v7KfjO7",
+	"cpb7enb13LWTXXo7J+zsAsTlGb3Bk++S+DZ3nLnFojArbchZXBEV8ZbFS6TwBOU8xgGVQ/NSACEGuQUB",
+	"DeRkSE5O7sghFTOfjlbCUXdZWIdcbiOOjdlRrQsIaMJsjorM5Oa+3+DJhdJqaNoSFgKDfqfwZFLdUGkh",
+	"2AfTrmX9+FhHD2hzdduiQ4UnG3t9o5/RuhtnYy2mQ1JNulR6dTfILuK8yCtiQnPR7uoFv3XnE41XmqWN",
+	"0TDe3np++ZrxeH8sz4Hr6HqtISZCnU8xY8QovWtXXVkIE0EQRjOswim4ae0eCQeihCkfcaZNaKlMnKFp",
+	"BulOoL2AzDCNAx8Fd2Q05fw28AcskDEOb/VFzrQeHuyfgsgbSTChBSKzuVqaT0rCQNIpaFvpzrTR8wUR",
+	"erWLCYFuhFMS3pJowMCjnIVvQhfxQlv2765eSTRLpEIjolvicaII0nbentyHu3ocLd0dpPktSmKSvjBg",
+	"hZCfR9IE7hSZGEZaEXbS0tedD4GA1d5ojT7X79lJ05M4w58uzHsQM1NetYaUVYKxOChEI3mK7qacLIjQ",
+	"BOIMji71nwT6SqLGfXwLjVZ2slfRR5j3Co1GX9Z8xWeUTVqWU2BSGvcEvtG4I7aJCpXD3JDGFZRn9cu3",
+	"1zckQlii/7p++8ZHkk4YsedDGEkSCmKXhGrcadtaw25/rl3ZnJnlvO3aPotjNKELwlCYfsLwPKz2/KpM",
+	"HzC3iESaf5awLNsrawEW5FD3VlaHVjrKPrKLFxhxDJLEqLSSgARpzgDn+jM3mj4FMh6XqOh7JizE3tZq",
+	"QSbuN3cWzo9g0WQdLXRxu3DP0qqu4FTo2Tabo9TzQtVy41Dcg2uHs3bJuZYKwzhqQPBaTs58UmV+yvau",
+	"tXpNYaMzqkJuaWx+NXscXuZxxO/YUJKwWu8KBcEbDE5BcPQWVFZjbK1wQGGSKlQRwvCoqPjllNVqFWVj",
+	"m8xGx6/cSObRPQdUtqgjFxuZjaRE2cIs+dlcf1zPJedA+y1tiK+DkapTIoyrH2tlJ7UpUZRosuaSZyAO",
+	"Ot2Y0mgjeGlpwoqRNs2SydScFhtVKGf79DvgDagPuj3uHD6psfvXhN2ucPKKI2AdaxdJkvYVzLZKM82x",
+	"8LaxzXnmhG9sYLNXVFbabok5pliVCbn0ik2s8oZ8UjaXQxueuj3n4mxkxeVE5ucKbSE/VNPhXCMbhv0O",
+	"BMHvcnV9XYz9a3MuJEGdY0UmXCyrfGpYoVtqYuHHFDyJJwijRRIzIiC6bY7DWzwhvjb6qARje5LYgM+9",
+	"Zzy8JWJMY+KjH5IREYwoIn10Q4TAmvL/+Nvf9+FEnHyacwkRRVo1hjNPjO4IvmVESsiTM1EtIY8I2rs+",
+	"u7p4sZ/3Y7ke0VjrGJo8xb5okxc+DRtIRJqa2gUC/VhqpHj39WqTxQeuXQeKl8+hO+lsvDBkrpAiuWla",
+	"y/TFSW2gNEAg81ASE/Db7BRrTD+lO/+KD4AhSNYL9e4DD6I98x/LQ1qHjJf7hY2lQWsLItxJxqqyaqKx",
+	"7SNp7qPeBAu84SNn9gtildnK04HGh3NS4Tgudm7lqRhvTd+YZ07yCh+LMTlliJn1bMCS0SvtJKY1Q2K8",
+	"6vhV004JiieQgeQ0e6S7jIyXCLw0k+pv2uVf/dlVMYH28pNBiaw+mnFpj5VfLSZlrnu/qU/ORBXap1cb",
+	"BFLY7E4I8J/iCFFV4N7aTycxqfzw+Y/P9YzpGWREIGGcLdUHVTkjbfPCzxtambOxwXvm2fStoZn1NWtc",
+	"8hkBbx6wCjGLzbLMaImmmEXNV7hMRsOwdiOCeedSJYIgLAhGe0EWYDUs8VTgoyDkTGHKiBjSGZ6Q4XQ5",
+	"oYQRfctuNUOzH8DTlI0FlkokoW5hWN48gn3EhYmD1nuHCfc5f/8c7QXn75+3njytOWG0YSMVAkFxHleP",
+	"0jLECQqUoItlljEAex4SCXskkX4d7U24JKGPrslsIshcb6WVvUhEXCNETC4ejtCMa7qOtMA0fN3ATMut",
+	"MT+Xpwwj87PNylEhx8YpXxZ2nryUrNdV7O64Qc8ukZUrHOfyEFPntNuNciPOqebubnMNu7B/V5yV7Kjs",
+	"1yjnaf82Umsn9bx6t3g/XZ46L98tIXOTzxMmAjIj9Du+dciHMcFCWn7arATvIqpKhFl3ppHP9l9lnNFy",
+	"mBey1VSqMt/KGfWEZSqOieUzX81xWNaphrsTLAu7RW0TZ1TrtuFzwoZ57t5wcpf3yhTfrSf1FfS34vBO",
+	"KDrGoaqxNe6wtBLQxleC9EaCQOpNSLJME00QSRUXy0qh90AzepPiOjySW8xsA09fhYqbTUjJv0GloixU",
+	"WQcoyyFO1EmvT1W+kiKLuoAQrafDngI+IKvqMI5iziZEoCmuE5F2ZNlhJmxaWsJjQcdbGVmGY17AF2/s",
+	"V1bvXJvvNl89jNytUuGFI0AewyOiETjHpnhBLNJI9ah/de1UL7qqyXxRtKnykzfFDjWgcggb9Q+DdWJ0",
+	"jpgbVgGWx5DSaqAfKAQmxxL9xCkjkVb6Qj6b4RqtXj+71kwy0CokGo5qVEAI9XJp+fwW7DisQDMkUbXq",
+	"UvjqMJFaI2xC9y1UHvulTPfJVn9uWRtWzE2nW6NFYbVJpD6M5mO4pGZV7+yTtF/dUmGyW0VTn6RrpJ5Q",
+	"17WHWnbdZ8IbgaQ5QedXFzcX52evfPTy4vuXPnr9/NnFu9c+evX2vY/evfnhzdv3b9AeZWO+3zarwmxP",
+	"2myD07Ew0d9rpcdkMtQq9d4//q//Bz1FoaCKhjj2kf79GE3pZGr+PkQzEtFk5iMSS4Jifrdv/wQbnCxI",
+	"jPYgNsS+dIcFg4w3+xqY7DG/038xgkwPc34x17Tne/oDkOSq39TqNr8DWIox30pOO+qeZ18u3nhp2ile",
+	"fO1aLV5+BX0oXruAHmWzmSqGxbkM9DIKLPoZRjFWRDjpt7KvFfYyCA4MYPEFJr3CWbI4DMlcmW1BUHmL",
+	"9gJzST+ZJ6tuO7eA3UPbEdJE75gv5S+9sF/NXztLW0gJcyMIiy45ZarOIWYkzyNrkxOJsLHRiXHo6hG/",
+	"uzlHEbY5SnlHh7Y6jVeIjw3ehdsnOYNMXwPFRdX+6oF+So7VIEZ7Z4Pp5cyVguZU6xfctDFWtwFTuF4/",
+	"qn9x+MUthlP3FyU5JDe2hJwfY4BVqJ4lmWnJVuDWerkJIuwZltMRx6Iikn5CGBFb67WWbeRadUmajVyQ",
+	"kNAFidz+pLUMLkmWUjzj4GpaEJv4lNEOPAmNoxGK9mCFqZ5zR9G6sJS8Q0rexyMltBCbkaHuqOAzKuGq",
+	"jdYdus1laNvTMktNCTMxNcgk4stk1HI+FwtOYgmj1dkCXVb1snJIJ58P660RPfJup34mfHNLTyVT8RJJ",
+	"AjeFhQ6gJgAqM54exrUCGRHya12Whf6l+9muvXtR6Bh87jST8dt0Su8gw36nyk5kmr8pM2GabpdwCYtm",
+	"p+h39EXpAwaoVDstwdwmtkkBLIifnFwpMWx+WJV8UTEZK+u9SkhCzFhVtJGLXtsq6Mw4mBu9cm4efaAI",
+	"orWnzWNM40SQoZoKIqc8rjq44ExLJEUXBJJbwZxImJXgIAowS2NOqrfQbQKmdwxaAtSLBY7rw7GMXy1h",
+	"96Km8Vk38l3CXGanLLXuOTC/7tuvOWWTYaXn/yXBQo0IViaW0hzFGjxf/ZfzLRlkRDOplu2Mq1e/ZE8f",
+	"TRjru6tXJuT5Jz6C4GC9F37//EbvYZdvr28CrS4GL5+fPQtOUXAA+VD63oHmHnPz4BfyiTo6fg4GDM9h",
+	"K4322+gCQigZBCDLKb9jxq9xaj6ODswoDn6h0ecDPeqWwco1SJMhYIeUkRNdwi6e03Zl0i5lk4PpaNj/",
+	"udd6fPd88aojbg/Zu+7yf4yOJ39ePPnUU5d/fX0Unj2Nfhj/V2d6JZ8XzgIFLbu8D580mLOm53z5Ez7N",
+	"DzxR9Vz+ZWL0skQC6xfOScFUtpUWYbGzVbKmEPSXd6LkBlErmc9TgYrZ8u0YoJ7WplZTNkkl6waCs9m8",
+	"4aMvlWr66E3Y9MlnTDb9Ztz0yVQMuOc/rvi+l3PSknMS0jENkSRK6f3VBR7or1hswAzcAbjgkURBxg4B",
+	"gtx8IgdsL5gDBvg//vf/QRn1fRRINpubyxmlfRToZWouZ1T1UaBCezUloD9gQcSkuZoSSz8a24spXfRn",
+	"3cjtt4uE2G8jAHiDH1ry3JK5QsZpAKcThKmTXKg7oIkNmALUXANwYYBBqZIoR1CDQSgt2pGJo8eAEGdf",
+	"CPbTyBQb5a531faAvRdUkRbIZntkDXrdzCQ76m/8h/2/QAvvFA30FNJh9Pace2BkkicQZgNmVlXuGE8q",
+	"LtIYrJLQTH2MfbP6vROv22nr/3V7BmYaFmEaZlvGQ2HkzgyrXeQOSWJr/xG0wIJipsxmBDYfVXl242Mw",
+	"o8Z0EpzCCBzwgZ2tFLDUmI+WOuZme5B0Ov3QTJf+kwRtdGbm0PE20rOYn0QJGxsV+YmUZiYNeSKqr88o",
+	"czmpMzyf2+itiMl1CzpHLkBqMEy4ebkW31NqvlYUFZ42PVsjDgtP61W5ViIWnlbhfJ2gKz4by3UCLPfs",
+	"59S1tHxjscazjQbymEhTUV/4agN5v8XzZUo3kfxbPF7iliZ7wDadr+Kszx+LK/o7LMmW6ULGBUniyCb/",
+	"ZBIATTFUeMDKZJXp1b+ck1PjZsy16gQCYlgIfpeu5WBdDtGOVlj1yIxC1GRf1NKW5KWYkVaZpKu0wOtj",
+	"2ikAP0ZOSXcA4SJhueD8ALDQK0LefS/dV9K0pYe37XId6QUFEOzeuoyBbgOU7rTzvcoY65wBucp1kHaV",
+	"baNzwUcmNWzbdKuyDVmdiTEi6o4QZrbrHEmOO0WaHK/FLn9yfFgkS2c9XfTXKgjDKitZvDPgxsxkg5Qg",
+	"6Qum0RzyRzKw5wqUhA0IDQ9gxdRkvGgKA9Sj3qbzlO6WKN1dS+n+NuzX7VRjxldnVa8aQ7XmSs05Lqz2",
+	"xgeoxiVV4Q59+IyTmtNY2+HaYb4mStBQ1rnNGvqA1gxnbMuINDuMmAjMkhg7/nTHeQLfeb7XnVEtOY/M",
+	"f7pT/U/TI738YL/PGrmCD9fc7L6GhmruHq29233JE7Hm9jO8hKPCbbEezKdqHLK+p/iOWDnpdPuuDgvU",
+	"PsjPh5874q8HhoAB14JkbMNUcKw+nMnJvTEdYgyAysNSUm89OscsWxV1hwANvlICgAVbnCUzImiIbAto",
+	"b47DW6JQzKX0kVDKB589UhyRT3Mqlj4qBQ5npDawYpXUEQmr3H6vicqsWDONyMAxmfpCDHHWishMG3ha",
+	"lWkSQr+TdxWYsrFY0JvhjoFBOca2X0/PFHJskRIzz3b17J2wPyckqUIz24rDf04/surpz2Zwu/Hab/r5",
+	"gdtv1Y6nLoSjg97+4KMuen929ebizfc+6uUCcfou7iYXd9Hxu37P73+s3LNXZLINsPjB8+2f703wTPo7",
+	"F8JiLrxjt4zfMS+1fm6sQeE2irl5HUxja30b09cHc9+YtnlzfovdQ7d1aR5Jf1+bhtLfL02L6e+bsPDz",
+	"GfQhuxsXfr7MeuXG1zAyfEZZ/mp3xfrKzKg4bmCQF461VhyPV85zD3rqlMfOHXeKqMohTpRcQ3UOSFdM",
+	"MMRMW1A2mQmdsRQ3c1u/EUyiLTlDotZo2ZpiFsVEpLbW9ods9zOXVuyAsulyb8Oj1tL49c2D+6n2q7r8",
+	"qtAy6QxvU5CcIrdzNnQ3mrG7+dBrYjbuj77HkthCZRdOXLIeOPydxqhS7vl6rAamaFyTyJVP4VCJYGiP",
+	"CzjrFzQi+4iwSKZJH7C7O4Qls5YkwlOCG+d6lbM2ckMtD8RPaV21t6ShStfJbIbFss6cGq6uxtJZtBxC",
+	"SED1A87dIYcuZKwKUi0EIEj36PqwGfN06kdpDltzYd/YGCuRH5RfJsPKkCr6X0nvoh9yS2mf+RE/+7/U",
+	"7h8Nj8FWrFG4vNrpj37lQUTELJJQ241rgx+w0sP57M01goJuaK9wpBExua8VbAzFGOIFEae5I3UJpxtW",
+	"NwS/ngUkq3BqCqqGReOi2IM/Q+tQoG5vJvcRHvEFycF/iITpbc0pVQUnyVGhll4Gh7cWAs8W/hjaoVQA",
+	"mOFwarZoPJ8TLErhBJKE+sFCRz54T/vt7pPDdq973O4f6llMF8NGhM4MSqjfWzVX54IrHlamOgjMJGTP",
+	"5PxISTQP8lG+SeTUu495H5m9vKLWpU4j+0SFoveMyUvbp3fPLj0/f+Hm/BIUM2CpYbUj742JaHaMVfTd",
+	"ubqyXEzKbrv+xn1ZkJCLKPWglzUyfdOg9ClumD5PuLMC2c483zs7O9P/OX9z9vq553uv/+L53ptrz/du",
+	"/nKj1e23+u711Y+e713eXOknz86KVD7bQOOzWgqb3p4Z6tofpjvpb9ev9AJ0MP0FPU1/mS6nP03fs58w",
+	"iPSnGU3WkB6W8cOAJKiirbmjdU4ttk80V56iMnitvmUhxUwWDEMQp33ULzKBPZQ96p8c9ZtA3N5hwR5C",
+	"xlgbruSH3VbErBqbbil8zFD4raVV3p4KEIirJ9DMAhamBRoMcpJJW9IDseiTDpOySFYslSB6w/9Trnpz",
+	"XuExgI4lgh9WEPyFtiTSilRFgW9Lk60cBnGljRKT+ji24b2uTiGksLnS1ikYtrFdNIcEPgqgukRQqlOa",
+	"e6ZKpUyLoVUmalKJ7gRnE3dMvzlp3Iwt+26VhvESs4iPxze0SvYBrLBhRD42SQsvX568fu2j3mFryhOx",
+	"74ijrbEWH4+l77Yfp1Y+kuYDf7WwHxk1Ok9POp3i/B0VSpvvfeh0P0Ih8//ufei0+h/3Tz50Wkfm0r9X",
+	"UbDyZPVX15pWAn3uqTtNi/GDpyiwrlJXHFXlj+B+4iNzgqg3/QJNdtG4SrGLJb0r7dn+Sdr2PE3zTF0D",
+	"LjQyMHEmakoGLIWVdKqSg+qE8zCowKSIW20wJpOggDCy1nwbPf+EQxUvLTzigAVzIigHnIkA7dlPYYVi",
+	"gqWyZ+LmkX0IgnQ8Cg+HgrMcCisbsEAzrubb4CSVu1FC9Bfh3Nw9HBkOBx3MNAnhWVSllf2CicAhgX7t",
+	"twfsJkccmKqfkmhijrIN9fZMX4O8T8ESj9gxu05EBEcxZWTfR5IPGHZ1f1M64ozC1j0c01sCweqQyHAC",
+	"QCLBioskgJJe+h9tsZh40xTXzqY1ucar8HbTIa87X5y7WnIjAhO+/jR3q+Pc3U5zMw7afPw8N1EIANsf",
+	"EZnjp0K/+xs63u8e6Ud2cDm59irCCgrMbIW0XkV7RzZE5ATNKAOMZZ4ILdtbfNyacaamyPxrL90Rcgu7",
+	"3p8iTOOlj/6kX4iX//jb3/fzY88tvTZ6a/YAvWNgszioRPKWzudm88cojHl4a70ZPmLcKTX8jkSnWtVy",
+	"71OFphCbLE21eQNnbZ4u7Seoj/5D/6+4p3R7m2scuIW+SsiLszdn2QYGESbZLGfM+u7mvNiZ54leDAeX",
+	"WFC5WlJ8E5Sc07syr3bV1l1ZhefXgDw1oLcNIn90F13gj9OjK5StN9c2z1ygi8tUWzRRJA5GfLR0Cnr7",
+	"IXMWXAWCipln5o6tWODCgaBX0XrMy+1CQVa5cQs44S8KCJtOWX7Kbf/ytNsudlwzBYDn150p/1blBrYs",
+	"+DC162/TArgi4431oJqPt8Lt6PkpyQrUyI3ItlA3HTth9W6NulkQG81U8kyArOjGmaJgyvcF7bKUWX9O",
+	"kjM0Ppy1/idu/bXTeto+GQ4GHwaDj/+/1sc/VJoYO0sM9KVAc+/BPeV1XscfDwOBAWSpT09rHjIDO98X",
+	"R/syfaolCZ/IrXCHawNPX+jFlcVwyKWM+cQlZpsSEONxNb8QpsQ2iMSv+OQ5U2IzHHEeCtxQwzVVRw8t",
+	"5VYrwTVEDKo+Qqvdmer6cFPpSi1A6lozmUqnPloPqpEhnu8tZkaImsxxwJCBpHAPqlJIatL7teHUMNLA",
+	"dezateAu/DjL/TjPteiuvUlbdlfepz1wV96anlgCPFBwwf0k+y4K4ZcX1b+NsF1l01Liwq/vnMqly93X",
+	"L6XUPHeol/vylj6mm5vLvev9tAZ3ycek1Hz/NI90ahBBoVJ344M9/XTVSUBW9btov/0ygMijgY0vKZlw",
+	"R0eV0ev6M0MrOyr8+tfJyDzrYvUga8wMBJxH9tViTwY2vG3gnQw8fjvwSuZtp1fl8954kHnlmt/tLNMI",
+	"gl0PM2VNeFoKVpOb6XyEP2ZL1Pv0qXiY2et0/F7n8GNVlZcVZ8vR06eFyJuGoTfrDz3HPI753VCQiIpq",
+	"4JUX8ARKn9g1oyRXX7gujDXHG4edp8ebzPt0DdhPn6IFjhNi1Ne7LBFSrzSbAJlPeWwXMxbPbMVlXKw0",
+	"3On2+odHx4+fPMWjMDL20Ax/ync8R1crdvT4TWJky3QppcKMqCmP6pezuZ+n8ffPbwoHpt8/v9Gb6POz",
+	"Z57vXb691r8u3+l/317eXLx9c108GTWPrzsbNU9Ubf9KzV9Df2yb6W/benbB9iN34V3xd9q3Oozhs3zh",
+	"NMQF/Feid1evzBE2kKeNzgWJCFMUxwBsSRXawyhIJBEncyzlHRfRnwLk/vTN6XPLyi4zF/sl/jjJWAIw",
+	"A0opsianE4IMjRvbJcpCmhOkyCbMwl+vpse+uyoKn6z+95TP27njwYMpwbGaNoAGyKsUL6cfP9wo8/+X",
+	"848fruXHP54cHHz4Xwd//LfBQH78w96Hgz/+28fB4Po/9v/475WMMOEto054765ewRXbQCs91PPS6nas",
+	"WOCuME95rocptiy/IIKOl0MVVwiXH+GeBYjQSuYjiUK9rqBKDdlJ1hQHZVq4eXXd6Py6+dZSdYR9dN8j",
+	"bE223Nm1Cxkua2JpZFdFleZbxu9iEk3u6UctfMggbG58Z7ssnV/L2ftlkWNsqMb9xpF+pCGhdwmLbZYY",
+	"4Tgrj+/PxawpEbfxfWrixLTq4OJSEFOu0x6lEIVpDHgzW8c+Pl/YAMgamma5SrXo+1/GTb0O5965Q7dw",
+	"TLvx7li5rH7dbsp6rbe3u501BvdujRXQ2hqZntkKWOOEneGfuPXBbsfAlmXyUSAbq5KXCx3DR9ZNqWHh",
+	"ynr81QVfsDt2NMZkHoUU3GKGlbyijPcyKVSEHXaBT8ZTb4HTzA9brN794PM5/JDJfA4FaZumQxZGegbj",
+	"euuar7j3zvW/4t5ZcUgVT1xlo6y8y9e0/CajRVXb9EVKncrb1ym9am47Clbcvs4RFbbnyrL2NwBzrQnr",
+	"o0AupSIzg5mFaXCfwkWuvMOO6Xaru8o2GXcrK2ZmmLe2ML5rbuv6eoWI/HvG2D+0S399tH2JwrkkNMoW",
+	"RCo6wcqu25pFv91SNe1clL5dvFuzFs3NdBl+zPUe4qypk2u7abY7aWgPxNfNS4y4N40s22nXdmtydcvd",
+	"lFT1EGOD1jePrO6cnLhNbSslzpTVLrvDSz0zFfLhlar+pedIqxw2n9dnRI1xaAr5GYobe67XXxu0tTZy",
+	"5KWLzaaFszPjympviLFdvScnlSnWVy/O0dFh7xC9vv7+4pmpRQWB+XyM7Pfqqk6E9oNVwf+Au7zdgqqF",
+	"2b82A0/B8Pc6iMyImIBj/B9/+zt6jCIySib77bwz9PEmypsSkEMcRRX75JmN0zH45koskak+KPisuqia",
+	"q/YVrXNfboDoXcFQzpiyZtKyZlGEFT7JQrehZtr1s5aeU9KetFHwy8Djgk4o+1O/d/i4P/BO0C8Dj871",
+	"HwOv23ts4NcG3ufP1ehC99+S1wVrv8Z6bhhmIVndo9JoVLuvm7gcPpvHxOhLoX4vjhtvUyutXedaWLl5",
+	"5ppcuXOe68PqzaxTxQGu28aapmg2ktGrRK20NdfsQ7kvvKcs4ncVYnE8Nicfq4EOm/0BZaSZX6WoeTTc",
+	"DtBh10rnUBd7KJOR7tDInm2sHtaCmbRll3ae/8z8GuKY2Poqq336zdwdGS1yM7Xa6Urq+mVe3I61d9Ky",
+	"tuD+Td6L7CCum/eMpIuj3pVyVFcKegOnl0J3G3Lw1vXSGzD4pp5UMG1px4brLhzczUouXC3zOqC7KY1N",
+	"SsIdTDykEoCMbxTJVuXX2bqK9nqGb8SvW5uvs+wLQzPyLaCcVjaCL27RVnW3EWEeKFToX3Bp/1pr9wEX",
+	"1So75EDHKqCDBb5zyUJ7gdkeIKkxPfSD+rwIo1ECWFd7wI7FPHv9GpWKhrKqXtFiMtwawyutrFVTXGBb",
+	"SDD8afs+zCjb/qWCyZ03r+DIs6YCyb1AuFYOZPVUmkRO4SYNuLZ5uejEIjXVYN5DOZ15qBqSxFZVa1AL",
+	"tVbW56Rj7ekXRNXOTNksMpNIkBlUMphjCfjigDoE36h27RocmdoU55spQRTiSg3Omn54Je0qTfY4RXdT",
+	"TlxML4PKDVncb5pbpzdaxnjCQgIQSSaJ2p5DpCEQR6ND3A97UQtjjFuHo9Go9TQMw1YURREhhIzH4/EO",
+	"AKwF4JzttDyTj52f/sYZ2juGYs6nNmcrP6reJq3CBr2bzlUxlqHBW4vGs2Uw47UtbBfyBYF4mQ+wznxE",
+	"WLSfMgDEQHCFDU49Xso2OptxNgEMoNggmqd4QNIWAFJEqhZ8De4yUM3kqnC9x0QQVuH/eu0CVyCtNTDl",
+	"RGoFx8ZN9YvOtd2Md9yH13GK+7Ih0ma+aa42lvitrAqtakLmhetc9udvkANogANSrWdtzHEOZGB3V8EM",
+	"hNK2ZHUYYBWKeG217vwMNp842IDdoh7GwGXDKU/Exu9c2ZcMZ76EV/LfSlm6BknM1Hoz9HkkDaDYiEww",
+	"a767p201ieJ3/XWR/I3TZymzMWCuOQnIEaUEly/tR7HLOu11efQrlC9xe8aKeV7ZLtakuIR/pfy70pJt",
+	"mIKXX7wrASB1ECGryCD5MESA/jDBIvdd1RtE5Y67zT+LCKBMniLGIcUgp3SOlpn2kZaVzft1pmTAjMKR",
+	"TiDCKleFFvA9NNdSztroHMeERVjk1vUtIXN4F3QVeH3AgjwLBj6SHGFjh6SgCuqOZzyDZmmRHzNAGBdG",
+	"cgoFcx3wxE56yIrEa7YcirJvTUDUHSG38dJGRD2EgMyjfwHkND644YIzxYP2TprNZrn0DKIGKxQMA105",
+	"5OxLw3K6lr4eMM0i7Mbm0aZqWh0Mp+eX6bl5Yhp67x54w9hCx/sm1rcT6w8jwnZV2h5GdpSLPv3quY35",
+	"AoOfm2Yxzo0kcFmMuW9sZ/hfnL++RCSc8lL+ov4+lLizuEoS6Z5jQVCuUAB4TvGCCDwhSPCERS0l6Bx2",
+	"hgqU0urE++e6cZvkY0oVl2oX9YvAREfrUIl6W5Rs6VfmzJkURC6lcwuWXHS50e/NiQgJU/tWydiUiVio",
+	"RFOCiTqqTh+pxvZeSSYplaLpuHEIpSpzXc6q56xZQmVxGCvj2DIPptz1Tg6jpOS2BEidjYiXlTCX3V4T",
+	"jMsUuKyKZq9pHFNZAtMieeYt1LnqrNQaWgunddTZqqpTr1MNBEbni+MKpnV+OXRxuTjOdxNkwsbUKnhK",
+	"qxD0r1XKoBYhc7yMOY7QaKkKua/B0XGJQY7Xlvw6fNzLkeHJeirob1UQwaR6PeQSdhlfhQkuVTJ7uAXc",
+	"67hBPOT6rRxDmUmP7rN6e51OHgbM1sCo3HAhWv2eVUvqS1dDcbciBOQjCdumLUUNu+e7q1e+rRQN0Bqc",
+	"lYuc/Tb1nxvXkUkJUKnWCD6KyawS4PbqxTl6enj0GEB+YjJDEQ+Tma3CXta+nS1V2rU/zWPM7EmAq3EI",
+	"AllTMjSmQQ1SGFS2qeDqt8yFZGotoFh0Y8+W0dDt2V6biuT7jRPDcoC6FX5VyqTCFo1rlZscyMMcq2m7",
+	"OtQcHqiMxL2AtOUxNcBCKvucj6DIrw0DDv7SsqngrYtngQ0HdtCjNkcWxXwi2+vDxlZhKvLABO3tcAXy",
+	"5/elIyPwZkhTUsENzDGU/kq7PixwBWzu6gJRQ6WlQ5oof6oij7pqSVreOMj4ZXMMqwWIy+J26gLLrgDN",
+	"9YJF5FNVAML12dXFCwQshah+CO21uhYhFgz5/YK5vqq9dg8fHz7pHx/mQ5xb3apJMT15VZlEeYZiyojD",
+	"sqLgegoxY0QvppigvY7Z6jLXgj0l36V7lSxzxeNCOSR+ZzCCcGRq5mkJA5WQfW9ByV1jVCL93bf2W/rv",
+	"M/s9uJ59U//80X4XerNqzq6iRsNNOBQ37hjKAGRUniLHK4ZWQcF+DfTWGoSJVHwW+IhOGOT+A9TSHZVk",
+	"PUWfPD7eAUC1YBNXZBfcIT5W1sPkjveNZ8P5jtooAFzUwE89fj4KRtT+DUInAEBV/cv58gYMK1R0hq7D",
+	"zUZ74DDXwmcpkfk7Bsc7DoVWvp5d37gOnQIGsGkwd8RssuZcNnC/ax27gC3mrsZYKnDh87HxsBJhviT3",
+	"TwfMTU3uPYtSXOkZCQxSsZl5U4suKLo9Alvv3HI2kBFQtjTlPN9zRNTTbMYDnjLdicZMnk3vM/v5/LX3",
+	"7vv5i99lzeYvv067kL96brvz2feusaDj11l6ybryxkXNQJFPaiUJ6fDJ0ePjRrFc0HCWI9S83TFlEyLm",
+	"gtpkvQaIMk+6T3t+g1yMW1oVSDDGNEZ7uWrv+z6AS/tIEC29fESZWeLQCxumo9cM4+psPo9piEcxMaGq",
+	"Bk243cBNFpNFVfAOKE8+spFIvm4DwqOYRarf+FkeGhd9wcnZnPzz6VLSEMev7He2exsLRcc4VLu9rRXm",
+	"BjNbNbWCTLZuDta722LXOimzzbii8SZXynGkFc7jXA7Y2rT3/ILWVpImOY5ffLlVM2+QCVVVH93eX6IR",
+	"nlSmJQl7WtF8xoz2vRlnjDoNbvOsGmUPStry+Nw9tWW3tm6uGc9oAl00HDI8u8OwXYjvPURGnWmCHW7a",
+	"HphBeT3ZRwmLiLgCAavFmyA/QcR2ozPDDYurAkW0ZnvamgHtDmFc8YnYQcZ9EbFfNcJxEsfPimdr28iV",
+	"KYnn75rJY7/xuqw4IKt58iGEzikKtOkoqFq2XA4qFNU4//H6GsmQC4KwhLN+3ey+UYsVnsgA7UE9m+D8",
+	"/fPWP/729wBZoFkDMCbswWzFLhSbzXdK55UQVLnb4E3BnzjjM0ok2jt//7zo69hCVQPP+ZcRpfcQi01n",
+	"+4ttqWAu7LwG1ogNth1TvmXE+g5EwkzVFk1WtBcJAFM2FVQUYSCFTX0WC06nxbrc9xFV0uY+yMxlZI1+",
+	"QeZcUsXFctW/t23d97zavkriKiLrkWwpRGHUjXpyU+A+AOt0ZNpuSCsf2sA8VZO/IEK3fM6ZElyPcmFS",
+	"l3bcNrNpe7e73rvjznfz5Ve1UUm25TwISWnEd5LMMFM0/NHMykrcRVUewaLxs5WUg/UmjAK1nQQ4s4tV",
+	"2IJRet/JlrBAd0Lv91SdIIxuBF0s0X9dv33jHt4LroFIdqgB6plEpwEzUqXX7rY7KOaTNnrLYoO5aENd",
+	"kOnHiERoSgRJt69T6yYBR5Z92EdYIcyWAwZKim+SK60Op4WO837tBVUjN4mXwb4NoLN9pxIl85jjiEQD",
+	"VjPqNrrRV+lf0+wUCA3c63XQa/rdvv6G8arjGI14wiIDvAzV7OSAjUjM7+CwwMT3mZFZj9iYMqoqS0H9",
+	"u+G8Cs83ENUWFH93ddFucIrje2fW9H1TiQkCk3pSENt0hifEt9X8REmKb9a5XHvVXkLbXgoZP7StjWlM",
+	"DHqUn2vxH3/7e/n8vGr5XGWbSWVrvHDAY0vk2MKAEv2YxIwIPKIx1VPgo9dUhnlF2uxs13CE17wWMrS9",
+	"1Y5VWEw1gzlFDhi1t97F2+1sqO/12Tdf3E5grPCLMKC0ZsmY1QBla1fY+sd7yTiRVGKE6xWxMr9ahREJ",
+	"azxTqfLURHdb1E0P9CU/Pd12p7Ri+g32zqLn/SfJWfsK3+UMoOtaWBsHXpQC2/jGkww1vRW3hf3gJsnD",
+	"9KWZorqzP8FJxowy+K9LPPQ9ysa8oSPZ9fA8+6679Np+P/1t23G/36ftuSsX0K4ed4zD2/ryqQjuI8pC",
+	"PqNs0rojoynnt4DmvFeNILxv5PvdlMcEnoP6f+ao3l+H1gwiXYsO4CDimzoZWkiYuGsQnZJMZnoy9gJ3",
+	"bqj7I9tS9xPglyURCxoSeZCCP+8/JNxzbXM3nU7n4Dv9z1/+8pe//Prwz7uCPQMTJJOqY9xXLYnHxJ3l",
+	"UiLQXszviGiFWBIUE92g9FFEJ9QaKhGWUyL325vKzeXHbkppfNz744n9s/Xxl45/3Pvs7lSNWPeazX7b",
+	"MhbQgW1DPSWb5QtWpIO4Jq6Kzj2CaMzDtUllc063wUTUfTPp+ZtK9eTCWHJdSBusOnzPEW/L5NY3ry/R",
+	"ohdqLl700fekXKxDUxhSfwJOIxmgeZxIP1e7z0dyKcFPAH+9m99QLW3kUkKddc3GFy9ary++QxBBOMYh",
+	"QRDtqhXsPSyRwIpUAgokajqcYynnU6H5amVFLfpIP6NXU2iDX9Kn0V4mGv2qKgelOs76Q61cY/66OPQn",
+	"qwIDWsuS1j77tvu1tfMrOm+fzQehXb8sVoV//exIbzsvz8y/vd6h/ePo2PzRf2KvHHV7xYIH6VPrah6Y",
+	"L1dtl2w2P0vU1HbA/rIdyX7ZDuUumI5lF2wHswvQUSjVN5slrFJn0OyZ3m4wszkCzpNRTMNiIJ8n+wDG",
+	"n7W4Kfx1ZX6LVDON2MKFinxSw2psw0Uf2QfQajDuIsas1e00CcW1LQ/1gqyCBJIchTyOSag2r83VRblz",
+	"IZPfKDC5mgrPPymB0duLZ9DiRCtLUFwZLCo+N9IRpaWRm5tMmnXf0qhBRovzdJT0gGeXCIx7h9k0IUwV",
+	"4saPu6XA0+PuOiPq+Oiof9Q8sh++VlUmWdDFJnGrn8Hh8h5yVn/hYeWs6fc6Oet6vUdYKJZwY79S2p49",
+	"vy5I22fPrz3fO3P/dp/2zB9aqBVkq3lknWA1T9QI1ktBF6Yt9+us/Mu0nbsAfQBPnjmkGdacjS36yD2C",
+	"4JH8gPUOpL9XGDXjWjK/4fqGZ/axwg/482N587QPrKNB7rEaQlzbnr4pdiF/a+0N07XPvpdIImplsL6J",
+	"9t5dv84oo58tceqMM2oi5jZKoHpzG5QrczdP90UvLJB80Qs931v0i2Q1V9dR1DxRQ0zry/gRnslf6Hsf",
+	"86HoWsHzalTKZ0RbY6tq9DYVRPJYvzWHn6sxxZle/0giWszkrGsoxlINJTGx883yPmcAmrU26KMB8lEp",
+	"WNIkWUNRJfD1mEbSLX+F0LXEkUs5hG/X3t2izKabsqpS0I4MdZbF64xMFebUdiZQ3jxrZAjVd+stjbYt",
+	"6WF0nKrTZdiTwTeIlZk3k8+UpjOJhMnd04Mg5QyyTypK+9vssQw5yjAPlSZfpSCYnh75TZHVhuDc36o9",
+	"eKOofTRqrlrYvs44f1UDfHvxrChxw3ky1LIZMpNKBf+fVCt+q02+SSCRfvXr3Xa/fdzutg/b3Xav0+u2",
+	"u93203aVvp3zpgwG7T9+6LSefvzD3mDQNn/tV5cmhZykmgm26UWN5vdJx2+KtlY3v/XNVUxvk+bKUPI0",
+	"ql2TKQBhOcqrNoME4j8hCsxHMgmn7ngvs0xKknM1JCabZTp+eX7B3oaKAA5uHc+sRmpsBUMM9Fwdyvc4",
+	"mVhi+3AqVZIkYy4yK8vbnu62OxykuOlD5TRASNnbBRELSu6qS+QsyLBQ1WP13MU+BXWuah7JpH8JrSyr",
+	"i7360hjT2MIEliw285bZ9SW6m3LpINJcjg6VUH797Q/VJcftp6szG+1NdIBs99D/+38jbbfByUxEQjrD",
+	"caNZ8T3FVTVmZXnC4Dk/V3vbjb7Y2apZTNFXqyavmrTbdst+q6r1Oy5uK3GPDSg8sver5qHUmIOktszi",
+	"r7Jfmdey1uu5+9JG+5a3d6dyNFdJ0s8VIlx+C4T2HUHUqBxaB1Q1ku2U3w2nVNN2OYzwsg6b1B5aVEjG",
+	"XxcSHTqSJZxlo6saip+f8vXc0iBip9JBfmYOzgAbF3h4BQTU5snalJs5nhAToIswiqicx9jYlydoolcO",
+	"5NDESy11BoyPUWAVc5tY5Hz/AdrDzASYpA2BKQQ7y4irKfzBCNXP+AgzeUeERIedjm6NssmABRlxPtCP",
+	"bdfQfhudOf+bFqzExYjccSHBL0WVTKWkWbePrCQeMBsU10YpQe2B42iJAi4iIgKop8JQTKVCECVBObNB",
+	"yzYyL5gInsxNHidlk/aAPSMxUS690VHc0FuQGV9YzKh0RFVBKfcp2AcdqkgYMx0stq3ppQdHIjOodhMn",
+	"wT3q+1XpuddEaYpn2a9tdE1YhKg9jIXMxst3N1rbhsAenPUf+AjtjXA0gTNliWZ4iRJJBoyq/dP8o8jk",
+	"QVI15QnAc6EJURJhOHyjUQmsq+F4qo2FZ7m1ki4mWPqwptrrfYWV2ECaGyswDixL5lesj2J+pzUNOBxf",
+	"NVYcG7ucPj39m2NbNkS3VPhhmwLz5OTaTqUtH2yjzHzgve0Q3msAqgq72QoyGMjDA6MNHvyit4rPhv1l",
+	"Jnsds2Kk+C1hjWobVG6SJfbES6izYJ/K2tPv5h0DTzvrGaN/fLR9WqvbntfOkH7moQo1FLbh9Ry4dUGG",
+	"HesluOzzoSb7Loy72d9kSzAU2lk/+AcquvA7WZANV87vkfkr5piL2Zq6T5n1W2E8r9TQqLCeORtrCygk",
+	"1W7mbCdZWyodwKu3rDq3a1FvztUwxIkkw20OAHKvVSNc3FhEC/AEwYNtFDCitOIbGC8WgNJokzkRRKKI",
+	"zyjTiqtNlgcq+yiImLTPP3tz7RwJEfdRYOPK7N2XNzeXPro5v9RK5s2r4qPG+LRPpk3yMZrRTyRCt5RF",
+	"EuE41kqSqY0HepEegLOLC8dpZhye70UMSjOZnqRWrvXE6/tkrqeShUsvq83QMJpR8+oV5+pcU+9mOSdv",
+	"0mZX7z2Djqxev067tnrvvevs6q2XpvsV7eQHtHr7nRuig3jfuRipo3VaJG/L8q3Qt1LRu9y1QlFWcJ6s",
+	"1nSpc3+4SnMihZEufKCidldZwKwuoILsWIvJAoP4Nfdn5yxsuINpCdt8U4aPVw3zxpYnb5C4XR2cX5RH",
+	"LwQhLc2DNrkRxXhEYtlGP5ClRHNBxiAJAkxPAoNcYIyxswuk8GSiDdq8i13z5wJiH7gLG8l3L5eSmhtR",
+	"+NsGY+r2s1jM4nTA5Y9NIzRVmA/QzL67nRdGy+qQM0bCcnyiCueAOWE+FC/TwGRA27PpgXMSgnMBMmvi",
+	"ilQ/g2xZqAJUOjOzjTeHgiwBHG4JHgfperrbFaZ/MrJ8Cdk+JsHBJMHESxPbb1NXiidgl2/ffF86V6vO",
+	"PfutIrmqA6Yu4WCWp9OveBEz8bDfu3941KrOWVk35TvgKcWByWz1FNuv8qr3Li/efD8Q4CDJjfyw8/S4",
+	"7vTwQfjPQRkW8Re35b7SooeZ+ZjFjKiwMmTkJpa/rdSK5dYR5CqWefmUfmFL+fTq2qAoTfEtKUuoWO6b",
+	"pLtQf2NMQ6zII4m0taR5iXyaU7EESRVOMWWwpcAHDKRDhaSqdlGsnuvnGjTNEAn+EWphHWeYLaEf+cCG",
+	"x8Xww8cbnBmbfVxpMMTjyqX2gOJGTvm8bX+2Qz57UKmTI9HhYQl4+fCw/4AxmvC1SqEkFkTURBdfv7mo",
+	"iLTQdNqORv3qCDc6Xg6BPVdb/hHurjCcZWYWmQP8HcOKQTJW8/tKnMNO7N4v4bz2Ow/H8P1OtY83laOx",
+	"rJSjgi6W5QzP7TLNz358dvGsWao5GGSvicIRVni7VrRllIiQNEM6uX4YzCjfe1brxKpDWfO9ptTI4b01",
+	"+u6loDMslu+uXjUjAhiTyVZdz2dTboIwu67BE3pxdvHqFF2eXV/Dinz+l/PnlzcXb99YsJZWi7IwTiLS",
+	"Ypy1nNdjf1tctpsK71v9uFz29Q6ptvnE5a3hRGxyNcBZGsAAhxWAGXp77SOMYh7eQr63/vGMh7dE6F//",
+	"+NvfDdLNHeQTY4nGPIEsCkQr0onPYywr5oLL1vx2In0UYzaxf5ql7qeZnTENCZOkYXL5SjZ4Yxu8WtQ0",
+	"zAU32ebbtWVeatjCTQrOs3lhVefyR2REMfMRm898NOEzHvkoSufTR7fJiAhGFJENSV3KxN9u8PmXl41o",
+	"UMv8lo5bietzrMiEi2VDSYhVOK321s70LRIBlu6pXUMzLG9t0q8BEqdKknjcLpucddLgKolJUyG9pUTc",
+	"ftfZTpTVTlJxvreaq132uBf0E4mqMQxqFs0FkwrHcd1bNeS/vJ28WUWyqWni8nZyidW04cNb7qb1QAPO",
+	"GPLRy4vvX/ro9fNnF+9e++jV2/eIC/TuzQ9v3r5/8/CbWmHKDT+XOvbjc4gmihZUcrG02Q3b43z53ru5",
+	"C1stYQpmRahXgqNHBmgdzlMcJpaNaTDF5qtDK4vVoEumkikTgSeAQPP2h8LHT1G300k1dAuiwziyfawO",
+	"uGxaGUKbB6Yqf+4QoHc49XzvceT5Xr/T9ATAkNLU0e8dGhhsv3D18TMTcJa/1u/AxY9ld0mOWllJ8LSv",
+	"VR7s9wYJIgcdsUU0h0y3glLw0uuz85ZJwkW3BECgu8faKNQXwikWOFRESOObkHTCsEoERINB1A9lKPhL",
+	"65qEyWvOWtfuftBGV0WoiSDFhqiDhlgBhLDdAbazIBgOuE2zBnGIEeXtuJgdmIvU3xsM/uOXJ5//+8Ng",
+	"IAeD64+/dI/9z/tV2A4Vqbz1YA9V9IJidG7IaXxVcXD7sGiq6m+c1WJHrNQMv3x7fUMicD2cCwKwETiW",
+	"RtlEexgFiSTiZI6lvOMi+lOA3J8++jkhYtmybmIIFZdpcL0NjDHK/RoEkWxarYSgAs1jHJLdAUB+LyAe",
+	"5fVcU0fEHorWpEUNyScSJopE5ZCI48NKGbvjqTykvaUVXZofn8Y5mOnaEL3qWtwPd1CrtQ9zYKuA2M2k",
+	"taF76cA2f/HafjZ/7co1UczYbF5dOCVYOiJ/ZaZXpqOObSCgd5VzaukueNygHqABAKyN5U4jiZuFbpRo",
+	"UXg7DdS2xIH+rR1s9TG0Df0v92zV5MjCrcGV54rOaJEcIc5OEZnN1TLzBUqDy4ymWKZAwPUEaW7HZZO3",
+	"6eA693G/cpwfq5BaXU4yAK2Zfo0IFkScJUaJNr9euKmTMzY0At1bPeCwmzc6u7wwz6C9QL/wj7/9Pdj3",
+	"0UxLn8jsvIGtGGOfMwkPQRudRZFWA9Jhty6enaBB0un0Q8018BcJ9DaIQ4U4Qyth62jJE8g805sFHN4Z",
+	"SCrvxI4lmxktgr3Pnz9bKC9z8KOw0TrN2vDsmDy7v66reLN6tO8IAihasyRWtKUIw6DtjAWWSiQhKEFm",
+	"h7Pp4TYXXO92NnynjS6UCfmx0UcDtmdqvQEC9fWb15d+Fmbko2dvrn108+p638/tjSkmrS0MIiEr1ocS",
+	"KzILPaJM8QFL82V8JHiiTMTrDKmp4MlkiiCeBM15TENKsrBlwucxcUWizb4N0XxySqTLqoIwx/aADdi/",
+	"/Rs6K4DSDNhzwIN0qy3EQncRYWRmzjDLCQr0a1zQv8JbJ+g7c9exWhtBTTMJGkeO6QasmutMRQmDU2Zq",
+	"SYOvbiyInCJqTFYHmkMZgGUhKKNjNRs3mBvAmF0O2FkcowgrrOedSh5j3YN5nknb6CwvU6QLDocPPpLZ",
+	"g0ZbdvEGA1ZaG2ltKkliEkLXyssh1XEBiMAsDAla3hlDNLIKlbk8YHphrXwiy/Y49NOMkpjegmLjPhFx",
+	"YvLlyCcqlaOJ3iTkgD3H4RSZUkO2moxlKQTmFo6RluhgA3xqOanW0teCExSYwkQB2jNwofDoDC8BHXXf",
+	"H7DAFTEK0F6q0WoR6IAqOWtFZKb/EgmTgMgaQAGkwCKKmMrmeaekRcLTbQ3YlBKBRTg1NdBh6o0kQvAV",
+	"98N1w/02/XakOOdsoXmdMzlggBk74hGswKsX56jf7z9F727OYW1KH717d/EM0Ui2EdRJM8wcYFPDRH/E",
+	"1df6w0+S63G4SnL7A6YHmivSZoq8mUwHQKXh47HVpk1FN01281DQRnA6ni9TJk9QB739wR+wrjvu91EP",
+	"ZR6PfurecIigetXQiLgcpkcSBYa4AdoDlIoUDMkfMH1h0c+hvEgjyxxrG3tinf0ww/LWyCcsc3ZEe8Au",
+	"393ombURm0Z98guSCPhjhrWUAIRo65eQRmbbkh3IJJ+d2JoIAwZ0k6kpRm0vU64nAEHv5Jm2rCw8LwiP",
+	"4CIiszmH8IvWD2TpVrEe05xgGzsEbxXNVG3H6v6OeLQcMHvW2Du0NZIEmcdwyJ9KM0citDfD4pZEuZZV",
+	"6woeJ5EDAwZRR3CE+HjATGl+6IdNJxb28K2Nvn9+40Oyj+7Ks+evnt88h8mh6bfRaImM+d5Gh72nPjrq",
+	"9PQ/ff3KgB11DlOZotfxSG9OmmIuyCXQBFy2zvSPwHYg3TMu8YQyu19oLU8a+SOIqe3PEGELEvM5sSRH",
+	"AaAPu4w3CB8MTjVHJkwFLhsN4iRdoTZNAXA6awqAnmZezoUqwotzQbLKbTOuaQAPC6I5yqQr2aOVnEpx",
+	"KfhcUKKwWDZRKw4UETOZizb3cnqWl7MuvF670+5AKtKcMDyn3onXb3fafQ9M3Slodwewdbfc1q0vTaq8",
+	"OY6ypJAQWNz322n9OMrZRWTfOtPPXLrvQ9kbPCMK8ntrInOyRw5e6bmCkJwND7o40I8Qf2skgR5Gr9Nx",
+	"mpxLv8wJTS0sCzn8aWhq1/cyonzQVjU4x4whOYPKmx88rbIRLSv+lA9pMIByzHjQrI/MOYpzWLLmMR5H",
+	"/I4NJQm9k36nk6VrW4tbWyTe4/A4OiKH41a32+22Dnu9Xutpv99vHR4eHh4dHR0dHx8fO2voxANUWa1M",
+	"oH/87/+D0j56nyHWOYXOXmdnZJO2BMsJtOKKuPl05j/73qGhdNVn0xk5+A5HtpSmeaW7+ZV3DFv9jkTm",
+	"pf7ml15wMaJRROA08bD3dPMbN5y/xmxpewcL7KjJiC6YIoLhOK1fetSkfzba/R3DC0xjPePG/jJFO+3S",
+	"Ka0vbalArPEH76x446PvlfQk78TVb4Qgo6oYp0CzC8gt92YbPQczNsi4NzCnbRaZ3WlTqyvdxM/l2Gbr",
+	"lZ7bBH8gS7uQYS6+49FyyzX8ay3WTStuh/Vmwxc/Fw16G49UEm3dr5QsX1CG7UDROullYRXMMlp+7TKs",
+	"00CGnXM2jqlxfR12GzRxaYrD33D+CguTo3jY6zUQeoXFekUSacf1O5S0ZsGBUz6Tqsstha2pn6s/XNKo",
+	"Dn6h0WcjfGOiqjLP4bpNIYamT9Hc2mMRiekC/DIGGAH06khwFxFVlMHmS0UZXBIYh3XtR189+x9ufuMN",
+	"Vy94wn63nGim4mE40a/W46+I8e9B0qDlNncGKq21Dn4yAFNd5bHviVrLYJ1vO9I9dqTfyU70L7AUvyfq",
+	"nuswp35vqQeD7jtPGqnsp7YOlK0ZX+eIWlnHBjmgvJR3VbcL6+24sN5szMgXWEQW/KCRovwViqVKMn2l",
+	"csmCbf2zyqdfT7X+/QlCs8oeUDuez1vuaPNgTEHPrXc7vrAPrMCePZJoLvhPJFTSN+WbTNUmB6FknN4x",
+	"REyFfDaijNS4J+cpiLdrbGvXhfnGpekPxKZ+9n9ZCf2Pl2hcGA6EuhlZUcKizcpCUf0uxFNlKz4VMI1X",
+	"OPQvjVb9vKl3LmPJHIwU+8bncNZf2S8Xl7JVr8xLn5tSLLRR5KX6FYVQ5+ruuTe37GAatv65gRf6t3RX",
+	"Z4vpwy/ZYFdpAyvEQpV7vU7vuNU5bvX6N93eSadz0un8T3jmE4mG2VFCv91pd/ut7v8/IqNuL+l6dqs6",
+	"io7J4/GTTquLe6PWYdiPWk/1znWEj0ePwyfRU9IZw3TYQO/yJ7vpJ3teAUO9rmNZ3JgnyIRKJZb5dMID",
+	"OeXzAzynJ932YbuH9kwGBur22kf7sK7DWxOLp/lYythkzUD8y4YvZk9ClJDXGXXDXtQnrcPxUad1eNx9",
+	"3HrSe9pv4cPRUXgcPSZPxk89U0rVvHD+4/NWr9M7bPWOul3AYnF6gjcjEU1mWWhXusxkMhrmprJUFHI4",
+	"XU4oYcTLzoLssE7QOwb1NkmEZmTGxRJNBL9TtgRJFp7EIsClpQzdvLpedOFwyNQF9hTUPtzm0ADWi5Wi",
+	"644NHKd+Ozb4MscG42wjS3fp+TyNKFpvr9Ru0qknq3KnfsvSec0Khzq4ugg7NAwlKJ4QKJJf7VxY2Y7v",
+	"72P4Jgq/icIHEYU7CcINQvCbs+crcfa4CdlJaD6kk+eaKBe0Ax16lMZK7gWapwMfBSCUAhO4Zut8B/uG",
+	"oTHLKoxpMXuKMPx3wJyPSPCZjQA1EYcmJlTLa1s9ADMbz8wZQWFMsJBQ69s1O1rCctHdWsoBM4BUCVM0",
+	"zqqHT3FhEAhPMGWnue6at7My5XdTrLQYAKxnMWDmOxJJvDSRM5UOrOrtYkc/liaTd+K94QoJgsOpZpWT",
+	"FOWYhgQx6OEcC0mkHrFIAIg5B/0A5lIqu9zodpQdX9LFdb9dcZstr8Fe9mCU/yp3sJQLUnBXm6oEiSwl",
+	"mvQdTf7ZNjznRPxn3fj+hZyCN0aL323PdGHRFaaGlfm1RsZNyQVI2YSAGLAv+oiRPJB6YBd5YPc4C5Wq",
+	"Lz2SG/2BV7Y3D+MO/Io9RynZP/zijZZDmcc3MMLspFsqQ1JvLTknVNeaTpA5neZ6GcFi949+2Iu6pGM2",
+	"jNZh+DhqPSFPx60O7o56YT86JEd6/2DkzoFWf0nZTrT8tP0tiEHfS+Z61ZJoOAJJTIuXTN0waOt43CW9",
+	"qB+2DkdHuHV4/PRx68mTx49bx8dHR4eH/X6v1+1u71Jx2BD1HhU7g98cKl/GoZLKGRkawEuRioadbIXK",
+	"eMwLaMQIqWI7JylUEOSJOLygANgTgTrw32P53/o6arXMWkOQB+IPWAC5fNhCbASod4ICg10kP3xslwBl",
+	"tG2xAudjQ+VtMkcA+TJ4wK7Pri5eoF672+6gmE/Q3oRLEvromswmgsx9dM4j8udX//jb309QIBKmm7NJ",
+	"Z0GayEAF0kqVfGSzsTT5Wk4ABTbrxo6IShQRBfDEmRET8TCZabMmYTGREgXm4QDyW8BsGbABy9ZILuXJ",
+	"hFwZUQGPR1BGxu0Zp2kxB2pqM0LGTMj1Z13zzkw5MfPzSKLgTCuk2Ah+qKNjJggJMiaCsJCgmEti7C2F",
+	"J0DbiOqp95HkNtB2lNA4ggo9mhvMB2xmAmR+2D7u+4jE0iR1mekQCXsEqR9cUnC9vbu6sA9Bg5zHj0zu",
+	"D9AFErGciWbP2CydqETJXBKhTE3lPK1cgSGpADR9rJeHgGQ4tKdb8AdMTypU9c/bFlBAyPqd9E0DguT8",
+	"WPtt9HZOWOnIxw5YfxZRNmCQ3OE6Aj9sRi50mnGkZ5cIsD9HBFDSrdl6CvrKp0wDdYkieD7XJu6AUYmM",
+	"hV1hraa90mZrarUa/hzxaOkyV5I5YDZ00Gv6XbXdqveNFS3j3uHS/oOcUmbr5JG0y8436SxUITnlSRxB",
+	"Ut+IrFmKxaO5dMevOJKzakF+N3RJ+u41iQUdN8ZRqaTtpaaBNDnLN/azDR69Ni1/3jkS3cLh6K/oP9It",
+	"xazUTGTue7mijv/uSJHmAOmvtq1CoLggbS4mB/DZFgjfNjSrjVNmOMcKWfjbFub2IJ8v5zQ2d+fTpaQh",
+	"jl/l0BiwlV/5a4mgFi1C77AHUNpIHpjeTDggBJCJfVZmiFeHvc9AvVmGaqjIJ63AXf/5lYM3NzygHNJA",
+	"EhNzFtDrdEHJNarYL14k6MLAXVjmAdpZo9wMh6YvVoDUFLcW78R73D7K7d/p3u175++ft548NZUBplyo",
+	"EhhWbgjAzijkzKRua7M6kdmgUIplACA91uF/zpkSPL4UfGFyDO2kOZH9DojtZn9C1TQZgYKLwxkBLVdr",
+	"kB+LmV7ddsfANAF/F9jtJtMSQK/Ic1t+s2p2juD56UsG867smPAAZTJlQItC6GAHvQxWb6dTC9umuepV",
+	"AOJ9+KUERFZ1YLMKPFZ1BpMCjeVOSDLIL89genkpRNeD+F9WALxKniYz8wWVzjvpgVXQzKK4Npql3XW+",
+	"RJaJEyCN+embyVlhcuqfuSPCTvuo0+4+vCm6iyFaZ4RatCWrigGzA1IpVcj6O/9Jc2xq1kY+I7+0RiKi",
+	"IKrUU059hKqOM6oAcgv1Ok8fd496HVNHIudLPuz2M4evpZD5gOIcxeBULACa1GUR287JA8V5K3bOyGbM",
+	"cGneXe+MgBHp7wqtZzOnEv9LphgZ015bTAW7fq37YIY/tfTEtgwLnDiW2M2lujl4o+RLzaAGwE8I1tjK",
+	"al4fwJFaNvfzU37bHr68R/IhtwHDP9/iGr6aJJYa7+WvF+ighVJWsHANvoRDZMkVVFJQid86wlw9idVj",
+	"m3NXrqzUvYqQYpBppuSeCyperVPxZNzXixS3etHhYeuQdHHr6ejx47IgqHJquOqE+TW1XZHir/O4yE7g",
+	"B1fq2nZ6btwxWY0cU1ElV3ypoaAupehZBLKhmgoipzyOvJNerpB14xnSz3Zxb9QPD6PWETketw7x41Hr",
+	"Sfg0anVId9zD/dFheBTBbCoiFjh2CTrplAKm8B0ZteaCRy3wLyg6IzxR5tFup1iQvnqIeg7coVtjiQuM",
+	"ve7ox8zLt5OfL3Pyk5ZBdKLSCpqdTnhMprnMavkzhI3syQCxqHRYXSQybmhpTh8MQ7gC+fkaTwO2d0nZ",
+	"5NwWcbhms7n7+6VS6d9p9TsfPWMyvRqnf750uKHmwv4pwmzAKIP+OGww52rXvUtxvNoGkhEesZiMUObf",
+	"fTDF/TIwTymSH1VywAK9uoaJiAMfoH9t8glnIalyoBsiwjT8xhgj64SgXed9v1Icbi/FdpdM20maL4o+",
+	"8m3X2GXX2Gr+NmGdZMXmvkGd/OtCnRg2aLir5ZI3zW64FaSJ2ekwi2DbskdTddglTqp/Qy35HaKW7MJU",
+	"DVBK4KunKTgJZZmutAGopIabOvfYtiSbzddvW77HaWSUEZd3Ok+MP8ZU5OBmb2n328ftbvuw3W33Or1u",
+	"u9ttP213PFtyEMqreidPOsVzvkUv/CfYFzURv5p98XexH/7L5OBsI0K+RO7NZQHg93QTrAoyVXxTgQSQ",
+	"u6Hd+XgcgQCDva/OqnOGkZYvdSgtmRzb0VRZQRkprMxub0sb4YsCr3xRG8GO/zcXht3eg1kJ/YeUhi5F",
+	"459TKn6DedkM8/IAlsFBjKVqibQ8am0mB8C2CBJqCWseP0WHncNcRWWwHaCGCmR/iYTVK3qvsFS2JuvD",
+	"SKFtljeE1w1ncuKdeN4OoiRffL/bPvI9nijYoLw5ZxPUbR/N8lEAHSMjViVe96S/tTCwRKsRCbpn0s3P",
+	"N0XpK3BL2wnBd3ZSTHmSX01zKq92vX+1TAmgk192VMUqveXf0wX4ykteZIRB57JlXmH3fHf1yrmOHXSR",
+	"dTRzFi9PU23s3dWrAZOKz01FFUhLVuBoRnuHnUObbWBaUVoI3WGqIA4a2rFh/4zf+aaSne4HPD1gESey",
+	"jQ47T+Hp1ME/TsungIJX4c6+4sqpeJeUTW5sLaUH8Gv/uhLQOfFzYUd4TtuVoUeUTQ6mo2H/517r8d3z",
+	"xauOuD1k77rL/zE6nvx58eRTT13+9fVRePY0+mH8X53plXy+RWxSSsQagaYnzXHNNxXnX80DapbbqlR5",
+	"JFOmaChEizFXeYkokocWhX9OSAIAOojOZiSieggiYacIgyAjWj6FtxJRhZI5soVgbJ2Uku81PXsLRMKG",
+	"NAraCL5uaiEhmYgFXRDAcYBI/lWF6yphD3j6VpBSvS8tpX6GoTqnmKGAd+KFnfGYkE6n1e31D1uHeBS2",
+	"nkZk3Oro30fHj588xaNttaqEGbpWySFz55v0+ZeTPglLdQPG73aSNBGW0xHHIqq1rV6a8lbW65ELqiIs",
+	"reBh0bhKVlh6t9LMepa2/DCxRMPUL9M/NDaTHELdJe+k2/O9tDNDQIA66elWdTeH6R3v5EPzXOq0+9d2",
+	"PioWpr31LZrm4U+JHPWRu5Yxf8ZYG5HpUu6XhTDnzQCyoLrX5XH7UI7Rxuj6KSorsiBHKpG+BVdC/U4r",
+	"wkukBGEbA6AfbsFMCNPNbPBzOkRcvSwK+DEmM8qLyJywCBwNi1LelL8GX0YkDCrK64kXfEYlgRBopVWP",
+	"oZuBodZcEmHK8PL5MIdGClcUjuWwGMr9uXDdlWmGJDbComG/E221visJX7HGL01Hv63xB1/jZxkTpysT",
+	"Ob7YabmThRHzNav7DAWKfFLmsZZUguBZYDEDoOIh3HCZ81FZBJlKr8H3z29QJlgCJKd4TvZPB8xY+JwR",
+	"NOZxzO8kuCbBFZlmQUiT4u/KjEIOIOLC3fXT/d49DsVOff1xveOZR/V9KhGOIhLpK4LM+IJE+/rtUaIH",
+	"wsfpByZ0Adn6jJjhtdEZCk7AfAkGLOSzmR0zHF0ZPIHuUVo2EZlULU0qU95WOtEWCKLE8iSwoX57MxrH",
+	"1FkRig/YHaYKjciYC6I1Bs4YCRVlk/1TU0jUUHuKJQrgzxNH6AAw5QIanQRoD1u4A5vfP2D2oRNEfk5w",
+	"jGiklRf409yhUO6TmdO0IMIKnwQopgzCwv/r+u2bNjq3tBGuH2KJzi4vBmwueEikTCsV68U/EeT6z69Q",
+	"8Ori+ub5m4M3b28uXvyPoMo5cw1kem6YcKMMX2HFghD3DHVRv9PpDNiAFSk0YDQ6QUfjbtghPfx09Dg6",
+	"DLv9AYPRol8GefVoAPrRoKRFDbyTvr5aVJsGWm8arChOA5CsuhuGcWDsmZgtx6NXOlLMbJuRfhOmXyD8",
+	"eJEXWUYSoj1JxIKIllvbTMn93UQrMNSW9T5t4VzI/zdoKYAkggJTYD5IIfe5Xu1yaC9Xp2yAmdIoYwOa",
+	"RXeQCZL7rBES0jh80zon6YKzlX4qMjTM+1UcP+I8Jph99VjvdvI+/NLo/BuOo9yaBv6xFy098tFLWx2A",
+	"u6lwxLbfK51mY1PggbCFd6J1VFjETdIlGqt+mpXW5UgAub7JqC+TIjG169jJILOu75kgYbMiTL0jgJ9y",
+	"/GrC/rL6R1lNpITRnxPiwIqy4vo1KQS6n79pBsE2y7LxytpqzXzJaP9/Xrm0DYU3xeObzMNv4fj/2uH4",
+	"UyOKGkjQXMgNyN0DTFsKQ3RctUi9SphEZxdI4ckEzMYFADJU6HUmWBEK7sOBORxb72FlPMS9Tme/jW7w",
+	"xNSHNFgfA2ah4BgKMD0J0FyQMf0EAtvYybq5O0EVQYnUH8YT2UaAOgfW7wRCunXbdwwFxgdUaYmd0Rs8",
+	"qdEYf0WRbcTKkLN4mcrJht4pPYDvkvg2XcBW6t5PIZRqmMjIO+m0O53OoQlttIgBeRgwTIdO3FlG0rLQ",
+	"ytzPNsYyIgBG1Wk/2SUaMqvXcGtwu/BkonvS3YVEdRFJl0S0jNskUSGfkW+i819UdJ5dtAA8M4630T9X",
+	"pOc2mUz6DR+ElUUPsCdoVGxKa7Ka5respt9jVtPWe3ODnKZqHIvviarmlM431fsBVe/fhcr9L5Px03x5",
+	"fQX5PjUJOumq3VGrzC0ayFDZis2/ZDbO1yFIiiWk7ylJ+g8oSVy6zD+lRPmWLdMgW+YehjuEiuas94eL",
+	"Fj2Ttzb33sL4kwidXaC54AuqrfUxF0j3ykdvr0GJJWxBBWdwbqyHcmrMe/jIDFWa+O16C/23j17f3tpd",
+	"NaSnlrTbyKwKCfU5E1GYnqz2xt/deQsEX5+8o5tGY72k03A/Pa5HLhgYQPDx11+I9Vsk6heyn50xch8Z",
+	"ZjLE1sTojLAgCAuBlxmo6GruH+JjG7iR5s44fkV71uJO0wDBB2mUtf1aQ8pkSjkw8vsJlQ//BFmBH/PS",
+	"hSoyk1vlB6YwhTCVVSLnVT5XUH6zsb6eZMFsheFwmktO+7XMr7LI4JP60JPrpYz5BBGmIE9FCwm6yNcZ",
+	"MY64fKW3Ngr03eAgUDxAco4ZSs8tDtGUJ0IO2F5ExliTQUFaK5xcJ2K/jd67fGNpWrYtCkQl4uOx//+x",
+	"d73LbetW/lUw6s7U7lKyZMmJLU9n1rVvN5m5abKx7+ZDdGtCJCQxpgAWAK2qmczspz5AZx9gv97nuG9y",
+	"n2QHBwAJSpRMyVKcP2xnWkeiABDA+eHg/Pkdk0wokG9CrfoIriSmihFldqxljguLRWy8uefiz5xNqwSY",
+	"3LANKsztKgqlvcQxY2Zho6DdbG7K4CTfBTWWfAHeSsY5ieHCq+T3KfFD0GnSnBLJo2ANjvzl1RskdCWe",
+	"XLkA8qFlDWNI5IwQanBER5woLFkGjWcaTw5b6FIJgsIFHZAiU041KyaHIJaEcBN0u1JDuabT5JV5jX2C",
+	"w+7JfzdRg/QvVpM/JSyyuTzVgcOdurJEHlh8AieIWoia5+kLQRF3YZ4QQdJEq8orsOMN4epqAnXqRkik",
+	"QUCEGKWxThI2Cq4TSxHRkM08xAk2egpncZwmYqXk/6T7fyD69Saa2saL9OTPwxXk4/rhQmirQTB1LehN",
+	"wOCgK6zpf0FL3XZYscRaYfi6Wto76PK490LBYsNb/cjzKzxf+0C3DU/YkmuPASxhK7B12u1TYFCCFKYk",
+	"kI3+2Vnr9LlnpwomszLsmHUrQRz9TQ0xTw8xb5SM6gX/7BDjpKauqrVSTMM9iOg9ETIaY7DGMY5wcEfZ",
+	"LCbhmISHaDhHRoCLVx7PxNqr9y+Pr3+ZDeUBlDE1L62qc4imBFOB1g7sHPk4jn3zqFGtwA7RWoFMxkpR",
+	"jkyQ4ZtDk/lnYQQNr+EOQNtzWHwPf+I4rghghZnR4HMNI3ut+1z5/cuFwax88KI4ypXPvc2Hv7ot9V6f",
+	"lut0QlpEvolsHQubXLlyDWzyZWUty/6g+hhsbMP+SmMsnJF4nKWdYIH8OzLvg7fWP0ecJARLcHjAq+MY",
+	"HeA4RtNUSDTFMpgcFs7V9w3BUh6QPk4lUxuK/D2JWbg2mQRQpdSy5rzJSaerhFAqvGv0G399/9f+z//e",
+	"b/3h3xpLbwgz8FK3cdxeNLp5DSHnsa2dWkX/34sR4UmSXty0/2rOabilnIWnwfPhM7xE7tHudI6Pu91e",
+	"7+RELWBe2THgkYwCHLtRjYtYZL06esOoBVJb5lNenM254yBKEP/1l4TRECVxKhBOkSG33GkajIWQdakw",
+	"DsVDnQ6zn1rx+bFrNY78KN4qLeY1JBW7acbDOdQPRQc+uO/0JvTRH5E/xTTFsX/YQj7sRF+X7NAdrkqF",
+	"seN70thqRwCn+ANUK7aydPXrL2OOQ/gpWnCvbiYaT5zxsiUg2fmojkZ6G7h4tHIOdxp4l+2kB/Je7E6u",
+	"A7i/89yXHNSq42WRECkD3PU1Lm38rXQOQe3AiaRA6rIYR5R4iMUhyZgjtHepzIjjQOYjg1Wc60KpBJ4Y",
+	"7NjC8Fo1fm9j1uvd6FQL97k1KpVeHJ3KEpgFNcUx1bVQ7YV+Q8yFJFOlmTMJXnCozE6CVEb3BF2+fXnz",
+	"8vLiR2u9WwunpW50C4XOGDRyOmPAcRSQfAivIt0qowi2wd/SX3+B6/rKOSjt+SSrH7c77fJkt8D+1QD6",
+	"91T3c1Ng3Z35y4Q3Bnc7jm0sGqV+++e/ClapFsqNL8Dui6yNKId868zvtc+Wgf2/0ii4uwjudqsQP8qQ",
+	"XQoUG4vtDcdURDCJJQL8FzLLrHd1JOB3FgmY76vCFfNATBiXQSoPd6OYHTkbeHtQSD8/JjgTtDOlr5bq",
+	"zy3V34xg7koao2bA1oTtXifERI0P03BMLFtbNozfC1sa4uIlEkSIiFGnfEckTbDuBANv29o71EV0uYu8",
+	"x2LioR62Duo/aefW49uNLjCJ+gW00W31jkFv56s06mebadTmrUsE97LOUPxCguQRpjiei0igoOhD/tyK",
+	"dNScgh9qdar6D8DSOCFIi4EjliDFhukWzSZYKumEnX0OFStAYCnLHo+EaaNVQojIklxqX6khPVZqt5NL",
+	"e34SGup7M5M4zgV1AyFUL/EDtLKK51B9aSenPkm/xpgzyRLkCvNUb9yNz1Fvl1fZS2MRc33oNJ6jAxIL",
+	"ogTz8FwTtEKW1iwKSEFPRe8mUWylHfhVs9eLGUsGNAFSH8vDjCQDdLC2NMNtzRKBhnMUSUHiUV55y5z5",
+	"kdA4gRgvHP4DanRoQyebpRZSPCXID2KchtrzpIYVRxjCA3xM5YSzJAqgOnz2o1kkJyyVCA+ok7F4R+bZ",
+	"+560u6ppmIgJQdNICPW3IFJNTjlzK+ZyCamezrm1qI18SIWMRuYHkIhOKUFgJP1bCsup1pIgjpMoBCC2",
+	"09XoN/T8NjYEOZiSveSJ70Hxct422zWNHatfMCka1ldh/9JZWuN/7eCqeuhgLndy6pTogwZ+92pcXYj4",
+	"A8OKNZ20kI5e297IaqLfvhxDq32JMmzpWG9ZpndmsYe1zaa2xO6qOpDeUzu0wlYymO5NzpdFvJbQ+i74",
+	"5QnZjs5k7WwXuyZzCUMoNcokWbzCnauXYPAgjjP21KxOyIK1Vn+NDsrEOMAUDQniRMdU6EDuGZ6XcCtc",
+	"hKGdpJ9s8MPTXau2C7PYGBFMHf79xQ5CtJG9ShUjS/YSSeI12N2GBLbFuVjPO8NJwHhITNWKGifrO1NF",
+	"g3sYIpybqDIZ2AqepzhS4odpQJo61++hcifmKQ8JxigRUpvfbL6VRdp4jtgImHPyhKfl7KtXee/vTOdV",
+	"Sp2YIWR1rDfOqVonws6YdHrRF1/nxFnD22wN339s4NGIBJKEt7YQSrXoxZ+9BqHh7SI09m7a3YUY7VF7",
+	"1Bkdj7qLZiqMh8MgCENCRiMNztFofivSoVrJISystoLB1inryYm9zKBbLVCYxoDbIk0SToS4xTHhMmvP",
+	"Bv69igRBv/4f+sBSXgyFr54nsrQ31yWMmGmv00X2ky7i7HA71Q7gvSr5dqsUEpMM4oGaaDamobmwErFU",
+	"WCX/AvLlhrY6gNuEtv/rodlycppSMHQdC+Bz1FHWYlUSytKufFqm/z0iTCVs2BYGtgaBPaq3NVzvcJ0e",
+	"Sq2xfBF1Ys33XVRm+WTZ5mBxOB9LFOpqKTdKV85ZTJbCwMqA/5EOyRpv9o83XwnOfDdM+ruR9/2z7GtO",
+	"lmxPa/8DuNn1wM4RRqoPKIUC9ZHVqOM4O9rWex20faocU7bUBVeCwqZk8kuj2iN5/x4wsFtj4IoKAN8o",
+	"FtY1ACrUAPhsetaRBsIdO5jKgPi3f/4rR91H4vElPL2ny/1DBbUu7VBr0fzu7kGw9J9VPgkNdyycrjxa",
+	"ETxHmM5NeU7j1F0rgD/Q8HNI36Zh/xuoEJkSkM3BVkd5HddRY0U5VvxAw1KgQHR/YAHa797Ocp0Fq8Bj",
+	"U7iAuNVvBTBMZHqNFjVa7Dqye194oTnNjyzj+krTqqGg1pEImtC+Oom9qXzhczzzDXW9gNogkNmTxvLc",
+	"IMaYY5rGmEdS1+JQT6JhGtwRKdCBwRPw1wsPmXo1aBrRI3w/Ppriv3uGiPfQUy0vsGMDMaffmZihdkJ/",
+	"RQUNqEOzkii/xBWi2d5dxuyKlEllURYZ8dKijeZxNKa75e0sTsKfYIWQiP5BitNwojZa+WvmSz1fwdLL",
+	"8cwh6dX/6ugGTbudifqfDcjE3ZXVxLf/mQ/jLfTw0FOdV9D1Q4+dVHus84KlvMpzV3i+E6byLWi9THjM",
+	"sddQ0rQQ5NfJjWfuimZLn5eFV4vEHs34V5DNkpPybV0N6osJrxuPORmDwZLn5wfWcOmcW5f67FnrH1Bn",
+	"FaMBjuOm1TpFtRpwhkhixvidSHBAfi8yZ8CKWLrX0M911s3jS7lVIcbDNGSjkbVPt8/67bY1fZ8Me7gb",
+	"HIdNjDFu9obDYfMsCIJmGCoVVCmhoIZOyXRoDykyxVFsCeL+wwymFbBpDsAXwB2nEMV+ICQnSoVAMzJU",
+	"M3NPOI9CYoSXMwmveGuuEvmbHN90HI9l9pyB5Bkhd/HchAj/g1Hoakp4FOCjG8YZlawiM/HGBeWKK1ml",
+	"ppw6zp3tUQeh7SMIjdGmWpd8oh0weK2/2zLsTO3kIgUxutL6hOgj325AHy3sPw/5hV3rI71pvQH1XcH0",
+	"Ecil+zgIg29UXSCoUT9oshFEoTGOhmTEOFGqegu90hKKJL4jA6rV4IgixkPCvTz7HsulDlroAvlBKqTS",
+	"tO13iBISigHNH45BB7yFklE+JGyk9I6yGUUvL/5y4c4Agxq7VsTRbMIEgRg8mD7KpI6+G9BIChOCpzPs",
+	"Ua/ddrPjoXh5mSKtI0MWRPApY+x2i4+VNZbiDDwFI3Tv2zhmuvs8Znoba6KLh8v6MDmLdXWg3HfPQL14",
+	"/FU9/RyzzaIqnAXGraJruoLPdZZethXRRUy4RAmLoyCCL7FEnKU69y+SQNiCdESFhnvO0vEERSUc1bqD",
+	"JbR/2GeqfxjWF7an36J6KXawRb3ye5mrXIMNbjZhUPWWIuiNshk68IOUc0Llrd7jWh1J49jyhg1ZOFef",
+	"NRFlyJxFnqNoLalmTeiKslzZCdRfSsmZlVfzfmgXb2pyKbwQfFn52PSyX6dUwm+yQ+uscBxmK9Wv75s7",
+	"um9uqQlcEanm4oHLJWxKhcZmfTOR07Naw+EXw2u+LRbuI7R1+YJ7jvBQwP6xmflwIRPojpBEbbCII6hP",
+	"5mmvhxFauAD6mcT53oACvo6je0I9xEkS44Doa20kpCFeE3hqvB1Q/EzhtoIamyU+t5QB2txXdinUYWwl",
+	"ALvDO92QDcsR6E9suA5/tgGSLTFik0DcEp1J/7yOMvseA0B3eH84MmdPNUM6FK9ZfWI5Nc+zq26Zb1X/",
+	"WIvD403rjN5uo1TZId5uou9kP1qBH2s1tC2s18WpqmC8vlxYGCgJ/5XYHb5CiXy3dHvZVDVQoijoNGmG",
+	"RHW1poovJYhQyed6Tek00cewl0ulsT7DWQ+OtkgK9PrlFViYfRPn4Zd7vK7pNLkyQ3i0SG5c4kn9wIhU",
+	"p91S/+0c26tIRR+1eb1G/+OnnK1isfT/FiKYT0xV55FZSXSQI+dhLXv7qeuv5xoqR1PJILjEip/6voLs",
+	"mcC9FVJ3yVIKhX7ZCOoMC88ov15OouwhIRmfahqCGeN3hJeX4b+25Cm7IL+9dYrTHnv2Qz2SRr9tqrcJ",
+	"nU2mpi9s9LvHXmOEoziiYyA7MX/rIvXdVsewmjf63d4nLZTCZdvt5A90jj95DfOujX519nNT+fpeLS6Z",
+	"lZci0DNeS8w+wgiz4Dm1brmsXGExGTLMw6oC00zwmDzEbrQUdKH7h5+uOIXgiTfQ9qaX5qdkDdJvdmsm",
+	"5f3HRt6ztmTBSYaHQQhhxCfPnp8uMFHbeGJ16onbJB3GUZDF/E3Y7HYSKdme34Z4Lhr9s7bXEHE6dgrz",
+	"OdVrYRolColAQm8KoR2WP28oqGol1lH1mKWsJXUfMRKuuLjnmvvxdjESauf46OCntz82BR4RD6U0+ltK",
+	"NAeYI7PnCKMw1TJQqAVwaEJ9db1nl8WnNaBOuEW2lX0EWxn5S3vZR2dtw+kPT6Kf3v6IfAMzRx/VUD/5",
+	"QPMvEGUDmg3OQ4IhbH+lpkNBTJyONXkQjgVDQ4JSmgoSouHcXE11lLHzK3TQa58NKHw+iwQ5PEcJj+7V",
+	"G8Mc6xoJlJAQYd1+YbYins/X6hiIXJyeNP5hGVo2x5DNEWSfAQ9fJs5uPkcPBQ+orVgHDnzvDDvOkbDR",
+	"ieDY/Vz9baOYAfWLczApOECdnwk9HS02wzwUq2IDCihYxwV8hXEBj92B3sO8TXAmZ2XS8+GuuVKX76j2",
+	"I46Sj40xZ2nS6DfecBammiN529rl7aATHpPuqNnDJ8NmL3gWNk/J81HztH1mjVsnuYX6Osrd4RwK0rQ/",
+	"fYsn21dxon03XE7byvX+2Zsy9/YKr3YLXSBKZsjPO/LBY21d2Pr4YjGUBR3Qg/w5BO1a+3nEkR+Fvu4g",
+	"koct9Arf6ToUgElapCDQiBMT/ly4f3gD6tyRdLQSpssXjgk2UXhxOl7tIV+Ati01/hLJf9ZekvPf/ud/",
+	"0bWV83fbyfkemaX2reU/q4KFu5ijh1idvklMrF36FTiddqLZa9v/SlcG5ySGbTZMuTCpeMBn5ikAJcIQ",
+	"z58jX1v8fTSKYu39oGup5691zw/kSSvxgwRswzFjvCaMxnMPjXAs9Le6+imjxvJSyCbWElyWS2x8FK5I",
+	"Gl/dkLGYYPrFM8/b5XPJ5q0P58xbYtfreg2oXRkSGpBGv906PTXASDrkmHRJ7wHKCs6YvA1wKoiNdqJE",
+	"zhi/W1f1sNM/OV0kysumXpfEtRR5nd5G5mbGp+sszXp2alPzfkzNsGZmjgvwAx886BPKHIEbZOMmnA2J",
+	"dZeeQ35ZTHw0JZgKRBmaEMzlkGCtnxnLdEyw0OWIyoHonRnI4/N1QfBuyd9JkEqlx7SNcJ3h0+FzdYNb",
+	"L1wxFvI2e4Wy+OIuCFHMsoKsr//7BfrTi2uHBYLFsRL5lDeHE9HslNHMbB7PoKeoaixD5s6u5W4fcjfL",
+	"9qsVObuDq8rcgya8fBVN8eUgxhHcXWwULw3B0gKyFdpPp+w+K/+lbzArIxu0bcjsqyp2vbdEgquovvx/",
+	"AcXp1FIgbFa36kbMrHlbXPrt5gWP2eoz48Z1RAp7agQ4jgn/vbDVkZ2QVPuNGiKKKJALeVmOhdE5GQV7",
+	"gftrlkq3ozGRAvkfB438swHcOgc2xib74jYKB43+oDFofPJXn0fmPXcU9eN23ug3TjtBGByfDZsnvc6o",
+	"2Tt+3muePQ9Pm8HzXnfUbXfxcfuk4TXc+X7/0R4wP9BxRAkxdDmFpc3uw6TwzDa9b6AFZtO1ShPM57M+",
+	"kfZzIhVEaeZuXxcYzIfrDynVOAlSTQb0/mNjSDAn/CKVEyVPoLoQfl9+VyxY3VMeN/qNiZSJ6B8d4SRq",
+	"qXanjML/Yyxa7H6iPj+6Py6hproi9yRmyVQX3ny4sZDcr27sRxbgGB1M8R1BPKWHhRb7R0ed4+c6frV/",
+	"2j5tZ+38nM3fYoOvGI0k4yS08YXaEmlieQ1rjocg2lEQHhFhGc48FORX+piN9VF+8RJJPB5HdNzKVckX",
+	"TO+vkmkeEoGwlDiYkFAd+DAKdJBEdOxBmLGH1Kt5SAaJh0KqRhiLQ89R0I3KALnDH9hQIP1jRpshmaox",
+	"8ZTqweElPiBnkIYEaHmUL210pzoFnLBPgULCo3tiON7ymGi3VQgDLWvTVCKNoxEJ5kFMvMUygNl8Fuqp",
+	"O03nxQGX2383iYJJHiNqUqjRbMKmXpZFPYOHggmmlMTuoItZ2SXNv17kT/EyShCxIq/Wad5GppdsCG2m",
+	"ZjyLgXGjkM71zS03ZYMdeypIfK9mixNwFpEQsVSKKCTI7H93OVyLVkn/sZqLsMB0CPvKMvCrfsDAoF7N",
+	"2kT0pnV6KeNBXO7Mhpp6KLTxj8jAoYdipS5ANVGzdfPjuWlhDSVMyJS7eyKPpFzu7zpQL8cRJwlTb3Bw",
+	"w6P7uYeuL96+/PMhiuiYCAlVciVT9+MPJDCdjyIaRnQsMn0m4kjyCKzF+aZJEpQBbtnbZmDhXvdd94e6",
+	"k6uDAXHGJALbUGHpwBqwAkXs/QAdmHur0q8SFlEpDg2tQKov8UsialXNEinK9bL8YEJDEjM6FkiyhUbM",
+	"sbTcjlImfTCXjX2HgQyFJIG6cYzCFcjX1HjA/9MHBRKpv0HdlFIvQD5dAzpUqr9eIcNZqFaIExjhrIUu",
+	"aMF3BaQ/Anqy/JjgI8omBYDyfEBnPJKkCXFnggRcaaSq1SkWd2r1BPL/YP7jK003O+NbAzqgv/sd4O+A",
+	"DtJ2uxtcg251RUYRBW5ZpJWtt2T0x0G5FvYmouNLmKtBA4kJm71Tw3lN4/kfP4I7Bx1B08T0pnB3+96u",
+	"6TTZpDd1GG3f2wspN+pNBo/o7CbYqK+Qiu37uqJio/eKH9HXTbxRX5miMKBKDj+wIQiyyPc9CJja58hX",
+	"W/c25bGPDjT3K/gCAuItikokstg4ZjiqJLsjVJ+DUCpCTpD/5vX1DTLctpoGW/XQhEf9Q3OgRXSsSU+0",
+	"nGnsGAISD6iGRjajKGRBqrRIdTjQO6t2+EchC4TfesSmtBNUcVYXVCbAKAGEp5LjSN7gsfG7/vzp/wMA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

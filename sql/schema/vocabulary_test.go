@@ -26,15 +26,18 @@ func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 	for _, f := range files {
 		b, err := fs.ReadFile(schema.FS, f)
 		require.NoError(t, err)
-		all.Write(b)
+		up, _, _ := strings.Cut(string(b), "-- +goose Down")
+		all.WriteString(up)
 	}
 	sql := all.String()
 
+	// The list a column's CHECK allows: the newest migration's (a later one replaces the
+	// constraint when a name is added).
 	inList := func(column string) []string {
 		m := regexp.MustCompile(`CHECK \(`+column+` IN \(([^)]*)\)\)`).FindAllStringSubmatch(sql, -1)
-		require.Len(t, m, 1, "one CHECK on %s", column)
+		require.NotEmpty(t, m, "a CHECK on %s", column)
 		var names []string
-		for _, v := range strings.Split(m[0][1], ",") {
+		for _, v := range strings.Split(m[len(m)-1][1], ",") {
 			names = append(names, strings.Trim(strings.TrimSpace(v), "'"))
 		}
 		return names
