@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
@@ -192,6 +193,21 @@ func TestHeartbeatPingErrorsAndValidation(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status, "exit status above 255")
 	status, _ = pingHTTP(t, http.MethodDelete, *cron.PingUrl, "")
 	assert.Equal(t, http.StatusMethodNotAllowed, status)
+
+	// Every route of openapi/ping.yaml is served, as documented: 200, "OK" but for HEAD.
+	doc, err := openapi.Load(ctx, openapi.PingYAML)
+	require.NoError(t, err)
+	token := strings.TrimPrefix(*cron.PingUrl, env.URL+"/ping/")
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			url := env.URL + strings.NewReplacer("{token}", token, "{exit_status}", "0").Replace(path)
+			status, body := pingHTTP(t, method, url, "")
+			assert.Equal(t, http.StatusOK, status, "%s %s", method, path)
+			if method != http.MethodHead {
+				assert.Equal(t, "OK", body, "%s %s", method, path)
+			}
+		}
+	}
 
 	// Rotating a check of another type is a conflict.
 	tcp, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: host.Id, Name: "tcp", Config: client.TcpConfig{Port: 22}, Enabled: ptr(false)}))

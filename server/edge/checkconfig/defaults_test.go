@@ -33,6 +33,7 @@ func goDefaults(t *testing.T) map[string]map[string]any {
 	for checkType, cfg := range map[string]any{
 		"ping": probes.DefaultPingConfig(), "snmp": probes.DefaultSNMPConfig(), "http": probes.DefaultHTTPConfig(),
 		"tcp": probes.TCPConfig{}, "dns": probes.DefaultDNSConfig(), "tls": probes.DefaultTLSConfig(),
+		"heartbeat": probes.DefaultHeartbeatConfig(),
 	} {
 		raw, err := json.Marshal(cfg)
 		require.NoError(t, err)
@@ -51,7 +52,7 @@ func goDefaults(t *testing.T) map[string]map[string]any {
 func TestSpecDefaultsAreTheProbersDefaults(t *testing.T) {
 	c := configs(t)
 	defaults := goDefaults(t)
-	require.ElementsMatch(t, []string{"ping", "snmp", "http", "tcp", "dns", "tls"}, c.Types())
+	require.ElementsMatch(t, []string{"ping", "snmp", "http", "tcp", "dns", "tls", "heartbeat"}, c.Types())
 	for _, checkType := range c.Types() {
 		t.Run(checkType, func(t *testing.T) {
 			schema := c.Schema(checkType)
