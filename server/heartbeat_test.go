@@ -245,3 +245,14 @@ func TestHeartbeatPingsAreRateLimited(t *testing.T) {
 	status, _ := pingHTTP(t, http.MethodGet, *other.PingUrl, "")
 	assert.Equal(t, http.StatusOK, status)
 }
+
+// Behind a proxy the ping URL names the configured public URL, not the address the API saw.
+func TestHeartbeatPingURLUsesPublicURL(t *testing.T) {
+	env := servertest.Start(t, func(d *server.Deps) { d.PublicURL = "https://secumon.example.com" })
+	c := env.Client(t, env.OwnerToken)
+	ck := createHeartbeat(t, c, createHost(t, c, "job-host"), "job", client.HeartbeatConfig{PeriodSec: ptr(60)})
+	assert.True(t, strings.HasPrefix(*ck.PingUrl, "https://secumon.example.com/ping/hb_"), *ck.PingUrl)
+	rot, err := c.RotateCheckPingTokenWithResponse(context.Background(), ck.Id, nil)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(rot.JSON200.PingUrl, "https://secumon.example.com/ping/hb_"), rot.JSON200.PingUrl)
+}

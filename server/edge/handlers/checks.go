@@ -100,7 +100,7 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 			Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
 		})
 		if err == nil && c.CheckType == probes.TypeHeartbeat {
-			hbURL, err = createHeartbeat(ctx, q, c.WorkspaceID, c.ID)
+			hbURL, err = a.createHeartbeat(ctx, q, c.WorkspaceID, c.ID)
 		}
 		return err
 	})

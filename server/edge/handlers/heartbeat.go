@@ -31,7 +31,7 @@ func (a *API) RotateCheckPingToken(ctx context.Context, req api.RotateCheckPingT
 	if err != nil {
 		return nil, err
 	}
-	return api.RotateCheckPingToken200JSONResponse{CheckId: req.Id, PingUrl: pingURL(ctx, token)}, nil
+	return api.RotateCheckPingToken200JSONResponse{CheckId: req.Id, PingUrl: a.pingURL(ctx, token)}, nil
 }
 
 // checkHeartbeatConfig refuses what the schema cannot say about a heartbeat config (exactly
@@ -46,9 +46,14 @@ func checkHeartbeatConfig(checkType string, config map[string]any) error {
 	return nil
 }
 
-// pingURL is the absolute ping URL of token, on the origin the request came to.
-func pingURL(ctx context.Context, token string) string {
-	return requestOrigin(ctx) + heartbeat.PathPrefix + token
+// pingURL is the absolute ping URL of token: under the configured public URL, or on the
+// origin the request came to.
+func (a *API) pingURL(ctx context.Context, token string) string {
+	base := a.publicURL
+	if base == "" {
+		base = requestOrigin(ctx)
+	}
+	return base + heartbeat.PathPrefix + token
 }
 
 type originKey struct{}
@@ -73,11 +78,11 @@ func requestOrigin(ctx context.Context) string {
 
 // createHeartbeat gives a new heartbeat check its first ping token, in the check's
 // transaction, and returns the ping URL.
-func createHeartbeat(ctx context.Context, q *db.Queries, ws, checkID uuid.UUID) (*string, error) {
+func (a *API) createHeartbeat(ctx context.Context, q *db.Queries, ws, checkID uuid.UUID) (*string, error) {
 	token, err := heartbeat.Rotate(ctx, q, ws, checkID)
 	if err != nil {
 		return nil, err
 	}
-	u := pingURL(ctx, token)
+	u := a.pingURL(ctx, token)
 	return &u, nil
 }
