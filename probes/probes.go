@@ -1,12 +1,13 @@
-// Package probes runs one monitoring check once: ICMP ping, SNMP, HTTP, TCP, DNS and TLS.
+// Package probes runs one monitoring check once: ICMP ping, SNMP, HTTP, TCP, DNS and TLS, and
+// judges heartbeat checks, whose jobs ping SecuMon instead of being probed (heartbeat.go).
 //
 // Every prober has the same small signature (Prober) and decodes its own config struct,
 // pre-filled with defaults, from the check's JSON config. Every connection a prober opens goes
 // through a Guard, which refuses addresses outside the allowed networks (loopback by default;
 // the SECUMON_PROBE_ALLOW setting widens it) before any packet is sent.
 //
-// The package depends only on the standard library, google/uuid, pro-bing, gosnmp and
-// miekg/dns: it knows nothing about HTTP handlers or the database. A Runner dispatches a
+// The package depends only on the standard library, google/uuid, pro-bing, gosnmp,
+// miekg/dns and robfig/cron (heartbeat schedules): it knows nothing about HTTP handlers or the database. A Runner dispatches a
 // Check to its prober, applies the timeout, keeps per-check state between runs (Memo) and turns
 // panics and unknown types into Unknown results.
 package probes
