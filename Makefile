@@ -80,7 +80,7 @@ check-generated: generate
 ## lint: the OpenAPI documents (Redocly, zero errors; Spectral + OWASP on the request side),
 ## a TypeScript client generated from the contract type-checked, and go vet.
 lint: $(NODE_MODULES) vet spectral ts-client
-	cd openapi && npx --no-install redocly lint --config redocly.yaml secumon.yaml status-public.yaml
+	cd openapi && npx --no-install redocly lint --config redocly.yaml secumon.yaml status-public.yaml ping.yaml
 
 # Scratch output of the npm tools (git-ignored).
 LINT_OUT := openapi/.lint-out

@@ -56,6 +56,12 @@ func (s *ChecksService) Run(ctx context.Context, id Id, editors ...RequestEditor
 	return decode[CheckRunQueued](s.c.raw.RunCheck(ctx, id, &RunCheckParams{IdempotencyKey: newKey()}, editors...))
 }
 
+// RotatePingToken gives a heartbeat check a new secret ping URL (returned this once); the
+// old one stops working.
+func (s *ChecksService) RotatePingToken(ctx context.Context, id Id, editors ...RequestEditorFn) (*PingToken, error) {
+	return decode[PingToken](s.c.raw.RotateCheckPingToken(ctx, id, &RotateCheckPingTokenParams{IdempotencyKey: newKey()}, editors...))
+}
+
 // LastResult returns the check's latest result; IsNotFound when it has none yet.
 func (s *ChecksService) LastResult(ctx context.Context, id Id, editors ...RequestEditorFn) (*CheckResult, error) {
 	return decode[CheckResult](s.c.raw.GetCheckLastResult(ctx, id, editors...))

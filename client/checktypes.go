@@ -9,13 +9,13 @@ import (
 // settings (HttpCheckCreate.Config is an HttpConfig…).
 type CheckCreateVariant interface {
 	PingCheckCreate | SnmpCheckCreate | HttpCheckCreate | TcpCheckCreate | DnsCheckCreate | TlsCheckCreate |
-		GrpcCheckCreate | SmtpCheckCreate | PostgresCheckCreate
+		GrpcCheckCreate | SmtpCheckCreate | PostgresCheckCreate | HeartbeatCheckCreate
 }
 
 // CheckConfigVariant is the config of one check type.
 type CheckConfigVariant interface {
 	PingConfig | SnmpConfig | HttpConfig | TcpConfig | DnsConfig | TlsConfig |
-		GrpcConfig | SmtpConfig | PostgresConfig
+		GrpcConfig | SmtpConfig | PostgresConfig | HeartbeatConfig
 }
 
 // NewCheckCreate returns the body of Checks.Create for one check type; check_type is set
@@ -47,6 +47,8 @@ func NewCheckCreate[T CheckCreateVariant](v T) CheckCreate {
 		err = out.FromSmtpCheckCreate(v)
 	case PostgresCheckCreate:
 		err = out.FromPostgresCheckCreate(v)
+	case HeartbeatCheckCreate:
+		err = out.FromHeartbeatCheckCreate(v)
 	}
 	mustEncode(err)
 	return out
@@ -77,6 +79,8 @@ func NewCheckConfig[T CheckConfigVariant](v T) *CheckConfig {
 		err = out.FromSmtpConfig(v)
 	case PostgresConfig:
 		err = out.FromPostgresConfig(v)
+	case HeartbeatConfig:
+		err = out.FromHeartbeatConfig(v)
 	}
 	mustEncode(err)
 	return &out
@@ -91,8 +95,8 @@ func mustEncode(err error) {
 }
 
 // TypedConfig decodes the check's config into the struct of its check_type: a PingConfig,
-// SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig or
-// PostgresConfig (secrets read back as "********").
+// SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
+// PostgresConfig or HeartbeatConfig (secrets read back as "********").
 func (c Check) TypedConfig() (any, error) {
 	switch c.CheckType {
 	case CheckTypePing:
@@ -113,6 +117,8 @@ func (c Check) TypedConfig() (any, error) {
 		return c.Config.AsSmtpConfig()
 	case CheckTypePostgres:
 		return c.Config.AsPostgresConfig()
+	case CheckTypeHeartbeat:
+		return c.Config.AsHeartbeatConfig()
 	}
 	return nil, fmt.Errorf("client: unknown check type %q", c.CheckType)
 }

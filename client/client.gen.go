@@ -219,15 +219,16 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	CheckTypeDns      CheckType = "dns"
-	CheckTypeGrpc     CheckType = "grpc"
-	CheckTypeHttp     CheckType = "http"
-	CheckTypePing     CheckType = "ping"
-	CheckTypePostgres CheckType = "postgres"
-	CheckTypeSmtp     CheckType = "smtp"
-	CheckTypeSnmp     CheckType = "snmp"
-	CheckTypeTcp      CheckType = "tcp"
-	CheckTypeTls      CheckType = "tls"
+	CheckTypeDns       CheckType = "dns"
+	CheckTypeGrpc      CheckType = "grpc"
+	CheckTypeHeartbeat CheckType = "heartbeat"
+	CheckTypeHttp      CheckType = "http"
+	CheckTypePing      CheckType = "ping"
+	CheckTypePostgres  CheckType = "postgres"
+	CheckTypeSmtp      CheckType = "smtp"
+	CheckTypeSnmp      CheckType = "snmp"
+	CheckTypeTcp       CheckType = "tcp"
+	CheckTypeTls       CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
@@ -236,6 +237,8 @@ func (e CheckType) Valid() bool {
 	case CheckTypeDns:
 		return true
 	case CheckTypeGrpc:
+		return true
+	case CheckTypeHeartbeat:
 		return true
 	case CheckTypeHttp:
 		return true
@@ -1368,7 +1371,7 @@ type Check struct {
 	// Config Type-specific settings: the schema named after the check's `check_type` applies
 	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
 	// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
-	// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
+	// `postgres` → PostgresConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 	// takes the default its description states (also given as `x-default`) when the check runs.
 	// Write-only secrets are masked as `********` in responses; sending `********` back in an
 	// update keeps the stored secret.
@@ -1391,6 +1394,14 @@ type Check struct {
 	Name       string       `json:"name"`
 	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
 
+	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
+	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
+	// appended). It is never shown again; `POST /checks/{id}/ping-token` replaces it.
+	//
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl *string `json:"ping_url,omitempty"`
+
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
 	TimeoutSec int       `json:"timeout_sec"`
@@ -1400,7 +1411,7 @@ type Check struct {
 // CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
 // (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
 // `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
-// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
+// `postgres` → PostgresConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 // takes the default its description states (also given as `x-default`) when the check runs.
 // Write-only secrets are masked as `********` in responses; sending `********` back in an
 // update keeps the stored secret.
@@ -1734,6 +1745,78 @@ type GrpcConfig struct {
 //
 // Example: 09:00
 type HandoffTime = string
+
+// HeartbeatCheckCreate A new heartbeat check; `host_id` names the host the job runs on.
+type HeartbeatCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+	// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+	// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+	// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+	// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+	// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+	// the incident at the deadline.
+	Config HeartbeatConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HeartbeatConfig Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+// the incident at the deadline.
+type HeartbeatConfig struct {
+	// GraceSec Seconds a ping may be late. Default: `60`.
+	//
+	// Example: 600
+	GraceSec *int `json:"grace_sec,omitempty"`
+
+	// PeriodSec Seconds between pings; excludes `schedule`.
+	//
+	// Example: 3600
+	PeriodSec *int `json:"period_sec,omitempty"`
+
+	// Schedule Cron schedule of the job (5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…); excludes `period_sec`. On the day a time is skipped by a clock change, no run is owed; on the day it happens twice, one run is.
+	//
+	// Example: 0 3 * * *
+	Schedule *string `json:"schedule,omitempty"`
+
+	// Timezone IANA time zone of `schedule`. Default: UTC.
+	//
+	// Example: Europe/Paris
+	Timezone *string `json:"timezone,omitempty"`
+}
 
 // Host defines model for Host.
 type Host struct {
@@ -2604,6 +2687,16 @@ type PingConfig struct {
 	//
 	// Example: 150
 	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
+// PingToken defines model for PingToken.
+type PingToken struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// PingUrl The heartbeat check's new secret ping URL, shown this once.
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl string `json:"ping_url"`
 }
 
 // PostgresCheckCreate A new postgres check.
@@ -3523,6 +3616,17 @@ type CreateCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// RotateCheckPingTokenParams defines parameters for RotateCheckPingToken.
+type RotateCheckPingTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // RunCheckParams defines parameters for RunCheck.
 type RunCheckParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -4099,6 +4203,32 @@ func (t *CheckConfig) MergePostgresConfig(v PostgresConfig) error {
 	return err
 }
 
+// AsHeartbeatConfig returns the union data inside the CheckConfig as a HeartbeatConfig
+func (t CheckConfig) AsHeartbeatConfig() (HeartbeatConfig, error) {
+	var body HeartbeatConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatConfig overwrites any union data inside the CheckConfig as the provided HeartbeatConfig
+func (t *CheckConfig) FromHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatConfig performs a merge with any union data inside the CheckConfig, using the provided HeartbeatConfig
+func (t *CheckConfig) MergeHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckConfig) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
@@ -4415,6 +4545,40 @@ func (t *CheckCreate) MergePostgresCheckCreate(v PostgresCheckCreate) error {
 	return err
 }
 
+// AsHeartbeatCheckCreate returns the union data inside the CheckCreate as a HeartbeatCheckCreate
+func (t CheckCreate) AsHeartbeatCheckCreate() (HeartbeatCheckCreate, error) {
+	var body HeartbeatCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatCheckCreate overwrites any union data inside the CheckCreate as the provided HeartbeatCheckCreate
+func (t *CheckCreate) FromHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HeartbeatCheckCreate
+func (t *CheckCreate) MergeHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckCreate) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"check_type"`
@@ -4433,6 +4597,8 @@ func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
 		return t.AsDnsCheckCreate()
 	case "grpc":
 		return t.AsGrpcCheckCreate()
+	case "heartbeat":
+		return t.AsHeartbeatCheckCreate()
 	case "http":
 		return t.AsHttpCheckCreate()
 	case "ping":
@@ -5051,7 +5217,8 @@ type ClientInterface interface {
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
 	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-	// PostgresConfig); an invalid field is reported as `config.<field>`.
+	// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+	// heartbeat check's answer carries its `ping_url`, shown this once.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5062,7 +5229,8 @@ type ClientInterface interface {
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
 	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-	// PostgresConfig); an invalid field is reported as `config.<field>`.
+	// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+	// heartbeat check's answer carries its `ping_url`, shown this once.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5107,6 +5275,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 	GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateCheckPingToken Rotate a heartbeat check's ping URL
+	//
+	// Gives a heartbeat check a new secret ping URL, shown in this answer only; the old URL
+	// stops working at once (404). The check then waits for pings from now, as a new check
+	// does. 409 for a check of another type.
+	//
+	// Corresponds with POST /checks/{id}/ping-token (the `RotateCheckPingToken` operationId).
+	RotateCheckPingToken(ctx context.Context, id Id, params *RotateCheckPingTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RunCheck Run a check now
 	//
@@ -5957,7 +6134,8 @@ func (c *RawClient) ListChecks(ctx context.Context, params *ListChecksParams, re
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
 // (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-// PostgresConfig); an invalid field is reported as `config.<field>`.
+// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+// heartbeat check's answer carries its `ping_url`, shown this once.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5978,7 +6156,8 @@ func (c *RawClient) CreateCheckWithBody(ctx context.Context, params *CreateCheck
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
 // (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-// PostgresConfig); an invalid field is reported as `config.<field>`.
+// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+// heartbeat check's answer carries its `ping_url`, shown this once.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6074,6 +6253,25 @@ func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSON
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCheckLastResultRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateCheckPingToken Rotate a heartbeat check's ping URL
+//
+// Gives a heartbeat check a new secret ping URL, shown in this answer only; the old URL
+// stops working at once (404). The check then waits for pings from now, as a new check
+// does. 409 for a check of another type.
+//
+// Corresponds with POST /checks/{id}/ping-token (the `RotateCheckPingToken` operationId).
+func (c *RawClient) RotateCheckPingToken(ctx context.Context, id Id, params *RotateCheckPingTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateCheckPingTokenRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8154,6 +8352,55 @@ func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRotateCheckPingTokenRequest constructs an http.Request for the RotateCheckPingToken method
+func NewRotateCheckPingTokenRequest(server string, id Id, params *RotateCheckPingTokenParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/checks/%s/ping-token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -10828,7 +11075,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
 	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-	// PostgresConfig); an invalid field is reported as `config.<field>`.
+	// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+	// heartbeat check's answer carries its `ping_url`, shown this once.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10839,7 +11087,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a check on a host. `config` is validated against the schema of its `check_type`
 	// (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-	// PostgresConfig); an invalid field is reported as `config.<field>`.
+	// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+	// heartbeat check's answer carries its `ping_url`, shown this once.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10890,6 +11139,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 	GetCheckLastResultWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error)
+
+	// RotateCheckPingTokenWithResponse Rotate a heartbeat check's ping URL
+	//
+	// Gives a heartbeat check a new secret ping URL, shown in this answer only; the old URL
+	// stops working at once (404). The check then waits for pings from now, as a new check
+	// does. 409 for a check of another type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /checks/{id}/ping-token (the `RotateCheckPingToken` operationId).
+	RotateCheckPingTokenWithResponse(ctx context.Context, id Id, params *RotateCheckPingTokenParams, reqEditors ...RequestEditorFn) (*RotateCheckPingTokenResponse, error)
 
 	// RunCheckWithResponse Run a check now
 	//
@@ -13936,6 +14196,175 @@ func (r GetCheckLastResultResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetCheckLastResultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateCheckPingTokenResponse400Headers the declared response headers of an HTTP 400 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateCheckPingTokenResponse401Headers the declared response headers of an HTTP 401 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// RotateCheckPingTokenResponse403Headers the declared response headers of an HTTP 403 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateCheckPingTokenResponse404Headers the declared response headers of an HTTP 404 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateCheckPingTokenResponse409Headers the declared response headers of an HTTP 409 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateCheckPingTokenResponse422Headers the declared response headers of an HTTP 422 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// RotateCheckPingTokenResponse429Headers the declared response headers of an HTTP 429 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// RotateCheckPingTokenResponse503Headers the declared response headers of an HTTP 503 response for RotateCheckPingToken
+type RotateCheckPingTokenResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RotateCheckPingTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PingToken
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RotateCheckPingTokenResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateCheckPingTokenResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RotateCheckPingTokenResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RotateCheckPingTokenResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RotateCheckPingTokenResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RotateCheckPingTokenResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateCheckPingTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RotateCheckPingTokenResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateCheckPingTokenResponse) GetJSON200() *PingToken {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RotateCheckPingTokenResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateCheckPingTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateCheckPingTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateCheckPingTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateCheckPingTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -21691,7 +22120,8 @@ func (c *ClientWithResponses) ListChecksWithResponse(ctx context.Context, params
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
 // (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-// PostgresConfig); an invalid field is reported as `config.<field>`.
+// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+// heartbeat check's answer carries its `ping_url`, shown this once.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21708,7 +22138,8 @@ func (c *ClientWithResponses) CreateCheckWithBodyWithResponse(ctx context.Contex
 //
 // Creates a check on a host. `config` is validated against the schema of its `check_type`
 // (PingConfig, SnmpConfig, HttpConfig, TcpConfig, DnsConfig, TlsConfig, GrpcConfig, SmtpConfig,
-// PostgresConfig); an invalid field is reported as `config.<field>`.
+// PostgresConfig, HeartbeatConfig); an invalid field is reported as `config.<field>`. A
+// heartbeat check's answer carries its `ping_url`, shown this once.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -21794,6 +22225,23 @@ func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetCheckLastResultResponse(rsp)
+}
+
+// RotateCheckPingTokenWithResponse Rotate a heartbeat check's ping URL
+//
+// Gives a heartbeat check a new secret ping URL, shown in this answer only; the old URL
+// stops working at once (404). The check then waits for pings from now, as a new check
+// does. 409 for a check of another type.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /checks/{id}/ping-token (the `RotateCheckPingToken` operationId).
+func (c *ClientWithResponses) RotateCheckPingTokenWithResponse(ctx context.Context, id Id, params *RotateCheckPingTokenParams, reqEditors ...RequestEditorFn) (*RotateCheckPingTokenResponse, error) {
+	rsp, err := c.RotateCheckPingToken(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateCheckPingTokenResponse(rsp)
 }
 
 // RunCheckWithResponse Run a check now
@@ -26087,6 +26535,241 @@ func ParseGetCheckLastResultResponse(rsp *http.Response) (*GetCheckLastResultRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCheckLastResultResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateCheckPingTokenResponse parses an HTTP response from a RotateCheckPingTokenWithResponse call
+func ParseRotateCheckPingTokenResponse(rsp *http.Response) (*RotateCheckPingTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateCheckPingTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PingToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers RotateCheckPingTokenResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RotateCheckPingTokenResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RotateCheckPingTokenResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RotateCheckPingTokenResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RotateCheckPingTokenResponse409Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers RotateCheckPingTokenResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateCheckPingTokenResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RotateCheckPingTokenResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

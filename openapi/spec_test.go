@@ -49,11 +49,13 @@ var referenceOperations = map[string]string{
 
 // addedOperations are the operations the contract adds to the reference's 62, with their
 // roles: scanner-report ingestion and finding triage behind the app-security dashboard
-// (issue 7). Reads are viewer, writes operator, like the reference's incident actions.
+// (issue 7). Reads are viewer, writes operator, like the reference's incident actions. And the
+// rotation of a heartbeat check's ping URL (issue 16), operator like an on-demand run.
 var addedOperations = map[string]string{
 	"POST /app-security/reports": "operator", "GET /app-security/reports": "viewer",
 	"GET /app-security/reports/{id}": "viewer", "GET /app-security/findings": "viewer",
 	"GET /app-security/findings/{id}": "viewer", "PUT /app-security/findings/{id}": "operator",
+	"POST /checks/{id}/ping-token": "operator",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.
@@ -170,7 +172,7 @@ func TestNamedSchemasExist(t *testing.T) {
 		"OncallSchedule", "OncallScheduleCreate", "StatusPage", "StatusPageCreate", "StatusPageUpdate",
 		"MaintenanceWindow", "MaintenanceWindowCreate", "MaintenanceWindowUpdate", "Storm", "Worker",
 		"Workspace", "Problem", "PingConfig", "SnmpConfig", "HttpConfig", "TcpConfig", "DnsConfig", "TlsConfig",
-		"GrpcConfig", "SmtpConfig", "PostgresConfig",
+		"GrpcConfig", "SmtpConfig", "PostgresConfig", "HeartbeatConfig",
 	} {
 		assert.Contains(t, doc.Components.Schemas, name)
 	}
@@ -207,6 +209,27 @@ func TestExamplesAreChecked(t *testing.T) {
 	require.NotEqual(t, string(openapi.MainYAML), badUUID)
 	_, err = openapi.Load(context.Background(), []byte(badUUID))
 	require.Error(t, err, "uuid formats must be checked in examples")
+}
+
+// The heartbeat ping routes: success, start, fail and exit status, each by GET, POST and HEAD,
+// none needing a token.
+func TestPingDocument(t *testing.T) {
+	doc, err := openapi.Load(context.Background(), openapi.PingYAML)
+	require.NoError(t, err)
+	var want, got []string
+	for _, path := range []string{"/ping/{token}", "/ping/{token}/start", "/ping/{token}/fail", "/ping/{token}/{exit_status}"} {
+		for _, method := range []string{"GET", "POST", "HEAD"} {
+			want = append(want, method+" "+path)
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			got = append(got, fmt.Sprintf("%s %s", method, path))
+			require.NotNil(t, op.Security, "%s %s must declare security: []", method, path)
+			assert.Empty(t, *op.Security)
+		}
+	}
+	assert.ElementsMatch(t, want, got)
 }
 
 func TestPublicDocument(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package probes runs one monitoring check once: ICMP ping, SNMP, HTTP, TCP, DNS, TLS, gRPC
-// health, SMTP and PostgreSQL.
+// health, SMTP and PostgreSQL, and judges heartbeat checks, whose jobs ping SecuMon instead of
+// being probed (heartbeat.go).
 //
 // Every prober has the same small signature (Prober) and decodes its own config struct,
 // pre-filled with defaults, from the check's JSON config. Every connection a prober opens goes
@@ -7,9 +8,9 @@
 // the SECUMON_PROBE_ALLOW setting widens it) before any packet is sent.
 //
 // The package depends only on the standard library, google/uuid, pro-bing, gosnmp, miekg/dns,
-// theory/jsonpath (RFC 9535, for HTTP assertions), grpc-go (the health client) and pgx's
-// pgconn (the PostgreSQL wire protocol, to log in to a monitored server): it knows nothing
-// about HTTP handlers or SecuMon's own database. A Runner dispatches a
+// robfig/cron (heartbeat schedules), theory/jsonpath (RFC 9535, for HTTP assertions), grpc-go
+// (the health client) and pgx's pgconn (the PostgreSQL wire protocol, to log in to a monitored
+// server): it knows nothing about HTTP handlers or SecuMon's own database. A Runner dispatches a
 // Check to its prober, applies the timeout, keeps per-check state between runs (Memo) and turns
 // panics and unknown types into Unknown results.
 package probes
@@ -119,6 +120,7 @@ type Check struct {
 	Target  string          // the host's hostname; a config "host" overrides it
 	Config  json.RawMessage // the check's config object (JSON) as stored
 	Timeout time.Duration
+	Pings   *Pings // heartbeat checks only: what the ping URL has received
 }
 
 // Prober runs one check once. memo is this check's private state between runs (SNMP counters);

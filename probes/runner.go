@@ -37,10 +37,12 @@ const (
 	TypePostgres = "postgres"
 )
 
+// TypeHeartbeat is defined in heartbeat.go.
+
 // Types lists every check type, in the API's order: the one list of them. A Runner has a
 // prober for each.
 func Types() []string {
-	return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS, TypeGRPC, TypeSMTP, TypePostgres}
+	return []string{TypePing, TypeSNMP, TypeHTTP, TypeTCP, TypeDNS, TypeTLS, TypeGRPC, TypeSMTP, TypePostgres, TypeHeartbeat}
 }
 
 // Options configures a Runner.
@@ -76,15 +78,16 @@ func NewRunner(o Options) *Runner {
 	return &Runner{
 		guard: NewGuard(o.Allowed),
 		probers: map[string]Prober{
-			TypePing:     NewPingProber(priv),
-			TypeSNMP:     ProbeSNMP,
-			TypeHTTP:     ProbeHTTP,
-			TypeTCP:      ProbeTCP,
-			TypeDNS:      ProbeDNS,
-			TypeTLS:      ProbeTLS,
-			TypeGRPC:     ProbeGRPC,
-			TypeSMTP:     ProbeSMTP,
-			TypePostgres: ProbePostgres,
+			TypePing:      NewPingProber(priv),
+			TypeSNMP:      ProbeSNMP,
+			TypeHTTP:      ProbeHTTP,
+			TypeTCP:       ProbeTCP,
+			TypeDNS:       ProbeDNS,
+			TypeTLS:       ProbeTLS,
+			TypeGRPC:      ProbeGRPC,
+			TypeSMTP:      ProbeSMTP,
+			TypePostgres:  ProbePostgres,
+			TypeHeartbeat: ProbeHeartbeat,
 		},
 		memos: newMemoStore(maxMemos),
 	}

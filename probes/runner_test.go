@@ -18,7 +18,7 @@ func TestRunnerUnknownType(t *testing.T) {
 	r := NewRunner(Options{})
 	res := r.Run(context.Background(), Check{ID: uuid.New(), Type: "gopher", Target: "127.0.0.1", Timeout: time.Second})
 	want(t, res, Unknown)
-	if !strings.Contains(res.ErrorMsg, `unknown check type "gopher" (want ping, snmp, http, tcp, dns, tls, grpc, smtp or postgres)`) {
+	if !strings.Contains(res.ErrorMsg, `unknown check type "gopher" (want ping, snmp, http, tcp, dns, tls, grpc, smtp, postgres or heartbeat)`) {
 		t.Fatalf("error %q", res.ErrorMsg)
 	}
 	if res.LatencyMs <= 0 {

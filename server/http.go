@@ -21,12 +21,14 @@ import (
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
 	genpublic "github.com/secuaas/secumon/gen/public"
+	"github.com/secuaas/secumon/server/domain/heartbeat"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/contract"
 	"github.com/secuaas/secumon/server/edge/docs"
 	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/handlers"
 	"github.com/secuaas/secumon/server/edge/idempotency"
+	"github.com/secuaas/secumon/server/edge/ping"
 	"github.com/secuaas/secumon/server/edge/problem"
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
@@ -44,7 +46,7 @@ type httpLimits struct {
 }
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
-// GET /events, the anonymous status-page routes, the docs and the health endpoints. tr traces
+// GET /events, the anonymous status-page routes, the heartbeat ping routes, the docs and the health endpoints. tr traces
 // requests; m (may be nil) counts them by route and counts open event streams.
 func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing, m *metrics.Metrics) (http.Handler, error) {
 	errs := errorRenderer{log: log}
@@ -87,10 +89,16 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// authentication and validation.
 	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: log})
 	limit := limits.rate.Middleware
-	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(apiHandler)))))
+	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(handlers.RequestOrigin(apiHandler))))))
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
 	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams, Metrics: m}
 	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
+	// Heartbeat pings: no token, the secret URL is the credential; limited per address and
+	// per ping token.
+	pings := &ping.Handler{Receiver: heartbeat.NewReceiver(pool, log.With("component", "heartbeat")), OnError: errs.render}
+	for _, pattern := range ping.Patterns {
+		mux.Handle(pattern, limit(limits.rate.PerPingToken(pings)))
+	}
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)

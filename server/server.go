@@ -63,6 +63,9 @@ type Deps struct {
 	// per process: each replica counts on its own.
 	RateLimits   ratelimit.Config
 	EventStreams events.Limits
+	// PublicURL is the URL clients reach the server at (no trailing slash), for the ping
+	// URLs of heartbeat checks; empty: the scheme and host each request came to.
+	PublicURL string
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -162,7 +165,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
 		ops := handlers.New(handlers.Deps{
 			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
-			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
+			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
 		limits.rate.Metrics = app.metrics

@@ -51,8 +51,9 @@ func contractOperations(t *testing.T) []operation {
 			ops = append(ops, o)
 		}
 	}
-	// The reference's 62 operations and the 6 of app-security ingestion and triage.
-	require.Len(t, ops, 68)
+	// The reference's 62 operations, the 6 of app-security ingestion and triage, and the
+	// rotation of a heartbeat check's ping URL.
+	require.Len(t, ops, 69)
 	return ops
 }
 

@@ -43,6 +43,9 @@ func serve(ctx context.Context, args []string) error {
 	rateAddr := fs.Float64("rate-address", envFloat("rate-address", 50), "requests per second per client address without a token (status pages), per process; negative: off [SECUMON_RATE_ADDRESS]")
 	rateAddrBurst := fs.Int("rate-address-burst", envInt("rate-address-burst", 100), "burst of requests per client address without a token [SECUMON_RATE_ADDRESS_BURST]")
 	rateFailedAuth := fs.Int("rate-failed-auth", envInt("rate-failed-auth", 10), "failed authentications per minute per client address before its requests get 429; negative: off [SECUMON_RATE_FAILED_AUTH]")
+	ratePing := fs.Float64("rate-ping", envFloat("rate-ping", 1), "heartbeat pings per second per ping URL, per process; negative: off [SECUMON_RATE_PING]")
+	ratePingBurst := fs.Int("rate-ping-burst", envInt("rate-ping-burst", 20), "burst of pings per ping URL [SECUMON_RATE_PING_BURST]")
+	publicURL := fs.String("public-url", env("public-url", ""), "the URL clients reach this server at (e.g. https://secumon.example.com), for the ping URLs of heartbeat checks; empty: the URL the request came to [SECUMON_PUBLIC_URL]")
 	trustedProxies := fs.String("trusted-proxies", env("trusted-proxies", ""), "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address; empty: X-Forwarded-For ignored [SECUMON_TRUSTED_PROXIES]")
 	eventsPerToken := fs.Int("events-per-token", envInt("events-per-token", 10), "open GET /events streams per API token, per process; negative: no cap [SECUMON_EVENTS_PER_TOKEN]")
 	eventsTotal := fs.Int("events-total", envInt("events-total", 1000), "open GET /events streams per process; negative: no cap [SECUMON_EVENTS_TOTAL]")
@@ -80,8 +83,9 @@ func serve(ctx context.Context, args []string) error {
 	deps := server.Deps{Pool: pool, Logger: log, Tracing: trace, Serve: true, Alerting: af.config(),
 		RateLimits: ratelimit.Config{
 			TokenRate: *rateToken, TokenBurst: *rateTokenBurst, AddrRate: *rateAddr, AddrBurst: *rateAddrBurst,
-			FailedAuthPerMinute: *rateFailedAuth, TrustedProxies: proxies,
+			FailedAuthPerMinute: *rateFailedAuth, TrustedProxies: proxies, PingRate: *ratePing, PingBurst: *ratePingBurst,
 		},
+		PublicURL:        strings.TrimRight(*publicURL, "/"),
 		EventStreams:     events.Limits{PerToken: *eventsPerToken, Total: *eventsTotal},
 		DatabaseRestarts: restarts,
 	}

@@ -173,6 +173,10 @@ func (x *executor) createCheck(ctx context.Context, s CheckSpec) error {
 	if err == nil {
 		x.checks[s.Name] = ch.Id
 		x.own(kindCheck, s.Name, ch.Id)
+		if ch.PingUrl != nil {
+			// A heartbeat check's ping URL is shown this once: the job it watches needs it.
+			fmt.Fprintf(x.out, "check %s: ping URL %s (shown once; POST /checks/%s/ping-token replaces it)\n", s.Name, *ch.PingUrl, ch.Id)
+		}
 	}
 	return err
 }

@@ -225,15 +225,16 @@ func (e CheckStatus) Valid() bool {
 
 // Defines values for CheckType.
 const (
-	CheckTypeDns      CheckType = "dns"
-	CheckTypeGrpc     CheckType = "grpc"
-	CheckTypeHttp     CheckType = "http"
-	CheckTypePing     CheckType = "ping"
-	CheckTypePostgres CheckType = "postgres"
-	CheckTypeSmtp     CheckType = "smtp"
-	CheckTypeSnmp     CheckType = "snmp"
-	CheckTypeTcp      CheckType = "tcp"
-	CheckTypeTls      CheckType = "tls"
+	CheckTypeDns       CheckType = "dns"
+	CheckTypeGrpc      CheckType = "grpc"
+	CheckTypeHeartbeat CheckType = "heartbeat"
+	CheckTypeHttp      CheckType = "http"
+	CheckTypePing      CheckType = "ping"
+	CheckTypePostgres  CheckType = "postgres"
+	CheckTypeSmtp      CheckType = "smtp"
+	CheckTypeSnmp      CheckType = "snmp"
+	CheckTypeTcp       CheckType = "tcp"
+	CheckTypeTls       CheckType = "tls"
 )
 
 // Valid indicates whether the value is a known member of the CheckType enum.
@@ -242,6 +243,8 @@ func (e CheckType) Valid() bool {
 	case CheckTypeDns:
 		return true
 	case CheckTypeGrpc:
+		return true
+	case CheckTypeHeartbeat:
 		return true
 	case CheckTypeHttp:
 		return true
@@ -1374,7 +1377,7 @@ type Check struct {
 	// Config Type-specific settings: the schema named after the check's `check_type` applies
 	// (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
 	// `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
-	// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
+	// `postgres` → PostgresConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 	// takes the default its description states (also given as `x-default`) when the check runs.
 	// Write-only secrets are masked as `********` in responses; sending `********` back in an
 	// update keeps the stored secret.
@@ -1397,6 +1400,14 @@ type Check struct {
 	Name       string       `json:"name"`
 	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
 
+	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
+	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
+	// appended). It is never shown again; `POST /checks/{id}/ping-token` replaces it.
+	//
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl *string `json:"ping_url,omitempty"`
+
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
 	TimeoutSec int       `json:"timeout_sec"`
@@ -1406,7 +1417,7 @@ type Check struct {
 // CheckConfig Type-specific settings: the schema named after the check's `check_type` applies
 // (`ping` → PingConfig, `snmp` → SnmpConfig, `http` → HttpConfig, `tcp` → TcpConfig,
 // `dns` → DnsConfig, `tls` → TlsConfig, `grpc` → GrpcConfig, `smtp` → SmtpConfig,
-// `postgres` → PostgresConfig). The config is kept as it was sent: an absent field
+// `postgres` → PostgresConfig, `heartbeat` → HeartbeatConfig). The config is kept as it was sent: an absent field
 // takes the default its description states (also given as `x-default`) when the check runs.
 // Write-only secrets are masked as `********` in responses; sending `********` back in an
 // update keeps the stored secret.
@@ -1740,6 +1751,78 @@ type GrpcConfig struct {
 //
 // Example: 09:00
 type HandoffTime = string
+
+// HeartbeatCheckCreate A new heartbeat check; `host_id` names the host the job runs on.
+type HeartbeatCheckCreate struct {
+	CheckType CheckType `json:"check_type"`
+
+	// Config Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+	// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+	// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+	// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+	// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+	// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+	// the incident at the deadline.
+	Config HeartbeatConfig `json:"config"`
+
+	// Enabled Disabled checks are not run. Default: `true`.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// FailureThreshold Consecutive failing runs that open an incident. Default: `2`.
+	//
+	// Example: 2
+	FailureThreshold *int `json:"failure_threshold,omitempty"`
+
+	// HostId The host the check probes.
+	HostId openapi_types.UUID `json:"host_id"`
+
+	// IntervalSec Seconds between runs. Default: `60`.
+	//
+	// Example: 60
+	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Name Unique name in the workspace.
+	//
+	// Example: ping web-prod-01
+	Name string `json:"name"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// TimeoutSec Seconds a run may take. Default: `10`.
+	//
+	// Example: 10
+	TimeoutSec *int `json:"timeout_sec,omitempty"`
+}
+
+// HeartbeatConfig Heartbeat check (`check_type` heartbeat): the job pings the check's `ping_url`, and the
+// check is CRITICAL when a ping is late or the job reports a failure. Exactly one of
+// `period_sec` (a ping at least every period) or `schedule` (a cron schedule in
+// `timezone`: the run due at each scheduled time must ping after it, within `grace_sec`).
+// The check's runs judge the pings (every `interval_sec`, and exactly at each deadline), so
+// a missing ping is a CRITICAL result like any other: set `failure_threshold` to 1 to open
+// the incident at the deadline.
+type HeartbeatConfig struct {
+	// GraceSec Seconds a ping may be late. Default: `60`.
+	//
+	// Example: 600
+	GraceSec *int `json:"grace_sec,omitempty"`
+
+	// PeriodSec Seconds between pings; excludes `schedule`.
+	//
+	// Example: 3600
+	PeriodSec *int `json:"period_sec,omitempty"`
+
+	// Schedule Cron schedule of the job (5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…); excludes `period_sec`. On the day a time is skipped by a clock change, no run is owed; on the day it happens twice, one run is.
+	//
+	// Example: 0 3 * * *
+	Schedule *string `json:"schedule,omitempty"`
+
+	// Timezone IANA time zone of `schedule`. Default: UTC.
+	//
+	// Example: Europe/Paris
+	Timezone *string `json:"timezone,omitempty"`
+}
 
 // Host defines model for Host.
 type Host struct {
@@ -2610,6 +2693,16 @@ type PingConfig struct {
 	//
 	// Example: 150
 	WarnRttMs *float64 `json:"warn_rtt_ms,omitempty"`
+}
+
+// PingToken defines model for PingToken.
+type PingToken struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// PingUrl The heartbeat check's new secret ping URL, shown this once.
+	//
+	// Example: https://api.secumon.secuaas.ovh/ping/hb_3q2-7wEvL0rk4nU1yYb6gQv8x2tPzM5cA9dKfJ0hRsE
+	PingUrl string `json:"ping_url"`
 }
 
 // PostgresCheckCreate A new postgres check.
@@ -3529,6 +3622,17 @@ type CreateCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// RotateCheckPingTokenParams defines parameters for RotateCheckPingToken.
+type RotateCheckPingTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // RunCheckParams defines parameters for RunCheck.
 type RunCheckParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -4105,6 +4209,32 @@ func (t *CheckConfig) MergePostgresConfig(v PostgresConfig) error {
 	return err
 }
 
+// AsHeartbeatConfig returns the union data inside the CheckConfig as a HeartbeatConfig
+func (t CheckConfig) AsHeartbeatConfig() (HeartbeatConfig, error) {
+	var body HeartbeatConfig
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatConfig overwrites any union data inside the CheckConfig as the provided HeartbeatConfig
+func (t *CheckConfig) FromHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatConfig performs a merge with any union data inside the CheckConfig, using the provided HeartbeatConfig
+func (t *CheckConfig) MergeHeartbeatConfig(v HeartbeatConfig) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckConfig) MarshalJSON() ([]byte, error) {
 	b, err := t.union.MarshalJSON()
 	return b, err
@@ -4421,6 +4551,40 @@ func (t *CheckCreate) MergePostgresCheckCreate(v PostgresCheckCreate) error {
 	return err
 }
 
+// AsHeartbeatCheckCreate returns the union data inside the CheckCreate as a HeartbeatCheckCreate
+func (t CheckCreate) AsHeartbeatCheckCreate() (HeartbeatCheckCreate, error) {
+	var body HeartbeatCheckCreate
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeatCheckCreate overwrites any union data inside the CheckCreate as the provided HeartbeatCheckCreate
+func (t *CheckCreate) FromHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	t.union = b
+	return err
+}
+
+// MergeHeartbeatCheckCreate performs a merge with any union data inside the CheckCreate, using the provided HeartbeatCheckCreate
+func (t *CheckCreate) MergeHeartbeatCheckCreate(v HeartbeatCheckCreate) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"check_type":"heartbeat"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t CheckCreate) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"check_type"`
@@ -4439,6 +4603,8 @@ func (t CheckCreate) ValueByDiscriminator() (interface{}, error) {
 		return t.AsDnsCheckCreate()
 	case "grpc":
 		return t.AsGrpcCheckCreate()
+	case "heartbeat":
+		return t.AsHeartbeatCheckCreate()
 	case "http":
 		return t.AsHttpCheckCreate()
 	case "ping":
@@ -4874,6 +5040,9 @@ type ServerInterface interface {
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
 	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id)
+	// RotateCheckPingToken Rotate a heartbeat check's ping URL
+	// (POST /checks/{id}/ping-token)
+	RotateCheckPingToken(w http.ResponseWriter, r *http.Request, id Id, params RotateCheckPingTokenParams)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
 	RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams)
@@ -5700,6 +5869,56 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetCheckLastResult(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RotateCheckPingToken operation middleware
+func (siw *ServerInterfaceWrapper) RotateCheckPingToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateCheckPingTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RotateCheckPingToken(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7721,6 +7940,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/checks/{id}", wrapper.UpdateCheck)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/checks/{id}/last-result", wrapper.GetCheckLastResult)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/checks/{id}/run", wrapper.RunCheck)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/checks/{id}/ping-token", wrapper.RotateCheckPingToken)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/metrics/checks", wrapper.GetCheckMetrics)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/snmp-devices", wrapper.ListSnmpDevices)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents", wrapper.ListIncidents)
@@ -10935,6 +11155,224 @@ type GetCheckLastResult503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetCheckLastResult503ApplicationProblemPlusJSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingTokenRequestObject struct {
+	Id     Id `json:"id"`
+	Params RotateCheckPingTokenParams
+}
+
+type RotateCheckPingTokenResponseObject interface {
+	VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error
+}
+
+type RotateCheckPingToken200JSONResponse PingToken
+
+func (response RotateCheckPingToken200JSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken400ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken401ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken403ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken404ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken409ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken422ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken429ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken500ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateCheckPingToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateCheckPingToken503ApplicationProblemPlusJSONResponse) VisitRotateCheckPingTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -20471,6 +20909,9 @@ type StrictServerInterface interface {
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
 	GetCheckLastResult(ctx context.Context, request GetCheckLastResultRequestObject) (GetCheckLastResultResponseObject, error)
+	// RotateCheckPingToken Rotate a heartbeat check's ping URL
+	// (POST /checks/{id}/ping-token)
+	RotateCheckPingToken(ctx context.Context, request RotateCheckPingTokenRequestObject) (RotateCheckPingTokenResponseObject, error)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
 	RunCheck(ctx context.Context, request RunCheckRequestObject) (RunCheckResponseObject, error)
@@ -21142,6 +21583,33 @@ func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetCheckLastResultResponseObject); ok {
 		if err := validResponse.VisitGetCheckLastResultResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RotateCheckPingToken operation middleware
+func (sh *strictHandler) RotateCheckPingToken(w http.ResponseWriter, r *http.Request, id Id, params RotateCheckPingTokenParams) {
+	var request RotateCheckPingTokenRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateCheckPingToken(ctx, request.(RotateCheckPingTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateCheckPingToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RotateCheckPingTokenResponseObject); ok {
+		if err := validResponse.VisitRotateCheckPingTokenResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -22561,545 +23029,566 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tchs5kij6Kji1c8LSTpEmqQ/bUnTsqmW5rdPWx0pye+4xvSqwCiQxKgIcAJTM6fWJ+XUi7t/z5z7B",
-	"nRe5bzJPcgMJoD5RZFGWu3t2ZzfGLVahgEQikchM5MfPQcxnc84IUzI4+DmYEpwQAX9eYUXe0RlV+kdC",
-	"ZCzoXFHOgoPg9OTmDcreo61E4LHqUKLGnalSczynHYEVSfXbju1y+wCpKUFzntJ4+UwihmckRJGIkCB/",
-	"WhCpJErJWCHMEhSpCEkSc5ZItGCKpvDpnxZcYUQlGi/SFOEJpixEpDvpomgYKH5H2DA4FN/tDg7VdztR",
-	"FwFwEmFB0JwIJIm4JwLNBY+JlF10zsUMpwgz+UCERDEWYomoQorzEKDQY/I0IQJF2Vw78G8UFh9dkRmm",
-	"jLJJZIAvvpFERWjLzmUbjSlJExmihymNpzDADxxdv/4RCYIT2Q3CQMZTMsMa5TP8+R1hEzUNDgZ7+2Ew",
-	"x0oRodH/78PgI+78ufPp9zDhj73Oq0+/P1T2j98FYaCWcxIcBFIJyibBly9hvpqXsADr1rRjmvnX7E9R",
-	"YT22Rgsh1baZ+oN580BZwh8QZW4V6+v0p+/6vd7hw3d7EdqK4GF0AMt0dHmK4PchinCSCCKlfROnlDCF",
-	"7EP0QNWULxTCWfMxpilJOnihptEBMr+Q/kWYojHWE5WenrYfhfc/Obw/rMY7UWJ5NFZE1FF+bUlccfSA",
-	"qUIjMuaCIKE/oWxSAYsyOlvMgoNeNgxlikyICL7ogeZY4BlRdvMezefXJL4U/I8kVud4RuqjH+mtoF/b",
-	"hUVbYy7QYp5yrBcMFt40gL8FmXOhYUw5m2iYAW3kM57NUw2MIBMqlVh27aNuzGfP5ZTPn+M5DcKA6jH/",
-	"tCBiGYQBA4gC238j+nu9UM/b/e77EHy8EJJ7kHsxx39aEBTDazQWfIYwmgtyT/lCojmekGcSRYx8Vrem",
-	"TdRtgNK8bgJyrz/wgfVG8JlnxRUWCvExYFTRGUECswlBW1dvjtHOzs6rClIHvcF+p7ffGezc9PsHvd5B",
-	"r/c/G6DUMyzBONb8TQUHQYIV6ejBgrAI+P6uD+7TpA71DSy/5AsRa6S9f3/6OsPVHKtpDgRNgjDQ/JwK",
-	"kgQHSiyIF6TFAloWoNnZ90NDZnOuCIuXP5Klj4bvyNLh0+zqZxLFU84lZRO0hQHYEEm83EZqihWa4Tsi",
-	"EYZNRkmCLi+ub5DEY9JFH6iaUjZkg1005Qth94DUW0OPovlN/mRG1JQnIdLzB9434slSb5IULyU0G1Mh",
-	"lcbbnDNJhmwr68CciCjKZqdPCv0hSQ6Qxlm0jSiTiuBEzw3HSk9GPdCYHHpgwkOW0PGYCM3TAAwuHFzm",
-	"bNsdDA71mZOSEmRw7OoDVSqapkgsmD7FQrTbewU9D1kE7KsD/Cvqoh/J0pynMuZzkmjGBeyeizs5xzHp",
-	"ojeW6SpFZnMl0dbe58/b8AnjCt2RuQqR5Bpk4HJ6TGmO8u6QlUh/b9yLd8kAd14m/VFnN94hnVfjfdx5",
-	"MXoZv0p6pD8eYEeEBqE5GRbIpqPpppG9763nLw0i0Bn+rNkxYovZiAi9TFSRGfByQdRCsCZuAkJRCaKE",
-	"jPEiVcFBX/O7bI9QpnYGZpMYxr/Xs/zQ/OzXzoEw+NyZ8E7+FCZww+vQn7BkFRcKkYUJMf6wgiUNVrMk",
-	"xb+aIX3R7MTsIDjXvsfJlaFb/SvmTO8e/Seez1N7xj+fCz5Kyez3f5R6sj/nwGs0KEzT4CDoG1lMUz9l",
-	"9zgFfkSE4Pr8/PhzAG+DAzOVMJgRKfHEnllzItQSDeHdMNBdzKiUAPCnMJAKq4UMDnb1aimqAGunZgy3",
-	"6XJRQcvL8uD5c0nixYyzrv4vxrLL76duHvI5fAtzC74UMfo7QcbBQfBPz3Mh/rl5K59fmo8NDiuiXhmY",
-	"QxSZiUcgB0hEcDxFfDwmLNGMB1ChiaBJOfCBYds+zxsWhdBOLoW2+tg2h7kcczZOafy1BIDRlEsFM07Q",
-	"Axl15oInnV4f4VQL40tEPlOpZFBc0Ff5gmZQbLaSsfvsKddRA0iQEphJql+FCKNkYdBB4ARBC0a1NARL",
-	"GerzYQsOPjg/ogq7jLY9p4Q9vLCCc6d6ZhwaoRVhfVCg0qnhVIDfDgG94WJEk4Swr6QgNaUSaWYAnyBG",
-	"SGJOfpzMKEOCp+QQLflCwJ8aZ/eUPACfzklqJyepHK7NaGqcffcURKWFvRinKRHPZAa4lvofjELs5qul",
-	"588dJ+t1dMsIKEtlHaCEEwkHv9EanLxgaUrvu0xy+M1QR1nkvCILSZKvJJTK/kIPWGZcRnePtOKFUS7E",
-	"uU1nNqlWoJ7fD55rfiWtyMe4mhIB0t62/+Cqy0D5GdZm8PJZNhjkdPqeWRsKHqXkkSfaotjHk9FtjZPV",
-	"UB0C/ihDuZBv5l/icw69JSGfG3T/hiiVKSIYTk/04n8liVLbFwJKOgTbDiluVkQT9DAlzNoBtFwAYqx9",
-	"fUs1ze2OX+F+PCAvRjvJHt6PX5LeuI8HowLH2ytLRXZUa5uDwTekJAf5kxDREUMLRj7PSay5k4UKJOEQ",
-	"pXwy0SzLaXE5Yg6dsUR3q/lijpQIbeFUckQZiv7QsaJr5/S11vASwhQdUyIRVXXcdtGVtQOhGV4iuYhj",
-	"QpKunuY5V2/4gn0tWzLyD1doDJ0VT6XdfI3OCw02WRfGVcd89xQLc841BqaZGUIjFM7f3+AJcomXKcfJ",
-	"DefvsJiQr5YyiFHqqUSgOxq9u9/bfbn3Yh+NloqUhNR+QaKw9Ga+V5yjFADabCEV5x3z3VOxaVEES09L",
-	"964FB8xQH53R7387a3lNxD2NyXuG7zFN4bD6+uVMsMIjLEGyWhR6LnLJwipaGCpNNztt8y+fhE2ihMwJ",
-	"S/Q5i7aKUwoRZujoVDPDe5oQsV2Z4yMUhbzJ2hXMbe1fjOWDn2G2tLtAfuXKCa1MwQ5E5LPmxSQpzwbw",
-	"QFK81MypCHZRjiqokDecoxlmy+wCbMNV1QB1LEt4kmW9ymYIhsgpMTcrYcG6mt2+cIGokk2XLA+6Kb83",
-	"SKHCom2rfg23bVQGhwlyrz+UShA8M5ZGPifMHoW/fe0y/Bpqfc80Frmgf/5qhcOao2CRrI1gRLDQy6EX",
-	"tHTU94uCfQGCjTlM/ulT0OLZ6in8Vtb7w4cPnaOc+D3XbN8bqOOpVonZhJRv9Wr2zi8Z8sw9Hj3mxtZp",
-	"7Y7U2EFxrOg9KfQw4jwlGEwAo0UyIep2IZOy1ZUvSieHsVzrD7S2Lgt9ZfeKYaCZfHKLVaP9tjKBMKAs",
-	"BskWNIL6lY+n/XyhbmFRG2DgC7WuiTtuPCgNAznX4LRHh1RYqI1m/aV46fWxhILi8KWlCd0algb8lPXN",
-	"R3A1+iUMjugZT8iJXok6IWyKbrfxfw4IW8w0tLDEhYFt2zD43NFNOvdYgFlYty2Acg0dGag+fQkDxRVO",
-	"W2N5JcbyrjJ4m/FyTaSkhhV+wy2yKZqNmYz7CbJIrWVmcYwZZzTGaSZA2av5KE7xIiERGpGYz4hEEWZq",
-	"KvicxhFc0PgW+impOIO5QsSFYTKKXrFYujUsTpKAqRqnl4VFG+NUkrCyjuW1qtynz+0dRYzn7kJLGoLQ",
-	"Qtj7a5TwNMVCdtFrc6N1gPZ65kIrTheS3pMzd59mLqvrtJDdvw1K1289D5X8cSG1Rm9O6rozwzpvhjLZ",
-	"lGf6YcoRlnfWXgdOV2ZC0llVgT9aXw4giepN50o6XHVMH9FL17JKJAWyKE/eTwOXjZRf0BkOUUbtVGp9",
-	"AqcUS728BaI/RFHKY5xG1u7OOGJEPXBxB6treRs00YTpvgvCwPQdALIZpq05n4P9ne0zf3JU6D1/euzG",
-	"yR9dzAk7OgV2eURv8OT7RXpXuM7cYFOYnXbLWerxirhg6RIpPEEFi3FE5a35KAIXg8KGgAEKPKTAJx9J",
-	"IZ6Vz2Yr4aq7yqxjLjdhx0bt8MsCAoYwh6MiM7ke9hs8OVVaDM1GwkJgkO8Unkz8A1U2gm2YgZbD8akJ",
-	"HzBm/diitwpP1kJ9o9to2Y2zsWbTMfGjLuNe/TW8izgrco1NaCp6vHjB79z9ROudZnFjJIyLuyCsPjMW",
-	"70/VNXCArpYaUiLU8RQzRozQu3LXVZkwEQRhNMMqnoKZ1p6RcCFKmAoRZ1qFlsr4GZphkAYCbUVkhmka",
-	"hSh6IKMp53dROGSRTHF8px9ypuXwaPsQWN5IggotEJnN1dJ0KQkDTqdgbKWB6aKTeyL0bhcTAmDEUxLf",
-	"kWTIwKKcu28CiPhea/bvr95JNFtIhUZEj8TThSJI63lbchve6nl0NDhI01uySEn2wZCVXH6eSeO4UyZi",
-	"mKnH7aSjnzsbAgGtvdUePdHf2UXTizjDn0/Nd+AzU921BpU+xlieFKKJPEQPU07uidAI4gyuLvWfBGAl",
-	"SWsYL2BQL5ADD4yw7h6JRj/WdMVnlE06llJgUVpDAn20BsQO4RE5zAtpTEFFUr+8uL4hCcIS/Y/ri/MQ",
-	"STphxN4PYSRJLIjdEqo10Ha0lmB/adzZnJntvOnePkpTNKH3hKE468LQPOz24q7MGphXRCJNP0vYlt3a",
-	"XoANeauhlX7XSofZZ3bzAiGOgZMYkVYS4CDtCeBYd3Oj8VNC434Fi2Fg3ELsay0W5Ox+PbBwfwSbJge0",
-	"BOJm7p6VXe2hVIBsk8NR6nWharl2Kq7hyums3HJupNI09logvJGSc5tUlZ7ys2ulXFM66IyoUNga6z/N",
-	"m8PHPE34A7uVJPbLXbEgeI3CKQhOLkBkNcpWjQJKi+QRRQjDo7LgVxBW/SLK2jGZ9Y6vvVjMk6+cUFWj",
-	"TpxvZD6TCmZLqxTma/1pNZUcA+431CF+G4TkD4kwpn6shZ1Mp0TJQqO1EDwDftDZwZR5G8FHS+NWjLRq",
-	"tphMzW2xEYUKus9OD6wBzU63+73dlw16/wq32xol1wwBq0i7jJIMVlDbvGqaI+FNfZuLxAl9rCGzd1R6",
-	"dbeFuaao84RCeMU6Ujknn5WN5dCKpx7PmThbaXEFlvnFIy0Up2oALgyyZtrvgRH8Xe6u3xZh/9KUC0FQ",
-	"x1iRCRdLn00NK3RHjS/8mIIl8QBhdL9IGRHg3TbH8R2ekFArfVSCsj1ZWIfPrdc8viNiTFMSoh8XIyIY",
-	"UUSG6IYIgTXm//aXv27DjTj5POcSPIq0aAx3nhg9EHzHiJQQJ2e8WmKeELR1fXR1+ma7aMdyENFUyxga",
-	"PWVYtMoLXcMBkpC2qnYJQT9VBim/PasPWW5w7QAoPz4GcLLVeGPQ7OEihWVaSfTlRW0hNIAj860kxuG3",
-	"3S3WmH7OTv6aDYAhCNaL9ekDDdGW+Y+lIS1Dpsvt0sHSYrR7ItxNRl1YNd7YtkkW+6gPwRJthMip/YJY",
-	"YdZ7O9D6ck4qnKZl4GqtUrwxflOeG8k9NhajcsoYM2vZgC2jd9pBShumxLjv+lXjTgmKJxCB5CR7pEFG",
-	"xkoEVpqJv0+7/f3d1tkE2iouBiXSfzXjwh69vZaDMld939YmZ7wKbev6gIAKG90JDv5TnCCqStTb2PUi",
-	"Jd6Oj3860SumV5ARgYQxtvgvqgpK2vqNX1S0cmNji+9M2+yrW7PqK/a45DMC1jwgFWI2myWZ0RJNMUva",
-	"73C5GN3GjQcRrDuXaiEIwoJgtBXlDla3FZqKQhTFnClMGRG3dIYn5Ha6nFDCiH5lj5pbcx5Aa8rGAksl",
-	"FrEe4bZ6eETbiAvjB63PDuPuc/zhBG1Fxx9OOi9fNdwwWrcRD0NQnKf+WVqCOECREvR+mUcMwJmHxII9",
-	"k0h/jrYmXJI4RNdkNhFkro9SLxQLkTYwEROLhxM04xqvI80wDV23UNMKeywsxCnDzML8sHJYKJBxRpel",
-	"k6fIJZtlFXs6rpGzK2jlCqeFOMTMOO1Oo8KMC6K5e9tewi6d3567kkcK+w3CeQbfWmw9Sjz3nxYfpstD",
-	"Z+W7I2Ru4nnihYDICP1NaA3ycUqwkJae1gvBj2FVFcSsutMoRvvXCWe0vC0yWT+WfOpbNaKesFzEMb58",
-	"ptcCheVAtTydYFvYI2oTP6NGsw2fE3ZbpO41N3dFq0z522ZUXwG8nss7oegYx6pB13jA0nJA618J3BsJ",
-	"AqE3MckjTTRCJFVcLL1M74lW9CbL6/BMbrCyLSx9HhE3X5CKfYNKRVmscgAoK2ScaOJen322kjKJOocQ",
-	"LafDmQI2ICvqMI5SziZEoCluYpF2ZvllJhxamsNjQccbKVmGYt5Ajze2l/qba9Nv+93DyEMdC28cAoo5",
-	"PBKagHFsiu+JzTTin/UvLp3qTedbzDdlnaq4eFPssgZ4p7BW/jC5TozMkXJDKkDyGEJaTeoHCo7JqUR/",
-	"5JSRRAt9MZ/NcINUr9uuVJNMahWS3I4aREBw9XJh+fwO9DisQDIkiV90KfV6u5BaImyD9w1EHttTLvvk",
-	"u7+wrQ0pFpbT7dEys1rHUp9G8jFU0rCrH22TtL1uKDDZo6KtTdIN0oyo68ZLLbvvc+aNgNMcoOOr05vT",
-	"46N3IXp7+sPbEJ2dvD59fxaidxcfQvT+/Mfziw/naIuyMd/uml1hjiettsHtWLzQ/XWyazIZa5F662//",
-	"9/+LXqFYUEVjnIZI/36BpnQyNX/vohlJ6GIWIpJKglL+sG3/BB2c3JMUbYFviP3oAQsGEW/2M1DZU/6g",
-	"/2IEGQgLdjE3dBAGugMIctVfanGbP0BaijHfiE877B7nPZdfvDXjlB+euVHLj98BDOVnpwBRvpqZYFhe",
-	"y0hvo8hmP8MoxYoIx/1q51rpLAPnwAg2X2TCK5wmi+OYzJU5FgSVd2grMo90yyJa9diFDewabYZI471j",
-	"eio+emN7LT47ykbIEHMjCEsuOWWqySBmOM8zq5MTibDR0Ykx6OoZv785Rgm2MUpFQ4fWOo1ViI9Nvgt3",
-	"TnIGkb4mFRdV2/UL/QwddSdG+2aN6uXUlZLk1GgXXHcw+seAJVwtHzV/ePvNNYZD9xclhUxubAkxP0YB",
-	"84ieFZ5p0Vai1ma+CSzsNZbTEcfC40k/IYyIjeVaSzZypbgkzUEuSEzoPUnc+aSlDC5JHlI842Bquic2",
-	"8CnHHVgSWnsjlPVBj6peMEfRJreUokFKfo1FSmgmNiO3GlDBZ1TCU+ute+sOl1s7nuZZakqY8alBJhBf",
-	"LkYdZ3OxyUksYrQ4W8JLXS6runTy+W2zNqJn3u81r0RoXumlZCpdIkngpbCpA6hxgMqVp6cxrUBEhPyt",
-	"bssSfNl59ljo3pQAg+4Ocx6/CVD6BLnd6fn0RKbpmzLjpulOCRewaE6KnZ5+KEPIASrVo7Zg4RBbJwCW",
-	"2E+Br1QItjgtL114FqO2331MEnzGfN5GznttI6czY2Bu9cmxafpEHkQrb5vHmKYLQW7VVBA55anv4oIz",
-	"zZEUvScQ3ArqxIJZDg6sALPM58R/hG7iMP1IpyXIenGP02Z3LGNXW7CvwqaxWbeyXcJa5rcsjeY5UL++",
-	"Fq62d0bF2yLdN1+oZox9G3+v3Cnd2hgLOyrbJ5UFLQPro9uSA1lRIS9MonGXH2ebE7PlxRjSBq0M06Vs",
-	"ku3SNQhns3nLpm+Vatv0Jm7b8jWTbftM27b8QczjttOftZ7TJZdqIkgGxKeacXY5Jx05JzEd0xhJopQ+",
-	"ANzNuO7EJq/Lsw8AaT2TKMppLEIQPE7kkG1Fc0hS/bf//X9QvqQhiiSbzc3jfPlCFE2Vso/zpQpRpGL7",
-	"NFuVcMiihEnzNFsB3TS1DzNkhyiaiHlsnuaI1UDM3Gg5EnXHc4snC3cJa9tdBOnK4AeiEhKMIqMCg62d",
-	"MHVQcNyG3FhDpiAHrEnXYNJcUiVRAfsmo560uXuMVziGfGf2g2g787OwPtv6jOgO2QdBFelwBpIhXMCC",
-	"lDIzoXu6j3+2/xchyrLssFrCsZGMhQYjEwqAMBsys68Ll1JScZF5FFWSp2YWsx3Df4KDoN/r6v/vD0zS",
-	"ZGADmdNoNbsHIw9mWt0yKUmSWm2GoHssKGbKpEoHDYaqIm3yMSgFYzqJDmEGLozfrlaWftMoQxY75mV3",
-	"uOj1dmKzXPpPEnXRkVlDtxGQXsXiIkqITKGiuJDSrKRBT0L18xllLsJyhudz64uUMLmKpRTQFQaagFfy",
-	"ilJrvYtWssBSawPPCjZcbm13w1oeU/pK77SVDKzcms3mK7l9qbWK56uYeLltKlcx50LbL5kJZnluc3Ln",
-	"hyjE+5C2x1ip1xZn2Qbtq6vZ5lTboHmFDtucbxs0rxJuq5Nug/Y+UvzyqcyKvseSbBi1YyyBJE1sDE7O",
-	"utAUQ6EFrExwl2Zbyzk5NNa+wqiOkyGGheAPGROKVoXyPFIZ8s/MyJJtTn99TJAi+zVsNmfRXkW42bWc",
-	"Qv7FxGBMZnm6xYIVfOQjSEnu8TwPg+xAzKKHnl7FKgAyiEq5qAerHPf7LZJlZ8APvK7OBT2uTnUQ/ZSf",
-	"/3PBRyZCa9Oop6oq5w+IGBH1QAgzckYBJfu9Mk72V6YQf7m/W0ZLbzVedG8exDBvQYn3JscwM0EZlczw",
-	"pRzicwjjyHMue5IVrEmU8AQKYEPgicYwZFzU8kUR0/0KpvsrMb2zCfn1e/7U7f7g5roe2ajpNVynwm5v",
-	"fY9pLEMeq+TTB340XIpagBuneUaUoLFssl61NMWsmM7YVvNodycwEZgtUuzo092qCfwQhEF/RjXn3DP/",
-	"6U/1P21v1oqT/SEf5Ao6bnjZP4OBGt7urXzbf8sXYsXr13gJN3abplwwXTXYRcNA8UemrMmWO3TlUKAE",
-	"QXE9wsJNe3N+BphwY66KTYgKbrdvZ3Ly1akVUgx5jW8rsbXNSTJm+a5ossW36KWShxUsDmwxI4LGyI6A",
-	"tuY4viMKpVzKEAmlQjCdI8UR+TynYhmiiv9ujmqT3cuLHbFg3uP3mqhc/TbLiExWJFPmhyHOOgmZac1U",
-	"izJtPNkfZeQEomzNFvRh+Ej/nAJh294z036BLDJkFsmumbwX7N8WZOFLKrYRhf8p66RucM9XcLP52j7D",
-	"4sRtX43zafKk6KGLH0PURx+Ors5Pz38I0aDgD7Pj3F8K7g+9sB8Owp1P3jO7xpOtn8OPQWj//GB8WLLf",
-	"BU8S8+A9u2P8gQWZ9nNjFQp3UMzN56B5WwOC0axDsFMYzdnaIaw6X7AFbHCU6IEvTZPs97UZNfv91gyf",
-	"/b6JSz9fA0D527T08wcDYt75rNzZZQa0w0VLZ+4ZZcWn/ZqmlqtcadrCNlC6iaqZYqE6U2xthg9Tnjqb",
-	"4yGiqpAkomL/ajLJuvp/MWZa27LxR+iIZakuNzWOwRrbKjEk6YyWnSlmSUpEppdtfi/2dapVTWeoqjlf",
-	"raQ0aiW/vCrxdWpAXe6vMzgTgXCR5bUpUztnt+5FO3I3HZ0Rc8h/CgO2SG1269LFVg6BS5nTOhGUa9+c",
-	"XoEpmjbEXhWjLtRCMLTFBVzPC5qQbURYIrM4DZAEXFIks5ckwlOCW4dnVQMtClOtTiTMcO07hzLvouvF",
-	"bIbFskn1uq3vxsr1sbyFW3x/A2cakbfOy8uXBS2G3I2u6WpPF9M6s7m0zzRzar9Y695QnFRYRUNtSh74",
-	"vfgum0Q35Pa5zfFL+HPj+dHytrGmucLjOtCfQu9tS8Js8p+um9cam6HXGvr6/BpBDTa0Vbq3SZjc1sI4",
-	"hvoJ6T0RpmSFqw+oBWUrR4IN0OYQ8xhABVW3ZUWkDMG/wehQU25rJrcRHvF7UsjYIRZMH2tOACsZVPZK",
-	"5e/yDHYrs9bZWh23diqenGM4npojGs/nBAtnmjIfIEli3bAEyMfg1U63/3K3O+jvd3d29Spmm2FtUs08",
-	"+8/OoK7aZvAKCNOvQXtlLwRNJoACnDCDKb4nh+D6ZNziCphEW6bC7vkfXl+cHZ2eR86mC0ZVc1WMpNJa",
-	"2YLNF6OUyilJtrsQMFpCobkxXkIMuyaa84uTq6uLq6IpzD6Kij7D9lkQBg4ELfCeXP305uj0XRAGVydv",
-	"3l+fvNbIzA2BhaZ1mTUzjxX69kiyr5m80tjKG2VP8t7dowJA7lEGmLllUjz2Bo8IzCTEIxXwsEjmJRws",
-	"Eiepl2ZpH6+YoGnhn9ylhen960sDtXtwc3wJQMOOv/XbZM+Nj7jb92UzrKvUy8WkaoHdWSs2CRJzkWSX",
-	"IVUy1i9N3kPFDU8qIu6ohLajIAyOjo70f47Pj85OgjA4+4MmpOsgDG7+cKMJ6UK/vb76KQiDyxu9yMdH",
-	"R2UsH63B8VEz+QC0R5YmzA8DTvbbwZU9AACzXwBp9suAnP00sOc/YRLZTzObfCA9LWNSA0btZRHwRqsE",
-	"+lQ90FR5iKrpgPUrm6TNxBUxBJ7veztlIrCOAXs7B3s7bZIGP2DBnuIIsOp4xaS+6QlQtxu4rfApr2tg",
-	"leaq9FBKKln3gmA2BWRW8sLkojKBYHoiNp+ny/JZRiuWShAtj/1roR52UR41KTIrCN/1IPyNVvSyGl/l",
-	"89gWe6vd63GldUYTTDq2DtOu8iMEBbpi4Vl6caNaagqJQhRBvY6oUvm10MYn8Wfl5byhr1SiB8HZxLmK",
-	"rA/DN3PL+/UJgNVb619cAiz6hn2lCDgR87ggAxZ63kwInFxdHqMpwama2rvJsjCox9kuVLNWmCVYJMYx",
-	"q2s+7N73u2/hL4OpCNKiHiJ9fJ6e/6BX8+LHUEsiRu2CmK6iULeh2HhDzTEVc8ZIrEAgndiUG3YqVg7a",
-	"WKo0qSQ3FCuntuhGBUpIRbOW1Xr5a3/QKiO7jSovj3tZCPqC1TU1dKrC815/ZSK7vb2dvc3NNmaoBuni",
-	"A2QWV6mMTNIQI2RqTXLr+vx0G5bxngjgmmW0aVyV8cRFQoTslrllVSbxGG+gNpbvjsAUzcpBsnK/Jaes",
-	"9rFJ54DlnYQMKKaCgJ7zMwkWB5ym9psyvHLK590LALrNyqpUej0hgNxhM968uy6KSLC313pdWA4AC2er",
-	"bt+8u9YDAt6Xt95xi+tm2pXnHeutOzblg+MpBhfExER8P8YtpAzfTzCghXKtNPE0nMEnbAy+VtiAzVoQ",
-	"M6w9vnZIvcUs4ePxDfVtIagmYKQlPjaxim/fHpydhWiw25nyhdh2O3+KWdLh47EMHSk709QzaTr4s832",
-	"lRNp79VBr1cmz70wmGOliNCj//vWx17/08de59Wn/xh87HV2Pm0ffOx19syj3/mO+bfeekS/RPJXk/63",
-	"hfOVBtH5Xjmm7BGSzq9txL1Ap5eZlGcceVxC9dHSsa3uU0ZvuFoMdahOmXljazc4jyyAKlmd/XMzb5w6",
-	"h9ogsfI3TY2bLVlxyS18RdxtFvmgiQLKCDRd6/9ahRc2LH3hRJN1G+CKjNdWxmo/X481NwgzlJWwUZiR",
-	"HaFpOR6VtXjj/KMlttFOO8gZSE1Wz48/c1pG3SqXWX39VOC9H486/xN3/tzrvOoe3A6HH4fDT/+98+n3",
-	"Xq77aI6BvlX64K+gnuo+b6KPp0kGAmhpDtRr77UEJ983z3tmYGpECZ/IjTIwN/r+vtGbK3ejkUuZ8okL",
-	"UTfFMMZjP70QpsQmuZnf8ckJU2J9YuZiUnSDDTdUEz40l6vXxGuZO8l/M9l4MjXBcOM1gZaSC1tnYSoR",
-	"lUXLp+EhQRjczwwTNTH0kE0HwuMDqM8hqUl0oKakbRUdB9i1G8E9+GlW+HFcGNE9O89Gdk8+ZBC4JxcG",
-	"EouAJ/LZ+DrO/hiB8Nuz6l+H2dbJVKn5kZQa176cuxeMFIqacPC/f3tzc5nFpx2iSJNyHgEGtX8h7sJV",
-	"IAJSN5F1mCE+N2Sgj0njNhGZJCw2gSofW0/rB5OpWEEkgMyMBChyqX2MFXJV7NaIJ8tbu3fkquCcDAPf",
-	"82R57D4ITQe2lEvr789se/s542pzGM65KoChte7bBC/lLWixrXo5JkK9xkt5BF+4mri35E8LnLaD4y18",
-	"cWI+yDrYBBumhxwff5Sc3c6xpuQWX/8Pydmlbpy7Mo5Iyh/AGtDi+3fmo++JSfhks/tS1upj45B3yjwR",
-	"ZpqezY1tFlQJjw4K8wsDPg8Ogu++C4Bb6An/rpt5Zt7jdAHb8K59jFoTdBt8VULIRl+WSOERXzoS2OjT",
-	"0l7c+MviDtr440fBm9HrRl+V9ykEvjVjYfMQOM2C0JZhykIq1Edn9Ptt5BgSihT5rMrhKxk5l9lnGOim",
-	"wUEwtFtpGBwMA343DAp7xB7YpoMNsPCj3VNtXe7Ku6Hofwcw1my+i5E5MMtGsPpMSgaxfm+wu1nBCZi3",
-	"BeLTutO2SGhPtrCu7lgkyIR8XrWws4wtQ9PgILApKg/QcJj8fjjs6v884draYTb48gq++Hqy8K+SgafV",
-	"MhWZyZMtVVaVyG6x9XuxJEpk+/EMa62OYRaTv9udWJzDL7kHy9x386X1XoyAOEuwSCmRysa5aEF2Logk",
-	"TJFk2zwkkNAYctCrKWYo0iJeBAEyh0bqBd+MVNPGVKl5hTJ0u+Bg0A8djVTFxBoxmC9q5m68lOX7j5XX",
-	"hTv7e48oDvRr0aGfOAARa4mjJPVsThtORYLUm/ZWKiECRVrRi9AWZkuUEq1JohhLYi5FbY1BzSxASpRQ",
-	"cfQzjlW6RBE8auAQZQHfqZPBMY6npKO5l4AkvU72ZLwDiUKekGU4BXbdhwavIE0/BaOxM6q5d1rvRYPH",
-	"MrvJJl/iNbu9V/stuYs1VJqhWxLS48/6NZTkp5tWkkBFqcuphmt2rDo35obFSQj/DimDTIGe51rb+dWp",
-	"57cmVFjCaClbZCrDI4WKORYyL7d7gCKtawJrQVdvjtGrvZ09eKPHML6W25mhhvGESJOkJ+LzCOmZY2FC",
-	"mWbg/UulkhF6jiItd7ifU54muXHY+JS7LrFCKcFSATXq/tFzSM9sRoG0PIxnXMxmaNKjUsmZRFvRd99F",
-	"IYr+G/xrgpnyv/KHJP/ru2gbyvwj7LpFWximjFKqiMCpYavYQgo+zw5cx1YdtIetB3XIQuqB25sFCR50",
-	"DxwZxiG7yPhSzAiWC0EOUApcJjLuMDwhz6R9hLbA5o3AYh4iQypoBiE4MrT9oXiKBY4VEXIbinkbABJE",
-	"mVQEJ84XgEGdHuPxnRK29bsudLuNDOioF+mvo581oRwg+zZEFShDxOcH6Jn55lloWMoB6n1pYCOPM3w8",
-	"EeOwsDe7Fzpc2QxpsPokyQiGKknSMXhAavYZ2YUqOrQUzl1Xdw9mEgamcdnf2D5b7XTsOvBY6B1XODMT",
-	"+8m2rDy2p9anLwbldQ8it7GKYMO6/Df9j6Hv7I/sEcn++A6WWu/6AGqoWRZQnit02OLWwQF/MT/5U2Eu",
-	"F/NzUvr5TpV/lt/+UH77Q/ntiQO20DtX9ik48VtWW3Gb9nPKssRQIOI12knhcmA4/J0XO7ZJJ3OMDbKa",
-	"+xUgkFRYKOq8Y3/3LQUmzY6Bc8J741pluByMvYUtKwotxwuRvbwIkWFgXFjmdYgu5oQdXZ6inW7PBbNK",
-	"vETDgAvEFmk6DEIkOfxpglnHC0mS7UPkjlQ0Wro8z3M0Wqj8PIIDq3AiVZwF75pO5pw9rT2Wf7SsqI4f",
-	"d23nrkGw+6R0d5dZmj2W67AmqNdksKrdzaf7V0w4RQZcVQNL+7XYsM1lYRUtmeXZg7KifflM+lpUrhQa",
-	"3ucXBrUGlfsZ7/vy3Ym3yYoRCrcOtXdla0HNVFuyr3+FlG8iJKwLsa1ZoKzIB4c/EBOKZjJCM5qmVJoU",
-	"Rf6z2UOBMxkcvOz1nvAI9pgVzpoge9ngXlmIjO411B/OnZ2+ifA+a2EUuHIKR9VTX5DJIsUCkc9zQSQU",
-	"Y6UMXZ0MkFwyhT+jrR/4M83qJuTz/FALwiMc32UVvkB+TDm/w4IvWLIdogXDLJ5yYbz78i1cV8I2tZhV",
-	"ptRcN+am8V4WAhBdB8ZYVRSYsjvaIl98yPJfZNVZSrypULNlleRUaLaOY7mZ5Zk3vK+zRBy1LZ2xu0eY",
-	"Bm0NWa0GmXq7NvNpQmRVjIaHwcHHQa8XDnq7nzKTXn6UfKknskh8BRqySiOF8cv7rzBK5qTTbO7be/Wq",
-	"lHGhpb2vHOw6o8z+6te9pH5bpkGD1iY28D2WND5abKyxg7Aw0h8jvFBTwpTdwCYCIYu5scEHRjeeYykf",
-	"uEhMiJRLH3yQ5wZGcqrPgSwvsNGzXb5g0HUhU3AtN7DruUKG7rEmvJ1YENXJnoTBQhJhrUMzzqjiok6T",
-	"eQe1SBU3l618JqHLflzMd1wJLavDsTqgIgyg/9y/+EsR8portMwC3ZgWd1POKuO7qYYbuAT9+8Gnf95I",
-	"8C9eAmEDRo08s0mEOZabqPRXDXwrZm//ysC3qVLzQuBboefNd9/W9bbbXZWwNz3K9mGxiLMpdqzFrdBl",
-	"Pwjz0w6yIpiqyPpTUxKweAH0TLpLn5UpE/IOvfE/ZnZwBaQK0mGIcJoionU0rNk8d/VwIDXrUZY3VZ83",
-	"kriaXlA92c5OcWPnyPyvrHkua2dyhcG+gITpoyV8QFlCPpuIASpRSjUie50RliQJIbU6yxIR5VPrnkfb",
-	"zh6VywsDtJUpIsip1ui775C5ht+GWZDkAE24QsMgIROBE5IMA2s1BOMn6I04QYu5nhJcqpbPuZbn6tdZ",
-	"sbxfZyap3BYEHWYWlqxTcwIXz7KCmGQH6hVGeQKDfYubQy88Xz61TP1S9ilcm/kCjsVbbA/VdR3nJ/AX",
-	"owX74uDNNtdvy9z85yGkUBvao6HM1ff39rxpeCtehI032qVtakgUuLv99BGuJ/VEpHqdIGbWf5UL/Ai9",
-	"v3on89KOBU9u32W1u4m2Napgb88wW8I1dFGk3ykLrTtffUecSfQ7XgkS5gpRgOvnaqP4vmaq5tZepTJL",
-	"zCYWKTksXL8jeUfnEir/FZP/7laS/+4+HWJ0Xz7MrAuavipbEjYNjB70vibfjmzItuhXTHJM6oUYfP78",
-	"a6sqVe405mnKH24FSajwl/N7Ay1Q1uKxCdINa1+ZlXXdZXXYwAlt14fubhiMunlBEn38e0TxinagmS4X",
-	"9M/Ydv49wYII1OsPdnb39l+8fIVHcWJiy2b4cxHwAl6txKfnbwqUdAxIGRZmRE150szUzfsijn84uSmZ",
-	"GX44udGK/snR6yAMLi+u9a/L9/rfi8ub04vz67LVwTRfZXAwLRpsDWcAjx0z+21Hzx9YOAoP3pd/Z7CZ",
-	"kPDbXG7258ETCxL6djJasJRI6Woh4lSzSLRlSgFlNApmROCg/kCehfAlPhlJni4UMdzQib/QPyQSsqrr",
-	"sSCJVnBxCjIhVWgLo0jrLwdOc/nXKFNBQ3PR0bFnqKGG7QqFrtB5bQgrFQgycTapwAtmEgAmdWX4/VWZ",
-	"/ZmT5eD5cwjkL6QdeG7CyktJgwWtqIa93ZdlbfDt9NPHG2X+dzn/9PFafvqXg+fPP/7783/5p+FQfvr9",
-	"1sfn//JPn4bD63/e/he/2piHyL+/erfuBglqGjWsU3HfwRLbTbcqJcBPq9MA/OJx/+0PN19s/97XxvZr",
-	"tBVC+10OXp8aXvBUaZ6FdeUxRoiqS1iZLisyfskgsb/KIPHf/ul3/12rHoP9Z//8++6/30b/8b96nVcm",
-	"cskbrLSWxMCeVQBdTznL+FgPoI7vGH9ISTL5ykQApY5Msfy132yW6f+XylbwbYtA2hxhXzePrJOWiH5M",
-	"utx2ydUdZeX51TXrnrVF4ibB+xo5KWWeHXtpvHedPSYhCtMUciFunBP15N4mRm3AaV7vwHAZX47cb5Jn",
-	"wYxXWMpCOnkXz79BZgU330eF86/at+sq5zQHjPZ7KyJGHzdYqfByK1NrvgNWZBGY4T9ym0RgMwK2JFPM",
-	"7GKvU1v70JtOVi2pIWEPp/fHkYIr1hTP54TZ60wrrHN4kpFSUObxQc6F4M+stcu4Z1JN2BrI5gd4zLg3",
-	"UvH5HH7IxRzuZUnbkiqlmR7BvC7c8J537x38nndH5Sl5Wlzls/S+5StGPs9x4Rubvsmw4319neGr4bXD",
-	"oOf1dQGpcDzbGNxqAoY7wkBMCFEkl1KRWaTF0gjTaIPkOfUwfa78zPGxp8omVTtqO2ZmiBfmvGrnrMld",
-	"sSKpd+u0Cs25t586J8XqLNwVDBcKWVB2T6SiE6zsvm3Y9JttVXdbX+67/LZhL5qX2Tb8VIAeEvxSx9ce",
-	"J9k+SkJ7IrquJrE3j1etl+Fljzq13Z6sH7nrii08xdxg9PUza0r0RNyhtpEQx+98+RwqkPE7fejBJz74",
-	"skQodQqbz5srJYxxTFMremRm0MHOSgvzytRnb11SYFpK/mI0ve6a5K71d3LiLdN09eYY7e0OdtHZ9Q+n",
-	"r40ZCzJC8zGy/XnHmgse2w59WacJ3XhDNXo+XZuJuwZoq4fIjIgJZML/21/+il6ghIwWE1DRM9S/WId5",
-	"yRciJrc4STzn5JFNNGfc/pRYolgvxVjwWdfPDsQiVgtrJGyyGTc9r6tJVaJsWLR8WJRghQ/ynMESjZbo",
-	"+nVHr6m58v15GHBBJ5T9685g98XOMDhAPw8DOtd/DIP+4IVJgToMvnzxVyj9+iN5VZbgQthp/YxySRQT",
-	"e66bxHJ8Nk+JkZdi/V2atj6maqNdF0aovTxyQ9beHBdgqL/MgSpPcNUx1rZ0SyseXUeqV9dccQ4VevhA",
-	"WWK8aStscTw21031TF3r7QHVapW/gNGHsOR2s6JwjzT9gGa0vJWLkQZoZC+U6hZ+UJM2BOnR65+rX7c4",
-	"JUI1wPSrmTtyXBRWqg60F7thlRY3I+1HSVkbUP8660V++9kvWkayzdFsStnzW1LWUnrR5WK3NQU3mEma",
-	"cxe2IPB1kHiItnJiw3Pnn+9WpZBvMbc6oIcpTY3f9AMsPKISmWOlVSpGn11nfXowr12nieBb0evG6uss",
-	"7+HWzHyDcrC1g+Cba7Q+cFsh5oly3f0X3Nq/1N59wk1VJ4dC4WJfcAh+cPVotyJzPEA1jeyeM9pGXCCM",
-	"Rguol7sF5Fiuv6U/o1LR2PhIV8jmfnK7cR3gLJLCu3E3LyuMP28Ow4yyzT8qqdxF9QquSmXDy68p5Fu7",
-	"vdVLaZKzC7doQLVtSwuGwcJWe/UCu5jrz27nsWqJEuel6enNpxf5WFqBOzbefoGHHaSsAbaEBNEM8xDc",
-	"ORBVphop9OE37Zr6ko21dW6mBFEXYclZRzfOstm7czbLVn6IHqacuKS0DEqR5D6AzjYJBy1jfMFiArEU",
-	"pnpPNaxqb7SLd+JB0sEY487uaDTqvIrjuJMkSUIIIePxeOypF72OCZcKam4m5ZlCQMXlb10a6JG5ROdT",
-	"zqrfFZy3GqQKG5ZggPMRlsHBha3SuaHz/jWfEQ5pSO8JuAh9hH0WIsKS7YwAwO2DKxtTA66rRzPOJlCp",
-	"IzUpQbM6ocbEormOVJ0swloP8kCZrDPXr1gI4oskPnOOFOCUFQEEUSPjWHuoftO1tofxI8/hVZTiejZI",
-	"Wk837cXGCr1VRaG6JGQ+cOaYX6mIhSkGkkk9Kx3hC4VDHm8qsClGNkSrqw3sEcSbzNS8uILtFw4OYLep",
-	"b00kxe2UL8Tafq7sR4Yy38Inxb4ykm6oMGzy9Bn8PJOm0PCITDBrf7pnY7VJQ+3gdamodad/5j4vlNOj",
-	"86O8pguizLq9ueEkVIOpZGj/1nYUu60zqKuzr2G+Qu05KRZpZTNfk/IW/oUKSFS2bMsaEsXNW3MAaSr7",
-	"U6/2U/S8hHI+xlnka3f1Glb5yNPmPwsLoEweIsZdAJoTOkfLXPoYkbGRj4t2nSkZMiNwZAuIsALlwTSH",
-	"GEJNtZSzLjrGKWEJFoV9fUfIHL4FWQU+H7KoSIIR5FTBRg9BI6IeiJ7MA89pBs0gD3s+QZgXRnIKleQY",
-	"6Q7ZY+WQGsdrtx3KvG+FQ9QDIXfp0npEPQWDLJadnRFBY/z8hgvOFI+6j5Js1vOl1+A16BEwTEn7W86+",
-	"dbl+N9Jvp8h+Xkm/HW/IxLSm8vxBWMXn+oVpab174gNjAxnvH2x9M7b+NCzssULb0/COS8omv2osPwCQ",
-	"x/K3i9qfG07govYLfWym+J8en10iEk95JV5f97/dRTdTQeSUp0mW4A/NMdjhUi6N5RTfE4EnBEFGnY4S",
-	"dA4ng6cMrb9y1Ike3MY1STQnwgTZN8bE7q0K/Rz01tZYXRcRC3GfXEpnFqym2MhnvzUnIiZMbVshY134",
-	"ZzGgFQTJUsjMynRN/dW5msoBrZB0CuYhlPKG9xz516xdFGt5GrV5bBj6UwW99yvW/9VkIu5xersu1VYm",
-	"95Ei8RYxM6giplxcvR5WW87G1V8TtAzVUz3US+f3+x6idXY5dHp5v//IMrdahKB/9gmDmoXM8TLlOEGj",
-	"pSoFHEd7+xUC2V+Fhv7ui0EBDS9XY0H35UGCiW57yi3sgtxKCxxV4rmfbAMPem4ST7l/vXOoEune1+ze",
-	"Qa/3Jb/vgyQQPm+zSy7VRBD56x66DoiND177YfHwLfe12QFsP77+t3co5RPKquew7Xs7zIp6pZCGhuk9",
-	"jSE5i4kvhwjfw3IIqS02YrK4zLlQvhQ5m5aHDzWgyFal1sSV56j+ZcrDJ1jhkV58T5UF86ZYslrxIsk7",
-	"fEb1cuIV0XVntVxejl533eZJGm4Ff5C3M8qa6n8DxqKwkkKEKiSIVgclGpMHLQzxh3KOgJV1I8ANvPeI",
-	"0hFPeOQmo/6qOvLewvu/bEozX+IXX04zKDFeBwmsOOPCTiudd7s7g8qJt7szWLVm+3t7O3vtxVbTnWcJ",
-	"gaD81QWlworMCFNmMzKE0dXJ0Wt0cf7u/0JKYCZNTI3JkZe1BhWaLxSSRLmld4lb7CvwK2dI8DQlCWQB",
-	"KK/D9cm7k+Mb1Edvri7OEIeC/ejD25OrE5Qbnl3edMYftrZRBzk5DD3rI62wPkPvTs9Ob1C/RSmJMJAy",
-	"nfHEl3v53TXCEqV0NP/TM4lsuwMUJVTiUQrJ5+eQKzRCW7ox7Eg+HhNBku0QRVafNG/DUtobxpWp5U9J",
-	"Al4mkQn374wXaVpKc25HKMbn2fGBM+uXQaa6Bi5tAPRTzqlRfLGGO7lePf7S7vC6lunrDIzCw0v3beHZ",
-	"VQZc4aFJMPDGgllMPXB9/e6MmyvChSQev4crngLLdueKbMGxvTkDH8+012ZEeJpD0JctYfCYbAmZkOXm",
-	"4BO0BB+lZOYRH23lit29F1CoOiUzlPB4ofd8XT5IMnNqrfZLipl1BpiTWG8FwyWoRDw21sGGavdECO5z",
-	"OdXMykRlzIlAlN3jlCam1Cnagh9mPAu1hNDw7dax4W90Ryd6bN/VKmVSYVtR3pc52uTGmWM17fqjzaCB",
-	"NxjnFJK1jKkpjl1IQhoinEruIoGiP3RsCp7O6evI5X5wiQPNYaMJT3ZXe4578qIWEkJ1N8vnVHThq3iN",
-	"wIWGXMxmWCzdxBxB6V66zZEBtSyhV6eIGiwtXZ63alee7DEkXsw46+r/Yiy7/H763NHG85xe1oexmBvU",
-	"gutuk2/5FcjRpyzxJ6i+Pro6fWNT9ZtcjludvjlIjC1/u2Sxrxuw+rsvdl/u7O8Wo5w6fd+iGEjeefMo",
-	"HKGUMuLqscOBL2PMGNGbKSVoq2e03fx2wTrKPQY8L8lonl4M9OEPps41TmaQs19zGGwY+D3Vkm7L+B7d",
-	"74XtS/99ZPuD53mf+udPtl+Apm7RriHNvDRJuOFGhjIQP2ShYgLgKiqZsE2xl3ghFZ9FIaITBhmPoFz4",
-	"A5VkNUZfvthfb7OsyXols7gnwPAB8bGyl0zOw89cbrjroy6KEkxTrYG4S78QRSNq/zYVIGacqan+5a7z",
-	"hgwrVL4PzaIY7SWPlQ3NzeAW3Jlr5rOUyPydwt07jgWXEr2+vnEAHQ4ZRnbAgpeZCZx3CUF2+vZuF+rj",
-	"u6cplgpu8fnYXLISYXqS24dD5pam8J1J5hp5L0ciU7LIrDzEBRYaWi8yuL/NpDeNRqgUrzEXhIFDol5m",
-	"Mx+4LNNAtCbyfHlf2+6Lzz64/osPv8+HLT4+y0AoPj224HwJg2ss6PgsjzD1Gy/MTWdZMnDVJ0uq1e7L",
-	"vRf7rdy5YeA8TLj9uGPKJkTMBbXx+i0y+b3svxqELcIx77xVScaYpiZ3pZUewRxDWIgE0dwrRJSZLQ5Q",
-	"WE9dvWcYV0cmO+woJSZa5Y7O58YOs+6mLCX3Pv9dEJ5CZJ2RQz0GeEgzzkirbrnJVVu+52yP/vl0KWmM",
-	"03e2n82+xlppwrF63NcLQdusrG9pBZlsPBzsd3fErrynzA9jz+BtnlRDSTz3x4Uw8JWZb4obGqwrQlGc",
-	"vvl2u2beIhjaoLfq8G6KvqMRnngjk4V1WGi/Ykb6Xp/llzoJbv2qGmFPz5vz9Ni12hCsjYdrRzMaQact",
-	"pwxtHzFtF+XzFSyjSTXBLl/tFqhBRTk5RAuWEHEFDFazN0H+CEFbrdyG1myu6t5qPp42JkB7QpjLgIV4",
-	"BI/7JmzfN8PxIk1fl91rNuErU5LO37fjx2HrfenxkWlo+RRM5xBFWnUUVC07Wap+tIXR8U/X10jGXBCE",
-	"JXJV2Uydy0jhiYzQFhhLo+MPJ52//eWvEdgtqEurKqxvlucUSs3hO6Vzb+LNwmuwpuDPnPEZJRJtHX84",
-	"Kds6NhDVwJL/bVjpV7DFtqv9zY5UUBcevQdWsA22GVFeMGJtB2LBTA1NjVa0lQh6b21A5LMiDLhwmBWz",
-	"oQJSqMvtEMpHmPBHmZuMrNIvyJxLqripuFheA/tNa6e3otheR7EPyXomGzJRmHUrSG5K1Af3bw5Nm02p",
-	"1tEa4vEtvr1wtZXALwW/t/X2H3ds5sv2/vFy7yNPvptvv6uNSLIp5YFXaiu6k2SGmaLxT2ZVaq6Xvtuj",
-	"+9ZtvZiD/SaMALUZBziym1XYq3pky5C7pw9Cn/dUHSCMbgS9X5o6orbxVnQNSLJTjdDAxDoPmeEqg26/",
-	"20Mpn3TRBUtNpmnr7YoMHCOSIKg6546vQ1cbVE2JsI1DhBXCbDlkIKSEJr+CleE003HWr63IN3OTeyHa",
-	"tj70FnYq0WKecig+wxpmbUrSSPpnUizUiLYGPXRGv4dM68aqjlM04guWGE+IlM6okkNmijmCnwS4+JuZ",
-	"WYvYmDKqrFN+mZB/ZyjPY/kGpJq36P3VadeXoLxGW0dW9fVnq4ZFPSixbTrDExLClYORgItcfL3M5cbz",
-	"WwnteLZyChG3drQxTYlJIBkWRvzbX/7qSYddG/IqP0y8o/HSBY+RSsxhpo+vnxYpIwKPaEr1EoTojMq4",
-	"KEibk+0akqvL1tc+MPZGJ1ZpMzVM5hC5XN2D1Sbe/jqPjC+h6XEzhlGjF2FS8ZstY3aD3l/1E/+nr+Jx",
-	"YuGt0KN3RG19tQgjFqz1SmXCUxvZ7b5peQCW4vL0u73KjtlpcXaWLe9/lJx1r/BDQQFqrunp8hdmue1C",
-	"Y0mecQmeFKaCP7wkRU+AQtlNSE1s7oHhv3nFKsrGvKUhuVZ8Mwf6zPaf/bbj1Mt5uienMK6ed4rju8b0",
-	"AkcI3iPKYj6jbNJ5IKMp53e2Roa3bsK24e8PU54SaEdB6YJ9Hq6qUQEsXbMOoCASgk8SMAkTegWsU5IJ",
-	"OL9sRe7eUMMju1LDCUUnJBH3NCbyeVbyYvspi1w0DnfT6/Wef6//+cMf/vCHX77oxWNLXAARLCa+a9x3",
-	"HYnHxN3lUiLQVsofiOjEWBJbeEGGKKETahWVBMupdeCq2DCaqy3gzp97nVeftv7lwP7Z+fRzL9wffHFv",
-	"fDPWUM9+5cqNAMCmTqdyVqrRWOhjwzQPZzeXKKE45ZMFqXia6jG2D9DInCRbg0FvO0Qnb99d5J6n6Prm",
-	"6OoGPKNcLdVyRUao8aW4rcxofcP+7f3pTRedczTDFArRS6+byYqKa0eQwsENHnqqrj2q2NqLskvRi6er",
-	"KfbicSXFwMcIYgaNhGuX4pcpLTZN+a0/X60WVwsldDVNFNHofDDgYtfvpbXKH3Qjl63SWAVnW4OqdXUD",
-	"B4OeQ2pz0cAT2CSXXKox/dyqYOAT+s7OPm/uO7vWSRUmVPdUHexV/FRfvnhCN9XBnncPGDBWEVp1O1OZ",
-	"OVYiPMGUSYW2QAs4P90uo1fjdCN87jRlYvEWaXIM6ABFjDMSIaYFoxBFjj9G1dqIxnlUIqpy79Ekqrt8",
-	"J5xIxHgxmD3vtCgfMpP5wb0LCl5MJd/Q7Onq7VToxyc8ztT82mLj3AxcfHSRf1x8fJUBtKbmVZWr3+c1",
-	"sIrrH0+xdbOE7fItKmG1O3Vq9S8fV+GzEnKz03vCGp+9FfFQT3ruPFnVL+fHqqUP33XJNZv9yvKaBmBj",
-	"eY3NSvKam8Q1Ec6HonUZnoZaW415gOacblLGQsNmMip+8ZiGS8k7HZAlELIBPzWt3qME1fOzS3Q/iLXW",
-	"cb+DfiDVeuIaw5CtJeI0kRGapwsZotHSnQchkksJ9zrw1/u5pnH4Ew4ZzU5O33TOTr83wQZjHBMEAcqa",
-	"XW9hiQRWxJsDcqGmt3Ms5XwqvDFI9ztIt9HaT2ydlbPWm0ax6I46hcFWFsh/2SakxYAvuOIxT1sBb9sW",
-	"edj126PSqXT2ek8fAm+PzL+Dwa79Y2/f/LHz0j7Z6w/KB1XWatUxZXr2nVBsNj9aqKkFwP6ygOS/LECF",
-	"Bwaw/IEFMH8AgH6BVPSzBfPaeDR5Zq9brGwxpmExSmkceUOW8hHXCX+19a2EN8AgwDE4U+SzapC67neQ",
-	"bYDqAul9ilmn32sjiNqRb/WG9GVxlhzFPE1JrNbvzfqmfHTB318pltyPhZPPSmB0cfoaRpwQFSKC46lR",
-	"rDI1W2VZF9obTtlsfkGTFklI/PrC+9eXaF7QGfBEK+nFUP/9fiVWeL//hOoC9OaRXeaC3q9jt7oNjpdf",
-	"wWd1D0/LZw3cq/isg3qLsFgs4cW2l9senVyXuO3rk+sgDI7cv/1XA/OHZmol3mqarGKspkUDY70U9N6M",
-	"5X4dVX+ZsQsPAAZQ84xTzW2DL9P9DnJNEDQpTlifQLq/iuajOfM51y8Cc46VfsCfn6qHp22wCgeFZg2I",
-	"uLaQnpdBKL5a+cKAZqPfGnmwfom23l+f5ZjRbbdbhL35OVDz9QgIV+ZtEe/3g7iE8vtBHITB/U4l7BCe",
-	"rsKoadGATHv39BO0KT7YCT6VFAI2a1QIXpN7GnsyiG5S9LVYnqnBWa0eA5bL9c8kouXkW00DpViqW0kI",
-	"a18CZAZ5zlc66bZIVl0JbjF58aD0N9zNmUGyI7+G6EbkyKW8hb4b3zZ86stq6ZYsy2+ZrUuOhibN4ixH",
-	"k0ed2kwFKqpnrRShZrAuaLJpFVYj4/i8AeFMBsUbK7NuJgVNloFGLJh8fEYXMEmDjl8fvG5lN8RDpbEK",
-	"lBjTq72wbTL8W3DG2Gg8+KIxC0LzcH5me5ZTfl0CvDh9Xea48Xxxq3kzJJMpm4MHL/2Cn8eyuYDch/Xe",
-	"+92d7n63393t9ruD3qDf7fe7r7o+ebtw+zUcdv/lY6/z6tPvt4bDrvlr+/fe+y6w/TQscM2gtWJ9X/bC",
-	"tgnym9a3eTjP8rYZrlr9jyaNezKrGVH1ym+M+IV4HfDaD5FcxFPnjpVrJhXOWXdhzleZjt8en7KLWBEl",
-	"g2aaqXvWblQ5CvBZn8oPeDGxyA7Bi6jCScZc5FpWsDneLTgcuLiBwbsMEAJwcU/EPSUP/qrG9+S2VIi1",
-	"7idjW0Fp8oYmOfevJJhnek0T/0djTFNb2aGisZmvzKkv0cOUS5fV3sVUU7Ddo4sfC9RQ79qfjMq+RM+R",
-	"BQ/9f/8P0nobeNIkJKYznLZalTBQXPnLjFQXDNqFGULy2ZeB9a1iVjDHt3h+1G4Klu3LN/oDF3feUlWm",
-	"jh+y733rUBnMVRGzxBLWya9Ka/nozdR9aaOzqse7EznaiyRZdyWP5F+jqN4j895TeWsNUP7iQ1P+cDul",
-	"GrfL7P7FU07GOpl4OOMvW8UOAMkTBOSz800lLC75ampp4WHtNZAfGUcnKGcENFyr2wL+UcyFSM/xhJiA",
-	"KoRRQuU8xUa/PEATvXMg5jldaq4zZHyMIiuY20BwZ/uP0BZmxiE4GwhUIThZRlxN4Q9GqG4TIszkAxES",
-	"7fZ6ejTKJkMW5cj5SD913UDbXXTk7G+Qgcj59D5wIcEuRZXMuKTZt88sJx4yG8TQRRlCrYPYaIkiSDsU",
-	"WXeUlEqFwKuVcmaDzGwkRTQRfDE3eTcom3SH7DVJiXLuAw7jBt+CzPi9TfOdzcjnRLzqcmddYRsAyBPg",
-	"bwAsj63xpSdHEjOpbhsjwQqVeR1sPjn3miiN8WJqrGvCEkSt8xxkorh8f6OlbXDExjn8QEdoa4STCfgA",
-	"SjTDS7SQZMio2j4sNs29UfgCMqqjCVESYbh8o0klv3rL+fiVhdeFvZJtJtj6sKe6q22F3nTOmhp9HhuG",
-	"JIs7NkQpf9CSBjgz1pUVR8YuB4Ne/vW+yJvnh2ubS7nA1x5TG+LpDsrcBj7YrChfQ07x0mlWS+YO/PC5",
-	"kQaf/6yPii+G/GXOex2xYqT4HWGtylF6D8lqxsMllMa0rfLx9LdFw8Cr3mrC2Nnf2zwNiTueV66QbvNU",
-	"tTVLx/BqCty4huYjS1y6bEG3Gu2PIdz19iZbNbM0zurJP1GdzL+TDdly5/w9Er9njbmYrSjVnWu/HuW5",
-	"VvbUoz1zNtYaUEz8Zub8JFnnUMqS1VL4U2kagnN1G+OFJLebXAAUPvNnJLuxGcjAEgQNuyhiRGnB13r6",
-	"QRZ+rTIvBJEo4TPKtOBqkxsBlkMUJUza9q/Pr50hIeEhimwcgH379ubmMkQ3x5dayLx5V25qlE/bMhuS",
-	"j9GMfiYJuqMskQinqRaSiAk20XKRnoDTi0vXaWYeQRgkDKppG0gyLdda4vV7MtdLyeJlkJfTbBl9omn1",
-	"inN1rLF3s5yT82zY+rvXAEj9+XUGWv3dBwds/dVbA75nnOKE6q/fuyk6X9ANqThPdeFwbQ0ampQlT+9J",
-	"sgn6DD89cl0Unl1lvTkjS70Mb5P5w+i0+ewqHXjKrVcZTH0DlXjHyhx6MIlf8nx2xsKWJ5jmsO0PZejc",
-	"N80bPGmbaMcfTFnmR28EIR1NgzYZBUrxiKSyi34kS4nmgoyBE0SYHkQm05RRxo5OkcKTiVZoiyZ2TZ/3",
-	"4PvAndtIEbxCCpHCjOJf1xlTj5/7YpaXAx5/auuhqeKig2be72ZWGM2rXZ7xsn+iiufllO0ukAwKJNh0",
-	"DnMSK5fGfZ4uH5Ga/dglOW9dveOrs68bsNeFWlgfYhO0nC5XxFtcXpz/8EuHWWzkybUiwKKcZv7pk357",
-	"wid86em+B5pSHIjMFry1cFV3fXB5ev7DUICBZH0q7bWe463p78kSHxc3PazMp9xnRMVel5Gb9NetNaHH",
-	"39SDXKXFChN5Dxvyp3fXJuvlFN9V4/1UKrcP18bwAaeyIRjCZn9vLCLhN1H8nUbrPSG7kVM+f8Kwrsbi",
-	"Fru7lVpZu7s7T+ijCb1tGtN1fX7q8bSoR2qtw9GO38ONjpe3QJ71kX/6ZvFEq+OG/k7jhAq+dyr15pOH",
-	"hBPVjBybZQY6+un16et2qYFAITsjCidY4c1G0ZrRQsSkXWa666fJ8RkGrxuNWE1ZccOgLTYK+Xlb9Xsp",
-	"6AyL5furd+2QAMrkYiPQi9kv1qWcvW7I//jm6PTdIbo8ur6GHXnyh+OTy5vTi3ObXK/ToSxOFwnpMM46",
-	"zuqxvWke3RuP9a15Xi5bziNSoxQTzWyc/s0mw4H04ybBk8vthBm6uA4RRimP7yA/j/7xmsd3ROhff/vL",
-	"X01mwgfI/4IlGvMFRFEg6om0P06x9KwFl5353USGKMVsYv80Wz3MMnGkNCZMkpbJgGrZe1rr4H5W0zJ3",
-	"j8kOtNlY5qOWI9xkyRTXbyx/7qWEjChmIWLzWYgmfMaTECXZeobobjEighFFZEtUVzInbTb54sfLVjho",
-	"JH6Lx43Y9TFWZMLFsiUnxCqe+q21M/2KJFD74NDuoRmWdzZJC4CGqJIkHXerKmcTN7hapKQtk96QI25+",
-	"6mzGyhoXqbzeG63VY864N/QzSfw5pxo2zSmTCqdp01cN6L+8m5zXMw82DHF5N7nEatqy8YanaXNiKKcM",
-	"hejt6Q9vQ3R28vr0/VmI3l18QFyg9+c/nl98OH/6Q6205IaeK4D9dALeRMk9lVwsbXTD5nlZw+D93Lmt",
-	"VnJAgyQrvc7RI1MYB+5TXA5T69PwQFlivIPrJuEFDNVQ5tNU9sQTyBh48WOp80PU7/UyCd0mPWQcWRj9",
-	"Dpdti3lq9QCALl4CDHanQRi8SIIw2Om1vQEwqPwAnQ12TdmSsPT0xWvjcFZ8ttODh5+q5pICtsJsNTJY",
-	"fRbsDyZzVyHV1wbeHDI7CirOS2dHxx0ThIvuCBTt6O9rpVA/iKdY4FgRIW0pSzphWC0EcYmDNFlEf+hc",
-	"k3hxxlnn2r2PuuiqnBosynJ5NaXyqiXwsuAA2dmkZVmmI4lnxGX4qh7H5ejAgqf+1nD4zz+//PIfH4dD",
-	"ORxef/q5vx9+2fbl4vKE8jYn5/LhC21xgdyUM/+q8uS2YdMIX9K2xlxf1uvd5rOjEl1eXN+QBEwPx4JA",
-	"mi+cSiNsoi2MooUk4sBVXvzXCLk/Q1MgrWPNxOAqLjPneusYY4T7FRnf8mW1HIIKNE9xTB6fsO3vJela",
-	"dT+L1L9rzaVoQ1jULflM4oUiSdUlYn/Xy2MfeSsPYW9TgoUakU2uT9NCWZBGFz1/0p6nu6jV0oe5sFUu",
-	"t04Lbm3wXrmwLT68tt0Wn125IcoRmy1ckm2UXIawbEZhbaVry9FENuDQW6ecRrwLW+VrpQDLTcLmRl/u",
-	"zJO4netGBRelrzNHbYscgG/lZP3X0Nb1vwpZXeXI3a3BlOeKBGqWnCDODhGZzdWymBcK6migKZZZ4YZm",
-	"hLTX4/LFW3dxXeg89M7zky+zvotJhsS4Bq4RwYKIo4URos2vN27p5IzdGoYe1C847OGNji5PTRu0FekP",
-	"/vaXv0bbIZpp7pOYk9dll7PtTMBD1EVHSaLFgGzandPXB6aMbKypxhSUjfQxiGOFOEM1t3W05AuIPNOH",
-	"BVzemRSiwYGdS74ymgUHX758salXzcWPwkbqdEVOzZwCe76uqlBYv9p3CIGsp7NFqmhHEYZB2hkLLJVY",
-	"xCAEmRPOhofbWHB92ln3nS46Vcblx3ofDdmWKc8PFUOuz88uw9zNKESvz69DdPPuejssnI1ZDQFbyE1C",
-	"VGyIbFVq53pEmeJDlsXLhEjwhTIerzOkpoIvJlME/iRozlMaU5K7LRM+T8GbOsZpas5t8OaTUyJdVBW4",
-	"OXaHbMj+6Z/QUSkpzZCdQP5ut9tiLDSICCOzcoZYDlCkP+OC/hm+OkDfm7eO1LroRreTIHEUiG7I/FRn",
-	"KoCZvLJw4Bhb3VgQOUXUqKwuaQ5lkNwUQdlDK9m4ydxATYDlkB2lKUqwwnrdqeQp1hDMi0TaRUdFniKd",
-	"czh0+EzmDY207PwNhqyyN7JaopKkJAbQqtshk3EhEYHZGBKkvCOGaGIFKvN4yPTGqnWRR3vshllESUrv",
-	"QLBxXbhcd4h8plI5nOhDQg7ZCY6nyJSGtNX/LEkhULdwijRHBx3gc8dxtY5+Fh2gyBSSjNCWSe8OTWd4",
-	"Cdnst8Mhi1zRyQhtZRKtqXxtXDI46yRkZkv6SlPHGQpWRjajCCxAyShpMxfrsYZsSonAIp4u9Yqapbel",
-	"raEX98OB4X4buB0qjjm717TOmRwyyPE/4gnswKs3x2hnZ+cVen9zDHtThuj9+9PXiCayi6CurSHmCJua",
-	"c7oTVw/193+UXM/DVf7dHjI90UJRXVOU10Q6QFYaPh5badpU4NVoN42iLoLb8WJZWXmAeujix3DI+u66",
-	"P0QDlFs8djLzhsvgrncNTYiLYXomUWSQG6EtyFKRJUMKh0w/uN8pZHmRhpc50jb6xCr9YYblneFPWBb0",
-	"iO6QXb6/0StrPTaN+BSWOBHQxwxrLgEVPaxdQhqebUusIRN8dmBrWA0Z4E1mqhi1UGZUT6BkkONnWrOy",
-	"5RSAeUSnCZnNObhfdH4kS7eL9ZzmBFvfIfiqrKZqPVbDO+LJcsjsXeNg19a0FGSewiV/xs0citDWDIs7",
-	"khRGVp0raE4SV7wBWB3BCeLjIQPWaOCw4cTCXr510Q8nNyEE+2hQXp+8O7k5gcWhWd9otERGfe+i3cGr",
-	"EO31BvqfHf3JkO31djOeovfxSB9OGmPOySXSCFx2IFNjZAHIzoxLPKHMnhdaypOG/wgCtV0xQ4Tdk5TP",
-	"iUU5iqBahIt4A/fB6FBT5IKpyEWjgZ+kK6yrMQBGZ40BkNPMxwVXRfhwLkheaXfGNQ6gsSCaoky4kr1a",
-	"KYgUl4LPBSUKi2UbseK5ImImC97mQUHOCgraRTDo9ro9CEWaE4bnNDgIdrq97k4Aqu4UpLvncHR33NGt",
-	"H0181hyHWVIKCCyf+92s3i/l7DSxXx3pNpeufyhTiGdEQXxvg2dO3uT5O71W4JKzpqHzA/0E/reGE+hp",
-	"DHo9J8m58MsC09TMshTDn7mm9sMgR8pHrVWDccwokjOolP4x0CIb0bziX4suDSahHDMWNGsjc4biQu5/",
-	"04ynCX9gt5LEwcFOr5eHa1uNW2skwYt4P9kju+NOv9/vd3YHg0Hn1c7OTmd3d3d3b29vb39/f99pQwcB",
-	"VAHQwgT62//+PyiDMfgCvs5ZqZNVeka+aEvQnEAq9vjNZyv/JQx2DaZ93WYr8vx7nNjS5+aT/vpP3jNs",
-	"5TuSmI921n/0hosRTRICt4m7g1frv7jh/AyzpYUONthemxmdMkUEw2lWb36vDXzW2/09w/eYpnrFjf5l",
-	"iqzbrVPZX1pTAV/jj8FR+cWnMKjIScGBq7cNTkY+H6dIkwvwLfdlF52AGhvl1BuZ2zZbScdJU/Wdbvzn",
-	"CmSz8U4vHII/kqXdyLAW3/NkueEe/qU267od94j9Zt0Xv5QVeuuPVGFt/d8oWr4hD3sERpu4l02rYLbR",
-	"8rfOw3oteNgxZ+OUGtPXbr/FEJd4mXKc3HD+DgsTo7g7GLRgeqXNekUW0s7r75DTmg0HRvmcqy43ZLag",
-	"+EHHFYnq+c80+WKYb0qUL/IcntsQYhj6EM2tPpaQlN6DXcYkRgC5OhHceUSVebDpqcyDKwxjt2n85DdP",
-	"/rvrvzjn6g1fsL9bSjRL8TSUGPrl+Cti7HsQNGipzd2BSqutg50MkqnWaewHolYSWO8fJ9JXnEh/JyfR",
-	"f4Gt+ANRX7kPC+L3hnIwyL7zRSuR/dDW7TSWKNRkiKrtY5M5oLqVHytul/bbfmm/WZ+Rb7CJbPKDVoLy",
-	"b5AtedH0G+VLNtnWf1b+9MuJ1n9/jNDssieUjufzjrvafD6mIOc2mx3f2Aa1tGfPJJoL/kcSKxmacpum",
-	"yqZLoWSM3il4TMV8NqKMNJgn51kSbzfYxqYL08elgQd8U7+EP9dc/9MlGpemA65uhldUctHmZTyp/hb8",
-	"qfIdnzGY1jsc4Mu8Vb+sg85FLJmLkTJsfA53/V64nF/KRlCZj760xVhsvcgr9StKrs5+8NyXGwKYua1/",
-	"aWGF/jXN1flm+vhzPtk6bmCH2FTlwaA32O/09juDnZv+4KDXO+j1/ie0+UyS2/wqYafb6/Z3Ov3/lZBR",
-	"f7DoB/ao2kv2yYvxy16njwejzm68k3Re6ZNrD++PXsQvk1ekN4blsI7e1S77WZeDoJRDvQmw3G8sEGRC",
-	"pRLLYjjhcznl8+d4Tg/63d3uAG2ZCAzUH3T3tmFfx3fGF0/TsZSpiZoB/5c1PeYtwUso6I368SDZIZ3d",
-	"8V6vs7vff9F5OXi108G7o714P3lBXo5fBab0vfng+KeTzqA32O0M9vp9yMXi5IRgRhK6mOWuXdk2k4vR",
-	"bWEpK0W8b6fLCSVQsc3dBdlpHaD3DOqjkwTNyIyLJZoI/qBsCZLcPYklkJeWMnTz7vq+D5dDivM0OAgU",
-	"1Kre5NIA9ovloquuDRyl/uPa4NtcG4zzgyw7pefzzKNotb7SeEhnlizvSX3BsnXNC727dHUJdtkwlKB4",
-	"QhDjiviNC7Xj+OttDP9ghf9ghU/CCh/FCNcwwX8Ye34jxh63II9imk9p5LkmyjntAEDPMl/JrUjTdBSi",
-	"CJhSZBzXwKuFJNG2IWjM8gpjms0eIgz/HTJnIxJ8Zj1Ajceh8QnV/NpWD8DM+jNzRlCcEgy1bbvZsKMl",
-	"bBcN1lIOmUlIZQqLYhfNPMWlSZiavocFcM3XyP2GoGbNBiDXsxgy049EEi+N54zXgOU/Lh5px9JoCg6C",
-	"c66QIDiealI5yLIc05iYUsBojoUkUs9YLCARcyH1A6hLGe9ys3sk7/iWJq6vOxU3OfJanGVPhvnf5AmW",
-	"UUGW3NWGKkEgSwUnOw4n/9kOPGdE/M968P0XMgreGCn+cWemc4v2qBqW5zcqGTcVEyBlEwJswH4YIkaK",
-	"idQju8kje8bZVKn60TO51h54ZaF5GnPgb9hylKH948/BaHkri/kNDDM76FfKkDRrS84I1beqE0ROZ7Fe",
-	"hrHY82MnHiR90jMHRmc3fpF0XpJX404P90eDeCfZJXv6/GDkwSWt/pa8nWj+aeEtscEwWMz1riXJ7Qg4",
-	"MS0/MnXDYKz9cZ8Mkp24szvaw53d/VcvOi9fvnjR2d/f29vd3dkZDPr9zU0qLjdEs0XFruA/DCrfxqCS",
-	"8RkZm4SXImMNj9IVvP6YpzCIYVLlcQ6yVEEQJ+LyBUVAngjEgf8Yy//Qz1GnY/YagjiQcMgiiOXDNsVG",
-	"hAYHKDK5i+THT91KQhmtW9TS+VhXeRvMEUG8DB6y66Or0zdo0O13eyjlE7Q14ZLEIboms4kg8xAd84T8",
-	"27u//eWvBygSC6aHs0FnURbIQAXSQpV8ZqOxNPo6jgFFNurGzohKlBAF6YlzJSbh8WKm1ZoFS4mUKDKN",
-	"I4hvAbVlyIYs3yOFkCfjcmVYBTRPoIyMOzMOs2IO1NRmhIiZmOtu3fBOTTkw6/NMouhIC6TYMH6oo2MW",
-	"CAkyJoKwmKCUS2L0LYUngNuE6qUPkeTW0Xa0oGkCFXo0NZgObGQCRH5YGLdDRFJpgrrMcogFewahH1xS",
-	"ML29vzq1jWBAztNnJvYH8AKBWE5Fs3dsFk9UosVcEqFMTeUirlyBIakgafpYbw8BwXBoS48QDpleVKjq",
-	"X9QtoICQtTvplyYJkrNjbXfRxZywypWPnbDuFlE2ZBDc4QCBHzYiF4BmHOnVJQL0zxGBLOlWbT0EeeVz",
-	"LoG6QBE8n2sVd8ioREbD9mirGVRabc20VkOfI54sXeTKYg45G3rojH7v11v1uVGTMr7aXTp8klvKfJ88",
-	"k3bbhSachSokp3yRJhDUNyIrtmL5ai478T1XclYsKJ6GLkjffSaxoOPWeVS8uL3UOJAmZvnGdtui6bUZ",
-	"+cujPdFtOhzdi/4jO1LMTs1Z5nZQKOr4O4eKLAZI99q1AoHignS5mDyHbjvAfLswrFZOmaEcy2Thb1uY",
-	"O4B4voLR2LydT5eSxjh9V8jGgC3/Kj5bCGqzRegT9jmUNpLPDTQTDhkCyMS2lXnGq93BF8DeLM9qqMhn",
-	"LcBd/9s7l97c0IBymQYWKTF3AYNeH4RcI4r9HCSC3pt0F5Z4AHdWKTfTodmHniQ15aMlOAhedPcK53d2",
-	"dofB8YeTzstXpjLAlAtVSYZVmAKQM4o5M6HbWq1eyHxSKMtlAEl6rMH/mDMleHop+L2JMbSL5lj2e0C2",
-	"W/0JVdPFCARcHM8ISLlagvxUjvTqd3smTRPQd4ncbnIpAeSKIrUVD6t29whBmH1kct5VDRMBZJnMCNBm",
-	"IXRpB4M8rd6jbi3smOZp4EmI9/HnSiIy34VNPfGY7w4mSzRWuCHJU34FJqdXkKXoehL7Sy2BV8XSZFa+",
-	"JNIFBwPQCtppFNdGsrSnzreIMnEMpDU9/UPl9Kic+mfhirDX3et1+0+vij5GEW1SQm22JSuKAbFDplKq",
-	"kLV3/ieNsWnYG8WI/MoeSYgCr9JAOfERqjrOqIKUW2jQe/WivzfomToSBVvybn8nN/haDJkOFOcoBaNi",
-	"KaFJUxSxBe7/Z+/7dxvHsTVfhfBdYJK7suNfqSQOBthMVU93Fl1dNZXMFhblvhYt0bYmMqkmKbt9CwXs",
-	"X/cBBvsA++88x7zJPMmCh6Qk27ItOXYlVdEMMJOyZYkieT4eHn7nO+JMMlYPbTCy2GR4r3+7PRgBb6Tu",
-	"y5WfTa1L/CJTjPTWXu2Ylvb1W8MHU/x7XQ1sXU+Bnp0S+4VUd5M3VmKpqdQAxAlhN7ZmzdsJHMnO5nFx",
-	"ymp5OH5E8pDLgJ4/Fa/h2SSxbIhefj2igwKltGDhFn0Jq8iSKagkoRK/CYTZehLrxzavbbmyleblUIoB",
-	"03TJPUsqXq9TcTnqKCPF9bbf7da7pIXrV8OLi1UgyAtq2OqEWZsqV6T4eR4XmQH8ZEtdm0ZHOhyT1sjR",
-	"FVUyxZcKAvVKip5RIBvICSdiwkK/1mtnClkXHiF1bQu3hx2v69fPyatRvYsvhvVL78qvN0lr1MadYdc7",
-	"92E0JeEzHNoEnWRIQVN4Tob1iDO/DvEFGUwJi6W+tNVcLkif/4pqDOyhW2HEhYm97ehHj0t18nOck5+k",
-	"DKKFSgM0e53w6Exzkdbypwhr7EkFsQJhtbqIr8PQQp8+6AlhC+Rnazz16cn7gI5fmyIOd3Qa2b9/kjL5",
-	"O6l+56A3VCSfhsmfP/LIS24yTX7Yp++ZkGNOzIWn13pRgWZayTAbgVeNTuS9GlqpES4xUo15IXHdLdCx",
-	"T6wasg3WjOV2nFyAK49L+2NNOew4qp5ItQ7ssw6UGr9d6iVp+bhKvOTlipfoaVBwncqkY+r1rZRIiV67",
-	"MPVhITKHTZvUSCyqVzok36AOyT6TqoDuCNz1OpEbCWjq/eyQHtkwm5qPWLYEnUbbly2nxgJfOyM2kzSK",
-	"dYRF19hgem1pdBqvGq1Gt9FqtJvtVqPValw1mjVTRBAKptZ6l83lk7tZ2/sO1kXVic9mXfwm1sMXk1VT",
-	"BkKOkU3zfkmy93qXUArSdXkTQAIRXc+sfCz0AcBg7du0T7MSxwpfNumupDi251ZlTTdkyTJb7ZJ7hKNK",
-	"qRx1j2De/8nBsNU+2C6hc0g0tEkX3ycqVsItu4VbDrAzOAuxkHWeFDzdmJsBQiyceAph9eXXqNvsZmok",
-	"w94BqqJAPheP6WZH72cspKmyehgUKmPeQJgbTMW41qvV9oCSbDn9VuPcqbFYwgJVixgdo1bjfJo9129q",
-	"jFhHvFavUxoMTKdtgATVMmHHp3KUnkGg2QwInptB0QVHvprntGrtPAbz2c8Hyw18/yUmMQhAoGA6JX6g",
-	"gInH9BphSOciHEWB9yBQIFEc2aLpRud/JdKQVIFxeUwHge82ENxd1/JAIuazYEYgDxmYqOvw8iGmB4w1",
-	"L6FS+9io9Bu8qt0C6h5QG9LmaERIs1lvtTvdehcPvfqVT0b1pvr3+auLyys8LIshMdX9mgcj+pvKnXhp",
-	"0cYPMU0OryibFwSnZXaSj8VkyDD3N3oSP+nyLMbHz5ACCE0U6I2azIrPkXyb61S8SZ58mLPwQbIL6XS1",
-	"hyAGUDdEbQfUBsE0ZgAKJmpDops5SL6p9T4VzwVMmn9nxiPHMM1X1Wnw4WOitveR/Syd/OnE2qmslMx+",
-	"sUTT2y2ACFk2m/IQHSgnZjhmTqIqiIxIh4yFY8RBUKdZ9/ECSU7oTgLf4QxmTKh6zI5dvVV0VGaxpH+g",
-	"mf01n0SE+uBWz1Z4/84WfQQeU6iIrAaes2kgCFD4pHI9BnYEBspzibkuI8miQUZNDz6ROBSDZSril6XP",
-	"bZlRSMIg1B90mn4p+87t+Bwbf68bWtn4wW38Jp3EiWUiOy/2Mncy0zC/wbpvkCvJ71JfVheSEzx1Tc4r",
-	"VOyCL2zmp78KQbpSofvjD/coBRYXiQmOyOl1n2KIZTJK0IiFIZsL2IjDxjth8QqdomrL5EEOC2Lcfusk",
-	"6729HIr1OermasXTl6rvA4Gw7xNffcLJlM2If6p+PYzVi7BRcoNxMINsU0r06zXQDXJ7ULvS7VOPTafm",
-	"nSFQq/NhW+dJ2S+kUw1UV+nyjMJCm8uJ5IueazgpJ9MgDAO7i5CsT+c4kGhIRowT5TEwSoknAzo+vdaF",
-	"8HRvT7BALvzZsx0NpcWRG/g9F51gk65r8lP71FzUQ+S3GIco8JXzAn/qbwIoV0d17Nj1scQ9F4UBBVrj",
-	"/7x790sDvTZ9w207+ALdvL/t04gzjwiRVNo0VJy7v/yM3J9v7+5/+OXsl3f3t3/+37nMmjvoph/0JNyJ",
-	"4WtTcQnEa7p3UafZbPZpny73UJ8Gfg+dj1pek7Tx1fDC73qtTp/C26LP/ax71Af/qL/iRfVrvY76dNlt",
-	"6iu/qb/mOPUBWVUz9MSBd09hdpVPmRsH0aOt37QC0yPQ52ZZyNJIiE4E4TPC69a2qRSn+0ErTKiS9epM",
-	"4UfIX9XZ/pAJj1xdINlNJKOZsnYxMB/nU45hm1KIcQyPRXNgMmduq0FCaApyotOfGJypVJHDME4LmK/O",
-	"+CFjIcH02WsVm8H79LnQaQ8EX61Nw/wxH5r+yJ7VlzrusUNhO9vcb+XsBo9N+fhZrad8VDDiInTfwq6f",
-	"mkrbOL7QXRVGHYfiOzF2bDFI2/UjCb6G1avrdYB8ip2vmuSS1u9Ia3rENPgtJlZsIy0OvYEwq9r5pHzZ",
-	"MmZZ2LJK2cwxua3fLy6V6eFd7FOdOVORT182+XSioagAgmYOmAF3z3BQlxi4IPmQ+iGmAt3cIonHY9g2",
-	"ziChOMev09QcKBgNZB2oi3SCpY4Qt5vN0wa6x2Nd30znqvepkTKiyMVBz0URJ6PgdwBsvU9Wj4Mq47pe",
-	"vnrDBgLVJNj9joHAKKEKPHJ1DCh3J3YT3OPxBo/xK0K2hpUBo+EiwcmC0Sn1An+Kw4fEgA3qPs4hFHIQ",
-	"C7/WazaazWZXE3lMxmtWxgYHAwt3ZiIpLDSY+8UwinwCYirNxuU+3J9Ub/xB687g8Vi1pLVPF206f39P",
-	"eF2HTWLpsSmpoPOFQufNbR3E38KwjP+5hp5lePvqFw6Alcl+NSdoAd9F4jeeZsXh/xY5/KXX5gIM/vw8",
-	"7B+JzJ8pzcr1PqDr/U243C+G317cvJ4Bu30DHT2x2j29yozRAB+71DQ/Jvf8eQDJcgnURyJJ54BIYsnh",
-	"3yWiVNzwAtzwR2zcgSqa2b0fji16Ix5MpqmRoSY+urlFEWezQO3WR4wj1SoHvbsDJ5bQWcAZhXNj9SrX",
-	"ensPN5mi3C1+Y/MO/Qi80JK4VX63u76RnpiuLYNZOQj1JYUoHPTWW+PsH7yFDt9OVVePRiNl0gndT73X",
-	"HywZGESc8fMvJFgxUY+0f7abkcdgmM6H2MLRGWJOEOYcL1JRvPVMF8RGhrhhxF1GyXxFJ2bHnSS9QAxS",
-	"O2unGzdSOi/Aiuk+DlQ+fQc5ML9m0SWQZCpKZcMkMlswlHmQ83M2M0ZUe6znkxqTWhj2JqmBfbXt1ypk",
-	"sC01y+8WImRjRKiEPBUFEsEsq5OvA3HZSkUN5Kpv3TNXMheJCFOUnFt00YTFXPTpiU9GWHWDhCQuOLmO",
-	"+WkDfbTZdUI/2TyRo0AgNho5CFMxJ1wg11Ctegi2JKYKB2W2rXkHFxaL2B510f/M2bQIweSelaiQdCgW",
-	"SnNNUcH0QinSbtI3eXCSzoIKS57BaSXjnISw4VX2+5T4Ieg0qk+J5IG3BUd+efseCV1JInUuQGpj3cMY",
-	"EjknhBoc0YwThSXroPFK48lpA71WhqBwQRNSZMyplm/jQGKJCDek240eyh2dRm/NaxwTHA4vXlnGDdK/",
-	"2Cx1ErHA5vIUB45s1+Ul8sDgE1hB1EBUqibPBEWyA/OECBJH2lXegB3vCVdbE6izNEIi9jwixCgOgSxt",
-	"HdwMlyKgPps7iBNs/BTOwjCOxEbL/6t+/g72630wtTdflte98DeI5+qLl6itBsHUtqA7gYCDrhCk/wV3",
-	"6jT9giWClpqvq/18hEe2uz8pWKw5my+5eIMXWy/oNOEKWzLoMYAlbAWhVrN5CXohkMIUebLWu7pqXF44",
-	"tqugMwvDjhm3HMTR31QQ8/QQ817ZqB7wrw4xmdTUTbUCltNwTwI6I0IGYwzROMYR9h4om4fEHxP/FA0X",
-	"yBjw8pbHMVx79f75/PrbpCk7UMbUbLOuzimaEkwF2tqwa+TiMHTNpca1gjhEYwMymShFPjJBhm8KTeaf",
-	"Sy2oObVsA3Q8h4Uz+BOHYUEAW+oZDT530LJ3+pkbv79daczGC2+WW7nxug9p8zffS73Xl/U6c5AWkU4i",
-	"q8Nukys3joFNvizsZdkfFG+D5TYcT9p9ZY3E4yTtBAvkPpBFD05r3WvESUSwhAMPeHUcohMchmgaC4mm",
-	"WHqT06V19VNNsJh7pIdjydSEIr9HIfO3JpMAquRG1jJvct7qKCOUCu9qvdp/fPqP3q//vdf49/9WW3tD",
-	"6IFbfY92czXo5tSEXIS29l8R//8oQYQnSXrJpv0XO5yGXcqVf+ldDF/hNXGPZqvVbnc63e75+XIFeo8H",
-	"MvBwmGU1rmKRPdXRE0YNkJoyX9LiQpk9DqIE8X/+I2LUR1EYC4RjZKTcDpoGYyFkWypMRuKhSoc5Tq3j",
-	"dNm1Hke6FO+VFvMOkoqzacbDBdS/QycuHN/pSeiiPyJ3immMQ/e0gVyYia7WltcP3JQKY9v3pNzqjAFO",
-	"8d+g2qa1pTf//MeYYx9+ilaOV8uZxhNnvOwJSLY/iqORngZZPNrYhwcl3iUzaUfei53JFYH7hee+pKBW",
-	"HC+XBZESwN1eo83yb2VmEdQHOFDYO5iSMKDEQSz0SaIcoU+X8oI4Gch8JFkls13ItcBzgx17BF6L8vdK",
-	"a7wexqda2c9tcan04OhUFs8MqCnupraFai70amIhJJkqz5xJOAWHysLEi2UwI+j1h9v729c3P9vo3VY4",
-	"zT1Gt1CYaYNGzkwbcBh4JG3C20DflVEE0+C3+J//gO36xj7IffJ5Uv/ocN7l+WGB/ZsB9JdUt64ssB4u",
-	"/GXojd7DgbmNy0Gpf/3X35eiUg2UBl/U96BiCUGWFPLtYX63ebUO7H+JA+/hxns4rEP8qEB2LlCUNtt7",
-	"jqkIoBNzDPgXMk+idxUT8IUxAdN5tbTFPIHa/V4sTw/jmJ1lJvD+oBB/fUzIdNDBnL7Kqr+2VX83hnko",
-	"awzqHttC272LiGGND2N/TKxaW9KMPwgrhH5ziwQRImA0I1YfSEPWnWDQbdu6h7oJXh8i73E58VA3W5P6",
-	"z5tp9HhQagMTqV/APTqNbhv8dr7Jo35VzqM2b51juK+rDMVnQpJHmOJwIQKBvOUz5K/tSAf1KZxDbU5V",
-	"/wFUGicEaTPImCVYsVG6TWrQw8xWBnulDZay5PJAmHs0cgQRWZRa7VvVpMda7X52addPQn29b2YSh6mh",
-	"ljBC9RI/wF026RyqL23nVCvpt8g5kyxCWWOe6olbeh11DrmVfW0iYtkzdBou0AkJBVGGeXqtBVohS2se",
-	"eGTJT0UfJ0ForR30VZPXCxmL+jQCUR+rw4wkA3SwsTSjbc0igYYLFEhBwlFaZ8as+YHQOIEYX1r8+9T4",
-	"0EZONkktpHhKkOuFOPb1yZNqVhhgoAe4mMoJZ1HguQ10k/5oHsgJiyXCfZrJWHwgi+R9z5sddWvoiAlB",
-	"00AI9bcgUnVOvnIr5nINqZ7ucGvVG/lbLGQwMj+ARHRKCYIg6W8xDKcaS4I4jgIfgNh2V61X0/1bKwly",
-	"0CVHyRM/guOVedtk1tQO7H5Bp2hY34T9a2tphf/VAVfRRQdzeZBVJ8cfNPB71ODqCuMPAis2dNJAmr22",
-	"f5DVsN+eT6DVvkQetrTsaVnidybcwypmU0ViD1UdSM+pA0ZhCwVMj2bn6yZeWWi1F3x+RnagNVkftotD",
-	"i7n4vkAYUSbJ6hbuWr0EgwtxmKinJnVCVqK1+mt0kmfGHqZoSBAnmlOhidxzvMjRVrjxfdtJf7Xkh6fb",
-	"Vu1HsyiNCKbq9PG4g8A2slupZWbJUZgkTo09lBSwXe6L7boznHiM+8RUrahwstozFQy4+z7CaYgqsYG9",
-	"4HmKA2V+mHqkrnP9dpU7MVc5SDBGiZA6/GbzrSzShgvERqCckyY8rWdfvU2f/tE8vEipE9MEXcQgEOVz",
-	"qraZcKZNOr3o2dc5yYzhIBnDT59reDQiniT+wBZCKcZe/NWpEeoPVqGxe9/srHC0R81Ra9QedVbDVBgP",
-	"h57n+4SMRhqcg9FiIOKhGskhDKyOgsHUyXtShnuZQLcaID8OAbdFHEWcCDHAIeEyuZ8l/r0NBEH//H/o",
-	"byzmy1T44nkia3NzW8KI6fYqXeQ46SKZGW67OgN4b3O+3SuFxCSDOOAmmolpZC6sRawVVkm/gHy5oa0O",
-	"kL2Fjv/rptlyclpS0M8eLMCZo2ZZi01JKGuz8mmV/o+IMIWwYV8Y2BsEjujeVnB9wHHalVpj9SKqxJqX",
-	"XVRmfWXZZ2HJaD7mONTFUm6Ur5yqmKzRwPKA/5EHkhXeHB9vvhGceTFK+oex9+Or7GtNlmRO6/MHOGbX",
-	"DbtGGKlnQCkUqI+sWh2GydK2/dRBx6fyMWVPX3AjKJQVk19r1RHF+4+AgZ0KAzdUAPhOsbCqAVCgBsBX",
-	"87PONBAe+IApD4j/9V9/T1H3kXj8Gq4+0uZ+V0Gt17aplWm+uH0QDP1XtU9C/QMbZ9YerQleI0wXpjyn",
-	"OdTdaoA/UP9rWF9Z2n8JFyJxApI+2Gspr3gdFVbkY8UP1M8FCkSPBxbg/R5tLddZsAo8ysIF8Fa/F8Aw",
-	"zPQKLSq0ODSz+1h4oTXNz6zi+sbQqpGg1kwELWhfXMTeVL5wOZ67RrpeQG0QyOyJQ3ltEGPMMY1DzAOp",
-	"a3GoK9Ew9h6IFOjE4Amc1wsHmXo1aBrQMzwbn03x744R4j111J1X1LFBmNNtTUxTW767oYIG1KHZKJSf",
-	"cxSi1d6zitkFJZPyWBaJ8NJqjOZxMqaH1e1c7oQ/wQghEfwnWe6GczXR8l8zHerFBpVejucZkV79r5a+",
-	"oblva6L+p4SYeHZktfDtj2kzPsATdl3VeguP3nXZebHLWj+xmBe57g1eHESpfA9ZL0OPaTs1ZU0rJL9W",
-	"GjzLjmgy9GlZeDVI7NGKf0u2mbNSfqiqQT0bet14zMkYApY8XT+whsvMuvVarz1bzwfUWsWoh8Owbr1O",
-	"UawGnBGSmDP+ICLskT+I5DBgA5fuHTznLnnM40u5FRHGw9Rno5GNTzeves2mDX2fD7u447X9OsYY17vD",
-	"4bB+5Xle3feVC6qcUHBDp2Q6tIsUmeIgtAJx/8M0puGxaQrAN6AdpxDFfiAkJ8qFQHMyVD0zI5wHPjHG",
-	"y5mEVxyYrUT6Ju37VubEMrnOQPKckIdwYSjC/8koPGpKeODhs3vGGZWsoDJx6YJyyyNZpKacWs4z06Mi",
-	"oR2DhMZoXY1L2tEZMHinv9uTdqZm8rIEMXqj/QnRQ66dgC5amX8OcpdmrYv0pHX61M0apovALrOXgzG4",
-	"xtUFgRr1gzobAQuNcTQkI8aJctUb6K22UCTxA+lT7QYHFDHuE+6k2fdYrj2ggW6Q68VCKk/bfocoIb7o",
-	"0/TiEHzAAZSMciFhI6YPlM0pur355SbbAwxq7FoTR/MJEwQ4eNB9lEnNvuvTQApDwdMZ9qjbbGaz46F4",
-	"eZ4jrZkhKyb4lBy7w+JjYY9luQeeQhG6+30sM51jLjPd0p7o6uKynSZnsa4iyr14BerV5a/o6pcJ26y6",
-	"wgkxbpNc0xv4XGfpJVMR3YSESxSxMPAC+BJLxFmsc/8CCYItSDMqNNxzFo8nKMjRqNYPWEP73Wem+od+",
-	"tWF7+imqh+IAU9TJ35dlnWuIwc0nDKreUgRPo2yOTlwv5pxQOdBzXLsjcRha3bAh8xfqszqiDJm1yMk4",
-	"WmuuWR0eRVnq7HjqL+XkzPOree+axWVDLksvBF8WXjad5NcxlfCbZNG6WloOk5HqVfvNA+039/QE3hCp",
-	"+mLH5hImpUJjM76JyelereDw2eia74uFx6C2rm9wrxEeCpg/NjMfNmQCPRASqQkWcAT1yRx96mGMFjaA",
-	"bmJxrtOngK/jYEaogziJQuwRva0NhDTCawJPzWkHFD9TuK2gxmaJL6xkgA735W0KNY0tB2APuKcbsmE+",
-	"Av2JDbfhzz5AsidGlCHi5vhM+ucVy+wlEkAPuH84M2tPsUA6FK/ZvGJlap4nW928s1X9Y20Ojw+tMzrY",
-	"x6myTRyU8XeSH23Aj60e2h7R6+WuKhC8fr0yMFAS/huJO3yDFvlxbfdS1jVQpijoNKr7RD1qSxVfShCh",
-	"ki/0mNJppJdhJ7VKE32GtR4O2gIp0LvbNxBhdg3Pw80/8bqj0+iNacKjTbJ0iSf1A2NSrWZD/bfVtluR",
-	"gmfU5vVqvc9fUrWK1dL/e5hg2jFFD4/MSKKTFDlPK9s7Tl1/3ddQOZpKBuQSa37q+wK2Z4h7G6zuNYsp",
-	"FPplI6gzLBzj/DqpiLKDhGR8qmUI5ow/EJ5fhv/OiqccQvx2kClO23bsh7oltV7TVG8TOptMdZ9f63Xa",
-	"Tm2EgzCgYxA7MX/rIvWdRsuomtd6ne4XbZQiq7bbSi9otb84NfOutV5x9XNT+XqmBpfM80sR6B6vLOYY",
-	"NMKEPKfGLbWVN1hMhgxzv6jB1CM8JrvUjdZIF/r58NMNqxBc8R7uXXbT/JSqQfrNBqZTPn2upU/WkSxY",
-	"yfDQ84FGfP7q4nJFidryidWqJwZRPAwDL+H8Tdh8MAmUbS8GPl6IWu+q6dREGI8zhfky1WuhGyXyiUBC",
-	"TwqhDyx/LWmoaiS2SfWYoaws9Rgciay5ZNe17Mf7cSTUzHHRyV8//FwXeEQcFNPgt5hoDbCMzV4jjPxY",
-	"28BSLYBTQ/XV9Z6zKj6NPs3QLZKp7CKYyshdm8suumoaTX+4Ev31w8/INTBz9lk19YsLMv8CUdanSeMc",
-	"JBjC9leqOxTEhPFYiwfhUDA0JCimsSA+Gi7M1lSzjDO/Qifd5lWfwufzQJDTaxTxYKbeGPpY10ighPgI",
-	"6/sv9VbA0/7azIFIzelJ+Q/r0FIeQ8ojyDEJD88TZ8v30S7ygJqKFXHgpSvsZJaEUitCJu6X9d9KcQbU",
-	"L64hpJAB6nRN6Gq22BxzX2ziBiyhYMUL+AZ5AY+dgc5u3SZYk5My6Wlzt2yp82dU8xFLyefamLM4qvVq",
-	"7znzY62RvG/t8qbX8tukM6p38fmw3vVe+fVLcjGqXzavbHDrPI1Q3wXpcTiHgjTNL9/jyvZNrGgvRstp",
-	"X7s+vnpTcry94VS7gW4QJXPkpg9y4cTaHmHr5YuFUBa0T0/S6xDc18bPA47cwHf1AwJ52kBv8YOuQwGY",
-	"pE0KiEacGPrz0v7D6dPMHkmzlTBd33BMsGHhhfF48wn5CrTt6fHnWP6r5pqd/+v//F90Z+384352fkRl",
-	"qWN7+a+KYOEh+miXqtN3iYnVkX4BTaeDePY69r/xKINzEsI0G8ZcmFQ80DNzFIASYYTnr5GrI/4uGgWh",
-	"Pv2gW6Xn7/STd+RJK/ODBGyjMWNOTRgNFw4a4VDob3X1U0ZN5GUpm1hbcF4usTmjyJqkOasbMhYSTJ+9",
-	"8rwdvqzYvD3DuXLW1PU6Tg1qV/qEeqTWazYuLw0wkhZpkw7p7pCs4IzJgYdjQSzbiRI5Z/xhW9XDVu/8",
-	"clUoL+l6XRLXSuS1uqXCzYxPt0Wade9UoebjhJphzEwfL8EPfLDzTCg5CCyRjRtxNiT2uPQa8stC4qIp",
-	"wVQgytCEYC6HBGv/zESmQ4KFLkeUD0QfTUMen68LhjcgvxMvlsqPaRrjusKXwwu1g9tuXCEWcpC8Qh6/",
-	"uANGFLKkIOu7//UT+tNPdxkVCBaGyuRjXh9ORL2VJzNTns+gu6golyE5zq7s7hh2N0/mqzU5O4OL2tzO",
-	"EF46iqb4shfiAPYulsVLfYi0gG359tMpmyXlv/QOZiOzQceGzLwqEtf7QCQcFVWb/2dQnE4NBcJmdItO",
-	"xCSat8em305eODHbvGbcZw8ihV01PByGhP9B2OrIGUqq/UY1EQUUxIWcJMfC+JyMQrwg+2sWy+yDxkQK",
-	"5H7u19LP+rDr7FuOTfLFIPD7tV6/1q99cTevR+Y9D8T6yT681qtdtjzfa18N6+fd1qjebV9061cX/mXd",
-	"u+h2Rp1mB7eb5zWnlu3vT5/tAvMDHQeUECOXszS0yX6YLF2zz9NLeIFJd23yBNP+rFak46xIS6Y0z07f",
-	"LDCYD7cvUurmxIu1GNCnz7UhwZzwm1hOlD2B60L4LH+vuBR1j3lY69UmUkaid3aGo6Ch7jtlFP4fY9Fg",
-	"s4n6/GzWzpGmekNmJGTRVBfe3H0zn8w23+xn5uEQnUzxA0E8pqdLd+ydnbXaF5q/2rtsXjaT+/ya9N/q",
-	"Dd8yGkjGiW/5hToSabi8RjXHQcB2FIQHRFiFMwd56ZY+ZGO9lN/cIonH44COG6kr+RPT8yunm4dEICwl",
-	"9ibEVws+tAKdRAEdO0AzdpB6NQdJL3KQT1ULQ3HqIEbrPpmqR/KY6mfjNbmfTBuMxs96I24teVOBfIbV",
-	"KZBPeDAjRsItpTxn7wosz7x7mkKjYTAi3sILibNa5S/prqVy6Zlbp7X/1u//cRJ4k5QCajKk0XzCpk6S",
-	"JD2Hi7wJppSE2UYvJ13n3P7dqjyKkyh+iA1ps5nbW+J5znjrKDTjCcUlSzK61huzNFINYeqpIOFM9RYn",
-	"cBZEfMRiKQKfIDO9s8ORDVjlPD9UfeEvCRlCyrkV2FfPgfiBejUb8tBzMvOUPJnD9YdZJqmDfEtvRAbt",
-	"HBQqbwCKhZqpm66+dYtaKGJCxjw7J1Ki5Prz7jz1chxxEjH1Bif3PJgtHHR38+H2z6cooGMiJBTBlUxt",
-	"f/9GPPPwUUD9gI5F4q4EHEkeQDA4nTRRhBI8zXvbBAuyu/ns6YbacivcR5wxiSD0szR0sNnfABLW/Ucn",
-	"Zluq3KeIBVSKU6MaEOs9+pqJWk8yx4pStytdd9CQhIyOBZJs5SZm1Vm/j/IVXYiGjd2MwBjySQRl4RiF",
-	"HY6rle9A3qcH/iFSf4M3KaUegLS7+nSoPHs9QkaSUI0QJ9DCeQPd0KWjKdD0EfAkK38JR0BJpwBQXvfp",
-	"nAeS1IFWJojHlcOp7jrF4kGNnkDuv5v/uMqRTZbwRp/26b/9G1LY3Kf9uNnseHfgOr0ho4CCdCzSvtQH",
-	"MvpjP9/Jeh/Q8Wvoq34NiQmbf1TNeUfDxR8/w2kNOoNbE/M0hbv7P+2OTqMyT1Nrzf5P+0nKUk+T3iMe",
-	"du+VepZPxf7PekNFqfcKH/Gs+7DUs8Y88vZ/2I888krNxulj5sfdtNz8UAvAmJNHdOZ7c4eCT11xlwCf",
-	"BGiZSo4DeY/H5kj11y//PwAA//8=",
+	"7P3tdts4sigM3wqO9pwVeQ+lSPJHEnv1mnE7Tse744+xnc6cE2VMiIQktCmATUB2NL1z1vw6a71/z5/3",
+	"Cp65kedO5kqehQJAghQoUbbT3bPP7Fk7bZEgUCgUqgqF+vi5FfFZyhlhUrT2f25NCY5JBn9eYkne0RmV",
+	"6kdMRJTRVFLOWvutk+PrNyh/j9pxhseyQ4kcd6ZSpjilnQxLkqi3HdPl1j6SU4JSntBo8UwghmckQGEW",
+	"ooz8NCdCCpSQsUSYxSiUIRIk4iwWaM4kTeDTn+ZcYkQFGs+TBOEJpixApDvponDYkvyWsGHrIPtmZ3Ag",
+	"v9kOuwiAEwhnBKUkQ4JkdyRDacYjIkQXnfFshhOEmbgnmUARzrIFohJJzgOAQo3Jk5hkKMzn2oF/w8B9",
+	"dElmmDLKJqEG3n0jiAxR28xlC40pSWIRoPspjaYwwHccXb3+HmUEx6LbCloimpIZViif4c/vCJvIaWt/",
+	"sLsXtFIsJckU+v8ybH3Enb92Pv0eJvyx13n16fcH0vzxu1bQkouUtPZbQmaUTVpfvgTFal7AAqxb045u",
+	"5l+zn0JnPdqjeSbklp76vX5zT1nM7xFldhWX1+mnb/q93sH9N7shaofwMNyHZTq8OEHw+wCFOI4zIoR5",
+	"EyWUMInMQ3RP5ZTPJcJ58zGmCYk7eC6n4T7Sv5D6RZikEVYTFZ6eth6E958s3u9X453IbHE4liRbRvmV",
+	"IXHJ0T2mEo3ImGcEZeoTyiYVsCijs/mstd/Lh6FMkgnJWl/UQCnO8IxIs3kP0/SKRBcZ/5FE8gzPyPLo",
+	"h2orqNdmYVF7zDM0TxOO1YLBwusG8HdGUp4pGBPOJgpmQBv5jGdpooDJyIQKmS265lE34rPnYsrT5zil",
+	"raBF1Zg/zUm2aAUtBhC1TP+16O/1AjVv+7vvQ/DRPBPcg9zzFP80JyiC12ic8RnCKM3IHeVzgVI8Ic8E",
+	"Chn5LG90m7BbA6V+XQfkbn/gA+tNxmeeFZc4k4iPAaOSzgjKMJsQ1L58c4S2t7dfVZA66A32Or29zmD7",
+	"ut/f7/X2e73/WQOlmmEJxrHib7K134qxJB01WCtwAd/b8cF9Ei9DfQ3LL/g8ixTS3r8/eZ3jKsVyWgBB",
+	"41bQUvycZiRu7ctsTrwgzefQ0oFme88PDZmlXBIWLb4nCx8N35KFxafe1c8EiqacC8omqI0B2AAJvNhC",
+	"coolmuFbIhCGTUZJjC7Or66RwGPSRR+onFI2ZIMdNOXzzOwBobaGGkXxm+LJjMgpjwOk5g+8b8Tjhdok",
+	"CV4IaDammZAKbylnggxZO+9AS0QU5rNTkkJ9SOJ9pHAWbiHKhCQ4VnPDkVSTkfc0IgcemPCQxXQ8Jpni",
+	"aQAGzyxcWrbtDAYHSuYkpAQZiF0lUIWkSYKyOVNSLEA7vVfQ85CFwL46wL/CLvqeLLQ8FRFPSawYF7B7",
+	"nt2KFEeki94YpislmaVSoPbu589b8AnjEt2SVAZIcAUycDk1ptCivDtkJdLfHfeiHTLAnZdxf9TZibZJ",
+	"59V4D3dejF5Gr+Ie6Y8H2BKhRmhBhg7ZdBTd1LL33fX8pUYFOsWfFTtGbD4bkUwtE5VkBrw8I3KesTpu",
+	"AkpRCaKYjPE8ka39vuJ3+R6hTG4P9CbRjH+3Z/ih/tlfkgNB63NnwjvFU5jANV+G/pjFq7hQgAxMiPH7",
+	"FSxpsJolSf5ohvRFsRO9g0CufYvjS0236lfEmdo96k+cpomR8c/TjI8SMvv9j0JN9ucCeIUGiWnS2m/1",
+	"tS6mqJ+yO5wAPyJZxpX8/PhzC9629vVUgtaMCIEnRmalJJMLNIR3w5bqYkaFAIA/BS0hsZyL1v6OWi1J",
+	"JWDtRI9hN12hKih9Wew/fy5INJ9x1lX/xVh0+d3UzkM8h29hbq0vLkZ/l5Fxa7/1b88LJf65fiueX+iP",
+	"NQ4rql4ZmAMU6omHoAcIRHA0RXw8JixWjAdQoYig7nDgA8O0fV40dJXQTqGFNvrYNIe5HHE2Tmj0WALA",
+	"aMqFhBnH6J6MOmnG406vj3CilPEFIp+pkKLlLuirYkFzKDZbych+9pTrqAAkSGaYCapeBQijeK7RQUCC",
+	"oDmjShuCpQyUfGiD4AP5EVbYZbjlkRJGeGEJcqcqMw600oqwEhSoJDXsEeC3Q0BveDaicUzYIylITqlA",
+	"ihnAJ4gREmvJj+MZZSjjCTlACz7P4E+FsztK7oFPFyS1XZBUAddmNDXOv3sKolLKXoSThGTPRA640vrv",
+	"9YHYzldpz587VtfrqJYhUJbMO0AxJwIEvz41WH3B0JTad7nm8JuhjrLKeUnmgsSPJJTK/kL3WORcRnWP",
+	"1MELo0KJs5tOb1J1gHp+N3iu+JUwKh/jckoy0Pa2/IJrWQcqZFiTwcuybDAo6PQ9MzYUPErIAyXa3O3j",
+	"yeh2iZMtoToA/FGGCiVfz7/E5yx6S0o+1+j+DVEqkyRjODlWi/9IEqWmLwSUdAC2HeJuVkRjdD8lzNgB",
+	"lF4Aaqx5fUMVze2MX+F+NCAvRtvxLt6LXpLeuI8HI4fj7Za1IjOqsc3B4BtSkoX8SYjokKE5I59TEinu",
+	"ZKACTThACZ9MFMuyp7gCMQfWWKK6VXyxQEqI2jgRHFGGwj93jOraOXmtTngxYZKOKRGIymXcdtGlsQOh",
+	"GV4gMY8iQuKumuYZl2/4nD2WLWn9h0s0hs5cqbRTrNGZ02CTdWFcdvR3T7EwZ1xhYJqbIRRCQf7+BiXI",
+	"BV4kHMfXnL/D2YQ8Wssg+lBPBYKzoz5393s7L3df7KHRQpKSktp3NApDb/p7yTlKAKDNFlJy3tHfPRWb",
+	"zlyw1LRU70pxwAz10Sn99rezllcku6MRec/wHaYJCKvHL2eMJR5hAZrV3OnZ5ZLOKhoYKk03k7bFl0/C",
+	"JlFMUsJiJWdR251SgDBDhyeKGd7RmGRblTk+4KBQNFm7goWt/Yu2fPBTzBZmF4hHrlymDlOwAxH5rHgx",
+	"icuzATyQBC8Uc3LBdvUo5wh5zTmaYbbIL8A2XFUFUMewhCdZ1st8hmCInBJ9sxI41tX89oVniEpRd8ly",
+	"r5ryO40Umhm0tZev4bb0kcFigtypD4XMCJ5pSyNPCTOi8Ld/ugweQ63vmcIiz+hfH33gMOYoWCRjIxgR",
+	"nKnlUAtaEvV9V7F3INiYwxSfPgUtnq6ewm9lvT98+NA5LIjfc832rYY6mqojMZuQ8q3ekr3zS448fY9H",
+	"j7i2dRq7I9V2UBxJekecHkacJwSDCWA0jydE3sxFXLa68nlJcmjLtfpAndaF01d+rxi0FJOPb7Cstd9W",
+	"JhC0KItAs4UTwfKVj6d9Opc3sKg1MPC5XNfEihsPSoOWSBU4zdEhJM7kRrP+4l56fSyhwB2+tDSBXcPS",
+	"gJ/yvvkIrka/BK1DespjcqxWYpkQNkW33fg/twibzxS0sMTOwKZt0PrcUU06dzgDs7Bq64ByBR1pqD59",
+	"CVqSS5w0xvJKjBVd5fDW4+WKCEE1K/yKW2RTNGszGfcTpEutZWZxhBlnNMJJrkCZq/kwSvA8JiEakYjP",
+	"iEAhZnKa8ZRGIVzQ+Bb6Kak4h7lCxM4wOUWvWCzVGhYnjsFUjZMLZ9HGOBEkqKxjea0q9+mpuaOIcGov",
+	"tIQmCKWEvb9CMU8SnIkueq1vtPbRbk9faEXJXNA7cmrv0/Rl9TIt5Pdvg9L1W89DJT/OhTrRa0m97Myw",
+	"zpuhTDblmX6YcoTFrbHXgdOVnpCwVlXgj8aXA0iietO5kg5XielDemFbVonEIYvy5P00cFFL+c6Z4QDl",
+	"1E6FOk/ghGKhltch+gMUJjzCSWjs7owjRuQ9z25hdQ1vgyaKMO13raCl+24BshmmjTmfhf2d6bN4cuj0",
+	"Xjw9suMUj85Twg5PgF0e0ms8+Xae3DrXmRtsCr3TbjhLPF4R5yxZIIknyLEYh1Tc6I9CcDFwNgQM4PAQ",
+	"h08+kEI8K5/PVsBVd5VZR1xswo71scOvC2QwhBaOkszEetiv8eREKjU0HwlnGQb9TuLJxD9QZSOYhjlo",
+	"BRyf6vABYy6LLXoj8WQt1NeqjdLdOBsrNh0RP+py7tVfw7uItSIvsQlFRQ9XL/itvZ9ovNMMbrSGcX7b",
+	"CqrPtMX7U3UNLKCrtYaEZPJoihkjWuldueuqTJhkBGE0wzKagpnWyEi4ECVMBogzdYQWUvsZ6mGQAgK1",
+	"QzLDNAkDFN6T0ZTz2zAYslAkOLpVDzlTeni4dQAsbyTgCJ0hMkvlQncpCANOJ2FsqYDpouM7kqndnk0I",
+	"gBFNSXRL4iEDi3Lhvgkg4jt1sn9/+U6g2VxINCJqJJ7MJUHqnNcWW/BWzaOjwEGK3uJ5QvIPhqzk8vNM",
+	"aMedMhHDTD1uJx313NoQCJzaG+3RY/WdWTS1iDP8+UR/Bz4z1V2rUeljjOVJIRqLA3Q/5eSOZApBnMHV",
+	"pfqTAKwkbgzjOQzqBXLggRHW3aPRqMeKrviMsknHUAosSmNIoI/GgJghPCqHfiG0Kcgl9Yvzq2sSIyzQ",
+	"f1ydnwVI0Akj5n4II0GijJgtIRsDbUZrCPaX2p3Nmd7Om+7twyRBE3pHGIryLjTNw253d2XeQL8iAin6",
+	"WcC27C7tBdiQNwpa4XettJh9ZjYvEOIYOIlWaQUBDtKcAI5UN9cKPyU07lWwGLS0W4h5rdSCgt2vBxbu",
+	"j2DTFICWQNzM3bOyqz2UCpBtIhyFWhcqF2unYhuunM7KLWdHKk1jtwHCaym5sElV6amQXSv1mpKg06qC",
+	"szXWf1o0h495EvN7diNI5Ne7oozgNQfOjOD4HFRWfdhaooDSInlUEcLwqKz4OcqqX0VZOyYz3vFLL+Zp",
+	"/MgJVU/UsfWNLGZSwWxplYJirT+tppIjwP2GZ4jfBiH5QyK0qR8rZSc/U6J4rtDqBM+AH3QumHJvI/ho",
+	"od2KkTqazSdTfVusVSHn7LPdA2tAvdPtXm/nZc25f4Xb7RIlLxkCVpF2GSU5rHBs8x7TLAlv6tvsEif0",
+	"sYbM3lHhPbvN9TXFMk9wwivWkcoZ+SxNLIc6eKrxrImz0SnOYZlfPNqCO1UNsDPImmm/B0bwT7m7fluE",
+	"/UtTLgRBHWFJJjxb+GxqWKJbqn3hxxQsifsIo7t5wkgG3m0pjm7xhATq0EcFHLYnc+Pw2X7No1uSjWlC",
+	"AvT9fEQyRiQRAbomWYYV5v/xt79vwY04+ZxyAR5FSjWGO0+M7gm+ZUQIiJPTXi0RjwlqXx1enrzZcu1Y",
+	"FiKaKB1DoacMizryQtcgQGLS9KhdQtAPlUHKb0+Xhyw3uLIAlB8fATj5arzRaPZwEWeZVhJ9eVEbKA3g",
+	"yHwjiHb4bXaLNaafc8m/ZANgCIL1IiV9oCFq6/8YGlI6ZLLYKgmWBqPdkczeZCwrq9ob2zTJYx+VECzR",
+	"RoDssT8jRpn13g40vpwTEidJGbilVgneGL8JL4zkHhuLPnKKCDNj2YAto3bafkJrpsS47/pV4U5mFE8g",
+	"Aslq9kiBjLSVCKw0E3+fZvv7u11mE6jtLgYlwn81Y8Mevb2WgzJXfd/UJqe9Ck3r5QEBFSa6Exz8pzhG",
+	"VJaot7breUK8HR/9cKxWTK0gIxnKtLHFf1HlHNLWb3z3oFUYGxt8p9vmX93oVV+xxwWfEbDmAakQvdkM",
+	"yYwWaIpZ3HyHi/noJqoVRLDuXMh5RhDOCEbtsHCwuqnQVBigMOJMYspIdkNneEJuposJJYyoV0bU3Gh5",
+	"AK0pG2dYyGweqRFuqsIj3EI8037QSnZod5+jD8eoHR59OO68fFVzw2jcRjwMQXKe+GdpCGIfhTKjd4si",
+	"YgBkHsrm7JlA6nPUnnBBogBdkdkkI6kSpV4o5llSw0R0LB6O0YwrvI4Uw9R03eCY5uyxwIlThpkFhbCy",
+	"WHDIOKfLkuRxuWS9rmKk4xo9u4JWLnHixCHmxmkrjZwZO6q5fdtcwy7Jb89dyQOV/RrlPIdvLbYepJ77",
+	"pcWH6eLAWvluCUl1PE80zyAyQn0TGIN8lBCcCUNP65Xgh7CqCmJW3Wm40f7LhDNa3LhM1o8l3/GtGlFP",
+	"WKHiaF8+3atDYQVQDaUTbAsjojbxM6o12/CUsBuXutfc3LlWmfK39ai+BHg9l3eZpGMcyZqzxj0WhgMa",
+	"/0rg3igjEHoTkSLSRCFEUMmzhZfpPdGKXud5HZ6JDVa2gaXPo+IWC1Kxb1AhKYtkAQBlTsaJOu712Wcr",
+	"KZOodQhRejrIFLABGVWHcZRwNiEZmuI6FmlmVlxmgtBSHB5ndLzRIUtTzBvo8dr0svzmSvfbfPcwcr+M",
+	"hTcWAW4Oj5jGYByb4jtiMo34Z/2La6dq0/kW8035TOUu3hTbrAHeKazVP3SuE61zJFyTCpA8hpBWnfqB",
+	"gmNyItCPnDISK6Uv4rMZrtHqVduVxySdWoXEN6MaFRBcvWxYPr+FcxyWoBmS2K+6lHq9mQulETbB+wYq",
+	"j+mp0H2K3e9sa02KznLaPVpmVutY6tNoPppKanb1g22SptcNFSYjKpraJO0g9Yi6qr3UMvu+YN4IOM0+",
+	"Oro8uT45OnwXoLcn370N0Onx65P3pwF6d/4hQO/Pvj87/3CG2pSN+VZX7wotntSxDW7Hornqr5Nfk4lI",
+	"qdTtf/z//h/0CkUZlTTCSYDU7xdoSidT/fcOmpGYzmcBIokgKOH3W+ZPOIOTO5KgNviGmI/uccYg4s18",
+	"Bkf2hN+rvxhBGkLHLmaHbgUt1QEEuaovlbrN7yEtxZhvxKctdo+Knssv3upxyg9P7ajlx+8AhvKzE4Co",
+	"WM1cMSyvZai2UWiyn2GUYEkyy/2W5FpJloFzYAibL9ThFfYki6OIpFKLhYyKW9QO9SPV0kWrGtvZwLbR",
+	"ZojU3ju6J/fRG9Or++wwHyFHzHVGWHzBKZN1BjHNeZ6ZMzkRCOszOtEGXTXj99dHKMYmRsk1dKhTp7YK",
+	"8bHOd2HlJGcQ6atTcVG5tXyhn6Nj2YnRvFlz9LLHlZLmVGsXXCcY/WPAEq7Wj+o/vPnqJ4YD+xclTiY3",
+	"toCYH30A86ieFZ5p0Fai1nq+CSzsNRbTEceZx5N+QhjJNtZrDdmIleqS0II8IxGhdyS28klpGVyQIqR4",
+	"xsHUdEdM4FOBO7AkNPZGKJ8HPUd1xxxF69xSXIOUeIxFKlNMbEZuFKAZn1EBT4237o0VLjdmPMWz5JQw",
+	"7VODdCC+mI861uZikpMYxCh1toSXZb2s6tLJ05v604iaeb9XvxKBfqWWkslkgQSBl5lJHUC1A1RxeHoa",
+	"0wpERIjf6rYswZfLs4dC96YEGHR3UPD4TYBSEuRmu+c7JzJF35RpN00rJWzAopYU2z31UASQA1TIB21B",
+	"R4itUwBL7MfhKxWCdaflpQvPYiztdx+TBJ8xn7eR9V7byOlMG5gbfXKkmz6RB9HK2+Yxpsk8IzdymhEx",
+	"5Ynv4oIzxZEkvSMQ3ArHiTkzHBxYAWa5z4lfhG7iMP1ApyXIenGHk3p3LG1Xm7NHYVPbrBvZLmEti1uW",
+	"WvMcHL8eC1dK2eTGa/l/S3AmRwRL7Uupr2J1Pl/1l7Ut6cyIelEN2WlTr/rI3D5qN9b3l++0y/OPfATO",
+	"wUoWfnd8rWTYxfnVdajUxfDt8eHr8ACFzyEeSr17rqhHv3z+M/lMLR6/hEOGUxCl8VYXnYALJQMHZDHl",
+	"90zbNQ505+i5nsXzn2n85bmadUfnytWZJiPIHVLNnGgDdnFKu96gXcomz6ejm+2fBp0X98d373rZ7Q57",
+	"31/8j9He5E93Lz8P5MVfT3ejw1fx9+P/6E0vxXHpLjCjVZP3zssGa9b0ns+94VP0wOeynsq/jo9eEUhg",
+	"7MIOF8x5W2UTloH18ZqS059rRHEmUcuZj3KGitnifAypnlaGVlM2yTnrGoSzWdqw6Vspmza9jpq2fM1E",
+	"0z6Tpi2/y9Ko6fRnjed0wYWcZKQpEDkvsu0/LRngFynpiJREdEwjJIiUSshb7wfVi0lQWGSYAFJ8JlBY",
+	"0GSIIEEAEUPWDlNIRP6P//1/UEECAQoFm6X6cbHcAQoVr9CPi6UNUCgj8zRfxWDIwpgJ/TRfMdU0MQ/z",
+	"xQlQOMnSSD8tFkIBMbOjFUhXHacGrwbuEpYVkBaPBtIyWre6CHLWwQ/FTG9JKpG2g8CFC2Fy3/HehwRp",
+	"QyYhEbDO2aFznVIpkLM8Oq2iMAmcdGgAhqR35oNwK3e2MY77SlHoDtmHjErSAXFjbuFBVZ3p+E3Vx7+b",
+	"/wuVPMoTnB5AhI/SOJwGIx0PgjAbMs0onJtJIXmWu5VV5EBuNt3WDK213+r3uup//YHOnA18JfccrqZ4",
+	"YeReT6tbpjVBEnOkJegOZxQzqeUrHGOpdImXj+FkOKaT8ABmYHM5mNXKc7DqE7HBjn7ZHc57ve1IL5f6",
+	"k4RddKjX0O4UpFbRXUQBsppm7kIKvZIaPTFVz2eU2TDbGU5T45AWM7GKRznoClqKwlcyn1LrnILXs4ry",
+	"d1KmK3lxqbWexwp5UG5tttlaZlf6Sm3hlZy03JrN0pVip9RaRukqaVJum4hVUsJp+yW33y3OTEL3QppD",
+	"sBhpKk9LvTYQqhu0r65mE/G6QfMK/TYRtBs0rxJ8I5G7QXsfKTYXvu5Hn8p871ssyIZxYtr2TJLYRH0V",
+	"fBJNMZT2wFKHEyoeuUjJgbYvO6NatokYzjJ+n3O8cFXw2AOP3/6ZaU24iS6iZBJxeb3m6YU88Jpe6oMZ",
+	"KGT8jO3pzGaGz+bMicoIIQm+J9YhaOXSN49Xe/pDvQPIICxlPx+sChXpN0jPngM/8DrXO5aDZaqDeLtC",
+	"2UgzPtIxgZvG2VWNB/4QnBGR94QwrdQ4KNnrlXGytzJp/cu9nTJaeqvxonrzIIZ5S5i811mtmQ4DqtQi",
+	"KJ2JUwgcKrJ8e9JjrEnN8QTH15pQJ4VhyPGplBkX0/0KpvsrMb29Cfn1e/5iAf5w+uVTcO05teYCH3Z7",
+	"45tzbYv02MGfPtSo5hreAFw7zVMiMxqJOntpQ+PfiumMTf2YZrdQkwyzeYItfdp73Azft4JWf0YV59zV",
+	"/+lP1T9N73LdyX5XDHIJHde87J/CQDVvd1e+7b/l82zF69d4AXfEmyb50F3VWOKDluQPTJKUL3dgC/BA",
+	"0Qt3PQLHt6M+IwhMuDY7yiZEBf4UNzMxeXQyjwRDJu2bSjR3fVqWWbEr6m5/GvRSyfwL9g82n5GMRsiM",
+	"gNopjm6JRAkXIkCZlAFc1iDJEfmc0mwRoIrHeIFqnU/Oi51szrzi94rI4qyvlxHpPFy6sBRDnHViMlPH",
+	"YKXKNImdeJBZHYiyMVtQwvCBHmEOYZve88skhyxyZLpkV0/ec/anOZn70thtROE/5Z0sX/EUK7jZfE2f",
+	"gTtx01ftfOp8d3ro/PsA9dGHw8uzk7PvAjRwPLC2rcOV43DTC/rBINj+5JXZSzzZeNZ83wrMnx+011T+",
+	"2/Fd0g/es1vG71krP/1cmwOFFRSp/hyO68bqoI/jARhF9HHbGD2MDcAxILj2jQ3EigLiQjfJf19pCPLf",
+	"bzUo+e/rqPTzNQBXvE1KP7/T4Badz8qdXRQTKAYsZmKR1TC+YEaZ+7S/dJQrzmRJ0sDiULocXbIcX9r7",
+	"H1B6pzyxFtADRKWTt6RijauzINuSlBFm6jhmQuLQIcuzr25qqoOFN4WLSNwZLTpTzOKEZPnBbfOr2sed",
+	"vZYOFdVz0KNPMbXHll/+rPG4c8LywWCZA+qgmPM81VKZ2jm7sS+akbvu6JRoLeBT0GLzxCRcL93bFRDY",
+	"LE6Nc5PZ9vUZP5ikSU04oBsIJOcZQ22egcdIRmOyhQiLRR46BKqCzdOl95JAeEpw44jBauyPM9XqRIIc",
+	"1z5BlTu8Xc1nM5wt6s5mN8u7seLRIG7AscTfwNpOxI11PPQl5osgnahtutr5SrfOjTLNkx+dmC/Wety4",
+	"kwqqaFiakgd+L77LhtYNuX1hlPwS/FwrPxpepi4dbeHxMtCfAu/dT8xMPqqundcao6LXXPr67ApBWUDU",
+	"Lt0ixUxsKW0dQ0mP5I5kB45jhoALJaNogpHQpLXzWEgzKm/KJ5UyBH+C0aHMYXsmthAe8TviJJHJ5kyJ",
+	"NauhlSwuu6WKjEVSxZWJFE35mBszFU8aPBxNtYjGaUpwVnFKESRSDUuAfGy92u72X+50B/297vaOWsV8",
+	"M6zN81okpNoeLJ99c3gzyByxBO2luZ7UySkcOGEGU3xHDsAbT3tqOphEbV30+ezPr89PD0/OQmv0Baur",
+	"vtlGQqpj25yl81FCxRR8YsIqCvUF90J78EiOzs6PLy/PL11bmXkUum7s5lkraFkQlEZ8fPnDm8OTd62g",
+	"dXn85v3V8WuFzMJS6DRdVmRz+5nTt0e9fc3EpcJW0Sh/UvRuHzkA2Uc5YPruSvLIG8+UYSYgRM7BwzxO",
+	"SziYx1aVL83SPF4xQd3CP7kLA9P71xcaavvg+ugCgIYdf+M32p7psAW778t2Wls8mmeTqol2e63alJGI",
+	"Z3F+W1IlY/VSp+KUXPMkF3GHJbQdtoLW4eGh+s/R2eHpcStonf5ZEdJVK2hd//laEdK5ent1+UMraF1c",
+	"q0U+OjwsY/lwDY4P68kHoD00NKF/aHDy3xau/AEAmP8CSPNfGuT8p4a9+AmTyH/q2RQDqWlpmxswai+L",
+	"gDfqSKCk6r6iygNUzVCtXpm8gTrUjSEIxtjdLhOBcVPY3d7f3W6Sx/oeZ+wpRIA5r1ds7ptKgGXDgt0K",
+	"n4pSG+ZUXdUeSnlOl30ymMlKmldh0enRdGyimohJMWsTz5bRioXMiNLH/uiUaHf1UZ21tYLwHQ/C36iD",
+	"Xl52riyPTf3BpYs/LtWZUcc3j40Pvy1GCnGqtn59nvFeHy0VhYQBCqGETFgpRuy08Wn8ecVDbzQ2Feg+",
+	"42xiHVfWZ4bQcyv69SmA1bvwX1wDdF3fHqkCTrI0cnRAp+fNlMDJ5cURmhKcyKm5vCwrg2qcLafAusQs",
+	"xlms/ci6+sPuXb/7Fv7SmArBGfcAKfF5cvadWs3z7wOliehjF4QZukrdhmrjNdViKuKMkUiCQjoxWWDM",
+	"VIwetLFWqbObbqhWTk0dmAqUkB1pLav18tf+oFGRAJPooDzuhROHCKuryzpVlefd/srciru727ubm230",
+	"UDXaxQdIdi8TEeo8NlrJVCfJ9tXZyRYs4x3JgGuW0aZwVcYTz2KSiW6ZW1Z1Eo/xBsq1+S4RdB23AiSj",
+	"9xtyystx6wwjWNwKSMqjndHVnJ8JsDjgJDHflOEVU552zwHoJisrE+F1lQByh814/e7KVZFgb691yzAc",
+	"ABbOFIK/fnelBgS8L26847rrptuV5x2prTvWFa2jKQaHyFgnIXiI30gZvh9gQAPlWm3iaTiDT9kYPFbZ",
+	"gM3qqBnGYL8kpN5iFvPx+Jr6thAUuNDaEh/r8Nm3b/dPTwM02OlM+Tzbsjt/ilnc4eOxCCwpW9PUM6E7",
+	"+KtJQFcQae/Vfq9XJs/doJViKUmmRv9L+2Ov/+ljr/Pq038OPvY625+29j/2Orv60e98Yt7r6vWLy90l",
+	"b+9HCt9pOZLlAIXm7taW6ZeuT9CPfKRdmjjrlnHyEIFdiaKpiOscsq39fOw0TziSXy/YIJ1QuwfLKRmy",
+	"PMF5biQwSePBQQdqgUpiVUKYkw6VRRiZG4EuOv6MIwnWAEWgQxamJKMcMp6FqG26whIlBAtpnPR0ky0I",
+	"x7E0Co2jjDOnHgAbslARrqLbcD/fr/GcqB7Bkc82jjWFgxVEDwk++lTmNabDSYYjAnBtdYfs2kEOLNWP",
+	"83iiLSoae20Na+jeSxjkETNnC0RMcJxQRrYCJPiQQXZSqJdn8YgLDJv76oTeksJQsw8p7cKla5YQisuq",
+	"f3hKmI58yjMsmwB7O7iv8kM+5VUOT6mtajwisOCr3cs28i97mHtZQUHr/eFS7RYJBaRiIhx6KsG9vQbw",
+	"7f6uavKAays7nkd4l4jZMGm1i9q7xmd1H80og2offJ4p3t7h486MMzlF+l/z6J6QWzia/THGNFkE6I/q",
+	"g2Txj7/9fcudu7P1uuhcywAlMbDeHFQgcUvTVJ9QMYoSHt2aG5EAMW6FIb9X2hgvvqcSTSFKTiB5TyOi",
+	"C6vo1hV5grbRv6v/lWVKf7C+2pbd6MuIPDk8OywEGLi8FqtcEOv766MyMMdztRmeX+CMVlSwvZ31SY2t",
+	"1C5u032i21sP8pdIvq/LLzRwRVYgWk9kewLxWATOrkzGowydXOQmDe3WagvajBZWR+8+ZfSsrYXlWXmm",
+	"35jaWdY/GaCKV2df38w3dZkaNyhs8VVLE+RL5i65gc/F3WZRjIoooIxTnZPbr1X4asPSY/Ycvm4DXJLx",
+	"2sqkzefrubpsBTnKSthwZmRGqFuOB1WN2Dj/e4ltNFPJCwaypBsXioI+GobdKpdZ7WvhHDQ+Hnb+J+78",
+	"tdd51d2/GQ4/Doef/nvn0++9R4wHcwz0tco3PIJ6qvu8jj6eJhkboKU+UUJzH16QfF8976yGqRYlfCI2",
+	"qoBRGwnzRm2uwqlULETCJzZFkC5GNh776YUwmW1SG+Mdnxwzma0vjOEWpdHYsEPV4UNxueWaxA1zV/rd",
+	"cGolUx0M1977vlJxB3NMpsKqj+aaT/OQVtC6m2kmqnMYQTZDSE/UgvpogupEU+rg1NDD0QJ2ZUewD36Y",
+	"OT+OnBHts7N8ZPvkQw6BfXKuITEIeCIHxcdx9ocohF+fVf86zHaZTKVMD4VQuPbVPDhnxCkqxyEa7e31",
+	"9UUeGn6AQkXKRfA1lcKc6GwFSCB1HdSOGeKpJgMlJrWPYKiT4JkE9nxs4o7udaUICeYVkVvEUWhTK+or",
+	"t1Vh0yMeL27M3hGr4ltzDHzL48WR/SDQHZhSeo2/PzXtzeeMy81hOOPSASMimbyJ8ULcgMm2US9HJJOv",
+	"8UIcwhfgCB2T7Ib8NMdJMzjewhfH+oO8g02woXso8PGj4OwmxYqSG3z9H4KzC9W4cOwfkYTfg+m7wffv",
+	"9EffEp1w01RXoKzRx9o9/YR5grQVPWv3pDyfATzad+YXtHja2m99800LuIWa8O+6eZzCHU7msA1vm4d5",
+	"10G3wVclhGz0ZYkUHvClJYGNPi3txY2/dHfQxh8/CN6cXjf6qrxPIQy8HgubB4QrFoTamilnQqI+OqXf",
+	"biHLkFAoyWdZtg/m5Fxmn0FLNW3tt4ZmKw1b+8MWvx22nD1iBLbuYAMsfG/2VFP/8vJucJ3NAcYlS+l8",
+	"pAVm2Si2PJOypa432Nms4BfM2wDxaZ20dQntyRbW1n0NMzIhn1ct7Cxny9C0td8yKcL30XAY/3447Kr/",
+	"POHammE2+PISvng8WfhXScPTaJlcZvJkS5VXhTRbbP1eLKkS+X48xepUxzCLyD/tTnTn8EvuwTL33Xxp",
+	"vV4AoM4SnCWUCGmiPpUim2ZEECZJvKUfEigoATWA5BQzFCoVL4Rw0QOt9YIjYqJoYyplWqEM1a61P+gH",
+	"lkaqauISMegvlszdeFG+uRis9I3Z3tt9QHHGX4sO/cQBiFhLHCWtZ3PasEckSH1uXDBikqFQHfRC1MZs",
+	"gRKiTpIowoJsmVSQcKmjmAVoiQIqvps71hAe1XCIsoJvj5OtIxxNSUdxrwyKJFjdk/EO5Oh6QpZhD7Dr",
+	"PtR4BW36KRiNmdFSLINx1dd4LLObfPIlXrPTe7XXkLsYQ6UeuiEhPVzWr6EkP9000gQqh7qCarhix7Jz",
+	"rW9YrIbwF0jnpwskPlennV+den5rSoUhjIa6RX5keKBSkeJM6HjX/7g6P9tHoTprAmtBl2+O0Kvd7V14",
+	"o8bQgQVbuaGG8ZgI7cMR8jREauY40947Mwh1oUKKED1HodI77M8pT+LCOKwDqGyXuWuLokbVP3oO5TGM",
+	"mw2+VU9zLmaSI6pRqeBMoHb4zTdhgML/Bv/qyN3ir+IhKf76JtxCjCgU2G5RG8OUUUIlyXCi2So2kEKA",
+	"jwWXOO46CtqDxoNaZCF5z83NggDfoHuONOMQXaQdB2cEi3lG9lECXCbUvp88Js+EeYTaYPNGYDEPkCYV",
+	"NIN4UxGY/lA0xRmOJMnElhIJBoAYUSYkwbH1qWBQJ1GHNyWEtX/XhW63kAYd9UL1dfizIpR9ZN4GqAJl",
+	"gHi6j57pb54FmqXso96XGjbyMMPHEzEOA3u9L73Flc2enGi5YAmGSkGSMfiUKPYZmoVyXX8cuWvrHsNM",
+	"gpZuXA6uMc9WR9jYDjwWessVTvXEfjAtK4+N1Pr0RaN82V3WbiwXbFiX/6b+0fSd/5E/Ivkf38BSq13f",
+	"ghq2hgWU5wodNrh1sMCfp8c/OXM5T89I6ec7Wf5Zfvtd+e135bfHFlindy7NU4hYM6y2EiPk55RljcEh",
+	"4jWnE+dyYDj8nRc7pkknjwJpga/eiCBcAQJB1m5qQ0F+9zUVJsWOgXPCe+1HrLkcjN3GhhUFhuMFyFxe",
+	"BEgzMJ4Z5nWAzlPCDi9O0Ha3ZzM3CLxAwxbPEJsnybAVIMHhT525YTwXJN46QFakotHC1tlI0WguC3kE",
+	"AsuRSBXP+Ns6yVywp7Vi+XvDipbxY6/t7DUItp+U7u5yS7PHch0sKepLOljV7uY7+1dMOC4Drh4DS/vV",
+	"bdjksrCKltzy7EGZa18+Fb4WlSuFmvfFhcFSg8r9jPd9+e7E22TFCM6tw9K7srVgyVRbsq8/QsvX4YAm",
+	"XsbUjJJG5QPhD8SEwpkI0YwmCRXaEdQvmz0UOBOt/Ze93hOKYI9Z4bQOspc1sQROGpBejeds4ez0VZT3",
+	"WQOjwKU9cFQ94zMymSc4Q+RzmhEBxfApQ5fHAyQWTOLPqP0df6ZY3YR8Tg+UIjzC0W1eYRX0x4TzW5zx",
+	"OYu3AjRnmEVTnmnvvmILLx/CNrWYVaZUX7fvuvZeFqLtbQfaWOUqTPkdrcsX7/NsUHl1vBJvcmrmrdKc",
+	"nGbrOJadWZGHyvs6T0u1tKVzdvcA06Cp4a+OQVTYA3qofouqGg0PW/sfB71eMOjtfMpNeoUo+bKctSn2",
+	"FcjKK70545f3nzNK7qRTb+7bffWqlF6oob2vnNlhRpn51V/2kvptmQY1WuvYwLdY0OhwvvGJHZSFkfoY",
+	"4bmcEibNBtbhdnmAqYm002fjFAtxz7NYxwPbzP37RVp+qMvipOTX52ybqh/OupCkfyktv+25Qob2sSK8",
+	"7SgjspM/CVpzQTJjHZpxRiXPlmmy6GApLNPOpV3MJLCFB9xSA5U46mU4VkcPBi3ov/Av/uJCvuQKLfKo",
+	"bqbU3YSzyvh2qsEGLkF/2f/07xsp/u4lENZgLJFnPomgwHIdlf660WZOJZbHBppJmTpR3k7Pm+++9tWW",
+	"3V3VoDEp060DJMs8OwB1K7CpfoJC2kEKoAACYKGgkQ7ndS6Angl76bMyP1DRoTfYVc9O2NgTu0EChJME",
+	"EXVGg9pQ3NYjhETlh3kWcSVvBLE1VefsmbCzk1zbOXL/qzwKzrTTmTNNLB+FUAf1AWUx+awjBqhACVWI",
+	"7HVGWJA4gKomLM+6V0ytexZuWXtUoS8MUDs/iCB7tEbffIP0NfwWzILE+2jCJRq2YjLJcEziYctYDcH4",
+	"CedGHKN5qiPDTum3ZTnXUK4+zorl/To3SRW2IOgwt7DknWoJ7MoyR00yA/WcUZ7AYN/g5tALz5dPDfOc",
+	"lX0K16Z5ArF4g41QXddxIYG/6FOwL+mL3ubqbZmb/zyEhKJDIxoqgVC7u96k9BUvwtob7dI21SQK3N18",
+	"+gDXk+W03GqdIEGE/yoX+BF6f/lO7FfiWGtD1u1NtIkMhb09w2wB19CuSr9diSJ89B1xrtFvezVImCuE",
+	"vK+fqwlZf8xU9a29TIQTCZuQA+f6HQIGBVRedlPh71RS4e88HWJUXz7MrMsQclm2JGyaBWTQe0xyOVGT",
+	"e9h/MCkwqRZi8Pnzr31UqXKnMU8Sfn+TkZhm/nLKb6AFyls8tFyIZu0rc5Svu6wOajih6frA3g2DUbeo",
+	"BabEv0cVr5wOFNPlGf0rNp1/S3BGMtTrD7Z3dvdevHyFR1GsY8tm+LMLuINXo/Gp+evaYB0NUo6FGZFT",
+	"Htczdf3exfF3x9clM8N3x9fqoH98+LoVtC7Or9Svi/fq3/OL65Pzs6uy1UE3X2Vw0C1qbA2nAI8ZM/9t",
+	"Ri8eGDicB+/Lv3PYdP6Tm0Jv9id9zeYk8O1kNGcJEcLWosaJYpGorVMA5DQKZkTgoP5AHm8F08OR4AmE",
+	"aCtuaNVf6B+y5pmj61FGYnXAxQnohFSiNkahOr/s25PLH8P8CBroi46OkaGaGrYqFLrizGtCWGmGIO10",
+	"3RF4znRsd7x8GH5/WWZ/eZlSyFrj5Nh5rnOoNCg56p4G304/fbyW+v8v0k8fr8SnP+w/f/7xL8//8G/D",
+	"ofj0+/bH53/4t0/D4dW/b/3Bf2ws8sG8v3y37gYJygnWrJO772CJzaZblf/mh9U5b37xJDfNhZsvkc3u",
+	"YxPZKLQ5eWxsRnrfMdzxVKmfhXHl0UaIqktYmS4rOn7JILG3yiDx3/7td/9dHT0Ge8/+/ffdv9yE//m/",
+	"ep1XOnLJG6y0lsTAnuWArqacpzdeDqCObhm/T0g8eWQigFJHI1D9136zWd2bXypbwdctwm0SYj5uHnkn",
+	"DRH9kNzwzUqNWMoqqo0o1j1risRNgvcVchLqy7xxob1381wgRGKaQOLfjROAH9+ZLOA1OC2q/2gu40sI",
+	"/1XyLOjxnKV0iqvYeP4NMivY+T4onH/Vvl1XR64+YLTfWxEx+rDBXLpvZmotdsCKLAIz/CM3SQQ2I2BD",
+	"Mm4as15vMx963cmqJdUk7OH0/jhScMXSeXPMdaZR1jk8yUmpVebxrYILwZ95a5teVqeaGFNQ9/QP8Jix",
+	"b4TkaQo/xDyFe1nStMBYaaaHMK9zO7zn3XsLv+fdYXlKnhaXxSy9b/mKkc8KXPjGpm9y7HhfX+X4qnlt",
+	"Meh5feUgFcSzicGtJmC4JQzUhACFYiEkmYWQ7wzTcIPkOcth+lz6meNDpcomNayWdsxMEy/MedXOWZO7",
+	"YkUFi8ZpFeoLTTx1TorVJScqGHbKOlF2R4SkEyzNvq3Z9JttVXtbX+67/LZmL+qX+Tb85EAP2eyp5WsP",
+	"02wfpKE9EV1XK7box6vWS/OyB0ltuyeXRe66ykJPMTcYff3M6hI9ESvUNlLi+K0vn0MFMn6rhB584oMv",
+	"T4SyTGFpWl8WaIwjmhjVIzeDDrZXWphXpj57azPg01LyF33S667JZL78Tky8RQsv3xyh3Z3BDjq9+u7k",
+	"tTZjQfkDPkamP+9YacYj06GvxAKhG2+oWs+nKz1x2wC1e4jMSDaBsi//+Nvf0QsUk9F8Akf0HPUv1mFe",
+	"8HkWkRscxx45eWgSzWm3P5ktUKSWYpzxWdfPDrJ5JOfGSFhnM657vnxMqhJlzaIVw6IYS7xfJMgXaLRA",
+	"V687ak31le/PwxbP6ISyP24Pdl5sD1v76Odhi6bqj2GrP3ih830PW1+++Ot1P14kr0qJ74SdLsuoPJ2q",
+	"kes6sRyfpQnR+lKkvkuSxmJqabQrZ4Sll4d2yKU3Rw4Myy8LoMoTXCXGmtYpa8Sjl5HqPWuukENODx8o",
+	"i7U3bYUtjsf6umk5U9d6e0C1dvMvYPQhLL7ZrETqA00/cDJa3Ij5SAE0MhdKyxZ+OCZtCNKD1784ft3g",
+	"hGSyBqZfzdxR4MJZqWWgvdgNqrS4GWk/SMvagPrXWS+K28++axnJN0e9KWXXb0lZS+mV3LMNKbjGTFKf",
+	"u7ABga+DxEO0FYkNz61/vl0VJ99iYXVA91OaaL/pe1h4yIUNPL5RKkafXWd9ejCvXaeO4BvR68bH11nR",
+	"w42e+QbF0ZcEwVc/0frAbYSYJ8p193/h1v6l9u4TbqplcnDK+PuCQ/C9zXbfDrV4gNJR+T1nCBUAMBrN",
+	"oXp8G8ixXGxSfUaFpJH2ka6Qzd3kZuOq+HkkhXfjbl5kH3/eHIYZZZt/VDpyu8cruCoVNS8fU9Z+6fZW",
+	"LaWuRJLZRQOqbVpHN2jNTe1zL7DzVH12k0ayIUqsl6anN9+5yMfSHO5Ye/sFHnaQsgbYEsqIYpgH4M6B",
+	"qNSlt6EPv2lXF1OuLSR3PSWI2ghLzjqq8VLdgDxb+QG6n3Jik9IyqLtV+ADmxSGUoGWMz1lEIJZCl6qr",
+	"hlXtjnbwdjSIOxhj3NkZjUadV1EUdeI4jgkhZDwej0uuH82YcKl69GZanq565y5/4zp4D8wlmk5N0QF3",
+	"VoN1WoUJS9DA+QhL4+DclKTe0Hn/is8IhzSkdwRchD7CPgsQYfFWTgDg9sGliakB19XDGWcTKEuV6JSg",
+	"eVFsbWJRXEfITh5hrQa5p0wsM9dHLATxRRKfWkcKcMoKAYKwlnGsFapfda2NMH6gHF5FKbZnjaT1dNNc",
+	"bazQW1UVWtaE9AdXTvmSX6GIha58lWs9Kx3hnSpZDzcVmBQjG6LVFsL3KOJ1ZmrurmDzhQMBbDf1jY6k",
+	"uJnyeba2n0vzkabMt/CJ21dO0jXl9HWePo2fZ0JX1R+RCWbNpXs+VpM01BZem4q6cf0Xyozbmx1OQOmz",
+	"Sob2r21HMds6h7o6+yXMV6i9IEWXVjbzNSlv4V+ogERlyzasIeFu3iUHkLoad8ul7VzPS6hdp51FHrur",
+	"17DKB0qb/yosgDJxgBi3AWhW6RwtCu1jRMZaP3btOlMyZFrhyBcQYQmHB90cYggV1VLOuugIJ4TFOHP2",
+	"9S0hKXwLugp8PmShS4Ih5FTB+hySVwWT97ygGTSDPOzFBGFeGIkplE21ldMepIcscbxm26HM+1Y4RN0T",
+	"cpssjEfUUzBIt8b6jGQ0ws+vecaZ5GH3QZrNer70GrwGPQrGPMsIkzccWjdHXnnzfgpabJ4kWB0Ry9y7",
+	"gMeONGeSJivo37TTBNLmWa48bynFWxwgPCoOhIzr0sbax14gPCU4bi4r3bpx62ebq2lLng32RVDF5/qF",
+	"aWi9e2KBsYGO9y+2vhlbfxoW9lCl7Wl4xwVlk181lh8AKGL5m0Xtp5oT2Kh9p4/NDv4nR6cXiERTXonX",
+	"V/1vddG1LQyaJ/hDKQY7XMKFtpziO5LhCUGQUacjM5qCZPDUXPdXjjpWg5u4JoFSkukg+9qY2N1VoZ+D",
+	"9QU110XEQtwnF8KaBaspNorZt1OSRYTJLaNkrAv/dANae5U6p7ur0zX1V+dqKge0QtIpmEcmpTe859C/",
+	"Zs2iWMvTWJrHhqE/VdB7v2Kx+7zy7rpUW7neR1zidTEzqCKmv7oe7G6lFuyaoGUoFe6hXpre7XmI1trl",
+	"0MnF3d4Da7orFYL+1acMKhaS4kXCcYxGC1kKOA539yoEsrcKDf2dFwMHDS9XY0H15UGCjm57yi1sg9xK",
+	"CxxW4rmfbAMPenYST7l/vXOoEunuY3bvoNdz69im2kfLK3DBW92joW8SRmYLjPsvOCr1058JEJs6LFNL",
+	"z/eX7wIIdDVZCjiLiD9GFae0K0g0n3EG/8VYdPnd9Lnq5vl0dLP906Dz4v747l0vu91h7/uL/zHam/zp",
+	"7uXngbz46+ludPgq/n78H73ppThuENe6Wo/JUeQgwKvWcCEnGRG/rmpjgdhYvTEfuipOua/N1Bzz8dWf",
+	"3qGETyirajum760gL52WQLIfBpXdIQWOjuKHOOqDcqCuKemic+WkPJO+RERr80moM4jOB8sYiWSgAFUn",
+	"a6VjqS1cZALfONdE/yG5JmIs8UgtvqeWhX7jQIskdxmLxWclb6yY8rRyQNheffop5wiw3RapMG4yfi9u",
+	"ZtQXDQWZwQFjYVBJ1EIlyog6dAs0JvdK5eT35UwMK6tzgLN97wEFOp5QsYlHfTdsvol68wsnjvOl1/Fl",
+	"jlM7xgMS2MrGzk4raRU724OKXrGzPVi1Znu7u9u7zQ8HujvPEgJB+Ws4CoklmREm9WZkCKPL48PX6Pzs",
+	"3f9AMsNM6MglnYkwbw2GCj6XSBBpl97KLPMKvPcZyniSkBhyLZTX4er43fHRNeqjN5fnp4hnMckE+vD2",
+	"+PIYFeZ9m52e8fv2Fuogq+2iZ3005fPsGXp3cnpyjfoNCnYELSGSGY99Ga7fXSEsUEJH6U/PBDLt9lEY",
+	"U4FHCaT4TyEja4jaqjHsSD4ek4zEWwEKjbTTb4NSciHGJYI0CpTE4MsT6qQKnfE8SUrJ5M0IbhSkGR84",
+	"s3rZygVryyZngH7KmUvcF2u4k+3V45VuhdeVSF7nYDgPL+y3zrPLHDjnoU7j8MaA6SZ4uLp6d8r1Rexc",
+	"EI93ySVPgGVbuSIacGxvZsaHM+21eSeeRgj6clIMHpKTIldl7Rx8ilbGRwmZeZR0Ux9kZ/cFlANPyAzF",
+	"PJqrPb+sH8S50Xqpwk6CmXG5SEmktoLmEkpljbQNNvKH8pAs4z7HXsWsdOxLSjJE2R1OaKwLyqI2/NDj",
+	"GagFBOBvNY7Af6M6OlZj+y6wKRMSm7r9vvzcOgNRiuW064/pgwbekKcTSIkzproEuZPqNUA4EdzGW4V/",
+	"7phER52T16HNsGHTM2phowhPdFf753uyzzppt7qbZc1yHSUrvjlwbSTmsxnOFnZilqBUL936+IulXKyX",
+	"J4hqLC1sNr1qV54cPb6zj6GN5wW9rA8W0vfUjoN0nQf/JejRJyz2pwG/Orw8eWMKIuiMme1OXwsSfWOy",
+	"VboXWTYT9nde7Lzc3ttxY8k6fd+iaEjeebNVHKKEMmKr3oPAFxFmjKjNlBDU7mmbQnGHY9wRHwKel2QU",
+	"T3fDqfi9riaO4xlURlAcBmsGfkeVptswikr1e276Un8fmv7gedGn+vmD6RegWb43WEKafqlTncO9F2Wg",
+	"fginLgXgKixdFOiSOtFcSD4LA0QnDPJKQVH2eyrIaoy+fLG33jK8pOuVLh88YZz3iI+lucqzfpT6Csle",
+	"0nVRGGOaqBOIvVoNUDii5m9dZ2PGmZyqX/bSdMiwROVb5zxW1FylGd1Q37+2wTNBMZ+FQPrvBDwccJRx",
+	"IdDrq2sL0MGQYWQGdHz5dHoCm3Zlu29u0AXcgZunCRYSfCX4WF9lk0z3JLYOhswujfOdTpkbeq+gQl0Y",
+	"Sq88RF86DY2vHtyS59qbQiPU41eYawUti0S1zHo+cCWpgGhM5MXyvjbdu88+2P7dh98Ww7qPT3MQ3KdH",
+	"BpwvQesKZ3R8WsTx+o0X+j65rBnYGp+lo9XOy90Xe42c5mHgIhi7+bhjyiYkSzNqsiI0yJf4sv9qEDQI",
+	"er311n4ZY5roDKFGewRzDGEByojiXgGiTG9xgML4Q6s9w7g81Dl4RwnRMUG3NE21HWbdfWRC7nxe0qA8",
+	"Bci4fAdqDPBDZ5yRRt1ynRG4fJvcHP3pdCFohJN3pp/Nvsbq0IQj+bCv5xltsrK+pc3IZOPhYL9bEbvy",
+	"NrgQxp7BmzypBux4bumdYPuV+YXcDQ3WlUxSnLz5ersmbRByrtFbDSvQpfXRCE+88d+ZcQtpvmJa+16f",
+	"S5laDW79qmplT82b8+TIttoQrI2Ha0YzCkEnDacMbR8wbRtL9QiWUXc0wTYrcBuOQa6eHKA5i0l2CQxW",
+	"sbeM/AihcY2cs9ZsrureqhdPGxOgkRD6MmCePYDHfRW275vheJ4kr8tOTJvwlSlJ0vfN+HHQeF96PJFq",
+	"Wj4F0zlAoTo6ZlQuOnlBBNTG6OiHqyskIp4RhAWyte90NdFQ4okIURuMpeHRh+POP/729xDsFtQmr82M",
+	"B5xHCiVa+E5p6k1v6rwGawr+zBmfUSJQ++jDcdnWsYGqBpb8r8NKH8EWm672VxOpcFx48B5YwTbYZkR5",
+	"zoixHWRzpiuVKrSidpzRO2MDIp8lYcCFg7xkEM0gUb3YCqBIhw4yFYXJyBz6M5JyQSXXdS3La2C+aexa",
+	"6Krtyyj2IVnNZEMmCrNuBMl1ifrg/s2iabMpLXW0hnh8i28uXE299YuM3+kY8QeKzWLZ3j9c732g5Lv+",
+	"+rtaqySbUh74/jaiO0FmmEka/aBXZcnB1Xd7dNe4rRdzsN8yrUBtxgEOzWbNzFU9MsXe7dP7TMl7KvcR",
+	"RtcZvVvoaq2mcTu8AiSZqYZooCPKh0xzlUG33+2hhE+66JwlOp+38SlGGo4RiRHU9rPi68BWYJVTkpnG",
+	"AcISYbYYMlBSAp3FwuhwiulY61c79M1cZ7gIt0ykgoGdCjRPEw4lfljNrHXhH0H/StxymKg96KFT+i3k",
+	"s9dWdZygEZ+zWHtCJHRGpRgyXTIT/CQgkELPzFjExpRRaUIfyoT8O015Hss3IFW/Re8vT7oN3GWC1qE5",
+	"+vpzgsOi7pfYNp3hCQngykFrwC4XX69z2fH8VkIznqlPQ7IbM9qYJkSn6QycEf/xt797ko4vDXlZCBPv",
+	"aLx0waO1Ei3MlPj6YZ4wkuERTahaggCdUhG5irSWbFfgKyUaX/vA2BtJrNJmqpnMAbIZ0QerTbz9dR4Z",
+	"XwLd42YMY4leMl3wQG8ZvRvU/lqW+D88isdlc28dJLUjltZXqTDZnDVeqVx5aqK73dUtD8DiLk+/26vs",
+	"mO0GsrNsef9RcNa9xPfOAai+cqrNEplnEAy0JXnGBXhSJAQL85K4ngBOcVNIAK3vgeG/RV0wysa8oSF5",
+	"qcRpAfSp6T//bcZZLppqn5zAuGreCY5ua5M4HCJ4jyiL+IyySeeejKac35pKJN7qFFuav99PeUKgHYVD",
+	"F+zzYFUlEGDpinUABZEAfJKASegAN2CdgkzA+aUd2ntDBY/oCgUnlPYQJLujERHP88IiW09ZSqR2uOte",
+	"r/f8W/XPn//85z//8qVFHlpIBIhgPvFd477rCDwm9i6Xkgy1E35Psk6EBTHlLUSAYjqh5qASYzE1DlwV",
+	"G0Z9TQvc+Wuv8+pT+w/75s/Op597wd7gi33jm7GCevYr18cEADZ1OhWzUiVMp48Nk2mcXl+gmOKET+ak",
+	"4mmqxtjaRyMtSdqDQW8rQMdv350Xnqfo6vrw8ho8o2zF2nLdS6ikJrmpf2l8w/70/uS6i844mmEK5f6F",
+	"181kRV27Q0iUYQcPPLXtHlTS7kXZpejF01Vue/Gwwm3gYwSRmVrDNUvxyxRwmyb8xp8VWKmrTqFiRRMu",
+	"Gq0PBlzs+r20VvmDbuSyVRrLcbbVqFpXnXEw6Fmk1pdmPIZNcsGFHNPPjcoyPqHv7Ozz5r6za51UYULL",
+	"nqqD3Yqf6ssXT+imOtj17gENxipCq25nKnLHSoQnmDIhURtOAWcnW2X0KpxuhM/tunw33lJYlgHto5Bx",
+	"RkLElGIUoNDyx7BagVI7jwpEZeE9GofLLt8xJwIx7qYMKDp19UOm82vYdy3Hi6nkG5o/Xb2dnH58yuNM",
+	"plcGG2d6YPfRefGx+/gyB2hNZbEqV78rKo256x9NsXGzhO3yNeqNNZM6S1VGH1ZHtRLYtN17wkqqvRVR",
+	"Z08qd56stpr1Y1Xah++65IrNfmV9TQGwsb7GZiV9zU7iimTWh+Lh0WW6cW22pZTTTYqFKNh03sovHtNw",
+	"TXyXA0I+4Ke61XuQonp2eoHuBpE6ddxto+9ItWq7wjDkxAk5jUWI0mQuAjRaWHkQILEQcK8Df71PFY3D",
+	"nyBkFDs5edM5PflWBxuMcUQQhIErdt3GAmVYEm+mzbmc3qRYiHSaeWOQ7raRaqNOP5FxVs5bbxrFojrq",
+	"OIMFqxI0vGwS0qLBz7jkEU8aAW/aujzs6u1hSSqdvt5VQuDtof53MNgxf+zu6T+2X5onu/1BWVDlrVaJ",
+	"Kd2zT0KxWXo4l1MDgPllACl+GYCcBxqw4oEBsHgAgH6BhP+zOfPaeBR55q8brKwb0zAfJTQKvSFLxYjr",
+	"lL+l9a2EN8AgwDE4k+SzrNG67raRaYCWFdK7BLNOv9dEETUj36gN6cuVLTiKeJKQSK7fm8ub8sFllX+l",
+	"iH0/Fo4/ywyj85PXMOKEyAARHE31wSo/Zss8t0Vzwymbpec0bpDqxX9eeP/6AqXOmQFP1CHdTaiw169E",
+	"ZO/1n/C4AL15dJc0o3fr2K1qg6PFI/is6uFp+ayGexWftVC3CYuyBbzY8nLbw+OrErd9fXzVClqH9t/+",
+	"q4H+QzG1Em/VTVYxVt2ihrFeZPROj2V/HVZ/6bGdBwADHPO0U81NjS/T3TayTRA0cSesJJDqr3LyUZz5",
+	"jKsXLS3HSj/gz09V4WkarMKB06wGEVcG0rMyCO6rlS80aCb6rZYHq5eo/f7qtMCMarvVIOzNz4Hqr0dA",
+	"udJvXbzfDaISyu8GUSto3W1Xwg7h6SqM6hY1yDR3Tz9AG/fBdutT6UDAZrUHgtfkjkaePK2blNZ1i2DV",
+	"OKstx4AVev0zgWg5xVndQAkW8kYQnVSiWUK0GWSTX+mk2yAleCW4RWcfhALrcDenB8lF/hKia5EjFuIG",
+	"+q59W/OpL3eoXbI8i2i+LgUa6k4WpwWaPMepzY5A7vGs0UGoHqxzGm9a61brOD5vQJDJcPDGUq+bTvST",
+	"5/nJ5kw8PG8OmKThjL88+LKVXRMPFdoqUGJMr3aDpiUHbsAZY6Px4IvaLAj1w/mZ7WlB+csa4PnJ6zLH",
+	"jdL5jeLNkLKnbA4evPQrfh7L5hwyTC733u9ud/e6/e5Ot98d9Ab9br/ffdX16dvO7ddw2P3Dx17n1aff",
+	"t4fDrv5r6/fe+y6w/dQs8JJBa8X6vuwFTcsQ1K1v/XCe5W0yXLXGIo1r92RemaPqlV8b8QvxOuC1HyAx",
+	"j6bWHas4mVQ457ILc7HKdPz26ISdR5JI0aqnmWXP2o3qcwE+l6fyHZ5PDLID8CKqcJIxz4pTVmtzvBtw",
+	"OHBxDYN3GSAE4PyOZHeU3PtrR9+Rm1K522U/GdMKCsDXNCm4fyWNP1NrGvs/GmOamPoZlROb/kpLfYHu",
+	"p1zY2gE2ppqC7R6df+9Qw3LX/pRf5iV6jgx46P/9/yN1bgNPmphEdIaTRqsStCSX/mIu1QWDdkGOkGL2",
+	"ZWB9q5iXJfItnh+1m4Jl+vKNfs+zW29BMF0tEZn3vnWoDGZrtRliCZbJr0prxej11H1horOq4t2qHM1V",
+	"kry7kkfyr1G68IHVBai4MQYof4mnKb+/mVKF20V+/+Ip2mOcTDyc8ZetFQiAFAkCitn5phK4S76aWhp4",
+	"WHsN5Ifa0QmKRgENL1XHMQnkTIh0iidEB1QhjGIq0gTr8+U+mqidAzHPyUJxnSHjYxQaxdwEglvbf4ja",
+	"mGmH4HwgOAqBZBlxOYU/GKGqTYAwE/ckE2in11OjUTYZsrBAzkf6qWsH2uqiQ2t/gwxE1qf3nmcC7FJU",
+	"ipxL6n37zHDiITNBDF2UI9Q4iI0WKIS0Q6FxR0mokAi8WilnJsjMRFKEk4zPU513g7JJd8hek4RI6z5g",
+	"Ma7xnZEZvzPJ1PMZ+ZyIV13urCsfBAB5Avw1gOWxFb7U5EisJ9VtYiRYcWReB5tPz70iUmHcTY11RViM",
+	"qHGeg0wUF++vlbYNjti4gB/oCLVHOJ6AD6BAM7xAc0GGjMqtA7dp4Y3C55C3Hk2IFAjD5RuNK1nsG87H",
+	"f1h47eyVfDPB1oc91V1tK/QmzVbU6PPY0CTp7tgAJfxeaRrgzLh8WLFkbHMwqOVf74u8eX64phmrHb72",
+	"kAocTycoCxv4YLPShzWZ20vSbCllPvDD51obfP6zEhVfNPmLgvdaYsVI8lvCGhX99ArJasbDBRQgNa2K",
+	"8dS3rmHgVW81YWzv7W6ehsSK55UrpNo8VQXTkhheTYEbVyp9YCFRmy3oRqH9IYS73t5kapOWxlk9+Seq",
+	"RvpPsiEb7px/RuL3rDHPZisKohenX8/heam4rOf0zNlYnYAi4jczF5JknUMpi1dr4U910sg4lzcRngty",
+	"s8kFgPOZPyPZtclABpYgaNhFISNSKb7G0w+yNasj8zwjAsV8RplSXE1yI8BygMKYCdP+9dmVNSTEPECh",
+	"iQMwb99eX18E6ProQimZ1+/KTfXh07TMh+RjNKOfSYxuKYsFwkmilCSig02UXqQmYM/Fpes0PY9W0IoZ",
+	"1CzXkOSnXGOJV+9JqpaSRYtWUbS0YfSJotVLzuWRwt71IiVn+bDL714DIMvPr3LQlt99sMAuv3qrwfeM",
+	"405o+fV7O0XrC7ohFRepLiyujUFDkbLgyR2JN0Gf5qeHtgvn2WXemzWyLBc7rjN/6DNtMbtKB56i9lUG",
+	"s7yBSrxjZQ49mMQvKZ+tsbChBFMctrlQhs5907zGk6aJdvzBlGV+9CYjpKNo0CSjQAkekUR00fdkIVCa",
+	"kTFwghDT/VBnmtKHscMTJPFkog60rold0ecd+D5w6zbiguekEHFmFP26zphq/MIXs7wc8PhTUw9NGbkO",
+	"mkW/m1lhFK+2ecbL/okySssp220gGZShMOkcUhJJm8Y9TRYPSM1+ZJOcN66R8ujs6xrsdaEWxodYBy0n",
+	"ixXxFhfnZ9/90mEWG3lyrQiwKKeZf/qk357wCV96um+BpiQHIjNlhQ1c1V3fujg5+26YgYFkfSrttZ7j",
+	"jenvyRIfu5seVuZT4TMiI6/LyHXy69aaUONv6kEuE7fCRNHDhvzp3ZXOejnFt9V4P5mIrYO1MXzAqUwI",
+	"Rmayv9cWkfCbKP5Jo/WekN2IKU+fMKyrtrjFzk6lItnOzvYT+mhCb5vGdF2dnXg8LZYjtdbhaNvv4UbH",
+	"ixsgz+WRf/hq8USr44b+SeOEHN87mXjzyUPCiWpGjs0yAx3+8PrkdbPUQHAgOyUSx1jizUZRJ6N5FpFm",
+	"memunibHZ9B6XWvEqsuKG7SaYsPJz9uo34uMznC2eH/5rhkS4DA53wh0N/vFupSzVzX5H98cnrw7QBeH",
+	"V1ewI4//fHR8cX1yfmaS63U6lEXJPCYdxlnHWj22Ns2je+2xvtXPy2bLeUBqFDfRzMbp30wyHEg/rhM8",
+	"2dxOmKHzqwBhlPDoFvLzqB+veXRLMvXrH3/7u85MeA/5X7BAYz6HKApEPZH2RwkWnrXgopPeTkSAEswm",
+	"5k+91YM8E0dCI8IEaZgMaCl7T+MzuJ/VNMzdo7MDbTaW/qjhCNd5MsX1G8ufeykmI4pZgFg6C9CEz3gc",
+	"oDhfzwDdzkckY0QS0RDVlcxJm03e/XjRCAe1xG/wuBG7PsKSTHi2aMgJsYymfmvtTL0iMdQ+ODB7aIbF",
+	"rUnSoivsUSlIMu5Wj5x13OBynpCmTHpDjri51NmMldUuUnm9N1qrh8i4N/Qzif05p2o2zQkTEidJ3Vc1",
+	"6L+4nZwtZx6sGeLidnKB5bRh4w2laX1iKHsYCtDbk+/eBuj0+PXJ+9MAvTv/gHiG3p99f3b+4ezphVpp",
+	"yTU9VwD74Ri8ieI7Kni2MNENm+dlDVrvU+u2WskBDZqs8DpHj3RhHLhPsTlMjU/DPWWx9g5eNgnPYaia",
+	"Yqq6fiqeQMbA8+9LnR+gfq+Xa+gm6SHjyMDod7hsWjJVHQ8AaPcSYLAzbQWtF3EraG33mt4AaFR+gM4G",
+	"O7psSVB6+uK1djhzn2334OGnqrnEwVaQr0YOq8+C/UFn7nJSfW3gzSFyUVBxXjo9POroIFx0S6BoR39P",
+	"HQrVg2iKMxxJkglTypJOGJbzjNjEQYoswj93rkg0P+Wsc2Xfh110WU4NFua5vOpSeS0l8DLgANmZpGV5",
+	"piOBZ8Rm+KqK43J0oOOp3x4O//3nl1/+8+NwKIbDq08/9/eCL1u+XFyeUN765Fw+fKE2z5Cdcu5fVZ7c",
+	"FmwaX2Haw9pcX8br3eSzowJdnF9dkxhMD0cZgTRfOBFa2URtjMK5INm+rbz4xxDZPwNdIK1jzMTgKi5y",
+	"53rjGKOV+xUZ34plNRyCZihNcEQenrDtnyXpWnU/1xTYNZeiNWFRN+QzieaSxFWXiL0dL4994K08hL3l",
+	"pY6bX58mTlmQWhc9f9Kep7uoVdqHvrCVNrdOA26t8V65sHUfXplu3WeXdohyxGYDl2QTJZcjLJ9RsLTS",
+	"S8tRRzbg0LtMObV4z0yVr5UKLNcJm2t9uXNP4mauGxVclL7OHbUNcgC+lZP1X0Mb1/8qZMtHjsLdGkx5",
+	"tkigYskx4uwAkVkqF25eKKijgaZY5IUb6hHS/BxXLN66i2un88A7z0++zPo2JhkS42q4RgRnJDucayVa",
+	"/3pjl07M2I1m6K3lCw4jvNHhxYlug9qh+uAff/t7uBWgmeI+sZa8NrucaacDHsIuOoxjpQbk0+6cvN7X",
+	"ZWQjRTW6oGyoxCCOJOIMLbmtowWfQ+SZEhZweadTiLb2zVyKlVEsuPXlyxeTelVf/EistU5b5FTPqWXk",
+	"66oKhctX+xYhkPV0Nk8k7UjCMGg74wwLmc0jUIK0hDPh4SYWXEk7477TRSdSu/wY76Mha58cnV6A7hug",
+	"q7PTi6BwMwrQ67OrAF2/u9oKHNmY1xAwhdwERMUGyFSltq5HlEk+ZHm8TIAyPpfa43WG5DTj88kUgT8J",
+	"SnlCI0oKt2XC0wS8qSOcJFpugzefmBJho6rAzbE7ZEP2b/+GDktJaYbsGPJ3290W4UyBiDDSK6eJZR+F",
+	"6jOe0b/CV/voW/3WkloXQbF/ARqHQ3RD5qc6XQFM55UFgaNtdeOMiCmi+shqk+ZQBslNEZQ9NJqNncw1",
+	"1ARYDNlhkqAYS6zWnQqeYAVB6hJpFx26PEVY53Do8JkoGmpt2fobDFllb+S1RAVJSASgVbdDruNCIgK9",
+	"MQRoeYcM0dgoVPrxkKmNtdRFEe2xE+QRJQm9BcXGdmFz3SHymQppcaKEhBiyYxxNkS4Naar/GZJCcNzC",
+	"CVIcHc4AnzuWq3XUs3AfhbqQZIjaOr07NJ3hBWSz3wqGLLRFJ0PUzjVaXflau2Rw1onJzJT0FbqOMxSs",
+	"DE1GEViAklHSZC5WYw3ZlJIMZ9F0oVZUL70pbQ292B8WDPtbw21RccTZnaJ1zsSQQY7/EY9hB16+OULb",
+	"29uv0PvrI9ibIkDv35+8RjQWXQR1bTUxh1jXnFOd2Hqov/9RcDUPW/l3a8jURJ2iuroor450gKw0fDw2",
+	"2rSuwKvQrhuFXQS3425ZWbGPeuj8+2DI+va6P0ADVFg8tnPzhs3grnYNjYmNYXomUKiRG6I2ZKnIkyEF",
+	"Q6Ye3G07WV6E5mWWtPV5YtX5YYbFreZPWDjniO6QXby/VitrPDa1+hSUOBHQxwwrLgEVPYxdQmiebUqs",
+	"IR18tm9qWA0Z4E3kRzFqoMypnkDJIMvP1MnKlFMA5hGexGSWcnC/6HxPFnYXqzmlBBvfIfiqfExV51gF",
+	"74jHiyEzd42DHVPTMiNpApf8OTezKELtGc5uSeyMLDuX0JzEtngDsDqCY8THQwasUcNhwokzc/nWRd8d",
+	"XwcQ7KNAeX387vj6GBaH5n2j0QLp43sX7QxeBWi3N1D/bKtPhmy3t5PzFLWPR0o4KYxZJ5dQIXDRgUyN",
+	"oQEglxkXeEKZkRdKyxOa/2QEartihgi7IwlPiUE5CqFahI14A/fB8EBR5JzJ0EajgZ+kLayrMABGZ4UB",
+	"0NP0x46rInyYZqSotDvjCgfQOCOKonS4krlacVSKi4ynGSUSZ4smasVzSbKZcLzNW46e1XJOF61Bt9ft",
+	"QShSShhOaWu/td3tdbdbcNSdgnb3HER3x4pu9Wjis+ZYzJJSQGBZ7nfzer+Us5PYfHWo2lzY/qFMIZ4R",
+	"CfG9NZ45RZPn79RagUvOmobWD/QT+N9qTqCmMej1rCZnwy8dpqmYZSmGP3dN7QetAikf1akajGP6IDmD",
+	"SukfW0plI4pX/NF1adAJ5Zi2oBkbmTUUO7n/dTOexPye3QgStfa3e70iXNucuNWJpPUi2ot3yc640+/3",
+	"+52dwWDQebW9vd3Z2dnZ2d3d3d3b29uzp6H9FlQBUMoE+sf//j8oh7H1BXyd81Inq84ZxaIt4OQEWrHH",
+	"bz5f+S9Ba0dj2tdtviLPv8WxKX2uP+mv/+Q9w0a/I7H+aHv9R294NqJxTOA2cWfwav0X15yfYrYw0MEG",
+	"220yoxMmScZwkteb320Cn/F2f8/wHaaJWnF9/tJF1s3WqewvdVIBX+OPrcPyi09Bq6IntfZtvW1wMvL5",
+	"OIWKXIBv2S+76BiOsWFBvaG+bTOVdKw2tbzTtf+cQzYb73RHCH5PFmYjw1p8y+PFhnv4l9qs63bcA/ab",
+	"cV/8Uj7QG3+kCmvr/0bR8hV52AMwWse9TFoFvY0Wv3Ue1mvAw444GydUm752+g2GuMCLhOP4mvN3ONMx",
+	"ijuDQQOmV9qsl2QuzLz+CTmt3nBglC+46mJDZgsHP+i4olE9/5nGXzTzTYj0RZ7DcxNCDEMfoNScx2KS",
+	"0Duwy+jECKBXxxm3HlFlHqx7KvPgCsPYqRs//s2T/876L864fMPn7J+WEvVSPA0lBn49/pJo+x4EDRpq",
+	"s3egwpzWwU4GyVSXaew7IlcSWO9fEukREumfRBL9X7AVvyPykfvQUb831INB903njVT2A1O3U1uiUJ0h",
+	"amkf68wB1a38UHW7tN/2SvvN+Ix8hU1kkh80UpR/g2zJi6bfKF8yybb+q/KnX061/udjhHqXPaF2nKYd",
+	"e7X5fExBz603O74xDZbSnj0TKM34jySSItDlNnWVTZtCSRu9E/CYivhsRBmpMU+meRJvO9jGpgvdx4WG",
+	"B3xTvwQ/L7n+Jws0Lk0HXN00r6jkoi3KeFL1LfhTFTs+ZzCNdzjAl3urflkHnY1Y0hcjZdh4Cnf9Xris",
+	"X8pGUOmPvjTFWGS8yCv1K0quzn7w7JcbApi7rX9pYIX+Nc3VxWb6+HMx2WXcwA4xqcpbg95gr9Pb6wy2",
+	"r/uD/V5vv9f7n9DmM4lviquE7W6v29/u9P9XTEb9wbzfMqJqN94jL8Yve50+How6O9F23HmlJNcu3hu9",
+	"iF7Gr0hvDMthHL2rXfbzLgetUg71OsAKv7FWRiZUyGzhhhM+F1OePscp3e93d7oD1NYRGKg/6O5uwb6O",
+	"brUvnqJjIRIdNQP+L2t6LFqCl1CrN+pHg3ibdHbGu73Ozl7/Refl4NV2B++MdqO9+AV5OX7V0qXv9QdH",
+	"Pxx3Br3BTmew2+9DLharJ7RmJKbzWeHalW8zMR/dOEtZKeJ9M11MKIGKbfYuyExrH71nUB+dxGhGZjxb",
+	"oEnG76UpQVK4J7EY8tJShq7fXd314XJIcp609lsSalVvcmkA+8Vw0VXXBpZS/3Vt8HWuDcaFIMuldJrm",
+	"HkWrzyu1Qjq3ZHkl9TnL17Uo9G7T1cXYZsOQGcUTghiXxG9cWBLHj7cx/IsV/osVPgkrfBAjXMME/2Xs",
+	"+Y0Ye+yCPIhpPqWR54pI67QDAD3LfSXboaLpMEAhMKVQO66BVwuJwy1N0JgVFcYUmz1AGP47ZNZGlPGZ",
+	"8QDVHofaJ1Txa1M9ADPjz8wZQVFCMNS27ebDjhawXRRYCzFkOiGVLiyKbTTzFJcmoWv6Hjjg6q+R/Q1B",
+	"zYoNQK7nbMh0PwIJvNCeM14Dll9cPNCOpdDU2m+dcYkygqOpIpX9PMsxjYguBYxSnAki1IyzOSRidlI/",
+	"wHEp5112dg/kHV/TxPU4qbiJyGsgy54M879JCZZTQZ7c1YQqQSBLBSfbFif/1QSeNSL+VxV8/xcZBa+1",
+	"Fv8wmWndoj1HDcPzaw8Z1xUTIGUTAmzAfBggRtxE6qHZ5KGRcSZVqnr0TKy1B14aaJ7GHPgbthzlaP/4",
+	"c2u0uBFufgPNzPb7lTIk9acla4Tqm6MTRE7nsV6asRj5sR0N4j7paYHR2YlexJ2X5NW408P90SDajnfI",
+	"rpIfjNzbpNVfk7cTxT8NvCU2GLTmqdq1JL4ZASem5Ue6bhiMtTfuk0G8HXV2Rru4s7P36kXn5csXLzp7",
+	"e7u7Ozvb24NBv7+5ScXmhqi3qJgV/JdB5esYVHI+IyKd8DLLWcODzgpef8wTGEQzqfI4+3mqIIgTsfmC",
+	"QiBPBOrAf47Ff6rnqNPRew1BHEgwZCHE8mGTYiNEg30U6txF4uOnbiWhjDpbLKXzMa7yJpgjhHgZPGRX",
+	"h5cnb9Cg2+/2UMInqD3hgkQBuiKzSUbSAB3x+P9j73t328ixfF+FqF0g9t6SXPrj2JaxwHUnme7sTTru",
+	"2H2DRdSroqooie0SqSZZUmuCAPtpH2BxH+B+usA8x7zJPMkFD8mqklSSJVlKnFgzwIwjlUgWyfPjOYfn",
+	"/A755c0//vP/tVAoUqa7s0lnYZbIQAXSSpV8ZrOx9PRVHACFNuvGvhGVKCYK6IlzIybmUTrUZk3KEiIl",
+	"Cs3DIeS3gNnSZm2Wy0gh5cmEXBmogMdjKCPjzozLrJgDNbUZIWMm4rpZ170zU1pmfZ5JFF5phRQb4Ic6",
+	"OmaBkCA9IgiLCEq4JMbeUrgPcxtTvfQ+ktwG2nZTmsRQoUfvBtOAzUyAzA87xmMfkUSapC6zHCJlzyD1",
+	"g0sKrrdf37+2D0GHnCfPTO4PzAskYjkTzd6x2XmiEqUjSYQyNZWLc+UKDEkFpOk9LR4CkuHQke7BbzO9",
+	"qFDVv2hbQAEh63fSXxoSJOfHOq6idyPC5q587AvrZhFlbQbJHW4g8A+bkQuDZhzp1SUC7M8uAZZ0a7Ze",
+	"gr7yZ66BukQRPBppE7fNqETGwi6xVrNRabM1s1rN/uzyeOoyV9IRcDYE6C39odxu1efGgpbx4HBpfye3",
+	"lLmcPJNW7HyTzkIVkgOeJjEk9XXJClGcvZrLTvySKzmrFhRPQ5ek734msaC9tXlUSuf2Ws+BNDnLt7bZ",
+	"NR69MT1/3joS3dLh6Fb0H9mRYiQ1h8xjr1DU8Z/dVGQ5QLrVqlUIFBekykX/BJqtAPhWoVttnDKzcyzI",
+	"wt+2MLcH+XwFp7H5djSYShrh5E2BjQFb/Cp+lgpq2SL0CXsCpY3kiRlNnwNDAOnbZ2XOeNWsf4bZG+as",
+	"hor8qRW4m1/eOHpzsweUYxpIE2LuAupBDZRco4p98mJBx4buwm4emDtrlJvXodkPS0hqZo8Wr+WdVU8L",
+	"53d2dvveiw+vKucXpjLAgAs1R4ZVeAXYzijizKRua7M6lflLoYzLAEh6rMP/BWdK8ORa8LHJMbSL5iD7",
+	"V5hst/p9qgZpFxRcHA0JaLlag/xtNtOrVg0MTRPs75ntdptrCaBXFHdb8bBa7x7B87MfGc67eceEByyT",
+	"2Qa0LISOdtDLafW2urWwfZpPvRJCvI+f5ojIyi5sFonHyu5gMqKxwg1JTvnlGU4vL6Po2on/ZYHAa87T",
+	"ZFZ+RqXzWnWwCtazKG6MZmlPnX1kmTgAWXs/HUzOEpNT/7NwRRhUT4Nqbfem6DaG6DIj1LItWVUMNjsw",
+	"lVKFrL/zO82xWSIbxYz8ORmJiYKoUk859RGqOg6pAsotVA8uzmqn9cDUkSj4kpu1Ru7wtTNkGlCcowSc",
+	"ijOEJsuyiO3g5InivJI4Z+R6m+Ha/Ha1MwLeSLcrtJ7NnEr8JFOMjGmvLaYZu36l+2CI/6zoha2YLdBy",
+	"W2I7l+r9wRtzvtScagD8hGCNLUjz6gCOzLJ5mJ/ycDzs3yO5y2PA7J9DXMOjSWJZ4r38coEOGpTygoUr",
+	"+CUcI0uhoJKCSvzWEebqSSxe27xw5crmhlcSUgyYZkruuaDixToV572GFlJcqcfNZqVJarhy0T07mweC",
+	"MqeGq05YlKnNihQ/zusiu4AfXalrO+iRccfkNXJMRZVC8aU1gXouRc8ykHXUQBA54EnsteqFQtZrr5B+",
+	"tobr3UbUjCun5Hmv0sRn3cp5dBFXAlLr1XGj24xOY1hNRcQYJy5BJ1tS4BSekG5lJHhcAf+CokPCU2Ue",
+	"rQWzBenLX1Gvgbt0WxtxYWOvuvox63K4+dnPzU9WBtFBpQWarW54TKa5zGv5M4QN9uSEWFQ6ri4SGze0",
+	"NLcPZkO4AvnFGk9tdnRNWf+FLeJww4Yj9/dPSmV/Z9XvfPSSyezTJPvzRzGKskaG2Q/b7JpL1Rcke/An",
+	"RzBqPji+NKcMjNtxiDmXvH6LjO+raqgb4RHL3VhFV22WMZZmBGGGDyqj/INX1lLYSUUS+kARbJNUOItI",
+	"maPdTDYs11fmIlkFlhYPGn4pbG6Odtsj2GaItFeWksPpss3pstH63ceJkhelO1CiPF1KFLMN1jz9Ckme",
+	"5tTciPrEnIiYxYD19gprGceJQ/UDu8k3yG6yzaZag80EWr3MSEwoy3WqewhNluym4AHHlmTD0epjy/c4",
+	"jY0y4vJTR6nx25jKHdycLdVG9Xm1Vm1Wa9V6UK9Va7XqRTXwbGlCKMPqtc6D2fvAcT36Ds5FPYmP5lz8",
+	"Js7DJ5OrswmE7CNH53qGCPjyPvoVZKr9ZoAE1LyRPfl4EgOAwdm3zPpzdpHGl2VsLjmObWmqLLCRzEhm",
+	"rb6hjbBXgpa92gj2/b86GNbqO7MSGrtEQ5fK8X2i4oEO5n46mB1YBicJlqoisjKqSzM+gN5FkEgjrHn8",
+	"EjWDZqHyMtgOUGsFssREypYrem+wVLZ2625QaBPxhjC8zlD2vZbnbQElxSL9teqp7/FUwQHljTjro1r1",
+	"dFiMFggMRiwiXq3V2BgM7KQtgQQ9MunW56AoPQL3tV0QPLGLYsqYfDHNaV7a9flVMaWCWp+2VMVKveo/",
+	"0jH41OecyAiDzmXLwcLp+ev7N8517CiOrJ+Zs2R6mWljv75/02ZS8ZGpvALpywoczeioGTRtVoLpRWkQ",
+	"mmCqIF4a+rHpAYxPfFPxTo8Dnm6zmBNZRc3gAp7OLgJ6WZkVUPBK3NnvuXIq3jVl/Vtbc2kHfu0vi4DO",
+	"iV8IT8IjWi0NUaKsfzLodhp/1Ctnk1fjN4G4a7Jfa9N/7z7v/zI+/7Ourv/69jS6uoj/V+/fgsF7+WqD",
+	"GKZsEpcAml40t2sOKs5T84AacVtElWcy2xRrguhsbFYREUW6ayj8JSUpEO0gOhySmOpXECm7RBiAjGh8",
+	"iu4kogqlI2QLxth6KnO+1+zqLRQp69A4rCJo3dRMQjIVYzomwPcAEf+LCtf7lO3w9m0Gper7Rqk/4FWd",
+	"U8zMgNfyoqDXIyQIKrV6o1lp4m5UuYhJrxLof58+Pzu/wN1NtaqUmXktwyHzzQF9nhz6pCzTDRifbIU0",
+	"MZaDLsciXmpb/WTKYFmvRyH4irCs0odl7ZqzwrJvS82sl1nPu4k56mR+mUbT2EyyA/WZvFat7nvZYDrA",
+	"FNWq6171MDvZN17r4/o519nwb+x6lAim/eoQdbP7WyI3+8h9lm/+fGPdy2CX7X45Ew59P9EsqO7L8r19",
+	"KNtoY3n9jL0VWTIklUrfkjChRlCJ8RQpQdi9gdK7E5g+Ybqbe/ycjjlXi8UMz4zJoPJiMiIsBkfDeC6/",
+	"yl/BQyNSBpXn9cILPqSSQKi00qpHx61AR2suqTDlevmoU2AthU8UTmRnNuT788znrpwzJLsRFncaQbyR",
+	"fJdOfImMX5uBHmR85zJ+lW/iTDKR2xdbiTsZG5hfIt1XKFTkT2Ueq0glCB6GllsAKiPCFy7DPp6HIFMR",
+	"Nvzx1S3KgSVEcoBH5PiyzYyFzxlBPZ4kfCLBNQmuyCxbQhoqAFeOFHIFERfuWz87793jUBTV143rE888",
+	"qr+nEuE4JrH+RJAhH5P4WP+6m+oX4b2sgT4dQ1Y/I+b1qugKhS0wX8I2i/hwaN8Zrq4M70DtNCuviExK",
+	"l54qUwZXOmgLBVFi2gptqN/RkCYJdVaE4m02wVShLulxQbTGwBkjkaKsf3xpCo6a2R5giUL4s+UmOgTu",
+	"uZDGrRAdYUuLYHkA2sw+1ELkjxQniMZaeYE/zTcUyoIyc5sWxljhVogSyiB8/N9u3v1cRS/s3Ag3DjFF",
+	"V9ev22wkeESkzCoa25DHm1/eoPDN65vbVz+f/Pzu9vVf/j0sc87cwDS9MpvwXgxf2IozIO6Z2UWNIAja",
+	"rM1mZ6jNaNxCp71aFJA6vuiexc2o1mgzeFv0qV1Uj9qgH7XntKi212roT2fVprbWm9oLilMbkFUPw2wc",
+	"ePccZufj1ksdKWa1zZsewHQPYcrjImQZJERHkogxERUn20zJ4+2gFTbUhnVBbYFd4AkwrCrAOIJCU4g+",
+	"zKj5uZZ22bEfl6d2gJmyVmYHdIsmkDFSaNaAhDQO36weSiZwtiJQSSaH+X3Zju9ynhDMHj0nvF28j5/W",
+	"uv+G6ygn07B/7Id2PorRSxtdgLulcJNt25u7zcamEARhY6+ldVQQ4nXSKtZW/fRWWpVLAdN1wKj9pFIM",
+	"rBw7DDJy/cBECps9YeoiAU2V268m7C+vk5TXTkoZ/SMljtQoL8K/JIVAj/OrZhBsIpZrS9ZGMrPPaP/v",
+	"F5c2meH74vFNhuIhHP9ph+MPDBStgaCFkBvA3RNMKwpDdFw5pL5PmURXr5HC/T6YjWMgbijR60ywIhTm",
+	"hwtzuLY+wsp4iOtBcFxFt7hv6kgaTpA2s5RxDIWYtkI0EqRH/wTANnay7m4iqCIolbph3JdVBOx0YP32",
+	"IaRb9z1hKDQ+oFJL7Ire4v4SjfELQraBlQ5nyTTDyTW9U/oFfkiTu0yALeo+TCGUqpPK2GsF1SAImia0",
+	"0TILFOnCMO04uLMbSWOhxdzPNsYyJkBaFVTPt4mGzOs63Bl+L9zv65HUtpmiZRFJ10RUjNskVREfkgN0",
+	"PlHovHpdAZLNJNlE/1xAz00ymfQvfAAryzJgb9CouC+tyWqah6ymbzGraeOzeY2cpnK+ix+JKt8pwUH1",
+	"3qHq/U2o3E8m42d98XoE+T5LEnQyqd1SqywIDWSobLTN95mN8ziAZLbU9AORpLFDJHHpMt8lohyyZdbI",
+	"lnmA4Q6hogXrfXfRolfyzubeW7p/EqOr12gk+Jhqa73HBdKj8tG7G1BiCRtTwRncG+tXuTTmPTQyRKUm",
+	"fnW5hf71o9c3t3YXDemBndpNMKsEoT7nEIVpa3E0/vbOW5jw1ck7umvU0yKdhfvp93rmgoGBLB8//oKt",
+	"h0jUPdnPzhh5CIaZDLEVMTpdLAjCQuBpTj66mPuHeM8GbmS5M26/oiNrcWdpgOCDNMra8VJDymRKOdLy",
+	"h4HKx+8gK/C3IrpQRYZyo/zAjM4QlrIMct4UcwXlwcZ6PMmCuYThaFBITvtS5tc8ZPD+8tCTm6lMeB8R",
+	"piBPRYMEHRfrkRhHXLEiXBWF+tvwJFQ8RHKEGcruLZpowFMh2+woJj2sp0FBWivcXKfiuIo+uHxjaXq2",
+	"PQpEJeK9nm+TCSUKbahVC4FJYqsdMe7GWnZx4bCI9ze/ufiL4MN1Akxu+QaV6HYVhRIscMzYWdgoaDeb",
+	"mzI4yXfBAUsewW0lF4IkYPBq+f2a+CHZcFQZEiVotAJHfn57jaSp2JMrF0A+tKhhdImaEMIsjpiIE40l",
+	"i6Dx3ODJcRW90IKgccEEpKhUMMOKKSCIZUSEDbpdqqHcsOHorX2NfYLD7kmCN1GDzC+Wkz+NOHW5POsD",
+	"R3HqyhJ5YPEJnCB6IQ48T48ERYoL8xURJB0ZVXkJdlwToU0TqGfXQzKNIiJlL01MkrBVcAuxFJTFfOIj",
+	"QbDVUwRPknQkl0r+r6b/e6Jfb+nQNT5LY34WLyEpNw/PhLZaBNNmQXMADgdTic38C1pqBPGapdhmhm+q",
+	"qn2ALuvNnzQsev7yR85e4unKBxoBPOFKsz0EsKSr1FYLgnNgUIIUplGkvNbFRfX8zHdTBZO5NuzYdStB",
+	"HPPNAWK+PsRcaxk1C/7FIaaQmrqsJstsGu4RZWMiFe1j8MZxgXB0x/gkIXGfxMeoO0VWgGdNHt/G2uv3",
+	"L4+vf50N5R6UsbUxnapzjIYEM4lWDuwShThJQvuoVa3AD1FdgkzWS1GOTJDhm0OT/efMCDzfKw7A+HN4",
+	"MoY/cZKsCWAzM2PA5wZG9s70ufT713ODWfrg1ewolz73Ph/+8rb0e31erOcJaRH5JnL1Llxy5dI1cMmX",
+	"a2tZ7gfrj8HFNuyvhMbcGYn7WdoJlii8I9MW3NaGl0iQEcEKLjzg1XGCjnCSoGEqFRpiFQ2OZ87Vj57k",
+	"qYhIC6eK6w1F/hwlPF6ZTAKoUupZK7zJaa2hhVBpvPNa3n98/I/Wb/+jVf2Xf/YW3hBm4LVpox7MO918",
+	"T6pp4mqsrqP/78WJ8FWSXopp/+tdToOVchGfR2fd53iB3COo1er1RqPZPD3VC5hXgIwEVTTCSTGqcR6L",
+	"3K2O2TB6gfSW+ZwXcSvYOIgRJP7+txFnMRolqUQ4RZbccqdpMA5CVqXCFCgeDukw+6kpnx+7TuPIj+Kt",
+	"0mLeQVJxMc24O4U6o+gohOs7swlD9K8oHGKW4iQ8rqIQdmJoSnaYDpelwrjxfdXY6oIADvHvUNXYydLL",
+	"v/+tL3AMP0Vz16ubicZXznjZEpDcfKyPRmYbFPFo6RzuNPAu20n35L24nXwI4H7iuS85qK2Pl7OESBng",
+	"rq6F6eJvVeEQNBc4VEmkjcWEMuIjnsQkY44wt0tlTpwCZD4wWKVgLpRK4KnFji0cr+vG723Mer0bnWrO",
+	"nluhUpnFMakskV1QW0RTm4V6L7Q8OZWKDLVmzhXcgkMFdxKlio4JevH+9e3rF1dvnPduJZyWXqM7KCyM",
+	"wSBnYQw4oRHJh/CWmlY5Q7AN/kj//jcw15fOQWnPp1mdud1pl6e7BfZvBtCfUn3QTYF1d+4vG94Y3e04",
+	"tnHWKfWP//rvGa9UFeXOF2D3Rc5HlEO+u8xvBheLwP5LSqO7q+hutwrxgxzZpUCxsdjeCswkhUksEeCf",
+	"ySTz3h0iAZ9YJGC+r2ZMzCM54EJFqTrejWJ2UtjA24NC+uUxoTBBO1P6DlL9paX6uxHMXUkjrUR8Rdju",
+	"zYjYqPFuGveJY2vLhvFMutIQV6+RJFJSzgrlO6iywboDDLxtK22oK/piF3mPs4mHZtgmqP80yL3HnY0M",
+	"mJH+BbTRqDbroLeLZRr18800avvWJYL74pCh+EiC5BFmOJlKKlE0e4f8pRVpWhnCPdTyVPVXwNI4IMiI",
+	"QUEsQYot0y2aDLDS0gk7+xIqVoDAMp49TqVto1pCiMhHudS+1UN6qNRuJ5fu/CQsNnYzVzjJBXUDIdQv",
+	"8QpaWcZzqL90k3M4Sb/FmDPFR6gozEOzcTc+R/1dmrIvrEeseIfOkik6IokkWjCPLw1BK2RpTWhEZvRU",
+	"9GFAEyftwK+avV7C+ajNRkDq43iYkeKADs6XZrmt+Uii7hRRJUnSyytv2TOfSoMTiIuZw7/NrA5t6WSz",
+	"1EKGhwSFUYLT2Nw86WElFEN4QIiZGgg+olFYRVf5jyZUDXiqEG6zQsbiHZlm73saNHTTMBEDgoZUSv23",
+	"JEpPTjlzKxZqAam+3uXWvDbyeyoV7dkfQCI6YwSBk/SPFJZTryVBAo9oDEDspstreWZ+vQ1BDqZkL3ni",
+	"e1C8Cm+b7Rpvx+oXTIqB9WXYv3CWHvD/cMG17qGDhdrJqVOiD1r43atzdS7iDxwrznVSRSZ6bXsnq41+",
+	"ezyOVvcSZdhSc7dlmd6ZxR4efDYHT+yuqgOZPbVDL+xaDtO9yfmiiB8k9GALPj4h29GZbC7b5a7JXOIY",
+	"So1yReZNuEv9EhwexEnGnprVCZnz1pqv0VGZGEeYoS5BgpiYChPIPcHTEm6Fqzh2k/SrC374embVdmEW",
+	"GyOCrcO/v9hBiDZyptRsZMleIkl8j99tSGA7OxereWcEibiIia1accDJg820psM9jhHOXVSZDGwFz0NM",
+	"tfhhFpGKyfW7r9yJfcpHknNGpDLuN5dv5ZA2mSLeA+acPOFpMfvqbd77B9v5OqVO7BCyOtYb51StEuHC",
+	"mEx60aOvc1JYw062hh8/ebjXI5EicccVQlkvevE33yMs7sxDY/M2aMzFaPeCXq1X7zXm3VQYd7tRFMeE",
+	"9HoGnGlv2pFpV69kFxbWeMFg65T1VIi9zKBbL1CcJoDbMh2NBJGygxMiVNaeC/x7SyVBf/+/6HeeitlQ",
+	"+PXzRBb25qqEETvth3SR/aSLFHa4m+oC4L0t+XarFBKbDOKDmmg3pqW5cBKxUFgl/wLy5bquOkCxCeP/",
+	"N0Nz5eQMpWBcvFiAO0cTZS2XJaEs7Mqvy/S/R4RZCxu2hYGtQWCP6u0Brne4Tvel1ji+iENizdMuKrN4",
+	"smxzsBQ4H0sU6vVSbrSunLOYLISBlQH/Ay8kD3izf7z5RnDmyTDp70be98+ybzhZsj1t7h/gmt0M7BJh",
+	"pPuAUihQH1mPOkmyo231rYPxT5Vjypa64FJQ2JRMfmFUeyTv3wMGNg4YuKQCwHeKhYcaAGvUAPhietaJ",
+	"AcIdXzCVAfE//uu/c9R9IB6/gKf3ZNzfV1DrhRvqQTSfnB0ES/9F5ZOweMfCWZRHJ4KXCLOpLc9pL3VX",
+	"CuArFn8J6ds07H8DFSJTArI52OooP8R1HLCiHCtesbgUKBDbH1iA9ru3s9xkwWrw2BQuIG71ewEMG5l+",
+	"QIsDWuw6sntfeGE4zU8c4/pS16qloDaRCIbQfn0Se1v5IhR4Elrqegm1QSCzJ03UpUWMvsAsTbCgytTi",
+	"0E+ibhrdESXRkcUTuK+XPrL1atCQshM87p8M8Z++JeI99nXLc+zYQMwZ1gZ2qLU4XFJBA+rQLCXKL7kK",
+	"MWzvRcbsNSmTyqIsMuKleR/Nw2hMd8vbOTsJP8AKIUn/Sman4VRvtPLXzJd6uoSlV+BJgaTX/KtmGrTt",
+	"1gb6fzYgEy+urCG+/TEfxnvo4b6nam+h6/seO13vsdpPPBXrPPcST3fCVL4FrZcNj6n7npamuSC/Wu48",
+	"K65otvR5WXi9SPzBjH8zsllyUr4/VIN6NOF1/b4gfXBYivz8wAYuC+fWC3P2rLwf0GcVZxFOkorTOuV6",
+	"NeAskcSEizs5whF5JrPLgCWxdO+gn5usm4eXcluHGA+zmPd6zj8dXLSCwLm+T7tN3IjqcQVjjCvNbrdb",
+	"uYiiqBLHWgXVSiiooUMy7LpDigwxTRxB3P+0g6lGfJgD8BVwx2lEcR9IJYhWIdCEdPXMjIkQNCZWeAVX",
+	"8Ioda0rkb1K/rRVuLLPnLCRPCLlLpjZE+K+cQVdDImiET2654EzxNZmJNy4oN7uS69SU08d5YXscgtD2",
+	"EYTGWUWvSz7RBTB4Z77bMuxM7+RZCmL00ugTsoVCtwFDNLf/fBTO7NoQmU3rt1lYFMwQgVwWHwdhCK2q",
+	"CwQ1+gcV3oMoNC5Ql/S4IFpVr6K3RkKRwnekzYwaTBniIibCz7PvsVrooIquUBilUmlN232HGCGxbLP8",
+	"4QR0wA6UjAohYSNld4xPGHp99fNVcQY41Nh1Io4mAy4JxODB9DGuTPRdm1ElbQieybBHzSAoZsdD8fIy",
+	"RdpEhsyJ4NeMsdstPq6tsczOwNdghG5+H8dMY5/HTHNjTXT+cFkdJuew7hAo9+QZqOePv3VPv4LbZl4V",
+	"zgLjltE1vYTPTZZethXRVUKEQiOe0IjCl1ghwVOT+0cVELYgE1Fh4F7wtD9AtISj2nSwgPb335maH8YH",
+	"g+3rb1GzFDvYon65XVZUrsEHNxlwqHrLEPTG+AQdhVEqBGGqY/a4UUfSJHG8YV0eT/VnFcQ4smeRX1C0",
+	"FlSzCnTFeK7sRPovreRMyqt537eLN3W5zLwQfLn2selnv06Zgt9kh9bFzHGYrVTrYG/uyN7cUhN4SZSe",
+	"i3uMS9iUGo3t+mYiZ2b1AIePhtd8WyzcR2jrooF7iXBXwv5xmflgkEl0R8hIbzAqENQn882thxVaMADD",
+	"TOJCv80AX/t0TJiPBBklOCLGrKVSWeI1iYf2tgOKn2nc1lDjssSnjjLAuPvKjEITxlYCsDu06bq8W45A",
+	"P/DuKvzZBki2xIhNAnFLdCbz80OU2VMMAN2h/XBiz571HOlQvGb5iVWoeZ6ZumV3q+bHRhwe7lrnrLON",
+	"UuWG2NlE38l+tAQ/VmpoW3ivZ6dqDef1i7mFgZLw34jf4RuUyA8L1sumqoEWRcmGo0pMdFcrqvgygghT",
+	"YmrWlA1H5hj2c6m03mc46+GijSqJ3r1+CR7m0MZ5hOU3XjdsOHpph/Bgkdy4xJP+gRWpWlDV/63VnSmy",
+	"5h21fT2v9elzzlYxX/p/CxHMJ2bdyyO7kugoR87jg+ztp66/mWuoHM0Uh+ASJ376+zVkzwbuLZG6Fzxl",
+	"UOiX96DOsPSt8uvnJMo+koqLoaEhmHBxR0R5Gf4bR56yC/LbTqE4bd13H5qReK3AVm+TJptMT1/stRp1",
+	"3+thmlDWB7IT+7cpUt+o1iyruddqND8boZRFtt1a/kCt/tn37Lt6rfXZz23l67FeXDIpL0VgZvwgMfsI",
+	"I8yC5/S65bLyEstBl2MRryswlRHuk/vYjRaCLkz/8NMlpxA8cQ1tb2o0f03WIPNmHTspHz95ec/GkwUn",
+	"Ge5GMYQRnz4/O59jonbxxPrUk51R2k1olMX8DfikM6BatqedGE+l17oIfE8mab9QmK9QvRamUaGYSCTN",
+	"ppDmwvK3DQVVr8Qqqh67lAdJ3UeMRFFciuda8ePtYiT0zgnR0a/v31Qk7hEfpYz+kRLDAVaQ2UuEUZwa",
+	"GZipBXBsQ31Nvecii0+1zQrhFtlWDhFsZRQu7OUQXQSW0x+eRL++f4NCCzMnn/RQP4dA8y8R422WDc5H",
+	"kiPsfqWnQ0NMkvYNeRBOJEddglKWShKj7tSapibKuPArdNQMLtoMPp9QSY4v0UjQsX5jmGNTI4EREiNs",
+	"2p+ZLSry+VoeA5GL01eNf1iEls0xZHME2WfAw+PE2c3n6L7gAb0VD4EDT51hp3AkbHQiFPx+Rf1to5gB",
+	"/YtLcCkUgDo/E5omWmyCRSyXxQbMoOAhLuAbjAt46A707+dtgjM5K5OeD3eFSV2+o4IHHCWfvL7g6chr",
+	"edeCx6nhSN62dnkQ1eI6afQqTXzarTSj53HlnJz1KufBhXNuneYe6huaX4cLKEgTfP4eT7Zv4kR7MlxO",
+	"28r1/tmbsuvtJbfaVXSFGJmgMO8ohBtrd4Vtji+eQFnQNjvKn0PQrvOfU4FCGoemA6qOq+gtvjN1KACT",
+	"jEhBoJEgNvx5xv7w26xgI5loJcwWDY4BtlF4SdpffkM+B21bavwlkv88WJDzf/zn/0E3Ts4/bCfne2SW",
+	"2reW/3wdLNzFHN3H6vRdYuLhSn8NTqedaPbG97/0KkMIksA266ZC2lQ84DPzNYASaYnnL1FoPP4h6tHE",
+	"3H6wldTzN6bne/KktfhBArblmLG3JpwlUx/1cCLNt6b6KWfW8zKTTWwkuCyX2N5RFEXS3tV1OU8IZo+e",
+	"ed4tX5Fs3t3hXPgL7HoN34PalTFhEfFaQfX83AIjqZE6aZDmPZQVgnPViXAqiYt2YkRNuLhbVfWw1jo9",
+	"nyfKy6belMR1FHm15kbuZi6GqzzNZnYOrub9uJphzewcz8APfHDvnVB2EbhBNu5I8C5x16WXkF+WkBAN",
+	"CWYSMY4GBAvVJdjoZ9YznRAsTTmiciD6YAfy8HxdELwO+ZNEqdJ6TGCF6wKfd8+0BbdauBIsVSd7hbL4",
+	"4gYIUcKzgqzv/vdP6IefbgosEDxJtMinotIdyEqtjGZm83gGM0XrxjJk19kHuduH3E2y/epEzu3gdWXu",
+	"Xhdevoq2+HKUYAq2i4viZTF4WkC2YvfpkI+z8l/Gglka2WB8Q3ZfrePXe08UXBUdjP9HUJxOLwXCdnXX",
+	"3YiZN28Lo99tXrgxW35m3BYvIqU7NSKcJEQ8k646ciEk1X2jh4goA3IhP8uxsDonZ+AvKP6ap6rYUZ8o",
+	"icJPbS//rA1WZ9vF2GRfdGjc9lptr+19DpefR/Y9dxT1U+zca3nntSiO6hfdymmz1qs062fNysVZfF6J",
+	"zpqNXiNo4Hpw6vlecb4/fnIHzCvWp4wQS5czs7SZPUxmntmm9w20wGy6lmmC+XweTqT9nEgzojQpbt8i",
+	"MNgPVx9SunESpYYM6OMnr0uwIOIqVQMtT6C6EDEutxVnvO6pSLyWN1BqJFsnJ3hEq7rdIWfw/xjLKh8P",
+	"9Ocn43oJNdVLMiYJHw1N4c37G4vJeHljb3iEE3Q0xHcEiZQdz7TYOjmp1c9M/GrrPDgPsnZ+y+ZvvsG3",
+	"nFHFBYldfKHxRNpYXsua4yOIdpREUCIdw5mPotykT3jfHOVXr5HC/T5l/WquSv7Ezf4qmeYukQgrhaMB",
+	"ifWBD6NARyPK+j6EGftIv5qPVDTyUcz0CBN57BcUdKsyQO7w77wrkfkxZ5WYDPWYRMrM4PACH1BhkJYE",
+	"aHGUr110pz4FCmGfEsVE0DGxHG95THSxVQgDLWvTViJNaI9E0ygh/nwZwGw+Z+qpF5rOiwMutv9hQKNB",
+	"HiNqU6jRZMCHfpZFPYGHogFmjCTFQc9mZZc0/26eP8XPKEHkkrzaQvMuMr1kQxg3NRdZDEwxCunSWG65",
+	"Kxv82ENJkrGeLUHgsojEiKdK0pggu/+Ly1H0aJX0n+i5iGeYDmFfOQZ+3Q84GPSrOZ+I2bSFXsp4EBc7",
+	"c6GmPopd/COycOijRKsLUE3Ubt38eK44WEMjLlUqinsij6Rc7O8m0i8nkCAjrt/g6FbQ8dRHN1fvX//l",
+	"GFHWJ1JBlVzFtX38O4ls5z3KYsr6MtNnqEBKUPAW55tmNEIZ4Ja9bQYWRXO/eP2hbXJ9MCDBuULgG5pZ",
+	"OvAGLEERZx+gI2u3av1qxClT8tjSCqTGiF8QUadqlkhRrpflBxPqkoSzvkSKzzVij6XFdrQyGYK7rB8W",
+	"GMhQTEZQN44zMIFCQ40H/D8tUCCR/hvUTaXMAuTT1WZdrfqbFbKchXqFBIERTqrois3cXQHpj4SeHD8m",
+	"3BFlkwJAedlmE0EVqUDcmSSR0BqpbnWI5Z1ePYnCf7H/CbWmm53x1TZrs3/6J8DfNmunQdCIbkC3ekl6",
+	"lAG3LDLK1nvS+9d2uRZ2TVn/BcxV20NywCcf9HDesWT6r5/gOgedQNPE9qZxd/vebthwtElv+jDavref",
+	"lNqoNxU9oLPbaKO+Yia37+slkxu9V/KAvm6Tjfrqi1G0fWc/ilG00W4cPmR/3Aw32x/6AOgL8oDJvLYt",
+	"rNmrlgCneLWZxrXfeReAUeY4AoClcQOFGgo6qUhCdGS4dOFuJSL+PPRQmcUacsv5pfgdYUavgNIbaoDC",
+	"63c3t8hyBRtacd1DBR4Nj62CQFnfkMgY3DJY3IWTrc3MUcMnDMU8SrVWrg9bdufUuPAk5pEMqw8QcjdB",
+	"a87pnAoKmC+BQFYJTNUt7tt77N8+//8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

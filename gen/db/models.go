@@ -215,6 +215,16 @@ type CheckRollup struct {
 	LatencyMax  float64   `json:"latency_max"`
 }
 
+type Heartbeat struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	CheckID     uuid.UUID  `json:"check_id"`
+	TokenHash   []byte     `json:"token_hash"`
+	Since       time.Time  `json:"since"`
+	LastPingAt  *time.Time `json:"last_ping_at"`
+	LastStartAt *time.Time `json:"last_start_at"`
+	LastFailAt  *time.Time `json:"last_fail_at"`
+}
+
 type Host struct {
 	WorkspaceID uuid.UUID       `json:"workspace_id"`
 	ID          uuid.UUID       `json:"id"`

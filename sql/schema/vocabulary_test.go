@@ -31,6 +31,8 @@ func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 	}
 	sql := all.String()
 
+	// The list a column's CHECK allows: the newest migration's (a later one replaces the
+	// constraint when a name is added).
 	inList := func(column string) []string {
 		m := regexp.MustCompile(`CHECK \(`+column+` IN \(([^)]*)\)\)`).FindAllStringSubmatch(sql, -1)
 		require.NotEmpty(t, m, "a CHECK on %s", column)

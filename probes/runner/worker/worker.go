@@ -220,9 +220,13 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 		trace.WithAttributes(attribute.String("secumon.check.type", c.checkType), attribute.String("secumon.check_id", c.checkID.String()),
 			attribute.String("secumon.workspace_id", c.workspaceID.String())))
 	started := time.Now()
-	res := w.o.Runner.Run(ctx, probes.Check{
+	check := probes.Check{
 		ID: c.checkID, Type: c.checkType, Target: c.hostname, Config: c.config, Timeout: time.Duration(c.timeoutSec) * time.Second,
-	})
+	}
+	if c.checkType == probes.TypeHeartbeat {
+		check.Pings = w.heartbeatPings(ctx, c)
+	}
+	res := w.o.Runner.Run(ctx, check)
 	span.SetAttributes(attribute.Int("secumon.check.status", int(res.Status)))
 	span.End()
 	w.o.Metrics.CheckRun(c.checkType, res.Status.String())
@@ -231,6 +235,35 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
 		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
 	}
+}
+
+// heartbeatPings reads what a heartbeat check's ping URL received, for its judgement, and
+// makes sure the check runs again at its deadline if that comes before its next interval
+// (a success ping sets the deadline itself; this covers new checks and checks after a
+// failure). nil when they cannot be read: the check's result is then UNKNOWN.
+func (w *Worker) heartbeatPings(ctx context.Context, c checkToRun) *probes.Pings {
+	row, err := w.q.GetHeartbeatPings(ctx, db.GetHeartbeatPingsParams{WorkspaceID: c.workspaceID, CheckID: c.checkID})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Log.Warn("reading a heartbeat check's pings failed", "check_id", c.checkID, "err", err)
+		}
+		return nil
+	}
+	p := &probes.Pings{Since: row.Since}
+	for dst, src := range map[*time.Time]*time.Time{&p.LastOK: row.LastPingAt, &p.LastStart: row.LastStartAt, &p.LastFail: row.LastFailAt} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if deadline, err := probes.NextHeartbeatJudgement(c.config, *p); err == nil && deadline.After(time.Now()) {
+		err := w.q.ScheduleHeartbeatJudgement(ctx, db.ScheduleHeartbeatJudgementParams{
+			Exact: false, Deadline: deadline, WorkspaceID: c.workspaceID, CheckID: c.checkID,
+		})
+		if err != nil && ctx.Err() == nil {
+			w.o.Log.Warn("scheduling a heartbeat check's judgement failed", "check_id", c.checkID, "err", err)
+		}
+	}
+	return p
 }
 
 // RunNowQueue is the run-now queue this worker works. The process's River client (see

@@ -34,6 +34,7 @@ func goDefaults(t *testing.T) map[string]map[string]any {
 		"ping": probes.DefaultPingConfig(), "snmp": probes.DefaultSNMPConfig(), "http": probes.DefaultHTTPConfig(),
 		"tcp": probes.TCPConfig{}, "dns": probes.DefaultDNSConfig(), "tls": probes.DefaultTLSConfig(),
 		"grpc": probes.DefaultGRPCConfig(), "smtp": probes.DefaultSMTPConfig(), "postgres": probes.DefaultPostgresConfig(),
+		"heartbeat": probes.DefaultHeartbeatConfig(),
 	} {
 		raw, err := json.Marshal(cfg)
 		require.NoError(t, err)

@@ -30,6 +30,8 @@ const (
 	MainJSONPath   = "/api/v2/openapi.json"
 	PublicYAMLPath = "/docs/status-public.yaml"
 	PublicJSONPath = "/docs/status-public.json"
+	PingYAMLPath   = "/docs/ping.yaml"
+	PingJSONPath   = "/docs/ping.json"
 	PagePath       = "/docs"
 	RedocPath      = "/docs/redoc.standalone.js"
 )
@@ -56,7 +58,9 @@ body { margin: 0; }
 </head>
 <body>
 <p class="secumon-public">Public status-page routes (no authentication):
-<a href="{{.PublicJSON}}">OpenAPI JSON</a> · <a href="{{.PublicYAML}}">YAML</a></p>
+<a href="{{.PublicJSON}}">OpenAPI JSON</a> · <a href="{{.PublicYAML}}">YAML</a>.
+Heartbeat pings (<code>/ping/{token}</code>, no authentication):
+<a href="{{.PingJSON}}">OpenAPI JSON</a> · <a href="{{.PingYAML}}">YAML</a></p>
 <redoc spec-url="{{.MainJSON}}" hide-loading></redoc>
 <script src="{{.Redoc}}"></script>
 </body>
@@ -117,6 +121,10 @@ func NewHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docs: public OpenAPI document: %w", err)
 	}
+	pingYAML, pingJSON, err := newServedDocs(openapi.PingYAML, "")
+	if err != nil {
+		return nil, fmt.Errorf("docs: ping OpenAPI document: %w", err)
+	}
 
 	// Redoc's URL carries its hash, so it can be cached for a year and still be replaced the
 	// moment an upgraded binary serves a page pointing at the new hash.
@@ -126,6 +134,8 @@ func NewHandler() (http.Handler, error) {
 		"MainJSON":   MainJSONPath,
 		"PublicJSON": PublicJSONPath,
 		"PublicYAML": PublicYAMLPath,
+		"PingJSON":   PingJSONPath,
+		"PingYAML":   PingYAMLPath,
 		"Redoc":      RedocPath + "?v=" + redoc.etag[1:17],
 	})
 	if err != nil {
@@ -139,6 +149,8 @@ func NewHandler() (http.Handler, error) {
 	mux.Handle("GET "+MainJSONPath, mainJSON)
 	mux.Handle("GET "+PublicYAMLPath, publicYAML)
 	mux.Handle("GET "+PublicJSONPath, publicJSON)
+	mux.Handle("GET "+PingYAMLPath, pingYAML)
+	mux.Handle("GET "+PingJSONPath, pingJSON)
 	mux.Handle("GET "+PagePath, pageAsset)
 	mux.Handle("GET "+RedocPath, redoc)
 	mux.Handle("GET "+PagePath+"/{$}", pageAsset)

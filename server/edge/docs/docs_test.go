@@ -105,6 +105,8 @@ func TestEndpoints(t *testing.T) {
 		{docs.MainJSONPath, "application/json", operationsIn(t, openapi.MainYAML), nil},
 		{docs.PublicYAMLPath, "application/yaml", operationsIn(t, openapi.PublicYAML), nil},
 		{docs.PublicJSONPath, "application/json", operationsIn(t, openapi.PublicYAML), nil},
+		{docs.PingYAMLPath, "application/yaml", operationsIn(t, openapi.PingYAML), nil},
+		{docs.PingJSONPath, "application/json", operationsIn(t, openapi.PingYAML), nil},
 		{docs.PagePath, "text/html; charset=utf-8", 0, nil},
 		{docs.RedocPath, "text/javascript; charset=utf-8", 0, openapi.RedocJS},
 	} {
@@ -177,6 +179,8 @@ func TestServedDocumentsNameThisServerFirst(t *testing.T) {
 		{docs.MainYAMLPath, "/api/v2", openapi.MainYAML},
 		{docs.PublicJSONPath, "", openapi.PublicYAML},
 		{docs.PublicYAMLPath, "", openapi.PublicYAML},
+		{docs.PingJSONPath, "", openapi.PingYAML},
+		{docs.PingYAMLPath, "", openapi.PingYAML},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			authored := serverURLs(t, tc.authored)

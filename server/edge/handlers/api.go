@@ -39,6 +39,8 @@ type API struct {
 	syslogEnabled bool
 	// ai serves host tagging and incident analysis; nil answers 503.
 	ai *aiOps
+	// publicURL: see Deps.PublicURL.
+	publicURL string
 }
 
 // Deps are what the handlers work with. The composition root (package server) builds them.
@@ -55,6 +57,9 @@ type Deps struct {
 	// answers 503.
 	AI   *providers.Set
 	Jobs *jobs.Client
+	// PublicURL is where clients reach the server, for heartbeat ping URLs; empty: the
+	// origin of each request (RequestOrigin).
+	PublicURL string
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
@@ -68,7 +73,7 @@ type RunQueue interface {
 func New(d Deps) *API {
 	a := &API{
 		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, runs: d.Runs, announcer: d.Announcer,
-		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second,
+		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second, publicURL: d.PublicURL,
 	}
 	if d.AI != nil {
 		a.ai = &aiOps{providers: d.AI, tagger: tagging.New(d.Pool, d.AI), sessions: analysis.NewSessions(d.Pool, d.AI, d.Jobs)}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
@@ -83,13 +84,25 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 	if bad := a.configs.Validate(string(b.CheckType), config); len(bad) > 0 {
 		return nil, problem.Invalid(bad...)
 	}
-	c, err := a.q.CreateCheck(ctx, db.CreateCheckParams{
-		WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), HostID: b.HostId, Name: b.Name,
-		CheckType: string(b.CheckType), Config: mustJSON(config),
-		IntervalSec:      int32(derefOr(b.IntervalSec, defaultIntervalSec)),
-		TimeoutSec:       int32(derefOr(b.TimeoutSec, defaultTimeoutSec)),
-		FailureThreshold: int32(derefOr(b.FailureThreshold, defaultFailureThreshold)),
-		Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
+	if err := checkHeartbeatConfig(string(b.CheckType), config); err != nil {
+		return nil, err
+	}
+	var c db.Check
+	var hbURL *string
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		c, err = q.CreateCheck(ctx, db.CreateCheckParams{
+			WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), HostID: b.HostId, Name: b.Name,
+			CheckType: string(b.CheckType), Config: mustJSON(config),
+			IntervalSec:      int32(derefOr(b.IntervalSec, defaultIntervalSec)),
+			TimeoutSec:       int32(derefOr(b.TimeoutSec, defaultTimeoutSec)),
+			FailureThreshold: int32(derefOr(b.FailureThreshold, defaultFailureThreshold)),
+			Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
+		})
+		if err == nil && c.CheckType == probes.TypeHeartbeat {
+			hbURL, err = a.createHeartbeat(ctx, q, c.WorkspaceID, c.ID)
+		}
+		return err
 	})
 	switch {
 	case foreignKeyViolation(err):
@@ -99,7 +112,9 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 	case err != nil:
 		return nil, err
 	}
-	return api.CreateCheck201JSONResponse(a.checkOut(c)), nil
+	out := a.checkOut(c)
+	out.PingUrl = hbURL // shown this once: the token is stored as a hash only
+	return api.CreateCheck201JSONResponse(out), nil
 }
 
 // UpdateCheck applies a partial update. A new config replaces the old one, except that
@@ -125,6 +140,9 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		config := checkconfig.KeepSecrets(decodeObject(current.Config), sent)
 		if bad := a.configs.Validate(current.CheckType, config); len(bad) > 0 {
 			return nil, problem.Invalid(bad...)
+		}
+		if err := checkHeartbeatConfig(current.CheckType, config); err != nil {
+			return nil, err
 		}
 		params.Config = mustJSON(config)
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	// may have per minute (10, also the burst); beyond, its requests are refused until the
 	// budget refills.
 	FailedAuthPerMinute int
+	// PingRate and PingBurst limit each heartbeat ping token (1/s, burst 20): a job pings a few
+	// times per run; a leaked URL cannot flood its check's results.
+	PingRate  float64
+	PingBurst int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed: the client address is
 	// then the rightmost address of X-Forwarded-For that is not itself a trusted proxy. Empty:
 	// X-Forwarded-For is ignored and the peer address is the client.
@@ -63,6 +67,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FailedAuthPerMinute == 0 {
 		c.FailedAuthPerMinute = 10
+	}
+	if c.PingRate == 0 {
+		c.PingRate = 1
+	}
+	if c.PingBurst <= 0 {
+		c.PingBurst = 20
 	}
 	if c.MaxKeys <= 0 {
 		c.MaxKeys = 100_000
@@ -102,6 +112,7 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 type Limiter struct {
 	cfg                     Config
 	tokens, addrs, failures *buckets // nil when off
+	pings                   *buckets // per heartbeat ping token; nil when off
 	now                     func() time.Time
 	// Metrics counts refused requests by the policy that refused them (nil: not counted).
 	Metrics *metrics.Metrics
@@ -120,7 +131,28 @@ func New(c Config) *Limiter {
 	if c.FailedAuthPerMinute > 0 {
 		l.failures = newBuckets("failed-auth", rate.Limit(float64(c.FailedAuthPerMinute)/60), c.FailedAuthPerMinute, c.MaxKeys, c.IdleAfter)
 	}
+	if c.PingRate > 0 {
+		l.pings = newBuckets("ping-token", rate.Limit(c.PingRate), c.PingBurst, c.MaxKeys, c.IdleAfter)
+	}
 	return l
+}
+
+// PerPingToken limits next per heartbeat ping token, the request's path value "token" (the
+// ping URL is the credential, like a bearer token elsewhere). Put it inside Middleware, which
+// limits the client address.
+func (l *Limiter) PerPingToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.pings != nil {
+			now := l.now()
+			sum := sha256.Sum256([]byte(r.PathValue("token")))
+			b := l.pings.get(string(sum[:]), now)
+			if !b.AllowN(now, 1) {
+				refuse(w, r, l.pings, b, now, "too many pings for this check; retry after the delay in Retry-After")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Middleware limits next. Requests refused are answered 429 without reaching next.
