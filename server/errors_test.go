@@ -81,7 +81,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"bool param", "GET", "/api/v2/hosts?active=maybe", "", 400, "active"},
 		{"query uuid", "GET", "/api/v2/checks?host_id=42", "", 400, "host_id"},
 		{"interval bound", "POST", "/api/v2/checks", `{"host_id":"8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f","name":"x","check_type":"ping","interval_sec":1}`, 400, "interval_sec"},
-		{"check type enum", "POST", "/api/v2/checks", `{"host_id":"8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f","name":"x","check_type":"smtp"}`, 400, "check_type"},
+		{"check type enum", "POST", "/api/v2/checks", `{"host_id":"8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f","name":"x","check_type":"gopher"}`, 400, "check_type"},
 		{"empty partial update", "PUT", "/api/v2/hosts/8f3b1c2a-2d44-4e1a-9b77-0a1b2c3d4e5f", `{}`, 400, "body"},
 	}
 	for _, tc := range cases {
