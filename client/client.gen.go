@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -1662,8 +1663,13 @@ type Incident struct {
 	Description    *string             `json:"description,omitempty"`
 	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
 	Id             openapi_types.UUID  `json:"id"`
-	ResolvedAt     *time.Time          `json:"resolved_at,omitempty"`
-	ResolvedBy     *string             `json:"resolved_by,omitempty"`
+
+	// PublicTitle What public status pages call the incident. Absent, they derive a title from the affected components' page names and the severity ("Database: major outage").
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle *string    `json:"public_title,omitempty"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy  *string    `json:"resolved_by,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity Severity            `json:"severity"`
@@ -1676,9 +1682,11 @@ type Incident struct {
 	Tags Tags `json:"tags"`
 
 	// Timeline Present on the detail only.
-	Timeline  *[]IncidentEvent `json:"timeline,omitempty"`
-	Title     string           `json:"title"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	Timeline *[]IncidentEvent `json:"timeline,omitempty"`
+
+	// Title Internal title (never shown on public status pages).
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -1686,6 +1694,11 @@ type IncidentCreate struct {
 	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
 	Description *string             `json:"description,omitempty"`
 	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+
+	// PublicTitle What public status pages call the incident (the internal `title` and `description` are never shown there). Absent, they derive one from the affected components' page names and the severity, e.g. "Database: major outage".
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle *string `json:"public_title,omitempty"`
 
 	// Severity Default: `major`.
 	Severity *Severity `json:"severity,omitempty"`
@@ -1703,11 +1716,16 @@ type IncidentEvent struct {
 	Action IncidentEventAction `json:"action"`
 
 	// Actor Token name, `system` or `ai`.
-	Actor  *string             `json:"actor,omitempty"`
-	Id     *openapi_types.UUID `json:"id,omitempty"`
-	Note   *string             `json:"note,omitempty"`
-	Status *IncidentStatus     `json:"status,omitempty"`
-	Time   time.Time           `json:"time"`
+	Actor *string             `json:"actor,omitempty"`
+	Id    *openapi_types.UUID `json:"id,omitempty"`
+	Note  *string             `json:"note,omitempty"`
+
+	// Public Whether public status pages show this update's note. Only updates added with `public` true are; every other note stays internal.
+	//
+	// Example: false
+	Public *bool           `json:"public,omitempty"`
+	Status *IncidentStatus `json:"status,omitempty"`
+	Time   time.Time       `json:"time"`
 }
 
 // IncidentEventAction What happened.
@@ -1734,8 +1752,18 @@ type IncidentTransition struct {
 
 // IncidentUpdateCreate defines model for IncidentUpdateCreate.
 type IncidentUpdateCreate struct {
-	Note   string          `json:"note"`
-	Status *IncidentStatus `json:"status,omitempty"`
+	Note string `json:"note"`
+
+	// Public Show this update's note on the public status pages that show the incident. Default false; internal notes are never published.
+	//
+	// Example: true
+	Public *bool `json:"public,omitempty"`
+
+	// PublicTitle Sets the incident's public title; null clears it (public pages then derive one from the components and severity); absent keeps it.
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle nullable.Nullable[string] `json:"public_title,omitempty"`
+	Status      *IncidentStatus           `json:"status,omitempty"`
 }
 
 // IncidentUpdateResult defines model for IncidentUpdateResult.
@@ -4066,7 +4094,7 @@ type ClientInterface interface {
 
 	// AddIncidentUpdateWithBody Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4075,7 +4103,7 @@ type ClientInterface interface {
 
 	// AddIncidentUpdate Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5342,7 +5370,7 @@ func (c *RawClient) ResolveIncident(ctx context.Context, id Id, reqEditors ...Re
 
 // AddIncidentUpdateWithBody Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5361,7 +5389,7 @@ func (c *RawClient) AddIncidentUpdateWithBody(ctx context.Context, id Id, params
 
 // AddIncidentUpdate Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9889,7 +9917,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddIncidentUpdateWithBodyWithResponse Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9898,7 +9926,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddIncidentUpdateWithResponse Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -20974,7 +21002,7 @@ func (c *ClientWithResponses) ResolveIncidentWithResponse(ctx context.Context, i
 
 // AddIncidentUpdateWithBodyWithResponse Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -20989,7 +21017,7 @@ func (c *ClientWithResponses) AddIncidentUpdateWithBodyWithResponse(ctx context.
 
 // AddIncidentUpdateWithResponse Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

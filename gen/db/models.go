@@ -285,6 +285,7 @@ type Incident struct {
 	AcknowledgedBy *string         `json:"acknowledged_by"`
 	ResolvedAt     *time.Time      `json:"resolved_at"`
 	ResolvedBy     *string         `json:"resolved_by"`
+	PublicTitle    *string         `json:"public_title"`
 }
 
 type IncidentEvent struct {
@@ -296,6 +297,7 @@ type IncidentEvent struct {
 	Actor       string    `json:"actor"`
 	Note        string    `json:"note"`
 	Status      string    `json:"status"`
+	Public      bool      `json:"public"`
 }
 
 type MaintenanceWindow struct {
