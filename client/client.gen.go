@@ -3746,6 +3746,10 @@ type ClientInterface interface {
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -3766,6 +3770,10 @@ type ClientInterface interface {
 	// rule or vulnerability id, package or file, location). Open findings of the same tool in
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4612,6 +4620,10 @@ func (c *RawClient) ListAppSecurityReports(ctx context.Context, params *ListAppS
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 //
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -4642,6 +4654,10 @@ func (c *RawClient) UploadAppSecurityReportWithBody(ctx context.Context, params 
 // rule or vulnerability id, package or file, location). Open findings of the same tool in
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9519,6 +9535,10 @@ type ClientWithResponsesInterface interface {
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -9539,6 +9559,10 @@ type ClientWithResponsesInterface interface {
 	// rule or vulnerability id, package or file, location). Open findings of the same tool in
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11574,7 +11598,7 @@ type UploadAppSecurityReportResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *ServiceUnavailable
+	ApplicationproblemJSON503 *Problem
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UploadAppSecurityReportResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11637,7 +11661,7 @@ func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON500() *Interna
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON503() *Problem {
 	return r.ApplicationproblemJSON503
 }
 
@@ -20358,6 +20382,10 @@ func (c *ClientWithResponses) ListAppSecurityReportsWithResponse(ctx context.Con
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 //
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -20384,6 +20412,10 @@ func (c *ClientWithResponses) UploadAppSecurityReportWithBodyWithResponse(ctx co
 // rule or vulnerability id, package or file, location). Open findings of the same tool in
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -23322,7 +23354,7 @@ func ParseUploadAppSecurityReportResponse(rsp *http.Response) (*UploadAppSecurit
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -33,10 +33,11 @@ import (
 	"github.com/secuaas/secumon/server/platform/database"
 )
 
-// httpLimits are the request rate limits and the cap on event streams.
+// httpLimits are the request rate limits and the caps on event streams and report uploads.
 type httpLimits struct {
 	rate    *ratelimit.Limiter
 	streams events.Limits
+	uploads handlers.UploadLimits
 }
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
@@ -77,6 +78,11 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
 	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams}
 	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
+	// Scanner reports are read as a stream (x-stream-body), which the strict handlers cannot:
+	// their own handler, behind the gate, with a cap on uploads at once before anything reads
+	// the body.
+	uploads := handlers.NewReportUploads(ops, limits.uploads, errs.render)
+	mux.Handle("POST "+contract.BasePath+"/app-security/reports", limit(noStore(gate.Middleware(uploads.Limit(keys.Middleware(uploads))))))
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)

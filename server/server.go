@@ -56,6 +56,8 @@ type Deps struct {
 	// per process: each replica counts on its own.
 	RateLimits   ratelimit.Config
 	EventStreams events.Limits
+	// ReportUploads bounds the scanner reports the process ingests at once (per process too).
+	ReportUploads handlers.UploadLimits
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -136,7 +138,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
-		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
+		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}
 		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log); err != nil {
 			return nil, err
 		}
