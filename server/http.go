@@ -81,7 +81,10 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// Scanner reports are read as a stream (x-stream-body), which the strict handlers cannot:
 	// their own handler, behind the gate, with a cap on uploads at once before anything reads
 	// the body.
-	uploads := handlers.NewReportUploads(ops, limits.uploads, errs.render)
+	uploads, err := handlers.NewReportUploads(ops, doc, limits.uploads, errs.render)
+	if err != nil {
+		return nil, err
+	}
 	mux.Handle("POST "+contract.BasePath+"/app-security/reports", limit(noStore(gate.Middleware(uploads.Limit(keys.Middleware(uploads))))))
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)

@@ -103,7 +103,7 @@ func (r *Report) Tool() string { return strings.Join(r.Tools, ",") }
 // document is a 400 problem naming the offending field ("body", "format", "SchemaVersion",
 // "runs[0].results"…).
 func Parse(body []byte, format Format) (*Report, error) {
-	return ParseReader(bytes.NewReader(body), format)
+	return ParseReader(bytes.NewReader(body), format, nil)
 }
 
 // InvalidError says which part of a report could not be read. The API answers it as a 400

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -20,10 +21,16 @@ type stream struct {
 	dec *json.Decoder
 }
 
+// MemberCheck checks a top-level member of a report other than the finding arrays (Results,
+// runs), decoded as encoding/json decodes into any; its error is returned as it is. The API
+// checks them against the contract's ScannerReport schema.
+type MemberCheck func(key string, value any) error
+
 // ParseReader reads a scanner report from body as a stream, with Parse's rules: format ""
 // detects it (Trivy reports have SchemaVersion, SARIF logs have runs), and a malformed or
-// unknown document is an InvalidError naming the field.
-func ParseReader(body io.Reader, format Format) (*Report, error) {
+// unknown document is an InvalidError naming the field. check, when not nil, sees every
+// top-level member but the finding arrays.
+func ParseReader(body io.Reader, format Format, check MemberCheck) (*Report, error) {
 	switch format {
 	case "", Trivy, SARIF:
 	default:
@@ -50,27 +57,47 @@ func ParseReader(body io.Reader, format Format) (*Report, error) {
 			return nil, invalid(key, "given twice")
 		}
 		seen[key] = true
+		// The finding arrays are read one element at a time; any other member whole.
+		if key == "Results" || key == "runs" {
+			switch {
+			case key == "Results" && format != SARIF:
+				trivyOut, err = s.trivyResults()
+			case key == "runs" && format != Trivy:
+				sarifRuns, err = s.sarifRuns()
+			default:
+				err = s.skip()
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var raw json.RawMessage
+		if err := s.dec.Decode(&raw); err != nil {
+			return nil, s.syntax(err)
+		}
+		if check != nil {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return nil, invalid(key, "is not valid JSON")
+			}
+			if err := check(key, v); err != nil {
+				return nil, err
+			}
+		}
 		switch {
 		case key == "SchemaVersion" && format != SARIF:
-			if err := s.decode(&trivy.SchemaVersion, key); err != nil {
+			if err := member(raw, &trivy.SchemaVersion, key); err != nil {
 				return nil, err
 			}
 			// Checked at once: a report of another schema is not read further.
-			if err := trivy.check(); err != nil {
-				return nil, err
-			}
+			err = trivy.check()
 		case key == "ArtifactName" && format != SARIF:
-			err = s.decode(&trivy.ArtifactName, key)
+			err = member(raw, &trivy.ArtifactName, key)
 		case key == "Trivy" && format != SARIF:
-			err = s.decode(&trivy.Trivy, key)
-		case key == "Results" && format != SARIF:
-			trivyOut, err = s.trivyResults()
+			err = member(raw, &trivy.Trivy, key)
 		case key == "version" && format != Trivy:
-			err = s.decode(&sarif.Version, key)
-		case key == "runs" && format != Trivy:
-			sarifRuns, err = s.sarifRuns()
-		default:
-			err = s.skip()
+			err = member(raw, &sarif.Version, key)
 		}
 		if err != nil {
 			return nil, err
@@ -138,13 +165,13 @@ func (s *stream) expectDelim(d json.Delim, field, message string) error {
 }
 
 // array calls each for every element of the array that comes next, with its index; null
-// counts as an empty array.
+// counts as an empty array, except for the top-level arrays (field "Results" or "runs").
 func (s *stream) array(field string, each func(i int) error) error {
 	tok, err := s.dec.Token()
 	if err != nil {
 		return s.syntax(err)
 	}
-	if tok == nil {
+	if tok == nil && strings.Contains(field, ".") {
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
@@ -197,10 +224,53 @@ func (s *stream) decode(v any, path string) error {
 		if typeErr.Field != "" && !strings.HasSuffix(path, "."+typeErr.Field) && path != typeErr.Field {
 			field = path + "." + typeErr.Field
 		}
-		return invalid(field, fmt.Sprintf("expected %s, got JSON %s", typeErr.Type, typeErr.Value))
+		return invalid(field, fmt.Sprintf("expected %s, got JSON %s", jsonKind(typeErr.Type), typeErr.Value))
 	default:
 		return s.syntax(err)
 	}
+}
+
+// member decodes a top-level member read whole into v, naming key on a type mismatch.
+func member(raw json.RawMessage, v any, key string) error {
+	err := json.Unmarshal(raw, v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr):
+		field := key
+		if typeErr.Field != "" {
+			field = key + "." + typeErr.Field
+		}
+		return invalid(field, fmt.Sprintf("expected %s, got JSON %s", jsonKind(typeErr.Type), typeErr.Value))
+	}
+	return invalid(key, "is not valid JSON")
+}
+
+// jsonKind names a Go type in JSON's words, for messages.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a value"
 }
 
 // skip reads past the next value, token by token, holding none of it.

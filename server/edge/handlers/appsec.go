@@ -36,15 +36,17 @@ func (a *API) UploadAppSecurityReport(ctx context.Context, req api.UploadAppSecu
 	if req.Body != nil {
 		body = *req.Body
 	}
-	out, err := a.uploadReport(ctx, bytes.NewReader(body), req.Params)
+	// The gate validated the whole body against the contract on this path.
+	out, err := a.uploadReport(ctx, bytes.NewReader(body), req.Params, nil)
 	if err != nil {
 		return nil, err
 	}
 	return api.UploadAppSecurityReport201JSONResponse(out), nil
 }
 
-// uploadReport parses a report from body as a stream and stores its findings.
-func (a *API) uploadReport(ctx context.Context, body io.Reader, params api.UploadAppSecurityReportParams) (api.AppSecReport, error) {
+// uploadReport parses a report from body as a stream (check sees its top-level members) and
+// stores its findings.
+func (a *API) uploadReport(ctx context.Context, body io.Reader, params api.UploadAppSecurityReportParams, check appsec.MemberCheck) (api.AppSecReport, error) {
 	peek := bufio.NewReader(body)
 	if _, err := peek.Peek(1); errors.Is(err, io.EOF) {
 		return api.AppSecReport{}, problem.Invalid(problem.FieldError{Field: "body", Message: "a scanner report is required"})
@@ -53,7 +55,7 @@ func (a *API) uploadReport(ctx context.Context, body io.Reader, params api.Uploa
 	if params.Format != nil {
 		format = appsec.Format(*params.Format)
 	}
-	report, err := appsec.ParseReader(peek, format)
+	report, err := appsec.ParseReader(peek, format, check)
 	if invalid := (*appsec.InvalidError)(nil); errors.As(err, &invalid) {
 		return api.AppSecReport{}, problem.Invalid(problem.FieldError{Field: invalid.Field, Message: invalid.Message})
 	} else if err != nil {

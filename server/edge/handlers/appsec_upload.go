@@ -6,8 +6,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/secuaas/secumon/gen/api"
+	"github.com/secuaas/secumon/server/domain/appsec"
 	"github.com/secuaas/secumon/server/edge/problem"
+	"github.com/secuaas/secumon/server/edge/schemaerr"
 )
 
 // Scanner reports (POST /app-security/reports, up to 20 MiB) are the one body the API reads
@@ -35,21 +39,40 @@ const (
 
 // ReportUploads serves POST /app-security/reports.
 type ReportUploads struct {
-	api     *API
+	api *API
+	// members checks a report's top-level members against the contract's ScannerReport
+	// schema, which the gate does not do for this operation (x-stream-body).
+	members appsec.MemberCheck
 	slots   chan struct{}
 	wait    time.Duration
 	onError func(http.ResponseWriter, *http.Request, error)
 }
 
-// NewReportUploads serves uploads with a's storage, rendering errors with onError.
-func NewReportUploads(a *API, limits UploadLimits, onError func(http.ResponseWriter, *http.Request, error)) *ReportUploads {
+// NewReportUploads serves uploads with a's storage, checking reports against doc's
+// ScannerReport schema and rendering errors with onError.
+func NewReportUploads(a *API, doc *openapi3.T, limits UploadLimits, onError func(http.ResponseWriter, *http.Request, error)) (*ReportUploads, error) {
+	ref := doc.Components.Schemas["ScannerReport"]
+	if ref == nil || ref.Value == nil {
+		return nil, errors.New("the contract has no ScannerReport schema")
+	}
+	schema := ref.Value
 	if limits.Concurrent <= 0 {
 		limits.Concurrent = DefaultConcurrentUploads
 	}
 	if limits.Wait <= 0 {
 		limits.Wait = DefaultUploadWait
 	}
-	return &ReportUploads{api: a, slots: make(chan struct{}, limits.Concurrent), wait: limits.Wait, onError: onError}
+	members := func(key string, v any) error {
+		prop := schema.Properties[key]
+		if prop == nil || prop.Value == nil {
+			return nil // any other member is accepted and ignored (additionalProperties)
+		}
+		if err := prop.Value.VisitJSON(v, openapi3.MultiErrors()); err != nil {
+			return problem.Invalid(schemaerr.Fields(err, key)...)
+		}
+		return nil
+	}
+	return &ReportUploads{api: a, members: members, slots: make(chan struct{}, limits.Concurrent), wait: limits.Wait, onError: onError}, nil
 }
 
 // Limit admits at most Concurrent requests into next at once. It goes before everything that
@@ -85,7 +108,7 @@ func (u *ReportUploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f := api.UploadAppSecurityReportParamsFormat(q.Get("format"))
 		params.Format = &f
 	}
-	out, err := u.api.uploadReport(r.Context(), r.Body, params)
+	out, err := u.api.uploadReport(r.Context(), r.Body, params, u.members)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
