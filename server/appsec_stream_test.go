@@ -135,7 +135,7 @@ func TestAppSecurityUploadConcurrencyLimit(t *testing.T) {
 	go func() { slow <- post(pr) }()
 	_, err := pw.Write(lead)
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // for the server to take the turn
 
 	start := time.Now()
 	busy := post(strings.NewReader(small))
@@ -160,7 +160,7 @@ func TestAppSecurityUploadConcurrencyLimit(t *testing.T) {
 	go func() { slow <- post(pr) }()
 	_, err = pw.Write(lead)
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // for the server to take the turn
 	waiting := make(chan *http.Response, 1)
 	go func() { waiting <- post(strings.NewReader(small)) }()
 	time.Sleep(100 * time.Millisecond)
