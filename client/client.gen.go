@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -2302,8 +2303,13 @@ type Incident struct {
 	Description    *string             `json:"description,omitempty"`
 	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
 	Id             openapi_types.UUID  `json:"id"`
-	ResolvedAt     *time.Time          `json:"resolved_at,omitempty"`
-	ResolvedBy     *string             `json:"resolved_by,omitempty"`
+
+	// PublicTitle What public status pages call the incident. Absent, they derive a title from the affected components' page names and the severity ("Database: major outage").
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle *string    `json:"public_title,omitempty"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy  *string    `json:"resolved_by,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity Severity            `json:"severity"`
@@ -2316,9 +2322,11 @@ type Incident struct {
 	Tags Tags `json:"tags"`
 
 	// Timeline Present on the detail only.
-	Timeline  *[]IncidentEvent `json:"timeline,omitempty"`
-	Title     string           `json:"title"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	Timeline *[]IncidentEvent `json:"timeline,omitempty"`
+
+	// Title Internal title (never shown on public status pages).
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -2326,6 +2334,11 @@ type IncidentCreate struct {
 	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
 	Description *string             `json:"description,omitempty"`
 	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+
+	// PublicTitle What public status pages call the incident (the internal `title` and `description` are never shown there). Absent, they derive one from the affected components' page names and the severity, e.g. "Database: major outage".
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle *string `json:"public_title,omitempty"`
 
 	// Severity Default: `major`.
 	Severity *Severity `json:"severity,omitempty"`
@@ -2343,11 +2356,16 @@ type IncidentEvent struct {
 	Action IncidentEventAction `json:"action"`
 
 	// Actor Token name, `system` or `ai`.
-	Actor  *string             `json:"actor,omitempty"`
-	Id     *openapi_types.UUID `json:"id,omitempty"`
-	Note   *string             `json:"note,omitempty"`
-	Status *IncidentStatus     `json:"status,omitempty"`
-	Time   time.Time           `json:"time"`
+	Actor *string             `json:"actor,omitempty"`
+	Id    *openapi_types.UUID `json:"id,omitempty"`
+	Note  *string             `json:"note,omitempty"`
+
+	// Public Whether public status pages show this update's note. Only updates added with `public` true are; every other note stays internal.
+	//
+	// Example: false
+	Public *bool           `json:"public,omitempty"`
+	Status *IncidentStatus `json:"status,omitempty"`
+	Time   time.Time       `json:"time"`
 }
 
 // IncidentEventAction What happened.
@@ -2374,8 +2392,18 @@ type IncidentTransition struct {
 
 // IncidentUpdateCreate defines model for IncidentUpdateCreate.
 type IncidentUpdateCreate struct {
-	Note   string          `json:"note"`
-	Status *IncidentStatus `json:"status,omitempty"`
+	Note string `json:"note"`
+
+	// Public Show this update's note on the public status pages that show the incident. Default false; internal notes are never published.
+	//
+	// Example: true
+	Public *bool `json:"public,omitempty"`
+
+	// PublicTitle Sets the incident's public title; null clears it (public pages then derive one from the components and severity); absent keeps it.
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle nullable.Nullable[string] `json:"public_title,omitempty"`
+	Status      *IncidentStatus           `json:"status,omitempty"`
 }
 
 // IncidentUpdateResult defines model for IncidentUpdateResult.
@@ -5173,6 +5201,10 @@ type ClientInterface interface {
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -5193,6 +5225,10 @@ type ClientInterface interface {
 	// rule or vulnerability id, package or file, location). Open findings of the same tool in
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5532,7 +5568,7 @@ type ClientInterface interface {
 
 	// AddIncidentUpdateWithBody Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5541,7 +5577,7 @@ type ClientInterface interface {
 
 	// AddIncidentUpdate Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6050,6 +6086,10 @@ func (c *RawClient) ListAppSecurityReports(ctx context.Context, params *ListAppS
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 //
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -6080,6 +6120,10 @@ func (c *RawClient) UploadAppSecurityReportWithBody(ctx context.Context, params 
 // rule or vulnerability id, package or file, location). Open findings of the same tool in
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6829,7 +6873,7 @@ func (c *RawClient) ResolveIncident(ctx context.Context, id Id, reqEditors ...Re
 
 // AddIncidentUpdateWithBody Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6848,7 +6892,7 @@ func (c *RawClient) AddIncidentUpdateWithBody(ctx context.Context, id Id, params
 
 // AddIncidentUpdate Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -11027,6 +11071,10 @@ type ClientWithResponsesInterface interface {
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -11047,6 +11095,10 @@ type ClientWithResponsesInterface interface {
 	// rule or vulnerability id, package or file, location). Open findings of the same tool in
 	// that project that this report no longer has become `fixed`; a fixed finding that reappears
 	// is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+	//
+	// Reports are read as a stream, one finding at a time, and a server process ingests at most
+	// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+	// `Retry-After` (the Go SDK retries it).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11438,7 +11490,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddIncidentUpdateWithBodyWithResponse Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11447,7 +11499,7 @@ type ClientWithResponsesInterface interface {
 
 	// AddIncidentUpdateWithResponse Add a timeline update
 	//
-	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+	// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13095,7 +13147,7 @@ type UploadAppSecurityReportResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *ServiceUnavailable
+	ApplicationproblemJSON503 *Problem
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UploadAppSecurityReportResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13158,7 +13210,7 @@ func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON500() *Interna
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+func (r UploadAppSecurityReportResponse) GetApplicationproblemJSON503() *Problem {
 	return r.ApplicationproblemJSON503
 }
 
@@ -22048,6 +22100,10 @@ func (c *ClientWithResponses) ListAppSecurityReportsWithResponse(ctx context.Con
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
 //
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /app-security/reports (the `UploadAppSecurityReport` operationId).
@@ -22074,6 +22130,10 @@ func (c *ClientWithResponses) UploadAppSecurityReportWithBodyWithResponse(ctx co
 // rule or vulnerability id, package or file, location). Open findings of the same tool in
 // that project that this report no longer has become `fixed`; a fixed finding that reappears
 // is `open` again; `accepted` findings stay accepted. The body may be up to 20 MiB.
+//
+// Reports are read as a stream, one finding at a time, and a server process ingests at most
+// two at once: a report that waits more than a few seconds for its turn is answered 503 with
+// `Retry-After` (the Go SDK retries it).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22711,7 +22771,7 @@ func (c *ClientWithResponses) ResolveIncidentWithResponse(ctx context.Context, i
 
 // AddIncidentUpdateWithBodyWithResponse Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -22726,7 +22786,7 @@ func (c *ClientWithResponses) AddIncidentUpdateWithBodyWithResponse(ctx context.
 
 // AddIncidentUpdateWithResponse Add a timeline update
 //
-// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way).
+// Adds a note to the timeline; an optional `status` changes the incident's status (a resolved incident can be reopened this way). The note is internal unless `public` is true, and `public_title` sets or (null) clears what public status pages call the incident.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -25031,7 +25091,7 @@ func ParseUploadAppSecurityReportResponse(rsp *http.Response) (*UploadAppSecurit
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,9 @@ var allowedModules = []string{
 	"github.com/google/uuid",
 	"github.com/oapi-codegen/runtime",
 	"github.com/apapsch/go-jsonmerge/v2", // the runtime's
+	// oapi-codegen's null-versus-absent type (no dependencies): an explicit null clears
+	// IncidentUpdateCreate.public_title.
+	"github.com/oapi-codegen/nullable",
 }
 
 // userProgram is what a customer writes: it imports the SDK and nothing else of SecuMon.

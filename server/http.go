@@ -39,10 +39,11 @@ import (
 	"github.com/secuaas/secumon/server/platform/tracing"
 )
 
-// httpLimits are the request rate limits and the cap on event streams.
+// httpLimits are the request rate limits and the caps on event streams and report uploads.
 type httpLimits struct {
 	rate    *ratelimit.Limiter
 	streams events.Limits
+	uploads handlers.UploadLimits
 }
 
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
@@ -99,6 +100,14 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	for _, pattern := range ping.Patterns {
 		mux.Handle(pattern, limit(limits.rate.PerPingToken(pings)))
 	}
+	// Scanner reports are read as a stream (x-stream-body), which the strict handlers cannot:
+	// their own handler, behind the gate, with a cap on uploads at once before anything reads
+	// the body.
+	uploads, err := handlers.NewReportUploads(ops, doc, limits.uploads, errs.render)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("POST "+contract.BasePath+"/app-security/reports", limit(noStore(gate.Middleware(uploads.Limit(keys.Middleware(uploads))))))
 	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)

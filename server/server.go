@@ -66,6 +66,8 @@ type Deps struct {
 	// PublicURL is the URL clients reach the server at (no trailing slash), for the ping
 	// URLs of heartbeat checks; empty: the scheme and host each request came to.
 	PublicURL string
+	// ReportUploads bounds the scanner reports the process ingests at once (per process too).
+	ReportUploads handlers.UploadLimits
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -167,7 +169,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
-		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
+		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}
 		limits.rate.Metrics = app.metrics
 		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing, app.metrics); err != nil {
 			return nil, err

@@ -29,7 +29,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	for _, want := range []string{
 		`id="component-site-web"`, "Site web", "Base de données", "Ping web", // the components
 		"Production", "Réseau", // their groups
-		"Base de données injoignable", "Bascule sur le réplica en cours.", // the open incident and its update
+		"Base de données: major outage", "Bascule sur le réplica en cours.", // the open incident (public words) and its public update
 		"Mise à jour web-prod-01", // the maintenance window ahead
 		"Some systems are down",   // the overall state
 	} {

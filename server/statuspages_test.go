@@ -130,18 +130,22 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	assert.Equal(t, "Infra — prod", got.JSON200.Title)
 	assert.Len(t, got.JSON200.Components, 2)
 
-	// Public slugs are one namespace: another workspace may not publish "web-prod", but may
-	// keep a private page with that slug; making it public is 409 too.
+	// Public slugs are one namespace: another workspace may neither publish "web-prod" nor
+	// keep a private page with that slug (its members would read it at /status/web-prod).
 	theirs, err := other.CreateStatusPageWithResponse(ctx, nil, client.StatusPageCreate{Slug: "web-prod", Title: "Theirs"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, theirs.StatusCode())
 	assert.Contains(t, string(theirs.Body), "public")
-	theirs, err = other.CreateStatusPageWithResponse(ctx, nil, client.StatusPageCreate{Slug: "web-prod", Title: "Theirs", IsPublic: ptr(false)})
+	resp, p = call(t, env, "POST", "/api/v2/status-pages", env.Token(t, "other", access.Owner).Token,
+		`{"slug":"web-prod","title":"Theirs","is_public":false}`)
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "a private page cannot take a public page's slug")
+	assert.Equal(t, []string{"slug"}, fieldsOf(p))
+	theirs, err = other.CreateStatusPageWithResponse(ctx, nil, client.StatusPageCreate{Slug: "theirs", Title: "Theirs", IsPublic: ptr(false)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, theirs.StatusCode(), string(theirs.Body))
-	publish, err := other.UpdateStatusPageWithResponse(ctx, theirs.JSON201.Id, client.StatusPageUpdate{IsPublic: ptr(true)})
+	moved, err := other.UpdateStatusPageWithResponse(ctx, theirs.JSON201.Id, client.StatusPageUpdate{Slug: ptr("web-prod")})
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusConflict, publish.StatusCode())
+	assert.Equal(t, http.StatusConflict, moved.StatusCode(), "nor be renamed onto it")
 	// Another workspace's page is 404 to read, change or delete.
 	foreign, err := other.GetStatusPageWithResponse(ctx, page.Id)
 	require.NoError(t, err)
@@ -228,7 +232,7 @@ func newPublicFixture(t *testing.T, ttl time.Duration) publicFixture {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, inc.StatusCode(), string(inc.Body))
 	f.incident = *inc.JSON201
-	up, err := f.c.AddIncidentUpdateWithResponse(ctx, f.incident.Id, nil, client.IncidentUpdateCreate{Note: "Bascule sur le réplica en cours."})
+	up, err := f.c.AddIncidentUpdateWithResponse(ctx, f.incident.Id, nil, client.IncidentUpdateCreate{Note: "Bascule sur le réplica en cours.", Public: ptr(true)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, up.StatusCode(), string(up.Body))
 
@@ -434,7 +438,7 @@ func TestPublicStatusPage(t *testing.T) {
 			guids[it.GUID] = true
 		}
 		assert.Len(t, guids, 2)
-		assert.Contains(t, titles, "[investigating] Base de données injoignable")
+		assert.Contains(t, titles, "[investigating] Base de données: major outage")
 		assert.Contains(t, titles, "[scheduled] Maintenance: Mise à jour web-prod-01")
 	})
 
@@ -443,7 +447,7 @@ func TestPublicStatusPage(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 		page := string(body)
-		for _, want := range []string{"Site web", "Base de données", "Ping web", "Base de données injoignable", "Bascule sur le réplica en cours.", "Mise à jour web-prod-01", `name="viewport"`} {
+		for _, want := range []string{"Site web", "Base de données", "Ping web", "Base de données: major outage", "Bascule sur le réplica en cours.", "Mise à jour web-prod-01", `name="viewport"`} {
 			assert.Contains(t, page, want)
 		}
 		assert.NotContains(t, page, "//", "no external assets or absolute links")
@@ -513,7 +517,7 @@ func TestPublicStatusPageCache(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		resp, body := getPublic(t, url, "", etag)
-		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "Web is slow") && resp.Header.Get("ETag") != etag
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "Web: partial outage") && resp.Header.Get("ETag") != etag
 	}, 15*time.Second, 200*time.Millisecond)
 }
 
@@ -563,7 +567,7 @@ func TestPublicStatusPageHistory(t *testing.T) {
 	require.Len(t, st.Incidents, 1, "the open incident")
 	assert.Equal(t, open.JSON201.Id, st.Incidents[0].ID)
 	require.NotEmpty(t, st.Incidents[0].Updates)
-	assert.Equal(t, "Status updated.", st.Incidents[0].Updates[0].Note)
+	assert.Equal(t, "Investigating.", st.Incidents[0].Updates[0].Note, "SecuMon's own update is not public: the opening shows")
 	require.Len(t, st.Maintenance, 1, "the window ahead")
 	assert.Equal(t, ahead.JSON201.Id, st.Maintenance[0].ID)
 	for _, path := range []string{"/api", "", "/rss"} {
@@ -574,7 +578,7 @@ func TestPublicStatusPageHistory(t *testing.T) {
 	resp, _ = getPublic(t, base+"/rss", "", "")
 	etag := resp.Header.Get("ETag")
 	require.NotEmpty(t, etag)
-	exec(`UPDATE incidents SET title = 'flap renamed', updated_at = now() WHERE workspace_id = $1 AND title = 'flap 1'`, env.Workspace)
+	exec(`UPDATE incidents SET public_title = 'flap renamed', updated_at = now() WHERE workspace_id = $1 AND title = 'flap 1'`, env.Workspace)
 	require.Eventually(t, func() bool {
 		resp, body := getPublic(t, base+"/rss", "", etag)
 		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "flap renamed")

@@ -89,9 +89,13 @@ type PublicIncident struct {
 	Severity   string             `json:"severity"`
 	StartedAt  time.Time          `json:"started_at"`
 	Status     string             `json:"status"`
-	Title      string             `json:"title"`
 
-	// Updates The latest timeline entries (opened, updates, acknowledged, resolved), newest first, at most 5; who was notified is not public.
+	// Title The incident's `public_title`, else a title derived from what the page shows — the affected components' names on this page and the severity (critical → "major outage", major → "partial outage", minor and warning → "degraded performance", info → "notice"), e.g. "Database, API: major outage". Never the internal title or description.
+	//
+	// Example: Database: major outage
+	Title string `json:"title"`
+
+	// Updates The latest public timeline entries, newest first, at most 5. An update published with `public` true shows its note; a status change (opened, acknowledged, an update that changed the status, resolved, reopened) shows with a generic note ("Investigating.", "Identified: the team is working on it.", "Resolved.", "Reopened."); every other update and who was notified are not public.
 	Updates []PublicIncidentUpdate `json:"updates"`
 }
 

@@ -14,9 +14,9 @@ import (
 )
 
 const addIncidentEvent = `-- name: AddIncidentEvent :one
-INSERT INTO incident_events (workspace_id, id, incident_id, action, actor, note, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING workspace_id, id, incident_id, time, action, actor, note, status
+INSERT INTO incident_events (workspace_id, id, incident_id, action, actor, note, status, public)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING workspace_id, id, incident_id, time, action, actor, note, status, public
 `
 
 type AddIncidentEventParams struct {
@@ -27,6 +27,7 @@ type AddIncidentEventParams struct {
 	Actor       string    `json:"actor"`
 	Note        string    `json:"note"`
 	Status      string    `json:"status"`
+	Public      bool      `json:"public"`
 }
 
 func (q *Queries) AddIncidentEvent(ctx context.Context, arg AddIncidentEventParams) (IncidentEvent, error) {
@@ -38,6 +39,7 @@ func (q *Queries) AddIncidentEvent(ctx context.Context, arg AddIncidentEventPara
 		arg.Actor,
 		arg.Note,
 		arg.Status,
+		arg.Public,
 	)
 	var i IncidentEvent
 	err := row.Scan(
@@ -49,6 +51,7 @@ func (q *Queries) AddIncidentEvent(ctx context.Context, arg AddIncidentEventPara
 		&i.Actor,
 		&i.Note,
 		&i.Status,
+		&i.Public,
 	)
 	return i, err
 }
@@ -94,9 +97,9 @@ func (q *Queries) CountIncidents(ctx context.Context, arg CountIncidentsParams) 
 
 const createIncident = `-- name: CreateIncident :one
 
-INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id)
-VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9)
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by
+INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, public_title)
+VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9, $10)
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
 `
 
 type CreateIncidentParams struct {
@@ -109,6 +112,7 @@ type CreateIncidentParams struct {
 	HostID      *uuid.UUID      `json:"host_id"`
 	CheckID     *uuid.UUID      `json:"check_id"`
 	StormID     *uuid.UUID      `json:"storm_id"`
+	PublicTitle *string         `json:"public_title"`
 }
 
 // Incidents and their timelines. Lists are keyset-paginated on (created_at, id), newest first.
@@ -123,6 +127,7 @@ func (q *Queries) CreateIncident(ctx context.Context, arg CreateIncidentParams) 
 		arg.HostID,
 		arg.CheckID,
 		arg.StormID,
+		arg.PublicTitle,
 	)
 	var i Incident
 	err := row.Scan(
@@ -143,12 +148,13 @@ func (q *Queries) CreateIncident(ctx context.Context, arg CreateIncidentParams) 
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
 
 const getIncident = `-- name: GetIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2
 `
 
 type GetIncidentParams struct {
@@ -177,12 +183,13 @@ func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (Incid
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
 
 const listIncidentEvents = `-- name: ListIncidentEvents :many
-SELECT workspace_id, id, incident_id, time, action, actor, note, status FROM incident_events WHERE workspace_id = $1 AND incident_id = $2 ORDER BY time, id
+SELECT workspace_id, id, incident_id, time, action, actor, note, status, public FROM incident_events WHERE workspace_id = $1 AND incident_id = $2 ORDER BY time, id
 `
 
 type ListIncidentEventsParams struct {
@@ -208,6 +215,7 @@ func (q *Queries) ListIncidentEvents(ctx context.Context, arg ListIncidentEvents
 			&i.Actor,
 			&i.Note,
 			&i.Status,
+			&i.Public,
 		); err != nil {
 			return nil, err
 		}
@@ -220,7 +228,7 @@ func (q *Queries) ListIncidentEvents(ctx context.Context, arg ListIncidentEvents
 }
 
 const listIncidents = `-- name: ListIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
 WHERE workspace_id = $1
   AND (CASE $2::text
          WHEN 'open' THEN status <> 'resolved'
@@ -287,6 +295,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 			&i.AcknowledgedBy,
 			&i.ResolvedAt,
 			&i.ResolvedBy,
+			&i.PublicTitle,
 		); err != nil {
 			return nil, err
 		}
@@ -299,7 +308,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 }
 
 const lockIncident = `-- name: LockIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockIncidentParams struct {
@@ -328,6 +337,7 @@ func (q *Queries) LockIncident(ctx context.Context, arg LockIncidentParams) (Inc
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
@@ -337,7 +347,7 @@ INSERT INTO incidents (workspace_id, id, title, description, severity, status, t
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9)
 ON CONFLICT (workspace_id, check_id) WHERE status <> 'resolved' AND check_id IS NOT NULL AND tags->>'source' = 'auto'
 DO NOTHING
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
 `
 
 type OpenAutoIncidentParams struct {
@@ -384,12 +394,13 @@ func (q *Queries) OpenAutoIncident(ctx context.Context, arg OpenAutoIncidentPara
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
 
 const openAutoIncidentOfCheck = `-- name: OpenAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND status <> 'resolved' AND tags->>'source' = 'auto'
 FOR UPDATE
 `
@@ -420,12 +431,13 @@ func (q *Queries) OpenAutoIncidentOfCheck(ctx context.Context, arg OpenAutoIncid
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
 
 const recentAutoIncidentOfCheck = `-- name: RecentAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND tags->>'source' = 'auto'
   AND status = 'resolved' AND resolved_at >= $3
 ORDER BY resolved_at DESC
@@ -461,6 +473,7 @@ func (q *Queries) RecentAutoIncidentOfCheck(ctx context.Context, arg RecentAutoI
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }
@@ -517,6 +530,45 @@ func (q *Queries) RecentAutoIncidents(ctx context.Context, arg RecentAutoInciden
 	return items, nil
 }
 
+const setIncidentPublicTitle = `-- name: SetIncidentPublicTitle :one
+UPDATE incidents SET public_title = $1, updated_at = now()
+WHERE workspace_id = $2 AND id = $3
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+`
+
+type SetIncidentPublicTitleParams struct {
+	PublicTitle *string   `json:"public_title"`
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+}
+
+// Sets (or, with NULL, clears) what public status pages call the incident.
+func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPublicTitleParams) (Incident, error) {
+	row := q.db.QueryRow(ctx, setIncidentPublicTitle, arg.PublicTitle, arg.WorkspaceID, arg.ID)
+	var i Incident
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Title,
+		&i.Description,
+		&i.Severity,
+		&i.Status,
+		&i.Tags,
+		&i.HostID,
+		&i.CheckID,
+		&i.StormID,
+		&i.ReopenCount,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AcknowledgedAt,
+		&i.AcknowledgedBy,
+		&i.ResolvedAt,
+		&i.ResolvedBy,
+		&i.PublicTitle,
+	)
+	return i, err
+}
+
 const setIncidentStatus = `-- name: SetIncidentStatus :one
 UPDATE incidents SET
     status          = $1,
@@ -527,7 +579,7 @@ UPDATE incidents SET
     resolved_by     = CASE WHEN $1 = 'resolved' THEN $3::text ELSE NULL END,
     reopen_count    = reopen_count + CASE WHEN status = 'resolved' AND $1 <> 'resolved' THEN 1 ELSE 0 END
 WHERE workspace_id = $4 AND id = $5
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
 `
 
 type SetIncidentStatusParams struct {
@@ -567,6 +619,7 @@ func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusPa
 		&i.AcknowledgedBy,
 		&i.ResolvedAt,
 		&i.ResolvedBy,
+		&i.PublicTitle,
 	)
 	return i, err
 }

@@ -295,6 +295,7 @@ type Incident struct {
 	AcknowledgedBy *string         `json:"acknowledged_by"`
 	ResolvedAt     *time.Time      `json:"resolved_at"`
 	ResolvedBy     *string         `json:"resolved_by"`
+	PublicTitle    *string         `json:"public_title"`
 }
 
 type IncidentEvent struct {
@@ -306,6 +307,7 @@ type IncidentEvent struct {
 	Actor       string    `json:"actor"`
 	Note        string    `json:"note"`
 	Status      string    `json:"status"`
+	Public      bool      `json:"public"`
 }
 
 type MaintenanceWindow struct {

@@ -289,6 +289,18 @@ func (q *Queries) ListStatusPages(ctx context.Context, arg ListStatusPagesParams
 	return items, nil
 }
 
+const lockSlug = `-- name: LockSlug :exec
+SELECT pg_advisory_xact_lock(hashtextextended('status_page_slug:' || $1::text, 0))
+`
+
+// Serialises the transactions that create or change pages with this slug, in every workspace,
+// until the caller's transaction ends: the cross-workspace rule (SlugTakenElsewhere) is then
+// checked and applied atomically.
+func (q *Queries) LockSlug(ctx context.Context, slug string) error {
+	_, err := q.db.Exec(ctx, lockSlug, slug)
+	return err
+}
+
 const lockStatusPage = `-- name: LockStatusPage :one
 SELECT workspace_id, id, slug, title, description, is_public, show_history_days, created_at, updated_at FROM status_pages WHERE workspace_id = $1 AND id = $2 FOR UPDATE
 `
@@ -336,6 +348,29 @@ func (q *Queries) PublicStatusPageBySlug(ctx context.Context, slug string) (Stat
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const slugTakenElsewhere = `-- name: SlugTakenElsewhere :one
+SELECT EXISTS (
+    SELECT 1 FROM status_pages
+    WHERE slug = $1 AND workspace_id <> $2 AND (is_public OR $3::boolean)
+)
+`
+
+type SlugTakenElsewhereParams struct {
+	Slug        string    `json:"slug"`
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	IsPublic    bool      `json:"is_public"`
+}
+
+// Whether a page of another workspace keeps a page that wants @slug (public when @is_public)
+// from having it: across workspaces only private pages may share a slug, since /status/{slug}
+// names no workspace and a member reads their private page there.
+func (q *Queries) SlugTakenElsewhere(ctx context.Context, arg SlugTakenElsewhereParams) (bool, error) {
+	row := q.db.QueryRow(ctx, slugTakenElsewhere, arg.Slug, arg.WorkspaceID, arg.IsPublic)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const statusPageBySlug = `-- name: StatusPageBySlug :one
@@ -495,13 +530,17 @@ func (q *Queries) StatusPageDailyUptime(ctx context.Context, arg StatusPageDaily
 }
 
 const statusPageIncidentUpdates = `-- name: StatusPageIncidentUpdates :many
-SELECT incident_id, time, action, note, status FROM (
-    SELECT e.incident_id, e.time, e.action,
-           (CASE WHEN e.actor = 'system' THEN '' ELSE e.note END)::text AS note, e.status,
-           row_number() OVER (PARTITION BY e.incident_id ORDER BY e.time DESC, e.id DESC) AS n
-    FROM incident_events e
-    WHERE e.workspace_id = $1 AND e.incident_id = ANY($2::uuid[])
-      AND e.action IN ('opened', 'update', 'acknowledged', 'resolved', 'reopened')
+SELECT incident_id, time, action, note, status, public FROM (
+    SELECT y.incident_id, y.id, y.time, y.action, y.status, y.public, y.note, y.status_changed, row_number() OVER (PARTITION BY y.incident_id ORDER BY y.time DESC, y.id DESC) AS n
+    FROM (
+        SELECT e.incident_id, e.id, e.time, e.action, e.status, e.public,
+               (CASE WHEN e.public THEN e.note ELSE '' END)::text AS note,
+               e.status IS DISTINCT FROM lag(e.status) OVER (PARTITION BY e.incident_id ORDER BY e.time, e.id) AS status_changed
+        FROM incident_events e
+        WHERE e.workspace_id = $1 AND e.incident_id = ANY($2::uuid[])
+    ) y
+    WHERE y.public OR y.action IN ('opened', 'acknowledged', 'resolved', 'reopened')
+       OR (y.action = 'update' AND y.status_changed)
 ) x
 WHERE x.n <= $3::integer
 ORDER BY incident_id, time DESC
@@ -519,11 +558,14 @@ type StatusPageIncidentUpdatesRow struct {
 	Action     string    `json:"action"`
 	Note       string    `json:"note"`
 	Status     string    `json:"status"`
+	Public     bool      `json:"public"`
 }
 
-// The latest public timeline entries of each incident (who was notified is not public). Notes
-// SecuMon wrote itself quote probe output (error messages naming internal addresses): they
-// come out empty, and the public page says what happened in its own words.
+// The latest public timeline entries of each incident: updates an operator marked public,
+// with their note, and status changes (opened, acknowledged, an update that changed the
+// status, resolved, reopened), whose notes are internal and come out empty: the public page
+// says what happened in its own words. Other notes (internal updates, who was notified,
+// SecuMon's own notes quoting probe output) are not public.
 func (q *Queries) StatusPageIncidentUpdates(ctx context.Context, arg StatusPageIncidentUpdatesParams) ([]StatusPageIncidentUpdatesRow, error) {
 	rows, err := q.db.Query(ctx, statusPageIncidentUpdates, arg.WorkspaceID, arg.IncidentIds, arg.PerIncident)
 	if err != nil {
@@ -539,6 +581,7 @@ func (q *Queries) StatusPageIncidentUpdates(ctx context.Context, arg StatusPageI
 			&i.Action,
 			&i.Note,
 			&i.Status,
+			&i.Public,
 		); err != nil {
 			return nil, err
 		}
@@ -551,7 +594,7 @@ func (q *Queries) StatusPageIncidentUpdates(ctx context.Context, arg StatusPageI
 }
 
 const statusPageIncidents = `-- name: StatusPageIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
 WHERE workspace_id = $1
   AND (check_id = ANY($2::uuid[]) OR host_id = ANY($3::uuid[]))
   AND (status <> 'resolved' OR created_at >= $4::timestamptz)
@@ -603,6 +646,7 @@ func (q *Queries) StatusPageIncidents(ctx context.Context, arg StatusPageInciden
 			&i.AcknowledgedBy,
 			&i.ResolvedAt,
 			&i.ResolvedBy,
+			&i.PublicTitle,
 		); err != nil {
 			return nil, err
 		}

@@ -1,8 +1,8 @@
 -- Incidents and their timelines. Lists are keyset-paginated on (created_at, id), newest first.
 
 -- name: CreateIncident :one
-INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id)
-VALUES (@workspace_id, @id, @title, @description, @severity, 'investigating', @tags, sqlc.narg('host_id'), sqlc.narg('check_id'), sqlc.narg('storm_id'))
+INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, public_title)
+VALUES (@workspace_id, @id, @title, @description, @severity, 'investigating', @tags, sqlc.narg('host_id'), sqlc.narg('check_id'), sqlc.narg('storm_id'), sqlc.narg('public_title'))
 RETURNING *;
 
 -- name: OpenAutoIncident :one
@@ -47,6 +47,12 @@ UPDATE incidents SET
 WHERE workspace_id = @workspace_id AND id = @id
 RETURNING *;
 
+-- name: SetIncidentPublicTitle :one
+-- Sets (or, with NULL, clears) what public status pages call the incident.
+UPDATE incidents SET public_title = sqlc.narg('public_title'), updated_at = now()
+WHERE workspace_id = @workspace_id AND id = @id
+RETURNING *;
+
 -- name: TouchIncident :exec
 UPDATE incidents SET updated_at = now() WHERE workspace_id = $1 AND id = $2;
 
@@ -84,8 +90,8 @@ WHERE workspace_id = @workspace_id
   AND (sqlc.narg('to_time')::timestamptz IS NULL OR created_at < sqlc.narg('to_time'));
 
 -- name: AddIncidentEvent :one
-INSERT INTO incident_events (workspace_id, id, incident_id, action, actor, note, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO incident_events (workspace_id, id, incident_id, action, actor, note, status, public)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING *;
 
 -- name: ListIncidentEvents :many

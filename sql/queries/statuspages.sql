@@ -64,6 +64,21 @@ SELECT id FROM checks WHERE workspace_id = @workspace_id AND id = ANY(@ids::uuid
 -- partial index status_pages_public_slug). The anonymous entry point, so no workspace_id.
 SELECT * FROM status_pages WHERE slug = $1 AND is_public;
 
+-- name: LockSlug :exec
+-- Serialises the transactions that create or change pages with this slug, in every workspace,
+-- until the caller's transaction ends: the cross-workspace rule (SlugTakenElsewhere) is then
+-- checked and applied atomically.
+SELECT pg_advisory_xact_lock(hashtextextended('status_page_slug:' || @slug::text, 0));
+
+-- name: SlugTakenElsewhere :one
+-- Whether a page of another workspace keeps a page that wants @slug (public when @is_public)
+-- from having it: across workspaces only private pages may share a slug, since /status/{slug}
+-- names no workspace and a member reads their private page there.
+SELECT EXISTS (
+    SELECT 1 FROM status_pages
+    WHERE slug = @slug AND workspace_id <> @workspace_id AND (is_public OR @is_public::boolean)
+);
+
 -- name: StatusPageBySlug :one
 SELECT * FROM status_pages WHERE workspace_id = $1 AND slug = $2;
 
@@ -115,16 +130,22 @@ ORDER BY status = 'resolved', created_at DESC, id DESC
 LIMIT @max_rows;
 
 -- name: StatusPageIncidentUpdates :many
--- The latest public timeline entries of each incident (who was notified is not public). Notes
--- SecuMon wrote itself quote probe output (error messages naming internal addresses): they
--- come out empty, and the public page says what happened in its own words.
-SELECT incident_id, time, action, note, status FROM (
-    SELECT e.incident_id, e.time, e.action,
-           (CASE WHEN e.actor = 'system' THEN '' ELSE e.note END)::text AS note, e.status,
-           row_number() OVER (PARTITION BY e.incident_id ORDER BY e.time DESC, e.id DESC) AS n
-    FROM incident_events e
-    WHERE e.workspace_id = @workspace_id AND e.incident_id = ANY(@incident_ids::uuid[])
-      AND e.action IN ('opened', 'update', 'acknowledged', 'resolved', 'reopened')
+-- The latest public timeline entries of each incident: updates an operator marked public,
+-- with their note, and status changes (opened, acknowledged, an update that changed the
+-- status, resolved, reopened), whose notes are internal and come out empty: the public page
+-- says what happened in its own words. Other notes (internal updates, who was notified,
+-- SecuMon's own notes quoting probe output) are not public.
+SELECT incident_id, time, action, note, status, public FROM (
+    SELECT y.*, row_number() OVER (PARTITION BY y.incident_id ORDER BY y.time DESC, y.id DESC) AS n
+    FROM (
+        SELECT e.incident_id, e.id, e.time, e.action, e.status, e.public,
+               (CASE WHEN e.public THEN e.note ELSE '' END)::text AS note,
+               e.status IS DISTINCT FROM lag(e.status) OVER (PARTITION BY e.incident_id ORDER BY e.time, e.id) AS status_changed
+        FROM incident_events e
+        WHERE e.workspace_id = @workspace_id AND e.incident_id = ANY(@incident_ids::uuid[])
+    ) y
+    WHERE y.public OR y.action IN ('opened', 'acknowledged', 'resolved', 'reopened')
+       OR (y.action = 'update' AND y.status_changed)
 ) x
 WHERE x.n <= sqlc.arg(per_incident)::integer
 ORDER BY incident_id, time DESC;

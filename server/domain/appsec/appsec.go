@@ -8,9 +8,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -102,60 +99,11 @@ type Report struct {
 // Tool is the report's tools as one label.
 func (r *Report) Tool() string { return strings.Join(r.Tools, ",") }
 
-// Parse reads a scanner report. format "" detects it from the document: Trivy reports have
-// SchemaVersion, SARIF logs have runs. A malformed or unknown document is a 400 problem naming
-// the offending field ("body", "format", "SchemaVersion", "runs[0].results"…).
+// Parse reads a scanner report held in memory; see ParseReader. A malformed or unknown
+// document is a 400 problem naming the offending field ("body", "format", "SchemaVersion",
+// "runs[0].results"…).
 func Parse(body []byte, format Format) (*Report, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, invalid("body", "not a JSON object: "+err.Error())
-	}
-	if format == "" {
-		switch {
-		case top["SchemaVersion"] != nil:
-			format = Trivy
-		case top["runs"] != nil:
-			format = SARIF
-		default:
-			return nil, invalid("body", "neither a Trivy JSON report (no SchemaVersion) nor a SARIF log (no runs); the format query parameter can name it")
-		}
-	}
-	var (
-		r   *Report
-		err error
-	)
-	switch format {
-	case Trivy:
-		r, err = parseTrivy(body)
-	case SARIF:
-		r, err = parseSARIF(body)
-	default:
-		return nil, invalid("format", fmt.Sprintf("unknown report format %q (trivy or sarif)", format))
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.Format = format
-	r.Findings = dedupe(r.Findings)
-	if len(r.Findings) > MaxFindings {
-		return nil, invalid("body", fmt.Sprintf("the report has %d findings; at most %d are accepted", len(r.Findings), MaxFindings))
-	}
-	return r, nil
-}
-
-// decode unmarshals a report into v, turning type mismatches into a 400 naming the field.
-func decode(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	err := dec.Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return invalid(typeErr.Field, fmt.Sprintf("expected %s, got JSON %s", typeErr.Type, typeErr.Value))
-	default:
-		return invalid("body", err.Error())
-	}
+	return ParseReader(bytes.NewReader(body), format, nil)
 }
 
 // InvalidError says which part of a report could not be read. The API answers it as a 400

@@ -32,35 +32,29 @@ func Store(ctx context.Context, q *db.Queries, up Upload, r *Report) (db.AppsecR
 	}
 
 	n := len(r.Findings)
-	p := db.UpsertAppsecFindingsParams{
-		WorkspaceID: up.WorkspaceID, ProjectID: project.ID, ReportID: uuid.New(), SeenAt: now,
-		Ids: make([]uuid.UUID, n), Fingerprints: make([]string, n), Tools: make([]string, n),
-		Categories: make([]string, n), SubCategories: make([]string, n), RuleIds: make([]string, n),
-		Titles: make([]string, n), Descriptions: make([]string, n), Severities: make([]string, n),
-		Packages: make([]string, n), InstalledVersions: make([]string, n), FixedVersions: make([]string, n),
-		Locations: make([]string, n), Urls: make([]string, n),
-	}
+	reportID := uuid.New()
+	fingerprints := make([]string, n)
 	bySeverity := map[Severity]int{}
 	for i, f := range r.Findings {
-		p.Ids[i], p.Fingerprints[i], p.Tools[i] = uuid.New(), f.Fingerprint, f.Tool
-		p.Categories[i], p.SubCategories[i], p.RuleIds[i] = string(f.Category), f.SubCategory, f.RuleID
-		p.Titles[i], p.Descriptions[i], p.Severities[i] = f.Title, f.Description, string(f.Severity)
-		p.Packages[i], p.InstalledVersions[i], p.FixedVersions[i] = f.Package, f.InstalledVersion, f.FixedVersion
-		p.Locations[i], p.Urls[i] = f.Location, f.URL
+		fingerprints[i] = f.Fingerprint
 		bySeverity[f.Severity]++
 	}
-
 	known, err := q.CountKnownAppsecFindings(ctx, db.CountKnownAppsecFindingsParams{
-		WorkspaceID: up.WorkspaceID, ProjectID: project.ID, Fingerprints: p.Fingerprints,
+		WorkspaceID: up.WorkspaceID, ProjectID: project.ID, Fingerprints: fingerprints,
 	})
 	if err != nil {
 		return db.AppsecReport{}, err
 	}
-	if err := q.UpsertAppsecFindings(ctx, p); err != nil {
-		return db.AppsecReport{}, err
+	// In batches: one statement for a whole report would encode every text of it at once, a
+	// few times over (arrays, then the protocol message).
+	for start := 0; start < n; start += upsertBatch {
+		batch := r.Findings[start:min(start+upsertBatch, n)]
+		if err := q.UpsertAppsecFindings(ctx, upsertParams(up.WorkspaceID, project.ID, reportID, now, batch)); err != nil {
+			return db.AppsecReport{}, err
+		}
 	}
 	fixed, err := q.FixMissingAppsecFindings(ctx, db.FixMissingAppsecFindingsParams{
-		WorkspaceID: up.WorkspaceID, ProjectID: project.ID, FixedAt: now, Tools: r.Tools, Fingerprints: p.Fingerprints,
+		WorkspaceID: up.WorkspaceID, ProjectID: project.ID, FixedAt: now, Tools: r.Tools, Fingerprints: fingerprints,
 	})
 	if err != nil {
 		return db.AppsecReport{}, err
@@ -71,7 +65,7 @@ func Store(ctx context.Context, q *db.Queries, up Upload, r *Report) (db.AppsecR
 	}
 	user := up.UserID
 	report, err := q.CreateAppsecReport(ctx, db.CreateAppsecReportParams{
-		WorkspaceID: up.WorkspaceID, ID: p.ReportID, ProjectID: project.ID, Format: string(r.Format),
+		WorkspaceID: up.WorkspaceID, ID: reportID, ProjectID: project.ID, Format: string(r.Format),
 		Tool: r.Tool(), ToolVersion: r.ToolVersion, Artifact: r.Artifact, UploadedBy: up.UploadedBy,
 		UploadedByUserID: &user, CreatedAt: now, Findings: int32(n), NewFindings: int32(int64(n) - known.Known),
 		Reopened: int32(known.Fixed), Fixed: int32(fixed), BySeverity: counts,
@@ -83,6 +77,30 @@ func Store(ctx context.Context, q *db.Queries, up Upload, r *Report) (db.AppsecR
 		return db.AppsecReport{}, err
 	}
 	return report, Snapshot(ctx, q, up.WorkspaceID, project.ID, now)
+}
+
+// upsertBatch is how many findings one UpsertAppsecFindings statement writes.
+const upsertBatch = 1000
+
+// upsertParams are the arguments that write fs, one array element per finding.
+func upsertParams(workspaceID, projectID, reportID uuid.UUID, seenAt time.Time, fs []Finding) db.UpsertAppsecFindingsParams {
+	n := len(fs)
+	p := db.UpsertAppsecFindingsParams{
+		WorkspaceID: workspaceID, ProjectID: projectID, ReportID: reportID, SeenAt: seenAt,
+		Ids: make([]uuid.UUID, n), Fingerprints: make([]string, n), Tools: make([]string, n),
+		Categories: make([]string, n), SubCategories: make([]string, n), RuleIds: make([]string, n),
+		Titles: make([]string, n), Descriptions: make([]string, n), Severities: make([]string, n),
+		Packages: make([]string, n), InstalledVersions: make([]string, n), FixedVersions: make([]string, n),
+		Locations: make([]string, n), Urls: make([]string, n),
+	}
+	for i, f := range fs {
+		p.Ids[i], p.Fingerprints[i], p.Tools[i] = uuid.New(), f.Fingerprint, f.Tool
+		p.Categories[i], p.SubCategories[i], p.RuleIds[i] = string(f.Category), f.SubCategory, f.RuleID
+		p.Titles[i], p.Descriptions[i], p.Severities[i] = f.Title, f.Description, string(f.Severity)
+		p.Packages[i], p.InstalledVersions[i], p.FixedVersions[i] = f.Package, f.InstalledVersion, f.FixedVersion
+		p.Locations[i], p.Urls[i] = f.Location, f.URL
+	}
+	return p
 }
 
 // Snapshot rewrites the project's status counts for the UTC day of now from its findings;

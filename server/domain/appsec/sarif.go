@@ -9,21 +9,24 @@ import (
 	"strings"
 )
 
-// sarifLog is the part of a SARIF 2.1.0 log that SecuMon reads.
-type sarifLog struct {
-	Version *string    `json:"version"`
-	Runs    []sarifRun `json:"runs"`
+// sarifHeader is the top of a SARIF 2.1.0 log that SecuMon reads; its runs are read one by
+// one (sarifRuns).
+type sarifHeader struct {
+	Version *string
 }
 
-type sarifRun struct {
-	Tool struct {
-		Driver     sarifComponent   `json:"driver"`
-		Extensions []sarifComponent `json:"extensions"`
-	} `json:"tool"`
-	Results                  []sarifResult `json:"results"`
-	VersionControlProvenance []struct {
-		RepositoryURI string `json:"repositoryUri"`
-	} `json:"versionControlProvenance"`
+// sarifTool is a run's tool.
+type sarifTool struct {
+	Driver     sarifComponent   `json:"driver"`
+	Extensions []sarifComponent `json:"extensions"`
+}
+
+// sarifRunOut is what one run gave: its tool, the repository it names and its findings.
+type sarifRunOut struct {
+	tool       string
+	version    string
+	repository []string
+	findings   []Finding
 }
 
 type sarifComponent struct {
@@ -90,60 +93,133 @@ type sarifResult struct {
 	Properties          map[string]json.RawMessage `json:"properties"`
 }
 
-func parseSARIF(body []byte) (*Report, error) {
-	var log sarifLog
-	if err := decode(body, &log); err != nil {
-		return nil, err
-	}
+// report is the SARIF log of the header and its runs (hasRuns: the key was there).
+func (h *sarifHeader) report(runs []sarifRunOut, hasRuns bool) (*Report, error) {
 	switch {
-	case log.Version == nil:
+	case h.Version == nil:
 		return nil, invalid("version", "missing: not a SARIF log")
-	case *log.Version != "2.1.0":
-		return nil, invalid("version", fmt.Sprintf("SARIF %s is not supported (2.1.0 is)", *log.Version))
-	case len(log.Runs) == 0:
+	case *h.Version != "2.1.0":
+		return nil, invalid("version", fmt.Sprintf("SARIF %s is not supported (2.1.0 is)", *h.Version))
+	case len(runs) == 0:
 		return nil, invalid("runs", "a SARIF log needs at least one run")
 	}
 	r := &Report{}
 	seenTool := map[string]bool{}
-	for i, run := range log.Runs {
-		tool := strings.TrimSpace(run.Tool.Driver.Name)
-		if tool == "" {
-			return nil, invalid(fmt.Sprintf("runs[%d].tool.driver.name", i), "missing")
-		}
-		tool = clip(tool, maxField)
-		if !seenTool[tool] {
-			seenTool[tool] = true
-			r.Tools = append(r.Tools, tool)
+	for _, run := range runs {
+		if !seenTool[run.tool] {
+			seenTool[run.tool] = true
+			r.Tools = append(r.Tools, run.tool)
 		}
 		if r.ToolVersion == "" {
-			r.ToolVersion = clip(firstNonEmpty(run.Tool.Driver.SemanticVersion, run.Tool.Driver.Version), maxField)
+			r.ToolVersion = run.version
 		}
 		if r.Project == "" {
-			for _, vcp := range run.VersionControlProvenance {
+			for _, uri := range run.repository {
 				if r.Artifact == "" {
-					r.Artifact = clip(vcp.RepositoryURI, maxField)
+					r.Artifact = clip(uri, maxField)
 				}
-				if r.Project = ProjectName(vcp.RepositoryURI); r.Project != "" {
+				if r.Project = ProjectName(uri); r.Project != "" {
 					break
 				}
 			}
 		}
-		rules := newRuleIndex(run)
-		for j, res := range run.Results {
-			if skipResult(res) {
-				continue
-			}
-			f, err := sarifFinding(tool, rules, res)
-			if err != nil {
-				return nil, invalid(fmt.Sprintf("runs[%d].results[%d].ruleId", i, j), err.Error())
-			}
-			r.Findings = append(r.Findings, f)
-		}
+		r.Findings = append(r.Findings, run.findings...)
 	}
 	if r.Project == "" {
 		r.Project = clip(r.Tools[0], MaxProjectName)
 	}
 	return r, nil
+}
+
+// sarifRuns reads the runs array one run at a time and each run's results one at a time. A
+// result needs its run's tool (name and rules): SARIF writers put "tool" before "results",
+// and then each result is converted as it is read; in another order the results wait, as
+// small structs, for the end of the run.
+func (s *stream) sarifRuns() ([]sarifRunOut, error) {
+	var out []sarifRunOut
+	err := s.array("runs", func(i int) error {
+		var (
+			run     sarifRunOut
+			tool    *sarifTool
+			rules   *ruleIndex
+			pending []sarifResult
+			first   = -1 // index of the first pending result
+		)
+		toolName := func() error {
+			if tool == nil || strings.TrimSpace(tool.Driver.Name) == "" {
+				return invalid(fmt.Sprintf("runs[%d].tool.driver.name", i), "missing")
+			}
+			return nil
+		}
+		convert := func(j int, res sarifResult) error {
+			if skipResult(res) {
+				return nil
+			}
+			f, err := sarifFinding(run.tool, rules, res)
+			if err != nil {
+				return invalid(fmt.Sprintf("runs[%d].results[%d].ruleId", i, j), err.Error())
+			}
+			run.findings = append(run.findings, f)
+			return nil
+		}
+		err := s.object("runs", func(key string) error {
+			switch key {
+			case "tool":
+				tool = &sarifTool{}
+				if err := s.decode(tool, "runs.tool"); err != nil {
+					return err
+				}
+				if err := toolName(); err != nil {
+					return err
+				}
+				run.tool = clip(strings.TrimSpace(tool.Driver.Name), maxField)
+				run.version = clip(firstNonEmpty(tool.Driver.SemanticVersion, tool.Driver.Version), maxField)
+				rules = newRuleIndex(tool)
+				return nil
+			case "versionControlProvenance":
+				var vcp []struct {
+					RepositoryURI string `json:"repositoryUri"`
+				}
+				if err := s.decode(&vcp, "runs.versionControlProvenance"); err != nil {
+					return err
+				}
+				for _, v := range vcp {
+					run.repository = append(run.repository, v.RepositoryURI)
+				}
+				return nil
+			case "results":
+				return s.array("runs.results", func(j int) error {
+					var res sarifResult
+					if err := s.decode(&res, "runs.results"); err != nil {
+						return err
+					}
+					if rules != nil {
+						return convert(j, res)
+					}
+					if first < 0 {
+						first = j
+					}
+					pending = append(pending, res)
+					return nil
+				})
+			}
+			return s.skip()
+		})
+		if err != nil {
+			return err
+		}
+		if err := toolName(); err != nil {
+			return err
+		}
+		for k, res := range pending {
+			if err := convert(first+k, res); err != nil {
+				return err
+			}
+		}
+		out = append(out, run)
+		return nil
+	})
+	return out, err
 }
 
 // skipResult drops results that are not open problems: passed or not-applicable checks, and
@@ -167,9 +243,9 @@ type ruleIndex struct {
 	byID       map[string]*sarifRule
 }
 
-func newRuleIndex(run sarifRun) *ruleIndex {
-	idx := &ruleIndex{components: [][]sarifRule{run.Tool.Driver.Rules}, byID: map[string]*sarifRule{}}
-	for _, ext := range run.Tool.Extensions {
+func newRuleIndex(tool *sarifTool) *ruleIndex {
+	idx := &ruleIndex{components: [][]sarifRule{tool.Driver.Rules}, byID: map[string]*sarifRule{}}
+	for _, ext := range tool.Extensions {
 		idx.components = append(idx.components, ext.Rules)
 	}
 	for c := range idx.components {

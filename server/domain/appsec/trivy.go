@@ -6,24 +6,20 @@ import (
 	"strings"
 )
 
-// trivyReport is the part of Trivy's JSON report (SchemaVersion 2) that SecuMon reads.
-type trivyReport struct {
-	SchemaVersion *int   `json:"SchemaVersion"`
-	ArtifactName  string `json:"ArtifactName"`
-	ArtifactType  string `json:"ArtifactType"`
+// trivyHeader is the top of Trivy's JSON report (SchemaVersion 2) that SecuMon reads; its
+// Results are read one by one (trivyResults).
+type trivyHeader struct {
+	SchemaVersion *int
+	ArtifactName  string
 	Trivy         struct {
 		Version string `json:"Version"`
-	} `json:"Trivy"`
-	Results []trivyResult `json:"Results"`
+	}
 }
 
 type trivyResult struct {
-	Target            string               `json:"Target"`
-	Class             string               `json:"Class"` // os-pkgs, lang-pkgs, config, secret, license
-	Type              string               `json:"Type"`  // debian, npm, gomod, dockerfile, kubernetes…
-	Vulnerabilities   []trivyVulnerability `json:"Vulnerabilities"`
-	Misconfigurations []trivyMisconfig     `json:"Misconfigurations"`
-	Secrets           []trivySecret        `json:"Secrets"`
+	Target string
+	Class  string // os-pkgs, lang-pkgs, config, secret, license
+	Type   string // debian, npm, gomod, dockerfile, kubernetes…
 }
 
 type trivyVulnerability struct {
@@ -67,45 +63,129 @@ type trivySecret struct {
 // trivyTool is the tool name of every Trivy finding.
 const trivyTool = "trivy"
 
-func parseTrivy(body []byte) (*Report, error) {
-	var tr trivyReport
-	if err := decode(body, &tr); err != nil {
+func (h *trivyHeader) check() error {
+	switch {
+	case h.SchemaVersion == nil:
+		return invalid("SchemaVersion", "missing: not a Trivy JSON report")
+	case *h.SchemaVersion != 2:
+		return invalid("SchemaVersion", fmt.Sprintf("Trivy report schema %d is not supported (2 is)", *h.SchemaVersion))
+	}
+	return nil
+}
+
+// report is the Trivy report of the header and the findings of its results.
+func (h *trivyHeader) report(findings []Finding) (*Report, error) {
+	if err := h.check(); err != nil {
 		return nil, err
 	}
-	switch {
-	case tr.SchemaVersion == nil:
-		return nil, invalid("SchemaVersion", "missing: not a Trivy JSON report")
-	case *tr.SchemaVersion != 2:
-		return nil, invalid("SchemaVersion", fmt.Sprintf("Trivy report schema %d is not supported (2 is)", *tr.SchemaVersion))
-	}
-	r := &Report{
-		Tools: []string{trivyTool}, ToolVersion: clip(tr.Trivy.Version, maxField),
-		Artifact: clip(tr.ArtifactName, maxField), Project: ProjectName(tr.ArtifactName),
-	}
-	for i, res := range tr.Results {
-		for j, v := range res.Vulnerabilities {
-			if v.VulnerabilityID == "" {
-				return nil, invalid(fmt.Sprintf("Results[%d].Vulnerabilities[%d].VulnerabilityID", i, j), "missing")
+	return &Report{
+		Tools: []string{trivyTool}, ToolVersion: clip(h.Trivy.Version, maxField),
+		Artifact: clip(h.ArtifactName, maxField), Project: ProjectName(h.ArtifactName),
+		Findings: findings,
+	}, nil
+}
+
+// trivyResults reads the Results array one result at a time and each result's findings one
+// at a time. A finding needs its result's Target, Class and Type: Trivy writes them before
+// the findings, and then each is converted as it is read; in another order the result's
+// findings wait, as small structs, for the end of the result.
+func (s *stream) trivyResults() ([]Finding, error) {
+	var out []Finding
+	err := s.array("Results", func(i int) error {
+		var res trivyResult
+		known := map[string]bool{}
+		var vulns, misconfigs, secrets []Finding
+		var pendingV []trivyVulnerability
+		var pendingM []trivyMisconfig
+		var pendingS []trivySecret
+		ready := func() bool { return known["Target"] && known["Class"] && known["Type"] }
+		err := s.object("Results", func(key string) error {
+			switch key {
+			case "Target", "Class", "Type":
+				known[key] = true
+				var v string
+				if err := s.decode(&v, "Results."+key); err != nil {
+					return err
+				}
+				switch key {
+				case "Target":
+					res.Target = v
+				case "Class":
+					res.Class = v
+				default:
+					res.Type = v
+				}
+				return nil
+			case "Vulnerabilities":
+				return s.array("Results.Vulnerabilities", func(j int) error {
+					var v trivyVulnerability
+					if err := s.decode(&v, "Results.Vulnerabilities"); err != nil {
+						return err
+					}
+					if v.VulnerabilityID == "" {
+						return invalid(fmt.Sprintf("Results[%d].Vulnerabilities[%d].VulnerabilityID", i, j), "missing")
+					}
+					if ready() {
+						vulns = append(vulns, trivyVulnFinding(res, v))
+					} else {
+						pendingV = append(pendingV, v)
+					}
+					return nil
+				})
+			case "Misconfigurations":
+				return s.array("Results.Misconfigurations", func(j int) error {
+					var m trivyMisconfig
+					if err := s.decode(&m, "Results.Misconfigurations"); err != nil {
+						return err
+					}
+					if m.Status != "" && m.Status != "FAIL" {
+						return nil // a passed or excepted check is not a finding
+					}
+					if m.ID == "" && m.AVDID == "" {
+						return invalid(fmt.Sprintf("Results[%d].Misconfigurations[%d].ID", i, j), "missing")
+					}
+					if ready() {
+						misconfigs = append(misconfigs, trivyMisconfigFinding(res, m))
+					} else {
+						pendingM = append(pendingM, m)
+					}
+					return nil
+				})
+			case "Secrets":
+				return s.array("Results.Secrets", func(j int) error {
+					var sc trivySecret
+					if err := s.decode(&sc, "Results.Secrets"); err != nil {
+						return err
+					}
+					if sc.RuleID == "" {
+						return invalid(fmt.Sprintf("Results[%d].Secrets[%d].RuleID", i, j), "missing")
+					}
+					if ready() {
+						secrets = append(secrets, trivySecretFinding(res, sc))
+					} else {
+						pendingS = append(pendingS, sc)
+					}
+					return nil
+				})
 			}
-			r.Findings = append(r.Findings, trivyVulnFinding(res, v))
+			return s.skip()
+		})
+		if err != nil {
+			return err
 		}
-		for j, m := range res.Misconfigurations {
-			if m.Status != "" && m.Status != "FAIL" {
-				continue // a passed or excepted check is not a finding
-			}
-			if m.ID == "" && m.AVDID == "" {
-				return nil, invalid(fmt.Sprintf("Results[%d].Misconfigurations[%d].ID", i, j), "missing")
-			}
-			r.Findings = append(r.Findings, trivyMisconfigFinding(res, m))
+		for _, v := range pendingV {
+			vulns = append(vulns, trivyVulnFinding(res, v))
 		}
-		for j, s := range res.Secrets {
-			if s.RuleID == "" {
-				return nil, invalid(fmt.Sprintf("Results[%d].Secrets[%d].RuleID", i, j), "missing")
-			}
-			r.Findings = append(r.Findings, trivySecretFinding(res, s))
+		for _, m := range pendingM {
+			misconfigs = append(misconfigs, trivyMisconfigFinding(res, m))
 		}
-	}
-	return r, nil
+		for _, sc := range pendingS {
+			secrets = append(secrets, trivySecretFinding(res, sc))
+		}
+		out = append(append(append(out, vulns...), misconfigs...), secrets...)
+		return nil
+	})
+	return out, err
 }
 
 func trivyVulnFinding(res trivyResult, v trivyVulnerability) Finding {

@@ -71,7 +71,9 @@ type New struct {
 	HostID      *uuid.UUID
 	CheckID     *uuid.UUID
 	Actor       string
-	Note        string // the "opened" event's note
+	Note        string // the "opened" event's note (internal)
+	// PublicTitle is what public status pages call the incident; nil lets them derive one.
+	PublicTitle *string
 }
 
 // Open creates an incident with its "opened" event.
@@ -82,12 +84,12 @@ func Open(ctx context.Context, tx pgx.Tx, n New) (Change, error) {
 	}
 	inc, err := db.New(tx).CreateIncident(ctx, db.CreateIncidentParams{
 		WorkspaceID: n.WorkspaceID, ID: uuid.New(), Title: n.Title, Description: n.Description, Severity: n.Severity,
-		Tags: tags, HostID: n.HostID, CheckID: n.CheckID,
+		Tags: tags, HostID: n.HostID, CheckID: n.CheckID, PublicTitle: n.PublicTitle,
 	})
 	if err != nil {
 		return Change{}, err
 	}
-	return record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note)
+	return record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note, false)
 }
 
 // OpenAuto opens the automatic incident of a check, unless one is open already (ok false).
@@ -106,7 +108,7 @@ func OpenAuto(ctx context.Context, tx pgx.Tx, n New) (c Change, ok bool, err err
 	if err != nil {
 		return Change{}, false, err
 	}
-	c, err = record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note)
+	c, err = record(ctx, tx, inc, "", ActionOpened, n.Actor, n.Note, false)
 	return c, err == nil, err
 }
 
@@ -124,7 +126,7 @@ func Acknowledge(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, acto
 	case Resolved:
 		return Change{}, false, &TransitionError{From: inc.Status, To: Acknowledged}
 	}
-	c, err = move(ctx, tx, inc, Acknowledged, ActionAcknowledged, actor, "", at)
+	c, err = move(ctx, tx, inc, Acknowledged, ActionAcknowledged, actor, "", false, at)
 	return c, err == nil, err
 }
 
@@ -137,27 +139,47 @@ func Resolve(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, actor, n
 	if inc.Status == Resolved {
 		return Change{}, &TransitionError{From: inc.Status, To: Resolved}
 	}
-	return move(ctx, tx, inc, Resolved, ActionResolved, actor, note, at)
+	return move(ctx, tx, inc, Resolved, ActionResolved, actor, note, false, at)
+}
+
+// UpdateArgs is what a timeline update says.
+type UpdateArgs struct {
+	Actor string
+	Note  string
+	// Status, when set, changes the incident's status.
+	Status *string
+	// Public publishes the note on the status pages that show the incident; other notes
+	// stay internal.
+	Public bool
+	// SetPublicTitle replaces the incident's public title with PublicTitle (nil clears it).
+	SetPublicTitle bool
+	PublicTitle    *string
 }
 
 // Update adds a note to the timeline and, with a status, changes the incident's status: any
 // status may follow any other, and leaving resolved reopens the incident.
-func Update(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, actor, note string, status *string) (Change, error) {
+func Update(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, u UpdateArgs) (Change, error) {
 	inc, err := lock(ctx, tx, workspaceID, id)
 	if err != nil {
 		return Change{}, err
 	}
-	if status == nil || *status == inc.Status {
+	if u.SetPublicTitle {
+		inc, err = db.New(tx).SetIncidentPublicTitle(ctx, db.SetIncidentPublicTitleParams{WorkspaceID: workspaceID, ID: id, PublicTitle: u.PublicTitle})
+		if err != nil {
+			return Change{}, err
+		}
+	}
+	if u.Status == nil || *u.Status == inc.Status {
 		if err := db.New(tx).TouchIncident(ctx, db.TouchIncidentParams{WorkspaceID: workspaceID, ID: id}); err != nil {
 			return Change{}, err
 		}
-		return record(ctx, tx, inc, inc.Status, ActionUpdate, actor, note)
+		return record(ctx, tx, inc, inc.Status, ActionUpdate, u.Actor, u.Note, u.Public)
 	}
 	action := ActionUpdate
 	if inc.Status == Resolved {
 		action = ActionReopened
 	}
-	return move(ctx, tx, inc, *status, action, actor, note, nil)
+	return move(ctx, tx, inc, *u.Status, action, u.Actor, u.Note, u.Public, nil)
 }
 
 // Reopen brings a resolved incident back to investigating (a check failing again soon after
@@ -166,12 +188,12 @@ func Reopen(ctx context.Context, tx pgx.Tx, inc db.Incident, actor, note string)
 	if inc.Status != Resolved {
 		return Change{}, &TransitionError{From: inc.Status, To: Investigating}
 	}
-	return move(ctx, tx, inc, Investigating, ActionReopened, actor, note, nil)
+	return move(ctx, tx, inc, Investigating, ActionReopened, actor, note, false, nil)
 }
 
 // Note records an event that does not change the status (notified, suppressed, …).
 func Note(ctx context.Context, tx pgx.Tx, inc db.Incident, action, actor, note string) (db.IncidentEvent, error) {
-	c, err := record(ctx, tx, inc, inc.Status, action, actor, note)
+	c, err := record(ctx, tx, inc, inc.Status, action, actor, note, false)
 	return c.Event, err
 }
 
@@ -196,21 +218,22 @@ func lock(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID) (db.Inciden
 	return inc, err
 }
 
-func move(ctx context.Context, tx pgx.Tx, inc db.Incident, to, action, actor, note string, at *time.Time) (Change, error) {
+func move(ctx context.Context, tx pgx.Tx, inc db.Incident, to, action, actor, note string, public bool, at *time.Time) (Change, error) {
 	updated, err := db.New(tx).SetIncidentStatus(ctx, db.SetIncidentStatusParams{
 		WorkspaceID: inc.WorkspaceID, ID: inc.ID, Status: to, Actor: actor, At: at,
 	})
 	if err != nil {
 		return Change{}, err
 	}
-	return record(ctx, tx, updated, inc.Status, action, actor, note)
+	return record(ctx, tx, updated, inc.Status, action, actor, note, public)
 }
 
-// record adds the event and tells listeners of the live event stream that the workspace's
-// incidents changed.
-func record(ctx context.Context, tx pgx.Tx, inc db.Incident, previous, action, actor, note string) (Change, error) {
+// record adds the event (its note shown on public status pages when public) and tells
+// listeners of the live event stream that the workspace's incidents changed.
+func record(ctx context.Context, tx pgx.Tx, inc db.Incident, previous, action, actor, note string, public bool) (Change, error) {
 	ev, err := db.New(tx).AddIncidentEvent(ctx, db.AddIncidentEventParams{
 		WorkspaceID: inc.WorkspaceID, ID: uuid.New(), IncidentID: inc.ID, Action: action, Actor: actor, Note: note, Status: inc.Status,
+		Public: public,
 	})
 	if err != nil {
 		return Change{}, err

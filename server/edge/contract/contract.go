@@ -45,7 +45,9 @@ type Gate struct {
 	// rawBodies are the operations that take a document as it was written (a scanner
 	// report: x-go-type json.RawMessage) and clean it themselves.
 	rawBodies map[*openapi3.Operation]bool
-	authn     Authenticator
+	// streamBodies are the operations marked StreamBody.
+	streamBodies map[*openapi3.Operation]bool
+	authn        Authenticator
 	// onError renders errors that are not the caller's fault (the database is down…).
 	onError func(w http.ResponseWriter, r *http.Request, err error)
 }
@@ -70,7 +72,28 @@ func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter,
 	if err != nil {
 		return nil, fmt.Errorf("build router: %w", err)
 	}
-	return &Gate{router: router, roles: roles, bodyLimits: limits, rawBodies: rawBodies(doc), authn: authn, onError: onError}, nil
+	return &Gate{router: router, roles: roles, bodyLimits: limits, rawBodies: rawBodies(doc), streamBodies: StreamBodies(doc),
+		authn: authn, onError: onError}, nil
+}
+
+// StreamBody marks an operation whose body the gate does not read: its handler reads it as a
+// stream (a scanner report of up to 20 MiB, which a generic decoding would hold several times
+// over) and names what is wrong with it itself. The gate still checks the caller, the role,
+// the Content-Type, the size cap (the body comes to the handler behind http.MaxBytesReader)
+// and the parameters.
+const StreamBody = "x-stream-body"
+
+// StreamBodies finds the operations marked StreamBody.
+func StreamBodies(doc *openapi3.T) map[*openapi3.Operation]bool {
+	stream := map[*openapi3.Operation]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Extensions[StreamBody] == true {
+				stream[op] = true
+			}
+		}
+	}
+	return stream
 }
 
 // rawBodies finds the operations whose JSON body the handler receives as raw bytes.
@@ -176,6 +199,10 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, problem.Invalid(*fe))
 			return
 		}
+		if g.streamBodies[route.Operation] {
+			g.streamed(w, r, route, params, next)
+			return
+		}
 		var body jsonBody
 		if r.Body != nil && r.Body != http.NoBody && isJSON(r) {
 			raw, err := io.ReadAll(r.Body)
@@ -230,6 +257,38 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// streamed checks a StreamBody operation's Content-Type and parameters and passes the body on
+// unread.
+func (g *Gate) streamed(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string, next http.Handler) {
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 && !isJSON(r) {
+		problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: "must be application/json"}))
+		return
+	}
+	// The parameters one by one: ValidateRequest would read the whole body, even with
+	// ExcludeRequestBody (its security check buffers it for authentication functions).
+	input := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{MultiError: true}}
+	var errs openapi3.MultiError
+	for _, ref := range route.PathItem.Parameters {
+		if route.Operation.Parameters.GetByInAndName(ref.Value.In, ref.Value.Name) != nil {
+			continue // the operation overrides it
+		}
+		if err := openapi3filter.ValidateParameter(r.Context(), input, ref.Value); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, ref := range route.Operation.Parameters {
+		if err := openapi3filter.ValidateParameter(r.Context(), input, ref.Value); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		problem.Write(w, r, ValidationProblem(errs))
+		return
+	}
+	next.ServeHTTP(w, r)
 }
 
 // setBody puts a body already read back into r.

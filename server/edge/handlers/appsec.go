@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,29 +28,48 @@ const (
 	trendDays            = 30
 )
 
+// UploadAppSecurityReport is the strict handler's entry; the server routes the operation to
+// ReportUploads instead (the report is read as a stream there), so this serves only callers
+// of the strict interface that already hold the report.
 func (a *API) UploadAppSecurityReport(ctx context.Context, req api.UploadAppSecurityReportRequestObject) (api.UploadAppSecurityReportResponseObject, error) {
-	if req.Body == nil || len(*req.Body) == 0 {
-		return nil, problem.Invalid(problem.FieldError{Field: "body", Message: "a scanner report is required"})
+	var body []byte
+	if req.Body != nil {
+		body = *req.Body
 	}
-	var format appsec.Format
-	if req.Params.Format != nil {
-		format = appsec.Format(*req.Params.Format)
-	}
-	report, err := appsec.Parse(*req.Body, format)
-	if invalid := (*appsec.InvalidError)(nil); errors.As(err, &invalid) {
-		return nil, problem.Invalid(problem.FieldError{Field: invalid.Field, Message: invalid.Message})
-	} else if err != nil {
+	// The gate validated the whole body against the contract on this path.
+	out, err := a.uploadReport(ctx, bytes.NewReader(body), req.Params, nil)
+	if err != nil {
 		return nil, err
 	}
+	return api.UploadAppSecurityReport201JSONResponse(out), nil
+}
+
+// uploadReport parses a report from body as a stream (check sees its top-level members) and
+// stores its findings.
+func (a *API) uploadReport(ctx context.Context, body io.Reader, params api.UploadAppSecurityReportParams, check appsec.MemberCheck) (api.AppSecReport, error) {
+	peek := bufio.NewReader(body)
+	if _, err := peek.Peek(1); errors.Is(err, io.EOF) {
+		return api.AppSecReport{}, problem.Invalid(problem.FieldError{Field: "body", Message: "a scanner report is required"})
+	}
+	var format appsec.Format
+	if params.Format != nil {
+		format = appsec.Format(*params.Format)
+	}
+	report, err := appsec.ParseReader(peek, format, check)
+	if invalid := (*appsec.InvalidError)(nil); errors.As(err, &invalid) {
+		return api.AppSecReport{}, problem.Invalid(problem.FieldError{Field: invalid.Field, Message: invalid.Message})
+	} else if err != nil {
+		return api.AppSecReport{}, err
+	}
 	name := report.Project
-	if req.Params.Project != nil {
-		if err := projectFilter(req.Params.Project); err != nil {
-			return nil, err
+	if params.Project != nil {
+		if err := projectFilter(params.Project); err != nil {
+			return api.AppSecReport{}, err
 		}
-		name = strings.TrimSpace(*req.Params.Project)
+		name = strings.TrimSpace(*params.Project)
 	}
 	if name == "" {
-		return nil, problem.Invalid(problem.FieldError{Field: "project",
+		return api.AppSecReport{}, problem.Invalid(problem.FieldError{Field: "project",
 			Message: "the report names no project (no ArtifactName, repository URI or tool name); give one with the project query parameter"})
 	}
 
@@ -59,9 +81,9 @@ func (a *API) UploadAppSecurityReport(ctx context.Context, req api.UploadAppSecu
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return api.AppSecReport{}, err
 	}
-	return api.UploadAppSecurityReport201JSONResponse(reportOut(stored, name)), nil
+	return reportOut(stored, name), nil
 }
 
 func (a *API) ListAppSecurityReports(ctx context.Context, req api.ListAppSecurityReportsRequestObject) (api.ListAppSecurityReportsResponseObject, error) {

@@ -119,7 +119,7 @@ func (a *API) CreateIncident(ctx context.Context, req api.CreateIncidentRequestO
 	c, err := a.changeIncident(ctx, func(tx pgx.Tx) (incidents.Change, bool, error) {
 		c, err := incidents.Open(ctx, tx, incidents.New{
 			WorkspaceID: who.WorkspaceID, Title: b.Title, Description: deref(b.Description), Severity: severity, Tags: tags,
-			HostID: b.HostId, CheckID: b.CheckId, Actor: who.TokenName, Note: "opened by hand",
+			HostID: b.HostId, CheckID: b.CheckId, Actor: who.TokenName, Note: "opened by hand", PublicTitle: b.PublicTitle,
 		})
 		return c, err == nil, err
 	})
@@ -204,13 +204,22 @@ func (a *API) resolve(ctx context.Context, id uuid.UUID) (api.IncidentTransition
 
 func (a *API) AddIncidentUpdate(ctx context.Context, req api.AddIncidentUpdateRequestObject) (api.AddIncidentUpdateResponseObject, error) {
 	who := caller(ctx)
-	var status *string
-	if req.Body.Status != nil {
-		s := string(*req.Body.Status)
-		status = &s
+	b := req.Body
+	u := incidents.UpdateArgs{Actor: who.TokenName, Note: b.Note, Public: derefOr(b.Public, false)}
+	if b.Status != nil {
+		s := string(*b.Status)
+		u.Status = &s
+	}
+	// public_title: absent keeps it, null clears it, a string sets it.
+	if b.PublicTitle.IsSpecified() {
+		u.SetPublicTitle = true
+		if !b.PublicTitle.IsNull() {
+			t := b.PublicTitle.MustGet()
+			u.PublicTitle = &t
+		}
 	}
 	c, err := a.changeIncident(ctx, func(tx pgx.Tx) (incidents.Change, bool, error) {
-		c, err := incidents.Update(ctx, tx, who.WorkspaceID, req.Id, who.TokenName, req.Body.Note, status)
+		c, err := incidents.Update(ctx, tx, who.WorkspaceID, req.Id, u)
 		return c, err == nil, err
 	})
 	if err != nil {
@@ -222,7 +231,7 @@ func (a *API) AddIncidentUpdate(ctx context.Context, req api.AddIncidentUpdateRe
 // incidentOut renders an incident; events, when given, become its timeline.
 func incidentOut(i db.Incident, events []db.IncidentEvent) api.Incident {
 	out := api.Incident{
-		Id: i.ID, Title: i.Title, Description: optional(i.Description), Severity: api.Severity(i.Severity),
+		Id: i.ID, Title: i.Title, PublicTitle: i.PublicTitle, Description: optional(i.Description), Severity: api.Severity(i.Severity),
 		Status: api.IncidentStatus(i.Status), Tags: decodeTags(i.Tags), HostId: i.HostID, CheckId: i.CheckID, StormId: i.StormID,
 		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC(),
 		AcknowledgedAt: utc(i.AcknowledgedAt), AcknowledgedBy: i.AcknowledgedBy, ResolvedAt: utc(i.ResolvedAt), ResolvedBy: i.ResolvedBy,
@@ -239,9 +248,10 @@ func incidentOut(i db.Incident, events []db.IncidentEvent) api.Incident {
 
 func eventOut(e db.IncidentEvent) api.IncidentEvent {
 	status := api.IncidentStatus(e.Status)
-	id := e.ID
+	id, public := e.ID, e.Public
 	return api.IncidentEvent{
 		Id: &id, Time: e.Time.UTC(), Action: api.IncidentEventAction(e.Action), Actor: optional(e.Actor), Note: optional(e.Note), Status: &status,
+		Public: &public,
 	}
 }
 

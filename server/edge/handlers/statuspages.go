@@ -74,9 +74,13 @@ func (a *API) CreateStatusPage(ctx context.Context, req api.CreateStatusPageRequ
 		if err != nil {
 			return err
 		}
+		isPublic := derefOr(b.IsPublic, true)
+		if err := claimSlug(ctx, q, ws, b.Slug, isPublic); err != nil {
+			return err
+		}
 		p, err := q.CreateStatusPage(ctx, db.CreateStatusPageParams{
 			WorkspaceID: ws, ID: uuid.New(), Slug: b.Slug, Title: b.Title, Description: deref(b.Description),
-			IsPublic: derefOr(b.IsPublic, true), ShowHistoryDays: int32(derefOr(b.ShowHistoryDays, defaultHistoryDays)),
+			IsPublic: isPublic, ShowHistoryDays: int32(derefOr(b.ShowHistoryDays, defaultHistoryDays)),
 		})
 		if err != nil {
 			return slugError(err, b.Slug)
@@ -104,6 +108,11 @@ func (a *API) UpdateStatusPage(ctx context.Context, req api.UpdateStatusPageRequ
 		var comps []db.StatusPageComponent
 		if b.Components != nil {
 			if comps, err = componentRows(ctx, q, ws, *b.Components); err != nil {
+				return err
+			}
+		}
+		if b.Slug != nil || b.IsPublic != nil {
+			if err := claimSlug(ctx, q, ws, derefOr(b.Slug, old.Slug), derefOr(b.IsPublic, old.IsPublic)); err != nil {
 				return err
 			}
 		}
@@ -148,6 +157,30 @@ func (a *API) DeleteStatusPage(ctx context.Context, req api.DeleteStatusPageRequ
 	return api.DeleteStatusPage204Response{}, nil
 }
 
+// claimSlug checks, in the caller's transaction, that a page of workspace ws may have slug
+// (public or not). /status/{slug} names no workspace, and members read their private pages
+// there too, so across workspaces only private pages may share a slug: a public page's slug is
+// unavailable to every other page, and a public page cannot take a slug any page of another
+// workspace has. The slug's advisory lock, held until the transaction ends, makes the check
+// and the write that follows one step for every workspace (the unique indexes cover the rest:
+// two pages of one workspace, two public pages).
+func claimSlug(ctx context.Context, q *db.Queries, ws uuid.UUID, slug string, isPublic bool) error {
+	if err := q.LockSlug(ctx, slug); err != nil {
+		return err
+	}
+	taken, err := q.SlugTakenElsewhere(ctx, db.SlugTakenElsewhereParams{Slug: slug, WorkspaceID: ws, IsPublic: isPublic})
+	if err != nil {
+		return err
+	}
+	if !taken {
+		return nil
+	}
+	if isPublic {
+		return slugConflict("the slug %q is used by a status page of another workspace: a public page needs a slug no other workspace uses", slug)
+	}
+	return slugConflict("the slug %q is taken by a public status page (public slugs are shared by all workspaces)", slug)
+}
+
 // slugError turns a duplicate slug into a 409 that says which uniqueness rule it broke.
 func slugError(err error, slug string) error {
 	var pgErr *pgconn.PgError
@@ -155,9 +188,16 @@ func slugError(err error, slug string) error {
 		return err
 	}
 	if pgErr.ConstraintName == publicSlugIndex {
-		return problem.Conflict("another public status page already uses the slug %q (public slugs are shared by all workspaces)", slug)
+		return slugConflict("another public status page already uses the slug %q (public slugs are shared by all workspaces)", slug)
 	}
-	return problem.Conflict("a status page with the slug %q already exists", slug)
+	return slugConflict("a status page with the slug %q already exists", slug)
+}
+
+// slugConflict is a 409 naming the slug field.
+func slugConflict(format, slug string) *problem.Problem {
+	p := problem.Conflict(format, slug)
+	p.Errors = []problem.FieldError{{Field: "slug", Message: p.Detail}}
+	return p
 }
 
 // componentRows validates the components of a request (exactly one of host_id and check_id,

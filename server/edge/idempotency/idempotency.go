@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -105,7 +106,7 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: Header, Message: "longer than " + strconv.Itoa(MaxKeyLength) + " characters"}))
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		sum, body, err := spool(r.Body)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -115,11 +116,46 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 			problem.Write(w, r, problem.Invalid(problem.FieldError{Field: "body", Message: err.Error()}))
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		req := request{workspace: caller.WorkspaceID, key: key, method: r.Method, path: target(r), sum: sha256.Sum256(body)}
+		defer body.Close()
+		r.Body = body
+		req := request{workspace: caller.WorkspaceID, key: key, method: r.Method, path: target(r), sum: sum}
 		k.maybePurge()
 		k.serve(w, r, next, req)
 	})
+}
+
+// spoolInMemory is the largest body spool keeps in memory.
+const spoolInMemory = 1 << 20
+
+// spool reads body to its end, hashing it, and returns a reader over the same bytes: small
+// bodies in memory, larger ones (scanner reports of up to 20 MiB) in an unlinked temporary
+// file, so that a key never makes a process hold a large body whole. Closing the reader
+// releases the file.
+func spool(body io.Reader) (sum [sha256.Size]byte, _ io.ReadCloser, err error) {
+	h := sha256.New()
+	tee := io.TeeReader(body, h)
+	var mem bytes.Buffer
+	if _, err := io.CopyN(&mem, tee, spoolInMemory); errors.Is(err, io.EOF) {
+		copy(sum[:], h.Sum(nil))
+		return sum, io.NopCloser(bytes.NewReader(mem.Bytes())), nil
+	} else if err != nil {
+		return sum, nil, err
+	}
+	f, err := os.CreateTemp("", "secumon-body-*")
+	if err != nil {
+		return sum, nil, err
+	}
+	_ = os.Remove(f.Name()) // the open file lives on until closed
+	if _, err := io.Copy(f, io.MultiReader(&mem, tee)); err != nil {
+		_ = f.Close()
+		return sum, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = f.Close()
+		return sum, nil, err
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, f, nil
 }
 
 // target is the request's path with its query: POST /app-security/reports?project=a and

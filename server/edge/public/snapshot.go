@@ -124,7 +124,7 @@ func loadSnapshot(ctx context.Context, q *db.Queries, page db.StatusPage, now ti
 	st.Incidents = []gen.PublicIncident{}
 	for _, inc := range incidents {
 		pi := gen.PublicIncident{
-			Id: inc.ID, Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
+			Id: inc.ID, Title: publicTitle(inc, comps), Severity: inc.Severity, Status: inc.Status,
 			StartedAt: inc.CreatedAt.UTC(), ResolvedAt: utc(inc.ResolvedAt), Updates: updates[inc.ID],
 		}
 		if pi.Updates == nil {
@@ -133,12 +133,14 @@ func loadSnapshot(ctx context.Context, q *db.Queries, page db.StatusPage, now ti
 		if inc.Status != "resolved" {
 			st.Incidents = append(st.Incidents, pi)
 		}
-		text := inc.Description
-		if len(pi.Updates) > 0 && pi.Updates[0].Note != "" {
+		// The feed says what the page says: the latest public update, never the internal
+		// description.
+		text := ""
+		if len(pi.Updates) > 0 {
 			text = pi.Updates[0].Note
 		}
 		s.feed = append(s.feed, feedItem{
-			id: inc.ID, kind: "incident", title: inc.Title, status: inc.Status, text: text,
+			id: inc.ID, kind: "incident", title: pi.Title, status: inc.Status, text: text,
 			at: inc.UpdatedAt.UTC(), started: inc.CreatedAt.UTC(),
 		})
 	}
@@ -164,7 +166,7 @@ func loadSnapshot(ctx context.Context, q *db.Queries, page db.StatusPage, now ti
 }
 
 // loadIncidents returns the incidents of the page (open, or opened in the window) and their
-// latest public updates, newest first.
+// latest public updates, newest first, in public words (updateText).
 func loadIncidents(ctx context.Context, q *db.Queries, ws uuid.UUID, checks, hosts []uuid.UUID, since time.Time) ([]db.Incident, map[uuid.UUID][]gen.PublicIncidentUpdate, error) {
 	if len(checks)+len(hosts) == 0 {
 		return nil, nil, nil
@@ -185,23 +187,10 @@ func loadIncidents(ctx context.Context, q *db.Queries, ws uuid.UUID, checks, hos
 	}
 	updates := map[uuid.UUID][]gen.PublicIncidentUpdate{}
 	for _, r := range rows {
-		note := r.Note
-		if note == "" {
-			note = actionText[r.Action]
-		}
 		status := r.Status
-		updates[r.IncidentID] = append(updates[r.IncidentID], gen.PublicIncidentUpdate{Time: r.Time.UTC(), Status: &status, Note: note})
+		updates[r.IncidentID] = append(updates[r.IncidentID], gen.PublicIncidentUpdate{Time: r.Time.UTC(), Status: &status, Note: updateText(r)})
 	}
 	return incidents, updates, nil
-}
-
-// actionText stands in for an empty note, so that every update says something.
-var actionText = map[string]string{
-	"opened":       "Incident opened.",
-	"update":       "Status updated.",
-	"acknowledged": "The team is on it.",
-	"resolved":     "Resolved.",
-	"reopened":     "Incident reopened.",
 }
 
 // components builds the public components: state, daily uptime over the window and overall
