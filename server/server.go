@@ -56,6 +56,9 @@ type Deps struct {
 	// per process: each replica counts on its own.
 	RateLimits   ratelimit.Config
 	EventStreams events.Limits
+	// CORSOrigins may call /api/v2 from browsers ("*" for any); none turns CORS off for the
+	// API. The status JSON and badges are open to any origin regardless.
+	CORSOrigins []string
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -137,7 +140,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams}
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log); err != nil {
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, httpOptions{corsOrigins: d.CORSOrigins}, log); err != nil {
 			return nil, err
 		}
 	}
