@@ -2641,6 +2641,12 @@ type Id = openapi_types.UUID
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -2668,6 +2674,9 @@ type NotFound = Problem
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
@@ -2684,6 +2693,9 @@ type ListAlertPoliciesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
@@ -2695,6 +2707,24 @@ type CreateAlertPolicyParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteAlertPolicyParams defines parameters for DeleteAlertPolicy.
+type DeleteAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetAlertPolicyParams defines parameters for GetAlertPolicy.
+type GetAlertPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAlertPolicyParams defines parameters for UpdateAlertPolicy.
+type UpdateAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
@@ -2716,6 +2746,21 @@ type ListAppSecurityFindingsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityFindingParams defines parameters for GetAppSecurityFinding.
+type GetAppSecurityFindingParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAppSecurityFindingParams defines parameters for UpdateAppSecurityFinding.
+type UpdateAppSecurityFindingParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
@@ -2728,6 +2773,9 @@ type ListAppSecurityReportsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
@@ -2750,6 +2798,12 @@ type UploadAppSecurityReportParams struct {
 // UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
 type UploadAppSecurityReportParamsFormat string
 
+// GetAppSecurityReportParams defines parameters for GetAppSecurityReport.
+type GetAppSecurityReportParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -2760,6 +2814,9 @@ type ListChecksParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateCheckParams defines parameters for CreateCheck.
@@ -2773,6 +2830,30 @@ type CreateCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteCheckParams defines parameters for DeleteCheck.
+type DeleteCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckParams defines parameters for GetCheck.
+type GetCheckParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCheckParams defines parameters for UpdateCheck.
+type UpdateCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckLastResultParams defines parameters for GetCheckLastResult.
+type GetCheckLastResultParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // RunCheckParams defines parameters for RunCheck.
 type RunCheckParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2782,6 +2863,18 @@ type RunCheckParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetDashboardParams defines parameters for GetDashboard.
+type GetDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityDashboardParams defines parameters for GetAppSecurityDashboard.
+type GetAppSecurityDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListHostsParams defines parameters for ListHosts.
@@ -2794,6 +2887,9 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateHostParams defines parameters for CreateHost.
@@ -2818,6 +2914,24 @@ type AiTagHostsParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteHostParams defines parameters for DeleteHost.
+type DeleteHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetHostParams defines parameters for GetHost.
+type GetHostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateHostParams defines parameters for UpdateHost.
+type UpdateHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // AiTagHostParams defines parameters for AiTagHost.
 type AiTagHostParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2827,6 +2941,12 @@ type AiTagHostParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetHostLatestResultsParams defines parameters for GetHostLatestResults.
+type GetHostLatestResultsParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -2839,6 +2959,9 @@ type GetHostLogsParams struct {
 
 	// Limit Maximum number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostSnmpMetricsParams defines parameters for GetHostSnmpMetrics.
@@ -2848,12 +2971,18 @@ type GetHostSnmpMetricsParams struct {
 
 	// To End of the time range (RFC 3339, default now).
 	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParams defines parameters for GetHostUptime.
 type GetHostUptimeParams struct {
 	// Window Time window.
 	Window *GetHostUptimeParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParamsWindow defines parameters for GetHostUptime.
@@ -2884,6 +3013,9 @@ type ListIncidentsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
@@ -2900,6 +3032,12 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentParams defines parameters for GetIncident.
+type GetIncidentParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
 type QuickAckIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2909,6 +3047,12 @@ type QuickAckIncidentParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetIncidentAiCostParams defines parameters for GetIncidentAiCost.
+type GetIncidentAiCostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
@@ -2954,6 +3098,9 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
@@ -2965,6 +3112,18 @@ type CreateMaintenanceWindowParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetMaintenanceWindowParams defines parameters for GetMaintenanceWindow.
+type GetMaintenanceWindowParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateMaintenanceWindowParams defines parameters for UpdateMaintenanceWindow.
+type UpdateMaintenanceWindowParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
@@ -3013,10 +3172,19 @@ type GetCheckMetricsParams struct {
 
 	// Granularity Bucket size.
 	Granularity *GetCheckMetricsParamsGranularity `form:"granularity,omitempty" json:"granularity,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
+
+// ListOncallSchedulesParams defines parameters for ListOncallSchedules.
+type ListOncallSchedulesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
 type CreateOncallScheduleParams struct {
@@ -3029,6 +3197,42 @@ type CreateOncallScheduleParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteOncallScheduleParams defines parameters for DeleteOncallSchedule.
+type DeleteOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetOncallScheduleParams defines parameters for GetOncallSchedule.
+type GetOncallScheduleParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateOncallScheduleParams defines parameters for UpdateOncallSchedule.
+type UpdateOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCurrentOncallParams defines parameters for GetCurrentOncall.
+type GetCurrentOncallParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListSnmpDevicesParams defines parameters for ListSnmpDevices.
+type ListSnmpDevicesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetStatusParams defines parameters for GetStatus.
+type GetStatusParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -3036,6 +3240,9 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateStatusPageParams defines parameters for CreateStatusPage.
@@ -3049,6 +3256,24 @@ type CreateStatusPageParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteStatusPageParams defines parameters for DeleteStatusPage.
+type DeleteStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetStatusPageParams defines parameters for GetStatusPage.
+type GetStatusPageParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateStatusPageParams defines parameters for UpdateStatusPage.
+type UpdateStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListStormsParams defines parameters for ListStorms.
 type ListStormsParams struct {
 	// Active true for active storms only, false for ended ones only.
@@ -3059,6 +3284,21 @@ type ListStormsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkersParams defines parameters for ListWorkers.
+type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkspacesParams defines parameters for ListWorkspaces.
+type ListWorkspacesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyJSONRequestBody defines body for CreateAlertPolicy for application/json ContentType.
@@ -3630,14 +3870,14 @@ type ClientInterface interface {
 	// Deletes the policy; pending deliveries of it are dropped.
 	//
 	// Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-	DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAlertPolicy(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAlertPolicy Get an alert policy
 	//
 	// Returns one policy; webhook secrets are masked.
 	//
 	// Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-	GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAlertPolicy(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAlertPolicyWithBody Update an alert policy
 	//
@@ -3646,7 +3886,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAlertPolicyWithBody(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAlertPolicy Update an alert policy
 	//
@@ -3655,7 +3895,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAlertPolicy(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAppSecurityFindings List findings
 	//
@@ -3669,7 +3909,7 @@ type ClientInterface interface {
 	// One finding with its history dates and triage note.
 	//
 	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-	GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityFinding(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAppSecurityFindingWithBody Triage a finding
 	//
@@ -3681,7 +3921,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAppSecurityFinding Triage a finding
 	//
@@ -3693,7 +3933,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAppSecurityFinding(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAppSecurityReports List ingested scanner reports
 	//
@@ -3749,7 +3989,7 @@ type ClientInterface interface {
 	// One ingested report with the counts of what it changed.
 	//
 	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-	GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityReport(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListChecks List checks
 	//
@@ -3785,14 +4025,14 @@ type ClientInterface interface {
 	// Deletes the check and its results.
 	//
 	// Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-	DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCheck(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCheck Get a check
 	//
 	// Returns one check; secrets in `config` are masked.
 	//
 	// Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-	GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCheck(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCheckWithBody Update a check
 	//
@@ -3801,7 +4041,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCheckWithBody(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCheck Update a check
 	//
@@ -3810,14 +4050,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCheck(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCheckLastResult Latest raw result of a check
 	//
 	// The most recent result; 404 when the check has never run.
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-	GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RunCheck Run a check now
 	//
@@ -3831,14 +4071,14 @@ type ClientInterface interface {
 	// Hosts, enabled checks, open incidents and the most recent incidents.
 	//
 	// Corresponds with GET /dashboard (the `GetDashboard` operationId).
-	GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetDashboard(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAppSecurityDashboard Application-security posture
 	//
 	// Findings from ingested scanner reports, per project, severity and status, with a 30-day trend.
 	//
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-	GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityDashboard(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamEvents Live dashboard events (server-sent events)
 	//
@@ -3903,14 +4143,14 @@ type ClientInterface interface {
 	// Deletes the host, its checks and their results.
 	//
 	// Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-	DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteHost(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHost Get a host
 	//
 	// Returns one host.
 	//
 	// Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-	GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHost(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHostWithBody Update a host
 	//
@@ -3919,7 +4159,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHostWithBody(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHost Update a host
 	//
@@ -3928,7 +4168,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHost(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AiTagHost AI-tag one host
 	//
@@ -3942,7 +4182,7 @@ type ClientInterface interface {
 	// A bare array with the most recent result of every check of the host (checks never run are absent).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-	GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHostLogs Correlated logs of a host
 	//
@@ -3996,7 +4236,7 @@ type ClientInterface interface {
 	// Returns the incident with its timeline, oldest event first.
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-	GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	//
@@ -4017,7 +4257,7 @@ type ClientInterface interface {
 	// Spend and budget of the incident's latest AI session; 404 when it never had one.
 	//
 	// Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-	GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetIncidentAiCost(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StopIncidentAiMode Stop AI analysis mode
 	//
@@ -4112,7 +4352,7 @@ type ClientInterface interface {
 	// Returns one window.
 	//
 	// Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-	GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetMaintenanceWindow(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMaintenanceWindowWithBody Update a maintenance window
 	//
@@ -4121,7 +4361,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMaintenanceWindow Update a maintenance window
 	//
@@ -4130,7 +4370,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMaintenanceWindow(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelMaintenanceWindow Cancel a maintenance window
 	//
@@ -4167,7 +4407,7 @@ type ClientInterface interface {
 	// A bare array of the workspace's schedules.
 	//
 	// Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-	ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListOncallSchedules(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOncallScheduleWithBody Create an on-call schedule
 	//
@@ -4200,14 +4440,14 @@ type ClientInterface interface {
 	// Deletes the schedule. Alert policies that route to it stop notifying through it.
 	//
 	// Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-	DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteOncallSchedule(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOncallSchedule Get an on-call schedule
 	//
 	// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 	//
 	// Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-	GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetOncallSchedule(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOncallScheduleWithBody Update an on-call schedule
 	//
@@ -4217,7 +4457,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateOncallScheduleWithBody(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOncallSchedule Update an on-call schedule
 	//
@@ -4227,28 +4467,28 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateOncallSchedule(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCurrentOncall Who is on call now
 	//
 	// A bare array with the current on-call member of every schedule.
 	//
 	// Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-	GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCurrentOncall(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSnmpDevices SNMP device inventory
 	//
 	// One entry per snmp check, with the latest values of its OIDs in `metrics`.
 	//
 	// Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-	ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSnmpDevices(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatus Status counters
 	//
 	// Counters of hosts, checks, incidents, storms and workers.
 	//
 	// Corresponds with GET /status (the `GetStatus` operationId).
-	GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetStatus(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListStatusPages List status pages
 	//
@@ -4286,14 +4526,14 @@ type ClientInterface interface {
 	// Deletes the page; its public URL answers 404 afterwards.
 	//
 	// Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-	DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteStatusPage(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatusPage Get a status page
 	//
 	// Returns one page with its components.
 	//
 	// Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-	GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetStatusPage(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateStatusPageWithBody Update a status page
 	//
@@ -4304,7 +4544,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateStatusPageWithBody(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateStatusPage Update a status page
 	//
@@ -4315,7 +4555,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateStatusPage(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListStorms List alert storms
 	//
@@ -4329,7 +4569,7 @@ type ClientInterface interface {
 	// A bare array of the probe workers; `stale` means no heartbeat within the lease time.
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
-	ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWorker Retire a worker
 	//
@@ -4343,7 +4583,7 @@ type ClientInterface interface {
 	// The workspaces of the caller's session with the caller's role in each, and the active one. A session without workspaces gets `{"workspaces":[],"active_workspace_id":""}`.
 	//
 	// Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-	ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWorkspaces(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListAlertPolicies List alert policies
@@ -4406,8 +4646,8 @@ func (c *RawClient) CreateAlertPolicy(ctx context.Context, params *CreateAlertPo
 // Deletes the policy; pending deliveries of it are dropped.
 //
 // Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAlertPolicyRequest(c.Server, id)
+func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAlertPolicyRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4423,8 +4663,8 @@ func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...
 // Returns one policy; webhook secrets are masked.
 //
 // Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAlertPolicyRequest(c.Server, id)
+func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertPolicyRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4442,8 +4682,8 @@ func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...Req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAlertPolicyRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertPolicyRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4461,8 +4701,8 @@ func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, conten
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *RawClient) UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAlertPolicyRequest(c.Server, id, body)
+func (c *RawClient) UpdateAlertPolicy(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertPolicyRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4495,8 +4735,8 @@ func (c *RawClient) ListAppSecurityFindings(ctx context.Context, params *ListApp
 // One finding with its history dates and triage note.
 //
 // Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityFindingRequest(c.Server, id)
+func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityFindingRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4517,8 +4757,8 @@ func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, reqEditors
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAppSecurityFindingRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4539,8 +4779,8 @@ func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id,
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *RawClient) UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAppSecurityFindingRequest(c.Server, id, body)
+func (c *RawClient) UpdateAppSecurityFinding(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4635,8 +4875,8 @@ func (c *RawClient) UploadAppSecurityReport(ctx context.Context, params *UploadA
 // One ingested report with the counts of what it changed.
 //
 // Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-func (c *RawClient) GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityReportRequest(c.Server, id)
+func (c *RawClient) GetAppSecurityReport(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityReportRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4711,8 +4951,8 @@ func (c *RawClient) CreateCheck(ctx context.Context, params *CreateCheckParams, 
 // Deletes the check and its results.
 //
 // Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-func (c *RawClient) DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCheckRequest(c.Server, id)
+func (c *RawClient) DeleteCheck(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCheckRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4728,8 +4968,8 @@ func (c *RawClient) DeleteCheck(ctx context.Context, id Id, reqEditors ...Reques
 // Returns one check; secrets in `config` are masked.
 //
 // Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-func (c *RawClient) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCheckRequest(c.Server, id)
+func (c *RawClient) GetCheck(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCheckRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4747,8 +4987,8 @@ func (c *RawClient) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCheckRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCheckRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4766,8 +5006,8 @@ func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, contentType 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCheckRequest(c.Server, id, body)
+func (c *RawClient) UpdateCheck(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCheckRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4783,8 +5023,8 @@ func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSON
 // The most recent result; 404 when the check has never run.
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCheckLastResultRequest(c.Server, id)
+func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCheckLastResultRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4817,8 +5057,8 @@ func (c *RawClient) RunCheck(ctx context.Context, id Id, params *RunCheckParams,
 // Hosts, enabled checks, open incidents and the most recent incidents.
 //
 // Corresponds with GET /dashboard (the `GetDashboard` operationId).
-func (c *RawClient) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetDashboardRequest(c.Server)
+func (c *RawClient) GetDashboard(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4834,8 +5074,8 @@ func (c *RawClient) GetDashboard(ctx context.Context, reqEditors ...RequestEdito
 // Findings from ingested scanner reports, per project, severity and status, with a 30-day trend.
 //
 // Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityDashboardRequest(c.Server)
+func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityDashboardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4969,8 +5209,8 @@ func (c *RawClient) AiTagHosts(ctx context.Context, params *AiTagHostsParams, bo
 // Deletes the host, its checks and their results.
 //
 // Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-func (c *RawClient) DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteHostRequest(c.Server, id)
+func (c *RawClient) DeleteHost(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4986,8 +5226,8 @@ func (c *RawClient) DeleteHost(ctx context.Context, id Id, reqEditors ...Request
 // Returns one host.
 //
 // Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-func (c *RawClient) GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHostRequest(c.Server, id)
+func (c *RawClient) GetHost(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5005,8 +5245,8 @@ func (c *RawClient) GetHost(ctx context.Context, id Id, reqEditors ...RequestEdi
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHostRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5024,8 +5264,8 @@ func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *RawClient) UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHostRequest(c.Server, id, body)
+func (c *RawClient) UpdateHost(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5058,8 +5298,8 @@ func (c *RawClient) AiTagHost(ctx context.Context, id Id, params *AiTagHostParam
 // A bare array with the most recent result of every check of the host (checks never run are absent).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHostLatestResultsRequest(c.Server, id)
+func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostLatestResultsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5182,8 +5422,8 @@ func (c *RawClient) CreateIncident(ctx context.Context, params *CreateIncidentPa
 // Returns the incident with its timeline, oldest event first.
 //
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-func (c *RawClient) GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetIncidentRequest(c.Server, id)
+func (c *RawClient) GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5233,8 +5473,8 @@ func (c *RawClient) AcknowledgeIncident(ctx context.Context, id Id, reqEditors .
 // Spend and budget of the incident's latest AI session; 404 when it never had one.
 //
 // Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-func (c *RawClient) GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetIncidentAiCostRequest(c.Server, id)
+func (c *RawClient) GetIncidentAiCost(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentAiCostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5438,8 +5678,8 @@ func (c *RawClient) CreateMaintenanceWindow(ctx context.Context, params *CreateM
 // Returns one window.
 //
 // Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetMaintenanceWindowRequest(c.Server, id)
+func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMaintenanceWindowRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5457,8 +5697,8 @@ func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMaintenanceWindowRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMaintenanceWindowRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5476,8 +5716,8 @@ func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *RawClient) UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMaintenanceWindowRequest(c.Server, id, body)
+func (c *RawClient) UpdateMaintenanceWindow(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMaintenanceWindowRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5563,8 +5803,8 @@ func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetrics
 // A bare array of the workspace's schedules.
 //
 // Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-func (c *RawClient) ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListOncallSchedulesRequest(c.Server)
+func (c *RawClient) ListOncallSchedules(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOncallSchedulesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5626,8 +5866,8 @@ func (c *RawClient) CreateOncallSchedule(ctx context.Context, params *CreateOnca
 // Deletes the schedule. Alert policies that route to it stop notifying through it.
 //
 // Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteOncallScheduleRequest(c.Server, id)
+func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOncallScheduleRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5643,8 +5883,8 @@ func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors 
 // The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 //
 // Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOncallScheduleRequest(c.Server, id)
+func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOncallScheduleRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5663,8 +5903,8 @@ func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOncallScheduleRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOncallScheduleRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5683,8 +5923,8 @@ func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, con
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOncallScheduleRequest(c.Server, id, body)
+func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOncallScheduleRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5700,8 +5940,8 @@ func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, body Update
 // A bare array with the current on-call member of every schedule.
 //
 // Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-func (c *RawClient) GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCurrentOncallRequest(c.Server)
+func (c *RawClient) GetCurrentOncall(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentOncallRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5717,8 +5957,8 @@ func (c *RawClient) GetCurrentOncall(ctx context.Context, reqEditors ...RequestE
 // One entry per snmp check, with the latest values of its OIDs in `metrics`.
 //
 // Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-func (c *RawClient) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSnmpDevicesRequest(c.Server)
+func (c *RawClient) ListSnmpDevices(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSnmpDevicesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5734,8 +5974,8 @@ func (c *RawClient) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEd
 // Counters of hosts, checks, incidents, storms and workers.
 //
 // Corresponds with GET /status (the `GetStatus` operationId).
-func (c *RawClient) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetStatusRequest(c.Server)
+func (c *RawClient) GetStatus(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatusRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5812,8 +6052,8 @@ func (c *RawClient) CreateStatusPage(ctx context.Context, params *CreateStatusPa
 // Deletes the page; its public URL answers 404 afterwards.
 //
 // Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteStatusPageRequest(c.Server, id)
+func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteStatusPageRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5829,8 +6069,8 @@ func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...R
 // Returns one page with its components.
 //
 // Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-func (c *RawClient) GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetStatusPageRequest(c.Server, id)
+func (c *RawClient) GetStatusPage(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatusPageRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5850,8 +6090,8 @@ func (c *RawClient) GetStatusPage(ctx context.Context, id Id, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateStatusPageRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStatusPageRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5871,8 +6111,8 @@ func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *RawClient) UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateStatusPageRequest(c.Server, id, body)
+func (c *RawClient) UpdateStatusPage(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStatusPageRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5905,8 +6145,8 @@ func (c *RawClient) ListStorms(ctx context.Context, params *ListStormsParams, re
 // A bare array of the probe workers; `stale` means no heartbeat within the lease time.
 //
 // Corresponds with GET /workers (the `ListWorkers` operationId).
-func (c *RawClient) ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWorkersRequest(c.Server)
+func (c *RawClient) ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5939,8 +6179,8 @@ func (c *RawClient) DeleteWorker(ctx context.Context, id Id, reqEditors ...Reque
 // The workspaces of the caller's session with the caller's role in each, and the active one. A session without workspaces gets `{"workspaces":[],"active_workspace_id":""}`.
 //
 // Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-func (c *RawClient) ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWorkspacesRequest(c.Server)
+func (c *RawClient) ListWorkspaces(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkspacesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6014,6 +6254,21 @@ func NewListAlertPoliciesRequest(server string, params *ListAlertPoliciesParams)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -6073,7 +6328,7 @@ func NewCreateAlertPolicyRequestWithBody(server string, params *CreateAlertPolic
 }
 
 // NewDeleteAlertPolicyRequest constructs an http.Request for the DeleteAlertPolicy method
-func NewDeleteAlertPolicyRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteAlertPolicyRequest(server string, id Id, params *DeleteAlertPolicyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6103,11 +6358,26 @@ func NewDeleteAlertPolicyRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAlertPolicyRequest constructs an http.Request for the GetAlertPolicy method
-func NewGetAlertPolicyRequest(server string, id Id) (*http.Request, error) {
+func NewGetAlertPolicyRequest(server string, id Id, params *GetAlertPolicyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6137,22 +6407,37 @@ func NewGetAlertPolicyRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateAlertPolicyRequest calls the generic UpdateAlertPolicy builder with application/json body
-func NewUpdateAlertPolicyRequest(server string, id Id, body UpdateAlertPolicyJSONRequestBody) (*http.Request, error) {
+func NewUpdateAlertPolicyRequest(server string, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateAlertPolicyRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateAlertPolicyRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateAlertPolicyRequestWithBody constructs an http.Request for the UpdateAlertPolicy method, with any body, and a specified content type
-func NewUpdateAlertPolicyRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateAlertPolicyRequestWithBody(server string, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6183,6 +6468,21 @@ func NewUpdateAlertPolicyRequestWithBody(server string, id Id, contentType strin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6298,11 +6598,26 @@ func NewListAppSecurityFindingsRequest(server string, params *ListAppSecurityFin
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAppSecurityFindingRequest constructs an http.Request for the GetAppSecurityFinding method
-func NewGetAppSecurityFindingRequest(server string, id Id) (*http.Request, error) {
+func NewGetAppSecurityFindingRequest(server string, id Id, params *GetAppSecurityFindingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6332,22 +6647,37 @@ func NewGetAppSecurityFindingRequest(server string, id Id) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateAppSecurityFindingRequest calls the generic UpdateAppSecurityFinding builder with application/json body
-func NewUpdateAppSecurityFindingRequest(server string, id Id, body UpdateAppSecurityFindingJSONRequestBody) (*http.Request, error) {
+func NewUpdateAppSecurityFindingRequest(server string, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateAppSecurityFindingRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateAppSecurityFindingRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateAppSecurityFindingRequestWithBody constructs an http.Request for the UpdateAppSecurityFinding method, with any body, and a specified content type
-func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6378,6 +6708,21 @@ func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -6455,6 +6800,21 @@ func NewListAppSecurityReportsRequest(server string, params *ListAppSecurityRepo
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6555,7 +6915,7 @@ func NewUploadAppSecurityReportRequestWithBody(server string, params *UploadAppS
 }
 
 // NewGetAppSecurityReportRequest constructs an http.Request for the GetAppSecurityReport method
-func NewGetAppSecurityReportRequest(server string, id Id) (*http.Request, error) {
+func NewGetAppSecurityReportRequest(server string, id Id, params *GetAppSecurityReportParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6583,6 +6943,21 @@ func NewGetAppSecurityReportRequest(server string, id Id) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6663,6 +7038,21 @@ func NewListChecksRequest(server string, params *ListChecksParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -6722,7 +7112,7 @@ func NewCreateCheckRequestWithBody(server string, params *CreateCheckParams, con
 }
 
 // NewDeleteCheckRequest constructs an http.Request for the DeleteCheck method
-func NewDeleteCheckRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteCheckRequest(server string, id Id, params *DeleteCheckParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6752,11 +7142,26 @@ func NewDeleteCheckRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCheckRequest constructs an http.Request for the GetCheck method
-func NewGetCheckRequest(server string, id Id) (*http.Request, error) {
+func NewGetCheckRequest(server string, id Id, params *GetCheckParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6786,22 +7191,37 @@ func NewGetCheckRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateCheckRequest calls the generic UpdateCheck builder with application/json body
-func NewUpdateCheckRequest(server string, id Id, body UpdateCheckJSONRequestBody) (*http.Request, error) {
+func NewUpdateCheckRequest(server string, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCheckRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateCheckRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateCheckRequestWithBody constructs an http.Request for the UpdateCheck method, with any body, and a specified content type
-func NewUpdateCheckRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCheckRequestWithBody(server string, id Id, params *UpdateCheckParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6833,11 +7253,26 @@ func NewUpdateCheckRequestWithBody(server string, id Id, contentType string, bod
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCheckLastResultRequest constructs an http.Request for the GetCheckLastResult method
-func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
+func NewGetCheckLastResultRequest(server string, id Id, params *GetCheckLastResultParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6865,6 +7300,21 @@ func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -6920,7 +7370,7 @@ func NewRunCheckRequest(server string, id Id, params *RunCheckParams) (*http.Req
 }
 
 // NewGetDashboardRequest constructs an http.Request for the GetDashboard method
-func NewGetDashboardRequest(server string) (*http.Request, error) {
+func NewGetDashboardRequest(server string, params *GetDashboardParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6943,11 +7393,26 @@ func NewGetDashboardRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAppSecurityDashboardRequest constructs an http.Request for the GetAppSecurityDashboard method
-func NewGetAppSecurityDashboardRequest(server string) (*http.Request, error) {
+func NewGetAppSecurityDashboardRequest(server string, params *GetAppSecurityDashboardParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6968,6 +7433,21 @@ func NewGetAppSecurityDashboardRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7073,6 +7553,21 @@ func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request,
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7189,7 +7684,7 @@ func NewAiTagHostsRequestWithBody(server string, params *AiTagHostsParams, conte
 }
 
 // NewDeleteHostRequest constructs an http.Request for the DeleteHost method
-func NewDeleteHostRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteHostRequest(server string, id Id, params *DeleteHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7219,11 +7714,26 @@ func NewDeleteHostRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetHostRequest constructs an http.Request for the GetHost method
-func NewGetHostRequest(server string, id Id) (*http.Request, error) {
+func NewGetHostRequest(server string, id Id, params *GetHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7253,22 +7763,37 @@ func NewGetHostRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateHostRequest calls the generic UpdateHost builder with application/json body
-func NewUpdateHostRequest(server string, id Id, body UpdateHostJSONRequestBody) (*http.Request, error) {
+func NewUpdateHostRequest(server string, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateHostRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateHostRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateHostRequestWithBody constructs an http.Request for the UpdateHost method, with any body, and a specified content type
-func NewUpdateHostRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateHostRequestWithBody(server string, id Id, params *UpdateHostParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7299,6 +7824,21 @@ func NewUpdateHostRequestWithBody(server string, id Id, contentType string, body
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7353,7 +7893,7 @@ func NewAiTagHostRequest(server string, id Id, params *AiTagHostParams) (*http.R
 }
 
 // NewGetHostLatestResultsRequest constructs an http.Request for the GetHostLatestResults method
-func NewGetHostLatestResultsRequest(server string, id Id) (*http.Request, error) {
+func NewGetHostLatestResultsRequest(server string, id Id, params *GetHostLatestResultsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7381,6 +7921,21 @@ func NewGetHostLatestResultsRequest(server string, id Id) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7468,6 +8023,21 @@ func NewGetHostLogsRequest(server string, id Id, params *GetHostLogsParams) (*ht
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7541,6 +8111,21 @@ func NewGetHostSnmpMetricsRequest(server string, id Id, params *GetHostSnmpMetri
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7600,6 +8185,21 @@ func NewGetHostUptimeRequest(server string, id Id, params *GetHostUptimeParams) 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7740,6 +8340,21 @@ func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7799,7 +8414,7 @@ func NewCreateIncidentRequestWithBody(server string, params *CreateIncidentParam
 }
 
 // NewGetIncidentRequest constructs an http.Request for the GetIncident method
-func NewGetIncidentRequest(server string, id Id) (*http.Request, error) {
+func NewGetIncidentRequest(server string, id Id, params *GetIncidentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7827,6 +8442,21 @@ func NewGetIncidentRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -7916,7 +8546,7 @@ func NewAcknowledgeIncidentRequest(server string, id Id) (*http.Request, error) 
 }
 
 // NewGetIncidentAiCostRequest constructs an http.Request for the GetIncidentAiCost method
-func NewGetIncidentAiCostRequest(server string, id Id) (*http.Request, error) {
+func NewGetIncidentAiCostRequest(server string, id Id, params *GetIncidentAiCostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7944,6 +8574,21 @@ func NewGetIncidentAiCostRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8265,6 +8910,21 @@ func NewListMaintenanceWindowsRequest(server string, params *ListMaintenanceWind
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8324,7 +8984,7 @@ func NewCreateMaintenanceWindowRequestWithBody(server string, params *CreateMain
 }
 
 // NewGetMaintenanceWindowRequest constructs an http.Request for the GetMaintenanceWindow method
-func NewGetMaintenanceWindowRequest(server string, id Id) (*http.Request, error) {
+func NewGetMaintenanceWindowRequest(server string, id Id, params *GetMaintenanceWindowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8354,22 +9014,37 @@ func NewGetMaintenanceWindowRequest(server string, id Id) (*http.Request, error)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateMaintenanceWindowRequest calls the generic UpdateMaintenanceWindow builder with application/json body
-func NewUpdateMaintenanceWindowRequest(server string, id Id, body UpdateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
+func NewUpdateMaintenanceWindowRequest(server string, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateMaintenanceWindowRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateMaintenanceWindowRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateMaintenanceWindowRequestWithBody constructs an http.Request for the UpdateMaintenanceWindow method, with any body, and a specified content type
-func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8400,6 +9075,21 @@ func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -8634,11 +9324,26 @@ func NewGetCheckMetricsRequest(server string, params *GetCheckMetricsParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListOncallSchedulesRequest constructs an http.Request for the ListOncallSchedules method
-func NewListOncallSchedulesRequest(server string) (*http.Request, error) {
+func NewListOncallSchedulesRequest(server string, params *ListOncallSchedulesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8659,6 +9364,21 @@ func NewListOncallSchedulesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8720,7 +9440,7 @@ func NewCreateOncallScheduleRequestWithBody(server string, params *CreateOncallS
 }
 
 // NewDeleteOncallScheduleRequest constructs an http.Request for the DeleteOncallSchedule method
-func NewDeleteOncallScheduleRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteOncallScheduleRequest(server string, id Id, params *DeleteOncallScheduleParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8750,11 +9470,26 @@ func NewDeleteOncallScheduleRequest(server string, id Id) (*http.Request, error)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetOncallScheduleRequest constructs an http.Request for the GetOncallSchedule method
-func NewGetOncallScheduleRequest(server string, id Id) (*http.Request, error) {
+func NewGetOncallScheduleRequest(server string, id Id, params *GetOncallScheduleParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8784,22 +9519,37 @@ func NewGetOncallScheduleRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateOncallScheduleRequest calls the generic UpdateOncallSchedule builder with application/json body
-func NewUpdateOncallScheduleRequest(server string, id Id, body UpdateOncallScheduleJSONRequestBody) (*http.Request, error) {
+func NewUpdateOncallScheduleRequest(server string, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateOncallScheduleRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateOncallScheduleRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateOncallScheduleRequestWithBody constructs an http.Request for the UpdateOncallSchedule method, with any body, and a specified content type
-func NewUpdateOncallScheduleRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateOncallScheduleRequestWithBody(server string, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8831,11 +9581,26 @@ func NewUpdateOncallScheduleRequestWithBody(server string, id Id, contentType st
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCurrentOncallRequest constructs an http.Request for the GetCurrentOncall method
-func NewGetCurrentOncallRequest(server string) (*http.Request, error) {
+func NewGetCurrentOncallRequest(server string, params *GetCurrentOncallParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8858,11 +9623,26 @@ func NewGetCurrentOncallRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListSnmpDevicesRequest constructs an http.Request for the ListSnmpDevices method
-func NewListSnmpDevicesRequest(server string) (*http.Request, error) {
+func NewListSnmpDevicesRequest(server string, params *ListSnmpDevicesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8885,11 +9665,26 @@ func NewListSnmpDevicesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetStatusRequest constructs an http.Request for the GetStatus method
-func NewGetStatusRequest(server string) (*http.Request, error) {
+func NewGetStatusRequest(server string, params *GetStatusParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8910,6 +9705,21 @@ func NewGetStatusRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8978,6 +9788,21 @@ func NewListStatusPagesRequest(server string, params *ListStatusPagesParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -9037,7 +9862,7 @@ func NewCreateStatusPageRequestWithBody(server string, params *CreateStatusPageP
 }
 
 // NewDeleteStatusPageRequest constructs an http.Request for the DeleteStatusPage method
-func NewDeleteStatusPageRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteStatusPageRequest(server string, id Id, params *DeleteStatusPageParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9067,11 +9892,26 @@ func NewDeleteStatusPageRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetStatusPageRequest constructs an http.Request for the GetStatusPage method
-func NewGetStatusPageRequest(server string, id Id) (*http.Request, error) {
+func NewGetStatusPageRequest(server string, id Id, params *GetStatusPageParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9101,22 +9941,37 @@ func NewGetStatusPageRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateStatusPageRequest calls the generic UpdateStatusPage builder with application/json body
-func NewUpdateStatusPageRequest(server string, id Id, body UpdateStatusPageJSONRequestBody) (*http.Request, error) {
+func NewUpdateStatusPageRequest(server string, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateStatusPageRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateStatusPageRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateStatusPageRequestWithBody constructs an http.Request for the UpdateStatusPage method, with any body, and a specified content type
-func NewUpdateStatusPageRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateStatusPageRequestWithBody(server string, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9147,6 +10002,21 @@ func NewUpdateStatusPageRequestWithBody(server string, id Id, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -9226,11 +10096,26 @@ func NewListStormsRequest(server string, params *ListStormsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListWorkersRequest constructs an http.Request for the ListWorkers method
-func NewListWorkersRequest(server string) (*http.Request, error) {
+func NewListWorkersRequest(server string, params *ListWorkersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9251,6 +10136,21 @@ func NewListWorkersRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9291,7 +10191,7 @@ func NewDeleteWorkerRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewListWorkspacesRequest constructs an http.Request for the ListWorkspaces method
-func NewListWorkspacesRequest(server string) (*http.Request, error) {
+func NewListWorkspacesRequest(server string, params *ListWorkspacesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -9312,6 +10212,21 @@ func NewListWorkspacesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9395,7 +10310,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-	DeleteAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error)
+	DeleteAlertPolicyWithResponse(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error)
 
 	// GetAlertPolicyWithResponse Get an alert policy
 	//
@@ -9404,7 +10319,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-	GetAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error)
+	GetAlertPolicyWithResponse(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error)
 
 	// UpdateAlertPolicyWithBodyWithResponse Update an alert policy
 	//
@@ -9413,7 +10328,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
+	UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
 
 	// UpdateAlertPolicyWithResponse Update an alert policy
 	//
@@ -9422,7 +10337,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithResponse(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
+	UpdateAlertPolicyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
 
 	// ListAppSecurityFindingsWithResponse List findings
 	//
@@ -9440,7 +10355,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-	GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error)
+	GetAppSecurityFindingWithResponse(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error)
 
 	// UpdateAppSecurityFindingWithBodyWithResponse Triage a finding
 	//
@@ -9452,7 +10367,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+	UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
 
 	// UpdateAppSecurityFindingWithResponse Triage a finding
 	//
@@ -9464,7 +10379,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+	UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
 
 	// ListAppSecurityReportsWithResponse List ingested scanner reports
 	//
@@ -9524,7 +10439,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-	GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error)
+	GetAppSecurityReportWithResponse(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error)
 
 	// ListChecksWithResponse List checks
 	//
@@ -9564,7 +10479,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-	DeleteCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error)
+	DeleteCheckWithResponse(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error)
 
 	// GetCheckWithResponse Get a check
 	//
@@ -9573,7 +10488,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-	GetCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckResponse, error)
+	GetCheckWithResponse(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*GetCheckResponse, error)
 
 	// UpdateCheckWithBodyWithResponse Update a check
 	//
@@ -9582,7 +10497,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
+	UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
 
 	// UpdateCheckWithResponse Update a check
 	//
@@ -9591,7 +10506,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithResponse(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
+	UpdateCheckWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
 
 	// GetCheckLastResultWithResponse Latest raw result of a check
 	//
@@ -9600,7 +10515,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-	GetCheckLastResultWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error)
+	GetCheckLastResultWithResponse(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error)
 
 	// RunCheckWithResponse Run a check now
 	//
@@ -9618,7 +10533,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /dashboard (the `GetDashboard` operationId).
-	GetDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error)
+	GetDashboardWithResponse(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error)
 
 	// GetAppSecurityDashboardWithResponse Application-security posture
 	//
@@ -9627,7 +10542,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-	GetAppSecurityDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error)
+	GetAppSecurityDashboardWithResponse(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error)
 
 	// StreamEventsWithResponse Live dashboard events (server-sent events)
 	//
@@ -9698,7 +10613,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-	DeleteHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
+	DeleteHostWithResponse(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
 
 	// GetHostWithResponse Get a host
 	//
@@ -9707,7 +10622,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-	GetHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
+	GetHostWithResponse(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
 
 	// UpdateHostWithBodyWithResponse Update a host
 	//
@@ -9716,7 +10631,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+	UpdateHostWithBodyWithResponse(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
 
 	// UpdateHostWithResponse Update a host
 	//
@@ -9725,7 +10640,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithResponse(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+	UpdateHostWithResponse(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
 
 	// AiTagHostWithResponse AI-tag one host
 	//
@@ -9743,7 +10658,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-	GetHostLatestResultsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error)
+	GetHostLatestResultsWithResponse(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error)
 
 	// GetHostLogsWithResponse Correlated logs of a host
 	//
@@ -9807,7 +10722,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-	GetIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
+	GetIncidentWithResponse(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
 
 	// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
 	//
@@ -9834,7 +10749,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-	GetIncidentAiCostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error)
+	GetIncidentAiCostWithResponse(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error)
 
 	// StopIncidentAiModeWithResponse Stop AI analysis mode
 	//
@@ -9939,7 +10854,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-	GetMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error)
+	GetMaintenanceWindowWithResponse(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error)
 
 	// UpdateMaintenanceWindowWithBodyWithResponse Update a maintenance window
 	//
@@ -9948,7 +10863,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
+	UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
 
 	// UpdateMaintenanceWindowWithResponse Update a maintenance window
 	//
@@ -9957,7 +10872,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
+	UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
 
 	// CancelMaintenanceWindowWithResponse Cancel a maintenance window
 	//
@@ -10004,7 +10919,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-	ListOncallSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error)
+	ListOncallSchedulesWithResponse(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error)
 
 	// CreateOncallScheduleWithBodyWithResponse Create an on-call schedule
 	//
@@ -10039,7 +10954,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-	DeleteOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error)
+	DeleteOncallScheduleWithResponse(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error)
 
 	// GetOncallScheduleWithResponse Get an on-call schedule
 	//
@@ -10048,7 +10963,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-	GetOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error)
+	GetOncallScheduleWithResponse(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error)
 
 	// UpdateOncallScheduleWithBodyWithResponse Update an on-call schedule
 	//
@@ -10058,7 +10973,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
+	UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
 
 	// UpdateOncallScheduleWithResponse Update an on-call schedule
 	//
@@ -10068,7 +10983,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithResponse(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
+	UpdateOncallScheduleWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
 
 	// GetCurrentOncallWithResponse Who is on call now
 	//
@@ -10077,7 +10992,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-	GetCurrentOncallWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error)
+	GetCurrentOncallWithResponse(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error)
 
 	// ListSnmpDevicesWithResponse SNMP device inventory
 	//
@@ -10086,7 +11001,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-	ListSnmpDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error)
+	ListSnmpDevicesWithResponse(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error)
 
 	// GetStatusWithResponse Status counters
 	//
@@ -10095,7 +11010,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /status (the `GetStatus` operationId).
-	GetStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatusResponse, error)
+	GetStatusWithResponse(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*GetStatusResponse, error)
 
 	// ListStatusPagesWithResponse List status pages
 	//
@@ -10137,7 +11052,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-	DeleteStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error)
+	DeleteStatusPageWithResponse(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error)
 
 	// GetStatusPageWithResponse Get a status page
 	//
@@ -10146,7 +11061,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-	GetStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error)
+	GetStatusPageWithResponse(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error)
 
 	// UpdateStatusPageWithBodyWithResponse Update a status page
 	//
@@ -10157,7 +11072,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
+	UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
 
 	// UpdateStatusPageWithResponse Update a status page
 	//
@@ -10168,7 +11083,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithResponse(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
+	UpdateStatusPageWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
 
 	// ListStormsWithResponse List alert storms
 	//
@@ -10186,7 +11101,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
-	ListWorkersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
+	ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
 
 	// DeleteWorkerWithResponse Retire a worker
 	//
@@ -10204,7 +11119,18 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-	ListWorkspacesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error)
+	ListWorkspacesWithResponse(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error)
+}
+
+// ListAlertPoliciesResponse200Headers the declared response headers of an HTTP 200 response for ListAlertPolicies
+type ListAlertPoliciesResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAlertPoliciesResponse304Headers the declared response headers of an HTTP 304 response for ListAlertPolicies
+type ListAlertPoliciesResponse304Headers struct {
+	ETag *string
 }
 
 // ListAlertPoliciesResponse400Headers the declared response headers of an HTTP 400 response for ListAlertPolicies
@@ -10255,6 +11181,10 @@ type ListAlertPoliciesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAlertPoliciesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAlertPoliciesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAlertPoliciesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10525,6 +11455,12 @@ type DeleteAlertPolicyResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteAlertPolicyResponse412Headers the declared response headers of an HTTP 412 response for DeleteAlertPolicy
+type DeleteAlertPolicyResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteAlertPolicyResponse429Headers the declared response headers of an HTTP 429 response for DeleteAlertPolicy
 type DeleteAlertPolicyResponse429Headers struct {
 	RateLimit       *string
@@ -10548,6 +11484,8 @@ type DeleteAlertPolicyResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10562,6 +11500,8 @@ type DeleteAlertPolicyResponse struct {
 	Headers403 *DeleteAlertPolicyResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteAlertPolicyResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteAlertPolicyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAlertPolicyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -10586,6 +11526,11 @@ func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -10630,6 +11575,16 @@ func (r DeleteAlertPolicyResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetAlertPolicyResponse200Headers the declared response headers of an HTTP 200 response for GetAlertPolicy
+type GetAlertPolicyResponse200Headers struct {
+	ETag *string
+}
+
+// GetAlertPolicyResponse304Headers the declared response headers of an HTTP 304 response for GetAlertPolicy
+type GetAlertPolicyResponse304Headers struct {
+	ETag *string
 }
 
 // GetAlertPolicyResponse400Headers the declared response headers of an HTTP 400 response for GetAlertPolicy
@@ -10688,6 +11643,10 @@ type GetAlertPolicyResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAlertPolicyResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAlertPolicyResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAlertPolicyResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10771,6 +11730,11 @@ func (r GetAlertPolicyResponse) ContentType() string {
 	return ""
 }
 
+// UpdateAlertPolicyResponse200Headers the declared response headers of an HTTP 200 response for UpdateAlertPolicy
+type UpdateAlertPolicyResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateAlertPolicyResponse400Headers the declared response headers of an HTTP 400 response for UpdateAlertPolicy
 type UpdateAlertPolicyResponse400Headers struct {
 	RateLimit       *string
@@ -10798,6 +11762,12 @@ type UpdateAlertPolicyResponse404Headers struct {
 
 // UpdateAlertPolicyResponse409Headers the declared response headers of an HTTP 409 response for UpdateAlertPolicy
 type UpdateAlertPolicyResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateAlertPolicyResponse412Headers the declared response headers of an HTTP 412 response for UpdateAlertPolicy
+type UpdateAlertPolicyResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -10835,6 +11805,8 @@ type UpdateAlertPolicyResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10843,6 +11815,8 @@ type UpdateAlertPolicyResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateAlertPolicyResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateAlertPolicyResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -10853,6 +11827,8 @@ type UpdateAlertPolicyResponse struct {
 	Headers404 *UpdateAlertPolicyResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateAlertPolicyResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateAlertPolicyResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateAlertPolicyResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -10889,6 +11865,11 @@ func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10940,6 +11921,17 @@ func (r UpdateAlertPolicyResponse) ContentType() string {
 	return ""
 }
 
+// ListAppSecurityFindingsResponse200Headers the declared response headers of an HTTP 200 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAppSecurityFindingsResponse304Headers the declared response headers of an HTTP 304 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse304Headers struct {
+	ETag *string
+}
+
 // ListAppSecurityFindingsResponse400Headers the declared response headers of an HTTP 400 response for ListAppSecurityFindings
 type ListAppSecurityFindingsResponse400Headers struct {
 	RateLimit       *string
@@ -10988,6 +11980,10 @@ type ListAppSecurityFindingsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAppSecurityFindingsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAppSecurityFindingsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAppSecurityFindingsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11064,6 +12060,16 @@ func (r ListAppSecurityFindingsResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityFindingResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityFindingResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityFindingResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityFinding
 type GetAppSecurityFindingResponse400Headers struct {
 	RateLimit       *string
@@ -11120,6 +12126,10 @@ type GetAppSecurityFindingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityFindingResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityFindingResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityFindingResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11203,6 +12213,11 @@ func (r GetAppSecurityFindingResponse) ContentType() string {
 	return ""
 }
 
+// UpdateAppSecurityFindingResponse200Headers the declared response headers of an HTTP 200 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateAppSecurityFindingResponse400Headers the declared response headers of an HTTP 400 response for UpdateAppSecurityFinding
 type UpdateAppSecurityFindingResponse400Headers struct {
 	RateLimit       *string
@@ -11224,6 +12239,12 @@ type UpdateAppSecurityFindingResponse403Headers struct {
 
 // UpdateAppSecurityFindingResponse404Headers the declared response headers of an HTTP 404 response for UpdateAppSecurityFinding
 type UpdateAppSecurityFindingResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateAppSecurityFindingResponse412Headers the declared response headers of an HTTP 412 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -11259,6 +12280,8 @@ type UpdateAppSecurityFindingResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -11267,6 +12290,8 @@ type UpdateAppSecurityFindingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateAppSecurityFindingResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateAppSecurityFindingResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11275,6 +12300,8 @@ type UpdateAppSecurityFindingResponse struct {
 	Headers403 *UpdateAppSecurityFindingResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateAppSecurityFindingResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateAppSecurityFindingResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateAppSecurityFindingResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -11306,6 +12333,11 @@ func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON403() *Forbid
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -11357,6 +12389,17 @@ func (r UpdateAppSecurityFindingResponse) ContentType() string {
 	return ""
 }
 
+// ListAppSecurityReportsResponse200Headers the declared response headers of an HTTP 200 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAppSecurityReportsResponse304Headers the declared response headers of an HTTP 304 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse304Headers struct {
+	ETag *string
+}
+
 // ListAppSecurityReportsResponse400Headers the declared response headers of an HTTP 400 response for ListAppSecurityReports
 type ListAppSecurityReportsResponse400Headers struct {
 	RateLimit       *string
@@ -11405,6 +12448,10 @@ type ListAppSecurityReportsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAppSecurityReportsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAppSecurityReportsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAppSecurityReportsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11642,6 +12689,16 @@ func (r UploadAppSecurityReportResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityReportResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityReport
+type GetAppSecurityReportResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityReportResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityReport
+type GetAppSecurityReportResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityReportResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityReport
 type GetAppSecurityReportResponse400Headers struct {
 	RateLimit       *string
@@ -11698,6 +12755,10 @@ type GetAppSecurityReportResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityReportResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityReportResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityReportResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -11781,6 +12842,17 @@ func (r GetAppSecurityReportResponse) ContentType() string {
 	return ""
 }
 
+// ListChecksResponse200Headers the declared response headers of an HTTP 200 response for ListChecks
+type ListChecksResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListChecksResponse304Headers the declared response headers of an HTTP 304 response for ListChecks
+type ListChecksResponse304Headers struct {
+	ETag *string
+}
+
 // ListChecksResponse400Headers the declared response headers of an HTTP 400 response for ListChecks
 type ListChecksResponse400Headers struct {
 	RateLimit       *string
@@ -11829,6 +12901,10 @@ type ListChecksResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChecksResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListChecksResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListChecksResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12099,6 +13175,12 @@ type DeleteCheckResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteCheckResponse412Headers the declared response headers of an HTTP 412 response for DeleteCheck
+type DeleteCheckResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteCheckResponse429Headers the declared response headers of an HTTP 429 response for DeleteCheck
 type DeleteCheckResponse429Headers struct {
 	RateLimit       *string
@@ -12122,6 +13204,8 @@ type DeleteCheckResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -12136,6 +13220,8 @@ type DeleteCheckResponse struct {
 	Headers403 *DeleteCheckResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteCheckResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteCheckResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCheckResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12160,6 +13246,11 @@ func (r DeleteCheckResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteCheckResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -12204,6 +13295,16 @@ func (r DeleteCheckResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetCheckResponse200Headers the declared response headers of an HTTP 200 response for GetCheck
+type GetCheckResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckResponse304Headers the declared response headers of an HTTP 304 response for GetCheck
+type GetCheckResponse304Headers struct {
+	ETag *string
 }
 
 // GetCheckResponse400Headers the declared response headers of an HTTP 400 response for GetCheck
@@ -12262,6 +13363,10 @@ type GetCheckResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12345,6 +13450,11 @@ func (r GetCheckResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCheckResponse200Headers the declared response headers of an HTTP 200 response for UpdateCheck
+type UpdateCheckResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateCheckResponse400Headers the declared response headers of an HTTP 400 response for UpdateCheck
 type UpdateCheckResponse400Headers struct {
 	RateLimit       *string
@@ -12372,6 +13482,12 @@ type UpdateCheckResponse404Headers struct {
 
 // UpdateCheckResponse409Headers the declared response headers of an HTTP 409 response for UpdateCheck
 type UpdateCheckResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateCheckResponse412Headers the declared response headers of an HTTP 412 response for UpdateCheck
+type UpdateCheckResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -12409,6 +13525,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12417,6 +13535,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCheckResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateCheckResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12427,6 +13547,8 @@ type UpdateCheckResponse struct {
 	Headers404 *UpdateCheckResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateCheckResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateCheckResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCheckResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12463,6 +13585,11 @@ func (r UpdateCheckResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateCheckResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12512,6 +13639,16 @@ func (r UpdateCheckResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetCheckLastResultResponse200Headers the declared response headers of an HTTP 200 response for GetCheckLastResult
+type GetCheckLastResultResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckLastResultResponse304Headers the declared response headers of an HTTP 304 response for GetCheckLastResult
+type GetCheckLastResultResponse304Headers struct {
+	ETag *string
 }
 
 // GetCheckLastResultResponse400Headers the declared response headers of an HTTP 400 response for GetCheckLastResult
@@ -12570,6 +13707,10 @@ type GetCheckLastResultResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckLastResultResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckLastResultResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckLastResultResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12822,6 +13963,16 @@ func (r RunCheckResponse) ContentType() string {
 	return ""
 }
 
+// GetDashboardResponse200Headers the declared response headers of an HTTP 200 response for GetDashboard
+type GetDashboardResponse200Headers struct {
+	ETag *string
+}
+
+// GetDashboardResponse304Headers the declared response headers of an HTTP 304 response for GetDashboard
+type GetDashboardResponse304Headers struct {
+	ETag *string
+}
+
 // GetDashboardResponse400Headers the declared response headers of an HTTP 400 response for GetDashboard
 type GetDashboardResponse400Headers struct {
 	RateLimit       *string
@@ -12870,6 +14021,10 @@ type GetDashboardResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDashboardResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetDashboardResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetDashboardResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12946,6 +14101,16 @@ func (r GetDashboardResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityDashboardResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityDashboard
+type GetAppSecurityDashboardResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityDashboardResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityDashboard
+type GetAppSecurityDashboardResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityDashboardResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityDashboard
 type GetAppSecurityDashboardResponse400Headers struct {
 	RateLimit       *string
@@ -12994,6 +14159,10 @@ type GetAppSecurityDashboardResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityDashboardResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityDashboardResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityDashboardResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13187,6 +14356,17 @@ func (r StreamEventsResponse) ContentType() string {
 	return ""
 }
 
+// ListHostsResponse200Headers the declared response headers of an HTTP 200 response for ListHosts
+type ListHostsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListHostsResponse304Headers the declared response headers of an HTTP 304 response for ListHosts
+type ListHostsResponse304Headers struct {
+	ETag *string
+}
+
 // ListHostsResponse400Headers the declared response headers of an HTTP 400 response for ListHosts
 type ListHostsResponse400Headers struct {
 	RateLimit       *string
@@ -13235,6 +14415,10 @@ type ListHostsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListHostsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListHostsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListHostsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13674,6 +14858,12 @@ type DeleteHostResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteHostResponse412Headers the declared response headers of an HTTP 412 response for DeleteHost
+type DeleteHostResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteHostResponse429Headers the declared response headers of an HTTP 429 response for DeleteHost
 type DeleteHostResponse429Headers struct {
 	RateLimit       *string
@@ -13697,6 +14887,8 @@ type DeleteHostResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -13711,6 +14903,8 @@ type DeleteHostResponse struct {
 	Headers403 *DeleteHostResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteHostResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteHostResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteHostResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13735,6 +14929,11 @@ func (r DeleteHostResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteHostResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteHostResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -13779,6 +14978,16 @@ func (r DeleteHostResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetHostResponse200Headers the declared response headers of an HTTP 200 response for GetHost
+type GetHostResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostResponse304Headers the declared response headers of an HTTP 304 response for GetHost
+type GetHostResponse304Headers struct {
+	ETag *string
 }
 
 // GetHostResponse400Headers the declared response headers of an HTTP 400 response for GetHost
@@ -13837,6 +15046,10 @@ type GetHostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13920,6 +15133,11 @@ func (r GetHostResponse) ContentType() string {
 	return ""
 }
 
+// UpdateHostResponse200Headers the declared response headers of an HTTP 200 response for UpdateHost
+type UpdateHostResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateHostResponse400Headers the declared response headers of an HTTP 400 response for UpdateHost
 type UpdateHostResponse400Headers struct {
 	RateLimit       *string
@@ -13947,6 +15165,12 @@ type UpdateHostResponse404Headers struct {
 
 // UpdateHostResponse409Headers the declared response headers of an HTTP 409 response for UpdateHost
 type UpdateHostResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateHostResponse412Headers the declared response headers of an HTTP 412 response for UpdateHost
+type UpdateHostResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -13984,6 +15208,8 @@ type UpdateHostResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -13992,6 +15218,8 @@ type UpdateHostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateHostResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateHostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14002,6 +15230,8 @@ type UpdateHostResponse struct {
 	Headers404 *UpdateHostResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateHostResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateHostResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateHostResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14038,6 +15268,11 @@ func (r UpdateHostResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateHostResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateHostResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14258,6 +15493,16 @@ func (r AiTagHostResponse) ContentType() string {
 	return ""
 }
 
+// GetHostLatestResultsResponse200Headers the declared response headers of an HTTP 200 response for GetHostLatestResults
+type GetHostLatestResultsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostLatestResultsResponse304Headers the declared response headers of an HTTP 304 response for GetHostLatestResults
+type GetHostLatestResultsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostLatestResultsResponse400Headers the declared response headers of an HTTP 400 response for GetHostLatestResults
 type GetHostLatestResultsResponse400Headers struct {
 	RateLimit       *string
@@ -14314,6 +15559,10 @@ type GetHostLatestResultsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostLatestResultsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostLatestResultsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostLatestResultsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14397,6 +15646,16 @@ func (r GetHostLatestResultsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostLogsResponse200Headers the declared response headers of an HTTP 200 response for GetHostLogs
+type GetHostLogsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostLogsResponse304Headers the declared response headers of an HTTP 304 response for GetHostLogs
+type GetHostLogsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostLogsResponse400Headers the declared response headers of an HTTP 400 response for GetHostLogs
 type GetHostLogsResponse400Headers struct {
 	RateLimit       *string
@@ -14453,6 +15712,10 @@ type GetHostLogsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostLogsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostLogsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostLogsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14536,6 +15799,16 @@ func (r GetHostLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostSnmpMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetHostSnmpMetrics
+type GetHostSnmpMetricsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostSnmpMetricsResponse304Headers the declared response headers of an HTTP 304 response for GetHostSnmpMetrics
+type GetHostSnmpMetricsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostSnmpMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetHostSnmpMetrics
 type GetHostSnmpMetricsResponse400Headers struct {
 	RateLimit       *string
@@ -14592,6 +15865,10 @@ type GetHostSnmpMetricsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostSnmpMetricsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostSnmpMetricsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostSnmpMetricsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14675,6 +15952,16 @@ func (r GetHostSnmpMetricsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostUptimeResponse200Headers the declared response headers of an HTTP 200 response for GetHostUptime
+type GetHostUptimeResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostUptimeResponse304Headers the declared response headers of an HTTP 304 response for GetHostUptime
+type GetHostUptimeResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostUptimeResponse400Headers the declared response headers of an HTTP 400 response for GetHostUptime
 type GetHostUptimeResponse400Headers struct {
 	RateLimit       *string
@@ -14731,6 +16018,10 @@ type GetHostUptimeResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostUptimeResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostUptimeResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostUptimeResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14814,6 +16105,17 @@ func (r GetHostUptimeResponse) ContentType() string {
 	return ""
 }
 
+// ListIncidentsResponse200Headers the declared response headers of an HTTP 200 response for ListIncidents
+type ListIncidentsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListIncidentsResponse304Headers the declared response headers of an HTTP 304 response for ListIncidents
+type ListIncidentsResponse304Headers struct {
+	ETag *string
+}
+
 // ListIncidentsResponse400Headers the declared response headers of an HTTP 400 response for ListIncidents
 type ListIncidentsResponse400Headers struct {
 	RateLimit       *string
@@ -14862,6 +16164,10 @@ type ListIncidentsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListIncidentsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListIncidentsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListIncidentsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -15107,6 +16413,16 @@ func (r CreateIncidentResponse) ContentType() string {
 	return ""
 }
 
+// GetIncidentResponse200Headers the declared response headers of an HTTP 200 response for GetIncident
+type GetIncidentResponse200Headers struct {
+	ETag *string
+}
+
+// GetIncidentResponse304Headers the declared response headers of an HTTP 304 response for GetIncident
+type GetIncidentResponse304Headers struct {
+	ETag *string
+}
+
 // GetIncidentResponse400Headers the declared response headers of an HTTP 400 response for GetIncident
 type GetIncidentResponse400Headers struct {
 	RateLimit       *string
@@ -15163,6 +16479,10 @@ type GetIncidentResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIncidentResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetIncidentResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetIncidentResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -15569,6 +16889,16 @@ func (r AcknowledgeIncidentResponse) ContentType() string {
 	return ""
 }
 
+// GetIncidentAiCostResponse200Headers the declared response headers of an HTTP 200 response for GetIncidentAiCost
+type GetIncidentAiCostResponse200Headers struct {
+	ETag *string
+}
+
+// GetIncidentAiCostResponse304Headers the declared response headers of an HTTP 304 response for GetIncidentAiCost
+type GetIncidentAiCostResponse304Headers struct {
+	ETag *string
+}
+
 // GetIncidentAiCostResponse400Headers the declared response headers of an HTTP 400 response for GetIncidentAiCost
 type GetIncidentAiCostResponse400Headers struct {
 	RateLimit       *string
@@ -15625,6 +16955,10 @@ type GetIncidentAiCostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIncidentAiCostResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetIncidentAiCostResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetIncidentAiCostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16553,6 +17887,17 @@ func (r AddIncidentUpdateResponse) ContentType() string {
 	return ""
 }
 
+// ListMaintenanceWindowsResponse200Headers the declared response headers of an HTTP 200 response for ListMaintenanceWindows
+type ListMaintenanceWindowsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListMaintenanceWindowsResponse304Headers the declared response headers of an HTTP 304 response for ListMaintenanceWindows
+type ListMaintenanceWindowsResponse304Headers struct {
+	ETag *string
+}
+
 // ListMaintenanceWindowsResponse400Headers the declared response headers of an HTTP 400 response for ListMaintenanceWindows
 type ListMaintenanceWindowsResponse400Headers struct {
 	RateLimit       *string
@@ -16601,6 +17946,10 @@ type ListMaintenanceWindowsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMaintenanceWindowsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListMaintenanceWindowsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListMaintenanceWindowsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16846,6 +18195,16 @@ func (r CreateMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// GetMaintenanceWindowResponse200Headers the declared response headers of an HTTP 200 response for GetMaintenanceWindow
+type GetMaintenanceWindowResponse200Headers struct {
+	ETag *string
+}
+
+// GetMaintenanceWindowResponse304Headers the declared response headers of an HTTP 304 response for GetMaintenanceWindow
+type GetMaintenanceWindowResponse304Headers struct {
+	ETag *string
+}
+
 // GetMaintenanceWindowResponse400Headers the declared response headers of an HTTP 400 response for GetMaintenanceWindow
 type GetMaintenanceWindowResponse400Headers struct {
 	RateLimit       *string
@@ -16902,6 +18261,10 @@ type GetMaintenanceWindowResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMaintenanceWindowResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMaintenanceWindowResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetMaintenanceWindowResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16985,6 +18348,11 @@ func (r GetMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMaintenanceWindowResponse200Headers the declared response headers of an HTTP 200 response for UpdateMaintenanceWindow
+type UpdateMaintenanceWindowResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateMaintenanceWindowResponse400Headers the declared response headers of an HTTP 400 response for UpdateMaintenanceWindow
 type UpdateMaintenanceWindowResponse400Headers struct {
 	RateLimit       *string
@@ -17012,6 +18380,12 @@ type UpdateMaintenanceWindowResponse404Headers struct {
 
 // UpdateMaintenanceWindowResponse409Headers the declared response headers of an HTTP 409 response for UpdateMaintenanceWindow
 type UpdateMaintenanceWindowResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateMaintenanceWindowResponse412Headers the declared response headers of an HTTP 412 response for UpdateMaintenanceWindow
+type UpdateMaintenanceWindowResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -17049,6 +18423,8 @@ type UpdateMaintenanceWindowResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -17057,6 +18433,8 @@ type UpdateMaintenanceWindowResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMaintenanceWindowResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateMaintenanceWindowResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -17067,6 +18445,8 @@ type UpdateMaintenanceWindowResponse struct {
 	Headers404 *UpdateMaintenanceWindowResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateMaintenanceWindowResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateMaintenanceWindowResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateMaintenanceWindowResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -17103,6 +18483,11 @@ func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON404() *NotFoun
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -17654,6 +19039,16 @@ func (r StartMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// GetCheckMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetCheckMetrics
+type GetCheckMetricsResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckMetricsResponse304Headers the declared response headers of an HTTP 304 response for GetCheckMetrics
+type GetCheckMetricsResponse304Headers struct {
+	ETag *string
+}
+
 // GetCheckMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetCheckMetrics
 type GetCheckMetricsResponse400Headers struct {
 	RateLimit       *string
@@ -17710,6 +19105,10 @@ type GetCheckMetricsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckMetricsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckMetricsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckMetricsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -17793,6 +19192,16 @@ func (r GetCheckMetricsResponse) ContentType() string {
 	return ""
 }
 
+// ListOncallSchedulesResponse200Headers the declared response headers of an HTTP 200 response for ListOncallSchedules
+type ListOncallSchedulesResponse200Headers struct {
+	ETag *string
+}
+
+// ListOncallSchedulesResponse304Headers the declared response headers of an HTTP 304 response for ListOncallSchedules
+type ListOncallSchedulesResponse304Headers struct {
+	ETag *string
+}
+
 // ListOncallSchedulesResponse400Headers the declared response headers of an HTTP 400 response for ListOncallSchedules
 type ListOncallSchedulesResponse400Headers struct {
 	RateLimit       *string
@@ -17841,6 +19250,10 @@ type ListOncallSchedulesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOncallSchedulesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListOncallSchedulesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListOncallSchedulesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18111,6 +19524,12 @@ type DeleteOncallScheduleResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteOncallScheduleResponse412Headers the declared response headers of an HTTP 412 response for DeleteOncallSchedule
+type DeleteOncallScheduleResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteOncallScheduleResponse429Headers the declared response headers of an HTTP 429 response for DeleteOncallSchedule
 type DeleteOncallScheduleResponse429Headers struct {
 	RateLimit       *string
@@ -18134,6 +19553,8 @@ type DeleteOncallScheduleResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -18148,6 +19569,8 @@ type DeleteOncallScheduleResponse struct {
 	Headers403 *DeleteOncallScheduleResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteOncallScheduleResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteOncallScheduleResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOncallScheduleResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18172,6 +19595,11 @@ func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON403() *Forbidden 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -18216,6 +19644,16 @@ func (r DeleteOncallScheduleResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetOncallScheduleResponse200Headers the declared response headers of an HTTP 200 response for GetOncallSchedule
+type GetOncallScheduleResponse200Headers struct {
+	ETag *string
+}
+
+// GetOncallScheduleResponse304Headers the declared response headers of an HTTP 304 response for GetOncallSchedule
+type GetOncallScheduleResponse304Headers struct {
+	ETag *string
 }
 
 // GetOncallScheduleResponse400Headers the declared response headers of an HTTP 400 response for GetOncallSchedule
@@ -18274,6 +19712,10 @@ type GetOncallScheduleResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOncallScheduleResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetOncallScheduleResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetOncallScheduleResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18388,6 +19830,12 @@ type UpdateOncallScheduleResponse409Headers struct {
 	RateLimitPolicy *string
 }
 
+// UpdateOncallScheduleResponse412Headers the declared response headers of an HTTP 412 response for UpdateOncallSchedule
+type UpdateOncallScheduleResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // UpdateOncallScheduleResponse413Headers the declared response headers of an HTTP 413 response for UpdateOncallSchedule
 type UpdateOncallScheduleResponse413Headers struct {
 	RateLimit       *string
@@ -18419,6 +19867,8 @@ type UpdateOncallScheduleResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -18437,6 +19887,8 @@ type UpdateOncallScheduleResponse struct {
 	Headers404 *UpdateOncallScheduleResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateOncallScheduleResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateOncallScheduleResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateOncallScheduleResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -18468,6 +19920,11 @@ func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -18519,6 +19976,16 @@ func (r UpdateOncallScheduleResponse) ContentType() string {
 	return ""
 }
 
+// GetCurrentOncallResponse200Headers the declared response headers of an HTTP 200 response for GetCurrentOncall
+type GetCurrentOncallResponse200Headers struct {
+	ETag *string
+}
+
+// GetCurrentOncallResponse304Headers the declared response headers of an HTTP 304 response for GetCurrentOncall
+type GetCurrentOncallResponse304Headers struct {
+	ETag *string
+}
+
 // GetCurrentOncallResponse400Headers the declared response headers of an HTTP 400 response for GetCurrentOncall
 type GetCurrentOncallResponse400Headers struct {
 	RateLimit       *string
@@ -18567,6 +20034,10 @@ type GetCurrentOncallResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCurrentOncallResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCurrentOncallResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCurrentOncallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18643,6 +20114,16 @@ func (r GetCurrentOncallResponse) ContentType() string {
 	return ""
 }
 
+// ListSnmpDevicesResponse200Headers the declared response headers of an HTTP 200 response for ListSnmpDevices
+type ListSnmpDevicesResponse200Headers struct {
+	ETag *string
+}
+
+// ListSnmpDevicesResponse304Headers the declared response headers of an HTTP 304 response for ListSnmpDevices
+type ListSnmpDevicesResponse304Headers struct {
+	ETag *string
+}
+
 // ListSnmpDevicesResponse400Headers the declared response headers of an HTTP 400 response for ListSnmpDevices
 type ListSnmpDevicesResponse400Headers struct {
 	RateLimit       *string
@@ -18691,6 +20172,10 @@ type ListSnmpDevicesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSnmpDevicesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListSnmpDevicesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListSnmpDevicesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18767,6 +20252,16 @@ func (r ListSnmpDevicesResponse) ContentType() string {
 	return ""
 }
 
+// GetStatusResponse200Headers the declared response headers of an HTTP 200 response for GetStatus
+type GetStatusResponse200Headers struct {
+	ETag *string
+}
+
+// GetStatusResponse304Headers the declared response headers of an HTTP 304 response for GetStatus
+type GetStatusResponse304Headers struct {
+	ETag *string
+}
+
 // GetStatusResponse400Headers the declared response headers of an HTTP 400 response for GetStatus
 type GetStatusResponse400Headers struct {
 	RateLimit       *string
@@ -18815,6 +20310,10 @@ type GetStatusResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStatusResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetStatusResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetStatusResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18891,6 +20390,17 @@ func (r GetStatusResponse) ContentType() string {
 	return ""
 }
 
+// ListStatusPagesResponse200Headers the declared response headers of an HTTP 200 response for ListStatusPages
+type ListStatusPagesResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListStatusPagesResponse304Headers the declared response headers of an HTTP 304 response for ListStatusPages
+type ListStatusPagesResponse304Headers struct {
+	ETag *string
+}
+
 // ListStatusPagesResponse400Headers the declared response headers of an HTTP 400 response for ListStatusPages
 type ListStatusPagesResponse400Headers struct {
 	RateLimit       *string
@@ -18939,6 +20449,10 @@ type ListStatusPagesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListStatusPagesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListStatusPagesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListStatusPagesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19209,6 +20723,12 @@ type DeleteStatusPageResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteStatusPageResponse412Headers the declared response headers of an HTTP 412 response for DeleteStatusPage
+type DeleteStatusPageResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteStatusPageResponse429Headers the declared response headers of an HTTP 429 response for DeleteStatusPage
 type DeleteStatusPageResponse429Headers struct {
 	RateLimit       *string
@@ -19232,6 +20752,8 @@ type DeleteStatusPageResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -19246,6 +20768,8 @@ type DeleteStatusPageResponse struct {
 	Headers403 *DeleteStatusPageResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteStatusPageResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteStatusPageResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteStatusPageResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19270,6 +20794,11 @@ func (r DeleteStatusPageResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteStatusPageResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteStatusPageResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -19314,6 +20843,16 @@ func (r DeleteStatusPageResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetStatusPageResponse200Headers the declared response headers of an HTTP 200 response for GetStatusPage
+type GetStatusPageResponse200Headers struct {
+	ETag *string
+}
+
+// GetStatusPageResponse304Headers the declared response headers of an HTTP 304 response for GetStatusPage
+type GetStatusPageResponse304Headers struct {
+	ETag *string
 }
 
 // GetStatusPageResponse400Headers the declared response headers of an HTTP 400 response for GetStatusPage
@@ -19372,6 +20911,10 @@ type GetStatusPageResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStatusPageResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetStatusPageResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetStatusPageResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19455,6 +20998,11 @@ func (r GetStatusPageResponse) ContentType() string {
 	return ""
 }
 
+// UpdateStatusPageResponse200Headers the declared response headers of an HTTP 200 response for UpdateStatusPage
+type UpdateStatusPageResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateStatusPageResponse400Headers the declared response headers of an HTTP 400 response for UpdateStatusPage
 type UpdateStatusPageResponse400Headers struct {
 	RateLimit       *string
@@ -19482,6 +21030,12 @@ type UpdateStatusPageResponse404Headers struct {
 
 // UpdateStatusPageResponse409Headers the declared response headers of an HTTP 409 response for UpdateStatusPage
 type UpdateStatusPageResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateStatusPageResponse412Headers the declared response headers of an HTTP 412 response for UpdateStatusPage
+type UpdateStatusPageResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -19519,6 +21073,8 @@ type UpdateStatusPageResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -19527,6 +21083,8 @@ type UpdateStatusPageResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateStatusPageResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateStatusPageResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19537,6 +21095,8 @@ type UpdateStatusPageResponse struct {
 	Headers404 *UpdateStatusPageResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateStatusPageResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateStatusPageResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateStatusPageResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -19573,6 +21133,11 @@ func (r UpdateStatusPageResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateStatusPageResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateStatusPageResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -19624,6 +21189,17 @@ func (r UpdateStatusPageResponse) ContentType() string {
 	return ""
 }
 
+// ListStormsResponse200Headers the declared response headers of an HTTP 200 response for ListStorms
+type ListStormsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListStormsResponse304Headers the declared response headers of an HTTP 304 response for ListStorms
+type ListStormsResponse304Headers struct {
+	ETag *string
+}
+
 // ListStormsResponse400Headers the declared response headers of an HTTP 400 response for ListStorms
 type ListStormsResponse400Headers struct {
 	RateLimit       *string
@@ -19672,6 +21248,10 @@ type ListStormsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListStormsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListStormsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListStormsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19748,6 +21328,16 @@ func (r ListStormsResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkersResponse200Headers the declared response headers of an HTTP 200 response for ListWorkers
+type ListWorkersResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkersResponse304Headers the declared response headers of an HTTP 304 response for ListWorkers
+type ListWorkersResponse304Headers struct {
+	ETag *string
+}
+
 // ListWorkersResponse400Headers the declared response headers of an HTTP 400 response for ListWorkers
 type ListWorkersResponse400Headers struct {
 	RateLimit       *string
@@ -19796,6 +21386,10 @@ type ListWorkersResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkersResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkersResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListWorkersResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20004,6 +21598,16 @@ func (r DeleteWorkerResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkspacesResponse200Headers the declared response headers of an HTTP 200 response for ListWorkspaces
+type ListWorkspacesResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkspacesResponse304Headers the declared response headers of an HTTP 304 response for ListWorkspaces
+type ListWorkspacesResponse304Headers struct {
+	ETag *string
+}
+
 // ListWorkspacesResponse400Headers the declared response headers of an HTTP 400 response for ListWorkspaces
 type ListWorkspacesResponse400Headers struct {
 	RateLimit       *string
@@ -20052,6 +21656,10 @@ type ListWorkspacesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkspacesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkspacesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListWorkspacesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20180,8 +21788,8 @@ func (c *ClientWithResponses) CreateAlertPolicyWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error) {
-	rsp, err := c.DeleteAlertPolicy(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error) {
+	rsp, err := c.DeleteAlertPolicy(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20195,8 +21803,8 @@ func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error) {
-	rsp, err := c.GetAlertPolicy(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error) {
+	rsp, err := c.GetAlertPolicy(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20210,8 +21818,8 @@ func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
-	rsp, err := c.UpdateAlertPolicyWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
+	rsp, err := c.UpdateAlertPolicyWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20225,8 +21833,8 @@ func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *ClientWithResponses) UpdateAlertPolicyWithResponse(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
-	rsp, err := c.UpdateAlertPolicy(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAlertPolicyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
+	rsp, err := c.UpdateAlertPolicy(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20255,8 +21863,8 @@ func (c *ClientWithResponses) ListAppSecurityFindingsWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error) {
-	rsp, err := c.GetAppSecurityFinding(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error) {
+	rsp, err := c.GetAppSecurityFinding(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20273,8 +21881,8 @@ func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
-	rsp, err := c.UpdateAppSecurityFindingWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFindingWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20291,8 +21899,8 @@ func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *ClientWithResponses) UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
-	rsp, err := c.UpdateAppSecurityFinding(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFinding(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20375,8 +21983,8 @@ func (c *ClientWithResponses) UploadAppSecurityReportWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-func (c *ClientWithResponses) GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error) {
-	rsp, err := c.GetAppSecurityReport(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityReportWithResponse(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error) {
+	rsp, err := c.GetAppSecurityReport(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20439,8 +22047,8 @@ func (c *ClientWithResponses) CreateCheckWithResponse(ctx context.Context, param
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error) {
-	rsp, err := c.DeleteCheck(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error) {
+	rsp, err := c.DeleteCheck(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20454,8 +22062,8 @@ func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckResponse, error) {
-	rsp, err := c.GetCheck(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*GetCheckResponse, error) {
+	rsp, err := c.GetCheck(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20469,8 +22077,8 @@ func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, r
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
-	rsp, err := c.UpdateCheckWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
+	rsp, err := c.UpdateCheckWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20484,8 +22092,8 @@ func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
-	rsp, err := c.UpdateCheck(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
+	rsp, err := c.UpdateCheck(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20499,8 +22107,8 @@ func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error) {
-	rsp, err := c.GetCheckLastResult(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error) {
+	rsp, err := c.GetCheckLastResult(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20529,8 +22137,8 @@ func (c *ClientWithResponses) RunCheckWithResponse(ctx context.Context, id Id, p
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /dashboard (the `GetDashboard` operationId).
-func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error) {
-	rsp, err := c.GetDashboard(ctx, reqEditors...)
+func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error) {
+	rsp, err := c.GetDashboard(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20544,8 +22152,8 @@ func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, reqE
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error) {
-	rsp, err := c.GetAppSecurityDashboard(ctx, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error) {
+	rsp, err := c.GetAppSecurityDashboard(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20657,8 +22265,8 @@ func (c *ClientWithResponses) AiTagHostsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
-	rsp, err := c.DeleteHost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
+	rsp, err := c.DeleteHost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20672,8 +22280,8 @@ func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
-	rsp, err := c.GetHost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
+	rsp, err := c.GetHost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20687,8 +22295,8 @@ func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, re
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
-	rsp, err := c.UpdateHostWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHostWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20702,8 +22310,8 @@ func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
-	rsp, err := c.UpdateHost(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHost(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20732,8 +22340,8 @@ func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-func (c *ClientWithResponses) GetHostLatestResultsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error) {
-	rsp, err := c.GetHostLatestResults(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetHostLatestResultsWithResponse(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error) {
+	rsp, err := c.GetHostLatestResults(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20838,8 +22446,8 @@ func (c *ClientWithResponses) CreateIncidentWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
-	rsp, err := c.GetIncident(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
+	rsp, err := c.GetIncident(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -20883,8 +22491,8 @@ func (c *ClientWithResponses) AcknowledgeIncidentWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-func (c *ClientWithResponses) GetIncidentAiCostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error) {
-	rsp, err := c.GetIncidentAiCost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetIncidentAiCostWithResponse(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error) {
+	rsp, err := c.GetIncidentAiCost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21054,8 +22662,8 @@ func (c *ClientWithResponses) CreateMaintenanceWindowWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error) {
-	rsp, err := c.GetMaintenanceWindow(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error) {
+	rsp, err := c.GetMaintenanceWindow(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21069,8 +22677,8 @@ func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
-	rsp, err := c.UpdateMaintenanceWindowWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
+	rsp, err := c.UpdateMaintenanceWindowWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21084,8 +22692,8 @@ func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
-	rsp, err := c.UpdateMaintenanceWindow(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
+	rsp, err := c.UpdateMaintenanceWindow(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21161,8 +22769,8 @@ func (c *ClientWithResponses) GetCheckMetricsWithResponse(ctx context.Context, p
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-func (c *ClientWithResponses) ListOncallSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error) {
-	rsp, err := c.ListOncallSchedules(ctx, reqEditors...)
+func (c *ClientWithResponses) ListOncallSchedulesWithResponse(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error) {
+	rsp, err := c.ListOncallSchedules(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21214,8 +22822,8 @@ func (c *ClientWithResponses) CreateOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error) {
-	rsp, err := c.DeleteOncallSchedule(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error) {
+	rsp, err := c.DeleteOncallSchedule(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21229,8 +22837,8 @@ func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error) {
-	rsp, err := c.GetOncallSchedule(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error) {
+	rsp, err := c.GetOncallSchedule(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21245,8 +22853,8 @@ func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
-	rsp, err := c.UpdateOncallScheduleWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
+	rsp, err := c.UpdateOncallScheduleWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21261,8 +22869,8 @@ func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
-	rsp, err := c.UpdateOncallSchedule(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
+	rsp, err := c.UpdateOncallSchedule(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21276,8 +22884,8 @@ func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error) {
-	rsp, err := c.GetCurrentOncall(ctx, reqEditors...)
+func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error) {
+	rsp, err := c.GetCurrentOncall(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21291,8 +22899,8 @@ func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error) {
-	rsp, err := c.ListSnmpDevices(ctx, reqEditors...)
+func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error) {
+	rsp, err := c.ListSnmpDevices(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21306,8 +22914,8 @@ func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, r
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /status (the `GetStatus` operationId).
-func (c *ClientWithResponses) GetStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatusResponse, error) {
-	rsp, err := c.GetStatus(ctx, reqEditors...)
+func (c *ClientWithResponses) GetStatusWithResponse(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*GetStatusResponse, error) {
+	rsp, err := c.GetStatus(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21372,8 +22980,8 @@ func (c *ClientWithResponses) CreateStatusPageWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error) {
-	rsp, err := c.DeleteStatusPage(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error) {
+	rsp, err := c.DeleteStatusPage(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21387,8 +22995,8 @@ func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error) {
-	rsp, err := c.GetStatusPage(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error) {
+	rsp, err := c.GetStatusPage(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21404,8 +23012,8 @@ func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
-	rsp, err := c.UpdateStatusPageWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
+	rsp, err := c.UpdateStatusPageWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21421,8 +23029,8 @@ func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *ClientWithResponses) UpdateStatusPageWithResponse(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
-	rsp, err := c.UpdateStatusPage(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateStatusPageWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
+	rsp, err := c.UpdateStatusPage(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21451,8 +23059,8 @@ func (c *ClientWithResponses) ListStormsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workers (the `ListWorkers` operationId).
-func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error) {
-	rsp, err := c.ListWorkers(ctx, reqEditors...)
+func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error) {
+	rsp, err := c.ListWorkers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21481,8 +23089,8 @@ func (c *ClientWithResponses) DeleteWorkerWithResponse(ctx context.Context, id I
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-func (c *ClientWithResponses) ListWorkspacesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error) {
-	rsp, err := c.ListWorkspaces(ctx, reqEditors...)
+func (c *ClientWithResponses) ListWorkspacesWithResponse(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error) {
+	rsp, err := c.ListWorkspaces(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21509,6 +23117,9 @@ func ParseListAlertPoliciesResponse(rsp *http.Response) (*ListAlertPoliciesRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -21555,6 +23166,33 @@ func ParseListAlertPoliciesResponse(rsp *http.Response) (*ListAlertPoliciesRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAlertPoliciesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAlertPoliciesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAlertPoliciesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -21932,6 +23570,13 @@ func ParseDeleteAlertPolicyResponse(rsp *http.Response) (*DeleteAlertPolicyRespo
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22031,6 +23676,23 @@ func ParseDeleteAlertPolicyResponse(rsp *http.Response) (*DeleteAlertPolicyRespo
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteAlertPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteAlertPolicyResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22091,6 +23753,9 @@ func ParseGetAlertPolicyResponse(rsp *http.Response) (*GetAlertPolicyResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22143,6 +23808,26 @@ func ParseGetAlertPolicyResponse(rsp *http.Response) (*GetAlertPolicyResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAlertPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAlertPolicyResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAlertPolicyResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22313,6 +23998,13 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22344,6 +24036,16 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateAlertPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateAlertPolicyResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22436,6 +24138,23 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateAlertPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateAlertPolicyResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22513,6 +24232,9 @@ func ParseListAppSecurityFindingsResponse(rsp *http.Response) (*ListAppSecurityF
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22558,6 +24280,33 @@ func ParseListAppSecurityFindingsResponse(rsp *http.Response) (*ListAppSecurityF
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAppSecurityFindingsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAppSecurityFindingsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAppSecurityFindingsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22676,6 +24425,9 @@ func ParseGetAppSecurityFindingResponse(rsp *http.Response) (*GetAppSecurityFind
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22728,6 +24480,26 @@ func ParseGetAppSecurityFindingResponse(rsp *http.Response) (*GetAppSecurityFind
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityFindingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityFindingResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityFindingResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22891,6 +24663,13 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -22922,6 +24701,16 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateAppSecurityFindingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateAppSecurityFindingResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -22997,6 +24786,23 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateAppSecurityFindingResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateAppSecurityFindingResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -23074,6 +24880,9 @@ func ParseListAppSecurityReportsResponse(rsp *http.Response) (*ListAppSecurityRe
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23119,6 +24928,33 @@ func ParseListAppSecurityReportsResponse(rsp *http.Response) (*ListAppSecurityRe
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAppSecurityReportsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAppSecurityReportsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAppSecurityReportsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -23455,6 +25291,9 @@ func ParseGetAppSecurityReportResponse(rsp *http.Response) (*GetAppSecurityRepor
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23507,6 +25346,26 @@ func ParseGetAppSecurityReportResponse(rsp *http.Response) (*GetAppSecurityRepor
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityReportResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityReportResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityReportResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -23642,6 +25501,9 @@ func ParseListChecksResponse(rsp *http.Response) (*ListChecksResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23687,6 +25549,33 @@ func ParseListChecksResponse(rsp *http.Response) (*ListChecksResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChecksResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListChecksResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListChecksResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24064,6 +25953,13 @@ func ParseDeleteCheckResponse(rsp *http.Response) (*DeleteCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24163,6 +26059,23 @@ func ParseDeleteCheckResponse(rsp *http.Response) (*DeleteCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteCheckResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCheckResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24223,6 +26136,9 @@ func ParseGetCheckResponse(rsp *http.Response) (*GetCheckResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24275,6 +26191,26 @@ func ParseGetCheckResponse(rsp *http.Response) (*GetCheckResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24445,6 +26381,13 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24476,6 +26419,16 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCheckResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateCheckResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24568,6 +26521,23 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateCheckResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateCheckResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24645,6 +26615,9 @@ func ParseGetCheckLastResultResponse(rsp *http.Response) (*GetCheckLastResultRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24697,6 +26670,26 @@ func ParseGetCheckLastResultResponse(rsp *http.Response) (*GetCheckLastResultRes
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckLastResultResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckLastResultResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckLastResultResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25067,6 +27060,9 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25112,6 +27108,26 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDashboardResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetDashboardResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetDashboardResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25230,6 +27246,9 @@ func ParseGetAppSecurityDashboardResponse(rsp *http.Response) (*GetAppSecurityDa
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25275,6 +27294,26 @@ func ParseGetAppSecurityDashboardResponse(rsp *http.Response) (*GetAppSecurityDa
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityDashboardResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityDashboardResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityDashboardResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25549,6 +27588,9 @@ func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25594,6 +27636,33 @@ func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListHostsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListHostsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListHostsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26206,6 +28275,13 @@ func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26305,6 +28381,23 @@ func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteHostResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteHostResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26365,6 +28458,9 @@ func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26417,6 +28513,26 @@ func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26587,6 +28703,13 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26618,6 +28741,16 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateHostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateHostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26710,6 +28843,23 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateHostResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateHostResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27022,6 +29172,9 @@ func ParseGetHostLatestResultsResponse(rsp *http.Response) (*GetHostLatestResult
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27074,6 +29227,26 @@ func ParseGetHostLatestResultsResponse(rsp *http.Response) (*GetHostLatestResult
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostLatestResultsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostLatestResultsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostLatestResultsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27209,6 +29382,9 @@ func ParseGetHostLogsResponse(rsp *http.Response) (*GetHostLogsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27261,6 +29437,26 @@ func ParseGetHostLogsResponse(rsp *http.Response) (*GetHostLogsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostLogsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostLogsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostLogsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27396,6 +29592,9 @@ func ParseGetHostSnmpMetricsResponse(rsp *http.Response) (*GetHostSnmpMetricsRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27448,6 +29647,26 @@ func ParseGetHostSnmpMetricsResponse(rsp *http.Response) (*GetHostSnmpMetricsRes
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostSnmpMetricsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostSnmpMetricsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostSnmpMetricsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27583,6 +29802,9 @@ func ParseGetHostUptimeResponse(rsp *http.Response) (*GetHostUptimeResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27635,6 +29857,26 @@ func ParseGetHostUptimeResponse(rsp *http.Response) (*GetHostUptimeResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostUptimeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostUptimeResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostUptimeResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27770,6 +30012,9 @@ func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27815,6 +30060,33 @@ func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListIncidentsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListIncidentsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListIncidentsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28168,6 +30440,9 @@ func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28220,6 +30495,26 @@ func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIncidentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetIncidentResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetIncidentResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28801,6 +31096,9 @@ func ParseGetIncidentAiCostResponse(rsp *http.Response) (*GetIncidentAiCostRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28853,6 +31151,26 @@ func ParseGetIncidentAiCostResponse(rsp *http.Response) (*GetIncidentAiCostRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIncidentAiCostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetIncidentAiCostResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetIncidentAiCostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30163,6 +32481,9 @@ func ParseListMaintenanceWindowsResponse(rsp *http.Response) (*ListMaintenanceWi
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30208,6 +32529,33 @@ func ParseListMaintenanceWindowsResponse(rsp *http.Response) (*ListMaintenanceWi
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMaintenanceWindowsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListMaintenanceWindowsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListMaintenanceWindowsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30561,6 +32909,9 @@ func ParseGetMaintenanceWindowResponse(rsp *http.Response) (*GetMaintenanceWindo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30613,6 +32964,26 @@ func ParseGetMaintenanceWindowResponse(rsp *http.Response) (*GetMaintenanceWindo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMaintenanceWindowResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMaintenanceWindowResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetMaintenanceWindowResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30783,6 +33154,13 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30814,6 +33192,16 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMaintenanceWindowResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateMaintenanceWindowResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30906,6 +33294,23 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateMaintenanceWindowResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateMaintenanceWindowResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -31684,6 +34089,9 @@ func ParseGetCheckMetricsResponse(rsp *http.Response) (*GetCheckMetricsResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31736,6 +34144,26 @@ func ParseGetCheckMetricsResponse(rsp *http.Response) (*GetCheckMetricsResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckMetricsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckMetricsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckMetricsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -31871,6 +34299,9 @@ func ParseListOncallSchedulesResponse(rsp *http.Response) (*ListOncallSchedulesR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -31916,6 +34347,26 @@ func ParseListOncallSchedulesResponse(rsp *http.Response) (*ListOncallSchedulesR
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOncallSchedulesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListOncallSchedulesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListOncallSchedulesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32293,6 +34744,13 @@ func ParseDeleteOncallScheduleResponse(rsp *http.Response) (*DeleteOncallSchedul
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32392,6 +34850,23 @@ func ParseDeleteOncallScheduleResponse(rsp *http.Response) (*DeleteOncallSchedul
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteOncallScheduleResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOncallScheduleResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32452,6 +34927,9 @@ func ParseGetOncallScheduleResponse(rsp *http.Response) (*GetOncallScheduleRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32504,6 +34982,26 @@ func ParseGetOncallScheduleResponse(rsp *http.Response) (*GetOncallScheduleRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOncallScheduleResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetOncallScheduleResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetOncallScheduleResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32670,6 +35168,13 @@ func ParseUpdateOncallScheduleResponse(rsp *http.Response) (*UpdateOncallSchedul
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32793,6 +35298,23 @@ func ParseUpdateOncallScheduleResponse(rsp *http.Response) (*UpdateOncallSchedul
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateOncallScheduleResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateOncallScheduleResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32870,6 +35392,9 @@ func ParseGetCurrentOncallResponse(rsp *http.Response) (*GetCurrentOncallRespons
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32915,6 +35440,26 @@ func ParseGetCurrentOncallResponse(rsp *http.Response) (*GetCurrentOncallRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCurrentOncallResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCurrentOncallResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCurrentOncallResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33033,6 +35578,9 @@ func ParseListSnmpDevicesResponse(rsp *http.Response) (*ListSnmpDevicesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33078,6 +35626,26 @@ func ParseListSnmpDevicesResponse(rsp *http.Response) (*ListSnmpDevicesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSnmpDevicesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListSnmpDevicesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListSnmpDevicesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33196,6 +35764,9 @@ func ParseGetStatusResponse(rsp *http.Response) (*GetStatusResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33241,6 +35812,26 @@ func ParseGetStatusResponse(rsp *http.Response) (*GetStatusResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStatusResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetStatusResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetStatusResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33359,6 +35950,9 @@ func ParseListStatusPagesResponse(rsp *http.Response) (*ListStatusPagesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33404,6 +35998,33 @@ func ParseListStatusPagesResponse(rsp *http.Response) (*ListStatusPagesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListStatusPagesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListStatusPagesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListStatusPagesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33781,6 +36402,13 @@ func ParseDeleteStatusPageResponse(rsp *http.Response) (*DeleteStatusPageRespons
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33880,6 +36508,23 @@ func ParseDeleteStatusPageResponse(rsp *http.Response) (*DeleteStatusPageRespons
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteStatusPageResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteStatusPageResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33940,6 +36585,9 @@ func ParseGetStatusPageResponse(rsp *http.Response) (*GetStatusPageResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33992,6 +36640,26 @@ func ParseGetStatusPageResponse(rsp *http.Response) (*GetStatusPageResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStatusPageResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetStatusPageResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetStatusPageResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34162,6 +36830,13 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34193,6 +36868,16 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateStatusPageResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateStatusPageResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34285,6 +36970,23 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateStatusPageResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateStatusPageResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34362,6 +37064,9 @@ func ParseListStormsResponse(rsp *http.Response) (*ListStormsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34407,6 +37112,33 @@ func ParseListStormsResponse(rsp *http.Response) (*ListStormsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListStormsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListStormsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListStormsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34525,6 +37257,9 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34570,6 +37305,26 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkersResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkersResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListWorkersResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34871,6 +37626,9 @@ func ParseListWorkspacesResponse(rsp *http.Response) (*ListWorkspacesResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34916,6 +37674,26 @@ func ParseListWorkspacesResponse(rsp *http.Response) (*ListWorkspacesResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkspacesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkspacesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListWorkspacesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {

@@ -208,7 +208,7 @@ func TestETagsAndPreconditions(t *testing.T) {
 		require.NoError(t, json.Unmarshal(body, &p))
 		assert.True(t, strings.HasSuffix(p.Type, "/precondition-failed"), p.Type)
 		assert.Contains(t, p.Detail, "If-Match")
-		got, err := c.GetHostWithResponse(context.Background(), host.Id)
+		got, err := c.GetHostWithResponse(context.Background(), host.Id, nil)
 		require.NoError(t, err)
 		assert.Nil(t, got.JSON200.Description, "the refused write did not happen")
 
@@ -257,7 +257,7 @@ func TestETagsAndPreconditions(t *testing.T) {
 		sdk, err := client.New(env.URL, client.WithToken(env.OwnerToken))
 		require.NoError(t, err)
 		ctx := context.Background()
-		got, err := sdk.Raw().GetHostWithResponse(ctx, host.Id)
+		got, err := sdk.Raw().GetHostWithResponse(ctx, host.Id, nil)
 		require.NoError(t, err)
 		tag := got.HTTPResponse.Header.Get("ETag")
 		_, err = sdk.Hosts.Update(ctx, host.Id, client.HostUpdate{Description: ptr("sdk")}, client.WithIfMatch(`"stale"`))
@@ -266,6 +266,23 @@ func TestETagsAndPreconditions(t *testing.T) {
 		up, err := sdk.Hosts.Update(ctx, host.Id, client.HostUpdate{Description: ptr("sdk")}, client.WithIfMatch(tag))
 		require.NoError(t, err)
 		assert.Equal(t, "sdk", *up.Description)
+
+		// The generated client takes the contract's header parameters too.
+		again, err := sdk.Raw().GetHostWithResponse(ctx, host.Id, &client.GetHostParams{IfNoneMatch: &tag})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, again.StatusCode(), "the old tag no longer matches")
+		fresh := again.HTTPResponse.Header.Get("ETag")
+		same, err := sdk.Raw().GetHostWithResponse(ctx, host.Id, &client.GetHostParams{IfNoneMatch: &fresh})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotModified, same.StatusCode())
+		stale, err := sdk.Raw().UpdateHostWithResponse(ctx, host.Id, &client.UpdateHostParams{IfMatch: &tag}, client.HostUpdate{Description: ptr("raw")})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusPreconditionFailed, stale.StatusCode())
+		ok, err := sdk.Raw().UpdateHostWithResponse(ctx, host.Id, &client.UpdateHostParams{IfMatch: &fresh}, client.HostUpdate{Description: ptr("raw")})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, ok.StatusCode(), string(ok.Body))
+		assert.Equal(t, "raw", *ok.JSON200.Description)
+		assert.NotEmpty(t, ok.HTTPResponse.Header.Get("ETag"))
 	})
 }
 

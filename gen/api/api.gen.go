@@ -2647,6 +2647,12 @@ type Id = openapi_types.UUID
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -2674,6 +2680,9 @@ type NotFound = Problem
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
@@ -2690,6 +2699,9 @@ type ListAlertPoliciesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
@@ -2701,6 +2713,24 @@ type CreateAlertPolicyParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteAlertPolicyParams defines parameters for DeleteAlertPolicy.
+type DeleteAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetAlertPolicyParams defines parameters for GetAlertPolicy.
+type GetAlertPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAlertPolicyParams defines parameters for UpdateAlertPolicy.
+type UpdateAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
@@ -2722,6 +2752,21 @@ type ListAppSecurityFindingsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityFindingParams defines parameters for GetAppSecurityFinding.
+type GetAppSecurityFindingParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAppSecurityFindingParams defines parameters for UpdateAppSecurityFinding.
+type UpdateAppSecurityFindingParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
@@ -2734,6 +2779,9 @@ type ListAppSecurityReportsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
@@ -2756,6 +2804,12 @@ type UploadAppSecurityReportParams struct {
 // UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
 type UploadAppSecurityReportParamsFormat string
 
+// GetAppSecurityReportParams defines parameters for GetAppSecurityReport.
+type GetAppSecurityReportParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -2766,6 +2820,9 @@ type ListChecksParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateCheckParams defines parameters for CreateCheck.
@@ -2779,6 +2836,30 @@ type CreateCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteCheckParams defines parameters for DeleteCheck.
+type DeleteCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckParams defines parameters for GetCheck.
+type GetCheckParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCheckParams defines parameters for UpdateCheck.
+type UpdateCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckLastResultParams defines parameters for GetCheckLastResult.
+type GetCheckLastResultParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // RunCheckParams defines parameters for RunCheck.
 type RunCheckParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2788,6 +2869,18 @@ type RunCheckParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetDashboardParams defines parameters for GetDashboard.
+type GetDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityDashboardParams defines parameters for GetAppSecurityDashboard.
+type GetAppSecurityDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListHostsParams defines parameters for ListHosts.
@@ -2800,6 +2893,9 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateHostParams defines parameters for CreateHost.
@@ -2824,6 +2920,24 @@ type AiTagHostsParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteHostParams defines parameters for DeleteHost.
+type DeleteHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetHostParams defines parameters for GetHost.
+type GetHostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateHostParams defines parameters for UpdateHost.
+type UpdateHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // AiTagHostParams defines parameters for AiTagHost.
 type AiTagHostParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2833,6 +2947,12 @@ type AiTagHostParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetHostLatestResultsParams defines parameters for GetHostLatestResults.
+type GetHostLatestResultsParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -2845,6 +2965,9 @@ type GetHostLogsParams struct {
 
 	// Limit Maximum number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostSnmpMetricsParams defines parameters for GetHostSnmpMetrics.
@@ -2854,12 +2977,18 @@ type GetHostSnmpMetricsParams struct {
 
 	// To End of the time range (RFC 3339, default now).
 	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParams defines parameters for GetHostUptime.
 type GetHostUptimeParams struct {
 	// Window Time window.
 	Window *GetHostUptimeParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParamsWindow defines parameters for GetHostUptime.
@@ -2890,6 +3019,9 @@ type ListIncidentsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
@@ -2906,6 +3038,12 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentParams defines parameters for GetIncident.
+type GetIncidentParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
 type QuickAckIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -2915,6 +3053,12 @@ type QuickAckIncidentParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetIncidentAiCostParams defines parameters for GetIncidentAiCost.
+type GetIncidentAiCostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
@@ -2960,6 +3104,9 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
@@ -2971,6 +3118,18 @@ type CreateMaintenanceWindowParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetMaintenanceWindowParams defines parameters for GetMaintenanceWindow.
+type GetMaintenanceWindowParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateMaintenanceWindowParams defines parameters for UpdateMaintenanceWindow.
+type UpdateMaintenanceWindowParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
@@ -3019,10 +3178,19 @@ type GetCheckMetricsParams struct {
 
 	// Granularity Bucket size.
 	Granularity *GetCheckMetricsParamsGranularity `form:"granularity,omitempty" json:"granularity,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
+
+// ListOncallSchedulesParams defines parameters for ListOncallSchedules.
+type ListOncallSchedulesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
 type CreateOncallScheduleParams struct {
@@ -3035,6 +3203,42 @@ type CreateOncallScheduleParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteOncallScheduleParams defines parameters for DeleteOncallSchedule.
+type DeleteOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetOncallScheduleParams defines parameters for GetOncallSchedule.
+type GetOncallScheduleParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateOncallScheduleParams defines parameters for UpdateOncallSchedule.
+type UpdateOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCurrentOncallParams defines parameters for GetCurrentOncall.
+type GetCurrentOncallParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListSnmpDevicesParams defines parameters for ListSnmpDevices.
+type ListSnmpDevicesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetStatusParams defines parameters for GetStatus.
+type GetStatusParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -3042,6 +3246,9 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateStatusPageParams defines parameters for CreateStatusPage.
@@ -3055,6 +3262,24 @@ type CreateStatusPageParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteStatusPageParams defines parameters for DeleteStatusPage.
+type DeleteStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetStatusPageParams defines parameters for GetStatusPage.
+type GetStatusPageParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateStatusPageParams defines parameters for UpdateStatusPage.
+type UpdateStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListStormsParams defines parameters for ListStorms.
 type ListStormsParams struct {
 	// Active true for active storms only, false for ended ones only.
@@ -3065,6 +3290,21 @@ type ListStormsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkersParams defines parameters for ListWorkers.
+type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkspacesParams defines parameters for ListWorkspaces.
+type ListWorkspacesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyJSONRequestBody defines body for CreateAlertPolicy for application/json ContentType.
@@ -3542,22 +3782,22 @@ type ServerInterface interface {
 	CreateAlertPolicy(w http.ResponseWriter, r *http.Request, params CreateAlertPolicyParams)
 	// DeleteAlertPolicy Delete an alert policy
 	// (DELETE /alert-policies/{id})
-	DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteAlertPolicyParams)
 	// GetAlertPolicy Get an alert policy
 	// (GET /alert-policies/{id})
-	GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetAlertPolicyParams)
 	// UpdateAlertPolicy Update an alert policy
 	// (PUT /alert-policies/{id})
-	UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateAlertPolicyParams)
 	// ListAppSecurityFindings List findings
 	// (GET /app-security/findings)
 	ListAppSecurityFindings(w http.ResponseWriter, r *http.Request, params ListAppSecurityFindingsParams)
 	// GetAppSecurityFinding Get a finding
 	// (GET /app-security/findings/{id})
-	GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityFindingParams)
 	// UpdateAppSecurityFinding Triage a finding
 	// (PUT /app-security/findings/{id})
-	UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params UpdateAppSecurityFindingParams)
 	// ListAppSecurityReports List ingested scanner reports
 	// (GET /app-security/reports)
 	ListAppSecurityReports(w http.ResponseWriter, r *http.Request, params ListAppSecurityReportsParams)
@@ -3566,7 +3806,7 @@ type ServerInterface interface {
 	UploadAppSecurityReport(w http.ResponseWriter, r *http.Request, params UploadAppSecurityReportParams)
 	// GetAppSecurityReport Get an ingested scanner report
 	// (GET /app-security/reports/{id})
-	GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id)
+	GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityReportParams)
 	// ListChecks List checks
 	// (GET /checks)
 	ListChecks(w http.ResponseWriter, r *http.Request, params ListChecksParams)
@@ -3575,25 +3815,25 @@ type ServerInterface interface {
 	CreateCheck(w http.ResponseWriter, r *http.Request, params CreateCheckParams)
 	// DeleteCheck Delete a check
 	// (DELETE /checks/{id})
-	DeleteCheck(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteCheck(w http.ResponseWriter, r *http.Request, id Id, params DeleteCheckParams)
 	// GetCheck Get a check
 	// (GET /checks/{id})
-	GetCheck(w http.ResponseWriter, r *http.Request, id Id)
+	GetCheck(w http.ResponseWriter, r *http.Request, id Id, params GetCheckParams)
 	// UpdateCheck Update a check
 	// (PUT /checks/{id})
-	UpdateCheck(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateCheck(w http.ResponseWriter, r *http.Request, id Id, params UpdateCheckParams)
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
-	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id)
+	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id, params GetCheckLastResultParams)
 	// RunCheck Run a check now
 	// (POST /checks/{id}/run)
 	RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams)
 	// GetDashboard Dashboard summary
 	// (GET /dashboard)
-	GetDashboard(w http.ResponseWriter, r *http.Request)
+	GetDashboard(w http.ResponseWriter, r *http.Request, params GetDashboardParams)
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
-	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request)
+	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(w http.ResponseWriter, r *http.Request)
@@ -3608,19 +3848,19 @@ type ServerInterface interface {
 	AiTagHosts(w http.ResponseWriter, r *http.Request, params AiTagHostsParams)
 	// DeleteHost Delete a host
 	// (DELETE /hosts/{id})
-	DeleteHost(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteHost(w http.ResponseWriter, r *http.Request, id Id, params DeleteHostParams)
 	// GetHost Get a host
 	// (GET /hosts/{id})
-	GetHost(w http.ResponseWriter, r *http.Request, id Id)
+	GetHost(w http.ResponseWriter, r *http.Request, id Id, params GetHostParams)
 	// UpdateHost Update a host
 	// (PUT /hosts/{id})
-	UpdateHost(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateHost(w http.ResponseWriter, r *http.Request, id Id, params UpdateHostParams)
 	// AiTagHost AI-tag one host
 	// (POST /hosts/{id}/ai-tag)
 	AiTagHost(w http.ResponseWriter, r *http.Request, id Id, params AiTagHostParams)
 	// GetHostLatestResults Latest result of each check of a host
 	// (GET /hosts/{id}/latest)
-	GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id)
+	GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id, params GetHostLatestResultsParams)
 	// GetHostLogs Correlated logs of a host
 	// (GET /hosts/{id}/logs)
 	GetHostLogs(w http.ResponseWriter, r *http.Request, id Id, params GetHostLogsParams)
@@ -3638,7 +3878,7 @@ type ServerInterface interface {
 	CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
-	GetIncident(w http.ResponseWriter, r *http.Request, id Id)
+	GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams)
@@ -3647,7 +3887,7 @@ type ServerInterface interface {
 	AcknowledgeIncident(w http.ResponseWriter, r *http.Request, id Id)
 	// GetIncidentAiCost AI analysis cost
 	// (GET /incidents/{id}/ai-cost)
-	GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id)
+	GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentAiCostParams)
 	// StopIncidentAiMode Stop AI analysis mode
 	// (DELETE /incidents/{id}/ai-mode)
 	StopIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id)
@@ -3671,10 +3911,10 @@ type ServerInterface interface {
 	CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request, params CreateMaintenanceWindowParams)
 	// GetMaintenanceWindow Get a maintenance window
 	// (GET /maintenance-windows/{id})
-	GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params GetMaintenanceWindowParams)
 	// UpdateMaintenanceWindow Update a maintenance window
 	// (PUT /maintenance-windows/{id})
-	UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params UpdateMaintenanceWindowParams)
 	// CancelMaintenanceWindow Cancel a maintenance window
 	// (POST /maintenance-windows/{id}/cancel)
 	CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params CancelMaintenanceWindowParams)
@@ -3689,28 +3929,28 @@ type ServerInterface interface {
 	GetCheckMetrics(w http.ResponseWriter, r *http.Request, params GetCheckMetricsParams)
 	// ListOncallSchedules List on-call schedules
 	// (GET /oncall-schedules)
-	ListOncallSchedules(w http.ResponseWriter, r *http.Request)
+	ListOncallSchedules(w http.ResponseWriter, r *http.Request, params ListOncallSchedulesParams)
 	// CreateOncallSchedule Create an on-call schedule
 	// (POST /oncall-schedules)
 	CreateOncallSchedule(w http.ResponseWriter, r *http.Request, params CreateOncallScheduleParams)
 	// DeleteOncallSchedule Delete an on-call schedule
 	// (DELETE /oncall-schedules/{id})
-	DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params DeleteOncallScheduleParams)
 	// GetOncallSchedule Get an on-call schedule
 	// (GET /oncall-schedules/{id})
-	GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params GetOncallScheduleParams)
 	// UpdateOncallSchedule Update an on-call schedule
 	// (PUT /oncall-schedules/{id})
-	UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params UpdateOncallScheduleParams)
 	// GetCurrentOncall Who is on call now
 	// (GET /oncall/current)
-	GetCurrentOncall(w http.ResponseWriter, r *http.Request)
+	GetCurrentOncall(w http.ResponseWriter, r *http.Request, params GetCurrentOncallParams)
 	// ListSnmpDevices SNMP device inventory
 	// (GET /snmp-devices)
-	ListSnmpDevices(w http.ResponseWriter, r *http.Request)
+	ListSnmpDevices(w http.ResponseWriter, r *http.Request, params ListSnmpDevicesParams)
 	// GetStatus Status counters
 	// (GET /status)
-	GetStatus(w http.ResponseWriter, r *http.Request)
+	GetStatus(w http.ResponseWriter, r *http.Request, params GetStatusParams)
 	// ListStatusPages List status pages
 	// (GET /status-pages)
 	ListStatusPages(w http.ResponseWriter, r *http.Request, params ListStatusPagesParams)
@@ -3719,25 +3959,25 @@ type ServerInterface interface {
 	CreateStatusPage(w http.ResponseWriter, r *http.Request, params CreateStatusPageParams)
 	// DeleteStatusPage Delete a status page
 	// (DELETE /status-pages/{id})
-	DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id, params DeleteStatusPageParams)
 	// GetStatusPage Get a status page
 	// (GET /status-pages/{id})
-	GetStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	GetStatusPage(w http.ResponseWriter, r *http.Request, id Id, params GetStatusPageParams)
 	// UpdateStatusPage Update a status page
 	// (PUT /status-pages/{id})
-	UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id, params UpdateStatusPageParams)
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(w http.ResponseWriter, r *http.Request, params ListStormsParams)
 	// ListWorkers List workers
 	// (GET /workers)
-	ListWorkers(w http.ResponseWriter, r *http.Request)
+	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(w http.ResponseWriter, r *http.Request, id Id)
 	// ListWorkspaces List the caller's workspaces
 	// (GET /workspaces)
-	ListWorkspaces(w http.ResponseWriter, r *http.Request)
+	ListWorkspaces(w http.ResponseWriter, r *http.Request, params ListWorkspacesParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -3782,6 +4022,27 @@ func (siw *ServerInterfaceWrapper) ListAlertPolicies(w http.ResponseWriter, r *h
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -3851,8 +4112,32 @@ func (siw *ServerInterfaceWrapper) DeleteAlertPolicy(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteAlertPolicy(w, r, id)
+		siw.Handler.DeleteAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3877,8 +4162,32 @@ func (siw *ServerInterfaceWrapper) GetAlertPolicy(w http.ResponseWriter, r *http
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAlertPolicy(w, r, id)
+		siw.Handler.GetAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3903,8 +4212,32 @@ func (siw *ServerInterfaceWrapper) UpdateAlertPolicy(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateAlertPolicy(w, r, id)
+		siw.Handler.UpdateAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4001,6 +4334,27 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityFindings(w http.ResponseWriter
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListAppSecurityFindings(w, r, params)
 	}))
@@ -4027,8 +4381,32 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityFinding(w http.ResponseWriter, 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityFindingParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityFinding(w, r, id)
+		siw.Handler.GetAppSecurityFinding(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4053,8 +4431,32 @@ func (siw *ServerInterfaceWrapper) UpdateAppSecurityFinding(w http.ResponseWrite
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAppSecurityFindingParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateAppSecurityFinding(w, r, id)
+		siw.Handler.UpdateAppSecurityFinding(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4110,6 +4512,27 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityReports(w http.ResponseWriter,
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -4205,8 +4628,32 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityReport(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityReportParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityReport(w, r, id)
+		siw.Handler.GetAppSecurityReport(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4262,6 +4709,27 @@ func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Req
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -4331,8 +4799,32 @@ func (siw *ServerInterfaceWrapper) DeleteCheck(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteCheck(w, r, id)
+		siw.Handler.DeleteCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4357,8 +4849,32 @@ func (siw *ServerInterfaceWrapper) GetCheck(w http.ResponseWriter, r *http.Reque
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCheck(w, r, id)
+		siw.Handler.GetCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4383,8 +4899,32 @@ func (siw *ServerInterfaceWrapper) UpdateCheck(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateCheck(w, r, id)
+		siw.Handler.UpdateCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4409,8 +4949,32 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCheckLastResultParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCheckLastResult(w, r, id)
+		siw.Handler.GetCheckLastResult(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4473,8 +5037,35 @@ func (siw *ServerInterfaceWrapper) RunCheck(w http.ResponseWriter, r *http.Reque
 // GetDashboard operation middleware
 func (siw *ServerInterfaceWrapper) GetDashboard(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDashboardParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetDashboard(w, r)
+		siw.Handler.GetDashboard(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4487,8 +5078,35 @@ func (siw *ServerInterfaceWrapper) GetDashboard(w http.ResponseWriter, r *http.R
 // GetAppSecurityDashboard operation middleware
 func (siw *ServerInterfaceWrapper) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityDashboardParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityDashboard(w, r)
+		siw.Handler.GetAppSecurityDashboard(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4558,6 +5176,27 @@ func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Requ
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -4668,8 +5307,32 @@ func (siw *ServerInterfaceWrapper) DeleteHost(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteHost(w, r, id)
+		siw.Handler.DeleteHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4694,8 +5357,32 @@ func (siw *ServerInterfaceWrapper) GetHost(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetHost(w, r, id)
+		siw.Handler.GetHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4720,8 +5407,32 @@ func (siw *ServerInterfaceWrapper) UpdateHost(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateHost(w, r, id)
+		siw.Handler.UpdateHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4796,8 +5507,32 @@ func (siw *ServerInterfaceWrapper) GetHostLatestResults(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHostLatestResultsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetHostLatestResults(w, r, id)
+		siw.Handler.GetHostLatestResults(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4864,6 +5599,27 @@ func (siw *ServerInterfaceWrapper) GetHostLogs(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHostLogs(w, r, id, params)
 	}))
@@ -4919,6 +5675,27 @@ func (siw *ServerInterfaceWrapper) GetHostSnmpMetrics(w http.ResponseWriter, r *
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHostSnmpMetrics(w, r, id, params)
 	}))
@@ -4959,6 +5736,27 @@ func (siw *ServerInterfaceWrapper) GetHostUptime(w http.ResponseWriter, r *http.
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "window", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -5085,6 +5883,27 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListIncidents(w, r, params)
 	}))
@@ -5152,8 +5971,32 @@ func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetIncident(w, r, id)
+		siw.Handler.GetIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5254,8 +6097,32 @@ func (siw *ServerInterfaceWrapper) GetIncidentAiCost(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentAiCostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetIncidentAiCost(w, r, id)
+		siw.Handler.GetIncidentAiCost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5515,6 +6382,27 @@ func (siw *ServerInterfaceWrapper) ListMaintenanceWindows(w http.ResponseWriter,
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListMaintenanceWindows(w, r, params)
 	}))
@@ -5582,8 +6470,32 @@ func (siw *ServerInterfaceWrapper) GetMaintenanceWindow(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetMaintenanceWindow(w, r, id)
+		siw.Handler.GetMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5608,8 +6520,32 @@ func (siw *ServerInterfaceWrapper) UpdateMaintenanceWindow(w http.ResponseWriter
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateMaintenanceWindow(w, r, id)
+		siw.Handler.UpdateMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5830,6 +6766,27 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetCheckMetrics(w, r, params)
 	}))
@@ -5844,8 +6801,35 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 // ListOncallSchedules operation middleware
 func (siw *ServerInterfaceWrapper) ListOncallSchedules(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOncallSchedulesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListOncallSchedules(w, r)
+		siw.Handler.ListOncallSchedules(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5911,8 +6895,32 @@ func (siw *ServerInterfaceWrapper) DeleteOncallSchedule(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteOncallSchedule(w, r, id)
+		siw.Handler.DeleteOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5937,8 +6945,32 @@ func (siw *ServerInterfaceWrapper) GetOncallSchedule(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetOncallSchedule(w, r, id)
+		siw.Handler.GetOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5963,8 +6995,32 @@ func (siw *ServerInterfaceWrapper) UpdateOncallSchedule(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateOncallSchedule(w, r, id)
+		siw.Handler.UpdateOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5977,8 +7033,35 @@ func (siw *ServerInterfaceWrapper) UpdateOncallSchedule(w http.ResponseWriter, r
 // GetCurrentOncall operation middleware
 func (siw *ServerInterfaceWrapper) GetCurrentOncall(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCurrentOncallParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCurrentOncall(w, r)
+		siw.Handler.GetCurrentOncall(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5991,8 +7074,35 @@ func (siw *ServerInterfaceWrapper) GetCurrentOncall(w http.ResponseWriter, r *ht
 // ListSnmpDevices operation middleware
 func (siw *ServerInterfaceWrapper) ListSnmpDevices(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSnmpDevicesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListSnmpDevices(w, r)
+		siw.Handler.ListSnmpDevices(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6005,8 +7115,35 @@ func (siw *ServerInterfaceWrapper) ListSnmpDevices(w http.ResponseWriter, r *htt
 // GetStatus operation middleware
 func (siw *ServerInterfaceWrapper) GetStatus(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetStatus(w, r)
+		siw.Handler.GetStatus(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6049,6 +7186,27 @@ func (siw *ServerInterfaceWrapper) ListStatusPages(w http.ResponseWriter, r *htt
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -6118,8 +7276,32 @@ func (siw *ServerInterfaceWrapper) DeleteStatusPage(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteStatusPage(w, r, id)
+		siw.Handler.DeleteStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6144,8 +7326,32 @@ func (siw *ServerInterfaceWrapper) GetStatusPage(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetStatusPage(w, r, id)
+		siw.Handler.GetStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6170,8 +7376,32 @@ func (siw *ServerInterfaceWrapper) UpdateStatusPage(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateStatusPage(w, r, id)
+		siw.Handler.UpdateStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6229,6 +7459,27 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListStorms(w, r, params)
 	}))
@@ -6243,8 +7494,35 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 // ListWorkers operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkersParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListWorkers(w, r)
+		siw.Handler.ListWorkers(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6283,8 +7561,35 @@ func (siw *ServerInterfaceWrapper) DeleteWorker(w http.ResponseWriter, r *http.R
 // ListWorkspaces operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkspaces(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkspacesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListWorkspaces(w, r)
+		siw.Handler.ListWorkspaces(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6538,6 +7843,13 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 	Headers NotFoundResponseHeaders
 }
 
+type NotModifiedResponseHeaders struct {
+	ETag *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeResponseHeaders struct {
 	RateLimit       *string
 	RateLimitPolicy *string
@@ -6546,6 +7858,16 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers PayloadTooLargeResponseHeaders
+}
+
+type PreconditionFailedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
 }
 
 type ServiceUnavailableResponseHeaders struct {
@@ -6587,18 +7909,42 @@ type ListAlertPoliciesResponseObject interface {
 	VisitListAlertPoliciesResponse(w http.ResponseWriter) error
 }
 
-type ListAlertPolicies200JSONResponse AlertPolicyList
+type ListAlertPolicies200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAlertPolicies200JSONResponse struct {
+	Body    AlertPolicyList
+	Headers ListAlertPolicies200ResponseHeaders
+}
 
 func (response ListAlertPolicies200JSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAlertPolicies304Response = NotModifiedResponse
+
+func (response ListAlertPolicies304Response) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAlertPolicies400ApplicationProblemPlusJSONResponse struct {
@@ -6949,7 +8295,8 @@ func (response CreateAlertPolicy503ApplicationProblemPlusJSONResponse) VisitCrea
 }
 
 type DeleteAlertPolicyRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteAlertPolicyParams
 }
 
 type DeleteAlertPolicyResponseObject interface {
@@ -7055,6 +8402,28 @@ func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteAlertPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy412ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAlertPolicy429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -7116,25 +8485,46 @@ func (response DeleteAlertPolicy503ApplicationProblemPlusJSONResponse) VisitDele
 }
 
 type GetAlertPolicyRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAlertPolicyParams
 }
 
 type GetAlertPolicyResponseObject interface {
 	VisitGetAlertPolicyResponse(w http.ResponseWriter) error
 }
 
-type GetAlertPolicy200JSONResponse AlertPolicy
+type GetAlertPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAlertPolicy200JSONResponse struct {
+	Body    AlertPolicy
+	Headers GetAlertPolicy200ResponseHeaders
+}
 
 func (response GetAlertPolicy200JSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAlertPolicy304Response = NotModifiedResponse
+
+func (response GetAlertPolicy304Response) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAlertPolicy400ApplicationProblemPlusJSONResponse struct {
@@ -7289,23 +8679,34 @@ func (response GetAlertPolicy503ApplicationProblemPlusJSONResponse) VisitGetAler
 }
 
 type UpdateAlertPolicyRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateAlertPolicyJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateAlertPolicyParams
+	Body   *UpdateAlertPolicyJSONRequestBody
 }
 
 type UpdateAlertPolicyResponseObject interface {
 	VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error
 }
 
-type UpdateAlertPolicy200JSONResponse AlertPolicy
+type UpdateAlertPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAlertPolicy200JSONResponse struct {
+	Body    AlertPolicy
+	Headers UpdateAlertPolicy200ResponseHeaders
+}
 
 func (response UpdateAlertPolicy200JSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7424,6 +8825,28 @@ func (response UpdateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAlertPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy412ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -7514,18 +8937,42 @@ type ListAppSecurityFindingsResponseObject interface {
 	VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error
 }
 
-type ListAppSecurityFindings200JSONResponse AppSecFindingList
+type ListAppSecurityFindings200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAppSecurityFindings200JSONResponse struct {
+	Body    AppSecFindingList
+	Headers ListAppSecurityFindings200ResponseHeaders
+}
 
 func (response ListAppSecurityFindings200JSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAppSecurityFindings304Response = NotModifiedResponse
+
+func (response ListAppSecurityFindings304Response) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAppSecurityFindings400ApplicationProblemPlusJSONResponse struct {
@@ -7658,25 +9105,46 @@ func (response ListAppSecurityFindings503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetAppSecurityFindingRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAppSecurityFindingParams
 }
 
 type GetAppSecurityFindingResponseObject interface {
 	VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityFinding200JSONResponse AppSecFinding
+type GetAppSecurityFinding200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityFinding200JSONResponse struct {
+	Body    AppSecFinding
+	Headers GetAppSecurityFinding200ResponseHeaders
+}
 
 func (response GetAppSecurityFinding200JSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityFinding304Response = NotModifiedResponse
+
+func (response GetAppSecurityFinding304Response) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
@@ -7831,23 +9299,34 @@ func (response GetAppSecurityFinding503ApplicationProblemPlusJSONResponse) Visit
 }
 
 type UpdateAppSecurityFindingRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateAppSecurityFindingJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateAppSecurityFindingParams
+	Body   *UpdateAppSecurityFindingJSONRequestBody
 }
 
 type UpdateAppSecurityFindingResponseObject interface {
 	VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error
 }
 
-type UpdateAppSecurityFinding200JSONResponse AppSecFinding
+type UpdateAppSecurityFinding200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAppSecurityFinding200JSONResponse struct {
+	Body    AppSecFinding
+	Headers UpdateAppSecurityFinding200ResponseHeaders
+}
 
 func (response UpdateAppSecurityFinding200JSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7944,6 +9423,28 @@ func (response UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type UpdateAppSecurityFinding412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding412ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -8034,18 +9535,42 @@ type ListAppSecurityReportsResponseObject interface {
 	VisitListAppSecurityReportsResponse(w http.ResponseWriter) error
 }
 
-type ListAppSecurityReports200JSONResponse AppSecReportList
+type ListAppSecurityReports200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAppSecurityReports200JSONResponse struct {
+	Body    AppSecReportList
+	Headers ListAppSecurityReports200ResponseHeaders
+}
 
 func (response ListAppSecurityReports200JSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAppSecurityReports304Response = NotModifiedResponse
+
+func (response ListAppSecurityReports304Response) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAppSecurityReports400ApplicationProblemPlusJSONResponse struct {
@@ -8388,25 +9913,46 @@ func (response UploadAppSecurityReport503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetAppSecurityReportRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAppSecurityReportParams
 }
 
 type GetAppSecurityReportResponseObject interface {
 	VisitGetAppSecurityReportResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityReport200JSONResponse AppSecReport
+type GetAppSecurityReport200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityReport200JSONResponse struct {
+	Body    AppSecReport
+	Headers GetAppSecurityReport200ResponseHeaders
+}
 
 func (response GetAppSecurityReport200JSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityReport304Response = NotModifiedResponse
+
+func (response GetAppSecurityReport304Response) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
@@ -8568,18 +10114,42 @@ type ListChecksResponseObject interface {
 	VisitListChecksResponse(w http.ResponseWriter) error
 }
 
-type ListChecks200JSONResponse CheckList
+type ListChecks200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListChecks200JSONResponse struct {
+	Body    CheckList
+	Headers ListChecks200ResponseHeaders
+}
 
 func (response ListChecks200JSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListChecks304Response = NotModifiedResponse
+
+func (response ListChecks304Response) VisitListChecksResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListChecks400ApplicationProblemPlusJSONResponse struct {
@@ -8930,7 +10500,8 @@ func (response CreateCheck503ApplicationProblemPlusJSONResponse) VisitCreateChec
 }
 
 type DeleteCheckRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteCheckParams
 }
 
 type DeleteCheckResponseObject interface {
@@ -9036,6 +10607,28 @@ func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	return err
 }
 
+type DeleteCheck412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck412ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCheck429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -9097,25 +10690,46 @@ func (response DeleteCheck503ApplicationProblemPlusJSONResponse) VisitDeleteChec
 }
 
 type GetCheckRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetCheckParams
 }
 
 type GetCheckResponseObject interface {
 	VisitGetCheckResponse(w http.ResponseWriter) error
 }
 
-type GetCheck200JSONResponse Check
+type GetCheck200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheck200JSONResponse struct {
+	Body    Check
+	Headers GetCheck200ResponseHeaders
+}
 
 func (response GetCheck200JSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheck304Response = NotModifiedResponse
+
+func (response GetCheck304Response) VisitGetCheckResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheck400ApplicationProblemPlusJSONResponse struct {
@@ -9270,23 +10884,34 @@ func (response GetCheck503ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 }
 
 type UpdateCheckRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateCheckJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateCheckParams
+	Body   *UpdateCheckJSONRequestBody
 }
 
 type UpdateCheckResponseObject interface {
 	VisitUpdateCheckResponse(w http.ResponseWriter) error
 }
 
-type UpdateCheck200JSONResponse Check
+type UpdateCheck200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCheck200JSONResponse struct {
+	Body    Check
+	Headers UpdateCheck200ResponseHeaders
+}
 
 func (response UpdateCheck200JSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9405,6 +11030,28 @@ func (response UpdateCheck409ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	return err
 }
 
+type UpdateCheck412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck412ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCheck413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -9488,25 +11135,46 @@ func (response UpdateCheck503ApplicationProblemPlusJSONResponse) VisitUpdateChec
 }
 
 type GetCheckLastResultRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetCheckLastResultParams
 }
 
 type GetCheckLastResultResponseObject interface {
 	VisitGetCheckLastResultResponse(w http.ResponseWriter) error
 }
 
-type GetCheckLastResult200JSONResponse CheckResult
+type GetCheckLastResult200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheckLastResult200JSONResponse struct {
+	Body    CheckResult
+	Headers GetCheckLastResult200ResponseHeaders
+}
 
 func (response GetCheckLastResult200JSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheckLastResult304Response = NotModifiedResponse
+
+func (response GetCheckLastResult304Response) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheckLastResult400ApplicationProblemPlusJSONResponse struct {
@@ -9879,24 +11547,45 @@ func (response RunCheck503ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 }
 
 type GetDashboardRequestObject struct {
+	Params GetDashboardParams
 }
 
 type GetDashboardResponseObject interface {
 	VisitGetDashboardResponse(w http.ResponseWriter) error
 }
 
-type GetDashboard200JSONResponse DashboardSummary
+type GetDashboard200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetDashboard200JSONResponse struct {
+	Body    DashboardSummary
+	Headers GetDashboard200ResponseHeaders
+}
 
 func (response GetDashboard200JSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetDashboard304Response = NotModifiedResponse
+
+func (response GetDashboard304Response) VisitGetDashboardResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetDashboard400ApplicationProblemPlusJSONResponse struct {
@@ -10029,24 +11718,45 @@ func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashbo
 }
 
 type GetAppSecurityDashboardRequestObject struct {
+	Params GetAppSecurityDashboardParams
 }
 
 type GetAppSecurityDashboardResponseObject interface {
 	VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityDashboard200JSONResponse AppSecurityDashboard
+type GetAppSecurityDashboard200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityDashboard200JSONResponse struct {
+	Body    AppSecurityDashboard
+	Headers GetAppSecurityDashboard200ResponseHeaders
+}
 
 func (response GetAppSecurityDashboard200JSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityDashboard304Response = NotModifiedResponse
+
+func (response GetAppSecurityDashboard304Response) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse struct {
@@ -10365,18 +12075,42 @@ type ListHostsResponseObject interface {
 	VisitListHostsResponse(w http.ResponseWriter) error
 }
 
-type ListHosts200JSONResponse HostList
+type ListHosts200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListHosts200JSONResponse struct {
+	Body    HostList
+	Headers ListHosts200ResponseHeaders
+}
 
 func (response ListHosts200JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListHosts304Response = NotModifiedResponse
+
+func (response ListHosts304Response) VisitListHostsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListHosts400ApplicationProblemPlusJSONResponse struct {
@@ -10945,7 +12679,8 @@ func (response AiTagHosts503ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 }
 
 type DeleteHostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteHostParams
 }
 
 type DeleteHostResponseObject interface {
@@ -11051,6 +12786,28 @@ func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	return err
 }
 
+type DeleteHost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost412ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteHost429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -11112,25 +12869,46 @@ func (response DeleteHost503ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 }
 
 type GetHostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetHostParams
 }
 
 type GetHostResponseObject interface {
 	VisitGetHostResponse(w http.ResponseWriter) error
 }
 
-type GetHost200JSONResponse Host
+type GetHost200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHost200JSONResponse struct {
+	Body    Host
+	Headers GetHost200ResponseHeaders
+}
 
 func (response GetHost200JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHost304Response = NotModifiedResponse
+
+func (response GetHost304Response) VisitGetHostResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHost400ApplicationProblemPlusJSONResponse struct {
@@ -11285,23 +13063,34 @@ func (response GetHost503ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 }
 
 type UpdateHostRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateHostJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateHostParams
+	Body   *UpdateHostJSONRequestBody
 }
 
 type UpdateHostResponseObject interface {
 	VisitUpdateHostResponse(w http.ResponseWriter) error
 }
 
-type UpdateHost200JSONResponse Host
+type UpdateHost200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateHost200JSONResponse struct {
+	Body    Host
+	Headers UpdateHost200ResponseHeaders
+}
 
 func (response UpdateHost200JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11416,6 +13205,28 @@ func (response UpdateHost409ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost412ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11721,25 +13532,46 @@ func (response AiTagHost503ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 }
 
 type GetHostLatestResultsRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetHostLatestResultsParams
 }
 
 type GetHostLatestResultsResponseObject interface {
 	VisitGetHostLatestResultsResponse(w http.ResponseWriter) error
 }
 
-type GetHostLatestResults200JSONResponse []CheckResult
+type GetHostLatestResults200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostLatestResults200JSONResponse struct {
+	Body    []CheckResult
+	Headers GetHostLatestResults200ResponseHeaders
+}
 
 func (response GetHostLatestResults200JSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostLatestResults304Response = NotModifiedResponse
+
+func (response GetHostLatestResults304Response) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostLatestResults400ApplicationProblemPlusJSONResponse struct {
@@ -11902,18 +13734,38 @@ type GetHostLogsResponseObject interface {
 	VisitGetHostLogsResponse(w http.ResponseWriter) error
 }
 
-type GetHostLogs200JSONResponse HostLogs
+type GetHostLogs200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostLogs200JSONResponse struct {
+	Body    HostLogs
+	Headers GetHostLogs200ResponseHeaders
+}
 
 func (response GetHostLogs200JSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostLogs304Response = NotModifiedResponse
+
+func (response GetHostLogs304Response) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostLogs400ApplicationProblemPlusJSONResponse struct {
@@ -12076,18 +13928,38 @@ type GetHostSnmpMetricsResponseObject interface {
 	VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetHostSnmpMetrics200JSONResponse SnmpMetrics
+type GetHostSnmpMetrics200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostSnmpMetrics200JSONResponse struct {
+	Body    SnmpMetrics
+	Headers GetHostSnmpMetrics200ResponseHeaders
+}
 
 func (response GetHostSnmpMetrics200JSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostSnmpMetrics304Response = NotModifiedResponse
+
+func (response GetHostSnmpMetrics304Response) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse struct {
@@ -12250,18 +14122,38 @@ type GetHostUptimeResponseObject interface {
 	VisitGetHostUptimeResponse(w http.ResponseWriter) error
 }
 
-type GetHostUptime200JSONResponse Uptime
+type GetHostUptime200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostUptime200JSONResponse struct {
+	Body    Uptime
+	Headers GetHostUptime200ResponseHeaders
+}
 
 func (response GetHostUptime200JSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostUptime304Response = NotModifiedResponse
+
+func (response GetHostUptime304Response) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostUptime400ApplicationProblemPlusJSONResponse struct {
@@ -12423,18 +14315,42 @@ type ListIncidentsResponseObject interface {
 	VisitListIncidentsResponse(w http.ResponseWriter) error
 }
 
-type ListIncidents200JSONResponse IncidentList
+type ListIncidents200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListIncidents200JSONResponse struct {
+	Body    IncidentList
+	Headers ListIncidents200ResponseHeaders
+}
 
 func (response ListIncidents200JSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListIncidents304Response = NotModifiedResponse
+
+func (response ListIncidents304Response) VisitListIncidentsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListIncidents400ApplicationProblemPlusJSONResponse struct {
@@ -12785,25 +14701,46 @@ func (response CreateIncident503ApplicationProblemPlusJSONResponse) VisitCreateI
 }
 
 type GetIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetIncidentParams
 }
 
 type GetIncidentResponseObject interface {
 	VisitGetIncidentResponse(w http.ResponseWriter) error
 }
 
-type GetIncident200JSONResponse Incident
+type GetIncident200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncident200JSONResponse struct {
+	Body    Incident
+	Headers GetIncident200ResponseHeaders
+}
 
 func (response GetIncident200JSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetIncident304Response = NotModifiedResponse
+
+func (response GetIncident304Response) VisitGetIncidentResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetIncident400ApplicationProblemPlusJSONResponse struct {
@@ -13371,25 +15308,46 @@ func (response AcknowledgeIncident503ApplicationProblemPlusJSONResponse) VisitAc
 }
 
 type GetIncidentAiCostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetIncidentAiCostParams
 }
 
 type GetIncidentAiCostResponseObject interface {
 	VisitGetIncidentAiCostResponse(w http.ResponseWriter) error
 }
 
-type GetIncidentAiCost200JSONResponse AiCost
+type GetIncidentAiCost200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncidentAiCost200JSONResponse struct {
+	Body    AiCost
+	Headers GetIncidentAiCost200ResponseHeaders
+}
 
 func (response GetIncidentAiCost200JSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetIncidentAiCost304Response = NotModifiedResponse
+
+func (response GetIncidentAiCost304Response) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetIncidentAiCost400ApplicationProblemPlusJSONResponse struct {
@@ -14641,18 +16599,42 @@ type ListMaintenanceWindowsResponseObject interface {
 	VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error
 }
 
-type ListMaintenanceWindows200JSONResponse MaintenanceWindowList
+type ListMaintenanceWindows200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListMaintenanceWindows200JSONResponse struct {
+	Body    MaintenanceWindowList
+	Headers ListMaintenanceWindows200ResponseHeaders
+}
 
 func (response ListMaintenanceWindows200JSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListMaintenanceWindows304Response = NotModifiedResponse
+
+func (response ListMaintenanceWindows304Response) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListMaintenanceWindows400ApplicationProblemPlusJSONResponse struct {
@@ -15003,25 +16985,46 @@ func (response CreateMaintenanceWindow503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetMaintenanceWindowRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetMaintenanceWindowParams
 }
 
 type GetMaintenanceWindowResponseObject interface {
 	VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error
 }
 
-type GetMaintenanceWindow200JSONResponse MaintenanceWindow
+type GetMaintenanceWindow200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetMaintenanceWindow200JSONResponse struct {
+	Body    MaintenanceWindow
+	Headers GetMaintenanceWindow200ResponseHeaders
+}
 
 func (response GetMaintenanceWindow200JSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetMaintenanceWindow304Response = NotModifiedResponse
+
+func (response GetMaintenanceWindow304Response) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
@@ -15176,23 +17179,34 @@ func (response GetMaintenanceWindow503ApplicationProblemPlusJSONResponse) VisitG
 }
 
 type UpdateMaintenanceWindowRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateMaintenanceWindowJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateMaintenanceWindowParams
+	Body   *UpdateMaintenanceWindowJSONRequestBody
 }
 
 type UpdateMaintenanceWindowResponseObject interface {
 	VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error
 }
 
-type UpdateMaintenanceWindow200JSONResponse MaintenanceWindow
+type UpdateMaintenanceWindow200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateMaintenanceWindow200JSONResponse struct {
+	Body    MaintenanceWindow
+	Headers UpdateMaintenanceWindow200ResponseHeaders
+}
 
 func (response UpdateMaintenanceWindow200JSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15307,6 +17321,28 @@ func (response UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse) Vis
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMaintenanceWindow412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow412ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16049,18 +18085,38 @@ type GetCheckMetricsResponseObject interface {
 	VisitGetCheckMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetCheckMetrics200JSONResponse CheckMetrics
+type GetCheckMetrics200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheckMetrics200JSONResponse struct {
+	Body    CheckMetrics
+	Headers GetCheckMetrics200ResponseHeaders
+}
 
 func (response GetCheckMetrics200JSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheckMetrics304Response = NotModifiedResponse
+
+func (response GetCheckMetrics304Response) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheckMetrics400ApplicationProblemPlusJSONResponse struct {
@@ -16215,24 +18271,45 @@ func (response GetCheckMetrics503ApplicationProblemPlusJSONResponse) VisitGetChe
 }
 
 type ListOncallSchedulesRequestObject struct {
+	Params ListOncallSchedulesParams
 }
 
 type ListOncallSchedulesResponseObject interface {
 	VisitListOncallSchedulesResponse(w http.ResponseWriter) error
 }
 
-type ListOncallSchedules200JSONResponse []OncallSchedule
+type ListOncallSchedules200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListOncallSchedules200JSONResponse struct {
+	Body    []OncallSchedule
+	Headers ListOncallSchedules200ResponseHeaders
+}
 
 func (response ListOncallSchedules200JSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListOncallSchedules304Response = NotModifiedResponse
+
+func (response ListOncallSchedules304Response) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListOncallSchedules400ApplicationProblemPlusJSONResponse struct {
@@ -16583,7 +18660,8 @@ func (response CreateOncallSchedule503ApplicationProblemPlusJSONResponse) VisitC
 }
 
 type DeleteOncallScheduleRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteOncallScheduleParams
 }
 
 type DeleteOncallScheduleResponseObject interface {
@@ -16689,6 +18767,28 @@ func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitD
 	return err
 }
 
+type DeleteOncallSchedule412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule412ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOncallSchedule429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -16750,25 +18850,46 @@ func (response DeleteOncallSchedule503ApplicationProblemPlusJSONResponse) VisitD
 }
 
 type GetOncallScheduleRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetOncallScheduleParams
 }
 
 type GetOncallScheduleResponseObject interface {
 	VisitGetOncallScheduleResponse(w http.ResponseWriter) error
 }
 
-type GetOncallSchedule200JSONResponse OncallScheduleDetail
+type GetOncallSchedule200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetOncallSchedule200JSONResponse struct {
+	Body    OncallScheduleDetail
+	Headers GetOncallSchedule200ResponseHeaders
+}
 
 func (response GetOncallSchedule200JSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetOncallSchedule304Response = NotModifiedResponse
+
+func (response GetOncallSchedule304Response) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetOncallSchedule400ApplicationProblemPlusJSONResponse struct {
@@ -16923,8 +19044,9 @@ func (response GetOncallSchedule503ApplicationProblemPlusJSONResponse) VisitGetO
 }
 
 type UpdateOncallScheduleRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateOncallScheduleJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateOncallScheduleParams
+	Body   *UpdateOncallScheduleJSONRequestBody
 }
 
 type UpdateOncallScheduleResponseObject interface {
@@ -17052,6 +19174,28 @@ func (response UpdateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateOncallSchedule412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule412ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -17135,24 +19279,45 @@ func (response UpdateOncallSchedule503ApplicationProblemPlusJSONResponse) VisitU
 }
 
 type GetCurrentOncallRequestObject struct {
+	Params GetCurrentOncallParams
 }
 
 type GetCurrentOncallResponseObject interface {
 	VisitGetCurrentOncallResponse(w http.ResponseWriter) error
 }
 
-type GetCurrentOncall200JSONResponse []CurrentOncall
+type GetCurrentOncall200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCurrentOncall200JSONResponse struct {
+	Body    []CurrentOncall
+	Headers GetCurrentOncall200ResponseHeaders
+}
 
 func (response GetCurrentOncall200JSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCurrentOncall304Response = NotModifiedResponse
+
+func (response GetCurrentOncall304Response) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCurrentOncall400ApplicationProblemPlusJSONResponse struct {
@@ -17285,24 +19450,45 @@ func (response GetCurrentOncall503ApplicationProblemPlusJSONResponse) VisitGetCu
 }
 
 type ListSnmpDevicesRequestObject struct {
+	Params ListSnmpDevicesParams
 }
 
 type ListSnmpDevicesResponseObject interface {
 	VisitListSnmpDevicesResponse(w http.ResponseWriter) error
 }
 
-type ListSnmpDevices200JSONResponse []SnmpDevice
+type ListSnmpDevices200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListSnmpDevices200JSONResponse struct {
+	Body    []SnmpDevice
+	Headers ListSnmpDevices200ResponseHeaders
+}
 
 func (response ListSnmpDevices200JSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListSnmpDevices304Response = NotModifiedResponse
+
+func (response ListSnmpDevices304Response) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListSnmpDevices400ApplicationProblemPlusJSONResponse struct {
@@ -17435,24 +19621,45 @@ func (response ListSnmpDevices503ApplicationProblemPlusJSONResponse) VisitListSn
 }
 
 type GetStatusRequestObject struct {
+	Params GetStatusParams
 }
 
 type GetStatusResponseObject interface {
 	VisitGetStatusResponse(w http.ResponseWriter) error
 }
 
-type GetStatus200JSONResponse StatusOverview
+type GetStatus200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetStatus200JSONResponse struct {
+	Body    StatusOverview
+	Headers GetStatus200ResponseHeaders
+}
 
 func (response GetStatus200JSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetStatus304Response = NotModifiedResponse
+
+func (response GetStatus304Response) VisitGetStatusResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetStatus400ApplicationProblemPlusJSONResponse struct {
@@ -17592,18 +19799,42 @@ type ListStatusPagesResponseObject interface {
 	VisitListStatusPagesResponse(w http.ResponseWriter) error
 }
 
-type ListStatusPages200JSONResponse StatusPageList
+type ListStatusPages200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListStatusPages200JSONResponse struct {
+	Body    StatusPageList
+	Headers ListStatusPages200ResponseHeaders
+}
 
 func (response ListStatusPages200JSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListStatusPages304Response = NotModifiedResponse
+
+func (response ListStatusPages304Response) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListStatusPages400ApplicationProblemPlusJSONResponse struct {
@@ -17954,7 +20185,8 @@ func (response CreateStatusPage503ApplicationProblemPlusJSONResponse) VisitCreat
 }
 
 type DeleteStatusPageRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteStatusPageParams
 }
 
 type DeleteStatusPageResponseObject interface {
@@ -18060,6 +20292,28 @@ func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDelet
 	return err
 }
 
+type DeleteStatusPage412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage412ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteStatusPage429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -18121,25 +20375,46 @@ func (response DeleteStatusPage503ApplicationProblemPlusJSONResponse) VisitDelet
 }
 
 type GetStatusPageRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetStatusPageParams
 }
 
 type GetStatusPageResponseObject interface {
 	VisitGetStatusPageResponse(w http.ResponseWriter) error
 }
 
-type GetStatusPage200JSONResponse StatusPage
+type GetStatusPage200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetStatusPage200JSONResponse struct {
+	Body    StatusPage
+	Headers GetStatusPage200ResponseHeaders
+}
 
 func (response GetStatusPage200JSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetStatusPage304Response = NotModifiedResponse
+
+func (response GetStatusPage304Response) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetStatusPage400ApplicationProblemPlusJSONResponse struct {
@@ -18294,23 +20569,34 @@ func (response GetStatusPage503ApplicationProblemPlusJSONResponse) VisitGetStatu
 }
 
 type UpdateStatusPageRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateStatusPageJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateStatusPageParams
+	Body   *UpdateStatusPageJSONRequestBody
 }
 
 type UpdateStatusPageResponseObject interface {
 	VisitUpdateStatusPageResponse(w http.ResponseWriter) error
 }
 
-type UpdateStatusPage200JSONResponse StatusPage
+type UpdateStatusPage200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateStatusPage200JSONResponse struct {
+	Body    StatusPage
+	Headers UpdateStatusPage200ResponseHeaders
+}
 
 func (response UpdateStatusPage200JSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18429,6 +20715,28 @@ func (response UpdateStatusPage409ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateStatusPage412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage412ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateStatusPage413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -18519,18 +20827,42 @@ type ListStormsResponseObject interface {
 	VisitListStormsResponse(w http.ResponseWriter) error
 }
 
-type ListStorms200JSONResponse StormList
+type ListStorms200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListStorms200JSONResponse struct {
+	Body    StormList
+	Headers ListStorms200ResponseHeaders
+}
 
 func (response ListStorms200JSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListStorms304Response = NotModifiedResponse
+
+func (response ListStorms304Response) VisitListStormsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListStorms400ApplicationProblemPlusJSONResponse struct {
@@ -18663,24 +20995,45 @@ func (response ListStorms503ApplicationProblemPlusJSONResponse) VisitListStormsR
 }
 
 type ListWorkersRequestObject struct {
+	Params ListWorkersParams
 }
 
 type ListWorkersResponseObject interface {
 	VisitListWorkersResponse(w http.ResponseWriter) error
 }
 
-type ListWorkers200JSONResponse []Worker
+type ListWorkers200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkers200JSONResponse struct {
+	Body    []Worker
+	Headers ListWorkers200ResponseHeaders
+}
 
 func (response ListWorkers200JSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListWorkers304Response = NotModifiedResponse
+
+func (response ListWorkers304Response) VisitListWorkersResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListWorkers400ApplicationProblemPlusJSONResponse struct {
@@ -18980,24 +21333,45 @@ func (response DeleteWorker503ApplicationProblemPlusJSONResponse) VisitDeleteWor
 }
 
 type ListWorkspacesRequestObject struct {
+	Params ListWorkspacesParams
 }
 
 type ListWorkspacesResponseObject interface {
 	VisitListWorkspacesResponse(w http.ResponseWriter) error
 }
 
-type ListWorkspaces200JSONResponse WorkspaceList
+type ListWorkspaces200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkspaces200JSONResponse struct {
+	Body    WorkspaceList
+	Headers ListWorkspaces200ResponseHeaders
+}
 
 func (response ListWorkspaces200JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListWorkspaces304Response = NotModifiedResponse
+
+func (response ListWorkspaces304Response) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListWorkspaces400ApplicationProblemPlusJSONResponse struct {
@@ -19436,10 +21810,11 @@ func (sh *strictHandler) CreateAlertPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 // DeleteAlertPolicy operation middleware
-func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteAlertPolicyParams) {
 	var request DeleteAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteAlertPolicy(ctx, request.(DeleteAlertPolicyRequestObject))
@@ -19462,10 +21837,11 @@ func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 // GetAlertPolicy operation middleware
-func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetAlertPolicyParams) {
 	var request GetAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAlertPolicy(ctx, request.(GetAlertPolicyRequestObject))
@@ -19488,10 +21864,11 @@ func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, 
 }
 
 // UpdateAlertPolicy operation middleware
-func (sh *strictHandler) UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateAlertPolicyParams) {
 	var request UpdateAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateAlertPolicyJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -19547,10 +21924,11 @@ func (sh *strictHandler) ListAppSecurityFindings(w http.ResponseWriter, r *http.
 }
 
 // GetAppSecurityFinding operation middleware
-func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityFindingParams) {
 	var request GetAppSecurityFindingRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityFinding(ctx, request.(GetAppSecurityFindingRequestObject))
@@ -19573,10 +21951,11 @@ func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Re
 }
 
 // UpdateAppSecurityFinding operation middleware
-func (sh *strictHandler) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params UpdateAppSecurityFindingParams) {
 	var request UpdateAppSecurityFindingRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateAppSecurityFindingJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -19665,10 +22044,11 @@ func (sh *strictHandler) UploadAppSecurityReport(w http.ResponseWriter, r *http.
 }
 
 // GetAppSecurityReport operation middleware
-func (sh *strictHandler) GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityReportParams) {
 	var request GetAppSecurityReportRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityReport(ctx, request.(GetAppSecurityReportRequestObject))
@@ -19750,10 +22130,11 @@ func (sh *strictHandler) CreateCheck(w http.ResponseWriter, r *http.Request, par
 }
 
 // DeleteCheck operation middleware
-func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id Id, params DeleteCheckParams) {
 	var request DeleteCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteCheck(ctx, request.(DeleteCheckRequestObject))
@@ -19776,10 +22157,11 @@ func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id 
 }
 
 // GetCheck operation middleware
-func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id, params GetCheckParams) {
 	var request GetCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCheck(ctx, request.(GetCheckRequestObject))
@@ -19802,10 +22184,11 @@ func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id)
 }
 
 // UpdateCheck operation middleware
-func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id Id, params UpdateCheckParams) {
 	var request UpdateCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateCheckJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -19835,10 +22218,11 @@ func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id 
 }
 
 // GetCheckLastResult operation middleware
-func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id, params GetCheckLastResultParams) {
 	var request GetCheckLastResultRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCheckLastResult(ctx, request.(GetCheckLastResultRequestObject))
@@ -19888,8 +22272,10 @@ func (sh *strictHandler) RunCheck(w http.ResponseWriter, r *http.Request, id Id,
 }
 
 // GetDashboard operation middleware
-func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request, params GetDashboardParams) {
 	var request GetDashboardRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDashboard(ctx, request.(GetDashboardRequestObject))
@@ -19912,8 +22298,10 @@ func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 // GetAppSecurityDashboard operation middleware
-func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams) {
 	var request GetAppSecurityDashboardRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityDashboard(ctx, request.(GetAppSecurityDashboardRequestObject))
@@ -20055,10 +22443,11 @@ func (sh *strictHandler) AiTagHosts(w http.ResponseWriter, r *http.Request, para
 }
 
 // DeleteHost operation middleware
-func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id Id, params DeleteHostParams) {
 	var request DeleteHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteHost(ctx, request.(DeleteHostRequestObject))
@@ -20081,10 +22470,11 @@ func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id I
 }
 
 // GetHost operation middleware
-func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id, params GetHostParams) {
 	var request GetHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetHost(ctx, request.(GetHostRequestObject))
@@ -20107,10 +22497,11 @@ func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id) 
 }
 
 // UpdateHost operation middleware
-func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, id Id, params UpdateHostParams) {
 	var request UpdateHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateHostJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20167,10 +22558,11 @@ func (sh *strictHandler) AiTagHost(w http.ResponseWriter, r *http.Request, id Id
 }
 
 // GetHostLatestResults operation middleware
-func (sh *strictHandler) GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id, params GetHostLatestResultsParams) {
 	var request GetHostLatestResultsRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetHostLatestResults(ctx, request.(GetHostLatestResultsRequestObject))
@@ -20333,10 +22725,11 @@ func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request, 
 }
 
 // GetIncident operation middleware
-func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams) {
 	var request GetIncidentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetIncident(ctx, request.(GetIncidentRequestObject))
@@ -20412,10 +22805,11 @@ func (sh *strictHandler) AcknowledgeIncident(w http.ResponseWriter, r *http.Requ
 }
 
 // GetIncidentAiCost operation middleware
-func (sh *strictHandler) GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentAiCostParams) {
 	var request GetIncidentAiCostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetIncidentAiCost(ctx, request.(GetIncidentAiCostRequestObject))
@@ -20644,10 +23038,11 @@ func (sh *strictHandler) CreateMaintenanceWindow(w http.ResponseWriter, r *http.
 }
 
 // GetMaintenanceWindow operation middleware
-func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params GetMaintenanceWindowParams) {
 	var request GetMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMaintenanceWindow(ctx, request.(GetMaintenanceWindowRequestObject))
@@ -20670,10 +23065,11 @@ func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Req
 }
 
 // UpdateMaintenanceWindow operation middleware
-func (sh *strictHandler) UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params UpdateMaintenanceWindowParams) {
 	var request UpdateMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateMaintenanceWindowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20810,8 +23206,10 @@ func (sh *strictHandler) GetCheckMetrics(w http.ResponseWriter, r *http.Request,
 }
 
 // ListOncallSchedules operation middleware
-func (sh *strictHandler) ListOncallSchedules(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListOncallSchedules(w http.ResponseWriter, r *http.Request, params ListOncallSchedulesParams) {
 	var request ListOncallSchedulesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListOncallSchedules(ctx, request.(ListOncallSchedulesRequestObject))
@@ -20867,10 +23265,11 @@ func (sh *strictHandler) CreateOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // DeleteOncallSchedule operation middleware
-func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params DeleteOncallScheduleParams) {
 	var request DeleteOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteOncallSchedule(ctx, request.(DeleteOncallScheduleRequestObject))
@@ -20893,10 +23292,11 @@ func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // GetOncallSchedule operation middleware
-func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params GetOncallScheduleParams) {
 	var request GetOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetOncallSchedule(ctx, request.(GetOncallScheduleRequestObject))
@@ -20919,10 +23319,11 @@ func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Reques
 }
 
 // UpdateOncallSchedule operation middleware
-func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params UpdateOncallScheduleParams) {
 	var request UpdateOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateOncallScheduleJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -20952,8 +23353,10 @@ func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // GetCurrentOncall operation middleware
-func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request, params GetCurrentOncallParams) {
 	var request GetCurrentOncallRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCurrentOncall(ctx, request.(GetCurrentOncallRequestObject))
@@ -20976,8 +23379,10 @@ func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request
 }
 
 // ListSnmpDevices operation middleware
-func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request, params ListSnmpDevicesParams) {
 	var request ListSnmpDevicesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListSnmpDevices(ctx, request.(ListSnmpDevicesRequestObject))
@@ -21000,8 +23405,10 @@ func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request)
 }
 
 // GetStatus operation middleware
-func (sh *strictHandler) GetStatus(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetStatus(w http.ResponseWriter, r *http.Request, params GetStatusParams) {
 	var request GetStatusRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetStatus(ctx, request.(GetStatusRequestObject))
@@ -21083,10 +23490,11 @@ func (sh *strictHandler) CreateStatusPage(w http.ResponseWriter, r *http.Request
 }
 
 // DeleteStatusPage operation middleware
-func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id, params DeleteStatusPageParams) {
 	var request DeleteStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteStatusPage(ctx, request.(DeleteStatusPageRequestObject))
@@ -21109,10 +23517,11 @@ func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request
 }
 
 // GetStatusPage operation middleware
-func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, id Id, params GetStatusPageParams) {
 	var request GetStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetStatusPage(ctx, request.(GetStatusPageRequestObject))
@@ -21135,10 +23544,11 @@ func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, i
 }
 
 // UpdateStatusPage operation middleware
-func (sh *strictHandler) UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id, params UpdateStatusPageParams) {
 	var request UpdateStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateStatusPageJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -21194,8 +23604,10 @@ func (sh *strictHandler) ListStorms(w http.ResponseWriter, r *http.Request, para
 }
 
 // ListWorkers operation middleware
-func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams) {
 	var request ListWorkersRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListWorkers(ctx, request.(ListWorkersRequestObject))
@@ -21244,8 +23656,10 @@ func (sh *strictHandler) DeleteWorker(w http.ResponseWriter, r *http.Request, id
 }
 
 // ListWorkspaces operation middleware
-func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, params ListWorkspacesParams) {
 	var request ListWorkspacesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListWorkspaces(ctx, request.(ListWorkspacesRequestObject))
@@ -21272,483 +23686,499 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3tchs5kjAK3wqidt6wtFOk+SXZpmJjVi3bbT1tWxpJbs+7plcFVoEkRkWADaAkc3p9Yn49Eefv8+dc",
-	"wZmIvY69k7mSE0gA9cUqskjJ3e4Z78a0xSoUkEgkEpmJ/PjZC/l8wRlhSnrDn70ZwRER8OcFVuQ1nVOl",
-	"f0REhoIuFOXMG3qnL65eovQ92osEnqgWJWrSmim1wAvaEliRWL9t2S73h0jNCFrwmIbLRxIxPCc+CkSA",
-	"BPkpIVJJFJOJQphFKFABkiTkLJIoYYrG8OlPCVcYUYkmSRwjPMWU+Yi0p20UjDzFbwgbeUfi3wa9I/Vv",
-	"/aCNADiJsCBoQQSSRNwSgRaCh0TKNnrLxRzHCDN5R4REIRZiiahCinMfoNBj8jgiAgXpXFvw38DPP7og",
-	"c0wZZdPAAJ9/I4kK0J6dyz6aUBJH0kd3MxrOYIDvObp8/gMSBEey7fmeDGdkjjXK5/jTa8KmauYNeweH",
-	"vrfAShGh0f+fI+8Dbv2l9fH3MOEPndazj78/UvaP33m+p5YL4g09qQRlU+/zZz9bzXNYgE1r2jLNqtfs",
-	"pyC3HnvjREi1b6Z+Z97cURbxO0SZW8XVdfrp37qdztHdvx0EaC+Ah8EQlun4/BTB7yMU4CgSREr7Jowp",
-	"YQrZh+iOqhlPFMJp8wmmMYlaOFGzYIjML6R/EaZoiPVEZUVP+zvh/SeH97v1eCdKLI8niohVlF9aElcc",
-	"3WGq0JhMuCBI6E8om5bAoozOk7k37KTDUKbIlAjvsx5ogQWeE2U37/FicUnCc8H/TEL1Fs/J6ujHeivo",
-	"13Zh0d6EC5QsYo71gsHCmwbwtyALLjSMMWdTDTOgjXzC80WsgRFkSqUSy7Z91A75/LGc8cVjvKCe71E9",
-	"5k8JEUvP9xhA5Nn+a9Hf6fh63u53twrBJ4mQvAK5Zwv8U0JQCK/RRPA5wmghyC3liUQLPCWPJAoY+aSu",
-	"TZugXQOleV0H5EG3VwXWS8HnFSuusFCITwCjis4JEphNCdq7eHmC+v3+sxJSe53eYatz2Or1r7rdYacz",
-	"7HT+owZKPcMCjBPN35Q39CKsSEsP5vl5wA8HVXCfRqtQX8HyS56IUCPt3bvT5ymuFljNMiBo5Pme5udU",
-	"kMgbKpGQSpCSBFrmoOkfVkND5guuCAuXP5BlFQ3fkKXDp9nVjyQKZ5xLyqZoDwOwPpJ4uY/UDCs0xzdE",
-	"IgybjJIInZ9dXiGJJ6SN3lM1o2zEegM044mwe0DqraFH0fwmezInasYjH+n5A+8b82ipN0mMlxKaTaiQ",
-	"SuNtwZkkI7aXdmBORBSks9Mnhf6QREOkcRbsI8qkIjjSc8Oh0pNRdzQkRxUw4RGL6GRChOZpAAYXDi5z",
-	"tg16vSN95sSkABkcu/pAlYrGMRIJ06eYjwadZ9DziAXAvlrAv4I2+oEszXkqQ74gkWZcwO65uJELHJI2",
-	"emmZrlJkvlAS7R18+rQPnzCu0A1ZKB9JrkEGLqfHlOYob49YgfQPJp1wQHq49TTqjluDsE9azyaHuPVk",
-	"/DR8FnVId9LDjggNQjMyzJFNS9NNLXs/2MxfakSgN/iTZseIJfMxEXqZqCJz4OWCqESwOm4CQlEBoohM",
-	"cBIrb9jV/C7dI5Spfs9sEsP4DzqWH5qf3ZVzwPc+taa8lT2FCVzxVehfsGgdF/KRhQkxfreGJfXWsyTF",
-	"782QPmt2YnYQnGvf4ejC0K3+FXKmd4/+Ey8WsT3jHy8EH8dk/vs/Sz3ZnzPgNRoUprE39LpGFtPUT9kt",
-	"joEfESG4Pj8//OzBW29opuJ7cyIlntoza0GEWqIRvBt5uos5lRIA/uh7UmGVSG840KulqAKsnZox3KbL",
-	"RAUtL8vh48eShMmcs7b+F2PZ5rczNw/5GL6FuXmf8xj9nSATb+j9y+NMiH9s3srH5+Zjg8OSqFcE5ggF",
-	"ZuIByAESERzOEJ9MCIs04wFUaCKoUw6qwLBtH2cN80JoK5NCG31sm8NcTjibxDS8LwFgNONSwYwjdEfG",
-	"rYXgUavTRTjWwvgSkU9UKunlF/RZtqApFNutZOg+e8h11AASpARmkupXPsIoSgw6CJwgKGFUS0OwlL4+",
-	"H/bg4IPzIyixy2C/4pSwhxdWcO6Uz4wjI7QirA8KVDg1nArw9RDQSy7GNIoIuycFqRmVSDMD+AQxQiJz",
-	"8uNoThkSPCZHaMkTAX9qnN1Scgd8OiOpfkZSGVzb0dQk/e4hiEoLeyGOYyIeyRRwLfXfGYXYzVdLz59a",
-	"TtZr6ZYBUJZKO0ARJxIOfqM1OHnB0pTed6nk8NVQR1HkvCCJJNE9CaW0v9AdlimX0d0jrXhhlAlxbtOZ",
-	"TaoVqMe3vceaX0kr8jGuZkSAtLdffXCtykDZGdZk8OJZ1utldPqOWRsKHsdkxxMtyffxYHS7wslWUO0D",
-	"/ihDmZBv5l/gcw69BSGfG3R/RZTKFBEMxy/04t+TRKntCwElHYFth+Q3K6IRupsRZu0AWi4AMda+vqaa",
-	"5gaTZ7gb9siTcT86wIfhU9KZdHFvnON4B0WpyI5qbXMw+JaU5CB/ECI6Zihh5NOChJo7WahAEvZRzKdT",
-	"zbKcFpch5sgZS3S3mi9mSAnQHo4lR5Sh4E8tK7q2Tp9rDS8iTNEJJRJRtYrbNrqwdiA0x0skkzAkJGrr",
-	"ab7l6iVP2H3ZkpF/uEIT6Cx/Kg2yNXqba7DNujCuWua7h1iYt1xjYJaaITRC4fz9Ck+Qc7yMOY6uOH+N",
-	"xZTcW8ogRqmnEoHuaPTubmfw9ODJIRovFSkIqd2cRGHpzXyvOEcxALTdQirOW+a7h2LTIg+WnpbuXQsO",
-	"mKEuekO/+3rW8pKIWxqSdwzfYhrDYXX/5YywwmMsQbJKcj3nuWRuFS0MpabbnbbZlw/CJlFEFoRF+pxF",
-	"e/kp+QgzdHyqmeEtjYjYL81xB0Uha7JxBTNb+2dj+eBvMFvaXSDvuXJCK1OwAxH5pHkxiYqzATyQGC81",
-	"c8qDnZejcirkFedojtkyvQDbclU1QC3LEh5kWS/SGYIhckbMzYqfs66mty9cIKpk3SXLnW7Kbw1SqLBo",
-	"21u9hts3KoPDBLnVH0olCJ4bSyNfEGaPwq9fu/TvQ63vmMYiF/Qv91Y4rDkKFsnaCMYEC70cekELR303",
-	"L9jnINiaw2SfPgQtvlk/ha9lvd+/f986zoi/4prtOwN1ONMqMZuS4q3eir3zc4o8c49HT7ixdVq7IzV2",
-	"UBwqektyPYw5jwkGE8A4iaZEXScyKlpdeVI4OYzlWn+gtXWZ6yu9V/Q9zeSja6xq7belCfgeZSFItqAR",
-	"rF75VLRfJOoaFrUGBp6oTU3ccVOBUt+TCw1Oc3RIhYXaataf85deHwooyA9fWBrfrWFhwI9p33wMV6Of",
-	"fe+YvuEReaFXYpUQtkW32/g/e4Qlcw0tLHFuYNvW9z61dJPWLRZgFtZtc6BcQkcGqo+ffU9xhePGWF6L",
-	"sayrFN56vFwSKalhhV9wi2yLZmMm49UEmafWIrM4wYwzGuI4FaDs1XwQxjiJSIDGJORzIlGAmZoJvqBh",
-	"ABc0VQv9kFScwlwi4twwKUWvWSzdGhYnisBUjePz3KJNcCyJX1rH4lqV7tMX9o4ixAt3oSUNQWgh7N0l",
-	"ingcYyHb6Lm50Rqig4650ArjRNJb8sbdp5nL6lVaSO/feoXrt04Flfw5kVqjNyf1qjPDJm+GItkUZ/p+",
-	"xhGWN9ZeB05XZkLSWVWBP1pfDiCJ8k3nWjpcd0wf03PXskwkObIoTr6aBs5rKT+nMxyhlNqp1PoEjimW",
-	"enlzRH+EgpiHOA6s3Z1xxIi64+IGVtfyNmiiCdN95/me6dsDZDNMG3M+B/tr22f25DjXe/b0xI2TPTpb",
-	"EHZ8CuzymF7h6XdJfJO7ztxiU5idds1ZXOEVccbiJVJ4inIW44DKa/NRAC4GuQ0BA+R4SI5P7kghFSuf",
-	"zlbCVXeZWYdcbsOOjdpRLQsIGMIcjorM5WbYr/D0VGkxNB0JC4FBvlN4Oq0eqLQRbMMUtAyOj3X4gDFX",
-	"jy16rfB0I9RXuo2W3TibaDYdkmrUpdyru4F3EWdFXmETmop2Fy/4jbufaLzTLG6MhHF24/nlZ8bi/bG8",
-	"Bg7Q9VJDTIQ6mWHGiBF61+66MhMmgiCM5liFMzDT2jMSLkQJUz7iTKvQUhk/QzMM0kCgvYDMMY0DHwV3",
-	"ZDzj/CbwRyyQMQ5v9EPOtBwe7B8ByxtLUKEFIvOFWpouJWHA6RSMrTQwbfTilgi928WUABjhjIQ3JBox",
-	"sChn7psAIr7Vmv27i9cSzROp0JjokXicKIK0nrcn9+GtnkdLg4M0vUVJTNIPRqzg8vNIGsedIhHDTCvc",
-	"Tlr6ubMhENDaG+3RF/o7u2h6Eef406n5DnxmyrvWoLKKMRYnhWgkj9DdjJNbIjSCOIOrS/0nAVhJ1BjG",
-	"Mxi0EsheBYyw7hUSjX6s6YrPKZu2LKXAojSGBPpoDIgdokLkMC+kMQXlSf387PKKRAhL9L8uz976SNIp",
-	"I/Z+CCNJQkHsllCNgbajNQT7c+3O5sxs52339nEcoym9JQyFaReG5mG353dl2sC8IhJp+lnCtmyv7AXY",
-	"kNcaWlntWukw+8huXiDECXASI9JKAhykOQGc6G6uNH4KaDwsYdH3jFuIfa3FgozdbwYW7o9g02SAFkDc",
-	"zt2ztKsrKBUg2+ZwlHpdqFpunIpruHY6a7ecG6kwjYMGCK+l5MwmVaan7OxaK9cUDjojKuS2xuZPs+bw",
-	"MY8jfseuJQmr5a5QELxB4RQER2cgshpla4UCCotUIYoQhsdFwS8nrFaLKBvHZNY7fuVFsojuOaGyRh05",
-	"38hsJiXMFlbJz9b643oqOQHcb6lDfB2EVB0SYUz9WAs7qU6JokSjNRc8A37Q6cGUehvBR0vjVoy0apZM",
-	"Z+a22IhCOd2n3wFrQL3T7WFn8LRG71/jdrtCySuGgHWkXURJCiuobZVqmiPhbX2b88QJfWwgs9dUVupu",
-	"ibmmWOUJufCKTaTylnxSNpZDK556PGfibKTF5Vjm5wppIT9VA3BukA3TfgeM4De5u74uwv6lKReCoE6w",
-	"IlMullU2NazQDTW+8BMKlsQhwug2iRkR4N22wOENnhJfK31UgrI9TazD595zHt4QMaEx8dEPyZgIRhSR",
-	"ProiQmCN+b//9W/7cCNOPi24BI8iLRrDnSdGdwTfMCIlxMkZr5aQRwTtXR5fnL7cz9uxHEQ01jKGRk8R",
-	"Fq3yQtdwgESkqapdQNCPpUGKb9+sDllscOkAKD4+AXDS1Xhp0FzBRXLLtJboi4vaQGgAR+ZrSYzDb7Nb",
-	"rAn9lJ78KzYAhiBYL9SnDzREe+YfS0NahoyX+4WDpcFot0S4m4xVYdV4Y9smaeyjPgQLtOEjp/YLYoXZ",
-	"ytuBxpdzUuE4LgK30irGW+M35pmRvMLGYlROGWJmLRuwZfROG8a0ZkqMV12/atwpQfEUIpCcZI80yMhY",
-	"icBKM63u027/6m5X2QTayy8GJbL6asaFPVb2WgzKXPd9U5uc8Sq0rVcHBFTY6E5w8J/hCFFVoN7arpOY",
-	"VHZ88uMLvWJ6BRkRSBhjS/VFVU5J27zx84pWZmxs8J1pm351bVZ9zR6XfE7AmgekQsxmsyQzXqIZZlHz",
-	"HS6T8XVYexDBunOpEkEQFgSjvSBzsLou0VTgoyDkTGHKiLimczwl17PllBJG9Ct71Fyb8wBaUzYRWCqR",
-	"hHqE6/LhEewjLowftD47jLvPyfsXaC84ef+i9fRZzQ2jdRupYAiK87h6lpYghihQgt4us4gBOPOQSNgj",
-	"ifTnaG/KJQl9dEnmU0EW+iithCIRcQ0TMbF4OEJzrvE61gzT0HUDNS23x/xcnDLMzM8OK4eFHBmndFk4",
-	"efJcsl5WsafjBjm7hFaucJyLQ0yN0+40ys04J5q7t80l7ML5XXFXsqOwXyOcp/BtxNZO4nn1afF+tjxy",
-	"Vr4bQhYmnidMBERG6G98a5APY4KFtPS0WQjehVWVELPuTiMf7b9KOOPldZ7JVmOpSn0rR9QTlok4xpfP",
-	"9JqjsAyohqcTbAt7RG3jZ1RrtuELwq7z1L3h5i5vlSl+W4/qC4C34vJOKDrBoarRNe6wtBzQ+lcC90aC",
-	"QOhNSLJIE40QSRUXy0qm90ArepXmdXgkt1jZBpa+ChE3W5CSfYNKRVmoMgAoy2WcqONen6psJUUSdQ4h",
-	"Wk6HMwVsQFbUYRzFnE2JQDNcxyLtzLLLTDi0NIfHgk62UrIMxbyEHq9sL6tvLk2/zXcPI3erWHjpEJDP",
-	"4RHRCIxjM3xLbKaR6ln/4tKp3nRVi/myqFPlF2+GXdaAyilslD9MrhMjc8TckAqQPIaQVpP6gYJjcizR",
-	"nzllJNJCX8jnc1wj1eu2a9Ukk1qFRNfjGhEQXL1cWD6/AT0OK5AMSVQtuhR6vU6klgib4H0Lkcf2lMk+",
-	"2e7PbWtDirnldHu0yKw2sdSHkXwMldTs6p1tkrbXLQUme1Q0tUm6QeoRdVl7qWX3fca8EXCaITq5OL06",
-	"PTl+7aNXp9+/8tGbF89P373x0euz9z569/aHt2fv36I9yiZ8v212hTmetNoGt2NhovtrpddkMtQi9d7f",
-	"/+//Fz1DoaCKhjj2kf79BM3odGb+HqA5iWgy9xGJJUExv9u3f4IOTm5JjPbAN8R+dIcFg4g3+xmo7DG/",
-	"038xggyEObuYG9rzPd0BBLnqL7W4ze8gLcWEb8WnHXZPsp6LL16ZcYoP37hRi49fAwzFZ6cAUbaaqWBY",
-	"XMtAb6PAZj/DKMaKCMf9Vs61wlkGzoEBbL7AhFc4TRaHIVkocywIKm/QXmAe6ZZ5tOqxcxvYNdoOkcZ7",
-	"x/SUf/TS9pp/dpyOkCLmShAWnXPKVJ1BzHCeR1YnJxJho6MTY9DVM353dYIibGOU8oYOrXUaqxCfmHwX",
-	"7pzkDCJ9TSouqvZXL/RTdKw6Mdo3G1Qvp64UJKdau+Cmg7F6DFjC9fJR/YfXX1xjOHJ/UZLL5MaWEPNj",
-	"FLAK0bPEMy3aCtRazzeBhT3HcjbmWFR40k8JI2JrudaSjVwrLklzkAsSEnpLInc+aSmDS5KFFM85mJpu",
-	"iQ18ynAHloTG3ghFfbBCVc+Zo2idW0reICXvY5ESmonNybUGVPA5lfDUeuteu8Pl2o6neZaaEWZ8apAJ",
-	"xJfJuOVsLjY5iUWMFmcLeFmVy8ounXxxXa+N6Jl3O/Ur4ZtXeimZipdIEngpbOoAahygMuXpYUwrEBEh",
-	"v9ZtWYAvPc92he5lATDo7ijj8dsApU+Q636nSk9kmr4pM26a7pRwAYvmpOh39EPpQw5QqXbagrlDbJMA",
-	"WGA/Ob5SItj8tCrpomIxVvZ7FZMEn7EqbyPnvbaV05kxMDf65MQ0fSAPorW3zRNM40SQazUTRM54XHVx",
-	"wZnmSIreEghuBXUiYZaDAyvALPU5qT5Ct3GY3tFpCbJe3OK43h3L2NUSdi9sGpt1I9slrGV2y1JrngP1",
-	"675wNb0zyt8W6b55ouox9mX8vTKndGtjzO2odJ+UFrQIbBXdFhzI8gp5bhK1u/wk3ZyYLc8mkDZobZgu",
-	"ZdN0l25AOJsvGjZ9pVTTpldh05bPmWzaZ5y2/LhiF10uSEsuSEgnNESSKKV5r7uU1t/bvHFZ4D+s6iOJ",
-	"gmx5AwRx20SO2F6wgPzQf//f/wdl2PRRINl8YR5nmPNRMFPKPs6w5KNAhfZpihB/xIKISfM0nbxuGtuH",
-	"6Tz32whye8EPRCVk40RGXwTDNGFqmPNyhkRSI6YgYarJbWByQlIlUQ5fJv2ctIlujAs1huRg9oNgP3VK",
-	"sA7OmqG2R+y9oIq0OAMxCm4r4Uifmzg33ce/2v8LEGVpKlUtDtiwv1yDsfGbR5iNmNkEuRscqbhI3W9K",
-	"mUZT81LfbFZv6HU7bf3/3Z7JMAx7JvWwLKfCYOTOTKtdXHxJYiv6E3SLBcVMmbziIO5TlacmPgEJekKn",
-	"wRHMwMW829VKc1UazcFix7xsj5JOpx+a5dJ/kqCNjs0aOtJFehXziyghjIOK/EJKs5IGPRHVz+eUuXDE",
-	"OV4srONOxOS6/ZdDlw/ZA9ZygEJrM8IaLlRorTfPWkZUaK3CxTr+Umwby3V8I9f2c2odWL616aIz/g6h",
-	"KKQphy302oDNbtG+jOkmDHeL5qVVb8J6880/FjfZd1iSLYM3jEGIxJENxcg2JZphyLePlYnx0RtyuSBH",
-	"xuiTG9XtUcSwEPwu3V7BuoiOHWXi6pkZkaLJSaQZIMkzFsNAMuZTqQ/VexhTSMMXGYzJNF2zSFjOVTqA",
-	"zNQVDsi+l7L6NIjk4SXtHCC9oJCSuLfOf7vbIGdyCnyv0uM1J86vUh0EwWQn20LwsQnU2Tb4pSzRV/vF",
-	"j4m6I4SZEzSHksNOESeHazNJPz0cFNHSWY8X3VsFYlhlXYF3JtUsM775pQThhVTSC/Dmz1LvVsSsb4iX",
-	"fwA9oCb+QGMYEu/pkzOP6W4J0921mO5vQ37dTnUG7+oY11V1olbgr7lVg93e+DrLGAgqjFMP7/9fczdm",
-	"Aa6d5huiBA1lnRGjoUa+ZjoTW9ShmWl4KjBLYuzo012uCHzn+V53TjXnPDD/dGf6P00vWPKT/T4b5AI6",
-	"rnnZfQMD1bw9WPu2+4onYs3r53gJFzfbRt6brmrMY76n+I6ZS9Ll9l1VDMhEn18PP3fhWh+mDxOuTVmw",
-	"DVHBJef1XE7vHWEfY0hve10KsazPlTDPdkWdSbZBL6V0nKD9smROBA2RHQHtLXB4QxSKuZQ+Ekr5YEFF",
-	"iiPyaUHF0kclN84M1SbJUyV2RMIqj99LojLF0iwjMslxTLUXhjhrRWSudS4tyjRxaN7J1gVE2Zgt6MNw",
-	"RzeNHGHb3lMLb44sUmTmya6evBP2x4QkVbmltqLwn9JOVu2u2QpuN1/bp5+fuO2rdj51F+oddPaDj7ro",
-	"/fHF29O33/uol3OL6DsviNwteMfv+j2//7HyzF7hyfa6+wfPt3++N64M6e+cQ4F58I7dMH7HvFT7ubIK",
-	"hTsoFuZz0HKtIm20WB80cKOlbnFi6P7PTZP096XpPP39yoyS/r4KCz+fw7jZWw2AA7+hG+6csvzT7opy",
-	"lWlJcdxAdS7cIaxY8qCuTmgNWHczHjsD2BGiKhfeXzLG1Fn0XOW2EDOtINnIEXTM0iSF21pqYL1sfQ8S",
-	"tcbL1gyzKCYiVaW2v9G4nza0IuaXNZN76xW1isQvL/3fT3JfFdVXeZLxHT9LM5IUqZ2za/eiGbmbjt4Q",
-	"cy5/9D2WxDYvceFKIoPAJTtpnMLHta8PjGeKxjVRM3l/eZUIhva4gItVQSOyjwiLZOphD4e3S2dj9pJE",
-	"eEZw48Casot8bqrlifgprquOjtQv5DKZz7FY1mlL16u7sXTxJ6/h/rW6gbNmyGvnn1OVvyqErHuu6Xof",
-	"BdM6NZM0zxFyar/YeDGdn5RfRsPKlCrgr8R30WK4JbfPzISf/Z9rz4+G90QryiY8XgX6o19p+o+YTdvS",
-	"dvPaYOarNGA+f3uJoHoW2itcIkRM7mv5GUPm+/iWCFNswFV207KtFf3AbGezP1XYLAVV10XdoQjBH2F0",
-	"qAa2N5f7CI/5LcnlWhAJ08eak5kKNpCDQuGyLPfY2nxjtsrCtZ1KRbYoHM7MEY0XC4KFsyaZD5AkoW5Y",
-	"AOSD96zf7j4dtHvdw3Z/oFcx3Qwb0yFmeVv6vVVtdCG44mGlX7nATEKoQs5MlESLIO9SmUROevuYN4HZ",
-	"xysSXGoTsi0qZLrnTJ5bmN49P/f8/IOrk3MQzICkrqvtdG+N+6gjrKJpzhXx5GJatsr1N57LgoRcRKmB",
-	"vCyR6ZcmJZrihujziDsuoO3Y873j42P9z8nb4zcvPN978yfP995eer539acrLU2f6beXFz96vnd+daFb",
-	"Hh8XsXy8AcfHtRg20B4b7NofBpz0t4MrfQAApr8A0vSXATn9aWDPfsIk0p9mNtlAelrGzAKcoAq35o2W",
-	"OTXbHmqqPELlTKH6lc3fZEIOGAKn2IN+kQjsNehBf3jQb5JP9A4L9hA8xqpoJTPrtixmVZd0W+FjlvLc",
-	"KlLl46mQb271zpfZ7HBpNnyTpsbEiOiJ2FR/LgFgEa1YKkH0gf/vuVK5eYHHZM8rIXxQgfCXWpNIy/8U",
-	"Gb6tA7Vy18OVVkpMnNnE+lK6onAQL+TqCKeZh43uoikk8FEAqfyDUlHIXJsqkTKtPFUZFUcluhOcTd3F",
-	"+OYIXTO3rN8qCeMVZhGfTK5oFe+DHK6GEPnEeIi/ejV888ZHvUFrxhOx75CjtbEWn0yk744fJ1Y+kqaD",
-	"v9gcCxk2Os+GnU5x/Q4KdaT3PnS6H6Fq9H/1PnRa/Y/7ww+d1oF59LsqDL6qzAL/S6TcMknXGtx1ahDd",
-	"VadjLRX09/bSxjkJdHqebiBzb+bSWI6Xjme1H9JnzmXArSh+zswbmzHXXYACVNH6nEvbXX6teidvkc7u",
-	"iyYkS5csv+QWvjzutvM300QByVvrrOi/VrrbLRMOz+z+27QBLshkYz2C5vOt0MQ8P0VZARu5GdkR6pZj",
-	"p1xxW2d9KrCNZrpdxkBWVK1MPDTlY4J2mcusNx3leO+H49Z/4NZfOq1n7eH1aPRhNPr4/2tVVu+/B8dA",
-	"Xypp2z2op7zP6+jjYUIwAS317tHNLwnh5Pvi2SYMTLUo4VO5Vd67Wlebl3pzZbdWciljPnWBQSYF8WRS",
-	"TS+EKbFNRrzXfPqCKbE5HV4+FaXBhhuqDh+ay61WImkYsV5tVaw9mepguKrULgsp3axvDpWIyrxSaXiI",
-	"53u3c8NETeQSxDBDUJIHWZElNeFlakaa5i53gF26EdyDH+e5Hye5Ed2zt+nI7sn7FAL35MxAYhHwQPct",
-	"9+PsuwiEX55V/zrMdpVMS16Xv7iVM+9if08z50ypRc7Omet5O0Pnq6ur873L/azEccHcqUfZP8pn2jIZ",
-	"qaBSZGNbp25dZRzJqk4W9bWfR3DXOrJXbkXN7fDgoNJfT3dzbXlHhanjMhmbts47AVzXzUTApmk/LUIy",
-	"shf6I2848vjNyCvC0u30qswAG227F2743cy7hhHsat+VNRfyabB0bqXzPo2YLVHv06eifbfX6fi9zuBj",
-	"VZbxlSu8g2fPCpeRDW8j19uBJzyO+d21IBEV1YG/L6EFSlvs6kObq29X57iTo41B59nhJvU+3QO26yN0",
-	"i+OEGPH1LovG0DvNRmHk4y7axbCJY1vxDxcr3XW6vf7g4PDJ02d4HEZGH5rjT3nAc3i1bEfP30RntAxI",
-	"KRZMDe767Wze53H8/Yurgg35+xdX+hB9cfzc873zs0v96/yd/u/Z+dXp2dvLorHYNF9nLjYtqo5/pRZv",
-	"AB47Zvrbjp49sHDkHrwr/k5hq8txd5wv3IG4gH8lenfx2lj1AT1tdCIIFJrGMSRWogrtYRQkkojhAkt5",
-	"x0X07wFyf/rGIN+yvMusxX6JPoYZSSA543elOB0TWAJ+FybgxUXrgGM3xOkkzKZfXI3ReXdRZD5Z/ckZ",
-	"X7RzFtPHM4JjNSt4dQlazsY2eFoUKV7NPn64UuZ/54uPHy7lxz8MHz/+8J+P//Avo5H8+Pu9D4//8C8f",
-	"R6PLf93/w+8qCWHKW0ac8N5dvIYndoBWVmE/ra7CigVWCuuUp3pYYkvyt0TQyfJaxRXM5Ud4ZwudaSHz",
-	"kUSh3leQJZ3sxGuKkzIjXL2+bGTSb360VFn1D+5r1ddoy5nznZNUWRJLL7srqgTeMH4Xk2h6TztqoSOT",
-	"4WnjN9v5Jf9Sxt4vG7lsb6/uN4+0k4aI3sVTqJkrqKOsfH5ZLuZNkbiN7VMjJ6asQus9F8SUi2I2xk9h",
-	"GkMS6q3dQV7cWp+QGpxm3tm12V+/jJl6XZ5VZw7dwjDt5rtj5Yz6fbspzqde3+521ijcuw1WyBbSSPXM",
-	"dsAaI+wc/5lbG+x2BGxJJn8xtrEqZrnQHnSybkkNCVfWg61OOA45rxeQtq6cBQvMYoaUvCKP9zIuVEx7",
-	"5+6CjaXeJu4wP2yxVPeDLxbwQyaLBRREaxoAUpjpMczrzA1f8e6dg7/i3XFxShUtLrJZVr7la0Z+m+Gi",
-	"amz6MsVO5evLFF81rx0GK15f5pAKx3NlWdUrSLOoEeujQC6lIvNAy2gBpsF9Eue79MI7BhisnirbxBis",
-	"7Jg5scV5awqzuuG2ru9ScFK8p9vhQ5v01zsgljCcc7un7JZIRadY2X1bs+m326pmnNNS38W3NXvRvEy3",
-	"4ccc9OB6RlVN/etmku1OEtoD0XXzFNfuS8PLdjq13Z5cPXI3+Zk/xNxg9M0zq7snJ+5Q20qIM2Udy+bw",
-	"EmSmQit8UgVfeo+0SmGLRb2T+ASHppCMwbgtod1fW3BorefIK+euRgt3Z8aU1d7gdrT6Tk4rg8ouXp6g",
-	"g0FvgN5cfn/63NRCAF9FPkG2v7qsx6HtsMofEvL+bbehatO8XpqJp8lY9zqIzImYgmH873/9G3qCIjJO",
-	"pq4IuMH2k02YNyWIrnEUVZXntn46Jr+mEktkqt8IPq+pPm+rTUTrzJcbUsSt5PDLiLJm0bJhUYQVHmbe",
-	"bFCz4/J5S68paU/bKPh55HFBp5T9e783eNIfeUP088ijC/3HyOv2npgcMCPv8+fqfAr3P5LX+a+9wXpt",
-	"GGYhWT2jnA9alBXd9z3NEGJi5KVQfxfHjY+pldEucyOsvDx2Q668OcnBsPoyA6o4wXXH2NaFp9dGHK8g",
-	"tVLXXHMO5Xp4T1nE7yrY4mRibj5WHR022wPKsfW/SFHN6Hq7ENZdK21CXcZrmYw1QGN7t7F6WQtq0pYg",
-	"7bz+mfp1jWNi83uvwvSrmTsyXORWahXoSuz6ZVrcjrR3krK2oP771gOuN6Uc1JUi3EDp+XvfQWMK3rpe",
-	"ZwMC3wRJBdGW61nr586N2a1Kzl0tszqguxmNTT6hO1h4RCUyx0ojT7Yqu87WVRzXE3wjet1afZ1nPVyb",
-	"mW+RvGLlIPjiGm0VuI0Q80CuQv+EW/uX2rsPuKlWySGXZqUif6HAdy57xl5gjgeI80gv/aA+HMJonEB2",
-	"jz0gx2Loof6MSkVDWZUv/3Z6vXXWkrSyQ01y222ToOBP28Mwp2z7jwoqd169givPmgzY90o7snIhq5fS",
-	"xLYIt2hAtc3LFSY2N0VNnlxI574IVUOU2KoeDWpx1fL6HHesvf0Cr9q5KdtA5hIJohnmEfg2IKpMIgbo",
-	"o9q0a0Lra6O+rmYEUfArNZlldOM0GMids2mwxxG6m3HifHoZgtap329as1wftIzxhIUEskaYuDJ7D5G6",
-	"QByMB7gf9qIWxhi3BuPxuPUsDMNWFEURIYRMJpPJDinnCrkEtpPyTIhafvkbB63t6Iq5mHFW/i7nR7Su",
-	"NrRvgasiLIODM5ugYEtnxktbWCXktwT8ZT7APvMRYdF+SgDgA8GVKRot8VK20fGcsymkRYhNWtU0RYK0",
-	"CegVkaoFvcFbBqKZXGWu91gIwirsX2+c4wpkNg4AgqCWcWw8VL/oWtvDeMdzeB2luJ4NkjbTTXOxsURv",
-	"ZVFoVRIyHzhzzK8UA2hiKVOpZ63PcS7ucndTwRyY0rZodWlRKgTx2mqR+RVsvnBwALtNfR0DlV3PeCI2",
-	"9nNhPzKU+Qo+yfeVknRNchVTa8Tg55E0OVbGZIpZ89M9HauJF7+D13ny607/wqu8UE6P3x5nIbGIMusD",
-	"5oaTEExbCnD50nYUu61TqMuzX8F8idozUszTyna+JsUt/AvF35W2bMMQvPzmXXEAqYuaXg2WzrshQjS0",
-	"cRa5767ewCp3PG3+UVgAZfIIMQ4hBjmhc7zMpI+0rFnerjMjI2YEjnQBEVa5KmiQ00lTLeWsjU5wTFiE",
-	"RW5f3xCygG9BVoHPRyzIk2DgI8kRNnpImsVY3fGMZtA8rTRgJgjzwkjOoGAbs4npd5JDVjhes+1Q5H1r",
-	"HKLuCLmJl9Yj6iEYZD4hCiTZxI+vuOBM8aC9k2SzmS89B6/BCgHDZPO65uxLZypzI309+cWyJGLNeEMq",
-	"ptVlJvP8Mj43L8xO9c3vfWBsIeN9Y+vbsfWHYWG7Cm0PwzvKFSt+8djGfFGiz02jGBeGE7goxlwf2yn+",
-	"pydvzhEJZ7wUv6j7hzo7NhunRBpyLAjKpUYGyym+JQJqv/OERS0l6AJOhorEbdWB9y/04DbIx5TKK1Vr",
-	"6BfT1B+sy1Lf2yJJfb8yZs6EIHIpnVmwZKLLzX5vQURImNq3QsamSMRC7v1S8v2D6vCR6nSnK8EkpeT7",
-	"HTcPoVRlrMtx9Zo1C6gsTmNlHlvGwZRB7+RylJTMlpBSZ2MSsMrMX91ek7RfaX7YKpy9oXFMZal6BckT",
-	"b6GyR2elusLa8goHna3qWPQ61YUs6OL2sIJonV0OnZ7fHubBBJ6wMbQKWmkRgv6lShjULGSBlzHHERov",
-	"VSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osht7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvr",
-	"dD5n930u6/fqgSv4OCbzymx0Fy9P0LPBwRNIPxOTOYp4mMxtfcqyXOik/NJ58mkRY2Zt1K7eELAKrUqG",
-	"RmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCxtN84ZCmX/a7C4keZVNjmiVq9yHHpBxZYzdrVTtDQ",
-	"oNJH9BQCaifUpLxRWXc+ghp41kE1+FPLBim3Tp8H1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0",
-	"mQF6tjT5j93EHEHpXtr1DmsradAuThE1WFq6HAjlrioifEmYzDlr638xlm1+O3vsaONxRi+bvStt6rLM",
-	"o6TO5ekCkrSfsoh8qroavzy+OH2JgKQQ1Y3QXqtr1EqjYu4XFMlVuao7eDJ42j8c5J1vW92qRTGQvK4M",
-	"7ztGMWXEZVkyJaZDzBgUgY8J2usYJpwpvfb+dhfwKknmgseF0gT8zmSvwZGpX6M5DBQK9L1bSu4a58vR",
-	"/Z7ZvvTfx7Y/eJ71qX/+aPsFaFYVrdUUj/ASrmuNoYAyBGrcEXK0YnAVFDSrQDP9IEyk4vPAR3TKICod",
-	"kgDdUUnWY/Tpk8MdEuwXtLUKv/c7xCfK2j7cxbPRuZ1Vo42CCNN4GfipLcpHwZjav4HpBHPO1Ez/clam",
-	"EcMKFc1065Jcoj0w5Wrms5TI/B2DSRiHQosFzy+vHEBHI4aRHTB3+WniuVycar9rTY6Q9co9heLbUI57",
-	"Ymx/RJie5P7RiLmlyX1nKv4FlTp7gMgnHCqz8qYuTFBUyANbDtRSNqAR8j9pzHm+55Col9nMB2w4GojG",
-	"RJ4t73Pbff7Ze9d//uF32bD5x29SEPJPTyw4n33vEgs6eZMFPqwrNViUDBT5pFbCYwZPD54cNvIygoGz",
-	"6JXm404omxKxENSGkTXIdfK0+6znN4gSuKFVV9wTTGO0lyuGuu9DuUEfCaK5l48oM1scoLAOJHrPMK6O",
-	"F4uYhngcE+NEeUMXC+OuscmAE5PbKrcSEJ58ZH1kfD0GOO4wm1Z2Y7c8NMbjgvmtOfoXs6WkIY5f2362",
-	"+xoLRSc4VLt9nQjaZGWrllaQ6dbDwX53R+xa81l2GFcM3uRJ2cOxwqyZi05aG5Cd39CffW+hUY7jl19u",
-	"1ywaxOhU1Sq175dojKeVATPC2tGbr5iRvjdnwKJOgtu8qkbYg/JyPD5xrbYEa+vhmtGMRtBpwylD2x2m",
-	"7ZxP78Ey6lQT7DJ6mVLgeTnZRwmLiLgABqvZmyB/Bl/iRrdZGzZXRX7LmuNpawK0J4QxEidiBx73Rdh+",
-	"1QwnSRw/L976bMNXZiRevGvGj/3G+7Li6qam5UMwnSMUaNVRULVsuejIAO1hdPLj5SWSIRcEYQm30HrY",
-	"fSMWKzyVAdqD5PPByfsXrb//9W8BsilQTeorYa8MK06h2By+M7qoTI6Uew3WFPyJMz6nRKK9k/cviraO",
-	"LUQ1sOl+GVZ6D7bYdLW/2JEK6sLOe2AN22DbEeUZI9Z2IBI2NDHEnMdoLxKQ5lfTHfmkCAMu7JvCByZt",
-	"mmbrct+HQuW2NGlmMrJKvyALLqniYrlq39u2BmtebF9FcRWS9Uy2ZKIw60aQXBWoD9JIOjRtN6WVjjYQ",
-	"T9Xi3xKhRz7hTAmuZ3lrgmp2PDazZXu3u9y748l39eV3tRFJtqU8cJZoRHeSzDFTNPzRrMqKR0CVh/tt",
-	"47aVmIP9JowAtR0HOLabVdg6kPrcybawQHdCn/dUDRFGV4LeLtH/ujx76xrvBZeAJDvVAPVMCM6IGa7S",
-	"a3fbHRTzaRudsdhkA7ROGMjAMSYRmhFB0uPryJpJwJBlG/sIK4TZcsRASPFN2J+V4TTTcdavvaBq5iYk",
-	"MNi3rl0WdipRsog5jkg0YjWzbqMr/ZT+JY2bAKe1vV4HvaHf7es+jFUdx2jMExaZlMBQekaO2JjE/A4u",
-	"C4znmZmZtYhNKKPK+ooVCfl3hvIqLN+AVFv9893FabsqieQKbR1b1fdtZbYKWNRhgW3TOZ4S35beESUu",
-	"vlnmcuNVWwnteGky82s72oTGxOQ18nMj/v2vfyvf7FZtn4vsMKkcjRcueGzxFlvFR6Ifk5gRgcc0pnoJ",
-	"fPSGyjAvSJuT7RISYDYvXAhjb3ViFTZTzWSOkEvZ2Vtv4u12au4kc+Zy6HE7hrFCL8KkSzVbxuwGqDG3",
-	"QtY/3ovHiaQye7XeESvrq0UYW0h7Gw7PGslut3XLA7Dkl6fb7pR2TL/B2Vm0vP9Zcta+wHc5BeiyNuGK",
-	"S6uTplzxjSUZCnAqjmKCpX1J8gnkwqzkM2TMM3fC8O9dWh2asglvaEh2EOZLSdtHb2z/6W87jvudq0Zt",
-	"n5zCuHreMQ5v6mudIXiPKAv5nLJp646MZ5zfQJ7hverctvuGv5tyy7odBaUL9rm/Lo8wsHTNOoCCiG8q",
-	"OGgmYTyCgXVKMp3rxdgL3L2hhke2pYYTEgNLIm5pSOTjNC3x/kMmIq4d7qrT6Tz+Tv/nT3/6059++cTE",
-	"u6YhBiJIplXXuK9bEk+Iu8ulRKC9mN8R0QqxJCgmekDpo4hOqVVUIixnRO5X2DDq6zyYIg8f9/4wtH+2",
-	"Pv7c8Q97n92bqhlrqNn81y2wAABs64Qo2TxfSiGdxCVx9V3uUYbfNK4Nd1pwuk22Pg2bCRzfVEQmV6E/",
-	"B0I6YNXlew55W4Zdvn1zjm57oabi2z76npTLSGgMQ1BKwGkkA7SIE+nnqsr5SC4l2Angr3eLK6q5jVxK",
-	"KIqqyfj0ZevN6XcIfNsmOCQI/DC1gL2HJRJYkcpQ90TNrhdYysVMaLpa2VG3faTb6N0UWueXtDXay1ij",
-	"X5V/v1R0UXfUyg3mr/OQfrrKMGC0LJzqs2/Bry10WwG8bZt3j7p8VSzh+ub5gT52Xh2b//Z6A/vHwaH5",
-	"o//UPjno9oqp+NNW67Lxm56rjks2XxwnamYBsL8sINkvC1DugQEse2ABzB4AoFBEbj5PWKXMoMkzfd1g",
-	"ZXMIXCTjmIZFFzNP9iFNfDbiJsfMlfUtYs0MYkvqKfJJ1VQJvu0j2wCtuonexpi1up0mTqJ25Gu9IauS",
-	"1UiOQh7HJFSb9+bqpty5xMav5DJbjYUXn5TA6Oz0OYw41cISweHMaFR8YbgjUqlzeXNBnM0XZzRqEGvh",
-	"LB0lOeD5uakQ7LIJTQkrVLvuHnZLLpGH3XVK1OHBQf+guc859FbhOLMQ9HYTu9VtcLi8B5/VPTwsnzVw",
-	"r+OzDuo9wkKxhBf7ldz2+MVlgds+f3Hp+d6x+2/3Wc/8oZlasSY2NFlbFRta1DDWc0FvzVju13H5lxk7",
-	"9wBgAEueuaS5rrkbu+0j1wRBk/yE9Qmk+yvMmnHNmd9y/cIz51jhB/z5sXx42gbrcJBrVoOISwvp2yII",
-	"+VdrXxjQPvteIomo5cH6Jdp7d/kmw4xuW6LUOWfUeMxt5ED16jYIV+ZtHu+3vbCA8tte6Pnebb+IVvN0",
-	"HUZNixpkWlvGj9Am/6Dvfcw7SWsBz6sRKZ8TrY2titHb1LbIZ6Gtufxc9SnO5PpHEtFijGHdQDGW6loS",
-	"wppnOpxDOqe1Th8NcvKUnCVN+C+U+wFbjxkkPfJXEF2LHLmU19B37dstCkC6JasqUuzQUKdZvMnQVKFO",
-	"bacC5dWzRopQPVhnNNq22ISRcapul+FMBtsgVmbdTKRNGmgjEiZ3D1yBYCiIi1gd3MU1ZTmNDPFQaSIp",
-	"Cozp2YHfNOfXNRj3txoPvihKH42Gq2a2bzLKX5UAz06flwrfL5JrzZshZqZYq6/3tFrwWx3ybQIh3qu9",
-	"d9v99mG72x60u+1ep9dtd7vtZ+0qeTtnTRmN2n+AQvK/3xuN2uav/eqimRAtU7PANvCl0fo+7fhN84DV",
-	"rW/9cBXL22S4cpJzGtXuyTQ1XtnLqzaCBPw/wQvMRzIJZ+56L9NMSpxz1SUmW2U6eXVyys5CRSBDax3N",
-	"rHpqbJUgF/C5OpXvcTK1yPbhVqrESSZcZFqWtz3eLTgcuLiBoXIZwKXs7JaIW0ruqou33JLrQr2J1XsX",
-	"2woqMNU0ybh/KY9WVrF59aMJprFNYFfS2MxX5tSX6G7GpUve5WJ0qITC4Gc/VBfDtl1Xx9zZl+gxsuCh",
-	"//l/kNbb4GYmIiGd47jRqvie4qo6m2J5waCdn6sK7WZfBLZqFdO8oFWLV43abcGyfVWNfsfFTWVGXpOu",
-	"HNn3VetQUWhfeimx+KvkV6a1bPR66j633r7l492JHM1FkrS7gofLr5E7fMf0XlReWwNUdY7VGb+7nlGN",
-	"2+V1hJd1WTPtpUUFZ/xlk3UDIFnAWTa7qqn4+SVfTy0NPHYqDeTH5uIMsrYCDa+kp4T7NuZCbhZ4SoyD",
-	"LsIoonIRY6NfDtFU7xyIoYmXmuuMGJ+gwArmNrDI2f4DtIeZcTBJBwJVCE6WMVcz+IMRqtv4CDN5R4RE",
-	"g05Hj0bZdMSCDDkf6Me2G2i/jY6d/U0zVuJ8RO64kGCXokqmXNLs20eWE4+YdYproxSh9sJxvEQBFxER",
-	"AVT6YCimUiHwkqCcWadl65kXTAVPFiaOk7Jpe8Sek5goF97oMG7wLcic39psRumMqpxS7lNKDgCqCBgz",
-	"ABbH1vjSkyORmVS7iZHgHpXnquTcS6I0xrPo1za6JCxC1F7GQmTj+bsrLW2DYw/O4Ac6QntjHE3hTlmi",
-	"OV6iRJIRo2r/KN8UmThIqmY8gcRRaEqURBgu32hUSiPVcD7VysLz3F5JNxNsfdhT7fW2wsqsNZoaK6Lv",
-	"LUnmd6yPYn6nJQ24HF9VVhwZu5g+vfybfVs2eLdU2GGbpozJ8bWdii4+2EGZ2cB72+Uer0mdVDjNVnJW",
-	"AT98bKTBxz/ro+KzIX+Z8V5HrBgpfkNYo6z7lYdkiTzxEioA2FbZePrbvGHgWWc9YfQPD7YPa3XH89oV",
-	"0m0eqoRA4RheT4FblwrYMZO/iz6/1mjfhXA325tscYDCOOsn/0DlAH4jG7LhzvktEn/FGnMxX1ORKNN+",
-	"K5TnleoOFdozZxOtAYWk2sycnSRri3hDWuUt66HtWm6ac3Ud4kSS620uAHKfVWe4uLIZLcASBA3bKGBE",
-	"acE3MFYsSDamVeZEEIkiPqdMC642WB6w7KMgYtK2f/720hkSIu6jwPqV2bevrq7OfXR1cq6FzKvXxaZG",
-	"+bQt0yH5BM3pJxKhG8oiiXAcayHJVG0DuUhPwOnFhes0Mw/P9yIGRYMMJKmWay3x+j1Z6KVk4dLLqgY0",
-	"9GbUtHrBuTrR2LtaLsjbdNjVd88BkNXnlyloq+/eO2BXX70y4FeMk5/Q6ut3boou+fjOZTIdrtPybVsW",
-	"FgXYSuXYcs8K5ULBeLJabaTO/OFqoIk0wXGhg4qqUmUGs7qBCrxjbU4WmMQveT47Y2HDE0xz2OaHMnRe",
-	"Nc0rWzi7QeB2tXN+kR+9FIS0NA3a4EYU4zGJZRv9QJYSLQSZACcIMB0GJnOBUcaOT5HC06lWaPMmdk2f",
-	"t+D7wJ3bSB68XEhqbkbhr+uMqcfPfDGLywGPPzb10FRh3kEz63c7K4zm1SFnjIRl/0QVLiDnhOkoXqaO",
-	"yZAHzoYHLkgIxgWIrIkrQv1MzsVCfZrSnZkdvHmSwlLqvS3TmkG4nga7QvVPxpYuIdrHBDiYIJh4aXz7",
-	"behK8Qbs/Ozt96V7terYs1/Lk6vaYeocLmZ5uvyKF7P5Dfq9+7tHrcqclRU9vgOaUhyIzNb1sHCVd713",
-	"fvr2+5EAA0lu5oPOs8O628MHoT+XZK+YGXBb6itteliZj5nPiAorXUauYvnrcq1Ybu1BrmKZ509pD1vy",
-	"p9eXJovSDN+QMoeK5b4Jugt1HxMaYkUeSaS1JU1L5NOCiiVwqnCGKYMjBTowKR0qOFW1iWL1Xj83oBmG",
-	"SLCPgBWLSjTHbAlw5B0bnhTdD59sMGZstnGlzhBPKrfaA7IbOeOLtv3ZDvn8QblODkWDQSkl8GDQf0Af",
-	"TeitkimJWyJqvIsv355WeFpoPG2Ho361hxudLK+BPFdH/hHerhCcJWYWmQv8Hd2KgTNW0/uKn8NO5N4v",
-	"ZSDtdx6O4PudahtvykdjWclHBb1dliM8t4s0P/7x+enzZqHmoJC9IQpHWOHtRtGaUSJC0izTyeXD5Izy",
-	"vee1Rqy6LGu+1xQbuXxvjfo9F3SOxfLdxetmSABlMtkK9Hw05aYUZpc1+YReHp++PkLnx5eXsCNf/Onk",
-	"xfnV6dlbm6yl1aIsjJOItBhnLWf12N82L9tVhfWtfl4u+nqHUNt84PLW6URscDWkszQJA1yuAMzQ2aWP",
-	"MIp5eAPx3vrHcx7eEKF//f2vfzOZbu4gnhhLNOEJRFEgWhFOfBJjWbEWXLYWN1Ppoxizqf3TbHU/jeyM",
-	"aUiYJA2Dy1eiwRvr4NWspmEsuIk2324s81HDEa7S5DybN1Z1LH9ExhQzH7HF3EdTPueRj6J0PX10k4yJ",
-	"YEQR2RDVpUj87Saf/3jZCAe1xG/xuBW7PsGKTLlYNuSEWIWzamvtXL8iEeTSPbJ7aI7ljQ36BdAQVZLE",
-	"k3ZZ5azjBhdJTJoy6S054vanznasrHaRiuu91Vrtcsa9pJ9IVJ3DoGbTnDKpcBzXfVWD/vOb6dvVTDY1",
-	"Q5zfTM+xmjVsvOVpWp9owClDPnp1+v0rH7158fz03RsfvT57j7hA797+8Pbs/duHP9QKS27ouQTYjy/A",
-	"myi6pZKLpY1u2D7Pl++9Wzi31VJOwaw88opz9NgkWof7FJcTy/o0mDLo1a6VxTrFJVXJFDDAU8hAc/ZD",
-	"ofMj1O10UgndJtFhHFkYqx0um9Ys0OqBqRefuwToDWae7z2JPN/rd5reABhUmgrvvYFJg+0Xnj55bhzO",
-	"8s/6HXj4sWwuyWErK1adwlplwX5vMkHkUkds4c0h06Og5Lz05vikZYJw0Q2BJNDdQ60U6gfhDAscKiKk",
-	"sU1IOmVYJQK8wcDrhzIU/Kl1ScLkDWetS/c+aKOLYqqJIM0NUZcaYiUhhAUHyM4mwXCJ2zRpEJcxonwc",
-	"F6MDc576e6PRv/789PN/fRiN5Gh0+fHn7qH/eb8qt0NFKG99socqfEGZNDfl1L+qOLl92DSiKglIbe6I",
-	"lWrW52eXVyQC08OJIJA2AsfSCJtoD6MgkUQMF1jKOy6ifw+Q+9NHPyVELFvWTAyu4jJ1rreOMUa4X5NB",
-	"JFtWyyGoQIsYh2T3BCC/lSQe5f0sqmvL2UvRmrCoa/KJhIkiUdkl4nBQyWN3vJWHsLcZwUKNyTbXp3Eu",
-	"zXSti151leiHu6jV0oe5sFWA7Gbc2uC9dGGbf3hpu80/u3BDFCM2m9e9TRGWzshfWemV5agjG3DoXaWc",
-	"WrwLHjeoVGcSANb6cqeexM1cN0q4KHydOmpb5AB8aydbfQ1tXf/LkK2qHJm7NZjyXNEZzZIjxNkRIvOF",
-	"Wma2QGnyMqMZlmki4HqENNfjssXbdHGd69yvnOfHqkytLiYZEq0ZuMYECyKOEyNEm18v3dLJObs2DN1b",
-	"veCwhzc6Pj81bdBeoD/4+1//Fuz7aK65T2RO3sBWjLHtTMBD0EbHUaTFgHTardPnQzRKOp1+qKkG/iKB",
-	"PgZxqBBnaMVtHS15ApFn+rCAyzuTksob2rlkK6NZsPf582ebystc/ChspE6zNzw7J8+er+sq3qxe7TuE",
-	"QBateRIr2lKEYZB2JgJLJZIQhCBzwtnwcBsLrk87677TRqfKuPxY76MR2zNVyCAD9eXbN+d+5mbko+dv",
-	"L3109fpy38+djWlOWlsYREJUrA8lVmTmekSZ4iOWxsv4SPBEGY/XOVIzwZPpDIE/CVrwmIaUZG7LhC9i",
-	"4soXm3MbvPnkjEgXVQVuju0RG7F/+Rd0XEhKM2IvIB+k220hFhpEhJFZOUMsQxToz7igf4Gvhug789aR",
-	"Whtd6XYSJI4c0Y1YNdWZihImT5mpcgy2uokgcoaoUVld0hzKIFkWgjI6VrJxk7mCHLPLETuOYxRhhfW6",
-	"U8ljrCFY5Im0jY7zPEU653Do8JHMGhpp2fkbjFhpb6S1qSSJSQiglbdDKuNCIgKzMSRIeccM0cgKVObx",
-	"iOmNtdJFFu0x8NOIkpjegGDjuog4MfFy5BOVyuFEHxJyxF7gcIZMqSFbTcaSFAJ1C8dIc3TQAT61HFdr",
-	"6WfBEAWmMFGA9ky6UGg6x0vIjrrvj1jgihgFaC+VaDULdIkqOWtFZK7/EgmTkJE1gAJIgc0oYmpu542S",
-	"NhOeHmvEZpQILMKZqc4NS284EYJe3A8Hhvtt4HaoOOHsVtM6Z3LEIGfsmEewAy9enqB+v/8Mvbs6gb0p",
-	"ffTu3elzRCPZRlAnzRBzgE0NE92Jq6/1+z9LrufhKsntj5ieaK5ImynyZiIdICsNn0ysNG0qumm0m0ZB",
-	"G8HteL5MmRyiDjr7wR+xrrvu91EPZRaPfmrecBlB9a6hEXExTI8kCgxyA7QHWSrSZEj+iOkHt/1clhdp",
-	"eJkjbaNPrNMf5ljeGP6EZU6PaI/Y+bsrvbLWY9OIT36BEwF9zLHmEpAh2tolpOHZtmQHMsFnQ1sTYcQA",
-	"bzJVxaiFMqV6AinoHT/TmpVNzwvMIziNyHzBwf2i9QNZul2s57Qg2PoOwVdFNVXrsRreMY+WI2bvGnsD",
-	"WyNJkEUMl/wpN3MoQntzLG5IlBtZtS6gOYlcMmBgdQRHiE9GzBSNBzhsOLGwl29t9P2LKx+CfTQoz1+8",
-	"fnH1AhaHpn2j8RIZ9b2NBr1nPjro9PR/+vqTETvoDFKeovfxWB9OGmPOySXQCFy2jvWPwAKQnhnneEqZ",
-	"PS+0lCcN/xHEVJ1niLBbEvMFsShHAWQfdhFv4D4YHGmKTJgKXDQa+Em6Qm0aA2B01hgAOc18nHNVhA8X",
-	"gmSV2+amPr9uLIimKBOuZK9WciLFueALQYnCYtlErHisiJjLnLe5l5OzvJx24fXanXYHQpEWhOEF9YZe",
-	"v91p9z1QdWcg3T2Go7vljm79aFplzXGYJYWAwOK5307rx1HOTiP71bFuc+76h7I3eE4UxPfWeOZkTR6/",
-	"1msFLjkbGjo/0I/gf2s4gZ5Gr9NxkpwLv8wxTc0sCzH8qWtq1/cypHzQWjUYx4wiOYfKmx88LbIRzSv+",
-	"Pe/SYBLKMWNBszYyZyjO5ZI1zXgc8Tt2LUnoDfudThaubTVurZF4T8LD6IAMJq1ut9ttDXq9XutZv99v",
-	"DQaDwcHBwcHh4eGh04aGHmSV1cIE+vv//j8ohdH7/NGWwTeps9fpGdmiLUFzAqm4wm8+XfnPvjcwmK7q",
-	"Nl2Rx9/hyJbSNJ90N3/yjmEr35HIfNTf/NFLLsY0igjcJg56zzZ/ccX5G8yWFjrYYAdNZnTKFBEMx2n9",
-	"0oMm8Flv93cM32Ia6xU3+pcp2mm3Tml/aU0FfI0/eMfFFx99ryQneUNXvxGcjKp8nAJNLsC33Jdt9ALU",
-	"2CCj3sDcttnM7E6aWt3pxn8uRzZb7/TcIfgDWdqNDGvxHY+WW+7hX2qzbtpxO+w36774uajQW3+kEmvr",
-	"fqVo+YI8bAeM1nEvm1bBbKPl187DOg142Alnk5ga09eg22CIc1O2/Irz11iYGMVBr9eA6RU26wVJpJ3X",
-	"b5DTmg0HRvmMqy63ZLamfq7uuCRRPf6ZRp8N842Jqoo8h+c2hBiGPkILq49FJKa3YJcxiRFAro4Edx5R",
-	"RR5seiry4BLDGNSNH3315D/Y/MVbrl7yhP1mKdEsxcNQol8tx18QY9+DoEFLbe4OVFptHexkkEx1lca+",
-	"J2otgXW+nUj3OJF+IyfRP8FW/J6oe+7DnPi9pRwMsu8iaSSyH9k6ULZmfJ0hamUfm8wB5a28q7hd2G+H",
-	"hf1mfUa+wCayyQ8aCcpfIVuqRNNXypdssq1/VP70y4nWvz1GaHbZA0rHi0XLXW0+nlCQc+vNji9tg5W0",
-	"Z48kWgj+ZxIq6ZvyTaZqk0uhZIzeMXhMhXw+pozUmCcXaRJvN9jWpgvTx7mBB3xTP/s/r7j+x0s0KUwH",
-	"XN0Mryjlos3KQlH9LfhTZTs+ZTCNdzjAl3qrft4EnYtYMhcjRdj4Au76K+FyfilbQWU++twUY6H1Ii/V",
-	"ryi4OleD577cEsDUbf1zAyv0r2muzjbTh5+zya7iBnaITVXu9Tq9w1bnsNXrX3V7w05n2On8B7T5RKLr",
-	"7Cqh3+60u/1W9/+KyLjbS7qePaoOokPyZPK00+ri3rg1CPtR65k+uQ7w4fhJ+DR6RjoTWA7r6F3uspt2",
-	"2fMKOdTrAMv8xjxBplQqscyHEz6WM754jBd02G0P2j20ZyIwULfXPtiHfR3eGF88TcdSxiZqBvxfNvSY",
-	"tQQvIa8z7oa9qE9ag8lBpzU47D5pPe0967fwYHwQHkZPyNPJM8+UUjUfnPz4otXr9Aat3kG3C7lYnJzg",
-	"zUlEk3nm2pVuM5mMr3NLWSoKeT1bTilhxMvuguy0hugdg3qbJEJzMudiiaaC3ylbgiRzT2IR5KWlDF29",
-	"vrztwuWQqQvsKah9uM2lAewXy0XXXRs4Sv12bfBlrg0m2UGWntKLRepRtF5fqT2kU0tW5Ul9xtJ1zQqH",
-	"unR1EXbZMJSgeEqgSH61cWHlOL6/jeEbK/zGCh+EFe7ECDcwwW/Gnq/E2OMWZCem+ZBGnkuinNMOAPQo",
-	"9ZXcCzRNBz4KgCkFxnHN1vkO9g1BY5ZVGNNs9ghh+HfEnI1I8Ln1ADUeh8YnVPNrWz0AM+vPzBlBYUyw",
-	"kFDr2w07XsJ20WAt5YiZhFQJUzTOqofPcGESCE8xZUc5cM3XWZnyuxlWmg1ArmcxYqYfiSReGs+ZSgNW",
-	"9XGxox1Lo8kbem+5QoLgcKZJZZhmOaYhQQwgXGAhidQzFgkkYs6lfgB1KeVdbnY78o4vaeK636m4zZHX",
-	"4Cx7MMx/lSdYSgVpclcbqgSBLCWc9B1O/tEOPGdE/Ec9+P6JjIJXRorf7cx0btEVqobl+bVKxlXJBEjZ",
-	"lAAbsB/6iJF8IvXAbvLAnnE2Vap+9EhutAdeWGgexhz4FVuOUrR/+NkbL69lPr+BYWbDbqkMSb225IxQ",
-	"Xas6QeR0GutlGIs9P/phL+qSjjkwWoPwSdR6Sp5NWh3cHffCfjQgB/r8YOTOJa3+krydaP5p4S2wQd9L",
-	"FnrXkuh6DJyYFh+ZumEw1uGkS3pRP2wNxge4NTh89qT19OmTJ63Dw4ODwaDf7/W63e1NKi43RL1Fxa7g",
-	"N4PKlzGopHxGhibhpUhZw066QqU/5ikMYphUcZxhmioI4kRcvqAAyBOBOPBfE/lf+jlqtcxeQxAH4o9Y",
-	"ALF82KbYCFBviAKTu0h++NguJZTRusVKOh/rKm+DOQKIl8Ejdnl8cfoS9drddgfFfIr2plyS0EeXZD4V",
-	"ZOGjEx6RP77++1//NkSBSJgezgadBWkgAxVIC1XykY3G0uhrOQYU2KgbOyMqUUQUpCfOlJiIh8lcqzUJ",
-	"i4mUKDCNA4hvAbVlxEYs2yO5kCfjcmVYBTSPoIyMOzOO0mIO1NRmhIiZkOtu3fBOTRma9XkkUXCsBVJs",
-	"GD/U0TELhASZEEFYSFDMJTH6lsJTwG1E9dL7SHLraDtOaBxBhR5NDaYDG5kAkR8Wxn0fkViaoC6zHCJh",
-	"jyD0g0sKprd3F6e2EQzIefzIxP4AXiAQy6lo9o7N4olKlCwkEcrUVM7jyhUYkgqSpk/09hAQDIf29Aj+",
-	"iOlFhar+ed0CCghZu5N+aZIgOTvWfhudLQgrXfnYCetuEWUjBsEdDhD4YSNyAWjGkV5dIkD/HBPIkm7V",
-	"1iOQVz5lEqgLFMGLhVZxR4xKZDTsCm01hUqrranWauhzzKOli1xJFpCzoYPe0O+q9VZ9bqxIGfd2l/Yf",
-	"5JYy2yePpN12vglnoQrJGU/iCIL6xmTNVixezaUnfsWVnBUL8qehC9J3n0ks6KRxHpVK3J5rHEgTs3xl",
-	"u23Q9NKM/HlnT3SbDkf3ov9IjxSzUzOWue/lijr+zqEijQHSvbatQKC4IG0upo+h2xYw3zYMq5VTZijH",
-	"Mln42xbm9iCeL2c0Nm8Xs6WkIY5f57IxYMu/8s8SQW22CH3CPobSRvKxgWbKIUMAmdq2Mst4Neh9BuzN",
-	"s6yGinzSAtzlH1+79OaGBpTLNJDExNwF9DpdEHKNKPazFwl6a9JdWOIB3Fml3EyHph9WJKkpHi3e0HvS",
-	"Psid3+nZ7Xsn71+0nj4zlQFmXKhSMqzcFICcUciZCd3WanUis0mhNJcBJOmxBv8TzpTg8bngtybG0C6a",
-	"Y9nvANlu9adUzZIxCLg4nBOQcrUE+bEY6dVtd0yaJqDvArldZVICyBV5assfVs3uETw//cjkvCsbJjzI",
-	"MpkSoM1C6NIOellavZ1uLeyY5qlXkRDvw8+lRGRVFzariceq7mDSRGO5G5Is5Zdncnp5aYquB7G/rCTw",
-	"KlmazMoXRDpv2AOtoJlGcWkkS3vqfIkoE8dAGtPTN5WzQuXUP3NXhJ32QafdfXhVdBdFtE4JtdmWrCgG",
-	"xA6ZSqlC1t75DxpjU7M38hH5pT0SEQVepZ5y4iNUdZxTBSm3UK/z7En3oNcxdSRytuRBt58ZfC2GTAeK",
-	"cxSDUbGQ0KQuitgCJx8rzluxM0Y2I4Zz8+16YwTMSPcrtJzNnEj8TxliZFR7rTEV9Pq15oM5/tTSC9sy",
-	"JDB0JLGbSXWz80bJlpqlGgA7IWhjK7t5vQNHqtncz0757Xj48hbJhzwGDP1882v4aoJYaqyXv5yjg2ZK",
-	"WcHCNfklXEaWXEElBZX4rSHM1ZNYvbY5ceXKSuBVuBQDTzMl95xT8WqdiqeTvt6kuNWLBoPWgHRx69n4",
-	"yZMyI6gyarjqhPk9tV2R4q/zusgu4AdX6toCvTDmmKxGjqmokiu+1JBRl0L0bAayazUTRM54HHnDXq6Q",
-	"deMV0m27uDfuh4OodUAOJ60BfjJuPQ2fRa0O6U56uD8ehAcRrKYi4hbHLkAnXVLIKXxHxq2F4FEL7AuK",
-	"zglPlGna7RQL0ldPUa+Bu3RrzHGBsNdd/Zh1+Xbz82VuftIyiI5VWkaz0w2PiTSXWS1/hrDhPVlCLCpd",
-	"ri4SGTO0NLcPhiBcgfx8jacR2zunbHpiizhcsvnC/f1KqfTvtPqdj54zmT51Naf2j8xZAaO7TGDSXXBo",
-	"YNK0XW2TgRHa2BSMVaZuM11A2K+cDWQdu7I7su9XMq7t+c3uPGQ7nvBF84R84++78Pet1m9TVpKsLNy3",
-	"pCT/vElJDBk0PH9yYZbm3Noq+Yg5kzCL4ICxl0h1WUYcV/+WX+Q3mF9kF6JqkE8Eej1K04hQlkk1G1KK",
-	"1FBT5x7HlmTzxfpjy/c4jYww4iJEF4mxnJjaGdycLe1++7DdbQ/a3Xav0+u2u932s3bHs8UBoRCqN3za",
-	"Kd7I3fbCf4BzUSPxqzkXfxPn4T9NtMw2LORLRMmcF1LxHm1KgIJMvd2UIUFy3NCefDyOgIHB2Venf7nU",
-	"xZq/1OVTyfjYjqrKSj6Qws7s9rbUEb5oipQvqiPY+f/qzLDbezAtof+Q3NAFU/xjcsVvCVk2J2R5AM3g",
-	"cYylaom0kGltzAUkWBEk1BzWND9Cg84gV/sYdAeodgJxWiJh9YLeayyVrZ76MFxom+0NjnDXczn1hp63",
-	"AyvJl8nvtg98jycKDihvwdkUddsH8/x9fcfwiFWO1x32t2YGFmk1LEFDJt36fBOUvgIDsl0QfGcXxRQS",
-	"+cUkp/JuFwlsn91ksEqD9h8TkkBiB0TncxJRzZhEwo4QhjAtItCChjcSUYWShSuGbvP3lywNaXWXQCTs",
-	"mkZBG0HvpkYHkom4pbcE4ovBw3SVvVwk7AFtzQWu1PvSXOknmKpTAQ0GtELamUwI6XRa3V5/0Brgcdh6",
-	"FpFJq6N/Hxw+efoMj7flIQkzeK1iI+bNN3Hin83aeJGw9FKK8buGzKnodRRhORtzLKJaSeKVKbtiZfzc",
-	"ZT9haWZ5myWmJHOkbyuFiufpyA9zx32daiH9gZEQ5DXUA9HqgFYQLDDXkJlEKyQGzOv0jTf80DzGLwX/",
-	"0q5Hxca0r77d8j68TdRhH7lnGfFnhLUxY1JK/bLgfrc5sSFEz9TFF/pQJsz6jvlptkBkk2+oRPo26Qfq",
-	"d1oRXiIlCNvomPdwG2ZKmB5mg1bvMjXqbVHIa2A89r2ILAiLQKy+Lfnz+2vyHoiEQaVjvfCCz6kk4Jqn",
-	"tOhx7VbgWksuiTDlIfniOpclD54oHMvroovh58JzVz4UgisIi677nWir/V2J+Io9fm4A/bbHH3yPH2dE",
-	"nO5M5Ohip+1Obg2br9ndxyhQ5JMyzVpSCYLngY1lhUpc8MJFdEZlFmQqEAbfv7hCGWMJkJzhBdk/GjEM",
-	"tkzOCJrwOOZ3EhRxULxT71xpQk9d+TuITUFcuLd+et675lCEz9ed6xPPNNXvqUQ4ikiknwgy57ck2tdf",
-	"jxM9ET5JO5jSW4giZcRMr42OUTCEmpTBiIV8PrdzBkOtiXPtHqTlvJAJIdCoMmUXpWNtgSBKLIeBdUrZ",
-	"m9M4pk6LUHzE7jBVaEwmXBAtMXDGSKgom+4fmQJ3BtszLFEAfw4doqFkOApoNAzQHrZhuDbudMRsoyEi",
-	"PyU4RjTSwgv8ad5QKEPHjO04iLDCwwDFlIG74v+6PHvbRicWN8LBIZbo+Px0xBaCh0TKtIKm3vxTQS7/",
-	"+BoFr08vr168ffz27Or05f+/0rPmEtD0whDhRh6+QooFJu4Z7KJ+p9MZsRErYmjEaDREB5Nu2CE9/Gz8",
-	"JBqE3f6IwWzRz6O8eDQC+WhUkqJG3rCvnxbFppGWm0YrgtMIOKsGwxAOzD1js2U/yUo7iFltM9NvzPQL",
-	"uMXd5lmW4YRoTxJxS0TL7W2m5P5urBUIass6dLagI8Slmih+iHBHgSl8HKSpoLne7fLaPq52JQY1pZEn",
-	"MQyL7sBDOdetYRLSuBan+ffTDWcrUFR4DmeFycsUP+Y8Jph99TmI7eJ9+LnRbQ8YX92eBvqxDy0+8nf1",
-	"W133uKVwyLb9le5u8NSWhb/1hlpGhU3cxI23seinSWmd7y6g6xuP+jKuuzO7jx0PMvv6no671lvX1OGA",
-	"tCiOXo2TS1aXI6vVkTD6U0JcEo2s6HONw6yG81f1l91mWzbeWVvtmS/p2/qPy5e2wfAm71MTEfPN+fSf",
-	"2/l0ZlhRAw6au2AGvvsY05bC4AtSzVIvEibR8SlSeDoFtfEWAoUr5DrjmgOFoMFZB+od7WFlLMS9Tme/",
-	"ja7w1NQtMzHoI2ZTFDEUYDoM0EKQCf0EDNvoyXo4qB5u6uDrGbYRZEMC7XcKDowKqrujwNiAKjWxY3qF",
-	"pzUS4y/Isg1bueYsXqZ8sqF1Sk/guyS+STew5br3Ewiluk5k5A077U6nMzCOPDaSNZ+eBtNrx+4sIWle",
-	"aHnuZ+tRFBFIktJpP93F9yfLI35j8sng6VRD0t0FRXX37+dEtIzZJFEhn5NvrPOflHUen7YgqVscbyN/",
-	"rnDPbfz29Rc+MCsb1Wpv0KjY5MRvJc1vPvy/RR/+rc/mBh781fHV3xNVTSmdb6L3A4revwmR+5/Gv735",
-	"9voKvNtr3NHTXbujVJnbNOCPvRWZf0nf86+DkRRLm96Tk/QfkJM45/B/SI7yzTe8gW/4PRR3cBXNae8P",
-	"5y16LG9spKlNL00idHyKFoLfUq2tT7hAGiofnV2CEEvYLRWcwb2xnsqRUe+hkzmqVPHb9Rr6F/AL3ZJv",
-	"ba/trirSM4vabXhWBYf6nLEoTIer0Pi7G28B4etd1fXQaKK3dOrup+f1yDkDQ3Jm/PUXCPzmifqF9Gen",
-	"jNyHh5l4iDU+OmMsCMJC4GWW7G410gXxiXXcsElbJim9oj2rcadBL2CDNMLafq0iZeICXJLc+zGVD/8A",
-	"MTAf89yFKjKXW0XDpOmzYCmrWM7rfGSM/KZjfT2hMdkOw+Es22C/mPpVZhl8TS3yy6WM+RQRpiBORTMJ",
-	"epvPf28McfkKRG0U6LfB40DxAMkFZii9txigGU+EHLG9iEywRoOCIC64uU7Efhu9d9F10oxsRxSISsQn",
-	"Ex9hJu+IkCiwrlZDBCqJra7BuIO16uLC8SK+Q73zl4LPmziYXPEtKh89lBdKZyWjgsXCVk67KW6q2ElG",
-	"Bd94yVdwW8mFIDEovHr//pr8Q7L5ojUnStBwDR95++YcSVMhIhMuINXGqoQxJuqOEGb5iPE40bxklWkc",
-	"Gn6y30YneiNovmAcUlQimEnfJsCJZUGEdbqtlVAu2Xzxxk7jSzKHh09KuY0YZL6oT3Wy4NTF8jRnHHnU",
-	"VQXywOITOEH0QnzLavKVcJH8wvyKHCRZGFG5hnecE6FVE6ifNEEyCUMi5SSJwVnaCbg5XwrKIn7nI0Gw",
-	"lVMEj+NkIWt3/jsz/gbv1ys6d50X0+Y+iWqS4prGBddWy8G0WjCYgcHBVP4xv6CnfidqWPqnAL6p4vMe",
-	"huwNXmm26Pn1TZ48x8u1DfodaOFKAd2HYUlXGajb6TyFfCEQwrQIlTd89qz99InvUAXIbMx27LpVcBzz",
-	"5huL+fVZzLneo2bBf3EWkwtNrasBUAzD3aPslkhFpxiscVwgHN4wfheTaEqifTReIruBiyqPb33t9fyr",
-	"/etPU1A2cBlbi82JOvtoTjCTaC1gRyjAcRzYpla0AjtEu4YzWStFNWeCCN+MNdmfBQg838sDYOw5PL6F",
-	"P3EcN2RgBcwY5nMJkJ2ZMWvfn5aAqW14XISytt1FBn59X3pen1frx0FYREZELr+6C66sXQMXfNlYynIf",
-	"NIfB+TZ8uZTtpTMST9OwEyxRcEOWQ7itDY6QIAuCFVx4wNRxjPZwHKN5IhWaYxXO9gvn6gdP8kSEZIgT",
-	"xTVBkU+LmEdrg0mAq1Ra1nIzOej29SZUmt95Q+8/P/zn8OPvh+1//Z23MkPAwKnpo9cpG918T6pl7Gr6",
-	"NZH/v4gR4VcJesmH/Te7nAYt5Vn0NHwyPsQryT063W6v1+8PBgcHxcryoaCKhjjOezWWeZG71TEEoxdI",
-	"k8znrGhQTsdBjCDxP/+94CxCiziRCCfIpnJ70DAYx0LWhcLkUjx8C4f5MjWMs2PXSRzZUbxTWMwZBBXn",
-	"w4zHS6hrh/YCuL4zRBigf0PBHLMEx8F+GwVAiRAZ4wasC4Vx8P2qvtW5DTjHf4Yqmm4vPf+f/54KHMGn",
-	"qHS9ut3W+JUjXnZkSA4fzbmRIYM8P6rF4YM63qWUtCHuxVHyNwfuf/LYl4ypNeeXxYRIKcNdX3vN+d+q",
-	"3CFoLnCgYDedk5gy4iMeRyTNHGFul6qMODmWeU9nlZy6ULkDDyzv2MHw2tR/b+scrw8jU5X0uTUilVkc",
-	"E8oS2gW1Rdu0WqhpYejJpVRkriVzruAWHCoGkzBR9Jagk4vTq9OT49fOereWnVZeoztWmIPBcM4cDDim",
-	"IclAeENNr5whIIOfkv/5b1DXa3Hw/7F3dbtt5Fj6VQjNRduLkizZcmLLGGDdcXYToDPpjdObi1ZDxaqi",
-	"JLZLpIZkWaMJAuzVPMBgH2DfZd+kn2TAQ7KKkkqySpby55oBut1SiWSRPD885+N3Sns+z+sa7c+7PN+v",
-	"Yv9mFPpTqkdXVbHuL/xl4Y3x3Z6xjYtBqT/+8c+FqFQLFcEX/T2wWEKQpVD5LpnfbV+uKvb/ymh8dx3f",
-	"7dchflQgu1RRVBbb9wIzSWESSwT4L2SWR+9qJOATQwIW+2rhiHkENfnjTB3vxzE78Tbw7koh+/w6wZug",
-	"vTl9tVR/bqn+bgRzX9JImzHfANu9nRKLGo+yZEQcW1s+jB+kI0K/fo0kkZJy5pHVU2XBumMMvG0bz1DX",
-	"9MU+7j0uXjw0wzag/vN2ET0eVDrATPUvoI2zVvcU/HaxzqN+Vs2jtm9dIrgv6huKXwlIHmGG07mkEsWL",
-	"OeTP7UjT5gTyUOuvqr8ElsYxQUYMPLEEKbZMt3ltedjZWmAvjcAynj9OpW2jVUKIyKeF1L7RQ3qs1O4m",
-	"l85+EpaYczNXOC0EtYIQ6pd4Ca2s4znUX7rJqS3pt4g5U3yKfGGemI1b2Y4G+zzKvrARMT+HztI5OiKp",
-	"JFowj68MQSvc0prRmCz4qejDmKZO2oFfNX+9lPNpn02B1MfxMCPFQTu4WJrltuZTiaI5okqSdFjUmbE2",
-	"n0qjJxAXC8a/z6wPbelk86uFDE8ICuMUZ4nJPOlhpRQDPCDETI0Fn9I4bKHr4kczqsY8Uwj3mXdj8Y7M",
-	"8/c9b5/ppmEixgRNqJT6b0mUnpxy5lYs1Iqm+nLJrWVv5PdMKjq0P4CL6IwRBEHSv2awnHotCRJ4ShNQ",
-	"xG66Gr2Gmd9GRSUHU3KQe+IHcLy8t813TWPP7hdMilHr63T/ii2t9X+d4NrW6GCh9mJ1SvxBq34PGlxd",
-	"QvxBYMWFTlrIoNd2D7Ja9NvXE2h1L1GmWzouW5b7nTn2sI7Z1JHYfVUHMntqj1HYrQKmB5PzVRGvJbQ+",
-	"C359QrYnm2yS7XLfZC5JIhFGjCuyfIS70i/B4UGc5uypeZ2QpWit+RodlYlxjBmKCBLEYCoMkHuG5yXc",
-	"CtdJ4ibpFwd++HLHqt1gFpU1gq06fTjsIKCN3FFqEVlyECRJ0OB3FQlsF+diM++MIDEXCbFVK2o9WZ+Z",
-	"tgy4JwnCRYgql4Gd1PMEUy1+mMWkae76PVTuxD4VIMk5I1KZ8Ju7b+U0bTpHfAjMOcWFp9XbV2+K3j/Y",
-	"zrcpdWKHYIoYUFn9TtUmEfbGZK4XffV1Trw1HORr+OvHBh4OSaxIMnCFULZDL/4WNAhLBsuqsfu+fbaE",
-	"0R62h53h6fBsOUyFcRTFcZIQMhwa5UyH84HMIr2SESysiYLB1inrycNe5qpbL1CSpaC3ZTadCiLlAKdE",
-	"qLw9B/x7QyVB//9/6HeeiUUo/Pb3RFb25qYLI3ba6+sih7ku4u1wN9WewntT8u1OV0jsZZAA3ES7MS3N",
-	"hZOIlcIqxRdwXy5y1QH8Jkz83wzNlZMzlIKJn1iAnKNBWct1l1BWduWXZfo/oIbZSjfsqgZ2VgIHdG9r",
-	"db3HdXroao3ji6gv1jztojKrlmUXw+JxPpY41NtdudG+csFisgIDK1P8j0xI1vrm8PrmG9EzT4ZJfz/y",
-	"fniWfcPJku9pk3+ANLsZ2BXCSPcBpVCgPrIedZrmpm1z1sHEp8p1yo6+4FqlUJVMfmVUByTvP4AOPKt1",
-	"4JoKAN+pLqxrAGxRA+Cz+VknRhHuOcFUpoj/+Mc/C637SH38Ap4+0OH+oYJaL9xQa9F8cucgWPrPKp+E",
-	"JXsWTl8enQheIczmtjynTepuFMCXLPkc0lcV9l/BhcidgHwOdjLlNa6j1hXluuIlS0oVBWKHUxbg/R7M",
-	"lptbsFp5VFUXgFv9XhSGRabX2qLWFvtGdh9KXxhO8xPHuL42tGopqA0SwRDab09ibytfhALPQktdL6E2",
-	"CNzsyVJ1ZTXGSGCWpVhQZWpx6CdRlMV3REl0ZPUJ5OtlgGy9GjSh7ATfj04m+G+BJeI9DnTLS+zYQMwZ",
-	"dsZ2qJ0kXFNBA+rQrCXKL0mFGLZ3nzF7S8qkMpRFTry0HKN5HI3pfnk7FyfhR1ghJOnfyeI0nOuNVv6a",
-	"xVLP17D0CjzzSHrNf3VMg7bdzlj/owKZuL+yhvj2P4thvIMeHnqq8wa6fuix8+0e67zimdjmuRs83wtT",
-	"+Q60XhYecxo0tDQtgfw6RfDMX9F86Yuy8HqR+KMZ/xZks8RSvqurQX018LrRSJARBCxFYT+wUZee3Xph",
-	"bM/G/IC2VZzFOE2bzuuU29WAs0QSMy7u5BTH5AeZJwPWYOneQj+3eTePL+W2DTEeZgkfDl18un3Za7dd",
-	"6Ps86uKz+DRpYoxxsxtFUfMyjuNmkmgXVDuh4IZOyCRyRopMME0dQdy/28G0Yj4pFPA1cMdpjeI+kEoQ",
-	"7UKgGYn0zNwTIWhCrPAKruAVB/YoUbzJ6fuOl7HMn7MqeUbIXTq3EOG/cwZdTYigMT55zwVnim/JTFy5",
-	"oNziSm5TU06bc2971CC0Q4DQOGvqdSkm2lMGb813O8LO9E5epCBGN8afkD0Uug0YoqX9F6BwYdeGyGza",
-	"oM9CXzBDBHLpPw7CEFpXFwhq9A+afAgoNC5QRIZcEO2qt9AbI6FI4TvSZ8YNpgxxkRARFLfvsVrpoIWu",
-	"URhnUmlP232HGCGJ7LPi4RR8wAGUjArhwkbG7hifMfT6+i/X/gxwqLHrRBzNxlwSwODB9DGuDPquz6iS",
-	"FoJnbtijbrvt346H4uVljrRBhiyJ4JfE2O1XP27tsSzOwJdghO5+H2bm7JBmplvZE102Lpthck7X1UC5",
-	"J89AvWz+trV+Xthm2RXOgXHr6Jpu4HNzSy/fiug6JUKhKU9pTOFLrJDgmbn7RxUQtiCDqDDqXvBsNEa0",
-	"hKPadLCi7R/OmZofJvWB7ctvUbMUe9iiQfm5zHeuIQY3G3OoessQ9Mb4DB2FcSYEYWpg9rhxR7I0dbxh",
-	"EU/m+rMmYhxZWxR4jtaKa9aErhgvnJ1Y/6WdnFl5Ne+HdnHVkMvCC8GXW5vNIP91xhT8JjdalwvmMF+p",
-	"Xn3e3NN5c0dP4IYoPRcPHC5hU2ptbNc3Fzkzq7U6/Gp4zXfVhYeAtq4ecK8QjiTsH3czHw5kEt0RMtUb",
-	"jAoE9ckCk/WwQgsHwDCXuDDoM9CvI3pPWIAEmaY4JuZYS6WyxGsST2y2A4qfab2tVY27JT53lAEm3Fd2",
-	"KDQwthIFu8czXcSjcg30I4826Z9dFMmOOqIKELfEZzI/r1FmTxEAusfzw4m1PdsF0qF4zXqL5dU8z4+6",
-	"ZblV82MjDo8PrXM22MWpckMcVPF38h+t0R8bPbQdoteLU7VF8PrF0sJASfhvJO7wDUrkh5XTS1XXQIui",
-	"ZJNpMyG6qw1VfBlBhCkxN2vKJlNjhoNCKm30GWw9JNqokujt6xuIMIcW5xGWZ7xu2WR6Y4fwaJGsXOJJ",
-	"/8CKVKfd0v/vnLqjyJY5avt6jd7HTwVbxXLp/x1EsJiYbZNHdiXRUaE5j2vZO0xdfzPXUDmaKQ7gEid+",
-	"+vstZM8C99ZI3QueMSj0y4dQZ1gG1vkNChLlAEnFxcTQEMy4uCOivAz/rSNP2Qf57cArTnsauA/NSBq9",
-	"tq3eJs1tMj19SaN3dho0hpimlI2A7MT+bYrUn7U6ltW80TvrfjJCKX223U7xQOf0U9Cw79robc9+bitf",
-	"3+vFJbPyUgRmxmuJOQSMMAfP6XUrZOUGy3HEsUi2FZjmFI/IQ+xGK6AL0z/8dI0Vgid+hrarHpq/JGuQ",
-	"ebOBnZRfPzaKnk0kCywZjuIEYMTnz55fLDFROzyxtnpyMM2ilMY55m/MZ4Mx1bI9HyR4Lhu9y3bQkGk2",
-	"8grzedVrYRoVSohE0mwKaRKWv1UUVL0Sm6h67FLWknoIjIQvLr5d8z/eDSOhd06Ijn5591NT4iEJUMbo",
-	"XzNiOMA8mb1CGCWZkYGFWgDHFupr6j37LD6tPvPgFvlWDhFsZRSu7OUQXbYtpz88iX559xMKrZo5+aiH",
-	"+ikEmn+JGO+zfHABkhxh9ys9HVrFpNnIkAfhVHIUEZSxTJIERXN7NDUoY+9X6Kjbvuwz+HxGJTm+QlNB",
-	"7/UbwxybGgmMkARh0/7CbFFRzNd6DEQhTl8U/7CqWqrrkOoa5JCAh69Tz1afo4fAA3or1sCBp86w45mE",
-	"ShbBi/v5/lslzID+xRWEFDxFXdiErkGLzbBI5DpswIIWrHEB3yAu4LE7MHiYtwlscl4mvRjuhiN1+Y5q",
-	"P8KUfGyMBM+mjV7jZ8GTzHAk71q7vB13klNyNmx28XnU7MbPkuYFeT5sXrQvXXDrvIhQ39IiHS6gIE37",
-	"0/do2b4Ji/ZkuJx2levDszfl6e01We0WukaMzFBYdBRCxtqlsI354imUBe2zo+I5BO26+DkVKKRJaDqg",
-	"6riF3uA7U4cCdJIRKQAaCWLhzwvnj6DPvDOSQSthtnrgGGOLwkuz0foM+ZJq29HjL5H8Z+0VOf/jf/4X",
-	"3To5/7CbnB+QWerQXv6zbXThPuboIVan71In1in9LTid9uLZm9j/2lSGECSFbRZlQtqreMBnFmgFSqQl",
-	"nr9CoYn4h2hIU5P9YBup529Nzw/ck9biBxewLceMzZpwls4DNMSpNN+a6qec2cjLwm1iI8Fld4ltjsIX",
-	"SZurizhPCWZfPfO8Wz6fbN7lcC6DFXa9s6ABtSsTwmLS6LVbFxdWMZIOOSVnpPsAZYXgXA1inEni0E6M",
-	"qBkXd5uqHnZ65xfLRHn51JuSuI4ir9OtFG7mYrIp0mxmpw41HybUDGtm53hB/cAHD+aE8kRghdu4U8Ej",
-	"4tKlV3C/LCUhmhDMJGIcjQkWKiLY+Gc2Mp0SLE05onJF9MEO5PH3dUHwBuRvJM6U9mPaVrgu8UX0XJ/g",
-	"NgtXiqUa5K9Qhi8+AyFKeV6Q9e1/v0I/vrr1WCB4mmqRz0QzGstmp4xmpjqewUzRtliGPJ1dy90h5G6W",
-	"71cncm4HbytzD4bwilW0xZfjFFM4uzgUL0sg0gKylbhPJ/w+L/9lTjBrkQ0mNmT31TZxvXdEQaqoPvx/",
-	"BcXp9FIgbFd3242YR/N2OPS7zQsZs/U2472fiJTOasQ4TYn4QbrqyB4k1X2jh4goA3KhIL9jYX1OziBe",
-	"4P+aZ8rvaESUROHHfqP4rA+nzr7D2ORfDGjSb/T6jX7jU7jeHtn33BPqx++80WtcdOIkPr2MmufdzrDZ",
-	"PX3ebV4+Ty6a8fPu2fCsfYZP2+eNoOHP968fnYF5yUaUEWLpchaWNj8Pk4Vndum9gheYT9c6T7CYz9oi",
-	"HcYiLYjSzN++vmKwH242UrpxEmeGDOjXj42IYEHEdabGWp7AdSHivvysuBB1z0Ta6DXGSk1l7+QET2lL",
-	"tzvhDP6NsWzx+7H+/OT+tISa6obck5RPJ6bw5sONJeR+fWM/8Rin6GiC7wgSGTteaLF3ctI5fW7wq72L",
-	"9kU7b+e3fP6WG3zDGVVckMThC00k0mJ5LWtOgADtKImgRDqGswDFxZE+5SNjyq9fI4VHI8pGrcKVfMXN",
-	"/iqZ5ohIhJXC8Zgk2uDDKNDRlLJRADDjAOlXC5CKpwFKmB5hKo8DxFkzIRPdpciY6Ruv0P14Y7AcP6uD",
-	"eO3Am1rJe6hOiRIi6D2xFG4F5NlvFVCeZW3aQqMpHZJ4HqckWK7yl0/XQrl0r+mi9t9q+x/GNB4XEFB7",
-	"QxrNxnwS5JekZ/BQPMaMkdQf9OKl65Lm3y7TowQ544dcc23Wa94Bz0vW20ShucghLj7I6MoczIpINYSp",
-	"J5Kk93q2BIFcEEkQz5SkCUF2e/vL4QesSvpP9VwkC0SGcOXcEezrfiB+oF/NhTzMnvR6KaM5XO3MIUkD",
-	"lDh4I7LaLkCp9gagWKjduoX1bTqthaZcqkz4e6IASq72dxvrlxNIkCnXb3D0XtD7eYBur9+9/o9jRNmI",
-	"SAVFcBXXx9/fSWw7H1KWUDaSubtCBVKCQjC42DTTKcr1adnb5rrAP8372Q195NZ6HwnOFYLQz8LSwWF/",
-	"jZJw7j86ssdS7T5NOWVKHlvWgMyc0VdE1HmSJVJUuF2F3UERSTkbSaT4UiPW6qy2o33FEKJho9AjGEMJ",
-	"mUJZOM7ghBMa5jug9+mBf4j03+BNKmUWoJiuPou0Z29WyFIS6hUSBEY4a6FrtpCaAk4fCT05+ktIAeWT",
-	"Aoryqs9mgirSBFiZJLHQDqdudYLlnV49icJ/s/8LtSObm/BWn/XZn/6EtG7us37Wbp/Ft+A63ZAhZUAd",
-	"i4wv9Y4M/9wvd7J+pmz0Auaq30ByzGcf9HDesnT+54+QrUEn0DSxvWm9u3tvt2wyrdKbtjW79/ZKqUq9",
-	"qfgRnb2PK/WVMLl7XzdMVnqv9BF9vU+37WvJuIM0SWDeVAJT9R6PbALwt0//CgAA//8=",
+	"7P3tchs5kjAK3wqidt6wtFOk+SXZlmJiVi3bbW3bskaS2/Os6VWBVSCJURFgAyjKnF6/Mb+eiPP3+XOu",
+	"4MyNnDuZKzmBBFBfrCKLlNztmfZuTFusQgGJRCKRmciPn72Qz+acEaakd/SzNyU4IgL+fHGNJ/rfiMhQ",
+	"0LminHlH3pUSnE3QAsc0wooLxMdITQnCTN4R8UiiEY+WaA+jKZZT/ZKq/Ta6IixCVKERDm8RZSg4G7fO",
+	"OSOtN1iF0wBxhjD6/sU1UhxNiEL9zgDdTQlDjKspZRMUTjGbkMhHXLjv859evLvWb56/eP3i+gWSHKkp",
+	"VgDXnaCKoCmezwmTiLN4iegYMQ5g2l6hoSCSJyIkSFIWkrbne+QTns1j4h15Q++n/n8uOuJP3emr2z9F",
+	"T5f/azQIX/VOhp7nezKckhnWmJrhT68Jm6ipd3Q48L05VooIjbT/HnofTlr/hVt/7bSe3bQ+/n7o/c7z",
+	"PbWc696lEpRNvM+ffe81ZberOL98eYqe9p4+RTFltxpFGl5GPik0xxNiEKWmRBBE9RQJ2tMNJJ7pWf2U",
+	"EKnQHVVTFISJkFwESBKluwl0Hzf24b6PBOeqJUiMFV0QH5H2pI2CYdLp9MPHeE4fL3qPp1wq+UfzyR/I",
+	"8j//8be/6wa9w5jOqPpDD1qTYyRI/Iehp/sfekEJmWs7TM7+wmnU+5G+vj5ZnrHOxt7rVqDXGTytQvEl",
+	"VuS17m4Vz2cvrl+i9D3aiwQeqxYlatyaKjXHc9oSWBEApmV3yv4RrMacxzRcPpKI4RnxUSACh3qJYjJW",
+	"CLMIBUqjPuQskihhisbw6U8JV1iv3DiJY4QnmLIU957it4QNvWPxh0HvWP2hH7QRACcRFgTNiUCSiAUR",
+	"aC54SKRso3MuZji2+1GiEAux1FtPce4DFHpMHkdEoCCdawv+G/j5R5dkhimjbBIY4PNvJFEB2rNz2Udj",
+	"SuJI+uhuSsMpDPA9R1fPf0CC4Ei2a5fo4LC8S3Drr7A9jsUfPnRazz7+/ljZP6o3TArUBSzApjVtmWbV",
+	"a/ZTkFuPvVEipNo3U78zb+4oi/id5j925qvr9NMfup3O8d0fDgK0F8DD4AiW6eTiDMHvYxTgKBJESvsm",
+	"jClhCtmHsFN5ohBOm48xjUnUwomaBkfI/EL6F2GKhlhPVFb0tL8T3n9yeL9bj3eixPJkrIioOCIsiSuO",
+	"7rBm+mTMhWZFSiwpm5TAoozOkpl31EmHoUyRCRHeZz3QHAs8I8qeSSfz+RUJLwT/CwnVOZ6R1dFP9FbQ",
+	"r+3Cor0xFyiZxxzrBYOFNw0s259zoWGMOZtomPeL3EqQCZVKLNv2UTvks8dyyueagXm+R/WYPyVELD3f",
+	"YwCRZ/uv50wdX8/b/e5WIfgUOOLq9N7O8U8JQYZhorHgM4TRXJAF5YmE8+CRLDL2dg2U5nUdkAfdXhVY",
+	"LwWfVQkFWCgnCSiqzx19sKI9fXL1+/1nJaT2Or3DVuew1etfd7tHnc5Rp/NfNVDqGRZgHGv+prwjL8KK",
+	"tPRgnl8+eVfhPotWob7OnfqPJHr37ux5iqs5VtMMCBp5vqf5ORUk8o6USEglSEkCLXPQ9A+roSGzOVeE",
+	"hcsfyLKKhm/J0uHT7OpHEoVTzqUWhvYwAOsjiZf7RtSZ4VsiEYZNRkmELt5eXSOJx6SN3lMtQg1Zb4Cm",
+	"PBF2D4B0oEcBySB9MiNqyiMf6fkD7wM5SZB5jJcSmo2pkErjbc6ZJEO2l3ZgTkQUpLPTJ4X+kERHSOMs",
+	"2EeUSUVwpOeGQ6Uno+5oSI4rYMJDFtHxmAjN0wAMLhxc5mwb9HrH+syJSQEyI/FQiaSicYxEwvQp5qNB",
+	"5xn0PGQBsK8W8K+gjX4gS3OeypDPtThoJKw7Lm7lHIekjV5apqsUmc2VRHsHnz7twyeMK3RL5srXUice",
+	"MuByekxpjvL2kBVI/2DcCQekh1tPo+6oNQj7pPVsfIhbT0ZPw2dRh3THPeyI0CA0I8Mc2bQ03dSy94PN",
+	"/OVsDPLzKu29B4HZCcqquEfCRMByaN1AS5lYGRFfauF934mfhnAlQXshn81wSxLNxRWJ9rX87lth9N8D",
+	"X49AFSKfqJaTsEI4jo8R17LsHZUEDbo9IEKnBVAJ8rwirI1OOYuohhnHRsiHA0cPn0rysKREUBzTv2rd",
+	"QesFd9xuKIkkYRFQoCM9mFWImV7TEVdTJJMwJCTaQhmoXjerrNQtWLfTGzRZMa0x1ayaBl1qxId8TonM",
+	"MQ405XEkV5YCNKng34P9Y6M/aMTNdN/uY7vSZq/5RiNLRRO9HdvoPcG3SOuPWFDJ2REK3j8O9GE0pp+I",
+	"2VF0wrh4EAxm6uL90Fgj+7/Bn7QcglgyGxFhqJrMgKYEUYlgdccoaAMFkCIyxkmsNEAdPzscKFP9njkd",
+	"jMRz0LGCgPnZXRGAfO9Ta8Jb2VOYwDWvWH4WrTt+fWRhQozfrTmLe+vPYsXvfRJ/1ueoOTpAoPsOR5eG",
+	"YetfIWf62NB/4vk8tsLt47ngo5jMfv8XqSf7cwa8RoPCNPaOvK5RQjSLoAysE3qWQnAtOH742YO33pGZ",
+	"iu/NiJR4YoW1ORFqiYbwbujpLmZUSgD4o+9JhVUivaOBXi1FFWDtzIzhTptMRtaKojx6/FiSMJlx1tb/",
+	"YizbfDF185CPrfVEr93nPEZ/J8jYO/L+7XFmlHls3srHF+Zjg8OSjlME5hgFZuIBCMASERxOER+PLb8D",
+	"VGgiyBl7ClpxFRi27eOsYV77amXqV6OPbXOYyyln45iG9yUAjKZcKphxhO7IqDUXPGp1ugjHWgtd2lPG",
+	"yy/os2xBUyi2W8nQffaQ66gBJEgJzCSccD7CKEoMOuB0xShhVKsBsJTAyvdA4jMna0lOCPYrxCMrtWEF",
+	"AldZWDo22hrCWkJCBXHJ6b5fDwG95GJEo4iwe1KQmmr5ZU4EfIIYIZE5C3E0owwJHpNjtOSJgD81zhaU",
+	"3AGfzkiqn5FUBtd2NDVOv3sIotJaTojjGIyzDnCt7t4ZS5Cbr1YbP7WcktPSLQOgLJV2gCJOJEi8Rl12",
+	"grKlKb3vUpH5q6GOoq51SRJJonsSSml/oTssUy6ju0djLvSWTbUXt+nMJi2YPq2uw0DoBblqv/rgWhX+",
+	"szOsyeDFs6zXy+j0HbPGQzyKyY4nWpLv48HodoWTraDaKBOUoUy7NfMv8DmH3oJ2yw26vyJKZYoIhuMX",
+	"evHvSaLU9oWAko7BqEnymxXRyAj+xgAG2pWyVg4i1Q3VNDcYP8PdsEeejPrRAT4Mn5LOuIt7oxzHOyhK",
+	"RXZUa5SGwbekJAf5gxDRCUMJI5/mJNTcyUIFkrCPYj6ZaJblzBcZYo6dlVB3q/lihpQA7eFYcriD+nPL",
+	"iq6ts+fBPqIRYYqOtfZF1Spu2+jSGkDRDC8z1fKz751z9ZIn7L5sycg/XKExdJY/lQbZGp3nGmyzLoyr",
+	"lvnuIRbmnGsMTDNdnTIE5+9XeIKcc/WGR3pla4yI5dtMsCPQ1FpyhG4JmRvJIeTzZRudc2A9xyjQTe39",
+	"yikOp6R1ypkSPA4QNrJHr9NBdzyJIzTFC9jBsxJm3D3tunlBG5jMBV7GHEfXnL/GYkLuLTIRY5qjEoEi",
+	"bKxn3c7g6cGTQzRaKlKQuLs58chuHvO94hzFANB2VKk4b5nvHurMEXmw9LR071oKwgx10Rv63ddDmBcC",
+	"RHHQEYyF8r6CjTVUHRVvxKdYuqvyYzD2FcyAVKL19+Pp4udkjjzo9kpry5Wf53po2R4eggZyrgWpuAuG",
+	"sfW2UKpSbwJwINDbHa4/EVX7qRydojTtGrTS49TCqeWb1MT5/YtrfZSAHRl4hFHKODP6nCByahjKV0OR",
+	"V0QsaEjeMbzANAZZ8P4MJsIKj7AExSXJ9ZwXQnJ8xcJQarqdMJt9+SBSCIrInLBIi7HGN8NNyUeYoZMz",
+	"LWssaETEfmmOO+jhWZONK5jd4X42hkX+BrOl5cvynisnsCLmTEDkkxZ1NPPIzwbwQGK81Gd/Huy8mpKz",
+	"0FxzjmaYLVPHii1XVQPUsofUgyzrZTpDuOCaEnNj7+eN7+5WnwtgnDWX93e6KV8YpFBh0ba36t5hOYnD",
+	"BFnoD6USBM+MvZ3PNeO4/Ocw3vj3odZ3TGORC/rXex971tprfMuMCW5EsNDLoRe0IEl383pzDoKtOUz2",
+	"6UPQ4pv1U/ha1vv9+/etk4z4K9w3vjNQh1Mcx4RNSNFbZOU64XOKPOMfQk+5uUqwZn1qrhlwqOiC5HoY",
+	"cR4TDBa2URJNiLpJZFS81OBJ4eQwF0P6gxDHscz1lfqr+J5m8tENVrXXI6UJ+B5lISiOoHCvuhJUtJ8n",
+	"6gYWtQYGnqhNTdxxU4FS35NzDU5zdEiFhdpq1p/zzhQfCijID19YGt+tYWHAj2nffAQuN59974S+4RF5",
+	"oVdilRC2Rbfb+D97hCUzDS0scW5g29b3PrV0k9YCC7h10W1zoFxBRwaqj599T3GF48ZYXouxrKsU3nq8",
+	"XBEpqWGFX3CLbItmY4Xm1QSZp9YiszjFjDMa4jgVoKzLVxDGOIlIgEYk5DMiUYCZmgo+p2EA959VC/2Q",
+	"VJzCXCLi3DApRa9ZLN0aFidyvg4XuUUb41gSv7SOxbUq+WnN7RVgiOfuvlgagtBC2LsrFPE4xkK20XNz",
+	"YXyEDjrmvjiME0kX5I27rjZOUKu0kF5v9wq3250KKvlLIhUd25N61Uluk5dckWxKXixTjrC8teZwcOY1",
+	"E5Lu0gL4o/URBJIoe9CspcN1x/QJvXAty0SSI4vi5Ktp4KKW8nM6wzFKqZ1KrU/gmGLwBckR/TEKYh7i",
+	"OLDXWowjRtQdF7ewupa3QRNNmO47z/dM3x4gm2HamPM52F/bPrMnJ7nes6enbpzs0ds5YSdnwC5P6DWe",
+	"fJfEtzlvgS02hdlpN5zFFd52b1m8RApPUO5CJqDyxnwUgOtabkPAADkekuOTO1JIxcqns5XgSVJm1iGX",
+	"27DjcWocWpUFBAxhDkdFZnIz7Nd4cqa0GJqOhIXAIN8pPJlUD1TaCLZhCloGx8c6fMCYq8cWvVF4shHq",
+	"a91Gy26cjTWbDkk16lLu1d3Au4i7pFlhE5qKdhcv+K27/mu80yxujITx9tbzy8/MhdLH8ho4QNdLDTER",
+	"6nSKGSNG6F2768pMmAiCsDGfwS2IPSPB34Aw5YPbWUylMv7rZhikgUB7AZlhGgc+Cu7IaMr5beAPWSBj",
+	"HN7qh5xpOTzYPwaWN5KgQgtEZnO1NF1KwoDTGcsaBMi00YsFEXq3iwkBMMIpCW9JNGQuisaGBQCIeKE1",
+	"+3eXryWaJVKhEdEj8ThRBGk9b0/uw1s9j5YGB2l6i5KYpB8MWcGV9JE0DqFFIoaZVnh1tfRzZ0MgoLU3",
+	"2qMv9Hd20fQizvCnM/MduKSVd61BZRVjLE4K0Ugeo7spJwsijLMneAboPwnAajz9GsH4FgatBLJXASOs",
+	"e4VEE5uIspDPKJu0LKXAojSGBPpoDIgdokLkMC+kMQXlSf3i7dU1iRCW6D+v3p77SNIJI/b6FSNJQkHs",
+	"llCNgbajNQT7c+3Odib0bff2SRyjCV0QhlIrvKV52O35XZkZ+p2DqaafJWzL9spegA15o6GV1bdtDrOP",
+	"7OYFQhwXHY/h88a4PNXdXGv8FNB4WMKi7xmvK/taiwUZu98MLFzPljykCyBuF0ZQ2tUVlAqQbXM4Sr0u",
+	"VC03TsU1XDudtVvOjVSYxkEDhNdScmaTKtNTdnatlWsKB50RFXJbY/OnWXP4mMcRv2M3koTVclcoCN6g",
+	"cAqCo7cgshpla4UCCotUIYoQhkdFwS8nrFaLKBvHZDbqauVFMo/uOaGyRh051+NsJiXMFlbJz9b643oq",
+	"OQXcb6lDfB2EVB1qZ0z9WAs7qU6JokTAlWIalAlBDunBlF5BwkdLe82oVbNkMjXOGEYUyuk+/Q5YA+p9",
+	"2g87g6c1ev8ar/YVSl4xBKwj7SJKUlhBbatU0xwJbxszkydO6GMDmb2mslJ3S8w1xSpPyIXtbSKVc/JJ",
+	"2RhBrXjq8ZyJs5EWl2OZnyukhfxUDcC5QTZM+x0wgn/K3fV1EfYvTbkQXHuKFZlwsayyqWGFbqkJNRlT",
+	"sCQeIYwWScyIAOfROQ5v8YT4WumjEpTtSWL9qfee8/CWiDGNiY9+SEZEMKKI9NE1EQJrzP/jb3/fhxtx",
+	"8mnOJTjsadEY7jwxuiP4lhEpIf7aeFGEPCJo7+rk8uzlft6O5SCisZYxNHqKsGiVF7qGAyQiTVXtAoJ+",
+	"LA1SfPtmdchigysHQPHxKYCTrsZLg+YKLpJbprVEX1zUBkIDxAncSGL86ZvdYo3pp/TkX7EBMMj8QUJ9",
+	"+kBDtGf+sTRk0nLsFw6WBqMtiHA3GavCqgl2sE3SwDV9CBZow19NnlF5O9D4ck4qHMdF4FZaxXhr/MY8",
+	"M5JX2FiMyilDzKxlA7aM3mlHMa2ZEuNV168ad0pQPIHIVifZIw0yMlYi6+ZU2afd/tXdrrIJtJdfDEpk",
+	"9dWMC6ev7LUY7L/u+6Y2OeO0a1uvDgiosFkDIH5mCj5eBeqt7TqJSWXHpz++0CumV5ARgYQxtlRfVOWU",
+	"tM0bP69oZcbGBt+ZtulXN9a5rX6PSz4jYM0DUiFms1mSGS3RFLOo+Q6XyegmrD2IYN25VImAGF+M9oLM",
+	"weqmRFOBj4KQM4UpI+KGzvCE3EyXE0oY0a/sUXNjzgNoTdlYYKlEEuoRbsqHR7APQcxjLuD8Me4+p+9f",
+	"oL3g9P2L1tNnNTeM1m2kgiEozuPqWVqCOEKBEnSxzAJy4MxDImGPJNKfo70JlyT00RWZTQSZ66O0EopE",
+	"xDVMxIS64gjNuMbrSDNMQ9cN1LTcHvNz+S9gZn52WDks5Mg4pcvCyZPnkvWyij0dN8jZJbRyheNcmG9q",
+	"nHanUW7GOdHcvW0uYRfO74q7kh2F/RrhPIVvI7Z2Es+rT4v30+Wxs/LdEjIvho7rb3xrkA9jgoW09LRZ",
+	"CN6FVZUQs+5OI59FZpVwRsubPJOtxlKV+lbO1EJYJuIYXz7Ta47CMqAank6wLewRtY2fUa3Zhs8Ju8lT",
+	"94abu7xVpvhtPaovAd6Kyzuh6BiHqkbXuMPSckDrXwncGwkCkW0hyQK5NEIkVVwsK5neA63odZov6JHc",
+	"YmUbWPoqRNxsQUr2DSoVZaHKAKAsl8mojnt9qrKVFEnUOYRoOR3OFLABWVGHcRRzNiECTXEdi7Qzyy4z",
+	"4dDSHB4LOt5KyTIU8xJ6vLa9rL65Mv023z2M3K1i4aVDQD43VEQh7YiJujEZrKpn/YtLp3rTVS3my6JO",
+	"lV+8KXbZaCqnsFH+MDm0jMwRc0MqQPIYIsZNSiEKjsmxRH/hlJFIC32Qc6RGqtdt16pJJmUXiW5GNSIg",
+	"uHq5rBf8FvQ4rEAyJFG16FLo9SaRWiJsgvctRB7bUyb7ZLs/t60NKeaW0+3RIrPaxFIfRvIxVFKzq3e2",
+	"SdpetxSY7FHR1CbpBqlH1FXtpZbd9xnzRsBpjtDp5dn12enJax+9Ovv+lY/evHh+9u6Nj16/fe+jd+c/",
+	"nL99f472KBvz/bbZFTZgKokJ3I6Fie6vlV6TyVCL1Hv/+L/+H/QMhYIqGuLYR/r3EzSlk6n5e4BmJKLJ",
+	"zEcklgTF/G7f/gk6OFmQGO2Bb4j96A4LBgGl9jNQ2WN+p/9iBBkIc3YxN7Tne7oDiCHXX2pxm99B1pcx",
+	"34pPO+yeZj0XX7wy4xQfvnGjFh+/BhiKz84Aomw1U8GwFLWlt1Fgs2piFGNFhON+K+da4SwD58AANl9g",
+	"wiucJovDkMyVORYElbdoLzCPdMs8WvXYuQ3sGm2HSOO9Y3rKP3ppe80/O0lHSBFzLQiLLjhlqs4gZjjP",
+	"I6uTE8i3padGjEFXz/jd9SmKsI1Ryhs6tNZprEJ8bNLJuHOSMwikNykeqdpfvdBP0bHqxGjfbFC9nLpS",
+	"kJxq7YKbDsbqMWAJ18tH9R/efHGN4dj9RUkuQyhbQsyPUcAqRM8Sz7RoK1BrPd8EFvYcy+mIY1HhST8h",
+	"jIit5VpLNnKtuCTNQS5ISOiCRO580lIGlySL2J9xMDUtiA18ynAHloTG3ghFfbBCVc+Zo2idW0reICXv",
+	"Y5ESmonNyI0GVPAZlfDUeuveuMPlxo6neZaaEmZ8akzuPCSTUcvZXGzuH4sYLc4W8LIql5VdOvn8pl4b",
+	"0TPvdupXwjev9FIyFS+RJPBS2Mwc1DhAZcrTw5hWICJCfq3bsgBfep7tCt3LAmDQ3XHG47cBSp8gN/1O",
+	"lZ7INH1TZtw03SnhAhbNSdHv6IfSh9zSUu20BXOH2CYBsMB+cnylRLD5aVXSRcVirOz3KiYJPmNV3kbO",
+	"e20rpzNjYG70yalp+kAeRGtvm8eYxokgN2oqiJzyuOrigjPNkRRdEAhuBXUiYZaDAyvALPU5qT5Ct3GY",
+	"3tFpCZLKLHBc745l7GoJuxc2jc26ke0S1jK7Zak1z4H6dV+4mt4Z5W+LdN88UfUY+zL+XplTurUx5nZU",
+	"uk9KC1oEtopuCw5keYU8N4naXX6abk7Mlm/HkJVrbZguZZN0l25AOJvNGzZ9pVTTptdh05bPmWzaZ5y2",
+	"/LhiF13OSUvOSUjHNESSKKV5r7uU1t/btIxZ4D+s6iOJgmx5AwRx20QO2V4wh7oD//jf/wdl2PRRINls",
+	"bh5nmPNRMFXKPs6w5KNAhfZpihB/yIKISfM0nbxuGtuH6Tz32whS58EPRCVkeUZGXwTDNGT2ybycIU/b",
+	"kClIxG1yG5iUq1RJlMOXye4obR4p40KNIfee/SDYT50SrIOzZqjtIYPMzC3IzGxvK+FIn5k4N93Hv9v/",
+	"CxBlaYpuLQ7YsL9cA1eJBbMhM5sgd4MjFRep+00pg3VqXuqbzeoded1OW/9/t2cy18OeST0sy6kwGLkz",
+	"02oXF1+S2Ir+BC2woJgpU68CxH2q8tTExyBBj+kkOIYZuJh3u1ppKlijOVjsmJdtU3/ELBfUEwna6MSs",
+	"oSNdpFcxv4gSwjioyC+kNCtp0BNR/XxGmQtHnOH53DruREyu2385dPmQPWAtByi0NiOs4UKF1nrzrGVE",
+	"hdYqnK/jL8W2sVzHN3JtP6fWgeW5LUOQ8XcIRSFNOWyh1wZsdov2ZUw3YbhbNC+tehPWm2/+sbjJvsOS",
+	"bBm8YQxCJI5sKEa2KdEUQx0XrEyMj96Qyzk5Nkaf3KhujyKGheB36fYK1kV07CgTV8/MiBRNTiLNAEme",
+	"sRgGkjGfSn2o3sOYQpbLyGBMpmUARMJyrtIBVDyocED2vZTVp0EkDy9p5wDpFQsw9db5b3cbpCRPge9V",
+	"erzmxPlVqoMgmOxkmws+MoE62wa/lCX6ar/4EVF3hDBzguZQctgp4uRwbaL2p4eDIlo66/Gie6tADKus",
+	"V/POZHJmxje/VHiikKl9Dt78WWbripj1DfHyD6AH1MQfaAxDXkt9cuYx3S1hursW0/1tyK/bqU6QXx3j",
+	"uqpO1Ar8NbdqsNsbX2cZA0GFcerh/f9r7sYswLXTfEOUoKGsM2I01MjXTGdsiwU1Mw1PBGZJjB19ussV",
+	"ge883+vOqOacB+af7lT/p+kFS36y32eDXELHNS+7b2CgmrcHa992X/FErHn9HC/h4mbbyHvTVY15zPcU",
+	"3zFzSbrcvqu2BIUe8uvh5y5c68P0YcK1KQu2ISq45LyZycm9I+xjDNmjb0ohlvW5EmbZrqgzyTbopZTt",
+	"FrRflsyIoCGyI6C9OQ5viUIxl9JHQikfLKhIcUQ+zalY+qjkxpmh2iR5qsSOSFjl8XtFVKZYmmVEJjmO",
+	"qSLGEGetiMwg0WTCGjk072TrAqJszBb0Ybijm0aOsG3vqYU3RxYpMvNkV0/eCftTQpKq3FJbUfhPaSer",
+	"dtdsBbebr+3Tz0/c9lU7n7oL9Q56+4OPuuj9yeX52fn3Purl3CL6zgsidwve8bt+z+9/rDyzV3iyve7+",
+	"wfPtn++NK0P6O+dQYB68Y7eM3zEv1X6urULhDoq5+Ry0XKtIGy3WBw3caKlbnBi6/wvTJP19ZTpPf78y",
+	"o6S/r8PCz+cwbvZWA+DAb+iGO6Ms/7S7olxlWlIcN1CdC3cIK5Y8qNcWWgPW3ZTHzgB2jKjKhfeXjDF1",
+	"Fj1XEdTW1LKRI+iEpUkKt7XUwHrZ8jkkao2WrSlmUUxEqkptf6NxP21oRcwvayb31itqFYlfXvq/n+S+",
+	"Kqqv8iTjO/42zUhSpHbObtyLZuRuOnpDzLn80fdYEtu8xIUriQwCl+ykcQof174+MJ4pGtdEzeT95VUi",
+	"GNrjAi5WBY3IPiIskqmHfUVBbInwlODGgTVlF/ncVMsT8VNcVx0dqV/IVTKbYbGs05ZuVndj6eJP3sD9",
+	"a3UDZ82QN84/pyp/VQhZ91zT9T4KpnVqJmmeI+TMfrHxYjo/Kb+MhpUpVcBfie+ixXBLbp+ZCT/7P9ee",
+	"Hw3viVaUTXi8CvRHv9L0HzGbtqXt5rXBzFdpwHx+foWgOB3aK1wiREzua/kZQ6b1eEHEca46vYT7BCv6",
+	"gdnOZn+qsFkKqm6KukMRgj/B6FBsb28m9xEe8QXJ5VoQCdPHmpOZCjaQg0JdwCz32Np8Y7aIyY2dSkW2",
+	"KBxOzRGN53OChbMmmQ+QJKFuWADkg/es3+4+HbR73cN2f6BXMd0MG9MhZnlb+r1VbXQuuOJhpV+5wExC",
+	"qELOTJRE8yDvUplETnr7mDeB2ccrElxqE7ItKmS650xeWJjePb/w/PyD69MLEMyApG6q7XTnxn3UEVbR",
+	"NOeKQ3MxKVvl+hvPZUFCLqLUQF6WyPRLkxJNcUP0ecSdFNB24vneycmJ/uf0/OTNC8/33vzZ873zK8/3",
+	"rv98raXpt/rt1eWPnu9dXF/qlicnRSyfbMDxSS2GDbQnBrv2hwEn/e3gSh8AgOkvgDT9ZUBOfxrYs58w",
+	"ifSnmU02kJ6WMbMAJ6jCrXmjZU7Nto80VR6jcqZQ/crmbzIhBwyBU+xBv0gE9hr0oH900G+ST/QOC/YQ",
+	"PMaqaCUz67YsZlWXdFvhY5by3CpS5eOpkG9u9c6X2exwaTZ8k6bGxIjoidhUfy4BYBGtWCpB9IH/H7kS",
+	"7HmBx2TPKyF8UIHwl1qTSKtrFRm+LbO2ctfDlVZKTJzZ2PpSupqLEC/k6tOnmYeN7qIpJPBRAKn8g1LN",
+	"1VybKpEyLexWGRUHRZA5m7iL8c0RumZuWb9VEsYrzCI+Hl/TKt4HOVwNIfKx8RB/9erozRsf9QatKU/E",
+	"vkOO1sZafDyWvjt+nFj5SJoO/mpzLGTY6Dw76nSK63fge3OsFBF69P/e+9DpfvzQaT37+D+9D51W/+P+",
+	"0YdO68A8+l0VBl9VZoH/JVJumaRrDe46NYjuqtOxlgr6O7+ycU4CnV2kG8jcm7k0lqOl41nth/SZcxlw",
+	"V6E6Y+aNzZjrLkABqmh9zqXtLr9WvZO3SGf3RROSpUuWX3ILXx532/mbaaKA5K11VvRfK93tlgmHp3b/",
+	"bdoAl2S8sR5B8/lWaGKen6KsgI3cjOwIdcuxU664rbM+FdhGM90uYyArqlYmHpryMUG7zGXWm45yvPfD",
+	"Seu/cOuvndaz9tHNcPhhOPz4/2t9/H0l192ZY6AvlbTtHtRT3ud19PEwIZiAlnr36OaXhHDyffFsEwam",
+	"WpTwidwq712tq81LvbmyWyu5lDGfuMAgk4J4PK6mF8KU2CYj3ms+ecGU2JwOL5+K0mDDDVWHD83lViuR",
+	"NIxYr7Yq1p5MdTBcV2qXhZRu1jeHSkRlXqk0PMTzvcXMMFETuQQxzBCU5EFWZElNeJmakqa5yx1gV24E",
+	"9+DHWe7HaW5E9+w8Hdk9eZ9C4J68NZBYBDzQfcv9OPsuAuGXZ9W/DrNdJdOS1+UvbuXMu9jf08w5VWqe",
+	"s3Pmet7O0Pnq+vpi72o/qyBeMHfqUfaP85m2TEYqqF3a2NapW1cZR7I6qEV97ech3LUO7ZVbUXM7PDio",
+	"9NfT3dxY3lFh6rhKRqat804A13UzEbBp2k+LkAzthf7QOxp6/BbKjeZg6XZ6VWaAjbbdSzf8buZdwwh2",
+	"te/Kmgv5NFg6t9J5n0bMlqj36VPRvtvrdPxeZ/CxKsv4yhXewbNnhcvIhreR6+3AYx7H/O5GkIiK6sDf",
+	"l9ACpS129aHN1berc9zJ0cag8+xwk3qf7gHb9TFa4DghRny9y6Ix9E6zURj5uIt2MWzixFb8w8VKd51u",
+	"rz84OHzy9BkehZHRh2b4Ux7wHF4t29HzN9EZLQNSigVT4r5+O5v3eRx//+K6YEP+/sW1PkRfnDz3fO/i",
+	"7ZX+dfFO//ftxfXZ2/OrorHYNF9nLjYtqo5/peZvAB47Zvrbjp49sHDkHrwr/k5hq8txd5Iv3IG4gH8l",
+	"enf52lj1AT1tdCoI1HHHMSRWogrtYRQkkoijOZbyjovoPwLk/vSNQb5leZdZi/0SfRxlJIHklN+V4nRM",
+	"YAn4XZiAFxetA47dEKeTMFdbeCVG591lkflk9SenfN7OWUwfTwmO1bTg1SVoORvb4GlRpHg1/fjhWpn/",
+	"Xcw/friSH/949Pjxh/9+/Md/Gw7lx9/vfXj8x3/7OBxe/fv+H39XSQgT3jLihPfu8jU8sQO0Ujunl1ZX",
+	"YcUCK4V1ylM9LLEl+QURdLy8UXEFc/kR3tlCZ1rIfCRRqPcVZEknO/Ga4qTMCNevrxqZ9JsfLVVW/YP7",
+	"WvU12nLmfOckVZbE0svuiiqBt4zfxSSa3NOOWujIZHja+M12fsm/lLH3y0Yu29ur+80j7aQhonfxFGrm",
+	"CuooK59flotZUyRuY/vUyIkpq9B6LwQx5aKYjfFTmMaQhHprd5AXC+sTUoPTzDu7NvvrlzFTr8uz6syh",
+	"Wxim3Xx3rJxRv283xfnU69vdzhqFe7fBCtlCGqme2Q5YY4Sd4b9wa4PdjoAtyeQvxjZWxSwX2oNO1i2p",
+	"IeHKerDVCcch5/Uc0taVs2CBWcyQklfk8V7GhYpp79xdsLHU28Qd5octlup+8PkcfshkPoeCaE0DQAoz",
+	"PYF5vXXDV7x75+CveHdSnFJFi8tslpVv+ZqRzzNcVI1NX6bYqXx9leKr5rXDYMXrqxxS4XiuLKt6DWkW",
+	"NWJ9FMilVGQWaBktwDS4T+J8l154xwCD1VNlmxiDlR0zI7Y4b01hVjfc1vVdCk6K93Q7fGiT/noHxBKG",
+	"c273lC2IVHSCld23NZt+u61qxjkr9V18W7MXzct0G37MQQ+uZ1TV1L9uJtnuJKE9EF03T3HtvjS8bKdT",
+	"2+3J1SN3k5/5Q8wNRt88s7p7cuIOta2EOFPWsWwOL0FmKrTCJ1XwpfdIqxQ2n9c7iY9xaArJGIzbEtr9",
+	"tQWH1nqOvHLuarRwd2ZMWe0Nbker7+SkMqjs8uUpOhj0BujN1fdnz00tBPBV5GNk+6vLehzaDqv8ISHv",
+	"33YbqjbN65WZeJqMda+DyIyICRjG//G3v6MnKCKjZOKKgBtsP9mEeVOC6AZHUVV5buunY/JrKrFEpvqN",
+	"4LOa6vO22kS0zny5IUXcSg6/jChrFi0bFkVY4aPMmw1qdlw9b+k1Je1JGwU/Dz0u6ISy/+j3Bk/6Q+8I",
+	"/Tz06Fz/MfS6vScmB8zQ+/y5Op/C/Y/kdf5rb7BeG4ZZSFbPKOeDFmVF931PM4SYGHkp1N/FceNjamW0",
+	"q9wIKy9P3JArb05zMKy+zIAqTnDdMbZ14em1EccrSK3UNdecQ7ke3lMW8bsKtjgem5uPVUeHzfaAcmz9",
+	"L1JUM7rZLoR110qbUJfxRiYjDdDI3m2sXtaCmrQlSDuvf6Z+3eCY2PzeqzD9auaODBe5lVoFuhK7fpkW",
+	"tyPtnaSsLaj/vvWA600pB3WlCDdQev7ed9CYgreu19mAwDdBUkG05XrW+rlzY3arknNXy6wO6G5KY5NP",
+	"6A4WHlGJzLHSyJOtyq6zdRXH9QTfiF63Vl9nWQ83ZuZbJK9YOQi+uEZbBW4jxDyQq9BvcGv/Unv3ATfV",
+	"Kjnk0qxU5C8U+M5lz9gLzPEAcR7ppR/Uh0MYjRLI7rEH5FgMPdSfUaloKKvy5S8mN1tnLUkrO9Qkt902",
+	"CQr+tD0MM8q2/6igcufVK7jyrMmAfa+0IysXsnopTWyLcIsGVNu8XGFic1PU5MmFdO7zUDVEia3q0aAW",
+	"Vy2vz3HH2tsv8KqdmbINZCaRIJphHoNvA6LKJGKAPqpNuya0vjbq63pKEAW/UpNZRjdOg4HcOZsGexyj",
+	"uyknzqeXIWid+v2mNcv1QcsYT1hIIGuEiSuz9xCpC8TBaID7YS9qYYxxazAajVrPwjBsRVEUEULIeDwe",
+	"75ByrpBLYDspz4So5Ze/cdDajq6Y8yln5e9yfkTrakP7FrgqwjI4eGsTFGzpzHhlC6uEfEHAX+YD7DMf",
+	"ERbtpwQAPhBcmaLREi9lG53MOJtAWoTYpFVNUyRIm4BeEala0Bu8ZSCayVXmeo+FIKzC/vXGOa5AZuMA",
+	"IAhqGcfGQ/WLrrU9jHc8h9dRiuvZIGkz3TQXG0v0VhaFViUh84Ezx/xKMYAmljKVetb6HOfiLnc3FcyA",
+	"KW2LVpcWpUIQr60WmV/B5gsHB7Db1DcxUNnNlCdiYz+X9iNDma/gk3xfKUnXJFcxtUYMfh5Jk2NlRCaY",
+	"NT/d07GaePE7eJ0nv+70r7zKC+Xs5PwkC4lFlFkfMDechGDaUoDLl7aj2G2dQl2e/QrmS9SekWKeVrbz",
+	"NSlu4V8o/q60ZRuG4OU374oDSF3U9GqwdN4NEaKhjbPIfXf1Bla542nzr8ICKJPHiHEIMcgJnaNlJn2k",
+	"Zc3ydp0pGTIjcKQLiLDKVUGDnE6aailnbXSKY8IiLHL7+paQOXwLsgp8PmRBngQDH0mOsNFD0izG6o5n",
+	"NINmaaUBM0GYF0ZyCgXbmE1Mv5McssLxmm2HIu9b4xB1R8htvLQeUQ/BIPMJUSDJJn58zQVnigftnSSb",
+	"zXzpOXgNVggYJpvXDWdfOlOZG+nryS+WJRFrxhtSMa0uM5nnl/G5eWF2qm9+7wNjCxnvG1vfjq0/DAvb",
+	"VWh7GN5Rrljxi8c25osSfW4axTg3nMBFMeb62E7xPzt9c4FIOOWl+EXdP9TZsdk4JdKQY0FQLjUyWE7x",
+	"ggio/c4TFrWUoHM4GSoSt1UH3r/Qg9sgH1Mqr1StoV9MU3+wLkt9b4sk9f3KmDkTgsildGbBkokuN/u9",
+	"OREhYWrfChmbIhELufdLyfcPqsNHqtOdrgSTlJLvd9w8hFKVsS4n1WvWLKCyOI2VeWwZB1MGvZPLUVIy",
+	"W0JKnY1JwCozf3V7TdJ+pflhq3D2hsYxlaXqFSRPvIXKHp2V6gpryyscdLaqY9HrVBeyoPPFYQXROrsc",
+	"OrtYHObBBJ6wMbQKWmkRgv61ShjULGSOlzHHERotVSH2NTg4LBHI4doiJ4MnvRwanq7Hgu6rAgkm1Osh",
+	"t7CL+CoscKl2y8Nt4F7HTeIh92/lHMpEenCf3dvrdD5n930u6/fqgSv4KCazymx0ly9P0bPBwRNIPxOT",
+	"GYp4mMxsfcqyXOik/NJ58mkeY2Zt1K7eELAKrUqGRmityWEFWeZldZVV4yyoz6dihuw9m/Naj2ehlhCx",
+	"tN84ZCmX/a7C4keZVNjmiVq9yHHpB+ZYTdvVTtDQoNJH9AwCasfUpLxRWXc+ghp41kE1+HPLBim3zp4H",
+	"1lEVDv8sehPFvFCIu8qhaTWBQj5kvr1dxHv+Zrl0mQF6tjT5j93EHEHpXtr1DmsradAuzxA1WFq6HAjl",
+	"rioifEmYzDhr638xlm2+mD52tPE4o5fN3pU2dVnmUVLn8nQJSdrPWEQ+VV2NX51cnr1EQFKI6kZor9U1",
+	"aqVRMfcLiuSqXNUdPBk87R8O8s63rW7VohhIXleG952gmDLisiyZEtMhZgyKwMcE7XUME86UXnt/uwt4",
+	"lSRzyeNCaQJ+Z7LX4MjUr9EcBgoF+t6CkrvG+XJ0v29tX/rvE9sfPM/61D9/tP0CNKuK1mqKR3gJ17XG",
+	"UEAZAjXuGDlaMbgKCppVoJl+ECZS8VngIzphEJUOSYDuqCTrMfr0yeEOCfYL2lqF3/sd4mNlbR/u4tno",
+	"3M6q0UZBhGm8DPzUFuWjYETt38B0ghlnaqp/OSvTkGGFima6dUku0R6YcjXzWUpk/o7BJIxDocWC51fX",
+	"DqDjIcPIDpi7/DTxXC5Otd+1JkfIeuWeQvFtKMc9NrY/IkxPcv94yNzS5L4zFf+CSp09QOQTDpVZeVMX",
+	"Jigq5IEtB2opG9AI+Z805jzfc0jUy2zmAzYcDURjIs+W97ntPv/sves///C7bNj84zcpCPmnpxacz753",
+	"hQUdv8kCH9aVGixKBop8UivhMYOnB08OG3kZwcBZ9ErzcceUTYiYC2rDyBrkOnnafdbzG0QJ3NKqK+4x",
+	"pjHayxVD3feh3KCPBNHcy0eUmS0OUFgHEr1nGFcn83lMQzyKiXGivKXzuXHX2GTAicmiyq0EhCcfWR8Z",
+	"X48BjjvMppXd2C0PjfG4YH5rjv75dClpiOPXtp/tvsZC0TEO1W5fJ4I2WdmqpRVksvVwsN/dEbvWfJYd",
+	"xhWDN3lS9nCsMGvmopPWBmTnN/Rn35trlOP45ZfbNfMGMTpVtUrt+yUa4UllwIywdvTmK2ak780ZsKiT",
+	"4DavqhH2oLwcj09dqy3B2nq4ZjSjEXTWcMrQdodpO+fTe7CMOtUEu4xephR4Xk72UcIiIi6BwWr2Jshf",
+	"wJe40W3Whs1Vkd+y5njamgDtCWGMxInYgcd9EbZfNcNxEsfPi7c+2/CVKYnn75rxY7/xvqy4uqlp+RBM",
+	"5xgFWnUUVC1bLjoyQHsYnf54dYVkyAVBWMIttB5234jFCk9kgPYg+Xxw+v5F6x9/+3uAbApUk/pK2CvD",
+	"ilMoNofvlM4rkyPlXoM1BX/ijM8okWjv9P2Loq1jC1ENbLpfhpXegy02Xe0vdqSCurDzHljDNth2RPmW",
+	"EWs7EAk7MjHEnMdoLxKQ5lfTHfmkCAMu7JvCByZtmmbrct+HQuW2NGlmMrJKvyBzLqniYrlq39u2Bmte",
+	"bF9FcRWS9Uy2ZKIw60aQXBeoD9JIOjRtN6WVjjYQT9XiL4jQI59ypgTXs1yYoJodj81s2d7tLvfuePJd",
+	"f/ldbUSSbSkPnCUa0Z0kM8wUDX80q7LiEVDl4b5o3LYSc7DfhBGgtuMAJ3azClsHUp872RYW6E7o856q",
+	"I4TRtaCLJfrPq7fnrvFecAVIslMNUM+E4AyZ4Sq9drfdQTGftNFbFptsgNYJAxk4RiRCUyJIenwdWzMJ",
+	"GLJsYx9hhTBbDhkIKb4J+7MynGY6zvq1F1TN3IQEBvvWtcvCTiVK5jHHEYmGrGbWbXStn9K/pnET4LS2",
+	"1+ugN/S7fd2HsarjGI14wiKTEhhKz8ghG5GY38FlgfE8MzOzFrExZVRZX7EiIf/OUF6F5RuQaqt/vrs8",
+	"a1clkVyhrROr+p5XZquART0qsG06wxPi29I7osTFN8tcbrxqK6EdL01mfmNHG9OYmLxGfm7Ef/zt7+Wb",
+	"3artc5kdJpWj8cIFjy3eYqv4SPRjEjMi8IjGVC+Bj95QGeYFaXOyXUECzOaFC2HsrU6swmaqmcwxcik7",
+	"e+tNvN1OzZ1kzlwOPW7HMFboRZh0qWbLmN0ANeZWyPrHe/E4kVRmr9Y7YmV9tQhjC2lvw+FZI9ltUbc8",
+	"AEt+ebrtTmnH9BucnUXL+18kZ+1LfJdTgK5qE664tDppyhXfWJKhAKfiKCZY2pckn0AuzEo+Q8Y8cycM",
+	"/96l1aEpG/OGhmQHYb6UtH30xvaf/rbjuN+5atT2yRmMq+cd4/C2vtYZgveIspDPKJu07shoyvkt5Bne",
+	"q85tu2/4uym3rNtRULpgn/vr8ggDS9esAyiI+KaCg2YSxiMYWKckk5lejL3A3RtqeGRbajghMbAkYkFD",
+	"Ih+naYn3HzIRce1w151O5/F3+j9//vOf//zLJybeNQ0xEEEyqbrGfd2SeEzcXS4lAu3F/I6IVoglQTHR",
+	"A0ofRXRCraISYTklcr/ChlFf58EUefi498cj+2fr488d/7D32b2pmrGGms1+3QILAMC2ToiSzfKlFNJJ",
+	"XBFX3+UeZfhN49pwpzmn22Tr07CZwPFNRWRyFfpzIKQDVl2+55C3Zdjl+ZsLtOiFmooXffQ9KZeR0BiG",
+	"oJSA00gGaB4n0s9VlfORXEqwE8Bf7+bXVHMbuZRQFFWT8dnL1puz7xD4to1xSBD4YWoBew9LJLAilaHu",
+	"iZrezLGU86nQdLWyoxZ9pNvo3RRa55e0NdrLWKNflX+/VHRRd9TKDeav85B+usowYLQsnOqzb8GvLXRb",
+	"Abxtm3ePunpVLOH65vmBPnZenZj/9noD+8fBofmj/9Q+Oej2iqn401brsvGbnquOSzabnyRqagGwvywg",
+	"2S8LUO6BASx7YAHMHgCgUERuNktYpcygyTN93WBlcwicJ6OYhkUXM0/2IU18NuImx8yV9S1izQxiS+op",
+	"8knVVAle9JFtgFbdRBcxZq1up4mTqB35Rm/IqmQ1kqOQxzEJ1ea9ubopdy6x8Su5zFZj4cUnJTB6e/Yc",
+	"RpxoYYngcGo0Kj433BGp1Lm8uSDOZvO3NGoQa+EsHSU54PmFqRDssglNCCtUu+4edksukYfddUrU4cFB",
+	"/6C5zzn0VuE4Mxd0sYnd6jY4XN6Dz+oeHpbPGrjX8VkH9R5hoVjCi/1Kbnvy4qrAbZ+/uPJ878T9t/us",
+	"Z/7QTK1YExuarK2KDS1qGOuFoAszlvt1Uv5lxs49ABjAkmcuaW5q7sYWfeSaIGiSn7A+gXR/hVkzrjnz",
+	"OdcvPHOOFX7Anx/Lh6dtsA4HuWY1iLiykJ4XQci/WvvCgPbZ9xJJRC0P1i/R3rurNxlmdNsSpc44o8Zj",
+	"biMHqle3Qbgyb/N4X/TCAsoXvdDzvUW/iFbzdB1GTYsaZFpbxo/QJv+g733MO0lrAc+rESmfE62NrYrR",
+	"29S2yGehrbn8XPUpzuT6RxLRYoxh3UAxlupGEsKaZzqcQTqntU4fDXLylJwlTfgvlPsBW48ZJD3yVxBd",
+	"ixy5lDfQd+3bLQpAuiWrKlLs0FCnWbzJ0FShTm2nAuXVs0aKUD1Yb2m0bbEJI+NU3S7DmQy2QazMuplI",
+	"mzTQRiRM7h64AsFQEBexOriLa8pyGhniodJEUhQY07MDv2nOrxsw7m81HnxRlD4aDVfNbN9klL8qAb49",
+	"e14qfD9PbjRvhpiZYq2+3tNqwW91yPMEQrxXe++2++3Ddrc9aHfbvU6v2+5228/aVfJ2zpoyHLb/CIXk",
+	"f783HLbNX/vVRTMhWqZmgW3gS6P1fdrxm+YBq1vf+uEqlrfJcOUk5zSq3ZNparyyl1dtBAn4f4IXmI9k",
+	"Ek7d9V6mmZQ456pLTLbKdPzq9Iy9DRWBDK11NLPqqbFVglzA5+pUvsfJxCLbh1upEicZc5FpWd72eLfg",
+	"cODiBobKZQCXsrcLIhaU3FUXb1mQm0K9idV7F9sKKjDVNMm4fymPVlaxefWjMaaxTWBX0tjMV+bUl+hu",
+	"yqVL3uVidKiEwuBvf6guhm27ro65sy/RY2TBQ//v/4203gY3MxEJ6QzHjVbF9xRX1dkUywsG7fxcVWg3",
+	"+yKwVauY5gWtWrxq1G4Llu2ravQ7Lm4rM/KadOXIvq9ah4pC+9JLicVfJb8yrWWj11P3hfX2LR/vTuRo",
+	"LpKk3RU8XH6N3OE7pvei8sYaoKpzrE753c2UatwubyK8rMuaaS8tKjjjL5usGwDJAs6y2VVNxc8v+Xpq",
+	"aeCxU2kgPzEXZ5C1FWh4JT0l3LcxF3IzxxNiHHQRRhGV8xgb/fIITfTOgRiaeKm5zpDxMQqsYG4Di5zt",
+	"P0B7mBkHk3QgUIXgZBlxNYU/GKG6jY8wk3dESDTodPRolE2GLMiQ84F+bLuB9tvoxNnfNGMlzkfkjgsJ",
+	"dimqZMolzb59ZDnxkFmnuDZKEWovHEdLFHARERFApQ+GYioVAi8Jypl1WraeecFE8GRu4jgpm7SH7DmJ",
+	"iXLhjQ7jBt+CzPjCZjNKZ1TllHKfUnIAUEXAmAGwOLbGl54cicyk2k2MBPeoPFcl514RpTGeRb+20RVh",
+	"EaL2MhYiGy/eXWtpGxx7cAY/0BHaG+FoAnfKEs3wEiWSDBlV+8f5psjEQVI15QkkjkIToiTCcPlGo1Ia",
+	"qYbzqVYWnuf2SrqZYOvDnmqvtxVWZq3R1FgRfW9JMr9jfRTzOy1pwOX4qrLiyNjF9Onl3+zbssG7pcIO",
+	"2zRlTI6v7VR08cEOyswG3tsu93hN6qTCabaSswr44WMjDT7+WR8Vnw35y4z3OmLFSPFbwhpl3a88JEvk",
+	"iZdQAcC2ysbT3+YNA8866wmjf3iwfVirO57XrpBu81AlBArH8HoK3LpUwI6Z/F30+Y1G+y6Eu9neZIsD",
+	"FMZZP/kHKgfwT7IhG+6cf0bir1hjLmZrKhJl2m+F8rxS3aFCe+ZsrDWgkFSbmbOTZG0Rb0irvGU9tF3L",
+	"TXOubkKcSHKzzQVA7rPqDBfXNqMFWIKgYRsFjCgt+AbGigXJxrTKnAgiUcRnlGnB1QbLA5Z9FERM2vbP",
+	"z6+cISHiPgqsX5l9++r6+sJH16cXWsi8fl1sapRP2zIdko/RjH4iEbqlLJIIx7EWkkzVNpCL9AScXly4",
+	"TjPz8HwvYlA0yECSarnWEq/fk7leShYuvaxqQENvRk2rl5yrU4296+WcnKfDrr57DoCsPr9KQVt9994B",
+	"u/rqlQG/Ypz8hFZfv3NTdMnHdy6T6XCdlm/bsrAowFYqx5Z7VigXCsaT1WojdeYPVwNNpAmOCx1UVJUq",
+	"M5jVDVTgHWtzssAkfsnz2RkLG55gmsM2P5Sh86ppXtvC2Q0Ct6ud84v86KUgpKVp0AY3ohiPSCzb6Aey",
+	"lGguyBg4QYDpUWAyFxhl7OQMKTyZaIU2b2LX9LkA3wfu3Eby4OVCUnMzCn9dZ0w9fuaLWVwOePyxqYem",
+	"CvMOmlm/21lhNK8OOWMkLPsnqnAOOSdMR/EydUyGPHA2PHBOQjAuQGRNXBHqZ3IuFurTlO7M7ODNkxSW",
+	"Uu9tmdYMwvU02BWqfzKydAnRPibAwQTBxEvj229DV4o3YBdvz78v3atVx579Wp5c1Q5TF3Axy9PlV7yY",
+	"zW/Q793fPWpV5qys6PEd0JTiQGS2roeFq7zrvYuz8++HAgwkuZkPOs8O624PH4T+XJK9YmbAbamvtOlh",
+	"ZT5mPiMqrHQZuY7lr8u1Yrm1B7mKZZ4/pT1syZ9eX5ksSlN8S8ocKpb7Jugu1H2MaYgVeSSR1pY0LZFP",
+	"cyqWwKnCKaYMjhTowKR0qOBU1SaK1Xv93IBmGCLBPgJWLCrRDLMlwJF3bHhSdD98ssGYsdnGlTpDPKnc",
+	"ag/IbuSUz9v2ZzvkswflOjkUDQallMCDQf8BfTSht0qmJBZE1HgXX52fVXhaaDxth6N+tYcbHS9vgDxX",
+	"R/4R3q4QnCVmFpkL/B3dioEzVtP7ip/DTuTeL2Ug7XcejuD7nWobb8pHY1nJRwVdLMsRnttFmp/8+Pzs",
+	"ebNQc1DI3hCFI6zwdqNozSgRIWmW6eTqYXJG+d7zWiNWXZY132uKjVy+t0b9Xgg6w2L57vJ1MySAMpls",
+	"BXo+mnJTCrOrmnxCL0/OXh+ji5OrK9iRL/58+uLi+uztuU3W0mpRFsZJRFqMs5azeuxvm5ftusL6Vj8v",
+	"F329Q6htPnB563QiNrga0lmahAEuVwBm6O2VjzCKeXgL8d76x3Me3hKhf/3jb383mW7uIJ4YSzTmCURR",
+	"IFoRTnwaY1mxFly25rcT6aMYs4n902x1P43sjGlImCQNg8tXosEb6+DVrKZhLLiJNt9uLPNRwxGu0+Q8",
+	"mzdWdSx/REYUMx+x+cxHEz7jkY+idD19dJuMiGBEEdkQ1aVI/O0mn/942QgHtcRv8bgVuz7Fiky4WDbk",
+	"hFiF02pr7Uy/IhHk0j22e2iG5a0N+gXQEFWSxON2WeWs4waXSUyaMuktOeL2p852rKx2kYrrvdVa7XLG",
+	"vaSfSFSdw6Bm05wxqXAc131Vg/6L28n5aiabmiEubicXWE0bNt7yNK1PNOCUIR+9Ovv+lY/evHh+9u6N",
+	"j16/fY+4QO/Ofzh/+/784Q+1wpIbei4B9uML8CaKFlRysbTRDdvn+fK9d3PntlrKKZiVR15xjh6ZROtw",
+	"n+JyYlmfBlMGvdq1slinuKQqmQIGeAIZaN7+UOj8GHU7nVRCt0l0GEcWxmqHy6Y1C7R6YOrF5y4BeoOp",
+	"53tPIs/3+p2mNwAGlabCe29g0mD7hadPnhuHs/yzfgcefiybS3LYyopVp7BWWbDfm0wQudQRW3hzyPQo",
+	"KDkvvTk5bZkgXHRLIAl091ArhfpBOMUCh4oIaWwTkk4YVokAbzDw+qEMBX9uXZEwecNZ68q9D9rosphq",
+	"IkhzQ9SlhlhJCGHBAbKzSTBc4jZNGsRljCgfx8XowJyn/t5w+O8/P/38Px+GQzkcXn38uXvof96vyu1Q",
+	"Ecpbn+yhCl9QJs1NOfWvKk5uHzaNqEoCUps7YqWa9cXbq2sSgenhVBBIG4FjaYRNtIdRkEgijuZYyjsu",
+	"ov8IkPvTRz8lRCxb1kwMruIyda63jjFGuF+TQSRbVsshqEDzGIdk9wQg/yxJPMr7WVTXlrOXojVhUTfk",
+	"EwkTRaKyS8ThoJLH7ngrD2FvU4KFGpFtrk/jXJrpWhe96irRD3dRq6UPc2GrANnNuLXBe+nCNv/wynab",
+	"f3bphihGbDave5siLJ2Rv7LSK8tRRzbg0LtKObV4FzxuUKnOJACs9eVOPYmbuW6UcFH4OnXUtsgB+NZO",
+	"tvoa2rr+lyFbVTkyd2sw5bmiM5olR4izY0Rmc7XMbIHS5GVGUyzTRMD1CGmux2WLt+niOte5XznPj1WZ",
+	"Wl1MMiRaM3CNCBZEnCRGiDa/XrqlkzN2Yxi6t3rBYQ9vdHJxZtqgvUB/8I+//T3Y99FMc5/InLyBrRhj",
+	"25mAh6CNTqJIiwHptFtnz4/QMOl0+qGmGviLBPoYxKFCnKEVt3W05AlEnunDAi7vTEoq78jOJVsZzYK9",
+	"z58/21Re5uJHYSN1mr3h2Tl59nxdV/Fm9WrfIQSyaM2SWNGWIgyDtDMWWCqRhCAEmRPOhofbWHB92ln3",
+	"nTY6U8blx3ofDdmeqUIGGaivzt9c+JmbkY+en1/56Pr11b6fOxvTnLS2MIiEqFgfSqzIzPWIMsWHLI2X",
+	"8ZHgiTIerzOkpoInkykCfxI05zENKcnclgmfx8SVLzbnNnjzySmRLqoK3BzbQzZk//Zv6KSQlGbIXkA+",
+	"SLfbQiw0iAgjs3KGWI5QoD/jgv4VvjpC35m3jtTa6Fq3kyBx5IhuyKqpzlSUMHnKTJVjsNWNBZFTRI3K",
+	"6pLmUAbJshCU0bGSjZvMNeSYXQ7ZSRyjCCus151KHmMNwTxPpG10kucp0jmHQ4ePZNbQSMvO32DISnsj",
+	"rU0lSUxCAK28HVIZFxIRmI0hQco7YYhGVqAyj4dMb6yVLrJoj4GfRpTE9BYEG9dFxImJlyOfqFQOJ/qQ",
+	"kEP2AodTZEoN2WoylqQQqFs4Rpqjgw7wqeW4Wks/C45QYAoTBWjPpAuFpjO8hOyo+/6QBa6IUYD2UolW",
+	"s0CXqJKzVkRm+i+RMAkZWQMogBTYjCKm5nbeKGkz4emxhmxKicAinJrq3LD0hhMh6MX9cGC43wZuh4pT",
+	"zhaa1jmTQwY5Y0c8gh14+fIU9fv9Z+jd9SnsTemjd+/OniMayTaCOmmGmANsapjoTlx9rd//RXI9D1dJ",
+	"bn/I9ERzRdpMkTcT6QBZafh4bKVpU9FNo900CtoIbsfzZcrkEeqgtz/4Q9Z11/0+6qHM4tFPzRsuI6je",
+	"NTQiLobpkUSBQW6A9iBLRZoMyR8y/WDRz2V5kYaXOdI2+sQ6/WGG5a3hT1jm9Ij2kF28u9Yraz02jfjk",
+	"FzgR0McMay4BGaKtXUIanm1LdiATfHZkayIMGeBNpqoYtVCmVE8gBb3jZ1qzsul5gXkEZxGZzTm4X7R+",
+	"IEu3i/Wc5gRb3yH4qqimaj1Wwzvi0XLI7F1jb2BrJAkyj+GSP+VmDkVob4bFLYlyI6vWJTQnkUsGDKyO",
+	"4Ajx8ZCZovEAhw0nFvbyrY2+f3HtQ7CPBuX5i9cvrl/A4tC0bzRaIqO+t9Gg98xHB52e/k9ffzJkB51B",
+	"ylP0Ph7pw0ljzDm5BBqBy9aJ/hFYANIz4wJPKLPnhZbypOE/gpiq8wwRtiAxnxOLchRA9mEX8Qbug8Gx",
+	"psiEqcBFo4GfpCvUpjEARmeNAZDTzMc5V0X4cC5IVrltZurz68aCaIoy4Ur2aiUnUlwIPheUKCyWTcSK",
+	"x4qImcx5m3s5OcvLaRder91pdyAUaU4YnlPvyOu3O+2+B6ruFKS7x3B0t9zRrR9Nqqw5DrOkEBBYPPfb",
+	"af04ytlZZL860W0uXP9Q9gbPiIL43hrPnKzJ47PxOWfEXAZ89jc2f62XtklD5zb6Edx1DePQs+51Ok7w",
+	"c9GaOR6reWsh5D/1ZO36XobDD1oJB1ua0TtnUKjzg6clPKJZy3/kPSBM/jlmDG7WpObsyrnUs6YZjyN+",
+	"x24kCb2jfqeTRXdbBV0rMN6T8DA6IINxq9vtdluDXq/Xetbv91uDwWBwcHBwcHh4eOiUpyMPktBq2QP9",
+	"43//H5TC6H3+aKvmm0zb69SSbI2XoGiBEF3hZp8jFMPiYLovrnGtc5Vt9hjafPa915TdbmoLbQCEfmdQ",
+	"1zhd9cfnXL3hER1TAg6yA0MB67/5Dke2Iqj5pLv5k3cMWzHVjdPf/NFLLkY0ighcig56zzZ/cc35G8yW",
+	"FjrgEwdNZnTGFBEMx2kZ1oMm8Fmn/XcMLzCNNSUaNdLUHrUcoMQmtMIFLtMfvJPii4++VxL3vCNXhhJ8",
+	"papctQJNxsB+3Zdt9AK08SDbVYG5NLQJ5p1QuMqwjBtgjpy3Z1jZWf4DWVoGA2vxHY+WW/KWX4qJbOIE",
+	"O/AB64X5uWiXsG5VJZbb/UrR8gV56w4YreOqNjuE2UbL9lfOwzoNeNgpZ+OYGgveoNtgiAtTff2a89dY",
+	"mFDLQa/XgOkVNuslSaSd1z8hpzUbDu4WMq663JLZmjLAuuOSYPj4Zxp9Nsw3JqoqgB6e20hoGPoYza1a",
+	"GZGYLsC8ZPI7gHoQCe4cu4o82PR0Lx48tgLjqnQ3qIM8+uo3TjNR5iVPmBmi22ADXAiSsseXmMb/vORv",
+	"VvFhyN+v1oEuibGNQsClJXF3fyytpQNsjJCIdpWwvyfqflSdU4Xur7d8O0RXVJPlzorJv6CysTW/+Sdk",
+	"Gt8TdU+OkdNOtlQTYA/Pk0YazbGt9mXsjajO3LjCcUx+iIc7SnfVYwpc4bDAFaxP0RfY6jY5RiMN5Ctk",
+	"npVo+kq5p03G9hBc9F+JI26v6+wusu2sJv3zcW2zsR9Q05nPW+62/fGYgs5Sbwl/aRusZOJ7JNFc8L+Q",
+	"UEnfVBQzhcRcVi9zDxODE1/IZyPKSI3FfJ7mlXeDfWm7uRnywoAP3tX6o3LwSrxE48LswVnTcLNSNuWs",
+	"sBnV34JHYMaTUhbYmAcBfKm/9edN0LmYO3O1V4SNz8FbpRIu51m1FVTmo89NMRbaOIhSBZaCs341eO7L",
+	"LQFMAy8+f+U3KNne+/BzNtlV3MCGssn2vV6nd9jqHLZ6/etu76jTOep0/gvafCLRTXYZ1m932t1+q/v/",
+	"j8io20u6nj1MD6JD8mT8tNPq4t6oNQj7UeuZPlsP8OHoSfg0ekY6Y1gOG6pQ7rKbdtnzClUA6gDLPB89",
+	"QSZUKrHMB8Q+llM+f4zn9KjbHrR7aM/EEKFur32wD2wgvDXepJqOpYxN3Bd4cG3oMWsJfm5eZ9QNe1Gf",
+	"tAbjg05rcNh90nrae9Zv4cHoIDyMnpCn42eeKQZsPjj98UWr1+kNWr2DbheyCTlJxpuRiCazzDkx3WYy",
+	"Gd3klrJU1vRmupxQwoiX3WbaaR2hdwwqxpIIzciMiyWaCH6nbBGdzMGORZBZmTJ0/fpq0YXrTVPZ2lNQ",
+	"vXObeyzYL5bprrvJcpT67Sbrt3WTNc7O41TYmM9TX731OmKtrJEaVysFjrcspbesJK9LBBlhl2dGCYon",
+	"BDGuSLXpaUWq+LUtUN8Y/DcG/yAMfif2voG1fzMF/gZNgW7xd2LvD2kCvCLKOe4BQI9Sf+m9QO+fwEcB",
+	"MMDAOK/aWv/Bvtk8mGVVBvWBcIww/DtkzoIo+Mx6gRuvY+MXrk8WW0EEMxvTwBlBYUywkFDv3w07WsLW",
+	"1GAt5ZCZpHQJUzQ2ec64UBD9kJsEwhNM2XEOXPM1cr8hsYFmOZDvXQyZ6UciiZfGe67SvPkQB9sDWDk1",
+	"gr0j75wrJAgOp5rIjtIc6TQkiMHc5lhIIjWuRAJp3HOJY0CgTDmsw8uOHO5LGkDvd3ZvczA3OHEfDPNf",
+	"5TmbUkGaGtoGOkIYXAknfYeTf7Vj2ZmYH+J4/nbL/1szGV8b5Wi3A97FcVRocPaAqtXdrksGYsomBDiP",
+	"/dBHjOQrPwSWrwT2QLa5nfWjR3KjtfjSQvOrGIu/YrtiukoffvZGyxuZz99i2O1Rt1RmqV7rdCbKrlVB",
+	"ITNEGstqWJ894fphL+qSjjnSWoPwSdR6Sp6NWx3cHfXCfjQgB/qEY+TOJeX/kqcP0Rzewltg1L6XzPUm",
+	"J9HNCM4KWnxk6iLCWIfjLulF/bA1GB3g1uDw2ZPW06dPnrQODw8OBoN+v9frdrc3uLncN/X2NruC38xt",
+	"vy1zW8ouZWgSDYuUw+2kn1U6kJ/BIIbXFsc5SlO0QXyey9MWwLZBIEj9z1j+j36OWi3DAxDE3/lDFkAM",
+	"NbapjQLUO0KByRknP3xslxJ5aX1uJY2aDVGyQXQBxCniIbs6uTx7iXrtbruDYj5BexMuSeijKzKbCDL3",
+	"0SmPyJ9e/+Nvfz9CgUiYHs4G+wZpABkVSIuj8pGNgtXoaznGGNhoRzsjKlFEFKSFzxTHiIfJTKuSCYuJ",
+	"lCgwjQOIKwRVcciGLNu7uVBT4yNqWBg0j6B8lzv6jtMiOtTUxIVIxZDrbt3wTjU8MuvzSKLgRIvy2BxI",
+	"UL/MLBASZEwEYSFBMZfE6LgKTwC3EdVL7yPJbWTAKKFxBJXRNDWYDmxEGETcWRj3fURiaYJpzXKIhD2C",
+	"kDsuKRhm312e2UYwIOfxIxNzCXiBAFinFtuLZIsnKlEyl0QoU8s+jytX2E0qKFYx1ttDQBAy2tMj+EOm",
+	"F1XTSUErg8Jt1q6oX5rkc85Oud9Gb+eElS4q7YR1t4iyIYOgOgcI/LCZEABoxpFeXSJA5x8RqE5hTQXH",
+	"IHZ9ymR3F6CH53OChRwyKpGxalRYCFKopMLL1FJg6HPEo6WLGEzmkCung97Q76ptBfo8WxGW7h3f8TB3",
+	"69k+eSTttvNNGCFVSE55EkcQTD0ia7Zi8UI5lUQqLpKtuJI/pV1yFPeZxIKOG+evqsTthcaBNLkirm23",
+	"DZpemZE/72yMsWnIdC/6j/RIMTs1Y5n7Xq6Y7u8cKtLYS91r2woqigvS5mLyGLptAfNtw7BarWeGciyT",
+	"hb9jsiBawoI46tylgHk7ny4lDXH8OpcFB1v+lX+WCGqz9OgT9jGUlJOPDTQTDplZyMS2lVmmwUHvM2Bv",
+	"lmWTVeSTFiyv/vTalZUwNKBchpckJuamqNfpgvBtRMSfvUjQhUkzZIkHcGfNGWY6NP2wIjlY8Wjxjrwn",
+	"7YPc+Z2e3b53+v5F6+kzU5FlyoUqJSHMTQHIGYWcmZQZlDOUyGxSKM0hA8nR7IXOKWdK8PhC8IWJ7baL",
+	"5lj2O0C2W/0JVdNkBII3DmcEpG8t2X4sRth22x2THg/ou0Bu15mUAHJFntryh1WzeyLPTz8yuUbLJh0P",
+	"svumBGizv7p0r16WznSnWyk7pnnqVSQi/fBzKQFk1YXcasLHqju2NMFj7gYsS7XomVyKXpoa8UEsVyuJ",
+	"E0s2OrPyBZHOO+qBrtBM07kykqU9db5EWJxjII3p6ZsqXKEK65+5K+BO+6DT7j68iryLglynHNssd1YU",
+	"A2KHDNFUIWsp/hcNCqzZG/lMKKU9EhEF3tqecuIjVNOdUQWpDlGv8+xJ96DXMfV7clb4QbefmcothkwH",
+	"inMUg220kEiqLnuDBU4+Vpy3YmdTbUYMF+bb9UYSmJHuV2g5mzmR+DcZE2lUe60xFfT6teaDGf7U0gvb",
+	"MiRw5EhiN8vwZteekkk4S/EC9kvQxlZ283r3nl01mwf17vl2uHx5O+tDHiKG+r55vfwmA+Bq7Ky/nBuM",
+	"Zp9ZSds1GYhczq5cyT015RKSf3NG0opDq/dkp66g5f3uxio8/IFZmxquzsd/tfDR03Ff8w/c6kWDQWtA",
+	"urj1bPTkSZlHVVlrXLnb/Hbfrur913k/Z9f7g/3T1uf15sbOlBVdMyW6ctX8Gp4hpchjm9LyRk0FkVMe",
+	"R95Rz0+R23yFdNsu7o364SBqHZDDcWuAn4xaT8NnUatDuuMe7o8G4UEEq6mIWODYRfSlSwpJ6u/IqDUX",
+	"PGqB4UTRGeGJMk27HX0yRBumqNfA3XI2PgxgH6y7azPr8u2q7bd11ZbW+3Uc3/LLna7UTC4S6RI+QmJe",
+	"wxOzzI9UuqSUJDJ2f2muewyhmkwhEuWLGQ7Z3gVlk1NbreiKzebu71dKpX+nZV599JzJ9Kkrrrh/bI48",
+	"GN2lvJTuRkkDk+anbJtUw9DG5hquulsw0wWE/cr5otaxUcsp+n4lQ92eD+7O27bjVV80k9S3c2eXc2er",
+	"9duUtyqrf/otbdVvN22VIYOG508ueNucW1ulpzJnEmYRHDD21q4uD9WOXP1bBqrfbAaqXSi5QcYp6PU4",
+	"TTRFWSZKbUg6tSsJP2y6qdxJK9lsvv6k9T1OIwOmi32fJ8Y+ZupacXMctvvtw3a3PWh3271Or9vudtvP",
+	"2h3PFu6FIuXe0dNO8dZ20Qv/BY5yjcSv5ig3R/g32+FvL2JuG2b3JSLlLgop+Y83pchCpu5+yjohSX5o",
+	"BQMeR8BqQTSoU09dCQPNy+oybj2E0LCjDriSMarAP7q9LZWvL5pE64sqX3b+vzrL7vYeTP3qPyTPdgFV",
+	"9+fd31J2fYu/apiy6wG0vMcxlqol0urrtXFXkIJLkFAfB6b5MRp0BlmRNqMHQok2CA8VCauXn19jqWzJ",
+	"969Bkt6GH4EP6s1MTrwjz9uB98UYTA03UCi8feB7PFFwFntzziao2z6Y5V1lOoaprbLo7lF/a+5lUV7D",
+	"wzRk0q3uN/nztyV/vraLj+8sAZg6bb+YQFrmSyKBrbqbaFt5jfKnhCSQ3QfR2YxEVLNQkbBjhCGolAg0",
+	"p+GtRFShZI5s/SdbHqlk30qL5wUiYTc0CtoIejcl0JBMxIIuCKRuAEfyVUZ4mbAHvOEocMDel+aAP8FU",
+	"nRZvMOAdeWFnPCak02l1e/1Ba4BHYetZRMatjv59cPjk6TM82pZfJczgtYplmTf/cma+rWWm35qN+zJh",
+	"6VUo43cNmVPRuTDCcjriWES1Ms8rU9XOKkA5TxnC0oo3NlVYSTpK31aKP8/Tkb8CwUfepApef2BkGXkD",
+	"xdq0pqV1LzuVG0hPpXU9M8mb9I139KF5gHI6+Su7mhXb2r76Jn/8U3tBpCuN3LNsm2ZbYGOCv3SfyoI/",
+	"8OZ0whDOVxfw7EO9WOuO6qdJd5HNwKQS6dvMT6jfaUV4iZQgbKOn8NeytSeEaSA3mHZcdmW9gQsJbkwA",
+	"kheROWERqCqLUniSvyYBjkiY1ldu9EQFn1FJwFdYaRHrxq3fjZbQEmGqjPP5TS5VLTxROJY3RZ/nz4Xn",
+	"rgo9xIoRFt30O9FWnKhy2Sq40YUB9Bs3+qfmRifZhkl5CHI0uBNjIgtz+NXwoRMUKPJJmWYtqQTBs8Cm",
+	"AYDisfDCBcNHZWZpimYH37+4RhkLDJCc4jnZPx4yDGZ3zgga8zjmdxLMMGB2SQMbpInadxWbIawPceHe",
+	"+qkM5ZpD3Whfd67lANNUv6cS4SgikX4iyIwvSLSvvx4leiJ8nHYwoQsIwGfETK+NTlBwBGXUgyEL+Wxm",
+	"5wx3CiZFQPcgrUCLTPSVRpWpFC4dEw4EUWJ5FFj3sr0ZjWPqNDPFh+wOU4VGZMwFQWAdZCRUlE32j01N",
+	"ZoPtKZYogD+PHKIDSM0X0OgoQHvYZjCwIftDZhsdIfJTgmNEIy0Qwp/mDYXKycxccwQRVvgoQDFl4D/9",
+	"n1dvz9vo1OJGODjEEp1cnA3ZXPCQSJkWfdeMZiLI1Z9eo+D12dX1i/PH52+vz17+r0ofuStA0wtDhBvP",
+	"ixVSLBwYnsEu6nc6nSEbsiKGhoxGR+hg3A07pIefjZ5Eg7DbHzKYLfp5mBcahyA1Dkuy5dA76uunRWFy",
+	"qKXJ4Yo4OQQursEwhANzz1h62RO70o5lVtvMtP2NmT68g+siz7IMJ0R7kogFES23t5mS+7uxViCoLUsn",
+	"2xrkENJvEqBAchAU4FDRBQnSUhFc73Z5Yx9XxzaA6vclQhsASnQHERY5KAxPkSbWIa09lO5PW+mrIpTB",
+	"fF+1QUacxwSzr75GgV3rDz83uo0EW7tjAUBu9qHFR97jZavrSLcUDtm2v9LdIjZ1TAhbeEdafIY93ySu",
+	"oLFUqilvXTABoOtbLMFvK5ZgatmRY6WGPd0zksCGD5jaaJAYy+0j4wCX1UrL6qcljP6UEJdGKWW/dXWf",
+	"NZy/qgP/Nuyi8Y7fai9/SWf7f11+uQ2GN7nDm9DBb97wv21v+KlhRQ04aM5LAvjuY0xbyhyw1Sz1MmES",
+	"nZwhhScT0H4XkCqiQjw1znBjZd+bGpR7WJnLg16ns99G13hiqt6aLCRDZpPUMRRgehSguSBj+gkYtlH3",
+	"9XB3giqCEqk7xhPZRpAPD5T4CTg367HvGAqM2axSoTyh13iyo+D7gCzbsJUbzuJlyicbGvT0BL5L4tt0",
+	"A1uuez9BVaqbREbeUafd6XQGxgHOZiPIJyjD9MaxO0tImhdanvvZeuJFBNJkddpPd/GZyyqF3JqMYngy",
+	"0ZB0d0FRnRvIBREtY/1JVMhn5Bvr/I2yzpOzFqT1jONt5M8V7rlNIJH+wgdmZcP/7eUqFZuiinaTNL8F",
+	"Ff12g4q2FggahBRVJ8v4nqgdyfNBb/u/aQvrtAW3dN+u+H5rATfNGcFXEG5TEx/zAMffjuJ6bmtDgMhW",
+	"m/FLBsN8HeyuWI3/nvyu/4D8zkWr3JvvfQtW+Ras0jRY5R5GGPAIz1liHs4p/ETe2jQGtlgEidDJGZoL",
+	"vqAREWjMBdJQ+ejtFSgkhC2o4AxcGfRUjo2pBjqZoUpzTbve2vIF3L+3ZJXbWy5WjSJTi9pt2GQFU/yc",
+	"cUVMj1ah8Xc3xAPC10e/6KHRWHOD1KtXz+uR8/mHUgt4Ir85nP9GbSFOx7sPDzMhVmvcxkZYEISFwMss",
+	"de1q6B3iY+tLZDOCjVN6RXvWepJG4YE92UiW+7X6qQn/cSnvf01l9cO/QFDexzxvoorM5FbheWnGSSCE",
+	"Kob1Oh+qJ7+prr/NWL2MF+BwmrGCX0yrLTM3Pqn327payphPEGEKAuc0O6OLfN0dY/7NF3Bso0C/DR4H",
+	"igdIzjFD6W3ZAE15IuSQ7UVkjDUaFESwgr9EIvbb6L0LTJZmZDuiQFQiPh77CDN5R4REgfVTPEKgr9mq",
+	"Xow7WKuuy/4/9q5uuW0cS78KirNVY89SsmTLiS3XVK3b7tm4qt3JxunNRdRjQiQkoU0BbIC0WpNK1V7N",
+	"A0ztA+xtP0e/ST/JFg4A/kikLMlUnLQ5UzXjSBTxez4cnJ/vWNTk453Xh/yb4NN1nnvHNygcWVcIV2eJ",
+	"1MdM2kbB+OlUliFdtmkamHteMHfBhSAhGCoUtDwltEk2jVpTEgvqr4C476/fIKmLZmUaGjBLLatpQxLP",
+	"CGEG4nQIloK5ZTx7oaFuv40ulNApyNIRWnEimCZYFRDVFRFhgukr1bwbNo2uzTC+INyqn/16E+VR/6Ka",
+	"CCzi1CY6ro9p+Zkuy3KEvULgLFTr1nB+PUOAy2+CJwS3JNKXmQpYe0OEunpCtcsRkonvEylHSQj5GfYK",
+	"kot7oizgMxcJgo12J3gYJpGsBKUfdPv1Bty/o1Pbl2LpgJdBRWEA/XAhmt5gsbrn9SZgf9JlHfW/4E1H",
+	"nWDNuo6F0eoSje+hycPeKwXwjlv9yMtLPF/5wFEHnrB1Hh+DpdKWfex2OidAoQUJnZEfO/3T0/bJS9dO",
+	"FUzm2oholrkEDPU3Dfo9L/R7o+BDb67Pjn45+oKqYlJFooc9yu6JjOkYgyGYC4T9O8ZnIQnGJNhHwzky",
+	"YFG8w7om80iNvzzb6CrtSr0AaGoAW31yH00JZhKtHMcZ8nAYeuZRo7+CzatdAZrGIlYOmkAakaGm+Weh",
+	"B47r5Dugcxl5eA9/4jBcE1sLE6lx8QZ69lq3Wfn91UJnKh88L/ay8rm3Wfer36XG9akiSSzbc7b8jc2C",
+	"r1wDmyW/tm5qf7B+H6yneHcVdRaObzxOc/awRN4dmfchCMI7Q4JEBMfgmoOh4xDt4TBE00TGaKrEYb9w",
+	"5H9wJE+ET/o4ibnaUOSXKOTBytQ6AKFSK25uJMfdIyWzsYJHp+/8/cPf+z/+e7/9l39zlkYIM3Cl33HY",
+	"WTTwuo6M56GtJf1kVqEnSQHMM8msF7kBd7vT4MR/OXyBl9imOt3u4eHRUa93fKwWMKt06wsaUx+H+Vjq",
+	"RSyy/ke9YdQCqS3zKStWmbsZIkaQ+O3XiLMARWEiEU6QIV6tNSnQQsiqxMAC51CTHPh8kgNpTnuwilOm",
+	"UWyVJPgamCLy3BHDOdR5RnseOMC1cHjor8ibYpbg0NtvIw8kBPIEbYNViYG2f0+aaZIDhin+CarKWxm/",
+	"/O3XscAB/BQtBChsJrJPnP+3JVDa+VgfJfU2yONk5RzWGtOb7qQHsgDtTm7SWZ55JmAGauvjZZE5MAXc",
+	"1bWIbWJAnDuctWORxhKpO29IGXERDwOS0gFpr2eZmWx7yKw1jSB/VSuV32ODPFsY4dcN2d2YZ74eTXHh",
+	"lrpCUdRLq9MCfbMdTBFjddlVO6nvyLmMyVTdN3gMcSTIV8viJzG9J+ji7dW7q4vz76x1dSUYlwaiWCDN",
+	"9UHjbq4POKQ+ybpwTfVbOUOwDX5OfvsVbBaVc1Da8nFaTLM+nfm43mMhOw4ai+OzrM+86RFQn73RhDL7",
+	"dzXHMRfNer//818Fu14bZeYr9T0QU4OZKjucbDhMr3O6fAT9V0L9u3P/rl7V/VFeilJQ2hgi3gnMJETn",
+	"l4HF92SW2j+bqN9nFvWb7avCZXhPTriI/STer0eFPMht4O1BIfn8mJCboBwsNFL9dUn1H0Yw65JG2vL5",
+	"ihD9m4iYDJFhEoyJJQtNu/FnaeuonF8hSaSknOUq5dDYBOZPMNCGrrztndOLp08dL+Zu60Hr9J/jTma9",
+	"v93oqhWpX8A7jtq9Q7hhiCrd/8Vmur+ZsxKxv2iSvJ+dxn9+hTDD4VxSifxieMHnVvlpawo+x2oylG+B",
+	"znhCkBa5HIAA3hjyejSb4FjhCEiRgpZTDS2Mp49Tad7RLmEO5lGGL9eqS49FiO0wwJ70hAXamsBjHGag",
+	"sIHAq0F8C2+pIgRWX9rJac78rzFSMuYRygvzVG/cjU98t85L94WxE+bjJVg4R3sklEQJ5v6ZZjKH3NEZ",
+	"9UlBo0bvJzS00g5E5OnwQs6jAYuANs4WR0AxB3SwFkZTroJHEg3niMaShKOsHJ/RTqjUOIG4KKgpA2a0",
+	"fcO7niY8MzwlyPNDnATam6e6FVIMoSAeZvFE8Ij6XhudZz+a0XjCkxjhAcvlUd+ReTre486RejVMxISg",
+	"KZVS/S1JrCannOIci3gJqZ7OYbio+fyUyJiOzA+Ay4MxgsB0/HMCy6nWkiCBIxoAENvpcvqOnl9nQ5CD",
+	"KdkJYcYOlLzcaNNd49Ss6sGkaFivwv6ls7TB/8ZpuO6hg0Vcy6lTog8a+N2pGXghuhNMQNbI00Y6UnF7",
+	"c7CJdPxyTMJ2EGXY0rU+xFTvTONMG+tSYzOuqzSh3lM12ovXMu3uTM6XRbyR0OYu+OUJWU1nsg5BkHVT",
+	"TAWBRBgxHpPFK9yZGgSHB3GY8nOnBbUW7Mr6a7RXJsY+ZmhIkCA60kQH7c/wvITx5TwI7CT9YENCnu5a",
+	"tV3wycaIoEe6w3hMiOCyV6livM1O4mtch99tSJFenIvVbFiC+FwExJR3anCyuTOtaXAPAoQzE1UqA1vB",
+	"8xRTJX6Y+aSlU04fqgtmnnKR5JwRGWvzm03Fs0gbzhEfAZ9Xlty2nJh3nbX+3jS+g5pgpse6qg6Vm6fb",
+	"rZL43BB05tkXXxAst+S36ZJ/+Ojg0Yj4MQlubcWw9UJAf3QdwoLbRSTtvescLYTJjzqj7uhwdLRo1cJ4",
+	"OPT9ICBkNNJYTkfzW5kM1UoOYR9ooxnstLKWcgGsKdKrBQqSEGBeJlEkiJS3OCQiTt9noyevqSTot/9D",
+	"P/FEFLMR1k8hWtrKq3KJzLQ3mUTPK5MoJ3l2C+Rw+7rk262yi0yekAvarhEYQ39jJXWpAln2BaR4Dm0Z",
+	"nfwrtBtDd82Wj9V8rUHePwKuUx2AL6vyk5ak5WlL4uwQ+dbCrG3haWtw2qGW3hwjNa7TQ1lXln2lybl6",
+	"3tXXlk+WbQ6WHKFuyb1gvWwspfJnnEBLcXc1AH+9oXcNWu0erbL90AQGPrfqL/Ug0+4rw2h+pFR+tMMH",
+	"4hp0x84QRqoNqFGmvvVVr8MwPYRXu3m0QbAO9KuhpkwldG1aAGVpPDssOLMDpD5qkLqiak0NiN3UrWnq",
+	"1qxbt+azqa8HGrVrdj+WnRq///Nf2RHxyMPjAp7ekc3kobKcF7arjYfq2V0vYek/q3wSFtQsnHl5tCJ4",
+	"hjCbm/LgxuW/UgC/ZcHnkL5Nk0I20FpSvSOdg620hybqp8GKcqz4lgWlQIHY7sACFO6dneU6m1uBx6Zw",
+	"AVHNfxTAMHkLDVo0aFF33P+u8ELXhDiwFSsqLdaGVl/Hqej6IevXDDE1kDyBZ56pFCKhShTkfSVhfGYQ",
+	"YywwS0IsaKyrMqkn0TDx70gs0Z7BEwjPkC4yVdLQlLIDfD8+mOJfXMPgve+qNy8w/gNFr9edmK52A6+i",
+	"lhJUP6urLkmJQ8oW18iqAKzJSlYWg5Nymy1akR7Hf1wv4W9xEr6BBUWS/oMUp+FY7cvyYWY7Y15B7y3w",
+	"LMfurf/V1S807+1O1P9sUCAhvxE0Y/Z/Zt14Cy089FT3Gpp+6LHj9R7rvuKJWOe5SzyvpfrCFsx5Jnjq",
+	"0HWU8C1EjHYz815+RdOltwxz/Q9qkfijKTkLolxysL5tShY+SyKG8ViQMZhvRXa0YQ3NuSP1Qh+LK/0s",
+	"6hjlzMdh2LIKsVyvpKrhaplxcScj7JM/y9SpUhEE+hrauUmbeerKqOuwZGIW8NHI2vo7p/1Ox7oRjoc9",
+	"fOQfBi2MMW71hsNh69T3/VYQKN1aadegX0/JdGgHSKaYhpYt8j9MZ9o+n2ZHxTkQSarh2Q9kLIjSjdCM",
+	"DNW83hMhaEAMzAgewxBvzR0pG8nhu27OR50+Zw6PGSF34dxExv+DM2hqSgT18cE7LjiL+Zrk6xvXZy3u",
+	"g3VKtCrFo7C5Grj7ugMkOWupPZAtag62XuvvtgyJVFJTZE5Hl1rLkn3k2c3uoYW97iKvICEe0gLiDpiX",
+	"BwEPAQbkHwfB88x9Adiq1A9afAQRklygIRlxQdR9p42uNRqgGN+RAdN3CcoQFwERbkZwgeOlBtroHHl+",
+	"ImN1XbHfIUZIIAcsezgEzfgWyhx6kBOVsDvGZwxdnX9/np8BDsX1LZyg2YRLAvGhMH2MxzoydMBoLE14",
+	"qCaxQL1OJ09AMaIkDMpuIzpqaUHcnzL+s14sXluPK87AUxDZ9/4YR9rRLo+03sb6+eJBtjqE02JdE8T5",
+	"7InzF4+/dU+/nO1rUWlPgzarGNEu4XOdCJtuRXQeEhGjiIfUp/AljpHgiU6vpTFwIiEdCaPhXvBkPEG0",
+	"hFpfN/BYtB9V6ve9qjH98RzWj4gq+QrlQq9iDXLhll9b87cHsJ7OJhwq1zMErTE+Q3uenwhBWHyrBUvr",
+	"QEkYWj7AIQ/m6rMWYhyZA9DNaXdL+mALmmI807B89ZfSrGb7pSHTjxadOuOli9MBX6590rvprxMWw2/S",
+	"c/a0cIKn69xvruM1Xce3VF4uSazm4oG7N2xpdYCY9U0FVs9qczN/ljUgtkXtXcR6L9//zxAeStirlhsE",
+	"7qsS3RESqc1MBYJqmK72rBmAgPuxl0q35w4YnARjek+YiwSJQuwTfeunMjbUjxJPjYsMSm2qE0bBmuWp",
+	"mFvSEm23Lbsz61DJWrWoGi/LQz4sx8lv+HAVSm4Dd1si2SaR6SUqpf55EwPZRDZvFNlc453uwByu67lh",
+	"oA5a9ZGM+MjWnk7ND2VBA/rHWpKe2jHD2e02Oqcd4O0m6mD6owrgWqnAbuH7KE70Gq6Pi4VljYgoLGWj",
+	"b321npD3S9fQTTUnBRqSTaNWQFRTKyrwM4IIi8Vc7x82jbSW4mb4YXwXoAqBQ5nGEr2+ugT/hGdCrbxy",
+	"z+4Nm0aXpgtPDB4b1zVUPzDC3+201X+7h/ZOuWbUiJkcp//xU8YupOa4SDGzMVhk07quk9TsA7SXnRD7",
+	"DUp81Shx8/31G7OuiLJ7wmIOoWUWKNT3a6CEifKtwIcLnqjeg9xD2qVrbjFuxsfvIhlzMdVUMDMu7oiQ",
+	"pcrEjSXWevpSO7e5iviHrv1Qj8Ppd0xxValzZdXkB07/6NB1RpiGlI2BRsv8fRv5sdM/andNeQ2nf9T7",
+	"pOFD5mnfu9kD3cNPrmNmyumvX4ZDT+Dre7U1yKy8/o5er0a2v27ZzsUEqyXMpPoSy8mQYxGsK9qtCI/J",
+	"Q5R+SwFbun34acXJDk+8gXc/Npj4C6bK0xNxa+bww0cna1nbdUEdwEM/gGSK4xcvTxaqNdisCqU6yNso",
+	"GYbUT0OZJ3x2O6EKdua3AZ5Lp3/acR0ZJuNcSd9c1XyY9RgFRCKp95DUEQc/boghauFW8dOlK9+w0z2f",
+	"4Ku81OcVifzH2wVfqR3tob0f3n7XknhEXJQw+nNCNCFnDnrOEEZBomWzUMdn3yRiAK9dgbquPWC5OK5U",
+	"xDwEIoa8JRnz0GnH1OOBJ9EPb79DnkHLg4+qq588KNEjEeMDlnbORZIjbH+lpkMhZZiMNWMeDiVHQ4IS",
+	"lkgSoOHc2Fd0DkjuV2iv1zkdMPh8RiXZP0ORoPdqxDDHur4RIyRAWL+/MFtUZPNVHVyVifmTBlYtQ97m",
+	"2LY5su0ykurLxP/N5+ihqCS1FZuIpOdOK5c7EjY6EXLG67waulEwkvrFGVibckCdnQk9HYY6wyKQVUFH",
+	"j0HBJuDo2QYcPXbbuw8zJIIiADZWtcGz7q4wnGy5jWsN/smffh+dseBJ5PSdN4IHiS7J4G5uaIVnO343",
+	"OCRHo1YPHw9bPf9F0DohL0etk86pNbYeZ76dG5rF2Qiof9f59Ec8jPUh3Jhynh9r4rYItHuexDRupiJc",
+	"po3OESMz5GUNeRAKY2Nj9OnOQ6jNPmB72XMI3ms9T1QgjwaeboDG+210je90iS1ATy2+EGspiEk7KVzP",
+	"3AHLXSF1wCZmy/exCTbRz2Eyrg69qU2X2PIqVYJPLzpLaPT7//wvurFo9H47NNohh+Our08v1kHsOubo",
+	"If7ERyN3E2PUxBity55Yyy1Nu74q/YBCkBB29jAR0mSWA1mpq9CeSFMA6Ax52uHloRENteuQrSwBdKNb",
+	"rpeRRAEEMKMY8jfjoeQsnLtohEOpv9VF6zkzRrcCb4fGmDLWDuPRy4OG8cEPOQ8JZl98BSC72vmiP9bj",
+	"eeouMe0euQ6UHA8I84nT77RPTgx0ky45JEek9wCXlOA8vvVxIokN9GQknnFxt6pYdbd/fLJImptOPXhS",
+	"U7rcbm8jDwgX01XODz07jffjeXk/YC+ZtS+gKHzwoLc1dedvwJERCT4kNmTiDHKpQ+KhKcFMIsbRhGAR",
+	"DwnWOrFxloQES13dshxP35uOPDWLBsDJLfmF+Ems9MeOgYxTfDJ8qe73qyEjxDK+TSegLK3lCKAh5LoT",
+	"Tt95/d+v0DevbnIsUjwMFZAlojWcyFa3jNVu8+grPcHrRl7lAmKaW/zXjRCzVLIsOFhZWxcdHrR/ZzsG",
+	"Mmwl8kNM4WZrk0dYABZDQIHAfjrl92ndW32/rYzD0jZOs4fXMW2/JTH4WRvT0BdQlVktBcJmddfdiKlV",
+	"eguTkN284G6uPt3e5b340p5vPg5DIv4skSRSUs5ySQn2G9VFRBnwJrppGqHR2jkDa1L+1zyJ8w2NSSyR",
+	"93HgZJ8NwLIwsDF96Re3NBg4/YEzcD551SenGecXEaOY77rTd066fuAfng5bx73uqNU7fNlrnb4MTlr+",
+	"y97R6KhzhA87x47r5Ffrw0d7FH7LxpQRYogBCxsjtZiQwjPbtL6BFp5OdpUmnq1Gc3Z+/WdnQehneUHL",
+	"Q5j5cPVxql5O/ERTLH746AwJFkScJ/FEST4odETcW8FdMGXnPVWJCJ2+M4njSPYPDnBE2+q9U87g/zGW",
+	"bX4/UZ8f3B+W2BguyT0JeTTVtfEffllA7qtf9h33cYj2pviOIJGw/cIb+wcH3cOXOgehf9I56aTv+TGd",
+	"v8UXXnNGYy5IYOO2tUXdZHMYfkAXQRS5JIISaWlmXeRn1p6Qj7XScX6FYjweUzZuZwr2K673V8k0D4lE",
+	"OI6xPyGBUk2gF2gvomzsQqKJi9TQXBT7kYsCpnoYyn0XcdYKyFQ1KRKm28ZLxIa5Phg2w+VOXNmgeHUc",
+	"5aLlJQqIoPfE8OhmSS/5t0L0fNk7ddg4CumI+HM/JO5iIe50ujDD4VxSpZ0FJPfqrDz38vvfT6g/yULr",
+	"DcMKmk341E1JVmbwkD/BjJEw3+kiaUtpNewFejU3ZQyTFQwYudfb1KOS9dbeFC7SSLZ8LOGZvuxmHhdw",
+	"t0wlCe/VbAkC/lMSIJ7EkgYEme2dX468LbOk/VDNRVBgkwbKGltYSbUDtiI1NGve0nsy10oZ1/RyYzbG",
+	"3kWBDcZGBu1cFCq9Ber5m62bnfQti1oo4jJORH5PZGHdy+3d+GpwAgkScTWCvXeC3s9ddHP+9upv+4iy",
+	"MZFqNJTFHEWC/0R80/iIsoCysUwVKypQLKhxTdhNE0UoxdOy0aZYkLeQ5L10keBDhftIcB4jMPMVlg4M",
+	"KBUgYS8qaM9c1pWiF3HKYrlvWIcSbfdYElGr85ZIUaYgZucOGpKQs7FEMV94iTl1ynmtPbB8jr0clSoK",
+	"SAQljzmDu5in+YSBHrAPmixSf4PeG8d6AbLpGrChuoPoFTJEz2qFBIEeztronBVcrMAJKKEly0EOrsx0",
+	"UgAozwZsJmhMWhA9KokvlGqs3jrF8k6tnkTeX8x/PKVyp0d4e8AG7E9/QgqbB2yQdDpH/g2oaZdkRBl4",
+	"WJDW296S0V8H5QrdG8rGFzBXAwfJCZ+9V915zcL5Xz+C7xAdwKuJaU3h7vat3bBptElr6qzZvrVXcbxR",
+	"a7H/iMbe+Ru1FTC5fVuXTG40rvARbb0L121r4XAHaZLAZx4LTGPQ/+EnP376/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
