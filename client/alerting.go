@@ -31,7 +31,7 @@ func (s *AlertPoliciesService) All(ctx context.Context, opts *ListAlertPoliciesP
 
 // Get returns the alert policy with this id.
 func (s *AlertPoliciesService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*AlertPolicy, error) {
-	return decode[AlertPolicy](s.c.raw.GetAlertPolicy(ctx, id, editors...))
+	return decode[AlertPolicy](s.c.raw.GetAlertPolicy(ctx, id, nil, editors...))
 }
 
 // Create adds an alert policy.
@@ -41,12 +41,12 @@ func (s *AlertPoliciesService) Create(ctx context.Context, policy AlertPolicyCre
 
 // Update changes an alert policy.
 func (s *AlertPoliciesService) Update(ctx context.Context, id Id, update AlertPolicyUpdate, editors ...RequestEditorFn) (*AlertPolicy, error) {
-	return decode[AlertPolicy](s.c.raw.UpdateAlertPolicy(ctx, id, update, editors...))
+	return decode[AlertPolicy](s.c.raw.UpdateAlertPolicy(ctx, id, nil, update, editors...))
 }
 
 // Delete removes an alert policy.
 func (s *AlertPoliciesService) Delete(ctx context.Context, id Id, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.DeleteAlertPolicy(ctx, id, editors...))
+	return noContent(s.c.raw.DeleteAlertPolicy(ctx, id, nil, editors...))
 }
 
 // OncallService manages on-call schedules and tells who is on call.
@@ -54,12 +54,12 @@ type OncallService service
 
 // List returns every on-call schedule.
 func (s *OncallService) List(ctx context.Context, editors ...RequestEditorFn) ([]OncallSchedule, error) {
-	return decodeSlice[OncallSchedule](s.c.raw.ListOncallSchedules(ctx, editors...))
+	return decodeSlice[OncallSchedule](s.c.raw.ListOncallSchedules(ctx, nil, editors...))
 }
 
 // Get returns a schedule with the member on call now.
 func (s *OncallService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*OncallScheduleDetail, error) {
-	return decode[OncallScheduleDetail](s.c.raw.GetOncallSchedule(ctx, id, editors...))
+	return decode[OncallScheduleDetail](s.c.raw.GetOncallSchedule(ctx, id, nil, editors...))
 }
 
 // Create adds an on-call schedule.
@@ -69,15 +69,15 @@ func (s *OncallService) Create(ctx context.Context, schedule OncallScheduleCreat
 
 // Update changes a schedule (the server answers 204: Get it to see the result).
 func (s *OncallService) Update(ctx context.Context, id Id, update OncallScheduleUpdate, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.UpdateOncallSchedule(ctx, id, update, editors...))
+	return noContent(s.c.raw.UpdateOncallSchedule(ctx, id, nil, update, editors...))
 }
 
 // Delete removes a schedule.
 func (s *OncallService) Delete(ctx context.Context, id Id, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.DeleteOncallSchedule(ctx, id, editors...))
+	return noContent(s.c.raw.DeleteOncallSchedule(ctx, id, nil, editors...))
 }
 
 // Current returns who is on call now in every schedule.
 func (s *OncallService) Current(ctx context.Context, editors ...RequestEditorFn) ([]CurrentOncall, error) {
-	return decodeSlice[CurrentOncall](s.c.raw.GetCurrentOncall(ctx, editors...))
+	return decodeSlice[CurrentOncall](s.c.raw.GetCurrentOncall(ctx, nil, editors...))
 }

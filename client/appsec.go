@@ -46,7 +46,7 @@ func (s *AppSecurityService) AllReports(ctx context.Context, opts *ListAppSecuri
 
 // GetReport returns one ingested report with the counts of what it changed.
 func (s *AppSecurityService) GetReport(ctx context.Context, id Id, editors ...RequestEditorFn) (*AppSecReport, error) {
-	return decode[AppSecReport](s.c.raw.GetAppSecurityReport(ctx, id, editors...))
+	return decode[AppSecReport](s.c.raw.GetAppSecurityReport(ctx, id, nil, editors...))
 }
 
 // ListFindings returns one page of findings, most severe first; opts may be nil or filter on
@@ -73,11 +73,11 @@ func (s *AppSecurityService) AllFindings(ctx context.Context, opts *ListAppSecur
 
 // GetFinding returns one finding with its history dates and triage note.
 func (s *AppSecurityService) GetFinding(ctx context.Context, id Id, editors ...RequestEditorFn) (*AppSecFinding, error) {
-	return decode[AppSecFinding](s.c.raw.GetAppSecurityFinding(ctx, id, editors...))
+	return decode[AppSecFinding](s.c.raw.GetAppSecurityFinding(ctx, id, nil, editors...))
 }
 
 // UpdateFinding triages a finding: open, fixed or accepted, with an optional note (nil keeps
 // the current one, empty clears it).
 func (s *AppSecurityService) UpdateFinding(ctx context.Context, id Id, update AppSecFindingUpdate, editors ...RequestEditorFn) (*AppSecFinding, error) {
-	return decode[AppSecFinding](s.c.raw.UpdateAppSecurityFinding(ctx, id, update, editors...))
+	return decode[AppSecFinding](s.c.raw.UpdateAppSecurityFinding(ctx, id, nil, update, editors...))
 }

@@ -24,6 +24,17 @@ func WithIdempotencyKey(key string) RequestEditorFn {
 	}
 }
 
+// WithIfMatch makes a PUT, PATCH or DELETE conditional on the resource still having etag
+// (the ETag header of the GET or PUT answer that the caller's copy came from): when it has
+// changed since, the server refuses the write with 412 (ErrPreconditionFailed) instead of
+// overwriting someone else's change.
+func WithIfMatch(etag string) RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error {
+		r.Header.Set("If-Match", etag)
+		return nil
+	}
+}
+
 // newKey is a fresh Idempotency-Key for one call; its retries send the same one.
 func newKey() *IdempotencyKey {
 	k := uuid.NewString()

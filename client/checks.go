@@ -32,7 +32,7 @@ func (s *ChecksService) All(ctx context.Context, opts *ListChecksParams, editors
 
 // Get returns the check with this id (secrets in its config are masked).
 func (s *ChecksService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*Check, error) {
-	return decode[Check](s.c.raw.GetCheck(ctx, id, editors...))
+	return decode[Check](s.c.raw.GetCheck(ctx, id, nil, editors...))
 }
 
 // Create adds a check to a host; its config is validated against its check_type.
@@ -42,12 +42,12 @@ func (s *ChecksService) Create(ctx context.Context, check CheckCreate, editors .
 
 // Update changes the fields set in update; the others keep their value.
 func (s *ChecksService) Update(ctx context.Context, id Id, update CheckUpdate, editors ...RequestEditorFn) (*Check, error) {
-	return decode[Check](s.c.raw.UpdateCheck(ctx, id, update, editors...))
+	return decode[Check](s.c.raw.UpdateCheck(ctx, id, nil, update, editors...))
 }
 
 // Delete removes the check and its results.
 func (s *ChecksService) Delete(ctx context.Context, id Id, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.DeleteCheck(ctx, id, editors...))
+	return noContent(s.c.raw.DeleteCheck(ctx, id, nil, editors...))
 }
 
 // Run queues an immediate run of the check; a worker picks it up within moments, and the
@@ -64,7 +64,7 @@ func (s *ChecksService) RotatePingToken(ctx context.Context, id Id, editors ...R
 
 // LastResult returns the check's latest result; IsNotFound when it has none yet.
 func (s *ChecksService) LastResult(ctx context.Context, id Id, editors ...RequestEditorFn) (*CheckResult, error) {
-	return decode[CheckResult](s.c.raw.GetCheckLastResult(ctx, id, editors...))
+	return decode[CheckResult](s.c.raw.GetCheckLastResult(ctx, id, nil, editors...))
 }
 
 // PollInterval is how often WaitForRun and RunAndWait look for a result.

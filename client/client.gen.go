@@ -3512,6 +3512,12 @@ type Id = openapi_types.UUID
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -3539,6 +3545,9 @@ type NotFound = Problem
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
@@ -3555,6 +3564,9 @@ type ListAlertPoliciesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
@@ -3566,6 +3578,24 @@ type CreateAlertPolicyParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteAlertPolicyParams defines parameters for DeleteAlertPolicy.
+type DeleteAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetAlertPolicyParams defines parameters for GetAlertPolicy.
+type GetAlertPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAlertPolicyParams defines parameters for UpdateAlertPolicy.
+type UpdateAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
@@ -3587,6 +3617,21 @@ type ListAppSecurityFindingsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityFindingParams defines parameters for GetAppSecurityFinding.
+type GetAppSecurityFindingParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAppSecurityFindingParams defines parameters for UpdateAppSecurityFinding.
+type UpdateAppSecurityFindingParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
@@ -3599,6 +3644,9 @@ type ListAppSecurityReportsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
@@ -3621,6 +3669,12 @@ type UploadAppSecurityReportParams struct {
 // UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
 type UploadAppSecurityReportParamsFormat string
 
+// GetAppSecurityReportParams defines parameters for GetAppSecurityReport.
+type GetAppSecurityReportParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -3631,6 +3685,9 @@ type ListChecksParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateCheckParams defines parameters for CreateCheck.
@@ -3642,6 +3699,30 @@ type CreateCheckParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteCheckParams defines parameters for DeleteCheck.
+type DeleteCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckParams defines parameters for GetCheck.
+type GetCheckParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCheckParams defines parameters for UpdateCheck.
+type UpdateCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckLastResultParams defines parameters for GetCheckLastResult.
+type GetCheckLastResultParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // RotateCheckPingTokenParams defines parameters for RotateCheckPingToken.
@@ -3666,6 +3747,18 @@ type RunCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetDashboardParams defines parameters for GetDashboard.
+type GetDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityDashboardParams defines parameters for GetAppSecurityDashboard.
+type GetAppSecurityDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	// Active Only hosts whose `is_active` equals this value.
@@ -3676,6 +3769,9 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateHostParams defines parameters for CreateHost.
@@ -3700,6 +3796,24 @@ type AiTagHostsParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteHostParams defines parameters for DeleteHost.
+type DeleteHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetHostParams defines parameters for GetHost.
+type GetHostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateHostParams defines parameters for UpdateHost.
+type UpdateHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // AiTagHostParams defines parameters for AiTagHost.
 type AiTagHostParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -3709,6 +3823,12 @@ type AiTagHostParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetHostLatestResultsParams defines parameters for GetHostLatestResults.
+type GetHostLatestResultsParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -3721,6 +3841,9 @@ type GetHostLogsParams struct {
 
 	// Limit Maximum number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostSnmpMetricsParams defines parameters for GetHostSnmpMetrics.
@@ -3730,12 +3853,18 @@ type GetHostSnmpMetricsParams struct {
 
 	// To End of the time range (RFC 3339, default now).
 	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParams defines parameters for GetHostUptime.
 type GetHostUptimeParams struct {
 	// Window Time window.
 	Window *GetHostUptimeParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParamsWindow defines parameters for GetHostUptime.
@@ -3766,6 +3895,9 @@ type ListIncidentsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
@@ -3782,6 +3914,12 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentParams defines parameters for GetIncident.
+type GetIncidentParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
 type QuickAckIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -3791,6 +3929,12 @@ type QuickAckIncidentParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetIncidentAiCostParams defines parameters for GetIncidentAiCost.
+type GetIncidentAiCostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
@@ -3836,6 +3980,9 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
@@ -3847,6 +3994,18 @@ type CreateMaintenanceWindowParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetMaintenanceWindowParams defines parameters for GetMaintenanceWindow.
+type GetMaintenanceWindowParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateMaintenanceWindowParams defines parameters for UpdateMaintenanceWindow.
+type UpdateMaintenanceWindowParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
@@ -3895,10 +4054,19 @@ type GetCheckMetricsParams struct {
 
 	// Granularity Bucket size.
 	Granularity *GetCheckMetricsParamsGranularity `form:"granularity,omitempty" json:"granularity,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
+
+// ListOncallSchedulesParams defines parameters for ListOncallSchedules.
+type ListOncallSchedulesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
 type CreateOncallScheduleParams struct {
@@ -3911,6 +4079,42 @@ type CreateOncallScheduleParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteOncallScheduleParams defines parameters for DeleteOncallSchedule.
+type DeleteOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetOncallScheduleParams defines parameters for GetOncallSchedule.
+type GetOncallScheduleParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateOncallScheduleParams defines parameters for UpdateOncallSchedule.
+type UpdateOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCurrentOncallParams defines parameters for GetCurrentOncall.
+type GetCurrentOncallParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListSnmpDevicesParams defines parameters for ListSnmpDevices.
+type ListSnmpDevicesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetStatusParams defines parameters for GetStatus.
+type GetStatusParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -3918,6 +4122,9 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateStatusPageParams defines parameters for CreateStatusPage.
@@ -3931,6 +4138,24 @@ type CreateStatusPageParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteStatusPageParams defines parameters for DeleteStatusPage.
+type DeleteStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetStatusPageParams defines parameters for GetStatusPage.
+type GetStatusPageParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateStatusPageParams defines parameters for UpdateStatusPage.
+type UpdateStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListStormsParams defines parameters for ListStorms.
 type ListStormsParams struct {
 	// Active true for active storms only, false for ended ones only.
@@ -3941,6 +4166,21 @@ type ListStormsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkersParams defines parameters for ListWorkers.
+type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkspacesParams defines parameters for ListWorkspaces.
+type ListWorkspacesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyJSONRequestBody defines body for CreateAlertPolicy for application/json ContentType.
@@ -5113,14 +5353,14 @@ type ClientInterface interface {
 	// Deletes the policy; pending deliveries of it are dropped.
 	//
 	// Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-	DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAlertPolicy(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAlertPolicy Get an alert policy
 	//
 	// Returns one policy; webhook secrets are masked.
 	//
 	// Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-	GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAlertPolicy(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAlertPolicyWithBody Update an alert policy
 	//
@@ -5129,7 +5369,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAlertPolicyWithBody(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAlertPolicy Update an alert policy
 	//
@@ -5138,7 +5378,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAlertPolicy(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAppSecurityFindings List findings
 	//
@@ -5152,7 +5392,7 @@ type ClientInterface interface {
 	// One finding with its history dates and triage note.
 	//
 	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-	GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityFinding(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAppSecurityFindingWithBody Triage a finding
 	//
@@ -5164,7 +5404,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateAppSecurityFinding Triage a finding
 	//
@@ -5176,7 +5416,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateAppSecurityFinding(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAppSecurityReports List ingested scanner reports
 	//
@@ -5240,7 +5480,7 @@ type ClientInterface interface {
 	// One ingested report with the counts of what it changed.
 	//
 	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-	GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityReport(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListChecks List checks
 	//
@@ -5278,14 +5518,14 @@ type ClientInterface interface {
 	// Deletes the check and its results.
 	//
 	// Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-	DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteCheck(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCheck Get a check
 	//
 	// Returns one check; secrets in `config` are masked.
 	//
 	// Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-	GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCheck(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCheckWithBody Update a check
 	//
@@ -5294,7 +5534,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCheckWithBody(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateCheck Update a check
 	//
@@ -5303,14 +5543,14 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateCheck(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCheckLastResult Latest raw result of a check
 	//
 	// The most recent result; 404 when the check has never run.
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-	GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RotateCheckPingToken Rotate a heartbeat check's ping URL
 	//
@@ -5333,14 +5573,14 @@ type ClientInterface interface {
 	// Hosts, enabled checks, open incidents and the most recent incidents.
 	//
 	// Corresponds with GET /dashboard (the `GetDashboard` operationId).
-	GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetDashboard(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAppSecurityDashboard Application-security posture
 	//
 	// Findings from ingested scanner reports, per project, severity and status, with a 30-day trend.
 	//
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-	GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAppSecurityDashboard(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StreamEvents Live dashboard events (server-sent events)
 	//
@@ -5405,14 +5645,14 @@ type ClientInterface interface {
 	// Deletes the host, its checks and their results.
 	//
 	// Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-	DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteHost(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHost Get a host
 	//
 	// Returns one host.
 	//
 	// Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-	GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHost(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHostWithBody Update a host
 	//
@@ -5421,7 +5661,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHostWithBody(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHost Update a host
 	//
@@ -5430,7 +5670,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHost(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AiTagHost AI-tag one host
 	//
@@ -5444,7 +5684,7 @@ type ClientInterface interface {
 	// A bare array with the most recent result of every check of the host (checks never run are absent).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-	GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHostLogs Correlated logs of a host
 	//
@@ -5498,7 +5738,7 @@ type ClientInterface interface {
 	// Returns the incident with its timeline, oldest event first.
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-	GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	//
@@ -5519,7 +5759,7 @@ type ClientInterface interface {
 	// Spend and budget of the incident's latest AI session; 404 when it never had one.
 	//
 	// Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-	GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetIncidentAiCost(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StopIncidentAiMode Stop AI analysis mode
 	//
@@ -5614,7 +5854,7 @@ type ClientInterface interface {
 	// Returns one window.
 	//
 	// Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-	GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetMaintenanceWindow(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMaintenanceWindowWithBody Update a maintenance window
 	//
@@ -5623,7 +5863,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateMaintenanceWindow Update a maintenance window
 	//
@@ -5632,7 +5872,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMaintenanceWindow(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelMaintenanceWindow Cancel a maintenance window
 	//
@@ -5669,7 +5909,7 @@ type ClientInterface interface {
 	// A bare array of the workspace's schedules.
 	//
 	// Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-	ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListOncallSchedules(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOncallScheduleWithBody Create an on-call schedule
 	//
@@ -5702,14 +5942,14 @@ type ClientInterface interface {
 	// Deletes the schedule. Alert policies that route to it stop notifying through it.
 	//
 	// Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-	DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteOncallSchedule(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOncallSchedule Get an on-call schedule
 	//
 	// The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 	//
 	// Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-	GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetOncallSchedule(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOncallScheduleWithBody Update an on-call schedule
 	//
@@ -5719,7 +5959,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateOncallScheduleWithBody(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateOncallSchedule Update an on-call schedule
 	//
@@ -5729,28 +5969,28 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateOncallSchedule(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCurrentOncall Who is on call now
 	//
 	// A bare array with the current on-call member of every schedule.
 	//
 	// Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-	GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetCurrentOncall(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSnmpDevices SNMP device inventory
 	//
 	// One entry per snmp check, with the latest values of its OIDs in `metrics`.
 	//
 	// Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-	ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListSnmpDevices(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatus Status counters
 	//
 	// Counters of hosts, checks, incidents, storms and workers.
 	//
 	// Corresponds with GET /status (the `GetStatus` operationId).
-	GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetStatus(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListStatusPages List status pages
 	//
@@ -5788,14 +6028,14 @@ type ClientInterface interface {
 	// Deletes the page; its public URL answers 404 afterwards.
 	//
 	// Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-	DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteStatusPage(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetStatusPage Get a status page
 	//
 	// Returns one page with its components.
 	//
 	// Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-	GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetStatusPage(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateStatusPageWithBody Update a status page
 	//
@@ -5806,7 +6046,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateStatusPageWithBody(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateStatusPage Update a status page
 	//
@@ -5817,7 +6057,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateStatusPage(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListStorms List alert storms
 	//
@@ -5831,7 +6071,7 @@ type ClientInterface interface {
 	// A bare array of the probe workers; `stale` means no heartbeat within the lease time.
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
-	ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWorker Retire a worker
 	//
@@ -5845,7 +6085,7 @@ type ClientInterface interface {
 	// The workspaces of the caller's session with the caller's role in each, and the active one. A session without workspaces gets `{"workspaces":[],"active_workspace_id":""}`.
 	//
 	// Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-	ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListWorkspaces(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListAlertPolicies List alert policies
@@ -5908,8 +6148,8 @@ func (c *RawClient) CreateAlertPolicy(ctx context.Context, params *CreateAlertPo
 // Deletes the policy; pending deliveries of it are dropped.
 //
 // Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAlertPolicyRequest(c.Server, id)
+func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAlertPolicyRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5925,8 +6165,8 @@ func (c *RawClient) DeleteAlertPolicy(ctx context.Context, id Id, reqEditors ...
 // Returns one policy; webhook secrets are masked.
 //
 // Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAlertPolicyRequest(c.Server, id)
+func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertPolicyRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5944,8 +6184,8 @@ func (c *RawClient) GetAlertPolicy(ctx context.Context, id Id, reqEditors ...Req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAlertPolicyRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertPolicyRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5963,8 +6203,8 @@ func (c *RawClient) UpdateAlertPolicyWithBody(ctx context.Context, id Id, conten
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *RawClient) UpdateAlertPolicy(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAlertPolicyRequest(c.Server, id, body)
+func (c *RawClient) UpdateAlertPolicy(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAlertPolicyRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5997,8 +6237,8 @@ func (c *RawClient) ListAppSecurityFindings(ctx context.Context, params *ListApp
 // One finding with its history dates and triage note.
 //
 // Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityFindingRequest(c.Server, id)
+func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityFindingRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6019,8 +6259,8 @@ func (c *RawClient) GetAppSecurityFinding(ctx context.Context, id Id, reqEditors
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAppSecurityFindingRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6041,8 +6281,8 @@ func (c *RawClient) UpdateAppSecurityFindingWithBody(ctx context.Context, id Id,
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *RawClient) UpdateAppSecurityFinding(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateAppSecurityFindingRequest(c.Server, id, body)
+func (c *RawClient) UpdateAppSecurityFinding(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateAppSecurityFindingRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6145,8 +6385,8 @@ func (c *RawClient) UploadAppSecurityReport(ctx context.Context, params *UploadA
 // One ingested report with the counts of what it changed.
 //
 // Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-func (c *RawClient) GetAppSecurityReport(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityReportRequest(c.Server, id)
+func (c *RawClient) GetAppSecurityReport(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityReportRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6223,8 +6463,8 @@ func (c *RawClient) CreateCheck(ctx context.Context, params *CreateCheckParams, 
 // Deletes the check and its results.
 //
 // Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-func (c *RawClient) DeleteCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteCheckRequest(c.Server, id)
+func (c *RawClient) DeleteCheck(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteCheckRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6240,8 +6480,8 @@ func (c *RawClient) DeleteCheck(ctx context.Context, id Id, reqEditors ...Reques
 // Returns one check; secrets in `config` are masked.
 //
 // Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-func (c *RawClient) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCheckRequest(c.Server, id)
+func (c *RawClient) GetCheck(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCheckRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6259,8 +6499,8 @@ func (c *RawClient) GetCheck(ctx context.Context, id Id, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCheckRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCheckRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6278,8 +6518,8 @@ func (c *RawClient) UpdateCheckWithBody(ctx context.Context, id Id, contentType 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateCheckRequest(c.Server, id, body)
+func (c *RawClient) UpdateCheck(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateCheckRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6295,8 +6535,8 @@ func (c *RawClient) UpdateCheck(ctx context.Context, id Id, body UpdateCheckJSON
 // The most recent result; 404 when the check has never run.
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCheckLastResultRequest(c.Server, id)
+func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCheckLastResultRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6348,8 +6588,8 @@ func (c *RawClient) RunCheck(ctx context.Context, id Id, params *RunCheckParams,
 // Hosts, enabled checks, open incidents and the most recent incidents.
 //
 // Corresponds with GET /dashboard (the `GetDashboard` operationId).
-func (c *RawClient) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetDashboardRequest(c.Server)
+func (c *RawClient) GetDashboard(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6365,8 +6605,8 @@ func (c *RawClient) GetDashboard(ctx context.Context, reqEditors ...RequestEdito
 // Findings from ingested scanner reports, per project, severity and status, with a 30-day trend.
 //
 // Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAppSecurityDashboardRequest(c.Server)
+func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppSecurityDashboardRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6500,8 +6740,8 @@ func (c *RawClient) AiTagHosts(ctx context.Context, params *AiTagHostsParams, bo
 // Deletes the host, its checks and their results.
 //
 // Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-func (c *RawClient) DeleteHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteHostRequest(c.Server, id)
+func (c *RawClient) DeleteHost(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteHostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6517,8 +6757,8 @@ func (c *RawClient) DeleteHost(ctx context.Context, id Id, reqEditors ...Request
 // Returns one host.
 //
 // Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-func (c *RawClient) GetHost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHostRequest(c.Server, id)
+func (c *RawClient) GetHost(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6536,8 +6776,8 @@ func (c *RawClient) GetHost(ctx context.Context, id Id, reqEditors ...RequestEdi
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHostRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6555,8 +6795,8 @@ func (c *RawClient) UpdateHostWithBody(ctx context.Context, id Id, contentType s
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *RawClient) UpdateHost(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHostRequest(c.Server, id, body)
+func (c *RawClient) UpdateHost(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHostRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6589,8 +6829,8 @@ func (c *RawClient) AiTagHost(ctx context.Context, id Id, params *AiTagHostParam
 // A bare array with the most recent result of every check of the host (checks never run are absent).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHostLatestResultsRequest(c.Server, id)
+func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHostLatestResultsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6713,8 +6953,8 @@ func (c *RawClient) CreateIncident(ctx context.Context, params *CreateIncidentPa
 // Returns the incident with its timeline, oldest event first.
 //
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-func (c *RawClient) GetIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetIncidentRequest(c.Server, id)
+func (c *RawClient) GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6764,8 +7004,8 @@ func (c *RawClient) AcknowledgeIncident(ctx context.Context, id Id, reqEditors .
 // Spend and budget of the incident's latest AI session; 404 when it never had one.
 //
 // Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-func (c *RawClient) GetIncidentAiCost(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetIncidentAiCostRequest(c.Server, id)
+func (c *RawClient) GetIncidentAiCost(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentAiCostRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6969,8 +7209,8 @@ func (c *RawClient) CreateMaintenanceWindow(ctx context.Context, params *CreateM
 // Returns one window.
 //
 // Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetMaintenanceWindowRequest(c.Server, id)
+func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMaintenanceWindowRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6988,8 +7228,8 @@ func (c *RawClient) GetMaintenanceWindow(ctx context.Context, id Id, reqEditors 
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMaintenanceWindowRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMaintenanceWindowRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7007,8 +7247,8 @@ func (c *RawClient) UpdateMaintenanceWindowWithBody(ctx context.Context, id Id, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *RawClient) UpdateMaintenanceWindow(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateMaintenanceWindowRequest(c.Server, id, body)
+func (c *RawClient) UpdateMaintenanceWindow(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMaintenanceWindowRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7094,8 +7334,8 @@ func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetrics
 // A bare array of the workspace's schedules.
 //
 // Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-func (c *RawClient) ListOncallSchedules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListOncallSchedulesRequest(c.Server)
+func (c *RawClient) ListOncallSchedules(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOncallSchedulesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7157,8 +7397,8 @@ func (c *RawClient) CreateOncallSchedule(ctx context.Context, params *CreateOnca
 // Deletes the schedule. Alert policies that route to it stop notifying through it.
 //
 // Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteOncallScheduleRequest(c.Server, id)
+func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteOncallScheduleRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7174,8 +7414,8 @@ func (c *RawClient) DeleteOncallSchedule(ctx context.Context, id Id, reqEditors 
 // The schedule and who is on call now (`current_oncall` is null when nobody is - no members, or before `rotation_start` - and no override covers now).
 //
 // Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetOncallScheduleRequest(c.Server, id)
+func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOncallScheduleRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7194,8 +7434,8 @@ func (c *RawClient) GetOncallSchedule(ctx context.Context, id Id, reqEditors ...
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOncallScheduleRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOncallScheduleRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7214,8 +7454,8 @@ func (c *RawClient) UpdateOncallScheduleWithBody(ctx context.Context, id Id, con
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateOncallScheduleRequest(c.Server, id, body)
+func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateOncallScheduleRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7231,8 +7471,8 @@ func (c *RawClient) UpdateOncallSchedule(ctx context.Context, id Id, body Update
 // A bare array with the current on-call member of every schedule.
 //
 // Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-func (c *RawClient) GetCurrentOncall(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetCurrentOncallRequest(c.Server)
+func (c *RawClient) GetCurrentOncall(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentOncallRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7248,8 +7488,8 @@ func (c *RawClient) GetCurrentOncall(ctx context.Context, reqEditors ...RequestE
 // One entry per snmp check, with the latest values of its OIDs in `metrics`.
 //
 // Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-func (c *RawClient) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListSnmpDevicesRequest(c.Server)
+func (c *RawClient) ListSnmpDevices(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSnmpDevicesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7265,8 +7505,8 @@ func (c *RawClient) ListSnmpDevices(ctx context.Context, reqEditors ...RequestEd
 // Counters of hosts, checks, incidents, storms and workers.
 //
 // Corresponds with GET /status (the `GetStatus` operationId).
-func (c *RawClient) GetStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetStatusRequest(c.Server)
+func (c *RawClient) GetStatus(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatusRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7343,8 +7583,8 @@ func (c *RawClient) CreateStatusPage(ctx context.Context, params *CreateStatusPa
 // Deletes the page; its public URL answers 404 afterwards.
 //
 // Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteStatusPageRequest(c.Server, id)
+func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteStatusPageRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7360,8 +7600,8 @@ func (c *RawClient) DeleteStatusPage(ctx context.Context, id Id, reqEditors ...R
 // Returns one page with its components.
 //
 // Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-func (c *RawClient) GetStatusPage(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetStatusPageRequest(c.Server, id)
+func (c *RawClient) GetStatusPage(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatusPageRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7381,8 +7621,8 @@ func (c *RawClient) GetStatusPage(ctx context.Context, id Id, reqEditors ...Requ
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateStatusPageRequestWithBody(c.Server, id, contentType, body)
+func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStatusPageRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7402,8 +7642,8 @@ func (c *RawClient) UpdateStatusPageWithBody(ctx context.Context, id Id, content
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *RawClient) UpdateStatusPage(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateStatusPageRequest(c.Server, id, body)
+func (c *RawClient) UpdateStatusPage(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateStatusPageRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7436,8 +7676,8 @@ func (c *RawClient) ListStorms(ctx context.Context, params *ListStormsParams, re
 // A bare array of the probe workers; `stale` means no heartbeat within the lease time.
 //
 // Corresponds with GET /workers (the `ListWorkers` operationId).
-func (c *RawClient) ListWorkers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWorkersRequest(c.Server)
+func (c *RawClient) ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7470,8 +7710,8 @@ func (c *RawClient) DeleteWorker(ctx context.Context, id Id, reqEditors ...Reque
 // The workspaces of the caller's session with the caller's role in each, and the active one. A session without workspaces gets `{"workspaces":[],"active_workspace_id":""}`.
 //
 // Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-func (c *RawClient) ListWorkspaces(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListWorkspacesRequest(c.Server)
+func (c *RawClient) ListWorkspaces(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkspacesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7545,6 +7785,21 @@ func NewListAlertPoliciesRequest(server string, params *ListAlertPoliciesParams)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -7604,7 +7859,7 @@ func NewCreateAlertPolicyRequestWithBody(server string, params *CreateAlertPolic
 }
 
 // NewDeleteAlertPolicyRequest constructs an http.Request for the DeleteAlertPolicy method
-func NewDeleteAlertPolicyRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteAlertPolicyRequest(server string, id Id, params *DeleteAlertPolicyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7634,11 +7889,26 @@ func NewDeleteAlertPolicyRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAlertPolicyRequest constructs an http.Request for the GetAlertPolicy method
-func NewGetAlertPolicyRequest(server string, id Id) (*http.Request, error) {
+func NewGetAlertPolicyRequest(server string, id Id, params *GetAlertPolicyParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7668,22 +7938,37 @@ func NewGetAlertPolicyRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateAlertPolicyRequest calls the generic UpdateAlertPolicy builder with application/json body
-func NewUpdateAlertPolicyRequest(server string, id Id, body UpdateAlertPolicyJSONRequestBody) (*http.Request, error) {
+func NewUpdateAlertPolicyRequest(server string, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateAlertPolicyRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateAlertPolicyRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateAlertPolicyRequestWithBody constructs an http.Request for the UpdateAlertPolicy method, with any body, and a specified content type
-func NewUpdateAlertPolicyRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateAlertPolicyRequestWithBody(server string, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7714,6 +7999,21 @@ func NewUpdateAlertPolicyRequestWithBody(server string, id Id, contentType strin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7829,11 +8129,26 @@ func NewListAppSecurityFindingsRequest(server string, params *ListAppSecurityFin
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAppSecurityFindingRequest constructs an http.Request for the GetAppSecurityFinding method
-func NewGetAppSecurityFindingRequest(server string, id Id) (*http.Request, error) {
+func NewGetAppSecurityFindingRequest(server string, id Id, params *GetAppSecurityFindingParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7863,22 +8178,37 @@ func NewGetAppSecurityFindingRequest(server string, id Id) (*http.Request, error
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateAppSecurityFindingRequest calls the generic UpdateAppSecurityFinding builder with application/json body
-func NewUpdateAppSecurityFindingRequest(server string, id Id, body UpdateAppSecurityFindingJSONRequestBody) (*http.Request, error) {
+func NewUpdateAppSecurityFindingRequest(server string, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateAppSecurityFindingRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateAppSecurityFindingRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateAppSecurityFindingRequestWithBody constructs an http.Request for the UpdateAppSecurityFinding method, with any body, and a specified content type
-func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -7909,6 +8239,21 @@ func NewUpdateAppSecurityFindingRequestWithBody(server string, id Id, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7986,6 +8331,21 @@ func NewListAppSecurityReportsRequest(server string, params *ListAppSecurityRepo
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8086,7 +8446,7 @@ func NewUploadAppSecurityReportRequestWithBody(server string, params *UploadAppS
 }
 
 // NewGetAppSecurityReportRequest constructs an http.Request for the GetAppSecurityReport method
-func NewGetAppSecurityReportRequest(server string, id Id) (*http.Request, error) {
+func NewGetAppSecurityReportRequest(server string, id Id, params *GetAppSecurityReportParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8114,6 +8474,21 @@ func NewGetAppSecurityReportRequest(server string, id Id) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8194,6 +8569,21 @@ func NewListChecksRequest(server string, params *ListChecksParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -8253,7 +8643,7 @@ func NewCreateCheckRequestWithBody(server string, params *CreateCheckParams, con
 }
 
 // NewDeleteCheckRequest constructs an http.Request for the DeleteCheck method
-func NewDeleteCheckRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteCheckRequest(server string, id Id, params *DeleteCheckParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8283,11 +8673,26 @@ func NewDeleteCheckRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCheckRequest constructs an http.Request for the GetCheck method
-func NewGetCheckRequest(server string, id Id) (*http.Request, error) {
+func NewGetCheckRequest(server string, id Id, params *GetCheckParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8317,22 +8722,37 @@ func NewGetCheckRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateCheckRequest calls the generic UpdateCheck builder with application/json body
-func NewUpdateCheckRequest(server string, id Id, body UpdateCheckJSONRequestBody) (*http.Request, error) {
+func NewUpdateCheckRequest(server string, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateCheckRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateCheckRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateCheckRequestWithBody constructs an http.Request for the UpdateCheck method, with any body, and a specified content type
-func NewUpdateCheckRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateCheckRequestWithBody(server string, id Id, params *UpdateCheckParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8364,11 +8784,26 @@ func NewUpdateCheckRequestWithBody(server string, id Id, contentType string, bod
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCheckLastResultRequest constructs an http.Request for the GetCheckLastResult method
-func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
+func NewGetCheckLastResultRequest(server string, id Id, params *GetCheckLastResultParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8396,6 +8831,21 @@ func NewGetCheckLastResultRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8500,7 +8950,7 @@ func NewRunCheckRequest(server string, id Id, params *RunCheckParams) (*http.Req
 }
 
 // NewGetDashboardRequest constructs an http.Request for the GetDashboard method
-func NewGetDashboardRequest(server string) (*http.Request, error) {
+func NewGetDashboardRequest(server string, params *GetDashboardParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8523,11 +8973,26 @@ func NewGetDashboardRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAppSecurityDashboardRequest constructs an http.Request for the GetAppSecurityDashboard method
-func NewGetAppSecurityDashboardRequest(server string) (*http.Request, error) {
+func NewGetAppSecurityDashboardRequest(server string, params *GetAppSecurityDashboardParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -8548,6 +9013,21 @@ func NewGetAppSecurityDashboardRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8653,6 +9133,21 @@ func NewListHostsRequest(server string, params *ListHostsParams) (*http.Request,
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -8769,7 +9264,7 @@ func NewAiTagHostsRequestWithBody(server string, params *AiTagHostsParams, conte
 }
 
 // NewDeleteHostRequest constructs an http.Request for the DeleteHost method
-func NewDeleteHostRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteHostRequest(server string, id Id, params *DeleteHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8799,11 +9294,26 @@ func NewDeleteHostRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetHostRequest constructs an http.Request for the GetHost method
-func NewGetHostRequest(server string, id Id) (*http.Request, error) {
+func NewGetHostRequest(server string, id Id, params *GetHostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8833,22 +9343,37 @@ func NewGetHostRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateHostRequest calls the generic UpdateHost builder with application/json body
-func NewUpdateHostRequest(server string, id Id, body UpdateHostJSONRequestBody) (*http.Request, error) {
+func NewUpdateHostRequest(server string, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateHostRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateHostRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateHostRequestWithBody constructs an http.Request for the UpdateHost method, with any body, and a specified content type
-func NewUpdateHostRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateHostRequestWithBody(server string, id Id, params *UpdateHostParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8879,6 +9404,21 @@ func NewUpdateHostRequestWithBody(server string, id Id, contentType string, body
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -8933,7 +9473,7 @@ func NewAiTagHostRequest(server string, id Id, params *AiTagHostParams) (*http.R
 }
 
 // NewGetHostLatestResultsRequest constructs an http.Request for the GetHostLatestResults method
-func NewGetHostLatestResultsRequest(server string, id Id) (*http.Request, error) {
+func NewGetHostLatestResultsRequest(server string, id Id, params *GetHostLatestResultsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -8961,6 +9501,21 @@ func NewGetHostLatestResultsRequest(server string, id Id) (*http.Request, error)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9048,6 +9603,21 @@ func NewGetHostLogsRequest(server string, id Id, params *GetHostLogsParams) (*ht
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -9121,6 +9691,21 @@ func NewGetHostSnmpMetricsRequest(server string, id Id, params *GetHostSnmpMetri
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -9180,6 +9765,21 @@ func NewGetHostUptimeRequest(server string, id Id, params *GetHostUptimeParams) 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9320,6 +9920,21 @@ func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -9379,7 +9994,7 @@ func NewCreateIncidentRequestWithBody(server string, params *CreateIncidentParam
 }
 
 // NewGetIncidentRequest constructs an http.Request for the GetIncident method
-func NewGetIncidentRequest(server string, id Id) (*http.Request, error) {
+func NewGetIncidentRequest(server string, id Id, params *GetIncidentParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9407,6 +10022,21 @@ func NewGetIncidentRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9496,7 +10126,7 @@ func NewAcknowledgeIncidentRequest(server string, id Id) (*http.Request, error) 
 }
 
 // NewGetIncidentAiCostRequest constructs an http.Request for the GetIncidentAiCost method
-func NewGetIncidentAiCostRequest(server string, id Id) (*http.Request, error) {
+func NewGetIncidentAiCostRequest(server string, id Id, params *GetIncidentAiCostParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9524,6 +10154,21 @@ func NewGetIncidentAiCostRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -9845,6 +10490,21 @@ func NewListMaintenanceWindowsRequest(server string, params *ListMaintenanceWind
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -9904,7 +10564,7 @@ func NewCreateMaintenanceWindowRequestWithBody(server string, params *CreateMain
 }
 
 // NewGetMaintenanceWindowRequest constructs an http.Request for the GetMaintenanceWindow method
-func NewGetMaintenanceWindowRequest(server string, id Id) (*http.Request, error) {
+func NewGetMaintenanceWindowRequest(server string, id Id, params *GetMaintenanceWindowParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9934,22 +10594,37 @@ func NewGetMaintenanceWindowRequest(server string, id Id) (*http.Request, error)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateMaintenanceWindowRequest calls the generic UpdateMaintenanceWindow builder with application/json body
-func NewUpdateMaintenanceWindowRequest(server string, id Id, body UpdateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
+func NewUpdateMaintenanceWindowRequest(server string, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateMaintenanceWindowRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateMaintenanceWindowRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateMaintenanceWindowRequestWithBody constructs an http.Request for the UpdateMaintenanceWindow method, with any body, and a specified content type
-func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -9980,6 +10655,21 @@ func NewUpdateMaintenanceWindowRequestWithBody(server string, id Id, contentType
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -10214,11 +10904,26 @@ func NewGetCheckMetricsRequest(server string, params *GetCheckMetricsParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListOncallSchedulesRequest constructs an http.Request for the ListOncallSchedules method
-func NewListOncallSchedulesRequest(server string) (*http.Request, error) {
+func NewListOncallSchedulesRequest(server string, params *ListOncallSchedulesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10239,6 +10944,21 @@ func NewListOncallSchedulesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -10300,7 +11020,7 @@ func NewCreateOncallScheduleRequestWithBody(server string, params *CreateOncallS
 }
 
 // NewDeleteOncallScheduleRequest constructs an http.Request for the DeleteOncallSchedule method
-func NewDeleteOncallScheduleRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteOncallScheduleRequest(server string, id Id, params *DeleteOncallScheduleParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10330,11 +11050,26 @@ func NewDeleteOncallScheduleRequest(server string, id Id) (*http.Request, error)
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetOncallScheduleRequest constructs an http.Request for the GetOncallSchedule method
-func NewGetOncallScheduleRequest(server string, id Id) (*http.Request, error) {
+func NewGetOncallScheduleRequest(server string, id Id, params *GetOncallScheduleParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10364,22 +11099,37 @@ func NewGetOncallScheduleRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateOncallScheduleRequest calls the generic UpdateOncallSchedule builder with application/json body
-func NewUpdateOncallScheduleRequest(server string, id Id, body UpdateOncallScheduleJSONRequestBody) (*http.Request, error) {
+func NewUpdateOncallScheduleRequest(server string, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateOncallScheduleRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateOncallScheduleRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateOncallScheduleRequestWithBody constructs an http.Request for the UpdateOncallSchedule method, with any body, and a specified content type
-func NewUpdateOncallScheduleRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateOncallScheduleRequestWithBody(server string, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10411,11 +11161,26 @@ func NewUpdateOncallScheduleRequestWithBody(server string, id Id, contentType st
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetCurrentOncallRequest constructs an http.Request for the GetCurrentOncall method
-func NewGetCurrentOncallRequest(server string) (*http.Request, error) {
+func NewGetCurrentOncallRequest(server string, params *GetCurrentOncallParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10438,11 +11203,26 @@ func NewGetCurrentOncallRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListSnmpDevicesRequest constructs an http.Request for the ListSnmpDevices method
-func NewListSnmpDevicesRequest(server string) (*http.Request, error) {
+func NewListSnmpDevicesRequest(server string, params *ListSnmpDevicesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10465,11 +11245,26 @@ func NewListSnmpDevicesRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetStatusRequest constructs an http.Request for the GetStatus method
-func NewGetStatusRequest(server string) (*http.Request, error) {
+func NewGetStatusRequest(server string, params *GetStatusParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10490,6 +11285,21 @@ func NewGetStatusRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -10558,6 +11368,21 @@ func NewListStatusPagesRequest(server string, params *ListStatusPagesParams) (*h
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -10617,7 +11442,7 @@ func NewCreateStatusPageRequestWithBody(server string, params *CreateStatusPageP
 }
 
 // NewDeleteStatusPageRequest constructs an http.Request for the DeleteStatusPage method
-func NewDeleteStatusPageRequest(server string, id Id) (*http.Request, error) {
+func NewDeleteStatusPageRequest(server string, id Id, params *DeleteStatusPageParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10647,11 +11472,26 @@ func NewDeleteStatusPageRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetStatusPageRequest constructs an http.Request for the GetStatusPage method
-func NewGetStatusPageRequest(server string, id Id) (*http.Request, error) {
+func NewGetStatusPageRequest(server string, id Id, params *GetStatusPageParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10681,22 +11521,37 @@ func NewGetStatusPageRequest(server string, id Id) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewUpdateStatusPageRequest calls the generic UpdateStatusPage builder with application/json body
-func NewUpdateStatusPageRequest(server string, id Id, body UpdateStatusPageJSONRequestBody) (*http.Request, error) {
+func NewUpdateStatusPageRequest(server string, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateStatusPageRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateStatusPageRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewUpdateStatusPageRequestWithBody constructs an http.Request for the UpdateStatusPage method, with any body, and a specified content type
-func NewUpdateStatusPageRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateStatusPageRequestWithBody(server string, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10727,6 +11582,21 @@ func NewUpdateStatusPageRequestWithBody(server string, id Id, contentType string
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -10806,11 +11676,26 @@ func NewListStormsRequest(server string, params *ListStormsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewListWorkersRequest constructs an http.Request for the ListWorkers method
-func NewListWorkersRequest(server string) (*http.Request, error) {
+func NewListWorkersRequest(server string, params *ListWorkersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10831,6 +11716,21 @@ func NewListWorkersRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -10871,7 +11771,7 @@ func NewDeleteWorkerRequest(server string, id Id) (*http.Request, error) {
 }
 
 // NewListWorkspacesRequest constructs an http.Request for the ListWorkspaces method
-func NewListWorkspacesRequest(server string) (*http.Request, error) {
+func NewListWorkspacesRequest(server string, params *ListWorkspacesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -10892,6 +11792,21 @@ func NewListWorkspacesRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -10975,7 +11890,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-	DeleteAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error)
+	DeleteAlertPolicyWithResponse(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error)
 
 	// GetAlertPolicyWithResponse Get an alert policy
 	//
@@ -10984,7 +11899,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-	GetAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error)
+	GetAlertPolicyWithResponse(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error)
 
 	// UpdateAlertPolicyWithBodyWithResponse Update an alert policy
 	//
@@ -10993,7 +11908,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
+	UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
 
 	// UpdateAlertPolicyWithResponse Update an alert policy
 	//
@@ -11002,7 +11917,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-	UpdateAlertPolicyWithResponse(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
+	UpdateAlertPolicyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error)
 
 	// ListAppSecurityFindingsWithResponse List findings
 	//
@@ -11020,7 +11935,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-	GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error)
+	GetAppSecurityFindingWithResponse(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error)
 
 	// UpdateAppSecurityFindingWithBodyWithResponse Triage a finding
 	//
@@ -11032,7 +11947,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+	UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
 
 	// UpdateAppSecurityFindingWithResponse Triage a finding
 	//
@@ -11044,7 +11959,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-	UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
+	UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error)
 
 	// ListAppSecurityReportsWithResponse List ingested scanner reports
 	//
@@ -11112,7 +12027,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-	GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error)
+	GetAppSecurityReportWithResponse(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error)
 
 	// ListChecksWithResponse List checks
 	//
@@ -11154,7 +12069,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-	DeleteCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error)
+	DeleteCheckWithResponse(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error)
 
 	// GetCheckWithResponse Get a check
 	//
@@ -11163,7 +12078,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-	GetCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckResponse, error)
+	GetCheckWithResponse(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*GetCheckResponse, error)
 
 	// UpdateCheckWithBodyWithResponse Update a check
 	//
@@ -11172,7 +12087,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
+	UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
 
 	// UpdateCheckWithResponse Update a check
 	//
@@ -11181,7 +12096,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-	UpdateCheckWithResponse(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
+	UpdateCheckWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error)
 
 	// GetCheckLastResultWithResponse Latest raw result of a check
 	//
@@ -11190,7 +12105,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-	GetCheckLastResultWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error)
+	GetCheckLastResultWithResponse(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error)
 
 	// RotateCheckPingTokenWithResponse Rotate a heartbeat check's ping URL
 	//
@@ -11219,7 +12134,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /dashboard (the `GetDashboard` operationId).
-	GetDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error)
+	GetDashboardWithResponse(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error)
 
 	// GetAppSecurityDashboardWithResponse Application-security posture
 	//
@@ -11228,7 +12143,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-	GetAppSecurityDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error)
+	GetAppSecurityDashboardWithResponse(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error)
 
 	// StreamEventsWithResponse Live dashboard events (server-sent events)
 	//
@@ -11299,7 +12214,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-	DeleteHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
+	DeleteHostWithResponse(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error)
 
 	// GetHostWithResponse Get a host
 	//
@@ -11308,7 +12223,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-	GetHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
+	GetHostWithResponse(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*GetHostResponse, error)
 
 	// UpdateHostWithBodyWithResponse Update a host
 	//
@@ -11317,7 +12232,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+	UpdateHostWithBodyWithResponse(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
 
 	// UpdateHostWithResponse Update a host
 	//
@@ -11326,7 +12241,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-	UpdateHostWithResponse(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
+	UpdateHostWithResponse(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error)
 
 	// AiTagHostWithResponse AI-tag one host
 	//
@@ -11344,7 +12259,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-	GetHostLatestResultsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error)
+	GetHostLatestResultsWithResponse(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error)
 
 	// GetHostLogsWithResponse Correlated logs of a host
 	//
@@ -11408,7 +12323,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-	GetIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
+	GetIncidentWithResponse(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
 
 	// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
 	//
@@ -11435,7 +12350,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-	GetIncidentAiCostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error)
+	GetIncidentAiCostWithResponse(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error)
 
 	// StopIncidentAiModeWithResponse Stop AI analysis mode
 	//
@@ -11540,7 +12455,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-	GetMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error)
+	GetMaintenanceWindowWithResponse(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error)
 
 	// UpdateMaintenanceWindowWithBodyWithResponse Update a maintenance window
 	//
@@ -11549,7 +12464,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
+	UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
 
 	// UpdateMaintenanceWindowWithResponse Update a maintenance window
 	//
@@ -11558,7 +12473,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-	UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
+	UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error)
 
 	// CancelMaintenanceWindowWithResponse Cancel a maintenance window
 	//
@@ -11605,7 +12520,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-	ListOncallSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error)
+	ListOncallSchedulesWithResponse(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error)
 
 	// CreateOncallScheduleWithBodyWithResponse Create an on-call schedule
 	//
@@ -11640,7 +12555,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-	DeleteOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error)
+	DeleteOncallScheduleWithResponse(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error)
 
 	// GetOncallScheduleWithResponse Get an on-call schedule
 	//
@@ -11649,7 +12564,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-	GetOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error)
+	GetOncallScheduleWithResponse(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error)
 
 	// UpdateOncallScheduleWithBodyWithResponse Update an on-call schedule
 	//
@@ -11659,7 +12574,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
+	UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
 
 	// UpdateOncallScheduleWithResponse Update an on-call schedule
 	//
@@ -11669,7 +12584,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-	UpdateOncallScheduleWithResponse(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
+	UpdateOncallScheduleWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error)
 
 	// GetCurrentOncallWithResponse Who is on call now
 	//
@@ -11678,7 +12593,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-	GetCurrentOncallWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error)
+	GetCurrentOncallWithResponse(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error)
 
 	// ListSnmpDevicesWithResponse SNMP device inventory
 	//
@@ -11687,7 +12602,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-	ListSnmpDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error)
+	ListSnmpDevicesWithResponse(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error)
 
 	// GetStatusWithResponse Status counters
 	//
@@ -11696,7 +12611,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /status (the `GetStatus` operationId).
-	GetStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatusResponse, error)
+	GetStatusWithResponse(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*GetStatusResponse, error)
 
 	// ListStatusPagesWithResponse List status pages
 	//
@@ -11738,7 +12653,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-	DeleteStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error)
+	DeleteStatusPageWithResponse(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error)
 
 	// GetStatusPageWithResponse Get a status page
 	//
@@ -11747,7 +12662,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-	GetStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error)
+	GetStatusPageWithResponse(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error)
 
 	// UpdateStatusPageWithBodyWithResponse Update a status page
 	//
@@ -11758,7 +12673,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
+	UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
 
 	// UpdateStatusPageWithResponse Update a status page
 	//
@@ -11769,7 +12684,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-	UpdateStatusPageWithResponse(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
+	UpdateStatusPageWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error)
 
 	// ListStormsWithResponse List alert storms
 	//
@@ -11787,7 +12702,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
-	ListWorkersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
+	ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
 
 	// DeleteWorkerWithResponse Retire a worker
 	//
@@ -11805,7 +12720,18 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-	ListWorkspacesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error)
+	ListWorkspacesWithResponse(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error)
+}
+
+// ListAlertPoliciesResponse200Headers the declared response headers of an HTTP 200 response for ListAlertPolicies
+type ListAlertPoliciesResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAlertPoliciesResponse304Headers the declared response headers of an HTTP 304 response for ListAlertPolicies
+type ListAlertPoliciesResponse304Headers struct {
+	ETag *string
 }
 
 // ListAlertPoliciesResponse400Headers the declared response headers of an HTTP 400 response for ListAlertPolicies
@@ -11856,6 +12782,10 @@ type ListAlertPoliciesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAlertPoliciesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAlertPoliciesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAlertPoliciesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12126,6 +13056,12 @@ type DeleteAlertPolicyResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteAlertPolicyResponse412Headers the declared response headers of an HTTP 412 response for DeleteAlertPolicy
+type DeleteAlertPolicyResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteAlertPolicyResponse429Headers the declared response headers of an HTTP 429 response for DeleteAlertPolicy
 type DeleteAlertPolicyResponse429Headers struct {
 	RateLimit       *string
@@ -12149,6 +13085,8 @@ type DeleteAlertPolicyResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -12163,6 +13101,8 @@ type DeleteAlertPolicyResponse struct {
 	Headers403 *DeleteAlertPolicyResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteAlertPolicyResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteAlertPolicyResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteAlertPolicyResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12187,6 +13127,11 @@ func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteAlertPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -12231,6 +13176,16 @@ func (r DeleteAlertPolicyResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetAlertPolicyResponse200Headers the declared response headers of an HTTP 200 response for GetAlertPolicy
+type GetAlertPolicyResponse200Headers struct {
+	ETag *string
+}
+
+// GetAlertPolicyResponse304Headers the declared response headers of an HTTP 304 response for GetAlertPolicy
+type GetAlertPolicyResponse304Headers struct {
+	ETag *string
 }
 
 // GetAlertPolicyResponse400Headers the declared response headers of an HTTP 400 response for GetAlertPolicy
@@ -12289,6 +13244,10 @@ type GetAlertPolicyResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAlertPolicyResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAlertPolicyResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAlertPolicyResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12372,6 +13331,11 @@ func (r GetAlertPolicyResponse) ContentType() string {
 	return ""
 }
 
+// UpdateAlertPolicyResponse200Headers the declared response headers of an HTTP 200 response for UpdateAlertPolicy
+type UpdateAlertPolicyResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateAlertPolicyResponse400Headers the declared response headers of an HTTP 400 response for UpdateAlertPolicy
 type UpdateAlertPolicyResponse400Headers struct {
 	RateLimit       *string
@@ -12399,6 +13363,12 @@ type UpdateAlertPolicyResponse404Headers struct {
 
 // UpdateAlertPolicyResponse409Headers the declared response headers of an HTTP 409 response for UpdateAlertPolicy
 type UpdateAlertPolicyResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateAlertPolicyResponse412Headers the declared response headers of an HTTP 412 response for UpdateAlertPolicy
+type UpdateAlertPolicyResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -12436,6 +13406,8 @@ type UpdateAlertPolicyResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12444,6 +13416,8 @@ type UpdateAlertPolicyResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateAlertPolicyResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateAlertPolicyResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12454,6 +13428,8 @@ type UpdateAlertPolicyResponse struct {
 	Headers404 *UpdateAlertPolicyResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateAlertPolicyResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateAlertPolicyResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateAlertPolicyResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12490,6 +13466,11 @@ func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateAlertPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12541,6 +13522,17 @@ func (r UpdateAlertPolicyResponse) ContentType() string {
 	return ""
 }
 
+// ListAppSecurityFindingsResponse200Headers the declared response headers of an HTTP 200 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAppSecurityFindingsResponse304Headers the declared response headers of an HTTP 304 response for ListAppSecurityFindings
+type ListAppSecurityFindingsResponse304Headers struct {
+	ETag *string
+}
+
 // ListAppSecurityFindingsResponse400Headers the declared response headers of an HTTP 400 response for ListAppSecurityFindings
 type ListAppSecurityFindingsResponse400Headers struct {
 	RateLimit       *string
@@ -12589,6 +13581,10 @@ type ListAppSecurityFindingsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAppSecurityFindingsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAppSecurityFindingsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAppSecurityFindingsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12665,6 +13661,16 @@ func (r ListAppSecurityFindingsResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityFindingResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityFindingResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityFinding
+type GetAppSecurityFindingResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityFindingResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityFinding
 type GetAppSecurityFindingResponse400Headers struct {
 	RateLimit       *string
@@ -12721,6 +13727,10 @@ type GetAppSecurityFindingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityFindingResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityFindingResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityFindingResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12804,6 +13814,11 @@ func (r GetAppSecurityFindingResponse) ContentType() string {
 	return ""
 }
 
+// UpdateAppSecurityFindingResponse200Headers the declared response headers of an HTTP 200 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateAppSecurityFindingResponse400Headers the declared response headers of an HTTP 400 response for UpdateAppSecurityFinding
 type UpdateAppSecurityFindingResponse400Headers struct {
 	RateLimit       *string
@@ -12825,6 +13840,12 @@ type UpdateAppSecurityFindingResponse403Headers struct {
 
 // UpdateAppSecurityFindingResponse404Headers the declared response headers of an HTTP 404 response for UpdateAppSecurityFinding
 type UpdateAppSecurityFindingResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateAppSecurityFindingResponse412Headers the declared response headers of an HTTP 412 response for UpdateAppSecurityFinding
+type UpdateAppSecurityFindingResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -12860,6 +13881,8 @@ type UpdateAppSecurityFindingResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12868,6 +13891,8 @@ type UpdateAppSecurityFindingResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateAppSecurityFindingResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateAppSecurityFindingResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12876,6 +13901,8 @@ type UpdateAppSecurityFindingResponse struct {
 	Headers403 *UpdateAppSecurityFindingResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateAppSecurityFindingResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateAppSecurityFindingResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateAppSecurityFindingResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12907,6 +13934,11 @@ func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON403() *Forbid
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateAppSecurityFindingResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12958,6 +13990,17 @@ func (r UpdateAppSecurityFindingResponse) ContentType() string {
 	return ""
 }
 
+// ListAppSecurityReportsResponse200Headers the declared response headers of an HTTP 200 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListAppSecurityReportsResponse304Headers the declared response headers of an HTTP 304 response for ListAppSecurityReports
+type ListAppSecurityReportsResponse304Headers struct {
+	ETag *string
+}
+
 // ListAppSecurityReportsResponse400Headers the declared response headers of an HTTP 400 response for ListAppSecurityReports
 type ListAppSecurityReportsResponse400Headers struct {
 	RateLimit       *string
@@ -13006,6 +14049,10 @@ type ListAppSecurityReportsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAppSecurityReportsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAppSecurityReportsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListAppSecurityReportsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13243,6 +14290,16 @@ func (r UploadAppSecurityReportResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityReportResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityReport
+type GetAppSecurityReportResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityReportResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityReport
+type GetAppSecurityReportResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityReportResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityReport
 type GetAppSecurityReportResponse400Headers struct {
 	RateLimit       *string
@@ -13299,6 +14356,10 @@ type GetAppSecurityReportResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityReportResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityReportResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityReportResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13382,6 +14443,17 @@ func (r GetAppSecurityReportResponse) ContentType() string {
 	return ""
 }
 
+// ListChecksResponse200Headers the declared response headers of an HTTP 200 response for ListChecks
+type ListChecksResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListChecksResponse304Headers the declared response headers of an HTTP 304 response for ListChecks
+type ListChecksResponse304Headers struct {
+	ETag *string
+}
+
 // ListChecksResponse400Headers the declared response headers of an HTTP 400 response for ListChecks
 type ListChecksResponse400Headers struct {
 	RateLimit       *string
@@ -13430,6 +14502,10 @@ type ListChecksResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListChecksResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListChecksResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListChecksResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13700,6 +14776,12 @@ type DeleteCheckResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteCheckResponse412Headers the declared response headers of an HTTP 412 response for DeleteCheck
+type DeleteCheckResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteCheckResponse429Headers the declared response headers of an HTTP 429 response for DeleteCheck
 type DeleteCheckResponse429Headers struct {
 	RateLimit       *string
@@ -13723,6 +14805,8 @@ type DeleteCheckResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -13737,6 +14821,8 @@ type DeleteCheckResponse struct {
 	Headers403 *DeleteCheckResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteCheckResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteCheckResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCheckResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -13761,6 +14847,11 @@ func (r DeleteCheckResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteCheckResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -13805,6 +14896,16 @@ func (r DeleteCheckResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetCheckResponse200Headers the declared response headers of an HTTP 200 response for GetCheck
+type GetCheckResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckResponse304Headers the declared response headers of an HTTP 304 response for GetCheck
+type GetCheckResponse304Headers struct {
+	ETag *string
 }
 
 // GetCheckResponse400Headers the declared response headers of an HTTP 400 response for GetCheck
@@ -13863,6 +14964,10 @@ type GetCheckResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -13946,6 +15051,11 @@ func (r GetCheckResponse) ContentType() string {
 	return ""
 }
 
+// UpdateCheckResponse200Headers the declared response headers of an HTTP 200 response for UpdateCheck
+type UpdateCheckResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateCheckResponse400Headers the declared response headers of an HTTP 400 response for UpdateCheck
 type UpdateCheckResponse400Headers struct {
 	RateLimit       *string
@@ -13973,6 +15083,12 @@ type UpdateCheckResponse404Headers struct {
 
 // UpdateCheckResponse409Headers the declared response headers of an HTTP 409 response for UpdateCheck
 type UpdateCheckResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateCheckResponse412Headers the declared response headers of an HTTP 412 response for UpdateCheck
+type UpdateCheckResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -14010,6 +15126,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -14018,6 +15136,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateCheckResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateCheckResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14028,6 +15148,8 @@ type UpdateCheckResponse struct {
 	Headers404 *UpdateCheckResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateCheckResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateCheckResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCheckResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -14064,6 +15186,11 @@ func (r UpdateCheckResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateCheckResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14113,6 +15240,16 @@ func (r UpdateCheckResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetCheckLastResultResponse200Headers the declared response headers of an HTTP 200 response for GetCheckLastResult
+type GetCheckLastResultResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckLastResultResponse304Headers the declared response headers of an HTTP 304 response for GetCheckLastResult
+type GetCheckLastResultResponse304Headers struct {
+	ETag *string
 }
 
 // GetCheckLastResultResponse400Headers the declared response headers of an HTTP 400 response for GetCheckLastResult
@@ -14171,6 +15308,10 @@ type GetCheckLastResultResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckLastResultResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckLastResultResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckLastResultResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14592,6 +15733,16 @@ func (r RunCheckResponse) ContentType() string {
 	return ""
 }
 
+// GetDashboardResponse200Headers the declared response headers of an HTTP 200 response for GetDashboard
+type GetDashboardResponse200Headers struct {
+	ETag *string
+}
+
+// GetDashboardResponse304Headers the declared response headers of an HTTP 304 response for GetDashboard
+type GetDashboardResponse304Headers struct {
+	ETag *string
+}
+
 // GetDashboardResponse400Headers the declared response headers of an HTTP 400 response for GetDashboard
 type GetDashboardResponse400Headers struct {
 	RateLimit       *string
@@ -14640,6 +15791,10 @@ type GetDashboardResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDashboardResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetDashboardResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetDashboardResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14716,6 +15871,16 @@ func (r GetDashboardResponse) ContentType() string {
 	return ""
 }
 
+// GetAppSecurityDashboardResponse200Headers the declared response headers of an HTTP 200 response for GetAppSecurityDashboard
+type GetAppSecurityDashboardResponse200Headers struct {
+	ETag *string
+}
+
+// GetAppSecurityDashboardResponse304Headers the declared response headers of an HTTP 304 response for GetAppSecurityDashboard
+type GetAppSecurityDashboardResponse304Headers struct {
+	ETag *string
+}
+
 // GetAppSecurityDashboardResponse400Headers the declared response headers of an HTTP 400 response for GetAppSecurityDashboard
 type GetAppSecurityDashboardResponse400Headers struct {
 	RateLimit       *string
@@ -14764,6 +15929,10 @@ type GetAppSecurityDashboardResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAppSecurityDashboardResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAppSecurityDashboardResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetAppSecurityDashboardResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -14957,6 +16126,17 @@ func (r StreamEventsResponse) ContentType() string {
 	return ""
 }
 
+// ListHostsResponse200Headers the declared response headers of an HTTP 200 response for ListHosts
+type ListHostsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListHostsResponse304Headers the declared response headers of an HTTP 304 response for ListHosts
+type ListHostsResponse304Headers struct {
+	ETag *string
+}
+
 // ListHostsResponse400Headers the declared response headers of an HTTP 400 response for ListHosts
 type ListHostsResponse400Headers struct {
 	RateLimit       *string
@@ -15005,6 +16185,10 @@ type ListHostsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListHostsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListHostsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListHostsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -15444,6 +16628,12 @@ type DeleteHostResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteHostResponse412Headers the declared response headers of an HTTP 412 response for DeleteHost
+type DeleteHostResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteHostResponse429Headers the declared response headers of an HTTP 429 response for DeleteHost
 type DeleteHostResponse429Headers struct {
 	RateLimit       *string
@@ -15467,6 +16657,8 @@ type DeleteHostResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -15481,6 +16673,8 @@ type DeleteHostResponse struct {
 	Headers403 *DeleteHostResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteHostResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteHostResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteHostResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -15505,6 +16699,11 @@ func (r DeleteHostResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteHostResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteHostResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -15549,6 +16748,16 @@ func (r DeleteHostResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetHostResponse200Headers the declared response headers of an HTTP 200 response for GetHost
+type GetHostResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostResponse304Headers the declared response headers of an HTTP 304 response for GetHost
+type GetHostResponse304Headers struct {
+	ETag *string
 }
 
 // GetHostResponse400Headers the declared response headers of an HTTP 400 response for GetHost
@@ -15607,6 +16816,10 @@ type GetHostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -15690,6 +16903,11 @@ func (r GetHostResponse) ContentType() string {
 	return ""
 }
 
+// UpdateHostResponse200Headers the declared response headers of an HTTP 200 response for UpdateHost
+type UpdateHostResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateHostResponse400Headers the declared response headers of an HTTP 400 response for UpdateHost
 type UpdateHostResponse400Headers struct {
 	RateLimit       *string
@@ -15717,6 +16935,12 @@ type UpdateHostResponse404Headers struct {
 
 // UpdateHostResponse409Headers the declared response headers of an HTTP 409 response for UpdateHost
 type UpdateHostResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateHostResponse412Headers the declared response headers of an HTTP 412 response for UpdateHost
+type UpdateHostResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -15754,6 +16978,8 @@ type UpdateHostResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -15762,6 +16988,8 @@ type UpdateHostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateHostResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateHostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -15772,6 +17000,8 @@ type UpdateHostResponse struct {
 	Headers404 *UpdateHostResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateHostResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateHostResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateHostResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -15808,6 +17038,11 @@ func (r UpdateHostResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateHostResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateHostResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -16028,6 +17263,16 @@ func (r AiTagHostResponse) ContentType() string {
 	return ""
 }
 
+// GetHostLatestResultsResponse200Headers the declared response headers of an HTTP 200 response for GetHostLatestResults
+type GetHostLatestResultsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostLatestResultsResponse304Headers the declared response headers of an HTTP 304 response for GetHostLatestResults
+type GetHostLatestResultsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostLatestResultsResponse400Headers the declared response headers of an HTTP 400 response for GetHostLatestResults
 type GetHostLatestResultsResponse400Headers struct {
 	RateLimit       *string
@@ -16084,6 +17329,10 @@ type GetHostLatestResultsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostLatestResultsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostLatestResultsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostLatestResultsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16167,6 +17416,16 @@ func (r GetHostLatestResultsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostLogsResponse200Headers the declared response headers of an HTTP 200 response for GetHostLogs
+type GetHostLogsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostLogsResponse304Headers the declared response headers of an HTTP 304 response for GetHostLogs
+type GetHostLogsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostLogsResponse400Headers the declared response headers of an HTTP 400 response for GetHostLogs
 type GetHostLogsResponse400Headers struct {
 	RateLimit       *string
@@ -16223,6 +17482,10 @@ type GetHostLogsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostLogsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostLogsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostLogsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16306,6 +17569,16 @@ func (r GetHostLogsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostSnmpMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetHostSnmpMetrics
+type GetHostSnmpMetricsResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostSnmpMetricsResponse304Headers the declared response headers of an HTTP 304 response for GetHostSnmpMetrics
+type GetHostSnmpMetricsResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostSnmpMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetHostSnmpMetrics
 type GetHostSnmpMetricsResponse400Headers struct {
 	RateLimit       *string
@@ -16362,6 +17635,10 @@ type GetHostSnmpMetricsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostSnmpMetricsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostSnmpMetricsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostSnmpMetricsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16445,6 +17722,16 @@ func (r GetHostSnmpMetricsResponse) ContentType() string {
 	return ""
 }
 
+// GetHostUptimeResponse200Headers the declared response headers of an HTTP 200 response for GetHostUptime
+type GetHostUptimeResponse200Headers struct {
+	ETag *string
+}
+
+// GetHostUptimeResponse304Headers the declared response headers of an HTTP 304 response for GetHostUptime
+type GetHostUptimeResponse304Headers struct {
+	ETag *string
+}
+
 // GetHostUptimeResponse400Headers the declared response headers of an HTTP 400 response for GetHostUptime
 type GetHostUptimeResponse400Headers struct {
 	RateLimit       *string
@@ -16501,6 +17788,10 @@ type GetHostUptimeResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetHostUptimeResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetHostUptimeResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetHostUptimeResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16584,6 +17875,17 @@ func (r GetHostUptimeResponse) ContentType() string {
 	return ""
 }
 
+// ListIncidentsResponse200Headers the declared response headers of an HTTP 200 response for ListIncidents
+type ListIncidentsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListIncidentsResponse304Headers the declared response headers of an HTTP 304 response for ListIncidents
+type ListIncidentsResponse304Headers struct {
+	ETag *string
+}
+
 // ListIncidentsResponse400Headers the declared response headers of an HTTP 400 response for ListIncidents
 type ListIncidentsResponse400Headers struct {
 	RateLimit       *string
@@ -16632,6 +17934,10 @@ type ListIncidentsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListIncidentsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListIncidentsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListIncidentsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -16877,6 +18183,16 @@ func (r CreateIncidentResponse) ContentType() string {
 	return ""
 }
 
+// GetIncidentResponse200Headers the declared response headers of an HTTP 200 response for GetIncident
+type GetIncidentResponse200Headers struct {
+	ETag *string
+}
+
+// GetIncidentResponse304Headers the declared response headers of an HTTP 304 response for GetIncident
+type GetIncidentResponse304Headers struct {
+	ETag *string
+}
+
 // GetIncidentResponse400Headers the declared response headers of an HTTP 400 response for GetIncident
 type GetIncidentResponse400Headers struct {
 	RateLimit       *string
@@ -16933,6 +18249,10 @@ type GetIncidentResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIncidentResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetIncidentResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetIncidentResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -17339,6 +18659,16 @@ func (r AcknowledgeIncidentResponse) ContentType() string {
 	return ""
 }
 
+// GetIncidentAiCostResponse200Headers the declared response headers of an HTTP 200 response for GetIncidentAiCost
+type GetIncidentAiCostResponse200Headers struct {
+	ETag *string
+}
+
+// GetIncidentAiCostResponse304Headers the declared response headers of an HTTP 304 response for GetIncidentAiCost
+type GetIncidentAiCostResponse304Headers struct {
+	ETag *string
+}
+
 // GetIncidentAiCostResponse400Headers the declared response headers of an HTTP 400 response for GetIncidentAiCost
 type GetIncidentAiCostResponse400Headers struct {
 	RateLimit       *string
@@ -17395,6 +18725,10 @@ type GetIncidentAiCostResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIncidentAiCostResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetIncidentAiCostResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetIncidentAiCostResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18323,6 +19657,17 @@ func (r AddIncidentUpdateResponse) ContentType() string {
 	return ""
 }
 
+// ListMaintenanceWindowsResponse200Headers the declared response headers of an HTTP 200 response for ListMaintenanceWindows
+type ListMaintenanceWindowsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListMaintenanceWindowsResponse304Headers the declared response headers of an HTTP 304 response for ListMaintenanceWindows
+type ListMaintenanceWindowsResponse304Headers struct {
+	ETag *string
+}
+
 // ListMaintenanceWindowsResponse400Headers the declared response headers of an HTTP 400 response for ListMaintenanceWindows
 type ListMaintenanceWindowsResponse400Headers struct {
 	RateLimit       *string
@@ -18371,6 +19716,10 @@ type ListMaintenanceWindowsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMaintenanceWindowsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListMaintenanceWindowsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListMaintenanceWindowsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18616,6 +19965,16 @@ func (r CreateMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// GetMaintenanceWindowResponse200Headers the declared response headers of an HTTP 200 response for GetMaintenanceWindow
+type GetMaintenanceWindowResponse200Headers struct {
+	ETag *string
+}
+
+// GetMaintenanceWindowResponse304Headers the declared response headers of an HTTP 304 response for GetMaintenanceWindow
+type GetMaintenanceWindowResponse304Headers struct {
+	ETag *string
+}
+
 // GetMaintenanceWindowResponse400Headers the declared response headers of an HTTP 400 response for GetMaintenanceWindow
 type GetMaintenanceWindowResponse400Headers struct {
 	RateLimit       *string
@@ -18672,6 +20031,10 @@ type GetMaintenanceWindowResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMaintenanceWindowResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMaintenanceWindowResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetMaintenanceWindowResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18755,6 +20118,11 @@ func (r GetMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMaintenanceWindowResponse200Headers the declared response headers of an HTTP 200 response for UpdateMaintenanceWindow
+type UpdateMaintenanceWindowResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateMaintenanceWindowResponse400Headers the declared response headers of an HTTP 400 response for UpdateMaintenanceWindow
 type UpdateMaintenanceWindowResponse400Headers struct {
 	RateLimit       *string
@@ -18782,6 +20150,12 @@ type UpdateMaintenanceWindowResponse404Headers struct {
 
 // UpdateMaintenanceWindowResponse409Headers the declared response headers of an HTTP 409 response for UpdateMaintenanceWindow
 type UpdateMaintenanceWindowResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateMaintenanceWindowResponse412Headers the declared response headers of an HTTP 412 response for UpdateMaintenanceWindow
+type UpdateMaintenanceWindowResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -18819,6 +20193,8 @@ type UpdateMaintenanceWindowResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -18827,6 +20203,8 @@ type UpdateMaintenanceWindowResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateMaintenanceWindowResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateMaintenanceWindowResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -18837,6 +20215,8 @@ type UpdateMaintenanceWindowResponse struct {
 	Headers404 *UpdateMaintenanceWindowResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateMaintenanceWindowResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateMaintenanceWindowResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateMaintenanceWindowResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -18873,6 +20253,11 @@ func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON404() *NotFoun
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateMaintenanceWindowResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -19424,6 +20809,16 @@ func (r StartMaintenanceWindowResponse) ContentType() string {
 	return ""
 }
 
+// GetCheckMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetCheckMetrics
+type GetCheckMetricsResponse200Headers struct {
+	ETag *string
+}
+
+// GetCheckMetricsResponse304Headers the declared response headers of an HTTP 304 response for GetCheckMetrics
+type GetCheckMetricsResponse304Headers struct {
+	ETag *string
+}
+
 // GetCheckMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetCheckMetrics
 type GetCheckMetricsResponse400Headers struct {
 	RateLimit       *string
@@ -19480,6 +20875,10 @@ type GetCheckMetricsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCheckMetricsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCheckMetricsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCheckMetricsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19563,6 +20962,16 @@ func (r GetCheckMetricsResponse) ContentType() string {
 	return ""
 }
 
+// ListOncallSchedulesResponse200Headers the declared response headers of an HTTP 200 response for ListOncallSchedules
+type ListOncallSchedulesResponse200Headers struct {
+	ETag *string
+}
+
+// ListOncallSchedulesResponse304Headers the declared response headers of an HTTP 304 response for ListOncallSchedules
+type ListOncallSchedulesResponse304Headers struct {
+	ETag *string
+}
+
 // ListOncallSchedulesResponse400Headers the declared response headers of an HTTP 400 response for ListOncallSchedules
 type ListOncallSchedulesResponse400Headers struct {
 	RateLimit       *string
@@ -19611,6 +21020,10 @@ type ListOncallSchedulesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOncallSchedulesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListOncallSchedulesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListOncallSchedulesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -19881,6 +21294,12 @@ type DeleteOncallScheduleResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteOncallScheduleResponse412Headers the declared response headers of an HTTP 412 response for DeleteOncallSchedule
+type DeleteOncallScheduleResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteOncallScheduleResponse429Headers the declared response headers of an HTTP 429 response for DeleteOncallSchedule
 type DeleteOncallScheduleResponse429Headers struct {
 	RateLimit       *string
@@ -19904,6 +21323,8 @@ type DeleteOncallScheduleResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -19918,6 +21339,8 @@ type DeleteOncallScheduleResponse struct {
 	Headers403 *DeleteOncallScheduleResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteOncallScheduleResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteOncallScheduleResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteOncallScheduleResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19942,6 +21365,11 @@ func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON403() *Forbidden 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteOncallScheduleResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -19986,6 +21414,16 @@ func (r DeleteOncallScheduleResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetOncallScheduleResponse200Headers the declared response headers of an HTTP 200 response for GetOncallSchedule
+type GetOncallScheduleResponse200Headers struct {
+	ETag *string
+}
+
+// GetOncallScheduleResponse304Headers the declared response headers of an HTTP 304 response for GetOncallSchedule
+type GetOncallScheduleResponse304Headers struct {
+	ETag *string
 }
 
 // GetOncallScheduleResponse400Headers the declared response headers of an HTTP 400 response for GetOncallSchedule
@@ -20044,6 +21482,10 @@ type GetOncallScheduleResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetOncallScheduleResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetOncallScheduleResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetOncallScheduleResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20158,6 +21600,12 @@ type UpdateOncallScheduleResponse409Headers struct {
 	RateLimitPolicy *string
 }
 
+// UpdateOncallScheduleResponse412Headers the declared response headers of an HTTP 412 response for UpdateOncallSchedule
+type UpdateOncallScheduleResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // UpdateOncallScheduleResponse413Headers the declared response headers of an HTTP 413 response for UpdateOncallSchedule
 type UpdateOncallScheduleResponse413Headers struct {
 	RateLimit       *string
@@ -20189,6 +21637,8 @@ type UpdateOncallScheduleResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -20207,6 +21657,8 @@ type UpdateOncallScheduleResponse struct {
 	Headers404 *UpdateOncallScheduleResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateOncallScheduleResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateOncallScheduleResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateOncallScheduleResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -20238,6 +21690,11 @@ func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateOncallScheduleResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -20289,6 +21746,16 @@ func (r UpdateOncallScheduleResponse) ContentType() string {
 	return ""
 }
 
+// GetCurrentOncallResponse200Headers the declared response headers of an HTTP 200 response for GetCurrentOncall
+type GetCurrentOncallResponse200Headers struct {
+	ETag *string
+}
+
+// GetCurrentOncallResponse304Headers the declared response headers of an HTTP 304 response for GetCurrentOncall
+type GetCurrentOncallResponse304Headers struct {
+	ETag *string
+}
+
 // GetCurrentOncallResponse400Headers the declared response headers of an HTTP 400 response for GetCurrentOncall
 type GetCurrentOncallResponse400Headers struct {
 	RateLimit       *string
@@ -20337,6 +21804,10 @@ type GetCurrentOncallResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCurrentOncallResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCurrentOncallResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetCurrentOncallResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20413,6 +21884,16 @@ func (r GetCurrentOncallResponse) ContentType() string {
 	return ""
 }
 
+// ListSnmpDevicesResponse200Headers the declared response headers of an HTTP 200 response for ListSnmpDevices
+type ListSnmpDevicesResponse200Headers struct {
+	ETag *string
+}
+
+// ListSnmpDevicesResponse304Headers the declared response headers of an HTTP 304 response for ListSnmpDevices
+type ListSnmpDevicesResponse304Headers struct {
+	ETag *string
+}
+
 // ListSnmpDevicesResponse400Headers the declared response headers of an HTTP 400 response for ListSnmpDevices
 type ListSnmpDevicesResponse400Headers struct {
 	RateLimit       *string
@@ -20461,6 +21942,10 @@ type ListSnmpDevicesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListSnmpDevicesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListSnmpDevicesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListSnmpDevicesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20537,6 +22022,16 @@ func (r ListSnmpDevicesResponse) ContentType() string {
 	return ""
 }
 
+// GetStatusResponse200Headers the declared response headers of an HTTP 200 response for GetStatus
+type GetStatusResponse200Headers struct {
+	ETag *string
+}
+
+// GetStatusResponse304Headers the declared response headers of an HTTP 304 response for GetStatus
+type GetStatusResponse304Headers struct {
+	ETag *string
+}
+
 // GetStatusResponse400Headers the declared response headers of an HTTP 400 response for GetStatus
 type GetStatusResponse400Headers struct {
 	RateLimit       *string
@@ -20585,6 +22080,10 @@ type GetStatusResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStatusResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetStatusResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetStatusResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20661,6 +22160,17 @@ func (r GetStatusResponse) ContentType() string {
 	return ""
 }
 
+// ListStatusPagesResponse200Headers the declared response headers of an HTTP 200 response for ListStatusPages
+type ListStatusPagesResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListStatusPagesResponse304Headers the declared response headers of an HTTP 304 response for ListStatusPages
+type ListStatusPagesResponse304Headers struct {
+	ETag *string
+}
+
 // ListStatusPagesResponse400Headers the declared response headers of an HTTP 400 response for ListStatusPages
 type ListStatusPagesResponse400Headers struct {
 	RateLimit       *string
@@ -20709,6 +22219,10 @@ type ListStatusPagesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListStatusPagesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListStatusPagesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListStatusPagesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -20979,6 +22493,12 @@ type DeleteStatusPageResponse404Headers struct {
 	RateLimitPolicy *string
 }
 
+// DeleteStatusPageResponse412Headers the declared response headers of an HTTP 412 response for DeleteStatusPage
+type DeleteStatusPageResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // DeleteStatusPageResponse429Headers the declared response headers of an HTTP 429 response for DeleteStatusPage
 type DeleteStatusPageResponse429Headers struct {
 	RateLimit       *string
@@ -21002,6 +22522,8 @@ type DeleteStatusPageResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -21016,6 +22538,8 @@ type DeleteStatusPageResponse struct {
 	Headers403 *DeleteStatusPageResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteStatusPageResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteStatusPageResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteStatusPageResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -21040,6 +22564,11 @@ func (r DeleteStatusPageResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeleteStatusPageResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteStatusPageResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -21084,6 +22613,16 @@ func (r DeleteStatusPageResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// GetStatusPageResponse200Headers the declared response headers of an HTTP 200 response for GetStatusPage
+type GetStatusPageResponse200Headers struct {
+	ETag *string
+}
+
+// GetStatusPageResponse304Headers the declared response headers of an HTTP 304 response for GetStatusPage
+type GetStatusPageResponse304Headers struct {
+	ETag *string
 }
 
 // GetStatusPageResponse400Headers the declared response headers of an HTTP 400 response for GetStatusPage
@@ -21142,6 +22681,10 @@ type GetStatusPageResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStatusPageResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetStatusPageResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetStatusPageResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21225,6 +22768,11 @@ func (r GetStatusPageResponse) ContentType() string {
 	return ""
 }
 
+// UpdateStatusPageResponse200Headers the declared response headers of an HTTP 200 response for UpdateStatusPage
+type UpdateStatusPageResponse200Headers struct {
+	ETag *string
+}
+
 // UpdateStatusPageResponse400Headers the declared response headers of an HTTP 400 response for UpdateStatusPage
 type UpdateStatusPageResponse400Headers struct {
 	RateLimit       *string
@@ -21252,6 +22800,12 @@ type UpdateStatusPageResponse404Headers struct {
 
 // UpdateStatusPageResponse409Headers the declared response headers of an HTTP 409 response for UpdateStatusPage
 type UpdateStatusPageResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateStatusPageResponse412Headers the declared response headers of an HTTP 412 response for UpdateStatusPage
+type UpdateStatusPageResponse412Headers struct {
 	RateLimit       *string
 	RateLimitPolicy *string
 }
@@ -21289,6 +22843,8 @@ type UpdateStatusPageResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -21297,6 +22853,8 @@ type UpdateStatusPageResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateStatusPageResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *UpdateStatusPageResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21307,6 +22865,8 @@ type UpdateStatusPageResponse struct {
 	Headers404 *UpdateStatusPageResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *UpdateStatusPageResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateStatusPageResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateStatusPageResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -21343,6 +22903,11 @@ func (r UpdateStatusPageResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r UpdateStatusPageResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateStatusPageResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -21394,6 +22959,17 @@ func (r UpdateStatusPageResponse) ContentType() string {
 	return ""
 }
 
+// ListStormsResponse200Headers the declared response headers of an HTTP 200 response for ListStorms
+type ListStormsResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListStormsResponse304Headers the declared response headers of an HTTP 304 response for ListStorms
+type ListStormsResponse304Headers struct {
+	ETag *string
+}
+
 // ListStormsResponse400Headers the declared response headers of an HTTP 400 response for ListStorms
 type ListStormsResponse400Headers struct {
 	RateLimit       *string
@@ -21442,6 +23018,10 @@ type ListStormsResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListStormsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListStormsResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListStormsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21518,6 +23098,16 @@ func (r ListStormsResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkersResponse200Headers the declared response headers of an HTTP 200 response for ListWorkers
+type ListWorkersResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkersResponse304Headers the declared response headers of an HTTP 304 response for ListWorkers
+type ListWorkersResponse304Headers struct {
+	ETag *string
+}
+
 // ListWorkersResponse400Headers the declared response headers of an HTTP 400 response for ListWorkers
 type ListWorkersResponse400Headers struct {
 	RateLimit       *string
@@ -21566,6 +23156,10 @@ type ListWorkersResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkersResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkersResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListWorkersResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21774,6 +23368,16 @@ func (r DeleteWorkerResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkspacesResponse200Headers the declared response headers of an HTTP 200 response for ListWorkspaces
+type ListWorkspacesResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkspacesResponse304Headers the declared response headers of an HTTP 304 response for ListWorkspaces
+type ListWorkspacesResponse304Headers struct {
+	ETag *string
+}
+
 // ListWorkspacesResponse400Headers the declared response headers of an HTTP 400 response for ListWorkspaces
 type ListWorkspacesResponse400Headers struct {
 	RateLimit       *string
@@ -21822,6 +23426,10 @@ type ListWorkspacesResponse struct {
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkspacesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkspacesResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListWorkspacesResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -21950,8 +23558,8 @@ func (c *ClientWithResponses) CreateAlertPolicyWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /alert-policies/{id} (the `DeleteAlertPolicy` operationId).
-func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error) {
-	rsp, err := c.DeleteAlertPolicy(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context, id Id, params *DeleteAlertPolicyParams, reqEditors ...RequestEditorFn) (*DeleteAlertPolicyResponse, error) {
+	rsp, err := c.DeleteAlertPolicy(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21965,8 +23573,8 @@ func (c *ClientWithResponses) DeleteAlertPolicyWithResponse(ctx context.Context,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /alert-policies/{id} (the `GetAlertPolicy` operationId).
-func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error) {
-	rsp, err := c.GetAlertPolicy(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id Id, params *GetAlertPolicyParams, reqEditors ...RequestEditorFn) (*GetAlertPolicyResponse, error) {
+	rsp, err := c.GetAlertPolicy(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21980,8 +23588,8 @@ func (c *ClientWithResponses) GetAlertPolicyWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
-	rsp, err := c.UpdateAlertPolicyWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
+	rsp, err := c.UpdateAlertPolicyWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -21995,8 +23603,8 @@ func (c *ClientWithResponses) UpdateAlertPolicyWithBodyWithResponse(ctx context.
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /alert-policies/{id} (the `UpdateAlertPolicy` operationId).
-func (c *ClientWithResponses) UpdateAlertPolicyWithResponse(ctx context.Context, id Id, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
-	rsp, err := c.UpdateAlertPolicy(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAlertPolicyWithResponse(ctx context.Context, id Id, params *UpdateAlertPolicyParams, body UpdateAlertPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAlertPolicyResponse, error) {
+	rsp, err := c.UpdateAlertPolicy(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22025,8 +23633,8 @@ func (c *ClientWithResponses) ListAppSecurityFindingsWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /app-security/findings/{id} (the `GetAppSecurityFinding` operationId).
-func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error) {
-	rsp, err := c.GetAppSecurityFinding(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Context, id Id, params *GetAppSecurityFindingParams, reqEditors ...RequestEditorFn) (*GetAppSecurityFindingResponse, error) {
+	rsp, err := c.GetAppSecurityFinding(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22043,8 +23651,8 @@ func (c *ClientWithResponses) GetAppSecurityFindingWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
-	rsp, err := c.UpdateAppSecurityFindingWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFindingWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22061,8 +23669,8 @@ func (c *ClientWithResponses) UpdateAppSecurityFindingWithBodyWithResponse(ctx c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /app-security/findings/{id} (the `UpdateAppSecurityFinding` operationId).
-func (c *ClientWithResponses) UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
-	rsp, err := c.UpdateAppSecurityFinding(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateAppSecurityFindingWithResponse(ctx context.Context, id Id, params *UpdateAppSecurityFindingParams, body UpdateAppSecurityFindingJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateAppSecurityFindingResponse, error) {
+	rsp, err := c.UpdateAppSecurityFinding(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22153,8 +23761,8 @@ func (c *ClientWithResponses) UploadAppSecurityReportWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /app-security/reports/{id} (the `GetAppSecurityReport` operationId).
-func (c *ClientWithResponses) GetAppSecurityReportWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error) {
-	rsp, err := c.GetAppSecurityReport(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityReportWithResponse(ctx context.Context, id Id, params *GetAppSecurityReportParams, reqEditors ...RequestEditorFn) (*GetAppSecurityReportResponse, error) {
+	rsp, err := c.GetAppSecurityReport(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22219,8 +23827,8 @@ func (c *ClientWithResponses) CreateCheckWithResponse(ctx context.Context, param
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /checks/{id} (the `DeleteCheck` operationId).
-func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error) {
-	rsp, err := c.DeleteCheck(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id, params *DeleteCheckParams, reqEditors ...RequestEditorFn) (*DeleteCheckResponse, error) {
+	rsp, err := c.DeleteCheck(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22234,8 +23842,8 @@ func (c *ClientWithResponses) DeleteCheckWithResponse(ctx context.Context, id Id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /checks/{id} (the `GetCheck` operationId).
-func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckResponse, error) {
-	rsp, err := c.GetCheck(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, params *GetCheckParams, reqEditors ...RequestEditorFn) (*GetCheckResponse, error) {
+	rsp, err := c.GetCheck(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22249,8 +23857,8 @@ func (c *ClientWithResponses) GetCheckWithResponse(ctx context.Context, id Id, r
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
-	rsp, err := c.UpdateCheckWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
+	rsp, err := c.UpdateCheckWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22264,8 +23872,8 @@ func (c *ClientWithResponses) UpdateCheckWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /checks/{id} (the `UpdateCheck` operationId).
-func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
-	rsp, err := c.UpdateCheck(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id, params *UpdateCheckParams, body UpdateCheckJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCheckResponse, error) {
+	rsp, err := c.UpdateCheck(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22279,8 +23887,8 @@ func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
-func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error) {
-	rsp, err := c.GetCheckLastResult(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetCheckLastResultWithResponse(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*GetCheckLastResultResponse, error) {
+	rsp, err := c.GetCheckLastResult(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22326,8 +23934,8 @@ func (c *ClientWithResponses) RunCheckWithResponse(ctx context.Context, id Id, p
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /dashboard (the `GetDashboard` operationId).
-func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error) {
-	rsp, err := c.GetDashboard(ctx, reqEditors...)
+func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, params *GetDashboardParams, reqEditors ...RequestEditorFn) (*GetDashboardResponse, error) {
+	rsp, err := c.GetDashboard(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22341,8 +23949,8 @@ func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, reqE
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
-func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error) {
-	rsp, err := c.GetAppSecurityDashboard(ctx, reqEditors...)
+func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error) {
+	rsp, err := c.GetAppSecurityDashboard(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22454,8 +24062,8 @@ func (c *ClientWithResponses) AiTagHostsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /hosts/{id} (the `DeleteHost` operationId).
-func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
-	rsp, err := c.DeleteHost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id, params *DeleteHostParams, reqEditors ...RequestEditorFn) (*DeleteHostResponse, error) {
+	rsp, err := c.DeleteHost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22469,8 +24077,8 @@ func (c *ClientWithResponses) DeleteHostWithResponse(ctx context.Context, id Id,
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hosts/{id} (the `GetHost` operationId).
-func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
-	rsp, err := c.GetHost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, params *GetHostParams, reqEditors ...RequestEditorFn) (*GetHostResponse, error) {
+	rsp, err := c.GetHost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22484,8 +24092,8 @@ func (c *ClientWithResponses) GetHostWithResponse(ctx context.Context, id Id, re
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
-	rsp, err := c.UpdateHostWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context, id Id, params *UpdateHostParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHostWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22499,8 +24107,8 @@ func (c *ClientWithResponses) UpdateHostWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hosts/{id} (the `UpdateHost` operationId).
-func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, id Id, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
-	rsp, err := c.UpdateHost(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHostWithResponse(ctx context.Context, id Id, params *UpdateHostParams, body UpdateHostJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHostResponse, error) {
+	rsp, err := c.UpdateHost(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22529,8 +24137,8 @@ func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
-func (c *ClientWithResponses) GetHostLatestResultsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error) {
-	rsp, err := c.GetHostLatestResults(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetHostLatestResultsWithResponse(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*GetHostLatestResultsResponse, error) {
+	rsp, err := c.GetHostLatestResults(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22635,8 +24243,8 @@ func (c *ClientWithResponses) CreateIncidentWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
-func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
-	rsp, err := c.GetIncident(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
+	rsp, err := c.GetIncident(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22680,8 +24288,8 @@ func (c *ClientWithResponses) AcknowledgeIncidentWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /incidents/{id}/ai-cost (the `GetIncidentAiCost` operationId).
-func (c *ClientWithResponses) GetIncidentAiCostWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error) {
-	rsp, err := c.GetIncidentAiCost(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetIncidentAiCostWithResponse(ctx context.Context, id Id, params *GetIncidentAiCostParams, reqEditors ...RequestEditorFn) (*GetIncidentAiCostResponse, error) {
+	rsp, err := c.GetIncidentAiCost(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22851,8 +24459,8 @@ func (c *ClientWithResponses) CreateMaintenanceWindowWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /maintenance-windows/{id} (the `GetMaintenanceWindow` operationId).
-func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error) {
-	rsp, err := c.GetMaintenanceWindow(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Context, id Id, params *GetMaintenanceWindowParams, reqEditors ...RequestEditorFn) (*GetMaintenanceWindowResponse, error) {
+	rsp, err := c.GetMaintenanceWindow(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22866,8 +24474,8 @@ func (c *ClientWithResponses) GetMaintenanceWindowWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
-	rsp, err := c.UpdateMaintenanceWindowWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
+	rsp, err := c.UpdateMaintenanceWindowWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22881,8 +24489,8 @@ func (c *ClientWithResponses) UpdateMaintenanceWindowWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /maintenance-windows/{id} (the `UpdateMaintenanceWindow` operationId).
-func (c *ClientWithResponses) UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
-	rsp, err := c.UpdateMaintenanceWindow(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateMaintenanceWindowWithResponse(ctx context.Context, id Id, params *UpdateMaintenanceWindowParams, body UpdateMaintenanceWindowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMaintenanceWindowResponse, error) {
+	rsp, err := c.UpdateMaintenanceWindow(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -22958,8 +24566,8 @@ func (c *ClientWithResponses) GetCheckMetricsWithResponse(ctx context.Context, p
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall-schedules (the `ListOncallSchedules` operationId).
-func (c *ClientWithResponses) ListOncallSchedulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error) {
-	rsp, err := c.ListOncallSchedules(ctx, reqEditors...)
+func (c *ClientWithResponses) ListOncallSchedulesWithResponse(ctx context.Context, params *ListOncallSchedulesParams, reqEditors ...RequestEditorFn) (*ListOncallSchedulesResponse, error) {
+	rsp, err := c.ListOncallSchedules(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23011,8 +24619,8 @@ func (c *ClientWithResponses) CreateOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /oncall-schedules/{id} (the `DeleteOncallSchedule` operationId).
-func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error) {
-	rsp, err := c.DeleteOncallSchedule(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Context, id Id, params *DeleteOncallScheduleParams, reqEditors ...RequestEditorFn) (*DeleteOncallScheduleResponse, error) {
+	rsp, err := c.DeleteOncallSchedule(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23026,8 +24634,8 @@ func (c *ClientWithResponses) DeleteOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall-schedules/{id} (the `GetOncallSchedule` operationId).
-func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error) {
-	rsp, err := c.GetOncallSchedule(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context, id Id, params *GetOncallScheduleParams, reqEditors ...RequestEditorFn) (*GetOncallScheduleResponse, error) {
+	rsp, err := c.GetOncallSchedule(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23042,8 +24650,8 @@ func (c *ClientWithResponses) GetOncallScheduleWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
-	rsp, err := c.UpdateOncallScheduleWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
+	rsp, err := c.UpdateOncallScheduleWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23058,8 +24666,8 @@ func (c *ClientWithResponses) UpdateOncallScheduleWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /oncall-schedules/{id} (the `UpdateOncallSchedule` operationId).
-func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Context, id Id, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
-	rsp, err := c.UpdateOncallSchedule(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Context, id Id, params *UpdateOncallScheduleParams, body UpdateOncallScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateOncallScheduleResponse, error) {
+	rsp, err := c.UpdateOncallSchedule(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23073,8 +24681,8 @@ func (c *ClientWithResponses) UpdateOncallScheduleWithResponse(ctx context.Conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /oncall/current (the `GetCurrentOncall` operationId).
-func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error) {
-	rsp, err := c.GetCurrentOncall(ctx, reqEditors...)
+func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, params *GetCurrentOncallParams, reqEditors ...RequestEditorFn) (*GetCurrentOncallResponse, error) {
+	rsp, err := c.GetCurrentOncall(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23088,8 +24696,8 @@ func (c *ClientWithResponses) GetCurrentOncallWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /snmp-devices (the `ListSnmpDevices` operationId).
-func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error) {
-	rsp, err := c.ListSnmpDevices(ctx, reqEditors...)
+func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, params *ListSnmpDevicesParams, reqEditors ...RequestEditorFn) (*ListSnmpDevicesResponse, error) {
+	rsp, err := c.ListSnmpDevices(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23103,8 +24711,8 @@ func (c *ClientWithResponses) ListSnmpDevicesWithResponse(ctx context.Context, r
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /status (the `GetStatus` operationId).
-func (c *ClientWithResponses) GetStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetStatusResponse, error) {
-	rsp, err := c.GetStatus(ctx, reqEditors...)
+func (c *ClientWithResponses) GetStatusWithResponse(ctx context.Context, params *GetStatusParams, reqEditors ...RequestEditorFn) (*GetStatusResponse, error) {
+	rsp, err := c.GetStatus(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23169,8 +24777,8 @@ func (c *ClientWithResponses) CreateStatusPageWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /status-pages/{id} (the `DeleteStatusPage` operationId).
-func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error) {
-	rsp, err := c.DeleteStatusPage(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, id Id, params *DeleteStatusPageParams, reqEditors ...RequestEditorFn) (*DeleteStatusPageResponse, error) {
+	rsp, err := c.DeleteStatusPage(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23184,8 +24792,8 @@ func (c *ClientWithResponses) DeleteStatusPageWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /status-pages/{id} (the `GetStatusPage` operationId).
-func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error) {
-	rsp, err := c.GetStatusPage(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id Id, params *GetStatusPageParams, reqEditors ...RequestEditorFn) (*GetStatusPageResponse, error) {
+	rsp, err := c.GetStatusPage(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23201,8 +24809,8 @@ func (c *ClientWithResponses) GetStatusPageWithResponse(ctx context.Context, id 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
-	rsp, err := c.UpdateStatusPageWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
+	rsp, err := c.UpdateStatusPageWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23218,8 +24826,8 @@ func (c *ClientWithResponses) UpdateStatusPageWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /status-pages/{id} (the `UpdateStatusPage` operationId).
-func (c *ClientWithResponses) UpdateStatusPageWithResponse(ctx context.Context, id Id, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
-	rsp, err := c.UpdateStatusPage(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateStatusPageWithResponse(ctx context.Context, id Id, params *UpdateStatusPageParams, body UpdateStatusPageJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateStatusPageResponse, error) {
+	rsp, err := c.UpdateStatusPage(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23248,8 +24856,8 @@ func (c *ClientWithResponses) ListStormsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workers (the `ListWorkers` operationId).
-func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error) {
-	rsp, err := c.ListWorkers(ctx, reqEditors...)
+func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error) {
+	rsp, err := c.ListWorkers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23278,8 +24886,8 @@ func (c *ClientWithResponses) DeleteWorkerWithResponse(ctx context.Context, id I
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workspaces (the `ListWorkspaces` operationId).
-func (c *ClientWithResponses) ListWorkspacesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error) {
-	rsp, err := c.ListWorkspaces(ctx, reqEditors...)
+func (c *ClientWithResponses) ListWorkspacesWithResponse(ctx context.Context, params *ListWorkspacesParams, reqEditors ...RequestEditorFn) (*ListWorkspacesResponse, error) {
+	rsp, err := c.ListWorkspaces(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -23306,6 +24914,9 @@ func ParseListAlertPoliciesResponse(rsp *http.Response) (*ListAlertPoliciesRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
@@ -23352,6 +24963,33 @@ func ParseListAlertPoliciesResponse(rsp *http.Response) (*ListAlertPoliciesRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAlertPoliciesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAlertPoliciesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAlertPoliciesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -23729,6 +25367,13 @@ func ParseDeleteAlertPolicyResponse(rsp *http.Response) (*DeleteAlertPolicyRespo
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23828,6 +25473,23 @@ func ParseDeleteAlertPolicyResponse(rsp *http.Response) (*DeleteAlertPolicyRespo
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteAlertPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteAlertPolicyResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -23888,6 +25550,9 @@ func ParseGetAlertPolicyResponse(rsp *http.Response) (*GetAlertPolicyResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -23940,6 +25605,26 @@ func ParseGetAlertPolicyResponse(rsp *http.Response) (*GetAlertPolicyResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAlertPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAlertPolicyResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAlertPolicyResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24110,6 +25795,13 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24141,6 +25833,16 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateAlertPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateAlertPolicyResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24233,6 +25935,23 @@ func ParseUpdateAlertPolicyResponse(rsp *http.Response) (*UpdateAlertPolicyRespo
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateAlertPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateAlertPolicyResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24310,6 +26029,9 @@ func ParseListAppSecurityFindingsResponse(rsp *http.Response) (*ListAppSecurityF
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24355,6 +26077,33 @@ func ParseListAppSecurityFindingsResponse(rsp *http.Response) (*ListAppSecurityF
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAppSecurityFindingsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAppSecurityFindingsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAppSecurityFindingsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24473,6 +26222,9 @@ func ParseGetAppSecurityFindingResponse(rsp *http.Response) (*GetAppSecurityFind
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24525,6 +26277,26 @@ func ParseGetAppSecurityFindingResponse(rsp *http.Response) (*GetAppSecurityFind
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityFindingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityFindingResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityFindingResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24688,6 +26460,13 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24719,6 +26498,16 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateAppSecurityFindingResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateAppSecurityFindingResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24794,6 +26583,23 @@ func ParseUpdateAppSecurityFindingResponse(rsp *http.Response) (*UpdateAppSecuri
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateAppSecurityFindingResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateAppSecurityFindingResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -24871,6 +26677,9 @@ func ParseListAppSecurityReportsResponse(rsp *http.Response) (*ListAppSecurityRe
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -24916,6 +26725,33 @@ func ParseListAppSecurityReportsResponse(rsp *http.Response) (*ListAppSecurityRe
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAppSecurityReportsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAppSecurityReportsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListAppSecurityReportsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25252,6 +27088,9 @@ func ParseGetAppSecurityReportResponse(rsp *http.Response) (*GetAppSecurityRepor
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25304,6 +27143,26 @@ func ParseGetAppSecurityReportResponse(rsp *http.Response) (*GetAppSecurityRepor
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityReportResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityReportResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityReportResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25439,6 +27298,9 @@ func ParseListChecksResponse(rsp *http.Response) (*ListChecksResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25484,6 +27346,33 @@ func ParseListChecksResponse(rsp *http.Response) (*ListChecksResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListChecksResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListChecksResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListChecksResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -25861,6 +27750,13 @@ func ParseDeleteCheckResponse(rsp *http.Response) (*DeleteCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -25960,6 +27856,23 @@ func ParseDeleteCheckResponse(rsp *http.Response) (*DeleteCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteCheckResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCheckResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26020,6 +27933,9 @@ func ParseGetCheckResponse(rsp *http.Response) (*GetCheckResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26072,6 +27988,26 @@ func ParseGetCheckResponse(rsp *http.Response) (*GetCheckResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26242,6 +28178,13 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26273,6 +28216,16 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateCheckResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateCheckResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26365,6 +28318,23 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateCheckResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateCheckResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -26442,6 +28412,9 @@ func ParseGetCheckLastResultResponse(rsp *http.Response) (*GetCheckLastResultRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -26494,6 +28467,26 @@ func ParseGetCheckLastResultResponse(rsp *http.Response) (*GetCheckLastResultRes
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckLastResultResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckLastResultResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckLastResultResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27099,6 +29092,9 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27144,6 +29140,26 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDashboardResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetDashboardResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetDashboardResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27262,6 +29278,9 @@ func ParseGetAppSecurityDashboardResponse(rsp *http.Response) (*GetAppSecurityDa
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27307,6 +29326,26 @@ func ParseGetAppSecurityDashboardResponse(rsp *http.Response) (*GetAppSecurityDa
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAppSecurityDashboardResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAppSecurityDashboardResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetAppSecurityDashboardResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -27581,6 +29620,9 @@ func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -27626,6 +29668,33 @@ func ParseListHostsResponse(rsp *http.Response) (*ListHostsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListHostsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListHostsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListHostsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28238,6 +30307,13 @@ func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28337,6 +30413,23 @@ func ParseDeleteHostResponse(rsp *http.Response) (*DeleteHostResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteHostResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteHostResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28397,6 +30490,9 @@ func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28449,6 +30545,26 @@ func ParseGetHostResponse(rsp *http.Response) (*GetHostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28619,6 +30735,13 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -28650,6 +30773,16 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateHostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateHostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -28742,6 +30875,23 @@ func ParseUpdateHostResponse(rsp *http.Response) (*UpdateHostResponse, error) {
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateHostResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateHostResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -29054,6 +31204,9 @@ func ParseGetHostLatestResultsResponse(rsp *http.Response) (*GetHostLatestResult
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29106,6 +31259,26 @@ func ParseGetHostLatestResultsResponse(rsp *http.Response) (*GetHostLatestResult
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostLatestResultsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostLatestResultsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostLatestResultsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -29241,6 +31414,9 @@ func ParseGetHostLogsResponse(rsp *http.Response) (*GetHostLogsResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29293,6 +31469,26 @@ func ParseGetHostLogsResponse(rsp *http.Response) (*GetHostLogsResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostLogsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostLogsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostLogsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -29428,6 +31624,9 @@ func ParseGetHostSnmpMetricsResponse(rsp *http.Response) (*GetHostSnmpMetricsRes
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29480,6 +31679,26 @@ func ParseGetHostSnmpMetricsResponse(rsp *http.Response) (*GetHostSnmpMetricsRes
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostSnmpMetricsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostSnmpMetricsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostSnmpMetricsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -29615,6 +31834,9 @@ func ParseGetHostUptimeResponse(rsp *http.Response) (*GetHostUptimeResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29667,6 +31889,26 @@ func ParseGetHostUptimeResponse(rsp *http.Response) (*GetHostUptimeResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetHostUptimeResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetHostUptimeResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetHostUptimeResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -29802,6 +32044,9 @@ func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -29847,6 +32092,33 @@ func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListIncidentsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListIncidentsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListIncidentsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30200,6 +32472,9 @@ func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30252,6 +32527,26 @@ func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIncidentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetIncidentResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetIncidentResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -30833,6 +33128,9 @@ func ParseGetIncidentAiCostResponse(rsp *http.Response) (*GetIncidentAiCostRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -30885,6 +33183,26 @@ func ParseGetIncidentAiCostResponse(rsp *http.Response) (*GetIncidentAiCostRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIncidentAiCostResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetIncidentAiCostResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetIncidentAiCostResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32195,6 +34513,9 @@ func ParseListMaintenanceWindowsResponse(rsp *http.Response) (*ListMaintenanceWi
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32240,6 +34561,33 @@ func ParseListMaintenanceWindowsResponse(rsp *http.Response) (*ListMaintenanceWi
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMaintenanceWindowsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListMaintenanceWindowsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListMaintenanceWindowsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32593,6 +34941,9 @@ func ParseGetMaintenanceWindowResponse(rsp *http.Response) (*GetMaintenanceWindo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32645,6 +34996,26 @@ func ParseGetMaintenanceWindowResponse(rsp *http.Response) (*GetMaintenanceWindo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMaintenanceWindowResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMaintenanceWindowResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetMaintenanceWindowResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32815,6 +35186,13 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32846,6 +35224,16 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateMaintenanceWindowResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateMaintenanceWindowResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -32938,6 +35326,23 @@ func ParseUpdateMaintenanceWindowResponse(rsp *http.Response) (*UpdateMaintenanc
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateMaintenanceWindowResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateMaintenanceWindowResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33716,6 +36121,9 @@ func ParseGetCheckMetricsResponse(rsp *http.Response) (*GetCheckMetricsResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33768,6 +36176,26 @@ func ParseGetCheckMetricsResponse(rsp *http.Response) (*GetCheckMetricsResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCheckMetricsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCheckMetricsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCheckMetricsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -33903,6 +36331,9 @@ func ParseListOncallSchedulesResponse(rsp *http.Response) (*ListOncallSchedulesR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -33948,6 +36379,26 @@ func ParseListOncallSchedulesResponse(rsp *http.Response) (*ListOncallSchedulesR
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOncallSchedulesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListOncallSchedulesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListOncallSchedulesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34325,6 +36776,13 @@ func ParseDeleteOncallScheduleResponse(rsp *http.Response) (*DeleteOncallSchedul
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34424,6 +36882,23 @@ func ParseDeleteOncallScheduleResponse(rsp *http.Response) (*DeleteOncallSchedul
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteOncallScheduleResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteOncallScheduleResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34484,6 +36959,9 @@ func ParseGetOncallScheduleResponse(rsp *http.Response) (*GetOncallScheduleRespo
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34536,6 +37014,26 @@ func ParseGetOncallScheduleResponse(rsp *http.Response) (*GetOncallScheduleRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetOncallScheduleResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetOncallScheduleResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetOncallScheduleResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34702,6 +37200,13 @@ func ParseUpdateOncallScheduleResponse(rsp *http.Response) (*UpdateOncallSchedul
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34825,6 +37330,23 @@ func ParseUpdateOncallScheduleResponse(rsp *http.Response) (*UpdateOncallSchedul
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateOncallScheduleResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateOncallScheduleResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -34902,6 +37424,9 @@ func ParseGetCurrentOncallResponse(rsp *http.Response) (*GetCurrentOncallRespons
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34947,6 +37472,26 @@ func ParseGetCurrentOncallResponse(rsp *http.Response) (*GetCurrentOncallRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCurrentOncallResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCurrentOncallResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetCurrentOncallResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35065,6 +37610,9 @@ func ParseListSnmpDevicesResponse(rsp *http.Response) (*ListSnmpDevicesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35110,6 +37658,26 @@ func ParseListSnmpDevicesResponse(rsp *http.Response) (*ListSnmpDevicesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListSnmpDevicesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListSnmpDevicesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListSnmpDevicesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35228,6 +37796,9 @@ func ParseGetStatusResponse(rsp *http.Response) (*GetStatusResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35273,6 +37844,26 @@ func ParseGetStatusResponse(rsp *http.Response) (*GetStatusResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStatusResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetStatusResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetStatusResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35391,6 +37982,9 @@ func ParseListStatusPagesResponse(rsp *http.Response) (*ListStatusPagesResponse,
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35436,6 +38030,33 @@ func ParseListStatusPagesResponse(rsp *http.Response) (*ListStatusPagesResponse,
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListStatusPagesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListStatusPagesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListStatusPagesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35813,6 +38434,13 @@ func ParseDeleteStatusPageResponse(rsp *http.Response) (*DeleteStatusPageRespons
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35912,6 +38540,23 @@ func ParseDeleteStatusPageResponse(rsp *http.Response) (*DeleteStatusPageRespons
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteStatusPageResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteStatusPageResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35972,6 +38617,9 @@ func ParseGetStatusPageResponse(rsp *http.Response) (*GetStatusPageResponse, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36024,6 +38672,26 @@ func ParseGetStatusPageResponse(rsp *http.Response) (*GetStatusPageResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStatusPageResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetStatusPageResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetStatusPageResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -36194,6 +38862,13 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36225,6 +38900,16 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateStatusPageResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 400:
 		var headers UpdateStatusPageResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -36317,6 +39002,23 @@ func ParseUpdateStatusPageResponse(rsp *http.Response) (*UpdateStatusPageRespons
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateStatusPageResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 413:
 		var headers UpdateStatusPageResponse413Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -36394,6 +39096,9 @@ func ParseListStormsResponse(rsp *http.Response) (*ListStormsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36439,6 +39144,33 @@ func ParseListStormsResponse(rsp *http.Response) (*ListStormsResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListStormsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListStormsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListStormsResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -36557,6 +39289,9 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36602,6 +39337,26 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkersResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkersResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListWorkersResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -36903,6 +39658,9 @@ func ParseListWorkspacesResponse(rsp *http.Response) (*ListWorkspacesResponse, e
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -36948,6 +39706,26 @@ func ParseListWorkspacesResponse(rsp *http.Response) (*ListWorkspacesResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkspacesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkspacesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers ListWorkspacesResponse400Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {

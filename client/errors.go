@@ -59,6 +59,9 @@ var (
 	ErrForbidden    = &APIError{StatusCode: http.StatusForbidden}
 	ErrNotFound     = &APIError{StatusCode: http.StatusNotFound}
 	ErrConflict     = &APIError{StatusCode: http.StatusConflict}
+	// ErrPreconditionFailed is the 412 of a write whose If-Match (WithIfMatch) no longer
+	// matches: the resource changed since the caller read it.
+	ErrPreconditionFailed = &APIError{StatusCode: http.StatusPreconditionFailed}
 	// ErrIdempotencyKeyReused is the 422 of an Idempotency-Key already used for another request.
 	ErrIdempotencyKeyReused = &APIError{StatusCode: http.StatusUnprocessableEntity}
 	ErrUnavailable          = &APIError{StatusCode: http.StatusServiceUnavailable}

@@ -31,7 +31,7 @@ func (s *HostsService) All(ctx context.Context, opts *ListHostsParams, editors .
 
 // Get returns the host with this id.
 func (s *HostsService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*Host, error) {
-	return decode[Host](s.c.raw.GetHost(ctx, id, editors...))
+	return decode[Host](s.c.raw.GetHost(ctx, id, nil, editors...))
 }
 
 // Create adds a host; its name must be unique in the workspace (IsConflict otherwise).
@@ -41,12 +41,12 @@ func (s *HostsService) Create(ctx context.Context, host HostCreate, editors ...R
 
 // Update changes the fields set in update; the others keep their value.
 func (s *HostsService) Update(ctx context.Context, id Id, update HostUpdate, editors ...RequestEditorFn) (*Host, error) {
-	return decode[Host](s.c.raw.UpdateHost(ctx, id, update, editors...))
+	return decode[Host](s.c.raw.UpdateHost(ctx, id, nil, update, editors...))
 }
 
 // Delete removes the host with its checks and their results.
 func (s *HostsService) Delete(ctx context.Context, id Id, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.DeleteHost(ctx, id, editors...))
+	return noContent(s.c.raw.DeleteHost(ctx, id, nil, editors...))
 }
 
 // Logs returns the syslog entries correlated with the host; opts may be nil.

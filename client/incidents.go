@@ -32,7 +32,7 @@ func (s *IncidentsService) All(ctx context.Context, opts *ListIncidentsParams, e
 
 // Get returns the incident with its timeline.
 func (s *IncidentsService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*Incident, error) {
-	return decode[Incident](s.c.raw.GetIncident(ctx, id, editors...))
+	return decode[Incident](s.c.raw.GetIncident(ctx, id, nil, editors...))
 }
 
 // Create opens an incident by hand.
@@ -67,5 +67,5 @@ func (s *IncidentsService) StopAIMode(ctx context.Context, id Id, editors ...Req
 
 // AICost returns the spending of the incident's AI analysis.
 func (s *IncidentsService) AICost(ctx context.Context, id Id, editors ...RequestEditorFn) (*AiCost, error) {
-	return decode[AiCost](s.c.raw.GetIncidentAiCost(ctx, id, editors...))
+	return decode[AiCost](s.c.raw.GetIncidentAiCost(ctx, id, nil, editors...))
 }

@@ -10,7 +10,7 @@ type WorkersService service
 
 // List returns every worker; Status "stale" means no heartbeat within the lease time.
 func (s *WorkersService) List(ctx context.Context, editors ...RequestEditorFn) ([]Worker, error) {
-	return decodeSlice[Worker](s.c.raw.ListWorkers(ctx, editors...))
+	return decodeSlice[Worker](s.c.raw.ListWorkers(ctx, nil, editors...))
 }
 
 // Delete retires a worker: its leased checks move to the others.
@@ -23,7 +23,7 @@ type WorkspacesService service
 
 // List returns the caller's workspaces, their role in each and the active one.
 func (s *WorkspacesService) List(ctx context.Context, editors ...RequestEditorFn) (*WorkspaceList, error) {
-	return decode[WorkspaceList](s.c.raw.ListWorkspaces(ctx, editors...))
+	return decode[WorkspaceList](s.c.raw.ListWorkspaces(ctx, nil, editors...))
 }
 
 // DashboardService reads the counters and summaries of the dashboard, and the alert storms.
@@ -31,17 +31,17 @@ type DashboardService service
 
 // Status returns the counters of hosts, checks, incidents, storms and workers.
 func (s *DashboardService) Status(ctx context.Context, editors ...RequestEditorFn) (*StatusOverview, error) {
-	return decode[StatusOverview](s.c.raw.GetStatus(ctx, editors...))
+	return decode[StatusOverview](s.c.raw.GetStatus(ctx, nil, editors...))
 }
 
 // Summary returns the dashboard summary, the shape of the events of c.Events.Stream.
 func (s *DashboardService) Summary(ctx context.Context, editors ...RequestEditorFn) (*DashboardSummary, error) {
-	return decode[DashboardSummary](s.c.raw.GetDashboard(ctx, editors...))
+	return decode[DashboardSummary](s.c.raw.GetDashboard(ctx, nil, editors...))
 }
 
 // AppSecurity returns the application-security posture built from ingested scan reports.
 func (s *DashboardService) AppSecurity(ctx context.Context, editors ...RequestEditorFn) (*AppSecurityDashboard, error) {
-	return decode[AppSecurityDashboard](s.c.raw.GetAppSecurityDashboard(ctx, editors...))
+	return decode[AppSecurityDashboard](s.c.raw.GetAppSecurityDashboard(ctx, nil, editors...))
 }
 
 // Storms returns one page of correlated alert storms, newest first; opts may be nil.

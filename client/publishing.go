@@ -32,7 +32,7 @@ func (s *StatusPagesService) All(ctx context.Context, opts *ListStatusPagesParam
 
 // Get returns the status page with this id.
 func (s *StatusPagesService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*StatusPage, error) {
-	return decode[StatusPage](s.c.raw.GetStatusPage(ctx, id, editors...))
+	return decode[StatusPage](s.c.raw.GetStatusPage(ctx, id, nil, editors...))
 }
 
 // Create adds a status page; its slug must be unique.
@@ -42,12 +42,12 @@ func (s *StatusPagesService) Create(ctx context.Context, page StatusPageCreate, 
 
 // Update changes the fields set in update; the others keep their value.
 func (s *StatusPagesService) Update(ctx context.Context, id Id, update StatusPageUpdate, editors ...RequestEditorFn) (*StatusPage, error) {
-	return decode[StatusPage](s.c.raw.UpdateStatusPage(ctx, id, update, editors...))
+	return decode[StatusPage](s.c.raw.UpdateStatusPage(ctx, id, nil, update, editors...))
 }
 
 // Delete removes a status page.
 func (s *StatusPagesService) Delete(ctx context.Context, id Id, editors ...RequestEditorFn) error {
-	return noContent(s.c.raw.DeleteStatusPage(ctx, id, editors...))
+	return noContent(s.c.raw.DeleteStatusPage(ctx, id, nil, editors...))
 }
 
 // MaintenanceService manages planned maintenance windows, which suppress alerts on the hosts
@@ -77,7 +77,7 @@ func (s *MaintenanceService) All(ctx context.Context, opts *ListMaintenanceWindo
 
 // Get returns the maintenance window with this id.
 func (s *MaintenanceService) Get(ctx context.Context, id Id, editors ...RequestEditorFn) (*MaintenanceWindow, error) {
-	return decode[MaintenanceWindow](s.c.raw.GetMaintenanceWindow(ctx, id, editors...))
+	return decode[MaintenanceWindow](s.c.raw.GetMaintenanceWindow(ctx, id, nil, editors...))
 }
 
 // Create schedules a maintenance window.
@@ -87,7 +87,7 @@ func (s *MaintenanceService) Create(ctx context.Context, window MaintenanceWindo
 
 // Update changes the fields set in update; the others keep their value.
 func (s *MaintenanceService) Update(ctx context.Context, id Id, update MaintenanceWindowUpdate, editors ...RequestEditorFn) (*MaintenanceWindow, error) {
-	return decode[MaintenanceWindow](s.c.raw.UpdateMaintenanceWindow(ctx, id, update, editors...))
+	return decode[MaintenanceWindow](s.c.raw.UpdateMaintenanceWindow(ctx, id, nil, update, editors...))
 }
 
 // Start moves a scheduled window to active.

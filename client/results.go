@@ -8,7 +8,7 @@ type ResultsService service
 
 // Latest returns the latest result of each of the host's checks.
 func (s *ResultsService) Latest(ctx context.Context, hostID Id, editors ...RequestEditorFn) ([]CheckResult, error) {
-	return decodeSlice[CheckResult](s.c.raw.GetHostLatestResults(ctx, hostID, editors...))
+	return decodeSlice[CheckResult](s.c.raw.GetHostLatestResults(ctx, hostID, nil, editors...))
 }
 
 // Uptime returns the share of OK ping results of the host over a window (24h, 7d or 30d;
@@ -29,5 +29,5 @@ func (s *ResultsService) SNMP(ctx context.Context, hostID Id, opts *GetHostSnmpM
 
 // SNMPDevices returns the SNMP inventory: one entry per snmp check with its latest values.
 func (s *ResultsService) SNMPDevices(ctx context.Context, editors ...RequestEditorFn) ([]SnmpDevice, error) {
-	return decodeSlice[SnmpDevice](s.c.raw.ListSnmpDevices(ctx, editors...))
+	return decodeSlice[SnmpDevice](s.c.raw.ListSnmpDevices(ctx, nil, editors...))
 }

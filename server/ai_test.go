@@ -100,14 +100,14 @@ func TestAITagHostWithTheLocalProvider(t *testing.T) {
 		"the user's tags stay, AI's are prefixed")
 
 	// A user corrects an AI tag: tagging again leaves the correction alone.
-	upd, err := c.UpdateHostWithResponse(ctx, web.Id, client.HostUpdate{Tags: &client.Tags{"env": "prod", "role": "frontend", "ai:role": "reverse-proxy", "ai:environment": "production"}})
+	upd, err := c.UpdateHostWithResponse(ctx, web.Id, nil, client.HostUpdate{Tags: &client.Tags{"env": "prod", "role": "frontend", "ai:role": "reverse-proxy", "ai:environment": "production"}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	again, err := c.AiTagHostWithResponse(ctx, web.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, again.StatusCode())
 	assert.Equal(t, "reverse-proxy", again.JSON200.Tags["ai:role"])
-	stored, err := c.GetHostWithResponse(ctx, web.Id)
+	stored, err := c.GetHostWithResponse(ctx, web.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, again.JSON200.Tags, stored.JSON200.Tags)
 
@@ -171,7 +171,7 @@ func TestAITagHostsBulkWithOpenAI(t *testing.T) {
 	assert.Equal(t, client.AiTagItemStatusError, byHost[flaky.Id].Status)
 	assert.Contains(t, deref(byHost[flaky.Id].Error), "openai")
 
-	host, err := c.GetHostWithResponse(ctx, db1.Id)
+	host, err := c.GetHostWithResponse(ctx, db1.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.Tags{"team": "data", "ai:role": "database"}, host.JSON200.Tags)
 	for _, req := range fake.Requests() {
@@ -213,7 +213,7 @@ func TestAIProviderWithoutKeyIs503(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, local.StatusCode(), "local always works")
 
-	stored, err := c.GetHostWithResponse(ctx, h.Id)
+	stored, err := c.GetHostWithResponse(ctx, h.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.Tags{"ai:role": "web-server"}, stored.JSON200.Tags, "only the local run changed the host")
 }
@@ -228,7 +228,7 @@ func createAIIncident(t *testing.T, c *client.ClientWithResponses, title string,
 
 func timelineOf(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) []client.IncidentEvent {
 	t.Helper()
-	r, err := c.GetIncidentWithResponse(context.Background(), id)
+	r, err := c.GetIncidentWithResponse(context.Background(), id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode())
 	return deref(r.JSON200.Timeline)
@@ -256,7 +256,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, r.StatusCode(), "critical incidents only")
 
 	inc := createAIIncident(t, c, "web-prod-01 ne répond plus au ping", client.SeverityCritical, &h.Id)
-	noCost, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id)
+	noCost, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, noCost.StatusCode(), "never had a session")
 
@@ -304,7 +304,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	assert.Equal(t, "ai", deref(finding.Actor))
 	assert.Contains(t, deref(finding.Note), "Probable cause")
 
-	cost, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id)
+	cost, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, cost.StatusCode())
 	assert.True(t, cost.JSON200.Active)
@@ -321,7 +321,7 @@ func TestAIModeLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, again.StatusCode(), "no active session")
 
-	after, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id)
+	after, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	assert.False(t, after.JSON200.Active)
 	assert.NotNil(t, after.JSON200.EndedAt)
@@ -366,7 +366,7 @@ func TestAIModeCostWithAnthropic(t *testing.T) {
 
 	var cost *client.AiCost
 	require.Eventually(t, func() bool {
-		cr, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id)
+		cr, err := c.GetIncidentAiCostWithResponse(ctx, inc.Id, nil)
 		require.NoError(t, err)
 		cost = cr.JSON200
 		return !cost.Active

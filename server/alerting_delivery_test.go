@@ -97,7 +97,7 @@ func TestIncidentReachesPeople(t *testing.T) {
 	}
 
 	// The timeline says who was told, without revealing webhook paths.
-	tl, err := f.c.GetIncidentWithResponse(ctx, incs[0].Id)
+	tl, err := f.c.GetIncidentWithResponse(ctx, incs[0].Id, nil)
 	require.NoError(t, err)
 	var notified string
 	for _, e := range *tl.JSON200.Timeline {
@@ -211,10 +211,10 @@ func TestOutageToResolution(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusAccepted, r.StatusCode(), string(r.Body))
 		eventually(t, 15*time.Second, func() bool {
-			last, err := c.GetCheckLastResultWithResponse(ctx, checkID)
+			last, err := c.GetCheckLastResultWithResponse(ctx, checkID, nil)
 			return err == nil && last.JSON200 != nil && last.JSON200.RunId != nil && *last.JSON200.RunId == r.JSON202.RunId
 		}, "the run's result")
-		last, err := c.GetCheckLastResultWithResponse(ctx, checkID)
+		last, err := c.GetCheckLastResultWithResponse(ctx, checkID, nil)
 		require.NoError(t, err)
 		require.Equal(t, want, last.JSON200.Status, last.JSON200.Output)
 	}

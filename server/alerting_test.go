@@ -96,7 +96,7 @@ func (f alertFixture) incidentsOf(t *testing.T, ck client.Check) []client.Incide
 
 func (f alertFixture) timeline(t *testing.T, id uuid.UUID) []string {
 	t.Helper()
-	r, err := f.c.GetIncidentWithResponse(context.Background(), id)
+	r, err := f.c.GetIncidentWithResponse(context.Background(), id, nil)
 	require.NoError(t, err)
 	var actions []string
 	for _, e := range *r.JSON200.Timeline {
@@ -196,7 +196,7 @@ func TestMaintenanceSuppressesNotifications(t *testing.T) {
 
 	// The ticker activates the window by time; ending it lets the next incident through.
 	require.NoError(t, f.al.Tick(ctx, f.env.Pool))
-	got, err := f.c.GetMaintenanceWindowWithResponse(ctx, w.JSON201.Id)
+	got, err := f.c.GetMaintenanceWindowWithResponse(ctx, w.JSON201.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.MaintenanceStatusActive, got.JSON200.Status)
 	end, err := f.c.EndMaintenanceWindowWithResponse(ctx, w.JSON201.Id, nil)
@@ -234,7 +234,7 @@ func TestMaintenanceTransitions(t *testing.T) {
 
 	// Partial update keeps the rest.
 	newEnd := start.Add(90 * time.Minute)
-	up, err := c.UpdateMaintenanceWindowWithResponse(ctx, id, client.MaintenanceWindowUpdate{EndTime: &newEnd})
+	up, err := c.UpdateMaintenanceWindowWithResponse(ctx, id, nil, client.MaintenanceWindowUpdate{EndTime: &newEnd})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
 	assert.Equal(t, "Mise à jour", up.JSON200.Title)
@@ -334,7 +334,7 @@ func TestAlertPolicies(t *testing.T) {
 	assert.Equal(t, "********", *hook.Secret, "secrets never come back")
 
 	// Sending the masked value back keeps the stored secret; a partial update keeps the rest.
-	up, err := c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, client.AlertPolicyUpdate{Name: "renamed", Enabled: ptr(false),
+	up, err := c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, nil, client.AlertPolicyUpdate{Name: "renamed", Enabled: ptr(false),
 		Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{hook}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
@@ -381,10 +381,10 @@ func TestAlertPolicies(t *testing.T) {
 	list, err := c.ListAlertPoliciesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, list.JSON200.Count, "refused policies changed nothing")
-	del, err := c.DeleteAlertPolicyWithResponse(ctx, p.JSON201.Id)
+	del, err := c.DeleteAlertPolicyWithResponse(ctx, p.JSON201.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, del.StatusCode())
-	again, err := c.GetAlertPolicyWithResponse(ctx, p.JSON201.Id)
+	again, err := c.GetAlertPolicyWithResponse(ctx, p.JSON201.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, again.StatusCode())
 }
@@ -440,7 +440,7 @@ func TestAlertPolicyConditionsNameOwnHosts(t *testing.T) {
 		Conditions: &client.AlertConditions{HostIds: &[]uuid.UUID{own.Id}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ok.StatusCode(), string(ok.Body))
-	up, err := c.UpdateAlertPolicyWithResponse(ctx, ok.JSON201.Id, client.AlertPolicyUpdate{Name: "p",
+	up, err := c.UpdateAlertPolicyWithResponse(ctx, ok.JSON201.Id, nil, client.AlertPolicyUpdate{Name: "p",
 		Conditions: &client.AlertConditions{HostIds: &[]uuid.UUID{foreign.Id}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, up.StatusCode(), string(up.Body))

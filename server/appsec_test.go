@@ -48,7 +48,7 @@ func uploadOK(t *testing.T, c *client.ClientWithResponses, name string) client.A
 
 func dashboard(t *testing.T, c *client.ClientWithResponses) client.AppSecurityDashboard {
 	t.Helper()
-	res, err := c.GetAppSecurityDashboardWithResponse(context.Background())
+	res, err := c.GetAppSecurityDashboardWithResponse(context.Background(), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
 	return *res.JSON200
@@ -175,7 +175,7 @@ func TestAppSecurityPosture(t *testing.T) {
 
 	// Triage: the risk is accepted; a report without the CVE leaves it accepted.
 	note := "Only reachable from the admin network; upgrade planned with the next base image."
-	acc, err := c.UpdateAppSecurityFindingWithResponse(ctx, reopened.Id, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted, Note: &note})
+	acc, err := c.UpdateAppSecurityFindingWithResponse(ctx, reopened.Id, nil, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted, Note: &note})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, acc.StatusCode(), string(acc.Body))
 	assert.Equal(t, client.AppSecStatusAccepted, acc.JSON200.Status)
@@ -186,17 +186,17 @@ func TestAppSecurityPosture(t *testing.T) {
 
 	again := uploadOK(t, c, "trivy-image-rescan.json")
 	assert.Equal(t, 0, again.Fixed, "an accepted finding is not fixed by its absence")
-	got, err := c.GetAppSecurityFindingWithResponse(ctx, reopened.Id)
+	got, err := c.GetAppSecurityFindingWithResponse(ctx, reopened.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.AppSecStatusAccepted, got.JSON200.Status)
 	assert.Equal(t, note, *got.JSON200.Note)
 	uploadOK(t, c, "trivy-image.json")
-	got, err = c.GetAppSecurityFindingWithResponse(ctx, reopened.Id)
+	got, err = c.GetAppSecurityFindingWithResponse(ctx, reopened.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.AppSecStatusAccepted, got.JSON200.Status, "nor reopened by its return")
 
 	// Back to open, note kept when absent; fixed by hand sets fixed_at.
-	reset, err := c.UpdateAppSecurityFindingWithResponse(ctx, reopened.Id, client.AppSecFindingUpdate{Status: client.AppSecStatusFixed})
+	reset, err := c.UpdateAppSecurityFindingWithResponse(ctx, reopened.Id, nil, client.AppSecFindingUpdate{Status: client.AppSecStatusFixed})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, reset.StatusCode(), string(reset.Body))
 	assert.NotNil(t, reset.JSON200.FixedAt)
@@ -278,11 +278,11 @@ func TestAppSecurityListsAndFilters(t *testing.T) {
 	one, err := c.ListAppSecurityReportsWithResponse(ctx, &client.ListAppSecurityReportsParams{Project: ptr("shop-backend")})
 	require.NoError(t, err)
 	assert.Equal(t, 1, one.JSON200.Count)
-	got, err := c.GetAppSecurityReportWithResponse(ctx, gosec.JSON201.Id)
+	got, err := c.GetAppSecurityReportWithResponse(ctx, gosec.JSON201.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	assert.Equal(t, *gosec.JSON201, *got.JSON200)
-	missing, err := c.GetAppSecurityReportWithResponse(ctx, uuid.New())
+	missing, err := c.GetAppSecurityReportWithResponse(ctx, uuid.New(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, missing.StatusCode())
 }
@@ -321,7 +321,7 @@ func TestAppSecurityRefusals(t *testing.T) {
 			assert.Equal(t, tc.field, p.Errors[0].Field)
 		})
 	}
-	bad, err := c.UpdateAppSecurityFindingWithBodyWithResponse(ctx, finding.Id, "application/json", strings.NewReader(`{"status": "ignored"}`))
+	bad, err := c.UpdateAppSecurityFindingWithBodyWithResponse(ctx, finding.Id, nil, "application/json", strings.NewReader(`{"status": "ignored"}`))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, bad.StatusCode())
 	assert.Contains(t, string(bad.Body), `"field":"status"`)
@@ -334,7 +334,7 @@ func TestAppSecurityRefusals(t *testing.T) {
 	viewer := env.Client(t, env.Token(t, "default", access.Viewer).Token)
 	denied := upload(t, viewer, nil, scannerReport(t, "trivy-image.json"))
 	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
-	triage, err := viewer.UpdateAppSecurityFindingWithResponse(ctx, finding.Id, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted})
+	triage, err := viewer.UpdateAppSecurityFindingWithResponse(ctx, finding.Id, nil, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusForbidden, triage.StatusCode())
 	assert.Len(t, dashboard(t, viewer).Projects, 1)
@@ -342,13 +342,13 @@ func TestAppSecurityRefusals(t *testing.T) {
 	// Another workspace: 404 for A's ids, an empty dashboard, and A unchanged.
 	env.NewWorkspace(t, "other")
 	other := env.Client(t, env.Token(t, "other", access.Owner).Token)
-	r, err := other.GetAppSecurityReportWithResponse(ctx, report.Id)
+	r, err := other.GetAppSecurityReportWithResponse(ctx, report.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, r.StatusCode())
-	f, err := other.GetAppSecurityFindingWithResponse(ctx, finding.Id)
+	f, err := other.GetAppSecurityFindingWithResponse(ctx, finding.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, f.StatusCode())
-	u, err := other.UpdateAppSecurityFindingWithResponse(ctx, finding.Id, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted})
+	u, err := other.UpdateAppSecurityFindingWithResponse(ctx, finding.Id, nil, client.AppSecFindingUpdate{Status: client.AppSecStatusAccepted})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, u.StatusCode())
 	assert.Empty(t, dashboard(t, other).Projects)

@@ -56,7 +56,7 @@ func TestChecksLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, all.JSON200.Count)
 
-	upd, err := c.UpdateCheckWithResponse(ctx, ck.Id, client.CheckUpdate{IntervalSec: ptr(120), Enabled: ptr(false)})
+	upd, err := c.UpdateCheckWithResponse(ctx, ck.Id, nil, client.CheckUpdate{IntervalSec: ptr(120), Enabled: ptr(false)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	assert.Equal(t, 120, upd.JSON200.IntervalSec)
@@ -67,16 +67,16 @@ func TestChecksLifecycle(t *testing.T) {
 	assert.Equal(t, ptr("127.0.0.1"), pingCfg.Host)
 
 	// Deleting the host deletes its checks.
-	_, err = c.DeleteHostWithResponse(ctx, host.Id)
+	_, err = c.DeleteHostWithResponse(ctx, host.Id, nil)
 	require.NoError(t, err)
-	gone, err := c.GetCheckWithResponse(ctx, ck.Id)
+	gone, err := c.GetCheckWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, gone.StatusCode())
 	left, err := c.ListChecksWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, left.JSON200.Count)
 
-	del, err := c.DeleteCheckWithResponse(ctx, left.JSON200.Checks[0].Id)
+	del, err := c.DeleteCheckWithResponse(ctx, left.JSON200.Checks[0].Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, del.StatusCode())
 }
@@ -140,7 +140,7 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 	ping, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.PingCheckCreate{HostId: host.Id, Name: "ping"}))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ping.StatusCode(), string(ping.Body))
-	r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.TlsConfig{WarnDays: ptr(14)})})
+	r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(client.TlsConfig{WarnDays: ptr(14)})})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "config.warn_days", (*r.ApplicationproblemJSON400.Errors)[0].Field)
@@ -156,7 +156,7 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 		{client.CheckUpdate{Config: notJSONObject}, "config"},
 		{client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(500)}), IntervalSec: ptr(1)}, "interval_sec"},
 	} {
-		r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, tc.update)
+		r, err := c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, nil, tc.update)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 		var fields []string
@@ -165,7 +165,7 @@ func TestCheckConfigValidatedPerType(t *testing.T) {
 		}
 		assert.Contains(t, fields, tc.field, string(r.Body))
 	}
-	r, err = c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(5), CritLossPct: ptr(50.0)})})
+	r, err = c.UpdateCheckWithResponse(ctx, ping.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(client.PingConfig{Count: ptr(5), CritLossPct: ptr(50.0)})})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
 	cfg, err := r.JSON200.TypedConfig()
@@ -191,7 +191,7 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	assert.Equal(t, ptr("********"), created.Community)
 	assert.NotContains(t, string(r.Body), "s3cret-community")
 
-	got, err := c.GetCheckWithResponse(ctx, r.JSON201.Id)
+	got, err := c.GetCheckWithResponse(ctx, r.JSON201.Id, nil)
 	require.NoError(t, err)
 	assert.NotContains(t, string(got.Body), "s3cret-community")
 
@@ -199,7 +199,7 @@ func TestCheckSecretsAreMasked(t *testing.T) {
 	cfg, err := got.JSON200.Config.AsSnmpConfig()
 	require.NoError(t, err)
 	cfg.Port = ptr(16161)
-	upd, err := c.UpdateCheckWithResponse(ctx, r.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
+	upd, err := c.UpdateCheckWithResponse(ctx, r.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	stored, err := env.Queries.GetCheck(ctx, db.GetCheckParams{WorkspaceID: env.Workspace, ID: r.JSON201.Id})

@@ -215,7 +215,7 @@ func TestNewCheckTypesEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
 		var last *client.CheckResult
 		eventually(t, 20*time.Second, func() bool {
-			r, err := c.GetCheckLastResultWithResponse(ctx, check.Id)
+			r, err := c.GetCheckLastResultWithResponse(ctx, check.Id, nil)
 			if err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == run.JSON202.RunId {
 				last = r.JSON200
 			}
@@ -251,7 +251,7 @@ func TestNewCheckTypesEndToEnd(t *testing.T) {
 	var stored string
 	require.NoError(t, env.Pool.QueryRow(ctx, "SELECT config->>'password' FROM checks WHERE id = $1", pr.JSON201.Id).Scan(&stored))
 	assert.Equal(t, "hunter2-secret", stored)
-	up, err := c.UpdateCheckWithResponse(ctx, pr.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.PostgresConfig{
+	up, err := c.UpdateCheckWithResponse(ctx, pr.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(client.PostgresConfig{
 		User: ptr("monitor"), Password: ptr("********"), Query: ptr("SELECT 1")})})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))

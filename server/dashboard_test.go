@@ -78,7 +78,7 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	st, err := c.GetStatusWithResponse(ctx)
+	st, err := c.GetStatusWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, st.StatusCode(), string(st.Body))
 	s := st.JSON200
@@ -92,7 +92,7 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 	assert.Equal(t, 1, s.ActiveStorms)
 	assert.Equal(t, 1, s.Workers)
 
-	d, err := c.GetDashboardWithResponse(ctx)
+	d, err := c.GetDashboardWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, d.StatusCode(), string(d.Body))
 	assert.Equal(t, 3, d.JSON200.HostsTotal)
@@ -105,7 +105,7 @@ func TestStatusAndDashboardCounters(t *testing.T) {
 
 	// A fresh workspace counts nothing.
 	empty := env.Client(t, env.Token(t, "other", access.Viewer).Token)
-	st, err = empty.GetStatusWithResponse(ctx)
+	st, err = empty.GetStatusWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.JSON200.Hosts.Total)
 	assert.Equal(t, 0.0, st.JSON200.Checks.FailingPct)

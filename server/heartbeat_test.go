@@ -76,7 +76,7 @@ func TestHeartbeatCheckEndToEnd(t *testing.T) {
 	assert.True(t, strings.HasPrefix(url, env.URL+"/ping/hb_"), url)
 
 	// The URL is a secret: never shown again.
-	got, err := c.GetCheckWithResponse(ctx, ck.Id)
+	got, err := c.GetCheckWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Nil(t, got.JSON200.PingUrl)
 	assert.NotContains(t, string(got.Body), strings.TrimPrefix(url, env.URL+"/ping/"))
@@ -95,10 +95,10 @@ func TestHeartbeatCheckEndToEnd(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	eventually(t, 5*time.Second, func() bool {
-		r, err := c.GetCheckLastResultWithResponse(ctx, ck.Id)
+		r, err := c.GetCheckLastResultWithResponse(ctx, ck.Id, nil)
 		return err == nil && r.JSON200 != nil
 	}, "a result of the pings")
-	last, err := c.GetCheckLastResultWithResponse(ctx, ck.Id)
+	last, err := c.GetCheckLastResultWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(0), last.JSON200.Status, last.JSON200.Output)
 	open, _ := openIncidentsOf(t, c, ck)
@@ -108,7 +108,7 @@ func TestHeartbeatCheckEndToEnd(t *testing.T) {
 	stopped := time.Now()
 	eventually(t, 10*time.Second, func() bool { o, _ := openIncidentsOf(t, c, ck); return o == 1 }, "an incident after the pings stopped")
 	assert.GreaterOrEqual(t, time.Since(stopped), 2500*time.Millisecond, "not before the deadline")
-	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id)
+	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(2), last.JSON200.Status)
 	assert.Contains(t, last.JSON200.Output, "expected every 2s + 1s grace")
@@ -117,7 +117,7 @@ func TestHeartbeatCheckEndToEnd(t *testing.T) {
 	status, _ := pingHTTP(t, http.MethodPost, url, "backup done\n")
 	require.Equal(t, http.StatusOK, status)
 	eventually(t, 10*time.Second, func() bool { o, r := openIncidentsOf(t, c, ck); return o == 0 && r == 1 }, "the incident resolved by a ping")
-	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id)
+	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(0), last.JSON200.Status)
 	assert.Equal(t, "success ping\nbackup done", last.JSON200.Output)
@@ -128,7 +128,7 @@ func TestHeartbeatCheckEndToEnd(t *testing.T) {
 	status, _ = pingHTTP(t, http.MethodPost, url+"/3", log)
 	require.Equal(t, http.StatusOK, status)
 	eventually(t, 5*time.Second, func() bool { o, _ := openIncidentsOf(t, c, ck); return o == 1 }, "an incident after /3")
-	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id)
+	last, err = c.GetCheckLastResultWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(2), last.JSON200.Status)
 	assert.True(t, strings.HasPrefix(last.JSON200.Output, "the job reported a failure (exit status 3)\ntar: disk full"), last.JSON200.Output[:80])
@@ -181,7 +181,7 @@ func TestHeartbeatPingErrorsAndValidation(t *testing.T) {
 	}
 
 	cron := createHeartbeat(t, c, host, "cron job", client.HeartbeatConfig{Schedule: ptr("0 3 * * *"), Timezone: ptr("Europe/Paris"), GraceSec: ptr(600)})
-	upd, err := c.UpdateCheckWithResponse(ctx, cron.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.HeartbeatConfig{PeriodSec: ptr(60), Schedule: ptr("@daily")})})
+	upd, err := c.UpdateCheckWithResponse(ctx, cron.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(client.HeartbeatConfig{PeriodSec: ptr(60), Schedule: ptr("@daily")})})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, upd.StatusCode())
 	assert.Contains(t, string(upd.Body), `"field":"config.schedule"`)
@@ -219,11 +219,11 @@ func TestHeartbeatPingErrorsAndValidation(t *testing.T) {
 
 	// A disabled check's pings are accepted and ignored.
 	off := false
-	_, err = c.UpdateCheckWithResponse(ctx, cron.Id, client.CheckUpdate{Enabled: &off})
+	_, err = c.UpdateCheckWithResponse(ctx, cron.Id, nil, client.CheckUpdate{Enabled: &off})
 	require.NoError(t, err)
 	status, _ = pingHTTP(t, http.MethodGet, *cron.PingUrl, "")
 	assert.Equal(t, http.StatusOK, status)
-	r, err := c.GetCheckLastResultWithResponse(ctx, cron.Id)
+	r, err := c.GetCheckLastResultWithResponse(ctx, cron.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, r.StatusCode(), "no result for a disabled check's ping")
 }

@@ -38,7 +38,7 @@ func TestHostsLifecycle(t *testing.T) {
 	assert.Equal(t, client.Tags{"env": "prod"}, h.Tags)
 	assert.NotEqual(t, uuid.Nil, h.Id)
 
-	got, err := c.GetHostWithResponse(ctx, h.Id)
+	got, err := c.GetHostWithResponse(ctx, h.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	assert.Equal(t, h.Id, got.JSON200.Id)
@@ -50,7 +50,7 @@ func TestHostsLifecycle(t *testing.T) {
 	assert.Equal(t, "application/problem+json", dup.HTTPResponse.Header.Get("Content-Type"))
 
 	// PUT is partial: only is_active changes.
-	updated, err := c.UpdateHostWithResponse(ctx, h.Id, client.HostUpdate{IsActive: ptr(false)})
+	updated, err := c.UpdateHostWithResponse(ctx, h.Id, nil, client.HostUpdate{IsActive: ptr(false)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, updated.StatusCode(), string(updated.Body))
 	assert.False(t, updated.JSON200.IsActive)
@@ -69,13 +69,13 @@ func TestHostsLifecycle(t *testing.T) {
 	require.Equal(t, 1, inactive.JSON200.Count)
 	assert.Equal(t, "web-prod-01", inactive.JSON200.Hosts[0].Name)
 
-	del, err := c.DeleteHostWithResponse(ctx, h.Id)
+	del, err := c.DeleteHostWithResponse(ctx, h.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, del.StatusCode())
-	gone, err := c.GetHostWithResponse(ctx, h.Id)
+	gone, err := c.GetHostWithResponse(ctx, h.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, gone.StatusCode())
-	again, err := c.DeleteHostWithResponse(ctx, h.Id)
+	again, err := c.DeleteHostWithResponse(ctx, h.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, again.StatusCode())
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +24,10 @@ import (
 	genpublic "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/server/domain/heartbeat"
 	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/compress"
+	"github.com/secuaas/secumon/server/edge/conditional"
 	"github.com/secuaas/secumon/server/edge/contract"
+	"github.com/secuaas/secumon/server/edge/cors"
 	"github.com/secuaas/secumon/server/edge/docs"
 	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/handlers"
@@ -46,10 +50,17 @@ type httpLimits struct {
 	uploads handlers.UploadLimits
 }
 
+// httpOptions are the HTTP conventions a deployment chooses.
+type httpOptions struct {
+	// corsOrigins may call /api/v2 from a browser (none: cross-origin calls are refused).
+	corsOrigins []string
+}
+
 // newHTTP assembles the HTTP side: the /api/v2 operations behind the contract gate (ops),
-// GET /events, the anonymous status-page routes, the heartbeat ping routes, the docs and the health endpoints. tr traces
-// requests; m (may be nil) counts them by route and counts open event streams.
-func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, log *slog.Logger, tr *tracing.Tracing, m *metrics.Metrics) (http.Handler, error) {
+// GET /events, the anonymous status-page routes, the heartbeat ping routes, the docs and the
+// health endpoints. tr traces requests; m (may be nil) counts them by route and counts open
+// event streams.
+func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth.Authenticator, statusPages public.Options, limits httpLimits, opts httpOptions, log *slog.Logger, tr *tracing.Tracing, m *metrics.Metrics) (http.Handler, error) {
 	errs := errorRenderer{log: log}
 	queries := db.New(pool)
 	gate, err := contract.New(doc, authn, errs.render)
@@ -90,10 +101,17 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	// authentication and validation.
 	keys := idempotency.New(queries, idempotency.Options{OnError: errs.render, Log: log})
 	limit := limits.rate.Middleware
-	mux.Handle(contract.BasePath+"/", limit(noStore(gate.Middleware(keys.Middleware(handlers.RequestOrigin(apiHandler))))))
-	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate.
+	// ETags, If-None-Match, If-Match and Link run behind the gate (the caller is known, the
+	// request valid); If-Match writes hold an advisory lock, for several API processes.
+	cond := conditional.Middleware(conditional.Options{Locks: conditional.PgLocks{Pool: pool}, OnError: errs.render})
+	// CORS comes first: a preflight is answered before rate limits and the gate (it is no
+	// API operation, and the gate would refuse OPTIONS with 405).
+	apiCORS := cors.API(opts.corsOrigins).Middleware
+	mux.Handle(contract.BasePath+"/", apiCORS(limit(compress.Middleware(noStore(gate.Middleware(cond(keys.Middleware(handlers.RequestOrigin(apiHandler)))))))))
+	// GET /events streams, which the strict handlers cannot: its own handler, behind the gate,
+	// never compressed or buffered.
 	stream := &events.Handler{Hub: events.NewHub(pool, ops.DashboardJSON, log), OnError: errs.render, Limits: limits.streams, Metrics: m}
-	mux.Handle("GET "+contract.BasePath+"/events", limit(gate.Middleware(stream)))
+	mux.Handle("GET "+contract.BasePath+"/events", apiCORS(limit(gate.Middleware(stream))))
 	// Heartbeat pings: no token, the secret URL is the credential; limited per address and
 	// per ping token.
 	pings := &ping.Handler{Receiver: heartbeat.NewReceiver(pool, log.With("component", "heartbeat")), OnError: errs.render}
@@ -107,8 +125,8 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("POST "+contract.BasePath+"/app-security/reports", limit(noStore(gate.Middleware(uploads.Limit(keys.Middleware(uploads))))))
-	mux.Handle("/status/", limit(public.Middleware(authn, errs.render)(publicHandler)))
+	mux.Handle("POST "+contract.BasePath+"/app-security/reports", apiCORS(limit(compress.Middleware(noStore(gate.Middleware(uploads.Limit(keys.Middleware(uploads))))))))
+	mux.Handle("/status/", publicCORS(limit(compress.Middleware(public.Middleware(authn, errs.render)(publicHandler)))))
 	mux.Handle("GET "+docs.MainJSONPath, docsHandler)
 	mux.Handle("GET "+docs.MainYAMLPath, docsHandler)
 	mux.Handle("GET /docs", docsHandler)
@@ -131,6 +149,21 @@ func newHTTP(pool *pgxpool.Pool, doc *openapi3.T, ops *handlers.API, authn *auth
 	h = limitHeaders(h)
 	h = observe(log, tr, m, h)
 	return reqid.Middleware(h), nil
+}
+
+// publicCORS lets any origin read the status JSON and the badges (GET only), which are made
+// to be embedded; the HTML page and the feed stay same-origin.
+func publicCORS(next http.Handler) http.Handler {
+	open := cors.Public().Middleware(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// /status/{slug}/api and /status/{slug}/badge/{component}
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/status/"), "/")
+		if (len(parts) == 2 && parts[1] == "api") || (len(parts) == 3 && parts[1] == "badge") {
+			open.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // errorRenderer turns handler errors into problem documents: problems as they are, an
@@ -303,10 +336,23 @@ type HTTPLimits struct {
 	// request line), at warn level, so they go through the process's log handler rather than
 	// as plain text on stderr; nil: slog.Default().
 	ErrorLog *slog.Logger
+	// TLS, when set (see TLSConfig), makes the server speak HTTPS only, with HTTP/2 offered
+	// by ALPN next to HTTP/1.1.
+	TLS *tls.Config
+}
+
+// TLSConfig loads a PEM certificate (chain) and key for HTTPS, TLS 1.2 at least.
+func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // NewHTTPServer returns the http.Server for handler with l's limits, and wraps ln so that at
-// most l.MaxConns connections are open at once. Responses have no write deadline: GET /events
+// most l.MaxConns connections are open at once (and, with l.TLS, so that they speak TLS:
+// srv.Serve on the returned listener is ListenAndServeTLS's equivalent). Responses have no write deadline: GET /events
 // streams for as long as its client stays.
 func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l HTTPLimits) (*http.Server, net.Listener) {
 	if l.ReadTimeout <= 0 {
@@ -330,5 +376,16 @@ func NewHTTPServer(ctx context.Context, handler http.Handler, ln net.Listener, l
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(l.ErrorLog.With("component", "http").Handler(), slog.LevelWarn),
 	}
-	return srv, netutil.LimitListener(ln, l.MaxConns)
+	ln = netutil.LimitListener(ln, l.MaxConns)
+	if l.TLS != nil {
+		cfg := l.TLS.Clone()
+		if cfg.MinVersion < tls.VersionTLS12 {
+			cfg.MinVersion = tls.VersionTLS12
+		}
+		// "h2" listed here is what makes Serve set up HTTP/2 on the accepted TLS connections.
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+		srv.TLSConfig = cfg
+		ln = tls.NewListener(ln, cfg)
+	}
+	return srv, ln
 }

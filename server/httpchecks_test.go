@@ -89,7 +89,7 @@ func TestHTTPAssertionsValidated(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
 	bad := []client.HttpAssertion{ok, client.NewHttpAssertion(client.HttpAssertionBodyMatches{Regex: "a**"})}
-	r, err := c.UpdateCheckWithResponse(ctx, created.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(client.HttpConfig{URL: "http://127.0.0.1:9/", Assertions: &bad})})
+	r, err := c.UpdateCheckWithResponse(ctx, created.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(client.HttpConfig{URL: "http://127.0.0.1:9/", Assertions: &bad})})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "config.assertions.1.regex", (*r.ApplicationproblemJSON400.Errors)[0].Field)
@@ -127,7 +127,7 @@ func TestHTTPCheckAssertionsAndBasicAuth(t *testing.T) {
 	assert.NotContains(t, string(r.Body), "basic-s3cret-pw")
 	id := r.JSON201.Id
 
-	got, err := c.GetCheckWithResponse(ctx, id)
+	got, err := c.GetCheckWithResponse(ctx, id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode(), string(got.Body))
 	assert.NotContains(t, string(got.Body), "basic-s3cret-pw")
@@ -163,7 +163,7 @@ func TestHTTPCheckAssertionsAndBasicAuth(t *testing.T) {
 
 	// Read-modify-write with the masked password keeps the stored one.
 	cfg.CertWarnDays = ptr(20)
-	upd, err := c.UpdateCheckWithResponse(ctx, id, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
+	upd, err := c.UpdateCheckWithResponse(ctx, id, nil, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	assert.NotContains(t, string(upd.Body), "basic-s3cret-pw")
@@ -171,7 +171,7 @@ func TestHTTPCheckAssertionsAndBasicAuth(t *testing.T) {
 
 	// A new password replaces it.
 	cfg.BasicAuth.Password = ptr("rotated-pw-2")
-	upd, err = c.UpdateCheckWithResponse(ctx, id, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
+	upd, err = c.UpdateCheckWithResponse(ctx, id, nil, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, upd.StatusCode(), string(upd.Body))
 	assert.NotContains(t, string(upd.Body), "rotated-pw-2")
@@ -218,10 +218,10 @@ func TestHTTPCheckRunEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
 	eventually(t, 20*time.Second, func() bool {
-		r, err := c.GetCheckLastResultWithResponse(ctx, id)
+		r, err := c.GetCheckLastResultWithResponse(ctx, id, nil)
 		return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == run.JSON202.RunId
 	}, "the run-now result")
-	last, err := c.GetCheckLastResultWithResponse(ctx, id)
+	last, err := c.GetCheckLastResultWithResponse(ctx, id, nil)
 	require.NoError(t, err)
 	res := *last.JSON200
 	assert.Equal(t, client.CheckStatus(1), res.Status, "WARNING: only the warning assertion fails; %s", res.Output)

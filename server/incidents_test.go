@@ -85,7 +85,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	assert.Equal(t, client.IncidentEventAction("reopened"), reopened.JSON201.Event.Action)
 
 	// The timeline has every change, oldest first, with actors.
-	got, err := c.GetIncidentWithResponse(ctx, inc.Id)
+	got, err := c.GetIncidentWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, got.StatusCode())
 	var actions []string
@@ -133,7 +133,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	assert.Len(t, seen, 4)
 
 	// Another workspace sees none of it and can change nothing.
-	o, err := other.GetIncidentWithResponse(ctx, inc.Id)
+	o, err := other.GetIncidentWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, o.StatusCode())
 	oa, err := other.QuickAckIncidentWithResponse(ctx, inc.Id, nil)

@@ -58,15 +58,15 @@ func TestMetrics(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
 	eventually(t, 20*time.Second, func() bool {
-		r, err := c.GetCheckLastResultWithResponse(ctx, ck.JSON201.Id)
+		r, err := c.GetCheckLastResultWithResponse(ctx, ck.JSON201.Id, nil)
 		return err == nil && r.JSON200 != nil
 	}, "the check's result")
 
 	// A 200 and a 404 on the same route; unknown paths under and outside the API.
-	ok, err := c.GetHostWithResponse(ctx, host.Id)
+	ok, err := c.GetHostWithResponse(ctx, host.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ok.StatusCode())
-	missing, err := c.GetHostWithResponse(ctx, uuid.New())
+	missing, err := c.GetHostWithResponse(ctx, uuid.New(), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, missing.StatusCode())
 	for _, p := range []string{"/api/v2/nope/" + uuid.NewString(), "/api/v2/nope/" + uuid.NewString(), "/nope/" + uuid.NewString()} {

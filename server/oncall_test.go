@@ -35,7 +35,7 @@ func createSchedule(t *testing.T, c *client.ClientWithResponses, body client.Onc
 
 func getSchedule(t *testing.T, c *client.ClientWithResponses, id uuid.UUID) client.OncallScheduleDetail {
 	t.Helper()
-	r, err := c.GetOncallScheduleWithResponse(context.Background(), id)
+	r, err := c.GetOncallScheduleWithResponse(context.Background(), id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
 	return *r.JSON200
@@ -48,7 +48,7 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	toronto, err := time.LoadLocation("America/Toronto")
 	require.NoError(t, err)
 
-	empty, err := c.ListOncallSchedulesWithResponse(ctx)
+	empty, err := c.ListOncallSchedulesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, empty.StatusCode())
 	assert.JSONEq(t, `[]`, string(empty.Body), "a bare array")
@@ -76,13 +76,13 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	// A week later in the calendar, 09:00 local whatever DST does in between.
 	assert.Equal(t, s.RotationStart.In(toronto).AddDate(0, 0, 7).UTC(), d.CurrentUntil.UTC())
 
-	list, err := c.ListOncallSchedulesWithResponse(ctx)
+	list, err := c.ListOncallSchedulesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Len(t, *list.JSON200, 1)
 	assert.Equal(t, s.Id, (*list.JSON200)[0].Id)
 
 	// PUT replaces the members; the other fields were absent and keep their value.
-	up, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "Astreinte web", Members: &[]client.OncallMember{oncallBob}})
+	up, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "Astreinte web", Members: &[]client.OncallMember{oncallBob}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, up.StatusCode(), string(up.Body))
 	assert.Empty(t, up.Body)
@@ -95,7 +95,7 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	assert.False(t, d.Schedule.UpdatedAt.Before(s.UpdatedAt))
 
 	// Switching to a 12-hour custom rotation in another zone, with a new name.
-	up, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{
+	up, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{
 		Name: "Astreinte web (EU)", Timezone: ptr("Europe/Paris"), RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(12), HandoffTime: ptr("08:30"),
 	})
 	require.NoError(t, err)
@@ -113,12 +113,12 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	dup, err := c.CreateOncallScheduleWithResponse(ctx, nil, client.OncallScheduleCreate{Name: "Astreinte db"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, dup.StatusCode())
-	dupUp, err := c.UpdateOncallScheduleWithResponse(ctx, other.Id, client.OncallScheduleUpdate{Name: "Astreinte web (EU)"})
+	dupUp, err := c.UpdateOncallScheduleWithResponse(ctx, other.Id, nil, client.OncallScheduleUpdate{Name: "Astreinte web (EU)"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, dupUp.StatusCode())
 	assert.Equal(t, "Astreinte db", getSchedule(t, c, other.Id).Schedule.Name)
 	// Nobody on call in a schedule without members: null, not absent.
-	raw, err := c.GetOncallScheduleWithResponse(ctx, other.Id)
+	raw, err := c.GetOncallScheduleWithResponse(ctx, other.Id, nil)
 	require.NoError(t, err)
 	var body map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(raw.Body, &body))
@@ -128,20 +128,20 @@ func TestOncallSchedulesLifecycle(t *testing.T) {
 	// Viewers read, they do not write.
 	viewer := env.Client(t, env.Token(t, "default", access.Viewer).Token)
 	assert.Equal(t, s.Id, getSchedule(t, viewer, s.Id).Schedule.Id)
-	denied, err := viewer.DeleteOncallScheduleWithResponse(ctx, s.Id)
+	denied, err := viewer.DeleteOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusForbidden, denied.StatusCode())
 
-	del, err := c.DeleteOncallScheduleWithResponse(ctx, s.Id)
+	del, err := c.DeleteOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, del.StatusCode())
-	gone, err := c.GetOncallScheduleWithResponse(ctx, s.Id)
+	gone, err := c.GetOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, gone.StatusCode())
-	again, err := c.DeleteOncallScheduleWithResponse(ctx, s.Id)
+	again, err := c.DeleteOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, again.StatusCode())
-	missing, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "x"})
+	missing, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "x"})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, missing.StatusCode())
 }
@@ -180,7 +180,7 @@ func TestOncallScheduleBadInputNamesTheField(t *testing.T) {
 		`{"name":"s","overrides":[{"name":"Carol","email":"not an address","start":"2026-06-01T12:00:00Z","end":"2026-06-01T13:00:00Z"}]}`)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, []string{"overrides.0.email"}, fieldsOf(p))
-	list, err := c.ListOncallSchedulesWithResponse(ctx)
+	list, err := c.ListOncallSchedulesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Empty(t, *list.JSON200, "nothing was created")
 
@@ -191,20 +191,20 @@ func TestOncallScheduleBadInputNamesTheField(t *testing.T) {
 		"rotation_length_hours": {Name: "renamed", RotationType: ptr(client.RotationTypeCustom)},
 		"overrides.0.end":       {Name: "renamed", Overrides: &client.OncallOverrides{{Name: "Dave", Email: "dave@example.com", Start: start, End: start.Add(-time.Minute)}}},
 	} {
-		r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, body)
+		r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, body)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 		assert.Equal(t, []string{field}, resultsProblemFields(r.ApplicationproblemJSON400))
 	}
 	assert.Equal(t, s, getSchedule(t, c, s.Id).Schedule, "unchanged")
 	// Once the schedule has a length, switching to custom needs no new one.
-	r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(8)})
+	r, err := c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom), RotationLengthHours: ptr(8)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
-	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeDaily)})
+	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeDaily)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
-	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom)})
+	r, err = c.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "s", RotationType: ptr(client.RotationTypeCustom)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, r.StatusCode(), string(r.Body))
 	assert.Equal(t, 8, *getSchedule(t, c, s.Id).Schedule.RotationLengthHours)
@@ -269,7 +269,7 @@ func TestWhoIsOnCallNow(t *testing.T) {
 		}
 	}
 
-	cur, err := c.GetCurrentOncallWithResponse(ctx)
+	cur, err := c.GetCurrentOncallWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, cur.StatusCode(), string(cur.Body))
 	require.Len(t, *cur.JSON200, len(want), "one entry per schedule, a bare array")
@@ -310,20 +310,20 @@ func TestOncallSchedulesOfAnotherWorkspace(t *testing.T) {
 	env.NewWorkspace(t, "other")
 	cB := env.Client(t, env.Token(t, "other", access.Owner).Token)
 
-	get, err := cB.GetOncallScheduleWithResponse(ctx, s.Id)
+	get, err := cB.GetOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, get.StatusCode())
-	put, err := cB.UpdateOncallScheduleWithResponse(ctx, s.Id, client.OncallScheduleUpdate{Name: "taken over", Members: &[]client.OncallMember{oncallBob}})
+	put, err := cB.UpdateOncallScheduleWithResponse(ctx, s.Id, nil, client.OncallScheduleUpdate{Name: "taken over", Members: &[]client.OncallMember{oncallBob}})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, put.StatusCode())
-	del, err := cB.DeleteOncallScheduleWithResponse(ctx, s.Id)
+	del, err := cB.DeleteOncallScheduleWithResponse(ctx, s.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, del.StatusCode())
 
-	list, err := cB.ListOncallSchedulesWithResponse(ctx)
+	list, err := cB.ListOncallSchedulesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Empty(t, *list.JSON200)
-	cur, err := cB.GetCurrentOncallWithResponse(ctx)
+	cur, err := cB.GetCurrentOncallWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Empty(t, *cur.JSON200)
 	// B may use the same name: uniqueness is per workspace.

@@ -101,11 +101,11 @@ func TestLatestResults(t *testing.T) {
 	elsewhere := f.check(t, createHost(t, f.c, "db-01").Id, "elsewhere", client.CheckTypePing, client.NewCheckConfig(client.PingConfig{}))
 
 	// Before any result: the host has an empty list, the check a 404 that says why.
-	latest, err := f.c.GetHostLatestResultsWithResponse(ctx, host.Id)
+	latest, err := f.c.GetHostLatestResultsWithResponse(ctx, host.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, latest.StatusCode(), string(latest.Body))
 	assert.JSONEq(t, `[]`, string(latest.Body))
-	last, err := f.c.GetCheckLastResultWithResponse(ctx, ping.Id)
+	last, err := f.c.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, last.StatusCode())
 	assert.Equal(t, "check has no result yet", resultsProblemDetail(last.ApplicationproblemJSON404))
@@ -121,7 +121,7 @@ func TestLatestResults(t *testing.T) {
 	f.write(t, older, tcpRec, f.record(elsewhere, base, 0, 1))
 	f.write(t, newest)
 
-	latest, err = f.c.GetHostLatestResultsWithResponse(ctx, host.Id)
+	latest, err = f.c.GetHostLatestResultsWithResponse(ctx, host.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, latest.StatusCode(), string(latest.Body))
 	got := *latest.JSON200
@@ -139,23 +139,23 @@ func TestLatestResults(t *testing.T) {
 	assert.NotContains(t, string(latest.Body), `"run_id":null`)
 	assert.NotContains(t, string(latest.Body), elsewhere.Id.String())
 
-	last, err = f.c.GetCheckLastResultWithResponse(ctx, ping.Id)
+	last, err = f.c.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, last.StatusCode(), string(last.Body))
 	assert.Equal(t, wantPing, utcResult(*last.JSON200))
 
 	// Unknown ids and another workspace's ids are plain 404s.
-	last, err = f.c.GetCheckLastResultWithResponse(ctx, uuid.New())
+	last, err = f.c.GetCheckLastResultWithResponse(ctx, uuid.New(), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, last.StatusCode())
 	assert.Equal(t, "check not found", resultsProblemDetail(last.ApplicationproblemJSON404))
-	latest, err = f.c.GetHostLatestResultsWithResponse(ctx, uuid.New())
+	latest, err = f.c.GetHostLatestResultsWithResponse(ctx, uuid.New(), nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, latest.StatusCode())
-	latest, err = f.other.GetHostLatestResultsWithResponse(ctx, host.Id)
+	latest, err = f.other.GetHostLatestResultsWithResponse(ctx, host.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, latest.StatusCode())
-	last, err = f.other.GetCheckLastResultWithResponse(ctx, ping.Id)
+	last, err = f.other.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, last.StatusCode())
 	assert.Equal(t, "check not found", resultsProblemDetail(last.ApplicationproblemJSON404))
@@ -556,7 +556,7 @@ func TestSnmpDevices(t *testing.T) {
 
 	list := func(c *client.ClientWithResponses) *client.ListSnmpDevicesResponse {
 		t.Helper()
-		r, err := c.ListSnmpDevicesWithResponse(ctx)
+		r, err := c.ListSnmpDevicesWithResponse(ctx, nil)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
 		return r

@@ -54,10 +54,10 @@ func TestRunnerEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, run.StatusCode(), string(run.Body))
 	eventually(t, 20*time.Second, func() bool {
-		r, err := c.GetCheckLastResultWithResponse(ctx, ping.Id)
+		r, err := c.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 		return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == run.JSON202.RunId
 	}, "the run-now result")
-	last, err := c.GetCheckLastResultWithResponse(ctx, ping.Id)
+	last, err := c.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(0), last.JSON200.Status, "ping 127.0.0.1: %s %v", last.JSON200.Output, last.JSON200.ErrorMsg)
 
@@ -68,12 +68,12 @@ func TestRunnerEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, r.StatusCode())
 		want := r.JSON202.RunId
 		eventually(t, 20*time.Second, func() bool {
-			r, err := c.GetCheckLastResultWithResponse(ctx, snmp.Id)
+			r, err := c.GetCheckLastResultWithResponse(ctx, snmp.Id, nil)
 			return err == nil && r.JSON200 != nil && r.JSON200.RunId != nil && *r.JSON200.RunId == want
 		}, "an SNMP run")
 	}
 
-	latest, err := c.GetHostLatestResultsWithResponse(ctx, host)
+	latest, err := c.GetHostLatestResultsWithResponse(ctx, host, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, latest.StatusCode(), string(latest.Body))
 	assert.Contains(t, string(latest.Body), ping.Id.String())
@@ -100,7 +100,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	assert.Equal(t, snmp.Id, sm.JSON200.Checks[0].CheckId)
 	assert.NotEmpty(t, sm.JSON200.Checks[0].Points, "interface rates and SNMP values")
 
-	devs, err := c.ListSnmpDevicesWithResponse(ctx)
+	devs, err := c.ListSnmpDevicesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, devs.StatusCode(), string(devs.Body))
 	require.Len(t, *devs.JSON200, 1)
@@ -110,7 +110,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 	assert.Equal(t, snmpdtest.SysName, *dev.SysName)
 	assert.NotEmpty(t, dev.Metrics)
 
-	workers, err := c.ListWorkersWithResponse(ctx)
+	workers, err := c.ListWorkersWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, workers.StatusCode(), string(workers.Body))
 	assert.Contains(t, string(workers.Body), `"e2e"`)

@@ -68,6 +68,9 @@ type Deps struct {
 	PublicURL string
 	// ReportUploads bounds the scanner reports the process ingests at once (per process too).
 	ReportUploads handlers.UploadLimits
+	// CORSOrigins may call /api/v2 from browsers ("*" for any); none turns CORS off for the
+	// API. The status JSON and badges are open to any origin regardless.
+	CORSOrigins []string
 	// Syslog, when set, runs the syslog receiver (its Addr must be set).
 	Syslog *syslog.Config
 
@@ -171,7 +174,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}
 		limits.rate.Metrics = app.metrics
-		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, log, d.Tracing, app.metrics); err != nil {
+		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, httpOptions{corsOrigins: d.CORSOrigins}, log, d.Tracing, app.metrics); err != nil {
 			return nil, err
 		}
 	}

@@ -56,7 +56,7 @@ func TestPublicPagesShowOnlyPublicWords(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 		assert.Equal(t, u.Public != nil && *u.Public, *r.JSON201.Event.Public, "the private API shows public")
 	}
-	got, err := c.GetIncidentWithResponse(ctx, id)
+	got, err := c.GetIncidentWithResponse(ctx, id, nil)
 	require.NoError(t, err)
 	var publics []bool
 	for _, e := range *got.JSON200.Timeline {
@@ -98,7 +98,7 @@ func TestPublicPagesShowOnlyPublicWords(t *testing.T) {
 		PublicTitle: nullable.NewNullableWithValue("Delayed orders")})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
-	got, err = c.GetIncidentWithResponse(ctx, id)
+	got, err = c.GetIncidentWithResponse(ctx, id, nil)
 	require.NoError(t, err)
 	require.NotNil(t, got.JSON200.PublicTitle)
 	assert.Equal(t, "Delayed orders", *got.JSON200.PublicTitle)
@@ -115,7 +115,7 @@ func TestPublicPagesShowOnlyPublicWords(t *testing.T) {
 	r, err = c.AddIncidentUpdateWithResponse(ctx, id, nil, client.IncidentUpdateCreate{Note: "back", PublicTitle: nullable.NewNullNullable[string]()})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
-	got, err = c.GetIncidentWithResponse(ctx, id)
+	got, err = c.GetIncidentWithResponse(ctx, id, nil)
 	require.NoError(t, err)
 	assert.Nil(t, got.JSON200.PublicTitle, "null clears it")
 	require.Eventually(t, func() bool {
@@ -167,7 +167,7 @@ func TestStatusPageSlugsAcrossWorkspaces(t *testing.T) {
 	resp, _ := create(tokA, "shared", false)
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 	sharedB := createPage(t, b, client.StatusPageCreate{Slug: "shared", Title: "B", IsPublic: ptr(false)})
-	up, err := b.UpdateStatusPageWithResponse(ctx, sharedB.Id, client.StatusPageUpdate{IsPublic: ptr(true)})
+	up, err := b.UpdateStatusPageWithResponse(ctx, sharedB.Id, nil, client.StatusPageUpdate{IsPublic: ptr(true)})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, up.StatusCode(), "A's private page holds the slug")
 

@@ -96,7 +96,7 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	assert.Len(t, list.JSON200.StatusPages[0].Components, 2)
 
 	// Partial update keeps what is absent, components included.
-	up, err := c.UpdateStatusPageWithResponse(ctx, page2.Id, client.StatusPageUpdate{Title: ptr("Infra — prod"), ShowHistoryDays: ptr(60)})
+	up, err := c.UpdateStatusPageWithResponse(ctx, page2.Id, nil, client.StatusPageUpdate{Title: ptr("Infra — prod"), ShowHistoryDays: ptr(60)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
 	assert.Equal(t, "Infra — prod", up.JSON200.Title)
@@ -108,7 +108,7 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	// A new list replaces the components; one sent back with its id keeps it.
 	kept := page2.Components[1]
 	kept.Order = ptr(5)
-	up, err = c.UpdateStatusPageWithResponse(ctx, page2.Id, client.StatusPageUpdate{Components: &[]client.StatusPageComponent{
+	up, err = c.UpdateStatusPageWithResponse(ctx, page2.Id, nil, client.StatusPageUpdate{Components: &[]client.StatusPageComponent{
 		kept, {Name: "Web host", HostId: &web.Id, Order: ptr(1)},
 	}})
 	require.NoError(t, err)
@@ -118,14 +118,14 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	assert.Equal(t, *kept.Id, *up.JSON200.Components[1].Id)
 
 	// Renaming onto an existing slug is 409; a bad component changes nothing.
-	conflict, err := c.UpdateStatusPageWithResponse(ctx, page2.Id, client.StatusPageUpdate{Slug: ptr("web-prod")})
+	conflict, err := c.UpdateStatusPageWithResponse(ctx, page2.Id, nil, client.StatusPageUpdate{Slug: ptr("web-prod")})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, conflict.StatusCode())
 	resp, p := call(t, env, "PUT", "/api/v2/status-pages/"+page2.Id.String(), env.OwnerToken,
 		`{"title":"changed","components":[{"name":"x","host_id":"`+foreignHost.Id.String()+`"}]}`)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Contains(t, fieldsOf(p), "components.0.host_id")
-	got, err := c.GetStatusPageWithResponse(ctx, page2.Id)
+	got, err := c.GetStatusPageWithResponse(ctx, page2.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "Infra — prod", got.JSON200.Title)
 	assert.Len(t, got.JSON200.Components, 2)
@@ -143,26 +143,26 @@ func TestStatusPagesLifecycle(t *testing.T) {
 	theirs, err = other.CreateStatusPageWithResponse(ctx, nil, client.StatusPageCreate{Slug: "theirs", Title: "Theirs", IsPublic: ptr(false)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, theirs.StatusCode(), string(theirs.Body))
-	moved, err := other.UpdateStatusPageWithResponse(ctx, theirs.JSON201.Id, client.StatusPageUpdate{Slug: ptr("web-prod")})
+	moved, err := other.UpdateStatusPageWithResponse(ctx, theirs.JSON201.Id, nil, client.StatusPageUpdate{Slug: ptr("web-prod")})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, moved.StatusCode(), "nor be renamed onto it")
 	// Another workspace's page is 404 to read, change or delete.
-	foreign, err := other.GetStatusPageWithResponse(ctx, page.Id)
+	foreign, err := other.GetStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, foreign.StatusCode())
 
 	// Deleting the host removes its component.
-	del, err := c.DeleteHostWithResponse(ctx, web.Id)
+	del, err := c.DeleteHostWithResponse(ctx, web.Id, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, del.StatusCode())
-	got, err = c.GetStatusPageWithResponse(ctx, page2.Id)
+	got, err = c.GetStatusPageWithResponse(ctx, page2.Id, nil)
 	require.NoError(t, err)
 	assert.Empty(t, got.JSON200.Components, "the check and the host went with the host")
 
-	gone, err := c.DeleteStatusPageWithResponse(ctx, page.Id)
+	gone, err := c.DeleteStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, gone.StatusCode())
-	again, err := c.GetStatusPageWithResponse(ctx, page.Id)
+	again, err := c.GetStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, again.StatusCode())
 	resp, _ = getPublic(t, env.URL+"/status/web-prod/api", "", "")
@@ -475,7 +475,7 @@ func TestPublicStatusPage(t *testing.T) {
 		resp, _ = getPublic(t, base+"/api", stranger, "")
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 		// Publishing makes it visible to everyone.
-		up, err := f.c.UpdateStatusPageWithResponse(context.Background(), private.Id, client.StatusPageUpdate{IsPublic: ptr(true)})
+		up, err := f.c.UpdateStatusPageWithResponse(context.Background(), private.Id, nil, client.StatusPageUpdate{IsPublic: ptr(true)})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, up.StatusCode())
 		require.Eventually(t, func() bool {

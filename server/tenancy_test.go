@@ -106,7 +106,7 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	assert.Equal(t, before, snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID), "workspace A unchanged")
 	assert.Equal(t, schedule, getSchedule(t, cA, schedule.Id).Schedule, "workspace A's on-call schedule unchanged")
 	assert.Equal(t, finding, findingByRule(t, cA, report.Project, "CVE-2024-45490"), "workspace A's finding unchanged")
-	pageNow, err := cA.GetStatusPageWithResponse(ctx, page.Id)
+	pageNow, err := cA.GetStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, page, *pageNow.JSON200, "workspace A's status page unchanged")
 
@@ -182,7 +182,7 @@ func TestWorkspaceSelection(t *testing.T) {
 	_ = issued
 
 	c := env.Client(t, viewerA.Token)
-	list, err := c.ListWorkspacesWithResponse(ctx)
+	list, err := c.ListWorkspacesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, list.StatusCode())
 	assert.Len(t, list.JSON200.Workspaces, 2)
@@ -192,7 +192,7 @@ func TestWorkspaceSelection(t *testing.T) {
 		r.Header.Set("X-Workspace-ID", wsB.String())
 		return nil
 	})
-	listB, err := inB.ListWorkspacesWithResponse(ctx)
+	listB, err := inB.ListWorkspacesWithResponse(ctx, nil)
 	require.NoError(t, err)
 	assert.Equal(t, wsB.String(), listB.JSON200.ActiveWorkspaceId)
 	// In A the user is a viewer (403 on create); in B an admin.

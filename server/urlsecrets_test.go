@@ -56,7 +56,7 @@ func TestCredentialsInURLsAreMasked(t *testing.T) {
 	assert.Equal(t, "true", replay.HTTPResponse.Header.Get("Idempotent-Replayed"))
 	noSecret(t, replay.Body, "replay")
 
-	got, err := c.GetAlertPolicyWithResponse(ctx, p.JSON201.Id)
+	got, err := c.GetAlertPolicyWithResponse(ctx, p.JSON201.Id, nil)
 	require.NoError(t, err)
 	noSecret(t, got.Body, "get")
 	list, err := c.ListAlertPoliciesWithResponse(ctx, nil)
@@ -64,7 +64,7 @@ func TestCredentialsInURLsAreMasked(t *testing.T) {
 	noSecret(t, list.Body, "list")
 
 	// Read-modify-write with the masked values keeps the stored URLs.
-	up, err := c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, client.AlertPolicyUpdate{Name: "renamed", Channels: &got.JSON200.Channels})
+	up, err := c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, nil, client.AlertPolicyUpdate{Name: "renamed", Channels: &got.JSON200.Channels})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
 	noSecret(t, up.Body, "update answer")
@@ -74,7 +74,7 @@ func TestCredentialsInURLsAreMasked(t *testing.T) {
 	assert.Equal(t, webhookURL, storedHook)
 	// A new URL replaces the stored one.
 	newSlack := "https://hooks.slack.com/services/T9/B9/other-secret"
-	up, err = c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, client.AlertPolicyUpdate{Name: "renamed", Channels: &client.AlertChannels{Slack: &[]client.SlackChannel{newSlack}}})
+	up, err = c.UpdateAlertPolicyWithResponse(ctx, p.JSON201.Id, nil, client.AlertPolicyUpdate{Name: "renamed", Channels: &client.AlertChannels{Slack: &[]client.SlackChannel{newSlack}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, up.StatusCode(), string(up.Body))
 	require.NoError(t, env.Pool.QueryRow(ctx, "SELECT channels->'slack'->>0 FROM alert_policies WHERE id = $1", p.JSON201.Id).Scan(&storedSlack))
@@ -97,7 +97,7 @@ func TestCredentialsInURLsAreMasked(t *testing.T) {
 	require.Equal(t, http.StatusCreated, creplay.StatusCode(), string(creplay.Body))
 	assert.Equal(t, "true", creplay.HTTPResponse.Header.Get("Idempotent-Replayed"))
 	noSecret(t, creplay.Body, "check replay")
-	cget, err := c.GetCheckWithResponse(ctx, ch.JSON201.Id)
+	cget, err := c.GetCheckWithResponse(ctx, ch.JSON201.Id, nil)
 	require.NoError(t, err)
 	noSecret(t, cget.Body, "check get")
 	clist, err := c.ListChecksWithResponse(ctx, nil)
@@ -105,7 +105,7 @@ func TestCredentialsInURLsAreMasked(t *testing.T) {
 	noSecret(t, clist.Body, "check list")
 
 	cfg.Method = ptr(client.HttpMethodHEAD)
-	cup, err := c.UpdateCheckWithResponse(ctx, ch.JSON201.Id, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
+	cup, err := c.UpdateCheckWithResponse(ctx, ch.JSON201.Id, nil, client.CheckUpdate{Config: client.NewCheckConfig(cfg)})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, cup.StatusCode(), string(cup.Body))
 	noSecret(t, cup.Body, "check update answer")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/secuaas/secumon/server/domain/ai"
 	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/domain/syslog"
+	"github.com/secuaas/secumon/server/edge/cors"
 	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
 )
@@ -37,6 +39,9 @@ func serve(ctx context.Context, args []string) error {
 	af := addAlertFlags(fs)
 	readTimeout := fs.Duration("read-timeout", envDuration("read-timeout", 60*time.Second), "longest time to read one request, body included [SECUMON_READ_TIMEOUT]")
 	idleTimeout := fs.Duration("idle-timeout", envDuration("idle-timeout", 60*time.Second), "close idle kept-alive connections after this long [SECUMON_IDLE_TIMEOUT]")
+	corsOrigins := fs.String("cors-origins", env("cors-origins", ""), "origins (comma-separated, or *) whose browser scripts may call /api/v2; empty: none [SECUMON_CORS_ORIGINS]")
+	tlsCert := fs.String("tls-cert", env("tls-cert", ""), "PEM certificate (chain) to serve HTTPS with HTTP/2; needs --tls-key [SECUMON_TLS_CERT]")
+	tlsKey := fs.String("tls-key", env("tls-key", ""), "PEM private key of --tls-cert [SECUMON_TLS_KEY]")
 	maxConns := fs.Int("max-connections", envInt("max-connections", 4096), "open HTTP connections at most [SECUMON_MAX_CONNECTIONS]")
 	rateToken := fs.Float64("rate-token", envFloat("rate-token", 20), "requests per second per API token, per process; negative: off [SECUMON_RATE_TOKEN]")
 	rateTokenBurst := fs.Int("rate-token-burst", envInt("rate-token-burst", 100), "burst of requests per API token [SECUMON_RATE_TOKEN_BURST]")
@@ -88,6 +93,7 @@ func serve(ctx context.Context, args []string) error {
 		PublicURL:        strings.TrimRight(*publicURL, "/"),
 		EventStreams:     events.Limits{PerToken: *eventsPerToken, Total: *eventsTotal},
 		DatabaseRestarts: restarts,
+		CORSOrigins:      cors.ParseOrigins(*corsOrigins),
 	}
 	if deps.Notify, err = notify.ConfigFromEnv(); err != nil {
 		return err
@@ -110,6 +116,15 @@ func serve(ctx context.Context, args []string) error {
 	if deps.Metrics, err = listenMetrics(*metricsAddr); err != nil {
 		return err
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		if tlsConfig, err = server.TLSConfig(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
+	}
 	app, err := server.Build(ctx, deps)
 	if err != nil {
 		return err
@@ -119,9 +134,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	srv, ln := server.NewHTTPServer(ctx, app, ln, server.HTTPLimits{
-		ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns, ErrorLog: log,
+		ReadTimeout: *readTimeout, IdleTimeout: *idleTimeout, MaxConns: *maxConns, ErrorLog: log, TLS: tlsConfig,
 	})
-	url := "http://" + ln.Addr().String()
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
 	tokenFile := filepath.Join(dataDir, admin.OwnerTokenFile)
 	switch {
 	case c.jsonLogs():

@@ -3518,6 +3518,12 @@ type Id = openapi_types.UUID
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int
 
@@ -3545,6 +3551,9 @@ type NotFound = Problem
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
 
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
+
 // ServiceUnavailable An RFC 9457 problem document.
 type ServiceUnavailable = Problem
 
@@ -3561,6 +3570,9 @@ type ListAlertPoliciesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyParams defines parameters for CreateAlertPolicy.
@@ -3572,6 +3584,24 @@ type CreateAlertPolicyParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteAlertPolicyParams defines parameters for DeleteAlertPolicy.
+type DeleteAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetAlertPolicyParams defines parameters for GetAlertPolicy.
+type GetAlertPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAlertPolicyParams defines parameters for UpdateAlertPolicy.
+type UpdateAlertPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityFindingsParams defines parameters for ListAppSecurityFindings.
@@ -3593,6 +3623,21 @@ type ListAppSecurityFindingsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityFindingParams defines parameters for GetAppSecurityFinding.
+type GetAppSecurityFindingParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateAppSecurityFindingParams defines parameters for UpdateAppSecurityFinding.
+type UpdateAppSecurityFindingParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListAppSecurityReportsParams defines parameters for ListAppSecurityReports.
@@ -3605,6 +3650,9 @@ type ListAppSecurityReportsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UploadAppSecurityReportParams defines parameters for UploadAppSecurityReport.
@@ -3627,6 +3675,12 @@ type UploadAppSecurityReportParams struct {
 // UploadAppSecurityReportParamsFormat defines parameters for UploadAppSecurityReport.
 type UploadAppSecurityReportParamsFormat string
 
+// GetAppSecurityReportParams defines parameters for GetAppSecurityReport.
+type GetAppSecurityReportParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListChecksParams defines parameters for ListChecks.
 type ListChecksParams struct {
 	// HostId Only the checks of this host.
@@ -3637,6 +3691,9 @@ type ListChecksParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateCheckParams defines parameters for CreateCheck.
@@ -3648,6 +3705,30 @@ type CreateCheckParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteCheckParams defines parameters for DeleteCheck.
+type DeleteCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckParams defines parameters for GetCheck.
+type GetCheckParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCheckParams defines parameters for UpdateCheck.
+type UpdateCheckParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCheckLastResultParams defines parameters for GetCheckLastResult.
+type GetCheckLastResultParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // RotateCheckPingTokenParams defines parameters for RotateCheckPingToken.
@@ -3672,6 +3753,18 @@ type RunCheckParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetDashboardParams defines parameters for GetDashboard.
+type GetDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetAppSecurityDashboardParams defines parameters for GetAppSecurityDashboard.
+type GetAppSecurityDashboardParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListHostsParams defines parameters for ListHosts.
 type ListHostsParams struct {
 	// Active Only hosts whose `is_active` equals this value.
@@ -3682,6 +3775,9 @@ type ListHostsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateHostParams defines parameters for CreateHost.
@@ -3706,6 +3802,24 @@ type AiTagHostsParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteHostParams defines parameters for DeleteHost.
+type DeleteHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetHostParams defines parameters for GetHost.
+type GetHostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateHostParams defines parameters for UpdateHost.
+type UpdateHostParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // AiTagHostParams defines parameters for AiTagHost.
 type AiTagHostParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -3715,6 +3829,12 @@ type AiTagHostParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetHostLatestResultsParams defines parameters for GetHostLatestResults.
+type GetHostLatestResultsParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostLogsParams defines parameters for GetHostLogs.
@@ -3727,6 +3847,9 @@ type GetHostLogsParams struct {
 
 	// Limit Maximum number of items to return.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostSnmpMetricsParams defines parameters for GetHostSnmpMetrics.
@@ -3736,12 +3859,18 @@ type GetHostSnmpMetricsParams struct {
 
 	// To End of the time range (RFC 3339, default now).
 	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParams defines parameters for GetHostUptime.
 type GetHostUptimeParams struct {
 	// Window Time window.
 	Window *GetHostUptimeParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetHostUptimeParamsWindow defines parameters for GetHostUptime.
@@ -3772,6 +3901,9 @@ type ListIncidentsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListIncidentsParamsStatus defines parameters for ListIncidents.
@@ -3788,6 +3920,12 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentParams defines parameters for GetIncident.
+type GetIncidentParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
 type QuickAckIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
@@ -3797,6 +3935,12 @@ type QuickAckIncidentParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetIncidentAiCostParams defines parameters for GetIncidentAiCost.
+type GetIncidentAiCostParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // StartIncidentAiModeParams defines parameters for StartIncidentAiMode.
@@ -3842,6 +3986,9 @@ type ListMaintenanceWindowsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateMaintenanceWindowParams defines parameters for CreateMaintenanceWindow.
@@ -3853,6 +4000,18 @@ type CreateMaintenanceWindowParams struct {
 	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
 	// retry runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetMaintenanceWindowParams defines parameters for GetMaintenanceWindow.
+type GetMaintenanceWindowParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateMaintenanceWindowParams defines parameters for UpdateMaintenanceWindow.
+type UpdateMaintenanceWindowParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CancelMaintenanceWindowParams defines parameters for CancelMaintenanceWindow.
@@ -3901,10 +4060,19 @@ type GetCheckMetricsParams struct {
 
 	// Granularity Bucket size.
 	Granularity *GetCheckMetricsParamsGranularity `form:"granularity,omitempty" json:"granularity,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetCheckMetricsParamsGranularity defines parameters for GetCheckMetrics.
 type GetCheckMetricsParamsGranularity string
+
+// ListOncallSchedulesParams defines parameters for ListOncallSchedules.
+type ListOncallSchedulesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
 
 // CreateOncallScheduleParams defines parameters for CreateOncallSchedule.
 type CreateOncallScheduleParams struct {
@@ -3917,6 +4085,42 @@ type CreateOncallScheduleParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteOncallScheduleParams defines parameters for DeleteOncallSchedule.
+type DeleteOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetOncallScheduleParams defines parameters for GetOncallSchedule.
+type GetOncallScheduleParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateOncallScheduleParams defines parameters for UpdateOncallSchedule.
+type UpdateOncallScheduleParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetCurrentOncallParams defines parameters for GetCurrentOncall.
+type GetCurrentOncallParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListSnmpDevicesParams defines parameters for ListSnmpDevices.
+type ListSnmpDevicesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetStatusParams defines parameters for GetStatus.
+type GetStatusParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListStatusPagesParams defines parameters for ListStatusPages.
 type ListStatusPagesParams struct {
 	// Limit Maximum number of items to return.
@@ -3924,6 +4128,9 @@ type ListStatusPagesParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateStatusPageParams defines parameters for CreateStatusPage.
@@ -3937,6 +4144,24 @@ type CreateStatusPageParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// DeleteStatusPageParams defines parameters for DeleteStatusPage.
+type DeleteStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetStatusPageParams defines parameters for GetStatusPage.
+type GetStatusPageParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateStatusPageParams defines parameters for UpdateStatusPage.
+type UpdateStatusPageParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListStormsParams defines parameters for ListStorms.
 type ListStormsParams struct {
 	// Active true for active storms only, false for ended ones only.
@@ -3947,6 +4172,21 @@ type ListStormsParams struct {
 
 	// Cursor Opaque cursor from a previous page's `next_cursor`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkersParams defines parameters for ListWorkers.
+type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkspacesParams defines parameters for ListWorkspaces.
+type ListWorkspacesParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // CreateAlertPolicyJSONRequestBody defines body for CreateAlertPolicy for application/json ContentType.
@@ -5025,22 +5265,22 @@ type ServerInterface interface {
 	CreateAlertPolicy(w http.ResponseWriter, r *http.Request, params CreateAlertPolicyParams)
 	// DeleteAlertPolicy Delete an alert policy
 	// (DELETE /alert-policies/{id})
-	DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteAlertPolicyParams)
 	// GetAlertPolicy Get an alert policy
 	// (GET /alert-policies/{id})
-	GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetAlertPolicyParams)
 	// UpdateAlertPolicy Update an alert policy
 	// (PUT /alert-policies/{id})
-	UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateAlertPolicyParams)
 	// ListAppSecurityFindings List findings
 	// (GET /app-security/findings)
 	ListAppSecurityFindings(w http.ResponseWriter, r *http.Request, params ListAppSecurityFindingsParams)
 	// GetAppSecurityFinding Get a finding
 	// (GET /app-security/findings/{id})
-	GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityFindingParams)
 	// UpdateAppSecurityFinding Triage a finding
 	// (PUT /app-security/findings/{id})
-	UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params UpdateAppSecurityFindingParams)
 	// ListAppSecurityReports List ingested scanner reports
 	// (GET /app-security/reports)
 	ListAppSecurityReports(w http.ResponseWriter, r *http.Request, params ListAppSecurityReportsParams)
@@ -5049,7 +5289,7 @@ type ServerInterface interface {
 	UploadAppSecurityReport(w http.ResponseWriter, r *http.Request, params UploadAppSecurityReportParams)
 	// GetAppSecurityReport Get an ingested scanner report
 	// (GET /app-security/reports/{id})
-	GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id)
+	GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityReportParams)
 	// ListChecks List checks
 	// (GET /checks)
 	ListChecks(w http.ResponseWriter, r *http.Request, params ListChecksParams)
@@ -5058,16 +5298,16 @@ type ServerInterface interface {
 	CreateCheck(w http.ResponseWriter, r *http.Request, params CreateCheckParams)
 	// DeleteCheck Delete a check
 	// (DELETE /checks/{id})
-	DeleteCheck(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteCheck(w http.ResponseWriter, r *http.Request, id Id, params DeleteCheckParams)
 	// GetCheck Get a check
 	// (GET /checks/{id})
-	GetCheck(w http.ResponseWriter, r *http.Request, id Id)
+	GetCheck(w http.ResponseWriter, r *http.Request, id Id, params GetCheckParams)
 	// UpdateCheck Update a check
 	// (PUT /checks/{id})
-	UpdateCheck(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateCheck(w http.ResponseWriter, r *http.Request, id Id, params UpdateCheckParams)
 	// GetCheckLastResult Latest raw result of a check
 	// (GET /checks/{id}/last-result)
-	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id)
+	GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id, params GetCheckLastResultParams)
 	// RotateCheckPingToken Rotate a heartbeat check's ping URL
 	// (POST /checks/{id}/ping-token)
 	RotateCheckPingToken(w http.ResponseWriter, r *http.Request, id Id, params RotateCheckPingTokenParams)
@@ -5076,10 +5316,10 @@ type ServerInterface interface {
 	RunCheck(w http.ResponseWriter, r *http.Request, id Id, params RunCheckParams)
 	// GetDashboard Dashboard summary
 	// (GET /dashboard)
-	GetDashboard(w http.ResponseWriter, r *http.Request)
+	GetDashboard(w http.ResponseWriter, r *http.Request, params GetDashboardParams)
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
-	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request)
+	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(w http.ResponseWriter, r *http.Request)
@@ -5094,19 +5334,19 @@ type ServerInterface interface {
 	AiTagHosts(w http.ResponseWriter, r *http.Request, params AiTagHostsParams)
 	// DeleteHost Delete a host
 	// (DELETE /hosts/{id})
-	DeleteHost(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteHost(w http.ResponseWriter, r *http.Request, id Id, params DeleteHostParams)
 	// GetHost Get a host
 	// (GET /hosts/{id})
-	GetHost(w http.ResponseWriter, r *http.Request, id Id)
+	GetHost(w http.ResponseWriter, r *http.Request, id Id, params GetHostParams)
 	// UpdateHost Update a host
 	// (PUT /hosts/{id})
-	UpdateHost(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateHost(w http.ResponseWriter, r *http.Request, id Id, params UpdateHostParams)
 	// AiTagHost AI-tag one host
 	// (POST /hosts/{id}/ai-tag)
 	AiTagHost(w http.ResponseWriter, r *http.Request, id Id, params AiTagHostParams)
 	// GetHostLatestResults Latest result of each check of a host
 	// (GET /hosts/{id}/latest)
-	GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id)
+	GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id, params GetHostLatestResultsParams)
 	// GetHostLogs Correlated logs of a host
 	// (GET /hosts/{id}/logs)
 	GetHostLogs(w http.ResponseWriter, r *http.Request, id Id, params GetHostLogsParams)
@@ -5124,7 +5364,7 @@ type ServerInterface interface {
 	CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
-	GetIncident(w http.ResponseWriter, r *http.Request, id Id)
+	GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams)
@@ -5133,7 +5373,7 @@ type ServerInterface interface {
 	AcknowledgeIncident(w http.ResponseWriter, r *http.Request, id Id)
 	// GetIncidentAiCost AI analysis cost
 	// (GET /incidents/{id}/ai-cost)
-	GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id)
+	GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentAiCostParams)
 	// StopIncidentAiMode Stop AI analysis mode
 	// (DELETE /incidents/{id}/ai-mode)
 	StopIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id)
@@ -5157,10 +5397,10 @@ type ServerInterface interface {
 	CreateMaintenanceWindow(w http.ResponseWriter, r *http.Request, params CreateMaintenanceWindowParams)
 	// GetMaintenanceWindow Get a maintenance window
 	// (GET /maintenance-windows/{id})
-	GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params GetMaintenanceWindowParams)
 	// UpdateMaintenanceWindow Update a maintenance window
 	// (PUT /maintenance-windows/{id})
-	UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params UpdateMaintenanceWindowParams)
 	// CancelMaintenanceWindow Cancel a maintenance window
 	// (POST /maintenance-windows/{id}/cancel)
 	CancelMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params CancelMaintenanceWindowParams)
@@ -5175,28 +5415,28 @@ type ServerInterface interface {
 	GetCheckMetrics(w http.ResponseWriter, r *http.Request, params GetCheckMetricsParams)
 	// ListOncallSchedules List on-call schedules
 	// (GET /oncall-schedules)
-	ListOncallSchedules(w http.ResponseWriter, r *http.Request)
+	ListOncallSchedules(w http.ResponseWriter, r *http.Request, params ListOncallSchedulesParams)
 	// CreateOncallSchedule Create an on-call schedule
 	// (POST /oncall-schedules)
 	CreateOncallSchedule(w http.ResponseWriter, r *http.Request, params CreateOncallScheduleParams)
 	// DeleteOncallSchedule Delete an on-call schedule
 	// (DELETE /oncall-schedules/{id})
-	DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params DeleteOncallScheduleParams)
 	// GetOncallSchedule Get an on-call schedule
 	// (GET /oncall-schedules/{id})
-	GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params GetOncallScheduleParams)
 	// UpdateOncallSchedule Update an on-call schedule
 	// (PUT /oncall-schedules/{id})
-	UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params UpdateOncallScheduleParams)
 	// GetCurrentOncall Who is on call now
 	// (GET /oncall/current)
-	GetCurrentOncall(w http.ResponseWriter, r *http.Request)
+	GetCurrentOncall(w http.ResponseWriter, r *http.Request, params GetCurrentOncallParams)
 	// ListSnmpDevices SNMP device inventory
 	// (GET /snmp-devices)
-	ListSnmpDevices(w http.ResponseWriter, r *http.Request)
+	ListSnmpDevices(w http.ResponseWriter, r *http.Request, params ListSnmpDevicesParams)
 	// GetStatus Status counters
 	// (GET /status)
-	GetStatus(w http.ResponseWriter, r *http.Request)
+	GetStatus(w http.ResponseWriter, r *http.Request, params GetStatusParams)
 	// ListStatusPages List status pages
 	// (GET /status-pages)
 	ListStatusPages(w http.ResponseWriter, r *http.Request, params ListStatusPagesParams)
@@ -5205,25 +5445,25 @@ type ServerInterface interface {
 	CreateStatusPage(w http.ResponseWriter, r *http.Request, params CreateStatusPageParams)
 	// DeleteStatusPage Delete a status page
 	// (DELETE /status-pages/{id})
-	DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id, params DeleteStatusPageParams)
 	// GetStatusPage Get a status page
 	// (GET /status-pages/{id})
-	GetStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	GetStatusPage(w http.ResponseWriter, r *http.Request, id Id, params GetStatusPageParams)
 	// UpdateStatusPage Update a status page
 	// (PUT /status-pages/{id})
-	UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id)
+	UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id, params UpdateStatusPageParams)
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(w http.ResponseWriter, r *http.Request, params ListStormsParams)
 	// ListWorkers List workers
 	// (GET /workers)
-	ListWorkers(w http.ResponseWriter, r *http.Request)
+	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(w http.ResponseWriter, r *http.Request, id Id)
 	// ListWorkspaces List the caller's workspaces
 	// (GET /workspaces)
-	ListWorkspaces(w http.ResponseWriter, r *http.Request)
+	ListWorkspaces(w http.ResponseWriter, r *http.Request, params ListWorkspacesParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -5268,6 +5508,27 @@ func (siw *ServerInterfaceWrapper) ListAlertPolicies(w http.ResponseWriter, r *h
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -5337,8 +5598,32 @@ func (siw *ServerInterfaceWrapper) DeleteAlertPolicy(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteAlertPolicy(w, r, id)
+		siw.Handler.DeleteAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5363,8 +5648,32 @@ func (siw *ServerInterfaceWrapper) GetAlertPolicy(w http.ResponseWriter, r *http
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAlertPolicy(w, r, id)
+		siw.Handler.GetAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5389,8 +5698,32 @@ func (siw *ServerInterfaceWrapper) UpdateAlertPolicy(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAlertPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateAlertPolicy(w, r, id)
+		siw.Handler.UpdateAlertPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5487,6 +5820,27 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityFindings(w http.ResponseWriter
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListAppSecurityFindings(w, r, params)
 	}))
@@ -5513,8 +5867,32 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityFinding(w http.ResponseWriter, 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityFindingParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityFinding(w, r, id)
+		siw.Handler.GetAppSecurityFinding(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5539,8 +5917,32 @@ func (siw *ServerInterfaceWrapper) UpdateAppSecurityFinding(w http.ResponseWrite
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateAppSecurityFindingParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateAppSecurityFinding(w, r, id)
+		siw.Handler.UpdateAppSecurityFinding(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5596,6 +5998,27 @@ func (siw *ServerInterfaceWrapper) ListAppSecurityReports(w http.ResponseWriter,
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -5691,8 +6114,32 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityReport(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityReportParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityReport(w, r, id)
+		siw.Handler.GetAppSecurityReport(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5748,6 +6195,27 @@ func (siw *ServerInterfaceWrapper) ListChecks(w http.ResponseWriter, r *http.Req
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -5817,8 +6285,32 @@ func (siw *ServerInterfaceWrapper) DeleteCheck(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteCheck(w, r, id)
+		siw.Handler.DeleteCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5843,8 +6335,32 @@ func (siw *ServerInterfaceWrapper) GetCheck(w http.ResponseWriter, r *http.Reque
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCheck(w, r, id)
+		siw.Handler.GetCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5869,8 +6385,32 @@ func (siw *ServerInterfaceWrapper) UpdateCheck(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCheckParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateCheck(w, r, id)
+		siw.Handler.UpdateCheck(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5895,8 +6435,32 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCheckLastResultParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCheckLastResult(w, r, id)
+		siw.Handler.GetCheckLastResult(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6009,8 +6573,35 @@ func (siw *ServerInterfaceWrapper) RunCheck(w http.ResponseWriter, r *http.Reque
 // GetDashboard operation middleware
 func (siw *ServerInterfaceWrapper) GetDashboard(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDashboardParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetDashboard(w, r)
+		siw.Handler.GetDashboard(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6023,8 +6614,35 @@ func (siw *ServerInterfaceWrapper) GetDashboard(w http.ResponseWriter, r *http.R
 // GetAppSecurityDashboard operation middleware
 func (siw *ServerInterfaceWrapper) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAppSecurityDashboardParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetAppSecurityDashboard(w, r)
+		siw.Handler.GetAppSecurityDashboard(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6094,6 +6712,27 @@ func (siw *ServerInterfaceWrapper) ListHosts(w http.ResponseWriter, r *http.Requ
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -6204,8 +6843,32 @@ func (siw *ServerInterfaceWrapper) DeleteHost(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteHost(w, r, id)
+		siw.Handler.DeleteHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6230,8 +6893,32 @@ func (siw *ServerInterfaceWrapper) GetHost(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetHost(w, r, id)
+		siw.Handler.GetHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6256,8 +6943,32 @@ func (siw *ServerInterfaceWrapper) UpdateHost(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateHostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateHost(w, r, id)
+		siw.Handler.UpdateHost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6332,8 +7043,32 @@ func (siw *ServerInterfaceWrapper) GetHostLatestResults(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHostLatestResultsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetHostLatestResults(w, r, id)
+		siw.Handler.GetHostLatestResults(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6400,6 +7135,27 @@ func (siw *ServerInterfaceWrapper) GetHostLogs(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHostLogs(w, r, id, params)
 	}))
@@ -6455,6 +7211,27 @@ func (siw *ServerInterfaceWrapper) GetHostSnmpMetrics(w http.ResponseWriter, r *
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHostSnmpMetrics(w, r, id, params)
 	}))
@@ -6495,6 +7272,27 @@ func (siw *ServerInterfaceWrapper) GetHostUptime(w http.ResponseWriter, r *http.
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "window", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -6621,6 +7419,27 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListIncidents(w, r, params)
 	}))
@@ -6688,8 +7507,32 @@ func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetIncident(w, r, id)
+		siw.Handler.GetIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6790,8 +7633,32 @@ func (siw *ServerInterfaceWrapper) GetIncidentAiCost(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentAiCostParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetIncidentAiCost(w, r, id)
+		siw.Handler.GetIncidentAiCost(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7051,6 +7918,27 @@ func (siw *ServerInterfaceWrapper) ListMaintenanceWindows(w http.ResponseWriter,
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListMaintenanceWindows(w, r, params)
 	}))
@@ -7118,8 +8006,32 @@ func (siw *ServerInterfaceWrapper) GetMaintenanceWindow(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetMaintenanceWindow(w, r, id)
+		siw.Handler.GetMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7144,8 +8056,32 @@ func (siw *ServerInterfaceWrapper) UpdateMaintenanceWindow(w http.ResponseWriter
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateMaintenanceWindowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateMaintenanceWindow(w, r, id)
+		siw.Handler.UpdateMaintenanceWindow(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7366,6 +8302,27 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetCheckMetrics(w, r, params)
 	}))
@@ -7380,8 +8337,35 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 // ListOncallSchedules operation middleware
 func (siw *ServerInterfaceWrapper) ListOncallSchedules(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOncallSchedulesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListOncallSchedules(w, r)
+		siw.Handler.ListOncallSchedules(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7447,8 +8431,32 @@ func (siw *ServerInterfaceWrapper) DeleteOncallSchedule(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteOncallSchedule(w, r, id)
+		siw.Handler.DeleteOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7473,8 +8481,32 @@ func (siw *ServerInterfaceWrapper) GetOncallSchedule(w http.ResponseWriter, r *h
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetOncallSchedule(w, r, id)
+		siw.Handler.GetOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7499,8 +8531,32 @@ func (siw *ServerInterfaceWrapper) UpdateOncallSchedule(w http.ResponseWriter, r
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateOncallScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateOncallSchedule(w, r, id)
+		siw.Handler.UpdateOncallSchedule(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7513,8 +8569,35 @@ func (siw *ServerInterfaceWrapper) UpdateOncallSchedule(w http.ResponseWriter, r
 // GetCurrentOncall operation middleware
 func (siw *ServerInterfaceWrapper) GetCurrentOncall(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCurrentOncallParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetCurrentOncall(w, r)
+		siw.Handler.GetCurrentOncall(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7527,8 +8610,35 @@ func (siw *ServerInterfaceWrapper) GetCurrentOncall(w http.ResponseWriter, r *ht
 // ListSnmpDevices operation middleware
 func (siw *ServerInterfaceWrapper) ListSnmpDevices(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSnmpDevicesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListSnmpDevices(w, r)
+		siw.Handler.ListSnmpDevices(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7541,8 +8651,35 @@ func (siw *ServerInterfaceWrapper) ListSnmpDevices(w http.ResponseWriter, r *htt
 // GetStatus operation middleware
 func (siw *ServerInterfaceWrapper) GetStatus(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetStatus(w, r)
+		siw.Handler.GetStatus(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7585,6 +8722,27 @@ func (siw *ServerInterfaceWrapper) ListStatusPages(w http.ResponseWriter, r *htt
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -7654,8 +8812,32 @@ func (siw *ServerInterfaceWrapper) DeleteStatusPage(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.DeleteStatusPage(w, r, id)
+		siw.Handler.DeleteStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7680,8 +8862,32 @@ func (siw *ServerInterfaceWrapper) GetStatusPage(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetStatusPage(w, r, id)
+		siw.Handler.GetStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7706,8 +8912,32 @@ func (siw *ServerInterfaceWrapper) UpdateStatusPage(w http.ResponseWriter, r *ht
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateStatusPageParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateStatusPage(w, r, id)
+		siw.Handler.UpdateStatusPage(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7765,6 +8995,27 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 		return
 	}
 
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListStorms(w, r, params)
 	}))
@@ -7779,8 +9030,35 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 // ListWorkers operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkersParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListWorkers(w, r)
+		siw.Handler.ListWorkers(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7819,8 +9097,35 @@ func (siw *ServerInterfaceWrapper) DeleteWorker(w http.ResponseWriter, r *http.R
 // ListWorkspaces operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkspaces(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkspacesParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListWorkspaces(w, r)
+		siw.Handler.ListWorkspaces(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -8075,6 +9380,13 @@ type NotFoundApplicationProblemPlusJSONResponse struct {
 	Headers NotFoundResponseHeaders
 }
 
+type NotModifiedResponseHeaders struct {
+	ETag *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeResponseHeaders struct {
 	RateLimit       *string
 	RateLimitPolicy *string
@@ -8083,6 +9395,16 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers PayloadTooLargeResponseHeaders
+}
+
+type PreconditionFailedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
 }
 
 type ServiceUnavailableResponseHeaders struct {
@@ -8124,18 +9446,42 @@ type ListAlertPoliciesResponseObject interface {
 	VisitListAlertPoliciesResponse(w http.ResponseWriter) error
 }
 
-type ListAlertPolicies200JSONResponse AlertPolicyList
+type ListAlertPolicies200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAlertPolicies200JSONResponse struct {
+	Body    AlertPolicyList
+	Headers ListAlertPolicies200ResponseHeaders
+}
 
 func (response ListAlertPolicies200JSONResponse) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAlertPolicies304Response = NotModifiedResponse
+
+func (response ListAlertPolicies304Response) VisitListAlertPoliciesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAlertPolicies400ApplicationProblemPlusJSONResponse struct {
@@ -8486,7 +9832,8 @@ func (response CreateAlertPolicy503ApplicationProblemPlusJSONResponse) VisitCrea
 }
 
 type DeleteAlertPolicyRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteAlertPolicyParams
 }
 
 type DeleteAlertPolicyResponseObject interface {
@@ -8592,6 +9939,28 @@ func (response DeleteAlertPolicy404ApplicationProblemPlusJSONResponse) VisitDele
 	return err
 }
 
+type DeleteAlertPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteAlertPolicy412ApplicationProblemPlusJSONResponse) VisitDeleteAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteAlertPolicy429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -8653,25 +10022,46 @@ func (response DeleteAlertPolicy503ApplicationProblemPlusJSONResponse) VisitDele
 }
 
 type GetAlertPolicyRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAlertPolicyParams
 }
 
 type GetAlertPolicyResponseObject interface {
 	VisitGetAlertPolicyResponse(w http.ResponseWriter) error
 }
 
-type GetAlertPolicy200JSONResponse AlertPolicy
+type GetAlertPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAlertPolicy200JSONResponse struct {
+	Body    AlertPolicy
+	Headers GetAlertPolicy200ResponseHeaders
+}
 
 func (response GetAlertPolicy200JSONResponse) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAlertPolicy304Response = NotModifiedResponse
+
+func (response GetAlertPolicy304Response) VisitGetAlertPolicyResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAlertPolicy400ApplicationProblemPlusJSONResponse struct {
@@ -8826,23 +10216,34 @@ func (response GetAlertPolicy503ApplicationProblemPlusJSONResponse) VisitGetAler
 }
 
 type UpdateAlertPolicyRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateAlertPolicyJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateAlertPolicyParams
+	Body   *UpdateAlertPolicyJSONRequestBody
 }
 
 type UpdateAlertPolicyResponseObject interface {
 	VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error
 }
 
-type UpdateAlertPolicy200JSONResponse AlertPolicy
+type UpdateAlertPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAlertPolicy200JSONResponse struct {
+	Body    AlertPolicy
+	Headers UpdateAlertPolicy200ResponseHeaders
+}
 
 func (response UpdateAlertPolicy200JSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8961,6 +10362,28 @@ func (response UpdateAlertPolicy409ApplicationProblemPlusJSONResponse) VisitUpda
 	return err
 }
 
+type UpdateAlertPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAlertPolicy412ApplicationProblemPlusJSONResponse) VisitUpdateAlertPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAlertPolicy413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -9051,18 +10474,42 @@ type ListAppSecurityFindingsResponseObject interface {
 	VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error
 }
 
-type ListAppSecurityFindings200JSONResponse AppSecFindingList
+type ListAppSecurityFindings200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAppSecurityFindings200JSONResponse struct {
+	Body    AppSecFindingList
+	Headers ListAppSecurityFindings200ResponseHeaders
+}
 
 func (response ListAppSecurityFindings200JSONResponse) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAppSecurityFindings304Response = NotModifiedResponse
+
+func (response ListAppSecurityFindings304Response) VisitListAppSecurityFindingsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAppSecurityFindings400ApplicationProblemPlusJSONResponse struct {
@@ -9195,25 +10642,46 @@ func (response ListAppSecurityFindings503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetAppSecurityFindingRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAppSecurityFindingParams
 }
 
 type GetAppSecurityFindingResponseObject interface {
 	VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityFinding200JSONResponse AppSecFinding
+type GetAppSecurityFinding200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityFinding200JSONResponse struct {
+	Body    AppSecFinding
+	Headers GetAppSecurityFinding200ResponseHeaders
+}
 
 func (response GetAppSecurityFinding200JSONResponse) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityFinding304Response = NotModifiedResponse
+
+func (response GetAppSecurityFinding304Response) VisitGetAppSecurityFindingResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityFinding400ApplicationProblemPlusJSONResponse struct {
@@ -9368,23 +10836,34 @@ func (response GetAppSecurityFinding503ApplicationProblemPlusJSONResponse) Visit
 }
 
 type UpdateAppSecurityFindingRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateAppSecurityFindingJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateAppSecurityFindingParams
+	Body   *UpdateAppSecurityFindingJSONRequestBody
 }
 
 type UpdateAppSecurityFindingResponseObject interface {
 	VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error
 }
 
-type UpdateAppSecurityFinding200JSONResponse AppSecFinding
+type UpdateAppSecurityFinding200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateAppSecurityFinding200JSONResponse struct {
+	Body    AppSecFinding
+	Headers UpdateAppSecurityFinding200ResponseHeaders
+}
 
 func (response UpdateAppSecurityFinding200JSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9481,6 +10960,28 @@ func (response UpdateAppSecurityFinding404ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type UpdateAppSecurityFinding412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateAppSecurityFinding412ApplicationProblemPlusJSONResponse) VisitUpdateAppSecurityFindingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateAppSecurityFinding413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -9571,18 +11072,42 @@ type ListAppSecurityReportsResponseObject interface {
 	VisitListAppSecurityReportsResponse(w http.ResponseWriter) error
 }
 
-type ListAppSecurityReports200JSONResponse AppSecReportList
+type ListAppSecurityReports200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListAppSecurityReports200JSONResponse struct {
+	Body    AppSecReportList
+	Headers ListAppSecurityReports200ResponseHeaders
+}
 
 func (response ListAppSecurityReports200JSONResponse) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListAppSecurityReports304Response = NotModifiedResponse
+
+func (response ListAppSecurityReports304Response) VisitListAppSecurityReportsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListAppSecurityReports400ApplicationProblemPlusJSONResponse struct {
@@ -9930,25 +11455,46 @@ func (response UploadAppSecurityReport503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetAppSecurityReportRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetAppSecurityReportParams
 }
 
 type GetAppSecurityReportResponseObject interface {
 	VisitGetAppSecurityReportResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityReport200JSONResponse AppSecReport
+type GetAppSecurityReport200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityReport200JSONResponse struct {
+	Body    AppSecReport
+	Headers GetAppSecurityReport200ResponseHeaders
+}
 
 func (response GetAppSecurityReport200JSONResponse) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityReport304Response = NotModifiedResponse
+
+func (response GetAppSecurityReport304Response) VisitGetAppSecurityReportResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityReport400ApplicationProblemPlusJSONResponse struct {
@@ -10110,18 +11656,42 @@ type ListChecksResponseObject interface {
 	VisitListChecksResponse(w http.ResponseWriter) error
 }
 
-type ListChecks200JSONResponse CheckList
+type ListChecks200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListChecks200JSONResponse struct {
+	Body    CheckList
+	Headers ListChecks200ResponseHeaders
+}
 
 func (response ListChecks200JSONResponse) VisitListChecksResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListChecks304Response = NotModifiedResponse
+
+func (response ListChecks304Response) VisitListChecksResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListChecks400ApplicationProblemPlusJSONResponse struct {
@@ -10472,7 +12042,8 @@ func (response CreateCheck503ApplicationProblemPlusJSONResponse) VisitCreateChec
 }
 
 type DeleteCheckRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteCheckParams
 }
 
 type DeleteCheckResponseObject interface {
@@ -10578,6 +12149,28 @@ func (response DeleteCheck404ApplicationProblemPlusJSONResponse) VisitDeleteChec
 	return err
 }
 
+type DeleteCheck412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteCheck412ApplicationProblemPlusJSONResponse) VisitDeleteCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteCheck429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -10639,25 +12232,46 @@ func (response DeleteCheck503ApplicationProblemPlusJSONResponse) VisitDeleteChec
 }
 
 type GetCheckRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetCheckParams
 }
 
 type GetCheckResponseObject interface {
 	VisitGetCheckResponse(w http.ResponseWriter) error
 }
 
-type GetCheck200JSONResponse Check
+type GetCheck200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheck200JSONResponse struct {
+	Body    Check
+	Headers GetCheck200ResponseHeaders
+}
 
 func (response GetCheck200JSONResponse) VisitGetCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheck304Response = NotModifiedResponse
+
+func (response GetCheck304Response) VisitGetCheckResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheck400ApplicationProblemPlusJSONResponse struct {
@@ -10812,23 +12426,34 @@ func (response GetCheck503ApplicationProblemPlusJSONResponse) VisitGetCheckRespo
 }
 
 type UpdateCheckRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateCheckJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateCheckParams
+	Body   *UpdateCheckJSONRequestBody
 }
 
 type UpdateCheckResponseObject interface {
 	VisitUpdateCheckResponse(w http.ResponseWriter) error
 }
 
-type UpdateCheck200JSONResponse Check
+type UpdateCheck200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCheck200JSONResponse struct {
+	Body    Check
+	Headers UpdateCheck200ResponseHeaders
+}
 
 func (response UpdateCheck200JSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10947,6 +12572,28 @@ func (response UpdateCheck409ApplicationProblemPlusJSONResponse) VisitUpdateChec
 	return err
 }
 
+type UpdateCheck412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck412ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCheck413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -11030,25 +12677,46 @@ func (response UpdateCheck503ApplicationProblemPlusJSONResponse) VisitUpdateChec
 }
 
 type GetCheckLastResultRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetCheckLastResultParams
 }
 
 type GetCheckLastResultResponseObject interface {
 	VisitGetCheckLastResultResponse(w http.ResponseWriter) error
 }
 
-type GetCheckLastResult200JSONResponse CheckResult
+type GetCheckLastResult200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheckLastResult200JSONResponse struct {
+	Body    CheckResult
+	Headers GetCheckLastResult200ResponseHeaders
+}
 
 func (response GetCheckLastResult200JSONResponse) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheckLastResult304Response = NotModifiedResponse
+
+func (response GetCheckLastResult304Response) VisitGetCheckLastResultResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheckLastResult400ApplicationProblemPlusJSONResponse struct {
@@ -11639,24 +13307,45 @@ func (response RunCheck503ApplicationProblemPlusJSONResponse) VisitRunCheckRespo
 }
 
 type GetDashboardRequestObject struct {
+	Params GetDashboardParams
 }
 
 type GetDashboardResponseObject interface {
 	VisitGetDashboardResponse(w http.ResponseWriter) error
 }
 
-type GetDashboard200JSONResponse DashboardSummary
+type GetDashboard200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetDashboard200JSONResponse struct {
+	Body    DashboardSummary
+	Headers GetDashboard200ResponseHeaders
+}
 
 func (response GetDashboard200JSONResponse) VisitGetDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetDashboard304Response = NotModifiedResponse
+
+func (response GetDashboard304Response) VisitGetDashboardResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetDashboard400ApplicationProblemPlusJSONResponse struct {
@@ -11789,24 +13478,45 @@ func (response GetDashboard503ApplicationProblemPlusJSONResponse) VisitGetDashbo
 }
 
 type GetAppSecurityDashboardRequestObject struct {
+	Params GetAppSecurityDashboardParams
 }
 
 type GetAppSecurityDashboardResponseObject interface {
 	VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error
 }
 
-type GetAppSecurityDashboard200JSONResponse AppSecurityDashboard
+type GetAppSecurityDashboard200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetAppSecurityDashboard200JSONResponse struct {
+	Body    AppSecurityDashboard
+	Headers GetAppSecurityDashboard200ResponseHeaders
+}
 
 func (response GetAppSecurityDashboard200JSONResponse) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetAppSecurityDashboard304Response = NotModifiedResponse
+
+func (response GetAppSecurityDashboard304Response) VisitGetAppSecurityDashboardResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetAppSecurityDashboard400ApplicationProblemPlusJSONResponse struct {
@@ -12125,18 +13835,42 @@ type ListHostsResponseObject interface {
 	VisitListHostsResponse(w http.ResponseWriter) error
 }
 
-type ListHosts200JSONResponse HostList
+type ListHosts200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListHosts200JSONResponse struct {
+	Body    HostList
+	Headers ListHosts200ResponseHeaders
+}
 
 func (response ListHosts200JSONResponse) VisitListHostsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListHosts304Response = NotModifiedResponse
+
+func (response ListHosts304Response) VisitListHostsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListHosts400ApplicationProblemPlusJSONResponse struct {
@@ -12705,7 +14439,8 @@ func (response AiTagHosts503ApplicationProblemPlusJSONResponse) VisitAiTagHostsR
 }
 
 type DeleteHostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteHostParams
 }
 
 type DeleteHostResponseObject interface {
@@ -12811,6 +14546,28 @@ func (response DeleteHost404ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 	return err
 }
 
+type DeleteHost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteHost412ApplicationProblemPlusJSONResponse) VisitDeleteHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteHost429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -12872,25 +14629,46 @@ func (response DeleteHost503ApplicationProblemPlusJSONResponse) VisitDeleteHostR
 }
 
 type GetHostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetHostParams
 }
 
 type GetHostResponseObject interface {
 	VisitGetHostResponse(w http.ResponseWriter) error
 }
 
-type GetHost200JSONResponse Host
+type GetHost200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHost200JSONResponse struct {
+	Body    Host
+	Headers GetHost200ResponseHeaders
+}
 
 func (response GetHost200JSONResponse) VisitGetHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHost304Response = NotModifiedResponse
+
+func (response GetHost304Response) VisitGetHostResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHost400ApplicationProblemPlusJSONResponse struct {
@@ -13045,23 +14823,34 @@ func (response GetHost503ApplicationProblemPlusJSONResponse) VisitGetHostRespons
 }
 
 type UpdateHostRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateHostJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateHostParams
+	Body   *UpdateHostJSONRequestBody
 }
 
 type UpdateHostResponseObject interface {
 	VisitUpdateHostResponse(w http.ResponseWriter) error
 }
 
-type UpdateHost200JSONResponse Host
+type UpdateHost200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateHost200JSONResponse struct {
+	Body    Host
+	Headers UpdateHost200ResponseHeaders
+}
 
 func (response UpdateHost200JSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13176,6 +14965,28 @@ func (response UpdateHost409ApplicationProblemPlusJSONResponse) VisitUpdateHostR
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateHost412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateHost412ApplicationProblemPlusJSONResponse) VisitUpdateHostResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13481,25 +15292,46 @@ func (response AiTagHost503ApplicationProblemPlusJSONResponse) VisitAiTagHostRes
 }
 
 type GetHostLatestResultsRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetHostLatestResultsParams
 }
 
 type GetHostLatestResultsResponseObject interface {
 	VisitGetHostLatestResultsResponse(w http.ResponseWriter) error
 }
 
-type GetHostLatestResults200JSONResponse []CheckResult
+type GetHostLatestResults200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostLatestResults200JSONResponse struct {
+	Body    []CheckResult
+	Headers GetHostLatestResults200ResponseHeaders
+}
 
 func (response GetHostLatestResults200JSONResponse) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostLatestResults304Response = NotModifiedResponse
+
+func (response GetHostLatestResults304Response) VisitGetHostLatestResultsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostLatestResults400ApplicationProblemPlusJSONResponse struct {
@@ -13662,18 +15494,38 @@ type GetHostLogsResponseObject interface {
 	VisitGetHostLogsResponse(w http.ResponseWriter) error
 }
 
-type GetHostLogs200JSONResponse HostLogs
+type GetHostLogs200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostLogs200JSONResponse struct {
+	Body    HostLogs
+	Headers GetHostLogs200ResponseHeaders
+}
 
 func (response GetHostLogs200JSONResponse) VisitGetHostLogsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostLogs304Response = NotModifiedResponse
+
+func (response GetHostLogs304Response) VisitGetHostLogsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostLogs400ApplicationProblemPlusJSONResponse struct {
@@ -13836,18 +15688,38 @@ type GetHostSnmpMetricsResponseObject interface {
 	VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetHostSnmpMetrics200JSONResponse SnmpMetrics
+type GetHostSnmpMetrics200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostSnmpMetrics200JSONResponse struct {
+	Body    SnmpMetrics
+	Headers GetHostSnmpMetrics200ResponseHeaders
+}
 
 func (response GetHostSnmpMetrics200JSONResponse) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostSnmpMetrics304Response = NotModifiedResponse
+
+func (response GetHostSnmpMetrics304Response) VisitGetHostSnmpMetricsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostSnmpMetrics400ApplicationProblemPlusJSONResponse struct {
@@ -14010,18 +15882,38 @@ type GetHostUptimeResponseObject interface {
 	VisitGetHostUptimeResponse(w http.ResponseWriter) error
 }
 
-type GetHostUptime200JSONResponse Uptime
+type GetHostUptime200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetHostUptime200JSONResponse struct {
+	Body    Uptime
+	Headers GetHostUptime200ResponseHeaders
+}
 
 func (response GetHostUptime200JSONResponse) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetHostUptime304Response = NotModifiedResponse
+
+func (response GetHostUptime304Response) VisitGetHostUptimeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetHostUptime400ApplicationProblemPlusJSONResponse struct {
@@ -14183,18 +16075,42 @@ type ListIncidentsResponseObject interface {
 	VisitListIncidentsResponse(w http.ResponseWriter) error
 }
 
-type ListIncidents200JSONResponse IncidentList
+type ListIncidents200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListIncidents200JSONResponse struct {
+	Body    IncidentList
+	Headers ListIncidents200ResponseHeaders
+}
 
 func (response ListIncidents200JSONResponse) VisitListIncidentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListIncidents304Response = NotModifiedResponse
+
+func (response ListIncidents304Response) VisitListIncidentsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListIncidents400ApplicationProblemPlusJSONResponse struct {
@@ -14545,25 +16461,46 @@ func (response CreateIncident503ApplicationProblemPlusJSONResponse) VisitCreateI
 }
 
 type GetIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetIncidentParams
 }
 
 type GetIncidentResponseObject interface {
 	VisitGetIncidentResponse(w http.ResponseWriter) error
 }
 
-type GetIncident200JSONResponse Incident
+type GetIncident200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncident200JSONResponse struct {
+	Body    Incident
+	Headers GetIncident200ResponseHeaders
+}
 
 func (response GetIncident200JSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetIncident304Response = NotModifiedResponse
+
+func (response GetIncident304Response) VisitGetIncidentResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetIncident400ApplicationProblemPlusJSONResponse struct {
@@ -15131,25 +17068,46 @@ func (response AcknowledgeIncident503ApplicationProblemPlusJSONResponse) VisitAc
 }
 
 type GetIncidentAiCostRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetIncidentAiCostParams
 }
 
 type GetIncidentAiCostResponseObject interface {
 	VisitGetIncidentAiCostResponse(w http.ResponseWriter) error
 }
 
-type GetIncidentAiCost200JSONResponse AiCost
+type GetIncidentAiCost200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncidentAiCost200JSONResponse struct {
+	Body    AiCost
+	Headers GetIncidentAiCost200ResponseHeaders
+}
 
 func (response GetIncidentAiCost200JSONResponse) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetIncidentAiCost304Response = NotModifiedResponse
+
+func (response GetIncidentAiCost304Response) VisitGetIncidentAiCostResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetIncidentAiCost400ApplicationProblemPlusJSONResponse struct {
@@ -16401,18 +18359,42 @@ type ListMaintenanceWindowsResponseObject interface {
 	VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error
 }
 
-type ListMaintenanceWindows200JSONResponse MaintenanceWindowList
+type ListMaintenanceWindows200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListMaintenanceWindows200JSONResponse struct {
+	Body    MaintenanceWindowList
+	Headers ListMaintenanceWindows200ResponseHeaders
+}
 
 func (response ListMaintenanceWindows200JSONResponse) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListMaintenanceWindows304Response = NotModifiedResponse
+
+func (response ListMaintenanceWindows304Response) VisitListMaintenanceWindowsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListMaintenanceWindows400ApplicationProblemPlusJSONResponse struct {
@@ -16763,25 +18745,46 @@ func (response CreateMaintenanceWindow503ApplicationProblemPlusJSONResponse) Vis
 }
 
 type GetMaintenanceWindowRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetMaintenanceWindowParams
 }
 
 type GetMaintenanceWindowResponseObject interface {
 	VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error
 }
 
-type GetMaintenanceWindow200JSONResponse MaintenanceWindow
+type GetMaintenanceWindow200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetMaintenanceWindow200JSONResponse struct {
+	Body    MaintenanceWindow
+	Headers GetMaintenanceWindow200ResponseHeaders
+}
 
 func (response GetMaintenanceWindow200JSONResponse) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetMaintenanceWindow304Response = NotModifiedResponse
+
+func (response GetMaintenanceWindow304Response) VisitGetMaintenanceWindowResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetMaintenanceWindow400ApplicationProblemPlusJSONResponse struct {
@@ -16936,23 +18939,34 @@ func (response GetMaintenanceWindow503ApplicationProblemPlusJSONResponse) VisitG
 }
 
 type UpdateMaintenanceWindowRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateMaintenanceWindowJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateMaintenanceWindowParams
+	Body   *UpdateMaintenanceWindowJSONRequestBody
 }
 
 type UpdateMaintenanceWindowResponseObject interface {
 	VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error
 }
 
-type UpdateMaintenanceWindow200JSONResponse MaintenanceWindow
+type UpdateMaintenanceWindow200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateMaintenanceWindow200JSONResponse struct {
+	Body    MaintenanceWindow
+	Headers UpdateMaintenanceWindow200ResponseHeaders
+}
 
 func (response UpdateMaintenanceWindow200JSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17067,6 +19081,28 @@ func (response UpdateMaintenanceWindow409ApplicationProblemPlusJSONResponse) Vis
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMaintenanceWindow412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateMaintenanceWindow412ApplicationProblemPlusJSONResponse) VisitUpdateMaintenanceWindowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17809,18 +19845,38 @@ type GetCheckMetricsResponseObject interface {
 	VisitGetCheckMetricsResponse(w http.ResponseWriter) error
 }
 
-type GetCheckMetrics200JSONResponse CheckMetrics
+type GetCheckMetrics200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCheckMetrics200JSONResponse struct {
+	Body    CheckMetrics
+	Headers GetCheckMetrics200ResponseHeaders
+}
 
 func (response GetCheckMetrics200JSONResponse) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCheckMetrics304Response = NotModifiedResponse
+
+func (response GetCheckMetrics304Response) VisitGetCheckMetricsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCheckMetrics400ApplicationProblemPlusJSONResponse struct {
@@ -17975,24 +20031,45 @@ func (response GetCheckMetrics503ApplicationProblemPlusJSONResponse) VisitGetChe
 }
 
 type ListOncallSchedulesRequestObject struct {
+	Params ListOncallSchedulesParams
 }
 
 type ListOncallSchedulesResponseObject interface {
 	VisitListOncallSchedulesResponse(w http.ResponseWriter) error
 }
 
-type ListOncallSchedules200JSONResponse []OncallSchedule
+type ListOncallSchedules200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListOncallSchedules200JSONResponse struct {
+	Body    []OncallSchedule
+	Headers ListOncallSchedules200ResponseHeaders
+}
 
 func (response ListOncallSchedules200JSONResponse) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListOncallSchedules304Response = NotModifiedResponse
+
+func (response ListOncallSchedules304Response) VisitListOncallSchedulesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListOncallSchedules400ApplicationProblemPlusJSONResponse struct {
@@ -18343,7 +20420,8 @@ func (response CreateOncallSchedule503ApplicationProblemPlusJSONResponse) VisitC
 }
 
 type DeleteOncallScheduleRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteOncallScheduleParams
 }
 
 type DeleteOncallScheduleResponseObject interface {
@@ -18449,6 +20527,28 @@ func (response DeleteOncallSchedule404ApplicationProblemPlusJSONResponse) VisitD
 	return err
 }
 
+type DeleteOncallSchedule412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteOncallSchedule412ApplicationProblemPlusJSONResponse) VisitDeleteOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteOncallSchedule429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -18510,25 +20610,46 @@ func (response DeleteOncallSchedule503ApplicationProblemPlusJSONResponse) VisitD
 }
 
 type GetOncallScheduleRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetOncallScheduleParams
 }
 
 type GetOncallScheduleResponseObject interface {
 	VisitGetOncallScheduleResponse(w http.ResponseWriter) error
 }
 
-type GetOncallSchedule200JSONResponse OncallScheduleDetail
+type GetOncallSchedule200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetOncallSchedule200JSONResponse struct {
+	Body    OncallScheduleDetail
+	Headers GetOncallSchedule200ResponseHeaders
+}
 
 func (response GetOncallSchedule200JSONResponse) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetOncallSchedule304Response = NotModifiedResponse
+
+func (response GetOncallSchedule304Response) VisitGetOncallScheduleResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetOncallSchedule400ApplicationProblemPlusJSONResponse struct {
@@ -18683,8 +20804,9 @@ func (response GetOncallSchedule503ApplicationProblemPlusJSONResponse) VisitGetO
 }
 
 type UpdateOncallScheduleRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateOncallScheduleJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateOncallScheduleParams
+	Body   *UpdateOncallScheduleJSONRequestBody
 }
 
 type UpdateOncallScheduleResponseObject interface {
@@ -18812,6 +20934,28 @@ func (response UpdateOncallSchedule409ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateOncallSchedule412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateOncallSchedule412ApplicationProblemPlusJSONResponse) VisitUpdateOncallScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateOncallSchedule413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -18895,24 +21039,45 @@ func (response UpdateOncallSchedule503ApplicationProblemPlusJSONResponse) VisitU
 }
 
 type GetCurrentOncallRequestObject struct {
+	Params GetCurrentOncallParams
 }
 
 type GetCurrentOncallResponseObject interface {
 	VisitGetCurrentOncallResponse(w http.ResponseWriter) error
 }
 
-type GetCurrentOncall200JSONResponse []CurrentOncall
+type GetCurrentOncall200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCurrentOncall200JSONResponse struct {
+	Body    []CurrentOncall
+	Headers GetCurrentOncall200ResponseHeaders
+}
 
 func (response GetCurrentOncall200JSONResponse) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetCurrentOncall304Response = NotModifiedResponse
+
+func (response GetCurrentOncall304Response) VisitGetCurrentOncallResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetCurrentOncall400ApplicationProblemPlusJSONResponse struct {
@@ -19045,24 +21210,45 @@ func (response GetCurrentOncall503ApplicationProblemPlusJSONResponse) VisitGetCu
 }
 
 type ListSnmpDevicesRequestObject struct {
+	Params ListSnmpDevicesParams
 }
 
 type ListSnmpDevicesResponseObject interface {
 	VisitListSnmpDevicesResponse(w http.ResponseWriter) error
 }
 
-type ListSnmpDevices200JSONResponse []SnmpDevice
+type ListSnmpDevices200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListSnmpDevices200JSONResponse struct {
+	Body    []SnmpDevice
+	Headers ListSnmpDevices200ResponseHeaders
+}
 
 func (response ListSnmpDevices200JSONResponse) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListSnmpDevices304Response = NotModifiedResponse
+
+func (response ListSnmpDevices304Response) VisitListSnmpDevicesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListSnmpDevices400ApplicationProblemPlusJSONResponse struct {
@@ -19195,24 +21381,45 @@ func (response ListSnmpDevices503ApplicationProblemPlusJSONResponse) VisitListSn
 }
 
 type GetStatusRequestObject struct {
+	Params GetStatusParams
 }
 
 type GetStatusResponseObject interface {
 	VisitGetStatusResponse(w http.ResponseWriter) error
 }
 
-type GetStatus200JSONResponse StatusOverview
+type GetStatus200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetStatus200JSONResponse struct {
+	Body    StatusOverview
+	Headers GetStatus200ResponseHeaders
+}
 
 func (response GetStatus200JSONResponse) VisitGetStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetStatus304Response = NotModifiedResponse
+
+func (response GetStatus304Response) VisitGetStatusResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetStatus400ApplicationProblemPlusJSONResponse struct {
@@ -19352,18 +21559,42 @@ type ListStatusPagesResponseObject interface {
 	VisitListStatusPagesResponse(w http.ResponseWriter) error
 }
 
-type ListStatusPages200JSONResponse StatusPageList
+type ListStatusPages200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListStatusPages200JSONResponse struct {
+	Body    StatusPageList
+	Headers ListStatusPages200ResponseHeaders
+}
 
 func (response ListStatusPages200JSONResponse) VisitListStatusPagesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListStatusPages304Response = NotModifiedResponse
+
+func (response ListStatusPages304Response) VisitListStatusPagesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListStatusPages400ApplicationProblemPlusJSONResponse struct {
@@ -19714,7 +21945,8 @@ func (response CreateStatusPage503ApplicationProblemPlusJSONResponse) VisitCreat
 }
 
 type DeleteStatusPageRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params DeleteStatusPageParams
 }
 
 type DeleteStatusPageResponseObject interface {
@@ -19820,6 +22052,28 @@ func (response DeleteStatusPage404ApplicationProblemPlusJSONResponse) VisitDelet
 	return err
 }
 
+type DeleteStatusPage412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteStatusPage412ApplicationProblemPlusJSONResponse) VisitDeleteStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteStatusPage429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -19881,25 +22135,46 @@ func (response DeleteStatusPage503ApplicationProblemPlusJSONResponse) VisitDelet
 }
 
 type GetStatusPageRequestObject struct {
-	Id Id `json:"id"`
+	Id     Id `json:"id"`
+	Params GetStatusPageParams
 }
 
 type GetStatusPageResponseObject interface {
 	VisitGetStatusPageResponse(w http.ResponseWriter) error
 }
 
-type GetStatusPage200JSONResponse StatusPage
+type GetStatusPage200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetStatusPage200JSONResponse struct {
+	Body    StatusPage
+	Headers GetStatusPage200ResponseHeaders
+}
 
 func (response GetStatusPage200JSONResponse) VisitGetStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetStatusPage304Response = NotModifiedResponse
+
+func (response GetStatusPage304Response) VisitGetStatusPageResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetStatusPage400ApplicationProblemPlusJSONResponse struct {
@@ -20054,23 +22329,34 @@ func (response GetStatusPage503ApplicationProblemPlusJSONResponse) VisitGetStatu
 }
 
 type UpdateStatusPageRequestObject struct {
-	Id   Id `json:"id"`
-	Body *UpdateStatusPageJSONRequestBody
+	Id     Id `json:"id"`
+	Params UpdateStatusPageParams
+	Body   *UpdateStatusPageJSONRequestBody
 }
 
 type UpdateStatusPageResponseObject interface {
 	VisitUpdateStatusPageResponse(w http.ResponseWriter) error
 }
 
-type UpdateStatusPage200JSONResponse StatusPage
+type UpdateStatusPage200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateStatusPage200JSONResponse struct {
+	Body    StatusPage
+	Headers UpdateStatusPage200ResponseHeaders
+}
 
 func (response UpdateStatusPage200JSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -20189,6 +22475,28 @@ func (response UpdateStatusPage409ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateStatusPage412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateStatusPage412ApplicationProblemPlusJSONResponse) VisitUpdateStatusPageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateStatusPage413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -20279,18 +22587,42 @@ type ListStormsResponseObject interface {
 	VisitListStormsResponse(w http.ResponseWriter) error
 }
 
-type ListStorms200JSONResponse StormList
+type ListStorms200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListStorms200JSONResponse struct {
+	Body    StormList
+	Headers ListStorms200ResponseHeaders
+}
 
 func (response ListStorms200JSONResponse) VisitListStormsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListStorms304Response = NotModifiedResponse
+
+func (response ListStorms304Response) VisitListStormsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListStorms400ApplicationProblemPlusJSONResponse struct {
@@ -20423,24 +22755,45 @@ func (response ListStorms503ApplicationProblemPlusJSONResponse) VisitListStormsR
 }
 
 type ListWorkersRequestObject struct {
+	Params ListWorkersParams
 }
 
 type ListWorkersResponseObject interface {
 	VisitListWorkersResponse(w http.ResponseWriter) error
 }
 
-type ListWorkers200JSONResponse []Worker
+type ListWorkers200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkers200JSONResponse struct {
+	Body    []Worker
+	Headers ListWorkers200ResponseHeaders
+}
 
 func (response ListWorkers200JSONResponse) VisitListWorkersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListWorkers304Response = NotModifiedResponse
+
+func (response ListWorkers304Response) VisitListWorkersResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListWorkers400ApplicationProblemPlusJSONResponse struct {
@@ -20740,24 +23093,45 @@ func (response DeleteWorker503ApplicationProblemPlusJSONResponse) VisitDeleteWor
 }
 
 type ListWorkspacesRequestObject struct {
+	Params ListWorkspacesParams
 }
 
 type ListWorkspacesResponseObject interface {
 	VisitListWorkspacesResponse(w http.ResponseWriter) error
 }
 
-type ListWorkspaces200JSONResponse WorkspaceList
+type ListWorkspaces200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkspaces200JSONResponse struct {
+	Body    WorkspaceList
+	Headers ListWorkspaces200ResponseHeaders
+}
 
 func (response ListWorkspaces200JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ListWorkspaces304Response = NotModifiedResponse
+
+func (response ListWorkspaces304Response) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ListWorkspaces400ApplicationProblemPlusJSONResponse struct {
@@ -21199,10 +23573,11 @@ func (sh *strictHandler) CreateAlertPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 // DeleteAlertPolicy operation middleware
-func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteAlertPolicyParams) {
 	var request DeleteAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteAlertPolicy(ctx, request.(DeleteAlertPolicyRequestObject))
@@ -21225,10 +23600,11 @@ func (sh *strictHandler) DeleteAlertPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 // GetAlertPolicy operation middleware
-func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetAlertPolicyParams) {
 	var request GetAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAlertPolicy(ctx, request.(GetAlertPolicyRequestObject))
@@ -21251,10 +23627,11 @@ func (sh *strictHandler) GetAlertPolicy(w http.ResponseWriter, r *http.Request, 
 }
 
 // UpdateAlertPolicy operation middleware
-func (sh *strictHandler) UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateAlertPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateAlertPolicyParams) {
 	var request UpdateAlertPolicyRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateAlertPolicyJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -21310,10 +23687,11 @@ func (sh *strictHandler) ListAppSecurityFindings(w http.ResponseWriter, r *http.
 }
 
 // GetAppSecurityFinding operation middleware
-func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityFindingParams) {
 	var request GetAppSecurityFindingRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityFinding(ctx, request.(GetAppSecurityFindingRequestObject))
@@ -21336,10 +23714,11 @@ func (sh *strictHandler) GetAppSecurityFinding(w http.ResponseWriter, r *http.Re
 }
 
 // UpdateAppSecurityFinding operation middleware
-func (sh *strictHandler) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateAppSecurityFinding(w http.ResponseWriter, r *http.Request, id Id, params UpdateAppSecurityFindingParams) {
 	var request UpdateAppSecurityFindingRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateAppSecurityFindingJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -21428,10 +23807,11 @@ func (sh *strictHandler) UploadAppSecurityReport(w http.ResponseWriter, r *http.
 }
 
 // GetAppSecurityReport operation middleware
-func (sh *strictHandler) GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetAppSecurityReport(w http.ResponseWriter, r *http.Request, id Id, params GetAppSecurityReportParams) {
 	var request GetAppSecurityReportRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityReport(ctx, request.(GetAppSecurityReportRequestObject))
@@ -21513,10 +23893,11 @@ func (sh *strictHandler) CreateCheck(w http.ResponseWriter, r *http.Request, par
 }
 
 // DeleteCheck operation middleware
-func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id Id, params DeleteCheckParams) {
 	var request DeleteCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteCheck(ctx, request.(DeleteCheckRequestObject))
@@ -21539,10 +23920,11 @@ func (sh *strictHandler) DeleteCheck(w http.ResponseWriter, r *http.Request, id 
 }
 
 // GetCheck operation middleware
-func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id, params GetCheckParams) {
 	var request GetCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCheck(ctx, request.(GetCheckRequestObject))
@@ -21565,10 +23947,11 @@ func (sh *strictHandler) GetCheck(w http.ResponseWriter, r *http.Request, id Id)
 }
 
 // UpdateCheck operation middleware
-func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id Id, params UpdateCheckParams) {
 	var request UpdateCheckRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateCheckJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -21598,10 +23981,11 @@ func (sh *strictHandler) UpdateCheck(w http.ResponseWriter, r *http.Request, id 
 }
 
 // GetCheckLastResult operation middleware
-func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetCheckLastResult(w http.ResponseWriter, r *http.Request, id Id, params GetCheckLastResultParams) {
 	var request GetCheckLastResultRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCheckLastResult(ctx, request.(GetCheckLastResultRequestObject))
@@ -21678,8 +24062,10 @@ func (sh *strictHandler) RunCheck(w http.ResponseWriter, r *http.Request, id Id,
 }
 
 // GetDashboard operation middleware
-func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request, params GetDashboardParams) {
 	var request GetDashboardRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetDashboard(ctx, request.(GetDashboardRequestObject))
@@ -21702,8 +24088,10 @@ func (sh *strictHandler) GetDashboard(w http.ResponseWriter, r *http.Request) {
 }
 
 // GetAppSecurityDashboard operation middleware
-func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams) {
 	var request GetAppSecurityDashboardRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetAppSecurityDashboard(ctx, request.(GetAppSecurityDashboardRequestObject))
@@ -21845,10 +24233,11 @@ func (sh *strictHandler) AiTagHosts(w http.ResponseWriter, r *http.Request, para
 }
 
 // DeleteHost operation middleware
-func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id Id, params DeleteHostParams) {
 	var request DeleteHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteHost(ctx, request.(DeleteHostRequestObject))
@@ -21871,10 +24260,11 @@ func (sh *strictHandler) DeleteHost(w http.ResponseWriter, r *http.Request, id I
 }
 
 // GetHost operation middleware
-func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id, params GetHostParams) {
 	var request GetHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetHost(ctx, request.(GetHostRequestObject))
@@ -21897,10 +24287,11 @@ func (sh *strictHandler) GetHost(w http.ResponseWriter, r *http.Request, id Id) 
 }
 
 // UpdateHost operation middleware
-func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateHost(w http.ResponseWriter, r *http.Request, id Id, params UpdateHostParams) {
 	var request UpdateHostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateHostJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -21957,10 +24348,11 @@ func (sh *strictHandler) AiTagHost(w http.ResponseWriter, r *http.Request, id Id
 }
 
 // GetHostLatestResults operation middleware
-func (sh *strictHandler) GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetHostLatestResults(w http.ResponseWriter, r *http.Request, id Id, params GetHostLatestResultsParams) {
 	var request GetHostLatestResultsRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetHostLatestResults(ctx, request.(GetHostLatestResultsRequestObject))
@@ -22123,10 +24515,11 @@ func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request, 
 }
 
 // GetIncident operation middleware
-func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams) {
 	var request GetIncidentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetIncident(ctx, request.(GetIncidentRequestObject))
@@ -22202,10 +24595,11 @@ func (sh *strictHandler) AcknowledgeIncident(w http.ResponseWriter, r *http.Requ
 }
 
 // GetIncidentAiCost operation middleware
-func (sh *strictHandler) GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetIncidentAiCost(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentAiCostParams) {
 	var request GetIncidentAiCostRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetIncidentAiCost(ctx, request.(GetIncidentAiCostRequestObject))
@@ -22434,10 +24828,11 @@ func (sh *strictHandler) CreateMaintenanceWindow(w http.ResponseWriter, r *http.
 }
 
 // GetMaintenanceWindow operation middleware
-func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params GetMaintenanceWindowParams) {
 	var request GetMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMaintenanceWindow(ctx, request.(GetMaintenanceWindowRequestObject))
@@ -22460,10 +24855,11 @@ func (sh *strictHandler) GetMaintenanceWindow(w http.ResponseWriter, r *http.Req
 }
 
 // UpdateMaintenanceWindow operation middleware
-func (sh *strictHandler) UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateMaintenanceWindow(w http.ResponseWriter, r *http.Request, id Id, params UpdateMaintenanceWindowParams) {
 	var request UpdateMaintenanceWindowRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateMaintenanceWindowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -22600,8 +24996,10 @@ func (sh *strictHandler) GetCheckMetrics(w http.ResponseWriter, r *http.Request,
 }
 
 // ListOncallSchedules operation middleware
-func (sh *strictHandler) ListOncallSchedules(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListOncallSchedules(w http.ResponseWriter, r *http.Request, params ListOncallSchedulesParams) {
 	var request ListOncallSchedulesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListOncallSchedules(ctx, request.(ListOncallSchedulesRequestObject))
@@ -22657,10 +25055,11 @@ func (sh *strictHandler) CreateOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // DeleteOncallSchedule operation middleware
-func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params DeleteOncallScheduleParams) {
 	var request DeleteOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteOncallSchedule(ctx, request.(DeleteOncallScheduleRequestObject))
@@ -22683,10 +25082,11 @@ func (sh *strictHandler) DeleteOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // GetOncallSchedule operation middleware
-func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params GetOncallScheduleParams) {
 	var request GetOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetOncallSchedule(ctx, request.(GetOncallScheduleRequestObject))
@@ -22709,10 +25109,11 @@ func (sh *strictHandler) GetOncallSchedule(w http.ResponseWriter, r *http.Reques
 }
 
 // UpdateOncallSchedule operation middleware
-func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Request, id Id, params UpdateOncallScheduleParams) {
 	var request UpdateOncallScheduleRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateOncallScheduleJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -22742,8 +25143,10 @@ func (sh *strictHandler) UpdateOncallSchedule(w http.ResponseWriter, r *http.Req
 }
 
 // GetCurrentOncall operation middleware
-func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request, params GetCurrentOncallParams) {
 	var request GetCurrentOncallRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetCurrentOncall(ctx, request.(GetCurrentOncallRequestObject))
@@ -22766,8 +25169,10 @@ func (sh *strictHandler) GetCurrentOncall(w http.ResponseWriter, r *http.Request
 }
 
 // ListSnmpDevices operation middleware
-func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request, params ListSnmpDevicesParams) {
 	var request ListSnmpDevicesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListSnmpDevices(ctx, request.(ListSnmpDevicesRequestObject))
@@ -22790,8 +25195,10 @@ func (sh *strictHandler) ListSnmpDevices(w http.ResponseWriter, r *http.Request)
 }
 
 // GetStatus operation middleware
-func (sh *strictHandler) GetStatus(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) GetStatus(w http.ResponseWriter, r *http.Request, params GetStatusParams) {
 	var request GetStatusRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetStatus(ctx, request.(GetStatusRequestObject))
@@ -22873,10 +25280,11 @@ func (sh *strictHandler) CreateStatusPage(w http.ResponseWriter, r *http.Request
 }
 
 // DeleteStatusPage operation middleware
-func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request, id Id, params DeleteStatusPageParams) {
 	var request DeleteStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteStatusPage(ctx, request.(DeleteStatusPageRequestObject))
@@ -22899,10 +25307,11 @@ func (sh *strictHandler) DeleteStatusPage(w http.ResponseWriter, r *http.Request
 }
 
 // GetStatusPage operation middleware
-func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, id Id, params GetStatusPageParams) {
 	var request GetStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetStatusPage(ctx, request.(GetStatusPageRequestObject))
@@ -22925,10 +25334,11 @@ func (sh *strictHandler) GetStatusPage(w http.ResponseWriter, r *http.Request, i
 }
 
 // UpdateStatusPage operation middleware
-func (sh *strictHandler) UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id) {
+func (sh *strictHandler) UpdateStatusPage(w http.ResponseWriter, r *http.Request, id Id, params UpdateStatusPageParams) {
 	var request UpdateStatusPageRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body UpdateStatusPageJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -22984,8 +25394,10 @@ func (sh *strictHandler) ListStorms(w http.ResponseWriter, r *http.Request, para
 }
 
 // ListWorkers operation middleware
-func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams) {
 	var request ListWorkersRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListWorkers(ctx, request.(ListWorkersRequestObject))
@@ -23034,8 +25446,10 @@ func (sh *strictHandler) DeleteWorker(w http.ResponseWriter, r *http.Request, id
 }
 
 // ListWorkspaces operation middleware
-func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, params ListWorkspacesParams) {
 	var request ListWorkspacesRequestObject
+
+	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListWorkspaces(ctx, request.(ListWorkspacesRequestObject))
@@ -23062,579 +25476,594 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request) 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3tchs5siAM3wqWZzZMzRRpkvqwLUXHjFqS2zptfYwkt2fX9KjAKpBEqwhUF0DJnF5vzK+NeP/un/cK",
-	"nrmR507mSp5AAqhCFVFkUZa7e3bnTBy3WIUCEolEIjORHz+3Ij5LOSNMitb+z60pwTHJ4M8rLMlbOqNS",
-	"/YiJiDKaSspZa791enLzGuXvUTvO8Fh2KJHjzlTKFKe0k2FJEvW2Y7rc2kdySlDKExotngnE8IwEKMxC",
-	"lJGf5kRIgRIylgizGIUyRIJEnMUCzZmkCXz605xLjKhA43mSIDzBlAWIdCddFA5bkt8RNmwdZN/sDA7k",
-	"N9thFwFwAuGMoJRkSJDsnmQozXhEhOiic57NcIIwEw8kEyjCWbZAVCLJeQBQqDF5EpMMhflcO/BvGLiP",
-	"rsgMU0bZJNTAu28EkSFqm7lsoTElSSwC9DCl0RQG+I6j6+PvUUZwLLqtoCWiKZlhhfIZ/vSWsImctvYH",
-	"u3tBK8VSkkyh/6/D1gfc+Vvn4x9gwh96nVcf/3AgzR+/awUtuUhJa78lZEbZpPX5c1Cs5iUswLo17ehm",
-	"/jX7KXTWoz2aZ0Ju6ak/6DcPlMX8AVFmV3F5nX76pt/rHTx8sxuidggPw31YpsPLUwS/D1CI4zgjQpg3",
-	"UUIJk8g8RA9UTvlcIpw3H2OakLiD53Ia7iP9C6lfhEkaYTVR4elp61F4/8ni/WE13onMFodjSbJllF8b",
-	"EpccPWAq0YiMeUZQpj6hbFIBizI6m89a+718GMokmZCs9VkNlOIMz4g0m/cwTa9JdJnxH0kkz/GMLI9+",
-	"qLaCem0WFrXHPEPzNOFYLRgsvG4Af2ck5ZmCMeFsomAGtJFPeJYmCpiMTKiQ2aJrHnUjPnsupjx9jlPa",
-	"ClpUjfnTnGSLVtBiAFHL9F+L/l4vUPO2v/s+BB/NM8E9yL1I8U9zgiJ4jcYZnyGM0ozcUz4XKMUT8kyg",
-	"kJFP8la3Cbs1UOrXdUDu9gc+sF5nfOZZcYkzifgYMCrpjKAMswlB7avXR2h7e/tVBamD3mCv09vrDLZv",
-	"+v39Xm+/1/vvNVCqGZZgHCv+Jlv7rRhL0lGDtQIX8L0dH9yn8TLUN7D8gs+zSCHt3bvT4xxXKZbTAgga",
-	"t4KW4uc0I3FrX2Zz4gVpPoeWDjTbe35oyCzlkrBo8T1Z+Gj4jiwsPvWufiZQNOVcUDZBbQzABkjgxRaS",
-	"UyzRDN8RgTBsMkpidHlxfYMEHpMuek/llLIhG+ygKZ9nZg8ItTXUKIrfFE9mRE55HCA1f+B9Ix4v1CZJ",
-	"8EJAszHNhFR4SzkTZMjaeQf6RERhPjt1UqgPSbyPFM7CLUSZkATHam44kmoy8oFG5MADEx6ymI7HJFM8",
-	"DcDgmYVLn207g8GBOnMSUoIMjl11oApJkwRlc6ZOsQDt9F5Bz0MWAvvqAP8Ku+h7stDnqYh4SmLFuIDd",
-	"8+xOpDgiXfTaMF0pySyVArV3P33agk8Yl+iOpDJAgiuQgcupMYU+yrtDViL93XEv2iED3HkZ90ednWib",
-	"dF6N93Dnxehl9Crukf54gC0RaoQWZOiQTUfRTS17313PX2pEoDP8SbFjxOazEcnUMlFJZsDLMyLnGavj",
-	"JiAUlSCKyRjPE9na7yt+l+8RyuT2QG8Szfh3e4Yf6p/9pXMgaH3qTHineAoTuOHL0J+weBUXCpCBCTH+",
-	"sIIlDVazJMm/mCF9VuxE7yA4177F8ZWmW/Ur4kztHvUnTtPEnPHP04yPEjL7w49CTfbnAniFBolp0tpv",
-	"9bUspqifsnucAD8iWcbV+fnh5xa8be3rqQStGRECT8yZlZJMLtAQ3g1bqosZFQIA/hi0hMRyLlr7O2q1",
-	"JJWAtVM9ht10haig5GWx//y5INF8xllX/Rdj0eX3UzsP8Ry+hbm1PrsY/V1Gxq391n88L4T45/qteH6p",
-	"P9Y4rIh6ZWAOUKgnHoIcIBDB0RTx8ZiwWDEeQIUigjrlwAeGafu8aOgKoZ1CCm30sWkOcznibJzQ6EsJ",
-	"AKMpFxJmHKMHMuqkGY87vT7CiRLGF4h8okKKlrugr4oFzaHYbCUj+9lTrqMCkCCZYSaoehUgjOK5RgeB",
-	"EwTNGVXSECxloM6HNhx8cH6EFXYZbnlOCXN4YQnnTvXMONBCK8LqoEClU8OqAL8dAnrNsxGNY8K+kILk",
-	"lAqkmAF8ghghsT75cTyjDGU8IQdowecZ/Klwdk/JA/DpgqS2C5Iq4NqMpsb5d09BVErYi3CSkOyZyAFX",
-	"Uv+DVojtfJX0/KljZb2OahkCZcm8AxRzIuDg11qDlRcMTal9l0sOvxnqKIucV2QuSPyFhFLZX+gBi5zL",
-	"qO6RUrwwKoQ4u+n0JlUK1PP7wXPFr4QR+RiXU5KBtLflP7iWZaDiDGsyePksGwwKOn3HjA0FjxLyyBNt",
-	"7vbxZHS7xMmWUB0A/ihDhZCv51/icxa9JSGfa3T/hiiVSZIxnJyoxf9CEqWmLwSUdAC2HeJuVkRj9DAl",
-	"zNgBlFwAYqx5fUsVze2MX+F+NCAvRtvxLt6LXpLeuI8HI4fj7ZalIjOqsc3B4BtSkoX8SYjokKE5I59S",
-	"EinuZKACSThACZ9MFMuyWlyBmANrLFHdKr5YICVEbZwIjihD4V86RnTtnB4rDS8mTNIxJQJRuYzbLroy",
-	"diA0wwsk5lFESNxV0zzn8jWfsy9lS1r+4RKNoTP3VNop1ujcabDJujAuO/q7p1iYc64wMM3NEAqhcP7+",
-	"Bk+QS7xIOI5vOH+Lswn5YimDaKWeCgS6o9a7+72dl7sv9tBoIUlJSO07EoWhN/295BwlANBmCyk57+jv",
-	"nopNZy5YalqqdyU4YIb66Ix++9tZy2uS3dOIvGP4HtMEDqsvX84YSzzCAiSrudOzyyWdVTQwVJpudtoW",
-	"Xz4Jm0QxSQmL1TmL2u6UAoQZOjxVzPCexiTbqszxEYpC0WTtCha29s/a8sHPMFuYXSC+cOUypUzBDkTk",
-	"k+LFJC7PBvBAErxQzMkF25WjHBXyhnM0w2yRX4BtuKoKoI5hCU+yrFf5DMEQOSX6ZiVwrKv57QvPEJWi",
-	"7pLlQTXl9xopNDNoay9fw21plcFigtyrD4XMCJ5pSyNPCTNH4W9fuwy+hFrfMYVFntG/fbHCYcxRsEjG",
-	"RjAiOFPLoRa0dNT3XcHegWBjDlN8+hS0eLZ6Cr+V9X7//n3nsCB+zzXbtxrqaKpUYjYh5Vu9JXvn5xx5",
-	"+h6PHnFt6zR2R6rtoDiS9J44PYw4TwgGE8BoHk+IvJ2LuGx15fPSyaEt1+oDpa0Lp6/8XjFoKSYf32JZ",
-	"a7+tTCBoURaBZAsawfKVj6d9Ope3sKg1MPC5XNfEHjcelAYtkSpwmqNDSJzJjWb92b30+lBCgTt8aWkC",
-	"u4alAT/mffMRXI1+DlqH9IzH5EStxDIhbIpuu/F/bhE2nyloYYmdgU3boPWpo5p07nEGZmHV1gHlGjrS",
-	"UH38HLQklzhpjOWVGCu6yuGtx8s1EYJqVvgVt8imaNZmMu4nSJday8ziCDPOaISTXIAyV/NhlOB5TEI0",
-	"IhGfEYFCzOQ04ymNQrig8S30U1JxDnOFiJ1hcopesViqNSxOHIOpGieXzqKNcSJIUFnH8lpV7tNTc0cR",
-	"4dReaAlNEEoIe3eNYp4kOBNddKxvtPbRbk9faEXJXNB7cmbv0/Rl9TIt5Pdvg9L1W89DJT/OhdLo9Um9",
-	"7MywzpuhTDblmb6fcoTFnbHXgdOVnpCwVlXgj8aXA0iietO5kg5XHdOH9NK2rBKJQxblyftp4LKW8h2d",
-	"4QDl1E6F0idwQrFQy+sQ/QEKEx7hJDR2d8YRI/KBZ3ewuoa3QRNFmPa7VtDSfbcA2QzTxpzPwv7W9Fk8",
-	"OXR6L54e2XGKRxcpYYenwC4P6Q2efDtP7pzrzA02hd5pt5wlHq+IC5YskMQT5FiMQypu9UchuBg4GwIG",
-	"cHiIwycfSSGelc9nK+Cqu8qsIy42Ycda7fDLAhkMoQ9HSWZiPew3eHIqlRiaj4SzDIN8J/Fk4h+oshFM",
-	"wxy0Ao6PdfiAMZePLXor8WQt1DeqjZLdOBsrNh0RP+py7tVfw7uItSIvsQlFRY8XL/idvZ9ovNMMbrSE",
-	"cXHXCqrPtMX7Y3UNLKCrpYaEZPJoihkjWuhdueuqTJhkBGE0wzKagpnWnJFwIUqYDBBnSoUWUvsZ6mGQ",
-	"AgK1QzLDNAkDFD6Q0ZTzuzAYslAkOLpTDzlTcni4dQAsbyRAhc4QmaVyobsUhAGnkzC2VMB00ck9ydRu",
-	"zyYEwIimJLoj8ZCBRblw3wQQ8b3S7N9dvRVoNhcSjYgaiSdzSZDS89piC96qeXQUOEjRWzxPSP7BkJVc",
-	"fp4J7bhTJmKYqcftpKOeWxsCAa290R49Ud+ZRVOLOMOfTvV34DNT3bUalT7GWJ4UorE4QA9TTu5JphDE",
-	"GVxdqj8JwErixjBewKBeIAceGGHdPRKNeqzois8om3QMpcCiNIYE+mgMiBnCI3LoF0KbglxSv7y4viEx",
-	"wgL95/XFeYAEnTBi7ocwEiTKiNkSsjHQZrSGYH+u3dmc6e286d4+TBI0ofeEoSjvQtM87HZ3V+YN9Csi",
-	"kKKfBWzL7tJegA15q6AVftdKi9lnZvMCIY6Bk2iRVhDgIM0J4Eh1c6PwU0LjXgWLQUu7hZjXSiwo2P16",
-	"YOH+CDZNAWgJxM3cPSu72kOpANkmh6NQ60LlYu1UbMOV01m55exIpWnsNkB4LSUXNqkqPRVn10q5pnTQ",
-	"aVHB2RrrPy2aw8c8ifkDuxUk8stdUUbwGoUzIzi+AJFVK1tLFFBaJI8oQhgelQU/R1j1iyhrx2TGO37p",
-	"xTyNv3BCVY06tr6RxUwqmC2tUlCs9cfVVHIEuN9Qh/htEJI/JEKb+rESdnKdEsVzhVYneAb8oPODKfc2",
-	"go8W2q0YKdVsPpnq22ItCjm6z3YPrAH1Trd7vZ2XNXr/CrfbJUpeMgSsIu0ySnJYQW3zqmmWhDf1bXaJ",
-	"E/pYQ2ZvqfDqbnN9TbHME5zwinWkck4+SRPLoRRPNZ41cTbS4hyW+dkjLbhT1QA7g6yZ9jtgBP+Su+u3",
-	"Rdi/NOVCENQRlmTCs4XPpoYluqPaF35MwZK4jzC6nyeMZODdluLoDk9IoJQ+KkDZnsyNw2f7mEd3JBvT",
-	"hATo+/mIZIxIIgJ0Q7IMK8z/8+//2IIbcfIp5QI8ipRoDHeeGD0QfMeIEBAnp71aIh4T1L4+vDp9veXa",
-	"sSxENFEyhkJPGRal8kLXcIDEpKmqXULQD5VBym/PlocsN7i2AJQfHwE4+Wq81mj2cBFnmVYSfXlRGwgN",
-	"4Mh8K4h2+G12izWmn/KTf8kGwBAE60Xq9IGGqK3/Y2hIyZDJYqt0sDQY7Z5k9iZjWVjV3timSR77qA7B",
-	"Em0EyKr9GTHCrPd2oPHlnJA4ScrALbVK8Mb4TXhhJPfYWLTKKSLMjGUDtozaafsJrZkS477rV4U7mVE8",
-	"gQgkK9kjBTLSViKw0kz8fZrt7+92mU2gtrsYlAj/1YwNe/T2Wg7KXPV9U5uc9io0rZcHBFSY6E5w8J/i",
-	"GFFZot7arucJ8XZ89MOJWjG1goxkKNPGFv9FlaOkrd/4rqJVGBsbfKfb5l/d6lVfsccFnxGw5gGpEL3Z",
-	"DMmMFmiKWdx8h4v56DaqPYhg3bmQ84wgnBGM2mHhYHVboakwQGHEmcSUkeyWzvCE3E4XE0oYUa/MUXOr",
-	"zwNoTdk4w0Jm80iNcFs9PMItxDPtB63ODu3uc/T+BLXDo/cnnZevam4YjduIhyFIzhP/LA1B7KNQZvR+",
-	"UUQMwJmHsjl7JpD6HLUnXJAoQNdkNslIqo5SLxTzLKlhIjoWD8doxhVeR4pharpuoKY5eyxw4pRhZkFx",
-	"WFksOGSc02Xp5HG5ZL2sYk7HNXJ2Ba1c4sSJQ8yN0/Y0cmbsiOb2bXMJu3R+e+5KHins1wjnOXxrsfUo",
-	"8dx/WryfLg6sle+OkFTH80TzDCIj1DeBMchHCcGZMPS0Xgh+DKuqIGbVnYYb7b9MOKPFrctk/VjyqW/V",
-	"iHrCChFH+/LpXh0KK4BqeDrBtjBH1CZ+RrVmG54SdutS95qbO9cqU/62HtVXAK/n8i6TdIwjWaNrPGBh",
-	"OKDxrwTujTICoTcRKSJNFEIElTxbeJneE63oTZ7X4ZnYYGUbWPo8Im6xIBX7BhWSskgWAFDmZJyo416f",
-	"fLaSMolahxAlp8OZAjYgI+owjhLOJiRDU1zHIs3MistMOLQUh8cZHW+kZGmKeQ093phelt9c636b7x5G",
-	"Hpax8NoiwM3hEdMYjGNTfE9MphH/rH9x6VRtOt9ivi7rVO7iTbHNGuCdwlr5Q+c60TJHwjWpAMljCGnV",
-	"qR8oOCYnAv3IKSOxEvoiPpvhGqletV2pJunUKiS+HdWIgODqZcPy+R3ocViCZEhiv+hS6vV2LpRE2ATv",
-	"G4g8pqdC9il2v7OtNSk6y2n3aJlZrWOpTyP5aCqp2dWPtkmaXjcUmMxR0dQmaQepR9R17aWW2fcF80bA",
-	"afbR0dXpzenR4dsAvTn97k2Azk6OT9+dBejtxfsAvTv//vzi/TlqUzbmW129K/TxpNQ2uB2L5qq/Tn5N",
-	"JiIlUrf/+f/7f9ArFGVU0ggnAVK/X6ApnUz13ztoRmI6nwWIJIKghD9smT9BByf3JEFt8A0xHz3gjEHE",
-	"m/kMVPaEP6i/GEEaQscuZoduBS3VAQS5qi+VuM0fIC3FmG/Epy12j4qeyy/e6HHKD8/sqOXHbwGG8rNT",
-	"gKhYzVwwLK9lqLZRaLKfYZRgSTLL/ZbOtdJZBs6BIWy+UIdXWE0WRxFJpT4WMiruUDvUj1RLF61qbGcD",
-	"20abIVJ77+ie3EevTa/us8N8hBwxNxlh8SWnTNYZxDTneWZ0ciIQ1jo60QZdNeN3N0coxiZGyTV0KK1T",
-	"W4X4WOe7sOckZxDpq1NxUbm1fKGfo2PZidG8WaN6WXWlJDnV2gXXHYz+MWAJV8tH9R/efnWN4cD+RYmT",
-	"yY0tIOZHK2Ae0bPCMw3aStRazzeBhR1jMR1xnHk86SeEkWxjudaQjVgpLgl9kGckIvSexPZ8UlIGF6QI",
-	"KZ5xMDXdExP4VOAOLAmNvRHK+qBHVXfMUbTOLcU1SIkvsUhlionNyK0CNOMzKuCp8da9tYfLrRlP8Sw5",
-	"JUz71CAdiC/mo461uZjkJAYxSpwt4WVZLqu6dPL0tl4bUTPv9+pXItCv1FIymSyQIPAyM6kDqHaAKpSn",
-	"pzGtQESE+K1uyxJ8+Xn2WOhelwCD7g4KHr8JUOoEud3u+fREpuibMu2maU8JG7CoT4rtnnooAsgBKuSj",
-	"tqBziK0TAEvsx+ErFYJ1p+WlC89iLO13H5MEnzGft5H1XtvI6UwbmBt9cqSbPpEH0crb5jGmyTwjt3Ka",
-	"ETHlie/igjPFkSS9JxDcCurEnBkODqwAs9znxH+EbuIw/UinJch6cY+TencsbVebsy/CprZZN7JdwloW",
-	"tyy15jlQv74UrpSyya3X8v+G4EyOCJbal1Jfxep8vuova1vSmRH1ohqy06Ze9ZG5fdRurO+u3mqX5x/5",
-	"CJyD1Vn43cmNOsMuL65vQiUuhm9ODo/DAxQ+h3go9e65oh798vnP5BO1ePwcDhlO4SiNt7roFFwoGTgg",
-	"iyl/YNqucaA7R8/1LJ7/TOPPz9WsOzpXrs40GUHukGrmRBuwi1Pa9QbtUjZ5Ph3dbv806Lx4OLl/28vu",
-	"dti7/uK/jfYmf75/+WkgL/92thsdvoq/H/9nb3olTkp3gRmtmrx3XjZYs6b3fO4Nn6IHPpf1VP51fPSK",
-	"QAJjF3a4YM7bKpuwDKyP15Sc/lwjijOJWs58lDNUzBYXY0j1tDK0mrJJzlnXIJzN0oZN30jZtOlN1LTl",
-	"MRNN+0yatvwuS6Om0581ntMlF3KSkaZA5LzItv+4ZIBfpKQjUhLRMY2QIFKqQ956P6heTILCIsMEkOIz",
-	"gcKCJkMECQKIGLJ2mEIi8n/+r/+NChIIUCjYLNWPi+UOUKh4hX5cLG2AQhmZp/kqBkMWxkzop/mKqaaJ",
-	"eZgvToDCSZZG+mmxEAqImR2tQLrqODV4NXCXsKyAtHg0kJbRutVFkLMOfihmekdSibQdBC5cCJP7jvc+",
-	"JEgbMgmJgHXODp3rlEqBnOXRaRWFSeCkQwMwJL0zH4RbubONcdxXgkJ3yN5nVJIOHDfmFh5E1ZmO31R9",
-	"/N78X6jOozzB6QFE+CiJw2kw0vEgCLMh04zCuZkUkme5W1nlHMjNptuaobX2W/1eV/2vP9CZs4Gv5J7D",
-	"1RQvjDzoaXXLtCZIYlRagu5xRjGT+nwFNZZKl3j5GDTDMZ2EBzADm8vBrFaeg1VrxAY7+mV3OO/1tiO9",
-	"XOpPEnbRoV5Du1OQWkV3EQWc1TRzF1LoldToial6PqPMhtnOcJoah7SYiVU8ykFX0FIUvpL5lFrnFLye",
-	"VZS/kzJdyYtLrfU8VpwH5dZmm61ldqWv1BZeyUnLrdksXXnslFrLKF11mpTbJmLVKeG0/Zzb7xbnJqF7",
-	"cZpDsBhpep6Wem1wqG7QvrqaTY7XDZpX6LfJQbtB8yrBNzpyN2jvI8Xmh6/70ccy3/sWC7JhnJi2PZMk",
-	"NlFfBZ9EUwylPbDU4YSKRy5ScqDty86olm0ihrOMP+QcL1wVPPZI9ds/My0JN5FF1JlEXF6veXpxHnhN",
-	"L/XBDBQyfsZWO7OZ4bM5c6IyQkiC74l1CFr56ZvHqz29Uu8AMghL2c8Hq0JF+g3Ss+fAD7zO9Y7lYJnq",
-	"IN6uEDbSjI90TOCmcXZV44E/BGdE5AMhTAs1Dkr2emWc7K1MWv9yb6eMlt5qvKjePIhh3hIm73RWa6bD",
-	"gCq1CEo6cQqBQ0WWb096jDWpOZ5Afa0JdVIYhhyfSphxMd2vYLq/EtPbm5Bfv+cvFuAPp1/Wgmv11JoL",
-	"fNjtjW/OtS3SYwd/+lCjmmt4A3DtNM+IzGgk6uylDY1/K6YzNvVjmt1CTTLM5gm29GnvcTP80Apa/RlV",
-	"nHNX/6c/Vf80vct1J/tdMcgVdFzzsn8GA9W83V35tv+Gz7MVr4/xAu6IN03yobuqscQHLckfmSQpX+7A",
-	"FuCBohfuegSOb0d9RhCYcG12lE2ICvwpbmdi8sXJPBIMmbRvK9Hc9WlZZsWuqLv9adBLJfMv2D/YfEYy",
-	"GiEzAmqnOLojEiVciABlUgZwWYMkR+RTSrNFgCoe4wWqdT45L3ayOfMev9dEFrq+Xkak83DpwlIMcdaJ",
-	"yUypwUqUaRI78SizOhBlY7agDsNHeoQ5hG16zy+THLLIkemSXT15z9mf52TuS2O3EYX/lHeyfMVTrOBm",
-	"8zV9Bu7ETV+186nz3emhi+8D1EfvD6/OT8+/C9DA8cDatg5XjsNNL+gHg2D7o/fMXuLJxrPm+1Zg/nyv",
-	"vaby347vkn7wjt0x/sBaufZzYxQKe1Ck+nNQ143VQavjARhFtLptjB7GBuAYEFz7xgbHigLiUjfJf19r",
-	"CPLfbzQo+e+bqPTzGIAr3ialn99pcIvOZ+XOLosJFAMWM7HIahhfMKPMfdpfUuUKnSxJGlgcSpejS5bj",
-	"K3v/A0LvlCfWAnqAqHTyllSscXUWZFuSMsJMqWMmJA4dsjz76qamOlh4U7iIxJ3RojPFLE5Ilitum1/V",
-	"fpnutaRUVPWgL9ZiatWWX17X+DI9YVkxWOaAOijmIk+1VKZ2zm7ti2bkrjs6I1oK+Bi02DwxCddL93YF",
-	"BDaLU+PcZLZ9fcYPJmlSEw7oBgLJecZQm2fgMZLRmGwhwmKRhw6BqGDzdOm9JBCeEtw4YrAa++NMtTqR",
-	"IMe176DKHd6u57MZzhZ1utnt8m6seDSIW3As8TewthNxax0PfYn5Ikgnapuudr7SrXOjTPPkR6fmi7Ue",
-	"N+6kgioalqbkgd+L77KhdUNuXxglPwc/154fDS9Tl1RbeLwM9MfAe/cTM5OPqmvntcao6DWXHp9fIygL",
-	"iNqlW6SYiS0lrWMo6ZHck+zAccwQcKFkBE0wEpq0dh4LaUblbVlTKUPwZxgdyhy2Z2IL4RG/J04SmWzO",
-	"1LFmJbSSxWW3VJGxSKq4MpGiKR9za6biSYOHo6k+onGaEpxVnFIEiVTDEiAfWq+2u/2XO91Bf6+7vaNW",
-	"Md8Ma/O8FgmptgfLum8ObwaZI5agvTLXkzo5hQMnzGCK78kBeONpT00Hk6itiz6f/+X44uzw9Dy0Rl+w",
-	"uuqbbSSkUtvmLJ2PEiqm4BMTVlGoL7gX2oNHcnR+cXJ1dXHl2srMo9B1YzfPWkHLgqAk4pOrH14fnr5t",
-	"Ba2rk9fvrk+OFTILS6HTdFmQze1nTt8e8faYiSuFraJR/qTo3T5yALKPcsD03ZXkkTeeKcNMQIicg4d5",
-	"nJZwMI+tKF+apXm8YoK6hX9ylwamd8eXGmr74OboEoCGHX/rN9qe67AFu+/LdlpbPJpnk6qJdnut2JSR",
-	"iGdxfltSJWP1UqfilFzzJBdxhyW0HbaC1uHhofrP0fnh2UkraJ39RRHSdSto3fzlRhHShXp7ffVDK2hd",
-	"3qhFPjo8LGP5cA2OD+vJB6A9NDShf2hw8t8WrvwBAJj/AkjzXxrk/KeGvfgJk8h/6tkUA6lpaZsbMGov",
-	"i4A3SiVQp+q+osoDVM1QrV6ZvIE61I0hCMbY3S4TgXFT2N3e391uksf6AWfsKY4Ao69XbO6bngDLhgW7",
-	"FT4WpTaMVl2VHkp5Tpd9MpjJSppXYdHp0XRsopqISTFrE8+W0YqFzIiSx/7klGh35VGdtbWC8B0Pwl8r",
-	"RS8vO1c+j039waWLPy6Vzqjjm8fGh98WI4U4VVu/Ps94r1VLRSFhgEIoIRNWihE7bXwSf17x0BuNTQV6",
-	"yDibWMeV9Zkh9NyKfn0CYPUu/BeXAF3Xty8UASdZGjkyoNPzZkLg5OryCE0JTuTUXF6WhUE1zpZTYF1i",
-	"FuMs1n5kXf1h977ffQN/aUyF4Ix7gNTxeXr+nVrNi+8DJYlotQvCDF2hbkOx8YbqYyrijJFIgkA6MVlg",
-	"zFSMHLSxVKmzm24oVk5NHZgKlJAdaS2r9fLX/qBRkQCT6KA87qUThwirq8s6VYXn3f7K3Iq7u9u7m5tt",
-	"9FA10sV7SHYvExHqPDZayFSaZPv6/HQLlvGeZMA1y2hTuCrjiWcxyUS3zC2rMonHeAPl2nyXCLqOWwGS",
-	"kfsNOeXluHWGESzuBCTl0c7oas7PBFgccJKYb8rwiilPuxcAdJOVlYnwukoAucNmvHl77YpIsLfXumUY",
-	"DgALZwrB37y9VgMC3he33nHdddPtyvOO1NYd64rW0RSDQ2SskxA8xm+kDN8PMKCBcq008TScwSdsDL5U",
-	"2IDN6ogZxmC/dEi9wSzm4/EN9W0hKHChpSU+1uGzb97sn50FaLDTmfJ5tmV3/hSzuMPHYxFYUramqWdC",
-	"d/A3k4CuINLeq/1er0yeu0ErxVKSTI3+1/aHXv/jh17n1cf/MfjQ62x/3Nr/0Ovs6ke/8x3zXlevX/zc",
-	"XfL2/sLDd1qOZDlAobm7tWX6pesT9CMfaZcmzrplnDzmwK5E0VSO6xyyrf187DRPOJJfL9ggnVC7B8sp",
-	"GbI8wXluJDBJ48FBB2qBSmJFQpiTDpVFGJkbgS46+YQjCdYARaBDFqYkoxwynoWobbrCEiUEC2mc9HST",
-	"LQjHsTQKjaOMM6ceABuyUBGuottwP9+v8ZyoHsGRzzaONYWDFUQPCT76VOY1psNJhiMCcG11h+zGQQ4s",
-	"1Y/zeKItKhp7bQ1r6N5LGOQRM2cLRExwnFBGtgIk+JBBdlKol2fxiAsMm/vqhN6RwlCzDyntwqVrlhCK",
-	"y6p/eEqYjnzKMyybAHs7uK/yQz7lVQ5Pqa1qPCKw4KvdyzbyL3uce1lBQev94VLtFgkFpGIiHHoqwb29",
-	"BvDt/q5q8ohrKzue5/AuEbNh0moXtXeNz+o+mlEG1T74PFO8vcPHnRlncor0v+bRAyF3oJr9KcY0WQTo",
-	"T+qDZPHPv/9jy527s/W66EKfAerEwHpzUIHEHU1TraFiFCU8ujM3IgFi3B6G/EFJY7z4nko0hSg5geQD",
-	"jYgurKJbV84TtI1+r/5XPlP6g/XVtuxGX0bk6eH5YXGAgctrscoFsb67OSoDczJXm+H5Jc5oRQTb21mf",
-	"1Nie2sVtuu/o9taD/CWS7+vyCw1ckRWI1hPZaiAei8D5tcl4lKHTy9ykod1abUGb0cLK6N2njJ61tbA8",
-	"K8/0G1M7y/onA1Tx6uzrm/mmLlPjBoUtvmppgnzJ3CU38Lm42yyKUREFlHGqc3L7tQpfbVh6zOrh6zbA",
-	"FRmvrUzafL6eq8tWkKOshA1nRmaEuuV4VNWIjfO/l9hGM5G8YCBLsnEhKGjVMOxWucxqXwtH0fhw2Pnv",
-	"uPO3XudVd/92OPwwHH78r52Pf/CqGI/mGOhrlW/4Auqp7vM6+niaZGyAlvpECc19eOHk++p5ZzVMtSjh",
-	"E7FRBYzaSJjXanMVTqViIRI+sSmCdDGy8dhPL4TJbJPaGG/55ITJbH1hDLcojcaGHaoOH4rLLdckbpi7",
-	"0u+GU3sy1cFw473vKxV3MGoyFVZ8NNd8moe0gtb9TDNRncMIshlCeqIW1EcTVCeaUopTQw9HC9i1HcE+",
-	"+GHm/DhyRrTPzvOR7ZP3OQT2yYWGxCDgiRwUv4yzP0Yg/Pqs+tdhtstkKmV6KITCta/mwQUjTlE5DtFo",
-	"b25uLvPQ8AMUKlIugq+pFEajsxUggdR1UDtmiKeaDNQxqX0EQ50EzySw52MTd/SgK0VIMK+I3CKOQpta",
-	"UV+5rQqbHvF4cWv2jlgV35pj4FseL47sB4HuwJTSa/z9mWlvPmdcbg7DOZcOGBHJ5G2MF+IWTLaNejki",
-	"mTzGC3EIX4AjdEyyW/LTHCfN4HgDX5zoD/IONsGG7qHAx4+Cs9sUK0pu8PV/Cs4uVePCsX9EEv4Apu8G",
-	"37/VH31LdMJNU12BskYfa/f0U+YJ0lb0rN2T8nwG8GjfmV/Q4mlrv/XNNy3gFmrCv+vmcQr3OJnDNrxr",
-	"HuZdB90GX5UQstGXJVJ4xJeWBDb6tLQXN/7S3UEbf/woeHN63eir8j6FMPB6LGweEK5YEGprppwJifro",
-	"jH67hSxDQqEkn2TZPpiTc5l9Bi3VtLXfGpqtNGztD1v8bthy9og5sHUHG2Dhe7OnmvqXl3eD62wOMC5Z",
-	"SucjfWCWjWLLMylb6nqDnc0KfsG8DRAf1522LqE92cLauq9hRibk06qFneVsGZq29lsmRfg+Gg7jPwyH",
-	"XfWfJ1xbM8wGX17BF19OFv5V0vA0WiaXmTzZUuVVIc0WW78XS6JEvh/PsNLqGGYR+Zfdie4cfsk9WOa+",
-	"my+t1wsAxFmCs4QSIU3UpxJk04wIwiSJt/RDAgUloAaQnGKGQiXihRAueqClXnBETBRtTKVMK5Sh2rX2",
-	"B/3A0khVTFwiBv3FkrkbL8o3F4OVvjHbe7uPKM74a9GhnzgAEWuJoyT1bE4bVkWC1OfGBSMmGQqVohei",
-	"NmYLlBClSaIIC7JlUkHCpY5iFiAlCqj4bu5YQ3hUwyHKAr5VJ1tHOJqSjuJeGRRJsLIn4x3I0fWELMMq",
-	"sOs+1HgFafopGI2Z0VIsg3HV13gss5t88iVes9N7tdeQuxhDpR66ISE9/qxfQ0l+umkkCVSUuoJquGLH",
-	"snOjb1ishPBXSOenCyQ+V9rOr049vzWhwhBGQ9kiVxkeKVSkOBM63vU/ry/O91GodE1gLejq9RF6tbu9",
-	"C2/UGDqwYCs31DAeE6F9OEKehkjNHGfae2cGoS5USBGi5yhUcof9OeVJXBiHdQCV7TJ3bVHUqPpHz6E8",
-	"hnGzwXfqac7FTHJENSoVnAnUDr/5JgxQ+F/gXx25W/xVPCTFX9+EW4gRhQLbLWpjmDJKqCQZTjRbxQZS",
-	"CPCx4BLHXUdBe9B4UIssJB+4uVkQ4Bv0wJFmHKKLtOPgjGAxz8g+SoDLhNr3k8fkmTCPUBts3ggs5gHS",
-	"pIJmEG8qAtMfiqY4w5EkmdhSR4IBIEaUCUlwbH0qGNRJ1OFNCWHt33Wh2y2kQUe9UH0d/qwIZR+ZtwGq",
-	"QBkgnu6jZ/qbZ4FmKfuo97mGjTzO8PFEjMPAXu9Lb3Flsycn+lywBEOlIMkYfEoU+wzNQrmuP865a+se",
-	"w0yClm5cDq4xz1ZH2NgOPBZ6yxXO9MR+MC0rj82p9fGzRvmyu6zdWC7YsC7/Rf2j6Tv/I39E8j++gaVW",
-	"u74FNWwNCyjPFTpscOtggb9IT35y5nKRnpPSz7ey/LP89rvy2+/Kb08ssE7vXJqnELFmWG0lRsjPKcsS",
-	"g0PEa7QT53JgOPydFzumSSePAmmBr96IIFwBAkHWbmpDQX73NQUmxY6Bc8J77UesuRyM3caGFQWG4wXI",
-	"XF4ESDMwnhnmdYAuUsIOL0/RdrdnMzcIvEDDFs8QmyfJsBUgweFPnblhPBck3jpA9khFo4Wts5Gi0VwW",
-	"5xEcWM6JVPGMv6s7mQv2tPZY/t6womX82Gs7ew2C7Selu7vc0uyxXAdLgvqSDFa1u/l0/4oJx2XAVTWw",
-	"tF/dhk0uC6toyS3PHpS59uUz4WtRuVKoeV9cGCw1qNzPeN+X7068TVaM4Nw6LL0rWwuWTLUl+/oXSPk6",
-	"HNDEy5iaUdKIfHD4AzGhcCZCNKNJQoV2BPWfzR4KnInW/ste7wmPYI9Z4awOspc1sQROGpBejeds4ez0",
-	"VYT3WQOjwJVVOKqe8RmZzBOcIfIpzYiAYviUoauTARILJvEn1P6OP1OsbkI+pQdKEB7h6C6vsAryY8L5",
-	"Hc74nMVbAZozzKIpz7R3X7GFl5WwTS1mlSnV1+27qb2XhWh724E2VrkCU35H6/LFhzwbVF4dr8SbnJp5",
-	"qyQnp9k6jmVnVuSh8r7O01Itbemc3T3CNGhq+Cs1iAqroIfqt6iK0fCwtf9h0OsFg97Ox9ykVxwln5ez",
-	"NsW+All5pTdn/PL+c0bJnXTqzX27r16V0gs1tPeVMzvMKDO/+steUr8t06BGax0b+BYLGh3ON9bYQVgY",
-	"qY8RnsspYdJsYB1ulweYmkg7rRunWIgHnsU6Hthm7t8v0vJDXRYnJb/Ws22qftB1IUn/Ulp+23OFDO1j",
-	"RXjbUUZkJ38StOaCZMY6NOOMSp4t02TRwVJYpp1Lu5hJYAsPuKUGKnHUy3Csjh4MWtB/4V/82YV8yRVa",
-	"5FHdTIm7CWeV8e1Ugw1cgv66//H3Gwn+7iUQ1mAskWc+iaDAch2V/rrRZk4lli8NNJMydaK8nZ43333t",
-	"6y27u6pBY1KmWwdIlnl2AOJWYFP9BMVpBymAAgiAhYJGOpzXuQB6Juylz8r8QEWH3mBXPTthY0/sBgkQ",
-	"ThJElI4GtaG4rUcIicoP8yzi6rwRxNZUnbNnws5Ocm3nyP2v8ig4005nzjSxfBRCHdQHlMXkk44YoAIl",
-	"VCGy1xlhQeIAqpqwPOteMbXuebhl7VGFvDBA7VwRQVa1Rt98g/Q1/BbMgsT7aMIlGrZiMslwTOJhy1gN",
-	"wfgJeiOO0TzVkWFn9NvyOdfwXP0yK5b369wkVdiCoMPcwpJ3qk9g9yxzxCQzUM8Z5QkM9g1uDr3wfP7Y",
-	"MM9Z2adwbZonOBZvsTlU13VcnMCftRbsS/qit7l6W+bmPw8hoejQHA2VQKjdXW9S+ooXYe2NdmmbahIF",
-	"7m4+fYTryXJabrVOkCDCf5UL/Ai9u3or9itxrLUh6/Ym2kSGwt6eYbaAa2hXpN+uRBF+8R1xLtFveyVI",
-	"mCuEvK+fqwlZ/5Kp6lt7mQgnEjYhB871OwQMCqi87KbC36mkwt95OsSovnyYWZch5KpsSdg0C8ig9yXJ",
-	"5URN7mG/YlJgUi3E4NOnX1tVqXKnMU8S/nCbkZhm/nLKr6EFyls8tlyIZu0rc5Svu6wOajih6frA3g2D",
-	"UbeoBaaOf48oXtEOFNPlGf0bNp1/S3BGMtTrD7Z3dvdevHyFR1GsY8tm+JMLuINXI/Gp+evaYB0NUo6F",
-	"GZFTHtczdf3exfF3JzclM8N3JzdK0T85PG4FrcuLa/Xr8p369+Ly5vTi/LpsddDNVxkcdIsaW8MZwGPG",
-	"zH+b0YsHBg7nwbvy7xw2nf/ktpCb/UlfszkJfDsZzVlChLC1qHGiWCRq6xQAOY2CGRE4qD+Qx1vB9HAk",
-	"eAIh2oobWvEX+oeseUZ1PcpIrBRcnIBMSCVqYxQq/WXfai5/CnMVNNAXHR1zhmpq2KpQ6Aqd14Sw0gxB",
-	"2uk6FXjOdGx3vKwMv7sqs7+8TClkrXFy7DzXOVQalBx1tcE3048fbqT+/8v044dr8fGP+8+ff/jr8z/+",
-	"x3AoPv6h/eH5H//j43B4/futP/rVxiIfzLurt+tukKCcYM06ufsOlthsulX5b35YnfPmF09y0/xw8yWy",
-	"2f3SRDYKbU4eG5uR3qeGO54q9bMwrjzaCFF1CSvTZUXGLxkk9lYZJP7Lf/zuvyrVY7D37Pd/6P71Nvwf",
-	"/7PXeaUjl7zBSmtJDOxZDuhqynl64+UA6uiO8YeExJMvTARQ6mgEov/abzare/NLZSv4ukW4IWdtdGuI",
-	"1OsXoZtYYSzFEyIgbx1y86rYspZw0ixQTDJ6TyCFhkyIrjACFwHjsXapKHS2Z9ClsSFY84JVKlF72DrG",
-	"Eo+wIPtohn/kGeJziSdk2KrQ/LUSrWAJ+VyCzUXwGUHRXEg+0+nEPNlWIennl61i3klDMntMZvxmhVbs",
-	"vipqraiDa9aUhDZJXaCQk1Bf3pFL7bucZ0IhEtME0h5vnP785N7kQK/BaVH7yE++p0zxJUgEpqiw7ZYo",
-	"58xH2FvetBZfJ1WFBtqhB6c+jU2JsEFyCou0R2VEWMX61pXiq4+57fdWBN0+brCn4ldaiaeWQELo0LiM",
-	"OH2GOheCQzdySjKy5Wd3nH0BqzO2z3p+tzG7K0c/b1Sxo9lFQMGhVuS4gEnoFBebMRizwm6SvbWzqOwz",
-	"3cmq3aJZjEcO8Uc5A4HprE7mst2okhye5Lu0VZZAWsUpAX/mrW3yY50IZUxBGdE/wJ/LvhGSpyn8EPMU",
-	"vAZI0/J3pZkewrwu7PCed+8s/J53h+UpeVpcFbP0vuUrRj4vcOEbm77OseN9fZ3jq+a1xaDn9bWDVBAe",
-	"TYR4NT3IHWGwewMUioWQZBZCNj5Mww1SOy0nkeDSX8tFczKvXg+FCnycDpReMFhqSnwGkWOki9TpZJ4J",
-	"hOOYmGrnoe4lBEOBYncH1p0OxlAfmwoHlluWGJE5TpYNA48VWTYpD7e03Wd65wGeVm37NWlhVhSHaZyx",
-	"pL6Gy1One1ldzaWCYadiGmX3REg6wdIwnRqOtRmfsY4w5b7Lb2sYiX6Z85CPDvRQKIJapvw4pfFR4v8j",
-	"ax5W6bpaDEk/XrVemhE/SpqzDGVZFFsjArgMp5wKuXKT5WcyVub38SUdT6G/I8t1qhGMc1BIZKo/4Uhf",
-	"eXGVEvcpCdsO81ktJl7b224LxjNhYYYvDrS7cZQQnMG9dtu8tVMhzCvyFXRgbItaPNrKi2ppiyKVTyzK",
-	"1ZQZK9sFc2OVbts9N3980M0+uu06dGZzppv75wmV0/kIbJscp7QT8ZhMCHueD/3Z/Vzc0bRj87d0Ug6r",
-	"mtsQn2QHAY2v3z91mfqIlfs20kP5nS8hTwUyfqdWFz7xwZdnslrmY2laX9dtjCOaGOk8v8cabK+8IlyZ",
-	"u/KNLWFCS9m7tKmuu6YUxfI7MfFWnb16fYR2dwY76Oz6u9NjfQ8B9Wv4GJn+vGOlGY9Mh74aOYRuzLZr",
-	"XVev9cQLk1MPkRnJJlC3659//wd6gWIymk/ANpCj/sU6zAs+zyJyi+PYI0oemkyh2m9bZgsUqaVQnKTr",
-	"P3SyeSTn5pan7tKv7vmypadKlDWLVgyLYizxflHhRKDRAl0fd9Saap+dn4ctntEJZX/aHuy82B629tHP",
-	"wxZN1R/DVn/wQhdsGLY+fw69NY2/XPBbVdPEyRuwLAnl+bCN9Kgzg3LFn7VKEanvkqSxMLQ02rUzwtLL",
-	"Qzvk0psjB4bllwVQ5QmuEpaaFppsxKOXkeq1dK2Qdpwe3lMW63CICls0hpTb5VSL602a1eL7v4DVnrD4",
-	"drMa14+03YPxYHEr5iMF0Mh4BHg1sUxuCNKj17+wUNzihGSyBqZcMvulja0FLpyVWgbai92gSoubkfaj",
-	"ZPkNqH+d7bRwX+m7dtl8c9Qbcnf9dty1lF5JHt6QgmssifXJZxsQ+DpIPERbObHhuQ2wyo27RcLcwjCH",
-	"HqY00YEvD7DwUMwAeHyjXLo+0+f6/I5e02cdwTei142NJLOih1s98+bmkuWD4KvbTXzgNkLMEyUr/b9w",
-	"a/9Se/cJN9UyORCZ0ehSKbXe6D78YMuVtEN9PEDtv9xRJYQSLhiN5tEdkagN5FiuFqw+o0LSSF9IVsjm",
-	"flJxe2mQ8j0PhfNu3I27m+FPm8Mwo2zzj0oqt6tegfVE1LxsJL1AHMuy4XnJ/UYtpS4lldlFA6ptWgg9",
-	"aM3ZHeMPNTXF56n67DaNZEOUWDd7T28+vcjH0hzuWHuBDy7SkHMM2BLKiGKYB+CPh6hEWKBQ82L/7Yeu",
-	"hl9bCfRmShC1IfKcdeCKtlr4JS83cYAeppzYrOJMX+jmTtz5ra46aBnjcxYRCIbTtUarcbG7ox28HQ3i",
-	"DsYYd3ZGo1HnVRRFnTiOY0IIGY/H45LvXjMmXCr/v5mUp8uWusvfuJDpI5NBp1NTNcad1WCdVGHiyjRw",
-	"PsLSOLi4J1lG403z5F3zGeGQR/qegI/nB9hnASIs3soJAPz2uDRBkRB7cDjjbAJ1BROd0xn+VhBoE4vi",
-	"OkJ28hQZapAHysQyc/2ChSC+VBBn1hMOvGpDgCCsZRxrD9WvutbmMH7kObyKUmzPGknr6aa52Fiht6oo",
-	"tCwJ6Q+unfpTv0IVIl26MJd6VkYyOWUOH28qMDmiNkSrYWU+QbzOTM3dFWy+cHAA2019q0Phbqd8nq3t",
-	"58p8pCnzDXzi9pWTtM81HjzfM2FzaD0TSM4zhkZkglnz0z0fq0kdAQuvrSXQuIAXZcZv2Q4noHZlpcTG",
-	"17ajmG2dQ12d/RLmK9RekKJLK5t5upW38C9UAaiyZRsWAXI375KPVF2R0uXapK7rPBQf1f5UX7qr17DK",
-	"R542/6ewAMrEAWLcRhBboXO0KKSPERlr+di160zJkGmBI19AhCUoD7o5XBUrqqWcddERTgiLcebs6ztC",
-	"UvgWZBX4fMhClwRDSIqFtR6Sl3WUD7ygGTSDQhrFBGFeGIkp1L22pS8fJYcscbxm26HM+1b4DD4Qcpcs",
-	"jNPgUzBIZ/8czkhGI/z8hmecSR52HyXZrOdLx+D47BEw5llGmLzl0Lo58sqb92PtrX8Bjx1pziRNVtC/",
-	"aacJpM2zXHjeUoK3yL0XQN1iXNem10FSAuEpwXHzs9It/Ll+trmYtuQ/Y18EVXyuX5iG1rsnPjA2kPH+",
-	"zdY3Y+tPw8IeK7Q9De+4pGzyqyZjAQCKZCzN0q6kmhPYtCtOH5sp/qdHZ5eIRFNeSbii+t/qohtb2TnP",
-	"0IpSDHa4hAttOcX3JMMTgiAlWkdmNIWTYVnBryn9d6IGN4GpAqUk01lSapMa7K6K3R+sr4i8LqUBBO5z",
-	"IaxZsJojqZh9OyVZRJjcMkLGuvh9NyNBr1Koend1vr3+6mR75YwEkDUQ5pFJ6Y3PPPSvWbM0BOVpLM1j",
-	"w9jNKug9p0pqxWwJRX3zImOQJMdWsX8mkPW3Khsc+z3t/DJYm5UKXI1N6fR1uRJzuY+4xOtiZlBFTH91",
-	"Qe/dSjHvNVknwBXRQ700vd/zEK21y6HTy/s9F0zgCWvDgaGVEiHo33zCoGIhKV4kHMdotJCljBHh7l6F",
-	"QPZWoaG/82LgoOHlaiyovjxI0OHJT7mFbZRyaYHDSkKOJ9vAg56dxFPuX+8cqkS6+yW7d9DruYXIU+2j",
-	"5T1wIaDDI6FvEges+r/1JkG40eUXdBn0PFeMOjZ1XL0+Pd9dvQ3y0DJQMyPiTzKAU9oVJJrPOIP/Yiy6",
-	"/H76XHXzfDq63f5p0HnxcHL/tpfd7bB3/cV/G+1N/nz/8tNAXv7tbDc6fBV/P/7P3vRKnDRITLBajslR",
-	"5CDAK9ZwIScZEb+uaGOB2Fi8MR+6Ik65r83EHPPx9Z/fooRPKKtKO6bvrSCvfZlAtjamCAVDDjOdhgUS",
-	"YRyUMy2Ymlw62VnKM+nLJLc2IZDSQXRCb8ZIJAMFqNKslYyltnBRymHjZEH9xyQLik0wpK8YkX7jQIsk",
-	"dxmLxWcl8beY8rSiIGyv1n7KSV5st0Uuo9uMP4jbGfUFDEKIFWAsDCqZtqhEGVFKt0Bj8qBETv5QTqWz",
-	"srwShHT0HlFh6QkFm3jUd/OeNBFvfuHMn778aL7UnzbeobpjM2mtsXqnlaSKne1BRa7Y2R6sWrO93d3t",
-	"3ebKge7Os4RAUP4ivEJiSWaESb0ZGcLo6uTwGF2cv/1vSGaYCR0fp6P/8tZgqOBziQSRduntmWVeBTry",
-	"JeNJQmJIllOJYzl5e3J0g/ro9dXFGeJZTDKB3r85uTpBhXnflhdh/KG9hTrISrvoWR9N+Tx7ht6enp3e",
-	"oH6DiktBS4hkxmNfiYK31wgLlNBR+tMzgUy7fRTGVOBRAjVaUkipHaK2agw7ko/HJCPxVoBCc9rpt0Ep",
-	"OxzjEkEeHEpi8OUJdVacznieJKVqIGYEN1DYjA+cWb1s5Qdry2bXgX7KqafcF2u4k+3V45VuD69rkRzn",
-	"YDgPL+23zrOrHDjnoc7D89qA6Wboub5+e8b1RexcEI93yRVPgGXbc0U04Nje1LqPZ9prEwc9zSHoSyo0",
-	"eExSoVyUtXPwCVoZHyVk5hHSTYGnnd0XKNWNUMyjudrzy/JBnButl0qkJZgZl4uURGoraC6hRNZI22Aj",
-	"fygPyTLuc+xVzErHvqQkQ5Td44TGuiI4asMPPZ6BWkAOka3GSUReq45O1Ni+C2zKhIQakl6x3ab/TbGc",
-	"dv2Ro9DAG/J0CjnNxpRk9uQwrQOEE8FtvFX4l47JVNc5PQ5tiqQiK4Q6bBThie5q/3xP+nAnb2J3s7SH",
-	"9blUruHaSMxnM5wt7MQsQaleuvXxF0vJtK9OEdVYWth0qNWuPEnWfLqPoY3nBb2sDxbS99SOg3SdB/8V",
-	"yNGnLPbXcbg+vDp9bSra6JTH7U5fHyT6xmSrdC+ybCbs77zYebm9t+PGknX6vkXRkLz1Jtw5RAllxJTa",
-	"0Qe+iDBjRG2mhKB2T9sUijsc4474GPC8JKN4uhtOxR8YHCM4nkFpG8VhsGbg91RJug2jqFS/F6Yv9feh",
-	"6Q+eF32qnz+YfgGa5XuDJaTpl7pWBdx7UQbih3AKCwGuwtJFga6JpiNzwwDRCYPEgJAq4YEKshqjL1/s",
-	"rbcML8l6pcsHTxjnA+Jjaa7yrB+lvkKyl3RdFMaYJkoDsVerAQpH1Pyts97MOJNT9ctemg4Zlqh865zH",
-	"ipqrNCMb6vvXNngmmFwR+u8EPBxwlHEh0PH1jQXoYMgwMgM6vnw6g4eNIt/umxt0AXfg5mmChQRfCT7W",
-	"V9kk0z2JrYMhs0vjfKeTWYTeK6hQV/bTK6/juMPy/VKob8lz6U2hUekPgLlW0LJIVMus5wNXkgqIxkRe",
-	"LO+x6d599t727z78thjWfXyWg+A+PTLgfA5a1zij47MijtdvvND3yWXJwBZpLqlWOy93X+w1cpqHgYtg",
-	"7ObjjimbkCzNqMm90SDh7cv+q0HQIOj1zlu8a4xporNDGekRzDGEBSgjinsFiDK9xQEK4w+t9gzj8lAn",
-	"UR8lRMcE3dE01XaYdfeRCbn3eUmD8BQg4/IdmDQLGRTLbNQt1yndy7fJzdGfTheCRjh5a/rZ7GuslCYc",
-	"ycd9Pc9ok5X1LW1GJhsPB/vdHrErb4OLw9gzeJMn1YAdzy29E2y/MgWXu6HBupJJipPXX2/XpA1CzjV6",
-	"q2EF8H6BRnjijf/OjFtI8xXT0vf6ZPjUSnDrV1ULe2renCdHttWGYG08XDOaUQg6bThlaPuIadtYqi9g",
-	"GXWqCbZp3dugBrlycoDmLCbZFTBYxd4y8iOExjVyzlqzuap7q/542pgAzQmhLwPm2SN43Fdh+74ZjudJ",
-	"clx2YtqEr0xJkr5rxo+DxvvS44lU0/IpmM4BCpXqmFG56OQVbVAbo6Mfrq+RiHhGEBbIFi/V5aBDiSci",
-	"RG2dKu3o/Unnn3//Rwh2C2qzj2fGA85zCiX68J3S1Juf2nkN1hT8iTM+o0Sg9tH7k7KtYwNRDSz5X4eV",
-	"fgFbbLraX+1IBXXh0XtgBdtgmxHlBSPGdpDNmS41rdCK2nFG740NiHyShAEXDvKabzSDSiNiK4AqSzrI",
-	"1EkkapT+jKRcUMl1YeLyGphvGrsWumL7Mop9SFYz2ZCJwqwbQXJToj64f7No2mxKSx2tIR7f4psL1yPO",
-	"ZMbVLO91jPgjj81i2d49Xu595Ml38/V3tRZJNqW8eUIa0p0gM8wkjX7Qq7Lk4Oq7Pbpv3NaLOdhvmRag",
-	"NuMAh2azZuaqXp07xRbO0EOmznsq9xFGNxm9X+hy26ZxO7wGJJmphmigI8qHTHOVQbff7aGET0zST9Wz",
-	"8SlGGo4RiREUZ7XHVznnp24cICwRZoshAyEl0FksjAynmI61frVD38x1hotwy0QqGNghZWDCoUYbq5m1",
-	"rtwm6N+IW88YtQc9dEa/hYIk2qqOEzTicxZrT4iEzqgUQ6ZrHoOfBARS6JkZi9iYMipN6EOZkH+nKc9j",
-	"+Qak6rfo3dVpt4G7TNA6NKqvv6gDLOp+iW3TGZ6QAK4ctATscvH1Mpcdz28lNOOZAmMkuzWjjWlCdCbb",
-	"wBnxn3//h6dqxNKQV8Vh4h2Nly54tFSiDzN1fP0wTxjJ8IgmVC1BgM6oiFxBWp9s1+ArJRpf+8DYG51Y",
-	"pc1UM5kDZEtaDFabePvrPDI+B7rHzRjGEr1kOqGm3jJ6N6j9tXzi//BFPC6bewvZqR2xtL5KhMnmrPFK",
-	"5cJTE9ntvm55ABZ3efrdXmXHbDc4O8uW9x8FZ90r/OAoQPWlr22WSCeTO1iSZ1yAJ0VCsDAviesJ4FSn",
-	"hhzp+h4Y/lsUdqRszBsakpdqVBdAn5n+899mnOWq1/bJKYyr5p3g6K42icMhgveIsojPKJt0Hshoyvmd",
-	"KSXlLS+0pfn7w5QnBNpRULpgnwerSjkBS1esAyiIBOCTBExCB7gB6xRkAs4v7dDeGyp4RFcoOCF/qSDZ",
-	"PY2IeJ5Xhtp6ylpQtcPd9Hq959+qf/7yl7/85ZevDfXYSlBABPOJ7xr3bUfgMbF3uZRkqJ3wB5J1IiyI",
-	"qU8kAhTTCTWKSozF1DhwVWwY9UWJcOdvvc6rj+0/7ps/Ox9/7gV7g8/2jW/GCurZr1zgGADY1OlUzEql",
-	"jJ0+NkymcXZziWKKEz6Zk4qnqRpjax+N9EnSHgx6WwE6efP2ovA8Rdc3h1c34BllS46XCxdDKUzJTQFj",
-	"4xv253enN110ztEM00RtbOF1M1lRmPQQEmXYwQNPcdJH1SR9UXYpevF0pTdfPK7yJvgYQWSmlnDNUvwy",
-	"FTinCb/1ZwVW4qpTaV7RhItG64MBF7t+L61V/qAbuWyVxnKcbTWq1pXXHQx6Fqn1tXVPYJNcciHH9FOj",
-	"urpP6Ds7+7S57+xaJ1WY0LKn6mC34qf68sUTuqkOdr17QIOxitCq25mK3LES4QmmTEjUBi3g/HSrjF6F",
-	"043wuV2X78Zby9AyoH0UMs5IqLPQByi0/DGslhDWzqMCUVl4j8bhsst3zAlky3eXJ+/UlQ+Zzq9h37Uc",
-	"L6aSb2j+dPV2cvrxCY8zmV4bbJzrgd1HF8XH7uOrHKA1pSGrXP2+KBXprn80xcbNErbL1ygY2ezUWSoT",
-	"/bhC2JXApu3eE5bC7q2IOnvSc+fJimNaP1YlffiuS67Z7FeW1xQAG8trbFaS1+wkrklmfSgeH12mG9dm",
-	"W4LKChvYVNks1XkrP3tMwzXxXQ4I+YAf61bvUYLq+dkluh9ESuu430bfEVmVVtkshZw4IaexCFGazEWA",
-	"Rgt7HgRILATc68Bf71JF4/AnHDKKnZy+7pydfquDDcY4IgjCwBW7bmOBMiyJN9PmXE5vUyxEOs28MUj3",
-	"20i1UdpPZJyV89abRrGojjrOYMGqBA0vm4S0aPAzLnnEk0bAm7YuD7t+c1g6lc6Od9Uh8OZQ/zsY7Jg/",
-	"dvf0H9svzZPd/qB8UOWtVh1TumffCcVm6eFcTg0A5pcBpPhlAHIeaMCKBwbA4gEA+hkS/s/mzGvjUeSZ",
-	"v26wsm5Mgy6v5Q1ZKkZcJ/wtrW8lvEEX7oFJMEk+yRqp634bmQZoWSC9TzDr9HtNBFEz8q3akL5c2YKj",
-	"iCcJieT6vbm8KR9dF/9Xitj3Y+Hkk8wwujg9hhEnRAaI4GiqFatczZZ5bovmhlM2Sy9o3CDVi19feHd8",
-	"iVJHZ8ATtxLTPgr7e/1KRPZe/wnVBejNI7ukGb1fx25VGxwtvoDPqh6els9quFfxWQt1m7AoW8CLLS+3",
-	"PTy5LnHb45PrVtA6tP/2Xw30H4qplXirbrKKseoWNYz1MqP3eiz767D6S4/tPAAYQM3TTjW3Nb5M99vI",
-	"NkHQxJ2wOoFUfxXNR3Hmc65etPQ5VvoBf36sHp6mwSocOM1qEHFtID0vg+C+WvlCg2ai32p5sHqJ2u+u",
-	"zwrMqLZbDcLe/Byo/noEhCv91sX7/SAqofx+ELWC1v12JewQnq7CqG5Rg0xz9/QDtHEfbLc+lhQCNqtV",
-	"CI7JPY08eVo3qY3uFsGqcVZbjgEr5PpnAtFyirO6gRIs5K0gOqlEs4RoM8gmv9JJt0FK8Epwi84+eI+T",
-	"OYG7OT1IfuQvIboWOWIhbqHv2rc1n/pyh9oly7OI5utSoKFOszgr0ORRpzZTgVz1rJEiVA/WBY03rbSt",
-	"ZRyfNyCcyaB4Y6nXTSf6yfP8ZHMmHp83B0zSoOMvD75sZdfEQ4W2CpQY06vdoGnJgVtwxthoPPiiNgtC",
-	"/XB+ZntWUP6yBHhxelzmuFE6v1W8GVL2lM3Bg5d+wc9j2ZxDhsnl3vvd7e5et9/d6fa7g96g3+33u6+6",
-	"Pnnbuf0aDrt//NDrvPr4h/Zw2NV/bf3Be98Ftp+aBV4yaK1Y35e9oGkZgrr1rR/Os7xNhqvWWKRx7Z7M",
-	"K3NUvfJrI34hXge89gMk5tHUumMVmkmFcy67MBerTMdvjk7ZRSSJFK16mln2rN2oPhfgc3kq3+H5xCA7",
-	"AC+iCicZ86zQslqb492Aw4GLaxi8ywAhABf3JLun5MFfXv2e3JaKKi/7yZhWQvJsVtOk4P6VNP5MrWns",
-	"/2iMaWLqZ1Q0Nv2VPvUFephyYWsH2JhqCrZ7dPG9Qw3LXftTfpmX6Dky4KH/9/+PlN4GnjQxiehMF9du",
-	"sPkkl/5iLtUFg3ZBjpBi9mVgfauYlyXyLZ4ftZuCZfryjf7AsztvQTBdLRGZ9751qAxma7UZYgmWya9K",
-	"a8Xo9dR9aaKzqse7FTmaiyR5dyWP5F+jdOEjqwtQcVtUjvaUeJryh9spVbhd5PcvnqI9xsnEwxl/2VqB",
-	"AEiRIKCYnW8qgbvkq6mlgYe110B+qB2doGgU0PBSdRyTQM6W38YTogOqEEYxFWmCtX65jyZq50DMc7JQ",
-	"XGfI+BiFRjA3geDW9h+iNmbaITgfCFQhOFlGXE7hD0aoahMgzMQDyQTa6fXUaJRNhiwskPOBfuzagba6",
-	"6NDa3yADkfXpfeCZALsUlSLnknrfPjOceMhMEEMXHRX1tsFBbLRAIaQdCo07SkKFRODVSjkzQWYmkiKc",
-	"ZHye6rwblE26Q3ZMEiKt+4DFuMZ3Rmb83iRTz2fkcyJedbmzrnwQAOQJ8NcAlsdW+FKTI7GeVLeJkWCF",
-	"yrwONp+ce02kwribGuuasBhR4zwHmSgu390oaRscsXEBP9ARao9wPAEfQIFmeIHmggwZlVsHbtPCG4XP",
-	"IW89mhApEIbLNxpXstg3nI9fWTh29kqlln1qClVvmjRbUaPPY0OTpLtjA5TwByVpgDPjsrJiydjmYFDL",
-	"v94XefP8cE0zVjt87TEVOJ7uoCxs4IPNSh/WZG4vnWZLKfOBHz7X0uDzn9VR8VmTvyh4ryVWjCS/I6xR",
-	"0U/vIVnNeLiAAqSmVTGe+tY1DLzqrSaM7b3dzdOQ2ON55QqpNk9VwbR0DK+mwI0rlT6ykKjNFnSr0P4Y",
-	"wl1vbzK1SUvjrJ78E1Uj/RfZkA13zr8i8XvWmGezFQXRC+3XozwvFZf1aM+cjZUGFBG/mbk4SdY5lLJ4",
-	"tRT+VJpGxrm8jfBckNtNLgCcz/wZyW5MBjKwBEHDLgoZkUrwNZ5+kK1ZqczzjAgU8xllSnA1yY0AywEK",
-	"YyZM++Pza2tIiHmAQhMHYN6+ubm5DNDN0aUSMm/elptq5dO0zIfkYzSjn0iM7iiLBcJJooQkooNNlFyk",
-	"JmD14tJ1mp5HK2jFDGqWa0hyLddY4tV7kqqlZNGiVRQtbRh9omj1inN5pLB3s0jJeT7s8rtjAGT5+XUO",
-	"2vK79xbY5VdvNPiecdwJLb9+Z6dofUE3pOIi1YXFtTFoKFIWPLkn8Sbo0/z00HbhPLvKe7NGluVix3Xm",
-	"D63TFrOrdOApal9lMMsbqMQ7VubQg0n8kuezNRY2PMEUh21+KEPnvmne4EnTRDv+YMoyP3qdEdJRNGiS",
-	"UaAEj0giuuh7shAozcgYOEGI6X6oM01pZezwFEk8mSiF1jWxK/q8B98Hbt1GXPCcFCLOjKJf1xlTjV/4",
-	"YpaXAx5/bOqhKSPXQbPodzMrjOLVNs942T9RRmk5ZbsNJIMyFCadQ0oiadO4p8niEanZj2yS88Y1Ur44",
-	"+7oGe12ohfEh1kHLyWJFvMXlxfl3v3SYxUaeXCsCLMpp5p8+6bcnfMKXnu5boCnJgchMWWEDV3XXty5P",
-	"z78bZmAgWZ9Ke63neGP6e7LEx+6mh5X5WPiMyMjrMnKT/Lq1JtT4m3qQy8StMFH0sCF/enuts15O8V01",
-	"3k8mYutgbQwfcCoTgpGZ7O+1RST8Jop/0Wi9J2Q3YsrTJwzrqi1usbNTqUi2s7P9hD6a0NumMV3X56ce",
-	"T4vlSK11ONr2e7jR8eIWyHN55B++WjzR6rihf9E4Icf3TibefPKQcKKakWOzzECHPxyfHjdLDQQK2RmR",
-	"OMYSbzaK0ozmWUSaZaa7fpocn0HruNaIVZcVN2g1xYaTn7dRv5cZneFs8e7qbTMkgDI53wh0N/vFupSz",
-	"1zX5H18fnr49QJeH19ewI0/+cnRyeXN6cW6S63U6lEXJPCYdxlnHWj22Ns2je+OxvtXPy2bLeURqFDfR",
-	"zMbp30wyHEg/rhM82dxOmKGL6wBhlPDoDvLzqB/HPLojmfr1z7//Q2cmfID8L1igMZ9DFAWinkj7owQL",
-	"z1pw0UnvJiJACWYT86fe6kGeiSOhEWGCNEwGtJS9p7EO7mc1DXP36OxAm42lP2o4wk2eTHH9xvLnXorJ",
-	"iGIWIJbOAjThMx4HKM7XM0B38xHJGJFENER1JXPSZpN3P140wkEt8Rs8bsSuj7AkE54tGnJCLKOp31o7",
-	"U69IDLUPDswemmFxZ5K06Ap7VAqSjLtVlbOOG1zNE9KUSW/IETc/dTZjZbWLVF7vjdbqMWfca/qJxP6c",
-	"UzWb5pQJiZOk7qsa9F/eTc6XMw/WDHF5N7nEctqw8YanaX1iKKsMBejN6XdvAnR2cnz67ixAby/eI56h",
-	"d+ffn1+8P3/6Q6205JqeK4D9cALeRPE9FTxbmOiGzfOyBq13qXVbreSABklWeJ2jR7owDtyn2Bymxqfh",
-	"gbJYewcvm4TnMFRNMVVdPxVPIGPgxfelzg9Qv9fLJXST9JBxZGD0O1w2LZmq1AMA2r0EGOxMW0HrRdwK",
-	"Wtu9pjcAGpXvobPBji5bEpSevjjWDmfus+0ePPxYNZc42Ary1chh9Vmw3+vMXU6qrw28OUR+FFScl84O",
-	"jzo6CBfdESja0d9TSqF6EE1xhiNJMmFKWdIJw3KeEZs4SJFF+JfONYnmZ5x1ru37sIuuyqnBwjyXV10q",
-	"r6UEXgYcIDuTtCzPdCTwjNgMX9XjuBwd6Hjqt4fD3//88vP/+DAciuHw+uPP/b3g85YvF5cnlLc+OZcP",
-	"X6jNM2SnnPtXlSe3BZvGV5j2sDbXl/F6N/nsqECXF9c3JAbTw1FGIM0XToQWNlEbo3AuSLZvKy/+KUT2",
-	"z0AXSOsYMzG4iovcud44xmjhfkXGt2JZDYegGUoTHJHHJ2z7V0m6Vt3PNQV2zaVoTVjULflEorkkcdUl",
-	"Ym/Hy2MfeSsPYW95qePm16eJUxak1kXPn7Tn6S5qlfShL2ylza3TgFtrvFcubN2H16Zb99mVHaIcsdnA",
-	"JdlEyeUIy2cULK300nLUkQ049C5TTi3eM1Pla6UAy3XC5lpf7tyTuJnrRgUXpa9zR22DHIBv5WT919DG",
-	"9b8K2bLKUbhbgynPFglULDlGnB0gMkvlws0LBXU00BSLvHBDPUKa63HF4q27uHY6D7zz/OjLrG9jkiEx",
-	"roZrRHBGssO5FqL1r9d26cSM3WqG3lq+4DCHNzq8PNVtUDtUH/zz7/8ItwI0U9wn1ievzS5n2umAh7CL",
-	"DuNYiQH5tDunx/u6jGykqEYXlA3VMYgjiThDS27raMHnEHmmDgu4vNMpRFv7Zi7FyigW3Pr8+bNJvaov",
-	"fiTWUqctcqrn1DLn66oKhctX+xYhkPV0Nk8k7UjCMEg74wwLmc0jEIL0CWfCw00suDrtjPtOF51K7fJj",
-	"vI+GrH16dHYJsm+Ars/PLoPCzShAx+fXAbp5e70VOGdjXkPAFHITEBUbIFOV2roeUSb5kOXxMgHK+Fxq",
-	"j9cZktOMzydTBP4kKOUJjSgp3JYJTxPwpo5wkuhzG7z5xJQIG1UFbo7dIRuy//gPdFhKSjNkJ5C/2+62",
-	"CGcKRISRXjlNLPsoVJ/xjP4NvtpH3+q3ltS6CIr9C5A4HKIbMj/V6QpgOq8sHDjaVjfOiJgiqlVWmzSH",
-	"MkhuiqDsoZFs7GRuoCbAYsgOkwTFWGK17lTwBCsIUpdIu+jQ5SnCOodDh89E0VBLy9bfYMgqeyOvJSpI",
-	"QiIArbodchkXEhHojSFAyjtkiMZGoNKPh0xtrKUuimiPnSCPKEnoHQg2tgub6w6RT1RIixN1SIghO8HR",
-	"FOnSkKb6nyEpBOoWTpDi6KADfOpYrtZRz8J9FOpCkiFq6/Tu0HSGF5DNfisYstAWnQxRO5dodeVr7ZLB",
-	"WScmM1PSV+g6zlCwMjQZRWABSkZJk7lYjTVkU0oynEXThVpRvfSmtDX0Yn9YMOxvDbdFxRFn94rWORND",
-	"Bjn+RzyGHXj1+ghtb2+/Qu9ujmBvigC9e3d6jGgsugjq2mpiDrGuOac6sfVQ//Cj4GoetvLv1pCpiTpF",
-	"dXVRXh3pAFlp+HhspGldgVehXTcKuwhux92ysmIf9dDF98GQ9e11f4AGqLB4bOfmDZvBXe0aGhMbw/RM",
-	"oFAjN0RtyFKRJ0MKhkw9uN92srwIzcssaWt9YpX+MMPiTvMnLBw9ojtkl+9u1Moaj00tPgUlTgT0McOK",
-	"S0BFD2OXEJpnmxJrSAef7ZsaVkMGeBO5KkYNlDnVEygZZPmZ0qxMOQVgHuFpTGYpB/eLzvdkYXexmlNK",
-	"sPEdgq/KaqrSYxW8Ix4vhszcNQ52TE3LjKQJXPLn3MyiCLVnOLsjsTOy7FxBcxLb4g3A6giOER8PGbBG",
-	"DYcJJ87M5VsXfXdyE0CwjwLl+OTtyc0JLA7N+0ajBdLqexftDF4FaLc3UP9sq0+GbLe3k/MUtY9H6nBS",
-	"GLNOLqFC4KIDmRpDA0B+ZlziCWXmvFBSntD8JyNQ2xUzRNg9SXhKDMpRCNUibMQbuA+GB4oi50yGNhoN",
-	"/CRtYV2FATA6KwyAnKY/dlwV4cM0I0Wl3RlXOIDGGVEUpcOVzNWKI1JcZjzNKJE4WzQRK55Lks2E423e",
-	"cuSslqNdtAbdXrcHoUgpYTilrf3WdrfX3W6BqjsF6e45HN0de3SrRxOfNcdilpQCAsvnfjev90s5O43N",
-	"V4eqzaXtH8oU4hmREN9b45lTNHn+Vq0VuOSsaWj9QD+C/63mBGoag17PSnI2/NJhmopZlmL4c9fUftAq",
-	"kPJBadVgHNOK5AwqpX9oKZGNKF7xJ9elQSeUY9qCZmxk1lDs5P7XzXgS8wd2K0jU2t/u9YpwbaNxK42k",
-	"9SLai3fJzrjT7/f7nZ3BYNB5tb293dnZ2dnZ3d3d3dvb27Pa0H4LqgAoYQL983/9b5TD2PoMvs55qZNV",
-	"ekaxaAvQnEAq9vjN5yv/OWjtaEz7us1X5Pm3ODalz/Un/fWfvGPYyHck1h9tr//oNc9GNI4J3CbuDF6t",
-	"/+KG8zPMFgY62GC7TWZ0yiTJGE7yevO7TeAz3u7vGL7HNFErrvUvXWTdbJ3K/lKaCvgaf2gdll98DFoV",
-	"Oam1b+ttg5ORz8cpVOQCfMt+2UUnoMaGBfWG+rbNVNKx0tTyTtf+cw7ZbLzTnUPwe7IwGxnW4lseLzbc",
-	"w7/UZl234x6x34z74ueyQm/8kSqsrf8bRctX5GGPwGgd9zJpFfQ2WvzWeVivAQ874mycUG362uk3GOIS",
-	"LxKO4xvO3+JMxyjuDAYNmF5ps16RuTDz+hfktHrDgVG+4KqLDZktKH7QcUWiev4zjT9r5psQ6Ys8h+cm",
-	"hBiGPkCp0cdiktB7sMvoxAggV8cZtx5RZR6seyrz4ArD2KkbP/7Nk//O+i/OuXzN5+xflhL1UjwNJQZ+",
-	"Of6KaPseBA0aarN3oMJo62Ang2SqyzT2HZErCaz37xPpC06kf5GT6P+CrfgdkV+4Dx3xe0M5GGTfdN5I",
-	"ZD8wdTu1JQrVGaKW9rHOHFDdyo8Vt0v7ba+034zPyFfYRCb5QSNB+TfIlrxo+o3yJZNs6/9U/vTLidb/",
-	"eoxQ77InlI7TtGOvNp+PKci59WbH16bBUtqzZwKlGf+RRFIEutymrrJpUyhpo3cCHlMRn40oIzXmyTRP",
-	"4m0H29h0ofu41PCAb+rn4Ocl1/9kgcal6YCrm+YVlVy0RRlPqr4Ff6pix+cMpvEOB/hyb9XP66CzEUv6",
-	"YqQMG0/hrt8Ll/VL2Qgq/dHnphiLjBd5pX5FydXZD579ckMAc7f1zw2s0L+mubrYTB9+Lia7jBvYISZV",
-	"eWvQG+x1enudwfZNf7Df6+33ev8d2nwi8W1xlbDd7XX7253+/4zJqD+Y91vmqNqN98iL8ctep48Ho85O",
-	"tB13XqmTaxfvjV5EL+NXpDeG5TCO3tUu+3mXg1Yph3odYIXfWCsjEypktnDDCZ+LKU+f45Tu97s73QFq",
-	"6wgM1B90d7dgX0d32hdP0bEQiY6aAf+XNT0WLcFLqNUb9aNBvE06O+PdXmdnr/+i83LwaruDd0a70V78",
-	"grwcv2rp0vf6g6MfTjqD3mCnM9jt9yEXi5UTWjMS0/mscO3Kt5mYj26dpawU8b6dLiaUQMU2exdkprWP",
-	"3jGoj05iNCMzni3QJOMP0pQgKdyTWAx5aSlDN2+v7/twOSQ5T1r7LQm1qje5NID9YrjoqmsDS6n/vjb4",
-	"OtcG4+Igy0/pNM09ilbrK7WHdG7J8p7UFyxf16LQu01XF2ObDUNmFE8IYlwSv3Fh6Tj+chvDv1nhv1nh",
-	"k7DCRzHCNUzw38ae34ixxy7Io5jmUxp5rom0TjsA0LPcV7IdKpoOAxQCUwq14xp4tZA43NIEjVlRYUyx",
-	"2QOE4b9DZm1EGZ8ZD1Dtcah9QhW/NtUDMDP+zJwRFCUEQ23bbj7saAHbRYG1EEOmE1LpwqLYRjNPcWkS",
-	"uqbvgQOu/hrZ3xDUrNgA5HrOhkz3I5DAC+054zVg+Y+LR9qxFJpa+61zLlFGcDRVpLKfZzmmEdGlgFGK",
-	"M/H/sfe2y23kSLrwrSBqN8LSvkWKX7IkKibi1diebu/abbelPo4Ns5cFVoEkWkWADVSJzfE6Yn/tBWyc",
-	"Czi/TsRcx9zJXMkJZAJVRbJIkRRpyzZnImZk1gdQAPJBZiLzSabNF6sUiJgL1A9gLmXY5b5uS+zYp4vr",
-	"YbviJlveGnvZzkb+Ue5g2SrIyF1tqhIkssyNSdONybe24Tkn4re68X1HTsEb1OK32zNdWHSJqWExf6mR",
-	"cTPnAuRiwAAG7IM+EaxIpB5YIQ/sHmepUs1PT/S9/sB3tje7cQc+Ys9RNuwfPnq9aVcX+Q0QzNr1uTIk",
-	"y60l54SqW9MJMqezXC8EFrt/NMNGVGc13DAqrfAsqpyzi36lRuu9RtiMWuzU7B+CTRxp9T6xnRn8tP2d",
-	"gUHfS8dGalnU7QES89mfsG4YtPW0X2eNqBlWWr1TWmk9vTirnJ+fnVWePj09bbWazUajXt/cpeK4IZZ7",
-	"VOwMHhwq+3GoZDijQyS8VBk0bGUrlMZjvoRGEKRm22lnVEGQJ+L4ggJYngTUgf/s6/80v5NKBWWNQB6I",
-	"3xEB5PJRS7ERkEabBMhdpD/8Wp0jlDG2xQKdjw2Vt8kcAeTL0I64vnr38i+kUa1XaySWA3I0kJqFPrlm",
-	"o4FiY588kxH7+dU//uv/tkmgUmGas0lnQZbIwBUxSpV+YrOxzPBVHAAFNuvGfhHXJGIJ0BPnRkwkw3Rk",
-	"zJpUxExrEuDNAeS3gNnSER2Ry0gh5QlDrhAq4PYIysi4PeMyK+bAsTYjZMyE0rzWNe/MlDbOzxNNgiuj",
-	"kFIEfqijgxNEFOszxUTISCw1Q3sroQMY24ibqfeJljbQtpfyOIIKPWY14AtsZgJkftg+HvuExRqTunA6",
-	"VCqeQOqH1Bxcb7+8e2lvggaljJ9g7g+MCyRiORPNnrHZceKapGPNVII1lYtj5QoM6QRI0/tGPBQkw5Ej",
-	"04LfEWZSoap/0baAAkLW72QuIgmS82MdV8mbMRNzRz72g81rCRcdAckdriPwD5uRC50WkpjZZQrszx4D",
-	"lnRrtl6CvvJHroG6RBE6HhsTtyO4Jmhhl1irWa+M2ZpZrbg+ezKausyVdAycDTXymv8ZhthqERBVpRiN",
-	"kARBJ4rREZZ/y0xkKBsCRdLNoqC2to752tAsbW4BgiZw4tkRyUSaf0gRsnZueSfIDmamG3JQkiEV5tPZ",
-	"xKXOQC1AWA6pwmxUyL5hEeTk2NzImZwbSIn8QZLr5/9mc3PMAj4uN8zNxrigRj04HtzfyTFsDgRPtMUV",
-	"H/N1eEL0UKZxBFmLPbYCa2bPHjOVpuTM0eo9xe3esRC4xzRVvL82UUzp2L41Y6AxKfvGvnaNW6+x5U9b",
-	"h9pbvh/zFvNHtmciFOV7wrFXqFr5z24osiQn89aq1XgSqVhVqsEJvLYCu0sVmjXWt8CVY3cR+NtWHvcg",
-	"YbHgFcer4+FU85DGrwp0E9QCdPG3VHFLh2FUiBOo3aRPsDcDCRQIbGDv1TmlV6vxCUZvlNM2JuwPo6Fe",
-	"//zK8bfjGkgclUIaMzzsaNTqoMWjrvnRixS/Qz4Pu3hg7KzXAT+HZw+WsPDM7p1e2zurnhYUlEw58b1n",
-	"719Uzi+w9MFQqmSO7avwCbCcSSgF5qZzKUiq848iGVkDsBDZE41nUiRKxm+VvMMkSjtpbk/6BQbbzf6A",
-	"J8O0Bxo8DUcM1HijIv86m8pWr9aQhwrW98xyu8nVIFCciqutuBuvd1Di+dlDSOo373nxgEYzW4CWZtHx",
-	"Kno5b+BWxzK2TfzVK2H8+/Bxjmmt7ERqkVmt7JApY1IrHAHlnGYekpZ5GQfZThxMCwxlc640nPkZndVr",
-	"N8DsWc9kukbV2e46+0ijcQCy9no62NQlNrX5Z+EMtFY9rVXru7e1t7G0l1nZlk7K6lmw2IGKlSfEOnS/",
-	"0SSiJbJRpByYk5GIJRA26yVOP4aylSOeAKcYadQuzuqnjRoWyig4y1v1Zu7RtiOEL0ikJDF4TWcYW5al",
-	"SdvO6ZNEykrsvK3rLYa3+Oxqbwt8kXmvQhXb6vxfZw7VQ2ZYSuQ2n3OOgMXTY7gDoP/kEoyHqU3rB5Wa",
-	"xXRqdoiCuVFYDae1ZjHPHY+C0oKzZrOlUHxyV4shogntUQ32eeH9UCDXGs1ovWlCY2MATu1wgMlnaeGz",
-	"IdPgbKC3TDvLDjnsrZ3I9dCy1/A5m252aMsZEzzfQ2YJS5+ej/iSIbB3n8CteOenT7P+MfRaGWN1ZvZX",
-	"esZG9I+KEekKCn/bgcHK0wJzEa1meNbu5cuOEO4PVpo7O8ipNcAvDt6HBXBfHbCUGboP88sftIX9e+B3",
-	"qRXg+jnE8TyapK0l3vrPF9hjQCkv0LmCT8UxEBUKiCVDqYHK2CC+q5+yeEz5zJXnm+teSQg9YBqWmHRB",
-	"9It1Wc77TSOktNKIWq1Ki9Vp5aJ3djYPBGU+LleNsyhTmxXlfpzHo3YCP7jS7rbTY/TO5TWhsIJQodjY",
-	"mkA9l5JqGfe6yVAxPZRx5LUbhcLta8+QubdOG71m2Ioqp+xpv9KiZ73KeXgRVWqs3m/QZq8VnkYwmwlT",
-	"dzR2CWnZlAKH9oT1KmMlowq4mxI+YjJN8NZ6zcBvdM8nmjlwh8xrIy4s7FVHnTgvh5PO/Zx0ZmU/HVRa",
-	"oNnqRBOZFbTjfQN+TsSenACOa8dNxyI8dtF42oYLAnkPNCnWNOuIo7dcDJ7ZoiXXYjR2f/+YJNnfWbVH",
-	"nzwXOvs1zv78QY3D7CWj7MGOeCt1MlAsu/FHR6iLPxxf4i4D/Xacee4IisEBj/28KlKVwi2Wq7RKrjoi",
-	"Y+jNCPHwBCajuIRPNlLYTVUc+ECJbZOyjE1Qdu6Cgw3T9YW5d1aBpcWDpl8Km5uj3fYIthki7ZWV57C7",
-	"bLO7bDR/93EA5UUYDxRA3y8FEC6DNXe/QlIz7pobUf3gjkhFBFhvTzSXcfo4VD+w+XyFbD7bLKo12Hvg",
-	"rZcZaQ8XuU51D4HPktVUe8C2pcVovHrb8j3JI1RGXD72OEW/DVaqkbi3VJvVp9V6tVWtVxu1Rr1ar1cv",
-	"qjXPluKEssNe+7w2ezx81wi/gX3RDOKj2Re/iv3wu8lN2wRC9pGT9naG+PryProhgtWtM0ACKurQ7nwy",
-	"jgDAYO9bZv05u8jgyzL2ohzHtjRVFth3ZiSz3tjQRtgrIdFebQT7/V8cDOuNnVkJzV2ioUtd+jZR8UB/",
-	"dD/90Q4sg5OY6qSisrLBSzOcgM5IsdAgLN5+SVq1VqHSONgOUFsIsiJVKpYreq+oTmyt4t2g0CbiDVGZ",
-	"3ZEeeG3P2wJKYgoGZhdq1FZPfU+mCWxQ3liKAalXT0fF4JEaYsQi4tXbzY3BwA7aEkgwPdNufg6K0iNw",
-	"X9sJoRM7KVi257NpTvPSbvavCpbGan/cUhUr9ar/wO/Apz7nRCYUdC5b/hh2z1/evXKuY0fpZf3MUsTT",
-	"y0wb++Xdq47QiRxjpSGbiwDBJ0etWstm4WAriQEhzC7oSwXt2HQYISc+JjeYfsDdHRFJpqukVbuAu7OD",
-	"gH5WVggUvBJ39juZOBXvLReDG1tjbAd+7c+LgM6JXwhRomNeLQ1T4mJwMux1m783KmeTF3evauq2JX6p",
-	"T/+993Tw8935H43k7V9fn4ZXF9G/9f+1NnynX2wQxZQN4hJAM5PmVs1BxfnePKAobouo8kRni2JNEJ1N",
-	"7y4iokp3DYU/pywFYinCRyMWcfMJKhWXhAKQMYNP4S3E1KVjFzbnkqBmfa/Z0VugUtHlUVAl8HasEUZ0",
-	"qu74HYMsK0gAWVS43qVih6dvMyjV2DdK/Q6f6pxiOAJe2wtr/T5jtVql3mi2Ki3aCysXEetXaubfp0/P",
-	"zi9ob1OtKhU4rmU4hFcO6PPdoU8qMt1AyMlWSBNRPexJqqKlttWPWPbNej0KwVdMZJVtLEvdnBWWXS01",
-	"s55nLe8m5qib+WWaLbSZdBfqkXntesP3ss50gRmt3TCtmm52syte+8P6HANZ96/tfJQIpr10iLrZ/SmR",
-	"G33ifssXf76w7mVszFa/ngmHvp9YGVT3ZfwGPpQptbG8fsZWTCz5V5Jq35KOkWatEtEpSRQT9wZK705g",
-	"BkyYZu7xczqmaCMWM7xKmFDnRWzMRASOhru5dDt/Be+SSkXCR6xrJl7JEdcMQqUTo3p03Qx0jeaSKixP",
-	"LcfdAksv/JLQWHdnQ74/zfzuypdD7iMTUbdZizaS79KBL5Hxt9jRg4zvXMav8kWcSSZx62IrcWd3CPNL",
-	"pPuKBAn7I8HbbNZEYLk0oBIoXHCMEtE8BGG6f/DDixuSA0tA9JCO2fFlR6CFDykpMo7lRINrElyRWbaE",
-	"RuoLV34XUkeJVO6qn+337nYoAuybl5sdD28117kmNIpYZH5RbCTvWHRsnu6l5kNkP3vBgN8Bi4Vg+HlV",
-	"ckWCNpgvQUeEcjSy3wxHV8izUT/NkmMIZviZocKyz9pBWwCZNe3AhvodjXgcc2dFJLIjJpQnpMf6Eige",
-	"QikECxMuBseXWGAXR3tINQngz7Yb6AC4FgMetQNyRC0NiOW96Ah7U5uw31MaEx4Z5QX+xCscyuAKPE0L",
-	"IprQdkBiLiB8/F+v3/xUJc/s2CjXDzUlV29fdoTLSnIVvG3I4/XPr0jw6uX1zYufTn56c/PyL/8elDln",
-	"rmGYXuAivBfDF5biDIh7OLqkWavVOqIjZkeoI3jUJqf9elhjDXrRO4taYb3ZEfC15GOnqB51QD/qzGlR",
-	"Ha/dNL/Oqk0dozd1FhSnDiCr6QYuHPj2HGbn49ZLHSk42/ilBzDdQ5jyXRGyEAnJEXKlVJxsi0Qfbwet",
-	"sKA2rINrC0oDbQSyCAHDDglomPA7FmSlKKSRdt21P5endoCZslZmBzRLJpAxUngtgoRGh29W/ycTOFsB",
-	"qySTA58vW/E9KWNGxaOvgWAn78PHtc6/4TjKyTSsH/ujHY9i9NJGB+BuKtxg2/fNnWZTLHzCxJ3XNjoq",
-	"CPE6aRVrq35mKa3KpYDhOmDUflIphlaOHQahXD8wkcJmT2AdMKBlc+s1sAxTri5YXissFfz3lDkSrwy3",
-	"lhXxNf38ohkEm4jl2pK1kczsM9r/28WlTUb4vnh8zFA8hON/3+H4Q4SiNRC0EHIDuHtCeSWhEB1XDqnv",
-	"UqHJ1UuS0MEAzMY7y0ixoNdhsGLGWIHH1keWhI80arXjKrmhA+S7QIqYjrAUiYIElLcDMlasz/9AKgew",
-	"k01zE8UTRlJtXkwHukqAjRGs3wGEdJu2J4IE6AMqtcSu+A0dLNEYPyNkI6x0pYinGU6u6Z0yH/DnNL7N",
-	"BNii7sMUQp10Ux157Vq1Vqu1MLTRMgsU2eMo7zq4swvJYKHF3E82xjJiwGFWq55vEw2Z1zG5Rbo3OhiY",
-	"ntS3GaJlEUlvmaqg2yRNQjliB+j8TqHz6mUFSGXjeBP9cwE9N8lkMk/4AFaWZcCeoHF1X1qT1TQPWU1f",
-	"Y1bTxnvzGjlN5XwXP7CkfKXUDqr3DlXvr0Ll/m4yftYXr0eQ77MkQSeT2i21yoLQQIbKRst8n9k4jwNI",
-	"ZkurPxBJmjtEEpcu800iyiFbZo1smQcY7hAqWrDedxcteqVvbe69LW/BInL1koyVvOPGWu9LRUyvfPLm",
-	"GpRYJu64kgLOjc2nXKJ5Dy8ZkVITv7rcQv/y0eubW7uLhvTQDu0mmFWCUJ9yiKK8vdgbf3vnLQz46uQd",
-	"0zTpG5HOwv3Mdz1xwcBQHII+/gLFh0jUPdnPzhh5CIZhhtiKGJ0eVYxQpeg0Jx9dzP0jsm8DN7LcGbde",
-	"yZG1uLM0QPBBorJ2vNSQwkwpx2H/MFD58A1kBf5aRBeesJHeKD8wozOEqSyDnFfFXEF9sLEeT7JgLmE0",
-	"HBaS0z6X+TUPGXKwPPTkeqpjOSBMYPkdAxL8rlieBh1xxQqIVRKYq8FJkMiA6DEVJDu3aJGhTJXuiKOI",
-	"9akZhgTSWuHkOlXHVfLe5RtrbNm2qAjXRPb7vk0m1CSwoVZtAiaJre4lpOtr2cGFwyI52Pzk4i9KjtYJ",
-	"MLmRG1Re3FUUSm2BY8aOwkZBu9nYlMFJvgoOWPIITiulUiwGg9fI75fEDy1G48qIJYqHK3Dkp9dvicYC",
-	"TrlyAeRDixpGjyUTxoTFEYw4MViyCBpPEU+Oq+SZEQSDCxiQkqRKICumgiCWMVM26HaphnItRuPX9jP2",
-	"CQ67JwneRA3CJ5aTP40ld7k86wNHcejKEnlg8hnsIGYiDjxPjwRFihPzBREkHaOqvAQ73jJlTBOo39gn",
-	"Og1DpnU/jTFJ2Cq4hVgKLiI58bHuIegpSsZxOtZLJf8XbP+e6NcbPnIvn6UxP4uWkJTjzTOhrRbBjFnQ",
-	"GoLDAQvz4b/gTc1atGZlvpnuY5G999Bko/WjgUXPX37L2XM6XXlDswZ3uEp9DwEs7Qr31Wu1c2BQghSm",
-	"cZh47YuL6vmZ74YKBnNt2LHzVoI4eOUAMV8eYt4aGcUJ/+wQU0hNXVaTZTYN94iLO6YTPqDgjZOK0PBW",
-	"yEnMogGLjklvSqwAz5o8vo21N99fHl//MuvKPShja8E6VeeYjBgVmqzs2CUJaBwH9larWoEforoEmayX",
-	"ohyZIMM3hyb7z5keeL5X7AD6c2R8B3/SOF4TwGZGBsHnGnr2Bttcev3lXGeW3ng128ul973Lu7/8Xea7",
-	"Pi2Wd4W0iHwRuXoXLrly6Ry45Mu1tSz3wPp9cLEN+yuhMbdH0kGWdkI1CW7ZtA2ntcElUWzMaAIHHvDp",
-	"NCZHNI7JKNUJGdEkHB7P7KsfPC1TFbI2TRNpFhT7YxzLaGUyCaBKqWet8CWn9aYRwsTgndf2/uPDf7R/",
-	"/f/a1X/5Z2/hC2EEXuI7GrV5p5vv6WQau5K76+j/e3EifJGkl2La/3qH02ClXETn4VnvKV0g96jV641G",
-	"s9lqnZ6aCcwLgoaKJzykcTGqcR6L3KkOLhgzQWbJfMqruBVsHCIYUX//21iKiIzjVBOaEktuudM0GAch",
-	"q1JhChQPh3SYfaTD8MK26zSOfCveKi3mDSQVF9OMe1MoO0uOAji+w0UYkD+RYERFSuPguEoCWIkBluzA",
-	"Bpelwrj+fdHY6oIAjuhvUAnPydLzv/9toGgEj5K549XNROMLZ7xsCUhuPNZHI1wGRTxaOoY7DbzLVtI9",
-	"eS9uJR8CuL/z3Jcc1NbHy1lCpAxwV9fCdPG3SWETxAMcnmhijMWYC+YTGUcsY47A06UyJ04BMh8YrFIw",
-	"F0ol8NRixxaO13Xj9zZmvd6NTjVnz61QqXByMJUltBNqi2gas9CshbanpzphI6OZywROwaGgPwvThN8x",
-	"8uzdy5uXz65eOe/dSjgtPUZ3UFjoAyJnoQ805iHLu/Ca41ulILAMfk///jcw15eOQWnLp1mdud1pl6e7",
-	"BfavBtC/p/qgmwLr7txfNrwxvN1xbOOsU+of//0/M16pKsmdL8DuS5yPKId8d5jfql0sAvvPKQ9vr8Lb",
-	"3SrED3JklwLFxmJ7o6jQHAaxRIB/YpPMe3eIBPzOIgHzdTVjYh7poVRJmCbHu1HMTgoLeHtQSD8/JhQG",
-	"aGdK30GqP7dUfzOCuStp5JVQrgjbvR4zGzXeS6MBc2xtWTeeaFca4uol0UxrLkWhfAdPbLDukAJv20ob",
-	"6oo/20Xe42ziIXYbg/pPa7n3uLuRATM2T8A7mtVWA/R2tUyjfrqZRm2/ukRwnx0yFB9JkDyhgsZTzTUJ",
-	"Z8+QP7cizSsjOIdanqr+Algah4ygGBTEEqTYMt2SyZAmRjphZV9CxQoQWCGz27m276iWECLKcS61r02X",
-	"Hiq128ml2z+ZiNBulgmNc0HdQAjNR7yAtyzjOTQX3eAcdtKvMeYskWNSFOYRLtyN91F/l6bsM+sRK56h",
-	"i3hKjlismRHM40skaIUsrQkP2YyeSt4PeeykHfhVs8+LpRx3xBhIfRwPM0kkoIPzpVluaznWpDclPNEs",
-	"7ueVt+yezzXiBJFqZvPvCKtDWzrZLLVQ0BEjQRjTNMKTJ9OtmFMIDwioSIZKjnkYVMlV/tCEJ0OZJoR2",
-	"RCFj8ZZNs+89rTXNq2EghoyMuNbmb80SMzjlzK1UJQtI9eUOt+a1kd9SnfC+fQAS0YVgBJykv6cwnWYu",
-	"GVF0zCMAYjdcXtvD8fU2BDkYkr3kie9B8Sp8bbZqvB2rXzAoCOvLsH9hLz3g/+GAa91Nh6pkJ7tOiT5o",
-	"4XevztW5iD9wrDjXSZVg9Nr2TlYb/fZ4HK3uI8qwpe5OyzK9M4s9PPhsDp7YXVUHwjW1Qy/sWg7Tvcn5",
-	"oogfJPRgCz4+IdvRnoyH7XrXZC5RBKVGZcLmTbhL8xESbqRxxp6a1QmZ89biZXJUJsYhFaTHiGIYU4GB",
-	"3BM6tRVRoXGuCbdTQlIRM61JME57MQ/B0APdH/Mm8deuDT/ULIGCKEcijeNjEsaMKuuGwhtdz8bU9Dqk",
-	"cTzT9ZIDmShy8/SLi7/4cpbdfZEe+JHOOCqOjVESY2lLyBoDGOLU5YiRMNWJHDGll0aKbAxqOFJ7DH+E",
-	"gClnDc4Gx+wlGMb35O2GHLyzY7GaOkexUKqI2cIbB6g/mH1rnhlEEaG5ly2Tga12mBE1kCuoCFkF0xXv",
-	"q9hi7/KJllIwnaAH0aWMuc0inhLZB/KfPGdrMYHsdd76e9v4OtVabBeyUtwbp4WtEuFCnzBD6tGXainM",
-	"YTebww8fPdrvszBhUdfVclkvAPNX32Mi6s5DY+um1pwLM+/X+vV+o9+c97RR2uuFYRQx1u8jOPP+tKvT",
-	"npnJHkws7lWwdMpaKoSPZtBtJihKY8BtnY7HimndpTFTSfY+t+m95pqRv/8f8ptM1Ww0//qpLgtrc1XO",
-	"ix32Q8bLfjJeCivcDXUB8F6XXN0qC8bms/ig6dqFaZk6nEQs1IbJL0DKX88VOCi+AnVc7JqriIesiFHx",
-	"bASOTTFQXC/Lo1lYlV+2WMEeEWYtbNgWBrYGgT2qtwe43uE83Zcd5CgvDrlB33ddnMWdZZuNpUBbWaJQ",
-	"r5c1ZHTlnIhlIZKtDPgfeKZ6wJv9481XgjPfTTGA3cj7/gsFIK1MtqbxCAUiBbBjl4QS0wZUc4ESz6bX",
-	"cZxtbasPTtA/VY4pW+qCS0FhUz78hV7tsf7AHjCwecDAJUUMvlEsPJQxWKOMwWfTs04QCHd8RlYGxP/4",
-	"7//JUfeBePwM7t6TcX9fTbBnrqsH0fzu7CCY+s8qn0xEOxbOojw6EbwkVExthVF7+rtSAF+I6HNI36aZ",
-	"CxuoEJkSkI3BVlv5ITTlgBXlWPFCRKVAQcT+wAK0373t5ZjIa8BjU7iA0NtvBTBscP0BLQ5osevg9H3h",
-	"BdKynzjS+KWuVcuijZEIyMm/Pg+/Ld4RKDoJLPu+hvImkJyUxsmlRYyBoiKNqeIJlhMxd5JeGt6yRJMj",
-	"iydwXq99YkvukBEXJ/RucDKif/iWS/jYN2+eI/iGmK2gPrRdrUfBkiIgUEpnKdd/yVEIEtYXSb/XZH0q",
-	"i7LIuKPmfTQPY2LdLfXo7CD8GWaIaP5XNjsMp2ahlX9mPtXTJUTDik4KPMP4rzq+0L63PjT/swEfenFm",
-	"kbv3h7wb76CF++6qv4am77vtdL3b6j/KVK1z33M63QnZ+hbMZDY8puF7RprmgvzqufOsOKPZ1OeV7c0k",
-	"yQeTFs7IZslO+e5Q0OrRhNcNBooNwGGp8v2DIlwW9q1nuPesPB8we5UUIY3jitM69Xpl7CwXxkSqWz2m",
-	"IXuis8OAJbF0b6Cd66yZh1ejW4fbj4pI9vvOP127aNdqzvV92mvRZtiIKpRSWmn1er3KRRiGlSgyKqhR",
-	"QkENHbFRz21SbER57Dju/n/bmWooRzkAXwH9nUEU94NOFDMqBJmwnhmZO6YUj5gVXiUT+MSuNSXyL2nc",
-	"1Asnltl9FpInjN3GUxsi/FcpoKkRUzykJzdSSZHINcmVN66JNzuT65TFM9t5YXkcgtD2EYQmRQVSB3RB",
-	"xBwYvMFrW4admZU8y6JMnqM+odskcAswIHPrzyfBzKoNCC5avyOComAGBOSyeDsIQ2BVXeDYMQ9UZB+i",
-	"0KQiPdaXihlVvUpeo4SShN6yjkA1mAsiVcSUnxMI0GShgSq5IgGmGgTEXSOCsUh3RH5zDDpgF6peBZBz",
-	"kopbISeCvLz66ao4AhLKBDsRJ5Oh1Axi8GD4hEww+q4jeKJtCB6SBJBWrVZM8If662WKNEaGzIngl4yx",
-	"2y0+rq2xzI7AlyC1bn0b20xzn9tMa2NNdH5zWR0m57DuECj33ZNoz29/6+5+BbfNvCqcBcYtY5x6Dr9j",
-	"omG2FMlVzFRCxjLmIYeLNCFKppi+yBPgnCEYUYFwr2Q6GBJekuiHDSyg/f1npvhgdDDYvvwSxanYwRL1",
-	"y+2yonINPrjJUELhXoGppEJOyFEQpkoxkXRxjaM6ksaxoz7ryWhqfqsQIYndi/yCorWgmlWgKSFzZSc0",
-	"fxklZ1JekPy+Vbypy2Xmg+Di2tumnz2digSeyTati5ntMJup9sHe3JG9uaUm8JwlZizuMS5hURo0tvOb",
-	"iRyO6gEOHw01+7ZYuI/Q1kUD95LQnob148gFwCDT5JaxsVlgXBEosWYT/q3QggEYZBIX+B0B+Drgd0z4",
-	"RLFxTEOGZi3XieWO03RkTzugfpvBbQM1Lkt86lgP0N1XZhRiGFsJwO7QpuvJXjkC/Vn2VuHPNkCyJUZs",
-	"EohbojPh44cos+8xAHSH9sOJ3XvWc6RD/Z3lO1ahbHtm6padreLDKA4Pd61L0d1GqXJd7G6i72QPLcGP",
-	"lRraFt7r2aFaw3n9bG5ioKr9V+J3+Aol8v2C9bKpamBEUYvRuBIx09SKQsSCESYSNcU5FaMxbsN+LpXW",
-	"+wx7PRy08USTNy+fg4c5sHEeQfmJ17UYjZ/bLjxYJDeuUmUesCJVr1XNf+sNZ4qseUZtP89rf/yUs1WY",
-	"UZqlLNhYBPOBWffwyM4kOcqR8/gge7sPivrp9Vs71lD8WiQSgkuc+Jnra8ieDdxbInXPZCqgVrHsQ6lk",
-	"7Vvl1895oH2iE6lGSEMwkeqWKV268V078pRd8Pd2C/V1G777EXvitWu2AJ3GbDIzfJHXbjZ8r095zMUA",
-	"yE7s31hnv1mtW2J2r91sfUKh1EXC4Hp+Q73xyffst3rt9QncbfHuOzO5bFJeTQFH/CAx+wgjzILnkK3M",
-	"ycpzqoc9SVW0rsBUgP7tHnajhaCLAnPckl0I7ngL797UaP6SrEH4ZV07KB8+ennL6MmCnYz2wgjCiE+f",
-	"np3PkWm7eGKz6+nuLAudHspJd8iNbE+7EZ1qr31R8z0dp4NCbcFCAV4YxoRETBONi0LjgeWvGwqqmYlV",
-	"VD12Kg+Suo8YiaK4FPe14s/bxUiYlROQo1/evapo2mc+SQX/PWXIAVaQ2UtCSZSiDMyUMzi2ob7IGVlk",
-	"8al2RCHcIlvKgWWcDBbWckAuarYsAfJL/vLuFQkszJx8NF39FEClAk2E7Iiscz7RklD3lBkOAzFxOkDy",
-	"IBprSXqMpCLVLCK9qTVNMcq48BQ5atUuOgJ+n3DNji/JWPE788XIcQllHgRjEaH4/pnR4iofr+UxELk4",
-	"fdH4h0Vo2RxDNkeQfQY8PE6c3XyM7gseMEvxEDjwvTPsFLaEjXaEgt+vqL9tFDNgnrgEl0IBqPM9oYXR",
-	"YhOqIr0sNmAGBQ9xAV9hXMBDV6B/P28T7MlZpfe8uytM6vIVVXvAVvLRGyiZjr2291bJKEWO5G3Lr9fC",
-	"etRgzX6lRU97lVb4NKqcs7N+5bx24Zxbp7mH+prnx+EKaurUPn2LO9tXsaN9N1xO28r1/tmbsuPtJafa",
-	"VXJFBJuQIG8ogBNrd4SN25eMobJpRxzl9xF4r/Ofc0UCHgXYAE+Oq+Q1vcVSGoBJKFIQaKSYDX+esT/8",
-	"jijYSBitRMWiwTGkNgovTgfLT8jnoG1Ljb9E8p/WFuT8H//1v8m1k/P328n5Hpml9q3lP10HC3cxRvex",
-	"On2TmHg40l+D02knmj36/pceZSjFYlhmvVRpm4oHfGa+AVCmLfH8JQnQ4x+QPo/x9EOspJ6/xpbvyZM2",
-	"4gcJ2JZjxp6aSBFPfdKnscarWMBVCut5mckmRgkuyyW2ZxRFkbRndT0pY0bFo2eed9NXJJt3ZzgX/gK7",
-	"XtP3oPxmxETIvHaten5ugZHVWYM1WeseygolZdINaaqZi3YSLJlIdbuqcGO9fXo+T5SXDT1W9XUUefXW",
-	"Ru5mqUarPM04OgdX835czTBndoxn4Ad+uPdMKDsI3CAbd6xkj7nj0kvIL4tZQEaMCk2EJENGVdJjFPUz",
-	"65mOGdVYUakciN7bjjw8XxcEr8v+YGGaGD2mZoXrgp73zowFt1q4YqqTbvYJZfHFTRCiWGY1Zd/8rx/J",
-	"n3+8LrBAyDg2Ip+qSm+oK/UympnN4xlwiNaNZciOsw9ytw+5m2Tr1YmcW8Hryty9Lrx8Fm396DCmHGwX",
-	"F8UrIvC0gGxF7teRvMsqmKEFszSyAX1Ddl2t49d7xxI4KjoY/4+gvp6ZCkLt7K67EDNv3hZGv1u8cGK2",
-	"fM+4KR5EardrhDSOmXqiXYHnQkiqu2K6SLgAciE/y7GwOqcU4C8oPi3TpNjQgCWaBB87Xv5bB6zOjoux",
-	"yS50edTx2h2v430Klu9H9jt3FPVTbNxre+f1MAobF73Kaaver7QaZ63KxVl0XgnPWs1+s9akjdqp53vF",
-	"8f7w0W0wL8SAC8YsXc7M1Gb2MJu5Z5vWN9ACs+Fapgnm43nYkfazI82I0qS4fIvAYH9cvUmZl7MwRTKg",
-	"Dx+9HqOKqas0GRp5AtWFqbtyW3HG656q2Gt7wyQZ6/bJCR3zqnnvSAr4f0p1Vd4Nze8nd40Saqrn7I7F",
-	"cjzC2qH3vyxid8tf9kqGNCZHI3rLiErF8cwb2ycn9cYZxq+2z2vntew9v2bjN//C11LwRCoWufhC9ETa",
-	"WF7LmuMTiHbUTHGmHcOZT8LcpI/lALfyq5ckoYMBF4Nqrkr+KHF9lQxzj2lCk4SGQxaZDR96QY7GXAx8",
-	"CDP2ifk0nyTh2CeRMD2M9bFfUNCtygC5w7/Jnib4sBSViI1Mn1QqsHN0gQ+o0ElLArTYy5cuutPsAoWw",
-	"T00ipvgdsxxveUx08a0QBlr2TltMNeZ9Fk7DmPnzZQCz8ZwpCV94dV4ccPH974c8HOYxojaFmkyGcuRn",
-	"WdQTuCkcUiFYXOz0bFZ2yevfzPOn+BkliF6SV1t4vYtML1kQ6KaWKouBKUYhXaLllruywY890iy+M6Ol",
-	"GBwWsYjINNE8YsSu/+J0FD1aJe3HZiyiGaZDWFeOgd+0Aw4G82nOJ4KLttBKGQ/iYmMu1NQnkYt/JBYO",
-	"fRIbdQGqidqlm2/PFQdrZCx1kqrimsgjKRfbuw7Nxymi2FiaLzi6Ufxu6pPrq3cv/3JMuBgwnUCh30Qa",
-	"+/g3FtrG+1xEXAx0ps9wRRLFwVucL5rxmGSAW/a1GVgUzf3i8Yexyc3GQJSUCQHf0MzUgTdgCYo4+4Ac",
-	"WbvV6FdjyUWijy2tQIpG/IKIOlWzRIpyvSzfmEiPxVIMNEnk3EvstrT4HqNMBuAuGwQFBjISsTHUjZMC",
-	"TKAAqfGA/6cNCiQxf4O6mSQ4AflwdUTPqP44Q5az0MyQYtDDSZVciZmzKyD90dCS48eEM6JsUAAoLzti",
-	"onjCKhB3plmojEZq3jqi+tbMnibBv9j/BEbTzfb4akd0xD/9E+BvR3TSWq0ZXoNu9Zz1uQBuWYLK1jvW",
-	"/1OnXAt7y8XgGYxVxyN6KCfvTXfeiHj6p49wnENO4NXMtmZwd/vWrsVovElrZjPavrUfk2Sj1pLwAY3d",
-	"hBu1FQm9fVvPhd7ou+IHtHUTb9TWQI3D7Rv7QY3DjVbj6CHr43q02fowG8BAsQcM5lv7hjVbNRLgFK+O",
-	"MLj2m+wBMOocRwCwDG6QwEBBN1VxQI6QSxfOVkLmz0MP11msobScX4m8ZQL1Cii9kQxJ8PbN9Q2xXMFI",
-	"K25aqMCtwbFVELgYIIkM4hZicQ92to7ArUZOBIlkmBqt3Gy24tapccFJJEMdVB8g5G6A1hzTORUUMF8D",
-	"gWyiKE9u6MCeY//66f8FAAD//w==",
+	"7P3dchs5sigKvwo21+ywNFOkKUpy21J0zKhlua1p62ckuT1rN71UYBVIYlQEqgFQMqe3v5irHfHd7pvz",
+	"BGde5LzJPMkJJIAqVBFFFmX1z5xz1sRyi1UoIJFIJDIT+fNTJ+GznDPClOwc/NSZEpwSAX+e3OCJ/m9K",
+	"ZCJorihnnYPOtRKcTdA9zmiKFReIj5GaEoSZfCDimUQjni7QFkZTLKf6JVXbPXRNWIqoQiOc3CHKUHw6",
+	"7p5zRrpnWCXTGHGGMPr25AYpjiZEod3+HnqYEoYYV1PKJiiZYjYhaYS4cN/7n16+v9FvXp+8O7k5QZIj",
+	"NcUK4HoQVBE0xXlOmEScZQtEx4hxANP2Cg0FkXwuEoIkZQnpdaIO+YRneUY6B51h58fdP9/3xV92pm/v",
+	"/pK+XPznaC95OzgadjpRRyZTMsMaUzP86R1hEzXtHLzYizo5VooIjbT/GnZ+OOr+D9z9e7/76rb78Q/D",
+	"zu86UUctct27VIKySefz56jzjrK7ZZxfvTlGLwcvX6KMsjuNIg0vI58UyvGEGESpKREEUT1FgrZ0A4ln",
+	"elY/zolU6IGqKYqTuZBcxEgSpbuJdR+39uF2hATnqitIhhW9JxEivUkPxcN5v7+bPMc5fX4/eD7lUsk/",
+	"mk++Jos//+sf/9QNBi8yOqPq6wG0JodIkOzrYUf3P+zENWSu7HB++jdO08H39N3N0eKU9df23rQCg/7e",
+	"yxCKr7Ai73R3y3g+Pbl5g4r3aCsVeKy6lKhxd6pUjnPaFVgRAKZrd8r2AaxGzjOaLJ5JxPCMRCgWsUO9",
+	"RBkZK4RZimKlUZ9wlko0Z4pm8OmPc66wXrnxPMsQnmDKCtx3FL8jbNg5FF/vDQ7V17txDwFwEmFBUE4E",
+	"kkTcE4FywRMiZQ+dczHDmd2PEiVYiIXeeorzCKDQY/IsJQLFxVy78G8c+Y+uyAxTRtkkNsD7byRRMdqy",
+	"c9lGY0qyVEboYUqTKQzwLUfXr79DguBU9hqXaP9FfZfg7t9hexyKr3/od199/MOhsn+EN0wB1CUswLo1",
+	"7Zpm4TX7MfbWY2s0F1Jtm6k/mDcPlKX8QfMfO/Pldfrx651+//Dh6/0YbcXwMD6AZTq6PEXw+xDFOE0F",
+	"kdK+STJKmEL2IexUPlcIF83HmGYk7eK5msYHyPxC+hdhiiZYT1QGetp+FN5/dHh/WI13osTiaKyICBwR",
+	"lsQVRw9YM30y5kKzIiUWlE1qYFFGZ/NZ56BfDEOZIhMiOp/1QDkWeEaUPZOO8vyaJJeC/40k6hzPyPLo",
+	"R3or6Nd2YdHWmAs0zzOO9YLBwpsGlu3nXGgYM84mGubtKrcSZEKlEouefdRL+Oy5nPJcM7BO1KF6zB/n",
+	"RCw6UYcBRB3bfzNn6kd63u73TgjBx8ARl6d3keMf5wQZhonGgs8QRrkg95TPJZwHz2SVsfcaoDSvm4Dc",
+	"3xmEwHoj+CwkFGChnCSgqD539MGKtvTJtbu7+6qG1EF/8KLbf9Ed7N7s7Bz0+wf9/v9ogFLPsALjWPM3",
+	"1TnopFiRrh6sE9VP3mW4T9NlqG+8U/+ZRO/fn74ucJVjNS2BoGkn6mh+TgVJOwdKzEkQpPkcWnrQ7L4I",
+	"Q0NmOVeEJYvvyCJEw3dk4fBpdvUziZIp51ILQ1sYgI2QxIttI+rM8B2RCMMmoyRFlxfXN0jiMemhD1SL",
+	"UEM22ENTPhd2D4B0oEcByaB4MiNqytMI6fkD7wM5SZA8wwsJzcZUSKXxlnMmyZBtFR2YExHFxez0SaE/",
+	"JOkB0jiLtxFlUhGc6rnhROnJqAeakMMATHjIUjoeE6F5GoDBhYPLnG17g8GhPnMyUoHMSDxUIqloliEx",
+	"Z/oUi9Be/xX0PGQxsK8u8K+4h74jC3OeyoTnWhw0EtYDF3cyxwnpoTeW6SpFZrmSaGv/06dt+IRxhe5I",
+	"riItdeIhAy6nx5TmKO8NWYX098f9ZI8McPdlujPq7iW7pPtq/AJ3vxq9TF6lfbIzHmBHhAahJRl6ZNPV",
+	"dNPI3vfX85fTMcjPy7T3AQRmJyir6h5J5gKWQ+sGWsrEyoj4Ugvv2078NIQrCdpK+GyGu5JoLq5Iuq3l",
+	"98gKo7+PIz0CVYh8olpOwgrhLDtEXMuyD1QStLczACJ0WgCVIM8rwnromLOUaphxZoR8OHD08IUkD0tK",
+	"BMUZ/bvWHbRe8MDthpJIEpYCBTrSg1klmOk1HXE1RXKeJISkGygD4XWzykrTgu30B3ttVkxrTA2rpkGX",
+	"GvEJzymRHuNAU56lcmkpQJOKfx9vHxr9QSNupvt2H9uVNnstMhpZIZro7dhDHwi+Q1p/xIJKzg5Q/OF5",
+	"rA+jMf1EzI6iE8bFk2CwVBe/DI0Nsv8Z/qTlEMTmsxERhqrJDGhKEDUXrOkYBW2gAlJKxnieKQ1QPyoP",
+	"B8rU7sCcDkbi2e9bQcD83FkSgKLOp+6Ed8unMIEbHlh+lq46fiNkYUKMP6w4iwerz2LFv/gk/qzPUXN0",
+	"gED3DU6vDMPWvxLO9LGh/8R5nlnh9nku+Cgjsz/8TerJ/lQCr9GgMM06B50do4RoFkEZWCf0LIXgWnD8",
+	"4acOvO0cmKlEnRmREk+ssJYToRZoCO+GHd3FjEoJAH+MOlJhNZedgz29WooqwNqpGcOdNqWMrBVFefD8",
+	"uSTJfMZZT/8XY9nj91M3D/ncWk/02n32Mfo7Qcadg85/PC+NMs/NW/n80nxscFjTcarAHKLYTDwGAVgi",
+	"gpMp4uOx5XeACk0EnrGnohWHwLBtn5cNfe2rW6pfrT62zWEux5yNM5p8KQFgNOVSwYxT9EBG3VzwtNvf",
+	"QTjTWujCnjIdf0FflQtaQLHZSibus6dcRw0gQUpgJuGEixBG6dygA05XjOaMajUAlhJY+RZIfOZkrckJ",
+	"8XZAPLJSG1YgcNWFpUOjrSGsJSRUEZec7vvbIaA3XIxomhL2hRSkplp+yYmATxAjJDVnIU5nlCHBM3KI",
+	"Fnwu4E+Ns3tKHoBPlyS1W5JUCddmNDUuvnsKotJaToKzDIyzDnCt7j4YS5Cbr1YbP3WdktPVLWOgLFV0",
+	"gFJOJEi8Rl12grKlKb3vCpH5N0MdVV3riswlSb+QUGr7Cz1gWXAZ3T0ac6G3bKG9uE1nNmnF9Gl1HQZC",
+	"L8hV2+GDa1n4L8+wNoNXz7LBoKTT98waD/EoI4880eZ+H09Gt0ucbAnVRpmgDJXarZl/hc859Fa0W27Q",
+	"/RuiVKaIYDg70Yv/hSRKbV8IKOkQjJrE36yIpkbwNwYw0K6UtXIQqW6pprm98Su8kwzIV6PddB+/SF6S",
+	"/ngHD0Yex9uvSkV2VGuUhsE3pCQH+ZMQ0RFDc0Y+5STR3MlCBZJwhDI+mWiW5cwXJWIOnZVQd6v5YomU",
+	"GG3hTHK4g/pr14qu3dPX8TaiKWGKjrX2RdUybnvoyhpA0QwvStXyc9Q55+oNn7MvZUtG/uEKjaEz/1Ta",
+	"K9fo3Guwybowrrrmu6dYmHOuMTAtdXXKEJy/v8ET5JyrM57qlW0wItZvM8GOQAtryQG6IyQ3kkPC80UP",
+	"nXNgPYco1k3t/coxTqake8yZEjyLETayx6DfRw98nqVoiu9hB89qmHH3tKvmBW1gMpd4kXGc3nD+DosJ",
+	"+WKRiRjTHJUIFGFjPdvp773c/+oFGi0UqUjcO554ZDeP+V5xjjIAaDOqVJx3zXdPdeYIHyw9Ld27loIw",
+	"QzvojH7z2yHMSwGiOOgIxkL5pYKNNVQdVG/Ep1i6q/JDMPZVzIBUotX348XiezKHD7q90tpw5XOvh67t",
+	"4SlowHMtKMRdMIyttoVSVXgTgAOB3u5w/Ymo2i7k6AKlRdeglR4WFk4t3xQmzm9PbvRRAnZk4BFGKePM",
+	"6HOCyKlhKL8Zirwm4p4m5D3D95hmIAt+OYNJscIjLEFxmXs9+0KIx1csDLWmmwmz5ZdPIoWglOSEpVqM",
+	"Nb4ZbkoRwgwdnWpZ456mRGzX5vgIPbxssnYFyzvcz8awyM8wW1i+LL9w5QRWxJwJiHzSoo5mHv5sAA8k",
+	"wwt99vtg+2qKZ6G54RzNMFsUjhUbrqoGqGsPqSdZ1qtihnDBNSXmxj7yje/uVp8LYJwNl/cPuim/N0ih",
+	"wqJta9m9w3IShwlyrz+UShA8M/Z2nmvGcfXvYbyJvoRa3zONRS7o37/42LPWXuNbZkxwI4KFXg69oBVJ",
+	"esfXmz0INuYw5adPQYtnq6fwW1nvDx8+dI9K4g+4b3xjoE6mOMsIm5Cqt8jSdcLnAnnGP4Qec3OVYM36",
+	"1Fwz4ETRe+L1MOI8IxgsbKN5OiHqdi7T6qUGn1dODnMxpD9IcJZJr6/CXyXqaCaf3mLVeD1Sm0DUoSwB",
+	"xREU7mVXgkD7fK5uYVEbYOBzta6JO24CKI06MtfgtEeHVFiojWb92Xem+KGCAn/4ytJEbg0rA34s+uYj",
+	"cLn5HHWO6BlPyYleiWVC2BTdbuP/1CFsPtPQwhJ7A9u2UedTVzfp3mMBty66rQfKNXRkoPr4OeoornDW",
+	"GssrMVZ2VcDbjJdrIiU1rPBn3CKbotlYoXmYIH1qrTKLY8w4ownOCgHKunzFSYbnKYnRiCR8RiSKMVNT",
+	"wXOaxHD/GVrop6TiAuYaEXvDFBS9YrF0a1ic1Pk6XHqLNsaZJFFtHatrVfPTyu0VYIJzd18sDUFoIez9",
+	"NUp5lmEhe+i1uTA+QPt9c1+cZHNJ78mZu642TlDLtFBcbw8qt9v9AJX8bS4VHduTetlJbp2XXJVsal4s",
+	"U46wvLPmcHDmNROS7tIC+KP1EQSSqHvQrKTDVcf0Eb10LetE4pFFdfJhGrhspHxPZzhEBbVTqfUJnFEM",
+	"viAe0R+iOOMJzmJ7rcU4YkQ9cHEHq2t5GzTRhOm+60Qd03cHkM0wbc35HOzvbJ/lkyOv9/LpsRunfHSR",
+	"E3Z0CuzyiN7gyTfz7M7zFthgU5iddstZFvC2u2DZAik8Qd6FTEzlrfkoBtc1b0PAAB4P8fjkIykksPLF",
+	"bCV4ktSZdcLlJux4XBiHlmUBAUOYw1GRmVwP+w2enCothhYjYSEwyHcKTybhgWobwTYsQCvh+NiEDxhz",
+	"+diitwpP1kJ9o9to2Y2zsWbTCQmjruBeO2t4F3GXNEtsQlPR48ULfueu/1rvNIsbI2Fc3HWi+jNzofSx",
+	"vgYO0NVSQ0aEOp5ixogRelfuujoTJoIgbMxncAtiz0jwNyBMReB2llGpjP+6GQZpINBWTGaYZnGE4gcy",
+	"mnJ+F0dDFssMJ3f6IWdaDo+3D4HljSSo0AKRWa4WpktJGHA6Y1mDAJkeOrknQu92MSEARjIlyR1Jh8xF",
+	"0diwAAAR32vN/v3VO4lmc6nQiOiReDZXBGk9b0tuw1s9j64GB2l6S+cZKT4Ysoor6TNpHEKrRAwzDXh1",
+	"dfVzZ0MgoLW32qMn+ju7aHoRZ/jTqfkOXNLqu9agMsQYq5NCNJWH6GHKyT0RxtkTPAP0nwRgNZ5+rWC8",
+	"gEGDQA4CMMK6BySazESUJXxG2aRrKQUWpTUk0EdrQOwQAZHDvJDGFOST+uXF9Q1JEZboz9cX5xGSdMKI",
+	"vX7FSJJEELslVGug7Wgtwf7cuLOdCX3TvX2UZWhC7wlDhRXe0jzsdn9XloZ+52Cq6WcB27K3tBdgQ95q",
+	"aGX4ts1h9pndvECI46rjMXzeGpfHupsbjZ8KGl/UsBh1jNeVfa3FgpLdrwcWrmdrHtIVEDcLI6jt6gCl",
+	"AmSbHI5SrwtVi7VTcQ1XTmfllnMjVaax3wLhjZRc2qTq9FSeXSvlmspBZ0QFb2us/7RsDh/zLOUP7FaS",
+	"JCx3JYLgNQqnIDi9AJHVKFtLFFBZpIAoQhgeVQU/T1gNiyhrx2Q26mrpxTxPv3BCdY06da7H5UxqmK2s",
+	"UlSu9cfVVHIMuN9Qh/htEFI41M6Y+rEWdgqdEqVzAVeKRVAmBDkUB1NxBQkfLew1o1bN5pOpccYwopCn",
+	"++z2wRrQ7NP+or/3skHvX+HVvkTJS4aAVaRdRUkBK6htQTXNkfCmMTM+cUIfa8jsHZVB3W1urimWeYIX",
+	"treOVM7JJ2VjBLXiqcdzJs5WWpzHMj8HpAV/qgZgb5A1034PjODfcnf9tgj7l6ZcCK49xopMuFiEbGpY",
+	"oTtqQk3GFCyJBwij+3nGiADn0Rwnd3hCIq30UQnK9mRu/am3XvPkjogxzUiEvpuPiGBEERmhGyIE1pj/",
+	"1z/+uQ034uRTziU47GnRGO48MXog+I4RKSH+2nhRJDwlaOv66Or0zbZvx3IQ0UzLGBo9VVi0ygtdwwGS",
+	"kraqdgVB39cGqb49Wx6y2uDaAVB9fAzgFKvxxqA5wEW8ZVpJ9NVFbSE0QJzArSTGn77dLdaYfipO/iUb",
+	"AIPMHyTRpw80RFvmP5aGTFqO7crB0mK0eyLcTcaysGqCHWyTInBNH4IV2oiWk2cEbwdaX85JhbOsCtxS",
+	"qwxvjN+Ml0bygI3FqJwywcxaNmDL6J12kNGGKTEeun7VuFOC4glEtjrJHmmQkbESWTenYJ92+4e7XWYT",
+	"aMtfDEpk+GrGhdMHe60G+6/6vq1Nzjjt2tbLAwIqbNYAiJ+Zgo9XhXobu55nJNjx8fcnesX0CjIikDDG",
+	"lvBFlaekrd/4vqJVGhtbfGfaFl/dWue25j0u+YyANQ9IhZjNZklmtEBTzNL2O1zOR7dJ40EE686lmguI",
+	"8cVoKy4drG5rNBVHKE44U5gyIm7pDE/I7XQxoYQR/coeNbfmPIDWlI0FlkrMEz3Cbf3wiLchiHnMBZw/",
+	"xt3n+MMJ2oqPP5x0X75quGG0biMBhqA4z8KztARxgGIl6P2iDMiBMw+JOXsmkf4cbU24JEmErslsIkiu",
+	"j9IgFHORNTARE+qKUzTjGq8jzTANXbdQ07w9Fnn5L2BmUXlYOSx4ZFzQZeXk8blks6xiT8c1cnYNrVzh",
+	"zAvzLYzT7jTyZuyJ5u5tewm7cn4H7koeKew3COcFfGux9SjxPHxafJguDp2V746QvBo6rr+JrEE+yQgW",
+	"0tLTeiH4MayqhphVdxp+Fpllwhktbn0mG8ZSSH2rZ2ohrBRxjC+f6dWjsBKolqcTbAt7RG3iZ9RotuE5",
+	"Ybc+da+5ufOtMtVvm1F9BfAGLu+EomOcqAZd4wFLywGtfyVwbyQIRLYlpAzk0giRVHGxCDK9J1rRmyJf",
+	"0DO5wcq2sPQFRNxyQWr2DSoVZYkqAaDMy2TUxL0+hWwlVRJ1DiFaToczBWxAVtRhHGWcTYhAU9zEIu3M",
+	"ystMOLQ0h8eCjjdSsgzFvIEeb2wvy2+uTb/tdw8jD8tYeOMQ4OeGSimkHTFRNyaDVXjWv7h0qjddaDHf",
+	"VHUqf/Gm2GWjCU5hrfxhcmgZmSPjhlSA5DFEjJuUQhQckzOJ/sYpI6kW+iDnSINUr9uuVJNMyi6S3o4a",
+	"REBw9XJZL/gd6HFYgWRI0rDoUun1di61RNgG7xuIPLanUvYpd7+3rQ0pesvp9miVWa1jqU8j+RgqadjV",
+	"j7ZJ2l43FJjsUdHWJukGaUbUdeOllt33JfNGwGkO0PHV6c3p8dG7CL09/fZthM5OXp++P4vQu4sPEXp/",
+	"/t35xYdztEXZmG/3zK6wAVPzjMDtWDLX/XWLazKZaJF661////8TvUKJoIomOIuQ/v0VmtLJ1Py9h2Yk",
+	"pfNZhEgmCcr4w7b9E3Rwck8ytAW+IfajBywYBJTaz0Blz/iD/osRZCD07GJu6E7U0R1ADLn+Uovb/AGy",
+	"voz5RnzaYfe47Ln64q0Zp/rwzI1affwOYKg+OwWIytUsBMNa1JbeRrHNqolRhhURjvstnWuVswycA2PY",
+	"fLEJr3CaLE4SkitzLAgq79BWbB7plj5a9djeBnaNNkOk8d4xPfmP3the/WdHxQgFYm4EYeklp0w1GcQM",
+	"53lmdXIC+bb01Igx6OoZv785Rim2MUq+oUNrncYqxMcmnYw7JzmDQHqT4pGq7eUL/QIdy06M9s0a1cup",
+	"KxXJqdEuuO5gDI8BS7haPmr+8PZn1xgO3V+UeBlC2QJifowCFhA9azzToq1Crc18E1jYayynI45FwJN+",
+	"QhgRG8u1lmzkSnFJmoNckITQe5K680lLGVySMmJ/xsHUdE9s4FOJO7AktPZGqOqDAVXdM0fRJrcU3yAl",
+	"v8QiJTQTm5FbDajgMyrhqfXWvXWHy60dT/MsNSXM+NSY3HlIzkddZ3OxuX8sYrQ4W8HLslxWd+nk+W2z",
+	"NqJnvtNvXonIvNJLyVS2QJLAS2Ezc1DjAFUqT09jWoGICPlb3ZYV+Irz7LHQvakABt0dljx+E6D0CXK7",
+	"2w/piUzTN2XGTdOdEi5g0ZwUu339UEaQW1qqR21B7xBbJwBW2I/HV2oE608rSBeBxVja7yEmCT5jIW8j",
+	"5722kdOZMTC3+uTYNH0iD6KVt81jTLO5ILdqKoic8ix0ccGZ5kiK3hMIbgV1Ys4sBwdWgFnhcxI+Qjdx",
+	"mH6k0xIklbnHWbM7lrGrzdkXYdPYrFvZLmEty1uWRvMcqF9fCldO2eQ2aPl/S7BQI4KV8aU0V7EmT7xJ",
+	"Acu86g5mUS3ZGVOv/sjePho31vdX74zL89/4CJyD9Vn47cmNPsMuL65vYsg7+vbk6HV8iOLnEA+l3z3X",
+	"1GNePv+JfKIOj5/jIYPiDSlJt3voFFwoGTggyyl/YMaucWg6R8/NLJ7/RNPPz/WsuyYHu8lgnEBqnnpG",
+	"Xhewi3PaCwbtUjZ5Ph3d7v446H71cHL/ri/u9tj7ncV/jl5M/nL/8tNAXf79bD85epV+N/5zf3olTyp3",
+	"gYLWTd57L1usWdt7Pv+GT9MDn6tmKv95fPTKQAJrF/a4YMHbapuwCmyI11Sc/nwjijeJRs58XDBUzBYX",
+	"Y8iktjK0mrJJwVnXIJzN8pZN3yrVtulN0rblaybb9pm1bfmtyJO205+1ntMll2oiSFsgCl7k2n9cMsAv",
+	"ctKVOUnomCZIEqX0Ie+8H3QvNv9nmWECSPGZRHFJkzGCBAFEDtlWnEOBi3/9r/+NShKIUCzZLDePy+WO",
+	"UKx5hXlcLm2EYpXYp8UqRkMWp0yap8WK6aaZfVgsToTiicgT87RcCA3EzI1WIl13nFu8WrgrWNZAOjxa",
+	"SKto3e4hSAkJPzQzvSO5QsYOAhcukLGq9N6H/INDpiDBvMnZYVIJUyWRtzwma6m0+dFMaACGnJL2g3i7",
+	"cLaxjvtaUOgNGWQc78JxY2/hQVSdmfhN3cfv7f/F+jwq8gcfFhm8vQauwhBmQ2YYhXczKRUXhVtZ7Rwo",
+	"zKa7hqF1Djo7/Z7+387AVGQAvlJ4DtdTvDDyYKbVq9KaJJlVaQm6x4Jipsz5CmosVT7x8jFohmM6iQ9h",
+	"Bi6Xg12tIsWx0YgtdszLnqmrY5YL6uTEPXRk1tDtFKRX0V9ECWc1Ff5CSrOSBj0p1c9nlLkw2xnOc+uQ",
+	"ljK5ikd56Io6msJXMp9K64KC17OK6ndK5St5caW1mceK86Da2m6ztcyu8pXewis5abU1m+Urj51Ka5Xk",
+	"q06TattMrjolvLafC/vd4twWCilPcwgWI23P00qvLQ7VDdrXV7PN8bpB8xr9tjloN2heJ/hWR+4G7UOk",
+	"2P7w9T/6WOV732BJNowTM7ZnkqU26qvkk2iKoWQUViacUPPIRU4OjX3ZG9WxTcSwEPyh4HjxquCxR6rf",
+	"4ZkZSbiNLKLPJOLzesPTy/MgaHppDmagkFA3ddqZqzgi5syLyoihuEog1iHqFKdvEa/29Eq9B8igWutt",
+	"sCpUZKdF9YMC+EHQud6zHCxTHcTblcJGLvjIxARuGmdXNx6EQ3BGRD0QwoxQ46HkRb+Kkxcra0K8fLFX",
+	"RUt/NV50bwHEsGBprPcmaTwzYUC1GjcVnTiHwKEyiX4gPcaa1BxPoL42hDppDEMKXS3M+JjeqWF6ZyWm",
+	"dzchv51+uBZHOJx+WQtu1FMbLvBht7e+OTe2yIAd/OlDjRqu4S3AjdM8I0rQRDbZS1sa/1ZMZ2zrkrW7",
+	"hZoIzOYZdvTp7nEFfuhEnZ0Z1Zxz3/xnZ6r/aXuX60/223KQK+i44eXOGQzU8HZ/5dudt3wuVrx+jRdw",
+	"R7xpkg/TVYMlPuoo/sgkScVyR66wG9SU8dcj8nw7mjOCwIQbs6NsQlTgT3E7k5MvTuaRYUhUf1uL5m5O",
+	"yzIrd0XT7U+LXmqJtcH+weYzImiC7AhoK8fJHVEo41JGSCgVwWUNUhyRTzkViwjVPMZLVJt8ckHsiDkL",
+	"Hr/XRJW6vllGZPJwmYKFDHHWTckMctrOWavYiUeZ1YEoW7MFfRg+0iPMI2zbe3GZ5JFFgUyf7JrJe87+",
+	"MifzUBq7jSj8x6KT5SuecgU3m6/tM/InbvtqnE+T704fXXwXoR304ejq/PT82wgNPA+sXedw5Tnc9KOd",
+	"aBDtfgye2Us82XrWfNeJ7J8fjNdU8dvzXTIP3rM7xh9Yp9B+bqxC4Q6K3HwO6rq1Ohh1PAKjiFG3rdHD",
+	"2gA8A4Jv39jgWNFAXJomxe9rA0Hx+60Bpfh9k1R+vgbgyrdZ5ee3Btyy81m1s8tyAuWA5UwcslrGF8wo",
+	"85/uLKlypU6WZS0sDpXL0SXL8ZW7/wGhd8ozZwE9RFR5eUtq1rgmC7IrdWyLBdqQOHTEiuyrm5rqYOFt",
+	"XTCSdkeL7hSzNCOiUNw2v6r9Mt1rSamo60FfrMU0qi2/vK7xZXrCsmKwzAFNUMxFkWqpSu2c3boX7cjd",
+	"dHRGjBTwMeqweWYTrlfu7UoIXBan1rnJXPvmjB9M0awhHNAPBFJzwdAWF+AxImhKthFhqSxChwKV/iXC",
+	"U4JbRwzWY3+8qdYnEhW4Dh1UhcPb9Xw2w2LRpJvdLu/GmkeDvAXHknADZzuRt87xMJSYL4F0oq7paucr",
+	"07owyrRPfnRqv1jrceNPKqqjYWlKAfiD+K4aWjfk9qVR8nP0U+P50fIydUm1hcfLQH+Mgnc/KbP5qHpu",
+	"XmuMikFz6evzawRVN9FW5RYpZXJbS+sYSkhk90Qceo4ZEi6UrKAJRkKb1i5gIRVU3VY1lSoEf4HRoYro",
+	"1kxuIzzi98RLIiPmTB9rTkKrWFz2KwVPy6SKKxMp2upMt3YqgTR4OJmaIxrnOcGi5pQiSaIbVgD5ofNq",
+	"t7fzcq832HnR293Tq1hshrV5XsuEVLuDZd23gFdA5oglaK/s9aRJTuHBCTOY4ntyCN54xlPTwyTaIr1J",
+	"D8Xnf319cXZ0eh47oy9YXc3NNpJKq21zls9HGZVT8ImJ6yg0F9wL48GjODq/OLm6urjybWX2Uey7sdtn",
+	"najjQNAS8cnV92+OTt91os7VyZv31yevNTJLS6HXdFmQLexnXt8B8fY1k1caW2Wj4knZu3vkAeQeFYCZ",
+	"uyvFk2A8k8BMQoich4d5mldwME+dKF+ZpX28YoKmRXhylxam968vDdTuwc3xJQANO/42bLQ9N2ELbt9X",
+	"7bT2rx4Xk7qJdnet2CRIwkVa3JbUyVi/NKk4FTc8yUfcUQVtR52oc3R0pP9zfH50dtKJOmd/1YR03Yk6",
+	"N3+90YR0od9eX33fiTqXN3qRj4+Oqlg+WoPjo2byAWiPLE2YHwac4reDq3gAABa/ANLilwG5+GlgL3/C",
+	"JIqfZjblQHpaxuYGjDrIIuCNVgn0qXqgqfIQ1TNU61c2b6AJdWMIgjH2d6tEYN0U9ncP9nfb5LF+wII9",
+	"xRFg9fWazX3TE2DZsOC2wsey1IbVquvSQyXP6bJPBrNZSYsqLCY9molN1BOxKWZd4tkqWrFUgmh57E9u",
+	"lyVgsSxmZ7K21hC+F0D4G63oFVUdq+exLe+5dPHHldYZTXzz2Prwu1q/EKeKBZ4R5WW8N6qlppA4QjGU",
+	"kIlrtb69NiGJvygoGozGhuL7nE2c48r6zBBmbmW/IQGwfhf+i0uAvuvbF4qAE5Enngzo9byZEDi5ujxG",
+	"U4IzNbWXl1VhUI+zXYbBSIVZikVq/Mh65sPe/U7vLfxlMBWDM+4h0sfn6fm3ejUvvou0JGLULggz9IW6",
+	"DcXGG2qOqYQzRhIFAunEZoGxU7Fy0MZSpcluuqFYObV1YGpQQnaktaw2yF93Bq2KBNhEB9VxL704RFhd",
+	"U9apLjzv76zMrbi/v7u/udnGDNUgXXyAZPcqk7HJY2OETK1Jbl2fn27DMt4TAVyzijaNqyqeuEiJkL0q",
+	"t6zLJAHjDZRrC10imDpuJUhW7rfkVFS7NxlGsLyTkJTHOKPrOT+TYHHAWWa/qcIrpzzvXQDQbVZWZTLo",
+	"KgHkDpvx5t21LyLB3l7rlmE5ACycWaPOzbtrPSDgfXEbHNdfN9OuOu9Eb92xKRifTF39QKDtx/iNVOH7",
+	"Hga0UK6VJp6GM4SEjcGXChuwWT0xwxrslw6pt5ilfDy+oaEtBAUujLTExyZ89u3bg7OzCA32ulM+F9tu",
+	"508xS7t8PJaRI2VnmnomTQd/twnoSiLtvzro96vkuR91cqwUEXr0/9r6ob/z8Yd+99XH/zn4od/d/bh9",
+	"8EO/u28e/S50zAddvX7xc3fJ2/sLD99pNZLlEMX27jYGspcFn0cuOgVcmjjrVXHymAO7FkVTO64LyLYP",
+	"irHzIuFIcb3ggnRi4x6spmTIigTnhZHAJo0HBx2oTquIEwlhTiZUFmFkbwR66OQTThRYAzSBDlmcE0E5",
+	"ZDyL0ZbtCiuUESyVddIzTbYhHMfRKDROBGdePQA2ZLEmXE238UGxX9M50T2CI59rnBoKByuIGRJ89Kkq",
+	"SrjHE4ETAnBt94bsxkMOLNXf5unEWFQM9rYMrLF/L2GRR+ycHRApwWlGGdmOkORDBtlJoV6ewyMuMWzv",
+	"qzN6R0pDzQGktIuXrlliKHes/+E5YSbyqciwbAPs3eChyg/FlFc5POWuaPiIwIKvdi/byL/sce5lJQWt",
+	"94fLjVskFJBKifToqQL37hrAd3f2dZNHXFu58QKHd4WYLZPWu2hr3/qsHqAZZVDtg8+F5u1dPu7OOFNT",
+	"ZP61jx4IuQPV7E8pptkiQn/SH2SLf/3jn9v+3L2t10MX5gzQJwY2m4NKJO9onhsNFaMk48mdvRGJEOPu",
+	"MOQPWhrj5fdUoSlEyUmkHmhCTGEV07p2nqBd9Hv9v+qZsjNYX23LbfRlRJ4enR+VBxi4vJarXBLr+5vj",
+	"KjAnc70Znl9iQWsi2Iu99UmN3ald3qaHju5gPchfIvm+Kb/QwhVZg+g8kZ0GErAInF/bjEcCnV4WJg3j",
+	"1uoK2owWTkbvPWX0rKuFFVh5Zt7Y2lnOPxmgSldnX9/MN3WZGjcobPGzliYolsxfcgufj7vNohg1UUAZ",
+	"pyYnt1+r8NWGpcecHr5uA1yR8drKpO3nG7i67EQFyirY8GZkR2hajkdVjdg4/3uFbbQTyUsGsiQbl4KC",
+	"UQ3jXp3LrPa18BSNH466/wN3/97vvuod3A6HPwyHH/979+MfgirGozkG+rnKN3wB9dT3eRN9PE0yNkBL",
+	"c6KE9j68cPL97HlnDUyNKOETuVEFjMZImDd6c5VOpXIhMz5xKYJMMbLxOEwvhCmxSW2Md3xywpRYXxjD",
+	"L0pjsOGGasKH5nLLNYlb5q4Mu+E0nkxNMNwE7/sqxR2smkylEx/tNZ/hIZ2ocz8zTNTkMIJshpCeqAP1",
+	"0SQ1iaa04tTSw9EBdu1GcA++n3k/jr0R3bPzYmT35EMBgXtyYSCxCHgiB8Uv4+yPEQh/flb96zDbZTJV",
+	"Kj+SUuM6VPPgghGvqByHaLS3NzeXRWj4IYo1KZfB11RJq9G5CpBA6iaoHTPEc0MG+pg0PoKxSYJnE9jz",
+	"sY07ejCVIhSYV2RhEUexS61ortxWhU2PeLq4tXtHropvLTDwDU8Xx+6DyHRgS+m1/v7MtrefM642h+Gc",
+	"Kw+MhAh1m+KFvAWTbatejolQr/FCHsEX4AidEnFLfpzjrB0cb+GLE/NB0cEm2DA9lPj4m+TsNseaklt8",
+	"/WfJ2aVuXDr2j0jGH8D03eL7d+ajb4hJuGmrK1DW6mPjnn7KAkHamp6Ne1KRzwAeHXjzizo87xx0vv66",
+	"A9xCT/h3vSJO4R5nc9iGd+3DvJug2+CrCkI2+rJCCo/40pHARp9W9uLGX/o7aOOPHwVvQa8bfVXdpxAG",
+	"3oyFzQPCNQtCW4YpC6nQDjqj32wjx5BQrMgnVbUPFuRcZZ9RRzftHHSGdisNOwfDDr8bdrw9Yg9s08EG",
+	"WPjO7qm2/uXV3eA7mwOMS5bS+cgcmFWj2PJMqpa6/mBvs4JfMG8LxMd1p61PaE+2sK7uayzIhHxatbCz",
+	"gi1D085Bx6YIP0DDYfqH4bCn//OEa2uH2eDLK/jiy8kivEoGnlbL5DOTJ1uqoiqk3WLr92JFlCj24xnW",
+	"Wh3DLCH/tjvRn8MvuQer3HfzpQ16AYA4S7DIKJHKRn1qQTYXRBKmSLptHhIoKAE1gNQUMxRrES+GcNFD",
+	"I/WCI2KmaWOqVF6jDN2uczDYiRyN1MXEJWIwXyyZu/GienMxWOkbs/ti/xHFGX8tOgwTByBiLXFUpJ7N",
+	"acOpSJD63LpgpESgWCt6MdrCbIEyojVJlGBJtm0qSLjU0cwCpEQJFd/tHWsMjxo4RFXAd+pk5xgnU9LV",
+	"3EtAkQQnezLehRxdT8gynAK77kODV5Cmn4LR2BktxTJYV32Dxyq7KSZf4TV7/VcvWnIXa6g0Q7ckpMef",
+	"9WsoKUw3rSSBmlJXUg3X7Fh1b8wNi5MQ/gvS+ZkCic+1tvOrU89vTaiwhNFStihUhkcKFTkW0sS7/vn6",
+	"4vwAxVrXBNaCrt4co1f7u/vwRo9hAgu2C0MN4ymRxocj5nmM9MyxMN47Mwh1oVLJGD1HsZY73M8pz9LS",
+	"OGwCqFyXhWuLpkbdP3oO5TGsmw2+008LLmaTI+pRqeRMoq3466/jCMX/Df41kbvlX+VDUv71dbyNGNEo",
+	"cN2iLQxTRhlVRODMsFVsIYUAHwcu8dx1NLSHrQd1yELqgdubBQm+QQ8cGcYhe8g4Ds4IlnNBDlAGXCY2",
+	"vp88Jc+kfYS2wOaNwGIeIUMqaAbxpjKy/aFkigVOFBFyWx8JFoAUUSYVwanzqWBQJ9GEN2WEbf2uB91u",
+	"IwM66sf66/gnTSgHyL6NUA3KCPH8AD0z3zyLDEs5QP3PDWzkcYaPJ2IcFvZmX3qHK5c9OTPngiMYqiTJ",
+	"xuBTotlnbBfKd/3xzl1X9xhmEnVM42pwjX22OsLGdRCw0DuucGYm9r1tWXtsT62Pnw3Kl91l3cbywYZ1",
+	"+W/6H0PfxR/FI1L88TUstd71Hahha1lAda7QYYtbBwf8RX7yozeXi/ycVH6+U9Wf1bffVt9+W3174oD1",
+	"eufKPoWINctqazFCYU5ZlRg8Il6jnXiXA8Ph74LYsU26RRRIB3z1RgThGhAIsnZTFwryu59TYNLsGDgn",
+	"vDd+xIbLwdhb2LKiyHK8CNnLiwgZBsaFZV6H6CIn7OjyFO32+i5zg8QLNOxwgdg8y4adCEkOf5rMDeO5",
+	"JOn2IXJHKhotXJ2NHI3mqjyP4MDyTqSaZ/xd08lcsqe1x/J3lhUt48dd27lrEOw+qdzdFZbmgOU6WhLU",
+	"l2Swut0tpPvXTDg+A66rgZX96jdsc1lYR0theQ6gzLcvn8lQi9qVQsP78sJgqUHtfib4vnp3EmyyYgTv",
+	"1mHpXdVasGSqrdjXv0DKN+GANl7G1oxSVuSDwx+ICcUzGaMZzTIqjSNo+GwOUOBMdg5e9vtPeAQHzApn",
+	"TZC9bIgl8NKA9Bs8Z0tnp59FeJ+1MApcOYWj7hkvyGSeYYHIp1wQCcXwKUNXJwMkF0zhT2jrW/5Ms7oJ",
+	"+ZQfakF4hJO7osIqyI8Z53dY8DlLtyM0Z5glUy6Md1+5hZeVsE0tZrUpNdftu2m8l4Voe9eBMVb5AlNx",
+	"R+vzxYciG1RRHa/Cm7yaeaskJ6/ZOo7lZlbmoQq+LtJSLW3pgt09wjRoa/hrNYhKp6DH+resi9HwsHPw",
+	"w6Dfjwb9vY+FSa88Sj4vZ21KQwWyikpv3vjV/eeNUjjpNJv79l+9qqQXamnvq2Z2mFFmf+0se0n9tkyD",
+	"Bq1NbOAbLGlyNN9YYwdhYaQ/RniupoQpu4FNuF0RYGoj7YxunGMpH7hITTywy9x/UKblh7osXkp+o2e7",
+	"VP2g60KS/qW0/K7nGhm6x5rwdhNBVLd4EnXmkghrHZpxRhUXyzRZdrAUlunmslXOJHKFB/xSA7U46mU4",
+	"VkcPRh3ov/Qv/uxDvuQKLYuobqbF3Yyz2vhuqtEGLkH/dfDx9xsJ/v4lEDZgLJFnMYmoxHITlf660WZe",
+	"JZYvDTRTKveivL2eN999W9fbbnfVg8aUyrcPkary7AjErcil+onK0w5SAEUQAAsFjUw4r3cB9Ey6S5+V",
+	"+YHKDoPBrmZ20sWeuA0SIZxliGgdDWpDcVePEBKVHxVZxPV5I4mrqTpnz6SbneLGzlH4XxVRcLadyZxp",
+	"Y/kohDroDyhLyScTMUAlyqhGZL87wpKkEVQ1YUXWvXJqvfN429mjSnlhgLYKRQQ51Rp9/TUy1/DbMAuS",
+	"HqAJV2jYSclE4JSkw461GoLxE/RGnKJ5biLDzug31XOu5bn6ZVas4NeFSaq0BUGHhYWl6NScwP5Z5olJ",
+	"dqC+N8oTGOxb3BwG4fn8sWWes6pP4do0T3As3mJ7qK7ruDyBPxstOJT0xWxz/bbKzX8aQkLRoT0aaoFQ",
+	"+/vBpPQ1L8LGG+3KNjUkCtzdfvoI15PltNx6nSBBRPgqF/gRen/1Th7U4lgbQ9bdTbSNDIW9PcNsAdfQ",
+	"vki/W4si/OI74kKi3w1KkDBXCHlfP1cbsv4lUzW39iqTXiRsRg6963cIGJRQedlPhb9XS4W/93SI0X2F",
+	"MLMuQ8hV1ZKwaRaQQf9LksvJhtzDYcWkxKReiMGnT7+2qlLnTmOeZfzhVpCUinA55TfQAhUtHlsuxLD2",
+	"lTnK111WRw2c0HZ96O6Gwahb1gLTx39AFK9pB5rpckH/jm3n3xAsiED9ncHu3v6Lr16+wqMkNbFlM/zJ",
+	"B9zDq5X49PxNbbCuAanAwoyoKU+bmbp57+P425Obipnh25MbreifHL3uRJ3Li2v96/K9/vfi8ub04vy6",
+	"anUwzVcZHEyLBlvDGcBjxyx+29HLBxYO78H76u8CNpP/5LaUm8NJX8WcRKGdjOYsI1K6WtQ40ywSbZkU",
+	"AAWNghkROGg4kCdYwfRoJHkGIdqaGzrxF/qHrHlWdT0WJNUKLs5AJqQKbWEUa/3lwGkuf4oLFTQyFx1d",
+	"e4YaatiuUegKndeGsFKBIO10kwo8Zya2O11Wht9fVdlfUaYUstZ4OXaemxwqLUqO+trg2+nHH26U+f/L",
+	"/OMP1/LjHw+eP//hv57/8T+GQ/nxD1s/PP/jf3wcDq9/v/3HsNpY5oN5f/Vu3Q0SlBNsWCd/38ES2023",
+	"Kv/N96tz3vziSW7aH26hRDb7X5rIRqPNy2PjMtKH1HDPU6V5FtaVxxgh6i5hVbqsyfgVg8SLVQaJ//Yf",
+	"v/vvWvUYvHj2+z/0/us2/p//v373lYlcCgYrrSUxsGd5oOspF+mNlwOokzvGHzKSTr4wEUCloxGI/mu/",
+	"2azuzS+VreDnLcINOWuTW0ukQb8I08QJYzmeEAl565CfV8WVtYSTZoFSIug9gRQaKiOmwghcBIzHxqWi",
+	"1NmeQZfWhuDMC06pRFvDzmus8AhLcoBm+G9cID5XeEKGnRrNX2vRCpaQzxXYXCSfEZTMpeIzk04skG0V",
+	"kn5+2SoWnbQks8dkxm9XaMXtq7LWij64Zm1JaJPUBRo5GQ3lHbk0vstFJhSiMM0g7fHG6c9P7m0O9Aac",
+	"lrWPwuR7yjRfgkRgmgq3/BLlnIUIezuY1uLnSVVhgPbowatP41IibJCcwiHtURkRVrG+daX4mmNud/or",
+	"gm4fN9hT8SujxFNHIDF0aF1GvD5jkwvBoxs1JYJsh9kdZ1/A6qzts5nfbczuqtHPG1XsaHcRUHKoFTku",
+	"YBImxcVmDMausJ9kb+0savvMdLJqtxgWE5BDwlHOQGAmq5O9bLeqJIcnxS7tVCWQTnlKwJ9Fa5f82CRC",
+	"GVNQRswP8Odyb6TieQ4/5DwHrwHStvxdZaZHMK8LN3zg3XsHf+DdUXVKgRZX5SyDb/mKkc9LXITGpm8K",
+	"7ARfXxf4anjtMBh4fe0hFYRHGyFeTw9yRxjs3gjFciEVmcWQjQ/TeIPUTstJJLgK13IxnCyo10OhghCn",
+	"A6UXDJaGEp9B5BjpIX062WcS4TQlttp5bHqJwVCg2d2hc6eDMfTHtsKB45YVRmSPk2XDwGNFlk3Kwy1t",
+	"95nZeYCnVdt+TVqYFcVhWmcsaa7h8tTpXlZXc6lh2KuYRtk9kYpOsLJMp4FjbcZnnCNMte/q2wZGYl4W",
+	"POSjBz0UiqCOKT9OaXyU+P/Imod1uq4XQzKPV62XYcSPkuYcQ1kWxdaIAD7DqaZCrt1khZmMk/lDfMnE",
+	"U5jvyHKdagTjHJYSme5PetJXUVylwn0qwrbHfFaLidfuttuB8Uw6mOGLQ+NunGQEC7jX3rJv3VQIC4p8",
+	"JR1Y26IRj7aLolrGokjVE4tyDWXGqnbBwlhl2vbO7R8/mGYf/XZdOnM50+3984Sq6XwEtk2Oc9pNeEom",
+	"hD0vhv7sfy7vaN51+Vu6OYdVLWyIT7KDgMbX75+mTH3EyX0b6aH8LpSQpwYZv9OrC5+E4CsyWS3zsTxv",
+	"rus2xgnNrHRe3GMNdldeEa7MXfnWlTChlexdxlTXW1OKYvmdnASrzl69OUb7e4M9dHb97elrcw8B9Wv4",
+	"GNn+gmPlgie2w1CNHEI3ZtuNrqvXZuKlyamPyIyICdTt+tc//om+QikZzSdgGyhQ/9U6zEs+Fwm5xWka",
+	"ECWPbKZQ47etxAIleik0J+mFDx0xT9Tc3vI0Xfo1PV+29NSJsmHRymFRihU+KCucSDRaoOvXXb2mxmfn",
+	"p2GHCzqh7E+7g72vdoedA/TTsENz/cewszP4yhRsGHY+f46DNY2/XPBbVdPEyxuwLAkV+bCt9Ggyg3LN",
+	"n41Kkejvsqy1MLQ02rU3wtLLIzfk0ptjD4bllyVQ1QmuEpbaFppsxaOXkRq0dK2QdrwePlCWmnCIGlu0",
+	"hpTb5VSL602a9eL7v4DVnrD0drMa14+03YPxYHEr5yMN0Mh6BAQ1MaE2BOnR619aKG5xRoRqgKmQzH5p",
+	"Y2uJC2+lloEOYjeq0+JmpP0oWX4D6l9nOy3dV3Z8u2yxOZoNufthO+5aSq8lD29JwQ2WxObksy0IfB0k",
+	"AaKtndjw3AVYFcbdMmFuaZhDD1OamcCXB1h4KGYAPL5VLt2Q6XN9fseg6bOJ4FvR68ZGklnZw62ZeXtz",
+	"yfJB8LPbTULgtkLMEyUr/X/h1v6l9u4TbqplciBK0ORSK7XB6D784MqVbMXmeIDaf4WjSgwlXDAazZM7",
+	"otAWkGO1WrD+jEpFE3MhWSOb+0nN7aVFyvciFC64cTfuboY/bQ7DjLLNP6qo3L56BdYT2fCylfQCcSzL",
+	"hucl9xu9lKaUlHCLBlTbthB61JmzO8YfGmqKz3P92W2eqJYocW72gd5CelGIpXncsfECH1ykIecYsCUk",
+	"iGaYh+CPh6hCWKLY8OLw7Yepht9YCfRmShB1IfKcdeGKtl74pSg3cYgeppy4rOLMXOgWTtzFra4+aBnj",
+	"c5YQCIYztUbrcbH7oz28mwzSLsYYd/dGo1H3VZIk3TRNU0IIGY/H44rvXjsmbCZ8BulYNpTyTNlSf/lb",
+	"FzJ9ZDLofGqrxvizGqyTKmxcmQEuRFgGBxf3RAiabpon75rPCIc80vcEfDx/gH0WIcLS7YIAwG+PKxsU",
+	"CbEHRzPOJlBXMDM5neFvDYExsWiuI1W3SJGhB3mgTC4z1y9YCBJKBXHmPOHAqzYGCOJGxrH2UP1Z19oe",
+	"xo88h1dRiuvZIGk93bQXG2v0VheFliUh88G1V3/qV6hCZEoXFlLPykgmr8zh400FNkfUhmi1rCwkiDeZ",
+	"qbm/gu0XDg5gt6lvTSjc7ZTPxdp+ruxHhjLfwid+XwVJh1zjwfNdSJdD65lEai4YGpEJZu1P92KsNnUE",
+	"HLyulkDrAl6UWb9lN5yE2pW1Ehs/tx3FbusC6vrslzBfo/aSFH1a2czTrbqFf6EKQLUt27IIkL95l3yk",
+	"moqULtcm9V3nofio8af60l29hlU+8rT5fwoLoEweIsZdBLETOkeLUvoYkbGRj327zpQMmRE4igVEWIHy",
+	"YJrDVbGmWspZDx3jjLAUC29f3xGSw7cgq8DnQxb7JBhDUixs9JCirKN64CXNoBkU0ignCPPCSE6h7rUr",
+	"ffkoOWSJ47XbDlXet8Jn8IGQu2xhnQafgkF6++doRgRN8PMbLjhTPO49SrJZz5deg+NzQMCYC0GYuuXQ",
+	"uj3yqpv3Y+OtfwmPG2nOFM1W0L9tZwhki4tCeN7WgrcsvBdA3WLc1KY3QVIS4SnBafuz0i/8uX62hZi2",
+	"5D/jXkR1fK5fmJbWuyc+MDaQ8f4/tr4ZW38aFvZYoe1peMclZZNfNRkLAFAmY2mXdiU3nMClXfH62Ezx",
+	"Pz0+u0QkmfJawhXd/3YP3bjKzkWGVpRjsMNlXBrLKb4nAk8IgpRoXSVoDifDsoLfUPrvRA9uA1Mlyokw",
+	"WVIakxrsr4rdH6yviLwupQEE7nMpnVmwniOpnP1WTkRCmNq2Qsa6+H0/I0G/Vqh6f3W+vZ3VyfaqGQkg",
+	"ayDMQygVjM88Cq9ZuzQE1WkszWPD2M066H2vSmrNbAlFfYsiY5Akx1WxfyaR87eqGhx3+sb5ZbA2KxW4",
+	"GtvS6etyJRZyH/GJ18fMoI6YndUFvfdrxbzXZJ0AV8QA9dL8/kWAaJ1dDp1e3r/wwQSesDYcGFppEYL+",
+	"PSQMahaS40XGcYpGC1XJGBHvv6gRyItVaNjZ+2rgoeHlaizovgJIMOHJT7mFXZRyZYHjWkKOJ9vAg76b",
+	"xFPu3+Ac6kS6/yW7d9Dv+4XIc+OjFTxwIaAjIKFvEges+78NJkG4MeUXTBn0IleMPjZNXL05Pd9fvYuK",
+	"0DJQMxMSTjKAc9qTJJnPOIP/Yix7/H76XHfzfDq63f1x0P3q4eT+XV/c7bH3O4v/HL2Y/OX+5aeBuvz7",
+	"2X5y9Cr9bvzn/vRKnrRITLBajilQ5CEgKNZwqSaCyF9XtHFAbCze2A99Eafa12Zijv34+i/vUMYnlNWl",
+	"Hdv3dlTUvswgWxvThIIhh5lJwwKJMA6rmRZsTS6T7CznQoUyya1NCKR1EJPQmzGSqEgDqjVrLWPpLVyW",
+	"ctg4WdDOY5IFpTYYMlSMyLzxoEWK+4zF4bOW+FtOeV5TEHZXaz/VJC+u2zKX0a3gD/J2RkMBgxBiBRiL",
+	"o1qmLaqQIFrplmhMHrTIyR+qqXRWlleCkI7+IyosPaFgk452/LwnbcSbXzjzZyg/Wij1p4t3qO9YoZw1",
+	"1uy0ilSxtzuoyRV7u4NVa/Zif393v71yYLoLLCEQVLgIr1RYkRlhymxGhjC6Ojl6jS7O3/0nUgIzaeLj",
+	"TPRf0RoMFXyukCTKLb07s+yryES+CJ5lJIVkObU4lpN3J8c3aAe9ubo4Q1ykREj04e3J1QkqzfuuvAjj",
+	"D1vbqIuctIue7aApn4tn6N3p2ekN2mlRcSnqSJnNeBoqUfDuGmGJMjrKf3wmkW13gOKUSjzKoEZLDim1",
+	"Y7SlG8OO5OMxESTdjlBsTzvzNqpkh2NcIciDQ0kKvjyxyYrTHc+zrFINxI7gBwrb8YEz65ed4mDtuOw6",
+	"0E819ZT/Yg13cr0GvNLd4XUts9cFGN7DS/et9+yqAM57aPLwvLFg+hl6rq/fnXFzETuXJOBdcsUzYNnu",
+	"XJEtOHYwte7jmfbaxEFPcwiGkgoNHpNUqBBl3RxCgpbgo4zMAkK6LfC0t/8Vyk0jlPJkrvf8snyQFkbr",
+	"pRJpGWbW5SInid4KhktokTUxNtgkHMpDhOAhx17NrEzsS04EouweZzQ1FcHRFvww41moJeQQ2W6dROSN",
+	"7uhEjx26wKZMKqghGRTbXfrfHKtpLxw5Cg2CIU+nkNNsTIlwJ4dtHSGcSe7ireK/dm2muu7p69ilSCqz",
+	"QujDRhOe7K32zw+kD/fyJvY2S3vYnEvlGq6N5Hw2w2LhJuYISvfSa46/WEqmfXWKqMHSwqVDrXcVSLIW",
+	"0n0sbTwv6WV9sJC5p/YcpJs8+K9Ajj5labiOw/XR1ekbW9HGpDze6u6Yg8TcmGxX7kWWzYQ7e1/tvdx9",
+	"sefHknV3QotiIHkXTLhzhDLKiC21Yw58mWDGiN5MGUFbfWNTKO9wrDviY8ALkozm6X44FX9gcIzgdAal",
+	"bTSHwYaB31Mt6baMotL9Xti+9N9Htj94Xvapf35v+wVolu8NlpBmXppaFXDvRRmIH9IrLAS4iisXBaYm",
+	"monMjSNEJwwSA0KqhAcqyWqMvvzqxXrL8JKsV7l8CIRxPiA+VvYqz/lRmiskd0nXQ3GKaaY1EHe1GqF4",
+	"RO3fJuvNjDM11b/cpemQYYWqt85FrKi9SrOyobl/3QLPBJsrwvydgYcDTgSXEr2+vnEAHQ4ZRnZAz5fP",
+	"ZPBwUeS7O/YGXcIduH2aYanAV4KPzVU2EaYnuX04ZG5pvO9MMos4eAUVm8p+ZuVNHHdcvV+KzS15Ib1p",
+	"NGr9ATDXiToOiXqZzXzgSlID0ZrIy+V9bbv3n31w/fsPvymH9R+fFSD4T48tOJ+jzjUWdHxWxvGGjRfm",
+	"PrkqGbgizRXVau/l/lcvWjnNw8BlMHb7cceUTYjIBbW5N1okvH2582oQtQh6vQsW7xpjmpnsUFZ6BHMM",
+	"YRESRHOvCFFmtjhAYf2h9Z5hXB2ZJOqjjJiYoDua58YOs+4+MiP3IS9pEJ4iZF2+I5tmQUCxzFbdcpPS",
+	"vXqb3B79+XQhaYKzd7afzb7GWmnCiXrc13NB26xsaGkFmWw8HOx3d8SuvA0uD+PA4G2e1AN2Arf0XrD9",
+	"yhRc/oYG64pQFGdvfr5dk7cIOTforYcVwPsFGuFJMP5bWLeQ9itmpO/1yfCpk+DWr6oR9vS8Oc+OXasN",
+	"wdp4uHY0oxF02nLK0PYR03axVF/AMppUE+zSum+BGuTLyRGas5SIK2Cwmr0J8jcIjWvlnLVmc9X3VvPx",
+	"tDEB2hPCXAbMxSN43M/C9kMzHM+z7HXViWkTvjIlWf6+HT+OWu/LgCdSQ8unYDqHKNaqo6Bq0S0q2qAt",
+	"jI6/v75GMuGCICyRK15qykHHCk9kjLZMqrTjDyfdf/3jnzHYLajLPi6sB1zgFMrM4TuleTA/tfcarCn4",
+	"E2d8RolEW8cfTqq2jg1ENbDk/zys9AvYYtvV/tmOVFAXHr0HVrANthlRXjBibQdizkypaY1WtJUKem9t",
+	"QOSTIgy4cFTUfKMCKo3I7QiqLJkgUy+RqFX6Bcm5pIqbwsTVNbDftHYt9MX2ZRSHkKxnsiEThVm3guSm",
+	"Qn1w/+bQtNmUljpaQzyhxbcXrsecKcH1LO9NjPgjj81y2d4/Xu595Ml38/PvaiOSbEp584y0pDtJZpgp",
+	"mnxvVmXJwTV0e3Tfum0Qc7DfhBGgNuMAR3azCntVr8+dcgsL9CD0eU/VAcLoRtD7hSm3bRtvxdeAJDvV",
+	"GA1MRPmQGa4y6O30+ijjE5v0U/dsfYqRgWNEUgTFWd3xVc35aRpHCCuE2WLIQEiJTBYLK8NppuOsX1tx",
+	"aOYmw0W8bSMVLOyQMjDjUKONNczaVG6T9O/Er2eMtgZ9dEa/gYIkxqqOMzTic5YaT4iMzqiSQ2ZqHoOf",
+	"BARSmJlZi9iYMqps6EOVkH9nKC9g+Qakmrfo/dVpr4W7TNQ5sqpvuKgDLOpBhW3TGZ6QCK4cjATsc/H1",
+	"MpcbL2wltOPZAmNE3NrRxjQjJpNt5I34r3/8M1A1YmnIq/IwCY7GKxc8Rioxh5k+vr6fZ4wIPKIZ1UsQ",
+	"oTMqE1+QNifbNfhKydbXPjD2RidWZTM1TOYQuZIWg9Um3p11HhmfI9PjZgxjiV6ESahptozZDXp/LZ/4",
+	"338RjxPzYCE7vSOW1leLMGLOWq9UITy1kd3um5YHYPGXZ6fXr+2Y3RZnZ9Xy/jfJWe8KP3gKUHPpa5cl",
+	"0svkDpbkGZfgSZERLO1L4nsCeNWpIUe6uQeG/5aFHSkb85aG5KUa1SXQZ7b/4rcdZ7nqtXtyCuPqeWc4",
+	"uWtM4nCE4D2iLOEzyibdBzKacn5nS0kFywttG/7+MOUZgXYUlC7Y59GqUk7A0jXrAAoiEfgkAZMwAW7A",
+	"OiWZgPPLVuzuDTU8sic1nJC/VBJxTxMinxeVobafshZU43A3/X7/+Tf6n7/+9a9//eVrQz22EhQQwXwS",
+	"usZ915V4TNxdLiUCbWX8gYhugiWx9YlkhFI6oVZRSbGcWgeumg2juSgR7v693331ceuPB/bP7sef+tGL",
+	"wWf3JjRjDfXsVy5wDABs6nQqZ5VSxl4fGybTOLu5RCnFGZ/MSc3TVI+xfYBG5iTZGgz62xE6efvuovQ8",
+	"Rdc3R1c34BnlSo5XCxdDKUzFbQFj6xv2l/enNz10ztEM00xvbBl0M1lRmPQIEmW4waNAcdJH1ST9qupS",
+	"9NXTld786nGVN8HHCCIzjYRrl+KXqcA5zfhtOCuwFle9SvOaJnw0Oh8MuNgNe2mt8gfdyGWrMpbnbGtQ",
+	"ta687mDQd0htrq17Apvkkks1pp9a1dV9Qt/Z2afNfWfXOqnChJY9VQf7NT/Vl189oZvqYD+4BwwYqwit",
+	"vp2pLBwrEZ5gyqRCW6AFnJ9uV9GrcboRPneb8t0Eaxk6BnSAYsYZiU0W+gjFjj/G9RLCxnlUIqpK79E0",
+	"Xnb5TjmBbPn+8hSd+vIhM/k13LuO58VU8Q0tnq7eTl4/IeFxpvJri41zM7D/6KL82H98VQC0pjRknavf",
+	"l6Ui/fVPpti6WcJ2+TkKRrY7dZbKRD+uEHYtsGm3/4SlsPsros6e9Nx5suKYzo9VSx+h65JrNvuV5TUN",
+	"wMbyGptV5DU3iWsinA/F46PLTOPGbEtQWWEDmyqb5SZv5eeAabghvssDoRjwY9PqPUpQPT+7RPeDRGsd",
+	"97voW6Lq0iqb5ZATJ+Y0lTHKs7mM0GjhzoMIyYWEex34632uaRz+hENGs5PTN92z029MsMEYJwRBGLhm",
+	"11tYIoEVCWbanKvpbY6lzKciGIN0v4t0G639JNZZuWi9aRSL7qjrDRatStDwsk1IiwFfcMUTnrUC3rb1",
+	"edj126PKqXT2el8fAm+PzL+DwZ79Y/+F+WP3pX2yvzOoHlRFq1XHlOk5dEKxWX40V1MLgP1lASl/WYC8",
+	"Bwaw8oEFsHwAgH6GhP+zOQvaeDR5Fq9brKwf02DKawVDlsoR1wl/S+tbC28whXtgEkyRT6pB6rrfRbYB",
+	"WhZI7zPMujv9NoKoHflWb8hQrmzJUcKzjCRq/d5c3pSProv/K0Xsh7Fw8kkJjC5OX8OIE6IiRHAyNYpV",
+	"oWarIrdFe8Mpm+UXNG2R6iWsL7x/fYlyT2fAE78S0wGKd17s1CKyX+w8oboAvQVkl1zQ+3XsVrfByeIL",
+	"+Kzu4Wn5rIF7FZ91UG8RlogFvNgOctujk+sKt319ct2JOkfu351XA/OHZmoV3mqarGKspkUDY70U9N6M",
+	"5X4d1X+Zsb0HAAOoecap5rbBl+l+F7kmCJr4E9YnkO6vpvloznzO9YuOOccqP+DPj/XD0zZYhQOvWQMi",
+	"ri2k51UQ/FcrXxjQbPRbIw/WL9HW++uzEjO67XaLsLcwB2q+HgHhyrz18X4/SCoovx8knahzv1sLO4Sn",
+	"qzBqWjQg0949fQ9t/Ae7nY8VhYDNGhWC1+SeJoE8rZvURveLYDU4qy3HgJVy/TOJaDXFWdNAGZbqVhKT",
+	"VKJdQrQZZJNf6aTbIiV4LbjFZB+8x9mcwN2cGaQ48pcQ3YgcuZC30Hfj24ZPQ7lD3ZIVWUSLdSnR0KRZ",
+	"nJVoCqhTm6lAvnrWShFqBuuCpptW2jYyTsgbEM5kULyxMutmEv0UeX7EnMnH580BkzTo+MuDL1vZDfFQ",
+	"aawCFcb0aj9qW3LgFpwxNhoPvmjMgtA8XJjZnpWUvywBXpy+rnLcJJ/fat4MKXuq5uDBy7DgF7BsziHD",
+	"5HLvO73d3oveTm+vt9Mb9Ac7vZ2d3qteSN72br+Gw94ff+h3X338w9Zw2DN/bf8heN8Ftp+GBV4yaK1Y",
+	"35f9qG0Zgqb1bR4usLxthqvXWKRp454sKnPUvfIbI34hXge89iMk58nUuWOVmkmNcy67MJerTMdvj0/Z",
+	"RaKIkp1mmln2rN2oPhfgc3kq3+L5xCI7Ai+iGicZc1FqWZ3N8W7B4cDFDQzBZYAQgIt7Iu4peQiXV78n",
+	"t5Wiyst+MraVVFzMGpqU3L+Wxp/pNU3DH40xzWz9jJrGZr4yp75ED1MuXe0AF1NNwXaPLr7zqGG563DK",
+	"L/sSPUcWPPR//R9I623gSZOShM5Mce0Wm09xFS7mUl8waBcVCClnXwU2tIpFWaLQ4oVRuylYtq/Q6A9c",
+	"3AULgplqici+D61DbTBXq80SS7RMfnVaK0dvpu5LG51VP96dyNFeJCm6q3gk/xqlCx9ZXYDK27JydKDE",
+	"05Q/3E6pxu2iuH8JFO2xTiYBzvjL1goEQMoEAeXsQlOJ/CVfTS0tPKyDBvIj4+gERaOAhpeq49gEcq78",
+	"Np4QE1CFMEqpzDNs9MsDNNE7B2Kes4XmOkPGxyi2grkNBHe2/xhtYWYcgouBQBWCk2XE1RT+YITqNhHC",
+	"TD4QIdFev69Ho2wyZHGJnB/ox54baLuHjpz9DTIQOZ/eBy4k2KWokgWXNPv2meXEQ2aDGHrouKy3DQ5i",
+	"owWKIe1QbN1RMioVAq9WypkNMrORFPFE8Hlu8m5QNukN2WuSEeXcBxzGDb4FmfF7m0y9mFHIiXjV5c66",
+	"8kEAUCDA3wBYHVvjS0+OpGZSvTZGghUq8zrYQnLuNVEa435qrGvCUkSt8xxkorh8f6OlbXDExiX8QEdo",
+	"a4TTCfgASjTDCzSXZMio2j70m5beKHwOeevRhCiJMFy+0bSWxb7lfMLKwmtvr9Rq2ee2UPWmSbM1NYY8",
+	"NgxJ+js2Qhl/0JIGODMuKyuOjF0OBr38632RN88P1zZjtcfXHlOB4+kOytIGPtis9GFD5vbKabaUMh/4",
+	"4XMjDT7/SR8Vnw35y5L3OmLFSPE7wloV/QwekvWMhwsoQGpblePpb33DwKv+asLYfbG/eRoSdzyvXCHd",
+	"5qkqmFaO4dUUuHGl0kcWEnXZgm412h9DuOvtTbY2aWWc1ZN/omqk/yYbsuXO+Xck/sAaczFbURC91H4D",
+	"yvNScdmA9szZWGtACQmbmcuTZJ1DKUtXS+FPpWkIztVtgueS3G5yAeB9Fs5IdmMzkIElCBr2UMyI0oKv",
+	"9fSDbM1aZZ4LIlHKZ5RpwdUmNwIsRyhOmbTtX59fO0NCyiMU2zgA+/btzc1lhG6OL7WQefOu2tQon7Zl",
+	"MSQfoxn9RFJ0R1kqEc4yLSQRE2yi5SI9AacXV67TzDw6USdlULPcQFJoudYSr9+TXC8lSxadsmhpy+gT",
+	"TatXnKtjjb2bRU7Oi2GX370GQJafXxegLb/74IBdfvXWgB8Yx5/Q8uv3borOF3RDKi5TXThcW4OGJmXJ",
+	"s3uSboI+w0+PXBfes6uiN2dkWS523GT+MDptObtaB4Gi9nUGs7yBKrxjZQ49mMQveT47Y2HLE0xz2PaH",
+	"MnQemuYNnrRNtBMOpqzyozeCkK6mQZuMAmV4RDLZQ9+RhUS5IGPgBDGmB7HJNGWUsaNTpPBkohVa38Su",
+	"6fMefB+4cxvxwfNSiHgzSn5dZ0w9fumLWV0OePyxrYemSnwHzbLfzawwmle7PONV/0SV5NWU7S6QDMpQ",
+	"2HQOOUmUS+OeZ4tHpGY/dknOW9dI+eLs6wbsdaEW1ofYBC1nixXxFpcX59/+0mEWG3lyrQiwqKaZf/qk",
+	"34HwiVB6um+AphQHIrNlhS1c9V3fuTw9/3YowECyPpX2Ws/x1vT3ZImP/U0PK/Ox9BlRSdBl5Cb7dWtN",
+	"6PE39SBXmV9houxhQ/707tpkvZziu3q8n8rk9uHaGD7gVDYEQ9js741FJMImin/TaL0nZDdyyvMnDOtq",
+	"LG6xt1erSLa3t/uEPprQ26YxXdfnpwFPi+VIrXU42g17uNHx4hbIc3nk73+2eKLVcUP/pnFCnu+dyoL5",
+	"5CHhRD0jx2aZgY6+f336ul1qIFDIzojCKVZ4s1G0ZjQXCWmXme76aXJ8Rp3XjUaspqy4UactNrz8vK36",
+	"vRR0hsXi/dW7dkgAZXK+Eeh+9ot1KWevG/I/vjk6fXeILo+ur2FHnvz1+OTy5vTi3CbX63YpS7J5SrqM",
+	"s66zemxvmkf3JmB9a56Xy5bziNQofqKZjdO/2WQ4kH7cJHhyuZ0wQxfXEcIo48kd5OfRP17z5I4I/etf",
+	"//inyUz4APlfsERjPocoCkQDkfbHGZaBteCym99NZIQyzCb2T7PVoyITR0YTwiRpmQxoKXtPax08zGpa",
+	"5u4x2YE2G8t81HKEmyKZ4vqNFc69lJIRxSxCLJ9FaMJnPI1QWqxnhO7mIyIYUUS2RHUtc9Jmk/c/XrTC",
+	"QSPxWzxuxK6PsSITLhYtOSFWyTRsrZ3pVySF2geHdg/NsLyzSVpMhT2qJMnGvbrK2cQNruYZacukN+SI",
+	"m586m7GyxkWqrvdGa/WYM+4N/UTScM6phk1zyqTCWdb0VQP6L+8m58uZBxuGuLybXGI1bdl4w9O0OTGU",
+	"U4Yi9Pb027cROjt5ffr+LELvLj4gLtD78+/OLz6cP/2hVllyQ881wL4/AW+i9J5KLhY2umHzvKxR533u",
+	"3FZrOaBBkpVB5+iRKYwD9ykuh6n1aXigLDXewcsm4TkM1VBM1dRPxRPIGHjxXaXzQ7TT7xcSuk16yDiy",
+	"MIYdLtuWTNXqAQDtXwIM9qadqPNV2ok6u/22NwAGlR+gs8GeKVsSVZ5+9do4nPnPdvvw8GPdXOJhKypW",
+	"o4A1ZMH+YDJ3eam+NvDmkMVRUHNeOjs67pogXHRHoGjHzgutFOoHyRQLnCgipC1lSScMq7kgLnGQJov4",
+	"r91rkszPOOteu/dxD11VU4PFRS6vplReSwm8LDhAdjZpWZHpSOIZcRm+6sdxNTrQ89TfGg5//9PLz//z",
+	"h+FQDofXH3/aeRF93g7l4gqE8jYn5wrhC21xgdyUC/+q6uS2YdOECtMeNeb6sl7vNp8dlejy4vqGpGB6",
+	"OBYE0nzhTBphE21hFM8lEQeu8uKfYuT+jEyBtK41E4OruCyc661jjBHuV2R8K5fVcggqUJ7hhDw+Ydu/",
+	"S9K1+n5uKLBrL0UbwqJuySeSzBVJ6y4RL/aCPPaRt/IQ9laUOm5/fZp5ZUEaXfTCSXue7qJWSx/mwla5",
+	"3DotuLXBe+3C1n94bbv1n125IaoRmy1ckm2UXIGwYkbR0kovLUcT2YBD7zLlNOJd2CpfKwVYbhI2N/py",
+	"F57E7Vw3ariofF04alvkAHwrJxu+hrau/3XIllWO0t0aTHmuSKBmySni7BCRWa4Wfl4oqKOBplgWhRua",
+	"EdJejysXb93Ftdd5FJznx1BmfReTDIlxDVwjggURR3MjRJtfb9zSyRm7NQy9s3zBYQ9vdHR5atqgrVh/",
+	"8K9//DPejtBMc5/UnLwuu5xtZwIe4h46SlMtBhTT7p6+PjBlZBNNNaagbKyPQZwoxBlacltHCz6HyDN9",
+	"WMDlnUkh2jmwcylXRrPgzufPn23qVXPxo7CROl2RUzOnjj1fV1UoXL7adwiBrKezeaZoVxGGQdoZCyyV",
+	"mCcgBJkTzoaH21hwfdpZ950eOlXG5cd6Hw3Z1unx2SXIvhG6Pj+7jEo3owi9Pr+O0M276+3IOxuLGgK2",
+	"kJuEqNgI2arUzvWIMsWHrIiXiZDgc2U8XmdITQWfT6YI/ElQzjOaUFK6LROeZ+BNneAsM+c2ePPJKZEu",
+	"qgrcHHtDNmT/8R/oqJKUZshOIH+3220JFhpEhJFZOUMsByjWn3FB/w5fHaBvzFtHaj0Exf4lSBwe0Q1Z",
+	"mOpMBTCTVxYOHGOrGwsip4galdUlzaEMkpsiKHtoJRs3mRuoCbAYsqMsQylWWK87lTzDGoLcJ9IeOvJ5",
+	"inTO4dDhM1k2NNKy8zcYstreKGqJSpKRBECrb4dCxoVEBGZjSJDyjhiiqRWozOMh0xtrqYsy2mMvKiJK",
+	"MnoHgo3rwuW6Q+QTlcrhRB8ScshOcDJFpjSkrf5nSQqBuoUzpDk66ACfuo6rdfWz+ADFppBkjLZMendo",
+	"OsMLyGa/HQ1Z7IpOxmirkGhN5WvjksFZNyUzW9JXmjrOULAythlFYAEqRkmbuViPNWRTSgQWyXShV9Qs",
+	"vS1tDb24Hw4M99vA7VBxzNm9pnXO5JBBjv8RT2EHXr05Rru7u6/Q+5tj2JsyQu/fn75GNJU9BHVtDTHH",
+	"2NSc0524eqh/+Jvkeh6u8u/2kOmJekV1TVFeE+kAWWn4eGylaVOBV6PdNIp7CG7H/bKy8gD10cV30ZDt",
+	"uOv+CA1QafHYLcwbLoO73jU0JS6G6ZlEsUFujLYgS0WRDCkaMv3gftfL8iINL3OkbfSJVfrDDMs7w5+w",
+	"9PSI3pBdvr/RK2s9No34FFU4EdDHDGsuARU9rF1CGp5tS6whE3x2YGtYDRngTRaqGLVQFlRPoGSQ42da",
+	"s7LlFIB5xKcpmeUc3C+635GF28V6TjnB1ncIvqqqqVqP1fCOeLoYMnvXONizNS0FyTO45C+4mUMR2pph",
+	"cUdSb2TVvYLmJHXFG4DVEZwiPh4yYI0GDhtOLOzlWw99e3ITQbCPBuX1ybuTmxNYHFr0jUYLZNT3Htob",
+	"vIrQfn+g/9nVnwzZfn+v4Cl6H4/04aQx5pxcYo3ARRcyNcYWgOLMuMQTyux5oaU8afiPIFDbFTNE2D3J",
+	"eE4sylEM1SJcxBu4D8aHmiLnTMUuGg38JF1hXY0BMDprDICcZj72XBXhw1yQstLujGscQGNBNEWZcCV7",
+	"teKJFJeC54IShcWijVjxXBExk563eceTszqedtEZ9Pq9PoQi5YThnHYOOru9fm+3A6ruFKS753B0d93R",
+	"rR9NQtYch1lSCQisnvu9ot4v5ew0tV8d6TaXrn8oU4hnREF8b4NnTtnk+en4nDNiLgM+R2ubv9NL26ah",
+	"cxv9CO66hnHoWQ/6fSf4uWhNj8dq3loJ+S88WXeiTonDH7QSDrY0o3fOoLD6Dx0t4RHNWv7ke0CY/HPM",
+	"GNysSc3Zlb1SAaYZz1L+wG4lSToHu/1+Gd1tFXStwHS+Sl6k+2Rv3N3Z2dnp7g0Gg+6r3d3d7t7e3t7+",
+	"/v7+ixcvXjjl6aADRQO07IH+9b/+Nypg7HwG1+iiMsoqtaRc4wUoWiBEB9zsPUIxLA6me3KDG52rbLPn",
+	"0OZz1HlH2d26ttAGQNjt7zU1Llb9+TlXZzyFzMN6hD1DAau/+QantoK7+WRn/SfvGbZiqhtnd/1Hb7gY",
+	"0TQlcCm6N3i1/osbzs8wW1jogE/st5nRKVNEMJwVZfP328BnnfbfM3yPaaYp0aiRpla85QA1NqEVLnCZ",
+	"/qFzVH3xMerUxL3OgSsbDr5SIVetWJMxsF/3ZQ+dgDYel7sqNpeGtiCQEwqXGZZxA/TIeXOGVZ7l35GF",
+	"ZTCwFt/wdLEhb/mlmMg6TvAIPmC9MD9X7RLWrarGcnd+o2j5GXnrIzDaxFVtdgizjRa93zgP67fgYcec",
+	"jTNqLHh7Oy2GuMSLjOP0hvN3WJhQy73BoAXTq2zWKzKXdl7/hpzWbDi4Wyi56mJDZgv6K3RcEwyf/0TT",
+	"z4b5ZkSFAujhuY2EhqEPUW7VypRk9B7MSya/A6gH/zd737rcNpKl+SoZmImwNAtSvOlGRUes2nZVecYu",
+	"qyzVVMyaNUQSSJJZAjNZmYBYbI835tc8wMQ+wP7aiH6OfpN+ko08JxMASVAiKcqSLc5EdMkkCCTy8p37",
+	"dyIlXWLXLAbjne6FwX2rMC5qd61lI4+e/MFZTZX5TqYCH1Ff4QBcKJbB43eUx1/v9sdV3M7298ttoA8M",
+	"faNQcGm3uIsfa+vpAB8jENEubuzvWXK/XV0whe5vt+yE6IJpMt3YMPkGjY218eYrBI3vWXJPxChYJ2ua",
+	"CXCGx+lKFs2Z7c6K/kayzN24gDjID7E9UbqpHTODCkczqGBzih7gqFtyjJUskCcInqXT9ETR05KxbQNF",
+	"vyVEXN/W2Vxl29hM+vpQGw/2Fi2d8bjiou0HfQ42y3JP+Hf2ggUmvheajJX8jYWJ9rEDLDZ+daxeGIeJ",
+	"IYkvlKMeF2yJx3yc8cq7hz203xwfeYHDh+xq86P54pV4Svozbw/Jmohmc2zKeSNabn4LGYE5JmUQuDIG",
+	"wfiyfOvPd43O1dxhaG92bHIM2Sql43KZVWuNCn/0edUZC20dxFwHlplk/fLhuV+uOcCs8OLzE4+g5Gfv",
+	"46f8ZRfnBg6UJdv3GrXGUaV2VGk0r+qNdq3WrtX+F1zzB4u6eTCsWa1V681K/X9HrFdvpHXPCtPD6Igd",
+	"909qlTpt9CqtsBlVTo1sPaRHvePwJDpltT4shy1VmL9lPbtlw5vpArBsYHnmo6fYgOtETYsFsQd6KMcH",
+	"dMzb9Wqr2iB7WENE6o3q4T7AQHiN2aRmH2sdY90XZHDdccf8Sshz82q9etiImqzS6h/WKq2j+nHlpHHa",
+	"rNBW7zA8io7ZSf/U8z2VxpgY573819eVRq3RqjQO63VgE3KajDdiEU9HeXJidsx02usWlnKuDX13OB1w",
+	"Bj0HXTTTvlab/Cygwz+LyIiNpJqSgZKTxDbRyRPsRATMylyQq7eXN3UIbyZSxl7bS6Db+jpxLDgvFnRv",
+	"i2S5nbqLZD2vSFY/l8eZsjEeZ7l6t9uIS3WNzLlaqnC8F9l+w73PE50RQUbU8cwkitMBI0ImrNz1tKBV",
+	"PLYHagfwO4DfCsBvBO93QPvOFfgMXYFu8TeC9226AC9Z4hL3YEAvsnzpvcCcn8AnAQBggMmrkNnGomAf",
+	"Dw8VeZdBIxDOCIX/doTzICo5slngmHWMeeFGstgOIlTYmgYpGAljRqG/dTV7bG8KR9MMa6o7AknpsLkw",
+	"dYwGQzrzEtjX+6wwXPw1cf8GYgMDOcD3rjoC76OJplPMnit1b25DsG3By2km2Gt7P8qEKEbDodlk7Ywj",
+	"nYcMG4mTMVWaaTNXKgUa9wJxDCiUGcK6edkQ4R7SAXo/2b2OYF5B4m5t5p+knM12QUYNbQsdoQxubk6a",
+	"bk6+NbHsXMzbEM+7KP9zcxlfoXG0mYB3dRwlFpwVUEttt6s5BzEXAwbIY3/oE8GKnR8CiyuBFciW29l8",
+	"9ELf6S3+YEfzKM7iJ+xXzFbp4yevN+3qIn8Lwm27PtdmabnV6VyUdWuCAjNEVsuK0GclXDNsRHVWQ5FW",
+	"aYXHUeWEnfYrNVrvNcJm1GKHRsIJNnGk/A8pfZhBeDveGaD2vXRsDjmLuj2QFXz2I+yLCM866tdZI2qG",
+	"lVbvkFZaR6fHlZOT4+PK0dHhYavVbDYa9fr6DjfHfbPc32ZXcOdue17utgwudYhEwypDuI3ss9IE8jfw",
+	"EMTa2ee0M4o2qM9zPG0BHBsCitR/9PV/mM9JpYIYQKD+zu+IAGqoqaU2CkijTQLkjNMff63OEXkZe26B",
+	"Rs2WKNkiugDqFGlHXJ5/ePMdaVTr1RqJ5YDsDaRmoU8u2Wig2NgnL2XEfnr79//8f20SqFSYx9li3yAr",
+	"IOOKGHVUv7BVsGb6Kg4YA1vtaN+IaxKxBGjhc8MxkmE6MqZkKmKmNQnw4gDqCsFU7IiOyM9uodQUc0QR",
+	"wuDyCNp3OdF3ljXR4dgTFyoVQ2lu6x7vTMM2rs8LTYJzo8pTFEjQvwwXiCjWZ4qJkJFYaoY2bkIHMLcR",
+	"N0vvEy1tZUAv5XEEndHMbsAb2IowqLizY9z3CYs1FtPicqhUvICSO6k5OGZ//vDGXgQPlDJ+gTWXMC9Q",
+	"AOvMYhtItvPENUnHmqkEe9kX58o1dtMJNKvom+OhoAiZ7Jkn+B1hFtXskxmrDBq3Wb+i+RLJ55yfcr9K",
+	"3o+ZmAtU2hc2tyVcdAQU1bmBwD8sEwIMWkhiVpcpsPl7DLpTWFfBGahdf+S6uyvQo+Mxo0p3BNcEvRol",
+	"HoJsVDqh08xTgPuzJ6OpqxhMx8CVUyPv+J9hiq0yBBmZitEIyWd0ohgdYdvNzC0B7Zr4yFLLUNvTzLxt",
+	"aLY2twBBEwjrd0QykeYfUoSsnXs7EmRlNMsNtX/JkArz6mziShahBytsh1QhCwBUPbIIaiFtTfpMrSOU",
+	"on8vyeWrf7E1kWYD75c7Q4zAXtAG713Asp3kgRwIXmiLKz7WSfKE6KFM4wiqxXvsFqyZjZhnqlZJpNzq",
+	"Y0U1xLG/uJ9pqnh/ZYKu0rm9MHOgkQzjyt52hUsv8cmfN/Y2WZ41cxfzRyYzEYpymbDvFboF/6Obiqy4",
+	"1Ny1ajWxRCpWlWpwALetgHSpwmN9z8gQ2DlWisDfMbthRoWEQvFC1AO/HQ+nmoc0flug+aEWoIufpYpb",
+	"GiKjQhxAzzx9gKMZSKCeYQN7rc6pFFuNzzB7o5wuN2F/GM358qe3rm8G7oHEUdikMcNQWKNWB+sCdeBP",
+	"XqT4DfIo2c0Dc2f9Nfg6PPthCfvZrOz02t5x9bCgoGTKie+9/OV15eQUW84MpUrmWBYLrwDbmYRSICcI",
+	"l4KkOn8pkpHkAPubjVi9lCJRMr5Q8gaL1+2iOZn0M0y2W/0BT4ZpDywLGo4YmBdGdf91toS4Xq0h/x/s",
+	"75ntdpWrQaA4FXdbURqvFgjz/OxHSKY677PygL4424CW3tbx2Xo5X+tGYTf7TPzUK2Fa/fhpjuGyLOK4",
+	"yGhZFkTMGCwLIb6cS9JDskgv437cimtugRlyzgmJKz+js3rtBhhDq5lyl6g6W6nzEHV/DkBW3k87W7/E",
+	"1jf/LMS4a9XDWrW+fR/AJh6AZda/pfGzehZsdqDA5gmxrvBvtOpxydkoUr3MnZGIJZCO7iVOP4Z2wSOe",
+	"AJcjadROj+uHjRo2KCqEGVr1Zh4LsDOEN0ikJDE4f2eYspbRU9jB6YNEykrsnMarbYYL/O3tXiB4I3Nf",
+	"hSq21fm/zqLP+6ywlNhTYs45AhZPj6EEQP/JGRgPU0unAio1i+nUSIiCuVHYDYe1ZpFfBINoacFZs95W",
+	"KP5yW5shogntUQ32eeH+0JjcGs1ovWlCY2MATu10gMln23FkU6bB2UCvmXaWHfYOsXYi10PLGsbnbLrZ",
+	"qS1nqpn1WhZn/A6HJFyKV37+POsfQ6+VMVZnVv9Wz9iI/lExR7qCh7/twODWoIf5Eq1m+K2V5csiIXen",
+	"ss2FQHJKI/DXg/dhAdxvT2fb1NDdajbbTtd4+LjCNnUK3H27LK9nWfC5JK7w5dK+DHzmLZxvYdxyHHWF",
+	"FpPJUGoguzeyyXXYWowLv3QNXO8XCy6paAGwxp7FrqZlsdHXSb9p8INWGlGrVWmxOq2c9o6P5zGqzHnn",
+	"2jsXj/s8WXCBvLtZ1hLjKcaj7Xp/tH/aftTeGN2OeZNBbElX6F65ogyZq7S3FK7dZKiYHso48toNP5vc",
+	"1VfIXFunjV4zbEWVQ3bUr7Toca9yEp5GlRqr9xu02WuFhxGsZsLUDY1dBWu2pNCUYcJ6lbGSUQX8aAkf",
+	"MZkmeGm9ZiRDdMcrmjVwUf2VhQGcg9tiy7guu9Dy8wotZ/2tHeJbvNwohIzcO9oRnAIRNWJiznTKtSNh",
+	"ZRHGuTSGN3GjIjOOJsXmnR2xd8HF4KXtznUpRmP39w9Jkv2dtTX2ySuhs0/j7M/v1TjMbjLKftgRF1In",
+	"A8WyC39wzPH4wf4ZCksYtyOHdTE/BhE1+3pV5OSGSywpd5Wcd0RGRZ8xv2LIK+Nyhlc26NBNVRz40PvB",
+	"1m4aI6ws0IWTDcv1yOxst4G4xammXwrn66Pw5si6HlI+KG/bTuptIvXWWr+7WOLybsM7krjnSxKH22BF",
+	"6VegSkCpuRYZHEpEKiLAehtCXsb6tiGq7/jeni3f2yY7eQV+N7jrWUbrxkWuyN1B8bbpFt4uuVtB0mox",
+	"Gt8uaX1P8giH6Zgmxil657CLnERxWG1Wj6r1aqtarzZqjXq1Xq+eVmuebZNNe/KGee2T2mwKwU0j/AZE",
+	"uZnEJyPKUYTvPJfPrz51HbB7iLrUi5kGGGd3EdKRcyLYJIdOaEkRWsVAxhFALagGy4xjZzYaLFvGb7cN",
+	"pWFDG3CBn20GP+qNNY2vB6Wse1Djy77/o0N2vbE186u5Tcx25Yv3x+4dQd6u2nFFgrwtWHkHMdVJBa22",
+	"W6scgfBOsdCIA7z8jLRqrbwlItqB0BARirFVKpbrz2+pTjDZ80lo0uvgESREd0d64LU9bwPsiym4GrrQ",
+	"lr966HsyTUAWe2MpBqRePRwV87ZqCGqLEF1vN9dGLzvlSzDMjEy71d3pn89L/3xrF59O7AbArohfTCGd",
+	"xyUj3CvYebT9aUMNtzSW8z2/gUjOXOiCUFBl0SGATeZ//vDWBSwc36SNbkgRT88yJffnD287QidyjI0c",
+	"bckR5JjttWotW2yHT0kMXGIRUV8qeI6tehNy4mMNkxkHXN0RkWS6Slq1U7g6Cz/1s66NoDeXBFE+yMRp",
+	"zhdcDK5sC9ctRFO+LNq60FEhE5GOebU0G5GLwcGw123+3qgcT17fvK2p65b4uT79t97R4Kebkz8aycVf",
+	"3h2G56fRv/T/uTb8oF+vkayYTeIS8DSL5nbNN+d6XFuPe25+dzxui6jyQmebYkUQnSWjKCKiSrcNhT+l",
+	"LAV2QcJHIxZx8woqFWeEApAxg0/hNaTOpmOXHetqHWc9/lnAN1Cp6PIoqBK4O7ZgJTpVN/yGQTEl1Hkt",
+	"qoYfUrHFmO8MSjUeGqV+h1d1fk2cAa/thbV+n7FarVJvNFuVFu2FldOI9Ss18+/Do+OTU9pbV4NLBc5r",
+	"GQ7hNzv0eXbok4pMNxByshHSRFQPe5KqaKkV+AN21bUuoULmIhNZxz1LVTpnL2bflhqEr7InPwFTUHcz",
+	"l1ezhdad7kKzWK9db/he9ipdoMdsN8xTzUt2s2+89sfVCVKyl7+0q1lyrO1XO4vsq85Ky1aauM/yY5of",
+	"gTsJhrNzqmfqM+5uZwBGxjLCFR/61dvyAD8j/SeWATJJtW+ZJ0mzVonolCSKiTsrN57K0R4wYQZ5h7Pb",
+	"dXcwB3iGYA/rg72IjZmIwHlzM1c97N9CwKdSkfAR65oXVXLENYPajcSoWF23fl2joaWKAWGBHHcLVPnw",
+	"SUJj3Z2tQfk887l1F8GnZmm6zVq0FhKVLlsJGl3gQHdo9FWj0Xl+YDIMIW4PbgRM7AaF3xIcOidBwv5I",
+	"8DJbcBZYGiJoXg9fODKeaB4skSkl+P71FckhMCB6SMds/6wj0GsC1XwyjuVEg2MaHNFZoZlG1iArp0Fx",
+	"0UQq962f6VDucnOomG9ubvQAvNR8zzWhUcQi84liI3nDon3z615qXkT2sxsM+A0QAAmGr1cl5yRog0kY",
+	"dEQoRyP7zhBlRYqi+mFWV0iwONpMFQGrSTsQDqAosR3YpN29EY9j7iyzRHbEhPKE9FhfAjtOKIVgYcLF",
+	"YP+MMIqNkgUS+AbwZ9tNdADUwAGP2gHZo5ZByVIGdYS9qE3Y7ymNCY+MQgh/4jec6X0QGuaVg4gmtB2Q",
+	"mAuoZ/nny/c/VslLOzfKjUNNyfnFm45wBZ3JUMl0MCQ2efnyp7ckePvm8ur1jwc/vr96892/BWUOr0uY",
+	"pte4Ce+UFwtbcUZgeDi7pFmr1TqiI2ZnqCN41CaH/XpYYw162juOWmG92RHwtuRTp6g0dkBr7Mzplh2v",
+	"3TSfziqTHaNNdhbUyQ6guBkGbhx49xzS5ytjSp1TuNr4ptUdmG6/4OCmCFmIhGQPaaYq7myLRO9vBq2w",
+	"oe4oJJtvVTVEaw0Yd5CADcjJSEDDhN+wIGtVJc1p1137cXmtGZh+D1FqBqMkE6h4K4wCMUWjzz3rfZid",
+	"T9tptKS0DH9fdkB6UsaMiiffI8mu9cdPK+VnQPTRQQBsN/uhnY9iDuBaCRpuKdxk2/vNZVtQ7KPGxI3X",
+	"NuoznPlV6rxW1krNzrutuAuma1fb9bxqu4YWjhyUIjzds7LLlnNhb1Yg5nTnKLAcg65Xa96/NRX895Q5",
+	"GscMfqtLaprMOB+1pGkduFj5xK91lh+y/Ojbxct1ZviuAiEs5d7VBz3v+qAhQtEKCFrIGwPcPaC8kqCA",
+	"LYfUD6nQ5PwNSehgANbvjeUkWlBPMT044yzCjIY9S8NKGrXafpVc0QEyHiFJWEdYklxBAsrbARkr1ud/",
+	"IJkPmPvmcRPFE0ZSbW5MB7pKgI8XjPgBlHuYZ08ECdBtVmpQnvMrOthQ8d0iZCOsdKWIpxlOrujQMy/w",
+	"5zS+zg6wRd37Kao66aY68tq1aq1Wa2FKsGWHKfKHUt51cGc3ksFCi7mfbW5yxIDFslY92SSLOO9Udo2E",
+	"n3QwMCOpbzJFyxLjLpiqoPcnTUI5YjvofKbQef6mArTicbyO/rmAnuuUVppf+ABWlo7FBle5uqvOcjNN",
+	"c1dm+XzLLNdWCFYosiwnL/qeJRtuz61G+3fWwm3Wglu6XYjvuZUgrg4ET6AAcUnF4BbE34bqeuFoQ8nc",
+	"WofxIcsDnwbc2TLC7eBdc4t45+r37o17u/K9XfnequV793DCQEZ4wROzvaTwc31tiV1ssyoWkfM3ZKzk",
+	"DY+YgkIUMyqfvL8Eg4SJG66kgFQG8ypn6KqBm4xIqbumutzb8vhFKut7LhadIkM7tevAZAkofs5RkfL2",
+	"4mj8zR3xMOG31wOaR5O+QYMsq9e81wuX8w+tnuhA7xLOn6kvxNl498EwLDq9JW2sRxUjVCk6zanEF4uR",
+	"iezbXKKsRM7tV7JnvSdZXTL4k1Gz3F9qn2JBpOtI85jG6sdvoEz51yI28YSN9FoFyxkDMGyEMsB6Wyxe",
+	"1jvT9XlWL+dYQMNhoVr2S1m18+AmB8vzti6nOpYDwgS2/TNwxm+KbfHQ/VtsIF0lgfk2OAgSGRA9poJk",
+	"0bIWGcpU6Y7Yi1ifmmlIoKYf8iVStV8lvziqBo1Ptk9UhGsi+33fVjdrEtg8xTYBe812FRXSjbUsXOZQ",
+	"Uw4evD/1d0qOVrnuSq7RuHpbKVy1BZozO2lrJeNnU1mGdPmm2cHc84K5l1IpFoOjwkDLY0KbFqNxZcQS",
+	"xcNbIO7HdxdEY0/LXEMDrr1FNa3HkgljwkIcpmAZmFvEsyOEuv0qeWkOnYEszNBKUiWQt1pBVteYKZtM",
+	"v1TNuxSj8Tv7Gk8It7bfjWAd5RF/sZwacSy5K3RcHdOKM11W5Qh7hYEsNOu2Y0F8hgBX3ASPCG7pGI2Z",
+	"JbB2wZQxPaHbdp/oNAyZ1v00Rq4Ha4IU8p64iOTExy7VoN0pGcfpWC8FpZ/x+dtNuL/iIzeW2VYux9GS",
+	"Ri148Uw2vcViY+e1huB/wq7L+C+4U7MWrdh2eeZtsYPyL/DIRusHA/Cev/yS41d0eusFzRpc4dow3wdL",
+	"tevKXK/VToBUEAo6x2HitU9PqyfHvpsqmMyVEdEucwkY4jc79Hte6Hdh4AM31xdHvwJ9wbLmfrNED3tc",
+	"3DCd8AEFR7BUhIbXQk5iFg1YtE96U2LBYtaG9W3lkXn/8mqjN9lQtguAgRwzkeuT+2TEqNDk1vc4IwGN",
+	"48BeavVX8HlVl4Cm9YiVgyaQRuSoaf85MwLP94oDwFpGGd/AnzSOV8TWmYlEXLyEkb3HZy79/s3cYJZe",
+	"eD47yqXXfciHv/xe5r0+LykSy/eca0fmquCXroGrkl9ZN3U/WH0MLlL8cB3O5sQ3HWQ1e1ST4JpN25AE",
+	"EZwRxcaMJhCag1enMdmjcUxGqU7IyByH/RmR/9HTMlUha9M0kWZDsT/GsYxuLa0DECr14hbe5LDeNGc2",
+	"MfDotb1///jv7V//R7v6T//oLbwhzMAbvEejNu/g9T2dTAHZzLw9mlfoUUoAi0wyq2VugG13Gp2Ex70j",
+	"usA2VavXG41ms9U6PDQLmDeiDxVPeEjjYi71PBa5+CNuGLNAZst8zrsHFyxDIhhRf/vrWIqIjONUE5oS",
+	"S0W91aJAByG3FQbOcA7tigOfT3EgL2gPTnHKNYqNigTfA1NEkTuiNyVDKiKyF0AAHA9HQP5EghEVKY2D",
+	"/SoJ4IQE2FENH7isMNCN71ErTQrAMKK/QWdod8Zf/e2vA0Uj+CmZS1BY78g+cv3fhkDp5mN1lMRtUMTJ",
+	"pXO41ZzebCfdUQXodvKunOWZVwLmoLY6Xs4yB2aAe3tveFcYkBSEMwYWeaKJsXljLphPZByxjA4Io55l",
+	"brLNIXOrZQRFU630/B5a5NnACb9qyu7anTe2oynOWam3KIq4tFgWGNrtYJvKG2PX7KS2p6c6YSNjb8gE",
+	"8khIaJYlTBN+w8jLD2+u3rw8f+u8q7eCcWkiigPSwhgQdwtjoDEPWT6EdxzvKgWBbfB7+re/gs9i6RyU",
+	"Pvkwa268PZ35cLtiIRcHO4/js+yXv64I2J6/0aYyh9dbzmOedev9/b/+e8avVyW5+woI+4nzsuXCyaXD",
+	"tGqniyLop5SH1+fh9XZV93tFKUpBaW2IuFJUaMjOLwOLH9kk83/usn6fWdZvvq9mjOE9PZQqCdNkfzsq",
+	"5EFhA28OCumXx4TCBBVgYXeqv65T/c0czG2dRl4J5S0p+pdjZitEemk0YI4sNBvGC+06S52/IZppzaUo",
+	"9A7jiU3MH1KgDb3V2jvnLx+/dHy2dhtfGst/Dmu59767lqk1Nr+AezSrrQZYGGqZ7n+0nu5v56zk2L/c",
+	"FXk/O43//A2hgsZTzTUJZ9MLvrTKzysjiDkuJ0N5DXTGQ0bwyBUABPDGkteTyZAmBkfgFJ1BuyyAFiGz",
+	"y7m296iWMAfLcY4v78yQ7osQm2GAk/RMROhNkAmNc1BY48Cbl3gNd1lGCGy+dJOzk/lfY6ZkIsekeJhH",
+	"uHHXlvj+No3ul9ZPWMyXEPGU7LFYM3Mw98+QyRxqRyc8ZDMaNfllyGN32oGIPHu9WMpxR4yBNs41RyCJ",
+	"BHRwHkbbrkKONelNCU80i/t5g1KrnXCNOEGkmlFTOsJq+5Z3PSt4FnTESBDGNI0wmmeGFXMKqSABFclQ",
+	"yTEPgyo5z3804clQpgmhHVGoo75m0+x9D2tNc2uYiCEjI661+VuzxExOOcU5VckCUj1ewHBe8/kt1Qnv",
+	"2x8Al4cQjIDr+PcUltOsJSOKjnkEQOymy2t7OL/emiAHU/IghBkPoOQV3jbbNd6WVT2YFIT1Zdi/IEt3",
+	"+L8LGq4qdKhKtiJ1SvRBC78P6gaey+4EF5Bz8lQJZipu7g62mY5PxyXsXqIMW+ouhpjpnVme6c67tPMZ",
+	"b6s1Ie6pLfqLV3LtPtg5XzziuxO6swWf3iHbkkzGFAS9bYqpKII+5zJh8ybcmXkJCRfSOOPnzhpqzfmV",
+	"8WuyV3aMQypIjxHFMNMEk/YndGrbscPDuSbcLglJRcy0JsE47cU8BEMPdH8sRMZPuzalU7MEOoftiTSO",
+	"90kYM6qsGwovdCMbUzPqkMbxzNBLQkdR5NbpZ5eV8niW3V35L/iSzjgqzo1REmNp+9cbAxhqEuSIkTDV",
+	"iRwxpZfmz6wNajhTD5hSCklozhqcTRl6kBQh35PXa7K8z87F7YReioVSRcx2qNpB/c7sWzFmEEWE5l62",
+	"7AxsJGFG1ECuoCJkFayavau1mb3KJ1pKwXSCHkRXTeiERTwlsg+UZHl93mJt4bv86b/Yhz9AWzM7YmwM",
+	"xPX6FYO3nfjCK2Dx3JPvaVZY8m625B8/ebTfZ2HCoq5rerZaFuuvvsdE1J1H0tZVrTmX6d+v9ev9Rr85",
+	"75ijtNcLwyhirN9HLOf9aVenPbOSPdgHKNpgp5U9qZCDmyG9WaAojQHmdToeK6Z1l8ZMJdn9nIx8xzUj",
+	"f/u/5DeZqtmCitWroBa28m3lUHbad8VQz6sYqnDy3BYo4Pa7km83KpCypU4+KOz2wFgGH3dSF5qo5V9A",
+	"lWrPdQIq3gJVdRya64CLlLNRMcQD0V+sIdDLSqwWTsvjdvV5QORbCbM2haeNwekBtfSdGNniOt1VOOYI",
+	"ZHZlY8+7gdyiZNlEsBQ4gUvsgtUKyozKn9MaLaQObgH4t5s9uEOrh0erfD/schufWwOb7SDTwze3QYqn",
+	"7PxgzApSM3BgZ4QS8wxos2a+Dc2o4zgTwrdHqtAhuA3020JbnKXQtW4Pl4X3ecCeOQ+A1M0dUi9pvLMF",
+	"xN613tm13lm19c4XU18PELW3HEEtkxp//6//zkXEPYXHS7j6gXwmd3UWfemGuotQPTvzEpb+i55PJqIt",
+	"H87ieXRH8IxQMbUdzm1uwK0H8LWIvsTpW7euZQ2tJdM7sjnYSHvYJS7tsKIcK16LqBQoiHg4sACF+8Fk",
+	"ORakG/BYFy4gMftbAQxberFDix1abLt04aHwAttaHLimG0s91rYzAOapYAuU1due2DZOgaKTwDY70dDo",
+	"CkrX0jg5s4gxUFSkMVU8wcZS5krSS8NrlmiyZ/EE0jO0T2yjNzLi4oDeDA5G9A/fkpDv++bOc00LIKMv",
+	"qA/tUOtRsKQdFDRw21ZrlZKAlOsPkjcyWJFYrSwHJ6Nnm/ci3Y/CebucxbOT8GdYUKL5X9jsNByafVn+",
+	"mvnOmC5hKFd0UiAox3/V8Yb2vvWh+Z81ejwUNwKSfn+fD+MDPOGuq+rv4NF3XXa42mX1H2SqVrnuFZ1u",
+	"pYHEBuR/Nnmq4Xvm8M1ljNZz915xRbOldyR57Y9mkeS9WUVnjnKJYP2w67r4LLkkBgPFBuC+VbloowjN",
+	"BZH6EsXirXEWI0alCGkcV5xCrFfrCmvpZiZSXesxDdkLnQVVliSBvofnXGaPeezmrqsQfVIRyX7f+fpr",
+	"p+1azYURDnst2gwbUYVSSiutXq9XOQ3DsBJFRrc22jXo1yM26rkXZCPKY0d4+T/tYKqhHOWi4hy4MM3r",
+	"uQ90opjRjciE9cy83jCleMQszCiZwCt2rY2Uv0njql6IUWfXWeExYew6ntrM+L9IAY8aMcVDenAllRSJ",
+	"XJE/fu0Ws7P7YJUus0bxmNlcO7j7uhMkpahAdY4ugIGDrff43YYpkebUzJK/k1eoZek2CdxmD8jcXvdJ",
+	"MHNCAoIHxO+IoAgCAQEMKF4OBy+w9gIQbpkfVGQfMiSlIj3Wl4oZe6dK3iEakIRes45AW4ILIlXElJ9z",
+	"dNBk4QFVck4CrOYJiPuOCMYi3RH5xTFoxl3o1BhAWVcqroWcCPLm/Mfz4gxIBUVfFk7IZCg1g/xQmD4h",
+	"E8wM7QieaJseijwcpFWrFTk0+pzFUZk1gllLc8f9MfM/t4vFK+txszPwGFz8rW9DpDUfUqS11tbP5wXZ",
+	"7SmcDut2SZzPnvt/XvytKv0Kvq95pT1L2lxG6vYKPsda3mwrkvOYqYSMZcxDDl/ShCiZYoUwT4DWiWAm",
+	"DMK9kulgSHhJLS0+4L5o31+q37eWvdO3F7C+R1bJV3gucBW3cC78crO1aD2A93QylNB8X2CJuJATsheE",
+	"qVJMJF08WKgDpXHsKA17MpqazypESGIFoF/Q7hb0wQo8SshcwwrNX0azmuyXpkzf++hsM196djrgy5Ul",
+	"vZ/9OhUJ/CaTs6czEjxb5/bOHN+SOb6h8vKKJWYu7rC9YUsbAWLXNzuwOKs7y/xZtrHYFLUfItd70f4/",
+	"I7SnYa86ehOwVzW5ZmxsNjNXBBp6WsoRCxBgHwfZ6Q78jgBJMOA3TPhEsXFMQ4ZWP9eJZa/UdGRDZNAt",
+	"1EgYA2uOp2LqeFfQb1tmM2Oq5Fa1qC0ayz3ZK8fJP8vebSi5CdxtiGTrZKaXqJT4810O5C6zea3M5i3a",
+	"dAdWuK4WhoFWbstFMpF91z47cz+UJQ3gj/EkPXZgRoruJjqne8HuOupg9qMlwHWrArtB7GN2olcIfbyc",
+	"W9YxUzNLudO3vtpIyC8LZui6mpMBDS1G40rEzKOWR27fC0aYSNQU948YjVFL8XP8sLELUIUgoMwTTd6/",
+	"eQXxicCmWgXlkd1LMRq/skN4ZPBYuzWj+YE9/PVa1fx/veFsyhWzRuzkeO1Pn3N2ITPHsxQza4NFPq2r",
+	"BkntPiB7uYTY36HEV40Slz++u7DrSri4YSKRkFrmgMJ8vwJK2CzfJfjwUqZm9HDuoezSt1aMn7cU8IlO",
+	"pBohFcxEqmumdKkycemItR6/W1C30NS/4bsP8T28ds32h9VYK2smP/LazYbv9SmPuRgAjZb9uzsOE6/d",
+	"rNZthxCv3Wx9RvjQReb6en5BvfHZ9+xMee3VO4ngBL6/MVuDTcpbCOF67c721322CznBSNHpTvUrqoc9",
+	"SVW06tGuAOfpHZR+CwlbBbrUJZIdrriAe983mfgJU+XhRHTtHH785OVPRr8uqAO0F0ZQTHF4dHwy13DC",
+	"VVUY1UF3Z5la9VBOukNuYGfajehUe+3Tmu/pOB0UuhIXGv/DrCckYppo3EMaMw5+XRNDzMLdxk+XrfyO",
+	"ne75JF8VT31RkSh+vFnyldnRAdn7+cPbiqZ95pNU8N9ThoScBeg5I5REKZ7NmVZE+7YQA/mei9R11Y4o",
+	"5HFlRyywbNHBwhkLyGnNthRCbuifP7wlgUXLg09mqJ8D6DKkiZAdkQ3OJ1oS6n5lpsMgZZwOkDGPxlqS",
+	"HiOpSDWLSG9q/StYA1L4Fdlr1U47Aj6fcM32z8hY8RvzxshPDS2aBGMRoXj/mdniKp+v5clV+TF/1MSq",
+	"RchbH9vWR7aHzKR6mvi//hzdlZVktuIuI+m508oVRMJaEqHgvC6qoWslI5lfnIG3qQDUuUxoYRrqhKpI",
+	"L0s6ug8K7hKOnm3C0X23vX83QyIoAuBjNRs8H+4tjpMNt/FWk3+K0u+TN1AyHXtt70LJKMWWDP76jla4",
+	"thbWowZr9istetirtMKjqHLCjvuVk9qpc7Ye5rGdS57n2Sho4Vf7/C0KYxTCO1fO82NN3BSBHp4nMcub",
+	"WZIuUyXnRLAJCfIHBZAK43JjULrLGNrLd8Refh2B+7rIE1ck4FGAD+DJfpW8o9fYJQzQE48v5FoqZstO",
+	"ZswzvyMKJiQmbFKxaI8Nqc1+jtPB8tSbrekSG5pSJfh0VFtAo7//5/8hlw6NftkMjR6Qw/GhzaejVRB7",
+	"G3N0F3/ivZF7l2O0yzFalT1xK1Yahr6WxgGVYjHs7F6qtK0sB7JS36A907YB0BkJMOAVkD6PMXQobm0B",
+	"dIlP3i4jiQEIYEax5G82QilFPPVJn8Yav8W++1JYp9sMbwdiTBlrh43oFUHDxuB7UsaMiiffAcitdrHp",
+	"j4t4nvoLTLtN34Ou6RETIfPaterJiYVuVmcN1mStO7iklJRJN6SpZi7RU7BkItX1bf226+3Dk3nS3Gzq",
+	"IZKa0eXWW2tFQKQa3Rb8wNnZRT+eV/QD9pJd+xkUhQ/ujLZm4fw1ODLGSvaYS5k4g1rqmAVkxKjQREgy",
+	"ZFQlPUZRJ7bBkphRjQ06y/H0FzuQx2bRADjpsj9YmCZGf6xZyDilJ71jY9/fDhkx1Uk3m4CyspYmQEMs",
+	"cRBe23v/rz+QP/9wWWCRknFsgCxVld5QV+plrHbrZ1/hBK+aeVVIiNlZ8V83Qkyyk+XAwZ21VdHhTv93",
+	"vmOgwlaTMKYcLFtXPCIi8BgCCkTu05G8yVr3on27NA8LfZx2D6/i2v7AEoiz7lxDT6CxtFkKQu3qrroR",
+	"M6/0Bi4ht3kh3Lxcul0Vo/jaybeQxjFTLzTRTGsuRaEowX1jhki4AN5EPysjtFq7FOBNKv5apknxQQOW",
+	"aBJ86nj5Zx3wLHRcTl/2RZdHHa/d8Tre52C55LTv+SRyFItD99reST2MwsZpr3LYqvcrrcZxq3J6HJ1U",
+	"wuNWs9+sNWmjduj5XnG1Pn5yovC1GHDBmCUGnNkYmceEzVyzydPX0MKzyV6mieersZOdX7/snDn0k+JB",
+	"K0KY/fB2cWpuzsIUKRY/fvJ6jCqmztNkaE4+KHRM3biDO+fKLkaqUhV7bW+YJGPdPjigY1419x1JAf+l",
+	"VFflzdB8fnDTKPExvGI3LJbjEbb3v/tmEbtZfrO3MqQx2RvRa0ZUKvZn7tg+OKg3jrEGoX1SO6ll9/k1",
+	"m7/5G76TgidSscjlbaNH3VZzWH5An0AWuWaKM+1oZn0S5t6eWA5Q6Th/QxI6GHAxqOYK9g8S91fJNPeY",
+	"JjRJaDhkkVFNYBRkb8zFwIdCE5+YV/NJEo59Egkzwljv+wWjxyo3wD3ym+xpgj+WohKxkRmTSgUOji4w",
+	"HxYGaekOF0f5xmXNG3lVSKfXJGKK3zBLtJtXxRTvCun1ZffEvHIS8z4Lp2HM/PlO3dl8UkHjqeZGfYtY",
+	"4dZ5/+7F+/8y5OEwz723FCxkMpQjP2NhmcBF4ZAKweLioGdZXUrbZc/xr/kZpZheQpFRuL2rTSrZEBhu",
+	"kSpLdSsmG56hNZyHZCAeM9IsvjGzpRgEWFlEZJpoHjFi939xOYrOzpLnx2Yuohm6adhXrvOSeQ44k8yr",
+	"Of8XbtrCU8rIqBcf5pLwfRK5bG1i4dAnsVFsoOG/3bq5KlBxsEbGUiepKu6JPO978XmXoXk5RRQbS/MG",
+	"e1eK30x9cnn+4c13+4SLAdPmbbhIJBkr+RsL7cP7XERcDHSmeXFFEsVt7MJtmvGYZIBb9rYZWBRdKMUw",
+	"3ljJnhEMREmZEPADziwdeFiWoIizZMieteaNJjiWXCR639ISpegYWTiiTikuOUW5BpkLJtJjsRQDTRI5",
+	"dxMrlsqJrwNwjQ6CAtcqidgYeiJLAcZagITDwB/YBlWXmL9BMU4SXIB8ujqiZ4wUXCHLBG1WSDEY4aRK",
+	"zsVMDBZIAzU8yZGUQ6wzmxQAyrOOmCiesAqkl2oWKqM7m7uOqL42q6dJ8E/2/wKjk2cyvtoRHfEP/wD4",
+	"2xGdtFZrhpegx71ifS4gBENQsfvA+n/qlGt8F1wMXsJcdTyih3LyixnOexFP//QJgovkAG7N7NMM7m7+",
+	"tEsxGq/zNCOMNn/aD0my1tOS8B4PuwrXelYk9ObPeiX0Wu8V3+NZV/Fazxqocbj5w75X43Ct3Ti6z/64",
+	"HK23P4wAGCh2j8m8sHdY8anmBDjFqyMMrv0mewCMOscRACyDGyQwUNBNVRyQPWxoAHG0kPnz0MN1llIs",
+	"LWdoIq+ZQL0C+p8lQxJcvL+8IrZhA/Z2MU+owKXBvlUQuBggCR3iFmJxDyRbR6CokRNBIhmmRis3wlZc",
+	"OzUuOIhkqIPqPQ65m6AV53ROBQXM10DLnyjKEzBj4Se/fv7/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

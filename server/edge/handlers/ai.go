@@ -180,8 +180,8 @@ func (a *API) GetIncidentAiCost(ctx context.Context, req api.GetIncidentAiCostRe
 		return nil, aiError(err)
 	}
 	calls, in, out := int(sess.Calls), int(sess.InputTokens), int(sess.OutputTokens)
-	return api.GetIncidentAiCost200JSONResponse{
+	return api.GetIncidentAiCost200JSONResponse{Body: api.AiCost{
 		IncidentId: sess.IncidentID, SpentUsd: sess.SpentUsd, BudgetUsd: sess.BudgetUsd, Active: sess.Status == analysis.StatusActive,
 		StartedAt: sess.StartedAt.UTC(), EndedAt: utc(sess.EndedAt), Provider: &sess.Provider, Calls: &calls, InputTokens: &in, OutputTokens: &out,
-	}, nil
+	}}, nil
 }

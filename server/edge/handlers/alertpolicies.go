@@ -31,11 +31,11 @@ func (a *API) ListAlertPolicies(ctx context.Context, req api.ListAlertPoliciesRe
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListAlertPolicies200JSONResponse{Count: list.total, Policies: make([]api.AlertPolicy, len(list.rows)), NextCursor: list.next}
+	out := api.AlertPolicyList{Count: list.total, Policies: make([]api.AlertPolicy, len(list.rows)), NextCursor: list.next}
 	for i, p := range list.rows {
 		out.Policies[i] = policyOut(p)
 	}
-	return out, nil
+	return api.ListAlertPolicies200JSONResponse{Body: out}, nil
 }
 
 func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRequestObject) (api.CreateAlertPolicyResponseObject, error) {
@@ -67,7 +67,7 @@ func (a *API) GetAlertPolicy(ctx context.Context, req api.GetAlertPolicyRequestO
 	if err != nil {
 		return nil, notFoundAs(err, "alert policy")
 	}
-	return api.GetAlertPolicy200JSONResponse(policyOut(p)), nil
+	return api.GetAlertPolicy200JSONResponse{Body: policyOut(p)}, nil
 }
 
 // UpdateAlertPolicy is a partial update: absent fields keep their value (name is required).
@@ -103,7 +103,7 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateAlertPolicy200JSONResponse(policyOut(out)), nil
+	return api.UpdateAlertPolicy200JSONResponse{Body: policyOut(out)}, nil
 }
 
 func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRequestObject) (api.DeleteAlertPolicyResponseObject, error) {

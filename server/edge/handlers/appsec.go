@@ -108,11 +108,11 @@ func (a *API) ListAppSecurityReports(ctx context.Context, req api.ListAppSecurit
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListAppSecurityReports200JSONResponse{Count: l.total, Reports: make([]api.AppSecReport, len(l.rows)), NextCursor: l.next}
+	out := api.AppSecReportList{Count: l.total, Reports: make([]api.AppSecReport, len(l.rows)), NextCursor: l.next}
 	for i, r := range l.rows {
 		out.Reports[i] = reportOut(r.AppsecReport, r.ProjectName)
 	}
-	return out, nil
+	return api.ListAppSecurityReports200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetAppSecurityReport(ctx context.Context, req api.GetAppSecurityReportRequestObject) (api.GetAppSecurityReportResponseObject, error) {
@@ -120,7 +120,7 @@ func (a *API) GetAppSecurityReport(ctx context.Context, req api.GetAppSecurityRe
 	if err != nil {
 		return nil, notFoundAs(err, "report")
 	}
-	return api.GetAppSecurityReport200JSONResponse(reportOut(r.AppsecReport, r.ProjectName)), nil
+	return api.GetAppSecurityReport200JSONResponse{Body: reportOut(r.AppsecReport, r.ProjectName)}, nil
 }
 
 func (a *API) ListAppSecurityFindings(ctx context.Context, req api.ListAppSecurityFindingsRequestObject) (api.ListAppSecurityFindingsResponseObject, error) {
@@ -151,11 +151,11 @@ func (a *API) ListAppSecurityFindings(ctx context.Context, req api.ListAppSecuri
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListAppSecurityFindings200JSONResponse{Count: l.total, Findings: make([]api.AppSecFinding, len(l.rows)), NextCursor: l.next}
+	out := api.AppSecFindingList{Count: l.total, Findings: make([]api.AppSecFinding, len(l.rows)), NextCursor: l.next}
 	for i, r := range l.rows {
 		out.Findings[i] = findingOut(r.AppsecFinding, r.ProjectName)
 	}
-	return out, nil
+	return api.ListAppSecurityFindings200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetAppSecurityFinding(ctx context.Context, req api.GetAppSecurityFindingRequestObject) (api.GetAppSecurityFindingResponseObject, error) {
@@ -163,7 +163,7 @@ func (a *API) GetAppSecurityFinding(ctx context.Context, req api.GetAppSecurityF
 	if err != nil {
 		return nil, notFoundAs(err, "finding")
 	}
-	return api.GetAppSecurityFinding200JSONResponse(findingOut(r.AppsecFinding, r.ProjectName)), nil
+	return api.GetAppSecurityFinding200JSONResponse{Body: findingOut(r.AppsecFinding, r.ProjectName)}, nil
 }
 
 // UpdateAppSecurityFinding triages a finding and rewrites its project's snapshot of the day,
@@ -188,14 +188,14 @@ func (a *API) UpdateAppSecurityFinding(ctx context.Context, req api.UpdateAppSec
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateAppSecurityFinding200JSONResponse(findingOut(out.AppsecFinding, out.ProjectName)), nil
+	return api.UpdateAppSecurityFinding200JSONResponse{Body: findingOut(out.AppsecFinding, out.ProjectName)}, nil
 }
 
 // GetAppSecurityDashboard assembles the posture: projects by exposure, the worst open
 // findings, totals, the sub-categories and the 30-day trend from the daily snapshots.
 func (a *API) GetAppSecurityDashboard(ctx context.Context, _ api.GetAppSecurityDashboardRequestObject) (api.GetAppSecurityDashboardResponseObject, error) {
 	ws, now := caller(ctx).WorkspaceID, time.Now().UTC()
-	out := api.GetAppSecurityDashboard200JSONResponse{
+	out := api.AppSecurityDashboard{
 		GeneratedAt: now, Projects: []api.AppSecProject{}, TopFindings: []api.AppSecFinding{},
 		TotalsBySeverity: map[string]int{}, TotalsByStatus: map[string]int{},
 	}
@@ -264,7 +264,7 @@ func (a *API) GetAppSecurityDashboard(ctx context.Context, _ api.GetAppSecurityD
 			Date: openapi_types.Date{Time: d.Day}, Open: open, Fixed: int(d.Fixed), Accepted: &accepted, OpenBySeverity: &bySeverity,
 		}
 	}
-	return out, nil
+	return api.GetAppSecurityDashboard200JSONResponse{Body: out}, nil
 }
 
 func reportOut(r db.AppsecReport, project string) api.AppSecReport {

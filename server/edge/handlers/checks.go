@@ -55,11 +55,11 @@ func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListChecks200JSONResponse{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
+	out := api.CheckList{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
 	for i, c := range l.rows {
 		out.Checks[i] = a.checkOut(c)
 	}
-	return out, nil
+	return api.ListChecks200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetCheck(ctx context.Context, req api.GetCheckRequestObject) (api.GetCheckResponseObject, error) {
@@ -67,7 +67,7 @@ func (a *API) GetCheck(ctx context.Context, req api.GetCheckRequestObject) (api.
 	if err != nil {
 		return nil, notFoundAs(err, "check")
 	}
-	return api.GetCheck200JSONResponse(a.checkOut(c)), nil
+	return api.GetCheck200JSONResponse{Body: a.checkOut(c)}, nil
 }
 
 func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject) (api.CreateCheckResponseObject, error) {
@@ -153,7 +153,7 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	if err != nil {
 		return nil, notFoundAs(err, "check")
 	}
-	return api.UpdateCheck200JSONResponse(a.checkOut(c)), nil
+	return api.UpdateCheck200JSONResponse{Body: a.checkOut(c)}, nil
 }
 
 // DeleteCheck removes the check and, in the same transaction, its results.

@@ -32,7 +32,7 @@ func (a *API) GetStatus(ctx context.Context, _ api.GetStatusRequestObject) (api.
 		out.Checks.FailingPct = math.Round(float64(c.ChecksFailing)*1000/float64(c.ChecksEnabled)) / 10
 	}
 	out.ActiveIncidents, out.ActiveStorms, out.Workers = int(c.ActiveIncidents), int(c.ActiveStorms), int(c.Workers)
-	return api.GetStatus200JSONResponse(out), nil
+	return api.GetStatus200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetDashboard(ctx context.Context, _ api.GetDashboardRequestObject) (api.GetDashboardResponseObject, error) {
@@ -40,7 +40,7 @@ func (a *API) GetDashboard(ctx context.Context, _ api.GetDashboardRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	return api.GetDashboard200JSONResponse(s), nil
+	return api.GetDashboard200JSONResponse{Body: s}, nil
 }
 
 // DashboardSummary is GET /dashboard's answer for a workspace; the live event stream

@@ -41,7 +41,7 @@ func (a *API) GetHostLogs(ctx context.Context, req api.GetHostLogsRequestObject)
 		return nil, err
 	}
 	if !a.syslogEnabled {
-		return api.GetHostLogs200JSONResponse{Enabled: false, Count: 0, Entries: []api.LogEntry{}}, nil
+		return api.GetHostLogs200JSONResponse{Body: api.HostLogs{Enabled: false, Count: 0, Entries: []api.LogEntry{}}}, nil
 	}
 	rows, err := a.q.ListHostLogs(ctx, db.ListHostLogsParams{
 		WorkspaceID: ws, HostID: req.Id, FromTime: from, ToTime: to, MaxRows: int32(limit),
@@ -53,7 +53,7 @@ func (a *API) GetHostLogs(ctx context.Context, req api.GetHostLogsRequestObject)
 	for i, r := range rows {
 		entries[i] = logEntryOut(r)
 	}
-	return api.GetHostLogs200JSONResponse{Enabled: true, Count: len(entries), Entries: entries}, nil
+	return api.GetHostLogs200JSONResponse{Body: api.HostLogs{Enabled: true, Count: len(entries), Entries: entries}}, nil
 }
 
 func logEntryOut(r db.ListHostLogsRow) api.LogEntry {

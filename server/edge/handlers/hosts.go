@@ -34,11 +34,11 @@ func (a *API) ListHosts(ctx context.Context, req api.ListHostsRequestObject) (ap
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListHosts200JSONResponse{Count: l.total, Hosts: make([]api.Host, len(l.rows)), NextCursor: l.next}
+	out := api.HostList{Count: l.total, Hosts: make([]api.Host, len(l.rows)), NextCursor: l.next}
 	for i, h := range l.rows {
 		out.Hosts[i] = hostOut(h)
 	}
-	return out, nil
+	return api.ListHosts200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetHost(ctx context.Context, req api.GetHostRequestObject) (api.GetHostResponseObject, error) {
@@ -46,7 +46,7 @@ func (a *API) GetHost(ctx context.Context, req api.GetHostRequestObject) (api.Ge
 	if err != nil {
 		return nil, notFoundAs(err, "host")
 	}
-	return api.GetHost200JSONResponse(hostOut(h)), nil
+	return api.GetHost200JSONResponse{Body: hostOut(h)}, nil
 }
 
 func (a *API) CreateHost(ctx context.Context, req api.CreateHostRequestObject) (api.CreateHostResponseObject, error) {
@@ -92,7 +92,7 @@ func (a *API) UpdateHost(ctx context.Context, req api.UpdateHostRequestObject) (
 	if err != nil {
 		return nil, notFoundAs(err, "host")
 	}
-	return api.UpdateHost200JSONResponse(hostOut(h)), nil
+	return api.UpdateHost200JSONResponse{Body: hostOut(h)}, nil
 }
 
 // DeleteHost removes the host and its checks; their results have no foreign key (they are

@@ -92,11 +92,11 @@ func (a *API) ListIncidents(ctx context.Context, req api.ListIncidentsRequestObj
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListIncidents200JSONResponse{Count: list.total, Incidents: make([]api.Incident, len(list.rows)), NextCursor: list.next}
+	out := api.IncidentList{Count: list.total, Incidents: make([]api.Incident, len(list.rows)), NextCursor: list.next}
 	for i, inc := range list.rows {
 		out.Incidents[i] = incidentOut(inc, nil)
 	}
-	return out, nil
+	return api.ListIncidents200JSONResponse{Body: out}, nil
 }
 
 func (a *API) CreateIncident(ctx context.Context, req api.CreateIncidentRequestObject) (api.CreateIncidentResponseObject, error) {
@@ -156,7 +156,7 @@ func (a *API) GetIncident(ctx context.Context, req api.GetIncidentRequestObject)
 	if err != nil {
 		return nil, incidentError(err)
 	}
-	return api.GetIncident200JSONResponse(incidentOut(inc, events)), nil
+	return api.GetIncident200JSONResponse{Body: incidentOut(inc, events)}, nil
 }
 
 func (a *API) QuickAckIncident(ctx context.Context, req api.QuickAckIncidentRequestObject) (api.QuickAckIncidentResponseObject, error) {

@@ -42,11 +42,11 @@ func (a *API) ListMaintenanceWindows(ctx context.Context, req api.ListMaintenanc
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListMaintenanceWindows200JSONResponse{Count: list.total, MaintenanceWindows: make([]api.MaintenanceWindow, len(list.rows)), NextCursor: list.next}
+	out := api.MaintenanceWindowList{Count: list.total, MaintenanceWindows: make([]api.MaintenanceWindow, len(list.rows)), NextCursor: list.next}
 	for i, w := range list.rows {
 		out.MaintenanceWindows[i] = windowOut(w)
 	}
-	return out, nil
+	return api.ListMaintenanceWindows200JSONResponse{Body: out}, nil
 }
 
 func (a *API) CreateMaintenanceWindow(ctx context.Context, req api.CreateMaintenanceWindowRequestObject) (api.CreateMaintenanceWindowResponseObject, error) {
@@ -97,7 +97,7 @@ func (a *API) GetMaintenanceWindow(ctx context.Context, req api.GetMaintenanceWi
 	if err != nil {
 		return nil, notFoundAs(err, "maintenance window")
 	}
-	return api.GetMaintenanceWindow200JSONResponse(windowOut(w)), nil
+	return api.GetMaintenanceWindow200JSONResponse{Body: windowOut(w)}, nil
 }
 
 // UpdateMaintenanceWindow is a partial update; a window that is over (completed or
@@ -136,7 +136,7 @@ func (a *API) UpdateMaintenanceWindow(ctx context.Context, req api.UpdateMainten
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateMaintenanceWindow200JSONResponse(windowOut(out)), nil
+	return api.UpdateMaintenanceWindow200JSONResponse{Body: windowOut(out)}, nil
 }
 
 func (a *API) StartMaintenanceWindow(ctx context.Context, req api.StartMaintenanceWindowRequestObject) (api.StartMaintenanceWindowResponseObject, error) {

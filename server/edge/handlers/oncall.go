@@ -155,7 +155,7 @@ func (a *API) ListOncallSchedules(ctx context.Context, _ api.ListOncallSchedules
 	if err != nil {
 		return nil, err
 	}
-	out := make(api.ListOncallSchedules200JSONResponse, len(rows))
+	out := make([]api.OncallSchedule, len(rows))
 	for i, r := range rows {
 		s, err := oncall.FromRow(r)
 		if err != nil {
@@ -163,7 +163,7 @@ func (a *API) ListOncallSchedules(ctx context.Context, _ api.ListOncallSchedules
 		}
 		out[i] = oncallScheduleOut(r, s)
 	}
-	return out, nil
+	return api.ListOncallSchedules200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetOncallSchedule(ctx context.Context, req api.GetOncallScheduleRequestObject) (api.GetOncallScheduleResponseObject, error) {
@@ -176,7 +176,7 @@ func (a *API) GetOncallSchedule(ctx context.Context, req api.GetOncallScheduleRe
 		return nil, err
 	}
 	member, until := shiftOut(s.At(time.Now()))
-	return api.GetOncallSchedule200JSONResponse{Schedule: oncallScheduleOut(r, s), CurrentOncall: member, CurrentUntil: until}, nil
+	return api.GetOncallSchedule200JSONResponse{Body: api.OncallScheduleDetail{Schedule: oncallScheduleOut(r, s), CurrentOncall: member, CurrentUntil: until}}, nil
 }
 
 func (a *API) CreateOncallSchedule(ctx context.Context, req api.CreateOncallScheduleRequestObject) (api.CreateOncallScheduleResponseObject, error) {
@@ -266,7 +266,7 @@ func (a *API) GetCurrentOncall(ctx context.Context, _ api.GetCurrentOncallReques
 		return nil, err
 	}
 	now := time.Now()
-	out := make(api.GetCurrentOncall200JSONResponse, len(rows))
+	out := make([]api.CurrentOncall, len(rows))
 	for i, r := range rows {
 		s, err := oncall.FromRow(r)
 		if err != nil {
@@ -275,5 +275,5 @@ func (a *API) GetCurrentOncall(ctx context.Context, _ api.GetCurrentOncallReques
 		member, until := shiftOut(s.At(now))
 		out[i] = api.CurrentOncall{ScheduleId: r.ID, ScheduleName: r.Name, OnCall: member, Until: until}
 	}
-	return out, nil
+	return api.GetCurrentOncall200JSONResponse{Body: out}, nil
 }

@@ -88,11 +88,11 @@ func (a *API) GetHostLatestResults(ctx context.Context, req api.GetHostLatestRes
 	if err != nil {
 		return nil, err
 	}
-	out := make(api.GetHostLatestResults200JSONResponse, len(rows))
+	out := make([]api.CheckResult, len(rows))
 	for i, r := range rows {
 		out[i] = latestOut(r)
 	}
-	return out, nil
+	return api.GetHostLatestResults200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetCheckLastResult(ctx context.Context, req api.GetCheckLastResultRequestObject) (api.GetCheckLastResultResponseObject, error) {
@@ -111,7 +111,7 @@ func (a *API) GetCheckLastResult(ctx context.Context, req api.GetCheckLastResult
 	if err != nil {
 		return nil, err
 	}
-	return api.GetCheckLastResult200JSONResponse(latestOut(db.ListHostLatestResultsRow(r))), nil
+	return api.GetCheckLastResult200JSONResponse{Body: latestOut(db.ListHostLatestResultsRow(r))}, nil
 }
 
 // window resolves optional from/to: to defaults to now, from to `to - def`; from must come first.
@@ -199,10 +199,10 @@ func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsReques
 		msg := fmt.Sprintf("more than %d points in the window: use a coarser granularity or a shorter window", maxMetricPoints)
 		return nil, problem.Invalid(problem.FieldError{Field: "granularity", Message: msg})
 	}
-	return api.GetCheckMetrics200JSONResponse{
+	return api.GetCheckMetrics200JSONResponse{Body: api.CheckMetrics{
 		CheckId: p.CheckId, From: from, To: to, Granularity: api.CheckMetricsGranularity(gran),
 		Count: len(points), Results: points,
-	}, nil
+	}}, nil
 }
 
 func bucketOut(r db.ListCheckRollupsRow) api.MetricPoint {
@@ -243,7 +243,7 @@ func (a *API) GetHostUptime(ctx context.Context, req api.GetHostUptimeRequestObj
 	if u.Samples > 0 {
 		pct = float64(u.Ok) * 100 / float64(u.Samples)
 	}
-	return api.GetHostUptime200JSONResponse{UptimePct: pct, Samples: int(u.Samples), Window: api.UptimeWindow(win)}, nil
+	return api.GetHostUptime200JSONResponse{Body: api.Uptime{UptimePct: pct, Samples: int(u.Samples), Window: api.UptimeWindow(win)}}, nil
 }
 
 // GetHostSnmpMetrics returns, for every snmp check of the host, its samples in [from, to)
@@ -264,9 +264,9 @@ func (a *API) GetHostSnmpMetrics(ctx context.Context, req api.GetHostSnmpMetrics
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetHostSnmpMetrics200JSONResponse{Checks: make([]api.SnmpCheckSeries, len(checks))}
+	out := api.SnmpMetrics{Checks: make([]api.SnmpCheckSeries, len(checks))}
 	if len(checks) == 0 {
-		return out, nil
+		return api.GetHostSnmpMetrics200JSONResponse{Body: out}, nil
 	}
 	samples, err := a.q.ListHostSnmpSamples(ctx, db.ListHostSnmpSamplesParams{
 		WorkspaceID: ws, HostID: req.Id, FromTime: from, ToTime: to, MaxPoints: maxSnmpPoints,
@@ -290,7 +290,7 @@ func (a *API) GetHostSnmpMetrics(ctx context.Context, req api.GetHostSnmpMetrics
 		slices.Reverse(points)
 		out.Checks[i] = api.SnmpCheckSeries{CheckId: c.ID, CheckName: c.Name, Points: points}
 	}
-	return out, nil
+	return api.GetHostSnmpMetrics200JSONResponse{Body: out}, nil
 }
 
 // ListSnmpDevices lists the workspace's snmp checks with what their latest result reported.
@@ -299,7 +299,7 @@ func (a *API) ListSnmpDevices(ctx context.Context, _ api.ListSnmpDevicesRequestO
 	if err != nil {
 		return nil, err
 	}
-	out := make(api.ListSnmpDevices200JSONResponse, len(rows))
+	out := make([]api.SnmpDevice, len(rows))
 	for i, r := range rows {
 		d := api.SnmpDevice{Id: r.ID, HostId: r.HostID, Name: r.Name, Hostname: r.Hostname, Metrics: decodeMetrics(r.Metrics)}
 		if r.SysDescr != "" {
@@ -314,5 +314,5 @@ func (a *API) ListSnmpDevices(ctx context.Context, _ api.ListSnmpDevicesRequestO
 		}
 		out[i] = d
 	}
-	return out, nil
+	return api.ListSnmpDevices200JSONResponse{Body: out}, nil
 }

@@ -45,11 +45,11 @@ func (a *API) ListStatusPages(ctx context.Context, req api.ListStatusPagesReques
 	for _, c := range comps {
 		byPage[c.PageID] = append(byPage[c.PageID], c)
 	}
-	out := api.ListStatusPages200JSONResponse{Count: l.total, StatusPages: make([]api.StatusPage, len(l.rows)), NextCursor: l.next}
+	out := api.StatusPageList{Count: l.total, StatusPages: make([]api.StatusPage, len(l.rows)), NextCursor: l.next}
 	for i, p := range l.rows {
 		out.StatusPages[i] = statusPageOut(p, byPage[p.ID])
 	}
-	return out, nil
+	return api.ListStatusPages200JSONResponse{Body: out}, nil
 }
 
 func (a *API) GetStatusPage(ctx context.Context, req api.GetStatusPageRequestObject) (api.GetStatusPageResponseObject, error) {
@@ -62,7 +62,7 @@ func (a *API) GetStatusPage(ctx context.Context, req api.GetStatusPageRequestObj
 	if err != nil {
 		return nil, err
 	}
-	return api.GetStatusPage200JSONResponse(statusPageOut(p, comps)), nil
+	return api.GetStatusPage200JSONResponse{Body: statusPageOut(p, comps)}, nil
 }
 
 func (a *API) CreateStatusPage(ctx context.Context, req api.CreateStatusPageRequestObject) (api.CreateStatusPageResponseObject, error) {
@@ -143,7 +143,7 @@ func (a *API) UpdateStatusPage(ctx context.Context, req api.UpdateStatusPageRequ
 	if err != nil {
 		return nil, err
 	}
-	return api.UpdateStatusPage200JSONResponse(out), nil
+	return api.UpdateStatusPage200JSONResponse{Body: out}, nil
 }
 
 func (a *API) DeleteStatusPage(ctx context.Context, req api.DeleteStatusPageRequestObject) (api.DeleteStatusPageResponseObject, error) {

@@ -27,7 +27,7 @@ func (a *API) ListStorms(ctx context.Context, req api.ListStormsRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListStorms200JSONResponse{Count: list.total, Storms: make([]api.Storm, len(list.rows)), NextCursor: list.next}
+	out := api.StormList{Count: list.total, Storms: make([]api.Storm, len(list.rows)), NextCursor: list.next}
 	for i, s := range list.rows {
 		out.Storms[i] = api.Storm{
 			Id: s.ID, StartedAt: s.StartedAt.UTC(), EndedAt: utc(s.EndedAt), TotalAlerts: int(s.TotalAlerts), AffectedHosts: int(s.AffectedHosts),
@@ -35,5 +35,5 @@ func (a *API) ListStorms(ctx context.Context, req api.ListStormsRequestObject) (
 			Confidence: s.Confidence, Status: api.StormStatus(s.Status),
 		}
 	}
-	return out, nil
+	return api.ListStorms200JSONResponse{Body: out}, nil
 }

@@ -15,7 +15,7 @@ func (a *API) ListWorkers(ctx context.Context, _ api.ListWorkersRequestObject) (
 		return nil, err
 	}
 	staleBefore := time.Now().Add(-a.workerStaleAfter)
-	out := make(api.ListWorkers200JSONResponse, len(rows))
+	out := make([]api.Worker, len(rows))
 	for i, w := range rows {
 		status := api.WorkerStatusActive
 		if w.LastHeartbeat.Before(staleBefore) {
@@ -30,7 +30,7 @@ func (a *API) ListWorkers(ctx context.Context, _ api.ListWorkersRequestObject) (
 			out[i].Version = &w.Version
 		}
 	}
-	return out, nil
+	return api.ListWorkers200JSONResponse{Body: out}, nil
 }
 
 // DeleteWorker retires a worker: it stops claiming checks, and the checks it leased become

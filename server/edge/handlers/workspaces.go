@@ -13,12 +13,12 @@ func (a *API) ListWorkspaces(ctx context.Context, _ api.ListWorkspacesRequestObj
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListWorkspaces200JSONResponse{Workspaces: make([]api.Workspace, len(rows))}
+	out := api.WorkspaceList{Workspaces: make([]api.Workspace, len(rows))}
 	for i, w := range rows {
 		out.Workspaces[i] = api.Workspace{WorkspaceId: w.WorkspaceID, Slug: w.Slug, Name: w.Name, Role: api.Role(w.Role)}
 	}
 	if len(rows) > 0 {
 		out.ActiveWorkspaceId = p.WorkspaceID.String()
 	}
-	return out, nil
+	return api.ListWorkspaces200JSONResponse{Body: out}, nil
 }

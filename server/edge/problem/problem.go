@@ -52,6 +52,7 @@ var kinds = map[int]struct{ slug, title string }{
 	http.StatusNotFound:              {"not-found", "Not found"},
 	http.StatusMethodNotAllowed:      {"method-not-allowed", "Method not allowed"},
 	http.StatusConflict:              {"conflict", "Conflict"},
+	http.StatusPreconditionFailed:    {"precondition-failed", "Precondition failed"},
 	http.StatusRequestEntityTooLarge: {"too-large", "Request body too large"},
 	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "Unsupported media type"},
 	http.StatusUnprocessableEntity:   {"unprocessable", "Unprocessable request"},
