@@ -46,11 +46,7 @@ func ProbeGRPC(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return unknownResult("grpc: invalid config: port %d (1..65535 required)", cfg.Port)
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("grpc: %v", err)
-	}
-	addr, err := g.Resolve(ctx, host)
+	host, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("grpc: %v", err)
 	}

@@ -57,12 +57,8 @@ func ProbePostgres(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return unknownResult("postgres: invalid config: port %d out of range 1..65535", cfg.Port)
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("postgres: %v", err)
-	}
 	// Resolving here (not in pgconn) refuses Unix socket paths and disallowed addresses alike.
-	addr, err := g.Resolve(ctx, host)
+	host, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("postgres: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -182,6 +183,16 @@ func targetHost(cfgHost string, c Check) (string, error) {
 		return "", errors.New("no target: the check has no host and its config sets none")
 	}
 	return h, nil
+}
+
+// resolveTarget is the probes' first step: the target host (the config's, else the check's)
+// and its address, resolved and allowed by the Guard before any packet is sent.
+func resolveTarget(ctx context.Context, g *Guard, cfgHost string, c Check) (host string, addr netip.Addr, err error) {
+	if host, err = targetHost(cfgHost, c); err != nil {
+		return "", netip.Addr{}, err
+	}
+	addr, err = g.Resolve(ctx, host)
+	return host, addr, err
 }
 
 // ms converts a duration to milliseconds as a float.

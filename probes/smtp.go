@@ -59,11 +59,7 @@ func ProbeSMTP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if strings.ContainsAny(cfg.EHLOName, "\r\n") {
 		return unknownResult("smtp: invalid config: ehlo_name holds a line break")
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("smtp: %v", err)
-	}
-	addr, err := g.Resolve(ctx, host)
+	host, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("smtp: %v", err)
 	}

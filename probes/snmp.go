@@ -100,11 +100,7 @@ func ProbeSNMP(ctx context.Context, c Check, memo *Memo, g *Guard) Result {
 	if !cfg.DefaultOIDs && len(cfg.OIDs) == 0 {
 		return unknownResult("snmp: invalid config: default_oids is false and no oids are configured")
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("snmp: %v", err)
-	}
-	addr, err := g.Resolve(ctx, host)
+	_, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("snmp: %v", err)
 	}

@@ -34,11 +34,7 @@ func ProbeTCP(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return unknownResult("tcp: invalid config: port %d (1..65535 required)", cfg.Port)
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("tcp: %v", err)
-	}
-	addr, err := g.Resolve(ctx, host)
+	_, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("tcp: %v", err)
 	}

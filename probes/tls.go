@@ -39,11 +39,7 @@ func ProbeTLS(ctx context.Context, c Check, _ *Memo, g *Guard) Result {
 	if cfg.Port < 1 || cfg.Port > 65535 {
 		return unknownResult("tls: invalid config: port %d out of range 1..65535", cfg.Port)
 	}
-	host, err := targetHost(cfg.Host, c)
-	if err != nil {
-		return unknownResult("tls: %v", err)
-	}
-	addr, err := g.Resolve(ctx, host)
+	host, addr, err := resolveTarget(ctx, g, cfg.Host, c)
 	if err != nil {
 		return unknownResult("tls: %v", err)
 	}

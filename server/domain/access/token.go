@@ -10,11 +10,16 @@ import (
 // TokenPrefix marks SecuMon tokens so that secret scanners can recognise leaked ones.
 const TokenPrefix = "smn_"
 
-// NewToken returns a fresh random token (shown to its owner once) and the hash to store.
-func NewToken() (token string, hash []byte) {
+// NewToken returns a fresh random API token (shown to its owner once) and the hash to store.
+func NewToken() (token string, hash []byte) { return NewSecret(TokenPrefix) }
+
+// NewSecret returns a fresh secret of 256 random bits after prefix (which lets secret
+// scanners recognise a leaked one), shown once, and the hash to store (HashToken): API tokens,
+// heartbeat ping tokens.
+func NewSecret(prefix string) (token string, hash []byte) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
-	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	token = prefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return token, HashToken(token)
 }
 

@@ -8,9 +8,6 @@ package heartbeat
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +21,7 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/domain/access"
 	"github.com/secuaas/secumon/server/platform/database"
 )
 
@@ -37,20 +35,10 @@ const MaxBody = 10 << 10
 // PathPrefix is where ping URLs live, outside /api/v2: PathPrefix + token.
 const PathPrefix = "/ping/"
 
-// NewToken returns a fresh ping token (256 random bits, shown once) and the hash to store.
-func NewToken() (token string, hash []byte) {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	token = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return token, HashToken(token)
-}
-
-// HashToken is the only form in which a ping token is stored. Tokens are looked up by their
-// hash: the database compares hashes the caller cannot choose, so no timing reveals a token.
-func HashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
-}
+// NewToken returns a fresh ping token (shown once) and the hash to store: the only form in
+// which a ping token is kept. Tokens are looked up by their hash, which the caller cannot
+// choose, so no timing reveals a token.
+func NewToken() (token string, hash []byte) { return access.NewSecret(TokenPrefix) }
 
 // Rotate gives a heartbeat check a new token (a new check its first) and returns it; the old
 // one stops working at once.
@@ -102,7 +90,7 @@ func (r *Receiver) Receive(ctx context.Context, p Ping) error {
 	var rec *store.Record
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
-		hb, err := q.FindHeartbeatByToken(ctx, HashToken(p.Token))
+		hb, err := q.FindHeartbeatByToken(ctx, access.HashToken(p.Token))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrUnknownToken
 		}
