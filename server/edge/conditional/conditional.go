@@ -99,7 +99,7 @@ func read(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if link := nextLink(r, h.Get("Content-Type"), rec.body.Bytes()); link != "" {
 		h.Set("Link", link)
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && matchesWeak(inm, etag) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && MatchesWeak(inm, etag) {
 		h.Del("Content-Type")
 		h.Del("Content-Length")
 		w.WriteHeader(http.StatusNotModified)
@@ -163,8 +163,9 @@ func failed(w http.ResponseWriter, r *http.Request, detail string) {
 	problem.Write(w, r, problem.New(http.StatusPreconditionFailed, detail))
 }
 
-// matchesWeak is If-None-Match's comparison: W/ prefixes ignored; "*" matches anything.
-func matchesWeak(header, etag string) bool {
+// MatchesWeak is If-None-Match's comparison (RFC 9110 weak comparison): any tag of header
+// equal to etag once W/ prefixes are ignored, or "*". The status pages use it too.
+func MatchesWeak(header, etag string) bool {
 	want := strings.TrimPrefix(etag, "W/")
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimSpace(t)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/server/edge/conditional"
 )
 
 // fakeClock is a settable clock for the cache.
@@ -185,11 +187,11 @@ func TestSlugify(t *testing.T) {
 
 func TestConditionalAndEncodingHeaders(t *testing.T) {
 	etag := `W/"abc-json"`
-	assert.True(t, etagMatches(`W/"abc-json"`, etag))
-	assert.True(t, etagMatches(`"abc-json"`, etag), "weak comparison")
-	assert.True(t, etagMatches(`"x", W/"abc-json"`, etag))
-	assert.True(t, etagMatches(`*`, etag))
-	assert.False(t, etagMatches(`W/"abc-html"`, etag))
+	assert.True(t, conditional.MatchesWeak(`W/"abc-json"`, etag))
+	assert.True(t, conditional.MatchesWeak(`"abc-json"`, etag), "weak comparison")
+	assert.True(t, conditional.MatchesWeak(`"x", W/"abc-json"`, etag))
+	assert.True(t, conditional.MatchesWeak(`*`, etag))
+	assert.False(t, conditional.MatchesWeak(`W/"abc-html"`, etag))
 	for header, want := range map[string]bool{
 		"gzip": true, "br, gzip;q=0.5": true, "deflate": false, "gzip;q=0": false, "GZIP": true, "": false,
 	} {

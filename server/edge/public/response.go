@@ -11,6 +11,7 @@ import (
 
 	gen "github.com/secuaas/secumon/gen/public"
 	"github.com/secuaas/secumon/server/edge/auth"
+	"github.com/secuaas/secumon/server/edge/conditional"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
 
@@ -39,7 +40,7 @@ func newRepresentation(body []byte, etag, contentType string) representation {
 // answer is the response to the request described by ctx that sent ifNoneMatch.
 func (r representation) answer(ctx context.Context, ifNoneMatch *string, cacheControl string) response {
 	return response{rep: r, cacheControl: cacheControl, gzip: requestFrom(ctx).gzip,
-		notModified: ifNoneMatch != nil && etagMatches(*ifNoneMatch, r.etag)}
+		notModified: ifNoneMatch != nil && conditional.MatchesWeak(*ifNoneMatch, r.etag)}
 }
 
 // pageCSP is the status page's Content-Security-Policy.
@@ -87,19 +88,6 @@ func (r response) VisitGetPublicStatusPageResponse(w http.ResponseWriter) error 
 func (r response) VisitGetPublicStatusJSONResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r response) VisitGetPublicStatusBadgeResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r response) VisitGetPublicStatusRSSResponse(w http.ResponseWriter) error   { return r.write(w) }
-
-// etagMatches applies If-None-Match's weak comparison: any listed tag equal to etag once
-// the W/ prefixes are ignored, or "*".
-func etagMatches(header, etag string) bool {
-	want := strings.TrimPrefix(etag, "W/")
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == want {
-			return true
-		}
-	}
-	return false
-}
 
 func jsonBody(st gen.PublicStatus) ([]byte, error) {
 	b, err := json.Marshal(st)
