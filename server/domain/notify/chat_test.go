@@ -309,6 +309,9 @@ func TestTelegramTokenNeverInErrors(t *testing.T) {
 	t.Parallel()
 	unauthorized := newChatReceiver(t, answerJSON(http.StatusUnauthorized, `{"ok": false, "error_code": 401, "description": "Unauthorized"}`, ""))
 	okFalse := newChatReceiver(t, answerJSON(http.StatusOK, `{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}`, ""))
+	echo := newChatReceiver(t, func(_ int, w http.ResponseWriter) {
+		http.Error(w, "Bad Request: no route for /bot"+botToken+"/sendMessage", http.StatusBadRequest)
+	})
 	down := newChatReceiver(t, answerJSON(http.StatusOK, "", ""))
 	down.Close() // connection refused
 
@@ -318,6 +321,7 @@ func TestTelegramTokenNeverInErrors(t *testing.T) {
 	}{
 		{"401", unauthorized.URL, 1},
 		{"ok false", okFalse.URL, 1},
+		{"answer quoting the token", echo.URL, 1},
 		{"unreachable", down.URL, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {

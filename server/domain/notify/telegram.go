@@ -56,6 +56,10 @@ func sendTelegram(ctx context.Context, cfg *Config, d *db.NotificationDelivery) 
 		// A 2xx that says "ok": false is a refusal all the same.
 		out.Err, out.Permanent = errors.New("Telegram answered ok: false"), true
 	}
+	if out.Err != nil && strings.Contains(out.Err.Error(), *d.Secret) {
+		// post never puts the URL in an error, but an answer quoting the request could.
+		out.Err = errors.New(strings.ReplaceAll(out.Err.Error(), *d.Secret, "********"))
+	}
 	return out
 }
 
