@@ -1086,10 +1086,14 @@ type AiTagItem struct {
 type AiTagItemStatus string
 
 // AlertChannels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
-// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
-// the workspace's.
+// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
+// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
+// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
+// must be the workspace's.
 type AlertChannels struct {
+	// Discord Discord webhook URLs: the incident is posted as a message with an embed.
+	Discord *[]DiscordChannel `json:"discord,omitempty"`
+
 	// Email E-mail addresses.
 	Email *[]EmailChannel `json:"email,omitempty"`
 
@@ -1098,6 +1102,12 @@ type AlertChannels struct {
 
 	// Slack Slack incoming-webhook URLs.
 	Slack *[]SlackChannel `json:"slack,omitempty"`
+
+	// Teams Microsoft Teams Workflows (Power Automate) webhook URLs: the incident is posted as an Adaptive Card.
+	Teams *[]TeamsChannel `json:"teams,omitempty"`
+
+	// Telegram Telegram chats a bot posts the incident to (Bot API sendMessage).
+	Telegram *[]TelegramChannel `json:"telegram,omitempty"`
 
 	// Webhook Webhooks: the incident is POSTed as JSON, signed when a secret is set.
 	Webhook *[]WebhookChannel `json:"webhook,omitempty"`
@@ -1123,9 +1133,10 @@ type AlertConditions struct {
 // AlertPolicy defines model for AlertPolicy.
 type AlertPolicy struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
-	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
-	// the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
+	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
+	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
+	// must be the workspace's.
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1142,9 +1153,10 @@ type AlertPolicy struct {
 // AlertPolicyCreate defines model for AlertPolicyCreate.
 type AlertPolicyCreate struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
-	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
-	// the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
+	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
+	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
+	// must be the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1171,9 +1183,10 @@ type AlertPolicyList struct {
 // AlertPolicyUpdate defines model for AlertPolicyUpdate.
 type AlertPolicyUpdate struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
-	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
-	// the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
+	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
+	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
+	// must be the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1554,6 +1567,11 @@ type DashboardSummary struct {
 	// RecentIncidents The 10 most recent incidents.
 	RecentIncidents []Incident `json:"recent_incidents"`
 }
+
+// DiscordChannel A Discord webhook URL (Server Settings → Integrations → Webhooks). The whole URL is a secret (it ends with the webhook's token), write-only: responses show only its scheme, host and first path segment (`https://discord.com/api/********`), and sending that back unchanged keeps the stored URL.
+//
+// Example: https://discord.com/api/webhooks/123456789012345678/XXXX
+type DiscordChannel = string
 
 // DnsCheckCreate A new dns check.
 type DnsCheckCreate struct {
@@ -3375,6 +3393,24 @@ type TcpConfig struct {
 	//
 	// Example: 200
 	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
+}
+
+// TeamsChannel The HTTP URL of a Microsoft Teams Workflows flow ("Send webhook alerts to a channel"), which posts the Adaptive Card it receives to a channel or chat. The whole URL is a secret (its `sig` signs the request), write-only: responses show only its scheme, host and first path segment (`https://prod-00.westeurope.logic.azure.com/workflows/********`), and sending that back unchanged keeps the stored URL.
+//
+// Example: https://prod-00.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=XXXX
+type TeamsChannel = string
+
+// TelegramChannel defines model for TelegramChannel.
+type TelegramChannel struct {
+	// BotToken The bot's token, as @BotFather gives it. Write-only: responses show `********`, and sending that back keeps the stored token of the Telegram channel with the same `chat_id`.
+	//
+	// Example: 123456789:AAF-abcdefghijklmnopqrstuvwxyz0123456
+	BotToken *string `json:"bot_token,omitempty"`
+
+	// ChatId The chat the bot posts to, which the bot must be a member of; a numeric id (negative for groups and channels, e.g. `-1001234567890`) or a public channel's `@username`.
+	//
+	// Example: -1001234567890
+	ChatId string `json:"chat_id"`
 }
 
 // TlsCheckCreate A new tls check.

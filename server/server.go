@@ -33,6 +33,7 @@ import (
 	"github.com/secuaas/secumon/server/domain/syslog"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
+	"github.com/secuaas/secumon/server/edge/contract"
 	"github.com/secuaas/secumon/server/edge/events"
 	"github.com/secuaas/secumon/server/edge/handlers"
 	"github.com/secuaas/secumon/server/edge/public"
@@ -64,7 +65,8 @@ type Deps struct {
 	RateLimits   ratelimit.Config
 	EventStreams events.Limits
 	// PublicURL is the URL clients reach the server at (no trailing slash), for the ping
-	// URLs of heartbeat checks; empty: the scheme and host each request came to.
+	// URLs of heartbeat checks and the incident links of chat notifications; empty: the
+	// scheme and host each request came to, and no links.
 	PublicURL string
 	// ReportUploads bounds the scanner reports the process ingests at once (per process too).
 	ReportUploads handlers.UploadLimits
@@ -133,6 +135,10 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		nc := d.Notify
 		nc.Tracer = tp
+		if nc.IncidentLinkBase == "" && d.PublicURL != "" {
+			// Chat messages link to the incident in the API, where clients reach it.
+			nc.IncidentLinkBase = d.PublicURL + contract.BasePath + "/incidents/"
+		}
 		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet))
 	}
 	if d.Worker != nil {

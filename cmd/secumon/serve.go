@@ -50,7 +50,7 @@ func serve(ctx context.Context, args []string) error {
 	rateFailedAuth := fs.Int("rate-failed-auth", envInt("rate-failed-auth", 10), "failed authentications per minute per client address before its requests get 429; negative: off [SECUMON_RATE_FAILED_AUTH]")
 	ratePing := fs.Float64("rate-ping", envFloat("rate-ping", 1), "heartbeat pings per second per ping URL, per process; negative: off [SECUMON_RATE_PING]")
 	ratePingBurst := fs.Int("rate-ping-burst", envInt("rate-ping-burst", 20), "burst of pings per ping URL [SECUMON_RATE_PING_BURST]")
-	publicURL := fs.String("public-url", env("public-url", ""), "the URL clients reach this server at (e.g. https://secumon.example.com), for the ping URLs of heartbeat checks; empty: the URL the request came to [SECUMON_PUBLIC_URL]")
+	publicURL := fs.String("public-url", env("public-url", ""), "the URL clients reach this server at (e.g. https://secumon.example.com), for the ping URLs of heartbeat checks and the incident links of Teams, Discord and Telegram messages; empty: the URL the request came to, and no links [SECUMON_PUBLIC_URL]")
 	trustedProxies := fs.String("trusted-proxies", env("trusted-proxies", ""), "proxies (CIDRs, comma-separated) whose X-Forwarded-For gives the client address; empty: X-Forwarded-For ignored [SECUMON_TRUSTED_PROXIES]")
 	eventsPerToken := fs.Int("events-per-token", envInt("events-per-token", 10), "open GET /events streams per API token, per process; negative: no cap [SECUMON_EVENTS_PER_TOKEN]")
 	eventsTotal := fs.Int("events-total", envInt("events-total", 1000), "open GET /events streams per process; negative: no cap [SECUMON_EVENTS_TOTAL]")

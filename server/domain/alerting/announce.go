@@ -64,7 +64,7 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 		if !ok {
 			continue
 		}
-		msg := incidentMessage(c, p)
+		msg := incidentMessage(c, p, subject)
 		targets, err := a.deliver(ctx, tx, inc.WorkspaceID, &inc.ID, &p.ID, channels, msg)
 		if err != nil {
 			return err
@@ -117,6 +117,7 @@ func (a *Alerting) subjectOf(ctx context.Context, q *db.Queries, inc db.Incident
 		}
 		if err == nil {
 			_ = json.Unmarshal(h.Tags, &s.HostTags)
+			s.HostName = h.Name
 		}
 	}
 	if inc.CheckID != nil {
@@ -124,7 +125,7 @@ func (a *Alerting) subjectOf(ctx context.Context, q *db.Queries, inc db.Incident
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return s, err
 		}
-		s.CheckType = ck.CheckType
+		s.CheckType, s.CheckName = ck.CheckType, ck.Name
 	}
 	return s, nil
 }
@@ -164,6 +165,25 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 			return nil, err
 		}
 	}
+	for _, url := range ch.Teams {
+		if err := queue(notify.ChannelTeams, url, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, url := range ch.Discord {
+		if err := queue(notify.ChannelDiscord, url, ""); err != nil {
+			return nil, err
+		}
+	}
+	for _, tg := range ch.Telegram {
+		if tg.BotToken == "" { // the API refuses such a policy; never fail the incident over one
+			a.log.Warn("an alert policy's Telegram channel has no bot token", "chat_id", tg.ChatID)
+			continue
+		}
+		if err := queue(notify.ChannelTelegram, tg.ChatID, tg.BotToken); err != nil {
+			return nil, err
+		}
+	}
 	for _, schedule := range ch.Oncall {
 		member, _, err := oncall.Current(ctx, db.New(tx), workspaceID, schedule, time.Now())
 		if errors.Is(err, oncall.ErrNotFound) {
@@ -186,7 +206,8 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 }
 
 // incidentMessage renders a change for people (subject, text) and machines (payload).
-func incidentMessage(c incidents.Change, p db.AlertPolicy) message {
+// The host and check names come from s, so chat messages can name them.
+func incidentMessage(c incidents.Change, p db.AlertPolicy, s Subject) message {
 	inc := c.Incident
 	verb := map[string]string{incidents.ActionOpened: "opened", incidents.ActionReopened: "reopened"}[c.Event.Action]
 	if verb == "" {
@@ -214,6 +235,7 @@ func incidentMessage(c incidents.Change, p db.AlertPolicy) message {
 			"id": inc.ID, "title": inc.Title, "severity": inc.Severity, "status": inc.Status,
 			"tags": inc.Tags, "host_id": inc.HostID, "check_id": inc.CheckID, "storm_id": inc.StormID,
 			"created_at": inc.CreatedAt.UTC(), "resolved_at": inc.ResolvedAt,
+			"description": inc.Description, "host_name": s.HostName, "check_name": s.CheckName,
 		},
 		"workspace_id": inc.WorkspaceID,
 	})

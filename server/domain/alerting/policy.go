@@ -23,6 +23,16 @@ type Channels struct {
 	Webhook []Webhook   `json:"webhook,omitempty"`
 	Slack   []string    `json:"slack,omitempty"`
 	Oncall  []uuid.UUID `json:"oncall,omitempty"`
+	// Teams and Discord are webhook URLs of those services; Telegram are bot chats.
+	Teams    []string   `json:"teams,omitempty"`
+	Discord  []string   `json:"discord,omitempty"`
+	Telegram []Telegram `json:"telegram,omitempty"`
+}
+
+// Telegram is a Telegram channel: the chat BotToken's bot posts to.
+type Telegram struct {
+	BotToken string `json:"bot_token"`
+	ChatID   string `json:"chat_id"`
 }
 
 // Webhook is a webhook channel; Secret signs the body (HMAC-SHA256).
@@ -37,6 +47,8 @@ type Subject struct {
 	HostID    *uuid.UUID
 	HostTags  map[string]string
 	CheckType string // "" for an incident without a check
+	// HostName and CheckName name the incident's host and check in messages ("" if none).
+	HostName, CheckName string
 }
 
 // Matches reports whether every given condition holds for s. A condition on hosts or check

@@ -12,9 +12,12 @@ type sender func(ctx context.Context, cfg *Config, d *db.NotificationDelivery) o
 
 // senders maps a delivery's channel to its sender.
 var senders = map[string]sender{
-	ChannelEmail:   sendEmail,
-	ChannelWebhook: sendWebhook,
-	ChannelSlack:   sendSlack,
+	ChannelEmail:    sendEmail,
+	ChannelWebhook:  sendWebhook,
+	ChannelSlack:    sendSlack,
+	ChannelTeams:    sendTeams,
+	ChannelDiscord:  sendDiscord,
+	ChannelTelegram: sendTelegram,
 }
 
 // outcome is the result of one attempt.

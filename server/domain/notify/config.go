@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -24,7 +25,11 @@ const (
 	EnvRetryBase    = "SECUMON_NOTIFY_RETRY_BASE" // e.g. "30s": the wait after a first failed attempt
 	EnvDeny         = "SECUMON_NOTIFY_DENY"       // CIDRs webhooks may not reach, or "none"
 	EnvAllow        = "SECUMON_NOTIFY_ALLOW"      // CIDRs webhooks may reach even though denied
+	EnvTelegramAPI  = "SECUMON_TELEGRAM_API_URL"  // the Bot API's base URL (default DefaultTelegramAPI)
 )
+
+// DefaultTelegramAPI is where Telegram's Bot API answers.
+const DefaultTelegramAPI = "https://api.telegram.org"
 
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
 // and Slack; email needs SMTP.Host.
@@ -54,6 +59,15 @@ type Config struct {
 	// RetryMax caps one wait, including one a receiver asks for with Retry-After (default 1 h).
 	RetryMax time.Duration
 
+	// TelegramAPI is the Bot API's base URL, without a trailing slash (default
+	// DefaultTelegramAPI): a self-hosted Bot API server, or a receiver in tests.
+	TelegramAPI string
+	// IncidentLinkBase, followed by an incident's id, is a link to the incident that chat
+	// messages (Teams, Discord, Telegram) carry, e.g.
+	// https://secumon.example.com/api/v2/incidents/; empty: they carry none. The composition
+	// root derives it from the server's public URL.
+	IncidentLinkBase string
+
 	// Tracer makes a span per delivery attempt (nil: none); set by the composition root.
 	Tracer trace.TracerProvider
 }
@@ -70,8 +84,8 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// ConfigFromEnv reads the SECUMON_SMTP_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW
-// and SECUMON_NOTIFY_RETRY_BASE; everything
+// ConfigFromEnv reads the SECUMON_SMTP_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW,
+// SECUMON_NOTIFY_RETRY_BASE and SECUMON_TELEGRAM_API_URL; everything
 // else keeps its default.
 func ConfigFromEnv() (Config, error) {
 	var c Config
@@ -107,6 +121,13 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.Allow = allow
 	}
+	if v := strings.TrimSpace(os.Getenv(EnvTelegramAPI)); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Config{}, fmt.Errorf("notify: %s=%q is not an http or https URL", EnvTelegramAPI, v)
+		}
+		c.TelegramAPI = strings.TrimRight(v, "/")
+	}
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -135,6 +156,9 @@ func (c Config) withDefaults() Config {
 			// A redirected POST may come back as a GET without its body: report it instead.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	}
+	if c.TelegramAPI == "" {
+		c.TelegramAPI = DefaultTelegramAPI
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "SecuMon-Notify/2"

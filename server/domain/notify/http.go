@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,9 +22,21 @@ import (
 // followed by the default client, so a moved endpoint shows as a 3xx failure rather than a
 // POST silently turned into a GET.
 func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body []byte, h http.Header) outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Target, bytes.NewReader(body))
+	out, _ := post(ctx, cfg, d, d.Target, body, h)
+	return out
+}
+
+// post is postJSON to any URL (a Telegram delivery's target is a chat, not a URL), returning
+// also the start of the answer, where some services say how long to wait. Neither the outcome
+// nor its error ever holds the URL: it may carry a secret (a Telegram bot's token is in its
+// path).
+func post(ctx context.Context, cfg *Config, d *db.NotificationDelivery, target string, body []byte, h http.Header) (outcome, []byte) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return outcome{Err: err, Permanent: true}
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = fmt.Errorf("invalid URL: %w", ue.Err)
+		}
+		return outcome{Err: err, Permanent: true}, nil
 	}
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
@@ -35,7 +48,7 @@ func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			err = fmt.Errorf("POST: %w", ue.Err)
 		}
-		return outcome{Err: err}
+		return outcome{Err: err}, nil
 	}
 	defer resp.Body.Close()
 	// A little of the answer explains a refusal; the rest is drained so the connection is reused.
@@ -44,7 +57,7 @@ func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body
 
 	out := outcome{StatusCode: resp.StatusCode}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return out
+		return out, snippet
 	}
 	out.Err = fmt.Errorf("answered %s", resp.Status)
 	if s := strings.TrimSpace(string(snippet)); s != "" {
@@ -57,7 +70,27 @@ func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body
 	default:
 		out.Permanent = true
 	}
-	return out
+	return out, snippet
+}
+
+// retryAfterSeconds reads a wait in seconds, whole or fractional, that a rate-limited answer
+// gives in its JSON body rather than in Retry-After: Discord's top-level "retry_after",
+// Telegram's parameters.retry_after. 0 when absent or unreadable.
+func retryAfterSeconds(body []byte) time.Duration {
+	var a struct {
+		RetryAfter float64 `json:"retry_after"`
+		Parameters struct {
+			RetryAfter float64 `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	if json.Unmarshal(body, &a) != nil {
+		return 0
+	}
+	s := max(a.RetryAfter, a.Parameters.RetryAfter)
+	if s <= 0 || s > 24*3600 {
+		return 0
+	}
+	return time.Duration(s * float64(time.Second))
 }
 
 // parseRetryAfter reads a Retry-After value, seconds or an HTTP date; 0 when absent or invalid.

@@ -57,6 +57,16 @@ func TestConfigFromEnv(t *testing.T) {
 	require.Equal(t, "secumon@localhost", c.SMTP.From)
 	require.Equal(t, 8, c.MaxAttempts)
 	require.Equal(t, 10*time.Second, c.HTTPTimeout)
+	require.Equal(t, DefaultTelegramAPI, c.TelegramAPI)
+
+	t.Setenv(EnvTelegramAPI, "http://127.0.0.1:8081/")
+	c, err = ConfigFromEnv()
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8081", c.TelegramAPI, "no trailing slash: the path /bot… follows")
+	t.Setenv(EnvTelegramAPI, "api.telegram.org")
+	_, err = ConfigFromEnv()
+	require.ErrorContains(t, err, EnvTelegramAPI)
+	t.Setenv(EnvTelegramAPI, "")
 
 	t.Setenv(EnvSMTPPort, "")
 	c, err = ConfigFromEnv()
@@ -81,6 +91,24 @@ func TestMaskTarget(t *testing.T) {
 	require.Equal(t, "https://hooks.slack.com/…", MaskTarget(ChannelSlack, "https://hooks.slack.com/services/T0/B0/secret"))
 	require.Equal(t, "http://127.0.0.1:8080/…", MaskTarget(ChannelWebhook, "http://user:pw@127.0.0.1:8080/h?token=x"))
 	require.Equal(t, "…", MaskTarget(ChannelWebhook, "::bad"))
+	require.Equal(t, "https://discord.com/…", MaskTarget(ChannelDiscord, "https://discord.com/api/webhooks/1/token"))
+	require.Equal(t, "https://prod-00.westeurope.logic.azure.com:443/…",
+		MaskTarget(ChannelTeams, "https://prod-00.westeurope.logic.azure.com:443/workflows/x/triggers/manual/paths/invoke?sig=s"))
+	require.Equal(t, "@secumon_alerts", MaskTarget(ChannelTelegram, "@secumon_alerts"), "a chat id is not the secret")
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	require.Equal(t, 1500*time.Millisecond, retryAfterSeconds([]byte(`{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}`)))
+	require.Equal(t, 7*time.Second, retryAfterSeconds([]byte(`{"ok": false, "error_code": 429, "parameters": {"retry_after": 7}}`)))
+	require.Zero(t, retryAfterSeconds([]byte(`{"ok": false}`)))
+	require.Zero(t, retryAfterSeconds([]byte(`not json`)))
+	require.Zero(t, retryAfterSeconds([]byte(`{"retry_after": -3}`)))
+}
+
+func TestTelegramRefused(t *testing.T) {
+	require.True(t, telegramRefused([]byte(`{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`)))
+	require.False(t, telegramRefused([]byte(`{"ok":true,"result":{"message_id":1`)), "a cut answer still reads")
+	require.False(t, telegramRefused([]byte(``)))
 }
 
 // The webhook dialer refuses denied networks before any packet leaves, by the address

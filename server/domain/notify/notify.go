@@ -1,4 +1,5 @@
-// Package notify delivers notifications (email, webhook, Slack) through a durable outbox in
+// Package notify delivers notifications (email, webhook, Slack, Microsoft Teams, Discord,
+// Telegram) through a durable outbox in
 // PostgreSQL.
 //
 // The caller enqueues a Message inside the transaction that changes an incident: Enqueue
@@ -41,6 +42,12 @@ const (
 	ChannelEmail   = "email"   // Target is an email address
 	ChannelWebhook = "webhook" // Target is an http(s) URL receiving Payload
 	ChannelSlack   = "slack"   // Target is a Slack incoming-webhook URL
+	// Target is a Microsoft Teams Workflows webhook URL receiving an Adaptive Card.
+	ChannelTeams = "teams"
+	// Target is a Discord webhook URL.
+	ChannelDiscord = "discord"
+	// Target is a Telegram chat id (a number, or @channelname) and Secret the bot's token.
+	ChannelTelegram = "telegram"
 )
 
 // Delivery statuses, as stored in notification_deliveries.status.
@@ -55,11 +62,13 @@ type Message struct {
 	WorkspaceID uuid.UUID
 	IncidentID  *uuid.UUID // the incident it is about, if any: lists it in the incident's timeline
 	PolicyID    *uuid.UUID // the alert policy that sent it, if any
-	Channel     string     // ChannelEmail, ChannelWebhook or ChannelSlack
-	Target      string     // email address or URL
-	Secret      string     // webhook only: HMAC-SHA256 key for X-SecuMon-Signature; empty for none
-	Subject     string     // email subject; first line of the Slack message
-	Text        string     // plain-text body of the email and the Slack message
+	Channel     string     // one of the Channel… constants
+	Target      string     // email address, URL or Telegram chat id
+	// Secret is a webhook's HMAC-SHA256 key for X-SecuMon-Signature (empty for none), or a
+	// Telegram bot's token; other channels have none.
+	Secret  string
+	Subject string // email subject; first line of the Slack message
+	Text    string // plain-text body of the email and the Slack message
 	// Payload is the JSON event a webhook receives, e.g. {"event":"incident.opened",…}. Its
 	// top-level "event" string, if any, is sent as X-SecuMon-Event. When empty, Enqueue
 	// stores {"event":"notification","subject":…,"text":…}.
@@ -97,7 +106,13 @@ func Enqueue(ctx context.Context, client *jobs.Client, tx pgx.Tx, m Message) (uu
 		return uuid.Nil, err
 	}
 	var secret *string
-	if m.Channel == ChannelWebhook && m.Secret != "" {
+	switch {
+	case m.Channel == ChannelWebhook && m.Secret != "":
+		secret = &m.Secret
+	case m.Channel == ChannelTelegram:
+		if !telegramToken.MatchString(m.Secret) {
+			return uuid.Nil, errors.New("notify: a Telegram delivery needs its bot's token")
+		}
 		secret = &m.Secret
 	}
 	id := uuid.New()
@@ -116,7 +131,7 @@ func Enqueue(ctx context.Context, client *jobs.Client, tx pgx.Tx, m Message) (uu
 }
 
 // ValidateTarget reports whether target suits channel: an email address for email, an
-// absolute http or https URL for webhook and slack. The API can call it when an alert
+// absolute http or https URL for webhook, slack, teams and discord, a chat id for telegram. The API can call it when an alert
 // policy is saved, so that bad targets are refused then rather than failing every delivery.
 func ValidateTarget(channel, target string) error {
 	target = strings.TrimSpace(target)
@@ -125,22 +140,27 @@ func ValidateTarget(channel, target string) error {
 		if _, err := mail.ParseAddress(target); err != nil {
 			return fmt.Errorf("notify: %q is not an email address", target)
 		}
-	case ChannelWebhook, ChannelSlack:
+	case ChannelWebhook, ChannelSlack, ChannelTeams, ChannelDiscord:
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("notify: %q is not an http or https URL", target)
 		}
+	case ChannelTelegram:
+		if !telegramChat.MatchString(target) {
+			return fmt.Errorf("notify: %q is not a Telegram chat id (a number or @channelname)", target)
+		}
 	default:
-		return fmt.Errorf("notify: unknown channel %q (want email, webhook or slack)", channel)
+		return fmt.Errorf("notify: unknown channel %q (want email, webhook, slack, teams, discord or telegram)", channel)
 	}
 	return nil
 }
 
-// MaskTarget returns target fit to show to any reader of the workspace: an email address as
-// is, a URL cut to its scheme and host, since webhook and Slack URLs often carry their
-// credentials in the path or query.
+// MaskTarget returns target fit to show to any reader of the workspace: an email address
+// and a Telegram chat id as they are (the bot's token is not the target), a URL cut to its
+// scheme and host, since webhook, Slack, Teams and Discord URLs carry their credentials in the
+// path or query.
 func MaskTarget(channel, target string) string {
-	if channel == ChannelEmail {
+	if channel == ChannelEmail || channel == ChannelTelegram {
 		return target
 	}
 	u, err := url.Parse(target)

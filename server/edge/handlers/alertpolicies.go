@@ -45,6 +45,9 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
 			return nil, err
 		}
+		if err := checkTelegramTokens(*b.Channels); err != nil {
+			return nil, err
+		}
 	}
 	if b.Conditions != nil {
 		if err := checkConditions(ctx, a.q, ws, *b.Conditions); err != nil {
@@ -95,7 +98,11 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
 				return err
 			}
-			p.Channels = mustJSON(keepChannelSecrets(*b.Channels, old.Channels))
+			kept := keepChannelSecrets(*b.Channels, old.Channels)
+			if err := checkTelegramTokens(kept); err != nil {
+				return err
+			}
+			p.Channels = mustJSON(kept)
 		}
 		out, err = q.UpdateAlertPolicy(ctx, p)
 		return err
@@ -133,20 +140,54 @@ func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch
 	return nil
 }
 
+// checkTelegramTokens refuses a Telegram channel left without a bot token: one sent as
+// ******** where no stored channel has its chat (a new policy, a changed chat_id), which
+// could never be delivered.
+func checkTelegramTokens(ch api.AlertChannels) error {
+	for i, tg := range derefOr(ch.Telegram, nil) {
+		if tg.BotToken == nil || *tg.BotToken == "" || *tg.BotToken == maskedSecret {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.telegram.%d.bot_token", i),
+				Message: "no stored bot token for this chat_id: send the token itself"})
+		}
+	}
+	return nil
+}
+
 // checkConditions refuses host ids that are not the workspace's hosts, naming the field.
 func checkConditions(ctx context.Context, q *db.Queries, ws uuid.UUID, c api.AlertConditions) error {
 	return checkHostsKnown(ctx, q, ws, derefOr(c.HostIds, nil), "conditions.host_ids")
 }
 
-// keepChannelSecrets lets a client send back channels it read masked: Slack URLs and
-// webhook URLs sent back masked take their stored value (checkconfig.KeepMaskedURLs), then
-// masked webhook secrets take the stored secret of the webhook with the same URL.
+// keepChannelSecrets lets a client send back channels it read masked: Slack, Teams, Discord
+// and webhook URLs sent back masked take their stored value (checkconfig.KeepMaskedURLs), then
+// masked webhook secrets take the stored secret of the webhook with the same URL, and masked
+// Telegram bot tokens the stored token of the Telegram channel with the same chat.
 func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 	var old api.AlertChannels
 	_ = json.Unmarshal(stored, &old)
-	if ch.Slack != nil {
-		slack := checkconfig.KeepMaskedURLs(*ch.Slack, derefOr(old.Slack, nil), checkconfig.MaskSlackURL)
-		ch.Slack = &slack
+	keepWhole := func(sent, stored *[]string) *[]string {
+		if sent == nil {
+			return nil
+		}
+		kept := checkconfig.KeepMaskedURLs(*sent, derefOr(stored, nil), checkconfig.MaskSlackURL)
+		return &kept
+	}
+	ch.Slack = keepWhole(ch.Slack, old.Slack)
+	ch.Teams = keepWhole(ch.Teams, old.Teams)
+	ch.Discord = keepWhole(ch.Discord, old.Discord)
+	if ch.Telegram != nil {
+		tokens := map[string]*string{}
+		for _, tg := range derefOr(old.Telegram, nil) {
+			tokens[tg.ChatId] = tg.BotToken
+		}
+		chats := make([]api.TelegramChannel, len(*ch.Telegram))
+		for i, tg := range *ch.Telegram {
+			if tg.BotToken != nil && *tg.BotToken == maskedSecret {
+				tg.BotToken = tokens[tg.ChatId]
+			}
+			chats[i] = tg
+		}
+		ch.Telegram = &chats
 	}
 	if ch.Webhook == nil {
 		return ch
@@ -190,10 +231,15 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 			}
 		}
 	}
-	if ch.Slack != nil {
-		for i := range *ch.Slack {
-			(*ch.Slack)[i] = checkconfig.MaskSlackURL((*ch.Slack)[i])
+	// Slack, Teams and Discord URLs are secrets as a whole.
+	for _, urls := range []*[]string{ch.Slack, ch.Teams, ch.Discord} {
+		for i := range derefOr(urls, nil) {
+			(*urls)[i] = checkconfig.MaskSlackURL((*urls)[i])
 		}
+	}
+	for i := range derefOr(ch.Telegram, nil) {
+		masked := maskedSecret
+		(*ch.Telegram)[i].BotToken = &masked
 	}
 	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return api.AlertPolicy{
