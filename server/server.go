@@ -38,6 +38,7 @@ import (
 	"github.com/secuaas/secumon/server/edge/handlers"
 	"github.com/secuaas/secumon/server/edge/public"
 	"github.com/secuaas/secumon/server/edge/ratelimit"
+	"github.com/secuaas/secumon/server/platform/database"
 	"github.com/secuaas/secumon/server/platform/jobs"
 	"github.com/secuaas/secumon/server/platform/metrics"
 	"github.com/secuaas/secumon/server/platform/tracing"
@@ -189,7 +190,8 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 
 // Run runs the background parts (job queues, alerting clock, probe worker, syslog receiver,
 // metrics listener) until ctx ends, then stops them: the worker and the receiver write what they have queued
-// before Run returns. It returns early with the first part that fails.
+// before Run returns. It returns early with the first part that fails; a database that is
+// unavailable for a while (restarting) is not a failure: the parts wait for it and retry.
 func (a *App) Run(ctx context.Context) error {
 	defer func() {
 		// Last: the parts above may end spans while they stop.
@@ -212,7 +214,10 @@ func (a *App) Run(ctx context.Context) error {
 	}
 
 	if a.works {
-		if err := a.jobs.Start(ctx); err != nil {
+		// River pings the database as it starts: PostgreSQL restarting then (killed right
+		// after the process started, before its supervisor brought it back) is waited out,
+		// not a reason to end the process.
+		if err := database.Retry(ctx, a.deps.Logger, "job queues: start", a.jobs.Start); err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped while starting (a signal right after start): nothing ran
 			}

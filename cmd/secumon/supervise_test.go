@@ -75,6 +75,84 @@ func TestEmbeddedPostgresComesBackAfterAKill(t *testing.T) {
 	require.Equal(t, "secumon_embedded_postgres_restarts_total 1", restarts())
 }
 
+// PostgreSQL killed the moment `secumon serve` has printed its banner, before the background
+// parts (River's client, the probe worker) have reached it: the parts wait for the database
+// instead of ending the process, and the API comes back once the supervisor has restarted it.
+// The postmaster and its backends are killed at once, so no connection opened before the
+// banner survives to hide the outage from a part that is just starting.
+func TestServeSurvivesPostgresKilledRightAfterStart(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "secumon")
+	build := osexec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	dataDir, err := os.MkdirTemp("/tmp", "smn-race")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dataDir) })
+	require.NoError(t, os.Chmod(dataDir, 0o755)) // as root, PostgreSQL runs as postgres
+	// With the probe worker (the default), whose start also reads the database.
+	env := append(os.Environ(), "SECUMON_DATA_DIR="+dataDir, "SECUMON_NO_WORKER=", "DATABASE_URL=")
+	proc, url := startServe(t, bin, env)
+	pid := readPID(t, filepath.Join(dataDir, "postgres", "pgdata", "postmaster.pid"))
+	killTree(t, pid)
+	killed := time.Now()
+
+	exited := make(chan error, 1)
+	go func() { exited <- proc.Wait() }()
+	t.Cleanup(func() {
+		_ = proc.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(60 * time.Second):
+		}
+	})
+	token, err := os.ReadFile(filepath.Join(dataDir, "owner.token"))
+	require.NoError(t, err)
+	hosts := func() int { return get(t, url+"/api/v2/hosts", strings.TrimSpace(string(token))) }
+	for deadline := time.Now().Add(45 * time.Second); get(t, url+"/readyz", "") != http.StatusOK || hosts() != http.StatusOK; {
+		require.True(t, time.Now().Before(deadline), "the API did not come back after PostgreSQL was killed")
+		select {
+		case err := <-exited:
+			t.Fatalf("secumon serve exited after PostgreSQL was killed: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t.Logf("back %v after the kill", time.Since(killed).Round(time.Millisecond))
+
+	// Still running a while later: no part ended the process once the database was back.
+	select {
+	case err := <-exited:
+		t.Fatalf("secumon serve exited after the API came back: %v", err)
+	case <-time.After(3 * time.Second):
+	}
+}
+
+// killTree sends SIGKILL to pid and to its children (a postmaster's backends and helpers),
+// found before the kill: once their parent is dead they are reparented.
+func killTree(t *testing.T, pid int) {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	require.NoError(t, err)
+	var children []int
+	for _, stat := range stats {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so read after its closing paren.
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(stat)))
+			children = append(children, child)
+		}
+	}
+	require.NotEmpty(t, children, "postmaster %d has no backends", pid)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	for _, child := range children {
+		_ = syscall.Kill(child, syscall.SIGKILL)
+	}
+}
+
 func get(t *testing.T, url, token string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)

@@ -106,11 +106,20 @@ func New(pool *pgxpool.Pool, o Options) *Worker {
 // Run registers the worker and runs checks until ctx ends; results still queued are
 // written before it returns.
 func (w *Worker) Run(ctx context.Context) error {
-	if err := w.register(ctx); err != nil {
+	// A database restarting as the worker starts is waited for, not a reason to stop.
+	if err := database.Retry(ctx, w.o.Log, "worker: start", func(ctx context.Context) error {
+		if err := w.register(ctx); err != nil {
+			return err
+		}
+		if err := database.EnsurePartitions(ctx, w.pool, time.Now()); err != nil {
+			return fmt.Errorf("worker: partitions: %w", err)
+		}
+		return nil
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return err
-	}
-	if err := database.EnsurePartitions(ctx, w.pool, time.Now()); err != nil {
-		return fmt.Errorf("worker: partitions: %w", err)
 	}
 	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -49,6 +50,35 @@ func TestIsUnavailable(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, database.IsUnavailable(tc.err), "%v", tc.err)
 	}
+}
+
+// Retry waits out an unavailable database, gives up at once on any other error, and stops
+// when its context ends.
+func TestRetry(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	down := fmt.Errorf("start: %w", syscall.ECONNREFUSED)
+
+	calls := 0
+	err := database.Retry(t.Context(), log, "test", func(context.Context) error {
+		if calls++; calls < 3 {
+			return down
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 3, calls, "retried until the database answered")
+
+	calls = 0
+	bad := errors.New("client Queues and Workers must be configured")
+	err = database.Retry(t.Context(), log, "test", func(context.Context) error { calls++; return bad })
+	require.ErrorIs(t, err, bad)
+	require.Equal(t, 1, calls, "an error that waiting cannot fix is not retried")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	err = database.Retry(ctx, log, "test", func(context.Context) error { return down })
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a database down for good is waited for until ctx ends")
 }
 
 // TestIsUnavailableOutage kills the server under a pool and checks the errors that come back,
