@@ -520,16 +520,23 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
-	IncidentEventActionAcknowledged IncidentEventAction = "acknowledged"
-	IncidentEventActionAiFinding    IncidentEventAction = "ai_finding"
-	IncidentEventActionAiStarted    IncidentEventAction = "ai_started"
-	IncidentEventActionAiStopped    IncidentEventAction = "ai_stopped"
-	IncidentEventActionNotified     IncidentEventAction = "notified"
-	IncidentEventActionOpened       IncidentEventAction = "opened"
-	IncidentEventActionReopened     IncidentEventAction = "reopened"
-	IncidentEventActionResolved     IncidentEventAction = "resolved"
-	IncidentEventActionSuppressed   IncidentEventAction = "suppressed"
-	IncidentEventActionUpdate       IncidentEventAction = "update"
+	IncidentEventActionAcknowledged    IncidentEventAction = "acknowledged"
+	IncidentEventActionAiFinding       IncidentEventAction = "ai_finding"
+	IncidentEventActionAiStarted       IncidentEventAction = "ai_started"
+	IncidentEventActionAiStopped       IncidentEventAction = "ai_stopped"
+	IncidentEventActionAssigned        IncidentEventAction = "assigned"
+	IncidentEventActionMerged          IncidentEventAction = "merged"
+	IncidentEventActionNotified        IncidentEventAction = "notified"
+	IncidentEventActionOpened          IncidentEventAction = "opened"
+	IncidentEventActionReopened        IncidentEventAction = "reopened"
+	IncidentEventActionResolved        IncidentEventAction = "resolved"
+	IncidentEventActionSeverityChanged IncidentEventAction = "severity_changed"
+	IncidentEventActionSnoozed         IncidentEventAction = "snoozed"
+	IncidentEventActionSuppressed      IncidentEventAction = "suppressed"
+	IncidentEventActionTitleChanged    IncidentEventAction = "title_changed"
+	IncidentEventActionUnassigned      IncidentEventAction = "unassigned"
+	IncidentEventActionUnsnoozed       IncidentEventAction = "unsnoozed"
+	IncidentEventActionUpdate          IncidentEventAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
@@ -543,6 +550,10 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionAiStopped:
 		return true
+	case IncidentEventActionAssigned:
+		return true
+	case IncidentEventActionMerged:
+		return true
 	case IncidentEventActionNotified:
 		return true
 	case IncidentEventActionOpened:
@@ -551,7 +562,17 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionResolved:
 		return true
+	case IncidentEventActionSeverityChanged:
+		return true
+	case IncidentEventActionSnoozed:
+		return true
 	case IncidentEventActionSuppressed:
+		return true
+	case IncidentEventActionTitleChanged:
+		return true
+	case IncidentEventActionUnassigned:
+		return true
+	case IncidentEventActionUnsnoozed:
 		return true
 	case IncidentEventActionUpdate:
 		return true
@@ -2302,13 +2323,23 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
-	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
-	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
-	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
-	CreatedAt      time.Time           `json:"created_at"`
-	Description    *string             `json:"description,omitempty"`
-	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
-	Id             openapi_types.UUID  `json:"id"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
+
+	// AssigneeId The user (a member of the workspace) the incident is assigned to; absent when nobody is.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId  *openapi_types.UUID `json:"assignee_id,omitempty"`
+	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Description *string             `json:"description,omitempty"`
+	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+
+	// MergedInto The incident this duplicate was merged into (it is then resolved).
+	//
+	// Example: 9d8c7b6a-1234-4abc-9def-001122334455
+	MergedInto *openapi_types.UUID `json:"merged_into,omitempty"`
 
 	// PublicTitle What public status pages call the incident. Absent, they derive a title from the affected components' page names and the severity ("Database: major outage").
 	//
@@ -2318,9 +2349,14 @@ type Incident struct {
 	ResolvedBy  *string    `json:"resolved_by,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity Severity            `json:"severity"`
-	Status   IncidentStatus      `json:"status"`
-	StormId  *openapi_types.UUID `json:"storm_id,omitempty"`
+	Severity Severity `json:"severity"`
+
+	// SnoozedUntil Notifications about the incident are silenced until then; absent when it is not snoozed (or the snooze has ended).
+	//
+	// Example: 2026-06-23T13:05:00Z
+	SnoozedUntil *time.Time          `json:"snoozed_until,omitempty"`
+	Status       IncidentStatus      `json:"status"`
+	StormId      *openapi_types.UUID `json:"storm_id,omitempty"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -2333,6 +2369,25 @@ type Incident struct {
 	// Title Internal title (never shown on public status pages).
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IncidentChange A partial update of an incident; absent fields keep their value.
+type IncidentChange struct {
+	// AssigneeId A user id of a member of the workspace; null unassigns; absent keeps the assignee.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId nullable.Nullable[openapi_types.UUID] `json:"assignee_id,omitempty"`
+
+	// PublicTitle What public status pages call the incident; null clears it (they then derive one); absent keeps it.
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle nullable.Nullable[string] `json:"public_title,omitempty"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// Title Example: web-prod-01 is down
+	Title *string `json:"title,omitempty"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -2354,6 +2409,18 @@ type IncidentCreate struct {
 	// Example: {"env":"prod"}
 	Tags  *Tags  `json:"tags,omitempty"`
 	Title string `json:"title"`
+}
+
+// IncidentDuration Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+type IncidentDuration struct {
+	// Count Incidents measured.
+	Count int64 `json:"count"`
+
+	// MeanSec Example: 240
+	MeanSec *float64 `json:"mean_sec,omitempty"`
+
+	// MedianSec Example: 180
+	MedianSec *float64 `json:"median_sec,omitempty"`
 }
 
 // IncidentEvent defines model for IncidentEvent.
@@ -2384,6 +2451,59 @@ type IncidentList struct {
 
 	// NextCursor Present when more items remain; pass it as `cursor`.
 	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// IncidentMerge defines model for IncidentMerge.
+type IncidentMerge struct {
+	// IncidentIds The duplicates to merge into this incident (ids of the workspace's incidents).
+	//
+	// Example: ["5b6c7d8e-1234-4abc-9def-667788990011"]
+	IncidentIds []openapi_types.UUID `json:"incident_ids"`
+}
+
+// IncidentSnooze Exactly one of `until` and `duration_sec`.
+type IncidentSnooze struct {
+	// DurationSec How long to silence notifications, from now (1 minute to 7 days).
+	//
+	// Example: 3600
+	DurationSec *int `json:"duration_sec,omitempty"`
+
+	// Until When notifications resume; in the future, at most 7 days ahead.
+	//
+	// Example: 2026-06-23T13:05:00Z
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// IncidentStats defines model for IncidentStats.
+type IncidentStats struct {
+	// BySeverity Count per severity (every severity present, 0 when none).
+	//
+	// Example: {"critical":2,"info":0,"major":1,"minor":0,"warning":1}
+	BySeverity map[string]int64 `json:"by_severity"`
+
+	// BySource Count per `tags.source` (`auto`, `manual`; `unknown` when absent); only the sources seen.
+	//
+	// Example: {"auto":3,"manual":1}
+	BySource map[string]int64 `json:"by_source"`
+
+	// ByStatus Count per current status (every status present, 0 when none).
+	//
+	// Example: {"acknowledged":1,"investigating":1,"resolved":2}
+	ByStatus map[string]int64 `json:"by_status"`
+	From     time.Time        `json:"from"`
+
+	// Merged Duplicates opened in the range and merged into another incident.
+	Merged int64 `json:"merged"`
+
+	// Mtta Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mtta IncidentDuration `json:"mtta"`
+
+	// Mttr Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mttr IncidentDuration `json:"mttr"`
+	To   time.Time        `json:"to"`
+
+	// Total Incidents opened in the range, merged duplicates excepted.
+	Total int64 `json:"total"`
 }
 
 // IncidentStatus defines model for IncidentStatus.
@@ -3890,6 +4010,12 @@ type ListIncidentsParams struct {
 	// Tags Tag filters as `key:value`; repeat for several (all must match).
 	Tags *[]string `form:"tags,omitempty" json:"tags,omitempty"`
 
+	// AssigneeId Only incidents assigned to this user (a member of the workspace).
+	AssigneeId *openapi_types.UUID `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
+
+	// Unassigned `true`: only incidents nobody is assigned to; `false`: only assigned ones. Cannot be combined with `assignee_id`.
+	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
 	// From Start of the time range (RFC 3339).
 	From *From `form:"from,omitempty" json:"from,omitempty"`
 
@@ -3920,10 +4046,28 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentStatsParams defines parameters for GetIncidentStats.
+type GetIncidentStatsParams struct {
+	// From Start of the time range (RFC 3339).
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End of the time range (RFC 3339, default now).
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetIncidentParams defines parameters for GetIncident.
 type GetIncidentParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateIncidentParams defines parameters for UpdateIncident.
+type UpdateIncidentParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
@@ -3954,8 +4098,30 @@ type StartIncidentAiModeParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// MergeIncidentsParams defines parameters for MergeIncidents.
+type MergeIncidentsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // QuickResolveIncidentParams defines parameters for QuickResolveIncident.
 type QuickResolveIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SnoozeIncidentParams defines parameters for SnoozeIncident.
+type SnoozeIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
 	// 24 hours, the same key with the same method, path and body replays the first response
 	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
@@ -4219,8 +4385,17 @@ type UpdateHostJSONRequestBody = HostUpdate
 // CreateIncidentJSONRequestBody defines body for CreateIncident for application/json ContentType.
 type CreateIncidentJSONRequestBody = IncidentCreate
 
+// UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
+type UpdateIncidentJSONRequestBody = IncidentChange
+
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
+
+// MergeIncidentsJSONRequestBody defines body for MergeIncidents for application/json ContentType.
+type MergeIncidentsJSONRequestBody = IncidentMerge
+
+// SnoozeIncidentJSONRequestBody defines body for SnoozeIncident for application/json ContentType.
+type SnoozeIncidentJSONRequestBody = IncidentSnooze
 
 // AddIncidentUpdateJSONRequestBody defines body for AddIncidentUpdate for application/json ContentType.
 type AddIncidentUpdateJSONRequestBody = IncidentUpdateCreate
@@ -5362,9 +5537,15 @@ type ServerInterface interface {
 	// CreateIncident Create an incident
 	// (POST /incidents)
 	CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams)
+	// GetIncidentStats Incident statistics
+	// (GET /incidents/stats)
+	GetIncidentStats(w http.ResponseWriter, r *http.Request, params GetIncidentStatsParams)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
 	GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams)
+	// UpdateIncident Update an incident
+	// (PUT /incidents/{id})
+	UpdateIncident(w http.ResponseWriter, r *http.Request, id Id, params UpdateIncidentParams)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams)
@@ -5380,12 +5561,21 @@ type ServerInterface interface {
 	// StartIncidentAiMode Start AI analysis mode
 	// (POST /incidents/{id}/ai-mode)
 	StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id, params StartIncidentAiModeParams)
+	// MergeIncidents Merge duplicate incidents into this one
+	// (POST /incidents/{id}/merge)
+	MergeIncidents(w http.ResponseWriter, r *http.Request, id Id, params MergeIncidentsParams)
 	// QuickResolveIncident Resolve an incident (shortcut)
 	// (POST /incidents/{id}/resolve)
 	QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams)
 	// ResolveIncident Resolve an incident
 	// (PUT /incidents/{id}/resolve)
 	ResolveIncident(w http.ResponseWriter, r *http.Request, id Id)
+	// UnsnoozeIncident End an incident's snooze
+	// (DELETE /incidents/{id}/snooze)
+	UnsnoozeIncident(w http.ResponseWriter, r *http.Request, id Id)
+	// SnoozeIncident Snooze an incident's notifications
+	// (POST /incidents/{id}/snooze)
+	SnoozeIncident(w http.ResponseWriter, r *http.Request, id Id, params SnoozeIncidentParams)
 	// AddIncidentUpdate Add a timeline update
 	// (POST /incidents/{id}/updates)
 	AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id, params AddIncidentUpdateParams)
@@ -7367,6 +7557,32 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// ------------- Optional query parameter "assignee_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee_id", r.URL.Query(), &params.AssigneeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "assignee_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "assignee_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "unassigned" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unassigned", r.URL.Query(), &params.Unassigned, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "unassigned"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unassigned", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "from" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
@@ -7492,6 +7708,73 @@ func (siw *ServerInterfaceWrapper) CreateIncident(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// GetIncidentStats operation middleware
+func (siw *ServerInterfaceWrapper) GetIncidentStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentStatsParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIncidentStats(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetIncident operation middleware
 func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Request) {
 
@@ -7533,6 +7816,56 @@ func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetIncident(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateIncident operation middleware
+func (siw *ServerInterfaceWrapper) UpdateIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7744,6 +8077,56 @@ func (siw *ServerInterfaceWrapper) StartIncidentAiMode(w http.ResponseWriter, r 
 	handler.ServeHTTP(w, r)
 }
 
+// MergeIncidents operation middleware
+func (siw *ServerInterfaceWrapper) MergeIncidents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MergeIncidentsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MergeIncidents(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // QuickResolveIncident operation middleware
 func (siw *ServerInterfaceWrapper) QuickResolveIncident(w http.ResponseWriter, r *http.Request) {
 
@@ -7811,6 +8194,82 @@ func (siw *ServerInterfaceWrapper) ResolveIncident(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ResolveIncident(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsnoozeIncident operation middleware
+func (siw *ServerInterfaceWrapper) UnsnoozeIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsnoozeIncident(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SnoozeIncident operation middleware
+func (siw *ServerInterfaceWrapper) SnoozeIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SnoozeIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SnoozeIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9279,6 +9738,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents", wrapper.ListIncidents)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents", wrapper.CreateIncident)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents/{id}", wrapper.GetIncident)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/incidents/{id}", wrapper.UpdateIncident)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/incidents/{id}/snooze", wrapper.UnsnoozeIncident)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/snooze", wrapper.SnoozeIncident)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/merge", wrapper.MergeIncidents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents/stats", wrapper.GetIncidentStats)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/ack", wrapper.QuickAckIncident)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/incidents/{id}/acknowledge", wrapper.AcknowledgeIncident)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/resolve", wrapper.QuickResolveIncident)
@@ -16460,6 +16924,177 @@ func (response CreateIncident503ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type GetIncidentStatsRequestObject struct {
+	Params GetIncidentStatsParams
+}
+
+type GetIncidentStatsResponseObject interface {
+	VisitGetIncidentStatsResponse(w http.ResponseWriter) error
+}
+
+type GetIncidentStats200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncidentStats200JSONResponse struct {
+	Body    IncidentStats
+	Headers GetIncidentStats200ResponseHeaders
+}
+
+func (response GetIncidentStats200JSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats304Response = NotModifiedResponse
+
+func (response GetIncidentStats304Response) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetIncidentStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats400ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats401ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats403ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats429ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats500ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats503ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params GetIncidentParams
@@ -16640,6 +17275,235 @@ type GetIncident503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetIncident503ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncidentRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateIncidentParams
+	Body   *UpdateIncidentJSONRequestBody
+}
+
+type UpdateIncidentResponseObject interface {
+	VisitUpdateIncidentResponse(w http.ResponseWriter) error
+}
+
+type UpdateIncident200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateIncident200JSONResponse struct {
+	Body    Incident
+	Headers UpdateIncident200ResponseHeaders
+}
+
+func (response UpdateIncident200JSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident400ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident401ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident403ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident404ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident412ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident413ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident429ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident500ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident503ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17697,6 +18561,247 @@ func (response StartIncidentAiMode503ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type MergeIncidentsRequestObject struct {
+	Id     Id `json:"id"`
+	Params MergeIncidentsParams
+	Body   *MergeIncidentsJSONRequestBody
+}
+
+type MergeIncidentsResponseObject interface {
+	VisitMergeIncidentsResponse(w http.ResponseWriter) error
+}
+
+type MergeIncidents200JSONResponse Incident
+
+func (response MergeIncidents200JSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents400ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents401ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents403ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents404ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents409ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents413ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents422ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents429ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents500ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents503ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickResolveIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params QuickResolveIncidentParams
@@ -18096,6 +19201,442 @@ type ResolveIncident503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResolveIncident503ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncidentRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type UnsnoozeIncidentResponseObject interface {
+	VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error
+}
+
+type UnsnoozeIncident200JSONResponse Incident
+
+func (response UnsnoozeIncident200JSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident400ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident401ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident403ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident404ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident409ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident429ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident500ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident503ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncidentRequestObject struct {
+	Id     Id `json:"id"`
+	Params SnoozeIncidentParams
+	Body   *SnoozeIncidentJSONRequestBody
+}
+
+type SnoozeIncidentResponseObject interface {
+	VisitSnoozeIncidentResponse(w http.ResponseWriter) error
+}
+
+type SnoozeIncident200JSONResponse Incident
+
+func (response SnoozeIncident200JSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident400ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident401ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident403ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident404ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident409ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident413ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident422ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident429ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident500ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident503ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -23370,9 +24911,15 @@ type StrictServerInterface interface {
 	// CreateIncident Create an incident
 	// (POST /incidents)
 	CreateIncident(ctx context.Context, request CreateIncidentRequestObject) (CreateIncidentResponseObject, error)
+	// GetIncidentStats Incident statistics
+	// (GET /incidents/stats)
+	GetIncidentStats(ctx context.Context, request GetIncidentStatsRequestObject) (GetIncidentStatsResponseObject, error)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
 	GetIncident(ctx context.Context, request GetIncidentRequestObject) (GetIncidentResponseObject, error)
+	// UpdateIncident Update an incident
+	// (PUT /incidents/{id})
+	UpdateIncident(ctx context.Context, request UpdateIncidentRequestObject) (UpdateIncidentResponseObject, error)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(ctx context.Context, request QuickAckIncidentRequestObject) (QuickAckIncidentResponseObject, error)
@@ -23388,12 +24935,21 @@ type StrictServerInterface interface {
 	// StartIncidentAiMode Start AI analysis mode
 	// (POST /incidents/{id}/ai-mode)
 	StartIncidentAiMode(ctx context.Context, request StartIncidentAiModeRequestObject) (StartIncidentAiModeResponseObject, error)
+	// MergeIncidents Merge duplicate incidents into this one
+	// (POST /incidents/{id}/merge)
+	MergeIncidents(ctx context.Context, request MergeIncidentsRequestObject) (MergeIncidentsResponseObject, error)
 	// QuickResolveIncident Resolve an incident (shortcut)
 	// (POST /incidents/{id}/resolve)
 	QuickResolveIncident(ctx context.Context, request QuickResolveIncidentRequestObject) (QuickResolveIncidentResponseObject, error)
 	// ResolveIncident Resolve an incident
 	// (PUT /incidents/{id}/resolve)
 	ResolveIncident(ctx context.Context, request ResolveIncidentRequestObject) (ResolveIncidentResponseObject, error)
+	// UnsnoozeIncident End an incident's snooze
+	// (DELETE /incidents/{id}/snooze)
+	UnsnoozeIncident(ctx context.Context, request UnsnoozeIncidentRequestObject) (UnsnoozeIncidentResponseObject, error)
+	// SnoozeIncident Snooze an incident's notifications
+	// (POST /incidents/{id}/snooze)
+	SnoozeIncident(ctx context.Context, request SnoozeIncidentRequestObject) (SnoozeIncidentResponseObject, error)
 	// AddIncidentUpdate Add a timeline update
 	// (POST /incidents/{id}/updates)
 	AddIncidentUpdate(ctx context.Context, request AddIncidentUpdateRequestObject) (AddIncidentUpdateResponseObject, error)
@@ -24514,6 +26070,32 @@ func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// GetIncidentStats operation middleware
+func (sh *strictHandler) GetIncidentStats(w http.ResponseWriter, r *http.Request, params GetIncidentStatsParams) {
+	var request GetIncidentStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIncidentStats(ctx, request.(GetIncidentStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIncidentStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIncidentStatsResponseObject); ok {
+		if err := validResponse.VisitGetIncidentStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetIncident operation middleware
 func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams) {
 	var request GetIncidentRequestObject
@@ -24534,6 +26116,40 @@ func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetIncidentResponseObject); ok {
 		if err := validResponse.VisitGetIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateIncident operation middleware
+func (sh *strictHandler) UpdateIncident(w http.ResponseWriter, r *http.Request, id Id, params UpdateIncidentParams) {
+	var request UpdateIncidentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIncident(ctx, request.(UpdateIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateIncidentResponseObject); ok {
+		if err := validResponse.VisitUpdateIncidentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -24681,6 +26297,40 @@ func (sh *strictHandler) StartIncidentAiMode(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// MergeIncidents operation middleware
+func (sh *strictHandler) MergeIncidents(w http.ResponseWriter, r *http.Request, id Id, params MergeIncidentsParams) {
+	var request MergeIncidentsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body MergeIncidentsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MergeIncidents(ctx, request.(MergeIncidentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MergeIncidents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MergeIncidentsResponseObject); ok {
+		if err := validResponse.VisitMergeIncidentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // QuickResolveIncident operation middleware
 func (sh *strictHandler) QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams) {
 	var request QuickResolveIncidentRequestObject
@@ -24727,6 +26377,66 @@ func (sh *strictHandler) ResolveIncident(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResolveIncidentResponseObject); ok {
 		if err := validResponse.VisitResolveIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsnoozeIncident operation middleware
+func (sh *strictHandler) UnsnoozeIncident(w http.ResponseWriter, r *http.Request, id Id) {
+	var request UnsnoozeIncidentRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsnoozeIncident(ctx, request.(UnsnoozeIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsnoozeIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsnoozeIncidentResponseObject); ok {
+		if err := validResponse.VisitUnsnoozeIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SnoozeIncident operation middleware
+func (sh *strictHandler) SnoozeIncident(w http.ResponseWriter, r *http.Request, id Id, params SnoozeIncidentParams) {
+	var request SnoozeIncidentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body SnoozeIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SnoozeIncident(ctx, request.(SnoozeIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SnoozeIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SnoozeIncidentResponseObject); ok {
+		if err := validResponse.VisitSnoozeIncidentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -25476,594 +27186,639 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dchs5sigKvwo21+ywNFOkKUpy21J0zKhlua1p62ckuT1rN71UYBVIYlQEqgFQMqe3v5irHfHd7pvz",
-	"BGde5LzJPMkJJIAqVBFFFmX1z5xz1sRyi1UoIJFIJDIT+fNTJ+GznDPClOwc/NSZEpwSAX+e3OCJ/m9K",
-	"ZCJorihnnYPOtRKcTdA9zmiKFReIj5GaEoSZfCDimUQjni7QFkZTLKf6JVXbPXRNWIqoQiOc3CHKUHw6",
-	"7p5zRrpnWCXTGHGGMPr25AYpjiZEod3+HnqYEoYYV1PKJiiZYjYhaYS4cN/7n16+v9FvXp+8O7k5QZIj",
-	"NcUK4HoQVBE0xXlOmEScZQtEx4hxANP2Cg0FkXwuEoIkZQnpdaIO+YRneUY6B51h58fdP9/3xV92pm/v",
-	"/pK+XPznaC95OzgadjpRRyZTMsMaUzP86R1hEzXtHLzYizo5VooIjbT/GnZ+OOr+D9z9e7/76rb78Q/D",
-	"zu86UUctct27VIKySefz56jzjrK7ZZxfvTlGLwcvX6KMsjuNIg0vI58UyvGEGESpKREEUT1FgrZ0A4ln",
-	"elY/zolU6IGqKYqTuZBcxEgSpbuJdR+39uF2hATnqitIhhW9JxEivUkPxcN5v7+bPMc5fX4/eD7lUsk/",
-	"mk++Jos//+sf/9QNBi8yOqPq6wG0JodIkOzrYUf3P+zENWSu7HB++jdO08H39N3N0eKU9df23rQCg/7e",
-	"yxCKr7Ai73R3y3g+Pbl5g4r3aCsVeKy6lKhxd6pUjnPaFVgRAKZrd8r2AaxGzjOaLJ5JxPCMRCgWsUO9",
-	"RBkZK4RZimKlUZ9wlko0Z4pm8OmPc66wXrnxPMsQnmDKCtx3FL8jbNg5FF/vDQ7V17txDwFwEmFBUE4E",
-	"kkTcE4FywRMiZQ+dczHDmd2PEiVYiIXeeorzCKDQY/IsJQLFxVy78G8c+Y+uyAxTRtkkNsD7byRRMdqy",
-	"c9lGY0qyVEboYUqTKQzwLUfXr79DguBU9hqXaP9FfZfg7t9hexyKr3/od199/MOhsn+EN0wB1CUswLo1",
-	"7Zpm4TX7MfbWY2s0F1Jtm6k/mDcPlKX8QfMfO/Pldfrx651+//Dh6/0YbcXwMD6AZTq6PEXw+xDFOE0F",
-	"kdK+STJKmEL2IexUPlcIF83HmGYk7eK5msYHyPxC+hdhiiZYT1QGetp+FN5/dHh/WI13osTiaKyICBwR",
-	"lsQVRw9YM30y5kKzIiUWlE1qYFFGZ/NZ56BfDEOZIhMiOp/1QDkWeEaUPZOO8vyaJJeC/40k6hzPyPLo",
-	"R3or6Nd2YdHWmAs0zzOO9YLBwpsGlu3nXGgYM84mGubtKrcSZEKlEouefdRL+Oy5nPJcM7BO1KF6zB/n",
-	"RCw6UYcBRB3bfzNn6kd63u73TgjBx8ARl6d3keMf5wQZhonGgs8QRrkg95TPJZwHz2SVsfcaoDSvm4Dc",
-	"3xmEwHoj+CwkFGChnCSgqD539MGKtvTJtbu7+6qG1EF/8KLbf9Ed7N7s7Bz0+wf9/v9ogFLPsALjWPM3",
-	"1TnopFiRrh6sE9VP3mW4T9NlqG+8U/+ZRO/fn74ucJVjNS2BoGkn6mh+TgVJOwdKzEkQpPkcWnrQ7L4I",
-	"Q0NmOVeEJYvvyCJEw3dk4fBpdvUziZIp51ILQ1sYgI2QxIttI+rM8B2RCMMmoyRFlxfXN0jiMemhD1SL",
-	"UEM22ENTPhd2D4B0oEcByaB4MiNqytMI6fkD7wM5SZA8wwsJzcZUSKXxlnMmyZBtFR2YExHFxez0SaE/",
-	"JOkB0jiLtxFlUhGc6rnhROnJqAeakMMATHjIUjoeE6F5GoDBhYPLnG17g8GhPnMyUoHMSDxUIqloliEx",
-	"Z/oUi9Be/xX0PGQxsK8u8K+4h74jC3OeyoTnWhw0EtYDF3cyxwnpoTeW6SpFZrmSaGv/06dt+IRxhe5I",
-	"riItdeIhAy6nx5TmKO8NWYX098f9ZI8McPdlujPq7iW7pPtq/AJ3vxq9TF6lfbIzHmBHhAahJRl6ZNPV",
-	"dNPI3vfX85fTMcjPy7T3AQRmJyir6h5J5gKWQ+sGWsrEyoj4Ugvv2078NIQrCdpK+GyGu5JoLq5Iuq3l",
-	"98gKo7+PIz0CVYh8olpOwgrhLDtEXMuyD1QStLczACJ0WgCVIM8rwnromLOUaphxZoR8OHD08IUkD0tK",
-	"BMUZ/bvWHbRe8MDthpJIEpYCBTrSg1klmOk1HXE1RXKeJISkGygD4XWzykrTgu30B3ttVkxrTA2rpkGX",
-	"GvEJzymRHuNAU56lcmkpQJOKfx9vHxr9QSNupvt2H9uVNnstMhpZIZro7dhDHwi+Q1p/xIJKzg5Q/OF5",
-	"rA+jMf1EzI6iE8bFk2CwVBe/DI0Nsv8Z/qTlEMTmsxERhqrJDGhKEDUXrOkYBW2gAlJKxnieKQ1QPyoP",
-	"B8rU7sCcDkbi2e9bQcD83FkSgKLOp+6Ed8unMIEbHlh+lq46fiNkYUKMP6w4iwerz2LFv/gk/qzPUXN0",
-	"gED3DU6vDMPWvxLO9LGh/8R5nlnh9nku+Cgjsz/8TerJ/lQCr9GgMM06B50do4RoFkEZWCf0LIXgWnD8",
-	"4acOvO0cmKlEnRmREk+ssJYToRZoCO+GHd3FjEoJAH+MOlJhNZedgz29WooqwNqpGcOdNqWMrBVFefD8",
-	"uSTJfMZZT/8XY9nj91M3D/ncWk/02n32Mfo7Qcadg85/PC+NMs/NW/n80nxscFjTcarAHKLYTDwGAVgi",
-	"gpMp4uOx5XeACk0EnrGnohWHwLBtn5cNfe2rW6pfrT62zWEux5yNM5p8KQFgNOVSwYxT9EBG3VzwtNvf",
-	"QTjTWujCnjIdf0FflQtaQLHZSibus6dcRw0gQUpgJuGEixBG6dygA05XjOaMajUAlhJY+RZIfOZkrckJ",
-	"8XZAPLJSG1YgcNWFpUOjrSGsJSRUEZec7vvbIaA3XIxomhL2hRSkplp+yYmATxAjJDVnIU5nlCHBM3KI",
-	"Fnwu4E+Ns3tKHoBPlyS1W5JUCddmNDUuvnsKotJaToKzDIyzDnCt7j4YS5Cbr1YbP3WdktPVLWOgLFV0",
-	"gFJOJEi8Rl12grKlKb3vCpH5N0MdVV3riswlSb+QUGr7Cz1gWXAZ3T0ac6G3bKG9uE1nNmnF9Gl1HQZC",
-	"L8hV2+GDa1n4L8+wNoNXz7LBoKTT98waD/EoI4880eZ+H09Gt0ucbAnVRpmgDJXarZl/hc859Fa0W27Q",
-	"/RuiVKaIYDg70Yv/hSRKbV8IKOkQjJrE36yIpkbwNwYw0K6UtXIQqW6pprm98Su8kwzIV6PddB+/SF6S",
-	"/ngHD0Yex9uvSkV2VGuUhsE3pCQH+ZMQ0RFDc0Y+5STR3MlCBZJwhDI+mWiW5cwXJWIOnZVQd6v5YomU",
-	"GG3hTHK4g/pr14qu3dPX8TaiKWGKjrX2RdUybnvoyhpA0QwvStXyc9Q55+oNn7MvZUtG/uEKjaEz/1Ta",
-	"K9fo3Guwybowrrrmu6dYmHOuMTAtdXXKEJy/v8ET5JyrM57qlW0wItZvM8GOQAtryQG6IyQ3kkPC80UP",
-	"nXNgPYco1k3t/coxTqake8yZEjyLETayx6DfRw98nqVoiu9hB89qmHH3tKvmBW1gMpd4kXGc3nD+DosJ",
-	"+WKRiRjTHJUIFGFjPdvp773c/+oFGi0UqUjcO554ZDeP+V5xjjIAaDOqVJx3zXdPdeYIHyw9Ld27loIw",
-	"QzvojH7z2yHMSwGiOOgIxkL5pYKNNVQdVG/Ep1i6q/JDMPZVzIBUotX348XiezKHD7q90tpw5XOvh67t",
-	"4SlowHMtKMRdMIyttoVSVXgTgAOB3u5w/Ymo2i7k6AKlRdeglR4WFk4t3xQmzm9PbvRRAnZk4BFGKePM",
-	"6HOCyKlhKL8Zirwm4p4m5D3D95hmIAt+OYNJscIjLEFxmXs9+0KIx1csDLWmmwmz5ZdPIoWglOSEpVqM",
-	"Nb4ZbkoRwgwdnWpZ456mRGzX5vgIPbxssnYFyzvcz8awyM8wW1i+LL9w5QRWxJwJiHzSoo5mHv5sAA8k",
-	"wwt99vtg+2qKZ6G54RzNMFsUjhUbrqoGqGsPqSdZ1qtihnDBNSXmxj7yje/uVp8LYJwNl/cPuim/N0ih",
-	"wqJta9m9w3IShwlyrz+UShA8M/Z2nmvGcfXvYbyJvoRa3zONRS7o37/42LPWXuNbZkxwI4KFXg69oBVJ",
-	"esfXmz0INuYw5adPQYtnq6fwW1nvDx8+dI9K4g+4b3xjoE6mOMsIm5Cqt8jSdcLnAnnGP4Qec3OVYM36",
-	"1Fwz4ETRe+L1MOI8IxgsbKN5OiHqdi7T6qUGn1dODnMxpD9IcJZJr6/CXyXqaCaf3mLVeD1Sm0DUoSwB",
-	"xREU7mVXgkD7fK5uYVEbYOBzta6JO24CKI06MtfgtEeHVFiojWb92Xem+KGCAn/4ytJEbg0rA34s+uYj",
-	"cLn5HHWO6BlPyYleiWVC2BTdbuP/1CFsPtPQwhJ7A9u2UedTVzfp3mMBty66rQfKNXRkoPr4OeoornDW",
-	"GssrMVZ2VcDbjJdrIiU1rPBn3CKbotlYoXmYIH1qrTKLY8w4ownOCgHKunzFSYbnKYnRiCR8RiSKMVNT",
-	"wXOaxHD/GVrop6TiAuYaEXvDFBS9YrF0a1ic1Pk6XHqLNsaZJFFtHatrVfPTyu0VYIJzd18sDUFoIez9",
-	"NUp5lmEhe+i1uTA+QPt9c1+cZHNJ78mZu642TlDLtFBcbw8qt9v9AJX8bS4VHduTetlJbp2XXJVsal4s",
-	"U46wvLPmcHDmNROS7tIC+KP1EQSSqHvQrKTDVcf0Eb10LetE4pFFdfJhGrhspHxPZzhEBbVTqfUJnFEM",
-	"viAe0R+iOOMJzmJ7rcU4YkQ9cHEHq2t5GzTRhOm+60Qd03cHkM0wbc35HOzvbJ/lkyOv9/LpsRunfHSR",
-	"E3Z0CuzyiN7gyTfz7M7zFthgU5iddstZFvC2u2DZAik8Qd6FTEzlrfkoBtc1b0PAAB4P8fjkIykksPLF",
-	"bCV4ktSZdcLlJux4XBiHlmUBAUOYw1GRmVwP+w2enCothhYjYSEwyHcKTybhgWobwTYsQCvh+NiEDxhz",
-	"+diitwpP1kJ9o9to2Y2zsWbTCQmjruBeO2t4F3GXNEtsQlPR48ULfueu/1rvNIsbI2Fc3HWi+jNzofSx",
-	"vgYO0NVSQ0aEOp5ixogRelfuujoTJoIgbMxncAtiz0jwNyBMReB2llGpjP+6GQZpINBWTGaYZnGE4gcy",
-	"mnJ+F0dDFssMJ3f6IWdaDo+3D4HljSSo0AKRWa4WpktJGHA6Y1mDAJkeOrknQu92MSEARjIlyR1Jh8xF",
-	"0diwAAAR32vN/v3VO4lmc6nQiOiReDZXBGk9b0tuw1s9j64GB2l6S+cZKT4Ysoor6TNpHEKrRAwzDXh1",
-	"dfVzZ0MgoLW32qMn+ju7aHoRZ/jTqfkOXNLqu9agMsQYq5NCNJWH6GHKyT0RxtkTPAP0nwRgNZ5+rWC8",
-	"gEGDQA4CMMK6BySazESUJXxG2aRrKQUWpTUk0EdrQOwQAZHDvJDGFOST+uXF9Q1JEZboz9cX5xGSdMKI",
-	"vX7FSJJEELslVGug7Wgtwf7cuLOdCX3TvX2UZWhC7wlDhRXe0jzsdn9XloZ+52Cq6WcB27K3tBdgQ95q",
-	"aGX4ts1h9pndvECI46rjMXzeGpfHupsbjZ8KGl/UsBh1jNeVfa3FgpLdrwcWrmdrHtIVEDcLI6jt6gCl",
-	"AmSbHI5SrwtVi7VTcQ1XTmfllnMjVaax3wLhjZRc2qTq9FSeXSvlmspBZ0QFb2us/7RsDh/zLOUP7FaS",
-	"JCx3JYLgNQqnIDi9AJHVKFtLFFBZpIAoQhgeVQU/T1gNiyhrx2Q26mrpxTxPv3BCdY06da7H5UxqmK2s",
-	"UlSu9cfVVHIMuN9Qh/htEFI41M6Y+rEWdgqdEqVzAVeKRVAmBDkUB1NxBQkfLew1o1bN5pOpccYwopCn",
-	"++z2wRrQ7NP+or/3skHvX+HVvkTJS4aAVaRdRUkBK6htQTXNkfCmMTM+cUIfa8jsHZVB3W1urimWeYIX",
-	"treOVM7JJ2VjBLXiqcdzJs5WWpzHMj8HpAV/qgZgb5A1034PjODfcnf9tgj7l6ZcCK49xopMuFiEbGpY",
-	"oTtqQk3GFCyJBwij+3nGiADn0Rwnd3hCIq30UQnK9mRu/am3XvPkjogxzUiEvpuPiGBEERmhGyIE1pj/",
-	"1z/+uQ034uRTziU47GnRGO48MXog+I4RKSH+2nhRJDwlaOv66Or0zbZvx3IQ0UzLGBo9VVi0ygtdwwGS",
-	"kraqdgVB39cGqb49Wx6y2uDaAVB9fAzgFKvxxqA5wEW8ZVpJ9NVFbSE0QJzArSTGn77dLdaYfipO/iUb",
-	"AIPMHyTRpw80RFvmP5aGTFqO7crB0mK0eyLcTcaysGqCHWyTInBNH4IV2oiWk2cEbwdaX85JhbOsCtxS",
-	"qwxvjN+Ml0bygI3FqJwywcxaNmDL6J12kNGGKTEeun7VuFOC4glEtjrJHmmQkbESWTenYJ92+4e7XWYT",
-	"aMtfDEpk+GrGhdMHe60G+6/6vq1Nzjjt2tbLAwIqbNYAiJ+Zgo9XhXobu55nJNjx8fcnesX0CjIikDDG",
-	"lvBFlaekrd/4vqJVGhtbfGfaFl/dWue25j0u+YyANQ9IhZjNZklmtEBTzNL2O1zOR7dJ40EE686lmguI",
-	"8cVoKy4drG5rNBVHKE44U5gyIm7pDE/I7XQxoYQR/coeNbfmPIDWlI0FlkrMEz3Cbf3wiLchiHnMBZw/",
-	"xt3n+MMJ2oqPP5x0X75quGG0biMBhqA4z8KztARxgGIl6P2iDMiBMw+JOXsmkf4cbU24JEmErslsIkiu",
-	"j9IgFHORNTARE+qKUzTjGq8jzTANXbdQ07w9Fnn5L2BmUXlYOSx4ZFzQZeXk8blks6xiT8c1cnYNrVzh",
-	"zAvzLYzT7jTyZuyJ5u5tewm7cn4H7koeKew3COcFfGux9SjxPHxafJguDp2V746QvBo6rr+JrEE+yQgW",
-	"0tLTeiH4MayqhphVdxp+Fpllwhktbn0mG8ZSSH2rZ2ohrBRxjC+f6dWjsBKolqcTbAt7RG3iZ9RotuE5",
-	"Ybc+da+5ufOtMtVvm1F9BfAGLu+EomOcqAZd4wFLywGtfyVwbyQIRLYlpAzk0giRVHGxCDK9J1rRmyJf",
-	"0DO5wcq2sPQFRNxyQWr2DSoVZYkqAaDMy2TUxL0+hWwlVRJ1DiFaToczBWxAVtRhHGWcTYhAU9zEIu3M",
-	"ystMOLQ0h8eCjjdSsgzFvIEeb2wvy2+uTb/tdw8jD8tYeOMQ4OeGSimkHTFRNyaDVXjWv7h0qjddaDHf",
-	"VHUqf/Gm2GWjCU5hrfxhcmgZmSPjhlSA5DFEjJuUQhQckzOJ/sYpI6kW+iDnSINUr9uuVJNMyi6S3o4a",
-	"REBw9XJZL/gd6HFYgWRI0rDoUun1di61RNgG7xuIPLanUvYpd7+3rQ0pesvp9miVWa1jqU8j+RgqadjV",
-	"j7ZJ2l43FJjsUdHWJukGaUbUdeOllt33JfNGwGkO0PHV6c3p8dG7CL09/fZthM5OXp++P4vQu4sPEXp/",
-	"/t35xYdztEXZmG/3zK6wAVPzjMDtWDLX/XWLazKZaJF661////8TvUKJoIomOIuQ/v0VmtLJ1Py9h2Yk",
-	"pfNZhEgmCcr4w7b9E3Rwck8ytAW+IfajBywYBJTaz0Blz/iD/osRZCD07GJu6E7U0R1ADLn+Uovb/AGy",
-	"voz5RnzaYfe47Ln64q0Zp/rwzI1affwOYKg+OwWIytUsBMNa1JbeRrHNqolRhhURjvstnWuVswycA2PY",
-	"fLEJr3CaLE4SkitzLAgq79BWbB7plj5a9djeBnaNNkOk8d4xPfmP3the/WdHxQgFYm4EYeklp0w1GcQM",
-	"53lmdXIC+bb01Igx6OoZv785Rim2MUq+oUNrncYqxMcmnYw7JzmDQHqT4pGq7eUL/QIdy06M9s0a1cup",
-	"KxXJqdEuuO5gDI8BS7haPmr+8PZn1xgO3V+UeBlC2QJifowCFhA9azzToq1Crc18E1jYayynI45FwJN+",
-	"QhgRG8u1lmzkSnFJmoNckITQe5K680lLGVySMmJ/xsHUdE9s4FOJO7AktPZGqOqDAVXdM0fRJrcU3yAl",
-	"v8QiJTQTm5FbDajgMyrhqfXWvXWHy60dT/MsNSXM+NSY3HlIzkddZ3OxuX8sYrQ4W8HLslxWd+nk+W2z",
-	"NqJnvtNvXonIvNJLyVS2QJLAS2Ezc1DjAFUqT09jWoGICPlb3ZYV+Irz7LHQvakABt0dljx+E6D0CXK7",
-	"2w/piUzTN2XGTdOdEi5g0ZwUu339UEaQW1qqR21B7xBbJwBW2I/HV2oE608rSBeBxVja7yEmCT5jIW8j",
-	"5722kdOZMTC3+uTYNH0iD6KVt81jTLO5ILdqKoic8ix0ccGZ5kiK3hMIbgV1Ys4sBwdWgFnhcxI+Qjdx",
-	"mH6k0xIklbnHWbM7lrGrzdkXYdPYrFvZLmEty1uWRvMcqF9fCldO2eQ2aPl/S7BQI4KV8aU0V7EmT7xJ",
-	"Acu86g5mUS3ZGVOv/sjePho31vdX74zL89/4CJyD9Vn47cmNPsMuL65vYsg7+vbk6HV8iOLnEA+l3z3X",
-	"1GNePv+JfKIOj5/jIYPiDSlJt3voFFwoGTggyyl/YMaucWg6R8/NLJ7/RNPPz/WsuyYHu8lgnEBqnnpG",
-	"Xhewi3PaCwbtUjZ5Ph3d7v446H71cHL/ri/u9tj7ncV/jl5M/nL/8tNAXf79bD85epV+N/5zf3olTyp3",
-	"gYLWTd57L1usWdt7Pv+GT9MDn6tmKv95fPTKQAJrF/a4YMHbapuwCmyI11Sc/nwjijeJRs58XDBUzBYX",
-	"Y8iktjK0mrJJwVnXIJzN8pZN3yrVtulN0rblaybb9pm1bfmtyJO205+1ntMll2oiSFsgCl7k2n9cMsAv",
-	"ctKVOUnomCZIEqX0Ie+8H3QvNv9nmWECSPGZRHFJkzGCBAFEDtlWnEOBi3/9r/+NShKIUCzZLDePy+WO",
-	"UKx5hXlcLm2EYpXYp8UqRkMWp0yap8WK6aaZfVgsToTiicgT87RcCA3EzI1WIl13nFu8WrgrWNZAOjxa",
-	"SKto3e4hSAkJPzQzvSO5QsYOAhcukLGq9N6H/INDpiDBvMnZYVIJUyWRtzwma6m0+dFMaACGnJL2g3i7",
-	"cLaxjvtaUOgNGWQc78JxY2/hQVSdmfhN3cfv7f/F+jwq8gcfFhm8vQauwhBmQ2YYhXczKRUXhVtZ7Rwo",
-	"zKa7hqF1Djo7/Z7+387AVGQAvlJ4DtdTvDDyYKbVq9KaJJlVaQm6x4Jipsz5CmosVT7x8jFohmM6iQ9h",
-	"Bi6Xg12tIsWx0YgtdszLnqmrY5YL6uTEPXRk1tDtFKRX0V9ECWc1Ff5CSrOSBj0p1c9nlLkw2xnOc+uQ",
-	"ljK5ikd56Io6msJXMp9K64KC17OK6ndK5St5caW1mceK86Da2m6ztcyu8pXewis5abU1m+Urj51Ka5Xk",
-	"q06TattMrjolvLafC/vd4twWCilPcwgWI23P00qvLQ7VDdrXV7PN8bpB8xr9tjloN2heJ/hWR+4G7UOk",
-	"2P7w9T/6WOV732BJNowTM7ZnkqU26qvkk2iKoWQUViacUPPIRU4OjX3ZG9WxTcSwEPyh4HjxquCxR6rf",
-	"4ZkZSbiNLKLPJOLzesPTy/MgaHppDmagkFA3ddqZqzgi5syLyoihuEog1iHqFKdvEa/29Eq9B8igWutt",
-	"sCpUZKdF9YMC+EHQud6zHCxTHcTblcJGLvjIxARuGmdXNx6EQ3BGRD0QwoxQ46HkRb+Kkxcra0K8fLFX",
-	"RUt/NV50bwHEsGBprPcmaTwzYUC1GjcVnTiHwKEyiX4gPcaa1BxPoL42hDppDEMKXS3M+JjeqWF6ZyWm",
-	"dzchv51+uBZHOJx+WQtu1FMbLvBht7e+OTe2yIAd/OlDjRqu4S3AjdM8I0rQRDbZS1sa/1ZMZ2zrkrW7",
-	"hZoIzOYZdvTp7nEFfuhEnZ0Z1Zxz3/xnZ6r/aXuX60/223KQK+i44eXOGQzU8HZ/5dudt3wuVrx+jRdw",
-	"R7xpkg/TVYMlPuoo/sgkScVyR66wG9SU8dcj8nw7mjOCwIQbs6NsQlTgT3E7k5MvTuaRYUhUf1uL5m5O",
-	"yzIrd0XT7U+LXmqJtcH+weYzImiC7AhoK8fJHVEo41JGSCgVwWUNUhyRTzkViwjVPMZLVJt8ckHsiDkL",
-	"Hr/XRJW6vllGZPJwmYKFDHHWTckMctrOWavYiUeZ1YEoW7MFfRg+0iPMI2zbe3GZ5JFFgUyf7JrJe87+",
-	"MifzUBq7jSj8x6KT5SuecgU3m6/tM/InbvtqnE+T704fXXwXoR304ejq/PT82wgNPA+sXedw5Tnc9KOd",
-	"aBDtfgye2Us82XrWfNeJ7J8fjNdU8dvzXTIP3rM7xh9Yp9B+bqxC4Q6K3HwO6rq1Ohh1PAKjiFG3rdHD",
-	"2gA8A4Jv39jgWNFAXJomxe9rA0Hx+60Bpfh9k1R+vgbgyrdZ5ee3Btyy81m1s8tyAuWA5UwcslrGF8wo",
-	"85/uLKlypU6WZS0sDpXL0SXL8ZW7/wGhd8ozZwE9RFR5eUtq1rgmC7IrdWyLBdqQOHTEiuyrm5rqYOFt",
-	"XTCSdkeL7hSzNCOiUNw2v6r9Mt1rSamo60FfrMU0qi2/vK7xZXrCsmKwzAFNUMxFkWqpSu2c3boX7cjd",
-	"dHRGjBTwMeqweWYTrlfu7UoIXBan1rnJXPvmjB9M0awhHNAPBFJzwdAWF+AxImhKthFhqSxChwKV/iXC",
-	"U4JbRwzWY3+8qdYnEhW4Dh1UhcPb9Xw2w2LRpJvdLu/GmkeDvAXHknADZzuRt87xMJSYL4F0oq7paucr",
-	"07owyrRPfnRqv1jrceNPKqqjYWlKAfiD+K4aWjfk9qVR8nP0U+P50fIydUm1hcfLQH+Mgnc/KbP5qHpu",
-	"XmuMikFz6evzawRVN9FW5RYpZXJbS+sYSkhk90Qceo4ZEi6UrKAJRkKb1i5gIRVU3VY1lSoEf4HRoYro",
-	"1kxuIzzi98RLIiPmTB9rTkKrWFz2KwVPy6SKKxMp2upMt3YqgTR4OJmaIxrnOcGi5pQiSaIbVgD5ofNq",
-	"t7fzcq832HnR293Tq1hshrV5XsuEVLuDZd23gFdA5oglaK/s9aRJTuHBCTOY4ntyCN54xlPTwyTaIr1J",
-	"D8Xnf319cXZ0eh47oy9YXc3NNpJKq21zls9HGZVT8ImJ6yg0F9wL48GjODq/OLm6urjybWX2Uey7sdtn",
-	"najjQNAS8cnV92+OTt91os7VyZv31yevNTJLS6HXdFmQLexnXt8B8fY1k1caW2Wj4knZu3vkAeQeFYCZ",
-	"uyvFk2A8k8BMQoich4d5mldwME+dKF+ZpX28YoKmRXhylxam968vDdTuwc3xJQANO/42bLQ9N2ELbt9X",
-	"7bT2rx4Xk7qJdnet2CRIwkVa3JbUyVi/NKk4FTc8yUfcUQVtR52oc3R0pP9zfH50dtKJOmd/1YR03Yk6",
-	"N3+90YR0od9eX33fiTqXN3qRj4+Oqlg+WoPjo2byAWiPLE2YHwac4reDq3gAABa/ANLilwG5+GlgL3/C",
-	"JIqfZjblQHpaxuYGjDrIIuCNVgn0qXqgqfIQ1TNU61c2b6AJdWMIgjH2d6tEYN0U9ncP9nfb5LF+wII9",
-	"xRFg9fWazX3TE2DZsOC2wsey1IbVquvSQyXP6bJPBrNZSYsqLCY9molN1BOxKWZd4tkqWrFUgmh57E9u",
-	"lyVgsSxmZ7K21hC+F0D4G63oFVUdq+exLe+5dPHHldYZTXzz2Prwu1q/EKeKBZ4R5WW8N6qlppA4QjGU",
-	"kIlrtb69NiGJvygoGozGhuL7nE2c48r6zBBmbmW/IQGwfhf+i0uAvuvbF4qAE5Enngzo9byZEDi5ujxG",
-	"U4IzNbWXl1VhUI+zXYbBSIVZikVq/Mh65sPe/U7vLfxlMBWDM+4h0sfn6fm3ejUvvou0JGLULggz9IW6",
-	"DcXGG2qOqYQzRhIFAunEZoGxU7Fy0MZSpcluuqFYObV1YGpQQnaktaw2yF93Bq2KBNhEB9VxL704RFhd",
-	"U9apLjzv76zMrbi/v7u/udnGDNUgXXyAZPcqk7HJY2OETK1Jbl2fn27DMt4TAVyzijaNqyqeuEiJkL0q",
-	"t6zLJAHjDZRrC10imDpuJUhW7rfkVFS7NxlGsLyTkJTHOKPrOT+TYHHAWWa/qcIrpzzvXQDQbVZWZTLo",
-	"KgHkDpvx5t21LyLB3l7rlmE5ACycWaPOzbtrPSDgfXEbHNdfN9OuOu9Eb92xKRifTF39QKDtx/iNVOH7",
-	"Hga0UK6VJp6GM4SEjcGXChuwWT0xwxrslw6pt5ilfDy+oaEtBAUujLTExyZ89u3bg7OzCA32ulM+F9tu",
-	"508xS7t8PJaRI2VnmnomTQd/twnoSiLtvzro96vkuR91cqwUEXr0/9r6ob/z8Yd+99XH/zn4od/d/bh9",
-	"8EO/u28e/S50zAddvX7xc3fJ2/sLD99pNZLlEMX27jYGspcFn0cuOgVcmjjrVXHymAO7FkVTO64LyLYP",
-	"irHzIuFIcb3ggnRi4x6spmTIigTnhZHAJo0HBx2oTquIEwlhTiZUFmFkbwR66OQTThRYAzSBDlmcE0E5",
-	"ZDyL0ZbtCiuUESyVddIzTbYhHMfRKDROBGdePQA2ZLEmXE238UGxX9M50T2CI59rnBoKByuIGRJ89Kkq",
-	"SrjHE4ETAnBt94bsxkMOLNXf5unEWFQM9rYMrLF/L2GRR+ycHRApwWlGGdmOkORDBtlJoV6ewyMuMWzv",
-	"qzN6R0pDzQGktIuXrlliKHes/+E5YSbyqciwbAPs3eChyg/FlFc5POWuaPiIwIKvdi/byL/sce5lJQWt",
-	"94fLjVskFJBKifToqQL37hrAd3f2dZNHXFu58QKHd4WYLZPWu2hr3/qsHqAZZVDtg8+F5u1dPu7OOFNT",
-	"ZP61jx4IuQPV7E8pptkiQn/SH2SLf/3jn9v+3L2t10MX5gzQJwY2m4NKJO9onhsNFaMk48mdvRGJEOPu",
-	"MOQPWhrj5fdUoSlEyUmkHmhCTGEV07p2nqBd9Hv9v+qZsjNYX23LbfRlRJ4enR+VBxi4vJarXBLr+5vj",
-	"KjAnc70Znl9iQWsi2Iu99UmN3ald3qaHju5gPchfIvm+Kb/QwhVZg+g8kZ0GErAInF/bjEcCnV4WJg3j",
-	"1uoK2owWTkbvPWX0rKuFFVh5Zt7Y2lnOPxmgSldnX9/MN3WZGjcobPGzliYolsxfcgufj7vNohg1UUAZ",
-	"pyYnt1+r8NWGpcecHr5uA1yR8drKpO3nG7i67EQFyirY8GZkR2hajkdVjdg4/3uFbbQTyUsGsiQbl4KC",
-	"UQ3jXp3LrPa18BSNH466/wN3/97vvuod3A6HPwyHH/979+MfgirGozkG+rnKN3wB9dT3eRN9PE0yNkBL",
-	"c6KE9j68cPL97HlnDUyNKOETuVEFjMZImDd6c5VOpXIhMz5xKYJMMbLxOEwvhCmxSW2Md3xywpRYXxjD",
-	"L0pjsOGGasKH5nLLNYlb5q4Mu+E0nkxNMNwE7/sqxR2smkylEx/tNZ/hIZ2ocz8zTNTkMIJshpCeqAP1",
-	"0SQ1iaa04tTSw9EBdu1GcA++n3k/jr0R3bPzYmT35EMBgXtyYSCxCHgiB8Uv4+yPEQh/flb96zDbZTJV",
-	"Kj+SUuM6VPPgghGvqByHaLS3NzeXRWj4IYo1KZfB11RJq9G5CpBA6iaoHTPEc0MG+pg0PoKxSYJnE9jz",
-	"sY07ejCVIhSYV2RhEUexS61ortxWhU2PeLq4tXtHropvLTDwDU8Xx+6DyHRgS+m1/v7MtrefM642h+Gc",
-	"Kw+MhAh1m+KFvAWTbatejolQr/FCHsEX4AidEnFLfpzjrB0cb+GLE/NB0cEm2DA9lPj4m+TsNseaklt8",
-	"/WfJ2aVuXDr2j0jGH8D03eL7d+ajb4hJuGmrK1DW6mPjnn7KAkHamp6Ne1KRzwAeHXjzizo87xx0vv66",
-	"A9xCT/h3vSJO4R5nc9iGd+3DvJug2+CrCkI2+rJCCo/40pHARp9W9uLGX/o7aOOPHwVvQa8bfVXdpxAG",
-	"3oyFzQPCNQtCW4YpC6nQDjqj32wjx5BQrMgnVbUPFuRcZZ9RRzftHHSGdisNOwfDDr8bdrw9Yg9s08EG",
-	"WPjO7qm2/uXV3eA7mwOMS5bS+cgcmFWj2PJMqpa6/mBvs4JfMG8LxMd1p61PaE+2sK7uayzIhHxatbCz",
-	"gi1D085Bx6YIP0DDYfqH4bCn//OEa2uH2eDLK/jiy8kivEoGnlbL5DOTJ1uqoiqk3WLr92JFlCj24xnW",
-	"Wh3DLCH/tjvRn8MvuQer3HfzpQ16AYA4S7DIKJHKRn1qQTYXRBKmSLptHhIoKAE1gNQUMxRrES+GcNFD",
-	"I/WCI2KmaWOqVF6jDN2uczDYiRyN1MXEJWIwXyyZu/GienMxWOkbs/ti/xHFGX8tOgwTByBiLXFUpJ7N",
-	"acOpSJD63LpgpESgWCt6MdrCbIEyojVJlGBJtm0qSLjU0cwCpEQJFd/tHWsMjxo4RFXAd+pk5xgnU9LV",
-	"3EtAkQQnezLehRxdT8gynAK77kODV5Cmn4LR2BktxTJYV32Dxyq7KSZf4TV7/VcvWnIXa6g0Q7ckpMef",
-	"9WsoKUw3rSSBmlJXUg3X7Fh1b8wNi5MQ/gvS+ZkCic+1tvOrU89vTaiwhNFStihUhkcKFTkW0sS7/vn6",
-	"4vwAxVrXBNaCrt4co1f7u/vwRo9hAgu2C0MN4ymRxocj5nmM9MyxMN47Mwh1oVLJGD1HsZY73M8pz9LS",
-	"OGwCqFyXhWuLpkbdP3oO5TGsmw2+008LLmaTI+pRqeRMoq3466/jCMX/Df41kbvlX+VDUv71dbyNGNEo",
-	"cN2iLQxTRhlVRODMsFVsIYUAHwcu8dx1NLSHrQd1yELqgdubBQm+QQ8cGcYhe8g4Ds4IlnNBDlAGXCY2",
-	"vp88Jc+kfYS2wOaNwGIeIUMqaAbxpjKy/aFkigVOFBFyWx8JFoAUUSYVwanzqWBQJ9GEN2WEbf2uB91u",
-	"IwM66sf66/gnTSgHyL6NUA3KCPH8AD0z3zyLDEs5QP3PDWzkcYaPJ2IcFvZmX3qHK5c9OTPngiMYqiTJ",
-	"xuBTotlnbBfKd/3xzl1X9xhmEnVM42pwjX22OsLGdRCw0DuucGYm9r1tWXtsT62Pnw3Kl91l3cbywYZ1",
-	"+W/6H0PfxR/FI1L88TUstd71Hahha1lAda7QYYtbBwf8RX7yozeXi/ycVH6+U9Wf1bffVt9+W3174oD1",
-	"eufKPoWINctqazFCYU5ZlRg8Il6jnXiXA8Ph74LYsU26RRRIB3z1RgThGhAIsnZTFwryu59TYNLsGDgn",
-	"vDd+xIbLwdhb2LKiyHK8CNnLiwgZBsaFZV6H6CIn7OjyFO32+i5zg8QLNOxwgdg8y4adCEkOf5rMDeO5",
-	"JOn2IXJHKhotXJ2NHI3mqjyP4MDyTqSaZ/xd08lcsqe1x/J3lhUt48dd27lrEOw+qdzdFZbmgOU6WhLU",
-	"l2Swut0tpPvXTDg+A66rgZX96jdsc1lYR0theQ6gzLcvn8lQi9qVQsP78sJgqUHtfib4vnp3EmyyYgTv",
-	"1mHpXdVasGSqrdjXv0DKN+GANl7G1oxSVuSDwx+ICcUzGaMZzTIqjSNo+GwOUOBMdg5e9vtPeAQHzApn",
-	"TZC9bIgl8NKA9Bs8Z0tnp59FeJ+1MApcOYWj7hkvyGSeYYHIp1wQCcXwKUNXJwMkF0zhT2jrW/5Ms7oJ",
-	"+ZQfakF4hJO7osIqyI8Z53dY8DlLtyM0Z5glUy6Md1+5hZeVsE0tZrUpNdftu2m8l4Voe9eBMVb5AlNx",
-	"R+vzxYciG1RRHa/Cm7yaeaskJ6/ZOo7lZlbmoQq+LtJSLW3pgt09wjRoa/hrNYhKp6DH+resi9HwsHPw",
-	"w6Dfjwb9vY+FSa88Sj4vZ21KQwWyikpv3vjV/eeNUjjpNJv79l+9qqQXamnvq2Z2mFFmf+0se0n9tkyD",
-	"Bq1NbOAbLGlyNN9YYwdhYaQ/RniupoQpu4FNuF0RYGoj7YxunGMpH7hITTywy9x/UKblh7osXkp+o2e7",
-	"VP2g60KS/qW0/K7nGhm6x5rwdhNBVLd4EnXmkghrHZpxRhUXyzRZdrAUlunmslXOJHKFB/xSA7U46mU4",
-	"VkcPRh3ov/Qv/uxDvuQKLYuobqbF3Yyz2vhuqtEGLkH/dfDx9xsJ/v4lEDZgLJFnMYmoxHITlf660WZe",
-	"JZYvDTRTKveivL2eN999W9fbbnfVg8aUyrcPkary7AjErcil+onK0w5SAEUQAAsFjUw4r3cB9Ey6S5+V",
-	"+YHKDoPBrmZ20sWeuA0SIZxliGgdDWpDcVePEBKVHxVZxPV5I4mrqTpnz6SbneLGzlH4XxVRcLadyZxp",
-	"Y/kohDroDyhLyScTMUAlyqhGZL87wpKkEVQ1YUXWvXJqvfN429mjSnlhgLYKRQQ51Rp9/TUy1/DbMAuS",
-	"HqAJV2jYSclE4JSkw461GoLxE/RGnKJ5biLDzug31XOu5bn6ZVas4NeFSaq0BUGHhYWl6NScwP5Z5olJ",
-	"dqC+N8oTGOxb3BwG4fn8sWWes6pP4do0T3As3mJ7qK7ruDyBPxstOJT0xWxz/bbKzX8aQkLRoT0aaoFQ",
-	"+/vBpPQ1L8LGG+3KNjUkCtzdfvoI15PltNx6nSBBRPgqF/gRen/1Th7U4lgbQ9bdTbSNDIW9PcNsAdfQ",
-	"vki/W4si/OI74kKi3w1KkDBXCHlfP1cbsv4lUzW39iqTXiRsRg6963cIGJRQedlPhb9XS4W/93SI0X2F",
-	"MLMuQ8hV1ZKwaRaQQf9LksvJhtzDYcWkxKReiMGnT7+2qlLnTmOeZfzhVpCUinA55TfQAhUtHlsuxLD2",
-	"lTnK111WRw2c0HZ96O6Gwahb1gLTx39AFK9pB5rpckH/jm3n3xAsiED9ncHu3v6Lr16+wqMkNbFlM/zJ",
-	"B9zDq5X49PxNbbCuAanAwoyoKU+bmbp57+P425Obipnh25MbreifHL3uRJ3Li2v96/K9/vfi8ub04vy6",
-	"anUwzVcZHEyLBlvDGcBjxyx+29HLBxYO78H76u8CNpP/5LaUm8NJX8WcRKGdjOYsI1K6WtQ40ywSbZkU",
-	"AAWNghkROGg4kCdYwfRoJHkGIdqaGzrxF/qHrHlWdT0WJNUKLs5AJqQKbWEUa/3lwGkuf4oLFTQyFx1d",
-	"e4YaatiuUegKndeGsFKBIO10kwo8Zya2O11Wht9fVdlfUaYUstZ4OXaemxwqLUqO+trg2+nHH26U+f/L",
-	"/OMP1/LjHw+eP//hv57/8T+GQ/nxD1s/PP/jf3wcDq9/v/3HsNpY5oN5f/Vu3Q0SlBNsWCd/38ES2023",
-	"Kv/N96tz3vziSW7aH26hRDb7X5rIRqPNy2PjMtKH1HDPU6V5FtaVxxgh6i5hVbqsyfgVg8SLVQaJ//Yf",
-	"v/vvWvUYvHj2+z/0/us2/p//v373lYlcCgYrrSUxsGd5oOspF+mNlwOokzvGHzKSTr4wEUCloxGI/mu/",
-	"2azuzS+VreDnLcINOWuTW0ukQb8I08QJYzmeEAl565CfV8WVtYSTZoFSIug9gRQaKiOmwghcBIzHxqWi",
-	"1NmeQZfWhuDMC06pRFvDzmus8AhLcoBm+G9cID5XeEKGnRrNX2vRCpaQzxXYXCSfEZTMpeIzk04skG0V",
-	"kn5+2SoWnbQks8dkxm9XaMXtq7LWij64Zm1JaJPUBRo5GQ3lHbk0vstFJhSiMM0g7fHG6c9P7m0O9Aac",
-	"lrWPwuR7yjRfgkRgmgq3/BLlnIUIezuY1uLnSVVhgPbowatP41IibJCcwiHtURkRVrG+daX4mmNud/or",
-	"gm4fN9hT8SujxFNHIDF0aF1GvD5jkwvBoxs1JYJsh9kdZ1/A6qzts5nfbczuqtHPG1XsaHcRUHKoFTku",
-	"YBImxcVmDMausJ9kb+0savvMdLJqtxgWE5BDwlHOQGAmq5O9bLeqJIcnxS7tVCWQTnlKwJ9Fa5f82CRC",
-	"GVNQRswP8Odyb6TieQ4/5DwHrwHStvxdZaZHMK8LN3zg3XsHf+DdUXVKgRZX5SyDb/mKkc9LXITGpm8K",
-	"7ARfXxf4anjtMBh4fe0hFYRHGyFeTw9yRxjs3gjFciEVmcWQjQ/TeIPUTstJJLgK13IxnCyo10OhghCn",
-	"A6UXDJaGEp9B5BjpIX062WcS4TQlttp5bHqJwVCg2d2hc6eDMfTHtsKB45YVRmSPk2XDwGNFlk3Kwy1t",
-	"95nZeYCnVdt+TVqYFcVhWmcsaa7h8tTpXlZXc6lh2KuYRtk9kYpOsLJMp4FjbcZnnCNMte/q2wZGYl4W",
-	"POSjBz0UiqCOKT9OaXyU+P/Imod1uq4XQzKPV62XYcSPkuYcQ1kWxdaIAD7DqaZCrt1khZmMk/lDfMnE",
-	"U5jvyHKdagTjHJYSme5PetJXUVylwn0qwrbHfFaLidfuttuB8Uw6mOGLQ+NunGQEC7jX3rJv3VQIC4p8",
-	"JR1Y26IRj7aLolrGokjVE4tyDWXGqnbBwlhl2vbO7R8/mGYf/XZdOnM50+3984Sq6XwEtk2Oc9pNeEom",
-	"hD0vhv7sfy7vaN51+Vu6OYdVLWyIT7KDgMbX75+mTH3EyX0b6aH8LpSQpwYZv9OrC5+E4CsyWS3zsTxv",
-	"rus2xgnNrHRe3GMNdldeEa7MXfnWlTChlexdxlTXW1OKYvmdnASrzl69OUb7e4M9dHb97elrcw8B9Wv4",
-	"GNn+gmPlgie2w1CNHEI3ZtuNrqvXZuKlyamPyIyICdTt+tc//om+QikZzSdgGyhQ/9U6zEs+Fwm5xWka",
-	"ECWPbKZQ47etxAIleik0J+mFDx0xT9Tc3vI0Xfo1PV+29NSJsmHRymFRihU+KCucSDRaoOvXXb2mxmfn",
-	"p2GHCzqh7E+7g72vdoedA/TTsENz/cewszP4yhRsGHY+f46DNY2/XPBbVdPEyxuwLAkV+bCt9Ggyg3LN",
-	"n41Kkejvsqy1MLQ02rU3wtLLIzfk0ptjD4bllyVQ1QmuEpbaFppsxaOXkRq0dK2QdrwePlCWmnCIGlu0",
-	"hpTb5VSL602a9eL7v4DVnrD0drMa14+03YPxYHEr5yMN0Mh6BAQ1MaE2BOnR619aKG5xRoRqgKmQzH5p",
-	"Y2uJC2+lloEOYjeq0+JmpP0oWX4D6l9nOy3dV3Z8u2yxOZoNufthO+5aSq8lD29JwQ2WxObksy0IfB0k",
-	"AaKtndjw3AVYFcbdMmFuaZhDD1OamcCXB1h4KGYAPL5VLt2Q6XN9fseg6bOJ4FvR68ZGklnZw62ZeXtz",
-	"yfJB8LPbTULgtkLMEyUr/X/h1v6l9u4TbqplciBK0ORSK7XB6D784MqVbMXmeIDaf4WjSgwlXDAazZM7",
-	"otAWkGO1WrD+jEpFE3MhWSOb+0nN7aVFyvciFC64cTfuboY/bQ7DjLLNP6qo3L56BdYT2fCylfQCcSzL",
-	"hucl9xu9lKaUlHCLBlTbthB61JmzO8YfGmqKz3P92W2eqJYocW72gd5CelGIpXncsfECH1ykIecYsCUk",
-	"iGaYh+CPh6hCWKLY8OLw7Yepht9YCfRmShB1IfKcdeGKtl74pSg3cYgeppy4rOLMXOgWTtzFra4+aBnj",
-	"c5YQCIYztUbrcbH7oz28mwzSLsYYd/dGo1H3VZIk3TRNU0IIGY/H44rvXjsmbCZ8BulYNpTyTNlSf/lb",
-	"FzJ9ZDLofGqrxvizGqyTKmxcmQEuRFgGBxf3RAiabpon75rPCIc80vcEfDx/gH0WIcLS7YIAwG+PKxsU",
-	"CbEHRzPOJlBXMDM5neFvDYExsWiuI1W3SJGhB3mgTC4z1y9YCBJKBXHmPOHAqzYGCOJGxrH2UP1Z19oe",
-	"xo88h1dRiuvZIGk93bQXG2v0VheFliUh88G1V3/qV6hCZEoXFlLPykgmr8zh400FNkfUhmi1rCwkiDeZ",
-	"qbm/gu0XDg5gt6lvTSjc7ZTPxdp+ruxHhjLfwid+XwVJh1zjwfNdSJdD65lEai4YGpEJZu1P92KsNnUE",
-	"HLyulkDrAl6UWb9lN5yE2pW1Ehs/tx3FbusC6vrslzBfo/aSFH1a2czTrbqFf6EKQLUt27IIkL95l3yk",
-	"moqULtcm9V3nofio8af60l29hlU+8rT5fwoLoEweIsZdBLETOkeLUvoYkbGRj327zpQMmRE4igVEWIHy",
-	"YJrDVbGmWspZDx3jjLAUC29f3xGSw7cgq8DnQxb7JBhDUixs9JCirKN64CXNoBkU0ignCPPCSE6h7rUr",
-	"ffkoOWSJ47XbDlXet8Jn8IGQu2xhnQafgkF6++doRgRN8PMbLjhTPO49SrJZz5deg+NzQMCYC0GYuuXQ",
-	"uj3yqpv3Y+OtfwmPG2nOFM1W0L9tZwhki4tCeN7WgrcsvBdA3WLc1KY3QVIS4SnBafuz0i/8uX62hZi2",
-	"5D/jXkR1fK5fmJbWuyc+MDaQ8f4/tr4ZW38aFvZYoe1peMclZZNfNRkLAFAmY2mXdiU3nMClXfH62Ezx",
-	"Pz0+u0QkmfJawhXd/3YP3bjKzkWGVpRjsMNlXBrLKb4nAk8IgpRoXSVoDifDsoLfUPrvRA9uA1Mlyokw",
-	"WVIakxrsr4rdH6yviLwupQEE7nMpnVmwniOpnP1WTkRCmNq2Qsa6+H0/I0G/Vqh6f3W+vZ3VyfaqGQkg",
-	"ayDMQygVjM88Cq9ZuzQE1WkszWPD2M066H2vSmrNbAlFfYsiY5Akx1WxfyaR87eqGhx3+sb5ZbA2KxW4",
-	"GtvS6etyJRZyH/GJ18fMoI6YndUFvfdrxbzXZJ0AV8QA9dL8/kWAaJ1dDp1e3r/wwQSesDYcGFppEYL+",
-	"PSQMahaS40XGcYpGC1XJGBHvv6gRyItVaNjZ+2rgoeHlaizovgJIMOHJT7mFXZRyZYHjWkKOJ9vAg76b",
-	"xFPu3+Ac6kS6/yW7d9Dv+4XIc+OjFTxwIaAjIKFvEges+78NJkG4MeUXTBn0IleMPjZNXL05Pd9fvYuK",
-	"0DJQMxMSTjKAc9qTJJnPOIP/Yix7/H76XHfzfDq63f1x0P3q4eT+XV/c7bH3O4v/HL2Y/OX+5aeBuvz7",
-	"2X5y9Cr9bvzn/vRKnrRITLBajilQ5CEgKNZwqSaCyF9XtHFAbCze2A99Eafa12Zijv34+i/vUMYnlNWl",
-	"Hdv3dlTUvswgWxvThIIhh5lJwwKJMA6rmRZsTS6T7CznQoUyya1NCKR1EJPQmzGSqEgDqjVrLWPpLVyW",
-	"ctg4WdDOY5IFpTYYMlSMyLzxoEWK+4zF4bOW+FtOeV5TEHZXaz/VJC+u2zKX0a3gD/J2RkMBgxBiBRiL",
-	"o1qmLaqQIFrplmhMHrTIyR+qqXRWlleCkI7+IyosPaFgk452/LwnbcSbXzjzZyg/Wij1p4t3qO9YoZw1",
-	"1uy0ilSxtzuoyRV7u4NVa/Zif393v71yYLoLLCEQVLgIr1RYkRlhymxGhjC6Ojl6jS7O3/0nUgIzaeLj",
-	"TPRf0RoMFXyukCTKLb07s+yryES+CJ5lJIVkObU4lpN3J8c3aAe9ubo4Q1ykREj04e3J1QkqzfuuvAjj",
-	"D1vbqIuctIue7aApn4tn6N3p2ekN2mlRcSnqSJnNeBoqUfDuGmGJMjrKf3wmkW13gOKUSjzKoEZLDim1",
-	"Y7SlG8OO5OMxESTdjlBsTzvzNqpkh2NcIciDQ0kKvjyxyYrTHc+zrFINxI7gBwrb8YEz65ed4mDtuOw6",
-	"0E819ZT/Yg13cr0GvNLd4XUts9cFGN7DS/et9+yqAM57aPLwvLFg+hl6rq/fnXFzETuXJOBdcsUzYNnu",
-	"XJEtOHYwte7jmfbaxEFPcwiGkgoNHpNUqBBl3RxCgpbgo4zMAkK6LfC0t/8Vyk0jlPJkrvf8snyQFkbr",
-	"pRJpGWbW5SInid4KhktokTUxNtgkHMpDhOAhx17NrEzsS04EouweZzQ1FcHRFvww41moJeQQ2W6dROSN",
-	"7uhEjx26wKZMKqghGRTbXfrfHKtpLxw5Cg2CIU+nkNNsTIlwJ4dtHSGcSe7ireK/dm2muu7p69ilSCqz",
-	"QujDRhOe7K32zw+kD/fyJvY2S3vYnEvlGq6N5Hw2w2LhJuYISvfSa46/WEqmfXWKqMHSwqVDrXcVSLIW",
-	"0n0sbTwv6WV9sJC5p/YcpJs8+K9Ajj5labiOw/XR1ekbW9HGpDze6u6Yg8TcmGxX7kWWzYQ7e1/tvdx9",
-	"sefHknV3QotiIHkXTLhzhDLKiC21Yw58mWDGiN5MGUFbfWNTKO9wrDviY8ALkozm6X44FX9gcIzgdAal",
-	"bTSHwYaB31Mt6baMotL9Xti+9N9Htj94Xvapf35v+wVolu8NlpBmXppaFXDvRRmIH9IrLAS4iisXBaYm",
-	"monMjSNEJwwSA0KqhAcqyWqMvvzqxXrL8JKsV7l8CIRxPiA+VvYqz/lRmiskd0nXQ3GKaaY1EHe1GqF4",
-	"RO3fJuvNjDM11b/cpemQYYWqt85FrKi9SrOyobl/3QLPBJsrwvydgYcDTgSXEr2+vnEAHQ4ZRnZAz5fP",
-	"ZPBwUeS7O/YGXcIduH2aYanAV4KPzVU2EaYnuX04ZG5pvO9MMos4eAUVm8p+ZuVNHHdcvV+KzS15Ib1p",
-	"NGr9ATDXiToOiXqZzXzgSlID0ZrIy+V9bbv3n31w/fsPvymH9R+fFSD4T48tOJ+jzjUWdHxWxvGGjRfm",
-	"PrkqGbgizRXVau/l/lcvWjnNw8BlMHb7cceUTYjIBbW5N1okvH2582oQtQh6vQsW7xpjmpnsUFZ6BHMM",
-	"YRESRHOvCFFmtjhAYf2h9Z5hXB2ZJOqjjJiYoDua58YOs+4+MiP3IS9pEJ4iZF2+I5tmQUCxzFbdcpPS",
-	"vXqb3B79+XQhaYKzd7afzb7GWmnCiXrc13NB26xsaGkFmWw8HOx3d8SuvA0uD+PA4G2e1AN2Arf0XrD9",
-	"yhRc/oYG64pQFGdvfr5dk7cIOTforYcVwPsFGuFJMP5bWLeQ9itmpO/1yfCpk+DWr6oR9vS8Oc+OXasN",
-	"wdp4uHY0oxF02nLK0PYR03axVF/AMppUE+zSum+BGuTLyRGas5SIK2Cwmr0J8jcIjWvlnLVmc9X3VvPx",
-	"tDEB2hPCXAbMxSN43M/C9kMzHM+z7HXViWkTvjIlWf6+HT+OWu/LgCdSQ8unYDqHKNaqo6Bq0S0q2qAt",
-	"jI6/v75GMuGCICyRK15qykHHCk9kjLZMqrTjDyfdf/3jnzHYLajLPi6sB1zgFMrM4TuleTA/tfcarCn4",
-	"E2d8RolEW8cfTqq2jg1ENbDk/zys9AvYYtvV/tmOVFAXHr0HVrANthlRXjBibQdizkypaY1WtJUKem9t",
-	"QOSTIgy4cFTUfKMCKo3I7QiqLJkgUy+RqFX6Bcm5pIqbwsTVNbDftHYt9MX2ZRSHkKxnsiEThVm3guSm",
-	"Qn1w/+bQtNmUljpaQzyhxbcXrsecKcH1LO9NjPgjj81y2d4/Xu595Ml38/PvaiOSbEp584y0pDtJZpgp",
-	"mnxvVmXJwTV0e3Tfum0Qc7DfhBGgNuMAR3azCntVr8+dcgsL9CD0eU/VAcLoRtD7hSm3bRtvxdeAJDvV",
-	"GA1MRPmQGa4y6O30+ijjE5v0U/dsfYqRgWNEUgTFWd3xVc35aRpHCCuE2WLIQEiJTBYLK8NppuOsX1tx",
-	"aOYmw0W8bSMVLOyQMjDjUKONNczaVG6T9O/Er2eMtgZ9dEa/gYIkxqqOMzTic5YaT4iMzqiSQ2ZqHoOf",
-	"BARSmJlZi9iYMqps6EOVkH9nKC9g+Qakmrfo/dVpr4W7TNQ5sqpvuKgDLOpBhW3TGZ6QCK4cjATsc/H1",
-	"MpcbL2wltOPZAmNE3NrRxjQjJpNt5I34r3/8M1A1YmnIq/IwCY7GKxc8Rioxh5k+vr6fZ4wIPKIZ1UsQ",
-	"oTMqE1+QNifbNfhKydbXPjD2RidWZTM1TOYQuZIWg9Um3p11HhmfI9PjZgxjiV6ESahptozZDXp/LZ/4",
-	"338RjxPzYCE7vSOW1leLMGLOWq9UITy1kd3um5YHYPGXZ6fXr+2Y3RZnZ9Xy/jfJWe8KP3gKUHPpa5cl",
-	"0svkDpbkGZfgSZERLO1L4nsCeNWpIUe6uQeG/5aFHSkb85aG5KUa1SXQZ7b/4rcdZ7nqtXtyCuPqeWc4",
-	"uWtM4nCE4D2iLOEzyibdBzKacn5nS0kFywttG/7+MOUZgXYUlC7Y59GqUk7A0jXrAAoiEfgkAZMwAW7A",
-	"OiWZgPPLVuzuDTU8sic1nJC/VBJxTxMinxeVobafshZU43A3/X7/+Tf6n7/+9a9//eVrQz22EhQQwXwS",
-	"usZ915V4TNxdLiUCbWX8gYhugiWx9YlkhFI6oVZRSbGcWgeumg2juSgR7v693331ceuPB/bP7sef+tGL",
-	"wWf3JjRjDfXsVy5wDABs6nQqZ5VSxl4fGybTOLu5RCnFGZ/MSc3TVI+xfYBG5iTZGgz62xE6efvuovQ8",
-	"Rdc3R1c34BnlSo5XCxdDKUzFbQFj6xv2l/enNz10ztEM00xvbBl0M1lRmPQIEmW4waNAcdJH1ST9qupS",
-	"9NXTld786nGVN8HHCCIzjYRrl+KXqcA5zfhtOCuwFle9SvOaJnw0Oh8MuNgNe2mt8gfdyGWrMpbnbGtQ",
-	"ta687mDQd0htrq17Apvkkks1pp9a1dV9Qt/Z2afNfWfXOqnChJY9VQf7NT/Vl189oZvqYD+4BwwYqwit",
-	"vp2pLBwrEZ5gyqRCW6AFnJ9uV9GrcboRPneb8t0Eaxk6BnSAYsYZiU0W+gjFjj/G9RLCxnlUIqpK79E0",
-	"Xnb5TjmBbPn+8hSd+vIhM/k13LuO58VU8Q0tnq7eTl4/IeFxpvJri41zM7D/6KL82H98VQC0pjRknavf",
-	"l6Ui/fVPpti6WcJ2+TkKRrY7dZbKRD+uEHYtsGm3/4SlsPsros6e9Nx5suKYzo9VSx+h65JrNvuV5TUN",
-	"wMbyGptV5DU3iWsinA/F46PLTOPGbEtQWWEDmyqb5SZv5eeAabghvssDoRjwY9PqPUpQPT+7RPeDRGsd",
-	"97voW6Lq0iqb5ZATJ+Y0lTHKs7mM0GjhzoMIyYWEex34632uaRz+hENGs5PTN92z029MsMEYJwRBGLhm",
-	"11tYIoEVCWbanKvpbY6lzKciGIN0v4t0G639JNZZuWi9aRSL7qjrDRatStDwsk1IiwFfcMUTnrUC3rb1",
-	"edj126PKqXT2el8fAm+PzL+DwZ79Y/+F+WP3pX2yvzOoHlRFq1XHlOk5dEKxWX40V1MLgP1lASl/WYC8",
-	"Bwaw8oEFsHwAgH6GhP+zOQvaeDR5Fq9brKwf02DKawVDlsoR1wl/S+tbC28whXtgEkyRT6pB6rrfRbYB",
-	"WhZI7zPMujv9NoKoHflWb8hQrmzJUcKzjCRq/d5c3pSProv/K0Xsh7Fw8kkJjC5OX8OIE6IiRHAyNYpV",
-	"oWarIrdFe8Mpm+UXNG2R6iWsL7x/fYlyT2fAE78S0wGKd17s1CKyX+w8oboAvQVkl1zQ+3XsVrfByeIL",
-	"+Kzu4Wn5rIF7FZ91UG8RlogFvNgOctujk+sKt319ct2JOkfu351XA/OHZmoV3mqarGKspkUDY70U9N6M",
-	"5X4d1X+Zsb0HAAOoecap5rbBl+l+F7kmCJr4E9YnkO6vpvloznzO9YuOOccqP+DPj/XD0zZYhQOvWQMi",
-	"ri2k51UQ/FcrXxjQbPRbIw/WL9HW++uzEjO67XaLsLcwB2q+HgHhyrz18X4/SCoovx8knahzv1sLO4Sn",
-	"qzBqWjQg0949fQ9t/Ae7nY8VhYDNGhWC1+SeJoE8rZvURveLYDU4qy3HgJVy/TOJaDXFWdNAGZbqVhKT",
-	"VKJdQrQZZJNf6aTbIiV4LbjFZB+8x9mcwN2cGaQ48pcQ3YgcuZC30Hfj24ZPQ7lD3ZIVWUSLdSnR0KRZ",
-	"nJVoCqhTm6lAvnrWShFqBuuCpptW2jYyTsgbEM5kULyxMutmEv0UeX7EnMnH580BkzTo+MuDL1vZDfFQ",
-	"aawCFcb0aj9qW3LgFpwxNhoPvmjMgtA8XJjZnpWUvywBXpy+rnLcJJ/fat4MKXuq5uDBy7DgF7BsziHD",
-	"5HLvO73d3oveTm+vt9Mb9Ac7vZ2d3qteSN72br+Gw94ff+h3X338w9Zw2DN/bf8heN8Ftp+GBV4yaK1Y",
-	"35f9qG0Zgqb1bR4usLxthqvXWKRp454sKnPUvfIbI34hXge89iMk58nUuWOVmkmNcy67MJerTMdvj0/Z",
-	"RaKIkp1mmln2rN2oPhfgc3kq3+L5xCI7Ai+iGicZc1FqWZ3N8W7B4cDFDQzBZYAQgIt7Iu4peQiXV78n",
-	"t5Wiyst+MraVVFzMGpqU3L+Wxp/pNU3DH40xzWz9jJrGZr4yp75ED1MuXe0AF1NNwXaPLr7zqGG563DK",
-	"L/sSPUcWPPR//R9I623gSZOShM5Mce0Wm09xFS7mUl8waBcVCClnXwU2tIpFWaLQ4oVRuylYtq/Q6A9c",
-	"3AULgplqici+D61DbTBXq80SS7RMfnVaK0dvpu5LG51VP96dyNFeJCm6q3gk/xqlCx9ZXYDK27JydKDE",
-	"05Q/3E6pxu2iuH8JFO2xTiYBzvjL1goEQMoEAeXsQlOJ/CVfTS0tPKyDBvIj4+gERaOAhpeq49gEcq78",
-	"Np4QE1CFMEqpzDNs9MsDNNE7B2Kes4XmOkPGxyi2grkNBHe2/xhtYWYcgouBQBWCk2XE1RT+YITqNhHC",
-	"TD4QIdFev69Ho2wyZHGJnB/ox54baLuHjpz9DTIQOZ/eBy4k2KWokgWXNPv2meXEQ2aDGHrouKy3DQ5i",
-	"owWKIe1QbN1RMioVAq9WypkNMrORFPFE8Hlu8m5QNukN2WuSEeXcBxzGDb4FmfF7m0y9mFHIiXjV5c66",
-	"8kEAUCDA3wBYHVvjS0+OpGZSvTZGghUq8zrYQnLuNVEa435qrGvCUkSt8xxkorh8f6OlbXDExiX8QEdo",
-	"a4TTCfgASjTDCzSXZMio2j70m5beKHwOeevRhCiJMFy+0bSWxb7lfMLKwmtvr9Rq2ee2UPWmSbM1NYY8",
-	"NgxJ+js2Qhl/0JIGODMuKyuOjF0OBr38632RN88P1zZjtcfXHlOB4+kOytIGPtis9GFD5vbKabaUMh/4",
-	"4XMjDT7/SR8Vnw35y5L3OmLFSPE7wloV/QwekvWMhwsoQGpblePpb33DwKv+asLYfbG/eRoSdzyvXCHd",
-	"5qkqmFaO4dUUuHGl0kcWEnXZgm412h9DuOvtTbY2aWWc1ZN/omqk/yYbsuXO+Xck/sAaczFbURC91H4D",
-	"yvNScdmA9szZWGtACQmbmcuTZJ1DKUtXS+FPpWkIztVtgueS3G5yAeB9Fs5IdmMzkIElCBr2UMyI0oKv",
-	"9fSDbM1aZZ4LIlHKZ5RpwdUmNwIsRyhOmbTtX59fO0NCyiMU2zgA+/btzc1lhG6OL7WQefOu2tQon7Zl",
-	"MSQfoxn9RFJ0R1kqEc4yLSQRE2yi5SI9AacXV67TzDw6USdlULPcQFJoudYSr9+TXC8lSxadsmhpy+gT",
-	"TatXnKtjjb2bRU7Oi2GX370GQJafXxegLb/74IBdfvXWgB8Yx5/Q8uv3borOF3RDKi5TXThcW4OGJmXJ",
-	"s3uSboI+w0+PXBfes6uiN2dkWS523GT+MDptObtaB4Gi9nUGs7yBKrxjZQ49mMQveT47Y2HLE0xz2PaH",
-	"MnQemuYNnrRNtBMOpqzyozeCkK6mQZuMAmV4RDLZQ9+RhUS5IGPgBDGmB7HJNGWUsaNTpPBkohVa38Su",
-	"6fMefB+4cxvxwfNSiHgzSn5dZ0w9fumLWV0OePyxrYemSnwHzbLfzawwmle7PONV/0SV5NWU7S6QDMpQ",
-	"2HQOOUmUS+OeZ4tHpGY/dknOW9dI+eLs6wbsdaEW1ofYBC1nixXxFpcX59/+0mEWG3lyrQiwqKaZf/qk",
-	"34HwiVB6um+AphQHIrNlhS1c9V3fuTw9/3YowECyPpX2Ws/x1vT3ZImP/U0PK/Ox9BlRSdBl5Cb7dWtN",
-	"6PE39SBXmV9houxhQ/707tpkvZziu3q8n8rk9uHaGD7gVDYEQ9js741FJMImin/TaL0nZDdyyvMnDOtq",
-	"LG6xt1erSLa3t/uEPprQ26YxXdfnpwFPi+VIrXU42g17uNHx4hbIc3nk73+2eKLVcUP/pnFCnu+dyoL5",
-	"5CHhRD0jx2aZgY6+f336ul1qIFDIzojCKVZ4s1G0ZjQXCWmXme76aXJ8Rp3XjUaspqy4UactNrz8vK36",
-	"vRR0hsXi/dW7dkgAZXK+Eeh+9ot1KWevG/I/vjk6fXeILo+ur2FHnvz1+OTy5vTi3CbX63YpS7J5SrqM",
-	"s66zemxvmkf3JmB9a56Xy5bziNQofqKZjdO/2WQ4kH7cJHhyuZ0wQxfXEcIo48kd5OfRP17z5I4I/etf",
-	"//inyUz4APlfsERjPocoCkQDkfbHGZaBteCym99NZIQyzCb2T7PVoyITR0YTwiRpmQxoKXtPax08zGpa",
-	"5u4x2YE2G8t81HKEmyKZ4vqNFc69lJIRxSxCLJ9FaMJnPI1QWqxnhO7mIyIYUUS2RHUtc9Jmk/c/XrTC",
-	"QSPxWzxuxK6PsSITLhYtOSFWyTRsrZ3pVySF2geHdg/NsLyzSVpMhT2qJMnGvbrK2cQNruYZacukN+SI",
-	"m586m7GyxkWqrvdGa/WYM+4N/UTScM6phk1zyqTCWdb0VQP6L+8m58uZBxuGuLybXGI1bdl4w9O0OTGU",
-	"U4Yi9Pb027cROjt5ffr+LELvLj4gLtD78+/OLz6cP/2hVllyQ881wL4/AW+i9J5KLhY2umHzvKxR533u",
-	"3FZrOaBBkpVB5+iRKYwD9ykuh6n1aXigLDXewcsm4TkM1VBM1dRPxRPIGHjxXaXzQ7TT7xcSuk16yDiy",
-	"MIYdLtuWTNXqAQDtXwIM9qadqPNV2ok6u/22NwAGlR+gs8GeKVsSVZ5+9do4nPnPdvvw8GPdXOJhKypW",
-	"o4A1ZMH+YDJ3eam+NvDmkMVRUHNeOjs67pogXHRHoGjHzgutFOoHyRQLnCgipC1lSScMq7kgLnGQJov4",
-	"r91rkszPOOteu/dxD11VU4PFRS6vplReSwm8LDhAdjZpWZHpSOIZcRm+6sdxNTrQ89TfGg5//9PLz//z",
-	"h+FQDofXH3/aeRF93g7l4gqE8jYn5wrhC21xgdyUC/+q6uS2YdOECtMeNeb6sl7vNp8dlejy4vqGpGB6",
-	"OBYE0nzhTBphE21hFM8lEQeu8uKfYuT+jEyBtK41E4OruCyc661jjBHuV2R8K5fVcggqUJ7hhDw+Ydu/",
-	"S9K1+n5uKLBrL0UbwqJuySeSzBVJ6y4RL/aCPPaRt/IQ9laUOm5/fZp5ZUEaXfTCSXue7qJWSx/mwla5",
-	"3DotuLXBe+3C1n94bbv1n125IaoRmy1ckm2UXIGwYkbR0kovLUcT2YBD7zLlNOJd2CpfKwVYbhI2N/py",
-	"F57E7Vw3ariofF04alvkAHwrJxu+hrau/3XIllWO0t0aTHmuSKBmySni7BCRWa4Wfl4oqKOBplgWhRua",
-	"EdJejysXb93Ftdd5FJznx1BmfReTDIlxDVwjggURR3MjRJtfb9zSyRm7NQy9s3zBYQ9vdHR5atqgrVh/",
-	"8K9//DPejtBMc5/UnLwuu5xtZwIe4h46SlMtBhTT7p6+PjBlZBNNNaagbKyPQZwoxBlacltHCz6HyDN9",
-	"WMDlnUkh2jmwcylXRrPgzufPn23qVXPxo7CROl2RUzOnjj1fV1UoXL7adwiBrKezeaZoVxGGQdoZCyyV",
-	"mCcgBJkTzoaH21hwfdpZ950eOlXG5cd6Hw3Z1unx2SXIvhG6Pj+7jEo3owi9Pr+O0M276+3IOxuLGgK2",
-	"kJuEqNgI2arUzvWIMsWHrIiXiZDgc2U8XmdITQWfT6YI/ElQzjOaUFK6LROeZ+BNneAsM+c2ePPJKZEu",
-	"qgrcHHtDNmT/8R/oqJKUZshOIH+3220JFhpEhJFZOUMsByjWn3FB/w5fHaBvzFtHaj0Exf4lSBwe0Q1Z",
-	"mOpMBTCTVxYOHGOrGwsip4galdUlzaEMkpsiKHtoJRs3mRuoCbAYsqMsQylWWK87lTzDGoLcJ9IeOvJ5",
-	"inTO4dDhM1k2NNKy8zcYstreKGqJSpKRBECrb4dCxoVEBGZjSJDyjhiiqRWozOMh0xtrqYsy2mMvKiJK",
-	"MnoHgo3rwuW6Q+QTlcrhRB8ScshOcDJFpjSkrf5nSQqBuoUzpDk66ACfuo6rdfWz+ADFppBkjLZMendo",
-	"OsMLyGa/HQ1Z7IpOxmirkGhN5WvjksFZNyUzW9JXmjrOULAythlFYAEqRkmbuViPNWRTSgQWyXShV9Qs",
-	"vS1tDb24Hw4M99vA7VBxzNm9pnXO5JBBjv8RT2EHXr05Rru7u6/Q+5tj2JsyQu/fn75GNJU9BHVtDTHH",
-	"2NSc0524eqh/+Jvkeh6u8u/2kOmJekV1TVFeE+kAWWn4eGylaVOBV6PdNIp7CG7H/bKy8gD10cV30ZDt",
-	"uOv+CA1QafHYLcwbLoO73jU0JS6G6ZlEsUFujLYgS0WRDCkaMv3gftfL8iINL3OkbfSJVfrDDMs7w5+w",
-	"9PSI3pBdvr/RK2s9No34FFU4EdDHDGsuARU9rF1CGp5tS6whE3x2YGtYDRngTRaqGLVQFlRPoGSQ42da",
-	"s7LlFIB5xKcpmeUc3C+635GF28V6TjnB1ncIvqqqqVqP1fCOeLoYMnvXONizNS0FyTO45C+4mUMR2pph",
-	"cUdSb2TVvYLmJHXFG4DVEZwiPh4yYI0GDhtOLOzlWw99e3ITQbCPBuX1ybuTmxNYHFr0jUYLZNT3Htob",
-	"vIrQfn+g/9nVnwzZfn+v4Cl6H4/04aQx5pxcYo3ARRcyNcYWgOLMuMQTyux5oaU8afiPIFDbFTNE2D3J",
-	"eE4sylEM1SJcxBu4D8aHmiLnTMUuGg38JF1hXY0BMDprDICcZj72XBXhw1yQstLujGscQGNBNEWZcCV7",
-	"teKJFJeC54IShcWijVjxXBExk563eceTszqedtEZ9Pq9PoQi5YThnHYOOru9fm+3A6ruFKS753B0d93R",
-	"rR9NQtYch1lSCQisnvu9ot4v5ew0tV8d6TaXrn8oU4hnREF8b4NnTtnk+en4nDNiLgM+R2ubv9NL26ah",
-	"cxv9CO66hnHoWQ/6fSf4uWhNj8dq3loJ+S88WXeiTonDH7QSDrY0o3fOoLD6Dx0t4RHNWv7ke0CY/HPM",
-	"GNysSc3Zlb1SAaYZz1L+wG4lSToHu/1+Gd1tFXStwHS+Sl6k+2Rv3N3Z2dnp7g0Gg+6r3d3d7t7e3t7+",
-	"/v7+ixcvXjjl6aADRQO07IH+9b/+Nypg7HwG1+iiMsoqtaRc4wUoWiBEB9zsPUIxLA6me3KDG52rbLPn",
-	"0OZz1HlH2d26ttAGQNjt7zU1Llb9+TlXZzyFzMN6hD1DAau/+QantoK7+WRn/SfvGbZiqhtnd/1Hb7gY",
-	"0TQlcCm6N3i1/osbzs8wW1jogE/st5nRKVNEMJwVZfP328BnnfbfM3yPaaYp0aiRpla85QA1NqEVLnCZ",
-	"/qFzVH3xMerUxL3OgSsbDr5SIVetWJMxsF/3ZQ+dgDYel7sqNpeGtiCQEwqXGZZxA/TIeXOGVZ7l35GF",
-	"ZTCwFt/wdLEhb/mlmMg6TvAIPmC9MD9X7RLWrarGcnd+o2j5GXnrIzDaxFVtdgizjRa93zgP67fgYcec",
-	"jTNqLHh7Oy2GuMSLjOP0hvN3WJhQy73BoAXTq2zWKzKXdl7/hpzWbDi4Wyi56mJDZgv6K3RcEwyf/0TT",
-	"z4b5ZkSFAujhuY2EhqEPUW7VypRk9B7MSya/A6gH/zd737rcNpKl+SoZmImwNAtSvOlGRUes2nZVecYu",
-	"qyzVVMyaNUQSSJJZAjNZmYBYbI835tc8wMQ+wP7aiH6OfpN+ko08JxMASVAiKcqSLc5EdMkkCCTy8p37",
-	"dyIlXWLXLAbjne6FwX2rMC5qd61lI4+e/MFZTZX5TqYCH1Ff4QBcKJbB43eUx1/v9sdV3M7298ttoA8M",
-	"faNQcGm3uIsfa+vpAB8jENEubuzvWXK/XV0whe5vt+yE6IJpMt3YMPkGjY218eYrBI3vWXJPxChYJ2ua",
-	"CXCGx+lKFs2Z7c6K/kayzN24gDjID7E9UbqpHTODCkczqGBzih7gqFtyjJUskCcInqXT9ETR05KxbQNF",
-	"vyVEXN/W2Vxl29hM+vpQGw/2Fi2d8bjiou0HfQ42y3JP+Hf2ggUmvheajJX8jYWJ9rEDLDZ+daxeGIeJ",
-	"IYkvlKMeF2yJx3yc8cq7hz203xwfeYHDh+xq86P54pV4Svozbw/Jmohmc2zKeSNabn4LGYE5JmUQuDIG",
-	"wfiyfOvPd43O1dxhaG92bHIM2Sql43KZVWuNCn/0edUZC20dxFwHlplk/fLhuV+uOcCs8OLzE4+g5Gfv",
-	"46f8ZRfnBg6UJdv3GrXGUaV2VGk0r+qNdq3WrtX+F1zzB4u6eTCsWa1V681K/X9HrFdvpHXPCtPD6Igd",
-	"909qlTpt9CqtsBlVTo1sPaRHvePwJDpltT4shy1VmL9lPbtlw5vpArBsYHnmo6fYgOtETYsFsQd6KMcH",
-	"dMzb9Wqr2iB7WENE6o3q4T7AQHiN2aRmH2sdY90XZHDdccf8Sshz82q9etiImqzS6h/WKq2j+nHlpHHa",
-	"rNBW7zA8io7ZSf/U8z2VxpgY573819eVRq3RqjQO63VgE3KajDdiEU9HeXJidsx02usWlnKuDX13OB1w",
-	"Bj0HXTTTvlab/Cygwz+LyIiNpJqSgZKTxDbRyRPsRATMylyQq7eXN3UIbyZSxl7bS6Db+jpxLDgvFnRv",
-	"i2S5nbqLZD2vSFY/l8eZsjEeZ7l6t9uIS3WNzLlaqnC8F9l+w73PE50RQUbU8cwkitMBI0ImrNz1tKBV",
-	"PLYHagfwO4DfCsBvBO93QPvOFfgMXYFu8TeC9226AC9Z4hL3YEAvsnzpvcCcn8AnAQBggMmrkNnGomAf",
-	"Dw8VeZdBIxDOCIX/doTzICo5slngmHWMeeFGstgOIlTYmgYpGAljRqG/dTV7bG8KR9MMa6o7AknpsLkw",
-	"dYwGQzrzEtjX+6wwXPw1cf8GYgMDOcD3rjoC76OJplPMnit1b25DsG3By2km2Gt7P8qEKEbDodlk7Ywj",
-	"nYcMG4mTMVWaaTNXKgUa9wJxDCiUGcK6edkQ4R7SAXo/2b2OYF5B4m5t5p+knM12QUYNbQsdoQxubk6a",
-	"bk6+NbHsXMzbEM+7KP9zcxlfoXG0mYB3dRwlFpwVUEttt6s5BzEXAwbIY3/oE8GKnR8CiyuBFciW29l8",
-	"9ELf6S3+YEfzKM7iJ+xXzFbp4yevN+3qIn8Lwm27PtdmabnV6VyUdWuCAjNEVsuK0GclXDNsRHVWQ5FW",
-	"aYXHUeWEnfYrNVrvNcJm1GKHRsIJNnGk/A8pfZhBeDveGaD2vXRsDjmLuj2QFXz2I+yLCM866tdZI2qG",
-	"lVbvkFZaR6fHlZOT4+PK0dHhYavVbDYa9fr6DjfHfbPc32ZXcOdue17utgwudYhEwypDuI3ss9IE8jfw",
-	"EMTa2ee0M4o2qM9zPG0BHBsCitR/9PV/mM9JpYIYQKD+zu+IAGqoqaU2CkijTQLkjNMff63OEXkZe26B",
-	"Rs2WKNkiugDqFGlHXJ5/ePMdaVTr1RqJ5YDsDaRmoU8u2Wig2NgnL2XEfnr79//8f20SqFSYx9li3yAr",
-	"IOOKGHVUv7BVsGb6Kg4YA1vtaN+IaxKxBGjhc8MxkmE6MqZkKmKmNQnw4gDqCsFU7IiOyM9uodQUc0QR",
-	"wuDyCNp3OdF3ljXR4dgTFyoVQ2lu6x7vTMM2rs8LTYJzo8pTFEjQvwwXiCjWZ4qJkJFYaoY2bkIHMLcR",
-	"N0vvEy1tZUAv5XEEndHMbsAb2IowqLizY9z3CYs1FtPicqhUvICSO6k5OGZ//vDGXgQPlDJ+gTWXMC9Q",
-	"AOvMYhtItvPENUnHmqkEe9kX58o1dtMJNKvom+OhoAiZ7Jkn+B1hFtXskxmrDBq3Wb+i+RLJ55yfcr9K",
-	"3o+ZmAtU2hc2tyVcdAQU1bmBwD8sEwIMWkhiVpcpsPl7DLpTWFfBGahdf+S6uyvQo+Mxo0p3BNcEvRol",
-	"HoJsVDqh08xTgPuzJ6OpqxhMx8CVUyPv+J9hiq0yBBmZitEIyWd0ohgdYdvNzC0B7Zr4yFLLUNvTzLxt",
-	"aLY2twBBEwjrd0QykeYfUoSsnXs7EmRlNMsNtX/JkArz6mziShahBytsh1QhCwBUPbIIaiFtTfpMrSOU",
-	"on8vyeWrf7E1kWYD75c7Q4zAXtAG713Asp3kgRwIXmiLKz7WSfKE6KFM4wiqxXvsFqyZjZhnqlZJpNzq",
-	"Y0U1xLG/uJ9pqnh/ZYKu0rm9MHOgkQzjyt52hUsv8cmfN/Y2WZ41cxfzRyYzEYpymbDvFboF/6Obiqy4",
-	"1Ny1ajWxRCpWlWpwALetgHSpwmN9z8gQ2DlWisDfMbthRoWEQvFC1AO/HQ+nmoc0flug+aEWoIufpYpb",
-	"GiKjQhxAzzx9gKMZSKCeYQN7rc6pFFuNzzB7o5wuN2F/GM358qe3rm8G7oHEUdikMcNQWKNWB+sCdeBP",
-	"XqT4DfIo2c0Dc2f9Nfg6PPthCfvZrOz02t5x9bCgoGTKie+9/OV15eQUW84MpUrmWBYLrwDbmYRSICcI",
-	"l4KkOn8pkpHkAPubjVi9lCJRMr5Q8gaL1+2iOZn0M0y2W/0BT4ZpDywLGo4YmBdGdf91toS4Xq0h/x/s",
-	"75ntdpWrQaA4FXdbURqvFgjz/OxHSKY677PygL4424CW3tbx2Xo5X+tGYTf7TPzUK2Fa/fhpjuGyLOK4",
-	"yGhZFkTMGCwLIb6cS9JDskgv437cimtugRlyzgmJKz+js3rtBhhDq5lyl6g6W6nzEHV/DkBW3k87W7/E",
-	"1jf/LMS4a9XDWrW+fR/AJh6AZda/pfGzehZsdqDA5gmxrvBvtOpxydkoUr3MnZGIJZCO7iVOP4Z2wSOe",
-	"AJcjadROj+uHjRo2KCqEGVr1Zh4LsDOEN0ikJDE4f2eYspbRU9jB6YNEykrsnMarbYYL/O3tXiB4I3Nf",
-	"hSq21fm/zqLP+6ywlNhTYs45AhZPj6EEQP/JGRgPU0unAio1i+nUSIiCuVHYDYe1ZpFfBINoacFZs95W",
-	"KP5yW5shogntUQ32eeH+0JjcGs1ovWlCY2MATu10gMln23FkU6bB2UCvmXaWHfYOsXYi10PLGsbnbLrZ",
-	"qS1nqpn1WhZn/A6HJFyKV37+POsfQ6+VMVZnVv9Wz9iI/lExR7qCh7/twODWoIf5Eq1m+K2V5csiIXen",
-	"ss2FQHJKI/DXg/dhAdxvT2fb1NDdajbbTtd4+LjCNnUK3H27LK9nWfC5JK7w5dK+DHzmLZxvYdxyHHWF",
-	"FpPJUGoguzeyyXXYWowLv3QNXO8XCy6paAGwxp7FrqZlsdHXSb9p8INWGlGrVWmxOq2c9o6P5zGqzHnn",
-	"2jsXj/s8WXCBvLtZ1hLjKcaj7Xp/tH/aftTeGN2OeZNBbElX6F65ogyZq7S3FK7dZKiYHso48toNP5vc",
-	"1VfIXFunjV4zbEWVQ3bUr7Toca9yEp5GlRqr9xu02WuFhxGsZsLUDY1dBWu2pNCUYcJ6lbGSUQX8aAkf",
-	"MZkmeGm9ZiRDdMcrmjVwUf2VhQGcg9tiy7guu9Dy8wotZ/2tHeJbvNwohIzcO9oRnAIRNWJiznTKtSNh",
-	"ZRHGuTSGN3GjIjOOJsXmnR2xd8HF4KXtznUpRmP39w9Jkv2dtTX2ySuhs0/j7M/v1TjMbjLKftgRF1In",
-	"A8WyC39wzPH4wf4ZCksYtyOHdTE/BhE1+3pV5OSGSywpd5Wcd0RGRZ8xv2LIK+Nyhlc26NBNVRz40PvB",
-	"1m4aI6ws0IWTDcv1yOxst4G4xammXwrn66Pw5si6HlI+KG/bTuptIvXWWr+7WOLybsM7krjnSxKH22BF",
-	"6VegSkCpuRYZHEpEKiLAehtCXsb6tiGq7/jeni3f2yY7eQV+N7jrWUbrxkWuyN1B8bbpFt4uuVtB0mox",
-	"Gt8uaX1P8giH6Zgmxil657CLnERxWG1Wj6r1aqtarzZqjXq1Xq+eVmuebZNNe/KGee2T2mwKwU0j/AZE",
-	"uZnEJyPKUYTvPJfPrz51HbB7iLrUi5kGGGd3EdKRcyLYJIdOaEkRWsVAxhFALagGy4xjZzYaLFvGb7cN",
-	"pWFDG3CBn20GP+qNNY2vB6Wse1Djy77/o0N2vbE186u5Tcx25Yv3x+4dQd6u2nFFgrwtWHkHMdVJBa22",
-	"W6scgfBOsdCIA7z8jLRqrbwlItqB0BARirFVKpbrz2+pTjDZ80lo0uvgESREd0d64LU9bwPsiym4GrrQ",
-	"lr966HsyTUAWe2MpBqRePRwV87ZqCGqLEF1vN9dGLzvlSzDMjEy71d3pn89L/3xrF59O7AbArohfTCGd",
-	"xyUj3CvYebT9aUMNtzSW8z2/gUjOXOiCUFBl0SGATeZ//vDWBSwc36SNbkgRT88yJffnD287QidyjI0c",
-	"bckR5JjttWotW2yHT0kMXGIRUV8qeI6tehNy4mMNkxkHXN0RkWS6Slq1U7g6Cz/1s66NoDeXBFE+yMRp",
-	"zhdcDK5sC9ctRFO+LNq60FEhE5GOebU0G5GLwcGw123+3qgcT17fvK2p65b4uT79t97R4Kebkz8aycVf",
-	"3h2G56fRv/T/uTb8oF+vkayYTeIS8DSL5nbNN+d6XFuPe25+dzxui6jyQmebYkUQnSWjKCKiSrcNhT+l",
-	"LAV2QcJHIxZx8woqFWeEApAxg0/hNaTOpmOXHetqHWc9/lnAN1Cp6PIoqBK4O7ZgJTpVN/yGQTEl1Hkt",
-	"qoYfUrHFmO8MSjUeGqV+h1d1fk2cAa/thbV+n7FarVJvNFuVFu2FldOI9Ss18+/Do+OTU9pbV4NLBc5r",
-	"GQ7hNzv0eXbok4pMNxByshHSRFQPe5KqaKkV+AN21bUuoULmIhNZxz1LVTpnL2bflhqEr7InPwFTUHcz",
-	"l1ezhdad7kKzWK9db/he9ipdoMdsN8xTzUt2s2+89sfVCVKyl7+0q1lyrO1XO4vsq85Ky1aauM/yY5of",
-	"gTsJhrNzqmfqM+5uZwBGxjLCFR/61dvyAD8j/SeWATJJtW+ZJ0mzVonolCSKiTsrN57K0R4wYQZ5h7Pb",
-	"dXcwB3iGYA/rg72IjZmIwHlzM1c97N9CwKdSkfAR65oXVXLENYPajcSoWF23fl2joaWKAWGBHHcLVPnw",
-	"SUJj3Z2tQfk887l1F8GnZmm6zVq0FhKVLlsJGl3gQHdo9FWj0Xl+YDIMIW4PbgRM7AaF3xIcOidBwv5I",
-	"8DJbcBZYGiJoXg9fODKeaB4skSkl+P71FckhMCB6SMds/6wj0GsC1XwyjuVEg2MaHNFZoZlG1iArp0Fx",
-	"0UQq962f6VDucnOomG9ubvQAvNR8zzWhUcQi84liI3nDon3z615qXkT2sxsM+A0QAAmGr1cl5yRog0kY",
-	"dEQoRyP7zhBlRYqi+mFWV0iwONpMFQGrSTsQDqAosR3YpN29EY9j7iyzRHbEhPKE9FhfAjtOKIVgYcLF",
-	"YP+MMIqNkgUS+AbwZ9tNdADUwAGP2gHZo5ZByVIGdYS9qE3Y7ymNCY+MQgh/4jec6X0QGuaVg4gmtB2Q",
-	"mAuoZ/nny/c/VslLOzfKjUNNyfnFm45wBZ3JUMl0MCQ2efnyp7ckePvm8ur1jwc/vr96892/BWUOr0uY",
-	"pte4Ce+UFwtbcUZgeDi7pFmr1TqiI2ZnqCN41CaH/XpYYw162juOWmG92RHwtuRTp6g0dkBr7Mzplh2v",
-	"3TSfziqTHaNNdhbUyQ6guBkGbhx49xzS5ytjSp1TuNr4ptUdmG6/4OCmCFmIhGQPaaYq7myLRO9vBq2w",
-	"oe4oJJtvVTVEaw0Yd5CADcjJSEDDhN+wIGtVJc1p1137cXmtGZh+D1FqBqMkE6h4K4wCMUWjzz3rfZid",
-	"T9tptKS0DH9fdkB6UsaMiiffI8mu9cdPK+VnQPTRQQBsN/uhnY9iDuBaCRpuKdxk2/vNZVtQ7KPGxI3X",
-	"NuoznPlV6rxW1krNzrutuAuma1fb9bxqu4YWjhyUIjzds7LLlnNhb1Yg5nTnKLAcg65Xa96/NRX895Q5",
-	"GscMfqtLaprMOB+1pGkduFj5xK91lh+y/Ojbxct1ZviuAiEs5d7VBz3v+qAhQtEKCFrIGwPcPaC8kqCA",
-	"LYfUD6nQ5PwNSehgANbvjeUkWlBPMT044yzCjIY9S8NKGrXafpVc0QEyHiFJWEdYklxBAsrbARkr1ud/",
-	"IJkPmPvmcRPFE0ZSbW5MB7pKgI8XjPgBlHuYZ08ECdBtVmpQnvMrOthQ8d0iZCOsdKWIpxlOrujQMy/w",
-	"5zS+zg6wRd37Kao66aY68tq1aq1Wa2FKsGWHKfKHUt51cGc3ksFCi7mfbW5yxIDFslY92SSLOO9Udo2E",
-	"n3QwMCOpbzJFyxLjLpiqoPcnTUI5YjvofKbQef6mArTicbyO/rmAnuuUVppf+ABWlo7FBle5uqvOcjNN",
-	"c1dm+XzLLNdWCFYosiwnL/qeJRtuz61G+3fWwm3Wglu6XYjvuZUgrg4ET6AAcUnF4BbE34bqeuFoQ8nc",
-	"WofxIcsDnwbc2TLC7eBdc4t45+r37o17u/K9XfnequV793DCQEZ4wROzvaTwc31tiV1ssyoWkfM3ZKzk",
-	"DY+YgkIUMyqfvL8Eg4SJG66kgFQG8ypn6KqBm4xIqbumutzb8vhFKut7LhadIkM7tevAZAkofs5RkfL2",
-	"4mj8zR3xMOG31wOaR5O+QYMsq9e81wuX8w+tnuhA7xLOn6kvxNl498EwLDq9JW2sRxUjVCk6zanEF4uR",
-	"iezbXKKsRM7tV7JnvSdZXTL4k1Gz3F9qn2JBpOtI85jG6sdvoEz51yI28YSN9FoFyxkDMGyEMsB6Wyxe",
-	"1jvT9XlWL+dYQMNhoVr2S1m18+AmB8vzti6nOpYDwgS2/TNwxm+KbfHQ/VtsIF0lgfk2OAgSGRA9poJk",
-	"0bIWGcpU6Y7Yi1ifmmlIoKYf8iVStV8lvziqBo1Ptk9UhGsi+33fVjdrEtg8xTYBe812FRXSjbUsXOZQ",
-	"Uw4evD/1d0qOVrnuSq7RuHpbKVy1BZozO2lrJeNnU1mGdPmm2cHc84K5l1IpFoOjwkDLY0KbFqNxZcQS",
-	"xcNbIO7HdxdEY0/LXEMDrr1FNa3HkgljwkIcpmAZmFvEsyOEuv0qeWkOnYEszNBKUiWQt1pBVteYKZtM",
-	"v1TNuxSj8Tv7Gk8It7bfjWAd5RF/sZwacSy5K3RcHdOKM11W5Qh7hYEsNOu2Y0F8hgBX3ASPCG7pGI2Z",
-	"JbB2wZQxPaHbdp/oNAyZ1v00Rq4Ha4IU8p64iOTExy7VoN0pGcfpWC8FpZ/x+dtNuL/iIzeW2VYux9GS",
-	"Ri148Uw2vcViY+e1huB/wq7L+C+4U7MWrdh2eeZtsYPyL/DIRusHA/Cev/yS41d0eusFzRpc4dow3wdL",
-	"tevKXK/VToBUEAo6x2HitU9PqyfHvpsqmMyVEdEucwkY4jc79Hte6Hdh4AM31xdHvwJ9wbLmfrNED3tc",
-	"3DCd8AEFR7BUhIbXQk5iFg1YtE96U2LBYtaG9W3lkXn/8mqjN9lQtguAgRwzkeuT+2TEqNDk1vc4IwGN",
-	"48BeavVX8HlVl4Cm9YiVgyaQRuSoaf85MwLP94oDwFpGGd/AnzSOV8TWmYlEXLyEkb3HZy79/s3cYJZe",
-	"eD47yqXXfciHv/xe5r0+LykSy/eca0fmquCXroGrkl9ZN3U/WH0MLlL8cB3O5sQ3HWQ1e1ST4JpN25AE",
-	"EZwRxcaMJhCag1enMdmjcUxGqU7IyByH/RmR/9HTMlUha9M0kWZDsT/GsYxuLa0DECr14hbe5LDeNGc2",
-	"MfDotb1///jv7V//R7v6T//oLbwhzMAbvEejNu/g9T2dTAHZzLw9mlfoUUoAi0wyq2VugG13Gp2Ex70j",
-	"usA2VavXG41ms9U6PDQLmDeiDxVPeEjjYi71PBa5+CNuGLNAZst8zrsHFyxDIhhRf/vrWIqIjONUE5oS",
-	"S0W91aJAByG3FQbOcA7tigOfT3EgL2gPTnHKNYqNigTfA1NEkTuiNyVDKiKyF0AAHA9HQP5EghEVKY2D",
-	"/SoJ4IQE2FENH7isMNCN71ErTQrAMKK/QWdod8Zf/e2vA0Uj+CmZS1BY78g+cv3fhkDp5mN1lMRtUMTJ",
-	"pXO41ZzebCfdUQXodvKunOWZVwLmoLY6Xs4yB2aAe3tveFcYkBSEMwYWeaKJsXljLphPZByxjA4Io55l",
-	"brLNIXOrZQRFU630/B5a5NnACb9qyu7anTe2oynOWam3KIq4tFgWGNrtYJvKG2PX7KS2p6c6YSNjb8gE",
-	"8khIaJYlTBN+w8jLD2+u3rw8f+u8q7eCcWkiigPSwhgQdwtjoDEPWT6EdxzvKgWBbfB7+re/gs9i6RyU",
-	"Pvkwa268PZ35cLtiIRcHO4/js+yXv64I2J6/0aYyh9dbzmOedev9/b/+e8avVyW5+woI+4nzsuXCyaXD",
-	"tGqniyLop5SH1+fh9XZV93tFKUpBaW2IuFJUaMjOLwOLH9kk83/usn6fWdZvvq9mjOE9PZQqCdNkfzsq",
-	"5EFhA28OCumXx4TCBBVgYXeqv65T/c0czG2dRl4J5S0p+pdjZitEemk0YI4sNBvGC+06S52/IZppzaUo",
-	"9A7jiU3MH1KgDb3V2jvnLx+/dHy2dhtfGst/Dmu59767lqk1Nr+AezSrrQZYGGqZ7n+0nu5v56zk2L/c",
-	"FXk/O43//A2hgsZTzTUJZ9MLvrTKzysjiDkuJ0N5DXTGQ0bwyBUABPDGkteTyZAmBkfgFJ1BuyyAFiGz",
-	"y7m296iWMAfLcY4v78yQ7osQm2GAk/RMROhNkAmNc1BY48Cbl3gNd1lGCGy+dJOzk/lfY6ZkIsekeJhH",
-	"uHHXlvj+No3ul9ZPWMyXEPGU7LFYM3Mw98+QyRxqRyc8ZDMaNfllyGN32oGIPHu9WMpxR4yBNs41RyCJ",
-	"BHRwHkbbrkKONelNCU80i/t5g1KrnXCNOEGkmlFTOsJq+5Z3PSt4FnTESBDGNI0wmmeGFXMKqSABFclQ",
-	"yTEPgyo5z3804clQpgmhHVGoo75m0+x9D2tNc2uYiCEjI661+VuzxExOOcU5VckCUj1ewHBe8/kt1Qnv",
-	"2x8Al4cQjIDr+PcUltOsJSOKjnkEQOymy2t7OL/emiAHU/IghBkPoOQV3jbbNd6WVT2YFIT1Zdi/IEt3",
-	"+L8LGq4qdKhKtiJ1SvRBC78P6gaey+4EF5Bz8lQJZipu7g62mY5PxyXsXqIMW+ouhpjpnVme6c67tPMZ",
-	"b6s1Ie6pLfqLV3LtPtg5XzziuxO6swWf3iHbkkzGFAS9bYqpKII+5zJh8ybcmXkJCRfSOOPnzhpqzfmV",
-	"8WuyV3aMQypIjxHFMNMEk/YndGrbscPDuSbcLglJRcy0JsE47cU8BEMPdH8sRMZPuzalU7MEOoftiTSO",
-	"90kYM6qsGwovdCMbUzPqkMbxzNBLQkdR5NbpZ5eV8niW3V35L/iSzjgqzo1REmNp+9cbAxhqEuSIkTDV",
-	"iRwxpZfmz6wNajhTD5hSCklozhqcTRl6kBQh35PXa7K8z87F7YReioVSRcx2qNpB/c7sWzFmEEWE5l62",
-	"7AxsJGFG1ECuoCJkFayavau1mb3KJ1pKwXSCHkRXTeiERTwlsg+UZHl93mJt4bv86b/Yhz9AWzM7YmwM",
-	"xPX6FYO3nfjCK2Dx3JPvaVZY8m625B8/ebTfZ2HCoq5rerZaFuuvvsdE1J1H0tZVrTmX6d+v9ev9Rr85",
-	"75ijtNcLwyhirN9HLOf9aVenPbOSPdgHKNpgp5U9qZCDmyG9WaAojQHmdToeK6Z1l8ZMJdn9nIx8xzUj",
-	"f/u/5DeZqtmCitWroBa28m3lUHbad8VQz6sYqnDy3BYo4Pa7km83KpCypU4+KOz2wFgGH3dSF5qo5V9A",
-	"lWrPdQIq3gJVdRya64CLlLNRMcQD0V+sIdDLSqwWTsvjdvV5QORbCbM2haeNwekBtfSdGNniOt1VOOYI",
-	"ZHZlY8+7gdyiZNlEsBQ4gUvsgtUKyozKn9MaLaQObgH4t5s9uEOrh0erfD/schufWwOb7SDTwze3QYqn",
-	"7PxgzApSM3BgZ4QS8wxos2a+Dc2o4zgTwrdHqtAhuA3020JbnKXQtW4Pl4X3ecCeOQ+A1M0dUi9pvLMF",
-	"xN613tm13lm19c4XU18PELW3HEEtkxp//6//zkXEPYXHS7j6gXwmd3UWfemGuotQPTvzEpb+i55PJqIt",
-	"H87ieXRH8IxQMbUdzm1uwK0H8LWIvsTpW7euZQ2tJdM7sjnYSHvYJS7tsKIcK16LqBQoiHg4sACF+8Fk",
-	"ORakG/BYFy4gMftbAQxberFDix1abLt04aHwAttaHLimG0s91rYzAOapYAuU1due2DZOgaKTwDY70dDo",
-	"CkrX0jg5s4gxUFSkMVU8wcZS5krSS8NrlmiyZ/EE0jO0T2yjNzLi4oDeDA5G9A/fkpDv++bOc00LIKMv",
-	"qA/tUOtRsKQdFDRw21ZrlZKAlOsPkjcyWJFYrSwHJ6Nnm/ci3Y/CebucxbOT8GdYUKL5X9jsNByafVn+",
-	"mvnOmC5hKFd0UiAox3/V8Yb2vvWh+Z81ejwUNwKSfn+fD+MDPOGuq+rv4NF3XXa42mX1H2SqVrnuFZ1u",
-	"pYHEBuR/Nnmq4Xvm8M1ljNZz915xRbOldyR57Y9mkeS9WUVnjnKJYP2w67r4LLkkBgPFBuC+VbloowjN",
-	"BZH6EsXirXEWI0alCGkcV5xCrFfrCmvpZiZSXesxDdkLnQVVliSBvofnXGaPeezmrqsQfVIRyX7f+fpr",
-	"p+1azYURDnst2gwbUYVSSiutXq9XOQ3DsBJFRrc22jXo1yM26rkXZCPKY0d4+T/tYKqhHOWi4hy4MM3r",
-	"uQ90opjRjciE9cy83jCleMQszCiZwCt2rY2Uv0njql6IUWfXWeExYew6ntrM+L9IAY8aMcVDenAllRSJ",
-	"XJE/fu0Ws7P7YJUus0bxmNlcO7j7uhMkpahAdY4ugIGDrff43YYpkebUzJK/k1eoZek2CdxmD8jcXvdJ",
-	"MHNCAoIHxO+IoAgCAQEMKF4OBy+w9gIQbpkfVGQfMiSlIj3Wl4oZe6dK3iEakIRes45AW4ILIlXElJ9z",
-	"dNBk4QFVck4CrOYJiPuOCMYi3RH5xTFoxl3o1BhAWVcqroWcCPLm/Mfz4gxIBUVfFk7IZCg1g/xQmD4h",
-	"E8wM7QieaJseijwcpFWrFTk0+pzFUZk1gllLc8f9MfM/t4vFK+txszPwGFz8rW9DpDUfUqS11tbP5wXZ",
-	"7SmcDut2SZzPnvt/XvytKv0Kvq95pT1L2lxG6vYKPsda3mwrkvOYqYSMZcxDDl/ShCiZYoUwT4DWiWAm",
-	"DMK9kulgSHhJLS0+4L5o31+q37eWvdO3F7C+R1bJV3gucBW3cC78crO1aD2A93QylNB8X2CJuJATsheE",
-	"qVJMJF08WKgDpXHsKA17MpqazypESGIFoF/Q7hb0wQo8SshcwwrNX0azmuyXpkzf++hsM196djrgy5Ul",
-	"vZ/9OhUJ/CaTs6czEjxb5/bOHN+SOb6h8vKKJWYu7rC9YUsbAWLXNzuwOKs7y/xZtrHYFLUfItd70f4/",
-	"I7SnYa86ehOwVzW5ZmxsNjNXBBp6WsoRCxBgHwfZ6Q78jgBJMOA3TPhEsXFMQ4ZWP9eJZa/UdGRDZNAt",
-	"1EgYA2uOp2LqeFfQb1tmM2Oq5Fa1qC0ayz3ZK8fJP8vebSi5CdxtiGTrZKaXqJT4810O5C6zea3M5i3a",
-	"dAdWuK4WhoFWbstFMpF91z47cz+UJQ3gj/EkPXZgRoruJjqne8HuOupg9qMlwHWrArtB7GN2olcIfbyc",
-	"W9YxUzNLudO3vtpIyC8LZui6mpMBDS1G40rEzKOWR27fC0aYSNQU948YjVFL8XP8sLELUIUgoMwTTd6/",
-	"eQXxicCmWgXlkd1LMRq/skN4ZPBYuzWj+YE9/PVa1fx/veFsyhWzRuzkeO1Pn3N2ITPHsxQza4NFPq2r",
-	"BkntPiB7uYTY36HEV40Slz++u7DrSri4YSKRkFrmgMJ8vwJK2CzfJfjwUqZm9HDuoezSt1aMn7cU8IlO",
-	"pBohFcxEqmumdKkycemItR6/W1C30NS/4bsP8T28ds32h9VYK2smP/LazYbv9SmPuRgAjZb9uzsOE6/d",
-	"rNZthxCv3Wx9RvjQReb6en5BvfHZ9+xMee3VO4ngBL6/MVuDTcpbCOF67c721322CznBSNHpTvUrqoc9",
-	"SVW06tGuAOfpHZR+CwlbBbrUJZIdrriAe983mfgJU+XhRHTtHH785OVPRr8uqAO0F0ZQTHF4dHwy13DC",
-	"VVUY1UF3Z5la9VBOukNuYGfajehUe+3Tmu/pOB0UuhIXGv/DrCckYppo3EMaMw5+XRNDzMLdxk+XrfyO",
-	"ne75JF8VT31RkSh+vFnyldnRAdn7+cPbiqZ95pNU8N9ThoScBeg5I5REKZ7NmVZE+7YQA/mei9R11Y4o",
-	"5HFlRyywbNHBwhkLyGnNthRCbuifP7wlgUXLg09mqJ8D6DKkiZAdkQ3OJ1oS6n5lpsMgZZwOkDGPxlqS",
-	"HiOpSDWLSG9q/StYA1L4Fdlr1U47Aj6fcM32z8hY8RvzxshPDS2aBGMRoXj/mdniKp+v5clV+TF/1MSq",
-	"RchbH9vWR7aHzKR6mvi//hzdlZVktuIuI+m508oVRMJaEqHgvC6qoWslI5lfnIG3qQDUuUxoYRrqhKpI",
-	"L0s6ug8K7hKOnm3C0X23vX83QyIoAuBjNRs8H+4tjpMNt/FWk3+K0u+TN1AyHXtt70LJKMWWDP76jla4",
-	"thbWowZr9istetirtMKjqHLCjvuVk9qpc7Ye5rGdS57n2Sho4Vf7/C0KYxTCO1fO82NN3BSBHp4nMcub",
-	"WZIuUyXnRLAJCfIHBZAK43JjULrLGNrLd8Refh2B+7rIE1ck4FGAD+DJfpW8o9fYJQzQE48v5FoqZstO",
-	"ZswzvyMKJiQmbFKxaI8Nqc1+jtPB8tSbrekSG5pSJfh0VFtAo7//5/8hlw6NftkMjR6Qw/GhzaejVRB7",
-	"G3N0F3/ivZF7l2O0yzFalT1xK1Yahr6WxgGVYjHs7F6qtK0sB7JS36A907YB0BkJMOAVkD6PMXQobm0B",
-	"dIlP3i4jiQEIYEax5G82QilFPPVJn8Yav8W++1JYp9sMbwdiTBlrh43oFUHDxuB7UsaMiiffAcitdrHp",
-	"j4t4nvoLTLtN34Ou6RETIfPaterJiYVuVmcN1mStO7iklJRJN6SpZi7RU7BkItX1bf226+3Dk3nS3Gzq",
-	"IZKa0eXWW2tFQKQa3Rb8wNnZRT+eV/QD9pJd+xkUhQ/ujLZm4fw1ODLGSvaYS5k4g1rqmAVkxKjQREgy",
-	"ZFQlPUZRJ7bBkphRjQ06y/H0FzuQx2bRADjpsj9YmCZGf6xZyDilJ71jY9/fDhkx1Uk3m4CyspYmQEMs",
-	"cRBe23v/rz+QP/9wWWCRknFsgCxVld5QV+plrHbrZ1/hBK+aeVVIiNlZ8V83Qkyyk+XAwZ21VdHhTv93",
-	"vmOgwlaTMKYcLFtXPCIi8BgCCkTu05G8yVr3on27NA8LfZx2D6/i2v7AEoiz7lxDT6CxtFkKQu3qrroR",
-	"M6/0Bi4ht3kh3Lxcul0Vo/jaybeQxjFTLzTRTGsuRaEowX1jhki4AN5EPysjtFq7FOBNKv5apknxQQOW",
-	"aBJ86nj5Zx3wLHRcTl/2RZdHHa/d8Tre52C55LTv+SRyFItD99reST2MwsZpr3LYqvcrrcZxq3J6HJ1U",
-	"wuNWs9+sNWmjduj5XnG1Pn5yovC1GHDBmCUGnNkYmceEzVyzydPX0MKzyV6mieersZOdX7/snDn0k+JB",
-	"K0KY/fB2cWpuzsIUKRY/fvJ6jCqmztNkaE4+KHRM3biDO+fKLkaqUhV7bW+YJGPdPjigY1419x1JAf+l",
-	"VFflzdB8fnDTKPExvGI3LJbjEbb3v/tmEbtZfrO3MqQx2RvRa0ZUKvZn7tg+OKg3jrEGoX1SO6ll9/k1",
-	"m7/5G76TgidSscjlbaNH3VZzWH5An0AWuWaKM+1oZn0S5t6eWA5Q6Th/QxI6GHAxqOYK9g8S91fJNPeY",
-	"JjRJaDhkkVFNYBRkb8zFwIdCE5+YV/NJEo59Egkzwljv+wWjxyo3wD3ym+xpgj+WohKxkRmTSgUOji4w",
-	"HxYGaekOF0f5xmXNG3lVSKfXJGKK3zBLtJtXxRTvCun1ZffEvHIS8z4Lp2HM/PlO3dl8UkHjqeZGfYtY",
-	"4dZ5/+7F+/8y5OEwz723FCxkMpQjP2NhmcBF4ZAKweLioGdZXUrbZc/xr/kZpZheQpFRuL2rTSrZEBhu",
-	"kSpLdSsmG56hNZyHZCAeM9IsvjGzpRgEWFlEZJpoHjFi939xOYrOzpLnx2Yuohm6adhXrvOSeQ44k8yr",
-	"Of8XbtrCU8rIqBcf5pLwfRK5bG1i4dAnsVFsoOG/3bq5KlBxsEbGUiepKu6JPO978XmXoXk5RRQbS/MG",
-	"e1eK30x9cnn+4c13+4SLAdPmbbhIJBkr+RsL7cP7XERcDHSmeXFFEsVt7MJtmvGYZIBb9rYZWBRdKMUw",
-	"3ljJnhEMREmZEPADziwdeFiWoIizZMieteaNJjiWXCR639ISpegYWTiiTikuOUW5BpkLJtJjsRQDTRI5",
-	"dxMrlsqJrwNwjQ6CAtcqidgYeiJLAcZagITDwB/YBlWXmL9BMU4SXIB8ujqiZ4wUXCHLBG1WSDEY4aRK",
-	"zsVMDBZIAzU8yZGUQ6wzmxQAyrOOmCiesAqkl2oWKqM7m7uOqL42q6dJ8E/2/wKjk2cyvtoRHfEP/wD4",
-	"2xGdtFZrhpegx71ifS4gBENQsfvA+n/qlGt8F1wMXsJcdTyih3LyixnOexFP//QJgovkAG7N7NMM7m7+",
-	"tEsxGq/zNCOMNn/aD0my1tOS8B4PuwrXelYk9ObPeiX0Wu8V3+NZV/Fazxqocbj5w75X43Ct3Ti6z/64",
-	"HK23P4wAGCh2j8m8sHdY8anmBDjFqyMMrv0mewCMOscRACyDGyQwUNBNVRyQPWxoAHG0kPnz0MN1llIs",
-	"LWdoIq+ZQL0C+p8lQxJcvL+8IrZhA/Z2MU+owKXBvlUQuBggCR3iFmJxDyRbR6CokRNBIhmmRis3wlZc",
-	"OzUuOIhkqIPqPQ65m6AV53ROBQXM10DLnyjKEzBj4Se/fv7/AQAA//8=",
+	"7L3rduO4tTD4Kvh08q2yEkolyZeqslevxG27upwuX2K7unJOq2JCJCQhpgA1Adml7lOz8mvWmr/zZ55g",
+	"8iLzJnmSWdgASJAEJcp2XzLznaxTbZEgLhsb+4Z9+akV8dmcM8KkaO3/1JoSHJMU/jy5wRP135iIKKVz",
+	"STlr7beuZcrZBN3jhMZY8hTxMZJTgjATDyR9IdCIx0u0hdEUi6l6SWW7i64JixGVaISjO0QZCk/HnXPO",
+	"SOcMy2gaIs4QRt+c3CDJ0YRItN3bQQ9TwhDjckrZBEVTzCYkDhBP7ffup5cfbtSb45P3JzcnSHAkp1jC",
+	"vB5SKgma4vmcMIE4S5aIjhHjME3TKzRMieCLNCJIUBaRbitokc94Nk9Ia781bP2w/ef7XvqX/vTd3V/i",
+	"18v/HO1E7waHw1YraIloSmZYQWqGP78nbCKnrf29naA1x1KSVAHtb8PW94ed/8KdH3udN7edT38Ytn7X",
+	"ClpyOVe9C5lSNml9+RK03lN2V4X51dsj9Hrw+jVKKLtTIFLzZeSzRHM8IRpQckpSgqhaIkFbqoHAM7Wq",
+	"HxZESPRA5RSF0SIVPA2RIFJ1E6o+bs3DdoBSzmUnJQmW9J4EiHQnXRQOF73edvQSz+nL+8HLKRdS/FF/",
+	"8hVZ/vlf//inajDYS+iMyq8G0JocoJQkXw1bqv9hKywBc2WHi9O/cxoPvqPvbw6Xp6y3tve6HRj0dl77",
+	"QHyFJXmvuqvC+fTk5i3K3qOtOMVj2aFEjjtTKed4TjsplgQm0zEnpb0PuzHnCY2WLwRieEYCFKahBb1A",
+	"CRlLhFmMQqlAH3EWC7Rgkibw6Q8LLrHaufEiSRCeYMoy2LckvyNs2DpIv9oZHMivtsMugskJhFOC5iRF",
+	"gqT3JEXzlEdEiC465+kMJ+Y8ChThNF2qoyc5D2AWakyexCRFYbbWDvwbBu6jKzLDlFE2CfXk3TeCyBBt",
+	"mbW00ZiSJBYBepjSaAoDfMPR9fG3KCU4Ft3aLdrdK58S3PkRjsdB+tX3vc6bT384kOYP/4HJJnUJG7Bu",
+	"Tzu6mX/Pfgid/dgaLVIh23rpD/rNA2Uxf1D0x6y8uk8/fNXv9Q4evtoN0VYID8N92KbDy1MEvw9QiOM4",
+	"JUKYN1FCCZPIPISTyhcS4az5GNOExB28kNNwH+lfSP0iTNIIq4UKT0/tR8H9Bwv3h9VwJzJdHo4lST0s",
+	"wqC45OgBK6JPxjxVpEimS8ompWlRRmeLWWu/lw1DmSQTkra+qIHmOMUzIg1POpzPr0l0mfK/k0ie4xmp",
+	"jn6ojoJ6bTYWbY15ihbzhGO1YbDxuoEh+3OeqjkmnE3UnNtFapWSCRUyXXbNo27EZy/FlM8VAWsFLarG",
+	"/GFB0mUraDGYUcv0X0+ZeoFat/3d9wH4CChidXkXc/zDgiBNMNE45TOE0Twl95QvBPCDF6JI2Ls1s9Sv",
+	"6ya52x/4pvU25TOfUIBTaSUBSRXfUYwVbSnOtb29/aYE1EFvsNfp7XUG2zf9/n6vt9/r/VfNLNUKC3Mc",
+	"K/omW/utGEvSUYO1gjLnrc77NK7O+sbh+i8E+vDh9DiD1RzLaT4JGreClqLnNCVxa1+mC+Kd0mIBLZ3Z",
+	"bO/5Z0Nmcy4Ji5bfkqUPh+/I0sJTn+oXAkVTzoUShrYwTDZAAi/bWtSZ4TsiEIZDRkmMLi+ub5DAY9JF",
+	"H6kSoYZssIOmfJGaMwDSgRoFJIPsyYzIKY8DpNYPtA/kpJTME7wU0GxMUyEV3OacCTJkW1kHmiOiMFud",
+	"4hTqQxLvIwWzsI0oE5LgWK0NR1ItRj7QiBx45oSHLKbjMUkVTYNp8NTOS/O2ncHgQPGchBRmpiUeKpCQ",
+	"NElQumCKiwVop/cGeh6yEMhXB+hX2EXfkqXmpyLicyUOagnrgad3Yo4j0kVvDdGVkszmUqCt3c+f2/AJ",
+	"4xLdkbkMlNSJhwyonBpTaFbeHbIC6u+Oe9EOGeDO67g/6uxE26TzZryHO69Gr6M3cY/0xwNskVADNEdD",
+	"B206Cm9qyfvuevpyOgb5uYp7H0FgtoKyLJ6RaJHCdijdQEmZWGoRXyjhvW3FT424gqCtiM9muCOIouKS",
+	"xG0lvwdGGP19GKgRqETkM1VyEpYIJ8kB4kqWfaCCoJ3+AJDQagFUgDwvCeuiI85iquaMEy3kA8NRw2eS",
+	"PGwpSSlO6I9Kd1B6wQM3B0ogQVgMGGhRD1YVYab2dMTlFIlFFBESb6AM+PfNKCt1G9bvDXaa7JjSmGp2",
+	"TU1dKMBHfE6JcAgHmvIkFpWtAE0q/H3YPtD6gwLcTPVtPzY7rc9aoDWyTDRRx7GLPhJ8h5T+iFMqONtH",
+	"4ceXoWJGY/qZ6BNFJ4ynzwLBXF18GhhrZP8z/FnJIYgtZiOSaqwmM8CplMhFyurYKGgDhSnFZIwXiVQT",
+	"6gU5c6BMbg80d9ASz27PCAL6Z78iAAWtz50J7+RPYQE33LP9LF7FfgNk5oQYf1jBiwerebHkT+bEXxQf",
+	"1awDBLqvcXylCbb6FXGm2Ib6E8/niRFuX85TPkrI7A9/F2qxP+WTV2CQmCat/VZfKyGKRFAG1gm1yjTl",
+	"SnD8/qcWvG3t66UErRkRAk+MsDYnqVyiIbwbtlQXMyoETPhT0BISy4Vo7e+o3ZJUAtRO9RiW2+QyslIU",
+	"xf7Ll4JEixlnXfVfjEWX30/tOsRLYz1Re/fFhejvUjJu7bf+42VulHmp34qXl/pjDcOSjlOczAEK9cJD",
+	"EIAFIjiaIj4eG3oHoFBI4Bh7Clqxbxqm7cu8oat9dXL1q9HHpjms5YizcUKjpyIARlMuJKw4Rg9k1Jmn",
+	"PO70+ggnSgtdGi7Tcjf0Tb6h2Sw228nIfvac+6gmSJBMMRPA4QKEUbzQ4ADuitGCUaUGwFYCKd8CiU9z",
+	"1pKcELY94pGR2rAEgassLB1obQ1hJSGhgrhkdd/fDgK95emIxjFhT8QgOVXyy5yk8AlihMSaF+J4RhlK",
+	"eUIO0JIvUvhTweyekgeg0zlKbecolc9rM5waZ989B1IpLSfCSQLGWTtxpe4+aEuQXa9SGz93rJLTUS1D",
+	"wCyZdYBiTgRIvFpdtoKywSl17jKR+TeDHUVd64osBImfiCil84UesMiojOoejXmqjmymvdhDpw9pwfRp",
+	"dB0GQi/IVW0/46oK/zkPazJ4kZcNBjmefmDGeIhHCXkkR1u4fTwb3lYoWQXUWpmgDOXarV5/gc5Z8Ba0",
+	"W67B/RvCVCZJynByojb/iShKTV8IMOkAjJrEPayIxlrw1wYw0K6ksXIQIW+pwrmd8Rvcjwbk1Wg73sV7",
+	"0WvSG/fxYORQvN2iVGRGNUZpGHxDTLIzfxYkOmRowcjnOYkUdTKzAkk4QAmfTBTJsuaLHDAH1kqoulV0",
+	"MQdKiLZwIjjcQf21Y0TXzulx2EY0JkzSsdK+qKzCtouujAEUzfAyVy2/BK1zLt/yBXsqWdLyD5doDJ25",
+	"XGkn36Nzp8Em+8K47OjvnmNjzrmCwDTX1SlDwH9/gxzknMszHqudrTEilm8zwY5AM2vJProjZK4lh4jP",
+	"l110zoH0HKBQNTX3K0c4mpLOEWcy5UmIsJY9Br0eeuCLJEZTfA8neFaCjL2nXbUuaAOLucTLhOP4hvP3",
+	"OJ2QJ4tMRJvmqECgCGvrWb+383r31R4aLSUpSNx9Rzwyh0d/LzlHCUxoM6yUnHf0d8/Fc1J3WmpZqncl",
+	"BWGG+uiMfv3bQczLFERx0BG0hfKpgo0xVO0Xb8SnWNir8gMw9hXMgFSg1ffj2eY7Moc7dXOlteHOz50e",
+	"OqaH58ABx7UgE3fBMLbaFkpl5k0ADgTquMP1J6KyncnRGUizrkErPcgsnEq+yUyc35zcKFYCdmSgEVop",
+	"40zrcykRU01QfjMYeU3SexqRDwzfY5qALPh0AhNjiUdYgOKycHp2hRCHrpg5lJpuJszmXz6LFIJiMics",
+	"VmKs9s2wSwoQZujwVMka9zQmabu0xkfo4XmTtTuY3+F+0YZFfobZ0tBl8cSdS7Ekmicg8lmJOop4uKsB",
+	"OJAELxXvd6ftqimOheaGczTDbJk5Vmy4q2pCHcOknmVbr7IVwgXXlOgb+8A1vttbfZ4C4ay5vH9QTfm9",
+	"BgpNDdi2qu4dhpJYSJB79aGQKcEzbW/nc0U4rv49jDfBU7D1A1NQ5Cn98clsz1h7tW+ZNsGNCE7VdqgN",
+	"LUjSfVdvdmawMYXJP30OXDxbvYTfyn5//Pixc5gjv8d942s962iKk4SwCSl6i1SuE75kwNP+IfSI66sE",
+	"Y9an+poBR5LeE6eHEecJwWBhGy3iCZG3CxEXLzX4osA59MWQ+iDCSSKcvjJ/laCliHx8i2Xt9UhpAUGL",
+	"sggUR1C4q64EnvbzhbyFTa2ZA1/IdU0su/GANGiJuZpOc3AIiVO50aq/uM4U3xdA4A5f2JrA7mFhwE9Z",
+	"33wELjdfgtYhPeMxOVE7UUWETcFtD/5PLcIWMzVb2GJnYNM2aH3uqCade5zCrYtq60zlGjrSs/r0JWhJ",
+	"LnHSGMorIZZ3lc23Hi7XRAiqSeHPeEQ2BbO2QnM/QrrYWiQWR5hxRiOcZAKUcfkKowQvYhKiEYn4jAgU",
+	"YianKZ/TKIT7T99GPycWZ3MuIbEzTIbRKzZLtYbNia2vw6WzaWOcCBKU9rG4VyU/rbm5Aozw3N4XC40Q",
+	"Sgj7cI1iniQ4FV10rC+M99FuT98XR8lC0HtyZq+rtRNUFRey6+1B4Xa758GSvy+EpGPDqatOcuu85Ipo",
+	"U/JimXKExZ0xh4Mzr16QsJcWQB+NjyCgRNmDZiUermLTh/TStiwjiYMWxcX7ceCyFvMdneEAZdhOhdIn",
+	"cEIx+II4SH+AwoRHOAnNtRbjiBH5wNM72F1D26CJQkz7XSto6b5bAGyGaWPKZ+f+3vSZPzl0es+fHtlx",
+	"8kcXc8IOT4FcHtIbPPl6kdw53gIbHAp90m45SzzedhcsWSKJJ8i5kAmpuNUfheC65hwIGMChIQ6dfCSG",
+	"eHY+W60AT5IysY642IQcjzPjUFUWSGEIzRwlmYn1c7/Bk1OpxNBsJJymGOQ7iScT/0Clg2AaZlPL5/Gp",
+	"Dh4wZpVt0VuJJ2tnfaPaKNmNs7Ei0xHxgy6jXv01tIvYS5oKmVBY9Hjxgt/Z67/GJ83ARksYF3etoPxM",
+	"Xyh9Ku+BnehqqSEhqTyaYsaIFnpXnroyESYpQVibz+AWxPBI8DcgTAbgdpZQIbX/uh4GqUmgrZDMME3C",
+	"AIUPZDTl/C4MhiwUCY7u1EPOlBwetg+A5I0EqNApIrO5XOouBWFA6bRlDQJkuujknqTqtKcTAtOIpiS6",
+	"I/GQ2SgaExYAU8T3SrP/cPVeoNlCSDQiaiSeLCRBSs/bEm14q9bRUdNBCt/iRUKyD4as4Er6QmiH0CIS",
+	"w0o9Xl0d9dzaEAho7Y3O6In6zmya2sQZ/nyqvwOXtPKp1aD0EcbiohCNxQF6mHJyT1Lt7AmeAepPAnPV",
+	"nn6N5ngBg3onOfDMEfbdI9EkOqIs4jPKJh2DKbApjWcCfTSeiBnCI3LoF0KbglxUv7y4viExwgL9+fri",
+	"PECCThgx168YCRKlxBwJ2XjSZrSG0/5Se7KtCX3Ts32YJGhC7wlDmRXe4DycdvdU5oZ+62Cq8GcJx7Jb",
+	"OQtwIG/VbIX/ts1C9oU5vICI46LjMXzeGJZHqpsbBZ8CGPdKUAxa2uvKvFZiQU7u108WrmdLHtKFKW4W",
+	"RlA61R5MhZltwhyF2hcql2uXYhuuXM7KI2dHKixjtwHAazE5t0mV8SnnXSvlmgKj06KCczTWf5o3h495",
+	"EvMHditI5Je7opTgNQpnSnB8ASKrVrYqGFDYJI8oQhgeFQU/R1j1iyhrx2Qm6qryYjGPn7igskYdW9fj",
+	"fCUlyBZ2Kcj3+tNqLDkC2G+oQ/w2EMkfaqdN/VgJO5lOieJFCleKWVAmBDlkjCm7goSPluaaUalmi8lU",
+	"O2NoUcjRfbZ7YA2o92nf6+28rtH7V3i1VzC5YghYhdpFkGRzBbXNq6ZZFN40ZsZFTuhjDZq9p8Kruy30",
+	"NUWVJjhhe+tQ5Zx8liZGUCmeajxr4mykxTkk84tHWnCXqifsDLJm2R+AEPxbnq7fFmL/0pgLwbVHWJIJ",
+	"T5c+mxqW6I7qUJMxBUviPsLofpEwkoLz6BxHd3hCAqX0UQHK9mRh/Km3jnl0R9IxTUiAvl2MSMqIJCJA",
+	"NyRNsYL8v/7xzzbciJPPcy7AYU+JxnDnidEDwXeMCAHx19qLIuIxQVvXh1enb9uuHcvOiCZKxlDgKc5F",
+	"qbzQNTCQmDRVtQsA+q40SPHtWXXIYoNrO4Hi4yOYTrYbbzWYPVTE2aaVSF/c1AZCA8QJ3Aqi/emb3WKN",
+	"6eeM81dsAAwyf5BIcR9oiLb0fwwO6bQc7QJjaTDaPUntTUZVWNXBDqZJFrimmGABN4Jq8gzv7UDjyzkh",
+	"cZIUJ1dpleCN4Zvw3EjusbFolVNEmBnLBhwZddL2E1qzJMZ9168KdjKleAKRrVayR2rKSFuJjJuTt09z",
+	"/P3dVskE2nI3gxLhv5qx4fTeXovB/qu+b2qT0067pnV1QACFyRoA8TNT8PEqYG9t14uEeDs++u5E7Zja",
+	"QUZSlGpji/+iylHS1h98V9HKjY0NvtNts69ujXNb/RkXfEbAmgeoQvRhMygzWqIpZnHzEy4Wo9uolhHB",
+	"vnMhFynE+GK0FeYOVrclnAoDFEacSUwZSW/pDE/I7XQ5oYQR9cqwmlvND6A1ZeMUC5kuIjXCbZl5hG0I",
+	"Yh7zFPiPdvc5+niCtsKjjyed129qbhiN24iHIEjOE/8qDULso1Cm9H6ZB+QAz0Ppgr0QSH2OtiZckChA",
+	"12Q2SclcsVLvLBZpUkNEdKgrjtGMK7iOFMHUeN1ATXPOWODkv4CVBTmzslBw0DjDywLncalkvaxiuOMa",
+	"ObsEVi5x4oT5ZsZpy42cFTuiuX3bXMIu8G/PXckjhf0a4Tyb31poPUo893OLj9PlgbXy3REyL4aOq28C",
+	"Y5CPEoJTYfBpvRD8GFJVAsyqOw03i0wVcUbLW5fI+qHkU9/KmVoIy0Uc7cune3UwLJ9UQ+4Ex8KwqE38",
+	"jGrNNnxO2K2L3Wtu7lyrTPHbelBfwXw9l3eppGMcyRpd4wELQwGNfyVQb5QSiGyLSB7IpQAiqOTp0kv0",
+	"nmlHb7J8QS/EBjvbwNLnEXHzDSnZN6iQlEUynwBlTiajOur12WcrKaKodQhRcjrwFLABGVGHcZRwNiEp",
+	"muI6EmlWll9mAtNSFB6ndLyRkqUx5i30eGN6qb651v02Pz2MPFSh8NYCwM0NFVNIO6KjbnQGK/+qf3Hp",
+	"VB0632a+LepU7uZNsc1G413CWvlD59DSMkfCNaoAymOIGNcphSg4JicC/Z1TRmIl9EHOkRqpXrVdqSbp",
+	"lF0kvh3ViIDg6mWzXvA70OOwBMmQxH7RpdDr7UIoibAJ3DcQeUxPueyTn37nWGtUdLbTntEisVpHUp9H",
+	"8tFYUnOqH22TNL1uKDAZVtHUJmkHqQfUde2lljn3OfFGQGn20dHV6c3p0eH7AL07/eZdgM5Ojk8/nAXo",
+	"/cXHAH04//b84uM52qJszNtdfSpMwNQiIXA7Fi1Uf53smkxESqTe+tf/8X+jNyhKqaQRTgKkfr9CUzqZ",
+	"6r930IzEdDELEEkEQQl/aJs/QQcn9yRBW+AbYj56wCmDgFLzGajsCX9QfzGC9Awdu5gduhW0VAcQQ66+",
+	"VOI2f4CsL2O+EZ220D3Key6+eKfHKT48s6MWH7+HORSfncKM8t3MBMNS1JY6RqHJqolRgiVJLfWr8LUC",
+	"LwPnwBAOX6jDK6wmi6OIzKVmCykVd2gr1I9USxesamznANtGmwFSe+/ontxHb02v7rPDbIQMMDcpYfEl",
+	"p0zWGcQ05XlhdHIC+bbU0og26KoVf7g5QjE2MUquoUNpndoqxMc6nYzlk5xBIL1O8Uhlu3qhn4Gj6sRo",
+	"3qxRvay6UpCcau2C6xijfwzYwtXyUf2Htz+7xnBg/6LEyRDKlhDzoxUwj+hZopkGbAVsraebQMKOsZiO",
+	"OE49nvQTwki6sVxr0EasFJeEZuQpiQi9J7HlT0rK4ILkEfszDqame2ICn3LYgSWhsTdCUR/0qOqOOYrW",
+	"uaW4BinxFItUqojYjNyqiaZ8RgU8Nd66t5a53JrxFM2SU8K0T43OnYfEYtSxNheT+8cARomzBbhU5bKy",
+	"Syef39ZrI2rl/V79TgT6ldpKJpMlEgRepiYzB9UOULny9DymFYiIEL/VY1mYX8bPHju7t4WJQXcHOY3f",
+	"ZFKKg9xu93x6IlP4TZl207RcwgYsak6x3VMPRQC5pYV81BF0mNg6AbBAfhy6UkJYd1levPBsRuW8+4gk",
+	"+Iz5vI2s99pGTmfawNzokyPd9Jk8iFbeNo8xTRYpuZXTlIgpT3wXF5wpiiTpPYHgVlAnFsxQcCAFmGU+",
+	"J34WuonD9COdliCpzD1O6t2xtF1twZ4ETW2zbmS7hL3Mb1lqzXOgfj11XnPKJrdey/87glM5IlhqX0p9",
+	"FavzxOsUsMyp7qA31aCdNvWqj8zto3Zj/XD1Xrs8/52PwDlY8cJvTm4UD7u8uL4JIe/ou5PD4/AAhS8h",
+	"Hkq9e6mwR798+RP5TC0cv4RDBsUbYhK3u+gUXCgZOCCLKX9g2q5xoDtHL/UqXv5E4y8v1ao7Oge7zmAc",
+	"QWqeckZeG7CL57TrDdqlbPJyOrrd/mHQefVwcv++l97tsA/95X+O9iZ/uX/9eSAvfzzbjQ7fxN+O/9yb",
+	"XomTwl1gSssm753XDfas6T2fe8On8IEvZD2W/zw+enkggbELO1Qwo22lQ1icrI/WFJz+XCOKs4haynyU",
+	"EVTMlhdjyKS2MrSasklGWdcAnM3mDZu+k7Jp05uoactjJpr2mTRt+U06j5ouf9Z4TZdcyElKmk4io0W2",
+	"/aeKAX45Jx0xJxEd0wgJIqVi8tb7QfVi8n/mGSYAFV8IFOY4GSJIEEDEkG2Fcyhw8a///f9EOQoEKBRs",
+	"NteP8+0OUKhohX6cb22AQhmZp9kuBkMWxkzop9mOqaaJeZhtToDCSTqP9NN8I9QkZna0HOiq47mBq5l3",
+	"AcpqkhaOZqZFsLa7CFJCwg9FTO/IXCJtB4ELF8hYlXvvQ/7BIZOQYF7n7NCphKkUyNkenbVUmPxoOjQA",
+	"Q05J80HYzpxtjOO+EhS6QwYZxzvAbswtPIiqMx2/qfr4vfm/UPGjLH/wQZbB22lgKwxhNmSaUDg3k0Ly",
+	"NHMrK/GBzGy6rQlaa7/V73XV//oDXZEB6ErmOVxO8cLIg15Wt4hrgiRGpSXoHqcUM6n5K6ixVLrIy8eg",
+	"GY7pJDyAFdhcDma3shTHWiM20NEvu7qujt4uqJMTdtGh3kN7UpDaRXcTBfBqmrobKfROavDEVD2fUWbD",
+	"bGd4PjcOaTETq2iUA66gpTB8JfEptM4weD2pKH4n5XwlLS601utYwQ+Krc0xW0vsCl+pI7ySkhZbs9l8",
+	"JdsptJbRfBU3KbZNxCou4bT9ktnvluemUEjOzSFYjDTlp4VeGzDVDdqXd7MJe92geQl/mzDaDZqXEb4R",
+	"y92gvQ8VmzNf96NPRbr3NRZkwzgxbXsmSWyivnI6iaYYSkZhqcMJFY1czsmBti87o1qyiRhOU/6QUbxw",
+	"VfDYI9Vv/8q0JNxEFlE8ibi0XtP0nB94TS/1wQwUEurGVjuzFUfSBXOiMkIoruKJdQhaGffN4tWeX6l3",
+	"JjIo1nobrAoV6TeofpBNfuB1rncsB1Wsg3i7XNiYp3ykYwI3jbMrGw/8ITgjIh8IYVqocUCy1yvCZG9l",
+	"TYjXeztFsPRWw0X15gEM85bG+qCTxjMdBlSqcVPQiecQOJQn0fekx1iTmuMZ1NeaUCcFYUihq4QZF9L9",
+	"EqT7KyG9vQn69Xv+Whz+cPqqFlyrp9Zc4MNpb3xzrm2RHjv484ca1VzDmwnXLvOMyJRGos5e2tD4t2I5",
+	"Y1OXrNkt1CTFbJFgi5/2HjfFD62g1Z9RRTl39X/6U/VP07tcd7Hf5INcQcc1L/tnMFDN292Vb/vv+CJd",
+	"8foYL+GOeNMkH7qrGkt80JL8kUmSsu0ObGE3qCnj7kfg+HbUZwSBBddmR9kEqcCf4nYmJk9O5pFgSFR/",
+	"W4rmrk/LMstPRd3tT4NeSom1wf7BFjOS0giZEdDWHEd3RKKECxGgVMoALmuQ5Ih8ntN0GaCSx3gOap1P",
+	"zguddMG87PeayFzX19uIdB4uXbCQIc46MZlBTtsFaxQ78SizOiBlY7KgmOEjPcIcxDa9Z5dJDlpkwHTR",
+	"rh69F+wvC7LwpbHbCMN/yDqpXvHkO7jZek2fgbtw01fteup8d3ro4tsA9dHHw6vz0/NvAjRwPLC2rcOV",
+	"43DTC/rBINj+5OXZFZpsPGu+bQXmz4/aayr77fgu6Qcf2B3jD6yVaT83RqGwjGKuPwd13VgdtDoegFFE",
+	"q9vG6GFsAI4BwbVvbMBW1CQudZPs97WeQfb7nZ5K9vsmKvw8hsnlb5PCz2/0dPPOZ8XOLvMF5APmK7HA",
+	"ahhfMKPMfdqvqHK5TpYkDSwOhcvRiuX4yt7/gNA75Ym1gB4gKp28JSVrXJ0F2ZY6NsUCTUgcOmRZ9tVN",
+	"TXWw8aYuGIk7o2VnilmckDRT3Da/qn2a7lVRKsp60JO1mFq15ZfXNZ6mJ1QVgyoF1EExF1mqpSK2c3Zr",
+	"XzRDd93RGdFSwKegxRaJSbheuLfLZ2CzODXOTWbb12f8YJImNeGAbiCQXKQMbfEUPEZSGpM2IiwWWeiQ",
+	"p9K/QHhKcOOIwXLsj7PU8kKCDNY+RpU5vF0vZjOcLut0s9vqaSx5NIhbcCzxN7C2E3FrHQ99ifkiSCdq",
+	"m652vtKtM6NM8+RHp+aLtR437qKCMhgqS/LM3wvvoqF1Q2qfGyW/BD/V8o+Gl6kV1RYeVyf9KfDe/cTM",
+	"5KPq2nWtMSp6zaXH59cIqm6ircItUsxEW0nrGEpIJPckPXAcMwRcKBlBE4yEJq2dx0KaUnlb1FSKM/gL",
+	"jA5VRLdmoo3wiN8TJ4lMumCKrVkJrWBx2S0UPM2TKq5MpGiqM92apXjS4OFoqlk0ns8JTktOKYJEqmFh",
+	"It+33mx3+693uoP+Xnd7R+1idhjW5nnNE1JtD6q6bzbfFDJHVGZ7Za4ndXIKZ56wgim+Jwfgjac9NR1I",
+	"oi3SnXRReP7X44uzw9Pz0Bp9weqqb7aRkEptW7D5YpRQMQWfmLAMQn3BvdQePJKj84uTq6uLK9dWZh6F",
+	"rhu7edYKWnYKSiI+ufru7eHp+1bQujp5++H65FgBM7cUOk2rgmxmP3P69oi3x0xcKWjljbInee/2kTMh",
+	"+yibmL67kjzyxjOlmAkIkXPgsIjnBRgsYivKF1ZpHq9YoG7hX9ylmdOH40s9a/vg5ugSJg0n/tZvtD3X",
+	"YQv23BfttOavLk8nZRPt9lqxKSURT+PstqSMxuqlTsUpuaZJLuAOC2A7bAWtw8ND9Z+j88Ozk1bQOvur",
+	"QqTrVtC6+euNQqQL9fb66rtW0Lq8UZt8dHhYhPLhGhgf1qMPzPbQ4IT+oaeT/bbzyh7ABLNfMNPsl55y",
+	"9lPPPf8Ji8h+6tXkA6llaZsbEGoviYA3SiVQXHVfYeUBKmeoVq9M3kAd6sYQBGPsbheRwLgp7G7v7243",
+	"yWP9gFP2HCzA6Oslm/umHKBqWLBH4VNeasNo1WXpoZDntOqTwUxW0qwKi06PpmMT1UJMilmbeLYIVixk",
+	"SpQ89id7yiKwWGar01lbSwDf8QD8rVL0sqqORX5syntWLv64VDqjjm8eGx9+W+sX4lRximdEOhnvtWqp",
+	"MCQMUAglZMJSrW+njU/izwqKeqOxofg+ZxPruLI+M4ReW96vTwAs34X/4hKg6/r2RBFwks4jRwZ0et5M",
+	"CJxcXR6hKcGJnJrLy6IwqMZp52EwQmIW4zTWfmRd/WH3vt99B39pSIXgjHuAFPs8Pf9G7ebFt4GSRLTa",
+	"BWGGrlC3odh4QzWbijhjJJIgkE5MFhizFCMHbSxV6uymG4qVU1MHpjRLyI60ltR66Wt/0KhIgEl0UBz3",
+	"0olDhN3VZZ3KwvNuf2Vuxd3d7d3NzTZ6qBrp4iMku5eJCHUeGy1kKk1y6/r8tA3beE9SoJpFsClYFeHE",
+	"05ikoluklmWZxGO8gXJtvksEXcctn5KR+w06ZdXudYYRLO4EJOXRzuhqzS8EWBxwkphvivMVUz7vXsCk",
+	"m+ysTITXVQLQHQ7jzftrV0SCs73WLcNQANg4vUetm/fXakCA+/LWO667b7pdcd2ROrpjXTA+mtr6gYDb",
+	"j/EbKc7vOxjQzHKtNPE8lMEnbAyeKmzAYXXEDGOwrzCpd5jFfDy+ob4jBAUutLTExzp89t27/bOzAA12",
+	"OlO+SNv25E8xizt8PBaBRWVrmnohdAc/mgR0OZL23uz3ekX03A1acywlSdXof9v6vtf/9H2v8+bTfw++",
+	"73W2P7X3v+91dvWj3/nYvNfV6xfnuxVv7ycy32kxkuUAhebuNgS0FxmdRzY6BVyaOOsWYfIYhl2Koimx",
+	"62xm7f1s7HmWcCS7XrBBOqF2D5ZTMmRZgvPMSGCSxoODDlSnlcSKhLAmHSqLMDI3Al108hlHEqwBCkGH",
+	"LJyTlHLIeBaiLdMVlighWEjjpKebtCEcx+IoNI5Szpx6AGzIQoW4Cm/D/ey8xguiegRHPts41hgOVhA9",
+	"JPjoU5mVcA8nKY4IzKvdHbIbBziwVX9fxBNtUdHQ29JzDd17CQM8YtZsJxETHCeUkXaABB8yyE4K9fIs",
+	"HHEOYXNfndA7khtq9iGlXVi5Zgmh3LH6h88J05FPWYZlE2BvB/dVfsiWvMrhaW6Lho8IbPhq97KN/Mse",
+	"516WY9B6f7i5douEAlIxEQ4+Fea9vWbi2/1d1eQR11Z2PA/zLiCzIdLqFG3tGp/VfTSjDKp98EWqaHuH",
+	"jzszzuQU6X/NowdC7kA1+1OMabIM0J/UB8nyX//4Z9tdu3P0uuhC8wDFMbA+HFQgcUfnc62hYhQlPLoz",
+	"NyIBYtwyQ/6gpDGef08lmkKUnEDygUZEF1bRrUv8BG2j36v/FXlKf7C+2pY96FVAnh6eH+YMDFxe813O",
+	"kfXDzVFxMicLdRheXuKUlkSwvZ31SY0t185v032s21sP8pdIvq/LLzRwRVZTtJ7IVgPxWATOr03GoxSd",
+	"XmYmDe3WagvajJZWRu8+Z/SsrYXl2Xmm35jaWdY/GWYVr86+vplvahUbNyhs8bOWJsi2zN1yMz8XdptF",
+	"MSqkgDJOdU5uv1bhqw1Lj1k9fN0BuCLjtZVJm6/Xc3XZCjKQFaDhrMiMULcdj6oasXH+9wLZaCaS5wSk",
+	"IhvngoJWDcNumcqs9rVwFI3vDzv/hTs/9jpvuvu3w+H3w+Gn/9n59AevivFoioF+rvINT8Ce8jmvw4/n",
+	"ScYGYKlPlNDchxc438+ed1bPqRYkfCI2qoBRGwnzVh2u3KlULEXCJzZFkC5GNh778YUwmW5SG+M9n5ww",
+	"ma4vjOEWpdHQsEPVwUNRuWpN4oa5K/1uOLWcqW4ON977vkJxB6MmU2HFR3PNp2lIK2jdzzQR1TmMIJsh",
+	"pCdqQX00QXWiKaU4NfRwtBO7tiPYB9/NnB9Hzoj22Xk2sn3yMZuBfXKhZ2IA8EwOik+j7I8RCH9+Uv3r",
+	"ENsqmko5PxRCwdpX8+CCEaeoHIdotHc3N5dZaPgBChUq58HXVAqj0dkKkIDqOqgdM8TnGg0Um9Q+gqFO",
+	"gmcS2POxiTt60JUiJJhXRGYRR6FNraiv3FaFTY94vLw1Z0esim/NIPA1j5dH9oNAd2BK6TX+/sy0N58z",
+	"LjefwzmXzjQiksrbGC/FLZhsG/VyRFJ5jJfiEL4AR+iYpLfkhwVOms3jHXxxoj/IOtgEGrqHHB5/F5zd",
+	"zrHC5AZf/1lwdqka5479I5LwBzB9N/j+vf7oa6ITbprqCpQ1+li7p58yT5C2wmftnpTlM4BH+876ghaf",
+	"t/ZbX33VAmqhFvy7bhancI+TBRzDu+Zh3nWz2+CrAkA2+rKACo/40qLARp8WzuLGX7onaOOPHzXfDF83",
+	"+qp4TiEMvB4KmweEKxKEtjRRToVEfXRGv24jS5BQKMlnWbQPZuhcJJ9BSzVt7beG5igNW/vDFr8btpwz",
+	"Yhi27mADKHxrzlRT//LiaXCdzWGOFUvpYqQZZtEoVl1J0VLXG+xsVvAL1m0m8Wkdt3UR7dk21tZ9DVMy",
+	"IZ9XbewsI8vQtLXfMinC99FwGP9hOOyq/zzj3pphNvjyCr54Olr4d0nPp9E2ucTk2bYqqwppjtj6s1gQ",
+	"JbLzeIaVVscwi8i/7Ul01/BLnsEi9d18a71eACDOEpwmlAhpoj6VIDtPiSBMkritHxIoKAE1gOQUMxQq",
+	"ES+EcNEDLfWCI2KicGMq5byEGapda3/QDyyOlMXECjLoLyrmbrws3lwMVvrGbO/tPqI446+Fh37kAECs",
+	"RY6C1LM5blgVCVKfGxeMmKQoVIpeiLYwW6KEKE0SRViQtkkFCZc6iliAlCig4ru5Yw3hUQ2FKAr4Vp1s",
+	"HeFoSjqKeqVQJMHKnox3IEfXM5IMq8Cu+1DDFaTp5yA0ZkWVWAbjqq/hWCQ32eILtGan92avIXUxhko9",
+	"dENEejyvX4NJfrxpJAmUlLoca7gix7Jzo29YrITwN0jnpwskvlTazq+OPb81ocIgRkPZIlMZHilUzHEq",
+	"dLzrn68vzvdRqHRNIC3o6u0RerO7vQtv1Bg6sKCdGWoYj4nQPhwhn4dIrRyn2ntnBqEuVEgRopcoVHKH",
+	"/TnlSZwbh3UAle0yc21R2Kj6Ry+hPIZxs8F36mlGxUxyRDUqFZwJtBV+9VUYoPB/wL86cjf/K39I8r++",
+	"CtuIEQUC2y3awrBklFBJUpxosorNTCHAx06XOO46arYHjQe1wELygZubBQG+QQ8cacIhukg7Ds4IFouU",
+	"7KMEqEyofT95TF4I8whtgc0bgcU8QBpV0AziTUVg+kPRFKc4kiQVbcUSzARiRJmQBMfWp4JBnUQd3pQQ",
+	"tvW7LnTbRnrqqBeqr8OfFKLsI/M2QKVZBojP99EL/c2LQJOUfdT7UkNGHmf4eCbCYeZe70tvYWWzJyea",
+	"L1iEoVKQZAw+JYp8hmajXNcfh+/ausewkqClGxeDa8yz1RE2tgOPhd5ShTO9sO9My9Jjw7U+fdEgr7rL",
+	"2oPlThv25X+ofzR+Z39kj0j2x1ew1erUt6CGrSEBxbVChw1uHezkL+YnPzhruZifk8LP97L4s/j2m+Lb",
+	"b4pvT+xknd65NE8hYs2Q2lKMkJ9SFiUGB4nXaCfO5cBw+DsvdEyTThYF0gJfvRFBuDQJBFm7qQ0F+d3P",
+	"KTApcgyUE95rP2JN5WDsLWxIUWAoXoDM5UWANAHjqSFeB+hiTtjh5Sna7vZs5gaBl2jY4iliiyQZtgIk",
+	"OPypMzeMF4LE7QNkWSoaLW2djTkaLWTOj4BhORyp5Bl/V8eZc/K0li1/a0hRFT722s5eg2D7SeHuLrM0",
+	"eyzXQUVQr8hgZbubT/cvmXBcAlxWAwvn1W3Y5LKwDJbM8uwBmWtfPhO+FqUrhZr3+YVBpUHpfsb7vnh3",
+	"4m2yYgTn1qHyrmgtqJhqC/b1J0j5OhzQxMuYmlHSiHzA/AGZUDgTIZrRJKFCO4L6ebMHA2eitf+613tG",
+	"FuwxK5zVzex1TSyBkwakV+M5mzs7/SzC+6yBUeDKKhxlz/iUTBYJThH5PE+JgGL4lKGrkwESSybxZ7T1",
+	"DX+hSN2EfJ4fKEF4hKO7rMIqyI8J53c45QsWtwO0YJhFU55q7778CFeVsE0tZqUl1dftu6m9l4Voe9uB",
+	"Nla5AlN2R+vSxYcsG1RWHa9Am5yaeaskJ6fZOoplV5bnofK+ztJSVY50Ru4eYRo0NfyVGkSFVdBD9VuU",
+	"xWh42Nr/ftDrBYPezqfMpJezki/VrE2xr0BWVunNGb94/pxRMiedenPf7ps3hfRCDe19xcwOM8rMr37V",
+	"S+q3ZRrUYK0jA19jQaPDxcYaOwgLI/Uxwgs5JUyaA6zD7bIAUxNpp3XjORbigaexjge2mfv387T8UJfF",
+	"Scmv9Wybqh90XUjSX0nLb3suoaF9rBBvO0qJ7GRPgtZCkNRYh2acUcnTKk7mHVTCMu1atvKVBLbwgFtq",
+	"oBRHXZ3H6ujBoAX95/7FX9yZV1yhRRbVzZS4m3BWGt8uNdjAJehv+59+v5Hg714CYT2NCnpmiwhyKNdh",
+	"6a8bbeZUYnlqoJmUcyfK2+l589O3dd22p6scNCblvH2AZJFmByBuBTbVT5BzO0gBFEAALBQ00uG8zgXQ",
+	"C2EvfVbmB8o79Aa76tUJG3tiD0iAcJIgonQ0qA3FbT1CSFR+mGURV/xGEFtTdcFeCLs6ybWdI/O/yqLg",
+	"TDudOdPE8lEIdVAfUBaTzzpigAqUUAXIXmeEBYkDqGrCsqx7+dK652Hb2qNyeWGAtjJFBFnVGn31FdLX",
+	"8G1YBYn30YRLNGzFZJLimMTDlrEagvET9EYco8VcR4ad0a+LfK4hX32aFcv7dWaSym1B0GFmYck61RzY",
+	"5WWOmGQG6jmjPIPBvsHNoXc+Xz41zHNW9Clcm+YJ2OItNkx1Xcc5B/6itWBf0hd9zNXbIjX/aQgJRYeG",
+	"NZQCoXZ3vUnpS16EtTfahWOqURSou/n0Ea4n1bTcap8gQYT/KhfoEfpw9V7sl+JYa0PW7U20iQyFsz3D",
+	"bAnX0K5Iv12KInzyHXEm0W97JUhYK4S8r1+rCVl/ylL1rb1MhBMJm5AD5/odAgYFVF52U+HvlFLh7zwf",
+	"YFRfPsisyxByVbQkbJoFZNB7SnI5UZN72K+Y5JBUGzH4/PnXVlXK1GnMk4Q/3KYkpqm/nPJbaIGyFo8t",
+	"F6JJ+8oc5esuq4MaSmi6PrB3w2DUzWuBKfbvEcVL2oEiujylP2LT+dcEpyRFvf5ge2d379XrN3gUxTq2",
+	"bIY/uxN34GokPrV+XRuso6eUQWFG5JTH9URdv3dh/M3JTcHM8M3JjVL0Tw6PW0Hr8uJa/br8oP69uLw5",
+	"vTi/LloddPNVBgfdosbWcAbzMWNmv83o+QMzD+fBh+LvbG46/8ltLjf7k76mCxL4TjJasIQIYWtR40SR",
+	"SLSlUwBkOApmRKCg/kAebwXTw5HgCYRoK2poxV/oH7LmGdX1KCWxUnBxAjIhlWgLo1DpL/tWc/lTmKmg",
+	"gb7o6BgeqrGhXcLQFTqvCWGlKYK003Uq8ILp2O64qgx/uCqSv6xMKWStcXLsvNQ5VBqUHHW1wXfTT9/f",
+	"SP3/l/NP31+LT3/cf/ny+7+9/ON/DIfi0x+2vn/5x//4NBxe/779R7/amOeD+XD1ft0NEpQTrNkn99zB",
+	"FptDtyr/zXerc9784klumjM3XyKb3acmslFgc/LY2Iz0PjXc8VSpX4Vx5dFGiLJLWBEvSzJ+wSCxt8og",
+	"8T/+43f/U6keg70Xv/9D92+34X//b73OGx255A1WWotiYM9ypq6WnKU3rgZQR3eMPyQknjwxEUChoxGI",
+	"/uu/EYJOGCG11asUZVIkSntc2MuWLCS+jQqZRqhApscYSV5OrG0U0+K+bY/7ZBBvR52d0S7u7Oy9et1R",
+	"vFIdiYx5NqnLsVkFn18q78LPW058RlK115TpQjjV3cs2BsT5eKHVXQIFVvXHSH2MtijsnVT7ZPKFxqXz",
+	"9SZ+Hb0a7eGO2pTOjtqiNzEZd3q9fn8w2N7e2dnd9ezT+prgi1FCo1tDMrxeKrqJFY3neEIEZBEs4J4t",
+	"Mgp8f4liktJ7AglNZEJ0vRe4lhmPtYNLrkG/gC6NRccae6yKj7aGrWMs8QgLso9m+O88RXwh8YQMWyUI",
+	"XStBF9CQLyRYwASfERQthOQzndzNk/tWA/tJmJh10vDQP6ZOgWCc/0ji25pc++fcsDxtAhwpCBRzEKUE",
+	"CZoQFpEYQSeAbUUSobEQ/CH0cJCtH7YDfoOLpynBXgD9oDfY6/T2OoPtm/72fm93v9f7r7qU/evB06jC",
+	"jyXoeZEfJTHNmp74TXJmqIkn1Jfw5lI7zWcpeIjENIF82xvn3T+5N8n3a+CTF93yn9RTphgiZKBTB27L",
+	"rY3Pme8Mt735VH6eHCl60g7qO4WRbC6ODbKiWKAdgdi8ocH9EM1xqjQAZApDa5cZe1QOChWvBYjkRojP",
+	"nLXXxYSvZOuHmqlT7atTx9kPtP/Rgum+8ioZuYpgR3kWhl6qfllTRqQo92fCqG7bPTd/fM/nhOE5hTsM",
+	"0f3w4fT4k/tNh85sflRja55QOV2MQI/heE47EY/JhLCX2TS+uJ+LOzrv2FjtzpxD5rdMX3gujmZ2IEoI",
+	"TuGqYQs4GzBpw944I+3SxlC5MVcqpgwoy8pP2wnd7BeE/uOK8JitysHmFB1VPCnmDyVPkt1er0FqsFrC",
+	"8ZgcPqtE3HXFY+uzRPR7K9JEPG6w5zoB2uxMLWcJoUPj5Oj0GersPQ7DkVOSkrZfJOTsCeKgua2rlwmf",
+	"+fCtlN2aXV3niL4iKxMsQidl2kwyMTu86cFwGbTuZBWbPV6k2J+CA5L6wm4qkg9WLY4cRXgGWHR2c3MI",
+	"SURBUl7ALat6eNWGxMwFnDN1TlKCo6lSj+QBmhGs8xbPSEy1CSkTWSHjjqIQPU+ycn/KpdNsJHMTWiwv",
+	"RZnc22mtvAfRfv3MJr7M7yZ2Nr+a0GuqdNV//URTkF78ql3VEqfHHuLfaiAbOrukcfozJm0OTzKhrVW0",
+	"hLRy/Qj+zFrbIgw6IduYglFU/wC/cvtGSD6fww+xmIP3IskkyltjN3UkS+eRNYWoqTHnh1Fu4HH+t9bH",
+	"G+YpKsDwECB2YRfmeffBQsbz7rAILE+Lqxx+3rd8xcjnOZR9Y9O3Gdy9r6+znah5bffG8/ra3S7P+xu1",
+	"g0fZbvl6sC6Qqxod5hvrg7y78b4hsv33fixWvT4zGAO2P5Pgp5zd7Y4wYGUBCsVSSDILIZkypuEGmTmr",
+	"OcC49Jfi02zdey0DdaZ8bB/uLMBApQ/wCzABkC5SOp55JhCOYxJrX8BQ9xLCPY/i/Qc2GgLGUB+bAlVW",
+	"dChwZSNbVe91Hqv4b1Ldt8L7ZppgAZxWUcs1Wf1W1PZrnHCuvgTfc2frW12Mz84D8HtDGdn2fEvjmkqF",
+	"mRUUnL2A6mojqE40l4meNBYVpfhF3qDki/l9a3e0F72KX5OygXRv79Wr16/fvOn1+v2W966+oVSdX8Ub",
+	"N4kar2HFVugPC2Jeg15Utom4UFq1BZo8bWjgKGZ6RyGY+6zYbkQ5nXu6VbkN7zdIeOd0Ud3id/wBJVwL",
+	"gsbgaOotGetkoOVFxh/QVt/m1ZYcvQJPl7YnG3he+aS387oQfLHnlc1W1SMtTAVyvM/Igc00PF7IRUoC",
+	"hKUupqmnlJcgfZzBs5TOegMtVZE4T97M0fK2oIasqxnfTKIt+3gquXoOdRWtJV4T+ey3yRgSoJ69YGKl",
+	"S8Gf8nCI/YGiOmMOg4O2Y3FN/dULMke+/b4PImrJfJFG5BdYcKg0sK4eLkRbIV5IHgZKR2MLnIQH6kBB",
+	"YfDQVGEAdaR9YOosKm0VvhVIEMJKAFGdgVOZ7m3FcjNm+DMv11bnNTKB3WUjITTY44K0rzaVsnsiJJ1g",
+	"qTfU0QD2B77lKoLQvDy/EdSrqWJyxqIlYnusUyU9GgUyv3PDzJTetBdYj1ACpcRNmXqmQ+vv0sd8p68Z",
+	"m0Epqzpcp/x6YBRYADk8mnzWnnEbg6dcBC6FOlCSt+zcsp108T0oUDf34BtwG+h9WkM29dGxKmoRI+sV",
+	"1M2UPxt/Vey7+LZGu9MvM8XukzN7qE9KrQ7+OF+FR91zPtNFXLkGt368ar+0dvwok6xVhKr21DV2PFdR",
+	"KlbgKjlQ+5Uje+Pn06d0Gg/9nXs/bqx9CMY5yM2qqj/hmFCzmr4FOlsw/jtK02pb77UNsrDTeCHsnOGL",
+	"6h2HeWuXUrjryO22OR4YlzZ9YP/XZUjpMuQ5ThDg+PrzU1cgglgz30a30PzOlwe6NDN+p3YXPvHNL0ug",
+	"XqVj8/ltTR7zoDXGEU2MbJuJ/oPtdcy4vmTKO1s5lxaSxmsPse6aCqjVd2Livda9enuEdncGO+js+pvT",
+	"Y+3+CmWT+RiZ/rxjzVMemQ59pZkJ3Zhs10ZMX+uF5xJ9DxHgwSxaon/9459K4SGjxaTddT3XX62DvGbQ",
+	"tziOPSawQ1OgRqcLkOkSRdjcGXT9TCddREoNi1fJvnXPq2JQGSlrNi0fFsVY4v28sK5AoyW6Pu6oPdWh",
+	"Yj8NWzylE8r+tD3YebU9bO2jn4YtOld/DFv9wStdJ3TY+vLFtfLlc3i6wWpVKV0nXWVVEsrKsBmrly5I",
+	"wxV91nbeSH2XJI2Focpo184IlZeHdsjKmyNnDtWX+aSKC1wlLDW0pTaj0VWgev1cVkg7Tg8fKYt1Fo4S",
+	"WTS3obfVCh/rHZpKBsNfwsWSsPh2E1x+tKMlWG2Wt2IxUhMamUAUrwU5lRtO6dH7n19I3eKEpLJmTplk",
+	"9ku7WuWwcHaqOmkvdIMyLm6G2o+S5TfA/uam2r7rXJEdjnpvjF2/M8ZaTF9t5KvD4Bp3gPqaRw0QfN1M",
+	"PEhb4tjw3NreMw+NvE5Tfg+LHqY00flWHmDjwQMdaHyjEk4+/4X1ZUW8/gt1CN8IXze+3JnlPdzqlTe/",
+	"5qkygp/9vsc33UaAeaYaOf8/PNq/1Nl9xkNVRQciUxpdKqXWm1QKP9gquVuhZg9hgMI8PioEpx+MRovo",
+	"jki0BeioLQamEVhOqJA00jc/JbS5n5SirRpUGsyvHHwHd+PuZvjz5nOYUbb5RwWV21WvwHoial42kl4g",
+	"fUr1wrwS9aW2UlcwT+2mAdZ26+62qjKNvhrxT3YxV5/dziPZECTZpdBP68zLtbTeoY617vtwtQGp7oEs",
+	"oZQognkAYaCISoQFCjUt9nttXLAIJ8nRFDNGkppIIJuZkbMO+FmW6w07jt8PU05sMTumvTKz3AGFUC/G",
+	"+AICOqhApDODtCRFg9vuaAdvR4O4gzHGnZ3RaNR5E0VRJ47jmBBCxuPxeL0zeM2Cz8BzfUMpT4E2KWy/",
+	"flIKGdxZUfluwxpk86kpVuyuarBOqjDpjPTkfIilYXBxT9KUxpte0V/zGeFQvuyeQGjx93DOAkRY3M4Q",
+	"AC5muDS5uCDlxeGMswl4TSa6lBj8rWagTSyK6gjZyTKzqkEeKBNV4vqEjSC+DKRnNgATgrlDmEHYfdyl",
+	"+M+914YZP5IPr8IU27MG0nq8aS42lvCtLApVJSH9wbVT9vxXKH6NWczH40zqWZlAR7e9oTpi99ExmTMr",
+	"gm0AVkPKfIJ4nZmauzvYfOOAAdtDfaszMN1O+SJd28+V+Uhj5jv4xO0rQ2lfRgZIuJAKm7r9hUBykTI0",
+	"IhPMmnP3bKwm5SvtfG0Jy8Z14ykz4fJ2OIGmUEaiUNn157ajmGOdzbq8+grkS9ieo6KLK5vFuRWP8C9U",
+	"eLp0ZBvWnnYPbyXQ4T2PIDJxBuJOjJdo6927/bOztpV+1KAdPh4X8tP03uz3ejoo4qmneg2pfCS3+f8K",
+	"CaBMHOT5ATKhc7TMpY8RGWv52LXrTMmQaYEj20CEJSgPujlcFSuspZx10RFOCItx6pxrCK5U34KsAp8P",
+	"WeiiYAi52LHWQ9CIyAeiFvPAc5xBM6jfmi8Q1oWRmPIUyn10h+yxckiF4jU7DkXatyLw54GQu2RpIn+e",
+	"g0A65+dwRlIa4Zc3POVMcuvuuaFks54uHUPYs0fA0J5ltxxaNwde8fB+qr31z+djR1rl+Qm4aHzdAEG2",
+	"eJoJz20leItywgw5NcVN2IQ4bqAN7xUcwWv9ajMxreI/Y18EZXiu35iG1rtnZhgbyHj/i6xvRtafh4Q9",
+	"Vmh7HtpxSdnkV80BDBPIcwA3y/Y715TAZvt1+thM8T89OrtEJJryUp5f1X+7i26mKRFTnsRZYSA0x2CH",
+	"S7jQllN8T1I8IQgy8XdkSufAGRqHP56owU0+NAEewJCctzaX5u6qlJED1xu//6hMmpAvkgthzYLl1Nz5",
+	"6rfmJI0Ik20jZKxLG+kmwgRBspBqa2WZh/7qGg/FRJhQrALWkUrpTQt26N+zZtkvi8uorGPDONHy1HvG",
+	"dcpjtsTphMistj2E64CszoV8IZD1tyoaHPs97fwyWJsMHUKkJEnvcXK7rkRHJvcRF3ldyAzKgOkXAFNN",
+	"x1ms4tFfk+wUXBE92Evn93sepLV2OXR6eb/nThNowtosdNBKiRD0R58wqEjIHC8TjmM0WspCotJwd6+E",
+	"IHurwNDfeTVwwPB6NRRUXx4g6Kx4z3mEbXK8wgaHpTywz3aABz27iOc8v941lJF09ymnd9Drfcnv+yB5",
+	"dKuG4UIgqkdC3yRpm+r/1pt780ZX/UzliGCZpShWbFOnc9Tc88PV+yDLDwFqZkT8uS3xnHYFiRYzzuC/",
+	"GIsuv5++VN28nI5ut38YdF49nNy/76V3O+xDf/mfo73JX+5ffx7Iyx/PdqPDN/G34z/3plfipEE+zNVy",
+	"TAYiBwBesYYLOUmJ+HVFGzuJjcUb86Er4hT72kzMMR9f/+U9SviEsrK0Y/puB8j6TidQJABSSGBIna+z",
+	"/0L+1YNigk9TCl7n2J/zVPoKGKzNQw2pK6COHGMkkoGaqNKslYyljnBeQXTjHNX9x+Sojk1GE18NbP3G",
+	"mS2S3CUsFp6lenNiyuclBWF7tfZTzC1su81TaN+m/EHczqgvPwSEhgPEwqCU4J1KlBKldAs0Jg9K5OQP",
+	"xTyUK6t6Q0hH7xGFvZ9RsIlHfTfdbhPx5hcuOONLy++rOGPjHconNpXWGqtPWkGq2NkelOSKne3Bqj3b",
+	"293d3m2uHOjuPFsICFWd7gXTBVF0hhk4jAxhdHVyeIwuzt//J5IpZkLH9eusBVlrMFTwhUSCSLv1lmeZ",
+	"V4FJxcmThMSQo7kUx3Ly/uToBvXR26uLM8TTmKQCfXx3cnWCcvO+rWrL+MNWG3WQlXbRiz6a8kX6Ar0/",
+	"PTu9Qf0Ghb6DlhDJjMe+ypjvrxEWKKGj+Q8vBDLt9lEYU4FHCZQGnkMltxBtqcZwIvl4TFIStwMUGm6n",
+	"3waFogSMSwTplymJwZcn1MmYO+NFkhSK0JoR3LwwZnygzOplK2OsLZvUGfopZjx3X6yhTrZXj1e6ZV7X",
+	"IjnOpuE8vLTfOs+ussk5D3X657dmmm5i6Ovr92dcX8QuBPF4l1zxBEi25SuiAcX2VnR6PNFem6/6eZig",
+	"L5f14DG5rDNR1q7BJ2ilfJSQmUdIN3XFd3ZfobluhGIeLWYmuLds5rRG60pl/gQz43IxJ5E6Cshmp+CR",
+	"tsFG/lAekqbc59iriJWOfZlDwPE9Tmis80uiLfihxzOzFhBJ3m6cQvSt6uhEje27wKZMSMyimpq6turU",
+	"HMtp1x85Cg28IU+nkEp/TPP0laZ1gHAiuI23Cv/aMQUSOqfHoc3Mnad2U8xGIZ7orvbP91Stc8p1dDer",
+	"tlGfSfUaro3EYjbD6dIuzCKU6qVbH39RqeF2dYqohtLSVuEpd+XJ7e/TfQxuvMzxZX2wkL6ndhyk6zz4",
+	"r0COPmWxv3zo9eHV6VtTSFlX2trq9AvZD8rh4SUzYX/n1c7r7b0dN5as0/dtip7Je2+63UOUUEZMhWfN",
+	"8EWEGSPqMCUEbfW0TSG/wzHuiI+ZnhdlFE13w6n4AwM2guMZVFRWFAZrAn5PlaTbMIpK9Xth+lJ/H5r+",
+	"4Hnep/r5nekXZlO9N6gATb/UuWbh3osyED+EU88aYBUWLgp0KX4dmRsGiE4Y1KOAnAkPVJDVEH39am+9",
+	"Zbgi6xUuH7yZZfhYmqs860dp0ueaS7ouCmNME6WB2KvVAIUjav7WOXBmnMmp+mUvTYcMS1S8dc5iRc1V",
+	"mpEN9f3rFngmmBxX+u8EPBxwlHIh0PH1jZ3QwZBhZAZ0fPl0WjUbRb7dNzfoAu7AzdMECwm+Enysr7JJ",
+	"qnsS7YMhs1vjfKczd4TeK6gQkc84knrndRx3WLxfCvUteSa9KTAq/QEg1wpaFohqm/V64EpSTaIxkufb",
+	"e2y6d599tP27D7/Oh3Ufn2VTcJ8emel8CVrXOKXjszyO12+80PfJRclAks+yklNg5/Xuq71GTvMwcB6M",
+	"3XzcMWUTks5TanKGNaiz9Lr/ZhA0CHq989aMH2Oa6BSvRnoEcwxhAUqJol4BokwfcZiF8YdWZ4Zxeahr",
+	"940SomOC7uh8ru0w6+4jE3Lv85IG4SlAxuU7MGkWUkg506hbbrI6FW6Tm4N/Pl0KGuHkvelns6+xUppw",
+	"JB/39SKlTXbWt7UpmWw8HJx3y2JX3gbnzNgzeJMn5YAdzy29E2y/Mo+ue6DBugJJ3N/+fKdm3iDkXIO3",
+	"HFYA75dohCfe+O/UuIU03zEtfa+vwUitBLd+V7WwB5mCeHJkW204rY2Ha4YzCkCnDZcMbR+xbBtL9QSS",
+	"UaeaYFtNcAvUIFdODtCCxSS9AgKrUyL/HULjuo/KFLc6Gq6ePW2MgIZD6MsAJx108x5+FrLvzSa2SJLj",
+	"ohPTJnRlSpL5h2b0OGh8Lj2eSDUtn4PoHKBQqY4plctOVkgZbWF09N31NRIRTwnCApwq1bBtLRZLPBEh",
+	"2tIpXo8+nnT+9Y9/hmC3oLboXWo84DxcKNHMd0rn3rJozmuwpuDPnPEZJQJtHX08Kdo6NhDVwJL/85DS",
+	"J5DFprv9s7FUUBcefQZWkA22GVJeMGJsB+mC7euUOJwnaCtO6b2xAZHPkjChM4MC7ulaK4qsi3YAxb11",
+	"kKlTDcAo/SmZc0ElT5dV+575prFroSu2V0HsA7JayYZEFFbdaCY3BeyD+zcLps2WVOloDfL4Nt9cuB5x",
+	"JlOuVnmvY8QfyTbzbfvweLn3kZzv5uc/1Vok2RTzFglpiHeCzDCTNPpO70rFwdV3e3TfuK0XcnDeUi1A",
+	"bUYBDs1hTc1VveI7+RFO0UOq+D2V+wijm5TeL9Gfry/ObeOt8BqAZJYaooGOKB8yTVUG3X63hxI+McnK",
+	"Vc/GpxjpeYxIjKYkJRn7KuYq140h4y9myyEDISXQWSyMDKeIjrV+bYW+lesMF2HbRCqYuUPKwITjmMRD",
+	"VrPqLrpRT+mPWRgwxGBsDXrojH7dNjUB1bwTNOILFmtPiITOqBRDNiIJf9BpZyGQQq/MWMTGlFFpQh+K",
+	"iPw7jXkeyzcAVb9FH65Ouw3cZYLWoVF9/bVEYVP3C2SbzvCEBHDloCVgl4qvl7nseH4roRnP1LUn6a0Z",
+	"bUwTojPwB86I//rHPz3FSitDXuXMxDsaL1zwaKlEMzPFvr5bJIykeEQTqrYgQGdURK4grTnbNfhKicbX",
+	"PjD2RhyrcJhqFnOAbCXVwWoTb3+dR8aXQPe4GcGo4EuqE2rqI6NPgzpfVY7/3ZNoXLpgouZEVPZXiTDp",
+	"gjXeqUx4aiK73ddtD8zF3Z5+t1c6MdsNeGfR8v53wVn3Cj84CtB1bf5AmyXSKccElmRIli45SggW5iVx",
+	"PQGylBw29bdN/J1neDDZwZsZkrO6IHm/9tGZ6T/7bcaxvz9m49knpzCuWneCo7vaJA6HCN4jyiI+o2zS",
+	"eSCjKed3poK5t6p1W9P3hylPCLSjoHTBOQ9WVRAHkq5IB2AQCcAnCYiEDnAD0inIRJdXCu29oZqP6Ao1",
+	"T8hfKkh6TyMiXmYFydvPWYK8dribXq/38mv1z1//+te//vIlyR9bgByQYDHxXeO+7wg8JvYul5IUbSX8",
+	"gaSdCAtiymKLAMV0Qo2iEmMxNQ5cJRtGfS1s3Pmx13nzaeuP++bPzqefesHe4It941uxmvVMzn9Vx1OY",
+	"wKZOp2Im547DqdPHhsk0zm4uUUxxwicLUvI0VWO099FIc5KtwaDXDtDJu/cXuecpur45vLoBzyijfro+",
+	"UC+ELgIhOSKf5zRdGt+wv3w4vemic45mmCbqYAuvmwm4oaoOPBQFEmXYwcsuk6Vp6MGJgDlS40E9w2wJ",
+	"s3M9i14VXYpereLh23u7670qM9eiVysCeNb5GGUlh7Ot2NSpdvAYp1oyTfitPyuwEleR9hRQ265wwgWj",
+	"9cGAi12/l9Yqf9CNXLYKYznOthpUHklgMdL9ANAGg54FKpA5I/oWp3wCh+SSCzmmn9f7jT6v7+zs8+a+",
+	"s2udVGFBVU/VwW7JT/X1q2d0Ux3ses+AnsYqRCsfZyoyx0qEJ5gyIdEWaAHnp+0ieBVMN4Lndl2+G5n4",
+	"RFxDgPZRyDgjoc5CH6DQ0scwJ0jGVwucRwWiMvcejcOqy3fMCWTLd7cn69SVD5nOr2HftRwvpoJvaPZ0",
+	"9XFy+vEJjzM5vzbQONcDu48u8o/dx1fZhL5Y59VbLzjLVF23rex/NMXGzRKOiwMhsCWsixDTmpPrjqod",
+	"VW/eX2d+n824jvHdfCLT2S4FNm33no/tbPdWRJ09K9/x+bHuPsWPVUkfvuuSazb7leU1NYGN5TU2K8hr",
+	"dhHXJLU+FI+PLtONa7MtQWWFDWyqbDbXeSu/eEzDNfFdzhSyAT/V7d6jBNXzs0t0P4iU1nG/jb4hsiyt",
+	"stkccuKEnMYiRPNkIQI0Wlp+ECCxFHCvA399mCschz+ByShycvq2c3b6tQ42GOOI6Aq5ilxvYYFSLIk3",
+	"0+ZCTm/nWIj5NPXGIN1vI9VGaT+RcVbOWm8axaI66jiDBasSNLxuEtKip59yySOeNJq8aevSsOt3hwWu",
+	"dHa8q5jAu0P972CwY/7Y3dN/bL82T3b7gyKjylqtYlO6Zx+HYrP54UJOzQTMLzOR/JeZkPNATyx/YCaY",
+	"P4CJfoGE/7MF89p4FHpmrxvsrBvToMuCekOW8hHXCX+V/S2FN+jCPbAIJslnWSN13W8j0wBVBdL7BLNO",
+	"v9dEEDUj33JvQcvDRHAU8SQhkVx/NquH8lGM/1eM2PdD4eSzTDG6OD2GESdEBojgaKoVq0zNlllui+aG",
+	"UzabX9C4QaoXv77w4fgSzR2dAU/cSkz7KOzv9UsR2Xv9Z1QXoDeP7DJP6f06cqva4Gj5BDqrenheOqvn",
+	"vYrO2llvERalS3jR9lLbw5PrArU9PrluBa1D+2//zUD/oYhagbbqJqsIq25RQ1gvU3qvx7K/Dsu/9NjO",
+	"A5gDqHnaqea2xpfpfhvZJgiauAtWHEj1V9J8FGU+5+pFS/Oxwg/481OZeZoGq2DgNKsBxLWZ6XlxCu6r",
+	"lS/01Ez0Wy0NVi/R1ofrsxwyqm27QdibnwLVX4+AcKXfunC/H0QFkN8PolbQut8uhR3C01UQ1S1qgGnu",
+	"nr6DNu6D7dangkLAZrUKwTG5p5EnT6si202laLcIVo2zWjUGLJfrXwhEiynO6gZKsJC3guikEk3rdsqU",
+	"Rs1KmtanBC8Ft+jsg/c4WRC4m9ODZCy/Auha4IiluIW+a9/WfOrLHWq3LMsimu1LDoY6zeIsB5NHndpM",
+	"BXLVs0aKUP20Lmi8YSI5I+P4vAGBJ+uyo5KYKsMRZ3GW5yddMPH4vDlgkgYdvzp41cqukYcKbRUoEKY3",
+	"u0HTkgO34Iyx0XjwRW0WhPrh/MT2LMf8qgR4cXpcpLjRfHGraDOk7Cmagwev/YKfx7K5gAyT1d773e3u",
+	"Xrff3en2u4PeoN/t97tvuj5527n9Gg67f/y+13nz6Q9bw2FX/9X+g/e+C2w/NRtcMWit2N/XvaBpGYK6",
+	"/a0fzrO9TYYr11ikce2ZzCpzlL3yayN+IV4HvPYDJBbR1Lpj5ZpJiXJWXZjzXabjd0en7CKSRIpWPc5U",
+	"PWs3qs8F8Kwu5Ru8mBhgB+BFVKIkY57mWlZrc7ib6XCg4noO3m2AEICLe5LeU+Ir6QbFkG5t2YaaKh6m",
+	"lZA8ndU0yal/KY0/U3sa+z8aY5qY+hkljU1/pbm+QA9TLmztABtTTcF2jy6+dbCh2rU/5Zd5iV4iMz30",
+	"//xfSOlt4EkTk4jOcNJoV5xC1usqgJii0hYg+eqLk/XtYlaWyLd5ftBuOi3Tl2/0B57eeQuC6WqJyLz3",
+	"7UNpMFurzSBLUEW/Mq7lo9dj96WJziqzdytyNBdJsu4KHsm/RunCR1YXoOI2rxztKfE05Q+3U6pgu8zu",
+	"XzxFe4yTiYcy/rK1AmEieYKAfHW+pQTulq/GlgYe1l4D+aF2dIKiUYDDleo4JoGcLb+NJ0QHVCGMYirm",
+	"Cdb65T6aqJMDMc/JUlGdIeNjFBrB3ASCW9t/iLYw0w7B2UCgCgFnGXE5hT8YoapNgDATDyQVaKfXU6NR",
+	"NhmyMAfO9/RT1w7U7qJDa3+DDETWp/eBpwLsUlSKjErqc/vCUOIhM0EMXXSU19sGB7HREoWQdig07igJ",
+	"FRKBVyvlzASZmUiKcJLyxVzn3aBs0h2yY5IQad0HLMQ1vFMy4/cmmXq2Ip8T8arLnXXlg2BCngB/PcHi",
+	"2ApeanEk1ovqNjESrFCZ183NJ+deE6kg7qbGuiYsRtQ4z0EmissPN0raBkdsnM8f8AhtjXA8AR9AgWZ4",
+	"iRaCDBmV7QO3ae6NwheQtx5NiBQIw+UbjUtZ7Buux68sHDtnpVTLfm4KVW+aNFtho89jQ6Oke2IDlPAH",
+	"JWmAM2NVWbFobHMwqO1f74u8eX64phmrHbr2mAocz8cocxv4YLPShzWZ2wvcrJIyH+jhSy0NvvxJsYov",
+	"Gv1FTnstsmIk+R1hjYp+eplkOePhEgqQmlb5eOpb1zDwprcaMbb3djdPQ2LZ88odUm2eq4JpgQ2vxsCN",
+	"K5U+spCozRZ0q8D+GMRdb28ytUkL46xe/DNVI/03OZANT86/I/J79pinsxUF0XPt16M8V4rLerRnzsZK",
+	"A4qI38ycc5J1DqUsXi2FP5emkXIubyO8EOR2kwsA5zN/RrIbk4EMLEHQsItCRqQSfI2nH2RrVirzIiUC",
+	"xXxGmRJcTXIjgHKAwpgJ0/74/NoaEmIeoNDEAZi3725uLgN0c3SphMyb98WmWvk0LbMh+RjN6GcSozvK",
+	"YoFwkighiehgEyUXqQVYvbhwnabX0QpaMYOa5XommZZrLPHqPZmrrWTRspUXLW0YfaJw9YpzeaSgd7Oc",
+	"k/Ns2Oq7Y5hI9fl1NrXqu492stVX7/T0PeO4C6q+/mCXaH1BN8TiPNWFhbUxaChUFjy5J/Em4NP09NB2",
+	"4Ty7ynqzRpZqseM684fWafPVlTrwFLUvE5jqASrQjpU59GARvyR/tsbChhxMUdjmTBk69y3zBk+aJtrx",
+	"B1MW6dHblJCOwkGTjAIleEQS0UXfkqVA85SMgRKEmO6HOtOUVsYOT5HEk4lSaF0Tu8LPe/B94NZtxJ2e",
+	"k0LEWVH06zpjqvFzX8zidsDjT009NGXkOmjm/W5mhVG02uYZL/onymheTNluA8mgDIVJ5zAnkbRp3OfJ",
+	"8hGp2Y9skvPGNVKenH1dT3tdqIXxIdZBy8lyRbzF5cX5N790mMVGnlwrAiyKaeafP+m3J3zCl57ua8Ap",
+	"yQHJTFlhM6/yqW9dnp5/M0zBQLI+lfZaz/HG+PdsiY/dQw878yn3GZGR12XkJvl1a02o8Tf1IJeJW2Ei",
+	"72FD+vT+Wme9nOK7cryfTET7YG0MH1AqE4KRmuzvtUUk/CaKf9NovWckN2LK588Y1lVb3GJnp1SRbGdn",
+	"+xl9NKG3TWO6rs9PPZ4W1UitdTDa9nu40fHyFtCzOvJ3P1s80eq4oX/TOCHH904m3nzykHCinJFjs8xA",
+	"h98dnx43Sw0ECtkZkTjGEm82itKMFmlEmmWmu36eHJ9B67jWiFWXFTdoNYWGk5+3Ub+XKZ3hdPnh6n0z",
+	"IIAyudho6m72i3UpZ69r8j++PTx9f4AuD6+v4USe/PXo5PLm9OLcJNfrdCiLkkVMOoyzjrV6tDfNo3vj",
+	"sb7Vr8tmy3lEahQ30czG6d9MMhxIP64TPNncTpihi+sAYZTw6A7y86gfxzy6I6n69a9//FNnJnyA/C9Y",
+	"oDFfQBQFop5I+6MEC89ecNGZ301EgBLMJuZPfdSDLBNHQiPCBGmYDKiSvaexDu4nNQ1z9+jsQJuNpT9q",
+	"OMJNlkxx/cHy516KyYhiFiA2nwVowmc8DlCc7WeA7hYjkjIiiWgI6lLmpM0W7368bASDWuQ3cNyIXB9h",
+	"SSY8XTakhFhGU7+1dqZekRhqHxyYMzTD4s4kadEV9qgUJBl3yypnHTW4WiSkKZHekCJuznU2I2W1m1Tc",
+	"74326jE87i39TGJ/zqmaQ3PKhMRJUvdVDfgv7ybn1cyDNUNc3k0usZw2bLwhN61PDGWVoQC9O/3mXYDO",
+	"To5PP5wF6P3FR8RT9OH82/OLj+fPz9QKW67xuTSx707Amyi+p4KnSxPdsHle1qD1YW7dVks5oEGSFV7n",
+	"6JEujAP3KTaHqfFpeKAs1t7BVZPwAoaqKaaq66fiCWQMvPi20PkB6vd6mYRukh4yjswc/Q6XTUumKvUA",
+	"Ju1eAgx2pq2g9SpuBa3tXtMbAA3Kj9DZYEeXLQkKT18da4cz99l2Dx5+KptLHGgF2W5kc/VZsD/qzF1O",
+	"qq8NvDlExgpKzktnh0cdHYSL7ggU7ejvKaVQPYimOMWRJKkwpSzphGG5SIlNHKTQIvxr55pEizPOOtf2",
+	"fdhFV8XUYGGWy6sulVclgZeZDqCdSVqWZToSeEZshq8yOy5GBzqe+lvD4e9/ev3lv78fDsVweP3pp/5e",
+	"8KXty8XlCeWtT87lgxfa4imyS878q4qLa8Oh8RWmPazN9WW83k0+OyrQ5cX1DYnB9HCUEkjzhROhhU20",
+	"hVG4ECTdt5UX/xQi+2egC6R1jJkYXMVF5lxvHGO0cL8i41u+rYZC0BTNExyRxyds+3dJulY+zzUFds2l",
+	"aE1Y1C35TKKFJHHZJWJvx0tjH3krD2FvWanj5teniVMWpNZFz5+05/kuapX0oS9spc2t04Baa7iXLmzd",
+	"h9emW/fZlR2iGLHZwCXZRMllAMtWFFR2urIddWgDDr1VzKmFe2qqfK0UYLlO2Fzry515Ejdz3SjBovB1",
+	"5qhtgAPzW7lY/zW0cf0vz6yqcuTu1mDKs0UCFUmOEWcHiMzmcunmhYI6GmiKRVa4oR4gzfW4fPPWXVw7",
+	"nQfedX7yZda3McmQGFfPa0RwStLDhRai9a+3duvEjN1qgt6qXnAY5o0OL091G7QVqg/+9Y9/hu0AzRT1",
+	"iTXntdnlTDsd8BB20WEcKzEgW3bn9Hhfl5GNFNbogrKhYoM4kogzVHFbR0u+gMgzxSzg8k6nEG3tm7Xk",
+	"O6NIcOvLly8m9aq++JFYS522yKleU8vw11UVCqtX+xYgkPV0tkgk7UjCMEg74xQLmS4iEII0hzPh4SYW",
+	"XHE7477TRadSu/wY76Mh2zo9OrsE2TdA1+dnl0HuZhSg4/PrAN28v24HDm/MagiYQm4ComIDZKpSW9cj",
+	"yiQfsixeJkApX0jt8TpDcpryxWSKwJ8EzXlCI0pyt2XC5wl4U0c4STTfBm8+MSXCRlWBm2N3yIbsP/4D",
+	"HRaS0gzZCeTvtqctwqmaIsJI75xGln0Uqs94Sn+Er/bR1/qtRbUugmL/AiQOB+mGzI91ugKYzisLDEfb",
+	"6sYpEVNEtcpqk+ZQBslNEZQ9NJKNXcwN1ARYDtlhkqAYS6z2nQqeYDWDuYukXXTo0hRhncOhwxcib6il",
+	"ZetvMGSls5HVEhUkIRFMrXwcMhkXEhHogyFAyjtkiMZGoNKPh0wdrEoXebTHTpBFlCT0DgQb24XNdYfI",
+	"ZyqkhYliEmLITnA0Rbo0pKn+Z1AKgbqFE6QoOugAnzuWqnXUs3AfhbqQZIi2dHp3aDrDS8hm3w6GLLRF",
+	"J0O0lUm0uvK1dsngrBOTmSnpK3QdZyhYGZqMIrABBaOkyVysxhqyKSUpTqPpUu2o3npT2hp6sT/sNOxv",
+	"PW8LiiPO7hWucyaGDHL8j3gMJ/Dq7RHa3t5+gz7cHMHZFAH68OH0GNFYdP9f9t51t41kOxu+lUInwEhJ",
+	"k+JJJwoBorE9M862x96WnEE+01EXu4tkjZpVnKpucbgdf8ivXEDwXsD7K0CuY9/JvpIXtVZVH8imRFLU",
+	"yLaYAHvkZh/q+NQ6PotAXVtczAHFmnPmJa4e6j/+qqXph6v8u98TpqOForpYlBczHYCVRg4GVprGCrxm",
+	"2PGmoE7AO14sK6u7pEHe/MnviaZz9/ukRXKLRzszbzgGd7NreMRcDtN3mgQ4uAHZA5aKjAzJ7wlz4aZd",
+	"YHnRiGVuaaM+cZv+MKb6GvGJ6oIeUe+Jt+8vzczaiE0Un/wSEsH6GFODElDRw9olNGK2LbFGMPmsa2tY",
+	"9QSMm85UMW5bma16BiWDHJ4ZzcqWUwDwCF5GbDyREH5R+xObuV1s+jRh1MYOwVNlNdXosaa9fRnNesL6",
+	"GlsdW9NSsUkMTv4MzdwQkb0xVdcsKnw5qb2D21nkijcA1DEaETnoCYBGbIdNJ1bW+VYnP7649CHZxzTl",
+	"+YtXLy5fwOTw7N2kPyOovtdJp3Xqk8NGy/xP2zzSE4eNToYpZh/3zeFkRswFuQRmAGc1YGoMbAOyM+Mt",
+	"HXJhzwsj5WnEH8WgtisVhIkbFssJs0NOAqgW4TLeIHwwODMrMhVJ4LLRIE7SFdY1IwBGZzMCIKfhw4VQ",
+	"RXhwolheaXcszRjAzYqZFYXpSta1UhAp3io5UZwlVM1WESsOEqbGuhBt7hXkLK+gXXiteqPegFSkCRN0",
+	"wr2u16436m0PVN0RSHcHcHTX3NFtLg2rrDluZFkpIbB87tezer9cipeRferc3PPWvR/KFNIxSyC/d0lk",
+	"Tn7LwcvBz1IwdAZ89u+8/ZWZ2lVudGGjHyFcF4HD9LrVaDjBz2VrFjDWYGsp5T+LZG36Xj6GH4wSDrY0",
+	"1DvHUFj9g2ckPGag5Z+LERDIPyfQ4GZNas6uXCgVgLfJOJJTcaVZ6HXbjUae3W0VdKPAeMfhUXTIOoNa",
+	"s9ls1jqtVqt22m63a51Op3N4eHh4dHR05JSnrgdFA4zsQf72X/9NsjZ6nyE0OquMcptaks/xDBQtEKIr",
+	"wuwLCwUhDrr74pIuDa6ytx3APZ997xUX13fdC/dAE9qNzrKbs1k/+Fkmr2UEzMPmCx1cAbc/8z2NbAV3",
+	"fKR59yPvBbViqvtO++6HfpCqz6OIgVO00zq9+4lLKV9TMbOtA5w4XKVHL0XClKBxVjb/cJX22aD994Le",
+	"UB6blYhqJNaKtwgwBxNG4YKQ6Q/eefmHj743J+55XVc2HGKlqkK1ArOMAX7dk3XyArTxIN9VAToNbUEg",
+	"JxQuAhaGARaW8/qAlZ/lf2IzCzAwF9/LaLYmtvxRIHIXEmyAAzYK83PZLmHDquYgt/mFDssDYusGI7oM",
+	"VS07BG6jWf0Lx7DGChj2TIpBzNGC12mu8Im3dBZLGl1K+YoqTLXstForgF5ps75jqbb9+gqRFjcc+BZy",
+	"VJ2tCbagv8KL5wTDg088+ozgG7OkKoEerttMaPj0GZlYtTJiMb8B8xLyO4B6ECnpArvKGIxvuhcGD6zA",
+	"uCjddZa1PPriN85qoswPMhX4ieYKG+CtYhk8/kB5/PUuf5zF7Sx/v1oHesfQNgoJl3aJO/+xtpYOsDEC",
+	"Ee3iwv6RJfdb1QVV6P56y+4QXVBNZhsrJt+gsrE23nyFoPEjS+6JGAXtZE01AfbwJF1Jozmz1VnR3kiW",
+	"mRsXEAf5IbZ3lG6qx5RQ4aiECjam6AG2uiXHWEkD+QLBs3KYvlD0tGRs20DRbwkR19d1NhfZNlaTvj7U",
+	"xo29RU1nMqk5b/vBgIPOstwS/oO9YYGJ7ztNJkr+ysJE+1gBFgu/OlYv9MPEEMQXynGfC7bEYj7JeOXd",
+	"xx7abo6ffIvNh+hq89B88ko8I4NS7yFYE9Fsjk05L0TLzbMQEZhjUgaBK2MQtC+Lt/58V+tczh269spt",
+	"kxOIVqlsl4usWqtV+NDnVUcstHkQcxVYSsH61c1zT67ZwCzx4vMX7kHJ996HT3lnF8cGNpQl2/dajdZR",
+	"rXFUa7Uvm61uo9FtNP4/uOd3Fl3lzrB2vVFvtmvN/z9i/WYrbXr2MD2Mjtjx4KRRa9JWv9YJ21Ht1Jyt",
+	"h/SofxyeRKesMYDpsKkK869sZq9seaUqAMsalkc+eooNuU7UrJgQe6BHcnJAJ7zbrHfqLbKHOUSk2aof",
+	"7gMMhNcYTWrWsdYx5n1BBNcdb8zvhDg3r9Fvhq2ozWqdwWGj1jlqHtdOWqftGu30D8Oj6JidDE4931Np",
+	"jIFx3rN/fVFrNVqdWuuw2QQ2ISfJeGMW8XScBydm20yn/avCVM6Vob8azYacQc1B58203eqS9wIq/LOI",
+	"jNlYqhkZKjlNbBGdPMBORMCszAW5fHVx0wT3ZiJl7HW9BKqtr+PHgv1iQfc2T5ZbqTtP1tPyZA3y8zgT",
+	"NiaTLFbvdh1xqayRGVcrBY43IltvuPZ5ojMiyIg6nplEcTpkRMiEVZueFqSKx7ZA7QB+B/BbAfiN4P0O",
+	"aN+ZAp+gKdBN/kbwvk0T4AVLXOAeNOi7LF56LzD7J/BJAAAYYPAqRLaxKNjHzUNFXmXQHAhnhMJ/e8JZ",
+	"EJUc2yhwjDrGuHBzstgKIlTYnAYpGAljRqG+dT37bH8GW9M0a6Z7AknpsLgwdYwGI1rqBNb1Pis0F58m",
+	"7t9AbGAgB/jeVU/gezTRdIbRc5XmzW0cbFuwcpoB9rrezzIhitFwZBZZN+NI5yHDQuJkQpVm2oyVSoHG",
+	"vUAcAwJlhrBuXDZEuIc0gN7v7F7nYF7hxN3ayH+R52y2CjJqaJvoCGlwc2PSdmPyrR3LzsS8jeN55+V/",
+	"aibjS1SONjvgXR5HhQZnD6ilutvlnIGYiyED5LEP+kSwYuWHwOJKYA9ky+1sLn2n77QWv7OteRRj8Rds",
+	"V8xm6cMnrz+70kX+FoTbbnOuzNJyrdOZKJtWBQVmiCyXFaHPnnDtsBU1WQOPtFonPI5qJ+x0UGvQZr8V",
+	"tqMOOzQnnGBTR8r/kKcPMwhv21sCat9LJ2aTs+iqD2cFL1/CuojwraNBk7Widljr9A9prXN0elw7OTk+",
+	"rh0dHR52Ou12q9Vsrm9wc9w3y+1tdgZ35ranZW7L4FKHSDSsMoTbSD+rDCB/CR9BrC1/p5tRtEF+nuNp",
+	"C2DbEBCk/mOg/8NcJ7UaYgCB/Du/JwLIoaaW2iggrS4JkDNOf/hYnyPyMvrcAo2aTVGySXQB5CnSnrg4",
+	"f/fyB9KqN+sNEssh2RtKzUKfXLDxULGJT57JiP351d/+83+6JFCpMJ+zyb5BlkDGFTHiqP7OZsGa4as5",
+	"YAxstqPtEdckYgnQwueKYyTDdGxUyVTETGsS4M0B5BWCqtgTPZHv3UKqKcaIIoTB7RGU73JH31lWRIdj",
+	"TVzIVAylea37vFMNuzg/32kSnBtRnuKBBPXLcIKIYgOmmAgZiaVmqOMmdAhjG3Ez9T7R0mYG9FMeR1AZ",
+	"zawGfIHNCIOMO9vGfZ+wWGMyLU6HSsV3kHInNQfD7Pt3L+1N8EEp4+8w5xLGBRJgnVpsHcl2nLgm6UQz",
+	"lWAt++JYucJuOoFiFQOzPRQkIZM98wW/J8ykmnVS0sqgcJu1K5ofkXzO2Sn36+TNhIk5R6XtsHkt4aIn",
+	"IKnONQT+YZkQoNFCEjO7TIHO32dQncKaCs5A7Po9l91dgh6dTBhVuie4JmjVqLAQZK3SCZ1llgJcn30Z",
+	"zVzGYDoBrpwGec2/hyG2whBEZCpGIySf0YlidIxlNzOzBJRr4mNLLUNtTTPT29AsbW4Bgibg1u+JZCrN",
+	"P6QIWTe3diTIymimG3L/khEVputs6lIWoQYrLIdUIQsAZD2yCHIhbU56KdcRUtF/lOTi+Z9sTqRZwPvV",
+	"xhBzYC9Ig/dOYNlO8EAOBN9piys+5knyhOiRTOMIssX77BasKXvMM1GrwlNu5bGiGOLYX9xjmio+WJmg",
+	"q3Js35ox0EiGcWlfu8KtF/jlzxtbmyzPmnmL+SM7MxGK8jNh3ytUC/57NxRZcql5a91KYolUrC7V8ABe",
+	"W4PTpQ6f9T1zhsDKsacI/B2zG2ZESEgUL3g98NfJaKZ5SONXBZofagG6eC1V3NIQGRHiAGrm6QNszVAC",
+	"9Qwb2nt1TqXYaX2G0RvndLkJ+91Izhd/fuXqZuAaSByFTRozdIW1Gk3QLlAG/uRFit8gj5JdPDB21l6D",
+	"3eHZgxXsZ+Wz0+t6x/XDgoCSCSe+9+yXF7WTUyw5M5IqmWNZLHQBljMJpUBOEC4FSXXeKZKR5AD7m/VY",
+	"PZMiUTJ+q+QNJq/bSXNn0nsYbDf7Q56M0j5oFjQcM1AvjOj+sZxC3Kw3kP8P1ndpuV3mYhAITsXVVjyN",
+	"V3OEeX72EJKpztusPKAvzhagpbd1fLZezte6kdvNfhOvehVMqx8+zTFcVnkcFxktq5yIGYNlwcWXc0l6",
+	"SBbpZdyPWzHNLTBDzhkhceZLMqvXbYEytJoqd4Gisz11HiLvzwHIyutpp+tX6PrmnwUfd6N+2Kg3t28D",
+	"2MQCsEz7tzR+Vs6CxQ4U2Dwh1hT+jWY9LtkbRaqXuT0SsQTC0b3EycdQLnjME+ByJK3G6XHzsNXAAkUF",
+	"N0On2c59AXaE8AWJlCQG42+JKWsZPYVtnD5IpKzFzmi82mJ4i8/ebgWCHpn3KhSxrcz/dSZ93meGpcSa",
+	"EnPGEdB4+gxPALSfnIHyMLN0KiBSs5jOzAlRUDcKq+Gw0S7yi6ATLS0Ya9ZbCsUnt7UYIprQPtWgnxfe",
+	"D4XJrdKM2psmNDYK4MwOB6h8thxHNmQajA30mmmn2WHtEKsncj2yrGF8TqcrD201U03Zalkc8TsMknAr",
+	"3vn5c9k+hlYro6yWZv9Wy9iY/l4zW7qGm7/rwOBWp4f5EbVmeNae5cs8IXeHss25QHJKI7DXg/VhAdxv",
+	"D2fbVNHdajTbTtZ4eL/CNmUKXH27KK8nmfC5xK/wx4V9GfjMSzjfwrjlOOoKJSaTkdRAdm/OJldha9Ev",
+	"/MwVcL2fL7giowXAGmsWu5yWxUJfJ4O2wQ9aa0WdTq3DmrR22j8+nseoKuOdK+9c3O7zZMEF8u52VUmM",
+	"L9Efbef7g/3T1qP2Jmh2zIsMYkm6QvXKFc+QuUx7S+F6lYwU0yMZR1635WeDu/oMmXubtNVvh52odsiO",
+	"BrUOPe7XTsLTqNZgzUGLtvud8DCC2UyYuqGxy2DNphSKMkxZvzZRMqqBHS3hYybTBG9tNszJEN3RRTMH",
+	"zqu/8mEA++A23zLOy861/LRcy1l9a4f4Fi83ciEj9452BKdARI2YmDOdcu1IWFmEfi6N7k1cqMiMo0mx",
+	"eGdP7L3lYvjMVue6EOOJ+/unJMn+zsoa++S50NnVOPvzRzUJs5eMswd74q3UyVCx7MafHHM8Xtg/w8MS",
+	"2u3IYZ3Pj4FHzXavjpzccIsl5a6T857IqOgz5ld0eWVcztBlgw5XqYoDH2o/2NxNo4RVObpwsGG6Hpmd",
+	"7TYQtzjV9ivhfH0U3hxZ10PKB+Vt2516m5x6a83fXSxxebXhHUnc0yWJw2Ww4ulXoErAU3MtMjg8EamI",
+	"AOutC3kZ69uGqL7je3uyfG+brOQV+N3grWcZrRsXuSB3B8Xbpkt4u+RuhZNWi/Hk9pPW9ySPsJmOaWKS",
+	"onUOq8hJPA7r7fpRvVnv1Jv1VqPVrDeb9dN6w7Nlsmlf3jCve9IohxDctMJv4Cg3g/jFHOV4hO8sl08v",
+	"P3UdsHuIvNS3pQIYZ3cR0pFzItg0h04oSRFawUDGEUAtiAbLlGOnNhosW8Zvtw2hYUMdcIGfrYQfzdaa",
+	"yteDUtY9qPJl+//okN1sbU39am8Ts1364v2xe0eQt8t2XJEgbwta3kFMdVJDre3WLEcgvFMsNMcB3n5G",
+	"Oo1OXhIR9UAoiAjJ2CoVy+XnV1QnGOz5RUjS6+ARBERfjfXQ63reBtgXUzA1XEFZ/vqh78k0gbPYm0gx",
+	"JM364bgYt9VAUFuE6Ga3vTZ62SFfgmGmZdrN7k7+fFry5ys7+XRqFwBWRfzDBNJ5XDKHew0rj3Y/bSjh",
+	"VvpyfuQ34MmZc10QCqIsGgSwyPz7d6+cw8LxTVrvhhTx7CwTct+/e9UTOpETLORoU44gxmyv0+jYZDv8",
+	"SmLgEpOIBlLBd2zWm5BTH3OYTDvg7p6IJNN10mmcwt2Z+2mQVW0EubnCifJOJk5yfsvF8NKWcN2CN+WP",
+	"RVvnOipEItIJr1dGI3IxPBj1r9q/tWrH0xc3rxrquiPeN2f/1j8a/vnm5PdW8vYvrw/D89PoT4N/aYze",
+	"6RdrBCtmg7gEPM2kuVXzzZke15bjnprdHbfbIqp8p7NFsSKIlskoioio0m1D4Z9TlgK7IOHjMYu46YJK",
+	"xRmhAGTM4FN4DaGz6cRFx7pcx7LFP3P4BioVVzwK6gTejiVYiU7VDb9hkEwJeV6LouG7VGzR51tCqdZD",
+	"o9Rv0FVn18QR8Lpe2BgMGGs0as1Wu1Pr0H5YO43YoNYw/z48Oj45pf11JbhU4LhW4RD+skOfJ4c+qchk",
+	"AyGnGyFNRPWoL6mKlmqBP2FVXWsSKkQuMpFV3LNUpXP6YvZrpUL4PPvyF6AK6qvM5NXuoHanr6BYrNdt",
+	"tnwv68oV0GN2W+arppNX2S9e98PqBClZ5y/sbFZsa/vTTiP7qqPSspkm7lq+TfMtcCfBcLZPdSk/4+5y",
+	"BqBkLCNc8aFevU0P8DPSf2IZIJNU+5Z5krQbtYjOSKKYuDNz40vZ2kMmTCPvMHa76g5mA5cI9jA/2IvY",
+	"hIkIjDc3c9nD/i0EfCoVCR+zK9NRJcdcM8jdSIyIdeXm78pIaKliQFggJ1cFqny4ktBYX5VzUD6Xrltz",
+	"EVw1U3PVbkRrIVHltFWg0Vts6A6Nvmo0Os83TIYhxK3BjYCJ3eDhtwSHzkmQsN8TvM0mnAWWhgiK18MP",
+	"jownmgdLZEoJfnxxSXIIDIge0QnbP+sJtJpANp+MYznVYJgGQ3SWaKaRNcie0yC4aCKV+9XPZCh3u9lU",
+	"zDcvN3IA3mp+55rQKGKRuaLYWN6waN883U9NR+Qge8GQ3wABkGDYvTo5J0EXVMKgJ0I5Hts+g5cVKYqa",
+	"h1leIcHkaDNUBLQm7UA4gKTEbmCDdvfGPI6508wS2RNTyhPSZwMJ7DihFIKFCRfD/TPCKBZKFkjgG8Cf",
+	"XTfQAVADBzzqBmSPWgYlSxnUE/amLmG/pTQmPDICIfyJv3Cm9+HQMF0OIprQbkBiLiCf5V8u3vxcJ8/s",
+	"2CjXDjUj529f9oRL6ExGSqbDEbHByxd/fkWCVy8vLl/8fPDzm8uXP/xbUGXwuoBheoGL8M7zYmEplg4M",
+	"D0eXtBuNRk/0RHmEeoJHXXI4aIYN1qKn/eOoEzbbPQG9JZ96RaGxB1Jjb0627HndtrlaFiZ7RprsLYiT",
+	"PUBx0wxcOND3HNLnM2MqjVM429jT+g5Mt59wcFOELERCsoc0UzW3t0Wi9zeDVlhQdySSzZeqGqG2Bow7",
+	"SMAG5GQkoGHCb1iQlaqSZrfrK3u5OtcMVL+HSDWDVpIpZLwVWoGYotHmntU+zPanrTRakVqGz1dtkL6U",
+	"MaPii6+RZOf6w6eV4jPA++ggAJabvWjHoxgDuFaAhpsKN9j2fXPRFhTrqDFx43WN+Ax7fpU8r5WlUrPy",
+	"bkvuguHa5XY9rdyukYUjB6UIT/fM7LLpXFibFYg53T4KLMegq9Wa129NBf8tZY7GMYPf+pKcJtPOR01p",
+	"WgcuVt7xa+3lh0w/+nbxcp0RvitBCFO5d/lBTzs/aIRQtAKCFuLGAHcPKK8leMBWQ+q7VGhy/pIkdDgE",
+	"7ffGchItiKcYHpxxFmFEw56lYSWtRmO/Ti7pEBmPkCSsJyxJriAB5d2ATBQb8N+RzAfUffO5qeIJI6k2",
+	"L6ZDXSfAxwtK/BDSPcy3p4IEaDarVCjP+SUdbij4bhGyEVaupIhnGU6uaNAzHfg+ja+zDWxR936Cqk6u",
+	"Uh153Ua90Wh0MCTYssMU+UMpv3JwZxeSwUKLuZ9tbHLEgMWyUT/ZJIo4r1R2jYSfdDg0LWluMkTLAuPe",
+	"MlVD60+ahHLMdtD5RKHz/GUNaMXjeB35cwE910mtNE/4AFaWjsU6V7m6K89yM0lzl2b5dNMs1xYIVkiy",
+	"rCYv+pElGy7PrXr7d9rCbdqCm7qdi++ppSCuDgRfQALikozBLRx/G4rrha0NKXNrbcaHTA/8MuDOphFu",
+	"B+/aW8Q7l793b9zbpe/t0vdWTd+7hxEGIsILlpjtBYWf62tL7GKLVbGInL8kEyVveMQUJKKYVvnkzQUo",
+	"JEzccCUFhDKYrpyhqQZeMiaV5pr6cmvL4yeprG+5WDSKjOzQrgOTFaD4OUdFyruLrfE3N8TDgN+eD2g+",
+	"TQYGDbKoXtOv71zMP5R6okO9Czh/orYQp+PdB8Mw6fSWsLE+VYxQpegspxJfTEYmcmBjibIUObdeyZ61",
+	"nmR5yWBPRslyf6l+igmRriLNYyqrH76BNOWPRWziCRvrtRKWMwZgWAhVgPWqmLysd6rr08xezrGAhqNC",
+	"tuwfpdXOg5scLo/bupjpWA4JE1j2z8AZvymWxUPzb7GAdJ0E5tfgIEhkQPSECpJ5yzpkJFOle2IvYgNq",
+	"hiGBnH6Il0jVfp384qgaNH7ZflERrokcDHyb3axJYOMUuwT0NVtVVEjX1ip3mUNNOXzw+tQ/KDle5b5L",
+	"uUbh6m2FcDUWaM7soK0VjJ8NZRXS5YtmB3NPC+aeSaVYDIYKAy2PCW1ajCe1MUsUD2+BuJ9fvyUaa1rm",
+	"Ehpw7S2KaX2WTBkTFuIwBMvA3CKeHSHU7dfJM7PpDGRhhFaSKoG81QqiuiZM2WD6pWLehRhPXttufEG4",
+	"tf1qBOsIj/jEcmrEieQu0XF1TCuOdFWWI6wVBmehmbcdC+ITBLjiInhEcEsnqMwsgbW3TBnVE6ptD4hO",
+	"w5BpPUhj5HqwKkgh7omLSE59rFIN0p2ScZxO9FJQeo/f327A/SUfu7aUS7kcR0sKteDNpWh6i8VGz+uM",
+	"wP6EVZfxX/CmdiNasexyqbdYQfkX+GSr85MBeM9ffsvxczq79YZ2A+5wZZjvg6XaVWVuNhonQCoICZ2T",
+	"MPG6p6f1k2PfDRUM5sqIaKe5Agzxlx36PS30e2vgAxfXH45+BfqCZcX9ykQPe1zcMJ3wIQVDsFSEhtdC",
+	"TmMWDVm0T/ozYsGirMP6NvPI9L862+hl1pTtAmAgJ0zk8uQ+GTMqNLm1H2ckoHEc2Fut/Ao2r/oS0LQW",
+	"sWrQBNKIHDXtP0st8Hyv2ADMZZTxDfxJ43hFbC0NJOLiBbTsDX5z6e8v5xqz9MbzciuX3vcub/7yd5l+",
+	"fV6SJJavOVeOzGXBL50DlyW/smzqHli9Dc5T/HAVzuaObzrMcvaoJsE1m3UhCCI4I4pNGE3ANQddpzHZ",
+	"o3FMxqlOyNhsh/3Skf/B0zJVIevSNJFmQbHfJ7GMbk2tAxCqtOIWenLYbJs9mxh49Lrev3/49+7Hf+zW",
+	"/+HvvYUewgi8xHe0GvMGXt/TyQyQzYybd+esUK35UGANZJgeCP7eo2TMxn2mnKKZhaCXx8Nrz9WnPD6p",
+	"ndJ+WIvYICNrWjLX9sts2/MdmKkIusA1WOiokK7qc6HLZyRAS529PftJCqbr5BkVQhoFm4Ry3OfClrol",
+	"QaHtwYoZlqlwL79vluWDmPEeJWezSP2zWqgNKOOn0Ul43D+iC/RgjWaz1Wq3O53DQzPIGeWHFyqe8JDG",
+	"xeD3+cPDOYxxh5sFavb457zcc0GVJ4IR9df/nUgRkUmcakJTYrnDt5rF6TD/tkzOEknULpvz6WRz8oK4",
+	"5yTdXATcKKvzDVB7FMk++jMyoiIiewFELODmCMg/kWBMRUrjYL9OAtghAZbAww8uy+R07XvU1KACMIzp",
+	"r1DK2+3x53/936GiETxK5iJK1tuyj5ywuSFQuvFYHSVxGRRxcukYbjUIO1tJd6RtupW8yz964qmbOait",
+	"jpdlqscMcA/M9rhF4XcGzILyA6XgCRfkA7ppfPDR7GdKdRceaDdIRGfaERCZW3wyHfFw5GwC2gjqQk7P",
+	"Mgd2++gIHtrvEpCstMHsMFUKqWuQg65MTAd7dw7SuyQwAo9pmEX2v/3n/+z7OS8lowL+AYS3goCxJZFF",
+	"pZ/svb68PPedAVdqNmfagHdJYvVyuP1d6Xanse/7JGfMrZPnKeIh02TM1BAG0nzacnlnhxVVDMeARYRO",
+	"qErIXoAPBPjxmA0gITHzqSUjLoaExZpV2pTd8riA+f6W3FxlSrxcQO4CV+dAgkMeTwMjqY+5MH81sKSZ",
+	"OQogW9S8xR4En1Be7rZ9dyRkdziKvbJ9BhWA4ulirmQ2m27rs++ZrVI4KRrNSzgm7BmHU4vtSxJari5r",
+	"1iuWs2l1TFdg1dr6NieNz/CIKjzSKj7SPGksPtMA4sCsOcfzzbFsp521jzBcXUvOMTN6XCc83AUtfN0y",
+	"u5vtwoyuL7iXjyGXE3trQmHxIELzBTenCB+zmAvmExlHLKMRxGip26DwkdMPixBSKUYe2t24gfN+1VSf",
+	"tSt2bcdgMWfdvsVegVOLdAKhXQ4ogYCR3Ag0XU/PdMLGnu8JmUD8KQnNtIRpwm8Yefbu5eXLZ+evnFf2",
+	"Vp2gMoDVyfOFNqD4X2gDjXnI8ia85vhWKQgsg9/Sv/4vHMxLx6Dyy4fWzLJN083hdrWTXCvZYfqTSxXd",
+	"RBN5+JxRZ+qHPZNrDL4zimNByknaj3mIN92VZeqXDOVdItI4DogzhCMrQ4AvvIIXulvCmFGlCU8sAQ2S",
+	"tSYjmjPScsyUd1hnj689NEVd4V2RUWZcP4rXnCU+OAhys7z5AUciAIeQGYtib205omw0wEfUZ2Spq4Ts",
+	"dRoNIujYqBgllwEy9ky5di9FfDOdsq3MyFzNGwugd+B0p+x8tuQWbhywB9onQiZkxNTSVN97nOdbSPct",
+	"On9W9iJVn49VGM81ieRUbGC1g+F/kEzijbr8pflEita+laSMuRPe2kGsVXkrQkVpxy//sgWY3lLzZM8j",
+	"f/uv/ya9qoXU89ZvanuxqfNYtLy17s4uAR0cWrbShK3alIIzckkTip7h72Wf7K2yZPc3btzH23fy7dJZ",
+	"e7vSmUtqX6427VLd78/68wQz17dpg8ZM9vB6y2ns5agugztFnatO8uglqNeYmWwLVlibDdVpnC4KH39O",
+	"eXh9Hl5v1xF4ryDVSt1ybSy5VFRoWOJVqPIzm2bhb7uk7yeW9F3wkBRd63t6JFUSpsn+9sDAfWhzUEj/",
+	"eEwoDFABFna7+uva1d/MxtzWbuS1UN7C0HAxYZYgpJ9GQ+ZqxWTN+E67wuLnL4lmWnMpCqXjeWJ5GUYU",
+	"whVvNdqf82ePzxxYpu7DTiP7y2EjjwW8WkudnZgn4B3teqcFuodapiQcrack2DGr2PbPdhx/T85we/6S",
+	"UEHjmeaahOXskoe03FbjyhhCzpdz4b6AalZgOQRnTg4ggDe2diGZjmhicAR20RlUSwdoETK7nWv7jnpF",
+	"4Sg5yfHltWnSfRFiMwxwJz0TETqFZELjHBTW2PCmEy/gLcvqQZkf3eDszvyvMVE2kRNS3MxjXLhrn/j+",
+	"NpXuZ9a0V4wYE/GM7LFYM7Mx98+wkB1Qh015yEoSNfllxGO326EOXda9WMpJT0ygaoCrjYm5HgXnCVYr",
+	"lRMIHeOJZvEAkcDcZaUTrhEniCzHtvWElfZt2b2M707QMSNBGNM0wthg06yYU8gECqhIRkpOeBjUyXn+",
+	"0JQnI5kmhPZEgUbvms2y/h422s6nAmFpXGvzt2aJGZzqCndUJQtI9Xjhx/OSz6+pTvjAPgBuOSEYWnt/",
+	"S2E6zVwyouiERwDEbri8rofj660JcjAkD+Pl2L6QV+httmq8LYt6MCgI68uwf+Es3eH/LgR51UOHqmQr",
+	"p06FPAhRkFs2AoPXPS/4OiBBYefqgPRZKMfAvWUNPZgWhwGZV1wAyxZLsqRC9/SZkS2FzOEuq+FqPe4u",
+	"BjgF13adXNojyhHVDJhiImQR+rdDOeEs6iJpWeSChCEOIa9Vk51ye64GrA0JtjED2WFSaKcNVS5ewgI4",
+	"UJ61/PyEqcK37dt4UifngnAbtcA1tFcKthAl8J0uHPpcg4LvYgaKg/6BfwzOIPwZbGwFOyLEQuOp7dvA",
+	"6DxMGu/xzantnoW4CdsqGitGo1l2/xIL3Wvz8z3Sy7d4ehbHxGydw/5ReBydsPlD5Ojo+Pjk5PTUHCbe",
+	"+hl30ONHYxR/nDTH9cIG7++5t/HbSz3QdlGuMsNkr+y3B0KZAeWx7nn7uClKu3nt9jcb93dTNxsPE0SI",
+	"lb/zHIkpU6yYKOFX+a93sstOdllFdgEgLBxwhcMq21VSbEuYsQLFg/q055hKwJ/lBJk6QdaNzX3blrXj",
+	"y/Fvu07cgkgFMMzyb3ausp0DfEsQYrfEFp3fK/mpH2yfL27x3Q7dGba/vE22pTNZCyn/cqu/6eeCRo9F",
+	"LsaMUKPvhozsUUGCVOBbomAuZH8f9eRcks21ZfvE7XvxvX3x1jbjH6yePVRS1/21Mzv8t8Qo2/lJRcJj",
+	"UnxhO0/D2yhzq5QzJu5siKhYftG6325tQcFrPZSCt9PfvgWIfgHxPsUAHwutj+1+vOAxEyHT8/FH5Y21",
+	"R2OmEjKRMQ9nJGIxvwHCYZ8oNuYiYkr7hOmQxmja1Qmb6H0LDwH8JzBC2UAqEkQpgviVZmHgmB78jNTi",
+	"GHkw6IjR6IwM+Q0j7HcaJvGsaERNprJOLswYghw3pFwQxSYxdX0BMlhycc0nExbNdYcqRgKdTiaKaZ2Z",
+	"c41aW3KOnpUTqK13FE3MkMYBn9Yk1SmN6+R83vRKwoxEzgHmXqdxWlE/52L+IHs8I2txdrxu+wi4D9Yk",
+	"NcCl/RVbUHG2rmDhzn1olQNud5LfN6tnyznXrpe7U3VnFb23RxfW0txpXjpftqR82XzebdeqjCJNqGkw",
+	"mw8GOjOdknAjjUmAuz7I8q7nJASbuLxXZUMJqTCnnmI26RNMxVM6sznP8HFwyeAMkVTETGuXEQ4hQxBF",
+	"spgnDs5lbWSJPZHG8b5LGIeARpuzbVs2oabVIY3jUtMrkhCiyM3Te0dT8XgH8F2EGNhJF2ZTHBuzOGM5",
+	"xTIgMrXkxnLMSJjqRI6Z0kvBfG2oxZF6QKpDkMlcXFGZQ+RBOEN8T15nTd9kLG6vDKpYKFXEIpQ1d8fN",
+	"7rhZMfo8igidJ3nY9IQZUwO5goqQ1bD8xnIqw1dcJ9oWP9E+0VIKphOMRXVlCdxhYXSzAahnOdH/YpGC",
+	"1/nXf7Ef3261AiA4ty1GZY7r9UsP3LbjC11AFv6VaLsfk2i7MOVX2ZQb9WMwYKERv6GGj1lJK9FaffQ9",
+	"JqKreSTtXEIiflEDGzQGzUFr0J7XwCjt98MwihgbDBDL+WB2pdO+mck+rAM82mClVX2poOtlSG8mKEpj",
+	"NP5Zzf4KrBbZ+9wZ+ZprRv76f8mvMlVlot/VY4UWlvJtNN122Hck3U+LpLuw89wSKOD264pfNyLuthTc",
+	"PgjsdsPYUoBupwY2hBJffFb8IaMyGiRMlV6Bojo2DVFf29r1UTFZAPKIUI/Wy6i/F3bLowrYD4l8K2HW",
+	"pvC0MTg9oJS+O0a2OE93EZq7SnQ7OvMnTWdecbJscrDQaMzFUr1gNYZZI/Ln9REXktC3APzbzUPfodXD",
+	"o1W+HnZZ8k+M3nRLyPTHMJ5Sku0fDBiEJD9s2BmhxHwjZgn+GppWx3F2CN8RmgQf2Qb6bYFwcyl0tdeM",
+	"WVnoj7WWP0gy6faRur1D6iVkh1tA7Kdty94xIa7BhPjHia8HiNpb9qBWnRpA0uqOiHseHs/g7geymZQw",
+	"uVNBR+GauvNQPTn1Eqb+D92fTERb3pzF/ei24BmhYobE6y424NYN+EJEf8TuW5chaQ2pJZM7sjHYSHrY",
+	"ZY3ssOKWeOYKoCDi4cACBO4HO8uR2tSAx7pwARQf3wpgWBKfHVrs0GLbJDgPhRcsUTzUBxD1pm+xWEMx",
+	"KxenAneTPkumjAmChTnRaZrIICvNCYGDMdUJGclU7ddJoOg0IMpavxkNR0CClsbJmUWMoaIijaniCQeW",
+	"HHMn6afhNUs02bN4gtU6fWB5FeGMjLk4oDfDgzH93SfpJOFjtu+bN9OImKYRJeM4nWhMoGiObFObUVDF",
+	"evYjS56Z7r3GkdlykA04pMzrS9XvV620VhWDk9Vrm7ciFUFoINUYIsXTFO4c099fMTFMRl63feS7Yvo6",
+	"UVwMH6KWfnkQvocJJZr/hZWH4dCsy+pu5itjVoo3smvN63qKms3ARDo2mwH/1cQX2vc2R+Z/IrMpyj02",
+	"m8Q8WLuhynwPttPcQnhrOqV/zJvxDr5w113N1/Dpu247XO225k8yVavc95zOvI+ftxAKtX41QBs81Vqo",
+	"QtpqXzabuXmvOKPZ1Luqed0PH0tFQzetdl3ayhUHqwW2nb/libESD4eKDcF8q/KjjSI0F47UZ3gs3lla",
+	"VIqQxnHNCcTLD9Jz0qeKEaoUnVVRmmVvqA4CfQPfucg+85gO4Q+rJZSNqIjkYOBs/Y3TbqPh3AiH/Q5t",
+	"h62oRimltU6/36+dhmFYiyIjWxvpGuRrrBOHHWRjClllkIn1z7Yx9VCO86PiHJK0TPfcBZ0oZmQjMmV9",
+	"M643TCkeMQszSiY2aQ91pLwnLUjkcj3J7rOHx5Sx63hmI+P/IgV8aswUD+nBpVRSJHK10v0fi2jGEzbW",
+	"d8FaeR1Adhy2CRbW0kSu4uLawd3XHSApRQ2yc3QBDBxsvcHfNgyJNLsGsojck3Xy3BbR75LALfaAzK11",
+	"nwSlHRIQ3CB+TwRFEAgIYEDxdth4gdUXoHSDeaAmBxAhKZWr6y/ktE5eIxqQhF6znkBdggsiVcSUn7M9",
+	"02ThA3VyTgLM5gmI+40IxiLdE/nNMUjGV0Zp0QGkdaXiWsipIC/Pfz4vjoBUkPRl4YRMoRZ/wEQUOC4O",
+	"iAztCZ5oGx6KjM6kUOHS9BoKdVZpIxi1NLfdHzP+c7tYvLIcVx6BBwzJXHqkdb6NI639kEdaZ235fP4g",
+	"uz2E02HdLojziQdxioXjb9XTr2D7mhfas6DNZXRNz+E65vJmS5Gc5+weHH6kCVEyxQxhnkCBAExxniHc",
+	"Y4FiXpFLix+4L9oPlsr3nWV9+vYc1veIKvkK9wXO4hb2hV+ttha1B7CeTkcSS4ljiriQU7IXhKlSTCRX",
+	"uLFQBkrj2BXH6ctoZq7ViJC29rf2C9LdgjxYg08JmUtYofnLSFbT/cqQ6XtvnW3GS5eHA35c+aT3s6cX",
+	"aFROSyd4Ns/dnTq+JXV8Q+HlOUvMWNyhe1uCfEbs/GYbFkd1p5k/wcDvzVH7IWK9F/X/M0L7UGwiozcB",
+	"fVUDm5dZzFyRGxpnlCMWIEA/DrLdHfg9ASfBkN8w4TvCMdT6uU5sHSRNx9ZFpgnFE8bAmuOpmDneFbTb",
+	"VunMGCq5VSlqi8pyX/arcfJ72b8NJTeBuw2RbJ3I9AqREh/fxUDuIpvXrPG+NZ3uwB6uq7lhgM5s+ZFM",
+	"5ICwG6ZmBfNDVdAAPow76bEdM1JcbSJzug5erSMOZg8tAa5bBdgNfB/lgV7B9fFsblonTJWmcidvfbWe",
+	"kF8W1NB1JScDGlqMJ7WImU8t99y+EYwwkagZrh8xnqCU4uf4YX0XIAqBQ5knmrx5+Rz8E4ENtQqqPbsX",
+	"Yjx5bpvwyOAxktoWGlwpa8yHB+zmbzbq5v+bLadTrhg1YgfH6376nLMLmTEuU8ysDRb5sK7qJLXrgOzl",
+	"J8T+DiW+apS4+Pn1WzuvhIsbJhIJoWUOKMzvK6CEjfJdgg/PZGpaD/se0i59q8X4eekfn+hEqjFSwUyl",
+	"umZKVwoTF45Y6/Hrzl9lrfe6Ld9dxH543Ybv5aGjTJjBj7xuu+V7A8pjLoZAo2X/vpqEiddt15u21rTX",
+	"bXc+I3zoYg3UZn5Ds/XZ9+xIed3Va1LjAL65MUuDTauL0eN87fb21723CzHBSNHpdvVzqkd9SVW06tau",
+	"AefpHZR+CwFbBbrUJSc73PEW3n3fYOIvmCoPB+LKjuGHT17+ZbTrgjhA+2EEyRSHR8cnc8ziLqvCiA76",
+	"qszUqkdyejXiBnZmVxGdaa972vA9HafDAkW2lyeCw6gnJGKaaFxDGiMOPq6JIWbibuOny2Z+x073dIKv",
+	"iru+KEgUL28WfGVWdED23r97VdN0wHySCv5bylx1hQx6zggtFBcspFjt20QM5HsuUtfVe6IQx5VtscCy",
+	"RQcLeywgpw1bnB65od+/e0UCi5YHn0xTPwdQr14TIXsia5xPtCTUPWWGwyBlnA6RMY/GWpI+I6lINYtI",
+	"f2btK5gDUngKKj70BFyfcs32z8hE8RvTY+SnhmL/grGIUHx/abS4ysdreXBVvs0ftz7vAuStj23rI9tD",
+	"RlJ9mfi//hjdFZVkluIuIump08oVjoS1ToSC8boohq4VjGSeOANrUwGo8zOhg2GoU6oivSzo6D4ouAs4",
+	"erIBR/dd9v7dDIkgCGQlZ/Lm3mI42XAZbzX4p3j6ffKGSqYTr+u9VTJKsSSDv76hFe5thM2oxdqDWoce",
+	"9mud8CiqnbDjQe2kceqMrYe5b+eC53E2KmLK6zY+f4uHMR7CO1PO02NN3BSBHp4nMYubWRIuUyfnRLAp",
+	"CfIPBRAKUy7GJ+PIAGFP7OX3EZ0V4sIXBjwK8AM82a+T1/QaSzQDeuL2hVhLxWzaSUk983uioEJiwCYV",
+	"i/rYiNro5zgdLg+92ZossaEqVYFPR40FNPrbf/4fcuHQ6JfN0OgBORwfWn06WgWxtzFGd/En3hu5dzFG",
+	"uxijVdkTt6KloetrqR9QKRbDyu6nStvMciAr9Q3aM20LAJ2RAB1eARnwGF2H4tYSQBf45e0ykhiAAGYU",
+	"S/5mPZRSxDOfDGis8VcmIgbHEP5U4u1AjKli7bAevSJoWB98X8qYUfHFVwBys10s+uM8nqf+AtNu2zdf",
+	"GfCIiZB53Ub95MRCN2uyFmuzzh1cUkrK5CqkqWYu0FOwZCrVtauPURW73uwenixWG7VDD57UjC632VnL",
+	"AyLV+DbnB47OzvvxtLwfWM9aOzTKURQu3Oltzdz5a3BkTJTsMxcycQa51DELyJhRoYmQZMSoSvqMokxs",
+	"nSUxo9rWsq7E019sQx6bRQPg5Ir9zsI0MfJjw5Vhpif9Y6Pf3w4ZMdXJVTYAVWktbYCGWGIjvK735l9/",
+	"It//dFFgkZJxbIAsVbX+SNeaVax260df4QCvGnlVCIjZafFfN0JMs53lwMHttVXR4U77d75iIMNWkzCm",
+	"HDRblzwiIrAYAgpE7upY3mSle1G/XRqHhTZOu4ZXMW2/Ywn4WXemoUdfhTgVhNrZXXUhZlbpDUxCbvGC",
+	"u3n56XZZ9OJrd76FNI6Z+k4TzbTmUhSSEtwvpomEC+BN9LM0Qiu1SwHWpOLTMk2KHxqyRJPgU8/Lr/XA",
+	"stBzMX3ZD1c86nndntfzPgfLT07bzy8iRrHYdK/rnTTDKGyd9muHneag1mkdd2qnx9FJLTzutAftRpu2",
+	"Goee7xVn68MndxS+EEMuGLPEgKWFkVlMWOmeTb6+hhSeDfYySTyfjd3Z+fWfnaVNPy1utCKE2Yu3H6fm",
+	"5SxMkWLxwyevz6hi6jxNRmbng0DH1I3buHOm7KKnKlWx1/VGSTLR3YMDOuF1896xFPBfSnVd3ozM9YOb",
+	"VoWN4Tm7YbGcjM2eXuVlEbtZ/rJXMqQx2RvTa0ZUKvZLb+weHDRbx5iD0D1pnDSy93zMxm/+ha+l4IlU",
+	"LHJx22hRt9kclh/QJxBFrpniTDuaWZ+EubUnlkMUOs5fkoQOh1wM67mA/ZPE9VUxzH2mCU0SGo5YZEQT",
+	"aAXZm3Ax9CHRxCemaz5JwolPImFaGOt9v6D0WOEGuEd+lX1N8GEpahEbmzapVGDj6ALzYaGRlu5wsZUv",
+	"XdS8Oa8K4fSaREzxG2aJdvOsmOJbIby+6p0YV05iPmDhLIyZP1+pOxtPKmg809yIbxErvDqv3734/l9G",
+	"PBzlsfeWgoVMR3LsZywsU7gpHFEhWFxsdJnVpbJc9hz/mp9RiuklFBmF17vcpIoFge4WqbJQt2Kw4Rlq",
+	"w7lLBvwxY83iGzNaioGDlUVEponmESN2/Reno2jsrPh+bMYiKtFNw7pylZfMd8CYZLrm7F+4aAtfqSKj",
+	"XvyYC8L3SeSitYmFQ5/ERrCBgv926eaiQM3BGplInaSquCbyuO/F712EpnOKKDaRpgd7l4rfzHxycf7u",
+	"5Q/7hIsh06Y3XCSSTJT8lYX24wMuIi6GOpO8uCKJ4tZ34RbNZEIywK3qbQYWRRNK0Y03UbJvDgaipEwI",
+	"2AFLUwcWliUo4jQZsme1eSMJTiQXid63tEQpGkYWtqgTiit2US5B5gcT6bNYiqEmiZx7iT2WqomvAzCN",
+	"DoMC1yqJ2ARqIksBylqAhMPAH9gFUZeYv0EwThKcgHy4eqJvlBScIcsEbWZIMWjhtE7ORckHC6SBGr7k",
+	"SMrB15kNCgDlWU9MFU9YDcJLNQuVkZ3NW8dUX5vZ0yT4B/t/gZHJszO+3hM98Xd/B/jbE7200WiHFyDH",
+	"PWcDLsAFQ1Cwe8cG/9SrlvjecjF8BmPV84geyekvpjlvRDz7p0/gXCQH8Gpmv2Zwd/OvXYjxZJ2vmcNo",
+	"86/9lCRrfS0J7/Gxy3Ctb0VCb/6t50Kv1a/4Ht+6jNf61lBNws0/9qOahGutxvF91sfFeL31YQ6AoWL3",
+	"GMy39g0rftXsACd49YTBtV9lH4BR5zgCgGVwgwQGCq5SFQdkDwsagB8tZP489HCdhRRLyxmayGsmUK6A",
+	"+mfJiARv31xcEluwAWu7mC/U4NZg3woIXAyRhA5xC7G4DydbT+BRI6eCRDJMjVRuDltx7cS44CCSoQ7q",
+	"99jkboBWHNM5ERQwXwMtf6IoT0CNhUc+fv5/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
