@@ -2460,7 +2460,7 @@ type IncidentSnooze struct {
 	// DurationSec How long to silence notifications, from now (1 minute to 7 days).
 	//
 	// Example: 3600
-	DurationSec *int `json:"duration_sec,omitempty"`
+	DurationSec *int32 `json:"duration_sec,omitempty"`
 
 	// Until When notifications resume; in the future, at most 7 days ahead.
 	//

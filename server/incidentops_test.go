@@ -193,9 +193,9 @@ func TestIncidentSnoozeSilencesNotifications(t *testing.T) {
 	}{
 		"in the past":           {client.IncidentSnooze{Until: ptr(time.Now().Add(-time.Minute))}, "until"},
 		"more than 7 days away": {client.IncidentSnooze{Until: ptr(time.Now().Add(7*24*time.Hour + time.Hour))}, "until"},
-		"too short":             {client.IncidentSnooze{DurationSec: ptr(10)}, "duration_sec"},
-		"too long":              {client.IncidentSnooze{DurationSec: ptr(8 * 24 * 3600)}, "duration_sec"},
-		"both":                  {client.IncidentSnooze{DurationSec: ptr(600), Until: ptr(time.Now().Add(time.Hour))}, ""},
+		"too short":             {client.IncidentSnooze{DurationSec: ptr(int32(10))}, "duration_sec"},
+		"too long":              {client.IncidentSnooze{DurationSec: ptr(int32(8 * 24 * 3600))}, "duration_sec"},
+		"both":                  {client.IncidentSnooze{DurationSec: ptr(int32(600)), Until: ptr(time.Now().Add(time.Hour))}, ""},
 		"neither":               {client.IncidentSnooze{}, ""},
 	} {
 		_, err := sdk.Incidents.Snooze(ctx, inc.Id, tc.body)
@@ -206,13 +206,13 @@ func TestIncidentSnoozeSilencesNotifications(t *testing.T) {
 	}
 	f.env.NewWorkspace(t, "other")
 	other := sdkFor(t, f.env, f.env.Token(t, "other", access.Owner).Token)
-	_, err = other.Incidents.Snooze(ctx, inc.Id, client.IncidentSnooze{DurationSec: ptr(600)})
+	_, err = other.Incidents.Snooze(ctx, inc.Id, client.IncidentSnooze{DurationSec: ptr(int32(600))})
 	assert.True(t, client.IsNotFound(err), "%v", err)
 	_, err = sdk.Incidents.Unsnooze(ctx, inc.Id)
 	assert.True(t, client.IsConflict(err), "not snoozed: %v", err)
 
 	before := time.Now()
-	snoozed, err := sdk.Incidents.Snooze(ctx, inc.Id, client.IncidentSnooze{DurationSec: ptr(3600)})
+	snoozed, err := sdk.Incidents.Snooze(ctx, inc.Id, client.IncidentSnooze{DurationSec: ptr(int32(3600))})
 	require.NoError(t, err)
 	require.NotNil(t, snoozed.SnoozedUntil)
 	assert.WithinDuration(t, before.Add(time.Hour), *snoozed.SnoozedUntil, 5*time.Second)
@@ -332,7 +332,7 @@ func TestIncidentMerge(t *testing.T) {
 	investigating := client.IncidentStatusInvestigating
 	_, err = sdk.Incidents.AddUpdate(ctx, b.Id, client.IncidentUpdateCreate{Note: "back", Status: &investigating})
 	assert.True(t, client.IsConflict(err), "reopening a merged incident: %v", err)
-	_, err = sdk.Incidents.Snooze(ctx, b.Id, client.IncidentSnooze{DurationSec: ptr(600)})
+	_, err = sdk.Incidents.Snooze(ctx, b.Id, client.IncidentSnooze{DurationSec: ptr(int32(600))})
 	assert.True(t, client.IsConflict(err), "snoozing a merged incident: %v", err)
 	gotD, err := sdk.Incidents.Get(ctx, d.Id)
 	require.NoError(t, err)

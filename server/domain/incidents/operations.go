@@ -38,11 +38,8 @@ type ConflictError struct{ Reason string }
 
 func (e *ConflictError) Error() string { return e.Reason }
 
-// Member is a member of the workspace an incident may be assigned to.
-type Member struct {
-	ID   uuid.UUID
-	Name string
-}
+// ErrNotMember: an assignee who is not a member of the incident's workspace.
+var ErrNotMember = errors.New("no such member of this workspace")
 
 // Edit is a partial change of an incident's fields; a nil pointer (or a false Set…) keeps
 // the field.
@@ -50,10 +47,10 @@ type Edit struct {
 	Actor    string
 	Title    *string
 	Severity *string
-	// SetAssignee replaces the assignee with Assignee (nil unassigns). The caller has checked
-	// that the assignee is a member of the workspace.
+	// SetAssignee replaces the assignee with AssigneeID (nil unassigns), who must be a member
+	// of the workspace (else ErrNotMember).
 	SetAssignee bool
-	Assignee    *Member
+	AssigneeID  *uuid.UUID
 	// SetPublicTitle replaces the public title with PublicTitle (nil clears it).
 	SetPublicTitle bool
 	PublicTitle    *string
@@ -82,12 +79,21 @@ func EditIncident(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, e E
 	}
 	if e.SetAssignee {
 		switch {
-		case e.Assignee == nil && inc.AssigneeID != nil:
+		case e.AssigneeID == nil && inc.AssigneeID != nil:
 			p.AssigneeID = nil
 			events = append(events, event{ActionUnassigned, fmt.Sprintf("unassigned (was %s)", inc.AssigneeID)})
-		case e.Assignee != nil && (inc.AssigneeID == nil || *inc.AssigneeID != e.Assignee.ID):
-			p.AssigneeID = &e.Assignee.ID
-			events = append(events, event{ActionAssigned, fmt.Sprintf("assigned to %s (%s)", e.Assignee.Name, e.Assignee.ID)})
+		case e.AssigneeID != nil && (inc.AssigneeID == nil || *inc.AssigneeID != *e.AssigneeID):
+			// Checked after the incident is found, so another workspace's incident is a 404
+			// whatever the body says.
+			m, err := db.New(tx).GetWorkspaceMember(ctx, db.GetWorkspaceMemberParams{WorkspaceID: workspaceID, UserID: *e.AssigneeID})
+			if errors.Is(err, pgx.ErrNoRows) {
+				return db.Incident{}, ErrNotMember
+			}
+			if err != nil {
+				return db.Incident{}, err
+			}
+			p.AssigneeID = &m.ID
+			events = append(events, event{ActionAssigned, fmt.Sprintf("assigned to %s (%s)", m.Name, m.ID)})
 		}
 	}
 	if e.SetPublicTitle && !sameString(e.PublicTitle, inc.PublicTitle) {

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,14 +29,8 @@ func (a *API) UpdateIncident(ctx context.Context, req api.UpdateIncidentRequestO
 	if b.AssigneeId.IsSpecified() {
 		e.SetAssignee = true
 		if !b.AssigneeId.IsNull() {
-			m, err := a.q.GetWorkspaceMember(ctx, db.GetWorkspaceMemberParams{WorkspaceID: who.WorkspaceID, UserID: b.AssigneeId.MustGet()})
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil, problem.Invalid(problem.FieldError{Field: "assignee_id", Message: "no such member of this workspace"})
-			}
-			if err != nil {
-				return nil, err
-			}
-			e.Assignee = &incidents.Member{ID: m.ID, Name: m.Name}
+			id := b.AssigneeId.MustGet()
+			e.AssigneeID = &id
 		}
 	}
 	if b.PublicTitle.IsSpecified() {

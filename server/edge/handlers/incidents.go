@@ -50,6 +50,8 @@ func incidentError(err error) error {
 		p.Errors = []problem.FieldError{{Field: fmt.Sprintf("incident_ids[%d]", me.Index), Message: "no such incident"}}
 		p.Detail = p.Errors[0].Field + ": no such incident"
 		return p
+	case errors.Is(err, incidents.ErrNotMember):
+		return problem.Invalid(problem.FieldError{Field: "assignee_id", Message: err.Error()})
 	case incidents.IsConflict(err):
 		return problem.Conflict("%s", err.Error())
 	case foreignKeyViolation(err):
