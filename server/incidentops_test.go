@@ -245,6 +245,20 @@ func TestIncidentSnoozeSilencesNotifications(t *testing.T) {
 	default:
 	}
 	assert.Equal(t, delivered+1, f.deliveries(t, &inc.Id))
+
+	// A snooze that runs out ends by itself: the incident no longer shows it, and the next
+	// change notifies. (The end time is moved into the past rather than waited for.)
+	_, err = sdk.Incidents.Snooze(ctx, inc.Id, client.IncidentSnooze{DurationSec: ptr(int32(60))})
+	require.NoError(t, err)
+	_, err = f.env.Pool.Exec(ctx, "UPDATE incidents SET snoozed_until = now() - interval '1 second' WHERE workspace_id = $1 AND id = $2", f.env.Workspace, inc.Id)
+	require.NoError(t, err)
+	expired, err := sdk.Incidents.Get(ctx, inc.Id)
+	require.NoError(t, err)
+	assert.Nil(t, expired.SnoozedUntil)
+	_, err = sdk.Incidents.Resolve(ctx, inc.Id)
+	require.NoError(t, err)
+	expectMail("resolved: db-01 slow")
+	assert.Equal(t, delivered+2, f.deliveries(t, &inc.Id))
 }
 
 // Merging duplicates resolves them into the survivor: each keeps its timeline (referenced,
