@@ -514,16 +514,23 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
-	IncidentEventActionAcknowledged IncidentEventAction = "acknowledged"
-	IncidentEventActionAiFinding    IncidentEventAction = "ai_finding"
-	IncidentEventActionAiStarted    IncidentEventAction = "ai_started"
-	IncidentEventActionAiStopped    IncidentEventAction = "ai_stopped"
-	IncidentEventActionNotified     IncidentEventAction = "notified"
-	IncidentEventActionOpened       IncidentEventAction = "opened"
-	IncidentEventActionReopened     IncidentEventAction = "reopened"
-	IncidentEventActionResolved     IncidentEventAction = "resolved"
-	IncidentEventActionSuppressed   IncidentEventAction = "suppressed"
-	IncidentEventActionUpdate       IncidentEventAction = "update"
+	IncidentEventActionAcknowledged    IncidentEventAction = "acknowledged"
+	IncidentEventActionAiFinding       IncidentEventAction = "ai_finding"
+	IncidentEventActionAiStarted       IncidentEventAction = "ai_started"
+	IncidentEventActionAiStopped       IncidentEventAction = "ai_stopped"
+	IncidentEventActionAssigned        IncidentEventAction = "assigned"
+	IncidentEventActionMerged          IncidentEventAction = "merged"
+	IncidentEventActionNotified        IncidentEventAction = "notified"
+	IncidentEventActionOpened          IncidentEventAction = "opened"
+	IncidentEventActionReopened        IncidentEventAction = "reopened"
+	IncidentEventActionResolved        IncidentEventAction = "resolved"
+	IncidentEventActionSeverityChanged IncidentEventAction = "severity_changed"
+	IncidentEventActionSnoozed         IncidentEventAction = "snoozed"
+	IncidentEventActionSuppressed      IncidentEventAction = "suppressed"
+	IncidentEventActionTitleChanged    IncidentEventAction = "title_changed"
+	IncidentEventActionUnassigned      IncidentEventAction = "unassigned"
+	IncidentEventActionUnsnoozed       IncidentEventAction = "unsnoozed"
+	IncidentEventActionUpdate          IncidentEventAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
@@ -537,6 +544,10 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionAiStopped:
 		return true
+	case IncidentEventActionAssigned:
+		return true
+	case IncidentEventActionMerged:
+		return true
 	case IncidentEventActionNotified:
 		return true
 	case IncidentEventActionOpened:
@@ -545,7 +556,17 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionResolved:
 		return true
+	case IncidentEventActionSeverityChanged:
+		return true
+	case IncidentEventActionSnoozed:
+		return true
 	case IncidentEventActionSuppressed:
+		return true
+	case IncidentEventActionTitleChanged:
+		return true
+	case IncidentEventActionUnassigned:
+		return true
+	case IncidentEventActionUnsnoozed:
 		return true
 	case IncidentEventActionUpdate:
 		return true
@@ -2314,13 +2335,23 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
-	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
-	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
-	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
-	CreatedAt      time.Time           `json:"created_at"`
-	Description    *string             `json:"description,omitempty"`
-	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
-	Id             openapi_types.UUID  `json:"id"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
+
+	// AssigneeId The user (a member of the workspace) the incident is assigned to; absent when nobody is.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId  *openapi_types.UUID `json:"assignee_id,omitempty"`
+	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Description *string             `json:"description,omitempty"`
+	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+
+	// MergedInto The incident this duplicate was merged into (it is then resolved).
+	//
+	// Example: 9d8c7b6a-1234-4abc-9def-001122334455
+	MergedInto *openapi_types.UUID `json:"merged_into,omitempty"`
 
 	// PublicTitle What public status pages call the incident. Absent, they derive a title from the affected components' page names and the severity ("Database: major outage").
 	//
@@ -2330,9 +2361,14 @@ type Incident struct {
 	ResolvedBy  *string    `json:"resolved_by,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity Severity            `json:"severity"`
-	Status   IncidentStatus      `json:"status"`
-	StormId  *openapi_types.UUID `json:"storm_id,omitempty"`
+	Severity Severity `json:"severity"`
+
+	// SnoozedUntil Notifications about the incident are silenced until then; absent when it is not snoozed (or the snooze has ended).
+	//
+	// Example: 2026-06-23T13:05:00Z
+	SnoozedUntil *time.Time          `json:"snoozed_until,omitempty"`
+	Status       IncidentStatus      `json:"status"`
+	StormId      *openapi_types.UUID `json:"storm_id,omitempty"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -2345,6 +2381,25 @@ type Incident struct {
 	// Title Internal title (never shown on public status pages).
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IncidentChange A partial update of an incident; absent fields keep their value.
+type IncidentChange struct {
+	// AssigneeId A user id of a member of the workspace; null unassigns; absent keeps the assignee.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId nullable.Nullable[openapi_types.UUID] `json:"assignee_id,omitempty"`
+
+	// PublicTitle What public status pages call the incident; null clears it (they then derive one); absent keeps it.
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle nullable.Nullable[string] `json:"public_title,omitempty"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// Title Example: web-prod-01 is down
+	Title *string `json:"title,omitempty"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -2366,6 +2421,18 @@ type IncidentCreate struct {
 	// Example: {"env":"prod"}
 	Tags  *Tags  `json:"tags,omitempty"`
 	Title string `json:"title"`
+}
+
+// IncidentDuration Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+type IncidentDuration struct {
+	// Count Incidents measured.
+	Count int64 `json:"count"`
+
+	// MeanSec Example: 240
+	MeanSec *float64 `json:"mean_sec,omitempty"`
+
+	// MedianSec Example: 180
+	MedianSec *float64 `json:"median_sec,omitempty"`
 }
 
 // IncidentEvent defines model for IncidentEvent.
@@ -2396,6 +2463,59 @@ type IncidentList struct {
 
 	// NextCursor Present when more items remain; pass it as `cursor`.
 	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// IncidentMerge defines model for IncidentMerge.
+type IncidentMerge struct {
+	// IncidentIds The duplicates to merge into this incident (ids of the workspace's incidents).
+	//
+	// Example: ["5b6c7d8e-1234-4abc-9def-667788990011"]
+	IncidentIds []openapi_types.UUID `json:"incident_ids"`
+}
+
+// IncidentSnooze Exactly one of `until` and `duration_sec`.
+type IncidentSnooze struct {
+	// DurationSec How long to silence notifications, from now (1 minute to 7 days).
+	//
+	// Example: 3600
+	DurationSec *int32 `json:"duration_sec,omitempty"`
+
+	// Until When notifications resume; in the future, at most 7 days ahead.
+	//
+	// Example: 2026-06-23T13:05:00Z
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// IncidentStats defines model for IncidentStats.
+type IncidentStats struct {
+	// BySeverity Count per severity (every severity present, 0 when none).
+	//
+	// Example: {"critical":2,"info":0,"major":1,"minor":0,"warning":1}
+	BySeverity map[string]int64 `json:"by_severity"`
+
+	// BySource Count per `tags.source` (`auto`, `manual`; `unknown` when absent); only the sources seen.
+	//
+	// Example: {"auto":3,"manual":1}
+	BySource map[string]int64 `json:"by_source"`
+
+	// ByStatus Count per current status (every status present, 0 when none).
+	//
+	// Example: {"acknowledged":1,"investigating":1,"resolved":2}
+	ByStatus map[string]int64 `json:"by_status"`
+	From     time.Time        `json:"from"`
+
+	// Merged Duplicates opened in the range and merged into another incident.
+	Merged int64 `json:"merged"`
+
+	// Mtta Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mtta IncidentDuration `json:"mtta"`
+
+	// Mttr Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mttr IncidentDuration `json:"mttr"`
+	To   time.Time        `json:"to"`
+
+	// Total Incidents opened in the range, merged duplicates excepted.
+	Total int64 `json:"total"`
 }
 
 // IncidentStatus defines model for IncidentStatus.
@@ -3920,6 +4040,12 @@ type ListIncidentsParams struct {
 	// Tags Tag filters as `key:value`; repeat for several (all must match).
 	Tags *[]string `form:"tags,omitempty" json:"tags,omitempty"`
 
+	// AssigneeId Only incidents assigned to this user (a member of the workspace).
+	AssigneeId *openapi_types.UUID `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
+
+	// Unassigned `true`: only incidents nobody is assigned to; `false`: only assigned ones. Cannot be combined with `assignee_id`.
+	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
 	// From Start of the time range (RFC 3339).
 	From *From `form:"from,omitempty" json:"from,omitempty"`
 
@@ -3950,10 +4076,28 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentStatsParams defines parameters for GetIncidentStats.
+type GetIncidentStatsParams struct {
+	// From Start of the time range (RFC 3339).
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End of the time range (RFC 3339, default now).
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetIncidentParams defines parameters for GetIncident.
 type GetIncidentParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateIncidentParams defines parameters for UpdateIncident.
+type UpdateIncidentParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
@@ -3984,8 +4128,30 @@ type StartIncidentAiModeParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// MergeIncidentsParams defines parameters for MergeIncidents.
+type MergeIncidentsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // QuickResolveIncidentParams defines parameters for QuickResolveIncident.
 type QuickResolveIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SnoozeIncidentParams defines parameters for SnoozeIncident.
+type SnoozeIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
 	// 24 hours, the same key with the same method, path and body replays the first response
 	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
@@ -4249,8 +4415,17 @@ type UpdateHostJSONRequestBody = HostUpdate
 // CreateIncidentJSONRequestBody defines body for CreateIncident for application/json ContentType.
 type CreateIncidentJSONRequestBody = IncidentCreate
 
+// UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
+type UpdateIncidentJSONRequestBody = IncidentChange
+
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
+
+// MergeIncidentsJSONRequestBody defines body for MergeIncidents for application/json ContentType.
+type MergeIncidentsJSONRequestBody = IncidentMerge
+
+// SnoozeIncidentJSONRequestBody defines body for SnoozeIncident for application/json ContentType.
+type SnoozeIncidentJSONRequestBody = IncidentSnooze
 
 // AddIncidentUpdateJSONRequestBody defines body for AddIncidentUpdate for application/json ContentType.
 type AddIncidentUpdateJSONRequestBody = IncidentUpdateCreate
@@ -5769,12 +5944,37 @@ type ClientInterface interface {
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
 	CreateIncident(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetIncidentStats Incident statistics
+	//
+	// Over the incidents opened in [`from`, `to`) (default: the 30 days before `to`, which defaults to now; at most 366 days): counts by current status, severity and source (`tags.source`: `auto`, `manual`…), and the mean and median time to acknowledge (MTTA, over those acknowledged) and to resolve (MTTR, over those resolved), in seconds. Duplicates merged into another incident are counted apart (`merged`) and left out of everything else.
+	//
+	// Corresponds with GET /incidents/stats (the `GetIncidentStats` operationId).
+	GetIncidentStats(ctx context.Context, params *GetIncidentStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetIncident Get an incident
 	//
 	// Returns the incident with its timeline, oldest event first.
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
 	GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIncidentWithBody Update an incident
+	//
+	// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithBody(ctx context.Context, id Id, params *UpdateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIncident Update an incident
+	//
+	// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncident(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	//
@@ -5828,6 +6028,24 @@ type ClientInterface interface {
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
 	StartIncidentAiMode(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// MergeIncidentsWithBody Merge duplicate incidents into this one
+	//
+	// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+	MergeIncidentsWithBody(ctx context.Context, id Id, params *MergeIncidentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MergeIncidents Merge duplicate incidents into this one
+	//
+	// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+	MergeIncidents(ctx context.Context, id Id, params *MergeIncidentsParams, body MergeIncidentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// QuickResolveIncident Resolve an incident (shortcut)
 	//
 	// investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
@@ -5841,6 +6059,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /incidents/{id}/resolve (the `ResolveIncident` operationId).
 	ResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsnoozeIncident End an incident's snooze
+	//
+	// Notifications resume at once (an `unsnoozed` timeline event). An incident that is not snoozed answers 409.
+	//
+	// Corresponds with DELETE /incidents/{id}/snooze (the `UnsnoozeIncident` operationId).
+	UnsnoozeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SnoozeIncidentWithBody Snooze an incident's notifications
+	//
+	// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+	SnoozeIncidentWithBody(ctx context.Context, id Id, params *SnoozeIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SnoozeIncident Snooze an incident's notifications
+	//
+	// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+	SnoozeIncident(ctx context.Context, id Id, params *SnoozeIncidentParams, body SnoozeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddIncidentUpdateWithBody Add a timeline update
 	//
@@ -6984,6 +7227,23 @@ func (c *RawClient) CreateIncident(ctx context.Context, params *CreateIncidentPa
 	return c.Client.Do(req)
 }
 
+// GetIncidentStats Incident statistics
+//
+// Over the incidents opened in [`from`, `to`) (default: the 30 days before `to`, which defaults to now; at most 366 days): counts by current status, severity and source (`tags.source`: `auto`, `manual`…), and the mean and median time to acknowledge (MTTA, over those acknowledged) and to resolve (MTTR, over those resolved), in seconds. Duplicates merged into another incident are counted apart (`merged`) and left out of everything else.
+//
+// Corresponds with GET /incidents/stats (the `GetIncidentStats` operationId).
+func (c *RawClient) GetIncidentStats(ctx context.Context, params *GetIncidentStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentStatsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetIncident Get an incident
 //
 // Returns the incident with its timeline, oldest event first.
@@ -6991,6 +7251,44 @@ func (c *RawClient) CreateIncident(ctx context.Context, params *CreateIncidentPa
 // Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
 func (c *RawClient) GetIncident(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetIncidentRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIncidentWithBody Update an incident
+//
+// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *RawClient) UpdateIncidentWithBody(ctx context.Context, id Id, params *UpdateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIncidentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIncident Update an incident
+//
+// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *RawClient) UpdateIncident(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIncidentRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7113,6 +7411,44 @@ func (c *RawClient) StartIncidentAiMode(ctx context.Context, id Id, params *Star
 	return c.Client.Do(req)
 }
 
+// MergeIncidentsWithBody Merge duplicate incidents into this one
+//
+// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+func (c *RawClient) MergeIncidentsWithBody(ctx context.Context, id Id, params *MergeIncidentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergeIncidentsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MergeIncidents Merge duplicate incidents into this one
+//
+// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+func (c *RawClient) MergeIncidents(ctx context.Context, id Id, params *MergeIncidentsParams, body MergeIncidentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMergeIncidentsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // QuickResolveIncident Resolve an incident (shortcut)
 //
 // investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
@@ -7137,6 +7473,61 @@ func (c *RawClient) QuickResolveIncident(ctx context.Context, id Id, params *Qui
 // Corresponds with PUT /incidents/{id}/resolve (the `ResolveIncident` operationId).
 func (c *RawClient) ResolveIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResolveIncidentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsnoozeIncident End an incident's snooze
+//
+// Notifications resume at once (an `unsnoozed` timeline event). An incident that is not snoozed answers 409.
+//
+// Corresponds with DELETE /incidents/{id}/snooze (the `UnsnoozeIncident` operationId).
+func (c *RawClient) UnsnoozeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsnoozeIncidentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SnoozeIncidentWithBody Snooze an incident's notifications
+//
+// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+func (c *RawClient) SnoozeIncidentWithBody(ctx context.Context, id Id, params *SnoozeIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSnoozeIncidentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SnoozeIncident Snooze an incident's notifications
+//
+// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+func (c *RawClient) SnoozeIncident(ctx context.Context, id Id, params *SnoozeIncidentParams, body SnoozeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSnoozeIncidentRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9897,6 +10288,30 @@ func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.
 
 		}
 
+		if params.AssigneeId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignee_id", *params.AssigneeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Unassigned != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "unassigned", *params.Unassigned, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.From != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
@@ -10029,6 +10444,87 @@ func NewCreateIncidentRequestWithBody(server string, params *CreateIncidentParam
 	return req, nil
 }
 
+// NewGetIncidentStatsRequest constructs an http.Request for the GetIncidentStats method
+func NewGetIncidentStatsRequest(server string, params *GetIncidentStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetIncidentRequest constructs an http.Request for the GetIncident method
 func NewGetIncidentRequest(server string, id Id, params *GetIncidentParams) (*http.Request, error) {
 	var err error
@@ -10071,6 +10567,68 @@ func NewGetIncidentRequest(server string, id Id, params *GetIncidentParams) (*ht
 			}
 
 			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateIncidentRequest calls the generic UpdateIncident builder with application/json body
+func NewUpdateIncidentRequest(server string, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIncidentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateIncidentRequestWithBody constructs an http.Request for the UpdateIncident method, with any body, and a specified content type
+func NewUpdateIncidentRequestWithBody(server string, id Id, params *UpdateIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
 		}
 
 	}
@@ -10306,6 +10864,68 @@ func NewStartIncidentAiModeRequestWithBody(server string, id Id, params *StartIn
 	return req, nil
 }
 
+// NewMergeIncidentsRequest calls the generic MergeIncidents builder with application/json body
+func NewMergeIncidentsRequest(server string, id Id, params *MergeIncidentsParams, body MergeIncidentsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMergeIncidentsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewMergeIncidentsRequestWithBody constructs an http.Request for the MergeIncidents method, with any body, and a specified content type
+func NewMergeIncidentsRequestWithBody(server string, id Id, params *MergeIncidentsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/merge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewQuickResolveIncidentRequest constructs an http.Request for the QuickResolveIncident method
 func NewQuickResolveIncidentRequest(server string, id Id, params *QuickResolveIncidentParams) (*http.Request, error) {
 	var err error
@@ -10384,6 +11004,102 @@ func NewResolveIncidentRequest(server string, id Id) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnsnoozeIncidentRequest constructs an http.Request for the UnsnoozeIncident method
+func NewUnsnoozeIncidentRequest(server string, id Id) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/snooze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSnoozeIncidentRequest calls the generic SnoozeIncident builder with application/json body
+func NewSnoozeIncidentRequest(server string, id Id, params *SnoozeIncidentParams, body SnoozeIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSnoozeIncidentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewSnoozeIncidentRequestWithBody constructs an http.Request for the SnoozeIncident method, with any body, and a specified content type
+func NewSnoozeIncidentRequestWithBody(server string, id Id, params *SnoozeIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/snooze", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -12352,6 +13068,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /incidents (the `CreateIncident` operationId).
 	CreateIncidentWithResponse(ctx context.Context, params *CreateIncidentParams, body CreateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIncidentResponse, error)
 
+	// GetIncidentStatsWithResponse Incident statistics
+	//
+	// Over the incidents opened in [`from`, `to`) (default: the 30 days before `to`, which defaults to now; at most 366 days): counts by current status, severity and source (`tags.source`: `auto`, `manual`…), and the mean and median time to acknowledge (MTTA, over those acknowledged) and to resolve (MTTR, over those resolved), in seconds. Duplicates merged into another incident are counted apart (`merged`) and left out of everything else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /incidents/stats (the `GetIncidentStats` operationId).
+	GetIncidentStatsWithResponse(ctx context.Context, params *GetIncidentStatsParams, reqEditors ...RequestEditorFn) (*GetIncidentStatsResponse, error)
+
 	// GetIncidentWithResponse Get an incident
 	//
 	// Returns the incident with its timeline, oldest event first.
@@ -12360,6 +13085,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
 	GetIncidentWithResponse(ctx context.Context, id Id, params *GetIncidentParams, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
+
+	// UpdateIncidentWithBodyWithResponse Update an incident
+	//
+	// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithBodyWithResponse(ctx context.Context, id Id, params *UpdateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error)
+
+	// UpdateIncidentWithResponse Update an incident
+	//
+	// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithResponse(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error)
 
 	// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
 	//
@@ -12421,6 +13164,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /incidents/{id}/ai-mode (the `StartIncidentAiMode` operationId).
 	StartIncidentAiModeWithResponse(ctx context.Context, id Id, params *StartIncidentAiModeParams, body StartIncidentAiModeJSONRequestBody, reqEditors ...RequestEditorFn) (*StartIncidentAiModeResponse, error)
 
+	// MergeIncidentsWithBodyWithResponse Merge duplicate incidents into this one
+	//
+	// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+	MergeIncidentsWithBodyWithResponse(ctx context.Context, id Id, params *MergeIncidentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergeIncidentsResponse, error)
+
+	// MergeIncidentsWithResponse Merge duplicate incidents into this one
+	//
+	// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+	MergeIncidentsWithResponse(ctx context.Context, id Id, params *MergeIncidentsParams, body MergeIncidentsJSONRequestBody, reqEditors ...RequestEditorFn) (*MergeIncidentsResponse, error)
+
 	// QuickResolveIncidentWithResponse Resolve an incident (shortcut)
 	//
 	// investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
@@ -12438,6 +13199,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /incidents/{id}/resolve (the `ResolveIncident` operationId).
 	ResolveIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ResolveIncidentResponse, error)
+
+	// UnsnoozeIncidentWithResponse End an incident's snooze
+	//
+	// Notifications resume at once (an `unsnoozed` timeline event). An incident that is not snoozed answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /incidents/{id}/snooze (the `UnsnoozeIncident` operationId).
+	UnsnoozeIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*UnsnoozeIncidentResponse, error)
+
+	// SnoozeIncidentWithBodyWithResponse Snooze an incident's notifications
+	//
+	// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+	SnoozeIncidentWithBodyWithResponse(ctx context.Context, id Id, params *SnoozeIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SnoozeIncidentResponse, error)
+
+	// SnoozeIncidentWithResponse Snooze an incident's notifications
+	//
+	// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+	SnoozeIncidentWithResponse(ctx context.Context, id Id, params *SnoozeIncidentParams, body SnoozeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeIncidentResponse, error)
 
 	// AddIncidentUpdateWithBodyWithResponse Add a timeline update
 	//
@@ -18219,6 +19007,144 @@ func (r CreateIncidentResponse) ContentType() string {
 	return ""
 }
 
+// GetIncidentStatsResponse200Headers the declared response headers of an HTTP 200 response for GetIncidentStats
+type GetIncidentStatsResponse200Headers struct {
+	ETag *string
+}
+
+// GetIncidentStatsResponse304Headers the declared response headers of an HTTP 304 response for GetIncidentStats
+type GetIncidentStatsResponse304Headers struct {
+	ETag *string
+}
+
+// GetIncidentStatsResponse400Headers the declared response headers of an HTTP 400 response for GetIncidentStats
+type GetIncidentStatsResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetIncidentStatsResponse401Headers the declared response headers of an HTTP 401 response for GetIncidentStats
+type GetIncidentStatsResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// GetIncidentStatsResponse403Headers the declared response headers of an HTTP 403 response for GetIncidentStats
+type GetIncidentStatsResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetIncidentStatsResponse429Headers the declared response headers of an HTTP 429 response for GetIncidentStats
+type GetIncidentStatsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// GetIncidentStatsResponse503Headers the declared response headers of an HTTP 503 response for GetIncidentStats
+type GetIncidentStatsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetIncidentStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentStats
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetIncidentStatsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetIncidentStatsResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetIncidentStatsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetIncidentStatsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetIncidentStatsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIncidentStatsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetIncidentStatsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIncidentStatsResponse) GetJSON200() *IncidentStats {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetIncidentStatsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIncidentStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIncidentStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIncidentStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIncidentStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetIncidentResponse200Headers the declared response headers of an HTTP 200 response for GetIncident
 type GetIncidentResponse200Headers struct {
 	ETag *string
@@ -18366,6 +19292,182 @@ func (r GetIncidentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateIncidentResponse200Headers the declared response headers of an HTTP 200 response for UpdateIncident
+type UpdateIncidentResponse200Headers struct {
+	ETag *string
+}
+
+// UpdateIncidentResponse400Headers the declared response headers of an HTTP 400 response for UpdateIncident
+type UpdateIncidentResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateIncidentResponse401Headers the declared response headers of an HTTP 401 response for UpdateIncident
+type UpdateIncidentResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// UpdateIncidentResponse403Headers the declared response headers of an HTTP 403 response for UpdateIncident
+type UpdateIncidentResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateIncidentResponse404Headers the declared response headers of an HTTP 404 response for UpdateIncident
+type UpdateIncidentResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateIncidentResponse412Headers the declared response headers of an HTTP 412 response for UpdateIncident
+type UpdateIncidentResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateIncidentResponse413Headers the declared response headers of an HTTP 413 response for UpdateIncident
+type UpdateIncidentResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateIncidentResponse429Headers the declared response headers of an HTTP 429 response for UpdateIncident
+type UpdateIncidentResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// UpdateIncidentResponse503Headers the declared response headers of an HTTP 503 response for UpdateIncident
+type UpdateIncidentResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateIncidentResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateIncidentResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateIncidentResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateIncidentResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateIncidentResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateIncidentResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateIncidentResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateIncidentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateIncidentResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIncidentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -19186,6 +20288,190 @@ func (r StartIncidentAiModeResponse) ContentType() string {
 	return ""
 }
 
+// MergeIncidentsResponse400Headers the declared response headers of an HTTP 400 response for MergeIncidents
+type MergeIncidentsResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse401Headers the declared response headers of an HTTP 401 response for MergeIncidents
+type MergeIncidentsResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// MergeIncidentsResponse403Headers the declared response headers of an HTTP 403 response for MergeIncidents
+type MergeIncidentsResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse404Headers the declared response headers of an HTTP 404 response for MergeIncidents
+type MergeIncidentsResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse409Headers the declared response headers of an HTTP 409 response for MergeIncidents
+type MergeIncidentsResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse413Headers the declared response headers of an HTTP 413 response for MergeIncidents
+type MergeIncidentsResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse422Headers the declared response headers of an HTTP 422 response for MergeIncidents
+type MergeIncidentsResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// MergeIncidentsResponse429Headers the declared response headers of an HTTP 429 response for MergeIncidents
+type MergeIncidentsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// MergeIncidentsResponse503Headers the declared response headers of an HTTP 503 response for MergeIncidents
+type MergeIncidentsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type MergeIncidentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *MergeIncidentsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MergeIncidentsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *MergeIncidentsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *MergeIncidentsResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *MergeIncidentsResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *MergeIncidentsResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MergeIncidentsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *MergeIncidentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *MergeIncidentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MergeIncidentsResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r MergeIncidentsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r MergeIncidentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MergeIncidentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MergeIncidentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MergeIncidentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // QuickResolveIncidentResponse400Headers the declared response headers of an HTTP 400 response for QuickResolveIncident
 type QuickResolveIncidentResponse400Headers struct {
 	RateLimit       *string
@@ -19503,6 +20789,344 @@ func (r ResolveIncidentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResolveIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnsnoozeIncidentResponse400Headers the declared response headers of an HTTP 400 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UnsnoozeIncidentResponse401Headers the declared response headers of an HTTP 401 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// UnsnoozeIncidentResponse403Headers the declared response headers of an HTTP 403 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UnsnoozeIncidentResponse404Headers the declared response headers of an HTTP 404 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UnsnoozeIncidentResponse409Headers the declared response headers of an HTTP 409 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UnsnoozeIncidentResponse429Headers the declared response headers of an HTTP 429 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// UnsnoozeIncidentResponse503Headers the declared response headers of an HTTP 503 response for UnsnoozeIncident
+type UnsnoozeIncidentResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UnsnoozeIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UnsnoozeIncidentResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnsnoozeIncidentResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UnsnoozeIncidentResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UnsnoozeIncidentResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UnsnoozeIncidentResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UnsnoozeIncidentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UnsnoozeIncidentResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UnsnoozeIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UnsnoozeIncidentResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsnoozeIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsnoozeIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsnoozeIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsnoozeIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SnoozeIncidentResponse400Headers the declared response headers of an HTTP 400 response for SnoozeIncident
+type SnoozeIncidentResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse401Headers the declared response headers of an HTTP 401 response for SnoozeIncident
+type SnoozeIncidentResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// SnoozeIncidentResponse403Headers the declared response headers of an HTTP 403 response for SnoozeIncident
+type SnoozeIncidentResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse404Headers the declared response headers of an HTTP 404 response for SnoozeIncident
+type SnoozeIncidentResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse409Headers the declared response headers of an HTTP 409 response for SnoozeIncident
+type SnoozeIncidentResponse409Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse413Headers the declared response headers of an HTTP 413 response for SnoozeIncident
+type SnoozeIncidentResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse422Headers the declared response headers of an HTTP 422 response for SnoozeIncident
+type SnoozeIncidentResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// SnoozeIncidentResponse429Headers the declared response headers of an HTTP 429 response for SnoozeIncident
+type SnoozeIncidentResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// SnoozeIncidentResponse503Headers the declared response headers of an HTTP 503 response for SnoozeIncident
+type SnoozeIncidentResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SnoozeIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Incident
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *SnoozeIncidentResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SnoozeIncidentResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SnoozeIncidentResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *SnoozeIncidentResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *SnoozeIncidentResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *SnoozeIncidentResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SnoozeIncidentResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SnoozeIncidentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SnoozeIncidentResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SnoozeIncidentResponse) GetJSON200() *Incident {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SnoozeIncidentResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SnoozeIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SnoozeIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SnoozeIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SnoozeIncidentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24272,6 +25896,21 @@ func (c *ClientWithResponses) CreateIncidentWithResponse(ctx context.Context, pa
 	return ParseCreateIncidentResponse(rsp)
 }
 
+// GetIncidentStatsWithResponse Incident statistics
+//
+// Over the incidents opened in [`from`, `to`) (default: the 30 days before `to`, which defaults to now; at most 366 days): counts by current status, severity and source (`tags.source`: `auto`, `manual`…), and the mean and median time to acknowledge (MTTA, over those acknowledged) and to resolve (MTTR, over those resolved), in seconds. Duplicates merged into another incident are counted apart (`merged`) and left out of everything else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /incidents/stats (the `GetIncidentStats` operationId).
+func (c *ClientWithResponses) GetIncidentStatsWithResponse(ctx context.Context, params *GetIncidentStatsParams, reqEditors ...RequestEditorFn) (*GetIncidentStatsResponse, error) {
+	rsp, err := c.GetIncidentStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIncidentStatsResponse(rsp)
+}
+
 // GetIncidentWithResponse Get an incident
 //
 // Returns the incident with its timeline, oldest event first.
@@ -24285,6 +25924,36 @@ func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id Id
 		return nil, err
 	}
 	return ParseGetIncidentResponse(rsp)
+}
+
+// UpdateIncidentWithBodyWithResponse Update an incident
+//
+// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *ClientWithResponses) UpdateIncidentWithBodyWithResponse(ctx context.Context, id Id, params *UpdateIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error) {
+	rsp, err := c.UpdateIncidentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIncidentResponse(rsp)
+}
+
+// UpdateIncidentWithResponse Update an incident
+//
+// Partial update of the title, severity, assignee and public title; absent fields keep their value, `assignee_id: null` unassigns and `public_title: null` clears it. Each field that changes is one timeline event (`title_changed`, `severity_changed`, `assigned`/`unassigned`, `update` for the public title). The assignee must be a member of the workspace (400 naming `assignee_id` otherwise). The status is changed through the acknowledge/resolve operations and timeline updates, not here.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *ClientWithResponses) UpdateIncidentWithResponse(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error) {
+	rsp, err := c.UpdateIncident(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIncidentResponse(rsp)
 }
 
 // QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
@@ -24383,6 +26052,36 @@ func (c *ClientWithResponses) StartIncidentAiModeWithResponse(ctx context.Contex
 	return ParseStartIncidentAiModeResponse(rsp)
 }
 
+// MergeIncidentsWithBodyWithResponse Merge duplicate incidents into this one
+//
+// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+func (c *ClientWithResponses) MergeIncidentsWithBodyWithResponse(ctx context.Context, id Id, params *MergeIncidentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MergeIncidentsResponse, error) {
+	rsp, err := c.MergeIncidentsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergeIncidentsResponse(rsp)
+}
+
+// MergeIncidentsWithResponse Merge duplicate incidents into this one
+//
+// Each incident of `incident_ids` becomes resolved with `merged_into` set to this incident; no notification is sent for these resolutions. Timelines are referenced, not copied: each duplicate keeps its own timeline (with a `merged` event naming this incident) and this incident gets one `merged` event per duplicate naming it. An id that is not one of the workspace's incidents is 404 naming `incident_ids[i]`; merging an incident into itself, into a merged incident, or merging one that is already merged is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/merge (the `MergeIncidents` operationId).
+func (c *ClientWithResponses) MergeIncidentsWithResponse(ctx context.Context, id Id, params *MergeIncidentsParams, body MergeIncidentsJSONRequestBody, reqEditors ...RequestEditorFn) (*MergeIncidentsResponse, error) {
+	rsp, err := c.MergeIncidents(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergeIncidentsResponse(rsp)
+}
+
 // QuickResolveIncidentWithResponse Resolve an incident (shortcut)
 //
 // investigating or acknowledged → resolved. Resolving a resolved incident answers 409.
@@ -24411,6 +26110,51 @@ func (c *ClientWithResponses) ResolveIncidentWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseResolveIncidentResponse(rsp)
+}
+
+// UnsnoozeIncidentWithResponse End an incident's snooze
+//
+// Notifications resume at once (an `unsnoozed` timeline event). An incident that is not snoozed answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /incidents/{id}/snooze (the `UnsnoozeIncident` operationId).
+func (c *ClientWithResponses) UnsnoozeIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*UnsnoozeIncidentResponse, error) {
+	rsp, err := c.UnsnoozeIncident(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsnoozeIncidentResponse(rsp)
+}
+
+// SnoozeIncidentWithBodyWithResponse Snooze an incident's notifications
+//
+// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+func (c *ClientWithResponses) SnoozeIncidentWithBodyWithResponse(ctx context.Context, id Id, params *SnoozeIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SnoozeIncidentResponse, error) {
+	rsp, err := c.SnoozeIncidentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnoozeIncidentResponse(rsp)
+}
+
+// SnoozeIncidentWithResponse Snooze an incident's notifications
+//
+// Silences the incident's notifications (alert policy deliveries, reminders, escalation steps) until `until` or for `duration_sec` seconds, at most 7 days ahead; give exactly one of the two. Snoozing again replaces the time. Skipped notifications are `suppressed` events in the timeline; the incident itself keeps changing as usual. A merged incident cannot be snoozed (409).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/snooze (the `SnoozeIncident` operationId).
+func (c *ClientWithResponses) SnoozeIncidentWithResponse(ctx context.Context, id Id, params *SnoozeIncidentParams, body SnoozeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*SnoozeIncidentResponse, error) {
+	rsp, err := c.SnoozeIncident(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSnoozeIncidentResponse(rsp)
 }
 
 // AddIncidentUpdateWithBodyWithResponse Add a timeline update
@@ -32487,6 +34231,192 @@ func ParseCreateIncidentResponse(rsp *http.Response) (*CreateIncidentResponse, e
 	return response, nil
 }
 
+// ParseGetIncidentStatsResponse parses an HTTP response from a GetIncidentStatsWithResponse call
+func ParseGetIncidentStatsResponse(rsp *http.Response) (*GetIncidentStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIncidentStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetIncidentStatsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetIncidentStatsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetIncidentStatsResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetIncidentStatsResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetIncidentStatsResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetIncidentStatsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetIncidentStatsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetIncidentResponse parses an HTTP response from a GetIncidentWithResponse call
 func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -32684,6 +34614,251 @@ func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetIncidentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIncidentResponse parses an HTTP response from a UpdateIncidentWithResponse call
+func ParseUpdateIncidentResponse(rsp *http.Response) (*UpdateIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateIncidentResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateIncidentResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateIncidentResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateIncidentResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateIncidentResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateIncidentResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateIncidentResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateIncidentResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateIncidentResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -33823,6 +35998,265 @@ func ParseStartIncidentAiModeResponse(rsp *http.Response) (*StartIncidentAiModeR
 	return response, nil
 }
 
+// ParseMergeIncidentsResponse parses an HTTP response from a MergeIncidentsWithResponse call
+func ParseMergeIncidentsResponse(rsp *http.Response) (*MergeIncidentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MergeIncidentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers MergeIncidentsResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers MergeIncidentsResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers MergeIncidentsResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers MergeIncidentsResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers MergeIncidentsResponse409Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers MergeIncidentsResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers MergeIncidentsResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers MergeIncidentsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers MergeIncidentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseQuickResolveIncidentResponse parses an HTTP response from a QuickResolveIncidentWithResponse call
 func ParseQuickResolveIncidentResponse(rsp *http.Response) (*QuickResolveIncidentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -34256,6 +36690,476 @@ func ParseResolveIncidentResponse(rsp *http.Response) (*ResolveIncidentResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ResolveIncidentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUnsnoozeIncidentResponse parses an HTTP response from a UnsnoozeIncidentWithResponse call
+func ParseUnsnoozeIncidentResponse(rsp *http.Response) (*UnsnoozeIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsnoozeIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers UnsnoozeIncidentResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UnsnoozeIncidentResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UnsnoozeIncidentResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UnsnoozeIncidentResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers UnsnoozeIncidentResponse409Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers UnsnoozeIncidentResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UnsnoozeIncidentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSnoozeIncidentResponse parses an HTTP response from a SnoozeIncidentWithResponse call
+func ParseSnoozeIncidentResponse(rsp *http.Response) (*SnoozeIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SnoozeIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Incident
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers SnoozeIncidentResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers SnoozeIncidentResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SnoozeIncidentResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers SnoozeIncidentResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers SnoozeIncidentResponse409Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers SnoozeIncidentResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers SnoozeIncidentResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers SnoozeIncidentResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SnoozeIncidentResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -6,7 +6,7 @@ import (
 )
 
 // IncidentsService follows and acts on incidents: acknowledgement, resolution, timeline
-// updates and the AI analysis mode.
+// updates, edits and assignment, snooze, merging, statistics and the AI analysis mode.
 type IncidentsService service
 
 // List returns one page of incidents, newest first (open ones unless opts says otherwise).
@@ -53,6 +53,34 @@ func (s *IncidentsService) Resolve(ctx context.Context, id Id, editors ...Reques
 // AddUpdate adds a note to the incident's timeline, optionally changing its status.
 func (s *IncidentsService) AddUpdate(ctx context.Context, id Id, update IncidentUpdateCreate, editors ...RequestEditorFn) (*IncidentUpdateResult, error) {
 	return decode[IncidentUpdateResult](s.c.raw.AddIncidentUpdate(ctx, id, &AddIncidentUpdateParams{IdempotencyKey: newKey()}, update, editors...))
+}
+
+// Update changes the incident's title, severity, assignee or public title (absent fields keep
+// their value; nullable.NewNullNullable unassigns). Each change is a timeline event.
+func (s *IncidentsService) Update(ctx context.Context, id Id, change IncidentChange, editors ...RequestEditorFn) (*Incident, error) {
+	return decode[Incident](s.c.raw.UpdateIncident(ctx, id, nil, change, editors...))
+}
+
+// Snooze silences the incident's notifications until snooze.Until or for snooze.DurationSec
+// seconds (at most 7 days).
+func (s *IncidentsService) Snooze(ctx context.Context, id Id, snooze IncidentSnooze, editors ...RequestEditorFn) (*Incident, error) {
+	return decode[Incident](s.c.raw.SnoozeIncident(ctx, id, &SnoozeIncidentParams{IdempotencyKey: newKey()}, snooze, editors...))
+}
+
+// Unsnooze ends the incident's snooze (IsConflict when it is not snoozed).
+func (s *IncidentsService) Unsnooze(ctx context.Context, id Id, editors ...RequestEditorFn) (*Incident, error) {
+	return decode[Incident](s.c.raw.UnsnoozeIncident(ctx, id, editors...))
+}
+
+// Merge resolves the duplicates into the incident id, which it returns with its timeline.
+func (s *IncidentsService) Merge(ctx context.Context, id Id, duplicates []Id, editors ...RequestEditorFn) (*Incident, error) {
+	return decode[Incident](s.c.raw.MergeIncidents(ctx, id, &MergeIncidentsParams{IdempotencyKey: newKey()}, IncidentMerge{IncidentIds: duplicates}, editors...))
+}
+
+// Stats counts the incidents opened in a range by status, severity and source, with their
+// MTTA and MTTR (nil opts: the last 30 days).
+func (s *IncidentsService) Stats(ctx context.Context, opts *GetIncidentStatsParams, editors ...RequestEditorFn) (*IncidentStats, error) {
+	return decode[IncidentStats](s.c.raw.GetIncidentStats(ctx, opts, editors...))
 }
 
 // StartAIMode starts the AI analysis of a critical incident within a budget.

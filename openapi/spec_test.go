@@ -56,6 +56,10 @@ var addedOperations = map[string]string{
 	"GET /app-security/reports/{id}": "viewer", "GET /app-security/findings": "viewer",
 	"GET /app-security/findings/{id}": "viewer", "PUT /app-security/findings/{id}": "operator",
 	"POST /checks/{id}/ping-token": "operator",
+	// Incident operations (issue 15): writes operator like the reference's incident actions.
+	"PUT /incidents/{id}": "operator", "POST /incidents/{id}/snooze": "operator",
+	"DELETE /incidents/{id}/snooze": "operator", "POST /incidents/{id}/merge": "operator",
+	"GET /incidents/stats": "viewer",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.

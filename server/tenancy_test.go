@@ -51,9 +51,10 @@ func contractOperations(t *testing.T) []operation {
 			ops = append(ops, o)
 		}
 	}
-	// The reference's 62 operations, the 6 of app-security ingestion and triage, and the
-	// rotation of a heartbeat check's ping URL.
-	require.Len(t, ops, 69)
+	// The reference's 62 operations, the 6 of app-security ingestion and triage, the
+	// rotation of a heartbeat check's ping URL, and the 5 incident operations of issue 15
+	// (update, snooze, unsnooze, merge, stats).
+	require.Len(t, ops, 74)
 	return ops
 }
 
@@ -85,6 +86,12 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	page := createPage(t, cA, client.StatusPageCreate{Slug: "a-page", Title: "A's page",
 		Components: &[]client.StatusPageComponent{{Name: "A's host", HostId: &host.Id}}})
 	idsOfA["status-pages"] = page.Id
+	incident, err := cA.CreateIncidentWithResponse(ctx, nil, client.IncidentCreate{Title: "A's incident"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, incident.StatusCode())
+	idsOfA["incidents"] = incident.JSON201.Id
+	incidentBefore, err := cA.GetIncidentWithResponse(ctx, incident.JSON201.Id, nil)
+	require.NoError(t, err)
 	before := snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID)
 
 	for _, op := range contractOperations(t) {
@@ -109,6 +116,9 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	pageNow, err := cA.GetStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, page, *pageNow.JSON200, "workspace A's status page unchanged")
+	incidentNow, err := cA.GetIncidentWithResponse(ctx, incident.JSON201.Id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, *incidentBefore.JSON200, *incidentNow.JSON200, "workspace A's incident unchanged")
 
 	listB, err := env.Client(t, ownerB).ListHostsWithResponse(ctx, nil)
 	require.NoError(t, err)

@@ -520,16 +520,23 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
-	IncidentEventActionAcknowledged IncidentEventAction = "acknowledged"
-	IncidentEventActionAiFinding    IncidentEventAction = "ai_finding"
-	IncidentEventActionAiStarted    IncidentEventAction = "ai_started"
-	IncidentEventActionAiStopped    IncidentEventAction = "ai_stopped"
-	IncidentEventActionNotified     IncidentEventAction = "notified"
-	IncidentEventActionOpened       IncidentEventAction = "opened"
-	IncidentEventActionReopened     IncidentEventAction = "reopened"
-	IncidentEventActionResolved     IncidentEventAction = "resolved"
-	IncidentEventActionSuppressed   IncidentEventAction = "suppressed"
-	IncidentEventActionUpdate       IncidentEventAction = "update"
+	IncidentEventActionAcknowledged    IncidentEventAction = "acknowledged"
+	IncidentEventActionAiFinding       IncidentEventAction = "ai_finding"
+	IncidentEventActionAiStarted       IncidentEventAction = "ai_started"
+	IncidentEventActionAiStopped       IncidentEventAction = "ai_stopped"
+	IncidentEventActionAssigned        IncidentEventAction = "assigned"
+	IncidentEventActionMerged          IncidentEventAction = "merged"
+	IncidentEventActionNotified        IncidentEventAction = "notified"
+	IncidentEventActionOpened          IncidentEventAction = "opened"
+	IncidentEventActionReopened        IncidentEventAction = "reopened"
+	IncidentEventActionResolved        IncidentEventAction = "resolved"
+	IncidentEventActionSeverityChanged IncidentEventAction = "severity_changed"
+	IncidentEventActionSnoozed         IncidentEventAction = "snoozed"
+	IncidentEventActionSuppressed      IncidentEventAction = "suppressed"
+	IncidentEventActionTitleChanged    IncidentEventAction = "title_changed"
+	IncidentEventActionUnassigned      IncidentEventAction = "unassigned"
+	IncidentEventActionUnsnoozed       IncidentEventAction = "unsnoozed"
+	IncidentEventActionUpdate          IncidentEventAction = "update"
 )
 
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
@@ -543,6 +550,10 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionAiStopped:
 		return true
+	case IncidentEventActionAssigned:
+		return true
+	case IncidentEventActionMerged:
+		return true
 	case IncidentEventActionNotified:
 		return true
 	case IncidentEventActionOpened:
@@ -551,7 +562,17 @@ func (e IncidentEventAction) Valid() bool {
 		return true
 	case IncidentEventActionResolved:
 		return true
+	case IncidentEventActionSeverityChanged:
+		return true
+	case IncidentEventActionSnoozed:
+		return true
 	case IncidentEventActionSuppressed:
+		return true
+	case IncidentEventActionTitleChanged:
+		return true
+	case IncidentEventActionUnassigned:
+		return true
+	case IncidentEventActionUnsnoozed:
 		return true
 	case IncidentEventActionUpdate:
 		return true
@@ -2320,13 +2341,23 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
-	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
-	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
-	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
-	CreatedAt      time.Time           `json:"created_at"`
-	Description    *string             `json:"description,omitempty"`
-	HostId         *openapi_types.UUID `json:"host_id,omitempty"`
-	Id             openapi_types.UUID  `json:"id"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
+
+	// AssigneeId The user (a member of the workspace) the incident is assigned to; absent when nobody is.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId  *openapi_types.UUID `json:"assignee_id,omitempty"`
+	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Description *string             `json:"description,omitempty"`
+	HostId      *openapi_types.UUID `json:"host_id,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+
+	// MergedInto The incident this duplicate was merged into (it is then resolved).
+	//
+	// Example: 9d8c7b6a-1234-4abc-9def-001122334455
+	MergedInto *openapi_types.UUID `json:"merged_into,omitempty"`
 
 	// PublicTitle What public status pages call the incident. Absent, they derive a title from the affected components' page names and the severity ("Database: major outage").
 	//
@@ -2336,9 +2367,14 @@ type Incident struct {
 	ResolvedBy  *string    `json:"resolved_by,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
-	Severity Severity            `json:"severity"`
-	Status   IncidentStatus      `json:"status"`
-	StormId  *openapi_types.UUID `json:"storm_id,omitempty"`
+	Severity Severity `json:"severity"`
+
+	// SnoozedUntil Notifications about the incident are silenced until then; absent when it is not snoozed (or the snooze has ended).
+	//
+	// Example: 2026-06-23T13:05:00Z
+	SnoozedUntil *time.Time          `json:"snoozed_until,omitempty"`
+	Status       IncidentStatus      `json:"status"`
+	StormId      *openapi_types.UUID `json:"storm_id,omitempty"`
 
 	// Tags Free-form string labels. Keys prefixed `ai:` are set by AI tagging.
 	//
@@ -2351,6 +2387,25 @@ type Incident struct {
 	// Title Internal title (never shown on public status pages).
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IncidentChange A partial update of an incident; absent fields keep their value.
+type IncidentChange struct {
+	// AssigneeId A user id of a member of the workspace; null unassigns; absent keeps the assignee.
+	//
+	// Example: 3f1e2d3c-4b5a-4678-9abc-def012345678
+	AssigneeId nullable.Nullable[openapi_types.UUID] `json:"assignee_id,omitempty"`
+
+	// PublicTitle What public status pages call the incident; null clears it (they then derive one); absent keeps it.
+	//
+	// Example: Slow checkout for some customers
+	PublicTitle nullable.Nullable[string] `json:"public_title,omitempty"`
+
+	// Severity Incident severity, from most to least severe.
+	Severity *Severity `json:"severity,omitempty"`
+
+	// Title Example: web-prod-01 is down
+	Title *string `json:"title,omitempty"`
 }
 
 // IncidentCreate defines model for IncidentCreate.
@@ -2372,6 +2427,18 @@ type IncidentCreate struct {
 	// Example: {"env":"prod"}
 	Tags  *Tags  `json:"tags,omitempty"`
 	Title string `json:"title"`
+}
+
+// IncidentDuration Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+type IncidentDuration struct {
+	// Count Incidents measured.
+	Count int64 `json:"count"`
+
+	// MeanSec Example: 240
+	MeanSec *float64 `json:"mean_sec,omitempty"`
+
+	// MedianSec Example: 180
+	MedianSec *float64 `json:"median_sec,omitempty"`
 }
 
 // IncidentEvent defines model for IncidentEvent.
@@ -2402,6 +2469,59 @@ type IncidentList struct {
 
 	// NextCursor Present when more items remain; pass it as `cursor`.
 	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// IncidentMerge defines model for IncidentMerge.
+type IncidentMerge struct {
+	// IncidentIds The duplicates to merge into this incident (ids of the workspace's incidents).
+	//
+	// Example: ["5b6c7d8e-1234-4abc-9def-667788990011"]
+	IncidentIds []openapi_types.UUID `json:"incident_ids"`
+}
+
+// IncidentSnooze Exactly one of `until` and `duration_sec`.
+type IncidentSnooze struct {
+	// DurationSec How long to silence notifications, from now (1 minute to 7 days).
+	//
+	// Example: 3600
+	DurationSec *int32 `json:"duration_sec,omitempty"`
+
+	// Until When notifications resume; in the future, at most 7 days ahead.
+	//
+	// Example: 2026-06-23T13:05:00Z
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// IncidentStats defines model for IncidentStats.
+type IncidentStats struct {
+	// BySeverity Count per severity (every severity present, 0 when none).
+	//
+	// Example: {"critical":2,"info":0,"major":1,"minor":0,"warning":1}
+	BySeverity map[string]int64 `json:"by_severity"`
+
+	// BySource Count per `tags.source` (`auto`, `manual`; `unknown` when absent); only the sources seen.
+	//
+	// Example: {"auto":3,"manual":1}
+	BySource map[string]int64 `json:"by_source"`
+
+	// ByStatus Count per current status (every status present, 0 when none).
+	//
+	// Example: {"acknowledged":1,"investigating":1,"resolved":2}
+	ByStatus map[string]int64 `json:"by_status"`
+	From     time.Time        `json:"from"`
+
+	// Merged Duplicates opened in the range and merged into another incident.
+	Merged int64 `json:"merged"`
+
+	// Mtta Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mtta IncidentDuration `json:"mtta"`
+
+	// Mttr Time from opening to acknowledgement (MTTA) or resolution (MTTR) over the incidents that reached it; mean and median absent when count is 0.
+	Mttr IncidentDuration `json:"mttr"`
+	To   time.Time        `json:"to"`
+
+	// Total Incidents opened in the range, merged duplicates excepted.
+	Total int64 `json:"total"`
 }
 
 // IncidentStatus defines model for IncidentStatus.
@@ -3926,6 +4046,12 @@ type ListIncidentsParams struct {
 	// Tags Tag filters as `key:value`; repeat for several (all must match).
 	Tags *[]string `form:"tags,omitempty" json:"tags,omitempty"`
 
+	// AssigneeId Only incidents assigned to this user (a member of the workspace).
+	AssigneeId *openapi_types.UUID `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
+
+	// Unassigned `true`: only incidents nobody is assigned to; `false`: only assigned ones. Cannot be combined with `assignee_id`.
+	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
 	// From Start of the time range (RFC 3339).
 	From *From `form:"from,omitempty" json:"from,omitempty"`
 
@@ -3956,10 +4082,28 @@ type CreateIncidentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetIncidentStatsParams defines parameters for GetIncidentStats.
+type GetIncidentStatsParams struct {
+	// From Start of the time range (RFC 3339).
+	From *From `form:"from,omitempty" json:"from,omitempty"`
+
+	// To End of the time range (RFC 3339, default now).
+	To *To `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetIncidentParams defines parameters for GetIncident.
 type GetIncidentParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateIncidentParams defines parameters for UpdateIncident.
+type UpdateIncidentParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // QuickAckIncidentParams defines parameters for QuickAckIncident.
@@ -3990,8 +4134,30 @@ type StartIncidentAiModeParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// MergeIncidentsParams defines parameters for MergeIncidents.
+type MergeIncidentsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // QuickResolveIncidentParams defines parameters for QuickResolveIncident.
 type QuickResolveIncidentParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// SnoozeIncidentParams defines parameters for SnoozeIncident.
+type SnoozeIncidentParams struct {
 	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
 	// 24 hours, the same key with the same method, path and body replays the first response
 	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
@@ -4255,8 +4421,17 @@ type UpdateHostJSONRequestBody = HostUpdate
 // CreateIncidentJSONRequestBody defines body for CreateIncident for application/json ContentType.
 type CreateIncidentJSONRequestBody = IncidentCreate
 
+// UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
+type UpdateIncidentJSONRequestBody = IncidentChange
+
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
+
+// MergeIncidentsJSONRequestBody defines body for MergeIncidents for application/json ContentType.
+type MergeIncidentsJSONRequestBody = IncidentMerge
+
+// SnoozeIncidentJSONRequestBody defines body for SnoozeIncident for application/json ContentType.
+type SnoozeIncidentJSONRequestBody = IncidentSnooze
 
 // AddIncidentUpdateJSONRequestBody defines body for AddIncidentUpdate for application/json ContentType.
 type AddIncidentUpdateJSONRequestBody = IncidentUpdateCreate
@@ -5398,9 +5573,15 @@ type ServerInterface interface {
 	// CreateIncident Create an incident
 	// (POST /incidents)
 	CreateIncident(w http.ResponseWriter, r *http.Request, params CreateIncidentParams)
+	// GetIncidentStats Incident statistics
+	// (GET /incidents/stats)
+	GetIncidentStats(w http.ResponseWriter, r *http.Request, params GetIncidentStatsParams)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
 	GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams)
+	// UpdateIncident Update an incident
+	// (PUT /incidents/{id})
+	UpdateIncident(w http.ResponseWriter, r *http.Request, id Id, params UpdateIncidentParams)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickAckIncidentParams)
@@ -5416,12 +5597,21 @@ type ServerInterface interface {
 	// StartIncidentAiMode Start AI analysis mode
 	// (POST /incidents/{id}/ai-mode)
 	StartIncidentAiMode(w http.ResponseWriter, r *http.Request, id Id, params StartIncidentAiModeParams)
+	// MergeIncidents Merge duplicate incidents into this one
+	// (POST /incidents/{id}/merge)
+	MergeIncidents(w http.ResponseWriter, r *http.Request, id Id, params MergeIncidentsParams)
 	// QuickResolveIncident Resolve an incident (shortcut)
 	// (POST /incidents/{id}/resolve)
 	QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams)
 	// ResolveIncident Resolve an incident
 	// (PUT /incidents/{id}/resolve)
 	ResolveIncident(w http.ResponseWriter, r *http.Request, id Id)
+	// UnsnoozeIncident End an incident's snooze
+	// (DELETE /incidents/{id}/snooze)
+	UnsnoozeIncident(w http.ResponseWriter, r *http.Request, id Id)
+	// SnoozeIncident Snooze an incident's notifications
+	// (POST /incidents/{id}/snooze)
+	SnoozeIncident(w http.ResponseWriter, r *http.Request, id Id, params SnoozeIncidentParams)
 	// AddIncidentUpdate Add a timeline update
 	// (POST /incidents/{id}/updates)
 	AddIncidentUpdate(w http.ResponseWriter, r *http.Request, id Id, params AddIncidentUpdateParams)
@@ -7403,6 +7593,32 @@ func (siw *ServerInterfaceWrapper) ListIncidents(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// ------------- Optional query parameter "assignee_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee_id", r.URL.Query(), &params.AssigneeId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "assignee_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "assignee_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "unassigned" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unassigned", r.URL.Query(), &params.Unassigned, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "unassigned"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unassigned", Err: err})
+		}
+		return
+	}
+
 	// ------------- Optional query parameter "from" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
@@ -7528,6 +7744,73 @@ func (siw *ServerInterfaceWrapper) CreateIncident(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// GetIncidentStats operation middleware
+func (siw *ServerInterfaceWrapper) GetIncidentStats(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIncidentStatsParams
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIncidentStats(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetIncident operation middleware
 func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Request) {
 
@@ -7569,6 +7852,56 @@ func (siw *ServerInterfaceWrapper) GetIncident(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetIncident(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateIncident operation middleware
+func (siw *ServerInterfaceWrapper) UpdateIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -7780,6 +8113,56 @@ func (siw *ServerInterfaceWrapper) StartIncidentAiMode(w http.ResponseWriter, r 
 	handler.ServeHTTP(w, r)
 }
 
+// MergeIncidents operation middleware
+func (siw *ServerInterfaceWrapper) MergeIncidents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params MergeIncidentsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MergeIncidents(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // QuickResolveIncident operation middleware
 func (siw *ServerInterfaceWrapper) QuickResolveIncident(w http.ResponseWriter, r *http.Request) {
 
@@ -7847,6 +8230,82 @@ func (siw *ServerInterfaceWrapper) ResolveIncident(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ResolveIncident(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsnoozeIncident operation middleware
+func (siw *ServerInterfaceWrapper) UnsnoozeIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsnoozeIncident(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SnoozeIncident operation middleware
+func (siw *ServerInterfaceWrapper) SnoozeIncident(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SnoozeIncidentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SnoozeIncident(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9315,6 +9774,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents", wrapper.ListIncidents)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents", wrapper.CreateIncident)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents/{id}", wrapper.GetIncident)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/incidents/{id}", wrapper.UpdateIncident)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/incidents/{id}/snooze", wrapper.UnsnoozeIncident)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/snooze", wrapper.SnoozeIncident)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/merge", wrapper.MergeIncidents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/incidents/stats", wrapper.GetIncidentStats)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/ack", wrapper.QuickAckIncident)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/incidents/{id}/acknowledge", wrapper.AcknowledgeIncident)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/incidents/{id}/resolve", wrapper.QuickResolveIncident)
@@ -16496,6 +16960,177 @@ func (response CreateIncident503ApplicationProblemPlusJSONResponse) VisitCreateI
 	return err
 }
 
+type GetIncidentStatsRequestObject struct {
+	Params GetIncidentStatsParams
+}
+
+type GetIncidentStatsResponseObject interface {
+	VisitGetIncidentStatsResponse(w http.ResponseWriter) error
+}
+
+type GetIncidentStats200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetIncidentStats200JSONResponse struct {
+	Body    IncidentStats
+	Headers GetIncidentStats200ResponseHeaders
+}
+
+func (response GetIncidentStats200JSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats304Response = NotModifiedResponse
+
+func (response GetIncidentStats304Response) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetIncidentStats400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats400ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats401ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats403ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats429ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats500ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIncidentStats503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetIncidentStats503ApplicationProblemPlusJSONResponse) VisitGetIncidentStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params GetIncidentParams
@@ -16676,6 +17311,235 @@ type GetIncident503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetIncident503ApplicationProblemPlusJSONResponse) VisitGetIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncidentRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateIncidentParams
+	Body   *UpdateIncidentJSONRequestBody
+}
+
+type UpdateIncidentResponseObject interface {
+	VisitUpdateIncidentResponse(w http.ResponseWriter) error
+}
+
+type UpdateIncident200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateIncident200JSONResponse struct {
+	Body    Incident
+	Headers UpdateIncident200ResponseHeaders
+}
+
+func (response UpdateIncident200JSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident400ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident401ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident403ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident404ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident412ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident413ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident429ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident500ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateIncident503ApplicationProblemPlusJSONResponse) VisitUpdateIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -17733,6 +18597,247 @@ func (response StartIncidentAiMode503ApplicationProblemPlusJSONResponse) VisitSt
 	return err
 }
 
+type MergeIncidentsRequestObject struct {
+	Id     Id `json:"id"`
+	Params MergeIncidentsParams
+	Body   *MergeIncidentsJSONRequestBody
+}
+
+type MergeIncidentsResponseObject interface {
+	VisitMergeIncidentsResponse(w http.ResponseWriter) error
+}
+
+type MergeIncidents200JSONResponse Incident
+
+func (response MergeIncidents200JSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents400ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents401ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents403ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents404ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents409ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents413ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents422ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents429ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents500ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MergeIncidents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response MergeIncidents503ApplicationProblemPlusJSONResponse) VisitMergeIncidentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickResolveIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params QuickResolveIncidentParams
@@ -18132,6 +19237,442 @@ type ResolveIncident503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResolveIncident503ApplicationProblemPlusJSONResponse) VisitResolveIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncidentRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type UnsnoozeIncidentResponseObject interface {
+	VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error
+}
+
+type UnsnoozeIncident200JSONResponse Incident
+
+func (response UnsnoozeIncident200JSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident400ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident401ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident403ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident404ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident409ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident429ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident500ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsnoozeIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnsnoozeIncident503ApplicationProblemPlusJSONResponse) VisitUnsnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncidentRequestObject struct {
+	Id     Id `json:"id"`
+	Params SnoozeIncidentParams
+	Body   *SnoozeIncidentJSONRequestBody
+}
+
+type SnoozeIncidentResponseObject interface {
+	VisitSnoozeIncidentResponse(w http.ResponseWriter) error
+}
+
+type SnoozeIncident200JSONResponse Incident
+
+func (response SnoozeIncident200JSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident400ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident401ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident403ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident404ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident409ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident413ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident422ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident429ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident500ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SnoozeIncident503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SnoozeIncident503ApplicationProblemPlusJSONResponse) VisitSnoozeIncidentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -23406,9 +24947,15 @@ type StrictServerInterface interface {
 	// CreateIncident Create an incident
 	// (POST /incidents)
 	CreateIncident(ctx context.Context, request CreateIncidentRequestObject) (CreateIncidentResponseObject, error)
+	// GetIncidentStats Incident statistics
+	// (GET /incidents/stats)
+	GetIncidentStats(ctx context.Context, request GetIncidentStatsRequestObject) (GetIncidentStatsResponseObject, error)
 	// GetIncident Get an incident
 	// (GET /incidents/{id})
 	GetIncident(ctx context.Context, request GetIncidentRequestObject) (GetIncidentResponseObject, error)
+	// UpdateIncident Update an incident
+	// (PUT /incidents/{id})
+	UpdateIncident(ctx context.Context, request UpdateIncidentRequestObject) (UpdateIncidentResponseObject, error)
 	// QuickAckIncident Acknowledge an incident (shortcut)
 	// (POST /incidents/{id}/ack)
 	QuickAckIncident(ctx context.Context, request QuickAckIncidentRequestObject) (QuickAckIncidentResponseObject, error)
@@ -23424,12 +24971,21 @@ type StrictServerInterface interface {
 	// StartIncidentAiMode Start AI analysis mode
 	// (POST /incidents/{id}/ai-mode)
 	StartIncidentAiMode(ctx context.Context, request StartIncidentAiModeRequestObject) (StartIncidentAiModeResponseObject, error)
+	// MergeIncidents Merge duplicate incidents into this one
+	// (POST /incidents/{id}/merge)
+	MergeIncidents(ctx context.Context, request MergeIncidentsRequestObject) (MergeIncidentsResponseObject, error)
 	// QuickResolveIncident Resolve an incident (shortcut)
 	// (POST /incidents/{id}/resolve)
 	QuickResolveIncident(ctx context.Context, request QuickResolveIncidentRequestObject) (QuickResolveIncidentResponseObject, error)
 	// ResolveIncident Resolve an incident
 	// (PUT /incidents/{id}/resolve)
 	ResolveIncident(ctx context.Context, request ResolveIncidentRequestObject) (ResolveIncidentResponseObject, error)
+	// UnsnoozeIncident End an incident's snooze
+	// (DELETE /incidents/{id}/snooze)
+	UnsnoozeIncident(ctx context.Context, request UnsnoozeIncidentRequestObject) (UnsnoozeIncidentResponseObject, error)
+	// SnoozeIncident Snooze an incident's notifications
+	// (POST /incidents/{id}/snooze)
+	SnoozeIncident(ctx context.Context, request SnoozeIncidentRequestObject) (SnoozeIncidentResponseObject, error)
 	// AddIncidentUpdate Add a timeline update
 	// (POST /incidents/{id}/updates)
 	AddIncidentUpdate(ctx context.Context, request AddIncidentUpdateRequestObject) (AddIncidentUpdateResponseObject, error)
@@ -24550,6 +26106,32 @@ func (sh *strictHandler) CreateIncident(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// GetIncidentStats operation middleware
+func (sh *strictHandler) GetIncidentStats(w http.ResponseWriter, r *http.Request, params GetIncidentStatsParams) {
+	var request GetIncidentStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIncidentStats(ctx, request.(GetIncidentStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIncidentStats")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIncidentStatsResponseObject); ok {
+		if err := validResponse.VisitGetIncidentStatsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetIncident operation middleware
 func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id Id, params GetIncidentParams) {
 	var request GetIncidentRequestObject
@@ -24570,6 +26152,40 @@ func (sh *strictHandler) GetIncident(w http.ResponseWriter, r *http.Request, id 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetIncidentResponseObject); ok {
 		if err := validResponse.VisitGetIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateIncident operation middleware
+func (sh *strictHandler) UpdateIncident(w http.ResponseWriter, r *http.Request, id Id, params UpdateIncidentParams) {
+	var request UpdateIncidentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateIncident(ctx, request.(UpdateIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateIncidentResponseObject); ok {
+		if err := validResponse.VisitUpdateIncidentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -24717,6 +26333,40 @@ func (sh *strictHandler) StartIncidentAiMode(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// MergeIncidents operation middleware
+func (sh *strictHandler) MergeIncidents(w http.ResponseWriter, r *http.Request, id Id, params MergeIncidentsParams) {
+	var request MergeIncidentsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body MergeIncidentsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MergeIncidents(ctx, request.(MergeIncidentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MergeIncidents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MergeIncidentsResponseObject); ok {
+		if err := validResponse.VisitMergeIncidentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // QuickResolveIncident operation middleware
 func (sh *strictHandler) QuickResolveIncident(w http.ResponseWriter, r *http.Request, id Id, params QuickResolveIncidentParams) {
 	var request QuickResolveIncidentRequestObject
@@ -24763,6 +26413,66 @@ func (sh *strictHandler) ResolveIncident(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ResolveIncidentResponseObject); ok {
 		if err := validResponse.VisitResolveIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsnoozeIncident operation middleware
+func (sh *strictHandler) UnsnoozeIncident(w http.ResponseWriter, r *http.Request, id Id) {
+	var request UnsnoozeIncidentRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsnoozeIncident(ctx, request.(UnsnoozeIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsnoozeIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsnoozeIncidentResponseObject); ok {
+		if err := validResponse.VisitUnsnoozeIncidentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SnoozeIncident operation middleware
+func (sh *strictHandler) SnoozeIncident(w http.ResponseWriter, r *http.Request, id Id, params SnoozeIncidentParams) {
+	var request SnoozeIncidentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body SnoozeIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SnoozeIncident(ctx, request.(SnoozeIncidentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SnoozeIncident")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SnoozeIncidentResponseObject); ok {
+		if err := validResponse.VisitSnoozeIncidentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -25512,608 +27222,653 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3rciM3kjiKvwqWOxtNzhTZFCW1u6VwzMiS2q1x6zKS2u1dU6sCq0ASVhGgAVBq2tv/mE+/iP/X35fz",
-	"BGde5LzJPMkJJIC6osiiJF/mnLMT2xarUEAikchMJPLycyviszlnhCnZ2vu5NSU4JgL+PL7GE/3fmMhI",
-	"0LminLX2WldKcDZB9zihMVZcID5GakoQZvKBiBcSjXi8RG2MplhO9UuqOj10RViMqEIjHN0hylB4Mu6e",
-	"cUa6p1hF0xBxhjD6+vgaKY4mRKHt/g56mBKGGFdTyiYommI2IXGAuHDf5z+9+HCt3xwdvz++PkaSIzXF",
-	"CuB6EFQRNMXzOWEScZYsER0jxgFM2ys0FETyhYgIkpRFpNcKWuQTns0T0tprDVs/bv/1vi/+tjV9d/e3",
-	"+PXyP0c70bvBwbDVCloympIZ1pia4U/vCZuoaWvv1U7QmmOliNBI++9h6/uD7n/h7k/97pvb7s2fhq0/",
-	"tIKWWs5171IJyiatz5+D1nvK7qo4v3x7iF4PXr9GCWV3GkUaXkY+KTTHE2IQpaZEEET1FAlq6wYSz/Ss",
-	"flwQqdADVVMURgshuQiRJEp3E+o+bu3DToAE56orSIIVvScBIr1JD4XDRb+/Hb3Ec/ryfvByyqWSfzaf",
-	"fEmWf/3n3/+hGwxeJXRG1ZcDaE32kSDJl8OW7n/YCkvIXNnh4uQHTuPBt/T99cHyhPXX9l63AoP+zmsf",
-	"ii+xIu91d1U8nxxfv0Xpe9SOBR6rLiVq3J0qNcdz2hVYEQCma3dKZw9WY84TGi1fSMTwjAQoFKFDvUQJ",
-	"GSuEWYxCpVEfcRZLtGCKJvDpjwuusF658SJJEJ5gylLctxS/I2zY2hdf7gz21ZfbYQ8BcBJhQdCcCCSJ",
-	"uCcCzQWPiJQ9dMbFDCd2P0oUYSGWeuspzgOAQo/Jk5gIFKZz7cK/YZB/dElmmDLKJqEBPv9GEhWitp1L",
-	"B40pSWIZoIcpjaYwwNccXR19gwTBsezVLtHuq/Iuwd2fYHvsiy+/73ff3PxpX9k//BsmBeoCFmDdmnZN",
-	"M/+a/Rjm1qM9WgipOmbqD+bNA2Uxf9D8x868uk4/frnV7+8/fLkbonYID8M9WKaDixMEv/dRiONYECnt",
-	"myihhClkH8JO5QuFcNp8jGlC4i5eqGm4h8wvpH8RpmiE9USlp6fOo/D+o8P7w2q8EyWWB2NFhEdEWBJX",
-	"HD1gzfTJmAvNipRYUjYpgUUZnS1mrb1+OgxlikyIaH3WA82xwDOirEw6mM+vSHQh+A8kUmd4RqqjH+it",
-	"oF/bhUXtMRdoMU841gsGC28aWLY/50LDmHA20TB3itxKkAmVSix79lEv4rOXcsrnmoG1ghbVY/64IGLZ",
-	"CloMIGrZ/us5Uz/Q83a/t3wIPgSOWJ3e+Rz/uCDIMEw0FnyGMJoLck/5QoI8eCGLjL1XA6V5XQfk7tbA",
-	"B9ZbwWc+pQAL5TQBRbXc0YIVtbXk2t7eflNC6qA/eNXtv+oOtq+3tvb6/b1+/79qoNQzLMA41vxNtfZa",
-	"MVakqwdrBWXJW4X7JK5CfZ2T+i8k+vDh5CjF1RyraQYEjVtBS/NzKkjc2lNiQbwgLRbQMgfN9is/NGQ2",
-	"54qwaPkNWfpo+I4sHT7Nrn4hUTTlXGplqI0B2ABJvOwYVWeG74hEGDYZJTG6OL+6RhKPSQ99pFqFGrLB",
-	"DpryhbB7ALQDPQpoBumTGVFTHgdIzx94H+hJgswTvJTQbEyFVBpvc84kGbJ22oGRiChMZ6clhf6QxHtI",
-	"4yzsIMqkIjjWc8OR0pNRDzQi+x6Y8JDFdDwmQvM0AIMLB5eRbTuDwb6WOQkpQGY0HiqRVDRJkFgwLcUC",
-	"tNN/Az0PWQjsqwv8K+yhb8jSyFMZ8blWB42G9cDFnZzjiPTQW8t0lSKzuZKovfvpUwc+YVyhOzJXgdY6",
-	"8ZABl9NjSiPKe0NWIP3dcT/aIQPcfR1vjbo70Tbpvhm/wt0vRq+jN3GfbI0H2BGhQWhGhjmy6Wq6qWXv",
-	"u+v5y8kY9Ocq7X0Ehdkpyqq4R6KFgOXQZwOtZWJlVHyplfeOUz8N4UqC2hGfzXBXEs3FFYk7Wn8PrDL6",
-	"xzDQI1CFyCeq9SSsEE6SfcS1LvtAJUE7WwMgQncKoBL0eUVYDx1yFlMNM06Mkg8CRw+favKwpERQnNCf",
-	"9NlBnwseuN1QEknCYqBAR3owqwgzvaYjrqZILqKIkHiDw4B/3exhpW7BtvqDnSYrpk9MNaumQZca8RGf",
-	"UyJzjANNeRLLylLASSr8Y9jZN+cHjbiZ7tt9bFfa7LXAnMhS1URvxx76SPAd0udHLKjkbA+FH1+GWhiN",
-	"6SdidhSdMC6eBYPZcfFpaKzR/U/xJ62HILaYjYgwVE1mQFOCqIVgdWIUTgMFkGIyxotEaYD6QSYcKFPb",
-	"AyMdjMaz27eKgPm5VVGAgtan7oR3s6cwgWvuWX4WrxK/AbIwIcYfVsjiwWpZrPiTJfFnLUeN6ACF7isc",
-	"XxqGrX9FnGmxof/E83lilduXc8FHCZn96QepJ/tzBrxGg8I0ae21tswhRLMIysA6oWcpBNeK4/c/t+Bt",
-	"a89MJWjNiJR4YpW1ORFqiYbwbtjSXcyolADwTdCSCquFbO3t6NVSVAHWTswYTtpkOrI+KMq9ly8liRYz",
-	"znr6vxjLHr+funnIl9Z6otfucx6jfxBk3Npr/fvLzCjz0ryVLy/MxwaHpTNOEZh9FJqJh6AAS0RwNEV8",
-	"PLb8DlChiSBn7Cmcin1g2LYvs4b501c3O341+tg2h7kccjZOaPRUAsBoyqWCGcfogYy6c8Hjbn8L4USf",
-	"QpdWyrTyC/omW9AUis1WMnKfPec6agAJUgIzCRIuQBjFC4MOkK4YLRjVxwBYSmDlbdD4jGQt6Qlhx6Me",
-	"Wa0NK1C4ysrSvjmtIaw1JFRQl9zZ9/dDQG+5GNE4JuyJFKSmWn+ZEwGfIEZIbGQhjmeUIcETso+WfCHg",
-	"T42ze0oegE9nJLWdkVQG12Y0NU6/ew6i0qecCCcJGGcd4Pq4+2AsQW6++tj4qesOOV3dMgTKUmkHKOZE",
-	"gsZrjstOUbY0pfddqjL/bqijeNa6JAtJ4icSSml/oQcsUy6ju0djLvSWTU8vbtOZTVowfdqzDgOlF/Sq",
-	"jl9wVZX/TIY1GbwoywaDjE4/MGs8xKOEPFKiLfJ9PBvdVjhZBdXmMEEZyk63Zv4FPufQWzjdcoPu3xGl",
-	"MkUEw8mxXvwnkii1fSGgpH0wapL8ZkU0Noq/MYDB6UpZKweR6pZqmtsZv8Fb0YB8MdqOd/Gr6DXpj7fw",
-	"YJTjeLtFrciOao3SMPiGlOQgfxYiOmBowcinOYk0d7JQgSYcoIRPJpplOfNFhph9ZyXU3Wq+mCElRG2c",
-	"SA53UN91reraPTkKO4jGhCk61qcvqqq47aFLawBFM7zMjpafg9YZV2/5gj2VLRn9hys0hs7yUmknW6Oz",
-	"XINN1oVx1TXfPcfCnHGNgWl2VqcMgfz9HUqQM65OeaxXtsaIWL7NBDsCTa0le+iOkLnRHCI+X/bQGQfW",
-	"s49C3dTerxziaEq6h5wpwZMQYaN7DPp99MAXSYym+B528KyEGXdPu2pe0AYmc4GXCcfxNefvsZiQJ6tM",
-	"xJjmqERwEDbWs63+zuvdL16h0VKRgsa9lVOP7OYx3yvOUQIAbUaVivOu+e65ZI7Ig6WnpXvXWhBmaAud",
-	"0q9+P4R5IUAVhzOCsVA+VbGxhqq94o34FEt3Vb4Pxr6CGZBKtPp+PF38nM6RB91eaW248vNcD13bw3PQ",
-	"QM61IFV3wTC22hZKVepNAA4EervD9SeiqpPq0SlK067hVLqfWji1fpOaOL8+vtaiBOzIwCPMoYwzc54T",
-	"RE4NQ/ndUOQVEfc0Ih8Yvsc0AV3w6QwmxgqPsISDyyLXc14JyfEVC0Op6WbKbPbls2ghKCZzwmKtxhrf",
-	"DDelAGGGDk60rnFPYyI6pTk+4hyeNVm7gtkd7mdjWOSnmC0tX5ZPXDmBFTEyAZFPWtXRzCM/G8ADSfBS",
-	"y/482PljSs5Cc805mmG2TB0rNlxVDVDXCqlnWdbLdIZwwTUl5sY+yBvf3a0+F8A4ay7vH3RTfm+QQoVF",
-	"W7vq3mE5icMEudcfSiUInhl7O59rxnH5r2G8CZ5CrR+YxiIX9Kcniz1r7TW+ZcYENyJY6OXQC1rQpLfy",
-	"5+YcBBtzmOzT56DF09VT+L2s98ePH7sHGfF73De+MlBHU5wkhE1I0Vukcp3wOUWe8Q+hh9xcJVizPjXX",
-	"DDhS9J7kehhxnhAMFrbRIp4QdbuQcfFSgy8KksNcDOkPIpwkMtdX6q8StDSTj2+xqr0eKU0gaFEWwcER",
-	"DtxVVwJP+/lC3cKi1sDAF2pdEyduPCgNWnKuwWmODqmwUBvN+nPemeL7AgrywxeWJnBrWBjwJu2bj8Dl",
-	"5nPQOqCnPCbHeiWqhLAput3G/7lF2GKmoYUlzg1s2watT13dpHuPBdy66LY5UK6gIwPVzeegpbjCSWMs",
-	"r8RY1lUKbz1eroiU1LDCX3CLbIpmY4XmfoLMU2uRWRxixhmNcJIqUNblK4wSvIhJiEYk4jMiUYiZmgo+",
-	"p1EI95++hX5OKk5hLhFxbpiUolcslm4NixM7X4eL3KKNcSJJUFrH4lqV/LTm9gowwnN3XywNQWgl7MMV",
-	"inmSYCF76MhcGO+h3b65L46ShaT35NRdVxsnqCotpNfbg8Ltdt9DJT8spKJjK6mrTnLrvOSKZFPyYply",
-	"hOWdNYeDM6+ZkHSXFsAfrY8gkETZg2YlHa4S0wf0wrUsE0mOLIqT99PARS3l584M+yildir1eQInFIMv",
-	"SI7o91GY8Agnob3WYhwxoh64uIPVtbwNmmjCdN+1gpbpuwXIZpg25nwO9ve2z+zJQa737OmhGyd7dD4n",
-	"7OAE2OUBvcaTrxbJXc5bYINNYXbaLWeJx9vunCVLpPAE5S5kQipvzUchuK7lNgQMkOMhOT75SArxrHw6",
-	"WwmeJGVmHXG5CTsep8ahqi4gYAgjHBWZyfWwX+PJidJqaDoSFgKDfqfwZOIfqLQRbMMUtAyOmzp8wJhV",
-	"sUVvFZ6shfpat9G6G2djzaYj4kddyr221vAu4i5pKmxCU9Hj1Qt+567/Gu80ixujYZzftYLyM3OhdFNe",
-	"Awfoaq0hIUIdTjFjxCi9K3ddmQkTQRA25jO4BbEyEvwNCFMBuJ0lVCrjv26GQRoI1A7JDNMkDFD4QEZT",
-	"zu/CYMhCmeDoTj9U+syr/4ipjLiIzbOETASe6b8503p62NkHljiScMQWiMzmammGlIQBJwTL25BBBE0P",
-	"Hd8TodmBmBCAM5qSSMsRF2VjwwZgCvhen/w/XL6XaLaQCo2IHoknC0WQPge2ZWfI9OsAXVvQ0IgrI3sk",
-	"mPSiKVaIxrYDZ+OnAsU8WswIU0aEzTSqunpGSJN0vEiIHDI3aMFb9YU0PqfFfWKxVOV+R+YFskiG2Rhr",
-	"Rn615hzu97HUy2nund3VKiKzkfHwa8Q/7HiWpDSJzfCnE/PloF9lKUAFHo+3rn7u7CtENh7/WH/nHR3c",
-	"9crDGzLyCY3iaug13EcPU07uiTCOsOA1of8kAOsGODqHQRujCPaER9tLTLRdxGeUTbr5BW4MCfTRGBDY",
-	"kx7fShoJLvlYoWswVH3k4m6c8AeJ2hf8gQh0sFB8hhXpNKdChg5iPNcCGh1i0Ry1AMEGEzK71nPv5/az",
-	"3sASXGIVwCeLUCuO2l9xBfE/muGcms3T2QBgM1BjmC0KPTqxeeHB68X51bXB61+vzs8CJOmEOZaHkSSR",
-	"IJZnq8Zw29Eagv25VvS4O55Nhc9BkqAJvScMpddElsmCOMqLhewmynlA6028BLnQq3BSEAi3Glrpvw52",
-	"mH1hhQdwg3HRMx4+b4zLQ93NtcZPAY2vSlgMWsYt0L7Wemumj6wHFvwHSi78BRA3i3MpsVYPpQJkm2hv",
-	"Uq8LVcu1U3ENV05nJd9zIxWmsdsA4bWUnBlNy/SUKVcrFe+CJmZ02dzWWP9p1hw+5knMH9itJJH/YBAJ",
-	"gtdYRATB8TmcqYw1oEIBhUXy6MqE4VHxZJI7Tfl16LVjMhsWWHmxmMdPnFDZ5BM73/hsJiXMFlYpyNb6",
-	"ZjWVHALuNzzk/j4IyR8Lau6isNa2U6MHihcC7rzTqGGIwkkFU3pHDh8t7T24mgq+mEyNt5DRxXOH8+0+",
-	"mKvqgy5e9Xde1ximVoRdVCi5YqlaRdolhdvBCnYFrx3BkfCmQV154oQ+1pDZeyq9xoWFuUer8oRcXOk6",
-	"Ujkjn5QNYv0ctGChnA2+kZkhxzI/e7SF/FQNwLlB1kz7AzCCf8nd9fsi7F+bciH6+xArMuFi6TP6YoXu",
-	"qImFGlMwde8hjO4XCSMCvJvnOLrDExLoY6w+iLIxnSysw3/7iEd3RIxpQgL0zWJEBCOKwNldCKwx/8+/",
-	"/6MDLhvk05xL8CjVqjFcymP0QPAdI1JCggDj5hPxmKD21cHlydtO3tDqIKKJ1jE0eoqwtLSuo7sGARKT",
-	"pragAoK+LQ1SfHtaHbLY4MoBUHx8COCkq/HWoNnDRXLLtJLoi4vaQGmAQJZbSUzAR7Nr1jH9lEr+ipGK",
-	"QWoaEmnpAw1R2/zH0pDJG9MpCJYGo90T4a7aqsqqicaxTdLISi0EC7QRVLO7eK+vGt8eS4WTpAhcpVWC",
-	"N8ZvwrNbHI8R0Bw5ZYSZtazBltE7bS+hNVNi3OcfoHGnBMUTCL12mj3SICNjxrR+eN4+7fb3d1tlE6id",
-	"XwxKpP/u0OV78PZazEax6vumRmPjVW5bVwcEVNi0FhDgNQUnxAL11na9SIi348Nvj/WK6RVkRCBhLF7+",
-	"m9TcIW39xs8ftDJreIPvTNv0q1vrfVm/xyWfETA3A6kQs9ksyYyWaIpZ3HyHy8XoNqoVRLDuXKqFgCB0",
-	"jNph5gF4W6KpMEBhxJnClBFxS2d4Qm6nywkljOhXVtTcGnkArSkbCyyVWER6hNuy8Ag7EGU/5gLkj/FH",
-	"O/x4jNrh4cfj7us3NVfg1q/JwxAU54l/lpYg9lCoBL1fZhFjIPOQWLAXEunPUXvCJYkCdEVmE0HmWpR6",
-	"oViIpIaJmFhsHKMZ13gdaYZp6LrBMS23x4JcghaYWZAJK4eFHBmndFmQPHkuWa+rWOm4Rs8uoZUrnOTi",
-	"0NPbEyeNcjPOqebubXMNuyC/PZd5j1T2a5TzFL612HqUeu6XFh+ny31n5bsjZF7MbaC/CeyNUJQQLKSl",
-	"p/VK8GNYVQkxqy7d8mmOqoQzWt7mmawfS77jWzmVEGGZimOcTU2vOQrLgGoonWBbWBG1iSNcrdmGzwm7",
-	"zVP3mqvlvFWm+G09qi8BXs/tslB0jCNVc9Z4wNJyQOsADNwbCQKhlxHJIg01QiRVXCy9TO+ZVvQ6TWj1",
-	"Qm6wsg0sfR4VN1uQyoWioixSGQCU5VJt1XGvTz5bSZFEnceS1tNBpoANyKo6jKOEswkRaIrrWKSdWXbb",
-	"DkJLc3gs6HijQ5ahmLfQ47XtpfrmyvTbfPcw8lDFwluHgHzysphCXhxzZWxSrPln/atrp3rT+RbzbfFM",
-	"lV+8KXbpkrxTWKt/mCRvRudIuCEVIHkMKQ1MzisKnvOJRD9wykislT5IilOj1eu2K49JJqcciW9HNSog",
-	"+CK6tCz8Ds5xWLlbTK/qUuj1diG1RtgE7xuoPLanTPfJdn9uWxtSzC2n26NFZrWOpT6P5mOopGZXP9om",
-	"aXvdUGGyoqKpTdINUo+oq9pLLbvvM+aNgNPsocPLk+uTw4P3AXp38vW7AJ0eH518OA3Q+/OPAfpw9s3Z",
-	"+ccz1KZszDs9sytsRN8iIXA7Fi10f930mkxGWqVu//P//3+iNygSVNEIJwHSv79AUzqZmr930IzEdDEL",
-	"EEkkQQl/6Ng/4QxO7kmC2uC8ZD96wIJBxLP9DI7sCX/QfzGCDIQ5u5gbuhW0dAeQ5EB/qdVt/gBpicZ8",
-	"Iz7tsHuY9Vx88c6MU3x46kYtPn4PMBSfnQBE2WqmimEprFBvo9CmfcUowYoIx/0qcq0gy8B7NYTNF5r4",
-	"H3eSxVFE5tbhQFB5h9qheaRb5tGqx85tYNdoM0Qa9zLTU/7RW9tr/tlBOkKKmGtBWHzBKVN1BjHDeV7Y",
-	"MzmBhHB6asQYdPWMP1wfohjbILq8oUOfOo1ViI9NviMnJzmDTA8mBylVneqFfoqOqpetfbPm6OWOKwXN",
-	"qdYuuE4w+seAJVytH9V/ePuLnxj23V+U5FLYsiUEpZkDmEf1LPFMi7YCtdbzTWBhR1hORxwLT6jHhDAi",
-	"NtZrLdnIleqSNIJckIjQexI7+aS1DC5JllJixsHUdE9sZF6GO7AkNPZGKJ4HPUf1nDmK1rml5A1S8ikW",
-	"KaGZ2IzcakAFn1EJT607+a0TLrd2PM2z1JQw41NjkjsiuRh1nc3FJqeyiNHqbAEvVb2s7KPF57f1pxE9",
-	"861+/UoE5pVeSqaSJZIEXgqbOoYaB6js8PQ8phUI2ZG/121ZgC+VZ4+F7m0BMOhuP+PxmwClJcjtdt93",
-	"TmSavikzfsROSriIWiMptvv6oQwg+blUj9qCOSG2TgEssJ8cXykRbH5aXrrwLEZlv/uYJPiM+byNnPfa",
-	"Rk5nxsDc6JND0/SZPIhW3jaPMU0WgtyqqSByyhPfxQVnmiOBo6huDseJBbMcHFgBZqnPiV+EbuLR/0in",
-	"Jch6dI+TencsY1dbsCdh09isG9kuYS2zW5Za8xwcv54K15yyya3X8v+OYKFGBCvjS2muYk0hA5OjmOXK",
-	"j5hFtWRnTL36I3v7aNxYP1y+B19/9AMfgYe2loVfH19rGXZxfnUdQmLcd8cHR+E+Cl9CwJ5+91JTj3n5",
-	"8mfyiTo8fg6HDKqLxCTu9NAJuFAy8AKXU/7AjF1j33SOXppZvPyZxp9f6ll3TZEAk2I7gtxR5ZTRLqIc",
-	"z2nPG1VO2eTldHS7/eOg+8XD8f37vrjbYR+2lv85ejX52/3rTwN18dPpbnTwJv5m/Nf+9FIeF+4CBS2b",
-	"vHdeN1izpvd8+Rs+TQ98oeqp/Jfx0csiXaxdOMcFU95W2oRFYH28puD0lzei5CZRy5kPU4aK2fJ8DKn+",
-	"Vsb+UzZJOesahLPZvGHTd0o1bXodNW15xGTTPpOmLb8W86jp9GeN53TBpZoI0hSIlBe59jcVA/xyTrpy",
-	"TiI6phGSRCkt5J33g+7FJqjNUqAAKb6QKMxoMkSQwYLIIWuHc6jA8s//9b9RRgIBCiWbzc3jbLkDFGpe",
-	"YR5nSxugUEX2abqKwZCFMZPmabpiumliH6aLE6BwIuaReZothAZi5kbLkK47nlu8WrgLWNZAOjxaSIto",
-	"7fQQ5CyFH5qZ3pG5QsYOAhcukFIt896HBJlDpqACgkkqY3JdUyVRbnlMWl1pE/iZ0AAMSU/tB2EnC/Iy",
-	"jvtaUegNGaTE74K4sbfwoKrOTICx7uOP9v9CLY/SBNf7aYr5XANXAguzITOMInczKRUXqVtZSQ6kZtNt",
-	"w9Bae62tfk//b2tgSoYAX0k9h8s5iBh5MNPqFWlNksQeaQm6x4Jipox8hWMsVXni5WM4GY7pJNyHGbhk",
-	"I3a10hzc5kRssWNe9kzhJ7NcUMgp7KEDs4ZupyC9ivlFlCCrqcgvpDQradATU/18RpmLA5/h+dw6pMVM",
-	"ruJROXQFLU3hK5lPoXVKwetZRfE7peYreXGhtZnHCnlQbG232VpmV/hKb+GVnLTYms3mK8VOobWK5quk",
-	"SbFtIldJiVzbz6n9bnlmK9lk0hwi9khTeVrotYFQ3aB9eTWbiNcNmpfot4mg3aB5meAbidwN2vtIsbnw",
-	"zX90U+R7X2FJNowTM7ZnksQ26ivjk2iKoaYZViamU/PI5ZzsG/tyblTHNhHDQvCHlOOFq4LHHnn89s/M",
-	"aMJNdBEtk0ie1xuenskDr+mlPpiBQsbn2J3OXEkcsWC5qIwQqv94Yh2CVip903i15z/U5wAZFIsRDlaF",
-	"imw1KM+RAj/wOtfnLAdVqoN4u0zZmAs+MjGBm8bZlY0H/hCcEVEPhDCj1ORQ8qpfxMmrlUVLXr/aKaKl",
-	"vxovujcPYpi3dtsHU9WAmTCgUhGmwpl4DoFDWZUHT/6WNbljnuH4WhPqpDEMOZ61MpPH9FYJ01srMb29",
-	"Cflt9f3FYvz5Hqqn4Npzas0FPuz2xjfnxhbpsYM/f6hRzTW8Bbh2mqdECRrJOntpQ+PfiumMbeG8ZrdQ",
-	"E4HZIsGOPt09rsAPraC1NaOac+6a/2xN9T9N73Lzk/06G+QSOq55uXUKA9W83V35dusdX4gVr4/wEu6I",
-	"N81CY7qqscQHLcUfmcUrXe7AVR6Eokf59Qhyvh31KWtgwrXpezYhKvCnuJ3JyZOzzSQYKinclqK56/MG",
-	"zbJdUXf706CXUuZ3sH+wxYwIGiE7AmrPcXRHFEq4lAESSgVwWYMUR+TTnIplgEoe4xmqTcJDL3bEgnnF",
-	"7xVR2VnfLCMyieJMRU2GOOvGZAZJlxesUezEo8zqQJSN2YIWho/0CMsRtu09vUzKkUWKzDzZ1ZP3gv1t",
-	"QRa+PIsbUfiPaSfVK55sBTebr+0zyE/c9lU7nzrfnT46/yZAW+jjweXZydnXARrkPLC2ncNVzuGmH2wF",
-	"g2D7xiuzKzzZetZ80wrsnx+N11T6O+e7ZB58YHeMP7BWevq5tgcKJyjm5nM4rlurgzmOB2AUMcdta/Sw",
-	"NoCcASFv39hArGggLkyT9PeVgSD9/c6Akv6+jgo/jwC47G1S+Pm1ATfrfFbs7CKbQDZgNhOHrIbxBTPK",
-	"8k+3Kke57EyWJA0sDoXL0Yrl+NLd/4DSO+WJs4DuI6pyeUtK1rg6C7KrxW2rWdqQOHTA0vTAm5rqYOFt",
-	"4ToSd0fL7hSzOCEiPbhtflX7tLNX5VBRPgc9+RRTe2z59c8aTzsnVA8GVQ5ogmLO03xXRWrn7Na9aEbu",
-	"pqNTYrSAm6DFFomtCFC4t8sgcKm0GifPc+3rM34wRZOacMB8IJBaCIbaXIDHiKAx6SDCYpmGDoGq4Eo0",
-	"mL0kEZ4S3DhisBz7k5tqeSJBimufoEod3q4WsxkWy7qz2W11N5Y8GuQtOJb4Gzjbibx1joe+zJER5Lt1",
-	"TVc7X5nWqVGmefKjE/vFWo+b/KSCMhoqU/LA78V3MV2d517Fk0APta9M2v4rd6/xz//1v9GJRp2wKf/1",
-	"A5eQy954Ga6vP6cyS7vVpgqIMfMqtANBYOUdYZ3A1D+GC6q97PYJ3A+sk4SSRmaQwFidtF5rnNwgQEmS",
-	"yUwvTjt0vgY2XSBUu8dz+jK9v+qYu6GsdjJW5kprwVz9k8p11ofL9z2vR0N5FDsz+XJrsL2z++qL12/6",
-	"7q+X33333XcN3BbmWCki9Mr89/fvpjffXyvz/xfzm++v5M2f916+/P6/X/7534dDefOn9vcv//zvN8Ph",
-	"1R87f/5Dy6fp2O66Wa29NNEjK+Z6RFzAf6WeLlBO0US/oZ6QmbM/Bz/Xah4Nr+ErRhF4XCX3m8B7axgz",
-	"m8ms5+a1xhztNbQfnV0hKCiM2oX7x5jJjj7nYaiOk9wTsZ9z6TFZMu0RBczLNiGnx7YuqLotnnGLEPwN",
-	"RocCye2Z7CA84vckl35ILJjeek63L9DsbqGWc5YvdmWOWFt47tZOxZPFEkdTo9zh+ZxgUXJnkiTSDQuA",
-	"fN96s93ber3TG2y96m3v6FVM2ejaFNZZKrPtgSfVpoNXQM6RCrSXlrWYtCY5ONPcpfvgx2l8fHOYRG3S",
-	"m/RQePbd0fnpwclZ6K4LgH0YnwgklT7wL9h8MUqonII3VVhGoXGNWBq2pjg6Oz++vDy/zFtZ7aMwHwBh",
-	"n7WClgNBn6WOL799e3DyvhW0Lo/ffrg6PtLIzLhUrmmVMaSW11zfnoPREZOXGltZo/RJ1rt7lAPIPUoB",
-	"M7eeikfeSDiBmYTgyhweFvG8gINF7A6BhVnaxysmaFr4J3dhYfpwdGGgdg+uDy8AaNjxt35z/5kJeHH7",
-	"vigj7F89LiZl4/72WoVbEC1X0nu2MhmDvIYsw4obnpRH3EEBbQetoHVwcKD/c3h2cHrcClqnWhCdXbWC",
-	"1vV315qQzvXbq8tvW0Hr4lov8uHBQRHLB2twfFBPPgDtgaUJ88OAk/52cKUPAMD0F0Ca/jIgpz8N7NlP",
-	"mET608wmG0hPy1hrgVF7WQS80YdJrWnsaarcR+Xk+/qVzThpgiQZgjCe3e0iEVgHl93tvd3tJin6H7Bg",
-	"zyECrKWndFuzqQSomqTcVrjJqghZe0xZ7yykKa5qncwmFU4LTJnEeiaqVU/EZs92ObWLaMVSCaI1+b+4",
-	"XRaBrTudnUm6XEL4jgfhbylJ4rRgbVEe28rFlStjrhSJbWT82EZ/uDLmEOGMBZ4RlSvmYYwSmkLCAIVQ",
-	"HcsGuKVTyrXxnRVT/c0bx08lehCcTZzL0/qcImZuWb++o0PZi+JX1wDzTpNPVAEnYh7ldMBcz5spgZPL",
-	"i0M0JThRU3vtXVQG9Tid7KgjFWYxFrHxQOyZD3v3W7138JfBVAhu3PtIi8+Ts6/1ap5/o48pJoOvCVDN",
-	"K3Ubqo3X1IipiDNGInN4mtj8QXYqVg/aWKs0eXE3VCuntsRVCUrIq7WW1Xr569agUf0TmyKjOO5FLoIV",
-	"VtdUrCsrz7tbK7Ny7u5u725u8DND1WgXH6GOh0pkaDIgGSUTjrlXZycdWMZ7IoBrFtGmcVXEExcxEbJX",
-	"5JZlncRj9oNKlL7rJ1OiMgPJ6v2WnGyFw32bmwbLOwnpnEwYg57zCwm2Kpwk9psivHLK571zALrJyqpE",
-	"ep1sgNxhM16/v8qrSLC31zr0WA4AC2fWqHX9/koPCHhf3nrHza+baVecd6S3LuSQ1WdBVxoVaPsxHkdF",
-	"+L6FAS2Ua7WJ5+EMPmVj8FRlAzZrTs2wVz0VIfUOs5iPx9fUt4Wgdo/RlvjYBF6/e7d3ehqgwU53yhei",
-	"43b+FLO4y8djGThSdkbNF9J08JNNXZgRaf/NXr9fJM/dggGn/X1/6+b7fvfNzf8Mvu93t286e9/3u7vm",
-	"0R98Yt7rJPiry91KnMAThe+0GAO1j0J76x8C2cuUzyMX1wTOcJz1ijh5jMAuxV+VxHUKWWcvHXuepqpJ",
-	"L6ZceFdojIdqSoYsTY2fGglsuQFw7YLC24o4lRDmZIKsEUb2LqmHjj/hSIE1QBPokIVzIiiHXHkhatuu",
-	"sEIJwVJZ907TpAOBXI5GoXEkOMuV82BDFmrC1XQb7qX7NV4Q3SO4gLrGsaFwsIKYISG6g6rAxRCHE4Ej",
-	"AnB1ekN2nUMOLNUPi3hiLCoGe20Da5i/0bLII3bODoiY4DihjHQCJPmQQV5bKAXq8IgzDFtPh4TekcxQ",
-	"swfJEMPKBV0Ildz1P3xOmImZS3Nz29QMbnBfxZl0yqtc5QDIGV6iEYEFX+2YuJFn4uMcEzMKWu9JOTcO",
-	"tVAbLyYyR08FuLfXAL69taubPOLC043nEd4FYrZMWu+i9q71dt5DM8rAeM0XQvP2Lh93Z5ypKTL/2kcP",
-	"hNzB0ewvMabJMkB/0R8ky3/+/R+d/NxzW6+Hzo0M0BIDm81BJZJ3dD43J1SMooRHd/YuLUCMO2HIH7Q2",
-	"xrPvqUJTiK+USD3QiJiaUaZ1SZ6gbfRH/b+iTNkarC8k6DZ6FZEnB2cHmQADZ+lslTNi/XB9WATmeKE3",
-	"w8sLLGhJBXu1sz4dtpPamR+GT3R7S93+GmUbTOGOBk7sGkTnw+5OIB6LwNmVzZUl0MlFatIwDtGuFNdo",
-	"6XT03nPGXbsyf56VZ+aNLQvoPNsBqnh13v7NvJqr1LhBSZRftKhFumT5Jbfw5XG3WfyrJgqoUFfnHvlb",
-	"1fTbsKqiO4ev2wCXZLy26HLz+XouvVtBirICNnIzsiPULcej6o1sXDmgwDaaqeQZA6noxpmiYI6GYa/M",
-	"ZVZ76eRvig+6/4W7P/W7b3p7t8Ph98PhzX90b/7kPWI8mmOgX6rwxxOop7zP6+jjedL4AVrqU2w09/4G",
-	"yfeLZyw2MNWihE/kRrVTamOo3urNlbkjy6VM+MQllzK1BMdjP70QpsQmVVXe88kxU2J9SZV8OSODDTdU",
-	"HT40l6uWW2+Y9dTvwFUrmepguPbe9xXKgthjMpVOfbTXfIaHtILW/cwwUZP9CvJgQmKrFlTWk9SkKNMH",
-	"p4a+sQ6wKzeCe/DtLPfjMDeie3aWjuyefEwhcE/ODSQWAc/k2vo0zv4YhfCXZ9W/DbOtkqlS8wMpNa59",
-	"1TLOGcmVI+QQx/ju+voidevaR6Em5SxsnyppT3Sudi2QukmHgBnic0MGWkwa79LQpE+0pQ/42EasPZga",
-	"IwrMKzK1iKPQJeU0V26rAu5HPF7e2r0jV0VGpxj4isfLQ/dBYDqwRRgbf39q29vPGVebw3DGVQ6MiAh1",
-	"G+OlvAWTbaNeDolQR3gpD+ALcKGPibglPy5w0gyOd/DFsfkg7WATbJgeMnz8IDm7nWNNyQ2+/qvk7EI3",
-	"zkJCRiThD2D6bvD9e/PRV8SkarV1OShr9LEJbDhhnvB+Tc/GPSnNhAGP9nLzC1p83tprffllC7iFnvAf",
-	"emmEyz1OFrAN75onCKiDboOvCgjZ6MsCKTziS0cCG31a2Isbf5nfQRt//Ch4U3rd6KviPoUEAvVY2DyV",
-	"gGZBqG2YspAKbaFT+lUHOYaEQkU+qaJ9MCXnIvsMWrppa681tFtp2NobtvjdsJXbI1Zgmw42wMI3dk81",
-	"jUwo7oZ8mALAWLGULkZGYBaNYtWZFC11/cHOZqXiYN4WiJt10jZPaM+2sK5icCjIhHxatbCzlC1D09Ze",
-	"yyaX30PDYfyn4bCn//OMa2uH2eDLS/ji6WThXyUDT6NlyjOTZ1uqtJ6o3WLr92JBlUj34ynWpzqGWUT+",
-	"ZXdifg6/5h4sct/Nl9brBQDqLMEioUQqGy+sFdm5IJIwReKOeUigFAlUj1JTzFCoVbwQAo33jdYLjoiJ",
-	"po2pUvMSZeh2rb3BVuBopKwmVojBfFExd+Nl8eZisNI3ZvvV7iPKev5WdOgnDkDEWuIoaD2b04Y7IkHS",
-	"fOuCEROBQn3QC1EbsyVKiD5JoghL0rFJROFSRzML0BIlojK9Yw3hUQ2HKCr47jjZOsTRlHQ19xJQXsPp",
-	"nox3IRzmGVmGO8Cu+9DgFbTp52A0dkaVWAbrqm/wWGQ36eQLvGan/+ZVQ+5iDZVm6IaE9HhZv4aS/HTT",
-	"SBMoHeoyquGaHavutblhcRrCf0MiSFNa86U+7fzm1PN7UyosYTTULdIjwyOVijkW0kRK//Xq/GwPhfqs",
-	"CawFXb49RG92t3fhjR7DBBZ0UkMN4zGRxocj5PMQ6ZljYbx3ZhDqQqWSIXqJQq13uJ9TnsSZcdgEULku",
-	"U9cWTY26f/QSCqtYNxt8p5+mXMym1dSjUsmZRO3wyy/DAIX/Bv+amO/sr+whyf76MuwgRjQKXLeojWHK",
-	"KKGKCJwYtootpBDg48AlOXcdDe1+40EdspB64PZmQYJv0ANHhnHIHjKOgzOC5UKQPZQAlwmN7yePyQtp",
-	"H6E22LwRWMwDZEgFzSBSWQa2PxRNscCRIkJ2tEiwAMSIMqkIjp1PBYMKmya8KSGs/YcedNtBBnTUD/XX",
-	"4c+aUPaQfRugEpQB4vM99MJ88yIwLGUP9T/XsJHHGT6eiXFY2Ot96R2uXN7txMgFRzBUSZKMwadEs8/Q",
-	"LlTe9Scnd13FbJhJ0DKNi8E19tnqCBvXgcdC77jCqZnYt7Zl6bGVWjefDcqr7rJuY+XBhnX5N/2Poe/0",
-	"j/QRSf/4EpZa7/oWVD+2LKA4V+iwwa2DA/58fvxjbi7n8zNS+PleFX8W335dfPt18e2xAzbXO1f2KUSs",
-	"WVZbihHyc8qixpAj4jWnk9zlwHC4cRRvCQgE+d6pCwX5wy+pMGl2DJwT3hs/YsPlYOw2tqwosBwvQPby",
-	"IkCGgXFhmdc+Op8TdnBxgrZ7fZfzQ+IlGra4QGyRJMNWgCSHP03Oj/FCkrizj5xIRaOlq9AyR6OFyuQR",
-	"CKycRCp5xt/VSeaMPa0Vy99YVlTFj7u2c9cg2H1SuLtLLc0ey3VQUdQrOljZ7uY7+5dMOHkGXD4GFvZr",
-	"vmGTy8IyWlLLswdlefvyqfS1KF0p1LzPLgwqDUr3M973xbsTb5MVI+RuHSrvitaCiqm2YF9/gpZvwgFt",
-	"vIytNqasygfCH4gJhTMZohlNEiqNI6hfNnsocCZbe6/7/WcUwR6zwmkdZK9rYglyCWT6NZ6zmbPTL6K8",
-	"zxoYBS7dgaPsGS/IZJFggcinuSBSUs4QZejyeIDkkin8CbW/5i80q5uQT/N9rQiPcHSX1uYF/THh/A4L",
-	"vmBxJ0ALhlk05cJ492VbuHoI29RiVppSfcXH69p7WYi2dx0YY1VeYUrvaPN88SHNI5bWVSzwply1xVWa",
-	"U67ZOo7lZpZlMPO+ThOaVbZ0yu4eYRo0eIPcBFS6A3qof8uyGg0PW3vfD/r9YNDfuUlNepko+VzN9xX7",
-	"SqulNQJz4xf3X26U1Emn3ty3++ZNITFVQ3tfMbPDjDL7a6vqJfX7Mg0atNaxga+wpNHBYuMTOygLI/0x",
-	"wgs1JUzZDWzC7dIAUxtpZ87GcyzlAxexiQeuTamTFXOoy4VTyYDjei6RoXusCW87EkR10ydBayGJsNah",
-	"GWdUcVGlyayDSlimm0s7m0ngSlbki1SU4qircKyOHgxa0H/mX/w5D3nFFVqmUd1Mq7sJZ6Xx3VSDDVyC",
-	"/nvv5o8bKf75SyBswKiQZzqJIMNyHZX+ttFmuRo+Tw00U2qei/LO9bz57mtfddzuKgeNKTXv7CNV5NkB",
-	"qFuBS/UTZNIOUgAFEAALCZZMOG/uAuiFdJc+K/MDZR16g13N7KSLPXEbJEA4SRDRZzSoKsZdJUtIcX+Q",
-	"5p/X8kYSV413wV5INzvFjZ0j9b9Ko+BsO5Nz1cbyUQh10B9QFpNPJmKASpRQjch+d4QliQOoh8PSfI3Z",
-	"1HpnYcfZozJ9YYDa6UEEuaM1+vJLZK7hOzALEu+hCVdo2IrJROCYxMOWtRqC8RPOjThGi7mJDDulXxXl",
-	"XEO5+jQrlvfr1CSV2YKgw9TCknZqJHBeluXUJDtQPzfKMxjsG9wceuH5fNMwQ17Rp3BtmicQi7fYCtV1",
-	"HWcS+LM5BfuSvphtrt8WufnPQ0hFO7SioRQItbvrLWdQ8iKsvdEubFNDosDd7aePcD2pJnTX6wQJIvxX",
-	"uWnCN7lXimOtDVl3N9E2MhT29gyzJVxD51X67VIU4ZPviFONfturQcJcIeR9/VxtyPpTpmpu7VUic5Gw",
-	"CdnPXb9DwKCEmt35Igo7pSIKO8+HGN2XDzPrMoRcFi0Jm2YBGfSfklxO1mSt9h9MMkzqhRh8+vRbH1XK",
-	"3GnMk4Q/3AoSU+EvxP0WWqC0xWMLzRjWvjK7/brL6qCGE9qu993dMBh1sypyWvx7VPHS6UAzXS7oT9h2",
-	"/hXBggiUpsR8g0dRbGLLZvhTHvAcXq3Gp+dvEop2DUgpFmZETXlcz9TN+zyOvz6+LpgZvj6+1gf944Oj",
-	"VtC6OL/Svy4+6H/PL65Pzs+uilYH03yVwcG0qLE1nAI8dsz0tx09e2DhyD34UPydwmbyn9xmerM/XbBY",
-	"kMC3k9GCJURKV8UcJyYBrEkBkNIomBGBg/oDeby1bw9q84uarHn26HooSKwPuDgBnZAq1MYo1OeXPXdy",
-	"+UuYHkEDc9HRtTLUUEOnRKErzrw2hJUKBAnLnzMdLGStyeXYeWlyqPz6WV+zfDAfLt8/KQ9sbt/BEttN",
-	"tyr/zberc9786klumgs3XyKb3acmstFoy+WxcbUMfMfwnKdK/SysK48xQpRdwop0WdLxCwaJV6sMEv/2",
-	"73/4D330GLx68cc/9f77Nvyf/1+/+8ZELnmDldaSGNizcqDrKaeJsasB1NEd4w8JiSdPTARQ6GgEqv/a",
-	"bzarmPRrZSv4Zcu3Q87a6NYSqdcvwjRxytgcT4iEvHUon1fFFUQFSbNEMRH0nkAKDZUQU5sGLgLGY+NS",
-	"kZ3ZXkCX1obgzAvuUInaw9YRVniEJdlDM/wDF4gvFJ6QYatE81datYIl5AsFNhfJZwRFC6n4zKQT82Rb",
-	"haSfT1vFtJOGZPaYmgrNSvS4fZVV6dGCa9aUhDZJXaCRk1Bf3pEL47ucZkIhCtME0h5vnDj/+N5mz6/B",
-	"aVY1y0++J0zzJUgEpqmwnS9uz5mPsDvetBa/TKoKA3SOHnKVjVxKhA2SUzikPSojwirWt66IY33M7VZ/",
-	"RdDt4wZ7Ln5lDvHUEUgIHVqXkVyfocmFkKMbNSWCdPzsjrMnsDpr+6zndxuzu2L080a1XppdBGQcakWO",
-	"C5iESXGxGYOxK5xPsrd2FqV9ZjpZtVsMi/HoIf4oZyAwk9XJXrbboySHJ+kubRU1kFYmJeDPtLVLfmwS",
-	"oYwpHEbMD/Dncm+k4vM5/JCLOXgNkKaFEwszPYB5nbvhPe8+OPg97w6KU/K0uMxm6X3LV4x8luHCNzZ9",
-	"m2LH+/oqxVfNa4dBz+urHFJBebQR4uX0IHeEwe4NUCiXUpFZCNn4MA03SO1UTSLBlb8KkOFk3nM9FCrw",
-	"cTo49ILB0lDiC4gcIz2kpZN9JhGOY2Lr5IemlxAMBZrd7Tt3OhhDf2wrHDhuWWBEVpxUDQOPVVk2KSxY",
-	"2e4zs/MAT6u2/Zq0MCvKCjXOWFJf/ee5072srgNUwnCu1h5l90QqOsHKMp0ajrUZn3GOMMW+i29rGIl5",
-	"mfKQmxz0UCiCOqb8uEPjo9T/R1bLLNN1uYyWebxqvQwjfpQ25xhKVRVbowLkGU4xFXLpJsvPZJzO7+NL",
-	"Jp7CfEeqFc4RjLOfaWS6P5nTvtLiKgXuU1C2c8xntZp45W67HRgvpIMZvtg37sZRQrCAe+22feumQphX",
-	"5cvowNoWjXrUScuxGYsiVc+sytUUqCvaBVNjlWnbO7N/fG+a3eTbdenM5Uy3988TqqaLEdg2OZ7TbsRj",
-	"MiHsZTr05/zn8o7Ouy5/S3fOYVVTG+Kz7CCg8fX7py5TH3F630bnUH7nS8hTgozf6dWFT3zwpZmsqnxs",
-	"Pq+vCDjGEU2sdp7eYw22V14Rrsxd+c6VMKGF7F3GVNdbU4qi+k5OvPWKL98eot2dwQ46vfr65MjcQ0D9",
-	"Gj5Gtj/vWHPBI9uhr0YOoRuz7VrX1Ssz8czk1EdkRsQE6nb98+//QF+gmIwWE7ANpKj/Yh3mJV+IiNzi",
-	"OPaokgc2U6jx21ZiiSK9FJqT9PxCRywitbC3PHWXfnXPq5aeMlHWLFo2LIqxwntZhROJRkt0ddTVa2p8",
-	"dn4etrigE8r+sj3Y+WJ72NpDPw9bdK7/GLa2Bl+Ygg3D1ufPobca9tMVv1U1TXJ5A6qaUJoP22qPJjMo",
-	"1/zZHCki/V2SNFaGKqNd5UaovDxwQ1beHOZgqL7MgCpOcJWy1LREaSMeXUWq19K1QtvJ9fCRstiEQ5TY",
-	"ojWk3FZTLa43aZYU71/Dak9YfLtZdfRH2u7BeLC8lYuRBmhkPQK8JzGhNgTp0eufWShucUKEqoEp1cx+",
-	"bWNrhovcSlWB9mI3KNPiZqT9KF1+A+pfZzvN3Fe28nbZdHPUG3J3/XbctZReSh7ekIJrLIn1yWcbEPg6",
-	"SDxEW5LY8NwFWKXG3SxhbmaYQw9TmpjAlwdYeChmADy+US5dn+lzfX5Hr+mzjuAb0evGRpJZ1sOtmXlz",
-	"c0lVEPzidhMfuI0Q80zJSv9fuLV/rb37jJuqSg5ECRpd6EOtN7oPP7hyJe3QiAeo/Zc6qoRQwgWj0SK6",
-	"Iwq1gRyL1YL1Z1QqGpkLyRLZ3E9Kbi8NUr6noXDejbtxdzP8aXMYZpRt/lHhyJ0/XoH1RNa8bKS9QBxL",
-	"1fBccb/RS2lKSQm3aEC1TUvoB60Fu2P8oaYa/WKuP7udR6ohSpybvac337nIx9Jy3LH2Ah9cpCHnGLAl",
-	"JIhmmPvgj4eoQlii0PBi/+3HOYtwUl8J9HpKEHUh8px14Yq2XPglLTexjx6mnLis4sxc6KZO3Omtrha0",
-	"jPEFiwgEw5lao+W42N3RDt6OBnEXY4y7O6PRqPsmiqJuHMcxIYSMx+NxwXevGRM2Ez6FdCwbanmmbGl+",
-	"+RsXMn1kMuj51FaNyc9qsE6rsHFlBjgfYRkcnN8TIWi8aZ68Kz4jHPJI3xPw8fwe9lmACIs7KQGA3x5X",
-	"NigSYg8OZpxNoK5gYnI6w98aAmNi0VxHqm6aIkMP8kCZrDLXJywE8aWCOHWecOBVGwIEYS3jWCtUf9G1",
-	"tsL4kXJ4FaW4ng2S1tNNc7WxRG9lVaiqCZkPrnL1p36DKkSmdGGq9ayMZMqVOXy8qcDmiNoQrZaV+RTx",
-	"OjM1z69g84UDAew29a0Jhbud8oVY28+l/chQ5jv4JN9XStI+13jwfBfS5dB6IZFaCIZGZIJZc+mejtWk",
-	"joCD19USaFzAizLrt+yGk1C7slRi45e2o9htnUJdnn0F8yVqz0gxTyubeboVt/CvVAGotGUbFgHKb96K",
-	"j1RdkdJqbdK86zwUHzX+VE/d1WtY5SOlzf9TWABlch8x7iKIndI5Wmbax4iMjX6ct+tMyZAZhSNdQIQV",
-	"HB5Mc7gq1lRLOeuhQ5wQFmOR29d3hMzhW9BV4PMhC/MkGEJSLGzOIWlZR/XAM5pBMyikkU0Q5oWRnELd",
-	"a1f68lF6SIXjNdsORd63wmfwgZC7ZGmdBp+DQeb2z8GMCBrhl9dccKZ42HuUZrOeLx2B47NHwVgIQZi6",
-	"5dC6OfKKm/em9tY/g8eNtGCKJivo37YzBNLmIlWeO1rxlqn3Ahy3GDe16U2QlER4SnDcXFbmC3+un22q",
-	"plX8Z9yLoIzP9QvT0Hr3zAJjAx3v/2Prm7H152Fhj1Xanod3XFA2+U2TsQAAWTKWZmlX5oYTuLQruT42",
-	"O/ifHJ5eIBJNeSnhiu6/00PXrrJzmqEVzTHY4RIujeUU3xOBJwRBSrSuEnQOkqF6wK8p/XesB7eBqRLN",
-	"iTBZUmqTGuyuit0frK+IvC6lAQTucymdWbCcIymbfXtORESY6lglY138fj4jQb9UqHp3db69rdXJ9ooZ",
-	"CSBrIMxDKOWNzzzwr1mzNATFaVTmsWHsZhn0fq5KaslsCUV90yJjkCTHVbF/IZHztyoaHLf6xvllsDYr",
-	"Fbga29Lp63IlpnofyRNvHjODMmK2Vhf03i0V816TdQJcET3US+f3rzxE6+xy6OTi/lUeTOAJa8OBoZVW",
-	"IehPPmVQs5A5XiYcx2i0VIWMEeHuqxKBvFqFhq2dLwY5NLxejQXdlwcJJjz5Obewi1IuLHBYSsjxbBt4",
-	"0HeTeM79651DmUh3n7J7B/1+vhD53PhoeQUuBHR4NPRN4oB1/7feJAjXpvyCKYOe5orRYtPE1Rvp+eHy",
-	"fZCGlsExMyL+JAN4TnuSRIsZZ/BfjGWP309f6m5eTke32z8Oul88HN+/74u7HfZha/mfo1eTv92//jRQ",
-	"Fz+d7kYHb+Jvxn/tTy/lcYPEBKv1mBRFOQR41Rou1UQQ+duqNg6IjdUb+2FexSn2tZmaYz+++tt7lPAJ",
-	"ZWVtx/bdCdLalwlka2OaUDDkMDNpWCARxn4x04KtyWWSnc25UL5McmsTAukziEnozRiJVKAB1SdrrWPp",
-	"LZyVctg4WdDWY5IFxTYY0leMyLzJQYsUzzMWh89S4m855fPSAWF79emnmOTFdZvlMroV/EHezqgvYBBC",
-	"rABjYVDKtEUVEkQfuiUakwetcvKHYiqdleWVIKSj/4gKS8+o2MSjrXzekybqza+c+dOXH82X+tPFO5R3",
-	"rFDOGmt2WkGr2NkelPSKne3BqjV7tbu7vdv8cGC68ywhEJS/CK9UWJEZYcpsRoYwujw+OELnZ+//EymB",
-	"mTTxcSb6L20Nhgq+UEgS5ZbeySz7KjCRL4InCYkhWU4pjuX4/fHhNdpCby/PTxEXMRESfXx3fHmMMvO+",
-	"Ky/C+EO7g7rIabvoxRaa8oV4gd6fnJ5co60GFZeClpTJjMe+EgXvrxCWKKGj+Y8vJLLt9lAYU4lHCdRo",
-	"mUNK7RC1dWPYkXw8JoLEnQCFVtqZt0EhOxzjCkEeHEpi8OUJTVac7niRJIVqIHaEfKCwHR84s37ZSgVr",
-	"y2XXgX6KqafyL9ZwJ9erxyvdCa8rmRylYOQeXrhvc88uU+ByD00enrcWzHyGnqur96fcXMQuJPF4l1zy",
-	"BFi2kyuyAcf2ptZ9PNNemzjoeYSgL6nQ4DFJhVJV1s3Bp2gJPkrIzKOk2wJPO7tfoLlphGIeLfSer+oH",
-	"cWq0rpRISzCzLhdzEumtYLiEVlkjY4ON/KE8RAjuc+zVzMrEvsyJQJTd44TGpiI4asMPM56FWkIOkU7j",
-	"JCJvdUfHemzfBTZlUkENSa/a7tL/zrGa9vyRo9DAG/J0AjnNxpQIJzls6wDhRHIXbxV+17WZ6ronR6FL",
-	"kZRlhdDCRhOe7K32z/ekD8/lTextlvawPpfKFVwbycVshsXSTcwRlO6lVx9/UUmmfXmCqMHS0qVDLXfl",
-	"SbLmO/tY2niZ0cv6YCFzT51zkK7z4L8EPfqExf46DlcHlydvbUUbk/K43d0ygsTcmHQK9yJVM+HWzhc7",
-	"r7df7eRjybpbvkUxkLz3Jtw5QAllxJbaMQJfRpgxojdTQlC7b2wK2R2OdUd8DHhektE8PR9OxR8YiBEc",
-	"z6C0jeYw2DDwe6o13YZRVLrfc9uX/vvA9gfPsz71z29tvwBN9d6ggjTz0tSqgHsvykD9kLnCQoCrsHBR",
-	"YGqimcjcMEB0wiAxIKRKeKCSrMbo6y9erbcMV3S9wuWDJ4zzAfGxsld5zo/SXCG5S7oeCmNME30CcVer",
-	"AQpH1P5tst7MOFNT/ctdmg4ZVqh465zGitqrNKsbmvvXNngm2FwR5u8EPBxwJLiU6Ojq2gG0P2QY2QFz",
-	"vnwmg4eLIt/esjfoEu7A7dMESwW+EnxsrrKJMD3Jzv6QuaXJfWeSWYTeK6jQVPYzK2/iuMPi/VJobslT",
-	"7U2jUZ8fAHOtoOWQqJfZzAeuJDUQjYk8W94j233+2UfXf/7hV9mw+cenKQj5p4cWnM9B6woLOj7N4nj9",
-	"xgtzn1zUDFyR5sLRauf17hevGjnNw8BZMHbzcceUTYiYC2pzbzRIePt6680gaBD0euct3jXGNDHZoaz2",
-	"COYYwgIkiOZeAaLMbHGAwvpD6z3DuDowSdRHCTExQXd0Pjd2mHX3kQm593lJg/IUIOvyHdg0CwKKZTbq",
-	"lpuU7sXb5Obon0+XkkY4eW/72exrrA9NOFKP+3ohaJOV9S2tIJONh4P97kTsytvgTBh7Bm/ypByw47ml",
-	"zwXbr0zBld/QYF0RiuLk7S+3a+YNQs4NesthBfB+iUZ44o3/FtYtpPmKGe17fTJ86jS49atqlD09b86T",
-	"Q9dqQ7A2Hq4ZzWgEnTScMrR9xLRdLNUTWEbd0QS7tO5tOAbl9eQALVhMxCUwWM3eBPkBQuMaOWet2Vzl",
-	"vVUvnjYmQCshzGXAQjyCx/0ibN83w/EiSY6KTkyb8JUpSeYfmvHjoPG+9Hgi1bR8Dqazj0J9dBRULbtp",
-	"RRvUxujw26srJCMuCMISueKlphx0qPBEhqhtUqUdfjzu/vPv/wjBbkFd9nFhPeA8UigxwndK59781LnX",
-	"YE3BnzjjM0okah9+PC7aOjZQ1cCS/8uw0iewxaar/YuJVDguPHoPrGAbbDOiPGfE2g7EgplS0xqtqB0L",
-	"em9tQOSTIgy4cJDWfKMCKo3ITgBVlkyQaS6RqD30CzLnkipuChMX18B+09i1MK+2V1HsQ7KeyYZMFGbd",
-	"CJLrAvXB/ZtD02ZTqnS0hnh8i28vXA85U4LrWd6bGPFHis1s2T48Xu99pOS7/uV3tVFJNqW8RUIa0p0k",
-	"M8wUjb41q1JxcPXdHt03buvFHOw3YRSozTjAgd2swl7Va7mTbWGBHoSW91TtIYyuBb1fmnLbtnE7vAIk",
-	"2amGaGAiyofMcJVBb6vXRwmf2KSfumfrU4wMHCMSIyjO6sRXMeenaRwgrBBmyyEDJSUwWSysDqeZjrN+",
-	"tUPfzE2Gi7BjIxUs7JAyMOFQo43VzNpUbpP0J5KvZ4zagz46pV9BQRJjVccJGvEFi40nREJnVMkhMzWP",
-	"wU8CAinMzKxFbEwZVTb0oUjIfzCU57F8A1LNW/Th8qTXwF0maB3Yo6+/qAMs6l6BbdMZnpAArhyMBpzn",
-	"4ut1Ljee30pox7MFxoi4taONaUJMJtsgN+I///4PT9WIypCXmTDxjsYLFzxGKzHCTIuvbxcJIwKPaEL1",
-	"EgTolMoor0gbyXYFvlKy8bUPjL2RxCpspprJ7CNX0mKw2sS7tc4j43NgetyMYVToRZiEmmbLmN2g91dV",
-	"4n/7JB4nFt5CdnpHVNZXqzBiwRqvVKo8NdHd7uuWB2DJL89Wr1/aMdsNZGfR8v6D5Kx3iR9yB6D60tcu",
-	"S2QukztYkmdcgidFQrC0L0neEyBXnRpypJt7YPhvVtiRsjFvaEiu1KjOgD61/ae/7TjVqtfuyQmMq+ed",
-	"4OiuNonDAYL3iLKIzyibdB/IaMr5nS0l5S0v1DH8/WHKEwLtKBy6YJ8Hq0o5AUvXrAMoiATgkwRMwgS4",
-	"AeuUZALOL+3Q3RtqeGRPajghf6kk4p5GRL5MK0N1nrMWVO1w1/1+/+VX+p/vvvvuu1+/NtRjK0EBESwm",
-	"vmvc912Jx8Td5VIiUDvhD0R0IyyJrU8kAxTTCbUHlRjLqXXgKtkw6osS4e5P/e6bm/af9+yf3Zuf+8Gr",
-	"wWf3xjdjDfXsNy5wDABs6nQqZ4VSxrk+NkymcXp9gWKKEz5ZkJKnqR6js4dGRpK0B4N+J0DH796fZ56n",
-	"6Or64PIaPKNcyfFi4WIoham4LWBsfcP+9uHkuofOOJphmuiNLb1uJisKkx5Aogw3eOApTvqomqRfFF2K",
-	"vni+0ptfPK7yJvgYQWSm0XDtUvw6FTinCb/1ZwXW6mqu0rymiTwanQ8GXOz6vbRW+YNu5LJVGCvnbGtQ",
-	"ta687mDQd0itr617DJvkgks1pp8a1dV9Rt/Z2afNfWfXOqnChKqeqoPdkp/q6y+e0U11sOvdAwaMVYRW",
-	"3s5Upo6VCE8wZVKhNpwCzk46RfRqnG6Ez+26fDfeWoaOAe2hkHFGQpOFPkCh449huYSwcR6ViKrMezQO",
-	"qy7fMSeQLT+/PGmnef2Qmfwa7l0r58VU8A1Nn67eTrl+fMrjTM2vLDbOzMD5R+fZx/nHlylAa0pDlrn6",
-	"fVYqMr/+0RRbN0vYLr9EwchmUqdSJvpxhbBLgU3b/Wcshd1fEXX2rHLn2YpjOj9WrX34rkuu2Ow31tc0",
-	"ABvra2xW0NfcJK6IcD4Uj48uM41rsy1BZYUNbKpsNjd5Kz97TMM18V05ENIBb+pW71GK6tnpBbofRPrU",
-	"cb+NviaqrK2y2Rxy4oScxjJE82QhAzRaOnkQILmUcK8Df32YaxqHP0HIaHZy8rZ7evKVCTYY44ggCAPX",
-	"7LqNJRJYEW+mzYWa3s6xlPOp8MYg3W8j3UaffiLrrJy23jSKRXfUzQ0WrErQ8LpJSIsBX3DFI540At62",
-	"zfOwq3cHBal0erSrhcC7A/PvYLBj/9h9Zf7Yfm2f7G4NioIqbbVKTJmefRKKzeYHCzW1ANhfFpDslwUo",
-	"98AAlj2wAGYPANDPkPB/tmBeG48mz/R1g5XNxzSY8lrekKVsxHXKX2V9S+ENpnAPTIIp8knVaF3328g2",
-	"QFWF9D7BrLvVb6KI2pFv9Yb05cqWHEU8SUik1u/N6qZ8dF383yhi34+F409KYHR+cgQjTogKEMHR1Bys",
-	"0mO2SnNbNDecstn8nMYNUr34zwsfji7QPHdmwJN8JaY9FG692ipFZL/aesbjAvTm0V3mgt6vY7e6DY6W",
-	"T+Czuofn5bMG7lV81kHdJiwSS3jR8XLbg+OrArc9Or5qBa0D9+/Wm4H5QzO1Am81TVYxVtOihrFeCHpv",
-	"xnK/Dsq/zNi5BwADHPOMU81tjS/T/TZyTRA0yU9YSyDdX+nkoznzGdcvWkaOFX7Anzdl4WkbrMJBrlkN",
-	"Iq4spGdFEPKvVr4woNnot1oerF+i9oer0wwzum2nQdibnwPVX4+AcmXe5vF+P4gKKL8fRK2gdb9dCjuE",
-	"p6swalrUINPePX0LbfIPtls3hQMBm9UeCI7IPY08eVo3qY2eL4JV46xWjQHL9PoXEtFiirO6gRIs1a0k",
-	"JqlEs4RoM8gmv9JJt0FK8FJwi8k+eI+TBYG7OTNIKvIriK5FjlzKW+i79m3Np77coW7J0iyi6bpkaKg7",
-	"WZxmaPIcpzY7AuWPZ40OQvVgndN400rbRsfxeQOCTIaDN1Zm3UyinzTPj1gw+fi8OWCShjN+dfCqld0Q",
-	"D5XGKlBgTG92g6YlB27BGWOj8eCL2iwI9cP5me1pRvlVDfD85KjIcaP54lbzZkjZUzQHD177FT+PZXMB",
-	"GSarvW/1tnuvelu9nd5Wb9AfbPW2tnpvej59O3f7NRz2/vx9v/vm5k/t4bBn/ur8yXvfBbafmgWuGLRW",
-	"rO/rftC0DEHd+tYP51neJsOVayzSuHZPppU5yl75tRG/EK8DXvsBkoto6tyxspNJiXNWXZizVabjd4cn",
-	"7DxSRMlWPc1UPWs3qs8F+KxO5Wu8mFhkB+BFVOIkYy6yU1Zrc7xbcDhwcQODdxkgBOD8noh7Sh785dXv",
-	"yW2hqHLVT8a2koqLWU2TjPuX0vgzvaax/6Mxpomtn1E6sZmvjNSX6GHKpasd4GKqKdju0fk3OWqodu1P",
-	"+WVfopfIgof+r/8D6XMbeNLEJKIzU1y7weZTXPmLuZQXDNoFKUKy2ReB9a1iWpbIt3h+1G4Klu3LN/oD",
-	"F3fegmCmWiKy733rUBrM1WqzxBJUya9Ma9no9dR9YaOzyuLdqRzNVZK0u4JH8m9RuvCR1QWovM0qR3tK",
-	"PE35w+2Uatwu0/sXT9Ee62Ti4Yy/bq1AACRLEJDNzjeVIL/kq6mlgYe110B+YBydoGgU0HClOo5NIOfK",
-	"b+MJMQFVCKOYynmCzflyD030zoGY52Spuc6Q8TEKrWJuA8Gd7T9EbcyMQ3A6EByFQLKMuJrCH4xQ3SZA",
-	"mMkHIiTa6ff1aJRNhizMkPM9vem5gTo9dODsb5CByPn0PnAhwS5FlUy5pNm3LywnHjIbxNBDh1m9bXAQ",
-	"Gy1RCGmHQuuOklCpEHi1Us5skJmNpAgngi/mJu8GZZPekB2RhCjnPuAwbvAtyIzf22Tq6Yx8TsSrLnfW",
-	"lQ8CgDwB/gbA4tgaX3pyJDaT6jUxEqw4Mq+DzafnXhGlMZ5PjXVFWIyodZ6DTBQXH661tg2O2DiDH+gI",
-	"tUc4noAPoEQzvEQLSYaMqs5+vmnmjcIXkLceTYiSCMPlG41LWewbzsd/WDjK7ZVSLfu5LVS9adJsTY0+",
-	"jw1DkvkdG6CEP2hNA5wZq4cVR8YuB4Ne/vW+yJvnh2uasTrH1x5TgeP5BGVmAx9sVvqwJnN7QZpVUuYD",
-	"P3xptMGXP2tR8dmQv8x4ryNWjBS/I6xR0U+vkCxnPFxCAVLbKhtPf5s3DLzpryaM7Ve7m6chceJ55Qrp",
-	"Ns9VwbQghldT4MaVSh9ZSNRlC7rVaH8M4a63N9napIVxVk/+maqR/otsyIY751+R+D1rzMVsRUH07PTr",
-	"OTxXist6Ts+cjfUJKCJ+M3MmSdY5lLJ4tRb+XCcNwbm6jfBCkttNLgByn/kzkl3bDGRgCYKGPRQyorTi",
-	"az39IFuzPjIvBJEo5jPKtOJqkxsBlgMUxkza9kdnV86QEPMAhTYOwL59d319EaDrwwutZF6/LzY1h0/b",
-	"Mh2Sj9GMfiIxuqMslggniVaSiAk20XqRnoA7Fxeu08w8WkErZlCz3ECSnnKtJV6/J3O9lCxatrKipQ2j",
-	"TzStXnKuDjX2rpdzcpYOW313BIBUn1+loFXffXTAVl+9M+B7xslPqPr6g5ui8wXdkIqzVBcO19agoUlZ",
-	"8uSexJugz/DTA9dF7tll2pszslSLHdeZP8yZNptdqQNPUfsyg6luoALvWJlDDybxa8pnZyxsKME0h20u",
-	"lKFz3zSv8aRpoh1/MGWRH70VhHQ1DdpkFCjBI5LIHvqGLCWaCzIGThBiuheaTFPmMHZwghSeTPSBNm9i",
-	"1/R5D74P3LmN5MHLpRDJzSj6bZ0x9fiZL2ZxOeDxTVMPTRXlHTSzfjezwmhe7fKMF/0TVTQvpmx3gWRQ",
-	"hsKmc5iTSLk07vNk+YjU7IcuyXnjGilPzr5uwF4XamF9iE3QcrJcEW9xcX729a8dZrGRJ9eKAItimvnn",
-	"T/rtCZ/wpaf7CmhKcSAyW1bYwlXe9a2Lk7OvhwIMJOtTaa/1HG9Mf8+W+Di/6WFlbjKfERV5XUauCZ7J",
-	"lTXHIUPuh8v3JvfnKdX6Gx8rBF8irWSME/4gkf4XtYctsGm5sFYjMzX6MeSyZCQZtjqBxcFcy0/AxEGM",
-	"53BLcYhFbBL9R4Tek+KnxsCI1YqAWNSmSqJQ0kmIJJ0wmU8o3PklwmW1jOj2+70HIhVZaBbVS/iERj38",
-	"00JAZM3LB4ekXyiEdj0Iezs72zkw+nhrNIi245dK0MmECPlyhtkCJy/1HOVLyu75HfkzntOudYX6ctDf",
-	"etXtv+r2t4aLfn/wSs6//I/BW/f5fwzemg7+Y/BWLJhtcv/lVq9v/6aTL//lonivSUImAs9y22MDg92I",
-	"q1vlCuZUt9WIaxYMDQKEJfrLV1y9xWAtmwDhU9VDH+upNUxJqY6SKvQDg7m7EDe5dG+lYasSzwgK9T67",
-	"pXHJD3trsL2z++qL12/2Dg7edvEoisl4MqU/3CUzxuc/CqkW9w+flj/1TUOPT0huedvD4R9/fv35f8BJ",
-	"4+etYND/vPf9Qfe/TJTybffm5+1+sNXvf+74ltbj371irTW+LQLg/JdDd9uEWwdgRE84s3chWNlMBNv9",
-	"cmR2gG41sXQ7cKHjFiK125dRbi7esT/7+TXUjcDK5m1RjinyICco9PNsKjY1Cx/vI4yY9Z6hMWozMsHA",
-	"RcdcILgeMdqUXWIZINKb9FDY3er305XshyYbjrPc28YvJAr/4pwyS1RQ/L50fbBdXOPun3PL+z9/set7",
-	"k1vnm593gu0t/yKvXlM3d8BfEwTUzTSdaEWMZrs4W0PveSb5bWs26fE3jcRSSb5SU9bDhnr++yuTPXqK",
-	"78px8yqRnf21sfBuiSiDoxl0UFuMyW/q/xeNen9GtV1O+fwZw6Nri0Tt7JQqe+7sbD9jrAP0tmls9NXZ",
-	"icdjsRrxvA5H235PcTpe3gJ5Vkf+9heLy10df/svGm+b82FXibcuCyRuKme22izD3sG3RydHzVLsgWHz",
-	"lCgcY4U3G+WSSL4QEWmW4fXqeXJlB62j2suguuzyQaspNnJ57hv1eyHoDIul1pYbIQGMsouNQM9nkVqX",
-	"uv2qJo/y24OT9/vo4uDqCnbk8XeHxxfXJ+dnNkltt0tZlCxi0mWcdd3tQWfTfPTXnlus+nm5rHOPSDGW",
-	"T9i2cRpVm1QOjvImUaLLkYgZOr/SOnDCozvIc6d/HPHojgj9659//4fJ8PsAedSwRGO+gGhEfVKpyOrD",
-	"BEvPWnDZnd9NZIASzCb2T7PVgzSjVUIjwiRpmFSvkgWvsS3bz2oa5sAzWfY2G8t81HCE6zQp8fqN5c9h",
-	"GJMRxSxAbD4L0ITPeBygOF3PAN0tRkQwoohsiOpSBsLNJp//eNkIB7XEb/G4Ebs+xIpMuFg25IRYRVP/",
-	"WW2mX5EYagjt2z00w/LOnrSNEYoqSZJxr2y6reMGl4uENGXSG3LEzaXOZqysdpGK673RWj1Gxr2ln0js",
-	"z91Ys2lOmFQ4Seq+qkH/xd3krJrBt2aIi7vJBVbTho03lKb1CRbdYShA706+fheg0+Ojkw+nAXp//lGf",
-	"fz+cfXN2/vHs+YVaYckNPZcA+/YYDuDxPZVcLG2U4Ob5zYPWh7kL/yjVUgBNVnqDjIzNxPgluFzg1jfw",
-	"gbLYRNlUr1YXMFRNUXJThxxPIPPu+TeFzvfRVr+faug2eTDjyMLoD1xoWnpcHw8A6Pxl+mBn2gpaX8St",
-	"oLXdb3qTblD5ETob7JjyX0Hh6RdHxnE7/2y7Dw9vyvaSHLaCdDVSWH2Wk4/mquBxRlaZioKSE/DpwWHX",
-	"JLNAdwSKX2290odC/SCaYoEjRYS0JaHphGG1EMQl4NNkEX7XvSLR4pSz7pV7H/bQ5ZOtsBYcIDt7S1I0",
-	"vVozf1kcF6PsfWbU4VAOh1c3P2+9Cp7BZOrDF2qvsXfekWUHNo2vwPtBrbXdRo/ZvLBUoovzq2swn/bQ",
-	"oSCQLhMn0iibqI1RuJBE7LkKxn8JkfszMIVGu/a6FUKuZBqkZh1MjXL/0MS4bjkEFWie4Ig8/tbmX+Xa",
-	"o7yfawrVW+eimvDiW/KJRAtF4rJr4asdL499pHcbhI9PCRZqRDZxQ0py5bVqXd39ye+ez+FJax/G8Um5",
-	"HHUNuLXBe8nxKf/wynabf3bphihmPmgQ2mOjzVOEpTMKKitdWY46soHAmCrl1OJd2GqZKxVYbgof1MZE",
-	"pRE5zVwgS7gofJ0GPFnkAHwrJ+t357IhdGXIqkeOLGwJTHmu2K5myTHibB+R2Vwt8/kVoR4VmmKZFkCq",
-	"R0jzc1y2eOscwHKdB9553vgq1LjcHpBg3l6iEiyIOFgYJdr8euuWTs7YLXKXM5U820Z4o4OLE3vv1w71",
-	"B//8+z/CToBmmvvERvK6LK22nQkcDHvoII61GpBOu3tytGfKsUeaakxh9hA8FCKFOEOV8C+05AuI4NbC",
-	"ApxgjG9Ba8/OJVsZzYJbnz9/tinMzcWPwkbrdMXCzZxaVr6uqvRbdZFzCAFnidkiUbSrCMOg7YwFlkos",
-	"IlCCjISzaVZsThUt7awbbA+dKOM6a714h6x9cnh6AbpvgK7OTi+CzF03QEdnVwG6fn/VCXKyMa3FYwui",
-	"SsguEUBpWZm58FKm+JClcacBEnyhTOTIDKmp4IvJ1PiYoDlPaERJFv5D+DyBqKQIJ4mR23DvJ6dEuuhk",
-	"CBfoDdmQ/fu/o4NCcrchO4Y6GG63RVhoEBFGZuUMseyhUH/GBf0JvtpDX5m3jtR66Fq3k6Bx5IhuyPxU",
-	"ZyppGocTEDjGVjcWRE4RNUdWl3yOMkgSjqB8sNVs3GSuobbOcsgOkgTFWGG97lTyBGsI5nki7aGDPE+R",
-	"LsgKOnwhs4ZGW3Z+e0NW2htpTW5JEhIBaOXtkOq4kNDHbAwJWt4BQzS2CpV5PGR6Y1W6yKImd4I0MjOh",
-	"d6DYuC5czlhEPlGpHE60kJBDdoyjKTIllm0VXUtSCI5bOEGao8MZ4FPXcbWufhbuodAUZA5R25RJgaYz",
-	"vISqMJ1gyEJXvDlE7VSj1SzQFejgrBuTmS2Nb26kQyj8HNrMXLAABaOkrQCgxxqyKSUCi2i61Ctqlt5w",
-	"IgS9uB8ODPfbwO1QccjZvaZ1zuSQQa2cEY9hB16+PUTb29tv0IfrQ9ibMkAfPpwcIRrLHoL68IaYQ2xq",
-	"t+pOXF3xP/0guZ6Hq6DfGTI90VxxelPc3kQMQnY3Ph5bbdpUstdoN43CHoLb8Xx5drmH+uj8m2DItpzb",
-	"XIAGKLN4bKfmDVcJRe8aGhMXC/xCotAgN0RtyPaUJhUMhkw/uN/OZUuThpc50jbniVXnh9n/zd67LreN",
-	"bPfir9KFpMpS/iDFmyyJqlRFY3tmlG2PNZacqfzNCdEEmmSPwG5ONyAO4/hUPuUBUucBzqdTlefYb7Kf",
-	"5FSv1Q2AJCiRFDWSLSZVs2UQl77+el1/i+prxCeqC3pEtSMuPl6ZmbWZDyg++TNIBOtjRA1KQGUsa5fQ",
-	"iNm2VCnBJO62rQXZETBuOlPFuG1ltuoZlN5zeGY0K1uWCMAjOI/YaCwhjLHyFzZ1u9j0acyojcGFp2bV",
-	"VKPHmvb2ZDTtCOtrbLRsbWjFxjE4+TM0c0NE9kZUXbOo8OWk8gFuZ5ErggRQx2hEZL8jABqxHZaWQ1nn",
-	"W5X88ObKh6RZ05TXb96+uXoDk8Ozd5PelKD6XiWtxolPDmsN85+meaQjDmutDFPMPu6Zw8mMmAsWDcwA",
-	"TivAeBzYBmRnxgUdcGHPCyPlacQfxaBGOhWEiRsWyzGzQ04CqLrkMschDD84NSsyFUngsroh38AVqDcj",
-	"AEZnMwIgp+HDhZB/eHCsWF6xfiTNGMDNipkVhWm/1rVSECkulBwrzhKqpquIFQcJUyNdyNryCnKWV9Au",
-	"vEa1Vq1BSu+YCTrmXttrVmvVpgeq7hCkuwM4uivu6DaXBmXWHDeybCaxfvbcr2Z187kU55F96szcc+He",
-	"D+V+6YglwJOxJDInv+XgvP+TFAydAV/8O29/a6Z2lRtd+sWvkPaCwGF63ajVnODnWA8KGGuwdYY6J8sI",
-	"qftePoafjBKO4U5w94jyGBRPnShmoOWfihEQyOMq0OBmTWrOrlwouYO3yTiSE9HVLPTazVotZ0mxCrpR",
-	"YLyj8GV0yFr9Sr1er1dajUajctJsNiutVqt1eHh4+PLly5dOeWp7UHzHyB7kb//13yRro/cFUoyyCmO3",
-	"qSX5HE9B0QIhuiRdrbBQEOKgu2+u6NLgKnvbAdzzxffecnF9171wDzShWWstuzmb9YOfZPJORsDgb77Q",
-	"whVw+zPf0egDymv4SP3uRz4KasVU953m3Q99L1WPRxEGMLYaJ3c/cSXlOyqmtnWAE4er9OhcJEwJGoN4",
-	"gU+t0D6b/PZR0BvKY7MSUY1MRyMDZ4gAczBhFC5IPfrknc3+8KvvzYl7XttDqQljpcpCtQKIjiRWKzdP",
-	"Vskb0MaDfFcF6DS0hfWcULgIWBgGWFjO6wNWfpb/hU0twMBcfCej6ZrY8meByF1IsAEO2CjML7N2CRtW",
-	"NQe59Sc6LA+IrRuM6DJUtSxLuI2m1SeOYbUVMOyVFP2YowWvVV/hExd0GksaXUn5liqkLGg1GiuA3sxm",
-	"/cBSbfv1FSItbjjwLeSoOl0TbEF/hRfPCYYHn3n0BcE3ZkkZEQ1ct4wi8OlTMrZqZcRifgPmJeRJAvUg",
-	"UtIFds1iML7pXhjctwLjonTXWtby6MlvnNVEme9lKvAT9RU2wIViGTx+T3n89S5/nMXtLH+/XAf6wNA2",
-	"CsQFdok7/7G2lg6wMQKh++LC/oEl91vVBVXo/nrL7hBdUE2mGysm36CysTbefIWg8QNL7okYBe1kTTUB",
-	"9vA4XUmjObVVztHeSJaZGxcQB3mWtneUbqrHzKDCyxlUsDFFD7DVLcnUShrIEwTP0mF6ouhpSU23gaLf",
-	"EiKur+tsLrJtrCZ9faiNG3uLms54XHHe9oM+B51luSX8e3vDAqPtC03GSv7GwkT7WEkdC6g7dkz0w8QQ",
-	"xBfKUY8LtsRiPs7qs7iPPbTdHD95gc2H6Grz0HzySjwl/ZneQ7AmotlcVYK8oDs3z0JEYI5JGQSujEHQ",
-	"vize+stdrXM5d+jam22bHEO0Smm7XGTVWq3Ch76sOmKhzYOYq2Q2E6xf3jz35JoNzBIvvjxxD0q+9z59",
-	"zju7ODawoWzRGq9RawAtRqN5VW+0a7V2rfb/wz1/sKibO8Oa1Vq13qzU/1fEevVGWvfsYXoYvWRH/eNa",
-	"pU4bvUorbEaVE3O2HtKXvaPwODphtT5Mh01VmH9lPXtlw5upprOsYXnko6fYgOtETYsJsQd6KMcHdMzb",
-	"9Wqr2iB7mENE6o3q4T7AQHiN0aRmHWsdY94XRHDd8cb8Tohz82q9etiImqzS6h/WKq2X9aPKceOkWaGt",
-	"3mH4Mjpix/0Tz/dUGmNgnPfqX95UGrVGq9I4rNeBlc9JMt6IRTwd5cGJ2TbTaa9bmErLscRUl4/ogHWH",
-	"0wFnULvXeTNtt9rko+iZk5RFZMRGUk3JQMlJYovR5QF2IoIKBVyQq7eXN3VwbyZSxl7bSxS/ma7lx4L9",
-	"YkH3Nk+WW6k7T9bz8mT18/M4EzbG4yxW73YdcamskRlXSwWO9yJbb7j2eaIzQuWIOr62RHE6YETIhJWb",
-	"nhakise2QO0AfgfwWwH4jeD9DmjfmQKfoSnQTf5G8L5NE+AlS1zgHjToRRYvvReY/RP4JAAADDB4FSLb",
-	"WBTs4+ahIq/Waw4EYKmSCesIZ0FUclSk5bNx4eZksZW4qLA5DVIwEsaMKuRDc5/tTWFrmmZNdUcguSsW",
-	"6aeO0WBIZzpB6IBycVpoLj5N3L+B2MBADtRNUR2B79FE0ylGz5WaN7dxsG3BymkG2Gt7P8mEKEbDoVlk",
-	"7azWCA8ZEdC3MVWaaTNWKoVyKAXiGBAoM4R147Ihwj2kAfR+Z/c6B/MKJ+7WRv5JnrPZKshKLNhER0iD",
-	"mxuTphuTb+1YdibmbRzPOy//czMZX6FytNkB7/I4SjQ4e0At1d2u5gzEXAwYII990CeCFSsoBRZXAnsg",
-	"2xoJ5tILfae1+INtzaMYi5+wXTGbpU+fvd60q4v8LQi37fpcucLlWqczUdatCgrMEFkuK0KfPeGaYSOq",
-	"sxoeaZVWeBRVjtlJv+K4f1vs0Jxwgk1ccZuHPH2YQXjb3hmg9r10bDY5i7o9OCv47CWsLwzfetmvs0bU",
-	"DCut3iGttF6eHFWOj4+OKi9fHh62Ws1mo1Gvr29wc9w3y+1tdgZ35rbnZW7L4FKHSNivMoTbSD8rDSA/",
-	"h48g1s5+p51RtEF+nuNpC2DbEBCk/qOv/8NcJ5UKYgCB/Du/IwLIoaaW2iggjTYJkDNOf/q1OkfkZfS5",
-	"BRo1m6Jkk+gsR3BHXJ59OP+eNKr1ao3EckD2BlKz0CeXbDRQbOyTVzJiP7/923/+3zYJVCrM52yyb5Al",
-	"kHFFjDiqX9gsWDN8FQeMgc12tD3imkQsgfIqueIYyTAFGvZUxExrEuDNAeQVgqrYER2R791CqinGiCKE",
-	"we0RlMF0R99pVoyOIyUzZCqG0rzWfd6phm2cnxeaBGdGlKd4IEEdUJwgolifKSZCRmKpGeq4CR3A2Ebc",
-	"TL1PtLSZAb2UxxFUGDWrAV9gM8Ig4862cd8nLNaYTIvToVLxAlLupOZgmP344dzeBB+UMn6BOZcwLpAA",
-	"69Ri60i248Q1SceaKTPalhvJjZUrkKoTKPrUN9tDQRIy2TNf8DvCTKpZJzNaGRRAtXZF8yOSzzk75X6V",
-	"vB8zMeeotB02ryVcdAQk1bmGJMiWzbVrtJDEzC5ToPP3GFR5sqaCUxC7/shld5egR8djRpXuCK4JWjVK",
-	"LARZq3RCp5mlANdnT0ZTlzGYjoErp0be8e9giK0wBBGZitEIyWd0ohgdYfnqzCwBZQ/5yFLLUFsb1PQ2",
-	"NEubW4CgCbj1OyKZSPMPKULWzq0dCbIymumG3L9kSIXpOpu4lEXgxIblkCpkAYCsRxZBLqTNSZ/JdYRU",
-	"9B8kuXz9F5sTaRbwfrkxxBzYC9LgvRNYthM8kAPBC21xxcc8SZ4QPZRpHEG2eI/dgjWzHvNM1CrxlFt5",
-	"rCiGOPYX95imivdXJugqHdsLMwYayTCu7GtXuPUSv/xlY2uT5VkzbzF/ZGcmQlF+Jux7har7f++GIksu",
-	"NW+tWkkskYpVpRocwGsrcLpU4bO+Z84QWDn2FIG/Y3bDjAgJieIFrwf+Oh5ONQ9p/LZA80MtQBevpYpb",
-	"GiIjQhxA7Vl9gK0ZSKCeYQN7r86pFFuNLzB6o5wuN2F/GMn58ue3rv4UroHEUdikMUNXWKNWB+0CZeDP",
-	"XqT4DfIo2cUDY2ftNdgdnj1Ywn42e3Z6be+oelgQUDLhxPde/fKmcnyCpduGUiVzLIuFLsByJqEUyAnC",
-	"pSCpzjtFMpIcYH+zHqtXUiRKxhdK3mDyup00dyZ9hMF2sz/gyTDtgWZBwxED9cKI7r/OphDXqzXk/4P1",
-	"PbPcrnIxCASn4mornsarOcI8P3sIyVTnbVYe0BdnC9DS2zo+Wy/na93I7Wa/iVe9EqbVT5/nGC7LPI6L",
-	"jJZlTsSMwbLg4su5JD0ki/Qy7setmOYWmCHnjJA48zMyq9dugDK0mip3iaKzPXUeIu/PAcjK62mn65fo",
-	"+uafBR93rXpYq9a3bwPYxAKwTPu3NH5WzoLFDhTYPCHWFP6NZj0u2RtFqpe5PRKxBMLRvcTJx1B2f8QT",
-	"4HIkjdrJUf2wUcNCfwU3Q6vezH0BdoTwBYmUJAbj7wxT1jJ6Cts4fZBIWYmd0Xi1xXCBz95uBYIemfcq",
-	"FLGtzP91Jn3eZ4alxJoSc8YR0Hh6DE8AtJ+cgvIwtXQqIFKzmE7NCVFQNwqr4bDWLPKLoBMtLRhr1lsK",
-	"xSe3tRgimtAe1aCfF94P9aCs0ozamyY0Ngrg1A4HqHy2HEc2ZBqMDfSaaafZYe0QqydyPbSsYXxOp5sd",
-	"2nKmmlmrZXHE7zBIwq1455cvs/YxtFoZZXVm9m+1jI3oHxWzpSu4+dsODG51epgfUWuGZ+1ZvswTcnco",
-	"25wLJKc0Ans9WB8WwP32cLZNFd2tRrPtZI2H9ytsU6bA1beL8nqWCZ9L/Ap/XtiXgU9bqfx2xi3HUVco",
-	"1ZwMpQaye3M2uQpbi37hV64Q+v18wSUZLQDWWPvf5bQsFvo67jcNftBKI2q1Ki1Wp5WT3tHRPEaVGe/M",
-	"yyzLb7bd58mCi+UOy0piPEV/tJ3vT/bPrm30GM2OeZFBLElXqAK94hkyl2lvKVy7yVAxPZRx5LUbfja4",
-	"q8+QubdOG71m2Ioqh+xlv9KiR73KcXgSVWqs3m/QZq8VHkYwmwlTNzR2GazZlEJRhgnrVbBObh3ijkZM",
-	"pgneWq+ZkyG6o4tmDpxXf+XDAPbBbb5lnJeda/l5uZZDB48O8S1ebuRCRu4d7QhOgYgaMTFnOuXakbCy",
-	"CP1cGt2buFCRGUeTYvHOjti74GLwylbnuhSjsfv7xyTJ/r4Ksz9fC51djbM/f1DjMHvJKHuwIy6kTgaK",
-	"ZTf+6Jjj8cL+KR6W0G5HDut8fgw8arZ7VeTkhlssKXeVnHVERkWfMb+iyyvjcoYuG3TopioOfKj9YHM3",
-	"jRJW5ujCwYbpemR2tttA3OJU0y+F8/VReHNkXQ8pH5S3bXfqbXLqrTV/d7HE5dWGdyRxz5ckDpfBiqdf",
-	"gSoBT821yODwRKQiAqy3LuRlrG8bovqO7+3Z8r1tspJX4HeDt55mtG5c5ILcHRRvmy7h7ZK7FU5aLUbj",
-	"209a35M8wmY6polxitY5rCIn8TisNqsvq/Vqq1qvNmqNerVer55Ua54tk0178oZ57ePabAjBTSP8Bo5y",
-	"M4hP5ijHI3xnuXx++anrgN1D5KVezBTAOL2LkI6cEcEmOXRCSYrQCgYyjgBqQTRYphw7tdFg2TJ+u20I",
-	"DRvqgAv8bDP4UW+sqXw9KGXdgypftv+PDtn1xtbUr+Y2MdulL94fu3cEebtsxxUJ8rag5R3EVCcV1Npu",
-	"zXIEwjvFQnMc4O2npFVr5SURUQ+EgoiQjK1SsVx+fkt1gsGeT0KSXgePICC6O9IDr+15G2BfTMHU0IWy",
-	"/NVD35NpAmexN5ZiQOrVw1ExbquGoLYI0fV2c230skO+BMNMy7Sb3Z38+bzkz7d28unELgCsivinCaTz",
-	"uGQO9wpWHm1/3lDCLfXl/MBvwJMz57ogFERZNAhgkfmPH946h4Xjm7TeDSni6Wkm5H788LYjdCLHWMjR",
-	"phxBjNleq9ayyXb4lcTAJSYR9aWC79isNyEnPuYwmXbA3R0RSaarpFU7gbsz91M/q9oIcnOJE+WDTJzk",
-	"fMHF4MqWcN2CN+XPRVvnOipEItIxr5ZGI3IxOBj2us3fG5WjyZubtzV13RIf69N/7b0c/Hxz/Ecjufj3",
-	"d4fh2Un0l/4/14Yf9Js1ghWzQVwCnmbS3Kr55kyPa8txz83ujtttEVVe6GxRrAiis2QURURU6bah8OeU",
-	"pcAuSPhoxCJuuqBScUooABkz+BReQ+hsOnbRsS7Xcdbinzl8A5WKLo+CKoG3YwlWolN1w28YJFNCntei",
-	"aPghFVv0+c6gVOOhUep36Kqza+IIeG0vrPX7jNVqlXqj2aq0aC+snESsX6mZfx++PDo+ob11JbhU4LiW",
-	"4RD+skOfZ4c+qchkAyEnGyFNRPWwJ6mKlmqBP2JVXWsSKkQuMpFV3LNUpXP6YvZrqUL4OvvyE1AFdTcz",
-	"eTVbqN3pLhSL9dr1hu9lXekCPWa7Yb5qOtnNfvHan1YnSMk6f2lns2Rb2592GtlXHZWWzTRx1/Jtmm+B",
-	"OwmGs32qZ/Iz7i5nAErGMsIVH+rV2/QAPyP9J5YBMkm1b5knSbNWieiUJIqJOzM3nsrWHjBhGnmHsdtV",
-	"dzAbeIZgD/ODvYiNmYjAeHMzlz3s30LAp1KR8BHrmo4qOeKaQe5GYkSsrpu/rpHQUsWAsECOuwWqfLiS",
-	"0Fh3Z3NQvsxct+YiuGqmptusRWshUem0laDRBTZ0h0ZfNRqd5RsmwxDi1uBGwMRu8PBbgkNnJEjYHwne",
-	"ZhPOAktDBMXr4QdHxhPNgyUypQQ/vLkiOQQGRA/pmO2fdgRaTSCbT8axnGgwTIMhOks008gaZM9pEFw0",
-	"kcr96mcylLvdbCrmm5cbOQBvNb9zTWgUschcUWwkb1i0b57upaYjsp+9YMBvgABIMOxelZyRoA0qYdAR",
-	"oRyNbJ/By4oURfXDLK+QYHK0GSoCWpN2IBxAUmI7sEG7eyMex9xpZonsiAnlCemxvgR2nFAKwcKEi8H+",
-	"KWEUCyULJPAN4M+2G+gAqIEDHrUDskctg5KlDOoIe1ObsN9TGhMeGYEQ/sRfONP7cGiYLgcRTWg7IDEX",
-	"kM/yz5fvf6qSV3ZslGuHmpKzi/OOcAmdyVDJdDAkNnj58ue3JHh7fnn15qeDn95fnX//r0GZwesShukN",
-	"LsI7z4uFpThzYHg4uqRZq9U6oiNmR6gjeNQmh/16WGMNetI7ilphvdkR0FvyuVMUGjsgNXbmZMuO126a",
-	"q7PCZMdIk50FcbIDKG6agQsH+p5D+nxmTKlxCmcbe1rdgen2Ew5uipCFSEj2kGaq4va2SPT+ZtAKC+qO",
-	"RLL5UlVD1NaAcQcJ2ICcjAQ0TPgNC7JSVdLsdt21l8tzzUD1e4hUM2glmUDGW6EViCkabe5Z7cNsf9pK",
-	"oyWpZfh82QbpSRkzKp58jSQ7158+rxSfAd5HBwGw3OxFOx7FGMC1AjTcVLjBtu+bi7agWEeNiRuvbcRn",
-	"2POr5HmtLJWalXdbchcM1y6363nldg0tHDkoRXi6Z2aXTefC2qxAzOn2UWA5Bl2t1rx+ayr47ylzNI4Z",
-	"/FaX5DSZdj5qStM6cLHyjl9rLz9k+tG3i5frjPBdCUKYyr3LD3re+UFDhKIVELQQNwa4e0B5JcEDthxS",
-	"P6RCk7NzktDBALTfG8tJtCCeYnhwxlmEEQ17loaVNGq1/Sq5ogNkPEKSsI6wJLmCBJS3AzJWrM//QDIf",
-	"UPfN5yaKJ4yk2ryYDnSVAB8vKPEDSPcw354IEqDZrFShPONXdLCh4LtFyEZY6UoRTzOcXNGgZzrwXRpf",
-	"ZxvYou79BFWddFMdee1atVartTAk2LLDFPlDKe86uLMLyWChxdwvNjY5YsBiWasebxJFnFcqu0bCTzoY",
-	"mJbUNxmiZYFxF0xV0PqTJqEcsR10PlPoPDuvAK14HK8jfy6g5zqpleYJH8DK0rFY5ypXd+VZbiZp7tIs",
-	"n2+a5doCwQpJluXkRT+wZMPluVVv/05buE1bcFO3c/E9txTE1YHgCSQgLskY3MLxt6G4XtjakDK31mZ8",
-	"yPTApwF3No1wO3jX3CLeufy9e+PeLn1vl763avrePYwwEBFesMRsLyj8TF9bYhdbrIpF5OycjJW84RFT",
-	"kIhiWuWT95egkDBxw5UUEMpgunKKphp4yYiUmmuqy60tj5+ksr7lYtEoMrRDuw5MloDilxwVKW8vtsbf",
-	"3BAPA357PqD5NOkbNMiiek2/XriYfyj1RAd6F3D+TG0hTse7D4Zh0uktYWM9qhihStFpTiW+mIxMZN/G",
-	"EmUpcm69kj1rPcnyksGejJLl/lL9FBMiXUWax1RWP30Dacq/FrGJJ2yk10pYzhiAYSGUAdbbYvKy3qmu",
-	"zzN7OccCGg4L2bJ/llY7D25ysDxu63KqYzkgTGDZPwNn/KZYFg/Nv8UC0lUSmF+DgyCRAdFjKkjmLWuR",
-	"oUyV7oi9iPWpGYYEcvohXiJV+1Xyi6Nq0Phl+0VFuCay3/dtdrMmgY1TbBPQ12xVUSFdW8vcZQ415eDB",
-	"61N/r+Rolfuu5BqFq7cVwlVboDmzg7ZWMH42lGVIly+aHcw9L5h7JZViMRgqDLQ8JrRpMRpXRixRPLwF",
-	"4n56d0E01rTMJTTg2lsU03osmTAmLMRhCJaBuUU8e4lQt18lr8ymM5CFEVpJqgTyViuI6hozZYPpl4p5",
-	"l2I0fme78YRwa/vVCNYRHvGJ5dSIY8ldouPqmFYc6bIsR1grDM5CM287FsRnCHDFRfCI4JaOUZlZAmsX",
-	"TBnVE6pt94lOw5Bp3U9j5HqwKkgh7omLSE58rFIN0p2ScZyO9VJQ+ojf327A/RUfubbMlnI5ipYUasGb",
-	"Z6LpLRYbPa81BPsTVl3Gf8GbmrVoxbLLM73FCsq/wCcbrR8NwHv+8luOXtPprTc0a3CHK8N8HyzVripz",
-	"vVY7BlJBSOgch4nXPjmpHh/5bqhgMFdGRDvNJWCIv+zQ73mh34WBD1xcfzr6FegLlhX3myV62OPihumE",
-	"DygYgqUiNLwWchKzaMCifdKbEgsWszqsbzOPTP/Ls43Os6ZsFwADOWYilyf3yYhRocmt/TglAY3jwN5q",
-	"5VeweVWXgKa1iJWDJpBG5Khp/znTAs/3ig3AXEYZ38CfNI5XxNaZgURcvISWvcdvLv39fK4xS288m23l",
-	"0vs+5M1f/i7Try9LksTyNefKkbks+KVz4LLkV5ZN3QOrt8F5ih+uwtnc8U0HWc4e1SS4ZtM2BEEEp0Sx",
-	"MaMJuOag6zQmezSOySjVCRmZ7bA/c+R/8rRMVcjaNE2kWVDsj3Eso1tT6wCESq24hZ4c1ptmzyYGHr22",
-	"92+f/q396//Xrv7D33sLPYQROMd3NGrzBl7f08kUkM2M26NZhR4lBbDIJLNa5AbodifRcXjUe0kX2KZq",
-	"9Xqj0Wy2WoeHZgLzQvSh4gkPaVyMpZ7HIud/xAVjJsgsmS959eCCZkgEI+qv/zOWIiLjONWEpsRSUW81",
-	"KdBByG2JgTOcQ7vkwOeTHMgL0oMTnHKJYqMkwffAFFHkjuhNyZCKiOwF4ADHzRGQfyTBiIqUxsF+lQSw",
-	"QwKsqIYfXJYY6Nr3qJkmBWAY0d+gMrTb46//+j8DRSN4lMwFKKy3ZR85/29DoHTjsTpK4jIo4uTSMdxq",
-	"TG+2ku7IAnQreZfO8swzAXNQWx0vZ5kDM8C9vTa8SwxICoczOhZ5oonReWMumE9kHLGMDgi9nmVmss0h",
-	"c6tpBEVVrXT/Hlrk2cAIv2rI7tqVN7YjKc5pqbcIiji1mBYY2uVgi8obZdespLanpzphI6NvyATiSEho",
-	"piVME37DyKsP51fnr87eOuvqrWBcGojigLTQBsTdQhtozEOWN+Edx7dKQWAZ/J7+9X/AZrF0DEq/fJgV",
-	"N96ezHy43WMhPw52FsdnWS9/3SNge/ZGG8ocXm85jnnWrPe3//rvGbteleTmKyDsJ87Klh9OLhymVTtZ",
-	"PIJ+Tnl4fRZeb1d0v5eXohSU1oaIK0WFhuj8MrD4iU0y++cu6veZRf3m62pGGd7TQ6mSME32tyNCHhQW",
-	"8OagkP75mFAYoAIs7Hb117Wrv5mNua3dyCuhvCVE/3LMbIZIL40GzJGFZs14oV1lqbNzopnWXIpC7TCe",
-	"2MD8IQXa0Fu1vTP+6vFTx2dzt7HTmP5zWMut9921VK2xeQLe0ay2GqBhqGWy/8v1ZH87ZiXb/tUuyfvZ",
-	"Sfxn54QKGk811yScDS/4s0V+XhmBz3E5GcoboDMeMoJbrgAggDeWvJ5MhjQxOAK76BTKZQG0CJndzrV9",
-	"R7WEOViOc3x5Z5p0X4TYDAPcSc9EhNYEmdA4B4U1NrzpxBt4yzJCYPOjG5zdmf81RkomckyKm3mEC3ft",
-	"E9/fptL9ytoJi/ESIp6SPRZrZjbm/ikymUPu6ISHbEaiJr8Meex2OxCRZ92LpRx3xBho41xxBJJIQAdn",
-	"YbTlKuRYk96U8ESzuJ8XKLXSCdeIE0SqGTGlI6y0b3nXs4RnQUeMBGFM0wi9eaZZMacQChJQkQyVHPMw",
-	"qJKz/KEJT4YyTQjtiEIe9TWbZv09rDXNq2EghoyMuNbmb80SMzjlFOdUJQtI9XgOw3nJ57dUJ7xvHwAu",
-	"DyEYAdPx7ylMp5lLRhQd8wiA2A2X1/ZwfL01QQ6G5EEIMx5AyCv0Nls13pZFPRgUhPVl2L9wlu7wf+c0",
-	"XPXQoSrZyqlTIg9a+H1QM/BcdCeYgJyRp0owUnFzc7CNdHw6JmHXiTJsqTsfYiZ3ZnGmO+vSzma8rdKE",
-	"uKa2aC9eybT7YPt8cYvvduhOF3x6m2xLZzKGIOhtU0xFEdQ5lwmbV+FOTSck3EjjjJ87K6g1Z1fGn8le",
-	"2TYOqSA9RhTDSBMM2p/QqS3HDh/nmnA7JSQVMdOaBOO0F/MQFD2Q/TERGa92bUinZglUDtsTaRzvkzBm",
-	"VFkzFN7oWjamptUhjeOZppe4jqLIzdNHF5XyeJrdXfEv2EmnHBXHxgiJsbT1640CDDkJcsRImOpEjpjS",
-	"S+Nn1gY1HKkHDCmFIDSnDc6GDD1IiJDvyes1Wd5nx+J2Qi/FQqkiZitU7aB+p/at6DOIIkJzK1u2BzY6",
-	"YUbUQK6gImQVzJq9q7SZvcsnWkrBdIIWRJdN6A6LeEpkHyjJ8vy8xdzCd/nXf7Eff4CyZrbFWBiI6/Uz",
-	"Bm/b8YUuYPLck69pVpjybjblnz57tN9nYcKirit6tloU66++x0TUnUfS1lWtORfp36/16/1GvzlvmKO0",
-	"1wvDKGKs30cs5/1pV6c9M5M9WAd4tMFKK/tSIQY3Q3ozQVEaA8zrdDxWTOsujZlKsve5M/Id14z89f+Q",
-	"32SqZhMqVs+CWljKt6VD2WHfJUM9r2Sows5zS6CA2+9Kft0oQcqmOvkgsNsNYxl83E5dKKKW/wBZqj1X",
-	"Caj4ChTVsWmuAi5SzkZFFw94fzGHQC9LsVrYLY9b1ecBkW8lzNoUnjYGpweU0nfHyBbn6a7EMUcgs0sb",
-	"e94F5BZPlk0OlgIncIlesFpCmRH5c1qjhdDBLQD/dqMHd2j18GiVr4ddbONzK2CzHWR6+OI2SPGU7R/0",
-	"WUFoBjbslFBivgFl1syvoWl1HGeH8O2eKjQIbgP9tlAWZyl0rVvDZaE/D1gz5wGQurlD6iWFd7aA2LvS",
-	"O7vSO6uW3vnTxNcDRO0te1DLTo2//dd/50fEPQ+PV3D3A9lM7qos+so1deehenbqJUz9n7o/mYi2vDmL",
-	"+9FtwVNCxdRWOLexAbduwDci+jN237p5LWtILZnckY3BRtLDLnBphxXlWPFGRKVAQcTDgQUI3A92lmNC",
-	"ugGPdeECArO/FcCwqRc7tNihxbZTFx4KL7CsxYErurHUYm0rA2CcCpZAWb3siS3jFCg6CWyxEw2FriB1",
-	"LY2TU4sYA0VFGlPFEywsZe4kvTS8ZokmexZPIDxD+8QWeiMjLg7ozeBgRP/wLQn5vm/ePFe0ACL6gvrQ",
-	"NrUeBUvKQUEBt22VVilxSLn6IHkhgxWJ1cpicDJ6tnkr0v0onLfLWTw7CN/BhBLN/53NDsOhWZfl3cxX",
-	"xnQJQ7mikwJBOf6rji+0760PzX/WqPFQXAhI+v1D3owP8IW77qq/g0/fddvharfVf5SpWuW+13S6lQIS",
-	"G5D/2eCphu+ZzTcXMVrPzXvFGc2m3pHktT+ZSZL3ZhWd2colB+uHXdXFZ8klMRgoNgDzrcqPNorQXDhS",
-	"X+GxeKufxRyjUoQ0jitOINarVYW1dDMTqa71mIbshc6cKkuCQN/Ddy6zzzx2cddViD6piGS/72z9tZN2",
-	"rebcCIe9Fm2GjahCKaWVVq/Xq5yEYViJIiNbG+ka5OsRG/VcB9mI8tgRXv6TbUw1lKP8qDgDLkzTPXdB",
-	"J4oZ2YhMWM+M6w1TikfMwoySCXSxa3WkvCeNq3rBR53dZw+PCWPX8dRGxv+7FPCpEVM8pAdXUkmRyBX5",
-	"49cuMTu7DlapMmsEj5nFtYO7rztAUooKZOfoAhg42HqPv20YEml2zSz5O3mNUpZuk8At9oDMrXWfBDM7",
-	"JCC4QfyOCIogEBDAgOLtsPECqy8A4ZZ5oCL7ECEpFemxvlTM6DtV8g7RgCT0mnUE6hJcEKkipvyco4Mm",
-	"Cx+okjMSYDZPQNxvRDAW6Y7Ib45BMu5CpcYA0rpScS3kRJDzs5/OiiMgFSR9WTghk6HUDOJDYfiETDAy",
-	"tCN4om14KPJwkFatVuTQ6HMWR2XaCEYtzW33x4z/3C4WryzHzY7AY3Dxt76NI635kEdaa235fP4guz2E",
-	"02HdLojz2XP/zx9/q55+BdvXvNCeBW0uI3V7DdcxlzdbiuQsZiohYxnzkMOPNCFKppghzBOgdSIYCYNw",
-	"r2Q6GBJekkuLH7gv2veXyvetZX369hzW94gq+Qr3Bc7iFvaFX662FrUHsJ5OhhKK7wtMERdyQvaCMFWK",
-	"iaSLGwtloDSOHaVhT0ZTc61ChCT2APQL0t2CPFiBTwmZS1ih+ctIVpP90pDpe2+dbcZLzw4H/LjySe9n",
-	"T6cigWeyc/Zk5gTP5rm9U8e3pI5vKLy8ZokZizt0b1jS5gCx85ttWBzVnWb+LMtYbIraDxHrvaj/nxLa",
-	"07BWHb0J6KuaXDM2NouZKwIFPS3liAUI0I+DbHcHfkfASTDgN0z4RLFxTEOGWj/XiWWv1HRkXWRQLdSc",
-	"MAbWHE/F1PGuoN22TGfGUMmtSlFbVJZ7sleOk9/J3m0ouQncbYhk60Sml4iU+PguBnIX2bxWZPMWdboD",
-	"e7iu5oaBUm7Lj2Qi+658dmZ+KAsawIdxJz22Y0aK7iYyp+tgdx1xMHtoCXDdKsBu4PuYHegVXB+v5qZ1",
-	"zNTMVO7kra/WE/LLghq6ruRkQEOL0bgSMfOp5Z7b94IRJhI1xfUjRmOUUvwcP6zvAkQhcCjzRJP356/B",
-	"PxHYUKug3LN7KUbj17YJjwwea5dmNA/YzV+vVc3/1xtOp1wxasQOjtf+/CVnFzJjPEsxszZY5MO6qpPU",
-	"rgOyl58Q+zuU+KpR4vKndxd2XgkXN0wkEkLLHFCY31dACRvluwQfXsnUtB72PaRd+laL8fOSAj7RiVQj",
-	"pIKZSHXNlC4VJi4dsdbjVwvqFor6N3x3EfvhtWu2PqzGXFkz+JHXbjZ8r095zMUAaLTs391xmHjtZrVu",
-	"K4R47WbrC8KHLjLX1/Mb6o0vvmdHymuvXkkEB/D9jVkabFJeQgjna7e3v+69XYgJRopOt6tfUz3sSaqi",
-	"Vbd2BThP76D0WwjYKtClLjnZ4Y4LePd9g4mfMFUeDkTXjuGnz17+ZbTrgjhAe2EEyRSHL4+O5wpOuKwK",
-	"Izro7ixTqx7KSXfIDexMuxGdaq99UvM9HaeDQlXiQuF/GPWEREwTjWtIY8TBr2tiiJm42/jpspnfsdM9",
-	"n+Cr4q4vChLFy5sFX5kVHZC9jx/eVjTtM5+kgv+eMiTkLEDPKaEkSnFvzpQi2reJGMj3XKSuq3ZEIY4r",
-	"22KBZYsOFvZYQE5qtqQQckN//PCWBBYtDz6bpn4JoMqQJkJ2RNY4n2hJqHvKDIdByjgdIGMejbUkPUZS",
-	"kWoWkd7U2lcwB6TwFNlr1U46Aq5PuGb7p2Ss+I3pMfJTQ4kmwVhEKL5/ZrS4ysdreXBVvs0fNbBqEfLW",
-	"x7b1ke0hI6meJv6vP0Z3RSWZpbiLSHrutHKFI2GtE6FgvC6KoWsFI5knTsHaVADq/ExoYRjqhKpILws6",
-	"ug8K7gKOnm3A0X2XvX83QyIIAmBjNQs8b+4thpMNl/FWg3+Kp99nb6BkOvba3oWSUYolGfz1Da1wby2s",
-	"Rw3W7Fda9LBXaYUvo8oxO+pXjmsnzth6mPt2LnkeZ6OghF/ty7d4GOMhvDPlPD/WxE0R6OF5ErO4mSXh",
-	"MlVyRgSbkCD/UAChMC42Bk93GUN5+Y7Yy+8j8F7neeKKBDwK8AM82a+Sd/Qaq4QBeuL2hVhLxWzayYx6",
-	"5ndEQYXEgE0qFvWxIbXRz3E6WB56szVZYkNVqgSfXtYW0Ohv//m/yaVDo182Q6MH5HB8aPXp5SqIvY0x",
-	"uos/8d7IvYsx2sUYrcqeuBUtDV1fS/2ASrEYVnYvVdpmlgNZqW/QnmlbAOiUBOjwCkifx+g6FLeWALrE",
-	"L2+XkcQABDCjWPI366GUIp76pE9jjb9i3X0prNFthrcDMaaMtcN69IqgYX3wPSljRsWTrwDkZrtY9Md5",
-	"PE/8Babdpu9B1fSIiZB57Vr1+NhCN6uzBmuy1h1cUkrKpBvSVDMX6ClYMpHq+rZ62/X24fE8aW429OBJ",
-	"zehy6621PCBSjW5zfuDo7Lwfz8v7AWvJzv0MisKFO72tmTt/DY6MsZI95kImTiGXOmYBGTEqNBGSDBlV",
-	"SY9RlImtsyRmVGOBznI8/cU25LFZNABOuuwPFqaJkR9rFjJO6HHvyOj3t0NGTHXSzQagLK2lCdAQS2yE",
-	"1/be/8uP5LsfLwssUjKODZClqtIb6kq9jNVu/egrHOBVI68KATE7Lf7rRohJtrMcOLi9tio63Gn/zlcM",
-	"ZNhqEsaUg2brkkdEBBZDQIHIXR3Jm6x0L+q3S+Ow0MZp1/Aqpu0PLAE/68409AQKS5upINTO7qoLMbNK",
-	"b2AScosX3M3LT7erohdfu/MtpHHM1AtNNNOaS1FISnC/mCYSLoA30c/SCK3ULgVYk4pPyzQpfmjAEk2C",
-	"zx0vv9YBy0LHxfRlP3R51PHaHa/jfQmWn5y2n08iRrHYdK/tHdfDKGyc9CqHrXq/0moctSonR9FxJTxq",
-	"NfvNWpM2aoee7xVn69NndxS+EQMuGLPEgDMLI7OYsJl7Nvn6GlJ4NtjLJPF8NnZn59d/ds5s+klxoxUh",
-	"zF68/Tg1L2dhihSLnz57PUYVU2dpMjQ7HwQ6pm7cxp0zZRc9VamKvbY3TJKxbh8c0DGvmveOpID/pVRX",
-	"5c3QXD+4aZTYGF6zGxbL8QjL+9/9sojdLH/ZWxnSmOyN6DUjKhX7M29sHxzUG0eYg9A+rh3Xsvf8mo3f",
-	"/AvfScETqVjk4rbRom6zOSw/oE8gilwzxZl2NLM+CXNrTywHKHScnZOEDgZcDKq5gP2jxPVVMsw9pglN",
-	"EhoOWWREE2gF2RtzMfAh0cQnpms+ScKxTyJhWhjrfb+g9FjhBrhHfpM9TfBhKSoRG5k2qVRg4+gC82Gh",
-	"kZbucLGV5y5q3pxXhXB6TSKm+A2zRLt5VkzxrRBeX/ZOjCsnMe+zcBrGzJ+v1J2NJxU0nmpuxLeIFV6d",
-	"1+9efP8vQx4O89h7S8FCJkM58jMWlgncFA6pECwuNnqW1aW0XPYc/5qfUYrpJRQZhde73KSSBYHuFqmy",
-	"ULdisOEpasO5Swb8MSPN4hszWoqBg5VFRKaJ5hEjdv0Xp6No7Cz5fmzGIpqhm4Z15Sovme+AMcl0zdm/",
-	"cNEWvlJGRr34MReE75PIRWsTC4c+iY1gAwX/7dLNRYGKgzUyljpJVXFN5HHfi9+7DE3nFFFsLE0P9q4U",
-	"v5n65PLsw/n3+4SLAdOmN1wkkoyV/I2F9uN9LiIuBjqTvLgiieLWd+EWzXhMMsAt620GFkUTStGNN1ay",
-	"Zw4GoqRMCNgBZ6YOLCxLUMRpMmTPavNGEhxLLhK9b2mJUjSMLGxRJxSX7KJcgswPJtJjsRQDTRI59xJ7",
-	"LJUTXwdgGh0EBa5VErEx1ESWApS1AAmHgT+wDaIuMX+DYJwkOAH5cHVEzygpOEOWCdrMkGLQwkmVnIkZ",
-	"HyyQBmr4kiMpB19nNigAlKcdMVE8YRUIL9UsVEZ2Nm8dUX1tZk+T4B/s/wVGJs/O+GpHdMTf/R3gb0d0",
-	"0lqtGV6CHPea9bkAFwxBwe4D6/9jp1ziu+Bi8ArGquMRPZSTX0xz3ot4+o+fwblIDuDVzH7N4O7mX7sU",
-	"o/E6XzOH0eZf+zFJ1vpaEt7jY1fhWt+KhN78W6+FXqtf8T2+dRWv9a2BGoebf+wHNQ7XWo2j+6yPy9F6",
-	"68McAAPF7jGYF/YNK37V7AAneHWEwbXfZA+AUec4AoBlcIMEBgq6qYoDsocFDcCPFjJ/Hnq4zkKKpeUM",
-	"TeQ1EyhXQP2zZEiCi/eXV8QWbMDaLuYLFbg12LcCAhcDJKFD3EIs7sHJ1hF41MiJIJEMUyOVm8NWXDsx",
-	"LjiIZKiD6j02uRugFcd0TgQFzNdAy58oyhNQY+GRX7/8vwAAAP//",
+	"7L3rciO5lTD4Kvg4nijSTrJI6lJVUnTYaknVJXfpYknV1TOtGiWYCZKwkkA2AErF7qkN//oi9u/3Z59g",
+	"/SL7Jn6SDRwAeSOSTErqbnv3G8dUi5lIXA4Ozg3n8nMr4rOUM8KUbO393JoSHBMBfx5f44n+b0xkJGiq",
+	"KGetvdaVEpxN0D1OaIwVF4iPkZoShJl8IOKFRCMeL1AboymWU/2Sqk4PXREWI6rQCEd3iDIUnoy7Z5yR",
+	"7ilW0TREnCGMvjm+RoqjCVFoq7+NHqaEIcbVlLIJiqaYTUgcIC7c98VPLz5c6zdHx++Pr4+R5EhNsYJ5",
+	"PQiqCJriNCVMIs6SBaJjxDhM0/YKDQWRfC4igiRlEem1ghb5jGdpQlp7rZvWj1t/vu+Lvwym7+7+Er9e",
+	"/MdoO3o3PLhptYKWjKZkhjWkZvjze8Imatra290OWilWiggNtP+6af1w0P1P3P2p331z2/30h5vW71pB",
+	"Sy1S3btUgrJJ68uXoPWesrtlmF++PUSvh69fo4SyOw0iPV9GPiuU4gkxgFJTIgiieokEtXUDiWd6VT/O",
+	"iVTogaopCqO5kFyESBKluwl1H7f2YSdAgnPVFSTBit6TAJHepIfCm3m/vxW9xCl9eT98OeVSyT+aT74i",
+	"iz//429/1w2GuwmdUfXVEFqTfSRI8tVNS/d/0worwFzZ4fzkr5zGw+/o++uDxQnrr+29bgeG/e3XPhBf",
+	"YkXe6+6W4XxyfP0WZe9ROxZ4rLqUqHF3qlSKU9oVWBGYTNeelM4e7EbKExotXkjE8IwEKBShA71ECRkr",
+	"hFmMQqVBH3EWSzRniibw6Y9zrrDeufE8SRCeYMoy2LcUvyPsprUvvtoe7quvtsIegslJhAVBKRFIEnFP",
+	"BEoFj4iUPXTGxQwn9jxKFGEhFvroKc4DmIUekycxESjM1tqFf8Og+OiSzDBllE1CM/niG0lUiNp2LR00",
+	"piSJZYAepjSawgDfcHR19C0SBMeyV7tFO7vVU4K7P8Hx2Bdf/dDvvvn0h31l//AfmGxSF7AB6/a0a5r5",
+	"9+zHsLAf7dFcSNUxS38wbx4oi/mDpj925cv79ONXg35//+GrnRC1Q3gY7sE2HVycIPi9j0Icx4JIad9E",
+	"CSVMIfsQTiqfK4Sz5mNMExJ38VxNwz1kfiH9izBFI6wXKj09dR4F9x8d3B9Ww50osTgYKyI8LMKiuOLo",
+	"AWuiT8ZcaFKkxIKySWValNHZfNba62fDUKbIhIjWFz1QigWeEWV50kGaXpHoQvC/kkid4RlZHv1AHwX9",
+	"2m4sao+5QPM04VhvGGy8aWDJfsqFnmPC2UTPuVOmVoJMqFRi0bOPehGfvZRTnmoC1gpaVI/545yIRSto",
+	"MZhRy/ZfT5n6gV63+z3wAfgQKOLy8s5T/OOcIEMw0VjwGcIoFeSe8rkEfvBClgl7r2aW5nXdJHcGQ9+0",
+	"3go+8wkFWCgnCSiq+Y5mrKitOdfW1tabClCH/eFut7/bHW5dDwZ7/f5ev/+fNbPUKyzNcazpm2rttWKs",
+	"SFcP1gqqnHd53ifx8qyvC1z/hUQfPpwcZbBKsZrmk6BxK2hpek4FiVt7SsyJd0rzObQszGZr1z8bMku5",
+	"IixafEsWPhy+IwsHT3OqX0gUTTmXWhhqY5hsgCRedIyoM8N3RCIMh4ySGF2cX10jicekhz5SLULdsOE2",
+	"mvK5sGcApAM9CkgG2ZMZUVMeB0ivH2gfyEmCpAleSGg2pkIqDbeUM0luWDvrwHBEFGar05xCf0jiPaRh",
+	"FnYQZVIRHOu14UjpxagHGpF9z5zwDYvpeEyEpmkwDS7cvAxv2x4O9zXPSUhpZkbioRJJRZMEiTnTXCxA",
+	"2/030PMNC4F8dYF+hT30LVkYfiojnmpx0EhYD1zcyRRHpIfeWqKrFJmlSqL2zufPHfiEcYXuSKoCLXXi",
+	"GwZUTo8pDSvv3bAS6u+M+9E2GeLu63gw6m5HW6T7ZryLu69Gr6M3cZ8MxkPskNAANEfDAtp0Nd7Ukved",
+	"9fTlZAzy8zLufQSB2QnKqnxGormA7dC6gZYysTIivtTCe8eJnwZxJUHtiM9muCuJpuKKxB0tvwdWGP19",
+	"GOgRqELkM9VyElYIJ8k+4lqWfaCSoO3BEJDQaQFUgjyvCOuhQ85iqueMEyPkA8PRw2eSPGwpERQn9Cet",
+	"O2i94IHbAyWRJCwGDHSoB6uKMNN7OuJqiuQ8igiJN1AG/PtmlZW6DRv0h9tNdkxrTDW7pqcuNeAjnlIi",
+	"C4QDTXkSy6WtAE0q/H3Y2Tf6gwbcTPftPrY7bc5aYDSyTDTRx7GHPhJ8h7T+iAWVnO2h8OPLUDOjMf1M",
+	"zImiE8bFs0AwVxefBsYa2f8Uf9ZyCGLz2YgIg9VkBjgliJoLVsdGQRsoTSkmYzxPlJ5QP8iZA2Vqa2i4",
+	"g5F4dvpWEDA/B0sCUND63J3wbv4UFnDNPdvP4lXsN0B2TojxhxW8eLiaFyv+ZE78RfNRwzpAoPsax5eG",
+	"YOtfEWeabeg/cZomVrh9mQo+SsjsD3+VerE/55PXYFCYJq291sAoIZpEUAbWCb1KIbgWHH/4uQVvW3tm",
+	"KUFrRqTEEyuspUSoBbqBdzct3cWMSgkT/hS0pMJqLlt723q3FFUAtRMzhuM2uYysFUW59/KlJNF8xllP",
+	"/xdj2eP3U7cO+dJaT/TefSlC9HeCjFt7rX97mRtlXpq38uWF+djAsKLjlCezj0Kz8BAEYIkIjqaIj8eW",
+	"3gEoNBIUjD0lrdg3Ddv2Zd6wqH11c/Wr0ce2OazlkLNxQqOnIgBGUy4VrDhGD2TUTQWPu/0BwonWQheW",
+	"y7SKG/om39BsFpvtZOQ+e8591BMkSAnMJHC4AGEUzw04gLtiNGdUqwGwlUDK2yDxGc5akRPCjkc8slIb",
+	"ViBwVYWlfaOtIawlJFQSl5zu+8+DQG+5GNE4JuyJGKSmWn5JiYBPECMkNrwQxzPKkOAJ2UcLPhfwp4bZ",
+	"PSUPQKdzlNrKUSqf12Y4Nc6+ew6k0lpOhJMEjLNu4lrdfTCWILderTZ+7jolp6tbhoBZKusAxZxIkHiN",
+	"uuwEZYtT+txlIvM/DXaUda1LMpckfiKiVM4XesAyozK6ezTmQh/ZTHtxh84c0pLp0+o6DIRekKs6fsa1",
+	"LPznPKzJ4GVeNhzmePqBWeMhHiXkkRxtXuzj2fB2iZItgdooE5ShXLs16y/ROQfeknbLDbj/iTCVKSIY",
+	"To715j8RRantCwEm7YNRkxQPK6KxEfyNAQy0K2WtHESqW6pxbnv8Bg+iIXk12op38G70mvTHAzwcFSje",
+	"TlkqsqNaozQMviEmuZk/CxIdMDRn5HNKIk2d7KxAEg5QwicTTbKc+SIHzL6zEupuNV3MgRKiNk4khzuo",
+	"77tWdO2eHIUdRGPCFB1r7YuqZdj20KU1gKIZXuSq5ZegdcbVWz5nTyVLRv7hCo2hsyJX2s736KzQYJN9",
+	"YVx1zXfPsTFnXENgmuvqlCHgv/+EHOSMq1Me652tMSJWbzPBjkAza8keuiMkNZJDxNNFD51xID37KNRN",
+	"7f3KIY6mpHvImRI8CRE2ssew30cPfJ7EaIrv4QTPKpBx97Sr1gVtYDEXeJFwHF9z/h6LCXmyyESMaY5K",
+	"BIqwsZ4N+tuvd17totFCkZLEPSiIR/bwmO8V5yiBCW2GlYrzrvnuuXiOKE5LL0v3rqUgzNAAndKv/3kQ",
+	"80KAKA46grFQPlWwsYaqvfKN+BRLd1W+D8a+khmQSrT6fjzb/ILMUZy6vdLacOfTQg9d28Nz4EDBtSAT",
+	"d8EwttoWSlXmTQAOBPq4w/UnoqqTydEZSLOuQSvdzyycWr7JTJzfHF9rVgJ2ZKARRinjzOhzgsipISj/",
+	"NBh5RcQ9jcgHhu8xTUAWfDqBibHCIyxBcZkXei4KIQW6YudQabqZMJt/+SxSCIpJSlisxVjjm+GWFCDM",
+	"0MGJljXuaUxEp7LGR+jheZO1O5jf4X4xhkV+itnC0mX5xJ0TWBHDExD5rEUdTTyKqwE4kAQvNO8vTruo",
+	"phQsNNecoxlmi8yxYsNd1RPqWib1LNt6ma0QLrimxNzYB0Xju7vV5wIIZ83l/YNuyu8NUKiwYGsvu3dY",
+	"SuIgQe71h1IJgmfG3s5TTTgu/zWMN8FTsPUD01Dkgv70ZLZnrb3Gt8yY4EYEC70dekNLkvSgqDcXZrAx",
+	"hck/fQ5cPF29hH+W/f748WP3IEd+j/vG12bW0RQnCWETUvYWWbpO+JIBz/iH0ENurhKsWZ+aawYcKXpP",
+	"Cj2MOE8IBgvbaB5PiLqdy7h8qcHnJc5hLob0BxFOElnoK/NXCVqayMe3WNVej1QWELQoi0BxBIV72ZXA",
+	"0z6dq1vY1Jo58Lla18SxGw9Ig5ZM9XSag0MqLNRGq/5SdKb4oQSC4vClrQncHpYG/JT1zUfgcvMlaB3Q",
+	"Ux6TY70Ty4iwKbjdwf+5Rdh8pmcLW1wY2LYNWp+7ukn3Hgu4ddFtC1O5go7MrD59CVqKK5w0hvJKiOVd",
+	"ZfOth8sVkZIaUvgLHpFNwWys0NyPkEVsLROLQ8w4oxFOMgHKunyFUYLnMQnRiER8RiQKMVNTwVMahXD/",
+	"6dvo58TibM4VJC4Mk2H0is3SrWFzYufrcFHYtDFOJAkq+1jeq4qfVmqvACOcuvtiaRBCC2EfrlDMkwQL",
+	"2UNH5sJ4D+30zX1xlMwlvSen7rraOEEt40J2vT0s3W73PVjy17lUdGw59bKT3DovuTLaVLxYphxheWfN",
+	"4eDMaxYk3aUF0EfrIwgoUfWgWYmHq9j0Ab1wLatIUkCL8uL9OHBRi/kFnWEfZdhOpdYncEIx+IIUkH4f",
+	"hQmPcBLaay3GESPqgYs72F1L26CJRkz3XStomb5bAGyGaWPK5+b+3vaZPzko9J4/PXTj5I/OU8IOToBc",
+	"HtBrPPl6ntwVvAU2OBTmpN1ylni87c5ZskAKT1DhQiak8tZ8FILrWuFAwAAFGlKgk4/EEM/OZ6uV4ElS",
+	"JdYRl5uQ43FmHFqWBQQMYZijIjO5fu7XeHKitBiajYSFwCDfKTyZ+AeqHATbMJtaPo9PdfCAMZfZFr1V",
+	"eLJ21te6jZbdOBtrMh0RP+gy6jVYQ7uIu6RZIhMaix4vXvA7d/3X+KRZ2BgJ4/yuFVSfmQulT9U9cBNd",
+	"LTUkRKjDKWaMGKF35amrEmEiCMLGfAa3IJZHgr8BYSoAt7OESmX8180wSE8CtUMywzQJAxQ+kNGU87sw",
+	"uGGhTHB0px8qrfPqP2IqIy5i8ywhE4Fn+m/OtJwedvaBJI4kqNgCkVmqFmZISRhQQrC83TCIoOmh43si",
+	"NDkQEwLzjKYk0nzERdnYsAFYAr7Xmv+Hy/cSzeZSoRHRI/FkrgjSemBbdm6Yfh2gazs1NOLK8B4JJr1o",
+	"ihWise3A2fipQDGP5jPClGFhMw2qrl4R0igdzxMib5gbtOSt+kIan9PyObFQWqZ+R+YFskCG1RhrRnG3",
+	"Ug73+1jq7TT3zu5qFZHZyHj4NaIfdjyLUhrFZvjzifly2F8mKYAFHo+3rn7u7CtENh7/WH/nHR3c9arD",
+	"GzTyMY3ybug93EcPU07uiTCOsOA1of8kMNcNYHQOgzYGEZwJj7SXmGi7iM8om3SLG9x4JtBH44nAmfT4",
+	"VtJIcMnHCl2DoeojF3fjhD9I1L7gD0Sgg7niM6xIpzkWMnQQ41QzaHSIRXPQwgw2WJA5tZ57P3ee9QGW",
+	"4BKrYH6yPGvFUftrriD+RxOcU3N4OhtM2AzUeM4WhB6Z2LzwwPXi/OrawPXPV+dnAZJ0whzJw0iSSBBL",
+	"s1XjedvRGk77Sy3rcXc8mzKfgyRBE3pPGMquiSyRBXZUZAv5TZTzgNaHeAF8obdESYEh3OrZSv91sIPs",
+	"C8s8gBqMy57x8HljWB7qbq41fEpg3K1AMWgZt0D7WsutuTyyfrLgP1Bx4S9NcbM4lwpp9WAqzGwT6U3q",
+	"faFqsXYpruHK5ayke26k0jJ2GgC8FpNzo2kVn3LhaqXgXZLEjCxbOBrrP82bw8c8ifkDu5Uk8isGkSB4",
+	"jUVEEByfg05lrAFLGFDaJI+sTBgelTWTgjbll6HXjslsWODSi3kaP3FBVZNP7Hzj85VUIFvapSDf60+r",
+	"seQQYL+hkvvPgUj+WFBzF4W1tJ0ZPVA8F3DnnUUNQxROxpiyO3L4aGHvwdVU8PlkaryFjCxeUM63+mCu",
+	"qg+62O1vv64xTK0Iu1jC5CVL1SrUrgjcbq5gV/DaERwKbxrUVURO6GMNmr2n0mtcmJt7tGWaUIgrXYcq",
+	"Z+SzskGsX4IWbJSzwTcyMxRI5hePtFBcqplwYZA1y/4AhOBf8nT9cyH2r425EP19iBWZcLHwGX2xQnfU",
+	"xEKNKZi69xBG9/OEEQHezSmO7vCEBFqN1YooG9PJ3Dr8t494dEfEmCYkQN/OR0Qwogjo7kJgDfl//O3v",
+	"HXDZIJ9TLsGjVIvGcCmP0QPBd4xICQkCjJtPxGOC2lcHlydvO0VDq5sRTbSMocFTnktLyzq6a2AgMWlq",
+	"CyoB6LvKIOW3p8tDlhtcuQmUHx/CdLLdeGvA7KEihW1aifTlTW0gNEAgy60kJuCj2TXrmH7OOP+SkYpB",
+	"ahoSae4DDVHb/MfikMkb0ykxlgaj3RPhrtqWhVUTjWObZJGVmgmWcCNYzu7ivb5qfHssFU6S8uSWWiV4",
+	"Y/gmPL/F8RgBjcopI8ysZQ2OjD5pewmtWRLjPv8ADTslKJ5A6LWT7JGeMjJmTOuH5+3THn9/t8tkArWL",
+	"m0GJ9N8dunwP3l7L2ShWfd/UaGy8ym3r5QEBFDatBQR4TcEJsYS9tV3PE+Lt+PC7Y71jegcZEUgYi5f/",
+	"JrWgpK0/+EVFK7eGN/jOtM2+urXel/VnXPIZAXMzoAoxh82izGiBppjFzU+4nI9uo1pGBPvOpZoLCELH",
+	"qB3mHoC3FZwKAxRGnClMGRG3dIYn5Ha6mFDCiH5lWc2t4QfQmrKxwFKJeaRHuK0yj7ADUfZjLoD/GH+0",
+	"w4/HqB0efjzuvn5TcwVu/Zo8BEFxnvhXaRFiD4VK0PtFHjEGPA+JOXshkf4ctSdckihAV2Q2ESTVrNQ7",
+	"i7lIaoiIicXGMZpxDdeRJpgGrxuoaYUzFhQStMDKgpxZOSgU0DjDyxLnKVLJelnFcsc1cnYFrFzhpBCH",
+	"nt2eOG5UWHFBNHdvm0vYJf7tucx7pLBfI5xn81sLrUeJ535u8XG62HdWvjtC0nJuA/1NYG+EooRgIS0+",
+	"rReCH0OqKoBZdelWTHO0jDijxW2RyPqh5FPfqqmECMtFHONsanotYFg+qYbcCY6FZVGbOMLVmm14Stht",
+	"EbvXXC0XrTLlb+tBfQnz9dwuC0XHOFI1usYDlpYCWgdgoN5IEAi9jEgeaagBIqniYuEles+0o9dZQqsX",
+	"coOdbWDp84i4+YYsXSgqyiKVT4CyQqqtOur12WcrKaOo81jScjrwFLABWVGHcZRwNiECTXEdibQry2/b",
+	"gWlpCo8FHW+kZBmMeQs9Xttelt9cmX6bnx5GHpah8NYBoJi8LKaQF8dcGZsUa/5V/+rSqT50vs18W9ap",
+	"ips3xS5dkncJa+UPk+TNyBwJN6gCKI8hpYHJeUXBcz6R6K+cMhJroQ+S4tRI9brtSjXJ5JQj8e2oRgQE",
+	"X0SXloXfgR6HlbvF9IoupV5v51JLhE3gvoHIY3vKZZ/89BeOtUHFwna6M1omVutI6vNIPgZLak71o22S",
+	"ttcNBSbLKpraJN0g9YC6qr3Usuc+J94IKM0eOrw8uT45PHgfoHcn37wL0Onx0cmH0wC9P/8YoA9n356d",
+	"fzxDbcrGvNMzp8JG9M0TArdj0Vz3182uyWSkRer2P/7P/xu9QZGgikY4CZD+/QpN6WRq/t5GMxLT+SxA",
+	"JJEEJfyhY/8EHZzckwS1wXnJfvSABYOIZ/sZqOwJf9B/MYLMDAt2MTd0K2jpDiDJgf5Si9v8AdISjflG",
+	"dNpB9zDvufzinRmn/PDUjVp+/B7mUH52AjPKdzMTDCthhfoYhTbtK0YJVkQ46rfE10q8DLxXQzh8oYn/",
+	"cZosjiKSWocDQeUdaofmkW5ZBKseu3CAXaPNAGncy0xPxUdvba/FZwfZCBlgrgVh8QWnTNUZxAzleWF1",
+	"cgIJ4fTSiDHo6hV/uD5EMbZBdEVDh9Y6jVWIj02+I8cnOYNMDyYHKVWd5Qv9DBzLXrb2zRrVy6krJcmp",
+	"1i64jjH6x4AtXC0f1X94+4trDPvuL0oKKWzZAoLSjALmET0rNNOCrYSt9XQTSNgRltMRx8IT6jEhjIiN",
+	"5VqLNnKluCQNIxckIvSexI4/aSmDS5KnlJhxMDXdExuZl8MOLAmNvRHK+qBHVS+Yo2idW0rRICWfYpES",
+	"mojNyK2eqOAzKuGpdSe/dczl1o6naZaaEmZ8akxyRyTno66zudjkVBYwWpwtwWVZLqv6aPH0tl4b0Ssf",
+	"9Ot3IjCv9FYylSyQJPBS2NQx1DhA5crT85hWIGRH/rMey9L8Mn722Nm9LU0MutvPafwmk9Ic5Har79MT",
+	"mcZvyowfseMSLqLWcIqtvn4oA0h+LtWjjmCBia0TAEvkp0BXKghbXJYXLzybsXTefUQSfMZ83kbOe20j",
+	"pzNjYG70yaFp+kweRCtvm8eYJnNBbtVUEDnlie/igjNNkcBRVDcHdWLOLAUHUoBZ5nPiZ6GbePQ/0mkJ",
+	"sh7d46TeHcvY1ebsSdA0NutGtkvYy/yWpdY8B+rXU+eVUja59Vr+3xEs1IhgZXwpzVWsKWRgchSzQvkR",
+	"s6kW7YypV39kbx+NG+uHy/fg64/+ykfgoa154TfH15qHXZxfXYeQGPfd8cFRuI/ClxCwp9+91NhjXr78",
+	"mXymDo5fwhsG1UViEnd66ARcKBl4gcspf2DGrrFvOkcvzSpe/kzjLy/1qrumSIBJsR1B7qhqymgXUY5T",
+	"2vNGlVM2eTkd3W79OOy+eji+f98Xd9vsw2DxH6PdyV/uX38eqoufTneigzfxt+M/96eX8rh0Fyho1eS9",
+	"/brBnjW95yve8Gl84HNVj+W/jI9eHuli7cIFKpjRtsohLE/WR2tKTn9FI0phEbWU+TAjqJgtzseQ6m9l",
+	"7D9lk4yyrgE4m6UNm75TqmnT66hpyyMmm/aZNG35jUijpsufNV7TBZdqIkjTSWS0yLX/tGSAX6SkK1MS",
+	"0TGNkCRKaSbvvB90LzZBbZ4CBVDxhURhjpMhggwWRN6wdphCBZZ//M//hXIUCFAo2Sw1j/PtDlCoaYV5",
+	"nG9tgEIV2afZLgY3LIyZNE+zHdNNE/sw25wAhRORRuZpvhF6EjM3Wg503XFq4WrnXYKynqSDo51pGayd",
+	"HoKcpfBDE9M7kipk7CBw4QIp1XLvfUiQecMUVEAwSWVMrmuqJCpsj0mrK20CPxMagCHpqf0g7ORBXsZx",
+	"XwsKvRsGKfG7wG7sLTyIqjMTYKz7+L39v1DzoyzB9X6WYr7QwJXAwuyGGUJRuJmUiovMrazCBzKz6ZYh",
+	"aK291qDf0/8bDE3JEKArmedwNQcRIw9mWb0yrkmSWJWWoHssKGbK8FdQY6kqIi8fg2Y4ppNwH1bgko3Y",
+	"3cpycBuN2ELHvOyZwk9mu6CQU9hDB2YP3UlBeheLmyiBV1NR3EhpdtKAJ6b6+YwyFwc+w2lqHdJiJlfR",
+	"qAK4gpbG8JXEp9Q6w+D1pKL8nVLpSlpcam3WsYIflFvbY7aW2JW+0kd4JSUtt2azdCXbKbVWUbqKm5Tb",
+	"JnIVlyi0/ZLZ7xZntpJNzs0hYo805aelXhsw1Q3aV3ezCXvdoHkFf5sw2g2aVxG+EcvdoL0PFZsz3+JH",
+	"n8p072ssyYZxYsb2TJLYRn3ldBJNMdQ0w8rEdGoauUjJvrEvF0Z1ZBMxLAR/yCheuCp47JHqt39lRhJu",
+	"IotonkSKtN7Q9JwfeE0v9cEMFDI+x047cyVxxJwVojJCqP7jiXUIWhn3zeLVnl+pL0xkWC5GOFwVKjJo",
+	"UJ4jm/zQ61xfsBwsYx3E2+XCRir4yMQEbhpnVzUe+ENwRkQ9EMKMUFMAyW6/DJPdlUVLXu9ul8HSXw0X",
+	"3ZsHMMxbu+2DqWrATBhQpQhTSSdOIXAor/Lgyd+yJnfMM6ivNaFOGsKQ41kLM0VIDyqQHqyE9NYm6Dfo",
+	"+4vF+PM9LGvBtXpqzQU+nPbGN+fGFumxgz9/qFHNNbydcO0yT4kSNJJ19tKGxr8VyxnbwnnNbqEmArN5",
+	"gh1+untcgR9aQWswo5py7pj/DKb6n6Z3ucXFfpMPcgkd17wcnMJANW93Vr4dvONzseL1EV7AHfGmWWhM",
+	"VzWW+KCl+COzeGXbHbjKg1D0qLgfQcG3oz5lDSy4Nn3PJkgF/hS3Mzl5craZBEMlhdtKNHd93qBZfirq",
+	"bn8a9FLJ/A72DzafEUEjZEdA7RRHd0ShhEsZIKFUAJc1SHFEPqdULAJU8RjPQW0SHnqhI+bMy36viMp1",
+	"fbONyCSKMxU1GeKsG5MZJF2es0axE48yqwNSNiYLmhk+0iOsgNi29+wyqYAWGTCLaFeP3nP2lzmZ+/Is",
+	"boThP2adLF/x5Du42Xptn0Fx4bav2vXU+e700fm3ARqgjweXZydn3wRoWPDA2nIOVwWHm34wCIbB1icv",
+	"z16iydaz5ttWYP/8aLymst8F3yXz4AO7Y/yBtTLt59oqFI5RpOZzUNet1cGo4wEYRYy6bY0e1gZQMCAU",
+	"7RsbsBU9iQvTJPt9ZWaQ/X5nppL9vo5KP49gcvnbpPTzGzPdvPNZubOLfAH5gPlKHLAaxhfMKCs+HSyp",
+	"crlOliQNLA6ly9Ely/Glu/8BoXfKE2cB3UdUFfKWVKxxdRZkV4vbVrO0IXHogGXpgTc11cHG28J1JO6O",
+	"Ft0pZnFCRKa4bX5V+zTda0mpqOpBT9ZiatWWX1/XeJqesKwYLFNAExRznuW7KmM7Z7fuRTN0Nx2dEiMF",
+	"fApabJ7YigCle7t8Bi6VVuPkea59fcYPpmhSEw5YDARSc8FQmwvwGBE0Jh1EWCyz0CEQFVyJBnOWJMJT",
+	"ghtHDFZjfwpLrS4kyGDtY1SZw9vVfDbDYlGnm90un8aKR4O8BccSfwNnO5G3zvHQlzkygny3rulq5yvT",
+	"OjPKNE9+dGK/WOtxU1xUUAXD0pI88/fCu5yuznOv4kmgh9pXJm3/lbvX+Mf//F/oRINO2JT/+oFLyGVv",
+	"vAzV159TmafdalMFyJh7FdqBILDyjrBOYOofwwXVXn77BO4H1klCScMzSGCsTlquNU5uEKAkyWSmN6cd",
+	"Ol8Dmy4Qqt3jlL7M7q865m4or52MlbnSmjNX/2TpOuvD5fue16OhOopdmXw5GG5t7+y+ev2m7/56+f33",
+	"33/fwG0hxUoRoXfmv354N/30w7Uy/3+RfvrhSn76497Llz/818s//tvNjfz0h/YPL//4b59ubq5+3/nj",
+	"71o+Scd2181r7WWJHlk51yPiAv4r9XIBc8om+g3lhNyc/SX4uVbyaHgNv2QUgcfL6P4p8N4axsxmMuu5",
+	"da0xR3sN7UdnVwgKCqN26f4xZrKj9TwM1XGSeyL2Cy49JkumVVHAvGwTcnps64Kq27KOW57BX2B0KJDc",
+	"nskOwiN+Twrph8Sc6aPnZPsSzu6Uajnn+WJX5oi1hedu7VI8WSxxNDXCHU5TgkXFnUmSSDcsTeSH1put",
+	"3uD1dm842O1tbetdzMjo2hTWeSqzraEn1aabr4CcI0uzvbSkxaQ1Kcwzy126D36cxse3AEnUJr1JD4Vn",
+	"3x+dnx6cnIXuugDIh/GJQFJphX/O0vkooXIK3lRhFYTGNWJhyJri6Oz8+PLy/LJoZbWPwmIAhH3WClpu",
+	"ClqXOr787u3ByftW0Lo8fvvh6vhIAzOnUoWmy4Qhs7wW+vYoRkdMXmpo5Y2yJ3nv7lFhQu5RNjFz66l4",
+	"5I2EE5hJCK4swGEepyUYzGOnBJZWaR+vWKBp4V/chZ3Th6MLM2v34PrwAiYNJ/7Wb+4/MwEv7tyXeYT9",
+	"q8fFpGrc31orcAui+Up2z1ZFY+DXkGVYcUOTioA7KIHtoBW0Dg4O9H8Ozw5Oj1tB61QzorOrVtC6/v5a",
+	"I9K5fnt1+V0raF1c600+PDgoQ/lgDYwP6tEHZntgccL8MNPJfrt5ZQ9ggtkvmGn2y0w5+2nmnv+ERWQ/",
+	"zWrygfSyjLUWCLWXRMAbrUxqSWNPY+U+qibf169sxkkTJMkQhPHsbJWRwDq47Gzt7Ww1SdH/gAV7DhZg",
+	"LT2V25pNOcCyScodhU95FSFrj6nKnaU0xctSJ7NJhbMCUyaxnolq1Qux2bNdTu0yWLFUgmhJ/k/ulEVg",
+	"685WZ5IuVwC+7QH4W0qSOCtYW+bHtnLx0pUxV4rENjJ+bKM/XBlziHDGAs+IKhTzMEYJjSFhgEKojmUD",
+	"3LIlFdr4dMVMfvPG8VOJHgRnE+fytD6niFlb3q9Pdah6UfzqEmDRafKJIuBEpFFBBiz0vJkQOLm8OERT",
+	"ghM1tdfeZWFQj9PJVR2pMIuxiI0HYs982Lsf9N7BXwZSIbhx7yPNPk/OvtG7ef6tVlNMBl8ToFoU6jYU",
+	"G6+pYVMRZ4xERnma2PxBdilWDtpYqjR5cTcUK6e2xFVllpBXay2p9dLXwbBR/RObIqM87kUhghV211Ss",
+	"qwrPO4OVWTl3drZ2Njf4maFqpIuPUMdDJTI0GZCMkAlq7tXZSQe28Z4IoJplsGlYleHERUyE7JWpZVUm",
+	"8Zj9oBKl7/rJlKjMp2TlfotOtsLhvs1Ng+WdhHROJoxBr/mFBFsVThL7TXm+csrT3jlMusnOqkR6nWwA",
+	"3eEwXr+/KopIcLbXOvRYCgAbZ/aodf3+Sg8IcF/cesct7ptpV153pI8u5JDVuqArjQq4/RiPo/L8voMB",
+	"7SzXShPPQxl8wsbwqcIGHNaCmGGvepaY1DvMYj4eX1PfEYLaPUZa4mMTeP3u3d7paYCG290pn4uOO/lT",
+	"zOIuH49l4FDZGTVfSNPBTzZ1YY6k/Td7/X4ZPXdKBpz2D/3Bpx/63Tef/nv4Q7+79amz90O/u2Me/c7H",
+	"5r1Ogr86312KE3gi852WY6D2UWhv/UNAe5nReeTimsAZjrNeGSaPYdiV+KsKu85m1tnLxk6zVDXZxZQL",
+	"7wqN8VBNyQ3LUuNnRgJbbgBcu6DwtiJOJIQ1mSBrhJG9S+qh4884UmAN0Ah6w8KUCMohV16I2rYrrFBC",
+	"sFTWvdM06UAgl8NRaBwJzgrlPNgNCzXiarwN97LzGs+J7hFcQF3j2GA4WEHMkBDdQVXgYojDicARgXl1",
+	"ejfsugAc2Kq/zuOJsagY6LXNXMPijZYFHrFrdpOICY4TykgnQJLfMMhrC6VAHRxxDmHr6ZDQO5IbavYg",
+	"GWK4dEEXQiV3/Q9PCTMxc1lubpuawQ3uqziTLXmVqxxMcoYXaERgw1c7Jm7kmfg4x8Qcg9Z7UqbGoRZq",
+	"48VEFvCpNO+tNRPfGuzoJo+48HTjeZh3CZktkdanqL1jvZ330IwyMF7zudC0vcvH3RlnaorMv/bRAyF3",
+	"oJr9KcY0WQToT/qDZPGPv/29U1x74ej10LnhAZpjYHM4qETyjqap0VAxihIe3dm7tAAx7pghf9DSGM+/",
+	"pwpNIb5SIvVAI2JqRpnWFX6CttDv9f/KPGUwXF9I0B30ZUCeHJwd5AwMnKXzXc6R9cP1YXkyx3N9GF5e",
+	"YEErItju9vp02I5r534YPtbtLXX7a5RtMIU7Gjix6yk6H3angXgsAmdXNleWQCcXmUnDOES7UlyjhZPR",
+	"e88Zd+3K/Hl2npk3tiyg82yHWcWr8/Zv5tW8jI0blET5RYtaZFtW3HI7vyLsNot/1UgBFerq3CN/q5p+",
+	"G1ZVdHr4ugNwScZriy43X6/n0rsVZCArQaOwIjtC3XY8qt7IxpUDSmSjmUieE5Al2TgXFIxqGPaqVGa1",
+	"l07xpvig+5+4+1O/+6a3d3tz88PNzad/7376g1fFeDTFQL9U4Y8nYE/1nNfhx/Ok8QOw1KfYaO79DZzv",
+	"F89YbOZUCxI+kRvVTqmNoXqrD1fujiwXMuETl1zK1BIcj/34QpgSm1RVec8nx0yJ9SVViuWMDDTcUHXw",
+	"0FRuudx6w6ynfgeuWs5UN4dr731fqSyIVZOpdOKjveYzNKQVtO5nhoia7FeQBxMSW7Wgsp6kJkWZVpwa",
+	"+sa6iV25EdyD72aFH4eFEd2zs2xk9+RjNgP35NzMxALgmVxbn0bZHyMQ/vKk+rchtstoqlR6IKWGta9a",
+	"xjkjhXKEHOIY311fX2RuXfso1Kich+1TJa1G52rXAqqbdAiYIZ4aNNBs0niXhiZ9oi19wMc2Yu3B1BhR",
+	"YF6RmUUchS4pp7lyWxVwP+Lx4taeHbkqMjqDwNc8Xhy6DwLTgS3C2Pj7U9vefs642nwOZ1wVphERoW5j",
+	"vJC3YLJt1MshEeoIL+QBfAEu9DERt+THOU6azeMdfHFsPsg62AQapoccHn+VnN2mWGNyg6//LDm70I3z",
+	"kJARSfgDmL4bfP/efPQ1MalabV0Oyhp9bAIbTpgnvF/js3FPyjJhwKO9wvqCFk9be62vvmoBtdAL/l0v",
+	"i3C5x8kcjuFd8wQBdbPb4KsSQDb6soQKj/jSocBGn5bO4sZfFk/Qxh8/ar4Zvm70VfmcQgKBeihsnkpA",
+	"kyDUNkRZSIUG6JR+3UGOIKFQkc+qbB/M0LlMPoOWbtraa93Yo3TT2rtp8bubVuGMWIZtOtgACt/aM9U0",
+	"MqF8GophCjDHJUvpfGQYZtkotrySsqWuP9zerFQcrNtO4tM6bltEtGfbWFcxOBRkQj6v2thZRpahaWuv",
+	"ZZPL76Gbm/gPNzc9/Z9n3Fs7zAZfXsIXT0cL/y6Z+TTapiIxebatyuqJ2iO2/iyWRInsPJ5irdUxzCLy",
+	"L3sSi2v4Nc9gmfpuvrVeLwAQZwkWCSVS2XhhLcimgkjCFIk75iGBUiRQPUpNMUOhFvFCCDTeN1IvOCIm",
+	"GjemSqUVzNDtWnvDQeBwpComLiGD+WLJ3I0X5ZuL4UrfmK3dnUeU9fyt8NCPHACItchRkno2xw2nIkHS",
+	"fOuCEROBQq3ohaiN2QIlRGuSKMKSdGwSUbjU0cQCpESJqMzuWEN4VEMhygK+Uydbhziakq6mXgLKazjZ",
+	"k/EuhMM8I8lwCuy6Dw1cQZp+DkJjV7QUy2Bd9Q0cy+QmW3yJ1mz33+w2pC7WUGmGbohIj+f1azDJjzeN",
+	"JIGKUpdjDdfkWHWvzQ2LkxD+CxJBmtKaL7W285tjzz+bUGERo6FskakMjxQqUiykiZT+89X52R4Kta4J",
+	"pAVdvj1Eb3a2duCNHsMEFnQyQw3jMZHGhyPkaYj0yrEw3jszCHWhUskQvUShljvczylP4tw4bAKoXJeZ",
+	"a4vGRt0/egmFVaybDb7TTzMqZtNq6lGp5EyidvjVV2GAwv8B/5qY7/yv/CHJ//oq7CBGNAhct6iNYcko",
+	"oYoInBiyiu1MIcDHTZcU3HX0bPcbD+qAhdQDtzcLEnyDHjgyhEP2kHEcnBEs54LsoQSoTGh8P3lMXkj7",
+	"CLXB5o3AYh4ggypoBpHKMrD9oWiKBY4UEbKjWYKdQIwok4rg2PlUMKiwacKbEsLav+tBtx1kpo76of46",
+	"/Fkjyh6ybwNUmWWAeLqHXphvXgSGpOyh/pcaMvI4w8czEQ4793pfegcrl3c7MXzBIQxVkiRj8CnR5DO0",
+	"G1V0/SnwXVcxG1YStEzjcnCNfbY6wsZ14LHQO6pwahb2nW1ZeWy51qcvBuTL7rLuYBWnDfvyP/Q/Br+z",
+	"P7JHJPvjK9hqfepbUP3YkoDyWqHDBrcObvLn6fGPhbWcp2ek9PO9Kv8sv/2m/Pab8ttjN9lC71zZpxCx",
+	"ZkltJUbITynLEkMBiddoJ4XLgZubjaN4K5NAkO+dulCQ3/2SApMmx0A54b3xIzZUDsZuY0uKAkvxAmQv",
+	"LwJkCBgXlnjto/OUsIOLE7TV67ucHxIv0E2LC8TmSXLTCpDk8KfJ+TGeSxJ39pFjqWi0cBVaUjSaq5wf",
+	"AcMqcKSKZ/xdHWfOydNatvytJUXL8HHXdu4aBLtPSnd3maXZY7kOlgT1JRmsanfz6f4VE06RAFfVwNJ5",
+	"LTZscllYBUtmefaArGhfPpW+FpUrhZr3+YXBUoPK/Yz3ffnuxNtkxQiFW4eld2VrwZKptmRff4KUb8IB",
+	"bbyMrTamrMgHzB+QCYUzGaIZTRIqjSOonzd7MHAmW3uv+/1nZMEes8Jp3cxe18QSFBLI9Gs8Z3Nnp19E",
+	"eJ81MApcOoWj6hkvyGSeYIHI51QQKSlniDJ0eTxEcsEU/oza3/AXmtRNyOd0XwvCIxzdZbV5QX5MOL/D",
+	"gs9Z3AnQnGEWTbkw3n35EV5Wwja1mFWWVF/x8br2Xhai7V0HxlhVFJiyO9oiXXzI8ohldRVLtKlQbXGV",
+	"5FRoto5iuZXlGcy8r7OEZktHOiN3jzANGrhBbgIqnYIe6t+yKkbDw9beD8N+Pxj2tz9lJr2clXxZzvcV",
+	"+0qrZTUCC+OXz19hlMxJp97ct/PmTSkxVUN7Xzmzw4wy+2uw7CX1z2UaNGCtIwNfY0mjg/nGGjsICyP9",
+	"McJzNSVM2QNswu2yAFMbaWd04xRL+cBFbOKBa1Pq5MUc6nLhLGXAcT1X0NA91oi3FQmiutmToDWXRFjr",
+	"0IwzqrhYxsm8g6WwTLeWdr6SwJWsKBapqMRRL89jdfRg0IL+c//iL8WZL7lCyyyqm2lxN+GsMr5barCB",
+	"S9B/7X36/UaCf/ESCJtpLKFntoggh3Idlv620WaFGj5PDTRTKi1EeRd63vz0ta867nRVg8aUSjv7SJVp",
+	"dgDiVuBS/QQ5t4MUQAEEwEKCJRPOW7gAeiHdpc/K/EB5h95gV7M66WJP3AEJEE4SRLSOBlXFuKtkCSnu",
+	"D7L885rfSOKq8c7ZC+lWp7ixc2T+V1kUnG1ncq7aWD4KoQ76A8pi8tlEDFCJEqoB2e+OsCRxAPVwWJav",
+	"MV9a7yzsOHtULi8MUTtTRJBTrdFXXyFzDd+BVZB4D024QjetmEwEjkl807JWQzB+gt6IYzRPTWTYKf26",
+	"zOca8tWnWbG8X2cmqdwWBB1mFpasU8OBi7ysICbZgfqFUZ7BYN/g5tA7ny+fGmbIK/sUrk3zBGzxFlum",
+	"uq7jnAN/MVqwL+mLOeb6bZma/3wDqWhvLGuoBELt7HjLGVS8CGtvtEvH1KAoUHf76SNcT5YTuut9ggQR",
+	"/qvcLOGb3KvEsdaGrLubaBsZCmd7htkCrqGLIv1WJYrwyXfEmUS/5ZUgYa0Q8r5+rTZk/SlLNbf2KpGF",
+	"SNiE7Beu3yFgUELN7mIRhe1KEYXt5wOM7ssHmXUZQi7LloRNs4AM+09JLidrslb7FZMcknojhp8//9aq",
+	"SpU6jXmS8IdbQWIq/IW430ILlLV4bKEZQ9pXZrdfd1kd1FBC2/W+uxsGo25eRU6zf48oXtEONNHlgv6E",
+	"bedfEyyIQFlKzDd4FMUmtmyGPxcnXoCrlfj0+k1C0a6ZUgaFGVFTHtcTdfO+CONvjq9LZoZvjq+1on98",
+	"cNQKWhfnV/rXxQf97/nF9cn52VXZ6mCarzI4mBY1toZTmI8dM/ttR88f2HkUHnwo/87mZvKf3OZysz9d",
+	"sJiTwHeS0ZwlREpXxRwnJgGsSQGQ4SiYEYGC+gN5vLVvD2rzi5qseVZ1PRQk1gouTkAmpAq1MQq1/rLn",
+	"NJc/hZkKGpiLjq7loQYbOhUMXaHz2hBWKhAkLH/OdLCQtaaQY+elyaHy62d9zfPBfLh8/6Q8sIVzB1ts",
+	"D92q/Dffrc5586snuWnO3HyJbHaemshGg62Qx8bVMvCp4QVPlfpVWFceY4SouoSV8bIi45cMErurDBL/",
+	"499+9+9a9Rjuvvj9H3r/dRv+9//R774xkUveYKW1KAb2rMLU9ZKzxNjLAdTRHeMPCYknT0wEUOpoBKL/",
+	"+m+kpBNGSG3dM02ZNIkyHhfusiULie+gUqYRKpHtMUaKV1OyW8W0vG9b4wEZxltRd3u0g7vbu69edzWv",
+	"1EciY55NKrpsVvvp18q78MsWop8RofeaMlNCaXn3so0BcT6eG3WXQGle8zHSH0Pecgp0n7kEr3HlfL2J",
+	"X0evRru4qzelu6236E1Mxt1+fzAYDre2trd3djz7tL6a/HyU0OjWkgyvl4pp4kTjFE+IhCyCJdxz5WmB",
+	"7y9QTAS9J5DQRCXEVAqCa5nx2Di45Br0C+jSWnScscep+Kh90zrCCo+wJHtohv/KBeJzhSfkplWB0JUW",
+	"dAEN+VyBBUzyGUHRXCo+M8ndPLlvDbCfhIlZJw0P/WMqXEjG+U8kvq2p0nDGLcszJsCRhkA5B5EgSNKE",
+	"sIjECDoBbCuTCIOF4A9hhoM6D7Ad8BtcPG3x/hLoh/3hbre/2x1uXQ+29vo7e/3+f9YVe1gPnka1oRxB",
+	"z8tDaYlp1vTEb5IzQ088ob6ENxfGaT5LwUMUpgnk2964YsPxvS3bUAOfvFyb/6SeMM0QIQOdPnBtBnVY",
+	"tTwKobGeM9zx5lP5ZXKkmEkXUL9QUsvl4tggK4oD2iGIzRsa3A9QioXWAJAtKW5cZtxR2S/VSpcgklsh",
+	"PnPWXhcTvpKtHximTo2vTh1n3zf+R3Nm+srrq+QqghvlWRh6pW5qTQGastyfCaOmbe/M/vEDTwnDKYU7",
+	"DNn78OHk6FPxmy6dufyo1tY8oWo6H4Eew3FKuxGPyYSwl9k0vhQ/l3c07bpY7W7KIfNbpi88F0ezOxAl",
+	"BAu4amgDZwMmbdkbZ6RT2RiqNuZK5ZQBVVn5aTthmv2K0H9c+Sa7VTnYCuVqNU+K+UPFk2Sn32+QGqyW",
+	"cDwmh88qEXdd2eH6LBGD/oo0EY8b7LlOgDE7U8dZQujQOjkW+gxN9p4Cw1FTIkjHLxJy9gRx0N7W1cuE",
+	"z3z4Vspuza6uc0RfkZUJFmGSMm0mmdgd3vRgFBm06WQVmz2aC+xPwQFJfWE3NckHqxZHBUXYVEo6vb4+",
+	"gCSiICnP4ZZVP7zsQGLmEs7ZOieC4Giq1SO1j2YEm7zFMxJTY0LKRFbIuKMpRN+TrNyfcukkG8nehJYL",
+	"k1GmdrdbK+9BjF8/c4kv87uJ7c2vJsyalroavH6iKcgsftWuGonTYw/xbzWQDZNd0jr9WZM2hyeZ0NYq",
+	"W0JauX4Ef2atXREGk5BtTMEoan6AX7l7IxVPU/gh5yl4L5JMory1dtOCZFl45Ewhemqs8MMqN/A4/9vo",
+	"4w3zFJVgeAAQO3cL87z74CDjeXdQBpanxWUOP+9bvmLksxzKvrHp2wzu3tdX2U7UvHZ743l9Vdwuz/tr",
+	"vYOH2W75enAukKsaHeQb64N8ceN9Q2T77/1Yrnp9ajEGbH82wU81u9sdYcDKAhTKhVRkFkIyZUzDDTJz",
+	"LucA48pfxNGwde+1DNSZ8rF9uLMAA5U5wC/ABEB6SOt49plEOI5JbHwBQ9NLCPc8mvfvu2gIGEN/bAtU",
+	"OdGhxJWtbLV8r/NYxX+TutBLvG9mCBbAaRW1XJPVb0VVyMYJ5+qLNz53tr7VZRzdPAC/N5SRXc+3NK6p",
+	"cZlZQcHZC6iuMYKaRHOZ6EljuaQUv8gbVHwxf2jtjHajV/FrUjWQ7u6+evX69Zs3/f5g0PLe1TeUqvOr",
+	"eOsmUeM1rNkK/XFO7GvQi6o2kSKUVm2BIU8bGjjKmd5RCOY+J7ZbUc7knm4t3YYPGiS8K3SxvMXv+ANK",
+	"uBEErcHR1luy1snAyIuMP6D2wOXVVhy9Ak+XzkbZwHf7269L0Ri7XmFtVWnb0twg6fuM7LvUw+O5mgsS",
+	"IKxMXVYzx7ya7eMsoJX81huorZrmeRJpjha3Jb2kxkFjQxG36vSpBe0UCi0607yh+tlvm0IkQH1348Qq",
+	"t4Q/5/ERe0NNhsYcBgf1xyGf/qsfZJ59ewMfRPSS+VxE5FdYcKhVsp4ZLkTtEM8VDwOttLE5TsJ9fcKg",
+	"xnxoyzKAftLZt4UXtfoK30okCWEVgOjOwMvM9LZiuRl3/IWX6wo9WyHB7bIVGRrscUn815tK2T2Rik6w",
+	"MhtaUAn2hr7lagrRlKNnkvty7pic0xgR2R1rocVJq1Hml3CY2Vqc7kbrEVqhUrgpl8+UavOdeMx35t6x",
+	"GZSyAtZ12rAHRoEDUIFpk8/GVW5j8FSrwgkoDKV4y80t28kivgcl6lY8+BbcFnqf1pBNc3SczlrGyHqN",
+	"dTNt0AVklfsuv61R98zLTNP7VJg9FCylTil/nPPCoy4+n+lmrlrO3TxetV9GXX6UjdZpRssG1jWGvaLm",
+	"VC7JVfGo9mtL7grQp2CZvB7mu+KFuTX/IRhnP7ez6v5kwaaaFfkt0dnSbUBBi1pt/L1yURduGi+kmzN8",
+	"sXzpYd+6pZQuP3JDbo4H1sfNHNj/fTtSuR15jhMEOL7+/NRVjCDO7rfRtTS/8yWGrsyM3+ndhU9888sy",
+	"qi/TsTS9rUlsHrTGOKKJlW0z0X+4tY4Z19dQeedK6dJSFnnjMtZbUxJ1+Z2ceO95L98eop3t4TY6vfrm",
+	"5Mj4w0IdZT5Gtj/vWKngke3QV6uZ0I3Jdm0I9ZVZeC7R9xEBHsyiBfrH3/6uFR4ymk86vaLW9Wod5A2D",
+	"vsVx7LGJHdiKNSZ/gBILFGF7idDzMx0xj7QaFq+SfeueL4tBVaSs2bR8WBRjhffySrsSjRbo6qir99TE",
+	"jv180+KCTij709Zw+9XWTWsP/XzToqn+46Y1GL4yhUNvWl++FM1++RyebsFaVVu3kL9yWRLK6rJZM5ip",
+	"UMM1fTaG30h/lySNhaGl0a4KIyy9PHBDLr05LMxh+WU+qfICVwlLDY2rzWj0MlC9ji8rpJ1CDx8pi01a",
+	"jgpZtNejt8slP9Z7OFUsiL+GzyVh8e0muPxoz0uw2ixu5XykJzSykSlek7JQG07p0fuf31Dd4oQIVTOn",
+	"TDL7tX2vclgUdmp50l7oBlVc3Ay1HyXLb4D9zW23g6K3RXY46t0zdvzeGWsxfbWRrw6Da/wD6osgNUDw",
+	"dTPxIG2FY8NzZ4zPXDbywk35xSx6mNLEJGB5gI0Hl3Sg8Y1qOvkcGtbXGfE6NNQhfCN83fi2Z5b3cGtW",
+	"3vzeZ5kR/OIXQL7pNgLMMxXN+f/h0f61zu4zHqpldCBK0OhCK7XeLFP4wZXNbYeGPYQBCvOAqRC8gDAa",
+	"zaM7olAb0NFYDGwjsJxQqWhkroIqaHM/qYRfNSg9mF85+A7uxt3N8OfN5zCjbPOPSip3Ub0C64msedlI",
+	"eoF8Kss36EthYHorTUlz4TYNsLZXd7e1LNOYqxH/ZOep/uw2jVRDkGSXQj+vMy/X0voCdaz154erDch9",
+	"D2QJCaIJ5j7EhSKqEJYoNLTY78ZxziKcJIdTzBhJakKDXKpGzrrgeFktQFzwBH+YcuKq2zHjppklEyjF",
+	"fjHG5xDhQSUi3RnkKSkb3HZG23grGsZdjDHubo9Go+6bKIq6cRzHhBAyHo/H673DaxZ8Cq7sG0p5GrRJ",
+	"afvNk0oM4faKUngbFiVLp7Z6cXFVw3VShc1vZCbnQywDg/N7IgSNN72zv+IzwqGe2T2BWOMf4JwFiLC4",
+	"kyEAXMxwZZNzQQ6MgxlnE3CjTExtMfhbz8CYWDTVkaqbpWrVgzxQJpeJ6xM2gvhSkp66iEyI7g5hBmHv",
+	"cZfiv/ReW2b8SD68ClNczwZI6/GmudhYwbeqKLQsCZkPrgp10H+DatiYxXw8zqSelRl1TNtrakJ4Hx2k",
+	"OXMi2AZgtaTMJ4jXmal5cQebbxwwYHeob01Kptspn4u1/VzajwxmvoNPin1lKO1L0QAZGIR0udxfSKTm",
+	"gqERmWDWnLtnYzWpZ+nm62paNi4kT5mNn3fDSTSFuhKlUq+/tB3FHuts1tXVL0G+gu05KhZxZbPAt/IR",
+	"/pUqUVeObMNi1MXDuxT58J5HEKo4A3EnxgvUfvdu7/S046QfPWiXj8elhDX9N3v9vomSeOqpXkMqH8lt",
+	"/r9CAiiT+3nCgEzoHC1y6WNExkY+Ltp1puSGGYEj20CEFSgPpjlcFWuspZz10CFOCIuxKJxriLbU34Ks",
+	"Ap/fsLCIgiEkZ8dGD0Ejoh6IXswDz3EGzaCga75AWBdGcsoF1P/o3bDHyiFLFK/ZcSjTvhWRQA+E3CUL",
+	"Gwr0HASycH4OZkTQCL+85oIzxZ3/54aSzXq6dARx0B4Bw3iW3XJo3Rx45cP7qfbWP5+PG2mV5yfgovV1",
+	"AwRpc5EJzx0teMtqBg01tdVO2IQU3EAb3isUBK/1q83EtCX/GfciqMJz/cY0tN49M8PYQMb732R9M7L+",
+	"PCTssULb89COC8omv2lSYJhAnhS4Wfrf1FACl/630Mdmiv/J4ekFItGUVxL/6v47PXQ9FUROeRJnlYJQ",
+	"isEOl3BpLKf4ngg8IQhS83eVoClwhsbxkMd6cJsgTYIHMGTrrU2uubPKI39Y9MYfPCq1JiSQ5FI6s2A1",
+	"V3e++nZKRESY6lghY10eyWJmTBAkS7m3VtZ9GKwu+lDOjAnVK2AdQilvnrAD/541S4dZXsbSOjYMHK1O",
+	"vW9dpzxmSywmRGXF7iF+B2R1LtULiZy/VdngOOgb55fh2uzoEDOliLjHye26mh2Z3EeKyFuEzLAKmMHq",
+	"UJKdclmPwZrsp+CK6MFemt7vepDW2eXQycX9bnGaQBPWpqWDVlqEoD/5hEFNQlK8SDiO0WihSplLw53d",
+	"CoLsrgLDYPvVsACG16uhoPvyAMGkyXvOI+yy5ZU2OKwkhn22Azzsu0U85/n1rqGKpDtPOb3Dfv9Lft8H",
+	"2aRbNQwXIlM9EvomWdx0/7feZJzXpgyoUCOCVZazWLNNk9/RcM8Pl++DLGEEqJkR8Se7xCntSRLNZ5zB",
+	"fzGWPX4/fam7eTkd3W79OOy+eji+f98Xd9vsw2DxH6PdyV/uX38eqoufTneigzfxt+M/96eX8rhBgszV",
+	"ckwGogIAvGINl2oiiPxtRRs3iY3FG/thUcQp97WZmGM/vvrLe5TwCWVVacf23QmQ851OoGoA5JTAkEvf",
+	"pAOGhKz75Yyftja8SbqfcqF8FQ3WJqaGXBZQWI4xEqlAT1Rr1lrG0kc4Lym6cdLqwWOSVsc2xYmvKLZ5",
+	"U5gtUrxIWBw8KwXo5JSnFQVha7X2U0427LrNc2rfCv4gb2fUlzACYsUBYmFQyfhOFRJEK90SjcmDFjn5",
+	"Qzkx5coy3xDS0X9Epe9nFGzi0aCYf7eJePMrV6Dx5en3laBx8Q7VEyuUs8aak1aSKra3hhW5YntruDJW",
+	"d2dna6e5cmC682whINTydM+ZqZBiUs7AYWQIo8vjgyN0fvb+P5ASmEkT6G/SGGStwVDB5wpJotzWO55l",
+	"XwU2NydPEhJD0uZKHMvx++PDazRAby/PTxEXMRESfXx3fHmMcvO+K3PL+EO7g7rISbvoxQBN+Vy8QO9P",
+	"Tk+u0aBB5e+gJWUy47GvVOb7K4QlSugo/fGFRLbdHgpjKvEogVrBKZR2C1FbN4YTycdjIkjcCVBouZ15",
+	"G5SqFDCuEORjpiQGX57QZGfujudJUqpKa0coJoqx4wNl1i9bGWNtuSzP0E85BXrxxRrq5Hr1eKU75nUl",
+	"k6NsGoWHF+7bwrPLbHKFhyYf9Fs7zWKm6Kur96fcXMTOJfF4l1zyBEi24yuyAcX2lnh6PNFem8D6eZig",
+	"L7n18DHJrTNR1q3BJ2gJPkrIzCOk20Lj2zuvUGoaoZhH85kN7q2aOZ3ReqlUf4KZdblISaSPAnLpKnhk",
+	"bLCRP5SHCMF9jr2aWJnYlxQCju9xQmOTcBK14YcZz85aQiR5p3FO0be6o2M9tu8CmzKpMItqiuy6MlQp",
+	"VtOeP3IUGnhDnk4gt/6Y5vksbesA4URyF28Vft+1FRO6J0ehS9Wd53rTzEYjnuyt9s/3lLEr1O/obVZ+",
+	"oz616hVcG8n5bIbFwi3MIZTupVcff7FU1O3yBFEDpYUry1PtypPs36f7WNx4mePL+mAhc09dcJCu8+C/",
+	"BDn6hMX+eqJXB5cnb21lZVN6q90dlLIfVMPDK2bCwfar7ddbu9vFWLLuwLcpZibvvfl3D1BCGbElnw3D",
+	"lxFmjOjDlBDU7hubQn6HY90RHzM9L8poml4Mp+IPDNgIjmdQYllTGGwI+D3Vkm7DKCrd77ntS/99YPuD",
+	"53mf+ud3tl+YzfK9wRLQzEuTfBbuvSgD8UMWClwDrMLSRYGpzW8ic8MA0QmDAhWQM+GBSrIaoq9f7a63",
+	"DC/JeqXLB2+qGT5W9irP+VHafLr2kq6HwhjTRGsg7mo1QOGI2r9NUpwZZ2qqf7lL0xuGFSrfOmexovYq",
+	"zcqG5v61DZ4JNumV+TsBDwccCS4lOrq6dhPav2EY2QELvnwmz5qLIt8a2Bt0CXfg9mmCpQJfCT42V9lE",
+	"mJ5kZ/+Gua0pfGcyd4TeK6gQkc84UmbnTRx3WL5fCs0teSa9aTBq/QEg1wpaDoh6m8164EpST6Ixkufb",
+	"e2S7Lz776PovPvw6H7b4+DSbQvHpoZ3Ol6B1hQUdn+ZxvH7jhblPLksGinxWSzkFtl/vvNpt5DQPA+fB",
+	"2M3HHVM2ISIV1CYRa1B46fXgzTBoEPR65y0iP8Y0MTlfrfQI5hjCAiSIpl4BoswccZiF9YfWZ4ZxdWCK",
+	"+Y0SYmKC7miaGjvMuvvIhNz7vKRBeAqQdfkObJoFASlnGnXLbVan0m1yc/Cn04WkEU7e2342+xprpQlH",
+	"6nFfzwVtsrO+rRVksvFwcN4di115G5wzY8/gTZ5UA3Y8t/SFYPuViXWLBxqsK5DV/e0vd2rSBiHnBrzV",
+	"sAJ4v0AjPPHGfwvrFtJ8x4z0vb4oI3US3PpdNcIeZAriyaFrteG0Nh6uGc5oAJ00XDK0fcSyXSzVE0hG",
+	"nWqCXXnBNqhBRTk5QHMWE3EJBNbkSP4rhMb1HpUpbnU0XD172hgBLYcwlwGF/NDNe/hFyL43m9g8SY7K",
+	"Tkyb0JUpSdIPzehx0PhcejyRalo+B9HZR6FWHQVVi25WWRm1MTr87uoKyYgLgrAEp0o9bMeIxQpPZIja",
+	"Jufr4cfj7j/+9vcQ7BbUVcET1gPOw4USw3ynNPXWSSu8BmsK/swZn1EiUfvw43HZ1rGBqAaW/F+GlD6B",
+	"LDbd7V+MpYK68OgzsIJssM2Q8pwRazsQc7ZnUuJwnqB2LOi9tQGRz4owaVKFAu6Z4iuarMtOANW+TZBp",
+	"oTyAVfoFSbmkiovFsn3PftPYtbAoti+D2AdkvZINiSisutFMrkvYB/dvDkybLWmpozXI49t8e+F6yJkS",
+	"XK/y3sSIP5Jt5tv24fFy7yM53/Uvf6qNSLIp5s0T0hDvJJlhpmj0ndmVJQdX3+3RfeO2XsjBeRNGgNqM",
+	"AhzYwyrsVb3mO/kRFuhBaH5P1R7C6FrQ+wX689X5mWvcDq8ASHapIRqaiPIbZqjKsDfo9VHCJzZ7ue7Z",
+	"+hQjM48RidGUCJKxr3LyctMYMv5itrhhIKQEJouFleE00XHWr3boW7nJcBF2bKSCnTukDEw4jkl8w2pW",
+	"3UPX+in9KQsDhhiM9rCPTunXHVskUM87QSM+Z7HxhEjojCp5w0Yk4Q8m7SwEUpiVWYvYmDKqbOhDGZF/",
+	"ZzDPY/kGoJq36MPlSa+Bu0zQOrCqr7+4KGzqXols0xmekACuHIwEXKTi62UuN57fSmjHs4Xuibi1o41p",
+	"QkxK/qAw4j/+9ndP9dKlIS9zZuIdjZcueIxUYpiZZl/fzRNGBB7RhOotCNAplVFRkDac7Qp8pWTjax8Y",
+	"eyOOVTpMNYvZR6606nC1iXewziPjS2B63IxgLOGLMAk1zZExp0Gfr2WO/92TaJyYM1lzIpb2V4swYs4a",
+	"71QmPDWR3e7rtgfmUtyeQa9fOTFbDXhn2fL+V8lZ7xI/FBSgq9r8gS5LZKE+E1iSIVm64ighWNqXpOgJ",
+	"kKXkcKm/XeLvPMODzQ7ezJCcFQrJ+3WPTm3/2W87jvv9MRvPPTmBcfW6Exzd1SZxOEDwHlEW8Rllk+4D",
+	"GU05v7Mlzb1lrjuGvj9MeUKgHQWlC855sKqkOJB0TToAg0gAPklAJEyAG5BOSSam3lLo7g31fGRP6nlC",
+	"/lJJxD2NiHyZVSjvPGdN8trhrvv9/suv9T/ff//9979+jfLHViQHJJhPfNe477sSj4m7y6VEoHbCH4jo",
+	"RlgSWydbBiimE2oVlRjLqXXgqtgw6otj4+5P/e6bT+0/7tk/u59+7ge7wy/ujW/FetYzlf6mjqcwgU2d",
+	"TuVMpQWH00IfGybTOL2+QDHFCZ/MScXTVI/R2UMjw0naw2G/E6Djd+/Pc89TdHV9cHkNnlFW/Sz6QL2Q",
+	"pgiE4oh8TqlYWN+wv3w4ue6hM45mmCb6YEuvmwm4oeoOPBQFEmW4wasuk5VpmMGJhDlS60E9w2wBsyt6",
+	"Fr0quxS9WsXDt3Z31ntVZq5Fr1YE8KzzMcpqEGdbsalT7fAxTrVkmvBbf1ZgLa4i4ymgt13jRBGMzgcD",
+	"Lnb9Xlqr/EE3ctkqjVVwtjWg8kgC85HpB4A2HPYdUIHMWdG3POVjOCQXXKox/bzeb/R5fWdnnzf3nV3r",
+	"pAoLWvZUHe5U/FRfv3pGN9XhjvcMmGmsQrTqcaYyc6xEeIIpkwq1QQs4O+mUwathuhE8t+ry3ajEJ+Ja",
+	"ArSHQsYZCU0W+gCFjj6GOUGyvlrgPCoRVbn3aBwuu3zHnEC2/OL2ZJ0W5UNm8mu4d62CF1PJNzR7uvo4",
+	"FfrxCY8zlV5ZaJyZgYuPzvOPi48vswl9cc6rt15wVqm6abu0/9EUWzdLOC4FCIEtYV2EmNGciu6oxlH1",
+	"+v1V5vfZjOtY380nMp2tSmDTVv/52M5Wf0XU2bPyHZ8f685T/Fi19OG7Lrlis99YXtMT2FheY7OSvOYW",
+	"cUWE86F4fHSZaVybbQkqK2xgU2Wz1OSt/OIxDdfEdxWmkA34qW73HiWonp1eoPthpLWO+y30DVFVaZXN",
+	"UsiJE3IayxClyVwGaLRw/CBAciHhXgf++pBqHIc/gclocnLytnt68rUJNhjjiJiSuZpct7FEAivizbQ5",
+	"V9PbFEuZToU3Bul+C+k2WvuJrLNy1nrTKBbdUbcwWLAqQcPrJiEtZvqCKx7xpNHkbdsiDbt6d1DiSqdH",
+	"O5oJvDsw/w6H2/aPnV3zx9Zr+2RnMCwzqqzVKjZlevZxKDZLD+Zqaidgf9mJ5L/shAoPzMTyB3aC+QOY",
+	"6BdI+D+bM6+NR6Nn9rrBzhZjGkydUG/IUj7iOuFvaX8r4Q2mcA8sginyWdVIXfdbyDZAywLpfYJZd9Bv",
+	"IojakW+5t8LlQSI5iniSkEitP5vLh/JRjP83jNj3Q+H4sxIYnZ8cwYgTogJEcDQ1ilWmZqsst0Vzwymb",
+	"pec0bpDqxa8vfDi6QGlBZ8CTYiWmPRQOdgeViOzdwTOqC9CbR3ZJBb1fR251GxwtnkBndQ/PS2fNvFfR",
+	"WTfrNmGRWMCLjpfaHhxflajt0fFVK2gduH8Hb4bmD03USrTVNFlFWE2LGsJ6Iei9Gcv9Oqj+MmMXHsAc",
+	"QM0zTjW3Nb5M91vINUHQpLhgzYF0fxXNR1PmM65ftAwfK/2APz9VmadtsAoGhWY1gLiyMz0rT6H4auUL",
+	"MzUb/VZLg/VL1P5wdZpDRrftNAh781Og+usREK7M2yLc74dRCeT3w6gVtO63KmGH8HQVRE2LGmDau6fv",
+	"oE3xwVbrU0khYLNaheCI3NPIk6dVk+2mUnSxCFaNs9pyDFgu17+QiJZTnNUNlGCpbiUxSSWa1u1UgkbN",
+	"SprWpwSvBLeY7IP3OJkTuJszg2QsfwnQtcCRC3kLfde+rfnUlzvUbVmWRTTblxwMdZrFaQ4mjzq1mQpU",
+	"VM8aKUL10zqn8YaJ5KyM4/MGBJ5syo4qYqsMR5zFWZ4fMWfy8XlzwCQNOv7y4MtWdoM8VBqrQIkwvdkJ",
+	"mpYcuAVnjI3Ggy9qsyDUD+cntqc55i9LgOcnR2WKG6XzW02bIWVP2Rw8fO0X/DyWzTlkmFzufdDb6u32",
+	"Br3t3qA37A8HvcGg96bnk7cLt183N70//tDvvvn0h/bNTc/81fmD974LbD81G7xk0Fqxv6/7QdMyBHX7",
+	"Wz+cZ3ubDFetsUjj2jOZVeaoeuXXRvxCvA547QdIzqOpc8fKNZMK5Vx2Yc53mY7fHZ6w80gRJVv1OLPs",
+	"WbtRfS6A5/JSvsHziQV2AF5EFUoy5iLXslqbw91OhwMVN3PwbgOEAJzfE3FPia+kGxRDunVlG2qqeNhW",
+	"UnExq2mSU/9KGn+m9zT2fzTGNLH1Myoam/nKcH2JHqZcutoBLqaagu0enX9bwIblrv0pv+xL9BLZ6aH/",
+	"5/9CWm8DT5qYRHSGk0a7Uihkva4CiC0q7QCSr748Wd8uZmWJfJvnB+2m07J9+UZ/4OLOWxDMVEtE9r1v",
+	"HyqDuVptFlmCZfSr4lo+ej12X9jorCp7dyJHc5Ek667kkfxblC58ZHUBKm/zytGeEk9T/nA7pRq2i+z+",
+	"xVO0xzqZeCjjr1srECaSJwjIV+dbSlDc8tXY0sDD2msgPzCOTlA0CnB4qTqOTSDnym/jCTEBVQijmMo0",
+	"wUa/3EMTfXIg5jlZaKpzw/gYhVYwt4HgzvYfojZmxiE4GwhUIeAsI66m8AcjVLcJEGbygQiJtvt9PRpl",
+	"kxsW5sD5gX7quYE6PXTg7G+Qgcj59D5wIcEuRZXMqKQ5ty8sJb5hNoihhw7zetvgIDZaoBDSDoXWHSWh",
+	"UiHwaqWc2SAzG0kRTgSfpybvBmWT3g07IglRzn3AQdzAW5AZv7fJ1LMV+ZyIV13urCsfBBPyBPibCZbH",
+	"1vDSiyOxWVSviZFghcq8bm4+OfeKKA3xYmqsK8JiRK3zHGSiuPhwraVtcMTG+fwBj1B7hOMJ+ABKNMML",
+	"NJfkhlHV2S82zb1R+Bzy1qMJURJhuHyjcSWLfcP1+JWFo8JZqdSyT22h6k2TZmts9HlsGJQsntgAJfxB",
+	"SxrgzLisrDg0djkY9Pav90XePD9c04zVBbr2mAocz8cocxv4cLPShzWZ20vcbCllPtDDl0YafPmzZhVf",
+	"DPrLnPY6ZMVI8TvCGhX99DLJasbDBRQgta3y8fS3RcPAm/5qxNja3dk8DYljzyt3SLd5rgqmJTa8GgM3",
+	"rlT6yEKiLlvQrQb7YxB3vb3J1iYtjbN68c9UjfRf5EA2PDn/isjv2WMuZisKoufar0d5Xiou69GeORtr",
+	"DSgifjNzzknWOZSyeLUU/lyahuBc3UZ4LsntJhcAhc/8GcmubQYysARBwx4KGVFa8LWefpCtWavMc0Ek",
+	"ivmMMi242uRGAOUAhTGTtv3R2ZUzJMQ8QKGNA7Bv311fXwTo+vBCC5nX78tNjfJpW2ZD8jGa0c8kRneU",
+	"xRLhJNFCEjHBJlou0gtwenHpOs2soxW0YgY1y81MMi3XWuL1e5LqrWTRopUXLW0YfaJx9ZJzdaihd71I",
+	"yVk27PK7I5jI8vOrbGrL7z66yS6/emem7xmnuKDl1x/cEp0v6IZYnKe6cLC2Bg2NypIn9yTeBHyGnh64",
+	"LgrPLrPenJFludhxnfnD6LT56iodeIraVwnM8gEq0Y6VOfRgEb8mf3bGwoYcTFPY5kwZOvct8xpPmiba",
+	"8QdTlunRW0FIV+OgTUaBEjwiieyhb8lColSQMVCCENO90GSaMsrYwQlSeDLRCm3RxK7x8x58H7hzGylO",
+	"r5BCpLCi6Ld1xtTj576Y5e2Ax5+aemiqqOigmfe7mRVG02qXZ7zsn6iitJyy3QWSQRkKm84hJZFyadzT",
+	"ZPGI1OyHLsl54xopT86+bqa9LtTC+hCboOVksSLe4uL87JtfO8xiI0+uFQEW5TTzz5/02xM+4UtP9zXg",
+	"lOKAZLassJ1X9dS3Lk7OvrkRYCBZn0p7red4Y/x7tsTHxUMPO/Mp9xlRkddl5JrgmVxZcxwy5H64fG9y",
+	"f55SLb/xsULwJdJCxjjhDxLpf1H7pgU2LRfWanimBj+GXJaMJDetTmBhkGr+CZA4iHEKtxSHWMQm0X9E",
+	"6D0pf2oMjFitCIhFbaokCiWdhEjSCZPFhMKdXyJcVvOIbr/feyBSkbkmUb2ET2jUwz/NBUTWvHxwQPqF",
+	"QmjXT2Fve3urMI0+HoyG0Vb8Ugk6mRAhX84wm+PkpV6jfEnZPb8jf8Qp7VpXqK+G/cFut7/b7Q9u5v3+",
+	"cFemX/378K37/N+Hb00H/z58K+bMNrn/atDr27/p5Kt/uSjea5KQicCzwvHYwGA34upWuYI5y8dqxDUJ",
+	"hgYBwhL96Wuu3mKwlk0A8anqoY/12BpmqFSHSUv4A4O5uxC3uOxsZWGrEs8ICvU5u6VxxQ97MNza3tl9",
+	"9frN3sHB2y4eRTEZT6b0r3fJjPH0RyHV/P7h8+Knvmno8QkpbG/75ub3P7/+8t/gpPHzIBj2v+z9cND9",
+	"TxOlfNv99PNWPxj0+186vq31+Hev2GsNbwsA0P8K4G6bcOsAjOgJZ/YuBCubiWCrX43MDtCtRpZuBy50",
+	"3EZkdvsqyM3FO/ZnP7+GuhFY2bwtyhFFHhQYhX6eL8WmZuHjfYQRs94zNEZtRiYYqOiYCwTXI0aaslss",
+	"A0R6kx4Ku4N+P9vJfmiy4TjLvW38QqLwT84ps4IF5e8r1wdb5T3u/rGwvf/9J7u/nwr7/Onn7WBr4N/k",
+	"1Xvq1g7wawKAupVmC11io/kpzvfQq88kv23NJj3+ppFYKilWasp72FDOf39lskdP8V01bl4lsrO/Nhbe",
+	"bRFloJpBB7XFmPym/n/RqPdnFNvllKfPGB5dWyRqe7tS2XN7e+sZYx2gt01jo6/OTjwei8sRz+tgtOX3",
+	"FKfjxS2g5/LI3/1icbmr42//ReNtCz7sKvHWZYHETdXMVptl2Dv47ujkqFmKPTBsnhKFY6zwZqNcEsnn",
+	"IiLNMrxePU+u7KB1VHsZVJddPmg1hUYhz32jfi8EnWGx0NJyIyCAUXa+0dSLWaTWpW6/qsmj/Pbg5P0+",
+	"uji4uoITefz94fHF9cn5mU1S2+1SFiXzmHQZZ113e9DZNB/9tecWq35dLuvcI1KMFRO2bZxG1SaVA1Xe",
+	"JEp0ORIxQ+dXWgZOeHQHee70jyMe3RGhf/3jb383GX4fII8almjM5xCNqDWVJV59mGDp2Qsuu+ndRAYo",
+	"wWxi/zRHPcgyWiU0IkyShkn1lrLgNbZl+0lNwxx4JsveZmOZjxqOcJ0lJV5/sPw5DGMyopgFiKWzAE34",
+	"jMcBirP9DNDdfEQEI4rIhqCuZCDcbPHFjxeNYFCL/BaOG5HrQ6zIhItFQ0qIVTT162oz/YrEUENo356h",
+	"GZZ3VtM2RiiqJEnGvarpto4aXM4T0pRIb0gRN+c6m5Gy2k0q7/dGe/UYHveWfiaxP3djzaE5YVLhJKn7",
+	"qgb8F3eTs+UMvjVDXNxNLrCaNmy8ITetT7DolKEAvTv55l2ATo+PTj6cBuj9+Uet/344+/bs/OPZ8zO1",
+	"0pYbfK5M7LtjUMDjeyq5WNgowc3zmwetD6kL/6jUUgBJVnqDjIzNxPgluFzg1jfwgbLYRNksX63OYaia",
+	"ouSmDjmeQObd829Lne+jQb+fSeg2eTDjyM7RH7jQtPS4Vg9g0sXL9OH2tBW0XsWtoLXVb3qTbkD5ETob",
+	"bpvyX0Hp6asj47hdfLbVh4efqvaSArSCbDeyufosJx/NVcHjjKwyYwUVJ+DTg8OuSWaB7ggUvxrsaqVQ",
+	"P4imWOBIESFtSWg6YVjNBXEJ+DRahN93r0g0P+Wse+Xehz10+WQrrJ0OoJ29JSmbXq2Zv8qOy1H2PjPq",
+	"zY28ubn69PNgN3gGk6kPXqi9xt55R/5f9t51uW0kvRu/lS5sqiwlIMWTTlSlKhrbM6OsPdZacqbyNx2h",
+	"CTTJHoHd3G5ANNfRv/ZTLiD1XsD7KVW5jr2TvZK3+nm6AZAEJZKiRrbFpGpHBnHo46+f4++Z7MKmKSvw",
+	"frrQ2m6zxywvLNfk/N3FJZhPq+SlYkCXSWONwibZoSRINVNtV8H4XwLi/vSx0GjFulsh5UpnSWo2wBSF",
+	"+/EyxnWLEFyRUUxDtr7X5ltxe8zu5wWF6m1w0YL04iv2mYVpwqLZ0MKDVinGrhndBunjA0ZV0mWrhCHF",
+	"hfJaC0Pdy8nvNhfwZKQPDHxKHEfdEmiN4z4T+FS8eGFfW7z23n1imvlgidQem22eDVjWI39upuemY9Gy",
+	"gcSY+ZWzcNyVrZZ5pwArsfDBwpyoLCNnuRDImbGYejpLeLKDA+27s7Pl4Vw2hW62ZfMqR562BKY8V2zX",
+	"QHJEpDghbDhKJkV+RahHRQZUZwWQFg/I8npcPnn3BYAVXu6X9vNTWYUax+0BBPPWicqoYuo0RSEa//Wj",
+	"mzo9FFfEOWfmeLbx8Can52fW77cTmAf+/tf/CXZ9MjToE+HJ61ha7X2YOBhUyWkUGTEg63bl7FUby7GH",
+	"ZtVgYfYAIhTChEhB5tK/yESmkMFtDgsIgsHYAq9t+5LPjIFg7/b21lKYo+MnoSh1umLh2CfPnq93Vfqd",
+	"D5FzAwLBEsM0TnglYYKCtNNTVCcqDUEIwhPO0qxYThVz2tkw2Co5SzB01kbxdsTO2cu35yD7+uTil7fn",
+	"fh6u65NXv1z45PLNxa5fOBuzWjy2IKoGdgkfSsvqPISXi0R2RJZ36hMl0wQzR4YkGSiZ9gcYY0JGMuYh",
+	"Z3n6D5OjGLKSQhrHeG6D308PmHbZyZAuUO2IjvjDH8jpFLlbR7yGOhhut4VUmSYSSnDmcLG0SWAek4r/",
+	"BZ5qkx/wV7fUquTS3KdB4igsuo4oX3VYSRMDTuDAQVtdTzE9IBxVVkc+xwWQhBMoH2wlG9eZS6itM+mI",
+	"0zgmEU2omXeuZUxNC0bFRVolp0VM0S7JCl74Quc3orTs4vY6YmZvZDW5NYtZCE2b3Q6ZjAuEPrgxNEh5",
+	"p4LwyApUeLkjzMaae0WeNdnys8zMmF+DYONe4ThjCfvMdeLGxBwSuiNe03BAsMSyraJrlxQBdYvGxCA6",
+	"6ACfKw7VKuZa0CYBFmQOyA6WSYFbh3QCVWF2/Y4IXPHmgOxkEq2BQFegQ4pKxIa2ND56pAMo/BxYZi6Y",
+	"gCmjpK0AYL7VEQPOFFXhYGJmFKcekYjAW9w/XDPcv7HdbiheSnFj1roUuiOgVk5XRrAD3//4kjSbzWPy",
+	"4fIl7E3tkw8fzl4RHukqgfrwuJgDirVbzUtcXfF/+k1L0w9XQX+3I0xHC8Xpsbg9ZgwCu5vs9aw0jZXs",
+	"zbDjTUGVgHe8WJ5dt0mNvPuj3xF1FzbnkwbJLR7NzLzhKqGYXcMj5nKBX2gS4OAGZAfYnjJSQb8jzIWb",
+	"ZoEtTSOWuaWN+sRd+sOQ6mvEJ6oLekS1I84/XJqZtZkPKD75U0gE62NIDUpAZSxrl9CI2bZUKcEk7rat",
+	"BdkRMG46U8W4bWW26hmU3nN4ZjQrW5YIwCM4i9hwJCGMsfJHNnG72PRpxKiNwYWnptVUo8ea9nZlNOkI",
+	"62tstGxtaMVGMTj5MzRzQ0R2hlRds6jw5aTyHm5nkSuCBFDHaERkryMAGrEdlpZDWedblfz0+tKHpFnT",
+	"lFev37y+fA2Tw7N3k+6EoPpeJa3GsU/2aw3zP03zSEfs11oZpph93DWHkxkxFywamAGcVIDxOLANyM6M",
+	"c9rnwp4XRsrTiD+KQY10KggTNyyWI2aHnARQdclljkMYfnBiVmQqksBldUO+gStQb0YAjM5mBEBOw4cL",
+	"If/w4EixvGL9UJoxgJsVMysK036ta6UgUpwrOVKcJVRNlhEr9hKmhrqQteUV5CyvoF14jWqtWoOU3hET",
+	"dMS9ttes1qpND1TdAUh3e3B0V9zRbS71y6w5bmTZVGL99LlfzermcynOIvvUqbnn3L0fyv3SIUuAJ2NB",
+	"ZE5+y95Z7xcpGDoDbv17b39jpnaZG136xSdIe0HgML1u1GpO8HOsBwWMNdg6RZ2TZYTUfS8fw49GCcdw",
+	"J7h7SHkMiqdOFDPQ8i/FCAjkcRVocLMmNWdXLpTcwdtkHMmxuNIs9NrNWi1nSbEKulFgvMPwINpnrV6l",
+	"Xq/XK61Go1E5bjablVar1drf398/ODg4cMpT24PiO0b2IH//r/8mWRu9W0gxyiqM3aWW5HM8AUULhOiS",
+	"dLXCQkGIg+6+vqQLg6vsbXtwz63vveHi+r574R5oQrPWWnRzNut7v8jkrYyAwd98oYUr4O5nfqDRe5TX",
+	"8JH6/Y98ENSKqe47zfsf+lGqLo8iDGBsNY7vf+JSyrdUTGzrACf2l+nRmUiYEjQG8QKfWqJ9Nvntg6A3",
+	"lMdmJaIamQ6HBs4QAWZgwihckHr00Tud/uGT782Ie17bQ6kJY6XKQrUCiI4kVis3T1bJa9DGg3xXBeg0",
+	"tIX1nFA4D1gYBlhYzqsDVn6W/5FNLMDAXPwgo8mK2PJ7gch9SLAGDtgozNtpu4QNq5qB3PpXOiyPiK1r",
+	"jOgiVLUsS7iNJtWvHMNqS2DYSyl6MUcLXqu+xCfO6SSWNLqU8g1VSFnQajSWAL2pzfqepdr26xtEWtxw",
+	"4FvIUXWyItiC/govnhEM977w6BbBN2ZJGRENXLeMIvDpEzKyamXEYn4D5iXkSQL1IFLSBXZNYzC+6UEY",
+	"3LMC47x011rU8uir3zjLiTI/ylTgJ+pLbIBzxTJ4/JHy+Ntd/jiLm1n+frkO9J6hbRSIC+wSd/5jbS0d",
+	"YGMEQvf5hf0TSx62qguq0MP1lu0hOqeaTNZWTL5DZWNlvPkGQeMnljwQMQrayYpqAuzhUbqURnNiq5yj",
+	"vZEsMjfOIQ7yLG3uKF1Xj5lChYMpVLAxRY+w1S3J1FIayFcInqXD9JWipyU13QSKfk+IuLqus77Itraa",
+	"9O2hNm7sDWo6o1HFedv3ehx0lsWW8B/tDXOMti80GSn5GwsT7WMldSyg7tgx0Q8TQxBfKIddLtgCi/ko",
+	"q8/iPvbYdnP85Dk2H6KrzUOzySvxhPSmeg/BmohmM1UJ8oLu3DwLEYE5JmUQuDQGQfuyeOvb+1rncu7Q",
+	"tTfdNjmCaJXSdrnIqpVahQ/dLjtioc2DmKlkNhWsX9489+SKDcwSL26/cg9Kvvc+fsk7Oz82sKFs0Rqv",
+	"UWsALUajeVlvtGu1dq32/8E9n1l0lTvDmtVatd6s1P//iHXrjbTu2cN0Pzpgh72jWqVOG91KK2xGlWNz",
+	"tu7Tg+5heBQds1oPpsOmKsy+sp69suFNVdNZ1LA88tFTrM91oibFhNg9PZCjPTri7Xq1VW2QHcwhIvVG",
+	"dX8XYCC8xmhSs461jjHvCyK47nljfifEuXm1bj1sRE1WafX2a5XWQf2wctQ4blZoq7sfHkSH7Kh37Pme",
+	"SmMMjPNe/tvrSqPWaFUa+/U6sPI5ScYbsoinwzw4MdtmOu1eFabSciwxdcWHtM+uBpM+Z1C713kzbbfa",
+	"5IPompOURWTIhlJNSF/JcWKL0eUBdiKCCgVckMs3Fzd1cG8mUsZe20sUv5ms5MeC/WJB9y5PllupW0/W",
+	"8/Jk9fLzOBM2RqMsVu9uHXGhrJEZV0sFjnciW2+49nmiM0LliDq+tkRx2mdEyISVm57mpIqntkBtAX4L",
+	"8BsB+LXg/R5o35oCn6Ep0E3+WvC+SRPgBUtc4B406EUWL70TmP0T+CQAAAwweBUi21gU7OLmoSKv1msO",
+	"BGCpkgnrCGdBVHJYpOWzceHmZLGVuKiwOQ1SMBLGjCrkQ3Of7U5ga5pmTXRHILkrFumnjtFgQKc6QWif",
+	"cnFSaC4+Tdy/gdjAQA7UTVEdge/RRNMJRs+Vmjc3cbBtwMppBthre7/IhChGw4FZZO2s1ggPGRHQtxFV",
+	"mmkzViqFcigF4hgQKDOEdeOyJsI9pgH0YWf3KgfzEifuxkb+qzxns1WQlViwiY6QBjczJk03Jt/bsexM",
+	"zJs4nrde/udmMr5E5Wi9A97lcZRocPaAWqi7Xc4YiLnoM0Ae+6BPBCtWUAosrgT2QLY1EsylF/pea/F7",
+	"25onMRZ/xXbFbJY+fvG6kytd5G9BuG3XZ8oVLtY6nYmyblVQYIbIclkR+uwJ1wwbUZ3V8EirtMLDqHLE",
+	"jnsVx/3bYvvmhBNs7IrbPObpwwzC2/ZOAbXvpSOzyVl01YWzgk9fwvrC8K2DXp01omZYaXX3aaV1cHxY",
+	"OTo6PKwcHOzvt1rNZqNRr69ucHPcN4vtbXYGt+a252Vuy+BSh0jYrzKEW0s/Kw0gP4OPINZOf6edUbRB",
+	"fp7jaQtg2xAQpP6zp//TXCeVCmIAgfw7vyMCyKGmltooII02CZAzTn/8VJ0h8jL63ByNmk1Rskl0liO4",
+	"Iy5O35/9SBrVerVGYtknO32pWeiTCzbsKzbyyUsZsT+9+ftf/6dNApUK8zmb7BtkCWRcESOO6hc2C9YM",
+	"X8UBY2CzHW2PuCYRS6C8Sq44RjJMgYY9FTHTmgR4cwB5haAqdkRH5Hu3kGqKMaIIYXB7BGUw3dF3khWj",
+	"40jJDJmKoTSvdZ93qmEb5+eFJsGpEeUpHkhQBxQniCjWY4qJkJFYaoY6bkL7MLYRN1PvEy1tZkA35XEE",
+	"FUbNasAX2IwwyLizbdz1CYs1JtPidKhUvICUO6k5GGY/vD+zN8EHpYxfYM4ljAskwDq12DqS7ThxTdKR",
+	"ZsqMtuVGcmPlCqTqBIo+9cz2UJCETHbMF/yOMJNq1smUVgYFUK1d0fyI5HPOTrlbJe9GTMw4Km2HzWsJ",
+	"Fx0BSXWuIQmyZXPtGi0kMbPLFOj8XQZVnqyp4ATErs+57O4S9OhoxKjSHcE1QatGiYUga5VO6CSzFOD6",
+	"7Mpo4jIG0xFw5dTIW/4DDLEVhiAiUzEaIfmMThSjQyxfnZkloOwhH1pqGWprg5rehmZpcwsQNAG3fkck",
+	"Y2n+IUXI2rm1I0FWRjPdkPuXDKgwXWdjl7IInNiwHFKFLACQ9cgiyIW0OelTuY6Qiv6TJBev/mhzIs0C",
+	"3i03hpgDe04afHACy2aCB3IgeKEtrviYJ8kTogcyjSPIFu+yO7Bm2mOeiVolnnIrjxXFEMf+4h7TVPHe",
+	"0gRdpWN7bsZAIxnGpX3tErde4Jdv17Y2WZ418xbzR3ZmIhTlZ8KuV6i6/w9uKLLkUvPWqpXEEqlYVar+",
+	"Hry2AqdLFT7re+YMgZVjTxH4O2Y3zIiQkChe8Hrgr6PBRPOQxm8KND/UAnTxWqq4pSEyIsQe1J7Ve9ia",
+	"vgTqGda39+qcSrHVuIXRG+Z0uQn7bCTniz+9cfWncA0kjsImjRm6whq1OmgXKAN/8SLFb5BHyS4eGDtr",
+	"r8Hu8OzBEvaz6bPTa3uH1f2CgJIJJ7738tfXlaNjLN02kCqZYVksdAGWMwmlQE4QLgVJdd4pkpHkAPub",
+	"9Vi9lCJRMj5X8gaT1+2kuTPpAwy2m/0+TwZpFzQLGg4ZqBdGdP80nUJcr9aQ/w/W99Ryu8zFIBCciqut",
+	"eBov5wjz/OwhJFOdtVl5QF+cLUBLb+v4bL2cr3Utt5v9Jl71SphWP36ZYbgs8zjOM1qWOREzBsuCiy/n",
+	"kvSQLNLLuB83YpqbY4acMULizE/JrF67AcrQcqrcBYrO9tR5jLw/ByBLr6etrl+i65t/Fnzctep+rVrf",
+	"vA1gHQvAIu3f0vhZOQsWO1Bg84RYU/h3mvW4YG8UqV5m9kjEEghH9xInH3NNgPACuBxJo3Z8WN9v1LDQ",
+	"X8HN0Ko3c1+AHSF8QSIlicH4O8WUtYiewjZO7yVSVmJnNF5uMZzjs3dbgaBH5r0KRWwr83+bSZ8PmWEp",
+	"sabEjHEENJ4uwxMA7ScnoDxMLJ0KiNQsphNzQhTUjcJq2K81i/wi6ERLC8aa1ZZC8clNLYaIJrRLNejn",
+	"hfdDPSirNKP2pgmNjQI4scMBKp8tx5ENmQZjA71m2ml2WDvE6olcDyxrGJ/R6aaHtpypZtpqWRzxewyS",
+	"cCveeXs7bR9Dq5VRVqdm/07L2JB+rpgtXcHN33ZgcKfTw/yIWjM8a8/yRZ6Q+0PZZlwgOaUR2OvB+jAH",
+	"7neHs62r6G40mm0razy+X2GTMgWuvm2U17NM+FzgV/j9wr4MfNpK5XczbjmOukKp5mQgNZDdm7PJVdia",
+	"9wu/dIXQH+YLLsloAbDG2v8up2W+0NdRr2nwg1YaUatVabE6rRx3Dw9nMarMeGdeZll+s+0+SxZcLHdY",
+	"VhLja/RH2/n+aP+8so0eodkxLzKIJekKVaCXPENmMu0thetVMlBMD2Qcee2Gnw3u8jNk7q3TRrcZtqLK",
+	"PjvoVVr0sFs5Co+jSo3Vew3a7LbC/QhmM2HqhsYugzWbUijKMGbdCtbJrUPc0ZDJNMFb6zVzMkT3dNHM",
+	"gfPqL30YwD64y7eM87J1LT8v13Lo4NEhvsXLtVzIyL2jHcEpEFEjJuZMp1w7ElYWoZ9Lo3sTFyoy42hS",
+	"LN7ZETvnXPRf2upcF2I4cn//nCTZ35dh9ucrobOrcfbnT2oUZi8ZZg92xLnUSV+x7MafHXM8Xtg9wcMS",
+	"2u3IYZ3Pj4FHzXavipzccIsl5a6S047IqOgz5ld0eWVcztBlgw5XqYoDH2o/2NxNo4SVObpwsGG6npid",
+	"7S4QtzjV9EvhfHUUXh9ZV0PKR+Vt255665x6K83ffSxxebXhLUnc8yWJw2Ww5OlXoErAU3MlMjg8EamI",
+	"AOutC3kR69uaqL7le3u2fG/rrOQl+N3grScZrRsXuSB3D8Xbukt4s+RuhZNWi+Ho7pPW9ySPsJmOaWKU",
+	"onUOq8hJPA6rzepBtV5tVevVRq1Rr9br1eNqzbNlsmlX3jCvfVSbDiG4aYTfwVFuBvGrOcrxCN9aLp9f",
+	"fuoqYPcYeannUwUwTu4jpCOnRLBxDp1QkiK0goGMI4BaEA0WKcdObTRYtojfbhNCw5o64Bw/2xR+1Bsr",
+	"Kl+PSln3qMqX7f+TQ3a9sTH1q7lJzHbpiw/H7i1B3jbbcUmCvA1oeXsx1UkFtbY7sxyB8E6x0BwHePsJ",
+	"adVaeUlE1AOhICIkY6tULJaf31CdYLDnVyFJr4JHEBB9NdR9r+15a2BfTMHUcAVl+av7vifTBM5ibyRF",
+	"n9Sr+8Ni3FYNQW0eouvt5sroZYd8AYaZlmk3u1v583nJn2/s5NOxXQBYFfF3E0hncckc7hWsPNr+sqaE",
+	"W+rL+YnfgCdnxnVBKIiyaBDAIvMf3r9xDgvHN2m9G1LEk5NMyP3w/k1H6ESOsJCjTTmCGLOdVq1lk+3w",
+	"K4mBS0wi6kkF37FZb0KOfcxhMu2AuzsikkxXSat2DHdn7qdeVrUR5OYSJ8p7mTjJ+ZyL/qUt4boBb8rv",
+	"i7bOdVSIRKQjXi2NRuSivzfoXjX/3Kgcjl/fvKmp65b4UJ/8e/eg/6ebo8+N5Pwvb/fD0+Poj71/rQ3e",
+	"69crBCtmg7gAPM2kuVXz3ZkeV5bjnpvdHbfbPKq80NmiWBJEp8koioio0k1D4Z9SlgK7IOHDIYu46YJK",
+	"xQmhAGTM4FN4DaGz6chFx7pcx2mLf+bwDVQqrngUVAm8HUuwEp2qG37DIJkS8rzmRcP3qdigz3cKpRqP",
+	"jVJ/hq46uyaOgNf2wlqvx1itVqk3mq1Ki3bDynHEepWa+ff+weHRMe2uKsGlAse1DIfwly36PDv0SUUm",
+	"Gwg5XgtpIqoHXUlVtFAL/Bmr6lqTUCFykYms4p6lKp3RF7NfSxXCV9mXvwJVUF9lJq9mC7U7fQXFYr12",
+	"veF7WVeugB6z3TBfNZ28yn7x2h+XJ0jJOn9hZ7NkW9ufthrZNx2Vls00cdfybZpvgXsJhrN9qqfyM+4v",
+	"ZwBKxiLCFR/q1dv0AD8j/SeWATJJtW+ZJ0mzVonohCSKiXszN76Wrd1nwjTyHmO3q+5gNvAUwR7mB3sR",
+	"GzERgfHmZiZ72L+DgE+lIuFDdmU6quSQawa5G4kRsa7c/F0ZCS1VDAgL5OiqQJUPVxIa66vpHJTbqevW",
+	"XARXzdRcNWvRSkhUOm0laHSODd2i0TeNRqf5hskwhLg1uBYwsRs8/Bbg0CkJEvY5wdtswllgaYigeD38",
+	"4Mh4olmwRKaU4KfXlySHwIDoAR2x3ZOOQKsJZPPJOJZjDYZpMERniWYaWYPsOQ2CiyZSuV/9TIZyt5tN",
+	"xXzzciMH4K3md64JjSIWmSuKDeUNi3bN093UdET2shf0+Q0QAAmG3auSUxK0QSUMOiKUw6HtM3hZkaKo",
+	"vp/lFRJMjjZDRUBr0g6EA0hKbAc2aHdnyOOYO80skR0xpjwhXdaTwI4TSiFYmHDR3z0hjGKhZIEEvgH8",
+	"2XYDHQA1cMCjdkB2qGVQspRBHWFvahP255TGhEdGIIQ/8RfO9C4cGqbLQUQT2g5IzAXks/zrxbtfquSl",
+	"HRvl2qEm5PT8rCNcQmcyUDLtD4gNXr740xsSvDm7uHz9y94v7y7Pfvz3oMzgdQHD9BoX4b3nxdxSnDow",
+	"PBxd0qzVah3REdMj1BE8apP9Xj2ssQY97h5GrbDe7AjoLfnSKQqNHZAaOzOyZcdrN83VaWGyY6TJzpw4",
+	"2QEUN83AhQN9zyF9NjOm1DiFs409rW7BdPMJBzdFyEIkJDtIM1Vxe1skenc9aIUFdU8i2WypqgFqa8C4",
+	"gwRsQE5GAhom/IYFWakqaXa7vrKXy3PNQPV7jFQzaCUZQ8ZboRWIKRpt7lntw2x/2kqjJall+HzZBulK",
+	"GTMqvvoaSXauP35ZKj4DvI8OAmC52Yt2PIoxgCsFaLipcINt3zcTbUGxjhoTN17biM+w55fJ81paKjUr",
+	"767kLhiubW7X88rtGlg4clCK8PTAzC6bzoW1WYGY0+2jwHIMulqtef3WVPA/p8zROGbwW12Q02Ta+aQp",
+	"TavAxdI7fqW9/JjpR98vXq4ywvclCGEq9zY/6HnnBw0QipZA0ELcGODuHuWVBA/Yckh9nwpNTs9IQvt9",
+	"0H5vLCfRnHiK4cEZZxFGNOxYGlbSqNV2q+SS9pHxCEnCOsKS5AoSUN4OyEixHv+MZD6g7pvPjRVPGEm1",
+	"eTHt6yoBPl5Q4vuQ7mG+PRYkQLNZqUJ5yi9pf03Bd4OQjbByJUU8yXBySYOe6cAPaXydbWCLug8TVHVy",
+	"lerIa9eqtVqthSHBlh2myB9K+ZWDO7uQDBZazL21sckRAxbLWvVonSjivFLZNRJ+0n7ftKS+zhAtCow7",
+	"Z6qC1p80CeWQbaHzmULn6VkFaMXjeBX5cw49V0mtNE/4AFaWjsU6V7m6L89yPUlzm2b5fNMsVxYIlkiy",
+	"LCcv+oklay7PjXr7t9rCXdqCm7qti++5pSAuDwRfQQLigozBDRx/a4rrha0NKXMrbcbHTA/8OuDOphFu",
+	"Bu+aG8Q7l7/3YNzbpu9t0/eWTd97gBEGIsILlpjNBYWf6mtL7GKLVbGInJ6RkZI3PGIKElFMq3zy7gIU",
+	"EiZuuJICQhlMV07QVAMvGZJSc011sbXl6ZNUVrdczBtFBnZoV4HJElC8zVGR8vZ8a/z1DfEw4HfnA5pP",
+	"k55Bgyyq1/TrhYv5h1JPtK+3AefP1BbidLyHYBgmnd4RNtalihGqFJ3kVOLzychE9mwsUZYi59Yr2bHW",
+	"kywvGezJKFnuLtRPMSHSVaR5SmX143eQpvypiE08YUO9UsJyxgAMC6EMsN4Uk5f1VnV9ntnLORbQcFDI",
+	"lv29tNpZcJP9xXFbFxMdyz5hAsv+GTjjN8WyeGj+LRaQrpLA/BrsBYkMiB5RQTJvWYsMZKp0R+xErEfN",
+	"MCSQ0w/xEqnarZJfHVWDxi/bLyrCNZG9nm+zmzUJbJxim4C+ZquKCunaWuYuc6gp+49en/pHJYfL3Hcp",
+	"VyhcvakQrtoczZkdtJWC8bOhLEO6fNFsYe55wdxLqRSLwVBhoOUpoU2L4agyZIni4R0Q98vbc6KxpmUu",
+	"oQHX3ryY1mXJmDFhIQ5DsAzMzePZAULdbpW8NJvOQBZGaCWpEshbrSCqa8SUDaZfKOZdiOHore3GV4Rb",
+	"m69GsIrwiE8spkYcSe4SHZfHtOJIl2U5wlphcBaaeduyID5DgCsugicEt3SEyswCWDtnyqieUG27R3Qa",
+	"hkzrXhoj14NVQQpxT1xEcuxjlWqQ7pSM43SkF4LSB/z+ZgPuL/nQtWW6lMthtKBQC948FU1vsdjoea0B",
+	"2J+w6jL+C97UrEVLll2e6i1WUP4VPtlo/WwA3vMX33L4ik7uvKFZgztcGeaHYKl2VZnrtdoRkApCQuco",
+	"TLz28XH16NB3QwWDuTQi2mkuAUP8ZYt+zwv9zg184OL63dGvQF+wqLjfNNHDDhc3TCe8T8EQLBWh4bWQ",
+	"45hFfRbtku6EWLCY1mF9m3lk+l+ebXSWNWWzABjIERO5PLlLhowKTe7sxwkJaBwH9lYrv4LNq7oANK1F",
+	"rBw0gTQiR037z6kWeL5XbADmMsr4Bv6kcbwktk4NJOLiBbTsHX5z4e9nM41ZeOPpdCsX3vc+b/7id5l+",
+	"3S5IEsvXnCtH5rLgF86By5JfWjZ1DyzfBucpfrwKZzPHN+1nOXtUk+CaTdoQBBGcEMVGjCbgmoOu05js",
+	"0Dgmw1QnZGi2w+7Ukf/R0zJVIWvTNJFmQbHPo1hGd6bWAQiVWnELPdmvN82eTQw8em3vPz7+R/vTP7Wr",
+	"//gP3lwPYQTO8B2N2qyB1/d0MgFkM+Pm3TsrVGveF1gDGaYHgr93KBmyYZcpp2hmIejT4+E1Z+pTHh5V",
+	"jmk3rESsl5E1LZhr+2W26fkOzFQEbeAaLHRUSFf1udDlExKgpc7env0kBdNV8pIKIY2CTUI57HJhS92S",
+	"oND2YMkMy1S4lz80y/JRzHhPkrNZpP5ZLtQGlPHj6Cg87B7QOXqwWr3eaDSbrdb+vhnkjPLDCxVPeEjj",
+	"YvD77OHhHMa4w80CNXv8Ni/3XFDliWBE/e1/R1JEZBSnmtCUWO7wjWZxOsy/K5NziiRqm835fLI5eUHc",
+	"c5JuLgKuldX5Dqg9imQf3QkZUBGRnQAiFnBzBOSfSTCkIqVxsFslAeyQAEvg4QcXZXK69j1palABGIb0",
+	"Nyjl7fb4q7/9b1/RCB4lMxElq23ZJ07YXBMo3Xgsj5K4DIo4uXAMNxqEna2ke9I23Ure5h8989TNHNSW",
+	"x8tpqscMcPfM9rhD4XcGzILyA6XgCRfkI7ppfPDR7GZKdRseaNZIRCfaERCZW3wyHvBw4GwC2gjqQo5P",
+	"Mgd28+AAHtptE5CstMHsMFUKqWuQg26amA727gykt0lgBB7TMIvsf//r/+z6OS8lowL+AYS3goCxJZFF",
+	"pZ/svL28PPWdAVdqNmPagHdJYvVyuP391O1OY9/1Sc6YWyWvUsRDpsmQqT4MpPm05fLODiuqGI4Biwgd",
+	"UZWQnQAfCPDjMetBQmLmU0sGXPQJizUrtSm75XEB8/09ubmmKfFyAbkNXJ09CQ55PA2MpD7kwvxVw5Jm",
+	"5iiAbFHzFnsQfEF5ud303ZGQ3eEo9qbtM6gAFE8XcyWz2bQbt75ntkrhpKjVL+GYsGccTi22L0nodHVZ",
+	"s16xnE2jZboCq9bWtzmq3cIjqvBIo/hI/ag2/0wNiAOz5hzONseynbZWPsJwdS04x8zocZ3wcBu08G3L",
+	"7G62CzO6uuA+fQy5nNg7EwqLBxGaL7g5RfiQxVwwn8g4YhmNIEZL3QWFT5x+WISQUjFy3+7GNZz3y6b6",
+	"rFyxazMGixnr9h32CpxapBMI7XJACQSM5EagaXt6ohM29HxPyATiT0lopiVME37DyMv3Z5dnL0/fOK/s",
+	"nTpBaQCrk+cLbUDxv9AGGvOQ5U14y/GtUhBYBn9O//a/cDAvHIPSL+9bM8smTTf7m9VOcq1ki+nPLlV0",
+	"HU3k8XNGnakf9kyuMfjOKI4FKUdpN+Yh3nRflqk/ZShvE5HGcUCcIRxZGQJ84RW80N0SxowqTXhiCWiQ",
+	"rDUZ0JyRlmOmvMM6e3ztoCnqCu+KjDLj+lG85izxwV6Qm+XNDzgSATiEzFgUe2vLEWWjAT6iLiMLXSVk",
+	"p1WrEUGHRsWYchkgY8+Ya/dSxDfTKdvKjMzVvLEAentOd8rOZ0tu4cYBe6B9ImRCBkwtTPV9wHm+gXTf",
+	"ovNnaS9S+flYhvFck0iOxRpWOxj+R8kkXqvLX5tPpGjtW0rKmDnhrR3EWpU3IlRM7fjFX7YA01lonux4",
+	"5O//9d+kU7aQOt7qTW3ON3UWixa31t3ZJqCDQ8uWmrBlm1JwRi5oQtEz/IPskp1lluzu2o37dPdOvls6",
+	"a25WOnNJ7YvVpm2q+8NZf55h5vombdCYyR5ebziNfTqqy+BOUeeqkjx6Ceo1ZibbghXWZkO1asfzwsef",
+	"Uh5en4bXm3UEPihItVS3XBlLLhUVGpZ4Gar8wsZZ+Ns26fuZJX0XPCRF1/qOHkiVhGmyuzkwcB9aHxTS",
+	"3x8TCgNUgIXtrv62dvV3szE3tRt5JZR3MDRcjJglCOmmUZ+5WjFZM15oV1j89IxopjWXolA6nieWl2FA",
+	"IVzxTqP9KX/59MyB09R92Glkf9mv5bGAVyupsyPzBLyjWW01QPdQi5SEg9WUBDtmJdv+5Zbj79kZbk/P",
+	"CBU0nmiuSTidXfKYlttyXBlCyPliLtzXUM0KLIfgzMkBBPDG1i4k4wFNDI7ALjqBaukALUJmt3Nt31Et",
+	"KRwlRzm+vDVNeihCrIcB7qRnIkKnkExonIPCChvedOI1vGVRPSjzoxuc7Zn/LSbKJnJEipt5iAt35RPf",
+	"36TS/dKa9ooRYyKekB0Wa2Y25u4JFrID6rAxD9mURE1+HfDY7XaoQ5d1L5Zy1BEjqBrgamNirkfBeYLV",
+	"SuUIQsd4olncQyQwd1nphGvECSKnY9s6wkr7tuxexncn6JCRIIxpGmFssGlWzClkAgVUJAMlRzwMquQ0",
+	"f2jMk4FME0I7okCjd80mWX/3a03nU4GwNK61+VuzxAxOeYU7qpI5pHq68ONZyee3VCe8Zx8At5wQDK29",
+	"f05hOs1cMqLoiEcAxG64vLaH4+utCHIwJI/j5di8kFfobbZqvA2LejAoCOuLsH/uLN3i/zYEedlDh6pk",
+	"I6dOiTwIUZAbNgKD1z0v+NojQWHn6oB0WSiHwL1lDT2YFocBmVdcAMsWS7KkQvf0iZEthczhLqvhaj3u",
+	"LgY4Bdd2lVzaI8oR1fSYYiJkEfq3QzniLGojaVnkgoQhDiGvVZOdcjuuBqwNCbYxA9lhUminDVUuXsIC",
+	"OFCedfr5EVOFb9u38aRKTgXhNmqBa2ivFGwuSuCFLhz6XIOC72IGioP+kX8KTiD8GWxsBTsixELjqe3b",
+	"wOg8TBrv8c2p7Z6FuAnbKhorRqNJdv8CC91b8/MD0ss3eHoWx8Rsnf3uQXgYHbHZQ+Tg4PDw6Oj42Bwm",
+	"3uoZd9DjJ2MUf5o0x9XCBh/uubfx2ws90HZRLjPDZGfabw+EMj3KY93xdnFTTO3mldtfrz3cTV2vPU4Q",
+	"IVb+znMkxkyxYqKEX+a/3souW9llGdkFgLBwwBUOq2xXSbEpYcYKFI/q055hKgF/lhNkqgRZN9b3bVvW",
+	"jq/Hv+06cQciFcAwy7/Zusq2DvANQYjdEht0fi/lp360fT6/xbc7dGvY/vo22YbOZC2k/Mud/qZfCho9",
+	"FrkYMkKNvhsyskMFCVKBb4mCmZD9XdSTc0k215btE3fvxQ/2xRvbjL+zevZYSV0P187s8N8Ro2znJxUJ",
+	"j0nxhc08DW+tzK2pnDFxb0NEyfKLVv12YwMKXuOxFLyt/vY9QPRriPcpBvhYaH1q9+MFj5kImZ6NP5re",
+	"WDs0ZiohIxnzcEIiFvMbIBz2iWJDLiKmtE+YDmmMpl2dsJHetfAQwH8CI5T1pCJBlCKIX2kWBo7pwc9I",
+	"LQ6RB4MOGI1OSJ/fMMI+0zCJJ0UjajKWVXJhxhDkuD7lgig2iqnrC5DBkotrPhqxaKY7VDES6HQ0Ukzr",
+	"zJxr1Nop5+jJdAK19Y6iiRnSOODTmqQ6pXGVnM6aXkmYkcg5wNxp1Y5L6udczB5kT2dkLc6O124eAPfB",
+	"iqQGuLS/YQsqztYVLNyZDy1zwG1P8odm9Ww459r1cnuqbq2iD/bowlqaOc2nzpcNKV82n3fTtSqjSBNq",
+	"Gsxmg4FOTKck3EhjEuCuD7K86xkJwSYu75TZUEIqzKmnmE36BFPxmE5szjN8HFwyOEMkFTHT2mWEQ8gQ",
+	"RJHM54mDc1kbWWJHpHG86xLGIaDR5mzblo2oaXVI43iq6SVJCFHk5umDo6l4ugP4PkIM7KQLsymOjVmc",
+	"sRxjGRCZWnJjOWQkTHUih0zphWC+MtTiSD0i1SHIZC6uaJpD5FE4Q3xPXmdNX2cs7q4MqlgoVcQilDW3",
+	"x832uFky+jyKCJ0leVj3hBlSA7mCipBVsPzGYirDN1wn2hY/0T7RUgqmE4xFdWUJ3GFhdLMeqGc50f98",
+	"kYK3+dd/tR/fbLUCIDi3LUZljuvVSw/cteMLXUAW/qVou5+SaLsw5VfZlBv1o9djoRG/oYaPWUlL0Vp9",
+	"8j0moqtZJG1dQiJ+UQPr1Xr1XqPXnNXAKO12wzCKGOv1EMt5b3Kl066ZyS6sAzzaYKWVfamg62VIbyYo",
+	"SmM0/lnN/gqsFtn73Bn5lmtG/vZ/yW8yVdNEv8vHCs0t5btouu2wb0m6nxdJd2HnuSVQwO23Jb+uRdxt",
+	"Kbh9ENjthrGlAN1ODWwIJb74pPhDRmXUS5iaegWK6tg0RH1ta9dHxWQByCNCPVovov6e2y1PKmA/JvIt",
+	"hVnrwtPa4PSIUvr2GNngPN1HaO4q0W3pzJ81nXnJybLOwUKjIRcL9YLlGGaNyJ/XR5xLQt8A8G82D32L",
+	"Vo+PVvl62GbJPzN60w0h0+/DeEpJtn8wYBCS/LBhJ4QS842YJfhraFodx9khfE9oEnxkE+i3AcLNhdDV",
+	"XDFmZa4/1lr+KMmkm0fq5hapF5AdbgCxn7cte8uEuAIT4u8nvu4ham/Yg1p2agBJqzsiHnh4vIS7H8lm",
+	"MoXJrRI6CtfUrYfq2amXMPW/6/5kItrw5izuR7cFTwgVEyRed7EBd27A1yL6PXbfqgxJK0gtmdyRjcFa",
+	"0sM2a2SLFXfEM5cABRGPBxYgcD/aWY7UpgY8VoULoPj4XgDDkvhs0WKLFpsmwXksvGCJ4qHeg6g3fYfF",
+	"GopZuTgVuJt0WTJmTBAszIlO00QGWWlOCByMqU7IQKZqt0oCRccBUdb6zWg4ABK0NE5OLGL0FRVpTBVP",
+	"OLDkmDtJNw2vWaLJjsUTrNbpA8urCCdkyMUevenvDelnn6SjhA/Zrm/eTCNimkaUjON0pDGBoj6wTa1H",
+	"QRnr2U8seWm69xZHZsNBNuCQMq+fqn6/bKW1shicrF7brBWpCEI9qYYQKZ6mcOeQfn7DRD8ZeO3mge+K",
+	"6etEcdF/jFr604PwA0wo0fwvbHoY9s26LO9mvjImU/FGdq15bU9RsxmYSIdmM+C/6vhC+976wPxPZDbF",
+	"dI/NJjEPVm6oMt+D7TSzEM5Np/RPeTPewxfuu6v+Fj593237y91W/1mmapn7XtGJ9+l2A6FQq1cDtMFT",
+	"jbkqpI3mZb2em/eKM5pNvaua1/74aapo6LrVrqe2csnBaoFt6295ZqzE/b5ifTDfqvxoowjNhSP1JR6L",
+	"95YWlSKkcVxxAvHig/SUdKlihCpFJ2WUZtkbyoNA38F3LrLPPKVD+ONyCWUDKiLZ6zlbf+24Xas5N8J+",
+	"t0WbYSOqUEpppdXtdivHYRhWosjI1ka6Bvka68RhB9mQQlYZZGL9i21MNZTD/Kg4hSQt0z13QSeKGdmI",
+	"jFnXjOsNU4pHzMKMkolN2kMdKe9JAxK5XE+y++zhMWbsOp7YyPi/SAGfGjLFQ7p3KZUUiVyudP+nIprx",
+	"hA31fbA2vQ4gOw7bBAtrYSJXcXFt4e7bDpCUogLZOboABg623uFva4ZEml0DWUTuySp5ZYvot0ngFntA",
+	"Zta6T4KpHRIQ3CB+RwRFEAgIYEDxdth4gdUXoHSDeaAiexAhKZWr6y/kuEreIhqQhF6zjkBdggsiVcSU",
+	"n7M902TuA1VySgLM5gmI+40IxiLdEfnNMUjGV0Zp0QGkdaXiWsixIGenv5wWR0AqSPqycELGUIs/YCIK",
+	"HBcHRIZ2BE+0DQ9FRmdSqHBpeg2FOsu0EYxamtnuTxn/uVksXlqOmx6BRwzJXHiktb6PI635mEdaa2X5",
+	"fPYguzuE02HdNojzmQdxirnjb9nTr2D7mhXas6DNRXRNr+A65vJmS5Gc5uweHH6kCVEyxQxhnkCBAExx",
+	"niDcY4FiXpJLix94KNr3Fsr3rUV9+v4c1g+IKvkG9wXO4gb2hV+utha1B7CejgcSS4ljiriQY7IThKlS",
+	"TCRXuLFQBkrj2BXH6cpoYq5ViJC29rf2C9LdnDxYgU8JmUtYofnLSFbj3dKQ6QdvnU3GS08PB/y49Env",
+	"Z0/P0agcT53g2Ty3t+r4htTxNYWXVywxY3GP7m0J8hmx85ttWBzVrWb+DAO/10ftx4j1ntf/TwjtQrGJ",
+	"jN4E9FUNbF5mMXNFbmicUY5YgAD9OMh2d+B3BJwEfX7DhO8Ix1Dr5zqxdZA0HVoXmSYUTxgDa46nYuJ4",
+	"V9BuW6YzY6jkRqWoDSrLXdktx8kfZPculFwH7tZEslUi00tESnx8GwO5jWxescb7xnS6PXu4LueGATqz",
+	"xUcykT3CbpiaFMwPZUED+DDupKd2zEhxtY7M6Tp4tYo4mD20ALjuFGDX8H1MD/QSro+XM9M6YmpqKrfy",
+	"1jfrCfl1Tg1dVXIyoKHFcFSJmPnUYs/tO8EIE4ma4PoRwxFKKX6OH9Z3AaIQOJR5osm7s1fgnwhsqFVQ",
+	"7tm9EMPRK9uEJwaPgdS20OBSWWM+PGA3f71WNf9fbzidcsmoETs4XvvLbc4uZMZ4mmJmZbDIh3VZJ6ld",
+	"B2QnPyF2tyjxTaPExS9vz+28Ei5umEgkhJY5oDC/L4ESNsp3AT68lKlpPex7SLv0rRbj56V/fKITqYZI",
+	"BTOW6popXSpMXDhiraevO3+Vtd5rN3x3EfvhtWu+l4eOMmEGP/LazYbv9SiPuegDjZb9+2oUJl67Wa3b",
+	"WtNeu9m6RfjQxRqo9fyGeuPW9+xIee3la1LjAL67MUuDjcuL0eN8bff2t723CzHBSNHpdvUrqgddSVW0",
+	"7NauAOfpPZR+cwFbBbrUBSc73HEO735oMPFXTJWHA3Flx/DjFy//Mtp1QRyg3TCCZIr9g8OjGWZxl1Vh",
+	"RAd9Nc3UqgdyfDXgBnYmVxGdaK99XPM9Haf9AkW2lyeCw6gnJGKaaFxDGiMOPq2IIWbi7uKny2Z+y073",
+	"fIKviru+KEgUL68XfGVWdEB2Prx/U9G0x3ySCv7nlLnqChn0nBBaKC5YSLHatYkYyPdcpK6rdkQhjivb",
+	"YoFliw7m9lhAjmu2OD1yQ394/4YEFi33vpim3gZQr14TITsia5xPtCTUPWWGwyBlnPaRMY/GWpIuI6lI",
+	"NYtId2LtK5gDUngKKj50BFwfc812T8hI8RvTY+SnhmL/grGIUHz/1GhxlY/X4uCqfJs/bX3eOchbHdtW",
+	"R7bHjKT6OvF/9TG6LyrJLMVtRNJzp5UrHAkrnQgF43VRDF0pGMk8cQLWpgJQ52dCC8NQx1RFelHQ0UNQ",
+	"cBtw9GwDjh667P37GRJBEMhKzuTNvcNwsuYy3mjwT/H0++L1lUxHXts7VzJKsSSDv7qhFe6thfWowZq9",
+	"Sovudyut8CCqHLHDXuWoduyMrfu5b+eC53E2KmLKa9duv8fDGA/hrSnn+bEmrotAj8+TmMXNLAiXqZJT",
+	"ItiYBPmHAgiFmS7GJ+PIAGFH7OT3EZ0V4sIXBjwK8AM82a2St/QaSzQDeuL2hVhLxWzayZR65ndEQYXE",
+	"gE0q5vWxAbXRz3HaXxx6szFZYk1VqgSfDmpzaPT3v/4fcuHQ6Nf10OgRORwfW306WAaxNzFG9/EnPhi5",
+	"tzFG2xijZdkTN6KloetroR9QKRbDyu6mStvMciAr9Q3aM20LAJ2QAB1eAenxGF2H4s4SQBf45c0ykhiA",
+	"AGYUS/5mPZRSxBOf9Gis8VcmIgbHEP40xduBGFPG2mE9ekXQsD74rpQxo+KrrwDkZrtY9Md5PI/9Oabd",
+	"pm++0uMREyHz2rXq0ZGFblZnDdZkrXu4pJSUyVVIU81coKdgyViqa1cfoyx2vd7eP5qvNmqHHjypGV1u",
+	"vbWSB0Sq4V3ODxydrffjeXk/sJ61dmiUoyhcuNfbmrnzV+DIGCnZZS5k4gRyqWMWkCGjQhMhyYBRlXQZ",
+	"RZnYOktiRrWtZV2Kp7/ahjw1iwbAyRX7zMI0MfJjzZVhpkfdQ6Pf3w0ZMdXJVTYAZWktTYCGWGIjvLb3",
+	"7t9+Jj/8fFFgkZJxbIAsVZXuQFfqZax2q0df4QAvG3lVCIjZavHfNkKMs53lwMHttWXR4V77d75iIMNW",
+	"kzCmHDRblzwiIrAYAgpE7upQ3mSle1G/XRiHhTZOu4aXMW2/Zwn4WbemoSdfhTgVhNrZXXYhZlbpNUxC",
+	"bvGCu3nx6XZZ9OJrd76FNI6ZeqGJZlpzKQpJCe4X00TCBfAm+lkaoZXapQBrUvFpmSbFD/VZoknwpePl",
+	"1zpgWei4mL7shysedbx2x+t4t8Hik9P286uIUSw23Wt7R/UwChvH3cp+q96rtBqHrcrxYXRUCQ9bzV6z",
+	"1qSN2r7ne8XZ+vjFHYWvRZ8Lxiwx4NTCyCwmbOqedb6+ghSeDfYiSTyfje3Z+e2fnVObflzcaEUIsxfv",
+	"Pk7Ny1mYIsXixy9el1HF1GmaDMzOB4GOqRu3cWdM2UVPVapir+0NkmSk23t7dMSr5r1DKeC/lOqqvBmY",
+	"63s3jRIbwyt2w2I5Gpo9vczLInaz+GVvZEhjsjOk14yoVOxOvbG9t1dvHGIOQvuodlTL3vMpG7/ZF76V",
+	"gidSscjFbaNF3WZzWH5An0AUuWaKM+1oZn0S5taeWPZR6Dg9Iwnt97noV3MB+2eJ66tkmLtME5okNByw",
+	"yIgm0AqyM+Ki70OiiU9M13yShCOfRMK0MNa7fkHpscINcI/8Jrua4MNSVCI2NG1SqcDG0Tnmw0IjLd3h",
+	"fCvPXNS8Oa8K4fSaREzxG2aJdvOsmOJbIby+7J0YV05i3mPhJIyZP1upOxtPKmg80dyIbxErvDqv3z3/",
+	"/l8HPBzksfeWgoWMB3LoZywsY7gpHFAhWFxs9DSrS2m57Bn+NT+jFNMLKDIKr3e5SSULAt0tUmWhbsVg",
+	"wxPUhnOXDPhjhprFN2a0FAMHK4uITBPNI0bs+i9OR9HYWfL92IxFNEU3DevKVV4y3wFjkumas3/hoi18",
+	"pYyMev5jLgjfJ5GL1iYWDn0SG8EGCv7bpZuLAhUHa2QkdZKq4prI477nv3cRms4pothImh7sXCp+M/HJ",
+	"xen7sx93CRd9pk1vuEgkGSn5Gwvtx3tcRFz0dSZ5cUUSxa3vwi2a0YhkgFvW2wwsiiaUohtvpGTXHAxE",
+	"SZkQsANOTR1YWBagiNNkyI7V5o0kOJJcJHrX0hKlaBiZ26JOKC7ZRbkEmR9MpMtiKfqaJHLmJfZYKie+",
+	"DsA02g8KXKskYiOoiSwFKGsBEg4Df2AbRF1i/gbBOElwAvLh6oiuUVJwhiwTtJkhxaCF4yo5FVM+WCAN",
+	"1PAlR1IOvs5sUAAoTzpirHjCKhBeqlmojOxs3jqk+trMnibBP9r/C4xMnp3x1Y7oiD/8AfC3IzpprdYM",
+	"L0COe8V6XIALhqBg9571/rlTLvGdc9F/CWPV8YgeyPGvpjnvRDz55y/gXCR78Gpmv2Zwd/2vXYjhaJWv",
+	"mcNo/a/9nCQrfS0JH/Cxy3Clb0VCr/+tV0Kv1K/4Ad+6jFf6Vl+NwvU/9pMahSutxuFD1sfFcLX1YQ6A",
+	"vmIPGMxz+4Ylv2p2gBO8OsLg2m+yC8CocxwBwDK4QQIDBVepigOygwUNwI8WMn8WerjOQoql5QxN5DUT",
+	"KFdA/bNkQILzdxeXxBZswNou5gsVuDXYtQICF30koUPcQizuwsnWEXjUyLEgkQxTI5Wbw1ZcOzEu2Itk",
+	"qIPqAza5G6Alx3RGBAXM10DLnyjKE1Bj4ZFPt/8vAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -65,9 +65,11 @@ WHERE workspace_id = $1
          ELSE status = $2::text END)
   AND ($3::text IS NULL OR severity = $3)
   AND ($4::uuid IS NULL OR host_id = $4)
-  AND ($5::jsonb IS NULL OR tags @> $5)
-  AND ($6::timestamptz IS NULL OR created_at >= $6)
-  AND ($7::timestamptz IS NULL OR created_at < $7)
+  AND ($5::uuid IS NULL OR assignee_id = $5)
+  AND ($6::boolean IS NULL OR (assignee_id IS NULL) = $6)
+  AND ($7::jsonb IS NULL OR tags @> $7)
+  AND ($8::timestamptz IS NULL OR created_at >= $8)
+  AND ($9::timestamptz IS NULL OR created_at < $9)
 `
 
 type CountIncidentsParams struct {
@@ -75,6 +77,8 @@ type CountIncidentsParams struct {
 	StatusFilter string     `json:"status_filter"`
 	Severity     *string    `json:"severity"`
 	HostID       *uuid.UUID `json:"host_id"`
+	AssigneeID   *uuid.UUID `json:"assignee_id"`
+	Unassigned   *bool      `json:"unassigned"`
 	Tags         []byte     `json:"tags"`
 	FromTime     *time.Time `json:"from_time"`
 	ToTime       *time.Time `json:"to_time"`
@@ -86,6 +90,8 @@ func (q *Queries) CountIncidents(ctx context.Context, arg CountIncidentsParams) 
 		arg.StatusFilter,
 		arg.Severity,
 		arg.HostID,
+		arg.AssigneeID,
+		arg.Unassigned,
 		arg.Tags,
 		arg.FromTime,
 		arg.ToTime,
@@ -99,7 +105,7 @@ const createIncident = `-- name: CreateIncident :one
 
 INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, public_title)
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9, $10)
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
 `
 
 type CreateIncidentParams struct {
@@ -149,12 +155,15 @@ func (q *Queries) CreateIncident(ctx context.Context, arg CreateIncidentParams) 
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }
 
 const getIncident = `-- name: GetIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = $2
 `
 
 type GetIncidentParams struct {
@@ -184,6 +193,102 @@ func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (Incid
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
+	)
+	return i, err
+}
+
+const incidentStatsCounts = `-- name: IncidentStatsCounts :many
+SELECT (merged_into IS NOT NULL)::boolean AS merged, status, severity,
+       coalesce(tags->>'source', 'unknown')::text AS source, count(*) AS n
+FROM incidents
+WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
+GROUP BY 1, 2, 3, 4
+`
+
+type IncidentStatsCountsParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	FromTime    time.Time `json:"from_time"`
+	ToTime      time.Time `json:"to_time"`
+}
+
+type IncidentStatsCountsRow struct {
+	Merged   bool   `json:"merged"`
+	Status   string `json:"status"`
+	Severity string `json:"severity"`
+	Source   string `json:"source"`
+	N        int64  `json:"n"`
+}
+
+// Incidents opened in [@from_time, @to_time), counted per (merged, status, severity, source):
+// at most 2 × 3 × 5 × sources rows, summed by the caller.
+func (q *Queries) IncidentStatsCounts(ctx context.Context, arg IncidentStatsCountsParams) ([]IncidentStatsCountsRow, error) {
+	rows, err := q.db.Query(ctx, incidentStatsCounts, arg.WorkspaceID, arg.FromTime, arg.ToTime)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []IncidentStatsCountsRow{}
+	for rows.Next() {
+		var i IncidentStatsCountsRow
+		if err := rows.Scan(
+			&i.Merged,
+			&i.Status,
+			&i.Severity,
+			&i.Source,
+			&i.N,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const incidentStatsDurations = `-- name: IncidentStatsDurations :one
+SELECT
+    count(acknowledged_at) AS acked,
+    coalesce(avg(extract(epoch FROM acknowledged_at - created_at)), 0)::float8 AS mtta_mean,
+    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - created_at)), 0)::float8 AS mtta_median,
+    count(resolved_at) AS resolved,
+    coalesce(avg(extract(epoch FROM resolved_at - created_at)), 0)::float8 AS mttr_mean,
+    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - created_at)), 0)::float8 AS mttr_median
+FROM incidents
+WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3 AND merged_into IS NULL
+`
+
+type IncidentStatsDurationsParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	FromTime    time.Time `json:"from_time"`
+	ToTime      time.Time `json:"to_time"`
+}
+
+type IncidentStatsDurationsRow struct {
+	Acked      int64   `json:"acked"`
+	MttaMean   float64 `json:"mtta_mean"`
+	MttaMedian float64 `json:"mtta_median"`
+	Resolved   int64   `json:"resolved"`
+	MttrMean   float64 `json:"mttr_mean"`
+	MttrMedian float64 `json:"mttr_median"`
+}
+
+// Times to acknowledge and to resolve (seconds) of the incidents opened in [@from_time,
+// @to_time), merged duplicates excepted; means and medians are 0 when their count is 0.
+func (q *Queries) IncidentStatsDurations(ctx context.Context, arg IncidentStatsDurationsParams) (IncidentStatsDurationsRow, error) {
+	row := q.db.QueryRow(ctx, incidentStatsDurations, arg.WorkspaceID, arg.FromTime, arg.ToTime)
+	var i IncidentStatsDurationsRow
+	err := row.Scan(
+		&i.Acked,
+		&i.MttaMean,
+		&i.MttaMedian,
+		&i.Resolved,
+		&i.MttrMean,
+		&i.MttrMedian,
 	)
 	return i, err
 }
@@ -228,7 +333,7 @@ func (q *Queries) ListIncidentEvents(ctx context.Context, arg ListIncidentEvents
 }
 
 const listIncidents = `-- name: ListIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
 WHERE workspace_id = $1
   AND (CASE $2::text
          WHEN 'open' THEN status <> 'resolved'
@@ -236,12 +341,14 @@ WHERE workspace_id = $1
          ELSE status = $2::text END)
   AND ($3::text IS NULL OR severity = $3)
   AND ($4::uuid IS NULL OR host_id = $4)
-  AND ($5::jsonb IS NULL OR tags @> $5)
-  AND ($6::timestamptz IS NULL OR created_at >= $6)
-  AND ($7::timestamptz IS NULL OR created_at < $7)
-  AND ($8::timestamptz IS NULL OR (created_at, id) < ($8, $9::uuid))
+  AND ($5::uuid IS NULL OR assignee_id = $5)
+  AND ($6::boolean IS NULL OR (assignee_id IS NULL) = $6)
+  AND ($7::jsonb IS NULL OR tags @> $7)
+  AND ($8::timestamptz IS NULL OR created_at >= $8)
+  AND ($9::timestamptz IS NULL OR created_at < $9)
+  AND ($10::timestamptz IS NULL OR (created_at, id) < ($10, $11::uuid))
 ORDER BY created_at DESC, id DESC
-LIMIT $10
+LIMIT $12
 `
 
 type ListIncidentsParams struct {
@@ -249,6 +356,8 @@ type ListIncidentsParams struct {
 	StatusFilter string     `json:"status_filter"`
 	Severity     *string    `json:"severity"`
 	HostID       *uuid.UUID `json:"host_id"`
+	AssigneeID   *uuid.UUID `json:"assignee_id"`
+	Unassigned   *bool      `json:"unassigned"`
 	Tags         []byte     `json:"tags"`
 	FromTime     *time.Time `json:"from_time"`
 	ToTime       *time.Time `json:"to_time"`
@@ -263,6 +372,8 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 		arg.StatusFilter,
 		arg.Severity,
 		arg.HostID,
+		arg.AssigneeID,
+		arg.Unassigned,
 		arg.Tags,
 		arg.FromTime,
 		arg.ToTime,
@@ -296,6 +407,9 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 			&i.ResolvedAt,
 			&i.ResolvedBy,
 			&i.PublicTitle,
+			&i.AssigneeID,
+			&i.SnoozedUntil,
+			&i.MergedInto,
 		); err != nil {
 			return nil, err
 		}
@@ -308,7 +422,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 }
 
 const lockIncident = `-- name: LockIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockIncidentParams struct {
@@ -338,8 +452,132 @@ func (q *Queries) LockIncident(ctx context.Context, arg LockIncidentParams) (Inc
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
+}
+
+const lockIncidents = `-- name: LockIncidents :many
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = ANY($2::uuid[])
+ORDER BY id
+FOR UPDATE
+`
+
+type LockIncidentsParams struct {
+	WorkspaceID uuid.UUID   `json:"workspace_id"`
+	Ids         []uuid.UUID `json:"ids"`
+}
+
+// Locks several incidents in id order (so two merges cannot deadlock); ids of other
+// workspaces are simply absent.
+func (q *Queries) LockIncidents(ctx context.Context, arg LockIncidentsParams) ([]Incident, error) {
+	rows, err := q.db.Query(ctx, lockIncidents, arg.WorkspaceID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Incident{}
+	for rows.Next() {
+		var i Incident
+		if err := rows.Scan(
+			&i.WorkspaceID,
+			&i.ID,
+			&i.Title,
+			&i.Description,
+			&i.Severity,
+			&i.Status,
+			&i.Tags,
+			&i.HostID,
+			&i.CheckID,
+			&i.StormID,
+			&i.ReopenCount,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.AcknowledgedAt,
+			&i.AcknowledgedBy,
+			&i.ResolvedAt,
+			&i.ResolvedBy,
+			&i.PublicTitle,
+			&i.AssigneeID,
+			&i.SnoozedUntil,
+			&i.MergedInto,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const mergeIncidents = `-- name: MergeIncidents :many
+UPDATE incidents SET
+    merged_into = $1::uuid,
+    status      = 'resolved',
+    resolved_at = CASE WHEN status = 'resolved' THEN resolved_at ELSE now() END,
+    resolved_by = CASE WHEN status = 'resolved' THEN resolved_by ELSE $2::text END,
+    updated_at  = now()
+WHERE workspace_id = $3 AND id = ANY($4::uuid[])
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+`
+
+type MergeIncidentsParams struct {
+	TargetID    uuid.UUID   `json:"target_id"`
+	Actor       string      `json:"actor"`
+	WorkspaceID uuid.UUID   `json:"workspace_id"`
+	Ids         []uuid.UUID `json:"ids"`
+}
+
+// Resolves the duplicates @ids into @target_id; an already resolved duplicate keeps its resolution time.
+func (q *Queries) MergeIncidents(ctx context.Context, arg MergeIncidentsParams) ([]Incident, error) {
+	rows, err := q.db.Query(ctx, mergeIncidents,
+		arg.TargetID,
+		arg.Actor,
+		arg.WorkspaceID,
+		arg.Ids,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Incident{}
+	for rows.Next() {
+		var i Incident
+		if err := rows.Scan(
+			&i.WorkspaceID,
+			&i.ID,
+			&i.Title,
+			&i.Description,
+			&i.Severity,
+			&i.Status,
+			&i.Tags,
+			&i.HostID,
+			&i.CheckID,
+			&i.StormID,
+			&i.ReopenCount,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.AcknowledgedAt,
+			&i.AcknowledgedBy,
+			&i.ResolvedAt,
+			&i.ResolvedBy,
+			&i.PublicTitle,
+			&i.AssigneeID,
+			&i.SnoozedUntil,
+			&i.MergedInto,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const openAutoIncident = `-- name: OpenAutoIncident :one
@@ -347,7 +585,7 @@ INSERT INTO incidents (workspace_id, id, title, description, severity, status, t
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9)
 ON CONFLICT (workspace_id, check_id) WHERE status <> 'resolved' AND check_id IS NOT NULL AND tags->>'source' = 'auto'
 DO NOTHING
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
 `
 
 type OpenAutoIncidentParams struct {
@@ -395,12 +633,15 @@ func (q *Queries) OpenAutoIncident(ctx context.Context, arg OpenAutoIncidentPara
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }
 
 const openAutoIncidentOfCheck = `-- name: OpenAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND status <> 'resolved' AND tags->>'source' = 'auto'
 FOR UPDATE
 `
@@ -432,14 +673,17 @@ func (q *Queries) OpenAutoIncidentOfCheck(ctx context.Context, arg OpenAutoIncid
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }
 
 const recentAutoIncidentOfCheck = `-- name: RecentAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND tags->>'source' = 'auto'
-  AND status = 'resolved' AND resolved_at >= $3
+  AND status = 'resolved' AND resolved_at >= $3 AND merged_into IS NULL
 ORDER BY resolved_at DESC
 LIMIT 1
 FOR UPDATE
@@ -474,6 +718,9 @@ func (q *Queries) RecentAutoIncidentOfCheck(ctx context.Context, arg RecentAutoI
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }
@@ -530,10 +777,63 @@ func (q *Queries) RecentAutoIncidents(ctx context.Context, arg RecentAutoInciden
 	return items, nil
 }
 
+const setIncidentFields = `-- name: SetIncidentFields :one
+UPDATE incidents SET title = $1, severity = $2, assignee_id = $3,
+    public_title = $4, updated_at = now()
+WHERE workspace_id = $5 AND id = $6
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+`
+
+type SetIncidentFieldsParams struct {
+	Title       string     `json:"title"`
+	Severity    string     `json:"severity"`
+	AssigneeID  *uuid.UUID `json:"assignee_id"`
+	PublicTitle *string    `json:"public_title"`
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	ID          uuid.UUID  `json:"id"`
+}
+
+// PUT /incidents/{id}: the fields an operator may change (the caller passes every one, changed or not).
+func (q *Queries) SetIncidentFields(ctx context.Context, arg SetIncidentFieldsParams) (Incident, error) {
+	row := q.db.QueryRow(ctx, setIncidentFields,
+		arg.Title,
+		arg.Severity,
+		arg.AssigneeID,
+		arg.PublicTitle,
+		arg.WorkspaceID,
+		arg.ID,
+	)
+	var i Incident
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Title,
+		&i.Description,
+		&i.Severity,
+		&i.Status,
+		&i.Tags,
+		&i.HostID,
+		&i.CheckID,
+		&i.StormID,
+		&i.ReopenCount,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AcknowledgedAt,
+		&i.AcknowledgedBy,
+		&i.ResolvedAt,
+		&i.ResolvedBy,
+		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
+	)
+	return i, err
+}
+
 const setIncidentPublicTitle = `-- name: SetIncidentPublicTitle :one
 UPDATE incidents SET public_title = $1, updated_at = now()
 WHERE workspace_id = $2 AND id = $3
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
 `
 
 type SetIncidentPublicTitleParams struct {
@@ -565,6 +865,51 @@ func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPub
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
+	)
+	return i, err
+}
+
+const setIncidentSnooze = `-- name: SetIncidentSnooze :one
+UPDATE incidents SET snoozed_until = $1, updated_at = now()
+WHERE workspace_id = $2 AND id = $3
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+`
+
+type SetIncidentSnoozeParams struct {
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+	WorkspaceID  uuid.UUID  `json:"workspace_id"`
+	ID           uuid.UUID  `json:"id"`
+}
+
+// Sets (or, with NULL, ends) the time until which the incident's notifications are silenced.
+func (q *Queries) SetIncidentSnooze(ctx context.Context, arg SetIncidentSnoozeParams) (Incident, error) {
+	row := q.db.QueryRow(ctx, setIncidentSnooze, arg.SnoozedUntil, arg.WorkspaceID, arg.ID)
+	var i Incident
+	err := row.Scan(
+		&i.WorkspaceID,
+		&i.ID,
+		&i.Title,
+		&i.Description,
+		&i.Severity,
+		&i.Status,
+		&i.Tags,
+		&i.HostID,
+		&i.CheckID,
+		&i.StormID,
+		&i.ReopenCount,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.AcknowledgedAt,
+		&i.AcknowledgedBy,
+		&i.ResolvedAt,
+		&i.ResolvedBy,
+		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }
@@ -579,7 +924,7 @@ UPDATE incidents SET
     resolved_by     = CASE WHEN $1 = 'resolved' THEN $3::text ELSE NULL END,
     reopen_count    = reopen_count + CASE WHEN status = 'resolved' AND $1 <> 'resolved' THEN 1 ELSE 0 END
 WHERE workspace_id = $4 AND id = $5
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
 `
 
 type SetIncidentStatusParams struct {
@@ -620,6 +965,9 @@ func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusPa
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AssigneeID,
+		&i.SnoozedUntil,
+		&i.MergedInto,
 	)
 	return i, err
 }

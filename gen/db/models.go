@@ -296,6 +296,9 @@ type Incident struct {
 	ResolvedAt     *time.Time      `json:"resolved_at"`
 	ResolvedBy     *string         `json:"resolved_by"`
 	PublicTitle    *string         `json:"public_title"`
+	AssigneeID     *uuid.UUID      `json:"assignee_id"`
+	SnoozedUntil   *time.Time      `json:"snoozed_until"`
+	MergedInto     *uuid.UUID      `json:"merged_into"`
 }
 
 type IncidentEvent struct {

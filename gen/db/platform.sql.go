@@ -146,6 +146,30 @@ func (q *Queries) GetWorkspaceBySlugOrID(ctx context.Context, slug string) (Work
 	return i, err
 }
 
+const getWorkspaceMember = `-- name: GetWorkspaceMember :one
+SELECT u.id, u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.workspace_id = $1 AND m.user_id = $2
+`
+
+type GetWorkspaceMemberParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	UserID      uuid.UUID `json:"user_id"`
+}
+
+type GetWorkspaceMemberRow struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+	Role string    `json:"role"`
+}
+
+// A user who is a member of the workspace (incident assignees must be).
+func (q *Queries) GetWorkspaceMember(ctx context.Context, arg GetWorkspaceMemberParams) (GetWorkspaceMemberRow, error) {
+	row := q.db.QueryRow(ctx, getWorkspaceMember, arg.WorkspaceID, arg.UserID)
+	var i GetWorkspaceMemberRow
+	err := row.Scan(&i.ID, &i.Name, &i.Role)
+	return i, err
+}
+
 const listAPITokens = `-- name: ListAPITokens :many
 SELECT t.workspace_id, t.id, t.name, t.created_at, t.last_used_at, t.revoked_at, m.role
 FROM api_tokens t

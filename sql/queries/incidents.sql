@@ -28,7 +28,7 @@ FOR UPDATE;
 -- The check's latest automatic incident if it resolved after @since (a flap: reopen it).
 SELECT * FROM incidents
 WHERE workspace_id = @workspace_id AND check_id = @check_id AND tags->>'source' = 'auto'
-  AND status = 'resolved' AND resolved_at >= @since
+  AND status = 'resolved' AND resolved_at >= @since AND merged_into IS NULL
 ORDER BY resolved_at DESC
 LIMIT 1
 FOR UPDATE;
@@ -69,6 +69,8 @@ WHERE workspace_id = @workspace_id
          ELSE status = @status_filter::text END)
   AND (sqlc.narg('severity')::text IS NULL OR severity = sqlc.narg('severity'))
   AND (sqlc.narg('host_id')::uuid IS NULL OR host_id = sqlc.narg('host_id'))
+  AND (sqlc.narg('assignee_id')::uuid IS NULL OR assignee_id = sqlc.narg('assignee_id'))
+  AND (sqlc.narg('unassigned')::boolean IS NULL OR (assignee_id IS NULL) = sqlc.narg('unassigned'))
   AND (sqlc.narg('tags')::jsonb IS NULL OR tags @> sqlc.narg('tags'))
   AND (sqlc.narg('from_time')::timestamptz IS NULL OR created_at >= sqlc.narg('from_time'))
   AND (sqlc.narg('to_time')::timestamptz IS NULL OR created_at < sqlc.narg('to_time'))
@@ -85,6 +87,8 @@ WHERE workspace_id = @workspace_id
          ELSE status = @status_filter::text END)
   AND (sqlc.narg('severity')::text IS NULL OR severity = sqlc.narg('severity'))
   AND (sqlc.narg('host_id')::uuid IS NULL OR host_id = sqlc.narg('host_id'))
+  AND (sqlc.narg('assignee_id')::uuid IS NULL OR assignee_id = sqlc.narg('assignee_id'))
+  AND (sqlc.narg('unassigned')::boolean IS NULL OR (assignee_id IS NULL) = sqlc.narg('unassigned'))
   AND (sqlc.narg('tags')::jsonb IS NULL OR tags @> sqlc.narg('tags'))
   AND (sqlc.narg('from_time')::timestamptz IS NULL OR created_at >= sqlc.narg('from_time'))
   AND (sqlc.narg('to_time')::timestamptz IS NULL OR created_at < sqlc.narg('to_time'));
@@ -106,3 +110,56 @@ LEFT JOIN check_latest l ON l.workspace_id = i.workspace_id AND l.check_id = i.c
 WHERE i.workspace_id = @workspace_id AND i.tags->>'source' = 'auto' AND i.status <> 'resolved'
   AND i.updated_at >= @since
 ORDER BY i.id;
+
+-- name: SetIncidentFields :one
+-- PUT /incidents/{id}: the fields an operator may change (the caller passes every one, changed or not).
+UPDATE incidents SET title = @title, severity = @severity, assignee_id = sqlc.narg('assignee_id'),
+    public_title = sqlc.narg('public_title'), updated_at = now()
+WHERE workspace_id = @workspace_id AND id = @id
+RETURNING *;
+
+-- name: SetIncidentSnooze :one
+-- Sets (or, with NULL, ends) the time until which the incident's notifications are silenced.
+UPDATE incidents SET snoozed_until = sqlc.narg('snoozed_until'), updated_at = now()
+WHERE workspace_id = @workspace_id AND id = @id
+RETURNING *;
+
+-- name: LockIncidents :many
+-- Locks several incidents in id order (so two merges cannot deadlock); ids of other
+-- workspaces are simply absent.
+SELECT * FROM incidents WHERE workspace_id = @workspace_id AND id = ANY(@ids::uuid[])
+ORDER BY id
+FOR UPDATE;
+
+-- name: MergeIncidents :many
+-- Resolves the duplicates @ids into @target_id; an already resolved duplicate keeps its resolution time.
+UPDATE incidents SET
+    merged_into = @target_id::uuid,
+    status      = 'resolved',
+    resolved_at = CASE WHEN status = 'resolved' THEN resolved_at ELSE now() END,
+    resolved_by = CASE WHEN status = 'resolved' THEN resolved_by ELSE @actor::text END,
+    updated_at  = now()
+WHERE workspace_id = @workspace_id AND id = ANY(@ids::uuid[])
+RETURNING *;
+
+-- name: IncidentStatsCounts :many
+-- Incidents opened in [@from_time, @to_time), counted per (merged, status, severity, source):
+-- at most 2 × 3 × 5 × sources rows, summed by the caller.
+SELECT (merged_into IS NOT NULL)::boolean AS merged, status, severity,
+       coalesce(tags->>'source', 'unknown')::text AS source, count(*) AS n
+FROM incidents
+WHERE workspace_id = @workspace_id AND created_at >= @from_time AND created_at < @to_time
+GROUP BY 1, 2, 3, 4;
+
+-- name: IncidentStatsDurations :one
+-- Times to acknowledge and to resolve (seconds) of the incidents opened in [@from_time,
+-- @to_time), merged duplicates excepted; means and medians are 0 when their count is 0.
+SELECT
+    count(acknowledged_at) AS acked,
+    coalesce(avg(extract(epoch FROM acknowledged_at - created_at)), 0)::float8 AS mtta_mean,
+    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM acknowledged_at - created_at)), 0)::float8 AS mtta_median,
+    count(resolved_at) AS resolved,
+    coalesce(avg(extract(epoch FROM resolved_at - created_at)), 0)::float8 AS mttr_mean,
+    coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM resolved_at - created_at)), 0)::float8 AS mttr_median
+FROM incidents
+WHERE workspace_id = @workspace_id AND created_at >= @from_time AND created_at < @to_time AND merged_into IS NULL;

@@ -60,3 +60,8 @@ SELECT pg_advisory_xact_lock(424242001);
 
 -- name: GetWorkspace :one
 SELECT * FROM workspaces WHERE id = $1;
+
+-- name: GetWorkspaceMember :one
+-- A user who is a member of the workspace (incident assignees must be).
+SELECT u.id, u.name, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.workspace_id = $1 AND m.user_id = $2;

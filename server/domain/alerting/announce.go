@@ -35,6 +35,12 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 	if err != nil {
 		return err
 	}
+	// A snoozed incident notifies nobody until the snooze ends; the timeline says so.
+	if incidents.Snoozed(inc, time.Now()) {
+		_, err := incidents.Note(ctx, tx, inc, incidents.ActionSuppressed, incidents.ActorSystem,
+			"snoozed until "+inc.SnoozedUntil.UTC().Format(time.RFC3339)+": notifications silenced")
+		return err
+	}
 	if opened {
 		if reason, err := a.suppressed(ctx, q, inc); err != nil || reason != "" {
 			if err == nil {

@@ -175,6 +175,10 @@ func Update(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, u UpdateA
 		}
 		return record(ctx, tx, inc, inc.Status, ActionUpdate, u.Actor, u.Note, u.Public)
 	}
+	if inc.MergedInto != nil {
+		// A duplicate stays resolved: its problem goes on in the incident it was merged into.
+		return Change{}, &ConflictError{Reason: fmt.Sprintf("the incident was merged into %s: update that one", inc.MergedInto)}
+	}
 	action := ActionUpdate
 	if inc.Status == Resolved {
 		action = ActionReopened

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -39,12 +40,20 @@ func (a *API) changeIncident(ctx context.Context, fn func(tx pgx.Tx) (incidents.
 
 // incidentError maps the incidents package's errors to problems.
 func incidentError(err error) error {
-	var te *incidents.TransitionError
+	var me *incidents.MissingError
 	switch {
 	case errors.Is(err, incidents.ErrNotFound):
 		return problem.NotFound("incident")
-	case errors.As(err, &te):
-		return problem.Conflict("%s", te.Error())
+	case errors.As(err, &me):
+		// Another workspace's id gets exactly this answer too.
+		p := problem.NotFound("incident")
+		p.Errors = []problem.FieldError{{Field: fmt.Sprintf("incident_ids[%d]", me.Index), Message: "no such incident"}}
+		p.Detail = p.Errors[0].Field + ": no such incident"
+		return p
+	case errors.Is(err, incidents.ErrNotMember):
+		return problem.Invalid(problem.FieldError{Field: "assignee_id", Message: err.Error()})
+	case incidents.IsConflict(err):
+		return problem.Conflict("%s", err.Error())
 	case foreignKeyViolation(err):
 		return problem.Invalid(problem.FieldError{Field: "host_id", Message: "no such host or check in this workspace"})
 	}
@@ -72,6 +81,9 @@ func (a *API) ListIncidents(ctx context.Context, req api.ListIncidentsRequestObj
 		s := string(*p.Severity)
 		severity = &s
 	}
+	if p.AssigneeId != nil && p.Unassigned != nil {
+		return nil, problem.Invalid(problem.FieldError{Field: "unassigned", Message: "cannot be combined with assignee_id"})
+	}
 	list, err := listPage(ctx, p.Cursor, p.Limit,
 		func(ctx context.Context, afterName *string, afterID uuid.UUID, maxRows int32) ([]db.Incident, error) {
 			before, beforeID, err := beforeArgs(afterName, afterID)
@@ -80,12 +92,13 @@ func (a *API) ListIncidents(ctx context.Context, req api.ListIncidentsRequestObj
 			}
 			return a.q.ListIncidents(ctx, db.ListIncidentsParams{
 				WorkspaceID: ws, StatusFilter: status, Severity: severity, HostID: p.HostId, Tags: tags,
-				FromTime: p.From, ToTime: p.To, BeforeTime: before, BeforeID: beforeID, MaxRows: maxRows,
+				AssigneeID: p.AssigneeId, Unassigned: p.Unassigned, FromTime: p.From, ToTime: p.To, BeforeTime: before, BeforeID: beforeID, MaxRows: maxRows,
 			})
 		},
 		func(ctx context.Context) (int64, error) {
 			return a.q.CountIncidents(ctx, db.CountIncidentsParams{
 				WorkspaceID: ws, StatusFilter: status, Severity: severity, HostID: p.HostId, Tags: tags, FromTime: p.From, ToTime: p.To,
+				AssigneeID: p.AssigneeId, Unassigned: p.Unassigned,
 			})
 		},
 		func(i db.Incident) keyset { return timeKey(i.CreatedAt, i.ID) })
@@ -235,6 +248,11 @@ func incidentOut(i db.Incident, events []db.IncidentEvent) api.Incident {
 		Status: api.IncidentStatus(i.Status), Tags: decodeTags(i.Tags), HostId: i.HostID, CheckId: i.CheckID, StormId: i.StormID,
 		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC(),
 		AcknowledgedAt: utc(i.AcknowledgedAt), AcknowledgedBy: i.AcknowledgedBy, ResolvedAt: utc(i.ResolvedAt), ResolvedBy: i.ResolvedBy,
+		AssigneeId: i.AssigneeID, MergedInto: i.MergedInto,
+	}
+	// A snooze that has ended is not shown: the incident is no longer snoozed.
+	if incidents.Snoozed(i, time.Now()) {
+		out.SnoozedUntil = utc(i.SnoozedUntil)
 	}
 	if events != nil {
 		timeline := make([]api.IncidentEvent, len(events))
