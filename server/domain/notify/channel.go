@@ -15,6 +15,10 @@ var senders = map[string]sender{
 	ChannelEmail:   sendEmail,
 	ChannelWebhook: sendWebhook,
 	ChannelSlack:   sendSlack,
+
+	ChannelPagerDuty: sendPagerDuty,
+	ChannelOpsgenie:  sendOpsgenie,
+	ChannelNtfy:      sendNtfy,
 }
 
 // outcome is the result of one attempt.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
@@ -122,6 +124,19 @@ func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRe
 // before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
 // targets are refused when the policy is saved rather than failing every delivery later.
 func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
+	for i, w := range derefOr(ch.Webhook, nil) {
+		for name := range derefOr(w.Headers, nil) {
+			if notify.ReservedHeader(name) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
+			}
+		}
+		if w.BodyTemplate == nil {
+			continue
+		}
+		if _, err := alerting.ParseBodyTemplate(*w.BodyTemplate, alerting.IsJSON(derefOr(w.ContentType, ""))); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.body_template", i), Message: err.Error()})
+		}
+	}
 	for i, id := range derefOr(ch.Oncall, nil) {
 		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -148,13 +163,51 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 		slack := checkconfig.KeepMaskedURLs(*ch.Slack, derefOr(old.Slack, nil), checkconfig.MaskSlackURL)
 		ch.Slack = &slack
 	}
+	if ch.Pagerduty != nil {
+		old := derefOr(old.Pagerduty, nil)
+		for i, p := range *ch.Pagerduty {
+			if p.RoutingKey != nil && *p.RoutingKey == maskedSecret && i < len(old) {
+				(*ch.Pagerduty)[i].RoutingKey = old[i].RoutingKey
+			}
+		}
+	}
+	if ch.Opsgenie != nil {
+		old := derefOr(old.Opsgenie, nil)
+		for i, o := range *ch.Opsgenie {
+			if o.ApiKey != nil && *o.ApiKey == maskedSecret && i < len(old) {
+				(*ch.Opsgenie)[i].ApiKey = old[i].ApiKey
+			}
+		}
+	}
+	if ch.Ntfy != nil {
+		oldNtfy := derefOr(old.Ntfy, nil)
+		var sent, stored []string
+		tokens := map[string]*string{}
+		for _, n := range oldNtfy {
+			stored = append(stored, n.Url)
+			tokens[n.Url] = n.Token
+		}
+		for _, n := range *ch.Ntfy {
+			sent = append(sent, n.Url)
+		}
+		urls := checkconfig.KeepMaskedURLs(sent, stored, checkconfig.MaskPathURL)
+		for i := range *ch.Ntfy {
+			n := &(*ch.Ntfy)[i]
+			n.Url = urls[i]
+			if n.Token != nil && *n.Token == maskedSecret {
+				n.Token = tokens[n.Url]
+			}
+		}
+	}
 	if ch.Webhook == nil {
 		return ch
 	}
 	secrets := map[string]*string{}
+	headers := map[string]map[string]string{}
 	var oldURLs []string
 	for _, w := range derefOr(old.Webhook, nil) {
 		secrets[w.Url] = w.Secret
+		headers[w.Url] = derefOr(w.Headers, nil)
 		oldURLs = append(oldURLs, w.Url)
 	}
 	sentURLs := make([]string, len(*ch.Webhook))
@@ -167,6 +220,20 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 		w.Url = urls[i]
 		if w.Secret != nil && *w.Secret == maskedSecret {
 			w.Secret = secrets[w.Url]
+		}
+		if w.Headers != nil {
+			kept := map[string]string{}
+			for k, v := range *w.Headers {
+				if v == maskedSecret {
+					old, ok := headers[w.Url][k]
+					if !ok {
+						continue // nothing stored to keep: the header is dropped
+					}
+					v = old
+				}
+				kept[k] = v
+			}
+			w.Headers = &kept
 		}
 		hooks[i] = w
 	}
@@ -188,11 +255,30 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 				masked := maskedSecret
 				(*ch.Webhook)[i].Secret = &masked
 			}
+			if h := (*ch.Webhook)[i].Headers; h != nil {
+				for k := range *h {
+					(*h)[k] = maskedSecret
+				}
+			}
 		}
 	}
 	if ch.Slack != nil {
 		for i := range *ch.Slack {
 			(*ch.Slack)[i] = checkconfig.MaskSlackURL((*ch.Slack)[i])
+		}
+	}
+	masked := maskedSecret
+	for i := range derefOr(ch.Pagerduty, nil) {
+		(*ch.Pagerduty)[i].RoutingKey = &masked
+	}
+	for i := range derefOr(ch.Opsgenie, nil) {
+		(*ch.Opsgenie)[i].ApiKey = &masked
+	}
+	for i := range derefOr(ch.Ntfy, nil) {
+		n := &(*ch.Ntfy)[i]
+		n.Url = checkconfig.MaskPathURL(n.Url)
+		if n.Token != nil {
+			n.Token = &masked
 		}
 	}
 	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
