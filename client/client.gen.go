@@ -601,25 +601,25 @@ func (e MaintenanceStatus) Valid() bool {
 
 // Defines values for OpsgenieChannelPriority.
 const (
-	P1 OpsgenieChannelPriority = "P1"
-	P2 OpsgenieChannelPriority = "P2"
-	P3 OpsgenieChannelPriority = "P3"
-	P4 OpsgenieChannelPriority = "P4"
-	P5 OpsgenieChannelPriority = "P5"
+	OpsgenieP1 OpsgenieChannelPriority = "P1"
+	OpsgenieP2 OpsgenieChannelPriority = "P2"
+	OpsgenieP3 OpsgenieChannelPriority = "P3"
+	OpsgenieP4 OpsgenieChannelPriority = "P4"
+	OpsgenieP5 OpsgenieChannelPriority = "P5"
 )
 
 // Valid indicates whether the value is a known member of the OpsgenieChannelPriority enum.
 func (e OpsgenieChannelPriority) Valid() bool {
 	switch e {
-	case P1:
+	case OpsgenieP1:
 		return true
-	case P2:
+	case OpsgenieP2:
 		return true
-	case P3:
+	case OpsgenieP3:
 		return true
-	case P4:
+	case OpsgenieP4:
 		return true
-	case P5:
+	case OpsgenieP5:
 		return true
 	default:
 		return false
@@ -628,16 +628,16 @@ func (e OpsgenieChannelPriority) Valid() bool {
 
 // Defines values for OpsgenieChannelRegion.
 const (
-	Eu OpsgenieChannelRegion = "eu"
-	Us OpsgenieChannelRegion = "us"
+	OpsgenieEu OpsgenieChannelRegion = "eu"
+	OpsgenieUs OpsgenieChannelRegion = "us"
 )
 
 // Valid indicates whether the value is a known member of the OpsgenieChannelRegion enum.
 func (e OpsgenieChannelRegion) Valid() bool {
 	switch e {
-	case Eu:
+	case OpsgenieEu:
 		return true
-	case Us:
+	case OpsgenieUs:
 		return true
 	default:
 		return false
@@ -646,22 +646,22 @@ func (e OpsgenieChannelRegion) Valid() bool {
 
 // Defines values for PagerdutyChannelSeverity.
 const (
-	Critical PagerdutyChannelSeverity = "critical"
-	Error    PagerdutyChannelSeverity = "error"
-	Info     PagerdutyChannelSeverity = "info"
-	Warning  PagerdutyChannelSeverity = "warning"
+	PagerdutyCritical PagerdutyChannelSeverity = "critical"
+	PagerdutyError    PagerdutyChannelSeverity = "error"
+	PagerdutyInfo     PagerdutyChannelSeverity = "info"
+	PagerdutyWarning  PagerdutyChannelSeverity = "warning"
 )
 
 // Valid indicates whether the value is a known member of the PagerdutyChannelSeverity enum.
 func (e PagerdutyChannelSeverity) Valid() bool {
 	switch e {
-	case Critical:
+	case PagerdutyCritical:
 		return true
-	case Error:
+	case PagerdutyError:
 		return true
-	case Info:
+	case PagerdutyInfo:
 		return true
-	case Warning:
+	case PagerdutyWarning:
 		return true
 	default:
 		return false
@@ -3626,7 +3626,7 @@ type WebhookChannel struct {
 	// Example: application/json
 	ContentType *string `json:"content_type,omitempty"`
 
-	// Headers Extra request headers (not Content-Type, Content-Length, Host, User-Agent or X-SecuMon-*). Their values are write-only: responses show `********`, and a value sent back as `********` keeps the stored value of that header of the webhook with the same URL.
+	// Headers Extra request headers, names of 1 to 64 token characters (not Content-Type, Content-Length, Host, User-Agent or X-SecuMon-*). Their values are write-only: responses show `********`, and a value sent back as `********` keeps the stored value of that header of the webhook with the same URL.
 	//
 	// Example: {"Authorization":"Bearer s3cr3t-token"}
 	Headers *map[string]string `json:"headers,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -119,13 +120,20 @@ func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRe
 	return api.DeleteAlertPolicy204Response{}, nil
 }
 
-// checkChannels refuses, naming the field, on-call schedules that are not the workspace's:
-// the one rule on channels the contract cannot express. The contract validates the rest
-// before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
+// headerName is an HTTP header name (RFC 9110 token), bounded.
+var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+
+// checkChannels refuses, naming the field, on-call schedules that are not the workspace's,
+// webhook body templates that do not render (alerting.ParseBodyTemplate) and header names
+// that are invalid or SecuMon's own: the rules on channels the contract cannot express. The
+// contract validates the rest before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
 // targets are refused when the policy is saved rather than failing every delivery later.
 func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
 	for i, w := range derefOr(ch.Webhook, nil) {
 		for name := range derefOr(w.Headers, nil) {
+			if !headerName.MatchString(name) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.headers", i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
+			}
 			if notify.ReservedHeader(name) {
 				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
 			}
