@@ -2602,7 +2602,7 @@ type NtfyChannel struct {
 	// Priority ntfy priority, 1 (min) to 5 (max); when absent it follows the incident: critical 5, major 4, minor 3, warning 3, info 2.
 	//
 	// Example: 4
-	Priority *int `json:"priority,omitempty"`
+	Priority *int32 `json:"priority,omitempty"`
 
 	// Tags ntfy tags (emoji short codes or words); the incident's severity is always added.
 	//

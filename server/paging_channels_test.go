@@ -86,7 +86,7 @@ func TestPagingChannelsThroughTheStack(t *testing.T) {
 	p, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "paging", Channels: &client.AlertChannels{
 		Pagerduty: &[]client.PagerdutyChannel{{RoutingKey: ptr(pdKey), Severity: &sev}},
 		Opsgenie:  &[]client.OpsgenieChannel{{ApiKey: ptr(ogKey), Region: &region}},
-		Ntfy:      &[]client.NtfyChannel{{Url: rcv.URL + "/secumon-ops", Token: ptr(token), Priority: ptr(5)}},
+		Ntfy:      &[]client.NtfyChannel{{Url: rcv.URL + "/secumon-ops", Token: ptr(token), Priority: ptr(int32(5))}},
 		Webhook: &[]client.WebhookChannel{{Url: rcv.URL + "/chat",
 			BodyTemplate: ptr(`{"text": {{json .Subject}}, "id": {{json .IncidentID}}, "sev": {{json .Severity}}}`),
 			Headers:      &map[string]string{"Authorization": "Bearer chat-token"}}},
@@ -214,7 +214,7 @@ func TestPagingChannelSecretsAndTemplates(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 		assert.Equal(t, "channels.webhook.0.body_template", (*r.ApplicationproblemJSON400.Errors)[0].Field, tc.template)
-		assert.Contains(t, string(r.Body), tc.want)
+		assert.Contains(t, (*r.ApplicationproblemJSON400.Errors)[0].Message, tc.want)
 	}
 	// A plain-text template need not be JSON; a reserved header is refused.
 	r, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "text", Channels: &client.AlertChannels{
