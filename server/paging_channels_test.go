@@ -226,6 +226,12 @@ func TestPagingChannelSecretsAndTemplates(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
 	assert.Equal(t, "channels.webhook.0.headers.X-SecuMon-Signature", (*r.ApplicationproblemJSON400.Errors)[0].Field)
+	// A masked key with nothing stored to keep is refused.
+	r, err = c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "pd", Channels: &client.AlertChannels{
+		Pagerduty: &[]client.PagerdutyChannel{{RoutingKey: ptr("********")}}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
+	assert.Equal(t, "channels.pagerduty.0.routing_key", (*r.ApplicationproblemJSON400.Errors)[0].Field)
 	// A routing key of the wrong length is refused by the contract.
 	r, err = c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "pd", Channels: &client.AlertChannels{
 		Pagerduty: &[]client.PagerdutyChannel{{RoutingKey: ptr("short-key-123")}}}})

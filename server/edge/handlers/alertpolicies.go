@@ -48,6 +48,9 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
 			return nil, err
 		}
+		if err := refuseMasks(*b.Channels); err != nil {
+			return nil, err
+		}
 	}
 	if b.Conditions != nil {
 		if err := checkConditions(ctx, a.q, ws, *b.Conditions); err != nil {
@@ -98,7 +101,11 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
 				return err
 			}
-			p.Channels = mustJSON(keepChannelSecrets(*b.Channels, old.Channels))
+			kept := keepChannelSecrets(*b.Channels, old.Channels)
+			if err := refuseMasks(kept); err != nil {
+				return err
+			}
+			p.Channels = mustJSON(kept)
 		}
 		out, err = q.UpdateAlertPolicy(ctx, p)
 		return err
@@ -247,6 +254,28 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 	}
 	ch.Webhook = &hooks
 	return ch
+}
+
+// refuseMasks refuses a paging key still equal to the mask once stored values were kept:
+// sent masked where nothing is stored, it would be sent to the service as the key.
+func refuseMasks(ch api.AlertChannels) error {
+	masked := func(field string, v *string) error {
+		if v != nil && *v == maskedSecret {
+			return problem.Invalid(problem.FieldError{Field: field, Message: "no stored key to keep: send the key itself"})
+		}
+		return nil
+	}
+	for i, p := range derefOr(ch.Pagerduty, nil) {
+		if err := masked(fmt.Sprintf("channels.pagerduty.%d.routing_key", i), p.RoutingKey); err != nil {
+			return err
+		}
+	}
+	for i, o := range derefOr(ch.Opsgenie, nil) {
+		if err := masked(fmt.Sprintf("channels.opsgenie.%d.api_key", i), o.ApiKey); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func policyOut(p db.AlertPolicy) api.AlertPolicy {
