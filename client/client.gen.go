@@ -3626,10 +3626,10 @@ type WebhookChannel struct {
 	// Example: application/json
 	ContentType *string `json:"content_type,omitempty"`
 
-	// Headers Extra request headers, names of 1 to 64 token characters (not Content-Type, Content-Length, Host, User-Agent or X-SecuMon-*). Their values are write-only: responses show `********`, and a value sent back as `********` keeps the stored value of that header of the webhook with the same URL.
+	// ExtraHeaders Extra request headers, names of 1 to 64 token characters (not Content-Type, Content-Length, Host, User-Agent or X-SecuMon-*). Their values are write-only: responses show `********`, and a value sent back as `********` keeps the stored value of that header of the webhook with the same URL.
 	//
 	// Example: {"Authorization":"Bearer s3cr3t-token"}
-	Headers *map[string]string `json:"headers,omitempty"`
+	ExtraHeaders *map[string]string `json:"extra_headers,omitempty"`
 
 	// Secret HMAC-SHA256 key of 16 to 256 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key of the webhook with the same URL.
 	Secret *string `json:"secret,omitempty"`

@@ -89,7 +89,7 @@ func TestPagingChannelsThroughTheStack(t *testing.T) {
 		Ntfy:      &[]client.NtfyChannel{{Url: rcv.URL + "/secumon-ops", Token: ptr(token), Priority: ptr(int32(5))}},
 		Webhook: &[]client.WebhookChannel{{Url: rcv.URL + "/chat",
 			BodyTemplate: ptr(`{"text": {{json .Subject}}, "id": {{json .IncidentID}}, "sev": {{json .Severity}}}`),
-			Headers:      &map[string]string{"Authorization": "Bearer chat-token"}}},
+			ExtraHeaders: &map[string]string{"Authorization": "Bearer chat-token"}}},
 	}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, p.StatusCode(), string(p.Body))
@@ -169,7 +169,7 @@ func TestPagingChannelSecretsAndTemplates(t *testing.T) {
 		Opsgenie:  &[]client.OpsgenieChannel{{ApiKey: ptr(ogKey)}},
 		Ntfy:      &[]client.NtfyChannel{{Url: "https://ntfy.example.com/secret-topic", Token: ptr(token)}},
 		Webhook: &[]client.WebhookChannel{{Url: "https://hooks.example.com/x", BodyTemplate: ptr(`{"t": {{json .Title}}}`),
-			Headers: &map[string]string{"Authorization": "Bearer chat-token"}}},
+			ExtraHeaders: &map[string]string{"Authorization": "Bearer chat-token"}}},
 	}
 	p, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "paging", Channels: &channels})
 	require.NoError(t, err)
@@ -184,7 +184,7 @@ func TestPagingChannelSecretsAndTemplates(t *testing.T) {
 	assert.Equal(t, "********", *(*ch.Opsgenie)[0].ApiKey)
 	assert.Equal(t, "https://ntfy.example.com/********", (*ch.Ntfy)[0].Url)
 	assert.Equal(t, "********", *(*ch.Ntfy)[0].Token)
-	assert.Equal(t, "********", (*(*ch.Webhook)[0].Headers)["Authorization"])
+	assert.Equal(t, "********", (*(*ch.Webhook)[0].ExtraHeaders)["Authorization"])
 	assert.Equal(t, `{"t": {{json .Title}}}`, *(*ch.Webhook)[0].BodyTemplate, "a template is not a secret")
 
 	// Read-modify-write with the masks keeps every stored secret.
@@ -222,10 +222,10 @@ func TestPagingChannelSecretsAndTemplates(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	r, err = c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "hdr", Channels: &client.AlertChannels{
-		Webhook: &[]client.WebhookChannel{{Url: "https://hooks.example.com/x", Headers: &map[string]string{"X-SecuMon-Signature": "forged"}}}}})
+		Webhook: &[]client.WebhookChannel{{Url: "https://hooks.example.com/x", ExtraHeaders: &map[string]string{"X-SecuMon-Signature": "forged"}}}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
-	assert.Equal(t, "channels.webhook.0.headers.X-SecuMon-Signature", (*r.ApplicationproblemJSON400.Errors)[0].Field)
+	assert.Equal(t, "channels.webhook.0.extra_headers.X-SecuMon-Signature", (*r.ApplicationproblemJSON400.Errors)[0].Field)
 	// A masked key with nothing stored to keep is refused.
 	r, err = c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "pd", Channels: &client.AlertChannels{
 		Pagerduty: &[]client.PagerdutyChannel{{RoutingKey: ptr("********")}}}})

@@ -165,7 +165,7 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 		}
 	}
 	for _, w := range ch.Webhook {
-		m := notify.Message{Channel: notify.ChannelWebhook, Target: w.URL, Secret: w.Secret, Headers: w.Headers}
+		m := notify.Message{Channel: notify.ChannelWebhook, Target: w.URL, Secret: w.Secret, Headers: w.ExtraHeaders}
 		if w.BodyTemplate != "" {
 			body, err := a.renderBody(w, msg.data)
 			if err != nil {

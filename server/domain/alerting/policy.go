@@ -30,13 +30,13 @@ type Channels struct {
 }
 
 // Webhook is a webhook channel; Secret signs the body (HMAC-SHA256). BodyTemplate, when
-// set, renders the body (TemplateData) sent with ContentType; Headers are sent as well.
+// set, renders the body (TemplateData) sent with ContentType; ExtraHeaders are sent as well.
 type Webhook struct {
 	URL          string            `json:"url"`
 	Secret       string            `json:"secret,omitempty"`
 	BodyTemplate string            `json:"body_template,omitempty"`
 	ContentType  string            `json:"content_type,omitempty"`
-	Headers      map[string]string `json:"headers,omitempty"`
+	ExtraHeaders map[string]string `json:"extra_headers,omitempty"`
 }
 
 // PagerDuty is a PagerDuty Events API v2 channel; Severity, when set, replaces the one

@@ -137,12 +137,12 @@ var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 // targets are refused when the policy is saved rather than failing every delivery later.
 func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
 	for i, w := range derefOr(ch.Webhook, nil) {
-		for name := range derefOr(w.Headers, nil) {
+		for name := range derefOr(w.ExtraHeaders, nil) {
 			if !headerName.MatchString(name) {
-				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.headers", i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers", i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
 			}
 			if notify.ReservedHeader(name) {
-				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
 			}
 		}
 		if w.BodyTemplate == nil {
@@ -222,7 +222,7 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 	var oldURLs []string
 	for _, w := range derefOr(old.Webhook, nil) {
 		secrets[w.Url] = w.Secret
-		headers[w.Url] = derefOr(w.Headers, nil)
+		headers[w.Url] = derefOr(w.ExtraHeaders, nil)
 		oldURLs = append(oldURLs, w.Url)
 	}
 	sentURLs := make([]string, len(*ch.Webhook))
@@ -236,9 +236,9 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 		if w.Secret != nil && *w.Secret == maskedSecret {
 			w.Secret = secrets[w.Url]
 		}
-		if w.Headers != nil {
+		if w.ExtraHeaders != nil {
 			kept := map[string]string{}
-			for k, v := range *w.Headers {
+			for k, v := range *w.ExtraHeaders {
 				if v == maskedSecret {
 					old, ok := headers[w.Url][k]
 					if !ok {
@@ -248,7 +248,7 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 				}
 				kept[k] = v
 			}
-			w.Headers = &kept
+			w.ExtraHeaders = &kept
 		}
 		hooks[i] = w
 	}
@@ -292,7 +292,7 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 				masked := maskedSecret
 				(*ch.Webhook)[i].Secret = &masked
 			}
-			if h := (*ch.Webhook)[i].Headers; h != nil {
+			if h := (*ch.Webhook)[i].ExtraHeaders; h != nil {
 				for k := range *h {
 					(*h)[k] = maskedSecret
 				}
