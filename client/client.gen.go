@@ -620,6 +620,75 @@ func (e MaintenanceStatus) Valid() bool {
 	}
 }
 
+// Defines values for OpsgenieChannelPriority.
+const (
+	OpsgenieP1 OpsgenieChannelPriority = "P1"
+	OpsgenieP2 OpsgenieChannelPriority = "P2"
+	OpsgenieP3 OpsgenieChannelPriority = "P3"
+	OpsgenieP4 OpsgenieChannelPriority = "P4"
+	OpsgenieP5 OpsgenieChannelPriority = "P5"
+)
+
+// Valid indicates whether the value is a known member of the OpsgenieChannelPriority enum.
+func (e OpsgenieChannelPriority) Valid() bool {
+	switch e {
+	case OpsgenieP1:
+		return true
+	case OpsgenieP2:
+		return true
+	case OpsgenieP3:
+		return true
+	case OpsgenieP4:
+		return true
+	case OpsgenieP5:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OpsgenieChannelRegion.
+const (
+	OpsgenieEu OpsgenieChannelRegion = "eu"
+	OpsgenieUs OpsgenieChannelRegion = "us"
+)
+
+// Valid indicates whether the value is a known member of the OpsgenieChannelRegion enum.
+func (e OpsgenieChannelRegion) Valid() bool {
+	switch e {
+	case OpsgenieEu:
+		return true
+	case OpsgenieUs:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PagerdutyChannelSeverity.
+const (
+	PagerdutyCritical PagerdutyChannelSeverity = "critical"
+	PagerdutyError    PagerdutyChannelSeverity = "error"
+	PagerdutyInfo     PagerdutyChannelSeverity = "info"
+	PagerdutyWarning  PagerdutyChannelSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the PagerdutyChannelSeverity enum.
+func (e PagerdutyChannelSeverity) Valid() bool {
+	switch e {
+	case PagerdutyCritical:
+		return true
+	case PagerdutyError:
+		return true
+	case PagerdutyInfo:
+		return true
+	case PagerdutyWarning:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PostgresConfigSslmode.
 const (
 	PostgresSslDisable    PostgresConfigSslmode = "disable"
@@ -1107,10 +1176,10 @@ type AiTagItem struct {
 type AiTagItemStatus string
 
 // AlertChannels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
-// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
-// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
-// must be the workspace's.
+// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+// absent or empty list sends nothing there. Every target is checked when the policy is
+// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+// documented form, on-call schedules must be the workspace's.
 type AlertChannels struct {
 	// Discord Discord webhook URLs: the incident is posted as a message with an embed.
 	Discord *[]DiscordChannel `json:"discord,omitempty"`
@@ -1118,8 +1187,17 @@ type AlertChannels struct {
 	// Email E-mail addresses.
 	Email *[]EmailChannel `json:"email,omitempty"`
 
+	// Ntfy ntfy topics (self-hosted or ntfy.sh); the incident is published as a push notification.
+	Ntfy *[]NtfyChannel `json:"ntfy,omitempty"`
+
 	// Oncall On-call schedule ids; whoever is on call is e-mailed.
 	Oncall *[]OncallChannel `json:"oncall,omitempty"`
+
+	// Opsgenie Opsgenie API integrations (Alert API): an opened incident creates an alert whose alias is the incident id; its acknowledgement and resolution acknowledge and close it.
+	Opsgenie *[]OpsgenieChannel `json:"opsgenie,omitempty"`
+
+	// Pagerduty PagerDuty services (Events API v2): an opened incident triggers an alert, its acknowledgement and resolution acknowledge and resolve it (the incident id is the `dedup_key`).
+	Pagerduty *[]PagerdutyChannel `json:"pagerduty,omitempty"`
 
 	// Slack Slack incoming-webhook URLs.
 	Slack *[]SlackChannel `json:"slack,omitempty"`
@@ -1154,10 +1232,10 @@ type AlertConditions struct {
 // AlertPolicy defines model for AlertPolicy.
 type AlertPolicy struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
-	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
-	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
-	// must be the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+	// absent or empty list sends nothing there. Every target is checked when the policy is
+	// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+	// documented form, on-call schedules must be the workspace's.
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1174,10 +1252,10 @@ type AlertPolicy struct {
 // AlertPolicyCreate defines model for AlertPolicyCreate.
 type AlertPolicyCreate struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
-	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
-	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
-	// must be the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+	// absent or empty list sends nothing there. Every target is checked when the policy is
+	// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+	// documented form, on-call schedules must be the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -1204,10 +1282,10 @@ type AlertPolicyList struct {
 // AlertPolicyUpdate defines model for AlertPolicyUpdate.
 type AlertPolicyUpdate struct {
 	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
-	// `slack`, `teams`, `discord`, `telegram`, `oncall`); an absent or empty list sends nothing
-	// there. Every target is checked when the policy is saved: URLs must be absolute http(s)
-	// URLs, Telegram bot tokens and chat ids must have their documented form, on-call schedules
-	// must be the workspace's.
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+	// absent or empty list sends nothing there. Every target is checked when the policy is
+	// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+	// documented form, on-call schedules must be the workspace's.
 	Channels *AlertChannels `json:"channels,omitempty"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
@@ -2657,6 +2735,29 @@ type MetricPoint struct {
 // NextCursor Present when more items remain; pass it as `cursor`.
 type NextCursor = string
 
+// NtfyChannel defines model for NtfyChannel.
+type NtfyChannel struct {
+	// Priority ntfy priority, 1 (min) to 5 (max); when absent it follows the incident: critical 5, major 4, minor 3, warning 3, info 2.
+	//
+	// Example: 4
+	Priority *int32 `json:"priority,omitempty"`
+
+	// Tags ntfy tags (emoji short codes or words); the incident's severity is always added.
+	//
+	// Example: ["rotating_light","production"]
+	Tags *[]string `json:"tags,omitempty"`
+
+	// Token An access token, sent as `Authorization: Bearer <token>`. Responses show `********`, and sending that back keeps the stored token of the channel with the same URL.
+	//
+	// Example: tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2
+	Token *string `json:"token,omitempty"`
+
+	// Url The topic URL, server and topic (`https://ntfy.sh/mytopic`). A topic name works as a password, so the URL is write-only: responses show `https://ntfy.sh/********`, and sending that back unchanged keeps the stored URL.
+	//
+	// Example: https://ntfy.sh/secumon-ops-7f3a
+	Url string `json:"url"`
+}
+
 // OncallChannel The id of an on-call schedule of the workspace; whoever is on call when the incident is announced is e-mailed.
 //
 // Example: 5b4a3c2d-aaaa-4bbb-9ccc-ddddeeeeffff
@@ -2771,6 +2872,52 @@ type OncallScheduleUpdate struct {
 	RotationType *RotationType `json:"rotation_type,omitempty"`
 	Timezone     *string       `json:"timezone,omitempty"`
 }
+
+// OpsgenieChannel defines model for OpsgenieChannel.
+type OpsgenieChannel struct {
+	// ApiKey The key of an Opsgenie API integration, sent as `Authorization: GenieKey <key>`. Responses show `********`, and sending that back keeps the stored key of the channel at the same position.
+	//
+	// Example: eb243592-faa2-4ba2-a551-1afdf565c889
+	ApiKey *string `json:"api_key,omitempty"`
+
+	// Priority Priority of every alert; when absent it follows the incident: critical P1, major P2, minor P3, warning P4, info P5.
+	//
+	// Example: P2
+	Priority *OpsgenieChannelPriority `json:"priority,omitempty"`
+
+	// Region The Opsgenie instance: `us` (api.opsgenie.com) or `eu` (api.eu.opsgenie.com).
+	//
+	// Example: eu
+	Region *OpsgenieChannelRegion `json:"region,omitempty"`
+}
+
+// OpsgenieChannelPriority Priority of every alert; when absent it follows the incident: critical P1, major P2, minor P3, warning P4, info P5.
+//
+// Example: P2
+type OpsgenieChannelPriority string
+
+// OpsgenieChannelRegion The Opsgenie instance: `us` (api.opsgenie.com) or `eu` (api.eu.opsgenie.com).
+//
+// Example: eu
+type OpsgenieChannelRegion string
+
+// PagerdutyChannel defines model for PagerdutyChannel.
+type PagerdutyChannel struct {
+	// RoutingKey The integration (routing) key of an Events API v2 integration. Responses show `********`, and sending that back keeps the stored key of the channel at the same position.
+	//
+	// Example: R0123456789ABCDEF0123456789ABCDE
+	RoutingKey *string `json:"routing_key,omitempty"`
+
+	// Severity PagerDuty severity of every alert; when absent it follows the incident: critical → critical, major → error, minor and warning → warning, info → info.
+	//
+	// Example: critical
+	Severity *PagerdutyChannelSeverity `json:"severity,omitempty"`
+}
+
+// PagerdutyChannelSeverity PagerDuty severity of every alert; when absent it follows the incident: critical → critical, major → error, minor and warning → warning, info → info.
+//
+// Example: critical
+type PagerdutyChannelSeverity string
 
 // PingCheckCreate A new ping check.
 type PingCheckCreate struct {
@@ -3616,6 +3763,30 @@ type UptimeWindow string
 
 // WebhookChannel defines model for WebhookChannel.
 type WebhookChannel struct {
+	// BodyTemplate A Go text/template rendering the request body instead of SecuMon's JSON event.
+	// Fields: `.Event` (`incident.opened`, `incident.reopened`, `incident.acknowledged`,
+	// `incident.resolved`), `.Time` (RFC 3339), `.Note`, `.IncidentID`, `.Title`,
+	// `.Severity`, `.Status`, `.Description`, `.Tags` (map of tag to value), `.HostID`,
+	// `.CheckID` (empty when none), `.CreatedAt` (RFC 3339), `.PolicyID`, `.PolicyName`,
+	// `.WorkspaceID`, `.Subject` and `.Text` (the human-readable message). The one function is
+	// `json`, which writes a value as JSON (a string quoted and escaped). The template is
+	// checked when the policy is saved: an unknown field or a syntax error is refused, and so
+	// is output that is not valid JSON while `content_type` is `application/json`.
+	//
+	//
+	// Example: {"text": {{json .Subject}}, "incident": {{json .IncidentID}}, "severity": {{json .Severity}}}
+	BodyTemplate *string `json:"body_template,omitempty"`
+
+	// ContentType Content-Type of a `body_template` body; without a template the body is always application/json.
+	//
+	// Example: application/json
+	ContentType *string `json:"content_type,omitempty"`
+
+	// ExtraHeaders Extra request headers, names of 1 to 64 token characters (not Content-Type, Content-Length, Host, User-Agent or X-SecuMon-*). Their values are write-only: responses show `********`, and a value sent back as `********` keeps the stored value of that header of the webhook with the same URL.
+	//
+	// Example: {"Authorization":"Bearer s3cr3t-token"}
+	ExtraHeaders *map[string]string `json:"extra_headers,omitempty"`
+
 	// Secret HMAC-SHA256 key of 16 to 256 characters; the signature is sent in `X-SecuMon-Signature`. Responses show `********`, and sending that back keeps the stored key of the webhook with the same URL.
 	Secret *string `json:"secret,omitempty"`
 

@@ -362,6 +362,8 @@ type NotificationDelivery struct {
 	LastError   *string         `json:"last_error"`
 	CreatedAt   time.Time       `json:"created_at"`
 	SentAt      *time.Time      `json:"sent_at"`
+	Options     json.RawMessage `json:"options"`
+	Headers     []byte          `json:"headers"`
 }
 
 type OncallSchedule struct {

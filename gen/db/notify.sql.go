@@ -16,8 +16,8 @@ import (
 const createDelivery = `-- name: CreateDelivery :exec
 
 INSERT INTO notification_deliveries (workspace_id, id, incident_id, policy_id, channel, target,
-                                     secret, subject, body, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                     secret, subject, body, payload, options, headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 `
 
 type CreateDeliveryParams struct {
@@ -31,6 +31,8 @@ type CreateDeliveryParams struct {
 	Subject     string          `json:"subject"`
 	Body        string          `json:"body"`
 	Payload     json.RawMessage `json:"payload"`
+	Options     json.RawMessage `json:"options"`
+	Headers     []byte          `json:"headers"`
 }
 
 // Notification outbox (server/domain/notify).
@@ -46,12 +48,14 @@ func (q *Queries) CreateDelivery(ctx context.Context, arg CreateDeliveryParams) 
 		arg.Subject,
 		arg.Body,
 		arg.Payload,
+		arg.Options,
+		arg.Headers,
 	)
 	return err
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT workspace_id, id, incident_id, policy_id, channel, target, secret, subject, body, payload, status, attempts, last_error, created_at, sent_at FROM notification_deliveries WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, incident_id, policy_id, channel, target, secret, subject, body, payload, status, attempts, last_error, created_at, sent_at, options, headers FROM notification_deliveries WHERE workspace_id = $1 AND id = $2
 `
 
 type GetDeliveryParams struct {
@@ -78,6 +82,8 @@ func (q *Queries) GetDelivery(ctx context.Context, arg GetDeliveryParams) (Notif
 		&i.LastError,
 		&i.CreatedAt,
 		&i.SentAt,
+		&i.Options,
+		&i.Headers,
 	)
 	return i, err
 }

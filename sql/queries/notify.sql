@@ -2,8 +2,8 @@
 
 -- name: CreateDelivery :exec
 INSERT INTO notification_deliveries (workspace_id, id, incident_id, policy_id, channel, target,
-                                     secret, subject, body, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+                                     secret, subject, body, payload, options, headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12);
 
 -- name: GetDelivery :one
 SELECT * FROM notification_deliveries WHERE workspace_id = $1 AND id = $2;

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,9 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 	// A resolution may also come as a timeline update that sets the status.
 	opened := c.Opened()
 	resolved := c.Incident.Status == incidents.Resolved && c.Previous != "" && c.Previous != incidents.Resolved
-	if !opened && !resolved {
+	// An acknowledgement goes only to the paging services, whose alert it acknowledges.
+	acked := c.Event.Action == incidents.ActionAcknowledged && !resolved
+	if !opened && !resolved && !acked {
 		return nil
 	}
 	q := db.New(tx)
@@ -70,7 +73,10 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 		if !ok {
 			continue
 		}
-		msg := incidentMessage(c, p, subject)
+		if acked {
+			channels = Channels{PagerDuty: channels.PagerDuty, Opsgenie: channels.Opsgenie}
+		}
+		msg := incidentMessage(c, p, subject, acked)
 		targets, err := a.deliver(ctx, tx, inc.WorkspaceID, &inc.ID, &p.ID, channels, msg)
 		if err != nil {
 			return err
@@ -140,21 +146,25 @@ func (a *Alerting) subjectOf(ctx context.Context, q *db.Queries, inc db.Incident
 type message struct {
 	subject, text string
 	payload       json.RawMessage
+	data          TemplateData // what a webhook's body template sees
+	severity      string       // the incident's
 }
 
 // deliver queues msg on every channel of a policy and returns the targets, as the timeline
 // shows them. On-call channels go by e-mail to whoever is on call now.
 func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID, incidentID, policyID *uuid.UUID, ch Channels, msg message) ([]string, error) {
 	var targets []string
-	queue := func(channel, target, secret string) error {
-		_, err := notify.Enqueue(ctx, a.jobs, tx, notify.Message{
-			WorkspaceID: workspaceID, IncidentID: incidentID, PolicyID: policyID, Channel: channel, Target: target, Secret: secret,
-			Subject: msg.subject, Text: msg.text, Payload: msg.payload,
-		})
+	send := func(m notify.Message) error {
+		m.WorkspaceID, m.IncidentID, m.PolicyID = workspaceID, incidentID, policyID
+		m.Subject, m.Text, m.Payload = msg.subject, msg.text, msg.payload
+		_, err := notify.Enqueue(ctx, a.jobs, tx, m)
 		if err == nil {
-			targets = append(targets, channel+" "+notify.MaskTarget(channel, target))
+			targets = append(targets, m.Channel+" "+notify.MaskTarget(m.Channel, m.Target))
 		}
 		return err
+	}
+	queue := func(channel, target, secret string) error {
+		return send(notify.Message{Channel: channel, Target: target, Secret: secret})
 	}
 	for _, to := range ch.Email {
 		if err := queue(notify.ChannelEmail, to, ""); err != nil {
@@ -162,7 +172,43 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 		}
 	}
 	for _, w := range ch.Webhook {
-		if err := queue(notify.ChannelWebhook, w.URL, w.Secret); err != nil {
+		m := notify.Message{Channel: notify.ChannelWebhook, Target: w.URL, Secret: w.Secret, Headers: w.ExtraHeaders}
+		if w.BodyTemplate != "" {
+			body, err := a.renderBody(w, msg.data)
+			if err != nil {
+				// Checked when the policy was saved, so rare (an index out of range): the
+				// receiver gets the standard event rather than nothing.
+				a.log.Warn("a webhook body template failed; sending the standard event", "policy_id", policyID, "err", err)
+			} else {
+				m.Options = notify.Options{Body: &body, ContentType: w.ContentType}
+			}
+		}
+		if err := send(m); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range ch.PagerDuty {
+		if err := send(notify.Message{Channel: notify.ChannelPagerDuty, Target: notify.RoutingKeyLabel(p.RoutingKey),
+			Secret: p.RoutingKey, Options: notify.Options{Severity: p.Severity}}); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range ch.Opsgenie {
+		region := o.Region
+		if region == "" {
+			region = notify.OpsgenieUS
+		}
+		if err := send(notify.Message{Channel: notify.ChannelOpsgenie, Target: region, Secret: o.APIKey,
+			Options: notify.Options{Severity: o.Priority}}); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range ch.Ntfy {
+		opts := notify.Options{Tags: n.Tags}
+		if n.Priority > 0 {
+			opts.Severity = strconv.Itoa(n.Priority)
+		}
+		if err := send(notify.Message{Channel: notify.ChannelNtfy, Target: n.URL, Secret: n.Token, Options: opts}); err != nil {
 			return nil, err
 		}
 	}
@@ -212,11 +258,15 @@ func (a *Alerting) deliver(ctx context.Context, tx pgx.Tx, workspaceID uuid.UUID
 }
 
 // incidentMessage renders a change for people (subject, text) and machines (payload).
-// The host and check names come from s, so chat messages can name them.
-func incidentMessage(c incidents.Change, p db.AlertPolicy, s Subject) message {
+// The host and check names come from s, so chat messages can name them; acked says the
+// change is an acknowledgement (sent to the paging services only).
+func incidentMessage(c incidents.Change, p db.AlertPolicy, s Subject, acked bool) message {
 	inc := c.Incident
 	verb := map[string]string{incidents.ActionOpened: "opened", incidents.ActionReopened: "reopened"}[c.Event.Action]
-	if verb == "" {
+	switch {
+	case acked:
+		verb = "acknowledged"
+	case verb == "":
 		verb = "resolved" // Announce sends nothing else
 	}
 	subject := fmt.Sprintf("[SecuMon] %s %s: %s", strings.ToUpper(inc.Severity), verb, inc.Title)
@@ -245,5 +295,34 @@ func incidentMessage(c incidents.Change, p db.AlertPolicy, s Subject) message {
 		},
 		"workspace_id": inc.WorkspaceID,
 	})
-	return message{subject: subject, text: b.String(), payload: payload}
+	data := TemplateData{
+		Event: "incident." + verb, Time: c.Event.Time.UTC().Format(time.RFC3339), Note: c.Event.Note,
+		IncidentID: inc.ID.String(), Title: inc.Title, Severity: inc.Severity, Status: inc.Status,
+		Description: inc.Description, CreatedAt: inc.CreatedAt.UTC().Format(time.RFC3339),
+		PolicyID: p.ID.String(), PolicyName: p.Name, WorkspaceID: inc.WorkspaceID.String(), Subject: subject, Text: b.String(),
+	}
+	_ = json.Unmarshal(inc.Tags, &data.Tags)
+	if inc.HostID != nil {
+		data.HostID = inc.HostID.String()
+	}
+	if inc.CheckID != nil {
+		data.CheckID = inc.CheckID.String()
+	}
+	return message{subject: subject, text: b.String(), payload: payload, data: data, severity: inc.Severity}
+}
+
+// renderBody renders a webhook's body template; a JSON content type needs valid JSON.
+func (a *Alerting) renderBody(w Webhook, d TemplateData) (string, error) {
+	bt, err := ParseBodyTemplate(w.BodyTemplate, false)
+	if err != nil {
+		return "", err
+	}
+	body, err := bt.Render(d)
+	if err != nil {
+		return "", err
+	}
+	if IsJSON(w.ContentType) && !json.Valid([]byte(body)) {
+		return "", errors.New("the rendered body is not valid JSON")
+	}
+	return body, nil
 }

@@ -27,6 +27,10 @@ type Channels struct {
 	Teams    []string   `json:"teams,omitempty"`
 	Discord  []string   `json:"discord,omitempty"`
 	Telegram []Telegram `json:"telegram,omitempty"`
+
+	PagerDuty []PagerDuty `json:"pagerduty,omitempty"`
+	Opsgenie  []Opsgenie  `json:"opsgenie,omitempty"`
+	Ntfy      []Ntfy      `json:"ntfy,omitempty"`
 }
 
 // Telegram is a Telegram channel: the chat BotToken's bot posts to.
@@ -35,10 +39,36 @@ type Telegram struct {
 	ChatID   string `json:"chat_id"`
 }
 
-// Webhook is a webhook channel; Secret signs the body (HMAC-SHA256).
+// Webhook is a webhook channel; Secret signs the body (HMAC-SHA256). BodyTemplate, when
+// set, renders the body (TemplateData) sent with ContentType; ExtraHeaders are sent as well.
 type Webhook struct {
-	URL    string `json:"url"`
-	Secret string `json:"secret,omitempty"`
+	URL          string            `json:"url"`
+	Secret       string            `json:"secret,omitempty"`
+	BodyTemplate string            `json:"body_template,omitempty"`
+	ContentType  string            `json:"content_type,omitempty"`
+	ExtraHeaders map[string]string `json:"extra_headers,omitempty"`
+}
+
+// PagerDuty is a PagerDuty Events API v2 channel; Severity, when set, replaces the one
+// derived from the incident.
+type PagerDuty struct {
+	RoutingKey string `json:"routing_key"`
+	Severity   string `json:"severity,omitempty"`
+}
+
+// Opsgenie is an Opsgenie Alert API channel; Region is us (default) or eu.
+type Opsgenie struct {
+	APIKey   string `json:"api_key"`
+	Region   string `json:"region,omitempty"`
+	Priority string `json:"priority,omitempty"`
+}
+
+// Ntfy is an ntfy topic; Priority 0 follows the incident's severity.
+type Ntfy struct {
+	URL      string   `json:"url"`
+	Token    string   `json:"token,omitempty"`
+	Priority int      `json:"priority,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
 }
 
 // Subject is what a policy's conditions are matched against.

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/secuaas/secumon/gen/db"
@@ -12,12 +14,21 @@ type sender func(ctx context.Context, cfg *Config, d *db.NotificationDelivery) o
 
 // senders maps a delivery's channel to its sender.
 var senders = map[string]sender{
-	ChannelEmail:    sendEmail,
-	ChannelWebhook:  sendWebhook,
-	ChannelSlack:    sendSlack,
-	ChannelTeams:    sendTeams,
-	ChannelDiscord:  sendDiscord,
-	ChannelTelegram: sendTelegram,
+	ChannelEmail:     sendEmail,
+	ChannelWebhook:   sendWebhook,
+	ChannelSlack:     sendSlack,
+	ChannelTeams:     sendTeams,
+	ChannelDiscord:   sendDiscord,
+	ChannelTelegram:  sendTelegram,
+	ChannelPagerDuty: sendPagerDuty,
+	ChannelOpsgenie:  sendOpsgenie,
+	ChannelNtfy:      sendNtfy,
+}
+
+// Channels lists every channel a delivery may use (the keys of senders, sorted): the database's
+// CHECK on notification_deliveries.channel must name exactly these.
+func Channels() []string {
+	return slices.Sorted(maps.Keys(senders))
 }
 
 // outcome is the result of one attempt.

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -27,22 +26,12 @@ type chatMessage struct {
 // {"event":…,"time":…,"incident":{"severity","status","host_name","check_name",
 // "description",…}}.
 func chatMessageOf(cfg *Config, d *db.NotificationDelivery) chatMessage {
-	var ev struct {
-		Time     time.Time `json:"time"`
-		Incident *struct {
-			Severity    string `json:"severity"`
-			Status      string `json:"status"`
-			HostName    string `json:"host_name"`
-			CheckName   string `json:"check_name"`
-			Description string `json:"description"`
-		} `json:"incident"`
-	}
-	_ = json.Unmarshal(d.Payload, &ev) // not an incident event: subject and text alone
+	ev := readIncidentEvent(d.Payload) // not an incident event: subject and text alone
 	m := chatMessage{Title: d.Subject, Description: strings.TrimSpace(d.Body), Time: ev.Time}
 	if m.Time.IsZero() {
 		m.Time = d.CreatedAt
 	}
-	if inc := ev.Incident; inc != nil {
+	if inc := ev.Incident; inc.ID != "" {
 		m.Severity, m.Status, m.Host, m.Check = inc.Severity, inc.Status, inc.HostName, inc.CheckName
 		m.Description = strings.TrimSpace(inc.Description)
 	}

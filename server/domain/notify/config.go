@@ -26,6 +26,8 @@ const (
 	EnvDeny         = "SECUMON_NOTIFY_DENY"       // CIDRs webhooks may not reach, or "none"
 	EnvAllow        = "SECUMON_NOTIFY_ALLOW"      // CIDRs webhooks may reach even though denied
 	EnvTelegramAPI  = "SECUMON_TELEGRAM_API_URL"  // the Bot API's base URL (default DefaultTelegramAPI)
+	EnvPagerDutyURL = "SECUMON_PAGERDUTY_URL"     // Events API base, default DefaultPagerDutyURL
+	EnvOpsgenieURL  = "SECUMON_OPSGENIE_URL"      // Alert API base for both regions (tests, proxies)
 )
 
 // DefaultTelegramAPI is where Telegram's Bot API answers.
@@ -50,6 +52,12 @@ type Config struct {
 	HTTPTimeout time.Duration
 	// UserAgent of webhook and Slack requests (default "SecuMon-Notify/2").
 	UserAgent string
+
+	// PagerDutyURL is the Events API v2 base; events go to PagerDutyURL + "/v2/enqueue"
+	// (default DefaultPagerDutyURL).
+	PagerDutyURL string
+	// OpsgenieURL, when set, replaces the Alert API base of both regions (OpsgenieBase).
+	OpsgenieURL string
 
 	// MaxAttempts is how many times a delivery is tried before it is marked failed (default 8).
 	MaxAttempts int
@@ -128,6 +136,8 @@ func ConfigFromEnv() (Config, error) {
 		}
 		c.TelegramAPI = strings.TrimRight(v, "/")
 	}
+	c.PagerDutyURL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvPagerDutyURL)), "/")
+	c.OpsgenieURL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvOpsgenieURL)), "/")
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -162,6 +172,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "SecuMon-Notify/2"
+	}
+	if c.PagerDutyURL == "" {
+		c.PagerDutyURL = DefaultPagerDutyURL
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8

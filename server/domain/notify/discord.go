@@ -39,7 +39,7 @@ func sendDiscord(ctx context.Context, cfg *Config, d *db.NotificationDelivery) o
 	if err != nil {
 		return outcome{Err: err, Permanent: true}
 	}
-	out, answer := post(ctx, cfg, d, d.Target, body, http.Header{})
+	out, answer := post(ctx, cfg, d, d.Target, body, http.Header{"Content-Type": {"application/json"}})
 	if out.StatusCode == http.StatusTooManyRequests && out.RetryAfter == 0 {
 		out.RetryAfter = retryAfterSeconds(answer)
 	}

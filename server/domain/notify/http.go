@@ -22,24 +22,22 @@ import (
 // followed by the default client, so a moved endpoint shows as a 3xx failure rather than a
 // POST silently turned into a GET.
 func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body []byte, h http.Header) outcome {
+	h.Set("Content-Type", "application/json")
 	out, _ := post(ctx, cfg, d, d.Target, body, h)
 	return out
 }
 
-// post is postJSON to any URL (a Telegram delivery's target is a chat, not a URL), returning
-// also the start of the answer, where some services say how long to wait. Neither the outcome
-// nor its error ever holds the URL: it may carry a secret (a Telegram bot's token is in its
-// path).
+// post is postJSON to any URL with any Content-Type, which h must hold: the channels whose
+// endpoint is not the delivery's target (PagerDuty, Opsgenie, Telegram, whose target is a
+// chat) or whose body is not JSON. It also returns the start of the answer, where some
+// services say how long to wait. Neither the outcome nor its error ever holds the URL: it may
+// carry a secret (a Telegram bot's token is in its path).
 func post(ctx context.Context, cfg *Config, d *db.NotificationDelivery, target string, body []byte, h http.Header) (outcome, []byte) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = fmt.Errorf("invalid URL: %w", ue.Err)
-		}
-		return outcome{Err: err, Permanent: true}, nil
+		return outcome{Err: errors.New("invalid request URL"), Permanent: true}, nil
 	}
 	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", cfg.UserAgent)
 	req.Header.Set(HeaderDelivery, d.ID.String())
 	resp, err := cfg.HTTPClient.Do(req)

@@ -1,6 +1,5 @@
 // Package notify delivers notifications (email, webhook, Slack, Microsoft Teams, Discord,
-// Telegram) through a durable outbox in
-// PostgreSQL.
+// Telegram, PagerDuty, Opsgenie, ntfy) through a durable outbox in PostgreSQL.
 //
 // The caller enqueues a Message inside the transaction that changes an incident: Enqueue
 // writes a notification_deliveries row and its River job in that transaction, so the
@@ -48,6 +47,11 @@ const (
 	ChannelDiscord = "discord"
 	// Target is a Telegram chat id (a number, or @channelname) and Secret the bot's token.
 	ChannelTelegram = "telegram"
+	// Target is a label of the routing key (RoutingKeyLabel), Secret the key itself; the
+	// endpoint is Config.PagerDutyURL.
+	ChannelPagerDuty = "pagerduty"
+	ChannelOpsgenie  = "opsgenie" // Target is the region, "us" or "eu"; Secret the API key
+	ChannelNtfy      = "ntfy"     // Target is the topic URL; Secret the access token, if any
 )
 
 // Delivery statuses, as stored in notification_deliveries.status.
@@ -62,17 +66,33 @@ type Message struct {
 	WorkspaceID uuid.UUID
 	IncidentID  *uuid.UUID // the incident it is about, if any: lists it in the incident's timeline
 	PolicyID    *uuid.UUID // the alert policy that sent it, if any
-	Channel     string     // one of the Channel… constants
-	Target      string     // email address, URL or Telegram chat id
-	// Secret is a webhook's HMAC-SHA256 key for X-SecuMon-Signature (empty for none), or a
-	// Telegram bot's token; other channels have none.
+	Channel     string     // one of the Channel constants
+	Target      string     // email address, URL, Telegram chat id, or what the channel's constant says
+	// Secret is the webhook's HMAC-SHA256 key for X-SecuMon-Signature, a Telegram bot's token,
+	// the PagerDuty routing key, the Opsgenie API key or the ntfy token; empty for none. Stored
+	// apart, never listed.
 	Secret  string
-	Subject string // email subject; first line of the Slack message
-	Text    string // plain-text body of the email and the Slack message
+	Options Options           // the channel's settings; the zero value means its defaults
+	Headers map[string]string // webhook only: extra request headers, secrets like Secret
+	Subject string            // email subject; first line of the Slack message
+	Text    string            // plain-text body of the email and the Slack message
 	// Payload is the JSON event a webhook receives, e.g. {"event":"incident.opened",…}. Its
 	// top-level "event" string, if any, is sent as X-SecuMon-Event. When empty, Enqueue
-	// stores {"event":"notification","subject":…,"text":…}.
+	// stores {"event":"notification","subject":…,"text":…}. PagerDuty, Opsgenie and ntfy
+	// read the incident from it (see incidentEvent).
 	Payload json.RawMessage
+}
+
+// Options are the non-secret settings of one delivery, set by the alert policy's channel.
+type Options struct {
+	// Severity is the PagerDuty severity (critical, error, warning, info); the Opsgenie
+	// priority (P1…P5); the ntfy priority ("1"…"5"). Empty: derived from the incident's.
+	Severity string   `json:"severity,omitempty"`
+	Tags     []string `json:"tags,omitempty"` // ntfy tags
+	// Body, when set, is the exact body of a webhook (rendered from the policy's body
+	// template), sent with ContentType instead of Payload.
+	Body        *string `json:"body,omitempty"`
+	ContentType string  `json:"content_type,omitempty"`
 }
 
 // Args is the River job of one delivery; the delivery row holds everything else.
@@ -106,20 +126,27 @@ func Enqueue(ctx context.Context, client *jobs.Client, tx pgx.Tx, m Message) (uu
 		return uuid.Nil, err
 	}
 	var secret *string
-	switch {
-	case m.Channel == ChannelWebhook && m.Secret != "":
+	if m.Channel == ChannelTelegram && !telegramToken.MatchString(m.Secret) {
+		return uuid.Nil, errors.New("notify: a Telegram delivery needs its bot's token")
+	}
+	if m.Channel != ChannelEmail && m.Channel != ChannelSlack && m.Secret != "" {
 		secret = &m.Secret
-	case m.Channel == ChannelTelegram:
-		if !telegramToken.MatchString(m.Secret) {
-			return uuid.Nil, errors.New("notify: a Telegram delivery needs its bot's token")
+	}
+	options, err := json.Marshal(m.Options)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	var headers []byte
+	if m.Channel == ChannelWebhook && len(m.Headers) > 0 {
+		if headers, err = json.Marshal(m.Headers); err != nil {
+			return uuid.Nil, err
 		}
-		secret = &m.Secret
 	}
 	id := uuid.New()
 	err = db.New(tx).CreateDelivery(ctx, db.CreateDeliveryParams{
 		WorkspaceID: m.WorkspaceID, ID: id, IncidentID: m.IncidentID, PolicyID: m.PolicyID,
 		Channel: m.Channel, Target: strings.TrimSpace(m.Target), Secret: secret,
-		Subject: oneLine(m.Subject), Body: m.Text, Payload: payload,
+		Subject: oneLine(m.Subject), Body: m.Text, Payload: payload, Options: options, Headers: headers,
 	})
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("notify: %w", err)
@@ -140,7 +167,7 @@ func ValidateTarget(channel, target string) error {
 		if _, err := mail.ParseAddress(target); err != nil {
 			return fmt.Errorf("notify: %q is not an email address", target)
 		}
-	case ChannelWebhook, ChannelSlack, ChannelTeams, ChannelDiscord:
+	case ChannelWebhook, ChannelSlack, ChannelTeams, ChannelDiscord, ChannelNtfy:
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("notify: %q is not an http or https URL", target)
@@ -149,8 +176,16 @@ func ValidateTarget(channel, target string) error {
 		if !telegramChat.MatchString(target) {
 			return fmt.Errorf("notify: %q is not a Telegram chat id (a number or @channelname)", target)
 		}
+	case ChannelPagerDuty:
+		if target == "" {
+			return errors.New("notify: a PagerDuty delivery needs a target label")
+		}
+	case ChannelOpsgenie:
+		if target != OpsgenieUS && target != OpsgenieEU {
+			return fmt.Errorf("notify: %q is not an Opsgenie region (want us or eu)", target)
+		}
 	default:
-		return fmt.Errorf("notify: unknown channel %q (want email, webhook, slack, teams, discord or telegram)", channel)
+		return fmt.Errorf("notify: unknown channel %q (want email, webhook, slack, teams, discord, telegram, pagerduty, opsgenie or ntfy)", channel)
 	}
 	return nil
 }
@@ -160,8 +195,8 @@ func ValidateTarget(channel, target string) error {
 // scheme and host, since webhook, Slack, Teams and Discord URLs carry their credentials in the
 // path or query.
 func MaskTarget(channel, target string) string {
-	if channel == ChannelEmail || channel == ChannelTelegram {
-		return target
+	if channel == ChannelEmail || channel == ChannelTelegram || channel == ChannelPagerDuty || channel == ChannelOpsgenie {
+		return target // an address, a chat id (the bot's token is not the target), a key's label, a region
 	}
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {

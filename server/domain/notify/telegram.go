@@ -48,7 +48,7 @@ func sendTelegram(ctx context.Context, cfg *Config, d *db.NotificationDelivery) 
 	if err != nil {
 		return outcome{Err: err, Permanent: true}
 	}
-	out, answer := post(ctx, cfg, d, cfg.TelegramAPI+"/bot"+*d.Secret+"/sendMessage", body, http.Header{})
+	out, answer := post(ctx, cfg, d, cfg.TelegramAPI+"/bot"+*d.Secret+"/sendMessage", body, http.Header{"Content-Type": {"application/json"}})
 	switch {
 	case out.StatusCode == http.StatusTooManyRequests && out.RetryAfter == 0:
 		out.RetryAfter = retryAfterSeconds(answer)

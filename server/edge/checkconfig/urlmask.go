@@ -26,10 +26,20 @@ func MaskSlackURL(raw string) string {
 	return u.Scheme + "://" + u.Host + "/" + first + Mask
 }
 
+// MaskPathURL hides the whole path of a URL whose path is a secret, like an ntfy topic:
+// only the scheme and the host stay, e.g. https://ntfy.sh/********.
+func MaskPathURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return Mask
+	}
+	return u.Scheme + "://" + u.Host + "/" + Mask
+}
+
 // KeepMaskedURLs lets a client send back URLs it read masked: each sent value that contains
 // Mask and equals the mask of a stored value takes that stored value (the one at the same
 // position first, else the first one not taken yet), so a read-modify-write keeps the
-// stored secrets. mask is MaskURL or MaskSlackURL.
+// stored secrets. mask is MaskURL, MaskSlackURL or MaskPathURL.
 func KeepMaskedURLs(sent, stored []string, mask func(string) string) []string {
 	out := make([]string, len(sent))
 	used := make([]bool, len(stored))

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/server/domain/alerting"
+	"github.com/secuaas/secumon/server/domain/notify"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
@@ -45,7 +48,7 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
 			return nil, err
 		}
-		if err := checkTelegramTokens(*b.Channels); err != nil {
+		if err := refuseMasks(*b.Channels); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +102,7 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 				return err
 			}
 			kept := keepChannelSecrets(*b.Channels, old.Channels)
-			if err := checkTelegramTokens(kept); err != nil {
+			if err := refuseMasks(kept); err != nil {
 				return err
 			}
 			p.Channels = mustJSON(kept)
@@ -124,30 +127,37 @@ func (a *API) DeleteAlertPolicy(ctx context.Context, req api.DeleteAlertPolicyRe
 	return api.DeleteAlertPolicy204Response{}, nil
 }
 
-// checkChannels refuses, naming the field, on-call schedules that are not the workspace's:
-// the one rule on channels the contract cannot express. The contract validates the rest
-// before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
+// headerName is an HTTP header name (RFC 9110 token), bounded.
+var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+
+// checkChannels refuses, naming the field, on-call schedules that are not the workspace's,
+// webhook body templates that do not render (alerting.ParseBodyTemplate) and header names
+// that are invalid or SecuMon's own: the rules on channels the contract cannot express. The
+// contract validates the rest before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
 // targets are refused when the policy is saved rather than failing every delivery later.
 func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
+	for i, w := range derefOr(ch.Webhook, nil) {
+		for name := range derefOr(w.ExtraHeaders, nil) {
+			if !headerName.MatchString(name) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers", i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
+			}
+			if notify.ReservedHeader(name) {
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
+			}
+		}
+		if w.BodyTemplate == nil {
+			continue
+		}
+		if _, err := alerting.ParseBodyTemplate(*w.BodyTemplate, alerting.IsJSON(derefOr(w.ContentType, ""))); err != nil {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.body_template", i), Message: err.Error()})
+		}
+	}
 	for i, id := range derefOr(ch.Oncall, nil) {
 		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.oncall.%d", i), Message: "no such on-call schedule in this workspace"})
 			}
 			return err
-		}
-	}
-	return nil
-}
-
-// checkTelegramTokens refuses a Telegram channel left without a bot token: one sent as
-// ******** where no stored channel has its chat (a new policy, a changed chat_id), which
-// could never be delivered.
-func checkTelegramTokens(ch api.AlertChannels) error {
-	for i, tg := range derefOr(ch.Telegram, nil) {
-		if tg.BotToken == nil || *tg.BotToken == "" || *tg.BotToken == maskedSecret {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.telegram.%d.bot_token", i),
-				Message: "no stored bot token for this chat_id: send the token itself"})
 		}
 	}
 	return nil
@@ -189,13 +199,51 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 		}
 		ch.Telegram = &chats
 	}
+	if ch.Pagerduty != nil {
+		old := derefOr(old.Pagerduty, nil)
+		for i, p := range *ch.Pagerduty {
+			if p.RoutingKey != nil && *p.RoutingKey == maskedSecret && i < len(old) {
+				(*ch.Pagerduty)[i].RoutingKey = old[i].RoutingKey
+			}
+		}
+	}
+	if ch.Opsgenie != nil {
+		old := derefOr(old.Opsgenie, nil)
+		for i, o := range *ch.Opsgenie {
+			if o.ApiKey != nil && *o.ApiKey == maskedSecret && i < len(old) {
+				(*ch.Opsgenie)[i].ApiKey = old[i].ApiKey
+			}
+		}
+	}
+	if ch.Ntfy != nil {
+		oldNtfy := derefOr(old.Ntfy, nil)
+		var sent, stored []string
+		tokens := map[string]*string{}
+		for _, n := range oldNtfy {
+			stored = append(stored, n.Url)
+			tokens[n.Url] = n.Token
+		}
+		for _, n := range *ch.Ntfy {
+			sent = append(sent, n.Url)
+		}
+		urls := checkconfig.KeepMaskedURLs(sent, stored, checkconfig.MaskPathURL)
+		for i := range *ch.Ntfy {
+			n := &(*ch.Ntfy)[i]
+			n.Url = urls[i]
+			if n.Token != nil && *n.Token == maskedSecret {
+				n.Token = tokens[n.Url]
+			}
+		}
+	}
 	if ch.Webhook == nil {
 		return ch
 	}
 	secrets := map[string]*string{}
+	headers := map[string]map[string]string{}
 	var oldURLs []string
 	for _, w := range derefOr(old.Webhook, nil) {
 		secrets[w.Url] = w.Secret
+		headers[w.Url] = derefOr(w.ExtraHeaders, nil)
 		oldURLs = append(oldURLs, w.Url)
 	}
 	sentURLs := make([]string, len(*ch.Webhook))
@@ -209,10 +257,52 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 		if w.Secret != nil && *w.Secret == maskedSecret {
 			w.Secret = secrets[w.Url]
 		}
+		if w.ExtraHeaders != nil {
+			kept := map[string]string{}
+			for k, v := range *w.ExtraHeaders {
+				if v == maskedSecret {
+					old, ok := headers[w.Url][k]
+					if !ok {
+						continue // nothing stored to keep: the header is dropped
+					}
+					v = old
+				}
+				kept[k] = v
+			}
+			w.ExtraHeaders = &kept
+		}
 		hooks[i] = w
 	}
 	ch.Webhook = &hooks
 	return ch
+}
+// refuseMasks refuses a secret still equal to the mask once stored values were kept (a
+// paging key, a Telegram bot token sent masked where nothing is stored, as for a new policy or
+// a changed chat_id): it would be sent to the service as the key, and could never deliver.
+func refuseMasks(ch api.AlertChannels) error {
+	masked := func(field string, v *string) error {
+		if v != nil && *v == maskedSecret {
+			return problem.Invalid(problem.FieldError{Field: field, Message: "no stored key to keep: send the key itself"})
+		}
+		return nil
+	}
+	for i, p := range derefOr(ch.Pagerduty, nil) {
+		if err := masked(fmt.Sprintf("channels.pagerduty.%d.routing_key", i), p.RoutingKey); err != nil {
+			return err
+		}
+	}
+	for i, o := range derefOr(ch.Opsgenie, nil) {
+		if err := masked(fmt.Sprintf("channels.opsgenie.%d.api_key", i), o.ApiKey); err != nil {
+			return err
+		}
+	}
+	for i, tg := range derefOr(ch.Telegram, nil) {
+		if tg.BotToken == nil || *tg.BotToken == "" || *tg.BotToken == maskedSecret {
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.telegram.%d.bot_token", i),
+				Message: "no stored bot token for this chat_id: send the token itself"})
+		}
+	}
+	return nil
 }
 
 func policyOut(p db.AlertPolicy) api.AlertPolicy {
@@ -229,6 +319,11 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 				masked := maskedSecret
 				(*ch.Webhook)[i].Secret = &masked
 			}
+			if h := (*ch.Webhook)[i].ExtraHeaders; h != nil {
+				for k := range *h {
+					(*h)[k] = maskedSecret
+				}
+			}
 		}
 	}
 	// Slack, Teams and Discord URLs are secrets as a whole.
@@ -237,9 +332,22 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 			(*urls)[i] = checkconfig.MaskSlackURL((*urls)[i])
 		}
 	}
+	masked := maskedSecret
 	for i := range derefOr(ch.Telegram, nil) {
-		masked := maskedSecret
 		(*ch.Telegram)[i].BotToken = &masked
+	}
+	for i := range derefOr(ch.Pagerduty, nil) {
+		(*ch.Pagerduty)[i].RoutingKey = &masked
+	}
+	for i := range derefOr(ch.Opsgenie, nil) {
+		(*ch.Opsgenie)[i].ApiKey = &masked
+	}
+	for i := range derefOr(ch.Ntfy, nil) {
+		n := &(*ch.Ntfy)[i]
+		n.Url = checkconfig.MaskPathURL(n.Url)
+		if n.Token != nil {
+			n.Token = &masked
+		}
 	}
 	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	return api.AlertPolicy{
