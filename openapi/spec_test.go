@@ -56,6 +56,10 @@ var addedOperations = map[string]string{
 	"GET /app-security/reports/{id}": "viewer", "GET /app-security/findings": "viewer",
 	"GET /app-security/findings/{id}": "viewer", "PUT /app-security/findings/{id}": "operator",
 	"POST /checks/{id}/ping-token": "operator",
+	// Escalation policies (issue 15): written by admins like alert policies.
+	"GET /escalation-policies": "viewer", "POST /escalation-policies": "admin",
+	"GET /escalation-policies/{id}": "viewer", "PUT /escalation-policies/{id}": "admin",
+	"DELETE /escalation-policies/{id}": "admin",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.

@@ -133,7 +133,8 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		nc := d.Notify
 		nc.Tracer = tp
-		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet))
+		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet),
+			alerting.EscalationQueueOf(func() *alerting.Alerting { return app.alerting }))
 	}
 	if d.Worker != nil {
 		o := *d.Worker
@@ -169,7 +170,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
 		ops := handlers.New(handlers.Deps{
-			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
+			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}

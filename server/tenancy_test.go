@@ -53,7 +53,7 @@ func contractOperations(t *testing.T) []operation {
 	}
 	// The reference's 62 operations, the 6 of app-security ingestion and triage, and the
 	// rotation of a heartbeat check's ping URL.
-	require.Len(t, ops, 69)
+	require.Len(t, ops, 74)
 	return ops
 }
 

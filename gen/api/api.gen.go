@@ -350,6 +350,48 @@ func (e DnsConfigRecordType) Valid() bool {
 	}
 }
 
+// Defines values for EscalationTargetType.
+const (
+	EscalationTargetTypeChannels EscalationTargetType = "channels"
+	EscalationTargetTypeMember   EscalationTargetType = "member"
+	EscalationTargetTypeOncall   EscalationTargetType = "oncall"
+)
+
+// Valid indicates whether the value is a known member of the EscalationTargetType enum.
+func (e EscalationTargetType) Valid() bool {
+	switch e {
+	case EscalationTargetTypeChannels:
+		return true
+	case EscalationTargetTypeMember:
+		return true
+	case EscalationTargetTypeOncall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EscalationVia.
+const (
+	EscalationViaEmail EscalationVia = "email"
+	EscalationViaSms   EscalationVia = "sms"
+	EscalationViaVoice EscalationVia = "voice"
+)
+
+// Valid indicates whether the value is a known member of the EscalationVia enum.
+func (e EscalationVia) Valid() bool {
+	switch e {
+	case EscalationViaEmail:
+		return true
+	case EscalationViaSms:
+		return true
+	case EscalationViaVoice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -520,10 +562,12 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
+	IncidentEventActionAckExpired   IncidentEventAction = "ack_expired"
 	IncidentEventActionAcknowledged IncidentEventAction = "acknowledged"
 	IncidentEventActionAiFinding    IncidentEventAction = "ai_finding"
 	IncidentEventActionAiStarted    IncidentEventAction = "ai_started"
 	IncidentEventActionAiStopped    IncidentEventAction = "ai_stopped"
+	IncidentEventActionEscalated    IncidentEventAction = "escalated"
 	IncidentEventActionNotified     IncidentEventAction = "notified"
 	IncidentEventActionOpened       IncidentEventAction = "opened"
 	IncidentEventActionReopened     IncidentEventAction = "reopened"
@@ -535,6 +579,8 @@ const (
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
 func (e IncidentEventAction) Valid() bool {
 	switch e {
+	case IncidentEventActionAckExpired:
+		return true
 	case IncidentEventActionAcknowledged:
 		return true
 	case IncidentEventActionAiFinding:
@@ -542,6 +588,8 @@ func (e IncidentEventAction) Valid() bool {
 	case IncidentEventActionAiStarted:
 		return true
 	case IncidentEventActionAiStopped:
+		return true
+	case IncidentEventActionEscalated:
 		return true
 	case IncidentEventActionNotified:
 		return true
@@ -872,6 +920,39 @@ func (e StormStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimeSlotDays.
+const (
+	Fri TimeSlotDays = "fri"
+	Mon TimeSlotDays = "mon"
+	Sat TimeSlotDays = "sat"
+	Sun TimeSlotDays = "sun"
+	Thu TimeSlotDays = "thu"
+	Tue TimeSlotDays = "tue"
+	Wed TimeSlotDays = "wed"
+)
+
+// Valid indicates whether the value is a known member of the TimeSlotDays enum.
+func (e TimeSlotDays) Valid() bool {
+	switch e {
+	case Fri:
+		return true
+	case Mon:
+		return true
+	case Sat:
+		return true
+	case Sun:
+		return true
+	case Thu:
+		return true
+	case Tue:
+		return true
+	case Wed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UptimeWindow.
 const (
 	UptimeWindow24Hours UptimeWindow = "24h"
@@ -1135,14 +1216,17 @@ type AlertPolicy struct {
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  AlertConditions    `json:"conditions"`
-	CooldownSec int                `json:"cooldown_sec"`
-	CreatedAt   *time.Time         `json:"created_at,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	Enabled     bool               `json:"enabled"`
-	Id          openapi_types.UUID `json:"id"`
-	Name        string             `json:"name"`
-	UpdatedAt   *time.Time         `json:"updated_at,omitempty"`
+	Conditions  AlertConditions `json:"conditions"`
+	CooldownSec int             `json:"cooldown_sec"`
+	CreatedAt   *time.Time      `json:"created_at,omitempty"`
+	Description *string         `json:"description,omitempty"`
+	Enabled     bool            `json:"enabled"`
+
+	// EscalationPolicyId The escalation policy matching incidents escalate through, if any.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Id                 openapi_types.UUID  `json:"id"`
+	Name               string              `json:"name"`
+	UpdatedAt          *time.Time          `json:"updated_at,omitempty"`
 }
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
@@ -1161,8 +1245,11 @@ type AlertPolicyCreate struct {
 	Description *string `json:"description,omitempty"`
 
 	// Enabled Default: true.
-	Enabled *bool  `json:"enabled,omitempty"`
-	Name    string `json:"name"`
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null routes none.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Name               string              `json:"name"`
 }
 
 // AlertPolicyList defines model for AlertPolicyList.
@@ -1187,7 +1274,10 @@ type AlertPolicyUpdate struct {
 	CooldownSec *int             `json:"cooldown_sec,omitempty"`
 	Description *string          `json:"description,omitempty"`
 	Enabled     *bool            `json:"enabled,omitempty"`
-	Name        string           `json:"name"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null stops routing to one; absent keeps it.
+	EscalationPolicyId nullable.Nullable[openapi_types.UUID] `json:"escalation_policy_id,omitempty"`
+	Name               string                                `json:"name"`
 }
 
 // AppSecCategory What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
@@ -1660,6 +1750,104 @@ type DnsConfigRecordType string
 //
 // Example: astreinte@example.com
 type EmailChannel = openapi_types.Email
+
+// EscalationLevel defines model for EscalationLevel.
+type EscalationLevel struct {
+	Targets []EscalationTarget `json:"targets"`
+
+	// WaitSec Seconds after this level fires before the next one does, if nobody acknowledged.
+	WaitSec int `json:"wait_sec"`
+}
+
+// EscalationLevels defines model for EscalationLevels.
+type EscalationLevels = []EscalationLevel
+
+// EscalationPolicy defines model for EscalationPolicy.
+type EscalationPolicy struct {
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Levels      []EscalationLevel  `json:"levels"`
+	Name        string             `json:"name"`
+
+	// ReminderSec Absent: no reminders.
+	ReminderSec *int       `json:"reminder_sec,omitempty"`
+	Repeat      int        `json:"repeat"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// EscalationPolicyCreate defines model for EscalationPolicyCreate.
+type EscalationPolicyCreate struct {
+	Description *string          `json:"description,omitempty"`
+	Levels      EscalationLevels `json:"levels"`
+	Name        string           `json:"name"`
+
+	// ReminderSec Once the chain has run, the last level is notified again every so many seconds while the incident stays unacknowledged.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationPolicyList defines model for EscalationPolicyList.
+type EscalationPolicyList struct {
+	Count int `json:"count"`
+
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor        `json:"next_cursor,omitempty"`
+	Policies   []EscalationPolicy `json:"policies"`
+}
+
+// EscalationPolicyUpdate defines model for EscalationPolicyUpdate.
+type EscalationPolicyUpdate struct {
+	Description *string           `json:"description,omitempty"`
+	Levels      *EscalationLevels `json:"levels,omitempty"`
+	Name        string            `json:"name"`
+
+	// ReminderSec 0 removes the reminder; otherwise at least 60.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationRepeat How many more times the whole chain runs after the first pass. Default: 0.
+type EscalationRepeat = int
+
+// EscalationTarget Who a level notifies. `oncall`: whoever is on call in `schedule_id` when the level
+// fires; `member`: the member of `schedule_id` whose e-mail is `member_email`, on call
+// or not; both by `via` (default e-mail). `channels`: the channels of `channels`, as an
+// alert policy sends. With `time_slots`, the target is skipped outside them (the
+// timeline says so).
+type EscalationTarget struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `oncall`); an absent or empty list sends nothing there. Every target is checked
+	// when the policy is saved: URLs must be absolute http(s) URLs, on-call schedules must be
+	// the workspace's.
+	Channels *AlertChannels `json:"channels,omitempty"`
+
+	// MemberEmail A member of the schedule (`member`).
+	MemberEmail *openapi_types.Email `json:"member_email,omitempty"`
+
+	// ScheduleId An on-call schedule of the workspace (`oncall`, `member`).
+	ScheduleId *openapi_types.UUID `json:"schedule_id,omitempty"`
+	TimeSlots  *[]TimeSlot         `json:"time_slots,omitempty"`
+
+	// Timezone IANA time zone of `time_slots` (default UTC).
+	//
+	// Example: Europe/Paris
+	Timezone *string              `json:"timezone,omitempty"`
+	Type     EscalationTargetType `json:"type"`
+
+	// Via Default: [email].
+	Via *[]EscalationVia `json:"via,omitempty"`
+}
+
+// EscalationTargetType defines model for EscalationTarget.Type.
+type EscalationTargetType string
+
+// EscalationVia How a person is reached: `email`, `sms` or `voice` (a call reading the incident out), the last two at their on-call `phone`.
+type EscalationVia string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2335,6 +2523,16 @@ type Incident struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// IncidentAck An acknowledgement that expires: after `expires_in_sec` seconds, or at `until`, the incident returns to investigating and its escalation starts again from level 1. Give one of them, or neither for an acknowledgement that lasts.
+//
+// Example: {"expires_in_sec":3600}
+type IncidentAck struct {
+	ExpiresInSec *int `json:"expires_in_sec,omitempty"`
+
+	// Until Must be in the future.
+	Until *time.Time `json:"until,omitempty"`
+}
+
 // IncidentCreate defines model for IncidentCreate.
 type IncidentCreate struct {
 	CheckId     *openapi_types.UUID `json:"check_id,omitempty"`
@@ -2534,7 +2732,11 @@ type OncallChannel = openapi_types.UUID
 type OncallMember struct {
 	Email openapi_types.Email `json:"email"`
 	Name  string              `json:"name"`
-	Phone *string             `json:"phone,omitempty"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
+	Phone *string `json:"phone,omitempty"`
 }
 
 // OncallOverride Someone covering [start, end) whoever the rotation says. Among overlapping overrides the latest-starting one wins.
@@ -2542,8 +2744,12 @@ type OncallOverride struct {
 	Email openapi_types.Email `json:"email"`
 
 	// End Must be after `start`.
-	End   time.Time `json:"end"`
-	Name  string    `json:"name"`
+	End  time.Time `json:"end"`
+	Name string    `json:"name"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
 	Phone *string   `json:"phone,omitempty"`
 	Start time.Time `json:"start"`
 }
@@ -3383,6 +3589,26 @@ type TcpConfig struct {
 	WarnLatencyMs *float64 `json:"warn_latency_ms,omitempty"`
 }
 
+// TimeSlot Days of the week and a local time range (in the target's `timezone`) during which a target is notified; `end` before `start` runs past midnight.
+//
+// Example: {"days":["mon","tue","wed","thu","fri"],"end":"18:00","start":"08:00"}
+type TimeSlot struct {
+	Days []TimeSlotDays `json:"days"`
+
+	// End Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	End HandoffTime `json:"end"`
+
+	// Start Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	Start HandoffTime `json:"start"`
+}
+
+// TimeSlotDays defines model for TimeSlot.Days.
+type TimeSlotDays string
+
 // TlsCheckCreate A new tls check.
 type TlsCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
@@ -3763,6 +3989,47 @@ type GetDashboardParams struct {
 type GetAppSecurityDashboardParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListEscalationPoliciesParams defines parameters for ListEscalationPolicies.
+type ListEscalationPoliciesParams struct {
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateEscalationPolicyParams defines parameters for CreateEscalationPolicy.
+type CreateEscalationPolicyParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteEscalationPolicyParams defines parameters for DeleteEscalationPolicy.
+type DeleteEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetEscalationPolicyParams defines parameters for GetEscalationPolicy.
+type GetEscalationPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateEscalationPolicyParams defines parameters for UpdateEscalationPolicy.
+type UpdateEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListHostsParams defines parameters for ListHosts.
@@ -4207,6 +4474,12 @@ type CreateCheckJSONRequestBody = CheckCreate
 // UpdateCheckJSONRequestBody defines body for UpdateCheck for application/json ContentType.
 type UpdateCheckJSONRequestBody = CheckUpdate
 
+// CreateEscalationPolicyJSONRequestBody defines body for CreateEscalationPolicy for application/json ContentType.
+type CreateEscalationPolicyJSONRequestBody = EscalationPolicyCreate
+
+// UpdateEscalationPolicyJSONRequestBody defines body for UpdateEscalationPolicy for application/json ContentType.
+type UpdateEscalationPolicyJSONRequestBody = EscalationPolicyUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreate
 
@@ -4218,6 +4491,12 @@ type UpdateHostJSONRequestBody = HostUpdate
 
 // CreateIncidentJSONRequestBody defines body for CreateIncident for application/json ContentType.
 type CreateIncidentJSONRequestBody = IncidentCreate
+
+// QuickAckIncidentJSONRequestBody defines body for QuickAckIncident for application/json ContentType.
+type QuickAckIncidentJSONRequestBody = IncidentAck
+
+// AcknowledgeIncidentJSONRequestBody defines body for AcknowledgeIncident for application/json ContentType.
+type AcknowledgeIncidentJSONRequestBody = IncidentAck
 
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
@@ -5320,6 +5599,21 @@ type ServerInterface interface {
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
 	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams)
+	// ListEscalationPolicies List escalation policies
+	// (GET /escalation-policies)
+	ListEscalationPolicies(w http.ResponseWriter, r *http.Request, params ListEscalationPoliciesParams)
+	// CreateEscalationPolicy Create an escalation policy
+	// (POST /escalation-policies)
+	CreateEscalationPolicy(w http.ResponseWriter, r *http.Request, params CreateEscalationPolicyParams)
+	// DeleteEscalationPolicy Delete an escalation policy
+	// (DELETE /escalation-policies/{id})
+	DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteEscalationPolicyParams)
+	// GetEscalationPolicy Get an escalation policy
+	// (GET /escalation-policies/{id})
+	GetEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetEscalationPolicyParams)
+	// UpdateEscalationPolicy Update an escalation policy
+	// (PUT /escalation-policies/{id})
+	UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateEscalationPolicyParams)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(w http.ResponseWriter, r *http.Request)
@@ -6643,6 +6937,264 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityDashboard(w http.ResponseWriter
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAppSecurityDashboard(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListEscalationPolicies operation middleware
+func (siw *ServerInterfaceWrapper) ListEscalationPolicies(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEscalationPoliciesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListEscalationPolicies(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) CreateEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateEscalationPolicy(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteEscalationPolicy(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) GetEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEscalationPolicy(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateEscalationPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9292,6 +9844,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/alert-policies/{id}", wrapper.DeleteAlertPolicy)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/alert-policies/{id}", wrapper.GetAlertPolicy)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/alert-policies/{id}", wrapper.UpdateAlertPolicy)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/escalation-policies", wrapper.ListEscalationPolicies)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/escalation-policies", wrapper.CreateEscalationPolicy)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.DeleteEscalationPolicy)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.GetEscalationPolicy)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.UpdateEscalationPolicy)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/oncall-schedules", wrapper.ListOncallSchedules)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/oncall-schedules", wrapper.CreateOncallSchedule)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/oncall-schedules/{id}", wrapper.DeleteOncallSchedule)
@@ -13648,6 +14205,990 @@ func (response GetAppSecurityDashboard503ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ListEscalationPoliciesRequestObject struct {
+	Params ListEscalationPoliciesParams
+}
+
+type ListEscalationPoliciesResponseObject interface {
+	VisitListEscalationPoliciesResponse(w http.ResponseWriter) error
+}
+
+type ListEscalationPolicies200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListEscalationPolicies200JSONResponse struct {
+	Body    EscalationPolicyList
+	Headers ListEscalationPolicies200ResponseHeaders
+}
+
+func (response ListEscalationPolicies200JSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies304Response = NotModifiedResponse
+
+func (response ListEscalationPolicies304Response) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListEscalationPolicies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies400ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies401ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies403ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies429ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies500ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies503ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicyRequestObject struct {
+	Params CreateEscalationPolicyParams
+	Body   *CreateEscalationPolicyJSONRequestBody
+}
+
+type CreateEscalationPolicyResponseObject interface {
+	VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type CreateEscalationPolicy201JSONResponse EscalationPolicy
+
+func (response CreateEscalationPolicy201JSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy413ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy422ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params DeleteEscalationPolicyParams
+}
+
+type DeleteEscalationPolicyResponseObject interface {
+	VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type DeleteEscalationPolicy204Response struct {
+}
+
+func (response DeleteEscalationPolicy204Response) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy412ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params GetEscalationPolicyParams
+}
+
+type GetEscalationPolicyResponseObject interface {
+	VisitGetEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type GetEscalationPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetEscalationPolicy200JSONResponse struct {
+	Body    EscalationPolicy
+	Headers GetEscalationPolicy200ResponseHeaders
+}
+
+func (response GetEscalationPolicy200JSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy304Response = NotModifiedResponse
+
+func (response GetEscalationPolicy304Response) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateEscalationPolicyParams
+	Body   *UpdateEscalationPolicyJSONRequestBody
+}
+
+type UpdateEscalationPolicyResponseObject interface {
+	VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type UpdateEscalationPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateEscalationPolicy200JSONResponse struct {
+	Body    EscalationPolicy
+	Headers UpdateEscalationPolicy200ResponseHeaders
+}
+
+func (response UpdateEscalationPolicy200JSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy412ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy413ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEventsRequestObject struct {
 }
 
@@ -16657,6 +18198,7 @@ func (response GetIncident503ApplicationProblemPlusJSONResponse) VisitGetInciden
 type QuickAckIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params QuickAckIncidentParams
+	Body   *QuickAckIncidentJSONRequestBody
 }
 
 type QuickAckIncidentResponseObject interface {
@@ -16790,6 +18332,28 @@ func (response QuickAckIncident409ApplicationProblemPlusJSONResponse) VisitQuick
 	return err
 }
 
+type QuickAckIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident413ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickAckIncident422ApplicationProblemPlusJSONResponse struct {
 	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
 }
@@ -16873,7 +18437,8 @@ func (response QuickAckIncident503ApplicationProblemPlusJSONResponse) VisitQuick
 }
 
 type AcknowledgeIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id   Id `json:"id"`
+	Body *AcknowledgeIncidentJSONRequestBody
 }
 
 type AcknowledgeIncidentResponseObject interface {
@@ -17003,6 +18568,28 @@ func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAc
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident413ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -23328,6 +24915,21 @@ type StrictServerInterface interface {
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
 	GetAppSecurityDashboard(ctx context.Context, request GetAppSecurityDashboardRequestObject) (GetAppSecurityDashboardResponseObject, error)
+	// ListEscalationPolicies List escalation policies
+	// (GET /escalation-policies)
+	ListEscalationPolicies(ctx context.Context, request ListEscalationPoliciesRequestObject) (ListEscalationPoliciesResponseObject, error)
+	// CreateEscalationPolicy Create an escalation policy
+	// (POST /escalation-policies)
+	CreateEscalationPolicy(ctx context.Context, request CreateEscalationPolicyRequestObject) (CreateEscalationPolicyResponseObject, error)
+	// DeleteEscalationPolicy Delete an escalation policy
+	// (DELETE /escalation-policies/{id})
+	DeleteEscalationPolicy(ctx context.Context, request DeleteEscalationPolicyRequestObject) (DeleteEscalationPolicyResponseObject, error)
+	// GetEscalationPolicy Get an escalation policy
+	// (GET /escalation-policies/{id})
+	GetEscalationPolicy(ctx context.Context, request GetEscalationPolicyRequestObject) (GetEscalationPolicyResponseObject, error)
+	// UpdateEscalationPolicy Update an escalation policy
+	// (PUT /escalation-policies/{id})
+	UpdateEscalationPolicy(ctx context.Context, request UpdateEscalationPolicyRequestObject) (UpdateEscalationPolicyResponseObject, error)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
@@ -24113,6 +25715,153 @@ func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.
 	}
 }
 
+// ListEscalationPolicies operation middleware
+func (sh *strictHandler) ListEscalationPolicies(w http.ResponseWriter, r *http.Request, params ListEscalationPoliciesParams) {
+	var request ListEscalationPoliciesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEscalationPolicies(ctx, request.(ListEscalationPoliciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEscalationPolicies")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListEscalationPoliciesResponseObject); ok {
+		if err := validResponse.VisitListEscalationPoliciesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateEscalationPolicy operation middleware
+func (sh *strictHandler) CreateEscalationPolicy(w http.ResponseWriter, r *http.Request, params CreateEscalationPolicyParams) {
+	var request CreateEscalationPolicyRequestObject
+
+	request.Params = params
+
+	var body CreateEscalationPolicyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEscalationPolicy(ctx, request.(CreateEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitCreateEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteEscalationPolicy operation middleware
+func (sh *strictHandler) DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteEscalationPolicyParams) {
+	var request DeleteEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteEscalationPolicy(ctx, request.(DeleteEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitDeleteEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEscalationPolicy operation middleware
+func (sh *strictHandler) GetEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetEscalationPolicyParams) {
+	var request GetEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEscalationPolicy(ctx, request.(GetEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitGetEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateEscalationPolicy operation middleware
+func (sh *strictHandler) UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateEscalationPolicyParams) {
+	var request UpdateEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateEscalationPolicyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateEscalationPolicy(ctx, request.(UpdateEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitUpdateEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StreamEvents operation middleware
 func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request) {
 	var request StreamEventsRequestObject
@@ -24548,6 +26297,16 @@ func (sh *strictHandler) QuickAckIncident(w http.ResponseWriter, r *http.Request
 	request.Id = id
 	request.Params = params
 
+	var body QuickAckIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.QuickAckIncident(ctx, request.(QuickAckIncidentRequestObject))
 	}
@@ -24573,6 +26332,16 @@ func (sh *strictHandler) AcknowledgeIncident(w http.ResponseWriter, r *http.Requ
 	var request AcknowledgeIncidentRequestObject
 
 	request.Id = id
+
+	var body AcknowledgeIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AcknowledgeIncident(ctx, request.(AcknowledgeIncidentRequestObject))
@@ -25476,594 +27245,630 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P3dchs5sigKvwo21+ywNFOkKUpy21J0zKhlua1p62ckuT1rN71UYBVIYlQEqgFQMqe3v5irHfHd7pvz",
-	"BGde5LzJPMkJJIAqVBFFFmX1z5xz1sRyi1UoIJFIJDIT+fNTJ+GznDPClOwc/NSZEpwSAX+e3OCJ/m9K",
-	"ZCJorihnnYPOtRKcTdA9zmiKFReIj5GaEoSZfCDimUQjni7QFkZTLKf6JVXbPXRNWIqoQiOc3CHKUHw6",
-	"7p5zRrpnWCXTGHGGMPr25AYpjiZEod3+HnqYEoYYV1PKJiiZYjYhaYS4cN/7n16+v9FvXp+8O7k5QZIj",
-	"NcUK4HoQVBE0xXlOmEScZQtEx4hxANP2Cg0FkXwuEoIkZQnpdaIO+YRneUY6B51h58fdP9/3xV92pm/v",
-	"/pK+XPznaC95OzgadjpRRyZTMsMaUzP86R1hEzXtHLzYizo5VooIjbT/GnZ+OOr+D9z9e7/76rb78Q/D",
-	"zu86UUctct27VIKySefz56jzjrK7ZZxfvTlGLwcvX6KMsjuNIg0vI58UyvGEGESpKREEUT1FgrZ0A4ln",
-	"elY/zolU6IGqKYqTuZBcxEgSpbuJdR+39uF2hATnqitIhhW9JxEivUkPxcN5v7+bPMc5fX4/eD7lUsk/",
-	"mk++Jos//+sf/9QNBi8yOqPq6wG0JodIkOzrYUf3P+zENWSu7HB++jdO08H39N3N0eKU9df23rQCg/7e",
-	"yxCKr7Ai73R3y3g+Pbl5g4r3aCsVeKy6lKhxd6pUjnPaFVgRAKZrd8r2AaxGzjOaLJ5JxPCMRCgWsUO9",
-	"RBkZK4RZimKlUZ9wlko0Z4pm8OmPc66wXrnxPMsQnmDKCtx3FL8jbNg5FF/vDQ7V17txDwFwEmFBUE4E",
-	"kkTcE4FywRMiZQ+dczHDmd2PEiVYiIXeeorzCKDQY/IsJQLFxVy78G8c+Y+uyAxTRtkkNsD7byRRMdqy",
-	"c9lGY0qyVEboYUqTKQzwLUfXr79DguBU9hqXaP9FfZfg7t9hexyKr3/od199/MOhsn+EN0wB1CUswLo1",
-	"7Zpm4TX7MfbWY2s0F1Jtm6k/mDcPlKX8QfMfO/Pldfrx651+//Dh6/0YbcXwMD6AZTq6PEXw+xDFOE0F",
-	"kdK+STJKmEL2IexUPlcIF83HmGYk7eK5msYHyPxC+hdhiiZYT1QGetp+FN5/dHh/WI13osTiaKyICBwR",
-	"lsQVRw9YM30y5kKzIiUWlE1qYFFGZ/NZ56BfDEOZIhMiOp/1QDkWeEaUPZOO8vyaJJeC/40k6hzPyPLo",
-	"R3or6Nd2YdHWmAs0zzOO9YLBwpsGlu3nXGgYM84mGubtKrcSZEKlEouefdRL+Oy5nPJcM7BO1KF6zB/n",
-	"RCw6UYcBRB3bfzNn6kd63u73TgjBx8ARl6d3keMf5wQZhonGgs8QRrkg95TPJZwHz2SVsfcaoDSvm4Dc",
-	"3xmEwHoj+CwkFGChnCSgqD539MGKtvTJtbu7+6qG1EF/8KLbf9Ed7N7s7Bz0+wf9/v9ogFLPsALjWPM3",
-	"1TnopFiRrh6sE9VP3mW4T9NlqG+8U/+ZRO/fn74ucJVjNS2BoGkn6mh+TgVJOwdKzEkQpPkcWnrQ7L4I",
-	"Q0NmOVeEJYvvyCJEw3dk4fBpdvUziZIp51ILQ1sYgI2QxIttI+rM8B2RCMMmoyRFlxfXN0jiMemhD1SL",
-	"UEM22ENTPhd2D4B0oEcByaB4MiNqytMI6fkD7wM5SZA8wwsJzcZUSKXxlnMmyZBtFR2YExHFxez0SaE/",
-	"JOkB0jiLtxFlUhGc6rnhROnJqAeakMMATHjIUjoeE6F5GoDBhYPLnG17g8GhPnMyUoHMSDxUIqloliEx",
-	"Z/oUi9Be/xX0PGQxsK8u8K+4h74jC3OeyoTnWhw0EtYDF3cyxwnpoTeW6SpFZrmSaGv/06dt+IRxhe5I",
-	"riItdeIhAy6nx5TmKO8NWYX098f9ZI8McPdlujPq7iW7pPtq/AJ3vxq9TF6lfbIzHmBHhAahJRl6ZNPV",
-	"dNPI3vfX85fTMcjPy7T3AQRmJyir6h5J5gKWQ+sGWsrEyoj4Ugvv2078NIQrCdpK+GyGu5JoLq5Iuq3l",
-	"98gKo7+PIz0CVYh8olpOwgrhLDtEXMuyD1QStLczACJ0WgCVIM8rwnromLOUaphxZoR8OHD08IUkD0tK",
-	"BMUZ/bvWHbRe8MDthpJIEpYCBTrSg1klmOk1HXE1RXKeJISkGygD4XWzykrTgu30B3ttVkxrTA2rpkGX",
-	"GvEJzymRHuNAU56lcmkpQJOKfx9vHxr9QSNupvt2H9uVNnstMhpZIZro7dhDHwi+Q1p/xIJKzg5Q/OF5",
-	"rA+jMf1EzI6iE8bFk2CwVBe/DI0Nsv8Z/qTlEMTmsxERhqrJDGhKEDUXrOkYBW2gAlJKxnieKQ1QPyoP",
-	"B8rU7sCcDkbi2e9bQcD83FkSgKLOp+6Ed8unMIEbHlh+lq46fiNkYUKMP6w4iwerz2LFv/gk/qzPUXN0",
-	"gED3DU6vDMPWvxLO9LGh/8R5nlnh9nku+Cgjsz/8TerJ/lQCr9GgMM06B50do4RoFkEZWCf0LIXgWnD8",
-	"4acOvO0cmKlEnRmREk+ssJYToRZoCO+GHd3FjEoJAH+MOlJhNZedgz29WooqwNqpGcOdNqWMrBVFefD8",
-	"uSTJfMZZT/8XY9nj91M3D/ncWk/02n32Mfo7Qcadg85/PC+NMs/NW/n80nxscFjTcarAHKLYTDwGAVgi",
-	"gpMp4uOx5XeACk0EnrGnohWHwLBtn5cNfe2rW6pfrT62zWEux5yNM5p8KQFgNOVSwYxT9EBG3VzwtNvf",
-	"QTjTWujCnjIdf0FflQtaQLHZSibus6dcRw0gQUpgJuGEixBG6dygA05XjOaMajUAlhJY+RZIfOZkrckJ",
-	"8XZAPLJSG1YgcNWFpUOjrSGsJSRUEZec7vvbIaA3XIxomhL2hRSkplp+yYmATxAjJDVnIU5nlCHBM3KI",
-	"Fnwu4E+Ns3tKHoBPlyS1W5JUCddmNDUuvnsKotJaToKzDIyzDnCt7j4YS5Cbr1YbP3WdktPVLWOgLFV0",
-	"gFJOJEi8Rl12grKlKb3vCpH5N0MdVV3riswlSb+QUGr7Cz1gWXAZ3T0ac6G3bKG9uE1nNmnF9Gl1HQZC",
-	"L8hV2+GDa1n4L8+wNoNXz7LBoKTT98waD/EoI4880eZ+H09Gt0ucbAnVRpmgDJXarZl/hc859Fa0W27Q",
-	"/RuiVKaIYDg70Yv/hSRKbV8IKOkQjJrE36yIpkbwNwYw0K6UtXIQqW6pprm98Su8kwzIV6PddB+/SF6S",
-	"/ngHD0Yex9uvSkV2VGuUhsE3pCQH+ZMQ0RFDc0Y+5STR3MlCBZJwhDI+mWiW5cwXJWIOnZVQd6v5YomU",
-	"GG3hTHK4g/pr14qu3dPX8TaiKWGKjrX2RdUybnvoyhpA0QwvStXyc9Q55+oNn7MvZUtG/uEKjaEz/1Ta",
-	"K9fo3Guwybowrrrmu6dYmHOuMTAtdXXKEJy/v8ET5JyrM57qlW0wItZvM8GOQAtryQG6IyQ3kkPC80UP",
-	"nXNgPYco1k3t/coxTqake8yZEjyLETayx6DfRw98nqVoiu9hB89qmHH3tKvmBW1gMpd4kXGc3nD+DosJ",
-	"+WKRiRjTHJUIFGFjPdvp773c/+oFGi0UqUjcO554ZDeP+V5xjjIAaDOqVJx3zXdPdeYIHyw9Ld27loIw",
-	"QzvojH7z2yHMSwGiOOgIxkL5pYKNNVQdVG/Ep1i6q/JDMPZVzIBUotX348XiezKHD7q90tpw5XOvh67t",
-	"4SlowHMtKMRdMIyttoVSVXgTgAOB3u5w/Ymo2i7k6AKlRdeglR4WFk4t3xQmzm9PbvRRAnZk4BFGKePM",
-	"6HOCyKlhKL8Zirwm4p4m5D3D95hmIAt+OYNJscIjLEFxmXs9+0KIx1csDLWmmwmz5ZdPIoWglOSEpVqM",
-	"Nb4ZbkoRwgwdnWpZ456mRGzX5vgIPbxssnYFyzvcz8awyM8wW1i+LL9w5QRWxJwJiHzSoo5mHv5sAA8k",
-	"wwt99vtg+2qKZ6G54RzNMFsUjhUbrqoGqGsPqSdZ1qtihnDBNSXmxj7yje/uVp8LYJwNl/cPuim/N0ih",
-	"wqJta9m9w3IShwlyrz+UShA8M/Z2nmvGcfXvYbyJvoRa3zONRS7o37/42LPWXuNbZkxwI4KFXg69oBVJ",
-	"esfXmz0INuYw5adPQYtnq6fwW1nvDx8+dI9K4g+4b3xjoE6mOMsIm5Cqt8jSdcLnAnnGP4Qec3OVYM36",
-	"1Fwz4ETRe+L1MOI8IxgsbKN5OiHqdi7T6qUGn1dODnMxpD9IcJZJr6/CXyXqaCaf3mLVeD1Sm0DUoSwB",
-	"xREU7mVXgkD7fK5uYVEbYOBzta6JO24CKI06MtfgtEeHVFiojWb92Xem+KGCAn/4ytJEbg0rA34s+uYj",
-	"cLn5HHWO6BlPyYleiWVC2BTdbuP/1CFsPtPQwhJ7A9u2UedTVzfp3mMBty66rQfKNXRkoPr4OeoornDW",
-	"GssrMVZ2VcDbjJdrIiU1rPBn3CKbotlYoXmYIH1qrTKLY8w4ownOCgHKunzFSYbnKYnRiCR8RiSKMVNT",
-	"wXOaxHD/GVrop6TiAuYaEXvDFBS9YrF0a1ic1Pk6XHqLNsaZJFFtHatrVfPTyu0VYIJzd18sDUFoIez9",
-	"NUp5lmEhe+i1uTA+QPt9c1+cZHNJ78mZu642TlDLtFBcbw8qt9v9AJX8bS4VHduTetlJbp2XXJVsal4s",
-	"U46wvLPmcHDmNROS7tIC+KP1EQSSqHvQrKTDVcf0Eb10LetE4pFFdfJhGrhspHxPZzhEBbVTqfUJnFEM",
-	"viAe0R+iOOMJzmJ7rcU4YkQ9cHEHq2t5GzTRhOm+60Qd03cHkM0wbc35HOzvbJ/lkyOv9/LpsRunfHSR",
-	"E3Z0CuzyiN7gyTfz7M7zFthgU5iddstZFvC2u2DZAik8Qd6FTEzlrfkoBtc1b0PAAB4P8fjkIykksPLF",
-	"bCV4ktSZdcLlJux4XBiHlmUBAUOYw1GRmVwP+w2enCothhYjYSEwyHcKTybhgWobwTYsQCvh+NiEDxhz",
-	"+diitwpP1kJ9o9to2Y2zsWbTCQmjruBeO2t4F3GXNEtsQlPR48ULfueu/1rvNIsbI2Fc3HWi+jNzofSx",
-	"vgYO0NVSQ0aEOp5ixogRelfuujoTJoIgbMxncAtiz0jwNyBMReB2llGpjP+6GQZpINBWTGaYZnGE4gcy",
-	"mnJ+F0dDFssMJ3f6IWdaDo+3D4HljSSo0AKRWa4WpktJGHA6Y1mDAJkeOrknQu92MSEARjIlyR1Jh8xF",
-	"0diwAAAR32vN/v3VO4lmc6nQiOiReDZXBGk9b0tuw1s9j64GB2l6S+cZKT4Ysoor6TNpHEKrRAwzDXh1",
-	"dfVzZ0MgoLW32qMn+ju7aHoRZ/jTqfkOXNLqu9agMsQYq5NCNJWH6GHKyT0RxtkTPAP0nwRgNZ5+rWC8",
-	"gEGDQA4CMMK6BySazESUJXxG2aRrKQUWpTUk0EdrQOwQAZHDvJDGFOST+uXF9Q1JEZboz9cX5xGSdMKI",
-	"vX7FSJJEELslVGug7Wgtwf7cuLOdCX3TvX2UZWhC7wlDhRXe0jzsdn9XloZ+52Cq6WcB27K3tBdgQ95q",
-	"aGX4ts1h9pndvECI46rjMXzeGpfHupsbjZ8KGl/UsBh1jNeVfa3FgpLdrwcWrmdrHtIVEDcLI6jt6gCl",
-	"AmSbHI5SrwtVi7VTcQ1XTmfllnMjVaax3wLhjZRc2qTq9FSeXSvlmspBZ0QFb2us/7RsDh/zLOUP7FaS",
-	"JCx3JYLgNQqnIDi9AJHVKFtLFFBZpIAoQhgeVQU/T1gNiyhrx2Q26mrpxTxPv3BCdY06da7H5UxqmK2s",
-	"UlSu9cfVVHIMuN9Qh/htEFI41M6Y+rEWdgqdEqVzAVeKRVAmBDkUB1NxBQkfLew1o1bN5pOpccYwopCn",
-	"++z2wRrQ7NP+or/3skHvX+HVvkTJS4aAVaRdRUkBK6htQTXNkfCmMTM+cUIfa8jsHZVB3W1urimWeYIX",
-	"treOVM7JJ2VjBLXiqcdzJs5WWpzHMj8HpAV/qgZgb5A1034PjODfcnf9tgj7l6ZcCK49xopMuFiEbGpY",
-	"oTtqQk3GFCyJBwij+3nGiADn0Rwnd3hCIq30UQnK9mRu/am3XvPkjogxzUiEvpuPiGBEERmhGyIE1pj/",
-	"1z/+uQ034uRTziU47GnRGO48MXog+I4RKSH+2nhRJDwlaOv66Or0zbZvx3IQ0UzLGBo9VVi0ygtdwwGS",
-	"kraqdgVB39cGqb49Wx6y2uDaAVB9fAzgFKvxxqA5wEW8ZVpJ9NVFbSE0QJzArSTGn77dLdaYfipO/iUb",
-	"AIPMHyTRpw80RFvmP5aGTFqO7crB0mK0eyLcTcaysGqCHWyTInBNH4IV2oiWk2cEbwdaX85JhbOsCtxS",
-	"qwxvjN+Ml0bygI3FqJwywcxaNmDL6J12kNGGKTEeun7VuFOC4glEtjrJHmmQkbESWTenYJ92+4e7XWYT",
-	"aMtfDEpk+GrGhdMHe60G+6/6vq1Nzjjt2tbLAwIqbNYAiJ+Zgo9XhXobu55nJNjx8fcnesX0CjIikDDG",
-	"lvBFlaekrd/4vqJVGhtbfGfaFl/dWue25j0u+YyANQ9IhZjNZklmtEBTzNL2O1zOR7dJ40EE686lmguI",
-	"8cVoKy4drG5rNBVHKE44U5gyIm7pDE/I7XQxoYQR/coeNbfmPIDWlI0FlkrMEz3Cbf3wiLchiHnMBZw/",
-	"xt3n+MMJ2oqPP5x0X75quGG0biMBhqA4z8KztARxgGIl6P2iDMiBMw+JOXsmkf4cbU24JEmErslsIkiu",
-	"j9IgFHORNTARE+qKUzTjGq8jzTANXbdQ07w9Fnn5L2BmUXlYOSx4ZFzQZeXk8blks6xiT8c1cnYNrVzh",
-	"zAvzLYzT7jTyZuyJ5u5tewm7cn4H7koeKew3COcFfGux9SjxPHxafJguDp2V746QvBo6rr+JrEE+yQgW",
-	"0tLTeiH4MayqhphVdxp+Fpllwhktbn0mG8ZSSH2rZ2ohrBRxjC+f6dWjsBKolqcTbAt7RG3iZ9RotuE5",
-	"Ybc+da+5ufOtMtVvm1F9BfAGLu+EomOcqAZd4wFLywGtfyVwbyQIRLYlpAzk0giRVHGxCDK9J1rRmyJf",
-	"0DO5wcq2sPQFRNxyQWr2DSoVZYkqAaDMy2TUxL0+hWwlVRJ1DiFaToczBWxAVtRhHGWcTYhAU9zEIu3M",
-	"ystMOLQ0h8eCjjdSsgzFvIEeb2wvy2+uTb/tdw8jD8tYeOMQ4OeGSimkHTFRNyaDVXjWv7h0qjddaDHf",
-	"VHUqf/Gm2GWjCU5hrfxhcmgZmSPjhlSA5DFEjJuUQhQckzOJ/sYpI6kW+iDnSINUr9uuVJNMyi6S3o4a",
-	"REBw9XJZL/gd6HFYgWRI0rDoUun1di61RNgG7xuIPLanUvYpd7+3rQ0pesvp9miVWa1jqU8j+RgqadjV",
-	"j7ZJ2l43FJjsUdHWJukGaUbUdeOllt33JfNGwGkO0PHV6c3p8dG7CL09/fZthM5OXp++P4vQu4sPEXp/",
-	"/t35xYdztEXZmG/3zK6wAVPzjMDtWDLX/XWLazKZaJF661////8TvUKJoIomOIuQ/v0VmtLJ1Py9h2Yk",
-	"pfNZhEgmCcr4w7b9E3Rwck8ytAW+IfajBywYBJTaz0Blz/iD/osRZCD07GJu6E7U0R1ADLn+Uovb/AGy",
-	"voz5RnzaYfe47Ln64q0Zp/rwzI1affwOYKg+OwWIytUsBMNa1JbeRrHNqolRhhURjvstnWuVswycA2PY",
-	"fLEJr3CaLE4SkitzLAgq79BWbB7plj5a9djeBnaNNkOk8d4xPfmP3the/WdHxQgFYm4EYeklp0w1GcQM",
-	"53lmdXIC+bb01Igx6OoZv785Rim2MUq+oUNrncYqxMcmnYw7JzmDQHqT4pGq7eUL/QIdy06M9s0a1cup",
-	"KxXJqdEuuO5gDI8BS7haPmr+8PZn1xgO3V+UeBlC2QJifowCFhA9azzToq1Crc18E1jYayynI45FwJN+",
-	"QhgRG8u1lmzkSnFJmoNckITQe5K680lLGVySMmJ/xsHUdE9s4FOJO7AktPZGqOqDAVXdM0fRJrcU3yAl",
-	"v8QiJTQTm5FbDajgMyrhqfXWvXWHy60dT/MsNSXM+NSY3HlIzkddZ3OxuX8sYrQ4W8HLslxWd+nk+W2z",
-	"NqJnvtNvXonIvNJLyVS2QJLAS2Ezc1DjAFUqT09jWoGICPlb3ZYV+Irz7LHQvakABt0dljx+E6D0CXK7",
-	"2w/piUzTN2XGTdOdEi5g0ZwUu339UEaQW1qqR21B7xBbJwBW2I/HV2oE608rSBeBxVja7yEmCT5jIW8j",
-	"5722kdOZMTC3+uTYNH0iD6KVt81jTLO5ILdqKoic8ix0ccGZ5kiK3hMIbgV1Ys4sBwdWgFnhcxI+Qjdx",
-	"mH6k0xIklbnHWbM7lrGrzdkXYdPYrFvZLmEty1uWRvMcqF9fCldO2eQ2aPl/S7BQI4KV8aU0V7EmT7xJ",
-	"Acu86g5mUS3ZGVOv/sjePho31vdX74zL89/4CJyD9Vn47cmNPsMuL65vYsg7+vbk6HV8iOLnEA+l3z3X",
-	"1GNePv+JfKIOj5/jIYPiDSlJt3voFFwoGTggyyl/YMaucWg6R8/NLJ7/RNPPz/WsuyYHu8lgnEBqnnpG",
-	"Xhewi3PaCwbtUjZ5Ph3d7v446H71cHL/ri/u9tj7ncV/jl5M/nL/8tNAXf79bD85epV+N/5zf3olTyp3",
-	"gYLWTd57L1usWdt7Pv+GT9MDn6tmKv95fPTKQAJrF/a4YMHbapuwCmyI11Sc/nwjijeJRs58XDBUzBYX",
-	"Y8iktjK0mrJJwVnXIJzN8pZN3yrVtulN0rblaybb9pm1bfmtyJO205+1ntMll2oiSFsgCl7k2n9cMsAv",
-	"ctKVOUnomCZIEqX0Ie+8H3QvNv9nmWECSPGZRHFJkzGCBAFEDtlWnEOBi3/9r/+NShKIUCzZLDePy+WO",
-	"UKx5hXlcLm2EYpXYp8UqRkMWp0yap8WK6aaZfVgsToTiicgT87RcCA3EzI1WIl13nFu8WrgrWNZAOjxa",
-	"SKto3e4hSAkJPzQzvSO5QsYOAhcukLGq9N6H/INDpiDBvMnZYVIJUyWRtzwma6m0+dFMaACGnJL2g3i7",
-	"cLaxjvtaUOgNGWQc78JxY2/hQVSdmfhN3cfv7f/F+jwq8gcfFhm8vQauwhBmQ2YYhXczKRUXhVtZ7Rwo",
-	"zKa7hqF1Djo7/Z7+387AVGQAvlJ4DtdTvDDyYKbVq9KaJJlVaQm6x4Jipsz5CmosVT7x8jFohmM6iQ9h",
-	"Bi6Xg12tIsWx0YgtdszLnqmrY5YL6uTEPXRk1tDtFKRX0V9ECWc1Ff5CSrOSBj0p1c9nlLkw2xnOc+uQ",
-	"ljK5ikd56Io6msJXMp9K64KC17OK6ndK5St5caW1mceK86Da2m6ztcyu8pXewis5abU1m+Urj51Ka5Xk",
-	"q06TattMrjolvLafC/vd4twWCilPcwgWI23P00qvLQ7VDdrXV7PN8bpB8xr9tjloN2heJ/hWR+4G7UOk",
-	"2P7w9T/6WOV732BJNowTM7ZnkqU26qvkk2iKoWQUViacUPPIRU4OjX3ZG9WxTcSwEPyh4HjxquCxR6rf",
-	"4ZkZSbiNLKLPJOLzesPTy/MgaHppDmagkFA3ddqZqzgi5syLyoihuEog1iHqFKdvEa/29Eq9B8igWutt",
-	"sCpUZKdF9YMC+EHQud6zHCxTHcTblcJGLvjIxARuGmdXNx6EQ3BGRD0QwoxQ46HkRb+Kkxcra0K8fLFX",
-	"RUt/NV50bwHEsGBprPcmaTwzYUC1GjcVnTiHwKEyiX4gPcaa1BxPoL42hDppDEMKXS3M+JjeqWF6ZyWm",
-	"dzchv51+uBZHOJx+WQtu1FMbLvBht7e+OTe2yIAd/OlDjRqu4S3AjdM8I0rQRDbZS1sa/1ZMZ2zrkrW7",
-	"hZoIzOYZdvTp7nEFfuhEnZ0Z1Zxz3/xnZ6r/aXuX60/223KQK+i44eXOGQzU8HZ/5dudt3wuVrx+jRdw",
-	"R7xpkg/TVYMlPuoo/sgkScVyR66wG9SU8dcj8nw7mjOCwIQbs6NsQlTgT3E7k5MvTuaRYUhUf1uL5m5O",
-	"yzIrd0XT7U+LXmqJtcH+weYzImiC7AhoK8fJHVEo41JGSCgVwWUNUhyRTzkViwjVPMZLVJt8ckHsiDkL",
-	"Hr/XRJW6vllGZPJwmYKFDHHWTckMctrOWavYiUeZ1YEoW7MFfRg+0iPMI2zbe3GZ5JFFgUyf7JrJe87+",
-	"MifzUBq7jSj8x6KT5SuecgU3m6/tM/InbvtqnE+T704fXXwXoR304ejq/PT82wgNPA+sXedw5Tnc9KOd",
-	"aBDtfgye2Us82XrWfNeJ7J8fjNdU8dvzXTIP3rM7xh9Yp9B+bqxC4Q6K3HwO6rq1Ohh1PAKjiFG3rdHD",
-	"2gA8A4Jv39jgWNFAXJomxe9rA0Hx+60Bpfh9k1R+vgbgyrdZ5ee3Btyy81m1s8tyAuWA5UwcslrGF8wo",
-	"85/uLKlypU6WZS0sDpXL0SXL8ZW7/wGhd8ozZwE9RFR5eUtq1rgmC7IrdWyLBdqQOHTEiuyrm5rqYOFt",
-	"XTCSdkeL7hSzNCOiUNw2v6r9Mt1rSamo60FfrMU0qi2/vK7xZXrCsmKwzAFNUMxFkWqpSu2c3boX7cjd",
-	"dHRGjBTwMeqweWYTrlfu7UoIXBan1rnJXPvmjB9M0awhHNAPBFJzwdAWF+AxImhKthFhqSxChwKV/iXC",
-	"U4JbRwzWY3+8qdYnEhW4Dh1UhcPb9Xw2w2LRpJvdLu/GmkeDvAXHknADZzuRt87xMJSYL4F0oq7paucr",
-	"07owyrRPfnRqv1jrceNPKqqjYWlKAfiD+K4aWjfk9qVR8nP0U+P50fIydUm1hcfLQH+Mgnc/KbP5qHpu",
-	"XmuMikFz6evzawRVN9FW5RYpZXJbS+sYSkhk90Qceo4ZEi6UrKAJRkKb1i5gIRVU3VY1lSoEf4HRoYro",
-	"1kxuIzzi98RLIiPmTB9rTkKrWFz2KwVPy6SKKxMp2upMt3YqgTR4OJmaIxrnOcGi5pQiSaIbVgD5ofNq",
-	"t7fzcq832HnR293Tq1hshrV5XsuEVLuDZd23gFdA5oglaK/s9aRJTuHBCTOY4ntyCN54xlPTwyTaIr1J",
-	"D8Xnf319cXZ0eh47oy9YXc3NNpJKq21zls9HGZVT8ImJ6yg0F9wL48GjODq/OLm6urjybWX2Uey7sdtn",
-	"najjQNAS8cnV92+OTt91os7VyZv31yevNTJLS6HXdFmQLexnXt8B8fY1k1caW2Wj4knZu3vkAeQeFYCZ",
-	"uyvFk2A8k8BMQoich4d5mldwME+dKF+ZpX28YoKmRXhylxam968vDdTuwc3xJQANO/42bLQ9N2ELbt9X",
-	"7bT2rx4Xk7qJdnet2CRIwkVa3JbUyVi/NKk4FTc8yUfcUQVtR52oc3R0pP9zfH50dtKJOmd/1YR03Yk6",
-	"N3+90YR0od9eX33fiTqXN3qRj4+Oqlg+WoPjo2byAWiPLE2YHwac4reDq3gAABa/ANLilwG5+GlgL3/C",
-	"JIqfZjblQHpaxuYGjDrIIuCNVgn0qXqgqfIQ1TNU61c2b6AJdWMIgjH2d6tEYN0U9ncP9nfb5LF+wII9",
-	"xRFg9fWazX3TE2DZsOC2wsey1IbVquvSQyXP6bJPBrNZSYsqLCY9molN1BOxKWZd4tkqWrFUgmh57E9u",
-	"lyVgsSxmZ7K21hC+F0D4G63oFVUdq+exLe+5dPHHldYZTXzz2Prwu1q/EKeKBZ4R5WW8N6qlppA4QjGU",
-	"kIlrtb69NiGJvygoGozGhuL7nE2c48r6zBBmbmW/IQGwfhf+i0uAvuvbF4qAE5Enngzo9byZEDi5ujxG",
-	"U4IzNbWXl1VhUI+zXYbBSIVZikVq/Mh65sPe/U7vLfxlMBWDM+4h0sfn6fm3ejUvvou0JGLULggz9IW6",
-	"DcXGG2qOqYQzRhIFAunEZoGxU7Fy0MZSpcluuqFYObV1YGpQQnaktaw2yF93Bq2KBNhEB9VxL704RFhd",
-	"U9apLjzv76zMrbi/v7u/udnGDNUgXXyAZPcqk7HJY2OETK1Jbl2fn27DMt4TAVyzijaNqyqeuEiJkL0q",
-	"t6zLJAHjDZRrC10imDpuJUhW7rfkVFS7NxlGsLyTkJTHOKPrOT+TYHHAWWa/qcIrpzzvXQDQbVZWZTLo",
-	"KgHkDpvx5t21LyLB3l7rlmE5ACycWaPOzbtrPSDgfXEbHNdfN9OuOu9Eb92xKRifTF39QKDtx/iNVOH7",
-	"Hga0UK6VJp6GM4SEjcGXChuwWT0xwxrslw6pt5ilfDy+oaEtBAUujLTExyZ89u3bg7OzCA32ulM+F9tu",
-	"508xS7t8PJaRI2VnmnomTQd/twnoSiLtvzro96vkuR91cqwUEXr0/9r6ob/z8Yd+99XH/zn4od/d/bh9",
-	"8EO/u28e/S50zAddvX7xc3fJ2/sLD99pNZLlEMX27jYGspcFn0cuOgVcmjjrVXHymAO7FkVTO64LyLYP",
-	"irHzIuFIcb3ggnRi4x6spmTIigTnhZHAJo0HBx2oTquIEwlhTiZUFmFkbwR66OQTThRYAzSBDlmcE0E5",
-	"ZDyL0ZbtCiuUESyVddIzTbYhHMfRKDROBGdePQA2ZLEmXE238UGxX9M50T2CI59rnBoKByuIGRJ89Kkq",
-	"SrjHE4ETAnBt94bsxkMOLNXf5unEWFQM9rYMrLF/L2GRR+ycHRApwWlGGdmOkORDBtlJoV6ewyMuMWzv",
-	"qzN6R0pDzQGktIuXrlliKHes/+E5YSbyqciwbAPs3eChyg/FlFc5POWuaPiIwIKvdi/byL/sce5lJQWt",
-	"94fLjVskFJBKifToqQL37hrAd3f2dZNHXFu58QKHd4WYLZPWu2hr3/qsHqAZZVDtg8+F5u1dPu7OOFNT",
-	"ZP61jx4IuQPV7E8pptkiQn/SH2SLf/3jn9v+3L2t10MX5gzQJwY2m4NKJO9onhsNFaMk48mdvRGJEOPu",
-	"MOQPWhrj5fdUoSlEyUmkHmhCTGEV07p2nqBd9Hv9v+qZsjNYX23LbfRlRJ4enR+VBxi4vJarXBLr+5vj",
-	"KjAnc70Znl9iQWsi2Iu99UmN3ald3qaHju5gPchfIvm+Kb/QwhVZg+g8kZ0GErAInF/bjEcCnV4WJg3j",
-	"1uoK2owWTkbvPWX0rKuFFVh5Zt7Y2lnOPxmgSldnX9/MN3WZGjcobPGzliYolsxfcgufj7vNohg1UUAZ",
-	"pyYnt1+r8NWGpcecHr5uA1yR8drKpO3nG7i67EQFyirY8GZkR2hajkdVjdg4/3uFbbQTyUsGsiQbl4KC",
-	"UQ3jXp3LrPa18BSNH466/wN3/97vvuod3A6HPwyHH/979+MfgirGozkG+rnKN3wB9dT3eRN9PE0yNkBL",
-	"c6KE9j68cPL97HlnDUyNKOETuVEFjMZImDd6c5VOpXIhMz5xKYJMMbLxOEwvhCmxSW2Md3xywpRYXxjD",
-	"L0pjsOGGasKH5nLLNYlb5q4Mu+E0nkxNMNwE7/sqxR2smkylEx/tNZ/hIZ2ocz8zTNTkMIJshpCeqAP1",
-	"0SQ1iaa04tTSw9EBdu1GcA++n3k/jr0R3bPzYmT35EMBgXtyYSCxCHgiB8Uv4+yPEQh/flb96zDbZTJV",
-	"Kj+SUuM6VPPgghGvqByHaLS3NzeXRWj4IYo1KZfB11RJq9G5CpBA6iaoHTPEc0MG+pg0PoKxSYJnE9jz",
-	"sY07ejCVIhSYV2RhEUexS61ortxWhU2PeLq4tXtHropvLTDwDU8Xx+6DyHRgS+m1/v7MtrefM642h+Gc",
-	"Kw+MhAh1m+KFvAWTbatejolQr/FCHsEX4AidEnFLfpzjrB0cb+GLE/NB0cEm2DA9lPj4m+TsNseaklt8",
-	"/WfJ2aVuXDr2j0jGH8D03eL7d+ajb4hJuGmrK1DW6mPjnn7KAkHamp6Ne1KRzwAeHXjzizo87xx0vv66",
-	"A9xCT/h3vSJO4R5nc9iGd+3DvJug2+CrCkI2+rJCCo/40pHARp9W9uLGX/o7aOOPHwVvQa8bfVXdpxAG",
-	"3oyFzQPCNQtCW4YpC6nQDjqj32wjx5BQrMgnVbUPFuRcZZ9RRzftHHSGdisNOwfDDr8bdrw9Yg9s08EG",
-	"WPjO7qm2/uXV3eA7mwOMS5bS+cgcmFWj2PJMqpa6/mBvs4JfMG8LxMd1p61PaE+2sK7uayzIhHxatbCz",
-	"gi1D085Bx6YIP0DDYfqH4bCn//OEa2uH2eDLK/jiy8kivEoGnlbL5DOTJ1uqoiqk3WLr92JFlCj24xnW",
-	"Wh3DLCH/tjvRn8MvuQer3HfzpQ16AYA4S7DIKJHKRn1qQTYXRBKmSLptHhIoKAE1gNQUMxRrES+GcNFD",
-	"I/WCI2KmaWOqVF6jDN2uczDYiRyN1MXEJWIwXyyZu/GienMxWOkbs/ti/xHFGX8tOgwTByBiLXFUpJ7N",
-	"acOpSJD63LpgpESgWCt6MdrCbIEyojVJlGBJtm0qSLjU0cwCpEQJFd/tHWsMjxo4RFXAd+pk5xgnU9LV",
-	"3EtAkQQnezLehRxdT8gynAK77kODV5Cmn4LR2BktxTJYV32Dxyq7KSZf4TV7/VcvWnIXa6g0Q7ckpMef",
-	"9WsoKUw3rSSBmlJXUg3X7Fh1b8wNi5MQ/gvS+ZkCic+1tvOrU89vTaiwhNFStihUhkcKFTkW0sS7/vn6",
-	"4vwAxVrXBNaCrt4co1f7u/vwRo9hAgu2C0MN4ymRxocj5nmM9MyxMN47Mwh1oVLJGD1HsZY73M8pz9LS",
-	"OGwCqFyXhWuLpkbdP3oO5TGsmw2+008LLmaTI+pRqeRMoq3466/jCMX/Df41kbvlX+VDUv71dbyNGNEo",
-	"cN2iLQxTRhlVRODMsFVsIYUAHwcu8dx1NLSHrQd1yELqgdubBQm+QQ8cGcYhe8g4Ds4IlnNBDlAGXCY2",
-	"vp88Jc+kfYS2wOaNwGIeIUMqaAbxpjKy/aFkigVOFBFyWx8JFoAUUSYVwanzqWBQJ9GEN2WEbf2uB91u",
-	"IwM66sf66/gnTSgHyL6NUA3KCPH8AD0z3zyLDEs5QP3PDWzkcYaPJ2IcFvZmX3qHK5c9OTPngiMYqiTJ",
-	"xuBTotlnbBfKd/3xzl1X9xhmEnVM42pwjX22OsLGdRCw0DuucGYm9r1tWXtsT62Pnw3Kl91l3cbywYZ1",
-	"+W/6H0PfxR/FI1L88TUstd71Hahha1lAda7QYYtbBwf8RX7yozeXi/ycVH6+U9Wf1bffVt9+W3174oD1",
-	"eufKPoWINctqazFCYU5ZlRg8Il6jnXiXA8Ph74LYsU26RRRIB3z1RgThGhAIsnZTFwryu59TYNLsGDgn",
-	"vDd+xIbLwdhb2LKiyHK8CNnLiwgZBsaFZV6H6CIn7OjyFO32+i5zg8QLNOxwgdg8y4adCEkOf5rMDeO5",
-	"JOn2IXJHKhotXJ2NHI3mqjyP4MDyTqSaZ/xd08lcsqe1x/J3lhUt48dd27lrEOw+qdzdFZbmgOU6WhLU",
-	"l2Swut0tpPvXTDg+A66rgZX96jdsc1lYR0theQ6gzLcvn8lQi9qVQsP78sJgqUHtfib4vnp3EmyyYgTv",
-	"1mHpXdVasGSqrdjXv0DKN+GANl7G1oxSVuSDwx+ICcUzGaMZzTIqjSNo+GwOUOBMdg5e9vtPeAQHzApn",
-	"TZC9bIgl8NKA9Bs8Z0tnp59FeJ+1MApcOYWj7hkvyGSeYYHIp1wQCcXwKUNXJwMkF0zhT2jrW/5Ms7oJ",
-	"+ZQfakF4hJO7osIqyI8Z53dY8DlLtyM0Z5glUy6Md1+5hZeVsE0tZrUpNdftu2m8l4Voe9eBMVb5AlNx",
-	"R+vzxYciG1RRHa/Cm7yaeaskJ6/ZOo7lZlbmoQq+LtJSLW3pgt09wjRoa/hrNYhKp6DH+resi9HwsHPw",
-	"w6Dfjwb9vY+FSa88Sj4vZ21KQwWyikpv3vjV/eeNUjjpNJv79l+9qqQXamnvq2Z2mFFmf+0se0n9tkyD",
-	"Bq1NbOAbLGlyNN9YYwdhYaQ/RniupoQpu4FNuF0RYGoj7YxunGMpH7hITTywy9x/UKblh7osXkp+o2e7",
-	"VP2g60KS/qW0/K7nGhm6x5rwdhNBVLd4EnXmkghrHZpxRhUXyzRZdrAUlunmslXOJHKFB/xSA7U46mU4",
-	"VkcPRh3ov/Qv/uxDvuQKLYuobqbF3Yyz2vhuqtEGLkH/dfDx9xsJ/v4lEDZgLJFnMYmoxHITlf660WZe",
-	"JZYvDTRTKveivL2eN999W9fbbnfVg8aUyrcPkary7AjErcil+onK0w5SAEUQAAsFjUw4r3cB9Ey6S5+V",
-	"+YHKDoPBrmZ20sWeuA0SIZxliGgdDWpDcVePEBKVHxVZxPV5I4mrqTpnz6SbneLGzlH4XxVRcLadyZxp",
-	"Y/kohDroDyhLyScTMUAlyqhGZL87wpKkEVQ1YUXWvXJqvfN429mjSnlhgLYKRQQ51Rp9/TUy1/DbMAuS",
-	"HqAJV2jYSclE4JSkw461GoLxE/RGnKJ5biLDzug31XOu5bn6ZVas4NeFSaq0BUGHhYWl6NScwP5Z5olJ",
-	"dqC+N8oTGOxb3BwG4fn8sWWes6pP4do0T3As3mJ7qK7ruDyBPxstOJT0xWxz/bbKzX8aQkLRoT0aaoFQ",
-	"+/vBpPQ1L8LGG+3KNjUkCtzdfvoI15PltNx6nSBBRPgqF/gRen/1Th7U4lgbQ9bdTbSNDIW9PcNsAdfQ",
-	"vki/W4si/OI74kKi3w1KkDBXCHlfP1cbsv4lUzW39iqTXiRsRg6963cIGJRQedlPhb9XS4W/93SI0X2F",
-	"MLMuQ8hV1ZKwaRaQQf9LksvJhtzDYcWkxKReiMGnT7+2qlLnTmOeZfzhVpCUinA55TfQAhUtHlsuxLD2",
-	"lTnK111WRw2c0HZ96O6Gwahb1gLTx39AFK9pB5rpckH/jm3n3xAsiED9ncHu3v6Lr16+wqMkNbFlM/zJ",
-	"B9zDq5X49PxNbbCuAanAwoyoKU+bmbp57+P425Obipnh25MbreifHL3uRJ3Li2v96/K9/vfi8ub04vy6",
-	"anUwzVcZHEyLBlvDGcBjxyx+29HLBxYO78H76u8CNpP/5LaUm8NJX8WcRKGdjOYsI1K6WtQ40ywSbZkU",
-	"AAWNghkROGg4kCdYwfRoJHkGIdqaGzrxF/qHrHlWdT0WJNUKLs5AJqQKbWEUa/3lwGkuf4oLFTQyFx1d",
-	"e4YaatiuUegKndeGsFKBIO10kwo8Zya2O11Wht9fVdlfUaYUstZ4OXaemxwqLUqO+trg2+nHH26U+f/L",
-	"/OMP1/LjHw+eP//hv57/8T+GQ/nxD1s/PP/jf3wcDq9/v/3HsNpY5oN5f/Vu3Q0SlBNsWCd/38ES2023",
-	"Kv/N96tz3vziSW7aH26hRDb7X5rIRqPNy2PjMtKH1HDPU6V5FtaVxxgh6i5hVbqsyfgVg8SLVQaJ//Yf",
-	"v/vvWvUYvHj2+z/0/us2/p//v373lYlcCgYrrSUxsGd5oOspF+mNlwOokzvGHzKSTr4wEUCloxGI/mu/",
-	"2azuzS+VreDnLcINOWuTW0ukQb8I08QJYzmeEAl565CfV8WVtYSTZoFSIug9gRQaKiOmwghcBIzHxqWi",
-	"1NmeQZfWhuDMC06pRFvDzmus8AhLcoBm+G9cID5XeEKGnRrNX2vRCpaQzxXYXCSfEZTMpeIzk04skG0V",
-	"kn5+2SoWnbQks8dkxm9XaMXtq7LWij64Zm1JaJPUBRo5GQ3lHbk0vstFJhSiMM0g7fHG6c9P7m0O9Aac",
-	"lrWPwuR7yjRfgkRgmgq3/BLlnIUIezuY1uLnSVVhgPbowatP41IibJCcwiHtURkRVrG+daX4mmNud/or",
-	"gm4fN9hT8SujxFNHIDF0aF1GvD5jkwvBoxs1JYJsh9kdZ1/A6qzts5nfbczuqtHPG1XsaHcRUHKoFTku",
-	"YBImxcVmDMausJ9kb+0savvMdLJqtxgWE5BDwlHOQGAmq5O9bLeqJIcnxS7tVCWQTnlKwJ9Fa5f82CRC",
-	"GVNQRswP8Odyb6TieQ4/5DwHrwHStvxdZaZHMK8LN3zg3XsHf+DdUXVKgRZX5SyDb/mKkc9LXITGpm8K",
-	"7ARfXxf4anjtMBh4fe0hFYRHGyFeTw9yRxjs3gjFciEVmcWQjQ/TeIPUTstJJLgK13IxnCyo10OhghCn",
-	"A6UXDJaGEp9B5BjpIX062WcS4TQlttp5bHqJwVCg2d2hc6eDMfTHtsKB45YVRmSPk2XDwGNFlk3Kwy1t",
-	"95nZeYCnVdt+TVqYFcVhWmcsaa7h8tTpXlZXc6lh2KuYRtk9kYpOsLJMp4FjbcZnnCNMte/q2wZGYl4W",
-	"POSjBz0UiqCOKT9OaXyU+P/Imod1uq4XQzKPV62XYcSPkuYcQ1kWxdaIAD7DqaZCrt1khZmMk/lDfMnE",
-	"U5jvyHKdagTjHJYSme5PetJXUVylwn0qwrbHfFaLidfuttuB8Uw6mOGLQ+NunGQEC7jX3rJv3VQIC4p8",
-	"JR1Y26IRj7aLolrGokjVE4tyDWXGqnbBwlhl2vbO7R8/mGYf/XZdOnM50+3984Sq6XwEtk2Oc9pNeEom",
-	"hD0vhv7sfy7vaN51+Vu6OYdVLWyIT7KDgMbX75+mTH3EyX0b6aH8LpSQpwYZv9OrC5+E4CsyWS3zsTxv",
-	"rus2xgnNrHRe3GMNdldeEa7MXfnWlTChlexdxlTXW1OKYvmdnASrzl69OUb7e4M9dHb97elrcw8B9Wv4",
-	"GNn+gmPlgie2w1CNHEI3ZtuNrqvXZuKlyamPyIyICdTt+tc//om+QikZzSdgGyhQ/9U6zEs+Fwm5xWka",
-	"ECWPbKZQ47etxAIleik0J+mFDx0xT9Tc3vI0Xfo1PV+29NSJsmHRymFRihU+KCucSDRaoOvXXb2mxmfn",
-	"p2GHCzqh7E+7g72vdoedA/TTsENz/cewszP4yhRsGHY+f46DNY2/XPBbVdPEyxuwLAkV+bCt9Ggyg3LN",
-	"n41Kkejvsqy1MLQ02rU3wtLLIzfk0ptjD4bllyVQ1QmuEpbaFppsxaOXkRq0dK2QdrwePlCWmnCIGlu0",
-	"hpTb5VSL602a9eL7v4DVnrD0drMa14+03YPxYHEr5yMN0Mh6BAQ1MaE2BOnR619aKG5xRoRqgKmQzH5p",
-	"Y2uJC2+lloEOYjeq0+JmpP0oWX4D6l9nOy3dV3Z8u2yxOZoNufthO+5aSq8lD29JwQ2WxObksy0IfB0k",
-	"AaKtndjw3AVYFcbdMmFuaZhDD1OamcCXB1h4KGYAPL5VLt2Q6XN9fseg6bOJ4FvR68ZGklnZw62ZeXtz",
-	"yfJB8LPbTULgtkLMEyUr/X/h1v6l9u4TbqplciBK0ORSK7XB6D784MqVbMXmeIDaf4WjSgwlXDAazZM7",
-	"otAWkGO1WrD+jEpFE3MhWSOb+0nN7aVFyvciFC64cTfuboY/bQ7DjLLNP6qo3L56BdYT2fCylfQCcSzL",
-	"hucl9xu9lKaUlHCLBlTbthB61JmzO8YfGmqKz3P92W2eqJYocW72gd5CelGIpXncsfECH1ykIecYsCUk",
-	"iGaYh+CPh6hCWKLY8OLw7Yepht9YCfRmShB1IfKcdeGKtl74pSg3cYgeppy4rOLMXOgWTtzFra4+aBnj",
-	"c5YQCIYztUbrcbH7oz28mwzSLsYYd/dGo1H3VZIk3TRNU0IIGY/H44rvXjsmbCZ8BulYNpTyTNlSf/lb",
-	"FzJ9ZDLofGqrxvizGqyTKmxcmQEuRFgGBxf3RAiabpon75rPCIc80vcEfDx/gH0WIcLS7YIAwG+PKxsU",
-	"CbEHRzPOJlBXMDM5neFvDYExsWiuI1W3SJGhB3mgTC4z1y9YCBJKBXHmPOHAqzYGCOJGxrH2UP1Z19oe",
-	"xo88h1dRiuvZIGk93bQXG2v0VheFliUh88G1V3/qV6hCZEoXFlLPykgmr8zh400FNkfUhmi1rCwkiDeZ",
-	"qbm/gu0XDg5gt6lvTSjc7ZTPxdp+ruxHhjLfwid+XwVJh1zjwfNdSJdD65lEai4YGpEJZu1P92KsNnUE",
-	"HLyulkDrAl6UWb9lN5yE2pW1Ehs/tx3FbusC6vrslzBfo/aSFH1a2czTrbqFf6EKQLUt27IIkL95l3yk",
-	"moqULtcm9V3nofio8af60l29hlU+8rT5fwoLoEweIsZdBLETOkeLUvoYkbGRj327zpQMmRE4igVEWIHy",
-	"YJrDVbGmWspZDx3jjLAUC29f3xGSw7cgq8DnQxb7JBhDUixs9JCirKN64CXNoBkU0ignCPPCSE6h7rUr",
-	"ffkoOWSJ47XbDlXet8Jn8IGQu2xhnQafgkF6++doRgRN8PMbLjhTPO49SrJZz5deg+NzQMCYC0GYuuXQ",
-	"uj3yqpv3Y+OtfwmPG2nOFM1W0L9tZwhki4tCeN7WgrcsvBdA3WLc1KY3QVIS4SnBafuz0i/8uX62hZi2",
-	"5D/jXkR1fK5fmJbWuyc+MDaQ8f4/tr4ZW38aFvZYoe1peMclZZNfNRkLAFAmY2mXdiU3nMClXfH62Ezx",
-	"Pz0+u0QkmfJawhXd/3YP3bjKzkWGVpRjsMNlXBrLKb4nAk8IgpRoXSVoDifDsoLfUPrvRA9uA1Mlyokw",
-	"WVIakxrsr4rdH6yviLwupQEE7nMpnVmwniOpnP1WTkRCmNq2Qsa6+H0/I0G/Vqh6f3W+vZ3VyfaqGQkg",
-	"ayDMQygVjM88Cq9ZuzQE1WkszWPD2M066H2vSmrNbAlFfYsiY5Akx1WxfyaR87eqGhx3+sb5ZbA2KxW4",
-	"GtvS6etyJRZyH/GJ18fMoI6YndUFvfdrxbzXZJ0AV8QA9dL8/kWAaJ1dDp1e3r/wwQSesDYcGFppEYL+",
-	"PSQMahaS40XGcYpGC1XJGBHvv6gRyItVaNjZ+2rgoeHlaizovgJIMOHJT7mFXZRyZYHjWkKOJ9vAg76b",
-	"xFPu3+Ac6kS6/yW7d9Dv+4XIc+OjFTxwIaAjIKFvEges+78NJkG4MeUXTBn0IleMPjZNXL05Pd9fvYuK",
-	"0DJQMxMSTjKAc9qTJJnPOIP/Yix7/H76XHfzfDq63f1x0P3q4eT+XV/c7bH3O4v/HL2Y/OX+5aeBuvz7",
-	"2X5y9Cr9bvzn/vRKnrRITLBajilQ5CEgKNZwqSaCyF9XtHFAbCze2A99Eafa12Zijv34+i/vUMYnlNWl",
-	"Hdv3dlTUvswgWxvThIIhh5lJwwKJMA6rmRZsTS6T7CznQoUyya1NCKR1EJPQmzGSqEgDqjVrLWPpLVyW",
-	"ctg4WdDOY5IFpTYYMlSMyLzxoEWK+4zF4bOW+FtOeV5TEHZXaz/VJC+u2zKX0a3gD/J2RkMBgxBiBRiL",
-	"o1qmLaqQIFrplmhMHrTIyR+qqXRWlleCkI7+IyosPaFgk452/LwnbcSbXzjzZyg/Wij1p4t3qO9YoZw1",
-	"1uy0ilSxtzuoyRV7u4NVa/Zif393v71yYLoLLCEQVLgIr1RYkRlhymxGhjC6Ojl6jS7O3/0nUgIzaeLj",
-	"TPRf0RoMFXyukCTKLb07s+yryES+CJ5lJIVkObU4lpN3J8c3aAe9ubo4Q1ykREj04e3J1QkqzfuuvAjj",
-	"D1vbqIuctIue7aApn4tn6N3p2ekN2mlRcSnqSJnNeBoqUfDuGmGJMjrKf3wmkW13gOKUSjzKoEZLDim1",
-	"Y7SlG8OO5OMxESTdjlBsTzvzNqpkh2NcIciDQ0kKvjyxyYrTHc+zrFINxI7gBwrb8YEz65ed4mDtuOw6",
-	"0E819ZT/Yg13cr0GvNLd4XUts9cFGN7DS/et9+yqAM57aPLwvLFg+hl6rq/fnXFzETuXJOBdcsUzYNnu",
-	"XJEtOHYwte7jmfbaxEFPcwiGkgoNHpNUqBBl3RxCgpbgo4zMAkK6LfC0t/8Vyk0jlPJkrvf8snyQFkbr",
-	"pRJpGWbW5SInid4KhktokTUxNtgkHMpDhOAhx17NrEzsS04EouweZzQ1FcHRFvww41moJeQQ2W6dROSN",
-	"7uhEjx26wKZMKqghGRTbXfrfHKtpLxw5Cg2CIU+nkNNsTIlwJ4dtHSGcSe7ireK/dm2muu7p69ilSCqz",
-	"QujDRhOe7K32zw+kD/fyJvY2S3vYnEvlGq6N5Hw2w2LhJuYISvfSa46/WEqmfXWKqMHSwqVDrXcVSLIW",
-	"0n0sbTwv6WV9sJC5p/YcpJs8+K9Ajj5labiOw/XR1ekbW9HGpDze6u6Yg8TcmGxX7kWWzYQ7e1/tvdx9",
-	"sefHknV3QotiIHkXTLhzhDLKiC21Yw58mWDGiN5MGUFbfWNTKO9wrDviY8ALkozm6X44FX9gcIzgdAal",
-	"bTSHwYaB31Mt6baMotL9Xti+9N9Htj94Xvapf35v+wVolu8NlpBmXppaFXDvRRmIH9IrLAS4iisXBaYm",
-	"monMjSNEJwwSA0KqhAcqyWqMvvzqxXrL8JKsV7l8CIRxPiA+VvYqz/lRmiskd0nXQ3GKaaY1EHe1GqF4",
-	"RO3fJuvNjDM11b/cpemQYYWqt85FrKi9SrOyobl/3QLPBJsrwvydgYcDTgSXEr2+vnEAHQ4ZRnZAz5fP",
-	"ZPBwUeS7O/YGXcIduH2aYanAV4KPzVU2EaYnuX04ZG5pvO9MMos4eAUVm8p+ZuVNHHdcvV+KzS15Ib1p",
-	"NGr9ATDXiToOiXqZzXzgSlID0ZrIy+V9bbv3n31w/fsPvymH9R+fFSD4T48tOJ+jzjUWdHxWxvGGjRfm",
-	"PrkqGbgizRXVau/l/lcvWjnNw8BlMHb7cceUTYjIBbW5N1okvH2582oQtQh6vQsW7xpjmpnsUFZ6BHMM",
-	"YRESRHOvCFFmtjhAYf2h9Z5hXB2ZJOqjjJiYoDua58YOs+4+MiP3IS9pEJ4iZF2+I5tmQUCxzFbdcpPS",
-	"vXqb3B79+XQhaYKzd7afzb7GWmnCiXrc13NB26xsaGkFmWw8HOx3d8SuvA0uD+PA4G2e1AN2Arf0XrD9",
-	"yhRc/oYG64pQFGdvfr5dk7cIOTforYcVwPsFGuFJMP5bWLeQ9itmpO/1yfCpk+DWr6oR9vS8Oc+OXasN",
-	"wdp4uHY0oxF02nLK0PYR03axVF/AMppUE+zSum+BGuTLyRGas5SIK2Cwmr0J8jcIjWvlnLVmc9X3VvPx",
-	"tDEB2hPCXAbMxSN43M/C9kMzHM+z7HXViWkTvjIlWf6+HT+OWu/LgCdSQ8unYDqHKNaqo6Bq0S0q2qAt",
-	"jI6/v75GMuGCICyRK15qykHHCk9kjLZMqrTjDyfdf/3jnzHYLajLPi6sB1zgFMrM4TuleTA/tfcarCn4",
-	"E2d8RolEW8cfTqq2jg1ENbDk/zys9AvYYtvV/tmOVFAXHr0HVrANthlRXjBibQdizkypaY1WtJUKem9t",
-	"QOSTIgy4cFTUfKMCKo3I7QiqLJkgUy+RqFX6Bcm5pIqbwsTVNbDftHYt9MX2ZRSHkKxnsiEThVm3guSm",
-	"Qn1w/+bQtNmUljpaQzyhxbcXrsecKcH1LO9NjPgjj81y2d4/Xu595Ml38/PvaiOSbEp584y0pDtJZpgp",
-	"mnxvVmXJwTV0e3Tfum0Qc7DfhBGgNuMAR3azCntVr8+dcgsL9CD0eU/VAcLoRtD7hSm3bRtvxdeAJDvV",
-	"GA1MRPmQGa4y6O30+ijjE5v0U/dsfYqRgWNEUgTFWd3xVc35aRpHCCuE2WLIQEiJTBYLK8NppuOsX1tx",
-	"aOYmw0W8bSMVLOyQMjDjUKONNczaVG6T9O/Er2eMtgZ9dEa/gYIkxqqOMzTic5YaT4iMzqiSQ2ZqHoOf",
-	"BARSmJlZi9iYMqps6EOVkH9nKC9g+Qakmrfo/dVpr4W7TNQ5sqpvuKgDLOpBhW3TGZ6QCK4cjATsc/H1",
-	"MpcbL2wltOPZAmNE3NrRxjQjJpNt5I34r3/8M1A1YmnIq/IwCY7GKxc8Rioxh5k+vr6fZ4wIPKIZ1UsQ",
-	"oTMqE1+QNifbNfhKydbXPjD2RidWZTM1TOYQuZIWg9Um3p11HhmfI9PjZgxjiV6ESahptozZDXp/LZ/4",
-	"338RjxPzYCE7vSOW1leLMGLOWq9UITy1kd3um5YHYPGXZ6fXr+2Y3RZnZ9Xy/jfJWe8KP3gKUHPpa5cl",
-	"0svkDpbkGZfgSZERLO1L4nsCeNWpIUe6uQeG/5aFHSkb85aG5KUa1SXQZ7b/4rcdZ7nqtXtyCuPqeWc4",
-	"uWtM4nCE4D2iLOEzyibdBzKacn5nS0kFywttG/7+MOUZgXYUlC7Y59GqUk7A0jXrAAoiEfgkAZMwAW7A",
-	"OiWZgPPLVuzuDTU8sic1nJC/VBJxTxMinxeVobafshZU43A3/X7/+Tf6n7/+9a9//eVrQz22EhQQwXwS",
-	"usZ915V4TNxdLiUCbWX8gYhugiWx9YlkhFI6oVZRSbGcWgeumg2juSgR7v693331ceuPB/bP7sef+tGL",
-	"wWf3JjRjDfXsVy5wDABs6nQqZ5VSxl4fGybTOLu5RCnFGZ/MSc3TVI+xfYBG5iTZGgz62xE6efvuovQ8",
-	"Rdc3R1c34BnlSo5XCxdDKUzFbQFj6xv2l/enNz10ztEM00xvbBl0M1lRmPQIEmW4waNAcdJH1ST9qupS",
-	"9NXTld786nGVN8HHCCIzjYRrl+KXqcA5zfhtOCuwFle9SvOaJnw0Oh8MuNgNe2mt8gfdyGWrMpbnbGtQ",
-	"ta687mDQd0htrq17Apvkkks1pp9a1dV9Qt/Z2afNfWfXOqnChJY9VQf7NT/Vl189oZvqYD+4BwwYqwit",
-	"vp2pLBwrEZ5gyqRCW6AFnJ9uV9GrcboRPneb8t0Eaxk6BnSAYsYZiU0W+gjFjj/G9RLCxnlUIqpK79E0",
-	"Xnb5TjmBbPn+8hSd+vIhM/k13LuO58VU8Q0tnq7eTl4/IeFxpvJri41zM7D/6KL82H98VQC0pjRknavf",
-	"l6Ui/fVPpti6WcJ2+TkKRrY7dZbKRD+uEHYtsGm3/4SlsPsros6e9Nx5suKYzo9VSx+h65JrNvuV5TUN",
-	"wMbyGptV5DU3iWsinA/F46PLTOPGbEtQWWEDmyqb5SZv5eeAabghvssDoRjwY9PqPUpQPT+7RPeDRGsd",
-	"97voW6Lq0iqb5ZATJ+Y0lTHKs7mM0GjhzoMIyYWEex34632uaRz+hENGs5PTN92z029MsMEYJwRBGLhm",
-	"11tYIoEVCWbanKvpbY6lzKciGIN0v4t0G639JNZZuWi9aRSL7qjrDRatStDwsk1IiwFfcMUTnrUC3rb1",
-	"edj126PKqXT2el8fAm+PzL+DwZ79Y/+F+WP3pX2yvzOoHlRFq1XHlOk5dEKxWX40V1MLgP1lASl/WYC8",
-	"Bwaw8oEFsHwAgH6GhP+zOQvaeDR5Fq9brKwf02DKawVDlsoR1wl/S+tbC28whXtgEkyRT6pB6rrfRbYB",
-	"WhZI7zPMujv9NoKoHflWb8hQrmzJUcKzjCRq/d5c3pSProv/K0Xsh7Fw8kkJjC5OX8OIE6IiRHAyNYpV",
-	"oWarIrdFe8Mpm+UXNG2R6iWsL7x/fYlyT2fAE78S0wGKd17s1CKyX+w8oboAvQVkl1zQ+3XsVrfByeIL",
-	"+Kzu4Wn5rIF7FZ91UG8RlogFvNgOctujk+sKt319ct2JOkfu351XA/OHZmoV3mqarGKspkUDY70U9N6M",
-	"5X4d1X+Zsb0HAAOoecap5rbBl+l+F7kmCJr4E9YnkO6vpvloznzO9YuOOccqP+DPj/XD0zZYhQOvWQMi",
-	"ri2k51UQ/FcrXxjQbPRbIw/WL9HW++uzEjO67XaLsLcwB2q+HgHhyrz18X4/SCoovx8knahzv1sLO4Sn",
-	"qzBqWjQg0949fQ9t/Ae7nY8VhYDNGhWC1+SeJoE8rZvURveLYDU4qy3HgJVy/TOJaDXFWdNAGZbqVhKT",
-	"VKJdQrQZZJNf6aTbIiV4LbjFZB+8x9mcwN2cGaQ48pcQ3YgcuZC30Hfj24ZPQ7lD3ZIVWUSLdSnR0KRZ",
-	"nJVoCqhTm6lAvnrWShFqBuuCpptW2jYyTsgbEM5kULyxMutmEv0UeX7EnMnH580BkzTo+MuDL1vZDfFQ",
-	"aawCFcb0aj9qW3LgFpwxNhoPvmjMgtA8XJjZnpWUvywBXpy+rnLcJJ/fat4MKXuq5uDBy7DgF7BsziHD",
-	"5HLvO73d3oveTm+vt9Mb9Ac7vZ2d3qteSN72br+Gw94ff+h3X338w9Zw2DN/bf8heN8Ftp+GBV4yaK1Y",
-	"35f9qG0Zgqb1bR4usLxthqvXWKRp454sKnPUvfIbI34hXge89iMk58nUuWOVmkmNcy67MJerTMdvj0/Z",
-	"RaKIkp1mmln2rN2oPhfgc3kq3+L5xCI7Ai+iGicZc1FqWZ3N8W7B4cDFDQzBZYAQgIt7Iu4peQiXV78n",
-	"t5Wiyst+MraVVFzMGpqU3L+Wxp/pNU3DH40xzWz9jJrGZr4yp75ED1MuXe0AF1NNwXaPLr7zqGG563DK",
-	"L/sSPUcWPPR//R9I623gSZOShM5Mce0Wm09xFS7mUl8waBcVCClnXwU2tIpFWaLQ4oVRuylYtq/Q6A9c",
-	"3AULgplqici+D61DbTBXq80SS7RMfnVaK0dvpu5LG51VP96dyNFeJCm6q3gk/xqlCx9ZXYDK27JydKDE",
-	"05Q/3E6pxu2iuH8JFO2xTiYBzvjL1goEQMoEAeXsQlOJ/CVfTS0tPKyDBvIj4+gERaOAhpeq49gEcq78",
-	"Np4QE1CFMEqpzDNs9MsDNNE7B2Kes4XmOkPGxyi2grkNBHe2/xhtYWYcgouBQBWCk2XE1RT+YITqNhHC",
-	"TD4QIdFev69Ho2wyZHGJnB/ox54baLuHjpz9DTIQOZ/eBy4k2KWokgWXNPv2meXEQ2aDGHrouKy3DQ5i",
-	"owWKIe1QbN1RMioVAq9WypkNMrORFPFE8Hlu8m5QNukN2WuSEeXcBxzGDb4FmfF7m0y9mFHIiXjV5c66",
-	"8kEAUCDA3wBYHVvjS0+OpGZSvTZGghUq8zrYQnLuNVEa435qrGvCUkSt8xxkorh8f6OlbXDExiX8QEdo",
-	"a4TTCfgASjTDCzSXZMio2j70m5beKHwOeevRhCiJMFy+0bSWxb7lfMLKwmtvr9Rq2ee2UPWmSbM1NYY8",
-	"NgxJ+js2Qhl/0JIGODMuKyuOjF0OBr38632RN88P1zZjtcfXHlOB4+kOytIGPtis9GFD5vbKabaUMh/4",
-	"4XMjDT7/SR8Vnw35y5L3OmLFSPE7wloV/QwekvWMhwsoQGpblePpb33DwKv+asLYfbG/eRoSdzyvXCHd",
-	"5qkqmFaO4dUUuHGl0kcWEnXZgm412h9DuOvtTbY2aWWc1ZN/omqk/yYbsuXO+Xck/sAaczFbURC91H4D",
-	"yvNScdmA9szZWGtACQmbmcuTZJ1DKUtXS+FPpWkIztVtgueS3G5yAeB9Fs5IdmMzkIElCBr2UMyI0oKv",
-	"9fSDbM1aZZ4LIlHKZ5RpwdUmNwIsRyhOmbTtX59fO0NCyiMU2zgA+/btzc1lhG6OL7WQefOu2tQon7Zl",
-	"MSQfoxn9RFJ0R1kqEc4yLSQRE2yi5SI9AacXV67TzDw6USdlULPcQFJoudYSr9+TXC8lSxadsmhpy+gT",
-	"TatXnKtjjb2bRU7Oi2GX370GQJafXxegLb/74IBdfvXWgB8Yx5/Q8uv3borOF3RDKi5TXThcW4OGJmXJ",
-	"s3uSboI+w0+PXBfes6uiN2dkWS523GT+MDptObtaB4Gi9nUGs7yBKrxjZQ49mMQveT47Y2HLE0xz2PaH",
-	"MnQemuYNnrRNtBMOpqzyozeCkK6mQZuMAmV4RDLZQ9+RhUS5IGPgBDGmB7HJNGWUsaNTpPBkohVa38Su",
-	"6fMefB+4cxvxwfNSiHgzSn5dZ0w9fumLWV0OePyxrYemSnwHzbLfzawwmle7PONV/0SV5NWU7S6QDMpQ",
-	"2HQOOUmUS+OeZ4tHpGY/dknOW9dI+eLs6wbsdaEW1ofYBC1nixXxFpcX59/+0mEWG3lyrQiwqKaZf/qk",
-	"34HwiVB6um+AphQHIrNlhS1c9V3fuTw9/3YowECyPpX2Ws/x1vT3ZImP/U0PK/Ox9BlRSdBl5Cb7dWtN",
-	"6PE39SBXmV9houxhQ/707tpkvZziu3q8n8rk9uHaGD7gVDYEQ9js741FJMImin/TaL0nZDdyyvMnDOtq",
-	"LG6xt1erSLa3t/uEPprQ26YxXdfnpwFPi+VIrXU42g17uNHx4hbIc3nk73+2eKLVcUP/pnFCnu+dyoL5",
-	"5CHhRD0jx2aZgY6+f336ul1qIFDIzojCKVZ4s1G0ZjQXCWmXme76aXJ8Rp3XjUaspqy4UactNrz8vK36",
-	"vRR0hsXi/dW7dkgAZXK+Eeh+9ot1KWevG/I/vjk6fXeILo+ur2FHnvz1+OTy5vTi3CbX63YpS7J5SrqM",
-	"s66zemxvmkf3JmB9a56Xy5bziNQofqKZjdO/2WQ4kH7cJHhyuZ0wQxfXEcIo48kd5OfRP17z5I4I/etf",
-	"//inyUz4APlfsERjPocoCkQDkfbHGZaBteCym99NZIQyzCb2T7PVoyITR0YTwiRpmQxoKXtPax08zGpa",
-	"5u4x2YE2G8t81HKEmyKZ4vqNFc69lJIRxSxCLJ9FaMJnPI1QWqxnhO7mIyIYUUS2RHUtc9Jmk/c/XrTC",
-	"QSPxWzxuxK6PsSITLhYtOSFWyTRsrZ3pVySF2geHdg/NsLyzSVpMhT2qJMnGvbrK2cQNruYZacukN+SI",
-	"m586m7GyxkWqrvdGa/WYM+4N/UTScM6phk1zyqTCWdb0VQP6L+8m58uZBxuGuLybXGI1bdl4w9O0OTGU",
-	"U4Yi9Pb027cROjt5ffr+LELvLj4gLtD78+/OLz6cP/2hVllyQ881wL4/AW+i9J5KLhY2umHzvKxR533u",
-	"3FZrOaBBkpVB5+iRKYwD9ykuh6n1aXigLDXewcsm4TkM1VBM1dRPxRPIGHjxXaXzQ7TT7xcSuk16yDiy",
-	"MIYdLtuWTNXqAQDtXwIM9qadqPNV2ok6u/22NwAGlR+gs8GeKVsSVZ5+9do4nPnPdvvw8GPdXOJhKypW",
-	"o4A1ZMH+YDJ3eam+NvDmkMVRUHNeOjs67pogXHRHoGjHzgutFOoHyRQLnCgipC1lSScMq7kgLnGQJov4",
-	"r91rkszPOOteu/dxD11VU4PFRS6vplReSwm8LDhAdjZpWZHpSOIZcRm+6sdxNTrQ89TfGg5//9PLz//z",
-	"h+FQDofXH3/aeRF93g7l4gqE8jYn5wrhC21xgdyUC/+q6uS2YdOECtMeNeb6sl7vNp8dlejy4vqGpGB6",
-	"OBYE0nzhTBphE21hFM8lEQeu8uKfYuT+jEyBtK41E4OruCyc661jjBHuV2R8K5fVcggqUJ7hhDw+Ydu/",
-	"S9K1+n5uKLBrL0UbwqJuySeSzBVJ6y4RL/aCPPaRt/IQ9laUOm5/fZp5ZUEaXfTCSXue7qJWSx/mwla5",
-	"3DotuLXBe+3C1n94bbv1n125IaoRmy1ckm2UXIGwYkbR0kovLUcT2YBD7zLlNOJd2CpfKwVYbhI2N/py",
-	"F57E7Vw3ariofF04alvkAHwrJxu+hrau/3XIllWO0t0aTHmuSKBmySni7BCRWa4Wfl4oqKOBplgWhRua",
-	"EdJejysXb93Ftdd5FJznx1BmfReTDIlxDVwjggURR3MjRJtfb9zSyRm7NQy9s3zBYQ9vdHR5atqgrVh/",
-	"8K9//DPejtBMc5/UnLwuu5xtZwIe4h46SlMtBhTT7p6+PjBlZBNNNaagbKyPQZwoxBlacltHCz6HyDN9",
-	"WMDlnUkh2jmwcylXRrPgzufPn23qVXPxo7CROl2RUzOnjj1fV1UoXL7adwiBrKezeaZoVxGGQdoZCyyV",
-	"mCcgBJkTzoaH21hwfdpZ950eOlXG5cd6Hw3Z1unx2SXIvhG6Pj+7jEo3owi9Pr+O0M276+3IOxuLGgK2",
-	"kJuEqNgI2arUzvWIMsWHrIiXiZDgc2U8XmdITQWfT6YI/ElQzjOaUFK6LROeZ+BNneAsM+c2ePPJKZEu",
-	"qgrcHHtDNmT/8R/oqJKUZshOIH+3220JFhpEhJFZOUMsByjWn3FB/w5fHaBvzFtHaj0Exf4lSBwe0Q1Z",
-	"mOpMBTCTVxYOHGOrGwsip4galdUlzaEMkpsiKHtoJRs3mRuoCbAYsqMsQylWWK87lTzDGoLcJ9IeOvJ5",
-	"inTO4dDhM1k2NNKy8zcYstreKGqJSpKRBECrb4dCxoVEBGZjSJDyjhiiqRWozOMh0xtrqYsy2mMvKiJK",
-	"MnoHgo3rwuW6Q+QTlcrhRB8ScshOcDJFpjSkrf5nSQqBuoUzpDk66ACfuo6rdfWz+ADFppBkjLZMendo",
-	"OsMLyGa/HQ1Z7IpOxmirkGhN5WvjksFZNyUzW9JXmjrOULAythlFYAEqRkmbuViPNWRTSgQWyXShV9Qs",
-	"vS1tDb24Hw4M99vA7VBxzNm9pnXO5JBBjv8RT2EHXr05Rru7u6/Q+5tj2JsyQu/fn75GNJU9BHVtDTHH",
-	"2NSc0524eqh/+Jvkeh6u8u/2kOmJekV1TVFeE+kAWWn4eGylaVOBV6PdNIp7CG7H/bKy8gD10cV30ZDt",
-	"uOv+CA1QafHYLcwbLoO73jU0JS6G6ZlEsUFujLYgS0WRDCkaMv3gftfL8iINL3OkbfSJVfrDDMs7w5+w",
-	"9PSI3pBdvr/RK2s9No34FFU4EdDHDGsuARU9rF1CGp5tS6whE3x2YGtYDRngTRaqGLVQFlRPoGSQ42da",
-	"s7LlFIB5xKcpmeUc3C+635GF28V6TjnB1ncIvqqqqVqP1fCOeLoYMnvXONizNS0FyTO45C+4mUMR2pph",
-	"cUdSb2TVvYLmJHXFG4DVEZwiPh4yYI0GDhtOLOzlWw99e3ITQbCPBuX1ybuTmxNYHFr0jUYLZNT3Htob",
-	"vIrQfn+g/9nVnwzZfn+v4Cl6H4/04aQx5pxcYo3ARRcyNcYWgOLMuMQTyux5oaU8afiPIFDbFTNE2D3J",
-	"eE4sylEM1SJcxBu4D8aHmiLnTMUuGg38JF1hXY0BMDprDICcZj72XBXhw1yQstLujGscQGNBNEWZcCV7",
-	"teKJFJeC54IShcWijVjxXBExk563eceTszqedtEZ9Pq9PoQi5YThnHYOOru9fm+3A6ruFKS753B0d93R",
-	"rR9NQtYch1lSCQisnvu9ot4v5ew0tV8d6TaXrn8oU4hnREF8b4NnTtnk+en4nDNiLgM+R2ubv9NL26ah",
-	"cxv9CO66hnHoWQ/6fSf4uWhNj8dq3loJ+S88WXeiTonDH7QSDrY0o3fOoLD6Dx0t4RHNWv7ke0CY/HPM",
-	"GNysSc3Zlb1SAaYZz1L+wG4lSToHu/1+Gd1tFXStwHS+Sl6k+2Rv3N3Z2dnp7g0Gg+6r3d3d7t7e3t7+",
-	"/v7+ixcvXjjl6aADRQO07IH+9b/+Nypg7HwG1+iiMsoqtaRc4wUoWiBEB9zsPUIxLA6me3KDG52rbLPn",
-	"0OZz1HlH2d26ttAGQNjt7zU1Llb9+TlXZzyFzMN6hD1DAau/+QantoK7+WRn/SfvGbZiqhtnd/1Hb7gY",
-	"0TQlcCm6N3i1/osbzs8wW1jogE/st5nRKVNEMJwVZfP328BnnfbfM3yPaaYp0aiRpla85QA1NqEVLnCZ",
-	"/qFzVH3xMerUxL3OgSsbDr5SIVetWJMxsF/3ZQ+dgDYel7sqNpeGtiCQEwqXGZZxA/TIeXOGVZ7l35GF",
-	"ZTCwFt/wdLEhb/mlmMg6TvAIPmC9MD9X7RLWrarGcnd+o2j5GXnrIzDaxFVtdgizjRa93zgP67fgYcec",
-	"jTNqLHh7Oy2GuMSLjOP0hvN3WJhQy73BoAXTq2zWKzKXdl7/hpzWbDi4Wyi56mJDZgv6K3RcEwyf/0TT",
-	"z4b5ZkSFAujhuY2EhqEPUW7VypRk9B7MSya/A6gH/zd737rcNpKl+SoZmImwNAtSvOlGRUes2nZVecYu",
-	"qyzVVMyaNUQSSJJZAjNZmYBYbI835tc8wMQ+wP7aiH6OfpN+ko08JxMASVAiKcqSLc5EdMkkCCTy8p37",
-	"dyIlXWLXLAbjne6FwX2rMC5qd61lI4+e/MFZTZX5TqYCH1Ff4QBcKJbB43eUx1/v9sdV3M7298ttoA8M",
-	"faNQcGm3uIsfa+vpAB8jENEubuzvWXK/XV0whe5vt+yE6IJpMt3YMPkGjY218eYrBI3vWXJPxChYJ2ua",
-	"CXCGx+lKFs2Z7c6K/kayzN24gDjID7E9UbqpHTODCkczqGBzih7gqFtyjJUskCcInqXT9ETR05KxbQNF",
-	"vyVEXN/W2Vxl29hM+vpQGw/2Fi2d8bjiou0HfQ42y3JP+Hf2ggUmvheajJX8jYWJ9rEDLDZ+daxeGIeJ",
-	"IYkvlKMeF2yJx3yc8cq7hz203xwfeYHDh+xq86P54pV4Svozbw/Jmohmc2zKeSNabn4LGYE5JmUQuDIG",
-	"wfiyfOvPd43O1dxhaG92bHIM2Sql43KZVWuNCn/0edUZC20dxFwHlplk/fLhuV+uOcCs8OLzE4+g5Gfv",
-	"46f8ZRfnBg6UJdv3GrXGUaV2VGk0r+qNdq3WrtX+F1zzB4u6eTCsWa1V681K/X9HrFdvpHXPCtPD6Igd",
-	"909qlTpt9CqtsBlVTo1sPaRHvePwJDpltT4shy1VmL9lPbtlw5vpArBsYHnmo6fYgOtETYsFsQd6KMcH",
-	"dMzb9Wqr2iB7WENE6o3q4T7AQHiN2aRmH2sdY90XZHDdccf8Sshz82q9etiImqzS6h/WKq2j+nHlpHHa",
-	"rNBW7zA8io7ZSf/U8z2VxpgY573819eVRq3RqjQO63VgE3KajDdiEU9HeXJidsx02usWlnKuDX13OB1w",
-	"Bj0HXTTTvlab/Cygwz+LyIiNpJqSgZKTxDbRyRPsRATMylyQq7eXN3UIbyZSxl7bS6Db+jpxLDgvFnRv",
-	"i2S5nbqLZD2vSFY/l8eZsjEeZ7l6t9uIS3WNzLlaqnC8F9l+w73PE50RQUbU8cwkitMBI0ImrNz1tKBV",
-	"PLYHagfwO4DfCsBvBO93QPvOFfgMXYFu8TeC9226AC9Z4hL3YEAvsnzpvcCcn8AnAQBggMmrkNnGomAf",
-	"Dw8VeZdBIxDOCIX/doTzICo5slngmHWMeeFGstgOIlTYmgYpGAljRqG/dTV7bG8KR9MMa6o7AknpsLkw",
-	"dYwGQzrzEtjX+6wwXPw1cf8GYgMDOcD3rjoC76OJplPMnit1b25DsG3By2km2Gt7P8qEKEbDodlk7Ywj",
-	"nYcMG4mTMVWaaTNXKgUa9wJxDCiUGcK6edkQ4R7SAXo/2b2OYF5B4m5t5p+knM12QUYNbQsdoQxubk6a",
-	"bk6+NbHsXMzbEM+7KP9zcxlfoXG0mYB3dRwlFpwVUEttt6s5BzEXAwbIY3/oE8GKnR8CiyuBFciW29l8",
-	"9ELf6S3+YEfzKM7iJ+xXzFbp4yevN+3qIn8Lwm27PtdmabnV6VyUdWuCAjNEVsuK0GclXDNsRHVWQ5FW",
-	"aYXHUeWEnfYrNVrvNcJm1GKHRsIJNnGk/A8pfZhBeDveGaD2vXRsDjmLuj2QFXz2I+yLCM866tdZI2qG",
-	"lVbvkFZaR6fHlZOT4+PK0dHhYavVbDYa9fr6DjfHfbPc32ZXcOdue17utgwudYhEwypDuI3ss9IE8jfw",
-	"EMTa2ee0M4o2qM9zPG0BHBsCitR/9PV/mM9JpYIYQKD+zu+IAGqoqaU2CkijTQLkjNMff63OEXkZe26B",
-	"Rs2WKNkiugDqFGlHXJ5/ePMdaVTr1RqJ5YDsDaRmoU8u2Wig2NgnL2XEfnr79//8f20SqFSYx9li3yAr",
-	"IOOKGHVUv7BVsGb6Kg4YA1vtaN+IaxKxBGjhc8MxkmE6MqZkKmKmNQnw4gDqCsFU7IiOyM9uodQUc0QR",
-	"wuDyCNp3OdF3ljXR4dgTFyoVQ2lu6x7vTMM2rs8LTYJzo8pTFEjQvwwXiCjWZ4qJkJFYaoY2bkIHMLcR",
-	"N0vvEy1tZUAv5XEEndHMbsAb2IowqLizY9z3CYs1FtPicqhUvICSO6k5OGZ//vDGXgQPlDJ+gTWXMC9Q",
-	"AOvMYhtItvPENUnHmqkEe9kX58o1dtMJNKvom+OhoAiZ7Jkn+B1hFtXskxmrDBq3Wb+i+RLJ55yfcr9K",
-	"3o+ZmAtU2hc2tyVcdAQU1bmBwD8sEwIMWkhiVpcpsPl7DLpTWFfBGahdf+S6uyvQo+Mxo0p3BNcEvRol",
-	"HoJsVDqh08xTgPuzJ6OpqxhMx8CVUyPv+J9hiq0yBBmZitEIyWd0ohgdYdvNzC0B7Zr4yFLLUNvTzLxt",
-	"aLY2twBBEwjrd0QykeYfUoSsnXs7EmRlNMsNtX/JkArz6mziShahBytsh1QhCwBUPbIIaiFtTfpMrSOU",
-	"on8vyeWrf7E1kWYD75c7Q4zAXtAG713Asp3kgRwIXmiLKz7WSfKE6KFM4wiqxXvsFqyZjZhnqlZJpNzq",
-	"Y0U1xLG/uJ9pqnh/ZYKu0rm9MHOgkQzjyt52hUsv8cmfN/Y2WZ41cxfzRyYzEYpymbDvFboF/6Obiqy4",
-	"1Ny1ajWxRCpWlWpwALetgHSpwmN9z8gQ2DlWisDfMbthRoWEQvFC1AO/HQ+nmoc0flug+aEWoIufpYpb",
-	"GiKjQhxAzzx9gKMZSKCeYQN7rc6pFFuNzzB7o5wuN2F/GM358qe3rm8G7oHEUdikMcNQWKNWB+sCdeBP",
-	"XqT4DfIo2c0Dc2f9Nfg6PPthCfvZrOz02t5x9bCgoGTKie+9/OV15eQUW84MpUrmWBYLrwDbmYRSICcI",
-	"l4KkOn8pkpHkAPubjVi9lCJRMr5Q8gaL1+2iOZn0M0y2W/0BT4ZpDywLGo4YmBdGdf91toS4Xq0h/x/s",
-	"75ntdpWrQaA4FXdbURqvFgjz/OxHSKY677PygL4424CW3tbx2Xo5X+tGYTf7TPzUK2Fa/fhpjuGyLOK4",
-	"yGhZFkTMGCwLIb6cS9JDskgv437cimtugRlyzgmJKz+js3rtBhhDq5lyl6g6W6nzEHV/DkBW3k87W7/E",
-	"1jf/LMS4a9XDWrW+fR/AJh6AZda/pfGzehZsdqDA5gmxrvBvtOpxydkoUr3MnZGIJZCO7iVOP4Z2wSOe",
-	"AJcjadROj+uHjRo2KCqEGVr1Zh4LsDOEN0ikJDE4f2eYspbRU9jB6YNEykrsnMarbYYL/O3tXiB4I3Nf",
-	"hSq21fm/zqLP+6ywlNhTYs45AhZPj6EEQP/JGRgPU0unAio1i+nUSIiCuVHYDYe1ZpFfBINoacFZs95W",
-	"KP5yW5shogntUQ32eeH+0JjcGs1ovWlCY2MATu10gMln23FkU6bB2UCvmXaWHfYOsXYi10PLGsbnbLrZ",
-	"qS1nqpn1WhZn/A6HJFyKV37+POsfQ6+VMVZnVv9Wz9iI/lExR7qCh7/twODWoIf5Eq1m+K2V5csiIXen",
-	"ss2FQHJKI/DXg/dhAdxvT2fb1NDdajbbTtd4+LjCNnUK3H27LK9nWfC5JK7w5dK+DHzmLZxvYdxyHHWF",
-	"FpPJUGoguzeyyXXYWowLv3QNXO8XCy6paAGwxp7FrqZlsdHXSb9p8INWGlGrVWmxOq2c9o6P5zGqzHnn",
-	"2jsXj/s8WXCBvLtZ1hLjKcaj7Xp/tH/aftTeGN2OeZNBbElX6F65ogyZq7S3FK7dZKiYHso48toNP5vc",
-	"1VfIXFunjV4zbEWVQ3bUr7Toca9yEp5GlRqr9xu02WuFhxGsZsLUDY1dBWu2pNCUYcJ6lbGSUQX8aAkf",
-	"MZkmeGm9ZiRDdMcrmjVwUf2VhQGcg9tiy7guu9Dy8wotZ/2tHeJbvNwohIzcO9oRnAIRNWJiznTKtSNh",
-	"ZRHGuTSGN3GjIjOOJsXmnR2xd8HF4KXtznUpRmP39w9Jkv2dtTX2ySuhs0/j7M/v1TjMbjLKftgRF1In",
-	"A8WyC39wzPH4wf4ZCksYtyOHdTE/BhE1+3pV5OSGSywpd5Wcd0RGRZ8xv2LIK+Nyhlc26NBNVRz40PvB",
-	"1m4aI6ws0IWTDcv1yOxst4G4xammXwrn66Pw5si6HlI+KG/bTuptIvXWWr+7WOLybsM7krjnSxKH22BF",
-	"6VegSkCpuRYZHEpEKiLAehtCXsb6tiGq7/jeni3f2yY7eQV+N7jrWUbrxkWuyN1B8bbpFt4uuVtB0mox",
-	"Gt8uaX1P8giH6Zgmxil657CLnERxWG1Wj6r1aqtarzZqjXq1Xq+eVmuebZNNe/KGee2T2mwKwU0j/AZE",
-	"uZnEJyPKUYTvPJfPrz51HbB7iLrUi5kGGGd3EdKRcyLYJIdOaEkRWsVAxhFALagGy4xjZzYaLFvGb7cN",
-	"pWFDG3CBn20GP+qNNY2vB6Wse1Djy77/o0N2vbE186u5Tcx25Yv3x+4dQd6u2nFFgrwtWHkHMdVJBa22",
-	"W6scgfBOsdCIA7z8jLRqrbwlItqB0BARirFVKpbrz2+pTjDZ80lo0uvgESREd0d64LU9bwPsiym4GrrQ",
-	"lr966HsyTUAWe2MpBqRePRwV87ZqCGqLEF1vN9dGLzvlSzDMjEy71d3pn89L/3xrF59O7AbArohfTCGd",
-	"xyUj3CvYebT9aUMNtzSW8z2/gUjOXOiCUFBl0SGATeZ//vDWBSwc36SNbkgRT88yJffnD287QidyjI0c",
-	"bckR5JjttWotW2yHT0kMXGIRUV8qeI6tehNy4mMNkxkHXN0RkWS6Slq1U7g6Cz/1s66NoDeXBFE+yMRp",
-	"zhdcDK5sC9ctRFO+LNq60FEhE5GOebU0G5GLwcGw123+3qgcT17fvK2p65b4uT79t97R4Kebkz8aycVf",
-	"3h2G56fRv/T/uTb8oF+vkayYTeIS8DSL5nbNN+d6XFuPe25+dzxui6jyQmebYkUQnSWjKCKiSrcNhT+l",
-	"LAV2QcJHIxZx8woqFWeEApAxg0/hNaTOpmOXHetqHWc9/lnAN1Cp6PIoqBK4O7ZgJTpVN/yGQTEl1Hkt",
-	"qoYfUrHFmO8MSjUeGqV+h1d1fk2cAa/thbV+n7FarVJvNFuVFu2FldOI9Ss18+/Do+OTU9pbV4NLBc5r",
-	"GQ7hNzv0eXbok4pMNxByshHSRFQPe5KqaKkV+AN21bUuoULmIhNZxz1LVTpnL2bflhqEr7InPwFTUHcz",
-	"l1ezhdad7kKzWK9db/he9ipdoMdsN8xTzUt2s2+89sfVCVKyl7+0q1lyrO1XO4vsq85Ky1aauM/yY5of",
-	"gTsJhrNzqmfqM+5uZwBGxjLCFR/61dvyAD8j/SeWATJJtW+ZJ0mzVonolCSKiTsrN57K0R4wYQZ5h7Pb",
-	"dXcwB3iGYA/rg72IjZmIwHlzM1c97N9CwKdSkfAR65oXVXLENYPajcSoWF23fl2joaWKAWGBHHcLVPnw",
-	"SUJj3Z2tQfk887l1F8GnZmm6zVq0FhKVLlsJGl3gQHdo9FWj0Xl+YDIMIW4PbgRM7AaF3xIcOidBwv5I",
-	"8DJbcBZYGiJoXg9fODKeaB4skSkl+P71FckhMCB6SMds/6wj0GsC1XwyjuVEg2MaHNFZoZlG1iArp0Fx",
-	"0UQq962f6VDucnOomG9ubvQAvNR8zzWhUcQi84liI3nDon3z615qXkT2sxsM+A0QAAmGr1cl5yRog0kY",
-	"dEQoRyP7zhBlRYqi+mFWV0iwONpMFQGrSTsQDqAosR3YpN29EY9j7iyzRHbEhPKE9FhfAjtOKIVgYcLF",
-	"YP+MMIqNkgUS+AbwZ9tNdADUwAGP2gHZo5ZByVIGdYS9qE3Y7ymNCY+MQgh/4jec6X0QGuaVg4gmtB2Q",
-	"mAuoZ/nny/c/VslLOzfKjUNNyfnFm45wBZ3JUMl0MCQ2efnyp7ckePvm8ur1jwc/vr96892/BWUOr0uY",
-	"pte4Ce+UFwtbcUZgeDi7pFmr1TqiI2ZnqCN41CaH/XpYYw162juOWmG92RHwtuRTp6g0dkBr7Mzplh2v",
-	"3TSfziqTHaNNdhbUyQ6guBkGbhx49xzS5ytjSp1TuNr4ptUdmG6/4OCmCFmIhGQPaaYq7myLRO9vBq2w",
-	"oe4oJJtvVTVEaw0Yd5CADcjJSEDDhN+wIGtVJc1p1137cXmtGZh+D1FqBqMkE6h4K4wCMUWjzz3rfZid",
-	"T9tptKS0DH9fdkB6UsaMiiffI8mu9cdPK+VnQPTRQQBsN/uhnY9iDuBaCRpuKdxk2/vNZVtQ7KPGxI3X",
-	"NuoznPlV6rxW1krNzrutuAuma1fb9bxqu4YWjhyUIjzds7LLlnNhb1Yg5nTnKLAcg65Xa96/NRX895Q5",
-	"GscMfqtLaprMOB+1pGkduFj5xK91lh+y/Ojbxct1ZviuAiEs5d7VBz3v+qAhQtEKCFrIGwPcPaC8kqCA",
-	"LYfUD6nQ5PwNSehgANbvjeUkWlBPMT044yzCjIY9S8NKGrXafpVc0QEyHiFJWEdYklxBAsrbARkr1ud/",
-	"IJkPmPvmcRPFE0ZSbW5MB7pKgI8XjPgBlHuYZ08ECdBtVmpQnvMrOthQ8d0iZCOsdKWIpxlOrujQMy/w",
-	"5zS+zg6wRd37Kao66aY68tq1aq1Wa2FKsGWHKfKHUt51cGc3ksFCi7mfbW5yxIDFslY92SSLOO9Udo2E",
-	"n3QwMCOpbzJFyxLjLpiqoPcnTUI5YjvofKbQef6mArTicbyO/rmAnuuUVppf+ABWlo7FBle5uqvOcjNN",
-	"c1dm+XzLLNdWCFYosiwnL/qeJRtuz61G+3fWwm3Wglu6XYjvuZUgrg4ET6AAcUnF4BbE34bqeuFoQ8nc",
-	"WofxIcsDnwbc2TLC7eBdc4t45+r37o17u/K9XfnequV793DCQEZ4wROzvaTwc31tiV1ssyoWkfM3ZKzk",
-	"DY+YgkIUMyqfvL8Eg4SJG66kgFQG8ypn6KqBm4xIqbumutzb8vhFKut7LhadIkM7tevAZAkofs5RkfL2",
-	"4mj8zR3xMOG31wOaR5O+QYMsq9e81wuX8w+tnuhA7xLOn6kvxNl498EwLDq9JW2sRxUjVCk6zanEF4uR",
-	"iezbXKKsRM7tV7JnvSdZXTL4k1Gz3F9qn2JBpOtI85jG6sdvoEz51yI28YSN9FoFyxkDMGyEMsB6Wyxe",
-	"1jvT9XlWL+dYQMNhoVr2S1m18+AmB8vzti6nOpYDwgS2/TNwxm+KbfHQ/VtsIF0lgfk2OAgSGRA9poJk",
-	"0bIWGcpU6Y7Yi1ifmmlIoKYf8iVStV8lvziqBo1Ptk9UhGsi+33fVjdrEtg8xTYBe812FRXSjbUsXOZQ",
-	"Uw4evD/1d0qOVrnuSq7RuHpbKVy1BZozO2lrJeNnU1mGdPmm2cHc84K5l1IpFoOjwkDLY0KbFqNxZcQS",
-	"xcNbIO7HdxdEY0/LXEMDrr1FNa3HkgljwkIcpmAZmFvEsyOEuv0qeWkOnYEszNBKUiWQt1pBVteYKZtM",
-	"v1TNuxSj8Tv7Gk8It7bfjWAd5RF/sZwacSy5K3RcHdOKM11W5Qh7hYEsNOu2Y0F8hgBX3ASPCG7pGI2Z",
-	"JbB2wZQxPaHbdp/oNAyZ1v00Rq4Ha4IU8p64iOTExy7VoN0pGcfpWC8FpZ/x+dtNuL/iIzeW2VYux9GS",
-	"Ri148Uw2vcViY+e1huB/wq7L+C+4U7MWrdh2eeZtsYPyL/DIRusHA/Cev/yS41d0eusFzRpc4dow3wdL",
-	"tevKXK/VToBUEAo6x2HitU9PqyfHvpsqmMyVEdEucwkY4jc79Hte6Hdh4AM31xdHvwJ9wbLmfrNED3tc",
-	"3DCd8AEFR7BUhIbXQk5iFg1YtE96U2LBYtaG9W3lkXn/8mqjN9lQtguAgRwzkeuT+2TEqNDk1vc4IwGN",
-	"48BeavVX8HlVl4Cm9YiVgyaQRuSoaf85MwLP94oDwFpGGd/AnzSOV8TWmYlEXLyEkb3HZy79/s3cYJZe",
-	"eD47yqXXfciHv/xe5r0+LykSy/eca0fmquCXroGrkl9ZN3U/WH0MLlL8cB3O5sQ3HWQ1e1ST4JpN25AE",
-	"EZwRxcaMJhCag1enMdmjcUxGqU7IyByH/RmR/9HTMlUha9M0kWZDsT/GsYxuLa0DECr14hbe5LDeNGc2",
-	"MfDotb1///jv7V//R7v6T//oLbwhzMAbvEejNu/g9T2dTAHZzLw9mlfoUUoAi0wyq2VugG13Gp2Ex70j",
-	"usA2VavXG41ms9U6PDQLmDeiDxVPeEjjYi71PBa5+CNuGLNAZst8zrsHFyxDIhhRf/vrWIqIjONUE5oS",
-	"S0W91aJAByG3FQbOcA7tigOfT3EgL2gPTnHKNYqNigTfA1NEkTuiNyVDKiKyF0AAHA9HQP5EghEVKY2D",
-	"/SoJ4IQE2FENH7isMNCN71ErTQrAMKK/QWdod8Zf/e2vA0Uj+CmZS1BY78g+cv3fhkDp5mN1lMRtUMTJ",
-	"pXO41ZzebCfdUQXodvKunOWZVwLmoLY6Xs4yB2aAe3tveFcYkBSEMwYWeaKJsXljLphPZByxjA4Io55l",
-	"brLNIXOrZQRFU630/B5a5NnACb9qyu7anTe2oynOWam3KIq4tFgWGNrtYJvKG2PX7KS2p6c6YSNjb8gE",
-	"8khIaJYlTBN+w8jLD2+u3rw8f+u8q7eCcWkiigPSwhgQdwtjoDEPWT6EdxzvKgWBbfB7+re/gs9i6RyU",
-	"Pvkwa268PZ35cLtiIRcHO4/js+yXv64I2J6/0aYyh9dbzmOedev9/b/+e8avVyW5+woI+4nzsuXCyaXD",
-	"tGqniyLop5SH1+fh9XZV93tFKUpBaW2IuFJUaMjOLwOLH9kk83/usn6fWdZvvq9mjOE9PZQqCdNkfzsq",
-	"5EFhA28OCumXx4TCBBVgYXeqv65T/c0czG2dRl4J5S0p+pdjZitEemk0YI4sNBvGC+06S52/IZppzaUo",
-	"9A7jiU3MH1KgDb3V2jvnLx+/dHy2dhtfGst/Dmu59767lqk1Nr+AezSrrQZYGGqZ7n+0nu5v56zk2L/c",
-	"FXk/O43//A2hgsZTzTUJZ9MLvrTKzysjiDkuJ0N5DXTGQ0bwyBUABPDGkteTyZAmBkfgFJ1BuyyAFiGz",
-	"y7m296iWMAfLcY4v78yQ7osQm2GAk/RMROhNkAmNc1BY48Cbl3gNd1lGCGy+dJOzk/lfY6ZkIsekeJhH",
-	"uHHXlvj+No3ul9ZPWMyXEPGU7LFYM3Mw98+QyRxqRyc8ZDMaNfllyGN32oGIPHu9WMpxR4yBNs41RyCJ",
-	"BHRwHkbbrkKONelNCU80i/t5g1KrnXCNOEGkmlFTOsJq+5Z3PSt4FnTESBDGNI0wmmeGFXMKqSABFclQ",
-	"yTEPgyo5z3804clQpgmhHVGoo75m0+x9D2tNc2uYiCEjI661+VuzxExOOcU5VckCUj1ewHBe8/kt1Qnv",
-	"2x8Al4cQjIDr+PcUltOsJSOKjnkEQOymy2t7OL/emiAHU/IghBkPoOQV3jbbNd6WVT2YFIT1Zdi/IEt3",
-	"+L8LGq4qdKhKtiJ1SvRBC78P6gaey+4EF5Bz8lQJZipu7g62mY5PxyXsXqIMW+ouhpjpnVme6c67tPMZ",
-	"b6s1Ie6pLfqLV3LtPtg5XzziuxO6swWf3iHbkkzGFAS9bYqpKII+5zJh8ybcmXkJCRfSOOPnzhpqzfmV",
-	"8WuyV3aMQypIjxHFMNMEk/YndGrbscPDuSbcLglJRcy0JsE47cU8BEMPdH8sRMZPuzalU7MEOoftiTSO",
-	"90kYM6qsGwovdCMbUzPqkMbxzNBLQkdR5NbpZ5eV8niW3V35L/iSzjgqzo1REmNp+9cbAxhqEuSIkTDV",
-	"iRwxpZfmz6wNajhTD5hSCklozhqcTRl6kBQh35PXa7K8z87F7YReioVSRcx2qNpB/c7sWzFmEEWE5l62",
-	"7AxsJGFG1ECuoCJkFayavau1mb3KJ1pKwXSCHkRXTeiERTwlsg+UZHl93mJt4bv86b/Yhz9AWzM7YmwM",
-	"xPX6FYO3nfjCK2Dx3JPvaVZY8m625B8/ebTfZ2HCoq5rerZaFuuvvsdE1J1H0tZVrTmX6d+v9ev9Rr85",
-	"75ijtNcLwyhirN9HLOf9aVenPbOSPdgHKNpgp5U9qZCDmyG9WaAojQHmdToeK6Z1l8ZMJdn9nIx8xzUj",
-	"f/u/5DeZqtmCitWroBa28m3lUHbad8VQz6sYqnDy3BYo4Pa7km83KpCypU4+KOz2wFgGH3dSF5qo5V9A",
-	"lWrPdQIq3gJVdRya64CLlLNRMcQD0V+sIdDLSqwWTsvjdvV5QORbCbM2haeNwekBtfSdGNniOt1VOOYI",
-	"ZHZlY8+7gdyiZNlEsBQ4gUvsgtUKyozKn9MaLaQObgH4t5s9uEOrh0erfD/schufWwOb7SDTwze3QYqn",
-	"7PxgzApSM3BgZ4QS8wxos2a+Dc2o4zgTwrdHqtAhuA3020JbnKXQtW4Pl4X3ecCeOQ+A1M0dUi9pvLMF",
-	"xN613tm13lm19c4XU18PELW3HEEtkxp//6//zkXEPYXHS7j6gXwmd3UWfemGuotQPTvzEpb+i55PJqIt",
-	"H87ieXRH8IxQMbUdzm1uwK0H8LWIvsTpW7euZQ2tJdM7sjnYSHvYJS7tsKIcK16LqBQoiHg4sACF+8Fk",
-	"ORakG/BYFy4gMftbAQxberFDix1abLt04aHwAttaHLimG0s91rYzAOapYAuU1due2DZOgaKTwDY70dDo",
-	"CkrX0jg5s4gxUFSkMVU8wcZS5krSS8NrlmiyZ/EE0jO0T2yjNzLi4oDeDA5G9A/fkpDv++bOc00LIKMv",
-	"qA/tUOtRsKQdFDRw21ZrlZKAlOsPkjcyWJFYrSwHJ6Nnm/ci3Y/CebucxbOT8GdYUKL5X9jsNByafVn+",
-	"mvnOmC5hKFd0UiAox3/V8Yb2vvWh+Z81ejwUNwKSfn+fD+MDPOGuq+rv4NF3XXa42mX1H2SqVrnuFZ1u",
-	"pYHEBuR/Nnmq4Xvm8M1ljNZz915xRbOldyR57Y9mkeS9WUVnjnKJYP2w67r4LLkkBgPFBuC+VbloowjN",
-	"BZH6EsXirXEWI0alCGkcV5xCrFfrCmvpZiZSXesxDdkLnQVVliSBvofnXGaPeezmrqsQfVIRyX7f+fpr",
-	"p+1azYURDnst2gwbUYVSSiutXq9XOQ3DsBJFRrc22jXo1yM26rkXZCPKY0d4+T/tYKqhHOWi4hy4MM3r",
-	"uQ90opjRjciE9cy83jCleMQszCiZwCt2rY2Uv0njql6IUWfXWeExYew6ntrM+L9IAY8aMcVDenAllRSJ",
-	"XJE/fu0Ws7P7YJUus0bxmNlcO7j7uhMkpahAdY4ugIGDrff43YYpkebUzJK/k1eoZek2CdxmD8jcXvdJ",
-	"MHNCAoIHxO+IoAgCAQEMKF4OBy+w9gIQbpkfVGQfMiSlIj3Wl4oZe6dK3iEakIRes45AW4ILIlXElJ9z",
-	"dNBk4QFVck4CrOYJiPuOCMYi3RH5xTFoxl3o1BhAWVcqroWcCPLm/Mfz4gxIBUVfFk7IZCg1g/xQmD4h",
-	"E8wM7QieaJseijwcpFWrFTk0+pzFUZk1gllLc8f9MfM/t4vFK+txszPwGFz8rW9DpDUfUqS11tbP5wXZ",
-	"7SmcDut2SZzPnvt/XvytKv0Kvq95pT1L2lxG6vYKPsda3mwrkvOYqYSMZcxDDl/ShCiZYoUwT4DWiWAm",
-	"DMK9kulgSHhJLS0+4L5o31+q37eWvdO3F7C+R1bJV3gucBW3cC78crO1aD2A93QylNB8X2CJuJATsheE",
-	"qVJMJF08WKgDpXHsKA17MpqazypESGIFoF/Q7hb0wQo8SshcwwrNX0azmuyXpkzf++hsM196djrgy5Ul",
-	"vZ/9OhUJ/CaTs6czEjxb5/bOHN+SOb6h8vKKJWYu7rC9YUsbAWLXNzuwOKs7y/xZtrHYFLUfItd70f4/",
-	"I7SnYa86ehOwVzW5ZmxsNjNXBBp6WsoRCxBgHwfZ6Q78jgBJMOA3TPhEsXFMQ4ZWP9eJZa/UdGRDZNAt",
-	"1EgYA2uOp2LqeFfQb1tmM2Oq5Fa1qC0ayz3ZK8fJP8vebSi5CdxtiGTrZKaXqJT4810O5C6zea3M5i3a",
-	"dAdWuK4WhoFWbstFMpF91z47cz+UJQ3gj/EkPXZgRoruJjqne8HuOupg9qMlwHWrArtB7GN2olcIfbyc",
-	"W9YxUzNLudO3vtpIyC8LZui6mpMBDS1G40rEzKOWR27fC0aYSNQU948YjVFL8XP8sLELUIUgoMwTTd6/",
-	"eQXxicCmWgXlkd1LMRq/skN4ZPBYuzWj+YE9/PVa1fx/veFsyhWzRuzkeO1Pn3N2ITPHsxQza4NFPq2r",
-	"BkntPiB7uYTY36HEV40Slz++u7DrSri4YSKRkFrmgMJ8vwJK2CzfJfjwUqZm9HDuoezSt1aMn7cU8IlO",
-	"pBohFcxEqmumdKkycemItR6/W1C30NS/4bsP8T28ds32h9VYK2smP/LazYbv9SmPuRgAjZb9uzsOE6/d",
-	"rNZthxCv3Wx9RvjQReb6en5BvfHZ9+xMee3VO4ngBL6/MVuDTcpbCOF67c721322CznBSNHpTvUrqoc9",
-	"SVW06tGuAOfpHZR+CwlbBbrUJZIdrriAe983mfgJU+XhRHTtHH785OVPRr8uqAO0F0ZQTHF4dHwy13DC",
-	"VVUY1UF3Z5la9VBOukNuYGfajehUe+3Tmu/pOB0UuhIXGv/DrCckYppo3EMaMw5+XRNDzMLdxk+XrfyO",
-	"ne75JF8VT31RkSh+vFnyldnRAdn7+cPbiqZ95pNU8N9ThoScBeg5I5REKZ7NmVZE+7YQA/mei9R11Y4o",
-	"5HFlRyywbNHBwhkLyGnNthRCbuifP7wlgUXLg09mqJ8D6DKkiZAdkQ3OJ1oS6n5lpsMgZZwOkDGPxlqS",
-	"HiOpSDWLSG9q/StYA1L4Fdlr1U47Aj6fcM32z8hY8RvzxshPDS2aBGMRoXj/mdniKp+v5clV+TF/1MSq",
-	"RchbH9vWR7aHzKR6mvi//hzdlZVktuIuI+m508oVRMJaEqHgvC6qoWslI5lfnIG3qQDUuUxoYRrqhKpI",
-	"L0s6ug8K7hKOnm3C0X23vX83QyIoAuBjNRs8H+4tjpMNt/FWk3+K0u+TN1AyHXtt70LJKMWWDP76jla4",
-	"thbWowZr9istetirtMKjqHLCjvuVk9qpc7Ye5rGdS57n2Sho4Vf7/C0KYxTCO1fO82NN3BSBHp4nMcub",
-	"WZIuUyXnRLAJCfIHBZAK43JjULrLGNrLd8Refh2B+7rIE1ck4FGAD+DJfpW8o9fYJQzQE48v5FoqZstO",
-	"ZswzvyMKJiQmbFKxaI8Nqc1+jtPB8tSbrekSG5pSJfh0VFtAo7//5/8hlw6NftkMjR6Qw/GhzaejVRB7",
-	"G3N0F3/ivZF7l2O0yzFalT1xK1Yahr6WxgGVYjHs7F6qtK0sB7JS36A907YB0BkJMOAVkD6PMXQobm0B",
-	"dIlP3i4jiQEIYEax5G82QilFPPVJn8Yav8W++1JYp9sMbwdiTBlrh43oFUHDxuB7UsaMiiffAcitdrHp",
-	"j4t4nvoLTLtN34Ou6RETIfPaterJiYVuVmcN1mStO7iklJRJN6SpZi7RU7BkItX1bf226+3Dk3nS3Gzq",
-	"IZKa0eXWW2tFQKQa3Rb8wNnZRT+eV/QD9pJd+xkUhQ/ujLZm4fw1ODLGSvaYS5k4g1rqmAVkxKjQREgy",
-	"ZFQlPUZRJ7bBkphRjQ06y/H0FzuQx2bRADjpsj9YmCZGf6xZyDilJ71jY9/fDhkx1Uk3m4CyspYmQEMs",
-	"cRBe23v/rz+QP/9wWWCRknFsgCxVld5QV+plrHbrZ1/hBK+aeVVIiNlZ8V83Qkyyk+XAwZ21VdHhTv93",
-	"vmOgwlaTMKYcLFtXPCIi8BgCCkTu05G8yVr3on27NA8LfZx2D6/i2v7AEoiz7lxDT6CxtFkKQu3qrroR",
-	"M6/0Bi4ht3kh3Lxcul0Vo/jaybeQxjFTLzTRTGsuRaEowX1jhki4AN5EPysjtFq7FOBNKv5apknxQQOW",
-	"aBJ86nj5Zx3wLHRcTl/2RZdHHa/d8Tre52C55LTv+SRyFItD99reST2MwsZpr3LYqvcrrcZxq3J6HJ1U",
-	"wuNWs9+sNWmjduj5XnG1Pn5yovC1GHDBmCUGnNkYmceEzVyzydPX0MKzyV6mieersZOdX7/snDn0k+JB",
-	"K0KY/fB2cWpuzsIUKRY/fvJ6jCqmztNkaE4+KHRM3biDO+fKLkaqUhV7bW+YJGPdPjigY1419x1JAf+l",
-	"VFflzdB8fnDTKPExvGI3LJbjEbb3v/tmEbtZfrO3MqQx2RvRa0ZUKvZn7tg+OKg3jrEGoX1SO6ll9/k1",
-	"m7/5G76TgidSscjlbaNH3VZzWH5An0AWuWaKM+1oZn0S5t6eWA5Q6Th/QxI6GHAxqOYK9g8S91fJNPeY",
-	"JjRJaDhkkVFNYBRkb8zFwIdCE5+YV/NJEo59Egkzwljv+wWjxyo3wD3ym+xpgj+WohKxkRmTSgUOji4w",
-	"HxYGaekOF0f5xmXNG3lVSKfXJGKK3zBLtJtXxRTvCun1ZffEvHIS8z4Lp2HM/PlO3dl8UkHjqeZGfYtY",
-	"4dZ5/+7F+/8y5OEwz723FCxkMpQjP2NhmcBF4ZAKweLioGdZXUrbZc/xr/kZpZheQpFRuL2rTSrZEBhu",
-	"kSpLdSsmG56hNZyHZCAeM9IsvjGzpRgEWFlEZJpoHjFi939xOYrOzpLnx2Yuohm6adhXrvOSeQ44k8yr",
-	"Of8XbtrCU8rIqBcf5pLwfRK5bG1i4dAnsVFsoOG/3bq5KlBxsEbGUiepKu6JPO978XmXoXk5RRQbS/MG",
-	"e1eK30x9cnn+4c13+4SLAdPmbbhIJBkr+RsL7cP7XERcDHSmeXFFEsVt7MJtmvGYZIBb9rYZWBRdKMUw",
-	"3ljJnhEMREmZEPADziwdeFiWoIizZMieteaNJjiWXCR639ISpegYWTiiTikuOUW5BpkLJtJjsRQDTRI5",
-	"dxMrlsqJrwNwjQ6CAtcqidgYeiJLAcZagITDwB/YBlWXmL9BMU4SXIB8ujqiZ4wUXCHLBG1WSDEY4aRK",
-	"zsVMDBZIAzU8yZGUQ6wzmxQAyrOOmCiesAqkl2oWKqM7m7uOqL42q6dJ8E/2/wKjk2cyvtoRHfEP/wD4",
-	"2xGdtFZrhpegx71ifS4gBENQsfvA+n/qlGt8F1wMXsJcdTyih3LyixnOexFP//QJgovkAG7N7NMM7m7+",
-	"tEsxGq/zNCOMNn/aD0my1tOS8B4PuwrXelYk9ObPeiX0Wu8V3+NZV/Fazxqocbj5w75X43Ct3Ti6z/64",
-	"HK23P4wAGCh2j8m8sHdY8anmBDjFqyMMrv0mewCMOscRACyDGyQwUNBNVRyQPWxoAHG0kPnz0MN1llIs",
-	"LWdoIq+ZQL0C+p8lQxJcvL+8IrZhA/Z2MU+owKXBvlUQuBggCR3iFmJxDyRbR6CokRNBIhmmRis3wlZc",
-	"OzUuOIhkqIPqPQ65m6AV53ROBQXM10DLnyjKEzBj4Se/fv7/AQAA//8=",
+	"7L3rciO50Sj4Kji0T7RkF9nUradbiglbo1ZPy9O6WFJP+zvNtgqsAklYRYADoKTmzOkN/9qI/bt/9gnW",
+	"L7Jv4ifZQAKoQhVRZFHSXLx7PsfXI1ahgEQikchM5OWnTsKnM84IU7Kz/1NnQnBKBPx5fI3H+r8pkYmg",
+	"M0U56+x3rpTgbIzucEZTrLhAfITUhCDM5D0RzyQa8nSONjCaYDnRL6na7KErwlJEFRri5BZRhuKTUfeM",
+	"M9I9xSqZxIgzhNG3x9dIcTQmCu30d9H9hDDEuJpQNkbJBLMxSSPEhfve//Ti/bV+8/r43fH1MZIcqQlW",
+	"ANe9oIqgCZ7NCJOIs2yO6AgxDmDaXqGhIJLnIiFIUpaQXifqkM94OstIZ78z6Pyw85e7vvjr1uTt7V/T",
+	"l/P/Gu4mb7cPB51O1JHJhEyxxtQUf35H2FhNOvsvdqPODCtFhEba3wedj4fd/4G7P/a7r266n/446Py+",
+	"E3XUfKZ7l0pQNu58+RJ13lF2u4jzyzdH6OX2y5coo+xWo0jDy8hnhWZ4TAyi1IQIgqieIkEbuoHEUz2r",
+	"H3IiFbqnaoLiJBeSixhJonQ3se7jxj7cjJDgXHUFybCidyRCpDfuoXiQ9/s7yXM8o8/vtp9PuFTyT+aT",
+	"r8n8L//+5790g+0XGZ1S9fU2tCYHSJDs60FH9z/oxDVkLu0wP/kHp+n29/Td9eH8hPVX9t60Atv93Zch",
+	"FF9iRd7p7hbxfHJ8/QYV79FGKvBIdSlRo+5EqRme0a7AigAwXbtTNvdhNWY8o8n8mUQMT0mEYhE71EuU",
+	"kZFCmKUoVhr1CWepRDlTNINPf8i5wnrlRnmWITzGlBW47yh+S9igcyC+3t0+UF/vxD0EwEmEBUEzIpAk",
+	"4o4INBM8IVL20BkXU5zZ/ShRgoWY662nOI8ACj0mz1IiUFzMtQv/xpH/6JJMMWWUjWMDvP9GEhWjDTuX",
+	"TTSiJEtlhO4nNJnAAN9ydPX6OyQITmWvcYn2XtR3Ce7+CNvjQHz9sd999emPB8r+Ed4wBVAXsACr1rRr",
+	"moXX7IfYW4+NYS6k2jRTvzdv7ilL+b3mP3bmi+v0w9db/f7B/dd7MdqI4WG8D8t0eHGC4PcBinGaCiKl",
+	"fZNklDCF7EPYqTxXCBfNR5hmJO3iXE3ifWR+If2LMEUTrCcqAz1tPgjvPzi83y/HO1FifjhSRASOCEvi",
+	"iqN7rJk+GXGhWZESc8rGNbAoo9N82tnvF8NQpsiYiM4XPdAMCzwlyp5Jh7PZFUkuBP8HSdQZnpLF0Q/1",
+	"VtCv7cKijREXKJ9lHOsFg4U3DSzbn3GhYcw4G2uYN6vcSpAxlUrMe/ZRL+HT53LCZ5qBdaIO1WP+kBMx",
+	"70QdBhB1bP/NnKkf6Xm731shBB8BR1yc3vkM/5ATZBgmGgk+RRjNBLmjPJdwHjyTVcbea4DSvG4Ccm9r",
+	"OwTWG8GnIaEAC+UkAUX1uaMPVrShT66dnZ1XNaRu97dfdPsvuts711tb+/3+fr//Pxqg1DOswDjS/E11",
+	"9jspVqSrB+tE9ZN3Ee6TdBHqa+/UfybR+/cnrwtczbCalEDQtBN1ND+ngqSdfSVyEgQpz6GlB83OizA0",
+	"ZDrjirBk/h2Zh2j4lswdPs2ufiZRMuFcamFoAwOwEZJ4vmlEnSm+JRJh2GSUpOji/OoaSTwiPfSBahFq",
+	"wLZ30YTnwu4BkA70KCAZFE+mRE14GiE9f+B9ICcJMsvwXEKzERVSabzNOJNkwDaKDsyJiOJidvqk0B+S",
+	"dB9pnMWbiDKpCE713HCi9GTUPU3IQQAmPGApHY2I0DwNwODCwWXOtt3t7QN95mSkApmReKhEUtEsQyJn",
+	"+hSL0G7/FfQ8YDGwry7wr7iHviNzc57KhM+0OGgkrHsubuUMJ6SH3limqxSZzpREG3ufP2/CJ4wrdEtm",
+	"KtJSJx4w4HJ6TGmO8t6AVUh/b9RPdsk27r5Mt4bd3WSHdF+NXuDuV8OXyau0T7ZG29gRoUFoSYYe2XQ1",
+	"3TSy973V/OVkBPLzIu19AIHZCcqqukeSXMByaN1AS5lYGRFfauF904mfhnAlQRsJn05xVxLNxRVJN7X8",
+	"Hllh9A9xpEegCpHPVMtJWCGcZQeIa1n2nkqCdre2gQidFkAlyPOKsB464iylGmacGSEfDhw9fCHJw5IS",
+	"QXFGf9S6g9YL7rndUBJJwlKgQEd6MKsEM72mQ64mSOZJQki6hjIQXjerrDQt2FZ/e7fNimmNqWHVNOhS",
+	"Iz7hM0qkxzjQhGepXFgK0KTiP8SbB0Z/0Iib6r7dx3alzV6LjEZWiCZ6O/bQB4JvkdYfsaCSs30Uf3ge",
+	"68NoRD8Ts6PomHHxJBgs1cXHobFB9j/Fn7Ucglg+HRJhqJpMgaYEUblgTccoaAMVkFIywnmmNED9qDwc",
+	"KFM72+Z0MBLPXt8KAubn1oIAFHU+d8e8Wz6FCVzzwPKzdNnxGyELE2L8fslZvL38LFb80SfxF32OmqMD",
+	"BLpvcHppGLb+lXCmjw39J57NMivcPp8JPszI9I//kHqyP5XAazQoTLPOfmfLKCGaRVAG1gk9SyG4Fhw/",
+	"/tSBt519M5WoMyVS4rEV1mZEqDkawLtBR3cxpVICwJ+ijlRY5bKzv6tXS1EFWDsxY7jTppSRtaIo958/",
+	"lyTJp5z19H8xlj1+N3HzkM+t9USv3Rcfo78XZNTZ7/zueWmUeW7eyucX5mODw5qOUwXmAMVm4jEIwBIR",
+	"nEwQH40svwNUaCLwjD0VrTgEhm37vGzoa1/dUv1q9bFtDnM54myU0eSxBIDRhEsFM07RPRl2Z4Kn3f4W",
+	"wpnWQuf2lOn4C/qqXNACivVWMnGfPeU6agAJUgIzCSdchDBKc4MOOF0xyhnVagAsJbDyDZD4zMlakxPi",
+	"zYB4ZKU2rEDgqgtLB0ZbQ1hLSKgiLjnd97dDQG+4GNI0JeyRFKQmWn6ZEQGfIEZIas5CnE4pQ4Jn5ADN",
+	"eS7gT42zO0rugU+XJLVTklQJ13o0NSq+ewqi0lpOgrMMjLMOcK3u3htLkJuvVhs/d52S09UtY6AsVXSA",
+	"Uk4kSLxGXXaCsqUpve8Kkfk3Qx1VXeuS5JKkjySU2v5C91gWXEZ3j0Zc6C1baC9u05lNWjF9Wl2HgdAL",
+	"ctVm+OBaFP7LM6zN4NWzbHu7pNP3zBoP8TAjDzzRcr+PJ6PbBU62gGqjTFCGSu3WzL/C5xx6K9otN+j+",
+	"DVEqU0QwnB3rxX8kiVLbFwJKOgCjJvE3K6KpEfyNAQy0K2WtHESqG6ppbnf0Cm8l2+Sr4U66h18kL0l/",
+	"tIW3hx7H26tKRXZUa5SGwdekJAf5kxDRIUM5I59nJNHcyUIFknCEMj4ea5blzBclYg6clVB3q/liiZQY",
+	"beBMcriD+lvXiq7dk9fxJqIpYYqOtPZF1SJue+jSGkDRFM9L1fJL1Dnj6g3P2WPZkpF/uEIj6Mw/lXbL",
+	"NTrzGqyzLoyrrvnuKRbmjGsMTEpdnTIE5+9v8AQ54+qUp3plG4yI9dtMsCPQwlqyj24JmRnJIeGzeQ+d",
+	"cWA9ByjWTe39yhFOJqR7xJkSPIsRNrLHdr+P7nmepWiC72AHT2uYcfe0y+YFbWAyF3iecZxec/4OizF5",
+	"tMhEjGmOSgSKsLGebfV3X+599QIN54pUJO4tTzyym8d8rzhHGQC0HlUqzrvmu6c6c4QPlp6W7l1LQZih",
+	"LXRKv/ntEOaFAFEcdARjoXysYGMNVfvVG/EJlu6q/ACMfRUzIJVo+f14sfiezOGDbq+01lz5mddD1/bw",
+	"FDTguRYU4i4YxpbbQqkqvAnAgUBvd7j+RFRtFnJ0gdKia9BKDwoLp5ZvChPnt8fX+igBOzLwCKOUcWb0",
+	"OUHkxDCU3wxFXhFxRxPynuE7TDOQBR/PYFKs8BBLUFxyr2dfCPH4ioWh1nQ9Ybb88kmkEJSSGWGpFmON",
+	"b4abUoQwQ4cnWta4oykRm7U5PkAPL5usXMHyDveLMSzyU8zmli/LR66cwIqYMwGRz1rU0czDnw3ggWR4",
+	"rs9+H2xfTfEsNNecoylm88KxYs1V1QB17SH1JMt6WcwQLrgmxNzYR77x3d3qcwGMs+Hy/l435XcGKVRY",
+	"tG0sundYTuIwQe70h1IJgqfG3s5nmnFc/mcYb6LHUOt7prHIBf3x0ceetfYa3zJjghsSLPRy6AWtSNJb",
+	"vt7sQbA2hyk/fQpaPF0+hd/Ken/48KF7WBJ/wH3jGwN1MsFZRtiYVL1FFq4TvhTIM/4h9IibqwRr1qfm",
+	"mgEnit4Rr4ch5xnBYGEb5umYqJtcptVLDZ5XTg5zMaQ/SHCWSa+vwl8l6mgmn95g1Xg9UptA1KEsAcUR",
+	"FO5FV4JA+1mubmBRG2DguVrVxB03AZRGHTnT4LRHh1RYqLVm/cV3pvhYQYE/fGVpIreGlQE/FX3zIbjc",
+	"fIk6h/SUp+RYr8QiIayLbrfxf+oQlk81tLDE3sC2bdT53NVNundYwK2LbuuBcgUdGag+fYk6iiuctcby",
+	"UoyVXRXwNuPlikhJDSv8GbfIumg2VmgeJkifWqvM4ggzzmiCs0KAsi5fcZLhPCUxGpKET4lEMWZqIviM",
+	"JjHcf4YW+impuIC5RsTeMAVFL1ks3RoWJ3W+Dhfeoo1wJklUW8fqWtX8tGb2CjDBM3dfLA1BaCHs/RVK",
+	"eZZhIXvotbkw3kd7fXNfnGS5pHfk1F1XGyeoRVoorre3K7fb/QCV/COXio7sSb3oJLfKS65KNjUvlglH",
+	"WN5aczg485oJSXdpAfzR+ggCSdQ9aJbS4bJj+pBeuJZ1IvHIojr5MA1cNFK+pzMcoILaqdT6BM4oBl8Q",
+	"j+gPUJzxBGexvdZiHDGi7rm4hdW1vA2aaMJ033Wijum7A8hmmLbmfA72d7bP8smh13v59MiNUz46nxF2",
+	"eALs8pBe4/E3eXbreQussSnMTrvhLAt4252zbI4UHiPvQiam8sZ8FIPrmrchYACPh3h88oEUElj5YrYS",
+	"PEnqzDrhch12PCqMQ4uygIAhzOGoyFSuhv0aj0+UFkOLkbAQGOQ7hcfj8EC1jWAbFqCVcHxqwgeMuXhs",
+	"0RuFxyuhvtZttOzG2Uiz6YSEUVdwr60VvIu4S5oFNqGp6OHiBb9113+td5rFjZEwzm87Uf2ZuVD6VF8D",
+	"B+hyqSEjQh1NMGPECL1Ld12dCRNBEDbmM7gFsWck+BsQpiJwO8uoVMZ/3QyDNBBoIyZTTLM4QvE9GU44",
+	"v42jAYtlhpNb/ZAzLYfHmwfA8oYSVGiByHSm5qZLSRhwOmNZgwCZHjq+I0LvdjEmAEYyIcktSQfMRdHY",
+	"sAAAEd9pzf795TuJprlUaEj0SDzLFUFaz9uQm/BWz6OrwUGa3tI8I8UHA1ZxJX0mjUNolYhhpgGvrq5+",
+	"7mwIBLT2Vnv0WH9nF00v4hR/PjHfgUtafdcaVIYYY3VSiKbyAN1POLkjwjh7gmeA/pMArMbTrxWM5zBo",
+	"EMjtAIyw7gGJJjMRZQmfUjbuWkqBRWkNCfTRGhA7REDkMC+kMQX5pH5xfnVNUoQl+svV+VmEJB0zYq9f",
+	"MZIkEcRuCdUaaDtaS7C/NO5sZ0Jfd28fZhka0zvCUGGFtzQPu93flaWh3zmYavqZw7bsLewF2JA3GloZ",
+	"vm1zmH1mNy8Q4qjqeAyft8blke7mWuOngsYXNSxGHeN1ZV9rsaBk96uBhevZmod0BcT1wghquzpAqQDZ",
+	"Ooej1OtC1XzlVFzDpdNZuuXcSJVp7LVAeCMllzapOj2VZ9dSuaZy0BlRwdsaqz8tm8PHPEv5PbuRJAnL",
+	"XYkgeIXCKQhOz0FkNcrWAgVUFikgihCGh1XBzxNWiUxwBtrHjTnyrNCyuPJlS3c4Lpzo0jUiSAv3+XgC",
+	"zv2YweXUaqtWUFxaOX9mI8AWXuSz9JHIrWv3qXODLrFaW+UKxUQl3X1aTrFHQAdr6jO/DaIOh/2Zawes",
+	"Ba9Cv0VpLuB6swgQhYCL4pAsrkPho7m98rSUZBxDDOV5ethOv1+hrQX/+hf93ZcNNoglHvYLu2rBKLFs",
+	"m1VRUsAKKmRQZWy3Cw9ZYBNaA04hW5ZB7+Wu9FBXnr61nXqAWJ5lSPBcwSowEtqztdNIf2Lud1fszXUD",
+	"k/xdB32s2D/vqAwqyLm5C1pkvF5s5Ko9cEY+KxuIqbV7PZ6zI7dSlb1z6UtAJPOnagD2Blkx7ffA4f4j",
+	"2cZva8f+lrekVHwmYWNS423NGTlwYvUtITOJqHr0Zq2i1LXtndk/PoLhb0aNTN57//7k9Sf/my6dzrgx",
+	"U0PU7H5nTNUkH0KkNMcz2k14SsaEPS/A+OJ/Lm/prMtnhoS7Mw4OoIV4/fOyEQgnP8KKjLmYh6zIWKFb",
+	"aoKrRhRs5/sIo7s8Y0SAu/QMJ7d4TCKE0ZRKMC+NcxtBsPGaJ7dEjGhGIvRdPiSCEUVkhK6JEFiv2b//",
+	"+a9N8AEhn2dcgouqVgbhlh+je4JvGZESMg4YvyGNSrRxdXh58mbTt9w6iGimpWqNniosHS3d665BTElJ",
+	"W+NSBUHf1wapvj1dHLLa4MoBUH18BOAUq/HGoDnA0r1lWsqBqovaQkyGyJgbSUwESbt72xH9XMiXC1Yv",
+	"BrluSKJlHGiINsx/LA2ZRDSblZ3bYrQ7Itzd3aKQbsJ7bJMiVFOzngptRIvpYnrtJfLAdbRUOMuqwC20",
+	"yvDa+M14eS0UsCoaI4tMMLO2PNgyeqftZ7RhSoyHHA407pSgeAyx3E6XRRpkZOyi1rEv2Kfd/uFuF9kE",
+	"2vAXgxIZvox0CSSCvVbTWyz7vq0V2ripN6p/gAqbJwPOswl4NbZS7ESekWDHR98f6xXTK8iIQMKYF8NX",
+	"s55ZYvXG900LpXm9xXembfHVjXXnbN7jkk8J2K+BVIjZbJZkhnM0wSxtv8NlPrxJGg8iWHcuVS4gqh2j",
+	"jbh0Kbyp0VQcoTjhTGHKiLihUzwmN5P5mBJG9Ct71NyY8wBaUzYSWCqRJ3qEm/rhEW9C2P6ICzh/jIPb",
+	"0YdjtBEffTjuvnzVcKduHaUCDEFxnoVnaQliH8VK0Lt5GYIGZx4SOXsmkf4cbYy5JEmErsh0LMhMH6VB",
+	"KHKRNTARE9yNUzTlGq9DzTANXbcwBnh7LPIyvsDMovKwcljwyLigy8rJ43PJZlnFno4rlJ4aWrnCmRfY",
+	"Xhhv3GnkzdjTk9zb9upO5fwO3A4+UPNq0JQK+FZi60G6Uvi0+DCZ1wRwP1mC/iayV1BJRrBw8vlqjeQh",
+	"rKqGmGW3eH7epEXCGc5vfCYbxlJIl67nJiKsFHGM96rp1aOwEqiWpxNsC3tEreNZ12gc1PrMjU/dK+6q",
+	"fdtf9dtmVF+SQieqXlcLRUc4UQ26xj2WlgNaj2Lg3kgQiOVMSBm6qBEiqeJiHmR6T7Si10WGrGdyjZVt",
+	"YdsOiLjlgtSsaFQqyhJVAkCZl7uriXt9DlnkqiTqXKC0nA5nCujmVtRhHGWcjYlAE9zEIu3Myut7OLQ0",
+	"h8eCjtZSsgzFvIEer20vi2+uTL/tdw8j94tYeOMQ4GdDSykk2jFxZiZnW3jWv7h0qjddaDHfVHUqf/Em",
+	"2OVfCk5hpfxhssYZmSPjhlSA5DHkSDBJtCi44mcS/YNTRlIt9EGWnQapXrddqiaZJHUkvRk2iIDg3Ojy",
+	"vPBb0OOwAsmQpGHRpdLrTS61RNgG72uIPLanUvYpd7+3rQ0pesvp9miVWa1iqU8j+RgqadjVDzYQ217X",
+	"FJjsUdHWQOwGaUbUVeM1rt33JfNGwGn20dHlyfXJ0eG7CL09+fZthE6PX5+8P43Qu/MPEXp/9t3Z+Ycz",
+	"tEHZiG/2zK6wIYJ5RuA+OMl1f93iYlgmWqTe+Pf/8X+jVygRVNEEZxHSv79CEzqemL930ZSkNJ9GiGSS",
+	"oIzfb9o/QQcndyRDG+ANZT+6x4JBCLX9DFT2jN9HcG+BDISeXcwN3Yk6ugPImqC/1OI2v4c8RyO+Fp92",
+	"2D0qe66+eGvGqT48daNWH78DGKrPTgCicjULwbAWp6i3UWzzyGKUYUWE434L51rlLAN32Bg2X2wCipwm",
+	"i5OEzJQ5FgSVt2gjNo90Sx+temxvA7tG6yHS+KuZnvxHb2yv/rPDYoQCMdeCsPSCU6aaDGKG8zyzOjmB",
+	"DHN6asQYdPWM318foRTbqDzf0KG1TmMV4iOTQMmdk5xB6giT1JSqzUUXlgIdi5cG9s0K1cupKxXJqdEu",
+	"uOpgDI8BS7hcPmr+8OZn1xgO3F+UeDlx2Ryi3IwCFhA9azzToq1Crc18E1jYaywnQ45FIHZkTBgRa8u1",
+	"lmzkUnFJmoNckITQO5K680lLGVySMkfFlIOp6Y7YUL8Sd2BJaO1/U9UHA6q6Z46iTY5YvkFKPsYiJTQT",
+	"m5IbDajgUyrhqfVPv3GHy40dT/MsNSHMeJGZbJFI5sOus7nYbFcWMVqcreBlUS6rOzHz2U2zNqJnvtVv",
+	"XonIvNJLyVQ2R5LAS2Fz0VDj8lcqT09jWoEYIPlb3ZYV+Irz7KHQvakABt0dlDx+HaD0CXKz0w/piUzT",
+	"N2XGMdmdEi5E15wUO339UEaQTV2qB21B7xBbJQBW2I/HV2oE608rSBeBxVjY7yEmCV6SIf8656+5lpul",
+	"MTC3+uTINH0in7mlV/8jTLNckBs1EUROeBa6uOBMcyRF7wiEc4M6kTPLwYEVYFZc94eP0HVCBB7oGge3",
+	"6Hc4a3ZANHa1nD0Km8Zm3cp2CWtZ3rI0mudA/XosXDPKxjdBy/9bgoUaEqyM97C5ijWVEUzSY+bVMzGL",
+	"asnOmHr1R/b20Thuv798Z5z8/8GH4A6vz8Jvj6/1GXZxfnUdQ6bdt8eHr+MDFD+HCED97rmmHvPy+U/k",
+	"M3V4/BIPGJQrSUm62UMn4DTMwOVeTvg9M3aNA9M5em5m8fwnmn55rmfdNVUHTM7uBJJR1XNQuxB1PKO9",
+	"YJg6ZePnk+HNzg/b3a/uj+/e9cXtLnu/Nf+v4YvxX+9eft5WFz+e7iWHr9LvRn/pTy7lceUuUNC6yXv3",
+	"ZYs1a3vP59/waXrguWqm8p/HE7QMnbF2YY8LFryttgmrwIZ4TcW11DeieJNo5MxHBUPFbH4+gtyBS5MJ",
+	"UDYuOOsKhLPprGXTt0q1bXqdtG35msm2fWZtW34rZknb6U9bz+mCSzUWpC0QBS9y7T8tGODBQ2pGEjqi",
+	"CZJEKX3IO+8H3YvNeFvmVAFSfCZRXNJkjCAlBpEDthHPoKTLv//3/xOVJBChWLLpzDwulztCseYV5nG5",
+	"tBGKVWKfFqsYDVicMmmeFiumm2b2YbE4EYrHYpaYp+VCaCCmbrQS6brjmcWrhbuCZQ2kw6OFtIrWzR6C",
+	"JKjwQzPTWzJTyNhB4MIFcrSV8SqQcXPAFJRUMFlqTPJsqiTylsfk6ZU2I6AJhsGQRdV+EG8WzjY2VEUL",
+	"Cr0Bgxz7XThu7C08iKpTE7Gs+/iD/b9Yn0dFxuyDIme918DV1MJswAyj8G4mpeKicCurnQOF2XTHMLTO",
+	"fmer39P/29o2NUiArxT+6fWkRozcm2n1qrQmSWZVWoLusKCYKXO+ghpLlU+8fASa4YiO4wOYgcteYler",
+	"SOptNGKLHfOyZypJmeWCylBxDx2aNXQ7BelV9BdRwllNhb+Q0qykQU9K9fMpZS6wfIpnM+uQljK5jEd5",
+	"6Io6msKXMp9K64KCV7OK6ndKzZby4kprM48l50G1td1mK5ld5Su9hZdy0mprNp0tPXYqrVUyW3aaVNtm",
+	"ctkp4bX9Utjv5me2NE55mkN4JGl7nlZ6bXGortG+vpptjtc1mtfot81Bu0bzOsG3OnLXaB8ixfaHr//R",
+	"pyrf+wZLsmZkpLE9kyy1cY4ln0QTDEXSsDIBtJpHzmfkwNiXvVEd20QMC8HvC44XLwuXfKD6HZ6ZkYTb",
+	"yCL6TCI+rzc8vTwPgqaX5pAZCimkU6eduRo7Imde7E8M5YQCETVRpzh9Cxfyp1fqPUC2q9UNt5cFJG21",
+	"qPdRAL8djHTwLAeLVAcRpqWwMRN8aKJg140srRsPwoFeQ6LuCWFGqPFQ8qJfxcmLpVVQXr7YraKlvxwv",
+	"urcAYliwGNx7UyaBmWCzWlWnik48g/C0smxEICHMimQ0T6C+NgTUaQxD0mgtzPiY3qphemsppnfWIb+t",
+	"frj6TDiBxKIW3KinNlzgw25vfXNubJEBO/jTx301XMNbgBuneUqUoIlsspe2NP4tmc7IVuJrdws1Fpjl",
+	"GXb06e5xBb7vRJ2tKdWcc8/8Z2ui/2l7l+tP9ttykEvouOHl1ikM1PB2b+nbrbc8F0tev8ZzuCNeN62N",
+	"6arBEh91FH9gWrBiuSNXyhCqKPnrEXm+Hc05cGDCjfmA1iEq8Ke4mcrxo9PXZBhKM9zU8hc0JyKalrui",
+	"6fanRS+1VPJg/2D5lAiaIDsC2pjh5JYolHEpIySUiuCyBimOyOcZFfMI1TzGS1SbDIpB7IicBY/fK6JK",
+	"Xd8sIzKZ50yJToY466ZkClmcc9YqduJBZnUgytZsQR+GD/QI8wjb9l5cJnlkUSDTJ7tm8s7ZX3OShxI3",
+	"rkXhPxSdLF7xlCu43nxtn5E/cdtX43yafHf66Py7CG2hD4eXZydn30Zo2/PA2nEOV57DTT/airajnU/B",
+	"M3uBJ1vPmu86kf3zg/GaKn57vkvmwXt2y/g96xTaz7VVKNxBMTOfg7purQ5GHY/AKGLUbWv0sDYAz4Dg",
+	"2zfWOFY0EBemSfH7ykBQ/H5rQCl+XyeVn68BuPJtVvn5rQG37Hxa7eyinEA5YDkTh6yW8QVTyvynWwuq",
+	"XKmTZVkLi0PlcnTBcnzp7n9A6J3wzFlADxBVXqaemjWuyYLsinvb8pg2JA4dsiLf8LqmOlh4WwmPpN3h",
+	"vDvBLM282N/1r2ofp3stKBV1PejRWkyj2vLL6xqP0xMWFYNFDmiCYs6L5GJVaufsxr1oR+6mo1NipIBP",
+	"jVHtJQQub1nrbHyufXNeGaZo1hAO6AcCqVwwtMEFeIwImpJNRFgqi9AhEBVcZjqzlyTCE4JbRwzWY3+8",
+	"qdYnEhW4Dh1UhcPbVT6dYjFv0s1uFndjzaNB3oBjSbhBkf/gxjkehlJRJpBA1zVd7nxlWpeJFVp73pzY",
+	"L1Z63PiTiupoWJhSAP4gvquG1jW5fWmU/BL91Hh+tLxMXVBt4fEi0J+i4N1PymwGtp6b1wqjYtBc+vrs",
+	"CkGdWbRRuUVKmdzU0jqGoinZHREHnmOGhAslK2iCkdAmcgxYSAVVN1VNpQrBX2F0qJu7MZWbCA/5HfFS",
+	"FYmc6WPNSWgVi8tepcRvmUZ0aepQW4/sxk4lkPgRJxNzROPZjGBRc0qRJNENK4B87Lza6W293O1tb73o",
+	"7ezqVSw2w8rMxmUKtp3tRd23gFdA5ogFaC/t9aRJTuHBCTOY4DtyAN54xlPTwyTaIL1xD8Vnf3t9fnp4",
+	"chY7oy9YXc3NNpJKq205m+XDjMoJ+MTEdRSaC+658eBRHJ2dH19enl/6tjL7KPbd2O2zTtRxIGiJ+Pjy",
+	"+zeHJ+86Uefy+M37q+PXGpmlpdBruijIFvYzr++AePuayUuNrbJR8aTs3T3yAHKPCsDM3ZXiSTCeSWAm",
+	"IUTOw0Oezio4yFMnyldmaR8vmaBpEZ7chYXp/esLA7V7cH10AUDDjr8JG23PTNiC2/dVO639q8fFuG6i",
+	"3VkpNgmScJEWtyV1MtYvTfJZxQ1P8hF3WEHbYSfqHB4e6v8cnR2eHneizunfNCFddaLO9d+uNSGd67dX",
+	"l993os7FtV7ko8PDKpYPV+D4sJl8ANpDSxPmhwGn+O3gKh4AgMUvgLT4ZUAufhrYy58wieKnmU05kJ6W",
+	"sbkBow6yCHijVQJ9qu5rqjxA9Zzs+pXNlGlC3RiCYIy9nSoRWDeFvZ39vZ02mdvvsWBPcQRYfb1mc1/3",
+	"BFg0LLit8KksLmO16rr0UMnsG8xJVckZbJPwmdhEPRGbVNmlWq6iFUsliJbH/ux2WQIWy2J2Jk9xDeG7",
+	"AYQfF5mx3pE7A+kaofcmo0t722052jV8uZgNd0qZS5UayOiLqWqT0hDiS01M2ogKIl0MkMYrI58VBBSl",
+	"nEhIfck4VBDEyS3j9xlJxyRdnq6wrkK+6LfUvHxiKuYSFVgMCaG19XkIqs3C1tLQrsB0+XVjttZfICvq",
+	"Az2qs0djaiEfRpOaKciUspSIMFUaF6d9xPQRaRo2hGoJMiNY/ZKOsVbhtAMXSFtOg49IhLp25r9yFddY",
+	"PPkIU83ytTxnCbE2N0wZRGeK3JaQgyATw2+ox8lNblTjWiJtIThb1k2fWBmp5h938vPPzYh8amuH2kvT",
+	"Ppitby3K+Q2nAF3geE+SB7Te64MS3Pynb52+5n78zlq4XdsDo2beU0kQ1ttHb6IX/fUo/lcg+OXLfFmM",
+	"VAtm4feGAUAGK822K/Z+4Cngx1S6h5tQxBmWvs/OCvxsPQA5C0LZurVDOMKW+1nWJ3tF1Y/9YBUKhmLP",
+	"DhqXF7LQzYCB1HaA4inYkGPjRW9+gNNa7WMuiROnqXRf3biqJHbUAeNCA3iAhlxNtJgd31EcF/WmbA+b",
+	"4CNtEuragd1P6y9n30VaRcJswHBGhHJ5YqGUSQ99gNJEECsrMw652yAVSFHNRN7S2YykiOdKUmOMmUJs",
+	"+wAibDPKCJL6PJB8M1SI5MEJgn3khHzFSyy76yYoKLLh1qKaC7O1nlGz8C9oQ/WyLIsJejccSUUoDEtL",
+	"l7lyUVqfDdd0Sq4yXlNXtnYD3id0Sn7kLGC0ODk8OzR664+2EINPHiUVvr8+2qwqe8e5XvnnF1hQWZ3f",
+	"ixCmVe1C2NaMcSsfTni/7Ia3zh+u5zNy7joNvTx1A4VeFrT46UvUuaN4SS72j0Bdn9oX0ymG+57imrV0",
+	"mb7TUL2iUgWryVOuOmaQ7WM0I0JyZm5csSbwfVTWTJJTaWIL7zhNSIw2sGGSWqa35ZBKGZHnatOTOdU9",
+	"t6kyqCi2UDybcEYqNjC3TSU4esBAay/+9xQf224qD6+gz8qj780AX6LOG0qy9NhV4KqyMLhjDiw/V4qk",
+	"Nn3ayJ6EJEuL/JIzLPCUKK+EpLm5nnETrgk1mePaJvLahC4Up0TKYHZYSPZGJboXnI1dXMzqxJNmbmW/",
+	"IdKpu9r/4hdMfmTdI2+YxmKWeFdMXs/rCRPjy4sjNCE4UxPrG129a9LjbJZZNqTCLMUiNWFqPfNh726r",
+	"9xb+MpiKYT8doKvjy+9Pzr7Vq3n+XYQwM4WNTBYj/85ozVspfTogxVHCGSOJgvuusU0ya6dir1nWvrQy",
+	"5YLWvLWa2MLKNSiBA6+05AbNt1vbrapu2jyK1XEvvDRHsLqmTnr9bm5va2mBkL29nb31vULMUA2XF1ZE",
+	"y5xsZu6wNJPduDo72YRlvCMCVPkq2jSuqnjiAkw7VWNs/coj4Bsi7mhCQtZMeOGBZK8VLTnZuvoHNoEp",
+	"lrcScv6aWHc952cSHBr0cWA3RQVeOeGz3jkA3WZlVSaDkRhA7rAZr99d+TcwsLdXRn1YDgALZ9aoc/3u",
+	"Sg8IeJ/fBMf11820q8470VsXytk4vUqvJND2Q8JSqvB9DwNaKFdeVjwNZwjdZWw/9i4DNqt3i2H9ARcO",
+	"qbeYpXw0uqahLQQVY41Qy0cmO9fbt/unpxHa3u1OeC423c6fYJZ2+WgkI0fKTtB/JkupuEqk/Vf7/X6V",
+	"PPeizgwrRYQe/e8bH/tbnz72u68+/c/tj/3uzqfN/Y/97p559PvQMR+MJPvFz92FYPJHHr6TaqKMAxRb",
+	"1/AYyF4WfB655BdgaeCsV8XJQw7sWpKO2nFdQLa5X4w9K/KZFt6LLgdIbKKPQQsuKgYWPgi2CiPE/1AJ",
+	"LiVOJIQ5mUxcCCPrcNhDx59xosDZQBPogMUzIiiHhOogZ0NXhe3JGGpNk02QyB2NGqFccOYV2GQDFjtt",
+	"L94v9muagzUL4gRd49RQODhZmCHBxkNV5BJNxWOBEwJwaW3/2kMOLNU/8nRsrMUGexsG1th3e7TII3bO",
+	"DoiU4DSjjGxGSPIBg+InUgPh8IhLDFt3+IzektIPZB8y5scLXpyx5mxbUOtmRphJrFLoKTZ/nxs8ZMEo",
+	"prwsngqAnOI5GhJY8OXRa/3Hmw5XRa+VFLQ63G5moi6hIntKpEdPFbh3VgC+s7WnmzzAK9aNFzi8K8Rs",
+	"mbTeRRt7NiR2H00pg/K5PBeat3f5qDvlTE2Q+dc+uifkFlSzP6eYZvMI/Vl/kM3//c9/bfpz97ZeD52b",
+	"M0CfGNhsDs8kNtQPk4wnt9bhMoILNHMY8nstjfHye6rQBJLwSKTuaUJMpWLTunaeoB30B/2/6pmytb26",
+	"fP1aZp1ylUtifX99tI5RZ1XNJHdql876oaObBy9bfoF7W1PPtEWkswbRBTo7DSRgETi7sgmVBTq5KDwm",
+	"TNSss6kO505G7z1lci5XXD6w8sy8scXoXfgzQJWGSwg+LPR1kRrXqBT7s14eF0vmL7mFz8fdekmSNFFA",
+	"XfSmGLpfq5L8mrX8nR6+agNckpHNbHFHUxIuVd9+vgHP6E5UoKyCDW9GdoSm5fhlbvwrbKOdSF4ykAXZ",
+	"uBQUjGoY9+pcZvklp6dofDzs/g/c/bHffdXbvxkMPg4Gn/5799MfgyrGgzkGalGD9IHXsw+mnvo+b6KP",
+	"p8n1DmhpzsPY/r4GTr6fvayNgakRJXws13J1aEy08UZvrvKKVM5lxscuA7G5Vx2NGmrWMiXWcYJ4x8fH",
+	"TInVzg9+ZWWDDTdUEz40l1tAR9vSGGH3q8aTqQmG66A7caV2pFWTqXTio71BMTykE3XupoaJmhTJUCwB",
+	"sh93os49GUpq8lhrxanlDYsD7MqN4B58P/V+HHkjumdnxcjuyYcCAvfk3EBiEfBE8Y+P4+wPEQh/flb9",
+	"6zDbRTJVanYopcZ1qKTiOYPgULN2Wg3CDL29vr4oMs8doFiTcpnbjSppNboeOgarAZC6yZmHGXL1XPUx",
+	"aUIQY5Nj39bH4yOb1uTeFKJUYF6RhUUcxa5yg7lyW5aVbcjT+Y3dO3JZ+qwCA9/wdH7kPohMB7YUb+vv",
+	"T217+znjan0YzrjywEiIUDcpnssbMNm26uWICPUaz+UhfAFx1ikRN+SHHGft4HgLXxybD4oO1sGG6aHE",
+	"xz8kZze2FPDqr/8iObvQjcu8AUOS8Xswfbf4/p356Bti6nnY4o2UtfrYRL+fsEAOOE3PJvqpSJcIj/a9",
+	"+UUdPuvsd77+uhO52se/7xVpEO5wlsM2vG2fRa4JujW+qiBkrS8rpPCALx0JrPVpZS+u/aW/g9b++EHw",
+	"FvS61lfVfQpZ5pqxsH6+OQg12DBMWUiFttAp/WYTOYaEYkU+q6p9sCDnKvuMOrppZ78zsFtp0NkfdPjt",
+	"oOPtEXtgmw7WwMJ3dk+1DV+v7gY/lh1gXLCU5kNzYFaNYoszqVrq+tu769UTh3lbID6tOm19QnuyhXV1",
+	"42NBxuTzsoWdFmwZmnb2O7YC2T4aDNI/DgY9/Z8nXFs7zBpfXsIXjyeL8CoZeFotk89MnmypUk7Aed9t",
+	"xtV7sSJKFPvxFGutjmGWkP/YnejP4Zfcg1Xuu/7SBr0AQJwlWGSUSGWTSmlBdiaIJEyRdNM8JFCv0jho",
+	"TzBDsRbxYshGdWCkXohzzCD+Q6lZjTJ0u87+9lbkaKQuJi4Qg/liwdyN59Wbi+2lvjE7L/Ye4PT9a9Fh",
+	"mDgAESuJoyL1rE8bTkWC2B3rgpESgWKt6MVoA7M5yojWJFGCJdm0lSbgUkczC5ASJaKyuGON4VEDh6gK",
+	"+E6d7BzhZEK6mnsJqMHoZE/Gu5AC/AlZhlNgV31o8ArS9FMwGjujhVQJNhOAwWOV3RSTr/Ca3f6rFy25",
+	"izVUmqFbEtLDz/oVlBSmm1aSQE2pK6mGa3asutfmhsVJCH+HagEJ+N0+19rOr049vzWhoghzbCVbFCrD",
+	"A4WKGRbSpNP6y9X52T6Kta4JrAVdvjlCr/Z29uCNHsPkLdgsDDWMp0QaH46Yz2KkZ46F8d6ZQiYNKpWM",
+	"0XMUa7nD/ZzwLC2NwyY/i+uycG3R1Kj7R8+h+qZ1s8G3+mnBxWztBT0qlZxJtBF//XUcofi/wb8mMVj5",
+	"V/mQlH99HW8iRjQKXLdoA8OUUUYVETgzbBVbSCF/iAOXeO46GtqD1oM6ZIFDvLlZkOAbdM+RYRxFTM6U",
+	"YJkLso8y4DKx8f3kKXkm7SO0ATZvBBbzCBlSsXExMrL9oWSCBU4UEXJTHwkWgBRRJhXBqfOp0D1HyGRP",
+	"yQjb+H0Put1EBnTUjyFk6SdNKPvIvo1QDcoI8dk+ema+eRYZlrKP+l8a2MjDDB9PxDgs7M2+9A5XrjhT",
+	"Zs4FRzBUSZKNwKdEs8/YLpTv+uOdu9Y+b2YSdUzjau4O+2x5Ag/XQcBC77jCqZnY97Zl7bE9tT59MShf",
+	"dJd1G8sHG9blv+l/DH0XfxSPSPHH17DUetdrvlawgOpcocMWtw4O+PPZ8Q/eXM5nZ6Ty852q/qy+/bb6",
+	"9tvq22MHrNc7V/YpJMSxrLaWgiTMKasSg0fEK7QT73JgMPh9EDu2SbeIAumAr96QIFwDAkFRMOpCQX7/",
+	"cwpMmh0D54T3xo/YcDkYewNbVhRZjhche3kRIcPAuLDM6wCdzwg7vDhBO72+Swwp8RwNOlwglmfZoBMh",
+	"yeFPE6Y0yiVJNw+QO1LRcO7KeM7QMFfleQQHlnci1Tzjb5tO5pI9rTyWv7OsaBE/7trOXYNg90nl7q6w",
+	"NAcs19GCoL4gg9XtbiHdv2bC8RlwXQ2s7Fe/YZvLwjpaCstzAGW+fflUhlrUrhQa3pcXBgsNavczwffV",
+	"u5NgkyUjeLcOC++q1oIFU23Fvv4IKd9kG7LxMrYktbIiHxz+QEwonsoYTWmWUZvkIXw2ByhwKjv7L/v9",
+	"JzyCA2aF0ybIXjbEEnhZRvsNnrOls9PPIrxPWxgFLp3CUfeMF2ScZ1gg8nkmiJSUM0QZujzeRnLOFP6M",
+	"Nr7lzzSrG5PPswMtCA9xcivIiAjCEgLyY8b5LRY8Z+lmhHKGWTLhwnj3lVt4UQlb12JWm9KVh8uAiSt4",
+	"LwvJ/FwHxljlC0zFHa3PF++LZNNF8f0Kb/JK8i+TnLxmqziWm1mZ5jr4ush6vbClC3b3ANOgwRukPoRc",
+	"BMTWNEuJrIvR8LCz/3G734+2+7ufCpNeeZR8WUwKnYbqbxeF5L3xq/vPG6Vw0mk29+29elXJXtzS3ldN",
+	"HLk099NvyzRo0NrEBr7BkiaH+doaOwgLQ/0xwrmaEKbsBjbhdkWAqY20M7rxDEt5z0Vq4oFdYcD9suof",
+	"lH31Kv4ZPdtVAgRdF2oALlT9cz3XyNA91oS3kwiiusWTqJNLIqx1aMoZVTbvTYUmyw4WwjLdXDbKmUSu",
+	"rqFfybAWR70Ix/LowagD/Zf+xV98yBdcoWUR1c20uJtxVhvfTTVawyXo7/uf/rCW4O9fAmEDxgJ5FpOI",
+	"Siw3UemvG23mFXp9bKCZUjMvytvref3dt3G16XZXPWhMqdnmAVJVnh2BuBW5TMJRedpBhuEIAmChXrIJ",
+	"5/UugJ5Jd+mzNP1w2WEw2NXMTrrYE7dBIoSzDBGto0Hpae4yfkEdtMOiSJk+bySxxTZFzp5JNzvFjZ2j",
+	"8L8qouBsO1OYw8byUQh10B9QlpLPJmKASpRRjch+d4glSSE3DWVFUv9yar2zeNPZo0p5YRttFIoIcqo1",
+	"+vprZK7hN2EWJN1HY67QoJOSscApSQcdazUE46dJb5GifGYiw07pN9VzruW5+jgrVvDrwiRV2oKgw8LC",
+	"UnRqTmD/LPPEJDtQ3xvlCQz2LW4Og/B8+dQyL0rVp3BlFmk4Fm+wPVRXdVyewF+MFhzKKWu2uX5b5eY/",
+	"DaBeycAeDbVAqL29YAKfmhdh4412ZZsaEgXubj99gOvJYtUvvU6QICJ8lQv8CL2/fCf3a3GsjSHr7iba",
+	"RobC3obEYXoEX6TfqUURPvqOuJDod4ISJMwVQt5Xz9WGrD9mqubWXmXSi4TNyIF3/Q4Bg5ohblYq7e3W",
+	"Ku3tPh1idF8hzKzKEHJZtSSsmwVku/+Y3PWyobRRWDEpMakXYvvz519bValzpxHPMn5/I0hKBUlCpSfe",
+	"QAtUtHhoNVLD2peWQFt1WR01cELb9YG7GwajbllqXB//AVG8ph1opssF/RHbzr8hWBCB+lvbO7t7L756",
+	"+QoPk9TElk3xZx9wD69W4tPzN6XHuwakAgtToiY8bWbq5r2P42+Prytmhm+Pr7Wif3z4uhN1Ls6v9K+L",
+	"9/rf84vrk/Ozq6rVwTRfZnAwLRpsDacAjx2z+G1HLx9YOLwH76u/C9hM/pObUm4O15QROYlCOxnlLCNS",
+	"2jxWDGeaRaINkwKgoFEwIwIHDQfy5CILphfmGYRoa27oxF/oH5LyW9X1SJBUK7g4A5mQKrSBUaz1l32n",
+	"ufw5LlTQyFx0dO0Zaqhhs0ahS3ReG8JKBYKqVk0qcM5MbHe6qAy/v6yyP3Oy7D9/DllrvBw7z00OlUoO",
+	"QEFrqmF/92VVG3w7+fTxWpn/v5h9+nglP/1p//nzj39//qffDQby0x83Pj7/0+8+DQZXf9j8U1htLPPB",
+	"vL98t+oGiSHcuE7+voMltptuWf6b75fnvPnFk9y0P9xCiWz2HpvIRqPNy2PjCt6F1HDPU6V5FtaVxxgh",
+	"6i5hVbqsyfgVg8SLZQaJ//a73/93rXpsv3j2hz/2/n4T/8//rd99ZSKXgsFKK0kM7Fke6HrKRfWkxQBq",
+	"L8P0oxIBVDoagui/8pv1yur+UtkKWsLzwDQCUBInubFEGvSLME2cMDbDYyJNHkg/r0oPmZTycNLMUUoE",
+	"vSOQQkNlxBQwhYuA0ci4VJQ62zPo0toQnHnBKZVoY9B5jRUeYkn20RT/gwvEc4XHZNCp0fyVFq1gCXmu",
+	"wOYi+ZSgJJeKT006sUB2aKgp8rhVLDppSWYPKbzXro6r21dlKVd9cE3bktA6qQtcKuCA/db4LheZUIjC",
+	"NIOqSmtXVzu+Iy5LdhCnXnLbIPmeMM2XIBGYpsINBumetVgAEYoBwt4MprX4eVJVGKA9evDK37qUCGsk",
+	"p3BIO0xu1zR6HjK/xMgUig/qjW+14H2bFSq2v28oM3mq7JUt+ENhhWKobGhzFhb5lgRRuWDGlsjuiFR0",
+	"jMFNRW91qiQiRX5W48IibXUC4BkmefdWD32r2Ym9GVMTMoVBGaFQD0xvdtwwiQzb0H1PP6lOxOQ5Wrih",
+	"qDdapk++6O++fFC9g4ZikKf2/LRJV0a5ygVpLOu4PO/ylyW08qDsGcuOyVUprpvjs7f6SwK0HzbYU51t",
+	"xuBDHTOJoUPrXuT1GZu8GR6P0cRJNsNHo6blBx+L1k7efDaufTRWI+XXKh7b7tKoPM2W5EOBSZh0KOsd",
+	"RnaF/YSMK2dRT6QNnSzjrOY4Csis4Yh4IDCTAcw6Zri85/Ck4OidqrTaKSUK+LNo7aq3mKQ5IwqKq/kB",
+	"jNO9kYrPZvBD5jPwMIEfls+aVsntjeFvactcEBUcHMKMzx1ggXfv3cwC7w6rkw20uCznH3zLl4x8VmIp",
+	"NDZ9U+At+PqqwGTDa4fbwOsrH92B98feCoTxcuzWBDQYm6agnqPmljBgCxGK5VwqMjVJ2jGN18gvtpjJ",
+	"hKtwISnDIoPGJTh8QywULC9gNTck/gzCF0kPaRHJPpMIpylJjUdDbHqJwVql+eiB8+mEMfTHtgqRY8MV",
+	"DmfPqUXr1EPlZmWzyj6gjLJtZLnCMn6yds2hSlXjR9YpfuqcQ8srFtcw7BWBqAiFS1jhemzKeWNV+66+",
+	"beBD5mXBgj550EMxVOq4/cMsFw/SQRfP3wfRdb3gt3m8bL0MH3+QmOgYyqKMt0K28BlONR937To1zGSc",
+	"4hniSyaox3zn2y6sBIJgnINS1NP9SU+sKwoIV7hPRePzmM9y+fPKuVw4MJ5JBzN8cWB83pOMYAHOFRv2",
+	"rZsKYUFZsqQDa+A2ctdmUTjemLWpemIZsaGUftU4XVhMTdvemf3jo2n2yW/XpVOXuN86QYypmuRDMLBz",
+	"PKPdhKdkTNjzYugv/ufyls66LolQd8ZhVQtD9pPsIKDx1funKV0kcQLlWsYQfhvKClWDjN/q1YVPQvAV",
+	"6dQW+dhsdtNYVHKEE5pZsb9Qfrd3lt5TL02g+taV6aWVFHLGXtxbUQ9l8Z0cB6s4Xb45Qnu727vo9Orb",
+	"k9e24NV8BsYE219wrJngie0wVAea0LXZdqP/9JWZeGn37CMyJWIMten//c9/oa9QSob5GAxUBeq/WoV5",
+	"yXORkBucpgFR8tCmqzXBA0rMUaKXQnOSXvjQEXmicnvV2HTz3PS8oRyUR5QNi1YOi1Ks8H5ZZkei4Rxd",
+	"ve7qNTWOYz8NOlzQMWV/3tne/Wpn0NlHPw06dKb/GHS2tr8yVUMGnS9ffGm5hOHxgt+ywjpe8opFSahI",
+	"ym6lR5Oelmv+bHSGRH+XZa2FoYXRrrwRFl4euiEX3hx5MCy+LIGqTnCZsNRSJ2nHoxeRGjS3LpF2vB4+",
+	"UJaamJwaW7QWmpvFfJ+r7eo1wfuXuDoiLL1Zh5YffIEEVon5jcyHGqChdUsJamJCrQnSg9e/NH3cQA3E",
+	"BpgKyeyXtviXuPBWahHoIHajOi2uR9oPkuXXoP5VRlm/1Ldn8C02R7OFeC9sIF5J6avKEoYpuMFE2ZwB",
+	"uQWBr4IkQLS1Exueuyi/wmpcZm0uLX5eHed7WHioqAE8vlVC55BNdXWS0aBNtYngW9Hr2kaSadnDjZl5",
+	"e3PJ4kHws9tNQuC2QswTZcz9/+HW/qX27hNuqkVyIErQ5EIrtcEQU3zvauZsxOZ4gAKUhbdUDHWEMBrm",
+	"yS1RaAPI0VgMbCOwnFCpaGJuxWtkczeu+V61qDtQxGMGN+7a3U3x5/VhmFK2/kcVldtXr8B6IhtetpJe",
+	"IJhq0fC84AOml9LUMxNu0YBqG2+FF2Uadsv4PQsDm8+g5u8sUS1R4mI9Ar2F9KIQS/O4Y6MXCfjpQ+I7",
+	"YEtIEM0wD8ApFFGFsESx4cXh2w9TDtiW9g2HLVOXp2FlpeeDUMnwIpKguC7WBy1jPGcJgYhMU767Hpy9",
+	"N9zFO8l22sUY4+7ucDjsvkqSpJumaUoIIaPRaPSAItJmwrbQ8XpSXlF5e/0i2g/MSA71gAMJ2XpbL3Zd",
+	"HQaw2ZpaxHDjbosRe24jps6OLWFcRfIft/a2dvf29vpb2zu1uJkXtQQsf/y41X1lKvT99CLa2v3yAGfH",
+	"CuAyTyaaPiswNNSxMIgObRKznud3RAiarpt48opPCYfE7HcEnKY/As+IEGHpZkHM4AjLlfXBgWCewyln",
+	"YyjUmZkk6fC3hkDaGs+KSNUtcs7oQe4pk4sHxSOIioRyqzjXGOuTBBDED3SN+V90255urZD0QPloGdW7",
+	"ns2Cr94D7cX52t6pi6iLEqr54MorTvcrlCgzdU0LaXRpmKNXA/XhJhybQG5NtNojJqQgNV0fcH8F2y8c",
+	"CEaOQd2YONmbCc/Fyn4u7UeGMt/CJ35fBUmH4mYgLEZIl2DvmUQqFwwNyRiz9lJXMVabIiMOXldopHV1",
+	"P8psUIMbTkJh21r9nZ/bvmW3dQF1ffYLmK9Re0mKPq2s5wZb3cK/UHmw2pZtWSHM37wLTnFNFYwXCxf7",
+	"cTVQmdg40D12V69glQ88Of+/wgIokweIcZdewCkDw3kpSQ3JyOgtvr1tQgbMCE/FAiKsQKkzzeEKX1Mt",
+	"5ayHjnBGWIqFt69vCZnBtyB3wecDFvskGEPGPGz0w6Lmq7rnJc2gKVTZKScI88JITqAovquL+yCZaoHj",
+	"tdsOVd63xEn0npDbbG69RJ+CQXr753BKBE3w82suOFM87j1IslnNl15DVERAwMiFIEzdcGjdHnnVzfup",
+	"0RujhMeN1OCBXtC/bWcIZIOLQhHY1EqELLxKQA1mXE1sClo2JhLhCcFp+7PSrwq8eraFmLbg1+ReRHV8",
+	"rl6YllbVJz4w1pDx/hdbX4+tPw0Le6jQ9jS844Ky8a+aqQkAKDM1tcvJNDOcwOVk8vpYz4hxcnR6gUgy",
+	"4bVsTLr/zR66dmXfi/TNaIbBPppxaSza+I4IPCYI8iV2laAzOBkWjRUNdUGP9eA2al2iGREmhVJjxpO9",
+	"ZYk9tleXS1+V7wSyenApnbm2nkCtnP3GjIiEMLVphYxVyT38dCX9WhX7veXJOLeWZ+KspiuBeCuYh1Aq",
+	"GLx9GF6zdjlKqtNYmMeagd110PteCeWaORksOkUFQoh6A1mdS/VMIucHV7X1bPWNU9L2ypR14AKuiLjD",
+	"2c2qRKqF3Ed84vUxs11HzNbyav97tUr/K1LSgItogHrp7O5FgGidjRGdXNy98MEEnrAyVwC00iIE/TEk",
+	"DGoWMsPzjOMUDeeqkk4m3ntRI5AXy9CwtfvVtoeGl8uxoPsKIMHkLnjKLexSGFQWOK5l63myDbzdd5N4",
+	"yv0bnEOdSPces3u3+/0v5T0spPjqNBy4EGgTkNDXSRKg+78JZki5NrVZhBoSrIpEUvrYNEk3zOn5/vJd",
+	"VMQSgpqZkHAGEjyjPUmSfMoZ/Bdj2eN3k+e6m+eT4c3OD9vdr+6P7971xe0ue781/6/hi/Ff715+3lYX",
+	"P57uJYev0u9Gf+lPLuVxi6wly+WYAkUeAoJiDZdqLIj8dUUbB8Ta4o390Bdxqn2tJ+bYj6/++g5lfExZ",
+	"XdqxfW9GRWHcDFI5MgimhgSHJkcTZMk5qKZhsQX7TCbEGRcqlGZyZbYwrYOYbP+MkURFGlCtWWsZS2/h",
+	"ss7L2pnEth6SSSy10a+hSmXmjQctUtxnLA6ftaoAcsJnNQVhZ7n2U80A5botE53dCH4vb6Y0FCEKoW+A",
+	"sTiqpeGjZej8iNxrkZPfV+PYl9Zeg1Cb/gPKrz2hYJMOt/ykSG3Em184LXAoeWIoL7CLQ6nvWKGcNdbs",
+	"tIpUsbuzXZMrdne2l63Zi729nb32yoHpLrCEQFDhCt1SYWWSI8BmZAijy+PD1+j87N1/ISUwkyZu0URl",
+	"Fq3BUMFzhSRRbundmWVfRSYiSfAsIylk0qrFFx2/Oz66RlvozeX5KeIiJUKiD2+PL49Rad53tYcYv9/Y",
+	"RF3kpF30bAtNeC6eoXcnpyfXaKtFObaoI2U25Wmofsm7K4Qlyuhw9sMziWy7fRSnVOJhBgWcZpBvP0Yb",
+	"ujHsSD4aEUHSzQjF9rQzb6NK6kjGFYIkWZSk4GMVm5RZ3VGeZZVSQXYEPzLcjg+cWb/sFAdrx6Xegn6q",
+	"een8Fyu4k+s1EC3gDq8rmb0uwPAeXrhvvWeXBXDeQ5Ok640F00/fdXX17pSbi9hckoDXzyXPgGW7c0W2",
+	"4NjBvNsPZ9ors4o9zSEYyji2/ZCMY4Uo6+YQErQEH2ZkGhDSbfW33b2v0Mw0QilPcr3nF+WDtDBaL9RP",
+	"zDCz7iMzkuitYLiEFlkTY4NNwiFWRAgecrjWzMrEJM2IQJTd4YymaERJlqIN+GHGs1BLSDC02TrD0Bvd",
+	"0bEeO3SBTZlUUGA2KLa73OAzrCa9cEQvNAiGop1AwsMRJcKdHLZ1hHAmuYuDi//WtWksuyevY5c/rUwD",
+	"og8bTXiytzxuIlBbwEuq2lsvJ2pzoqUruDaS+XSKxdxNzBGU7qXXHBezkGn/8gRRg6W5y5Vc7yqQgTGk",
+	"+1jaeF7Sy+ogLnNP7TmuN0VWXIIcfcLScJGXq8PLkze23JXJh77R3TIHibkx2azciyyaCbd2v9p9ufNi",
+	"14/x626FFsVA8i6YjesQZZQR59oDB75MMGNEb6aMoI2+sSmUdzjWTfQh4AVJRvN0P8yN3zM4RnA6hbpX",
+	"msNgw8DvqJZ0W0a36X7PbV/670PbHzwv+9Q/v7f9AjSL9wYLSDMvTSEbuPeiDMQP6VUdA1zFlYsCUzDR",
+	"REzHEaJjBllDIYXFPZVkOUZffvVitWV4QdarXD4EwmvvER8pe5Xn/FvNFZK7pOuhOMU00xqIu1qNUDyk",
+	"9m/jvDblTE30L3dpOmBYoeqtcxHDa6/SrGxo7l83wDPB5vAwf2fg4YATwaVEr6+uHUAHA4aRHdDzSzSJ",
+	"WVx0/86WvUGXcAdun2ZYKvCV4CNzlU2E6UluHgyYWxrvO5NkJA5eQcWm7KdZeRNfH1fvl2JzS15IbxqN",
+	"Wn8AzHWijkOiXmYzH7iS1EC0JvJyeV/b7v1nH1z//sNvymH9x6cFCP7TIwvOl6hzhQUdnZbx1WHjhblP",
+	"rkoGroJ7RbXafbn31YtWwQwwcBkk337cEWVjImaC2pwoLbJhv9x6tR21CEa+DVb2G2GamXRgVnoEcwxh",
+	"ERJEc68IUWa2OEBh/dT1nmFcHZoKC8OMmFitWzqbGTvMqvtISIO3CA0ITxGyrviRTX8hoJJuq265qfdQ",
+	"vU1uj/7ZZC5pgrN3tp/1vsZaacKJetjXuaBtVja0tIKM1x4O9rs7YpfeBpeHcWDwNk/qgVSBW3ovCcLS",
+	"nGv+hgbrilAUZ29+vl0za5EKwKC3Hu4B7+doiMfBuHxh3ULar5iRvldXyqBOglu9qkbY0/PmPDtyrdYE",
+	"a+3h2tGMRtBJyylD2wdM28W4PYJlNKkm2NV82AA1yJeTI5SzlIhLYLCavQnyDwhZ7D0o9+XyKMXm42lt",
+	"ArQnhLkMyMUDeNzPwvZDMxzlWfa66sS0Dl+ZkGz2vh0/jlrvy4AnUkPLp2A6ByjWqqOgat4tyl2hDYyO",
+	"vr+6QjLhgiAskatsbGrFxwqPZYw2TAq7ow/H3X//818x2C2oK00grAdc4BQyYSByQmfB5PXea7Cm4M+c",
+	"8SklEm0cfTiu2jrWENXAkv/zsNJHsMW2q/2zHamgLjx4DyxhG2w9ojxnxNoORM5MHXqNVrSRCnpnbUDk",
+	"syIMuHBUFISkAsoQyc0Isiqb4F8vc6xV+gWZcUkVN1XLq2tgv2ntWuiL7YsoDiFZz2RNJgqzbgXJdYX6",
+	"4P7NoWm9KS10tIJ4QotvL1yPOFOC61nemdj9Bx6b5bK9f7jc+8CT7/rn39VGJFmX8vKMtKQ7SaaYKZp8",
+	"b1ZlwcE1dHt017ptEHOw34QRoNbjAId2swp7Va/PnXILC3Qv9HlP1T7C6FrQu7mpxW8bb8RXgCQ71Rht",
+	"m0j/ATNcZbu31eujjI9tMlbds/UpRgaOIUkRVG52x1c1F6tpHCGsEGbzAQMhJTLZRawMB6ndrfVrIw7N",
+	"3GQeiTdtpIKFHVI5ZhwKOLKGWZuyjpL+SPxi52hju49O6TdQrchY1XGGhjxnqfGEyOiUKjlgpiA6+ElA",
+	"IIWZmbWIjSijyoY+VAn594byApZvQKp5i95fnvRauMtEnUOr+oYrvsCi7lfYNp3iMYngysFIwD4XXy1z",
+	"ufHCVkI7nq0+SMSNHW1EM2IyDEfeiP/+578CJWUWhrwsD5PgaLxywWOkEnOY6ePr+zxjROAhzaheggid",
+	"Upn4grQ52a7AV0q2vvaBsdc6sSqbqWEyB8iF0m4vN/FurfLI+BKZHtdjGAv0YoOPzZYxu0Hvr8UT//tH",
+	"8TiRB6tc6h2xsL5ahBE5a71ShfDURna7a1oegMVfnq1ev7ZjdlqcnVXL+z8kZ71LfO8pQM118V32Ti91",
+	"P1iSp1yCJ0VGsLQvie8J4JWuh6T45h4Y/ltWfaVsxFsakhcK2JdAn9r+i992nMWS+O7JCYyr553h5LYx",
+	"ucYhgveIsoRPKRt378lwwvmtrTMXrD22afj7/YRnBNpRULpgn0fL6rwBS9esAyiIROCTBEzCBLgB65Rk",
+	"DM4vG7G7N9TwyJ7UcEJeWUnEHU2IfF6Ujdt8ykJxjcNd9/v959/of/72t7/97ZcvHPfQMnFABPk4dI37",
+	"rivxiLi7XEoE2sj4PRHdBEtii5fJCKV0TK2ikmI5sQ5cNRtGc8Uy3P2x3331aeNP+/bP7qef+tGL7S/u",
+	"TWjGGurpr1z9HABY1+lUTit1zr0+1kwMcnp9gVKKMz7OSc3TVI+xuY+G5iTZ2N7ub0bo+O2789LzFF1d",
+	"H15eg2eUVT9rVc2hTq7itrq59Q376/uT6x4642iKaaY3tgy6mSypWnwIST/c4FGgcvGDChZ/VXUp+urp",
+	"6vJ+9bCyvOBjBJGZRsK1S/HLlOedZPwmnK1Zi6vIeAroZdc04aPR+WDAxW7YS2uZP+haLluVsTxnW4Oq",
+	"VbW3t7f7DqnNhbePYZNccKlG9HOrottP6Ds7/by+7+xKJ1WY0KKn6vZezU/15VdP6Ka6vRfcAwaMZYRW",
+	"385UFo6VpkSYVGgDtICzk80qejVO18LnTtiLSqhgoVPHgPZRzDgjsakOEKHY8ce4Xl/cOI9KRFXpPZrG",
+	"iy7fKSdQxcBfnqJTXz5kJr+Ge9fxvJgqvqHF0+XbyesnJDxO1ezKYuPMDOw/Oi8/9h9fFgCtqBtb5+p3",
+	"ZR1Zf/2TCbZulrBdfo5qsu1OnYUa8g+rkl8LbNrpP2Gd/P6SqLMnPXeerHKu82PV0kfouuSKTX9leU0D",
+	"sLa8xqYVec1N4ooI50Px8Ogy07gx2xJUvFjDpsqmM5NP9EvANNwQ3+WBUAz4qWn1HiSonp1eoLvtRGsd",
+	"dzvoW6Lq0iqbziAnTsxpKmM0y3IZoeHcnQcRknMJ9zrw1/uZpnH4Ew4ZzU5O3nRPT74xwQYjnBAEYeCa",
+	"XW9giQRWJJgBNVeTmxmWcjYRwRikux2k22jtJ7HOykXrdaNYdEddb7BoWYKGl21CWgz4giue8KwV8Lat",
+	"z8Ou3h5WTqXT13v6EHh7aP7d3t61f+y9MH/svLRP9ra2qwdV0WrZMWV6Dp1QbDo7zNXEAmB/WUDKXxYg",
+	"74EBrHxgASwfAKBfoBDDNGdBG48mz+J1i5X1YxpM2bNgyFI54irhb2F9a+ENpqASTIIp8lk1SF13O8g2",
+	"QIsC6V2GWXer30YQtSPf6A0ZymEuOUp4lpFErd6bi5vyQQf/rxixH8bC8WclMDo/eQ0jjomKEMHJxChW",
+	"hZqtitwW7Q2nbDo7p2mLVC9hfeH96ws083QGPPYrZO2jeOvFVi0i+8XWE6oL0FtAdpkJereK3eo2OJk/",
+	"gs/qHp6Wzxq4l/FZB/UGYYmYw4vNILc9PL6qcNvXx1edqHPo/t16tW3+0EytwltNk2WM1bRoYKwXgt6Z",
+	"sdyvw/ovM7b3AGAANc841dw0+DLd7SDXxBR79iesTyDdX03z0Zz5jOsXHXOOVX7An5/qh6dtsAwHXrMG",
+	"RFxZSM+qIPivlr4woNnot0YerF+ijfdXpyVmdNvNFmFvYQ7UfD0CwpV56+P9bjupoPxuO+lEnbudWtgh",
+	"PF2GUdOiAZn27ul7aOM/2Ol8qigEbNqoELwmdzQJ5GldUjQ6aLRplKFDIVxw/1zI9c8kotUUZ00DZViq",
+	"G0lMUol2CdGmkOV/qZNui1TtteAWk33wDmc5gbs5M0hx5C8guhE5ci5voO/Gtw2fhnKHuiUrsogW61Ki",
+	"oUmzOC3RFFCn1lOBfPWslSLUDNY5TdctrW5knJA3IJzJoHhjZdbNJPop8vyInMmH580BkzTo+IuDL1rZ",
+	"DfFQaawCFcb0ai9qWwriBpwx1hoPvmjMgtA8XJjZnpaUvygBnp+8rnLcZJbfaN4MKXuq5uDtl2HBL2DZ",
+	"zCHD5GLvW72d3oveVm+3t9Xb7m9v9ba2eq96IXm7kv279yfI/P3HjcGgZ/7a/GPwvgtsPw0LvGDQWrK+",
+	"L/tR2/IQTevbPFxgedsMV699SdPGPVlUTKl75TdG/EK8DnjtR0VqdFPuwWkmNc656MJcrjIdvT06YeeJ",
+	"Ikp2mmlm0bN2rbppgM/FqXyL87FFdgReRDVOMuKi1LI66+PdgsOBixsYgssAIQDnd0TcUXIfrqd/R24q",
+	"xa4X/WRsK6m4mDY0Kbl/rSQB02uahj8aYZrZuiY1jc18ZU59ie4nXLo6CC6mmoLtHp1/51HDYtfhlF/2",
+	"JXqOLHjo//m/kNbbwJMmJQmdmqLnLTaf4ipcZKe+YNAuKhBSzr4KbGgVi3JRocULo3ZdsGxfodHvubgN",
+	"FmozVSyRfR9ah9pgroaeJZZokfzqtFaO3kzdFzY6q368O5GjvUhSdFfxSP41Sko+sLoAlTdlRe9A6a0J",
+	"v7+ZUI3beXH/EiimZJ1MApzxl63hCICUCQLK2YWmEvlLvpxaWnhYBw3kh8bRCYp5AQ0vVC2yCeRcWXQ8",
+	"JiagCmGUUjnLsNEv99FY7xyIec7mmusMGB+h2ArmNhDc2f5jtIGZcQguBgJVCE6WIVcT+IMRqttECDN5",
+	"T4REu/2+Ho2y8YDFJXI+0k89N9BmDx06+xtkIHI+vfdcSLBLUSULLmn27TPLiQfMBjH00FFZBx0cxIZz",
+	"FEPaodi6o2RUKgRerZQzG2RmIyniseD5zOTdoGzcG7DXJCPKuQ84jBt8CzLldzaZejGjkBPxssudVWWd",
+	"AKBAgL8BsDq2xpeeHEnNpHptjARLVOZVsIXk3CuiNMb91FhXhKWIWuc5yERx8f5aS9vgiI1L+IGO0MYQ",
+	"p2PwAZRoiucol2TAqNo88JuW3ig8h7z1CCrqYLh8o2kti33L+YSVhdfeXik2U1mRv7fcVhhMmq2pMeSx",
+	"YUjS37ERyvi9ljTAmXFRWXFk7HIw6OVf7Yu8fn64thmrPb72kAocT3dQljbw7fVKUjZkbq+cZgsp84Ef",
+	"PjfS4POf9FHxxZC/LHmvI1aMFL8lrFUx1uAhWc94OIfCsLZVOZ7+1jcMvOovJ4ydF3vrpyFxx/PSFdJt",
+	"nqqybOUYXk6Ba1eQfWCBV5ct6Eaj/SGEu9reZGvGVsZZPvknqhL7H7IhW+6c/0TiD6wxF9MlhepL7Teg",
+	"PC8U/Q1oz5yNtAaUkLCZuTxJVjmUsnS5FP5UmobgXN0kOJfkZp0LAO+zcEaya5uBDCxB0LCHYkaUFnyt",
+	"px9ka9Yqcy6IRCmfUqYFV5vcCLAcoThl0rZ/fXblDAkpj1Bs4wDs27fX1xcRuj660ELm9btqU6N82pbF",
+	"kHyEpvQzSdEtZalEOMu0kERMsImWi/QEnF5cuU4z8+hEnZRBLXkDSaHlWku8fk9meilZMu+UxWRbRp9o",
+	"Wr3kXB1p7F3PZ+SsGHbx3WsAZPH5VQHa4rsPDtjFV28N+IFx/Aktvn7vpuh8Qdek4jLVhcO1NWhoUpY8",
+	"uyPpOugz/PTQdeE9uyx6c0aWxSLUTeYPo9OWs6t1sMAqogUGs7iBKrxjaQ49mMQveT47Y2HLE0xz2PaH",
+	"MnQemuY1HrdNtBMOpqzyozeCkK6mQZuMAmV4SDLZQ9+RuUQzQUbACWJM92OTacooY4cnSOHxWCu0vold",
+	"0+cd+D5w5zbig+elEPFmlPy6zph6/NIXs7oc8PhTWw9NlfgOmmW/61lhNK92ecar/okqmVVTtrtAMihD",
+	"YdM5zEiiXBr3WTZ/QGr2I5fkvHWNlEdnXzdgrwq1sD7EJmg5my+Jt7g4P/v2lw6zWMuTa0mARTXN/NMn",
+	"/Q6ET4TS030DNKU4EJktkWzhqu/6zsXJ2bcDAQaS1am0V3qOt6a/J0t87G96WJlPpc+ISoIuI9d0Sq4y",
+	"vq6J1anWYIMk5NbUlLL5K2HCArMxQRvW+GKC2Z9JFLtSYPEmSnPYEgYf2AW8mxsjiGk5QDFhaezqQNrK",
+	"1nCtj2ZYKjSlKaPjiaoxb6PUfOxMTXbbHEQ3E/AxybWmLyj47Wh66Wy93O/3i4rL+50+/F7IoeQUpeKY",
+	"dBLMskGijgQBQuYBsbCi+Zmcsc43sXa+atmS/pAT+9q60VlyX6NQXlEBrvU3NaKyFvxVxamvs1+3gIke",
+	"f92wBJX5ZUvKHtY89N5dmVSqE3xbDyJVmdw8WBkYCjvJxvUIW1KgsTJJ2O71HxoC+oRnmJzw2RPGCjZW",
+	"TNndrZW5293deULHX+ht3UDBq7OTgPvOYvjfKhzthN0m6Wh+A+S5OPL3P1uQ2vJgtP/Q4DPPoVNlwSIF",
+	"kMWknuZlvXRTh9+/PnndLt8UaPmnROEUK7zeKFrdzkVC2qU7vHqaxLFR53WjZbQp1XLUaYsNL+lzq34v",
+	"BJ1iMX9/+a4dEsBCka8Fup9SZVUe46uGpKJvDk/eHaCLw6sr2JHHfzs6vrg+OT+zGRu7XcqSLE9Jl3HW",
+	"daa0zXWTM18HTLrN83IpmB6Qb8fPXrR2TkErcEJOe5M1zCUMwwydX0VGoL2FpE/6x2ue3BKhf/37n/8y",
+	"6S7vIakQlmjEcwjNQTSQvuEowzKwFlx2Z7djGaEMs7H902z1qEjvktGEMElaZphaSAnV2rATZjUtE0KZ",
+	"lFPrjWU+ajnCdZGhc/XGCif0SsmQYhYhNptGaMynPI1QWqxnhG7zIRGMKCJborqWjmu9yfsfz1vhoJH4",
+	"LR7XYtdHWJExF/OWnBCrZBK+ApjqVySFghoHdg9Nsby1mX9M2UaqJMlGvbodo4kbXOYZacuk1+SI6586",
+	"67GyxkWqrvdaa/WQM+4N/UzScCKzhk1zwqTCWdb0VQP6L27HZ4vpLBuGuLgdX2A1adl4zdO0OduYU4Yi",
+	"9Pbk27cROj1+ffL+NELvzj8gLtD7s+/Ozj+cPf2hVllyQ881wL4/Bhe19I5KLuY2ZGb9ZL9R5/3M+ULX",
+	"EouDJCuDHvdDU20JLulcYlxrq7mnLDUu54v3DDkM1VCh1xTlxWNIQ3n+XaXzA7TV7xcSus2kyTiyMIa9",
+	"eNvW4dXqAQDt22W2dyedqPNV2ok6O/2210oGlR+gs+1dUwsnqjz96rWxgfjPdvrw8FPdXOJhKypWo4A1",
+	"ZDn5YNLBefnj1nARksVRUPOIOz086prIbnRLoBLM1gutFOoHyQQLnCgipK2PSscMq1wQl41Kk0X8t+4V",
+	"SfJTzrpX7n3cQ5fVfHNxkSCuKT/cQlY4C44xI5pMeEX6LImnxKWNqx/H1ZBTL/xjYzD4w08vv/zPj4OB",
+	"HAyuPv209SL6shlK8BaID2/O+BbCF9rgArkpF0571cltwqYJVTs+bEwgZ0MpbJJEKtHF+dU1ScH0cCQI",
+	"5I7DmTTCJtrAKM4lEfuunOefY+T+jEzVva69e4D4A1lEbFhvKyPcL0kjWC6r5RBUoFmGE/LwLID/KZn8",
+	"6vu5oWqzvWlviLW7IZ9JkiuS1v1sXuwGeewDXT0glrKon93+Tj7zas00+n2GM0E93e2/lj6MF4ByCZta",
+	"cGuD95oXgP/wynbrP7t0Q1TDgFv4udvQywJhxYyihZVeWI4msgEv8UXKacS7sKXjlgqw3GQBbwwQKNzT",
+	"2/kD1XBR+brw/rfIAfiWTjbs22DjSeqQLaocpQ8/mPJc5UnNklPE2QEi05ma+8nGoDgLmmBZVANpRkh7",
+	"Pa5cvFXeEF7nUXCen0LlGlygO2RbNnANCRZEHOZGiDa/3rilk1N2Yxh6Z/GCwx7e6PDixLRBG7H+4N//",
+	"/Fe8GaGp5j6pOXldykLbzkTRxD10mKZaDCim3T15vW9qEyeaakyV4lgfgzhRiDO0EAuB5jyHcEZ9WMCN",
+	"sMlL29m3cylXRrPgzpcvX2w+X3Pxo7CROl3lXDOnjj1fl5W9XPQXcQiBVLrTPFO0qwjDIO2MBJZK5AkI",
+	"QeaEszkHbIIBfdpZn7AeOlHGj8y6tA3YxsnR6QXIvhG6Oju9iErftQi9PruK0PW7q83IOxuLwhS2OqCE",
+	"UOsI2VLnzp+NMsUHrAjCipDguTJu1FOkJoLn4wkCJyU04xlNKCl94QmfZeCin+AsM+c2uIjKCZEuVA98",
+	"Z3sDNmC/+x06rGQ6GrBjSArvdluChQYRYWRWzhDLPor1Z1zQH+GrffSNeetIrYeudTsJEodHdAMWpjpT",
+	"Vs4kK4YDx9jqRoLICaJGZXWZmCiDjLkIamlaycZN5hoKTcwH7DDLUIoV1utOJc+whmDmE2kPHfo8RbqI",
+	"A+jwmSwbGmnZObEMWG1vFAVqJclIAqDVt0Mh40J2C7MxJEh5hwzR1ApU5vGA6Y210EUZQrQbFWFKGb0F",
+	"wcZ14RIoIvKZSuVwog8JOWDHOJkgU2/UlpS0JIVA3cIZ0hwddIDPXcfVuvpZvI9iU500RhumZgA0neI5",
+	"lEjYjAYsdpVMY7RRSLSmnLrx8+Gsm5Lp/8veuy63jWz3o6/ShaTKUgJS4EU3qlIVbdsz42x7rG3Jmcox",
+	"J0QTaJIYgd2cbkA04/hUPuUBUucBzqd/VZ5jv8l+kn/1Wt24kKBEUtRItphU7ZFJEH3/9br+lqkTrbA4",
+	"OFRB9Q1NDSxAyShp6LB1W10+ipikMhjN9Iri0pt66fAW+w/bDftv7LedipeC3+i9Lrjqcigc0RchnMAP",
+	"P7wkrVbrlHy8eglnU7nk48c3r0gUqjqBYsm4mX2KhQz1S2yR3X/8TQk9DltOer/L9UALlZqx0jOmzwDV",
+	"kRgMjDSNZZ31tONDfp2Ad7xYq1h1iEfe/9nt8oaNIXFJk+QWj1Zm3rBlAfSpiUJmE+NeKOLj5PpkD6hP",
+	"MoYtt8v1BzetAnWQQiyzWxv1idv0hzFV14hPVBX0iHqXX3y80itrwoBRfHJLSAT7Y0w1SkCZGGOXUIjZ",
+	"pm4fwYzGjimM1uUwbypTxSLTy2zXM6hDZfFMa1amRgeAh/8mZOOJgJie2p/ZzJ5iPaYJoyYgDX5VVlO1",
+	"Hqv72xfhrMuNr7HZNoVSJZvE4OTP0MxOEdkbU3nNwkLLSe0DPM5CWxEEoI7RkIhBlwM0Yj9Mjro0zrc6",
+	"+fH1lQsZZLorr16/fX31GhYnyt5N+jOC6nudtJunLjn0mvp/WvonXX7otTNM0ee4ry8nPWM2csrXEzir",
+	"Af2nbzqQ3RkXdBhxc19oKU8h/kgGBYMpJ4zfsFhMmJly4kMJEptGCTGp/pnekSlPfJviCMG3tlqzngEw",
+	"OusZADkNf1yIf4UfTiTLyzePhZ4DeFgyvaMwB864VgoixYUUExmxhMrZKmLFQcLkWBVSGJyCnOUUtAun",
+	"WffqEFMkJozTSeR0nFbdq7ccUHVHIN0dwNVds1e3/mhYZc2xM8tKWable7+eFZGOBH8Tml+d62cu7Puh",
+	"9iUdswSSxpdE5uSPHLwZ/Cw4Q2fAV/fOx9/qpV3lQRuL/CvEgCNw6FE3Pc8KfjYFuICxGltLPBJZeHTD",
+	"dfI5/KSVcLClod45hmr9nxwt4TENLf9cjIBAUkOOBjdjUrN25UL9CXxMxKGY8p5igdNpeV5OGWAUdK3A",
+	"OMfBUXjI2oNao9Fo1NrNZrN22mq1au12u314eHh4dHR0ZJWnjgOVKLTsQf723/9Dsj46XyHePiu3c5ta",
+	"kq/xDBQtEKIrcjcKGwUhDob7+oouDa4yjx3AM19d523Er+96Fp6BLrS89rKHs1U/+Fkk70QIoX+6hTbu",
+	"gNt/8ycafkB5DX/SuPsnHzk1Yqptp3X3j34Qsh+FIQOnaLt5evcvroR4R/nM9A5w4nCVEb3hCZOcxiBe",
+	"4K9W6J/JBPnI6Q2NYr0TUY1Mx2MNZ4gAczChFS6Iw//knJe/+NV15sQ9p2Nr0UOsVFWolq+3McCv/WWd",
+	"vAZt3M9PlY9OQ1NlygqFi4CFYYCF7bw+YOV3+Z/ZzAAMrMWfRDhbE1v+KBC5Cwk2wAEThfm1bJcwYVVz",
+	"kNt4otPygNi6wYwuQ1VDOYLHaFZ/4hjmrYBhLwUfxBFa8NqNFZq4oLNY0PBKiLdUYv5uu9lcAfRKh/UD",
+	"S5UZ1zeItHjgwLeQo+psTbAF/RVePCcYHnyJwq8IvjFLqlgZ4HOTXg9Nn5GJUStDFkc3YF5C0hBQD0Ip",
+	"bGBXGYPxTffC4IERGBelu/aynodP/uCsJsr8IFKOTTRWOAAXkmXw+AON4m93++Mqbmf7u9U60AeGtlHI",
+	"4jVb3PqPlbF0gI0R2I0XN/aPLLnfri6oQvfXW3aX6IJqMttYMfkOlY218eYbBI0fWXJPxChoJ2uqCXCG",
+	"J+lKGs2ZKfmL9kayzNy4gDhIOrK9q3RTPaaECkclVDAxRQ9w1A3jykoayBMEz8ppeqLoaRj+toGi3xMi",
+	"rq/rbC6ybawmfXuojQd7i5rOZFKz3vaDQQQ6y3JL+A/mgQV6xxeKTKT4jQWJcrGsMFYTtlRx6IeJIYgv",
+	"EON+xNkSi/kkK1ZgG3touzk2eYHdh+hq/aP55JV4Rgal0UOwJqLZHEV3Xt040r+FiMAckzIIXBmDoH9Z",
+	"vPXXu3pnc+7QtVfum5hAtEplv2xk1Vq9wh99XXXGApMHMVfWpxSsX909+8s1O5glXnx94h6U/Ox9+pIP",
+	"dnFu4ECZCg5O02se1byjWrN11Wh2PK/jef8PPPOZhb3cGdaqe/VGq9b4f0PWbzTThmMu08PwiB0PTrxa",
+	"gzb7tXbQCmun+m49pEf94+AkPGXeAJbDpCrMv7KRvbLplEpLLOtYHvnoSDaMVCJnxYTYAzUSkwM6iTqN",
+	"erveJHuYQ0QazfrhPsBAcI3RpHofKxVj3hdEcN3xxvxJiHNzvH4jaIYtVmsPDr1a+6hxXDtpnrZqtN0/",
+	"DI7CY3YyOHVcR6YxBsY5L//1da3pNdu15mGjARRVVpJxxiyM0nEenJgdM5X2e4WlNIQjTPaiMR2y3mg2",
+	"jBgUsrTeTDOsDvnI+/omZSEZs7GQMzKUYpqYykx5gB0Pga474uTq7eVNA9ybiRCx03ESKOG/jh8LzosB",
+	"3ds8WXan7jxZz8uTNcjv40zYmEyyWL3bdcSlskZmXK0UON7zbL/h3o8SlbGLhtSSFyUyokNGuEhYtelp",
+	"Qap4bAvUDuB3AL8VgN8I3u+A9p0p8BmaAu3ibwTv2zQBXrLEBu5Bh15k8dJ7vj4/vkt8AEAfg1chso2F",
+	"/j4eHsrz0pX6QjgjFP7b5daCKMXYRIFj1DHGheubxZSlodzkNAjOSBAzCkXT61mz/RkcTd2tmepyZDrE",
+	"itXUMhqMaGkQWCz+rNBd/DWx/wZiAw05UERAdjm+RxFFZxg9V2ne3MbFtgUrp55gp+P8LBIiGQ1GepN1",
+	"MuL9KGBYnZ5MqFRM6bmSKdQGKBDHgECZIaydlw0R7iENoPe7u9e5mFe4cbc280/yns12QcY3bhIdIQ1u",
+	"bk5adk6+t2vZmpi3cT3vvPzPzWR8hcrRZhe8zeOo0ODMBbVUd7uaMxBHfMgAecwPXcJZsZyIb3DFNxey",
+	"IQzXH71Qd1qLP5jePIqx+AnbFbNV+vTF6c96qsjfgnDbaczV7lqudVoTZcOooMAMkeWyIvSZG64VNMMG",
+	"8/BKq7WD47B2wk4HNY82+s2gFbbZob7hOJvaSg8PefswjfCmvyWgdp10og85C3t9uCui8kdYbBPaOho0",
+	"WDNsBbV2/5DW2kenx7WTk+Pj2tHR4WG73Wo1m43G+gY3y32z3N5mVnBnbnte5rYMLlWA7NUyQ7iN9LPK",
+	"API30AhibbmdTkbRBvl5lqfNh2NDQJD6z4H6T/05qdUQAwjk37ld7kMONTXURj5pdoiPnHHq06/1OSIv",
+	"rc8t0KiZFCWTROdDniLt8svzD29+IM16o+6RWAzJ3lAoFrjkko2Hkk1c8lKE7C9v//Zf/6dDfJly3ZxJ",
+	"9vWzBLJIEi2OqhcmC1ZPX80Co2+yHc2IIkVClkCtgVxxDEWQjrUqmfKYKUV8fNiHvEJQFbu8y/OzW0g1",
+	"xRhRhDB4PISacPbqO8sqM0VYaBkyFQOhX2ubt6phB9fnhSL+uRblKV5IUBQPF4hINmCS8YCRWCiGOm5C",
+	"hzC3YaSX3iVKmMyAfhrFIZTb07sBX2AywiDjzvRx3yUsVphMi8shU/4CUu6EisAw+/HDG/MQNChE/AJz",
+	"LmFeIAHWqsXGkWzmKVIknSgm9WwbbiQ7V7ZaoEqgAspAHw8JSchkT7fgdrleVL1PSloZVAM0dkX9JZLP",
+	"WTvlfp28nzA+56g0A9avJRHvckiqsx2BfxgmBOg0F0SvLpOg8/cZlDwxpoIzELs+57K7TdCjkwmjUnV5",
+	"pAhaNSosBFmvVEJnmaUA92dfhDObMZhOgCvHI++iP8EUG2EIIjIloyGSz6hEMjrGWq6ZWQJqgEVjQy1D",
+	"TaE8PdpAb+3IAARNwK3f5clU6H8IHrBObu1IkJVRLzfk/iUjyvXQ2dSmLEJhX9gOqUQWAMh6ZCHkQpqc",
+	"9FKuI6Si/yjI5as/m5xIvYH3q40h+sJekAbvncCyneCBHAheKIMrLuZJRglRI5HGIWSL99ktWFP2mGei",
+	"VoWn3MhjRTHEsr/Ynykqo8HKBF2Vc3uh50AhGcaVee0Kj15iy183tjYZnjX9Fv1HdmciFOV3wr5TKEH9",
+	"93YqsuRS/da6kcQSIVldyOEBvLYGt0sdmnUdfYfAzjG3CPwdsxumRUhIFC94PfDbyWimooDGbws0P9QA",
+	"dPGzVEaGhkiLEAdQiFEdYG+GAqhn2NA8q3IqxXbzK8zeOKfLTdhnLTlf/uWtLcaCeyCxFDZpzNAV1vQa",
+	"oF2gDPzFCWV0gzxKZvPA3Bl7DQ4nyn5YwX5WvjudjnNcPywIKJlw4jovf3ldOznFOkYjIZM5lsXCEGA7",
+	"k0Bw5ASJBCepygdFMpIcYH8zHquXgidSxBdS3GDyulk0eyd9hMm2qz+MklHaB82CBmMG6oUW3X8tpxA3",
+	"6h7y/8H+Lm23q1wMAsGpuNuKt/FqjjDHzX6EZKrzNisH6IuzDWjobS2frZPztW7kdjNt4qdOBdPqpy9z",
+	"DJdVHsdFRssqJ2LGYFlw8eVckg6SRToZ9+NWTHMLzJBzRkhc+ZLM6nSaoAytpspdouhsbp2HyPuzALLy",
+	"ftrp+hW6vv5nwcft1Q+9emP7NoBNLADLtH9D42fkLNjsQIEdJcSYwr/TrMclZ6NI9TJ3RkKWQDi6k1j5",
+	"GGpQj6MEuBxJ0zs9bhw2Pax6VXAztBut3BdgZghfkAhBYjD+lpiyltFTmM6pg0SIWmyNxqtthgv87e1W",
+	"IBiRfq9EEdvI/N9m0ud9VlgIrCkxZxwBjafP8AZA+8kZKA8zQ6cCIjWL6UzfEAV1o7AbDr1WkV8EnWhp",
+	"wViz3lYo/nJbmyGkCe1TBfp54f1Q7d4ozai9KUJjrQDOzHSAymfKcWRTpsDYQK+Zspod1g4xemKkRoY1",
+	"LJrT6cpTW81UU7ZaFmf8DoMkPIpPfv1ato+h1Uorq6XVv9UyNqafa/pI1/DwdywY3Or00F+i1gy/NXf5",
+	"Mk/I3aFscy6QnNII7PVgfVgA99vD2TZVdLcazbaTNR7er7BNmQJ33y7K61kmfC7xK/xxYV8aPvO64Lcw",
+	"blmOukLd0mQkFJDd67vJVtha9Au/tFWB7+cLrshoAbDGQtg2p2Wx0NfJoKXxg9aaYbtda7MGrZ32j4/n",
+	"MarKeGdrhheP+zxZcIG8u1VVEuMp+qPNen8yf5oi584EzY55kUEsSVcoibriHTKXaW8oXHvJSDI1EnHo",
+	"dJpuNrmrrxCUq6TNfitoh7VDdjSotelxv3YSnIY1jzUGTdrqt4PDEFYzYfKGxjaDNVtSKMowZf3aRIqw",
+	"Bna0JBozkSb4aMPTN0N4xxD1Gliv/sqXAZyD23zLuC471/Lzci1nRdMt4hu83MiFjNw7yhKcAhE1YmLO",
+	"dBopS8LKQvRzKXRv4kZFZhxFisU7u3zvIuLDl6Y61yUfT+zfPyVJ9ndWK9slr7jKPo2zP3+UkyB7yTj7",
+	"YZdfCJUMJcse/Mkyx+MH+2d4WUK/LTms9fkx8KiZ4dWRkxseMaTcdXLe5RkVfcb8ii6vjMsZhqzRoZfK",
+	"2Heh9oPJ3dRKWJWjCycbluuR2dluA3GDUy23Es7XR+HNkXU9pHxQ3rbdrbfJrbfW+t3FEpdXG96RxD1f",
+	"kjjcBivefgWqBLw11yKDwxuR8hCw3riQl7G+bYjqO763Z8v3tslOXoHfDd56ltG6RTwX5O6geNt0C2+X",
+	"3K1w0yo+ntx+07qOiELspmWamKRoncMqcgKvw3qrflRv1Nv1Rr3pNRv1RqN+WvccUyab9sUNczonXjmE",
+	"4KYZfAdXuZ7EJ3OV4xW+s1w+v/zUdcDuIfJSL0oFMM7uIqQj54SzaQ6dUJIiMIKBiEOAWhANlinHVm3U",
+	"WLaM324bQsOGOuACP1sJPxrNNZWvB6Wse1Dly4z/0SG70dya+tXaJmbb9MX7Y/eOIG+X7bgiQd4WtLyD",
+	"mKqkhlrbrVmOQHgnWaCvA3z8jLS9dl4SEfVAKIgIydgy5cvl57dUJRjs+SQk6XXwCAKie2M1dDqOswH2",
+	"xRRMDT0oy18/dB2RJnAXOxPBh6RRPxwX47Y8BLVFiG50Wmujl5nyJRime6bs6u7kz+clf741i0+nZgNg",
+	"VcQ/TCCdxyV9udew8mjny4YSbqUv58foBjw5c64LQkGURYMAFpn/+OGtdVhYvknj3RA8np1lQu7HD2+7",
+	"XCVigoUcTcoRxJjttb22SbbDVhINl5hENBAS2jFZb1xMXcxh0v2Ap7s8FEzVSds7hacz99Mgq9oIcnOF",
+	"E+WDSKzkfBHx4ZUp4boFb8ofi7bWdVSIRKSTqF4ZjRjx4cGo32v93qwdT1/fvPXkdZt/bMz+rX80/MvN",
+	"yedmcvEf7w6D89Pwz4N/8UYf1Os1ghWzSVwCnnrR7K757kyPa8txz83ujsdtEVVeqGxTrAiiZTKKIiLK",
+	"dNtQ+JeUpcAuSKLxmIWRHoJM+RmhAGRM41NwDaGz6cRGx9pcx7LFP3P4+jLlvSj06wTejiVYiUrlTXTD",
+	"IJkS8rwWRcMPKd+iz7eEUs2HRqnfYajWrokz4HScwBsMGPO8WqPZatfatB/UTkM2qHn634dHxyentL+u",
+	"BJdynNcqHMJvdujz7NAn5ZlswMV0I6QJqRr1BZXhUi3wJ6yqa0xChchFxrOKe4aqdE5fzL6tVAhfZS0/",
+	"AVVQ9TKTV6uN2p3qQbFYp9Nouk42lB7QY3aaulU9yF72jdP5tDpBSjb4S7OaFcfafLXTyL7pqLRspYn9",
+	"LD+m+RG4k2A4O6eqlJ9xdzkDUDKWEa64UK/epAe4Gek/MQyQSapcwzxJWl4tpDOSSMbvzNx4Kkd7yLju",
+	"5B3GblvdQR/gEsEe5gc7IZswHoLx5mYue9i9hYBPpjyJxqynByrFOFIMcjcSLWL17Pr1tISWSgaEBWLS",
+	"K1DlwycJjVWvnIPytfS5MRfBp3ppei0vXAuJKpetAo0usKM7NPqm0eg8PzAZhhC7BzcCJqYCGuMLN6w2",
+	"nr8hq+1SitBAz6OpzUQSYAO4vSKfbud19tZnV6Qck8lYM2wEXr/WbDabtXar1aqdtNvtmq0kdXx8fOy4",
+	"yPeBPzMzC39rdAgzXtPDfpu2gmZYo5TSWrvf79dOgyCohWEYMsbYYDAY5Kmjggc0jh3XuYmo3kxYSct1",
+	"1Fg5wEYwpVGSVRLU81VseczGfSZ7pvyW0xf9Ut0t915dw5fnXbsRUcDmO3XkQaiL8Tb+wvpE8JoZkmTj",
+	"iIdMGk/jiecBDSGjkLuwOurO7c5defUdTC+kMlTgYgGiX1d8e59C68BJh2jgG3ItW3b9lxHjmDGAqg6R",
+	"IjW8A3lZYLLXn2W1u7ocP3yhiJ8Po4cf9qLQ3wf9UbkEWiSNF6oE7FwksLOsQf2MMBqMuhye1i+1p9VH",
+	"SnGXRAPCBfAa0OCai2nMwiELidCirhLxDUP11A7BRQY69jnJX0olsyZ7GnE0YPl4uH1D/RWNmYKfciMX",
+	"+0VA8PGtMVX2rSRShbEM9WuRkK78O0OwrsSYQeRMPgK1PFNiHkIeNWniyV0jlaUcxUQtFHE0rWXPb+su",
+	"2PQmeMBEjW9aLvhmF/T7qO+/y8RYt1z//PU92+TyLkTvVChaG1Xvz9+jDPPolM6ISsTE8GSWqmzCXQ/k",
+	"noJERUJQ8xq2LOXj/tfTLvvjGVf73+bpWaPuf8HsEAFNw+pGhx9ZsoU9v03z55O87ytu+uX3Md693tbv",
+	"3i0UtN7Fun2rLDFbgZaHyMIwmjik4mNrZwTDvW7PxyB7JXWyQzyfSDYWN+bmt1/u18nryss/odfMKMRT",
+	"1MiBLg2b0EoyUQmbLMvT2PJNv2mZrtsQpLkxgjxg6sb3As/NrcOzzarYAkzvZMHnmiXxABrYDcZ5LPFu",
+	"nRM/YZ8TfMxwK/qm4kYkVULgC1t3IpyPC8CiAP6Pr69I7u33iRrRCds/63IMEAbiShHHYqogBwNyLjJO",
+	"RYUFMqydFmysREj7rZuFC9nHVUIT5uqXj4RK8FH9faQIDUNrQNVXSbivf91P9UDEIHvBMLqBWhec4fDq",
+	"5Jz4HYh+9Ls8EOOxGTNcYGj8bBxmFJoEeYD1VBEIEFQ23sAH/s2Ob/hp9sZRHEc2CDERXa5BivTZQICt",
+	"OhCcs0BrqvtoLDazPaKK+PBnx060D1Uw/Sjs+GSPmmIhpjpGl5uHOoT9ntKYRKFyzZ/4TcTUPujJesh+",
+	"SBPa8UkccaBu+5fL9z/XyUszN9L2Q87I+cWbLrfcpclIinQ4Ioan5/Ivb4n/9s3l1eufD35+f/Xmh3/z",
+	"q8y+lzBNr3ET3nn5LGzF0u3j4OySlud5Xd7l5Rnq8ijskMNBI/BYk572j8N20Gh1OYyWfOkW46O6ECDV",
+	"nQuj6jqdlv60HDfVdTr6w/nIqS4ELOhu4MaBsec3yjwJXOWVgauNI63vHFLbd0jdFCELkZDsYUWVmj3b",
+	"PFH7m0URwIZaM25ghIGJUFwCaw1BHR7i0yCJbphGjljLl0To06565uPqcAGIcnwIVkXoJZkCuWOhF4gp",
+	"CtNLMKu6yLOIEcVVLIr4+6oD0hciZpQ/VZrELFbBrPWnLyulIkOinYUA2G7mQzMfRbqLtXKR7VLYyTbv",
+	"m0sshq38xWH8xuk4+nN9plahNFxZKNY77zb3P0zXzvf/vHz/IwNHFkoRnu5JYmiYCwv+fnuOyh7/M5Jb",
+	"IlIe/Z4yW7Esg9/6Eqe07uejOqLXgYuVT/xaZ/khmfa+X7xcZ4bv8qgia/GOCu95U+GNEIpWQNCCig+4",
+	"e0CjWoIXbDWkfki5IudvSEKHQ9B+b0z5jQXxFJlwsvIcaM3dMxUHSdPz9uvkig7Rs4T1cLrc1IPkxKdR",
+	"xycTyQbRZ6xbAeq+bm4qo4SRVOkX06GqEyg9CUo8eKoi3faUEx8jxCsVyvPoig43FHy3CNkIKz3B41mG",
+	"kyvGrusB/CmNr7MDbFD3foKqSnqpCp2OV/c8r43sN6YQQrFUHo16Fu7MRtJYaDD3q6HhCRkUbPPqJ5sQ",
+	"5tjwfkdcY207OhzqnjQ2maJlHBAXTNbQ+pMmgRizHXQ+U+g8f1ODCrpxvI78uYCe6wSl6F+4xtUOlQdM",
+	"HmEk76IU3UzS3MWUPF9G0bUFghXiRqrrdPzIkg2351YTW3fawm3agl26XQTIc2PbXB0IngDX5pKgiy1c",
+	"fxuK64WjDeyQax3Gh2TCfBpwZxgzt4N3rS3inQ2quDfu7ZgqdzEYqzJV3sMIA+RHBUvM9viPztW1qWEA",
+	"RLmpZCE5f0MmUtxEIZPAuaZ75ZL3l6CQMH4TScEhlEEP5QxNNfCSMak019SXW1sen49tfcvFolFkZKZ2",
+	"HZisAMWvOSrSqLPYG3dzQzxM+O3Ul7ppMtBokBHY6HG9sPRWkPhAh2rHrfRMbSFWx7sPhiG/6i1hY30q",
+	"GaFS0lleNXeRd5eIgYklytgg7X4le8Z6klHwgj0ZJcv9pfopcn9+MCbNx1RWP30HjLy/FrEpSthYrcXN",
+	"m8XlwkaoAqy3RZ5etVNdnydRb44FNBgViGH/KK12HtzEcHnc1uVMxWJIGE+AI1LDWXTDQuSkys2/nE31",
+	"0CBItk58/a1/4CfCJ2pCOcm8ZW0yEqlUXb4XsgHV02DT7eGLfcNUAMUXsWXToiSRImIwcA2RryK+iVPs",
+	"ENDXfAReLmxfq9xlFjX1iB+YSuYHKcarPHcl1iCm2VYIl7dQ0cdM2lq8U9lUViFdvml2MPe8YO6lkJLF",
+	"YKjQ0PKY0Kb4eFIbs0RGwS0Q9/O7C6LgiKhcQoOyUotiWp8lU8a4gTgMwdIwt4hnRwh1+3XyUh86DVkY",
+	"oZWkkmOJVglRXRMmTTD9UjHvko8n78wwnhBubb/w9jrCI/5ieRWwiYgsp+fqmFac6SpCT9grDO5CvW67",
+	"gl/PEOCKm+ARwS2doDKzBNYumNSqJx1CWotKg4ApNUhjpDU3Kkgh7inioZi6RDJqpDsp4jidqKWg9BHb",
+	"327A/VU0tn0pRdM7x1hRajGaHh8uRdMbLNZ6XnsE9qd0rBcG/wVvanmQ0lBOTNErpp+t3VCp3w6rWRrt",
+	"hR6H+gWabLZ/0gDvuMsfOX5FZ7c+0PLgiV+/3h9LzQ3mdBqedwL1s4C7dBIkTuf0tH5y7NqpgslcGRHN",
+	"MleAIX6zQ7/nhX4XGj5wc/3h6Fdg6l6Ceu/LnOZ7Eb9hKomGFAzBQpa45fZJf0YMWJR1WNdkHunxV2cb",
+	"vcm6sl0A9MWE8Vye3CdjRrkit47jjPg0jn3zqJFfweZVXwKaxiJWDZrAj56jpvlnqQeO6xQ7gLmMwNGn",
+	"v4njFbG1NJGIi5fQs/fY5tLv38x1ZumD5+VeLn3uQ9795e/S4/q6JEks33OgLkC6LBI+L10DSwi9smxq",
+	"f7B6H6ynuKp9a20tNj8QcgxO7DSFb8b081vGh8nI6bSO3IU8zsXrmw6znD2qiH/NZh0IgvDPCJINgGsO",
+	"hk5jskfjmIxTlZCxPg77pSv/k6NEKgPWoWki9IZinyexCG9NrQMQqrTiFkZy2GjpM5toeHQ6zr9/+vfO",
+	"r//Yqf/D3zsLI4QZeIPvaHrzBl7XUckMkE3P26NZhR4lBbBYNGG1yA3Q7U7Dk+C4f0QXCqt4jUaz2Wq1",
+	"24eHegEzsnQnkFESBTQuxlLPY5H1P+KG0Qukt8xX10miJJ7zVxLOiPzr/04ED8kkThWhKTFVV7eaFGgh",
+	"5LbEwFJ5jV1y4PNJDowK0oMVnHKJYqMkwffAFFHkjujPyIjykOz54ADHw+GTfyL+mPKUxv5+nfhwQkqM",
+	"RcsSA23/HjXTpAAMY/qbkE5+xl/99X+HkobICDIXoLDekX3k/L8NgdLOx+ooidugiJNL53CrMb3ZTroj",
+	"C9Du5F06y7OnYo1y8FkRL8tFsjLAzXJbbk0MKBKNo2MxShSQh8cRZy4RccgyOiD0elaZyTaHzK2mERRV",
+	"tcrze2iQZwMj/Kohu2sXmd+OpDinpd4iKOLSYlpgYLaDVn1RpQ30Tuo4aqYSNtb6hkggjoQEelmCNIlu",
+	"GHn54c3Vm5fnb6119VYwrgxEsUBa6APibqEPNI4ClnfhXYRvFZzANvg9/ev/gs1i6RxUtnxo5NttysyH",
+	"270W8utgZ3F8hqSf618B27M3mlDm4HrLccxls97f/vt/Sna9OsnNV1CbOq+EkV1ONhym7Z3WyTknAl5N",
+	"YwKVNMb02qRpFt4LQdDs8ySSjOwpxoidxvPgev+s8CS0CSUvJJvENDCvgp/OFi+8v6RRcH0eXD8JRQHH",
+	"p3oRNzSYR563NhKdB9dbSUivhuK1u3MlKVeQk1AFkT+zaWb1ffY5HjsBe7UY6Xw/lkwHe2okZBKkyf52",
+	"BO6DwsbfHELT7x1BC8tRANEdBu4w8I/EwO8GxraFXVEtELekf1xOmMk+6qfhkFki2qwbLxTBBBJy/oYo",
+	"plQk+Blpe22g/4WaLJD0MaJASXurJeE8evn4tARlXgAcNKaWHXq5Z6i3lho/0b+Ad7Tq7SZor3KZXnm0",
+	"nl5p5qwCLl7uCASenTZ5/oZQTuOZihQJyqErf7Q6GdXG4M9eTrTzGqiyQfgAC1MOIIA3pgY4mY5oonEE",
+	"TpGGllOEFi6yxyNl3lGvYKUWkxxf3uku3bswwkYYYCUExkO0VImExjkorHHg9SBew1uWkU3rL+3k7GSF",
+	"bzEKNxETUjzMY9y4a9/47jYNOi+NDboYi8PjGdljsWL6YO6fIUs+5CVPo4CV9Y9fRlFsTzuQ3GfDi4WY",
+	"dPkEKAltjXlbv9Var03VfzFRpD8jUaJYPEAk0E8Z6SRSiBNEyJKY0uVGNzKc/lkyPadjRvwgpmmInmKo",
+	"ERtRCDPyKU9GUkyiwK+T8/xH0ygZiTQhtMsLOfrXbJaN99Br6VfDRIwYGUdK6b8VS/TkVNPnU5ksINXj",
+	"2ZjmJZ/fUpVEA/MD4InhnBFwS/yewnLqtWRE0kkUAhDb6XI6Ds6vsybIwZQ8CBnLAwh5hdFmu8bZsqgH",
+	"k4Kwvgz7F+7SHf7v7GWrXjpUJlu5dSrkQQO/D+pimIscBoOZNYnVCUbBrmIoqzb+myja7ToA7gNidhBV",
+	"2NKw/ulM7sximHdWqR0LyZYQwxyJLVrXVzKEP9g5XzziuxO60wWf3iHb0p2M4S1q2/RlYagIJVwkbF6F",
+	"O9ODyFxQlvs9K9Y2Z1fGr8le1TEOKCd9RiTDKCZMCJnS2T6qd9B4pEhkloSkPGZKEX+S9uMoAEUPZH9M",
+	"csdPeyZcWLEEqtLt8TSO90kQMyqNGQoftD2bUN3rgMZxqesVrq8wtOv00UY8PZ5md1dsFQ7SKkfFudFC",
+	"YiymmBmuFWDIdxFjRoJUJWLMpFoam7U2qOFMPWC4MgQ4Wm2wHI72IOFnriOu16wgUJ6L28niJAuEDJmp",
+	"fraD+p3at6LPIAwJza1s2RnY6IYZUw25nPKA1TAj+66yeeYplyghOFMJWhBtpqq9LOIZEQOgu8tzPxfz",
+	"Vt/lrf9iGn+Aknmmx1h0KlLrZ6PeduILQ8DEzCdfL6+w5L1syT99cehgwIKEhT1bUG+1COlfXYfxsDeP",
+	"pO0rrzWXRTLwBo1Bc9CaN8xR2u8HQRgyBvWkuUiiwayn0r5eyT7sA7zaYKdVtVSI786Q3tayhpzSdDKR",
+	"TKkejZlMsvfZO/JdpBj56/9PfhOpLCfrrJ5ht7CVb0u1M9O+S7R7Xol2hZNnt0ABt99VfLtR8p1Jo3NB",
+	"YDcHxrBD2ZO6UKAv/wIyoPu2ylTxFSiqY9dsdWWkMw6LLh7w/mJ+ilqWvrdwWh63YtQDIt9KmLUpPG0M",
+	"Tg8ope+ukS2u011JiZacaJeS+LyLEy7eLJtcLAW+6Qq9YLVkRS3y55RZC6GDWwD+7UYP7tDq4dEq3w+7",
+	"2MbnVhxpO8j08IWTkD4sOz/os4LQDOzYGaFEtwEl/PS3ge51HGeX8O2eKjQIbgP9tlByaSl0rVsfaGE8",
+	"D1iP6QGQurVD6iVFnbaA2LuyTruyTquWdfrDxNcDRO0te1Crbo2//ff/5FfEPS+Pl/D0A9lM7qpa+9J2",
+	"deehenbqJSz9H3o+GQ+3fDiL59EewTNC+cxUzzexAbcewNc8/CNO37p5LWtILZnckc3BRtLDLnBphxXV",
+	"WPGah5VAQfjDgQUI3A92l2P6vgaPdeECArO/F8AwqRc7tNihxbZTFx4KL7BkyoEt6LLUYm2qTmCcCpbX",
+	"Wb2kjikR5ks69U0hHQVF1CB1LY2TM4MYQ0l5GlMZJVi0TD9J+mlwzRJF9gyeQHiGcokpIkjGET+gN8OD",
+	"Mf3sGoL7fVe/ea4gBkT0+Y2R6Woj9JeUGoPigNsq21PhkLK1Z/IiGSuS9lXF4GTUf/NWpPvRg2+XD7s8",
+	"CX+CBSUq+g9WnoZDvS+rh5nvjNkS9ntJpwXye/xXA19o3tsY6f9Zo35IcSMgofyPeTc+QAt3PdV4B03f",
+	"9djhao81fhKpXOW5V3S2leIkGxBLmuCppuvowzcXMdrIzXvFFc2W3hIwdj7pRRL3ZqwtHeWKi/XDrqLn",
+	"s+SSGA4lG4L5VuZXG0VoLlypL/FavNXPoq9RwQMaxzUrEKvVKg4bupmpkNdqQgP2QmVOlSVBoO+hncus",
+	"mccuHLwKiSzloRgMrK3fO+14nnUjHPbbtBU0wxqllNba/X6/dhoEQS0MtWytpWuQr8ds3LcDZGMaxZZM",
+	"9Z9NZ+qBGOdXxTnwrOrh2Q9UIpmWjciU9fW83jApo5AZmJEigSH2jI6Uj6R51Sj4qLPnzOUxZew6npnI",
+	"+P8QHJoaMxkF9OBKSMETsWJtgrXLF5f3wSoVjLXgUdpcO7j7tgMkBa9Bdo4qgIGFrff43YYhkfrUlAsL",
+	"kFcoZakO8e1m98ncXneJXzohPsED4na5XwQBnwAGFB+Hg+cbfQEIt/QPamIAEZJCkj4bCMm0vlMn7xAN",
+	"SEKvWZejLhFxImTIpJtzdNBkoYE6OSc+ZvP4xH5HOGOh6vL84Rgk4x5UAfUhrSvl11xMOXlz/vN5cQaE",
+	"hKQvAydkOhKKQXwoTB8XCUaGdnmUKBMeijwcpO15RQ6NQcTisEobwailueP+mPGf28XileW48gw8Rp2H",
+	"9vdxpbUe8kprry2fz19kt4dwWqzbBXE++7oS89ffqrdfwfY1L7RnQZvLSN1eweeYy5ttRXIeM5mQiYij",
+	"IIIvaUKkSDFDOEqA1olgJAzCvRTpcESiilxabOC+aD9YKt+3l43p+3NY3yOq5Bs8F7iKWzgXbrXaWtQe",
+	"wHo6HQktyAiOKeJcTMmeH6RSMp708GChDJTGsaU0BFrmSJEa4YKYC9AtSHcL8mANmuIil7AC/ZeWrKb7",
+	"lSHT9z4624yXLk8HfLnyTe9mv055Ar/J7tnT0g2erXNnp45vSR3fUHh5xRI9F3fo3rCl9QVi1jc7sDir",
+	"O838WZZI2RS1HyLWe1H/PyO0r2CvWnoT0FcVuWZsojdzJAkUizWUIwYgQD/2s9Ptu10ON8EwumHctcT6",
+	"qPVHKjHslYqOjYsMKtHqG0bDmuWpmFneFbTbVunMGCq5VSlqi8pyX/SrcfJPon8bSm4Cdxsi2TqR6RUi",
+	"Jf58FwO5i2xeK7J5izrdgblcV3PDQJnA5VcyEQNbmj0zP1QFDeCP8SQ9tmNG8N4mMqcdYG8dcTD70RLg",
+	"ulWA3cD3UZ7oFVwfL+eWdcJkaSl38tY36wn5ZUENXVdy0qCh+HhSC5luarnn9j1nhPFEznD/8PEEpRQ3",
+	"xw/juwBRCBzKUaLI+zevwD/hm1Arv9qze8nHk1emC48MHmuX/dQ/MIe/4dX1/zeaVqdcMWrETI7T+fI1",
+	"ZxfSc1ymmFkbLPJpXdVJavYB2ctviP0dSnzTKHH587sLs64k4jeMJwJCyyxQ6O9XQAkT5bsEH16KVPce",
+	"zj2kXbpGi3HzkgIuUYmQY6SCmQp5zaSqFCYuLbHW41cL6uUl7ztN136I43A6nqk9rDBXVk9+6HRaTdcZ",
+	"0CiO+BBotMzfvUmQOJ1WvWEqhDidVvsrwocqMtc38gcaza+uY2bK6axeSQQn8P2N3hpsWl1CCNdrd7a/",
+	"7bNdiAlGik57ql9RNeoLKsNVj3YNOE/voPRbCNgq0KUuudnhiQt4932DiZ8wVR5ORM/M4acvTt4y2nVB",
+	"HKD9IIRkisOj45O5ghM2q0KLDqpXZmpVIzHtjSINO7NeSGfK6Zx6rqPidFioeO3kieAw6wkJmSIK95DC",
+	"iINf18QQvXC38dNlK79jp3s+wVfFU18UJIofbxZ8pXe0T/Y+fnhbU3TAXJLy6PeUISFnAXrOCCVhimez",
+	"VIpo3yRiIN9zkbqu3uWFOK7siPmGLdpfOGM+OfVMSSHkhv744S3xDVoefNFd/epDlSFFuOjyrHMuUYJQ",
+	"+ys9HRop43SIjHk0VoL0GUl5qlhI+jNjX8EckMKvyF7bO+1y+HwaKbZ/RiYyutEjRn5qKNHEGQsJxfeX",
+	"ZiuS+XwtD67Kj/mjBlYtQt762LY+sj1kJNXTxP/15+iuqCS9FXcRSc+dVq5wJax1IxSM10UxdK1gJP2L",
+	"M7A2FYA6vxPaGIY6pTJUy4KO7oOCu4CjZxtwdN9t797NkAiCANhY9QbPu3uL4WTDbbzV4J/i7ffFGUqR",
+	"TpyOcyFFmGJJBnd9Qys86wWNsMlag1qbHvZr7eAorJ2w40HtxDu1xtbD3LdzGeVxNhJK+Hlfv8fLGC/h",
+	"nSnn+bEmbopAD8+TmMXNLAmXqZNzwtmU+HlDPoTC2NgYvN1FDOXlu3wvf47Ae63nKZLEj0IfG4iS/Tp5",
+	"R6+xShigJx5fiLWUzKSdlNQzt8sLKiQGbFK+qI+NqIl+jtPh8tCbrckSG6pSFfh05C2g0d/+6/8jlxaN",
+	"ftkMjR6Qw/Gh1aejVRB7G3N0F3/ivZF7F2O0izFalT1xK1oaur6W+gGlZDHs7H4qlcksB7JSV6M9U6YA",
+	"0Bnx0eHlk0EUo+uQ31oC6BJb3i4jiQYIYEYx5G/GQyl4PHPJgMYKv8W6+4Ibo1uJtwMxpoq1w3j0iqBh",
+	"fPB9IWJG+ZOvAGRXu1j0x3o8T90Fpt2W60DV9JDxgDkdr35yYqCbNViTtVj7Di4pKUTSC2iqmA305CyZ",
+	"Cnl9W73tRufwZJ40N5t68KRmdLmN9loeECHHtzk/cHZ23o/n5f2AvWTWvoSi8MGd3tbMnb8GR8ZEij6z",
+	"IRNnkEsdM5+MGeWKcEFGjMqkzyjKxMZZEjOqsEBnNZ7+Yjry2CwaACc99pkFaaLlR89Axik96R9r/f52",
+	"yIipSnrZBFSltbQAGmKBnXA6zvt//Yn86afLAouUiGMNZKms9Ueq1qhitVs/+goneNXIq0JAzE6L/7YR",
+	"YpqdLAsO9qytig532r/zHQMZtooEMY1As7XJIzwEiyGgQGg/HYubrHQv6rdL47DQxmn28Cqm7Q8sAT/r",
+	"zjT0BApL66Ug1Kzuqhsxs0pvYBKymxfczctvt6uiF1/Z+y2gcczkC0UUUyoSvJCUYL/RXSQRB95EN0sj",
+	"NFK74GBNKv5apEmxoSFLFPG/dJ38sy5YFro2pi/7oheFXafTdbrOV3/5zWnG+SRiFItddzrOSSMIg+Zp",
+	"v3bYbgxq7eZxu3Z6HJ7UguN2a9DyWrTpHTquU1ytT1/sVfiaDyPOmCEGLG2MzGLCSs9s0voaUng22csk",
+	"8Xw1dnfnt393lg79tHjQihBmPrz9OtUvZ0GKFIufvjh9RiWT52ky0icfBDomb+zBnTNlFz1VqYydjjNK",
+	"konqHBzQSVTX7x0LDv+lVNXFzUh/fnDTrLAxvGI3LBaTMZb3v/tlIbtZ/rK3IqAx2RvTa0ZkyvdLb+wc",
+	"HDSax5iD0DnxTrzsPb9m8zf/wneCR4mQLLRx22hRN9kchh/QJRBFrpiMmLI0sy4JcmtPLIYodJy/IQkd",
+	"DiM+rOcC9k8C91fFNPeZIjRJaDBioRZNoBdkbxLxoQuJJi7RQ3NJEkxcEnLdw1jtuwWlxwg3wD3ym+gr",
+	"gj8WvBayse6TTDl2ji4wHxY6aegOF3v5xkbN6/uqEE6vSMhkdMMM0W6eFVN8K4TXV70T48pJHA1YMAti",
+	"5s5X6s7mk3Iaz1SkxbeQFV6d1+9efP8voygY5bH3hoKFTEdi7GYsLFN4KBhRzllc7HSZ1aXy9cKQfAEY",
+	"Es4+J3gtj8TU1S+OmSW9KFTS10PKOlVo77UKaIxpzrc0+n6e9M3NeMzUEl6OQhs2IapiF6KPR8gsvq4Y",
+	"4XiGKnjuBwIn0Fix+EaPRzLw6rKQiDRRUciIOXTFPVC0sFa0H+sFCEsc17CZbbkn3Q5YsPTQrNENT0qh",
+	"lSoG7MXGbOS/S0IbIk4MBrsk1tIUu4EdA+cllz9qFkvJRKgklcWNmAebL7Z3GejBSSLZROgR7F3J6Gbm",
+	"ksvzD29+2CcRHzKlRxPxRJCJFL+xwDQ+iHgY8aHKxL1IkkRGxmFid+pkQjKUrxpthlBFu03RdziRoq9v",
+	"IyKFSAgYH0tLB2adJdBl1SeyZ0wIuIMjnqh9w4WUojVmAResJF5xtnKxNb8NSZ/Fgg8VScTcS8xdWM22",
+	"7YM9dugXCF5JyCZQiFlw0BB9ZDkG0sIOyNdE/w3SeJLgAuTT1eV9rRnhChn6ab1CkkEPp3VyzkuOX2Aq",
+	"VNCSZUYHB2s2KYDOZ10+lVHCahDTqlggtcCu3zqm6lqvniL+P5j/87UikAkW9S7v8r/7OwD9Lu+mntcK",
+	"LkF4fMUGEQe/D0Fp8gMb/FO3Wsy8iPjwJcxV1yFqJKa/6O685/Hsn76AR5McwKuZaU2D/eatXfLxZJ3W",
+	"9A24eWs/JclarSXBPRq7CtZqK+Rq87ZecbXWuOJ7tHUVr9XWUE6CzRv7UU6CtXbj+D7743K83v7QF8BQ",
+	"sntM5oV5w4qt6hNgpb0u17j2m+gDMKocRwCwNG4QX0NBL5WxT/awigI47wLmzkNPpLI4ZmGIShNxzTjK",
+	"FVB0LRkR/+L95RUxVSKwoIxuoQaP+vtGQIj4EJnvELcQi/tws3U5XjViykkoglSrAvqy5ddWdvQPQhEo",
+	"v36PQ24naMU5nZN7AfMV1AJIJI0S0J3hJ79+/b8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -33,7 +33,7 @@ func (q *Queries) DashboardCounters(ctx context.Context, workspaceID uuid.UUID) 
 }
 
 const dashboardRecentIncidents = `-- name: DashboardRecentIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
 `
 
 type DashboardRecentIncidentsParams struct {
@@ -69,6 +69,7 @@ func (q *Queries) DashboardRecentIncidents(ctx context.Context, arg DashboardRec
 			&i.ResolvedAt,
 			&i.ResolvedBy,
 			&i.PublicTitle,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ const createIncident = `-- name: CreateIncident :one
 
 INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, public_title)
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9, $10)
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at
 `
 
 type CreateIncidentParams struct {
@@ -149,12 +149,13 @@ func (q *Queries) CreateIncident(ctx context.Context, arg CreateIncidentParams) 
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const getIncident = `-- name: GetIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents WHERE workspace_id = $1 AND id = $2
 `
 
 type GetIncidentParams struct {
@@ -184,6 +185,7 @@ func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (Incid
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -228,7 +230,7 @@ func (q *Queries) ListIncidentEvents(ctx context.Context, arg ListIncidentEvents
 }
 
 const listIncidents = `-- name: ListIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents
 WHERE workspace_id = $1
   AND (CASE $2::text
          WHEN 'open' THEN status <> 'resolved'
@@ -296,6 +298,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 			&i.ResolvedAt,
 			&i.ResolvedBy,
 			&i.PublicTitle,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}
@@ -308,7 +311,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 }
 
 const lockIncident = `-- name: LockIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockIncidentParams struct {
@@ -338,6 +341,7 @@ func (q *Queries) LockIncident(ctx context.Context, arg LockIncidentParams) (Inc
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -347,7 +351,7 @@ INSERT INTO incidents (workspace_id, id, title, description, severity, status, t
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9)
 ON CONFLICT (workspace_id, check_id) WHERE status <> 'resolved' AND check_id IS NOT NULL AND tags->>'source' = 'auto'
 DO NOTHING
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at
 `
 
 type OpenAutoIncidentParams struct {
@@ -395,12 +399,13 @@ func (q *Queries) OpenAutoIncident(ctx context.Context, arg OpenAutoIncidentPara
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const openAutoIncidentOfCheck = `-- name: OpenAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND status <> 'resolved' AND tags->>'source' = 'auto'
 FOR UPDATE
 `
@@ -432,12 +437,13 @@ func (q *Queries) OpenAutoIncidentOfCheck(ctx context.Context, arg OpenAutoIncid
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const recentAutoIncidentOfCheck = `-- name: RecentAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND tags->>'source' = 'auto'
   AND status = 'resolved' AND resolved_at >= $3
 ORDER BY resolved_at DESC
@@ -474,6 +480,7 @@ func (q *Queries) RecentAutoIncidentOfCheck(ctx context.Context, arg RecentAutoI
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -533,7 +540,7 @@ func (q *Queries) RecentAutoIncidents(ctx context.Context, arg RecentAutoInciden
 const setIncidentPublicTitle = `-- name: SetIncidentPublicTitle :one
 UPDATE incidents SET public_title = $1, updated_at = now()
 WHERE workspace_id = $2 AND id = $3
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at
 `
 
 type SetIncidentPublicTitleParams struct {
@@ -565,6 +572,7 @@ func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPub
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -579,7 +587,7 @@ UPDATE incidents SET
     resolved_by     = CASE WHEN $1 = 'resolved' THEN $3::text ELSE NULL END,
     reopen_count    = reopen_count + CASE WHEN status = 'resolved' AND $1 <> 'resolved' THEN 1 ELSE 0 END
 WHERE workspace_id = $4 AND id = $5
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, ack_expires_at
 `
 
 type SetIncidentStatusParams struct {
@@ -620,6 +628,7 @@ func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusPa
 		&i.ResolvedAt,
 		&i.ResolvedBy,
 		&i.PublicTitle,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }

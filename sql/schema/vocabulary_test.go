@@ -44,7 +44,7 @@ func TestMigrationsSpeakTheGoVocabulary(t *testing.T) {
 		return names
 	}
 	assert.ElementsMatch(t, probes.Types(), inList("check_type"))
-	assert.ElementsMatch(t, []string{notify.ChannelEmail, notify.ChannelWebhook, notify.ChannelSlack}, inList("channel"))
+	assert.ElementsMatch(t, []string{notify.ChannelEmail, notify.ChannelWebhook, notify.ChannelSlack, notify.ChannelSMS, notify.ChannelVoice}, inList("channel"))
 
 	notified := regexp.MustCompile(`pg_notify\('([^']*)'`).FindAllStringSubmatch(sql, -1)
 	require.NotEmpty(t, notified)

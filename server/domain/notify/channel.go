@@ -15,6 +15,8 @@ var senders = map[string]sender{
 	ChannelEmail:   sendEmail,
 	ChannelWebhook: sendWebhook,
 	ChannelSlack:   sendSlack,
+	ChannelSMS:     sendSMS,
+	ChannelVoice:   sendVoice,
 }
 
 // outcome is the result of one attempt.

@@ -24,12 +24,22 @@ const (
 	EnvRetryBase    = "SECUMON_NOTIFY_RETRY_BASE" // e.g. "30s": the wait after a first failed attempt
 	EnvDeny         = "SECUMON_NOTIFY_DENY"       // CIDRs webhooks may not reach, or "none"
 	EnvAllow        = "SECUMON_NOTIFY_ALLOW"      // CIDRs webhooks may reach even though denied
+
+	EnvTwilioURL        = "SECUMON_TWILIO_URL" // base URL of the Twilio-compatible API
+	EnvTwilioAccountSID = "SECUMON_TWILIO_ACCOUNT_SID"
+	EnvTwilioAuthToken  = "SECUMON_TWILIO_AUTH_TOKEN"
+	EnvTwilioFrom       = "SECUMON_TWILIO_FROM" // the E.164 number texts and calls come from
 )
+
+// DefaultTwilioURL is Twilio's API.
+const DefaultTwilioURL = "https://api.twilio.com"
 
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
 // and Slack; email needs SMTP.Host.
 type Config struct {
 	SMTP SMTPConfig
+	// Twilio sends SMS and voice deliveries.
+	Twilio TwilioConfig
 
 	// HTTPClient sends webhooks and Slack messages. Nil means a client with HTTPTimeout that
 	// refuses the Deny networks.
@@ -70,7 +80,16 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// ConfigFromEnv reads the SECUMON_SMTP_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW
+// TwilioConfig is the Twilio-compatible API that SMS and voice deliveries go through (its
+// Messages and Calls resources), reached through the same network guard as webhooks.
+type TwilioConfig struct {
+	URL        string // base URL, default DefaultTwilioURL
+	AccountSID string // empty: SMS and voice deliveries fail, naming SECUMON_TWILIO_ACCOUNT_SID
+	AuthToken  string // HTTP basic password; a secret, never logged
+	From       string // E.164 sender number
+}
+
+// ConfigFromEnv reads the SECUMON_SMTP_* and SECUMON_TWILIO_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW
 // and SECUMON_NOTIFY_RETRY_BASE; everything
 // else keeps its default.
 func ConfigFromEnv() (Config, error) {
@@ -106,6 +125,13 @@ func ConfigFromEnv() (Config, error) {
 			return Config{}, fmt.Errorf("notify: %s: %w", EnvAllow, err)
 		}
 		c.Allow = allow
+	}
+	c.Twilio.URL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvTwilioURL)), "/")
+	c.Twilio.AccountSID = strings.TrimSpace(os.Getenv(EnvTwilioAccountSID))
+	c.Twilio.AuthToken = os.Getenv(EnvTwilioAuthToken)
+	c.Twilio.From = strings.TrimSpace(os.Getenv(EnvTwilioFrom))
+	if c.Twilio.From != "" && !ValidPhone(c.Twilio.From) {
+		return Config{}, fmt.Errorf("notify: %s=%q is not an E.164 phone number", EnvTwilioFrom, c.Twilio.From)
 	}
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -147,6 +173,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryMax <= 0 {
 		c.RetryMax = time.Hour
+	}
+	if c.Twilio.URL == "" {
+		c.Twilio.URL = DefaultTwilioURL
 	}
 	if c.SMTP.Port == 0 {
 		c.SMTP.Port = 25

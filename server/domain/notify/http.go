@@ -21,12 +21,18 @@ import (
 // followed by the default client, so a moved endpoint shows as a 3xx failure rather than a
 // POST silently turned into a GET.
 func postJSON(ctx context.Context, cfg *Config, d *db.NotificationDelivery, body []byte, h http.Header) outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.Target, bytes.NewReader(body))
+	h.Set("Content-Type", "application/json")
+	return post(ctx, cfg, d, d.Target, body, h)
+}
+
+// post POSTs body to target with the headers h (which set the content type) and classifies
+// the answer as postJSON says.
+func post(ctx context.Context, cfg *Config, d *db.NotificationDelivery, target string, body []byte, h http.Header) outcome {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return outcome{Err: err, Permanent: true}
 	}
 	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", cfg.UserAgent)
 	req.Header.Set(HeaderDelivery, d.ID.String())
 	resp, err := cfg.HTTPClient.Do(req)

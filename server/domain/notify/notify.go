@@ -1,4 +1,4 @@
-// Package notify delivers notifications (email, webhook, Slack) through a durable outbox in
+// Package notify delivers notifications (email, webhook, Slack, SMS and voice calls) through a durable outbox in
 // PostgreSQL.
 //
 // The caller enqueues a Message inside the transaction that changes an incident: Enqueue
@@ -41,6 +41,8 @@ const (
 	ChannelEmail   = "email"   // Target is an email address
 	ChannelWebhook = "webhook" // Target is an http(s) URL receiving Payload
 	ChannelSlack   = "slack"   // Target is a Slack incoming-webhook URL
+	ChannelSMS     = "sms"     // Target is an E.164 phone number, texted through Twilio (sms.go)
+	ChannelVoice   = "voice"   // Target is an E.164 phone number, called through Twilio (voice.go)
 )
 
 // Delivery statuses, as stored in notification_deliveries.status.
@@ -55,8 +57,8 @@ type Message struct {
 	WorkspaceID uuid.UUID
 	IncidentID  *uuid.UUID // the incident it is about, if any: lists it in the incident's timeline
 	PolicyID    *uuid.UUID // the alert policy that sent it, if any
-	Channel     string     // ChannelEmail, ChannelWebhook or ChannelSlack
-	Target      string     // email address or URL
+	Channel     string     // one of the Channel constants
+	Target      string     // email address, URL or E.164 phone number
 	Secret      string     // webhook only: HMAC-SHA256 key for X-SecuMon-Signature; empty for none
 	Subject     string     // email subject; first line of the Slack message
 	Text        string     // plain-text body of the email and the Slack message
@@ -125,13 +127,17 @@ func ValidateTarget(channel, target string) error {
 		if _, err := mail.ParseAddress(target); err != nil {
 			return fmt.Errorf("notify: %q is not an email address", target)
 		}
+	case ChannelSMS, ChannelVoice:
+		if !ValidPhone(target) {
+			return fmt.Errorf("notify: %q is not an E.164 phone number", target)
+		}
 	case ChannelWebhook, ChannelSlack:
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("notify: %q is not an http or https URL", target)
 		}
 	default:
-		return fmt.Errorf("notify: unknown channel %q (want email, webhook or slack)", channel)
+		return fmt.Errorf("notify: unknown channel %q (want email, webhook, slack, sms or voice)", channel)
 	}
 	return nil
 }
@@ -140,7 +146,7 @@ func ValidateTarget(channel, target string) error {
 // is, a URL cut to its scheme and host, since webhook and Slack URLs often carry their
 // credentials in the path or query.
 func MaskTarget(channel, target string) string {
-	if channel == ChannelEmail {
+	if channel == ChannelEmail || channel == ChannelSMS || channel == ChannelVoice {
 		return target
 	}
 	u, err := url.Parse(target)

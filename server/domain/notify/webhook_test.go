@@ -20,9 +20,10 @@ import (
 
 // request is what a receiver got.
 type request struct {
-	at     time.Time
-	header http.Header
-	body   []byte
+	method, path string
+	at           time.Time
+	header       http.Header
+	body         []byte
 }
 
 // receiver is a webhook endpoint on loopback that answers the n-th request (from 0) with
@@ -40,7 +41,7 @@ func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter)) *recei
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		n := len(r.reqs)
-		r.reqs = append(r.reqs, request{at: time.Now(), header: req.Header.Clone(), body: body})
+		r.reqs = append(r.reqs, request{at: time.Now(), method: req.Method, path: req.URL.Path, header: req.Header.Clone(), body: body})
 		r.mu.Unlock()
 		answer(n, w)
 	}))
