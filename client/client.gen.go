@@ -2484,6 +2484,8 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
+	// AckExpiresAt When the acknowledgement expires (see IncidentAck); absent: it lasts.
+	AckExpiresAt   *time.Time          `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time          `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy *string             `json:"acknowledged_by,omitempty"`
 	CheckId        *openapi_types.UUID `json:"check_id,omitempty"`
@@ -2583,6 +2585,8 @@ type IncidentStatus string
 
 // IncidentTransition defines model for IncidentTransition.
 type IncidentTransition struct {
+	// AckExpiresAt When the acknowledgement expires
+	AckExpiresAt   *time.Time     `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time     `json:"acknowledged_at,omitempty"`
 	ResolvedAt     *time.Time     `json:"resolved_at,omitempty"`
 	Status         IncidentStatus `json:"status"`

@@ -261,6 +261,8 @@ func TestEscalationRemindersAndAckExpiry(t *testing.T) {
 	ack, err := c.QuickAckIncidentWithResponse(ctx, id, nil, client.IncidentAck{Until: &until})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ack.StatusCode(), string(ack.Body))
+	require.NotNil(t, ack.JSON200.AckExpiresAt)
+	assert.WithinDuration(t, until, *ack.JSON200.AckExpiresAt, time.Millisecond)
 	acked := len(escalated(t, c, id))
 	eventually(t, 30*time.Second, func() bool {
 		r, err := c.GetIncidentWithResponse(ctx, id, nil)

@@ -203,7 +203,12 @@ func (a *API) acknowledge(ctx context.Context, id uuid.UUID, body *api.IncidentA
 	if err != nil {
 		return api.IncidentTransition{}, err
 	}
-	return api.IncidentTransition{Status: api.IncidentStatus(c.Incident.Status), AcknowledgedAt: utc(c.Incident.AcknowledgedAt)}, nil
+	out := api.IncidentTransition{Status: api.IncidentStatus(c.Incident.Status), AcknowledgedAt: utc(c.Incident.AcknowledgedAt)}
+	if !until.IsZero() && a.ackExpirer != nil {
+		u := until.UTC()
+		out.AckExpiresAt = &u
+	}
+	return out, nil
 }
 
 func (a *API) QuickResolveIncident(ctx context.Context, req api.QuickResolveIncidentRequestObject) (api.QuickResolveIncidentResponseObject, error) {
@@ -261,6 +266,7 @@ func incidentOut(i db.Incident, events []db.IncidentEvent) api.Incident {
 		Status: api.IncidentStatus(i.Status), Tags: decodeTags(i.Tags), HostId: i.HostID, CheckId: i.CheckID, StormId: i.StormID,
 		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC(),
 		AcknowledgedAt: utc(i.AcknowledgedAt), AcknowledgedBy: i.AcknowledgedBy, ResolvedAt: utc(i.ResolvedAt), ResolvedBy: i.ResolvedBy,
+		AckExpiresAt: utc(i.AckExpiresAt),
 	}
 	if events != nil {
 		timeline := make([]api.IncidentEvent, len(events))
