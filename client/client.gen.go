@@ -2585,7 +2585,7 @@ type IncidentStatus string
 
 // IncidentTransition defines model for IncidentTransition.
 type IncidentTransition struct {
-	// AckExpiresAt When the acknowledgement expires
+	// AckExpiresAt When the acknowledgement expires, if it does.
 	AckExpiresAt   *time.Time     `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time     `json:"acknowledged_at,omitempty"`
 	ResolvedAt     *time.Time     `json:"resolved_at,omitempty"`
