@@ -328,4 +328,32 @@ func TestEscalationPolicyValidation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, short.StatusCode())
 	assert.Contains(t, string(short.Body), "wait_sec")
+
+	// Through the SDK: create, list, update (reminder off, levels kept), delete; channel
+	// secrets come back masked and stay stored when sent back masked.
+	sdk, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	p, err := sdk.EscalationPolicies.Create(ctx, client.EscalationPolicyCreate{Name: "sdk", ReminderSec: ptr(600), Levels: []client.EscalationLevel{
+		{WaitSec: 60, Targets: []client.EscalationTarget{{Type: client.EscalationTargetTypeChannels,
+			Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: "https://hooks.example.com/x?token=abc", Secret: ptr("0123456789abcdef-secret")}}}}}}}})
+	require.NoError(t, err)
+	hookOut := (*p.Levels[0].Targets[0].Channels.Webhook)[0]
+	assert.NotContains(t, hookOut.Url, "abc", "URL credentials are masked")
+	assert.Equal(t, "********", *hookOut.Secret)
+	up, err := sdk.EscalationPolicies.Update(ctx, p.Id, client.EscalationPolicyUpdate{Name: "sdk", ReminderSec: ptr(0), Levels: &p.Levels})
+	require.NoError(t, err)
+	assert.Nil(t, up.ReminderSec)
+	var stored string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT levels::text FROM escalation_policies WHERE id = $1`, p.Id).Scan(&stored))
+	assert.Contains(t, stored, "token=abc")
+	assert.Contains(t, stored, "0123456789abcdef-secret")
+	var n int
+	for _, err := range sdk.EscalationPolicies.All(ctx, nil) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 1, n)
+	require.NoError(t, sdk.EscalationPolicies.Delete(ctx, p.Id))
+	_, err = sdk.EscalationPolicies.Get(ctx, p.Id)
+	assert.True(t, client.IsNotFound(err))
 }
