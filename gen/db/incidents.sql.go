@@ -580,6 +580,7 @@ func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPub
 const setIncidentStatus = `-- name: SetIncidentStatus :one
 UPDATE incidents SET
     status          = $1,
+    ack_expires_at  = NULL,
     updated_at      = now(),
     acknowledged_at = CASE WHEN $1 = 'acknowledged' THEN coalesce($2, now()) ELSE acknowledged_at END,
     acknowledged_by = CASE WHEN $1 = 'acknowledged' THEN $3::text ELSE acknowledged_by END,
@@ -599,7 +600,8 @@ type SetIncidentStatusParams struct {
 }
 
 // Moves an incident to @status; acknowledging and resolving stamp who and when, reopening
-// clears the resolution.
+// clears the resolution. Any move ends an acknowledgement's expiry: an acknowledgement
+// with one sets it afterwards, in the same transaction.
 func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusParams) (Incident, error) {
 	row := q.db.QueryRow(ctx, setIncidentStatus,
 		arg.Status,
