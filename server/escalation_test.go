@@ -240,7 +240,11 @@ func TestEscalationRemindersAndAckExpiry(t *testing.T) {
 
 	esc, err := c.CreateEscalationPolicyWithResponse(ctx, nil, client.EscalationPolicyCreate{Name: "nag", ReminderSec: ptr(60),
 		Levels: []client.EscalationLevel{{WaitSec: 60, Targets: []client.EscalationTarget{
-			{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: hook.URL + "/nag"}}}}}}}})
+			{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: hook.URL + "/nag"}}}},
+			// Office hours that are not now: skipped, and the timeline says so.
+			{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{Email: &[]openapi_types.Email{"office@example.com"}},
+				Timezone: ptr("UTC"), TimeSlots: &[]client.TimeSlot{{Days: allDays, Start: later(2), End: later(3)}}},
+		}}}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, esc.StatusCode(), string(esc.Body))
 	policy, err := c.CreateAlertPolicyWithResponse(ctx, nil, client.AlertPolicyCreate{Name: "all"})
@@ -255,6 +259,11 @@ func TestEscalationRemindersAndAckExpiry(t *testing.T) {
 	id := inc.JSON201.Id
 	eventually(t, 30*time.Second, func() bool { return countPrefix(escalated(t, c, id), "reminder: level 1 of nag") >= 2 }, "two reminders")
 	eventually(t, 10*time.Second, func() bool { return len(hook.got()) >= 3 }, "the webhook of level 1 and of the reminders")
+	first := escalated(t, c, id)[0]
+	assert.Contains(t, first, "channels target skipped: outside its time slots", first)
+	var emails int
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM notification_deliveries WHERE channel = 'email'`).Scan(&emails))
+	assert.Zero(t, emails, "the office target was never notified")
 
 	// Acknowledged until two seconds from now: no more reminders, then back to investigating.
 	until := time.Now().Add(2 * time.Second)
@@ -289,6 +298,13 @@ func TestEscalationRemindersAndAckExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, bad.StatusCode())
 	assert.Contains(t, string(bad.Body), `"until"`)
+}
+
+var allDays = []client.TimeSlotDays{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// later is the UTC time of day h hours from now, as HH:00.
+func later(h int) string {
+	return time.Now().UTC().Add(time.Duration(h) * time.Hour).Format("15") + ":00"
 }
 
 // The contract refuses phone numbers that are not E.164 and escalation targets that miss
