@@ -304,7 +304,7 @@ var allDays = []client.TimeSlotDays{"mon", "tue", "wed", "thu", "fri", "sat", "s
 
 // later is the UTC time of day h hours from now, as HH:00.
 func later(h int) string {
-	return time.Now().UTC().Add(time.Duration(h) * time.Hour).Format("15") + ":00"
+	return time.Now().UTC().Add(time.Duration(h)*time.Hour).Format("15") + ":00"
 }
 
 // The contract refuses phone numbers that are not E.164 and escalation targets that miss
