@@ -344,6 +344,48 @@ func (e DnsConfigRecordType) Valid() bool {
 	}
 }
 
+// Defines values for EscalationTargetType.
+const (
+	EscalationTargetTypeChannels EscalationTargetType = "channels"
+	EscalationTargetTypeMember   EscalationTargetType = "member"
+	EscalationTargetTypeOncall   EscalationTargetType = "oncall"
+)
+
+// Valid indicates whether the value is a known member of the EscalationTargetType enum.
+func (e EscalationTargetType) Valid() bool {
+	switch e {
+	case EscalationTargetTypeChannels:
+		return true
+	case EscalationTargetTypeMember:
+		return true
+	case EscalationTargetTypeOncall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EscalationVia.
+const (
+	EscalationViaEmail EscalationVia = "email"
+	EscalationViaSms   EscalationVia = "sms"
+	EscalationViaVoice EscalationVia = "voice"
+)
+
+// Valid indicates whether the value is a known member of the EscalationVia enum.
+func (e EscalationVia) Valid() bool {
+	switch e {
+	case EscalationViaEmail:
+		return true
+	case EscalationViaSms:
+		return true
+	case EscalationViaVoice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -514,11 +556,13 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
+	IncidentEventActionAckExpired      IncidentEventAction = "ack_expired"
 	IncidentEventActionAcknowledged    IncidentEventAction = "acknowledged"
 	IncidentEventActionAiFinding       IncidentEventAction = "ai_finding"
 	IncidentEventActionAiStarted       IncidentEventAction = "ai_started"
 	IncidentEventActionAiStopped       IncidentEventAction = "ai_stopped"
 	IncidentEventActionAssigned        IncidentEventAction = "assigned"
+	IncidentEventActionEscalated       IncidentEventAction = "escalated"
 	IncidentEventActionMerged          IncidentEventAction = "merged"
 	IncidentEventActionNotified        IncidentEventAction = "notified"
 	IncidentEventActionOpened          IncidentEventAction = "opened"
@@ -536,6 +580,8 @@ const (
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
 func (e IncidentEventAction) Valid() bool {
 	switch e {
+	case IncidentEventActionAckExpired:
+		return true
 	case IncidentEventActionAcknowledged:
 		return true
 	case IncidentEventActionAiFinding:
@@ -545,6 +591,8 @@ func (e IncidentEventAction) Valid() bool {
 	case IncidentEventActionAiStopped:
 		return true
 	case IncidentEventActionAssigned:
+		return true
+	case IncidentEventActionEscalated:
 		return true
 	case IncidentEventActionMerged:
 		return true
@@ -956,6 +1004,39 @@ func (e StormStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimeSlotDays.
+const (
+	Fri TimeSlotDays = "fri"
+	Mon TimeSlotDays = "mon"
+	Sat TimeSlotDays = "sat"
+	Sun TimeSlotDays = "sun"
+	Thu TimeSlotDays = "thu"
+	Tue TimeSlotDays = "tue"
+	Wed TimeSlotDays = "wed"
+)
+
+// Valid indicates whether the value is a known member of the TimeSlotDays enum.
+func (e TimeSlotDays) Valid() bool {
+	switch e {
+	case Fri:
+		return true
+	case Mon:
+		return true
+	case Sat:
+		return true
+	case Sun:
+		return true
+	case Thu:
+		return true
+	case Tue:
+		return true
+	case Wed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UptimeWindow.
 const (
 	UptimeWindow24Hours UptimeWindow = "24h"
@@ -1239,14 +1320,17 @@ type AlertPolicy struct {
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  AlertConditions    `json:"conditions"`
-	CooldownSec int                `json:"cooldown_sec"`
-	CreatedAt   *time.Time         `json:"created_at,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	Enabled     bool               `json:"enabled"`
-	Id          openapi_types.UUID `json:"id"`
-	Name        string             `json:"name"`
-	UpdatedAt   *time.Time         `json:"updated_at,omitempty"`
+	Conditions  AlertConditions `json:"conditions"`
+	CooldownSec int             `json:"cooldown_sec"`
+	CreatedAt   *time.Time      `json:"created_at,omitempty"`
+	Description *string         `json:"description,omitempty"`
+	Enabled     bool            `json:"enabled"`
+
+	// EscalationPolicyId The escalation policy matching incidents escalate through, if any.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Id                 openapi_types.UUID  `json:"id"`
+	Name               string              `json:"name"`
+	UpdatedAt          *time.Time          `json:"updated_at,omitempty"`
 }
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
@@ -1266,8 +1350,11 @@ type AlertPolicyCreate struct {
 	Description *string `json:"description,omitempty"`
 
 	// Enabled Default: true.
-	Enabled *bool  `json:"enabled,omitempty"`
-	Name    string `json:"name"`
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null routes none.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Name               string              `json:"name"`
 }
 
 // AlertPolicyList defines model for AlertPolicyList.
@@ -1293,7 +1380,10 @@ type AlertPolicyUpdate struct {
 	CooldownSec *int             `json:"cooldown_sec,omitempty"`
 	Description *string          `json:"description,omitempty"`
 	Enabled     *bool            `json:"enabled,omitempty"`
-	Name        string           `json:"name"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null stops routing to one; absent keeps it.
+	EscalationPolicyId nullable.Nullable[openapi_types.UUID] `json:"escalation_policy_id,omitempty"`
+	Name               string                                `json:"name"`
 }
 
 // AppSecCategory What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
@@ -1771,6 +1861,105 @@ type DnsConfigRecordType string
 //
 // Example: astreinte@example.com
 type EmailChannel = openapi_types.Email
+
+// EscalationLevel defines model for EscalationLevel.
+type EscalationLevel struct {
+	Targets []EscalationTarget `json:"targets"`
+
+	// WaitSec Seconds after this level fires before the next one does, if nobody acknowledged.
+	WaitSec int `json:"wait_sec"`
+}
+
+// EscalationLevels defines model for EscalationLevels.
+type EscalationLevels = []EscalationLevel
+
+// EscalationPolicy defines model for EscalationPolicy.
+type EscalationPolicy struct {
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Levels      []EscalationLevel  `json:"levels"`
+	Name        string             `json:"name"`
+
+	// ReminderSec Absent: no reminders.
+	ReminderSec *int       `json:"reminder_sec,omitempty"`
+	Repeat      int        `json:"repeat"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// EscalationPolicyCreate defines model for EscalationPolicyCreate.
+type EscalationPolicyCreate struct {
+	Description *string          `json:"description,omitempty"`
+	Levels      EscalationLevels `json:"levels"`
+	Name        string           `json:"name"`
+
+	// ReminderSec Once the chain has run, the last level is notified again every so many seconds while the incident stays unacknowledged.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationPolicyList defines model for EscalationPolicyList.
+type EscalationPolicyList struct {
+	Count int `json:"count"`
+
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor        `json:"next_cursor,omitempty"`
+	Policies   []EscalationPolicy `json:"policies"`
+}
+
+// EscalationPolicyUpdate defines model for EscalationPolicyUpdate.
+type EscalationPolicyUpdate struct {
+	Description *string           `json:"description,omitempty"`
+	Levels      *EscalationLevels `json:"levels,omitempty"`
+	Name        string            `json:"name"`
+
+	// ReminderSec 0 removes the reminder; otherwise at least 60.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationRepeat How many more times the whole chain runs after the first pass. Default: 0.
+type EscalationRepeat = int
+
+// EscalationTarget Who a level notifies. `oncall`: whoever is on call in `schedule_id` when the level
+// fires; `member`: the member of `schedule_id` whose e-mail is `member_email`, on call
+// or not; both by `via` (default e-mail). `channels`: the channels of `channels`, as an
+// alert policy sends. With `time_slots`, the target is skipped outside them (the
+// timeline says so).
+type EscalationTarget struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+	// absent or empty list sends nothing there. Every target is checked when the policy is
+	// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+	// documented form, on-call schedules must be the workspace's.
+	Channels *AlertChannels `json:"channels,omitempty"`
+
+	// MemberEmail A member of the schedule (`member`).
+	MemberEmail *openapi_types.Email `json:"member_email,omitempty"`
+
+	// ScheduleId An on-call schedule of the workspace (`oncall`, `member`).
+	ScheduleId *openapi_types.UUID `json:"schedule_id,omitempty"`
+	TimeSlots  *[]TimeSlot         `json:"time_slots,omitempty"`
+
+	// Timezone IANA time zone of `time_slots` (default UTC).
+	//
+	// Example: Europe/Paris
+	Timezone *string              `json:"timezone,omitempty"`
+	Type     EscalationTargetType `json:"type"`
+
+	// Via Default: [email].
+	Via *[]EscalationVia `json:"via,omitempty"`
+}
+
+// EscalationTargetType defines model for EscalationTarget.Type.
+type EscalationTargetType string
+
+// EscalationVia How a person is reached: `email`, `sms` or `voice` (a call reading the incident out), the last two at their on-call `phone`.
+type EscalationVia string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2413,6 +2602,8 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
+	// AckExpiresAt When the acknowledgement expires (see IncidentAck); absent: it lasts.
+	AckExpiresAt   *time.Time `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
 
@@ -2459,6 +2650,16 @@ type Incident struct {
 	// Title Internal title (never shown on public status pages).
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IncidentAck An acknowledgement that expires: after `expires_in_sec` seconds, or at `until`, the incident returns to investigating and its escalation starts again from level 1. Give one of them, or neither for an acknowledgement that lasts.
+//
+// Example: {"expires_in_sec":3600}
+type IncidentAck struct {
+	ExpiresInSec *int `json:"expires_in_sec,omitempty"`
+
+	// Until Must be in the future.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // IncidentChange A partial update of an incident; absent fields keep their value.
@@ -2601,6 +2802,8 @@ type IncidentStatus string
 
 // IncidentTransition defines model for IncidentTransition.
 type IncidentTransition struct {
+	// AckExpiresAt When the acknowledgement expires, if it does.
+	AckExpiresAt   *time.Time     `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time     `json:"acknowledged_at,omitempty"`
 	ResolvedAt     *time.Time     `json:"resolved_at,omitempty"`
 	Status         IncidentStatus `json:"status"`
@@ -2767,7 +2970,11 @@ type OncallChannel = openapi_types.UUID
 type OncallMember struct {
 	Email openapi_types.Email `json:"email"`
 	Name  string              `json:"name"`
-	Phone *string             `json:"phone,omitempty"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
+	Phone *string `json:"phone,omitempty"`
 }
 
 // OncallOverride Someone covering [start, end) whoever the rotation says. Among overlapping overrides the latest-starting one wins.
@@ -2775,8 +2982,12 @@ type OncallOverride struct {
 	Email openapi_types.Email `json:"email"`
 
 	// End Must be after `start`.
-	End   time.Time `json:"end"`
-	Name  string    `json:"name"`
+	End  time.Time `json:"end"`
+	Name string    `json:"name"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
 	Phone *string   `json:"phone,omitempty"`
 	Start time.Time `json:"start"`
 }
@@ -3680,6 +3891,26 @@ type TelegramChannel struct {
 	ChatId string `json:"chat_id"`
 }
 
+// TimeSlot Days of the week and a local time range (in the target's `timezone`) during which a target is notified; `end` before `start` runs past midnight.
+//
+// Example: {"days":["mon","tue","wed","thu","fri"],"end":"18:00","start":"08:00"}
+type TimeSlot struct {
+	Days []TimeSlotDays `json:"days"`
+
+	// End Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	End HandoffTime `json:"end"`
+
+	// Start Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	Start HandoffTime `json:"start"`
+}
+
+// TimeSlotDays defines model for TimeSlot.Days.
+type TimeSlotDays string
+
 // TlsCheckCreate A new tls check.
 type TlsCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
@@ -4084,6 +4315,47 @@ type GetDashboardParams struct {
 type GetAppSecurityDashboardParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListEscalationPoliciesParams defines parameters for ListEscalationPolicies.
+type ListEscalationPoliciesParams struct {
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateEscalationPolicyParams defines parameters for CreateEscalationPolicy.
+type CreateEscalationPolicyParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteEscalationPolicyParams defines parameters for DeleteEscalationPolicy.
+type DeleteEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetEscalationPolicyParams defines parameters for GetEscalationPolicy.
+type GetEscalationPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateEscalationPolicyParams defines parameters for UpdateEscalationPolicy.
+type UpdateEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListHostsParams defines parameters for ListHosts.
@@ -4574,6 +4846,12 @@ type CreateCheckJSONRequestBody = CheckCreate
 // UpdateCheckJSONRequestBody defines body for UpdateCheck for application/json ContentType.
 type UpdateCheckJSONRequestBody = CheckUpdate
 
+// CreateEscalationPolicyJSONRequestBody defines body for CreateEscalationPolicy for application/json ContentType.
+type CreateEscalationPolicyJSONRequestBody = EscalationPolicyCreate
+
+// UpdateEscalationPolicyJSONRequestBody defines body for UpdateEscalationPolicy for application/json ContentType.
+type UpdateEscalationPolicyJSONRequestBody = EscalationPolicyUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreate
 
@@ -4588,6 +4866,12 @@ type CreateIncidentJSONRequestBody = IncidentCreate
 
 // UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
 type UpdateIncidentJSONRequestBody = IncidentChange
+
+// QuickAckIncidentJSONRequestBody defines body for QuickAckIncident for application/json ContentType.
+type QuickAckIncidentJSONRequestBody = IncidentAck
+
+// AcknowledgeIncidentJSONRequestBody defines body for AcknowledgeIncident for application/json ContentType.
+type AcknowledgeIncidentJSONRequestBody = IncidentAck
 
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
@@ -5964,6 +6248,71 @@ type ClientInterface interface {
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
 	GetAppSecurityDashboard(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEscalationPolicies List escalation policies
+	//
+	// Lists the workspace's escalation policies; secrets in their channel targets are masked.
+	//
+	// Corresponds with GET /escalation-policies (the `ListEscalationPolicies` operationId).
+	ListEscalationPolicies(ctx context.Context, params *ListEscalationPoliciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEscalationPolicyWithBody Create an escalation policy
+	//
+	// `name` and `levels` are required. When an incident routed to the policy (by an alert
+	// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+	// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+	// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+	// level is notified again every `reminder_sec` until someone acknowledges.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+	CreateEscalationPolicyWithBody(ctx context.Context, params *CreateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateEscalationPolicy Create an escalation policy
+	//
+	// `name` and `levels` are required. When an incident routed to the policy (by an alert
+	// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+	// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+	// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+	// level is notified again every `reminder_sec` until someone acknowledges.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+	CreateEscalationPolicy(ctx context.Context, params *CreateEscalationPolicyParams, body CreateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteEscalationPolicy Delete an escalation policy
+	//
+	// Deletes the policy; escalations under way stop, and alert policies routing to it no longer escalate.
+	//
+	// Corresponds with DELETE /escalation-policies/{id} (the `DeleteEscalationPolicy` operationId).
+	DeleteEscalationPolicy(ctx context.Context, id Id, params *DeleteEscalationPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEscalationPolicy Get an escalation policy
+	//
+	// Returns one policy; secrets in its channel targets are masked.
+	//
+	// Corresponds with GET /escalation-policies/{id} (the `GetEscalationPolicy` operationId).
+	GetEscalationPolicy(ctx context.Context, id Id, params *GetEscalationPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEscalationPolicyWithBody Update an escalation policy
+	//
+	// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+	UpdateEscalationPolicyWithBody(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateEscalationPolicy Update an escalation policy
+	//
+	// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+	UpdateEscalationPolicy(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, body UpdateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StreamEvents Live dashboard events (server-sent events)
 	//
 	// A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
@@ -6147,19 +6496,41 @@ type ClientInterface interface {
 	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
 	UpdateIncident(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// QuickAckIncident Acknowledge an incident (shortcut)
+	// QuickAckIncidentWithBody Acknowledge an incident (shortcut)
 	//
-	// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-	QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	QuickAckIncidentWithBody(ctx context.Context, id Id, params *QuickAckIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuickAckIncident Acknowledge an incident (shortcut)
+	//
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
+	QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, body QuickAckIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeIncidentWithBody Acknowledge an incident
+	//
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
+	AcknowledgeIncidentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AcknowledgeIncident Acknowledge an incident
 	//
-	// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
-	AcknowledgeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
+	AcknowledgeIncident(ctx context.Context, id Id, body AcknowledgeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIncidentAiCost AI analysis cost
 	//
@@ -7067,6 +7438,141 @@ func (c *RawClient) GetAppSecurityDashboard(ctx context.Context, params *GetAppS
 	return c.Client.Do(req)
 }
 
+// ListEscalationPolicies List escalation policies
+//
+// Lists the workspace's escalation policies; secrets in their channel targets are masked.
+//
+// Corresponds with GET /escalation-policies (the `ListEscalationPolicies` operationId).
+func (c *RawClient) ListEscalationPolicies(ctx context.Context, params *ListEscalationPoliciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEscalationPoliciesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEscalationPolicyWithBody Create an escalation policy
+//
+// `name` and `levels` are required. When an incident routed to the policy (by an alert
+// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+// level is notified again every `reminder_sec` until someone acknowledges.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+func (c *RawClient) CreateEscalationPolicyWithBody(ctx context.Context, params *CreateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEscalationPolicyRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateEscalationPolicy Create an escalation policy
+//
+// `name` and `levels` are required. When an incident routed to the policy (by an alert
+// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+// level is notified again every `reminder_sec` until someone acknowledges.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+func (c *RawClient) CreateEscalationPolicy(ctx context.Context, params *CreateEscalationPolicyParams, body CreateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEscalationPolicyRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteEscalationPolicy Delete an escalation policy
+//
+// Deletes the policy; escalations under way stop, and alert policies routing to it no longer escalate.
+//
+// Corresponds with DELETE /escalation-policies/{id} (the `DeleteEscalationPolicy` operationId).
+func (c *RawClient) DeleteEscalationPolicy(ctx context.Context, id Id, params *DeleteEscalationPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteEscalationPolicyRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEscalationPolicy Get an escalation policy
+//
+// Returns one policy; secrets in its channel targets are masked.
+//
+// Corresponds with GET /escalation-policies/{id} (the `GetEscalationPolicy` operationId).
+func (c *RawClient) GetEscalationPolicy(ctx context.Context, id Id, params *GetEscalationPolicyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEscalationPolicyRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEscalationPolicyWithBody Update an escalation policy
+//
+// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+func (c *RawClient) UpdateEscalationPolicyWithBody(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEscalationPolicyRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateEscalationPolicy Update an escalation policy
+//
+// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+func (c *RawClient) UpdateEscalationPolicy(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, body UpdateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEscalationPolicyRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StreamEvents Live dashboard events (server-sent events)
 //
 // A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
@@ -7470,13 +7976,53 @@ func (c *RawClient) UpdateIncident(ctx context.Context, id Id, params *UpdateInc
 	return c.Client.Do(req)
 }
 
-// QuickAckIncident Acknowledge an incident (shortcut)
+// QuickAckIncidentWithBody Acknowledge an incident (shortcut)
 //
-// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-func (c *RawClient) QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewQuickAckIncidentRequest(c.Server, id, params)
+func (c *RawClient) QuickAckIncidentWithBody(ctx context.Context, id Id, params *QuickAckIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuickAckIncidentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuickAckIncident Acknowledge an incident (shortcut)
+//
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
+func (c *RawClient) QuickAckIncident(ctx context.Context, id Id, params *QuickAckIncidentParams, body QuickAckIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuickAckIncidentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeIncidentWithBody Acknowledge an incident
+//
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
+func (c *RawClient) AcknowledgeIncidentWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeIncidentRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7489,11 +8035,13 @@ func (c *RawClient) QuickAckIncident(ctx context.Context, id Id, params *QuickAc
 
 // AcknowledgeIncident Acknowledge an incident
 //
-// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
-func (c *RawClient) AcknowledgeIncident(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAcknowledgeIncidentRequest(c.Server, id)
+func (c *RawClient) AcknowledgeIncident(ctx context.Context, id Id, body AcknowledgeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeIncidentRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9631,6 +10179,302 @@ func NewGetAppSecurityDashboardRequest(server string, params *GetAppSecurityDash
 	return req, nil
 }
 
+// NewListEscalationPoliciesRequest constructs an http.Request for the ListEscalationPolicies method
+func NewListEscalationPoliciesRequest(server string, params *ListEscalationPoliciesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/escalation-policies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateEscalationPolicyRequest calls the generic CreateEscalationPolicy builder with application/json body
+func NewCreateEscalationPolicyRequest(server string, params *CreateEscalationPolicyParams, body CreateEscalationPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateEscalationPolicyRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateEscalationPolicyRequestWithBody constructs an http.Request for the CreateEscalationPolicy method, with any body, and a specified content type
+func NewCreateEscalationPolicyRequestWithBody(server string, params *CreateEscalationPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/escalation-policies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteEscalationPolicyRequest constructs an http.Request for the DeleteEscalationPolicy method
+func NewDeleteEscalationPolicyRequest(server string, id Id, params *DeleteEscalationPolicyParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/escalation-policies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEscalationPolicyRequest constructs an http.Request for the GetEscalationPolicy method
+func NewGetEscalationPolicyRequest(server string, id Id, params *GetEscalationPolicyParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/escalation-policies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateEscalationPolicyRequest calls the generic UpdateEscalationPolicy builder with application/json body
+func NewUpdateEscalationPolicyRequest(server string, id Id, params *UpdateEscalationPolicyParams, body UpdateEscalationPolicyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateEscalationPolicyRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewUpdateEscalationPolicyRequestWithBody constructs an http.Request for the UpdateEscalationPolicy method, with any body, and a specified content type
+func NewUpdateEscalationPolicyRequestWithBody(server string, id Id, params *UpdateEscalationPolicyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/escalation-policies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewStreamEventsRequest constructs an http.Request for the StreamEvents method
 func NewStreamEventsRequest(server string) (*http.Request, error) {
 	var err error
@@ -10807,8 +11651,19 @@ func NewUpdateIncidentRequestWithBody(server string, id Id, params *UpdateIncide
 	return req, nil
 }
 
-// NewQuickAckIncidentRequest constructs an http.Request for the QuickAckIncident method
-func NewQuickAckIncidentRequest(server string, id Id, params *QuickAckIncidentParams) (*http.Request, error) {
+// NewQuickAckIncidentRequest calls the generic QuickAckIncident builder with application/json body
+func NewQuickAckIncidentRequest(server string, id Id, params *QuickAckIncidentParams, body QuickAckIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewQuickAckIncidentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewQuickAckIncidentRequestWithBody constructs an http.Request for the QuickAckIncident method, with any body, and a specified content type
+func NewQuickAckIncidentRequestWithBody(server string, id Id, params *QuickAckIncidentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10833,10 +11688,12 @@ func NewQuickAckIncidentRequest(server string, id Id, params *QuickAckIncidentPa
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -10856,8 +11713,19 @@ func NewQuickAckIncidentRequest(server string, id Id, params *QuickAckIncidentPa
 	return req, nil
 }
 
-// NewAcknowledgeIncidentRequest constructs an http.Request for the AcknowledgeIncident method
-func NewAcknowledgeIncidentRequest(server string, id Id) (*http.Request, error) {
+// NewAcknowledgeIncidentRequest calls the generic AcknowledgeIncident builder with application/json body
+func NewAcknowledgeIncidentRequest(server string, id Id, body AcknowledgeIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeIncidentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAcknowledgeIncidentRequestWithBody constructs an http.Request for the AcknowledgeIncident method, with any body, and a specified content type
+func NewAcknowledgeIncidentRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -10882,10 +11750,12 @@ func NewAcknowledgeIncidentRequest(server string, id Id) (*http.Request, error) 
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -13068,6 +13938,77 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /dashboards/app-security (the `GetAppSecurityDashboard` operationId).
 	GetAppSecurityDashboardWithResponse(ctx context.Context, params *GetAppSecurityDashboardParams, reqEditors ...RequestEditorFn) (*GetAppSecurityDashboardResponse, error)
 
+	// ListEscalationPoliciesWithResponse List escalation policies
+	//
+	// Lists the workspace's escalation policies; secrets in their channel targets are masked.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /escalation-policies (the `ListEscalationPolicies` operationId).
+	ListEscalationPoliciesWithResponse(ctx context.Context, params *ListEscalationPoliciesParams, reqEditors ...RequestEditorFn) (*ListEscalationPoliciesResponse, error)
+
+	// CreateEscalationPolicyWithBodyWithResponse Create an escalation policy
+	//
+	// `name` and `levels` are required. When an incident routed to the policy (by an alert
+	// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+	// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+	// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+	// level is notified again every `reminder_sec` until someone acknowledges.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+	CreateEscalationPolicyWithBodyWithResponse(ctx context.Context, params *CreateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEscalationPolicyResponse, error)
+
+	// CreateEscalationPolicyWithResponse Create an escalation policy
+	//
+	// `name` and `levels` are required. When an incident routed to the policy (by an alert
+	// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+	// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+	// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+	// level is notified again every `reminder_sec` until someone acknowledges.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+	CreateEscalationPolicyWithResponse(ctx context.Context, params *CreateEscalationPolicyParams, body CreateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEscalationPolicyResponse, error)
+
+	// DeleteEscalationPolicyWithResponse Delete an escalation policy
+	//
+	// Deletes the policy; escalations under way stop, and alert policies routing to it no longer escalate.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /escalation-policies/{id} (the `DeleteEscalationPolicy` operationId).
+	DeleteEscalationPolicyWithResponse(ctx context.Context, id Id, params *DeleteEscalationPolicyParams, reqEditors ...RequestEditorFn) (*DeleteEscalationPolicyResponse, error)
+
+	// GetEscalationPolicyWithResponse Get an escalation policy
+	//
+	// Returns one policy; secrets in its channel targets are masked.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /escalation-policies/{id} (the `GetEscalationPolicy` operationId).
+	GetEscalationPolicyWithResponse(ctx context.Context, id Id, params *GetEscalationPolicyParams, reqEditors ...RequestEditorFn) (*GetEscalationPolicyResponse, error)
+
+	// UpdateEscalationPolicyWithBodyWithResponse Update an escalation policy
+	//
+	// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+	UpdateEscalationPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEscalationPolicyResponse, error)
+
+	// UpdateEscalationPolicyWithResponse Update an escalation policy
+	//
+	// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+	UpdateEscalationPolicyWithResponse(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, body UpdateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEscalationPolicyResponse, error)
+
 	// StreamEventsWithResponse Live dashboard events (server-sent events)
 	//
 	// A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
@@ -13275,23 +14216,41 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
 	UpdateIncidentWithResponse(ctx context.Context, id Id, params *UpdateIncidentParams, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error)
 
-	// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
+	// QuickAckIncidentWithBodyWithResponse Acknowledge an incident (shortcut)
 	//
-	// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-	QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error)
+	QuickAckIncidentWithBodyWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error)
+
+	// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
+	//
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
+	QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, body QuickAckIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error)
+
+	// AcknowledgeIncidentWithBodyWithResponse Acknowledge an incident
+	//
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
+	AcknowledgeIncidentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error)
 
 	// AcknowledgeIncidentWithResponse Acknowledge an incident
 	//
-	// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+	// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
-	AcknowledgeIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error)
+	AcknowledgeIncidentWithResponse(ctx context.Context, id Id, body AcknowledgeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error)
 
 	// GetIncidentAiCostWithResponse AI analysis cost
 	//
@@ -17004,6 +17963,775 @@ func (r GetAppSecurityDashboardResponse) ContentType() string {
 	return ""
 }
 
+// ListEscalationPoliciesResponse200Headers the declared response headers of an HTTP 200 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse200Headers struct {
+	ETag *string
+	Link *string
+}
+
+// ListEscalationPoliciesResponse304Headers the declared response headers of an HTTP 304 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse304Headers struct {
+	ETag *string
+}
+
+// ListEscalationPoliciesResponse400Headers the declared response headers of an HTTP 400 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListEscalationPoliciesResponse401Headers the declared response headers of an HTTP 401 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// ListEscalationPoliciesResponse403Headers the declared response headers of an HTTP 403 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListEscalationPoliciesResponse429Headers the declared response headers of an HTTP 429 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// ListEscalationPoliciesResponse503Headers the declared response headers of an HTTP 503 response for ListEscalationPolicies
+type ListEscalationPoliciesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListEscalationPoliciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EscalationPolicyList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEscalationPoliciesResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListEscalationPoliciesResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListEscalationPoliciesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEscalationPoliciesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListEscalationPoliciesResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEscalationPoliciesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEscalationPoliciesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEscalationPoliciesResponse) GetJSON200() *EscalationPolicyList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListEscalationPoliciesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEscalationPoliciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEscalationPoliciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEscalationPoliciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEscalationPoliciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateEscalationPolicyResponse400Headers the declared response headers of an HTTP 400 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// CreateEscalationPolicyResponse401Headers the declared response headers of an HTTP 401 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// CreateEscalationPolicyResponse403Headers the declared response headers of an HTTP 403 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// CreateEscalationPolicyResponse413Headers the declared response headers of an HTTP 413 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// CreateEscalationPolicyResponse422Headers the declared response headers of an HTTP 422 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// CreateEscalationPolicyResponse429Headers the declared response headers of an HTTP 429 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// CreateEscalationPolicyResponse503Headers the declared response headers of an HTTP 503 response for CreateEscalationPolicy
+type CreateEscalationPolicyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateEscalationPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EscalationPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *IdempotencyKeyReused
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateEscalationPolicyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateEscalationPolicyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateEscalationPolicyResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateEscalationPolicyResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateEscalationPolicyResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateEscalationPolicyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateEscalationPolicyResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateEscalationPolicyResponse) GetJSON201() *EscalationPolicy {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateEscalationPolicyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateEscalationPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateEscalationPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateEscalationPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateEscalationPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteEscalationPolicyResponse400Headers the declared response headers of an HTTP 400 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// DeleteEscalationPolicyResponse401Headers the declared response headers of an HTTP 401 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// DeleteEscalationPolicyResponse403Headers the declared response headers of an HTTP 403 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// DeleteEscalationPolicyResponse404Headers the declared response headers of an HTTP 404 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// DeleteEscalationPolicyResponse412Headers the declared response headers of an HTTP 412 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// DeleteEscalationPolicyResponse429Headers the declared response headers of an HTTP 429 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// DeleteEscalationPolicyResponse503Headers the declared response headers of an HTTP 503 response for DeleteEscalationPolicy
+type DeleteEscalationPolicyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteEscalationPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteEscalationPolicyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteEscalationPolicyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteEscalationPolicyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteEscalationPolicyResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteEscalationPolicyResponse412Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteEscalationPolicyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteEscalationPolicyResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteEscalationPolicyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteEscalationPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteEscalationPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteEscalationPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteEscalationPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEscalationPolicyResponse200Headers the declared response headers of an HTTP 200 response for GetEscalationPolicy
+type GetEscalationPolicyResponse200Headers struct {
+	ETag *string
+}
+
+// GetEscalationPolicyResponse304Headers the declared response headers of an HTTP 304 response for GetEscalationPolicy
+type GetEscalationPolicyResponse304Headers struct {
+	ETag *string
+}
+
+// GetEscalationPolicyResponse400Headers the declared response headers of an HTTP 400 response for GetEscalationPolicy
+type GetEscalationPolicyResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetEscalationPolicyResponse401Headers the declared response headers of an HTTP 401 response for GetEscalationPolicy
+type GetEscalationPolicyResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// GetEscalationPolicyResponse403Headers the declared response headers of an HTTP 403 response for GetEscalationPolicy
+type GetEscalationPolicyResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetEscalationPolicyResponse404Headers the declared response headers of an HTTP 404 response for GetEscalationPolicy
+type GetEscalationPolicyResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// GetEscalationPolicyResponse429Headers the declared response headers of an HTTP 429 response for GetEscalationPolicy
+type GetEscalationPolicyResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// GetEscalationPolicyResponse503Headers the declared response headers of an HTTP 503 response for GetEscalationPolicy
+type GetEscalationPolicyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetEscalationPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EscalationPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEscalationPolicyResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetEscalationPolicyResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEscalationPolicyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEscalationPolicyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetEscalationPolicyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetEscalationPolicyResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEscalationPolicyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEscalationPolicyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEscalationPolicyResponse) GetJSON200() *EscalationPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEscalationPolicyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEscalationPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEscalationPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEscalationPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEscalationPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateEscalationPolicyResponse200Headers the declared response headers of an HTTP 200 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse200Headers struct {
+	ETag *string
+}
+
+// UpdateEscalationPolicyResponse400Headers the declared response headers of an HTTP 400 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateEscalationPolicyResponse401Headers the declared response headers of an HTTP 401 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// UpdateEscalationPolicyResponse403Headers the declared response headers of an HTTP 403 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateEscalationPolicyResponse404Headers the declared response headers of an HTTP 404 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse404Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateEscalationPolicyResponse412Headers the declared response headers of an HTTP 412 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse412Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateEscalationPolicyResponse413Headers the declared response headers of an HTTP 413 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// UpdateEscalationPolicyResponse429Headers the declared response headers of an HTTP 429 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// UpdateEscalationPolicyResponse503Headers the declared response headers of an HTTP 503 response for UpdateEscalationPolicy
+type UpdateEscalationPolicyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateEscalationPolicyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EscalationPolicy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateEscalationPolicyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *UpdateEscalationPolicyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateEscalationPolicyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *UpdateEscalationPolicyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *UpdateEscalationPolicyResponse404Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateEscalationPolicyResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateEscalationPolicyResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateEscalationPolicyResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateEscalationPolicyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateEscalationPolicyResponse) GetJSON200() *EscalationPolicy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateEscalationPolicyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateEscalationPolicyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateEscalationPolicyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateEscalationPolicyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateEscalationPolicyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StreamEventsResponse400Headers the declared response headers of an HTTP 400 response for StreamEvents
 type StreamEventsResponse400Headers struct {
 	RateLimit       *string
@@ -19676,6 +21404,12 @@ type QuickAckIncidentResponse409Headers struct {
 	RateLimitPolicy *string
 }
 
+// QuickAckIncidentResponse413Headers the declared response headers of an HTTP 413 response for QuickAckIncident
+type QuickAckIncidentResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // QuickAckIncidentResponse422Headers the declared response headers of an HTTP 422 response for QuickAckIncident
 type QuickAckIncidentResponse422Headers struct {
 	RateLimit       *string
@@ -19709,6 +21443,8 @@ type QuickAckIncidentResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -19727,6 +21463,8 @@ type QuickAckIncidentResponse struct {
 	Headers404 *QuickAckIncidentResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *QuickAckIncidentResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *QuickAckIncidentResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *QuickAckIncidentResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -19763,6 +21501,11 @@ func (r QuickAckIncidentResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r QuickAckIncidentResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r QuickAckIncidentResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -19845,6 +21588,12 @@ type AcknowledgeIncidentResponse409Headers struct {
 	RateLimitPolicy *string
 }
 
+// AcknowledgeIncidentResponse413Headers the declared response headers of an HTTP 413 response for AcknowledgeIncident
+type AcknowledgeIncidentResponse413Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // AcknowledgeIncidentResponse429Headers the declared response headers of an HTTP 429 response for AcknowledgeIncident
 type AcknowledgeIncidentResponse429Headers struct {
 	RateLimit       *string
@@ -19872,6 +21621,8 @@ type AcknowledgeIncidentResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -19888,6 +21639,8 @@ type AcknowledgeIncidentResponse struct {
 	Headers404 *AcknowledgeIncidentResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AcknowledgeIncidentResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AcknowledgeIncidentResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AcknowledgeIncidentResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -19922,6 +21675,11 @@ func (r AcknowledgeIncidentResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r AcknowledgeIncidentResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AcknowledgeIncidentResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -25788,6 +27546,119 @@ func (c *ClientWithResponses) GetAppSecurityDashboardWithResponse(ctx context.Co
 	return ParseGetAppSecurityDashboardResponse(rsp)
 }
 
+// ListEscalationPoliciesWithResponse List escalation policies
+//
+// Lists the workspace's escalation policies; secrets in their channel targets are masked.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /escalation-policies (the `ListEscalationPolicies` operationId).
+func (c *ClientWithResponses) ListEscalationPoliciesWithResponse(ctx context.Context, params *ListEscalationPoliciesParams, reqEditors ...RequestEditorFn) (*ListEscalationPoliciesResponse, error) {
+	rsp, err := c.ListEscalationPolicies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEscalationPoliciesResponse(rsp)
+}
+
+// CreateEscalationPolicyWithBodyWithResponse Create an escalation policy
+//
+// `name` and `levels` are required. When an incident routed to the policy (by an alert
+// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+// level is notified again every `reminder_sec` until someone acknowledges.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+func (c *ClientWithResponses) CreateEscalationPolicyWithBodyWithResponse(ctx context.Context, params *CreateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEscalationPolicyResponse, error) {
+	rsp, err := c.CreateEscalationPolicyWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEscalationPolicyResponse(rsp)
+}
+
+// CreateEscalationPolicyWithResponse Create an escalation policy
+//
+// `name` and `levels` are required. When an incident routed to the policy (by an alert
+// policy's `escalation_policy_id`) opens, level 1's targets are notified at once; each
+// level's `wait_sec` later, if nobody acknowledged or resolved the incident, the next
+// level's are. The chain runs `repeat` more times, then, with `reminder_sec`, the last
+// level is notified again every `reminder_sec` until someone acknowledges.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /escalation-policies (the `CreateEscalationPolicy` operationId).
+func (c *ClientWithResponses) CreateEscalationPolicyWithResponse(ctx context.Context, params *CreateEscalationPolicyParams, body CreateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEscalationPolicyResponse, error) {
+	rsp, err := c.CreateEscalationPolicy(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateEscalationPolicyResponse(rsp)
+}
+
+// DeleteEscalationPolicyWithResponse Delete an escalation policy
+//
+// Deletes the policy; escalations under way stop, and alert policies routing to it no longer escalate.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /escalation-policies/{id} (the `DeleteEscalationPolicy` operationId).
+func (c *ClientWithResponses) DeleteEscalationPolicyWithResponse(ctx context.Context, id Id, params *DeleteEscalationPolicyParams, reqEditors ...RequestEditorFn) (*DeleteEscalationPolicyResponse, error) {
+	rsp, err := c.DeleteEscalationPolicy(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteEscalationPolicyResponse(rsp)
+}
+
+// GetEscalationPolicyWithResponse Get an escalation policy
+//
+// Returns one policy; secrets in its channel targets are masked.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /escalation-policies/{id} (the `GetEscalationPolicy` operationId).
+func (c *ClientWithResponses) GetEscalationPolicyWithResponse(ctx context.Context, id Id, params *GetEscalationPolicyParams, reqEditors ...RequestEditorFn) (*GetEscalationPolicyResponse, error) {
+	rsp, err := c.GetEscalationPolicy(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEscalationPolicyResponse(rsp)
+}
+
+// UpdateEscalationPolicyWithBodyWithResponse Update an escalation policy
+//
+// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+func (c *ClientWithResponses) UpdateEscalationPolicyWithBodyWithResponse(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEscalationPolicyResponse, error) {
+	rsp, err := c.UpdateEscalationPolicyWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEscalationPolicyResponse(rsp)
+}
+
+// UpdateEscalationPolicyWithResponse Update an escalation policy
+//
+// `name` is required; other absent fields keep their value (`reminder_sec: 0` removes the reminder). Escalations under way take the new levels at their next step.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /escalation-policies/{id} (the `UpdateEscalationPolicy` operationId).
+func (c *ClientWithResponses) UpdateEscalationPolicyWithResponse(ctx context.Context, id Id, params *UpdateEscalationPolicyParams, body UpdateEscalationPolicyJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEscalationPolicyResponse, error) {
+	rsp, err := c.UpdateEscalationPolicy(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateEscalationPolicyResponse(rsp)
+}
+
 // StreamEventsWithResponse Live dashboard events (server-sent events)
 //
 // A `text/event-stream`. The first event is the dashboard summary (the `GET /dashboard` shape);
@@ -26127,30 +27998,60 @@ func (c *ClientWithResponses) UpdateIncidentWithResponse(ctx context.Context, id
 	return ParseUpdateIncidentResponse(rsp)
 }
 
-// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
+// QuickAckIncidentWithBodyWithResponse Acknowledge an incident (shortcut)
 //
-// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
-func (c *ClientWithResponses) QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error) {
-	rsp, err := c.QuickAckIncident(ctx, id, params, reqEditors...)
+func (c *ClientWithResponses) QuickAckIncidentWithBodyWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error) {
+	rsp, err := c.QuickAckIncidentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseQuickAckIncidentResponse(rsp)
 }
 
-// AcknowledgeIncidentWithResponse Acknowledge an incident
+// QuickAckIncidentWithResponse Acknowledge an incident (shortcut)
 //
-// investigating → acknowledged. Acknowledging a resolved incident answers 409.
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/ack (the `QuickAckIncident` operationId).
+func (c *ClientWithResponses) QuickAckIncidentWithResponse(ctx context.Context, id Id, params *QuickAckIncidentParams, body QuickAckIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*QuickAckIncidentResponse, error) {
+	rsp, err := c.QuickAckIncident(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuickAckIncidentResponse(rsp)
+}
+
+// AcknowledgeIncidentWithBodyWithResponse Acknowledge an incident
+//
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
-func (c *ClientWithResponses) AcknowledgeIncidentWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error) {
-	rsp, err := c.AcknowledgeIncident(ctx, id, reqEditors...)
+func (c *ClientWithResponses) AcknowledgeIncidentWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error) {
+	rsp, err := c.AcknowledgeIncidentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeIncidentResponse(rsp)
+}
+
+// AcknowledgeIncidentWithResponse Acknowledge an incident
+//
+// investigating → acknowledged. Acknowledging a resolved incident answers 409. An optional body makes the acknowledgement expire (see IncidentAck); acknowledging again replaces the expiry.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /incidents/{id}/acknowledge (the `AcknowledgeIncident` operationId).
+func (c *ClientWithResponses) AcknowledgeIncidentWithResponse(ctx context.Context, id Id, body AcknowledgeIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeIncidentResponse, error) {
+	rsp, err := c.AcknowledgeIncident(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -31394,6 +33295,1072 @@ func ParseGetAppSecurityDashboardResponse(rsp *http.Response) (*GetAppSecurityDa
 	return response, nil
 }
 
+// ParseListEscalationPoliciesResponse parses an HTTP response from a ListEscalationPoliciesWithResponse call
+func ParseListEscalationPoliciesResponse(rsp *http.Response) (*ListEscalationPoliciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEscalationPoliciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EscalationPolicyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEscalationPoliciesResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Link"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Link = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListEscalationPoliciesResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListEscalationPoliciesResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListEscalationPoliciesResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListEscalationPoliciesResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListEscalationPoliciesResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEscalationPoliciesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateEscalationPolicyResponse parses an HTTP response from a CreateEscalationPolicyWithResponse call
+func ParseCreateEscalationPolicyResponse(rsp *http.Response) (*CreateEscalationPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateEscalationPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EscalationPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers CreateEscalationPolicyResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateEscalationPolicyResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateEscalationPolicyResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateEscalationPolicyResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateEscalationPolicyResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateEscalationPolicyResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateEscalationPolicyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteEscalationPolicyResponse parses an HTTP response from a DeleteEscalationPolicyWithResponse call
+func ParseDeleteEscalationPolicyResponse(rsp *http.Response) (*DeleteEscalationPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteEscalationPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers DeleteEscalationPolicyResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteEscalationPolicyResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteEscalationPolicyResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteEscalationPolicyResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteEscalationPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteEscalationPolicyResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteEscalationPolicyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEscalationPolicyResponse parses an HTTP response from a GetEscalationPolicyWithResponse call
+func ParseGetEscalationPolicyResponse(rsp *http.Response) (*GetEscalationPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEscalationPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EscalationPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEscalationPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetEscalationPolicyResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEscalationPolicyResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEscalationPolicyResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetEscalationPolicyResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetEscalationPolicyResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEscalationPolicyResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEscalationPolicyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateEscalationPolicyResponse parses an HTTP response from a UpdateEscalationPolicyWithResponse call
+func ParseUpdateEscalationPolicyResponse(rsp *http.Response) (*UpdateEscalationPolicyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateEscalationPolicyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EscalationPolicy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateEscalationPolicyResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers UpdateEscalationPolicyResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers UpdateEscalationPolicyResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers UpdateEscalationPolicyResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers UpdateEscalationPolicyResponse404Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateEscalationPolicyResponse412Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateEscalationPolicyResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateEscalationPolicyResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateEscalationPolicyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
 func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -35099,6 +38066,13 @@ func ParseQuickAckIncidentResponse(rsp *http.Response) (*QuickAckIncidentRespons
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest IdempotencyKeyReused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -35222,6 +38196,23 @@ func ParseQuickAckIncidentResponse(rsp *http.Response) (*QuickAckIncidentRespons
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers QuickAckIncidentResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers QuickAckIncidentResponse422Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -35333,6 +38324,13 @@ func ParseAcknowledgeIncidentResponse(rsp *http.Response) (*AcknowledgeIncidentR
 			return nil, err
 		}
 		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -35450,6 +38448,23 @@ func ParseAcknowledgeIncidentResponse(rsp *http.Response) (*AcknowledgeIncidentR
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AcknowledgeIncidentResponse413Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers AcknowledgeIncidentResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {

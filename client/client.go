@@ -39,14 +39,16 @@ type Client struct {
 	Results       *ResultsService
 	Incidents     *IncidentsService
 	AlertPolicies *AlertPoliciesService
-	Oncall        *OncallService
-	StatusPages   *StatusPagesService
-	Maintenance   *MaintenanceService
-	Dashboard     *DashboardService
-	Workers       *WorkersService
-	Workspaces    *WorkspacesService
-	Events        *EventsService
-	AppSecurity   *AppSecurityService
+	// EscalationPolicies: who is paged next while nobody acknowledges.
+	EscalationPolicies *EscalationPoliciesService
+	Oncall             *OncallService
+	StatusPages        *StatusPagesService
+	Maintenance        *MaintenanceService
+	Dashboard          *DashboardService
+	Workers            *WorkersService
+	Workspaces         *WorkspacesService
+	Events             *EventsService
+	AppSecurity        *AppSecurityService
 	// PublicStatus reads status pages as their visitors do (/status/{slug}/api).
 	PublicStatus *PublicStatusService
 }
@@ -150,6 +152,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.Results = (*ResultsService)(&svc)
 	c.Incidents = (*IncidentsService)(&svc)
 	c.AlertPolicies = (*AlertPoliciesService)(&svc)
+	c.EscalationPolicies = (*EscalationPoliciesService)(&svc)
 	c.Oncall = (*OncallService)(&svc)
 	c.StatusPages = (*StatusPagesService)(&svc)
 	c.Maintenance = (*MaintenanceService)(&svc)

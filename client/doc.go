@@ -11,7 +11,7 @@
 // In short:
 //
 //   - one service per module (c.Hosts, c.Checks, c.Results, c.Incidents, c.AlertPolicies,
-//     c.Oncall, c.StatusPages, c.Maintenance, c.Dashboard, c.Workers, c.Workspaces, c.Events,
+//     c.EscalationPolicies, c.Oncall, c.StatusPages, c.Maintenance, c.Dashboard, c.Workers, c.Workspaces, c.Events,
 //     c.AppSecurity), whose methods take a context first and return the generated types;
 //     client.Ptr(v) fills their optional fields;
 //   - c.PublicStatus reads status pages as their visitors do (/status/{slug}/api, anonymous

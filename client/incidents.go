@@ -42,7 +42,13 @@ func (s *IncidentsService) Create(ctx context.Context, incident IncidentCreate, 
 
 // Acknowledge marks the incident acknowledged (IsConflict when its status does not allow it).
 func (s *IncidentsService) Acknowledge(ctx context.Context, id Id, editors ...RequestEditorFn) (*IncidentTransition, error) {
-	return decode[IncidentTransition](s.c.raw.QuickAckIncident(ctx, id, &QuickAckIncidentParams{IdempotencyKey: newKey()}, editors...))
+	return s.AcknowledgeWith(ctx, id, IncidentAck{}, editors...)
+}
+
+// AcknowledgeWith acknowledges the incident with an expiry (ExpiresInSec or Until): then it
+// returns to investigating and its escalation starts again.
+func (s *IncidentsService) AcknowledgeWith(ctx context.Context, id Id, ack IncidentAck, editors ...RequestEditorFn) (*IncidentTransition, error) {
+	return decode[IncidentTransition](s.c.raw.QuickAckIncident(ctx, id, &QuickAckIncidentParams{IdempotencyKey: newKey()}, ack, editors...))
 }
 
 // Resolve marks the incident resolved.

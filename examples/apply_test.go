@@ -317,7 +317,7 @@ func TestApplyTwice(t *testing.T) {
 	assert.Equal(t, "********", *hooks[0].Secret)
 	oncall := inv.Schedules["demo-oncall"]
 	assert.Equal(t, []client.Id{oncall.Id}, *inv.Policies["demo-critical"].Channels.Oncall, "the policy pages the schedule by id")
-	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: client.Ptr("+1 555 0100")}}, oncall.Members)
+	assert.Equal(t, []client.OncallMember{{Name: "Alice", Email: "alice@example.com"}, {Name: "Bob", Email: "bob@example.com", Phone: client.Ptr("+15145550100")}}, oncall.Members)
 	require.Len(t, oncall.Overrides, 1)
 	assert.Equal(t, time.Date(2030, 1, 15, 0, 0, 0, 0, time.UTC), oncall.Overrides[0].Start)
 	assert.False(t, oncall.RotationStart.IsZero(), "the server chose the rotation's start")
@@ -405,10 +405,10 @@ func TestApplyOncallSchedules(t *testing.T) {
 	bin, env, rec, before := appliedExample(t)
 
 	// Bob hands his turns to Dave.
-	file := editedExample(t, `      - {name: Bob, email: bob@example.com, phone: "+1 555 0100"}`+"\n", "      - {name: Dave, email: dave@example.com}\n")
+	file := editedExample(t, `      - {name: Bob, email: bob@example.com, phone: "+15145550100"}`+"\n", "      - {name: Dave, email: dave@example.com}\n")
 	out := runApply(t, bin, rec.URL, env, "-f", file)
 	assert.Contains(t, out, "~ update    on-call schedule demo-oncall\n      members: "+
-		`[{"name":"Alice","email":"alice@example.com"},{"name":"Bob","email":"bob@example.com","phone":"+1 555 0100"}] → `+
+		`[{"name":"Alice","email":"alice@example.com"},{"name":"Bob","email":"bob@example.com","phone":"+15145550100"}] → `+
 		`[{"name":"Alice","email":"alice@example.com"},{"name":"Dave","email":"dave@example.com"}]`+"\n")
 	assert.Contains(t, out, "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete, 9 unchanged.")
 	assert.Equal(t, []string{"PUT /oncall-schedules/{id}"}, paths(writes(rec.take())))

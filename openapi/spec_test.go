@@ -60,6 +60,10 @@ var addedOperations = map[string]string{
 	"PUT /incidents/{id}": "operator", "POST /incidents/{id}/snooze": "operator",
 	"DELETE /incidents/{id}/snooze": "operator", "POST /incidents/{id}/merge": "operator",
 	"GET /incidents/stats": "viewer",
+	// Escalation policies (issue 15): written by admins like alert policies.
+	"GET /escalation-policies": "viewer", "POST /escalation-policies": "admin",
+	"GET /escalation-policies/{id}": "viewer", "PUT /escalation-policies/{id}": "admin",
+	"DELETE /escalation-policies/{id}": "admin",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.

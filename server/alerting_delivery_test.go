@@ -244,7 +244,7 @@ func TestOutageToResolution(t *testing.T) {
 		t.Fatal("no e-mail")
 	}
 
-	ack, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil)
+	ack, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil, client.IncidentAck{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ack.StatusCode(), string(ack.Body))
 

@@ -44,12 +44,12 @@ func TestIncidentLifecycle(t *testing.T) {
 	assert.Contains(t, string(bad.Body), `"title"`)
 
 	// Acknowledge; again is harmless; the shortcut and the PUT agree.
-	ack, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil)
+	ack, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil, client.IncidentAck{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ack.StatusCode(), string(ack.Body))
 	assert.Equal(t, client.IncidentStatusAcknowledged, ack.JSON200.Status)
 	require.NotNil(t, ack.JSON200.AcknowledgedAt)
-	again, err := c.AcknowledgeIncidentWithResponse(ctx, inc.Id)
+	again, err := c.AcknowledgeIncidentWithResponse(ctx, inc.Id, client.IncidentAck{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, again.StatusCode())
 
@@ -66,7 +66,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	conflict, err := c.QuickResolveIncidentWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, conflict.StatusCode())
-	ackResolved, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil)
+	ackResolved, err := c.QuickAckIncidentWithResponse(ctx, inc.Id, nil, client.IncidentAck{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusConflict, ackResolved.StatusCode())
 
@@ -136,7 +136,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	o, err := other.GetIncidentWithResponse(ctx, inc.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, o.StatusCode())
-	oa, err := other.QuickAckIncidentWithResponse(ctx, inc.Id, nil)
+	oa, err := other.QuickAckIncidentWithResponse(ctx, inc.Id, nil, client.IncidentAck{})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, oa.StatusCode())
 }

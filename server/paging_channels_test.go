@@ -137,7 +137,7 @@ func TestPagingChannelsThroughTheStack(t *testing.T) {
 	assert.Equal(t, id, rendered["id"])
 	assert.Contains(t, rendered["text"], "db-01 down")
 
-	ack, err := c.AcknowledgeIncidentWithResponse(ctx, inc.JSON201.Id)
+	ack, err := c.AcknowledgeIncidentWithResponse(ctx, inc.JSON201.Id, client.IncidentAck{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ack.StatusCode(), string(ack.Body))
 	got = rcv.waitFor(t, 6)

@@ -140,7 +140,8 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			// Chat messages link to the incident in the API, where clients reach it.
 			nc.IncidentLinkBase = d.PublicURL + contract.BasePath + "/incidents/"
 		}
-		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet))
+		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet),
+			alerting.EscalationQueueOf(func() *alerting.Alerting { return app.alerting }))
 	}
 	if d.Worker != nil {
 		o := *d.Worker
@@ -176,7 +177,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
 		ops := handlers.New(handlers.Deps{
-			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting,
+			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}

@@ -52,9 +52,9 @@ func contractOperations(t *testing.T) []operation {
 		}
 	}
 	// The reference's 62 operations, the 6 of app-security ingestion and triage, the
-	// rotation of a heartbeat check's ping URL, and the 5 incident operations of issue 15
-	// (update, snooze, unsnooze, merge, stats).
-	require.Len(t, ops, 74)
+	// rotation of a heartbeat check's ping URL, the 5 incident operations of issue 15 (update,
+	// snooze, unsnooze, merge, stats) and the 5 of escalation policies.
+	require.Len(t, ops, 79)
 	return ops
 }
 
@@ -80,6 +80,11 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	idsOfA := map[string]uuid.UUID{"hosts": host.Id, "checks": ck.JSON201.Id, "workers": worker.ID}
 	schedule := createSchedule(t, cA, client.OncallScheduleCreate{Name: "a-schedule", Members: &[]client.OncallMember{oncallAlice}})
 	idsOfA["oncall-schedules"] = schedule.Id
+	escalation, err := cA.CreateEscalationPolicyWithResponse(ctx, nil, client.EscalationPolicyCreate{Name: "a-escalation",
+		Levels: []client.EscalationLevel{{WaitSec: 300, Targets: []client.EscalationTarget{{Type: client.EscalationTargetTypeOncall, ScheduleId: &schedule.Id}}}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, escalation.StatusCode(), string(escalation.Body))
+	idsOfA["escalation-policies"] = escalation.JSON201.Id
 	report := uploadOK(t, cA, "trivy-image.json")
 	finding := findingByRule(t, cA, report.Project, "CVE-2024-45490")
 	idsOfA["app-security/reports"], idsOfA["app-security/findings"] = report.Id, finding.Id
@@ -113,6 +118,9 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	assert.Equal(t, before, snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID), "workspace A unchanged")
 	assert.Equal(t, schedule, getSchedule(t, cA, schedule.Id).Schedule, "workspace A's on-call schedule unchanged")
 	assert.Equal(t, finding, findingByRule(t, cA, report.Project, "CVE-2024-45490"), "workspace A's finding unchanged")
+	escNow, err := cA.GetEscalationPolicyWithResponse(ctx, escalation.JSON201.Id, nil)
+	require.NoError(t, err)
+	assert.Equal(t, *escalation.JSON201, *escNow.JSON200, "workspace A's escalation policy unchanged")
 	pageNow, err := cA.GetStatusPageWithResponse(ctx, page.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, page, *pageNow.JSON200, "workspace A's status page unchanged")

@@ -350,6 +350,48 @@ func (e DnsConfigRecordType) Valid() bool {
 	}
 }
 
+// Defines values for EscalationTargetType.
+const (
+	EscalationTargetTypeChannels EscalationTargetType = "channels"
+	EscalationTargetTypeMember   EscalationTargetType = "member"
+	EscalationTargetTypeOncall   EscalationTargetType = "oncall"
+)
+
+// Valid indicates whether the value is a known member of the EscalationTargetType enum.
+func (e EscalationTargetType) Valid() bool {
+	switch e {
+	case EscalationTargetTypeChannels:
+		return true
+	case EscalationTargetTypeMember:
+		return true
+	case EscalationTargetTypeOncall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EscalationVia.
+const (
+	EscalationViaEmail EscalationVia = "email"
+	EscalationViaSms   EscalationVia = "sms"
+	EscalationViaVoice EscalationVia = "voice"
+)
+
+// Valid indicates whether the value is a known member of the EscalationVia enum.
+func (e EscalationVia) Valid() bool {
+	switch e {
+	case EscalationViaEmail:
+		return true
+	case EscalationViaSms:
+		return true
+	case EscalationViaVoice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HostType.
 const (
 	HostTypeContainer HostType = "container"
@@ -520,11 +562,13 @@ func (e HttpConfigMethod) Valid() bool {
 
 // Defines values for IncidentEventAction.
 const (
+	IncidentEventActionAckExpired      IncidentEventAction = "ack_expired"
 	IncidentEventActionAcknowledged    IncidentEventAction = "acknowledged"
 	IncidentEventActionAiFinding       IncidentEventAction = "ai_finding"
 	IncidentEventActionAiStarted       IncidentEventAction = "ai_started"
 	IncidentEventActionAiStopped       IncidentEventAction = "ai_stopped"
 	IncidentEventActionAssigned        IncidentEventAction = "assigned"
+	IncidentEventActionEscalated       IncidentEventAction = "escalated"
 	IncidentEventActionMerged          IncidentEventAction = "merged"
 	IncidentEventActionNotified        IncidentEventAction = "notified"
 	IncidentEventActionOpened          IncidentEventAction = "opened"
@@ -542,6 +586,8 @@ const (
 // Valid indicates whether the value is a known member of the IncidentEventAction enum.
 func (e IncidentEventAction) Valid() bool {
 	switch e {
+	case IncidentEventActionAckExpired:
+		return true
 	case IncidentEventActionAcknowledged:
 		return true
 	case IncidentEventActionAiFinding:
@@ -551,6 +597,8 @@ func (e IncidentEventAction) Valid() bool {
 	case IncidentEventActionAiStopped:
 		return true
 	case IncidentEventActionAssigned:
+		return true
+	case IncidentEventActionEscalated:
 		return true
 	case IncidentEventActionMerged:
 		return true
@@ -962,6 +1010,39 @@ func (e StormStatus) Valid() bool {
 	}
 }
 
+// Defines values for TimeSlotDays.
+const (
+	Fri TimeSlotDays = "fri"
+	Mon TimeSlotDays = "mon"
+	Sat TimeSlotDays = "sat"
+	Sun TimeSlotDays = "sun"
+	Thu TimeSlotDays = "thu"
+	Tue TimeSlotDays = "tue"
+	Wed TimeSlotDays = "wed"
+)
+
+// Valid indicates whether the value is a known member of the TimeSlotDays enum.
+func (e TimeSlotDays) Valid() bool {
+	switch e {
+	case Fri:
+		return true
+	case Mon:
+		return true
+	case Sat:
+		return true
+	case Sun:
+		return true
+	case Thu:
+		return true
+	case Tue:
+		return true
+	case Wed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UptimeWindow.
 const (
 	UptimeWindow24Hours UptimeWindow = "24h"
@@ -1245,14 +1326,17 @@ type AlertPolicy struct {
 	Channels AlertChannels `json:"channels"`
 
 	// Conditions All given conditions must match; an absent condition matches everything.
-	Conditions  AlertConditions    `json:"conditions"`
-	CooldownSec int                `json:"cooldown_sec"`
-	CreatedAt   *time.Time         `json:"created_at,omitempty"`
-	Description *string            `json:"description,omitempty"`
-	Enabled     bool               `json:"enabled"`
-	Id          openapi_types.UUID `json:"id"`
-	Name        string             `json:"name"`
-	UpdatedAt   *time.Time         `json:"updated_at,omitempty"`
+	Conditions  AlertConditions `json:"conditions"`
+	CooldownSec int             `json:"cooldown_sec"`
+	CreatedAt   *time.Time      `json:"created_at,omitempty"`
+	Description *string         `json:"description,omitempty"`
+	Enabled     bool            `json:"enabled"`
+
+	// EscalationPolicyId The escalation policy matching incidents escalate through, if any.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Id                 openapi_types.UUID  `json:"id"`
+	Name               string              `json:"name"`
+	UpdatedAt          *time.Time          `json:"updated_at,omitempty"`
 }
 
 // AlertPolicyCreate defines model for AlertPolicyCreate.
@@ -1272,8 +1356,11 @@ type AlertPolicyCreate struct {
 	Description *string `json:"description,omitempty"`
 
 	// Enabled Default: true.
-	Enabled *bool  `json:"enabled,omitempty"`
-	Name    string `json:"name"`
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null routes none.
+	EscalationPolicyId *openapi_types.UUID `json:"escalation_policy_id,omitempty"`
+	Name               string              `json:"name"`
 }
 
 // AlertPolicyList defines model for AlertPolicyList.
@@ -1299,7 +1386,10 @@ type AlertPolicyUpdate struct {
 	CooldownSec *int             `json:"cooldown_sec,omitempty"`
 	Description *string          `json:"description,omitempty"`
 	Enabled     *bool            `json:"enabled,omitempty"`
-	Name        string           `json:"name"`
+
+	// EscalationPolicyId An escalation policy of the workspace that the incidents this policy matches escalate through; null stops routing to one; absent keeps it.
+	EscalationPolicyId nullable.Nullable[openapi_types.UUID] `json:"escalation_policy_id,omitempty"`
+	Name               string                                `json:"name"`
 }
 
 // AppSecCategory What kind of finding: a vulnerable package, a misconfiguration (Dockerfile, Kubernetes, Terraform…), an exposed secret, or a weakness in source code (SARIF).
@@ -1777,6 +1867,105 @@ type DnsConfigRecordType string
 //
 // Example: astreinte@example.com
 type EmailChannel = openapi_types.Email
+
+// EscalationLevel defines model for EscalationLevel.
+type EscalationLevel struct {
+	Targets []EscalationTarget `json:"targets"`
+
+	// WaitSec Seconds after this level fires before the next one does, if nobody acknowledged.
+	WaitSec int `json:"wait_sec"`
+}
+
+// EscalationLevels defines model for EscalationLevels.
+type EscalationLevels = []EscalationLevel
+
+// EscalationPolicy defines model for EscalationPolicy.
+type EscalationPolicy struct {
+	CreatedAt   *time.Time         `json:"created_at,omitempty"`
+	Description *string            `json:"description,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+	Levels      []EscalationLevel  `json:"levels"`
+	Name        string             `json:"name"`
+
+	// ReminderSec Absent: no reminders.
+	ReminderSec *int       `json:"reminder_sec,omitempty"`
+	Repeat      int        `json:"repeat"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// EscalationPolicyCreate defines model for EscalationPolicyCreate.
+type EscalationPolicyCreate struct {
+	Description *string          `json:"description,omitempty"`
+	Levels      EscalationLevels `json:"levels"`
+	Name        string           `json:"name"`
+
+	// ReminderSec Once the chain has run, the last level is notified again every so many seconds while the incident stays unacknowledged.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationPolicyList defines model for EscalationPolicyList.
+type EscalationPolicyList struct {
+	Count int `json:"count"`
+
+	// NextCursor Present when more items remain; pass it as `cursor`.
+	NextCursor *NextCursor        `json:"next_cursor,omitempty"`
+	Policies   []EscalationPolicy `json:"policies"`
+}
+
+// EscalationPolicyUpdate defines model for EscalationPolicyUpdate.
+type EscalationPolicyUpdate struct {
+	Description *string           `json:"description,omitempty"`
+	Levels      *EscalationLevels `json:"levels,omitempty"`
+	Name        string            `json:"name"`
+
+	// ReminderSec 0 removes the reminder; otherwise at least 60.
+	ReminderSec *int `json:"reminder_sec,omitempty"`
+
+	// Repeat How many more times the whole chain runs after the first pass. Default: 0.
+	Repeat *EscalationRepeat `json:"repeat,omitempty"`
+}
+
+// EscalationRepeat How many more times the whole chain runs after the first pass. Default: 0.
+type EscalationRepeat = int
+
+// EscalationTarget Who a level notifies. `oncall`: whoever is on call in `schedule_id` when the level
+// fires; `member`: the member of `schedule_id` whose e-mail is `member_email`, on call
+// or not; both by `via` (default e-mail). `channels`: the channels of `channels`, as an
+// alert policy sends. With `time_slots`, the target is skipped outside them (the
+// timeline says so).
+type EscalationTarget struct {
+	// Channels Where a matching incident is sent, one list per channel type (`email`, `webhook`,
+	// `slack`, `teams`, `discord`, `telegram`, `oncall`, `pagerduty`, `opsgenie`, `ntfy`); an
+	// absent or empty list sends nothing there. Every target is checked when the policy is
+	// saved: URLs must be absolute http(s) URLs, Telegram bot tokens and chat ids must have their
+	// documented form, on-call schedules must be the workspace's.
+	Channels *AlertChannels `json:"channels,omitempty"`
+
+	// MemberEmail A member of the schedule (`member`).
+	MemberEmail *openapi_types.Email `json:"member_email,omitempty"`
+
+	// ScheduleId An on-call schedule of the workspace (`oncall`, `member`).
+	ScheduleId *openapi_types.UUID `json:"schedule_id,omitempty"`
+	TimeSlots  *[]TimeSlot         `json:"time_slots,omitempty"`
+
+	// Timezone IANA time zone of `time_slots` (default UTC).
+	//
+	// Example: Europe/Paris
+	Timezone *string              `json:"timezone,omitempty"`
+	Type     EscalationTargetType `json:"type"`
+
+	// Via Default: [email].
+	Via *[]EscalationVia `json:"via,omitempty"`
+}
+
+// EscalationTargetType defines model for EscalationTarget.Type.
+type EscalationTargetType string
+
+// EscalationVia How a person is reached: `email`, `sms` or `voice` (a call reading the incident out), the last two at their on-call `phone`.
+type EscalationVia string
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -2419,6 +2608,8 @@ type HttpHeaderName = string
 
 // Incident defines model for Incident.
 type Incident struct {
+	// AckExpiresAt When the acknowledgement expires (see IncidentAck); absent: it lasts.
+	AckExpiresAt   *time.Time `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
 	AcknowledgedBy *string    `json:"acknowledged_by,omitempty"`
 
@@ -2465,6 +2656,16 @@ type Incident struct {
 	// Title Internal title (never shown on public status pages).
 	Title     string    `json:"title"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// IncidentAck An acknowledgement that expires: after `expires_in_sec` seconds, or at `until`, the incident returns to investigating and its escalation starts again from level 1. Give one of them, or neither for an acknowledgement that lasts.
+//
+// Example: {"expires_in_sec":3600}
+type IncidentAck struct {
+	ExpiresInSec *int `json:"expires_in_sec,omitempty"`
+
+	// Until Must be in the future.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // IncidentChange A partial update of an incident; absent fields keep their value.
@@ -2607,6 +2808,8 @@ type IncidentStatus string
 
 // IncidentTransition defines model for IncidentTransition.
 type IncidentTransition struct {
+	// AckExpiresAt When the acknowledgement expires, if it does.
+	AckExpiresAt   *time.Time     `json:"ack_expires_at,omitempty"`
 	AcknowledgedAt *time.Time     `json:"acknowledged_at,omitempty"`
 	ResolvedAt     *time.Time     `json:"resolved_at,omitempty"`
 	Status         IncidentStatus `json:"status"`
@@ -2773,7 +2976,11 @@ type OncallChannel = openapi_types.UUID
 type OncallMember struct {
 	Email openapi_types.Email `json:"email"`
 	Name  string              `json:"name"`
-	Phone *string             `json:"phone,omitempty"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
+	Phone *string `json:"phone,omitempty"`
 }
 
 // OncallOverride Someone covering [start, end) whoever the rotation says. Among overlapping overrides the latest-starting one wins.
@@ -2781,8 +2988,12 @@ type OncallOverride struct {
 	Email openapi_types.Email `json:"email"`
 
 	// End Must be after `start`.
-	End   time.Time `json:"end"`
-	Name  string    `json:"name"`
+	End  time.Time `json:"end"`
+	Name string    `json:"name"`
+
+	// Phone E.164 number that `sms` and `voice` escalation targets reach.
+	//
+	// Example: +15145550123
 	Phone *string   `json:"phone,omitempty"`
 	Start time.Time `json:"start"`
 }
@@ -3686,6 +3897,26 @@ type TelegramChannel struct {
 	ChatId string `json:"chat_id"`
 }
 
+// TimeSlot Days of the week and a local time range (in the target's `timezone`) during which a target is notified; `end` before `start` runs past midnight.
+//
+// Example: {"days":["mon","tue","wed","thu","fri"],"end":"18:00","start":"08:00"}
+type TimeSlot struct {
+	Days []TimeSlotDays `json:"days"`
+
+	// End Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	End HandoffTime `json:"end"`
+
+	// Start Local time of day (HH:MM, 24-hour) of the hand-offs, in the schedule's time zone.
+	//
+	// Example: 09:00
+	Start HandoffTime `json:"start"`
+}
+
+// TimeSlotDays defines model for TimeSlot.Days.
+type TimeSlotDays string
+
 // TlsCheckCreate A new tls check.
 type TlsCheckCreate struct {
 	CheckType CheckType `json:"check_type"`
@@ -4090,6 +4321,47 @@ type GetDashboardParams struct {
 type GetAppSecurityDashboardParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListEscalationPoliciesParams defines parameters for ListEscalationPolicies.
+type ListEscalationPoliciesParams struct {
+	// Limit Maximum number of items to return.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateEscalationPolicyParams defines parameters for CreateEscalationPolicy.
+type CreateEscalationPolicyParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeleteEscalationPolicyParams defines parameters for DeleteEscalationPolicy.
+type DeleteEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetEscalationPolicyParams defines parameters for GetEscalationPolicy.
+type GetEscalationPolicyParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateEscalationPolicyParams defines parameters for UpdateEscalationPolicy.
+type UpdateEscalationPolicyParams struct {
+	// IfMatch Write only if the resource's current ETag (that of its GET) is one of these (comma-separated), or, with `*`, if it exists at all; otherwise 412 and nothing is written. Conditional writes to one resource are serialized, so two clients sending the same ETag cannot both succeed.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListHostsParams defines parameters for ListHosts.
@@ -4580,6 +4852,12 @@ type CreateCheckJSONRequestBody = CheckCreate
 // UpdateCheckJSONRequestBody defines body for UpdateCheck for application/json ContentType.
 type UpdateCheckJSONRequestBody = CheckUpdate
 
+// CreateEscalationPolicyJSONRequestBody defines body for CreateEscalationPolicy for application/json ContentType.
+type CreateEscalationPolicyJSONRequestBody = EscalationPolicyCreate
+
+// UpdateEscalationPolicyJSONRequestBody defines body for UpdateEscalationPolicy for application/json ContentType.
+type UpdateEscalationPolicyJSONRequestBody = EscalationPolicyUpdate
+
 // CreateHostJSONRequestBody defines body for CreateHost for application/json ContentType.
 type CreateHostJSONRequestBody = HostCreate
 
@@ -4594,6 +4872,12 @@ type CreateIncidentJSONRequestBody = IncidentCreate
 
 // UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
 type UpdateIncidentJSONRequestBody = IncidentChange
+
+// QuickAckIncidentJSONRequestBody defines body for QuickAckIncident for application/json ContentType.
+type QuickAckIncidentJSONRequestBody = IncidentAck
+
+// AcknowledgeIncidentJSONRequestBody defines body for AcknowledgeIncident for application/json ContentType.
+type AcknowledgeIncidentJSONRequestBody = IncidentAck
 
 // StartIncidentAiModeJSONRequestBody defines body for StartIncidentAiMode for application/json ContentType.
 type StartIncidentAiModeJSONRequestBody = AiModeStart
@@ -5702,6 +5986,21 @@ type ServerInterface interface {
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
 	GetAppSecurityDashboard(w http.ResponseWriter, r *http.Request, params GetAppSecurityDashboardParams)
+	// ListEscalationPolicies List escalation policies
+	// (GET /escalation-policies)
+	ListEscalationPolicies(w http.ResponseWriter, r *http.Request, params ListEscalationPoliciesParams)
+	// CreateEscalationPolicy Create an escalation policy
+	// (POST /escalation-policies)
+	CreateEscalationPolicy(w http.ResponseWriter, r *http.Request, params CreateEscalationPolicyParams)
+	// DeleteEscalationPolicy Delete an escalation policy
+	// (DELETE /escalation-policies/{id})
+	DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteEscalationPolicyParams)
+	// GetEscalationPolicy Get an escalation policy
+	// (GET /escalation-policies/{id})
+	GetEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetEscalationPolicyParams)
+	// UpdateEscalationPolicy Update an escalation policy
+	// (PUT /escalation-policies/{id})
+	UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateEscalationPolicyParams)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(w http.ResponseWriter, r *http.Request)
@@ -7040,6 +7339,264 @@ func (siw *ServerInterfaceWrapper) GetAppSecurityDashboard(w http.ResponseWriter
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetAppSecurityDashboard(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListEscalationPolicies operation middleware
+func (siw *ServerInterfaceWrapper) ListEscalationPolicies(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEscalationPoliciesParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListEscalationPolicies(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) CreateEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateEscalationPolicy(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteEscalationPolicy(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) GetEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEscalationPolicy(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateEscalationPolicy operation middleware
+func (siw *ServerInterfaceWrapper) UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateEscalationPolicyParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateEscalationPolicy(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -9963,6 +10520,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/alert-policies/{id}", wrapper.DeleteAlertPolicy)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/alert-policies/{id}", wrapper.GetAlertPolicy)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/alert-policies/{id}", wrapper.UpdateAlertPolicy)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/escalation-policies", wrapper.ListEscalationPolicies)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/escalation-policies", wrapper.CreateEscalationPolicy)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.DeleteEscalationPolicy)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.GetEscalationPolicy)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/escalation-policies/{id}", wrapper.UpdateEscalationPolicy)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/oncall-schedules", wrapper.ListOncallSchedules)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/oncall-schedules", wrapper.CreateOncallSchedule)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/oncall-schedules/{id}", wrapper.DeleteOncallSchedule)
@@ -14319,6 +14881,990 @@ func (response GetAppSecurityDashboard503ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ListEscalationPoliciesRequestObject struct {
+	Params ListEscalationPoliciesParams
+}
+
+type ListEscalationPoliciesResponseObject interface {
+	VisitListEscalationPoliciesResponse(w http.ResponseWriter) error
+}
+
+type ListEscalationPolicies200ResponseHeaders struct {
+	ETag *string
+	Link *string
+}
+
+type ListEscalationPolicies200JSONResponse struct {
+	Body    EscalationPolicyList
+	Headers ListEscalationPolicies200ResponseHeaders
+}
+
+func (response ListEscalationPolicies200JSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Link != nil {
+		w.Header().Set("Link", fmt.Sprint(*response.Headers.Link))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies304Response = NotModifiedResponse
+
+func (response ListEscalationPolicies304Response) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListEscalationPolicies400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies400ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies401ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies403ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies429ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies500ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEscalationPolicies503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListEscalationPolicies503ApplicationProblemPlusJSONResponse) VisitListEscalationPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicyRequestObject struct {
+	Params CreateEscalationPolicyParams
+	Body   *CreateEscalationPolicyJSONRequestBody
+}
+
+type CreateEscalationPolicyResponseObject interface {
+	VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type CreateEscalationPolicy201JSONResponse EscalationPolicy
+
+func (response CreateEscalationPolicy201JSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy413ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy422ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitCreateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params DeleteEscalationPolicyParams
+}
+
+type DeleteEscalationPolicyResponseObject interface {
+	VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type DeleteEscalationPolicy204Response struct {
+}
+
+func (response DeleteEscalationPolicy204Response) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy412ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitDeleteEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params GetEscalationPolicyParams
+}
+
+type GetEscalationPolicyResponseObject interface {
+	VisitGetEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type GetEscalationPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetEscalationPolicy200JSONResponse struct {
+	Body    EscalationPolicy
+	Headers GetEscalationPolicy200ResponseHeaders
+}
+
+func (response GetEscalationPolicy200JSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy304Response = NotModifiedResponse
+
+func (response GetEscalationPolicy304Response) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitGetEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicyRequestObject struct {
+	Id     Id `json:"id"`
+	Params UpdateEscalationPolicyParams
+	Body   *UpdateEscalationPolicyJSONRequestBody
+}
+
+type UpdateEscalationPolicyResponseObject interface {
+	VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error
+}
+
+type UpdateEscalationPolicy200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateEscalationPolicy200JSONResponse struct {
+	Body    EscalationPolicy
+	Headers UpdateEscalationPolicy200ResponseHeaders
+}
+
+func (response UpdateEscalationPolicy200JSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy400ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy401ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy403ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy404ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy412ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy413ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy429ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy500ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEscalationPolicy503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateEscalationPolicy503ApplicationProblemPlusJSONResponse) VisitUpdateEscalationPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamEventsRequestObject struct {
 }
 
@@ -17728,6 +19274,7 @@ func (response UpdateIncident503ApplicationProblemPlusJSONResponse) VisitUpdateI
 type QuickAckIncidentRequestObject struct {
 	Id     Id `json:"id"`
 	Params QuickAckIncidentParams
+	Body   *QuickAckIncidentJSONRequestBody
 }
 
 type QuickAckIncidentResponseObject interface {
@@ -17861,6 +19408,28 @@ func (response QuickAckIncident409ApplicationProblemPlusJSONResponse) VisitQuick
 	return err
 }
 
+type QuickAckIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response QuickAckIncident413ApplicationProblemPlusJSONResponse) VisitQuickAckIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QuickAckIncident422ApplicationProblemPlusJSONResponse struct {
 	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
 }
@@ -17944,7 +19513,8 @@ func (response QuickAckIncident503ApplicationProblemPlusJSONResponse) VisitQuick
 }
 
 type AcknowledgeIncidentRequestObject struct {
-	Id Id `json:"id"`
+	Id   Id `json:"id"`
+	Body *AcknowledgeIncidentJSONRequestBody
 }
 
 type AcknowledgeIncidentResponseObject interface {
@@ -18074,6 +19644,28 @@ func (response AcknowledgeIncident409ApplicationProblemPlusJSONResponse) VisitAc
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcknowledgeIncident413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AcknowledgeIncident413ApplicationProblemPlusJSONResponse) VisitAcknowledgeIncidentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -25076,6 +26668,21 @@ type StrictServerInterface interface {
 	// GetAppSecurityDashboard Application-security posture
 	// (GET /dashboards/app-security)
 	GetAppSecurityDashboard(ctx context.Context, request GetAppSecurityDashboardRequestObject) (GetAppSecurityDashboardResponseObject, error)
+	// ListEscalationPolicies List escalation policies
+	// (GET /escalation-policies)
+	ListEscalationPolicies(ctx context.Context, request ListEscalationPoliciesRequestObject) (ListEscalationPoliciesResponseObject, error)
+	// CreateEscalationPolicy Create an escalation policy
+	// (POST /escalation-policies)
+	CreateEscalationPolicy(ctx context.Context, request CreateEscalationPolicyRequestObject) (CreateEscalationPolicyResponseObject, error)
+	// DeleteEscalationPolicy Delete an escalation policy
+	// (DELETE /escalation-policies/{id})
+	DeleteEscalationPolicy(ctx context.Context, request DeleteEscalationPolicyRequestObject) (DeleteEscalationPolicyResponseObject, error)
+	// GetEscalationPolicy Get an escalation policy
+	// (GET /escalation-policies/{id})
+	GetEscalationPolicy(ctx context.Context, request GetEscalationPolicyRequestObject) (GetEscalationPolicyResponseObject, error)
+	// UpdateEscalationPolicy Update an escalation policy
+	// (PUT /escalation-policies/{id})
+	UpdateEscalationPolicy(ctx context.Context, request UpdateEscalationPolicyRequestObject) (UpdateEscalationPolicyResponseObject, error)
 	// StreamEvents Live dashboard events (server-sent events)
 	// (GET /events)
 	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
@@ -25876,6 +27483,153 @@ func (sh *strictHandler) GetAppSecurityDashboard(w http.ResponseWriter, r *http.
 	}
 }
 
+// ListEscalationPolicies operation middleware
+func (sh *strictHandler) ListEscalationPolicies(w http.ResponseWriter, r *http.Request, params ListEscalationPoliciesParams) {
+	var request ListEscalationPoliciesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEscalationPolicies(ctx, request.(ListEscalationPoliciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEscalationPolicies")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListEscalationPoliciesResponseObject); ok {
+		if err := validResponse.VisitListEscalationPoliciesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateEscalationPolicy operation middleware
+func (sh *strictHandler) CreateEscalationPolicy(w http.ResponseWriter, r *http.Request, params CreateEscalationPolicyParams) {
+	var request CreateEscalationPolicyRequestObject
+
+	request.Params = params
+
+	var body CreateEscalationPolicyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEscalationPolicy(ctx, request.(CreateEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitCreateEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteEscalationPolicy operation middleware
+func (sh *strictHandler) DeleteEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params DeleteEscalationPolicyParams) {
+	var request DeleteEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteEscalationPolicy(ctx, request.(DeleteEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitDeleteEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEscalationPolicy operation middleware
+func (sh *strictHandler) GetEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params GetEscalationPolicyParams) {
+	var request GetEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEscalationPolicy(ctx, request.(GetEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitGetEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateEscalationPolicy operation middleware
+func (sh *strictHandler) UpdateEscalationPolicy(w http.ResponseWriter, r *http.Request, id Id, params UpdateEscalationPolicyParams) {
+	var request UpdateEscalationPolicyRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateEscalationPolicyJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateEscalationPolicy(ctx, request.(UpdateEscalationPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateEscalationPolicy")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateEscalationPolicyResponseObject); ok {
+		if err := validResponse.VisitUpdateEscalationPolicyResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StreamEvents operation middleware
 func (sh *strictHandler) StreamEvents(w http.ResponseWriter, r *http.Request) {
 	var request StreamEventsRequestObject
@@ -26371,6 +28125,16 @@ func (sh *strictHandler) QuickAckIncident(w http.ResponseWriter, r *http.Request
 	request.Id = id
 	request.Params = params
 
+	var body QuickAckIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.QuickAckIncident(ctx, request.(QuickAckIncidentRequestObject))
 	}
@@ -26396,6 +28160,16 @@ func (sh *strictHandler) AcknowledgeIncident(w http.ResponseWriter, r *http.Requ
 	var request AcknowledgeIncidentRequestObject
 
 	request.Id = id
+
+	var body AcknowledgeIncidentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.AcknowledgeIncident(ctx, request.(AcknowledgeIncidentRequestObject))
@@ -27393,683 +29167,720 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rcuM4ljD4Kvg0PZFSN6WU5Etm2lHR43I6K92VvrTtrOqZco4IkZCENgWoCNBOVX25Mb++iP07f/YJ",
-	"dl5k36SfZAMHAAlSoETZrsvsftMxWRYJ4nJwcG44l59bEZ8vOCNMitbBz60ZwTFJ4c+TGzxV/42JiFK6",
-	"kJSz1kHrWqacTdE9TmiMJU8RnyA5Iwgz8UDSFwKNebxEbYxmWMzUSyo7PXRNWIyoRGMc3SHKUHg66Z5z",
-	"RrpnWEazEHGGMPrm5AZJjqZEop3+LnqYEYYYlzPKpiiaYTYlcYB4ar93P738eKPevD35cHJzggRHcoYl",
-	"zOshpZKgGV4sCBOIs2SJ6AQxDtM0vULDlAiepRFBgrKI9FpBi3zG80VCWget29aPO3+576d/Hcze3/01",
-	"fr381/Fu9H54dNtqBS0RzcgcK0jN8ecPhE3lrHWwvxu0FlhKkiqg/ftt64ej7r/h7k/97ptR99Ofblt/",
-	"aAUtuVyo3oVMKZu2vnwJWh8ou1uF+dW7Y/R6+Po1Sii7UyBS82Xks0QLPCUaUHJGUoKoWiJBbdVA4Lla",
-	"1Y8ZERI9UDlDYZSlgqchEkSqbkLVx8g87AQo5Vx2U5JgSe9JgEhv2kPhbdbv70Qv8YK+vB++nHEhxZ/1",
-	"J1+R5V/+8R//pRoM9xM6p/KrIbQmhyglyVe3LdX/bSusAHNth9np3zmNh9/RDzdHy1PW39h73Q4M+7uv",
-	"fSC+wpJ8UN2twvn05OYdyt+jdpziiexSIifdmZQLvKDdFEsCk+mak9I5gN1Y8IRGyxcCMTwnAQrT0IJe",
-	"oIRMJMIsRqFUoI84iwXKmKQJfPpjxiVWOzfJkgThKaYsh31L8jvCbluH6Ve7w0P51U7YQzA5gXBK0IKk",
-	"SJD0nqRokfKICNFD5zyd48ScR4EinKZLdfQk5wHMQo3Jk5ikKMzX2oV/w8B9dEXmmDLKpqGevPtGEBmi",
-	"tllLB00oSWIRoIcZjWYwwDccXb/9FqUEx6JXu0V7+9VTgrs/wfE4TL/6od998+lPh9L84T8w+aQuYQM2",
-	"7WlXN/Pv2Y+hsx/tcZYK2dFLf9BvHiiL+YOiP2blq/v041eDfv/w4au9ELVDeBgewDYdXZ4i+H2IQhzH",
-	"KRHCvIkSSphE5iGcVJ5JhPPmE0wTEndxJmfhAdK/kPpFmKQRVgsVnp46j4L7jxbuD+vhTmS6PJpIknpY",
-	"hEFxydEDVkSfTHiqSJFMl5RNK9OijM6zeeugnw9DmSRTkra+qIEWOMVzIg1POlosrkl0mfK/k0ie4zlZ",
-	"Hf1IHQX12mwsak94irJFwrHaMNh43cCQ/QVP1RwTzqZqzp0ytUrJlAqZLnvmUS/i85dixheKgLWCFlVj",
-	"/piRdNkKWgxm1DL911OmfqDWbX8PfAA+Boq4uryLBf4xI0gTTDRJ+RxhtEjJPeWZAH7wQpQJe69mlvp1",
-	"3ST3BkPftN6lfO4TCnAqrSQgqeI7irGituJcOzs7bypAHfaH+93+fne4czMYHPT7B/3+v9XMUq2wNMeJ",
-	"om+yddCKsSRdNVgrqHLe1XmfxquzvnG4/guBPn48fZvDaoHlrJgEjVtBS9FzmpK4dSDTjHinlGXQ0pnN",
-	"zr5/NmS+4JKwaPktWfpw+I4sLTz1qX4hUDTjXChhqI1hsgESeNnRos4c3xGBMBwySmJ0eXF9gwSekB76",
-	"nioR6pYNd9GMZ6k5AyAdqFFAMsifzImc8ThAav1A+0BOSskiwUsBzSY0FVLBbcGZILesnXegOSIK89Up",
-	"TqE+JPEBUjALO4gyIQmO1dpwJNVi5AONyKFnTviWxXQyIamiaTANntp5ad62OxweKp6TkNLMtMRDBRKS",
-	"JglKM6a4WIB2+2+g51sWAvnqAv0Ke+hbstT8VER8ocRBLWE98PROLHBEeuidIbpSkvlCCtTe+/y5A58w",
-	"LtEdWchASZ34lgGVU2MKzcp7t6yE+nuTfrRLhrj7Oh6Mu7vRDum+mezj7qvx6+hN3CeDyRBbJNQALdDQ",
-	"QZuuwpta8r63mb6cTkB+XsW970FgtoKyLJ+RKEthO5RuoKRMLLWIL5Tw3rHip0ZcQVA74vM57gqiqLgk",
-	"cUfJ74ERRv8YBmoEKhH5TJWchCXCSXKIuJJlH6ggaHcwBCS0WgAVIM9LwnromLOYqjnjRAv5wHDU8Lkk",
-	"D1tKUooT+pPSHZRe8MDNgRJIEBYDBlrUg1VFmKk9HXM5QyKLIkLiLZQB/74ZZaVuwwb94W6THVMaU82u",
-	"qakLBfiILygRDuFAM57EYmUrQJMK/xh2DrX+oAA3V33bj81O67MWaI0sF03Uceyh7wm+Q0p/xCkVnB2g",
-	"8PuXoWJGE/qZ6BNFp4ynzwLBQl18GhhrZP8z/FnJIYhl8zFJNVaTOeBUSmSWsjo2CtpAaUoxmeAskWpC",
-	"/aBgDpTJnaHmDlri2esbQUD/HKwIQEHrc3fKu8VTWMAN92w/i9ex3wCZOSHGH9bw4uF6Xiz5kznxF8VH",
-	"NesAge5rHF9pgq1+RZwptqH+xItFYoTbl4uUjxMy/9PfhVrsz8XkFRgkpknroDXQSogiEZSBdUKtMk25",
-	"Ehx/+LkFb1sHeilBa06EwFMjrC1IKpfoFt7dtlQXcyoETPhT0BISy0y0DnbVbkkqAWqnegzLbQoZWSmK",
-	"4uDlS0GibM5ZT/0XY9Hj9zO7DvHSWE/U3n1xIfqHlExaB61/elkYZV7qt+Llpf5Yw7Ci45Qnc4hCvfAQ",
-	"BGCBCI5miE8mht4BKBQSOMaeklbsm4Zp+7Jo6Gpf3UL9avSxaQ5rOeZsktDoqQiA0YwLCSuO0QMZdxcp",
-	"j7v9AcKJ0kKXhsu03A19U2xoPovtdjKynz3nPqoJEiRTzARwuABhFGcaHMBdMcoYVWoAbCWQ8jZIfJqz",
-	"VuSEsOMRj4zUhiUIXFVh6VBrawgrCQmVxCWr+/5+EOgdT8c0jgl7IgbJmZJfFiSFTxAjJNa8EMdzylDK",
-	"E3KIljxL4U8Fs3tKHoBOFyi1U6BUMa/tcGqSf/ccSKW0nAgnCRhn7cSVuvugLUF2vUpt/Ny1Sk5XtQwB",
-	"s2TeAYo5ESDxanXZCsoGp9S5y0Xm3w12lHWtK5IJEj8RUSrnCz1gkVMZ1T2a8FQd2Vx7sYdOH9KS6dPo",
-	"OgyEXpCrOn7GtSr8FzysyeBlXjYcFnj6kRnjIR4n5JEcLXP7eDa8XaFkK6DWygRlqNBu9fpLdM6Ct6Td",
-	"cg3u3xGmMklShpMTtflPRFFq+kKASYdg1CTuYUU01oK/NoCBdiWNlYMIOaIK53Ynb/AgGpJX4514D+9H",
-	"r0l/MsDDsUPx9spSkRnVGKVh8C0xyc78WZDoiKGMkc8LEinqZGYFknCAEj6dKpJlzRcFYA6tlVB1q+hi",
-	"AZQQtXEiONxB/a1rRNfu6duwg2hMmKQTpX1RuQrbHroyBlA0x8tCtfwStM65fMcz9lSypOUfLtEEOnO5",
-	"0m6xR+dOg232hXHZ1d89x8accwWBWaGrU4aA//4OOcg5l2c8VjtbY0Ss3maCHYHm1pIDdEfIQksOEV8s",
-	"e+icA+k5RKFqau5XjnE0I91jzmTKkxBhLXsM+330wLMkRjN8Dyd4XoGMvaddty5oA4u5xMuE4/iG8w84",
-	"nZIni0xEm+aoQKAIa+vZoL/7eu/VPhovJSlJ3ANHPDKHR38vOUcJTGg7rJScd/V3z8VzUndaalmqdyUF",
-	"YYYG6Ix+/ftBzMsURHHQEbSF8qmCjTFUHZRvxGdY2KvyQzD2lcyAVKD19+P55jsyhzt1c6W15c4vnB66",
-	"pofnwAHHtSAXd8Ewtt4WSmXuTQAOBOq4w/UnorKTy9E5SPOuQSs9zC2cSr7JTZzfnNwoVgJ2ZKARWinj",
-	"TOtzKREzTVB+Nxh5TdJ7GpGPDN9jmoAs+HQCE2OJx1iA4pI5PbtCiENXzBwqTbcTZosvn0UKQTFZEBYr",
-	"MVb7ZtglBQgzdHSqZI17GpO0U1njI/TwosnGHSzucL9owyI/w2xp6LJ44s6lWBLNExD5rEQdRTzc1QAc",
-	"SIKXive703bVFMdCc8M5mmO2zB0rttxVNaGuYVLPsq1X+QrhgmtG9I194Brf7a0+T4Fw1lzeP6im/F4D",
-	"haYGbO1V9w5DSSwkyL36UMiU4Lm2t/OFIhxX/z2MN8FTsPUjU1DkKf3pyWzPWHu1b5k2wY0JTtV2qA0t",
-	"SdIDV292ZrA1hSk+fQ5cPFu/hN/Lfn///ffdowL5Pe4bX+tZRzOcJIRNSdlbZOU64UsOPO0fQo+5vkow",
-	"Zn2qrxlwJOk9cXoYc54QDBa2cRZPiRxlIi5favCsxDn0xZD6IMJJIpy+cn+VoKWIfDzCsvZ6pLKAoEVZ",
-	"BIojKNyrrgSe9otMjmBTa+bAM7mpiWU3HpAGLbFQ02kODiFxKrda9RfXmeKHEgjc4UtbE9g9LA34Ke+b",
-	"j8Hl5kvQOqJnPCYnaidWEWFbcNuD/3OLsGyuZgtb7Axs2gatz13VpHuPU7h1UW2dqVxDR3pWn74ELckl",
-	"ThpDeS3Eiq7y+dbD5ZoIQTUp/AWPyLZg1lZo7kdIF1vLxOIYM85ohJNcgDIuX2GU4CwmIRqTiM+JQCFm",
-	"cpbyBY1CuP/0bfRzYnE+5woSO8PkGL1ms1Rr2JzY+jpcOps2wYkgQWUfy3tV8dNamCvACC/sfbHQCKGE",
-	"sI/XKOZJglPRQ2/1hfEB2uvr++IoyQS9J2f2ulo7Qa3iQn69PSzdbvc9WPL3TEg6MZx61Uluk5dcGW0q",
-	"XiwzjrC4M+ZwcObVCxL20gLoo/ERBJSoetCsxcN1bPqIXtqWVSRx0KK8eD8OXNZivqMzHKIc26lQ+gRO",
-	"KAZfEAfpD1GY8AgnobnWYhwxIh94ege7a2gbNFGIab9rBS3ddwuAzTBtTPns3D+YPosnR07vxdNjO07x",
-	"6GJB2NEpkMsjeoOnX2fJneMtsMWh0CdtxFni8ba7YMkSSTxFzoVMSMVIfxSC65pzIGAAh4Y4dPKRGOLZ",
-	"+Xy1AjxJqsQ64mIbcjzJjUOrskAKQ2jmKMlcbJ77DZ6eSiWG5iPhNMUg30k8nfoHqhwE0zCfWjGPT3Xw",
-	"gDFX2RYdSTzdOOsb1UbJbpxNFJmOiB90OfUabKBdxF7SrJAJhUWPFy/4nb3+a3zSDGy0hHFx1wqqz/SF",
-	"0qfqHtiJrpcaEpLK4xlmjGihd+2pqxJhkhKEtfkMbkEMjwR/A8JkAG5nCRVS+6/rYZCaBGqHZI5pEgYo",
-	"fCDjGed3YXDLQpHg6E49lErnVX/EVEQ8jfWzhExTPFd/c6bkdPXXAk9JGmdyCY8XYkoYJepvJifLsHOI",
-	"MLtleCxACU8RmS/kUk9KEAa0UtvmIMSmh07uSaroRTolsJBoRiLFaGwYjokrQFTcMoHvSXyAPl59EGie",
-	"CYnGBOGx4EkmCVKaYlt04G2Abszc0ZhLzZwE2PyiGZaIxuZ7ewlA01sW8yibEyY1k5srYHbVmpFC+jhL",
-	"SDFmyZ31hdBOqeWDZMC4Sh7f6hfI7AJMV5s73O1ccHAAwELtt76YtneviMzH2gWwEYEx4xmcUzg4x59P",
-	"9ZfD/irNATTxuMR11XNrgCGi8fgn6jvv6ODPVx1eIdHq6OopkorJCdQWJJl0ZxpAPEXqXU/MOoerQMzG",
-	"CRUzC8dFJmYK+3IxofEazuVk2RiA+qT4+GIZnRQWHqKHGSf3JNW+vuAYov4kAO0tdvkCBm0+R3NsfQER",
-	"+g1E2AC7SY1VrQ20Sz3vHCg0VAIMiQuARynBkhiRSbV8mHFBjPhERWV3zNUHju4Yf0hIPCVz7R8bg1U/",
-	"yeAqw3mtT2+iuqSyOVzMchpDJqduq6C5VK/eZnIJVkQaEYHaJ/fg+6yAdT/0w0WmdDolaQGY4DErh1f3",
-	"BGTvCiQtcMOYxNlidEeWWilrBKBLu97GEAKW4VGGEh2MGvE5ZdOuS94aTwb6aDwRYFke12MapVzwiUQ3",
-	"YMf9nqd3k4Q/CNS+5A8kRUeZ5HMsSac5DWboKMYLJb+iY5w2P5Ywgy0WpHmW51rccjPFvgR4jEuYX+VY",
-	"SY7aX3M4pMBtzzTr6GwxYT1Q4zkbEHpURv3CA9fLi+sbDde/XF+cB0jQKbMMHyNBopQYkab5OTejNZz2",
-	"l1rJzF6BbiubHSUJmtJ7wlB+i2rEBZDWDuHwa5mouKi1AQKKASxBKOqtyBEgDo3UbIXfW8JC9oURnYCT",
-	"TMqBI/B5Y1geq25uFHxKYNyvQDFoaa9Z81qpdYW4vnmy4F5TiXApTXG7MLCKYOHBVJjZNsqNUPtCfZyg",
-	"shTbcO1y1tI9O1JpGXsNAF6LycWdQhWfCt1jrV5aUlS0quccjc2fFs3hY57E/IGNBIn8erOWHtYaDFOC",
-	"4wswOWhj2QoGlDbJo0oShsdlxd0xNvhVzI1jMhM1u/IiW8RPXFDVIhrb0JFiJRXIlnYpKPb603osOQbY",
-	"b2kD+n0gkj9UWl/V4pKwj+IsBZeQPKgegtRyxpS7kMBHS+MmImcpz6Yz7UynNVHHdrXTB2tufUzSfn/3",
-	"dY3ddk1U0gomrxhy16F2Rd20cwWzm9fMZlF425hHFzmhjw1o9oEKr+0t09fMqzTBCbveqKGRz9LEeCsh",
-	"Xo1nr6gaWeEckvnFIy24S9UTdgbZsOyPQAj+W56u3xdi/9qYC8kRjrEkU54ufXciWKI7qkMFJxRugg4Q",
-	"RvdZwkgKzv8LHN3hKQkQRnMqwFg6zUw8TPstj+5IOqEJCdC32ZikjEgClqs0xQry//iP/+qARxP5vOAC",
-	"HK6VaAw+Kxg9EHzHiBCQP0N7wUU8Jqh9fXR1+q7j3kPYGdFEyRgKPOW5tJSso7oGBhKTpqbSEoC+qwxS",
-	"fnu2OmS5wbWdQPnxMUwn3413GsweKuJs01qkL29qA6EB4rxGguh4qGZeCBP6Oef8KzZcBpmbSKS4DzRE",
-	"bf0fg0M6rVKnxFgajHZPUnsTvSqs6mA10yQPPFZMsIQbwWryI+/tbmPnCiFxkpQnt9IqwVvDN+HFJafH",
-	"Rq5VThFhZuzKcGTUSTtIaM2SGPe5zyjYyZTiKWQmsJI9UlNG2spv3FS9fZrj7+92lUygtrsZlAj/1bpN",
-	"h+LttZysZd33Te9UdNCFab06IIDCZH2B+McZ+OiWsLe26ywh3o6PvztRO6Z2kJEUpdpa6nc0cJS0zQff",
-	"VbSKy6IG3+m2+Vcj45xcf8YFnxO4jQFUIfqwGZQZL9EMs7j5CRfZeBTVMiLYdy5klkKOBozaYeEgO6rg",
-	"VBigMOJMYspIOqJzPCWj2XJKCYM7HMNqRpofQGvKJikWMs0iNcKoyjzCDiShmPAU+I921zz+/gS1w+Pv",
-	"T7qv39R4iBi3Pw9BkJwn/lUahDhAoUzp/bIIqASeh9KMvRBIfY7aUy5IFKBrMp+mZKFYqXcWWZrUEBGd",
-	"qgDHaM4VXMeKYGq8bqCmOWcscPIXwcqCgllZKDhonONlifO4VLJeVjHccYOcXQErlzhx0jTkl4uWGzkr",
-	"dkRz+7a5hF3i35677kcK+zXCeT6/jdB6lHju5xbfz5aH1sp3R8iinPpDfROY69AoITgVBp82C8GPIVUV",
-	"wKy7k3azgK0izng5comsH0o+9a16sURYIeJoX2zdq4NhxaQacic4FoZFbeMnWmu24QvCRi52b/C8cK0y",
-	"5W/rQX0F8/U4X6SSTnAka3SNBywMBTT+8UC9UUogMjkiRSCuAoigkqdLL9F7ph29yfO9vRBb7GwDS59H",
-	"xC02ZOU6XVIWyWIClDmZ6Oqo12efraSMotahT8npwFPABmREHcZRwtmUpGiG60ikWVnhjAJMS1F4nNLJ",
-	"VkqWxph30OON6WX1zbXut/npYeRhFQrvLADc3H4xhbRR2mFCZyD0r/pXl071datvGSWdyt28GbbZxLxL",
-	"2Ch/6ByIWuZIuEYVQHkMGT90SjgKgSWJQH/nlJFYCX2QM6pGqldt16pJOuUiiUfjGhEQXHVt1iJ+B3oc",
-	"lvYW0yu6lHodZUJJhE3gvoXIY3oqZJ/i9DvHWqOis532jJaJ1SaS+jySj8aSmlP9aJuk6XVLgcmwiqY2",
-	"STtIPaCuay+1zLkviDcCSnOAjq9Ob06Pjz4E6P3pN+8DdHby9vTjWYA+XHwfoI/n355ffH+O2pRNeKen",
-	"T4UJeM0SArdjUab66+bXZCJSInX7H//n/43eoCilkkY4CZD6/QrN6HSm/95FcxLTbB4gkgiCEv7QMX+C",
-	"Dk7uSYLa4NtnPnrAKYOEAOYzUNkT/qD+YgTpGTp2MTt0K2ipDiAHiPpSidv8AbJ2TfhWdNpC97joufzi",
-	"vR6n/PDMjlp+/AHmUH52CjMqdjMXDCtRt+oYhSYrMkYJliS11G+Fr5V4GTiYhHD4Qh0eZzVZHEVkYRwO",
-	"UiruUDvUj1RLF6xqbOcA20bbAVJ7X+qe3EfvTK/us6N8hBwwNylh8SWnTNYZxDTleWF0cgL5EtXSiDbo",
-	"qhV/vDlGMTYxpq6hQ2md2irEJzodmOWTnEEiFJ2il8rO6oV+Do5VJ3TzZoPqZdWVkuRUaxfcxBj9Y8AW",
-	"rpeP6j8c/eIaw6H9ixInwzNbQsymVsA8omeFZhqwlbC1nm4CCXuLxWzMceqJhJoSRtKt5VqDNmKtuCQ0",
-	"I09JROg9iS1/UlIGF6TIuDLnYGq6JyZwtYAdWBIaeyOU9UGPqu6Yo2idW4prkBJPsUiliojNyUhNNOVz",
-	"KrSvsY62GFnmMjLjKZolZ4Rpnxqd+xSJbNy1NheTu80ARomzJbisymVVHy2+GNVrI2rlg379TgT6ldpK",
-	"JpMlEgRepiazEtUOUIXy9DymFYhoE7/XY1maX87PHju7d6WJQXeHBY3fZlKKg4x2+j49kSn8pky72Vsu",
-	"YQPONafY6auHIoDaAEI+6gg6TGyTAFgiPw5dqSCsuywvXng2Y+W8+4gk+Iz5vI2s99pWTmfawNzok2Pd",
-	"9Jk8iNbeNk8wTbKUjOQsJWLGE9/FBWeKIoGjqGoO6kTGDAUHUoBZ7nPiZ6HbBLw80mkJkoLd46TeHUvb",
-	"1TL2JGhqm3Uj2yXsZXHLUmueA/XrqfNaUDYdeS3/7wlO5ZhgqX0p9VWsrvOhU3gzpzqP3lSDdtrUqz4y",
-	"t4/ajfXj1Ydbpn7/nY/Bu1/xwm9ObhQPu7y4vgkhb/T7k6O34SEKX0I8q3r3UmGPfvnyZ/KZWjh+CW8Z",
-	"FN+JSdzpoVNwoWQQQSBm/IFpu8ah7hy91Kt4+TONv7xUq+7qGho6A30EqdWqGdVtwgW8oD1v0gXKpi9n",
-	"49HOj8Puq4eT+w/99G6XfRws/3W8P/3r/evPQ3n509ledPQm/nbyl/7sSpyU7gJTWjV5775usGdN7/nc",
-	"Gz6FDzyT9Vj+y/joFYFgxi7sUMGctlUOYXmyPlpTcvpzjSjOImop83FOUDFbXkwgE+baqADKpjll3QBw",
-	"Nl80bPpeyqZNb6KmLd8y0bTPpGnLb9JF1HT588ZruuRCTlPSdBI5LbLtP60Y4JcL0hULEtEJjZAgUiom",
-	"b70fVC8mf3ORIQhQ8YVAYYGTIYIEL0Tcsna4gAJF//hf/4kKFAhQKNh8oR8X2x2gUNEK/bjY2gCFMjJP",
-	"810MblkYM6Gf5jummibmYb45AQqn6SLST4uNUJOY29EKoKuOFwauZt4lKKtJWjiamZbB2ukhSOkLPxQx",
-	"vSMLibQdBC5cIONg4b0P+WNvmYQCITrnkk4FT6VAzvborNPC5LfUoQEYcgKbD8JOEeKoHfeVoNC7ZVAx",
-	"ogvsxtzCg6g61/H3qo8/mv8LFT/K878f5hUYnAa2Qhxmt0wTCudmUkie5m5lFT6Qm013NEFrHbQG/Z76",
-	"32CoK+oAXck9h6spuhh50MvqlXFNkMSotATd45RiJjV/BTWWShd5+QQ0wwmdhjqq1ObiMbuVp6jXGrGB",
-	"jn7Z03XR9HZBnbOwh470HtqTgtQuupsogFfT1N1IoXdSgyem6vmcMpsmYY4XC+OQFjOxjkY54ApaCsPX",
-	"Ep9S6xyDN5OK8ndSLtbS4lJrvY41/KDc2hyzjcSu9JU6wmspabk1my/Wsp1Saxkt1nGTcttErOMSTtsv",
-	"uf1ueW4KPRXcHKI9SVN+Wuq1AVPdon11N5uw1y2aV/C3CaPdonkV4Rux3C3a+1CxOfN1P/pUpntfY0G2",
-	"jBPTtmeSxCbqq6CTaIah5B+WOh5Y0cjlghxq+7IzqiWbiOE05Q85xQvXBY89Uv32r0xLwk1kEcWTiEvr",
-	"NU0v+IHX9FIfzEAhIXpstTNbMSrNmBOVEUJxLE+sQ9DKuW8er/b8Sr0zkWG5VudwXajIoEH1mnzyQ69z",
-	"vWM5WMU6iLcrhI1Fysc6JnDbOLuq8cAfgjMm8oEQpoUaByT7/TJM9tfW9Hm9v1sGS389XFRvHsAwb2nD",
-	"j7roB9NhQJUaZSWdeAGBQ0URFE96ow2plZ5Bfa0JdVIQhhToSphxIT2oQHqwFtI726DfoO+vpeRPh7Kq",
-	"BdfqqTUX+HDaG9+ca1ukxw7+/KFGNdfwZsK1yzwjMqWRqLOXNjT+rVnOxNSVbHYLNU0xyxJs8dPe46b4",
-	"oRW0BnOqKOee/s9gpv5pepfrLvabYpAr6Ljm5eAMBqp5u7f27eA9z9I1r9/iJdwRb5ukSXdVY4kPWpI/",
-	"Msldvt2BLcwJNcHc/Qgc3476jE6w4NrsVtsgFfhTjOZi+uRkTAmGQiOjSjR3fVqteXEq6m5/GvRSKYwA",
-	"9g+WzUlKI2RGQO0Fju6IRAkXIkCplAFc1iDJEfm8oOkyQBWP8QLUOh+oFzppxrzs95rIQtfX24h0HkVd",
-	"cJYhzroxmUOej4w1ip14lFkdkLIxWVDM8JEeYQ5im97zyyQHLXJgumhXj94Z+2tGMl8a0q0w/Me8k9Ur",
-	"nmIHt1uv6TNwF276ql1Pne9OH118G6AB+v7o6vz0/JsADR0PrB3rcOU43PSDQTAMdj55efYKTTaeNd+2",
-	"AvPn99prKv/t+C7pBx/ZHeMPrJVrPzdGobCMYqE/B3XdWB20Oh6AUUSr28boYWwAjgHBtW9swVbUJC51",
-	"k/z3tZ5B/vu9nkr++yYq/XwLkyveJqWf3+jpFp3Py51dFgsoBixWYoHVML5gTpn7dLCiyhU6WZI0sDiU",
-	"LkdXLMdX9v4HhN4ZT6wF9BBR6eQtqVjj6izItlS9KfZqQuLQEcuzZ29rqoONN3UdSdwdL7szzOKEpLni",
-	"tv1V7dN0rxWloqoHPVmLqVVbfn1d42l6wqpisEoBdVDMRZ4rrYztnI3si2borjs6I1oK+BS0WJaYghml",
-	"e7tiBjYNW+PckrZ9fcYPJmlSEw7oBgLJLGWozVPwGElpTDqIsFjkoUMgKtgsifosCYRnBDeOGKzG/jhL",
-	"rS4kyGHtY1S5w9t1Np/jdFmnm41WT2PFo0GMwLHE38DaTsTIOh76EqtGkA7aNl3vfKVb50aZ5smPTs0X",
-	"Gz1u3EUFVTCsLMkzfy+8y8kaPfcqnvSRqH2tq1pc23uNf/yv/0Snbu4+9cAm5DI3Xprqq8+pKNJutakE",
-	"ZCy8Cs1AEFh5R1gn0OXB4YLqoLh9AvcD4yQhheYZJNBWJyXXaic3CFASZAoZ79qh9TUwyTJ7EZ9DNcf8",
-	"/qqj74aK0uJY6iutjNnyQCvXWR+vPvS8Hg3VUczKxMvBcGd3b//V6zd9+9fLv/3tb39r4LawwFKSVO3M",
-	"v//wfvbphxup//9y8emHa/HpzwcvX/7w7y///E+3t+LTn9o/vPzzP326vb3+Y+fPf2j5JB3TXbcoRZln",
-	"OWXlRKeIp/BfoZYLmFM20W8pJxTm7C/Bz7WSR8Nr+BWjCDxeRfdPgffWMGYmk1nPrmuDOdpraH97fo2g",
-	"3jZql+4fYyY6Ss/DNqNieui49OgcsUZFAfOySUfrsa2nVI7KOm55Bn+F0aF+eHsuOgiP+T1x0g+lGVNH",
-	"z8r2JZzdK5U6L9Ipr02hbOoyjsxSPDlccTTTwh1eLAhOK+5MgkQ2K2o+kR9ab3Z6g9e7veFgv7ezq3Yx",
-	"J6MbM7wXqcx2hp5Es3a+KeQcWZntlSEtOq2JM888c+8h+HFqH18HkqhNetMeCs//9vbi7Oj0PLTXBUA+",
-	"tE8EElIp/BnLc8R2ehD9XgKhdo1YarImOTq/OLm6urhyrazmUegGQJhnraBlp6B0qZOr794dnX5oBa2r",
-	"k3cfr0/eKmAWVMppukoYcsur07dHMXrLxJWCVtEof1L0bh85E7KP8onpW0/JI28kXIqZgOBKBw5ZvCjB",
-	"IIutElhapXm8ZoG6hX9xl2ZOH99e6lnbBzfHlzBpOPEjv7n/XAe82HNf5hHmrx5Pp1Xj/s5GgTsliq/k",
-	"92xVNAZ+DUm4Jdc0yQXcUQlsR62gdXR0pP5zfH50dtIKWmeKEZ1ft4LWzd9uFCJdqLfXV9+1gtbljdrk",
-	"46OjMpSPNsD4qB59YLZHBif0Dz2d/LedV/4AJpj/gpnmv/SU85967sVPWET+U6+mGEgtS1trgVB7SQS8",
-	"UcqkkjQOFFYeomptCvXKZJzUQZIMQRjP3k4ZCYyDy97Owd5OkwoWDzhlz8ECjKWncluzLQdYNUnZo/Cp",
-	"KLJl7DFVubOUpHtV6mQmIXVef00n1tNRrZB6WCeXtynny2DFQqZESfL/Yk9ZBLbufHU65XgF4LsegL+j",
-	"JInzes5lfmwKe69cGXMpSWwi4ycm+sNW+YcIZ5ziOZFOrRttlFAYEgYohOJxJsAtX5LTxqcr5vKbN46f",
-	"CvSQcja1Lk+bc4rotRX9+lSHqhfFry4Buk6TTxQBp+kicmRAp+fthMDp1eUxmhGcyJm59i4Lg2qcTqHq",
-	"CIlZjNNYeyD29Ie9+0HvPfylIRWCG/chUuzz9PwbtZsX3yo1RWfw1QGqrlC3pdh4QzWbijhjJNLK09Tk",
-	"DzJLMXLQ1lKlzou7pVg5MxXgKrOEvFobSa2Xvg6GjcoDmRQZlRzsTgQr7K4u6FgVnvcGa7Ny7u3t7G1v",
-	"8NND1UgX30OZG5mIUGdA0kImqLnX56cd2MZ7kgLVLINNwaoMJ57GJBW9MrWsyiQesx8kpfddP+kKrsWU",
-	"jNxv0MkUAD00uWmwuBOQzkmHMag1vxBgq8JJYr4pz1fM+KJ3AZNusrMyEV4nG0B3OIw3H65dEQnO9kaH",
-	"HkMBYOP0HrVuPlyrAQHuy5F3XHffdLvyuiN1dCGHrNIFbeVgwO3HeByV5/cdDGhmuVGaeB7K4BM2hk8V",
-	"NuCwOmKGuepZYVLvMYv5ZHJDfUcISltpaYlPdOD1+/cHZ2cBGu52ZzxLO/bkzzCLu3wyEYFFZWvUfCF0",
-	"Bz+Z1IUFkvbfHPT7ZfTcKxlw2j/0B59+6HfffPqfwx/63Z1PnYMf+t09/egPPjbvdRL81fnuSpzAE5nv",
-	"rBwDdYhCc+sfAtqLnM4jG9cEznCc9coweQzDrsRfVdh1PrPOQT72Ik9Vk19M2fCuUBsP5Yzcsjw1fm4k",
-	"MOUGwLUL6tJLYkVCWJMOskYYmbukHjr5jCMJ1gCFoLcsXJCUcsiVF6K26QpLlBAspHHv1E06EMhlcRQa",
-	"RylnTikYdstChbgKb8OD/LzGGVE9gguobRxrDAcriB4SojuoDGwMcThNcURgXp3eLbtxgANb9fcsnmqL",
-	"ioZeW881dG+0DPCIWbOdRExwnFBGOgES/JZBXluolGvhiAsIG0+HhN6RwlBzAMkQw5ULulBRtoH6hy8I",
-	"0zFzeW5uk5rBDu6rt5QveZ2rHExyjpdoTGDD1zsmbuWZ+DjHxAKDNntSLrRDLZSOjIlw8Kk0750NE98Z",
-	"7Kkmj7jwtON5mHcJmQ2RVqeovWe8nQ/QnDIwXvMsVbS9yyfdOWdyhvS/5tEDIXegmv1LjGmyDNC/qA+S",
-	"5T/+47867tqdo9dDF5oHKI6B9eGgAok7ulhoDRWjKOHRnblLCxDjlhnyByWN8eJ7KtEM4isFkg80Irqk",
-	"mm5d4SdoB/1R/a/MUwbDzXU27UFfBeTp0flRwcDAWbrY5QJZP94clydzkqnD8PISp7Qigu3vbk6Hbbl2",
-	"4YfhY93eStC/RtkGXbijgRO7mqL1YbcaiMcicH5tcmWl6PQyN2loh2hbiG68tDJ67znjrm0VTM/OM/3G",
-	"VM20nu0wq3h93v7tvJpXsXGLkii/aFGLfMvcLTfzc2G3XfyrQgoo4FjnHvlblbzcsuio1cM3HYArMtlY",
-	"k7z5ej2X3q0gB1kJGs6KzAh12/GoeiNbVw4okY1mInlBQFZk40JQ0Kph2KtSmfVeOu5N8VH333D3p373",
-	"Te9gdHv7w+3tp3/ufvqTV8V4NMVAv1ThjydgT/Wc1+HH86TxA7DUp9ho7v0NnO8Xz1is51QLEj4VW9VO",
-	"qY2heqcOV+GOLJYi4VObXErXoZxM/PhCmEy3qarygU9PmEw3l1RxyxlpaNih6uChqNwKOJpmPfU7cNVy",
-	"pro53Hjv+0plQYyaTIUVH801n6YhraB1P9dEVGe/gjyYkNiqBZX1BNUpypTi1NA31k7s2o5gH3w3d34c",
-	"OyPaZ+f5yPbJ9/kM7JMLPRMDgGdybX0aZX+MQPjLk+rfhtiuoqmUiyMhFKx91TIuGHHKEXKIY3x/c3OZ",
-	"u3UdolChchG2T6UwGp2t3AyortMhQPFTjQaKTWrv0lCnTzSlD/jERKw96BojEswrIreIo9Am5dRXbusC",
-	"7sc8Xo7M2RHrIqNzCHzN4+Wx/SDQHZgijI2/PzPtzeeMy+3ncM6lM42IpHIU46UYgcm2US/HJJVv8VIc",
-	"wRfgQh+TdER+zHDSbB7v4YsT/UHewTbQ0D0U8Pi74Gy0wAqTG3z9F8HZpWpchISMScIfwPTd4PsP+qOv",
-	"iU7VaupyUNboYx3YcMo84f0Kn7V7Up4JAx4dOOsLWnzROmh99VULqIVa8B96eYTLPU4yOIZ3zRME1M1u",
-	"i69KANnqyxIqPOJLiwJbfVo6i1t/6Z6grT9+1HxzfN3qq/I5hQQC9VDYPpWAIkGorYlyKiQaoDP6dQdZ",
-	"goRCST7Lsn0wR+cy+QxaqmnroHVrjtJt6+C2xe9uW84ZMQxbd7AFFL41Z6ppZEL5NLhhCjDHFUtpNtYM",
-	"s2wUW11J2VLXH+5uVyoO1m0m8WkTt3UR7dk21lYMDlMyJZ/Xbew8J8vQtHXQMsnlD9Dtbfyn29ue+s8z",
-	"7q0ZZosvr+CLp6OFf5f0fBptk0tMnm2r8nqi5ohtPoslUSI/j2dYaXUMs4j8tz2J7hp+zTNYpr7bb63X",
-	"CwDEWYLThBIhTbywEmQXKRGESRJ39EMCpUigepScYYZCJeKFEGh8qKVecERMFG7MpFxUMEO1ax0MB4HF",
-	"kaqYuIIM+osVczdelm8uhmt9Y3b29x5R1vO3wkM/cgAgNiJHSerZHjesigRJ840LRkxSFCpFL0RtzJYo",
-	"IUqTRBEWpGOSiMKljiIWICUKREV+xxrCoxoKURbwrTrZOsbRjHQV9UqhvIaVPRnvQjjMM5IMq8Bu+lDD",
-	"FaTp5yA0ZkUrsQzGVV/DsUxu8sWXaM1u/81+Q+piDJV66IaI9HhevwGT/HjTSBKoKHUF1nBFjmX3Rt+w",
-	"WAnh3yERpC6t+VJpO7859vzehAqDGA1li1xleKRQscCp0JHSf7m+OD9AodI1gbSgq3fH6M3ezh68UWPo",
-	"wIJObqhhPCZC+3CEfBEitXKcau+dOYS6UCFFiF6iUMkd9ueMJ3FhHNYBVLbL3LVFYaPqH72EwirGzQbf",
-	"qac5FTNpNdWoVHAmUDv86qswQOH/gH91zHfxV/GQFH99FXYQIwoEtlvUxrBklFBJUpxosorNTCHAx06X",
-	"OO46araHjQe1wELygZubBQG+QQ8cacIhekg7Ds4JFllKDlACVCbUvp88Ji+EeYTaYPNGYDEPkEYVNIdI",
-	"ZRGY/lA0wymOJElFR7EEM4EYUSYkwbH1qWBQYVOHNyWEtf/Qg247SE8d9UP1dfizQpQDZN4GqDLLAPHF",
-	"AXqhv3kRaJJygPpfasjI4wwfz0Q4zNzrfektrGze7UTzBYswVAqSTMCnRJHP0GyU6/rj8F1bMRtWErR0",
-	"43JwjXm2PsLGduCx0FuqcKYX9p1pWXlsuNanLxrkq+6y9mC504Z9+R/qH43f+R/5I5L/8RVstTr1Lah+",
-	"bEhAea3QYYNbBzv5i8XJj85aLhbnpPTzgyz/LL/9pvz2m/LbEztZp3cuzVOIWDOkthIj5KeUZYnBQeIN",
-	"2olzOXB7u3UUb2USCPK9UxsK8odfUmBS5BgoJ7zXfsSaysHYbWxIUWAoXoDM5UWANAHjqSFeh+hiQdjR",
-	"5Sna6fVtzg+Bl+i2xVPEsiS5bQVIcPhT5/yYZILEnUNkWSoaL22FlgUaZ7LgR8CwHI5U8Yy/q+PMBXna",
-	"yJa/NaRoFT722s5eg2D7SenuLrc0eyzXwYqgviKDVe1uPt2/YsJxCXBVDSydV7dhk8vCKlhyy7MHZK59",
-	"+Uz4WlSuFGreFxcGKw0q9zPe9+W7E2+TNSM4tw4r78rWghVTbcm+/gQpX4cDmngZU21MGpEPmD8gEwrn",
-	"IkRzmiRUaEdQP2/2YOBctA5e9/vPyII9ZoWzupm9roklcBLI9Gs8Zwtnp19EeJ83MApcWYWj6hmfkmmW",
-	"4BSRz4uUCEE5Q5Shq5MhEksm8WfU/oa/UKRuSj4vDpUgPMbRXV6bF+THhPM7nPKMxZ0AZQyzaMZT7d1X",
-	"HOFVJWxbi1llSfUVH29q72Uh2t52oI1VrsCU39G6dPEhzyOW11Us0San2uI6yclptoli2ZUVGcy8r/OE",
-	"ZitHOid3jzANarhBbgIqrIIeqt+iKkbDw9bBD8N+Pxj2dz/lJr2ClXxZzfcV+0qr5TUCnfHL588ZJXfS",
-	"qTf37b15U0pM1dDeV87sMKfM/Bqsekn9vkyDGqx1ZOBrLGh0lG2tsYOwMFYfI5zJGWHSHGAdbpcHmJpI",
-	"O60bL7AQDzyNdTxwbUqdophDXS6clQw4tucKGtrHCvF2opTIbv4kaGWCpMY6NOeMSp6u4mTRwUpYpl1L",
-	"u1hJYEtWuEUqKnHUq/NYHz0YtKD/wr/4izvzFVdokUd1MyXuJpxVxrdLDbZwCfr3g09/3Erwdy+BsJ7G",
-	"CnrmiwgKKNdh6W8bbebU8HlqoJmUCyfK2+l5+9PXvu7Y01UNGpNy0TlEskyzAxC3ApvqJyi4HaQACiAA",
-	"FhIs6XBe5wLohbCXPmvzAxUdeoNd9eqEjT2xByRAOEkQUToaVBXjtpIlpLg/yvPPK34jiK3Gm7EXwq5O",
-	"cm3nyP2v8ig4007nXDWxfBRCHdQHlMXks44YoAIlVAGy3x1jQeIA6uGwPF9jsbTeedix9qhCXhiidq6I",
-	"IKtao6++QvoavgOrIPEBmnKJblsxmaY4JvFty1gNwfgJeiOOUbbQkWFn9Osyn2vIV59mxfJ+nZukClsQ",
-	"dJhbWPJONQd2eZkjJpmB+s4oz2Cwb3Bz6J3Pl08NM+SVfQo3pnkCtjjChqlu6rjgwF+0FuxL+qKPuXpb",
-	"puY/30Iq2lvDGiqBUHt73nIGFS/C2hvt0jHVKArU3Xz6CNeT1YTuap8gQYT/KjdP+CYOKnGstSHr9iba",
-	"RIbC2Z5jtoRraFek36lEET75jjiX6He8EiSsFULeN6/VhKw/Zan61l4mwomETcihc/0OAYMCana7RRR2",
-	"K0UUdp8PMKovH2Q2ZQi5KlsSts0CMuw/JbmcqMla7VdMCkiqjRh+/vxbqypV6jThScIfRimJaeovxP0O",
-	"WqC8xWMLzWjSvja7/abL6qCGEpquD+3dMBh1iypyiv17RPGKdqCILk/pT9h0/jXBKUlRnhLzDR5HsY4t",
-	"m+PP7sQduBqJT61fJxTt6inlUJgTOeNxPVHX710Yf3NyUzIzfHNyoxT9k6O3raB1eXGtfl1+VP9eXN6c",
-	"Xpxfl60Ouvk6g4NuUWNrOIP5mDHz32b04oGZh/PgY/l3Pjed/2RUyM3+dMFpRgLfSUYZS4gQtoo5TnQC",
-	"WJ0CIMdRMCMCBfUH8nhr3x7V5hfVWfOM6nqcklgpuDgBmZBK1MYoVPrLgdVc/iXMVdBAX3R0DQ/V2NCp",
-	"YOgandeEsNIUQcLy50wHC1lrnBw7L3UOlV8/62uRD+bj1Ycn5YF1zh1ssTl06/LffLc+582vnuSmOXPz",
-	"JbLZe2oiGwU2J4+NrWXgU8MdT5X6VRhXHm2EqLqElfGyIuOXDBL76wwS/+Of/vDPSvUY7r/44596/z4K",
-	"/+f/0e++0ZFL3mCljSgG9ixn6mrJeWLs1QDq6I7xh4TE0ycmAih1NAbRf/M3QtApI6S27pmiTIpEaY8L",
-	"e9mSh8R3UCnTCBXI9Bgjyasp2Y1iWt63ncmADOOdqLs73sPd3f1Xr7uKV6ojkTPPJhVdtqv99GvlXfhl",
-	"C9HPSar2mjJdQml19/KNAXE+zrS6S6A0r/4YqY8hbzkFus9sgte4cr7exK+jV+N93FWb0t1VW/QmJpNu",
-	"vz8YDIc7O7u7e3uefdpcTT4bJzQaGZLh9VLRTaxovMBTIiCLYAn3bHla4PtLFJOU3hNIaCIToisFwbXM",
-	"ZKIdXAoN+gV0aSw61thjVXzUvm29xRKPsSAHaI7/zlPEM4mn5LZVgdC1EnQBDXkmwQIm+JygKBOSz3Vy",
-	"N0/uWw3sJ2Fi3knDQ/+YCheCcf4TiUc1VRrOuWF52gQ4VhAo5yBKCRI0ISwiMYJOANvKJEJjIfhD6OGg",
-	"zgNsB/wGF09TvL8E+mF/uN/t73eHOzeDnYP+3kG//291xR42g6dRbShL0IvyUEpimjc98dvkzFATT6gv",
-	"4c2ldprPU/AQiWkC+ba3rthwcm/KNtTApyjX5j+pp0wxRMhApw5cm0EdViWPQmis5wx3vPlUfpkcKXrS",
-	"Duo7JbVsLo4tsqJYoB2D2Lylwf0ILXCqNABkSoprlxl7VA5LtdIFiORGiM+dtTfFhK9l60eaqVPtq1PH",
-	"2Q+1/1HGdF9FfZVCRbCjPAtDr9RNrSlAU5b7c2FUt+2dmz9+4AvC8ILCHYboffx4+vaT+02Xzm1+VGNr",
-	"nlI5y8agx3C8oN2Ix2RK2Mt8Gl/cz8UdXXRtrHZ3wSHzW64vPBdHMzsQJQSncNXQBs4GTNqwN85Ip7Ix",
-	"VG7NlcopA6qy8tN2Qjf7FaH/uPJNZqsKsDnlahVPivlDxZNkr99vkBqslnA8JofPOhF3U9nh+iwRg/6a",
-	"NBGPG+y5ToA2O1PLWULo0Dg5On2GOnuPw3DkjKSk4xcJOXuCOGhu6+plwmc+fGtlt2ZX1wWir8nKBIvQ",
-	"SZm2k0zMDm97MFwGrTtZx2bfZin2p+CApL6wm4rkg1WLI0cR1pWSzm5ujiCJKEjKGdyyqodXHUjMXMI5",
-	"U+ckJTiaKfVIHqI5wTpv8ZzEVJuQcpEVMu4oCtH3JCv3p1w6zUcyN6HlwmSUyf3d1tp7EO3Xz2ziy+Ju",
-	"Ynf7qwm9ppWuBq+faArSi1+3q1ri9NhD/FsNZENnlzROf8akzeFJLrS1ypaQVqEfwZ95a1uEQSdkm1Aw",
-	"iuof4Fdu3wjJFwv4IbIFeC+SXKIcGbupI1k6j6wpRE2NOT+McgOPi7+1Pt4wT1EJhkcAsQu7MM+7jxYy",
-	"nndHZWB5WlwV8PO+5WtGPi+g7Bubvsvh7n19ne9EzWu7N57X1+52ed7fqB08znfL14N1gVzX6KjYWB/k",
-	"3Y33DZHvv/djse71mcEYsP2ZBD/V7G53hAErC1AolkKSeQjJlDENt8jMuZoDjEt/EUfN1r3XMlBnysf2",
-	"4c4CDFT6AL8AEwDpIaXjmWcC4TgmsfYFDHUvIdzzKN5/aKMhYAz1sSlQZUWHElc2stXqvc5jFf9t6kKv",
-	"8L65JlgAp3XUckNWvzVVIRsnnKsv3vjc2frWl3G08wD83lJGtj2PaFxT4zK3goKzF1BdbQTVieZy0ZPG",
-	"YkUpflE0qPhi/tDaG+9Hr+LXpGog3d9/9er16zdv+v3BoOW9q28oVRdX8cZNosZrWLEV+mNGzGvQi6o2",
-	"ERdK67ZAk6ctDRzlTO8oBHOfFduNKKdzT7dWbsMHDRLeOV2sbvF7/oASrgVBY3A09ZaMdTLQ8iLjD6g9",
-	"sHm1JUevwNOls1U28P3+7utSNMa+V1hbV9q2NDdI+j4nhzb18CSTWUoChKWuy6rnWFSzfZwFtJLfegu1",
-	"VdE8TyLN8XJU0ktqHDS2FHGrTp9K0F5AoUVrmtdUP/9tUogEqG9vnFjllvDnIj7iYKjI0ITD4KD+WORT",
-	"f/WD3LPvYOCDiFoyz9KI/AoLDpVK1tPDhagd4kzyMFBKG8twEh6qEwY15kNTlgH0k86hKbyo1Ff4ViBB",
-	"CKsARHUGXma6tzXLzbnjL7xcW+jZCAl2l43I0GCPS+K/2lTK7omQdIql3lBHJTgY+parKERTjp5L7qu5",
-	"YwpOo0Vke6xTJU4ajbK4hMPM1OK0N1qP0AqlxE25fK5U6+/Sx3yn7x2bQSkvYF2nDXtgFFgAOUybfNau",
-	"cluDp1oVLoXCUJK37NzynXTxPShRN/fgG3Ab6H3aQDb10bE6axkj6zXW7bRBG5BV7rv8tkbd0y9zTe+T",
-	"M3soWEqtUv4454VHXXw+081ctZy7frxuv7S6/CgbrdWMVg2sGwx7ruZULslV8aj2a0v2CtCnYOm8Hvo7",
-	"98LcmP8QjHNY2FlVf8KxqeZFfkt0tnQb4GhR642/1zbqwk7jhbBzhi9WLz3MW7uU0uVHYcgt8MD4uOkD",
-	"+79vRyq3I89xggDHN5+fuooRxNr9trqW5ne+xNCVmfE7tbvwiW9+eUb1VTq2WIxqEpsHrQmOaGJk21z0",
-	"H+5sYsb1NVTe21K6tJRFXruM9TaURF19J6bee96rd8dob3e4i86uvzl9q/1hoY4ynyDTn3esRcoj06Gv",
-	"VjOhW5Pt2hDqa73wQqLvIwI8mEVL9I//+C+l8JBxNu30XK3r1SbIawY9wnHssYkdmYo1On+ATJcowuYS",
-	"oednOmkWKTUsXif71j1fFYOqSFmzacWwKMYSHxSVdgUaL9H1267aUx079vNti6d0Stm/7Ax3X+3ctg7Q",
-	"z7ctulB/3LYGw1e6cOht68sX1+xXzOHpFqx1tXWd/JWrklBel82YwXSFGq7oszb8Ruq7JGksDK2Mdu2M",
-	"sPLyyA658ubYmcPqy2JS5QWuE5YaGleb0ehVoHodX9ZIO04P31MW67QcFbJorkdHqyU/Nns4VSyIv4bP",
-	"JWHxaBtcfrTnJVhtliORjdWExiYyxWtSTuWWU3r0/hc3VCOckFTWzCmXzH5t36sCFs5OrU7aC92giovb",
-	"ofajZPktsL+57Xbgelvkh6PePWPP752xEdPXG/nqMLjGP6C+CFIDBN80Ew/SVjg2PLfG+NxloyjcVFzM",
-	"oocZTXQClgfYeHBJBxrfqKaTz6Fhc50Rr0NDHcI3wtetb3vmRQ8jvfLm9z6rjOAXvwDyTbcRYJ6paM7/",
-	"D4/2r3V2n/FQraIDkSmNLpVS680yhR9s2dx2qNlDGKCwCJgKwQsIo3EW3RGJ2oCO2mJgGoHlhApJI30V",
-	"VEGb+2kl/KpB6cHiysF3cLfubo4/bz+HOWXbf1RSuV31CqwnouZlI+kF8qms3qCvhIGprdQlzVO7aYC1",
-	"vbq7rVWZRl+N+CebLdRno0UkG4IkvxT6eZN5uZbWO9Sx1p8frjYg9z2QJZQSRTAPIS4UUYmwQKGmxX43",
-	"jnM5AacVRpItZZ5FSrlfV2dyskT2dYAGqD2nrIMkR3uoPcefO4fu7RPUpoLY77K57wDZ44D2AuM7uRsg",
-	"uHZDOwEyAFZ/UjbhaFiy161NH7C3tiaz49noWZd6hdpkzv9OkZjxVOoIfIV2DzyNhUmB4xgtc5uFEjCS",
-	"B7iWjeOKjfSHVsol2OFHCZ3OpCYocZa7e+RcZ23N4VL+pOD2Nr29ZTVl1Fxu5Ind4HfE41p3xBCOIjCK",
-	"qAaBzrulkKwU1n6ATFS7zooLbU365x66enLeLejPSnmRxt4i+ZfAc7IajSzvRkfTv8Y/vpp/9zV/93bn",
-	"1U9//e58+OZqlp39dH7603B9JOjrSkLa659fB8O9/S++mE9P5ixfGPjNjCDJFzRScw1MULB2I4an7dAG",
-	"UCu864nZy/kS3oSdHjoyjcA2CE4nahOwEw4udN7Lj1cfNuU9qw6zcT8eEwRuOxckyuacdflCdF9NdvBz",
-	"R4E7f24bjwsVAVZC8iHyBYAdIJFFMwXnmo2pDXKuEvYLFuEkcciuJx7T5sflrAve7tWq7074zcOME1tS",
-	"lGnf+DyDSyngljGeQVgdFYh055Acqrxde+NdvBMN4y7GGHd3x+Nx900URd04jmNCCJlMJpPNITkrtEYv",
-	"+Azih7ZkM4qfJSWeq59UjuvumvqjW1aCXMxMyXh3VcNNqpxJKqcnV7/pF/ckTWm8raPUNZ8TDkUkFS9h",
-	"U/QDCDcBIizu5AgAt+HARjhDAhIPHc05m4LveqILOsLfagb63CpRT8hunh9bDfJAmViVaJ+wEcSXB/rM",
-	"hsFDSo0QZhD2HueJ9EvvtdGAHqn8rMMU27MG0ma8aa6rV/Ctqn+usnz9gbWBe2wKv0YoPGYxn0xyVXNt",
-	"GjPd9obqvAmPjoyfW713C7AaUuazftTdDXJ3B5tvHGg99lCPdB680Yxn6cZ+rsxHGjPfwyduXzlK+/Li",
-	"QNqbVNgCGi8EklnK0JhMMWuuUuVjNSkibOdrCwmrTn/ivmDm06PzI63sqfeIMpO0xA4n0AyK+ZTqa//S",
-	"xmtzrPNZV1e/AvkKtheo6OLKdtHG5SP8K5X/rxzZZrFmpcO7Em72gUcQHz4HcSfGS9R+//7g7KxjpR81",
-	"aJdPJqUsYf03B/2+Dk176qneQCofyW3+v0ICKBOHRZaWXOgcLwvpY0wm2ijhGtNn5JZpgSPfQIQlWGx0",
-	"c9DnFNZSznroGCeExTh1zjWEuKtvQVaBz29Z6KJgCKoP1sYfNCbygajFPPACZ9AcqmgXC4R1YaPOc0Z6",
-	"t+yxcsgKxWt2HMq0b0345QMhd8nSxF8+B4F0zs/RnKQ0wi9veMqZ5NbpfkvJZjNdegvJJzwChnbnHXFo",
-	"3Rx45cP7qdbVqpiPHWmduz3gonEwBgRp8zQXnjtK8BbVtEVyZkpMsSlxfO8bXuY6gtfm1eZi2orTon0R",
-	"VOG5eWMaXpk8M8PYQsb732R9O7L+PCTssULbM9GOhZgSRsnjrNR4QUd3pKYmxx1ZGiuLHQQdXZ6Ce+tU",
-	"u67XGzi/Uc2/JUtj4rwjy2c0cJqJueZNLAvj5oJrx6Gy7YaMh7s7e2+G3QnGw+7uGA+7eG9v0B3gSTzZ",
-	"29+LXr9+s7r9tUbO9u3tH39+/eV//qAT3PW7b7qffh7sB/u7XzoNzJ6bbW0VUMOiFY214EKS5yltHMB0",
-	"tOdh3eXDpXmj4KfjQeDCcdsrh8uBvXO4HNpLh0vn1uFy11w7XO65EeaXg1bQuhyqf3bUP7vqn71yplR4",
-	"3cA9zeIk9Jn/GLo/dtwfu+6PPXA3S8k0j5C3aVghUmH1LOQngDIhMYvIAQozEaI2XtAeNy97EZ/DxWhI",
-	"MvOKZOW3LjRgKJKVl0+y7Zb/UTjrOslan6qUwx5xH/G4xFOSxpl85B1XyjO4kqmlIC7+tk3rjkNXwClZ",
-	"AKrfD93WvxmVuCoSDR99ffz25F3ld8WaO9yKQnz6eWf4TNRhZ9jNa3U+mkzU+xMDYrzNpBMU+DSC8Y//",
-	"9Z/5D0s61DOSpjy1FERtrKUg6qX525AS9UT94R4hp0oT9NQKnMIGEJXYvPbTyhErTkfxWf7sxAyXPyiq",
-	"P+WPTmEC1QPpnhrvoaRs+pvWVoEJFLVVmlVRWWjZ3lZRcfrYzpR/enx2iUg045X6Kar/Tg/dzFIiZjyJ",
-	"84KraIHBnSHhQjug4HuS4ilBUOGsK1O6AF2vcVqZEzW4yTMtIJASip7U1ijYW3eXPuyvvUxvUqEA8vBz",
-	"Iax3RfWkFqtvL0gaESY7xmywKR2/W2AATEOlFMZry+cN1tfOKxcYgCKAsI5USm+65SP/njWrKlBexso6",
-	"tsy/U51630SgeDgcTqdEHiLTGtIggPWNC/lCIBu2UmYwg76OIRhuLDIFqSckSe9xMtpU+jC35BAXeV3I",
-	"DKuAGayPyN8rV0ccbCgiARFdHuyli/t9D9LamzZ0enm/704TaMLG7N7QSjEw+pPPvKNIyAIvE45jNF7K",
-	"UgGIcG+/giD768Aw2H01dMDwej0UVF8eIOhs4895hG3S8dIGh5X6Gs92gId9u4jnPL/eNVSRdO8pp3fY",
-	"738p3CahKE+rhuHeWIee5pkCV29LFVevdWaZEZzKMcEyL/2i2KZOk6+5p3Z0MXn3wHAcEb+7iNIsjKsI",
-	"/Bdj0eP3s5eqm5ez8Wjnx2H31cPJ/Yd+erfLPg6W/zren/71/vXnobz86WwvOnoTfzv5S392JU4aeJis",
-	"t0zkIHIA4BVruJDTlIjfVrSxk9havDEfuiJOua/txBzz8fVfP6CETymrSjum706AbAhqAsXXQDbGUJJM",
-	"V1WBuhaH5cIJ9yTVlWEFSsmCp9JXGG5jfR9ICQj1uRkjkQzURBHVCfzUEVZD6vLhW9f+GTym9k9sMkV6",
-	"wivMG2e2SHKXsFh4Vup4ixlfVGw+O+vtmeWaLbbbojTRKOUPYjSnvrx7kHILIBYGlcJZVKKUyCxlAk3I",
-	"gxI5+UM5v/9gLZfq11czXluV6BkFm3g8cMuYNBFvfuVCnr5yZz5/RBs2Xj2xqbT2BH3SSlLF7s6wIlfs",
-	"7gzXpjza29vZa64c6O48WwgItTrdC6YLTerMnXAYGcLo6uToLbo4//CvSKaYCZ0vTTuH5q3h6oFnEgki",
-	"7dZbnmVeBabEAU8SEoP9pZIO4OTDyfENGqB3VxdniKcxSQX6/v3J1QkqLuy1bZggxh/aHdRFVtpFLwZo",
-	"xrP0BfpwenZ6gwblbaypSSVEMuexhzrcfLhGWKCEjhc/vhDItDtAYUwFHickDFC4gArZIWqrxnAi+WRC",
-	"UhJ3AhQabqffBqVib4xLBGVtKIm15U8XuelOsiQJSxRIj+AaL8z4QJnVy1bOWFu2WA70U7ZhuC82UCfb",
-	"q8+2YSjXtUje5tNwHl7ab51nV/nknIe6rM47M0234M719Yczrl2rMkE8TvpXPAGSbfmKaECxvZVyH0+0",
-	"N9YBeh4m6KsRNHxMjaBclLVr8AlaKR8nZO71Tr96d4ze7O69QgvdCMU8yuYmR1L14tJeQ1eT0i0SzIwT",
-	"5YJE6iggm/WPR/pWNfJnRAAbnfATK51CYAHmzHuc0Fjn7Udt+KHHM7MWkJCr07g0wzvVkTbYeVzSrEXf",
-	"L7bbar4LLGc9fwIeaODNHHEKJcomtCgLYFoHCCeC27QV4d+6pvBc9/RtaCseFSmzwfU94VPRWx/m7KkG",
-	"7pRB7G1XxbC+QsU1OIKIbD7HaW5itwileunVh7Gv1Ma+OkVUQ2lpq5tWu/LUTPPpPgY3Xhb4sjnngvY8",
-	"c+JM6wKhr0COPmUx+ewLmLs+ujp9hwClTAXjdndQSiJXzbJVMRMOdl/tvt7Z33VTcnS9wTd6Jh+8ZUyO",
-	"UEIZQZpgaIYvIswYUYcpIajd1zaFwivDRHU9ZnpelFE03c1KwR8YsBEcK5k4aCkKgzUBv6dK0m2YjEL1",
-	"e2H6Un8fmf7gedGn+vmd6Rdms+oJsAI0/dJEMmQpCErgZ3CILK5oWIWlq/9QEfZQJzgKA0SnDO5WIPXc",
-	"AxVkPURfv9rfbBlekfVK7gTejJ18Io1zjo2MMGVJjNtND4UxponSQKyzVIDCMTV/69yic87kTP2yblC3",
-	"DEtU9iPLU+4Y5xgjG2qPqjb4GprcwfrvBHwWcZRyIdDb6xs7ocNbhpEZ0PHO1+mqbTKunYHxiRPg1Wae",
-	"JlhI8H7kE+2cRlLdk+gc3jK7Nc53+v4q9DqVhIh8xpHUO6/TYYVlj5FQ+73l0psCo9IfAHKtoGWBqLZZ",
-	"rwecjNQkGiN5sb1vTffus+9t/+7Dr4th3cdn+RTcp8dmOl+C1jVO6eSsSIfkN17o28iyZCDJZ7mSmm33",
-	"9d6r/UaxxzBwkdOq+bgTyqYkXaTU5GJuUL/29eDNMGiQO0hXKK8eqAmmiS6dYaRHMMcQFqCUKOqlLybV",
-	"EYdZmLBSdWYYl0e6Jvo4ITq1wh1dLLQdZpOHUULufXFP5qo0vxTV2epSyNzZqFtukuOW/MOag38xWwoa",
-	"4eSD6We7r7FSmnAkH/d1ltImO+vb2sLJo/lwcN4ti13r31UwY8/gTZ5U8x54/O6cnGVr65O4BxqsK1Ac",
-	"690vd2oWDTJ3afBWnZDg/RKN8dSbRis1jp7Nd0xL35tr21MrwW3eVS3sQbAvT45tqy2ntfVwzXBGAei0",
-	"4ZKh7SOWbVNSPIFk1Kkm2FZpb4Ma5MrJAcpYTNIrILC61MzfIcNI71EJt9cnFalnT1sjoOEQ+jLAKbPT",
-	"vIdfhOx7kzJnSfK27Ja8DV2ZkWTxsRk9DhqfS49vcU3L5yA6hyhUqmNK5bJrHZxC1Mbo+LvrayQinhId",
-	"MK6H7WixWOKpCFFbl844/v6k+4//+K8Q7BbUFhNPjU+7hwslmvnO6MJbbtp5DdYU/JkzPqdEoPbx9ydl",
-	"W8cWohpY8n8ZUvoEsth0t38xlgrqwqPPwBqywbZDygtGjO0gzdiBzizKeYLacUptvgPyWRImdMUFm8WB",
-	"pkiRddEJEJXC5OpxqqwZpT8l4OXI0+Wqfc980zhYwBXbV0Hc9ybJ4MmWRBRW3WgmNyXsg/s3C6btlrTS",
-	"0Qbk8W2+uXA95kymXK3yXqfaeiTbLLbt4+Pl3kdyvptf/lRrkWRbzMsS0hDvBJljJmn0nd6VlZAV3+3R",
-	"feO2XsjBeUu1ALUdBTgyhzU1V/WK7xRHOEUPqeL3VB4gjG5Ser9Ef7m+OLeN2+E1AMksNURDnZjrlmmq",
-	"MuwNen2U8KkpAqV6NlFCSM9jTGI0IynJ2Ve5BpRuDIVTMFveMhBSAp0M0MhwiuhY61c79K1cJwoMOyb2",
-	"0MwdMq8nHMckvmU1q+6hG/WU/pQn9oCoyvawj87o1x1Ta13NO0FjnrFYe0IkdE6luGVjkvAHXb0DfKD1",
-	"yoxFbEIZlSaYsYzIf9CY57F8A1D1W/Tx6rTXwF0maB0Z1ffcm8MaNvWgRLbpHE9JAFcOWgJ2qfhmmcuO",
-	"57cSmvEiziSmjKQjM9qEJkRXNgucEf/xH//lSf2zMuRVwUy8o/HSBY+WSjQzU+zruyxhJMVjmlC1BQE6",
-	"oyJyBWnN2a7BV0o0vvaBsbfiWKXDVLOYQ2T98IfrTbyDTR4ZXwLd43YEYwVfUh0EoY+MPg3qfK1y/O+e",
-	"ROPSjImaE7Gyv0qESTPWeKdy4amJ7HZftz0wF3d7Br1+bzVgY9Nay5b3vwvOelf4wVGArmvDJmyyfafM",
-	"LViSoeaU5CghWJiXpCaMQVdQsvWTfOEMDQzJeb3Fol/76Mz0n/8249jfRRiDfWKiGILWdYKju9q0TEcI",
-	"3iPKIj6nbNp9IOMZ53eQJqqNx1AwtpJCqqPp+8OMJ3kuLmx8IoN1WbmApCvSARhEAvBJAiKhQ9aBdAoy",
-	"1WVr8xxeaj6iJ9Q8oQyEIOk9jYgoknp1njOrV+1wN/1+/+XX6p+//e1vf3vuJF/tH17++Z8+3d5e/7Hz",
-	"522zfOmqvJ6tUqsE5E+yqe8a90NX4Amxd7mUpKid8AeSdiMsCEqIGlAEKKZTahSVGIuZceBqnLTPxFG1",
-	"/3zwQx502Q/2h1/sG9+K1azncvGbOp7CBLZ1OhVzuXAcTp0+tkyPdXZziWKKEz7NSMXTVI3ROUBjzUna",
-	"w2G/E6CT9x8uCs9TdH1zdHUDnlE2iaDjA/VC6Fp6kiPyeUHTpfEN++vH05seOudojmmiDrbwupmAG6rq",
-	"wENRIPWVHbzqMlmZhh6cCJgjNR7Uc8yWMDvXs+hV2aXo1ToevrO/t9mrMncterUmgGeTjxHkWtASrtmK",
-	"bZ1qh49xqiWzhI/8xVWUuKrju2HbFU64YLQ+GHCx6/fSWucPupXLVmksx9lWg8ojCWRj3Q8AbTjsW6AC",
-	"mTOib3nKJ3BILrmQE/p5s9/o8/rOzj9v7zu70UkVFrTqqTrcq/ipvn71jG6qwz3vGdDTWIdo1eNMRe5Y",
-	"ifAUUyYkaoMWcH7aKYNXwXQreO7UZbCTiU/ENQToAIWMMxLqYl4BCi19DAuCZHy1wHlUICoL79E4XHX5",
-	"jjmBomPu9uSduvIh0xmz7LuW48VU8g3Nn64/Tk4/PuFxLhfXBhrnemD30UXxsfv4Kp/QF+u8OvKCs0rV",
-	"dduV/Y9m2LhZwnFxIAS2hE0RYjaKunBH1Y6qNx+uc7/PZlzH+G4+kensVAKbdvrPx3Z2+muizp6V7/j8",
-	"WPee4seqpA/fdck1m//G8pqawNbyGpuX5DW7iGuS5lnBHx1dphvX5k+EAnVb2FTZfKHT/3/xmIZr4ruc",
-	"KeQDfqrbvUcJqudnl+h+GCmt434HfUNkVVpl8wVkuQs5jUWIFkkmAjReWn4QILEUcK8Df31cKByHP4HJ",
-	"KHJy+q57dvq1DjaY4IggCANX5LqNBUqxJN6CBZmcjRZYiMUs9cYg3e8g1UZpP5FxVs5bbxvFojrqOoMF",
-	"61IuvW4S0qKnn3LJI540mrxp69Kw6/dHJa509nZPMYH3R/rf4XDX/LG3r//YeW2e7A2GZUaVt1rHpnTP",
-	"Pg7F5oujTM7MBMwvM5Hil5mQ80BPrHhgJlg8gIl+gbpp84x5bTwKPfPXDXbWjWmACpyhN2SpGHGT8OfN",
-	"FuKEN+j6p7AIJslnWSN13e8g0wCtCqT3CWbdQb+JIGpGHqkD6Ss5JDiKeJKQSG4+m6uH8lGM/zeM2PdD",
-	"4eSzTDG6OH0LI06JDBDB0UwrVrmaLfPcFs0Np2y+uKBxg+Rtfn3h49tLtHB0Bjx1C9oeoHCwP6hEZO8P",
-	"nlFdgN48sssipfebyK1qg6PlE+is6uF56aye9zo6a2fdJixKl/Ci46W2RyfXJWr79uS6FbSO7L+DN0P9",
-	"hyJqJdqqm6wjrLpFDWG9TOm9Hsv+Oqr+0mM7D2AOoOZpp5pRjS/T/Q6yTRA0cResOJDqr6L5KMp8ztWL",
-	"luZjpR/w56cq8zQN1sHAaVYDiGsz0/PyFNxXa1/oqZnot1oarF6i9sfrswIyqm2nQdibnwLVX4+AcKXf",
-	"unC/H0YlkN8Po1bQut+phB3C03UQ1S1qgGnunr6DNu6DHZ0gKVcI2LxWIXhL7mnkybyuyHZTKdqtJVzj",
-	"rLYaA1bI9S8EouWkpXUDJVjIkSA6qUSzFKdzKMq11km3QWWlSnCLzid8j5OMwN2cHiRn+SuArgWOWIoR",
-	"9F37tuZTXzZwu2V5XvB8Xwow1GkWZwWYPOrUdiqQq541UoTqp3VB4y3T5xkZx+cNCDwZFG8s9b7pRD95",
-	"np80Y+LxeXPAJA06/urgq1Z2jTxUaKtAiTC92QuaVm4bgTPGVuPBF7VZEOqH8xPbswLzVyXAi9O3ZYob",
-	"LbKRos2QsqdsDh6+9gt+HstmBjmjV3sf9HZ6+71Bb7c36A37w0FvMOi96fnk7VJdpd6ff+h333z6U/v2",
-	"tqf/6virV4Htp2aDVwxaa/b3dT9oWs2tbn/rh/Nsb5PhqqXqaVx7JvMCh1Wv/NqIX4jXAa/9op6RNJks",
-	"tWZSoZyrLszFLtPJ++NTdhFJIkWrHmdWPWu3KnMM8Fxdyjc4mxpgB+BFVKEkE54WWlZre7ib6XCg4noO",
-	"3m2AEICLe5LeU+KrjA01ZUc2ZWRNMUTTSkiezmuaFNS/UpiHqT2N/R9NME1MGcKKxqa/0lxfoIcZF7Ya",
-	"kI2ppmC7RxffOtiw2rU/5Zd5iV4iMz30//xfSOlt4EkTk4jOcdJoV4KW5NJfE7O6YdAuyAFSrL48Wd8u",
-	"5tVdfZvnB+220zJ9+UZ/4Omdt66yLjqPzHvfPlQGsyWvDbIEq+hXxbVi9HrsvjTRWVX2bkWO5iJJ3l3J",
-	"I/m3qAD/yHpBVIyMAcpfKXfGH0YzqmC7zO9fPLVPjZOJhzL+uiXXYSJFgoBidb6lBO6Wr8eWBh7WXgP5",
-	"kXZ0gtq7gMMr9e5MAjkTIr3AU6IDqhBGMRWLBGv98gBN1cmBmOdkqajOLeMTFBrB3ASCW9t/iNqYaYfg",
-	"fCBQhYCzjLmcwR+MUNUmQJiJB5IKtNvvq9Eom96ysADOD/RTzw4E1RqN/Q0yEFmf3geeCrBLUSlyKqnP",
-	"7QtDiW+ZCWLooRygxkFsvEQhpB0KjTtKQoXMcz6bIDMTSRFOU54tdN4Nyqa9W/aWJERa9wELcQ3vlMz5",
-	"vSmPkq/I50S87nJnU0FAmJAnwF9PsDy2gpdaHIn1onpNjARrVOZNc/PJuddEKoi7qbGuCYsRNc5zkIni",
-	"8uNNnowaF/MHPELtMY6n4AMo0BwvUSbILaOyc+g2LbxReAaVaNCUSIEwXL7RuFKXpuF6/MrCW+es5IcJ",
-	"jj6cqd56W6G3DIbCRp/HhkZJ98QGKOEPStIAZ8ZVZcWisc3BoLZ/sy/y9vnhmtagcOjaY2pqPR+jLGzg",
-	"w+0qyNfUYilxs5UiOEAPX2pp8OXPilV80egvCtprkRXrqrxuuac0Ix59vY5JVjMeLoWijaZVMZ761jUM",
-	"vOmvR4yd/b3t05BY9rx2h1Sbp9SsL1Xtcdnwegz8QIX0yWIm1feqrMHIZzmK8jri69bkVBzP8y6NFNgf",
-	"g7ib7U0w58o46xffsELRnDL36eC/6YFseHL+OyK/Z495OvcoYJMJBMePCu3XozzbRrkW59GeOZsoDSgi",
-	"fjNzwUk2OZSyeL0U/lyaRsq5HEU4E2S0zQWA85k/I9mNyUAGliBo2EMhI1IJvsbTD7I1K5U5S4lAMZ9T",
-	"pgRXk9wIoBygMGbCtH97fm0NCTEPUGjiAMzb9zc3lwG6Ob5UQubNh3JTrXyalvmQfILm9DOJ0R1lsUA4",
-	"SZSQRHSwiZKL1AKsXly6TtPraAWtmCmFxcwk13KNJR5K4CzUVrJo2QpaJktY0+gThatXnMtjBb2b5YKc",
-	"58OuvnsLE1l9fp1PbfXd93ayq6/e6+l7xnEXtPr6o12i9QXdEouLVBcW1sagoVBZ8OSexNuAT9PTI9uF",
-	"8+wq780aWUZQkUU0sLVonbZYXaWDFVIRrBCY1QNUoh1rc+jBIn5N/myNhQ05mKKwzZkydO5b5g2eNk20",
-	"4w+mLNOjdykhXYWDJhkFSvCYJKKHviVLgRYpmQAlCDE9CHWmKa2MHZ0iiadTpdC6JnaFn/fg+8Ct24g7",
-	"PSeFiLOi6Ld1xlTjF76Y5e2Ax5+aemjKyHXQLPrdzgqjaLXNM172T5TRopyy3QaSQRkKk85hQSJp07gv",
-	"kuUjUrMf2yTnjWukPDn7up72plAL40Osg5aT5Zp4i8uL829+7TCLrTy51gRYlNPMP3/Sb0/4hC893deA",
-	"U5IDkiEMfutmXtVT37o8Pf/mNgUDyeZU2hs9xxvj37MlPnYPPezMp8JnREZel5EbgueiNlxViXmQIffj",
-	"1Qed+/OMKvmNTySCL5ESMiZQ00z9i9q3LbBp2bBWzTMV+LGtL3fb6gQGBgvFP3Udxxgv4JbiGKexTvQf",
-	"EXpPyp9qAyOWawJiUZtKgUJBpyESdMqEm1C480uEyyoe0e33ew9ESJIpEtVL+JRGPfxTlkJkzcsHC6Rf",
-	"KIR28xQOdnd3nGn08WA8jHbilzKl0ylJxcs5ZhlOXqo1ipeU3fM78me8oF3jCvXVsD/Y7/b3u/3Bbdbv",
-	"D/fF4qt/Hr6zn//z8J3u4J+H79KMmSb3Xw16ffM3nX713y6K94YkZJri+ePqPo65HElbMGf1WI25IsHQ",
-	"IED4/2XvXZfbRrI10VfJg54IS90gxZtuVHScVtmuKk37orbk9swxvYUkkCSzBGayMgHRbG+d6F/zABPn",
-	"Ac6vHbGfY79JP8lErpUJgCQokRRVtkvcO6JaBnHJ65fr+i1N/vKDTH6kYC3rw8LnSZV8WLxa16j1CB9z",
-	"vhDXuWxvZWmrUPgxMPvsikczcdhZncf26emPFdoNI9brD/gv1/FQyNGvSifpzfjz5B+2IGRJTEhZ7Ueo",
-	"+lj3G7Xbdl4H8qry6Uuz5tdrtQ1Ug6RmvO0AgP5XGO4dTLf2wYgeS2F9ITSxTATN2mxmtk+uzGKp7IJD",
-	"564ikrgAwPFOy9nPL7HyZmJ5WxIHitIvHBTmet4VS80ieyeEEmGjZ3hEdgTrU0DRnlQE3CMoTdkp1j5h",
-	"1X6VBJV6La/YWQuQDcdZ7u3NzzQJ/uKCMmdWwfTzM+6D5vQcV/7vwvT++1/s/H4qzPOnLy2/WS+f5Lvn",
-	"1PUdxm+ZAVjU06yjc8dovovzOSzVZ+KvW7PJfH/VTKwkLlZqyt+wopz/6gLZowf0ejZvPon17sm9ufBu",
-	"irgA1QxesLAYU7mp/zvNet+g2K4HcrTB9OiFRaJarZnKnq1Wc4O5DvC2VXOjL96clUQszmc83zdGzfJI",
-	"cd6bXMHynP/y3x8tL/fu/NvvNN+2EMOexKV1WYC4aZbZajWGvdO/vzh7sRzFHhg2X7OERjShq33lHdMy",
-	"VSFbjuH1YjNc2b73YqEzaBG7vO8tOxoFnvul3nuu+JCqiZGWlxoEMMqmKzW9yCJ1H3X7xQIe5R9Pz16d",
-	"kPPTiwvYkS//x/OX55dnb99YktpKhYswTiNWEVJUnPdgd1U++ssSL9bifjnWuTUoxoqEbSvTqFpSOVDl",
-	"kSjRcSRSQd5eGBk4luE18NyZf7yQ4TVT5l//+ud/IMPvGHjUqCY9mUI2otFU5s7q5zHVJXMhdWV03dc+",
-	"iano2z9xq/sZo1XMQyY0W5JUb44Fb2lbdjnULMmBhyx7q30LH1ryC5cZKfH9G6ucwzBiXU6FT8Ro6JO+",
-	"HMrIJ1E2nz65TrtMCZYwveRQzzAQrtb54sOTpcZg4eK347gSXD+nCetLNVkSCWkSDsp1taH5iUVQQ+jE",
-	"7qEh1ddW00YjFE80i3vVWdPtIjR4l8ZsWZBeERFXP3VWg7KFkzQ93yvN1Tpn3I/8M4vKuRsXbJozoRMa",
-	"x4ueWjD859f9N/MMvgs+cX7dP6fJYMmbVzxNFxMsOmXIJz+f/fSzT16/fHH2/rVPXr39YPTf92/++ubt",
-	"hzebP9SmphzX80zD/v4SFPDohmupJjZLcHV+c997P3LpHzO1FECS1aVJRmgzwbgExwVuYwPHXESYZTPv",
-	"Wk3hUwuKkmMdctoH5t23f516+Qmp12qZhG7Jg4Ukto3liQvLlh436gE0uuhMb7QGnu8dRp7vNWvLetJx",
-	"KD/AyxotLP/lT109fIGB28VrzRpc/DRrLymMlp/NRtbWMsvJB3QVrGtkjSZXCRuOYmt1mbVz/CRJwj4n",
-	"e+4eopiIWOaKc4ULgTCZC50wGpmpvGBh+lqKZxqJpNkNxi9DjUTdJkH1pbkSkJ3AJUVU5YgJFgU+yS8p",
-	"VnKRhtdCjmMW9c0PHVG8HYMWgl2fBNVLKCC28+7H56TZbB7DtTcygUqsVcehevYiwHuTmMHLqg4W4DqK",
-	"xPBnAVTxEazTMKQjsAjTvlGZIUMJvvSz1PBy80qwUZ29CMgOG46SCS5pIQXeicar6DSZbey5jHk4sS3E",
-	"fxjoxHd+cBHy9veLFBaEDamvXrLP5n1g9UiHVFQUoxEEG1k7oCVFlYKRXiqwQC/XHRH8oqGDaDsFG7Em",
-	"1KbTUTudO65mBfk1lY6dm+mQjlhkX5ytF/NSa5HKte0R9Ab4GukNi9qEZkUCbUFOsDPqiUjoZwLFSbDO",
-	"eC/VLLIGe9kRXBOZJqM0QbO9TZbCwp7Q0vGAx4wEwEEikkJJPYqFs0y/96DLtu5aZuv40oESZB2vTb58",
-	"MXcQN8a3tz7peG7VFW/IVxXe4wh6p15ir93e3pbxbN8T313sSKEgjBH6Zjrk+fPuVPNoxQi7qMAEU7s/",
-	"gE18UgwmdnOYUaJzTWg8phNNZj83wy0035g7/Bi5Lbtg1v6//vDf0PX1b1fVP1U+/XFvqbt2Oh39xxPz",
-	"nylHyJ/+XPhntfLpT7t/XN1aPmQRp1AvNEvanO2nWbYAl6OYcnFCwgFVmiV/TpNe5cjWj1D0CmuvLhu/",
-	"g4d6cbz+rdNRnY749MfStNwyVhiH0/bLPtjVIMSvbnDroGV9O6bBNESiKrOViovGz/6FLfOJATmfvNdM",
-	"VU77TEACy/+oWOyv/BGhgCtEDw3n93h5j5xDHcjHAI8c1YWb5v1zeDv456jrapa6ZB3q0166WY/wF+80",
-	"TQZS8X9QF/7AqGKK6Gaomkklc0fNBDQ1aiUHs87UrJkEm9enzytIFEWuGRSWrB+YWTAX8glAu7/mfUGT",
-	"VDFHbmtEriAf5Av3e1Al7x7s4bTNuXfAZlXdaQabMhdlp6M7nYtPX+oH/gbckWXjRXbu8SVes8kuCKSq",
-	"jFh8oSfbZmZbznWuyfnbi0twTVbJc8WAiprGGg055mgMUs1Ue0S1HksV/SUg7k8fi3hX7Nlpd0WGJbgF",
-	"d5ffJlb65oqMYhqy9SMivpeQgllZWcXlEjEG7i6g7rhin1mYJiyaDds/aJXqL2tGjgM1y4BRlXTZKiG+",
-	"caF05cI0snJi2c0FExvNHoOKE8f/uoQmhOM+E1RcvHhhX1u89s59YppVaIm0Wcvkkg1Y1iN/bqbnpmPR",
-	"sgGRen7lLBx3ZStR32kcklhUaGG+cZbtulx6wcxYTD2dJRPbwYH23dnZ8lBpm54+27J5c16eEgxuMidn",
-	"GEiOiBQnpKDyoIEPaj2SAdVZccHFA7K8jTSfvPuCqwsv90v7+ams+pvjzYLiLVZ3BtHACAz5v350U6eH",
-	"4oq4wIe5GhZ4eJPT8zMrd+0E5oF//fM/jO46NOgT4cnrGNCdfAbKYlAlp1FkxICs25WzF21iROFmaFYN",
-	"/MUCiP4LEyIFmUutJhOZAjuKOSwgwBTj9ry27Us+MwaCvdvbW1seBIMqEooWHct8bPvk2fP1rir680Kq",
-	"GxAIRBymccIrCRMUpJ2eojpRaQhCEJ5wlsLM8pWZ086mmFTJWYJpKTZDpiN2zp6/Pge7kk8u3rw+9/NU",
-	"GJ+8eHPhk8tXF7t+4WzM6tzZYuMamJt8KNuu8/QYLhKjgTpOB58omSaYlTkkyUDJtD/A+E1UdznLU2uZ",
-	"HMWQ8RvSOMZzG2Jq9IBpx/wBqXjVjuiIP/yBnE4Rp3bES6gx5XZbSJVpIqEEZw4XS5sEU9Jsmzhh1i61",
-	"Krk096FgXlh0HVG+6tCegMGccOCgGtlTTA/A+EPj2BG7cgEFOAiU5reSjevMJdStm3TEaRyTiCbUzDvX",
-	"0uiaEbDHZIu0Sk6LmKJdAjO88JnOb0Rp2cXEd8TM3gicOqBZzEJo2ux2yGRcIMvDjaFByjsVhEdWoMLL",
-	"HWE21twrckaClp+xHsT8GgQb9wrHx07YZ64TNybmkNAd8ZKGA2KAOKtQb5cUAVMmjYlBdNABPlccqlXM",
-	"taBNghvOxkwFZAdLkMGtQzqBimu7fkcE+GZpbskkWhrmxa+kqERsaP5SqcBor4BGQy4Cy3oJEzDl8LP2",
-	"HvOtjhhwpqgKB2ApwKlHJCLwFvcP1wz3b2y3G4rnUtyYtS6F7giw4nRlBDvQmcfI+8vnsDe1T96/P3tB",
-	"eKSr5KVSUuFinjLvGDyI2fBPYOZBG9txa/9wtyNMR8FYhKPN8AWQjQ/MqbLXs9I0GqXMsONNQZWAVc9t",
-	"1lBGTLdJjbz9q98RdReS7pMGyb0Jzcx14KqMmV3DI+Z4Np5pMFX1eD8gO8CkmBH2+h1hLtw0C0ykGrHM",
-	"LW3UJ+7SH4ZUXyM+TWnS1Y44f39pZtZmFaL45E8hEayPITUoAVUnrc1fI2bbMuAECVLats5yR8C46UwV",
-	"c7aAbNUzKGvr8MxoVrbkH4BHcBax4UhCikDlr2zidrHp04hRm98CT02rqUaPNe3tymjSETaOp9EiA5kq",
-	"DVkjEECXoZkbIrIzpOqaRYUvJ5V3cDuLXIHBgp27IwAasR2W8krZwJYq+enlpQ+EFKYpL16+enn5EiaH",
-	"Z+8m3QlB9b1KWo1jn+zXGuY/TfNIR+zXWhmmmH3cNYeTGTGXiBGYAZxUoJpAYBuQnRnntM+FPS+MlKcR",
-	"fxQzB5kZXiZuWCxHzA45CaCioWNlgRS34MSsyFQkgWNMgVw+Ipw7qCPAoWtGAOQ0fLiQTgcPjhRDVg0j",
-	"Bg6lGQO4WTGzotD0asMWCiLFuZIjxVlC1WQZsWIvYWqoCxnRXkHO8grahdeo1qo1oMsYMUFH3Gt7zWqt",
-	"2vRA1R2AdLcHR3fFHd3mUr/MmuNGlk2R1kyf+1Uoq2FB/SyyT52ae87d+6GUPh2yBAyDC6Je81v2znpv",
-	"pGDoaL/17739lZnaZW50qY2fIKUUgcP0ulGrOcHPMQrNGnmLtHRZtmXd9/Ix/GiUcAwlhruHlMegeOpE",
-	"MQMtfylGFyJHukADKbonM59toZwd3ibjSI7FlWah127WajkDmVXQjQLjHYYH0T5r9Sr1er1eaTUajcpx",
-	"s9mstFqt1v7+/v7BwcGBU57aHhS2M7IH+df/+t8ka6N3C+m7WfXOu9SSfI4noGiBEF2SCl5YKAXj8MtL",
-	"ujBw2d62B/fc+t4rLq7vuxfugSY0a61FN2ezvvdGJq9lBNVxzBdauALufuYHGr1DeQ0fqd//yHtBrZjq",
-	"vtO8/6EfperyKEJrbKtxfP8Tl1K+pmJiWwc4sb9Mj85EwpSgMYgX+NQS7bOJ5e8FvaE8NisR1ch0ODRw",
-	"hggwAxNG4YK03o/e6fQPn3xvRtzz2h5KTRiHXBYGHUDmAbFauXmySl6CNh7kuyrAgBxbtDZzpc4BFnop",
-	"C8t5dcDKz/K/sokFGJiLH2Q0WRFbfisQuQ8J1sABm+FwO22XsCHLM5Bb/0aH5RGxdY0RXYSqlsHQepur",
-	"3ziG1ZbAsOdS9GKOFrxWfYlPnNNJLGl0KeUrqpAOqNVoLAF6U5v1HUu17dd3iLS44cC3kKPqZEWwBf0V",
-	"XjwjGO594dEtgm/MymJogObPsXXBp0/IyKqVEYv5DZiXkIMQ1INISRc0PY3B+KYHYXDPCozz0l1rUcuj",
-	"b37jLCfK/ChTgZ+oL7EBzhXL4PFHyuPvd/njLG5m+fvlOtA7hrZRIAWyS9z5j7W1dICNEYqlzC/sn1jy",
-	"sFVdUIUerrdsD9E51WSytmLyO1Q2Vsab7xA0fmLJAxGjoJ2sqCbAHh6lS2k0JwRt8GhvJIvMjXOIgxyG",
-	"mztK19VjplDhYAoVbLzuI2x1S+C4lAbyDYJn6TB9o+hpCcM3gaK/J0RcXddZX2RbW036/lAbN/YGNZ3R",
-	"qOK87Xs9DjrLYkv4j/aGObb4Z5qMlPyFhYn2yVDqhMBOZ455Gv0wMQTxhXLY5YItsJiPstpn7mOPbTfH",
-	"T55j8yFzyTw0mxgaT0hvqvcQrIloNlPxx+Ga73HzLEQE5piUQeDSGATty3KZbu9rnctnR9fedNvkCKJV",
-	"StvlIqtWahU+dLvsiIU2x3CmSuhUIlx589yTKzYwS2q8/cY9KPne+/gl7+z82MCGsgXhvEatAZRTjeZl",
-	"vdGu1dq12v8D93xm0VXuDGtWa9V6s1L/fyPWrTfSumcP0/3ogB32jmqVOm10K62wGVWOzdm6Tw+6h+FR",
-	"dMxqPZgOmwY4+8p69sqGN1WpblHD8shHT7E+14maFMkm9vRAjvboiLfr1Va1QXYwP5fUG9X9XYCB8Bqj",
-	"Sc061jrGnGqI4LrnjfmdEOfm1br1sBE1WaXV269VWgf1w8pR47hZoa3ufngQHbKj3rHneyqNMTDOe/73",
-	"l5VGrdGqNPbrdWC8dZKMN2QRT4d5cGK2zXTavSpMpeUvZOqKD2mfXQ0mfc6gLr7zZtputcl70TUnKYvI",
-	"kA2lmpC+kuPEFnrNA+xEBNV/uCCXry5u6uDeTKSMvbaXKH4zWcmPBfvFgu5dniy3UreerKflyerl53Em",
-	"bIxGWaze3TriQlkjM66WChxvRbbecO3zRGfFCiLquFATxWmfESETVm56mpMqvrYFagvwW4DfCMCvBe/3",
-	"QPvWFPgETYFu8teC902aAC9Y4gL3oEHPsnjpncDsn8AnAQBggMGrENnGomAXNw8VeSV8cyAAA6RMWEc4",
-	"C6KSw6nMdowLNyeLrXJJhc1pkIKRMGZUIdeo+2x3AlvTNGuiOwKJ01OR8Bi5uKVKIPuh0AlC+5AumjcX",
-	"nybu30AaZCAHapKpjsD3aKLpBKPnSs2bmzjYNmDlNAPstb03MiGK0XBgFlk7q+PFQ0YE9G1ElWbajJVK",
-	"odRYgZQNBMoMYd24rIlwj2kAfdjZvcrBvMSJu7GR/ybP2WwVZOWLbKIjpMHNjEnTjcnv7Vh2JuZNHM9b",
-	"L/9TMxlfonK03gHv8jhKNDh7QC3U3S5nDMRc9Bkgj33QJ4IVqxMGFldc2r+tP2QuPdP3Wovf2dZ8FWPx",
-	"N2xXzGbp4xevO7nSRW40hNt2faYU8GKt05ko61YFBdalLJcVoc+ecM2wEdVZDY+0Sis8jCpH7LhXcbz6",
-	"LbZvTjjBxq5w3GOePpZlCFmiikDte+nIbHIWXXXhrODTl7B2P3zroFdnjagZVlrdfVppHRwfVo6ODg8r",
-	"Bwf7+61Ws9lo1OurG9wcr9xie5udwa257WmZ2zK41CEWw1EZwq2ln5UGkJ/BRxBrp7/TzuhPIT/PcaAG",
-	"sG0ICFL/3tP/bq6TSgUxgCCzVEcEkENNLW1gQBptEiAfq/74qTpDkmn0uTmKUpuiZJPoLP9+R1ycvjv7",
-	"kTSq9WqNxLJPdvpSs9AnF2zYV2zkk+cyYn979a9//kebBCoV5nM22TfIEsi4IkYc1c9sFqwZvooDxsBm",
-	"O9oecU0ilkDpslxxjGSYQomTVMRMaxLgzYGl3OGY8pnv3UKqKcaIIoTB7RGUmHZHX87NxLHcAWQqhtK8",
-	"1n3eqYZtnJ9nmgSnRpSneCBBjW2cIKJYjykmQkZiqRnquAntw9hG3Ey9T7S0mQHdlMcRVO82qwFfYDPC",
-	"IOPOtnHXJyzWmEyL06FS8QxS7qTmYJh9/+7M3gQflDJ+hjmXMC6QAOvUYutItuPENUlHmikz2pZ30I2V",
-	"Kz6uE+A465ntoSAJmeyYL/gdYSbVrJMprQyKi1u7ovkRiV2dnXK3St6OmJhxVNoOm9cSLjoCkupcQxKs",
-	"RMG1a7SQxMwuU6DzdxlUULSmghMQuz7nsrtL0KOjEaNKA78ZWjVKLARZq3RCJ5mlANcnkHXZjMF0BFw5",
-	"NfKa/wBDbIUhiMhUjEZIPqMTxejQR0Y4Z5YAFjA+ZI6QCVnkTW9Ds7S5BQiagFu/I5KxNP+QImTt3NqR",
-	"IOOxmW7I/UsGVJius7FLWYR6E7AcUoUsAJD1yCLIhbQ56VO5jpCK/pMkFy/+anMizQLeLTeGmAN7Thp8",
-	"cALLZoIHciB4pi2u+JgnyROiBzKNI8gW77I7sGbaY56JWiWeciuPFcUQx/7iHtNU8d7S5JelY3tuxkAj",
-	"Gcalfe0St17gl2/XtjZZDlPzFvNHdmYiFOVnwq7ne2DOg/PYDUWWXAqEdlYSS6RiVan6e/DaCpwuVctp",
-	"Z84QWDn2FIG/Y3bDjAgJieIFrwf+OhpMNA9p/KpA80MtQBevpYpbGiIjQuxBXXe9h63pS6CeYX17r85p",
-	"iluNWxi9YU5Fn7DPRnK++NsrR9qIayBxFDZpzNAV1qjVQbtAGfiLFyl+gzxKdvHA2Fl7DXaHZw/OMovO",
-	"nZ1e2zus7hcElEw48b3nH15Wjo6xLOpAqmSGwbjQBVjOJJQCOUG4FCTVeadIRpIDzKrWY/VcikTJ+FzJ",
-	"G0xet5PmzqT3MNhu9vs8GaRd0CxoOGSgXhjR/dN0CnG9WkNuXVjfU8vtMheDQHAqrrbiabycI8zzs4eQ",
-	"qHzWZuVBaYBsAVrqeMcV7+Vc6Gu53ew38apXwmL+8csMe3SZx3GeLbrMiZixQxdcfDlPs4dEzF7Gq7wR",
-	"09wc6/KMERJnfkpm9doNUIaWU+UuUHS2p85j5P05AFl6PW11/RJd3/yz4OOuVfdr1frmbQDrWAAWaf+W",
-	"xs/KWbDYobwET4g1hf9Osx4X7I0i1cvMHolYAuHoXpHMFggvgMuRNGrHh/X9Rg2L6BbcDK16M/cFvCvy",
-	"XSdSkhiMv1NMWYvoKWzj9F4iZSV2RuPlFsM5Pnu3FQh6ZN6rUMS2Mv/3mfT5kBmWEus1zRhHQOPpMjwB",
-	"0H5yAsrDxNKpgEjNYjoxJ0RB3Sishv1as8gvgk60tGCsWW0pFJ/c1GKIaEK7VIN+Xng/1Fq0SjNqb5rQ",
-	"2CiAEzscoPLZUlfZkGkwNtBrpp1mh3W5rJ7I9cCyhvEZnW56aMuZaqatlsURv8cgCbfinbe30/YxtFoZ",
-	"ZXVq9u+0jA3p54rZ0hXc/G0HBnc6PcyPqDXDs/YsX+QJuT+UbcYFklMagb0erA9z4H53ONu6iu5Go9m2",
-	"ssbj+xU2KVPg6ttGeT3JhM8FfoXfLuzLwCfSz93DuOU46lw4VzwhyUBq4H83Z5OrXjnvF36Or3+oL7gk",
-	"owXAGt6e5bTMF9E86jUNftBKI2q1Ki1Wp5Xj7uHhLEaVGe/MyyzLb7bdZ8mCi6WEy8pNfYv+aDvfH+2f",
-	"trqFN0KzY17AF8u9evVa1fx/veEteYbMZNpbCterZKCYHsg48toNPxvc5WfI3FunjW4zbEWVfXbQq7To",
-	"YbdyFB5HlRqr9xq02W2F+xHMZsLUDY1dBms2pVDwaMy6FaxBX4e4oyGTaYK31mvmZIju6aKZA+fVX/ow",
-	"gH1wl28Z52XrWn5aruXQwaNDfIuXa7mQkXtHO4JTIKJGTMyZTrl2JKwsQj+XRvcmLlRkxtGkWBi7I3bO",
-	"ueg/t5UvL8Rw5P7+OUmyvy/D7M8XQmdX4+zPn9QozF4yzB7siHOpk75i2Y0/O+Z4vLB7goclVhqy5LDO",
-	"58fAo2a7V0VObrjFknJXyWlHZFT0GfMrurwyLmfoskGHq1TFgQ+1H2zuplHCyhxdONgwXV+Zne0uELc4",
-	"1fRL4Xx1FF4fWVdDykflbdueeuuceivN330scXkl/y1J3NMlicNlsOTpV6BKwFNzJTI4PBGpiADrrQt5",
-	"Eevbmqi+5Xt7snxv66zkJfjd4K0nGa0bF7kgdw/F27pLeLPkboWTVovh6O6T1vckj7CZjmlilKJ1Diu0",
-	"SjwOq83qQbVebVXr1UatUa/W69Xjas3zvTFV4op25Q3z2ke16RCCm0b4OzjKzSB+M0c5HuFby+XTy09d",
-	"BeweIy/1fKoAxsl9hHTklAg2zqETSlKEVjCQcQRQC6LBIuXYqY0Gyxbx221CaFhTB5zjZ5vCj3pjReXr",
-	"USnrHlX5sv3/6pBdb2xM/WpuErNd+uLDsXtLkLfNdlySIG8DWt5eTHVSQa3tzixHILxTLDTHAd5+Qlq1",
-	"Vl4SEfVAKIgIydgqFYvl51dUJxjs+U1I0qvgEQREXw1132t73hrYF1MwNVwNtdeuV/d9D0u/GzyTok/q",
-	"1f1hMW6rhqA2D9H1dnNl9LJDvgDDTMu0m92t/Pm05M9XdvLp2C4ArIr4mwmks7hkDndbqLz9ZU0Jt9SX",
-	"8xO/AU/OjOuCUBBl0SAAhTbJ+3evnMPC8U1a74YU8eQkE3Lfv3vVETqRIyzkaFOOIMZsp1Vr2WQ7/Epi",
-	"4BKTiHpSwXds1puQYx9zmEw74O6OiCTTVdKqHcPdmfupl1VtBLm5xInyTiZOcj7non9pS7huwJvy26Kt",
-	"cx0VIhHpiFdLoxG56O8NulfNXxuVw/HLm1c1dd0S7+uT/9k96P/t5uhzIzn/x+v98PQ4+mvvv9cG7/TL",
-	"FYIVs0FcAJ5m0tyq+d2ZHleW456a3R232zyqPNPZolgSRKfJKIqIqNJNQ+HfUpYCuyDhwyGLuOmCSsUJ",
-	"oQBkzOBTeA2hs+nIRce6XMdpi3/m8A1UKq54FFQJvB1LsBKdqht+wyCZEvK85kXDd6nYoM93CqUaj41S",
-	"v0JXnV0TR8Bre2Gt12OsVqvUG81WpUW7YeU4Yr1Kzfx7/+Dw6Jh2V5XgUoHjWoZD+MsWfZ4c+qQikw2E",
-	"HK+FNBHVg66kKlqoBf6MVXWtSagQuchEVnHPUpXO6IvZr6UK4Yvsy9+AKqivMpNXs4Xanb6CYrFeu97w",
-	"vawrV0CP2W6Yr5pOXmW/eO2PyxOkZJ2/sLNZsq3tT1uN7LuOSstmmrhr+TbNt8C9BMPZPtVT+Rn3lzMA",
-	"JWMR4YoP9epteoCfkf4TywCZpNq3zJOkWatEdEISxcS9mRvfytbuM2EaeY+x21V3MBt4imAP84O9iI2Y",
-	"iMB4czOTPezfQcCnUpHwIbsyHVVyyDWD3I3EiFhXbv6ujISWKgaEBXJ0VaDKhysJjfXVdA7K7dR1ay6C",
-	"q2Zqrpq1aCUkKp22EjQ6x4Zu0ei7RqPTfMNkGELcGlwLmNgNHn4LcOiUBAn7nOBtNuEssDREULwefnBk",
-	"PNEsWCJTSvDTy0uSQ2BA9ICO2O5JR6DVBLL5ZBzLsQbDNBiis0QzjaxB9pwGwUUTqdyvfiZDudvNpmK+",
-	"ebmRA/BW8zvXhEYRi8wVxYbyhkW75uluajoie9kL+vwGCIAEw+5VySkJ2qASBh0RyuHQ9hm8rEhRVN/P",
-	"8goJJkeboSKgNWkHwgEkJbYDG7S7M+RxzJ1mlsiOGFOekC7rSWDHCaUQLEy46O+eEEaxULJAAt8A/my7",
-	"gQ6AGjjgUTsgO9QyKFnKoI6wN7UJ+zWlMeGREQjhT/yFM70Lh4bpchDRhLYDEnMB+Sz//eLtmyp5bsdG",
-	"uXaoCTk9P+sIl9CZDJRM+wNig5cv/vaKBK/OLi5fvtl78/by7Mf/GZQZvC5gmF7iIrz3vJhbilMHhoej",
-	"S5q1Wq0jOmJ6hDqCR22y36uHNdagx93DqBXWmx0BvSVfOkWhsQNSY2dGtux47aa5Oi1Mdow02ZkTJzuA",
-	"4qYZuHCg7zmkz2bGlBqncLaxp9UtmG4+4eCmCFmIhGQHaaYqbm+LRO+uB62woO5JJJstVTVAbQ0Yd5CA",
-	"DcjJSEDDhN+wICtVJc1u11f2cnmuGah+j5FqBq0kY8h4K7QCMUWjzT2rfZjtT1tptCS1DJ8v2yBdKWNG",
-	"xTdfI8nO9ccvS8VngPfRQQAsN3vRjkcxBnClAA03FW6w7ftmoi0o1lFj4sZrG/EZ9vwyeV5LS6Vm5d2V",
-	"3AXDtc3telq5XQMLRw5KEZ4emNll07mwNisQc7p9FFiOQVerNa/fmgr+a8ocjWMGv9UFOU2mnV81pWkV",
-	"uFh6x6+0lx8z/ej3i5erjPB9CUKYyr3ND3ra+UEDhKIlELQQNwa4u0d5JcEDthxS36VCk9MzktB+H7Tf",
-	"G8tJNCeeYnhwxlmEEQ07loaVNGq13Sq5pH1kPEKSsI6wJLmCBJS3AzJSrMc/I5kPqPvmc2PFE0ZSbV5M",
-	"+7pKgI8XlPg+pHuYb48FCdBsVqpQnvJL2l9T8N0gZCOsXEkRTzKcXNKgZzrwQxpfZxvYou7DBFWdXKU6",
-	"8tq1aq1Wa2FIsGWHKfKHUn7l4M4uJIOFFnNvbWxyxIDFslY9WieKOK9Udo2En7TfNy2przNEiwLjzpmq",
-	"oPUnTUI5ZFvofKLQeXpWAVrxOF5F/pxDz1VSK80TPoCVpWOxzlWu7suzXE/S3KZZPt00y5UFgiWSLMvJ",
-	"i35iyZrLc6Pe/q22cJe24KZu6+J7aimIywPBN5CAuCBjcAPH35riemFrQ8rcSpvxMdMDvw24s2mEm8G7",
-	"5gbxzuXvPRj3tul72/S9ZdP3HmCEgYjwgiVmc0Hhp/raErvYYlUsIqdnZKTkDY+YgkQU0yqfvL0AhYSJ",
-	"G66kgFAG05UTNNXAS4ak1FxTXWxt+fpJKqtbLuaNIgM7tKvAZAko3uaoSHl7vjX++oZ4GPC78wHNp0nP",
-	"oEEW1Wv69czF/EOpJ9rX24DzJ2oLcTreQzAMk07vCBvrUsUIVYpOcirx+WRkIns2lihLkXPrlexY60mW",
-	"lwz2ZJQsdxfqp5gQ6SrSfE1l9ePvIE35UxGbeMKGeqWE5YwBGBZCGWC9KiYv663q+jSzl3MsoOGgkC37",
-	"W2m1s+Am+4vjti4mOpZ9wgSW/TNwxm+KZfHQ/FssIF0lgfk12AsSGRA9ooJk3rIWGchU6Y7YiViPmmFI",
-	"IKcf4iVStVslHxxVg8Yv2y8qwjWRvZ5vs5s1CWycYpuAvmarigrp2lrmLnOoKfuPXp/6RyWHy9x3KVco",
-	"XL2pEK7aHM2ZHbSVgvGzoSxDunzRbGHuacHcc6kUi8FQYaDla0KbFsNRZcgSxcM7IO7N63OisaZlLqEB",
-	"1968mNZlyZgxYSEOQ7AMzM3j2QFC3W6VPDebzkAWRmglqRLIW60gqmvElA2mXyjmXYjh6LXtxjeEW5uv",
-	"RrCK8IhPLKZGHEnuEh2Xx7TiSJdlOcJaYXAWmnnbsiA+QYArLoKvCG7pCJWZBbB2zpRRPaHado/oNAyZ",
-	"1r00Rq4Hq4IU4p64iOTYxyrVIN0pGcfpSC8Epff4/c0G3F/yoWvLdCmXw2hBoRa8eSqa3mKx0fNaA7A/",
-	"YdVl/Be8qVmLliy7PNVbrKD8AT7ZaP1sAN7zF99y+IJO7ryhWYM7XBnmh2CpdlWZ67XaEZAKQkLnKEy8",
-	"9vFx9ejQd0MFg7k0ItppLgFD/GWLfk8L/c4NfODi+s3Rr0BfsKi43zTRww4XN0wnvE/BECwVoeG1kOOY",
-	"RX0W7ZLuhFiwmNZhfZt5ZPpfnm10ljVlswAYyBETuTy5S4aMCk3u7McJCWgcB/ZWK7+Czau6ADStRawc",
-	"NIE0IkdN+8+pFni+V2wA5jLK+Ab+pHG8JLZODSTi4gW07C1+c+HvZzONWXjj6XQrF973Lm/+4neZft0u",
-	"SBLL15wrR+ay4BfOgcuSX1o2dQ8s3wbnKX68CmczxzftZzl7VJPgmk3aEAQRnBDFRowm4JqDrtOY7NA4",
-	"JsNUJ2RotsPu1JH/0dMyVSFr0zSRZkGxz6NYRnem1gEIlVpxCz3ZrzfNnk0MPHpt798+/lv705/a1T/+",
-	"N2+uhzACZ/iORm3WwOt7OpkAsplx8+6dFao17wusgQzTA8HfO5QM2bDLlFM0sxD06fHwmjP1KQ+PKse0",
-	"G1Yi1svImhbMtf0y2/R8B2YqgjZwDRY6KqSr+lzo8gkJ0FJnb89+koLpKnlOhZBGwSahHHa5sKVuSVBo",
-	"e7BkhmUq3MsfmmX5KGa8r5KzWaT+WS7UBpTx4+goPOwe0Dl6sFq93mg0m63W/r4Z5IzywwsVT3hI42Lw",
-	"++zh4RzGuMPNAjV7/DYv91xQ5YlgRP3Xf46kiMgoTjWhKbHc4RvN4nSYf1cm5xRJ1Dab8+lkc/KCuOck",
-	"3VwEXCur8y1QexTJProTMqAiIjsBRCzg5gjIn0kwpCKlcbBbJQHskABL4OEHF2VyuvZ91dSgAjAM6S9Q",
-	"ytvt8Rf/9Z99RSN4lMxElKy2Zb9ywuaaQOnGY3mUxGVQxMmFY7jRIOxsJd2TtulW8jb/6Imnbuagtjxe",
-	"TlM9ZoC7Z7bHHQq/M2AWlB8oBU+4IB/RTeODj2Y3U6rb8ECzRiI60Y6AyNzik/GAhwNnE9BGUBdyfJI5",
-	"sJsHB/DQbpuAZKUNZoepUkhdgxx008R0sHdnIL1NAiPwmIZZZP/XP/9j1895KRkV8A8gvBUEjC2JLCr9",
-	"ZOf15eWp7wy4UrMZ0wa8SxKrl8Pt76Zudxr7rk9yxtwqeZEiHjJNhkz1YSDNpy2Xd3ZYUcVwDFhE6Iiq",
-	"hOwE+ECAH49ZDxISM59aMuCiT1isWalN2S2PC5jv35Oba5oSLxeQ28DV2ZPgkMfTwEjqQy7MXzUsaWaO",
-	"AsgWNW+xB8EXlJfbTd8dCdkdjmJv2j6DCkDxdDFXMptNu3Hre2arFE6KWv0Sjgl7xuHUYvuShE5XlzXr",
-	"FcvZNFqmK7BqbX2bo9otPKIKjzSKj9SPavPP1IA4MGvO4WxzLNtpa+UjDFfXgnPMjB7XCQ+3QQvft8zu",
-	"Zrswo6sL7tPHkMuJvTOhsHgQofmCm1OED1nMBfOJjCOW0QhitNRdUPiV0w+LEFIqRu7b3biG837ZVJ+V",
-	"K3ZtxmAxY92+w16BU4t0AqFdDiiBgJHcCDRtT090woae7wmZQPwpCc20hGnCbxh5/u7s8uz56Svnlb1T",
-	"JygNYHXyfKENKP4X2kBjHrK8Ca85vlUKAsvg1/S//hMO5oVjUPrlfWtm2aTpZn+z2kmulWwx/cmliq6j",
-	"iTx+zqgz9cOeyTUG3xnFsSDlKO3GPMSb7ssy9acM5W0i0jgOiDOEIytDgC+8ghe6W8KYUaUJTywBDZK1",
-	"JgOaM9JyzJR3WGePrx00RV3hXZFRZlw/itecJT7YC3KzvPkBRyIAh5AZi2JvbTmibDTAR9RlZKGrhOy0",
-	"ajUi6NCoGFMuA2TsGXPtXor4ZjplW5mRuZo3FkBvz+lO2flsyS3cOGAPtE+ETMiAqYWpvg84zzeQ7lt0",
-	"/iztRSo/H8swnmsSybFYw2oHw/8omcRrdflb84kUrX1LSRkzJ7y1g1ir8kaEiqkdv/jLFmA6C82THY/8",
-	"63/9b9IpW0gdb/WmNuebOotFi1vr7mwT0MGhZUtN2LJNKTgjFzSh6Bn+QXbJzjJLdnftxn26eyffLZ01",
-	"NyuduaT2xWrTNtX94aw/TzBzfZM2aMxkD683nMY+HdVlcKeoc1VJHr0E9Rozk23BCmuzoVq143nh428p",
-	"D69Pw+vNOgIfFKRaqluujCWXigoNS7wMVd6wcRb+tk36fmJJ3wUPSdG1vqMHUiVhmuxuDgzch9YHhfS3",
-	"x4TCABVgYburv69d/bvZmJvajbwSyjsYGi5GzBKEdNOoz1ytmKwZz7QrLH56RjTTmktRKB3PE8vLMKAQ",
-	"rnin0f6UP//6zIHT1H3YaWR/2a/lsYBXK6mzI/MEvKNZbTVA91CLlISD1ZQEO2Yl2/75luPvyRluT88I",
-	"FTSeaK5JOJ1d8piW23JcGULI+WIu3JdQzQosh+DMyQEE8MbWLiTjAU0MjsAuOoFq6QAtQma3c23fUS0p",
-	"HCVHOb68Nk16KEKshwHupGciQqeQTGicg8IKG9504iW8ZVE9KPOjG5ztmf89JsomckSKm3mIC3flE9/f",
-	"pNL93Jr2ihFjIp6QHRZrZjbm7gkWsgPqsDEP2ZRETT4MeOx2O9Shy7oXSznqiBFUDXC1MTHXo+A8wWql",
-	"cgShYzzRLO4hEpi7rHTCNeIEkdOxbR1hpX1bdi/juxN0yEgQxjSNMDbYNCvmFDKBAiqSgZIjHgZVcpo/",
-	"NObJQKYJoR1RoNG7ZpOsv/u1pvOpQFga19r8rVliBqe8wh1VyRxSfb3w41nJ55dUJ7xnHwC3nBAMrb2/",
-	"pjCdZi4ZUXTEIwBiN1xe28Px9VYEORiSx/FybF7IK/Q2WzXehkU9GBSE9UXYP3eWbvF/G4K87KFDVbKR",
-	"U6dEHoQoyA0bgcHrnhd87ZGgsHN1QLoslEPg3rKGHkyLw4DMKy6AZYslWVKhe/rEyJZC5nCX1XC1HncX",
-	"A5yCa7tKLu0R5YhqekwxEbII/duhHHEWtZG0LHJBwhCHkNeqyU65HVcD1oYE25iB7DAptNOGKhcvYQEc",
-	"KM86/fyIqcK37dt4UiWngnAbtcA1tFcKNhcl8EwXDn2uQcF3MQPFQf/IPwUnEP4MNraCHRFiofHU9m1g",
-	"dB4mjff45tR2z0LchG0VjRWj0SS7f4GF7rX5+QHp5Rs8PYtjYrbOfvcgPIyO2OwhcnBweHh0dHxsDhNv",
-	"9Yw76PFXYxT/OmmOq4UNPtxzb+O3F3qg7aJcZobJzrTfHghlepTHuuPt4qaY2s0rt79ee7ibul57nCBC",
-	"rPyd50iMmWLFRAm/zH+9lV22sssysgsAYeGAKxxW2a6SYlPCjBUoHtWnPcNUAv4sJ8hUCbJurO/btqwd",
-	"345/23XiDkQqgGGWf7N1lW0d4BuCELslNuj8XspP/Wj7fH6Lb3fo1rD97W2yDZ3JWkj5jzv9TW8KGj0W",
-	"uRgyQo2+GzKyQwUJUoFviYKZkP1d1JNzSTbXlu0Td+/F9/bFG9uMv7F69lhJXQ/Xzuzw3xGjbOcnFQmP",
-	"SfGFzTwNb63MramcMXFvQ0TJ8otW/XZjAwpe47EUvK3+9nuA6JcQ71MM8LHQ+rXdjxc8ZiJkejb+aHpj",
-	"7dCYqYSMZMzDCYlYzG+AcNgnig25iJjSPmE6pDGadnXCRnrXwkMA/xMYoawnFQmiFEH8SrMwcEwPfkZq",
-	"cYg8GHTAaHRC+vyGEfaZhkk8KRpRk7GskgszhiDH9SkXRLFRTF1fgAyWXFzz0YhFM92hipFAp6ORYlpn",
-	"5lyj1k45R0+mE6itdxRNzJDGAZ/WJNUpjavkdNb0SsKMRM4B5k6rdlxSP+di9iD7ekbW4ux47eYBcB+s",
-	"SGqAS/s7tqDibF3Bwp350DIH3PYkf2hWz4Zzrl0vt6fq1ir6YI8urKWZ03zqfNmQ8mXzeTddqzKKNKGm",
-	"wWw2GOjEdErCjTQmAe76IMu7npEQbOLyTpkNJaTCnHqK2aRPMBWP6cTmPMPHwSWDM0RSETOtXUY4hAxB",
-	"FMl8njg4l7WRJXZEGse7LmEcAhptzrZt2YiaVoc0jqeaXpKEEEVunt47moqvdwDfR4iBnXRhNsWxMYsz",
-	"lmMsAyJTS24sh4yEqU7kkCm9EMxXhlocqUekOgSZzMUVTXOIPApniO/J66zp64zF3ZVBFQuliliEsub2",
-	"uNkeN0tGn0cRobMkD+ueMENqIFdQEbIKlt9YTGX4iutE2+In2idaSsF0grGoriyBOyyMbtYD9Swn+p8v",
-	"UvA6//oH+/HNVisAgnPbYlTmuF699MBdO77QBWThX4q2+2sSbRem/CqbcqN+9HosNOI31PAxK2kpWqtP",
-	"vsdEdDWLpK1LSMQvamC9Wq/ea/SasxoYpd1uGEYRY70eYjnvTa502jUz2YV1gEcbrLSyLxV0vQzpzQRF",
-	"aYzGP6vZX4HVInufOyNfc83If/3/5BeZqmmi3+VjheaW8l003XbYtyTdT4uku7Dz3BIo4Pbrkl/XIu62",
-	"FNw+COx2w9hSgG6nBjaEEl98UvwhozLqJUxNvQJFdWwaor62teujYrIA5BGhHq0XUX/P7ZavKmA/JvIt",
-	"hVnrwtPa4PSIUvr2GNngPN1HaO4q0W3pzJ80nXnJybLOwUKjIRcL9YLlGGaNyJ/XR5xLQt8A8G82D32L",
-	"Vo+PVvl62GbJPzF60w0h02/DeEpJtn8wYBCS/LBhJ4QS842YJfhraFodx9khfE9oEnxkE+i3AcLNhdDV",
-	"XDFmZa4/1lr+KMmkm0fq5hapF5AdbgCxn7Yte8uEuAIT4m8nvu4ham/Yg1p2agBJqzsiHnh4PIe7H8lm",
-	"MoXJrRI6CtfUrYfqyamXMPW/6f5kItrw5izuR7cFTwgVEyRed7EBd27AlyL6LXbfqgxJK0gtmdyRjcFa",
-	"0sM2a2SLFXfEM5cABRGPBxYgcD/aWY7UpgY8VoULoPj4vQCGJfHZosUWLTZNgvNYeMESxUO9B1Fv+g6L",
-	"NRSzcnEqcDfpsmTMmCBYmBOdpokMstKcEDgYU52QgUzVbpUEio4Doqz1m9FwACRoaZycWMToKyrSmCqe",
-	"cGDJMXeSbhpes0STHYsnWK3TB5ZXEU7IkIs9etPfG9LPPklHCR+yXd+8mUbENI0oGcfpSGMCRX1gm1qP",
-	"gjLWs59Y8tx07zWOzIaDbMAhZV4/Vf1+2UprZTE4Wb22WStSEYR6Ug0hUjxN4c4h/fyKiX4y8NrNA98V",
-	"09eJ4qL/GLX0pwfhB5hQovk/2PQw7Jt1Wd7NfGVMpuKN7Frz2p6iZjMwkQ7NZsB/1fGF9r31gflPZDbF",
-	"dI/NJjEPVm6oMt+D7TSzEM5Np/RPeTPewRfuu6v+Gj593237y91W/1mmapn7XtCJ9+l2A6FQq1cDtMFT",
-	"jbkqpI3mZb2em/eKM5pNvaua1/74aapo6LrVrqe2csnBaoFt6295YqzE/b5ifTDfqvxoowjNhSP1OR6L",
-	"95YWlSKkcVxxAvHig/SUdKlihCpFJ2WUZtkbyoNA38J3LrLPfE2H8MflEsoGVESy13O2/tpxu1ZzboT9",
-	"bos2w0ZUoZTSSqvb7VaOwzCsRJGRrY10DfI11onDDrIhhawyyMT6i21MNZTD/Kg4hSQt0z13QSeKGdmI",
-	"jFnXjOsNU4pHzMKMkolN2kMdKe9JAxK5XE+y++zhMWbsOp7YyPh/SAGfGjLFQ7p3KZUUiVyudP+nIprx",
-	"hA31fbA2vQ4gOw7bBAtrYSJXcXFt4e77DpCUogLZOboABg623uJva4ZEml0DWUTuySp5YYvot0ngFntA",
-	"Zta6T4KpHRIQ3CB+RwRFEAgIYEDxdth4gdUXoHSDeaAiexAhKZWr6y/kuEpeIxqQhF6zjkBdggsiVcSU",
-	"n7M902TuA1VySgLM5gmI+40IxiLdEfnNMUjGV0Zp0QGkdaXiWsixIGenb06LIyAVJH1ZOCFjqMUfMBEF",
-	"josDIkM7gifahociozMpVLg0vYZCnWXaCEYtzWz3rxn/uVksXlqOmx6BRwzJXHiktX4fR1rzMY+01sry",
-	"+exBdncIp8O6bRDnEw/iFHPH37KnX8H2NSu0Z0Gbi+iaXsB1zOXNliI5zdk9OPxIE6JkihnCPIECAZji",
-	"PEG4xwLFvCSXFj/wULTvLZTvW4v69PtzWD8gquQ73Bc4ixvYF3652lrUHsB6Oh5ILCWOKeJCjslOEKZK",
-	"MZFc4cZCGSiNY1ccpyujiblWIULa2t/aL0h3c/JgBT4lZC5hheYvI1mNd0tDph+8dTYZLz09HPDj0ie9",
-	"nz09R6NyPHWCZ/Pc3qrjG1LH1xReXrDEjMU9urclyGfEzm+2YXFUt5r5Ewz8Xh+1HyPWe17/PyG0C8Um",
-	"MnoT0Fc1sHmZxcwVuaFxRjliAQL04yDb3YHfEXAS9PkNE74jHEOtn+vE1kHSdGhdZJpQPGEMrDmeionj",
-	"XUG7bZnOjKGSG5WiNqgsd2W3HCd/kN27UHIduFsTyVaJTC8RKfHxbQzkNrJ5xRrvG9Pp9uzhupwbBujM",
-	"Fh/JRPYIu2FqUjA/lAUN4MO4k762Y0aKq3VkTtfBq1XEweyhBcB1pwC7hu9jeqCXcH08n5nWEVNTU7mV",
-	"t75bT8iHOTV0VcnJgIYWw1ElYuZTiz23bwUjTCRqgutHDEcopfg5fljfBYhC4FDmiSZvz16AfyKwoVZB",
-	"uWf3QgxHL2wTvjJ4DKS2hQaXyhrz4QG7+eu1qvn/esPplEtGjdjB8dpfbnN2ITPG0xQzK4NFPqzLOknt",
-	"OiA7+Qmxu0WJ7xolLt68PrfzSri4YSKREFrmgML8vgRK2CjfBfjwXKam9bDvIe3St1qMn5f+8YlOpBoi",
-	"FcxYqmumdKkwceGItb5+3fmrrPVeu+G7i9gPr13zvTx0lAkz+JHXbjZ8r0d5zEUfaLTs31ejMPHazWrd",
-	"1pr22s3WLcKHLtZArec31Bu3vmdHymsvX5MaB/DtjVkabFxejB7na7u3v++9XYgJRopOt6tfUD3oSqqi",
-	"Zbd2BThP76H0mwvYKtClLjjZ4Y5zePdDg4m/Yao8HIgrO4Yfv3j5l9GuC+IA7YYRJFPsHxwezTCLu6wK",
-	"Izroq2mmVj2Q46sBN7AzuYroRHvt45rv6TjtFyiyvTwRHEY9IRHTROMa0hhx8GlFDDETdxc/XTbzW3a6",
-	"pxN8Vdz1RUGieHm94CuzogOy8/7dq4qmPeaTVPBfU+aqK2TQc0JoobhgIcVq1yZiIN9zkbqu2hGFOK5s",
-	"iwWWLTqY22MBOa7Z4vTIDf3+3SsSWLTc+2KaehtAvXpNhOyIrHE+0ZJQ95QZDoOUcdpHxjwaa0m6jKQi",
-	"1Swi3Ym1r2AOSOEpqPjQEXB9zDXbPSEjxW9Mj5GfGor9C8YiQvH9U6PFVT5ei4Or8m3+devzzkHe6ti2",
-	"OrI9ZiTVt4n/q4/RfVFJZiluI5KeOq1c4UhY6UQoGK+LYuhKwUjmiROwNhWAOj8TWhiGOqYq0ouCjh6C",
-	"gtuAoycbcPTQZe/fz5AIgkBWciZv7h2GkzWX8UaDf4qn3xevr2Q68treuZJRiiUZ/NUNrXBvLaxHDdbs",
-	"VVp0v1tphQdR5Ygd9ipHtWNnbN3PfTsXPI+zURFTXrt2+3s8jPEQ3ppynh5r4roI9Pg8iVnczIJwmSo5",
-	"JYKNSZB/KIBQmOlifDKODBB2xE5+H9FZIS58YcCjAD/Ak90qeU2vsUQzoCduX4i1VMymnUypZ35HFFRI",
-	"DNikYl4fG1Ab/Ryn/cWhNxuTJdZUpUrw6aA2h0b/+uf/Ry4cGn1YD40ekcPxsdWng2UQexNjdB9/4oOR",
-	"extjtI0xWpY9cSNaGrq+FvoBlWIxrOxuqrTNLAeyUt+gPdO2ANAJCdDhFZAej9F1KO4sAXSBX94sI4kB",
-	"CGBGseRv1kMpRTzxSY/GGn9lImJwDOFPU7wdiDFlrB3Wo1cEDeuD70oZMyq++QpAbraLRX+cx/PYn2Pa",
-	"bfrmKz0eMREyr12rHh1Z6GZ11mBN1rqHS0pJmVyFNNXMBXoKloylunb1Mcpi1+vt/aP5aqN26MGTmtHl",
-	"1lsreUCkGt7l/MDR2Xo/npb3A+tZa4dGOYrChXu9rZk7fwWOjJGSXeZCJk4glzpmARkyKjQRkgwYVUmX",
-	"UZSJrbMkZlTbWtalePrBNuRrs2gAnFyxzyxMEyM/1lwZZnrUPTT6/d2QEVOdXGUDUJbW0gRoiCU2wmt7",
-	"b//+M/nh54sCi5SMYwNkqap0B7pSL2O1Wz36Cgd42cirQkDMVov/vhFinO0sBw5ury2LDvfav/MVAxm2",
-	"moQx5aDZuuQREYHFEFAgcleH8iYr3Yv67cI4LLRx2jW8jGn7HUvAz7o1DX31VYhTQaid3WUXYmaVXsMk",
-	"5BYvuJsXn26XRS++dudbSOOYqWeaaKY1l6KQlOB+MU0kXABvop+lEVqpXQqwJhWflmlS/FCfJZoEXzpe",
-	"fq0DloWOi+nLfrjiUcdrd7yOdxssPjltP7+JGMVi0722d1QPo7Bx3K3st+q9Sqtx2KocH0ZHlfCw1ew1",
-	"a03aqO17vlecrY9f3FH4UvS5YMwSA04tjMxiwqbuWefrK0jh2WAvksTz2diend//2Tm16cfFjVaEMHvx",
-	"7uPUvJyFKVIsfvzidRlVTJ2mycDsfBDomLpxG3fGlF30VKUq9treIElGur23R0e8at47lAL+l1JdlTcD",
-	"c33vplFiY3jBblgsR0Ozp5d5WcRuFr/slQxpTHaG9JoRlYrdqTe29/bqjUPMQWgf1Y5q2Xs+ZeM3+8LX",
-	"UvBEKha5uG20qNtsDssP6BOIItdMcaYdzaxPwtzaE8s+Ch2nZySh/T4X/WouYP8scX2VDHOXaUKThIYD",
-	"FhnRBFpBdkZc9H1INPGJ6ZpPknDkk0iYFsZ61y8oPVa4Ae6RX2RXE3xYikrEhqZNKhXYODrHfFhopKU7",
-	"nG/lmYuaN+dVIZxek4gpfsMs0W6eFVN8K4TXl70T48pJzHssnIQx82crdWfjSQWNJ5ob8S1ihVfn9bvn",
-	"3/9hwMNBHntvKVjIeCCHfsbCMoabwgEVgsXFRk+zupSWy57hX/MzSjG9gCKj8HqXm1SyINDdIlUW6lYM",
-	"NjxBbTh3yYA/ZqhZfGNGSzFwsLKIyDTRPGLErv/idBSNnSXfj81YRFN007CuXOUl8x0wJpmuOfsXLtrC",
-	"V8rIqOc/5oLwfRK5aG1i4dAnsRFsoOC/Xbq5KFBxsEZGUiepKq6JPO57/nsXoemcIoqNpOnBzqXiNxOf",
-	"XJy+O/txl3DRZ9r0hotEkpGSv7DQfrzHRcRFX2eSF1ckUdz6LtyiGY1IBrhlvc3AomhCKbrxRkp2zcFA",
-	"lJQJATvg1NSBhWUBijhNhuxYbd5IgiPJRaJ3LS1RioaRuS3qhOKSXZRLkPnBRLoslqKvSSJnXmKPpXLi",
-	"6wBMo/2gwLVKIjaCmshSgLIWIOEw8Ae2QdQl5m8QjJMEJyAfro7oGiUFZ8gyQZsZUgxaOK6SUzHlgwXS",
-	"QA1fciTl4OvMBgWA8qQjxoonrALhpZqFysjO5q1Dqq/N7GkS/NH+X2Bk8uyMr3ZER/zhD4C/HdFJa7Vm",
-	"eAFy3AvW4wJcMAQFu3es9+dOucR3zkX/OYxVxyN6IMcfTHPeinjy5y/gXCR78Gpmv2Zwd/2vXYjhaJWv",
-	"mcNo/a/9nCQrfS0JH/Cxy3Clb0VCr/+tF0Kv1K/4Ad+6jFf6Vl+NwvU/9pMahSutxuFD1sfFcLX1YQ6A",
-	"vmIPGMxz+4Ylv2p2gBO8OsLg2i+yC8CocxwBwDK4QQIDBVepigOygwUNwI8WMn8WerjOQoql5QxN5DUT",
-	"KFdA/bNkQILztxeXxBZswNou5gsVuDXYtQICF30koUPcQizuwsnWEXjUyLEgkQxTI5Wbw1ZcOzEu2Itk",
-	"qIPqAza5G6Alx3RGBAXM10DLnyjKE1Bj4ZFPt/8nAAD//w==",
+	"7L3rchs5ljD4Kvg4/YXJ7iRNUhfbUlT0qGS5rC7r0pJcrhnLrQQzQRKlJJAFgJJZNd7oXxOxf+fPPsH2",
+	"i+yb9JNs4ADIG5FkUlJdZnemY1xiJhKXg4ODcz8/tyI+SzkjTMnW3s+tKcExEfDn0RWe6P/GREaCpopy",
+	"1tprXSrB2QTd4YTGWHGB+BipKUGYyXsinkk04vECtTGaYjnVL6nq9NAlYTGiCo1wdIsoQ+HxuHvKGeme",
+	"YBVNQ8QZwuiboyukOJoQhbb62+h+ShhiXE0pm6BoitmExAHiwn1f/PT8/ZV+8/ro3dHVEZIcqSlWMK97",
+	"QRVBU5ymhEnEWbJAdIwYh2naXqGhIJLPRUSQpCwivVbQIp/xLE1Ia6913fpx6y93ffHXwfTt7V/jl4t/",
+	"G21Hb4cH161W0JLRlMywhtQMf35H2ERNW3u720ErxUoRoYH2t+vWx4Puv+PuT/3uq5vupz9dt/7QClpq",
+	"kerepRKUTVpfvgStd5TdLsP84s0hejl8+RIllN1qEOn5MvJZoRRPiAGUmhJBENVLJKitG0g806v6cU6k",
+	"QvdUTVEYzYXkIkSSKN1NqPu4sQ87ARKcq64gCVb0jgSI9CY9FF7P+/2t6DlO6fO74fMpl0r+2XzyFVn8",
+	"5Z9//4duMNxN6Iyqr4bQmuwjQZKvrlu6/+tWWAHmyg7nxz9wGg+/o++uDhbHrL+297odGPa3X/pAfIEV",
+	"eae7W4bz8dHVG5S9R+1Y4LHqUqLG3alSKU5pV2BFYDJde1I6e7AbKU9otHgmEcMzEqBQhA70EiVkrBBm",
+	"MQqVBn3EWSzRnCmawKc/zrnCeufG8yRBeIIpy2DfUvyWsOvWvvhqe7ivvtoKewgmJxEWBKVEIEnEHREo",
+	"FTwiUvbQKRcznNjzKFGEhVjoo6c4D2AWekyexESgMFtrF/4Ng+KjCzLDlFE2Cc3ki28kUSFq27V00JiS",
+	"JJYBup/SaAoDfMPR5etvkSA4lr3aLdrZrZ4S3P0Jjse++Opjv/vq05/2lf3Df2CySZ3DBqzb065p5t+z",
+	"H8PCfrRHcyFVxyz93ry5pyzm95r+2JUv79OPXw36/f37r3ZC1A7hYbgH23Rwfozg9z4KcRwLIqV9EyWU",
+	"MIXsQzipfK4QzpqPMU1I3MVzNQ33kPmF9C/CFI2wXqj09NR5ENx/dHC/Xw13osTiYKyI8FwRFsUVR/dY",
+	"E30y5kKTIiUWlE0q06KMzuaz1l4/G4YyRSZEtL7ogVIs8IwoeycdpOklic4F/4FE6hTPyPLoB/oo6Nd2",
+	"Y1F7zAWapwnHesNg400DS/ZTLvQcE84mes6dMrUSZEKlEouefdSL+Oy5nPJUE7BW0KJ6zB/nRCxaQYvB",
+	"jFq2/3rK1A/0ut3vgQ/Ah0ARl5d3luIf5wQZgonGgs8QRqkgd5TPJdwHz2SZsPdqZmle101yZzD0TeuN",
+	"4DMfU4CFcpyAovre0Rcrauuba2tr61UFqMP+cLfb3+0Ot64Gg71+f6/f//eaWeoVluY41vRNtfZaMVak",
+	"qwdrBdWbd3nex/HyrK8Kt/4zid6/P36dwSrFappPgsatoKXpORUkbu0pMSfeKc3n0LIwm61d/2zILOWK",
+	"sGjxLVn4cPiWLBw8zal+JlE05VxqZqiNYbIBknjRMazODN8SiTAcMkpidH52eYUkHpMe+kA1C3XNhtto",
+	"yufCngHgDvQowBlkT2ZETXkcIL1+oH3AJwmSJnghodmYCqk03FLOJLlm7awDcyOiMFudvin0hyTeQxpm",
+	"YQdRJhXBsV4bjpRejLqnEdn3zAlfs5iOx0RomgbT4MLNy9xt28Phvr5zElKameF4qERS0SRBYs70LRag",
+	"7f4r6PmahUC+ukC/wh76lizMfSojnmp20HBY91zcyhRHpIfeWKKrFJmlSqL2zufPHfiEcYVuSaoCzXXi",
+	"awZUTo8pzVXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIaEBaI6GBbTparypJe87",
+	"6+nL8Rj452Xc+wAMs2OUVfmMRHMB26FlA81lYmVYfKmZ945jPw3iSoLaEZ/NcFcSTcUViTuafw8sM/rH",
+	"MNAjUIXIZ6r5JKwQTpJ9xDUve08lQduDISChkwKoBH5eEdZDh5zFVM8ZJ4bJhwtHD59x8rClRFCc0J+0",
+	"7KDlgntuD5REkrAYMNChHqwqwkzv6YirKZLzKCIk3kAY8O+bFVbqNmzQH2432TEtMdXsmp661ICPeEqJ",
+	"LBAONOVJLJe2AiSp8I9hZ9/IDxpwM923+9jutDlrgZHIMtZEH8ce+kDwLdLyIxZUcraHwg/PQ30Zjeln",
+	"Yk4UnTAungSCubj4ODDW8P4n+LPmQxCbz0ZEGKwmM8ApQdRcsLprFKSB0pRiMsbzROkJ9YP8cqBMbQ3N",
+	"7WA4np2+ZQTMz8ESAxS0PncnvJs/hQVccc/2s3jV9RsgOyfE+P2Ku3i4+i5W/NE38Rd9j5qrAxi6r3F8",
+	"YQi2/hVxpq8N/SdO08Qyt89TwUcJmf3pB6kX+3M+eQ0GhWnS2msNjBCiSQRloJ3QqxSCa8bx488teNva",
+	"M0sJWjMiJZ5YZi0lQi3QNby7bukuZlRKmPCnoCUVVnPZ2tvWu6WoAqgdmzHcbZPzyFpQlHvPn0sSzWec",
+	"9fR/MZY9fjd165DPrfZE792XIkT/IMi4tdf6l+e5Uua5eSufn5uPDQwrMk55MvsoNAsPgQGWiOBoivh4",
+	"bOkdgEIjQUHZU5KKfdOwbZ/nDYvSVzcXvxp9bJvDWg45Gyc0eiwCYDTlUsGKY3RPRt1U8LjbHyCcaCl0",
+	"YW+ZVnFDX+Ubms1is52M3GdPuY96ggQpgZmEGy5AGMVzAw64XTGaM6rFANhKIOVt4PjMzVrhE8KOhz2y",
+	"XBtWwHBVmaV9I60hrDkkVGKXnOz7+0GgN1yMaBwT9kgMUlPNv6REwCeIERKbuxDHM8qQ4AnZRws+F/Cn",
+	"htkdJfdAp3OU2spRKp/XZjg1zr57CqTSUk6EkwSUs27iWty9N5ogt14tNn7uOiGnq1uGgFkq6wDFnEjg",
+	"eI247Bhli1P63GUs8+8GO8qy1gWZSxI/ElEq5wvdY5lRGd09GnOhj2wmvbhDZw5pSfVpZR0GTC/wVR3/",
+	"xbXM/Od3WJPBy3fZcJjj6XtmlYd4lJAH3mjzYh9PhrdLlGwJ1EaYoAzl0q1Zf4nOOfCWpFtuwP07wlSm",
+	"iGA4OdKb/0gUpbYvBJi0D0pNUjysiMaG8TcKMJCulNVyEKluqMa57fErPIiG5MVoK97Bu9FL0h8P8HBU",
+	"oHg7Za7IjmqV0jD4hpjkZv4kSHTA0JyRzymJNHWyswJOOEAJn0w0yXLqixww+05LqLvVdDEHSojaOJEc",
+	"bFDfdy3r2j1+HXYQjQlTdKylL6qWYdtDF1YBimZ4kYuWX4LWKVdv+Jw9liwZ/ocrNIbOirfSdr5Hp4UG",
+	"m+wL46prvnuKjTnlGgLTXFanDMH9+zu8QU65OuGx3tkaJWLVmgl6BJppS/bQLSGp4Rwini566JQD6dlH",
+	"oW5q7SuHOJqS7iFnSvAkRNjwHsN+H93zeRKjKb6DEzyrQMbZaVetC9rAYs7xIuE4vuL8HRYT8miWiRjV",
+	"HJUIBGGjPRv0t1/uvNhFo4UiJY57UGCP7OEx3yvOUQIT2gwrFedd891T3TmiOC29LN275oIwQwN0Qr/+",
+	"/SDmuQBWHGQEo6F8LGNjFVV7ZYv4FEtnKt8HZV9JDUglWm0fzza/wHMUp25NWhvufFrooWt7eAocKLgW",
+	"ZOwuKMZW60KpyrwJwIFAH3cwfyKqOhkfnYE06xqk0v1Mw6n5m0zF+c3Rlb5KQI8MNMIIZZwZeU4QOTUE",
+	"5XeDkZdE3NGIvGf4DtMEeMHHE5gYKzzCEgSXeaHnIhNSoCt2DpWmmzGz+ZdPwoWgmKSExZqNNb4ZbkkB",
+	"wgwdHGte447GRHQqa3yAHJ43WbuDuQ33i1Es8hPMFpYuy0funMCKmDsBkc+a1dHEo7gagANJ8ELf/cVp",
+	"F8WUgobminM0w2yROVZsuKt6Ql17ST3Jtl5kKwQD15QYi31QVL47qz4XQDhrjPf3uim/M0ChwoKtveze",
+	"YSmJgwS50x9KJQieGX07TzXhuPjvobwJHoOt75mGIhf0p0dfe1bba3zLjApuRLDQ26E3tMRJD4pyc2EG",
+	"G1OY/NOnwMWT1Uv4vez3hw8fugc58nvcN742s46mOEkIm5Cyt8iSOeFLBjzjH0IPuTElWLU+NWYGHCl6",
+	"Rwo9jDhPCAYN22geT4i6mcu4bNTg89LNYQxD+oMIJ4ks9JX5qwQtTeTjG6xqzSOVBQQtyiIQHEHgXnYl",
+	"8LRP5+oGNrVmDnyu1jVx140HpEFLpno6zcEhFRZqo1V/KTpTfCyBoDh8aWsCt4elAT9lffMRuNx8CVoH",
+	"9ITH5EjvxDIibApud/B/bhE2n+nZwhYXBrZtg9bnrm7SvcMCrC66bWEql9CRmdWnL0FLcYWTxlBeCbG8",
+	"q2y+9XC5JFJSQwp/wSOyKZiNFpr7EbKIrWVicYgZZzTCScZAWZevMErwPCYhGpGIz4hEIWZqKnhKoxDs",
+	"n76NfkoszuZcQeLCMBlGr9gs3Ro2J3a+DueFTRvjRJKgso/lvar4aaXWBBjh1NmLpUEIzYS9v0QxTxIs",
+	"ZA+9NgbjPbTTN/biKJlLekdOnLnaOEEt40Jm3h6WrNt9D5b8MJeKju1Nvewkt85Lrow2FS+WKUdY3lp1",
+	"ODjzmgVJZ7QA+mh9BAElqh40K/Fw1TV9QM9dyyqSFNCivHg/DpzXYn5BZthHGbZTqeUJnFAMviAFpN9H",
+	"YcIjnITWrMU4YkTdc3ELu2tpGzTRiOm+awUt03cLgM0wbUz53Nzf2T7zJweF3vOnh26c/NFZStjBMZDL",
+	"A3qFJ1/Pk9uCt8AGh8KctBvOEo+33RlLFkjhCSoYZEIqb8xHIbiuFQ4EDFCgIQU6+UAM8ex8tloJniRV",
+	"Yh1xuQk5HmfKoWVeQMAQ5nJUZCbXz/0KT46VZkOzkbAQGPg7hScT/0CVg2AbZlPL5/GpDh4w5vK1RW8U",
+	"nqyd9ZVuo3k3zsaaTEfED7qMeg3W0C7ijDRLZEJj0cPZC37rzH+NT5qFjeEwzm5bQfWZMSh9qu6Bm+hq",
+	"riEhQh1OMWPEML0rT12VCBNBEDbqM7CC2DsS/A0IUwG4nSVUKuO/boZBehKoHZIZpkkYoPCejKac34bB",
+	"NQtlgqNb/VBpmVf/EVMZcRGbZwmZCDzTf3Om+XT9V4onRMRztYDHqZwQRon+m6nxIuzsI8yuGR5JEMIF",
+	"IrNULcykJGFAK41uDkJseujojghNL8SEwEKiKYn0RePCcGxcAaLymkl8R+I99P7inUSzuVRoRBAeSZ7M",
+	"FUFaUmzLDrwN0JWdOxpxZS4nCTq/aIoVorH93hkBqLhmMY/mM8KUueRmGphdvWakkT6eJyQfs+TO+kwa",
+	"p9TyQbJgXCaPr80LZHcBpmvUHcXtTDk4AGCp99sYpp3tFZHZyLgANiIwdjyLcxoHZ/jzsfly2F+mOYAm",
+	"Hpe4rn7uFDBENh7/SH/nHR38+arDayRaHl0/RUpfchK1JUnG3akBEBdIv+vJaWd/GYjzUULl1MExncup",
+	"xr6MTWi8hlM1XjQGoDkpvnuxjE4aC/fR/ZSTOyKMry84hug/CUB7g10+g0Gbz9EeW19AhHkDETZw3Qir",
+	"VWsD7dLPO3saDTUDQ+Ic4JEgWBHLMumW91MuiWWfqKzsjjV94OiW8fuExBMyM/6xMWj1kzmYMgqvzelN",
+	"dJdUNYeLXU5jyGTUbRk05/rV67lagBaRRkSi9tEd+D5rYN0N/XBRgk4mROSACR6ycnh1R4D3rkDSATeM",
+	"STxPb27JwghljQB07tbbGEJwZXiEocQEo0Z8RtmkWyRvjScDfTSeCFxZHtdjGgku+VihK9DjfuDidpzw",
+	"e4na5/yeCHQwV3yGFek0p8EMHcQ41fwrOsSi+bGEGWywIHNneczi7jbT15cEj3EF86scK8VR+2sOhxRu",
+	"2xNzdXQ2mLAZqPGcLQg9IqN54YHr+dnllYHrXy7PTgMk6YS5Cx8jSSJBLEvT/Jzb0RpO+0stZ+ZMoJvy",
+	"ZgdJgib0jjCUWVEtuwDc2j4cfsMT5YZaFyCgL4AFMEW9JT4C2KEbPVvp95ZwkH1mWSe4ScblwBH4vDEs",
+	"D3U3Vxo+JTDuVqAYtIzXrH2txbqcXV8/WXCvqUS4lKa4WRhYhbHwYCrMbBPhRup9ob6boLIU13DlclbS",
+	"PTdSaRk7DQBei8m5TaGKT7nssVIuLQkqRtQrHI31n+bN4WOexPye3UgS+eVmwz2sVBgKguMzUDkYZdkS",
+	"BpQ2ySNKEoZHZcG9oGwgMsIJsDo3RuKwQufyzuctnWyyJJFJ10jLCoLPJ1MIzsIMnAvWWyW84u7a9TMb",
+	"wbv0Yp7GjwRuVTsbuzCWHKqVXS5hTJDj3afVGHsIeLChPur3gdT+sG1jNsYlwQPFcwHuKVmAPwTMZZdk",
+	"5s4CHy2sy4rFJOPYZzCvoEfb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9HVzBRWgV+XX7BQeMM8h",
+	"tAr4TC7Pk5bkp7IAuvz2rZzUfcTmSYIEnyvYBUZ8Z7ZyG+lPjH/OmrO5aWBp8dRBH2vOzzsqvQrOubHl",
+	"LxPeQmz7WjGYfFY2kF5LSno8ZwdspOos3EtfPCxZcalmwoVB1iz7PVC4/5Zk4/d1Yn/PR1Iqnko4mNRE",
+	"y3BG9h1bfUtIKq1q4FGHtQxS17Z3av/4CIablBqevPf+/fHrT8VvunSWcmNmhKwHe60JVdP5CDJdcJzS",
+	"bsRjMiHseTaNL8XP5S1Nuzw1KNxNOTjwZ+z1L0tGIB3IIVZkwsXCZwXECt1SExw7pmD73EMY3c0TRgSE",
+	"u6Q4usUTEiCMZlSCeWAytxFg7dc8uiViTBMSoG/nIyIYUQR0tUJgvWf//Ps/OuDDRz6nXEKIgRYGwUsL",
+	"o3uCbxmREjLGGL9PDUrUvjy4OH7TKVre3IxoorlqDZ7yXFqau9ddA5sSk6bGgRKAvqsMUn57sjxkucGl",
+	"m0D58SFMJ9uNNwbMHpJe2KaVFKi8qQ3YZIhsvJHERAA287sZ088Zf7lktWCQq4xEmseBhqht/mNxyCQS",
+	"65ROboPR7ohwvhfLTLoJz7RNslB7TXpKuBEsp/vqNefIPe5EUuEkKU9uqVWCN4ZvwnOzvscqZJQsMsLM",
+	"WlLgyOiTtpfQmiUx7nMY07BTguIJ5OJwsizSU0bGrmUds7192uPv73aZTKB2cTMokX5nEpcAyNtrOT3R",
+	"qu+bWhFNmFGt+AegsHmO4D6bgld6I8FOzBPi7fjwuyO9Y3oHGRFIGPuA37WmoJZYf/CLqoXcPNrgO9M2",
+	"++rGuuPXn3HJZwTsj4AqxBw2izKjBZpiFjc/4XI+uolqLyLYdy7VXEBWEozaYe4SflPBqTBAYcSZwpQR",
+	"cUNneEJuposJJQyslvaquTH3AbSmbCywVGIe6RFuqpdH2IG0K2Mu4P4xDsqHH45QOzz8cNR9+arGJ8o6",
+	"unoIguI88a/SIsQeCpWgd4s8hBjuPCTm7JlE+nPUnnBJogBdktlEkFRfpd5ZzEVSQ0RMcg4coxnXcB1p",
+	"gmnwuoEyoHDGgkLGLlhZkF9WDgoFNM7wsnTzFKlkPa9ib8c1Qk8FrFzhpJCYJFPeuNuosOKCnOTeNhd3",
+	"Sve3x7vjgZJXjaSUzW8ttB4kK/lviw/TRYUBLya70d8E1gEgSggWjj9fL5E8hFRVALPKC6OY924ZcUaL",
+	"myKR9UPJJ0tXTamE5SyOiT4wvRYwLJ9Uw9sJjoW9ojbxjK5VDmp55qaI3Wt8jYq6v/K39aC+IJlMVHY3",
+	"EoqOcaRqZI17LC0FtBEhQL2RIBCLH5E89FwDRFLFxcJL9J5oR6+yDIfP5AY720C37WFx8w1ZciBRlEUq",
+	"nwBlhdyLddTrs08jV0ZR58Kq+XS4U0A2t6wO4yjhbEIEmuI6EmlXlrtfwaWlKTwWdLyRkGUw5g30eGV7",
+	"WX5zafptfnoYuV+GwhsHgGI2y5hCojTjImRybvpX/atzp8bBwLeMkkxV3LwpdvnzvEtYy3+YrJ+G50i4",
+	"QRVAeQw5bkwSRAqhVIlEP3DKSKyZPsiSVsPV67YrxSSTZJTEN6MaFhCc012eLn4LchxWzm7vZV1Kvd7M",
+	"peYIm8B9A5bH9pTzPvnpLxxrg4qF7XRntEys1pHUp+F8DJbUnOoHK4htrxsyTPaqaKogdoPUA+qy1oxr",
+	"z31OvBFQmj10eHF8dXx48C5Ab4+/eRugk6PXx+9PAvTu7EOA3p9+e3r24RS1KRvzTs+cChviPU8I2IOj",
+	"ue6vmxmGZaRZ6vY//8//G71CkaCKRjgJkP79Ak3pZGr+3kYzEtP5LEAkkQQl/L5j/wQZnNyRBLXBm9V+",
+	"dI8FgxQY9jMQ2RN+H4DdApkZFvRibuhW0NIdQNYb/aVmt/k95Kkb843otIPuYd5z+cVbM0754Ykbtfz4",
+	"Hcyh/OwYZpTvZsYYVuLM9TEKbR5wjBKsiHDUb+leK91l4FIVwuELTUCok2RxFJHUutgIKm9ROzSPdMsi",
+	"WPXYhQPsGm0GSONvbHoqPnpjey0+O8hGyABzJQiLzzllqk4hZijPMyuTE8gQqpdGjEJXr/j91SGKsY2q",
+	"Lio6tNRptEJ8bBLguXuSM0j9Y5JSU9VZdmHJwLFsNLBv1oheTlwpcU61esF1F6N/DNjC1fxR/Yc3v7jE",
+	"sO/+oqSQ05wtIErZCGAe1rNCMy3YSthaTzeBhL3GcjriWHhi/yaEEbExX2vRRq5kl6S5yAWJCL0jsbuf",
+	"NJfBJclzDM04qJruiA3VzmEHmoTG/jdledAjqhfUUbTOEauokJKP0UgJTcRm5EZPVPAZlca73sQX3bjL",
+	"5caOp2mWmhJmvMhMtl8k56Ou07nYbIUWMJqdLcFlmS+reiXy9KZeGtErH/TrdyIwr/RWMpUskCTwUthc",
+	"YtS4/OXC09OoViCGU/5ej2Vpftl99tDZvSlNDLrbz2n8JpPSN8jNVt8nJzKN35SZwBJ3S7gUC+am2Orr",
+	"hzKAahhSPegIFi6xdQxgifwU6EoFYYvL8uKFZzOWzruPSIKXpM+/zvlrbuRmaRTMjT45NE2fyGdupel/",
+	"jGkyF+RGTQWRU574DBecaYoErtG6OYgTc2YpOJACzDJzv/8K3STE64GucWBFv8NJvQOi0avN2aOgaXTW",
+	"jXSXsJe5laVWPQfi12PnlVI2ufFq/t8SLNSIYGW8h40p1lS2MUnrWaEeldlUi3ZG1as/stZH47j9/uLd",
+	"NdO/f+AjiGfRd+E3R1f6Djs/u7wKIVP626OD1+E+Cp9DBLd+91xjj3n5/GfymTo4fgmvGZSbiknc6aFj",
+	"cBpmEDMjp/yeGb3GvukcPTereP4zjb8816vumqoxpuZCBMkEqzUEXIoRnNKeN80IZZPn09HN1o/D7ov7",
+	"o7t3fXG7zd4PFv822p389e7l56E6/+lkJzp4FX87/kt/eiGPSrZAQasq7+2XDfasqZ2vaOHT+MDnqh7L",
+	"fxlP0Dz00eqFC1Qwo22VQ1ierI/WlFxLi0qUwiJqKfNhRlAxW5yNIffryjgYyiYZZV0DcDZLGzZ9q1TT",
+	"pldR05avmWzaZ9K05TcijZouf9Z4TedcqokgTSeR0SLX/tOSAh48pFIS0TGNkCRK6UveeT/oXmzG8jwn",
+	"FqDiM4nCHCdDBCmNiLxm7TCFklz//M//QjkKBCiUbJaax/l2ByjUtMI8zrc2QKGK7NNsF4NrFsZMmqfZ",
+	"jummiX2YbU6AwolII/M03wg9iZkbLQe67ji1cLXzLkFZT9LB0c60DNZOD0ESa/ihiektSRUyehAwuECO",
+	"zTxeBTImXzMFJXFMljFT/IAqiQrbY/KsS5vR1QTDYMiCbT8IO3lQrwlV0YxC75pBjZQuXDfWCg+s6sxk",
+	"nNB9/NH+X6jvo6ziwX5Wc6TQwNVExOyaGUJRsExKxUXmVla5BzK16ZYhaK291qDf0/8bDE0NKaArmX96",
+	"NSkdI/dmWb0yrkmSWJGWoDssKGbK3K8gxlJVRF4+BslwTCehiaN22afsbmVFGYxEbKFjXvZMJUCzXVDZ",
+	"L+yhA7OH7qQgvYvFTZRwV1NR3EhpdtKAJ6b6+YwylxhkhtPUOqTFTK6iUQVwBS2N4SuJT6l1hsHrSUX5",
+	"O6XSlbS41NqsY8V9UG5tj9laYlf6Sh/hlZS03JrN0pXXTqm1itJVt0m5bSJX3RKFtl8y/d3i1JY2y29z",
+	"iG8mTe/TUq8NLtUN2ld3s8n1ukHzCv42uWg3aF5F+EZX7gbtfajY/PItfvSpTPe+xpJsGBlpdM8kiW2c",
+	"Y04n0RRDkUusTAS8ppGLlOwb/XJhVEc2EcNC8PuM4oWrwiUfKH77V2Y44Sa8iL6TSJHWG5qe3wde1Ut9",
+	"yAyFEgCxk85cjTQxZ4XYnxDKwXkiaoJWdvtmLuRPL9QXJjIsV6cdrgpIGjSo15RNfuiNdChoDpaxDiJM",
+	"c2YjFXxkomA3jSytKg/8gV4jou4JYYapKYBkt1+Gye7KKlYvd7fLYOmvhovuzQMY5i3m+d6UuWEm2KxS",
+	"la8kE6cQnpaX/fEk9FqTTOwJxNeagDoNYUj6r5mZIqQHFUgPVkJ6axP0G/T91cP8CYCWpeBaObXGgA+n",
+	"vbHl3OgiPXrwp4/7qjHD2wnXLvOEKEEjWacvbaj8W7Gcsa2k2swKNRGYzRPs8NPZcQW+bwWtwYxqyrlj",
+	"/jOY6n+a2nKLi/0mH+QCOq55OTiBgWre7qx8O3jL52LF69d4ATbiTdOSma5qNPFBS/EHpnXMtjtwpWih",
+	"Cl5xP4KCb0d9DjNYcG0+t02QCvwpbmZy8uj0YwmG0jo3lfwF9YnkZvmpqLP+NOilUgoE9B9sPiOCRsiO",
+	"gNopjm6JQgmXMkBCqQCMNUhxRD6nVCwCVPEYz0FtMuB6oSPmzHv9XhKVy/pmG5HJHGpKLDPEWTcmM8hs",
+	"M2eNYicepFYHpGxMFvRl+ECPsAJi294zY1IBLTJgFtGuHr3n7K9zMvcl3t0Iw3/MOlk28eQ7uNl6bZ9B",
+	"ceG2r9r11Pnu9NHZtwEaoA8HF6fHp98EaFjwwNpyDlcFh5t+MAiGwdYn7529RJOtZ823rcD++cF4TWW/",
+	"C75L5sF7dsv4PWtl0s+VFSjcRZGaz0Fct1oHI44HoBQx4rZVelgdQEGBUNRvbHCt6EmcmybZ70szg+z3",
+	"WzOV7PdVVPr5GiaXv01KP78x0807n5U7O88XkA+Yr8QBq2F8wYyy4tPBkiiXy2RJ0kDjUDKOLmmOL5z9",
+	"B5jeKU+cBnQfUVXI1FPRxtVpkAObu8GWN7YhceiAZfniN1XVwcbbSqYk7o4W3SlmcVKI/d3cVPs42WtJ",
+	"qKjKQY+WYmrFll9f1nicnLAsGCxTQBMUc5ZlByxjO2c37kUzdDcdnRDDBXyqjWrPZ+ASDzbOpura1+eV",
+	"YYomNeGAxUAgNRcMtbkAjxFBY9JBhMUyCx0CVsHlBTVnSSI8JbhxxGA19qew1OpCggzWvosqc3i7nM9m",
+	"WCzqZLOb5dNY8WiQN+BY4m+Q5T+4cY6HvlTCESRAd01XO1+Z1nlihcaeN8f2i7UeN8VFBVUwLC3JM38v",
+	"vMvpST12FU/CVNS+NHVcLp1d45//+V/ouJitUj9wKeisxctQff05lXmiuTZVgIy5V6EdCAIrbwnrBKYg",
+	"Phio9nLrE7gfWCcJJc2dQQKjddJ8rXFygwAlSSaQ47EdOl8Dmx4WkkLglD7P7FcdYxvKi+ljZUxac+YK",
+	"Yi2Zs95fvOt5PRqqo9iVyeeD4db2zu6Ll6/67q/n33///fcN3BZSrBQRemf+9vHt9NPHK2X+/zz99PFS",
+	"fvrz3vPnH//2/M//cn0tP/2p/fH5n//l0/X15R87f/5Dy8fp2O66efHVLK8vK6f2RVzAf6VeLmBOWUW/",
+	"IZ+Qq7O/BD/Xch4NzfBLShF4vIzunwKv1TBmNndfz61rjTraq2h/fXqJoMI8apfsjzGTHS3nYZdDVOwX",
+	"XHpMVmQrooB62SZg9ujWBVU3ZRm3PIO/wuhQMb89kx2ER/yOFJJciTnTR8/x9iWc3SkV988TiK9MGm4r",
+	"kd7YpXiyFuNoapg7nKYEi4o7kySRywOcTeRj69VWb/Byuzcc7Pa2tvUuZmR0bU2DPHnf1tCTWtnNV0DO",
+	"kaXZXljSYtKaFOaZ5areBz9O4+NbgCRqk96kh8LT71+fnRwcn4bOXADkw/hEIKm0wD9nWVbkTg+i30sg",
+	"NK4RC0PWFEenZ0cXF2cXRS2rfRQWAyDss1bQclPQstTRxXdvDo7ftYLWxdGb95dHrzUwcypVaLpMGDLN",
+	"a6Fvj2D0mskLDa28UfYk7909KkzIPcomZqyeikfeSDiBmYTgygIc5nFagsE8dkJgaZX28YoFmhb+xZ3b",
+	"Ob1/fW5m7R5cHZ7DpOHE3/jV/acm4MWd+/IdYf/qcTGpKve31jLcguh7JbOzVdEY7mtIO6+4oUlFwB2U",
+	"wHbQCloHBwf6P4enBydHraB1oi+i08tW0Lr6/koj0pl+e3nxXStonV/pTT48OChD+WANjA/q0Qdme2Bx",
+	"wvww08l+u3llD2CC2S+YafbLTDn7aeae/4RFZD/NavKB9LKMthYItZdEwBstTGpOY09j5T6qVmPRr2yO",
+	"VRMkyRCE8exslZHAOrjsbO3tbDWp2XKPBXuKK8BqeirWmk1vgGWVlDsKn/KyclYfU+U7S2npvdnMSgnv",
+	"bfpGE9UKybZNOQVXZKEMViyVIJqT/1d3yiLQdWerM0n2KwDf9gD8KMup9o7cmZlukLTB5AJqrvXPR7uC",
+	"L5fzKM8oc0l2PbmgMVVNkmFCZLKJZhxTQaSLHtNwZeSzglC0mBMJSVMZh9rBhYTo8epEl1Xlw26/ocxe",
+	"RKZsLUEGRZ/4Utmfh4DabGwlgfEaSOdf1+b5/RXy6T7QFz95NKSWMqnUKSgEmVEWE+HHSuMct4eYviJN",
+	"w5ogP0FSgtWv6VJtVRV24Axoq3HwESl0N84Zme/iBpsnH6HkW72XZywiVluLKYO4XjG3xWMhPMnQG1qg",
+	"5CarrnFKkrYErC3oqm+shJQz1zv++ZcmREVsawbaC9Pem+dxI8z5HSePXaJ4T5JBttrrg1Ij/Xc/On1N",
+	"/fidtY24tvtGzLynkiCsj48+RLv9zTD+N0D41dt8kY1UCYPi94YAQO4zTbZLliKgKeABlwcWOP2eLHp7",
+	"rYHP4AHAWWLKNq0axhG21M+SPtnL6nnteQsQMRQWNOhhbsqHbq4ZcG37KJyB9SE08RfmB7g7Vj7mkjh2",
+	"mkr31Y2rR2ZHvWZc6AnuoxFXU81mh3cUh1mlSdtDB7zrTSpmO7D7aT0t7bvAFG65ZqYYkc0wDCXIeugD",
+	"FCWEKGuZcMj6B0lksipk8pamKYkRnytJjTJmBlkRriE2O6GMIKnvA8k7vvJfD04tXQSOTxueQ9kZKqGW",
+	"VNvtRTmLamM5o2IbWpKGqrXQllM7twsl4rxzaehsmW9K47vhis7IZcIr4spg2+O3RGfkJ848Sovjg9MD",
+	"I7f+ZEt4FNEjx8L3V4edsrB3NNc7//wcCyrL69v1QVpVXAlsuTC38/5SCat8A6r04WqRkjPXqe/liRvI",
+	"9zLDxU9fgtYdxSuy+H8E7PrUvBJcNtx3FFe0pavknZq6J6X6l3U+luUxvWQfo5QIyZmx1WON4Hsor5Yo",
+	"Z9JEpd5xGpEQtbEhkpqnt2UMcx6Rz1WnwHOqe26TrFCRHaEwnXJGSjowd0wluAjBQBtv/ncUH9luSg8v",
+	"oc/So+/MAF+C1htKkvjI1d4skzDwTvBsP1eKxDbx3tjehCSJs8ykKRZ4RlSheLTxeUi5CfRN6IyqsHKI",
+	"Cm18pujMPORNE0gluhecTVxE1fqUpWZteb8+1KkGafzqBqZiTOYjLUwTkUYFE1Oh582YicnF+SGaEpyo",
+	"qfWqL9ua9Did3JIqFWYxFrEJcOyZD3t3g95b+MtAKoTztI8ujy6+Oz79Ru/m2bcBwsyUxDL5r4o2ow2t",
+	"Uvp2QIqjiDNGImObndj0xHYp1syysdHKFJra0GplYguXZgkUeK0m16u+HQwb1du2GTgrRQ0LCbJgdyVY",
+	"1qu2uZ3BytIyOztbO5v7E5mhaowXlkVLHG9mbFhgRb88Pe7ANt4RAaJ8GWwaVmU4cQGqnbIytmry8HgV",
+	"QZVHnzYTXhSmZM2KFp2EKaq9b1PfYnkrIVu0yZKg1/xMgiuMvg7soSjNV0552juDSTfZWZVIbwwPoDsc",
+	"xqt3l0ULDJzttfFClgLAxpk9al29u9QDAtwXN95xi/tm2pXXHemjC4WQnFyldxJw+yEBTeX5fQcD2lmu",
+	"NVY8DWXw2TKGj7VlwGEtWDGsJ+nSJfUWs5iPx1fUd4SgVrxhavnY5HV7+3bv5CRAw+3ulM9Fx538KWZx",
+	"l4/HMnCo7Bj9ZzLnistI2n+11++X0XOn5B/S/tgffPrY77769B/Dj/3u1qfO3sd+d8c8+oPvmvfGIP7q",
+	"9+5SGoJHXr7TcoqVfRTaoIIQ0F5mdB65tCmgaeCsV4bJQy7sSnqXynWdzayzl42dZplwM79Xlz0mNL5J",
+	"IAVntSYzHwRbvxMix6gElxLHEsKaTA43hJF1Ve2ho884UuBsoBH0moUpEZRDKn7gs6GrTPdkFLWmSQc4",
+	"coejhikXnBVqK7NrFjppL9zLzms8B20WRJi6xrHBcHCyMEOCjoeqwKUoCycCRwTmpaX9qwJwYKt+mMcT",
+	"oy020GubuYZFh1kLPGLX7CYRExwnlJFOgCS/ZlA2R+pJODjiHMI2kCKhtyT3A9mDWgvhkv9vqCnbAKok",
+	"pYSZlDyZnGIzP7rBfRqMbMmrIvFgkjO8QCMCG7467rH/eNXhurjHHIPWB2qmJl6XfI6SeUxkAZ9K895a",
+	"M/GtwY5u8gB/ajee5/IuIbMl0voUtXdsMPUemlEGvnF8LjRt7/Jxd8aZmiLzr310T8gtiGb/GmOaLAL0",
+	"r/qDZPHPv/+jU1x74ej10Jm5A/SNgc3hKKjERvphlPDo1rrqBmBAM5chv9fcGM+/pwpNIX2TROqeRiSA",
+	"025aV+4TtIX+qP9XvlMG1uy8Sr+9kVon3+UcWd9fHW6i1FlXbcvd2nmYh+/q5l5jy69gtzWVcBvEyOsp",
+	"uhB5J4F4NAKnlzYVt0DH55nHhIm3djrV0cLx6L2nTOsmb3Ck6J1v55l5AzdrHjgPs4r9xScfFjS9jI0b",
+	"1Bj+RY3H2ZYVt9zOrwi7zdJraaQ4oFd4Uhd9ielGZZaBnYoJi4g/3jE3nqwRrCO9xrmMG4ZNOjl83QG4",
+	"IGObE+WOxsYn6xFb7vGpbwUZyErQKKzIjlC3Hb+Oxb9ENpqx5DkBWeKNc0bBiIZhr0plVhs5i47oB91/",
+	"x92f+t1Xvb2b6+uP19ef/nf305+8IsaDKQZqUL32gebZB2NP9ZzX4cfTVAkAsNRn8Gxur4Gb7xcviGTm",
+	"VAsSPpEbuTrUpmh5ow9XbiKVC5nwictdbeyq43FNtWOmxCZOEO/45Igpsd75oViT20DDDVUHD03llsDR",
+	"tKiK3/2q9maqm8OV1524VHXUislUOvbRWlAMDWkFrbuZIaImuTaU2YC82a2gdU9GkpoM6FpwamhhcRO7",
+	"dCO4B9/NCj8OCyO6Z6fZyO7Jh2wG7smZmYkFwBNFzj6Osj+EIfzlSfVvQ2yX0VSp9EBKDWtfMc4zBmHF",
+	"Zu+0GIQZent1dZ5Fje2jUKNynhWQKmkluh46Aq0BoLrJtogZcpWA9TVpgldDU53BVlbkY5sQ596UMFWg",
+	"XpGZRhyFruaHMbmtyuc34vHixp4duSrxWgaBr3m8OHQfBKYDW8S58fcntr39nHG1+RxOuSpMIyJC3cR4",
+	"IW9AZduol0Mi1Gu8kAfwBUTox0TckB/nOGk2j7fwxZH5IOtgE2iYHnJ4/CA5u7FFpNd//RfJ2blunGec",
+	"GJGE34Pqu8H378xHXxNTCcaW/aSs0ccmb8Ix82QP1Phsop+yRJvwaK+wvqDF09Ze66uvWoGrmv2HXpZA",
+	"4w4ncziGt83zD9bNboOvSgDZ6MsSKjzgS4cCG31aOosbf1k8QRt//KD5Zvi60Vflcwr5CeuhsHmmQgg1",
+	"aBuiLKRCA3RCv+4gR5BQqMhnVdYPZuhcJp9BSzdt7bWu7VG6bu1dt/jtdatwRuyFbTrYAArf2jPVNPFB",
+	"+TQUsyDAHJc0pfORuTDLSrHllZQ1df3h9maV6GHddhKf1t22RUR7so215BmFgkzI51UbO8vIMjRt7bVs",
+	"7bo9dH0d/+n6uqf/84R7a4fZ4MsL+OLxaOHfJTOfRttUJCZPtlUxJ+C87w7j+rNYYiWy83iCtVTHMIvI",
+	"f9uTWFzDr3kGy9R38631egEAO0uwSCiRyqYj04xsKogkTJG4Yx4SqHRqHLSnmKFQs3gh5DHbN1wvxDkm",
+	"EP+hVFrBDN2utTccBA5HqmziEjKYL5bU3XhRtlwMV/rGbO3uPMDp+7fCQz9yACDWIkeJ69kcN5yIBLE7",
+	"1gUjJgKFWtALURuzBUqIliRRhCXp2BolYNTRxAK4RImozGysITyqoRBlBt+Jk61DHE1JV1MvAdU7He/J",
+	"eBeybTwhyXAC7LoPDVyBm34KQmNXtJQqwWYCMHAsk5ts8SVas91/tduQulhFpRm6ISI9/K5fg0l+vGnE",
+	"CVSEuhxruCbHqntlLCyOQ/gb1JmIwO/2uZZ2fnPs+b0xFVmYYyPeIhMZHshUpFhIk4jtL5dnp3so1LIm",
+	"kBZ08eYQvdrZ2oE3egyTt6CTKWoYj4k0PhwhT0OkV46F8d6ZQSYNKpUM0XMUar7D/ZzyJM6VwyY/i+sy",
+	"c23R2Kj7R8+hbqt1s8G3+mlGxWzVDj0qlZxJ1A6/+ioMUPi/4F+TUi7/K39I8r++CjuIEQ0C1y1qY1gy",
+	"SqgiAieGrGI7U8gf4qZLCu46erb7jQd1wAKHeGNZkOAbdM+RIRxZTM6MYDkXZA8lQGVC4/vJY/JM2keo",
+	"DTpvBBrzABlUsXExMrD9oWiKBY4UEbKjrwQ7gRhRJhXBsfOp0D0HyGRPSQhr/6EH3XaQmTrqhxCy9LNG",
+	"lD1k3waoMssA8XQPPTPfPAsMSdlD/S81ZORhio8nIhx27vW+9A5WrqxXYu4FhzBUSZKMwadEk8/QblTR",
+	"9adw71r9vFlJ0DKNy7k77LPVCTxcBx4NvaMKJ2Zh39mWlcf21vr0xYB82V3WHazitGFf/pf+x+B39kf2",
+	"iGR/fAVbrU+9pmsZCSivFTpsYHVwkz9Lj34srOUsPSWln+9U+Wf57Tflt9+U3x65yRZ658o+hYQ4ltRW",
+	"UpD4KWWZYygg8RrppGAcuL7eOElYZRIIyslRFwryh1+SYdLkGCgnvDd+xIbKwdhtbElRYClegKzxIkCG",
+	"gHFhidc+OksJOzg/Rlu9vkspKvECXbe4QGyeJNetAEkOf5owpfFckrizj9yVikYLVwA2RaO5yu8juLAK",
+	"N1LFM/627mbOydPaa/lbS4qW4ePMds4Mgt0nJdtdpmn2aK6DJUZ9iQer6t18sn9FhVMkwFUxsHReiw2b",
+	"GAurYMk0zx6QFfXLJ9LXomJSqHmfGwyWGlTsM973ZduJt8mKEQpWh6V3ZW3Bkqq2pF9/BJdvsg3ZeBlb",
+	"zFxZlg8uf0AmFM5kiGY0SahN8uC/mz0YOJOtvZf9/hNewR61wkndzF7WxBIU8tP2azxnc2enX4R5nzVQ",
+	"Clw4gaPqGS/IZJ5ggcjnVBApKWeIMnRxNERywRT+jNrf8Gea1E3I53RfM8IjHN0KMiaCsIgA/5hwfosF",
+	"n7O4E6A5wyyacmG8+/IjvCyEbaoxqyzpsgBLj4rLa5eFZH6uA6OsKjJMmY22SBfvszTl7nWZNkV52vJV",
+	"nFOh2TqK5VaWJ0j3vs7ypS8d6YzcPUA1aOAGqQ8hFwGx1fBiIqtsNDxs7X0c9vvBsL/9KVPp5VfJl+V0",
+	"4rGvcvtBFJFUs7eF8cvnrzBK5qRTr+7befWqlPe6ob6vnDhyZe6n35dq0IC1jgx8jSWNDuYbS+zALIz0",
+	"xwjP1ZQwZQ+wCbfLAkxtpJ2RjVMs5T0XsYkHrs3Ym9eKrEu1u5Rg1/VcQUP3WCPeViSI6mZPgtZcEmG1",
+	"QzPOqLJ5b0o4mXewFJbp1tLOVxK4ipjFGpiVOOrleayOHgxa0H/uX/ylOPMlV2iZRXUzze4mnFXGd0sN",
+	"NnAJ+tvepz9uxPgXjUDYTGMJPbNFBDmU67D0t402K5QIfmygmVJpIcq70PPmp6992XGnqxo0plTa2Ueq",
+	"TLMDYLcCl0k4yG87yDAcQAAs5G824bwFA9Az6Yw+K9MP5x16g13N6qSLPXEHJEA4SRDRMhoULecu4xdU",
+	"0DvIytvp+0YSW6ZVzNkz6VanuNFzZP5XWRScbWdKuthYPgqhDvoDymLy2UQMUIkSqgHZ746wJDHkpqEs",
+	"KweRL613GnacPirnF4aonQkiyInW6KuvkDHDd2AVJN5DE67QdSsmE4FjEl+3rNYQlJ8mvUWM5qmJDDuh",
+	"X5fvuYb36uO0WN6vM5VUrguCDjMNS9apuYGLd1mBTbID9QujPIHCvoHl0DufL58a5kUp+xSuzSIN1+IN",
+	"tpfquo7zG/iLkYJ9OWXNMddvy9T852uodHNtr4ZKINTOjjeBT8WLsNaiXTqmBkWButtPH+B6slwvTu8T",
+	"JIjwm3KzfPJyrxLHWhuy7izRNjIUzjYkDtMjFFn6rUoU4aNtxBlHv+XlIGGtEPK+fq02ZP0xSzVWe5XI",
+	"QiRsQvYL5ncIGNQEsVOq0bhdqdG4/XSA0X35ILMuQ8hFWZOwaRaQYf8xuetlTVEsv2CSQ1JvxPDz599a",
+	"VKlSpzFPEn5/I0hMBYl8RUveQAuUtXhoHVtD2lcWz1tnrA5qKKHtet/ZhkGpmxep19e/hxWvSAea6HJB",
+	"f8K2868JFkSgrOLGKzyKYhNbNsOfixMvwNVyfHr9pl5J10wpg8KMqCmP64m6eV+E8TdHVyU1wzdHV1rQ",
+	"Pzp43Qpa52eX+tf5e/3v2fnV8dnpZVnrYJqvUjiYFjW6hhOYjx0z+21Hzx/YeRQevC//zuZm8p/c5Hyz",
+	"vxqRmJPAd5LRnCVESpvHiuHE1JcxKQAyHAU1IlBQfyDPXCTe9MI15UtMUn4ruh4KEmsBFyfAE1KF2hiF",
+	"Wn7Zc5LLv4aZCBoYQ0fX3qEGGzoVDF0h89oQVioQ1EN7ymozkLWmkGPnucmh8usXlcnzwby/ePeoMjOF",
+	"cwdbbA/dqvw3363OefOrJ7lpfrn5EtnsPDaRjQZbIY+NK5XoE8MLnir1q7CuPEYJUXUJK+NlhccvKSR2",
+	"Vykk/te//OF/a9FjuPvsj3/q/e0m/I//o999ZSKXvMFKa1EM9FmFqeslZ3W3lgOoo9sby3zd+JLVZvXV",
+	"Cqmoob6U49jakhDk+j+Ibjuu0tqeJi8JtnGcD8suUMx//ag0BaWORiCYrP9GSjphhNQWfdd0UxPQcp7U",
+	"LGC/U87XSCWyPcZI8Wo9Ois2l7Fqazwgw3gr6m6PdnB3e/fFy66+yfWBza72JuVsNyt8/WtlhWg4nwem",
+	"a5gRofeaMlM/enn3so0BYSOeG2GcoHsskfkY6Y+haBuFW4m56jZx5fS/il9GL0a7uKs3pbutt+hVTMbd",
+	"fn8wGA63tra3d3Y8+7R2DVA+KbqxBM3rQ2OaOMY9xRMiTc7QIu71kCk/AFzJAsVE0DsC6VZUQkyZZDji",
+	"47Fxv8nl+2fQpdU3OVWUU0Cg9nXrNVZ4hCXZQzP8AxeIzxWekOtWBUKXmg0HNORzBfo5yWcERXOp+Myk",
+	"nvNkEjfAfhQmZp00PPQPKe8pGec/kfimpkTlKbcXslFQjjQEyhmSBEGSJoRFJEbQCWBbmUQYLARvDTMc",
+	"FLmE7YDf4IBKWLyEnMP+cLfb3+0Ot64GW3v9nb1+/98fTJCbFcZ210FeG1vzc7OmJ36TjB4uQ7bHrGFc",
+	"+rMEQURhmkCxsY3LVR7dEZc83gufQs5n70k9Zvq6hvx4+sC1GWRB19wyBO56znDHm+3ll8ngYiZdQP1C",
+	"PXGXKWSDnC0FXmBDW8ABW+IyQEqwrMaeTZYWOn6FMpO+zXoygJsgViiEI2RTeWaHTBA1F8yo2NkdkYpO",
+	"MHhvaapGlUQkS1tsPLukLdoB5NHktB/00DeaclqDsZqSGQzKCIUyeZqu4ZpFZJxQQWwvL8Sk/1oy3FUb",
+	"rVKz7Pa3Xz6oDEgN6TqxbKXNRTSeq7kgtezc6nTkX1bgyiEIgJuiC0qx0LIsMhhpnb/cjmfk04S8g3Bp",
+	"xdEs7GBddoOVLOCBYQCp8Tqr4wL3jSfdnJm+8kLEubDrRnkS5q+S876mUnNZgs3EKtO2d2r/+MhTwnBK",
+	"wRone+/fH7/+VPymS2cu06+1mkyoms5HIJFznNJuxGMyIex5No0vxc/lLU27LutAN+WQwzCTfJ+K+7E7",
+	"ECUECzCatYELAobOskKckU5lY6jamIMpJ7+oSn2P2wnT7FeE/sPqnCtH2BzY7smomwoed/sDzb/E/L7i",
+	"E7XT7zdIcldLOB6SjWqVOLSuZER9vpNBf0XCk4cN9lQnwBhQqONCQujQuusW+gxNHqoCc6JvNdLxiw/6",
+	"Enyw6GDtzvXywxMfvpV8fjMnjBzRV+QXg0WY9GKbcbF2hzc9GKXCFNDJKpbs9VxgfzIZSE8Nu6lJPuhn",
+	"+RIf0z65ujqAdLggVc2BV9IPLzqQYryEc7YgsK1ygajaRzOCTQbuGYmpUYZm4g3kjtIUou9Ju+9PHnac",
+	"jWRt+ksl0na3WysteiZCJeOrcivb9uZGNrOmpa4GLx+p1DSLX7WrRjrxaPb8Ww1kw+RJte6rrjoMPMkY",
+	"/FZZa9bKZWn4M2vtatyZ1IJjCup98wP4aPdGKp6m8EPOU/DDJZn0cWMtAAUppPDIqc2gOkvhhxWE4XH+",
+	"t9Hd6HUZht50kak544a5uErQPQBYnrkle969dzDzvDsog9HT4iKHrPctXzHyaQ5/39j0TbYj3teX2R7V",
+	"vHa75nl9WdxIz/srvbeH2T76enBuvqsaHeRb7oN8ESV8Q2SY4f1Yrnp94nDJ8+6ogF7+TT9yCAcKaJsD",
+	"q5oA8ZYwuCMDFMqFVGRmKgBhGm6QvHY5TR5X/iqlhl/w6vlBhPXxE2DWAy2poQzPQA9FeuiMJQv7TCIc",
+	"xyQ27rKh6SUEU6hmKvZdwBCMoT+2JS4dT1K67i3Ttmz6fKj2SdmSBV6pdd2lOjOUEOC0igxvXNAyuykb",
+	"52TMzDi/eELLfG6rlgzHY0Pm2/V8Q2PpV8xnqnhQ1gA5N5p4k4sx42lpLJek7Wd5g4q78sfWzmg3ehG/",
+	"JFUt/e7uixcvX7561e8PBi2vO0tDdj33VtnpP7LIWAlKq7bAULcNNSflYghOYWblAcsjmvTsrSWHkUGD",
+	"nJCFLvx10BJuOEyr9bbFIq2KPDCMKOP3qD1wqecVRy/AGayzUcL8JgqxevXXB2ObK6rvBZHzGdkva8QC",
+	"hBWacansHBGeEhw/XA3/cEWapnmeXLOjxU1J4KnxYdqQd676RWsOPtWyY2YfsgWP3W+bZSdAfWf2ZBVD",
+	"+s95CNHeUJOhMYfBQa5yyKf/6geZ8+vewAcRvWQ+FxH5FRYcalmvZ4YLUTvEc8WhNiVmc5yE+/qEaRaQ",
+	"2fKmRvDp7IM1wsjF8K1EkhBWAYjuzFQthN5WLDe7HX/h5UZzIWyVas0kuF22LEODPS7JFXpTSxp5eJLJ",
+	"GntD33I1hWh6o2ciwXJ6pfymMRy2O9ZCc6NWVM0twZgZ/iUzqz5A3FQKN73lM2ndfCce8p0xfjeDkuIK",
+	"J6vEbA+MAgegwqVNPhtv0o3BUy2cKKB2muItN7eCcJfje1CibsWDb8FtofdpDdk0R8cJw2WMrBeFNxMm",
+	"Xcxiue/y2xpp0bzMBMVPhdlfCcwkddL+0/r3BIiOEVWQEa/W8PNgv50H2fyfyChdwTbbySosMTL+g1TO",
+	"Th5b1hev0VMW5bVyrbxKqINfRnPWb59YZxLumO+KviJWm4lgnP1cbaz7kwUVMfQpp5UY6JJxoyC7rdZl",
+	"X7pwKDeNZ9LNGb5YtuHYt24pJVtOrpfO8cA6nxoy8T/Gnoqx5ylOEOD4+vNTV8qFODXmRh4Z/NaXsb0y",
+	"M36rdxc+8c0vK3WwTD3T9Kam4kDQGuOIJpajzgSO4dY6FqC+uNFb+yari2jKOxhfzt6aWsXL7+TEa7a+",
+	"eHOIdraH2+jk8pvj17YY/SIFSdD25x0rFTyyHXrINlSg2JBs1+Y2uDQLz+WIPiJw87Nogf75939oMYuM",
+	"5pNOryjrvVgHecMW3OA49mjiDmwpKZPYQ4kFirC1ifT8l46YR1r4i1dx3HXPa0q1F5CyZtPyYVGMFd7L",
+	"S2BLNFqgy9ddvacmqPPn6xYXdELZv24Nt19sXbf20M/XLZrqP65bg+ELU9H3uvXlS1HZmM/h8XqzVUWv",
+	"C4lll/mvrGCiVb6Z0lFc02ejco30d0nSmAVbGu2yMMLSywM35NKbw8Icll/mkyovcBWL1lCl24xGLwPV",
+	"6/O1gtsp9PCBstjky6mQRWvtvVmuxbPeua+it/w13I0Ji282weUHOx2DrmhxI+cjPaGRDRnzKrKF2nBK",
+	"D97/3OB2gxMiVM2cMs7s13Y7zGFR2KnlSXuhG1RxcTPUfhAvvwH2N9cYD4rOI9nhqPc22fE7m6zF9NWq",
+	"xToMrnF3qK9O1gDB183Eg7SVGxueOxNA5oGSV1TL7czofkoTkxnpHjYeojGAxjcqtubzz1hfAMjrn1GH",
+	"8I3wdWMb0yzv4casvLm1afki+MXNTr7pNgLME1Wz+v/h0f61zu4THqpldCBK0OhcC7Xe9G/43tWzbofm",
+	"eggDFOaRjCE4NWE0mke3RKE2oKPRGNhGoDmhUtHIGKAqaHM3qcRFNqgJmhs6fAd34+5m+PPmc5hRtvlH",
+	"JZG7KF6B9kTWvGzEvUCio2W7/VJ8pt5KiDHlwm0aYG1zDaU1yPgnO0/1ZzdppBqCJDNF/bxOqV1L6wvU",
+	"sTaUBQwqUJQCyBISRBPMfQjYRlQhLFFoaLHfeeRUjcHThpFkQ54nFZT7ZXWmxgvkXgdogNozyjpIcbSD",
+	"2jP8ubNftHlB0ThIylBW9+0hdxzQTmBdQbcDBMY+tBUgC2D9J2VjjoYlfd3KvB47K4ulFxw1PevSr1Cb",
+	"zPgPFMkpF8qkxtBod89FLG1uqoLSMtNZaAYjuQdjcBxXdKQfW4Ir0P7fJHQyVYagxPPMySS7dVYWAy8l",
+	"Nguur8X1Naupb1i8jTxhS/yWeDwFIR4nAqWIbhCYhHgayUr5JvaQTTdh0lVDW5uXvYcuHp0QD/pzXF5k",
+	"sDfPyifxjCynCVC3NweTv8Y/vph99zV/83rrxU9//e50+OpiOj/56fT4p+HqEO2XlUzRlz+/DIY7u198",
+	"wdielHa+/AxXU4IUT2mk5xrYaH3jFQ1P26HLbKDxrienz2cLeBN2eujANgLdILi66E3AhTwN0iSkfX/x",
+	"bl1Cwuowa/fjIdkZXOeSRPMZZ12eyu6L8RZ+6vQMhT83DZSHUh1LuTIgkAeAHSA5j6YazjUbU5t9oErY",
+	"z1iEk6RAdj2hyC5xNWddcN532i9PNNH9lBNX65cZV/8stVIp1pwxPoeIUioR6c4ga1t5u3ZG23grGsZd",
+	"jDHubo9Go+6rKIq6cRzHhBAyHo/H6yOMlmiNWfAJhENteM3o+ywp3bnmSeW4bq8oDLxhidZ0yn3Bo0e9",
+	"we62K0wNhyGUM5fh/I7TiITFgEGFxYQoabzdy0D+02BnsL2zs9MfDLcqicR2K3TmTx8H3VefPva7rz79",
+	"vBsMtr88IPtDaeIOhUtzqCnsbQBdj8Bnd0QIGm/qanbJZ4RDpVp9L7IJ+giMWoAIizsZMoM/AVyJnCEJ",
+	"2c0OZpxNIKwgMVVj4W89A0ODNNsqVTdLwq8HuadMLnPnj0Aq4ks274IibTQqzCB8YFDk/+Btc7y1kukD",
+	"hdJVWO96Nhu+/gw016FUzk5VL7DMipkPnG3Co+v5NbJzYBbz8ThTAazM+2jaXlGTaObByTpmTh+xAVjt",
+	"FePTStXZbHlxB5tvHEijjkDdmMShN1M+F2v7ubAfGcx8C58U+8pQusYtx5SlNPB5JpGaC4ZGZIJZc1E3",
+	"G6tJ1XU3X1d5XXf6k5fUHB+cHhghXL9HlNksT244iaZQ/Ww8/hVzGdhjnc26uvolyFewPUfFIq5slgCh",
+	"fIQfZGLYvKp+5cg2C2ksHd6lqMZ3PIKUFTNgQ2O8QO23b/dOTjqOK9WDdvl4XEqr2H+11++bCMjHnuo1",
+	"pPKBN+f/V0gAZXI/TxyVCQOjRc5JjcjYKIuKRo4puWaGeco2EGEFmjTTHORsjbWUsx46xAlhMRaFcw2Z",
+	"FPS3wHfB59csLKJgCCIpNko5NCLqnujF3PMcZ9AM3xJZWCCsC1s1C2ekd80eylMtUbxmx6FM+1ZE+d4T",
+	"cpssbJjvUxDIwvk5mBFBI/z8igvOFHchGBtyNuvp0mvIh+NhMIxz9w2H1s2BVz68n2pd4PL5uJFWBV8A",
+	"Llp3c0CQNheZINDRQoSsZlJTU1uTj01IIRKjoZG9wHitX23Gpi05k7oXQRWe6zemoSnriS+MDXi8/yHr",
+	"m5H1pyFhD2Xanoh2pHJCGCUPsx7glN7ckpoiRrdkYbVfbhB0cH4MbscTE8hQr3j+Rjf/liys6vmWLJ5Q",
+	"8WwnVlQ7Y5UrnVNuHLrKYjMZDbe3dl4Nu2OMh93tER528c7OoDvA43i8s7sTvXz5ann7a5XP7evrP/78",
+	"8st/fDQZQfvdV91PPw92g93tL50G6uj1OtAKqGHRmsY6cCHFs8xJBcB0jEdonVHo3L7R8DPRQWAI3tQU",
+	"dD5wtqDzoTMGnResQefb1hx0vlNMZHA+aAWt86H+Z0v/s63/2SmnlobXDdwGHU5Cn9mPYfHHVvHHdvHH",
+	"DrgBCjLJEjG4vNUQt7J8FrITQJlUmEVkD4VzGaI2TmmP25e9iM/AYB2SuX1F5uW3RWjAUGReXj6Zb7b8",
+	"97KwrqN561OVcrgj7iMe53hCRDxXD7Q9Cj4HU1ktBSnib9u27hToCjiLS0D1u2Gx9W9GJS7yzOwHXx++",
+	"PnpT+V3Rsg83ohCfft4aPhF12Bp2s+LGDyYT9X7egBiv56oQIvo4gvHP//yv7IcjHfoZEYILR0H0xjoK",
+	"ol/avy0p0U/0H8UjVChrBz21gkIlGIhRbV4sb+mI5acj/yx7dmSHyx7k5fKyR8cwgeqBLJ4a76GkbPKb",
+	"FqOCCeTFqJqVnUoNb+/KThX62MwscXx4co5INOWVglO6/04PXU0FkVOexFmFapRicDNJuDSOQfiOCDwh",
+	"CEpCdpWgKch6jbMXHenBbWJ+CWG1UCWqtqjLziofh2F/pZNDk5IuULiES+m8XqonNV99OyUiIkx1rNpg",
+	"Xf2SYkUWUA2Vcr6vrDc6WF1stFyRBXJnwjqEUt789Af+PWtWhqW8jKV1bJjmqTr1vo0M8txwYKPZR7Y1",
+	"JMUA7RuX6plELpyofMEM+ia2Y7i2Kh8kIlFE3OHkZl2t2EyTQ4rIW4TMsAqYwer8DDvlcrKDNVV3INLO",
+	"g700vdv1IK2zGqLj87vd4jSBJqwthwCt9AVGf/KpdzQJSfEi4ThGo4UqVcwJd3YrCLK7CgyD7RfDAhhe",
+	"roaC7ssDBFOe4SmPsKvSUNrgsFKQ6MkO8LDvFvGU59e7hiqS7jzm9A77/S+5OytUMWvVXLhXztGqeULK",
+	"ZcuvvtVrnYymBAs1IlhltbL0tWnqipjb0zgg2fSOoDiOiN+NR0sW1oUH/oux7PG76XPdzfPp6Gbrx2H3",
+	"xf3R3bu+uN1m7weLfxvtTv569/LzUJ3/dLITHbyKvx3/pT+9kEcNPH9WayYyEBUA4GVruFQTQeRvy9q4",
+	"SWzM3tgPiyxOua/N2Bz78eVf36GETyircju2706AXGhwAtUqgTfGUMPRlKGCQkD75Uozd0SYUtoSCZJy",
+	"oXyVNNcWRIPMk4qjiDNGIhXoiSJq8kTqI6yHhNE3L5Y2eEixtNgmJPWEvdg3hdkixYuExcEzrBTKnfK0",
+	"ovPZWq3PLBe5ct3mtdxuBL+XNzPqS+8ICdgAYmFQqTRI8zToY3KvWU5+X85JPlh5S/Xry7+vzC7+hIxN",
+	"PBoU6z41YW9+5crHvvqQPj9RF85fPbFCOX2COWklrmJ7a1jhK7a3hisTYO3sbO00Fw5Md54tBIRanu4Z",
+	"M5V5Tc4QOIwMYXRxdPAanZ2++zekBGbSZM8zTrtZazA98LlCkii39e7Osq8CW3WFJwmJQf9SSdNw9O7o",
+	"8AoN0JuLsxPERUyERB/eHl0codxgb3TDBDF+3+6gLnLcLno2QFM+F8/Qu+OT4ys0KG9jTRE/KZMZjz3U",
+	"4erdJcISJXSU/vhMIttuD4UxlXiUkDBAYSrImIgQtXVjOJF8PCaCxJ0Ahfa2M2+DUnVMxhWCOmCUxEbz",
+	"Z6qCdcfzJAlLFMiMUFRe2PGBMuuXrexibbnqYtBPWYdRfLGGOrlefboNS7kuZfI6m0bh4bn7tvDsIptc",
+	"4aGpQ/bGTrNYoezy8t0JN65Vc0k8wRMXPAGS7e4V2YBie0uLP5xory2c9jSXoK+o2vAhRdUyVtatwcdo",
+	"CT5KyMwbNXDx5hC92t55gVLTCMU8ms9sxqyq4dKZoaspCtMEM+sQmpJIHwXkckDyyFhVI3+mCtDRST+x",
+	"MqkdUlBn3uGExqY8BGrDDzOenbWE9GydxtVi3uiOjMLO45LmNPp+tt2VP0+xmvb8iZGggTejxzHUdBzT",
+	"vPqEbR0gnEju0omE33dtpc7u8evQlYjLM7NDSELCJ7K3Ovx8uYB7sW5sb7Oyr/VFcy7BEUTOZzMsMhW7",
+	"QyjdS68+vUC1r/cXx4gaKC1cOehqV54ikz7Zx+LG8xxf1ufCMJ5nhfjfugD1C+Cjj1lMPvsCGS8PLo7f",
+	"IEApW/K93R2UUgpWc65V1ISD7RfbL7d2t4upUrreoCgzk3feykoHKKGMOGdduPBlhBkj+jAlBLX7RqeQ",
+	"e2XYaLuHTM+LMpqmF7OF8HsG1wiONU8ctDSFwYaA31HN6TZMEqL7PbN96b8PbH/wPO9T//zO9guzWfYE",
+	"WAKaeWkjTOYCGCXwM9hHDlcMrMKS6T/UhD00iafCANEJA9sKJCK8p5KshujLF7vrNcNLvF7JncCbv5WP",
+	"lXXOcRErtvqNdbvpoTDGNNESiHOWClA4ovZv444+40xN9S/nBnXNsEJlP7IsFZJ1jrG8ofGoaoOvoc0k",
+	"bf5OwGcRR4JLiV5fXrkJ7V8zjOyAhUgDk/vcJUnbGlifOAlebfZpgqUC70c+Ns5pRJieZGf/mrmtKXxn",
+	"7Feh16kkROQzjpTZeZOmLCx7jITG7y3j3jQYtfwAkGsFLQdEvc1mPeBkpCfRGMnz7X1tuy8+++D6Lz78",
+	"Oh+2+Pgkm0Lx6aGdzpegdYkFHZ/kaar8ygtjjSxzBop8Vksp87Zf7rzYbRQTDgPnucaajzumbEJEKqjN",
+	"zN2g4PfLwath0CCn0y31xZOMMU1MhRbLPYI6hrAACaKplzFM6iMOs7DhvvrMMK4OUsi7OUqISXlxS9PU",
+	"6GHWeRhBSbPl2VhTaWYUNVkEBeRxbdQtt6mSS/5hzcGfTheSRjh5Z/vZ7GushSYcqYd9PRe0yc76tjZ3",
+	"8mg+HJx3d8Wu9O/KL2PP4E2eVPNRePzuCrnkVpbBKR5o0K5ADbY3v9ypSRtkVDPgrTohwfsFGuGJN72Z",
+	"sI6ezXfMcN9rlD3A7FsObv2uGmYPgrB5cuhabTitjYdrhjMaQMcNlwxtH7BslyrkESSjTjTBkUlEjNog",
+	"BhX55ADNWUzEBRBYU9HoB8j80ntQ+vXVyV7qr6eNEdDeEMYYUKjm1LyHX4Tse1N0z5PkddkteRO6MiVJ",
+	"+r4ZPQ4an0uPb3FNy6cgOvso1KKjoGrRdQ5OIWpjdPjd5SWSERfEBPKbYTuGLVZ4IkPUNoVUDj8cdf/5",
+	"93+EoLegRHbglhfWp91zC5nATjmlqbc+f+E1aFPwZ874jBKJ2ocfjsq6jg1YNdDk/zKk9BFkselu/2JX",
+	"KogLDz4DK8gG2wwpzxixugMxZ3sm4yvnCWrHgro8FOSzIkya+hsuuwYVSJN12QmgQq7JoVQo5meFfkHA",
+	"y5GLxbJ+z37TOFigyLYvg7jvTV7Ckw2JKKy60UyuStgH9jcHps2WtNTRGuTxbb41uB5ypgTXq7wzKdAe",
+	"eG3m2/b+4XzvA2++q1/+VBuWZFPMmyekId5JMsNM0eg7sytLISs+69Fd47ZeyMF5E4aB2owCHNjDKqyp",
+	"Xt87+REW6F7o+56qPYTRlaB3C/SXy7NT17gdXgKQ7FJDNDQJ066ZoSrD3qDXRwmf2JJgumcbJYTMPEYk",
+	"RlMiSHZ9lSuCmcZQRgezxTUDJiUwSRotDwdluq32qx36Vm4SOIYdG3to5w4Z8ROOYxJfs5pV99CVfkp/",
+	"yhKuQFRle9hHJ/Trju7DaNVxgkZ8zmLjCZHQGVXymo1Iwu9NLRfwgTYrsxqxMWVU2WDGMiL/wWCeR/MN",
+	"QDVv0fuL414Dd5mgdWBF31NvbnHY1L0S2aYzPCEBmBwMB1yk4ut5LjeeX0tox4s4U5gyIm7saGOaEFPn",
+	"LiiM+M+//8OTkmlpyIv8MvGOxksGHsOVmMtMX1/fzRNGBB7RhOotCNAJlVGRkTY32yX4SsnGZh8Ye6Mb",
+	"q3SYahazj5wf/nC1inewziPjS2B63IxgLOGLTSdijow5Dfp8Ld/43z2Kxok5kzUnYml/NQsj5qzxTmXM",
+	"UxPe7a5ue2Auxe0Z9Pq95YCNdWsta95/kJz1LvB9QQC6rA2bcEUQCtWUQZMMFcgURwnB0r4kNWEMpp6W",
+	"q6blC2dooEjOinfm/bpHJ7b/7Lcdx/3OwxjcExvFELQuExzd1qbLOkDwHlEW8Rllk+49GU05v4X0XW08",
+	"grrEldReHUPf76c8yXKkYesTGazKlgYkXZMOwCASgE8SEAkTsg6kU5KJqY6c5VbT85E9qecJ5TkkEXc0",
+	"IjJPttZ5ymxrtcNd9fv951/rf77//vvvnzr5Wvvj8z//y6fr68s/dv78gIQ//q3SqwTkT+YTnxn3XVfi",
+	"MXG2XEoEaif8nohuhCVBCdEDygDFdEKtoBJjObUOXI2TKdo4qvaf9z5mQZf9YHf4xb3xrVjPeqbS39Tx",
+	"FCawqdOpnKm04HBa6GPDVF8nV+copjjhkzmpeJrqMTp7aGRukvZw2O8E6Ojtu7Pc8xRdXh1cXIFnlEvu",
+	"WPCBeiZNZUXFTWWqhfUN++v746seOuVohmmiD7b0upmAG6ruwENRII2XG7zqMlmZhiuLBXOk1oN6htkC",
+	"Zlf0LHpRdil6seoO39rdWe9VmbkWvVgRwLPOxwhyLRgO127Fpk61w4c41ZJpwm/8RW80u2riu2HbNU4U",
+	"weh8MMCw6/fSWuUPupHLVmmsgrOtAZWHE5iPTD8AtOGw74AKZM6yvuUpH8EhOedSjenn9X6jT+s7O/u8",
+	"ue/sWidVWNCyp+pwp+Kn+vLFE7qpDne8Z8BMYxWiVY8zlZljJcITTJlUqA1SwOlxpwxeDdON4Lnl96IS",
+	"SiU+FtcSoD0UMs5IaIqsBSh09DHMCZL11QLnUYmoyr1H43DZ5TvmBIrBFbcn67TIHzKTMcu9axW8mEq+",
+	"odnT1cep0I+PeZyp9NJC49QMXHx0ln9cfHyRTeiLc1698YKzStVN26X9j6bYulnCcSlACHQJ6yLEXBR1",
+	"7o5qHFWv3l1mfp/Nbh3ru/nIS2erEti01X+6a2ervyLq7EnvHZ8f685j/Fg19+Ezl1yy2W/Mr+kJbMyv",
+	"sVmJX3OLuCQiy9b+4Ogy07g2fyIUDtxAp8pmqSnL8MWjGq6J7ypMIRvwU93uPYhRPT05R3fDSEsdd1vo",
+	"G6Kq3CqbpZDlLuQ0liFKk7kM0Gjh7oMAyYUEuw789T7VOA5/wiWjycnxm+7J8dcm2GCMI4IgDFyT6zaW",
+	"SGBFvIUk5mp6k2Ip06nwxiDdbSHdRks/kXVWzlpvGsWiO+oWBgtWpVx62SSkxUxfcMUjnjSavG1bpGGX",
+	"bw9Kt9LJ6x19Cbw9MP8Oh9v2j51d88fWS/tkZzAsX1RZq1XXlOnZd0OxWXowV1M7AfvLTiT/ZSdUeGAm",
+	"lj+wE8wfwES/QD272Zx5dTwaPbPXDXa2GNMAlVFDb8hSPuI65s+bLaQQ3mDq0sIimCKfVQ3XdbeFbAO0",
+	"zJDeJZh1B/0mjKgd+UYfSF8pKMlRxJOERGr92Vw+lA+6+H/DiH0/FI4+K4HR2fFrGHFCVIAIjqZGsMrE",
+	"bJXltmiuOGWz9IzGDZK3+eWF96/PUVqQGfCkWGh4D4WD3UElInt38ITiAvTm4V1SQe/WkVvdBkeLR9BZ",
+	"3cPT0lkz71V01s26TVgkFvCi46W2B0eXJWr7+uiyFbQO3L+DV0PzhyZqJdpqmqwirKZFDWE9F/TOjOV+",
+	"HVR/mbELD2AOIOYZp5qbGl+muy3kmiBoUlywvoF0fxXJR1PmU65ftMw9VvoBf36qXp62wSoYFJrVAOLS",
+	"zvS0PIXiq5UvzNRs9FstDdYvUfv95UkOGd220yDszU+B6s0jwFyZt0W43w2jEsjvhlEraN1tVcIO4ekq",
+	"iJoWNcC0tqfvoE3xwZZJkJQJBGxWKxC8Jnc08mRe12S7KRddrPFc46y2HAOW8/XPJKLlpKV1AyVYqhtJ",
+	"TFKJZilOZ1AsbaWTboOKV5XgFpNP+A4ncwK2OTNIduUvAboWOHIhb6Dv2rc1n/qygbsty/KCZ/uSg6FO",
+	"sjjJweQRpzYTgYriWSNBqH5aZzTeMH2e5XF83oBwJ4PgjZXZN5PoJ8vzI+ZMPjxvDqikQcZfHnxZy26Q",
+	"h0qjFSgRplc7QdOKejfgjLHRePBFbRaE+uH8xPYkx/xlDvDs+HWZ4kbp/EbTZkjZU1YHD1/6GT+PZnMO",
+	"OaOXex/0tnq7vUFvuzfoDfvDQW8w6L3q+fjtUj2P3p+hlsef2tfXPfNXx19VDHQ/NRu8pNBasb8v+0HT",
+	"Knt1+1s/nGd7mwxXOZYa8HVnMis8WfXKr434hXgd8NrP60wpm8nSSCYVyrnswpzvMh2/PTxmZ5EiSrbq",
+	"cWbZs3aj8tMAz+WlfIPnEwvsALyIKpRkzEUuZbU2h7udDgcqbubg3QYIATi7I+KOEl/Fcqj1e+NSRtYU",
+	"qbStpOJiVtMkp/6VIkNM72ns/2iMaWLLQ1YkNvOVufUlup9y6SobuZhqCrp7dPZtARuWu/an/LIv0XNk",
+	"p4f+n/8LabkNPGliEtEZThrtStBSXPlrlVY3DNoFGUDy1Zcn69vFrOqub/P8oN10WrYv3+j3XNx6610f",
+	"wDfIvvftQ2UwV4rcIkuwjH5VXMtHr8fucxudVb3eHcvRnCXJuit5JP8WlfkfWC+IyhurgPJXMJ7y+5sp",
+	"1bBdZPYXT01a62TioYy/bil8mEieICBfnW8pQXHLV2NLAw9rr4L8wDg6QU1kwOGlOoQ2gZwNkU7xhJiA",
+	"KoRRTGWaYCNf7qGJPjkQ85wsNNW5ZnyMQsuY20Bwp/sPURsz4xCcDQSiENwsI66m8AcjVLcJEGbyngiJ",
+	"tvt9PRplk2sW5sD5SD/13EBQRdPq3yADkfPpvedCgl6KKplRSXNun1lKfM1sEEMPZQC1DmKjBQoh7VBo",
+	"3VESKlWW89kGmdlIinAi+Dw1eTcom/Su2WuSEOXcBxzEDbwFmfE7Wx4lW5HPiXiVcWddoUaYkCfA30yw",
+	"PLaGl14cic2iek2UBCtE5nVz8/G5l+T/Ze9dl9tGsnTRV8mD2ROWekCKN0kWFR27VbarSrt9UVvy1N7H",
+	"9BBJIElmC8xkZQKS2R6d6F/7AXacBzi/JmKeY96kn+RErpUJgCRIkRRVtkuciaiWQVzy+uW6fisxI16k",
+	"xrpkIiLcBs8BE8XFh6uMjJrm7Yd1RPZ6NBpADKAmIzohqWYdwZP90+KteTSKTKESDYEaeRScbzyaqUuz",
+	"Yn/KlYWXhb2SbSbY+rCnqstthaVlMMxqLIvYwCVZ3LE+ieWtkTQgmHFeWXHL2HEwmOm/PxZ5fX64VWtQ",
+	"FHBtk5pa2zsocxt4Y73K/gtqsUydZnNFcAAPD1AaPPhijoo7XP46x163WClWSy6We1IpK9HXFx2Ss4yH",
+	"E22w0d6Vf888WzQMnNSWL4zm0eH6NCTueF46Q+ae4om91naZrdpTPIaXr8DXXCdlspil+p6XNQT7nHTD",
+	"rL77sj4VKsFnvEtdM+ybLNz77U3Q5pnvLO/8ihWKRlwUr9a/0w254s75Hhd/yRxLNSpRwPp9SI7v5tpv",
+	"ifLsbsq0uBLtWYq+0YBCVm5mzk+S+wJKRbRcCt+WpqGkTLohTTXrruMAKDxWzkh2ZRnIwBIEN1ZJIFhi",
+	"BF8b6QdszUZlThXTJJIjLozgasmNYJR9EkRC2/tfvr10hoRI+iSweQD215+vri58cvXiwgiZV6+nb0Xl",
+	"096ZfVL2yYh/ZhG55iLShMaxEZIYJpsYuch0wOnFU+407Ifne5EwCottSablWks8lMAZm6kU4cTzPcsS",
+	"tmr2iVmr76VMXpjRu5qM2dvss/O/vYSGzF+/zJo2/9svrrHzP/2MzS/5TrFD8z9/cF10saBrruKc6sKN",
+	"tTVomKWsZXzDonWGD/H0zL2icO199jZnZOlCRRa9gq0Fddq8dzMvmIMKfw5g5jfQFHYs5dCDTvyW57Mz",
+	"Fq54ghmEXf1QhpeXdfOKDlYl2ilPppzGox8VYxWzBi0ZBYlpj8W6Sv7MJpqMFesDEgSUtwNkmkJl7Oyc",
+	"JHQwMApt0cRu1ucNxD5IFzZSbF6BQqTQo/DrBmOa7+exmNPTAZc/rRqhmYTFAM38vetZYQxWO57x6fjE",
+	"JBxPU7a7RDIoQ2HpHMYsTByN+ziebEDN/sKRnK9cI+XB7OvY7PtSLWwMMSYtx5Ml+RYX797+9FunWawV",
+	"ybUkwWKaZn77pN8l6RNl9HQ/wJpKJCwyQiFu3bZrdtd7F+dvf+ooMJDcT6V9b+T4yutva8THxU0PM/Mp",
+	"jxlJwtKQkStGR3phuqoR84Ah98P718j9+YYb+U32EwJPEiNk9KGmmfkv2et4YNNyaa14Zprhp66+XMfb",
+	"9+0YjM35iXUcIzoGL8ULqiIk+g8Zv2HTj6KBkSZLEmLJHk80CTQfBETzgdBFQuH9x0iXNWdEpVar3jKd",
+	"sNRAVDWWAx5W6d9SBZk1B7dukB4phfb+JrRbrWahGTVa7zXCZnSQKD4YMKUPRlSkND4wfdQHXNzIa/bf",
+	"6ZhXbCjUHxu1+lGldlSp1TtprdY40uM//nPjR/f4Pzd+xBf8c+NHlQp7y80f69Wa/ZsP/vjdZfFesZgN",
+	"FB1tVvexJ5Nu4grmzG+rnjQQDDf4hGrypx9k8iMFa9kAFj5PquSXxat1g1qP8DHnC3Gdy/ZWlrYKhR8D",
+	"s8+6PJqJw87qPLbPzn6s0F4Ysf5gyP96HY+EHP+qdJLe3H6e/M0WhCyJCSmr/QhVH+t+o3bXzutAdiuf",
+	"vjRrfr1W20I1SGrG2w4A6H+F4d7DdGsfjOixFNYXQhPLRNCszWZm+6RrFktlHxw6y4pI4gIAxzstZz+/",
+	"wsqbieVtSRwoSr9wUJjreVcsNYvsnxJKhI2e4RHZE2xAAUX7UhFwj6A0ZadY+4RVB1USVOq1vGJnLUA2",
+	"HGe5tzc/0yT4kwvKnFkF08/PuA+a03Nc+e+F6f33P9n5/VSY509fWn6zXj7Jy+fU9R3Gb5UBWNTTrKNz",
+	"x2i+i/M5LNVn+IhdxnJdV6UzUYMvj7FrrM1oeaBBcFDmMCB71omBpDBmblyR7GCfRCmIlrhcqCOOwcgL",
+	"yA09JQETUUB6rC8VIwEyNUN4HBmbJT7ikeCDYTKjBKFx8KM3Qpb4FEwgmDg5TA2UKw7xr0bu8urP27Wa",
+	"05y9tleDf89xETqDY6ZuOkvAso/4ngZFXKcl5pUpCypyr7sY/xk91fdSwX9Nmf3ZhqNbsXGNEvJZbfSV",
+	"n5lZVdYTju/BFpQuqvjrFgIz3183vS+Ji+W/8jesqTy+vkRK8iG9niVjSGK9f3ovwYLb91yAvg8vWFjh",
+	"q9x/9J1SKWxRF9RDOd5izv3CymOt1ky52FarucUEGnjbugn3l2/PS8Jg59Po7xujZnn6Ae9PurA857/8",
+	"r4+W7L08qfs7TeIuJEYkcWmxH2ADm6VLW4+28exfX56/XI23Eazlb1hCI5rQ9b7ynmmZqpCtRht8uR0C",
+	"dt97udDDuKhkge+tOhqF4gkrvfdC8RFVE6OCrTQIYOlP12p6kZrsvnoAlwvIuX88O399Si7OLi9hR776",
+	"ny9eXVydv3trmY8rFS7COI1YRUhRcS6p/XWLHFyVuEYX98tRGW7AW1dkAVybm9cKnGAfQvZNR7xJBXl3",
+	"6aNAew3kieYfL2V4zZT51z/+/h9IG30L5HxUk75MIcXVqL9zZ/WLmOqSuZC6Mr4eaJ/EVAzsn7jV/Ywm",
+	"LeYhE5qtyNQ4R624soOkHGpWJFZE6sb1voUPrfiFq4zp+v6NVU6MGbEep8InYjzyyUCOZOSTKJtPn1yn",
+	"PaYES5hecahnaC3X63zx4clKY7Bw8dtxXAuuX9CEDaSarIiENAmH5QaAkfmJRVCY6tTuoRHV19Z8g5ZN",
+	"nmgW96uz/oBFaPA+jdmqIL0mIq5/6qwHZQsnaXq+15qrTc64H/lnFpUTgi7YNOdCJzSOFz21YPgvrgdv",
+	"52mhF3zi4npwQZPhijeveZouZu10ypBPfj7/6WefvHn18vzDG5+8fvcLkYp8ePvnt+9+ebv9Q21qynE9",
+	"zzTsX1+BVSe64VqqiU09XZ803/c+jF1O0UyBDpBkdWnmGhriMNjFEcxbW80tFxGmbs3761P41IJK91jc",
+	"ng6Azvndn6defkrqtVomoVtGaiGJbWN5Nsyq9eyNegCNLtplGq2h53vHked7zdqq4Rk4lL/AyxotrCnn",
+	"T109fok2kOK1Zg0ufpo1lxRGy89mI2trmeXkF/Q/bWq5jybdhI3GsbW6zNo5fpIkYZ+TA3cPUUxELPPv",
+	"umqYwMLNhU4YjcxUXrIwfSPFM43s5OwGg+Kh8KZuk6D6ylwJyF7gMm2qcswEiwKf5JcUK7lIw2shb2MW",
+	"DcwPHVG8HSNhgn2fBNUrqEq39/7HF6TZbJ7AtbcygfK+VUfMe/4ywHuTmMHLqg4W4DqKxPBnAVTxESz+",
+	"MaJjMGrSgVGZIe0NvvSz1PBy80qwUZ2/DMgeG42TCS5pIQXeicar6CyZbeyFjHk4sS3EfxjoxHf+4tIu",
+	"7O+XKSwIm6dRvWKfzfvA6pGOqKgoRiOIYLPGZcu0KwUj/VRg1WeuOyL4q4YOooUVHA+aUJujSe107rlC",
+	"KOTXVDrKd6ZDOmaRfXG2XsxLrUUq17bH0BsgAaU3LGoTmlWetFVewXitJyKhnwlUvMHi9f1Us8h6gWRH",
+	"cE1kmozTBH1BNgMPq8VCS2+HPGYkAGIbkRTqNFKsxmb6fQBdtsX8MlvHlw7Utet4bfLli7mDuDG+u/NJ",
+	"x3OrrnhDvqrwHsf6PPUSe+3u7q6MvP2epIFiRwpVhozQN9Mhz5/30ZtHK0bYRQUmmNr9AWzi02KEupvD",
+	"jGefa0LjWzrRZPZzM4RV841Z4hzLHSQFX8n/9U//Df2p/9at/kvl0x8OVrprr9PRfzg1/5nyrv3LHwv/",
+	"rFY+/cv+H9Z3wYxYxCkUoc0ygWf7aZYtwOU4plycknBIlWbJH9OkX3lui5Io2sWCvqsGheGhXhyvf+t0",
+	"VKcjPv2hNNe7jGrI4bT9sg92NXDH1A1uHbWsw9A0mIbIfma2UnHR+Nm/sGU+MSDnkw+aqcrZgAnIivqf",
+	"FYv9lT8gFHCF6KHh/L5d3c3rUAeSfMDNS3XhpnmnL94OLibqupp7nDBKY9r1Oxtm8MU7S5OhVPxv1MXU",
+	"MKqYIroZqmZSyXycM1FyjVrJwawzNWsma+vN2YsKso+RawbVSutHZhbMhXwC0O6v+UDQJFXMMSYbkSvI",
+	"B/nS/R5UyfsHu81tc+4dsFlVd5oWqczv3enoTufy05f6kb8FH3fZeJG9exzU12yyDwKpKmOrXxgeYdP9",
+	"LZE/1+Ti3eUV+Lur5IViwG9OY42GHHM0Bqlmqj2mWt9KFf0pIO5PHyvDV+zZaXdFhiW4BfdX3yZW+uaK",
+	"jGMass3DbL6XOJVZWVnF5RIxRoMv4IPpss8sTBMWzeaCHLVK9ZcN0xGA72fIqEp6bJ248bhQD3VhbmI5",
+	"W/H2ItSNZo+R6okjFV5BE8Jxn4lUL168tK8tXnvvPjFNVbVCLralB8oGLOuRPzfTc9OxaNmASD2/chaO",
+	"u7LlzZcahyRWqlqYxJ6lUK+WszIzFlNPZxnqdnCgfUs7Wx5/bzkPZls2b87L88zBTebkDAPJEZHilBRU",
+	"HjTwQQFRMqQ6q1i5eEBWt5Hmk3dfxH7h5X5pPz+VlRR0ZGxQEcjqziAaGIEh/9ePbur0SHSJi6aZK4yC",
+	"hzc5uzi3ctdeYB74x9//w+iuI4M+EZ68jlbfyWegLAZVchZFRgzIul05f9kmRhRuhmbVwF8sgJDSMCFS",
+	"kLl8fTKRKVDumMMCopYxGNRr277kM2Mg2Lu7u7M1ZzCoIqFo0bF02rZPnj1fs4BNR9Vv/pdSXZU3w3kh",
+	"1Q0IRLeO0jjhlYQJCtJOX1GdqDQEIQhPOMuLZ0nwzGln85aq5DzBXCebdtURe+cv3lyAXcknl2/fXPh5",
+	"fpVPXr699MnV68t9v3A2ZsUTbQV7DXRgPklSJXSec8VFYjRQRxTiEyXTBFN9RyQZKpkOhhgUjOouZ3m+",
+	"NpPjGNLIQxrHeG5DoJYeMu3oZCC/s9oRHfFP/0TOpth4O+IVFC5zuy2kyjSRUIIzh4ulTYIpabZNnDBr",
+	"l1qVXJn7UDAvLLqOKF91aE/ACGE4cFCN7Cumh2D8oXHs2IK5gKouRN4K155915krKIY46YizOCYRTaiZ",
+	"d66l0TUjoCTKFmmVnBUxRbuseHjhM53fiNKyS7ToiJm9ETh1QLOYhdC02e2QybjAwIgbQ4OUdyYIj6xA",
+	"hZc7wmysuVfkNBctP6PSiPk1CDbuFY7kn7DPXCduTMwhoTviFQ2HxAAxjiMQYOCqBFMmjYlBdNABPlcc",
+	"qlXMtaBNghvObpkKyB7WtYNbR3QCZfz2/Y4I8M3S3JJJtDTMK6pJUYnYyPylUoEhhAGNRlwElkoVJmDK",
+	"4WftPeZbHTHkTFEVDsFSgFOPSETgLe4frhnu39huNxQvpLgxa10K3RFgxenJCHagM4+RD1cvYG9qn3z4",
+	"cP6S8EhXySulpMLFPGXeMXgQs9G/gJkHbWwnrcPj/Y4wHQVjEY42wxcAxQPQ8cp+30rTaJQyw443BVUC",
+	"Vj23WUMZMd0mNfLuz35H1F2eg08aJPcmNDPXgStdZ3YNj5gjb3mmwVTV54OA7AE9Z8YC7XeEuXDTLNDb",
+	"asQyt7RRn1imP4yovkZ8mtKkqx1x8eHKzKxNVUXxyZ9CIlgfI2pQAkqZWpu/Rsy2teUJsu60bfHujoBx",
+	"05kq5mwB2apnUCvZ4ZnRrGwdSQCP4Dxio7GEvJPKn9nE7WLTpzGjNmkKnppWU40ea9rbk9GkI2wcT6NF",
+	"hjJVGlKRIIAuQzM3RGRvRNU1iwpfTirv4XYWuaqVBTt3RwA0Yjssj5qygS1V8tOrKx9YTkxTXr56/erq",
+	"FUwOz95NehOC6nuVtBonPjmsNcx/muaRjjistTJMMfu4Zw4nM2IuuycwAzipQImKwDYgOzMu6IALe14Y",
+	"KU8j/ihmDjIzvEzcsFiOmR1yEkCZTEf1A3mTwalZkalIAkfDAwmiRDh3UEeAQ9eMAMhp+HAhRxMeHCuG",
+	"VC1GDBxJMwZws2JmRaHp1YYtFESKCyXHirOEqskqYsVBwtRIF9LsvYKc5RW0C69RrVUhXleOmaBj7rW9",
+	"ZrVWbXqg6g5BujuAo7vijm5zaVBmzXEjy6aYkKbP/SrUarGgfh7Zp87MPRfu/ebTio5YAobBBVGv+S0H",
+	"5/23UjB0tN/5997+2kztKje6fNlPkKeMwGF63ajVnODnaKpmjbxFrsMshbfue/kYfjRKOManw90jymNQ",
+	"PHWimIGWPxWjC5F4X6CBFN2Tmc+2UCMRb5NxJG9FV7PQazdrtZzWziroRoHxjsOj6JC1+pV6vV6vtBqN",
+	"RuWk2WxWWq1W6/Dw8PDo6OjIKU9tD6olGtmD/ON//x+StdG7g5zwrCTsMrUkn+MJKFogRJfwCxQWSsE4",
+	"/OqKLgxctrcdwD13vveai+v77oV7oAnNWmvRzdmsH7yVyRsZQVi9+UILV8DyZ36g0XuU1/CR+v2PfBDU",
+	"iqnuO837H/pRqh6PIrTGthon9z9xJeUbKia2dYATh6v06FwkTAkag3iBT63QPstW8EHQG8pjsxJRjUxH",
+	"IwNniAAzMGEULsgV/+idTf/wyfdmxD2v7aHUhHHIZWHQAaSzEKuVmyer5BVo40G+qwIMyLGVkDNX6hxg",
+	"oZeysJzXB6z8LP8zm1iAgbn4QUaTNbHltwKR+5BgAxywGQ5303YJG7I8A7n1b3RYHhFbNxjRRahqaTGt",
+	"t7n6jWNYbQUMeyFFP+ZowWvVV/jEBZ3EkkZXUr6mCjmmWo3GCqA3tVnfs1Tbfn2HSIsbDnwLOapO1gRb",
+	"0F/hxTOC4cEXHt0h+MasLIYGuCMdBRx8+pSMrVoZsZjfgHkJiS1BPYiUdEHT0xiMb3oQBvetwDgv3bUW",
+	"tTz65jfOaqLMjzIV+In6ChvgQrEMHn+kPP5+lz/O4naWv1+uA71naBsFpim7xJ3/WFtLB9gYoQLP/ML+",
+	"iSUPW9UFVejhesvuEJ1TTSYbKya/Q2Vjbbz5DkHjJ5Y8EDEK2smaagLs4XG6kkZzStAGj/ZGssjcOIc4",
+	"SIy5vaN0Uz1mChWOplDBxus+wla3rKAraSDfIHiWDtM3ip6WhX4bKPp7QsT1dZ3NRbaN1aTvD7VxY29R",
+	"0xmPK87bftDnoLMstoT/aG+YK0HwTJOxkn9lYaJ9MpI6IbDTmaMzRz9MDEF8oRz1uGALLObjrKCe+9hj",
+	"283xkxfYfMhcMg/NJobGE9Kf6j0EayKazZSRcrjme9w8CxGBOSZlELgyBkH7slymu/ta5/LZ0bU33TY5",
+	"hmiV0na5yKq1WoUP3a06YqHNMZwpPTuVCFfePPfkmg3MkhrvvnEPSr73Pn7JOzs/NrChbJVBr1FrAI9Z",
+	"o3lVb7RrtXat9n/DPZ9Z1M2dYc1qrVpvVur/T8R69UZa9+xhehgdseP+81qlThu9SitsRpUTc7Ye0qPe",
+	"cfg8OmG1PkyHTQOcfWU9e2XDmyp/uKhheeSjp9iA60RNimQTB3ooxwd0zNv1aqvaIHuYn0vqjerhPsBA",
+	"eI3RpGYdax1jTjVEcN3zxvxOiHPzar162IiarNLqH9YqraP6ceV546RZoa3eYXgUHbPn/RPP91QaY2Cc",
+	"9+JfX1UatUar0jis14FG2Uky3ohFPB3lwYnZNtNpr1uYSkuKyVSXj+iAdYeTAWeCebk303arTT6InjlJ",
+	"WURGbCTVhAyUvE1s9eA8wE5EUFKKC3L1+vKmDu7NRMrYa3uJ4jeTtfxYsF8s6C7zZLmVuvNkPS1PVj8/",
+	"jzNhYzzOYvWW64gLZY3MuFoqcLwT2XrDtc8TnVXAiKgj2E0UpwNGhExYuelpTqr42haoHcDvAH4rAL8R",
+	"vN8D7TtT4BM0BbrJ3wjet2kCvGSJC9yDBj3L4qX3ArN/Ap8EAIABBq9CZBuLgn3cPFRkMcJwIACtqExY",
+	"RzgLopKjqcx2jAs3J4stnUqFzWmQgpEwZlQhga37bG8CW9M0a6I7Atn4U5HwGAnepUog+6HQCUIHkC6a",
+	"NxefJu7fQBpkIAcK3amOwPdooukEo+dKzZvbONi2YOU0A+y1vbcyIYrRcGgWWTsrDsdDRgT0bUyVZtqM",
+	"lUqhfl2BlA0Eygxh3bhsiHCPaQB92Nm9zsG8wom7tZH/Js/ZbBVkNbFsoiOkwc2MSdONye/tWHYm5m0c",
+	"zzsv/1MzGV+hcrTZAe/yOEo0OHtALdTdrmYMxFwMGCCPfdAnghVLXgYWV1zavy1qZS490/dai9/b1nwV",
+	"Y/E3bFfMZunjF6836eoiNxrCbbs+U196sdbpTJR1q4IC61KWy4rQZ0+4ZtiI6qyGR1qlFR5HlefspF9x",
+	"xRpa7NCccILdumqEj3n6WJYhZIkqArXvpWOzyVnU7cFZwacvdVNtzg3zraN+nTWiZlhp9Q5ppXV0clx5",
+	"/vz4uHJ0dHjYajWbjUa9vr7BzfHKLba32Rncmduelrktg0sdYoUllSHcRvpZaQD5OXwEsXb6O+2M/hTy",
+	"8xwHagDbhoAg9e99/e/mOqlUEAMIMkt1RAA51NTSBgak0SYB8rHqj5+qMySZRp+boyi1KUo2ic4WdeiI",
+	"y7P35z+SRrVerZFYDsjeQGoW+uSSjQaKjX3yQkbsL6//8ff/aJNApcJ8zib7BlkCGVfEiKP6mc2CNcNX",
+	"ccAY2GxH2yOuScQSqIeXK46RDFOom5OKmGlNArw5sJQ7HFM+871bSDXFGFGEMLg9grrl7ujLuZk41tCA",
+	"TMVQmte6zzvVsI3z80yT4MyI8hQPJCjcjhNEFOszxUTISCw1Qx03oQMY24ibqfeJljYzoJfyOIKS8GY1",
+	"4AtsRhhk3Nk27vuExRqTaXE6VCqeQcqd1BwMsx/en9ub4INSxs8w5xLGBRJgnVpsHcl2nLgm6VgzZUbb",
+	"8g66sXIV7XUCHGd9sz0UJCGTPfMFvyPMpJp1MqWVQcV6a1c0PyKxq7NT7lfJuzETM45K22HzWsJFR0BS",
+	"nWtIguVNuHaNFpKY2WUKdP4eg7Kc1lRwCmLX51x2dwl6dDxmVGngN0OrRomFIGuVTugksxTg+gSyLpsx",
+	"mI6BK6dG3vAfYIitMAQRmYrRCMlndKIYHfnICOfMEsACxkfMETIhi7zpbWiWNrcAQRNw63dEcivNP6QI",
+	"WTu3diTIeGymG3L/kiEVpuvs1qUsQhETWA6pQhYAyHpkEeRC2pz0qVxHSEX/SZLLl3+2OZFmAe+XG0PM",
+	"gT0nDT44gWU7wQM5EDzTFld8zJPkCdFDmcYRZIv32BKsmfaYZ6JWiafcymNFMcSxv7jHNFW8vzL5ZenY",
+	"Xpgx0EiGcWVfu8Ktl/jlu42tTZbD1LzF/JGdmQhF+Zmw7/kemPPgPHZDkSWXAqGdlcQSqVhVqsEBvLYC",
+	"p0vVctqZMwRWjj1F4O+Y3TAjQkKieMHrgb+OhxPNQxq/LtD8UAvQxWup4paGyIgQB1KBHIatGUignmED",
+	"e6/OaYpbjTsYvVFORZ+wz0ZyvvzLa0faiGsgcRQ2aczQFdao1UG7QBn4ixcpfoM8SnbxwNhZew12h2cP",
+	"zjKLzp2dXts7rh4WBJRMOPG9F7+8qjw/wVq7Q6mSGQbjQhdgOZNQCuQE4VKQVOedIhlJDjCrWo/VCykS",
+	"JeMLJW8wed1OmjuTPsBgu9kf8GSY9kCzoOGIgXphRPdP0ynE9WoNuXVhfU8tt6tcDALBqbjaiqfxao4w",
+	"z88eQqLyWZuVB6UBsgVoqeMdV7yXc6Fv5Haz38SrXgmL+ccvM+zRZR7HebboMidixg5dcPHlPM0eEjF7",
+	"Ga/yVkxzc6zLM0ZInPkpmdVrN0AZWk2Vu0TR2Z46j5H35wBk5fW00/VLdH3zz4KPu1Y9rFXr27cBbGIB",
+	"WKT9Wxo/K2fBYofyEjwh1hT+O816XLA3ilQvM3skYgmEo3tFMlsgvAAuR9KonRzXDxs1rMxccDO06s3c",
+	"F/C+yHedSEliMP5OMWUtoqewjdMHiZSV2BmNV1sMF/jscisQ9Mi8V6GIbWX+7zPp8yEzLCXWa5oxjoDG",
+	"02N4AqD95BSUh4mlUwGRmsV0Yk6IgrpRWA2HtWaRXwSdaGnBWLPeUig+ua3FENGE9qgG/bzwfijgaZVm",
+	"1N40obFRACd2OEDls6WusiHTYGyg10w7zQ7rclk9keuhZQ3jMzrd9NCWM9VMWy2LI36PQRJuxTvv7qbt",
+	"Y2i1Msrq1OwvtYyN6OeK2dIV3PxtBwZLnR7mR9Sa4Vl7li/yhNwfyjbjAskpjcBeD9aHOXBfHs62qaK7",
+	"1Wi2nazx+H6FbcoUuPp2UV5PMuFzgV/htwv7MvCJ9HP3MG45jjoXzhVPSDKUGvjfzdnkqlfO+4Vf4Osf",
+	"6gsuyWgBsIa3Zzkt80U0n/ebBj9opRG1WpUWq9PKSe/4eBajyox35mWW5Tfb7rNkwcX61GXlpr5Ff7Sd",
+	"74/2T1vdwhuj2TEv4IvlXr16rWr+v97wVjxDZjLtLYVrNxkqpocyjrx2w88Gd/UZglLQtNFrhq2ocsiO",
+	"+pUWPe5VnocnUaXG6v0GbfZa4WEEs5kwdUNjl8GaTSkUPLplvcpYyagCdrSEj5hME7y1XjMnQ3RPF80c",
+	"OK/+yocB7INlvmWcl51r+Wm5lkMHjw7xLV5u5EJG7h3tCE6BiBoxMWc65dqRsLII/Vwa3Zu4UJEZR5Ni",
+	"YeyO2LvgYvDCVr68FKOx+/vnJMn+vgqzP18KnV2Nsz9/UuMwe8koe7AjLqROBoplN/7smOPxwv4pHpZY",
+	"aciSwzqfHwOPmu1eFTm54RZLyl0lZx2RUdFnzK/o8sq4nKHLBh26qYoDH2o/2NxNo4SVObpwsGG6vjI7",
+	"2zIQtzjV9EvhfH0U3hxZ10PKR+Vt2516m5x6a83ffSxxeSX/HUnc0yWJw2Ww4ulXoErAU3MtMjg8EamI",
+	"AOutC3kR69uGqL7je3uyfG+brOQV+N3gracZrRsXuSB3D8Xbpkt4u+RuhZNWi9F4+Unre5JH2EzHNDFO",
+	"0TqHFVolHofVZvWoWq+2qvVqo9aoV+v16km15vneLVWiS3vyhnnt57XpEIKbRvg7OMrNIH4zRzke4TvL",
+	"5dPLT10H7B4jL/ViqgDG6X2EdOSMCHabQyeUpAitYCDjCKAWRINFyrFTGw2WLeK324bQsKEOOMfPNoUf",
+	"9caaytejUtY9qvJl+//VIbve2Jr61dwmZrv0xYdj944gb5ftuCJB3ha0vIOY6qSCWtvSLEcgvFMsNMcB",
+	"3n5KWrVWXhIR9UAoiAjJ2CoVi+Xn11QnGOz5TUjS6+ARBER3R3rgtT1vA+yLKZgauiPttevVQ9/D0u8G",
+	"z6QYkHr1cFSM26ohqM1DdL3dXBu97JAvwDDTMu1mdyd/Pi3587WdfHprFwBWRfzNBNJZXDKHuy1U3v6y",
+	"oYRb6sv5id+AJ2fGdUEoiLJoEIBCm+TD+9fOYeH4Jq13Q4p4cpoJuR/ev+4IncgxFnK0KUcQY7bXqrVs",
+	"sh1+JTFwiUlEfangOzbrTchbH3OYTDvg7o6IJNNV0qqdwN2Z+6mfVW0EubnEifJeJk5yvuBicGVLuG7B",
+	"m/Lboq1zHRUiEemYV0ujEbkYHAx73eavjcrx7aub1zV13RIf6pP/1Tsa/OXm+edGcvG3N4fh2Un05/7/",
+	"qA3f61drBCtmg7gAPM2kuVXzuzM9ri3HPTW7O263eVR5prNFsSKITpNRFBFRpduGwr+kLAV2QcJHIxZx",
+	"0wWVilNCAciYwafwGkJn07GLjnW5jtMW/8zhG6hUdHkUVAm8HUuwEp2qG37DIJkS8rzmRcP3qdiiz3cK",
+	"pRqPjVK/QledXRNHwGt7Ya3fZ6xWq9QbzValRXth5SRi/UrN/Pvw6Pj5Ce2tK8GlAse1DIfwlx36PDn0",
+	"SUUmGwh5uxHSRFQPe5KqaKEW+DNW1bUmoULkIhNZxT1LVTqjL2a/liqEL7MvfwOqoO5mJq9mC7U73YVi",
+	"sV673vC9rCtdoMdsN8xXTSe72S9e++PqBClZ5y/tbJZsa/vTTiP7rqPSspkm7lq+TfMtcC/BcLZP9VR+",
+	"xv3lDEDJWES44kO9epse4Gek/8QyQCap9i3zJGnWKhGdkEQxcW/mxreytQdMmEbeY+x21R3MBp4i2MP8",
+	"YC9iYyYiMN7czGQP+0sI+FQqEj5iXdNRJUdcM8jdSIyI1XXz1zUSWqoYEBbIcbdAlQ9XEhrr7nQOyt3U",
+	"dWsugqtmarrNWrQWEpVOWwkaXWBDd2j0XaPRWb5hMgwhbg1uBExMhzTGF25YbTx/Q1bbZSpCAz2PtjYT",
+	"SYANYHlFPvOdV9lbn1yRckwmY42oHtZ6lUaj0ai0ms1m5Xmr1aq4SlLHx8fHno98H/iYHVn426BDlPGa",
+	"HvZatBk2ogqllFZavV6vchKGYSWKoogxxvr9fj9PHZUipHHs+d4Np2YxYSUt39Mj7QEbwS3lSVZJ0IxX",
+	"8csjNuox1bXlt7ye7E3V3fIf1DR8ed60G8lDNtuooxqEulhv4y+sR6So2C4pNuIiYsp6Gp/XakBDyCjk",
+	"LqyOujOrc1defQfTc6kMJbhYgOhXJb8+pNA6cNIhGgSWXMuVXf9lyARmDKCqQ5RMLe9AXhaY7PUmWe2u",
+	"jsCLzzQJ8m508WKXR8E+6I/aJ/BFUn+mp4BdyARWljOonxJGw2FHwN3mpW63Bkgp7hPeJ0ICrwENr4W8",
+	"jVk0YBGRRtTVMr5hqJ66LvjIQMc+J/lLqWLOZE+5QANWgJs7sNRffMQ0PCqsXBwUASHAt8ZUu7cSrgt9",
+	"GZjXIiHd9HOWYF3LEYPImbwHenGmxCyEfNWkiW/uGCkt5SjHeq6Io/1adv+2zoJNT4JHTNT4ruWC73ZC",
+	"fx/1/XeZGOuW6589viebHN6F6J0SRWuj6v35e7RlHr2lE6ITObY8mVNVNuGsB3JPSXiRENS+hi1K+Xj4",
+	"8bTL/njC1f63uXvWqPtfMDtwoGlY3ejwE0u2sOa3af78Js/7kpN+8XmMZ29t62fvFgpa72LdvleWmK1A",
+	"y2NkYVhNHFLx8WunBMO9ludjkL0pdbJNagFRbCRv7Mnvftyvklelh39Cr5lViG9RIwe6NPyEUZKJTth4",
+	"UZ7Glk/6Tct0LUOQxsYI8oipG78XeG5sHZ5dVsUWYHonCz7VLIlH0MBuMM5jgXfrjAQJ+5zgbZZbMbAV",
+	"N7jSCYEfXN2JaDYuAIsCBD+9uiK5tz8gekjHbP+0IzBAGIgrZRzLWw05GJBzkXEqaiyQ4ey0YGMlUrlf",
+	"/SxcyN2uE5ow37x8KHWCt5rfuSY0ipwB1Rwl0b55upeajsh+9oIBv4FaF4Jh96rkjARtiH4MOiKUo5Ht",
+	"MxxgaPysH2YUmgR5gM1QEQgQ1C7eIAD+zXZg+Wn2RjyOuQtCTGRHGJAiPdaXYKsOpRAsNJrqPhqL7WgP",
+	"qSYB/Nl2Ax1AFcyAR+2A7FFbLMRWx+gIe1ObsF9TGhMead/+ib9wpvdBTzZdDiKa0HZAYi6Auu1/XL57",
+	"WyUv7Ngo1w41IWcX5x3huEuToZLpYEgsT8/lX16T4PX55dWrtwdv312d//i/gjKz7yUM0ytchPcePnNL",
+	"cer08XB0SbNWq3VER0yPUEfwqE0O+/Wwxhr0pHcctcJ6syOgt+RLpxgf1YEAqc5MGFXHazfN1em4qY7X",
+	"NhdnI6c6ELBgmoELB/qenyizJHClRwbONva0unNIbd8hdVOELERCsocVVSpub4tE728WRQALas24gSEG",
+	"JkJxCaw1BHV4SEDDhN8wgxyxkS+JNLtdd+3l8nABiHJ8DFZFaCW5BXLHQisQUzSml2BWdZFnESOKy1gU",
+	"8fmyDdKTMmZUfKs0iVmsgp3rj19WSkWGRDsHAbDc7EU7HkW6i7Vykd1UuMG275tJLIal/MVj4sZre+a6",
+	"2VOrUBquLBSblbfM/Q/DtfP9Py3f/9DCkYNShKcHkhha5sKCv9/to2mP/ynJLRGp4L+mzFUsy+C3usAp",
+	"bdr5VR3R68DFyjt+rb38mEx7v1+8XGeE7/OoImvxjgrvaVPhDRGKVkDQgooPuHtAeSXBA7YcUt+nQpOz",
+	"c5LQwQC03xtbfmNOPEUmnKw8B1pz92zFQdKo1far5IoO0LOE9XA6wtaDFCSgvB2QsWJ9/hnrVoC6bz53",
+	"q3jCSKrNi+lAVwmUngQlHjxV3Hz7VpAAI8RLFcozfkUHGwq+W4RshJWuFPEkw8kVY9dNB35I4+tsA1vU",
+	"fZigqpNuqiOvXavWarUWst/YQgjFUnmUdx3c2YVksNBi7p2l4YkYFGyrVZ9vQpjjwvs9eY217ehgYFpS",
+	"32SIFnFAXDBVQetPmoRyxHbQ+USh8+y8AhV043gd+XMOPdcJSjFP+NbVDpUHbB4hV/dRim4mae5iSp4u",
+	"o+jaAsEKcSPldTp+YsmGy3Oria07bWGZtuCmbhcB8tTYNlcHgm+Aa3NB0MUWjr8NxfXC1gZ2yLU242My",
+	"YX4bcGcZM7eDd80t4p0Lqngw7u2YKncxGKsyVT7ACAPkRwVLzPb4j870ta1hAES5qWIROTsnYyVveMQU",
+	"cK6ZVvnk3SUoJEzccCUFhDKYrpyiqQZeMiKl5prqYmvL1+djW99yMW8UGdqhXQcmS0DxLkdFytvzrfE3",
+	"N8TDgC+nvjSfJn2DBhmBjenXM0dvBYkPdKB33EpP1BbidLyHYBjyqy4JG+tRxQhVik7yqrnzvLtE9m0s",
+	"UcYG6dYr2bPWk4yCF+zJKFnuL9RPkfvzvTVpfk1l9ePvgJH3UxGbeMJGei1u3iwuFxZCGWC9LvL06p3q",
+	"+jSJenMsoOGwQAz7W2m1s+AmB4vjti4nOpYDwkQCHJEGzvgNi5CTKjf/CnZrugZBslUSmF+DgyCRAdFj",
+	"KkjmLWuRoUyV7oi9iPWpGQaXbg8/7FumAii+iF+2X1SEayL7fd8S+WoS2DjFNgF9LUDgFdK1tcxd5lDT",
+	"9PiRqWR+VHK0yn1Xcg1imm2FcNXmKvrYQVuLdyobyjKkyxfNDuaeFsy9kEqxGAwVBlq+JrRpMRpXRixR",
+	"PFwCcW/fXBANW0TnEhqUlZoX03osuWVMWIjDECwDc/N4doRQt18lL8ymM5CFEVpJqgSWaFUQ1TVmygbT",
+	"LxTzLsVo/MZ24xvCre0X3l5HeMQnFlcBG0vuOD1Xx7TiSJcResJaYXAWmnnbFfx6ggBXXARfEdzSMSoz",
+	"C2DtgimjetIBpLXoNAyZ1v00Rlpzq4IU4p64iOStTxSjVrpTMo7TsV4ISh/w+9sNuL/iI9eWqWh67xgr",
+	"Ss1H0+PNU9H0FouNntcagv0pHZmJwX/Bm5o1SGmYTkwxM2burdxQZd4OsznV2wvTD/0LfLLR+tkAvOcv",
+	"vuX4JZ0svaFZgzs+3T0cS+0J5rXrtdpzqJ8F3KXjMPHaJyfV58e+GyoYzJUR0U5zCRjiLzv0e1rod2Hg",
+	"AxfXb45+BabuBaj3bprTfI+LG6YTPqBgCJZqiltun/QmxILFtA7r28wj0//ybKPzrCnbBcBAjpnI5cl9",
+	"MmJUaLK0H6ckoHEc2Fut/Ao2r+oC0LQWsXLQBH70HDXtP6da4PlesQGYywgcfeaXOF4RW6cGEnHxElr2",
+	"Dr+58PfzmcYsvPFsupUL73ufN3/xu0y/7hYkieVrDtQFSJdFwueFc+AIoVeWTd0Dq7fBeYrLvu+srcXP",
+	"96UagRM7TeGXEf38molBMvTazSN/Lo9z/vimgyxnj2oSXLNJG4IgglOCZAPgmoOu05js0Tgmo1QnZGS2",
+	"w/7Ukf/R0zJVIWvTNJFmQbHP41hGS1PrAIRKrbiFnhzWm2bPJgYevbb3bx//rf3pX9rVP/w3b66HMALn",
+	"+I5GbdbA63s6mQCymXHz7p0VqjUfCEe7yTUGf+9RgqS2TtHMQtCnx8Nr9uusETXDSqt3SCuto+PnlRPa",
+	"CysR62d1SRbMtf0y2/Z8B2YqgjaU1Sp01PJ48qkun5IALXX29uwnKZiukhdUCGkUbBLKUY+bH5Cfs9D2",
+	"YMUMy1S4lz80y/JRzHhfJWezWOVitVAbUMZPoufhce+IzlXCqdXrjUaz2WodHppBztjtvVDxhIc0Lga/",
+	"zx4ezmGMO9wsULPH73wv4Uk842AmghH1X/85liIi4zjVhKbElsndahanw/xlmZxT9VB22ZxPJ5uTF8Q9",
+	"J+nmIuBGWZ3vgNqjSPbRm5AhFRHZCyBiATdHQP5IghEVKY2D/SoJYIdMUUwtyuR07fuqqUEFYBjRv0rl",
+	"5Xv85X/950DRCClcZiJK1tuyXzlhc0OgdOOxOkriMiji5MIx3GoQdraS7knbdCt5l3/05LlzeQ4+K+Ll",
+	"dFWzDHAPzPZYovA7A2ZB+RkzAYuRfEQ3jQ8+mv1MqW7DA80aiehEOwIic4tPboc8HDqbgDaCupC3p5kD",
+	"u3l0BA/ttwlIVtpgdpgqhdQ1WG5pugYT7N0ZSG+TwAg8pmEW2f/x9//Y9/MSbIwK+AfUdhTAWm/aUtC5",
+	"yd6bq6sz3xlwpWYzpg14l3Tc+XD7+6nbnca+75O8OGSVvEwRD5kmI6YGMJDm07ZsbXZYUcVwDFhE6Jiq",
+	"hOwF+ECAH49ZHxISM59aMuRiQFisWalN2S2PS5jv35Oba7r6Uy4gt6EsXV+CQx5PAyOpj7gwf9V875Yq",
+	"YY4CyBY1b7EHwReUl9tN3x0J2R2umtS0fQYVgOLpYq5kNhsgADRbpXBS1OpXcEzYMw6nFtuXJLSgW5hG",
+	"MCqQbbDRMl2BVZtxsN/BI6rwSKP4CLK0zzxTgxpZWXOOZ5tjC/u11j7CcHUtOMfM6HGd8HAXtPB9y+xu",
+	"tgszur7gPn0MuZzYpQmFxYMIzRfcnCJ8xGIumE9kHLGMRhCjpZZB4VdOPyxCSKkYeWh34wbO+1VTfdbK",
+	"4dmewWLGur3EXoFTi3QCoV0OKIGAkdwING1PT3TCRp7vCZlA/CkJzbSEacJvGHnx/vzq/MXZa+eVXaoT",
+	"lAawOnm+0AYU/wttoDEPWd6ENxzfKgWBZfBr+l//CQfzwjEo/fKhNbNs03RzuF3tJNdKdpj+BMnC19dE",
+	"Hj9n1Jn6Yc/kGoPvjOIMJOhx2ot5iDfdl2XqTxnK20SkcRwQZwhHVoYAX9iFF7pbwphRpQlPLAENkrUm",
+	"Q5oz0nLMlHdYZ4+vPTRFdfGuyCgzrh/Fa84SHxwEuVne/IAjEYBDCKqbFHq7j7Sy2WiAj6jHyEJXCdlr",
+	"1WpE0JFRMaZcBsjYc8u1eynim+mUbWVG5mreWAC9A6c7ZeezJbdw44A90D4RMiFDpham+j7gPN9Cum/R",
+	"+bOyF6n8fCzDeK5JJG/FBlY7GP5HySTeqMvfmk+kaO1bScqYOeGtHcRalbciVEzt+MVftgDTWWie7Hjk",
+	"H//7/5BO2ULqeOs3tTnf1FksWtxad2ebgA4OLVtpwlZtSsEZuaAJRc/wD7JH9lZZsvsbN+7T8p28XDpr",
+	"blc6c0nti9WmXar7rnrARtUDtmeDxkz28HrLaezTUV0Gd4o6V5Xk0Uvmd5oXQs2tsDYbqlU7qZIzQSS8",
+	"msYEAjBG9NqydBXeCznw7POYK0b2NGPEjclZeL1/WrgTvgkVTxUbxzS0r4JHJ/Oizl9SHl6fhdffhNsR",
+	"+6e73JoUm0e12tqQdRZeb4WPsFyjXrs5V4oKDRu7DEvfstss6O/JU3zs3HWrpcgX/EnFQIQ9PZQqCdNk",
+	"f3vQ6T60OYSmv3cELUxHAUR3GLjDwN8SA383MLYt7OKVUC5h/7gcM0s+00ujAXN1iLJmPNME+UPI2TnR",
+	"TGsuxSlp1VpQ/QlK8gLnx5BCKOxSh9AZf/H1WSmnaSGx08gsdFjL40y7a5lKxuYJeEez2mqAXqsWKaBH",
+	"6ymgdsxK4OLFjj/yyTkFzs4JFTSeaK5JOJ259JhegXJcGUE6w2Ke5VdQKQ2ED3AU5gACeKPYWEK9tSFN",
+	"DI7ALjLQcoLQImR2O9f2HdWSomRynOPLG9OkB9fF3AgDnITARIQOR5nQOAeFNTa86cQreMuiWmPmRzc4",
+	"O1nhe0zCTuSYFDfzCBfu2ie+v02DzgtrNi5GI4p4QvZYrJnZmPunWCQRaOluecim9Y9fhjx2ux1qHGbd",
+	"i6Ucd8QYKlL0uYi4GGjMIyo45iDgMJFjCEvkiWZxH5HA3GWlE64RJ4icjpvsCKsb2ZKOGZeioCNGgjCm",
+	"aYRx56ZZMaeQZRZQkQyVHPMwqJKz/KFbngxlmhDaEQWKxms2yfp7WGs6fx2EPHKtzd+aJWZwyqsnUpXM",
+	"IdXXszHNSj5/TXXC+/YBcPkKwdCT8GsK02nmkhFFxzwCIHbD5bU9HF9vTZCDIXkcD9r2hbxCb7NV421Z",
+	"1INBQVhfhP1zZ+kO/3f2slUPHaqSrZw6JfIgRNhu2cEAER15MeE+CQo7Vwekx0I5Al43axbDlEsM9u1y",
+	"AQxuLMkSVt3Tp0a2FDKHu6w+sI3mcPHlKYRNVMmVPaIcCVKfKSZCFmHsRCjHnEVtJMSLXAA6xLjkdZCy",
+	"U27P1Re24eY2HiU7TArttGHwxUtYXAlK/04/P2aq8G37Np6AUZDbiBiuob1SsLkIlGe6cOhzDQq+i0cp",
+	"DvpH/ik4hdB6sA4WrK4QZ4+ntm+D7vMQfLzHN6e2exZicmyraKwYjSbZ/ShPzB2hb8zPD6Au2OLpWRwT",
+	"s3UOe0fhcfSczR4iR0fHx8+fn5yYw8RbP5sTevzV2Oq/TgrteiGpD48KsbkBC6Mb7KJcZYbJ3nRMCJAV",
+	"9SmPdcfbx00xtZvXbn+99vAQiHrtcQJUsap8nn9zyxQrJuH4ZbERO9llJ7usIrsAEBYOuMJhle0qKbYl",
+	"zFiB4lHjJWZYcMD75wSZKkFGl1W8fuWRDJYRZrvRDA85b1wnliBSAQyz3K6di23HqL8lCLFbYouhAit5",
+	"9R9tn89v8d0O3Rm2v71NtqUzWQsp/7bU3/S2oNFjAZURI9TouyEje1SQIBX4liiYSQfZRz05l2Rzbdk+",
+	"sXwvfrAv3tpm/I3Vs8dKGHy4dmaHf0n8u52fVCQ8JsUXNvMUz42yAqfyEcW9DRElyy9a99uNLSh4jcdS",
+	"8Hb62+8Bol9BvE8xwMdC69d2P17ymAkXZVho3vTG2qMxUwkZy5iHExKxmN8AmbVPFBtxETGlfcJ0SGM0",
+	"7eqEjfW+hYcA/icwQllfKhJEKYJ4V7MwcCwifkaYcowcK3TIaHRKBvyGEfaZhkk8KRpRk1tZJZdmDBdE",
+	"TALRMLm85uMxi2a6QxUjgU7HY8W0zsy5Rq2dco6eTifnW+8ompghRQg+rUmqUxpXydms6ZWEGUGhA8y9",
+	"Vu2kpDbT5exB9vWMrMXZ2TAAFHvzPVtQcba6sHBnPrTKAbc7yR+aMbblfH7Xy92purOKPtijC2tp5jSf",
+	"Ol+2pHzZXPFt10GNIk2oaTCbDQY6NZ3KkhkC3PVBltM/IyHYpPi9MhtKSIU59RSzCcVgKr6lE5tPDx8H",
+	"lwzOEElFzLR2bAMQMgRRJPMcBOBc1kaW2BNpHO87MgIIaLR8ALZlY2paHdI4nmp6SRJFFLl5+uAoUL7e",
+	"AXwf2Qp20oXZFMfGLM5Y3mKJGZla4mw5YiRMdSJHTOmFYL421OJIPSKNJshkLq5omp/mUfhofE9eZ03f",
+	"ZCyWV51VLJQqYhHKmrvjZnfcrBh9HkWEzhKIbHrCjKiBXEFFyCpY2mUxTeZrrhNtC+ton2gpBdMJxqK6",
+	"khfusDC6WR/Us7yIxHwBjDf513+xH99uJQwgz7ctRmWO6/XLWizb8YUuYIWHlSjhvyaJe2HKu9mUG/Wj",
+	"32ehEb+hPpRZSStRpn3yPSai7iyStq6A5KGogfVr/Xq/0W/OamCU9nphGEWM9fuI5bw/6eq0Z2ayB+sA",
+	"jzZYaWVfKuh6GdKbCYrSGI1/VrPvgtUie587I99wzch//X/krzJV0yTSq8cKzS3lZRTwdth3BPBPiwC+",
+	"sPPcEijg9puSXzcihbf07j4I7HbD2DKTbqcGNoQSX3xa/CGjyeonTE29AkV1bBqiPnJZMREVkwUgjwj1",
+	"aL2IVn5ut3xVAfsxkW8lzNoUnjYGp0eU0nfHyBbn6T6yfFflcEeV/6Sp8ktOlk0OFhqNuFioF6zGXmxE",
+	"/rz25lwS+haAf7t56Du0eny0ytfDLkv+iVHnbgmZfhs2XUqy/YMBg5Dkhw07JZSYb8QswV9D0+o4zg7h",
+	"e0KT4CPbQL8tkLkuhK7mmjErc/2x1vJHSSbdPlI3d0i9gEhzC4j9tG3ZO5bNNVg2fzvx9QBRe8se1LJT",
+	"AwiA3RHxwMPjBdz9SDaTKUxuldBRuKbuPFRPTr2Eqf9N9ycT0ZY3Z3E/ui14SqiYIKm/iw1YugFfiei3",
+	"2H3rMiStIbVkckc2BhtJD7uskR1WLIlnLgEKIh4PLEDgfrSzHIlgDXisCxdA8fF7AQxL4rNDix1abJsE",
+	"57HwgiWKh/oAot70Eos1FEpzcSpwN+mx5JYxQbDoKzpNExlkZV8hcDCmOiFDmar9KgkUvQ2IstZvRsMh",
+	"kKClcXJqEWOgqEhjqnjCgSXH3El6aXjNEk32LJ5gJVgfWF5FOCEjLg7ozeBgRD/7JB0nfMT2ffNmGhHT",
+	"NKJkHKdjjQkU9aFtaj0KyljPfmLJC9O9NzgyWw6yAYeUeb1BwgxuVq3iVxaDk9UCnLUiFUGoL9UIIsXT",
+	"FO4c0c+vmRgkQ6/dPPK9ZDLGcB7FxWCloJx16rnODcIPMKFE87+x6WE4NOuyvJv5yphMxRvZtea1PUXN",
+	"ZmAiHZnNgP+q4wvte+tD85/IbIrpHptNYh6s3FBlvgfbaWYhXJhO6Z/yZryHL9x3V/0NfPq+2w5Xu63+",
+	"s0zVKve9pBPv090WQqHWrzRpg6cacxVuG82rej037xVnNJt6V5Gx/fHTVEHaTSupT23lkoPVAtvO3/LE",
+	"WIkHA8UGYL5V+dFGEZoLR+oLPBbvLVsrRUjjuOIE4sUH6RnpUcUIVYpOyijNsjeUB4G+g+9cZp/5mg7h",
+	"j6sllA2piGS/72z9tZN2rebcCIe9Fm2GjahCKaWVVq/Xq5yEYViJIiNbG+ka5GusQYgdZCMKWWWQifUn",
+	"25hqKEf5UXEGSVqme+6CThQzshG5ZT0zrjdMKR4xCzNKJjZpD3WkvCcNSORyPcnus4fHLWPX8cRGxv9N",
+	"CvjUiCke0oMrqaRI5D2JWnnqdI5mPGEjfR+sTa8DyI7DNsHCWpjIVVxcO7j7vgMkpahAdo4ugIGDrXf4",
+	"24YhkWbXQBaRe7JKXqKUpdskcIs9IDNr3SfB1A4JCG4QvyOCIggEBDCgeDtsvMDqC1C6wTxQkX2IkJSK",
+	"9FhfKmb0nSp5g2hAEnrNOgJ1CS6IVBFTfs72TJO5D1TJGQkwmycg7jciGIt0R+Q3xyAZd43SogNI60rF",
+	"tZC3gpyfvT0rjoBUkPRl4YTcDqVmEB8aOC4OiAztCJ5oGx6KjM6kUD3V9BqKwJZpIxi1NLPdv2b853ax",
+	"eGU5bnoEHjEkc+GR1vp9HGnNxzzSWmvL57MH2fIQTod1uyDOJx7EKeaOv1VPv4Lta1Zoz4I2F9E1vYTr",
+	"mMubLUVylrN7cPiRJkTJFDOEeQIFAjDFeYJwj8WveUkuLX7goWjfXyjftxb16ffnsH5AVMl3uC9wFrew",
+	"L/xytbWoPYD19HYosUw9pogLeUv2gjBViomkixsLZaA0jl1xHCjwxzWpECFtXXntF6S7OXmwAp8SMpew",
+	"QvOXkaxu90tDph+8dbYZLz09HPDjyie9nz09R6NyMnWCZ/Pc3qnjW1LHNxReXrLEjMU9urclyGfEzm+2",
+	"YXFUd5r5Ewz83hy1HyPWe17/PyW0B8UmMnoT0Fc1sHmZxcwVuaFxRjliAQL04yDb3YHfEXASDPgNE74j",
+	"HEOtn+vE1kHSdGRdZJpQPGEMrDmeionjXUG7bZnOjKGSW5Witqgs92SvHCd/kL1lKLkJ3G2IZOtEppeI",
+	"lPj4LgZyF9m8VmTzFnW6A3u4ruaGATqzxUcykX3CbpiaFMwPZUED+DDupK/tmJGiu4nM6TrYXUcczB5a",
+	"AFxLBdgNfB/TA72C6+PFzLSOmZqayp289d16Qn6ZU0PXlZwMaGgxGlciZj612HP7TjDCRKImuH7EaIxS",
+	"ip/jh/VdgCgEDmWeaPLu/CX4JwIbahWUe3YvxWj80jbhK4PHUGpbaHClrDEfHrCbv16rmv+vN5xOuWLU",
+	"iB0cr/3lLmcXMmM8TTGzNljkw7qqk9SuA7KXnxD7O5T4rlHi8u2bCzuvhIsbJhIJoWUOKMzvK6CEjfJd",
+	"gA8vZGpaD/se0i59q8X4eekfn+hEqhFSwdxKdc2ULhUmLh2x1tevO9/NWu+1G767iP3w2jXfy0NHmTCD",
+	"H3ntZsP3+pTHXAyARsv+3R2HidduVuu21rTXbrbuED50sQZqPb+h3rjzPTtSXnv1mtQ4gO9uzNJgt+XF",
+	"6HG+dnv7+97bhZhgpOh0u/ol1cOepCpadWtXgPP0Hkq/uYCtAl3qgpMd7riAdz80mPgbpsrDgejaMfz4",
+	"xcu/jHZdEAdoL4wgmeLw6Pj5DLO4y6owooPuTjO16qG87Q65gZ1JN6IT7bVPar6n43RQoMj28kRwGPWE",
+	"REwTjWtIY8TBpzUxxEzcMn66bOZ37HRPJ/iquOuLgkTx8mbBV2ZFB2Tvw/vXFU37zCep4L+mzFVXyKDn",
+	"lNBCccFCitW+TcRAvucidV21IwpxXNkWCyxbdDC3xwJyUrPF6ZEb+sP71ySwaHnwxTT1LoB69ZoI2RFZ",
+	"43yiJaHuKTMcBinjdICMeTTWkvQYSUWqWUR6E2tfwRyQwlNQ8aEj4Pot12z/lIwVvzE9Rn5qKPYvGIsI",
+	"xfdPjRZX+XgtDq7Kt/nXrc87B3nrY9v6yPaYkVTfJv6vP0b3RSWZpbiLSHrqtHKFI2GtE6FgvC6KoWsF",
+	"I5knTsHaVADq/ExoYRjqLVWRXhR09BAU3AUcPdmAo4cue/9+hkQQBLKSM3lzlxhONlzGWw3+KZ5+X7yB",
+	"kunYa3sXSkYplmTw1ze0wr21sB41WLNfadHDXqUVHkWV5+y4X3leO3HG1sPct3PJ8zgbFTHltWt3v8fD",
+	"GA/hnSnn6bEmbopAj8+TmMXNLAiXqZIzItgtCfIPBRAKM12MT8aRAcKO2MvvIzorxIUvDHgU4Ad4sl8l",
+	"b+g1lmgG9MTtC7GWitm0kyn1zO+IggqJAZtUzOtjQ2qjn+N0sDj0ZmuyxIaqVAk+HdXm0Ogff/9/yaVD",
+	"o182Q6NH5HB8bPXpaBXE3sYY3cef+GDk3sUY7WKMVmVP3IqWhq6vhX5ApVgMK7uXKm0zy4Gs1Ddoz7Qt",
+	"AHRKAnR4BaTPY3QdiqUlgC7xy9tlJDEAAcwolvzNeiiliCc+6dNY469MRAyOIfxpircDMaaMtcN69Iqg",
+	"YX3wPSljRsU3XwHIzXax6I/zeJ74c0y7Td98pc8jJkLmtWvV588tdLM6a7Ama93DJaWkTLohTTVzgZ6C",
+	"JbdSXbv6GGWx6/X24fP5aqN26MGTmtHl1ltreUCkGi1zfuDo7LwfT8v7gfWstUOjHEXhwr3e1sydvwZH",
+	"xljJHnMhE6eQSx2zgIwYFZoISYaMqqTHKMrE1lkSM6ptLetSPP3FNuRrs2gAnHTZZxamiZEfa64MM33e",
+	"Ozb6/XLIiKlOutkAlKW1NAEaYomN8Nreu3/9mfzw82WBRUrGsQGyVFV6Q12pl7HarR99hQO8auRVISBm",
+	"p8V/3whxm+0sBw5ur62KDvfav/MVAxm2moQx5aDZuuQREYHFEFAgcldH8iYr3Yv67cI4LLRx2jW8imn7",
+	"PUvAz7ozDX31VYhTQaid3VUXYmaV3sAk5BYvuJsXn25XRS++dudbSOOYqWeaaKY1l6KQlOB+MU0kXABv",
+	"op+lEVqpXQqwJhWflmlS/NCAJZoEXzpefq0DloWOi+nLfujyqOO1O17HuwsWn5y2n99EjGKx6V7be14P",
+	"o7Bx0qsctur9Sqtx3KqcHEfPK+Fxq9lv1pq0UTv0fK84Wx+/uKPwlRhwwZglBpxaGJnFhE3ds8nX15DC",
+	"s8FeJInns7E7O7//s3Nq098WN1oRwuzF5cepeTkLU6RY/PjF6zGqmDpLk6HZ+SDQMXXjNu6MKbvoqUpV",
+	"7LW9YZKMdfvggI551bx3JAX8L6W6Km+G5vrBTaPExvCS3bBYjkdmT6/ysojdLH7ZaxnSmOyN6DUjKhX7",
+	"U29sHxzUG8eYg9B+Xntey97zKRu/2Re+kYInUrHIxW2jRd1mc1h+QJ9AFLlmijPtaGZ9EubWnlgOUOg4",
+	"OycJHQy4GFRzAftnieurZJh7TBOaJDQcssiIJtAKsjfmYuBDoolPTNd8koRjn0TCtDDW+35B6bHCDXCP",
+	"/FX2NMGHpahEbGTapFKBjaNzzIeFRlq6w/lWnruoeXNeFcLpNYmY4jfMEu3mWTHFt0J4fdk7Ma6cxLzP",
+	"wkkYM3+2Unc2nlTQeKK5Ed8iVnh1Xr97/v2/DHk4zGPvLQULuR3KkZ+xsNzCTeGQCsHiYqOnWV1KXy8t",
+	"yReAIRHsc4LH8lDe+ubFMXOkF4VK+qZLWaMK33ulQxpjmvOSj76bJX3zMx4zvYCXo/ANlxBVsgrRxyNV",
+	"Fl9XjHA8RRU89wOBE2ikWXxj+qMYeHVZRGSaaB4xYjddcQ0ULawl34/NBERTHNewmF25J/MdsGCZrjmj",
+	"G+6UwlfKGLDnP+Yi/30SuRBxYjHYJ7GRptgNrBjYL7n8UXFYSsZSJ6kqLsQ82Hz+e5eh6Zwiio2l6cHe",
+	"leI3E59cnr0//3GfcDFg2vSGi0SSsZJ/ZaH9eJ+LiIuBzsQ9rkiiuHWYuJU6HpMM5ct6myFU0W5T9B2O",
+	"leyZ04goKRMCxsepqQOzzgLocuoT2bMmBFzBXCR633IhpWiNmcMFJ4mX7K1cbM1PQ9JjsRQDTRI58xJ7",
+	"FpazbQdgjx0EBYJXErExFGKWAjTEAFmOgbSwDfI1MX+DNJ4kOAH5cHVEz2hGOEOWftrMkGLQwtsqORNT",
+	"jl9gKtTwJceMDg7WbFAAnU874lbxhFUgplWzUBmB3bx1RPW1mT1Ngj/Y/wuMIpAJFtWO6Ih/+icA/Y7o",
+	"pLVaM7wE4fEl63MBfh+C0uR71v9jp1zMvOBi8ALGquMRPZS3v5jmvBPx5I9fwKNJDuDVzH7NgP3mX7sU",
+	"o/E6XzMn4OZf+zlJ1vpaEj7gY1fhWt+KhN78Wy+FXqtf8QO+dRWv9a2BGoebf+wnNQ7XWo2jh6yPy9F6",
+	"68McAAPFHjCYF/YNK37V7AAn7XWEwbW/yh4Ao85xBADL4AYJDBR0UxUHZA+rKIDzLmT+LPRwncUxS0tU",
+	"mshrJlCugKJryZAEF+8ur4itEoEFZcwXKnBrsG8FBC4GyHyHuIVY3IOTrSPwqJG3gkQyTI0qYA5bce1k",
+	"x+AgkqEOqg/Y5G6AVhzTGbkXMF9DLYBEUZ6A7gyPfLr7/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

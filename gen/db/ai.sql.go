@@ -487,7 +487,7 @@ func (q *Queries) LockHostForAITag(ctx context.Context, arg LockHostForAITagPara
 }
 
 const lockIncidentOfAISession = `-- name: LockIncidentOfAISession :one
-SELECT i.workspace_id, i.id, i.title, i.description, i.severity, i.status, i.tags, i.host_id, i.check_id, i.storm_id, i.reopen_count, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by, i.public_title, i.assignee_id, i.snoozed_until, i.merged_into FROM incidents i
+SELECT i.workspace_id, i.id, i.title, i.description, i.severity, i.status, i.tags, i.host_id, i.check_id, i.storm_id, i.reopen_count, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by, i.resolved_at, i.resolved_by, i.public_title, i.assignee_id, i.snoozed_until, i.merged_into, i.ack_expires_at FROM incidents i
 WHERE i.workspace_id = $1 AND i.id = (SELECT s.incident_id FROM ai_sessions s WHERE s.workspace_id = $1 AND s.id = $2)
 FOR UPDATE OF i
 `
@@ -524,6 +524,7 @@ func (q *Queries) LockIncidentOfAISession(ctx context.Context, arg LockIncidentO
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }

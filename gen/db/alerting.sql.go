@@ -86,7 +86,7 @@ const createAlertPolicy = `-- name: CreateAlertPolicy :one
 
 INSERT INTO alert_policies (workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at
+RETURNING workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at, escalation_policy_id
 `
 
 type CreateAlertPolicyParams struct {
@@ -124,6 +124,7 @@ func (q *Queries) CreateAlertPolicy(ctx context.Context, arg CreateAlertPolicyPa
 		&i.Channels,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EscalationPolicyID,
 	)
 	return i, err
 }
@@ -146,7 +147,7 @@ func (q *Queries) DeleteAlertPolicy(ctx context.Context, arg DeleteAlertPolicyPa
 }
 
 const enabledAlertPolicies = `-- name: EnabledAlertPolicies :many
-SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at FROM alert_policies WHERE workspace_id = $1 AND enabled ORDER BY name, id
+SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at, escalation_policy_id FROM alert_policies WHERE workspace_id = $1 AND enabled ORDER BY name, id
 `
 
 func (q *Queries) EnabledAlertPolicies(ctx context.Context, workspaceID uuid.UUID) ([]AlertPolicy, error) {
@@ -169,6 +170,7 @@ func (q *Queries) EnabledAlertPolicies(ctx context.Context, workspaceID uuid.UUI
 			&i.Channels,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.EscalationPolicyID,
 		); err != nil {
 			return nil, err
 		}
@@ -181,7 +183,7 @@ func (q *Queries) EnabledAlertPolicies(ctx context.Context, workspaceID uuid.UUI
 }
 
 const getAlertPolicy = `-- name: GetAlertPolicy :one
-SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at FROM alert_policies WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at, escalation_policy_id FROM alert_policies WHERE workspace_id = $1 AND id = $2
 `
 
 type GetAlertPolicyParams struct {
@@ -203,6 +205,7 @@ func (q *Queries) GetAlertPolicy(ctx context.Context, arg GetAlertPolicyParams) 
 		&i.Channels,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EscalationPolicyID,
 	)
 	return i, err
 }
@@ -258,7 +261,7 @@ func (q *Queries) HostInActiveMaintenance(ctx context.Context, arg HostInActiveM
 }
 
 const listAlertPolicies = `-- name: ListAlertPolicies :many
-SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at FROM alert_policies
+SELECT workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at, escalation_policy_id FROM alert_policies
 WHERE workspace_id = $1
   AND ($2::text IS NULL OR (name, id) > ($2::text, $3::uuid))
 ORDER BY name, id
@@ -297,6 +300,7 @@ func (q *Queries) ListAlertPolicies(ctx context.Context, arg ListAlertPoliciesPa
 			&i.Channels,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.EscalationPolicyID,
 		); err != nil {
 			return nil, err
 		}
@@ -335,7 +339,7 @@ UPDATE alert_policies SET
     channels     = coalesce($6, channels),
     updated_at   = now()
 WHERE workspace_id = $7 AND id = $8
-RETURNING workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at
+RETURNING workspace_id, id, name, description, enabled, cooldown_sec, conditions, channels, created_at, updated_at, escalation_policy_id
 `
 
 type UpdateAlertPolicyParams struct {
@@ -373,6 +377,7 @@ func (q *Queries) UpdateAlertPolicy(ctx context.Context, arg UpdateAlertPolicyPa
 		&i.Channels,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.EscalationPolicyID,
 	)
 	return i, err
 }

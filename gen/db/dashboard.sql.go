@@ -33,7 +33,7 @@ func (q *Queries) DashboardCounters(ctx context.Context, workspaceID uuid.UUID) 
 }
 
 const dashboardRecentIncidents = `-- name: DashboardRecentIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
 `
 
 type DashboardRecentIncidentsParams struct {
@@ -72,6 +72,7 @@ func (q *Queries) DashboardRecentIncidents(ctx context.Context, arg DashboardRec
 			&i.AssigneeID,
 			&i.SnoozedUntil,
 			&i.MergedInto,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}

@@ -105,7 +105,7 @@ const createIncident = `-- name: CreateIncident :one
 
 INSERT INTO incidents (workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, public_title)
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9, $10)
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type CreateIncidentParams struct {
@@ -158,12 +158,13 @@ func (q *Queries) CreateIncident(ctx context.Context, arg CreateIncidentParams) 
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const getIncident = `-- name: GetIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents WHERE workspace_id = $1 AND id = $2
 `
 
 type GetIncidentParams struct {
@@ -196,6 +197,7 @@ func (q *Queries) GetIncident(ctx context.Context, arg GetIncidentParams) (Incid
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -333,7 +335,7 @@ func (q *Queries) ListIncidentEvents(ctx context.Context, arg ListIncidentEvents
 }
 
 const listIncidents = `-- name: ListIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents
 WHERE workspace_id = $1
   AND (CASE $2::text
          WHEN 'open' THEN status <> 'resolved'
@@ -410,6 +412,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 			&i.AssigneeID,
 			&i.SnoozedUntil,
 			&i.MergedInto,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}
@@ -422,7 +425,7 @@ func (q *Queries) ListIncidents(ctx context.Context, arg ListIncidentsParams) ([
 }
 
 const lockIncident = `-- name: LockIncident :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockIncidentParams struct {
@@ -455,12 +458,13 @@ func (q *Queries) LockIncident(ctx context.Context, arg LockIncidentParams) (Inc
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const lockIncidents = `-- name: LockIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents WHERE workspace_id = $1 AND id = ANY($2::uuid[])
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents WHERE workspace_id = $1 AND id = ANY($2::uuid[])
 ORDER BY id
 FOR UPDATE
 `
@@ -503,6 +507,7 @@ func (q *Queries) LockIncidents(ctx context.Context, arg LockIncidentsParams) ([
 			&i.AssigneeID,
 			&i.SnoozedUntil,
 			&i.MergedInto,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}
@@ -522,7 +527,7 @@ UPDATE incidents SET
     resolved_by = CASE WHEN status = 'resolved' THEN resolved_by ELSE $2::text END,
     updated_at  = now()
 WHERE workspace_id = $3 AND id = ANY($4::uuid[])
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type MergeIncidentsParams struct {
@@ -569,6 +574,7 @@ func (q *Queries) MergeIncidents(ctx context.Context, arg MergeIncidentsParams) 
 			&i.AssigneeID,
 			&i.SnoozedUntil,
 			&i.MergedInto,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}
@@ -585,7 +591,7 @@ INSERT INTO incidents (workspace_id, id, title, description, severity, status, t
 VALUES ($1, $2, $3, $4, $5, 'investigating', $6, $7, $8, $9)
 ON CONFLICT (workspace_id, check_id) WHERE status <> 'resolved' AND check_id IS NOT NULL AND tags->>'source' = 'auto'
 DO NOTHING
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type OpenAutoIncidentParams struct {
@@ -636,12 +642,13 @@ func (q *Queries) OpenAutoIncident(ctx context.Context, arg OpenAutoIncidentPara
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const openAutoIncidentOfCheck = `-- name: OpenAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND status <> 'resolved' AND tags->>'source' = 'auto'
 FOR UPDATE
 `
@@ -676,12 +683,13 @@ func (q *Queries) OpenAutoIncidentOfCheck(ctx context.Context, arg OpenAutoIncid
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
 
 const recentAutoIncidentOfCheck = `-- name: RecentAutoIncidentOfCheck :one
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents
 WHERE workspace_id = $1 AND check_id = $2 AND tags->>'source' = 'auto'
   AND status = 'resolved' AND resolved_at >= $3 AND merged_into IS NULL
 ORDER BY resolved_at DESC
@@ -721,6 +729,7 @@ func (q *Queries) RecentAutoIncidentOfCheck(ctx context.Context, arg RecentAutoI
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -781,7 +790,7 @@ const setIncidentFields = `-- name: SetIncidentFields :one
 UPDATE incidents SET title = $1, severity = $2, assignee_id = $3,
     public_title = $4, updated_at = now()
 WHERE workspace_id = $5 AND id = $6
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type SetIncidentFieldsParams struct {
@@ -826,6 +835,7 @@ func (q *Queries) SetIncidentFields(ctx context.Context, arg SetIncidentFieldsPa
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -833,7 +843,7 @@ func (q *Queries) SetIncidentFields(ctx context.Context, arg SetIncidentFieldsPa
 const setIncidentPublicTitle = `-- name: SetIncidentPublicTitle :one
 UPDATE incidents SET public_title = $1, updated_at = now()
 WHERE workspace_id = $2 AND id = $3
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type SetIncidentPublicTitleParams struct {
@@ -868,6 +878,7 @@ func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPub
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -875,7 +886,7 @@ func (q *Queries) SetIncidentPublicTitle(ctx context.Context, arg SetIncidentPub
 const setIncidentSnooze = `-- name: SetIncidentSnooze :one
 UPDATE incidents SET snoozed_until = $1, updated_at = now()
 WHERE workspace_id = $2 AND id = $3
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type SetIncidentSnoozeParams struct {
@@ -910,6 +921,7 @@ func (q *Queries) SetIncidentSnooze(ctx context.Context, arg SetIncidentSnoozePa
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }
@@ -917,6 +929,7 @@ func (q *Queries) SetIncidentSnooze(ctx context.Context, arg SetIncidentSnoozePa
 const setIncidentStatus = `-- name: SetIncidentStatus :one
 UPDATE incidents SET
     status          = $1,
+    ack_expires_at  = NULL,
     updated_at      = now(),
     acknowledged_at = CASE WHEN $1 = 'acknowledged' THEN coalesce($2, now()) ELSE acknowledged_at END,
     acknowledged_by = CASE WHEN $1 = 'acknowledged' THEN $3::text ELSE acknowledged_by END,
@@ -924,7 +937,7 @@ UPDATE incidents SET
     resolved_by     = CASE WHEN $1 = 'resolved' THEN $3::text ELSE NULL END,
     reopen_count    = reopen_count + CASE WHEN status = 'resolved' AND $1 <> 'resolved' THEN 1 ELSE 0 END
 WHERE workspace_id = $4 AND id = $5
-RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into
+RETURNING workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at
 `
 
 type SetIncidentStatusParams struct {
@@ -936,7 +949,8 @@ type SetIncidentStatusParams struct {
 }
 
 // Moves an incident to @status; acknowledging and resolving stamp who and when, reopening
-// clears the resolution.
+// clears the resolution. Any move ends an acknowledgement's expiry: an acknowledgement
+// with one sets it afterwards, in the same transaction.
 func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusParams) (Incident, error) {
 	row := q.db.QueryRow(ctx, setIncidentStatus,
 		arg.Status,
@@ -968,6 +982,7 @@ func (q *Queries) SetIncidentStatus(ctx context.Context, arg SetIncidentStatusPa
 		&i.AssigneeID,
 		&i.SnoozedUntil,
 		&i.MergedInto,
+		&i.AckExpiresAt,
 	)
 	return i, err
 }

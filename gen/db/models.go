@@ -48,16 +48,17 @@ type AiUsage struct {
 }
 
 type AlertPolicy struct {
-	WorkspaceID uuid.UUID       `json:"workspace_id"`
-	ID          uuid.UUID       `json:"id"`
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Enabled     bool            `json:"enabled"`
-	CooldownSec int32           `json:"cooldown_sec"`
-	Conditions  json.RawMessage `json:"conditions"`
-	Channels    json.RawMessage `json:"channels"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	WorkspaceID        uuid.UUID       `json:"workspace_id"`
+	ID                 uuid.UUID       `json:"id"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	Enabled            bool            `json:"enabled"`
+	CooldownSec        int32           `json:"cooldown_sec"`
+	Conditions         json.RawMessage `json:"conditions"`
+	Channels           json.RawMessage `json:"channels"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+	EscalationPolicyID *uuid.UUID      `json:"escalation_policy_id"`
 }
 
 type AlertPolicySend struct {
@@ -215,6 +216,18 @@ type CheckRollup struct {
 	LatencyMax  float64   `json:"latency_max"`
 }
 
+type EscalationPolicy struct {
+	WorkspaceID uuid.UUID       `json:"workspace_id"`
+	ID          uuid.UUID       `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Repeat      int32           `json:"repeat"`
+	ReminderSec *int32          `json:"reminder_sec"`
+	Levels      json.RawMessage `json:"levels"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
 type Heartbeat struct {
 	WorkspaceID uuid.UUID  `json:"workspace_id"`
 	CheckID     uuid.UUID  `json:"check_id"`
@@ -299,6 +312,20 @@ type Incident struct {
 	AssigneeID     *uuid.UUID      `json:"assignee_id"`
 	SnoozedUntil   *time.Time      `json:"snoozed_until"`
 	MergedInto     *uuid.UUID      `json:"merged_into"`
+	AckExpiresAt   *time.Time      `json:"ack_expires_at"`
+}
+
+type IncidentEscalation struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	IncidentID  uuid.UUID `json:"incident_id"`
+	PolicyID    uuid.UUID `json:"policy_id"`
+	Run         int32     `json:"run"`
+	Step        int32     `json:"step"`
+	Pass        int32     `json:"pass"`
+	Level       int32     `json:"level"`
+	Reminder    bool      `json:"reminder"`
+	FiredAt     time.Time `json:"fired_at"`
+	Note        string    `json:"note"`
 }
 
 type IncidentEvent struct {

@@ -594,7 +594,7 @@ func (q *Queries) StatusPageIncidentUpdates(ctx context.Context, arg StatusPageI
 }
 
 const statusPageIncidents = `-- name: StatusPageIncidents :many
-SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into FROM incidents
+SELECT workspace_id, id, title, description, severity, status, tags, host_id, check_id, storm_id, reopen_count, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, public_title, assignee_id, snoozed_until, merged_into, ack_expires_at FROM incidents
 WHERE workspace_id = $1
   AND (check_id = ANY($2::uuid[]) OR host_id = ANY($3::uuid[]))
   AND (status <> 'resolved' OR created_at >= $4::timestamptz)
@@ -650,6 +650,7 @@ func (q *Queries) StatusPageIncidents(ctx context.Context, arg StatusPageInciden
 			&i.AssigneeID,
 			&i.SnoozedUntil,
 			&i.MergedInto,
+			&i.AckExpiresAt,
 		); err != nil {
 			return nil, err
 		}

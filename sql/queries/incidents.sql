@@ -35,9 +35,11 @@ FOR UPDATE;
 
 -- name: SetIncidentStatus :one
 -- Moves an incident to @status; acknowledging and resolving stamp who and when, reopening
--- clears the resolution.
+-- clears the resolution. Any move ends an acknowledgement's expiry: an acknowledgement
+-- with one sets it afterwards, in the same transaction.
 UPDATE incidents SET
     status          = @status,
+    ack_expires_at  = NULL,
     updated_at      = now(),
     acknowledged_at = CASE WHEN @status = 'acknowledged' THEN coalesce(sqlc.narg('at'), now()) ELSE acknowledged_at END,
     acknowledged_by = CASE WHEN @status = 'acknowledged' THEN @actor::text ELSE acknowledged_by END,

@@ -28,6 +28,9 @@ type Config struct {
 	// DeliveryRetention is how long finished notification deliveries and their attempts are
 	// kept (90 days); incident timelines keep saying who was notified after that.
 	DeliveryRetention time.Duration
+	// EscalationTimeUnit is what one second of an escalation policy's waits and reminders
+	// lasts (1 s); tests shorten it so that a 60 s wait takes a moment.
+	EscalationTimeUnit time.Duration
 }
 
 // StormConfig: at least MinAlerts automatic incidents on at least MinHosts hosts within
@@ -68,6 +71,9 @@ func New(cfg Config, client *jobs.Client, log *slog.Logger) *Alerting {
 	}
 	if cfg.DeliveryRetention <= 0 {
 		cfg.DeliveryRetention = 90 * 24 * time.Hour
+	}
+	if cfg.EscalationTimeUnit <= 0 {
+		cfg.EscalationTimeUnit = time.Second
 	}
 	if log == nil {
 		log = slog.Default()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 		return err
 	}
 	var sent []string
+	var escalations []uuid.UUID // the escalation policies the matching policies route to, once each
 	for _, p := range policies {
 		cond, channels, err := ParsePolicy(p.Conditions, p.Channels)
 		if err != nil {
@@ -73,6 +75,9 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 		if !ok {
 			continue
 		}
+		if opened && p.EscalationPolicyID != nil && !slices.Contains(escalations, *p.EscalationPolicyID) {
+			escalations = append(escalations, *p.EscalationPolicyID)
+		}
 		if acked {
 			channels = Channels{PagerDuty: channels.PagerDuty, Opsgenie: channels.Opsgenie}
 		}
@@ -85,11 +90,17 @@ func (a *Alerting) Announce(ctx context.Context, tx pgx.Tx, c incidents.Change) 
 			sent = append(sent, fmt.Sprintf("%s → %s", p.Name, strings.Join(targets, ", ")))
 		}
 	}
-	if len(sent) == 0 {
-		return nil
+	if len(sent) > 0 {
+		if _, err := incidents.Note(ctx, tx, inc, incidents.ActionNotified, incidents.ActorSystem, strings.Join(sent, "; ")); err != nil {
+			return err
+		}
 	}
-	_, err = incidents.Note(ctx, tx, inc, incidents.ActionNotified, incidents.ActorSystem, strings.Join(sent, "; "))
-	return err
+	for _, id := range escalations {
+		if err := a.startEscalation(ctx, tx, inc, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mayNotify applies the policy's cooldown to openings (recording the send) and sends a

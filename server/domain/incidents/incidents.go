@@ -33,6 +33,8 @@ const (
 	ActionReopened     = "reopened"
 	ActionNotified     = "notified"
 	ActionSuppressed   = "suppressed"
+	ActionEscalated    = "escalated"   // an escalation policy's step notified someone (or skipped them)
+	ActionAckExpired   = "ack_expired" // an acknowledgement with an expiry ran out
 )
 
 // ActorSystem is the actor of changes SecuMon makes by itself.
@@ -184,6 +186,21 @@ func Update(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID, u UpdateA
 		action = ActionReopened
 	}
 	return move(ctx, tx, inc, *u.Status, action, u.Actor, u.Note, u.Public, nil)
+}
+
+// ExpireAck brings an acknowledged incident back to investigating when its acknowledgement
+// expires.
+func ExpireAck(ctx context.Context, tx pgx.Tx, inc db.Incident, note string) (Change, error) {
+	if inc.Status != Acknowledged {
+		return Change{}, &TransitionError{From: inc.Status, To: Investigating}
+	}
+	return move(ctx, tx, inc, Investigating, ActionAckExpired, ActorSystem, note, false, nil)
+}
+
+// Lock reads the incident and locks its row until the transaction ends, so that a change
+// decided on its status (an escalation step, an expiry) cannot race an acknowledgement.
+func Lock(ctx context.Context, tx pgx.Tx, workspaceID, id uuid.UUID) (db.Incident, error) {
+	return lock(ctx, tx, workspaceID, id)
 }
 
 // Reopen brings a resolved incident back to investigating (a check failing again soon after

@@ -23,6 +23,8 @@ var senders = map[string]sender{
 	ChannelPagerDuty: sendPagerDuty,
 	ChannelOpsgenie:  sendOpsgenie,
 	ChannelNtfy:      sendNtfy,
+	ChannelSMS:       sendSMS,
+	ChannelVoice:     sendVoice,
 }
 
 // Channels lists every channel a delivery may use (the keys of senders, sorted): the database's

@@ -28,15 +28,25 @@ const (
 	EnvTelegramAPI  = "SECUMON_TELEGRAM_API_URL"  // the Bot API's base URL (default DefaultTelegramAPI)
 	EnvPagerDutyURL = "SECUMON_PAGERDUTY_URL"     // Events API base, default DefaultPagerDutyURL
 	EnvOpsgenieURL  = "SECUMON_OPSGENIE_URL"      // Alert API base for both regions (tests, proxies)
+
+	EnvTwilioURL        = "SECUMON_TWILIO_URL" // base URL of the Twilio-compatible API
+	EnvTwilioAccountSID = "SECUMON_TWILIO_ACCOUNT_SID"
+	EnvTwilioAuthToken  = "SECUMON_TWILIO_AUTH_TOKEN"
+	EnvTwilioFrom       = "SECUMON_TWILIO_FROM" // the E.164 number texts and calls come from
 )
 
 // DefaultTelegramAPI is where Telegram's Bot API answers.
 const DefaultTelegramAPI = "https://api.telegram.org"
 
+// DefaultTwilioURL is Twilio's API.
+const DefaultTwilioURL = "https://api.twilio.com"
+
 // Config tells the worker how to send and how to retry. The zero value works for webhooks
 // and Slack; email needs SMTP.Host.
 type Config struct {
 	SMTP SMTPConfig
+	// Twilio sends SMS and voice deliveries.
+	Twilio TwilioConfig
 
 	// HTTPClient sends webhooks and Slack messages. Nil means a client with HTTPTimeout that
 	// refuses the Deny networks.
@@ -92,8 +102,18 @@ type SMTPConfig struct {
 	Timeout time.Duration
 }
 
-// ConfigFromEnv reads the SECUMON_SMTP_* variables, SECUMON_NOTIFY_DENY, SECUMON_NOTIFY_ALLOW,
-// SECUMON_NOTIFY_RETRY_BASE and SECUMON_TELEGRAM_API_URL; everything
+// TwilioConfig is the Twilio-compatible API that SMS and voice deliveries go through (its
+// Messages and Calls resources), reached through the same network guard as webhooks.
+type TwilioConfig struct {
+	URL        string // base URL, default DefaultTwilioURL
+	AccountSID string // empty: SMS and voice deliveries fail, naming SECUMON_TWILIO_ACCOUNT_SID
+	AuthToken  string // HTTP basic password; a secret, never logged
+	From       string // E.164 sender number
+}
+
+// ConfigFromEnv reads the SECUMON_SMTP_* and SECUMON_TWILIO_* variables, SECUMON_NOTIFY_DENY,
+// SECUMON_NOTIFY_ALLOW, SECUMON_NOTIFY_RETRY_BASE, SECUMON_TELEGRAM_API_URL,
+// SECUMON_PAGERDUTY_URL and SECUMON_OPSGENIE_URL; everything
 // else keeps its default.
 func ConfigFromEnv() (Config, error) {
 	var c Config
@@ -138,6 +158,13 @@ func ConfigFromEnv() (Config, error) {
 	}
 	c.PagerDutyURL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvPagerDutyURL)), "/")
 	c.OpsgenieURL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvOpsgenieURL)), "/")
+	c.Twilio.URL = strings.TrimRight(strings.TrimSpace(os.Getenv(EnvTwilioURL)), "/")
+	c.Twilio.AccountSID = strings.TrimSpace(os.Getenv(EnvTwilioAccountSID))
+	c.Twilio.AuthToken = os.Getenv(EnvTwilioAuthToken)
+	c.Twilio.From = strings.TrimSpace(os.Getenv(EnvTwilioFrom))
+	if c.Twilio.From != "" && !ValidPhone(c.Twilio.From) {
+		return Config{}, fmt.Errorf("notify: %s=%q is not an E.164 phone number", EnvTwilioFrom, c.Twilio.From)
+	}
 	if v := strings.TrimSpace(os.Getenv(EnvRetryBase)); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -184,6 +211,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RetryMax <= 0 {
 		c.RetryMax = time.Hour
+	}
+	if c.Twilio.URL == "" {
+		c.Twilio.URL = DefaultTwilioURL
 	}
 	if c.SMTP.Port == 0 {
 		c.SMTP.Port = 25

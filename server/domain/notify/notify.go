@@ -1,5 +1,6 @@
 // Package notify delivers notifications (email, webhook, Slack, Microsoft Teams, Discord,
-// Telegram, PagerDuty, Opsgenie, ntfy) through a durable outbox in PostgreSQL.
+// Telegram, PagerDuty, Opsgenie, ntfy, SMS and voice calls) through a durable outbox in
+// PostgreSQL.
 //
 // The caller enqueues a Message inside the transaction that changes an incident: Enqueue
 // writes a notification_deliveries row and its River job in that transaction, so the
@@ -52,6 +53,8 @@ const (
 	ChannelPagerDuty = "pagerduty"
 	ChannelOpsgenie  = "opsgenie" // Target is the region, "us" or "eu"; Secret the API key
 	ChannelNtfy      = "ntfy"     // Target is the topic URL; Secret the access token, if any
+	ChannelSMS     = "sms"     // Target is an E.164 phone number, texted through Twilio (sms.go)
+	ChannelVoice   = "voice"   // Target is an E.164 phone number, called through Twilio (voice.go)
 )
 
 // Delivery statuses, as stored in notification_deliveries.status.
@@ -67,7 +70,7 @@ type Message struct {
 	IncidentID  *uuid.UUID // the incident it is about, if any: lists it in the incident's timeline
 	PolicyID    *uuid.UUID // the alert policy that sent it, if any
 	Channel     string     // one of the Channel constants
-	Target      string     // email address, URL, Telegram chat id, or what the channel's constant says
+	Target      string     // email address, URL, E.164 phone number, Telegram chat id, or what the channel's constant says
 	// Secret is the webhook's HMAC-SHA256 key for X-SecuMon-Signature, a Telegram bot's token,
 	// the PagerDuty routing key, the Opsgenie API key or the ntfy token; empty for none. Stored
 	// apart, never listed.
@@ -167,6 +170,10 @@ func ValidateTarget(channel, target string) error {
 		if _, err := mail.ParseAddress(target); err != nil {
 			return fmt.Errorf("notify: %q is not an email address", target)
 		}
+	case ChannelSMS, ChannelVoice:
+		if !ValidPhone(target) {
+			return fmt.Errorf("notify: %q is not an E.164 phone number", target)
+		}
 	case ChannelWebhook, ChannelSlack, ChannelTeams, ChannelDiscord, ChannelNtfy:
 		u, err := url.Parse(target)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -185,7 +192,7 @@ func ValidateTarget(channel, target string) error {
 			return fmt.Errorf("notify: %q is not an Opsgenie region (want us or eu)", target)
 		}
 	default:
-		return fmt.Errorf("notify: unknown channel %q (want email, webhook, slack, teams, discord, telegram, pagerduty, opsgenie or ntfy)", channel)
+		return fmt.Errorf("notify: unknown channel %q (want one of %s)", channel, strings.Join(Channels(), ", "))
 	}
 	return nil
 }
@@ -195,8 +202,9 @@ func ValidateTarget(channel, target string) error {
 // scheme and host, since webhook, Slack, Teams and Discord URLs carry their credentials in the
 // path or query.
 func MaskTarget(channel, target string) string {
-	if channel == ChannelEmail || channel == ChannelTelegram || channel == ChannelPagerDuty || channel == ChannelOpsgenie {
-		return target // an address, a chat id (the bot's token is not the target), a key's label, a region
+	switch channel {
+	case ChannelEmail, ChannelSMS, ChannelVoice, ChannelTelegram, ChannelPagerDuty, ChannelOpsgenie:
+		return target // an address, a phone number, a chat id (the bot's token is not the target), a key's label, a region
 	}
 	u, err := url.Parse(target)
 	if err != nil || u.Host == "" {

@@ -22,6 +22,7 @@ import (
 type request struct {
 	at     time.Time
 	method string
+	path   string
 	uri    string // path and query
 	header http.Header
 	body   []byte
@@ -42,7 +43,7 @@ func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter)) *recei
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		n := len(r.reqs)
-		r.reqs = append(r.reqs, request{at: time.Now(), method: req.Method, uri: req.URL.RequestURI(), header: req.Header.Clone(), body: body})
+		r.reqs = append(r.reqs, request{at: time.Now(), method: req.Method, path: req.URL.Path, uri: req.URL.RequestURI(), header: req.Header.Clone(), body: body})
 		r.mu.Unlock()
 		answer(n, w)
 	}))

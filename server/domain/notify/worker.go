@@ -181,19 +181,8 @@ func (w *worker) record(ctx context.Context, job *river.Job[Args], d *db.Notific
 	return tx.Commit(ctx)
 }
 
-// begin opens a transaction on the database of the River client running the job, so the
-// worker needs no pool of its own and cannot be pointed at a different database.
-func begin(ctx context.Context) (pgx.Tx, error) {
-	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
-	if err != nil {
-		return nil, err
-	}
-	execTx, err := client.Driver().GetExecutor().Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return client.Driver().UnwrapTx(execTx), nil
-}
+// begin opens a transaction on the database of the River client running the job.
+func begin(ctx context.Context) (pgx.Tx, error) { return jobs.Begin(ctx) }
 
 // retryDelay is how long to wait after failed attempt number attempt: what the receiver
 // asked for with Retry-After, else the backoff; never more than RetryMax.

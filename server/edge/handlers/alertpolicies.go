@@ -45,7 +45,7 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 	b := req.Body
 	ws := caller(ctx).WorkspaceID
 	if b.Channels != nil {
-		if err := a.checkChannels(ctx, a.q, ws, *b.Channels); err != nil {
+		if err := a.checkChannels(ctx, a.q, ws, *b.Channels, "channels"); err != nil {
 			return nil, err
 		}
 		if err := refuseMasks(*b.Channels); err != nil {
@@ -57,10 +57,19 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 			return nil, err
 		}
 	}
-	p, err := a.q.CreateAlertPolicy(ctx, db.CreateAlertPolicyParams{
-		WorkspaceID: ws, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
-		Enabled: derefOr(b.Enabled, true), CooldownSec: int32(derefOr(b.CooldownSec, 300)),
-		Conditions: mustJSON(derefOr(b.Conditions, api.AlertConditions{})), Channels: mustJSON(derefOr(b.Channels, api.AlertChannels{})),
+	var p db.AlertPolicy
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		p, err = q.CreateAlertPolicy(ctx, db.CreateAlertPolicyParams{
+			WorkspaceID: ws, ID: uuid.New(), Name: b.Name, Description: deref(b.Description),
+			Enabled: derefOr(b.Enabled, true), CooldownSec: int32(derefOr(b.CooldownSec, 300)),
+			Conditions: mustJSON(derefOr(b.Conditions, api.AlertConditions{})), Channels: mustJSON(derefOr(b.Channels, api.AlertChannels{})),
+		})
+		if err != nil || b.EscalationPolicyId == nil {
+			return err
+		}
+		p, err = routeToEscalation(ctx, q, p, b.EscalationPolicyId)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -98,7 +107,7 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			p.Conditions = mustJSON(*b.Conditions)
 		}
 		if b.Channels != nil {
-			if err := a.checkChannels(ctx, q, ws, *b.Channels); err != nil {
+			if err := a.checkChannels(ctx, q, ws, *b.Channels, "channels"); err != nil {
 				return err
 			}
 			kept := keepChannelSecrets(*b.Channels, old.Channels)
@@ -107,7 +116,15 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 			}
 			p.Channels = mustJSON(kept)
 		}
-		out, err = q.UpdateAlertPolicy(ctx, p)
+		if out, err = q.UpdateAlertPolicy(ctx, p); err != nil || !b.EscalationPolicyId.IsSpecified() {
+			return err
+		}
+		var to *uuid.UUID
+		if !b.EscalationPolicyId.IsNull() {
+			id := b.EscalationPolicyId.MustGet()
+			to = &id
+		}
+		out, err = routeToEscalation(ctx, q, out, to)
 		return err
 	})
 	if err != nil {
@@ -135,32 +152,49 @@ var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 // that are invalid or SecuMon's own: the rules on channels the contract cannot express. The
 // contract validates the rest before this runs (http(s) URLs, secret lengths, e-mail addresses, list sizes), so bad
 // targets are refused when the policy is saved rather than failing every delivery later.
-func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels) error {
+// field is where the channels are in the request body ("channels").
+func (a *API) checkChannels(ctx context.Context, q *db.Queries, ws uuid.UUID, ch api.AlertChannels, field string) error {
 	for i, w := range derefOr(ch.Webhook, nil) {
 		for name := range derefOr(w.ExtraHeaders, nil) {
 			if !headerName.MatchString(name) {
-				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers", i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.webhook.%d.extra_headers", field, i), Message: fmt.Sprintf("%q is not a header name (1 to 64 token characters)", name)})
 			}
 			if notify.ReservedHeader(name) {
-				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.extra_headers.%s", i, name), Message: "this header is set by SecuMon and cannot be replaced"})
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.webhook.%d.extra_headers.%s", field, i, name), Message: "this header is set by SecuMon and cannot be replaced"})
 			}
 		}
 		if w.BodyTemplate == nil {
 			continue
 		}
 		if _, err := alerting.ParseBodyTemplate(*w.BodyTemplate, alerting.IsJSON(derefOr(w.ContentType, ""))); err != nil {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.webhook.%d.body_template", i), Message: err.Error()})
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.webhook.%d.body_template", field, i), Message: err.Error()})
 		}
 	}
 	for i, id := range derefOr(ch.Oncall, nil) {
 		if _, err := q.GetOncallSchedule(ctx, db.GetOncallScheduleParams{WorkspaceID: ws, ID: id}); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
-				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.oncall.%d", i), Message: "no such on-call schedule in this workspace"})
+				return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.oncall.%d", field, i), Message: "no such on-call schedule in this workspace"})
 			}
 			return err
 		}
 	}
 	return nil
+}
+
+// routeToEscalation makes the policy escalate through the escalation policy to (nil: none),
+// refusing one that is not the workspace's.
+func routeToEscalation(ctx context.Context, q *db.Queries, p db.AlertPolicy, to *uuid.UUID) (db.AlertPolicy, error) {
+	if to != nil {
+		if _, err := q.GetEscalationPolicy(ctx, db.GetEscalationPolicyParams{WorkspaceID: p.WorkspaceID, ID: *to}); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return p, problem.Invalid(problem.FieldError{Field: "escalation_policy_id", Message: "no such escalation policy in this workspace"})
+			}
+			return p, err
+		}
+	}
+	err := q.SetAlertPolicyEscalation(ctx, db.SetAlertPolicyEscalationParams{WorkspaceID: p.WorkspaceID, ID: p.ID, EscalationPolicyID: to})
+	p.EscalationPolicyID = to
+	return p, err
 }
 
 // checkConditions refuses host ids that are not the workspace's hosts, naming the field.
@@ -310,8 +344,16 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 	var ch api.AlertChannels
 	_ = json.Unmarshal(p.Conditions, &cond)
 	_ = json.Unmarshal(p.Channels, &ch)
-	// Credentials in URLs are secrets too: a Slack URL as a whole, a webhook URL's password
-	// and query values.
+	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return api.AlertPolicy{
+		Id: p.ID, Name: p.Name, Description: optional(p.Description), Enabled: p.Enabled, CooldownSec: int(p.CooldownSec),
+		Conditions: cond, Channels: maskChannels(ch), CreatedAt: &created, UpdatedAt: &updated, EscalationPolicyId: p.EscalationPolicyID,
+	}
+}
+
+// maskChannels hides the secrets of channels. Credentials in URLs are secrets too: a Slack
+// URL as a whole, a webhook URL's password and query values.
+func maskChannels(ch api.AlertChannels) api.AlertChannels {
 	if ch.Webhook != nil {
 		for i := range *ch.Webhook {
 			(*ch.Webhook)[i].Url = checkconfig.MaskURL((*ch.Webhook)[i].Url)
@@ -349,9 +391,5 @@ func policyOut(p db.AlertPolicy) api.AlertPolicy {
 			n.Token = &masked
 		}
 	}
-	created, updated := p.CreatedAt.UTC(), p.UpdatedAt.UTC()
-	return api.AlertPolicy{
-		Id: p.ID, Name: p.Name, Description: optional(p.Description), Enabled: p.Enabled, CooldownSec: int(p.CooldownSec),
-		Conditions: cond, Channels: ch, CreatedAt: &created, UpdatedAt: &updated,
-	}
+	return ch
 }

@@ -33,6 +33,8 @@ type API struct {
 	runs    RunQueue
 	// announcer notifies people of incident changes; nil notifies nobody.
 	announcer Announcer
+	// ackExpirer ends acknowledgements at their expiry; nil: acknowledgements last.
+	ackExpirer AckExpirer
 	// workerStaleAfter is how old a heartbeat may be before a worker shows as stale.
 	workerStaleAfter time.Duration
 	// syslogEnabled: the syslog receiver runs; GetHostLogs says so.
@@ -51,6 +53,8 @@ type Deps struct {
 	// Announcer sends incident changes made through the API to the alert policies; nil
 	// notifies nobody.
 	Announcer Announcer
+	// AckExpirer ends acknowledgements that carry an expiry; nil: they last.
+	AckExpirer AckExpirer
 	// SyslogEnabled: this process runs the syslog receiver, so host logs are collected.
 	SyslogEnabled bool
 	// AI serves host tagging and incident analysis, whose steps are queued on Jobs; nil
@@ -72,7 +76,7 @@ type RunQueue interface {
 // New returns the handlers.
 func New(d Deps) *API {
 	a := &API{
-		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, runs: d.Runs, announcer: d.Announcer,
+		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, runs: d.Runs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
 		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second, publicURL: d.PublicURL,
 	}
 	if d.AI != nil {

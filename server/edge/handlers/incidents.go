@@ -172,25 +172,56 @@ func (a *API) GetIncident(ctx context.Context, req api.GetIncidentRequestObject)
 	return api.GetIncident200JSONResponse{Body: incidentOut(inc, events)}, nil
 }
 
+// AckExpirer makes acknowledgements expire (server/domain/alerting in production).
+type AckExpirer interface {
+	// ExpireAckAt makes the acknowledgement of inc end at until (zero: never), in tx.
+	ExpireAckAt(ctx context.Context, tx pgx.Tx, inc db.Incident, until time.Time) error
+}
+
 func (a *API) QuickAckIncident(ctx context.Context, req api.QuickAckIncidentRequestObject) (api.QuickAckIncidentResponseObject, error) {
-	t, err := a.acknowledge(ctx, req.Id)
+	t, err := a.acknowledge(ctx, req.Id, req.Body)
 	return api.QuickAckIncident200JSONResponse(t), err
 }
 
 func (a *API) AcknowledgeIncident(ctx context.Context, req api.AcknowledgeIncidentRequestObject) (api.AcknowledgeIncidentResponseObject, error) {
-	t, err := a.acknowledge(ctx, req.Id)
+	t, err := a.acknowledge(ctx, req.Id, req.Body)
 	return api.AcknowledgeIncident200JSONResponse(t), err
 }
 
-func (a *API) acknowledge(ctx context.Context, id uuid.UUID) (api.IncidentTransition, error) {
+// acknowledge acknowledges the incident; with an expiry in body, the acknowledgement ends
+// then. Acknowledging again replaces the expiry (none in body: it lasts).
+func (a *API) acknowledge(ctx context.Context, id uuid.UUID, body *api.IncidentAck) (api.IncidentTransition, error) {
 	who := caller(ctx)
+	var until time.Time
+	if body != nil {
+		switch {
+		case body.ExpiresInSec != nil && body.Until != nil:
+			return api.IncidentTransition{}, problem.Invalid(problem.FieldError{Field: "until", Message: "give expires_in_sec or until, not both"})
+		case body.ExpiresInSec != nil:
+			until = time.Now().Add(time.Duration(*body.ExpiresInSec) * time.Second)
+		case body.Until != nil:
+			if !body.Until.After(time.Now()) {
+				return api.IncidentTransition{}, problem.Invalid(problem.FieldError{Field: "until", Message: "must be in the future"})
+			}
+			until = *body.Until
+		}
+	}
 	c, err := a.changeIncident(ctx, func(tx pgx.Tx) (incidents.Change, bool, error) {
-		return incidents.Acknowledge(ctx, tx, who.WorkspaceID, id, who.TokenName, nil)
+		c, changed, err := incidents.Acknowledge(ctx, tx, who.WorkspaceID, id, who.TokenName, nil)
+		if err == nil && a.ackExpirer != nil {
+			err = a.ackExpirer.ExpireAckAt(ctx, tx, c.Incident, until)
+		}
+		return c, changed, err
 	})
 	if err != nil {
 		return api.IncidentTransition{}, err
 	}
-	return api.IncidentTransition{Status: api.IncidentStatus(c.Incident.Status), AcknowledgedAt: utc(c.Incident.AcknowledgedAt)}, nil
+	out := api.IncidentTransition{Status: api.IncidentStatus(c.Incident.Status), AcknowledgedAt: utc(c.Incident.AcknowledgedAt)}
+	if !until.IsZero() && a.ackExpirer != nil {
+		u := until.UTC()
+		out.AckExpiresAt = &u
+	}
+	return out, nil
 }
 
 func (a *API) QuickResolveIncident(ctx context.Context, req api.QuickResolveIncidentRequestObject) (api.QuickResolveIncidentResponseObject, error) {
@@ -248,7 +279,7 @@ func incidentOut(i db.Incident, events []db.IncidentEvent) api.Incident {
 		Status: api.IncidentStatus(i.Status), Tags: decodeTags(i.Tags), HostId: i.HostID, CheckId: i.CheckID, StormId: i.StormID,
 		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC(),
 		AcknowledgedAt: utc(i.AcknowledgedAt), AcknowledgedBy: i.AcknowledgedBy, ResolvedAt: utc(i.ResolvedAt), ResolvedBy: i.ResolvedBy,
-		AssigneeId: i.AssigneeID, MergedInto: i.MergedInto,
+		AssigneeId: i.AssigneeID, MergedInto: i.MergedInto, AckExpiresAt: utc(i.AckExpiresAt),
 	}
 	// A snooze that has ended is not shown: the incident is no longer snoozed.
 	if incidents.Snoozed(i, time.Now()) {

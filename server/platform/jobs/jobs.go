@@ -9,6 +9,7 @@
 package jobs
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -59,4 +60,18 @@ func New(pool *pgxpool.Pool, log *slog.Logger, queues ...Queue) (*Client, error)
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	return c, nil
+}
+
+// Begin opens a transaction on the database of the River client running the job of ctx, so
+// a worker needs no pool of its own and cannot be pointed at a different database.
+func Begin(ctx context.Context) (pgx.Tx, error) {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return nil, err
+	}
+	execTx, err := client.Driver().GetExecutor().Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client.Driver().UnwrapTx(execTx), nil
 }
