@@ -108,6 +108,7 @@ func TestEscalationPagesUntilAcknowledged(t *testing.T) {
 	mail := smtptest.Start(t)
 	twilio := newRecorder(t, http.StatusCreated)
 	hook := newRecorder(t, http.StatusNoContent)
+	teams := newRecorder(t, http.StatusAccepted) // a Teams Workflows webhook answers 202
 	env := servertest.Start(t, func(d *server.Deps) { d.Alerting = escalationUnit })
 	c := env.Client(t, env.OwnerToken)
 	stop := escalationProcess(t, env.Pool, mail.Port, twilio.URL, &worker.Options{Name: "escalation", PollEvery: 50 * time.Millisecond})
@@ -123,7 +124,10 @@ func TestEscalationPagesUntilAcknowledged(t *testing.T) {
 		{WaitSec: 60, Targets: []client.EscalationTarget{{Type: client.EscalationTargetTypeOncall, ScheduleId: &scheduleID}}}, // Alice, by e-mail
 		{WaitSec: 60, Targets: []client.EscalationTarget{
 			{Type: client.EscalationTargetTypeMember, ScheduleId: &scheduleID, MemberEmail: &bob, Via: &[]client.EscalationVia{client.EscalationViaSms}},
-			{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{Webhook: &[]client.WebhookChannel{{Url: hook.URL + "/teams"}}}},
+			{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{
+				Webhook: &[]client.WebhookChannel{{Url: hook.URL + "/hook"}},
+				Teams:   &[]string{teams.URL + "/workflows/pager"},
+			}},
 		}},
 		{WaitSec: 60, Targets: []client.EscalationTarget{{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{Email: &[]openapi_types.Email{"cto@example.com"}}}}},
 	}})
@@ -178,8 +182,28 @@ func TestEscalationPagesUntilAcknowledged(t *testing.T) {
 	assert.Empty(t, twilio.got(), "level 2 must wait for its time")
 	escalationProcess(t, env.Pool, mail.Port, twilio.URL, nil)
 
-	// Level 2, after the wait: an SMS to Bob through the Twilio API, and the webhook.
-	eventually(t, 30*time.Second, func() bool { return len(twilio.got()) > 0 && len(hook.got()) > 0 }, "level 2's SMS and webhook")
+	// Level 2, after the wait: an SMS to Bob through the Twilio API, the webhook and Teams.
+	eventually(t, 30*time.Second, func() bool { return len(twilio.got()) > 0 && len(hook.got()) > 0 && len(teams.got()) > 0 }, "level 2's SMS, webhook and Teams card")
+	var card struct {
+		Type        string `json:"type"`
+		Attachments []struct {
+			ContentType string `json:"contentType"`
+			Content     struct {
+				Type string `json:"type"`
+				Body []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"body"`
+			} `json:"content"`
+		} `json:"attachments"`
+	}
+	require.NoError(t, json.Unmarshal(teams.got()[0].body, &card))
+	assert.Equal(t, "message", card.Type)
+	require.Len(t, card.Attachments, 1)
+	assert.Equal(t, "application/vnd.microsoft.card.adaptive", card.Attachments[0].ContentType)
+	assert.Equal(t, "AdaptiveCard", card.Attachments[0].Content.Type)
+	require.NotEmpty(t, card.Attachments[0].Content.Body)
+	assert.Contains(t, card.Attachments[0].Content.Body[0].Text, "web-01: https is CRITICAL")
 	sms := twilio.got()[0]
 	assert.Equal(t, "/2010-04-01/Accounts/AC00000000000000000000000000000001/Messages.json", sms.path)
 	assert.Equal(t, "AC00000000000000000000000000000001", sms.user)
@@ -216,6 +240,7 @@ func TestEscalationPagesUntilAcknowledged(t *testing.T) {
 	assert.Equal(t, 1, countPrefix(notes, "level 2 of web pager: paged Bob by SMS (+15145550199); notified webhook"), "%q", notes)
 	assert.Len(t, twilio.got(), 1, "one SMS, even across the restart")
 	assert.Len(t, hook.got(), 1)
+	assert.Len(t, teams.got(), 1)
 	select {
 	case m := <-mail.Got:
 		t.Fatalf("an e-mail after the acknowledgement: %v", m.To)
