@@ -77,7 +77,7 @@ func (r *maintenanceWindowResource) Schema(_ context.Context, _ resource.SchemaR
 				Validators:  []validator.Set{setvalidator.SizeAtMost(1000), setvalidator.ValueStringsAre(uuidValidator{})},
 				Description: "Ids of the hosts under maintenance.",
 			},
-			"status": schema.StringAttribute{Computed: true, Description: "scheduled, active, completed or cancelled."},
+			"status":     schema.StringAttribute{Computed: true, Description: "scheduled, active, completed or cancelled."},
 			"created_at": createdAtAttribute(),
 		},
 	}
