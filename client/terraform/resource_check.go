@@ -33,6 +33,8 @@ type checkResource struct {
 
 func newCheckResource() resource.Resource { return &checkResource{} }
 
+var _ resource.ResourceWithModifyPlan = (*checkResource)(nil)
+
 // checkModel holds the attributes every check has; the check type's nested attribute
 // (ping, http…) is read and written by path, from the checkTypes table.
 type checkModel struct {
@@ -67,7 +69,6 @@ func (r *checkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		},
 		"check_type": schema.StringAttribute{
 			Computed: true, Description: "The check type: the name of the nested attribute that is set.",
-			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 		},
 		"interval_sec": schema.Int64Attribute{
 			Optional: true, Computed: true, Default: int64default.StaticInt64(60),
@@ -125,6 +126,21 @@ func (r *checkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		Description: "A check: one probe of a host, run every interval_sec by a worker. Set exactly one of the " +
 			"check type attributes (ping, http, tcp, dns, tls, snmp, grpc, smtp, postgres, heartbeat).",
 		Attributes: attrs,
+	}
+}
+
+// ModifyPlan makes check_type known in the plan: the name of the type's attribute that is set.
+func (r *checkResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() { // destroy
+		return
+	}
+	for _, t := range checkTypes {
+		var obj types.Object
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(t.name), &obj)...)
+		if !obj.IsNull() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("check_type"), t.name)...)
+			return
+		}
 	}
 }
 

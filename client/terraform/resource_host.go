@@ -69,7 +69,10 @@ func (r *hostResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Description: "What kind of host this is: server (default), vm, container, network, website or other.",
 				Validators:  []validator.String{stringvalidator.OneOf(hostTypes...)},
 			},
-			"description": schema.StringAttribute{Optional: true, Description: "Free text."},
+			"description": schema.StringAttribute{
+				Optional: true, Description: "Free text (at most 2000 characters).",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 2000)},
+			},
 			"tags": schema.MapAttribute{
 				ElementType: types.StringType, Optional: true, Computed: true,
 				Default:     mapdefault.StaticValue(types.MapValueMust(types.StringType, map[string]attrValue{})),

@@ -54,7 +54,10 @@ func (r *maintenanceWindowResource) Schema(_ context.Context, _ resource.SchemaR
 				Required: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 255)},
 				Description: "Title, shown on status pages.",
 			},
-			"description": schema.StringAttribute{Optional: true, Description: "Free text."},
+			"description": schema.StringAttribute{
+				Optional: true, Description: "Free text (at most 5000 characters).",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 5000)},
+			},
 			"start_time": schema.StringAttribute{
 				Required: true, Validators: []validator.String{rfc3339Validator{}},
 				Description: "Start, RFC 3339 (e.g. 2030-01-01T02:00:00Z).",
