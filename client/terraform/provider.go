@@ -99,6 +99,7 @@ func (p *secumonProvider) Resources(context.Context) []func() resource.Resource 
 		newHostResource,
 		newCheckResource,
 		newMaintenanceWindowResource,
+		newStatusPageResource,
 	}
 }
 
