@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -36,7 +37,9 @@ func newCheckResource() resource.Resource { return &checkResource{} }
 var _ resource.ResourceWithModifyPlan = (*checkResource)(nil)
 
 // checkModel holds the attributes every check has; the check type's nested attribute
-// (ping, http…) is read and written by path, from the checkTypes table.
+// (ping, http…) is read and written by path, from the checkTypes table. Since the schema has
+// more attributes than the struct, it is read and written attribute by attribute (get, set),
+// never with Get/Set of the whole object.
 type checkModel struct {
 	ID               types.String `tfsdk:"id"`
 	HostID           types.String `tfsdk:"host_id"`
@@ -49,6 +52,38 @@ type checkModel struct {
 	Enabled          types.Bool   `tfsdk:"enabled"`
 	PingURL          types.String `tfsdk:"ping_url"`
 	CreatedAt        types.String `tfsdk:"created_at"`
+}
+
+// attrs are the model's attributes by name, as pointers for get.
+func (m *checkModel) attrs() map[string]any {
+	return map[string]any{
+		"id": &m.ID, "host_id": &m.HostID, "name": &m.Name, "check_type": &m.CheckType, "interval_sec": &m.IntervalSec,
+		"timeout_sec": &m.TimeoutSec, "failure_threshold": &m.FailureThreshold, "severity": &m.Severity,
+		"enabled": &m.Enabled, "ping_url": &m.PingURL, "created_at": &m.CreatedAt,
+	}
+}
+
+type attrGetter interface {
+	GetAttribute(context.Context, path.Path, any) diag.Diagnostics
+}
+
+// get reads the model from a plan or a state.
+func (m *checkModel) get(ctx context.Context, g attrGetter, diags *diag.Diagnostics) {
+	for name, p := range m.attrs() {
+		diags.Append(g.GetAttribute(ctx, path.Root(name), p)...)
+	}
+}
+
+// set writes the model into a state (the check type's attribute is written apart).
+func (m *checkModel) set(ctx context.Context, s *tfsdk.State, diags *diag.Diagnostics) {
+	vals := map[string]attr.Value{
+		"id": m.ID, "host_id": m.HostID, "name": m.Name, "check_type": m.CheckType, "interval_sec": m.IntervalSec,
+		"timeout_sec": m.TimeoutSec, "failure_threshold": m.FailureThreshold, "severity": m.Severity,
+		"enabled": m.Enabled, "ping_url": m.PingURL, "created_at": m.CreatedAt,
+	}
+	for name, v := range vals {
+		diags.Append(s.SetAttribute(ctx, path.Root(name), v)...)
+	}
 }
 
 func (r *checkResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -159,7 +194,7 @@ func configured(ctx context.Context, s tfsdk.Plan, diags *diag.Diagnostics) (che
 
 func (r *checkResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan checkModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	plan.get(ctx, req.Plan, &resp.Diagnostics)
 	t, obj := configured(ctx, req.Plan, &resp.Diagnostics)
 	hostID, err := uuid.Parse(plan.HostID.ValueString())
 	if err != nil {
@@ -185,7 +220,7 @@ func (r *checkResource) Create(ctx context.Context, req resource.CreateRequest, 
 
 func (r *checkResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state checkModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state.get(ctx, req.State, &resp.Diagnostics)
 	id := parseID(state.ID, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -202,8 +237,8 @@ func (r *checkResource) Read(ctx context.Context, req resource.ReadRequest, resp
 
 func (r *checkResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state checkModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	plan.get(ctx, req.Plan, &resp.Diagnostics)
+	state.get(ctx, req.State, &resp.Diagnostics)
 	id := parseID(state.ID, &resp.Diagnostics)
 	t, obj := configured(ctx, req.Plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
@@ -225,7 +260,7 @@ func (r *checkResource) Update(ctx context.Context, req resource.UpdateRequest, 
 
 func (r *checkResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state checkModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state.get(ctx, req.State, &resp.Diagnostics)
 	id := parseID(state.ID, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -255,17 +290,22 @@ func (r *checkResource) setState(ctx context.Context, c *client.Check, pingURL t
 	if m.PingURL.IsUnknown() {
 		m.PingURL = types.StringNull()
 	}
-	diags.Append(s.Set(ctx, m)...) // the nested attributes are null…
+	m.set(ctx, s, diags)
 	cfg, err := c.Config.Map()
 	if err != nil {
 		diags.AddError("Reading the check's config", err.Error())
 		return
 	}
-	for _, t := range checkTypes { // …but the check type's
+	known := false
+	for _, t := range checkTypes { // the check type's attribute from the API, the others null
+		v := types.ObjectNull(t.objectType())
 		if t.name == string(c.CheckType) {
-			diags.Append(s.SetAttribute(ctx, path.Root(t.name), fromAPI(cfg, prior, t.fields, diags))...)
-			return
+			v, known = fromAPI(cfg, prior, t.fields, diags), true
 		}
+		diags.Append(s.SetAttribute(ctx, path.Root(t.name), v)...)
+	}
+	if known {
+		return
 	}
 	diags.AddWarning("Unknown check type", "the provider does not know check type "+string(c.CheckType)+": upgrade it")
 }

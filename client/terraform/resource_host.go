@@ -161,7 +161,11 @@ func (r *hostResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 
 // hostState is the state of a host as the API answered it.
 func hostState(h *client.Host, diags *diag.Diagnostics) hostModel {
-	tags, d := types.MapValueFrom(context.Background(), types.StringType, map[string]string(h.Tags))
+	t := map[string]string(h.Tags)
+	if t == nil {
+		t = map[string]string{} // no tags: an empty map, as the attribute's default
+	}
+	tags, d := types.MapValueFrom(context.Background(), types.StringType, t)
 	diags.Append(d...)
 	return hostModel{
 		ID: types.StringValue(h.Id.String()), Name: types.StringValue(h.Name), Hostname: types.StringValue(h.Hostname),
