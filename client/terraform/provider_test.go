@@ -40,9 +40,21 @@ func newAcc(t *testing.T) *acc {
 	}}
 }
 
-// config is a configuration with the provider block pointing at the test's server.
+// config is a configuration with the provider block pointing at the test's server. The
+// provider's full source address matches the one the test framework serves it under
+// (tofutest.Setup), so that tofu never looks for it in a registry.
 func (a *acc) config(body string) string {
-	return fmt.Sprintf("provider \"secumon\" {\n  url   = %q\n  token = %q\n}\n\n%s", a.env.URL, a.env.OwnerToken, body)
+	return fmt.Sprintf(`terraform {
+  required_providers {
+    secumon = { source = %q }
+  }
+}
+
+provider "secumon" {
+  url   = %q
+  token = %q
+}
+%s`, provider.Address, a.env.URL, a.env.OwnerToken, body)
 }
 
 // id returns the id in the state of the resource at addr.
