@@ -100,6 +100,7 @@ func (p *secumonProvider) Resources(context.Context) []func() resource.Resource 
 		newCheckResource,
 		newMaintenanceWindowResource,
 		newStatusPageResource,
+		newOncallScheduleResource,
 	}
 }
 
