@@ -101,6 +101,7 @@ func (p *secumonProvider) Resources(context.Context) []func() resource.Resource 
 		newMaintenanceWindowResource,
 		newStatusPageResource,
 		newOncallScheduleResource,
+		newAlertPolicyResource,
 	}
 }
 
