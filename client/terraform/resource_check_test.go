@@ -89,7 +89,7 @@ resource "secumon_check" "web" {
 						require.NoError(t, err)
 						cfg, err := c.Config.AsHttpConfig()
 						require.NoError(t, err)
-						assert.Equal(t, "********", cfg.BasicAuth.Password)
+						assert.Equal(t, "********", *cfg.BasicAuth.Password, "the API masks the password")
 						assert.Equal(t, []int{200, 204}, *cfg.ExpectedStatus)
 						return nil
 					},
