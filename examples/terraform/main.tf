@@ -11,7 +11,8 @@
 terraform {
   required_providers {
     secumon = {
-      source = "secuaas/secumon"
+      # The full address: OpenTofu would otherwise look under registry.opentofu.org.
+      source = "registry.terraform.io/secuaas/secumon"
     }
   }
 }
