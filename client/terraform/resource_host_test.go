@@ -117,6 +117,7 @@ resource "secumon_host" "web" {
   hostname = "127.0.0.2"
 }
 data "secumon_host" "by_name" { name = secumon_host.web.name }
+data "secumon_host" "by_id" { id = secumon_host.web.id }
 data "secumon_workspace" "this" {}
 data "secumon_workers" "all" {}`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
@@ -125,6 +126,7 @@ data "secumon_workers" "all" {}`),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttrPair("data.secumon_host.by_name", "id", addr, "id"),
 					resource.TestCheckResourceAttr("data.secumon_host.by_name", "hostname", "127.0.0.2"),
+					resource.TestCheckResourceAttrPair("data.secumon_host.by_id", "name", addr, "name"),
 					resource.TestCheckResourceAttr("data.secumon_workspace.this", "slug", "default"),
 					resource.TestCheckResourceAttr("data.secumon_workspace.this", "role", "owner"),
 					resource.TestCheckResourceAttr("data.secumon_workers.all", "workers.#", "0"),
