@@ -31,6 +31,8 @@ func TestLayers(t *testing.T) {
 		{"=probes", []string{"gen", "server", "probes/runner", "ext:github.com/jackc/pgx/v5/pgxpool", "ext:github.com/jackc/pgx/v5/pgtype", "ext:github.com/riverqueue/"},
 			"the prober library is pure: no database of ours"},
 		{"client", []string{"server", "probes", "gen"}, "the SDK stays a small import for users"},
+		{"=client", []string{"client/terraform", "ext:github.com/hashicorp/"},
+			"the SDK imports no Terraform code: the provider (client/terraform) imports the SDK, not the other way round"},
 		{"server/edge", []string{"ext:github.com/prometheus/client_golang"}, metricsOnce},
 		{"server/domain", []string{"ext:github.com/prometheus/client_golang"}, metricsOnce},
 		{"probes", []string{"ext:github.com/prometheus/client_golang"}, metricsOnce},

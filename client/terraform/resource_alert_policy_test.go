@@ -1,0 +1,90 @@
+package provider_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/secuaas/secumon/client"
+)
+
+func policy(cooldown string) string {
+	return schedule("Ops") + `
+resource "secumon_alert_policy" "critical" {
+  name         = "critical to ops"
+  cooldown_sec = ` + cooldown + `
+  conditions = {
+    severity    = ["critical", "major"]
+    check_types = ["http", "tcp"]
+    host_tags   = { env = "prod" }
+  }
+  channels = {
+    email   = ["ops@example.com"]
+    webhook = [{ url = "https://hooks.example.com/secumon", secret = "0123456789abcdef-signing" }]
+    slack   = ["https://hooks.slack.com/services/T000/B000/XXXXXXXX"]
+    oncall  = [secumon_oncall_schedule.ops.id]
+  }
+}`
+}
+
+func TestAccAlertPolicy(t *testing.T) {
+	a := newAcc(t)
+	const addr = "secumon_alert_policy.critical"
+	var policyID idBox
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: a.factories,
+		CheckDestroy: gone("secumon_alert_policy", func(ctx context.Context, id client.Id) error {
+			_, err := a.c.AlertPolicies.Get(ctx, id)
+			return err
+		}),
+		Steps: []resource.TestStep{
+			{ // create; the webhook secret the API masks stays as configured (no diff after apply)
+				Config: a.config(policy("300")),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					policyID.capture(addr),
+					resource.TestCheckResourceAttr(addr, "channels.webhook.0.secret", "0123456789abcdef-signing"),
+					resource.TestCheckResourceAttr(addr, "conditions.severity.#", "2"),
+					func(*terraformState) error {
+						p, err := a.c.AlertPolicies.Get(context.Background(), policyID.v)
+						require.NoError(t, err)
+						assert.Equal(t, 300, p.CooldownSec)
+						require.Len(t, *p.Channels.Webhook, 1)
+						return nil
+					},
+				),
+			},
+			{ // update in place
+				Config: a.config(policy("600")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.TestCheckResourceAttr(addr, "cooldown_sec", "600"),
+			},
+			{ // import: write-only secrets cannot be read back
+				ResourceName: addr, ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"channels.webhook.0.secret", "channels.slack"},
+			},
+			{ // drift
+				PreConfig: func() {
+					_, err := a.c.AlertPolicies.Update(context.Background(), policyID.v, client.AlertPolicyUpdate{Name: "renamed", CooldownSec: client.Ptr(60)})
+					require.NoError(t, err)
+				},
+				Config:             a.config(policy("600")),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{ // deleted out of band: created again
+				PreConfig: func() { require.NoError(t, a.c.AlertPolicies.Delete(context.Background(), policyID.v)) },
+				Config:    a.config(policy("600")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+}
