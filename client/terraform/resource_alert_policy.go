@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/google/uuid"
@@ -38,6 +39,7 @@ type alertPolicyModel struct {
 	CooldownSec types.Int64      `tfsdk:"cooldown_sec"`
 	Conditions  *alertConditions `tfsdk:"conditions"`
 	Channels    *alertChannels   `tfsdk:"channels"`
+	Escalation  types.String     `tfsdk:"escalation_policy_id"`
 	CreatedAt   types.String     `tfsdk:"created_at"`
 }
 
@@ -108,6 +110,8 @@ func (r *alertPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest
 					"oncall": schema.ListAttribute{ElementType: types.StringType, Optional: true, Description: "On-call schedule ids.",
 						Validators: []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(uuidValidator{})}},
 				}},
+			"escalation_policy_id": schema.StringAttribute{Optional: true, Validators: []validator.String{uuidValidator{}},
+				Description: "An escalation policy (secumon_escalation_policy) that matching incidents escalate through."},
 			"created_at": createdAtAttribute(),
 		},
 	}
@@ -170,12 +174,17 @@ func (r *alertPolicyResource) Create(ctx context.Context, req resource.CreateReq
 	var plan alertPolicyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	cond, ch := plan.api(ctx, &resp.Diagnostics)
+	var escalation *uuid.UUID
+	if !plan.Escalation.IsNull() {
+		id := parseID(plan.Escalation, &resp.Diagnostics)
+		escalation = &id
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	p, err := r.c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{
 		Name: plan.Name.ValueString(), Description: strPtr(plan.Description), Enabled: boolPtr(plan.Enabled),
-		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch,
+		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch, EscalationPolicyId: escalation,
 	})
 	if err != nil {
 		apiError(&resp.Diagnostics, "creating alert policy", err)
@@ -205,13 +214,18 @@ func (r *alertPolicyResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	id := parseID(state.ID, &resp.Diagnostics)
 	cond, ch := plan.api(ctx, &resp.Diagnostics)
+	// Left out of the configuration, the escalation policy is unset (null), not kept.
+	escalation := nullable.NewNullNullable[uuid.UUID]()
+	if !plan.Escalation.IsNull() {
+		escalation = nullable.NewNullableWithValue(parseID(plan.Escalation, &resp.Diagnostics))
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	desc := plan.Description.ValueString()
 	p, err := r.c.AlertPolicies.Update(ctx, id, client.AlertPolicyUpdate{
 		Name: plan.Name.ValueString(), Description: &desc, Enabled: boolPtr(plan.Enabled),
-		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch,
+		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch, EscalationPolicyId: escalation,
 	})
 	if err != nil {
 		apiError(&resp.Diagnostics, "updating alert policy", err)
@@ -250,6 +264,10 @@ func alertPolicyState(ctx context.Context, p *client.AlertPolicy, prior alertPol
 	m := alertPolicyModel{
 		ID: types.StringValue(p.Id.String()), Name: types.StringValue(p.Name), Description: stringOrNull(p.Description),
 		Enabled: types.BoolValue(p.Enabled), CooldownSec: types.Int64Value(int64(p.CooldownSec)), CreatedAt: types.StringNull(),
+		Escalation: types.StringNull(),
+	}
+	if p.EscalationPolicyId != nil {
+		m.Escalation = types.StringValue(p.EscalationPolicyId.String())
 	}
 	if p.CreatedAt != nil {
 		m.CreatedAt = timeString(*p.CreatedAt)

@@ -88,3 +88,62 @@ func TestAccAlertPolicy(t *testing.T) {
 		},
 	})
 }
+
+func routedPolicy(routed bool) string {
+	ref := ""
+	if routed {
+		ref = "escalation_policy_id = secumon_escalation_policy.ops.id"
+	}
+	return escalation("300", "") + `
+resource "secumon_alert_policy" "routed" {
+  name = "routed"
+  ` + ref + `
+}`
+}
+
+func TestAccAlertPolicyEscalation(t *testing.T) {
+	a := newAcc(t)
+	const addr = "secumon_alert_policy.routed"
+	var policyID, escID idBox
+
+	escalationOf := func() *client.Id {
+		p, err := a.c.AlertPolicies.Get(context.Background(), policyID.v)
+		require.NoError(t, err)
+		return p.EscalationPolicyId
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: a.factories,
+		Steps: []resource.TestStep{
+			{ // created routed to the escalation policy
+				Config: a.config(routedPolicy(true)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					policyID.capture(addr),
+					escID.capture("secumon_escalation_policy.ops"),
+					resource.TestCheckResourceAttrPair(addr, "escalation_policy_id", "secumon_escalation_policy.ops", "id"),
+					func(*terraformState) error {
+						got := escalationOf()
+						require.NotNil(t, got)
+						assert.Equal(t, escID.v, *got)
+						return nil
+					},
+				),
+			},
+			{ // import keeps the routing
+				ResourceName: addr, ImportState: true, ImportStateVerify: true,
+			},
+			{ // left out of the configuration: unrouted in place
+				Config: a.config(routedPolicy(false)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckNoResourceAttr(addr, "escalation_policy_id"),
+					func(*terraformState) error {
+						assert.Nil(t, escalationOf())
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
