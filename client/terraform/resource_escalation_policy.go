@@ -46,6 +46,7 @@ type escalationTarget struct {
 	Via         []types.String `tfsdk:"via"`
 	TimeSlots   []timeSlot     `tfsdk:"time_slots"`
 	Timezone    types.String   `tfsdk:"timezone"`
+	Channels    *alertChannels `tfsdk:"channels"`
 }
 
 type timeSlot struct {
@@ -62,7 +63,7 @@ func (r *escalationPolicyResource) Schema(_ context.Context, _ resource.SchemaRe
 	hhmm := stringvalidator.RegexMatches(handoffPattern, "must be HH:MM")
 	resp.Schema = schema.Schema{
 		Description: "An escalation policy: levels of targets notified one after the other while nobody " +
-			"acknowledges an incident. Targets of type `channels` are not supported by this resource yet.",
+			"acknowledges an incident. Channel secrets are sensitive and kept as configured, since the API masks them.",
 		Attributes: map[string]schema.Attribute{
 			"id":          idAttribute(),
 			"name":        schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 255)}},
@@ -78,8 +79,9 @@ func (r *escalationPolicyResource) Schema(_ context.Context, _ resource.SchemaRe
 						Description: "Seconds after this level fires before the next one does, if nobody acknowledged."},
 					"targets": schema.ListNestedAttribute{Required: true, Validators: []validator.List{listvalidator.SizeBetween(1, 20)},
 						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"type": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.OneOf("oncall", "member")},
-								Description: "`oncall`: whoever is on call in `schedule_id`; `member`: the member of `schedule_id` whose e-mail is `member_email`."},
+							"type": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.OneOf("oncall", "member", "channels")},
+								Description: "`oncall`: whoever is on call in `schedule_id`; `member`: the member of `schedule_id` whose e-mail is `member_email`; `channels`: the `channels`, as an alert policy sends."},
+							"channels":     channelsAttribute("Where a `channels` target sends, as in secumon_alert_policy."),
 							"schedule_id":  schema.StringAttribute{Optional: true, Validators: []validator.String{uuidValidator{}}},
 							"member_email": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthBetween(3, 254)}},
 							"via": schema.ListAttribute{ElementType: types.StringType, Optional: true,
@@ -124,6 +126,9 @@ func (m escalationPolicyModel) apiLevels(diags *diag.Diagnostics) []client.Escal
 					via = append(via, client.EscalationVia(v))
 				}
 				at.Via = &via
+			}
+			if t.Channels != nil {
+				at.Channels = t.Channels.api(diags)
 			}
 			if t.TimeSlots != nil {
 				slots := make([]client.TimeSlot, 0, len(t.TimeSlots))
@@ -259,6 +264,9 @@ func escalationPolicyState(p *client.EscalationPolicy, prior escalationPolicyMod
 			}
 			if pt.Timezone.IsNull() && t.Timezone != nil && *t.Timezone == "UTC" {
 				out.Timezone = types.StringNull()
+			}
+			if t.Channels != nil {
+				out.Channels = channelsState(*t.Channels, pt.Channels)
 			}
 			level.Targets = append(level.Targets, out)
 		}

@@ -32,6 +32,13 @@ resource "secumon_escalation_policy" "ops" {
         via          = ["email", "sms"]
         timezone     = "Europe/Paris"
         time_slots   = [{ days = ["mon", "tue", "wed", "thu", "fri"], start = "08:00", end = "18:00" }]
+      }, {
+        type = "channels"
+        channels = {
+          email     = ["noc@example.com"]
+          slack     = ["https://hooks.slack.com/services/T000/B000/XXXXXXXX"]
+          pagerduty = [{ routing_key = "R0123456789ABCDEF0123456789ABCDE" }]
+        }
       }]
     },
   ]
@@ -57,6 +64,8 @@ func TestAccEscalationPolicy(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "levels.#", "2"),
 					resource.TestCheckNoResourceAttr(addr, "levels.0.targets.0.via"),
 					resource.TestCheckNoResourceAttr(addr, "reminder_sec"),
+					resource.TestCheckResourceAttr(addr, "levels.1.targets.1.channels.pagerduty.0.routing_key", "R0123456789ABCDEF0123456789ABCDE"),
+					resource.TestCheckNoResourceAttr(addr, "levels.0.targets.0.channels"),
 					func(*terraformState) error {
 						p, err := a.c.EscalationPolicies.Get(context.Background(), policyID.v)
 						require.NoError(t, err)
@@ -69,6 +78,13 @@ func TestAccEscalationPolicy(t *testing.T) {
 						require.NotNil(t, tg.TimeSlots)
 						require.Len(t, *tg.TimeSlots, 1)
 						assert.Equal(t, "08:00", (*tg.TimeSlots)[0].Start)
+						require.Len(t, p.Levels[1].Targets, 2)
+						chans := p.Levels[1].Targets[1].Channels
+						require.NotNil(t, chans)
+						require.NotNil(t, chans.Email)
+						assert.Equal(t, "noc@example.com", string((*chans.Email)[0]))
+						require.NotNil(t, chans.Pagerduty)
+						assert.Len(t, *chans.Pagerduty, 1)
 						return nil
 					},
 				),
@@ -106,6 +122,8 @@ func TestAccEscalationPolicy(t *testing.T) {
 			},
 			{ // import
 				ResourceName: addr, ImportState: true, ImportStateVerify: true,
+				// write-only secrets cannot be read back
+				ImportStateVerifyIgnore: []string{"levels.1.targets.1.channels.slack", "levels.1.targets.1.channels.pagerduty.0.routing_key"},
 			},
 			{ // drift
 				PreConfig: func() {
