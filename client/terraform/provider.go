@@ -102,6 +102,7 @@ func (p *secumonProvider) Resources(context.Context) []func() resource.Resource 
 		newStatusPageResource,
 		newOncallScheduleResource,
 		newAlertPolicyResource,
+		newEscalationPolicyResource,
 	}
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -14,8 +15,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/oapi-codegen/nullable"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/google/uuid"
@@ -38,6 +41,7 @@ type alertPolicyModel struct {
 	CooldownSec types.Int64      `tfsdk:"cooldown_sec"`
 	Conditions  *alertConditions `tfsdk:"conditions"`
 	Channels    *alertChannels   `tfsdk:"channels"`
+	Escalation  types.String     `tfsdk:"escalation_policy_id"`
 	CreatedAt   types.String     `tfsdk:"created_at"`
 }
 
@@ -49,10 +53,39 @@ type alertConditions struct {
 }
 
 type alertChannels struct {
-	Email   []types.String `tfsdk:"email"`
-	Webhook []webhookModel `tfsdk:"webhook"`
-	Slack   []types.String `tfsdk:"slack"`
-	Oncall  []types.String `tfsdk:"oncall"`
+	Email     []types.String   `tfsdk:"email"`
+	Webhook   []webhookModel   `tfsdk:"webhook"`
+	Slack     []types.String   `tfsdk:"slack"`
+	Oncall    []types.String   `tfsdk:"oncall"`
+	Teams     []types.String   `tfsdk:"teams"`
+	Discord   []types.String   `tfsdk:"discord"`
+	Telegram  []telegramModel  `tfsdk:"telegram"`
+	Pagerduty []pagerdutyModel `tfsdk:"pagerduty"`
+	Opsgenie  []opsgenieModel  `tfsdk:"opsgenie"`
+	Ntfy      []ntfyModel      `tfsdk:"ntfy"`
+}
+
+type telegramModel struct {
+	BotToken types.String `tfsdk:"bot_token"`
+	ChatID   types.String `tfsdk:"chat_id"`
+}
+
+type pagerdutyModel struct {
+	RoutingKey types.String `tfsdk:"routing_key"`
+	Severity   types.String `tfsdk:"severity"`
+}
+
+type opsgenieModel struct {
+	APIKey   types.String `tfsdk:"api_key"`
+	Region   types.String `tfsdk:"region"`
+	Priority types.String `tfsdk:"priority"`
+}
+
+type ntfyModel struct {
+	URL      types.String   `tfsdk:"url"`
+	Token    types.String   `tfsdk:"token"`
+	Priority types.Int64    `tfsdk:"priority"`
+	Tags     []types.String `tfsdk:"tags"`
 }
 
 type webhookModel struct {
@@ -69,7 +102,6 @@ func (r *alertPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest
 	for _, t := range checkTypes {
 		checkTypeNames = append(checkTypeNames, t.name)
 	}
-	url := stringvalidator.RegexMatches(urlRe, "must be an absolute http or https URL")
 	resp.Schema = schema.Schema{
 		Description: "An alert policy: which incidents (conditions) notify whom (typed channels). Secrets (webhook " +
 			"signing secrets, Slack webhook URLs) are sensitive and kept as configured, since the API masks them.",
@@ -92,26 +124,24 @@ func (r *alertPolicyResource) Schema(_ context.Context, _ resource.SchemaRequest
 						Validators: []validator.Set{setvalidator.SizeAtMost(1000), setvalidator.ValueStringsAre(uuidValidator{})}},
 					"host_tags": schema.MapAttribute{ElementType: types.StringType, Optional: true},
 				}},
-			"channels": schema.SingleNestedAttribute{Optional: true, Description: "Where notifications go.",
-				Attributes: map[string]schema.Attribute{
-					"email": schema.ListAttribute{ElementType: types.StringType, Optional: true,
-						Validators: []validator.List{listvalidator.SizeAtMost(100), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(3, 254))}},
-					"webhook": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
-						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"url": schema.StringAttribute{Required: true, Validators: []validator.String{url, stringvalidator.LengthAtMost(2048)}},
-							"secret": schema.StringAttribute{Optional: true, Sensitive: true, Description: "HMAC signing secret (16–256 characters, write-only).",
-								Validators: []validator.String{stringvalidator.LengthBetween(16, 256)}},
-						}}},
-					"slack": schema.ListAttribute{ElementType: types.StringType, Optional: true, Sensitive: true,
-						Description: "Slack incoming-webhook URLs (secrets).",
-						Validators:  []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(url)}},
-					"oncall": schema.ListAttribute{ElementType: types.StringType, Optional: true, Description: "On-call schedule ids.",
-						Validators: []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(uuidValidator{})}},
-				}},
+			"channels": channelsAttribute("Where notifications go."),
+			"escalation_policy_id": schema.StringAttribute{Optional: true, Validators: []validator.String{uuidValidator{}},
+				Description: "An escalation policy (secumon_escalation_policy) that matching incidents escalate through."},
 			"created_at": createdAtAttribute(),
 		},
 	}
 }
+
+// Bounds of the new channels' secrets and ids, as openapi/secumon.yaml states them.
+var (
+	telegramTokenRe = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$`)
+	telegramChatRe  = regexp.MustCompile(`^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$`)
+	pagerdutyKeyRe  = regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
+	opsgenieKeyRe   = regexp.MustCompile(`^[A-Za-z0-9-]{16,64}$`)
+	ntfyURLRe       = regexp.MustCompile(`^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]+/[^/?#\s]+$`)
+	ntfyTokenRe     = regexp.MustCompile(`^\S{8,256}$`)
+	ntfyTagRe       = regexp.MustCompile(`^[^,\r\n]{1,64}$`)
+)
 
 func strs(in []types.String) []string {
 	out := make([]string, 0, len(in))
@@ -150,19 +180,7 @@ func (m alertPolicyModel) api(ctx context.Context, diags *diag.Diagnostics) (*cl
 		tags := client.Tags(mapOfStrings(ctx, c.HostTags, diags))
 		cond = &client.AlertConditions{Severity: &sev, CheckTypes: &cts, HostIds: &hosts, HostTags: &tags}
 	}
-	if c := m.Channels; c != nil {
-		email := make([]client.EmailChannel, 0, len(c.Email))
-		for _, s := range strs(c.Email) {
-			email = append(email, openapi_types.Email(s))
-		}
-		hooks := make([]client.WebhookChannel, 0, len(c.Webhook))
-		for _, w := range c.Webhook {
-			hooks = append(hooks, client.WebhookChannel{Url: w.URL.ValueString(), Secret: strPtr(w.Secret)})
-		}
-		slack := strs(c.Slack)
-		oncall := uuids(c.Oncall, diags)
-		ch = &client.AlertChannels{Email: &email, Webhook: &hooks, Slack: &slack, Oncall: &oncall}
-	}
+	ch = m.Channels.api(diags)
 	return cond, ch
 }
 
@@ -170,12 +188,17 @@ func (r *alertPolicyResource) Create(ctx context.Context, req resource.CreateReq
 	var plan alertPolicyModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	cond, ch := plan.api(ctx, &resp.Diagnostics)
+	var escalation *uuid.UUID
+	if !plan.Escalation.IsNull() {
+		id := parseID(plan.Escalation, &resp.Diagnostics)
+		escalation = &id
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	p, err := r.c.AlertPolicies.Create(ctx, client.AlertPolicyCreate{
 		Name: plan.Name.ValueString(), Description: strPtr(plan.Description), Enabled: boolPtr(plan.Enabled),
-		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch,
+		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch, EscalationPolicyId: escalation,
 	})
 	if err != nil {
 		apiError(&resp.Diagnostics, "creating alert policy", err)
@@ -205,13 +228,18 @@ func (r *alertPolicyResource) Update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	id := parseID(state.ID, &resp.Diagnostics)
 	cond, ch := plan.api(ctx, &resp.Diagnostics)
+	// Left out of the configuration, the escalation policy is unset (null), not kept.
+	escalation := nullable.NewNullNullable[uuid.UUID]()
+	if !plan.Escalation.IsNull() {
+		escalation = nullable.NewNullableWithValue(parseID(plan.Escalation, &resp.Diagnostics))
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	desc := plan.Description.ValueString()
 	p, err := r.c.AlertPolicies.Update(ctx, id, client.AlertPolicyUpdate{
 		Name: plan.Name.ValueString(), Description: &desc, Enabled: boolPtr(plan.Enabled),
-		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch,
+		CooldownSec: intPtr(plan.CooldownSec), Conditions: cond, Channels: ch, EscalationPolicyId: escalation,
 	})
 	if err != nil {
 		apiError(&resp.Diagnostics, "updating alert policy", err)
@@ -250,20 +278,15 @@ func alertPolicyState(ctx context.Context, p *client.AlertPolicy, prior alertPol
 	m := alertPolicyModel{
 		ID: types.StringValue(p.Id.String()), Name: types.StringValue(p.Name), Description: stringOrNull(p.Description),
 		Enabled: types.BoolValue(p.Enabled), CooldownSec: types.Int64Value(int64(p.CooldownSec)), CreatedAt: types.StringNull(),
+		Escalation: types.StringNull(),
+	}
+	if p.EscalationPolicyId != nil {
+		m.Escalation = types.StringValue(p.EscalationPolicyId.String())
 	}
 	if p.CreatedAt != nil {
 		m.CreatedAt = timeString(*p.CreatedAt)
 	}
-	list := func(n int, at func(int) string, priorNil bool) []types.String {
-		if n == 0 && priorNil {
-			return nil
-		}
-		out := make([]types.String, 0, n)
-		for i := 0; i < n; i++ {
-			out = append(out, types.StringValue(at(i)))
-		}
-		return out
-	}
+	list := stringList
 	c := p.Conditions
 	var pc alertConditions
 	if prior.Conditions != nil {
@@ -288,10 +311,143 @@ func alertPolicyState(ctx context.Context, p *client.AlertPolicy, prior alertPol
 		m.Conditions = &cond
 	}
 
-	ch := p.Channels
+	m.Channels = channelsState(p.Channels, prior.Channels)
+	return m
+}
+
+// stringList is n strings as the state keeps them: null when the API answers none and the
+// configuration left the list out.
+func stringList(n int, at func(int) string, priorNil bool) []types.String {
+	if n == 0 && priorNil {
+		return nil
+	}
+	out := make([]types.String, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, types.StringValue(at(i)))
+	}
+	return out
+}
+
+// channelsAttribute is the schema of typed notification channels, shared by alert policies
+// and escalation targets (the API's AlertChannels).
+func channelsAttribute(description string) schema.SingleNestedAttribute {
+	url := stringvalidator.RegexMatches(urlRe, "must be an absolute http or https URL")
+	return schema.SingleNestedAttribute{Optional: true, Description: description,
+		Attributes: map[string]schema.Attribute{
+			"email": schema.ListAttribute{ElementType: types.StringType, Optional: true,
+				Validators: []validator.List{listvalidator.SizeAtMost(100), listvalidator.ValueStringsAre(stringvalidator.LengthBetween(3, 254))}},
+			"webhook": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{Required: true, Validators: []validator.String{url, stringvalidator.LengthAtMost(2048)}},
+					"secret": schema.StringAttribute{Optional: true, Sensitive: true, Description: "HMAC signing secret (16–256 characters, write-only).",
+						Validators: []validator.String{stringvalidator.LengthBetween(16, 256)}},
+				}}},
+			"slack": schema.ListAttribute{ElementType: types.StringType, Optional: true, Sensitive: true,
+				Description: "Slack incoming-webhook URLs (secrets).",
+				Validators:  []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(url)}},
+			"oncall": schema.ListAttribute{ElementType: types.StringType, Optional: true, Description: "On-call schedule ids.",
+				Validators: []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(uuidValidator{})}},
+			"teams": schema.ListAttribute{ElementType: types.StringType, Optional: true, Sensitive: true,
+				Description: "Microsoft Teams Workflows webhook URLs (secrets).",
+				Validators:  []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(url, stringvalidator.LengthAtMost(2048))}},
+			"discord": schema.ListAttribute{ElementType: types.StringType, Optional: true, Sensitive: true,
+				Description: "Discord webhook URLs (secrets).",
+				Validators:  []validator.List{listvalidator.SizeAtMost(20), listvalidator.ValueStringsAre(url, stringvalidator.LengthAtMost(2048))}},
+			"telegram": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
+				Description: "Telegram chats a bot posts to.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"bot_token": schema.StringAttribute{Required: true, Sensitive: true, Description: "The bot's token from @BotFather (write-only).",
+						Validators: []validator.String{stringvalidator.RegexMatches(telegramTokenRe, "must be a bot token from @BotFather")}},
+					"chat_id": schema.StringAttribute{Required: true, Description: "A numeric chat id or a public channel's @username.",
+						Validators: []validator.String{stringvalidator.RegexMatches(telegramChatRe, "must be a numeric chat id or a public channel's @username")}},
+				}}},
+			"pagerduty": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
+				Description: "PagerDuty services (Events API v2).",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"routing_key": schema.StringAttribute{Required: true, Sensitive: true, Description: "The 32-character integration key (write-only).",
+						Validators: []validator.String{stringvalidator.RegexMatches(pagerdutyKeyRe, "must be the 32-character integration key")}},
+					"severity": schema.StringAttribute{Optional: true, Description: "Severity of every alert; absent, it follows the incident's.",
+						Validators: []validator.String{stringvalidator.OneOf("critical", "error", "warning", "info")}},
+				}}},
+			"opsgenie": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
+				Description: "Opsgenie API integrations.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"api_key": schema.StringAttribute{Required: true, Sensitive: true, Description: "The API integration key (write-only).",
+						Validators: []validator.String{stringvalidator.RegexMatches(opsgenieKeyRe, "must be the API integration key")}},
+					"region": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("us"),
+						Description: "`us` or `eu`.", Validators: []validator.String{stringvalidator.OneOf("us", "eu")}},
+					"priority": schema.StringAttribute{Optional: true, Description: "P1 to P5; absent, it follows the incident's severity.",
+						Validators: []validator.String{stringvalidator.OneOf("P1", "P2", "P3", "P4", "P5")}},
+				}}},
+			"ntfy": schema.ListNestedAttribute{Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(20)},
+				Description: "ntfy topics.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{Required: true, Sensitive: true, Description: "The topic URL (a secret: the topic works as a password).",
+						Validators: []validator.String{stringvalidator.RegexMatches(ntfyURLRe, "must be the http or https URL of a topic"), stringvalidator.LengthAtMost(2048)}},
+					"token": schema.StringAttribute{Optional: true, Sensitive: true, Description: "An access token (write-only).",
+						Validators: []validator.String{stringvalidator.RegexMatches(ntfyTokenRe, "must be 8 to 256 non-space characters")}},
+					"priority": schema.Int64Attribute{Optional: true, Description: "1 (min) to 5 (max); absent, it follows the incident's severity.",
+						Validators: []validator.Int64{int64validator.Between(1, 5)}},
+					"tags": schema.ListAttribute{ElementType: types.StringType, Optional: true,
+						Validators: []validator.List{listvalidator.SizeAtMost(10), listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ntfyTagRe, "must be 1 to 64 characters without commas or line breaks"))}},
+				}}},
+		}}
+}
+
+// api is the channels as the API takes them: empty lists when absent, so that removing them
+// from the configuration clears them.
+func (c *alertChannels) api(diags *diag.Diagnostics) *client.AlertChannels {
+	if c == nil {
+		return &client.AlertChannels{}
+	}
+	email := make([]client.EmailChannel, 0, len(c.Email))
+	for _, s := range strs(c.Email) {
+		email = append(email, openapi_types.Email(s))
+	}
+	hooks := make([]client.WebhookChannel, 0, len(c.Webhook))
+	for _, w := range c.Webhook {
+		hooks = append(hooks, client.WebhookChannel{Url: w.URL.ValueString(), Secret: strPtr(w.Secret)})
+	}
+	slack := strs(c.Slack)
+	oncall := uuids(c.Oncall, diags)
+	teams, discord := strs(c.Teams), strs(c.Discord)
+	telegram := make([]client.TelegramChannel, 0, len(c.Telegram))
+	for _, t := range c.Telegram {
+		telegram = append(telegram, client.TelegramChannel{BotToken: strPtr(t.BotToken), ChatId: t.ChatID.ValueString()})
+	}
+	pd := make([]client.PagerdutyChannel, 0, len(c.Pagerduty))
+	for _, p := range c.Pagerduty {
+		pd = append(pd, client.PagerdutyChannel{RoutingKey: strPtr(p.RoutingKey), Severity: (*client.PagerdutyChannelSeverity)(strPtr(p.Severity))})
+	}
+	og := make([]client.OpsgenieChannel, 0, len(c.Opsgenie))
+	for _, o := range c.Opsgenie {
+		og = append(og, client.OpsgenieChannel{ApiKey: strPtr(o.APIKey), Region: (*client.OpsgenieChannelRegion)(strPtr(o.Region)),
+			Priority: (*client.OpsgenieChannelPriority)(strPtr(o.Priority))})
+	}
+	ntfy := make([]client.NtfyChannel, 0, len(c.Ntfy))
+	for _, n := range c.Ntfy {
+		nc := client.NtfyChannel{Url: n.URL.ValueString(), Token: strPtr(n.Token)}
+		if !n.Priority.IsNull() && !n.Priority.IsUnknown() {
+			prio := int32(n.Priority.ValueInt64())
+			nc.Priority = &prio
+		}
+		if n.Tags != nil {
+			tags := strs(n.Tags)
+			nc.Tags = &tags
+		}
+		ntfy = append(ntfy, nc)
+	}
+	return &client.AlertChannels{Email: &email, Webhook: &hooks, Slack: &slack, Oncall: &oncall, Teams: &teams, Discord: &discord,
+		Telegram: &telegram, Pagerduty: &pd, Opsgenie: &og, Ntfy: &ntfy}
+}
+
+// channelsState is the channels as the API answered them; masked secrets keep the configured
+// value at the same position, and lists the configuration left out stay null.
+func channelsState(ch client.AlertChannels, prior *alertChannels) *alertChannels {
+	list := stringList
 	var pch alertChannels
-	if prior.Channels != nil {
-		pch = *prior.Channels
+	if prior != nil {
+		pch = *prior
 	}
 	out := alertChannels{}
 	if ch.Email != nil {
@@ -320,8 +476,92 @@ func alertPolicyState(ctx context.Context, p *client.AlertPolicy, prior alertPol
 			out.Webhook = append(out.Webhook, webhookModel{URL: types.StringValue(w.Url), Secret: secret})
 		}
 	}
-	if out.Email != nil || out.Oncall != nil || out.Slack != nil || out.Webhook != nil || prior.Channels != nil {
-		m.Channels = &out
+	secretURLs := func(api *[]string, prior []types.String) []types.String {
+		if api == nil || (len(*api) == 0 && prior == nil) {
+			return nil
+		}
+		out := []types.String{}
+		for i, s := range *api {
+			out = append(out, keptSecret(s, prior, i))
+		}
+		return out
 	}
-	return m
+	out.Teams = secretURLs(ch.Teams, pch.Teams)
+	out.Discord = secretURLs(ch.Discord, pch.Discord)
+	// Write-only keys come back masked or not at all: the state keeps the configured one
+	// at the same position.
+	secret := func(api *string, prior []types.String, i int) types.String {
+		if api == nil {
+			if i < len(prior) {
+				return prior[i]
+			}
+			return types.StringNull()
+		}
+		return keptSecret(*api, prior, i)
+	}
+	if ch.Telegram != nil && (len(*ch.Telegram) > 0 || pch.Telegram != nil) {
+		var prior []types.String
+		for _, t := range pch.Telegram {
+			prior = append(prior, t.BotToken)
+		}
+		out.Telegram = []telegramModel{}
+		for i, t := range *ch.Telegram {
+			out.Telegram = append(out.Telegram, telegramModel{BotToken: secret(t.BotToken, prior, i), ChatID: types.StringValue(t.ChatId)})
+		}
+	}
+	if ch.Pagerduty != nil && (len(*ch.Pagerduty) > 0 || pch.Pagerduty != nil) {
+		var prior []types.String
+		for _, p := range pch.Pagerduty {
+			prior = append(prior, p.RoutingKey)
+		}
+		out.Pagerduty = []pagerdutyModel{}
+		for i, p := range *ch.Pagerduty {
+			out.Pagerduty = append(out.Pagerduty, pagerdutyModel{RoutingKey: secret(p.RoutingKey, prior, i),
+				Severity: stringOrNull((*string)(p.Severity))})
+		}
+	}
+	if ch.Opsgenie != nil && (len(*ch.Opsgenie) > 0 || pch.Opsgenie != nil) {
+		var prior []types.String
+		for _, o := range pch.Opsgenie {
+			prior = append(prior, o.APIKey)
+		}
+		out.Opsgenie = []opsgenieModel{}
+		for i, o := range *ch.Opsgenie {
+			region := types.StringValue("us")
+			if o.Region != nil {
+				region = types.StringValue(string(*o.Region))
+			}
+			out.Opsgenie = append(out.Opsgenie, opsgenieModel{APIKey: secret(o.ApiKey, prior, i), Region: region,
+				Priority: stringOrNull((*string)(o.Priority))})
+		}
+	}
+	if ch.Ntfy != nil && (len(*ch.Ntfy) > 0 || pch.Ntfy != nil) {
+		var priorURLs, priorTokens []types.String
+		var priorTags [][]types.String
+		for _, n := range pch.Ntfy {
+			priorURLs, priorTokens, priorTags = append(priorURLs, n.URL), append(priorTokens, n.Token), append(priorTags, n.Tags)
+		}
+		out.Ntfy = []ntfyModel{}
+		for i, n := range *ch.Ntfy {
+			m := ntfyModel{URL: keptSecret(n.Url, priorURLs, i), Token: types.StringNull(), Priority: types.Int64Null()}
+			if n.Token != nil {
+				m.Token = secret(n.Token, priorTokens, i)
+			}
+			if n.Priority != nil {
+				m.Priority = types.Int64Value(int64(*n.Priority))
+			}
+			if n.Tags != nil && (len(*n.Tags) > 0 || (i < len(priorTags) && priorTags[i] != nil)) {
+				m.Tags = []types.String{}
+				for _, t := range *n.Tags {
+					m.Tags = append(m.Tags, types.StringValue(t))
+				}
+			}
+			out.Ntfy = append(out.Ntfy, m)
+		}
+	}
+	if out.Email != nil || out.Oncall != nil || out.Slack != nil || out.Webhook != nil || out.Teams != nil || out.Discord != nil ||
+		out.Telegram != nil || out.Pagerduty != nil || out.Opsgenie != nil || out.Ntfy != nil || prior != nil {
+		return &out
+	}
+	return nil
 }

@@ -22,7 +22,7 @@ func TestSchemasAreValid(t *testing.T) {
 	for _, d := range resp.Diagnostics {
 		assert.NotEqual(t, tfprotov6.DiagnosticSeverityError, d.Severity, "%s: %s", d.Summary, d.Detail)
 	}
-	for _, name := range []string{"secumon_host", "secumon_check", "secumon_maintenance_window", "secumon_status_page", "secumon_oncall_schedule"} {
+	for _, name := range []string{"secumon_host", "secumon_check", "secumon_maintenance_window", "secumon_status_page", "secumon_oncall_schedule", "secumon_alert_policy", "secumon_escalation_policy"} {
 		assert.Contains(t, resp.ResourceSchemas, name)
 	}
 	for _, name := range []string{"secumon_host", "secumon_check", "secumon_workers", "secumon_workspace"} {
