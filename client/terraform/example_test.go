@@ -25,7 +25,7 @@ func TestAccExampleConfiguration(t *testing.T) {
 	require.NoError(t, err)
 	config := string(raw)
 	ctx := context.Background()
-	other, err := a.c.Hosts.Create(ctx, client.HostCreate{Name: "not-managed", Hostname: "10.0.0.9"})
+	other, err := a.c.Hosts.Create(ctx, client.HostCreate{Name: "not-managed", Hostname: "127.0.0.9"})
 	require.NoError(t, err)
 	var hostID idBox
 
@@ -51,7 +51,7 @@ func TestAccExampleConfiguration(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					_, err := a.c.Hosts.Update(ctx, hostID.v, client.HostUpdate{Hostname: client.Ptr("10.1.1.1")})
+					_, err := a.c.Hosts.Update(ctx, hostID.v, client.HostUpdate{Hostname: client.Ptr("127.1.1.1")})
 					require.NoError(t, err)
 				},
 				Config:             config,

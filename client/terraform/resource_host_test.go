@@ -16,7 +16,7 @@ func TestAccHost(t *testing.T) {
 	a := newAcc(t)
 	const addr = "secumon_host.web"
 	// A host the configuration does not manage: destroy must leave it alone.
-	other, err := a.c.Hosts.Create(context.Background(), client.HostCreate{Name: "not-managed", Hostname: "10.0.0.9"})
+	other, err := a.c.Hosts.Create(context.Background(), client.HostCreate{Name: "not-managed", Hostname: "127.0.0.9"})
 	require.NoError(t, err)
 	var hostID idBox
 
@@ -93,7 +93,7 @@ resource "secumon_host" "web" {
 			},
 			{ // drift: changed out of band shows in the plan
 				PreConfig: func() {
-					_, err := a.c.Hosts.Update(context.Background(), hostID.v, client.HostUpdate{Hostname: client.Ptr("10.9.9.9")})
+					_, err := a.c.Hosts.Update(context.Background(), hostID.v, client.HostUpdate{Hostname: client.Ptr("127.9.9.9")})
 					require.NoError(t, err)
 				},
 				Config: a.config(`

@@ -53,8 +53,8 @@ const (
 	ChannelPagerDuty = "pagerduty"
 	ChannelOpsgenie  = "opsgenie" // Target is the region, "us" or "eu"; Secret the API key
 	ChannelNtfy      = "ntfy"     // Target is the topic URL; Secret the access token, if any
-	ChannelSMS     = "sms"     // Target is an E.164 phone number, texted through Twilio (sms.go)
-	ChannelVoice   = "voice"   // Target is an E.164 phone number, called through Twilio (voice.go)
+	ChannelSMS       = "sms"      // Target is an E.164 phone number, texted through Twilio (sms.go)
+	ChannelVoice     = "voice"    // Target is an E.164 phone number, called through Twilio (voice.go)
 )
 
 // Delivery statuses, as stored in notification_deliveries.status.

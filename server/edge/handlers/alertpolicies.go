@@ -310,6 +310,7 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 	ch.Webhook = &hooks
 	return ch
 }
+
 // refuseMasks refuses a secret still equal to the mask once stored values were kept (a
 // paging key, a Telegram bot token sent masked where nothing is stored, as for a new policy or
 // a changed chat_id): it would be sent to the service as the key, and could never deliver.
