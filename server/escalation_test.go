@@ -357,6 +357,9 @@ func TestEscalationPolicyValidation(t *testing.T) {
 		"no phone for SMS": {client.EscalationTarget{Type: client.EscalationTargetTypeMember, ScheduleId: &sched.JSON201.Id, MemberEmail: &bob, Via: &[]client.EscalationVia{client.EscalationViaSms}}, "levels.0.targets.0.via"},
 		"no channels":      {client.EscalationTarget{Type: client.EscalationTargetTypeChannels}, "levels.0.targets.0.channels"},
 		"bad zone":         {client.EscalationTarget{Type: client.EscalationTargetTypeOncall, ScheduleId: &sched.JSON201.Id, Timezone: ptr("Mars/Olympus")}, "levels.0.targets.0.timezone"},
+		// A paging key sent masked with nothing stored would reach PagerDuty as the key.
+		"masked key": {client.EscalationTarget{Type: client.EscalationTargetTypeChannels, Channels: &client.AlertChannels{
+			Pagerduty: &[]client.PagerdutyChannel{{RoutingKey: ptr("********")}}}}, "levels.0.targets.0.channels.pagerduty.0.routing_key"},
 	} {
 		r, err := c.CreateEscalationPolicyWithResponse(ctx, nil, client.EscalationPolicyCreate{Name: name,
 			Levels: []client.EscalationLevel{{WaitSec: 60, Targets: []client.EscalationTarget{tc.target}}}})

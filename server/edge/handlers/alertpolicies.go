@@ -48,7 +48,7 @@ func (a *API) CreateAlertPolicy(ctx context.Context, req api.CreateAlertPolicyRe
 		if err := a.checkChannels(ctx, a.q, ws, *b.Channels, "channels"); err != nil {
 			return nil, err
 		}
-		if err := refuseMasks(*b.Channels); err != nil {
+		if err := refuseMasks(*b.Channels, "channels"); err != nil {
 			return nil, err
 		}
 	}
@@ -111,7 +111,7 @@ func (a *API) UpdateAlertPolicy(ctx context.Context, req api.UpdateAlertPolicyRe
 				return err
 			}
 			kept := keepChannelSecrets(*b.Channels, old.Channels)
-			if err := refuseMasks(kept); err != nil {
+			if err := refuseMasks(kept, "channels"); err != nil {
 				return err
 			}
 			p.Channels = mustJSON(kept)
@@ -314,7 +314,8 @@ func keepChannelSecrets(ch api.AlertChannels, stored []byte) api.AlertChannels {
 // refuseMasks refuses a secret still equal to the mask once stored values were kept (a
 // paging key, a Telegram bot token sent masked where nothing is stored, as for a new policy or
 // a changed chat_id): it would be sent to the service as the key, and could never deliver.
-func refuseMasks(ch api.AlertChannels) error {
+// field is where the channels are in the request body, as for checkChannels.
+func refuseMasks(ch api.AlertChannels, field string) error {
 	masked := func(field string, v *string) error {
 		if v != nil && *v == maskedSecret {
 			return problem.Invalid(problem.FieldError{Field: field, Message: "no stored key to keep: send the key itself"})
@@ -322,18 +323,18 @@ func refuseMasks(ch api.AlertChannels) error {
 		return nil
 	}
 	for i, p := range derefOr(ch.Pagerduty, nil) {
-		if err := masked(fmt.Sprintf("channels.pagerduty.%d.routing_key", i), p.RoutingKey); err != nil {
+		if err := masked(fmt.Sprintf("%s.pagerduty.%d.routing_key", field, i), p.RoutingKey); err != nil {
 			return err
 		}
 	}
 	for i, o := range derefOr(ch.Opsgenie, nil) {
-		if err := masked(fmt.Sprintf("channels.opsgenie.%d.api_key", i), o.ApiKey); err != nil {
+		if err := masked(fmt.Sprintf("%s.opsgenie.%d.api_key", field, i), o.ApiKey); err != nil {
 			return err
 		}
 	}
 	for i, tg := range derefOr(ch.Telegram, nil) {
 		if tg.BotToken == nil || *tg.BotToken == "" || *tg.BotToken == maskedSecret {
-			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("channels.telegram.%d.bot_token", i),
+			return problem.Invalid(problem.FieldError{Field: fmt.Sprintf("%s.telegram.%d.bot_token", field, i),
 				Message: "no stored bot token for this chat_id: send the token itself"})
 		}
 	}

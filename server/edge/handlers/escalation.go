@@ -40,6 +40,9 @@ func (a *API) CreateEscalationPolicy(ctx context.Context, req api.CreateEscalati
 	if err := a.checkLevels(ctx, a.q, ws, b.Levels); err != nil {
 		return nil, err
 	}
+	if err := refuseLevelMasks(b.Levels); err != nil {
+		return nil, err
+	}
 	var reminder *int32
 	if b.ReminderSec != nil {
 		r := int32(*b.ReminderSec)
@@ -93,7 +96,11 @@ func (a *API) UpdateEscalationPolicy(ctx context.Context, req api.UpdateEscalati
 			if err := a.checkLevels(ctx, q, ws, *b.Levels); err != nil {
 				return err
 			}
-			p.Levels = mustJSON(keepLevelSecrets(*b.Levels, old.Levels))
+			kept := keepLevelSecrets(*b.Levels, old.Levels)
+			if err := refuseLevelMasks(kept); err != nil {
+				return err
+			}
+			p.Levels = mustJSON(kept)
 		}
 		out, err = q.UpdateEscalationPolicy(ctx, p)
 		return err
@@ -174,6 +181,21 @@ func (a *API) checkLevels(ctx context.Context, q *db.Queries, ws uuid.UUID, leve
 				if v != api.EscalationViaEmail && member.Phone == "" {
 					return invalid("via", "the member has no phone for "+string(v))
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// refuseLevelMasks applies refuseMasks to every channels target, as alert policies do.
+func refuseLevelMasks(levels []api.EscalationLevel) error {
+	for i, l := range levels {
+		for j, t := range l.Targets {
+			if t.Channels == nil {
+				continue
+			}
+			if err := refuseMasks(*t.Channels, fmt.Sprintf("levels.%d.targets.%d.channels", i, j)); err != nil {
+				return err
 			}
 		}
 	}
