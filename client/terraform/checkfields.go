@@ -87,9 +87,9 @@ func objectList(name, desc string, max int, fields []field, obj ...validator.Obj
 	return field{name: name, kind: kObjectList, desc: desc, fields: fields, obj: obj,
 		list: []validator.List{listvalidator.SizeAtMost(max)}}
 }
-func required(f field) field          { f.required = true; return f }
-func secret(f field) field            { f.secret = true; return f }
-func maxLen(n int) validator.String   { return stringvalidator.LengthAtMost(n) }
+func required(f field) field        { f.required = true; return f }
+func secret(f field) field          { f.secret = true; return f }
+func maxLen(n int) validator.String { return stringvalidator.LengthAtMost(n) }
 func oneOf(v ...string) validator.String {
 	return stringvalidator.OneOf(v...)
 }
