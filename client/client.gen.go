@@ -1079,6 +1079,27 @@ func (e WorkerStatus) Valid() bool {
 	}
 }
 
+// Defines values for WorkerLocationStatus.
+const (
+	WorkerLocationStatusNoWorker WorkerLocationStatus = "no_worker"
+	WorkerLocationStatusOk       WorkerLocationStatus = "ok"
+	WorkerLocationStatusUnused   WorkerLocationStatus = "unused"
+)
+
+// Valid indicates whether the value is a known member of the WorkerLocationStatus enum.
+func (e WorkerLocationStatus) Valid() bool {
+	switch e {
+	case WorkerLocationStatusNoWorker:
+		return true
+	case WorkerLocationStatusOk:
+		return true
+	case WorkerLocationStatusUnused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadAppSecurityReportParamsFormat.
 const (
 	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
@@ -1581,9 +1602,14 @@ type Check struct {
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
-	Config    CheckConfig `json:"config"`
-	CreatedAt time.Time   `json:"created_at"`
-	Enabled   bool        `json:"enabled"`
+	Config CheckConfig `json:"config"`
+
+	// ConfirmLocations How many of `locations` must each see `failure_threshold` consecutive failures before an incident opens (N of M).
+	//
+	// Example: 2
+	ConfirmLocations *int      `json:"confirm_locations,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	Enabled          bool      `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
 	FailureThreshold int                `json:"failure_threshold"`
@@ -1594,8 +1620,13 @@ type Check struct {
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
-	Name       string       `json:"name"`
-	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
+
+	// Locations Where the check runs; empty when any worker runs it.
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]string  `json:"locations,omitempty"`
+	Name      string     `json:"name"`
+	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 
 	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
 	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
@@ -1638,6 +1669,15 @@ type CheckCreateBase struct {
 	// Config Type-specific settings; see the variant of `check_type`.
 	Config *map[string]interface{} `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1653,6 +1693,14 @@ type CheckCreateBase struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1697,6 +1745,15 @@ type CheckResult struct {
 	HostId    *openapi_types.UUID `json:"host_id,omitempty"`
 	LatencyMs float64             `json:"latency_ms"`
 
+	// Location Where the result was measured from: the location of the worker that ran it (empty for
+	// a worker without one and for results no worker measured, such as heartbeat pings). An
+	// UNKNOWN result with a location and no `worker_id` says that no live worker serves
+	// that location.
+	//
+	//
+	// Example: eu-west
+	Location *string `json:"location,omitempty"`
+
 	// Metrics Named numeric metrics (packet loss, rtt, days to expiry, …).
 	Metrics *map[string]float64 `json:"metrics,omitempty"`
 	Output  string              `json:"output"`
@@ -1726,11 +1783,29 @@ type CheckType string
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
 	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
-	Config           *CheckConfig `json:"config,omitempty"`
-	Enabled          *bool        `json:"enabled,omitempty"`
-	FailureThreshold *int         `json:"failure_threshold,omitempty"`
-	IntervalSec      *int         `json:"interval_sec,omitempty"`
-	Name             *string      `json:"name,omitempty"`
+	Config *CheckConfig `json:"config,omitempty"`
+
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Absent: kept (it must still be at most the number of locations).
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int  `json:"confirm_locations,omitempty"`
+	Enabled          *bool `json:"enabled,omitempty"`
+	FailureThreshold *int  `json:"failure_threshold,omitempty"`
+	IntervalSec      *int  `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. An empty list: any worker runs it. Absent: kept. A
+	// new location's first run comes within moments; a removed one's schedule goes.
+	// Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
+	Name      *string         `json:"name,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
@@ -1769,6 +1844,15 @@ type DnsCheckCreate struct {
 	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
 	Config DnsConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1784,6 +1868,14 @@ type DnsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1979,6 +2071,15 @@ type GrpcCheckCreate struct {
 	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
 	Config GrpcConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1994,6 +2095,14 @@ type GrpcCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2066,6 +2175,15 @@ type HeartbeatCheckCreate struct {
 	// the incident at the deadline.
 	Config HeartbeatConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2081,6 +2199,14 @@ type HeartbeatCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2488,6 +2614,15 @@ type HttpCheckCreate struct {
 	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2503,6 +2638,14 @@ type HttpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2831,6 +2974,11 @@ type IncidentUpdateResult struct {
 	Ok    bool          `json:"ok"`
 }
 
+// LocationName A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationName = string
+
 // LogEntry defines model for LogEntry.
 type LogEntry struct {
 	AppName  *string `json:"app_name,omitempty"`
@@ -3137,6 +3285,15 @@ type PingCheckCreate struct {
 	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
 	Config *PingConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3152,6 +3309,14 @@ type PingCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3230,6 +3395,15 @@ type PostgresCheckCreate struct {
 	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
 	Config *PostgresConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3245,6 +3419,14 @@ type PostgresCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3381,6 +3563,15 @@ type SmtpCheckCreate struct {
 	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
 	Config *SmtpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3396,6 +3587,14 @@ type SmtpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3479,6 +3678,15 @@ type SnmpCheckCreate struct {
 	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
 	Config *SnmpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3494,6 +3702,14 @@ type SnmpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3810,6 +4026,15 @@ type TcpCheckCreate struct {
 	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
 	Config TcpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3825,6 +4050,14 @@ type TcpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3918,6 +4151,15 @@ type TlsCheckCreate struct {
 	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
 	Config *TlsConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3933,6 +4175,14 @@ type TlsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -4040,6 +4290,39 @@ type Worker struct {
 // WorkerStatus defines model for Worker.Status.
 type WorkerStatus string
 
+// WorkerLocation defines model for WorkerLocation.
+type WorkerLocation struct {
+	// Checks Checks that list this location in their `locations`.
+	//
+	// Example: 14
+	Checks int `json:"checks"`
+
+	// LiveWorkers Workers in this location with a fresh heartbeat (not stale
+	//
+	// Example: 2
+	LiveWorkers int `json:"live_workers"`
+
+	// Location The location's name.
+	//
+	// Example: eu-west
+	Location string `json:"location"`
+
+	// Status `no_worker`: checks need this location and no live worker serves it (they get an
+	// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+	// lists it (they run the checks any worker may run); `ok` otherwise.
+	//
+	//
+	// Example: ok
+	Status WorkerLocationStatus `json:"status"`
+}
+
+// WorkerLocationStatus `no_worker`: checks need this location and no live worker serves it (they get an
+// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+// lists it (they run the checks any worker may run); `ok` otherwise.
+//
+// Example: ok
+type WorkerLocationStatus string
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	Name        string             `json:"name"`
@@ -4078,6 +4361,11 @@ type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// LocationFilter A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationFilter = LocationName
 
 // To defines model for To.
 type To = time.Time
@@ -4279,6 +4567,9 @@ type UpdateCheckParams struct {
 
 // GetCheckLastResultParams defines parameters for GetCheckLastResult.
 type GetCheckLastResultParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4426,6 +4717,9 @@ type AiTagHostParams struct {
 
 // GetHostLatestResultsParams defines parameters for GetHostLatestResults.
 type GetHostLatestResultsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4688,6 +4982,9 @@ type StartMaintenanceWindowParams struct {
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
 type GetCheckMetricsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// CheckId The check.
 	CheckId openapi_types.UUID `form:"check_id" json:"check_id"`
 
@@ -4818,6 +5115,12 @@ type ListStormsParams struct {
 
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkerLocationsParams defines parameters for ListWorkerLocations.
+type ListWorkerLocationsParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -6213,7 +6516,9 @@ type ClientInterface interface {
 
 	// GetCheckLastResult Latest raw result of a check
 	//
-	// The most recent result; 404 when the check has never run.
+	// The most recent result; 404 when the check has never run. With `location`, the most
+	// recent result measured from that location (read from the check's raw results of the
+	// last 7 days; 404 when it has none there).
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 	GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6412,7 +6717,9 @@ type ClientInterface interface {
 
 	// GetHostLatestResults Latest result of each check of a host
 	//
-	// A bare array with the most recent result of every check of the host (checks never run are absent).
+	// A bare array with the most recent result of every check of the host (checks never run
+	// are absent). With `location`, each check's most recent result measured from that
+	// location (read from the raw results of the last 7 days; checks without one are absent).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
 	GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6720,7 +7027,9 @@ type ClientInterface interface {
 	//
 	// Results of one check between `from` and `to` (default the last hour). `raw` returns each
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-	// read from rollups for `1h` and `1d`.
+	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+	// that location count: the buckets are then computed from the raw results of the window,
+	// which may span at most 7 days (else 422 naming `from`).
 	//
 	// Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 	GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6893,6 +7202,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
 	ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWorkerLocations Locations and their workers
+	//
+	// A bare array with one entry per location in use (listed by a check, or given by a worker
+	// that is not retired), by name: its live workers and how many checks need it. A location
+	// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+	// UNKNOWN result per interval from that location instead of silently not running there.
+	//
+	// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+	ListWorkerLocations(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWorker Retire a worker
 	//
@@ -7353,7 +7672,9 @@ func (c *RawClient) UpdateCheck(ctx context.Context, id Id, params *UpdateCheckP
 
 // GetCheckLastResult Latest raw result of a check
 //
-// The most recent result; 404 when the check has never run.
+// The most recent result; 404 when the check has never run. With `location`, the most
+// recent result measured from that location (read from the check's raw results of the
+// last 7 days; 404 when it has none there).
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7782,7 +8103,9 @@ func (c *RawClient) AiTagHost(ctx context.Context, id Id, params *AiTagHostParam
 
 // GetHostLatestResults Latest result of each check of a host
 //
-// A bare array with the most recent result of every check of the host (checks never run are absent).
+// A bare array with the most recent result of every check of the host (checks never run
+// are absent). With `location`, each check's most recent result measured from that
+// location (read from the raw results of the last 7 days; checks without one are absent).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
 func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8460,7 +8783,9 @@ func (c *RawClient) StartMaintenanceWindow(ctx context.Context, id Id, params *S
 //
 // Results of one check between `from` and `to` (default the last hour). `raw` returns each
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-// read from rollups for `1h` and `1d`.
+// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+// that location count: the buckets are then computed from the raw results of the window,
+// which may span at most 7 days (else 422 naming `from`).
 //
 // Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8824,6 +9149,26 @@ func (c *RawClient) ListStorms(ctx context.Context, params *ListStormsParams, re
 // Corresponds with GET /workers (the `ListWorkers` operationId).
 func (c *RawClient) ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorkersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWorkerLocations Locations and their workers
+//
+// A bare array with one entry per location in use (listed by a check, or given by a worker
+// that is not retired), by name: its live workers and how many checks need it. A location
+// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+// UNKNOWN result per interval from that location instead of silently not running there.
+//
+// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+func (c *RawClient) ListWorkerLocations(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkerLocationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9974,6 +10319,33 @@ func NewGetCheckLastResultRequest(server string, id Id, params *GetCheckLastResu
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -10938,6 +11310,33 @@ func NewGetHostLatestResultsRequest(server string, id Id, params *GetHostLatestR
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -12642,6 +13041,18 @@ func NewGetCheckMetricsRequest(server string, params *GetCheckMetricsParams) (*h
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "check_id", params.CheckId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 			return nil, err
 		} else {
@@ -13529,6 +13940,48 @@ func NewListWorkersRequest(server string, params *ListWorkersParams) (*http.Requ
 	return req, nil
 }
 
+// NewListWorkerLocationsRequest constructs an http.Request for the ListWorkerLocations method
+func NewListWorkerLocationsRequest(server string, params *ListWorkerLocationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/workers/locations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDeleteWorkerRequest constructs an http.Request for the DeleteWorker method
 func NewDeleteWorkerRequest(server string, id Id) (*http.Request, error) {
 	var err error
@@ -13893,7 +14346,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetCheckLastResultWithResponse Latest raw result of a check
 	//
-	// The most recent result; 404 when the check has never run.
+	// The most recent result; 404 when the check has never run. With `location`, the most
+	// recent result measured from that location (read from the check's raw results of the
+	// last 7 days; 404 when it has none there).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14118,7 +14573,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetHostLatestResultsWithResponse Latest result of each check of a host
 	//
-	// A bare array with the most recent result of every check of the host (checks never run are absent).
+	// A bare array with the most recent result of every check of the host (checks never run
+	// are absent). With `location`, each check's most recent result measured from that
+	// location (read from the raw results of the last 7 days; checks without one are absent).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14460,7 +14917,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Results of one check between `from` and `to` (default the last hour). `raw` returns each
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-	// read from rollups for `1h` and `1d`.
+	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+	// that location count: the buckets are then computed from the raw results of the window,
+	// which may span at most 7 days (else 422 naming `from`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14657,6 +15116,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
 	ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
+
+	// ListWorkerLocationsWithResponse Locations and their workers
+	//
+	// A bare array with one entry per location in use (listed by a check, or given by a worker
+	// that is not retired), by name: its live workers and how many checks need it. A location
+	// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+	// UNKNOWN result per interval from that location instead of silently not running there.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+	ListWorkerLocationsWithResponse(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*ListWorkerLocationsResponse, error)
 
 	// DeleteWorkerWithResponse Retire a worker
 	//
@@ -26825,6 +27296,144 @@ func (r ListWorkersResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkerLocationsResponse200Headers the declared response headers of an HTTP 200 response for ListWorkerLocations
+type ListWorkerLocationsResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkerLocationsResponse304Headers the declared response headers of an HTTP 304 response for ListWorkerLocations
+type ListWorkerLocationsResponse304Headers struct {
+	ETag *string
+}
+
+// ListWorkerLocationsResponse400Headers the declared response headers of an HTTP 400 response for ListWorkerLocations
+type ListWorkerLocationsResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWorkerLocationsResponse401Headers the declared response headers of an HTTP 401 response for ListWorkerLocations
+type ListWorkerLocationsResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// ListWorkerLocationsResponse403Headers the declared response headers of an HTTP 403 response for ListWorkerLocations
+type ListWorkerLocationsResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWorkerLocationsResponse429Headers the declared response headers of an HTTP 429 response for ListWorkerLocations
+type ListWorkerLocationsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// ListWorkerLocationsResponse503Headers the declared response headers of an HTTP 503 response for ListWorkerLocations
+type ListWorkerLocationsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListWorkerLocationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WorkerLocation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkerLocationsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkerLocationsResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListWorkerLocationsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWorkerLocationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListWorkerLocationsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListWorkerLocationsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListWorkerLocationsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWorkerLocationsResponse) GetJSON200() *[]WorkerLocation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWorkerLocationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWorkerLocationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWorkerLocationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWorkerLocationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteWorkerResponse400Headers the declared response headers of an HTTP 400 response for DeleteWorker
 type DeleteWorkerResponse400Headers struct {
 	RateLimit       *string
@@ -27471,7 +28080,9 @@ func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id
 
 // GetCheckLastResultWithResponse Latest raw result of a check
 //
-// The most recent result; 404 when the check has never run.
+// The most recent result; 404 when the check has never run. With `location`, the most
+// recent result measured from that location (read from the check's raw results of the
+// last 7 days; 404 when it has none there).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -27834,7 +28445,9 @@ func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, 
 
 // GetHostLatestResultsWithResponse Latest result of each check of a host
 //
-// A bare array with the most recent result of every check of the host (checks never run are absent).
+// A bare array with the most recent result of every check of the host (checks never run
+// are absent). With `location`, each check's most recent result measured from that
+// location (read from the raw results of the last 7 days; checks without one are absent).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -28398,7 +29011,9 @@ func (c *ClientWithResponses) StartMaintenanceWindowWithResponse(ctx context.Con
 //
 // Results of one check between `from` and `to` (default the last hour). `raw` returns each
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-// read from rollups for `1h` and `1d`.
+// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+// that location count: the buckets are then computed from the raw results of the window,
+// which may span at most 7 days (else 422 naming `from`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -28714,6 +29329,24 @@ func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseListWorkersResponse(rsp)
+}
+
+// ListWorkerLocationsWithResponse Locations and their workers
+//
+// A bare array with one entry per location in use (listed by a check, or given by a worker
+// that is not retired), by name: its live workers and how many checks need it. A location
+// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+// UNKNOWN result per interval from that location instead of silently not running there.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+func (c *ClientWithResponses) ListWorkerLocationsWithResponse(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*ListWorkerLocationsResponse, error) {
+	rsp, err := c.ListWorkerLocations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWorkerLocationsResponse(rsp)
 }
 
 // DeleteWorkerWithResponse Retire a worker
@@ -45567,6 +46200,192 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListWorkersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWorkerLocationsResponse parses an HTTP response from a ListWorkerLocationsWithResponse call
+func ParseListWorkerLocationsResponse(rsp *http.Response) (*ListWorkerLocationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWorkerLocationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WorkerLocation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkerLocationsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkerLocationsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListWorkerLocationsResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListWorkerLocationsResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListWorkerLocationsResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListWorkerLocationsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListWorkerLocationsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

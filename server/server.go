@@ -23,6 +23,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/probes/runner/locations"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
 	"github.com/secuaas/secumon/server/domain/ai/analysis"
@@ -82,6 +83,9 @@ type Deps struct {
 	// Worker, when set, runs a probe worker in the process with these options (its Log,
 	// Hooks and Metrics are filled in here).
 	Worker *worker.Options
+	// LocationReports tunes the location reporter `serve` runs (UNKNOWN results for the
+	// locations no live worker serves); its StaleAfter and Log are filled in here.
+	LocationReports locations.Options
 
 	// Metrics, when set, is where Run serves GET /metrics (Prometheus) while it runs, apart
 	// from the API's listener; Run closes it when it returns. Unset, nothing is measured.
@@ -103,7 +107,8 @@ type App struct {
 	works    bool // jobs works queues, so it must be started
 	alerting *alerting.Alerting
 	worker   *worker.Worker
-	metrics  *metrics.Metrics // nil unless Deps.Metrics
+	reporter *locations.Reporter // nil unless Deps.Serve
+	metrics  *metrics.Metrics    // nil unless Deps.Metrics
 }
 
 // Build makes the process's parts from d. It fails when the embedded contract is
@@ -178,6 +183,9 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			Pool: d.Pool, Configs: configs, Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
+		lo := d.LocationReports
+		lo.StaleAfter, lo.Log = handlers.WorkerStaleAfter, log.With("component", "locations")
+		app.reporter = locations.New(d.Pool, lo)
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}
 		limits.rate.Metrics = app.metrics
 		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, httpOptions{corsOrigins: d.CORSOrigins}, log, d.Tracing, app.metrics); err != nil {
@@ -231,6 +239,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.deps.Serve {
 		// Maintenance windows and storms start and end by the clock.
 		parts.Go(func() { a.alerting.Run(ctx, a.deps.Pool, 5*time.Second) })
+		// Locations that checks need and no live worker serves get UNKNOWN results.
+		parts.Go(func() { a.reporter.Run(ctx) })
 	}
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })

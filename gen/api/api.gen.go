@@ -1085,6 +1085,27 @@ func (e WorkerStatus) Valid() bool {
 	}
 }
 
+// Defines values for WorkerLocationStatus.
+const (
+	WorkerLocationStatusNoWorker WorkerLocationStatus = "no_worker"
+	WorkerLocationStatusOk       WorkerLocationStatus = "ok"
+	WorkerLocationStatusUnused   WorkerLocationStatus = "unused"
+)
+
+// Valid indicates whether the value is a known member of the WorkerLocationStatus enum.
+func (e WorkerLocationStatus) Valid() bool {
+	switch e {
+	case WorkerLocationStatusNoWorker:
+		return true
+	case WorkerLocationStatusOk:
+		return true
+	case WorkerLocationStatusUnused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadAppSecurityReportParamsFormat.
 const (
 	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
@@ -1587,9 +1608,14 @@ type Check struct {
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
-	Config    CheckConfig `json:"config"`
-	CreatedAt time.Time   `json:"created_at"`
-	Enabled   bool        `json:"enabled"`
+	Config CheckConfig `json:"config"`
+
+	// ConfirmLocations How many of `locations` must each see `failure_threshold` consecutive failures before an incident opens (N of M).
+	//
+	// Example: 2
+	ConfirmLocations *int      `json:"confirm_locations,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	Enabled          bool      `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
 	FailureThreshold int                `json:"failure_threshold"`
@@ -1600,8 +1626,13 @@ type Check struct {
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
-	Name       string       `json:"name"`
-	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
+
+	// Locations Where the check runs; empty when any worker runs it.
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]string  `json:"locations,omitempty"`
+	Name      string     `json:"name"`
+	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 
 	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
 	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
@@ -1644,6 +1675,15 @@ type CheckCreateBase struct {
 	// Config Type-specific settings; see the variant of `check_type`.
 	Config *map[string]interface{} `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1659,6 +1699,14 @@ type CheckCreateBase struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1703,6 +1751,15 @@ type CheckResult struct {
 	HostId    *openapi_types.UUID `json:"host_id,omitempty"`
 	LatencyMs float64             `json:"latency_ms"`
 
+	// Location Where the result was measured from: the location of the worker that ran it (empty for
+	// a worker without one and for results no worker measured, such as heartbeat pings). An
+	// UNKNOWN result with a location and no `worker_id` says that no live worker serves
+	// that location.
+	//
+	//
+	// Example: eu-west
+	Location *string `json:"location,omitempty"`
+
 	// Metrics Named numeric metrics (packet loss, rtt, days to expiry, …).
 	Metrics *map[string]float64 `json:"metrics,omitempty"`
 	Output  string              `json:"output"`
@@ -1732,11 +1789,29 @@ type CheckType string
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
 	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
-	Config           *CheckConfig `json:"config,omitempty"`
-	Enabled          *bool        `json:"enabled,omitempty"`
-	FailureThreshold *int         `json:"failure_threshold,omitempty"`
-	IntervalSec      *int         `json:"interval_sec,omitempty"`
-	Name             *string      `json:"name,omitempty"`
+	Config *CheckConfig `json:"config,omitempty"`
+
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Absent: kept (it must still be at most the number of locations).
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int  `json:"confirm_locations,omitempty"`
+	Enabled          *bool `json:"enabled,omitempty"`
+	FailureThreshold *int  `json:"failure_threshold,omitempty"`
+	IntervalSec      *int  `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. An empty list: any worker runs it. Absent: kept. A
+	// new location's first run comes within moments; a removed one's schedule goes.
+	// Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
+	Name      *string         `json:"name,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
@@ -1775,6 +1850,15 @@ type DnsCheckCreate struct {
 	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
 	Config DnsConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1790,6 +1874,14 @@ type DnsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1985,6 +2077,15 @@ type GrpcCheckCreate struct {
 	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
 	Config GrpcConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2000,6 +2101,14 @@ type GrpcCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2072,6 +2181,15 @@ type HeartbeatCheckCreate struct {
 	// the incident at the deadline.
 	Config HeartbeatConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2087,6 +2205,14 @@ type HeartbeatCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2494,6 +2620,15 @@ type HttpCheckCreate struct {
 	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2509,6 +2644,14 @@ type HttpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2837,6 +2980,11 @@ type IncidentUpdateResult struct {
 	Ok    bool          `json:"ok"`
 }
 
+// LocationName A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationName = string
+
 // LogEntry defines model for LogEntry.
 type LogEntry struct {
 	AppName  *string `json:"app_name,omitempty"`
@@ -3143,6 +3291,15 @@ type PingCheckCreate struct {
 	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
 	Config *PingConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3158,6 +3315,14 @@ type PingCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3236,6 +3401,15 @@ type PostgresCheckCreate struct {
 	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
 	Config *PostgresConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3251,6 +3425,14 @@ type PostgresCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3387,6 +3569,15 @@ type SmtpCheckCreate struct {
 	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
 	Config *SmtpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3402,6 +3593,14 @@ type SmtpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3485,6 +3684,15 @@ type SnmpCheckCreate struct {
 	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
 	Config *SnmpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3500,6 +3708,14 @@ type SnmpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3816,6 +4032,15 @@ type TcpCheckCreate struct {
 	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
 	Config TcpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3831,6 +4056,14 @@ type TcpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3924,6 +4157,15 @@ type TlsCheckCreate struct {
 	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
 	Config *TlsConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3939,6 +4181,14 @@ type TlsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -4046,6 +4296,39 @@ type Worker struct {
 // WorkerStatus defines model for Worker.Status.
 type WorkerStatus string
 
+// WorkerLocation defines model for WorkerLocation.
+type WorkerLocation struct {
+	// Checks Checks that list this location in their `locations`.
+	//
+	// Example: 14
+	Checks int `json:"checks"`
+
+	// LiveWorkers Workers in this location with a fresh heartbeat (not stale
+	//
+	// Example: 2
+	LiveWorkers int `json:"live_workers"`
+
+	// Location The location's name.
+	//
+	// Example: eu-west
+	Location string `json:"location"`
+
+	// Status `no_worker`: checks need this location and no live worker serves it (they get an
+	// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+	// lists it (they run the checks any worker may run); `ok` otherwise.
+	//
+	//
+	// Example: ok
+	Status WorkerLocationStatus `json:"status"`
+}
+
+// WorkerLocationStatus `no_worker`: checks need this location and no live worker serves it (they get an
+// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+// lists it (they run the checks any worker may run); `ok` otherwise.
+//
+// Example: ok
+type WorkerLocationStatus string
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	Name        string             `json:"name"`
@@ -4084,6 +4367,11 @@ type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// LocationFilter A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationFilter = LocationName
 
 // To defines model for To.
 type To = time.Time
@@ -4285,6 +4573,9 @@ type UpdateCheckParams struct {
 
 // GetCheckLastResultParams defines parameters for GetCheckLastResult.
 type GetCheckLastResultParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4432,6 +4723,9 @@ type AiTagHostParams struct {
 
 // GetHostLatestResultsParams defines parameters for GetHostLatestResults.
 type GetHostLatestResultsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4694,6 +4988,9 @@ type StartMaintenanceWindowParams struct {
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
 type GetCheckMetricsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// CheckId The check.
 	CheckId openapi_types.UUID `form:"check_id" json:"check_id"`
 
@@ -4824,6 +5121,12 @@ type ListStormsParams struct {
 
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkerLocationsParams defines parameters for ListWorkerLocations.
+type ListWorkerLocationsParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -6154,6 +6457,9 @@ type ServerInterface interface {
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
+	// ListWorkerLocations Locations and their workers
+	// (GET /workers/locations)
+	ListWorkerLocations(w http.ResponseWriter, r *http.Request, params ListWorkerLocationsParams)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(w http.ResponseWriter, r *http.Request, id Id)
@@ -7134,6 +7440,19 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetCheckLastResultParams
 
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-None-Match" -------------
@@ -7999,6 +8318,19 @@ func (siw *ServerInterfaceWrapper) GetHostLatestResults(w http.ResponseWriter, r
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetHostLatestResultsParams
+
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -9473,6 +9805,19 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetCheckMetricsParams
 
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
+
 	// ------------- Required query parameter "check_id" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, true, "check_id", r.URL.Query(), &params.CheckId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
@@ -10291,6 +10636,47 @@ func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkerLocations operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkerLocations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkerLocationsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkerLocations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteWorker operation middleware
 func (siw *ServerInterfaceWrapper) DeleteWorker(w http.ResponseWriter, r *http.Request) {
 
@@ -10555,6 +10941,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/app-security/findings/{id}", wrapper.UpdateAppSecurityFinding)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/storms", wrapper.ListStorms)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers/locations", wrapper.ListWorkerLocations)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workspaces", wrapper.ListWorkspaces)
 
@@ -26265,6 +26652,177 @@ func (response ListWorkers503ApplicationProblemPlusJSONResponse) VisitListWorker
 	return err
 }
 
+type ListWorkerLocationsRequestObject struct {
+	Params ListWorkerLocationsParams
+}
+
+type ListWorkerLocationsResponseObject interface {
+	VisitListWorkerLocationsResponse(w http.ResponseWriter) error
+}
+
+type ListWorkerLocations200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkerLocations200JSONResponse struct {
+	Body    []WorkerLocation
+	Headers ListWorkerLocations200ResponseHeaders
+}
+
+func (response ListWorkerLocations200JSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations304Response = NotModifiedResponse
+
+func (response ListWorkerLocations304Response) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkerLocations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations400ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations401ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations403ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations429ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations500ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations503ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorkerRequestObject struct {
 	Id Id `json:"id"`
 }
@@ -26836,6 +27394,9 @@ type StrictServerInterface interface {
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(ctx context.Context, request ListWorkersRequestObject) (ListWorkersResponseObject, error)
+	// ListWorkerLocations Locations and their workers
+	// (GET /workers/locations)
+	ListWorkerLocations(ctx context.Context, request ListWorkerLocationsRequestObject) (ListWorkerLocationsResponseObject, error)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(ctx context.Context, request DeleteWorkerRequestObject) (DeleteWorkerResponseObject, error)
@@ -29110,6 +29671,32 @@ func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, par
 	}
 }
 
+// ListWorkerLocations operation middleware
+func (sh *strictHandler) ListWorkerLocations(w http.ResponseWriter, r *http.Request, params ListWorkerLocationsParams) {
+	var request ListWorkerLocationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkerLocations(ctx, request.(ListWorkerLocationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkerLocations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkerLocationsResponseObject); ok {
+		if err := validResponse.VisitListWorkerLocationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteWorker operation middleware
 func (sh *strictHandler) DeleteWorker(w http.ResponseWriter, r *http.Request, id Id) {
 	var request DeleteWorkerRequestObject
@@ -29167,722 +29754,744 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4Kvg4/YXJ7iRNUhfbUlT0qGS5rC7r0pJcrhnLrQQzQRKlJJAFgJJZNd7oXxOxf+fPPsH2",
-	"i+yb9JNs4ADIG5FkUlJdZnemY1xiJhKXg4ODcz8/tyI+SzkjTMnW3s+tKcExEfDn0RWe6P/GREaCpopy",
-	"1tprXSrB2QTd4YTGWHGB+BipKUGYyXsinkk04vECtTGaYjnVL6nq9NAlYTGiCo1wdIsoQ+HxuHvKGeme",
-	"YBVNQ8QZwuiboyukOJoQhbb62+h+ShhiXE0pm6BoitmExAHiwn1f/PT8/ZV+8/ro3dHVEZIcqSlWMK97",
-	"QRVBU5ymhEnEWbJAdIwYh2naXqGhIJLPRUSQpCwivVbQIp/xLE1Ia6913fpx6y93ffHXwfTt7V/jl4t/",
-	"G21Hb4cH161W0JLRlMywhtQMf35H2ERNW3u720ErxUoRoYH2t+vWx4Puv+PuT/3uq5vupz9dt/7QClpq",
-	"kerepRKUTVpfvgStd5TdLsP84s0hejl8+RIllN1qEOn5MvJZoRRPiAGUmhJBENVLJKitG0g806v6cU6k",
-	"QvdUTVEYzYXkIkSSKN1NqPu4sQ87ARKcq64gCVb0jgSI9CY9FF7P+/2t6DlO6fO74fMpl0r+2XzyFVn8",
-	"5Z9//4duMNxN6Iyqr4bQmuwjQZKvrlu6/+tWWAHmyg7nxz9wGg+/o++uDhbHrL+297odGPa3X/pAfIEV",
-	"eae7W4bz8dHVG5S9R+1Y4LHqUqLG3alSKU5pV2BFYDJde1I6e7AbKU9otHgmEcMzEqBQhA70EiVkrBBm",
-	"MQqVBn3EWSzRnCmawKc/zrnCeufG8yRBeIIpy2DfUvyWsOvWvvhqe7ivvtoKewgmJxEWBKVEIEnEHREo",
-	"FTwiUvbQKRcznNjzKFGEhVjoo6c4D2AWekyexESgMFtrF/4Ng+KjCzLDlFE2Cc3ki28kUSFq27V00JiS",
-	"JJYBup/SaAoDfMPR5etvkSA4lr3aLdrZrZ4S3P0Jjse++Opjv/vq05/2lf3Df2CySZ3DBqzb065p5t+z",
-	"H8PCfrRHcyFVxyz93ry5pyzm95r+2JUv79OPXw36/f37r3ZC1A7hYbgH23Rwfozg9z4KcRwLIqV9EyWU",
-	"MIXsQzipfK4QzpqPMU1I3MVzNQ33kPmF9C/CFI2wXqj09NR5ENx/dHC/Xw13osTiYKyI8FwRFsUVR/dY",
-	"E30y5kKTIiUWlE0q06KMzuaz1l4/G4YyRSZEtL7ogVIs8IwoeycdpOklic4F/4FE6hTPyPLoB/oo6Nd2",
-	"Y1F7zAWapwnHesNg400DS/ZTLvQcE84mes6dMrUSZEKlEouefdSL+Oy5nPJUE7BW0KJ6zB/nRCxaQYvB",
-	"jFq2/3rK1A/0ut3vgQ/Ah0ARl5d3luIf5wQZgonGgs8QRqkgd5TPJdwHz2SZsPdqZmle101yZzD0TeuN",
-	"4DMfU4CFcpyAovre0Rcrauuba2tr61UFqMP+cLfb3+0Ot64Gg71+f6/f//eaWeoVluY41vRNtfZaMVak",
-	"qwdrBdWbd3nex/HyrK8Kt/4zid6/P36dwSrFappPgsatoKXpORUkbu0pMSfeKc3n0LIwm61d/2zILOWK",
-	"sGjxLVn4cPiWLBw8zal+JlE05VxqZqiNYbIBknjRMazODN8SiTAcMkpidH52eYUkHpMe+kA1C3XNhtto",
-	"yufCngHgDvQowBlkT2ZETXkcIL1+oH3AJwmSJnghodmYCqk03FLOJLlm7awDcyOiMFudvin0hyTeQxpm",
-	"YQdRJhXBsV4bjpRejLqnEdn3zAlfs5iOx0RomgbT4MLNy9xt28Phvr5zElKameF4qERS0SRBYs70LRag",
-	"7f4r6PmahUC+ukC/wh76lizMfSojnmp20HBY91zcyhRHpIfeWKKrFJmlSqL2zufPHfiEcYVuSaoCzXXi",
-	"awZUTo8pzVXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIaEBaI6GBbTparypJe87",
-	"6+nL8Rj452Xc+wAMs2OUVfmMRHMB26FlA81lYmVYfKmZ945jPw3iSoLaEZ/NcFcSTcUViTuafw8sM/rH",
-	"MNAjUIXIZ6r5JKwQTpJ9xDUve08lQduDISChkwKoBH5eEdZDh5zFVM8ZJ4bJhwtHD59x8rClRFCc0J+0",
-	"7KDlgntuD5REkrAYMNChHqwqwkzv6YirKZLzKCIk3kAY8O+bFVbqNmzQH2432TEtMdXsmp661ICPeEqJ",
-	"LBAONOVJLJe2AiSp8I9hZ9/IDxpwM923+9jutDlrgZHIMtZEH8ce+kDwLdLyIxZUcraHwg/PQ30Zjeln",
-	"Yk4UnTAungSCubj4ODDW8P4n+LPmQxCbz0ZEGKwmM8ApQdRcsLprFKSB0pRiMsbzROkJ9YP8cqBMbQ3N",
-	"7WA4np2+ZQTMz8ESAxS0PncnvJs/hQVccc/2s3jV9RsgOyfE+P2Ku3i4+i5W/NE38Rd9j5qrAxi6r3F8",
-	"YQi2/hVxpq8N/SdO08Qyt89TwUcJmf3pB6kX+3M+eQ0GhWnS2msNjBCiSQRloJ3QqxSCa8bx488teNva",
-	"M0sJWjMiJZ5YZi0lQi3QNby7bukuZlRKmPCnoCUVVnPZ2tvWu6WoAqgdmzHcbZPzyFpQlHvPn0sSzWec",
-	"9fR/MZY9fjd165DPrfZE792XIkT/IMi4tdf6l+e5Uua5eSufn5uPDQwrMk55MvsoNAsPgQGWiOBoivh4",
-	"bOkdgEIjQUHZU5KKfdOwbZ/nDYvSVzcXvxp9bJvDWg45Gyc0eiwCYDTlUsGKY3RPRt1U8LjbHyCcaCl0",
-	"YW+ZVnFDX+Ubms1is52M3GdPuY96ggQpgZmEGy5AGMVzAw64XTGaM6rFANhKIOVt4PjMzVrhE8KOhz2y",
-	"XBtWwHBVmaV9I60hrDkkVGKXnOz7+0GgN1yMaBwT9kgMUlPNv6REwCeIERKbuxDHM8qQ4AnZRws+F/Cn",
-	"htkdJfdAp3OU2spRKp/XZjg1zr57CqTSUk6EkwSUs27iWty9N5ogt14tNn7uOiGnq1uGgFkq6wDFnEjg",
-	"eI247Bhli1P63GUs8+8GO8qy1gWZSxI/ElEq5wvdY5lRGd09GnOhj2wmvbhDZw5pSfVpZR0GTC/wVR3/",
-	"xbXM/Od3WJPBy3fZcJjj6XtmlYd4lJAH3mjzYh9PhrdLlGwJ1EaYoAzl0q1Zf4nOOfCWpFtuwP07wlSm",
-	"iGA4OdKb/0gUpbYvBJi0D0pNUjysiMaG8TcKMJCulNVyEKluqMa57fErPIiG5MVoK97Bu9FL0h8P8HBU",
-	"oHg7Za7IjmqV0jD4hpjkZv4kSHTA0JyRzymJNHWyswJOOEAJn0w0yXLqixww+05LqLvVdDEHSojaOJEc",
-	"bFDfdy3r2j1+HXYQjQlTdKylL6qWYdtDF1YBimZ4kYuWX4LWKVdv+Jw9liwZ/ocrNIbOirfSdr5Hp4UG",
-	"m+wL46prvnuKjTnlGgLTXFanDMH9+zu8QU65OuGx3tkaJWLVmgl6BJppS/bQLSGp4Rwini566JQD6dlH",
-	"oW5q7SuHOJqS7iFnSvAkRNjwHsN+H93zeRKjKb6DEzyrQMbZaVetC9rAYs7xIuE4vuL8HRYT8miWiRjV",
-	"HJUIBGGjPRv0t1/uvNhFo4UiJY57UGCP7OEx3yvOUQIT2gwrFedd891T3TmiOC29LN275oIwQwN0Qr/+",
-	"/SDmuQBWHGQEo6F8LGNjFVV7ZYv4FEtnKt8HZV9JDUglWm0fzza/wHMUp25NWhvufFrooWt7eAocKLgW",
-	"ZOwuKMZW60KpyrwJwIFAH3cwfyKqOhkfnYE06xqk0v1Mw6n5m0zF+c3Rlb5KQI8MNMIIZZwZeU4QOTUE",
-	"5XeDkZdE3NGIvGf4DtMEeMHHE5gYKzzCEgSXeaHnIhNSoCt2DpWmmzGz+ZdPwoWgmKSExZqNNb4ZbkkB",
-	"wgwdHGte447GRHQqa3yAHJ43WbuDuQ33i1Es8hPMFpYuy0funMCKmDsBkc+a1dHEo7gagANJ8ELf/cVp",
-	"F8WUgobminM0w2yROVZsuKt6Ql17ST3Jtl5kKwQD15QYi31QVL47qz4XQDhrjPf3uim/M0ChwoKtveze",
-	"YSmJgwS50x9KJQieGX07TzXhuPjvobwJHoOt75mGIhf0p0dfe1bba3zLjApuRLDQ26E3tMRJD4pyc2EG",
-	"G1OY/NOnwMWT1Uv4vez3hw8fugc58nvcN742s46mOEkIm5Cyt8iSOeFLBjzjH0IPuTElWLU+NWYGHCl6",
-	"Rwo9jDhPCAYN22geT4i6mcu4bNTg89LNYQxD+oMIJ4ks9JX5qwQtTeTjG6xqzSOVBQQtyiIQHEHgXnYl",
-	"8LRP5+oGNrVmDnyu1jVx140HpEFLpno6zcEhFRZqo1V/KTpTfCyBoDh8aWsCt4elAT9lffMRuNx8CVoH",
-	"9ITH5EjvxDIibApud/B/bhE2n+nZwhYXBrZtg9bnrm7SvcMCrC66bWEql9CRmdWnL0FLcYWTxlBeCbG8",
-	"q2y+9XC5JFJSQwp/wSOyKZiNFpr7EbKIrWVicYgZZzTCScZAWZevMErwPCYhGpGIz4hEIWZqKnhKoxDs",
-	"n76NfkoszuZcQeLCMBlGr9gs3Ro2J3a+DueFTRvjRJKgso/lvar4aaXWBBjh1NmLpUEIzYS9v0QxTxIs",
-	"ZA+9NgbjPbTTN/biKJlLekdOnLnaOEEt40Jm3h6WrNt9D5b8MJeKju1Nvewkt85Lrow2FS+WKUdY3lp1",
-	"ODjzmgVJZ7QA+mh9BAElqh40K/Fw1TV9QM9dyyqSFNCivHg/DpzXYn5BZthHGbZTqeUJnFAMviAFpN9H",
-	"YcIjnITWrMU4YkTdc3ELu2tpGzTRiOm+awUt03cLgM0wbUz53Nzf2T7zJweF3vOnh26c/NFZStjBMZDL",
-	"A3qFJ1/Pk9uCt8AGh8KctBvOEo+33RlLFkjhCSoYZEIqb8xHIbiuFQ4EDFCgIQU6+UAM8ex8tloJniRV",
-	"Yh1xuQk5HmfKoWVeQMAQ5nJUZCbXz/0KT46VZkOzkbAQGPg7hScT/0CVg2AbZlPL5/GpDh4w5vK1RW8U",
-	"nqyd9ZVuo3k3zsaaTEfED7qMeg3W0C7ijDRLZEJj0cPZC37rzH+NT5qFjeEwzm5bQfWZMSh9qu6Bm+hq",
-	"riEhQh1OMWPEML0rT12VCBNBEDbqM7CC2DsS/A0IUwG4nSVUKuO/boZBehKoHZIZpkkYoPCejKac34bB",
-	"NQtlgqNb/VBpmVf/EVMZcRGbZwmZCDzTf3Om+XT9V4onRMRztYDHqZwQRon+m6nxIuzsI8yuGR5JEMIF",
-	"IrNULcykJGFAK41uDkJseujojghNL8SEwEKiKYn0RePCcGxcAaLymkl8R+I99P7inUSzuVRoRBAeSZ7M",
-	"FUFaUmzLDrwN0JWdOxpxZS4nCTq/aIoVorH93hkBqLhmMY/mM8KUueRmGphdvWakkT6eJyQfs+TO+kwa",
-	"p9TyQbJgXCaPr80LZHcBpmvUHcXtTDk4AGCp99sYpp3tFZHZyLgANiIwdjyLcxoHZ/jzsfly2F+mOYAm",
-	"Hpe4rn7uFDBENh7/SH/nHR38+arDayRaHl0/RUpfchK1JUnG3akBEBdIv+vJaWd/GYjzUULl1MExncup",
-	"xr6MTWi8hlM1XjQGoDkpvnuxjE4aC/fR/ZSTOyKMry84hug/CUB7g10+g0Gbz9EeW19AhHkDETZw3Qir",
-	"VWsD7dLPO3saDTUDQ+Ic4JEgWBHLMumW91MuiWWfqKzsjjV94OiW8fuExBMyM/6xMWj1kzmYMgqvzelN",
-	"dJdUNYeLXU5jyGTUbRk05/rV67lagBaRRkSi9tEd+D5rYN0N/XBRgk4mROSACR6ycnh1R4D3rkDSATeM",
-	"STxPb27JwghljQB07tbbGEJwZXiEocQEo0Z8RtmkWyRvjScDfTSeCFxZHtdjGgku+VihK9DjfuDidpzw",
-	"e4na5/yeCHQwV3yGFek0p8EMHcQ41fwrOsSi+bGEGWywIHNneczi7jbT15cEj3EF86scK8VR+2sOhxRu",
-	"2xNzdXQ2mLAZqPGcLQg9IqN54YHr+dnllYHrXy7PTgMk6YS5Cx8jSSJBLEvT/Jzb0RpO+0stZ+ZMoJvy",
-	"ZgdJgib0jjCUWVEtuwDc2j4cfsMT5YZaFyCgL4AFMEW9JT4C2KEbPVvp95ZwkH1mWSe4ScblwBH4vDEs",
-	"D3U3Vxo+JTDuVqAYtIzXrH2txbqcXV8/WXCvqUS4lKa4WRhYhbHwYCrMbBPhRup9ob6boLIU13DlclbS",
-	"PTdSaRk7DQBei8m5TaGKT7nssVIuLQkqRtQrHI31n+bN4WOexPye3UgS+eVmwz2sVBgKguMzUDkYZdkS",
-	"BpQ2ySNKEoZHZcG9oGwgMsIJsDo3RuKwQufyzuctnWyyJJFJ10jLCoLPJ1MIzsIMnAvWWyW84u7a9TMb",
-	"wbv0Yp7GjwRuVTsbuzCWHKqVXS5hTJDj3afVGHsIeLChPur3gdT+sG1jNsYlwQPFcwHuKVmAPwTMZZdk",
-	"5s4CHy2sy4rFJOPYZzCvoEfb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9HVzBRWgV+XX7BQeMM8h",
-	"tAr4TC7Pk5bkp7IAuvz2rZzUfcTmSYIEnyvYBUZ8Z7ZyG+lPjH/OmrO5aWBp8dRBH2vOzzsqvQrOubHl",
-	"LxPeQmz7WjGYfFY2kF5LSno8ZwdspOos3EtfPCxZcalmwoVB1iz7PVC4/5Zk4/d1Yn/PR1Iqnko4mNRE",
-	"y3BG9h1bfUtIKq1q4FGHtQxS17Z3av/4CIablBqevPf+/fHrT8VvunSWcmNmhKwHe60JVdP5CDJdcJzS",
-	"bsRjMiHseTaNL8XP5S1Nuzw1KNxNOTjwZ+z1L0tGIB3IIVZkwsXCZwXECt1SExw7pmD73EMY3c0TRgSE",
-	"u6Q4usUTEiCMZlSCeWAytxFg7dc8uiViTBMSoG/nIyIYUQR0tUJgvWf//Ps/OuDDRz6nXEKIgRYGwUsL",
-	"o3uCbxmREjLGGL9PDUrUvjy4OH7TKVre3IxoorlqDZ7yXFqau9ddA5sSk6bGgRKAvqsMUn57sjxkucGl",
-	"m0D58SFMJ9uNNwbMHpJe2KaVFKi8qQ3YZIhsvJHERAA287sZ088Zf7lktWCQq4xEmseBhqht/mNxyCQS",
-	"65ROboPR7ohwvhfLTLoJz7RNslB7TXpKuBEsp/vqNefIPe5EUuEkKU9uqVWCN4ZvwnOzvscqZJQsMsLM",
-	"WlLgyOiTtpfQmiUx7nMY07BTguIJ5OJwsizSU0bGrmUds7192uPv73aZTKB2cTMokX5nEpcAyNtrOT3R",
-	"qu+bWhFNmFGt+AegsHmO4D6bgld6I8FOzBPi7fjwuyO9Y3oHGRFIGPuA37WmoJZYf/CLqoXcPNrgO9M2",
-	"++rGuuPXn3HJZwTsj4AqxBw2izKjBZpiFjc/4XI+uolqLyLYdy7VXEBWEozaYe4SflPBqTBAYcSZwpQR",
-	"cUNneEJuposJJQyslvaquTH3AbSmbCywVGIe6RFuqpdH2IG0K2Mu4P4xDsqHH45QOzz8cNR9+arGJ8o6",
-	"unoIguI88a/SIsQeCpWgd4s8hBjuPCTm7JlE+nPUnnBJogBdktlEkFRfpd5ZzEVSQ0RMcg4coxnXcB1p",
-	"gmnwuoEyoHDGgkLGLlhZkF9WDgoFNM7wsnTzFKlkPa9ib8c1Qk8FrFzhpJCYJFPeuNuosOKCnOTeNhd3",
-	"Sve3x7vjgZJXjaSUzW8ttB4kK/lviw/TRYUBLya70d8E1gEgSggWjj9fL5E8hFRVALPKC6OY924ZcUaL",
-	"myKR9UPJJ0tXTamE5SyOiT4wvRYwLJ9Uw9sJjoW9ojbxjK5VDmp55qaI3Wt8jYq6v/K39aC+IJlMVHY3",
-	"EoqOcaRqZI17LC0FtBEhQL2RIBCLH5E89FwDRFLFxcJL9J5oR6+yDIfP5AY720C37WFx8w1ZciBRlEUq",
-	"nwBlhdyLddTrs08jV0ZR58Kq+XS4U0A2t6wO4yjhbEIEmuI6EmlXlrtfwaWlKTwWdLyRkGUw5g30eGV7",
-	"WX5zafptfnoYuV+GwhsHgGI2y5hCojTjImRybvpX/atzp8bBwLeMkkxV3LwpdvnzvEtYy3+YrJ+G50i4",
-	"QRVAeQw5bkwSRAqhVIlEP3DKSKyZPsiSVsPV67YrxSSTZJTEN6MaFhCc012eLn4LchxWzm7vZV1Kvd7M",
-	"peYIm8B9A5bH9pTzPvnpLxxrg4qF7XRntEys1pHUp+F8DJbUnOoHK4htrxsyTPaqaKogdoPUA+qy1oxr",
-	"z31OvBFQmj10eHF8dXx48C5Ab4+/eRugk6PXx+9PAvTu7EOA3p9+e3r24RS1KRvzTs+cChviPU8I2IOj",
-	"ue6vmxmGZaRZ6vY//8//G71CkaCKRjgJkP79Ak3pZGr+3kYzEtP5LEAkkQQl/L5j/wQZnNyRBLXBm9V+",
-	"dI8FgxQY9jMQ2RN+H4DdApkZFvRibuhW0NIdQNYb/aVmt/k95Kkb843otIPuYd5z+cVbM0754Ykbtfz4",
-	"Hcyh/OwYZpTvZsYYVuLM9TEKbR5wjBKsiHDUb+leK91l4FIVwuELTUCok2RxFJHUutgIKm9ROzSPdMsi",
-	"WPXYhQPsGm0GSONvbHoqPnpjey0+O8hGyABzJQiLzzllqk4hZijPMyuTE8gQqpdGjEJXr/j91SGKsY2q",
-	"Lio6tNRptEJ8bBLguXuSM0j9Y5JSU9VZdmHJwLFsNLBv1oheTlwpcU61esF1F6N/DNjC1fxR/Yc3v7jE",
-	"sO/+oqSQ05wtIErZCGAe1rNCMy3YSthaTzeBhL3GcjriWHhi/yaEEbExX2vRRq5kl6S5yAWJCL0jsbuf",
-	"NJfBJclzDM04qJruiA3VzmEHmoTG/jdledAjqhfUUbTOEauokJKP0UgJTcRm5EZPVPAZlca73sQX3bjL",
-	"5caOp2mWmhJmvMhMtl8k56Ou07nYbIUWMJqdLcFlmS+reiXy9KZeGtErH/TrdyIwr/RWMpUskCTwUthc",
-	"YtS4/OXC09OoViCGU/5ej2Vpftl99tDZvSlNDLrbz2n8JpPSN8jNVt8nJzKN35SZwBJ3S7gUC+am2Orr",
-	"hzKAahhSPegIFi6xdQxgifwU6EoFYYvL8uKFZzOWzruPSIKXpM+/zvlrbuRmaRTMjT45NE2fyGdupel/",
-	"jGkyF+RGTQWRU574DBecaYoErtG6OYgTc2YpOJACzDJzv/8K3STE64GucWBFv8NJvQOi0avN2aOgaXTW",
-	"jXSXsJe5laVWPQfi12PnlVI2ufFq/t8SLNSIYGW8h40p1lS2MUnrWaEeldlUi3ZG1as/stZH47j9/uLd",
-	"NdO/f+AjiGfRd+E3R1f6Djs/u7wKIVP626OD1+E+Cp9DBLd+91xjj3n5/GfymTo4fgmvGZSbiknc6aFj",
-	"cBpmEDMjp/yeGb3GvukcPTereP4zjb8816vumqoxpuZCBMkEqzUEXIoRnNKeN80IZZPn09HN1o/D7ov7",
-	"o7t3fXG7zd4PFv822p389e7l56E6/+lkJzp4FX87/kt/eiGPSrZAQasq7+2XDfasqZ2vaOHT+MDnqh7L",
-	"fxlP0Dz00eqFC1Qwo22VQ1ierI/WlFxLi0qUwiJqKfNhRlAxW5yNIffryjgYyiYZZV0DcDZLGzZ9q1TT",
-	"pldR05avmWzaZ9K05TcijZouf9Z4TedcqokgTSeR0SLX/tOSAh48pFIS0TGNkCRK6UveeT/oXmzG8jwn",
-	"FqDiM4nCHCdDBCmNiLxm7TCFklz//M//QjkKBCiUbJaax/l2ByjUtMI8zrc2QKGK7NNsF4NrFsZMmqfZ",
-	"jummiX2YbU6AwolII/M03wg9iZkbLQe67ji1cLXzLkFZT9LB0c60DNZOD0ESa/ihiektSRUyehAwuECO",
-	"zTxeBTImXzMFJXFMljFT/IAqiQrbY/KsS5vR1QTDYMiCbT8IO3lQrwlV0YxC75pBjZQuXDfWCg+s6sxk",
-	"nNB9/NH+X6jvo6ziwX5Wc6TQwNVExOyaGUJRsExKxUXmVla5BzK16ZYhaK291qDf0/8bDE0NKaArmX96",
-	"NSkdI/dmWb0yrkmSWJGWoDssKGbK3K8gxlJVRF4+BslwTCehiaN22afsbmVFGYxEbKFjXvZMJUCzXVDZ",
-	"L+yhA7OH7qQgvYvFTZRwV1NR3EhpdtKAJ6b6+YwylxhkhtPUOqTFTK6iUQVwBS2N4SuJT6l1hsHrSUX5",
-	"O6XSlbS41NqsY8V9UG5tj9laYlf6Sh/hlZS03JrN0pXXTqm1itJVt0m5bSJX3RKFtl8y/d3i1JY2y29z",
-	"iG8mTe/TUq8NLtUN2ld3s8n1ukHzCv42uWg3aF5F+EZX7gbtfajY/PItfvSpTPe+xpJsGBlpdM8kiW2c",
-	"Y04n0RRDkUusTAS8ppGLlOwb/XJhVEc2EcNC8PuM4oWrwiUfKH77V2Y44Sa8iL6TSJHWG5qe3wde1Ut9",
-	"yAyFEgCxk85cjTQxZ4XYnxDKwXkiaoJWdvtmLuRPL9QXJjIsV6cdrgpIGjSo15RNfuiNdChoDpaxDiJM",
-	"c2YjFXxkomA3jSytKg/8gV4jou4JYYapKYBkt1+Gye7KKlYvd7fLYOmvhovuzQMY5i3m+d6UuWEm2KxS",
-	"la8kE6cQnpaX/fEk9FqTTOwJxNeagDoNYUj6r5mZIqQHFUgPVkJ6axP0G/T91cP8CYCWpeBaObXGgA+n",
-	"vbHl3OgiPXrwp4/7qjHD2wnXLvOEKEEjWacvbaj8W7Gcsa2k2swKNRGYzRPs8NPZcQW+bwWtwYxqyrlj",
-	"/jOY6n+a2nKLi/0mH+QCOq55OTiBgWre7qx8O3jL52LF69d4ATbiTdOSma5qNPFBS/EHpnXMtjtwpWih",
-	"Cl5xP4KCb0d9DjNYcG0+t02QCvwpbmZy8uj0YwmG0jo3lfwF9YnkZvmpqLP+NOilUgoE9B9sPiOCRsiO",
-	"gNopjm6JQgmXMkBCqQCMNUhxRD6nVCwCVPEYz0FtMuB6oSPmzHv9XhKVy/pmG5HJHGpKLDPEWTcmM8hs",
-	"M2eNYicepFYHpGxMFvRl+ECPsAJi294zY1IBLTJgFtGuHr3n7K9zMvcl3t0Iw3/MOlk28eQ7uNl6bZ9B",
-	"ceG2r9r11Pnu9NHZtwEaoA8HF6fHp98EaFjwwNpyDlcFh5t+MAiGwdYn7529RJOtZ823rcD++cF4TWW/",
-	"C75L5sF7dsv4PWtl0s+VFSjcRZGaz0Fct1oHI44HoBQx4rZVelgdQEGBUNRvbHCt6EmcmybZ70szg+z3",
-	"WzOV7PdVVPr5GiaXv01KP78x0807n5U7O88XkA+Yr8QBq2F8wYyy4tPBkiiXy2RJ0kDjUDKOLmmOL5z9",
-	"B5jeKU+cBnQfUVXI1FPRxtVpkAObu8GWN7YhceiAZfniN1XVwcbbSqYk7o4W3SlmcVKI/d3cVPs42WtJ",
-	"qKjKQY+WYmrFll9f1nicnLAsGCxTQBMUc5ZlByxjO2c37kUzdDcdnRDDBXyqjWrPZ+ASDzbOpura1+eV",
-	"YYomNeGAxUAgNRcMtbkAjxFBY9JBhMUyCx0CVsHlBTVnSSI8JbhxxGA19qew1OpCggzWvosqc3i7nM9m",
-	"WCzqZLOb5dNY8WiQN+BY4m+Q5T+4cY6HvlTCESRAd01XO1+Z1nlihcaeN8f2i7UeN8VFBVUwLC3JM38v",
-	"vMvpST12FU/CVNS+NHVcLp1d45//+V/ouJitUj9wKeisxctQff05lXmiuTZVgIy5V6EdCAIrbwnrBKYg",
-	"Phio9nLrE7gfWCcJJc2dQQKjddJ8rXFygwAlSSaQ47EdOl8Dmx4WkkLglD7P7FcdYxvKi+ljZUxac+YK",
-	"Yi2Zs95fvOt5PRqqo9iVyeeD4db2zu6Ll6/67q/n33///fcN3BZSrBQRemf+9vHt9NPHK2X+/zz99PFS",
-	"fvrz3vPnH//2/M//cn0tP/2p/fH5n//l0/X15R87f/5Dy8fp2O66efHVLK8vK6f2RVzAf6VeLmBOWUW/",
-	"IZ+Qq7O/BD/Xch4NzfBLShF4vIzunwKv1TBmNndfz61rjTraq2h/fXqJoMI8apfsjzGTHS3nYZdDVOwX",
-	"XHpMVmQrooB62SZg9ujWBVU3ZRm3PIO/wuhQMb89kx2ER/yOFJJciTnTR8/x9iWc3SkV988TiK9MGm4r",
-	"kd7YpXiyFuNoapg7nKYEi4o7kySRywOcTeRj69VWb/Byuzcc7Pa2tvUuZmR0bU2DPHnf1tCTWtnNV0DO",
-	"kaXZXljSYtKaFOaZ5areBz9O4+NbgCRqk96kh8LT71+fnRwcn4bOXADkw/hEIKm0wD9nWVbkTg+i30sg",
-	"NK4RC0PWFEenZ0cXF2cXRS2rfRQWAyDss1bQclPQstTRxXdvDo7ftYLWxdGb95dHrzUwcypVaLpMGDLN",
-	"a6Fvj2D0mskLDa28UfYk7909KkzIPcomZqyeikfeSDiBmYTgygIc5nFagsE8dkJgaZX28YoFmhb+xZ3b",
-	"Ob1/fW5m7R5cHZ7DpOHE3/jV/acm4MWd+/IdYf/qcTGpKve31jLcguh7JbOzVdEY7mtIO6+4oUlFwB2U",
-	"wHbQCloHBwf6P4enBydHraB1oi+i08tW0Lr6/koj0pl+e3nxXStonV/pTT48OChD+WANjA/q0Qdme2Bx",
-	"wvww08l+u3llD2CC2S+YafbLTDn7aeae/4RFZD/NavKB9LKMthYItZdEwBstTGpOY09j5T6qVmPRr2yO",
-	"VRMkyRCE8exslZHAOrjsbO3tbDWp2XKPBXuKK8BqeirWmk1vgGWVlDsKn/KyclYfU+U7S2npvdnMSgnv",
-	"bfpGE9UKybZNOQVXZKEMViyVIJqT/1d3yiLQdWerM0n2KwDf9gD8KMup9o7cmZlukLTB5AJqrvXPR7uC",
-	"L5fzKM8oc0l2PbmgMVVNkmFCZLKJZhxTQaSLHtNwZeSzglC0mBMJSVMZh9rBhYTo8epEl1Xlw26/ocxe",
-	"RKZsLUEGRZ/4Utmfh4DabGwlgfEaSOdf1+b5/RXy6T7QFz95NKSWMqnUKSgEmVEWE+HHSuMct4eYviJN",
-	"w5ogP0FSgtWv6VJtVRV24Axoq3HwESl0N84Zme/iBpsnH6HkW72XZywiVluLKYO4XjG3xWMhPMnQG1qg",
-	"5CarrnFKkrYErC3oqm+shJQz1zv++ZcmREVsawbaC9Pem+dxI8z5HSePXaJ4T5JBttrrg1Ij/Xc/On1N",
-	"/fidtY24tvtGzLynkiCsj48+RLv9zTD+N0D41dt8kY1UCYPi94YAQO4zTbZLliKgKeABlwcWOP2eLHp7",
-	"rYHP4AHAWWLKNq0axhG21M+SPtnL6nnteQsQMRQWNOhhbsqHbq4ZcG37KJyB9SE08RfmB7g7Vj7mkjh2",
-	"mkr31Y2rR2ZHvWZc6AnuoxFXU81mh3cUh1mlSdtDB7zrTSpmO7D7aT0t7bvAFG65ZqYYkc0wDCXIeugD",
-	"FCWEKGuZcMj6B0lksipk8pamKYkRnytJjTJmBlkRriE2O6GMIKnvA8k7vvJfD04tXQSOTxueQ9kZKqGW",
-	"VNvtRTmLamM5o2IbWpKGqrXQllM7twsl4rxzaehsmW9K47vhis7IZcIr4spg2+O3RGfkJ848Sovjg9MD",
-	"I7f+ZEt4FNEjx8L3V4edsrB3NNc7//wcCyrL69v1QVpVXAlsuTC38/5SCat8A6r04WqRkjPXqe/liRvI",
-	"9zLDxU9fgtYdxSuy+H8E7PrUvBJcNtx3FFe0pavknZq6J6X6l3U+luUxvWQfo5QIyZmx1WON4Hsor5Yo",
-	"Z9JEpd5xGpEQtbEhkpqnt2UMcx6Rz1WnwHOqe26TrFCRHaEwnXJGSjowd0wluAjBQBtv/ncUH9luSg8v",
-	"oc/So+/MAF+C1htKkvjI1d4skzDwTvBsP1eKxDbx3tjehCSJs8ykKRZ4RlSheLTxeUi5CfRN6IyqsHKI",
-	"Cm18pujMPORNE0gluhecTVxE1fqUpWZteb8+1KkGafzqBqZiTOYjLUwTkUYFE1Oh582YicnF+SGaEpyo",
-	"qfWqL9ua9Did3JIqFWYxFrEJcOyZD3t3g95b+MtAKoTztI8ujy6+Oz79Ru/m2bcBwsyUxDL5r4o2ow2t",
-	"Uvp2QIqjiDNGImObndj0xHYp1syysdHKFJra0GplYguXZgkUeK0m16u+HQwb1du2GTgrRQ0LCbJgdyVY",
-	"1qu2uZ3BytIyOztbO5v7E5mhaowXlkVLHG9mbFhgRb88Pe7ANt4RAaJ8GWwaVmU4cQGqnbIytmry8HgV",
-	"QZVHnzYTXhSmZM2KFp2EKaq9b1PfYnkrIVu0yZKg1/xMgiuMvg7soSjNV0552juDSTfZWZVIbwwPoDsc",
-	"xqt3l0ULDJzttfFClgLAxpk9al29u9QDAtwXN95xi/tm2pXXHemjC4WQnFyldxJw+yEBTeX5fQcD2lmu",
-	"NVY8DWXw2TKGj7VlwGEtWDGsJ+nSJfUWs5iPx1fUd4SgVrxhavnY5HV7+3bv5CRAw+3ulM9Fx538KWZx",
-	"l4/HMnCo7Bj9ZzLnistI2n+11++X0XOn5B/S/tgffPrY77769B/Dj/3u1qfO3sd+d8c8+oPvmvfGIP7q",
-	"9+5SGoJHXr7TcoqVfRTaoIIQ0F5mdB65tCmgaeCsV4bJQy7sSnqXynWdzayzl42dZplwM79Xlz0mNL5J",
-	"IAVntSYzHwRbvxMix6gElxLHEsKaTA43hJF1Ve2ho884UuBsoBH0moUpEZRDKn7gs6GrTPdkFLWmSQc4",
-	"coejhikXnBVqK7NrFjppL9zLzms8B20WRJi6xrHBcHCyMEOCjoeqwKUoCycCRwTmpaX9qwJwYKt+mMcT",
-	"oy020GubuYZFh1kLPGLX7CYRExwnlJFOgCS/ZlA2R+pJODjiHMI2kCKhtyT3A9mDWgvhkv9vqCnbAKok",
-	"pYSZlDyZnGIzP7rBfRqMbMmrIvFgkjO8QCMCG7467rH/eNXhurjHHIPWB2qmJl6XfI6SeUxkAZ9K895a",
-	"M/GtwY5u8gB/ajee5/IuIbMl0voUtXdsMPUemlEGvnF8LjRt7/Jxd8aZmiLzr310T8gtiGb/GmOaLAL0",
-	"r/qDZPHPv/+jU1x74ej10Jm5A/SNgc3hKKjERvphlPDo1rrqBmBAM5chv9fcGM+/pwpNIX2TROqeRiSA",
-	"025aV+4TtIX+qP9XvlMG1uy8Sr+9kVon3+UcWd9fHW6i1FlXbcvd2nmYh+/q5l5jy69gtzWVcBvEyOsp",
-	"uhB5J4F4NAKnlzYVt0DH55nHhIm3djrV0cLx6L2nTOsmb3Ck6J1v55l5AzdrHjgPs4r9xScfFjS9jI0b",
-	"1Bj+RY3H2ZYVt9zOrwi7zdJraaQ4oFd4Uhd9ielGZZaBnYoJi4g/3jE3nqwRrCO9xrmMG4ZNOjl83QG4",
-	"IGObE+WOxsYn6xFb7vGpbwUZyErQKKzIjlC3Hb+Oxb9ENpqx5DkBWeKNc0bBiIZhr0plVhs5i47oB91/",
-	"x92f+t1Xvb2b6+uP19ef/nf305+8IsaDKQZqUL32gebZB2NP9ZzX4cfTVAkAsNRn8Gxur4Gb7xcviGTm",
-	"VAsSPpEbuTrUpmh5ow9XbiKVC5nwictdbeyq43FNtWOmxCZOEO/45Igpsd75oViT20DDDVUHD03llsDR",
-	"tKiK3/2q9maqm8OV1524VHXUislUOvbRWlAMDWkFrbuZIaImuTaU2YC82a2gdU9GkpoM6FpwamhhcRO7",
-	"dCO4B9/NCj8OCyO6Z6fZyO7Jh2wG7smZmYkFwBNFzj6Osj+EIfzlSfVvQ2yX0VSp9EBKDWtfMc4zBmHF",
-	"Zu+0GIQZent1dZ5Fje2jUKNynhWQKmkluh46Aq0BoLrJtogZcpWA9TVpgldDU53BVlbkY5sQ596UMFWg",
-	"XpGZRhyFruaHMbmtyuc34vHixp4duSrxWgaBr3m8OHQfBKYDW8S58fcntr39nHG1+RxOuSpMIyJC3cR4",
-	"IW9AZduol0Mi1Gu8kAfwBUTox0TckB/nOGk2j7fwxZH5IOtgE2iYHnJ4/CA5u7FFpNd//RfJ2blunGec",
-	"GJGE34Pqu8H378xHXxNTCcaW/aSs0ccmb8Ix82QP1Phsop+yRJvwaK+wvqDF09Ze66uvWoGrmv2HXpZA",
-	"4w4ncziGt83zD9bNboOvSgDZ6MsSKjzgS4cCG31aOosbf1k8QRt//KD5Zvi60Vflcwr5CeuhsHmmQgg1",
-	"aBuiLKRCA3RCv+4gR5BQqMhnVdYPZuhcJp9BSzdt7bWu7VG6bu1dt/jtdatwRuyFbTrYAArf2jPVNPFB",
-	"+TQUsyDAHJc0pfORuTDLSrHllZQ1df3h9maV6GHddhKf1t22RUR7so215BmFgkzI51UbO8vIMjRt7bVs",
-	"7bo9dH0d/+n6uqf/84R7a4fZ4MsL+OLxaOHfJTOfRttUJCZPtlUxJ+C87w7j+rNYYiWy83iCtVTHMIvI",
-	"f9uTWFzDr3kGy9R38631egEAO0uwSCiRyqYj04xsKogkTJG4Yx4SqHRqHLSnmKFQs3gh5DHbN1wvxDkm",
-	"EP+hVFrBDN2utTccBA5HqmziEjKYL5bU3XhRtlwMV/rGbO3uPMDp+7fCQz9yACDWIkeJ69kcN5yIBLE7",
-	"1gUjJgKFWtALURuzBUqIliRRhCXp2BolYNTRxAK4RImozGysITyqoRBlBt+Jk61DHE1JV1MvAdU7He/J",
-	"eBeybTwhyXAC7LoPDVyBm34KQmNXtJQqwWYCMHAsk5ts8SVas91/tduQulhFpRm6ISI9/K5fg0l+vGnE",
-	"CVSEuhxruCbHqntlLCyOQ/gb1JmIwO/2uZZ2fnPs+b0xFVmYYyPeIhMZHshUpFhIk4jtL5dnp3so1LIm",
-	"kBZ08eYQvdrZ2oE3egyTt6CTKWoYj4k0PhwhT0OkV46F8d6ZQSYNKpUM0XMUar7D/ZzyJM6VwyY/i+sy",
-	"c23R2Kj7R8+hbqt1s8G3+mlGxWzVDj0qlZxJ1A6/+ioMUPi/4F+TUi7/K39I8r++CjuIEQ0C1y1qY1gy",
-	"SqgiAieGrGI7U8gf4qZLCu46erb7jQd1wAKHeGNZkOAbdM+RIRxZTM6MYDkXZA8lQGVC4/vJY/JM2keo",
-	"DTpvBBrzABlUsXExMrD9oWiKBY4UEbKjrwQ7gRhRJhXBsfOp0D0HyGRPSQhr/6EH3XaQmTrqhxCy9LNG",
-	"lD1k3waoMssA8XQPPTPfPAsMSdlD/S81ZORhio8nIhx27vW+9A5WrqxXYu4FhzBUSZKMwadEk8/QblTR",
-	"9adw71r9vFlJ0DKNy7k77LPVCTxcBx4NvaMKJ2Zh39mWlcf21vr0xYB82V3WHazitGFf/pf+x+B39kf2",
-	"iGR/fAVbrU+9pmsZCSivFTpsYHVwkz9Lj34srOUsPSWln+9U+Wf57Tflt9+U3x65yRZ658o+hYQ4ltRW",
-	"UpD4KWWZYygg8RrppGAcuL7eOElYZRIIyslRFwryh1+SYdLkGCgnvDd+xIbKwdhtbElRYClegKzxIkCG",
-	"gHFhidc+OksJOzg/Rlu9vkspKvECXbe4QGyeJNetAEkOf5owpfFckrizj9yVikYLVwA2RaO5yu8juLAK",
-	"N1LFM/627mbOydPaa/lbS4qW4ePMds4Mgt0nJdtdpmn2aK6DJUZ9iQer6t18sn9FhVMkwFUxsHReiw2b",
-	"GAurYMk0zx6QFfXLJ9LXomJSqHmfGwyWGlTsM973ZduJt8mKEQpWh6V3ZW3Bkqq2pF9/BJdvsg3ZeBlb",
-	"zFxZlg8uf0AmFM5kiGY0SahN8uC/mz0YOJOtvZf9/hNewR61wkndzF7WxBIU8tP2azxnc2enX4R5nzVQ",
-	"Clw4gaPqGS/IZJ5ggcjnVBApKWeIMnRxNERywRT+jNrf8Gea1E3I53RfM8IjHN0KMiaCsIgA/5hwfosF",
-	"n7O4E6A5wyyacmG8+/IjvCyEbaoxqyzpsgBLj4rLa5eFZH6uA6OsKjJMmY22SBfvszTl7nWZNkV52vJV",
-	"nFOh2TqK5VaWJ0j3vs7ypS8d6YzcPUA1aOAGqQ8hFwGx1fBiIqtsNDxs7X0c9vvBsL/9KVPp5VfJl+V0",
-	"4rGvcvtBFJFUs7eF8cvnrzBK5qRTr+7befWqlPe6ob6vnDhyZe6n35dq0IC1jgx8jSWNDuYbS+zALIz0",
-	"xwjP1ZQwZQ+wCbfLAkxtpJ2RjVMs5T0XsYkHrs3Ym9eKrEu1u5Rg1/VcQUP3WCPeViSI6mZPgtZcEmG1",
-	"QzPOqLJ5b0o4mXewFJbp1tLOVxK4ipjFGpiVOOrleayOHgxa0H/uX/ylOPMlV2iZRXUzze4mnFXGd0sN",
-	"NnAJ+tvepz9uxPgXjUDYTGMJPbNFBDmU67D0t402K5QIfmygmVJpIcq70PPmp6992XGnqxo0plTa2Ueq",
-	"TLMDYLcCl0k4yG87yDAcQAAs5G824bwFA9Az6Yw+K9MP5x16g13N6qSLPXEHJEA4SRDRMhoULecu4xdU",
-	"0DvIytvp+0YSW6ZVzNkz6VanuNFzZP5XWRScbWdKuthYPgqhDvoDymLy2UQMUIkSqgHZ746wJDHkpqEs",
-	"KweRL613GnacPirnF4aonQkiyInW6KuvkDHDd2AVJN5DE67QdSsmE4FjEl+3rNYQlJ8mvUWM5qmJDDuh",
-	"X5fvuYb36uO0WN6vM5VUrguCDjMNS9apuYGLd1mBTbID9QujPIHCvoHl0DufL58a5kUp+xSuzSIN1+IN",
-	"tpfquo7zG/iLkYJ9OWXNMddvy9T852uodHNtr4ZKINTOjjeBT8WLsNaiXTqmBkWButtPH+B6slwvTu8T",
-	"JIjwm3KzfPJyrxLHWhuy7izRNjIUzjYkDtMjFFn6rUoU4aNtxBlHv+XlIGGtEPK+fq02ZP0xSzVWe5XI",
-	"QiRsQvYL5ncIGNQEsVOq0bhdqdG4/XSA0X35ILMuQ8hFWZOwaRaQYf8xuetlTVEsv2CSQ1JvxPDz599a",
-	"VKlSpzFPEn5/I0hMBYl8RUveQAuUtXhoHVtD2lcWz1tnrA5qKKHtet/ZhkGpmxep19e/hxWvSAea6HJB",
-	"f8K2868JFkSgrOLGKzyKYhNbNsOfixMvwNVyfHr9pl5J10wpg8KMqCmP64m6eV+E8TdHVyU1wzdHV1rQ",
-	"Pzp43Qpa52eX+tf5e/3v2fnV8dnpZVnrYJqvUjiYFjW6hhOYjx0z+21Hzx/YeRQevC//zuZm8p/c5Hyz",
-	"vxqRmJPAd5LRnCVESpvHiuHE1JcxKQAyHAU1IlBQfyDPXCTe9MI15UtMUn4ruh4KEmsBFyfAE1KF2hiF",
-	"Wn7Zc5LLv4aZCBoYQ0fX3qEGGzoVDF0h89oQVioQ1EN7ymozkLWmkGPnucmh8usXlcnzwby/ePeoMjOF",
-	"cwdbbA/dqvw3363OefOrJ7lpfrn5EtnsPDaRjQZbIY+NK5XoE8MLnir1q7CuPEYJUXUJK+NlhccvKSR2",
-	"Vykk/te//OF/a9FjuPvsj3/q/e0m/I//o999ZSKXvMFKa1EM9FmFqeslZ3W3lgOoo9sby3zd+JLVZvXV",
-	"Cqmoob6U49jakhDk+j+Ibjuu0tqeJi8JtnGcD8suUMx//ag0BaWORiCYrP9GSjphhNQWfdd0UxPQcp7U",
-	"LGC/U87XSCWyPcZI8Wo9Ois2l7Fqazwgw3gr6m6PdnB3e/fFy66+yfWBza72JuVsNyt8/WtlhWg4nwem",
-	"a5gRofeaMlM/enn3so0BYSOeG2GcoHsskfkY6Y+haBuFW4m56jZx5fS/il9GL0a7uKs3pbutt+hVTMbd",
-	"fn8wGA63tra3d3Y8+7R2DVA+KbqxBM3rQ2OaOMY9xRMiTc7QIu71kCk/AFzJAsVE0DsC6VZUQkyZZDji",
-	"47Fxv8nl+2fQpdU3OVWUU0Cg9nXrNVZ4hCXZQzP8AxeIzxWekOtWBUKXmg0HNORzBfo5yWcERXOp+Myk",
-	"nvNkEjfAfhQmZp00PPQPKe8pGec/kfimpkTlKbcXslFQjjQEyhmSBEGSJoRFJEbQCWBbmUQYLARvDTMc",
-	"FLmE7YDf4IBKWLyEnMP+cLfb3+0Ot64GW3v9nb1+/98fTJCbFcZ210FeG1vzc7OmJ36TjB4uQ7bHrGFc",
-	"+rMEQURhmkCxsY3LVR7dEZc83gufQs5n70k9Zvq6hvx4+sC1GWRB19wyBO56znDHm+3ll8ngYiZdQP1C",
-	"PXGXKWSDnC0FXmBDW8ABW+IyQEqwrMaeTZYWOn6FMpO+zXoygJsgViiEI2RTeWaHTBA1F8yo2NkdkYpO",
-	"MHhvaapGlUQkS1tsPLukLdoB5NHktB/00DeaclqDsZqSGQzKCIUyeZqu4ZpFZJxQQWwvL8Sk/1oy3FUb",
-	"rVKz7Pa3Xz6oDEgN6TqxbKXNRTSeq7kgtezc6nTkX1bgyiEIgJuiC0qx0LIsMhhpnb/cjmfk04S8g3Bp",
-	"xdEs7GBddoOVLOCBYQCp8Tqr4wL3jSfdnJm+8kLEubDrRnkS5q+S876mUnNZgs3EKtO2d2r/+MhTwnBK",
-	"wRone+/fH7/+VPymS2cu06+1mkyoms5HIJFznNJuxGMyIex5No0vxc/lLU27LutAN+WQwzCTfJ+K+7E7",
-	"ECUECzCatYELAobOskKckU5lY6jamIMpJ7+oSn2P2wnT7FeE/sPqnCtH2BzY7smomwoed/sDzb/E/L7i",
-	"E7XT7zdIcldLOB6SjWqVOLSuZER9vpNBf0XCk4cN9lQnwBhQqONCQujQuusW+gxNHqoCc6JvNdLxiw/6",
-	"Enyw6GDtzvXywxMfvpV8fjMnjBzRV+QXg0WY9GKbcbF2hzc9GKXCFNDJKpbs9VxgfzIZSE8Nu6lJPuhn",
-	"+RIf0z65ujqAdLggVc2BV9IPLzqQYryEc7YgsK1ygajaRzOCTQbuGYmpUYZm4g3kjtIUou9Ju+9PHnac",
-	"jWRt+ksl0na3WysteiZCJeOrcivb9uZGNrOmpa4GLx+p1DSLX7WrRjrxaPb8Ww1kw+RJte6rrjoMPMkY",
-	"/FZZa9bKZWn4M2vtatyZ1IJjCup98wP4aPdGKp6m8EPOU/DDJZn0cWMtAAUppPDIqc2gOkvhhxWE4XH+",
-	"t9Hd6HUZht50kak544a5uErQPQBYnrkle969dzDzvDsog9HT4iKHrPctXzHyaQ5/39j0TbYj3teX2R7V",
-	"vHa75nl9WdxIz/srvbeH2T76enBuvqsaHeRb7oN8ESV8Q2SY4f1Yrnp94nDJ8+6ogF7+TT9yCAcKaJsD",
-	"q5oA8ZYwuCMDFMqFVGRmKgBhGm6QvHY5TR5X/iqlhl/w6vlBhPXxE2DWAy2poQzPQA9FeuiMJQv7TCIc",
-	"xyQ27rKh6SUEU6hmKvZdwBCMoT+2JS4dT1K67i3Ttmz6fKj2SdmSBV6pdd2lOjOUEOC0igxvXNAyuykb",
-	"52TMzDi/eELLfG6rlgzHY0Pm2/V8Q2PpV8xnqnhQ1gA5N5p4k4sx42lpLJek7Wd5g4q78sfWzmg3ehG/",
-	"JFUt/e7uixcvX7561e8PBi2vO0tDdj33VtnpP7LIWAlKq7bAULcNNSflYghOYWblAcsjmvTsrSWHkUGD",
-	"nJCFLvx10BJuOEyr9bbFIq2KPDCMKOP3qD1wqecVRy/AGayzUcL8JgqxevXXB2ObK6rvBZHzGdkva8QC",
-	"hBWacansHBGeEhw/XA3/cEWapnmeXLOjxU1J4KnxYdqQd676RWsOPtWyY2YfsgWP3W+bZSdAfWf2ZBVD",
-	"+s95CNHeUJOhMYfBQa5yyKf/6geZ8+vewAcRvWQ+FxH5FRYcalmvZ4YLUTvEc8WhNiVmc5yE+/qEaRaQ",
-	"2fKmRvDp7IM1wsjF8K1EkhBWAYjuzFQthN5WLDe7HX/h5UZzIWyVas0kuF22LEODPS7JFXpTSxp5eJLJ",
-	"GntD33I1hWh6o2ciwXJ6pfymMRy2O9ZCc6NWVM0twZgZ/iUzqz5A3FQKN73lM2ndfCce8p0xfjeDkuIK",
-	"J6vEbA+MAgegwqVNPhtv0o3BUy2cKKB2muItN7eCcJfje1CibsWDb8FtofdpDdk0R8cJw2WMrBeFNxMm",
-	"Xcxiue/y2xpp0bzMBMVPhdlfCcwkddL+0/r3BIiOEVWQEa/W8PNgv50H2fyfyChdwTbbySosMTL+g1TO",
-	"Th5b1hev0VMW5bVyrbxKqINfRnPWb59YZxLumO+KviJWm4lgnP1cbaz7kwUVMfQpp5UY6JJxoyC7rdZl",
-	"X7pwKDeNZ9LNGb5YtuHYt24pJVtOrpfO8cA6nxoy8T/Gnoqx5ylOEOD4+vNTV8qFODXmRh4Z/NaXsb0y",
-	"M36rdxc+8c0vK3WwTD3T9Kam4kDQGuOIJpajzgSO4dY6FqC+uNFb+yari2jKOxhfzt6aWsXL7+TEa7a+",
-	"eHOIdraH2+jk8pvj17YY/SIFSdD25x0rFTyyHXrINlSg2JBs1+Y2uDQLz+WIPiJw87Nogf75939oMYuM",
-	"5pNOryjrvVgHecMW3OA49mjiDmwpKZPYQ4kFirC1ifT8l46YR1r4i1dx3HXPa0q1F5CyZtPyYVGMFd7L",
-	"S2BLNFqgy9ddvacmqPPn6xYXdELZv24Nt19sXbf20M/XLZrqP65bg+ELU9H3uvXlS1HZmM/h8XqzVUWv",
-	"C4lll/mvrGCiVb6Z0lFc02ejco30d0nSmAVbGu2yMMLSywM35NKbw8Icll/mkyovcBWL1lCl24xGLwPV",
-	"6/O1gtsp9PCBstjky6mQRWvtvVmuxbPeua+it/w13I0Ji282weUHOx2DrmhxI+cjPaGRDRnzKrKF2nBK",
-	"D97/3OB2gxMiVM2cMs7s13Y7zGFR2KnlSXuhG1RxcTPUfhAvvwH2N9cYD4rOI9nhqPc22fE7m6zF9NWq",
-	"xToMrnF3qK9O1gDB183Eg7SVGxueOxNA5oGSV1TL7czofkoTkxnpHjYeojGAxjcqtubzz1hfAMjrn1GH",
-	"8I3wdWMb0yzv4casvLm1afki+MXNTr7pNgLME1Wz+v/h0f61zu4THqpldCBK0OhcC7Xe9G/43tWzbofm",
-	"eggDFOaRjCE4NWE0mke3RKE2oKPRGNhGoDmhUtHIGKAqaHM3qcRFNqgJmhs6fAd34+5m+PPmc5hRtvlH",
-	"JZG7KF6B9kTWvGzEvUCio2W7/VJ8pt5KiDHlwm0aYG1zDaU1yPgnO0/1ZzdppBqCJDNF/bxOqV1L6wvU",
-	"sTaUBQwqUJQCyBISRBPMfQjYRlQhLFFoaLHfeeRUjcHThpFkQ54nFZT7ZXWmxgvkXgdogNozyjpIcbSD",
-	"2jP8ubNftHlB0ThIylBW9+0hdxzQTmBdQbcDBMY+tBUgC2D9J2VjjoYlfd3KvB47K4ulFxw1PevSr1Cb",
-	"zPgPFMkpF8qkxtBod89FLG1uqoLSMtNZaAYjuQdjcBxXdKQfW4Ir0P7fJHQyVYagxPPMySS7dVYWAy8l",
-	"Nguur8X1Naupb1i8jTxhS/yWeDwFIR4nAqWIbhCYhHgayUr5JvaQTTdh0lVDW5uXvYcuHp0QD/pzXF5k",
-	"sDfPyifxjCynCVC3NweTv8Y/vph99zV/83rrxU9//e50+OpiOj/56fT4p+HqEO2XlUzRlz+/DIY7u198",
-	"wdielHa+/AxXU4IUT2mk5xrYaH3jFQ1P26HLbKDxrienz2cLeBN2eujANgLdILi66E3AhTwN0iSkfX/x",
-	"bl1Cwuowa/fjIdkZXOeSRPMZZ12eyu6L8RZ+6vQMhT83DZSHUh1LuTIgkAeAHSA5j6YazjUbU5t9oErY",
-	"z1iEk6RAdj2hyC5xNWddcN532i9PNNH9lBNX65cZV/8stVIp1pwxPoeIUioR6c4ga1t5u3ZG23grGsZd",
-	"jDHubo9Go+6rKIq6cRzHhBAyHo/H6yOMlmiNWfAJhENteM3o+ywp3bnmSeW4bq8oDLxhidZ0yn3Bo0e9",
-	"we62K0wNhyGUM5fh/I7TiITFgEGFxYQoabzdy0D+02BnsL2zs9MfDLcqicR2K3TmTx8H3VefPva7rz79",
-	"vBsMtr88IPtDaeIOhUtzqCnsbQBdj8Bnd0QIGm/qanbJZ4RDpVp9L7IJ+giMWoAIizsZMoM/AVyJnCEJ",
-	"2c0OZpxNIKwgMVVj4W89A0ODNNsqVTdLwq8HuadMLnPnj0Aq4ks274IibTQqzCB8YFDk/+Btc7y1kukD",
-	"hdJVWO96Nhu+/gw016FUzk5VL7DMipkPnG3Co+v5NbJzYBbz8ThTAazM+2jaXlGTaObByTpmTh+xAVjt",
-	"FePTStXZbHlxB5tvHEijjkDdmMShN1M+F2v7ubAfGcx8C58U+8pQusYtx5SlNPB5JpGaC4ZGZIJZc1E3",
-	"G6tJ1XU3X1d5XXf6k5fUHB+cHhghXL9HlNksT244iaZQ/Ww8/hVzGdhjnc26uvolyFewPUfFIq5slgCh",
-	"fIQfZGLYvKp+5cg2C2ksHd6lqMZ3PIKUFTNgQ2O8QO23b/dOTjqOK9WDdvl4XEqr2H+11++bCMjHnuo1",
-	"pPKBN+f/V0gAZXI/TxyVCQOjRc5JjcjYKIuKRo4puWaGeco2EGEFmjTTHORsjbWUsx46xAlhMRaFcw2Z",
-	"FPS3wHfB59csLKJgCCIpNko5NCLqnujF3PMcZ9AM3xJZWCCsC1s1C2ekd80eylMtUbxmx6FM+1ZE+d4T",
-	"cpssbJjvUxDIwvk5mBFBI/z8igvOFHchGBtyNuvp0mvIh+NhMIxz9w2H1s2BVz68n2pd4PL5uJFWBV8A",
-	"Llp3c0CQNheZINDRQoSsZlJTU1uTj01IIRKjoZG9wHitX23Gpi05k7oXQRWe6zemoSnriS+MDXi8/yHr",
-	"m5H1pyFhD2Xanoh2pHJCGCUPsx7glN7ckpoiRrdkYbVfbhB0cH4MbscTE8hQr3j+Rjf/liys6vmWLJ5Q",
-	"8WwnVlQ7Y5UrnVNuHLrKYjMZDbe3dl4Nu2OMh93tER528c7OoDvA43i8s7sTvXz5ann7a5XP7evrP/78",
-	"8st/fDQZQfvdV91PPw92g93tL50G6uj1OtAKqGHRmsY6cCHFs8xJBcB0jEdonVHo3L7R8DPRQWAI3tQU",
-	"dD5wtqDzoTMGnResQefb1hx0vlNMZHA+aAWt86H+Z0v/s63/2SmnlobXDdwGHU5Cn9mPYfHHVvHHdvHH",
-	"DrgBCjLJEjG4vNUQt7J8FrITQJlUmEVkD4VzGaI2TmmP25e9iM/AYB2SuX1F5uW3RWjAUGReXj6Zb7b8",
-	"97KwrqN561OVcrgj7iMe53hCRDxXD7Q9Cj4HU1ktBSnib9u27hToCjiLS0D1u2Gx9W9GJS7yzOwHXx++",
-	"PnpT+V3Rsg83ohCfft4aPhF12Bp2s+LGDyYT9X7egBiv56oQIvo4gvHP//yv7IcjHfoZEYILR0H0xjoK",
-	"ol/avy0p0U/0H8UjVChrBz21gkIlGIhRbV4sb+mI5acj/yx7dmSHyx7k5fKyR8cwgeqBLJ4a76GkbPKb",
-	"FqOCCeTFqJqVnUoNb+/KThX62MwscXx4co5INOWVglO6/04PXU0FkVOexFmFapRicDNJuDSOQfiOCDwh",
-	"CEpCdpWgKch6jbMXHenBbWJ+CWG1UCWqtqjLziofh2F/pZNDk5IuULiES+m8XqonNV99OyUiIkx1rNpg",
-	"Xf2SYkUWUA2Vcr6vrDc6WF1stFyRBXJnwjqEUt789Af+PWtWhqW8jKV1bJjmqTr1vo0M8txwYKPZR7Y1",
-	"JMUA7RuX6plELpyofMEM+ia2Y7i2Kh8kIlFE3OHkZl2t2EyTQ4rIW4TMsAqYwer8DDvlcrKDNVV3INLO",
-	"g700vdv1IK2zGqLj87vd4jSBJqwthwCt9AVGf/KpdzQJSfEi4ThGo4UqVcwJd3YrCLK7CgyD7RfDAhhe",
-	"roaC7ssDBFOe4SmPsKvSUNrgsFKQ6MkO8LDvFvGU59e7hiqS7jzm9A77/S+5OytUMWvVXLhXztGqeULK",
-	"ZcuvvtVrnYymBAs1IlhltbL0tWnqipjb0zgg2fSOoDiOiN+NR0sW1oUH/oux7PG76XPdzfPp6Gbrx2H3",
-	"xf3R3bu+uN1m7weLfxvtTv569/LzUJ3/dLITHbyKvx3/pT+9kEcNPH9WayYyEBUA4GVruFQTQeRvy9q4",
-	"SWzM3tgPiyxOua/N2Bz78eVf36GETyircju2706AXGhwAtUqgTfGUMPRlKGCQkD75Uozd0SYUtoSCZJy",
-	"oXyVNNcWRIPMk4qjiDNGIhXoiSJq8kTqI6yHhNE3L5Y2eEixtNgmJPWEvdg3hdkixYuExcEzrBTKnfK0",
-	"ovPZWq3PLBe5ct3mtdxuBL+XNzPqS+8ICdgAYmFQqTRI8zToY3KvWU5+X85JPlh5S/Xry7+vzC7+hIxN",
-	"PBoU6z41YW9+5crHvvqQPj9RF85fPbFCOX2COWklrmJ7a1jhK7a3hisTYO3sbO00Fw5Md54tBIRanu4Z",
-	"M5V5Tc4QOIwMYXRxdPAanZ2++zekBGbSZM8zTrtZazA98LlCkii39e7Osq8CW3WFJwmJQf9SSdNw9O7o",
-	"8AoN0JuLsxPERUyERB/eHl0codxgb3TDBDF+3+6gLnLcLno2QFM+F8/Qu+OT4ys0KG9jTRE/KZMZjz3U",
-	"4erdJcISJXSU/vhMIttuD4UxlXiUkDBAYSrImIgQtXVjOJF8PCaCxJ0Ahfa2M2+DUnVMxhWCOmCUxEbz",
-	"Z6qCdcfzJAlLFMiMUFRe2PGBMuuXrexibbnqYtBPWYdRfLGGOrlefboNS7kuZfI6m0bh4bn7tvDsIptc",
-	"4aGpQ/bGTrNYoezy8t0JN65Vc0k8wRMXPAGS7e4V2YBie0uLP5xory2c9jSXoK+o2vAhRdUyVtatwcdo",
-	"CT5KyMwbNXDx5hC92t55gVLTCMU8ms9sxqyq4dKZoaspCtMEM+sQmpJIHwXkckDyyFhVI3+mCtDRST+x",
-	"MqkdUlBn3uGExqY8BGrDDzOenbWE9GydxtVi3uiOjMLO45LmNPp+tt2VP0+xmvb8iZGggTejxzHUdBzT",
-	"vPqEbR0gnEju0omE33dtpc7u8evQlYjLM7NDSELCJ7K3Ovx8uYB7sW5sb7Oyr/VFcy7BEUTOZzMsMhW7",
-	"QyjdS68+vUC1r/cXx4gaKC1cOehqV54ikz7Zx+LG8xxf1ufCMJ5nhfjfugD1C+Cjj1lMPvsCGS8PLo7f",
-	"IEApW/K93R2UUgpWc65V1ISD7RfbL7d2t4upUrreoCgzk3feykoHKKGMOGdduPBlhBkj+jAlBLX7RqeQ",
-	"e2XYaLuHTM+LMpqmF7OF8HsG1wiONU8ctDSFwYaA31HN6TZMEqL7PbN96b8PbH/wPO9T//zO9guzWfYE",
-	"WAKaeWkjTOYCGCXwM9hHDlcMrMKS6T/UhD00iafCANEJA9sKJCK8p5KshujLF7vrNcNLvF7JncCbv5WP",
-	"lXXOcRErtvqNdbvpoTDGNNESiHOWClA4ovZv444+40xN9S/nBnXNsEJlP7IsFZJ1jrG8ofGoaoOvoc0k",
-	"bf5OwGcRR4JLiV5fXrkJ7V8zjOyAhUgDk/vcJUnbGlifOAlebfZpgqUC70c+Ns5pRJieZGf/mrmtKXxn",
-	"7Feh16kkROQzjpTZeZOmLCx7jITG7y3j3jQYtfwAkGsFLQdEvc1mPeBkpCfRGMnz7X1tuy8+++D6Lz78",
-	"Oh+2+Pgkm0Lx6aGdzpegdYkFHZ/kaar8ygtjjSxzBop8Vksp87Zf7rzYbRQTDgPnucaajzumbEJEKqjN",
-	"zN2g4PfLwath0CCn0y31xZOMMU1MhRbLPYI6hrAACaKplzFM6iMOs7DhvvrMMK4OUsi7OUqISXlxS9PU",
-	"6GHWeRhBSbPl2VhTaWYUNVkEBeRxbdQtt6mSS/5hzcGfTheSRjh5Z/vZ7GushSYcqYd9PRe0yc76tjZ3",
-	"8mg+HJx3d8Wu9O/KL2PP4E2eVPNRePzuCrnkVpbBKR5o0K5ADbY3v9ypSRtkVDPgrTohwfsFGuGJN72Z",
-	"sI6ezXfMcN9rlD3A7FsObv2uGmYPgrB5cuhabTitjYdrhjMaQMcNlwxtH7BslyrkESSjTjTBkUlEjNog",
-	"BhX55ADNWUzEBRBYU9HoB8j80ntQ+vXVyV7qr6eNEdDeEMYYUKjm1LyHX4Tse1N0z5PkddkteRO6MiVJ",
-	"+r4ZPQ4an0uPb3FNy6cgOvso1KKjoGrRdQ5OIWpjdPjd5SWSERfEBPKbYTuGLVZ4IkPUNoVUDj8cdf/5",
-	"93+EoLegRHbglhfWp91zC5nATjmlqbc+f+E1aFPwZ874jBKJ2ocfjsq6jg1YNdDk/zKk9BFkselu/2JX",
-	"KogLDz4DK8gG2wwpzxixugMxZ3sm4yvnCWrHgro8FOSzIkya+hsuuwYVSJN12QmgQq7JoVQo5meFfkHA",
-	"y5GLxbJ+z37TOFigyLYvg7jvTV7Ckw2JKKy60UyuStgH9jcHps2WtNTRGuTxbb41uB5ypgTXq7wzKdAe",
-	"eG3m2/b+4XzvA2++q1/+VBuWZFPMmyekId5JMsNM0eg7sytLISs+69Fd47ZeyMF5E4aB2owCHNjDKqyp",
-	"Xt87+REW6F7o+56qPYTRlaB3C/SXy7NT17gdXgKQ7FJDNDQJ066ZoSrD3qDXRwmf2JJgumcbJYTMPEYk",
-	"RlMiSHZ9lSuCmcZQRgezxTUDJiUwSRotDwdluq32qx36Vm4SOIYdG3to5w4Z8ROOYxJfs5pV99CVfkp/",
-	"yhKuQFRle9hHJ/Trju7DaNVxgkZ8zmLjCZHQGVXymo1Iwu9NLRfwgTYrsxqxMWVU2WDGMiL/wWCeR/MN",
-	"QDVv0fuL414Dd5mgdWBF31NvbnHY1L0S2aYzPCEBmBwMB1yk4ut5LjeeX0tox4s4U5gyIm7saGOaEFPn",
-	"LiiM+M+//8OTkmlpyIv8MvGOxksGHsOVmMtMX1/fzRNGBB7RhOotCNAJlVGRkTY32yX4SsnGZh8Ye6Mb",
-	"q3SYahazj5wf/nC1inewziPjS2B63IxgLOGLTSdijow5Dfp8Ld/43z2Kxok5kzUnYml/NQsj5qzxTmXM",
-	"UxPe7a5ue2Auxe0Z9Pq95YCNdWsta95/kJz1LvB9QQC6rA2bcEUQCtWUQZMMFcgURwnB0r4kNWEMpp6W",
-	"q6blC2dooEjOinfm/bpHJ7b/7Lcdx/3OwxjcExvFELQuExzd1qbLOkDwHlEW8Rllk+49GU05v4X0XW08",
-	"grrEldReHUPf76c8yXKkYesTGazKlgYkXZMOwCASgE8SEAkTsg6kU5KJqY6c5VbT85E9qecJ5TkkEXc0",
-	"IjJPttZ5ymxrtcNd9fv951/rf77//vvvnzr5Wvvj8z//y6fr68s/dv78gIQ//q3SqwTkT+YTnxn3XVfi",
-	"MXG2XEoEaif8nohuhCVBCdEDygDFdEKtoBJjObUOXI2TKdo4qvaf9z5mQZf9YHf4xb3xrVjPeqbS39Tx",
-	"FCawqdOpnKm04HBa6GPDVF8nV+copjjhkzmpeJrqMTp7aGRukvZw2O8E6Ojtu7Pc8xRdXh1cXIFnlEvu",
-	"WPCBeiZNZUXFTWWqhfUN++v746seOuVohmmiD7b0upmAG6ruwENRII2XG7zqMlmZhiuLBXOk1oN6htkC",
-	"Zlf0LHpRdil6seoO39rdWe9VmbkWvVgRwLPOxwhyLRgO127Fpk61w4c41ZJpwm/8RW80u2riu2HbNU4U",
-	"weh8MMCw6/fSWuUPupHLVmmsgrOtAZWHE5iPTD8AtOGw74AKZM6yvuUpH8EhOedSjenn9X6jT+s7O/u8",
-	"ue/sWidVWNCyp+pwp+Kn+vLFE7qpDne8Z8BMYxWiVY8zlZljJcITTJlUqA1SwOlxpwxeDdON4Lnl96IS",
-	"SiU+FtcSoD0UMs5IaIqsBSh09DHMCZL11QLnUYmoyr1H43DZ5TvmBIrBFbcn67TIHzKTMcu9axW8mEq+",
-	"odnT1cep0I+PeZyp9NJC49QMXHx0ln9cfHyRTeiLc1698YKzStVN26X9j6bYulnCcSlACHQJ6yLEXBR1",
-	"7o5qHFWv3l1mfp/Nbh3ru/nIS2erEti01X+6a2ervyLq7EnvHZ8f685j/Fg19+Ezl1yy2W/Mr+kJbMyv",
-	"sVmJX3OLuCQiy9b+4Ogy07g2fyIUDtxAp8pmqSnL8MWjGq6J7ypMIRvwU93uPYhRPT05R3fDSEsdd1vo",
-	"G6Kq3CqbpZDlLuQ0liFKk7kM0Gjh7oMAyYUEuw789T7VOA5/wiWjycnxm+7J8dcm2GCMI4IgDFyT6zaW",
-	"SGBFvIUk5mp6k2Ip06nwxiDdbSHdRks/kXVWzlpvGsWiO+oWBgtWpVx62SSkxUxfcMUjnjSavG1bpGGX",
-	"bw9Kt9LJ6x19Cbw9MP8Oh9v2j51d88fWS/tkZzAsX1RZq1XXlOnZd0OxWXowV1M7AfvLTiT/ZSdUeGAm",
-	"lj+wE8wfwES/QD272Zx5dTwaPbPXDXa2GNMAlVFDb8hSPuI65s+bLaQQ3mDq0sIimCKfVQ3XdbeFbAO0",
-	"zJDeJZh1B/0mjKgd+UYfSF8pKMlRxJOERGr92Vw+lA+6+H/DiH0/FI4+K4HR2fFrGHFCVIAIjqZGsMrE",
-	"bJXltmiuOGWz9IzGDZK3+eWF96/PUVqQGfCkWGh4D4WD3UElInt38ITiAvTm4V1SQe/WkVvdBkeLR9BZ",
-	"3cPT0lkz71V01s26TVgkFvCi46W2B0eXJWr7+uiyFbQO3L+DV0PzhyZqJdpqmqwirKZFDWE9F/TOjOV+",
-	"HVR/mbELD2AOIOYZp5qbGl+muy3kmiBoUlywvoF0fxXJR1PmU65ftMw9VvoBf36qXp62wSoYFJrVAOLS",
-	"zvS0PIXiq5UvzNRs9FstDdYvUfv95UkOGd220yDszU+B6s0jwFyZt0W43w2jEsjvhlEraN1tVcIO4ekq",
-	"iJoWNcC0tqfvoE3xwZZJkJQJBGxWKxC8Jnc08mRe12S7KRddrPFc46y2HAOW8/XPJKLlpKV1AyVYqhtJ",
-	"TFKJZilOZ1AsbaWTboOKV5XgFpNP+A4ncwK2OTNIduUvAboWOHIhb6Dv2rc1n/qygbsty/KCZ/uSg6FO",
-	"sjjJweQRpzYTgYriWSNBqH5aZzTeMH2e5XF83oBwJ4PgjZXZN5PoJ8vzI+ZMPjxvDqikQcZfHnxZy26Q",
-	"h0qjFSgRplc7QdOKejfgjLHRePBFbRaE+uH8xPYkx/xlDvDs+HWZ4kbp/EbTZkjZU1YHD1/6GT+PZnMO",
-	"OaOXex/0tnq7vUFvuzfoDfvDQW8w6L3q+fjtUj2P3p+hlsef2tfXPfNXx19VDHQ/NRu8pNBasb8v+0HT",
-	"Knt1+1s/nGd7mwxXOZYa8HVnMis8WfXKr434hXgd8NrP60wpm8nSSCYVyrnswpzvMh2/PTxmZ5EiSrbq",
-	"cWbZs3aj8tMAz+WlfIPnEwvsALyIKpRkzEUuZbU2h7udDgcqbubg3QYIATi7I+KOEl/Fcqj1e+NSRtYU",
-	"qbStpOJiVtMkp/6VIkNM72ns/2iMaWLLQ1YkNvOVufUlup9y6SobuZhqCrp7dPZtARuWu/an/LIv0XNk",
-	"p4f+n/8LabkNPGliEtEZThrtStBSXPlrlVY3DNoFGUDy1Zcn69vFrOqub/P8oN10WrYv3+j3XNx6610f",
-	"wDfIvvftQ2UwV4rcIkuwjH5VXMtHr8fucxudVb3eHcvRnCXJuit5JP8WlfkfWC+IyhurgPJXMJ7y+5sp",
-	"1bBdZPYXT01a62TioYy/bil8mEieICBfnW8pQXHLV2NLAw9rr4L8wDg6QU1kwOGlOoQ2gZwNkU7xhJiA",
-	"KoRRTGWaYCNf7qGJPjkQ85wsNNW5ZnyMQsuY20Bwp/sPURsz4xCcDQSiENwsI66m8AcjVLcJEGbyngiJ",
-	"tvt9PRplk2sW5sD5SD/13EBQRdPq3yADkfPpvedCgl6KKplRSXNun1lKfM1sEEMPZQC1DmKjBQoh7VBo",
-	"3VESKlWW89kGmdlIinAi+Dw1eTcom/Su2WuSEOXcBxzEDbwFmfE7Wx4lW5HPiXiVcWddoUaYkCfA30yw",
-	"PLaGl14cic2iek2UBCtE5nVz8/G5l+T/Ze9dl9tGsnTRV8mD2RMldYMUb5IsKjp2q2xXlXb7orbkrr2P",
-	"6SGSQJLMEpjJygQksz060b/2A+w4D3B+TcQ8x7xJP8mJXCsTAEmQIimqbJc4E1Etg7jk9ct1/VZiRrxI",
-	"jXXJRES4DZ4DJoqL91cZGTXN2w/riOz1aDSAGEBNRnRCUs06gif7p8Vb82gUmUIlGgI18ig433g0U5dm",
-	"xf6UKwsvCnsl20yw9WFPVZfbCkvLYJjVWBaxgUuyuGN9EstbI2lAMOO8suKWseNgMNN/fyzy+vxwq9ag",
-	"KODaJjW1tndQ5jbwxnqV/RfUYpk6zeaK4AAeHqA0ePDZHBV3uPx1jr1usVKsllws96RSVqKvLzokZxkP",
-	"J9pgo70r/555tmgYOKktXxjNo8P1aUjc8bx0hsw9xRN7re0yW7WneAwvX4GvuE7KZDFL9T0vawj2KemG",
-	"WX33ZX0qVILPeJe6Ztg3Wbj325ugzTPfWd75FSsUjbgoXq1/oxtyxZ3zLS7+kjmWalSigPX7kBzfzbXf",
-	"EuXZ3ZRpcSXasxR9owGFrNzMnJ8k9wWUimi5FL4tTUNJmXRDmmrWXccBUHisnJHsyjKQgSUIbqySQLDE",
-	"CL420g/Ymo3KnCqmSSRHXBjB1ZIbwSj7JIiEtve/eHPpDAmR9Elg8wDsrz9dXV345Or5hREyr15N34rK",
-	"p70z+6TskxH/xCJyzUWkCY1jIyQxTDYxcpHpgNOLp9xp2A/P9yJhFBbbkkzLtZZ4KIEzNlMpwonne5Yl",
-	"bNXsE7NW30mZPDejdzUZszfZZ+d/ewENmb9+mTVt/refXWPnf/oJm1/ynWKH5n9+77roYkHXXMU51YUb",
-	"a2vQMEtZy/iGResMH+LpmXtF4dq77G3OyNKFiix6BVsL6rR572ZeMAcV/hzAzG+gKexYyqEHnfgtz2dn",
-	"LFzxBDMIu/qhDC8v6+YVHaxKtFOeTDmNRz8oxipmDVoyChLTHot1lfyFTTQZK9YHJAgobwfINIXK2Nk5",
-	"SehgYBTaoondrM8biH2QLmyk2LwChUihR+GXDcY0389jMaenAy5/XDVCMwmLAZr5e9ezwhisdjzj0/GJ",
-	"STiepmx3iWRQhsLSOYxZmDga93E82YCa/bkjOV+5RsqD2dex2felWtgYYkxajidL8i0u3r758bdOs1gr",
-	"kmtJgsU0zfz2Sb9L0ifK6Om+hzWVSFhkhELcum3X7K73Ls7f/NhRYCC5n0r73sjxldff1oiPi5seZuZj",
-	"HjOShKUhI1eMjvTCdFUj5gFD7vt3r5D78zU38pvsJwSeJEbI6ENNM/NfstfxwKbl0lrxzDTDT119uY63",
-	"79sxGJvzE+s4RnQMXornVEVI9B8yfsOmH0UDI02WJMSSPZ5oEmg+CIjmA6GLhML7j5Eua86ISq1WvWU6",
-	"YamBqGosBzys0r+nCjJrDm7dID1SCu39TWi3Ws1CM2q03muEzeggUXwwYEofjKhIaXxg+qgPuLiR1+y/",
-	"0zGv2FCoPzVq9aNK7ahSq3fSWq1xpMd/+tfGD+7xf238gC/418YPKhX2lps/1as1+zcf/Omby+K9YjEb",
-	"KDrarO5jTybdxBXMmd9WPWkgGG7wCdXkz9/L5AcK1rIBLHyeVMnPi1frBrUe4WPOF+I6l+2tLG0VCj8G",
-	"Zp91eTQTh53VeWyfnf1Qob0wYv3BkP9yHY+EHP+qdJLe3H6a/N0WhCyJCSmr/QhVH+t+o3bXzutAdisf",
-	"Pzdrfr1W20I1SGrG2w4A6H+F4d7DdGsfjOixFNYXQhPLRNCszWZm+6RrFktlHxw6y4pI4gIAxzstZz+/",
-	"wsqbieVtSRwoSr9wUJjreVcsNYvsnxJKhI2e4RHZE2xAAUX7UhFwj6A0ZadY+4RVB1USVOq1vGJnLUA2",
-	"HGe5tzd/p0nwZxeUObMKpp+fcR80p+e48t8L0/vvf7bz+7Ewzx8/t/xmvXySl8+p6zuM3yoDsKinWUfn",
-	"jtF8F+dzWKrP8BG7jOW6rkpnogZfHmPXWJvR8kCD4KDMYUD2rBMDSWHM3Lgi2cE+iVIQLXG5UEccg5EX",
-	"kBt6SgImooD0WF8qRgJkaobwODI2S3zEI8EHw2RGCULj4AdvhCzxKZhAMHFymBooVxziX43c5dWftWs1",
-	"pzl7ba8G/57jInQGx0zddJaAZR/xPQ2KuE5LzCtTFlTkXncx/jN6qu+lgv+aMvuzDUe3YuMaJeSz2ugr",
-	"PzOzqqwnHN+DLShdVPGXLQRmvr9uel8SF8t/5W9YU3l8dYmU5EN6PUvGkMR6//ReggW377kAfR9esLDC",
-	"V7n/6BulUtiiLqiHcrzFnPuFlcdarZlysa1Wc4sJNPC2dRPuL9+cl4TBzqfR3zdGzfL0A96fdGF5zn/5",
-	"b4+W7L08qfsbTeIuJEYkcWmxH2ADm6VLW4+28exvL85frMbbCNby1yyhEU3oel95x7RMVchWow2+3A4B",
-	"u++9WOhhXFSywPdWHY1C8YSV3nuh+IiqiVHBVhoEsPSnazW9SE12Xz2AywXk3D+cnb86JRdnl5ewI1/+",
-	"z+cvL67O376xzMeVChdhnEasIqSoOJfU/rpFDq5KXKOL++WoDDfgrSuyAK7NzWsFTrAPIfumI96kgry9",
-	"9FGgvQbyRPOPFzK8Zsr865//+A+kjb4Fcj6qSV+mkOJq1N+5s/p5THXJXEhdGV8PtE9iKgb2T9zqfkaT",
-	"FvOQCc1WZGqco1Zc2UFSDjUrEisideN638KHVvzCVcZ0ff/GKifGjFiPU+ETMR75ZCBHMvJJlM2nT67T",
-	"HlOCJUyvONQztJbrdb748GSlMVi4+O04rgXXz2nCBlJNVkRCmoTDcgPAyPzEIihMdWr30Ijqa2u+Qcsm",
-	"TzSL+9VZf8AiNHiXxmxVkF4TEdc/ddaDsoWTND3fa83VJmfcD/wTi8oJQRdsmnOhExrHi55aMPwX14M3",
-	"87TQCz5xcT24oMlwxZvXPE0Xs3Y6ZcgnP53/+JNPXr98cf7+tU9evf2ZSEXev/nLm7c/v9n+oTY15bie",
-	"Zxr2t5dg1YluuJZqYlNP1yfN9733Y5dTNFOgAyRZXZq5hoY4DHZxBPPWVnPLRYSpW/P++hQ+taDSPRa3",
-	"pwOgc377l6mXn5J6rZZJ6JaRWkhi21ieDbNqPXujHkCji3aZRmvo+d5x5Ples7ZqeAYO5c/wskYLa8r5",
-	"U1ePX6ANpHitWYOLH2fNJYXR8rPZyNpaZjn5Gf1Pm1ruo0k3YaNxbK0us3aOHyVJ2KfkwN1DFBMRy/y7",
-	"rhomsHBzoRNGIzOVlyxMX0vxnUZ2cnaDQfFQeFO3SVB9aa4EZC9wmTZVOWaCRYFP8kuKlVyk4bWQtzGL",
-	"BuaHjijejpEwwb5PguoVVKXbe/fDc9JsNk/g2huZQHnfqiPmPX8R4L1JzOBlVQcLcB1FYvizAKr4CBb/",
-	"GNExGDXpwKjMkPYGX/pJani5eSXYqM5fBGSPjcbJBJe0kALvRONVdJbMNvZCxjyc2BbiPwx04jt/dmkX",
-	"9vfLFBaEzdOoXrFP5n1g9UhHVFQUoxFEsFnjsmXalYKRfiqw6jPXHRH8oqGDaGEFx4Mm1OZoUjude64Q",
-	"Cvk1lY7ynemQjllkX5ytF/NSa5HKte0x9AZIQOkNi9qEZpUnbZVXMF7riUjoJwIVb7B4fT/VLLJeINkR",
-	"XBOZJuM0QV+QzcDDarHQ0tshjxkJgNhGJIU6jRSrsZl+H0CXbTG/zNbxuQN17Tpem3z+bO4gbozv7nzS",
-	"8dyqK96Qryq8x7E+T73EXru7uysjb78naaDYkUKVISP0zXTI8+d99ObRihF2UYEJpnZ/AJv4tBih7uYw",
-	"49nnmtD4lk40mf3cDGHVfGOWOMdyB0nBV/J//ct/Q3/qv3Wrf6x8/MPBSnftdTr6D6fmP1PetT/+qfDP",
-	"auXjH/f/sL4LZsQiTqEIbZYJPNtPs2wBLscx5eKUhEOqNEv+lCb9yjNblETRLhb0XTUoDA/14nj9W6ej",
-	"Oh3x8Q+lud5lVEMOp+2XfbCrgTumbnDrqGUdhqbBNET2M7OViovGz/6FLfOJATmfvNdMVc4GTEBW1P+s",
-	"WOyv/AGhgCtEDw3n9+3qbl6HOpDkA25eqgs3zTt98XZwMVHX1dzjhFEa067f2TCDz95Zmgyl4n+nLqaG",
-	"UcUU0c1QNZNK5uOciZJr1EoOZp2pWTNZW6/PnleQfYxcM6hWWj8ys2Au5BOAdn/NB4ImqWKOMdmIXEE+",
-	"yJfu96BK3j3YbW6bc++Azaq607RIZX7vTkd3OpcfP9eP/C34uMvGi+zd46C+ZpN9EEhVGVv9wvAIm+5v",
-	"ify5JhdvL6/A310lzxUDfnMaazTkmKMxSDVT7THV+laq6M8BcX/6WBm+Ys9OuysyLMEtuL/6NrHSN1dk",
-	"HNOQbR5m863EqczKyioul4gxGnwBH0yXfWJhmrBoNhfkqFWqv2yYjgB8P0NGVdJj68SNx4V6qAtzE8vZ",
-	"ircXoW40e4xUTxyp8AqaEI77TKR68eKlfW3x2jv3iWmqqhVysS09UDZgWY/8uZmem45FywZE6vmVs3Dc",
-	"lS1vvtQ4JLFS1cIk9iyFerWclZmxmHo6y1C3gwPtW9rZ8vh7y3kw27J5c16eZw5uMidnGEiOiBSnpKDy",
-	"oIEPCoiSIdVZxcrFA7K6jTSfvPsi9gsv90v7+bGspKAjY4OKQFZ3BtHACAz5v35wU6dHoktcNM1cYRQ8",
-	"vMnZxbmVu/YC88A///EfRncdGfSJ8OR1tPpOPgNlMaiSsygyYkDW7cr5izYxonAzNKsG/mIBhJSGCZGC",
-	"zOXrk4lMgXLHHBYQtYzBoF7b9iWfGQPB3t3dna05g0EVCUWLjqXTtn3y7PmaBWw6qn7zv5TqqrwZzgup",
-	"bkAgunWUxgmvJExQkHb6iupEpSEIQXjCWV48S4JnTjubt1Ql5wnmOtm0q47YO3/++gLsSj65fPP6ws/z",
-	"q3zy4s2lT65eXe77hbMxK55oK9hroAPzSZIqofOcKy4So4E6ohCfKJkmmOo7IslQyXQwxKBgVHc5y/O1",
-	"mRzHkEYe0jjGcxsCtfSQaUcnA/md1Y7oiH/5F3I2xcbbES+hcJnbbSFVpomEEpw5XCxtEkxJs23ihFm7",
-	"1KrkytyHgnlh0XVE+apDewJGCMOBg2pkXzE9BOMPjWPHFswFVHUh8la49uy7zlxBMcRJR5zFMYloQs28",
-	"cy2NrhkBJVG2SKvkrIgp2mXFwwu/0/mNKC27RIuOmNkbgVMHNItZCE2b3Q6ZjAsMjLgxNEh5Z4LwyApU",
-	"eLkjzMaae0VOc9HyMyqNmF+DYONe4Uj+CfvEdeLGxBwSuiNe0nBIDBDjOAIBBq5KMGXSmBhEBx3gU8Wh",
-	"WsVcC9okuOHslqmA7GFdO7h1RCdQxm/f74gA3yzNLZlES8O8opoUlYiNzF8qFRhCGNBoxEVgqVRhAqYc",
-	"ftbeY77VEUPOFFXhECwFOPWIRATe4v7hmuH+je12Q/Fcihuz1qXQHQFWnJ6MYAc68xh5f/Uc9qb2yfv3",
-	"5y8Ij3SVvFRKKlzMU+YdgwcxG/0RzDxoYztpHR7vd4TpKBiLcLQZvgAoHoCOV/b7VppGo5QZdrwpqBKw",
-	"6rnNGsqI6Tapkbd/8Tui7vIcfNIguTehmbkOXOk6s2t4xBx5y3caTFV9PgjIHtBzZizQfkeYCzfNAr2t",
-	"RixzSxv1iWX6w4jqa8SnKU262hEX76/MzNpUVRSf/CkkgvUxogYloJSptflrxGxbW54g607bFu/uCBg3",
-	"nalizhaQrXoGtZIdnhnNytaRBPAIziM2GkvIO6n8hU3cLjZ9GjNqk6bgqWk11eixpr09GU06wsbxNFpk",
-	"KFOlIRUJAugyNHNDRPZGVF2zqPDlpPIObmeRq1pZsHN3BEAjtsPyqCkb2FIlP7688oHlxDTlxctXL69e",
-	"wuTw7N2kNyGovldJq3Hik8Naw/ynaR7piMNaK8MUs4975nAyI+ayewIzgJMKlKgIbAOyM+OCDriw54WR",
-	"8jTij2LmIDPDy8QNi+WY2SEnAZTJdFQ/kDcZnJoVmYokcDQ8kCBKhHMHdQQ4dM0IgJyGDxdyNOHBsWJI",
-	"1WLEwJE0YwA3K2ZWFJpebdhCQaS4UHKsOEuomqwiVhwkTI10Ic3eK8hZXkG78BrVWhXideWYCTrmXttr",
-	"VmvVpgeq7hCkuwM4uivu6DaXBmXWHDeybIoJafrcr0KtFgvq55F96szcc+Hebz6t6IglYBhcEPWa33Jw",
-	"3n8jBUNH+51/7+2vzNSucqPLl/0IecoIHKbXjVrNCX6OpmrWyFvkOsxSeOu+l4/hB6OEY3w63D2iPAbF",
-	"UyeKGWj5czG6EIn3BRpI0T2Z+WwLNRLxNhlH8lZ0NQu9drNWy2ntrIJuFBjvODyKDlmrX6nX6/VKq9Fo",
-	"VE6azWal1Wq1Dg8PD4+Ojo6c8tT2oFqikT3IP//3/yFZG707yAnPSsIuU0vyOZ6AogVCdAm/QGGhFIzD",
-	"L6/owsBle9sB3HPne6+4uL7vXrgHmtCstRbdnM36wRuZvJYRhNWbL7RwBSx/5nsavUN5DR+p3//Ie0Gt",
-	"mOq+07z/oR+k6vEoQmtsq3Fy/xNXUr6mYmJbBzhxuEqPzkXClKAxiBf41Arts2wF7wW9oTw2KxHVyHQ0",
-	"MnCGCDADE0bhglzxD97Z9A8ffW9G3PPaHkpNGIdcFgYdQDoLsVq5ebJKXoI2HuS7KsCAHFsJOXOlzgEW",
-	"eikLy3l9wMrP8r+wiQUYmIvvZTRZE1t+KxC5Dwk2wAGb4XA3bZewIcszkFv/SoflEbF1gxFdhKqWFtN6",
-	"m6tfOYbVVsCw51L0Y44WvFZ9hU9c0EksaXQl5SuqkGOq1WisAHpTm/UdS7Xt1zeItLjhwLeQo+pkTbAF",
-	"/RVePCMYHnzm0R2Cb8zKYmiAO9JRwMGnT8nYqpURi/kNmJeQ2BLUg0hJFzQ9jcH4pgdhcN8KjPPSXWtR",
-	"y6OvfuOsJsr8IFOBn6ivsAEuFMvg8QfK4293+eMsbmf5++U60DuGtlFgmrJL3PmPtbV0gI0RKvDML+wf",
-	"WfKwVV1QhR6ut+wO0TnVZLKxYvI7VDbWxptvEDR+ZMkDEaOgnaypJsAeHqcraTSnBG3waG8ki8yNc4iD",
-	"xJjbO0o31WOmUOFoChVsvO4jbHXLCrqSBvIVgmfpMH2l6GlZ6LeBor8nRFxf19lcZNtYTfr2UBs39hY1",
-	"nfG44rztB30OOstiS/gP9oa5EgTfaTJW8hcWJtonI6kTAjudOTpz9MPEEMQXylGPC7bAYj7OCuq5jz22",
-	"3Rw/eYHNh8wl89BsYmg8If2p3kOwJqLZTBkph2u+x82zEBGYY1IGgStjELQvy2W6u691Lp8dXXvTbZNj",
-	"iFYpbZeLrFqrVfjQ3aojFtocw5nSs1OJcOXNc0+u2cAsqfHuK/eg5Hvvw+e8s/NjAxvKVhn0GrUG8Jg1",
-	"mlf1RrtWa9dq/zfc84lF3dwZ1qzWqvVmpf7/RKxXb6R1zx6mh9ERO+4/q1XqtNGrtMJmVDkxZ+shPeod",
-	"h8+iE1brw3TYNMDZV9azVza8qfKHixqWRz56ig24TtSkSDZxoIdyfEDHvF2vtqoNsof5uaTeqB7uAwyE",
-	"1xhNatax1jHmVEME1z1vzO+EODev1quHjajJKq3+Ya3SOqofV541TpoV2uodhkfRMXvWP/F8T6UxBsZ5",
-	"z//2stKoNVqVxmG9DjTKTpLxRizi6SgPTsy2mU573cJUWlJMprp8RAesO5wMOBPMy72Ztltt8l70zEnK",
-	"IjJiI6kmZKDkbWKrB+cBdiKCklJckKtXlzd1cG8mUsZe20sUv5ms5ceC/WJBd5kny63UnSfraXmy+vl5",
-	"nAkb43EWq7dcR1woa2TG1VKB463I1huufZ7orAJGRB3BbqI4HTAiZMLKTU9zUsWXtkDtAH4H8FsB+I3g",
-	"/R5o35kCn6Ap0E3+RvC+TRPgJUtc4B406LssXnovMPsn8EkAABhg8CpEtrEo2MfNQ0UWIwwHAtCKyoR1",
-	"hLMgKjmaymzHuHBzstjSqVTYnAYpGAljRhUS2LrP9iawNU2zJrojkI0/FQmPkeBdqgSyHwqdIHQA6aJ5",
-	"c/Fp4v4NpEEGcqDQneoIfI8mmk4weq7UvLmNg20LVk4zwF7beyMTohgNh2aRtbPicDxkREDfxlRpps1Y",
-	"qRTq1xVI2UCgzBDWjcuGCPeYBtCHnd3rHMwrnLhbG/mv8pzNVkFWE8smOkIa3MyYNN2Y/N6OZWdi3sbx",
-	"vPPyPzWT8RUqR5sd8C6Po0SDswfUQt3tasZAzMWAAfLYB30iWLHkZWBxxaX926JW5tJ3+l5r8Tvbmi9i",
-	"LP6K7YrZLH347PUmXV3kRkO4bddn6ksv1jqdibJuVVBgXcpyWRH67AnXDBtRndXwSKu0wuOo8oyd9Cuu",
-	"WEOLHZoTTrBbV43wMU8fyzKELFFFoPa9dGw2OYu6PTgr+PSlbqrNuWG+ddSvs0bUDCut3iGttI5OjivP",
-	"nh0fV46ODg9brWaz0ajX1ze4OV65xfY2O4M7c9vTMrdlcKlDrLCkMoTbSD8rDSA/h48g1k5/p53Rn0J+",
-	"nuNADWDbEBCk/r2v/91cJ5UKYgBBZqmOCCCHmlrawIA02iRAPlb94WN1hiTT6HNzFKU2Rckm0dmiDh1x",
-	"efbu/AfSqNarNRLLAdkbSM1Cn1yy0UCxsU+ey4j99dU///EfbRKoVJjP2WTfIEsg44oYcVR/Z7NgzfBV",
-	"HDAGNtvR9ohrErEE6uHlimMkwxTq5qQiZlqTAG8OLOUOx5TPfO8WUk0xRhQhDG6PoG65O/pybiaONTQg",
-	"UzGU5rXu8041bOP8fKdJcGZEeYoHEhRuxwkiivWZYiJkJJaaoY6b0AGMbcTN1PtES5sZ0Et5HEFJeLMa",
-	"8AU2Iwwy7mwb933CYo3JtDgdKhXfQcqd1BwMs+/fndub4INSxt9hziWMCyTAOrXYOpLtOHFN0rFmyoy2",
-	"5R10Y+Uq2usEOM76ZnsoSEIme+YLfkeYSTXrZEorg4r11q5ofkRiV2en3K+St2MmZhyVtsPmtYSLjoCk",
-	"OteQBMubcO0aLSQxs8sU6Pw9BmU5rangFMSuT7ns7hL06HjMqNLAb4ZWjRILQdYqndBJZinA9QlkXTZj",
-	"MB0DV06NvObfwxBbYQgiMhWjEZLP6EQxOvKREc6ZJYAFjI+YI2RCFnnT29AsbW4Bgibg1u+I5Faaf0gR",
-	"snZu7UiQ8dhMN+T+JUMqTNfZrUtZhCImsBxShSwAkPXIIsiFtDnpU7mOkIr+oySXL/5icyLNAt4vN4aY",
-	"A3tOGnxwAst2ggdyIPhOW1zxMU+SJ0QPZRpHkC3eY0uwZtpjnolaJZ5yK48VxRDH/uIe01Tx/srkl6Vj",
-	"e2HGQCMZxpV97Qq3XuKX7za2NlkOU/MW80d2ZiIU5WfCvud7YM6D89gNRZZcCoR2VhJLpGJVqQYH8NoK",
-	"nC5Vy2lnzhBYOfYUgb9jdsOMCAmJ4gWvB/46Hk40D2n8qkDzQy1AF6+lilsaIiNCHEgFchi2ZiCBeoYN",
-	"7L06pyluNe5g9EY5FX3CPhnJ+fKvrxxpI66BxFHYpDFDV1ijVgftAmXgz16k+A3yKNnFA2Nn7TXYHZ49",
-	"OMssOnd2em3vuHpYEFAy4cT3nv/8svLsBGvtDqVKZhiMC12A5UxCKZAThEtBUp13imQkOcCsaj1Wz6VI",
-	"lIwvlLzB5HU7ae5Meg+D7WZ/wJNh2gPNgoYjBuqFEd0/TqcQ16s15NaF9T213K5yMQgEp+JqK57GqznC",
-	"PD97CInKZ21WHpQGyBagpY53XPFezoW+kdvNfhOveiUs5h8+z7BHl3kc59miy5yIGTt0wcWX8zR7SMTs",
-	"ZbzKWzHNzbEuzxghceanZFav3QBlaDVV7hJFZ3vqPEbenwOQldfTTtcv0fXNPws+7lr1sFatb98GsIkF",
-	"YJH2b2n8rJwFix3KS/CEWFP47zTrccHeKFK9zOyRiCUQju4VyWyB8AK4HEmjdnJcP2zUsDJzwc3Qqjdz",
-	"X8C7It91IiWJwfg7xZS1iJ7CNk4fJFJWYmc0Xm0xXOCzy61A0CPzXoUitpX5v82kz4fMsJRYr2nGOAIa",
-	"T4/hCYD2k1NQHiaWTgVEahbTiTkhCupGYTUc1ppFfhF0oqUFY816S6H45LYWQ0QT2qMa9PPC+6GAp1Wa",
-	"UXvThMZGAZzY4QCVz5a6yoZMg7GBXjPtNDusy2X1RK6HljWMz+h000NbzlQzbbUsjvg9Bkm4Fe+8u5u2",
-	"j6HVyiirU7O/1DI2op8qZktXcPO3HRgsdXqYH1FrhmftWb7IE3J/KNuMCySnNAJ7PVgf5sB9eTjbporu",
-	"VqPZdrLG4/sVtilT4OrbRXk9yYTPBX6F3y7sy8An0s/dw7jlOOpcOFc8IclQauB/N2eTq1457xd+jq9/",
-	"qC+4JKMFwBrenuW0zBfRfNZvGvyglUbUalVarE4rJ73j41mMKjPemZdZlt9su8+SBRfrU5eVm/oa/dF2",
-	"vj/YP211C2+MZse8gC+We/Xqtar5/3rDW/EMmcm0txSu3WSomB7KOPLaDT8b3NVnCEpB00avGbaiyiE7",
-	"6lda9LhXeRaeRJUaq/cbtNlrhYcRzGbC1A2NXQZrNqVQ8OiW9SpjJaMK2NESPmIyTfDWes2cDNE9XTRz",
-	"4Lz6Kx8GsA+W+ZZxXnau5aflWg4dPDrEt3i5kQsZuXe0IzgFImrExJzplGtHwsoi9HNpdG/iQkVmHE2K",
-	"hbE7Yu+Ci8FzW/nyUozG7u+fkiT7+yrM/nwhdHY1zv78UY3D7CWj7MGOuJA6GSiW3fiTY47HC/uneFhi",
-	"pSFLDut8fgw8arZ7VeTkhlssKXeVnHVERkWfMb+iyyvjcoYuG3TopioOfKj9YHM3jRJW5ujCwYbp+sLs",
-	"bMtA3OJU0y+F8/VReHNkXQ8pH5W3bXfqbXLqrTV/97HE5ZX8dyRxT5ckDpfBiqdfgSoBT821yODwRKQi",
-	"Aqy3LuRFrG8bovqO7+3J8r1tspJX4HeDt55mtG5c5ILcPRRvmy7h7ZK7FU5aLUbj5Set70keYTMd08Q4",
-	"RescVmiVeBxWm9Wjar3aqtarjVqjXq3XqyfVmud7t1SJLu3JG+a1n9WmQwhuGuHv4Cg3g/jVHOV4hO8s",
-	"l08vP3UdsHuMvNSLqQIYp/cR0pEzIthtDp1QkiK0goGMI4BaEA0WKcdObTRYtojfbhtCw4Y64Bw/2xR+",
-	"1BtrKl+PSln3qMqX7f8Xh+x6Y2vqV3ObmO3SFx+O3TuCvF2244oEeVvQ8g5iqpMKam1LsxyB8E6x0BwH",
-	"ePspadVaeUlE1AOhICIkY6tULJafX1GdYLDnVyFJr4NHEBDdHemB1/a8DbAvpmBq6I60165XD30PS78b",
-	"PJNiQOrVw1ExbquGoDYP0fV2c230skO+AMNMy7Sb3Z38+bTkz1d28umtXQBYFfE3E0hncckc7rZQefvz",
-	"hhJuqS/nR34DnpwZ1wWhIMqiQQAKbZL37145h4Xjm7TeDSniyWkm5L5/96ojdCLHWMjRphxBjNleq9ay",
-	"yXb4lcTAJSYR9aWC79isNyFvfcxhMu2AuzsikkxXSat2Andn7qd+VrUR5OYSJ8o7mTjJ+YKLwZUt4boF",
-	"b8pvi7bOdVSIRKRjXi2NRuRicDDsdZu/NirHty9vXtXUdUu8r0/+V+9o8NebZ58aycXfXx+GZyfRX/r/",
-	"ozZ8p1+uEayYDeIC8DST5lbN7870uLYc99Ts7rjd5lHlO50tihVBdJqMooiIKt02FP41ZSmwCxI+GrGI",
-	"my6oVJwSCkDGDD6F1xA6m45ddKzLddzjwpUXndLks0Sx/RmnQOYTDlQqujwKilVxRzRi5HbIY+B9ZlTF",
-	"HHAWwn91wuMYUNOM5S+SC2gTJHPaupJZQmv+8qtCo8w2jtKYIf4awOIiZWgKdgpmIXrayK4ERgdLyBKd",
-	"qht+wyAZFPLU5kXbd6nYos96CmUbj42yv0JXnV0WR9Bre2Gt32esVqvUG81WpUV7YeUkYv1Kzfz78Oj4",
-	"2QntrSuBpgLHtQxH8Zcdej459ExFJtsIebsRUkZUD3uSqmihFvsTVgW2Jq1C5CUTWcVAS7U6o+9mv5Yq",
-	"tC+yL38FqqzuZia7Zgu1U92FYrdeu97wvawrXaD3bDfMV00nu9kvXvvD6gQvWecv7WyWbGv7006j/Kaj",
-	"6rKZJu5avk3zLXAvQXK2T/VUfsn95RhASVpEGONDvX2b3uBnRQuIZbBMUu1b5kzSrFUiOiGJYuLezJOv",
-	"ZWsPmDCNvMdY76pTmA08RRCI+c1exMZMRGB8upnJfvaXEAiqVCR8xLqmo0qOuGaQe5IYEbHr5q9rJMxU",
-	"MSBckONugeofriQ01t3pHJq7qevW3AVXzdR0m7VoLSQqnbYSNLrAhu7Q6JtGo7N8w2QYQtwa3AiYmA5p",
-	"jC/csFp6/oasNs1UhAl6Tm1tKZIAm8HyioLmOy+ztz65IuuYDMcaUT2s9SqNRqNRaTWbzcqzVqtVcZWw",
-	"jo+Pjz0f+UrwMTuy8LdT/FChOey1aDNsRBVKKa20er1e5SQMw0oURRFjjPX7/X6e+ipFSOPY870bTs1i",
-	"wkpgvqdH2gM2BaORZpUQzXgVvzxiox5TXVs+zOvJ3lTdMP9BTcOX5027kTxks406qkGojvWW/sx6RIqK",
-	"7ZJiIy4ipqyn9FmtBjSKjELuxeqoO7M6d+XhdzA9l4pRgosFiH5Z8utDCsUDpx6iQWDJwVzZ+J+HTGDG",
-	"A6o6RMnU8ibkZY3JXm+S1R7rCLz4nSZB3o0uXuzyKNgH/VH7BL5I6t/pKWAXMoGV5RwCp2Ay6wi427zU",
-	"7dYAKdF9wvtESOBloOG1kLcxiwYsItKIulrGNwzVU9cFHxn02KckfylVzFm/KBdowApwcweWuoyPmIZH",
-	"hZWLgyIgBPjWmGr3VsJ1oS8D81ok1Jt+zhLEazliEPmT90AvzvSYhZAvmvTx1R0jpaUo5VjPFaG0X8vu",
-	"39ZZsOlJ8IiJJt+0XPDNTuh9mSeuOOjXfYjuMknWyyQRc8f3ZJPDuxB9VKJorZVw4kqz5+/Rljn1lk6I",
-	"TuTY8nxOVQmFsx7ISSXhRUJT+xq2KGXl4cfTLnvlyWavbHf3rJDX4jZHwezAgWZidaPDjyzZwprfpvnz",
-	"qzzvS076xecxnr21rZ+9WyjIvYvV+1ZZbrYCLY+RRWI1caASwK+dEgxXW55PQvam1Mk2qQVEsZG8sSe/",
-	"+3G/Sl6WHv4JvWZWIb5FjRzo3vATRkkmOmHjRXkmWz7pNy0ztgxBGhsjyCOmnvxe4LmxdXh2WSFbgOmd",
-	"LPhUszweQQO7wTiPBd6tMxIk7FOCt1luSBtPB2WsCPzg6mZEs3EBWNQg+PHlFcm9/QHRQzpm+6cdgQHO",
-	"QLwp41jeasghgZyRjBNSY4EPZ6cFGyuRyv3qZ+FC7nad0IT55uVDqRO81fzONaFR5Ayo5iiJ9s3TvdR0",
-	"RPazFwz4DdTqEAy7VyVnJGhD9GbQEaEcjWyf4QBD42f9MKMAJchjbIaKQICgdvEGAfCHtgPLr7M34nHM",
-	"XRBlIjvCgBTpsb4EW3UohWCh0VT30VhsR3tINQngz7Yb6ACqeAY8agdkj9piJzYcsyPsTW3Cfk1pTHik",
-	"ffsn/sKZjdA0XQ4imtB2QGIugHruf1y+fVMlz+3YKNcONSFnF+cd4bhXk6GS6WBILM/Q5V9fkeDV+eXV",
-	"yzcHb95enf/wv4Iys+8lDNNLXIT3Hj5zS3Hq9PFwdEmzVqt1REdMj1BH8KhNDvv1sMYa9KR3HLXCerMj",
-	"oLfkc6cYH9WBAKnOTBhVx2s3zdXpuKmO1zYXZyOnOhCwYJqBCwf6np8osyR2pUcGzjb2tLpzSG3fIXVT",
-	"hCxEQrKHFWEqbm+LRO9vFkUAC2rNuIEhBiZCcQyslQR1hEhAw4TfMIMcsZEviTS7XXft5fJwAYhyfAxW",
-	"SGgluQVyykIrEFM0psdgVniRJxIjistYIPH5sg3SkzJmVHytNI9ZrIKd6w+fV0qlhkRBBwGw3OxFOx5F",
-	"uo61cqndVLjBtu+bSYyGpfzZY+LGa3vmutlTq1AyriwUm5W3zP0Pw7Xz/T8t3//QwpGDUoSnB5IwWubF",
-	"gr/f7aNpj/8pyS0RqeC/psxVXMvgt7rAKW3a+UUd0evAxco7fq29/JhMgb9fvFxnhO/zqCLr8o7K72lT",
-	"+Q0RilZA0IKKD7h7QHklwQO2HFLfpUKTs3OS0MEAtN8bmwA3J54ik0+WIIfW3D1bMZE0arX9KrmiA/Qs",
-	"YT2fjrD1LAUJKG8HZKxYn3/Cuhug7pvP3SqeMJJq82I60FUCpTNBiQdPFTffvhUkwAjxUoXyjF/RwYaC",
-	"7xYhG2GlK0U8yXByxdh104Hv0/g628AWdR8mqOqkm+rIa9eqtVqthew9tpBDsdQf5V0Hd3YhGSy0mHtn",
-	"aYQiBgXnatVnmxD+uPB+T15jbT46GJiW1DcZokUcFhdMVdD6kyahHLEddD5R6Dw7r0AF4DheR/6cQ891",
-	"glLME751tUPlBJtHyNV9lKibSZq7mJKny4i6tkCwQtxIeZ2RH1my4fLcamLrTltYpi24qdtFgDw1ttDV",
-	"geAr4ApdEHSxheNvQ3G9sLWB3XKtzfiYTJ5fB9xZxs/t4F1zi3jngioejHs7ps1dDMaqTJsPMMIAeVPB",
-	"ErM9/qYzfW1rMADRb6pYRM7OyVjJGx4xBZxxplU+eXsJCgkTN1xJAaEMpiunaKqBl4xIqbmmutja8uX5",
-	"5Na3XMwbRYZ2aNeByRJQvMtRkfL2fGv8zQ3xMODLqTvNp0nfoEFGYGP69Z3j3oLEBzrQO26lJ2oLcTre",
-	"QzAM+WGXhI31qGKEKkUnedXfed5gIvs2lihjs3TrlexZ60lGIQz2ZJQs9xfqp8hd+s6aNL+ksvrhd8Ao",
-	"/LGITTxhI70Wt3AWlwsLoQywXhV5hvVOdX2aRMM5FtBwWCC2/a202llwk4PFcVuXEx3LAWEiAQJLA2f8",
-	"hkXISZWbfwW7NV2DINkqCcyvwUGQyIDoMRUk85a1yFCmSnfEXsT61AyDS7eHH/YtUwFwWuKX7RcV4ZrI",
-	"ft/PeC8DG6fYJqCvBQi8Qrq2lrnLHGqaHj8ylcwPSo5Wue9KrkFMs60QrtpcRSI7aGvxTmVDWYZ0+aLZ",
-	"wdzTgrnnUikWg6HCQMuXhDYtRuPKiCWKh0sg7s3rC6Jhi+hcQoOyWPNiWo8lt4wJC3EYgmVgbh7PjhDq",
-	"9qvkudl0BrIwQitJlcASswqiusZM2WD6hWLepRiNX9tufEW4tf3C4esIj/jE4ipmY8kdp+fqmFYc6TJC",
-	"T1grDM5CM2+7gmVPEOCKi+ALgls6RmVmAaxdMGVUTzqAtBadhiHTup/GSMtuVZBC3BMXkbz1iWLUSndK",
-	"xnE61gtB6T1+f7sB91d85NoyFU3vHWNFrPloerx5KpreYrHR81pDsD+lIzMx+C94U7MGKQ3TiSlmxsy9",
-	"lRuqzNthNqd6e2H6oX+GTzZaPxmA9/zFtxy/oJOlNzRrcMfHu4djqT3BvHa9VnsG9b+Au3QcJl775KT6",
-	"7Nh3QwWDuTIi2mkuAUP8ZYd+Twv9Lgx84OL6zdGvwNS9APXeTnOa73Fxw3TCBxQMwVJNccvtk96EWLCY",
-	"1mF9m3lk+l+ebXSeNWW7ABjIMRO5PLlPRowKTZb245QENI4De6uVX8HmVV0AmtYiVg6awI+eo6b951QL",
-	"PN8rNgBzGYGjz/wSxyti69RAIi5eQsve4jcX/n4+05iFN55Nt3Lhfe/y5i9+l+nX3YIksXzNgboA6bJI",
-	"+LxwDhwh9MqyqXtg9TY4T3HZ9521tfj5vlQjcGKnKfwyop9eMTFIhl67eeTP5XHOH990kOXsUU2CazZp",
-	"QxBEcEqQbABcc9B1GpM9GsdklEIVlCQc7k8d+R88LVMVsjZNE2kWFPs0jmW0NLUOQKjUilvoyWG9afZs",
-	"YuDRa3v/9uHf2h//2K7+4b95cz2EETjHdzRqswZe39PJBJDNjJt376xQrflAONpNrjH4e48SJLV1imYW",
-	"gj49Hl6zX2eNqBlWWr1DWmkdHT+rnNBeWIlYP6tLsmCu7ZfZtuc7MFMRtKEsWKGjlseTT3X5lARoqbO3",
-	"Zz9JwXSVPKdCSKNgk1COetz8gPychbYHK2ZYpsK9/KFZlo9ixvsiOZvFKherhdqAMn4SPQuPe0d0rhJO",
-	"rV5vNJrNVuvw0Axyxm7vhYonPKRxMfh99vBwDmPc4WaBmj1+53sJT+IZBzMRjKj/+s+xFBEZx6kmNCW2",
-	"zO9Wszgd5i/L5Jyqh7LL5nw62Zy8IO45STcXATfK6nwL1B5Fso/ehAypiMheABELuDkC8icSjKhIaRzs",
-	"V0kAO2SKYmpRJqdr3xdNDSoAw4j+IpWX7/EX//WfA0UjpHCZiShZb8t+4YTNDYHSjcfqKInLoIiTC8dw",
-	"q0HY2Uq6J23TreRd/tGT587lOfisiJfTVc0ywD0w22OJwu8MmAXlZ8wELEbyAd00Pvho9jOlug0PNGsk",
-	"ohPtCIjMLT65HfJw6GwC2gjqQt6eZg7s5tERPLTfJiBZaYPZYaoUUtdguaXpGkywd2cgvU0CI/CYhllk",
-	"/+c//mPfz0uwMSrgH1CbUgBrvWlLQecme6+vrs58Z8CVms2YNuBd0nHnw+3vpm53Gvu+T/LillXyIkU8",
-	"ZJqMmBrAQJpP27K72WFFFcMxYBGhY6oSshfgAwF+PGZ9SEjMfGrJkIsBYbFmpTZltzwuYb5/T26u6epP",
-	"uYDchrJ0fQkOeTwNjKQ+4sL8VfO9W6qEOQogW9S8xR4En1Febjd9dyRkd7hqUtP2GVQAiqeLuZLZbIAA",
-	"0GyVwklRq1/BMWHPOJxabF+S0IJuYRrBqEC2wUbLdAVWbcbBfgePqMIjjeIjyNI+80wNamRlzTmebY4t",
-	"7Nda+wjD1bXgHDOjx3XCw13Qwrcts7vZLszo+oL79DHkcmKXJhQWDyI0X3BzivARi7lgPpFxxDIaQYyW",
-	"WgaFXzj9sAghpWLkod2NGzjvV031WSuHZ3sGixnr9hJ7BU4t0gmEdjmgBAJGciPQtD090Qkbeb4nZALx",
-	"pyQ00xKmCb9h5Pm786vz52evnFd2qU5QGsDq5PlCG1D8L7SBxjxkeRNec3yrFASWwa/pf/0nHMwLx6D0",
-	"y4fWzLJN083hdrWTXCvZYfoTJAtfXxN5/JxRZ+qHPZNrDL4zijOQoMdpL+Yh3nRflqk/ZShvE5HGcUCc",
-	"IRxZGQJ8YRde6G4JY0aVJjyxBDRI1poMac5IyzFT3mGdPb720BTVxbsio8y4fhSvOUt8cBDkZnnzA45E",
-	"AA4hqG5S6O0+0spmowE+oh4jC10lZK9VqxFBR0bFmHIZIGPPLdfupYhvplO2lRmZq3ljAfQOnO6Unc+W",
-	"3MKNA/ZA+0TIhAyZWpjq+4DzfAvpvkXnz8pepPLzsQzjuSaRvBUbWO1g+B8lk3ijLn9tPpGitW8lKWPm",
-	"hLd2EGtV3opQMbXjF3/ZAkxnoXmy45F//u//QzplC6njrd/U5nxTZ7FocWvdnW0COji0bKUJW7UpBWfk",
-	"giYUPcPfyx7ZW2XJ7m/cuI/Ld/Jy6ay5XenMJbUvVpt2qe676gEbVQ/Yng0aM9nD6y2nsU9HdRncKepc",
-	"VZJHL5nfaV4INbfC2myoVu2kSs4EkfBqGhMIwBjRa8vSVXgv5MCzT2OuGNnTjBE3Jmfh9f5p4U74JlQ8",
-	"VWwc09C+Ch6dzIs6f015eH0WXn8Vbkfsn+5ya1JsHtVqa0PWWXi9FT7Cco167eZcKSo0bOwyLH3DbrOg",
-	"vydP8bFz162WIl/wJxUDEfb0UKokTJP97UGn+9DmEJr+3hG0MB0FEN1h4A4Df0sM/N3A2Lawi1dCuYT9",
-	"43LMLPlML40GzNUhyprxnSbIH0LOzolmWnMpTkmr1oLqT1CSFzg/hhRCYZc6hM748y/PSjlNC4mdRmah",
-	"w1oeZ9pdy1QyNk/AO5rVVgP0WrVIAT1aTwG1Y1YCF893/JFPzilwdk6ooPFEc03C6cylx/QKlOPKCNIZ",
-	"FvMsv4RKaSB8gKMwBxDAG8XGEuqtDWlicAR2kYGWE4QWIbPbubbvqJYUJZPjHF9emyY9uC7mRhjgJAQm",
-	"InQ4yoTGOSisseFNJ17CWxbVGjM/usHZyQrfYhJ2IsekuJlHuHDXPvH9bRp0nluzcTEaUcQTssdizczG",
-	"3D/FIolAS3fLQzatf/w85LHb7VDjMOteLOW4I8ZQkaLPRcTFQGMeUcExBwGHiRxDWCJPNIv7iATmLiud",
-	"cI04QeR03GRHWN3IlnTMuBQFHTEShDFNI4w7N82KOYUss4CKZKjkmIdBlZzlD93yZCjThNCOKFA0XrNJ",
-	"1t/DWtP56yDkkWtt/tYsMYNTXj2RqmQOqb6cjWlW8vkl1Qnv2wfA5SsEQ0/CrylMp5lLRhQd8wiA2A2X",
-	"1/ZwfL01QQ6G5HE8aNsX8gq9zVaNt2VRDwYFYX0R9s+dpTv839nLVj10qEq2cuqUyIMQYbtlBwNEdOTF",
-	"hPskKOxcHZAeC+UIeN2sWQxTLjHYt8sFMLixJEtYdU+fGtlSyBzusvrANprDxZenEDZRJVf2iHIkSH2m",
-	"mAhZhLEToRxzFrWREC9yAegQ45LXQcpOuT1XX9iGm9t4lOwwKbTThsEXL2FxJSj9O/38mKnCt+3beAJG",
-	"QW4jYriG9krB5iJQvtOFQ59rUPBdPEpx0D/wj8EphNaDdbBgdYU4ezy1fRt0n4fg4z2+ObXdsxCTY1tF",
-	"Y8VoNMnuR3li7gh9bX5+AHXBFk/P4piYrXPYOwqPo2ds9hA5Ojo+fvbs5MQcJt762ZzQ4y/GVv9lUmjX",
-	"C0l9eFSIzQ1YGN1gF+UqM0z2pmNCgKyoT3msO94+boqp3bx2++u1h4dA1GuPE6CKVeXz/JtbplgxCccv",
-	"i43YyS472WUV2QWAsHDAFQ6rbFdJsS1hxgoUjxovMcOCA94/J8hUCTK6rOL1K49ksIww241meMh54zqx",
-	"BJEKYJjldu1cbDtG/S1BiN0SWwwVWMmr/2j7fH6L73bozrD99W2yLZ3JWkj596X+pjcFjR4LqIwYoUbf",
-	"DRnZo4IEqcC3RMFMOsg+6sm5JJtry/aJ5XvxvX3x1jbjb6yePVbC4MO1Mzv8S+Lf7fykIuExKb6wmad4",
-	"bpQVOJWPKO5tiChZftG6325sQcFrPJaCt9Pffg8Q/RLifYoBPhZav7T78ZLHTLgow0LzpjfWHo2ZSshY",
-	"xjyckIjF/AbIrH2i2IiLiCntE6ZDGqNpVydsrPctPATwP4ERyvpSkSBKEcS7moWBYxHxM8KUY+RYoUNG",
-	"o1My4DeMsE80TOJJ0Yia3MoquTRjuCBiEoiGyeU1H49ZNNMdqhgJdDoeK6Z1Zs41au2Uc/R0OjnfekfR",
-	"xAwpQvBpTVKd0rhKzmZNryTMCAodYO61aicltZkuZw+yL2dkLc7OhgGg2Jtv2YKKs9WFhTvzoVUOuN1J",
-	"/tCMsS3n87te7k7VnVX0wR5dWEszp/nU+bIl5cvmim+7DmoUaUJNg9lsMNCp6VSWzBDgrg+ynP4ZCcEm",
-	"xe+V2VBCKsypp5hNKAZT8S2d2Hx6+Di4ZHCGSCpiprVjG4CQIYgimecgAOeyNrLEnkjjeN+REUBAo+UD",
-	"sC0bU9PqkMbxVNNLkiiiyM3Te0eB8uUO4PvIVrCTLsymODZmccbyFkvMyNQSZ8sRI2GqEzliSi8E87Wh",
-	"FkfqEWk0QSZzcUXT/DSPwkfje/I6a/omY7G86qxioVQRi1DW3B03u+NmxejzKCJ0lkBk0xNmRA3kCipC",
-	"VsHSLotpMl9xnWhbWEf7REspmE4wFtWVvHCHhdHN+qCe5UUk5gtgvM6//rP9+HYrYQB5vm0xKnNcr1/W",
-	"YtmOL3QBKzysRAn/JUncC1PezabcqB/9PguN+A31ocxKWoky7aPvMRF1Z5G0dQUkD0UNrF/r1/uNfnNW",
-	"A6O01wvDKGKs30cs5/1JV6c9M5M9WAd4tMFKK/tSQdfLkN5MUJTGaPyzmn0XrBbZ+9wZ+ZprRv7r/yO/",
-	"yFRNk0ivHis0t5SXUcDbYd8RwD8tAvjCznNLoIDbr0t+3YgU3tK7+yCw2w1jy0y6nRrYEEp88Wnxh4wm",
-	"q58wNfUKFNWxaYj6yGXFRFRMFoA8ItSj9SJa+bnd8kUF7MdEvpUwa1N42hicHlFK3x0jW5yn+8jyXZXD",
-	"HVX+k6bKLzlZNjlYaDTiYqFesBp7sRH589qbc0noWwD+7eah79Dq8dEqXw+7LPknRp27JWT6bdh0Kcn2",
-	"DwYMQpIfNuyUUGK+EbMEfw1Nq+M4O4TvCU2Cj2wD/bZA5roQupprxqzM9cdayx8lmXT7SN3cIfUCIs0t",
-	"IPbTtmXvWDbXYNn87cTXA0TtLXtQy04NIAB2R8QDD4/ncPcj2UymMLlVQkfhmrrzUD059RKm/jfdn0xE",
-	"W96cxf3otuApoWKCpP4uNmDpBnwpot9i963LkLSG1JLJHdkYbCQ97LJGdlixJJ65BCiIeDywAIH70c5y",
-	"JII14LEuXADFx+8FMCyJzw4tdmixbRKcx8ILlige6gOIetNLLNZQKM3FqcDdpMeSW8YEwaKv6DRNZJCV",
-	"fYXAwZjqhAxlqvarJFD0NiDKWr8ZDYdAgpbGyalFjIGiIo2p4gkHlhxzJ+ml4TVLNNmzeIKVYH1geRXh",
-	"hIy4OKA3g4MR/eSTdJzwEdv3zZtpREzTiJJxnI41JlDUh7ap9SgoYz37kSXPTfde48hsOcgGHFLm9QYJ",
-	"M7hZtYpfWQxOVgtw1opUBKG+VCOIFE9TuHNEP71iYpAMvXbzyPeSyRjDeRQXg5WCctap5zo3CN/DhBLN",
-	"/86mh+HQrMvybuYrYzIVb2TXmtf2FDWbgYl0ZDYD/quOL7TvrQ/NfyKzKaZ7bDaJebByQ5X5HmynmYVw",
-	"YTqlf8yb8Q6+cN9d9dfw6ftuO1zttvpPMlWr3PeCTryPd1sIhVq/0qQNnmrMVbhtNK/q9dy8V5zRbOpd",
-	"Rcb2h49TBWk3raQ+tZVLDlYLbDt/yxNjJR4MFBuA+VblRxtFaC4cqc/xWLy3bK0UIY3jihOIFx+kZ6RH",
-	"FSNUKTopozTL3lAeBPoWvnOZfeZLOoQ/rJZQNqQikv2+s/XXTtq1mnMjHPZatBk2ogqllFZavV6vchKG",
-	"YSWKjGxtpGuQr7EGIXaQjShklUEm1p9tY6qhHOVHxRkkaZnuuQs6UczIRuSW9cy43jCleMQszCiZ2KQ9",
-	"1JHynjQgkcv1JLvPHh63jF3HExsZ/3cp4FMjpnhID66kkiKR9yRq5anTOZrxhI30fbA2vQ4gOw7bBAtr",
-	"YSJXcXHt4O7bDpCUogLZOboABg623uJvG4ZEml0DWUTuySp5gVKWbpPALfaAzKx1nwRTOyQguEH8jgiK",
-	"IBAQwIDi7bDxAqsvQOkG80BF9iFCUirSY32pmNF3quQ1ogFJ6DXrCNQluCBSRUz5OdszTeY+UCVnJMBs",
-	"noC434hgLNIdkd8cg2TcNUqLDiCtKxXXQt4Kcn725qw4AlJB0peFE3I7lJpBfGjguDggMrQjeKJteCgy",
-	"OpNC9VTTaygCW6aNYNTSzHb/kvGf28XileW46RF4xJDMhUda6/dxpDUf80hrrS2fzx5ky0M4Hdbtgjif",
-	"eBCnmDv+Vj39CravWaE9C9pcRNf0Aq5jLm+2FMlZzu7B4UeaECVTzBDmCRQIwBTnCcI9Fr/mJbm0+IGH",
-	"on1/oXzfWtSn35/D+gFRJd/gvsBZ3MK+8MvV1qL2ANbT26HEMvWYIi7kLdkLwlQpJpIubiyUgdI4dsVx",
-	"oMAf16RChLR15bVfkO7m5MEKfErIXMIKzV9GsrrdLw2ZfvDW2Wa89PRwwI8rn/R+9vQcjcrJ1AmezXN7",
-	"p45vSR3fUHh5wRIzFvfo3pYgnxE7v9mGxVHdaeZPMPB7c9R+jFjvef3/lNAeFJvI6E1AX9XA5mUWM1fk",
-	"hsYZ5YgFCNCPg2x3B35HwEkw4DdM+I5wDLV+rhNbB0nTkXWRaULxhDGw5ngqJo53Be22ZTozhkpuVYra",
-	"orLck71ynPxe9pah5CZwtyGSrROZXiJS4uO7GMhdZPNakc1b1OkO7OG6mhsG6MwWH8lE9gm7YWpSMD+U",
-	"BQ3gw7iTvrRjRoruJjKn62B3HXEwe2gBcC0VYDfwfUwP9Aquj+cz0zpmamoqd/LWN+sJ+XlODV1XcjKg",
-	"ocVoXImY+dRiz+1bwQgTiZrg+hGjMUopfo4f1ncBohA4lHmiydvzF+CfCGyoVVDu2b0Uo/EL24QvDB5D",
-	"qW2hwZWyxnx4wG7+eq1q/r/ecDrlilEjdnC89ue7nF3IjPE0xczaYJEP66pOUrsOyF5+QuzvUOKbRonL",
-	"N68v7LwSLm6YSCSEljmgML+vgBI2yncBPjyXqWk97HtIu/StFuPnpX98ohOpRkgFcyvVNVO6VJi4dMRa",
-	"X77ufDdrvddu+O4i9sNr13wvDx1lwgx+5LWbDd/rUx5zMQAaLft3dxwmXrtZrdta01672bpD+NDFGqj1",
-	"/IZ648737Eh57dVrUuMAvr0xS4Pdlhejx/na7e1ve28XYoKRotPt6hdUD3uSqmjVrV0BztN7KP3mArYK",
-	"dKkLTna44wLe/dBg4q+YKg8HomvH8MNnL/8y2nVBHKC9MIJkisOj42czzOIuq8KIDro7zdSqh/K2O+QG",
-	"dibdiE601z6p+Z6O00GBItvLE8Fh1BMSMU00riGNEQcf18QQM3HL+Omymd+x0z2d4Kviri8KEsXLmwVf",
-	"mRUdkL33715VNO0zn6SC/5oyV10hg55TQgvFBQspVvs2EQP5novUddWOKMRxZVsssGzRwdweC8hJzRan",
-	"R27o9+9ekcCi5cFn09S7AOrVayJkR2SN84mWhLqnzHAYpIzTATLm0VhL0mMkFalmEelNrH0Fc0AKT0HF",
-	"h46A67dcs/1TMlb8xvQY+amh2L9gLCIU3z81Wlzl47U4uCrf5l+2Pu8c5K2Pbesj22NGUn2d+L/+GN0X",
-	"lWSW4i4i6anTyhWOhLVOhILxuiiGrhWMZJ44BWtTAajzM6GFYai3VEV6UdDRQ1BwF3D0ZAOOHrrs/fsZ",
-	"EkEQyErO5M1dYjjZcBlvNfinePp99gZKpmOv7V0oGaVYksFf39AK99bCetRgzX6lRQ97lVZ4FFWeseN+",
-	"5VntxBlbD3PfziXP42xUxJTXrt39Hg9jPIR3ppynx5q4KQI9Pk9iFjezIFymSs6IYLckyD8UQCjMdDE+",
-	"GUcGCDtiL7+P6KwQF74w4FGAH+DJfpW8ptdYohnQE7cvxFoqZtNOptQzvyMKKiQGbFIxr48NqY1+jtPB",
-	"4tCbrckSG6pSJfh0VJtDo3/+4/8llw6Nft4MjR6Rw/Gx1aejVRB7G2N0H3/ig5F7F2O0izFalT1xK1oa",
-	"ur4W+gGVYjGs7F6qtM0sB7JS36A907YA0CkJ0OEVkD6P0XUolpYAusQvb5eRxAAEMKNY8jfroZQinvik",
-	"T2ONvzIRMTiG8Kcp3g7EmDLWDuvRK4KG9cH3pIwZFV99BSA328WiP87jeeLPMe02ffOVPo+YCJnXrlWf",
-	"PbPQzeqswZqsdQ+XlJIy6YY01cwFegqW3Ep17epjlMWu19uHz+arjdqhB09qRpdbb63lAZFqtMz5gaOz",
-	"8348Le8H1rPWDo1yFIUL93pbM3f+GhwZYyV7zIVMnEIudcwCMmJUaCIkGTKqkh6jKBNbZ0nMqLa1rEvx",
-	"9GfbkC/NogFw0mWfWJgmRn6suTLM9Fnv2Oj3yyEjpjrpZgNQltbSBGiIJTbCa3tv//YT+f6nywKLlIxj",
-	"A2SpqvSGulIvY7VbP/oKB3jVyKtCQMxOi/+2EeI221kOHNxeWxUd7rV/5ysGMmw1CWPKQbN1ySMiAosh",
-	"oEDkro7kTVa6F/XbhXFYaOO0a3gV0/Y7loCfdWca+uKrEKeCUDu7qy7EzCq9gUnILV5wNy8+3a6KXnzt",
-	"zreQxjFT32mimdZcikJSgvvFNJFwAbyJfpZGaKV2KcCaVHxapknxQwOWaBJ87nj5tQ5YFjoupi/7ocuj",
-	"jtfueB3vLlh8ctp+fhUxisWme23vWT2MwsZJr3LYqvcrrcZxq3JyHD2rhMetZr9Za9JG7dDzveJsffjs",
-	"jsKXYsAFY5YYcGphZBYTNnXPJl9fQwrPBnuRJJ7Pxu7s/PbPzqlNf1vcaEUIsxeXH6fm5SxMkWLxw2ev",
-	"x6hi6ixNhmbng0DH1I3buDOm7KKnKlWx1/aGSTLW7YMDOuZV896RFPC/lOqqvBma6wc3jRIbwwt2w2I5",
-	"Hpk9vcrLInaz+GWvZEhjsjei14yoVOxPvbF9cFBvHGMOQvtZ7Vkte8/HbPxmX/haCp5IxSIXt40WdZvN",
-	"YfkBfQJR5JopzrSjmfVJmFt7YjlAoePsnCR0MOBiUM0F7J8krq+SYe4xTWiS0HDIIiOaQCvI3piLgQ+J",
-	"Jj4xXfNJEo59EgnTwljv+wWlxwo3wD3yi+xpgg9LUYnYyLRJpQIbR+eYDwuNtHSH8608d1Hz5rwqhNNr",
-	"EjHFb5gl2s2zYopvhfD6sndiXDmJeZ+FkzBm/myl7mw8qaDxRHMjvkWs8Oq8fvf8+38e8nCYx95bChZy",
-	"O5QjP2NhuYWbwiEVgsXFRk+zupS+XlqSLwBDItinBI/lobz1zYtj5kgvCpX0TZeyRhW+91KHNMY05yUf",
-	"fTtL+uZnPGZ6AS9H4RsuIapkFaKPR6osvq4Y4XiKKnjuBwIn0Eiz+Mb0RzHw6rKIyDTRPGLEbrriGiha",
-	"WEu+H5sJiKY4rmExu3JP5jtgwTJdc0Y33CmFr5QxYM9/zEX++yRyIeLEYrBPYiNNsRtYMbBfcvmj4rCU",
-	"jKVOUlVciHmw+fz3LkPTOUUUG0vTg70rxW8mPrk8e3f+wz7hYsC06Q0XiSRjJX9hof14n4uIi4HOxD2u",
-	"SKK4dZi4lToekwzly3qbIVTRblP0HY6V7JnTiCgpEwLGx6mpA7POAuhy6hPZsyYEXMFcJHrfciGlaI2Z",
-	"wwUniZfsrVxszU9D0mOxFANNEjnzEnsWlrNtB2CPHQQFglcSsTEUYpYCNMQAWY6BtLAN8jUxf4M0niQ4",
-	"AflwdUTPaEY4Q5Z+2syQYtDC2yo5E1OOX2Aq1PAlx4wODtZsUACdTzviVvGEVSCmVbNQGYHdvHVE9bWZ",
-	"PU2CP9j/C4wikAkW1Y7oiH/5FwD9juiktVozvATh8QXrcwF+H4LS5DvW/1OnXMy84GLwHMaq4xE9lLc/",
-	"m+a8FfHkT5/Bo0kO4NXMfs2A/eZfuxSj8TpfMyfg5l/7KUnW+loSPuBjV+Fa34qE3vxbL4Req1/xA751",
-	"Fa/1rYEah5t/7Ec1DtdajaOHrI/L0XrrwxwAA8UeMJgX9g0rftXsACftdYTBtV9kD4BR5zgCgGVwgwQG",
-	"CrqpigOyh1UUwHkXMn8WerjO4pilJSpN5DUTKFdA0bVkSIKLt5dXxFaJwIIy5gsVuDXYtwICFwNkvkPc",
-	"QizuwcnWEXjUyFtBIhmmRhUwh624drJjcBDJUAfVB2xyN0ArjumM3AuYr6EWQKIoT0B3hkc+3v3/AQAA",
-	"//8=",
+	"7P3rchs5ligKvwo2p3eY7E7SJHWxLUVFj0qWy+qyLi3JVTVjephgJkiilASyEkhJrNr+Yn7tiO/vfofT",
+	"D9ZPcgILQN6IJJOS6jL7zHSMS8xE4rKwsO5Y65dWwBcxZ4RJ0Tr4pTUnOCQJ/Hlyg2fqvyERQUJjSTlr",
+	"HbSuZcLZDN3hiIZY8gTxKZJzgjAT9yR5IdCEh0vUxmiOxVy9pLLTQ9eEhYhKNMHBLaIM+afT7jlnpHuG",
+	"ZTD3EWcIo29ObpDkaEYk2unvovs5YYhxOadshoI5ZjMSeogn9vvip5cfb9SbtycfTm5OkOBIzrGEed0n",
+	"VBI0x3FMmECcRUtEp4hxmKbpFRomRPA0CQgSlAWk1/Ja5AEv4oi0Dlqj1k87f7vrJ38fzN/f/j18vfy3",
+	"yW7wfng0arW8lgjmZIEVpBb44QNhMzlvHezveq0YS0kSBbT/GLU+HXX/HXd/7nffjLuf/zJq/anlteQy",
+	"Vr0LmVA2a3354rU+UHa7CvOrd8fo9fD1axRRdqtApObLyINEMZ4RDSg5JwlBVC2RoLZqIPBCreqnlAiJ",
+	"7qmcIz9IE8ETHwkiVTe+6mNsHnY8lHAuuwmJsKR3xEOkN+shf5T2+zvBSxzTl3fDl3MupPir/uQrsvzb",
+	"P//zH6rBcD+iCyq/GkJrcogSEn01aqn+Ry2/Asy1HaanP3IaDr+jH26Olqesv7H3uh0Y9ndfu0B8hSX5",
+	"oLpbhfPpyc07lL1H7TDBU9mlRE67cyljHNNugiWByXTNSekcwG7EPKLB8oVADC+Ih/zEt6AXKCJTiTAL",
+	"kS8V6APOQoFSJmkEn/6UconVzk3TKEJ4hinLYN+S/JawUesw+Wp3eCi/2vF7CCYnEE4IikmCBEnuSILi",
+	"hAdEiB4658kCR+Y8ChTgJFmqoyc592AWakwehSRBfrbWLvzre8VHV2SBKaNs5uvJF98IIn3UNmvpoCkl",
+	"USg8dD+nwRwG+Iaj67ffooTgUPRqt2hvv3pKcPdnOB6HyVef+t03n/9yKM0f7gOTTeoSNmDTnnZ1M/ee",
+	"/eQX9qM9SRMhO3rp9/rNPWUhv1f0x6x8dZ9++mrQ7x/ef7Xno7YPD/0D2Kajy1MEvw+Rj8MwIUKYN0FE",
+	"CZPIPISTylOJcNZ8imlEwi5O5dw/QPoXUr8IkzTAaqHC0VPnUXD/ycL9fj3ciUyWR1NJEgeLMCguObrH",
+	"iuiTKU8UKZLJkrJZZVqU0UW6aB30s2Eok2RGktYXNVCME7wg0vCkozi+JsFlwn8kgTzHC7I6+pE6Cuq1",
+	"2VjUnvIEpXHEsdow2HjdwJD9mCdqjhFnMzXnTplaJWRGhUyWPfOoF/DFSzHnsSJgLa9F1Zg/pSRZtrwW",
+	"gxm1TP/1lKnvqXXb3wMXgI+BIq4u7yLGP6UEaYKJpglfIIzihNxRngrgBy9EmbD3amapX9dNcm8wdE3r",
+	"XcIXLqEAJ9JKApIqvqMYK2orzrWzs/OmAtRhf7jf7e93hzs3g8FBv3/Q7/97zSzVCktznCr6JlsHrRBL",
+	"0lWDtbwq512d92m4OuubAtd/IdDHj6dvM1jFWM7zSdCw5bUUPacJCVsHMkmJc0ppCi0Ls9nZd8+GLGIu",
+	"CQuW35KlC4dvydLCU5/qFwIFc86FEobaGCbrIYGXHS3qLPAtEQjDIaMkRJcX1zdI4Cnpoe+pEqFGbLiL",
+	"5jxNzBkA6UCNApJB9mRB5JyHHlLrB9oHclJC4ggvBTSb0kRIBbeYM0FGrJ11oDki8rPVKU6hPiThAVIw",
+	"8zuIMiEJDtXacCDVYuQ9DcihY054xEI6nZJE0TSYBk/svDRv2x0ODxXPiUhpZlrioQIJSaMIJSlTXMxD",
+	"u/030POI+UC+ukC//B76liw1PxUBj5U4qCWse57cihgHpIfeGaIrJVnEUqD23sNDBz5hXKJbEktPSZ14",
+	"xIDKqTGFZuW9ESuh/t60H+ySIe6+DgeT7m6wQ7pvpvu4+2ryOngT9slgOsQWCTVAczQsoE1X4U0ted/b",
+	"TF9OpyA/r+Le9yAwW0FZls9IkCawHUo3UFImllrEF0p471jxUyOuIKgd8MUCdwVRVFySsKPkd88Io3/2",
+	"PTUClYg8UCUnYYlwFB0irmTZeyoI2h0MAQmtFkAFyPOSsB465iykas440kI+MBw1fCbJw5aShOKI/qx0",
+	"B6UX3HNzoAQShIWAgRb1YFUBZmpPJ1zOkUiDgJBwC2XAvW9GWanbsEF/uNtkx5TGVLNraupCAT7gMSWi",
+	"QDjQnEehWNkK0KT8P/udQ60/KMAtVN/2Y7PT+qx5WiPLRBN1HHvoe4JvkdIfcUIFZwfI//6lr5jRlD4Q",
+	"faLojPHkWSCYq4tPA2ON7H+GH5Qcgli6mJBEYzVZAE4lRKYJq2OjoA2UphSSKU4jqSbU93LmQJncGWru",
+	"oCWevb4RBPTPwYoA5LUeujPezZ/qBXAt872jkVP8ulBHNyEijaRAC4JFmpBQSwpyTgWKzPdaS/TtT9/y",
+	"G0X2SKLZSoJBs1xU+DdJu/dEyDqImB5LQPlTQqatg9a/vMztDS/1W/HSrggEOrXEG+7AcBaukzA8ZMCO",
+	"GL9fI24M14sbkj9Z2PiiRAXNHUFm/RqHV5onqV8BZ4ozqj9xHEdGfn8ZJ3wSkcVffhRqsb/kk1dgkJhG",
+	"rYPWQOtZigpSBgYYtcok4Uo2/vRLC962DvRSvNaCCIFnRh6NSSKXaATvRi3VxYIKARP+7LWExDIVrYNd",
+	"hZCSSoDaqR7DMtRcDVC6sDh4+VKQIF1w1lP/xVj0+N3crkO8NAYitXdfmuLBpf5Yw7CixpUnc4h8vXAf",
+	"ZHyBCA7miE+nhqQDKBQSFOxZJcXfNQ3T9mXesKhgdnMNs9HHpjms5ZizaUSDpyIARnMuJKw4RPdk0o0T",
+	"Hnb7A4QjpWgvDSNtFTf0Tb6h2Sy228nAfvac+6gmSJBMMBPAxD2EUZhqcIAAgVHKqNJ0YCuBW7VBqNXC",
+	"Q0UU8jsOCdAIpliCTFmVBw+1QoqwEgJRSSK06v0fB4He8WRCw5CwJ2IQMABFDDQHYISEmt3jcEEZSnhE",
+	"DtGSpwn8qWB2R8k9sKIcpXZylMrntR1OTbPvngOplCIX4CgC+7OduNLo77Wxy65XacYPXavHdVVLHzBL",
+	"Zh2gkBMBQr22CFhdwOCUOneZVvCHwY6yOnlFUkHCJyJK5XyheywyKqO6R1OeqCObKWj20OlDWrLuGnWO",
+	"gVwPomPHzbhW9ZuchzUZvMzLhsMcTz8yYx/Fk4g8kqOlxT6eDW9XKNkKqLW+RBnKFXi9/hKds+AtKfBc",
+	"g/sPhKlMkoTh6ERt/hNRlJq+EGDSIdhtSfGwIhpq3Ubb+ECBlMaQQ4QcU4Vzu9M3eBAMyavJTriH94PX",
+	"pD8d4OGkQPH2ylKRGdXY3WHwLTHJzvxZkOiIoZSRh5gEijqZWYEk7KGIz2aKZFkLTQ6YQ2sIVd0qupgD",
+	"xUdtHAkObrYfukZ07Z6+9TuIhoRJOlUKJpWrsO2hK2PjRQu8zLXnL17rnMt3PGVPJUta/uESTaGzIlfa",
+	"zffovNBgm31hXHb1d8+xMedcQWCemyMo0wrYH5CDnHN5xkO1szV20qrDFkwlNDMIHaBbQmItOQQ8XvbQ",
+	"OQfSc4h81dS4kI5xMCfdY85kwiMfYS17DPt9dM/TKERzfAcneFGBjHVFr1sXtIHFXOJlxHF4w/kHnMzI",
+	"k0Umoq2PSnVWcNMGwkF/9/Xeq300WUpSkrgHBfHIHB79veQcRTCh7bBSct7V3z0Xz0mK01LLUr2Dxs/Q",
+	"AJ3Rr/84iHmZgCgOOoI2wj5VsDG2uIOy03+OhY0GOAR7ZsnSSQVaHwKQbX5B5ihO3Xjtttz5uNBD1/Tw",
+	"HDhQiJ7IxF2w/a0391KZBUxAjIQ67uDhRVR2Mjk6A2nWNWilh5kRV8k3mRX3m5MbxUrAVA40QitlnGl9",
+	"LiFirgnKHwYjr0lyRwPykeE7TCOQBZ9OYEIs8QQLUFzSQs9FIaRAV8wcKk23E2bzL59FCkEhiQkLlRir",
+	"DYt2SR7CDB2dKlnjjoYk6VTW+Ag9PG+ycQdzN/UXbVjkZ5gtDV0WT9y5BEuieQIiD0rUUcSjuBqAA4nw",
+	"UvH+4rSLakrBQnPDOVpgtsxiR7bcVTWhrmFSz7KtV9kKwYc3JzoowSv6F2zgAk+AcNbEJ9yrpvxOA4Um",
+	"Bmzt1QgWQ0ksJMid+lDIhOCFdinwWBGOq/8axhvvKdj6kSko8oT+/GS2Z6y9OnxOm+AmBCdqO9SGliTp",
+	"QVFvLsxgawqTf/ocuHi2fgl/lP3+/vvvu0c58jsiVL7Wsw7mOIoIm5FyQMyKO+FLBjwdAkOPuXYlGLM+",
+	"1W4GHEh6Rwo9TDiPCAYL2yQNZ0SOUxGWnRo8LXEO7ftSHwQ4ikShrywkx2spIh+Osax1j1QW4LUoC0Bx",
+	"BIV7NVrC0T5O5Rg2tWYOPJWbmlh24wCp1xKxmk5zcAiJE7nVqr8U40U+lUBQHL60NZ7dw9KAn7O++QSi",
+	"ir54rSN6xkNyonZiFRG2Bbc9+L+0CEsXarawxYWBTVuv9dBVTbp3OAGvi2pbmMo1dKRn9fmL15Jc4qgx",
+	"lNdCLO8qm289XK6JEFSTwl/xiGwLZm2F5m6ELGJrmVgcY8YZDXCUCVAmqs0PIpyGxEcTEvAFEcjHTM4T",
+	"HtPAB/+na6OfE4uzOVeQuDBMhtFrNku1hs0JbTjHZWHTpjgSxKvsY3mvKqFosXEBBji2/mKhEUIJYR+v",
+	"UcijCCeih95qh/EB2utrf3EQpYLekTPrkddxXqu4kHnwhyUHft+BJT+mQtKp4dSrcYCbAgHLaFMJ1Jlz",
+	"hMWtMYdDvLJekLBOC6CPJgwSUKIaJLQWD9ex6SN6aVtWkaSAFuXFu3HgshbzCzrDIcqwnQqlT+CIYgh3",
+	"KSD9oY5liHzj1mIcMSLveXILu2toGzRRiGm/a3kt3XcLgM0wbUz57Nw/mD7zJ0eF3vOnx3ac/NFFTNjR",
+	"KZDLI3qDZ1+n0W0hWmCLQ6FP2pizaFkTEyLxDBUcMj4VY/2RD9F5hQMBAxRoSIFOPhJDHDufrVZAsEyV",
+	"WAdcbEOOp5lxaFUWMMEwwBwlWYjNc7/Bs1OpxNBsJJwkGOQ7iWcz90CVg2AaZlPL5/G5Dh4w5irbomOJ",
+	"ZxtnfaPaKNmNs6ki0wFxgy6jXoMNtItYJ80KmVBY9Hjxgt9a91/jk2ZgoyWMi9uWV32mHUqfq3tgJ7pe",
+	"aohIIo/nmDGihd61p65KhElCENbmM/CCGB4J8QaESQ8i6yIqpA7R18MgNQnU9skC08j3kH9PJnPOb31v",
+	"xHwR4eBWPZRK51V/hFQEPAn1s4jMErxQf3Om5HT1V4xnJAlTuYTHsZgRRon6m8np0u8cIsxGDE8EKOEJ",
+	"IotYLvWkBGFAK7VtDm4R9dDJHUkUvUhmBBYSzEmgGI29aWSuTiAqRkzgOxIeoI9XHwRapEKiCUF4IniU",
+	"SoKUptgWHXjroRszdzThUjMnATa/YI4loqH53joBaDJiIQ/SBWFSM7mFAmZXrRkppA/TiORjliJ2Xwgd",
+	"d1s+SAaMq+TxrX6BzC7AdLW5o7idMYcAACzUfmvHtPW9IrKY6CjHRgTGjGdwTuHgAj+c6i+H/VWaA2ji",
+	"CInrqufWAENE4/FP1HfO0SFksTq8QqLV0dVTJBWTE6gtSDTtzjWAeILUu56Ydw5XgZhOIirmFo5xKuYK",
+	"+zIxofEazuV02RiA+qS4+GIZnRQWHqL7OSd3JNHhzBAYov4kAO0tdvkCBm0+R3NsXXc+9Bu4RATsJjFW",
+	"tTbQLvW8c6DQUAkwJMwBHiQES2JEJtXyfs4FMeITFZXdMa4PHNwyfh+RcEYWOgQ4BKt+lIIro/Ban95I",
+	"dUllc7iY5TSGTEbdVkFzqV69TeUSrIg0IAK1T+4gvFsB627ohotM6GxGkhww3mNWDq/uCMjeFUha4Poh",
+	"CdN4fEuWWilrBKBLu97GEAKW4VCGIn3fNuALymbdInlrPBnoo/FEgGU5oqtpkHDBpxLdgB33e57cTiN+",
+	"L1D7kt+TBB2lki+wJJ3mNJihoxDHSn5FxzhpfixhBlssSPMsh1vccjPFvgQExUuYX+VYSY7aX3M4pMBt",
+	"zzTr6GwxYT1Q4zkbEDpURv3CAdfLi+sbDde/XV+ce0jQGbMMHyNBgoQYkab5OTejNZz2l1rJzLpAt5XN",
+	"jqIIzegdYSjzohpxAaS1Qzj8WibKHbX2DoRiAEsQinorcgSIQ2M1W+GOlrCQfWFEJ+Ak0/LdGPi8MSyP",
+	"VTc3Cj4lMO5XoOi1dNSsea3Uulxc3zxZCK+pXOIpTXG7m24VwcKBqTCzbZQbofaFujhBZSm24drlrKV7",
+	"dqTSMvYaALwWk3OfQhWfct1jrV5aUlS0qlc4Gps/zZvDxzwK+T0bCxK49WYtPaw1GCYEhxdgctDGshUM",
+	"KG2SQ5UkDE/KinvB2EBEgCMQdcZa4zBK5+rO5y2tbrKikQnbSOkKCU9nc7h/hhkEF2z2SjjV3Y3rZ+aS",
+	"8sqLNA6fCNyqdTa011hyqFZ2uYQxXo53n9dj7DHgwZb2qD8GUrtvpmu3MS4pHihMEwhPyXIYwJ3AjElm",
+	"4Szw0dKErBhM0oF9GvMKdrSdfr+EWytXwPb7u69rbMhrLoGtnKoVo/K6Y1ZRfe1cwQToNPk1O4VHzHEI",
+	"C1fKQC/P87Lkp7IAupz7Vk7qIWJpFKGEpxJ2gRHXma1wI/WJjs/ZcDa3vTtbPHXQx4bz84EKp4Ez1b78",
+	"VcJbuL6/UQ0mD9LkClCakhrP+gEbmToLfOmLQyQrLlVPuDDIhmV/BAr3X5Js/LFO7B/5SArJYwEHk+rb",
+	"MpyRQytW3xISC2MaeNJhLYPUtu2dmz8+geMmplom7338ePr2c/GbLl3EXLsZIbHDQWtG5TydQDIPjmPa",
+	"DXhIZoS9zKbxpfi5uKVxl8cahbsxhwD+TLz+dckIZDw5xpLMeLJ0eQGxRLdUX46dUvB9HiCM7tKIkQSu",
+	"u8Q4uMUz4iGMFlSAe2CWmhtg7bc8uCXJlEbEQ9+mE5IwIgnYapMEqz3753/+owMxfOQh5gKuGChlEKK0",
+	"MLon+JYRISApjo77VKBE7eujq9N3naLnzc6IRkqqVuApz6WlpHvVNYgpIWnqHCgB6LvKIOW3Z6tDlhtc",
+	"2wmUHx/DdLLdeKfB7CDphW1aS4HKm9pATIabjWNB9A3AZnE3U/qQyZcrXgsG6dhIoGQcaIja+j8Gh3Su",
+	"tE7p5DYY7Y4kNvZiVUjX1zNNkyybgCI9JdzwVjOa9ZpL5I5wIiFxFJUnt9IqwlvDN7vn7oJvQrSRRQSY",
+	"GU8KHBl10g4iWrMkxl0BYwp2MqF4BulGrC6L1JSR9muZwGxnn+b4u7tdJROoXdwMSoQ7mMTmOHL2Ws7A",
+	"tO77pl5Efc2oVv0DUJhUTsDP5hCV3kixS9KIODs+/u5E7ZjaQUYSlGj/gDu0pmCW2Hzwi6aF3D3a4Dvd",
+	"NvtqbMLx68+44AsC/kdAFaIPm0GZyRLNMQubn3CRTsZBLSOCfedCpgkkXsGo7ech4eMKTvke8gPOJKaM",
+	"JGO6wDMyni9nlDDwWhpWM9b8AFpTNk2wkEkaqBHGVebhdyCzzJQnwH90gPLx9yeo7R9/f9J9/aYmJsoE",
+	"ujoIguQ8cq/SIMQB8mVC75b5FWLgeShJ2QuB1OeoPeOCBB66JotZQmLFSp2zSJOohojo/CM4RAuu4DpR",
+	"BFPjdQNjQOGMeYWkZLAyL2dWFgoFNM7wssR5ilSyXlYx3HGD0lMBK5c4KuReyYw3lhsVVlzQk+zb5upO",
+	"iX87ojseqXnVaErZ/DZC61G6kptbfD9fVgTwYj4f9Y1nAgCCiODEyuebNZLHkKoKYNZFYRRT+60izmQ5",
+	"LhJZN5RcunTVlUpYLuLo2we61wKG5ZNqyJ3gWBgWtU1kdK1xUOkz4yJ2b4g1Ktr+yt/Wg/qKZDpROdwo",
+	"kXSKA1mja9xjYSiguREC1BslBO7iByS/eq4AIqjkydJJ9J5pR2+yJI4vxBY728C27RBx8w1ZCSCRlAUy",
+	"nwBlhfSSddTrwWWRK6OoDWFVcjrwFNDNjajDOIo4m5EEzXEdiTQry8OvgGkpCo8TOt1KydIY8w56vDG9",
+	"rL651v02Pz2M3K9C4Z0FQDFhZ0ghF5wOEdJpRd2r/s2lUx1g4FpGSacqbt4c2xSBziVslD90YlMtc0Rc",
+	"owqgPIYcNzrPI4WrVJFAP3LKSKiEPkgEVyPVq7Zr1SSdR5WE40mNCAjB6TZPF78FPQ5L67d3ii6lXsep",
+	"UBJhE7hvIfKYnnLZJz/9hWOtUbGwnfaMlonVJpL6PJKPxpKaU/1oA7HpdUuBybCKpgZiO0g9oK5r3bjm",
+	"3OfEGwGlOUDHV6c3p8dHHzz0/vSb9x46O3l7+vHMQx8uvvfQx/Nvzy++P0dtyqa809OnwlzxTiMC/uAg",
+	"Vf11M8ewCJRI3f7n////QW9QkFBJAxx5SP1+heZ0Ntd/76IFCWm68BCJBEERv++YP0EHJ3ckQm2IZjUf",
+	"3eOEQQoM8xmo7BG/98BvgfQMC3YxO3TLa6kOIOuN+lKJ2/we8tRN+VZ02kL3OO+5/OK9Hqf88MyOWn78",
+	"AeZQfnYKM8p3MxMMK/fM1THyTapzjCIsSWKp3wpfK/EyCKny4fD5+kKo1WRxEJDYhNgkVNyitq8fqZZF",
+	"sKqxCwfYNtoOkDreWPdUfPTO9Fp8dpSNkAHmJiEsvOSUyTqDmKY8L4xOTiAJqloa0QZdteKPN8coxOZW",
+	"ddHQobRObRXiU50Az/JJziD1j867TWVnNYQlA8eq08C82aB6WXWlJDnV2gU3MUb3GLCF6+Wj+g/Hv7rG",
+	"cGj/oqSQtp0t4ZayVsAcomeFZhqwlbC1nm4CCXuLxXzCceK4+zcjjCRby7UGbcRacUmYjKAkIPSOhJY/",
+	"KSmDC5LnGFpwMDXdEXNVO4cdWBIax9+U9UGHql4wR9G6QKyiQUo8xSKVKCK2IGM10YQvqNDR9fp+0dgy",
+	"l7EZT9EsOSdMR5HphMZIpJOutbmYbIUGMEqcLcFlVS6rRiXyeFyvjaiVD/r1O+HpV2ormYyWSBB4mZhc",
+	"YlSH/OXK0/OYVuAOp/ijHsvS/DJ+9tjZvStNDLo7zGn8NpNSHGS803fpiUzhN2X6YonlEjbFguYUO331",
+	"UHhQ8EPIRx3BAhPbJACWyE+BrlQQtrgsJ144NmPlvLuIJERJuuLrbLzmVmGW2sDc6JNj3dR+lCzG1jnk",
+	"OJ7v+b3ObcGnefpl4evQVODjghBd9iNNyFjOEyLmPAp9FHCmSA3EPJvXwrJ5zPJYJQ7FjtrnaoSzcjLk",
+	"ofcrBfqtjVdYWYvD21JZG+hAKTNsB+hXYYluvr/NvbRHxvOB6/8OR/VRk9oYmLInQVMb2hsZXAEBc9fQ",
+	"GsQzHoU5MVHJCryHxhasI73Z0qb/BtBrdT3DnU+FxN+p6BIMf+G4K3gq5+pENudgtaZPUG2fCr6YstnY",
+	"6VV5T3AiJwRLDQPt5taFkXTNA1YoZ6Zxz5yOHHDGs6uD4j9efRgx9ftHPoG7QkrO+ObkRskHlxfXNz4k",
+	"2n9/cvTWP0T+S7gdr969VEiuX778hTxQu91f/BGDamUhCTs9dAoB2QzuI4k5v2faZnSoO0cv9Spe/kLD",
+	"Ly/Vqru66JAu2RFAosZqCQqbvgXHtOdM4ULZ7OV8Mt75adh9dX9y96Gf3O6yj4Plv032Z3+/e/0wlJc/",
+	"n+0FR2/Cb6d/68+vxEnJz5rQqjth93WDPWvqQy16TxU+8FTWH8ZfJ8o2v1ZqbO4FDpPxjQqtKE/WRRJL",
+	"YbtFA1VhEbVc7zhjVpgtL6aQV3ftHSPKZhnX2gBwtogbNn0vZdOmN0HTlm+ZaNpn1LTlN0kcNF3+ovGa",
+	"LrmQs4Q0nURGi2z7zyvODYg+i0lApzRAgkipBCgbWaJ6Mdng83xjgIovBPJznPQRpIsiYsTafgwV3f75",
+	"v/8PylHAQ75gi1g/zrfbQ76iFfpxvrUe8mVgnma76I2YHyopRj3Ndkw1jczDbHM85M+SONBP841Qk1jY",
+	"0XKgq45jA1cz7xKU1SQtHM1My2Dt9BAkCIcfipjeklgibWMCZxbkL83vAkE26hGTUFFJZ3DThSWoFKiw",
+	"PTqHvTDZcvVFIwwZxs0Hfie/MJ0z3N6IQYmdLrAbE+EAasBCZ/NQffzZ/J+v+FFWTeIwK1lTaGBLamI2",
+	"YppQFLy+QvIkC9mr8IHMJL2jCVrroDXo99T/BkNdggzoShb7X034x8i9XlavjGuCRMZcQNAdTihmUvNX",
+	"MBFQWUReJQHrjfH1HXWb2cvsVlbwQlsbDHT0y54uJKm3CwpD+j10pPfQnhSkdrG4iQJ4NU2KGyn0Tmrw",
+	"hFQ9X1Bmk64scBybYL9QCVX1NKoALq+lMHwt8Sm1zjB4M6kofydlvJYWl1rrdazhB+XW5phtJHalr9QR",
+	"XktJy63ZIl7LdkqtZRCv4ybltpFYxyUKbb9kttHluamMl3NzuDtOmvLTUq8NmOoW7au72YS9btG8gr9N",
+	"GO0WzasI34jlbtHehYrNmW/xo89luvc1FmTLW6fark+i0NwhzekkmmOokYqlzi6gaOQyJoda5y+Maskm",
+	"YjhJ+H1G8fx1V1Efadpwr0xLwk1kkUMwVhRovabpOT9wR19stpJo48UBmhesJWDXouBJzr7cbDYZMafd",
+	"pG1rZDFu6uFCAmwdY6c9dVp8R3GUiqzwFE9lZ8TqjC6HisGZvABCs/8pubd9n5sSNCHvoSOprbBQyxnc",
+	"vyNWNggVLpL5A7/CvYfrrpUN9jfWFcuLlDmvq9TfF6NQ/yK06rOtgZikrDhfKPfouE5WGtrcn3h+41Bh",
+	"IkO/1xxsDeqxZZMfOuFWsECtkoW53W9NDuKET/QV8G2vVVeNUO5bjhMi7wlhWuosgGS/X4bJ/toqda/3",
+	"d8tg6a+Hi+rNAZgtzVIH+kRXDru1SiHOgHzye5albvHQZImwMV+NmMlCWCgC5Xe7+mU3K3nXQydg/OKJ",
+	"Ef4PHCYwD3EWQK1tJZ5qwPfQih0JdjNLpASFtpXsCW5ts/TKEd7CnNa8el7pzn2z9ADMWUf5oy6/xfQl",
+	"2EpB1JI9KYZrs3k5MkeiwQ1JDp/B9FNz0VdtIhQjUZtRIqiVQzBYewh2tqEMg767cKM7MdmqBanWxlMT",
+	"WAT41ziiR/tIHBbZ57+PWhMeZCZcu8wzIhMaiDo/TkP7/prlTE0R62be8VmCWRphi582viTB9y2vNVhQ",
+	"dab39H8Gc/VP0xiT4mK/yQe5go5rXg7OYKCat3tr3w7e8zRZ8/otXkLsyrbpEnVXNR5CryX5I9PNZtvt",
+	"2SrgUJ2zuB9eIeasPrciLLg2z+Q2SAVxXuOFmD05LWKEoeTXuJJXpT7B5YbbZrb2Rhppq1ap8Ks2GGZc",
+	"tKbQK5WorZ1BU56MmOWlmbsawq+YTjdbkJ1NKzugp6seYYEyowZSHEJ0euiIjZgN1bNzhQR6+dx0uWfk",
+	"616hHJXQpcexjndWIqAZEgoHgEUHy6yHqrcj57Gr2WlyQlPn6G+wMRW1BcyxLF2QhAbIjIDaMQ5uiZqk",
+	"EB5KpPTAL48kR+QhpsnSQ5XLQTn26mTnToRLUuYUNq+JzE2PBtA6STSUAcYMcdYNyQKSmKWs0TW5Rzkj",
+	"4Zw3prTZnm8f/FugFab3LG6gcNIyYBZPcj3FSNnfU5K6cqxvRTR+yjpZdYznO7jdek2fXnHhpq/a9dSF",
+	"afbRxbceGqDvj67OT8+/8dCwEGy7Y2NrC7GVfW/gDb2dz04xaIXNmSDKb1ue+fN7HSCb/S6EqeoHH9kt",
+	"4/eslRljbox9w/LeWH8O1kNjBNXWQQ9stNr6Z2ywxiRZsGcWza1bcGo1iUvdJPt9rWeQ/X6vp5L9vglK",
+	"P9/C5PK3UennN3q6eeeLcmeX+QLyAfOVWGA1vEq2oKz4dLBiWcpNRFHUwABaioNZcWRdWXc0MJ45j6xD",
+	"BgwmeVK2inOgzqHlmTQ9pli/uf2MjlhWGmRbzwFsvClaTcLuZNmdYxZGhTQP/22zamSzOjKKNHjZ2nZz",
+	"dR8TgvBKFwpIWQedZzZzrTNsNQxTepq9aGUCVdvNky0v/1VMLUeskHfaZWgp404PHY0YI/fZjF4IW987",
+	"ZUaaMdGqC75QpOgQauIu+B0J1Vl4IfK0vjNORG/E/i802vz2lpanWUlWzSKrwoq+qnyR5WwuMybOxvZF",
+	"M86kOzojWmD/XJtrKJ+BxZvGOe5t+/psf0zSqCZJQ/F6tkwThto8gTjehIakgwgLRXahG6izxVfN9gTC",
+	"c4Ib53Go3sguLLW6EC+DtUumzK4hXKeLBU6WdZap8SrJrYRsijGE+7obZFmpxvY6iKvAQwBlaWzT9SHx",
+	"unWe7qpxPPSp+WJjHHRxUV4VDCtLcszfCe9y0nhHRIYjjT1qX+vqetc2IuKf//v/oNNiDnH1wCYGNrEy",
+	"WkBTn1ORp/9VzByqBWR3PcxAkO7ilrCOB4U9dWjLQR63AoGLJrxSaqq8IJ52h4BBAcg6XBsXZAaZt9u+",
+	"jVI0SfshVReO6css8qWjo0psSAwwHgiGSZktU7oSCPPx6kPPGQtZHcWsTLwcDHd29/ZfvX7Tt3+9/OGH",
+	"H35oEPAYYylJonbmPz69n3/+dCP1/1/Gnz9di89/PXj58tN/vPzrv4xG4vNf2p9e/vVfPo9G13/u/PVP",
+	"LZdSYrrr5iXxs2oLrFxwAfEE/ivUcgFzys79LUX63BH+xfulVkloGMC3YhKGx6vo/tlzxhuFzGRU7tl1",
+	"bXBkO130b8+v0U8pSZaoXYpcCpnoIMlBjABpODksBAPrWhXGmgB+T1MWw+GVT6gcly185Rn8HUZXBBq1",
+	"F6KjBPg7Ukg9qkQcKjI1vISzUI7eUdZlbSkXUx9+bJbiqCWhZEDAKBzHBCeVQGhBAludoSAKvdnpDV7v",
+	"9oaD/d7Obkn22VhpKhd4doaOghd2vglkgluZ7ZUhLTrZXGGeWQWRQxAw9c2rAiRRm/RmPeSf//D24uzo",
+	"9Ny3kiCQDx1NiYTES4FSltWq6PQgJ1EJhDqocqnJmuTo/OLk6uriquhjMo/84rVU86zltewUWl7r+uTq",
+	"u3dHpx9aXuvq5N3H65O3Cpg5lSo0XSUMmd+p0LfDhvGWiSsFrbxR9iTv3T4qTMg+yiam46UkD5z5CRLM",
+	"BKS8KMAhDeMSDNLQ2mtKqzSP1yxQt3Av7tLM6ePbSz1r++Dm+BImDSd+7HZ2nutryPbcl3mE+avHk1nV",
+	"tbmzUeBOiOIrWYROFY2BX0MxIMk1TSoC7qgEtqOW1zo6OlL/OT4/Ojtpea0zxYjOr1te6+aHG4VIF+rt",
+	"9dV3La91eaM2+fjoqAzlow0wPqpHH5jtkcEJ/UNPJ/tt55U9gAlmv2Cm2S895eynnnv+ExaR/dSryQdS",
+	"y9K+KiDUThIBb8ATwYU8UFh5iKo18tQrk/lep65gCC5X7+2UkcCExu7tHOztNKmkd48T9hwswBhlK77q",
+	"bTnAqvXYHoXPebFfYzqtyp2lYkHOHLOlMkQmqbbONQIlUHSRK1v6qgxWLGRClCT/r/aUBeDpy1anSx9V",
+	"AL7rAPhJlun2A7nTM90ilZbO0Njc55mPdgNfrla3WFBmNXpHhQ5MZZMU5ZAvRueYmNLCZT+wnpEHbfML",
+	"ORGQyp7xCQ+XxTI14fr041UL036/oc5eRKZsLV4GRZf6Utmfx4Bab2ylrMQGSOdf11Zf+A2qHDzysmH0",
+	"ZEg1vnaXkAVlIUncWGkNc0yxSN2wJvVCQmKC5W95GcuYKszAGdDW4+ATChtsnck738UtNk+0Hm/kW7+X",
+	"FyywJmBMGWRbSVJT0h8ujWt6QwuUXNc60OHMwhTmN2X2FceKSLmekJWff21CVMS2ZqC90u2d2be3wpw/",
+	"cEr/FYr3LHn9q70+KmHlf/Wj0zf+BZN+yLQ91GrmPRXg3oqIOkT7/e0w/ndA+PXbfJWNVJO9ADLSKrJd",
+	"cuoCTQGHTn4l0dr3RDEMeQN8Bo8AzopQtm0tV46woX6G9IleVmX1wFkWkiG/YEH386gb6GbEQGo7RP4C",
+	"vA++DsTSP+CiROVjLogVp6mwX41tlVgz6ojxRE3wEE24nCsx27+j2M/qf5seOnAvTxfIMAPbn+aOhnnn",
+	"6XJ6I6ZLRJq6D1AYtoe+h1LRkPtGRBxyMYNXOasNK25pHJMQ8VQKqo0xC8hVNYKMORFlREdwCd5xFWV9",
+	"dMGPInBc1vAcyjamAFyBbbsX5dz2jfWMim9oRRuqVqhdLbjRLhTudc6l4S2AfFMa84YbuiDXEa+oK4Nd",
+	"R9QmXZCfOXMYLU6Pzo+03vqzKaxWRI8cCz/eHJdTj7ROUrXzLy9xQkV5ffsuSMtK1I8p4mp33l3Aal0Y",
+	"T5U+3CxjcmE7db08swO5Xma4+PmL17qjeE1tpU+AXZ+b1+fNhvuO4oq1dJ2+U1ONrlSVvC7CvDymk+xj",
+	"FJNEcKbDarBC8AOU17AWC6HzWdxxGhAftbEmkkqmN8WlC5EnqewUZE55z03qO5pkR8iP55yRkg3MHlMB",
+	"0Xww0Nab/x3FJ6ab0sNr6LP06Ds9wBev9Y6SKDyxFdHLJAwCiRzbz6UkoUmHPDWckERhli8+xgleEMUl",
+	"wfTUtuFJMdcpQiK6oNKvHKJCG3dMq3EPOZM3U4HuE85m9i725kTyem15vy7UqV7v/M0dTMVsDk/0MM2S",
+	"OCi4mAo9bydMzK4uj9Gc4EjOTaxN2dekxunknlQhMQtxEurUCD39Ye9u0HsPf2lI+XCeDtH1ydV3p+ff",
+	"qN28+NZDmOlCpToradFntKVXSnEHJDkKOGMk0L7ZmSkaYZZi3CxbO610+c8tvVY6K8HKLIECb7TkOs23",
+	"g2ET263Ni14pNV1IWwq7C+HnSdU3tzdYW/Bvb29nb/ugMT1UjfPCiGiRlc20Dwu86Nfnpx3YxjuSgCpf",
+	"BpuCVRlOPAHTTtkYW3V5OKKKoPa2y5oJLwpTMm5Fg07qpBIhbRIqLG4FXC/Q+ZXUml8ICIVR7MAcitJ8",
+	"xZzHvQuYdJOdlZFwXi4FdIfDePPhuuiBgbO98SKroQCwcXqPWjcfrtWAAPfl2Dlucd90u/K6A3V0oTyl",
+	"1avgcoTC7cfctC3P7zsY0Mxyo7PieSiDy5cxfKovAw5rwYthgr5XmNR7zEI+nd5Q1xH6wAMcaaGWT3W2",
+	"3ffvD87OPDTc7c55mnTsyZ9jFnb5dCo8i8pW0H8hcqm4jKT9Nwf9fhk990rxIe1P/cHnT/3um8//a/ip",
+	"39353Dn41O/u6Ud/crF5Z/aC35zvriQweiLznZfjMw+Rb65U+YD2IqPzyCZcA0sDZ70yTB7DsCuxoRV2",
+	"nc2sc5CNHWf1CbIQdZt3ztexSaAFZxXAsxgEU1Ud7s1SASElViSENenMugjbuO8eOnnAgYRgA4WgI+bH",
+	"JKEcCiSBnA1dZbYnbajVTTogkVsc1UJ5wvNYXkTZiPlW2/MPsvMapmDN0kHqpnGoMRyCLPSQYOOh0rOh",
+	"uP4swQGBeSlt/6YAHNiqH9Nwpq3FGnptPVe/GBVtgEfMmu0kQoLDiDLS8ZDgIwbFDIWahIUjziFs7jxF",
+	"9JbkcSAHUAHLlVdTcjSA2pUxYTqZX6anmHzcdnCXBSNb8rp7yDDJBV6iCYENX38hv/900+GmC/k5Bm3O",
+	"IBDrTB/kIYjSkIgCPpXmvbNh4juDPdXkEUHzdjwH8y4hsyHS6hS190walgO0oAxi43iaKNre5dPugjM5",
+	"R/pf8+iekFtQzf41xDRaeuhf1QfR8p//+Y9Oce2Fo9dDF5oHKI6B9eEomMQgSj6IeHBrQnU9cKBpZsjv",
+	"lTTG8++pRHNI/CiQvKcB8eC069YVfoJ20J/V/8o8ZWDczuvs21uZdfJdzpH1483xNkadTTVQLdfOb2S5",
+	"WDd3Olt+A78tsJ8m2XXUFG1yHauBOCwC59emQEqCTi+ziAmdCMTaVCdLK6P3njNvrRjjQNI7184z/QY4",
+	"a57RBWYVukuCPy5lxCo24tlmk6Vq82s7j7MtK265mV8Rdtsl5lRIcURv8Kzu7jmm421AAOJUSFhA3FeT",
+	"c+fJBsU6UGtMRdjwhrPVwzcdgCsyNdnU7mioY7KesOWOmPqWl4GsBI3CiswIddvx23j8S2SjmUieE5AV",
+	"2TgXFLRq6PeqVGa9k7MYiH7U/Xfc/bnffdM7GI9Gn0ajz/+z+/kvThXj0RQjZxbqGK4nIFu6Zx+NPdVz",
+	"Xocfz1O7CcBSn6K8ub8GON+vXqZSz6kWJHwmtgp1qM0d9k4drtxFKpYi4jNbUUT7VadTN74QJpNtgiA+",
+	"8NkJk8nm4IdCymUDDTtUHTwUlVsBR9NSd+7wq1rOVDeHG2c4cakWvFGTqbDio/GgaBrS8lp3C01EdckT",
+	"KH4G1UxaXuueTATVdWmU4tTQw2Indm1HsA++WxR+HBdGtM/Os5Htk++zGdgnF3omBgDPdMn9aZT9MQLh",
+	"r0+qfx9iu4qmUsZHQihYu5LWXDDIAKD3DkHiF/T+5uYyuzV2iHyFynk+YSqF0eh66ASsBoDqOk8zZojH",
+	"Gg0Um9SXV31dM8vUu+ZTkw7sXheWl2BeEZlFHPm2Ept2ua3LBDzh4XJszo5Yl7I1g8DXPFwe2w883QHw",
+	"C9L8+zPT3nzOuNx+DudcFqYRkESOQ7wUYzDZNurlmCTyLV6KI/gCkmmEJBmTn1IcNZvHe/jiRH+QdbAN",
+	"NHQPOTx+FJyNY6wwucHXfxOcXarGeXKYCYn4PZi+G3z/QX/0NdH1+UwxdsoafaxTnJwyR95hhc/69lOW",
+	"ohseHRTW57V43DpoffVVC6iFWvCfelmumzscpXAMb5tnLq6b3RZflQCy1ZclVHjElxYFtvq0dBa3/rJ4",
+	"grb++FHzzfB1q6/K5xQyG9dDYfscx3DVoK2JciIkGqAz+nUHWYKEfEkeZNk+mKFzmXx6LdW0ddAamaM0",
+	"ah2MWvx21CqcEcOwdQdbQOFbc6aaJj4on4ZiFgSY44qlNJ1ohlk2iq2upGyp6w8b2MaKIiGs20zi8yZu",
+	"W0S0Z9tYQ56Rn5AZeVi3sYuMLEPT1kHLVBQ+QKNR+JfRqKf+84x7a4bZ4ssr+OLpaOHeJT2fRttUJCbP",
+	"tlUhJxC8bw/j5rNYEiWy83iGlVbHMAvIf9mTWFzDb3kGy9R3+611RgGAOEtwElEipMkcqATZOCGCMEnC",
+	"jn5IoP68DtCeY4Z8JeL5kHLwUEu9cM8xgvsfUsYVzFDtWgfDgWdxpComriCD/mLF3I2XZc/FcG1szM7+",
+	"3iOCvn8vPHQjBwBiI3KUpJ7tccOqSHB3x4RghCRBvlL0fNTGbIkiojRJFGBBOqa6GTh1FLEAKVEgKjIf",
+	"qw+PaihEWcC36mTrGAdz0lXUK4Ga6lb2ZLwL2TaekWRYBXbThxquNqfSkwmNWdFKqgSTCUDDsUxussWX",
+	"aM1u/81+Q+piDJV66IaI9HhevwGT3HjTSBKoKHU51nBFjmX3RntYrITwH1ChSufEeqm0nd8de/5oQkV2",
+	"zbGRbJGpDI8UKmKcCJ0z8W/XF+cHyFe6JpAWdPXuGL3Z29mDN2oMnbegkxlqGA+J0DEcPo99pFaOEx29",
+	"s4BMGlRI4aOXyFdyh/0551GYG4d1fhbbZRbaorBR9Y9eQjV9r5SzzVIxU+9LjUoFZwK1/a++8j3k/w/4",
+	"V2d/zP/KH5L8r6/8DmJEgcB2i9oYlowiKkmCI01WsZkp5A+x0yWFcB0128PGg1pgQUC89iwIiA2650gT",
+	"juxOjkm4fIAioDK+jv3kIXkhzCPUBps3Aou5hzSqmHsxwjP9oWCOExxIkoiOYglmAiGiTEiCQxtToXr2",
+	"kM6eEhHW/lMPuu0gPXXU9+HK0i8KUQ6Qeeuhyiw9xOMD9EJ/88LTJOUA9b/UkJHHGT6eiXCYudfH0ltY",
+	"2YKgkeYLFmGoFCSaQkyJIp++2ahi6E+B7xr7vF6J19KNy7k7zLP1CTxsBw4LvaUKZ3ph35mWlceGa33+",
+	"okG+Gi5rD1Zx2rAv/0P9o/E7+yN7RLI/voKtVqde0bWMBJTXCh028DrYyV/EJz8V1nIRn5PSzw+y/LP8",
+	"9pvy22/Kb0/sZAu9c2meQkIcQ2orKUjclLIsMRSQeIN2UnAOjEZbJwmrTAJB1k5qr4L86dcUmBQ5BsoJ",
+	"73UcsaZyMHYbG1LkGYrnIeO88JAmYDwxxOsQXcSEHV2eop1e32b/FXiJRi2eIJZG0ajlIcHhT31NaZoK",
+	"EnYOkWWpaLK0ZfljNEllzo+AYRU4UiUy/raOM+fkaSNb/taQolX4WLeddYNg+0nJd5dZmh2Wa29FUF+R",
+	"wap2N5fuXzHhFAlwVQ0snddiwybOwipYMsuzA2RF+/KZcLWouBRq3ucOg5UGFf+M833Zd+JssmaEgtdh",
+	"5V3ZWrBiqi3Z158g5etsQ+a+DGEZb1d7DswfkAn5C+GjBY0iapI8uHmzAwMXonXwut9/RhbsMCuc1c3s",
+	"dc1dgkJ+2n5N5Gwe7PSrCO+LBkaBK6twVCPjEzJLI5wg8hAnRAjKGaIMXZ0MkVgyiR9Q+xv+QpG6GXmI",
+	"D5UgPMHBbUKmJCEsICA/Rpzf4oSnLOx4KGWYBXOe6Oi+/AivKmHbWswqS7ouwNJh4nL6ZSGZn+1AG6uK",
+	"AlPmoy3SxfusooB9XaZNQV5hYJ3kVGi2iWLZleW1DJyvs9IGK0c6I3ePMA1quEHqQ8hFQEwd3ZCIqhgN",
+	"D1sHn4b9vjfs737OTHo5K/mymvk/dERHtI6CgMRKvC2MXz5/hVGyIJ16c9/emzel5OYN7X3lxJFrcz/9",
+	"sUyDGqx1ZOBrLGhwlG6tsYOwMFEfI5zKOWHSHGB93S67YGpu2mndOMZC3PMk1PeBazP25lWm61LtriTY",
+	"tT1X0NA+Voi3EyREdrMnXisVJDHWoQVnVJq8NyWczDtYuZZp19LOV+LZWtrF6tmVe9Sr81h/e9BrQf95",
+	"fPGX4sxXQqFFdqubKXE34qwyvl2qt0VI0H8cfP7zVoJ/0QmE9TRW0DNbhJdDuQ5Lf9/bZjIvxP/Ui2ZS",
+	"xoVb3oWetz997euOPV3VS2NSxp1DJMs02wNxy7OZhL2c20GGYQ8uwEL+Zn2dt+AAeiGs02dt+uG8Q+dl",
+	"V706Ye+e2APiIRxFiCgdDUsooWD0JCjtepTVXVX8RhBT4D1J2QthVye5tnNk8VfZLTjTTldfMnf5KFx1",
+	"UB9QFpIHfWOACigPgdr97gQLEkJuGsqyyi350nrnfsfao3J5YYjamSKCrGqNvvoKaTd8B1ZBwgM04xKN",
+	"WiGZJTgk4ahlrIZg/NTpLUKUxvpm2Bn9usznGvLVp1mxnF9nJqncFgQdZhaWrFPNgYu8rCAmmYH6hVGe",
+	"wWDfwHPonM+XplUzyjGFG7NIA1scY8NUN3Wcc+AvWgt25ZTVx1y9LVPzX0ZQlGpkWEPlItTenjOBTyWK",
+	"sNajXTqmGkWBuptPHxF6slotU+0TJIhwu3KzfPLioHKPtfbKuvVEm5uhcLYhcZgaoSjS71RuET7ZR5xJ",
+	"9DtOCRLWClfeN6/VXFl/ylK1115GonATNiKHBfc7XBhUBLFTqlC7W6lQu/t8gFF9uSCzKUPIVdmSsG0W",
+	"kGH/KbnrRU39OrdikkNSbcTw4eH3VlWq1GnKo4jfjxMS0oQErqIl76AFylo8tsC6Ju1r61xuclZ7NZTQ",
+	"dH1ofcNg1M3kcGD/DlG8oh0oossT+rOpb9r6muCEJCiruPEGT4JQ3y1b4IfixAtwNRKfWr+uV9LVU8qg",
+	"sCByzsN6oq7fF2H8zclNyczwzcmNUvRPjt62vNblxbX6dflR/XtxeXN6cX5dtjro5usMDrpFja3hDOZj",
+	"xsx+m9HzB2YehQcfy7+zuen8J+NcbnZXI0pS4rlOMkpZRIQweawYjnR9GZ0CIMNRMCMCBXVf5EmTyJle",
+	"uKZ8iU7Kb1TX44SESsHFEciEVKI2Rr7SXw6s5vKvfqaCetrR0TU8VGNDp4Kha3Rec4WVJghKFz5ntRnI",
+	"WlPIsfNS51D57YvK5PlgPl59eFKZmcK5gy02h25d/pvv1ue8+c2T3DRnbq5ENntPTWSjwFbIY2OrmrrU",
+	"8EKkSv0qTCiPNkJUQ8LKeFmR8UsGif11Bon/8S9/+p9K9Rjuv/jzX3r/Mfb/1/+v332jby45LyttRDGw",
+	"ZxWmrpac1d1avUAd3I6N8DV2JavN6qsVUlFDfSkrsbUFIcj2fxTcdmyltQNFXiJs7nE+LrtAMf/1k9IU",
+	"lDqagGKy+Rsh6IwRd55SpeoquqkIaDlPanZhv1PO10gFMj2GSPJqPTqjNpexamc6IMNwJ+juTvZwd3f/",
+	"1euu4uTqwGasvUnl6e3K/v9WWSEazueR6RoWJFF7TZmunr+6e9nGgLIRploZJ6b2u/oYqY+haBsFrsRs",
+	"dZuwcvrfhK+DV5N93FWb0t1VW/QmJNNuvz8YDIc7O7u7e3uOfdq4BiifFIwNQXPG0OgmVnCP8YwInTO0",
+	"iHu2LihIJUsUkoTeEUi3IiOiK5rDEZ9OdfhNrt+/gC6NvcmaoqwBArVHrbdY4gkW5AAt8I88QTyVeEZG",
+	"rQqErpUYDmjIUwn2OcEXBAWpkHyhU885MolrYD8JE7NOGh76x5T3FIzzn0k4rilRec4NQ9YGSqg0XM6Q",
+	"lBAkaERYQEIEnQC2lUmExkKI1tDDQZFL2A74DQGohIUryDnsD/e7/f3ucOdmsHPQ3zvo9//90QS5WQ17",
+	"yw7yMvZKnls0PfHbZPSwGbIdbg0d0p8lCCIS0wiKjW1drvLkjtjk8U74FHI+O0/qKVPsGvLjqQPXZpAF",
+	"XUnLcHHXcYY7zmwvv04GFz3pAuoXSv/bTCFb5GwpyAJb+gKO2IqUAVqCETUOTLI038orlOn0bSaSAcIE",
+	"sUQ+HCGTyjM7ZAmRacK0iZ3dESHpDEtbs5hKgUiWtlhHdglTtAPIo85pP+ihbxTlNA5jOScLGJQRCmXy",
+	"FF3DNYvIJKGC2l5eiE7/teK4qzZaZ2bZ7+++flQZkBrSdWbESpOLaJrKNCG14tz6dORf1uDKMSiA26IL",
+	"inGidFmkMdIEf9kdz8invvIOyqVRR7NrB5uyG6wVAY+0AEh11FmdFHioI+lSpvvKCxHnyq4d5VmEv0rO",
+	"+5pKzWUNNlOrdNveufnjE48JwzEFb5zoffx4+vZz8ZsuXdhMv8ZrMqNynk5AI+c4pt2Ah2RG2MtsGl+K",
+	"n4tbGndt1oFuzCGHYab5Ppf0Y3YgiAhOwGnWBikIBDojCnFGOpWNoXJrCaac/KKq9T1tJ3Sz3xD6j6tz",
+	"Li1hs2C7J5NunPCw2x8o+SXk95WYqL1+v0GSu1rC8ZhsVOvUoU0lI+rznQz6axKePG6w5zoB2oFCrRTi",
+	"Q4cmXLfQp6/zUBWEE8XVSMetPigm+GjVwfid6/WHZz58a+X8ZkEYOaKvyS8Gi9DpxbaTYs0Ob3swSoUp",
+	"oJN1ItnbNMHuZDKQnhp2U5F8sM/yFTmmfXZzcwTpcEGrSkFWUg+vOpBivIRzpiCwqXKBqDxEC4J1Bu4F",
+	"Cak2hmbqDeSOUhSi70i7704edpqNZHz6KyXS9ndbaz16+oZKJlflXrbd7Z1sek0rXQ1eP9GoqRe/ble1",
+	"duKw7Lm3GsiGzpNqwldtdRh4kgn4rbLVrJXr0vBn1trWuNOpBacUzPv6B8jR9o2QPI7hh0hjiMMlmfYx",
+	"Nh6AghZSeGTNZlCdpfDDKMLwOP9b227UurRAr7vIzJxhw1xcJegeASwv7JId7z5amDneHZXB6GhxlUPW",
+	"+ZavGfk8h79rbPou2xHn6+tsj2pe211zvL4ubqTj/Y3a2+NsH1092DDfdY2O8i13Qb6IEq4hMsxwfizW",
+	"vT6zuOR4d1JAL/emn1iEAwO0yYFVTYB4SxjwSA/5YikkWegKQJj6WySvXU2Tx6W7SqmWF5x2flBhXfIE",
+	"uPXASqopwwuwQ5EeumDR0jwTCIchCXW4rK978cEVqoSKQ3thCMZQH5sSl1YmKbF7I7Stuj4fa32SpmSB",
+	"U2vdxFQXmhICnNaR4a0LWmacsnFOxsyN86sntMzntm7JcDy2FL5tz2MaCrdhPjPFg7EGyLm2xOtcjJlM",
+	"S0Oxom2/yBtUwpU/tfYm+8Gr8DWpWun391+9ev36zZt+fzBoOcNZGorrebTKXv+JRcZKUFq3BZq6bWk5",
+	"KRdDsAYzow8YGVGnZ2+tBIwMGuSELHThroMWcS1hGqu3KRZpTOSeFkQZv0ftgU09Lzl6BcFgna0S5jcx",
+	"iNWbv77Xvrmi+T4hIl2Qw7JFzENYogUX0swR4TnB4ePN8I83pCma58g1O1mOSwpPTQzTlrJzNS5aSfCx",
+	"0h0z/5ApeGx/myw7HupbtyerONJ/ya8QHQwVGZpyGBz0Kot86q++lwW/HgxcEFFL5mkSkN9gwb7S9Xp6",
+	"OB+1fZxKDrUpMUtx5B+qE6ZEQGbKm2rFp3MI3gitF8O3AglCWAUgqjNdtRB6W7PcjDv+yssN0iQxVaqV",
+	"kGB32YgMDfa4pFeoTS1Z5OFJpmscDF3LVRSiKUfPVILV9Eo5p9EStj3WiZJGjaqae4Ix0/JL5lZ9hLop",
+	"JW7K5TNtXX+XPOY77fxuBiXJJY7WqdkOGHkWQAWmTR50NOnW4KkWTkygdprkLTu3gnKX47tXom7Fg2/A",
+	"baD3eQPZ1EfHKsNljKxXhbdTJu2dxXLf5bc12qJ+mSmKnwuzv0kwE9Rq+88b3+MhOkVUQka8WsfPo+N2",
+	"HuXzfyandAXbTCfrsETr+I8yOVt9bNVevMFOWdTXyrXyKlcd3Dqa9X671DqdcEd/V4wVMdZMBOMc5mZj",
+	"1Z8omIihTzGv3IEuOTcKutt6W/a1vQ5lp/FC2DnDF6s+HPPWLqXky8nt0jkemOBTTSb+29lTcfY8xwkC",
+	"HN98fupKuRBrxtwqIoPfujK2V2bGb9Xuwieu+X3gWrp3h4Meoci8V2cKLDVYIAw6J0Tc+t2u/rtrG/po",
+	"Ru/IKlqRtHtPoAjL2iJPpQuro9FDv98djR6G/dHo4dX0c/uvB4Wng6l++mdHS1fMMizXVHZYZRZxPK4p",
+	"sOC1pjigkVEgMv1quLNJ4qmv5fTevMnKQOpqFjp0tbehNPPqOzFzeumv3h2jvd3hLjq7/ub0ram9v4xB",
+	"8TX9OceKEx6YDh1cCgpubMmlalM5XOuF52pTHxEQdFiwRP/8z38orZJM0lmnV1RtX22CvJaCxjgMHYbH",
+	"I1M5S+cxkckSBdi4gHpuHpukgdJ1w3UKRt3zmsr0hTNYs2n5sCjEEh/kFb8FmizR9duu2lN9h/WXUYsn",
+	"dEbZv+4Md1/tjFoH6JdRi8bqj1FrMHylCxiPWl++FG2r+RyebiZcV+O7kEd3VdzM6kMaW6OulMUV3dAW",
+	"5kB9F0WNJc6V0a4LI6y8PLJDrrw5Lsxh9WU+qfIC10mkDS3YzVjSKlCdIW5rhLtCD99TFur0QBWyaJzb",
+	"49XSQ5tjGStm2t8iupqwcLwNLj86xhpMY8uxSCdqQhNzQ85pt0/kllN69P7n/sUxjkgia+aUCaK/dZRl",
+	"DovCTq1O2gldr4qL26H2o1SXLbC/uYF8UIyVyQ5HfXDNnju2ZiOmr7ek1mFwTXRHfTG2Bgi+aSYOpK1w",
+	"bHhuPR5ZwE1eQC53q6P7OY10Iqh72Hi4fAI0vlFtOVc4yuZ6R85wlDqEb4SvW7vUFnkPY73y5s61VUbw",
+	"q3vZXNNtBJhnKt71/8Gj/Vud3Wc8VKvoQGRCg0ulwzuz3eF7W7677Wv24HvIzy9u+hDDhdEkDW6JRG1A",
+	"R20gMY3AUESFpIH2t1XQ5m5WuQbaoARq7tdxHdytu1vgh+3nsKBs+49KFoaiegVavah52Uh6gbxOq2EK",
+	"K9dR1VbClVqe2E0DrG1ukDX+J/dk01h9No4D2RAkmeftl002/FpaX6COtTd3wH8ENTiALKGEKIJ5CPfT",
+	"EZUIC+RrWuyOlTmXUwgsYiTaUuaJE8rdujqT0yWyrz00QO0FZR0kOdpD7QV+6BwWXXxQIw9yUJStmwfI",
+	"Hge055nI110PgW8T7XjIAFj9SdmUo2HJjrQ2jcne2trwhbhUx7rUK9QmC/4jRWLOE6kzgSi0u+dJKEwq",
+	"roKNNrNZKAEjugffdxhWTMKfWgmX4OwYR3Q2l5qghGkWU5NxneZmMW80SkYjVlPOsciNHLe0+C1xBEbC",
+	"9aMAjCKqgafz/ykkK6XXOEAmu4bOzg1tTRr6Hrp6cv4/6M9KeYHG3jwJocALspoVQd6Oj2Z/D396tfju",
+	"a/7u7c6rn//+3fnwzdU8Pfv5/PTn4fob6a8ribGvf3ntDff2v7junjsy+LnSUdzMCZI8poGaq2eSE+gg",
+	"cHja9m0iB4V3PTF/uVjCG7/TQ0emEdgGIbJHG1zztBRC59/9ePVhU/7F6jAb9+MxyShs54IE6YKzLo9F",
+	"99V0Bz93NorCn9vmBYDKJCupQeDeEgDbQyIN5grONRtTm2yhStgvWICjqEB2HTevbZ5uzrpwV8FavxyX",
+	"p+7nnNjSxkzfbMgySZWu1jPGU7hASwUi3QUkqStv195kF+8Ew7CLMcbd3clk0n0TBEE3DMOQEEKm0+l0",
+	"84WqFVqjF3wGt7+2ZDOKn0UlnqufVI7r7po6yFtWpI3n3HVX9qQ32N+1dbjhMPhiYRO633EaEL94P1Li",
+	"ZEak0MH9ZSD/ZbA32N3b2+sPhjuVvGn7FTrzl0+D7pvPn/rdN59/2fcGu18ekeyiNHGLwqU51NQx14Cu",
+	"R+CLO5IkNNw2su6aLwiHwryKL7IZ+gSCmocICzsZMkP4BLBEzpCAZG5HC85mcIsi0kVy4W81A02DlNgq",
+	"ZDerOaAGuadMrErnT0Aq4sqtb++Amsu3MAP/kXdA/xtvm+Ot0UwfqZSuw3rbs97wzWeguQ2lcnaqdoFV",
+	"UUx/YH0TDlvPb5GMBLOQT6eZCWBtmkvd9obqvDqPzk2ysPaILcBqWIzLKlXns+XFHWy+caCNWgI11nlS",
+	"x3OeJhv7uTIfacx8D58U+8pQuiYKSVfh1PB5IZBME4YmZIZZc1U3G6tJkXk7X1toXnX6s5PUnB6dH2kl",
+	"XL1HlJmkVnY4geZQ7G06/Q1TN5hjnc26uvoVyFewPUfFIq5sl++hfIQf5WKoNw4Oa+7UVo5ssxucpcO7",
+	"conzAw8gQ8cCxNAQL1H7/fuDs7OOlUrVoF0+nZaySPbfHPT7+sLnU0/1BlL5SM75fwsJoEwc5nmyMmVg",
+	"sswlqQmZamNR0ckxJyOmhadsAxGWYEnTzUHPVlhLOeuhYxwRFuKkcK4hcYT6FuQu+HzE/CIK+qCSYm2U",
+	"QxMi74lazD3PcQYt8C0RhQXCurAxs3BGeiP2WJlqheI1Ow5l2rfmUvM9IbfR0txqfg4CWTg/RwuS0AC/",
+	"vOEJZ5LbGydbSjab6dJbSP/jEDB0LPuYQ+vmwCsf3s+1EX/5fOxI6+6aAC6a6HpAkDZPMkWgo5QIUU0c",
+	"J+emBCGbkcLFk4ZO9oLgtXm1mZi2EjtrX3hVeG7emIaurGdmGFvIeP9N1rcj689Dwh4rtD0T7YjFjDBK",
+	"Huc9wDEd35Kamk23ZGmsX3YQdHR5ClHWM31vo97w/I1q/i1ZGtPzLVk+o+HZTKxodsYyNzrHXAd0VSJa",
+	"J8Pdnb03w+4U42F3d4KHXby3N+gO8DSc7u3vBa9fv1kb7lq2gbZHoz//8vrL//qkE6D2u2+6n38Z7Hv7",
+	"u186DczRm22gFVDDohWNteBCkmeJogqA6eiI0Dqn0KV5o+CnL0OBI3hbV9DlwPqCLofWGXRZ8AZd7hp3",
+	"0OVeMW/D5aDltS6H6p8d9c+u+mevnEkbXjcIG7Q4CX1mP4bFHzvFH7vFH3sQBpiQWZZ3wqbphms6q2ch",
+	"OwGUCYlZQA6QnwoftXFMe9y87AV8AQ5rn6TmFUnLb4vQgKFIWl4+Sbdb/kdRWNdJ2vpcpRz2iLuIxyWe",
+	"kSRM5SN9jwlPwVVWS0GK+Ns2rTsFugKx8QJQ/W5YbP27UYmrPBH90dfHb0/eVX5XrOzDrSjE5192hs9E",
+	"HXaG3ayW86PJRH2cNyDG21QWbsQ+jWD883//n+yHJR3qGUkSnlgKojbWUhD10vxtSIl6ov4oHqFCFT/o",
+	"qeUVCt/AldzmtQFXjlh+OvLPsmcnZrjsQV4dMHt0ChOoHsjiqXEeSspmv2vtLZhAXnurWZWtWMv2tspW",
+	"oY/t3BKnx2eXiARzXqmvpfrv9NDNPCFizqMwK8iNYgxhJhEXOjAI35EEzwiCCphdmdAYdL3GyZpO1OCm",
+	"DoGAW8RQFKu2hs3euhiHYX9tkEOTCjZQp4ULYaNeqic1X307JklAmOwYs8Gmci3FAjRgGiqluF9bXnWw",
+	"vrZquQANpAqFdSRSOtPxH7n3rFnVmfIyVtaxZVar6tT75maQg8OBj+YQmdaQAwSsb1zIFwLZ60RlBjPo",
+	"67sdw41FCCHviiTJHY7Gm0rjZpYcUkTeImSGVcAM1qej2CtXzx1sKDIEFwsd2Evju30H0lqvITq9vNsv",
+	"ThNowsbqD9BKMTD6s8u8o0hIjJcRxyGaLGWpQJC/t19BkP11YBjsvhoWwPB6PRRUXw4g6GoUz3mEbVGK",
+	"0gb7lfpLz3aAh327iOc8v841VJF07ymnd9jvf8nDWaFoW6uG4d7YQKvm+TdXPb+Kq9cGGc0JTuSEYJmV",
+	"BlNsU5dR0dxTByCZbJZgOA6IO4xHaRYmhAf+i7Ho8bv5S9XNy/lkvPPTsPvq/uTuQz+53WUfB8t/m+zP",
+	"/n73+mEoL38+2wuO3oTfTv/Wn1+JkwaRP+stExmICgBwijVcyFlCxO8r2thJbC3emA+LIk65r+3EHPPx",
+	"9d8/oIjPKKtKO6bvjofsTegIinOCbIyhZKWuugV1jw7LhXXuSKIrhwuUkJgn0lU4dGP9N0i0KTkKOGMk",
+	"kJ6aKKI6LaY6wmpIGH372nCDx9SGC03+Vce1F/OmMFskeZGwWHj6lbrAcx5XbD476+2Z5Zpettu8dN04",
+	"4fdivKCubJaQbw4g5nuVwoo0z/o+JfdK5OT35RTsg7Vcql9f7X5tMvVnFGzCyaBY5qqJePMbF3p2lcN0",
+	"xYna7AXVE5tIa0/QJ60kVezuDCtyxe7OcG2+r729nb3myoHuzrGFgFCr071guhCxTpECh5EhjK5Ojt6i",
+	"i/MP/4ZkgpnQyQJ10G7WGlwPPJVIEGm33vIs88ozRWZ4FJEQ7C+VrBQnH06Ob9AAvbu6OEM8CUki0Pfv",
+	"T65OUO6w17Zhghi/b3dQF1lpF70YoDlPkxfow+nZ6Q0alLexpmahENGChw7qcPPhGmGBIjqJf3ohkGl3",
+	"gPyQCjyJiO8hP07IlCQ+aqvGcCL5dEoSEnY85Btup996pWKgjEsEZc8oCbXlTxdB607TKPJLFEiPUDRe",
+	"mPGBMquXrYyxtmwxNeinbMMovthAnWyvLtuGoVzXInqbTaPw8NJ+W3h2lU2u8FCXXXtnplksyHZ9/eGM",
+	"69CqVBDH5YkrHgHJtnxFNKDYzkrqjyfaG+vEPQ8TdNWQGz6mhlwmyto1uASthE8isnDeGrh6d4ze7O69",
+	"QrFuhEIepAuTIKzquLRu6GpGxjjCzASExiRQRwHZlJc80F7VwJ2pAmx0wk2sdGqHGMyZdziioa6Ggdrw",
+	"Q49nZi0gG12ncXGcd6ojbbBzhKRZi75bbLfV3mMs5z13Hiho4MzocQolLKc0L7ZhWnsIR4LbdCL+D11T",
+	"mLR7+ta3FfHyRPRwJSHiM9Fbf/18tV59sUxub7sqt/U1gq4hEESkiwVOMhO7RSjVS68+vUC1r49Xp4hq",
+	"KC1t9etqV46ami7dx+DGyxxfNufC0JFnhfu/dRfUr0COPmUheXBdZLw+ujp9hwClTIX7dndQyqBYTTFX",
+	"MRMOdl/tvt7Z3y2mSuk6L0XpmXxwFpI6QhFlxAbrAsMXAWaMqMMUEdTua5tCHpVhbts9ZnpOlFE0vZgt",
+	"hN8zYCM4VDKx11IUBmsCfkeVpNswSYjq98L0pf4+Mv3B87xP9fM70y/MZjUSYAVo+qW5YZImIChBnMEh",
+	"sriiYeWXXP++Iuy+zrPle4jOGPhWIO/iPRVkPURfv9rfbBlekfVK4QTOdLV8Kk1wjr2xYor9mLCbHvJD",
+	"TCOlgdhgKQ/5E2r+1uHoC87kXP2yYVAjhiUqx5FlqZBMcIyRDXVEVRtiDU3ibP13BDGLOEi4EOjt9Y2d",
+	"0OGIYWQGLNw00KnebU64nYGJiRMQ1WaeRlhIiH7kUx2cRhLdk+gcjpjdmsJ32n/lO4NKfEQecCD1zuus",
+	"bH45YsTXcW+Z9KbAqPQHgFzLa1kgqm3W64EgIzWJxkieb+9b033x2fe2/+LDr/Nhi4/PsikUnx6b6Xzx",
+	"Wtc4odOzPE2V23ihvZFlyUCSB7mSIXD39d6r/UZ3wmHgPLVa83GnlM1IEifUJCJvUN/89eDN0GuQ0+mW",
+	"uu6TTDGNdEEaIz2COYYwDyVEUS/tmFRHHGZhrvuqM8O4PIohzegkIjrlxS2NY22H2RRhBBXcVmdjXKWZ",
+	"U1QnTUwgbW2jbk3Kt3J8WHPwx/OloAGObA667b7GSmnCgXzc12lCm+ysa2vzII/mw8F5tyx2bXxXzowd",
+	"gzd5Us1H4Yi7K+SSW1v1p3igwboCJefe/XqnJm6QUU2DtxqEBO+XaIJnzvRmiQn0bL5jWvreYOwBYd9I",
+	"cJt3VQt7cAmbR8e21ZbT2nq4ZjijAHTacMnQ9hHLtqlCnkAy6lQTHOi8y6gNalBRTvZQykKSXAGB1QWc",
+	"foTML71HZZtfn+ylnj1tjYCGQ2hnQKF4VfMefhWy78xInkbR23JY8jZ0ZU6i+GMzeuw1PpeO2OKals9B",
+	"dA6Rr1THhMpl1wY4+aiN0fF319dIBDwh+iK/HrajxWKJZ8JHbV035vj7k+4///MfPtgtKBEd4PKJiWl3",
+	"cCF9sVPMaSxcmVMKr8Gagh844wtKBGoff39StnVsIaqBJf/XIaVPIItNd/tXY6mgLjz6DKwhG2w7pLxg",
+	"xNgOkpQd6IyvnEeoHSbU5qEgD5IwocuN2OwaNEGKrIuOBwWBdQ6lQu1Co/QnBKIcebJcte+ZbxpfFiiK",
+	"7asg7juTl/BoSyIKq240k5sS9oH/zYJpuyWtdLQBeVybbxyux5zJhKtV3ukUaI9km/m2fXy83PtIznfz",
+	"659qLZJsi3lpRBrinSALzCQNvtO7snJlxeU9umvc1gk5OG+JFqC2owBH5rAmxlWv+E5+hBN0nyh+T+UB",
+	"wugmoXdL9Lfri3PbuO1fA5DMUn001AnTRkxTlWFv0OujiM9MBTTVs7klhPQ8JiREc5KQjH2VC6DpxlA1",
+	"CLPliIGQ4ukkjUaGg6rkxvrV9l0r1wkc/Y65e2jmDgUAIo5DEo5Yzap76EY9pT9nCVfgVmV72Edn9OuO",
+	"6kNb1XGEJjxloY6EiOiCSjFiExLxe126BmKg9cqMRWxKGZXmMmMZkf+kMc9h+Qag6rfo49Vpr0G4jNc6",
+	"MqqvO2k7bOpBiWzTBZ4RD1wOWgIuUvHNMpcdz20lNOMFnElMGUnGZrQpjYgu6+cVRvznf/7DkZJpZcir",
+	"nJk4R+MlB4+WSjQzU+zruzRiJMETGlG1BR46oyIoCtKas11DrJRo7PaBsbfiWKXDVLOYQ2Tj8IfrTbyD",
+	"TREZXzzd43YEYwVfTDoRfWT0aVDna5Xjf/ckGpekTNSciJX9VSJMkrLGO5UJT01kt7u67YG5FLdn0Ov3",
+	"Vi9sbFpr2fL+o+Csd4XvCwrQde21CVvzoVA8GizJUHBNchQRLMxLUnONQZcPs8XDXNcZGhiSs1qleb/2",
+	"0ZnpP/ttxrG/82sM9om5xeC1riMc3NamyzpC8B5RFvAFZbPuPZnMOb+F9F1tPIEyzJXUXh1N3+/nPMpy",
+	"pGETE+mty5YGJF2RDsAg4kFMEhAJfWUdSKcgM10MOsutpuYjekLNE6qRCJLc0YCIPNla5zmzrdUOd9Pv",
+	"919+rf754Ycffnju5GvtTy//+i+fR6PrP7vKamxM+OPeKrVKQP4onbncuB+6Ak+J9eVSkqB2xO9J0g2w",
+	"ICgiakDhoZDOqFFUQizmJoCrcTJFc4+q/deDT9mly763P/xi39QUErleyPh3DTyFCWwbdCoWMi4EnBb6",
+	"2DLV19nNJQopjvgsJZVIUzVG5wBNNCdpD4f9jodO3n+4yCNP0fXN0dUNREbZ5I6FGKgXQheSlFwX4lqa",
+	"2LC/fzy96aFzjhaYRupgC2eYCYShqg4cFAXSeNnBqyGTlWnYKmAwR2oiqBeYLWF2xciiV+WQolfrePjO",
+	"/t7mqMostOjVmgs8m2KMINeClnDNVmwbVDt8TFAtmUd87C56o8RVfb8btl3hRBGMNgYDHLvuKK118aBb",
+	"hWyVxioE22pQOSSBdKL7AaANh30LVCBzRvQtT/kEDsklF3JKHzbHjT5v7OziYfvY2Y1BqrCg1UjV4V4l",
+	"TvX1q2cMUx3uOc+AnsY6RKseZyqywEqEZ5gyIVEbtIDz004ZvAqmW8Fzxx1FlUgZuURcQ4AOkM84I76u",
+	"Kech39JHPydIJlYLgkcFojKPHg391ZDvkBOofVfcnqzTonzIdMYs+65ViGIqxYZmT9cfp0I/LuFxIeNr",
+	"A41zPXDx0UX+cfHxVTahLzZ4dewEZ5Wq67Yr+x/MsQmzhONSgBDYEjbdELO3qPNwVB2oevPhOov7bMZ1",
+	"TOzmE5nOTuVi007/+djOTn/NrbNn5TuuONa9p8SxKunD5S65ZovfWV5TE9haXmOLkrxmF3FNkixb+6Nv",
+	"l+nGtfkToU7iFjZVtoh1WYYvDtNwzf2uwhSyAT/X7d6jBNXzs0t0NwyU1nG3g74hsiqtskUMWe58TkPh",
+	"ozhKhYcmS8sPPCSWAvw68NfHWOE4/AlMRpGT03fds9Ov9WWDKQ4Igmvgily3sUAJlsRZSCKV83GMhYjn",
+	"ifMO0t0OUm2U9hOYYOWs9ba3WFRH3cJg3rqUS6+bXGnR00+45AGPGk3etC3SsOv3RyWudPZ2TzGB90f6",
+	"3+Fw1/yxt6//2HltnuwNhmVGlbVax6Z0zy4OxRbxUSrnZgLml5lI/stMqPBATyx/YCaYP4CJfoF6douU",
+	"OW08Cj2z1w12tninAQrB+s4rS/mIm4Q/Z7aQwvUGXYYXFsEkeZA1UtfdDjIN0KpAehdh1h30mwiiZuSx",
+	"OpCuUlCCo4BHEQnk5rO5eigfxfh/xxv7biicPMgEo4vTtzDijEgPERzMtWKVqdkyy23R3HDKFvEFDRsk",
+	"b3PrCx/fXqK4oDPgWbGu8gHyB/uDyo3s/cEzqgvQm0N2iRN6t4ncqjY4WD6BzqoenpfO6nmvo7N21m3C",
+	"gmQJLzpOant0cl2itm9Prlte68j+O3gz1H8oolairbrJOsKqW9QQ1suE3umx7K+j6i89duEBzAHUPB1U",
+	"M66JZbrbQbYJgibFBSsOpPqraD6KMp9z9aKl+VjpB/z5uco8TYN1MCg0qwHEtZnpeXkKxVdrX+ipmdtv",
+	"tTRYvUTtj9dnOWRU206Da29uClTvHgHhSr8twv1uGJRAfjcMWl7rbqdy7RCeroOoblEDTON7+g7aFB/s",
+	"6ARJmULAFrUKwVtyRwNH5nVFtptK0cUazzXBaqt3wHK5/oVAtJy0tG6gCAs5FkQnlWiW4nQBxdLWBuk2",
+	"qHhVudyi8wnf4Sgl4JvTg2QsfwXQtcARSzGGvmvf1nzqygZutyzLC57tSw6GOs3iLAeTQ53aTgUqqmeN",
+	"FKH6aV3QcMv0eUbGcUUDAk8GxRtLvW860U+W5ydJmXh83hwwSYOOvzr4qpVdIw8V2ipQIkxv9rymFfXG",
+	"EIyx1XjwRW0WhPrh3MT2LMf8VQnw4vRtmeIGcTpWtBlS9pTNwcPXbsHPYdlMIWf0au+D3k5vvzfo7fb+",
+	"X/bedLmNJEsTfRW/0dMmsioAYiMpglbWxdSSyUktLJEqzVxBjXBEOABPBtyR4RGEUGpeq1/zAGPX7P69",
+	"v9qsn6PepJ5kzM9xjwUIgAAIpqQkus2yKMTm6+dn/U692qg16tV6vXpSLZO3C/U8qv8GtTz+uNfpVPGv",
+	"/fKqYmD7WTDBcwatJfP7tOauWmVv0fwu/lzJ9K7yuZltqQd+0Z5MC0/ORuUvzPiFfB2I2s/qTMWGyRI1",
+	"kxnknA9hzmaZ9396di7e+jGLlbN4zcxH1q5VfhrGc74rP9JkYAbbhSiiGSTpyyjTspz1x900RwKKYxtK",
+	"pwFSAN7esOiGs7KK5VDrt2spIxcUqTR3qVhGowW3ZOg/U2RI6DkNyh/qUx6a8pAzGhs+hae+IpOhVLay",
+	"kc2p5mC7J29/zq2G+VeXU36Zi+SAmOaRf/x/ROttEEkTMJ+PaLjSrLhOLOPyWqWzEwb3uemAZL0vNrZs",
+	"FtOqu2WTVz606zbLvKvs6xMZXZfWuz6DZ4i5XjYPMx+zpcjNYnHnl9/sWsu+vnh1X5jsrNnj3Yocq4sk",
+	"6esKEclfozL/hvWCuOoaA1R5BeOhnHSHXI/tNPW/lNSkNUEmJcj425bCh4ZkBAFZ78q64uanfPlqWSHC",
+	"utRAfoaBTlATGdbwXB1CQyBnUqTHdMAwoYpQEnA1Dinql20y0DsHcp7DqUadjpB94hnB3CSCW9u/R/ao",
+	"wIDg9EOgCsHJ0pPxEP4QjOt7XEKFmrBIkVatpr/GxaAjvGxwPvJPVfshqKJp7G/AQGRjeicyUmCX4rFK",
+	"URL37RODxB1hkhiqJB1QEyDWmxIPaIc8E44SchWnnM8mycxkUniDSCZj5N3gYlDtiOcsZLENH7AjjuMd",
+	"sZG8MeVR0h6VBREvc+7cVagRGlSS4I8NLH5bj5fuHAuwU9VVjARLVOa72lYm516yWI94nhrrkomAcBM8",
+	"B0wUF++vUjJqmrUf1hHZ69FgADGAiozolCSKdQSP90/zt2bRKDKBSjQEauRRcL7xYKYuzYr9KVcWnuf2",
+	"SrqZYOvDnqoutxWWlsHQq7EsYgOXZH7HuiSUEy1pQDDjvLJil7HlYNDTf3cs8vr8cKvWoMjh2iY1tbZ3",
+	"UGY28MZ6lf0X1GIpnGZzRXAADw9QGjz4oo+KW1z+KsNeu1gpVkvOl3uKElairy86JGcZD6dKY6O5K/ue",
+	"fjZvGDipLV8YzaPD9WlI7PG8dIb0PfkTe63tMlu1J38ML1+Br7iKy2QxQ/U9L2sI9jnu+ml992V9ylWC",
+	"T3mXunrYN1m4d9uboM0z31ne+RUrFI24yP9a/0435Io753tc/CVzLKNRiQLW70NyfDfTfkuUZ3tTqsWV",
+	"aM9S9LUG5LNyM3N2ktwVUCqC5VL4tjSNSMq469NEse46DoDcY+WMZFeGgQwsQXBjlXiCxVrwNZF+wNas",
+	"VeYkYooEcsSFFlwNuRGMsku8QChz//M3l9aQEEiXeCYPwFz96erqwiVXzy60kHn1qngrKp/mzvSTsk9G",
+	"/DMLyDUXgSI0DLWQxDDZRMtFugNWLy6407AfjusEQisspiWplmss8VACZ6ynUvhTx3UMS9iq2Sd6rb6T",
+	"Mn6mR+9qOmZv0s/OX3sODZn//TJt2vy1D7ax85d+wuaXfCffofnL720XbSzomqs4o7qwY20MGnopKxne",
+	"sGCd4UM8PbOvyP32Ln2bNbJ0oSKLWsHWgjpt1ruZF8xBhTsHMPMbqIAdSzn0oBO/5flsjYUrnmAaYVc/",
+	"lOHlZd28ooNViXbKkymLePQyYqyi16AhoyAh7bFQVcnPbKrIOGJ9QAKP8raHTFOojJ2dk5gOBlqhzZvY",
+	"9fq8gdgHacNG8s3LUYjkeuR/3WBM/f0sFrM4HfDzp1UjNGM/H6CZvXc9K4zGasszXoxPjP1xkbLdJpJB",
+	"GQpD5zBmfmxp3MfhdANq9meW5HzlGin3Zl/HZt+VamFiiDFpOZwuybe4ePvmx986zWKtSK4lCRZFmvnt",
+	"k36XpE+U0dP9AGsqlrDICIW4ddOu2V3vXJy/+bETgYHkbirtOyPHV15/WyM+zm96mJlPWcxI7JeGjFwx",
+	"OlIL01W1mAcMue/fvULuz9dcy2+yHxN4kmghow81zfR/yV7HAZuWTWvFM1MPP7X15TrOvmvGYKzPT6zj",
+	"GNAxeCme0ShAon+f8RtWfBQNjDRekhBL9nisiKf4wCOKD4TKEwrvP0S6rD4jKrVadcJUzBINUdVQDrhf",
+	"pX9LIsisOZjYQXqgFNq7m9ButZq5ZtRovdfwm8FBHPHBgEXqYERFQsMD3Ud1wMWNvGb/Rse8YkKh/tSo",
+	"1Y8qtaNKrd5JarXGkRr/6V8bL+3j/9p4iS/418bLKBHmlps/1as18zcf/Om7y+K9YiEbRHS0Wd3Hnoy7",
+	"sS2YM7+telJDMNzgEqrIn3+Q8UsK1rIBLHweV8mHxat1g1qP8DHrC7GdS/dWmrYKhR89vc+6PJiJw07r",
+	"PLbPzl5WaM8PWH8w5L9chyMhx79GKk5uJp+nfzMFIUtiQspqP0LVx7rbqN22szqQ3cqnL82aW6/VtlAN",
+	"kurxNgMA+l9uuPcw3doFI3oohfGF0NgwETRrs5nZLunqxVLZB4fOsiKSuADA8U7L2c+vsPJmbHhbYguK",
+	"0s0dFPr3rCuGmkX2TwklwkTP8IDsCTaggKJ9GRFwj6A0ZaZYuYRVB1XiVeq1rGJnzUM2HGu5Nzc/UcT7",
+	"sw3KnFkFxedn3AfN4hxX/i03vf/xZzO/n3Lz/OlLy23Wyyd5+ZzavsP4rTIAi3qadnTuGM12cTaHpfoM",
+	"H7HLUK7rqrQmavDlMXaNtRkNDzQIDpE+DMiecWIgKYyeG1sk29snQQKiJS4XaoljMPICckNPicdE4JEe",
+	"68uIEQ+ZmiE8joz1Eh/xQPDBMJ5RgtA4+NEZIUt8AiYQTJwcJhrKIw7xr1rucupP27Wa1ZydtlODf89x",
+	"EVqDY6puWkvAso+4jgJFXCUl5pWCBRW5122M/4ye6jqJ4L8mzFw24ehGbFyjhHxaG33lZ2ZWlfGE43uw",
+	"BaWLKvy6hcD099dN74vDfPmv7A1rKo+vLpGSfEivZ8kY4lDtn95JsGD3PReg78MLFlb4KvcffadUClvU",
+	"BdVQjreYc7+w8lirNVMuttVqbjGBBt62bsL95ZvzkjDY+TT6u8aoWZ5+wPvTLizP+S//9cGSvZcndX+n",
+	"Sdy5xIg4LC32A2xgs3Rp69E2nv31+fnz1XgbwVr+msU0oDFd7yvvmJJJ5LPVaIMvt0PA7jrPF3oYF5Us",
+	"cJ1VRyNXPGGl915EfESjqVbBVhoEsPQnazU9T012Vz2AywXk3C/Pzl+dkouzy0vYkS/+x7MXF1fnb98Y",
+	"5uNKhQs/TAJWEVJUrEtqf90iB1clrtHF/bJUhhvw1uVZANfm5jUCJ9iHkH3TEm9SQd5euijQXgN5ov7H",
+	"c+lfs0j/659//0+kjZ4AOR9VpC8TSHHV6u/cWf0spKpkLqSqjK8HyiUhFQPzJ251N6VJC7nPhGIrMjXO",
+	"USuu7CAph5oViRWRunG9b+FDK37hKmW6vntjlRNjBqzHqXCJGI9cMpAjGbgkSOfTJddJj0WCxUytONQz",
+	"tJbrdT7/8HSlMVi4+M04rgXXz2jMBjKaroiENPaH5QaAkb7EAihMdWr20Iiqa2O+QcsmjxUL+9VZf8Ai",
+	"NHiXhGxVkF4TEdc/ddaDsoWTVJzvteZqkzPuJf/MgnJC0AWb5lyomIbhoqcWDP/F9eDNPC30gk9cXA8u",
+	"aDxc8eY1T9PFrJ1WGXLJT+c//uSS1y+en79/7ZJXbz8QGZH3b35+8/bDm+0faoUpx/U807C/vgCrTnDD",
+	"lYymJvV0fdJ813k/tjlFMwU6QJJVpZlraIjDYBdLMG9sNRMuAkzdmvfXJ/CpBZXusbg9HQCd89ufCy8/",
+	"JfVaLZXQDSO1kMS0sTwbZtV69lo9gEbn7TKN1tBxnePAcZ1mbdXwDBzKD/CyRgtryrmFX4+fow0k/1uz",
+	"Bj9+mjWX5EbLTWcjbWuZ5eQD+p82tdwH027MRuPQWF1m7Rw/ShKzz/GBvYdETAQs9e/aapjAws2FihkN",
+	"9FReMj95LcUThezk7AaD4qHwpmoTr/pC/+KRPc9m2lTlmAkWeC7JfopYyY/UvxZyErJgoC90RP52jITx",
+	"9l3iVa+gKt3eu5fPSLPZPIHf3sgYyvtWLTHv+XMP741DBi+rWliA31Ekhj9zoIqPYPGPER2DUZMOtMoM",
+	"aW/wpZ+kgpfrV4KN6vy5R/bYaBxPcUkLKfBONF4FZ/FsYy9kyP2paSH+Q0MnvvODTbsw1y8TWBAmT6N6",
+	"xT7r94HVIxlRUYkYDSCCzRiXDdOuFIz0E4FVn7nqCO8XBR1ECys4HhShJkeTmuncs4VQyK+JtJTvTPl0",
+	"zALz4nS96Jcai1SmbY+hN0ACSm9Y0CY0rTxpqryC8VpNRUw/E6h4g8Xr+4ligfECyY7gisgkHicx+oJM",
+	"Bh5Wi4WWToY8ZMQDYhsR5+o0UqzGpvt9AF02xfxSW8eXDtS16zht8uWLvoPYMb69dUnHsasuf0O2qvAe",
+	"y/pceIn57fb2toy8/Y6kgXxHclWGtNA30yHHnffR60crWthFBcYr7H4PNvFpPkLdzmHKs88VoeGEThWZ",
+	"/dwMYdV8Y5Y4xzIHSc5X8n/9y39Df+q/d6t/rHz6w8FKd+11OuoPp/o/Be/aH/+U+2e18umP+39Y3wUz",
+	"YgGnUIQ2zQSe7adetgCX45BycUr8IY0Ui/+UxP3KU1OUJKJdLOi7alAYHur58fr3TifqdMSnP5TmepdR",
+	"DVmcNl92wa4G7pi6xq2jlnEY6gZTH9nP9FbKLxo3/Re2zCUa5FzyXrGocjZgArKi/kfFYH/lDwgFPEL0",
+	"UHB+T1Z381rUgSQfcPNSlbtp3umLt4OLidquZh4njNIoun5nwwy+OGdJPJQR/xu1MTWMRiwiqulHzbiS",
+	"+jhnouQatZKDWaVq1kzW1uuzZxVkHyPXDKqV1o/0LOgfsglAu7/iA0HjJGKWMVmLXF42yJf2ulcl7+7t",
+	"NjfNuXPAZlXdIi1Smd+701GdzuWnL/Ujdws+7rLxInt3OKiv2XQfBNKojK1+YXiESfc3RP5ckYu3l1fg",
+	"766SZxEDfnMaKjTk6KPRSxSL2mOq1ERGwZ89Yv90sTJ8xZydZlekWIJbcH/1bWKkbx6RcUh9tnmYzfcS",
+	"pzIrK0dhuUSM0eAL+GC67DPzk5gFs7kgR61S/WXDdATg+xkyGsU9tk7ceJirh7owN7GcrXh7Eepas8dI",
+	"9diSCq+gCeG4z0Sq53+8NK/N//bOfqJIVbVCLrahB0oHLO2ROzfTc9OxeNnk69EuohOaEawwPQM2HGQV",
+	"g8PINivbpF5acHeGQa9VtuxCfsO6C4kOsK1G/85/DeCakn7E1JCk/cXD3M5qFnnpOvp3M8v7VactkjAs",
+	"bU1uVOZtevbqE1VCHcmSyoRBDsaSFVh8pyek6brXttkvgmnMLfQVCyuTMKN8sOmWGojjIZuSAYsJFR1h",
+	"bDbGtAC0J8DgckNDouhUA6aS+6fES4TWMLy25ZAANEbzQy+J9eegPR2hZzr3oSgxfkRsLRVT26QRhav6",
+	"5fLay9WDL1QPl9d6RdtuQ/iGbkiRcw1uWnkj2pVsGFeuHbf0whuZZs+UXX5v2jG7BXPbrrBUc1waS1I/",
+	"UvV1fpstxLhIhncbYiVWhVtIGJHSFayWHzbT6cLTKRuEASJo39LOlue6GH6R2ZbNb7OM0wH2gZXptfgT",
+	"EClOSc68gMZ0KNZLhlSl1WEXD8jq/ohs8u7Kjsm93C3t56ey8p2W+BCqbxk7FYjhWjjP/vXSTp0aiS6x",
+	"kWtzRYhQUCZnF+dGx9nz9AP//Pt/evsuGWkYCBA2bQkLqwuBYcarkrMg0CJ32u3K+fM20Wpn09erBv5i",
+	"HoRv+zEBYJrhxiBTmQC9lRbMIEMAA6+dtulLNjNa3HFub29NfScMYIopWk8Ndb3pk2Nk2TQ42pbF0P9L",
+	"qarKm+G8QmgHBCLJR0kY80rMBAXNoh9RFUeJDwoHSpOGg9IQTgJQYiJelZzHmFdoUhw7Yu/82esLsOG6",
+	"5PLN6ws3y2V0yfM3ly65enW57+bk0LRQqcIQQAXUey6Jk0ioLL+Ri1h2RErK45JIJjGm1Y9IPIxkMhhi",
+	"AD6aljjLuBGYHIdA2eDTMEQZGYIi1ZApS90EudTVjuiIf/kXclZgvu6IF1Ak0O42n0a6iYQSnDlcLG3i",
+	"FTTHNrGKo1lqVXKl78PzJLfoOqJ81aHtDqPxQbhDkw2e6xxdL5aZmwuooETkRNj27NvOXEHh0WlHnIUh",
+	"CWhM9bxzJUOqWzDOL9IqOctjirIMFPDCJyq7ETVTm9TUETN7w7Oqt2Ih86Fps9sh1SeB7RQ3hgKN6kwQ",
+	"HhjlBX/uCL2x5l6RUcq03JS2JuTXoETYV9iCGoR95iq2Y6IPCdURL6g/JBqIcRyBbAZXJbgNaEg0ooO+",
+	"/bliUa2if/PaxLvhbMIij+xhDUm4FY56RoN9tyM8fLPUt6TaI/Wz6oVSVAI20n9FicBwXY8GIy48Q1sM",
+	"E1Bwrhvbqv5WRww5i2jkD8Eqh1OPSETgLfYfthn239huOxTPpLjRa10K1RFgMe3JAHagNUWT91fPYG8q",
+	"l7x/f/6c8EBVyYsokkY4KphSNR6EbPRHMKmiPfukdXi83xG6o2CYxdFm+AKgUwHqa9nvG80VDcB62PEm",
+	"r0pAxLab1ZcBU21SI29/djuibnOKXNIgmeeumbrpbJlIvWt4wCxR0hMFZuE+H3hkD6hwU8Z1tyP0DzfN",
+	"HJW0QiyzSxt192W6+oiqa8SngtWq2hEX76/0zJq0cJSW3AISwfoYUY0SUDbY+NcUYvaYRjGnIUGGq7Yp",
+	"lN8RMG4qNXtYu1u66hnUJbd4dvH28srUbAXw8M4DNhpLyPGq/MymdhfrPo0ZNQmK8FTRJHTNMAC1J4Np",
+	"R5iYuUaLDGUSKUj7g2DVFM3sEJG9EY2uWZD7clx5B7ezwFaIzfmUOgKgEdthOAsjE0RWJT++uHKBUUg3",
+	"5fmLVy+uXsDk8PTdpDclaCqrklbjxCWHtYb+T1M/0hGHtVaKKXof9/ThpEfMZtJ5egCnFSgH45kGpGfG",
+	"BR1wYc6LVxxTvShoVkmk5QHCxA0L5ZiZIScelKS1tFqQo+yd6hWZiNizlFeQjE2Edb12BARP6BEAOQ0f",
+	"zuVDw4PjiCEtkhYDR1KPAdwcMb2iUOswIUI5keIikuOIs5hG01XEioOYRSOVo7RwcnKWk9PknUa1VoXY",
+	"eDlmgo6503aa1Vq16YBZaQjS3QEc3RV7dOufBmWWUzuyrMA6Vjz3q1AXyYD6eWCeOtP3XNj3609HdMRi",
+	"0K0XRJhntxyc999IwTCo5da98/ZXempXudHmpn8CTgAEDt3rRq1mBT9LCTfrUMnziqbp8nXXycbw4xfH",
+	"5oLA3SPKQzDyqDhiGlr+nI/kxSIXAp0RGAqQxkfk6pHibTIM5ER0FfOddrNWyygkjTFMKzDOsX8UHLJW",
+	"v1Kv1+uVVqPRqJw0m81Kq9VqHR4eHh4dHR1Z5antQGVSLXuQf/6v/03SNjq3wL+Qll9eppZkczwFRQuE",
+	"6BIuj9xCyTliXlzRhUkC5rYDuOfWdV5xcX3XvXAPNKFZay26OZ31gzcyfi0DSGHRX2jhClj+zA80eIfy",
+	"Gj5Sv/uR94IaMdV+p3n3Qy9l1ONBgJ6PVuPk7ieupHxNxdS0DnDicJUenYuYRYKGIF7gUyu0zzCDvBf0",
+	"hvJQr0RUI5PRSMMZIsAMTGiFC3gZPjpnxQufXGdG3HPaDkpNGPNflnLgQeoYMVq5frJKXoA27mW7ysPg",
+	"N1N1PA1bmAMsjAjILef1ASs7y39mUwMwMBc/yGC6Jrb8ViByFxJsgAMmm+i2aJcw6QEzkFv/RoflAbF1",
+	"gxFdhKqGgtZEdlS/cQyrrYBhz6TohxwteK36Cp+4oNNQ0uBKylc0Qj63VqOxAugVNus7BvbW7xRpccOB",
+	"Hy9D1emaYAv6K7x4RjA8+MKDWwTfkJXFqwFPq6VbhE+fkrFRKwMW8hswLyGJLKgHQSRtgkIRg/FN98Lg",
+	"vhEY56W71qKWB9/8xllNlHkpE4GfqK+wAS4ilsLjS8rD73f54yxuZ/m75TrQO4a2UWB1M0vcxmooY+kA",
+	"GyNUu5pf2D+y+H6rOqcK3V9v2R2ic6rJdGPF5HeobKyNN98haPwIPur7IEZOO1lTTYA9PE5W0mhO0Xdt",
+	"7I1kkblxDnGQhHZ7R+mmekwBFY4KqGBi4x9gqxsG3pU0kG8QPEuH6RtFT1PxYRso+ntCxPV1nc1Fto3V",
+	"pO8PtXFjb1HTGY8r1tt+0Oegsyy2hL80N8yV+3iiyDiSvzA/Vi4ZSRUT2OnMlg5AP0wIAbO+HPW4YAss",
+	"5uO0eKX92EPbzfGTF9h8yBLUD80mYYdT0i/0HgKjEc1mSrZZXHMdrp+F6NsMk1IIXBmDoH1p3uDtXa2z",
+	"wXno2iu2TY4hWqW0XTaKca1W4UO3q46Yb/J5Z8o8F5JOy5tnn1yzgWkC8e037kHJ9t7HL1ln58cGNpSp",
+	"6Ok0ag3gDGw0r+qNdq3WrtX+b7jnMwu6mTOsWa1V681K/f8JWK/eSOqOOUwPgyN23H9aq9Rpo1dp+c2g",
+	"cqLP1kN61Dv2nwYnrNaH6TApt7OvrKevbDiFUqOLGpbFczoRG3AVR9M8scuBGsrxAR3zdr3aqjbIHubC",
+	"k3qjergPMOBfY+S2XsdKhchfABFcd7wxuxPi3Jxar+43giartPqHtUrrqH5cedo4aVZoq3foHwXH7Gn/",
+	"xHGdKAkxMM559tcXlUat0ao0Dut1oCy3kowzYgFPRlnkYbrNVNLr5qbSENCyqMtHdMC6w+mAM8GczJtp",
+	"utUm70VPn6QsICM2ktGUDCI5iU2l7izATgRQvo0LcvXq8qYO7s1YytBpO3HEb6Zr+bFgvxjQXebJsit1",
+	"58l6XJ6sfnYep8LGeJzG6i3XERfKGqlxtVTgeCvS9YZrn8cqrTYTUEtmHUecDhgRMmblpqc5qeJrW6B2",
+	"AL8D+K0A/Ebwfge070yBj9AUaCd/I3jfpgnwksU2cA8a9CSNl97z9P7xXOIBAHoYvAqRbSzw9k0Wkkhj",
+	"hOFAAApfGbOOsBbESI4KLBIYF65PFlOmmAqT0yAFI37IaIRk0fazvSlsTd2sqeoIrHyRiJiHWExBRjFk",
+	"P+Q6QegAUrOz5uLTxP4bCLo05EBRyagj8D2KKDrF6LlS8+Y2DrYtWDn1ADtt5w2kdVF/qBdZOy3EyH1G",
+	"BPRtTCPFlB6rKIFakTkCRBAoU4S147Ihwj2kAfR+Z/c6B/MKJ+7WRv6bPGfTVZDWnzNJxZByOjMmTTsm",
+	"v7dj2ZqYt3E877z8j81kfIXK0WYHvM3jKNHgzAG1UHe7mjEQczFggDzmQZcIli8v6xlcsRQbpoCc/umJ",
+	"utNa/M605qsYi79hu2I6Sx+/OL1pV+V5CBFu2/WZWu6LtU5roqwbFRQYztJcVoQ+c8I1/UZQZzU80iot",
+	"/zioPGUn/YotjNJih/qEE2xiK38+5OljGL2QkS0P1K6TjPUmZ0G3B2cFL/7UTZQ+N/S3jvp11giafqXV",
+	"O6SV1tHJceXp0+PjytHR4WGr1Ww2GvX6+gY3y+G42N5mZnBnbntc5rYULpWP1cyiFOE20s9KA8jP4SOI",
+	"tcXvtFOqYcjPs3zDHmwbAoLUf/TVf+jfSaWCGECQxa0jPMihpoai0yONNvGQ+1h9/FSdIaTV+twcHbBJ",
+	"UTJJdKaASkdcnr07f0ka1Xq1RkI5IHsDqZjvkks2GkRs7JJnMmB/efXPv/9nm3hRIvTnTLKvlyaQ8Yho",
+	"cVQ9MVmwevgqFhg9k+1oesQVCVgMtSczxTGQfgI1qhIRMqWIhzd7ht6KY8pntndzqaYYI4oQBrcHWptM",
+	"j76MB41jvRrIVPSlfq39vFUN2zg/TxTxzrQoT/FA8oAUGiaIRKzPIiZ8RkKpGOq4MR3A2AZcT71LlDSZ",
+	"Ab2Eh0FHyD6sBnyByQiDjDvTxn2XsFBhMi1OR5SIJ5ByJxUHw+z7d+fmJviglKGl6NDjAgmwVi02jmQz",
+	"TlyRZKxYpEfbcHzasdJSOZDzxcAn2NfbI4IkZLKnv+B2hJ5UvU4KWhnhgUuMXVFfRBJla6fcr5K3YyZm",
+	"HJWmw/q1hIuOgKQ625AYSwlxZRstJNGzyyLQ+XsMSuAaU8EpiF2fM9ndJujR8ZjRSAGXIFo1SiwEaatU",
+	"TKeppQDXJxDjmYzBZAy8VDXymv8AQ2yEIYjIjBgNkOhJxRGjIxfZF61ZAhj3+IhZ8jOs2KB76+ulzQ1A",
+	"0Bjc+h0RT6T+hxQ+a2fWjhjZxfV0Q+5fPKRCd51NbMoiFAyC5ZBEyAIAWY8sgFxIk5NeyHWEVPQfJbl8",
+	"/rPJidQLeL/cGKIP7Dlp8N4JLNsJHsiA4IkyuOJiniSPiRrKJAwgW7zHlmBN0WOeilolnnIjj+XFEEv3",
+	"Yh9TNOL9lYlmS8f2Qo+BQjKMK/PaFW69xC/fbmxtMnzB+i36j/TMRCjKzoR9x3XAnAfnsR2KNLkUyCON",
+	"JBbLiFVlNDiA11bgdKka/kh9hsDKMacI/B2yG6ZFSEgUz3k98Op4OFXcp2Ge0okagM7/lkTcsB1pEeJA",
+	"RiCHYWsGEqhn2MDcqzJK8FbjFkZvlJV9iNlnLTlf/uWVJUjFNRBbCpskZOgKa9TqoF2gDPzFCSJ+g5xl",
+	"ZvHA2Bl7DXaHpw/OsvjOnZ1O2zmuHuYElFQ4cZ1nH15Unp5gXeuhjOIZtvBcF2A5E18K5AThUpBEZZ0i",
+	"KUkOkAMZj9UzKeJIhheRvMHkdTNp9kx6D4NtZ3/A42HSA82C+iMG6oUW3T8VU4jr1RryWMP6Liy3q0wM",
+	"AsEpv9ryp/FqjjDHTR/CogCzNisHynCkC9CUabB1GZys7sBGbjfzTfzVKakY8PHLDFN7mcdxnpm9zImY",
+	"MrHnXHwZJ7qDpOdOymG+FdPcHMP5jBESZ74gszrtBihDq6lylyg6m1PnIfL+LICsvJ52un6Jrq//mfNx",
+	"16qHtWp9+zaATSwAi7R/Q5lp5CxY7FDKhcfEmMJ/p1mPC/ZGnuplZo8ELIZwdCdPHA2EF8CbShq1k+P6",
+	"YaOGVdBzboZWvZn5At7lueVjKUkIxt8CU9YiegrTOHUQS1kJrdF4tcVwgc8utwJBj/R7IxSxjcz/fSZ9",
+	"3meGpcTaaDPGEdB4egxPALSfnILyMDV0KiBSs5BO9QmRUzdyq+Gw1szzi6ATLckZa9ZbCvknt7UYAhrT",
+	"HlWgn+feD8VyjdKM2psiNNQK4NQMB6h8pqxcOmTAJxnTa6asZmc4LlFP5GpoWMP4jE5XHNpyppqi1TI/",
+	"4ncYJOFWvPP2tmgfQ6uVVlYLs7/UMjainyt6S1dw87ctGCx1euiLqDXDs+YsX+QJuTuUbcYFklEagb0e",
+	"rA9z4L48nG1TRXer0Ww7WePh/QrblClw9e2ivB5lwucCv8JvF/al4TMjtV7CuGU56mw4Vzgl8VAqqLWg",
+	"zyZbKXbeL/zMcgHfzxdcktGSI1u2OS3zBWuf9psaP2ilEbRalRar08pJ7/h4FqPKjHf6ZYblN93us2TB",
+	"+VrwZaXdvkV/tJnvj+ZPU0nGGaPZMSuWjaWVnXqtqv+/3nBWPENmMu0NhWs3HkZMDWUYAOu4HdzVZwjK",
+	"rtNGr+m3gsohO+pXWvS4V3nqnwSVGqv3G7TZa/mHAcwmEnvbDNZ0SqG42IT1KuNIBhWwo8V8xGQS4631",
+	"mj4Zgju6qOfAevVXPgxgHyzzLeO87FzLj8u1nFKlW8Q3eLmRCxm5d5QlOAUiasTEjOmUK0vCygL0cyl0",
+	"b+JCRWYcRfJF6Dti74KLwTNTZfZSjMb275/iOP37yk//fC5U+muY/vljNPbTl4zSBzviQqp4ELH0xp9s",
+	"1QL8Yf8UD0us6mXIYa3Pj4FHzXSvipzccIsh5a6Ss47IyiBY5ld0eaVcztBljQ7dJAo9F+qsmNxNrYSV",
+	"ObpwsGG6vjI72zIQNzjVdEvhfH0U3hxZ10PKB+Vt2516m5x6a83fXSxxMAk7krhHThKHy2DF0y9HlYCn",
+	"5lpkcHgiUhEA1hsX8iLWtw1Rfcf39mj53jZZySvwu8FbT1NaNy4yQe4OirdNl/B2yd1yJ60So/Hyk9Z1",
+	"JA+wmZZpYpygdQ6rIUs8DqvN6lG1Xm1V69VGrVGv1uvVk2rNcZ0JjUSX9uQNc9pPa8UQgpuG/zs4yvUg",
+	"fjNHOR7hO8vl48tPXQfsHiIv9aJQAOP0LkI6ckYEm2TQCSUpfCMYyDAAqAXRYJFybNVGjWWL+O22ITRs",
+	"qAPO8bMV8KPeWFP5elDKugdVvkz/vzpk1xtbU7+a28Rsm754f+zeEeTtsh1XJMjbgpZ3EFIVV1BrW5rl",
+	"CIR3EfP1cYC3n5JWrZWVREQ9EAoiQjJ2lIgq+QDF/2zssOdiDTAIsi+8i4wYVUmUBYXTOCtGugfh/Wm0",
+	"uD0yIjpJi9xhSkNH6N6QYxLQqco1j8dpoUYsOFoaYG9l+1dUxRiI+uDVbEwPXwJr4Nb0gnXQFcK7uyM1",
+	"cNqOswGShxQMJ92Rctr16qHryCQGycIZSzEg9erhKB+FVkOInj9w6u3m2lhsJmkBIuuWKbu+dtL045Km",
+	"X5nJTyECazz+ZuL1LMpqUaWCdVTbXzaU10s9Uz/yG/BLzThiCAXBHM0bUDaUvH/3yrpfLHum8dVIEU5P",
+	"U5H9/btXHaFiOcaylCaBCiLm9lq1lkkdxK/EGl0xJaovI/iOyeETcuJiRpZuhynsHEimqqRVO4G7U2da",
+	"P61BCVpACTS/k7HVAy64GFyZgrRb8A39tmhrHWG5uEo65tXS2EouBgfDXrf5a6NyPHlx86oWXbfE+/r0",
+	"f/aOBn+5efq5EV/87fWhf3YS/Nz/77XhO/VijdDLdBAXgKeeNLtqfneG1LWl0sfmRcDtNo8qT1S6KFYE",
+	"0SK1Rh4Ro2TbUPiXhCXAlUj4aMQCrrsQJeKUUFsvfsz9awgETsY21tdmbu5xYYulFoTMNO1tf8bFkXq4",
+	"vSgRXR54+Rq/IxowMhnyEFisGY1CDjgLwcwq5mEIqKnH8hfJBbQJUlNNlcw0PTd7+VWuUXobB0nIEH81",
+	"YHGRMDRsp7X3s1hwkMRhdLAgLlFJdMNvGKS2QtbdvOXlXSK26IEvoGzjoVH2V+iqtTLjCDptx6/1+4zV",
+	"apV6o9mqtGjPr5wErF+p6X8fHh0/PaG9dSXQROC4luEoXtmh56NDz0Skso2Qk42QMqBq2JM0Chbq5D9h",
+	"jWNjoMvFkWp911ZzR+LYGe09vVrq3nqefvkbcHGpbmqAbLZQO1VdKN3rtOsN10m70gWy0nZDf1V3spte",
+	"cdofV6erSTt/aWazZFubSzuN8ruOEUxnmtjfsm2abYE76Z7TfaoK2TJ3F5cAJWkR/Y1LxkhP8QvzYzct",
+	"wUAMH2ecKNfwgJJmrRLQKYkjJu7Mo/lWtvaACd3IO1wPttaG3sAFukPM1nYCNmYiAOPTzUwut7uEDjFK",
+	"RMxHrKs7GskRVwwyaWItInbt/HW1hJlEDOgj5LibK1wAv8Q0VN1iRtBt4Xdj7oJf9dR0m7VgLSQqnbYS",
+	"NLrAhu7Q6LtGo7Nsw6QYQuwa3AiYmPJpiC/csPZ79oa00k4hXgb9wKZSFomBm2F5fUT9nRfpWx9dyXhM",
+	"7WONoO7XepVGo9GotJrNZuVpq9Wq2Lpex8fHx46L7Cv4mBlZ+NsqfqjQHPZatOk3ggqllFZavV6vcuL7",
+	"fiUIgoAxxvr9fj9L5JXCp2HouM4Np3oxYV0z11Ej5QA3hNZI07qOerzyXx6xUY9FXVMMzenJXqEKmnuv",
+	"puHLs6bdSO6z2UYd1SDwyPh+P7AekaJiuhSxERcBi4zf92mtBqSQjEImyeqoO7M6d8XudzA9l1hSgos5",
+	"iH5RcvU+Ze+BIRDRwDNUZ7YI/ochE5i/gaoOiWRiWCCyIs1krzdNK6l1BP74RBEv60YXf+zywNsH/VG5",
+	"BL5I6k9UAdiFjGFlWYfAKZjMOgLu1i+1u9VDgneX8D4RElgmqH8t5CRkwYAFRGpRV8nwhqF6aruA/mHB",
+	"PsfZS2nErPWLcoEGLA83t2eI2PiIKXhUGLnYywOC8TqHVNm3Eq5yfRno1yI9YPE5Q3ev5IhBHFPWA7U4",
+	"b2UWQr5qCss3d4yUFtaUYzVXUtN8Lb1/W2fBpifBA6bNfNdywXc7oXfl0dhSp9/2IbrLi1kvL0bMHd/T",
+	"TQ7vXCxViaK1VvqMLTSfvUcZHtgJnRIVy7FhLS3UPIWzHqhWJeF5elbzGrYoAef+x9MuF+fR5uJsd/es",
+	"kKVjN0fO7MCBNGN1o8OPLN7Cmt+m+fObPO9LTvrF5zGevbWtn71bKC++i9X7Xjl7tgItD5ETYzRxIEbA",
+	"r50SDFdbnh1D9grqZJvUPBKxkbwxJ7+9uF8lL0oP/5heM6MQT1AjB/I6/IRWkomK2XhR1syWT/pNi6Yt",
+	"Q5DGxgjygIk0vxd4bmwdnm2OyxZgeicLPtaclQfQwG4wzmOBd+uMeDH7HONthunSxNNBUS4CF2wVkGA2",
+	"LgBLNHg/vrgimbffI2pIx2z/tCMwwBloRGUYyomClBPIgEkZLhWWK7F2WrCxEhnZq24aLmRvVzGNmatf",
+	"PpQqxlv1da4IDQJrQNVHSbCvn+4luiOyn75gwG+g8ohg2L0qOSNeG6I3vY7w5Whk+gwHGBo/64cpoSlB",
+	"VmY9VAQCBJWNN/CADbXtGbagvREPQ26DKGPZERqkSI/1JdiqfSkE87Wmuo/GYjPaQ6qIB3+27UB7UJPU",
+	"40HbI3vUlG5JE3vMTW3Cfk1oSHigXPMnXuHMRGjqLnsBjWnbIyEXQKT33y/fvqmSZ2ZsItuOaErOLs47",
+	"wjLJxsNIJoMhMaxJl395RbxX55dXL94cvHl7df7yf3plZt9LGKYXuAjvPHzmlmLh9HFwdEmzVqt1REcU",
+	"R6gjeNAmh/26X2MNetI7Dlp+vdkR0FvypZOPj+pAgFRnJoyq47Sb+tdi3FTHaesfZyOnOhCwoJuBCwf6",
+	"np0os5R8pUcGzjb2tLpzSG3fIXWThyxEQrKH9W0qdm+LWO1vFkUAC2rNuIEhBiZCqQ+s/ARVkYhH/Zjf",
+	"MI0coZYvidS7XXXNz+XhAhDl+BAcl9BKMgGqzVwrEFMUpsdgjnue9RIjiss4LfH5sg3SkzJkVHyrpJVp",
+	"rIKZ649fVkoMh0RBCwGw3MyPZjzy5CNrZYbbqbCDbd43k+YNS/mLw8SN03b073pPrUIwubJQrFfeMvc/",
+	"DNfO9/+4fP9DA0cWShGe7kkpaXgkc/5+u4+KHv9TklkiEsF/TZitH5fCb3WBU1q386s6oteBi5V3/Fp7",
+	"+SF5D3+/eLnOCN/lUUUO6R0x4eMmJhwiFK2AoDkVH3D3gPJKjAdsOaS+S4QiZ+ckpoMBaL83JgFuTjxF",
+	"XqI0QQ6tuXum/iNp1Gr7VXJFB+hZwupEHWGqcwriUd72yDhiff4Zq4iAuq8/N4l4zEii9IvpQFUJFAIF",
+	"JR48VVx/eyKIhxHipQrlGb+igw0F3y1CNsJKV4pwmuLkirHrugM/JOF1uoEN6t5PUFVxN1GB065Va7Va",
+	"C7mITFmKfOFCyrsW7sxC0lhoMPfWkCIFDMrn1apPN6EvsuH9jrzGSoN0MNAtqW8yRIs4LC5YVEHrTxL7",
+	"csR20PlIofPsvAL1jMNwHflzDj3XCUrRT7jG1Q51IEweIY/uInjdTNLcxZQ8Xn7XtQWCFeJGyqum/Mji",
+	"DZfnVhNbd9rCMm3BTt0uAuSxcZ+uDgTfAPPpgqCLLRx/G4rrua0NXJ1rbcaH5CX9NuDO8JduB++aW8Q7",
+	"G1Rxb9zb8YbuYjBW5Q29hxEGyJtylpjt8TedqWtTUQJoi4EN9OycjCN5wwMWAWecbpVL3l6CQsLEDY+k",
+	"gFAG3ZVTNNXAS0ak1FxTXWxt+fp8cutbLuaNIkMztOvAZAko3maoSHl7vjXu5oZ4GPDl1J3606Sv0SAl",
+	"sNH9emK5tyDxgQ7UjlvpkdpCrI53HwxDftglYWM9GjFCo4hOsxrG8yzIRPZNLFHKZmnXK9kz1pOUELkj",
+	"4J0gWu6XsCNDZJJleSv51jxLckcsokmep0cmBXZk0zbdNZnEaBHPNa6cIBm84jBw74zJ9fuiSP74O+BI",
+	"/pRHWx6zkVqLLTmNNIalXQbBr/LMyWqnjD9O6uQM3VJQQhLl30hPn4VrOVgciXY5VaEcECZioOTUoMlv",
+	"WA4M0aAt2ER3DcJ+q8TTV70DL5YeUWMqSOr/a5GhTCLVEXsB61M9DCl66gv7hnsBWDrxy+aLEeEabPtu",
+	"yuTpmcjLNgEN1MOjREjb1mU4q3v8wPD6MpKjVe67kmtQ7WwrKK02VzHKDNpaTFrpUJYhXbZodjD3uGDu",
+	"mYwiFoLpRUPL14Q2JUbjyojFEfeXQNyb1xdEwRZRmcwJZcvmBc8eiyeMCQNxGFSmYW4ez44Q6var5Jne",
+	"dBqyMOYsTiKBJYAjiFMbs8ikByx0rFyK0fi16cY3hFvbL+y+jvCITyyuMjeW3LKUro5p+ZEuoyiFtcLg",
+	"LNTztiso9wgBLr8IviK4JWNUZhbA2gWLtIJLB5CooxLfZ0r1kxCJ5lP9NY3k4iKQE5dkqm4kwzAZq4Wg",
+	"9B6/v90Ugis+sm0p5Ac4x1ixbD4/AG8u5AcYLNZ6XmsIFrVkpCcG/wVvatYgSaOYaqNnTN9buaGRfjvM",
+	"ZqG3F7of6gN8stH6SQO84y6+5fg5nS69oVmDOz7d3h9LzQnmtOu12lOozwZsrGM/dtonJ9Wnx64dKhjM",
+	"lRHRTHMJGOKVHfo9LvS70PCBi+s3R78c9/gC1HtbZGnf4+KGqZgPKJi2ZVRgy9snvSkxYFHUYV2TS6X7",
+	"X54/dZ42ZbsA6MkxE5k8uU9GjApFlvbjlHg0DD1zq5FfweZVXQCaxiJWDprA+J6hpvlnoQWO6+QbgNmZ",
+	"wDqor4ThithaGEjExUto2Vv85sLr5zONWXjjWbGVC+97lzV/8bt0v24XpL1law7UBUgARgrrhXNgKa5X",
+	"lk3tA6u3wfq+y75vra35z/dlNAK3fJLAlRH9/IqJQTx02s0jdy4zdf74poM0C5Eq4l2zaRvCOrxTgvQJ",
+	"4GyErtOQ7NEwJKME6rrE/nC/cOR/dJRMIp+1aRJLvaDY53Eog6XJggBCpVbcXE8O6029Z2MNj07b+feP",
+	"/97+9Md29Q//zZnrIYzAOb6jUZs18LqOiqeAbHrcnDtnhSrFB8ISiXKF4ex7lCBNr1U006D64ng4zX6d",
+	"NYKmX2n1DmmldXT8tHJCe34lYP200sqCuTZfZtueb09PhdeGQme5jhpmUl7o8inx0FJnbk8vScFUlTyj",
+	"QkitYBNfjnpcX0DG0VzbvRVzRhNhX37fvNEHMeN9lSzUfN2O1YKHQBk/CZ76x70jOlfbp1avNxrNZqt1",
+	"eKgHOeXrd/yIx9ynYT6cf/bwsC5w3OF6geo9fus6MY/DGZc5EYxE//ivsRQBGYeJIjQhpgzzVvNSLeYv",
+	"y00tVHjZ5ac+nvxUnhP3rKSbiYAb5am+BbKSPH1Jb0qGVARkz4MYDNwcHvkT8UZUJDT09qvEgx1SIM1a",
+	"lJtq2/dVk51ywDCiv8jIyfb483/81yCiAfrYZ2Jk1tuyXzkFdUOgtOOxOkriMsjj5MIx3GpYebqS7khE",
+	"tSt5l1H16NmAeQY+K+JlsU5bCrgHenssUfitATOn/IyZgMVIPqKbxgUfzX6qVLfhgWYN4nUspZK+xSWT",
+	"IfeH1iagtKAu5OQ0dWA3j47gof02AclKacz2kyhCMh4sIFWsKgV7dwbS28TTAo9umEH2f/79P/fdrKgc",
+	"owL+AdU2BfDw67bkdG6y9/rq6sy1Blyp2IxpA94lbTUAuP1d4Xarse+7JCvXWSXPE8RDpsiIRQMYSP1p",
+	"U0g4PaxoxHAMWEDomEYx2fPwAQ8/HrI+pFimPrV4yMWAsFCxUpuyXR6XMN+/JzdXsZ5VJiC3odBeX4JD",
+	"Hk8DLamPuNB/1VxnQiOhjwLIf9VvMQfBF5SX203XHgnpHbY+VtE+gwpA/nTRv6Q2G6A01Fsld1LU6ldw",
+	"TJgzDqcW2xfHNKdb6EYwKpA/sdHSXYFVm7LK38IjUe6RRv4R5J2feaYGVb/S5hzPNseUKmytfYTh6lpw",
+	"junR4yrm/i5o4fuW2e1s52Z0fcG9eAzZLN+lKZL5gwjNF1yfInzEQi6YS2QYsJQYEaOllkHhV06ozENI",
+	"qRh5aHbjBs77VZOX1spK2p7BYsa6vcRegVOLBAm+WQ4ogYCRXAs0bUdNVcxGjusIGUP8KfH1tPhJzG8Y",
+	"efbu/Or82dkr65VdqhOUBrBaeT7XBhT/c22gIfdZ1oTXHN8qBYFl8Gvyj/+Cg3nhGJR++dCYWbZpujnc",
+	"rnaSaSU7TH+E9OfrayIPnwVrTf2wZzKNwbVGcQYS9DjphdzHm+7Km3ULhvI2EUkYesQawpFnwsMXduGF",
+	"9hY/ZDRShMeGUgfpZ+MhzTh2Oeb+W6wzx9cemqK6eFeglRnbj/xv1hLvHXiZWV5fwJHwwCEE9Vpyvd1H",
+	"otx0NMBH1GNkoauE7LVqNSLoSKsYBZcBchBNuLIvRXzTnTKtTOlp9RtzoHdgdaf0fDZ0HXYcsAfKJULG",
+	"ZMiihcnL9zjPt5DAnHf+rOxFKj8fyzCeKxLIidjAagfD/yC50Rt1+VvzieStfStJGTMnvLGDGKvyVoSK",
+	"wo5f/GUDMJ2F5smOQ/75v/436ZQtpI6zflOb802dxaLFrbV3tgno4NCylSZs1abknJELmpD3DP8ge2Rv",
+	"lSW7v3HjPi3fyculs+Z2pTObpr9Ybdol7+/qIWxUD2F7NmjMzfevt5yYX4zq0riT17mqJIte0tdpVto1",
+	"s8KabKhW7aRKzgSR8GoaEgjAGNFrwzuWey9k9bPPYx4xsqcYI3ZMzvzr/dPcnfBNqOEasXFIffMqeHQ6",
+	"L+r8JeH+9Zl//U24HbF/qsuNSbF5VKutDVln/vVWGBbLNeq1m3MVUaFgY5dh6Rs2SYP+Hj1pyc5dt1rS",
+	"f86flA9E2FNDGcV+Eu9vDzrthzaH0OT3jqC56ciB6A4Ddxj4W2Lg7wbGtoVdvOLLJXwml2Nm6HR6STBg",
+	"trJS2owniiAjCjk7J4opxaU4Ja1aC+pZQZFhYDEZUgiFXeoQOuPPvj7PZpHoEjuNXEmHtSzOtLuWqWSs",
+	"n4B3NKutBui10SIF9Gg9BdSMWQlcPNsxYj46p8DZOaGChlPFFfGLmUsP6RUox5URpDMsZo5+AbXfQPgA",
+	"R2EGIIA3ERtLqCA3pLHGEdhFGlpOEFqETG/nyryjWlJmTY4zfHmtm3TvSp8bYYCVEJgI0OEoYxpmoLDG",
+	"htedeAFvWVQ9TV+0g7OTFb7HJOxYjkl+M49w4a594rvbNOg8M2bjfDSiCKdkj4WK6Y25f4plH4Fob8J9",
+	"VtQ/Pgx5aHc7VG1MuxdKOe6IMdTY6HMRcDFQmEeUc8xBwGEsxxCWyGPFwj4igb7LSCdcIU4QWYyb7Aij",
+	"G5kilSk7pKAjRjw/pEmAcee6WSGnkGXmUREPIznmvlclZ9lDlvyMdkSOdPKaTdP+Htaa1l8HIY9cKf23",
+	"YrEenPJ6kDSK55Dq69mYZiWfXxIV8755AFy+QjD0JPyawHTquWQkomMeABDb4XLaDo6vsybIwZA8jAdt",
+	"+0JerrfpqnG2LOrBoCCsL8L+ubN0h/87e9mqhw6N4q2cOiXyIETYbtnBABEdWXnkPvFyO1d5pMd8OQJe",
+	"N2MWw5RLDPbtcgEMbixOE1bt06dathQyg7u04rGJ5rDx5QmETVTJlTmiLAlSn0VM+CzA2AlfjjkL2kiI",
+	"F9gAdIhxySo7pafcnq2YbMLNTTxKepjk2mnC4PM/YbkoKGZcfH7Moty3zdt4DEZBbiJiuIL2SsHmIlCe",
+	"qNyhzxUo+DYeJT/oH/kn7xRC68E6mLO6Qpw9ntquCbrPQvDxHlef2vZZiMkxraJhxGgwTe9HeWLuCH2t",
+	"L9+DumCLp2d+TPTWOewd+cfBUzZ7iBwdHR8/fXpyog8TZ/1sTujxV+Pf/zoptOuFpN4/KsTkBiyMbjCL",
+	"cpUZJnvFmBAgK+pTHqqOs4+borCb125/vXb/EIh67WECVLFOfpZ/M2ERyyfhuGWxETvZZSe7rCK7ABDm",
+	"DrjcYZXuKim2JcwYgeJB4yVmWHDA+2cFmSpBRpdVvH7lkQyGEWa70Qz3OW9sJ5YgUg4M09yunYttVyNg",
+	"SxBitsQWQwVW8uo/2D6f3+K7HbozbH97m2xLZ7ISUv5tqb/pTU6jx5IwI0ao1nd9RvaoIF4i8C2BN5MO",
+	"so96cibJZtqyeWL5XnxvXry1zfgbq2cPlTB4f+3MDP+S+HczP4mIeUjyL2xmKZ4bZQUW8hHFnQ0RJcsv",
+	"WPfbjS0oeI2HUvB2+tvvAaJfQLxPPsDHQOvXdj9e8pAJG2WYa15xY+3RkEUxGcuQ+1MSsJDfAJm1SyI2",
+	"4iJgkXIJUz4N0bSrYjZW+wYePPgfTwtlfRkRL0gQxLuK+Z5lEXFTwhSsiUTokNHglAz4DSPsM/XjcJo3",
+	"osYTWSWXegwXREwC0TC5vObjMQtmukMjRjyVjMcRUyo152q1tuAcPS0m5xvvKJqYIUUIPq1IohIaVsnZ",
+	"rOmV+ClBoQXMvVbtZL8koGL2IPt6Rtb87GwYAIq9+Z4tqDhbXVi4Mx9a5YDbneT3zRjbcj6/7eXuVN1Z",
+	"Re/t0YW1NHOaF86XLSlfJld825Vdg0ARqhvMZoOBTnWn0mQGD3e9l+b0z0gIJil+r8yG4lOhT72ImYRi",
+	"MBVP6NTk08PHwSWDM0QSETKlLNsAhAxBFMk8BwE4l5WWJfZEEob7lowAAhoNH4Bp2ZjqVvs0DAtNL0mi",
+	"CAI7T+8tBcrXO4DvIlvBTtowm/zY6MUZygmWmJGJIc6WI0b8RMVyxCK1EMzXhlocqQek0QSZzMYVFflp",
+	"HoSPxnXkddr0TcZieR3diPkyCliAsubuuNkdNytGnwcBobMEIpueMCOqIVdQ4bMKlnZZTJP5iqtYmcI6",
+	"yiVKSsFUjLGotuSFPSy0btYH9SwrIjFfAON19vUP5uPbrYQB5PmmxajMcbV+WYtlOz7XBazwsBIl/Nck",
+	"cc9NeTedcq1+9PvM1+I31IfSK2klyrRPrsNE0J1F0tYVkDzkNbB+rV/vN/rNWQ2M0l7P94OAsX4fsZz3",
+	"p12V9PRM9mAd4NEGK63sSzldL0V6PUFBEqLxz2j2XbBapO+zZ+Rrrhj5x/9PfpFJVCSRXj1WaG4pL6OA",
+	"N8O+I4B/XATwuZ1nl0AOt1+XXN2IFN7Qu7sgsJsNY8pM2p3qmRBKfPFp/kJKk9WPWVR4BYrq2DREfeSy",
+	"YiLIJwtAHhHq0WoRrfzcbvmqAvZDIt9KmLUpPG0MTg8ope+OkS3O011k+bbK4Y4q/1FT5ZecLJscLDQY",
+	"cbFQL1iNvViL/Fntzbkk9C0A/3bz0Hdo9fBola2HXZb8I6PO3RIy/TZsupSk+wcDBiHJDxt2SijR3whZ",
+	"jFd93eowTA/hO0KT4CPbQL8tkLkuhK7mmjErc/0x1vIHSSbdPlI3d0i9gEhzC4j9uG3ZO5bNNVg2fzvx",
+	"9QBRe8se1LJTAwiA7RFxz8PjGdz9QDaTAia3SugobFN3HqpHp17C1P+m+5OJYMubM78f7RY8JVRMkdTf",
+	"xgYs3YAvRPBb7L51GZLWkFpSuSMdg42kh13WyA4rlsQzlwAFEQ8HFiBwP9hZjkSwGjzWhQug+Pi9AIYh",
+	"8dmhxQ4ttk2C81B4weKI++oAot7UEos1FEqzcSpwN+mxeMKYIFj0FZ2msfTSsq8QOBhSFZOhTKL9KvEi",
+	"OvFIZKzfjPpDIEFLwvjUIMYgoiIJacRjDiw5+k7SS/xrFiuyZ/AEK8G6wPIq/CkZcXFAbwYHI/rZJck4",
+	"5iO27+o304DoppFIhmEyVphAUR+aptYDr0o+AP9OKBEIPBfp42IIOcMujxhVQKamX9URkGhn78emtA3d",
+	"G7aSRkz/W4AElcTmQXwlnaSvtXQ2ME9uR2Ah3BGdEjWmYjafw/DZNRopxQ2M+X4ZbduPLH6m5+c1Tu1D",
+	"V3Z9ZcbiJQ9jMDt+KfPB6QZp8E8RdtXChWVhR2n5w1nDWR53+zIaQXB8ksCdI/r5FRODeOi0m0euE0/H",
+	"GMEUcTFYKQ5pnRK2c4PwA6wOovjfWHEYDvVWLO9mthmmhRArs72cthNRvf+ZSEZ6/+O/6vhC8976UP8n",
+	"0DhQ7LHGBf1g5YZG+nuAIDNL50J3Sv2YNeMdfOGuu+qv4dN33Xa42m31n2QSrXLfczp1Pt1uIfpr/eKa",
+	"Jl6sMVfUt9G8qtczi2Z+RtOpt0Uo2x8/FWrwblo8vrD5S2QJg+U7F9MjI2IeDCI2AIt17gyiCM05KeIZ",
+	"SgJ3VuqVwqdhWLE6wGLZ4Yz09JlIo4hOy1jc0jeUx72+he9cpp/5mj7wj6vl0A2pCGS/b90btZN2rWY9",
+	"J4e9Fm36jaBCKaWVVq/Xq5z4vl8JAq1OaIUCVAosu4gdZCMKiXSQfPZn05iqL0fZUXEGeWm6e/YHFUdM",
+	"i4Nkwnp6XG9YFPGAGZiJZGzyFFEtzHrSgNw125P0PnN4TBi7DqcmGeBvUsCnRiziPj24kpEUsbwjNy3L",
+	"Fs/QjMdspO6CteI6gIRAbBMsrIW5a/nFtYO77zsmVIoKJCSpHBhY2HqL1zaMAtW7BhKn7JNV8hylLNUm",
+	"nl3sHplZ6y7xCjvEI7hB3I7w8iDgEcCA/O2w8TyjIkG1Cv1ARfYhKFRGpMf6MmJaxauS14gGJKbXrCNQ",
+	"feKCyChgkZsRXNN47gNVckY8TGDyiL1GBGOB6ojs5hAk467W05QHmWyJuBZyIsj52Zuz/AjICPLcDJyQ",
+	"yVAqBiGxnqUfgWDYjuCxMhGxSGJNcgVjda+h7m2Z/oKBWjPb/WuGvG4Xi1eW44oj8IBRqAuPtNbv40hr",
+	"PuSR1lpbPp89yJZHrVqs28WtPvK4VTF3/K16+uXMfbNCexqnuoih6jn8junL6VIkZxmhCYeLNCaRTDAp",
+	"msdQEwGzuqcI91jvm5ekD+MH7ov2/YXyfWtRn35/Pvp7BNJ8h/sCZ3EL+8ItV1vz2gMYjCdDiZX5MSte",
+	"yAnZ8/wkipiIu7ixUAZKwtDWA4KahlyRChHSlNJXbk66m5MHK/ApITMJy9d/aclqsl8aJX7vrbPNEPHi",
+	"cMDFlU96N316jjnmpHCCp/Pc3qnjW1LHNxRenrNYj8UdurepCcCImd90w+Ko7jTzRxjrvjlqP0R4+7z+",
+	"f0poD+prpIwuoK8qIDDTi5lH5IaGKcuKAQjQj710d3vg2GMCiNiEaznWUOvnKjalnxQdGReZIhRPGA1r",
+	"lppjaqlm0G5bpjNjdOhWpagtKss92SvHyR9kbxlKbgJ3GyLZOsH4JSIlPr4L+9wFc68VzL1Fne7AHK6r",
+	"uWGAwW3xkUxkn7AbFk1z5oeyMAN8GHfS13bMSNHdROa0HeyuIw6mDy0ArqUC7Aa+j+JAr+D6eDYzrWMW",
+	"FaZyJ299t56QD3Nq6LqSkwYNJUbjSsD0pxZ7bt8KRpiIoymuHzEao5TiZvhhfBcgCoFDmceKvD1/Dv4J",
+	"z0SXeeWe3UsxGj83TfjK4DGUytRWXClRzoUHzOav16r6/+sNq1OuGDViBsdpf7nNCJX0GBdZddYGi2xY",
+	"V3WSmnVA9rITYn+HEt81Sly+eX1h5pVwccNELCG0zAKFvr4CSpjA5gX48EwmuvWw7yHT1DVajJtVO3KJ",
+	"imU0QvabiYyuWaRKhYlLyyX29Uvtd9PWO+2Ga3/Efjjtmutk0bJM6MEPnHaz4Tp9ykMuBsAcZv7ujv3Y",
+	"aTerdVNe22k3W7cIHypf9rWe3VBv3LqOGSmnvXoZbhzAtzd6abBJef19nK/d3v6+93YuDBpZSe2ufk7V",
+	"sCdpFKy6tStA83oHi+FcwFaOIXbByQ53XMC7Hzr8+CuyA+JAdM0YfvziZF9Guy6IA7TnB5A/cnh0/HSG",
+	"TN0mkmjRQXWL5LRqKCfdIdewM+0GdKqc9knNdVSYDHKs4E6W+w6jHpOAKaJwDSmMOPi0JoboiVtGyZfO",
+	"/I6Q7/EEX+V3fV6QyP+8WfCVXtEe2Xv/7lVF0T5zSSL4rwmzBSVS6DklNFdPMZdVtm9yT5DiOs/WV+2I",
+	"XBxXusU8Q5Dtze0xj5zUTD1+pMN+/+4V8QxaHnzRTb31oES/IkJ2RNo4lyhJqH1KD4dGyjAZIEkgDZUk",
+	"PUYSkSgWkN7U2Fcw7SX3FBS56Aj4fcIV2z8l44jf6B4jJTckqAjGAkLx/YXR4lE2XouDq7Jt/nVLEs9B",
+	"3vrYtj6yPWQk1beJ/+uP0V1RSXop7iKSHjuTXu5IWOtEyBmv82LoWsFI+olTsDblgDo7E1oYhjqhUaAW",
+	"BR3dBwV3AUePNuDovsvevZsUEgSBtMpO1twlhpMNl/FWg3/yp98XZxDJZOy0nYtIBglWoXDXN7TCvTW/",
+	"HjRYs19p0cNepeUfBZWn7LhfeVo7scbWw8y3c8mzOJsoYJHTrt3+Hg9jPIR3ppzHRxS5KQI9PDVkGjez",
+	"IFymSs6IYBPiZR/yIBSmWH9QhoEGwo7Yy+4jKq09hi/0eODhB3i8XyWv6TVWpQb0xO0LsZYRM2knBfXM",
+	"7YicCokBm1TM62NDaqKfw2SwOPRma7LEhqpUCT4d1ebQ6J9//3/JpUWjD5uh0QPSVj60+nS0CmJvY4zu",
+	"ooy8N3LvYox2MUarEkZuRUtD19dCP2AUsRBWdi+JlMksB35WV6M9U6bm0Snx0OHlkT7QhUAcw7KqR5f4",
+	"5e1WOtIAAWQwhu/OeCilCKcu6dNQ4VUmAgbHEF4q8HYgxpSxdhiPXh40jA++J2XIqPjmix7Z2c7XObIe",
+	"zxN3jly46eqv9HnAhM+cdq369KmBblZnDdZkrTvosyIp465PE8VsoKdg8URG17YkSFnser19+HS+wKoZ",
+	"evCkpgzB9dZaHhAZjZY5P3B0dt6Px+X9wBLeyqJRhqLww53e1tSdvwZHxjiSPWZDJk4hlzpkHhkxKhQR",
+	"kgwZjeIeoygTG2dJyKgy5btL8fSDacjXZtEAOOmyz8xPYi0/1mzlafq0d6z1++WQEVIVd9MBKEtraQI0",
+	"WKIup+28/etP5IefLnMsUjIMNZAlUaU3VJV6GZHf+tFXOMCrRl7lAmJ2Wvz3jRCTdGdZcLB7bVV0OLCr",
+	"Va0RxC0LMZopMR0XJFGM7GnVGv2N1MZuygjTUfBH/LbhtTMMDhGLdVP3XX2L3i1tsEOGUOEB2woe16Gc",
+	"kBEVU5u7Al5JHmsd3zbEvDh/g0lwzL0NLGRM6c/3QzoYsIB4QnbxotcmMZBMmHcMIH2oI96/+fnN2w9v",
+	"TFIM9B4qIt/Q0DLu5Zn6uFAxo4EGV8VDJuJwin1NhDCUFFGpxzRDzVcyK1H9DaAnSF56FLvp6VIrIB4d",
+	"V5RM4mEe2NJhBdnSvqjemn1To/AmllS0EJ9/kbzeHB3tQK6Kkum+2OHk942Tdh5tRqiJVrgnbN7lNswO",
+	"WiAmUMQPKQeDoM25EwECnBaeAvvrSN6kRd7RLLgwfBVdQ+boX8Uj+A4RtrqzqH/1RYlTkZ6Eqy7E1Jm3",
+	"gSXdLl6I0ll82F/lg59SxlifhiGLniiimFL6ZMtyuewV3UQtATDqD900+9oYO6QAI3z+aZnE+Q8NWKyI",
+	"96XjZL91wCDbsaHQ6YUuDzpOu+N0nFtvscJh+vlNhHbnm+60nad1P/AbJ73KYaver7Qax63KyXHwtOIf",
+	"t5r9Zq1JG7VDx3Xys/Xxi9UgXogBF4wZPtXCwkgNzaxwzyZfX8N4kQ72IgNGNhu7o/T7VzkKm36S32h5",
+	"CDM/Lj9O9cuZnyAz7ccvTo/RiEVnWnpsf/wEkp6W0c3GnfEA5h38SRQ6bWcYx2PVPjigY17V7x1JAf9L",
+	"qarKm6H+/eCmUWKafc5uWCjHI72nV3lZwG4Wv0zLGyHZG9FrpuX8/cIb2wcH9cYxpm61n9ae1tL3fErH",
+	"b/aFr6XgsYxYYNNdUIYxSXCGVtUlkHyjWMSZsoTkLvEzI3koByh0nJ2TmA4GXAyqmV3iJ4nrq2SYe0wR",
+	"GsfUH7JAiybQCrI35mLgQn6eS3TXXBL7Y5cEQrcwVPtuzlZkhBtQjn6RPUXwYSkqARvpNkWJkc/oHGFs",
+	"rpGGJXa+lec22UifV7ksJEUCFvEbS4eeJRPm3wpZSWXvxHQcEvI+86d+yFwwcYVcWJ9aOp5U0HCquBbf",
+	"ApZ79Xma0jP//g/AvZ4m/RjmKjIZypGbklchQbs/pEKwMN/oIhlW6eul0awBDIlgn2PXKtCufnHILFcQ",
+	"9a+FnIQsGECX0kblvvdC+TREpXbJR9/OcmW6Kf2jWkBnlPuGzSMtWYXoGpdRGpacDww/Rctl5j4H3/lI",
+	"sVDr9zRiqOoHRCax4gEjZtPl10DeMVXy/VBPQFCohgCL2RYG1N8Bw7/umvVV4E7JfaWsVsL8x2zClEsC",
+	"m1lDDAa7aMBgN7BiYL9k8kfFYikZSxUnUX4hZjk689+79HXnIhKxsdQ92LuK+M3UJZdn785f7hMuBgzM",
+	"OVzEkowj+Qvzzcf7XARcDJSbU63iiBs/s12p4zFJUb6stylC5c3d+ZCLcSR7+jQikZQxAZ9NYerAGr4A",
+	"ulLT0Z6xvOIK5iJW+4ZCLkEj9hwuWEm8ZG9lYmt2GpIeC6UYKBLLmZeYs7C8SIEHbqyBl+PFJgEbQ8l+",
+	"KUBD9JAcHrhe2yBfE/03SONxjBOQDVdH9LRmhDNkWPv1DEUMWjipkjNRiJcBglcFX7I1NCAuJR0UQOfT",
+	"jphEPGYVSAVQzI9s3YkRVdd69hTx/mD+z9OKQCpYVDuiI/7lXwD0O6KT1GpN/xKEx+eszwW4ywlKk+9Y",
+	"/0+dcjHzgovBMxirjkPUUE4+6Oa8FeH0T18gEIQcwKuZ+ZoG+82/dilG43W+pk/Azb/2Uxyv9bXYv8fH",
+	"rvy1vhUItfm3ngu1Vr/Ce3zrKlzrW4No7G/+sR+jsb/WahzdZ31cjtZbH/oAGETsHoN5Yd6w4lf1DrDS",
+	"XkdoXPtF9gAYVYYjAFgaN4inoaCbRKFH9rDeDsQ8+MydhR6u0vQPafidY3nNBMoVUJ4zHhLv4u3lFTH1",
+	"hLD0mP5CBW719o2AwMUACUMRtxCLe3CydQQeNXIiSCD9RKsC+rAV11Z29A4C6Suveo9NbgdoxTGdkXsB",
+	"8xWUUIkjymPQneGRT7f/JwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -25,6 +25,10 @@ import (
 )
 
 // API is the strict server.
+// WorkerStaleAfter is how old a worker's heartbeat may be before it shows as stale and no
+// longer counts as live in its location (the location reporter uses the same).
+const WorkerStaleAfter = 90 * time.Second
+
 type API struct {
 	pool    *pgxpool.Pool
 	q       *db.Queries
@@ -69,7 +73,7 @@ var _ api.StrictServerInterface = (*API)(nil)
 func New(d Deps) *API {
 	a := &API{
 		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
-		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second, publicURL: d.PublicURL,
+		syslogEnabled: d.SyslogEnabled, workerStaleAfter: WorkerStaleAfter, publicURL: d.PublicURL,
 	}
 	if d.AI != nil {
 		a.ai = &aiOps{providers: d.AI, tagger: tagging.New(d.Pool, d.AI), sessions: analysis.NewSessions(d.Pool, d.AI, d.Jobs)}
