@@ -4297,7 +4297,7 @@ type WorkerLocation struct {
 	// Example: 14
 	Checks int `json:"checks"`
 
-	// LiveWorkers Workers in this location with a fresh heartbeat (not stale
+	// LiveWorkers Workers in this location with a fresh heartbeat (not stale, not retired).
 	//
 	// Example: 2
 	LiveWorkers int `json:"live_workers"`
@@ -4372,6 +4372,12 @@ type To = time.Time
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
+
+// CheckLocationsUnprocessable An RFC 9457 problem document.
+type CheckLocationsUnprocessable = Problem
+
+// CheckUnprocessable An RFC 9457 problem document.
+type CheckUnprocessable = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
@@ -17072,7 +17078,7 @@ type CreateCheckResponse struct {
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *IdempotencyKeyReused
+	ApplicationproblemJSON422 *CheckUnprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -17128,7 +17134,7 @@ func (r CreateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateCheckResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+func (r CreateCheckResponse) GetApplicationproblemJSON422() *CheckUnprocessable {
 	return r.ApplicationproblemJSON422
 }
 
@@ -17524,6 +17530,12 @@ type UpdateCheckResponse413Headers struct {
 	RateLimitPolicy *string
 }
 
+// UpdateCheckResponse422Headers the declared response headers of an HTTP 422 response for UpdateCheck
+type UpdateCheckResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // UpdateCheckResponse429Headers the declared response headers of an HTTP 429 response for UpdateCheck
 type UpdateCheckResponse429Headers struct {
 	RateLimit       *string
@@ -17555,6 +17567,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *CheckLocationsUnprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -17577,6 +17591,8 @@ type UpdateCheckResponse struct {
 	Headers412 *UpdateCheckResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCheckResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateCheckResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCheckResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -17621,6 +17637,11 @@ func (r UpdateCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCheckResponse) GetApplicationproblemJSON422() *CheckLocationsUnprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -32012,7 +32033,7 @@ func ParseCreateCheckResponse(rsp *http.Response) (*CreateCheckResponse, error) 
 		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+		var dest CheckUnprocessable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -32677,6 +32698,13 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest CheckLocationsUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -32837,6 +32865,23 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateCheckResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCheckResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/probes/runner/store"
+	"github.com/secuaas/secumon/server/platform/database"
 )
 
 // Options of a Reporter; zero values take the defaults in parentheses.
@@ -97,6 +98,11 @@ func (r *Reporter) Once(ctx context.Context) (int, error) {
 			WorkspaceID: s.WorkspaceID, CheckID: s.CheckID, HostID: s.HostID, Location: s.Location, RunID: runID,
 			Time: now, Status: int16(probes.Unknown), Output: NoWorker(s.Location),
 		}
+	}
+	// The process may run no probe worker (serve --no-worker), whose maintenance would have
+	// made today's partition: make sure it exists.
+	if err := database.EnsurePartitions(ctx, r.pool, now); err != nil {
+		return 0, err
 	}
 	if err := store.Write(ctx, r.pool, batch); err != nil {
 		return 0, fmt.Errorf("writing %d reports: %w", len(batch), err)
