@@ -64,6 +64,9 @@ var addedOperations = map[string]string{
 	"GET /escalation-policies": "viewer", "POST /escalation-policies": "admin",
 	"GET /escalation-policies/{id}": "viewer", "PUT /escalation-policies/{id}": "admin",
 	"DELETE /escalation-policies/{id}": "admin",
+	// Locations (issue 17): where checks run and which of them no live worker serves, beside
+	// the reference's bare array of workers.
+	"GET /workers/locations": "viewer",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.
