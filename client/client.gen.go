@@ -1745,7 +1745,7 @@ type CheckResult struct {
 	HostId    *openapi_types.UUID `json:"host_id,omitempty"`
 	LatencyMs float64             `json:"latency_ms"`
 
-	// Location Where the result was measured from: the location of the worker that ran it (empty for
+	// Location Where the result was measured from: the location of the worker that ran it (absent for
 	// a worker without one and for results no worker measured, such as heartbeat pings). An
 	// UNKNOWN result with a location and no `worker_id` says that no live worker serves
 	// that location.

@@ -53,8 +53,9 @@ func contractOperations(t *testing.T) []operation {
 	}
 	// The reference's 62 operations, the 6 of app-security ingestion and triage, the
 	// rotation of a heartbeat check's ping URL, the 5 incident operations of issue 15 (update,
-	// snooze, unsnooze, merge, stats) and the 5 of escalation policies.
-	require.Len(t, ops, 79)
+	// snooze, unsnooze, merge, stats), the 5 of escalation policies and the locations view of
+	// issue 17.
+	require.Len(t, ops, 80)
 	return ops
 }
 

@@ -64,7 +64,9 @@ func latestOut(r db.ListHostLatestResultsRow) api.CheckResult {
 	out := api.CheckResult{
 		CheckId: r.CheckID, HostId: &hostID, Time: r.Time.UTC(), Status: api.CheckStatus(r.Status),
 		LatencyMs: r.LatencyMs, Output: r.Output, ErrorMsg: r.ErrorMsg, RunId: r.RunID, WorkerId: r.WorkerID,
-		Location: &r.Location,
+	}
+	if r.Location != "" {
+		out.Location = &r.Location
 	}
 	if len(r.Metrics) > 0 {
 		m := decodeMetrics(r.Metrics)
