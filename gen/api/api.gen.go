@@ -1743,6 +1743,28 @@ type CheckUpdate struct {
 	TimeoutSec *int      `json:"timeout_sec,omitempty"`
 }
 
+// ClaimedCheck defines model for ClaimedCheck.
+type ClaimedCheck struct {
+	CheckId   openapi_types.UUID `json:"check_id"`
+	CheckType CheckType          `json:"check_type"`
+
+	// Config The check's complete config, secrets included.
+	Config   map[string]interface{} `json:"config"`
+	HostId   openapi_types.UUID     `json:"host_id"`
+	Hostname string                 `json:"hostname"`
+
+	// Location The location the check is claimed for ('' for any).
+	Location string `json:"location"`
+
+	// Pings What a heartbeat check's ping URL has received, for the worker's judgement.
+	Pings *HeartbeatPings `json:"pings,omitempty"`
+
+	// RunId The run id the result must carry.
+	RunId       openapi_types.UUID `json:"run_id"`
+	TimeoutSec  int32              `json:"timeout_sec"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
 // CurrentOncall defines model for CurrentOncall.
 type CurrentOncall struct {
 	OnCall       *OncallMember      `json:"on_call"`
@@ -2129,6 +2151,14 @@ type HeartbeatConfig struct {
 	//
 	// Example: Europe/Paris
 	Timezone *string `json:"timezone,omitempty"`
+}
+
+// HeartbeatPings What a heartbeat check's ping URL has received, for the worker's judgement.
+type HeartbeatPings struct {
+	LastFailAt  *time.Time `json:"last_fail_at,omitempty"`
+	LastPingAt  *time.Time `json:"last_ping_at,omitempty"`
+	LastStartAt *time.Time `json:"last_start_at,omitempty"`
+	Since       time.Time  `json:"since"`
 }
 
 // Host defines model for Host.
@@ -4046,6 +4076,100 @@ type Worker struct {
 // WorkerStatus defines model for Worker.Status.
 type WorkerStatus string
 
+// WorkerClaimRequest defines model for WorkerClaimRequest.
+type WorkerClaimRequest struct {
+	Location  *string `json:"location,omitempty"`
+	MaxChecks int     `json:"max_checks"`
+	Name      string  `json:"name"`
+}
+
+// WorkerClaims defines model for WorkerClaims.
+type WorkerClaims struct {
+	Checks []ClaimedCheck `json:"checks"`
+}
+
+// WorkerHeartbeatAck defines model for WorkerHeartbeatAck.
+type WorkerHeartbeatAck struct {
+	// HeartbeatEverySec How often the worker should heartbeat.
+	HeartbeatEverySec int32 `json:"heartbeat_every_sec"`
+
+	// LeaseMarginSec A claimed check's lease lasts its timeout plus this margin: a result sent later may find the check run again by another worker.
+	LeaseMarginSec int32              `json:"lease_margin_sec"`
+	WorkerId       openapi_types.UUID `json:"worker_id"`
+}
+
+// WorkerHello defines model for WorkerHello.
+type WorkerHello struct {
+	// Location Where the worker probes from.
+	Location *string `json:"location,omitempty"`
+
+	// Name The worker process's name, unique per token.
+	Name    string  `json:"name"`
+	Version *string `json:"version,omitempty"`
+}
+
+// WorkerResult defines model for WorkerResult.
+type WorkerResult struct {
+	CheckId   openapi_types.UUID    `json:"check_id"`
+	ErrorMsg  *string               `json:"error_msg,omitempty"`
+	Facts     *map[string]string    `json:"facts,omitempty"`
+	LatencyMs float64               `json:"latency_ms"`
+	Metrics   *map[string]float64   `json:"metrics,omitempty"`
+	Output    *string               `json:"output,omitempty"`
+	RunId     openapi_types.UUID    `json:"run_id"`
+	Samples   *[]WorkerResultSample `json:"samples,omitempty"`
+
+	// Status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (CheckStatus).
+	Status CheckStatus `json:"status"`
+
+	// Time When the run started.
+	Time        time.Time          `json:"time"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
+// WorkerResultBatch defines model for WorkerResultBatch.
+type WorkerResultBatch struct {
+	Name    string         `json:"name"`
+	Results []WorkerResult `json:"results"`
+}
+
+// WorkerResultSample defines model for WorkerResultSample.
+type WorkerResultSample struct {
+	Instance *string `json:"instance,omitempty"`
+	Name     string  `json:"name"`
+	Oid      string  `json:"oid"`
+	Value    float64 `json:"value"`
+}
+
+// WorkerResultsAccepted defines model for WorkerResultsAccepted.
+type WorkerResultsAccepted struct {
+	Accepted int32 `json:"accepted"`
+}
+
+// WorkerToken defines model for WorkerToken.
+type WorkerToken struct {
+	CreatedAt  time.Time          `json:"created_at"`
+	Id         openapi_types.UUID `json:"id"`
+	LastUsedAt *time.Time         `json:"last_used_at,omitempty"`
+	Name       string             `json:"name"`
+	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
+
+	// Token The secret (`wrk_…`), in the answer that creates it only.
+	Token *string `json:"token,omitempty"`
+}
+
+// WorkerTokenCreate defines model for WorkerTokenCreate.
+type WorkerTokenCreate struct {
+	// Name What the token is for (a site, a network).
+	Name string `json:"name"`
+}
+
+// WorkerTokenList defines model for WorkerTokenList.
+type WorkerTokenList struct {
+	Count        int           `json:"count"`
+	WorkerTokens []WorkerToken `json:"worker_tokens"`
+}
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	Name        string             `json:"name"`
@@ -4822,6 +4946,34 @@ type ListStormsParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListWorkerTokensParams defines parameters for ListWorkerTokens.
+type ListWorkerTokensParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateWorkerTokenParams defines parameters for CreateWorkerToken.
+type CreateWorkerTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PostWorkerResultsParams defines parameters for PostWorkerResults.
+type PostWorkerResultsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
@@ -4908,6 +5060,18 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// CreateWorkerTokenJSONRequestBody defines body for CreateWorkerToken for application/json ContentType.
+type CreateWorkerTokenJSONRequestBody = WorkerTokenCreate
+
+// ClaimWorkerChecksJSONRequestBody defines body for ClaimWorkerChecks for application/json ContentType.
+type ClaimWorkerChecksJSONRequestBody = WorkerClaimRequest
+
+// WorkerHeartbeatJSONRequestBody defines body for WorkerHeartbeat for application/json ContentType.
+type WorkerHeartbeatJSONRequestBody = WorkerHello
+
+// PostWorkerResultsJSONRequestBody defines body for PostWorkerResults for application/json ContentType.
+type PostWorkerResultsJSONRequestBody = WorkerResultBatch
 
 // AsPingConfig returns the union data inside the CheckConfig as a PingConfig
 func (t CheckConfig) AsPingConfig() (PingConfig, error) {
@@ -6151,6 +6315,24 @@ type ServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(w http.ResponseWriter, r *http.Request, params ListStormsParams)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(w http.ResponseWriter, r *http.Request)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(w http.ResponseWriter, r *http.Request)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
@@ -10250,6 +10432,183 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkerTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkerTokens(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkerTokensParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkerTokens(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWorkerTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWorkerToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) RevokeWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeWorkerToken(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ClaimWorkerChecks operation middleware
+func (siw *ServerInterfaceWrapper) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ClaimWorkerChecks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WorkerHeartbeat operation middleware
+func (siw *ServerInterfaceWrapper) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WorkerHeartbeat(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostWorkerResults operation middleware
+func (siw *ServerInterfaceWrapper) PostWorkerResults(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostWorkerResultsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostWorkerResults(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListWorkers operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Request) {
 
@@ -10556,6 +10915,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/storms", wrapper.ListStorms)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/worker-tokens", wrapper.ListWorkerTokens)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker-tokens", wrapper.CreateWorkerToken)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/worker-tokens/{id}", wrapper.RevokeWorkerToken)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/heartbeat", wrapper.WorkerHeartbeat)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/claims", wrapper.ClaimWorkerChecks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/results", wrapper.PostWorkerResults)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workspaces", wrapper.ListWorkspaces)
 
 	return m
@@ -26094,6 +26459,1038 @@ func (response ListStorms503ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListWorkerTokensRequestObject struct {
+	Params ListWorkerTokensParams
+}
+
+type ListWorkerTokensResponseObject interface {
+	VisitListWorkerTokensResponse(w http.ResponseWriter) error
+}
+
+type ListWorkerTokens200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkerTokens200JSONResponse struct {
+	Body    WorkerTokenList
+	Headers ListWorkerTokens200ResponseHeaders
+}
+
+func (response ListWorkerTokens200JSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens304Response = NotModifiedResponse
+
+func (response ListWorkerTokens304Response) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkerTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens400ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens401ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens403ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens429ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens500ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens503ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerTokenRequestObject struct {
+	Params CreateWorkerTokenParams
+	Body   *CreateWorkerTokenJSONRequestBody
+}
+
+type CreateWorkerTokenResponseObject interface {
+	VisitCreateWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkerToken201JSONResponse WorkerToken
+
+func (response CreateWorkerToken201JSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken400ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken401ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken403ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken422ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken429ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken500ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken503ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerTokenRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type RevokeWorkerTokenResponseObject interface {
+	VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeWorkerToken204Response struct {
+}
+
+func (response RevokeWorkerToken204Response) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken400ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken401ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken403ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken404ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken429ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken500ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken503ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecksRequestObject struct {
+	Body *ClaimWorkerChecksJSONRequestBody
+}
+
+type ClaimWorkerChecksResponseObject interface {
+	VisitClaimWorkerChecksResponse(w http.ResponseWriter) error
+}
+
+type ClaimWorkerChecks200JSONResponse WorkerClaims
+
+func (response ClaimWorkerChecks200JSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks400ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks401ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks403ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks429ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks500ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks503ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeatRequestObject struct {
+	Body *WorkerHeartbeatJSONRequestBody
+}
+
+type WorkerHeartbeatResponseObject interface {
+	VisitWorkerHeartbeatResponse(w http.ResponseWriter) error
+}
+
+type WorkerHeartbeat200JSONResponse WorkerHeartbeatAck
+
+func (response WorkerHeartbeat200JSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat400ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat401ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat403ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat429ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat500ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat503ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResultsRequestObject struct {
+	Params PostWorkerResultsParams
+	Body   *PostWorkerResultsJSONRequestBody
+}
+
+type PostWorkerResultsResponseObject interface {
+	VisitPostWorkerResultsResponse(w http.ResponseWriter) error
+}
+
+type PostWorkerResults202JSONResponse WorkerResultsAccepted
+
+func (response PostWorkerResults202JSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults400ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults401ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults403ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults409ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults413ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults422ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults429ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults500ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults503ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkersRequestObject struct {
 	Params ListWorkersParams
 }
@@ -26833,6 +28230,24 @@ type StrictServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(ctx context.Context, request ListStormsRequestObject) (ListStormsResponseObject, error)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(ctx context.Context, request ListWorkerTokensRequestObject) (ListWorkerTokensResponseObject, error)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(ctx context.Context, request CreateWorkerTokenRequestObject) (CreateWorkerTokenResponseObject, error)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(ctx context.Context, request RevokeWorkerTokenRequestObject) (RevokeWorkerTokenResponseObject, error)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(ctx context.Context, request ClaimWorkerChecksRequestObject) (ClaimWorkerChecksResponseObject, error)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(ctx context.Context, request WorkerHeartbeatRequestObject) (WorkerHeartbeatResponseObject, error)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(ctx context.Context, request PostWorkerResultsRequestObject) (PostWorkerResultsResponseObject, error)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(ctx context.Context, request ListWorkersRequestObject) (ListWorkersResponseObject, error)
@@ -29084,6 +30499,186 @@ func (sh *strictHandler) ListStorms(w http.ResponseWriter, r *http.Request, para
 	}
 }
 
+// ListWorkerTokens operation middleware
+func (sh *strictHandler) ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams) {
+	var request ListWorkerTokensRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkerTokens(ctx, request.(ListWorkerTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkerTokens")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkerTokensResponseObject); ok {
+		if err := validResponse.VisitListWorkerTokensResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWorkerToken operation middleware
+func (sh *strictHandler) CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams) {
+	var request CreateWorkerTokenRequestObject
+
+	request.Params = params
+
+	var body CreateWorkerTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkerToken(ctx, request.(CreateWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitCreateWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeWorkerToken operation middleware
+func (sh *strictHandler) RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id) {
+	var request RevokeWorkerTokenRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeWorkerToken(ctx, request.(RevokeWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitRevokeWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ClaimWorkerChecks operation middleware
+func (sh *strictHandler) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+	var request ClaimWorkerChecksRequestObject
+
+	var body ClaimWorkerChecksJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ClaimWorkerChecks(ctx, request.(ClaimWorkerChecksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClaimWorkerChecks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ClaimWorkerChecksResponseObject); ok {
+		if err := validResponse.VisitClaimWorkerChecksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WorkerHeartbeat operation middleware
+func (sh *strictHandler) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+	var request WorkerHeartbeatRequestObject
+
+	var body WorkerHeartbeatJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WorkerHeartbeat(ctx, request.(WorkerHeartbeatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WorkerHeartbeat")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WorkerHeartbeatResponseObject); ok {
+		if err := validResponse.VisitWorkerHeartbeatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostWorkerResults operation middleware
+func (sh *strictHandler) PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams) {
+	var request PostWorkerResultsRequestObject
+
+	request.Params = params
+
+	var body PostWorkerResultsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostWorkerResults(ctx, request.(PostWorkerResultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostWorkerResults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostWorkerResultsResponseObject); ok {
+		if err := validResponse.VisitPostWorkerResultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListWorkers operation middleware
 func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams) {
 	var request ListWorkersRequestObject
@@ -29167,720 +30762,757 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4Kvg4/YXJ7iRNUhfbUlT0qGS5rC7r0pJcrhnLrQQzQRKlJJAFgJJZNd7oXxOxf+fPPsH2",
-	"i+yb9JNs4ADIG5FkUlJdZnemY1xiJhKXg4ODcz8/tyI+SzkjTMnW3s+tKcExEfDn0RWe6P/GREaCpopy",
-	"1tprXSrB2QTd4YTGWHGB+BipKUGYyXsinkk04vECtTGaYjnVL6nq9NAlYTGiCo1wdIsoQ+HxuHvKGeme",
-	"YBVNQ8QZwuiboyukOJoQhbb62+h+ShhiXE0pm6BoitmExAHiwn1f/PT8/ZV+8/ro3dHVEZIcqSlWMK97",
-	"QRVBU5ymhEnEWbJAdIwYh2naXqGhIJLPRUSQpCwivVbQIp/xLE1Ia6913fpx6y93ffHXwfTt7V/jl4t/",
-	"G21Hb4cH161W0JLRlMywhtQMf35H2ERNW3u720ErxUoRoYH2t+vWx4Puv+PuT/3uq5vupz9dt/7QClpq",
-	"kerepRKUTVpfvgStd5TdLsP84s0hejl8+RIllN1qEOn5MvJZoRRPiAGUmhJBENVLJKitG0g806v6cU6k",
-	"QvdUTVEYzYXkIkSSKN1NqPu4sQ87ARKcq64gCVb0jgSI9CY9FF7P+/2t6DlO6fO74fMpl0r+2XzyFVn8",
-	"5Z9//4duMNxN6Iyqr4bQmuwjQZKvrlu6/+tWWAHmyg7nxz9wGg+/o++uDhbHrL+297odGPa3X/pAfIEV",
-	"eae7W4bz8dHVG5S9R+1Y4LHqUqLG3alSKU5pV2BFYDJde1I6e7AbKU9otHgmEcMzEqBQhA70EiVkrBBm",
-	"MQqVBn3EWSzRnCmawKc/zrnCeufG8yRBeIIpy2DfUvyWsOvWvvhqe7ivvtoKewgmJxEWBKVEIEnEHREo",
-	"FTwiUvbQKRcznNjzKFGEhVjoo6c4D2AWekyexESgMFtrF/4Ng+KjCzLDlFE2Cc3ki28kUSFq27V00JiS",
-	"JJYBup/SaAoDfMPR5etvkSA4lr3aLdrZrZ4S3P0Jjse++Opjv/vq05/2lf3Df2CySZ3DBqzb065p5t+z",
-	"H8PCfrRHcyFVxyz93ry5pyzm95r+2JUv79OPXw36/f37r3ZC1A7hYbgH23Rwfozg9z4KcRwLIqV9EyWU",
-	"MIXsQzipfK4QzpqPMU1I3MVzNQ33kPmF9C/CFI2wXqj09NR5ENx/dHC/Xw13osTiYKyI8FwRFsUVR/dY",
-	"E30y5kKTIiUWlE0q06KMzuaz1l4/G4YyRSZEtL7ogVIs8IwoeycdpOklic4F/4FE6hTPyPLoB/oo6Nd2",
-	"Y1F7zAWapwnHesNg400DS/ZTLvQcE84mes6dMrUSZEKlEouefdSL+Oy5nPJUE7BW0KJ6zB/nRCxaQYvB",
-	"jFq2/3rK1A/0ut3vgQ/Ah0ARl5d3luIf5wQZgonGgs8QRqkgd5TPJdwHz2SZsPdqZmle101yZzD0TeuN",
-	"4DMfU4CFcpyAovre0Rcrauuba2tr61UFqMP+cLfb3+0Ot64Gg71+f6/f//eaWeoVluY41vRNtfZaMVak",
-	"qwdrBdWbd3nex/HyrK8Kt/4zid6/P36dwSrFappPgsatoKXpORUkbu0pMSfeKc3n0LIwm61d/2zILOWK",
-	"sGjxLVn4cPiWLBw8zal+JlE05VxqZqiNYbIBknjRMazODN8SiTAcMkpidH52eYUkHpMe+kA1C3XNhtto",
-	"yufCngHgDvQowBlkT2ZETXkcIL1+oH3AJwmSJnghodmYCqk03FLOJLlm7awDcyOiMFudvin0hyTeQxpm",
-	"YQdRJhXBsV4bjpRejLqnEdn3zAlfs5iOx0RomgbT4MLNy9xt28Phvr5zElKameF4qERS0SRBYs70LRag",
-	"7f4r6PmahUC+ukC/wh76lizMfSojnmp20HBY91zcyhRHpIfeWKKrFJmlSqL2zufPHfiEcYVuSaoCzXXi",
-	"awZUTo8pzVXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIaEBaI6GBbTparypJe87",
-	"6+nL8Rj452Xc+wAMs2OUVfmMRHMB26FlA81lYmVYfKmZ945jPw3iSoLaEZ/NcFcSTcUViTuafw8sM/rH",
-	"MNAjUIXIZ6r5JKwQTpJ9xDUve08lQduDISChkwKoBH5eEdZDh5zFVM8ZJ4bJhwtHD59x8rClRFCc0J+0",
-	"7KDlgntuD5REkrAYMNChHqwqwkzv6YirKZLzKCIk3kAY8O+bFVbqNmzQH2432TEtMdXsmp661ICPeEqJ",
-	"LBAONOVJLJe2AiSp8I9hZ9/IDxpwM923+9jutDlrgZHIMtZEH8ce+kDwLdLyIxZUcraHwg/PQ30Zjeln",
-	"Yk4UnTAungSCubj4ODDW8P4n+LPmQxCbz0ZEGKwmM8ApQdRcsLprFKSB0pRiMsbzROkJ9YP8cqBMbQ3N",
-	"7WA4np2+ZQTMz8ESAxS0PncnvJs/hQVccc/2s3jV9RsgOyfE+P2Ku3i4+i5W/NE38Rd9j5qrAxi6r3F8",
-	"YQi2/hVxpq8N/SdO08Qyt89TwUcJmf3pB6kX+3M+eQ0GhWnS2msNjBCiSQRloJ3QqxSCa8bx488teNva",
-	"M0sJWjMiJZ5YZi0lQi3QNby7bukuZlRKmPCnoCUVVnPZ2tvWu6WoAqgdmzHcbZPzyFpQlHvPn0sSzWec",
-	"9fR/MZY9fjd165DPrfZE792XIkT/IMi4tdf6l+e5Uua5eSufn5uPDQwrMk55MvsoNAsPgQGWiOBoivh4",
-	"bOkdgEIjQUHZU5KKfdOwbZ/nDYvSVzcXvxp9bJvDWg45Gyc0eiwCYDTlUsGKY3RPRt1U8LjbHyCcaCl0",
-	"YW+ZVnFDX+Ubms1is52M3GdPuY96ggQpgZmEGy5AGMVzAw64XTGaM6rFANhKIOVt4PjMzVrhE8KOhz2y",
-	"XBtWwHBVmaV9I60hrDkkVGKXnOz7+0GgN1yMaBwT9kgMUlPNv6REwCeIERKbuxDHM8qQ4AnZRws+F/Cn",
-	"htkdJfdAp3OU2spRKp/XZjg1zr57CqTSUk6EkwSUs27iWty9N5ogt14tNn7uOiGnq1uGgFkq6wDFnEjg",
-	"eI247Bhli1P63GUs8+8GO8qy1gWZSxI/ElEq5wvdY5lRGd09GnOhj2wmvbhDZw5pSfVpZR0GTC/wVR3/",
-	"xbXM/Od3WJPBy3fZcJjj6XtmlYd4lJAH3mjzYh9PhrdLlGwJ1EaYoAzl0q1Zf4nOOfCWpFtuwP07wlSm",
-	"iGA4OdKb/0gUpbYvBJi0D0pNUjysiMaG8TcKMJCulNVyEKluqMa57fErPIiG5MVoK97Bu9FL0h8P8HBU",
-	"oHg7Za7IjmqV0jD4hpjkZv4kSHTA0JyRzymJNHWyswJOOEAJn0w0yXLqixww+05LqLvVdDEHSojaOJEc",
-	"bFDfdy3r2j1+HXYQjQlTdKylL6qWYdtDF1YBimZ4kYuWX4LWKVdv+Jw9liwZ/ocrNIbOirfSdr5Hp4UG",
-	"m+wL46prvnuKjTnlGgLTXFanDMH9+zu8QU65OuGx3tkaJWLVmgl6BJppS/bQLSGp4Rwini566JQD6dlH",
-	"oW5q7SuHOJqS7iFnSvAkRNjwHsN+H93zeRKjKb6DEzyrQMbZaVetC9rAYs7xIuE4vuL8HRYT8miWiRjV",
-	"HJUIBGGjPRv0t1/uvNhFo4UiJY57UGCP7OEx3yvOUQIT2gwrFedd891T3TmiOC29LN275oIwQwN0Qr/+",
-	"/SDmuQBWHGQEo6F8LGNjFVV7ZYv4FEtnKt8HZV9JDUglWm0fzza/wHMUp25NWhvufFrooWt7eAocKLgW",
-	"ZOwuKMZW60KpyrwJwIFAH3cwfyKqOhkfnYE06xqk0v1Mw6n5m0zF+c3Rlb5KQI8MNMIIZZwZeU4QOTUE",
-	"5XeDkZdE3NGIvGf4DtMEeMHHE5gYKzzCEgSXeaHnIhNSoCt2DpWmmzGz+ZdPwoWgmKSExZqNNb4ZbkkB",
-	"wgwdHGte447GRHQqa3yAHJ43WbuDuQ33i1Es8hPMFpYuy0funMCKmDsBkc+a1dHEo7gagANJ8ELf/cVp",
-	"F8WUgobminM0w2yROVZsuKt6Ql17ST3Jtl5kKwQD15QYi31QVL47qz4XQDhrjPf3uim/M0ChwoKtveze",
-	"YSmJgwS50x9KJQieGX07TzXhuPjvobwJHoOt75mGIhf0p0dfe1bba3zLjApuRLDQ26E3tMRJD4pyc2EG",
-	"G1OY/NOnwMWT1Uv4vez3hw8fugc58nvcN742s46mOEkIm5Cyt8iSOeFLBjzjH0IPuTElWLU+NWYGHCl6",
-	"Rwo9jDhPCAYN22geT4i6mcu4bNTg89LNYQxD+oMIJ4ks9JX5qwQtTeTjG6xqzSOVBQQtyiIQHEHgXnYl",
-	"8LRP5+oGNrVmDnyu1jVx140HpEFLpno6zcEhFRZqo1V/KTpTfCyBoDh8aWsCt4elAT9lffMRuNx8CVoH",
-	"9ITH5EjvxDIibApud/B/bhE2n+nZwhYXBrZtg9bnrm7SvcMCrC66bWEql9CRmdWnL0FLcYWTxlBeCbG8",
-	"q2y+9XC5JFJSQwp/wSOyKZiNFpr7EbKIrWVicYgZZzTCScZAWZevMErwPCYhGpGIz4hEIWZqKnhKoxDs",
-	"n76NfkoszuZcQeLCMBlGr9gs3Ro2J3a+DueFTRvjRJKgso/lvar4aaXWBBjh1NmLpUEIzYS9v0QxTxIs",
-	"ZA+9NgbjPbTTN/biKJlLekdOnLnaOEEt40Jm3h6WrNt9D5b8MJeKju1Nvewkt85Lrow2FS+WKUdY3lp1",
-	"ODjzmgVJZ7QA+mh9BAElqh40K/Fw1TV9QM9dyyqSFNCivHg/DpzXYn5BZthHGbZTqeUJnFAMviAFpN9H",
-	"YcIjnITWrMU4YkTdc3ELu2tpGzTRiOm+awUt03cLgM0wbUz53Nzf2T7zJweF3vOnh26c/NFZStjBMZDL",
-	"A3qFJ1/Pk9uCt8AGh8KctBvOEo+33RlLFkjhCSoYZEIqb8xHIbiuFQ4EDFCgIQU6+UAM8ex8tloJniRV",
-	"Yh1xuQk5HmfKoWVeQMAQ5nJUZCbXz/0KT46VZkOzkbAQGPg7hScT/0CVg2AbZlPL5/GpDh4w5vK1RW8U",
-	"nqyd9ZVuo3k3zsaaTEfED7qMeg3W0C7ijDRLZEJj0cPZC37rzH+NT5qFjeEwzm5bQfWZMSh9qu6Bm+hq",
-	"riEhQh1OMWPEML0rT12VCBNBEDbqM7CC2DsS/A0IUwG4nSVUKuO/boZBehKoHZIZpkkYoPCejKac34bB",
-	"NQtlgqNb/VBpmVf/EVMZcRGbZwmZCDzTf3Om+XT9V4onRMRztYDHqZwQRon+m6nxIuzsI8yuGR5JEMIF",
-	"IrNULcykJGFAK41uDkJseujojghNL8SEwEKiKYn0RePCcGxcAaLymkl8R+I99P7inUSzuVRoRBAeSZ7M",
-	"FUFaUmzLDrwN0JWdOxpxZS4nCTq/aIoVorH93hkBqLhmMY/mM8KUueRmGphdvWakkT6eJyQfs+TO+kwa",
-	"p9TyQbJgXCaPr80LZHcBpmvUHcXtTDk4AGCp99sYpp3tFZHZyLgANiIwdjyLcxoHZ/jzsfly2F+mOYAm",
-	"Hpe4rn7uFDBENh7/SH/nHR38+arDayRaHl0/RUpfchK1JUnG3akBEBdIv+vJaWd/GYjzUULl1MExncup",
-	"xr6MTWi8hlM1XjQGoDkpvnuxjE4aC/fR/ZSTOyKMry84hug/CUB7g10+g0Gbz9EeW19AhHkDETZw3Qir",
-	"VWsD7dLPO3saDTUDQ+Ic4JEgWBHLMumW91MuiWWfqKzsjjV94OiW8fuExBMyM/6xMWj1kzmYMgqvzelN",
-	"dJdUNYeLXU5jyGTUbRk05/rV67lagBaRRkSi9tEd+D5rYN0N/XBRgk4mROSACR6ycnh1R4D3rkDSATeM",
-	"STxPb27JwghljQB07tbbGEJwZXiEocQEo0Z8RtmkWyRvjScDfTSeCFxZHtdjGgku+VihK9DjfuDidpzw",
-	"e4na5/yeCHQwV3yGFek0p8EMHcQ41fwrOsSi+bGEGWywIHNneczi7jbT15cEj3EF86scK8VR+2sOhxRu",
-	"2xNzdXQ2mLAZqPGcLQg9IqN54YHr+dnllYHrXy7PTgMk6YS5Cx8jSSJBLEvT/Jzb0RpO+0stZ+ZMoJvy",
-	"ZgdJgib0jjCUWVEtuwDc2j4cfsMT5YZaFyCgL4AFMEW9JT4C2KEbPVvp95ZwkH1mWSe4ScblwBH4vDEs",
-	"D3U3Vxo+JTDuVqAYtIzXrH2txbqcXV8/WXCvqUS4lKa4WRhYhbHwYCrMbBPhRup9ob6boLIU13DlclbS",
-	"PTdSaRk7DQBei8m5TaGKT7nssVIuLQkqRtQrHI31n+bN4WOexPye3UgS+eVmwz2sVBgKguMzUDkYZdkS",
-	"BpQ2ySNKEoZHZcG9oGwgMsIJsDo3RuKwQufyzuctnWyyJJFJ10jLCoLPJ1MIzsIMnAvWWyW84u7a9TMb",
-	"wbv0Yp7GjwRuVTsbuzCWHKqVXS5hTJDj3afVGHsIeLChPur3gdT+sG1jNsYlwQPFcwHuKVmAPwTMZZdk",
-	"5s4CHy2sy4rFJOPYZzCvoEfb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9HVzBRWgV+XX7BQeMM8h",
-	"tAr4TC7Pk5bkp7IAuvz2rZzUfcTmSYIEnyvYBUZ8Z7ZyG+lPjH/OmrO5aWBp8dRBH2vOzzsqvQrOubHl",
-	"LxPeQmz7WjGYfFY2kF5LSno8ZwdspOos3EtfPCxZcalmwoVB1iz7PVC4/5Zk4/d1Yn/PR1Iqnko4mNRE",
-	"y3BG9h1bfUtIKq1q4FGHtQxS17Z3av/4CIablBqevPf+/fHrT8VvunSWcmNmhKwHe60JVdP5CDJdcJzS",
-	"bsRjMiHseTaNL8XP5S1Nuzw1KNxNOTjwZ+z1L0tGIB3IIVZkwsXCZwXECt1SExw7pmD73EMY3c0TRgSE",
-	"u6Q4usUTEiCMZlSCeWAytxFg7dc8uiViTBMSoG/nIyIYUQR0tUJgvWf//Ps/OuDDRz6nXEKIgRYGwUsL",
-	"o3uCbxmREjLGGL9PDUrUvjy4OH7TKVre3IxoorlqDZ7yXFqau9ddA5sSk6bGgRKAvqsMUn57sjxkucGl",
-	"m0D58SFMJ9uNNwbMHpJe2KaVFKi8qQ3YZIhsvJHERAA287sZ088Zf7lktWCQq4xEmseBhqht/mNxyCQS",
-	"65ROboPR7ohwvhfLTLoJz7RNslB7TXpKuBEsp/vqNefIPe5EUuEkKU9uqVWCN4ZvwnOzvscqZJQsMsLM",
-	"WlLgyOiTtpfQmiUx7nMY07BTguIJ5OJwsizSU0bGrmUds7192uPv73aZTKB2cTMokX5nEpcAyNtrOT3R",
-	"qu+bWhFNmFGt+AegsHmO4D6bgld6I8FOzBPi7fjwuyO9Y3oHGRFIGPuA37WmoJZYf/CLqoXcPNrgO9M2",
-	"++rGuuPXn3HJZwTsj4AqxBw2izKjBZpiFjc/4XI+uolqLyLYdy7VXEBWEozaYe4SflPBqTBAYcSZwpQR",
-	"cUNneEJuposJJQyslvaquTH3AbSmbCywVGIe6RFuqpdH2IG0K2Mu4P4xDsqHH45QOzz8cNR9+arGJ8o6",
-	"unoIguI88a/SIsQeCpWgd4s8hBjuPCTm7JlE+nPUnnBJogBdktlEkFRfpd5ZzEVSQ0RMcg4coxnXcB1p",
-	"gmnwuoEyoHDGgkLGLlhZkF9WDgoFNM7wsnTzFKlkPa9ib8c1Qk8FrFzhpJCYJFPeuNuosOKCnOTeNhd3",
-	"Sve3x7vjgZJXjaSUzW8ttB4kK/lviw/TRYUBLya70d8E1gEgSggWjj9fL5E8hFRVALPKC6OY924ZcUaL",
-	"myKR9UPJJ0tXTamE5SyOiT4wvRYwLJ9Uw9sJjoW9ojbxjK5VDmp55qaI3Wt8jYq6v/K39aC+IJlMVHY3",
-	"EoqOcaRqZI17LC0FtBEhQL2RIBCLH5E89FwDRFLFxcJL9J5oR6+yDIfP5AY720C37WFx8w1ZciBRlEUq",
-	"nwBlhdyLddTrs08jV0ZR58Kq+XS4U0A2t6wO4yjhbEIEmuI6EmlXlrtfwaWlKTwWdLyRkGUw5g30eGV7",
-	"WX5zafptfnoYuV+GwhsHgGI2y5hCojTjImRybvpX/atzp8bBwLeMkkxV3LwpdvnzvEtYy3+YrJ+G50i4",
-	"QRVAeQw5bkwSRAqhVIlEP3DKSKyZPsiSVsPV67YrxSSTZJTEN6MaFhCc012eLn4LchxWzm7vZV1Kvd7M",
-	"peYIm8B9A5bH9pTzPvnpLxxrg4qF7XRntEys1pHUp+F8DJbUnOoHK4htrxsyTPaqaKogdoPUA+qy1oxr",
-	"z31OvBFQmj10eHF8dXx48C5Ab4+/eRugk6PXx+9PAvTu7EOA3p9+e3r24RS1KRvzTs+cChviPU8I2IOj",
-	"ue6vmxmGZaRZ6vY//8//G71CkaCKRjgJkP79Ak3pZGr+3kYzEtP5LEAkkQQl/L5j/wQZnNyRBLXBm9V+",
-	"dI8FgxQY9jMQ2RN+H4DdApkZFvRibuhW0NIdQNYb/aVmt/k95Kkb843otIPuYd5z+cVbM0754Ykbtfz4",
-	"Hcyh/OwYZpTvZsYYVuLM9TEKbR5wjBKsiHDUb+leK91l4FIVwuELTUCok2RxFJHUutgIKm9ROzSPdMsi",
-	"WPXYhQPsGm0GSONvbHoqPnpjey0+O8hGyABzJQiLzzllqk4hZijPMyuTE8gQqpdGjEJXr/j91SGKsY2q",
-	"Lio6tNRptEJ8bBLguXuSM0j9Y5JSU9VZdmHJwLFsNLBv1oheTlwpcU61esF1F6N/DNjC1fxR/Yc3v7jE",
-	"sO/+oqSQ05wtIErZCGAe1rNCMy3YSthaTzeBhL3GcjriWHhi/yaEEbExX2vRRq5kl6S5yAWJCL0jsbuf",
-	"NJfBJclzDM04qJruiA3VzmEHmoTG/jdledAjqhfUUbTOEauokJKP0UgJTcRm5EZPVPAZlca73sQX3bjL",
-	"5caOp2mWmhJmvMhMtl8k56Ou07nYbIUWMJqdLcFlmS+reiXy9KZeGtErH/TrdyIwr/RWMpUskCTwUthc",
-	"YtS4/OXC09OoViCGU/5ej2Vpftl99tDZvSlNDLrbz2n8JpPSN8jNVt8nJzKN35SZwBJ3S7gUC+am2Orr",
-	"hzKAahhSPegIFi6xdQxgifwU6EoFYYvL8uKFZzOWzruPSIKXpM+/zvlrbuRmaRTMjT45NE2fyGdupel/",
-	"jGkyF+RGTQWRU574DBecaYoErtG6OYgTc2YpOJACzDJzv/8K3STE64GucWBFv8NJvQOi0avN2aOgaXTW",
-	"jXSXsJe5laVWPQfi12PnlVI2ufFq/t8SLNSIYGW8h40p1lS2MUnrWaEeldlUi3ZG1as/stZH47j9/uLd",
-	"NdO/f+AjiGfRd+E3R1f6Djs/u7wKIVP626OD1+E+Cp9DBLd+91xjj3n5/GfymTo4fgmvGZSbiknc6aFj",
-	"cBpmEDMjp/yeGb3GvukcPTereP4zjb8816vumqoxpuZCBMkEqzUEXIoRnNKeN80IZZPn09HN1o/D7ov7",
-	"o7t3fXG7zd4PFv822p389e7l56E6/+lkJzp4FX87/kt/eiGPSrZAQasq7+2XDfasqZ2vaOHT+MDnqh7L",
-	"fxlP0Dz00eqFC1Qwo22VQ1ierI/WlFxLi0qUwiJqKfNhRlAxW5yNIffryjgYyiYZZV0DcDZLGzZ9q1TT",
-	"pldR05avmWzaZ9K05TcijZouf9Z4TedcqokgTSeR0SLX/tOSAh48pFIS0TGNkCRK6UveeT/oXmzG8jwn",
-	"FqDiM4nCHCdDBCmNiLxm7TCFklz//M//QjkKBCiUbJaax/l2ByjUtMI8zrc2QKGK7NNsF4NrFsZMmqfZ",
-	"jummiX2YbU6AwolII/M03wg9iZkbLQe67ji1cLXzLkFZT9LB0c60DNZOD0ESa/ihiektSRUyehAwuECO",
-	"zTxeBTImXzMFJXFMljFT/IAqiQrbY/KsS5vR1QTDYMiCbT8IO3lQrwlV0YxC75pBjZQuXDfWCg+s6sxk",
-	"nNB9/NH+X6jvo6ziwX5Wc6TQwNVExOyaGUJRsExKxUXmVla5BzK16ZYhaK291qDf0/8bDE0NKaArmX96",
-	"NSkdI/dmWb0yrkmSWJGWoDssKGbK3K8gxlJVRF4+BslwTCehiaN22afsbmVFGYxEbKFjXvZMJUCzXVDZ",
-	"L+yhA7OH7qQgvYvFTZRwV1NR3EhpdtKAJ6b6+YwylxhkhtPUOqTFTK6iUQVwBS2N4SuJT6l1hsHrSUX5",
-	"O6XSlbS41NqsY8V9UG5tj9laYlf6Sh/hlZS03JrN0pXXTqm1itJVt0m5bSJX3RKFtl8y/d3i1JY2y29z",
-	"iG8mTe/TUq8NLtUN2ld3s8n1ukHzCv42uWg3aF5F+EZX7gbtfajY/PItfvSpTPe+xpJsGBlpdM8kiW2c",
-	"Y04n0RRDkUusTAS8ppGLlOwb/XJhVEc2EcNC8PuM4oWrwiUfKH77V2Y44Sa8iL6TSJHWG5qe3wde1Ut9",
-	"yAyFEgCxk85cjTQxZ4XYnxDKwXkiaoJWdvtmLuRPL9QXJjIsV6cdrgpIGjSo15RNfuiNdChoDpaxDiJM",
-	"c2YjFXxkomA3jSytKg/8gV4jou4JYYapKYBkt1+Gye7KKlYvd7fLYOmvhovuzQMY5i3m+d6UuWEm2KxS",
-	"la8kE6cQnpaX/fEk9FqTTOwJxNeagDoNYUj6r5mZIqQHFUgPVkJ6axP0G/T91cP8CYCWpeBaObXGgA+n",
-	"vbHl3OgiPXrwp4/7qjHD2wnXLvOEKEEjWacvbaj8W7Gcsa2k2swKNRGYzRPs8NPZcQW+bwWtwYxqyrlj",
-	"/jOY6n+a2nKLi/0mH+QCOq55OTiBgWre7qx8O3jL52LF69d4ATbiTdOSma5qNPFBS/EHpnXMtjtwpWih",
-	"Cl5xP4KCb0d9DjNYcG0+t02QCvwpbmZy8uj0YwmG0jo3lfwF9YnkZvmpqLP+NOilUgoE9B9sPiOCRsiO",
-	"gNopjm6JQgmXMkBCqQCMNUhxRD6nVCwCVPEYz0FtMuB6oSPmzHv9XhKVy/pmG5HJHGpKLDPEWTcmM8hs",
-	"M2eNYicepFYHpGxMFvRl+ECPsAJi294zY1IBLTJgFtGuHr3n7K9zMvcl3t0Iw3/MOlk28eQ7uNl6bZ9B",
-	"ceG2r9r11Pnu9NHZtwEaoA8HF6fHp98EaFjwwNpyDlcFh5t+MAiGwdYn7529RJOtZ823rcD++cF4TWW/",
-	"C75L5sF7dsv4PWtl0s+VFSjcRZGaz0Fct1oHI44HoBQx4rZVelgdQEGBUNRvbHCt6EmcmybZ70szg+z3",
-	"WzOV7PdVVPr5GiaXv01KP78x0807n5U7O88XkA+Yr8QBq2F8wYyy4tPBkiiXy2RJ0kDjUDKOLmmOL5z9",
-	"B5jeKU+cBnQfUVXI1FPRxtVpkAObu8GWN7YhceiAZfniN1XVwcbbSqYk7o4W3SlmcVKI/d3cVPs42WtJ",
-	"qKjKQY+WYmrFll9f1nicnLAsGCxTQBMUc5ZlByxjO2c37kUzdDcdnRDDBXyqjWrPZ+ASDzbOpura1+eV",
-	"YYomNeGAxUAgNRcMtbkAjxFBY9JBhMUyCx0CVsHlBTVnSSI8JbhxxGA19qew1OpCggzWvosqc3i7nM9m",
-	"WCzqZLOb5dNY8WiQN+BY4m+Q5T+4cY6HvlTCESRAd01XO1+Z1nlihcaeN8f2i7UeN8VFBVUwLC3JM38v",
-	"vMvpST12FU/CVNS+NHVcLp1d45//+V/ouJitUj9wKeisxctQff05lXmiuTZVgIy5V6EdCAIrbwnrBKYg",
-	"Phio9nLrE7gfWCcJJc2dQQKjddJ8rXFygwAlSSaQ47EdOl8Dmx4WkkLglD7P7FcdYxvKi+ljZUxac+YK",
-	"Yi2Zs95fvOt5PRqqo9iVyeeD4db2zu6Ll6/67q/n33///fcN3BZSrBQRemf+9vHt9NPHK2X+/zz99PFS",
-	"fvrz3vPnH//2/M//cn0tP/2p/fH5n//l0/X15R87f/5Dy8fp2O66efHVLK8vK6f2RVzAf6VeLmBOWUW/",
-	"IZ+Qq7O/BD/Xch4NzfBLShF4vIzunwKv1TBmNndfz61rjTraq2h/fXqJoMI8apfsjzGTHS3nYZdDVOwX",
-	"XHpMVmQrooB62SZg9ujWBVU3ZRm3PIO/wuhQMb89kx2ER/yOFJJciTnTR8/x9iWc3SkV988TiK9MGm4r",
-	"kd7YpXiyFuNoapg7nKYEi4o7kySRywOcTeRj69VWb/Byuzcc7Pa2tvUuZmR0bU2DPHnf1tCTWtnNV0DO",
-	"kaXZXljSYtKaFOaZ5areBz9O4+NbgCRqk96kh8LT71+fnRwcn4bOXADkw/hEIKm0wD9nWVbkTg+i30sg",
-	"NK4RC0PWFEenZ0cXF2cXRS2rfRQWAyDss1bQclPQstTRxXdvDo7ftYLWxdGb95dHrzUwcypVaLpMGDLN",
-	"a6Fvj2D0mskLDa28UfYk7909KkzIPcomZqyeikfeSDiBmYTgygIc5nFagsE8dkJgaZX28YoFmhb+xZ3b",
-	"Ob1/fW5m7R5cHZ7DpOHE3/jV/acm4MWd+/IdYf/qcTGpKve31jLcguh7JbOzVdEY7mtIO6+4oUlFwB2U",
-	"wHbQCloHBwf6P4enBydHraB1oi+i08tW0Lr6/koj0pl+e3nxXStonV/pTT48OChD+WANjA/q0Qdme2Bx",
-	"wvww08l+u3llD2CC2S+YafbLTDn7aeae/4RFZD/NavKB9LKMthYItZdEwBstTGpOY09j5T6qVmPRr2yO",
-	"VRMkyRCE8exslZHAOrjsbO3tbDWp2XKPBXuKK8BqeirWmk1vgGWVlDsKn/KyclYfU+U7S2npvdnMSgnv",
-	"bfpGE9UKybZNOQVXZKEMViyVIJqT/1d3yiLQdWerM0n2KwDf9gD8KMup9o7cmZlukLTB5AJqrvXPR7uC",
-	"L5fzKM8oc0l2PbmgMVVNkmFCZLKJZhxTQaSLHtNwZeSzglC0mBMJSVMZh9rBhYTo8epEl1Xlw26/ocxe",
-	"RKZsLUEGRZ/4Utmfh4DabGwlgfEaSOdf1+b5/RXy6T7QFz95NKSWMqnUKSgEmVEWE+HHSuMct4eYviJN",
-	"w5ogP0FSgtWv6VJtVRV24Axoq3HwESl0N84Zme/iBpsnH6HkW72XZywiVluLKYO4XjG3xWMhPMnQG1qg",
-	"5CarrnFKkrYErC3oqm+shJQz1zv++ZcmREVsawbaC9Pem+dxI8z5HSePXaJ4T5JBttrrg1Ij/Xc/On1N",
-	"/fidtY24tvtGzLynkiCsj48+RLv9zTD+N0D41dt8kY1UCYPi94YAQO4zTbZLliKgKeABlwcWOP2eLHp7",
-	"rYHP4AHAWWLKNq0axhG21M+SPtnL6nnteQsQMRQWNOhhbsqHbq4ZcG37KJyB9SE08RfmB7g7Vj7mkjh2",
-	"mkr31Y2rR2ZHvWZc6AnuoxFXU81mh3cUh1mlSdtDB7zrTSpmO7D7aT0t7bvAFG65ZqYYkc0wDCXIeugD",
-	"FCWEKGuZcMj6B0lksipk8pamKYkRnytJjTJmBlkRriE2O6GMIKnvA8k7vvJfD04tXQSOTxueQ9kZKqGW",
-	"VNvtRTmLamM5o2IbWpKGqrXQllM7twsl4rxzaehsmW9K47vhis7IZcIr4spg2+O3RGfkJ848Sovjg9MD",
-	"I7f+ZEt4FNEjx8L3V4edsrB3NNc7//wcCyrL69v1QVpVXAlsuTC38/5SCat8A6r04WqRkjPXqe/liRvI",
-	"9zLDxU9fgtYdxSuy+H8E7PrUvBJcNtx3FFe0pavknZq6J6X6l3U+luUxvWQfo5QIyZmx1WON4Hsor5Yo",
-	"Z9JEpd5xGpEQtbEhkpqnt2UMcx6Rz1WnwHOqe26TrFCRHaEwnXJGSjowd0wluAjBQBtv/ncUH9luSg8v",
-	"oc/So+/MAF+C1htKkvjI1d4skzDwTvBsP1eKxDbx3tjehCSJs8ykKRZ4RlSheLTxeUi5CfRN6IyqsHKI",
-	"Cm18pujMPORNE0gluhecTVxE1fqUpWZteb8+1KkGafzqBqZiTOYjLUwTkUYFE1Oh582YicnF+SGaEpyo",
-	"qfWqL9ua9Did3JIqFWYxFrEJcOyZD3t3g95b+MtAKoTztI8ujy6+Oz79Ru/m2bcBwsyUxDL5r4o2ow2t",
-	"Uvp2QIqjiDNGImObndj0xHYp1syysdHKFJra0GplYguXZgkUeK0m16u+HQwb1du2GTgrRQ0LCbJgdyVY",
-	"1qu2uZ3BytIyOztbO5v7E5mhaowXlkVLHG9mbFhgRb88Pe7ANt4RAaJ8GWwaVmU4cQGqnbIytmry8HgV",
-	"QZVHnzYTXhSmZM2KFp2EKaq9b1PfYnkrIVu0yZKg1/xMgiuMvg7soSjNV0552juDSTfZWZVIbwwPoDsc",
-	"xqt3l0ULDJzttfFClgLAxpk9al29u9QDAtwXN95xi/tm2pXXHemjC4WQnFyldxJw+yEBTeX5fQcD2lmu",
-	"NVY8DWXw2TKGj7VlwGEtWDGsJ+nSJfUWs5iPx1fUd4SgVrxhavnY5HV7+3bv5CRAw+3ulM9Fx538KWZx",
-	"l4/HMnCo7Bj9ZzLnistI2n+11++X0XOn5B/S/tgffPrY77769B/Dj/3u1qfO3sd+d8c8+oPvmvfGIP7q",
-	"9+5SGoJHXr7TcoqVfRTaoIIQ0F5mdB65tCmgaeCsV4bJQy7sSnqXynWdzayzl42dZplwM79Xlz0mNL5J",
-	"IAVntSYzHwRbvxMix6gElxLHEsKaTA43hJF1Ve2ho884UuBsoBH0moUpEZRDKn7gs6GrTPdkFLWmSQc4",
-	"coejhikXnBVqK7NrFjppL9zLzms8B20WRJi6xrHBcHCyMEOCjoeqwKUoCycCRwTmpaX9qwJwYKt+mMcT",
-	"oy020GubuYZFh1kLPGLX7CYRExwnlJFOgCS/ZlA2R+pJODjiHMI2kCKhtyT3A9mDWgvhkv9vqCnbAKok",
-	"pYSZlDyZnGIzP7rBfRqMbMmrIvFgkjO8QCMCG7467rH/eNXhurjHHIPWB2qmJl6XfI6SeUxkAZ9K895a",
-	"M/GtwY5u8gB/ajee5/IuIbMl0voUtXdsMPUemlEGvnF8LjRt7/Jxd8aZmiLzr310T8gtiGb/GmOaLAL0",
-	"r/qDZPHPv/+jU1x74ej10Jm5A/SNgc3hKKjERvphlPDo1rrqBmBAM5chv9fcGM+/pwpNIX2TROqeRiSA",
-	"025aV+4TtIX+qP9XvlMG1uy8Sr+9kVon3+UcWd9fHW6i1FlXbcvd2nmYh+/q5l5jy69gtzWVcBvEyOsp",
-	"uhB5J4F4NAKnlzYVt0DH55nHhIm3djrV0cLx6L2nTOsmb3Ck6J1v55l5AzdrHjgPs4r9xScfFjS9jI0b",
-	"1Bj+RY3H2ZYVt9zOrwi7zdJraaQ4oFd4Uhd9ielGZZaBnYoJi4g/3jE3nqwRrCO9xrmMG4ZNOjl83QG4",
-	"IGObE+WOxsYn6xFb7vGpbwUZyErQKKzIjlC3Hb+Oxb9ENpqx5DkBWeKNc0bBiIZhr0plVhs5i47oB91/",
-	"x92f+t1Xvb2b6+uP19ef/nf305+8IsaDKQZqUL32gebZB2NP9ZzX4cfTVAkAsNRn8Gxur4Gb7xcviGTm",
-	"VAsSPpEbuTrUpmh5ow9XbiKVC5nwictdbeyq43FNtWOmxCZOEO/45Igpsd75oViT20DDDVUHD03llsDR",
-	"tKiK3/2q9maqm8OV1524VHXUislUOvbRWlAMDWkFrbuZIaImuTaU2YC82a2gdU9GkpoM6FpwamhhcRO7",
-	"dCO4B9/NCj8OCyO6Z6fZyO7Jh2wG7smZmYkFwBNFzj6Osj+EIfzlSfVvQ2yX0VSp9EBKDWtfMc4zBmHF",
-	"Zu+0GIQZent1dZ5Fje2jUKNynhWQKmkluh46Aq0BoLrJtogZcpWA9TVpgldDU53BVlbkY5sQ596UMFWg",
-	"XpGZRhyFruaHMbmtyuc34vHixp4duSrxWgaBr3m8OHQfBKYDW8S58fcntr39nHG1+RxOuSpMIyJC3cR4",
-	"IW9AZduol0Mi1Gu8kAfwBUTox0TckB/nOGk2j7fwxZH5IOtgE2iYHnJ4/CA5u7FFpNd//RfJ2blunGec",
-	"GJGE34Pqu8H378xHXxNTCcaW/aSs0ccmb8Ix82QP1Phsop+yRJvwaK+wvqDF09Ze66uvWoGrmv2HXpZA",
-	"4w4ncziGt83zD9bNboOvSgDZ6MsSKjzgS4cCG31aOosbf1k8QRt//KD5Zvi60Vflcwr5CeuhsHmmQgg1",
-	"aBuiLKRCA3RCv+4gR5BQqMhnVdYPZuhcJp9BSzdt7bWu7VG6bu1dt/jtdatwRuyFbTrYAArf2jPVNPFB",
-	"+TQUsyDAHJc0pfORuTDLSrHllZQ1df3h9maV6GHddhKf1t22RUR7so215BmFgkzI51UbO8vIMjRt7bVs",
-	"7bo9dH0d/+n6uqf/84R7a4fZ4MsL+OLxaOHfJTOfRttUJCZPtlUxJ+C87w7j+rNYYiWy83iCtVTHMIvI",
-	"f9uTWFzDr3kGy9R38631egEAO0uwSCiRyqYj04xsKogkTJG4Yx4SqHRqHLSnmKFQs3gh5DHbN1wvxDkm",
-	"EP+hVFrBDN2utTccBA5HqmziEjKYL5bU3XhRtlwMV/rGbO3uPMDp+7fCQz9yACDWIkeJ69kcN5yIBLE7",
-	"1gUjJgKFWtALURuzBUqIliRRhCXp2BolYNTRxAK4RImozGysITyqoRBlBt+Jk61DHE1JV1MvAdU7He/J",
-	"eBeybTwhyXAC7LoPDVyBm34KQmNXtJQqwWYCMHAsk5ts8SVas91/tduQulhFpRm6ISI9/K5fg0l+vGnE",
-	"CVSEuhxruCbHqntlLCyOQ/gb1JmIwO/2uZZ2fnPs+b0xFVmYYyPeIhMZHshUpFhIk4jtL5dnp3so1LIm",
-	"kBZ08eYQvdrZ2oE3egyTt6CTKWoYj4k0PhwhT0OkV46F8d6ZQSYNKpUM0XMUar7D/ZzyJM6VwyY/i+sy",
-	"c23R2Kj7R8+hbqt1s8G3+mlGxWzVDj0qlZxJ1A6/+ioMUPi/4F+TUi7/K39I8r++CjuIEQ0C1y1qY1gy",
-	"SqgiAieGrGI7U8gf4qZLCu46erb7jQd1wAKHeGNZkOAbdM+RIRxZTM6MYDkXZA8lQGVC4/vJY/JM2keo",
-	"DTpvBBrzABlUsXExMrD9oWiKBY4UEbKjrwQ7gRhRJhXBsfOp0D0HyGRPSQhr/6EH3XaQmTrqhxCy9LNG",
-	"lD1k3waoMssA8XQPPTPfPAsMSdlD/S81ZORhio8nIhx27vW+9A5WrqxXYu4FhzBUSZKMwadEk8/QblTR",
-	"9adw71r9vFlJ0DKNy7k77LPVCTxcBx4NvaMKJ2Zh39mWlcf21vr0xYB82V3WHazitGFf/pf+x+B39kf2",
-	"iGR/fAVbrU+9pmsZCSivFTpsYHVwkz9Lj34srOUsPSWln+9U+Wf57Tflt9+U3x65yRZ658o+hYQ4ltRW",
-	"UpD4KWWZYygg8RrppGAcuL7eOElYZRIIyslRFwryh1+SYdLkGCgnvDd+xIbKwdhtbElRYClegKzxIkCG",
-	"gHFhidc+OksJOzg/Rlu9vkspKvECXbe4QGyeJNetAEkOf5owpfFckrizj9yVikYLVwA2RaO5yu8juLAK",
-	"N1LFM/627mbOydPaa/lbS4qW4ePMds4Mgt0nJdtdpmn2aK6DJUZ9iQer6t18sn9FhVMkwFUxsHReiw2b",
-	"GAurYMk0zx6QFfXLJ9LXomJSqHmfGwyWGlTsM973ZduJt8mKEQpWh6V3ZW3Bkqq2pF9/BJdvsg3ZeBlb",
-	"zFxZlg8uf0AmFM5kiGY0SahN8uC/mz0YOJOtvZf9/hNewR61wkndzF7WxBIU8tP2azxnc2enX4R5nzVQ",
-	"Clw4gaPqGS/IZJ5ggcjnVBApKWeIMnRxNERywRT+jNrf8Gea1E3I53RfM8IjHN0KMiaCsIgA/5hwfosF",
-	"n7O4E6A5wyyacmG8+/IjvCyEbaoxqyzpsgBLj4rLa5eFZH6uA6OsKjJMmY22SBfvszTl7nWZNkV52vJV",
-	"nFOh2TqK5VaWJ0j3vs7ypS8d6YzcPUA1aOAGqQ8hFwGx1fBiIqtsNDxs7X0c9vvBsL/9KVPp5VfJl+V0",
-	"4rGvcvtBFJFUs7eF8cvnrzBK5qRTr+7befWqlPe6ob6vnDhyZe6n35dq0IC1jgx8jSWNDuYbS+zALIz0",
-	"xwjP1ZQwZQ+wCbfLAkxtpJ2RjVMs5T0XsYkHrs3Ym9eKrEu1u5Rg1/VcQUP3WCPeViSI6mZPgtZcEmG1",
-	"QzPOqLJ5b0o4mXewFJbp1tLOVxK4ipjFGpiVOOrleayOHgxa0H/uX/ylOPMlV2iZRXUzze4mnFXGd0sN",
-	"NnAJ+tvepz9uxPgXjUDYTGMJPbNFBDmU67D0t402K5QIfmygmVJpIcq70PPmp6992XGnqxo0plTa2Ueq",
-	"TLMDYLcCl0k4yG87yDAcQAAs5G824bwFA9Az6Yw+K9MP5x16g13N6qSLPXEHJEA4SRDRMhoULecu4xdU",
-	"0DvIytvp+0YSW6ZVzNkz6VanuNFzZP5XWRScbWdKuthYPgqhDvoDymLy2UQMUIkSqgHZ746wJDHkpqEs",
-	"KweRL613GnacPirnF4aonQkiyInW6KuvkDHDd2AVJN5DE67QdSsmE4FjEl+3rNYQlJ8mvUWM5qmJDDuh",
-	"X5fvuYb36uO0WN6vM5VUrguCDjMNS9apuYGLd1mBTbID9QujPIHCvoHl0DufL58a5kUp+xSuzSIN1+IN",
-	"tpfquo7zG/iLkYJ9OWXNMddvy9T852uodHNtr4ZKINTOjjeBT8WLsNaiXTqmBkWButtPH+B6slwvTu8T",
-	"JIjwm3KzfPJyrxLHWhuy7izRNjIUzjYkDtMjFFn6rUoU4aNtxBlHv+XlIGGtEPK+fq02ZP0xSzVWe5XI",
-	"QiRsQvYL5ncIGNQEsVOq0bhdqdG4/XSA0X35ILMuQ8hFWZOwaRaQYf8xuetlTVEsv2CSQ1JvxPDz599a",
-	"VKlSpzFPEn5/I0hMBYl8RUveQAuUtXhoHVtD2lcWz1tnrA5qKKHtet/ZhkGpmxep19e/hxWvSAea6HJB",
-	"f8K2868JFkSgrOLGKzyKYhNbNsOfixMvwNVyfHr9pl5J10wpg8KMqCmP64m6eV+E8TdHVyU1wzdHV1rQ",
-	"Pzp43Qpa52eX+tf5e/3v2fnV8dnpZVnrYJqvUjiYFjW6hhOYjx0z+21Hzx/YeRQevC//zuZm8p/c5Hyz",
-	"vxqRmJPAd5LRnCVESpvHiuHE1JcxKQAyHAU1IlBQfyDPXCTe9MI15UtMUn4ruh4KEmsBFyfAE1KF2hiF",
-	"Wn7Zc5LLv4aZCBoYQ0fX3qEGGzoVDF0h89oQVioQ1EN7ymozkLWmkGPnucmh8usXlcnzwby/ePeoMjOF",
-	"cwdbbA/dqvw3363OefOrJ7lpfrn5EtnsPDaRjQZbIY+NK5XoE8MLnir1q7CuPEYJUXUJK+NlhccvKSR2",
-	"Vykk/te//OF/a9FjuPvsj3/q/e0m/I//o999ZSKXvMFKa1EM9FmFqeslZ3W3lgOoo9sby3zd+JLVZvXV",
-	"Cqmoob6U49jakhDk+j+Ibjuu0tqeJi8JtnGcD8suUMx//ag0BaWORiCYrP9GSjphhNQWfdd0UxPQcp7U",
-	"LGC/U87XSCWyPcZI8Wo9Ois2l7Fqazwgw3gr6m6PdnB3e/fFy66+yfWBza72JuVsNyt8/WtlhWg4nwem",
-	"a5gRofeaMlM/enn3so0BYSOeG2GcoHsskfkY6Y+haBuFW4m56jZx5fS/il9GL0a7uKs3pbutt+hVTMbd",
-	"fn8wGA63tra3d3Y8+7R2DVA+KbqxBM3rQ2OaOMY9xRMiTc7QIu71kCk/AFzJAsVE0DsC6VZUQkyZZDji",
-	"47Fxv8nl+2fQpdU3OVWUU0Cg9nXrNVZ4hCXZQzP8AxeIzxWekOtWBUKXmg0HNORzBfo5yWcERXOp+Myk",
-	"nvNkEjfAfhQmZp00PPQPKe8pGec/kfimpkTlKbcXslFQjjQEyhmSBEGSJoRFJEbQCWBbmUQYLARvDTMc",
-	"FLmE7YDf4IBKWLyEnMP+cLfb3+0Ot64GW3v9nb1+/98fTJCbFcZ210FeG1vzc7OmJ36TjB4uQ7bHrGFc",
-	"+rMEQURhmkCxsY3LVR7dEZc83gufQs5n70k9Zvq6hvx4+sC1GWRB19wyBO56znDHm+3ll8ngYiZdQP1C",
-	"PXGXKWSDnC0FXmBDW8ABW+IyQEqwrMaeTZYWOn6FMpO+zXoygJsgViiEI2RTeWaHTBA1F8yo2NkdkYpO",
-	"MHhvaapGlUQkS1tsPLukLdoB5NHktB/00DeaclqDsZqSGQzKCIUyeZqu4ZpFZJxQQWwvL8Sk/1oy3FUb",
-	"rVKz7Pa3Xz6oDEgN6TqxbKXNRTSeq7kgtezc6nTkX1bgyiEIgJuiC0qx0LIsMhhpnb/cjmfk04S8g3Bp",
-	"xdEs7GBddoOVLOCBYQCp8Tqr4wL3jSfdnJm+8kLEubDrRnkS5q+S876mUnNZgs3EKtO2d2r/+MhTwnBK",
-	"wRone+/fH7/+VPymS2cu06+1mkyoms5HIJFznNJuxGMyIex5No0vxc/lLU27LutAN+WQwzCTfJ+K+7E7",
-	"ECUECzCatYELAobOskKckU5lY6jamIMpJ7+oSn2P2wnT7FeE/sPqnCtH2BzY7smomwoed/sDzb/E/L7i",
-	"E7XT7zdIcldLOB6SjWqVOLSuZER9vpNBf0XCk4cN9lQnwBhQqONCQujQuusW+gxNHqoCc6JvNdLxiw/6",
-	"Enyw6GDtzvXywxMfvpV8fjMnjBzRV+QXg0WY9GKbcbF2hzc9GKXCFNDJKpbs9VxgfzIZSE8Nu6lJPuhn",
-	"+RIf0z65ujqAdLggVc2BV9IPLzqQYryEc7YgsK1ygajaRzOCTQbuGYmpUYZm4g3kjtIUou9Ju+9PHnac",
-	"jWRt+ksl0na3WysteiZCJeOrcivb9uZGNrOmpa4GLx+p1DSLX7WrRjrxaPb8Ww1kw+RJte6rrjoMPMkY",
-	"/FZZa9bKZWn4M2vtatyZ1IJjCup98wP4aPdGKp6m8EPOU/DDJZn0cWMtAAUppPDIqc2gOkvhhxWE4XH+",
-	"t9Hd6HUZht50kak544a5uErQPQBYnrkle969dzDzvDsog9HT4iKHrPctXzHyaQ5/39j0TbYj3teX2R7V",
-	"vHa75nl9WdxIz/srvbeH2T76enBuvqsaHeRb7oN8ESV8Q2SY4f1Yrnp94nDJ8+6ogF7+TT9yCAcKaJsD",
-	"q5oA8ZYwuCMDFMqFVGRmKgBhGm6QvHY5TR5X/iqlhl/w6vlBhPXxE2DWAy2poQzPQA9FeuiMJQv7TCIc",
-	"xyQ27rKh6SUEU6hmKvZdwBCMoT+2JS4dT1K67i3Ttmz6fKj2SdmSBV6pdd2lOjOUEOC0igxvXNAyuykb",
-	"52TMzDi/eELLfG6rlgzHY0Pm2/V8Q2PpV8xnqnhQ1gA5N5p4k4sx42lpLJek7Wd5g4q78sfWzmg3ehG/",
-	"JFUt/e7uixcvX7561e8PBi2vO0tDdj33VtnpP7LIWAlKq7bAULcNNSflYghOYWblAcsjmvTsrSWHkUGD",
-	"nJCFLvx10BJuOEyr9bbFIq2KPDCMKOP3qD1wqecVRy/AGayzUcL8JgqxevXXB2ObK6rvBZHzGdkva8QC",
-	"hBWacansHBGeEhw/XA3/cEWapnmeXLOjxU1J4KnxYdqQd676RWsOPtWyY2YfsgWP3W+bZSdAfWf2ZBVD",
-	"+s95CNHeUJOhMYfBQa5yyKf/6geZ8+vewAcRvWQ+FxH5FRYcalmvZ4YLUTvEc8WhNiVmc5yE+/qEaRaQ",
-	"2fKmRvDp7IM1wsjF8K1EkhBWAYjuzFQthN5WLDe7HX/h5UZzIWyVas0kuF22LEODPS7JFXpTSxp5eJLJ",
-	"GntD33I1hWh6o2ciwXJ6pfymMRy2O9ZCc6NWVM0twZgZ/iUzqz5A3FQKN73lM2ndfCce8p0xfjeDkuIK",
-	"J6vEbA+MAgegwqVNPhtv0o3BUy2cKKB2muItN7eCcJfje1CibsWDb8FtofdpDdk0R8cJw2WMrBeFNxMm",
-	"Xcxiue/y2xpp0bzMBMVPhdlfCcwkddL+0/r3BIiOEVWQEa/W8PNgv50H2fyfyChdwTbbySosMTL+g1TO",
-	"Th5b1hev0VMW5bVyrbxKqINfRnPWb59YZxLumO+KviJWm4lgnP1cbaz7kwUVMfQpp5UY6JJxoyC7rdZl",
-	"X7pwKDeNZ9LNGb5YtuHYt24pJVtOrpfO8cA6nxoy8T/Gnoqx5ylOEOD4+vNTV8qFODXmRh4Z/NaXsb0y",
-	"M36rdxc+8c0vK3WwTD3T9Kam4kDQGuOIJpajzgSO4dY6FqC+uNFb+yari2jKOxhfzt6aWsXL7+TEa7a+",
-	"eHOIdraH2+jk8pvj17YY/SIFSdD25x0rFTyyHXrINlSg2JBs1+Y2uDQLz+WIPiJw87Nogf75939oMYuM",
-	"5pNOryjrvVgHecMW3OA49mjiDmwpKZPYQ4kFirC1ifT8l46YR1r4i1dx3HXPa0q1F5CyZtPyYVGMFd7L",
-	"S2BLNFqgy9ddvacmqPPn6xYXdELZv24Nt19sXbf20M/XLZrqP65bg+ELU9H3uvXlS1HZmM/h8XqzVUWv",
-	"C4lll/mvrGCiVb6Z0lFc02ejco30d0nSmAVbGu2yMMLSywM35NKbw8Icll/mkyovcBWL1lCl24xGLwPV",
-	"6/O1gtsp9PCBstjky6mQRWvtvVmuxbPeua+it/w13I0Ji282weUHOx2DrmhxI+cjPaGRDRnzKrKF2nBK",
-	"D97/3OB2gxMiVM2cMs7s13Y7zGFR2KnlSXuhG1RxcTPUfhAvvwH2N9cYD4rOI9nhqPc22fE7m6zF9NWq",
-	"xToMrnF3qK9O1gDB183Eg7SVGxueOxNA5oGSV1TL7czofkoTkxnpHjYeojGAxjcqtubzz1hfAMjrn1GH",
-	"8I3wdWMb0yzv4casvLm1afki+MXNTr7pNgLME1Wz+v/h0f61zu4THqpldCBK0OhcC7Xe9G/43tWzbofm",
-	"eggDFOaRjCE4NWE0mke3RKE2oKPRGNhGoDmhUtHIGKAqaHM3qcRFNqgJmhs6fAd34+5m+PPmc5hRtvlH",
-	"JZG7KF6B9kTWvGzEvUCio2W7/VJ8pt5KiDHlwm0aYG1zDaU1yPgnO0/1ZzdppBqCJDNF/bxOqV1L6wvU",
-	"sTaUBQwqUJQCyBISRBPMfQjYRlQhLFFoaLHfeeRUjcHThpFkQ54nFZT7ZXWmxgvkXgdogNozyjpIcbSD",
-	"2jP8ubNftHlB0ThIylBW9+0hdxzQTmBdQbcDBMY+tBUgC2D9J2VjjoYlfd3KvB47K4ulFxw1PevSr1Cb",
-	"zPgPFMkpF8qkxtBod89FLG1uqoLSMtNZaAYjuQdjcBxXdKQfW4Ir0P7fJHQyVYagxPPMySS7dVYWAy8l",
-	"Nguur8X1Naupb1i8jTxhS/yWeDwFIR4nAqWIbhCYhHgayUr5JvaQTTdh0lVDW5uXvYcuHp0QD/pzXF5k",
-	"sDfPyifxjCynCVC3NweTv8Y/vph99zV/83rrxU9//e50+OpiOj/56fT4p+HqEO2XlUzRlz+/DIY7u198",
-	"wdielHa+/AxXU4IUT2mk5xrYaH3jFQ1P26HLbKDxrienz2cLeBN2eujANgLdILi66E3AhTwN0iSkfX/x",
-	"bl1Cwuowa/fjIdkZXOeSRPMZZ12eyu6L8RZ+6vQMhT83DZSHUh1LuTIgkAeAHSA5j6YazjUbU5t9oErY",
-	"z1iEk6RAdj2hyC5xNWddcN532i9PNNH9lBNX65cZV/8stVIp1pwxPoeIUioR6c4ga1t5u3ZG23grGsZd",
-	"jDHubo9Go+6rKIq6cRzHhBAyHo/H6yOMlmiNWfAJhENteM3o+ywp3bnmSeW4bq8oDLxhidZ0yn3Bo0e9",
-	"we62K0wNhyGUM5fh/I7TiITFgEGFxYQoabzdy0D+02BnsL2zs9MfDLcqicR2K3TmTx8H3VefPva7rz79",
-	"vBsMtr88IPtDaeIOhUtzqCnsbQBdj8Bnd0QIGm/qanbJZ4RDpVp9L7IJ+giMWoAIizsZMoM/AVyJnCEJ",
-	"2c0OZpxNIKwgMVVj4W89A0ODNNsqVTdLwq8HuadMLnPnj0Aq4ks274IibTQqzCB8YFDk/+Btc7y1kukD",
-	"hdJVWO96Nhu+/gw016FUzk5VL7DMipkPnG3Co+v5NbJzYBbz8ThTAazM+2jaXlGTaObByTpmTh+xAVjt",
-	"FePTStXZbHlxB5tvHEijjkDdmMShN1M+F2v7ubAfGcx8C58U+8pQusYtx5SlNPB5JpGaC4ZGZIJZc1E3",
-	"G6tJ1XU3X1d5XXf6k5fUHB+cHhghXL9HlNksT244iaZQ/Ww8/hVzGdhjnc26uvolyFewPUfFIq5slgCh",
-	"fIQfZGLYvKp+5cg2C2ksHd6lqMZ3PIKUFTNgQ2O8QO23b/dOTjqOK9WDdvl4XEqr2H+11++bCMjHnuo1",
-	"pPKBN+f/V0gAZXI/TxyVCQOjRc5JjcjYKIuKRo4puWaGeco2EGEFmjTTHORsjbWUsx46xAlhMRaFcw2Z",
-	"FPS3wHfB59csLKJgCCIpNko5NCLqnujF3PMcZ9AM3xJZWCCsC1s1C2ekd80eylMtUbxmx6FM+1ZE+d4T",
-	"cpssbJjvUxDIwvk5mBFBI/z8igvOFHchGBtyNuvp0mvIh+NhMIxz9w2H1s2BVz68n2pd4PL5uJFWBV8A",
-	"Llp3c0CQNheZINDRQoSsZlJTU1uTj01IIRKjoZG9wHitX23Gpi05k7oXQRWe6zemoSnriS+MDXi8/yHr",
-	"m5H1pyFhD2Xanoh2pHJCGCUPsx7glN7ckpoiRrdkYbVfbhB0cH4MbscTE8hQr3j+Rjf/liys6vmWLJ5Q",
-	"8WwnVlQ7Y5UrnVNuHLrKYjMZDbe3dl4Nu2OMh93tER528c7OoDvA43i8s7sTvXz5ann7a5XP7evrP/78",
-	"8st/fDQZQfvdV91PPw92g93tL50G6uj1OtAKqGHRmsY6cCHFs8xJBcB0jEdonVHo3L7R8DPRQWAI3tQU",
-	"dD5wtqDzoTMGnResQefb1hx0vlNMZHA+aAWt86H+Z0v/s63/2SmnlobXDdwGHU5Cn9mPYfHHVvHHdvHH",
-	"DrgBCjLJEjG4vNUQt7J8FrITQJlUmEVkD4VzGaI2TmmP25e9iM/AYB2SuX1F5uW3RWjAUGReXj6Zb7b8",
-	"97KwrqN561OVcrgj7iMe53hCRDxXD7Q9Cj4HU1ktBSnib9u27hToCjiLS0D1u2Gx9W9GJS7yzOwHXx++",
-	"PnpT+V3Rsg83ohCfft4aPhF12Bp2s+LGDyYT9X7egBiv56oQIvo4gvHP//yv7IcjHfoZEYILR0H0xjoK",
-	"ol/avy0p0U/0H8UjVChrBz21gkIlGIhRbV4sb+mI5acj/yx7dmSHyx7k5fKyR8cwgeqBLJ4a76GkbPKb",
-	"FqOCCeTFqJqVnUoNb+/KThX62MwscXx4co5INOWVglO6/04PXU0FkVOexFmFapRicDNJuDSOQfiOCDwh",
-	"CEpCdpWgKch6jbMXHenBbWJ+CWG1UCWqtqjLziofh2F/pZNDk5IuULiES+m8XqonNV99OyUiIkx1rNpg",
-	"Xf2SYkUWUA2Vcr6vrDc6WF1stFyRBXJnwjqEUt789Af+PWtWhqW8jKV1bJjmqTr1vo0M8txwYKPZR7Y1",
-	"JMUA7RuX6plELpyofMEM+ia2Y7i2Kh8kIlFE3OHkZl2t2EyTQ4rIW4TMsAqYwer8DDvlcrKDNVV3INLO",
-	"g700vdv1IK2zGqLj87vd4jSBJqwthwCt9AVGf/KpdzQJSfEi4ThGo4UqVcwJd3YrCLK7CgyD7RfDAhhe",
-	"roaC7ssDBFOe4SmPsKvSUNrgsFKQ6MkO8LDvFvGU59e7hiqS7jzm9A77/S+5OytUMWvVXLhXztGqeULK",
-	"ZcuvvtVrnYymBAs1IlhltbL0tWnqipjb0zgg2fSOoDiOiN+NR0sW1oUH/oux7PG76XPdzfPp6Gbrx2H3",
-	"xf3R3bu+uN1m7weLfxvtTv569/LzUJ3/dLITHbyKvx3/pT+9kEcNPH9WayYyEBUA4GVruFQTQeRvy9q4",
-	"SWzM3tgPiyxOua/N2Bz78eVf36GETyircju2706AXGhwAtUqgTfGUMPRlKGCQkD75Uozd0SYUtoSCZJy",
-	"oXyVNNcWRIPMk4qjiDNGIhXoiSJq8kTqI6yHhNE3L5Y2eEixtNgmJPWEvdg3hdkixYuExcEzrBTKnfK0",
-	"ovPZWq3PLBe5ct3mtdxuBL+XNzPqS+8ICdgAYmFQqTRI8zToY3KvWU5+X85JPlh5S/Xry7+vzC7+hIxN",
-	"PBoU6z41YW9+5crHvvqQPj9RF85fPbFCOX2COWklrmJ7a1jhK7a3hisTYO3sbO00Fw5Md54tBIRanu4Z",
-	"M5V5Tc4QOIwMYXRxdPAanZ2++zekBGbSZM8zTrtZazA98LlCkii39e7Osq8CW3WFJwmJQf9SSdNw9O7o",
-	"8AoN0JuLsxPERUyERB/eHl0codxgb3TDBDF+3+6gLnLcLno2QFM+F8/Qu+OT4ys0KG9jTRE/KZMZjz3U",
-	"4erdJcISJXSU/vhMIttuD4UxlXiUkDBAYSrImIgQtXVjOJF8PCaCxJ0Ahfa2M2+DUnVMxhWCOmCUxEbz",
-	"Z6qCdcfzJAlLFMiMUFRe2PGBMuuXrexibbnqYtBPWYdRfLGGOrlefboNS7kuZfI6m0bh4bn7tvDsIptc",
-	"4aGpQ/bGTrNYoezy8t0JN65Vc0k8wRMXPAGS7e4V2YBie0uLP5xory2c9jSXoK+o2vAhRdUyVtatwcdo",
-	"CT5KyMwbNXDx5hC92t55gVLTCMU8ms9sxqyq4dKZoaspCtMEM+sQmpJIHwXkckDyyFhVI3+mCtDRST+x",
-	"MqkdUlBn3uGExqY8BGrDDzOenbWE9GydxtVi3uiOjMLO45LmNPp+tt2VP0+xmvb8iZGggTejxzHUdBzT",
-	"vPqEbR0gnEju0omE33dtpc7u8evQlYjLM7NDSELCJ7K3Ovx8uYB7sW5sb7Oyr/VFcy7BEUTOZzMsMhW7",
-	"QyjdS68+vUC1r/cXx4gaKC1cOehqV54ikz7Zx+LG8xxf1ufCMJ5nhfjfugD1C+Cjj1lMPvsCGS8PLo7f",
-	"IEApW/K93R2UUgpWc65V1ISD7RfbL7d2t4upUrreoCgzk3feykoHKKGMOGdduPBlhBkj+jAlBLX7RqeQ",
-	"e2XYaLuHTM+LMpqmF7OF8HsG1wiONU8ctDSFwYaA31HN6TZMEqL7PbN96b8PbH/wPO9T//zO9guzWfYE",
-	"WAKaeWkjTOYCGCXwM9hHDlcMrMKS6T/UhD00iafCANEJA9sKJCK8p5KshujLF7vrNcNLvF7JncCbv5WP",
-	"lXXOcRErtvqNdbvpoTDGNNESiHOWClA4ovZv444+40xN9S/nBnXNsEJlP7IsFZJ1jrG8ofGoaoOvoc0k",
-	"bf5OwGcRR4JLiV5fXrkJ7V8zjOyAhUgDk/vcJUnbGlifOAlebfZpgqUC70c+Ns5pRJieZGf/mrmtKXxn",
-	"7Feh16kkROQzjpTZeZOmLCx7jITG7y3j3jQYtfwAkGsFLQdEvc1mPeBkpCfRGMnz7X1tuy8+++D6Lz78",
-	"Oh+2+Pgkm0Lx6aGdzpegdYkFHZ/kaar8ygtjjSxzBop8Vksp87Zf7rzYbRQTDgPnucaajzumbEJEKqjN",
-	"zN2g4PfLwath0CCn0y31xZOMMU1MhRbLPYI6hrAACaKplzFM6iMOs7DhvvrMMK4OUsi7OUqISXlxS9PU",
-	"6GHWeRhBSbPl2VhTaWYUNVkEBeRxbdQtt6mSS/5hzcGfTheSRjh5Z/vZ7GushSYcqYd9PRe0yc76tjZ3",
-	"8mg+HJx3d8Wu9O/KL2PP4E2eVPNRePzuCrnkVpbBKR5o0K5ADbY3v9ypSRtkVDPgrTohwfsFGuGJN72Z",
-	"sI6ezXfMcN9rlD3A7FsObv2uGmYPgrB5cuhabTitjYdrhjMaQMcNlwxtH7BslyrkESSjTjTBkUlEjNog",
-	"BhX55ADNWUzEBRBYU9HoB8j80ntQ+vXVyV7qr6eNEdDeEMYYUKjm1LyHX4Tse1N0z5PkddkteRO6MiVJ",
-	"+r4ZPQ4an0uPb3FNy6cgOvso1KKjoGrRdQ5OIWpjdPjd5SWSERfEBPKbYTuGLVZ4IkPUNoVUDj8cdf/5",
-	"93+EoLegRHbglhfWp91zC5nATjmlqbc+f+E1aFPwZ874jBKJ2ocfjsq6jg1YNdDk/zKk9BFkselu/2JX",
-	"KogLDz4DK8gG2wwpzxixugMxZ3sm4yvnCWrHgro8FOSzIkya+hsuuwYVSJN12QmgQq7JoVQo5meFfkHA",
-	"y5GLxbJ+z37TOFigyLYvg7jvTV7Ckw2JKKy60UyuStgH9jcHps2WtNTRGuTxbb41uB5ypgTXq7wzKdAe",
-	"eG3m2/b+4XzvA2++q1/+VBuWZFPMmyekId5JMsNM0eg7sytLISs+69Fd47ZeyMF5E4aB2owCHNjDKqyp",
-	"Xt87+REW6F7o+56qPYTRlaB3C/SXy7NT17gdXgKQ7FJDNDQJ066ZoSrD3qDXRwmf2JJgumcbJYTMPEYk",
-	"RlMiSHZ9lSuCmcZQRgezxTUDJiUwSRotDwdluq32qx36Vm4SOIYdG3to5w4Z8ROOYxJfs5pV99CVfkp/",
-	"yhKuQFRle9hHJ/Trju7DaNVxgkZ8zmLjCZHQGVXymo1Iwu9NLRfwgTYrsxqxMWVU2WDGMiL/wWCeR/MN",
-	"QDVv0fuL414Dd5mgdWBF31NvbnHY1L0S2aYzPCEBmBwMB1yk4ut5LjeeX0tox4s4U5gyIm7saGOaEFPn",
-	"LiiM+M+//8OTkmlpyIv8MvGOxksGHsOVmMtMX1/fzRNGBB7RhOotCNAJlVGRkTY32yX4SsnGZh8Ye6Mb",
-	"q3SYahazj5wf/nC1inewziPjS2B63IxgLOGLTSdijow5Dfp8Ld/43z2Kxok5kzUnYml/NQsj5qzxTmXM",
-	"UxPe7a5ue2Auxe0Z9Pq95YCNdWsta95/kJz1LvB9QQC6rA2bcEUQCtWUQZMMFcgURwnB0r4kNWEMpp6W",
-	"q6blC2dooEjOinfm/bpHJ7b/7Lcdx/3OwxjcExvFELQuExzd1qbLOkDwHlEW8Rllk+49GU05v4X0XW08",
-	"grrEldReHUPf76c8yXKkYesTGazKlgYkXZMOwCASgE8SEAkTsg6kU5KJqY6c5VbT85E9qecJ5TkkEXc0",
-	"IjJPttZ5ymxrtcNd9fv951/rf77//vvvnzr5Wvvj8z//y6fr68s/dv78gIQ//q3SqwTkT+YTnxn3XVfi",
-	"MXG2XEoEaif8nohuhCVBCdEDygDFdEKtoBJjObUOXI2TKdo4qvaf9z5mQZf9YHf4xb3xrVjPeqbS39Tx",
-	"FCawqdOpnKm04HBa6GPDVF8nV+copjjhkzmpeJrqMTp7aGRukvZw2O8E6Ojtu7Pc8xRdXh1cXIFnlEvu",
-	"WPCBeiZNZUXFTWWqhfUN++v746seOuVohmmiD7b0upmAG6ruwENRII2XG7zqMlmZhiuLBXOk1oN6htkC",
-	"Zlf0LHpRdil6seoO39rdWe9VmbkWvVgRwLPOxwhyLRgO127Fpk61w4c41ZJpwm/8RW80u2riu2HbNU4U",
-	"weh8MMCw6/fSWuUPupHLVmmsgrOtAZWHE5iPTD8AtOGw74AKZM6yvuUpH8EhOedSjenn9X6jT+s7O/u8",
-	"ue/sWidVWNCyp+pwp+Kn+vLFE7qpDne8Z8BMYxWiVY8zlZljJcITTJlUqA1SwOlxpwxeDdON4Lnl96IS",
-	"SiU+FtcSoD0UMs5IaIqsBSh09DHMCZL11QLnUYmoyr1H43DZ5TvmBIrBFbcn67TIHzKTMcu9axW8mEq+",
-	"odnT1cep0I+PeZyp9NJC49QMXHx0ln9cfHyRTeiLc1698YKzStVN26X9j6bYulnCcSlACHQJ6yLEXBR1",
-	"7o5qHFWv3l1mfp/Nbh3ru/nIS2erEti01X+6a2ervyLq7EnvHZ8f685j/Fg19+Ezl1yy2W/Mr+kJbMyv",
-	"sVmJX3OLuCQiy9b+4Ogy07g2fyIUDtxAp8pmqSnL8MWjGq6J7ypMIRvwU93uPYhRPT05R3fDSEsdd1vo",
-	"G6Kq3CqbpZDlLuQ0liFKk7kM0Gjh7oMAyYUEuw789T7VOA5/wiWjycnxm+7J8dcm2GCMI4IgDFyT6zaW",
-	"SGBFvIUk5mp6k2Ip06nwxiDdbSHdRks/kXVWzlpvGsWiO+oWBgtWpVx62SSkxUxfcMUjnjSavG1bpGGX",
-	"bw9Kt9LJ6x19Cbw9MP8Oh9v2j51d88fWS/tkZzAsX1RZq1XXlOnZd0OxWXowV1M7AfvLTiT/ZSdUeGAm",
-	"lj+wE8wfwES/QD272Zx5dTwaPbPXDXa2GNMAlVFDb8hSPuI65s+bLaQQ3mDq0sIimCKfVQ3XdbeFbAO0",
-	"zJDeJZh1B/0mjKgd+UYfSF8pKMlRxJOERGr92Vw+lA+6+H/DiH0/FI4+K4HR2fFrGHFCVIAIjqZGsMrE",
-	"bJXltmiuOGWz9IzGDZK3+eWF96/PUVqQGfCkWGh4D4WD3UElInt38ITiAvTm4V1SQe/WkVvdBkeLR9BZ",
-	"3cPT0lkz71V01s26TVgkFvCi46W2B0eXJWr7+uiyFbQO3L+DV0PzhyZqJdpqmqwirKZFDWE9F/TOjOV+",
-	"HVR/mbELD2AOIOYZp5qbGl+muy3kmiBoUlywvoF0fxXJR1PmU65ftMw9VvoBf36qXp62wSoYFJrVAOLS",
-	"zvS0PIXiq5UvzNRs9FstDdYvUfv95UkOGd220yDszU+B6s0jwFyZt0W43w2jEsjvhlEraN1tVcIO4ekq",
-	"iJoWNcC0tqfvoE3xwZZJkJQJBGxWKxC8Jnc08mRe12S7KRddrPFc46y2HAOW8/XPJKLlpKV1AyVYqhtJ",
-	"TFKJZilOZ1AsbaWTboOKV5XgFpNP+A4ncwK2OTNIduUvAboWOHIhb6Dv2rc1n/qygbsty/KCZ/uSg6FO",
-	"sjjJweQRpzYTgYriWSNBqH5aZzTeMH2e5XF83oBwJ4PgjZXZN5PoJ8vzI+ZMPjxvDqikQcZfHnxZy26Q",
-	"h0qjFSgRplc7QdOKejfgjLHRePBFbRaE+uH8xPYkx/xlDvDs+HWZ4kbp/EbTZkjZU1YHD1/6GT+PZnMO",
-	"OaOXex/0tnq7vUFvuzfoDfvDQW8w6L3q+fjtUj2P3p+hlsef2tfXPfNXx19VDHQ/NRu8pNBasb8v+0HT",
-	"Knt1+1s/nGd7mwxXOZYa8HVnMis8WfXKr434hXgd8NrP60wpm8nSSCYVyrnswpzvMh2/PTxmZ5EiSrbq",
-	"cWbZs3aj8tMAz+WlfIPnEwvsALyIKpRkzEUuZbU2h7udDgcqbubg3QYIATi7I+KOEl/Fcqj1e+NSRtYU",
-	"qbStpOJiVtMkp/6VIkNM72ns/2iMaWLLQ1YkNvOVufUlup9y6SobuZhqCrp7dPZtARuWu/an/LIv0XNk",
-	"p4f+n/8LabkNPGliEtEZThrtStBSXPlrlVY3DNoFGUDy1Zcn69vFrOqub/P8oN10WrYv3+j3XNx6610f",
-	"wDfIvvftQ2UwV4rcIkuwjH5VXMtHr8fucxudVb3eHcvRnCXJuit5JP8WlfkfWC+IyhurgPJXMJ7y+5sp",
-	"1bBdZPYXT01a62TioYy/bil8mEieICBfnW8pQXHLV2NLAw9rr4L8wDg6QU1kwOGlOoQ2gZwNkU7xhJiA",
-	"KoRRTGWaYCNf7qGJPjkQ85wsNNW5ZnyMQsuY20Bwp/sPURsz4xCcDQSiENwsI66m8AcjVLcJEGbyngiJ",
-	"tvt9PRplk2sW5sD5SD/13EBQRdPq3yADkfPpvedCgl6KKplRSXNun1lKfM1sEEMPZQC1DmKjBQoh7VBo",
-	"3VESKlWW89kGmdlIinAi+Dw1eTcom/Su2WuSEOXcBxzEDbwFmfE7Wx4lW5HPiXiVcWddoUaYkCfA30yw",
-	"PLaGl14cic2iek2UBCtE5nVz8/G5l+T/Ze9dl9tGsnTRV8mD2ROWekCKN0kWFR27VbarSrt9UVvy1N7H",
-	"9BBJIElmC8xkZQKS2R6d6F/7AXacBzi/JmKeY96kn+RErpUJgCRIkRRVtkuciaiWQVzy+uW6fisxI16k",
-	"xrpkIiLcBs8BE8XFh6uMjJrm7Yd1RPZ6NBpADKAmIzohqWYdwZP90+KteTSKTKESDYEaeRScbzyaqUuz",
-	"Yn/KlYWXhb2SbSbY+rCnqstthaVlMMxqLIvYwCVZ3LE+ieWtkTQgmHFeWXHL2HEwmOm/PxZ5fX64VWtQ",
-	"FHBtk5pa2zsocxt4Y73K/gtqsUydZnNFcAAPD1AaPPhijoo7XP46x163WClWSy6We1IpK9HXFx2Ss4yH",
-	"E22w0d6Vf888WzQMnNSWL4zm0eH6NCTueF46Q+ae4om91naZrdpTPIaXr8DXXCdlspil+p6XNQT7nHTD",
-	"rL77sj4VKsFnvEtdM+ybLNz77U3Q5pnvLO/8ihWKRlwUr9a/0w254s75Hhd/yRxLNSpRwPp9SI7v5tpv",
-	"ifLsbsq0uBLtWYq+0YBCVm5mzk+S+wJKRbRcCt+WpqGkTLohTTXrruMAKDxWzkh2ZRnIwBIEN1ZJIFhi",
-	"BF8b6QdszUZlThXTJJIjLozgasmNYJR9EkRC2/tfvr10hoRI+iSweQD215+vri58cvXiwgiZV6+nb0Xl",
-	"096ZfVL2yYh/ZhG55iLShMaxEZIYJpsYuch0wOnFU+407Ifne5EwCottSablWks8lMAZm6kU4cTzPcsS",
-	"tmr2iVmr76VMXpjRu5qM2dvss/O/vYSGzF+/zJo2/9svrrHzP/2MzS/5TrFD8z9/cF10saBrruKc6sKN",
-	"tTVomKWsZXzDonWGD/H0zL2icO199jZnZOlCRRa9gq0Fddq8dzMvmIMKfw5g5jfQFHYs5dCDTvyW57Mz",
-	"Fq54ghmEXf1QhpeXdfOKDlYl2ilPppzGox8VYxWzBi0ZBYlpj8W6Sv7MJpqMFesDEgSUtwNkmkJl7Oyc",
-	"JHQwMApt0cRu1ucNxD5IFzZSbF6BQqTQo/DrBmOa7+exmNPTAZc/rRqhmYTFAM38vetZYQxWO57x6fjE",
-	"JBxPU7a7RDIoQ2HpHMYsTByN+ziebEDN/sKRnK9cI+XB7OvY7PtSLWwMMSYtx5Ml+RYX797+9FunWawV",
-	"ybUkwWKaZn77pN8l6RNl9HQ/wJpKJCwyQiFu3bZrdtd7F+dvf+ooMJDcT6V9b+T4yutva8THxU0PM/Mp",
-	"jxlJwtKQkStGR3phuqoR84Ah98P718j9+YYb+U32EwJPEiNk9KGmmfkv2et4YNNyaa14Zprhp66+XMfb",
-	"9+0YjM35iXUcIzoGL8ULqiIk+g8Zv2HTj6KBkSZLEmLJHk80CTQfBETzgdBFQuH9x0iXNWdEpVar3jKd",
-	"sNRAVDWWAx5W6d9SBZk1B7dukB4phfb+JrRbrWahGTVa7zXCZnSQKD4YMKUPRlSkND4wfdQHXNzIa/bf",
-	"6ZhXbCjUHxu1+lGldlSp1TtprdY40uM//nPjR/f4Pzd+xBf8c+NHlQp7y80f69Wa/ZsP/vjdZfFesZgN",
-	"FB1tVvexJ5Nu4grmzG+rnjQQDDf4hGrypx9k8iMFa9kAFj5PquSXxat1g1qP8DHnC3Gdy/ZWlrYKhR8D",
-	"s8+6PJqJw87qPLbPzn6s0F4Ysf5gyP96HY+EHP+qdJLe3H6e/M0WhCyJCSmr/QhVH+t+o3bXzutAdiuf",
-	"vjRrfr1W20I1SGrG2w4A6H+F4d7DdGsfjOixFNYXQhPLRNCszWZm+6RrFktlHxw6y4pI4gIAxzstZz+/",
-	"wsqbieVtSRwoSr9wUJjreVcsNYvsnxJKhI2e4RHZE2xAAUX7UhFwj6A0ZadY+4RVB1USVOq1vGJnLUA2",
-	"HGe5tzc/0yT4kwvKnFkF08/PuA+a03Nc+e+F6f33P9n5/VSY509fWn6zXj7Jy+fU9R3Gb5UBWNTTrKNz",
-	"x2i+i/M5LNVn+IhdxnJdV6UzUYMvj7FrrM1oeaBBcFDmMCB71omBpDBmblyR7GCfRCmIlrhcqCOOwcgL",
-	"yA09JQETUUB6rC8VIwEyNUN4HBmbJT7ikeCDYTKjBKFx8KM3Qpb4FEwgmDg5TA2UKw7xr0bu8urP27Wa",
-	"05y9tleDf89xETqDY6ZuOkvAso/4ngZFXKcl5pUpCypyr7sY/xk91fdSwX9Nmf3ZhqNbsXGNEvJZbfSV",
-	"n5lZVdYTju/BFpQuqvjrFgIz3183vS+Ji+W/8jesqTy+vkRK8iG9niVjSGK9f3ovwYLb91yAvg8vWFjh",
-	"q9x/9J1SKWxRF9RDOd5izv3CymOt1ky52FarucUEGnjbugn3l2/PS8Jg59Po7xujZnn6Ae9PurA857/8",
-	"r4+W7L08qfs7TeIuJEYkcWmxH2ADm6VLW4+28exfX56/XI23Eazlb1hCI5rQ9b7ynmmZqpCtRht8uR0C",
-	"dt97udDDuKhkge+tOhqF4gkrvfdC8RFVE6OCrTQIYOlP12p6kZrsvnoAlwvIuX88O399Si7OLi9hR776",
-	"ny9eXVydv3trmY8rFS7COI1YRUhRcS6p/XWLHFyVuEYX98tRGW7AW1dkAVybm9cKnGAfQvZNR7xJBXl3",
-	"6aNAew3kieYfL2V4zZT51z/+/h9IG30L5HxUk75MIcXVqL9zZ/WLmOqSuZC6Mr4eaJ/EVAzsn7jV/Ywm",
-	"LeYhE5qtyNQ4R624soOkHGpWJFZE6sb1voUPrfiFq4zp+v6NVU6MGbEep8InYjzyyUCOZOSTKJtPn1yn",
-	"PaYES5hecahnaC3X63zx4clKY7Bw8dtxXAuuX9CEDaSarIiENAmH5QaAkfmJRVCY6tTuoRHV19Z8g5ZN",
-	"nmgW96uz/oBFaPA+jdmqIL0mIq5/6qwHZQsnaXq+15qrTc64H/lnFpUTgi7YNOdCJzSOFz21YPgvrgdv",
-	"52mhF3zi4npwQZPhijeveZouZu10ypBPfj7/6WefvHn18vzDG5+8fvcLkYp8ePvnt+9+ebv9Q21qynE9",
-	"zzTsX1+BVSe64VqqiU09XZ803/c+jF1O0UyBDpBkdWnmGhriMNjFEcxbW80tFxGmbs3761P41IJK91jc",
-	"ng6Azvndn6defkrqtVomoVtGaiGJbWN5Nsyq9eyNegCNLtplGq2h53vHked7zdqq4Rk4lL/AyxotrCnn",
-	"T109fok2kOK1Zg0ufpo1lxRGy89mI2trmeXkF/Q/bWq5jybdhI3GsbW6zNo5fpIkYZ+TA3cPUUxELPPv",
-	"umqYwMLNhU4YjcxUXrIwfSPFM43s5OwGg+Kh8KZuk6D6ylwJyF7gMm2qcswEiwKf5JcUK7lIw2shb2MW",
-	"DcwPHVG8HSNhgn2fBNUrqEq39/7HF6TZbJ7AtbcygfK+VUfMe/4ywHuTmMHLqg4W4DqKxPBnAVTxESz+",
-	"MaJjMGrSgVGZIe0NvvSz1PBy80qwUZ2/DMgeG42TCS5pIQXeicar6CyZbeyFjHk4sS3EfxjoxHf+4tIu",
-	"7O+XKSwIm6dRvWKfzfvA6pGOqKgoRiOIYLPGZcu0KwUj/VRg1WeuOyL4q4YOooUVHA+aUJujSe107rlC",
-	"KOTXVDrKd6ZDOmaRfXG2XsxLrUUq17bH0BsgAaU3LGoTmlWetFVewXitJyKhnwlUvMHi9f1Us8h6gWRH",
-	"cE1kmozTBH1BNgMPq8VCS2+HPGYkAGIbkRTqNFKsxmb6fQBdtsX8MlvHlw7Utet4bfLli7mDuDG+u/NJ",
-	"x3OrrnhDvqrwHsf6PPUSe+3u7q6MvP2epIFiRwpVhozQN9Mhz5/30ZtHK0bYRQUmmNr9AWzi02KEupvD",
-	"jGefa0LjWzrRZPZzM4RV841Z4hzLHSQFX8n/9U//Df2p/9at/kvl0x8OVrprr9PRfzg1/5nyrv3LHwv/",
-	"rFY+/cv+H9Z3wYxYxCkUoc0ygWf7aZYtwOU4plycknBIlWbJH9OkX3lui5Io2sWCvqsGheGhXhyvf+t0",
-	"VKcjPv2hNNe7jGrI4bT9sg92NXDH1A1uHbWsw9A0mIbIfma2UnHR+Nm/sGU+MSDnkw+aqcrZgAnIivqf",
-	"FYv9lT8gFHCF6KHh/L5d3c3rUAeSfMDNS3XhpnmnL94OLibqupp7nDBKY9r1Oxtm8MU7S5OhVPxv1MXU",
-	"MKqYIroZqmZSyXycM1FyjVrJwawzNWsma+vN2YsKso+RawbVSutHZhbMhXwC0O6v+UDQJFXMMSYbkSvI",
-	"B/nS/R5UyfsHu81tc+4dsFlVd5oWqczv3enoTufy05f6kb8FH3fZeJG9exzU12yyDwKpKmOrXxgeYdP9",
-	"LZE/1+Ti3eUV+Lur5IViwG9OY42GHHM0Bqlmqj2mWt9KFf0pIO5PHyvDV+zZaXdFhiW4BfdX3yZW+uaK",
-	"jGMass3DbL6XOJVZWVnF5RIxRoMv4IPpss8sTBMWzeaCHLVK9ZcN0xGA72fIqEp6bJ248bhQD3VhbmI5",
-	"W/H2ItSNZo+R6okjFV5BE8Jxn4lUL168tK8tXnvvPjFNVbVCLralB8oGLOuRPzfTc9OxaNmASD2/chaO",
-	"u7LlzZcahyRWqlqYxJ6lUK+WszIzFlNPZxnqdnCgfUs7Wx5/bzkPZls2b87L88zBTebkDAPJEZHilBRU",
-	"HjTwQQFRMqQ6q1i5eEBWt5Hmk3dfxH7h5X5pPz+VlRR0ZGxQEcjqziAaGIEh/9ePbur0SHSJi6aZK4yC",
-	"hzc5uzi3ctdeYB74x9//w+iuI4M+EZ68jlbfyWegLAZVchZFRgzIul05f9kmRhRuhmbVwF8sgJDSMCFS",
-	"kLl8fTKRKVDumMMCopYxGNRr277kM2Mg2Lu7u7M1ZzCoIqFo0bF02rZPnj1fs4BNR9Vv/pdSXZU3w3kh",
-	"1Q0IRLeO0jjhlYQJCtJOX1GdqDQEIQhPOMuLZ0nwzGln85aq5DzBXCebdtURe+cv3lyAXcknl2/fXPh5",
-	"fpVPXr699MnV68t9v3A2ZsUTbQV7DXRgPklSJXSec8VFYjRQRxTiEyXTBFN9RyQZKpkOhhgUjOouZ3m+",
-	"NpPjGNLIQxrHeG5DoJYeMu3oZCC/s9oRHfFP/0TOpth4O+IVFC5zuy2kyjSRUIIzh4ulTYIpabZNnDBr",
-	"l1qVXJn7UDAvLLqOKF91aE/ACGE4cFCN7Cumh2D8oXHs2IK5gKouRN4K155915krKIY46YizOCYRTaiZ",
-	"d66l0TUjoCTKFmmVnBUxRbuseHjhM53fiNKyS7ToiJm9ETh1QLOYhdC02e2QybjAwIgbQ4OUdyYIj6xA",
-	"hZc7wmysuVfkNBctP6PSiPk1CDbuFY7kn7DPXCduTMwhoTviFQ2HxAAxjiMQYOCqBFMmjYlBdNABPlcc",
-	"qlXMtaBNghvObpkKyB7WtYNbR3QCZfz2/Y4I8M3S3JJJtDTMK6pJUYnYyPylUoEhhAGNRlwElkoVJmDK",
-	"4WftPeZbHTHkTFEVDsFSgFOPSETgLe4frhnu39huNxQvpLgxa10K3RFgxenJCHagM4+RD1cvYG9qn3z4",
-	"cP6S8EhXySulpMLFPGXeMXgQs9G/gJkHbWwnrcPj/Y4wHQVjEY42wxcAxQPQ8cp+30rTaJQyw443BVUC",
-	"Vj23WUMZMd0mNfLuz35H1F2eg08aJPcmNDPXgStdZ3YNj5gjb3mmwVTV54OA7AE9Z8YC7XeEuXDTLNDb",
-	"asQyt7RRn1imP4yovkZ8mtKkqx1x8eHKzKxNVUXxyZ9CIlgfI2pQAkqZWpu/Rsy2teUJsu60bfHujoBx",
-	"05kq5mwB2apnUCvZ4ZnRrGwdSQCP4Dxio7GEvJPKn9nE7WLTpzGjNmkKnppWU40ea9rbk9GkI2wcT6NF",
-	"hjJVGlKRIIAuQzM3RGRvRNU1iwpfTirv4XYWuaqVBTt3RwA0Yjssj5qygS1V8tOrKx9YTkxTXr56/erq",
-	"FUwOz95NehOC6nuVtBonPjmsNcx/muaRjjistTJMMfu4Zw4nM2IuuycwAzipQImKwDYgOzMu6IALe14Y",
-	"KU8j/ihmDjIzvEzcsFiOmR1yEkCZTEf1A3mTwalZkalIAkfDAwmiRDh3UEeAQ9eMAMhp+HAhRxMeHCuG",
-	"VC1GDBxJMwZws2JmRaHp1YYtFESKCyXHirOEqskqYsVBwtRIF9LsvYKc5RW0C69RrVUhXleOmaBj7rW9",
-	"ZrVWbXqg6g5BujuAo7vijm5zaVBmzXEjy6aYkKbP/SrUarGgfh7Zp87MPRfu/ebTio5YAobBBVGv+S0H",
-	"5/23UjB0tN/5997+2kztKje6fNlPkKeMwGF63ajVnODnaKpmjbxFrsMshbfue/kYfjRKOManw90jymNQ",
-	"PHWimIGWPxWjC5F4X6CBFN2Tmc+2UCMRb5NxJG9FV7PQazdrtZzWziroRoHxjsOj6JC1+pV6vV6vtBqN",
-	"RuWk2WxWWq1W6/Dw8PDo6OjIKU9tD6olGtmD/ON//x+StdG7g5zwrCTsMrUkn+MJKFogRJfwCxQWSsE4",
-	"/OqKLgxctrcdwD13vveai+v77oV7oAnNWmvRzdmsH7yVyRsZQVi9+UILV8DyZ36g0XuU1/CR+v2PfBDU",
-	"iqnuO837H/pRqh6PIrTGthon9z9xJeUbKia2dYATh6v06FwkTAkag3iBT63QPstW8EHQG8pjsxJRjUxH",
-	"IwNniAAzMGEULsgV/+idTf/wyfdmxD2v7aHUhHHIZWHQAaSzEKuVmyer5BVo40G+qwIMyLGVkDNX6hxg",
-	"oZeysJzXB6z8LP8zm1iAgbn4QUaTNbHltwKR+5BgAxywGQ5303YJG7I8A7n1b3RYHhFbNxjRRahqaTGt",
-	"t7n6jWNYbQUMeyFFP+ZowWvVV/jEBZ3EkkZXUr6mCjmmWo3GCqA3tVnfs1Tbfn2HSIsbDnwLOapO1gRb",
-	"0F/hxTOC4cEXHt0h+MasLIYGuCMdBRx8+pSMrVoZsZjfgHkJiS1BPYiUdEHT0xiMb3oQBvetwDgv3bUW",
-	"tTz65jfOaqLMjzIV+In6ChvgQrEMHn+kPP5+lz/O4naWv1+uA71naBsFpim7xJ3/WFtLB9gYoQLP/ML+",
-	"iSUPW9UFVejhesvuEJ1TTSYbKya/Q2Vjbbz5DkHjJ5Y8EDEK2smaagLs4XG6kkZzStAGj/ZGssjcOIc4",
-	"SIy5vaN0Uz1mChWOplDBxus+wla3rKAraSDfIHiWDtM3ip6WhX4bKPp7QsT1dZ3NRbaN1aTvD7VxY29R",
-	"0xmPK87bftDnoLMstoT/aG+YK0HwTJOxkn9lYaJ9MpI6IbDTmaMzRz9MDEF8oRz1uGALLObjrKCe+9hj",
-	"283xkxfYfMhcMg/NJobGE9Kf6j0EayKazZSRcrjme9w8CxGBOSZlELgyBkH7slymu/ta5/LZ0bU33TY5",
-	"hmiV0na5yKq1WoUP3a06YqHNMZwpPTuVCFfePPfkmg3MkhrvvnEPSr73Pn7JOzs/NrChbJVBr1FrAI9Z",
-	"o3lVb7RrtXat9n/DPZ9Z1M2dYc1qrVpvVur/T8R69UZa9+xhehgdseP+81qlThu9SitsRpUTc7Ye0qPe",
-	"cfg8OmG1PkyHTQOcfWU9e2XDmyp/uKhheeSjp9iA60RNimQTB3ooxwd0zNv1aqvaIHuYn0vqjerhPsBA",
-	"eI3RpGYdax1jTjVEcN3zxvxOiHPzar162IiarNLqH9YqraP6ceV546RZoa3eYXgUHbPn/RPP91QaY2Cc",
-	"9+JfX1UatUar0jis14FG2Uky3ohFPB3lwYnZNtNpr1uYSkuKyVSXj+iAdYeTAWeCebk303arTT6InjlJ",
-	"WURGbCTVhAyUvE1s9eA8wE5EUFKKC3L1+vKmDu7NRMrYa3uJ4jeTtfxYsF8s6C7zZLmVuvNkPS1PVj8/",
-	"jzNhYzzOYvWW64gLZY3MuFoqcLwT2XrDtc8TnVXAiKgj2E0UpwNGhExYuelpTqr42haoHcDvAH4rAL8R",
-	"vN8D7TtT4BM0BbrJ3wjet2kCvGSJC9yDBj3L4qX3ArN/Ap8EAIABBq9CZBuLgn3cPFRkMcJwIACtqExY",
-	"RzgLopKjqcx2jAs3J4stnUqFzWmQgpEwZlQhga37bG8CW9M0a6I7Atn4U5HwGAnepUog+6HQCUIHkC6a",
-	"NxefJu7fQBpkIAcK3amOwPdooukEo+dKzZvbONi2YOU0A+y1vbcyIYrRcGgWWTsrDsdDRgT0bUyVZtqM",
-	"lUqhfl2BlA0Eygxh3bhsiHCPaQB92Nm9zsG8wom7tZH/Js/ZbBVkNbFsoiOkwc2MSdONye/tWHYm5m0c",
-	"zzsv/1MzGV+hcrTZAe/yOEo0OHtALdTdrmYMxFwMGCCPfdAnghVLXgYWV1zavy1qZS490/dai9/b1nwV",
-	"Y/E3bFfMZunjF6836eoiNxrCbbs+U196sdbpTJR1q4IC61KWy4rQZ0+4ZtiI6qyGR1qlFR5HlefspF9x",
-	"xRpa7NCccILdumqEj3n6WJYhZIkqArXvpWOzyVnU7cFZwacvdVNtzg3zraN+nTWiZlhp9Q5ppXV0clx5",
-	"/vz4uHJ0dHjYajWbjUa9vr7BzfHKLba32Rncmduelrktg0sdYoUllSHcRvpZaQD5OXwEsXb6O+2M/hTy",
-	"8xwHagDbhoAg9e99/e/mOqlUEAMIMkt1RAA51NTSBgak0SYB8rHqj5+qMySZRp+boyi1KUo2ic4WdeiI",
-	"y7P35z+SRrVerZFYDsjeQGoW+uSSjQaKjX3yQkbsL6//8ff/aJNApcJ8zib7BlkCGVfEiKP6mc2CNcNX",
-	"ccAY2GxH2yOuScQSqIeXK46RDFOom5OKmGlNArw5sJQ7HFM+871bSDXFGFGEMLg9grrl7ujLuZk41tCA",
-	"TMVQmte6zzvVsI3z80yT4MyI8hQPJCjcjhNEFOszxUTISCw1Qx03oQMY24ibqfeJljYzoJfyOIKS8GY1",
-	"4AtsRhhk3Nk27vuExRqTaXE6VCqeQcqd1BwMsx/en9ub4INSxs8w5xLGBRJgnVpsHcl2nLgm6VgzZUbb",
-	"8g66sXIV7XUCHGd9sz0UJCGTPfMFvyPMpJp1MqWVQcV6a1c0PyKxq7NT7lfJuzETM45K22HzWsJFR0BS",
-	"nWtIguVNuHaNFpKY2WUKdP4eg7Kc1lRwCmLX51x2dwl6dDxmVGngN0OrRomFIGuVTugksxTg+gSyLpsx",
-	"mI6BK6dG3vAfYIitMAQRmYrRCMlndKIYHfnICOfMEsACxkfMETIhi7zpbWiWNrcAQRNw63dEcivNP6QI",
-	"WTu3diTIeGymG3L/kiEVpuvs1qUsQhETWA6pQhYAyHpkEeRC2pz0qVxHSEX/SZLLl3+2OZFmAe+XG0PM",
-	"gT0nDT44gWU7wQM5EDzTFld8zJPkCdFDmcYRZIv32BKsmfaYZ6JWiafcymNFMcSxv7jHNFW8vzL5ZenY",
-	"Xpgx0EiGcWVfu8Ktl/jlu42tTZbD1LzF/JGdmQhF+Zmw7/kemPPgPHZDkSWXAqGdlcQSqVhVqsEBvLYC",
-	"p0vVctqZMwRWjj1F4O+Y3TAjQkKieMHrgb+OhxPNQxq/LtD8UAvQxWup4paGyIgQB1KBHIatGUignmED",
-	"e6/OaYpbjTsYvVFORZ+wz0ZyvvzLa0faiGsgcRQ2aczQFdao1UG7QBn4ixcpfoM8SnbxwNhZew12h2cP",
-	"zjKLzp2dXts7rh4WBJRMOPG9F7+8qjw/wVq7Q6mSGQbjQhdgOZNQCuQE4VKQVOedIhlJDjCrWo/VCykS",
-	"JeMLJW8wed1OmjuTPsBgu9kf8GSY9kCzoOGIgXphRPdP0ynE9WoNuXVhfU8tt6tcDALBqbjaiqfxao4w",
-	"z88eQqLyWZuVB6UBsgVoqeMdV7yXc6Fv5Haz38SrXgmL+ccvM+zRZR7HebboMidixg5dcPHlPM0eEjF7",
-	"Ga/yVkxzc6zLM0ZInPkpmdVrN0AZWk2Vu0TR2Z46j5H35wBk5fW00/VLdH3zz4KPu1Y9rFXr27cBbGIB",
-	"WKT9Wxo/K2fBYofyEjwh1hT+O816XLA3ilQvM3skYgmEo3tFMlsgvAAuR9KonRzXDxs1rMxccDO06s3c",
-	"F/C+yHedSEliMP5OMWUtoqewjdMHiZSV2BmNV1sMF/jscisQ9Mi8V6GIbWX+7zPp8yEzLCXWa5oxjoDG",
-	"02N4AqD95BSUh4mlUwGRmsV0Yk6IgrpRWA2HtWaRXwSdaGnBWLPeUig+ua3FENGE9qgG/bzwfijgaZVm",
-	"1N40obFRACd2OEDls6WusiHTYGyg10w7zQ7rclk9keuhZQ3jMzrd9NCWM9VMWy2LI36PQRJuxTvv7qbt",
-	"Y2i1Msrq1OwvtYyN6OeK2dIV3PxtBwZLnR7mR9Sa4Vl7li/yhNwfyjbjAskpjcBeD9aHOXBfHs62qaK7",
-	"1Wi2nazx+H6FbcoUuPp2UV5PMuFzgV/htwv7MvCJ9HP3MG45jjoXzhVPSDKUGvjfzdnkqlfO+4Vf4Osf",
-	"6gsuyWgBsIa3Zzkt80U0n/ebBj9opRG1WpUWq9PKSe/4eBajyox35mWW5Tfb7rNkwcX61GXlpr5Ff7Sd",
-	"74/2T1vdwhuj2TEv4IvlXr16rWr+v97wVjxDZjLtLYVrNxkqpocyjrx2w88Gd/UZglLQtNFrhq2ocsiO",
-	"+pUWPe5VnocnUaXG6v0GbfZa4WEEs5kwdUNjl8GaTSkUPLplvcpYyagCdrSEj5hME7y1XjMnQ3RPF80c",
-	"OK/+yocB7INlvmWcl51r+Wm5lkMHjw7xLV5u5EJG7h3tCE6BiBoxMWc65dqRsLII/Vwa3Zu4UJEZR5Ni",
-	"YeyO2LvgYvDCVr68FKOx+/vnJMn+vgqzP18KnV2Nsz9/UuMwe8koe7AjLqROBoplN/7smOPxwv4pHpZY",
-	"aciSwzqfHwOPmu1eFTm54RZLyl0lZx2RUdFnzK/o8sq4nKHLBh26qYoDH2o/2NxNo4SVObpwsGG6vjI7",
-	"2zIQtzjV9EvhfH0U3hxZ10PKR+Vt2516m5x6a83ffSxxeSX/HUnc0yWJw2Ww4ulXoErAU3MtMjg8EamI",
-	"AOutC3kR69uGqL7je3uyfG+brOQV+N3gracZrRsXuSB3D8Xbpkt4u+RuhZNWi9F4+Unre5JH2EzHNDFO",
-	"0TqHFVolHofVZvWoWq+2qvVqo9aoV+v16km15vneLVWiS3vyhnnt57XpEIKbRvg7OMrNIH4zRzke4TvL",
-	"5dPLT10H7B4jL/ViqgDG6X2EdOSMCHabQyeUpAitYCDjCKAWRINFyrFTGw2WLeK324bQsKEOOMfPNoUf",
-	"9caaytejUtY9qvJl+//VIbve2Jr61dwmZrv0xYdj944gb5ftuCJB3ha0vIOY6qSCWtvSLEcgvFMsNMcB",
-	"3n5KWrVWXhIR9UAoiAjJ2CoVi+Xn11QnGOz5TUjS6+ARBER3R3rgtT1vA+yLKZgauiPttevVQ9/D0u8G",
-	"z6QYkHr1cFSM26ohqM1DdL3dXBu97JAvwDDTMu1mdyd/Pi3587WdfHprFwBWRfzNBNJZXDKHuy1U3v6y",
-	"oYRb6sv5id+AJ2fGdUEoiLJoEIBCm+TD+9fOYeH4Jq13Q4p4cpoJuR/ev+4IncgxFnK0KUcQY7bXqrVs",
-	"sh1+JTFwiUlEfangOzbrTchbH3OYTDvg7o6IJNNV0qqdwN2Z+6mfVW0EubnEifJeJk5yvuBicGVLuG7B",
-	"m/Lboq1zHRUiEemYV0ujEbkYHAx73eavjcrx7aub1zV13RIf6pP/1Tsa/OXm+edGcvG3N4fh2Un05/7/",
-	"qA3f61drBCtmg7gAPM2kuVXzuzM9ri3HPTW7O263eVR5prNFsSKITpNRFBFRpduGwr+kLAV2QcJHIxZx",
-	"0wWVilNCAciYwafwGkJn07GLjnW5jtMW/8zhG6hUdHkUVAm8HUuwEp2qG37DIJkS8rzmRcP3qdiiz3cK",
-	"pRqPjVK/QledXRNHwGt7Ya3fZ6xWq9QbzValRXth5SRi/UrN/Pvw6Pj5Ce2tK8GlAse1DIfwlx36PDn0",
-	"SUUmGwh5uxHSRFQPe5KqaKEW+DNW1bUmoULkIhNZxT1LVTqjL2a/liqEL7MvfwOqoO5mJq9mC7U73YVi",
-	"sV673vC9rCtdoMdsN8xXTSe72S9e++PqBClZ5y/tbJZsa/vTTiP7rqPSspkm7lq+TfMtcC/BcLZP9VR+",
-	"xv3lDEDJWES44kO9epse4Gek/8QyQCap9i3zJGnWKhGdkEQxcW/mxreytQdMmEbeY+x21R3MBp4i2MP8",
-	"YC9iYyYiMN7czGQP+0sI+FQqEj5iXdNRJUdcM8jdSIyI1XXz1zUSWqoYEBbIcbdAlQ9XEhrr7nQOyt3U",
-	"dWsugqtmarrNWrQWEpVOWwkaXWBDd2j0XaPRWb5hMgwhbg1uBExMhzTGF25YbTx/Q1bbZSpCAz2PtjYT",
-	"SYANYHlFPvOdV9lbn1yRckwmY42oHtZ6lUaj0ai0ms1m5Xmr1aq4SlLHx8fHno98H/iYHVn426BDlPGa",
-	"HvZatBk2ogqllFZavV6vchKGYSWKoogxxvr9fj9PHZUipHHs+d4Np2YxYSUt39Mj7QEbwS3lSVZJ0IxX",
-	"8csjNuox1bXlt7ye7E3V3fIf1DR8ed60G8lDNtuooxqEulhv4y+sR6So2C4pNuIiYsp6Gp/XakBDyCjk",
-	"LqyOujOrc1defQfTc6kMJbhYgOhXJb8+pNA6cNIhGgSWXMuVXf9lyARmDKCqQ5RMLe9AXhaY7PUmWe2u",
-	"jsCLzzQJ8m508WKXR8E+6I/aJ/BFUn+mp4BdyARWljOonxJGw2FHwN3mpW63Bkgp7hPeJ0ICrwENr4W8",
-	"jVk0YBGRRtTVMr5hqJ66LvjIQMc+J/lLqWLOZE+5QANWgJs7sNRffMQ0PCqsXBwUASHAt8ZUu7cSrgt9",
-	"GZjXIiHd9HOWYF3LEYPImbwHenGmxCyEfNWkiW/uGCkt5SjHeq6Io/1adv+2zoJNT4JHTNT4ruWC73ZC",
-	"fx/1/XeZGOuW6589viebHN6F6J0SRWuj6v35e7RlHr2lE6ITObY8mVNVNuGsB3JPSXiRENS+hi1K+Xj4",
-	"8bTL/njC1f63uXvWqPtfMDtwoGlY3ejwE0u2sOa3af78Js/7kpN+8XmMZ29t62fvFgpa72LdvleWmK1A",
-	"y2NkYVhNHFLx8WunBMO9ludjkL0pdbJNagFRbCRv7Mnvftyvklelh39Cr5lViG9RIwe6NPyEUZKJTth4",
-	"UZ7Glk/6Tct0LUOQxsYI8oipG78XeG5sHZ5dVsUWYHonCz7VLIlH0MBuMM5jgXfrjAQJ+5zgbZZbMbAV",
-	"N7jSCYEfXN2JaDYuAIsCBD+9uiK5tz8gekjHbP+0IzBAGIgrZRzLWw05GJBzkXEqaiyQ4ey0YGMlUrlf",
-	"/SxcyN2uE5ow37x8KHWCt5rfuSY0ipwB1Rwl0b55upeajsh+9oIBv4FaF4Jh96rkjARtiH4MOiKUo5Ht",
-	"MxxgaPysH2YUmgR5gM1QEQgQ1C7eIAD+zXZg+Wn2RjyOuQtCTGRHGJAiPdaXYKsOpRAsNJrqPhqL7WgP",
-	"qSYB/Nl2Ax1AFcyAR+2A7FFbLMRWx+gIe1ObsF9TGhMead/+ib9wpvdBTzZdDiKa0HZAYi6Auu1/XL57",
-	"WyUv7Ngo1w41IWcX5x3huEuToZLpYEgsT8/lX16T4PX55dWrtwdv312d//i/gjKz7yUM0ytchPcePnNL",
-	"cer08XB0SbNWq3VER0yPUEfwqE0O+/Wwxhr0pHcctcJ6syOgt+RLpxgf1YEAqc5MGFXHazfN1em4qY7X",
-	"NhdnI6c6ELBgmoELB/qenyizJHClRwbONva0unNIbd8hdVOELERCsocVVSpub4tE728WRQALas24gSEG",
-	"JkJxCaw1BHV4SEDDhN8wgxyxkS+JNLtdd+3l8nABiHJ8DFZFaCW5BXLHQisQUzSml2BWdZFnESOKy1gU",
-	"8fmyDdKTMmZUfKs0iVmsgp3rj19WSkWGRDsHAbDc7EU7HkW6i7Vykd1UuMG275tJLIal/MVj4sZre+a6",
-	"2VOrUBquLBSblbfM/Q/DtfP9Py3f/9DCkYNShKcHkhha5sKCv9/to2mP/ynJLRGp4L+mzFUsy+C3usAp",
-	"bdr5VR3R68DFyjt+rb38mEx7v1+8XGeE7/OoImvxjgrvaVPhDRGKVkDQgooPuHtAeSXBA7YcUt+nQpOz",
-	"c5LQwQC03xtbfmNOPEUmnKw8B1pz92zFQdKo1far5IoO0LOE9XA6wtaDFCSgvB2QsWJ9/hnrVoC6bz53",
-	"q3jCSKrNi+lAVwmUngQlHjxV3Hz7VpAAI8RLFcozfkUHGwq+W4RshJWuFPEkw8kVY9dNB35I4+tsA1vU",
-	"fZigqpNuqiOvXavWarUWst/YQgjFUnmUdx3c2YVksNBi7p2l4YkYFGyrVZ9vQpjjwvs9eY217ehgYFpS",
-	"32SIFnFAXDBVQetPmoRyxHbQ+USh8+y8AhV043gd+XMOPdcJSjFP+NbVDpUHbB4hV/dRim4mae5iSp4u",
-	"o+jaAsEKcSPldTp+YsmGy3Oria07bWGZtuCmbhcB8tTYNlcHgm+Aa3NB0MUWjr8NxfXC1gZ2yLU242My",
-	"YX4bcGcZM7eDd80t4p0Lqngw7u2YKncxGKsyVT7ACAPkRwVLzPb4j870ta1hAES5qWIROTsnYyVveMQU",
-	"cK6ZVvnk3SUoJEzccCUFhDKYrpyiqQZeMiKl5prqYmvL1+djW99yMW8UGdqhXQcmS0DxLkdFytvzrfE3",
-	"N8TDgC+nvjSfJn2DBhmBjenXM0dvBYkPdKB33EpP1BbidLyHYBjyqy4JG+tRxQhVik7yqrnzvLtE9m0s",
-	"UcYG6dYr2bPWk4yCF+zJKFnuL9RPkfvzvTVpfk1l9ePvgJH3UxGbeMJGei1u3iwuFxZCGWC9LvL06p3q",
-	"+jSJenMsoOGwQAz7W2m1s+AmB4vjti4nOpYDwkQCHJEGzvgNi5CTKjf/CnZrugZBslUSmF+DgyCRAdFj",
-	"KkjmLWuRoUyV7oi9iPWpGQaXbg8/7FumAii+iF+2X1SEayL7fd8S+WoS2DjFNgF9LUDgFdK1tcxd5lDT",
-	"9PiRqWR+VHK0yn1Xcg1imm2FcNXmKvrYQVuLdyobyjKkyxfNDuaeFsy9kEqxGAwVBlq+JrRpMRpXRixR",
-	"PFwCcW/fXBANW0TnEhqUlZoX03osuWVMWIjDECwDc/N4doRQt18lL8ymM5CFEVpJqgSWaFUQ1TVmygbT",
-	"LxTzLsVo/MZ24xvCre0X3l5HeMQnFlcBG0vuOD1Xx7TiSJcResJaYXAWmnnbFfx6ggBXXARfEdzSMSoz",
-	"C2DtgimjetIBpLXoNAyZ1v00Rlpzq4IU4p64iOStTxSjVrpTMo7TsV4ISh/w+9sNuL/iI9eWqWh67xgr",
-	"Ss1H0+PNU9H0FouNntcagv0pHZmJwX/Bm5o1SGmYTkwxM2burdxQZd4OsznV2wvTD/0LfLLR+tkAvOcv",
-	"vuX4JZ0svaFZgzs+3T0cS+0J5rXrtdpzqJ8F3KXjMPHaJyfV58e+GyoYzJUR0U5zCRjiLzv0e1rod2Hg",
-	"AxfXb45+BabuBaj3bprTfI+LG6YTPqBgCJZqiltun/QmxILFtA7r28wj0//ybKPzrCnbBcBAjpnI5cl9",
-	"MmJUaLK0H6ckoHEc2Fut/Ao2r+oC0LQWsXLQBH70HDXtP6da4PlesQGYywgcfeaXOF4RW6cGEnHxElr2",
-	"Dr+58PfzmcYsvPFsupUL73ufN3/xu0y/7hYkieVrDtQFSJdFwueFc+AIoVeWTd0Dq7fBeYrLvu+srcXP",
-	"96UagRM7TeGXEf38molBMvTazSN/Lo9z/vimgyxnj2oSXLNJG4IgglOCZAPgmoOu05js0Tgmo1QnZGS2",
-	"w/7Ukf/R0zJVIWvTNJFmQbHP41hGS1PrAIRKrbiFnhzWm2bPJgYevbb3bx//rf3pX9rVP/w3b66HMALn",
-	"+I5GbdbA63s6mQCymXHz7p0VqjUfCEe7yTUGf+9RgqS2TtHMQtCnx8Nr9uusETXDSqt3SCuto+PnlRPa",
-	"CysR62d1SRbMtf0y2/Z8B2YqgjaU1Sp01PJ48qkun5IALXX29uwnKZiukhdUCGkUbBLKUY+bH5Cfs9D2",
-	"YMUMy1S4lz80y/JRzHhfJWezWOVitVAbUMZPoufhce+IzlXCqdXrjUaz2WodHppBztjtvVDxhIc0Lga/",
-	"zx4ezmGMO9wsULPH73wv4Uk842AmghH1X/85liIi4zjVhKbElsndahanw/xlmZxT9VB22ZxPJ5uTF8Q9",
-	"J+nmIuBGWZ3vgNqjSPbRm5AhFRHZCyBiATdHQP5IghEVKY2D/SoJYIdMUUwtyuR07fuqqUEFYBjRv0rl",
-	"5Xv85X/950DRCClcZiJK1tuyXzlhc0OgdOOxOkriMiji5MIx3GoQdraS7knbdCt5l3/05LlzeQ4+K+Ll",
-	"dFWzDHAPzPZYovA7A2ZB+RkzAYuRfEQ3jQ8+mv1MqW7DA80aiehEOwIic4tPboc8HDqbgDaCupC3p5kD",
-	"u3l0BA/ttwlIVtpgdpgqhdQ1WG5pugYT7N0ZSG+TwAg8pmEW2f/x9//Y9/MSbIwK+AfUdhTAWm/aUtC5",
-	"yd6bq6sz3xlwpWYzpg14l3Tc+XD7+6nbnca+75O8OGSVvEwRD5kmI6YGMJDm07ZsbXZYUcVwDFhE6Jiq",
-	"hOwF+ECAH49ZHxISM59aMuRiQFisWalN2S2PS5jv35Oba7r6Uy4gt6EsXV+CQx5PAyOpj7gwf9V875Yq",
-	"YY4CyBY1b7EHwReUl9tN3x0J2R2umtS0fQYVgOLpYq5kNhsgADRbpXBS1OpXcEzYMw6nFtuXJLSgW5hG",
-	"MCqQbbDRMl2BVZtxsN/BI6rwSKP4CLK0zzxTgxpZWXOOZ5tjC/u11j7CcHUtOMfM6HGd8HAXtPB9y+xu",
-	"tgszur7gPn0MuZzYpQmFxYMIzRfcnCJ8xGIumE9kHLGMRhCjpZZB4VdOPyxCSKkYeWh34wbO+1VTfdbK",
-	"4dmewWLGur3EXoFTi3QCoV0OKIGAkdwING1PT3TCRp7vCZlA/CkJzbSEacJvGHnx/vzq/MXZa+eVXaoT",
-	"lAawOnm+0AYU/wttoDEPWd6ENxzfKgWBZfBr+l//CQfzwjEo/fKhNbNs03RzuF3tJNdKdpj+BMnC19dE",
-	"Hj9n1Jn6Yc/kGoPvjOIMJOhx2ot5iDfdl2XqTxnK20SkcRwQZwhHVoYAX9iFF7pbwphRpQlPLAENkrUm",
-	"Q5oz0nLMlHdYZ4+vPTRFdfGuyCgzrh/Fa84SHxwEuVne/IAjEYBDCKqbFHq7j7Sy2WiAj6jHyEJXCdlr",
-	"1WpE0JFRMaZcBsjYc8u1eynim+mUbWVG5mreWAC9A6c7ZeezJbdw44A90D4RMiFDpham+j7gPN9Cum/R",
-	"+bOyF6n8fCzDeK5JJG/FBlY7GP5HySTeqMvfmk+kaO1bScqYOeGtHcRalbciVEzt+MVftgDTWWie7Hjk",
-	"H//7/5BO2ULqeOs3tTnf1FksWtxad2ebgA4OLVtpwlZtSsEZuaAJRc/wD7JH9lZZsvsbN+7T8p28XDpr",
-	"blc6c0nti9WmXar7rnrARtUDtmeDxkz28HrLaezTUV0Gd4o6V5Xk0Uvmd5oXQs2tsDYbqlU7qZIzQSS8",
-	"msYEAjBG9NqydBXeCznw7POYK0b2NGPEjclZeL1/WrgTvgkVTxUbxzS0r4JHJ/Oizl9SHl6fhdffhNsR",
-	"+6e73JoUm0e12tqQdRZeb4WPsFyjXrs5V4oKDRu7DEvfstss6O/JU3zs3HWrpcgX/EnFQIQ9PZQqCdNk",
-	"f3vQ6T60OYSmv3cELUxHAUR3GLjDwN8SA383MLYt7OKVUC5h/7gcM0s+00ujAXN1iLJmPNME+UPI2TnR",
-	"TGsuxSlp1VpQ/QlK8gLnx5BCKOxSh9AZf/H1WSmnaSGx08gsdFjL40y7a5lKxuYJeEez2mqAXqsWKaBH",
-	"6ymgdsxK4OLFjj/yyTkFzs4JFTSeaK5JOJ259JhegXJcGUE6w2Ke5VdQKQ2ED3AU5gACeKPYWEK9tSFN",
-	"DI7ALjLQcoLQImR2O9f2HdWSomRynOPLG9OkB9fF3AgDnITARIQOR5nQOAeFNTa86cQreMuiWmPmRzc4",
-	"O1nhe0zCTuSYFDfzCBfu2ie+v02DzgtrNi5GI4p4QvZYrJnZmPunWCQRaOluecim9Y9fhjx2ux1qHGbd",
-	"i6Ucd8QYKlL0uYi4GGjMIyo45iDgMJFjCEvkiWZxH5HA3GWlE64RJ4icjpvsCKsb2ZKOGZeioCNGgjCm",
-	"aYRx56ZZMaeQZRZQkQyVHPMwqJKz/KFbngxlmhDaEQWKxms2yfp7WGs6fx2EPHKtzd+aJWZwyqsnUpXM",
-	"IdXXszHNSj5/TXXC+/YBcPkKwdCT8GsK02nmkhFFxzwCIHbD5bU9HF9vTZCDIXkcD9r2hbxCb7NV421Z",
-	"1INBQVhfhP1zZ+kO/3f2slUPHaqSrZw6JfIgRNhu2cEAER15MeE+CQo7Vwekx0I5Al43axbDlEsM9u1y",
-	"AQxuLMkSVt3Tp0a2FDKHu6w+sI3mcPHlKYRNVMmVPaIcCVKfKSZCFmHsRCjHnEVtJMSLXAA6xLjkdZCy",
-	"U27P1Re24eY2HiU7TArttGHwxUtYXAlK/04/P2aq8G37Np6AUZDbiBiuob1SsLkIlGe6cOhzDQq+i0cp",
-	"DvpH/ik4hdB6sA4WrK4QZ4+ntm+D7vMQfLzHN6e2exZicmyraKwYjSbZ/ShPzB2hb8zPD6Au2OLpWRwT",
-	"s3UOe0fhcfSczR4iR0fHx8+fn5yYw8RbP5sTevzV2Oq/TgrteiGpD48KsbkBC6Mb7KJcZYbJ3nRMCJAV",
-	"9SmPdcfbx00xtZvXbn+99vAQiHrtcQJUsap8nn9zyxQrJuH4ZbERO9llJ7usIrsAEBYOuMJhle0qKbYl",
-	"zFiB4lHjJWZYcMD75wSZKkFGl1W8fuWRDJYRZrvRDA85b1wnliBSAQyz3K6di23HqL8lCLFbYouhAit5",
-	"9R9tn89v8d0O3Rm2v71NtqUzWQsp/7bU3/S2oNFjAZURI9TouyEje1SQIBX4liiYSQfZRz05l2Rzbdk+",
-	"sXwvfrAv3tpm/I3Vs8dKGHy4dmaHf0n8u52fVCQ8JsUXNvMUz42yAqfyEcW9DRElyy9a99uNLSh4jcdS",
-	"8Hb62+8Bol9BvE8xwMdC69d2P17ymAkXZVho3vTG2qMxUwkZy5iHExKxmN8AmbVPFBtxETGlfcJ0SGM0",
-	"7eqEjfW+hYcA/icwQllfKhJEKYJ4V7MwcCwifkaYcowcK3TIaHRKBvyGEfaZhkk8KRpRk1tZJZdmDBdE",
-	"TALRMLm85uMxi2a6QxUjgU7HY8W0zsy5Rq2dco6eTifnW+8ompghRQg+rUmqUxpXydms6ZWEGUGhA8y9",
-	"Vu2kpDbT5exB9vWMrMXZ2TAAFHvzPVtQcba6sHBnPrTKAbc7yR+aMbblfH7Xy92purOKPtijC2tp5jSf",
-	"Ol+2pHzZXPFt10GNIk2oaTCbDQY6NZ3KkhkC3PVBltM/IyHYpPi9MhtKSIU59RSzCcVgKr6lE5tPDx8H",
-	"lwzOEElFzLR2bAMQMgRRJPMcBOBc1kaW2BNpHO87MgIIaLR8ALZlY2paHdI4nmp6SRJFFLl5+uAoUL7e",
-	"AXwf2Qp20oXZFMfGLM5Y3mKJGZla4mw5YiRMdSJHTOmFYL421OJIPSKNJshkLq5omp/mUfhofE9eZ03f",
-	"ZCyWV51VLJQqYhHKmrvjZnfcrBh9HkWEzhKIbHrCjKiBXEFFyCpY2mUxTeZrrhNtC+ton2gpBdMJxqK6",
-	"khfusDC6WR/Us7yIxHwBjDf513+xH99uJQwgz7ctRmWO6/XLWizb8YUuYIWHlSjhvyaJe2HKu9mUG/Wj",
-	"32ehEb+hPpRZSStRpn3yPSai7iyStq6A5KGogfVr/Xq/0W/OamCU9nphGEWM9fuI5bw/6eq0Z2ayB+sA",
-	"jzZYaWVfKuh6GdKbCYrSGI1/VrPvgtUie587I99wzch//X/krzJV0yTSq8cKzS3lZRTwdth3BPBPiwC+",
-	"sPPcEijg9puSXzcihbf07j4I7HbD2DKTbqcGNoQSX3xa/CGjyeonTE29AkV1bBqiPnJZMREVkwUgjwj1",
-	"aL2IVn5ut3xVAfsxkW8lzNoUnjYGp0eU0nfHyBbn6T6yfFflcEeV/6Sp8ktOlk0OFhqNuFioF6zGXmxE",
-	"/rz25lwS+haAf7t56Du0eny0ytfDLkv+iVHnbgmZfhs2XUqy/YMBg5Dkhw07JZSYb8QswV9D0+o4zg7h",
-	"e0KT4CPbQL8tkLkuhK7mmjErc/2x1vJHSSbdPlI3d0i9gEhzC4j9tG3ZO5bNNVg2fzvx9QBRe8se1LJT",
-	"AwiA3RHxwMPjBdz9SDaTKUxuldBRuKbuPFRPTr2Eqf9N9ycT0ZY3Z3E/ui14SqiYIKm/iw1YugFfiei3",
-	"2H3rMiStIbVkckc2BhtJD7uskR1WLIlnLgEKIh4PLEDgfrSzHIlgDXisCxdA8fF7AQxL4rNDix1abJsE",
-	"57HwgiWKh/oAot70Eos1FEpzcSpwN+mx5JYxQbDoKzpNExlkZV8hcDCmOiFDmar9KgkUvQ2IstZvRsMh",
-	"kKClcXJqEWOgqEhjqnjCgSXH3El6aXjNEk32LJ5gJVgfWF5FOCEjLg7ozeBgRD/7JB0nfMT2ffNmGhHT",
-	"NKJkHKdjjQkU9aFtaj0KyljPfmLJC9O9NzgyWw6yAYeUeb1BwgxuVq3iVxaDk9UCnLUiFUGoL9UIIsXT",
-	"FO4c0c+vmRgkQ6/dPPK9ZDLGcB7FxWCloJx16rnODcIPMKFE87+x6WE4NOuyvJv5yphMxRvZtea1PUXN",
-	"ZmAiHZnNgP+q4wvte+tD85/IbIrpHptNYh6s3FBlvgfbaWYhXJhO6Z/yZryHL9x3V/0NfPq+2w5Xu63+",
-	"s0zVKve9pBPv090WQqHWrzRpg6cacxVuG82rej037xVnNJt6V5Gx/fHTVEHaTSupT23lkoPVAtvO3/LE",
-	"WIkHA8UGYL5V+dFGEZoLR+oLPBbvLVsrRUjjuOIE4sUH6RnpUcUIVYpOyijNsjeUB4G+g+9cZp/5mg7h",
-	"j6sllA2piGS/72z9tZN2rebcCIe9Fm2GjahCKaWVVq/Xq5yEYViJIiNbG+ka5GusQYgdZCMKWWWQifUn",
-	"25hqKEf5UXEGSVqme+6CThQzshG5ZT0zrjdMKR4xCzNKJjZpD3WkvCcNSORyPcnus4fHLWPX8cRGxv9N",
-	"CvjUiCke0oMrqaRI5D2JWnnqdI5mPGEjfR+sTa8DyI7DNsHCWpjIVVxcO7j7vgMkpahAdo4ugIGDrXf4",
-	"24YhkWbXQBaRe7JKXqKUpdskcIs9IDNr3SfB1A4JCG4QvyOCIggEBDCgeDtsvMDqC1C6wTxQkX2IkJSK",
-	"9FhfKmb0nSp5g2hAEnrNOgJ1CS6IVBFTfs72TJO5D1TJGQkwmycg7jciGIt0R+Q3xyAZd43SogNI60rF",
-	"tZC3gpyfvT0rjoBUkPRl4YTcDqVmEB8aOC4OiAztCJ5oGx6KjM6kUD3V9BqKwJZpIxi1NLPdv2b853ax",
-	"eGU5bnoEHjEkc+GR1vp9HGnNxzzSWmvL57MH2fIQTod1uyDOJx7EKeaOv1VPv4Lta1Zoz4I2F9E1vYTr",
-	"mMubLUVylrN7cPiRJkTJFDOEeQIFAjDFeYJwj8WveUkuLX7goWjfXyjftxb16ffnsH5AVMl3uC9wFrew",
-	"L/xytbWoPYD19HYosUw9pogLeUv2gjBViomkixsLZaA0jl1xHCjwxzWpECFtXXntF6S7OXmwAp8SMpew",
-	"QvOXkaxu90tDph+8dbYZLz09HPDjyie9nz09R6NyMnWCZ/Pc3qnjW1LHNxReXrLEjMU9urclyGfEzm+2",
-	"YXFUd5r5Ewz83hy1HyPWe17/PyW0B8UmMnoT0Fc1sHmZxcwVuaFxRjliAQL04yDb3YHfEXASDPgNE74j",
-	"HEOtn+vE1kHSdGRdZJpQPGEMrDmeionjXUG7bZnOjKGSW5Witqgs92SvHCd/kL1lKLkJ3G2IZOtEppeI",
-	"lPj4LgZyF9m8VmTzFnW6A3u4ruaGATqzxUcykX3CbpiaFMwPZUED+DDupK/tmJGiu4nM6TrYXUcczB5a",
-	"AFxLBdgNfB/TA72C6+PFzLSOmZqayp289d16Qn6ZU0PXlZwMaGgxGlciZj612HP7TjDCRKImuH7EaIxS",
-	"ip/jh/VdgCgEDmWeaPLu/CX4JwIbahWUe3YvxWj80jbhK4PHUGpbaHClrDEfHrCbv16rmv+vN5xOuWLU",
-	"iB0cr/3lLmcXMmM8TTGzNljkw7qqk9SuA7KXnxD7O5T4rlHi8u2bCzuvhIsbJhIJoWUOKMzvK6CEjfJd",
-	"gA8vZGpaD/se0i59q8X4eekfn+hEqhFSwdxKdc2ULhUmLh2x1tevO9/NWu+1G767iP3w2jXfy0NHmTCD",
-	"H3ntZsP3+pTHXAyARsv+3R2HidduVuu21rTXbrbuED50sQZqPb+h3rjzPTtSXnv1mtQ4gO9uzNJgt+XF",
-	"6HG+dnv7+97bhZhgpOh0u/ol1cOepCpadWtXgPP0Hkq/uYCtAl3qgpMd7riAdz80mPgbpsrDgejaMfz4",
-	"xcu/jHZdEAdoL4wgmeLw6Pj5DLO4y6owooPuTjO16qG87Q65gZ1JN6IT7bVPar6n43RQoMj28kRwGPWE",
-	"REwTjWtIY8TBpzUxxEzcMn66bOZ37HRPJ/iquOuLgkTx8mbBV2ZFB2Tvw/vXFU37zCep4L+mzFVXyKDn",
-	"lNBCccFCitW+TcRAvucidV21IwpxXNkWCyxbdDC3xwJyUrPF6ZEb+sP71ySwaHnwxTT1LoB69ZoI2RFZ",
-	"43yiJaHuKTMcBinjdICMeTTWkvQYSUWqWUR6E2tfwRyQwlNQ8aEj4Pot12z/lIwVvzE9Rn5qKPYvGIsI",
-	"xfdPjRZX+XgtDq7Kt/nXrc87B3nrY9v6yPaYkVTfJv6vP0b3RSWZpbiLSHrqtHKFI2GtE6FgvC6KoWsF",
-	"I5knTsHaVADq/ExoYRjqLVWRXhR09BAU3AUcPdmAo4cue/9+hkQQBLKSM3lzlxhONlzGWw3+KZ5+X7yB",
-	"kunYa3sXSkYplmTw1ze0wr21sB41WLNfadHDXqUVHkWV5+y4X3leO3HG1sPct3PJ8zgbFTHltWt3v8fD",
-	"GA/hnSnn6bEmbopAj8+TmMXNLAiXqZIzItgtCfIPBRAKM12MT8aRAcKO2MvvIzorxIUvDHgU4Ad4sl8l",
-	"b+g1lmgG9MTtC7GWitm0kyn1zO+IggqJAZtUzOtjQ2qjn+N0sDj0ZmuyxIaqVAk+HdXm0Ogff/9/yaVD",
-	"o182Q6NH5HB8bPXpaBXE3sYY3cef+GDk3sUY7WKMVmVP3IqWhq6vhX5ApVgMK7uXKm0zy4Gs1Ddoz7Qt",
-	"AHRKAnR4BaTPY3QdiqUlgC7xy9tlJDEAAcwolvzNeiiliCc+6dNY469MRAyOIfxpircDMaaMtcN69Iqg",
-	"YX3wPSljRsU3XwHIzXax6I/zeJ74c0y7Td98pc8jJkLmtWvV588tdLM6a7Ama93DJaWkTLohTTVzgZ6C",
-	"JbdSXbv6GGWx6/X24fP5aqN26MGTmtHl1ltreUCkGi1zfuDo7LwfT8v7gfWstUOjHEXhwr3e1sydvwZH",
-	"xljJHnMhE6eQSx2zgIwYFZoISYaMqqTHKMrE1lkSM6ptLetSPP3FNuRrs2gAnHTZZxamiZEfa64MM33e",
-	"Ozb6/XLIiKlOutkAlKW1NAEaYomN8Nreu3/9mfzw82WBRUrGsQGyVFV6Q12pl7HarR99hQO8auRVISBm",
-	"p8V/3whxm+0sBw5ur62KDvfav/MVAxm2moQx5aDZuuQREYHFEFAgcldH8iYr3Yv67cI4LLRx2jW8imn7",
-	"PUvAz7ozDX31VYhTQaid3VUXYmaV3sAk5BYvuJsXn25XRS++dudbSOOYqWeaaKY1l6KQlOB+MU0kXABv",
-	"op+lEVqpXQqwJhWflmlS/NCAJZoEXzpefq0DloWOi+nLfujyqOO1O17HuwsWn5y2n99EjGKx6V7be14P",
-	"o7Bx0qsctur9Sqtx3KqcHEfPK+Fxq9lv1pq0UTv0fK84Wx+/uKPwlRhwwZglBpxaGJnFhE3ds8nX15DC",
-	"s8FeJInns7E7O7//s3Nq098WN1oRwuzF5cepeTkLU6RY/PjF6zGqmDpLk6HZ+SDQMXXjNu6MKbvoqUpV",
-	"7LW9YZKMdfvggI551bx3JAX8L6W6Km+G5vrBTaPExvCS3bBYjkdmT6/ysojdLH7ZaxnSmOyN6DUjKhX7",
-	"U29sHxzUG8eYg9B+Xntey97zKRu/2Re+kYInUrHIxW2jRd1mc1h+QJ9AFLlmijPtaGZ9EubWnlgOUOg4",
-	"OycJHQy4GFRzAftnieurZJh7TBOaJDQcssiIJtAKsjfmYuBDoolPTNd8koRjn0TCtDDW+35B6bHCDXCP",
-	"/FX2NMGHpahEbGTapFKBjaNzzIeFRlq6w/lWnruoeXNeFcLpNYmY4jfMEu3mWTHFt0J4fdk7Ma6cxLzP",
-	"wkkYM3+2Unc2nlTQeKK5Ed8iVnh1Xr97/v2/DHk4zGPvLQULuR3KkZ+xsNzCTeGQCsHiYqOnWV1KXy8t",
-	"yReAIRHsc4LH8lDe+ubFMXOkF4VK+qZLWaMK33ulQxpjmvOSj76bJX3zMx4zvYCXo/ANlxBVsgrRxyNV",
-	"Fl9XjHA8RRU89wOBE2ikWXxj+qMYeHVZRGSaaB4xYjddcQ0ULawl34/NBERTHNewmF25J/MdsGCZrjmj",
-	"G+6UwlfKGLDnP+Yi/30SuRBxYjHYJ7GRptgNrBjYL7n8UXFYSsZSJ6kqLsQ82Hz+e5eh6Zwiio2l6cHe",
-	"leI3E59cnr0//3GfcDFg2vSGi0SSsZJ/ZaH9eJ+LiIuBzsQ9rkiiuHWYuJU6HpMM5ct6myFU0W5T9B2O",
-	"leyZ04goKRMCxsepqQOzzgLocuoT2bMmBFzBXCR633IhpWiNmcMFJ4mX7K1cbM1PQ9JjsRQDTRI58xJ7",
-	"FpazbQdgjx0EBYJXErExFGKWAjTEAFmOgbSwDfI1MX+DNJ4kOAH5cHVEz2hGOEOWftrMkGLQwtsqORNT",
-	"jl9gKtTwJceMDg7WbFAAnU874lbxhFUgplWzUBmB3bx1RPW1mT1Ngj/Y/wuMIpAJFtWO6Ih/+icA/Y7o",
-	"pLVaM7wE4fEl63MBfh+C0uR71v9jp1zMvOBi8ALGquMRPZS3v5jmvBPx5I9fwKNJDuDVzH7NgP3mX7sU",
-	"o/E6XzMn4OZf+zlJ1vpaEj7gY1fhWt+KhN78Wy+FXqtf8QO+dRWv9a2BGoebf+wnNQ7XWo2jh6yPy9F6",
-	"68McAAPFHjCYF/YNK37V7AAn7XWEwbW/yh4Ao85xBADL4AYJDBR0UxUHZA+rKIDzLmT+LPRwncUxS0tU",
-	"mshrJlCugKJryZAEF+8ur4itEoEFZcwXKnBrsG8FBC4GyHyHuIVY3IOTrSPwqJG3gkQyTI0qYA5bce1k",
-	"x+AgkqEOqg/Y5G6AVhzTGbkXMF9DLYBEUZ6A7gyPfLr7/wMAAP//",
+	"7L3rdts4ljD6Kvg0/a1I3ZQiyZck9qrV43KcirviS9tOpWbitAmRkIQyBagI0I6qJmf1r1nr/J0/5wlO",
+	"v8h5k36Ss7ABkCAFSpTtusw5M70mZZEgLhsbG/u+f25FfDbnjDApWns/t6YExySFP4+u8ET9NyYiSulc",
+	"Us5ae61LmXI2QXc4oTGWPEV8jOSUIMzEPUmfCTTi8QK1MZpiMVUvqez00CVhMaISjXB0iyhD4fG4e8oZ",
+	"6Z5gGU1DxBnC6JujKyQ5mhCJtvrb6H5KGGJcTimboGiK2YTEAeKp/d799Pz9lXrz+ujd0dUREhzJKZYw",
+	"r/uUSoKmeD4nTCDOkgWiY8Q4TNP0Cg1TIniWRgQJyiLSawUt8hnP5glp7bWuWz9u/eWun/51MH17+9f4",
+	"5eLfRtvR2+HBdasVtEQ0JTOsIDXDn98RNpHT1t7udtCaYylJqoD2t+vWx4Puv+PuT/3uq5vupz9dt/7Q",
+	"ClpyMVe9C5lSNml9+RK03lF2uwzzizeH6OXw5UuUUHarQKTmy8hnieZ4QjSg5JSkBFG1RILaqoHAM7Wq",
+	"HzMiJLqncorCKEsFT0MkiFTdhKqPG/OwE6CUc9lNSYIlvSMBIr1JD4XXWb+/FT3Hc/r8bvh8yoUUf9af",
+	"fEUWf/nn3/+hGgx3Ezqj8qshtCb7KCXJV9ct1f91K6wAc2WH2fEPnMbD7+i7q4PFMeuv7b1uB4b97Zc+",
+	"EF9gSd6p7pbhfHx09Qbl71E7TvFYdimR4+5Uyjme026KJYHJdM1J6ezBbsx5QqPFM4EYnpEAhWloQS9Q",
+	"QsYSYRajUCrQR5zFAmVM0gQ+/THjEqudG2dJgvAEU5bDviX5LWHXrf30q+3hvvxqK+whmJxAOCVoTlIk",
+	"SHpHUjRPeUSE6KFTns5wYs6jQBFO04U6epLzAGahxuRJTFIU5mvtwr9h4D66IDNMGWWTUE/efSOIDFHb",
+	"rKWDxpQksQjQ/ZRGUxjgG44uX3+LUoJj0avdop3d6inB3Z/geOynX33sd199+tO+NH/4D0w+qXPYgHV7",
+	"2tXN/Hv2Y+jsR3uUpUJ29NLv9Zt7ymJ+r+iPWfnyPv341aDf37//aidE7RAehnuwTQfnxwh+76MQx3FK",
+	"hDBvooQSJpF5CCeVZxLhvPkY04TEXZzJabiH9C+kfhEmaYTVQoWnp86D4P6jhfv9argTmS4OxpKknivC",
+	"oLjk6B4rok/GPFWkSKYLyiaVaVFGZ9mstdfPh6FMkglJW1/UQHOc4hmR5k46mM8vSXSe8h9IJE/xjCyP",
+	"fqCOgnptNha1xzxF2TzhWG0YbLxuYMj+nKdqjglnEzXnTplapWRChUwXPfOoF/HZczHlc0XAWkGLqjF/",
+	"zEi6aAUtBjNqmf7rKVM/UOu2vwc+AB8CRVxe3tkc/5gRpAkmGqd8hjCap+SO8kzAffBMlAl7r2aW+nXd",
+	"JHcGQ9+03qR85mMKcCotJyCpunfUxYra6uba2tp6VQHqsD/c7fZ3u8Otq8Fgr9/f6/f/vWaWaoWlOY4V",
+	"fZOtvVaMJemqwVpB9eZdnvdxvDzrK+fWfybQ+/fHr3NYzbGcFpOgcStoKXpOUxK39mSaEe+UsgxaOrPZ",
+	"2vXPhszmXBIWLb4lCx8O35KFhac+1c8EiqacC8UMtTFMNkACLzqa1ZnhWyIQhkNGSYzOzy6vkMBj0kMf",
+	"qGKhrtlwG015lpozANyBGgU4g/zJjMgpjwOk1g+0D/iklMwTvBDQbExTIRXc5pwJcs3aeQf6RkRhvjp1",
+	"U6gPSbyHFMzCDqJMSIJjtTYcSbUYeU8jsu+ZE75mMR2PSapoGkyDp3Ze+m7bHg731Z2TkNLMNMdDBRKS",
+	"JglKM6ZusQBt919Bz9csBPLVBfoV9tC3ZKHvUxHxuWIHNYd1z9NbMccR6aE3huhKSWZzKVB75/PnDnzC",
+	"uES3ZC4DxXXiawZUTo0p9FXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIqEGaIGG",
+	"Dtp0Fd7Ukved9fTleAz88zLufQCG2TLKsnxGoiyF7VCygeIysdQsvlDMe8eynxpxBUHtiM9muCuIouKS",
+	"xB3FvweGGf1jGKgRqETkM1V8EpYIJ8k+4oqXvaeCoO3BEJDQSgFUAD8vCeuhQ85iquaME83kw4Wjhs85",
+	"edhSklKc0J+U7KDkgntuDpRAgrAYMNCiHqwqwkzt6YjLKRJZFBESbyAM+PfNCCt1GzboD7eb7JiSmGp2",
+	"TU1dKMBHfE6JcAgHmvIkFktbAZJU+Mews6/lBwW4merbfmx2Wp+1QEtkOWuijmMPfSD4Fin5EadUcLaH",
+	"wg/PQ3UZjelnok8UnTCePgkEC3HxcWCs4f1P8GfFhyCWzUYk1VhNZoBTKZFZyuquUZAGSlOKyRhniVQT",
+	"6gfF5UCZ3Brq20FzPDt9wwjon4MlBihofe5OeLd4Cgu44p7tZ/Gq6zdAZk6I8fsVd/Fw9V0s+aNv4i/q",
+	"HtVXBzB0X+P4QhNs9SviTF0b6k88nyeGuX0+T/koIbM//SDUYn8uJq/AIDFNWnutgRZCFImgDLQTapVp",
+	"yhXj+PHnFrxt7emlBK0ZEQJPDLM2J6lcoGt4d91SXcyoEDDhT0FLSCwz0drbVrslqQSoHesx7G1T8MhK",
+	"UBR7z58LEmUzznrqvxiLHr+b2nWI50Z7ovbuiwvRP6Rk3Npr/cvzQinzXL8Vz8/1xxqGFRmnPJl9FOqF",
+	"h8AAC0RwNEV8PDb0DkChkMBR9pSkYt80TNvnRUNX+uoW4lejj01zWMshZ+OERo9FAIymXEhYcYzuyag7",
+	"T3nc7Q8QTpQUujC3TMvd0FfFhuaz2GwnI/vZU+6jmiBBMsVMwA0XIIziTIMDbleMMkaVGABbCaS8DRyf",
+	"vlkrfELY8bBHhmvDEhiuKrO0r6U1hBWHhErskpV9fz8I9IanIxrHhD0Sg+RU8S9zksIniBES67sQxzPK",
+	"UMoTso8WPEvhTwWzO0rugU4XKLVVoFQxr81wapx/9xRIpaScCCcJKGftxJW4e681QXa9Smz83LVCTle1",
+	"DAGzZN4BijkRwPFqcdkyygan1LnLWebfDXaUZa0LkgkSPxJRKucL3WORUxnVPRrzVB3ZXHqxh04f0pLq",
+	"08g6DJhe4Ks6/otrmfkv7rAmg5fvsuGwwNP3zCgP8SghD7zRMrePJ8PbJUq2BGotTFCGCulWr79E5yx4",
+	"S9It1+D+HWEqkyRlODlSm/9IFKWmLwSYtA9KTeIeVkRjzfhrBRhIV9JoOYiQN1Th3Pb4FR5EQ/JitBXv",
+	"4N3oJemPB3g4cijeTpkrMqMapTQMviEm2Zk/CRIdMJQx8nlOIkWdzKyAEw5QwicTRbKs+qIAzL7VEqpu",
+	"FV0sgBKiNk4EBxvU913DunaPX4cdRGPCJB0r6YvKZdj20IVRgKIZXhSi5ZegdcrlG56xx5Ilzf9wicbQ",
+	"mXsrbRd7dOo02GRfGJdd/d1TbMwpVxCYFrI6ZQju39/hDXLK5QmP1c7WKBGr1kzQI9BcW7KHbgmZa84h",
+	"4vNFD51yID37KFRNjX3lEEdT0j3kTKY8CRHWvMew30f3PEtiNMV3cIJnFchYO+2qdUEbWMw5XiQcx1ec",
+	"v8PphDyaZSJaNUcFAkFYa88G/e2XOy920WghSYnjHjjskTk8+nvJOUpgQpthpeS8q797qjsndaellqV6",
+	"V1wQZmiATujXvx/EPE+BFQcZQWsoH8vYGEXVXtkiPsXCmsr3QdlXUgNSgVbbx/PNd3gOd+rGpLXhzs+d",
+	"Hrqmh6fAAce1IGd3QTG2WhdKZe5NAA4E6riD+RNR2cn56Bykedcgle7nGk7F3+Qqzm+OrtRVAnpkoBFa",
+	"KONMy3MpEVNNUH43GHlJ0jsakfcM32GaAC/4eAITY4lHWIDgkjk9u0yIQ1fMHCpNN2Nmiy+fhAtBMZkT",
+	"Fis2Vvtm2CUFCDN0cKx4jTsak7RTWeMD5PCiydodLGy4X7RikZ9gtjB0WTxy51Isib4TEPmsWB1FPNzV",
+	"ABxIghfq7nen7YopjobminM0w2yRO1ZsuKtqQl1zST3Jtl7kKwQD15Roi33gKt+tVZ+nQDhrjPf3qim/",
+	"00ChqQFbe9m9w1ASCwlypz4UMiV4pvXtfK4Ix8V/D+VN8Bhsfc8UFHlKf3r0tWe0vdq3TKvgRgSnajvU",
+	"hpY46YErNzsz2JjCFJ8+BS6erF7C72W/P3z40D0okN/jvvG1nnU0xUlC2ISUvUWWzAlfcuBp/xB6yLUp",
+	"waj1qTYz4EjSO+L0MOI8IRg0bKMsnhB5k4m4bNTgWenm0IYh9UGEk0Q4feX+KkFLEfn4Bsta80hlAUGL",
+	"sggERxC4l10JPO3nmbyBTa2ZA8/kuib2uvGANGiJuZpOc3AIiVO50aq/uM4UH0sgcIcvbU1g97A04Ke8",
+	"bz4Cl5svQeuAnvCYHKmdWEaETcFtD/7PLcKymZotbLEzsGkbtD53VZPuHU7B6qLaOlO5hI70rD59CVqS",
+	"S5w0hvJKiBVd5fOth8slEYJqUvgLHpFNway10NyPkC62lonFIWac0QgnOQNlXL7CKMFZTEI0IhGfEYFC",
+	"zOQ05XMahWD/9G30U2JxPucKEjvD5Bi9YrNUa9ic2Po6nDubNsaJIEFlH8t7VfHTmhsTYITn1l4sNEIo",
+	"Juz9JYp5kuBU9NBrbTDeQzt9bS+OkkzQO3JizdXaCWoZF3Lz9rBk3e57sOSHTEg6Njf1spPcOi+5MtpU",
+	"vFimHGFxa9Th4MyrFySs0QLoo/ERBJSoetCsxMNV1/QBPbctq0jioEV58X4cOK/FfEdm2Ec5tlOh5Amc",
+	"UAy+IA7S76Mw4RFOQmPWYhwxIu95egu7a2gbNFGIab9rBS3ddwuAzTBtTPns3N+ZPosnB07vxdNDO07x",
+	"6GxO2MExkMsDeoUnX2fJreMtsMGh0CfthrPE4213xpIFkniCHINMSMWN/igE1zXnQMAADg1x6OQDMcSz",
+	"8/lqBXiSVIl1xMUm5HicK4eWeYEUhtCXoyQzsX7uV3hyLBUbmo+E0xQDfyfxZOIfqHIQTMN8asU8PtXB",
+	"A8ZcvrbojcSTtbO+Um0U78bZWJHpiPhBl1OvwRraRayRZolMKCx6OHvBb635r/FJM7DRHMbZbSuoPtMG",
+	"pU/VPbATXc01JCSVh1PMGNFM78pTVyXCJCUIa/UZWEHMHQn+BoTJANzOEiqk9l/XwyA1CdQOyQzTJAxQ",
+	"eE9GU85vw+CahSLB0a16KJXMq/6IqYh4GutnCZmkeKb+5kzx6eqvOZ6QNM7kAh7PxYQwStTfTI4XYWcf",
+	"YXbN8EiAEJ4iMpvLhZ6UIAxopdbNQYhNDx3dkVTRi3RCYCHRlETqorFhOCauAFFxzQS+I/Eeen/xTqBZ",
+	"JiQaEYRHgieZJEhJim3RgbcBujJzRyMu9eUkQOcXTbFENDbfWyMATa9ZzKNsRpjUl9xMAbOr1owU0sdZ",
+	"QooxS+6sz4R2Si0fJAPGZfL4Wr9AZhdgulrd4W7nnIMDABZqv7Vh2tpeEZmNtAtgIwJjxjM4p3Bwhj8f",
+	"6y+H/WWaA2jicYnrqudWAUNE4/GP1Hfe0cGfrzq8QqLl0dVTJNUlJ1BbkGTcnWoA8RSpdz0x7ewvAzEb",
+	"JVRMLRznmZgq7MvZhMZrOJXjRWMA6pPiuxfL6KSwcB/dTzm5I6n29QXHEPUnAWhvsMtnMGjzOZpj6wuI",
+	"0G8gwgaum9Ro1dpAu9Tzzp5CQ8XAkLgAeJQSLIlhmVTL+ykXxLBPVFR2x5g+cHTL+H1C4gmZaf/YGLT6",
+	"SQamDOe1Pr2J6pLK5nAxy2kMmZy6LYPmXL16nckFaBFpRARqH92B77MC1t3QDxeZ0smEpAVggoesHF7d",
+	"EeC9K5C0wA1jEmfzm1uy0EJZIwCd2/U2hhBcGR5hKNHBqBGfUTbpuuSt8WSgj8YTgSvL43pMo5QLPpbo",
+	"CvS4H3h6O074vUDtc35PUnSQST7DknSa02CGDmI8V/wrOsRp82MJM9hgQfrO8pjF7W2mri8BHuMS5lc5",
+	"VpKj9tccDinctif66uhsMGE9UOM5GxB6REb9wgPX87PLKw3Xv1yenQZI0AmzFz5GgkQpMSxN83NuRms4",
+	"7S+1nJk1gW7Kmx0kCZrQO8JQbkU17AJwa/tw+DVPVBhqbYCAugAWwBT1lvgIYIdu1GyF31vCQvaZYZ3g",
+	"JhmXA0fg88awPFTdXCn4lMC4W4Fi0NJes+a1EusKdn39ZMG9phLhUpriZmFgFcbCg6kws02EG6H2hfpu",
+	"gspSbMOVy1lJ9+xIpWXsNAB4LSYXNoUqPhWyx0q5tCSoaFHPORrrPy2aw8c8ifk9uxEk8svNmntYqTBM",
+	"CY7PQOWglWVLGFDaJI8oSRgelQV3R9lARIQTYHVutMRhhM7lnS9aWtlkSSITtpGSFVKeTaYQnIUZOBes",
+	"t0p4xd2162cmgnfpRTaPHwncqnY2tmEsBVQru1zCmKDAu0+rMfYQ8GBDfdTvA6n9YdvabIxLggeKsxTc",
+	"U/IAfwiYyy/J3J0FPloYlxWDSdqxT2Oeo0fb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9LVzBRWg",
+	"V+XX7BQeMM8hNAr4XC4vkpYUp9IBXXH7Vk7qPmJZkqCUZxJ2gRHfma3cRuoT7Z+z5mxuGljqnjroY835",
+	"eUeFV8GZaVv+MuF1YtvXisHkszSB9EpSUuNZO2AjVadzL33xsGTuUvWEnUHWLPs9ULj/lmTj93Vif89H",
+	"Ukg+F3AwqY6W4YzsW7b6lpC5MKqBRx3WMkht296p+eMjGG7mVPPkvffvj19/cr/p0tmcazMjZD3Ya02o",
+	"nGYjyHTB8Zx2Ix6TCWHP82l8cT8Xt3Te5XONwt05Bwf+nL3+ZckIpAM5xJJMeLrwWQGxRLdUB8eOKdg+",
+	"9xBGd1nCSArhLnMc3eIJCRBGMyrAPDDJTARY+zWPbkk6pgkJ0LfZiKSMSAK62jTFas/++fd/dMCHj3ye",
+	"cwEhBkoYBC8tjO4JvmVECMgYo/0+FShR+/Lg4vhNx7W82RnRRHHVCjzlubQUd6+6BjYlJk2NAyUAfVcZ",
+	"pPz2ZHnIcoNLO4Hy40OYTr4bbzSYPSTd2aaVFKi8qQ3YZIhsvBFERwA287sZ0885f7lktWCQq4xEiseB",
+	"hqit/2NwSCcS65ROboPR7khqfS+WmXQdnmma5KH2ivSUcCNYTvfVa86Re9yJhMRJUp7cUqsEbwzfhBdm",
+	"fY9VSCtZRISZsaTAkVEnbS+hNUti3OcwpmAnU4onkIvDyrJITRlpu5ZxzPb2aY6/v9tlMoHa7mZQIvzO",
+	"JDYBkLfXcnqiVd83tSLqMKNa8Q9AYfIcwX02Ba/0RoJdmiXE2/Hhd0dqx9QOMpKiVNsH/K41jlpi/cF3",
+	"VQuFebTBd7pt/tWNccevP+OCzwjYHwFViD5sBmVGCzTFLG5+wkU2uolqLyLYdy5klkJWEozaYeESflPB",
+	"qTBAYcSZxJSR9IbO8ITcTBcTShhYLc1Vc6PvA2hN2TjFQqZZpEa4qV4eYQfSrox5CvePdlA+/HCE2uHh",
+	"h6Puy1c1PlHG0dVDECTniX+VBiH2UChTercoQojhzkNpxp4JpD5H7QkXJArQJZlNUjJXV6l3Flma1BAR",
+	"nZwDx2jGFVxHimBqvG6gDHDOWOBk7IKVBcVlZaHgoHGOl6Wbx6WS9byKuR3XCD0VsHKJEycxSa68sbeR",
+	"s2JHTrJvm4s7pfvb493xQMmrRlLK57cWWg+Slfy3xYfposKAu8lu1DeBcQCIEoJTy5+vl0geQqoqgFnl",
+	"heHmvVtGnNHixiWyfij5ZOmqKZWwgsXR0Qe6VwfDikk1vJ3gWJgrahPP6FrloJJnblzsXuNr5Or+yt/W",
+	"g/qC5DJR2d0olXSMI1kja9xjYSigiQgB6o1SArH4ESlCzxVABJU8XXiJ3hPt6FWe4fCZ2GBnG+i2PSxu",
+	"sSFLDiSSskgWE6DMyb1YR70++zRyZRS1LqyKT4c7BWRzw+owjhLOJiRFU1xHIs3KCvcruLQUhccpHW8k",
+	"ZGmMeQM9Xplelt9c6n6bnx5G7peh8MYCwM1mGVNIlKZdhHTOTf+qf3XuVDsY+JZRkqnczZtimz/Pu4S1",
+	"/IfO+ql5joRrVAGUx5DjRidBpBBKlQj0A6eMxIrpgyxpNVy9artSTNJJRkl8M6phAcE53ebp4rcgx2Fp",
+	"7fZe1qXU600mFEfYBO4bsDymp4L3KU6/c6w1Kjrbac9omVitI6lPw/loLKk51Q9WEJteN2SYzFXRVEFs",
+	"B6kH1GWtGdec+4J4I6A0e+jw4vjq+PDgXYDeHn/zNkAnR6+P358E6N3ZhwC9P/329OzDKWpTNuadnj4V",
+	"JsQ7SwjYg6NM9dfNDcMiUix1+5//5/+NXqEopZJGOAmQ+v0CTelkqv/eRjMS02wWIJIIghJ+3zF/ggxO",
+	"7kiC2uDNaj66xymDFBjmMxDZE34fgN0C6Rk6ejE7dCtoqQ4g6436UrHb/B7y1I35RnTaQvew6Ln84q0e",
+	"p/zwxI5afvwO5lB+dgwzKnYzZwwrcebqGIUmDzhGCZYktdRv6V4r3WXgUhXC4Qt1QKiVZHEUkblxsUmp",
+	"uEXtUD9SLV2wqrGdA2wbbQZI7W+se3IfvTG9us8O8hFywFylhMXnnDJZpxDTlOeZkckJZAhVSyNaoatW",
+	"/P7qEMXYRFW7ig4ldWqtEB/rBHj2nuQMUv/opNRUdpZdWHJwLBsNzJs1opcVV0qcU61ecN3F6B8DtnA1",
+	"f1T/4c0vLjHs278ocXKaswVEKWsBzMN6VmimAVsJW+vpJpCw11hMRxynnti/CWEk3ZivNWgjVrJLQl/k",
+	"KYkIvSOxvZ8Ul8EFKXIMzTiomu6ICdUuYAeahMb+N2V50COqO+ooWueI5SqkxGM0UqkiYjNyoyaa8hkV",
+	"2rtexxfd2MvlxoynaJacEqa9yHS2XySyUdfqXEy2QgMYxc6W4LLMl1W9Evn8pl4aUSsf9Ot3ItCv1FYy",
+	"mSyQIPAyNbnEqHb5K4Snp1GtQAyn+L0ey9L88vvsobN7U5oYdLdf0PhNJqVukJutvk9OZAq/KdOBJfaW",
+	"sCkW9E2x1VcPRQDVMIR80BF0LrF1DGCJ/Dh0pYKw7rK8eOHZjKXz7iOS4CXp86+z/pobuVlqBXOjTw51",
+	"0yfymVtp+h9jmmQpuZHTlIgpT3yGC84URQLXaNUcxImMGQoOpACz3Nzvv0I3CfF6oGscWNHvcFLvgKj1",
+	"ahl7FDS1zrqR7hL2srCy1KrnQPx67LzmlE1uvJr/twSnckSw1N7D2hSrK9vopPXMqUelN9WgnVb1qo+M",
+	"9VE7br+/eHfN1O8f+AjiWdRd+M3RlbrDzs8ur0LIlP726OB1uI/C5xDBrd49V9ijXz7/mXymFo5fwmsG",
+	"5aZiEnd66BichhnEzIgpv2dar7GvO0fP9Sqe/0zjL8/Vqru6aoyuuRBBMsFqDQGbYgTPac+bZoSyyfPp",
+	"6Gbrx2H3xf3R3bt+ervN3g8W/zbanfz17uXnoTz/6WQnOngVfzv+S396IY5KtsCUVlXe2y8b7FlTO59r",
+	"4VP4wDNZj+W/jCdoEfpo9MIOFcxpW+UQlifrozUl11JXieIsopYyH+YEFbPF2Rhyv66Mg6FsklPWNQBn",
+	"s3nDpm+lbNr0Kmra8jUTTftMmrb8Jp1HTZc/a7ymcy7kJCVNJ5HTItv+05ICHjyk5iSiYxohQaRUl7z1",
+	"flC9mIzlRU4sQMVnAoUFToYIUhoRcc3a4RxKcv3zP/8LFSgQoFCw2Vw/LrY7QKGiFfpxsbUBCmVknua7",
+	"GFyzMGZCP813TDVNzMN8cwIUTtJ5pJ8WG6EmMbOjFUBXHc8NXM28S1BWk7RwNDMtg7XTQ5DEGn4oYnpL",
+	"5hJpPQgYXCDHZhGvAhmTr5mEkjg6y5gufkClQM726DzrwmR01cEwGLJgmw/CThHUq0NVFKPQu2ZQI6UL",
+	"142xwgOrOtMZJ1QffzT/F6r7KK94sJ/XHHEa2JqImF0zTSgcy6SQPM3dyir3QK423dIErbXXGvR76n+D",
+	"oa4hBXQl90+vJqVj5F4vq1fGNUESI9ISdIdTipnU9yuIsVS6yMvHIBmO6STUcdQ2+5TZrbwog5aIDXT0",
+	"y56uBKi3Cyr7hT10oPfQnhSkdtHdRAF3NU3djRR6JzV4YqqezyiziUFmeD43DmkxE6tolAOuoKUwfCXx",
+	"KbXOMXg9qSh/J+V8JS0utdbrWHEflFubY7aW2JW+Ukd4JSUtt2az+cprp9RaRvNVt0m5bSJW3RJO2y+5",
+	"/m5xakqbFbc5xDeTpvdpqdcGl+oG7au72eR63aB5BX+bXLQbNK8ifKMrd4P2PlRsfvm6H30q072vsSAb",
+	"RkZq3TNJYhPnWNBJNMVQ5BJLHQGvaORiTva1ftkZ1ZJNxHCa8vuc4oWrwiUfKH77V6Y54Sa8iLqTiEvr",
+	"NU0v7gOv6qU+ZIZCCYDYSme2RlqaMSf2J4RycJ6ImqCV3765C/nTC/XORIbl6rTDVQFJgwb1mvLJD72R",
+	"Do7mYBnrIMK0YDbmKR/pKNhNI0urygN/oNeIyHtCmGZqHJDs9ssw2V1Zxerl7nYZLP3VcFG9eQDDvMU8",
+	"3+syN0wHm1Wq8pVk4jmEpxVlfzwJvdYkE3sC8bUmoE5BGJL+K2bGhfSgAunBSkhvbYJ+g76/epg/AdCy",
+	"FFwrp9YY8OG0N7aca12kRw/+9HFfNWZ4M+HaZZ4QmdJI1OlLGyr/VixnbCqpNrNCTVLMsgRb/LR23BTf",
+	"t4LWYEYV5dzR/xlM1T9NbbnuYr8pBrmAjmteDk5goJq3OyvfDt7yLF3x+jVegI1407RkuqsaTXzQkvyB",
+	"aR3z7Q5sKVqogufuR+D4dtTnMIMF1+Zz2wSpwJ/iZiYmj04/lmAorXNTyV9Qn0huVpyKOutPg14qpUBA",
+	"/8GyGUlphMwIqD3H0S2RKOFCBCiVMgBjDZIckc9zmi4CVPEYL0CtM+B6oZNmzHv9XhJZyPp6G5HOHKpL",
+	"LDPEWTcmM8hsk7FGsRMPUqsDUjYmC+oyfKBHmIPYpvfcmOSgRQ5MF+3q0Ttjf81I5ku8uxGG/5h3smzi",
+	"KXZws/WaPgN34aav2vXU+e700dm3ARqgDwcXp8en3wRo6HhgbVmHK8fhph8MgmGw9cl7Zy/RZONZ820r",
+	"MH9+0F5T+W/Hd0k/eM9uGb9nrVz6uTIChb0o5vpzENeN1kGL4wEoRbS4bZQeRgfgKBBc/cYG14qaxLlu",
+	"kv++1DPIf7/VU8l/X0Wln69hcsXbpPTzGz3dovNZubPzYgHFgMVKLLAaxhfMKHOfDpZEuUImS5IGGoeS",
+	"cXRJc3xh7T/A9E55YjWg+4hKJ1NPRRtXp0EOTO4GU97YhMShA5bni99UVQcbbyqZkrg7WnSnmMWJE/u7",
+	"uan2cbLXklBRlYMeLcXUii2/vqzxODlhWTBYpoAJpjMSr3QbaMoG/4pKDgf/Vf8JkfbgBLmynrIoyWIS",
+	"e7mHTRgo1bbWEF4fAgtRmeatI/BTgSINdIjVaz97posZskVNmKn1cGqkJjuH1it4IAgWyRiiscsFAaWJ",
+	"cJo2ywS0DkuXBaFcoH/QtV76unS5F9Kt37hbtubmO5nDx9lAL4OgY8bO8uSZ5fPB2Y190ew20B2dEM0k",
+	"f6pN+lDMwOblbJxs2LavT7vEJE1qomXdODmZpQy1eQoOVSmNSQcRFos8sg44aZs2V181AuEpwY0Daquh",
+	"cc5SqwsJclj7tin3B73MZjOcLupUFzfLl1XF4UfcgN+Vv0GeHuTG+uX6Mm1HUB/ANl3tm6hbF3lHGjum",
+	"HZsv1jqkuYsKqmBYWpJn/l54l7P3esyOnnzCqH2pyxxdWrPfP//zv9Cxm8xVPbAZGo1BWDNF6nMqijyM",
+	"bSoBGQunWzMQxB3fEtYJoMKatt/uFcZZ8M4xPkRSaJaKBFopq8Q+7QMK8XuCTCAFaju0rjgmezLkTMFz",
+	"+jw373a06dTafUEfDRbfjNl6cUvW3vcX73peh5/qKGZl4vlguLW9s/vi5au+/ev5999//30Dr545lpKk",
+	"amf+9vHt9NPHK6n//3z+6eOl+PTnvefPP/7t+Z//5fpafPpT++PzP//Lp+vryz92/vyHlk8QMN11i9rE",
+	"edprVs58jXgK/xVquYA5ZQvWhmx0Ye35Evxcy5g39FJZ0hnC42V0/xR4jeoxM6kte3ZdaxgZrx3q9ekl",
+	"+jEj6QK1S+b5mIkOkhxqHEOK3XTf8XjTScONBA/WF5Of3GN6Sqm8KauAyjP4K4yuCDRqz0QH4RG/I04O",
+	"OGAWRC76lnAW6gJ78uuvzKlvCvXemKV4knrjaKo5EjyfE5xWvP0EiWya7HwiH1uvtnqDl9u94WC3t7Wt",
+	"djEno2tLfhS5LbeGnszjdr4ppORZmu2FIS06648zzzyV+z64OWsXeAeSqE16kx4KT79/fXZycHwaWmsa",
+	"kA/tMoSExAuBMpYnDe/0IDlECYTac2ihyZrk6PTs6OLi7MI1QphHoRsfZJ61gpadQitoXR5dfPfm4Phd",
+	"K2hdHL15f3n0WgGzoFJO02XCkBsmnL49eoPXTFwoaBWN8idF7/aRMyH7KJ+YdgqQPPIGiqaYCYg9duCQ",
+	"xfMSDLLY6khKqzSPVyxQt/Av7tzM6f3rcz1r++Dq8BwmDSf+xm8NO9XxYPbcl+8I81ePp5Oq7WtrrTya",
+	"EnWv5BJaFY3hvoaqDJJrmuQC7qAEtoNW0Do4OFD/OTw9ODlqBa0TdRGdXraC1tX3VwqRztTby4vvWkHr",
+	"/Ept8uHBQRnKB2tgfFCPPjDbA4MT+oeeTv7bzit/ABPMf8FM8196yvlPPffiJywi/6lXUwyklqWNGUCo",
+	"vSQC3iCsEwzvKazcR9ViReqVSUGsY4gZgii3na0yEhj/r52tvZ2tJiWN7nHKnuIKMIrQijFz0xtgWWNr",
+	"j8KnouqiUVdW+c5S1QZvsr9SPQiT3VQHfUMuel1txNYgKYMVC5kSxcn/qz1lEZiC8tXpGhQVgG97AH6U",
+	"pxx8R+70TDfIaaJTZTU3ihWjXcGXy2nGZ5TZHNSeVOmYyia5YiFwXwf7jmlKhA2uVHBl5LOESM2YEwE5",
+	"hRmH0tpOvYB4dR7Yqm5ut99QpVXSE9i1BDkUfeJLZX8eAmq9sZX83msgXXxdmwb7V0g3/cBQleTRkFpK",
+	"NFSnoEjJjLKYpH6s1L6je4ipK1I3rImBTcmcYPlrRhxY3ZIeOAfaahx8RIbpjVOqFru4weaJR+jAV+/l",
+	"GYuIUY1iyiDsPc1MbWWI3tP0hjqUXCed1j57wlRINvWO1Y2VkHJhB8s//9KEyMW2ZqC90O29aVA3wpzf",
+	"cW7lJYr3JAmWq70+KHPYf/ej01fUj98Z06Ftu6/FzHsqCMLq+KhDtNvfDON/A4Rfvc0X+UiVKEF+rwkA",
+	"pAZUZLtkSAWaAg6iRdyN1e8J1xlyDXwGDwDOElO2aVE9jrChfob0iV5e7m7PW5+LodDRoIeFpwt0c82A",
+	"a9tH4QysD6EOT9I/wBu48jEXxLLTVNivbmy5PjPqNeOpmuA+GnE5VWx2eEdxmBdiNT10IPhEZyo3A9uf",
+	"xhHZvAt0XaNrpmt1mQTcUKGvhz5AzU5IQiASDkkxIcdSXqRP3NL5nMSIZ1JQrYyZQdKQa0hdkFBGkFD3",
+	"geAdX3W8B2ded4Hj04YXULZ2fCi11rZ7UU4y3FjOqNiGlqShaqnA5cznbaeConcuDX2Ri01pfDdc0Rm5",
+	"THhFXBlse9z66Iz8xJlHaXF8cHqg5dafTIUbFz0KLHx/ddgpC3tHmdr55+c4paK8vl0fpGXF08ZU07M7",
+	"768kssp1pkofrhZzcmY79b08sQP5Xua4+OlL0LqjeEWRi4+AXZ+aF0rMh/uO4oq2dJW8U1MWqFQets4F",
+	"uTyml+xjNCep4Ey7smCF4HuoKCYqZkIHbd9xGpEQtbEmkoqnN1U+Cx6RZ7Lj8JzynpscRDTNj1A4n3JG",
+	"Sjowe0wFeNDBQBtv/ncUH5luSg8voc/So+/0AF+C1htKkvjIlqYtkzBw3vFsP5eSxCYv5djchCSJ88S9",
+	"c5ziGZFObXXtEjTnOg4+oTMqw8ohctr4TNG5ecibRZMKdJ9yNrEBh+sz+uq1Ff36UKcaw/SrG5jckOVH",
+	"Wpgm6TxyTExOz5sxE5OL80M0JTiRU+ODUrY1qXE6hSVVSMxinMY6/renP+zdDXpv4S8NqRDO0z66PLr4",
+	"7vj0G7WbZ98GCDNdMU6nh3NtRhtapdTtgCRHEWeMRNo2OzHZu81SjJllY6OVrsO2odVKh94uzRIo8FpN",
+	"rld9Oxg2KkdvEtRWan46+eNgdwVY1qu2uZ3ByspLOztbO5u72+mhaowXhkVLLG+mbVhgRb88Pe7ANt6R",
+	"FET5MtgUrMpw4imodsrK2KrJw+N0B0VQfdpMeOFMyZgVDTqluub8vskMjcWtAMcsnURErfmZAFcYdR2Y",
+	"Q1Gar5jyee8MJt1kZ2UivCFugO5wGK/eXboWGDjba8PpDAWAjdN71Lp6d6kGBLgvbrzjuvum25XXHamj",
+	"C3XCrFyldhJw+yHxfuX5fQcDmlmuNVY8DWXw2TKGj7VlwGF1rBjG0XrpknqLWczH4yvqO0LveIQTzdTy",
+	"sU57+Pbt3slJgIbb3SnP0o49+VPM4i4fj0VgUdky+s9EwRWXkbT/aq/fL6PnTsk/pP2xP/j0sd999ek/",
+	"hh/73a1Pnb2P/e6OfvQH3zXvDdH91e/dpSwdj7x8p+UMRPsoNK6GIaC9yOk8slmFQNPAWa8Mk4dc2JXs",
+	"R5XrOp9ZZy8fe54nis7dwm1ypVD7JoEUnHug5j4IprwtBFZSAS4lliWENekUhwgj48ndQ0efcSTB2UAh",
+	"6DUL5ySlHCpVAJ8NXeW6J62o1U06wJFbHNVMecqZU3qcXbPQSnvhXn5e4wy0WRCAbRvHGsPByUIPCToe",
+	"KgObwS+cpDgiMC8l7bs+w7BVP2TxRGuLNfTaeq6h609ugEfMmu0kYoLjhDLSCZDg1wyqSgk1CQtHXEDY",
+	"eNgm9JYUfiB7UIokXHKPDxVlG0ARsTlhOmNVLqeYxKh2cJ8GI1/yqkBVmOQML9CIwIavDgvuP151uC4s",
+	"uMCg9XHMcx3OTj6Dc7dw8Kk07601E98a7KgmDwg3sON5Lu8SMhsirU5Re8fkGthDM8rAN45nqaLtXT7u",
+	"zjiTU6T/NY/uCbkF0exfY0yTRYD+VX2QLP7593903LU7R6+HzvQdoG4MrA+HoxIbqYdRwqNb46obgAFN",
+	"X4b8XnFjvPieSjSF7GYCyXsakQBOu25duU/QFvqj+l/5ThkYs/Mq/fZGap1ilwtkfX91uIlSZ10xOntr",
+	"F1FQvqu77GjvF21x9fZ4JvShe3/xThu5TArZIOcwdYzfM0OVZiYpYflwQxo/RTI2Sm0LX8FlsPFXkAVv",
+	"o88EZRF5YBCu/tYn1L/lXgvXr2As19W5G4S0qCnaiBY3XmTZ21O79qTo+Dx3U9E5IKwie7SwglHvKVNN",
+	"ihscSXrnO25MvwF2pkjmAbOK/QVxH5bIYZkEbFD3/Be12DuBIcWWm/m5sNss5Z9CigN6hSd1EeGYblT6",
+	"HXjYmCwdsVxSyS1Wa7QZkVpjJuKGodxW+bHuAFyQscnTdEdj7Qj3iC33BDK0ghxkJWg4KzIj1G3Hr+Nm",
+	"USIbzeSggoAsCSQFd6bl8bBXpTKrLcuu9/9B999x96d+91Vv7+b6+uP19af/3f30J69c92CKgRpU1H6g",
+	"TfzB2FM953X48TSVSwAs9VmFmxvJ4Ob7xYu06TnVgoRPxEb+JbVpo96ow1XYpcVCJHximSFtzB6Payqw",
+	"M5lu4nnyjk+OmEzXe5w4yVwNNOxQdfBQVG4JHE0LPfl93mpvpro5XHl9uEuVkI1uggrLsxuzlaYhraB1",
+	"N9NEVCf8h9I/kMu/FbTuyUhQXZVBSasNzVp2Ypd2BPvgu5nz49AZ0T47zUe2Tz7kM7BPzvRMDACeKJr/",
+	"cZT9IQzhL0+qfxtiu4ymUs4PhFCw9kVHnzGI2NZ7p2RPzNDbq6vzPFRvH4UKlYtMpVQKI0b30BGoagDV",
+	"dQZYzJCtTq6uSR1QH+qKMabaKx+bJF33uqyyBJ2WyM0QKLR1iLSdc1WO0RGPFzfm7IhVySBzCHzN48Wh",
+	"/SDQHZjC8o2/PzHtzeeMy83ncMqlM42IpPImxgtxA3ryRr0cklS+xgtxAF9A1pCYpDfkxwwnzebxFr44",
+	"0h/kHWwCDd1DAY8fBGc3prD9+q//Ijg7V42LLDgjkvB7sDc0+P6d/uhroqtTmVLElDX6WOdyOWaejKYK",
+	"n3XIWZ78Fx7tOesLWnze2mt99VUrsJX8/9DLk/rc4SSDY3jbPCdq3ew2+KoEkI2+LKHCA760KLDRp6Wz",
+	"uPGX7gna+OMHzTfH142+Kp9TyJlaD4XNs6dCfEdbE+VUSDRAJ/TrDrIECYWSfJZlpWyOzmXyGbRU09Ze",
+	"69ocpevW3nWL3163nDNiLmzdwQZQ+NacqabJWMqnwc3MAnNcUk9nI31hljWRyyspq0f7wwYKSZclhHWb",
+	"SXxad9u6iPZkG2vIMwpTMiGfV23sLCfL0LS11zL1NPfQ9XX8p+vrnvrPE+6tGWaDLy/gi8ejhX+X9Hwa",
+	"bZNLTJ5sq2JOIGLCHsb1Z7HESuTn8QQrqY5hFpH/tifRXcOveQbL1HfzrfW6XgA7S3CaUCKkSZGoGNl5",
+	"SgRhksQd/ZBA9WXtFT/FDIWKxQsht+K+5nohuDSBoBsp5xXMUO1ae8NBYHGkyiYuIYP+YkndjRdlc9Fw",
+	"pUPS1u7OAzztfys89CMHAGItcpS4ns1xw4pIYEsyfi8xSVGoBL0QtTFboIQoSRJFWJCOqZsEljRFLIBL",
+	"FIiK3LAdwqMaClFm8K042TrE0ZR0FfVKoaKw5T0Z70KKkyckGVaAXfehhitw009BaMyKlvJTmPQLGo5l",
+	"cpMvvkRrtvuvdhtSF6Oo1EM3RKSH3/VrMMmPN404gYpQV2ANV+RYdq+0hcVyCH+D2jc6E9dzJe385tjz",
+	"e2Mq8tjSRrxFLjI8kKmY41To5JB/uTw73UOhkjWBtKCLN4fo1c7WDrxRY+hkEZ1cUcN4TIR2nAn5PIQM",
+	"fTjVLlMzSF9ChRQheo5CxXfYn1OexIVyWCfFsV3m/kQKG1X/6DnUkja+TfhWPc2pmKkkpEalgjOB2uFX",
+	"X4UBCv8X/KvTXBZ/FQ9J8ddXYQcxokBgu0VtDEtGCZUkxYkmq9jMFJK22OkSx0dKzXa/8aAWWBCFoC0L",
+	"Ahyy7jnShCMPhJoRLLKU7KEEqEyoHW55TJ4J8wi1QeeNQGMeII0qJhhJBKY/FE1xiiNJUtGB5IR6AjGi",
+	"TEiCY+vIonoOkE5ZkxDW/kMPuu0gPXXUDyFO7GeFKHvIvA1QZZYB4vM99Ex/8yzQJGUP9b/UkJGHKT6e",
+	"iHCYudcHMFhY2VKDib4XLMJQKUgyBkceRT5Ds1Guv5Vz7xr9vF5J0NKNywlTzLPVWVNsBx4NvaUKJ3ph",
+	"35mWlcfm1vr0RYN82UfZHix32rAv/0v9o/E7/yN/RPI/voKtVqde0bWcBJTXCh02sDrYyZ/Nj3501nI2",
+	"PyWln+9k+Wf57Tflt9+U3x7ZyTq9c2meQhYiQ2oreV/8lLLMMThIvEY6cYwD19cbZ2arTAKBcw+18Td/",
+	"+CUZJkWOgXLCe+28rakcjN3GhhQFhuIFyBgvAqQJGE8N8dpHZ3PCDs6P0Vavb9McC7xA1y2eIpYlyXUr",
+	"QILDnzo2bJwJEnf2kb1S0Whhi1LP0SiTxX0EF5ZzI1XCEW7rbuaCPK29lr81pGgZPtZsZ80g2H5Sst3l",
+	"mmaP5jpYYtSXeLCq3s0n+1dUOC4BroqBpfPqNmxiLKyCJdc8e0Dm6pdPhK9FxaRQ874wGCw1qNhnvO/L",
+	"thNvkxUjOFaHpXdlbcGSqrakX38El69TPJkgJcLyu13tOVz+gEwonIkQzWiSUJNZw383ezBwJlp7L/v9",
+	"J7yCPWqFk7qZvawJ4HByZvdr3JULZ6dfhHmfNVAKXFiBoxqOkJJJluAUkc/zlAhBOUOUoYujIRILJvFn",
+	"1P6GP1OkbkI+z/cVIzzC0W1KxiQlLCLAPyac3+KUZyzuBChjmEVTnmrvvuIILwthm2rMKku6dGDpUXF5",
+	"7bKQQdF2oJVVLsOU22hdunifl06wr8u0KSpKKazinJxm6yiWXVlRtMH7Oq/hsHSkc3L3ANWghhvkm4QE",
+	"EMRU6IyJqLLR8LC193HY7wfD/vanXKVXXCVflkscxB7viNZBFJG5Ym+d8cvnzxkld9KpV/ftvHpVysXf",
+	"UN9Xzta5MuHW70s1qMFaRwa+xoJGB9nGEjswCyP1McKZnBImzQHWMY55VK8Jb9Sy8RwLcc/TWAdh16ZJ",
+	"LurX1uU3XspqbHuuoKF9rBBvK0qJ7OZPglYmSGq0QzPOqDTJhko4WXSwFAtr19IuVhLYKr1uXd5K8Pry",
+	"PFaHbAYt6L/wL/7iznzJFVrkofRMsbsJZ5Xx7VKDDVyC/rb36Y8bMf6uEQjraSyhZ76IoIByHZb+tiF+",
+	"Ttnyx0b3STl3Quudnjc/fe3Ljj1d1Ug9KeedfSTLNDsAdiuw6ZuD4raDtM46JgSSZusYascA9ExYo8/K",
+	"nM9Fh94IY706YQN+7AEJEE4SRJSMhhWZ5zbNGlT1PMhLbqr7RhBTOjrN2DNhVye51nPk/ld56KFpp8tM",
+	"mQBKCqEOFCp1xOSzjhigAiVUAbLfHWFBYkgIRFleoqZYWu807Fh9VMEvDFE7F0SQFa3RV18hbYbvwCpI",
+	"vIcmXKLrVkwmKY5JfN0yWkNQfuqcIjHK5joc74R+Xb7nGt6rj9Nieb/OVVKFLgg6zDUseaf6BnbvModN",
+	"MgP1nVGeQGHfwHLonc+XTw2T0ZR9Ctem7oZr8QabS3Vdx8UN/EVLwb5EvvqYq7dlav7zNRRquTZXQyX6",
+	"bGfHmzWp4kVYa9EuHVONorpgi/70Aa4ny8V71D5BVg6/KTdP4i/2KsHDtXkCrCXahOPC2YZsbWoEl6Xf",
+	"qoRuPtpGnHP0W14OEtYKeQbWr9XkCXjMUrXVXibCCT9OyL5jfocoTUUQO6W6sduVurHbTwcY1ZcPMuvS",
+	"slyUNQmbpl4Z9h9TMEDUFOrzCyYFJNVGDD9//q1FlSp1GvMk4fc3KYlpSiJfpZg30ALlLR5aW1uT9pUF",
+	"PdcZq4MaSmi63re2YVDq5nw4XP8eVrwiHSiiy1P6kymk1fqa4JSkKC9z8gqPoljHls3wZ3fiDlwNx6fW",
+	"r4vEdPWUcijMiJzyuJ6o6/cujL85uiqpGb45ulKC/tHB61bQOj+7VL/O36t/z86vjs9OL8taB918lcJB",
+	"t6jRNZzAfMyY+W8zevHAzMN58L78O5+bTjpzU/DN/hJQaUYC30lGGUuIECZ5GMOJLuqj8y7kOApqRKCg",
+	"/kCeLE28OZ1rasboSghGdD1MSawEXJwAT0glamMUKvllz0ou/xrmImigDR1dc4dqbOhUMHSFzGtCWGmK",
+	"oEbjU5b4gVRBTmKj5zpxza9fyadIwvP+4t2javs45w622By6VUmHvludaOhXzyzU/HLzZQ/aeWz2IAU2",
+	"J3mQLd/qE8MdT5X6VRhXHq2EqLqElfGywuOXFBK7qxQS/+tf/vC/legx3H32xz/1/nYT/sf/0e++0pFL",
+	"3mCltSgG+ixn6mrJebGz5QDq6PbGMF83vgzBeVE7J/83FPWyHFtbEIJs/wfRbceWt9tT5CXBJo7zYdkF",
+	"3KTjj0pTUOpoBILJ+m+EoBNGSG0VSEU3FQEtJ6fNA/Y75SSZVCDTY4wkrxYBNGJzGau2xgMyjLei7vZo",
+	"B3e3d1+87KqbXB3Y/GpvUm1ysyqkv1ZWiIbzeWC6hhlJ1V5TpmvaL+9evjEgbMSZFsYJuscC6Y+R+hgq",
+	"5VG4lZgtKRRXTv+r+GX0YrSLu2pTuttqi17FZNzt9weD4XBra3t7Z8ezT2vXADWrohtD0Lw+NLqJZdzn",
+	"eEKETtTq4l4P6ZoPwJUsUExSekcgx41MiC7dDkd8PNbuN4V8/wy6NPomq4qyCgjUvm69xhKPsCB7aIZ/",
+	"4CnimcQTct2qQOhSseGAhjyToJ8TfEZQlAnJZzrfnyd9uwb2ozAx76ThoX9IyWHBOP+JxDc1dUFPubmQ",
+	"tYJypCBQTkuVEiRoQlhEYgSdALaVSYTGQvDW0MNBZVHYDvgNDqiExUvIOewPd7v93e5w62qwtdff2ev3",
+	"//3BBLlZsX57HRT1+hU/N2t64jfJ6GHTknvMGtqlP8/KRCSmCVR427hG6NEdsRn7vfBxEm17T+oxU9c1",
+	"JCVUB67NIPW84pYhcNdzhv2VjH+ZDC560g7q59uc52/ZJGeLwwtsaAs4YEtcBkgJhtXYMxnqQsuvUKZz",
+	"5hlPBnATxBKFcIRM/tT8kKVEZinTKnZ2R4SkEwzeW4qqUSkQyXNFa88uYSqlAHnUhQQGPfSNopzGYCyn",
+	"ZAaDMkKhNqEuQ+1fRM4JOWJ7eSE659qS4a7aaJWaZbe//fJBtVdqSNeJYStNLqJxJrOU1LJzq3PAf1mB",
+	"K4cgAG6KLmiOUyXLIo2RxvnL7nhOPnXIOwiXRhzNww7WZTdYyQIeaAaQaq+zOi5wX3vSZUz3VVR/LoRd",
+	"O8qTMH+VQgM15bHLEmwuVum2vVPzx0c+JwzPKVjjRO/9++PXn9xvunRm0ysbq8mEymk2Aomc4zntRjwm",
+	"E8Ke59P44n4ubum8a7MOdOccEkfmku9TcT9mB6KE4BSMZm3ggoChM6wQZ6RT2RgqN+ZgyskvqlLf43ZC",
+	"N/sVof8QRijfqgJs92TUnac87vYHin+J+X3FJ2qn32+QWbCWcDwkG9UqcWhdnY76fCeD/oqEJw8b7KlO",
+	"gDagUMuFhNChcdd1+gx1HiqHOVG3Gun4xQd1CT5YdDB253r54YkP30o+v5kTRoHoK/KLwSJ0erHNuFiz",
+	"w5sejFI1EOhkFUv2OkuxP5kM5ASH3VQkH/SzfImPaZ9cXR1ADmKQqjLgldTDiw7kdS/hnKnCbEqLICr3",
+	"0YxgnfZ8RmKqlaG5eAO5oxSF6HtqHfiThx3nIxmb/lJdut3t1kqLno5Qyfmqwsq2vbmRTa9pqavBy0cq",
+	"NfXiV+2qlk48mj3/VgPZ0MlpjfuqLckDT3IGv1XWmrUKWRr+zFvbwoI6teCYgnpf/wA+2r4Rks/n8ENk",
+	"c/DDJbn0cWMsAI4U4jyyajMoieP8MIIwPC7+1robtS7N0OsucjVn3DAXVwm6BwDLM7tkz7v3Fmaedwdl",
+	"MHpaXBSQ9b7lK0Y+LeDvG5u+yXfE+/oy36Oa13bXPK8v3Y30vL9Se3uY76OvB+vmu6rRQbHlPsi7KOEb",
+	"IscM78di1esTi0ued0cOevk3/cgiHCigTQ6sagLEW8LgjgxQKBZCkpkuu4RpuEHy2uU0eVz6S8NqfsGr",
+	"5wcR1sdPgFkPtKSaMjwDPRTpoTOWLMwzgXAck1i7y4a6lxBMoYqp2LcBQzCG+tjUFbU8Sem6N0zbsunz",
+	"odonaepEPCCnsmlkiOkqMrxxFdH8pmyckzE34/ziCS2Lua1aMhyPDZlv2/MNjYVfMZ+r4kFZA+Rca+J1",
+	"Lsacp6WxWJK2nxUNKu7KH1s7o93oRfySVLX0u7svXrx8+epVvz8YtLzuLA3Z9cJbZaf/yMpuJSit2gJN",
+	"3TbUnJQrUFiFmZEHDI+oc+K3lhxGBg1yQjpd+IvPJVxzmEbrbSp0GhV5oBlRxu9Re2Dz/UuOXoAzWGej",
+	"KgVNFGL16q8P2jbnqu9TIrIZ2S9rxAKEJZpxIc0cEZ4SHD9cDf9wRZqieZ5cs6PFTUngqfFh2pB3rvpF",
+	"Kw5+rmTH3D5kqkzb3ybLToD61uzJKob0n4sQor2hIkNjDoODXGWRT/3VD3Ln172BDyJqyTxLI/IrLDhU",
+	"sl5PDxeidogzyaEgKGYZTsJ9dcIUC8hMTVkt+HT2wRqh5WL4ViBBCKsARHWmS0VCbyuWm9+Ov/ByoyxN",
+	"TWlwxSTYXTYsQ4M9LskValNLGnl4kssae0PfchWFaF5UwYgEy+mViptGc9j2WKeKGzWiamEJxkzzL7lZ",
+	"9QHippS46S2fS+v6u/Qh32njdzMoSS5xskrM9sAosAByLm3yWXuTbgyearXKFArWSd6yc3OEuwLfgxJ1",
+	"cw++AbeB3qc1ZFMfHSsMlzGyXhTeTJi0MYvlvstva6RF/TIXFD85s79KMRPUSvtP698TIDpGVEJGvFrD",
+	"z4P9dh5k838io3S1eIp+vApLtIz/IJWzlceW9cVr9JSuvFYuUFgJdfDLaNb67RPrdMId/Z3rK2K0mQjG",
+	"2S/Uxqo/4aiIoU8xrcRAl4wbjuy2Wpd9acOh7DSeCTtn+GLZhmPe2qWUbDmFXrrAA+N8qsnE/xh7Ksae",
+	"pzhBgOPrz09dKRdi1ZgbeWTwW1/G9srM+K3aXfjEN7+81MEy9ZzPb2oqDgStMY5oYjjqXOAYbq1jAeqL",
+	"G701b/JilLq8g/bl7K0pEL38Tky8ZuuLN4doZ3u4jU4uvzl+rb0k1MdQf0P35x1rnvLIdOgh27oc12Zk",
+	"uza3waVeeCFH9BGBm59FC/TPv/9DiVlklE06PVfWe7EO8potuMFx7NHEHZhSUjqxh0wXKMLGJtLzXzpp",
+	"FinhL17Fcdc9r6mP7yBlzaYVw6IYS7xX1B0XaLRAl6+7ak91UOfP1y2e0gll/7o13H6xdd3aQz9ft+hc",
+	"/XHdGgxf6DLK160vX1xlYzGHx+vNVlUadxLLLvNfeZVKo3zTpaO4os9a5Rqp75KkMQu2NNqlM8LSywM7",
+	"5NKbQ2cOyy+LSZUXuIpFa6jSbUajl4Hq9flawe04PXygLNb5cipk0Vh7b5Zr8ax37qvoLX8Nd2PC4ptN",
+	"cPnBTsegK1rciGykJjQyIWNeRXYqN5zSg/e/MLjd4ISksmZOOWf2a7sdFrBwdmp50l7oBlVc3Ay1H8TL",
+	"b4D9zTXGA9d5JD8c9d4mO35nk7WYvlq1WIfBNe4O9dXJGiD4upl4kLZyY8NzawLIPVCKimqFnRndT2mi",
+	"MyPdw8ZDNAbQ+EbF1nz+GesLAHn9M+oQvhG+bmxjmhU93OiVN7c2LV8Ev7jZyTfdRoB5ompW/z882r/W",
+	"2X3CQ7WMDkSmNDpXQq03/Ru+t0XE26G+HsIAhUUkYwhOTRiNsuiWSNQGdNQaA9MINCdUSBppA1QFbe4m",
+	"lbjIBjVBC0OH7+Bu3N0Mf958DjPKNv+oJHK74hVoT0TNy0bcCyQ6WrbbL8Vnqq2EGFOe2k0DrG2uoTQG",
+	"Gf9ks7n67GYeyYYgyU1RP69TatfSeoc61oaygEEFilIAWUIpUQRzHwK2EZUICxRqWux3HjmVY/C0YSTZ",
+	"kOeZp5T7ZXUmxwtkXwdogNozyjpIcrSD2jP8ubPv2rygaBwkZSir+/aQPQ5oJzCuoNsBAmMf2gqQAbD6",
+	"k7IxR8OSvm5lXo+dlRXqHUdNz7rUK9QmM/4DRWLKU6lTYyi0u+dpLExuKkdpmessFIOR3IMxOI4rOtKP",
+	"rZRL0P7fJHQylZqgxFnuZJLfOisrsJcSmwXX1+n1Naupb+jeRp6wJX5LPJ6CEI8TgVJENQh0QjyFZKV8",
+	"E3vIpJvQ6aqhrcnL3kMXj06IB/1ZLi/S2Ftk5RN4RpbTBMjbm4PJX+MfX8y++5q/eb314qe/fnc6fHUx",
+	"zU5+Oj3+abg6RPtlJVP05c8vg+HO7hdfMLYnpZ0vP8PVlCDJ5zRScw1MtL72ioan7dBmNlB41xPT57MF",
+	"vAk7PXRgGoFuEFxd1CZgJ0+D0Alp31+8W5eQsDrM2v14SHYG27kgUTbjrMvnovtivIWfOj2D8+emgfJQ",
+	"qmMpVwYE8gCwAySyaKrgXLMxtdkHqoT9jEU4SRyy6wlFtomrOeuC877Vfnmiie6nnNhav0y7+ueplUqx",
+	"5ozxDCJKqUCkO4OsbeXt2hlt461oGHcxxri7PRqNuq+iKOrGcRwTQsh4PB6vjzBaojV6wScQDrXhNaPu",
+	"s6R05+onleO6vaIw8IYlWudT7gsePeoNdrdtYWo4DKGY2Qznd5xGJHQDBiVOJ0QK7e1eBvKfBjuD7Z2d",
+	"nf5guFVJJLZboTN/+jjovvr0sd999enn3WCw/eUB2R9KE7coXJpDTWFvDeh6BD67I2lK401dzS75jHCo",
+	"VKvuRTZBH4FRCxBhcSdHZvAngCuRMyQgu9nBjLMJhBUkumos/K1moGmQYluF7OZJ+NUg95SJZe78EUhF",
+	"fMnmbVCkiUaFGYQPDIr8H7xtjrdGMn2gULoK623PesPXn4HmOpTK2anqBZZZMf2BtU14dD2/RnYOzGI+",
+	"HucqgJV5H3XbK6oTzTw4WcfM6iM2AKu5YnxaqTqbLXd3sPnGgTRqCdSNThx6M+VZurafC/ORxsy38Inb",
+	"V47SNW45uiylhs8zgWSWMjQiE8yai7r5WE2qrtv52srrqtOfvKTm+OD0QAvh6j2izGR5ssMJNIXqZ+Px",
+	"r5jLwBzrfNbV1S9BvoLtBSq6uLJZAoTyEX6QiWHzqvqVI9sspLF0eJeiGt/xCFJWzIANjfECtd++3Ts5",
+	"6ViuVA3a5eNxKa1i/9Vev68jIB97qteQygfenP9fIQGUif0icVQuDIwWBSc1ImOtLHKNHFNyzTTzlG8g",
+	"whI0abo5yNkKaylnPXSIE8JinDrnGjIpqG+B74LPr1noomAIIinWSjk0IvKeqMXc8wJn0AzfEuEsENaF",
+	"jZqFM9K7Zg/lqZYoXrPjUKZ9K6J87wm5TRYmzPcpCKRzfg5mJKURfn7FU84ktyEYG3I26+nSa8iH42Ew",
+	"tHP3DYfWzYFXPryfal3givnYkVYFXwAuGndzQJA2T3NBoKOECFHNpCanpiYfmxAnEqOhkd1hvNavNmfT",
+	"lpxJ7YugCs/1G9PQlPXEF8YGPN7/kPXNyPrTkLCHMm1PRDvmYkIYJQ+zHuA5vbklNUWMbsnCaL/sIOjg",
+	"/Bjcjic6kKFe8fyNav4tWRjV8y1ZPKHi2UzMVTtjWSid51w7dJXFZjIabm/tvBp2xxgPu9sjPOzinZ1B",
+	"d4DH8Xhndyd6+fLV8vbXKp/b19d//Pnll//4qDOC9ruvup9+HuwGu9tfOg3U0et1oBVQw6IVjbXgQpLn",
+	"mZMcwHS0R2idUejcvFHw09FBYAje1BR0PrC2oPOhNQadO9ag821jDjrfcRMZnA9aQet8qP7ZUv9sq392",
+	"yqml4XUDt0GLk9Bn/mPo/thyf2y7P3bADTAlkzwRg81bDXEry2chPwGUCYlZRPZQmIkQtfGc9rh52Yv4",
+	"DAzWIcnMK5KV37rQgKFIVl4+yTZb/nvhrOsoa32qUg57xH3E4xxPSBpn8oG2x5RnYCqrpSAu/rZN645D",
+	"V8BZXACq3w3d1r8ZlbgoMrMffH34+uhN5XdFyz7ciEJ8+nlr+ETUYWvYzYsbP5hM1Pt5A2K8zqQTIvo4",
+	"gvHP//yv/IclHeoZSVOeWgqiNtZSEPXS/G1IiXqi/nCPkFPWDnpqBU4lGIhRbV4sb+mIFaej+Cx/dmSG",
+	"yx8U5fLyR8cwgeqBdE+N91BSNvlNi1HBBIpiVM3KTs01b2/LTjl9bGaWOD48OUckmvJKwSnVf6eHrqYp",
+	"EVOexHmFajTH4GaScKEdg/AdSfGEICgJ2ZUpnYOs1zh70ZEa3CTmFxBWC1Wiaou67KzycRj2Vzo5NCnp",
+	"AoVLuBDW66V6UovVt+ckjQiTHaM2WFe/xK3IAqqhUs73lfVGB6uLjZYrskDuTFhHKqU3P/2Bf8+alWEp",
+	"L2NpHRumeapOvW8igzw3HNho9pFpDUkxQPvGhXwmkA0nKl8wg76O7RiurcoHiUgkSe9wcrOuVmyuySEu",
+	"8rqQGVYBM1idn2GnXE52sKbqDkTaebCXzu92PUhrrYbo+Pxu150m0IS15RCglbrA6E8+9Y4iIXO8SDiO",
+	"0WghSxVzwp3dCoLsrgLDYPvF0AHDy9VQUH15gKDLMzzlEbZVGkobHFYKEj3ZAR727SKe8vx611BF0p3H",
+	"nN5hv/+lcGeFKmatmgv3yjpaNU9IuWz5Vbd6rZPRlOBUjgiWea0sdW3quiL69tQOSCa9IyiOI+J341GS",
+	"hXHhgf9iLHr8bvpcdfN8OrrZ+nHYfXF/dPeun95us/eDxb+Ndid/vXv5eSjPfzrZiQ5exd+O/9KfXoij",
+	"Bp4/qzUTOYgcAHjZGi7kJCXit2Vt7CQ2Zm/Mhy6LU+5rMzbHfHz513co4RPKqtyO6bsTIBsanEC1SuCN",
+	"MdRw1GWooBDQfrnSzB1JdSltgVIy56n0VdJcWxANMk9KjiLOGIlkoCaKqM4TqY6wGhJG37xY2uAhxdJi",
+	"k5DUE/Zi3jizRZK7hMXCM6wUyp3yeUXns7Van1kucmW7LWq53aT8XtzMqC+9IyRgA4iFQaXSIC3SoI/J",
+	"vWI5+X05J/lg5S3Vry//vjK7+BMyNvFo4NZ9asLe/MqVj331IX1+ojacv3piU2n1CfqklbiK7a1hha/Y",
+	"3hquTIC1s7O101w40N15thAQanm6Z0xX5tU5Q+AwMoTRxdHBa3R2+u7fkEwxEzp7nnbazVuD6YFnEgki",
+	"7dbbO8u8CkzVFZ4kJAb9SyVNw9G7o8MrNEBvLs5OEE9jkgr04e3RxREqDPZaN0wQ4/ftDuoiy+2iZwM0",
+	"5Vn6DL07Pjm+QoPyNtYU8RMimfHYQx2u3l0iLFBCR/Mfnwlk2u2hMKYCjxISBiicp2RM0hC1VWM4kXw8",
+	"JimJOwEKzW2n3wal6piMSwR1wCiJteZPVwXrjrMkCUsUSI/gKi/M+ECZ1ctWfrG2bHUx6Kesw3BfrKFO",
+	"tlefbsNQrkuRvM6n4Tw8t986zy7yyTkPdR2yN2aaboWyy8t3J1y7VmWCeIInLngCJNveK6IBxfaWFn84",
+	"0V5bOO1pLkFfUbXhQ4qq5aysXYOP0Ur5KCEzb9TAxZtD9Gp75wWa60Yo5lE2MxmzqoZLa4aupiicJ5gZ",
+	"h9A5idRRQDYHJI+0VTXyZ6oAHZ3wEyud2mEO6sw7nNBYl4dAbfihxzOzFpCerdO4Wswb1ZFW2Hlc0qxG",
+	"38+22/LncyynPX9iJGjgzehxDDUdx7SoPmFaBwgngtt0IuH3XVOps3v8OrQl4orM7BCSkPCJ6K0OP18u",
+	"4O7Wje1tVva1vmjOJTiCiGw2w2muYrcIpXrp1acXqPb1/uIYUQ2lhS0HXe3KU2TSJ/sY3Hhe4Mv6XBja",
+	"88yJ/60LUL8APvqYxeSzL5Dx8uDi+A0ClDIl39vdQSmlYDXnWkVNONh+sf1ya3fbTZXS9QZF6Zm881ZW",
+	"OkAJZcQ668KFLyLMGFGHKSGo3dc6hcIrw0TbPWR6XpRRNN3NFsLvGVwjOFY8cdBSFAZrAn5HFafbMEmI",
+	"6vfM9KX+PjD9wfOiT/XzO9MvzGbZE2AJaPqliTDJUmCUwM9gH1lc0bAKS6b/UBH2UCeeCgNEJwxsK5CI",
+	"8J4KshqiL1/srtcML/F6JXcCb/5WPpbGOcdGrJjqN8btpofCGNNESSDWWSpA4Yiav7U7+owzOVW/rBvU",
+	"NcMSlf3I8lRIxjnG8Ibao6oNvoYmk7T+OwGfRRylXAj0+vLKTmj/mmFkBnQiDXTuc5skbWtgfOIEeLWZ",
+	"pwkWErwf+Vg7p5FU9yQ6+9fMbo3znbZfhV6nkhCRzziSeud1mrKw7DESar+3nHtTYFTyA0CuFbQsENU2",
+	"6/WAk5GaRGMkL7b3teneffbB9u8+/LoY1n18kk/BfXpopvMlaF3ilI5PijRVfuWFtkaWOQNJPsullHnb",
+	"L3de7DaKCYeBi1xjzccdUzYh6TylJjN3g4LfLwevhkGDnE631BdPMsY00RVaDPcI6hjCApQSRb20YVId",
+	"cZiFCfdVZ4ZxeTCHvJujhOiUF7d0Ptd6mHUeRlDSbHk2xlSaG0V1FsEU8rg26pabVMkl/7Dm4J9PF4JG",
+	"OHln+tnsa6yEJhzJh32dpbTJzvq2tnDyaD4cnHd7xa707youY8/gTZ5U81F4/O6cXHIry+C4Bxq0K1CD",
+	"7c0vd2rmDTKqafBWnZDg/QKN8MSb3iw1jp7Nd0xz32uUPcDsGw5u/a5qZg+CsHlyaFttOK2Nh2uGMwpA",
+	"xw2XDG0fsGybKuQRJKNONMGRTkSM2iAGuXxygDIWk/QCCKyuaPQDZH7pPSj9+upkL/XX08YIaG4IbQxw",
+	"qjk17+EXIfveFN1ZkrwuuyVvQlemJJm/b0aPg8bn0uNbXNPyKYjOPgqV6JhSuehaB6cQtTE6/O7yEomI",
+	"p0QH8uthO5otlngiQtTWhVQOPxx1//n3f4Sgt6BEdOCWT41Pu+cW0oGdYkrn3vr8zmvQpuDPnPEZJQK1",
+	"Dz8clXUdG7BqoMn/ZUjpI8hi093+xa5UEBcefAZWkA22GVKeMWJ0B2nG9nTGV84T1I5TavNQkM+SMKHr",
+	"b9jsGjRFiqyLTgAVcnUOJaeYnxH6UwJejjxdLOv3zDeNgwVctn0ZxH1v8hKebEhEYdWNZnJVwj6wv1kw",
+	"bbakpY7WII9v843B9ZAzmXK1yjudAu2B12axbe8fzvc+8Oa7+uVPtWZJNsW8LCEN8U6QGWaSRt/pXVkK",
+	"WfFZj+4at/VCDs5bqhmozSjAgTmsqTHVq3unOMIpuk/VfU/lHsLoKqV3C/SXy7NT27gdXgKQzFJDNNQJ",
+	"066ZpirD3qDXRwmfmJJgqmcTJYT0PEYkRlOSkvz6KlcE042hjA5mi2sGTEqgkzQaHg7KdBvtVzv0rVwn",
+	"cAw7JvbQzB0y4iccxyS+ZjWr7qEr9ZT+lCdcgajK9rCPTujXHdWH1qrjBI14xmLtCZHQGZXimo1Iwu91",
+	"LRfwgdYrMxqxMWVUmmDGMiL/QWOeR/MNQNVv0fuL414Dd5mgdWBE31NvbnHY1L0S2aYzPCEBmBw0B+xS",
+	"8fU8lx3PryU040WcSUwZSW/MaGOaEF3nLnBG/Off/+FJybQ05EVxmXhH4yUDj+ZK9GWmrq/vsoSRFI9o",
+	"QtUWBOiEishlpPXNdgm+UqKx2QfG3ujGKh2mmsXsI+uHP1yt4h2s88j4EugeNyMYS/hi0onoI6NPgzpf",
+	"yzf+d4+icWnGRM2JWNpfxcKkGWu8Uznz1IR3u6vbHpiLuz2DXr+3HLCxbq1lzfsPgrPeBb53BKDL2rAJ",
+	"WwTBqaYMmmSoQCY5SggW5iWpCWPQ9bRsNS1fOEMDRXJevLPo1z46Mf3nv8049ncRxmCfmCiGoHWZ4Oi2",
+	"Nl3WAYL3iLKIzyibdO/JaMr5LaTvauMR1CWupPbqaPp+P+VJniMNG5/IYFW2NCDpinQABpEAfJKASOiQ",
+	"dSCdgkx0deQ8t5qaj+gJNU8ozyFIekcjIopka52nzLZWO9xVv99//rX65/vvv//+qZOvtT8+//O/fLq+",
+	"vvxj588PSPjj3yq1SkD+JJv4zLjvugKPibXlUpKidsLvSdqNsCAoIWpAEaCYTqgRVGIspsaBq3EyRRNH",
+	"1f7z3sc86LIf7A6/2De+FatZz+T8N3U8hQls6nQqZnLuOJw6fWyY6uvk6hzFFCd8kpGKp6kao7OHRvom",
+	"aQ+H/U6Ajt6+Oys8T9Hl1cHFFXhG2eSOjg/UM6ErK0quK1MtjG/YX98fX/XQKUczTBN1sIXXzQTcUFUH",
+	"HooCabzs4FWXyco0bFksmCM1HtQzzBYwO9ez6EXZpejFqjt8a3dnvVdl7lr0YkUAzzofI8i1oDlcsxWb",
+	"OtUOH+JUS6YJv/EXvVHsqo7vhm1XOOGC0fpggGHX76W1yh90I5et0liOs60GlYcTyEa6HwDacNi3QAUy",
+	"Z1jf8pSP4JCccyHH9PN6v9Gn9Z2dfd7cd3atkyosaNlTdbhT8VN9+eIJ3VSHO94zoKexCtGqx5mK3LES",
+	"4QmmTEjUBing9LhTBq+C6Ubw3PJ7UaVSJj4W1xCgPRQyzkioi6wFKLT0MSwIkvHVAudRgagsvEfjcNnl",
+	"O+YEisG525N36vKHTGfMsu9ajhdTyTc0f7r6ODn9+JjHmZxfGmic6oHdR2fFx+7ji3xCX6zz6o0XnFWq",
+	"rtsu7X80xcbNEo6LAyHQJayLELNR1IU7qnZUvXp3mft9Nrt1jO/mIy+drUpg01b/6a6drf6KqLMnvXd8",
+	"fqw7j/FjVdyHz1xyyWa/Mb+mJrAxv8ZmJX7NLuKSpHm29gdHl+nGtfkToXDgBjpVNpvrsgxfPKrhmvgu",
+	"Zwr5gJ/qdu9BjOrpyTm6G0ZK6rjbQt8QWeVW2WwOWe5CTmMRonmSiQCNFvY+CJBYCLDrwF/v5wrH4U+4",
+	"ZBQ5OX7TPTn+WgcbjHFEEISBK3LdxgKlWBJvIYlMTm/mWIj5NPXGIN1tIdVGST+RcVbOW28axaI66jqD",
+	"BatSLr1sEtKip59yySOeNJq8aevSsMu3B6Vb6eT1jroE3h7of4fDbfPHzq7+Y+ulebIzGJYvqrzVqmtK",
+	"9+y7odhsfpDJqZmA+WUmUvwyE3Ie6IkVD8wEiwcw0S9Qz26WMa+OR6Fn/rrBzroxDVAZNfSGLBUjrmP+",
+	"vNlCnPAGXZcWFsEk+SxruK67LWQaoGWG9C7BrDvoN2FEzcg36kD6SkEJjiKeJCSS68/m8qF80MX/G0bs",
+	"+6Fw9FmmGJ0dv4YRJ0QGiOBoqgWrXMyWeW6L5opTNpuf0bhB8ja/vPD+9TmaOzIDnriFhvdQONgdVCKy",
+	"dwdPKC5Abx7eZZ7Su3XkVrXB0eIRdFb18LR0Vs97FZ21s24TFqULeNHxUtuDo8sStX19dNkKWgf238Gr",
+	"of5DEbUSbdVNVhFW3aKGsJ6n9E6PZX8dVH/psZ0HMAcQ87RTzU2NL9PdFrJNEDRxF6xuINVfRfJRlPmU",
+	"qxctfY+VfsCfn6qXp2mwCgZOsxpAXJqZnpan4L5a+UJPzUS/1dJg9RK131+eFJBRbTsNwt78FKjePALM",
+	"lX7rwv1uGJVAfjeMWkHrbqsSdghPV0FUt6gBprE9fQdt3AdbOkFSLhCwWa1A8Jrc0ciTeV2R7aZctFvj",
+	"ucZZbTkGrODrnwlEy0lL6wZKsJA3guikEs1SnM6gWNpKJ90GFa8qwS06n/AdTjICtjk9SH7lLwG6Fjhi",
+	"IW6g79q3NZ/6soHbLcvzguf7UoChTrI4KcDkEac2E4Fc8ayRIFQ/rTMab5g+z/A4Pm9AuJNB8MZS75tO",
+	"9JPn+UkzJh6eNwdU0iDjLw++rGXXyEOF1gqUCNOrnaBpRb0bcMbYaDz4ojYLQv1wfmJ7UmD+Mgd4dvy6",
+	"THGjeXajaDOk7Cmrg4cv/YyfR7OZQc7o5d4Hva3ebm/Q2+4NesP+cNAbDHqvej5+u1TPo/dnqOXxp/b1",
+	"dU//1fFXFQPdT80GLym0Vuzvy37QtMpe3f7WD+fZ3ibDVY6lAnzdmcwLT1a98msjfiFeB7z2izpT0mSy",
+	"1JJJhXIuuzAXu0zHbw+P2VkkiRStepxZ9qzdqPw0wHN5Kd/gbGKAHYAXUYWSjHlaSFmtzeFupsOBius5",
+	"eLcBQgDO7kh6R4mvYjnU+r2xKSNrilSaVkLydFbTpKD+lSJDTO1p7P9ojGliykNWJDb9lb71BbqfcmEr",
+	"G9mYagq6e3T2rYMNy137U36Zl+g5MtND/8//hZTcBp40MYnoDCeNdiVoSS79tUqrGwbtghwgxerLk/Xt",
+	"Yl5117d5ftBuOi3Tl2/0e57eeutdH8A3yLz37UNlMFuK3CBLsIx+VVwrRq/H7nMTnVW93i3L0Zwlybsr",
+	"eST/FpX5H1gviIobo4DyVzCe8vubKVWwXeT2F09NWuNk4qGMv24pfJhIkSCgWJ1vKYG75auxpYGHtVdB",
+	"fqAdnaAmMuDwUh1Ck0DOhEjP8YTogCqEUUzFPMFavtxDE3VyIOY5WSiqc834GIWGMTeB4Fb3H6I2Ztoh",
+	"OB8IRCG4WUZcTuEPRv5f9v51uW0kSxeGbyU/zEyU1ANSPOlERcdule2q0rQPakvumtmmh0gCSTJbYCYr",
+	"E5DM9viL/rUvYMd7Ae+vjpjrmDvpK3kj18oEQBKkSIoq2yXORFTLIA55fHIdn8XNPT6hQt8xpUmrVjNf",
+	"42LQEUE+OO/5h6r7EFTRtPY3YCByMb13UmmwS/FEZyiJ+/Y7i8QdYZMYqiQbUBsg1puQAGiHAhuOEnOd",
+	"ZJzPNsnMZlIEAyXTMfJucDGodsRzFrPEhQ+4EcfxVmwkb215lKxHZUHEy5w79xVqhAaVJPhjA6e/bcbL",
+	"dI5F2KnqKkaCJSrzfW0rk3OvWGJGvEiNdcVERLgNngMmist31xkZNc3bD+uI7PVoNIAYQE1GdEJSzTqC",
+	"J/tnxVvzaBSZQiUaAjXyKDjfeDRTl2bF/pQrC88LeyXbTLD1YU9Vl9sKS8tgmNVYFrGBS7K4Y30Syzsj",
+	"aUAw47yy4pax42Aw039/LPL6/HCr1qAo4NomNbW2d1DmNvDGepX9F9RimTrN5orgAB4eoDR48MkcFZ9x",
+	"+esce91ipVgtuVjuSaWsRF9fdEjOMh5OtMFGe1f+PfNs0TBwWlu+MJpHh+vTkLjjeekMmXuKJ/Za22W2",
+	"ak/xGF6+Al9ynZTJYpbqe17WEOxj0g2z+u7L+lSoBJ/xLnXNsG+ycO+3N0GbZ76zvPMrVigacVG8Wv9G",
+	"N+SKO+dbXPwlcyzVqEQB6/chOb6ba78lyrO7KdPiSrRnKfpGAwpZuZk5P0nuCygV0XIpfFuahpIy6YY0",
+	"1ay7jgOg8Fg5I9m1ZSADSxDcWCWBYIkRfG2kH7A1G5U5VUyTSI64MIKrJTeCUfZJEAlt73/++soZEiLp",
+	"k8DmAdhff7q+vvTJ9bNLI2Rev5y+FZVPe2f2SdknI/6RReSGi0gTGsdGSGKYbGLkItMBpxdPudOwH57v",
+	"RcIoLLYlmZZrLfFQAmdsplKEE8/3LEvYqtknZq2+lTJ5ZkbvejJmr7PPzv/2HBoyf/0qa9r8bz+7xs7/",
+	"9BM2v+Q7xQ7N//zOddHFgq65inOqCzfW1qBhlrKW8S2L1hk+xNNz94rCtbfZ25yRpQsVWfQKthbUafPe",
+	"zbxgDir8OYCZ30BT2LGUQw868Wuez85YuOIJZhB29UMZXl7WzWs6WJVopzyZchqPflCMVcwatGQUJKY9",
+	"Fusq+SObaDJWrA9IEFDeDpBpCpWx8wuS0MHAKLRFE7tZn7cQ+yBd2EixeQUKkUKPwi8bjGm+n8diTk8H",
+	"XP6waoRmEhYDNPP3rmeFMVjteMan4xOTcDxN2e4SyaAMhaVzGLMwcTTu43iyATX7M0dyvnKNlAezr2Oz",
+	"70u1sDHEmLQcT5bkW1y+ef3jr51msVYk15IEi2ma+e2TfpekT5TR030PayqRsMgIhbh1267ZXe9dXrz+",
+	"saPAQHI/lfa9keMrr7+tER8XNz3MzIc8ZiQJS0NGrhkd6YXpqkbMA4bcd29fIvfnK27kN9lPCDxJjJDR",
+	"h5pm5r9kr+OBTculteKZaYafuvpyHW/ft2MwNucn1nGM6Bi8FM+oipDoP2T8lk0/igZGmixJiCV7PNEk",
+	"0HwQEM0HQhcJhfcfI13WnBGVWq16x3TCUgNR1VgOeFilf00VZNYc3LlBeqQU2vub0G61moVm1Gi91wib",
+	"0UGi+GDAlD4YUZHS+MD0UR9wcStv2P+iY16xoVC/b9TqR5XaUaVW76S1WuNIj3//L40f3OP/0vgBX/Av",
+	"jR9UKuwtt7+vV2v2bz74/TeXxXvNYjZQdLRZ3ceeTLqJK5gzv6160kAw3OATqskfvpfJDxSsZQNY+Dyp",
+	"kp8Xr9YNaj3Cx5wvxHUu21tZ2ioUfgzMPuvyaCYOO6vz2D4//6FCe2HE+oMh/8tNPBJy/IvSSXp793Hy",
+	"V1sQsiQmpKz2I1R9rPuN2ud2XgeyW/nwqVnz67XaFqpBUjPedgBA/ysM9x6mW/tgRI+lsL4QmlgmgmZt",
+	"NjPbJ12zWCr74NBZVkQSFwA43mk5+/k1Vt5MLG9L4kBR+oWDwlzPu2KpWWT/jFAibPQMj8ieYAMKKNqX",
+	"ioB7BKUpO8XaJ6w6qJKgUq/lFTtrAbLhOMu9vfk7TYI/uKDMmVUw/fyM+6A5PceV/1WY3v/6g53fD4V5",
+	"/vCp5Tfr5ZO8fE5d32H8VhmART3NOjp3jOa7OJ/DUn2Gj9hVLNd1VToTNfjyGLvB2oyWBxoEB2UOA7Jn",
+	"nRhICmPmxhXJDvZJlIJoicuFOuIYjLyA3NAzEjARBaTH+lIxEiBTM4THkbFZ4iMeCT4YJjNKEBoH33sj",
+	"ZIlPwQSCiZPD1EC54hD/auQur37SrtWc5uy1vRr8e46L0BkcM3XTWQKWfcT3NCjiOi0xr0xZUJF73cX4",
+	"z+ipvpcK/kvK7M82HN2KjWuUkM9qo6/8zMyqsp5wfA+2oHRRxV+2EJj5/rrpfUlcLP+Vv2FN5fHlFVKS",
+	"D+nNLBlDEuv9s3sJFty+5wL0fXjBwgpf5f6jb5RKYYu6oB7K8RZz7hdWHmu1ZsrFtlrNLSbQwNvWTbi/",
+	"en1REgY7n0Z/3xg1y9MPeH/SheU5/+U/P1qy9/Kk7m80ibuQGJHEpcV+gA1sli5tPdrG8z8/v3i+Gm8j",
+	"WMtfsYRGNKHrfeUt0zJVIVuNNvhqOwTsvvd8oYdxUckC31t1NArFE1Z676XiI6omRgVbaRDA0p+u1fQi",
+	"Ndl99QCuFpBz/3B+8fKMXJ5fXcGOfPHvz15cXl+8eW2ZjysVLsI4jVhFSFFxLqn9dYscXJe4Rhf3y1EZ",
+	"bsBbV2QBXJub1wqcYB9C9k1HvEkFeXPlo0B7A+SJ5h/PZXjDlPnXP/72d6SNvgNyPqpJX6aQ4mrU37mz",
+	"+llMdclcSF0Z3wy0T2IqBvZP3Op+RpMW85AJzVZkapyjVlzZQVIONSsSKyJ143rfwodW/MJ1xnR9/8Yq",
+	"J8aMWI9T4RMxHvlkIEcy8kmUzadPbtIeU4IlTK841DO0lut1vvjwZKUxWLj47TiuBdfPaMIGUk1WREKa",
+	"hMNyA8DI/MQiKEx1ZvfQiOoba75ByyZPNIv71Vl/wCI0eJvGbFWQXhMR1z911oOyhZM0Pd9rzdUmZ9wP",
+	"/COLyglBF2yaC6ETGseLnlow/Jc3g9fztNALPnF5M7ikyXDFm9c8TRezdjplyCc/Xfz4k09evXh+8e6V",
+	"T16++ZlIRd69/uPrNz+/3v6hNjXluJ5nGvbnF2DViW65lmpiU0/XJ833vXdjl1M0U6ADJFldmrmGhjgM",
+	"dnEE89ZWc8dFhKlb8/76FD61oNI9FrenA6BzfvPHqZefkXqtlknolpFaSGLbWJ4Ns2o9e6MeQKOLdplG",
+	"a+j53nHk+V6ztmp4Bg7lz/CyRgtryvlTV4+fow2keK1Zg4sfZs0lhdHys9nI2lpmOfkZ/U+bWu6jSTdh",
+	"o3FsrS6zdo4fJUnYx+TA3UMUExHL/LuuGiawcHOhE0YjM5VXLExfSfGdRnZydotB8VB4U7dJUH1hrgRk",
+	"L3CZNlU5ZoJFgU/yS4qVXKThjZB3MYsG5oeOKN6OkTDBvk+C6jVUpdt7+8Mz0mw2T+Haa5lAed+qI+a9",
+	"eB7gvUnM4GVVBwtwHUVi+LMAqvgIFv8Y0TEYNenAqMyQ9gZf+klqeLl5JdioLp4HZI+NxskEl7SQAu9E",
+	"41V0nsw29lLGPJzYFuI/DHTiO392aRf296sUFoTN06hes4/mfWD1SEdUVBSjEUSwWeOyZdqVgpF+KrDq",
+	"M9cdEfxFQwfRwgqOB02ozdGkdjr3XCEU8ksqHeU70yEds8i+OFsv5qXWIpVr22PoDZCA0lsWtQnNKk/a",
+	"Kq9gvNYTkdCPBCreYPH6fqpZZL1AsiO4JjJNxmmCviCbgYfVYqGld0MeMxIAsY1ICnUaKVZjM/0+gC7b",
+	"Yn6ZreNTB+radbw2+fTJ3EHcGH/+7JOO51Zd8YZ8VeE9jvV56iX22ufPn8vI2+9JGih2pFBlyAh9Mx3y",
+	"/HkfvXm0YoRdVGCCqd0fwCY+K0aouznMePa5JjS+oxNNZj83Q1g135glzrHcQVLwlfz//umf0Z/6n93q",
+	"v1Y+/O5gpbv2Oh39uzPznynv2r/+vvDPauXDv+7/bn0XzIhFnEIR2iwTeLafZtkCXI5jysUZCYdUaZb8",
+	"Pk36lRNblETRLhb0XTUoDA/14nj9Z6ejOh3x4Xelud5lVEMOp+2XfbCrgTumbnDrqGUdhqbBNET2M7OV",
+	"iovGz/6FLfOJATmfvNNMVc4HTEBW1L9XLPZXfodQwBWih4bz+251N69DHUjyATcv1YWb5p2+eDu4mKjr",
+	"au5xwiiNadfvbJjBJ+88TYZS8b9SF1PDqGKK6Gaomkkl83HORMk1aiUHs87UrJmsrVfnzyrIPkZuGFQr",
+	"rR+ZWTAX8glAu7/mA0GTVDHHmGxEriAf5Cv3e1Albx/sNrfNuXfAZlXdaVqkMr93p6M7nasPn+pH/hZ8",
+	"3GXjRfbucVDfsMk+CKSqjK1+YXiETfe3RP5ck8s3V9fg766SZ4oBvzmNNRpyzNEYpJqp9phqfSdV9IeA",
+	"uD99rAxfsWen3RUZluAW3F99m1jpmysyjmnINg+z+VbiVGZlZRWXS8QYDb6AD6bLPrIwTVg0mwty1CrV",
+	"XzZMRwC+nyGjKumxdeLG40I91IW5ieVsxduLUDeaPUaqJ45UeAVNCMd9JlK9ePHKvrZ47a37xDRV1Qq5",
+	"2JYeKBuwrEf+3EzPTcfiZfMspnxkq++vqUwVpy4XzGY3VK3cqV/I2Fm5hMyK0aIldbga9j0rZ9w5Lqa8",
+	"ofcM4cP5mOA1LALtaaUCZiuSM2Ejf3Jr4Ty8KaEQc792oURUV7PwvvrqmDBjMDqNI5K9oDTdch5lYkY1",
+	"646oGnBR/rVzEuKAZMxj8AxUPdcQzGk2upHcx3GqndfSvK8NkeU6jW3CtJHpFWRV97ktEGhz2VOB3Oqk",
+	"NyHFBH9MGlqhG3jzarlXMzOWP+qXDn/JGC2b3TiW29q+c4m+ihVnHHKrsER8dZXNXu6Dv556Yci0/k6D",
+	"lO4TjOSxlZRumCj7yj164xQJYDky1Usau2rCNw76fU618mTvB9AigGGgO9KDZf06OjwsfbhPw5ULYC+I",
+	"i5/TAsrUgOm4+TWzLLZDAbhSO9GQsslIqlRsOIEFc/NKR0JxnV2hzrZSddcFnu0aefNHn9RdVoJPGiS3",
+	"/TedoZ/sISsgvGT/nvT5NSgVCm8tknzNoY3IEiislDdt+S6IePe5IzKulo2mqwSvs5f5RVp4ux58RwmW",
+	"iWWFrXAfinzvPIhrQMlGco6/duHbKbArkUsWB2UuEKpcA+4bk6vMSrHGoExz260jlC4azkW0dYX7Dkvv",
+	"y4jpNqH0y+T9xdRyxbHS57YcaRlJWf7LvSLNTEuyZxd//9olQswGX97L0bWtTHjQdVK95scW6paK3cqb",
+	"NV+2JBvEJS8Fd+qm+4+//T3Y950bEWmi0HSB42UEW8hWqnr+GjphYbDvmaiNCGrKJbifXWoDmlK5htD8",
+	"PUo0TyAYyCbb71dLBK+1dbF7+rV2WrUVv6Ht62LhtTOLrpQqPf2lRf2Ao2W+B4tXqYzvD9OQKDAspJO7",
+	"74Bc60S0JDUO5GXMlne2fMos++Bsy8qVB2R8A9XPWfxpmLCISHFGCs5HDLXRRiUgQ6rBGVnKYZq9dL0l",
+	"gZN334IovNwv7eeHsuL+jhYdavNaLzYY6c9TDBXBf/3gpk6PRJe4vJa5EqVoRifnlxd22+4F5gGLSyOz",
+	"QSK0gbsCd85TAsARVMl5FJHg3ytZtysXz9ukk9ZqzdCsGviLBZDcGRosI3PMeWQiUyC/FQObP4xpmV7b",
+	"9iWfmWGSjPPdmh01M102yLqwy1bJdL3NULhNRjRioPkXmkajETe3Xb65uiYH+Cy6QXSwDwCHxYbdA5Am",
+	"xjE0CLTpyh3Ht5o1ZxY2TQwqzoymbVSloodUMWQBdPXE7bO5cgylEbJT4Z6xMksGKuViKkhCMQ7FFgGz",
+	"8+9Zr0CWZuoKDJr/pVRX5e1w3rXmFg/k5I7SOOGVhAkKPpq+ojpRaQiuG7TLWzZ/S93PxYBYtpUquUic",
+	"FQF4Njpi7+LZq0uIhvHJ1etXl37OCuOT56+vfHL98mrfL1j0XUQORTuQeTeUzk5SJXTOFMNFIjsiozf1",
+	"iZJpggRlI5IMlUwHQ0xlRic9ZznLHJPjGMjvQhrH6G2A9DI9ZNqR4AIrVbUjOuKf/omcT9UQ6ogXUG7d",
+	"IVNIlWkioQRnDpdCmwRTPrg2cS44uy2rBJY9uhMLG7QjyncoRkFgXjMoUOj87iumh1MrlYwVF1CLlsg7",
+	"4dqz7zpzbaY2nHTEeRyTiCbUzDvX0ig1ERhnsk1QJedF/NWOyw9e+J3ObzyzuwLljo6YwZHAOTE1i1kI",
+	"TZuFjswzB3UjEEQ0+KbOBeGRdQPh5Y4wIDT3ipycs+VnBKAxvwF3jHuFK01I2EeuEzcm5kDVHfGChkO7",
+	"t804Am0nrkpQhmlMzOkHnsuPFXcCVMy1oE2CW87umArIHlbjh1tH1KwTGu37HRE41AjIXuaHo2FeB16K",
+	"SsRG5i+VCkx8DAC3AlsABiZgKkzZRqmYb3XEkDNFVTiE+AacekRti372Hxl42X9ju91QPJPi1qx1KXRH",
+	"QOxJT0awA11QD3l3/Qz2pvbJu3cXzwmPdJW8UEoqXMxTQSkGD2I2+lcITsHIoNPW4fF+R5iOQogLjjbD",
+	"FwAxJRQRkv2+9QFiKI0ZdrwpqBIwOrjNGsqI6TYBM0hH3GcHqbqC+2bXGFCnmSU6wMENyB4UFclqV/kd",
+	"YS7cNgtFeTRimVva6AVd5vUcUX2D+DTl/692xOW7azOzlmALTf7+FBLB+hhRgxJm97pIRY2YPaYq4TQm",
+	"yBXcJrSnmUg6AsZNZw5kF8GQrXqWGOByeAZHIyqGAB7BRcRGYwmmjsof2cTtYtOnMaOW6gWemnau3zBM",
+	"5evJaNIRNvuo0SJDmSoNBCqQ9pehmRsisjei6oZFhS8nlbdwO4uQWDLYL0TndQRAI7bDsr8rm45TJT++",
+	"uPaBm9U05fmLly+uX8Dk8Ozd5kTGoIMqaTVOfXJYa5j/NM0jHXFYa2WYYvZxzxxOZsQcJ0lgBnBSgcKa",
+	"gW1AdmZc0gEX9rwwErFG/FHMHGRmeJm4ZbEcMzvkJIj5iLvAN+SFCs7MikxFEjjyYKC1IsIFsXYEhKGb",
+	"EQCZFh8uMEvBg2PFkGDWiMwjacYAblbMrCgMGLPJFgWRwmiPirOEqskqYsVBwtRIF8gBvYJM6hUs916j",
+	"WqtClrEcM0HH3Gt7zWqt2vTAQT8ESfgAju6KO7rNpUFZDIobWTbF3zx97lehwqwF9YvIPnVu7rl07zef",
+	"VnTEEghnWpCrm99ycNF/LQXD9IDP/r23vzRTu8qNjuXrA1jTEDhMrxu1mhP8HLn2bGhasUJDpiHXfS8f",
+	"w/efPJdVD3ePKI/BGKQTxQy0/KGYE4nlAgUaEzCoOos0fw85uDyksb1NxpG8sw6/Zq2Wk/Fb245R9rzj",
+	"8Cg6ZK1+pV6v1yutRqNROW02m5VWq9U6PDw8PDo6OnKKZtt7Zr5gZA/yj//zf0nWRu8zMNmBknafCpfP",
+	"8QSUUhCiS1gRCwulENL24pouTLe2tx3APZ997yUXN/fdC/dAE5q11qKbs1k/eC2TVzICMgDzhRaugOXP",
+	"fE8j5/KHR+r3P/JOUCumuu8073/oB6l6PIrQWNJqnN7/xLWUr6iY2NYBThyu0qMLkTAlaAziBT61Qvss",
+	"x+I7QW8pj81KRJU7HY0MnCECzMCEUbiA4e69dz79wwffmxH3vLaHUhNmT5clbwdAwkGsBcM8WSUvwHIR",
+	"5LsqwDQighJjFgA+B1ho3Sss5/UBKz/L/8gmFmBgLr6X0WRNbPm1QOQ+JNgAB6yd9PO0DccmWs9Abv0r",
+	"HZZHxNYNRnQRqlrbtY2Rr37lGFZbAcOeSdGPOVo7W/UVPnFJJ7Gk0bWUL6lCZuxWo7EC6E1t1rcs1bZf",
+	"3yDS4oaDiMgcVSdrgi3or/DiGcHw4BOPPiP4xqws8wcqXjjievj0GRlbtTJiMb8F8xKW4wD1IFLSpXpP",
+	"YzC+6UEY3LcC47x011rU8uir3ziriTI/yFTgJ+orbIBLxTJ4/IHy+Ntd/jiL21n+frkO9JahbRT4se0S",
+	"d1Hv2lo6wMYIdYPnF/aPLHnYqi6oQg/XW3aH6JxqMtlYMfkNKhtr4803CBo/suSBiFHQTtZUE2APZwF0",
+	"yzWaM4I2eLQ3kkXmxjnEwXIe2ztKN9VjplDhaAoVbLzEI2x1W8tkJQ3kKwTP0mH6StHT1s7bBor+lhBx",
+	"fV1nc5FtYzXp20Nt3Nhb1HTG44rzth/0Oegsiy3hP9gb5gonfqfJWMm/sDDRPhlJnRDY6cwVYUM/TAyp",
+	"h6Ec9bhgCyzm4/GVbY772GPbzfGTl9h84FsxD83SWcWYAJL3HlJMEc1mil87XPM9bp6FPMYckzIIXBmD",
+	"oH0ZA8vn+1rnWPjQtTfdNjmGMJfSdrnA47VaZSOyVx2x0DIjTbfqdoq+p7x57sk1G5hRMX3+yj0o+d57",
+	"/ynv7PzYwIbqasbAy1VrAPt6o3ldb7RrtXat9r/hno8s6ubOsGa1Vq03K/X/f8R69UZa9+xhehgdseP+",
+	"Sa1Sp41epRU2o8qpOVsP6VHvODyJTlmtD9NhyYtmX1nPXtlwWYPLG5ZnDXmKDbhO1KRIkXmgh3J8QMe8",
+	"Xa+2qg2yh6xipN6oHu4DDIQ3mANr1rHWMTLBQbTbPW/M74SYQK/Wq4eNqMkqrf5hrdI6qh9XThqnzQpt",
+	"9Q7Do+iYnfRPITo/xiBC79mfX1QatUar0jis16H4k5NkvBGLeDrKY/ezbabTXrcwlbaUB1NdPqID1h1O",
+	"BpwJ5uXeTNutNnkneuYkZREZsZFUEzJQ8i4Zog88D0YUERTC5oJcv7y6rYN7M5Ey9tpeovjtZC0/FuwX",
+	"C7rLPFlupe48WU/Lk9XPz+NM2BiPs1i95TriQlkjM66WChxvRLbecO3zRGd1OyPqygIlitMBI0ImrNz0",
+	"NCdVfGkL1A7gdwC/FYDfCN7vgfadKfAJmgLd5G8E79s0AV6xxAXuQYO+y+Kl9wKzfwKfBACAAQav2tD3",
+	"YB83DxVZjDAcCFAMRSasI5wFUcnRFB8fxoWbkwVMiT4EzkEUhRSMhDGjCsvuuM/2JrA1TbMmuiOwhmAq",
+	"Eh5jWTqpEsgUKXQCqQLOCs3Fp4n7N1AdG8hBxoGOwPdooukEo+dKzZvbONi2YOU0A+y1vdcyIYrRcGgW",
+	"WTsrac9DRgT0bUyVZtqMlUqh6n6BSh4Eygxhs+TBzRDuMQ2gDzu71zmYVzhxtzbyX+U5m62CrJK3pWeC",
+	"BMuZMWm6MfmtHcvOxLyN43nn5X9qJuNrVI42O+BdHkeJBmcPqIW62/WMgZiLAQPksQ/6RLA7Bool2IgD",
+	"iyuOrNCW4jaXvtP3Wovf2tZ8EWPxV2xXzGbp/SevN+nqIqM7wm27/nkqCXyJ1ulMlHWrggJvR5b3i9Bn",
+	"T7hm2IjqrIZHWqUVHkeVE3bar7gSky12aE44we4wgPxxTx/LjYw8I0Wg9r10bDY5i7o9OCv49KVuqi1F",
+	"k3fUr7NG1Awrrd4hrbSOTo8rJyfHx5Wjo8PDVqvZbDTq9fUNbo4Nf7G9zc7gztz2tMxtGVzqEOtCqwzh",
+	"NtLPSgPIL+AjiLXT32lnRVsgP89Vbglg2xAQpP6rr//LXCeVCmIAQT7sjggg35zaYgcBabRJYKlG3n+o",
+	"zpT2MPrcXGEVm6Jkk+hsKcqOuDp/e/EDaVTr1RqJ5YDsDaRmoU+u2Gig2Ngnz2TE/vTyH3/7e5sEKhXm",
+	"czbZN8gSyLgiRhzV39ksWDN8FQeMgc12tD3imkQsgSr+ueIYyTCFar+piJnWJMCbA0sUzDHlM9+7hVRT",
+	"jBFFCIPbIWU7O/pyRmmO9BiQqRjKkeVMM9ecatjG+flOk+DciPIUD6QAyuvABBHF+kwxETISS80s8R0d",
+	"wNhG3Ey9T7S0mQG9lMdRR8g+rAZ8gc0Ig4w728Z9n7BYYzItTodKxXeQcic1B8Psu7cX9ib4oJSxpWeD",
+	"cYEEWKcWW0eyHSeuSTrWTJnRtjQnbqyMVA405wkws/fN9lCQhEz2zBf8jjCTatbJlFZGeOQTa1c0P2I5",
+	"Gmen3K+SN2MmZhyVtsPmtYSLjoCkOteQBJlLuHaNFpKY2WUKdP4eM7PlTAVnIHZ9zGV3l6BHx2NGlQZW",
+	"drRqlFgIslbphE4ySwGuT6AYtxmD6RgYfmvkFf8ehtgKQxCRqRiNkDJXJ4rRkY889s4sAdzlfMQcjTTW",
+	"vnO0ehaFtLlvJHXSEcmdNP+QImTt3NqBvAbUTDfk/iVDKkzX2Z1LWQT6A1gOqUIWAMh6ZBHkQtqc9Klc",
+	"R0hF/1GSq+d/tDmRZgHvlxtDzIE9Jw0+OIFlO8EDORB8py2u+JgnyRNHgSkkcPouxpppj3kmapV4yq08",
+	"VhRDHGete0xTxfsrl+woHdtLMwYaWTSu7WtXuPUKv/x5Y2uTrbxi3mL+yM5MhKL8TNj3Chxa/+yGIksu",
+	"BRp+K4klUrGqVIMDeG0FTpeqZeI3ZwisnIz47P0nL2a3zIiQkChe8Hrgr+PhRPOQxi8LFJnUAnTxWqq4",
+	"ZRUyIsSBVCCHYWsGEsmkBvZenRdXajU+w+iN8gJ6CftoJOerP710pSZwDSQZ52DM0BXWqNVBu0AZ+JMX",
+	"KX6L7M928cDYWXsNdodnD84yO82dnV7bO64eFgSUTDjxvWc/v6icnEKsnx5KlczUXSp0AZYzCaVAThAu",
+	"BUl13imSEQpBPRjrsXomRaJkfKnkLSav20lzZ9I7GGw3+wOeDNMeaBY0HDFQL4zo/mE6hbherWFFIFjf",
+	"U8vtOheDQHAqrrbiabyaI8zzs4ewvNqszcqDgobZArQF71yFOy+v4LaR281+E696JbXX3n+aqXlV5nGc",
+	"r3FV5kTMaloVXHx5dSkPy0d5WTWorZjm5mpFzRghceanZFav3QBlaDVV7gpFZ3vqPEbenwOQldfTTtcv",
+	"0fXNPws+7lr1sFatb98GsIkFYJH2b4sPWDkLFjsUxeQJsabw32jW44K9UaR6mdkjEUsgHN0rluABwguo",
+	"QEEatdPj+mGjRnqThOmCm6FVb+a+gLfFKl2JlCQG4+8UU9YiegrbOH2QSFmJndF4tcVwic8utwJBj8x7",
+	"FYrYVub/NpM+HzLDUmKV6RnjCGg8PYYnANpPzkB5mFg6FRCpWUwn5oQoqBuF1XBYaxb5RdCJlhaMNest",
+	"heKT21oMEU1oj2rQzwvvBz45qzSj9qYJjY0COLHDASqfLdCdDRnwhib0hmmn2WE1casncj20rGF8Rqeb",
+	"Htpyppppq2VxxO8xSMKteOfnz9P2MbRaGWV1avaXWsZG9GPFbOkKbv62A4OlTg/zI2rN8Kw9yxd5Qu4P",
+	"ZZtxgeSURmCvB+vDHLgvD2fbVNHdajTbTtZ4fL/CNmUKXH27KK8nmfC5wK/w64V9GfjMq9ssYdxyHHUu",
+	"nCuekGQoNVStM2fTUOqk3C/8DF//UF9wSUZLVv8lz2lxzcitcyf9psEPWmlErValxeq0cto7Pp7FqDLj",
+	"nXmZZUTOtvu6lQe+Rn+0ne/3roaJbfQYzY7o+4FaQuCm8uq1qvn/esNb8QyZybS3FK7dZKiYHso48toN",
+	"Pxvc1WfI3FunjV4zbEWVQ3bUr7Toca9yEp5GlRqr9xu02WuFhxHMZsLULY1dBms2pVCm+Y71KmMlowrY",
+	"0WzxIby1XjMnQ3RPF80cOK/+yocB7INlvmWcl51r+Wm5lkMHjw7xn2UFwNZ3IT+ztQcswSmQdiMm5kyn",
+	"XDsSVhahn0ujexMXKjLjaBLk2BB0xN4lF4Nn8AafXInR2P39U5Jkf1+H2Z/Phc6uxtmfP6pxmL1klD3Y",
+	"EZdSJwPFshuzGmd4Yf8MD0usj2zJYZ3Pj4FHzXavivzlcIslMK+S847I6nJlzK+2ZIPjcoYuG3TopioO",
+	"fKhYaXM3jRJW5ujCwcYqb1+WnW0ZiFucavqlcL4+Cm+OrOsh5aPytu1OvU1OvbXm7z6WOJiEHUncEyeJ",
+	"w2Ww4ulXoErAU3MtMjg8EamIAOutC3kR69uGqL7je3uyfG+brOQV+N3grWcZrRsXuSB3D8Xbpkt4u+Ru",
+	"hZNWi9F4+UkLFdmwmY5pYpyidW4cJp4t2ObVq83qUbVebVXr1UatUa/W69XTas3zvTuqRJf25C3z2ie1",
+	"6RCC20b4GzjKzSB+NUc5HuE7y+XTy09dB+weIy/1cqoAxtl9hHTknAh2l0MnlKQIrWAg4wigFkSDRcqx",
+	"UxsNli3it9uG0LChDjjHzzaFH/XGmsrXo1LWParyZfv/xSG73tia+tXcJma79MWHY/eOIG+X7bgiQd4W",
+	"tLyDmOqkorJC7QuzHIHwTrHQHAd4+xlp1Vp5+UjUA6F4JCRjq1Qslp9fUp3YgslfgyS9Dh4Vasx73gbY",
+	"Vyz/Xq8e5nXWvbEUA1KvHo6KcVs1Vwh8FqLr7eba6OVqVJdjmGmZdrO7kz+flvz50k4+vbMLAKsi/moC",
+	"6SwumcO9klWN3kzCLfXl/MhvwZMz47qAcsx3rhg1iBbv3r50DgvHN2m9G1LEk7NMyH339mVH6ESOsZCj",
+	"TTmCGLO9Vq1lk+3wK4mBS0wi6ksF37FZb0Le+ZjDZNoBd3dEJJmuklbtFO7O3E/9rGojyM0lTpS3MnGS",
+	"8yUXg2tb+3UL3pRfF22d66gQiUjHvFoajcjF4GDY6zZ/aVSO717cvqypm5Z4V5/8R+9o8Kfbk4+N5PKv",
+	"rw7D89Poj/1/qw3f6hdrBCtmg7gAPM2kuVXzmzM9ri3HPTW7O263eVT5TmeLYkUQnSajKCKiSrcNhX9K",
+	"WQrsgoSPRizipgsqFWe24DMz+BTeQOhsOnbRsS7Xcdrinzl8A5WKLo+CKoG3YwlWolN1y28ZJFNCnte8",
+	"aPg2FVv0+U6hVOOxUeoX6Kqza+IIeG0vrPX7jNVqlXqj2aq0aC+snEasX6mZfx8eHZ+c0t66ElwqcFzL",
+	"cAh/2aHPk0OfVGSygZB3GyFNRPWwJ6mKFmqBP2FVXWsSKkQuMpFV3LNUpTP6YvZrqUL4PPvyV6AK6m5m",
+	"8mq2ULvTXSgW67XrDd/LutIFesx2w3zVdLKb/eK1369OkJJ1/srOZsm2tj/tNLJvOiotm2niruXbNN8C",
+	"9xIMZ/tUT+Vn3F/OAJSMRYQrPtSrt+kBfkb6TywDZJJq3zJPkmatEtEJSRQT92ZufC1be8CEaeQ9xm5X",
+	"3cFs4CmCPcwP9iI2ZiIC483tTPawv4SAT6Ui4SPWNR1VcsQ1g9yNxIhYXTd/XSOhpYoBYYEcdwtU+XAl",
+	"obHuTuegfJ66bs1FcNVMTbdZi9ZCotJpK0GjS2zoDo2+aTQ6zzdMhiHErcGNgInpkMb4wg2rjedvyGq7",
+	"TEVooOfR1mYiCbABLK/IZ77zInvrkytSjslkrBHVw1qv0mg0GpVWs9msnLRarYqrJHV8fHzs+cj3gY/Z",
+	"kYW/DTpEGa/pYa9Fm2EjqlBKaaXV6/Uqp2EYVqIoihhjrN/v9/PUUSlCGsee791yahYTVtLyPT3SHrAR",
+	"3FGeZJUEzXgVvzxiox5TXVt+y+vJ3lTdLf9BTcOX5027lTxks406qkGoi/U2/sx6RIqK7ZJiIy4ipqyn",
+	"8aRWAxpCRiF3YXXUnVmdu/LqO5ieS2UowcUCRL8o+fUhhdaBkw7RILDkWq7s+s9DJjBjAFUdomRqeQfy",
+	"ssBkrzfJand1BF78TpMg70YXL3Z5FOyD/qh9Al8k9e/0FLALmcDKcgb1M8JoOOwIuNu81O3WACnFfcL7",
+	"REjgNaDhjZB3MYsGLCLSiLpaxrcM1VPXBR8Z6NjHJH8pVcyZ7CkXaMAKcHMHlvqLj5iGR4WVi4MiIAT4",
+	"1phq91bCdaEvA/NaJKSbfs4SrGs5YhA5k/dAL86UmIWQL5o08dUdI6WlHOVYzxVxtF/L7t/WWbDpSfCI",
+	"iRrftFzwzU7ob6O+/y4TY91y/bPH92STw7sQvVOiaG1UvT9/j7bMo3d0QnQix5Ync6rKJpz1QO4pCS8S",
+	"gtrXsEUpHw8/nnbZH0+42v82d88adf8LZgcONA2rGx1+ZMkW1vw2zZ9f5XlfctIvPo/x7K1t/ezdQkHr",
+	"Xazbt8oSsxVoeYwsDKuJQyo+fu2MYLjX8nwMsjelTrZJLSCKjeStPfndj/tV8qL08E/oDbMK8R1q5ECX",
+	"hp8wSjLRCRsvytPY8km/aZmuZQjS2BhBHjF147cCz42tw7PLqtgCTO9kwaeaJfEIGtgtxnks8G6dkyBh",
+	"HxO8zXIrBrbiBlc6IfCDqzsRzcYFYFGA4McX1yT39gdED+mY7Z91BAYIA3GljGN5pyEHA3IuMk5FjQUy",
+	"nJ0WbKxEKvern4ULudt1QhPmm5cPpU7wVvM714RGkTOgmqMk2jdP91LTEdnPXjDgt1DrQjDsXpWck6AN",
+	"0Y9BR4RyNLJ9hgMMjZ/1w4xCkyAPsBkqAgGC2sUbBMC/2Q4sP83eiMcxd0GIiewIA1Kkx/oSbNWhFIKF",
+	"RlPdR2OxHe0h1SSAP9tuoAOoghnwqB2QPWqLhdjqGB1hb2oT9ktKY8Ij7ds/8RfO9D7oyabLQUQT2g5I",
+	"zAVQt/3b1ZvXVfLMjo1y7VATcn550RGOuzQZKpkOhsTy9Fz96SUJXl5cXb94ffD6zfXFD/8RlJl9r2CY",
+	"XuAivPfwmVuKU6ePh6NLmrVarSM6YnqEOoJHbXLYr4c11qCnveOoFdabHQG9JZ86xfioDgRIdWbCqDpe",
+	"u2muTsdNdby2uTgbOdWBgAXTDFw40Pf8RJklgSs9MnC2safVnUNq+w6p2yJkIRKSPayoUnF7WyR6f7Mo",
+	"AlhQa8YNDDEwEYpLYK0hqMNDAhom/JYZ5IiNfEmk2e26ay+XhwtAlONjsCpCK8kdkDsWWoGYojG9BLOq",
+	"izyLGFFcxqKIz5dtkJ6UMaPia6VJzGIV7Fy//7RSKjIk2jkIgOVmL9rxKNJdrJWL7KbCDbZ930xiMSzl",
+	"Tx4Tt17bM9fNnlqF0nBlodisvGXufxiune//afn+hxaOHJQiPD2QxNAyFxb8/W4fTXv8z0huiUgF/yVl",
+	"rmJZBr/VBU5p084v6oheBy5W3vFr7eXHZNr77eLlOiN8n0cVWYt3VHhPmwpviFC0AoIWVHzA3QPKKwke",
+	"sOWQ+jYVmpxfkIQOBqD93tryG3PiKTLhZOU50Jq7ZysOkkattl8l13SAniWsh9MRth6kIAHl7YCMFevz",
+	"j1i3AtR987k7xRNGUm1eTAe6SqD0JCjx4Kni5tt3ggQYIV6qUJ7zazrYUPDdImQjrHSliCcZTq4Yu246",
+	"8H0a32Qb2KLuwwRVnXRTHXntWrVWq7WQ/cYWQiiWyqO86+DOLiSDhRZzP1sanohBwbZa9WQTwhwX3u/J",
+	"G6xtRwcD05L6JkO0iAPikqkKWn/SJJQjtoPOJwqd5xcVqKAbx+vIn3PouU5QinnCt652qDxg8wi5uo9S",
+	"dDNJcxdT8nQZRdcWCFaIGymv0/EjSzZcnltNbN1pC8u0BTd1uwiQp8a2uToQfAVcmwuCLrZw/G0orhe2",
+	"NrBDrrUZH5MJ8+uAO8uYuR28a24R71xQxYNxb8dUuYvBWJWp8gFGGCA/Klhitsd/dK5vbA0DIMpNFYvI",
+	"+QUZK3nLI6aAc820yidvrkAhYeKWKykglMF05QxNNfCSESk111QXW1u+PB/b+paLeaPI0A7tOjBZAoqf",
+	"c1SkvD3fGn9zQzwM+HLqS/Np0jdokBHYmH595+itIPGBDvSOW+mJ2kKcjvcQDEN+1SVhYz2qGKFK0Ule",
+	"NXeed5fIvo0lytgg3Xole9Z6klHwgj0ZJcv9hfopcn++tSbNL6msvv8NMPJ+KGITT9hIr8XNm8XlwkIo",
+	"A6yXRZ5evVNdnyZRb44FNBwWiGF/La12FtzkYHHc1tVEx3JAmEiAI9LAGb9lEXJS5eZfwe5M1yBItkoC",
+	"82twECQyIHpMBcm8ZS0ylKnSHbEXsT41w+DS7eGHfctUAMUX8cv2i4pwTWS/71siX00CG6fYJqCvBQi8",
+	"Qrq2lrnLHGqaHj8ylcwPSo5Wue9arkFMs60QrtpcRR87aGvxTmVDWYZ0+aLZwdzTgrlnUikWg6HCQMuX",
+	"hDYtRuPKiCWKh0sg7vWrS6Jhi+hcQoOyUvNiWo8ld4wJC3EYgmVgbh7PjhDq9qvkmdl0BrIwQitJlcAS",
+	"rQqiusZM2WD6hWLelRiNX9lufEW4tf3C2+sIj/jE4ipgY8kdp+fqmFYc6TJCT1grDM5CM2+7gl9PEOCK",
+	"i+ALgls6RmVmAaxdMmVUTzqAtBadhiHTup/GSGtuVZBC3BMXkbzziWLUSndKxnE61gtB6R1+f7sB99d8",
+	"5NoyFU3vHWNFqfloerx5KpreYrHR81pDsD+lIzMx+C94U7MGKQ3TiSlmxsy9lVuqzNthNqd6e2n6oX+G",
+	"TzZaPxmA9/zFtxw/p5OlNzRrcMeHzw/HUnuCee16rXYC9bOAu3QcJl779LR6cuy7oYLBXBkR7TSXgCH+",
+	"skO/p4V+lwY+cHH96uhXYOpegHpvpjnN97i4ZTrhAwqGYKmmuOX2SW9CLFhM67C+zTwy/S/PNrrImrJd",
+	"AAzkmIlcntwnI0aFJkv7cUYCGseBvdXKr2Dzqi4ATWsRKwdN4EfPUdP+c6oFnu8VG4C5jMDRZ36J4xWx",
+	"dWogERevoGVv8JsLf7+YaczCG8+nW7nwvrd58xe/y/Tr84IksXzNgboA6bJI+LxwDhwh9MqyqXtg9TY4",
+	"T3HZ9521tfj5vlQjcGKnKfwyoh9fMjFIhl67eeTP5XHOH990kOXsUU2CGzZpQxBEcEaQbABcc9B1GpM9",
+	"GsdklOqEjMx22J868t97WqYqZG2aJtIsKPZxHMtoaWodgFCpFbfQk8N60+zZxMCj1/b+8/1/tj/8a7v6",
+	"u3/25noII3CB72jUZg28vqeTCSCbGTfv3lmhWvOBcLSbXGPw9x4lSGrrFM0sBH16PLxmv84aUTOstHqH",
+	"tNI6Oj6pnNJeWIlYP6tLsmCu7ZfZtuc7MFMRtKGsVqGjlseTT3X5jARoqbO3Zz9JwXSVPKNCSKNgk1CO",
+	"etz8gPychbYHK2ZYpsK9/KFZlo9ixvsiOZvFKherhdqAMn4anYTHvSM6VwmnVq83Gs1mq3V4aAY5Y7f3",
+	"QsUTHtK4GPw+e3g4hzHucLNAzR7/7HsJT+IZBzMRjKj/+e+xFBEZx6kmNCW2TO5Wszgd5i/L5Jyqh7LL",
+	"5nw62Zy8IO45STcXATfK6nwD1B5Fso/ehAypiMheABELuDkC8nsSjKhIaRzsV0kAO2SKYmpRJqdr3xdN",
+	"DSoAw4j+RSov3+PP/+e/B4pGSOEyE1Gy3pb9wgmbGwKlG4/VURKXQREnF47hVoOws5V0T9qmW8m7/KMn",
+	"z53Lc/BZES+nq5plgHtgtscShd8ZMAvKz5gJWIzkPbppfPDR7GdKdRseaNZIRCfaERCZW3xyN+Th0NkE",
+	"tBHUhbw7yxzYzaMjeGi/TUCy0gazw1QppK7BckvTNZhg785AepsERuAxDbPI/o+//X3fz0uwMSrgH1Db",
+	"UQBrvWlLQecme6+ur899Z8CVms2YNuBd0nHnw+1vp253Gvu+T/LikFXyPEU8ZJqMmBrAQJpP27K12WFF",
+	"FcMxYBGhY6oSshfgAwF+PGZ9SEjMfGrJkIsBYbFmpTZltzyuYL5/S26u6epPuYDchrJ0fQkOeTwNjKQ+",
+	"4sL8VfO9O6qEOQogW9S8xR4En1Bebjd9dyRkd7hqUtP2GVQAiqeLuZLZbIAA0GyVwklRq1/DMWHPOJxa",
+	"bF+S0IJuYRrBqEC2wUbLdAVWbcbB/hkeUYVHGsVHkKV95pka1MjKmnM82xxb2K+19hGGq2vBOWZGj+uE",
+	"h7ughW9bZnezXZjR9QX36WPI5cQuTSgsHkRovuDmFOEjFnPBfCLjiGU0ghgttQwKv3D6YRFCSsXIQ7sb",
+	"N3Der5rqs1YOz/YMFjPW7SX2CpxapBMI7XJACQSM5EagaXt6ohM28nxPyATiT0lopiVME37LyLO3F9cX",
+	"z85fOq/sUp2gNIDVyfOFNqD4X2gDjXnI8ia84vhWKQgsg1/S//lvOJgXjkHplw+tmWWbppvD7WonuVay",
+	"w/QnSBa+viby+DmjztQPeybXGHxnFGcgQY/TXsxDvOm+LFN/ylDeJiKN44A4QziyMgT4wi680N0Sxowq",
+	"TXhiCWiQrDUZ0pyRlmOmvMM6e3ztoSmqi3dFRplx/Shec5b44CDIzfLmBxyJABxCUN2k0Nt9pJXNRgN8",
+	"RD1GFrpKyF6rViOCjoyKMeUyQMaeO67dSxHfTKdsKzMyV/PGAugdON0pO58tuYUbB+yB9omQCRkytTDV",
+	"9wHn+RbSfYvOn5W9SOXnYxnGc00ieSc2sNrB8D9KJvFGXf7afCJFa99KUsbMCW/tINaqvBWhYmrHL/6y",
+	"BZjOQvNkxyP/+D//l3TKFlLHW7+pzfmmzmLR4ta6O9sEdHBo2UoTtmpTCs7IBU0oeoa/lz2yt8qS3d+4",
+	"cR+W7+Tl0llzu9KZS2pfrDbtUt131QM2qh6wPRs0ZrKHN1tOY5+O6jK4U9S5qiSPXjK/07wQam6FtdlQ",
+	"rdpplZwLIuHVNCYQgDGiN5alq/BeyIFnH8dcMbKnGSNuTM7Dm/2zwp3wTah4qtg4pqF9FTw6mRd1/pTy",
+	"8OY8vPkq3I7YP93l1qTYPKrV1oas8/BmK3yE5Rr12s25VlRo2NhlWPqa3WVBf0+e4mPnrlstRb7gTyoG",
+	"IuzpoVRJmCb724NO96HNITT9rSNoYToKILrDwB0G/poY+JuBsW1hF6+Ecgn7x9WYWfKZXhoNmKtDlDXj",
+	"O02QP4ScXxDNtOZSnJFWrQXVn6AkL3B+DCmEwi51CJ3zZ1+elXKaFhI7jcxCh7U8zrS7lqlkbJ6AdzSr",
+	"rQbotWqRAnq0ngJqx6wELp7t+COfnFPg/IJQQeOJ5pqE05lLj+kVKMeVEaQzLOZZfgGV0kD4AEdhDiCA",
+	"N4qNJdRbG9LE4AjsIgMtpwgtQma3c23fUS0pSibHOb68Mk16cF3MjTDASQhMROhwlAmNc1BYY8ObTryA",
+	"tyyqNWZ+dIOzkxW+xSTsRI5JcTOPcOGufeL72zToPLNm42I0oognZI/FmpmNuX+GRRKBlu6Oh2xa//h5",
+	"yGO326HGYda9WMpxR4yhIkWfi4iLgcY8ooJjDgIOEzmGsESeaBb3EQnMXVY64RpxgsjpuMmOsLqRLemY",
+	"cSkKOmIkCGOaRhh3bpoVcwpZZgEVyVDJMQ+DKjnPH7rjyVCmCaEdUaBovGGTrL+Htabz10HII9fa/K1Z",
+	"YganvHoiVckcUn05G9Os5POXVCe8bx8Al68QDD0Jv6QwnWYuGVF0zCMAYjdcXtvD8fXWBDkYksfxoG1f",
+	"yCv0Nls13pZFPRgUhPVF2D93lu7wf2cvW/XQoSrZyqlTIg9ChO2WHQwQ0ZEXE+6ToLBzdUB6LJQj4HWz",
+	"ZjFMucRg3y4XwODGkixh1T19ZmRLIXO4y+oD22gOF1+eQthElVzbI8qRIPWZYiJkEcZOhHLMWdRGQrzI",
+	"BaBDjEteByk75fZcfWEbbm7jUbLDpNBOGwZfvITFlaD07/TzY6YK37Zv4wkYBbmNiOEa2isFm4tA+U4X",
+	"Dn2uQcF38SjFQX/PPwRnEFoP1sGC1RXi7PHU9m3QfR6Cj/f45tR2z0JMjm0VjRWj0SS7H+WJuSP0lfn5",
+	"AdQFWzw9i2Nits5h7yg8jk7Y7CFydHR8fHJyemoOE2/9bE7o8Rdjq/8yKbTrhaQ+PCrE5gYsjG6wi3KV",
+	"GSZ70zEhQFbUpzzWHW8fN8XUbl67/fXaw0Mg6rXHCVDFqvJ5/s0dU6yYhOOXxUbsZJed7LKK7AJAWDjg",
+	"CodVtquk2JYwYwWKR42XmGHBAe+fE2SqBBldVvH6lUcyWEaY7UYzPOS8cZ1YgkgFMMxyu3Yuth2j/pYg",
+	"xG6JLYYKrOTVf7R9Pr/Fdzt0Z9j++jbZls5kLaT861J/0+uCRo8FVEaMUKPvhozsUUGCVOBbomAmHWQf",
+	"9eRcks21ZfvE8r34zr54a5vxV1bPHith8OHamR3+JfHvdn5SkfCYFF/YzFM8N8oKnMpHFPc2RJQsv2jd",
+	"bze2oOA1HkvB2+lvvwWIfgHxPsUAHwutX9r9eMVjJlyUYaF50xtrj8ZMJWQsYx5OSMRifgtk1j5RbMRF",
+	"xJT2CdMhjdG0qxM21vsWHgL4n8AIZX2pSBClCOJdzcLAsYj4GWHKMXKs0CGj0RkZ8FtG2EcaJvGkaERN",
+	"7mSVXJkxXBAxCUTD5OqGj8csmukOVYwEOh2PFdM6M+catXbKOXo2nZxvvaNoYoYUIfi0JqlOaVwl57Om",
+	"VxJmBIUOMPdatdOS2kxXswfZlzOyFmdnwwBQ7M23bEHF2erCwp350CoH3O4kf2jG2Jbz+V0vd6fqzir6",
+	"YI8urKWZ03zqfNmS8mVzxbddBzWKNKGmwWw2GOjMdCpLZghw1wdZTv+MhGCT4vfKbCghFebUU8wmFIOp",
+	"+I5ObD49fBxcMjhDJBUx09qxDUDIEESRzHMQgHNZG1liT6RxvO/ICCCg0fIB2JaNqWl1SON4quklSRRR",
+	"5ObpnaNA+XIH8H1kK9hJF2ZTHBuzOGN5hyVmZGqJs+WIkTDViRwxpReC+dpQiyP1iDSaIJO5uKJpfppH",
+	"4aPxPXmTNX2TsVhedVaxUKqIRShr7o6b3XGzYvR5FBE6SyCy6QkzogZyBRUhq2Bpl8U0mS+5TrQtrKN9",
+	"oqUUTCcYi+pKXrjDwuhmfVDP8iIS8wUwXuVf/9l+fLuVMIA837YYlTmu1y9rsWzHF7qAFR5WooT/kiTu",
+	"hSnvZlNu1I9+n4VG/Ib6UGYlrUSZ9sH3mIi6s0jaugaSh6IG1q/16/1GvzmrgVHa64VhFDHW7yOW8/6k",
+	"q9OemckerAM82mCllX2poOtlSG8mKEpjNP5Zzb4LVovsfe6MfMU1I//z/5K/yFRNk0ivHis0t5SXUcDb",
+	"Yd8RwD8tAvjCznNLoIDbr0p+3YgU3tK7+yCw2w1jy0y6nRrYEEp88Vnxh4wmq58wNfUKFNWxaYj6yGXF",
+	"RFRMFoA8ItSj9SJa+bnd8kUF7MdEvpUwa1N42hicHlFK3x0jW5yn+8jyXZXDHVX+k6bKLzlZNjlYaDTi",
+	"YqFesBp7sRH589qbc0noWwD+7eah79Dq8dEqXw+7LPknRp27JWT6ddh0Kcn2DwYMQpIfNuyMUGK+EbME",
+	"fw1Nq+M4O4TvCU2Cj2wD/bZA5roQupprxqzM9cdayx8lmXT7SN3cIfUCIs0tIPbTtmXvWDbXYNn89cTX",
+	"A0TtLXtQy04NIAB2R8QDD49ncPcj2UymMLlVQkfhmrrzUD059RKm/lfdn0xEW96cxf3otuAZoWKCpP4u",
+	"NmDpBnwhol9j963LkLSG1JLJHdkYbCQ97LJGdlixJJ65BCiIeDywAIH70c5yJII14LEuXADFx28FMCyJ",
+	"zw4tdmixbRKcx8ILlige6gOIetNLLNZQKM3FqcDdpMeSO8YEwaKv6DRNZJCVfYXAwZjqhAxlqvarJFD0",
+	"LiDKWr8ZDYdAgpbGyZlFjIGiIo2p4gkHlhxzJ+ml4Q1LNNmzeIKVYH1geRXhhIy4OKC3g4MR/eiTdJzw",
+	"Edv3zZtpREzTiJJxnI41JlDUh7ap9SgoYz37kSXPTPde4chsOcgGHFLm9QYJM7hZtYpfWQxOVgtw1opU",
+	"BKG+VCOIFE9TuHNEP75kYpAMvXbzyPeSyRjDeRQXg5WCctap5zo3CN/DhBLN/8qmh+HQrMvybuYrYzIV",
+	"b2TXmtf2FDWbgYl0ZDYD/quOL7TvrQ/NfyKzKaZ7bDaJebByS5X5HmynmYVwaTqlf8yb8Ra+cN9d9Vfw",
+	"6ftuO1zttvpPMlWr3PecTrwPn7cQCrV+pUkbPNWYq3DbaF7X67l5rzij2dS7iozt9x+mCtJuWkl9aiuX",
+	"HKwW2Hb+lifGSjwYKDYA863KjzaK0Fw4Up/hsXhv2VopQhrHFScQLz5Iz0mPKkaoUnRSRmmWvaE8CPQN",
+	"fOcq+8yXdAi/Xy2hbEhFJPt9Z+uvnbZrNedGOOy1aDNsRBVKKa20er1e5TQMw0oUGdnaSNcgX2MNQuwg",
+	"G1HIKoNMrD/YxlRDOcqPinNI0jLdcxd0opiRjcgd65lxvWVK8YhZmFEysUl7qCPlPWlAIpfrSXafPTzu",
+	"GLuJJzYy/q9SwKdGTPGQHlxLJUUi70nUylOnczTjCRvp+2Bteh1Adhy2CRbWwkSu4uLawd23HSApRQWy",
+	"c3QBDBxsvcHfNgyJNLsGsojck1XyHKUs3SaBW+wBmVnrPgmmdkhAcIP4HREUQSAggAHF22HjBVZfgNIN",
+	"5oGK7EOEpFSkx/pSMaPvVMkrRAOS0BvWEahLcEGkipjyc7Znmsx9oErOSYDZPAFxvxHBWKQ7Ir85Bsm4",
+	"a5QWHUBaVypuhLwT5OL89XlxBKSCpC8LJ+RuKDWD+NDAcXFAZGhH8ETb8FBkdCaF6qmm11AEtkwbwail",
+	"me3+JeM/t4vFK8tx0yPwiCGZC4+01m/jSGs+5pHWWls+nz3IlodwOqzbBXE+8SBOMXf8rXr6FWxfs0J7",
+	"FrS5iK7pOVzHXN5sKZLznN2Dw480IUqmmCHMEygQgCnOE4R7LH7NS3Jp8QMPRfv+Qvm+tahPvz2H9QOi",
+	"Sr7BfYGzuIV94ZerrUXtAaynd0OJZeoxRVzIO7IXhKlSTCRd3FgoA6Vx7IrjQIE/rkmFCGnrymu/IN3N",
+	"yYMV+JSQuYQVmr+MZHW3Xxoy/eCts8146enhgB9XPun97Ok5GpXTqRM8m+f2Th3fkjq+ofDynCVmLO7R",
+	"vS1BPiN2frMNi6O608yfYOD35qj9GLHe8/r/GaE9KDaR0ZuAvqqBzcssZq7ILY0zyhELEKAfB9nuDvyO",
+	"gJNgwG+Z8B3hGGr9XCe2DpKmI+si04TiCWNgzfFUTBzvCtpty3RmDJXcqhS1RWW5J3vlOPm97C1DyU3g",
+	"bkMkWycyvUSkxMd3MZC7yOa1Ipu3qNMd2MN1NTcM0JktPpKJ7BN2y9SkYH4oCxrAh3EnfWnHjBTdTWRO",
+	"18HuOuJg9tAC4FoqwG7g+5ge6BVcH89mpnXM1NRU7uStb9YT8vOcGrqu5GRAQ4vRuBIx86nFnts3ghEm",
+	"EjXB9SNGY5RS/Bw/rO8CRCFwKPNEkzcXz8E/EdhQq6Dcs3slRuPntglfGDyGUttCgytljfnwgN389VrV",
+	"/H+94XTKFaNG7OB47U+fc3YhM8bTFDNrg0U+rKs6Se06IHv5CbG/Q4lvGiWuXr+6tPNKuLhlIpEQWuaA",
+	"wvy+AkrYKN8F+PBMpqb1sO8h7dK3Woyfl/7xiU6kGiEVzJ1UN0zpUmHiyhFrffm6892s9V674buL2A+v",
+	"XfO9PHSUCTP4kdduNnyvT3nMxQBotOzf3XGYeO1mtW5rTXvtZuszwocu1kCt5zfUG599z46U1169JjUO",
+	"4JtbszTYXXkxepyv3d7+tvd2ISYYKTrdrn5O9bAnqYpW3doV4Dy9h9JvLmCrQJe64GSHOy7h3Q8NJv6K",
+	"qfJwILp2DN9/8vIvo10XxAHaCyNIpjg8Oj6ZYRZ3WRVGdNDdaaZWPZR33SE3sDPpRnSivfZpzfd0nA4K",
+	"FNlenggOo56QiGmicQ1pjDj4sCaGmIlbxk+XzfyOne7pBF8Vd31RkChe3iz4yqzogOy9e/uyommf+SQV",
+	"/JeUueoKGfScEVooLlhIsdq3iRjI91ykrqt2RCGOK9tigWWLDub2WEBOa7Y4PXJDv3v7kgQWLQ8+maZ+",
+	"DqBevSZCdkTWOJ9oSah7ygyHQco4HSBjHo21JD1GUpFqFpHexNpXMAek8BRUfOgIuH7HNds/I2PFb02P",
+	"kZ8aiv0LxiJC8f1To8VVPl6Lg6vybf5l6/POQd762LY+sj1mJNXXif/rj9F9UUlmKe4ikp46rVzhSFjr",
+	"RCgYr4ti6FrBSOaJM7A2FYA6PxNaGIZ6R1WkFwUdPQQFdwFHTzbg6KHL3r+fIREEgazkTN7cJYaTDZfx",
+	"VoN/iqffJ2+gZDr22t6lklGKJRn89Q2tcG8trEcN1uxXWvSwV2mFR1HlhB33Kye1U2dsPcx9O1c8j7NR",
+	"EVNeu/b5t3gY4yG8M+U8PdbETRHo8XkSs7iZBeEyVXJOBLsjQf6hAEJhpovxyTgyQNgRe/l9RGeFuPCF",
+	"AY8C/ABP9qvkFb3BEs2Anrh9IdZSMZt2MqWe+R1RUCExYJOKeX1sSG30c5wOFofebE2W2FCVKsGno9oc",
+	"Gv3jb/8PuXJo9PNmaPSIHI6PrT4drYLY2xij+/gTH4zcuxijXYzRquyJW9HS0PW10A+oFIthZfdSpW1m",
+	"OZCV+gbtmbYFgM5IgA6vgPR5jK5DsbQE0BV+ebuMJAYggBnFkr9ZD6UU8cQnfRpr/JWJiMExhD9N8XYg",
+	"xpSxdliPXhE0rA++J2XMqPjqKwC52S4W/XEez1N/jmm36Zuv9HnERMi8dq16cmKhm9VZgzVZ6x4uKSVl",
+	"0g1pqpkL9BQsuZPqxtXHKItdr7cPT+arjdqhB09qRpdbb63lAZFqtMz5gaOz8348Le8H1rPWDo1yFIUL",
+	"93pb0Z1fSeQNE4tx9HrG0YpPEXyK7Cl2K28cInERxmnEIhuLFdgfuzQJ9rEOtX0sGbKRZvEtwzLWgt0y",
+	"RYxwJLAKdjnu/gyfvsb2fmmzggMmHI+uG8X3a5R3PgohtPO0Uq/X65VWo9GonDSbzUqr1WodHh4eHh0d",
+	"HXm+F1OddFO9tMhwhvRRWBlJkShG43V8rIWhXYYz2Mudfv/tY8fUNi6Ax882xme5sXBBVV58Hcgpio1k",
+	"wlxwFdkLNAvTkRTuw5WKZsrs+ndvX5IKghC5Uzfdf/zt78G+zd5NsfphwaP5nXY5KQZhZJqQiCa0RzW4",
+	"gSImjNpvM1jwnTyriI+aNYhNbUBN1hE88QlPIENyDoPIBfxAw5CNE/SPOteveY2DJ9M5i6UH2HgQzBb6",
+	"OQtb7cuW6C0BjA3g4ktwQGwIpCU9NmKZmYi2Z9Ze85fGx5N/u62Ff66Njv90ePPXX+qj/whbk1+a/zb6",
+	"35Of671/lw36459Oo38PNxqrpbDq28UH9T6lCL96X+aTdTEWsXNN6JyTu+71L+ZIphM5RvnL8uqYRZJV",
+	"iB0rGTKtyZ4BRi6IBluDJizW7G7IFNs/y9A41eYNPCEDlpBWrT4vbr0FyW0aqu73KeJTvz2f4je4WHEq",
+	"HrZYN7LI5yv8IIwpRwtNubzwklHNNEnHJJEkGNGPVqMPSJRmuaeWnA/aD8R8cszIHk80KYQ5SYWhSwVJ",
+	"AW0pgnChExrHsLQrdzyyr9p3+ashjWOzG7DNPtDhTrs5zb7sCDAnDMieZqFiSa7rtItCgUqFJjzZz7LL",
+	"jQjDI3gVJspi5FVIlSoXEcyQ4dxYzsMHnPCxxN+8tvfmzz+R73+6QsrZzHDSqNVy/loZxyxMWKoqvaGu",
+	"1Nc94KDl2WZ+DEO8bfT7KTbU4wgP/0qzUa9VWn0WVU7CHq2cnhwfHbbMRdrzbHC8s+QMk2TsWQPRAL8y",
+	"RuuRs9rAwKQqtjfr9sFBllFjdJo4GXqfi47jWr/OGlEzrLR6h7TSOjo9rpycHB9Xjo4OD1utZrPRqNcX",
+	"Z+iUTpRKRTnh60mvchrWokqdNfpN2uodhkeRzT+WadLVLPTa9RpqprAVrG+7HkZh47RXOWzV+5VW47hV",
+	"OT2OTirhcavZb9aatFE7XF9lfIZ7fFFolvmVRW4v742l1rwXT4iQgu1Xd7rdlmCfhSny977/ZA0SeGi3",
+	"33+AZK1chjETUoDXuRPByBGJDGW8qv3IbAeV9BhNFgP9WzbgGizr84hL9kBb7Cumh0wDUmZv3Heqm0P/",
+	"acjnoiMwYnVV1LfloOHD32mDzBFT/JZpJCjPPtURDsDNboUwWic7yT6JeL/PIJXVmrOc7giZagbwy6Ad",
+	"x/enbLS2DeyLcNz3bpnSeHej2qrW1kX2n1gcy0eB9GyiuzCNOXTFRjLojqgacIFXG7XM1AZodkpPesfh",
+	"UbTUjL92R21zzsObhXVBC2sno5Ch4GZAjzxaNfBE0TuE+9URzmENyWGF0Glz1BZAL+NHXwR5V4lUTBNK",
+	"ejQJhwY1sFiDfdAnNI5NE81B2IYGgnQI8GVvlWmiAblyAOwIlH8V66fahqXgB/YKTKaB/ch7/qHqRKVg",
+	"v0qumDCLlgQFrbzyRzYJOmLMFL4I25IoziL7ZiCgGcd0wiLfIZ3pXESSO14e0H8pnbHe8rp/DYauEmDM",
+	"We43kSmZWdjdkR54bQ/M9NDcrtF4Wo3qYTGZGqTIonT52fdkmkDskvfT9fUladRq5rBrNQj4ctYV/tyr",
+	"aygHLraX/SpCIc769+hrWeXcaKybEYsmWa9d36hl+ty9oATlYedGZyTiA6aB7XQoVRJPdqkFTyu1YOUT",
+	"B2E1B3qVYd7SU2ZEP1Z6MppUepPE7IP60fHxcaN+tNoJtF5pg7GSvcwZcwYU2DELyIhRI73KXOIm1noI",
+	"NBpGCCMGTpa5Y7988QNQZLrsIwtTwISa9QqsJCJa92pBiZlHziYg55pC91wxsvVJM3CAVyXMKPAY7Jyz",
+	"vwXn7Mpu2RJ0WMmtYBVw9CuAqcZIj47zT6DZElAgs+CM5C1zllMMS15In4GpKT87iXsV70EC6bE778FX",
+	"4D0wU5F5D35NvwEIpyuGI2XegZDGMWjlmmnNpShwyblfTBONhM1oOPQz1d0GW0oBSQDFp2WaFD80YIkm",
+	"wadOLkDrDgSEdxwVS1Gy7njtjtfxPgeLT07bz6+CWmYTpaCgSmDD7VH4Qgy4YMzWc5taGFmgO5u651dQ",
+	"SeD1iwKb8tnYnZ3f/tk5tenvihutCGH24vLjdFYL6DGqmDpPk2GmBIC1D9f/TAZSMcFw2pNEx7xqo6Hg",
+	"fynVVXk7NNcPbhsloeHP2S2L5Xhk9vQqL4vY7eKXvZQhjcneiN6Ad3J/6o3tg4N64xgdU+2T2kkte8+H",
+	"bPxmX/hKCo72IEu3hYlQloQvs3cB+ZdmijPtqoP6JMyD9GM5QKHj/IIkdDDgYlDNBeyfJK6vkmHuMU1o",
+	"ktBwyCIjmkAryN6Yi4EP/IA+MV3zSRKOfRIJ08JY7/sFpccKNxB09hfZ0wQflqISsZFpE/h1zR90rmBd",
+	"oZHWYzvfygtHdmbOqwILmrbuB1sfNSczLL4VWNHK3ol0YCTmfRZOwpj5oKvFXLicnmw8qaDxRHMjvkWs",
+	"8OqLjFJs/v0/D3k4zCnTbOUMcjeUIz8rnnEHN4VDKgSLi42eLsZR+nppazMBGBLBPiZ4LA/lnW9eHDNX",
+	"q4CGN0LexSwaQJeyRhW+90KHFL09yz76ZrZWl5+Vn9ILyikUvuF4LEtWIabmSZXRohSJaTDyuZC+Nxf/",
+	"DDASZQZfu+mKa6CYGFPy/dhMQDRVmhgWs07HY8W0Nt+BxAPTNZcrgTul8JWywsXzH3OEbT6JHLMXsRjs",
+	"k9hIU+wWVgzsl1z+qDgsJWOpk1QVF2LOETb/vavQdE4RxcbS9GDvWvHbiU+uzt9e/LBPuLBmOi4SScZK",
+	"/oWF9uN9LiIuBjoT97giieI2z82t1PGYZChf1tsMoYrh9sWUz7GSPXMaESVlQiBnZGrqIBp/AXTlAbLW",
+	"hIArmItETwXBsnlccJJ42d4yz00H4MJ6hkZPhwSRvaAQdVuwBPmoERbVQc1EBntnZusOjb7IYs1skKye",
+	"eflca3MTWEmrc2E7P8NJj8VSDDRJ5MzL7AleXto5wNiOoFBNlERszEQEOwDKwOUhIUEbo37M36BDJAku",
+	"m3ySO6Jn9DkcB1vr2KwrxaCFd1VyLqayjKEsHrqzXRluyObNphLOlLOOuFM8YRUgUHKhReatI6pvzJrT",
+	"JPid/b/AqC+ZOFTtiI74p3+Co6ojOmmt1gyvQOR9zvpcQJIhQRn4Lev/vlMuHF9yMXgGY9XxIP70Z9Oc",
+	"NyKe/P4TmOrJAbya2a+ZI2rzr12J0Xidr5lze/Ov/ZQka30tCR/wsetwrW9FQm/+redCr9Wv+AHfuo7X",
+	"+tZAjcPNP/ajGodrrcbRQ9bH1Wi99WGOrYFiDxjMS/uGFb9qdoCD444wuPYX2QNg1DmOAGAZ3CCBgYJu",
+	"quKA7GHJfsjLCpk/Cz1cZ6RZ0lbFxMMApCEW2fStyzdX1+QADwAwKB6YL2DgskvoMlewzBriFmJxD87j",
+	"jsADUt4JEskwNQqMERHEjZN4g4NIhjqoPmCTuwFacUxnpHXAfA2F5xNFeQIaPzzy4fP/FwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

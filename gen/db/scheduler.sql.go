@@ -21,10 +21,11 @@ WITH due AS (
     WHERE c.enabled AND h.is_active
       AND c.next_run_at <= now()
       AND (c.lease_until IS NULL OR c.lease_until < now())
+      AND ($3::uuid IS NULL OR c.workspace_id = $3::uuid)
       AND NOT EXISTS (SELECT 1 FROM workers w
                       WHERE w.workspace_id = c.workspace_id AND w.id = $2 AND w.retired_at IS NOT NULL)
     ORDER BY c.next_run_at
-    LIMIT $3
+    LIMIT $4
     FOR UPDATE OF c SKIP LOCKED
 )
 UPDATE checks c SET
@@ -46,6 +47,7 @@ RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec
 type ClaimDueChecksParams struct {
 	LeaseMarginSec int32      `json:"lease_margin_sec"`
 	WorkerID       *uuid.UUID `json:"worker_id"`
+	WorkspaceID    *uuid.UUID `json:"workspace_id"`
 	MaxChecks      int32      `json:"max_checks"`
 }
 
@@ -68,8 +70,14 @@ type ClaimDueChecksRow struct {
 // next_run_at advances by exactly one interval, so the schedule does not drift; a check that
 // fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
 // late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+// workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) ([]ClaimDueChecksRow, error) {
-	rows, err := q.db.Query(ctx, claimDueChecks, arg.LeaseMarginSec, arg.WorkerID, arg.MaxChecks)
+	rows, err := q.db.Query(ctx, claimDueChecks,
+		arg.LeaseMarginSec,
+		arg.WorkerID,
+		arg.WorkspaceID,
+		arg.MaxChecks,
+	)
 	if err != nil {
 		return nil, err
 	}

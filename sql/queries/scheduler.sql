@@ -7,6 +7,7 @@
 -- next_run_at advances by exactly one interval, so the schedule does not drift; a check that
 -- fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
 -- late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+-- workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 WITH due AS (
     SELECT c.workspace_id, c.id, c.next_run_at
     FROM checks c
@@ -14,6 +15,7 @@ WITH due AS (
     WHERE c.enabled AND h.is_active
       AND c.next_run_at <= now()
       AND (c.lease_until IS NULL OR c.lease_until < now())
+      AND (sqlc.narg(workspace_id)::uuid IS NULL OR c.workspace_id = sqlc.narg(workspace_id)::uuid)
       AND NOT EXISTS (SELECT 1 FROM workers w
                       WHERE w.workspace_id = c.workspace_id AND w.id = @worker_id AND w.retired_at IS NOT NULL)
     ORDER BY c.next_run_at
