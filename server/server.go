@@ -23,7 +23,6 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
-	"github.com/secuaas/secumon/probes/runner/runnow"
 	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
@@ -160,7 +159,6 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		o.Metrics = app.metrics
 		o.Hooks = append(o.Hooks, evaluate)
 		app.worker = worker.New(d.Pool, o)
-		queues = append(queues, app.worker.RunNowQueue())
 	}
 	client, err := jobs.New(d.Pool, log, queues...)
 	if err != nil {
@@ -192,7 +190,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			digested = app.digester.Kick
 		}
 		ops := handlers.New(handlers.Deps{
-			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting, AckExpirer: app.alerting,
+			Pool: d.Pool, Configs: configs, Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 			Remote: remoteworkers.New(d.Pool, log.With("component", "remote-workers"), digested), Revoked: app.Auth.Forget,
 		})

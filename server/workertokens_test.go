@@ -35,7 +35,7 @@ func statusOf(t *testing.T, err error) int {
 // makeAllDue makes every check due and unleased again, so that the next claim sees them all.
 func makeAllDue(t *testing.T, env *servertest.Env) {
 	t.Helper()
-	_, err := env.Pool.Exec(context.Background(), `UPDATE checks SET next_run_at = now() - interval '1 second', lease_until = NULL, leased_by = NULL`)
+	_, err := env.Pool.Exec(context.Background(), `UPDATE check_schedules SET next_run_at = now() - interval '1 second', lease_until = NULL, leased_by = NULL`)
 	require.NoError(t, err)
 }
 

@@ -252,7 +252,7 @@ func (b *backend) batch(flush context.Context) {
 	var deadline <-chan time.Time
 	write := func() {
 		if len(pending) > 0 {
-			b.spool.put(client.WorkerResultBatch{Name: b.name, Results: pending})
+			b.spool.put(client.WorkerResultBatch{Name: b.name, Location: &b.location, Results: pending})
 			pending, deadline = nil, nil
 		}
 	}

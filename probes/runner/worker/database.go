@@ -2,23 +2,18 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/secuaas/secumon/server/platform/database"
-	"github.com/secuaas/secumon/server/platform/jobs"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
-	"github.com/secuaas/secumon/probes/runner/runnow"
 	"github.com/secuaas/secumon/probes/runner/store"
 )
 
@@ -111,7 +106,7 @@ type ClaimParams struct {
 // the claim of database workers, and of remote workers through their server.
 func ClaimDue(ctx context.Context, q *db.Queries, p ClaimParams, log *slog.Logger) ([]Claim, error) {
 	rows, err := q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
-		WorkerID: &p.WorkerID, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
+		WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
 	})
 	if err != nil {
 		return nil, err
@@ -120,7 +115,7 @@ func ClaimDue(ctx context.Context, q *db.Queries, p ClaimParams, log *slog.Logge
 	for i, row := range rows {
 		c := Claim{
 			WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
-			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, LateSec: row.LateSec, Location: p.Location,
+			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, LateSec: row.LateSec, Location: row.Location,
 		}
 		if row.LeaseRunID != nil {
 			c.RunID = *row.LeaseRunID
@@ -160,44 +155,4 @@ func heartbeatPings(ctx context.Context, q *db.Queries, c Claim, log *slog.Logge
 		}
 	}
 	return p
-}
-
-// RunNowQueue is the run-now queue this worker works (database workers only). The process's
-// River client (see server/platform/jobs) must work it while Run runs: run-now requests
-// reach any worker of the installation that works the queue.
-func (w *Worker) RunNowQueue() jobs.Queue {
-	return jobs.Queue{Name: runnow.Queue, MaxWorkers: 16, Register: func(workers *river.Workers) error {
-		return river.AddWorkerSafely(workers, &runNowWorker{w: w})
-	}}
-}
-
-type runNowWorker struct {
-	river.WorkerDefaults[runnow.Args]
-	w *Worker
-}
-
-// Work runs the requested check and writes its result before acknowledging the job, so a
-// crash in between runs it again rather than losing it.
-func (r *runNowWorker) Work(ctx context.Context, job *river.Job[runnow.Args]) error {
-	a := job.Args
-	d := r.w.db
-	row, err := d.q.GetCheckForRun(ctx, db.GetCheckForRunParams{WorkspaceID: a.WorkspaceID, ID: a.CheckID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return river.JobCancel(fmt.Errorf("check %s no longer exists", a.CheckID))
-	}
-	if err != nil {
-		return err
-	}
-	c := Claim{WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
-		TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, RunID: a.RunID, Location: r.w.o.Location}
-	if c.CheckType == probes.TypeHeartbeat {
-		c.Pings = heartbeatPings(ctx, d.q, c, r.w.o.Log)
-	}
-	rec := r.w.execute(ctx, c)
-	if err := store.Write(ctx, d.pool, []store.Record{rec}); err != nil {
-		return err
-	}
-	r.w.o.Metrics.ResultsWritten(1)
-	d.digester.Kick()
-	return nil
 }

@@ -1,9 +1,9 @@
 // Package worker is a probe worker: it heartbeats, claims due checks with leases, runs them
 // with the probes package and hands the results on. Where the work comes from and where the
 // results go is its Backend: the database (New: claims with FOR UPDATE SKIP LOCKED, so any
-// number of workers share one database, results through the batched store writer, run-now
-// requests from the River queue), or a SecuMon server reached over HTTPS with a worker token
-// (probes/runner/remote), for workers that hold no database credentials.
+// number of workers share one database, results through the batched store writer), or a SecuMon server reached over HTTPS with a worker token
+// (probes/runner/remote), for workers that hold no database credentials. Run-now requests
+// arrive the same way: a requested run is a schedule due now, with its run id.
 package worker
 
 import (
@@ -116,7 +116,7 @@ type Worker struct {
 	ID uuid.UUID // uuid.Nil for a remote worker: its server names it
 	o  Options
 	b  Backend
-	db *dbBackend // the database backend, for run-now requests; nil for a remote worker
+	db *dbBackend // the database backend; nil for a remote worker
 }
 
 // idSpace makes worker ids from names, so a restarted worker keeps its identity.
@@ -222,8 +222,7 @@ func (w *Worker) runClaimed(ctx context.Context, c Claim) {
 
 // execute runs one check and turns its result into a store record.
 func (w *Worker) execute(ctx context.Context, c Claim) store.Record {
-	// One span per run: a root span for a scheduled run, a child of the job's context for a
-	// run-now request.
+	// One span per run.
 	ctx, span := w.o.Tracer.Tracer("github.com/secuaas/secumon/probes/runner/worker").Start(ctx, "check.run "+c.CheckType,
 		trace.WithAttributes(attribute.String("secumon.check.type", c.CheckType), attribute.String("secumon.check_id", c.CheckID.String()),
 			attribute.String("secumon.workspace_id", c.WorkspaceID.String())))
@@ -237,7 +236,7 @@ func (w *Worker) execute(ctx context.Context, c Claim) store.Record {
 	span.End()
 	w.o.Metrics.CheckRun(c.CheckType, res.Status.String())
 	return store.Record{
-		WorkspaceID: c.WorkspaceID, CheckID: c.CheckID, HostID: c.HostID, WorkerID: w.ID, RunID: c.RunID,
+		WorkspaceID: c.WorkspaceID, CheckID: c.CheckID, HostID: c.HostID, WorkerID: w.ID, Location: w.o.Location, RunID: c.RunID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
 		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
 	}

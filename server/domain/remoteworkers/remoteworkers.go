@@ -103,7 +103,8 @@ const (
 )
 
 // Store checks every record against the scope and stores the batch, all or nothing. The
-// records' host and worker ids are the server's, never the worker's word.
+// records' host and worker ids are the server's, never the worker's word; their location
+// is the worker's.
 func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Record) error {
 	now := time.Now()
 	ids := make([]uuid.UUID, len(recs))
@@ -128,7 +129,7 @@ func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Re
 		if !ok {
 			return &BadResult{Index: i, Field: "check_id", Message: "no such check in the worker token's scope"}
 		}
-		recs[i].HostID, recs[i].WorkerID = host, workerID
+		recs[i].HostID, recs[i].WorkerID, recs[i].Location = host, workerID, w.Location
 	}
 	if err := s.ensurePartitions(ctx, recs); err != nil {
 		return err

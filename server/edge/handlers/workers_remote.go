@@ -105,7 +105,7 @@ func (a *API) PostWorkerResults(ctx context.Context, req api.PostWorkerResultsRe
 			}
 		}
 	}
-	err := a.remote.Store(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name}, recs)
+	err := a.remote.Store(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name, Location: deref(req.Body.Location)}, recs)
 	var bad *remoteworkers.BadResult
 	if errors.As(err, &bad) {
 		return nil, problem.Invalid(problem.FieldError{Field: fmt.Sprintf("results[%d].%s", bad.Index, bad.Field), Message: bad.Message})
