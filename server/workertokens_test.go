@@ -85,6 +85,8 @@ func TestWorkerTokens(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, statusOf(t, err), "worker token on GET /hosts")
 	_, err = owner.WorkerProtocol.Claim(ctx, client.WorkerClaimRequest{Name: "x", MaxChecks: 1})
 	assert.Equal(t, http.StatusForbidden, statusOf(t, err), "owner token on POST /worker/claims")
+	assert.Equal(t, http.StatusForbidden, send(t, http.MethodGet, env.URL+"/status/any-page/api", *made.Token, nil),
+		"a worker token sees no private status page")
 
 	// Heartbeat: registered in its workspace under an id of the token and the name.
 	ack, err := wA.WorkerProtocol.Heartbeat(ctx, client.WorkerHello{Name: "edge-1", Location: ptr("montreal")})
