@@ -81,6 +81,11 @@ func New(o Options, wo worker.Options) (*worker.Worker, error) {
 	if wo.Log == nil {
 		wo.Log = slog.Default()
 	}
+	if wo.PollEvery <= 0 {
+		// An idle remote worker asks for work once a second: several workers may share a
+		// token, and the API limits each token's requests (20/s by default).
+		wo.PollEvery = time.Second
+	}
 	hc, err := httpClient(o.ServerCA)
 	if err != nil {
 		return nil, err
@@ -176,6 +181,9 @@ func (b *backend) Start(ctx context.Context) error {
 		wait = min(2*wait, b.o.RetryMax)
 	}
 }
+
+// WorkerID is the id the server gave the worker at its last heartbeat.
+func (b *backend) WorkerID() uuid.UUID { return b.id() }
 
 func (b *backend) id() uuid.UUID {
 	b.mu.Lock()

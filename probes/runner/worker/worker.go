@@ -113,7 +113,7 @@ type Backend interface {
 
 // Worker runs checks until its context ends.
 type Worker struct {
-	ID uuid.UUID // uuid.Nil for a remote worker: its server names it
+	ID uuid.UUID // a remote worker's is its server's word, known once Run has started it
 	o  Options
 	b  Backend
 	db *dbBackend // the database backend; nil for a remote worker
@@ -144,6 +144,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil // stopped before it started
 		}
 		return err
+	}
+	if named, ok := w.b.(interface{ WorkerID() uuid.UUID }); ok {
+		w.ID = named.WorkerID() // a remote worker's server names it as it registers
 	}
 	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
 
