@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,7 @@ func apiServer(t *testing.T) *servertest.Env {
 
 // startRemoteWorker runs `secumon worker --server … --token …` with no database settings at
 // all; its log goes to a file shown when the test fails.
-func startRemoteWorker(t *testing.T, bin, server, token, name, spool string) *exec.Cmd {
+func startRemoteWorker(t *testing.T, bin, server, token, name, spool string, extra ...string) *exec.Cmd {
 	t.Helper()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -54,8 +55,8 @@ func startRemoteWorker(t *testing.T, bin, server, token, name, spool string) *ex
 	env = append(env, "SECUMON_WORKER_TOKEN="+token, "HOME="+t.TempDir())
 	logFile, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "worker", "--server", server, "--worker-name", name, "--worker-location", "loopback",
-		"--spool-dir", spool, "--log-level", "debug")
+	cmd := exec.Command(bin, append([]string{"worker", "--server", server, "--worker-name", name, "--worker-location", "loopback",
+		"--spool-dir", spool, "--log-level", "debug"}, extra...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	require.NoError(t, cmd.Start())
@@ -114,7 +115,8 @@ func TestRemoteWorkerProcess(t *testing.T) {
 	ctx := context.Background()
 	c, token, check := remoteSetup(t, env)
 	bin := buildSecumon(t)
-	proc := startRemoteWorker(t, bin, env.URL, *token.Token, "edge-1", t.TempDir())
+	metricsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	proc := startRemoteWorker(t, bin, env.URL, *token.Token, "edge-1", t.TempDir(), "--metrics-addr", metricsAddr)
 	workerID := worker.RemoteIDFor(token.Id, "edge-1")
 
 	var last *client.CheckResult
@@ -141,6 +143,12 @@ func TestRemoteWorkerProcess(t *testing.T) {
 	require.Len(t, workers, 1)
 	assert.Equal(t, workerID, workers[0].Id)
 	assert.Equal(t, "loopback", workers[0].Location)
+
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	require.NoError(t, err)
+	exposition, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Contains(t, string(exposition), `secumon_check_runs_total{status="OK",type="http"}`, "the remote worker's own metrics")
 	stopProcess(t, proc)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/secuaas/secumon/probes/runner/remote"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // workerFlags are the probe worker's settings, shared by `serve` (embedded worker) and `worker`.
@@ -77,7 +79,7 @@ func workerCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if rf.server != "" {
-		return remoteWorker(ctx, &c, wf, rf)
+		return remoteWorker(ctx, &c, wf, rf, *metricsAddr)
 	}
 	if rf.token != "" {
 		return fmt.Errorf("--token is for a remote worker: give --server too")
@@ -105,7 +107,7 @@ func workerCmd(ctx context.Context, args []string) error {
 
 // remoteWorker runs a probe worker that reaches the server's API with a worker token and
 // holds no database credentials.
-func remoteWorker(ctx context.Context, c *config, wf *workerFlags, rf *remoteFlags) error {
+func remoteWorker(ctx context.Context, c *config, wf *workerFlags, rf *remoteFlags, metricsAddr string) error {
 	log, err := c.logger(os.Stderr)
 	if err != nil {
 		return err
@@ -122,6 +124,19 @@ func remoteWorker(ctx context.Context, c *config, wf *workerFlags, rf *remoteFla
 		return err
 	}
 	o.Log, o.Tracer = log.With("component", "worker"), trace.Provider
+	ln, err := listenMetrics(metricsAddr)
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		// The worker's own metrics (check runs, scheduler lag): nothing of a database here.
+		o.Metrics = metrics.New()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", o.Metrics.Handler(log.With("component", "metrics")))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+	}
 	w, err := remote.New(remote.Options{Server: rf.server, Token: rf.token, ServerCA: rf.serverCA, SpoolDir: rf.spoolDir,
 		SpoolMax: int64(rf.spoolMaxMB) << 20}, *o)
 	if err != nil {
