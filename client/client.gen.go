@@ -4139,7 +4139,22 @@ type WorkerResultSample struct {
 
 // WorkerResultsAccepted defines model for WorkerResultsAccepted.
 type WorkerResultsAccepted struct {
+	// Accepted Results stored.
 	Accepted int32 `json:"accepted"`
+
+	// Skipped Results not stored, because their check is not in the token's scope (or was deleted).
+	Skipped []WorkerSkippedResult `json:"skipped"`
+}
+
+// WorkerSkippedResult defines model for WorkerSkippedResult.
+type WorkerSkippedResult struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// Index The result's position in `results`.
+	Index int32 `json:"index"`
+
+	// Reason Example: no such check in the worker token's scope
+	Reason string `json:"reason"`
 }
 
 // WorkerToken defines model for WorkerToken.
@@ -7135,9 +7150,12 @@ type ClientInterface interface {
 
 	// PostWorkerResultsWithBody Send a batch of results
 	//
-	// Stores a batch of check results, all or none: a result for a check outside the token's
-	// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-	// per batch: a retried batch is replayed, never stored twice.
+	// Stores a batch of check results in one transaction. A result naming a check that is not
+	// (or no longer) in the token's scope — typically a check deleted while its run was in
+	// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+	// deleted check never costs a worker the rest of its batch. A result dated more than 30
+	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7146,9 +7164,12 @@ type ClientInterface interface {
 
 	// PostWorkerResults Send a batch of results
 	//
-	// Stores a batch of check results, all or none: a result for a check outside the token's
-	// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-	// per batch: a retried batch is replayed, never stored twice.
+	// Stores a batch of check results in one transaction. A result naming a check that is not
+	// (or no longer) in the token's scope — typically a check deleted while its run was in
+	// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+	// deleted check never costs a worker the rest of its batch. A result dated more than 30
+	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -9247,9 +9268,12 @@ func (c *RawClient) WorkerHeartbeat(ctx context.Context, body WorkerHeartbeatJSO
 
 // PostWorkerResultsWithBody Send a batch of results
 //
-// Stores a batch of check results, all or none: a result for a check outside the token's
-// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-// per batch: a retried batch is replayed, never stored twice.
+// Stores a batch of check results in one transaction. A result naming a check that is not
+// (or no longer) in the token's scope — typically a check deleted while its run was in
+// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+// deleted check never costs a worker the rest of its batch. A result dated more than 30
+// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9268,9 +9292,12 @@ func (c *RawClient) PostWorkerResultsWithBody(ctx context.Context, params *PostW
 
 // PostWorkerResults Send a batch of results
 //
-// Stores a batch of check results, all or none: a result for a check outside the token's
-// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-// per batch: a retried batch is replayed, never stored twice.
+// Stores a batch of check results in one transaction. A result naming a check that is not
+// (or no longer) in the token's scope — typically a check deleted while its run was in
+// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+// deleted check never costs a worker the rest of its batch. A result dated more than 30
+// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15471,9 +15498,12 @@ type ClientWithResponsesInterface interface {
 
 	// PostWorkerResultsWithBodyWithResponse Send a batch of results
 	//
-	// Stores a batch of check results, all or none: a result for a check outside the token's
-	// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-	// per batch: a retried batch is replayed, never stored twice.
+	// Stores a batch of check results in one transaction. A result naming a check that is not
+	// (or no longer) in the token's scope — typically a check deleted while its run was in
+	// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+	// deleted check never costs a worker the rest of its batch. A result dated more than 30
+	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15482,9 +15512,12 @@ type ClientWithResponsesInterface interface {
 
 	// PostWorkerResultsWithResponse Send a batch of results
 	//
-	// Stores a batch of check results, all or none: a result for a check outside the token's
-	// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-	// per batch: a retried batch is replayed, never stored twice.
+	// Stores a batch of check results in one transaction. A result naming a check that is not
+	// (or no longer) in the token's scope — typically a check deleted while its run was in
+	// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+	// deleted check never costs a worker the rest of its batch. A result dated more than 30
+	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -30503,9 +30536,12 @@ func (c *ClientWithResponses) WorkerHeartbeatWithResponse(ctx context.Context, b
 
 // PostWorkerResultsWithBodyWithResponse Send a batch of results
 //
-// Stores a batch of check results, all or none: a result for a check outside the token's
-// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-// per batch: a retried batch is replayed, never stored twice.
+// Stores a batch of check results in one transaction. A result naming a check that is not
+// (or no longer) in the token's scope — typically a check deleted while its run was in
+// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+// deleted check never costs a worker the rest of its batch. A result dated more than 30
+// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -30520,9 +30556,12 @@ func (c *ClientWithResponses) PostWorkerResultsWithBodyWithResponse(ctx context.
 
 // PostWorkerResultsWithResponse Send a batch of results
 //
-// Stores a batch of check results, all or none: a result for a check outside the token's
-// scope refuses the batch (400 naming `results[i].check_id`). Send an `Idempotency-Key`
-// per batch: a retried batch is replayed, never stored twice.
+// Stores a batch of check results in one transaction. A result naming a check that is not
+// (or no longer) in the token's scope — typically a check deleted while its run was in
+// flight — is skipped, not stored, and listed in `skipped`; the others are stored, so one
+// deleted check never costs a worker the rest of its batch. A result dated more than 30
+// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
+// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

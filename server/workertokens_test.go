@@ -120,19 +120,28 @@ func TestWorkerTokens(t *testing.T) {
 	require.Len(t, *workersB.JSON200, 1, "an installation token's worker registers in every workspace")
 	assert.Equal(t, worker.RemoteIDFor(shared.ID, "shared-1"), (*workersB.JSON200)[0].Id)
 
-	// Results: a foreign check refuses the batch, naming the result; a batch sent twice
-	// under one key is stored once.
+	// Results: a foreign (or deleted) check's result is skipped and named, the others are
+	// stored; a batch sent twice under one key is stored once.
 	now := time.Now().UTC().Truncate(time.Millisecond)
+	foreignRun, ownRun := uuid.New(), uuid.New()
 	foreign := client.WorkerResultBatch{Name: "edge-1", Results: []client.WorkerResult{
-		{WorkspaceId: env.Workspace, CheckId: checkA, RunId: uuid.New(), Time: now, Status: 0},
-		{WorkspaceId: env.Workspace, CheckId: checkB, RunId: uuid.New(), Time: now, Status: 0},
+		{WorkspaceId: env.Workspace, CheckId: checkA, RunId: ownRun, Time: now, Status: 0},
+		{WorkspaceId: env.Workspace, CheckId: checkB, RunId: foreignRun, Time: now, Status: 0},
+		{WorkspaceId: env.Workspace, CheckId: uuid.New(), RunId: foreignRun, Time: now, Status: 0},
 	}}
-	_, err = wA.WorkerProtocol.SendResults(ctx, uuid.NewString(), foreign)
-	require.Equal(t, http.StatusBadRequest, statusOf(t, err))
-	var apiErr *client.APIError
-	require.ErrorAs(t, err, &apiErr)
-	require.Len(t, apiErr.Errors, 1)
-	assert.Equal(t, "results[1].check_id", apiErr.Errors[0].Field)
+	mixed, err := wA.WorkerProtocol.SendResults(ctx, uuid.NewString(), foreign)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, mixed.Accepted)
+	require.Len(t, mixed.Skipped, 2)
+	assert.EqualValues(t, 1, mixed.Skipped[0].Index)
+	assert.Equal(t, checkB, mixed.Skipped[0].CheckId)
+	assert.EqualValues(t, 2, mixed.Skipped[1].Index)
+	var n int
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM check_results WHERE run_id = $1`, ownRun).Scan(&n))
+	assert.Equal(t, 1, n, "the batch's own result is stored")
+	var foreignStored int
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM check_results WHERE run_id = $1`, foreignRun).Scan(&foreignStored))
+	assert.Zero(t, foreignStored, "nothing of another workspace's check is stored")
 
 	run := uuid.New()
 	batch := client.WorkerResultBatch{Name: "edge-1", Results: []client.WorkerResult{
@@ -169,6 +178,7 @@ func TestWorkerTokens(t *testing.T) {
 		{WorkspaceId: env.Workspace, CheckId: checkA, RunId: uuid.New(), Time: now.Add(-40 * 24 * time.Hour), Status: 0},
 	}})
 	require.Equal(t, http.StatusBadRequest, statusOf(t, err), "a result older than results are kept")
+	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "results[0].time", apiErr.Errors[0].Field)
 

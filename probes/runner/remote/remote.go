@@ -302,11 +302,15 @@ func (b *backend) send(ctx context.Context) {
 		if !ok {
 			return
 		}
-		_, err := b.c.WorkerProtocol.SendResults(ctx, e.Key, e.Batch)
+		got, err := b.c.WorkerProtocol.SendResults(ctx, e.Key, e.Batch)
+		if err == nil && len(got.Skipped) > 0 {
+			// Checks deleted while their runs were in flight: the rest of the batch is stored.
+			b.log.Info("the server skipped results of checks it no longer has", "skipped", len(got.Skipped), "stored", got.Accepted)
+		}
 		if err == nil || rejected(err) {
 			if err != nil {
-				// The server will never take it (a check deleted meanwhile, say): keeping it
-				// would block every batch behind it.
+				// The server will never take it (a result dated far from the server's clock):
+				// keeping it would block every batch behind it.
 				b.log.Error("the server refused a result batch; dropping it", "results", len(e.Batch.Results), "err", err)
 			}
 			b.spool.remove(e)

@@ -102,21 +102,29 @@ const (
 	MaxSkew = time.Hour
 )
 
-// Store checks every record against the scope and stores the batch, all or nothing. The
-// records' host and worker ids are the server's, never the worker's word; their location
-// is the worker's.
-func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Record) error {
+// Skipped is a record Store did not store: its check is not in the token's scope (a check
+// deleted while its run was in flight, or one the worker had no business naming).
+type Skipped struct {
+	Index   int
+	CheckID uuid.UUID
+}
+
+// Store stores the batch's records whose checks are in the scope, in one transaction, and
+// says which it skipped. A record dated too far from the server's clock refuses the whole
+// batch. The records' host and worker ids are the server's, never the worker's word; their
+// location is the worker's.
+func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Record) ([]Skipped, error) {
 	now := time.Now()
 	ids := make([]uuid.UUID, len(recs))
 	for i, r := range recs {
 		ids[i] = r.CheckID
 		if r.Time.After(now.Add(MaxSkew)) || r.Time.Before(now.Add(-MaxAge)) {
-			return &BadResult{Index: i, Field: "time", Message: "too far from the server's clock (at most 30 days old, 1 hour ahead)"}
+			return nil, &BadResult{Index: i, Field: "time", Message: "too far from the server's clock (at most 30 days old, 1 hour ahead)"}
 		}
 	}
 	rows, err := s.q.ChecksInScope(ctx, db.ChecksInScopeParams{CheckIds: ids, Scope: sc.WorkspaceID})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type key struct{ ws, check uuid.UUID }
 	hosts := make(map[key]uuid.UUID, len(rows))
@@ -124,21 +132,28 @@ func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Re
 		hosts[key{r.WorkspaceID, r.ID}] = r.HostID
 	}
 	workerID := sc.WorkerID(w.Name)
-	for i := range recs {
-		host, ok := hosts[key{recs[i].WorkspaceID, recs[i].CheckID}]
+	var skipped []Skipped
+	kept := recs[:0:0]
+	for i, r := range recs {
+		host, ok := hosts[key{r.WorkspaceID, r.CheckID}]
 		if !ok {
-			return &BadResult{Index: i, Field: "check_id", Message: "no such check in the worker token's scope"}
+			skipped = append(skipped, Skipped{Index: i, CheckID: r.CheckID})
+			continue
 		}
-		recs[i].HostID, recs[i].WorkerID, recs[i].Location = host, workerID, w.Location
+		r.HostID, r.WorkerID, r.Location = host, workerID, w.Location
+		kept = append(kept, r)
 	}
-	if err := s.ensurePartitions(ctx, recs); err != nil {
-		return err
+	if len(kept) == 0 {
+		return skipped, nil
 	}
-	if err := store.Write(ctx, s.pool, recs); err != nil {
-		return err
+	if err := s.ensurePartitions(ctx, kept); err != nil {
+		return nil, err
+	}
+	if err := store.Write(ctx, s.pool, kept); err != nil {
+		return nil, err
 	}
 	s.written()
-	return nil
+	return skipped, nil
 }
 
 // ensurePartitions makes sure the daily partitions of the records' days exist: a spooled

@@ -105,7 +105,7 @@ func (a *API) PostWorkerResults(ctx context.Context, req api.PostWorkerResultsRe
 			}
 		}
 	}
-	err := a.remote.Store(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name, Location: deref(req.Body.Location)}, recs)
+	skipped, err := a.remote.Store(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name, Location: deref(req.Body.Location)}, recs)
 	var bad *remoteworkers.BadResult
 	if errors.As(err, &bad) {
 		return nil, problem.Invalid(problem.FieldError{Field: fmt.Sprintf("results[%d].%s", bad.Index, bad.Field), Message: bad.Message})
@@ -113,7 +113,11 @@ func (a *API) PostWorkerResults(ctx context.Context, req api.PostWorkerResultsRe
 	if err != nil {
 		return nil, err
 	}
-	return api.PostWorkerResults202JSONResponse{Accepted: int32(len(recs))}, nil
+	out := api.PostWorkerResults202JSONResponse{Accepted: int32(len(recs) - len(skipped)), Skipped: make([]api.WorkerSkippedResult, len(skipped))}
+	for i, sk := range skipped {
+		out.Skipped[i] = api.WorkerSkippedResult{Index: int32(sk.Index), CheckId: sk.CheckID, Reason: "no such check in the worker token's scope"}
+	}
+	return out, nil
 }
 
 // zeroNil is t in UTC, or nil for the zero time (nothing received).
