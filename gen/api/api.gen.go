@@ -1743,6 +1743,28 @@ type CheckUpdate struct {
 	TimeoutSec *int      `json:"timeout_sec,omitempty"`
 }
 
+// ClaimedCheck defines model for ClaimedCheck.
+type ClaimedCheck struct {
+	CheckId   openapi_types.UUID `json:"check_id"`
+	CheckType CheckType          `json:"check_type"`
+
+	// Config The check's complete config, secrets included.
+	Config   map[string]interface{} `json:"config"`
+	HostId   openapi_types.UUID     `json:"host_id"`
+	Hostname string                 `json:"hostname"`
+
+	// Location The location the check is claimed for ('' for any).
+	Location string `json:"location"`
+
+	// Pings What a heartbeat check's ping URL has received, for the worker's judgement.
+	Pings *HeartbeatPings `json:"pings,omitempty"`
+
+	// RunId The run id the result must carry.
+	RunId       openapi_types.UUID `json:"run_id"`
+	TimeoutSec  int32              `json:"timeout_sec"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
 // CurrentOncall defines model for CurrentOncall.
 type CurrentOncall struct {
 	OnCall       *OncallMember      `json:"on_call"`
@@ -2129,6 +2151,14 @@ type HeartbeatConfig struct {
 	//
 	// Example: Europe/Paris
 	Timezone *string `json:"timezone,omitempty"`
+}
+
+// HeartbeatPings What a heartbeat check's ping URL has received, for the worker's judgement.
+type HeartbeatPings struct {
+	LastFailAt  *time.Time `json:"last_fail_at,omitempty"`
+	LastPingAt  *time.Time `json:"last_ping_at,omitempty"`
+	LastStartAt *time.Time `json:"last_start_at,omitempty"`
+	Since       time.Time  `json:"since"`
 }
 
 // Host defines model for Host.
@@ -4046,6 +4076,117 @@ type Worker struct {
 // WorkerStatus defines model for Worker.Status.
 type WorkerStatus string
 
+// WorkerClaimRequest defines model for WorkerClaimRequest.
+type WorkerClaimRequest struct {
+	Location  *string `json:"location,omitempty"`
+	MaxChecks int     `json:"max_checks"`
+	Name      string  `json:"name"`
+}
+
+// WorkerClaims defines model for WorkerClaims.
+type WorkerClaims struct {
+	Checks []ClaimedCheck `json:"checks"`
+}
+
+// WorkerHeartbeatAck defines model for WorkerHeartbeatAck.
+type WorkerHeartbeatAck struct {
+	// HeartbeatEverySec How often the worker should heartbeat.
+	HeartbeatEverySec int32 `json:"heartbeat_every_sec"`
+
+	// LeaseMarginSec A claimed check's lease lasts its timeout plus this margin: a result sent later may find the check run again by another worker.
+	LeaseMarginSec int32              `json:"lease_margin_sec"`
+	WorkerId       openapi_types.UUID `json:"worker_id"`
+}
+
+// WorkerHello defines model for WorkerHello.
+type WorkerHello struct {
+	// Location Where the worker probes from.
+	Location *string `json:"location,omitempty"`
+
+	// Name The worker process's name, unique per token.
+	Name    string  `json:"name"`
+	Version *string `json:"version,omitempty"`
+}
+
+// WorkerResult defines model for WorkerResult.
+type WorkerResult struct {
+	CheckId   openapi_types.UUID    `json:"check_id"`
+	ErrorMsg  *string               `json:"error_msg,omitempty"`
+	Facts     *map[string]string    `json:"facts,omitempty"`
+	LatencyMs float64               `json:"latency_ms"`
+	Metrics   *map[string]float64   `json:"metrics,omitempty"`
+	Output    *string               `json:"output,omitempty"`
+	RunId     openapi_types.UUID    `json:"run_id"`
+	Samples   *[]WorkerResultSample `json:"samples,omitempty"`
+
+	// Status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (CheckStatus).
+	Status CheckStatus `json:"status"`
+
+	// Time When the run started.
+	Time        time.Time          `json:"time"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
+// WorkerResultBatch defines model for WorkerResultBatch.
+type WorkerResultBatch struct {
+	// Location Where the worker probes from: each result counts for that location's schedule of its check.
+	Location *string        `json:"location,omitempty"`
+	Name     string         `json:"name"`
+	Results  []WorkerResult `json:"results"`
+}
+
+// WorkerResultSample defines model for WorkerResultSample.
+type WorkerResultSample struct {
+	Instance *string `json:"instance,omitempty"`
+	Name     string  `json:"name"`
+	Oid      string  `json:"oid"`
+	Value    float64 `json:"value"`
+}
+
+// WorkerResultsAccepted defines model for WorkerResultsAccepted.
+type WorkerResultsAccepted struct {
+	// Accepted Results stored.
+	Accepted int32 `json:"accepted"`
+
+	// Skipped Results not stored, because their check is not in the token's scope (or was deleted).
+	Skipped []WorkerSkippedResult `json:"skipped"`
+}
+
+// WorkerSkippedResult defines model for WorkerSkippedResult.
+type WorkerSkippedResult struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// Index The result's position in `results`.
+	Index int32 `json:"index"`
+
+	// Reason Example: no such check in the worker token's scope
+	Reason string `json:"reason"`
+}
+
+// WorkerToken defines model for WorkerToken.
+type WorkerToken struct {
+	CreatedAt  time.Time          `json:"created_at"`
+	Id         openapi_types.UUID `json:"id"`
+	LastUsedAt *time.Time         `json:"last_used_at,omitempty"`
+	Name       string             `json:"name"`
+	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
+
+	// Token The secret (`wrk_…`), in the answer that creates it only.
+	Token *string `json:"token,omitempty"`
+}
+
+// WorkerTokenCreate defines model for WorkerTokenCreate.
+type WorkerTokenCreate struct {
+	// Name What the token is for (a site, a network).
+	Name string `json:"name"`
+}
+
+// WorkerTokenList defines model for WorkerTokenList.
+type WorkerTokenList struct {
+	Count        int           `json:"count"`
+	WorkerTokens []WorkerToken `json:"worker_tokens"`
+}
+
 // Workspace defines model for Workspace.
 type Workspace struct {
 	Name        string             `json:"name"`
@@ -4822,6 +4963,34 @@ type ListStormsParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListWorkerTokensParams defines parameters for ListWorkerTokens.
+type ListWorkerTokensParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateWorkerTokenParams defines parameters for CreateWorkerToken.
+type CreateWorkerTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PostWorkerResultsParams defines parameters for PostWorkerResults.
+type PostWorkerResultsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
@@ -4908,6 +5077,18 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// CreateWorkerTokenJSONRequestBody defines body for CreateWorkerToken for application/json ContentType.
+type CreateWorkerTokenJSONRequestBody = WorkerTokenCreate
+
+// ClaimWorkerChecksJSONRequestBody defines body for ClaimWorkerChecks for application/json ContentType.
+type ClaimWorkerChecksJSONRequestBody = WorkerClaimRequest
+
+// WorkerHeartbeatJSONRequestBody defines body for WorkerHeartbeat for application/json ContentType.
+type WorkerHeartbeatJSONRequestBody = WorkerHello
+
+// PostWorkerResultsJSONRequestBody defines body for PostWorkerResults for application/json ContentType.
+type PostWorkerResultsJSONRequestBody = WorkerResultBatch
 
 // AsPingConfig returns the union data inside the CheckConfig as a PingConfig
 func (t CheckConfig) AsPingConfig() (PingConfig, error) {
@@ -6151,6 +6332,24 @@ type ServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(w http.ResponseWriter, r *http.Request, params ListStormsParams)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(w http.ResponseWriter, r *http.Request)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(w http.ResponseWriter, r *http.Request)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
@@ -10250,6 +10449,183 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkerTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkerTokens(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkerTokensParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkerTokens(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWorkerTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWorkerToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) RevokeWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeWorkerToken(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ClaimWorkerChecks operation middleware
+func (siw *ServerInterfaceWrapper) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ClaimWorkerChecks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WorkerHeartbeat operation middleware
+func (siw *ServerInterfaceWrapper) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WorkerHeartbeat(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostWorkerResults operation middleware
+func (siw *ServerInterfaceWrapper) PostWorkerResults(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostWorkerResultsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostWorkerResults(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListWorkers operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Request) {
 
@@ -10556,6 +10932,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/storms", wrapper.ListStorms)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/worker-tokens", wrapper.ListWorkerTokens)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker-tokens", wrapper.CreateWorkerToken)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/worker-tokens/{id}", wrapper.RevokeWorkerToken)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/heartbeat", wrapper.WorkerHeartbeat)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/claims", wrapper.ClaimWorkerChecks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/results", wrapper.PostWorkerResults)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workspaces", wrapper.ListWorkspaces)
 
 	return m
@@ -26094,6 +26476,1038 @@ func (response ListStorms503ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListWorkerTokensRequestObject struct {
+	Params ListWorkerTokensParams
+}
+
+type ListWorkerTokensResponseObject interface {
+	VisitListWorkerTokensResponse(w http.ResponseWriter) error
+}
+
+type ListWorkerTokens200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkerTokens200JSONResponse struct {
+	Body    WorkerTokenList
+	Headers ListWorkerTokens200ResponseHeaders
+}
+
+func (response ListWorkerTokens200JSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens304Response = NotModifiedResponse
+
+func (response ListWorkerTokens304Response) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkerTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens400ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens401ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens403ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens429ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens500ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens503ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerTokenRequestObject struct {
+	Params CreateWorkerTokenParams
+	Body   *CreateWorkerTokenJSONRequestBody
+}
+
+type CreateWorkerTokenResponseObject interface {
+	VisitCreateWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkerToken201JSONResponse WorkerToken
+
+func (response CreateWorkerToken201JSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken400ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken401ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken403ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken422ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken429ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken500ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken503ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerTokenRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type RevokeWorkerTokenResponseObject interface {
+	VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeWorkerToken204Response struct {
+}
+
+func (response RevokeWorkerToken204Response) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken400ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken401ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken403ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken404ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken429ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken500ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken503ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecksRequestObject struct {
+	Body *ClaimWorkerChecksJSONRequestBody
+}
+
+type ClaimWorkerChecksResponseObject interface {
+	VisitClaimWorkerChecksResponse(w http.ResponseWriter) error
+}
+
+type ClaimWorkerChecks200JSONResponse WorkerClaims
+
+func (response ClaimWorkerChecks200JSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks400ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks401ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks403ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks429ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks500ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks503ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeatRequestObject struct {
+	Body *WorkerHeartbeatJSONRequestBody
+}
+
+type WorkerHeartbeatResponseObject interface {
+	VisitWorkerHeartbeatResponse(w http.ResponseWriter) error
+}
+
+type WorkerHeartbeat200JSONResponse WorkerHeartbeatAck
+
+func (response WorkerHeartbeat200JSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat400ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat401ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat403ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat429ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat500ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat503ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResultsRequestObject struct {
+	Params PostWorkerResultsParams
+	Body   *PostWorkerResultsJSONRequestBody
+}
+
+type PostWorkerResultsResponseObject interface {
+	VisitPostWorkerResultsResponse(w http.ResponseWriter) error
+}
+
+type PostWorkerResults202JSONResponse WorkerResultsAccepted
+
+func (response PostWorkerResults202JSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults400ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults401ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults403ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults409ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults413ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults422ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults429ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults500ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults503ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkersRequestObject struct {
 	Params ListWorkersParams
 }
@@ -26833,6 +28247,24 @@ type StrictServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(ctx context.Context, request ListStormsRequestObject) (ListStormsResponseObject, error)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(ctx context.Context, request ListWorkerTokensRequestObject) (ListWorkerTokensResponseObject, error)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(ctx context.Context, request CreateWorkerTokenRequestObject) (CreateWorkerTokenResponseObject, error)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(ctx context.Context, request RevokeWorkerTokenRequestObject) (RevokeWorkerTokenResponseObject, error)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(ctx context.Context, request ClaimWorkerChecksRequestObject) (ClaimWorkerChecksResponseObject, error)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(ctx context.Context, request WorkerHeartbeatRequestObject) (WorkerHeartbeatResponseObject, error)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(ctx context.Context, request PostWorkerResultsRequestObject) (PostWorkerResultsResponseObject, error)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(ctx context.Context, request ListWorkersRequestObject) (ListWorkersResponseObject, error)
@@ -29084,6 +30516,186 @@ func (sh *strictHandler) ListStorms(w http.ResponseWriter, r *http.Request, para
 	}
 }
 
+// ListWorkerTokens operation middleware
+func (sh *strictHandler) ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams) {
+	var request ListWorkerTokensRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkerTokens(ctx, request.(ListWorkerTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkerTokens")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkerTokensResponseObject); ok {
+		if err := validResponse.VisitListWorkerTokensResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWorkerToken operation middleware
+func (sh *strictHandler) CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams) {
+	var request CreateWorkerTokenRequestObject
+
+	request.Params = params
+
+	var body CreateWorkerTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkerToken(ctx, request.(CreateWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitCreateWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeWorkerToken operation middleware
+func (sh *strictHandler) RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id) {
+	var request RevokeWorkerTokenRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeWorkerToken(ctx, request.(RevokeWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitRevokeWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ClaimWorkerChecks operation middleware
+func (sh *strictHandler) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+	var request ClaimWorkerChecksRequestObject
+
+	var body ClaimWorkerChecksJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ClaimWorkerChecks(ctx, request.(ClaimWorkerChecksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClaimWorkerChecks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ClaimWorkerChecksResponseObject); ok {
+		if err := validResponse.VisitClaimWorkerChecksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WorkerHeartbeat operation middleware
+func (sh *strictHandler) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+	var request WorkerHeartbeatRequestObject
+
+	var body WorkerHeartbeatJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WorkerHeartbeat(ctx, request.(WorkerHeartbeatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WorkerHeartbeat")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WorkerHeartbeatResponseObject); ok {
+		if err := validResponse.VisitWorkerHeartbeatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostWorkerResults operation middleware
+func (sh *strictHandler) PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams) {
+	var request PostWorkerResultsRequestObject
+
+	request.Params = params
+
+	var body PostWorkerResultsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostWorkerResults(ctx, request.(PostWorkerResultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostWorkerResults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostWorkerResultsResponseObject); ok {
+		if err := validResponse.VisitPostWorkerResultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListWorkers operation middleware
 func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams) {
 	var request ListWorkersRequestObject
@@ -29167,722 +30779,764 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4Kvg4/YXJ7iRNUhfbUlT0qGS5rC7r0pJcrhnLrQQzQRKlJJAFgJJZNd7oXxOxf+fPPsH2",
-	"i+yb9JNs4ADIG5FkUlJdZnemY1xiJhKXg4ODcz8/tyI+SzkjTMnW3s+tKcExEfDn0RWe6P/GREaCpopy",
-	"1tprXSrB2QTd4YTGWHGB+BipKUGYyXsinkk04vECtTGaYjnVL6nq9NAlYTGiCo1wdIsoQ+HxuHvKGeme",
-	"YBVNQ8QZwuiboyukOJoQhbb62+h+ShhiXE0pm6BoitmExAHiwn1f/PT8/ZV+8/ro3dHVEZIcqSlWMK97",
-	"QRVBU5ymhEnEWbJAdIwYh2naXqGhIJLPRUSQpCwivVbQIp/xLE1Ia6913fpx6y93ffHXwfTt7V/jl4t/",
-	"G21Hb4cH161W0JLRlMywhtQMf35H2ERNW3u720ErxUoRoYH2t+vWx4Puv+PuT/3uq5vupz9dt/7QClpq",
-	"kerepRKUTVpfvgStd5TdLsP84s0hejl8+RIllN1qEOn5MvJZoRRPiAGUmhJBENVLJKitG0g806v6cU6k",
-	"QvdUTVEYzYXkIkSSKN1NqPu4sQ87ARKcq64gCVb0jgSI9CY9FF7P+/2t6DlO6fO74fMpl0r+2XzyFVn8",
-	"5Z9//4duMNxN6Iyqr4bQmuwjQZKvrlu6/+tWWAHmyg7nxz9wGg+/o++uDhbHrL+297odGPa3X/pAfIEV",
-	"eae7W4bz8dHVG5S9R+1Y4LHqUqLG3alSKU5pV2BFYDJde1I6e7AbKU9otHgmEcMzEqBQhA70EiVkrBBm",
-	"MQqVBn3EWSzRnCmawKc/zrnCeufG8yRBeIIpy2DfUvyWsOvWvvhqe7ivvtoKewgmJxEWBKVEIEnEHREo",
-	"FTwiUvbQKRcznNjzKFGEhVjoo6c4D2AWekyexESgMFtrF/4Ng+KjCzLDlFE2Cc3ki28kUSFq27V00JiS",
-	"JJYBup/SaAoDfMPR5etvkSA4lr3aLdrZrZ4S3P0Jjse++Opjv/vq05/2lf3Df2CySZ3DBqzb065p5t+z",
-	"H8PCfrRHcyFVxyz93ry5pyzm95r+2JUv79OPXw36/f37r3ZC1A7hYbgH23Rwfozg9z4KcRwLIqV9EyWU",
-	"MIXsQzipfK4QzpqPMU1I3MVzNQ33kPmF9C/CFI2wXqj09NR5ENx/dHC/Xw13osTiYKyI8FwRFsUVR/dY",
-	"E30y5kKTIiUWlE0q06KMzuaz1l4/G4YyRSZEtL7ogVIs8IwoeycdpOklic4F/4FE6hTPyPLoB/oo6Nd2",
-	"Y1F7zAWapwnHesNg400DS/ZTLvQcE84mes6dMrUSZEKlEouefdSL+Oy5nPJUE7BW0KJ6zB/nRCxaQYvB",
-	"jFq2/3rK1A/0ut3vgQ/Ah0ARl5d3luIf5wQZgonGgs8QRqkgd5TPJdwHz2SZsPdqZmle101yZzD0TeuN",
-	"4DMfU4CFcpyAovre0Rcrauuba2tr61UFqMP+cLfb3+0Ot64Gg71+f6/f//eaWeoVluY41vRNtfZaMVak",
-	"qwdrBdWbd3nex/HyrK8Kt/4zid6/P36dwSrFappPgsatoKXpORUkbu0pMSfeKc3n0LIwm61d/2zILOWK",
-	"sGjxLVn4cPiWLBw8zal+JlE05VxqZqiNYbIBknjRMazODN8SiTAcMkpidH52eYUkHpMe+kA1C3XNhtto",
-	"yufCngHgDvQowBlkT2ZETXkcIL1+oH3AJwmSJnghodmYCqk03FLOJLlm7awDcyOiMFudvin0hyTeQxpm",
-	"YQdRJhXBsV4bjpRejLqnEdn3zAlfs5iOx0RomgbT4MLNy9xt28Phvr5zElKameF4qERS0SRBYs70LRag",
-	"7f4r6PmahUC+ukC/wh76lizMfSojnmp20HBY91zcyhRHpIfeWKKrFJmlSqL2zufPHfiEcYVuSaoCzXXi",
-	"awZUTo8pzVXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIaEBaI6GBbTparypJe87",
-	"6+nL8Rj452Xc+wAMs2OUVfmMRHMB26FlA81lYmVYfKmZ945jPw3iSoLaEZ/NcFcSTcUViTuafw8sM/rH",
-	"MNAjUIXIZ6r5JKwQTpJ9xDUve08lQduDISChkwKoBH5eEdZDh5zFVM8ZJ4bJhwtHD59x8rClRFCc0J+0",
-	"7KDlgntuD5REkrAYMNChHqwqwkzv6YirKZLzKCIk3kAY8O+bFVbqNmzQH2432TEtMdXsmp661ICPeEqJ",
-	"LBAONOVJLJe2AiSp8I9hZ9/IDxpwM923+9jutDlrgZHIMtZEH8ce+kDwLdLyIxZUcraHwg/PQ30Zjeln",
-	"Yk4UnTAungSCubj4ODDW8P4n+LPmQxCbz0ZEGKwmM8ApQdRcsLprFKSB0pRiMsbzROkJ9YP8cqBMbQ3N",
-	"7WA4np2+ZQTMz8ESAxS0PncnvJs/hQVccc/2s3jV9RsgOyfE+P2Ku3i4+i5W/NE38Rd9j5qrAxi6r3F8",
-	"YQi2/hVxpq8N/SdO08Qyt89TwUcJmf3pB6kX+3M+eQ0GhWnS2msNjBCiSQRloJ3QqxSCa8bx488teNva",
-	"M0sJWjMiJZ5YZi0lQi3QNby7bukuZlRKmPCnoCUVVnPZ2tvWu6WoAqgdmzHcbZPzyFpQlHvPn0sSzWec",
-	"9fR/MZY9fjd165DPrfZE792XIkT/IMi4tdf6l+e5Uua5eSufn5uPDQwrMk55MvsoNAsPgQGWiOBoivh4",
-	"bOkdgEIjQUHZU5KKfdOwbZ/nDYvSVzcXvxp9bJvDWg45Gyc0eiwCYDTlUsGKY3RPRt1U8LjbHyCcaCl0",
-	"YW+ZVnFDX+Ubms1is52M3GdPuY96ggQpgZmEGy5AGMVzAw64XTGaM6rFANhKIOVt4PjMzVrhE8KOhz2y",
-	"XBtWwHBVmaV9I60hrDkkVGKXnOz7+0GgN1yMaBwT9kgMUlPNv6REwCeIERKbuxDHM8qQ4AnZRws+F/Cn",
-	"htkdJfdAp3OU2spRKp/XZjg1zr57CqTSUk6EkwSUs27iWty9N5ogt14tNn7uOiGnq1uGgFkq6wDFnEjg",
-	"eI247Bhli1P63GUs8+8GO8qy1gWZSxI/ElEq5wvdY5lRGd09GnOhj2wmvbhDZw5pSfVpZR0GTC/wVR3/",
-	"xbXM/Od3WJPBy3fZcJjj6XtmlYd4lJAH3mjzYh9PhrdLlGwJ1EaYoAzl0q1Zf4nOOfCWpFtuwP07wlSm",
-	"iGA4OdKb/0gUpbYvBJi0D0pNUjysiMaG8TcKMJCulNVyEKluqMa57fErPIiG5MVoK97Bu9FL0h8P8HBU",
-	"oHg7Za7IjmqV0jD4hpjkZv4kSHTA0JyRzymJNHWyswJOOEAJn0w0yXLqixww+05LqLvVdDEHSojaOJEc",
-	"bFDfdy3r2j1+HXYQjQlTdKylL6qWYdtDF1YBimZ4kYuWX4LWKVdv+Jw9liwZ/ocrNIbOirfSdr5Hp4UG",
-	"m+wL46prvnuKjTnlGgLTXFanDMH9+zu8QU65OuGx3tkaJWLVmgl6BJppS/bQLSGp4Rwini566JQD6dlH",
-	"oW5q7SuHOJqS7iFnSvAkRNjwHsN+H93zeRKjKb6DEzyrQMbZaVetC9rAYs7xIuE4vuL8HRYT8miWiRjV",
-	"HJUIBGGjPRv0t1/uvNhFo4UiJY57UGCP7OEx3yvOUQIT2gwrFedd891T3TmiOC29LN275oIwQwN0Qr/+",
-	"/SDmuQBWHGQEo6F8LGNjFVV7ZYv4FEtnKt8HZV9JDUglWm0fzza/wHMUp25NWhvufFrooWt7eAocKLgW",
-	"ZOwuKMZW60KpyrwJwIFAH3cwfyKqOhkfnYE06xqk0v1Mw6n5m0zF+c3Rlb5KQI8MNMIIZZwZeU4QOTUE",
-	"5XeDkZdE3NGIvGf4DtMEeMHHE5gYKzzCEgSXeaHnIhNSoCt2DpWmmzGz+ZdPwoWgmKSExZqNNb4ZbkkB",
-	"wgwdHGte447GRHQqa3yAHJ43WbuDuQ33i1Es8hPMFpYuy0funMCKmDsBkc+a1dHEo7gagANJ8ELf/cVp",
-	"F8WUgobminM0w2yROVZsuKt6Ql17ST3Jtl5kKwQD15QYi31QVL47qz4XQDhrjPf3uim/M0ChwoKtveze",
-	"YSmJgwS50x9KJQieGX07TzXhuPjvobwJHoOt75mGIhf0p0dfe1bba3zLjApuRLDQ26E3tMRJD4pyc2EG",
-	"G1OY/NOnwMWT1Uv4vez3hw8fugc58nvcN742s46mOEkIm5Cyt8iSOeFLBjzjH0IPuTElWLU+NWYGHCl6",
-	"Rwo9jDhPCAYN22geT4i6mcu4bNTg89LNYQxD+oMIJ4ks9JX5qwQtTeTjG6xqzSOVBQQtyiIQHEHgXnYl",
-	"8LRP5+oGNrVmDnyu1jVx140HpEFLpno6zcEhFRZqo1V/KTpTfCyBoDh8aWsCt4elAT9lffMRuNx8CVoH",
-	"9ITH5EjvxDIibApud/B/bhE2n+nZwhYXBrZtg9bnrm7SvcMCrC66bWEql9CRmdWnL0FLcYWTxlBeCbG8",
-	"q2y+9XC5JFJSQwp/wSOyKZiNFpr7EbKIrWVicYgZZzTCScZAWZevMErwPCYhGpGIz4hEIWZqKnhKoxDs",
-	"n76NfkoszuZcQeLCMBlGr9gs3Ro2J3a+DueFTRvjRJKgso/lvar4aaXWBBjh1NmLpUEIzYS9v0QxTxIs",
-	"ZA+9NgbjPbTTN/biKJlLekdOnLnaOEEt40Jm3h6WrNt9D5b8MJeKju1Nvewkt85Lrow2FS+WKUdY3lp1",
-	"ODjzmgVJZ7QA+mh9BAElqh40K/Fw1TV9QM9dyyqSFNCivHg/DpzXYn5BZthHGbZTqeUJnFAMviAFpN9H",
-	"YcIjnITWrMU4YkTdc3ELu2tpGzTRiOm+awUt03cLgM0wbUz53Nzf2T7zJweF3vOnh26c/NFZStjBMZDL",
-	"A3qFJ1/Pk9uCt8AGh8KctBvOEo+33RlLFkjhCSoYZEIqb8xHIbiuFQ4EDFCgIQU6+UAM8ex8tloJniRV",
-	"Yh1xuQk5HmfKoWVeQMAQ5nJUZCbXz/0KT46VZkOzkbAQGPg7hScT/0CVg2AbZlPL5/GpDh4w5vK1RW8U",
-	"nqyd9ZVuo3k3zsaaTEfED7qMeg3W0C7ijDRLZEJj0cPZC37rzH+NT5qFjeEwzm5bQfWZMSh9qu6Bm+hq",
-	"riEhQh1OMWPEML0rT12VCBNBEDbqM7CC2DsS/A0IUwG4nSVUKuO/boZBehKoHZIZpkkYoPCejKac34bB",
-	"NQtlgqNb/VBpmVf/EVMZcRGbZwmZCDzTf3Om+XT9V4onRMRztYDHqZwQRon+m6nxIuzsI8yuGR5JEMIF",
-	"IrNULcykJGFAK41uDkJseujojghNL8SEwEKiKYn0RePCcGxcAaLymkl8R+I99P7inUSzuVRoRBAeSZ7M",
-	"FUFaUmzLDrwN0JWdOxpxZS4nCTq/aIoVorH93hkBqLhmMY/mM8KUueRmGphdvWakkT6eJyQfs+TO+kwa",
-	"p9TyQbJgXCaPr80LZHcBpmvUHcXtTDk4AGCp99sYpp3tFZHZyLgANiIwdjyLcxoHZ/jzsfly2F+mOYAm",
-	"Hpe4rn7uFDBENh7/SH/nHR38+arDayRaHl0/RUpfchK1JUnG3akBEBdIv+vJaWd/GYjzUULl1MExncup",
-	"xr6MTWi8hlM1XjQGoDkpvnuxjE4aC/fR/ZSTOyKMry84hug/CUB7g10+g0Gbz9EeW19AhHkDETZw3Qir",
-	"VWsD7dLPO3saDTUDQ+Ic4JEgWBHLMumW91MuiWWfqKzsjjV94OiW8fuExBMyM/6xMWj1kzmYMgqvzelN",
-	"dJdUNYeLXU5jyGTUbRk05/rV67lagBaRRkSi9tEd+D5rYN0N/XBRgk4mROSACR6ycnh1R4D3rkDSATeM",
-	"STxPb27JwghljQB07tbbGEJwZXiEocQEo0Z8RtmkWyRvjScDfTSeCFxZHtdjGgku+VihK9DjfuDidpzw",
-	"e4na5/yeCHQwV3yGFek0p8EMHcQ41fwrOsSi+bGEGWywIHNneczi7jbT15cEj3EF86scK8VR+2sOhxRu",
-	"2xNzdXQ2mLAZqPGcLQg9IqN54YHr+dnllYHrXy7PTgMk6YS5Cx8jSSJBLEvT/Jzb0RpO+0stZ+ZMoJvy",
-	"ZgdJgib0jjCUWVEtuwDc2j4cfsMT5YZaFyCgL4AFMEW9JT4C2KEbPVvp95ZwkH1mWSe4ScblwBH4vDEs",
-	"D3U3Vxo+JTDuVqAYtIzXrH2txbqcXV8/WXCvqUS4lKa4WRhYhbHwYCrMbBPhRup9ob6boLIU13DlclbS",
-	"PTdSaRk7DQBei8m5TaGKT7nssVIuLQkqRtQrHI31n+bN4WOexPye3UgS+eVmwz2sVBgKguMzUDkYZdkS",
-	"BpQ2ySNKEoZHZcG9oGwgMsIJsDo3RuKwQufyzuctnWyyJJFJ10jLCoLPJ1MIzsIMnAvWWyW84u7a9TMb",
-	"wbv0Yp7GjwRuVTsbuzCWHKqVXS5hTJDj3afVGHsIeLChPur3gdT+sG1jNsYlwQPFcwHuKVmAPwTMZZdk",
-	"5s4CHy2sy4rFJOPYZzCvoEfb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9HVzBRWgV+XX7BQeMM8h",
-	"tAr4TC7Pk5bkp7IAuvz2rZzUfcTmSYIEnyvYBUZ8Z7ZyG+lPjH/OmrO5aWBp8dRBH2vOzzsqvQrOubHl",
-	"LxPeQmz7WjGYfFY2kF5LSno8ZwdspOos3EtfPCxZcalmwoVB1iz7PVC4/5Zk4/d1Yn/PR1Iqnko4mNRE",
-	"y3BG9h1bfUtIKq1q4FGHtQxS17Z3av/4CIablBqevPf+/fHrT8VvunSWcmNmhKwHe60JVdP5CDJdcJzS",
-	"bsRjMiHseTaNL8XP5S1Nuzw1KNxNOTjwZ+z1L0tGIB3IIVZkwsXCZwXECt1SExw7pmD73EMY3c0TRgSE",
-	"u6Q4usUTEiCMZlSCeWAytxFg7dc8uiViTBMSoG/nIyIYUQR0tUJgvWf//Ps/OuDDRz6nXEKIgRYGwUsL",
-	"o3uCbxmREjLGGL9PDUrUvjy4OH7TKVre3IxoorlqDZ7yXFqau9ddA5sSk6bGgRKAvqsMUn57sjxkucGl",
-	"m0D58SFMJ9uNNwbMHpJe2KaVFKi8qQ3YZIhsvJHERAA287sZ088Zf7lktWCQq4xEmseBhqht/mNxyCQS",
-	"65ROboPR7ohwvhfLTLoJz7RNslB7TXpKuBEsp/vqNefIPe5EUuEkKU9uqVWCN4ZvwnOzvscqZJQsMsLM",
-	"WlLgyOiTtpfQmiUx7nMY07BTguIJ5OJwsizSU0bGrmUds7192uPv73aZTKB2cTMokX5nEpcAyNtrOT3R",
-	"qu+bWhFNmFGt+AegsHmO4D6bgld6I8FOzBPi7fjwuyO9Y3oHGRFIGPuA37WmoJZYf/CLqoXcPNrgO9M2",
-	"++rGuuPXn3HJZwTsj4AqxBw2izKjBZpiFjc/4XI+uolqLyLYdy7VXEBWEozaYe4SflPBqTBAYcSZwpQR",
-	"cUNneEJuposJJQyslvaquTH3AbSmbCywVGIe6RFuqpdH2IG0K2Mu4P4xDsqHH45QOzz8cNR9+arGJ8o6",
-	"unoIguI88a/SIsQeCpWgd4s8hBjuPCTm7JlE+nPUnnBJogBdktlEkFRfpd5ZzEVSQ0RMcg4coxnXcB1p",
-	"gmnwuoEyoHDGgkLGLlhZkF9WDgoFNM7wsnTzFKlkPa9ib8c1Qk8FrFzhpJCYJFPeuNuosOKCnOTeNhd3",
-	"Sve3x7vjgZJXjaSUzW8ttB4kK/lviw/TRYUBLya70d8E1gEgSggWjj9fL5E8hFRVALPKC6OY924ZcUaL",
-	"myKR9UPJJ0tXTamE5SyOiT4wvRYwLJ9Uw9sJjoW9ojbxjK5VDmp55qaI3Wt8jYq6v/K39aC+IJlMVHY3",
-	"EoqOcaRqZI17LC0FtBEhQL2RIBCLH5E89FwDRFLFxcJL9J5oR6+yDIfP5AY720C37WFx8w1ZciBRlEUq",
-	"nwBlhdyLddTrs08jV0ZR58Kq+XS4U0A2t6wO4yjhbEIEmuI6EmlXlrtfwaWlKTwWdLyRkGUw5g30eGV7",
-	"WX5zafptfnoYuV+GwhsHgGI2y5hCojTjImRybvpX/atzp8bBwLeMkkxV3LwpdvnzvEtYy3+YrJ+G50i4",
-	"QRVAeQw5bkwSRAqhVIlEP3DKSKyZPsiSVsPV67YrxSSTZJTEN6MaFhCc012eLn4LchxWzm7vZV1Kvd7M",
-	"peYIm8B9A5bH9pTzPvnpLxxrg4qF7XRntEys1pHUp+F8DJbUnOoHK4htrxsyTPaqaKogdoPUA+qy1oxr",
-	"z31OvBFQmj10eHF8dXx48C5Ab4+/eRugk6PXx+9PAvTu7EOA3p9+e3r24RS1KRvzTs+cChviPU8I2IOj",
-	"ue6vmxmGZaRZ6vY//8//G71CkaCKRjgJkP79Ak3pZGr+3kYzEtP5LEAkkQQl/L5j/wQZnNyRBLXBm9V+",
-	"dI8FgxQY9jMQ2RN+H4DdApkZFvRibuhW0NIdQNYb/aVmt/k95Kkb843otIPuYd5z+cVbM0754Ykbtfz4",
-	"Hcyh/OwYZpTvZsYYVuLM9TEKbR5wjBKsiHDUb+leK91l4FIVwuELTUCok2RxFJHUutgIKm9ROzSPdMsi",
-	"WPXYhQPsGm0GSONvbHoqPnpjey0+O8hGyABzJQiLzzllqk4hZijPMyuTE8gQqpdGjEJXr/j91SGKsY2q",
-	"Lio6tNRptEJ8bBLguXuSM0j9Y5JSU9VZdmHJwLFsNLBv1oheTlwpcU61esF1F6N/DNjC1fxR/Yc3v7jE",
-	"sO/+oqSQ05wtIErZCGAe1rNCMy3YSthaTzeBhL3GcjriWHhi/yaEEbExX2vRRq5kl6S5yAWJCL0jsbuf",
-	"NJfBJclzDM04qJruiA3VzmEHmoTG/jdledAjqhfUUbTOEauokJKP0UgJTcRm5EZPVPAZlca73sQX3bjL",
-	"5caOp2mWmhJmvMhMtl8k56Ou07nYbIUWMJqdLcFlmS+reiXy9KZeGtErH/TrdyIwr/RWMpUskCTwUthc",
-	"YtS4/OXC09OoViCGU/5ej2Vpftl99tDZvSlNDLrbz2n8JpPSN8jNVt8nJzKN35SZwBJ3S7gUC+am2Orr",
-	"hzKAahhSPegIFi6xdQxgifwU6EoFYYvL8uKFZzOWzruPSIKXpM+/zvlrbuRmaRTMjT45NE2fyGdupel/",
-	"jGkyF+RGTQWRU574DBecaYoErtG6OYgTc2YpOJACzDJzv/8K3STE64GucWBFv8NJvQOi0avN2aOgaXTW",
-	"jXSXsJe5laVWPQfi12PnlVI2ufFq/t8SLNSIYGW8h40p1lS2MUnrWaEeldlUi3ZG1as/stZH47j9/uLd",
-	"NdO/f+AjiGfRd+E3R1f6Djs/u7wKIVP626OD1+E+Cp9DBLd+91xjj3n5/GfymTo4fgmvGZSbiknc6aFj",
-	"cBpmEDMjp/yeGb3GvukcPTereP4zjb8816vumqoxpuZCBMkEqzUEXIoRnNKeN80IZZPn09HN1o/D7ov7",
-	"o7t3fXG7zd4PFv822p389e7l56E6/+lkJzp4FX87/kt/eiGPSrZAQasq7+2XDfasqZ2vaOHT+MDnqh7L",
-	"fxlP0Dz00eqFC1Qwo22VQ1ierI/WlFxLi0qUwiJqKfNhRlAxW5yNIffryjgYyiYZZV0DcDZLGzZ9q1TT",
-	"pldR05avmWzaZ9K05TcijZouf9Z4TedcqokgTSeR0SLX/tOSAh48pFIS0TGNkCRK6UveeT/oXmzG8jwn",
-	"FqDiM4nCHCdDBCmNiLxm7TCFklz//M//QjkKBCiUbJaax/l2ByjUtMI8zrc2QKGK7NNsF4NrFsZMmqfZ",
-	"jummiX2YbU6AwolII/M03wg9iZkbLQe67ji1cLXzLkFZT9LB0c60DNZOD0ESa/ihiektSRUyehAwuECO",
-	"zTxeBTImXzMFJXFMljFT/IAqiQrbY/KsS5vR1QTDYMiCbT8IO3lQrwlV0YxC75pBjZQuXDfWCg+s6sxk",
-	"nNB9/NH+X6jvo6ziwX5Wc6TQwNVExOyaGUJRsExKxUXmVla5BzK16ZYhaK291qDf0/8bDE0NKaArmX96",
-	"NSkdI/dmWb0yrkmSWJGWoDssKGbK3K8gxlJVRF4+BslwTCehiaN22afsbmVFGYxEbKFjXvZMJUCzXVDZ",
-	"L+yhA7OH7qQgvYvFTZRwV1NR3EhpdtKAJ6b6+YwylxhkhtPUOqTFTK6iUQVwBS2N4SuJT6l1hsHrSUX5",
-	"O6XSlbS41NqsY8V9UG5tj9laYlf6Sh/hlZS03JrN0pXXTqm1itJVt0m5bSJX3RKFtl8y/d3i1JY2y29z",
-	"iG8mTe/TUq8NLtUN2ld3s8n1ukHzCv42uWg3aF5F+EZX7gbtfajY/PItfvSpTPe+xpJsGBlpdM8kiW2c",
-	"Y04n0RRDkUusTAS8ppGLlOwb/XJhVEc2EcNC8PuM4oWrwiUfKH77V2Y44Sa8iL6TSJHWG5qe3wde1Ut9",
-	"yAyFEgCxk85cjTQxZ4XYnxDKwXkiaoJWdvtmLuRPL9QXJjIsV6cdrgpIGjSo15RNfuiNdChoDpaxDiJM",
-	"c2YjFXxkomA3jSytKg/8gV4jou4JYYapKYBkt1+Gye7KKlYvd7fLYOmvhovuzQMY5i3m+d6UuWEm2KxS",
-	"la8kE6cQnpaX/fEk9FqTTOwJxNeagDoNYUj6r5mZIqQHFUgPVkJ6axP0G/T91cP8CYCWpeBaObXGgA+n",
-	"vbHl3OgiPXrwp4/7qjHD2wnXLvOEKEEjWacvbaj8W7Gcsa2k2swKNRGYzRPs8NPZcQW+bwWtwYxqyrlj",
-	"/jOY6n+a2nKLi/0mH+QCOq55OTiBgWre7qx8O3jL52LF69d4ATbiTdOSma5qNPFBS/EHpnXMtjtwpWih",
-	"Cl5xP4KCb0d9DjNYcG0+t02QCvwpbmZy8uj0YwmG0jo3lfwF9YnkZvmpqLP+NOilUgoE9B9sPiOCRsiO",
-	"gNopjm6JQgmXMkBCqQCMNUhxRD6nVCwCVPEYz0FtMuB6oSPmzHv9XhKVy/pmG5HJHGpKLDPEWTcmM8hs",
-	"M2eNYicepFYHpGxMFvRl+ECPsAJi294zY1IBLTJgFtGuHr3n7K9zMvcl3t0Iw3/MOlk28eQ7uNl6bZ9B",
-	"ceG2r9r11Pnu9NHZtwEaoA8HF6fHp98EaFjwwNpyDlcFh5t+MAiGwdYn7529RJOtZ823rcD++cF4TWW/",
-	"C75L5sF7dsv4PWtl0s+VFSjcRZGaz0Fct1oHI44HoBQx4rZVelgdQEGBUNRvbHCt6EmcmybZ70szg+z3",
-	"WzOV7PdVVPr5GiaXv01KP78x0807n5U7O88XkA+Yr8QBq2F8wYyy4tPBkiiXy2RJ0kDjUDKOLmmOL5z9",
-	"B5jeKU+cBnQfUVXI1FPRxtVpkAObu8GWN7YhceiAZfniN1XVwcbbSqYk7o4W3SlmcVKI/d3cVPs42WtJ",
-	"qKjKQY+WYmrFll9f1nicnLAsGCxTQBMUc5ZlByxjO2c37kUzdDcdnRDDBXyqjWrPZ+ASDzbOpura1+eV",
-	"YYomNeGAxUAgNRcMtbkAjxFBY9JBhMUyCx0CVsHlBTVnSSI8JbhxxGA19qew1OpCggzWvosqc3i7nM9m",
-	"WCzqZLOb5dNY8WiQN+BY4m+Q5T+4cY6HvlTCESRAd01XO1+Z1nlihcaeN8f2i7UeN8VFBVUwLC3JM38v",
-	"vMvpST12FU/CVNS+NHVcLp1d45//+V/ouJitUj9wKeisxctQff05lXmiuTZVgIy5V6EdCAIrbwnrBKYg",
-	"Phio9nLrE7gfWCcJJc2dQQKjddJ8rXFygwAlSSaQ47EdOl8Dmx4WkkLglD7P7FcdYxvKi+ljZUxac+YK",
-	"Yi2Zs95fvOt5PRqqo9iVyeeD4db2zu6Ll6/67q/n33///fcN3BZSrBQRemf+9vHt9NPHK2X+/zz99PFS",
-	"fvrz3vPnH//2/M//cn0tP/2p/fH5n//l0/X15R87f/5Dy8fp2O66efHVLK8vK6f2RVzAf6VeLmBOWUW/",
-	"IZ+Qq7O/BD/Xch4NzfBLShF4vIzunwKv1TBmNndfz61rjTraq2h/fXqJoMI8apfsjzGTHS3nYZdDVOwX",
-	"XHpMVmQrooB62SZg9ujWBVU3ZRm3PIO/wuhQMb89kx2ER/yOFJJciTnTR8/x9iWc3SkV988TiK9MGm4r",
-	"kd7YpXiyFuNoapg7nKYEi4o7kySRywOcTeRj69VWb/Byuzcc7Pa2tvUuZmR0bU2DPHnf1tCTWtnNV0DO",
-	"kaXZXljSYtKaFOaZ5areBz9O4+NbgCRqk96kh8LT71+fnRwcn4bOXADkw/hEIKm0wD9nWVbkTg+i30sg",
-	"NK4RC0PWFEenZ0cXF2cXRS2rfRQWAyDss1bQclPQstTRxXdvDo7ftYLWxdGb95dHrzUwcypVaLpMGDLN",
-	"a6Fvj2D0mskLDa28UfYk7909KkzIPcomZqyeikfeSDiBmYTgygIc5nFagsE8dkJgaZX28YoFmhb+xZ3b",
-	"Ob1/fW5m7R5cHZ7DpOHE3/jV/acm4MWd+/IdYf/qcTGpKve31jLcguh7JbOzVdEY7mtIO6+4oUlFwB2U",
-	"wHbQCloHBwf6P4enBydHraB1oi+i08tW0Lr6/koj0pl+e3nxXStonV/pTT48OChD+WANjA/q0Qdme2Bx",
-	"wvww08l+u3llD2CC2S+YafbLTDn7aeae/4RFZD/NavKB9LKMthYItZdEwBstTGpOY09j5T6qVmPRr2yO",
-	"VRMkyRCE8exslZHAOrjsbO3tbDWp2XKPBXuKK8BqeirWmk1vgGWVlDsKn/KyclYfU+U7S2npvdnMSgnv",
-	"bfpGE9UKybZNOQVXZKEMViyVIJqT/1d3yiLQdWerM0n2KwDf9gD8KMup9o7cmZlukLTB5AJqrvXPR7uC",
-	"L5fzKM8oc0l2PbmgMVVNkmFCZLKJZhxTQaSLHtNwZeSzglC0mBMJSVMZh9rBhYTo8epEl1Xlw26/ocxe",
-	"RKZsLUEGRZ/4Utmfh4DabGwlgfEaSOdf1+b5/RXy6T7QFz95NKSWMqnUKSgEmVEWE+HHSuMct4eYviJN",
-	"w5ogP0FSgtWv6VJtVRV24Axoq3HwESl0N84Zme/iBpsnH6HkW72XZywiVluLKYO4XjG3xWMhPMnQG1qg",
-	"5CarrnFKkrYErC3oqm+shJQz1zv++ZcmREVsawbaC9Pem+dxI8z5HSePXaJ4T5JBttrrg1Ij/Xc/On1N",
-	"/fidtY24tvtGzLynkiCsj48+RLv9zTD+N0D41dt8kY1UCYPi94YAQO4zTbZLliKgKeABlwcWOP2eLHp7",
-	"rYHP4AHAWWLKNq0axhG21M+SPtnL6nnteQsQMRQWNOhhbsqHbq4ZcG37KJyB9SE08RfmB7g7Vj7mkjh2",
-	"mkr31Y2rR2ZHvWZc6AnuoxFXU81mh3cUh1mlSdtDB7zrTSpmO7D7aT0t7bvAFG65ZqYYkc0wDCXIeugD",
-	"FCWEKGuZcMj6B0lksipk8pamKYkRnytJjTJmBlkRriE2O6GMIKnvA8k7vvJfD04tXQSOTxueQ9kZKqGW",
-	"VNvtRTmLamM5o2IbWpKGqrXQllM7twsl4rxzaehsmW9K47vhis7IZcIr4spg2+O3RGfkJ848Sovjg9MD",
-	"I7f+ZEt4FNEjx8L3V4edsrB3NNc7//wcCyrL69v1QVpVXAlsuTC38/5SCat8A6r04WqRkjPXqe/liRvI",
-	"9zLDxU9fgtYdxSuy+H8E7PrUvBJcNtx3FFe0pavknZq6J6X6l3U+luUxvWQfo5QIyZmx1WON4Hsor5Yo",
-	"Z9JEpd5xGpEQtbEhkpqnt2UMcx6Rz1WnwHOqe26TrFCRHaEwnXJGSjowd0wluAjBQBtv/ncUH9luSg8v",
-	"oc/So+/MAF+C1htKkvjI1d4skzDwTvBsP1eKxDbx3tjehCSJs8ykKRZ4RlSheLTxeUi5CfRN6IyqsHKI",
-	"Cm18pujMPORNE0gluhecTVxE1fqUpWZteb8+1KkGafzqBqZiTOYjLUwTkUYFE1Oh582YicnF+SGaEpyo",
-	"qfWqL9ua9Did3JIqFWYxFrEJcOyZD3t3g95b+MtAKoTztI8ujy6+Oz79Ru/m2bcBwsyUxDL5r4o2ow2t",
-	"Uvp2QIqjiDNGImObndj0xHYp1syysdHKFJra0GplYguXZgkUeK0m16u+HQwb1du2GTgrRQ0LCbJgdyVY",
-	"1qu2uZ3BytIyOztbO5v7E5mhaowXlkVLHG9mbFhgRb88Pe7ANt4RAaJ8GWwaVmU4cQGqnbIytmry8HgV",
-	"QZVHnzYTXhSmZM2KFp2EKaq9b1PfYnkrIVu0yZKg1/xMgiuMvg7soSjNV0552juDSTfZWZVIbwwPoDsc",
-	"xqt3l0ULDJzttfFClgLAxpk9al29u9QDAtwXN95xi/tm2pXXHemjC4WQnFyldxJw+yEBTeX5fQcD2lmu",
-	"NVY8DWXw2TKGj7VlwGEtWDGsJ+nSJfUWs5iPx1fUd4SgVrxhavnY5HV7+3bv5CRAw+3ulM9Fx538KWZx",
-	"l4/HMnCo7Bj9ZzLnistI2n+11++X0XOn5B/S/tgffPrY77769B/Dj/3u1qfO3sd+d8c8+oPvmvfGIP7q",
-	"9+5SGoJHXr7TcoqVfRTaoIIQ0F5mdB65tCmgaeCsV4bJQy7sSnqXynWdzayzl42dZplwM79Xlz0mNL5J",
-	"IAVntSYzHwRbvxMix6gElxLHEsKaTA43hJF1Ve2ho884UuBsoBH0moUpEZRDKn7gs6GrTPdkFLWmSQc4",
-	"coejhikXnBVqK7NrFjppL9zLzms8B20WRJi6xrHBcHCyMEOCjoeqwKUoCycCRwTmpaX9qwJwYKt+mMcT",
-	"oy020GubuYZFh1kLPGLX7CYRExwnlJFOgCS/ZlA2R+pJODjiHMI2kCKhtyT3A9mDWgvhkv9vqCnbAKok",
-	"pYSZlDyZnGIzP7rBfRqMbMmrIvFgkjO8QCMCG7467rH/eNXhurjHHIPWB2qmJl6XfI6SeUxkAZ9K895a",
-	"M/GtwY5u8gB/ajee5/IuIbMl0voUtXdsMPUemlEGvnF8LjRt7/Jxd8aZmiLzr310T8gtiGb/GmOaLAL0",
-	"r/qDZPHPv/+jU1x74ej10Jm5A/SNgc3hKKjERvphlPDo1rrqBmBAM5chv9fcGM+/pwpNIX2TROqeRiSA",
-	"025aV+4TtIX+qP9XvlMG1uy8Sr+9kVon3+UcWd9fHW6i1FlXbcvd2nmYh+/q5l5jy69gtzWVcBvEyOsp",
-	"uhB5J4F4NAKnlzYVt0DH55nHhIm3djrV0cLx6L2nTOsmb3Ck6J1v55l5AzdrHjgPs4r9xScfFjS9jI0b",
-	"1Bj+RY3H2ZYVt9zOrwi7zdJraaQ4oFd4Uhd9ielGZZaBnYoJi4g/3jE3nqwRrCO9xrmMG4ZNOjl83QG4",
-	"IGObE+WOxsYn6xFb7vGpbwUZyErQKKzIjlC3Hb+Oxb9ENpqx5DkBWeKNc0bBiIZhr0plVhs5i47oB91/",
-	"x92f+t1Xvb2b6+uP19ef/nf305+8IsaDKQZqUL32gebZB2NP9ZzX4cfTVAkAsNRn8Gxur4Gb7xcviGTm",
-	"VAsSPpEbuTrUpmh5ow9XbiKVC5nwictdbeyq43FNtWOmxCZOEO/45Igpsd75oViT20DDDVUHD03llsDR",
-	"tKiK3/2q9maqm8OV1524VHXUislUOvbRWlAMDWkFrbuZIaImuTaU2YC82a2gdU9GkpoM6FpwamhhcRO7",
-	"dCO4B9/NCj8OCyO6Z6fZyO7Jh2wG7smZmYkFwBNFzj6Osj+EIfzlSfVvQ2yX0VSp9EBKDWtfMc4zBmHF",
-	"Zu+0GIQZent1dZ5Fje2jUKNynhWQKmkluh46Aq0BoLrJtogZcpWA9TVpgldDU53BVlbkY5sQ596UMFWg",
-	"XpGZRhyFruaHMbmtyuc34vHixp4duSrxWgaBr3m8OHQfBKYDW8S58fcntr39nHG1+RxOuSpMIyJC3cR4",
-	"IW9AZduol0Mi1Gu8kAfwBUTox0TckB/nOGk2j7fwxZH5IOtgE2iYHnJ4/CA5u7FFpNd//RfJ2blunGec",
-	"GJGE34Pqu8H378xHXxNTCcaW/aSs0ccmb8Ix82QP1Phsop+yRJvwaK+wvqDF09Ze66uvWoGrmv2HXpZA",
-	"4w4ncziGt83zD9bNboOvSgDZ6MsSKjzgS4cCG31aOosbf1k8QRt//KD5Zvi60Vflcwr5CeuhsHmmQgg1",
-	"aBuiLKRCA3RCv+4gR5BQqMhnVdYPZuhcJp9BSzdt7bWu7VG6bu1dt/jtdatwRuyFbTrYAArf2jPVNPFB",
-	"+TQUsyDAHJc0pfORuTDLSrHllZQ1df3h9maV6GHddhKf1t22RUR7so215BmFgkzI51UbO8vIMjRt7bVs",
-	"7bo9dH0d/+n6uqf/84R7a4fZ4MsL+OLxaOHfJTOfRttUJCZPtlUxJ+C87w7j+rNYYiWy83iCtVTHMIvI",
-	"f9uTWFzDr3kGy9R38631egEAO0uwSCiRyqYj04xsKogkTJG4Yx4SqHRqHLSnmKFQs3gh5DHbN1wvxDkm",
-	"EP+hVFrBDN2utTccBA5HqmziEjKYL5bU3XhRtlwMV/rGbO3uPMDp+7fCQz9yACDWIkeJ69kcN5yIBLE7",
-	"1gUjJgKFWtALURuzBUqIliRRhCXp2BolYNTRxAK4RImozGysITyqoRBlBt+Jk61DHE1JV1MvAdU7He/J",
-	"eBeybTwhyXAC7LoPDVyBm34KQmNXtJQqwWYCMHAsk5ts8SVas91/tduQulhFpRm6ISI9/K5fg0l+vGnE",
-	"CVSEuhxruCbHqntlLCyOQ/gb1JmIwO/2uZZ2fnPs+b0xFVmYYyPeIhMZHshUpFhIk4jtL5dnp3so1LIm",
-	"kBZ08eYQvdrZ2oE3egyTt6CTKWoYj4k0PhwhT0OkV46F8d6ZQSYNKpUM0XMUar7D/ZzyJM6VwyY/i+sy",
-	"c23R2Kj7R8+hbqt1s8G3+mlGxWzVDj0qlZxJ1A6/+ioMUPi/4F+TUi7/K39I8r++CjuIEQ0C1y1qY1gy",
-	"SqgiAieGrGI7U8gf4qZLCu46erb7jQd1wAKHeGNZkOAbdM+RIRxZTM6MYDkXZA8lQGVC4/vJY/JM2keo",
-	"DTpvBBrzABlUsXExMrD9oWiKBY4UEbKjrwQ7gRhRJhXBsfOp0D0HyGRPSQhr/6EH3XaQmTrqhxCy9LNG",
-	"lD1k3waoMssA8XQPPTPfPAsMSdlD/S81ZORhio8nIhx27vW+9A5WrqxXYu4FhzBUSZKMwadEk8/QblTR",
-	"9adw71r9vFlJ0DKNy7k77LPVCTxcBx4NvaMKJ2Zh39mWlcf21vr0xYB82V3WHazitGFf/pf+x+B39kf2",
-	"iGR/fAVbrU+9pmsZCSivFTpsYHVwkz9Lj34srOUsPSWln+9U+Wf57Tflt9+U3x65yRZ658o+hYQ4ltRW",
-	"UpD4KWWZYygg8RrppGAcuL7eOElYZRIIyslRFwryh1+SYdLkGCgnvDd+xIbKwdhtbElRYClegKzxIkCG",
-	"gHFhidc+OksJOzg/Rlu9vkspKvECXbe4QGyeJNetAEkOf5owpfFckrizj9yVikYLVwA2RaO5yu8juLAK",
-	"N1LFM/627mbOydPaa/lbS4qW4ePMds4Mgt0nJdtdpmn2aK6DJUZ9iQer6t18sn9FhVMkwFUxsHReiw2b",
-	"GAurYMk0zx6QFfXLJ9LXomJSqHmfGwyWGlTsM973ZduJt8mKEQpWh6V3ZW3Bkqq2pF9/BJdvsg3ZeBlb",
-	"zFxZlg8uf0AmFM5kiGY0SahN8uC/mz0YOJOtvZf9/hNewR61wkndzF7WxBIU8tP2azxnc2enX4R5nzVQ",
-	"Clw4gaPqGS/IZJ5ggcjnVBApKWeIMnRxNERywRT+jNrf8Gea1E3I53RfM8IjHN0KMiaCsIgA/5hwfosF",
-	"n7O4E6A5wyyacmG8+/IjvCyEbaoxqyzpsgBLj4rLa5eFZH6uA6OsKjJMmY22SBfvszTl7nWZNkV52vJV",
-	"nFOh2TqK5VaWJ0j3vs7ypS8d6YzcPUA1aOAGqQ8hFwGx1fBiIqtsNDxs7X0c9vvBsL/9KVPp5VfJl+V0",
-	"4rGvcvtBFJFUs7eF8cvnrzBK5qRTr+7befWqlPe6ob6vnDhyZe6n35dq0IC1jgx8jSWNDuYbS+zALIz0",
-	"xwjP1ZQwZQ+wCbfLAkxtpJ2RjVMs5T0XsYkHrs3Ym9eKrEu1u5Rg1/VcQUP3WCPeViSI6mZPgtZcEmG1",
-	"QzPOqLJ5b0o4mXewFJbp1tLOVxK4ipjFGpiVOOrleayOHgxa0H/uX/ylOPMlV2iZRXUzze4mnFXGd0sN",
-	"NnAJ+tvepz9uxPgXjUDYTGMJPbNFBDmU67D0t402K5QIfmygmVJpIcq70PPmp6992XGnqxo0plTa2Ueq",
-	"TLMDYLcCl0k4yG87yDAcQAAs5G824bwFA9Az6Yw+K9MP5x16g13N6qSLPXEHJEA4SRDRMhoULecu4xdU",
-	"0DvIytvp+0YSW6ZVzNkz6VanuNFzZP5XWRScbWdKuthYPgqhDvoDymLy2UQMUIkSqgHZ746wJDHkpqEs",
-	"KweRL613GnacPirnF4aonQkiyInW6KuvkDHDd2AVJN5DE67QdSsmE4FjEl+3rNYQlJ8mvUWM5qmJDDuh",
-	"X5fvuYb36uO0WN6vM5VUrguCDjMNS9apuYGLd1mBTbID9QujPIHCvoHl0DufL58a5kUp+xSuzSIN1+IN",
-	"tpfquo7zG/iLkYJ9OWXNMddvy9T852uodHNtr4ZKINTOjjeBT8WLsNaiXTqmBkWButtPH+B6slwvTu8T",
-	"JIjwm3KzfPJyrxLHWhuy7izRNjIUzjYkDtMjFFn6rUoU4aNtxBlHv+XlIGGtEPK+fq02ZP0xSzVWe5XI",
-	"QiRsQvYL5ncIGNQEsVOq0bhdqdG4/XSA0X35ILMuQ8hFWZOwaRaQYf8xuetlTVEsv2CSQ1JvxPDz599a",
-	"VKlSpzFPEn5/I0hMBYl8RUveQAuUtXhoHVtD2lcWz1tnrA5qKKHtet/ZhkGpmxep19e/hxWvSAea6HJB",
-	"f8K2868JFkSgrOLGKzyKYhNbNsOfixMvwNVyfHr9pl5J10wpg8KMqCmP64m6eV+E8TdHVyU1wzdHV1rQ",
-	"Pzp43Qpa52eX+tf5e/3v2fnV8dnpZVnrYJqvUjiYFjW6hhOYjx0z+21Hzx/YeRQevC//zuZm8p/c5Hyz",
-	"vxqRmJPAd5LRnCVESpvHiuHE1JcxKQAyHAU1IlBQfyDPXCTe9MI15UtMUn4ruh4KEmsBFyfAE1KF2hiF",
-	"Wn7Zc5LLv4aZCBoYQ0fX3qEGGzoVDF0h89oQVioQ1EN7ymozkLWmkGPnucmh8usXlcnzwby/ePeoMjOF",
-	"cwdbbA/dqvw3363OefOrJ7lpfrn5EtnsPDaRjQZbIY+NK5XoE8MLnir1q7CuPEYJUXUJK+NlhccvKSR2",
-	"Vykk/te//OF/a9FjuPvsj3/q/e0m/I//o999ZSKXvMFKa1EM9FmFqeslZ3W3lgOoo9sby3zd+JLVZvXV",
-	"Cqmoob6U49jakhDk+j+Ibjuu0tqeJi8JtnGcD8suUMx//ag0BaWORiCYrP9GSjphhNQWfdd0UxPQcp7U",
-	"LGC/U87XSCWyPcZI8Wo9Ois2l7Fqazwgw3gr6m6PdnB3e/fFy66+yfWBza72JuVsNyt8/WtlhWg4nwem",
-	"a5gRofeaMlM/enn3so0BYSOeG2GcoHsskfkY6Y+haBuFW4m56jZx5fS/il9GL0a7uKs3pbutt+hVTMbd",
-	"fn8wGA63tra3d3Y8+7R2DVA+KbqxBM3rQ2OaOMY9xRMiTc7QIu71kCk/AFzJAsVE0DsC6VZUQkyZZDji",
-	"47Fxv8nl+2fQpdU3OVWUU0Cg9nXrNVZ4hCXZQzP8AxeIzxWekOtWBUKXmg0HNORzBfo5yWcERXOp+Myk",
-	"nvNkEjfAfhQmZp00PPQPKe8pGec/kfimpkTlKbcXslFQjjQEyhmSBEGSJoRFJEbQCWBbmUQYLARvDTMc",
-	"FLmE7YDf4IBKWLyEnMP+cLfb3+0Ot64GW3v9nb1+/98fTJCbFcZ210FeG1vzc7OmJ36TjB4uQ7bHrGFc",
-	"+rMEQURhmkCxsY3LVR7dEZc83gufQs5n70k9Zvq6hvx4+sC1GWRB19wyBO56znDHm+3ll8ngYiZdQP1C",
-	"PXGXKWSDnC0FXmBDW8ABW+IyQEqwrMaeTZYWOn6FMpO+zXoygJsgViiEI2RTeWaHTBA1F8yo2NkdkYpO",
-	"MHhvaapGlUQkS1tsPLukLdoB5NHktB/00DeaclqDsZqSGQzKCIUyeZqu4ZpFZJxQQWwvL8Sk/1oy3FUb",
-	"rVKz7Pa3Xz6oDEgN6TqxbKXNRTSeq7kgtezc6nTkX1bgyiEIgJuiC0qx0LIsMhhpnb/cjmfk04S8g3Bp",
-	"xdEs7GBddoOVLOCBYQCp8Tqr4wL3jSfdnJm+8kLEubDrRnkS5q+S876mUnNZgs3EKtO2d2r/+MhTwnBK",
-	"wRone+/fH7/+VPymS2cu06+1mkyoms5HIJFznNJuxGMyIex5No0vxc/lLU27LutAN+WQwzCTfJ+K+7E7",
-	"ECUECzCatYELAobOskKckU5lY6jamIMpJ7+oSn2P2wnT7FeE/sPqnCtH2BzY7smomwoed/sDzb/E/L7i",
-	"E7XT7zdIcldLOB6SjWqVOLSuZER9vpNBf0XCk4cN9lQnwBhQqONCQujQuusW+gxNHqoCc6JvNdLxiw/6",
-	"Enyw6GDtzvXywxMfvpV8fjMnjBzRV+QXg0WY9GKbcbF2hzc9GKXCFNDJKpbs9VxgfzIZSE8Nu6lJPuhn",
-	"+RIf0z65ujqAdLggVc2BV9IPLzqQYryEc7YgsK1ygajaRzOCTQbuGYmpUYZm4g3kjtIUou9Ju+9PHnac",
-	"jWRt+ksl0na3WysteiZCJeOrcivb9uZGNrOmpa4GLx+p1DSLX7WrRjrxaPb8Ww1kw+RJte6rrjoMPMkY",
-	"/FZZa9bKZWn4M2vtatyZ1IJjCup98wP4aPdGKp6m8EPOU/DDJZn0cWMtAAUppPDIqc2gOkvhhxWE4XH+",
-	"t9Hd6HUZht50kak544a5uErQPQBYnrkle969dzDzvDsog9HT4iKHrPctXzHyaQ5/39j0TbYj3teX2R7V",
-	"vHa75nl9WdxIz/srvbeH2T76enBuvqsaHeRb7oN8ESV8Q2SY4f1Yrnp94nDJ8+6ogF7+TT9yCAcKaJsD",
-	"q5oA8ZYwuCMDFMqFVGRmKgBhGm6QvHY5TR5X/iqlhl/w6vlBhPXxE2DWAy2poQzPQA9FeuiMJQv7TCIc",
-	"xyQ27rKh6SUEU6hmKvZdwBCMoT+2JS4dT1K67i3Ttmz6fKj2SdmSBV6pdd2lOjOUEOC0igxvXNAyuykb",
-	"52TMzDi/eELLfG6rlgzHY0Pm2/V8Q2PpV8xnqnhQ1gA5N5p4k4sx42lpLJek7Wd5g4q78sfWzmg3ehG/",
-	"JFUt/e7uixcvX7561e8PBi2vO0tDdj33VtnpP7LIWAlKq7bAULcNNSflYghOYWblAcsjmvTsrSWHkUGD",
-	"nJCFLvx10BJuOEyr9bbFIq2KPDCMKOP3qD1wqecVRy/AGayzUcL8JgqxevXXB2ObK6rvBZHzGdkva8QC",
-	"hBWacansHBGeEhw/XA3/cEWapnmeXLOjxU1J4KnxYdqQd676RWsOPtWyY2YfsgWP3W+bZSdAfWf2ZBVD",
-	"+s95CNHeUJOhMYfBQa5yyKf/6geZ8+vewAcRvWQ+FxH5FRYcalmvZ4YLUTvEc8WhNiVmc5yE+/qEaRaQ",
-	"2fKmRvDp7IM1wsjF8K1EkhBWAYjuzFQthN5WLDe7HX/h5UZzIWyVas0kuF22LEODPS7JFXpTSxp5eJLJ",
-	"GntD33I1hWh6o2ciwXJ6pfymMRy2O9ZCc6NWVM0twZgZ/iUzqz5A3FQKN73lM2ndfCce8p0xfjeDkuIK",
-	"J6vEbA+MAgegwqVNPhtv0o3BUy2cKKB2muItN7eCcJfje1CibsWDb8FtofdpDdk0R8cJw2WMrBeFNxMm",
-	"Xcxiue/y2xpp0bzMBMVPhdlfCcwkddL+0/r3BIiOEVWQEa/W8PNgv50H2fyfyChdwTbbySosMTL+g1TO",
-	"Th5b1hev0VMW5bVyrbxKqINfRnPWb59YZxLumO+KviJWm4lgnP1cbaz7kwUVMfQpp5UY6JJxoyC7rdZl",
-	"X7pwKDeNZ9LNGb5YtuHYt24pJVtOrpfO8cA6nxoy8T/Gnoqx5ylOEOD4+vNTV8qFODXmRh4Z/NaXsb0y",
-	"M36rdxc+8c0vK3WwTD3T9Kam4kDQGuOIJpajzgSO4dY6FqC+uNFb+yari2jKOxhfzt6aWsXL7+TEa7a+",
-	"eHOIdraH2+jk8pvj17YY/SIFSdD25x0rFTyyHXrINlSg2JBs1+Y2uDQLz+WIPiJw87Nogf75939oMYuM",
-	"5pNOryjrvVgHecMW3OA49mjiDmwpKZPYQ4kFirC1ifT8l46YR1r4i1dx3HXPa0q1F5CyZtPyYVGMFd7L",
-	"S2BLNFqgy9ddvacmqPPn6xYXdELZv24Nt19sXbf20M/XLZrqP65bg+ELU9H3uvXlS1HZmM/h8XqzVUWv",
-	"C4lll/mvrGCiVb6Z0lFc02ejco30d0nSmAVbGu2yMMLSywM35NKbw8Icll/mkyovcBWL1lCl24xGLwPV",
-	"6/O1gtsp9PCBstjky6mQRWvtvVmuxbPeua+it/w13I0Ji282weUHOx2DrmhxI+cjPaGRDRnzKrKF2nBK",
-	"D97/3OB2gxMiVM2cMs7s13Y7zGFR2KnlSXuhG1RxcTPUfhAvvwH2N9cYD4rOI9nhqPc22fE7m6zF9NWq",
-	"xToMrnF3qK9O1gDB183Eg7SVGxueOxNA5oGSV1TL7czofkoTkxnpHjYeojGAxjcqtubzz1hfAMjrn1GH",
-	"8I3wdWMb0yzv4casvLm1afki+MXNTr7pNgLME1Wz+v/h0f61zu4THqpldCBK0OhcC7Xe9G/43tWzbofm",
-	"eggDFOaRjCE4NWE0mke3RKE2oKPRGNhGoDmhUtHIGKAqaHM3qcRFNqgJmhs6fAd34+5m+PPmc5hRtvlH",
-	"JZG7KF6B9kTWvGzEvUCio2W7/VJ8pt5KiDHlwm0aYG1zDaU1yPgnO0/1ZzdppBqCJDNF/bxOqV1L6wvU",
-	"sTaUBQwqUJQCyBISRBPMfQjYRlQhLFFoaLHfeeRUjcHThpFkQ54nFZT7ZXWmxgvkXgdogNozyjpIcbSD",
-	"2jP8ubNftHlB0ThIylBW9+0hdxzQTmBdQbcDBMY+tBUgC2D9J2VjjoYlfd3KvB47K4ulFxw1PevSr1Cb",
-	"zPgPFMkpF8qkxtBod89FLG1uqoLSMtNZaAYjuQdjcBxXdKQfW4Ir0P7fJHQyVYagxPPMySS7dVYWAy8l",
-	"Nguur8X1Naupb1i8jTxhS/yWeDwFIR4nAqWIbhCYhHgayUr5JvaQTTdh0lVDW5uXvYcuHp0QD/pzXF5k",
-	"sDfPyifxjCynCVC3NweTv8Y/vph99zV/83rrxU9//e50+OpiOj/56fT4p+HqEO2XlUzRlz+/DIY7u198",
-	"wdielHa+/AxXU4IUT2mk5xrYaH3jFQ1P26HLbKDxrienz2cLeBN2eujANgLdILi66E3AhTwN0iSkfX/x",
-	"bl1Cwuowa/fjIdkZXOeSRPMZZ12eyu6L8RZ+6vQMhT83DZSHUh1LuTIgkAeAHSA5j6YazjUbU5t9oErY",
-	"z1iEk6RAdj2hyC5xNWddcN532i9PNNH9lBNX65cZV/8stVIp1pwxPoeIUioR6c4ga1t5u3ZG23grGsZd",
-	"jDHubo9Go+6rKIq6cRzHhBAyHo/H6yOMlmiNWfAJhENteM3o+ywp3bnmSeW4bq8oDLxhidZ0yn3Bo0e9",
-	"we62K0wNhyGUM5fh/I7TiITFgEGFxYQoabzdy0D+02BnsL2zs9MfDLcqicR2K3TmTx8H3VefPva7rz79",
-	"vBsMtr88IPtDaeIOhUtzqCnsbQBdj8Bnd0QIGm/qanbJZ4RDpVp9L7IJ+giMWoAIizsZMoM/AVyJnCEJ",
-	"2c0OZpxNIKwgMVVj4W89A0ODNNsqVTdLwq8HuadMLnPnj0Aq4ks274IibTQqzCB8YFDk/+Btc7y1kukD",
-	"hdJVWO96Nhu+/gw016FUzk5VL7DMipkPnG3Co+v5NbJzYBbz8ThTAazM+2jaXlGTaObByTpmTh+xAVjt",
-	"FePTStXZbHlxB5tvHEijjkDdmMShN1M+F2v7ubAfGcx8C58U+8pQusYtx5SlNPB5JpGaC4ZGZIJZc1E3",
-	"G6tJ1XU3X1d5XXf6k5fUHB+cHhghXL9HlNksT244iaZQ/Ww8/hVzGdhjnc26uvolyFewPUfFIq5slgCh",
-	"fIQfZGLYvKp+5cg2C2ksHd6lqMZ3PIKUFTNgQ2O8QO23b/dOTjqOK9WDdvl4XEqr2H+11++bCMjHnuo1",
-	"pPKBN+f/V0gAZXI/TxyVCQOjRc5JjcjYKIuKRo4puWaGeco2EGEFmjTTHORsjbWUsx46xAlhMRaFcw2Z",
-	"FPS3wHfB59csLKJgCCIpNko5NCLqnujF3PMcZ9AM3xJZWCCsC1s1C2ekd80eylMtUbxmx6FM+1ZE+d4T",
-	"cpssbJjvUxDIwvk5mBFBI/z8igvOFHchGBtyNuvp0mvIh+NhMIxz9w2H1s2BVz68n2pd4PL5uJFWBV8A",
-	"Llp3c0CQNheZINDRQoSsZlJTU1uTj01IIRKjoZG9wHitX23Gpi05k7oXQRWe6zemoSnriS+MDXi8/yHr",
-	"m5H1pyFhD2Xanoh2pHJCGCUPsx7glN7ckpoiRrdkYbVfbhB0cH4MbscTE8hQr3j+Rjf/liys6vmWLJ5Q",
-	"8WwnVlQ7Y5UrnVNuHLrKYjMZDbe3dl4Nu2OMh93tER528c7OoDvA43i8s7sTvXz5ann7a5XP7evrP/78",
-	"8st/fDQZQfvdV91PPw92g93tL50G6uj1OtAKqGHRmsY6cCHFs8xJBcB0jEdonVHo3L7R8DPRQWAI3tQU",
-	"dD5wtqDzoTMGnResQefb1hx0vlNMZHA+aAWt86H+Z0v/s63/2SmnlobXDdwGHU5Cn9mPYfHHVvHHdvHH",
-	"DrgBCjLJEjG4vNUQt7J8FrITQJlUmEVkD4VzGaI2TmmP25e9iM/AYB2SuX1F5uW3RWjAUGReXj6Zb7b8",
-	"97KwrqN561OVcrgj7iMe53hCRDxXD7Q9Cj4HU1ktBSnib9u27hToCjiLS0D1u2Gx9W9GJS7yzOwHXx++",
-	"PnpT+V3Rsg83ohCfft4aPhF12Bp2s+LGDyYT9X7egBiv56oQIvo4gvHP//yv7IcjHfoZEYILR0H0xjoK",
-	"ol/avy0p0U/0H8UjVChrBz21gkIlGIhRbV4sb+mI5acj/yx7dmSHyx7k5fKyR8cwgeqBLJ4a76GkbPKb",
-	"FqOCCeTFqJqVnUoNb+/KThX62MwscXx4co5INOWVglO6/04PXU0FkVOexFmFapRicDNJuDSOQfiOCDwh",
-	"CEpCdpWgKch6jbMXHenBbWJ+CWG1UCWqtqjLziofh2F/pZNDk5IuULiES+m8XqonNV99OyUiIkx1rNpg",
-	"Xf2SYkUWUA2Vcr6vrDc6WF1stFyRBXJnwjqEUt789Af+PWtWhqW8jKV1bJjmqTr1vo0M8txwYKPZR7Y1",
-	"JMUA7RuX6plELpyofMEM+ia2Y7i2Kh8kIlFE3OHkZl2t2EyTQ4rIW4TMsAqYwer8DDvlcrKDNVV3INLO",
-	"g700vdv1IK2zGqLj87vd4jSBJqwthwCt9AVGf/KpdzQJSfEi4ThGo4UqVcwJd3YrCLK7CgyD7RfDAhhe",
-	"roaC7ssDBFOe4SmPsKvSUNrgsFKQ6MkO8LDvFvGU59e7hiqS7jzm9A77/S+5OytUMWvVXLhXztGqeULK",
-	"ZcuvvtVrnYymBAs1IlhltbL0tWnqipjb0zgg2fSOoDiOiN+NR0sW1oUH/oux7PG76XPdzfPp6Gbrx2H3",
-	"xf3R3bu+uN1m7weLfxvtTv569/LzUJ3/dLITHbyKvx3/pT+9kEcNPH9WayYyEBUA4GVruFQTQeRvy9q4",
-	"SWzM3tgPiyxOua/N2Bz78eVf36GETyircju2706AXGhwAtUqgTfGUMPRlKGCQkD75Uozd0SYUtoSCZJy",
-	"oXyVNNcWRIPMk4qjiDNGIhXoiSJq8kTqI6yHhNE3L5Y2eEixtNgmJPWEvdg3hdkixYuExcEzrBTKnfK0",
-	"ovPZWq3PLBe5ct3mtdxuBL+XNzPqS+8ICdgAYmFQqTRI8zToY3KvWU5+X85JPlh5S/Xry7+vzC7+hIxN",
-	"PBoU6z41YW9+5crHvvqQPj9RF85fPbFCOX2COWklrmJ7a1jhK7a3hisTYO3sbO00Fw5Md54tBIRanu4Z",
-	"M5V5Tc4QOIwMYXRxdPAanZ2++zekBGbSZM8zTrtZazA98LlCkii39e7Osq8CW3WFJwmJQf9SSdNw9O7o",
-	"8AoN0JuLsxPERUyERB/eHl0codxgb3TDBDF+3+6gLnLcLno2QFM+F8/Qu+OT4ys0KG9jTRE/KZMZjz3U",
-	"4erdJcISJXSU/vhMIttuD4UxlXiUkDBAYSrImIgQtXVjOJF8PCaCxJ0Ahfa2M2+DUnVMxhWCOmCUxEbz",
-	"Z6qCdcfzJAlLFMiMUFRe2PGBMuuXrexibbnqYtBPWYdRfLGGOrlefboNS7kuZfI6m0bh4bn7tvDsIptc",
-	"4aGpQ/bGTrNYoezy8t0JN65Vc0k8wRMXPAGS7e4V2YBie0uLP5xory2c9jSXoK+o2vAhRdUyVtatwcdo",
-	"CT5KyMwbNXDx5hC92t55gVLTCMU8ms9sxqyq4dKZoaspCtMEM+sQmpJIHwXkckDyyFhVI3+mCtDRST+x",
-	"MqkdUlBn3uGExqY8BGrDDzOenbWE9GydxtVi3uiOjMLO45LmNPp+tt2VP0+xmvb8iZGggTejxzHUdBzT",
-	"vPqEbR0gnEju0omE33dtpc7u8evQlYjLM7NDSELCJ7K3Ovx8uYB7sW5sb7Oyr/VFcy7BEUTOZzMsMhW7",
-	"QyjdS68+vUC1r/cXx4gaKC1cOehqV54ikz7Zx+LG8xxf1ufCMJ5nhfjfugD1C+Cjj1lMPvsCGS8PLo7f",
-	"IEApW/K93R2UUgpWc65V1ISD7RfbL7d2t4upUrreoCgzk3feykoHKKGMOGdduPBlhBkj+jAlBLX7RqeQ",
-	"e2XYaLuHTM+LMpqmF7OF8HsG1wiONU8ctDSFwYaA31HN6TZMEqL7PbN96b8PbH/wPO9T//zO9guzWfYE",
-	"WAKaeWkjTOYCGCXwM9hHDlcMrMKS6T/UhD00iafCANEJA9sKJCK8p5KshujLF7vrNcNLvF7JncCbv5WP",
-	"lXXOcRErtvqNdbvpoTDGNNESiHOWClA4ovZv444+40xN9S/nBnXNsEJlP7IsFZJ1jrG8ofGoaoOvoc0k",
-	"bf5OwGcRR4JLiV5fXrkJ7V8zjOyAhUgDk/vcJUnbGlifOAlebfZpgqUC70c+Ns5pRJieZGf/mrmtKXxn",
-	"7Feh16kkROQzjpTZeZOmLCx7jITG7y3j3jQYtfwAkGsFLQdEvc1mPeBkpCfRGMnz7X1tuy8+++D6Lz78",
-	"Oh+2+Pgkm0Lx6aGdzpegdYkFHZ/kaar8ygtjjSxzBop8Vksp87Zf7rzYbRQTDgPnucaajzumbEJEKqjN",
-	"zN2g4PfLwath0CCn0y31xZOMMU1MhRbLPYI6hrAACaKplzFM6iMOs7DhvvrMMK4OUsi7OUqISXlxS9PU",
-	"6GHWeRhBSbPl2VhTaWYUNVkEBeRxbdQtt6mSS/5hzcGfTheSRjh5Z/vZ7GushSYcqYd9PRe0yc76tjZ3",
-	"8mg+HJx3d8Wu9O/KL2PP4E2eVPNRePzuCrnkVpbBKR5o0K5ADbY3v9ypSRtkVDPgrTohwfsFGuGJN72Z",
-	"sI6ezXfMcN9rlD3A7FsObv2uGmYPgrB5cuhabTitjYdrhjMaQMcNlwxtH7BslyrkESSjTjTBkUlEjNog",
-	"BhX55ADNWUzEBRBYU9HoB8j80ntQ+vXVyV7qr6eNEdDeEMYYUKjm1LyHX4Tse1N0z5PkddkteRO6MiVJ",
-	"+r4ZPQ4an0uPb3FNy6cgOvso1KKjoGrRdQ5OIWpjdPjd5SWSERfEBPKbYTuGLVZ4IkPUNoVUDj8cdf/5",
-	"93+EoLegRHbglhfWp91zC5nATjmlqbc+f+E1aFPwZ874jBKJ2ocfjsq6jg1YNdDk/zKk9BFkselu/2JX",
-	"KogLDz4DK8gG2wwpzxixugMxZ3sm4yvnCWrHgro8FOSzIkya+hsuuwYVSJN12QmgQq7JoVQo5meFfkHA",
-	"y5GLxbJ+z37TOFigyLYvg7jvTV7Ckw2JKKy60UyuStgH9jcHps2WtNTRGuTxbb41uB5ypgTXq7wzKdAe",
-	"eG3m2/b+4XzvA2++q1/+VBuWZFPMmyekId5JMsNM0eg7sytLISs+69Fd47ZeyMF5E4aB2owCHNjDKqyp",
-	"Xt87+REW6F7o+56qPYTRlaB3C/SXy7NT17gdXgKQ7FJDNDQJ066ZoSrD3qDXRwmf2JJgumcbJYTMPEYk",
-	"RlMiSHZ9lSuCmcZQRgezxTUDJiUwSRotDwdluq32qx36Vm4SOIYdG3to5w4Z8ROOYxJfs5pV99CVfkp/",
-	"yhKuQFRle9hHJ/Trju7DaNVxgkZ8zmLjCZHQGVXymo1Iwu9NLRfwgTYrsxqxMWVU2WDGMiL/wWCeR/MN",
-	"QDVv0fuL414Dd5mgdWBF31NvbnHY1L0S2aYzPCEBmBwMB1yk4ut5LjeeX0tox4s4U5gyIm7saGOaEFPn",
-	"LiiM+M+//8OTkmlpyIv8MvGOxksGHsOVmMtMX1/fzRNGBB7RhOotCNAJlVGRkTY32yX4SsnGZh8Ye6Mb",
-	"q3SYahazj5wf/nC1inewziPjS2B63IxgLOGLTSdijow5Dfp8Ld/43z2Kxok5kzUnYml/NQsj5qzxTmXM",
-	"UxPe7a5ue2Auxe0Z9Pq95YCNdWsta95/kJz1LvB9QQC6rA2bcEUQCtWUQZMMFcgURwnB0r4kNWEMpp6W",
-	"q6blC2dooEjOinfm/bpHJ7b/7Lcdx/3OwxjcExvFELQuExzd1qbLOkDwHlEW8Rllk+49GU05v4X0XW08",
-	"grrEldReHUPf76c8yXKkYesTGazKlgYkXZMOwCASgE8SEAkTsg6kU5KJqY6c5VbT85E9qecJ5TkkEXc0",
-	"IjJPttZ5ymxrtcNd9fv951/rf77//vvvnzr5Wvvj8z//y6fr68s/dv78gIQ//q3SqwTkT+YTnxn3XVfi",
-	"MXG2XEoEaif8nohuhCVBCdEDygDFdEKtoBJjObUOXI2TKdo4qvaf9z5mQZf9YHf4xb3xrVjPeqbS39Tx",
-	"FCawqdOpnKm04HBa6GPDVF8nV+copjjhkzmpeJrqMTp7aGRukvZw2O8E6Ojtu7Pc8xRdXh1cXIFnlEvu",
-	"WPCBeiZNZUXFTWWqhfUN++v746seOuVohmmiD7b0upmAG6ruwENRII2XG7zqMlmZhiuLBXOk1oN6htkC",
-	"Zlf0LHpRdil6seoO39rdWe9VmbkWvVgRwLPOxwhyLRgO127Fpk61w4c41ZJpwm/8RW80u2riu2HbNU4U",
-	"weh8MMCw6/fSWuUPupHLVmmsgrOtAZWHE5iPTD8AtOGw74AKZM6yvuUpH8EhOedSjenn9X6jT+s7O/u8",
-	"ue/sWidVWNCyp+pwp+Kn+vLFE7qpDne8Z8BMYxWiVY8zlZljJcITTJlUqA1SwOlxpwxeDdON4Lnl96IS",
-	"SiU+FtcSoD0UMs5IaIqsBSh09DHMCZL11QLnUYmoyr1H43DZ5TvmBIrBFbcn67TIHzKTMcu9axW8mEq+",
-	"odnT1cep0I+PeZyp9NJC49QMXHx0ln9cfHyRTeiLc1698YKzStVN26X9j6bYulnCcSlACHQJ6yLEXBR1",
-	"7o5qHFWv3l1mfp/Nbh3ru/nIS2erEti01X+6a2ervyLq7EnvHZ8f685j/Fg19+Ezl1yy2W/Mr+kJbMyv",
-	"sVmJX3OLuCQiy9b+4Ogy07g2fyIUDtxAp8pmqSnL8MWjGq6J7ypMIRvwU93uPYhRPT05R3fDSEsdd1vo",
-	"G6Kq3CqbpZDlLuQ0liFKk7kM0Gjh7oMAyYUEuw789T7VOA5/wiWjycnxm+7J8dcm2GCMI4IgDFyT6zaW",
-	"SGBFvIUk5mp6k2Ip06nwxiDdbSHdRks/kXVWzlpvGsWiO+oWBgtWpVx62SSkxUxfcMUjnjSavG1bpGGX",
-	"bw9Kt9LJ6x19Cbw9MP8Oh9v2j51d88fWS/tkZzAsX1RZq1XXlOnZd0OxWXowV1M7AfvLTiT/ZSdUeGAm",
-	"lj+wE8wfwES/QD272Zx5dTwaPbPXDXa2GNMAlVFDb8hSPuI65s+bLaQQ3mDq0sIimCKfVQ3XdbeFbAO0",
-	"zJDeJZh1B/0mjKgd+UYfSF8pKMlRxJOERGr92Vw+lA+6+H/DiH0/FI4+K4HR2fFrGHFCVIAIjqZGsMrE",
-	"bJXltmiuOGWz9IzGDZK3+eWF96/PUVqQGfCkWGh4D4WD3UElInt38ITiAvTm4V1SQe/WkVvdBkeLR9BZ",
-	"3cPT0lkz71V01s26TVgkFvCi46W2B0eXJWr7+uiyFbQO3L+DV0PzhyZqJdpqmqwirKZFDWE9F/TOjOV+",
-	"HVR/mbELD2AOIOYZp5qbGl+muy3kmiBoUlywvoF0fxXJR1PmU65ftMw9VvoBf36qXp62wSoYFJrVAOLS",
-	"zvS0PIXiq5UvzNRs9FstDdYvUfv95UkOGd220yDszU+B6s0jwFyZt0W43w2jEsjvhlEraN1tVcIO4ekq",
-	"iJoWNcC0tqfvoE3xwZZJkJQJBGxWKxC8Jnc08mRe12S7KRddrPFc46y2HAOW8/XPJKLlpKV1AyVYqhtJ",
-	"TFKJZilOZ1AsbaWTboOKV5XgFpNP+A4ncwK2OTNIduUvAboWOHIhb6Dv2rc1n/qygbsty/KCZ/uSg6FO",
-	"sjjJweQRpzYTgYriWSNBqH5aZzTeMH2e5XF83oBwJ4PgjZXZN5PoJ8vzI+ZMPjxvDqikQcZfHnxZy26Q",
-	"h0qjFSgRplc7QdOKejfgjLHRePBFbRaE+uH8xPYkx/xlDvDs+HWZ4kbp/EbTZkjZU1YHD1/6GT+PZnMO",
-	"OaOXex/0tnq7vUFvuzfoDfvDQW8w6L3q+fjtUj2P3p+hlsef2tfXPfNXx19VDHQ/NRu8pNBasb8v+0HT",
-	"Knt1+1s/nGd7mwxXOZYa8HVnMis8WfXKr434hXgd8NrP60wpm8nSSCYVyrnswpzvMh2/PTxmZ5EiSrbq",
-	"cWbZs3aj8tMAz+WlfIPnEwvsALyIKpRkzEUuZbU2h7udDgcqbubg3QYIATi7I+KOEl/Fcqj1e+NSRtYU",
-	"qbStpOJiVtMkp/6VIkNM72ns/2iMaWLLQ1YkNvOVufUlup9y6SobuZhqCrp7dPZtARuWu/an/LIv0XNk",
-	"p4f+n/8LabkNPGliEtEZThrtStBSXPlrlVY3DNoFGUDy1Zcn69vFrOqub/P8oN10WrYv3+j3XNx6610f",
-	"wDfIvvftQ2UwV4rcIkuwjH5VXMtHr8fucxudVb3eHcvRnCXJuit5JP8WlfkfWC+IyhurgPJXMJ7y+5sp",
-	"1bBdZPYXT01a62TioYy/bil8mEieICBfnW8pQXHLV2NLAw9rr4L8wDg6QU1kwOGlOoQ2gZwNkU7xhJiA",
-	"KoRRTGWaYCNf7qGJPjkQ85wsNNW5ZnyMQsuY20Bwp/sPURsz4xCcDQSiENwsI66m8AcjVLcJEGbyngiJ",
-	"tvt9PRplk2sW5sD5SD/13EBQRdPq3yADkfPpvedCgl6KKplRSXNun1lKfM1sEEMPZQC1DmKjBQoh7VBo",
-	"3VESKlWW89kGmdlIinAi+Dw1eTcom/Su2WuSEOXcBxzEDbwFmfE7Wx4lW5HPiXiVcWddoUaYkCfA30yw",
-	"PLaGl14cic2iek2UBCtE5nVz8/G5l+T/Ze9dl9tGsnTRV8mD2RMldYMUb5IsKjp2q2xXlXb7orbkrr2P",
-	"6SGSQJLMEpjJygQksz060b/2A+w4D3B+TcQ8x7xJP8mJXCsTAEmQIimqbJc4E1Etg7jk9ct1/VZiRrxI",
-	"jXXJRES4DZ4DJoqL91cZGTXN2w/riOz1aDSAGEBNRnRCUs06gif7p8Vb82gUmUIlGgI18ig433g0U5dm",
-	"xf6UKwsvCnsl20yw9WFPVZfbCkvLYJjVWBaxgUuyuGN9EstbI2lAMOO8suKWseNgMNN/fyzy+vxwq9ag",
-	"KODaJjW1tndQ5jbwxnqV/RfUYpk6zeaK4AAeHqA0ePDZHBV3uPx1jr1usVKsllws96RSVqKvLzokZxkP",
-	"J9pgo70r/555tmgYOKktXxjNo8P1aUjc8bx0hsw9xRN7re0yW7WneAwvX4GvuE7KZDFL9T0vawj2KemG",
-	"WX33ZX0qVILPeJe6Ztg3Wbj325ugzTPfWd75FSsUjbgoXq1/oxtyxZ3zLS7+kjmWalSigPX7kBzfzbXf",
-	"EuXZ3ZRpcSXasxR9owGFrNzMnJ8k9wWUimi5FL4tTUNJmXRDmmrWXccBUHisnJHsyjKQgSUIbqySQLDE",
-	"CL420g/Ymo3KnCqmSSRHXBjB1ZIbwSj7JIiEtve/eHPpDAmR9Elg8wDsrz9dXV345Or5hREyr15N34rK",
-	"p70z+6TskxH/xCJyzUWkCY1jIyQxTDYxcpHpgNOLp9xp2A/P9yJhFBbbkkzLtZZ4KIEzNlMpwonne5Yl",
-	"bNXsE7NW30mZPDejdzUZszfZZ+d/ewENmb9+mTVt/refXWPnf/oJm1/ynWKH5n9+77roYkHXXMU51YUb",
-	"a2vQMEtZy/iGResMH+LpmXtF4dq77G3OyNKFiix6BVsL6rR572ZeMAcV/hzAzG+gKexYyqEHnfgtz2dn",
-	"LFzxBDMIu/qhDC8v6+YVHaxKtFOeTDmNRz8oxipmDVoyChLTHot1lfyFTTQZK9YHJAgobwfINIXK2Nk5",
-	"SehgYBTaoondrM8biH2QLmyk2LwChUihR+GXDcY0389jMaenAy5/XDVCMwmLAZr5e9ezwhisdjzj0/GJ",
-	"STiepmx3iWRQhsLSOYxZmDga93E82YCa/bkjOV+5RsqD2dex2felWtgYYkxajidL8i0u3r758bdOs1gr",
-	"kmtJgsU0zfz2Sb9L0ifK6Om+hzWVSFhkhELcum3X7K73Ls7f/NhRYCC5n0r73sjxldff1oiPi5seZuZj",
-	"HjOShKUhI1eMjvTCdFUj5gFD7vt3r5D78zU38pvsJwSeJEbI6ENNM/NfstfxwKbl0lrxzDTDT119uY63",
-	"79sxGJvzE+s4RnQMXornVEVI9B8yfsOmH0UDI02WJMSSPZ5oEmg+CIjmA6GLhML7j5Eua86ISq1WvWU6",
-	"YamBqGosBzys0r+nCjJrDm7dID1SCu39TWi3Ws1CM2q03muEzeggUXwwYEofjKhIaXxg+qgPuLiR1+y/",
-	"0zGv2FCoPzVq9aNK7ahSq3fSWq1xpMd/+tfGD+7xf238gC/418YPKhX2lps/1as1+zcf/Omby+K9YjEb",
-	"KDrarO5jTybdxBXMmd9WPWkgGG7wCdXkz9/L5AcK1rIBLHyeVMnPi1frBrUe4WPOF+I6l+2tLG0VCj8G",
-	"Zp91eTQTh53VeWyfnf1Qob0wYv3BkP9yHY+EHP+qdJLe3H6a/N0WhCyJCSmr/QhVH+t+o3bXzutAdisf",
-	"Pzdrfr1W20I1SGrG2w4A6H+F4d7DdGsfjOixFNYXQhPLRNCszWZm+6RrFktlHxw6y4pI4gIAxzstZz+/",
-	"wsqbieVtSRwoSr9wUJjreVcsNYvsnxJKhI2e4RHZE2xAAUX7UhFwj6A0ZadY+4RVB1USVOq1vGJnLUA2",
-	"HGe5tzd/p0nwZxeUObMKpp+fcR80p+e48t8L0/vvf7bz+7Ewzx8/t/xmvXySl8+p6zuM3yoDsKinWUfn",
-	"jtF8F+dzWKrP8BG7jOW6rkpnogZfHmPXWJvR8kCD4KDMYUD2rBMDSWHM3Lgi2cE+iVIQLXG5UEccg5EX",
-	"kBt6SgImooD0WF8qRgJkaobwODI2S3zEI8EHw2RGCULj4AdvhCzxKZhAMHFymBooVxziX43c5dWftWs1",
-	"pzl7ba8G/57jInQGx0zddJaAZR/xPQ2KuE5LzCtTFlTkXncx/jN6qu+lgv+aMvuzDUe3YuMaJeSz2ugr",
-	"PzOzqqwnHN+DLShdVPGXLQRmvr9uel8SF8t/5W9YU3l8dYmU5EN6PUvGkMR6//ReggW377kAfR9esLDC",
-	"V7n/6BulUtiiLqiHcrzFnPuFlcdarZlysa1Wc4sJNPC2dRPuL9+cl4TBzqfR3zdGzfL0A96fdGF5zn/5",
-	"b4+W7L08qfsbTeIuJEYkcWmxH2ADm6VLW4+28exvL85frMbbCNby1yyhEU3oel95x7RMVchWow2+3A4B",
-	"u++9WOhhXFSywPdWHY1C8YSV3nuh+IiqiVHBVhoEsPSnazW9SE12Xz2AywXk3D+cnb86JRdnl5ewI1/+",
-	"z+cvL67O376xzMeVChdhnEasIqSoOJfU/rpFDq5KXKOL++WoDDfgrSuyAK7NzWsFTrAPIfumI96kgry9",
-	"9FGgvQbyRPOPFzK8Zsr865//+A+kjb4Fcj6qSV+mkOJq1N+5s/p5THXJXEhdGV8PtE9iKgb2T9zqfkaT",
-	"FvOQCc1WZGqco1Zc2UFSDjUrEisideN638KHVvzCVcZ0ff/GKifGjFiPU+ETMR75ZCBHMvJJlM2nT67T",
-	"HlOCJUyvONQztJbrdb748GSlMVi4+O04rgXXz2nCBlJNVkRCmoTDcgPAyPzEIihMdWr30Ijqa2u+Qcsm",
-	"TzSL+9VZf8AiNHiXxmxVkF4TEdc/ddaDsoWTND3fa83VJmfcD/wTi8oJQRdsmnOhExrHi55aMPwX14M3",
-	"87TQCz5xcT24oMlwxZvXPE0Xs3Y6ZcgnP53/+JNPXr98cf7+tU9evf2ZSEXev/nLm7c/v9n+oTY15bie",
-	"Zxr2t5dg1YluuJZqYlNP1yfN9733Y5dTNFOgAyRZXZq5hoY4DHZxBPPWVnPLRYSpW/P++hQ+taDSPRa3",
-	"pwOgc377l6mXn5J6rZZJ6JaRWkhi21ieDbNqPXujHkCji3aZRmvo+d5x5Ples7ZqeAYO5c/wskYLa8r5",
-	"U1ePX6ANpHitWYOLH2fNJYXR8rPZyNpaZjn5Gf1Pm1ruo0k3YaNxbK0us3aOHyVJ2KfkwN1DFBMRy/y7",
-	"rhomsHBzoRNGIzOVlyxMX0vxnUZ2cnaDQfFQeFO3SVB9aa4EZC9wmTZVOWaCRYFP8kuKlVyk4bWQtzGL",
-	"BuaHjijejpEwwb5PguoVVKXbe/fDc9JsNk/g2huZQHnfqiPmPX8R4L1JzOBlVQcLcB1FYvizAKr4CBb/",
-	"GNExGDXpwKjMkPYGX/pJani5eSXYqM5fBGSPjcbJBJe0kALvRONVdJbMNvZCxjyc2BbiPwx04jt/dmkX",
-	"9vfLFBaEzdOoXrFP5n1g9UhHVFQUoxFEsFnjsmXalYKRfiqw6jPXHRH8oqGDaGEFx4Mm1OZoUjude64Q",
-	"Cvk1lY7ynemQjllkX5ytF/NSa5HKte0x9AZIQOkNi9qEZpUnbZVXMF7riUjoJwIVb7B4fT/VLLJeINkR",
-	"XBOZJuM0QV+QzcDDarHQ0tshjxkJgNhGJIU6jRSrsZl+H0CXbTG/zNbxuQN17Tpem3z+bO4gbozv7nzS",
-	"8dyqK96Qryq8x7E+T73EXru7uysjb78naaDYkUKVISP0zXTI8+d99ObRihF2UYEJpnZ/AJv4tBih7uYw",
-	"49nnmtD4lk40mf3cDGHVfGOWOMdyB0nBV/J//ct/Q3/qv3Wrf6x8/MPBSnftdTr6D6fmP1PetT/+qfDP",
-	"auXjH/f/sL4LZsQiTqEIbZYJPNtPs2wBLscx5eKUhEOqNEv+lCb9yjNblETRLhb0XTUoDA/14nj9W6ej",
-	"Oh3x8Q+lud5lVEMOp+2XfbCrgTumbnDrqGUdhqbBNET2M7OViovGz/6FLfOJATmfvNdMVc4GTEBW1P+s",
-	"WOyv/AGhgCtEDw3n9+3qbl6HOpDkA25eqgs3zTt98XZwMVHX1dzjhFEa067f2TCDz95Zmgyl4n+nLqaG",
-	"UcUU0c1QNZNK5uOciZJr1EoOZp2pWTNZW6/PnleQfYxcM6hWWj8ys2Au5BOAdn/NB4ImqWKOMdmIXEE+",
-	"yJfu96BK3j3YbW6bc++Azaq607RIZX7vTkd3OpcfP9eP/C34uMvGi+zd46C+ZpN9EEhVGVv9wvAIm+5v",
-	"ify5JhdvL6/A310lzxUDfnMaazTkmKMxSDVT7THV+laq6M8BcX/6WBm+Ys9OuysyLMEtuL/6NrHSN1dk",
-	"HNOQbR5m863EqczKyioul4gxGnwBH0yXfWJhmrBoNhfkqFWqv2yYjgB8P0NGVdJj68SNx4V6qAtzE8vZ",
-	"ircXoW40e4xUTxyp8AqaEI77TKR68eKlfW3x2jv3iWmqqhVysS09UDZgWY/8uZmem45FywZE6vmVs3Dc",
-	"lS1vvtQ4JLFS1cIk9iyFerWclZmxmHo6y1C3gwPtW9rZ8vh7y3kw27J5c16eZw5uMidnGEiOiBSnpKDy",
-	"oIEPCoiSIdVZxcrFA7K6jTSfvPsi9gsv90v7+bGspKAjY4OKQFZ3BtHACAz5v35wU6dHoktcNM1cYRQ8",
-	"vMnZxbmVu/YC88A///EfRncdGfSJ8OR1tPpOPgNlMaiSsygyYkDW7cr5izYxonAzNKsG/mIBhJSGCZGC",
-	"zOXrk4lMgXLHHBYQtYzBoF7b9iWfGQPB3t3dna05g0EVCUWLjqXTtn3y7PmaBWw6qn7zv5TqqrwZzgup",
-	"bkAgunWUxgmvJExQkHb6iupEpSEIQXjCWV48S4JnTjubt1Ql5wnmOtm0q47YO3/++gLsSj65fPP6ws/z",
-	"q3zy4s2lT65eXe77hbMxK55oK9hroAPzSZIqofOcKy4So4E6ohCfKJkmmOo7IslQyXQwxKBgVHc5y/O1",
-	"mRzHkEYe0jjGcxsCtfSQaUcnA/md1Y7oiH/5F3I2xcbbES+hcJnbbSFVpomEEpw5XCxtEkxJs23ihFm7",
-	"1KrkytyHgnlh0XVE+apDewJGCMOBg2pkXzE9BOMPjWPHFswFVHUh8la49uy7zlxBMcRJR5zFMYloQs28",
-	"cy2NrhkBJVG2SKvkrIgp2mXFwwu/0/mNKC27RIuOmNkbgVMHNItZCE2b3Q6ZjAsMjLgxNEh5Z4LwyApU",
-	"eLkjzMaae0VOc9HyMyqNmF+DYONe4Uj+CfvEdeLGxBwSuiNe0nBIDBDjOAIBBq5KMGXSmBhEBx3gU8Wh",
-	"WsVcC9okuOHslqmA7GFdO7h1RCdQxm/f74gA3yzNLZlES8O8opoUlYiNzF8qFRhCGNBoxEVgqVRhAqYc",
-	"ftbeY77VEUPOFFXhECwFOPWIRATe4v7hmuH+je12Q/Fcihuz1qXQHQFWnJ6MYAc68xh5f/Uc9qb2yfv3",
-	"5y8Ij3SVvFRKKlzMU+YdgwcxG/0RzDxoYztpHR7vd4TpKBiLcLQZvgAoHoCOV/b7VppGo5QZdrwpqBKw",
-	"6rnNGsqI6Tapkbd/8Tui7vIcfNIguTehmbkOXOk6s2t4xBx5y3caTFV9PgjIHtBzZizQfkeYCzfNAr2t",
-	"RixzSxv1iWX6w4jqa8SnKU262hEX76/MzNpUVRSf/CkkgvUxogYloJSptflrxGxbW54g607bFu/uCBg3",
-	"nalizhaQrXoGtZIdnhnNytaRBPAIziM2GkvIO6n8hU3cLjZ9GjNqk6bgqWk11eixpr09GU06wsbxNFpk",
-	"KFOlIRUJAugyNHNDRPZGVF2zqPDlpPIObmeRq1pZsHN3BEAjtsPyqCkb2FIlP7688oHlxDTlxctXL69e",
-	"wuTw7N2kNyGovldJq3Hik8Naw/ynaR7piMNaK8MUs4975nAyI+ayewIzgJMKlKgIbAOyM+OCDriw54WR",
-	"8jTij2LmIDPDy8QNi+WY2SEnAZTJdFQ/kDcZnJoVmYokcDQ8kCBKhHMHdQQ4dM0IgJyGDxdyNOHBsWJI",
-	"1WLEwJE0YwA3K2ZWFJpebdhCQaS4UHKsOEuomqwiVhwkTI10Ic3eK8hZXkG78BrVWhXideWYCTrmXttr",
-	"VmvVpgeq7hCkuwM4uivu6DaXBmXWHDeybIoJafrcr0KtFgvq55F96szcc+Hebz6t6IglYBhcEPWa33Jw",
-	"3n8jBUNH+51/7+2vzNSucqPLl/0IecoIHKbXjVrNCX6OpmrWyFvkOsxSeOu+l4/hB6OEY3w63D2iPAbF",
-	"UyeKGWj5czG6EIn3BRpI0T2Z+WwLNRLxNhlH8lZ0NQu9drNWy2ntrIJuFBjvODyKDlmrX6nX6/VKq9Fo",
-	"VE6azWal1Wq1Dg8PD4+Ojo6c8tT2oFqikT3IP//3/yFZG707yAnPSsIuU0vyOZ6AogVCdAm/QGGhFIzD",
-	"L6/owsBle9sB3HPne6+4uL7vXrgHmtCstRbdnM36wRuZvJYRhNWbL7RwBSx/5nsavUN5DR+p3//Ie0Gt",
-	"mOq+07z/oR+k6vEoQmtsq3Fy/xNXUr6mYmJbBzhxuEqPzkXClKAxiBf41Arts2wF7wW9oTw2KxHVyHQ0",
-	"MnCGCDADE0bhglzxD97Z9A8ffW9G3PPaHkpNGIdcFgYdQDoLsVq5ebJKXoI2HuS7KsCAHFsJOXOlzgEW",
-	"eikLy3l9wMrP8r+wiQUYmIvvZTRZE1t+KxC5Dwk2wAGb4XA3bZewIcszkFv/SoflEbF1gxFdhKqWFtN6",
-	"m6tfOYbVVsCw51L0Y44WvFZ9hU9c0EksaXQl5SuqkGOq1WisAHpTm/UdS7Xt1zeItLjhwLeQo+pkTbAF",
-	"/RVePCMYHnzm0R2Cb8zKYmiAO9JRwMGnT8nYqpURi/kNmJeQ2BLUg0hJFzQ9jcH4pgdhcN8KjPPSXWtR",
-	"y6OvfuOsJsr8IFOBn6ivsAEuFMvg8QfK4293+eMsbmf5++U60DuGtlFgmrJL3PmPtbV0gI0RKvDML+wf",
-	"WfKwVV1QhR6ut+wO0TnVZLKxYvI7VDbWxptvEDR+ZMkDEaOgnaypJsAeHqcraTSnBG3waG8ki8yNc4iD",
-	"xJjbO0o31WOmUOFoChVsvO4jbHXLCrqSBvIVgmfpMH2l6GlZ6LeBor8nRFxf19lcZNtYTfr2UBs39hY1",
-	"nfG44rztB30OOstiS/gP9oa5EgTfaTJW8hcWJtonI6kTAjudOTpz9MPEEMQXylGPC7bAYj7OCuq5jz22",
-	"3Rw/eYHNh8wl89BsYmg8If2p3kOwJqLZTBkph2u+x82zEBGYY1IGgStjELQvy2W6u691Lp8dXXvTbZNj",
-	"iFYpbZeLrFqrVfjQ3aojFtocw5nSs1OJcOXNc0+u2cAsqfHuK/eg5Hvvw+e8s/NjAxvKVhn0GrUG8Jg1",
-	"mlf1RrtWa9dq/zfc84lF3dwZ1qzWqvVmpf7/RKxXb6R1zx6mh9ERO+4/q1XqtNGrtMJmVDkxZ+shPeod",
-	"h8+iE1brw3TYNMDZV9azVza8qfKHixqWRz56ig24TtSkSDZxoIdyfEDHvF2vtqoNsof5uaTeqB7uAwyE",
-	"1xhNatax1jHmVEME1z1vzO+EODev1quHjajJKq3+Ya3SOqofV541TpoV2uodhkfRMXvWP/F8T6UxBsZ5",
-	"z//2stKoNVqVxmG9DjTKTpLxRizi6SgPTsy2mU573cJUWlJMprp8RAesO5wMOBPMy72Ztltt8l70zEnK",
-	"IjJiI6kmZKDkbWKrB+cBdiKCklJckKtXlzd1cG8mUsZe20sUv5ms5ceC/WJBd5kny63UnSfraXmy+vl5",
-	"nAkb43EWq7dcR1woa2TG1VKB463I1huufZ7orAJGRB3BbqI4HTAiZMLKTU9zUsWXtkDtAH4H8FsB+I3g",
-	"/R5o35kCn6Ap0E3+RvC+TRPgJUtc4B406LssXnovMPsn8EkAABhg8CpEtrEo2MfNQ0UWIwwHAtCKyoR1",
-	"hLMgKjmaymzHuHBzstjSqVTYnAYpGAljRhUS2LrP9iawNU2zJrojkI0/FQmPkeBdqgSyHwqdIHQA6aJ5",
-	"c/Fp4v4NpEEGcqDQneoIfI8mmk4weq7UvLmNg20LVk4zwF7beyMTohgNh2aRtbPicDxkREDfxlRpps1Y",
-	"qRTq1xVI2UCgzBDWjcuGCPeYBtCHnd3rHMwrnLhbG/mv8pzNVkFWE8smOkIa3MyYNN2Y/N6OZWdi3sbx",
-	"vPPyPzWT8RUqR5sd8C6Po0SDswfUQt3tasZAzMWAAfLYB30iWLHkZWBxxaX926JW5tJ3+l5r8Tvbmi9i",
-	"LP6K7YrZLH347PUmXV3kRkO4bddn6ksv1jqdibJuVVBgXcpyWRH67AnXDBtRndXwSKu0wuOo8oyd9Cuu",
-	"WEOLHZoTTrBbV43wMU8fyzKELFFFoPa9dGw2OYu6PTgr+PSlbqrNuWG+ddSvs0bUDCut3iGttI5OjivP",
-	"nh0fV46ODg9brWaz0ajX1ze4OV65xfY2O4M7c9vTMrdlcKlDrLCkMoTbSD8rDSA/h48g1k5/p53Rn0J+",
-	"nuNADWDbEBCk/r2v/91cJ5UKYgBBZqmOCCCHmlrawIA02iRAPlb94WN1hiTT6HNzFKU2Rckm0dmiDh1x",
-	"efbu/AfSqNarNRLLAdkbSM1Cn1yy0UCxsU+ey4j99dU///EfbRKoVJjP2WTfIEsg44oYcVR/Z7NgzfBV",
-	"HDAGNtvR9ohrErEE6uHlimMkwxTq5qQiZlqTAG8OLOUOx5TPfO8WUk0xRhQhDG6PoG65O/pybiaONTQg",
-	"UzGU5rXu8041bOP8fKdJcGZEeYoHEhRuxwkiivWZYiJkJJaaoY6b0AGMbcTN1PtES5sZ0Et5HEFJeLMa",
-	"8AU2Iwwy7mwb933CYo3JtDgdKhXfQcqd1BwMs+/fndub4INSxt9hziWMCyTAOrXYOpLtOHFN0rFmyoy2",
-	"5R10Y+Uq2usEOM76ZnsoSEIme+YLfkeYSTXrZEorg4r11q5ofkRiV2en3K+St2MmZhyVtsPmtYSLjoCk",
-	"OteQBMubcO0aLSQxs8sU6Pw9BmU5rangFMSuT7ns7hL06HjMqNLAb4ZWjRILQdYqndBJZinA9QlkXTZj",
-	"MB0DV06NvObfwxBbYQgiMhWjEZLP6EQxOvKREc6ZJYAFjI+YI2RCFnnT29AsbW4Bgibg1u+I5Faaf0gR",
-	"snZu7UiQ8dhMN+T+JUMqTNfZrUtZhCImsBxShSwAkPXIIsiFtDnpU7mOkIr+oySXL/5icyLNAt4vN4aY",
-	"A3tOGnxwAst2ggdyIPhOW1zxMU+SJ0QPZRpHkC3eY0uwZtpjnolaJZ5yK48VxRDH/uIe01Tx/srkl6Vj",
-	"e2HGQCMZxpV97Qq3XuKX7za2NlkOU/MW80d2ZiIU5WfCvud7YM6D89gNRZZcCoR2VhJLpGJVqQYH8NoK",
-	"nC5Vy2lnzhBYOfYUgb9jdsOMCAmJ4gWvB/46Hk40D2n8qkDzQy1AF6+lilsaIiNCHEgFchi2ZiCBeoYN",
-	"7L06pyluNe5g9EY5FX3CPhnJ+fKvrxxpI66BxFHYpDFDV1ijVgftAmXgz16k+A3yKNnFA2Nn7TXYHZ49",
-	"OMssOnd2em3vuHpYEFAy4cT3nv/8svLsBGvtDqVKZhiMC12A5UxCKZAThEtBUp13imQkOcCsaj1Wz6VI",
-	"lIwvlLzB5HU7ae5Meg+D7WZ/wJNh2gPNgoYjBuqFEd0/TqcQ16s15NaF9T213K5yMQgEp+JqK57GqznC",
-	"PD97CInKZ21WHpQGyBagpY53XPFezoW+kdvNfhOveiUs5h8+z7BHl3kc59miy5yIGTt0wcWX8zR7SMTs",
-	"ZbzKWzHNzbEuzxghceanZFav3QBlaDVV7hJFZ3vqPEbenwOQldfTTtcv0fXNPws+7lr1sFatb98GsIkF",
-	"YJH2b2n8rJwFix3KS/CEWFP47zTrccHeKFK9zOyRiCUQju4VyWyB8AK4HEmjdnJcP2zUsDJzwc3Qqjdz",
-	"X8C7It91IiWJwfg7xZS1iJ7CNk4fJFJWYmc0Xm0xXOCzy61A0CPzXoUitpX5v82kz4fMsJRYr2nGOAIa",
-	"T4/hCYD2k1NQHiaWTgVEahbTiTkhCupGYTUc1ppFfhF0oqUFY816S6H45LYWQ0QT2qMa9PPC+6GAp1Wa",
-	"UXvThMZGAZzY4QCVz5a6yoZMg7GBXjPtNDusy2X1RK6HljWMz+h000NbzlQzbbUsjvg9Bkm4Fe+8u5u2",
-	"j6HVyiirU7O/1DI2op8qZktXcPO3HRgsdXqYH1FrhmftWb7IE3J/KNuMCySnNAJ7PVgf5sB9eTjbporu",
-	"VqPZdrLG4/sVtilT4OrbRXk9yYTPBX6F3y7sy8An0s/dw7jlOOpcOFc8IclQauB/N2eTq1457xd+jq9/",
-	"qC+4JKMFwBrenuW0zBfRfNZvGvyglUbUalVarE4rJ73j41mMKjPemZdZlt9su8+SBRfrU5eVm/oa/dF2",
-	"vj/YP211C2+MZse8gC+We/Xqtar5/3rDW/EMmcm0txSu3WSomB7KOPLaDT8b3NVnCEpB00avGbaiyiE7",
-	"6lda9LhXeRaeRJUaq/cbtNlrhYcRzGbC1A2NXQZrNqVQ8OiW9SpjJaMK2NESPmIyTfDWes2cDNE9XTRz",
-	"4Lz6Kx8GsA+W+ZZxXnau5aflWg4dPDrEt3i5kQsZuXe0IzgFImrExJzplGtHwsoi9HNpdG/iQkVmHE2K",
-	"hbE7Yu+Ci8FzW/nyUozG7u+fkiT7+yrM/nwhdHY1zv78UY3D7CWj7MGOuJA6GSiW3fiTY47HC/uneFhi",
-	"pSFLDut8fgw8arZ7VeTkhlssKXeVnHVERkWfMb+iyyvjcoYuG3TopioOfKj9YHM3jRJW5ujCwYbp+sLs",
-	"bMtA3OJU0y+F8/VReHNkXQ8pH5W3bXfqbXLqrTV/97HE5ZX8dyRxT5ckDpfBiqdfgSoBT821yODwRKQi",
-	"Aqy3LuRFrG8bovqO7+3J8r1tspJX4HeDt55mtG5c5ILcPRRvmy7h7ZK7FU5aLUbj5Set70keYTMd08Q4",
-	"RescVmiVeBxWm9Wjar3aqtarjVqjXq3XqyfVmud7t1SJLu3JG+a1n9WmQwhuGuHv4Cg3g/jVHOV4hO8s",
-	"l08vP3UdsHuMvNSLqQIYp/cR0pEzIthtDp1QkiK0goGMI4BaEA0WKcdObTRYtojfbhtCw4Y64Bw/2xR+",
-	"1BtrKl+PSln3qMqX7f8Xh+x6Y2vqV3ObmO3SFx+O3TuCvF2244oEeVvQ8g5iqpMKam1LsxyB8E6x0BwH",
-	"ePspadVaeUlE1AOhICIkY6tULJafX1GdYLDnVyFJr4NHEBDdHemB1/a8DbAvpmBq6I60165XD30PS78b",
-	"PJNiQOrVw1ExbquGoDYP0fV2c230skO+AMNMy7Sb3Z38+bTkz1d28umtXQBYFfE3E0hncckc7rZQefvz",
-	"hhJuqS/nR34DnpwZ1wWhIMqiQQAKbZL37145h4Xjm7TeDSniyWkm5L5/96ojdCLHWMjRphxBjNleq9ay",
-	"yXb4lcTAJSYR9aWC79isNyFvfcxhMu2AuzsikkxXSat2Andn7qd+VrUR5OYSJ8o7mTjJ+YKLwZUt4boF",
-	"b8pvi7bOdVSIRKRjXi2NRuRicDDsdZu/NirHty9vXtXUdUu8r0/+V+9o8NebZ58aycXfXx+GZyfRX/r/",
-	"ozZ8p1+uEayYDeIC8DST5lbN7870uLYc99Ts7rjd5lHlO50tihVBdJqMooiIKt02FP41ZSmwCxI+GrGI",
-	"my6oVJwSCkDGDD6F1xA6m45ddKzLddzjwpUXndLks0Sx/RmnQOYTDlQqujwKilVxRzRi5HbIY+B9ZlTF",
-	"HHAWwn91wuMYUNOM5S+SC2gTJHPaupJZQmv+8qtCo8w2jtKYIf4awOIiZWgKdgpmIXrayK4ERgdLyBKd",
-	"qht+wyAZFPLU5kXbd6nYos96CmUbj42yv0JXnV0WR9Bre2Gt32esVqvUG81WpUV7YeUkYv1Kzfz78Oj4",
-	"2QntrSuBpgLHtQxH8Zcdej459ExFJtsIebsRUkZUD3uSqmihFvsTVgW2Jq1C5CUTWcVAS7U6o+9mv5Yq",
-	"tC+yL38FqqzuZia7Zgu1U92FYrdeu97wvawrXaD3bDfMV00nu9kvXvvD6gQvWecv7WyWbGv7006j/Kaj",
-	"6rKZJu5avk3zLXAvQXK2T/VUfsn95RhASVpEGONDvX2b3uBnRQuIZbBMUu1b5kzSrFUiOiGJYuLezJOv",
-	"ZWsPmDCNvMdY76pTmA08RRCI+c1exMZMRGB8upnJfvaXEAiqVCR8xLqmo0qOuGaQe5IYEbHr5q9rJMxU",
-	"MSBckONugeofriQ01t3pHJq7qevW3AVXzdR0m7VoLSQqnbYSNLrAhu7Q6JtGo7N8w2QYQtwa3AiYmA5p",
-	"jC/csFp6/oasNs1UhAl6Tm1tKZIAm8HyioLmOy+ztz65IuuYDMcaUT2s9SqNRqNRaTWbzcqzVqtVcZWw",
-	"jo+Pjz0f+UrwMTuy8LdT/FChOey1aDNsRBVKKa20er1e5SQMw0oURRFjjPX7/X6e+ipFSOPY870bTs1i",
-	"wkpgvqdH2gM2BaORZpUQzXgVvzxiox5TXVs+zOvJ3lTdMP9BTcOX5027kTxks406qkGojvWW/sx6RIqK",
-	"7ZJiIy4ipqyn9FmtBjSKjELuxeqoO7M6d+XhdzA9l4pRgosFiH5Z8utDCsUDpx6iQWDJwVzZ+J+HTGDG",
-	"A6o6RMnU8ibkZY3JXm+S1R7rCLz4nSZB3o0uXuzyKNgH/VH7BL5I6t/pKWAXMoGV5RwCp2Ay6wi427zU",
-	"7dYAKdF9wvtESOBloOG1kLcxiwYsItKIulrGNwzVU9cFHxn02KckfylVzFm/KBdowApwcweWuoyPmIZH",
-	"hZWLgyIgBPjWmGr3VsJ1oS8D81ok1Jt+zhLEazliEPmT90AvzvSYhZAvmvTx1R0jpaUo5VjPFaG0X8vu",
-	"39ZZsOlJ8IiJJt+0XPDNTuh9mSeuOOjXfYjuMknWyyQRc8f3ZJPDuxB9VKJorZVw4kqz5+/Rljn1lk6I",
-	"TuTY8nxOVQmFsx7ISSXhRUJT+xq2KGXl4cfTLnvlyWavbHf3rJDX4jZHwezAgWZidaPDjyzZwprfpvnz",
-	"qzzvS076xecxnr21rZ+9WyjIvYvV+1ZZbrYCLY+RRWI1caASwK+dEgxXW55PQvam1Mk2qQVEsZG8sSe/",
-	"+3G/Sl6WHv4JvWZWIb5FjRzo3vATRkkmOmHjRXkmWz7pNy0ztgxBGhsjyCOmnvxe4LmxdXh2WSFbgOmd",
-	"LPhUszweQQO7wTiPBd6tMxIk7FOCt1luSBtPB2WsCPzg6mZEs3EBWNQg+PHlFcm9/QHRQzpm+6cdgQHO",
-	"QLwp41jeasghgZyRjBNSY4EPZ6cFGyuRyv3qZ+FC7nad0IT55uVDqRO81fzONaFR5Ayo5iiJ9s3TvdR0",
-	"RPazFwz4DdTqEAy7VyVnJGhD9GbQEaEcjWyf4QBD42f9MKMAJchjbIaKQICgdvEGAfCHtgPLr7M34nHM",
-	"XRBlIjvCgBTpsb4EW3UohWCh0VT30VhsR3tINQngz7Yb6ACqeAY8agdkj9piJzYcsyPsTW3Cfk1pTHik",
-	"ffsn/sKZjdA0XQ4imtB2QGIugHruf1y+fVMlz+3YKNcONSFnF+cd4bhXk6GS6WBILM/Q5V9fkeDV+eXV",
-	"yzcHb95enf/wv4Iys+8lDNNLXIT3Hj5zS3Hq9PFwdEmzVqt1REdMj1BH8KhNDvv1sMYa9KR3HLXCerMj",
-	"oLfkc6cYH9WBAKnOTBhVx2s3zdXpuKmO1zYXZyOnOhCwYJqBCwf6np8osyR2pUcGzjb2tLpzSG3fIXVT",
-	"hCxEQrKHFWEqbm+LRO9vFkUAC2rNuIEhBiZCcQyslQR1hEhAw4TfMIMcsZEviTS7XXft5fJwAYhyfAxW",
-	"SGgluQVyykIrEFM0psdgVniRJxIjistYIPH5sg3SkzJmVHytNI9ZrIKd6w+fV0qlhkRBBwGw3OxFOx5F",
-	"uo61cqndVLjBtu+bSYyGpfzZY+LGa3vmutlTq1AyriwUm5W3zP0Pw7Xz/T8t3//QwpGDUoSnB5IwWubF",
-	"gr/f7aNpj/8pyS0RqeC/psxVXMvgt7rAKW3a+UUd0evAxco7fq29/JhMgb9fvFxnhO/zqCLr8o7K72lT",
-	"+Q0RilZA0IKKD7h7QHklwQO2HFLfpUKTs3OS0MEAtN8bmwA3J54ik0+WIIfW3D1bMZE0arX9KrmiA/Qs",
-	"YT2fjrD1LAUJKG8HZKxYn3/Cuhug7pvP3SqeMJJq82I60FUCpTNBiQdPFTffvhUkwAjxUoXyjF/RwYaC",
-	"7xYhG2GlK0U8yXByxdh104Hv0/g628AWdR8mqOqkm+rIa9eqtVqthew9tpBDsdQf5V0Hd3YhGSy0mHtn",
-	"aYQiBgXnatVnmxD+uPB+T15jbT46GJiW1DcZokUcFhdMVdD6kyahHLEddD5R6Dw7r0AF4DheR/6cQ891",
-	"glLME751tUPlBJtHyNV9lKibSZq7mJKny4i6tkCwQtxIeZ2RH1my4fLcamLrTltYpi24qdtFgDw1ttDV",
-	"geAr4ApdEHSxheNvQ3G9sLWB3XKtzfiYTJ5fB9xZxs/t4F1zi3jngioejHs7ps1dDMaqTJsPMMIAeVPB",
-	"ErM9/qYzfW1rMADRb6pYRM7OyVjJGx4xBZxxplU+eXsJCgkTN1xJAaEMpiunaKqBl4xIqbmmutja8uX5",
-	"5Na3XMwbRYZ2aNeByRJQvMtRkfL2fGv8zQ3xMODLqTvNp0nfoEFGYGP69Z3j3oLEBzrQO26lJ2oLcTre",
-	"QzAM+WGXhI31qGKEKkUnedXfed5gIvs2lihjs3TrlexZ60lGIQz2ZJQs9xfqp8hd+s6aNL+ksvrhd8Ao",
-	"/LGITTxhI70Wt3AWlwsLoQywXhV5hvVOdX2aRMM5FtBwWCC2/a202llwk4PFcVuXEx3LAWEiAQJLA2f8",
-	"hkXISZWbfwW7NV2DINkqCcyvwUGQyIDoMRUk85a1yFCmSnfEXsT61AyDS7eHH/YtUwFwWuKX7RcV4ZrI",
-	"ft/PeC8DG6fYJqCvBQi8Qrq2lrnLHGqaHj8ylcwPSo5Wue9KrkFMs60QrtpcRSI7aGvxTmVDWYZ0+aLZ",
-	"wdzTgrnnUikWg6HCQMuXhDYtRuPKiCWKh0sg7s3rC6Jhi+hcQoOyWPNiWo8lt4wJC3EYgmVgbh7PjhDq",
-	"9qvkudl0BrIwQitJlcASswqiusZM2WD6hWLepRiNX9tufEW4tf3C4esIj/jE4ipmY8kdp+fqmFYc6TJC",
-	"T1grDM5CM2+7gmVPEOCKi+ALgls6RmVmAaxdMGVUTzqAtBadhiHTup/GSMtuVZBC3BMXkbz1iWLUSndK",
-	"xnE61gtB6T1+f7sB91d85NoyFU3vHWNFrPloerx5KpreYrHR81pDsD+lIzMx+C94U7MGKQ3TiSlmxsy9",
-	"lRuqzNthNqd6e2H6oX+GTzZaPxmA9/zFtxy/oJOlNzRrcMfHu4djqT3BvHa9VnsG9b+Au3QcJl775KT6",
-	"7Nh3QwWDuTIi2mkuAUP8ZYd+Twv9Lgx84OL6zdGvwNS9APXeTnOa73Fxw3TCBxQMwVJNccvtk96EWLCY",
-	"1mF9m3lk+l+ebXSeNWW7ABjIMRO5PLlPRowKTZb245QENI4De6uVX8HmVV0AmtYiVg6awI+eo6b951QL",
-	"PN8rNgBzGYGjz/wSxyti69RAIi5eQsve4jcX/n4+05iFN55Nt3Lhfe/y5i9+l+nX3YIksXzNgboA6bJI",
-	"+LxwDhwh9MqyqXtg9TY4T3HZ9521tfj5vlQjcGKnKfwyop9eMTFIhl67eeTP5XHOH990kOXsUU2CazZp",
-	"QxBEcEqQbABcc9B1GpM9GsdklEIVlCQc7k8d+R88LVMVsjZNE2kWFPs0jmW0NLUOQKjUilvoyWG9afZs",
-	"YuDRa3v/9uHf2h//2K7+4b95cz2EETjHdzRqswZe39PJBJDNjJt376xQrflAONpNrjH4e48SJLV1imYW",
-	"gj49Hl6zX2eNqBlWWr1DWmkdHT+rnNBeWIlYP6tLsmCu7ZfZtuc7MFMRtKEsWKGjlseTT3X5lARoqbO3",
-	"Zz9JwXSVPKdCSKNgk1COetz8gPychbYHK2ZYpsK9/KFZlo9ixvsiOZvFKherhdqAMn4SPQuPe0d0rhJO",
-	"rV5vNJrNVuvw0Axyxm7vhYonPKRxMfh99vBwDmPc4WaBmj1+53sJT+IZBzMRjKj/+s+xFBEZx6kmNCW2",
-	"zO9Wszgd5i/L5Jyqh7LL5nw62Zy8IO45STcXATfK6nwL1B5Fso/ehAypiMheABELuDkC8icSjKhIaRzs",
-	"V0kAO2SKYmpRJqdr3xdNDSoAw4j+IpWX7/EX//WfA0UjpHCZiShZb8t+4YTNDYHSjcfqKInLoIiTC8dw",
-	"q0HY2Uq6J23TreRd/tGT587lOfisiJfTVc0ywD0w22OJwu8MmAXlZ8wELEbyAd00Pvho9jOlug0PNGsk",
-	"ohPtCIjMLT65HfJw6GwC2gjqQt6eZg7s5tERPLTfJiBZaYPZYaoUUtdguaXpGkywd2cgvU0CI/CYhllk",
-	"/+c//mPfz0uwMSrgH1CbUgBrvWlLQecme6+vrs58Z8CVms2YNuBd0nHnw+3vpm53Gvu+T/LillXyIkU8",
-	"ZJqMmBrAQJpP27K72WFFFcMxYBGhY6oSshfgAwF+PGZ9SEjMfGrJkIsBYbFmpTZltzwuYb5/T26u6epP",
-	"uYDchrJ0fQkOeTwNjKQ+4sL8VfO9W6qEOQogW9S8xR4En1Febjd9dyRkd7hqUtP2GVQAiqeLuZLZbIAA",
-	"0GyVwklRq1/BMWHPOJxabF+S0IJuYRrBqEC2wUbLdAVWbcbBfgePqMIjjeIjyNI+80wNamRlzTmebY4t",
-	"7Nda+wjD1bXgHDOjx3XCw13Qwrcts7vZLszo+oL79DHkcmKXJhQWDyI0X3BzivARi7lgPpFxxDIaQYyW",
-	"WgaFXzj9sAghpWLkod2NGzjvV031WSuHZ3sGixnr9hJ7BU4t0gmEdjmgBAJGciPQtD090Qkbeb4nZALx",
-	"pyQ00xKmCb9h5Pm786vz52evnFd2qU5QGsDq5PlCG1D8L7SBxjxkeRNec3yrFASWwa/pf/0nHMwLx6D0",
-	"y4fWzLJN083hdrWTXCvZYfoTJAtfXxN5/JxRZ+qHPZNrDL4zijOQoMdpL+Yh3nRflqk/ZShvE5HGcUCc",
-	"IRxZGQJ8YRde6G4JY0aVJjyxBDRI1poMac5IyzFT3mGdPb720BTVxbsio8y4fhSvOUt8cBDkZnnzA45E",
-	"AA4hqG5S6O0+0spmowE+oh4jC10lZK9VqxFBR0bFmHIZIGPPLdfupYhvplO2lRmZq3ljAfQOnO6Unc+W",
-	"3MKNA/ZA+0TIhAyZWpjq+4DzfAvpvkXnz8pepPLzsQzjuSaRvBUbWO1g+B8lk3ijLn9tPpGitW8lKWPm",
-	"hLd2EGtV3opQMbXjF3/ZAkxnoXmy45F//u//QzplC6njrd/U5nxTZ7FocWvdnW0COji0bKUJW7UpBWfk",
-	"giYUPcPfyx7ZW2XJ7m/cuI/Ld/Jy6ay5XenMJbUvVpt2qe676gEbVQ/Yng0aM9nD6y2nsU9HdRncKepc",
-	"VZJHL5nfaV4INbfC2myoVu2kSs4EkfBqGhMIwBjRa8vSVXgv5MCzT2OuGNnTjBE3Jmfh9f5p4U74JlQ8",
-	"VWwc09C+Ch6dzIs6f015eH0WXn8Vbkfsn+5ya1JsHtVqa0PWWXi9FT7Cco167eZcKSo0bOwyLH3DbrOg",
-	"vydP8bFz162WIl/wJxUDEfb0UKokTJP97UGn+9DmEJr+3hG0MB0FEN1h4A4Df0sM/N3A2Lawi1dCuYT9",
-	"43LMLPlML40GzNUhyprxnSbIH0LOzolmWnMpTkmr1oLqT1CSFzg/hhRCYZc6hM748y/PSjlNC4mdRmah",
-	"w1oeZ9pdy1QyNk/AO5rVVgP0WrVIAT1aTwG1Y1YCF893/JFPzilwdk6ooPFEc03C6cylx/QKlOPKCNIZ",
-	"FvMsv4RKaSB8gKMwBxDAG8XGEuqtDWlicAR2kYGWE4QWIbPbubbvqJYUJZPjHF9emyY9uC7mRhjgJAQm",
-	"InQ4yoTGOSisseFNJ17CWxbVGjM/usHZyQrfYhJ2IsekuJlHuHDXPvH9bRp0nluzcTEaUcQTssdizczG",
-	"3D/FIolAS3fLQzatf/w85LHb7VDjMOteLOW4I8ZQkaLPRcTFQGMeUcExBwGHiRxDWCJPNIv7iATmLiud",
-	"cI04QeR03GRHWN3IlnTMuBQFHTEShDFNI4w7N82KOYUss4CKZKjkmIdBlZzlD93yZCjThNCOKFA0XrNJ",
-	"1t/DWtP56yDkkWtt/tYsMYNTXj2RqmQOqb6cjWlW8vkl1Qnv2wfA5SsEQ0/CrylMp5lLRhQd8wiA2A2X",
-	"1/ZwfL01QQ6G5HE8aNsX8gq9zVaNt2VRDwYFYX0R9s+dpTv839nLVj10qEq2cuqUyIMQYbtlBwNEdOTF",
-	"hPskKOxcHZAeC+UIeN2sWQxTLjHYt8sFMLixJEtYdU+fGtlSyBzusvrANprDxZenEDZRJVf2iHIkSH2m",
-	"mAhZhLEToRxzFrWREC9yAegQ45LXQcpOuT1XX9iGm9t4lOwwKbTThsEXL2FxJSj9O/38mKnCt+3beAJG",
-	"QW4jYriG9krB5iJQvtOFQ59rUPBdPEpx0D/wj8EphNaDdbBgdYU4ezy1fRt0n4fg4z2+ObXdsxCTY1tF",
-	"Y8VoNMnuR3li7gh9bX5+AHXBFk/P4piYrXPYOwqPo2ds9hA5Ojo+fvbs5MQcJt762ZzQ4y/GVv9lUmjX",
-	"C0l9eFSIzQ1YGN1gF+UqM0z2pmNCgKyoT3msO94+boqp3bx2++u1h4dA1GuPE6CKVeXz/JtbplgxCccv",
-	"i43YyS472WUV2QWAsHDAFQ6rbFdJsS1hxgoUjxovMcOCA94/J8hUCTK6rOL1K49ksIww241meMh54zqx",
-	"BJEKYJjldu1cbDtG/S1BiN0SWwwVWMmr/2j7fH6L73bozrD99W2yLZ3JWkj596X+pjcFjR4LqIwYoUbf",
-	"DRnZo4IEqcC3RMFMOsg+6sm5JJtry/aJ5XvxvX3x1jbjb6yePVbC4MO1Mzv8S+Lf7fykIuExKb6wmad4",
-	"bpQVOJWPKO5tiChZftG6325sQcFrPJaCt9Pffg8Q/RLifYoBPhZav7T78ZLHTLgow0LzpjfWHo2ZSshY",
-	"xjyckIjF/AbIrH2i2IiLiCntE6ZDGqNpVydsrPctPATwP4ERyvpSkSBKEcS7moWBYxHxM8KUY+RYoUNG",
-	"o1My4DeMsE80TOJJ0Yia3MoquTRjuCBiEoiGyeU1H49ZNNMdqhgJdDoeK6Z1Zs41au2Uc/R0OjnfekfR",
-	"xAwpQvBpTVKd0rhKzmZNryTMCAodYO61aicltZkuZw+yL2dkLc7OhgGg2Jtv2YKKs9WFhTvzoVUOuN1J",
-	"/tCMsS3n87te7k7VnVX0wR5dWEszp/nU+bIl5cvmim+7DmoUaUJNg9lsMNCp6VSWzBDgrg+ynP4ZCcEm",
-	"xe+V2VBCKsypp5hNKAZT8S2d2Hx6+Di4ZHCGSCpiprVjG4CQIYgimecgAOeyNrLEnkjjeN+REUBAo+UD",
-	"sC0bU9PqkMbxVNNLkiiiyM3Te0eB8uUO4PvIVrCTLsymODZmccbyFkvMyNQSZ8sRI2GqEzliSi8E87Wh",
-	"FkfqEWk0QSZzcUXT/DSPwkfje/I6a/omY7G86qxioVQRi1DW3B03u+NmxejzKCJ0lkBk0xNmRA3kCipC",
-	"VsHSLotpMl9xnWhbWEf7REspmE4wFtWVvHCHhdHN+qCe5UUk5gtgvM6//rP9+HYrYQB5vm0xKnNcr1/W",
-	"YtmOL3QBKzysRAn/JUncC1PezabcqB/9PguN+A31ocxKWoky7aPvMRF1Z5G0dQUkD0UNrF/r1/uNfnNW",
-	"A6O01wvDKGKs30cs5/1JV6c9M5M9WAd4tMFKK/tSQdfLkN5MUJTGaPyzmn0XrBbZ+9wZ+ZprRv7r/yO/",
-	"yFRNk0ivHis0t5SXUcDbYd8RwD8tAvjCznNLoIDbr0t+3YgU3tK7+yCw2w1jy0y6nRrYEEp88Wnxh4wm",
-	"q58wNfUKFNWxaYj6yGXFRFRMFoA8ItSj9SJa+bnd8kUF7MdEvpUwa1N42hicHlFK3x0jW5yn+8jyXZXD",
-	"HVX+k6bKLzlZNjlYaDTiYqFesBp7sRH589qbc0noWwD+7eah79Dq8dEqXw+7LPknRp27JWT6bdh0Kcn2",
-	"DwYMQpIfNuyUUGK+EbMEfw1Nq+M4O4TvCU2Cj2wD/bZA5roQupprxqzM9cdayx8lmXT7SN3cIfUCIs0t",
-	"IPbTtmXvWDbXYNn87cTXA0TtLXtQy04NIAB2R8QDD4/ncPcj2UymMLlVQkfhmrrzUD059RKm/jfdn0xE",
-	"W96cxf3otuApoWKCpP4uNmDpBnwpot9i963LkLSG1JLJHdkYbCQ97LJGdlixJJ65BCiIeDywAIH70c5y",
-	"JII14LEuXADFx+8FMCyJzw4tdmixbRKcx8ILlige6gOIetNLLNZQKM3FqcDdpMeSW8YEwaKv6DRNZJCV",
-	"fYXAwZjqhAxlqvarJFD0NiDKWr8ZDYdAgpbGyalFjIGiIo2p4gkHlhxzJ+ml4TVLNNmzeIKVYH1geRXh",
-	"hIy4OKA3g4MR/eSTdJzwEdv3zZtpREzTiJJxnI41JlDUh7ap9SgoYz37kSXPTfde48hsOcgGHFLm9QYJ",
-	"M7hZtYpfWQxOVgtw1opUBKG+VCOIFE9TuHNEP71iYpAMvXbzyPeSyRjDeRQXg5WCctap5zo3CN/DhBLN",
-	"/86mh+HQrMvybuYrYzIVb2TXmtf2FDWbgYl0ZDYD/quOL7TvrQ/NfyKzKaZ7bDaJebByQ5X5HmynmYVw",
-	"YTqlf8yb8Q6+cN9d9dfw6ftuO1zttvpPMlWr3PeCTryPd1sIhVq/0qQNnmrMVbhtNK/q9dy8V5zRbOpd",
-	"Rcb2h49TBWk3raQ+tZVLDlYLbDt/yxNjJR4MFBuA+VblRxtFaC4cqc/xWLy3bK0UIY3jihOIFx+kZ6RH",
-	"FSNUKTopozTL3lAeBPoWvnOZfeZLOoQ/rJZQNqQikv2+s/XXTtq1mnMjHPZatBk2ogqllFZavV6vchKG",
-	"YSWKjGxtpGuQr7EGIXaQjShklUEm1p9tY6qhHOVHxRkkaZnuuQs6UczIRuSW9cy43jCleMQszCiZ2KQ9",
-	"1JHynjQgkcv1JLvPHh63jF3HExsZ/3cp4FMjpnhID66kkiKR9yRq5anTOZrxhI30fbA2vQ4gOw7bBAtr",
-	"YSJXcXHt4O7bDpCUogLZOboABg623uJvG4ZEml0DWUTuySp5gVKWbpPALfaAzKx1nwRTOyQguEH8jgiK",
-	"IBAQwIDi7bDxAqsvQOkG80BF9iFCUirSY32pmNF3quQ1ogFJ6DXrCNQluCBSRUz5OdszTeY+UCVnJMBs",
-	"noC434hgLNIdkd8cg2TcNUqLDiCtKxXXQt4Kcn725qw4AlJB0peFE3I7lJpBfGjguDggMrQjeKJteCgy",
-	"OpNC9VTTaygCW6aNYNTSzHb/kvGf28XileW46RF4xJDMhUda6/dxpDUf80hrrS2fzx5ky0M4Hdbtgjif",
-	"eBCnmDv+Vj39CravWaE9C9pcRNf0Aq5jLm+2FMlZzu7B4UeaECVTzBDmCRQIwBTnCcI9Fr/mJbm0+IGH",
-	"on1/oXzfWtSn35/D+gFRJd/gvsBZ3MK+8MvV1qL2ANbT26HEMvWYIi7kLdkLwlQpJpIubiyUgdI4dsVx",
-	"oMAf16RChLR15bVfkO7m5MEKfErIXMIKzV9GsrrdLw2ZfvDW2Wa89PRwwI8rn/R+9vQcjcrJ1AmezXN7",
-	"p45vSR3fUHh5wRIzFvfo3pYgnxE7v9mGxVHdaeZPMPB7c9R+jFjvef3/lNAeFJvI6E1AX9XA5mUWM1fk",
-	"hsYZ5YgFCNCPg2x3B35HwEkw4DdM+I5wDLV+rhNbB0nTkXWRaULxhDGw5ngqJo53Be22ZTozhkpuVYra",
-	"orLck71ynPxe9pah5CZwtyGSrROZXiJS4uO7GMhdZPNakc1b1OkO7OG6mhsG6MwWH8lE9gm7YWpSMD+U",
-	"BQ3gw7iTvrRjRoruJjKn62B3HXEwe2gBcC0VYDfwfUwP9Aquj+cz0zpmamoqd/LWN+sJ+XlODV1XcjKg",
-	"ocVoXImY+dRiz+1bwQgTiZrg+hGjMUopfo4f1ncBohA4lHmiydvzF+CfCGyoVVDu2b0Uo/EL24QvDB5D",
-	"qW2hwZWyxnx4wG7+eq1q/r/ecDrlilEjdnC89ue7nF3IjPE0xczaYJEP66pOUrsOyF5+QuzvUOKbRonL",
-	"N68v7LwSLm6YSCSEljmgML+vgBI2yncBPjyXqWk97HtIu/StFuPnpX98ohOpRkgFcyvVNVO6VJi4dMRa",
-	"X77ufDdrvddu+O4i9sNr13wvDx1lwgx+5LWbDd/rUx5zMQAaLft3dxwmXrtZrdta01672bpD+NDFGqj1",
-	"/IZ648737Eh57dVrUuMAvr0xS4Pdlhejx/na7e1ve28XYoKRotPt6hdUD3uSqmjVrV0BztN7KP3mArYK",
-	"dKkLTna44wLe/dBg4q+YKg8HomvH8MNnL/8y2nVBHKC9MIJkisOj42czzOIuq8KIDro7zdSqh/K2O+QG",
-	"dibdiE601z6p+Z6O00GBItvLE8Fh1BMSMU00riGNEQcf18QQM3HL+Omymd+x0z2d4Kviri8KEsXLmwVf",
-	"mRUdkL33715VNO0zn6SC/5oyV10hg55TQgvFBQspVvs2EQP5novUddWOKMRxZVsssGzRwdweC8hJzRan",
-	"R27o9+9ekcCi5cFn09S7AOrVayJkR2SN84mWhLqnzHAYpIzTATLm0VhL0mMkFalmEelNrH0Fc0AKT0HF",
-	"h46A67dcs/1TMlb8xvQY+amh2L9gLCIU3z81Wlzl47U4uCrf5l+2Pu8c5K2Pbesj22NGUn2d+L/+GN0X",
-	"lWSW4i4i6anTyhWOhLVOhILxuiiGrhWMZJ44BWtTAajzM6GFYai3VEV6UdDRQ1BwF3D0ZAOOHrrs/fsZ",
-	"EkEQyErO5M1dYjjZcBlvNfinePp99gZKpmOv7V0oGaVYksFf39AK99bCetRgzX6lRQ97lVZ4FFWeseN+",
-	"5VntxBlbD3PfziXP42xUxJTXrt39Hg9jPIR3ppynx5q4KQI9Pk9iFjezIFymSs6IYLckyD8UQCjMdDE+",
-	"GUcGCDtiL7+P6KwQF74w4FGAH+DJfpW8ptdYohnQE7cvxFoqZtNOptQzvyMKKiQGbFIxr48NqY1+jtPB",
-	"4tCbrckSG6pSJfh0VJtDo3/+4/8llw6Nft4MjR6Rw/Gx1aejVRB7G2N0H3/ig5F7F2O0izFalT1xK1oa",
-	"ur4W+gGVYjGs7F6qtM0sB7JS36A907YA0CkJ0OEVkD6P0XUolpYAusQvb5eRxAAEMKNY8jfroZQinvik",
-	"T2ONvzIRMTiG8Kcp3g7EmDLWDuvRK4KG9cH3pIwZFV99BSA328WiP87jeeLPMe02ffOVPo+YCJnXrlWf",
-	"PbPQzeqswZqsdQ+XlJIy6YY01cwFegqW3Ep17epjlMWu19uHz+arjdqhB09qRpdbb63lAZFqtMz5gaOz",
-	"8348Le8H1rPWDo1yFIUL93pbM3f+GhwZYyV7zIVMnEIudcwCMmJUaCIkGTKqkh6jKBNbZ0nMqLa1rEvx",
-	"9GfbkC/NogFw0mWfWJgmRn6suTLM9Fnv2Oj3yyEjpjrpZgNQltbSBGiIJTbCa3tv//YT+f6nywKLlIxj",
-	"A2SpqvSGulIvY7VbP/oKB3jVyKtCQMxOi/+2EeI221kOHNxeWxUd7rV/5ysGMmw1CWPKQbN1ySMiAosh",
-	"oEDkro7kTVa6F/XbhXFYaOO0a3gV0/Y7loCfdWca+uKrEKeCUDu7qy7EzCq9gUnILV5wNy8+3a6KXnzt",
-	"zreQxjFT32mimdZcikJSgvvFNJFwAbyJfpZGaKV2KcCaVHxapknxQwOWaBJ87nj5tQ5YFjoupi/7ocuj",
-	"jtfueB3vLlh8ctp+fhUxisWme23vWT2MwsZJr3LYqvcrrcZxq3JyHD2rhMetZr9Za9JG7dDzveJsffjs",
-	"jsKXYsAFY5YYcGphZBYTNnXPJl9fQwrPBnuRJJ7Pxu7s/PbPzqlNf1vcaEUIsxeXH6fm5SxMkWLxw2ev",
-	"x6hi6ixNhmbng0DH1I3buDOm7KKnKlWx1/aGSTLW7YMDOuZV896RFPC/lOqqvBma6wc3jRIbwwt2w2I5",
-	"Hpk9vcrLInaz+GWvZEhjsjei14yoVOxPvbF9cFBvHGMOQvtZ7Vkte8/HbPxmX/haCp5IxSIXt40WdZvN",
-	"YfkBfQJR5JopzrSjmfVJmFt7YjlAoePsnCR0MOBiUM0F7J8krq+SYe4xTWiS0HDIIiOaQCvI3piLgQ+J",
-	"Jj4xXfNJEo59EgnTwljv+wWlxwo3wD3yi+xpgg9LUYnYyLRJpQIbR+eYDwuNtHSH8608d1Hz5rwqhNNr",
-	"EjHFb5gl2s2zYopvhfD6sndiXDmJeZ+FkzBm/myl7mw8qaDxRHMjvkWs8Oq8fvf8+38e8nCYx95bChZy",
-	"O5QjP2NhuYWbwiEVgsXFRk+zupS+XlqSLwBDItinBI/lobz1zYtj5kgvCpX0TZeyRhW+91KHNMY05yUf",
-	"fTtL+uZnPGZ6AS9H4RsuIapkFaKPR6osvq4Y4XiKKnjuBwIn0Eiz+Mb0RzHw6rKIyDTRPGLEbrriGiha",
-	"WEu+H5sJiKY4rmExu3JP5jtgwTJdc0Y33CmFr5QxYM9/zEX++yRyIeLEYrBPYiNNsRtYMbBfcvmj4rCU",
-	"jKVOUlVciHmw+fz3LkPTOUUUG0vTg70rxW8mPrk8e3f+wz7hYsC06Q0XiSRjJX9hof14n4uIi4HOxD2u",
-	"SKK4dZi4lToekwzly3qbIVTRblP0HY6V7JnTiCgpEwLGx6mpA7POAuhy6hPZsyYEXMFcJHrfciGlaI2Z",
-	"wwUniZfsrVxszU9D0mOxFANNEjnzEnsWlrNtB2CPHQQFglcSsTEUYpYCNMQAWY6BtLAN8jUxf4M0niQ4",
-	"AflwdUTPaEY4Q5Z+2syQYtDC2yo5E1OOX2Aq1PAlx4wODtZsUACdTzviVvGEVSCmVbNQGYHdvHVE9bWZ",
-	"PU2CP9j/C4wikAkW1Y7oiH/5FwD9juiktVozvATh8QXrcwF+H4LS5DvW/1OnXMy84GLwHMaq4xE9lLc/",
-	"m+a8FfHkT5/Bo0kO4NXMfs2A/eZfuxSj8TpfMyfg5l/7KUnW+loSPuBjV+Fa34qE3vxbL4Req1/xA751",
-	"Fa/1rYEah5t/7Ec1DtdajaOHrI/L0XrrwxwAA8UeMJgX9g0rftXsACftdYTBtV9kD4BR5zgCgGVwgwQG",
-	"CrqpigOyh1UUwHkXMn8WerjO4pilJSpN5DUTKFdA0bVkSIKLt5dXxFaJwIIy5gsVuDXYtwICFwNkvkPc",
-	"QizuwcnWEXjUyFtBIhmmRhUwh624drJjcBDJUAfVB2xyN0ArjumM3AuYr6EWQKIoT0B3hkc+3v3/AQAA",
-	"//8=",
+	"7L3rdts4ljD6Kvg0/a1I3ZQiyZck9qrV43KcirviS9tOpWbitAmRkIQyBagI0I6qJmf1r1nr/J0/5wlO",
+	"v8h5k36Ss7ABkCAFSpTtusw5M70mZZEgLhsbG/u+f25FfDbnjDApWns/t6YExySFP4+u8ET9NyYiSulc",
+	"Us5ae61LmXI2QXc4oTGWPEV8jOSUIMzEPUmfCTTi8QK1MZpiMVUvqez00CVhMaISjXB0iyhD4fG4e8oZ",
+	"6Z5gGU1DxBnC6JujKyQ5mhCJtvrb6H5KGGJcTimboGiK2YTEAeKp/d799Pz9lXrz+ujd0dUREhzJKZYw",
+	"r/uUSoKmeD4nTCDOkgWiY8Q4TNP0Cg1TIniWRgQJyiLSawUt8hnP5glp7bWuWz9u/eWun/51MH17+9f4",
+	"5eLfRtvR2+HBdasVtEQ0JTOsIDXDn98RNpHT1t7udtCaYylJqoD2t+vWx4Puv+PuT/3uq5vupz9dt/7Q",
+	"ClpyMVe9C5lSNml9+RK03lF2uwzzizeH6OXw5UuUUHarQKTmy8hnieZ4QjSg5JSkBFG1RILaqoHAM7Wq",
+	"HzMiJLqncorCKEsFT0MkiFTdhKqPG/OwE6CUc9lNSYIlvSMBIr1JD4XXWb+/FT3Hc/r8bvh8yoUUf9af",
+	"fEUWf/nn3/+hGgx3Ezqj8qshtCb7KCXJV9ct1f91K6wAc2WH2fEPnMbD7+i7q4PFMeuv7b1uB4b97Zc+",
+	"EF9gSd6p7pbhfHx09Qbl71E7TvFYdimR4+5Uyjme026KJYHJdM1J6ezBbsx5QqPFM4EYnpEAhWloQS9Q",
+	"QsYSYRajUCrQR5zFAmVM0gQ+/THjEqudG2dJgvAEU5bDviX5LWHXrf30q+3hvvxqK+whmJxAOCVoTlIk",
+	"SHpHUjRPeUSE6KFTns5wYs6jQBFO04U6epLzAGahxuRJTFIU5mvtwr9h4D66IDNMGWWTUE/efSOIDFHb",
+	"rKWDxpQksQjQ/ZRGUxjgG44uX3+LUoJj0avdop3d6inB3Z/geOynX33sd199+tO+NH/4D0w+qXPYgHV7",
+	"2tXN/Hv2Y+jsR3uUpUJ29NLv9Zt7ymJ+r+iPWfnyPv341aDf37//aidE7RAehnuwTQfnxwh+76MQx3FK",
+	"hDBvooQSJpF5CCeVZxLhvPkY04TEXZzJabiH9C+kfhEmaYTVQoWnp86D4P6jhfv9argTmS4OxpKknivC",
+	"oLjk6B4rok/GPFWkSKYLyiaVaVFGZ9mstdfPh6FMkglJW1/UQHOc4hmR5k46mM8vSXSe8h9IJE/xjCyP",
+	"fqCOgnptNha1xzxF2TzhWG0YbLxuYMj+nKdqjglnEzXnTplapWRChUwXPfOoF/HZczHlc0XAWkGLqjF/",
+	"zEi6aAUtBjNqmf7rKVM/UOu2vwc+AB8CRVxe3tkc/5gRpAkmGqd8hjCap+SO8kzAffBMlAl7r2aW+nXd",
+	"JHcGQ9+03qR85mMKcCotJyCpunfUxYra6uba2tp6VQHqsD/c7fZ3u8Otq8Fgr9/f6/f/vWaWaoWlOY4V",
+	"fZOtvVaMJemqwVpB9eZdnvdxvDzrK+fWfybQ+/fHr3NYzbGcFpOgcStoKXpOUxK39mSaEe+UsgxaOrPZ",
+	"2vXPhszmXBIWLb4lCx8O35KFhac+1c8EiqacC8UMtTFMNkACLzqa1ZnhWyIQhkNGSYzOzy6vkMBj0kMf",
+	"qGKhrtlwG015lpozANyBGgU4g/zJjMgpjwOk1g+0D/iklMwTvBDQbExTIRXc5pwJcs3aeQf6RkRhvjp1",
+	"U6gPSbyHFMzCDqJMSIJjtTYcSbUYeU8jsu+ZE75mMR2PSapoGkyDp3Ze+m7bHg731Z2TkNLMNMdDBRKS",
+	"JglKM6ZusQBt919Bz9csBPLVBfoV9tC3ZKHvUxHxuWIHNYd1z9NbMccR6aE3huhKSWZzKVB75/PnDnzC",
+	"uES3ZC4DxXXiawZUTo0p9FXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIqEGaIGG",
+	"Dtp0Fd7Ukved9fTleAz88zLufQCG2TLKsnxGoiyF7VCygeIysdQsvlDMe8eynxpxBUHtiM9muCuIouKS",
+	"xB3FvweGGf1jGKgRqETkM1V8EpYIJ8k+4oqXvaeCoO3BEJDQSgFUAD8vCeuhQ85iquaME83kw4Wjhs85",
+	"edhSklKc0J+U7KDkgntuDpRAgrAYMNCiHqwqwkzt6YjLKRJZFBESbyAM+PfNCCt1GzboD7eb7JiSmGp2",
+	"TU1dKMBHfE6JcAgHmvIkFktbAZJU+Mews6/lBwW4merbfmx2Wp+1QEtkOWuijmMPfSD4Fin5EadUcLaH",
+	"wg/PQ3UZjelnok8UnTCePgkEC3HxcWCs4f1P8GfFhyCWzUYk1VhNZoBTKZFZyuquUZAGSlOKyRhniVQT",
+	"6gfF5UCZ3Brq20FzPDt9wwjon4MlBihofe5OeLd4Cgu44p7tZ/Gq6zdAZk6I8fsVd/Fw9V0s+aNv4i/q",
+	"HtVXBzB0X+P4QhNs9SviTF0b6k88nyeGuX0+T/koIbM//SDUYn8uJq/AIDFNWnutgRZCFImgDLQTapVp",
+	"yhXj+PHnFrxt7emlBK0ZEQJPDLM2J6lcoGt4d91SXcyoEDDhT0FLSCwz0drbVrslqQSoHesx7G1T8MhK",
+	"UBR7z58LEmUzznrqvxiLHr+b2nWI50Z7ovbuiwvRP6Rk3Npr/cvzQinzXL8Vz8/1xxqGFRmnPJl9FOqF",
+	"h8AAC0RwNEV8PDb0DkChkMBR9pSkYt80TNvnRUNX+uoW4lejj01zWMshZ+OERo9FAIymXEhYcYzuyag7",
+	"T3nc7Q8QTpQUujC3TMvd0FfFhuaz2GwnI/vZU+6jmiBBMsVMwA0XIIziTIMDbleMMkaVGABbCaS8DRyf",
+	"vlkrfELY8bBHhmvDEhiuKrO0r6U1hBWHhErskpV9fz8I9IanIxrHhD0Sg+RU8S9zksIniBES67sQxzPK",
+	"UMoTso8WPEvhTwWzO0rugU4XKLVVoFQxr81wapx/9xRIpaScCCcJKGftxJW4e681QXa9Smz83LVCTle1",
+	"DAGzZN4BijkRwPFqcdkyygan1LnLWebfDXaUZa0LkgkSPxJRKucL3WORUxnVPRrzVB3ZXHqxh04f0pLq",
+	"08g6DJhe4Ks6/otrmfkv7rAmg5fvsuGwwNP3zCgP8SghD7zRMrePJ8PbJUq2BGotTFCGCulWr79E5yx4",
+	"S9It1+D+HWEqkyRlODlSm/9IFKWmLwSYtA9KTeIeVkRjzfhrBRhIV9JoOYiQN1Th3Pb4FR5EQ/JitBXv",
+	"4N3oJemPB3g4cijeTpkrMqMapTQMviEm2Zk/CRIdMJQx8nlOIkWdzKyAEw5QwicTRbKs+qIAzL7VEqpu",
+	"FV0sgBKiNk4EBxvU913DunaPX4cdRGPCJB0r6YvKZdj20IVRgKIZXhSi5ZegdcrlG56xx5Ilzf9wicbQ",
+	"mXsrbRd7dOo02GRfGJdd/d1TbMwpVxCYFrI6ZQju39/hDXLK5QmP1c7WKBGr1kzQI9BcW7KHbgmZa84h",
+	"4vNFD51yID37KFRNjX3lEEdT0j3kTKY8CRHWvMew30f3PEtiNMV3cIJnFchYO+2qdUEbWMw5XiQcx1ec",
+	"v8PphDyaZSJaNUcFAkFYa88G/e2XOy920WghSYnjHjjskTk8+nvJOUpgQpthpeS8q797qjsndaellqV6",
+	"V1wQZmiATujXvx/EPE+BFQcZQWsoH8vYGEXVXtkiPsXCmsr3QdlXUgNSgVbbx/PNd3gOd+rGpLXhzs+d",
+	"Hrqmh6fAAce1IGd3QTG2WhdKZe5NAA4E6riD+RNR2cn56Bykedcgle7nGk7F3+Qqzm+OrtRVAnpkoBFa",
+	"KONMy3MpEVNNUH43GHlJ0jsakfcM32GaAC/4eAITY4lHWIDgkjk9u0yIQ1fMHCpNN2Nmiy+fhAtBMZkT",
+	"Fis2Vvtm2CUFCDN0cKx4jTsak7RTWeMD5PCiydodLGy4X7RikZ9gtjB0WTxy51Isib4TEPmsWB1FPNzV",
+	"ABxIghfq7nen7YopjobminM0w2yRO1ZsuKtqQl1zST3Jtl7kKwQD15Roi33gKt+tVZ+nQDhrjPf3qim/",
+	"00ChqQFbe9m9w1ASCwlypz4UMiV4pvXtfK4Ix8V/D+VN8Bhsfc8UFHlKf3r0tWe0vdq3TKvgRgSnajvU",
+	"hpY46YErNzsz2JjCFJ8+BS6erF7C72W/P3z40D0okN/jvvG1nnU0xUlC2ISUvUWWzAlfcuBp/xB6yLUp",
+	"waj1qTYz4EjSO+L0MOI8IRg0bKMsnhB5k4m4bNTgWenm0IYh9UGEk0Q4feX+KkFLEfn4Bsta80hlAUGL",
+	"sggERxC4l10JPO3nmbyBTa2ZA8/kuib2uvGANGiJuZpOc3AIiVO50aq/uM4UH0sgcIcvbU1g97A04Ke8",
+	"bz4Cl5svQeuAnvCYHKmdWEaETcFtD/7PLcKymZotbLEzsGkbtD53VZPuHU7B6qLaOlO5hI70rD59CVqS",
+	"S5w0hvJKiBVd5fOth8slEYJqUvgLHpFNway10NyPkC62lonFIWac0QgnOQNlXL7CKMFZTEI0IhGfEYFC",
+	"zOQ05XMahWD/9G30U2JxPucKEjvD5Bi9YrNUa9ic2Po6nDubNsaJIEFlH8t7VfHTmhsTYITn1l4sNEIo",
+	"Juz9JYp5kuBU9NBrbTDeQzt9bS+OkkzQO3JizdXaCWoZF3Lz9rBk3e57sOSHTEg6Njf1spPcOi+5MtpU",
+	"vFimHGFxa9Th4MyrFySs0QLoo/ERBJSoetCsxMNV1/QBPbctq0jioEV58X4cOK/FfEdm2Ec5tlOh5Amc",
+	"UAy+IA7S76Mw4RFOQmPWYhwxIu95egu7a2gbNFGIab9rBS3ddwuAzTBtTPns3N+ZPosnB07vxdNDO07x",
+	"6GxO2MExkMsDeoUnX2fJreMtsMGh0CfthrPE4213xpIFkniCHINMSMWN/igE1zXnQMAADg1x6OQDMcSz",
+	"8/lqBXiSVIl1xMUm5HicK4eWeYEUhtCXoyQzsX7uV3hyLBUbmo+E0xQDfyfxZOIfqHIQTMN8asU8PtXB",
+	"A8ZcvrbojcSTtbO+Um0U78bZWJHpiPhBl1OvwRraRayRZolMKCx6OHvBb635r/FJM7DRHMbZbSuoPtMG",
+	"pU/VPbATXc01JCSVh1PMGNFM78pTVyXCJCUIa/UZWEHMHQn+BoTJANzOEiqk9l/XwyA1CdQOyQzTJAxQ",
+	"eE9GU85vw+CahSLB0a16KJXMq/6IqYh4GutnCZmkeKb+5kzx6eqvOZ6QNM7kAh7PxYQwStTfTI4XYWcf",
+	"YXbN8EiAEJ4iMpvLhZ6UIAxopdbNQYhNDx3dkVTRi3RCYCHRlETqorFhOCauAFFxzQS+I/Eeen/xTqBZ",
+	"JiQaEYRHgieZJEhJim3RgbcBujJzRyMu9eUkQOcXTbFENDbfWyMATa9ZzKNsRpjUl9xMAbOr1owU0sdZ",
+	"QooxS+6sz4R2Si0fJAPGZfL4Wr9AZhdgulrd4W7nnIMDABZqv7Vh2tpeEZmNtAtgIwJjxjM4p3Bwhj8f",
+	"6y+H/WWaA2jicYnrqudWAUNE4/GP1Hfe0cGfrzq8QqLl0dVTJNUlJ1BbkGTcnWoA8RSpdz0x7ewvAzEb",
+	"JVRMLRznmZgq7MvZhMZrOJXjRWMA6pPiuxfL6KSwcB/dTzm5I6n29QXHEPUnAWhvsMtnMGjzOZpj6wuI",
+	"0G8gwgaum9Ro1dpAu9Tzzp5CQ8XAkLgAeJQSLIlhmVTL+ykXxLBPVFR2x5g+cHTL+H1C4gmZaf/YGLT6",
+	"SQamDOe1Pr2J6pLK5nAxy2kMmZy6LYPmXL16nckFaBFpRARqH92B77MC1t3QDxeZ0smEpAVggoesHF7d",
+	"EeC9K5C0wA1jEmfzm1uy0EJZIwCd2/U2hhBcGR5hKNHBqBGfUTbpuuSt8WSgj8YTgSvL43pMo5QLPpbo",
+	"CvS4H3h6O074vUDtc35PUnSQST7DknSa02CGDmI8V/wrOsRp82MJM9hgQfrO8pjF7W2mri8BHuMS5lc5",
+	"VpKj9tccDinctif66uhsMGE9UOM5GxB6REb9wgPX87PLKw3Xv1yenQZI0AmzFz5GgkQpMSxN83NuRms4",
+	"7S+1nJk1gW7Kmx0kCZrQO8JQbkU17AJwa/tw+DVPVBhqbYCAugAWwBT1lvgIYIdu1GyF31vCQvaZYZ3g",
+	"JhmXA0fg88awPFTdXCn4lMC4W4Fi0NJes+a1EusKdn39ZMG9phLhUpriZmFgFcbCg6kws02EG6H2hfpu",
+	"gspSbMOVy1lJ9+xIpWXsNAB4LSYXNoUqPhWyx0q5tCSoaFHPORrrPy2aw8c8ifk9uxEk8svNmntYqTBM",
+	"CY7PQOWglWVLGFDaJI8oSRgelQV3R9lARIQTYHVutMRhhM7lnS9aWtlkSSITtpGSFVKeTaYQnIUZOBes",
+	"t0p4xd2162cmgnfpRTaPHwncqnY2tmEsBVQru1zCmKDAu0+rMfYQ8GBDfdTvA6n9YdvabIxLggeKsxTc",
+	"U/IAfwiYyy/J3J0FPloYlxWDSdqxT2Oeo0fb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9LVzBRWg",
+	"V+XX7BQeMM8hNAr4XC4vkpYUp9IBXXH7Vk7qPmJZkqCUZxJ2gRHfma3cRuoT7Z+z5mxuGljqnjroY835",
+	"eUeFV8GZaVv+MuF1YtvXisHkszSB9EpSUuNZO2AjVadzL33xsGTuUvWEnUHWLPs9ULj/lmTj93Vif89H",
+	"Ukg+F3AwqY6W4YzsW7b6lpC5MKqBRx3WMkht296p+eMjGG7mVPPkvffvj19/cr/p0tmcazMjZD3Ya02o",
+	"nGYjyHTB8Zx2Ix6TCWHP82l8cT8Xt3Te5XONwt05Bwf+nL3+ZckIpAM5xJJMeLrwWQGxRLdUB8eOKdg+",
+	"9xBGd1nCSArhLnMc3eIJCRBGMyrAPDDJTARY+zWPbkk6pgkJ0LfZiKSMSAK62jTFas/++fd/dMCHj3ye",
+	"cwEhBkoYBC8tjO4JvmVECMgYo/0+FShR+/Lg4vhNx7W82RnRRHHVCjzlubQUd6+6BjYlJk2NAyUAfVcZ",
+	"pPz2ZHnIcoNLO4Hy40OYTr4bbzSYPSTd2aaVFKi8qQ3YZIhsvBFERwA287sZ0885f7lktWCQq4xEiseB",
+	"hqit/2NwSCcS65ROboPR7khqfS+WmXQdnmma5KH2ivSUcCNYTvfVa86Re9yJhMRJUp7cUqsEbwzfhBdm",
+	"fY9VSCtZRISZsaTAkVEnbS+hNUti3OcwpmAnU4onkIvDyrJITRlpu5ZxzPb2aY6/v9tlMoHa7mZQIvzO",
+	"JDYBkLfXcnqiVd83tSLqMKNa8Q9AYfIcwX02Ba/0RoJdmiXE2/Hhd0dqx9QOMpKiVNsH/K41jlpi/cF3",
+	"VQuFebTBd7pt/tWNccevP+OCzwjYHwFViD5sBmVGCzTFLG5+wkU2uolqLyLYdy5klkJWEozaYeESflPB",
+	"qTBAYcSZxJSR9IbO8ITcTBcTShhYLc1Vc6PvA2hN2TjFQqZZpEa4qV4eYQfSrox5CvePdlA+/HCE2uHh",
+	"h6Puy1c1PlHG0dVDECTniX+VBiH2UChTercoQojhzkNpxp4JpD5H7QkXJArQJZlNUjJXV6l3Flma1BAR",
+	"nZwDx2jGFVxHimBqvG6gDHDOWOBk7IKVBcVlZaHgoHGOl6Wbx6WS9byKuR3XCD0VsHKJEycxSa68sbeR",
+	"s2JHTrJvm4s7pfvb493xQMmrRlLK57cWWg+Slfy3xYfposKAu8lu1DeBcQCIEoJTy5+vl0geQqoqgFnl",
+	"heHmvVtGnNHixiWyfij5ZOmqKZWwgsXR0Qe6VwfDikk1vJ3gWJgrahPP6FrloJJnblzsXuNr5Or+yt/W",
+	"g/qC5DJR2d0olXSMI1kja9xjYSigiQgB6o1SArH4ESlCzxVABJU8XXiJ3hPt6FWe4fCZ2GBnG+i2PSxu",
+	"sSFLDiSSskgWE6DMyb1YR70++zRyZRS1LqyKT4c7BWRzw+owjhLOJiRFU1xHIs3KCvcruLQUhccpHW8k",
+	"ZGmMeQM9Xplelt9c6n6bnx5G7peh8MYCwM1mGVNIlKZdhHTOTf+qf3XuVDsY+JZRkqnczZtimz/Pu4S1",
+	"/IfO+ql5joRrVAGUx5DjRidBpBBKlQj0A6eMxIrpgyxpNVy9artSTNJJRkl8M6phAcE53ebp4rcgx2Fp",
+	"7fZe1qXU600mFEfYBO4bsDymp4L3KU6/c6w1Kjrbac9omVitI6lPw/loLKk51Q9WEJteN2SYzFXRVEFs",
+	"B6kH1GWtGdec+4J4I6A0e+jw4vjq+PDgXYDeHn/zNkAnR6+P358E6N3ZhwC9P/329OzDKWpTNuadnj4V",
+	"JsQ7SwjYg6NM9dfNDcMiUix1+5//5/+NXqEopZJGOAmQ+v0CTelkqv/eRjMS02wWIJIIghJ+3zF/ggxO",
+	"7kiC2uDNaj66xymDFBjmMxDZE34fgN0C6Rk6ejE7dCtoqQ4g6436UrHb/B7y1I35RnTaQvew6Ln84q0e",
+	"p/zwxI5afvwO5lB+dgwzKnYzZwwrcebqGIUmDzhGCZYktdRv6V4r3WXgUhXC4Qt1QKiVZHEUkblxsUmp",
+	"uEXtUD9SLV2wqrGdA2wbbQZI7W+se3IfvTG9us8O8hFywFylhMXnnDJZpxDTlOeZkckJZAhVSyNaoatW",
+	"/P7qEMXYRFW7ig4ldWqtEB/rBHj2nuQMUv/opNRUdpZdWHJwLBsNzJs1opcVV0qcU61ecN3F6B8DtnA1",
+	"f1T/4c0vLjHs278ocXKaswVEKWsBzMN6VmimAVsJW+vpJpCw11hMRxynnti/CWEk3ZivNWgjVrJLQl/k",
+	"KYkIvSOxvZ8Ul8EFKXIMzTiomu6ICdUuYAeahMb+N2V50COqO+ooWueI5SqkxGM0UqkiYjNyoyaa8hkV",
+	"2rtexxfd2MvlxoynaJacEqa9yHS2XySyUdfqXEy2QgMYxc6W4LLMl1W9Evn8pl4aUSsf9Ot3ItCv1FYy",
+	"mSyQIPAyNbnEqHb5K4Snp1GtQAyn+L0ey9L88vvsobN7U5oYdLdf0PhNJqVukJutvk9OZAq/KdOBJfaW",
+	"sCkW9E2x1VcPRQDVMIR80BF0LrF1DGCJ/Dh0pYKw7rK8eOHZjKXz7iOS4CXp86+z/pobuVlqBXOjTw51",
+	"0yfymVtp+h9jmmQpuZHTlIgpT3yGC84URQLXaNUcxImMGQoOpACz3Nzvv0I3CfF6oGscWNHvcFLvgKj1",
+	"ahl7FDS1zrqR7hL2srCy1KrnQPx67LzmlE1uvJr/twSnckSw1N7D2hSrK9vopPXMqUelN9WgnVb1qo+M",
+	"9VE7br+/eHfN1O8f+AjiWdRd+M3RlbrDzs8ur0LIlP726OB1uI/C5xDBrd49V9ijXz7/mXymFo5fwmsG",
+	"5aZiEnd66BichhnEzIgpv2dar7GvO0fP9Sqe/0zjL8/Vqru6aoyuuRBBMsFqDQGbYgTPac+bZoSyyfPp",
+	"6Gbrx2H3xf3R3bt+ervN3g8W/zbanfz17uXnoTz/6WQnOngVfzv+S396IY5KtsCUVlXe2y8b7FlTO59r",
+	"4VP4wDNZj+W/jCdoEfpo9MIOFcxpW+UQlifrozUl11JXieIsopYyH+YEFbPF2Rhyv66Mg6FsklPWNQBn",
+	"s3nDpm+lbNr0Kmra8jUTTftMmrb8Jp1HTZc/a7ymcy7kJCVNJ5HTItv+05ICHjyk5iSiYxohQaRUl7z1",
+	"flC9mIzlRU4sQMVnAoUFToYIUhoRcc3a4RxKcv3zP/8LFSgQoFCw2Vw/LrY7QKGiFfpxsbUBCmVknua7",
+	"GFyzMGZCP813TDVNzMN8cwIUTtJ5pJ8WG6EmMbOjFUBXHc8NXM28S1BWk7RwNDMtg7XTQ5DEGn4oYnpL",
+	"5hJpPQgYXCDHZhGvAhmTr5mEkjg6y5gufkClQM726DzrwmR01cEwGLJgmw/CThHUq0NVFKPQu2ZQI6UL",
+	"142xwgOrOtMZJ1QffzT/F6r7KK94sJ/XHHEa2JqImF0zTSgcy6SQPM3dyir3QK423dIErbXXGvR76n+D",
+	"oa4hBXQl90+vJqVj5F4vq1fGNUESI9ISdIdTipnU9yuIsVS6yMvHIBmO6STUcdQ2+5TZrbwog5aIDXT0",
+	"y56uBKi3Cyr7hT10oPfQnhSkdtHdRAF3NU3djRR6JzV4YqqezyiziUFmeD43DmkxE6tolAOuoKUwfCXx",
+	"KbXOMXg9qSh/J+V8JS0utdbrWHEflFubY7aW2JW+Ukd4JSUtt2az+cprp9RaRvNVt0m5bSJW3RJO2y+5",
+	"/m5xakqbFbc5xDeTpvdpqdcGl+oG7au72eR63aB5BX+bXLQbNK8ifKMrd4P2PlRsfvm6H30q072vsSAb",
+	"RkZq3TNJYhPnWNBJNMVQ5BJLHQGvaORiTva1ftkZ1ZJNxHCa8vuc4oWrwiUfKH77V6Y54Sa8iLqTiEvr",
+	"NU0v7gOv6qU+ZIZCCYDYSme2RlqaMSf2J4RycJ6ImqCV3765C/nTC/XORIbl6rTDVQFJgwb1mvLJD72R",
+	"Do7mYBnrIMK0YDbmKR/pKNhNI0urygN/oNeIyHtCmGZqHJDs9ssw2V1Zxerl7nYZLP3VcFG9eQDDvMU8",
+	"3+syN0wHm1Wq8pVk4jmEpxVlfzwJvdYkE3sC8bUmoE5BGJL+K2bGhfSgAunBSkhvbYJ+g76/epg/AdCy",
+	"FFwrp9YY8OG0N7aca12kRw/+9HFfNWZ4M+HaZZ4QmdJI1OlLGyr/VixnbCqpNrNCTVLMsgRb/LR23BTf",
+	"t4LWYEYV5dzR/xlM1T9NbbnuYr8pBrmAjmteDk5goJq3OyvfDt7yLF3x+jVegI1407RkuqsaTXzQkvyB",
+	"aR3z7Q5sKVqogufuR+D4dtTnMIMF1+Zz2wSpwJ/iZiYmj04/lmAorXNTyV9Qn0huVpyKOutPg14qpUBA",
+	"/8GyGUlphMwIqD3H0S2RKOFCBCiVMgBjDZIckc9zmi4CVPEYL0CtM+B6oZNmzHv9XhJZyPp6G5HOHKpL",
+	"LDPEWTcmM8hsk7FGsRMPUqsDUjYmC+oyfKBHmIPYpvfcmOSgRQ5MF+3q0Ttjf81I5ku8uxGG/5h3smzi",
+	"KXZws/WaPgN34aav2vXU+e700dm3ARqgDwcXp8en3wRo6HhgbVmHK8fhph8MgmGw9cl7Zy/RZONZ820r",
+	"MH9+0F5T+W/Hd0k/eM9uGb9nrVz6uTIChb0o5vpzENeN1kGL4wEoRbS4bZQeRgfgKBBc/cYG14qaxLlu",
+	"kv++1DPIf7/VU8l/X0Wln69hcsXbpPTzGz3dovNZubPzYgHFgMVKLLAaxhfMKHOfDpZEuUImS5IGGoeS",
+	"cXRJc3xh7T/A9E55YjWg+4hKJ1NPRRtXp0EOTO4GU97YhMShA5bni99UVQcbbyqZkrg7WnSnmMWJE/u7",
+	"uan2cbLXklBRlYMeLcXUii2/vqzxODlhWTBYpoAJpjMSr3QbaMoG/4pKDgf/Vf8JkfbgBLmynrIoyWIS",
+	"e7mHTRgo1bbWEF4fAgtRmeatI/BTgSINdIjVaz97posZskVNmKn1cGqkJjuH1it4IAgWyRiiscsFAaWJ",
+	"cJo2ywS0DkuXBaFcoH/QtV76unS5F9Kt37hbtubmO5nDx9lAL4OgY8bO8uSZ5fPB2Y190ew20B2dEM0k",
+	"f6pN+lDMwOblbJxs2LavT7vEJE1qomXdODmZpQy1eQoOVSmNSQcRFos8sg44aZs2V181AuEpwY0Daquh",
+	"cc5SqwsJclj7tin3B73MZjOcLupUFzfLl1XF4UfcgN+Vv0GeHuTG+uX6Mm1HUB/ANl3tm6hbF3lHGjum",
+	"HZsv1jqkuYsKqmBYWpJn/l54l7P3esyOnnzCqH2pyxxdWrPfP//zv9Cxm8xVPbAZGo1BWDNF6nMqijyM",
+	"bSoBGQunWzMQxB3fEtYJoMKatt/uFcZZ8M4xPkRSaJaKBFopq8Q+7QMK8XuCTCAFaju0rjgmezLkTMFz",
+	"+jw373a06dTafUEfDRbfjNl6cUvW3vcX73peh5/qKGZl4vlguLW9s/vi5au+/ev5999//30Dr545lpKk",
+	"amf+9vHt9NPHK6n//3z+6eOl+PTnvefPP/7t+Z//5fpafPpT++PzP//Lp+vryz92/vyHlk8QMN11i9rE",
+	"edprVs58jXgK/xVquYA5ZQvWhmx0Ye35Evxcy5g39FJZ0hnC42V0/xR4jeoxM6kte3ZdaxgZrx3q9ekl",
+	"+jEj6QK1S+b5mIkOkhxqHEOK3XTf8XjTScONBA/WF5Of3GN6Sqm8KauAyjP4K4yuCDRqz0QH4RG/I04O",
+	"OGAWRC76lnAW6gJ78uuvzKlvCvXemKV4knrjaKo5EjyfE5xWvP0EiWya7HwiH1uvtnqDl9u94WC3t7Wt",
+	"djEno2tLfhS5LbeGnszjdr4ppORZmu2FIS06648zzzyV+z64OWsXeAeSqE16kx4KT79/fXZycHwaWmsa",
+	"kA/tMoSExAuBMpYnDe/0IDlECYTac2ihyZrk6PTs6OLi7MI1QphHoRsfZJ61gpadQitoXR5dfPfm4Phd",
+	"K2hdHL15f3n0WgGzoFJO02XCkBsmnL49eoPXTFwoaBWN8idF7/aRMyH7KJ+YdgqQPPIGiqaYCYg9duCQ",
+	"xfMSDLLY6khKqzSPVyxQt/Av7tzM6f3rcz1r++Dq8BwmDSf+xm8NO9XxYPbcl+8I81ePp5Oq7WtrrTya",
+	"EnWv5BJaFY3hvoaqDJJrmuQC7qAEtoNW0Do4OFD/OTw9ODlqBa0TdRGdXraC1tX3VwqRztTby4vvWkHr",
+	"/Ept8uHBQRnKB2tgfFCPPjDbA4MT+oeeTv7bzit/ABPMf8FM8196yvlPPffiJywi/6lXUwyklqWNGUCo",
+	"vSQC3iCsEwzvKazcR9ViReqVSUGsY4gZgii3na0yEhj/r52tvZ2tJiWN7nHKnuIKMIrQijFz0xtgWWNr",
+	"j8KnouqiUVdW+c5S1QZvsr9SPQiT3VQHfUMuel1txNYgKYMVC5kSxcn/qz1lEZiC8tXpGhQVgG97AH6U",
+	"pxx8R+70TDfIaaJTZTU3ihWjXcGXy2nGZ5TZHNSeVOmYyia5YiFwXwf7jmlKhA2uVHBl5LOESM2YEwE5",
+	"hRmH0tpOvYB4dR7Yqm5ut99QpVXSE9i1BDkUfeJLZX8eAmq9sZX83msgXXxdmwb7V0g3/cBQleTRkFpK",
+	"NFSnoEjJjLKYpH6s1L6je4ipK1I3rImBTcmcYPlrRhxY3ZIeOAfaahx8RIbpjVOqFru4weaJR+jAV+/l",
+	"GYuIUY1iyiDsPc1MbWWI3tP0hjqUXCed1j57wlRINvWO1Y2VkHJhB8s//9KEyMW2ZqC90O29aVA3wpzf",
+	"cW7lJYr3JAmWq70+KHPYf/ej01fUj98Z06Ftu6/FzHsqCMLq+KhDtNvfDON/A4Rfvc0X+UiVKEF+rwkA",
+	"pAZUZLtkSAWaAg6iRdyN1e8J1xlyDXwGDwDOElO2aVE9jrChfob0iV5e7m7PW5+LodDRoIeFpwt0c82A",
+	"a9tH4QysD6EOT9I/wBu48jEXxLLTVNivbmy5PjPqNeOpmuA+GnE5VWx2eEdxmBdiNT10IPhEZyo3A9uf",
+	"xhHZvAt0XaNrpmt1mQTcUKGvhz5AzU5IQiASDkkxIcdSXqRP3NL5nMSIZ1JQrYyZQdKQa0hdkFBGkFD3",
+	"geAdX3W8B2ded4Hj04YXULZ2fCi11rZ7UU4y3FjOqNiGlqShaqnA5cznbaeConcuDX2Ri01pfDdc0Rm5",
+	"THhFXBlse9z66Iz8xJlHaXF8cHqg5dafTIUbFz0KLHx/ddgpC3tHmdr55+c4paK8vl0fpGXF08ZU07M7",
+	"768kssp1pkofrhZzcmY79b08sQP5Xua4+OlL0LqjeEWRi4+AXZ+aF0rMh/uO4oq2dJW8U1MWqFQets4F",
+	"uTyml+xjNCep4Ey7smCF4HuoKCYqZkIHbd9xGpEQtbEmkoqnN1U+Cx6RZ7Lj8JzynpscRDTNj1A4n3JG",
+	"Sjowe0wFeNDBQBtv/ncUH5luSg8voc/So+/0AF+C1htKkvjIlqYtkzBw3vFsP5eSxCYv5djchCSJ88S9",
+	"c5ziGZFObXXtEjTnOg4+oTMqw8ohctr4TNG5ecibRZMKdJ9yNrEBh+sz+uq1Ff36UKcaw/SrG5jckOVH",
+	"Wpgm6TxyTExOz5sxE5OL80M0JTiRU+ODUrY1qXE6hSVVSMxinMY6/renP+zdDXpv4S8NqRDO0z66PLr4",
+	"7vj0G7WbZ98GCDNdMU6nh3NtRhtapdTtgCRHEWeMRNo2OzHZu81SjJllY6OVrsO2odVKh94uzRIo8FpN",
+	"rld9Oxg2KkdvEtRWan46+eNgdwVY1qu2uZ3ByspLOztbO5u72+mhaowXhkVLLG+mbVhgRb88Pe7ANt6R",
+	"FET5MtgUrMpw4imodsrK2KrJw+N0B0VQfdpMeOFMyZgVDTqluub8vskMjcWtAMcsnURErfmZAFcYdR2Y",
+	"Q1Gar5jyee8MJt1kZ2UivCFugO5wGK/eXboWGDjba8PpDAWAjdN71Lp6d6kGBLgvbrzjuvum25XXHamj",
+	"C3XCrFyldhJw+yHxfuX5fQcDmlmuNVY8DWXw2TKGj7VlwGF1rBjG0XrpknqLWczH4yvqO0LveIQTzdTy",
+	"sU57+Pbt3slJgIbb3SnP0o49+VPM4i4fj0VgUdky+s9EwRWXkbT/aq/fL6PnTsk/pP2xP/j0sd999ek/",
+	"hh/73a1Pnb2P/e6OfvQH3zXvDdH91e/dpSwdj7x8p+UMRPsoNK6GIaC9yOk8slmFQNPAWa8Mk4dc2JXs",
+	"R5XrOp9ZZy8fe54nis7dwm1ypVD7JoEUnHug5j4IprwtBFZSAS4lliWENekUhwgj48ndQ0efcSTB2UAh",
+	"6DUL5ySlHCpVAJ8NXeW6J62o1U06wJFbHNVMecqZU3qcXbPQSnvhXn5e4wy0WRCAbRvHGsPByUIPCToe",
+	"KgObwS+cpDgiMC8l7bs+w7BVP2TxRGuLNfTaeq6h609ugEfMmu0kYoLjhDLSCZDg1wyqSgk1CQtHXEDY",
+	"eNgm9JYUfiB7UIokXHKPDxVlG0ARsTlhOmNVLqeYxKh2cJ8GI1/yqkBVmOQML9CIwIavDgvuP151uC4s",
+	"uMCg9XHMcx3OTj6Dc7dw8Kk07601E98a7KgmDwg3sON5Lu8SMhsirU5Re8fkGthDM8rAN45nqaLtXT7u",
+	"zjiTU6T/NY/uCbkF0exfY0yTRYD+VX2QLP7593903LU7R6+HzvQdoG4MrA+HoxIbqYdRwqNb46obgAFN",
+	"X4b8XnFjvPieSjSF7GYCyXsakQBOu25duU/QFvqj+l/5ThkYs/Mq/fZGap1ilwtkfX91uIlSZ10xOntr",
+	"F1FQvqu77GjvF21x9fZ4JvShe3/xThu5TArZIOcwdYzfM0OVZiYpYflwQxo/RTI2Sm0LX8FlsPFXkAVv",
+	"o88EZRF5YBCu/tYn1L/lXgvXr2As19W5G4S0qCnaiBY3XmTZ21O79qTo+Dx3U9E5IKwie7SwglHvKVNN",
+	"ihscSXrnO25MvwF2pkjmAbOK/QVxH5bIYZkEbFD3/Be12DuBIcWWm/m5sNss5Z9CigN6hSd1EeGYblT6",
+	"HXjYmCwdsVxSyS1Wa7QZkVpjJuKGodxW+bHuAFyQscnTdEdj7Qj3iC33BDK0ghxkJWg4KzIj1G3Hr+Nm",
+	"USIbzeSggoAsCSQFd6bl8bBXpTKrLcuu9/9B999x96d+91Vv7+b6+uP19af/3f30J69c92CKgRpU1H6g",
+	"TfzB2FM953X48TSVSwAs9VmFmxvJ4Ob7xYu06TnVgoRPxEb+JbVpo96ow1XYpcVCJHximSFtzB6Payqw",
+	"M5lu4nnyjk+OmEzXe5w4yVwNNOxQdfBQVG4JHE0LPfl93mpvpro5XHl9uEuVkI1uggrLsxuzlaYhraB1",
+	"N9NEVCf8h9I/kMu/FbTuyUhQXZVBSasNzVp2Ypd2BPvgu5nz49AZ0T47zUe2Tz7kM7BPzvRMDACeKJr/",
+	"cZT9IQzhL0+qfxtiu4ymUs4PhFCw9kVHnzGI2NZ7p2RPzNDbq6vzPFRvH4UKlYtMpVQKI0b30BGoagDV",
+	"dQZYzJCtTq6uSR1QH+qKMabaKx+bJF33uqyyBJ2WyM0QKLR1iLSdc1WO0RGPFzfm7IhVySBzCHzN48Wh",
+	"/SDQHZjC8o2/PzHtzeeMy83ncMqlM42IpPImxgtxA3ryRr0cklS+xgtxAF9A1pCYpDfkxwwnzebxFr44",
+	"0h/kHWwCDd1DAY8fBGc3prD9+q//Ijg7V42LLDgjkvB7sDc0+P6d/uhroqtTmVLElDX6WOdyOWaejKYK",
+	"n3XIWZ78Fx7tOesLWnze2mt99VUrsJX8/9DLk/rc4SSDY3jbPCdq3ew2+KoEkI2+LKHCA760KLDRp6Wz",
+	"uPGX7gna+OMHzTfH142+Kp9TyJlaD4XNs6dCfEdbE+VUSDRAJ/TrDrIECYWSfJZlpWyOzmXyGbRU09Ze",
+	"69ocpevW3nWL3163nDNiLmzdwQZQ+NacqabJWMqnwc3MAnNcUk9nI31hljWRyyspq0f7wwYKSZclhHWb",
+	"SXxad9u6iPZkG2vIMwpTMiGfV23sLCfL0LS11zL1NPfQ9XX8p+vrnvrPE+6tGWaDLy/gi8ejhX+X9Hwa",
+	"bZNLTJ5sq2JOIGLCHsb1Z7HESuTn8QQrqY5hFpH/tifRXcOveQbL1HfzrfW6XgA7S3CaUCKkSZGoGNl5",
+	"SgRhksQd/ZBA9WXtFT/FDIWKxQsht+K+5nohuDSBoBsp5xXMUO1ae8NBYHGkyiYuIYP+YkndjRdlc9Fw",
+	"pUPS1u7OAzztfys89CMHAGItcpS4ns1xw4pIYEsyfi8xSVGoBL0QtTFboIQoSRJFWJCOqZsEljRFLIBL",
+	"FIiK3LAdwqMaClFm8K042TrE0ZR0FfVKoaKw5T0Z70KKkyckGVaAXfehhitw009BaMyKlvJTmPQLGo5l",
+	"cpMvvkRrtvuvdhtSF6Oo1EM3RKSH3/VrMMmPN404gYpQV2ANV+RYdq+0hcVyCH+D2jc6E9dzJe385tjz",
+	"e2Mq8tjSRrxFLjI8kKmY41To5JB/uTw73UOhkjWBtKCLN4fo1c7WDrxRY+hkEZ1cUcN4TIR2nAn5PIQM",
+	"fTjVLlMzSF9ChRQheo5CxXfYn1OexIVyWCfFsV3m/kQKG1X/6DnUkja+TfhWPc2pmKkkpEalgjOB2uFX",
+	"X4UBCv8X/KvTXBZ/FQ9J8ddXYQcxokBgu0VtDEtGCZUkxYkmq9jMFJK22OkSx0dKzXa/8aAWWBCFoC0L",
+	"Ahyy7jnShCMPhJoRLLKU7KEEqEyoHW55TJ4J8wi1QeeNQGMeII0qJhhJBKY/FE1xiiNJUtGB5IR6AjGi",
+	"TEiCY+vIonoOkE5ZkxDW/kMPuu0gPXXUDyFO7GeFKHvIvA1QZZYB4vM99Ex/8yzQJGUP9b/UkJGHKT6e",
+	"iHCYudcHMFhY2VKDib4XLMJQKUgyBkceRT5Ds1Guv5Vz7xr9vF5J0NKNywlTzLPVWVNsBx4NvaUKJ3ph",
+	"35mWlcfm1vr0RYN82UfZHix32rAv/0v9o/E7/yN/RPI/voKtVqde0bWcBJTXCh02sDrYyZ/Nj3501nI2",
+	"PyWln+9k+Wf57Tflt9+U3x7ZyTq9c2meQhYiQ2oreV/8lLLMMThIvEY6cYwD19cbZ2arTAKBcw+18Td/",
+	"+CUZJkWOgXLCe+28rakcjN3GhhQFhuIFyBgvAqQJGE8N8dpHZ3PCDs6P0Vavb9McC7xA1y2eIpYlyXUr",
+	"QILDnzo2bJwJEnf2kb1S0Whhi1LP0SiTxX0EF5ZzI1XCEW7rbuaCPK29lr81pGgZPtZsZ80g2H5Sst3l",
+	"mmaP5jpYYtSXeLCq3s0n+1dUOC4BroqBpfPqNmxiLKyCJdc8e0Dm6pdPhK9FxaRQ874wGCw1qNhnvO/L",
+	"thNvkxUjOFaHpXdlbcGSqrakX38El69TPJkgJcLyu13tOVz+gEwonIkQzWiSUJNZw383ezBwJlp7L/v9",
+	"J7yCPWqFk7qZvawJ4HByZvdr3JULZ6dfhHmfNVAKXFiBoxqOkJJJluAUkc/zlAhBOUOUoYujIRILJvFn",
+	"1P6GP1OkbkI+z/cVIzzC0W1KxiQlLCLAPyac3+KUZyzuBChjmEVTnmrvvuIILwthm2rMKku6dGDpUXF5",
+	"7bKQQdF2oJVVLsOU22hdunifl06wr8u0KSpKKazinJxm6yiWXVlRtMH7Oq/hsHSkc3L3ANWghhvkm4QE",
+	"EMRU6IyJqLLR8LC193HY7wfD/vanXKVXXCVflkscxB7viNZBFJG5Ym+d8cvnzxkld9KpV/ftvHpVysXf",
+	"UN9Xzta5MuHW70s1qMFaRwa+xoJGB9nGEjswCyP1McKZnBImzQHWMY55VK8Jb9Sy8RwLcc/TWAdh16ZJ",
+	"LurX1uU3XspqbHuuoKF9rBBvK0qJ7OZPglYmSGq0QzPOqDTJhko4WXSwFAtr19IuVhLYKr1uXd5K8Pry",
+	"PFaHbAYt6L/wL/7iznzJFVrkofRMsbsJZ5Xx7VKDDVyC/rb36Y8bMf6uEQjraSyhZ76IoIByHZb+tiF+",
+	"Ttnyx0b3STl3Quudnjc/fe3Ljj1d1Ug9KeedfSTLNDsAdiuw6ZuD4raDtM46JgSSZusYascA9ExYo8/K",
+	"nM9Fh94IY706YQN+7AEJEE4SRJSMhhWZ5zbNGlT1PMhLbqr7RhBTOjrN2DNhVye51nPk/ld56KFpp8tM",
+	"mQBKCqEOFCp1xOSzjhigAiVUAbLfHWFBYkgIRFleoqZYWu807Fh9VMEvDFE7F0SQFa3RV18hbYbvwCpI",
+	"vIcmXKLrVkwmKY5JfN0yWkNQfuqcIjHK5joc74R+Xb7nGt6rj9Nieb/OVVKFLgg6zDUseaf6BnbvModN",
+	"MgP1nVGeQGHfwHLonc+XTw2T0ZR9Ctem7oZr8QabS3Vdx8UN/EVLwb5EvvqYq7dlav7zNRRquTZXQyX6",
+	"bGfHmzWp4kVYa9EuHVONorpgi/70Aa4ny8V71D5BVg6/KTdP4i/2KsHDtXkCrCXahOPC2YZsbWoEl6Xf",
+	"qoRuPtpGnHP0W14OEtYKeQbWr9XkCXjMUrXVXibCCT9OyL5jfocoTUUQO6W6sduVurHbTwcY1ZcPMuvS",
+	"slyUNQmbpl4Z9h9TMEDUFOrzCyYFJNVGDD9//q1FlSp1GvMk4fc3KYlpSiJfpZg30ALlLR5aW1uT9pUF",
+	"PdcZq4MaSmi63re2YVDq5nw4XP8eVrwiHSiiy1P6kymk1fqa4JSkKC9z8gqPoljHls3wZ3fiDlwNx6fW",
+	"r4vEdPWUcijMiJzyuJ6o6/cujL85uiqpGb45ulKC/tHB61bQOj+7VL/O36t/z86vjs9OL8taB918lcJB",
+	"t6jRNZzAfMyY+W8zevHAzMN58L78O5+bTjpzU/DN/hJQaUYC30lGGUuIECZ5GMOJLuqj8y7kOApqRKCg",
+	"/kCeLE28OZ1rasboSghGdD1MSawEXJwAT0glamMUKvllz0ou/xrmImigDR1dc4dqbOhUMHSFzGtCWGmK",
+	"oEbjU5b4gVRBTmKj5zpxza9fyadIwvP+4t2javs45w622By6VUmHvludaOhXzyzU/HLzZQ/aeWz2IAU2",
+	"J3mQLd/qE8MdT5X6VRhXHq2EqLqElfGywuOXFBK7qxQS/+tf/vC/legx3H32xz/1/nYT/sf/0e++0pFL",
+	"3mCltSgG+ixn6mrJebGz5QDq6PbGMF83vgzBeVE7J/83FPWyHFtbEIJs/wfRbceWt9tT5CXBJo7zYdkF",
+	"3KTjj0pTUOpoBILJ+m+EoBNGSG0VSEU3FQEtJ6fNA/Y75SSZVCDTY4wkrxYBNGJzGau2xgMyjLei7vZo",
+	"B3e3d1+87KqbXB3Y/GpvUm1ysyqkv1ZWiIbzeWC6hhlJ1V5TpmvaL+9evjEgbMSZFsYJuscC6Y+R+hgq",
+	"5VG4lZgtKRRXTv+r+GX0YrSLu2pTuttqi17FZNzt9weD4XBra3t7Z8ezT2vXADWrohtD0Lw+NLqJZdzn",
+	"eEKETtTq4l4P6ZoPwJUsUExSekcgx41MiC7dDkd8PNbuN4V8/wy6NPomq4qyCgjUvm69xhKPsCB7aIZ/",
+	"4CnimcQTct2qQOhSseGAhjyToJ8TfEZQlAnJZzrfnyd9uwb2ozAx76ThoX9IyWHBOP+JxDc1dUFPubmQ",
+	"tYJypCBQTkuVEiRoQlhEYgSdALaVSYTGQvDW0MNBZVHYDvgNDqiExUvIOewPd7v93e5w62qwtdff2ev3",
+	"//3BBLlZsX57HRT1+hU/N2t64jfJ6GHTknvMGtqlP8/KRCSmCVR427hG6NEdsRn7vfBxEm17T+oxU9c1",
+	"JCVUB67NIPW84pYhcNdzhv2VjH+ZDC560g7q59uc52/ZJGeLwwtsaAs4YEtcBkgJhtXYMxnqQsuvUKZz",
+	"5hlPBnATxBKFcIRM/tT8kKVEZinTKnZ2R4SkEwzeW4qqUSkQyXNFa88uYSqlAHnUhQQGPfSNopzGYCyn",
+	"ZAaDMkKhNqEuQ+1fRM4JOWJ7eSE659qS4a7aaJWaZbe//fJBtVdqSNeJYStNLqJxJrOU1LJzq3PAf1mB",
+	"K4cgAG6KLmiOUyXLIo2RxvnL7nhOPnXIOwiXRhzNww7WZTdYyQIeaAaQaq+zOi5wX3vSZUz3VVR/LoRd",
+	"O8qTMH+VQgM15bHLEmwuVum2vVPzx0c+JwzPKVjjRO/9++PXn9xvunRm0ysbq8mEymk2Aomc4zntRjwm",
+	"E8Ke59P44n4ubum8a7MOdOccEkfmku9TcT9mB6KE4BSMZm3ggoChM6wQZ6RT2RgqN+ZgyskvqlLf43ZC",
+	"N/sVof8QRijfqgJs92TUnac87vYHin+J+X3FJ2qn32+QWbCWcDwkG9UqcWhdnY76fCeD/oqEJw8b7KlO",
+	"gDagUMuFhNChcdd1+gx1HiqHOVG3Gun4xQd1CT5YdDB253r54YkP30o+v5kTRoHoK/KLwSJ0erHNuFiz",
+	"w5sejFI1EOhkFUv2OkuxP5kM5ASH3VQkH/SzfImPaZ9cXR1ADmKQqjLgldTDiw7kdS/hnKnCbEqLICr3",
+	"0YxgnfZ8RmKqlaG5eAO5oxSF6HtqHfiThx3nIxmb/lJdut3t1kqLno5Qyfmqwsq2vbmRTa9pqavBy0cq",
+	"NfXiV+2qlk48mj3/VgPZ0MlpjfuqLckDT3IGv1XWmrUKWRr+zFvbwoI6teCYgnpf/wA+2r4Rks/n8ENk",
+	"c/DDJbn0cWMsAI4U4jyyajMoieP8MIIwPC7+1robtS7N0OsucjVn3DAXVwm6BwDLM7tkz7v3Fmaedwdl",
+	"MHpaXBSQ9b7lK0Y+LeDvG5u+yXfE+/oy36Oa13bXPK8v3Y30vL9Se3uY76OvB+vmu6rRQbHlPsi7KOEb",
+	"IscM78di1esTi0ued0cOevk3/cgiHCigTQ6sagLEW8LgjgxQKBZCkpkuu4RpuEHy2uU0eVz6S8NqfsGr",
+	"5wcR1sdPgFkPtKSaMjwDPRTpoTOWLMwzgXAck1i7y4a6lxBMoYqp2LcBQzCG+tjUFbU8Sem6N0zbsunz",
+	"odonaepEPCCnsmlkiOkqMrxxFdH8pmyckzE34/ziCS2Lua1aMhyPDZlv2/MNjYVfMZ+r4kFZA+Rca+J1",
+	"Lsacp6WxWJK2nxUNKu7KH1s7o93oRfySVLX0u7svXrx8+epVvz8YtLzuLA3Z9cJbZaf/yMpuJSit2gJN",
+	"3TbUnJQrUFiFmZEHDI+oc+K3lhxGBg1yQjpd+IvPJVxzmEbrbSp0GhV5oBlRxu9Re2Dz/UuOXoAzWGej",
+	"KgVNFGL16q8P2jbnqu9TIrIZ2S9rxAKEJZpxIc0cEZ4SHD9cDf9wRZqieZ5cs6PFTUngqfFh2pB3rvpF",
+	"Kw5+rmTH3D5kqkzb3ybLToD61uzJKob0n4sQor2hIkNjDoODXGWRT/3VD3Ln172BDyJqyTxLI/IrLDhU",
+	"sl5PDxeidogzyaEgKGYZTsJ9dcIUC8hMTVkt+HT2wRqh5WL4ViBBCKsARHWmS0VCbyuWm9+Ov/ByoyxN",
+	"TWlwxSTYXTYsQ4M9LskValNLGnl4kssae0PfchWFaF5UwYgEy+mViptGc9j2WKeKGzWiamEJxkzzL7lZ",
+	"9QHippS46S2fS+v6u/Qh32njdzMoSS5xskrM9sAosAByLm3yWXuTbgyearXKFArWSd6yc3OEuwLfgxJ1",
+	"cw++AbeB3qc1ZFMfHSsMlzGyXhTeTJi0MYvlvstva6RF/TIXFD85s79KMRPUSvtP698TIDpGVEJGvFrD",
+	"z4P9dh5k838io3S1eIp+vApLtIz/IJWzlceW9cVr9JSuvFYuUFgJdfDLaNb67RPrdMId/Z3rK2K0mQjG",
+	"2S/Uxqo/4aiIoU8xrcRAl4wbjuy2Wpd9acOh7DSeCTtn+GLZhmPe2qWUbDmFXrrAA+N8qsnE/xh7Ksae",
+	"pzhBgOPrz09dKRdi1ZgbeWTwW1/G9srM+K3aXfjEN7+81MEy9ZzPb2oqDgStMY5oYjjqXOAYbq1jAeqL",
+	"G701b/JilLq8g/bl7K0pEL38Tky8ZuuLN4doZ3u4jU4uvzl+rb0k1MdQf0P35x1rnvLIdOgh27oc12Zk",
+	"uza3waVeeCFH9BGBm59FC/TPv/9DiVlklE06PVfWe7EO8potuMFx7NHEHZhSUjqxh0wXKMLGJtLzXzpp",
+	"FinhL17Fcdc9r6mP7yBlzaYVw6IYS7xX1B0XaLRAl6+7ak91UOfP1y2e0gll/7o13H6xdd3aQz9ft+hc",
+	"/XHdGgxf6DLK160vX1xlYzGHx+vNVlUadxLLLvNfeZVKo3zTpaO4os9a5Rqp75KkMQu2NNqlM8LSywM7",
+	"5NKbQ2cOyy+LSZUXuIpFa6jSbUajl4Hq9flawe04PXygLNb5cipk0Vh7b5Zr8ax37qvoLX8Nd2PC4ptN",
+	"cPnBTsegK1rciGykJjQyIWNeRXYqN5zSg/e/MLjd4ISksmZOOWf2a7sdFrBwdmp50l7oBlVc3Ay1H8TL",
+	"b4D9zTXGA9d5JD8c9d4mO35nk7WYvlq1WIfBNe4O9dXJGiD4upl4kLZyY8NzawLIPVCKimqFnRndT2mi",
+	"MyPdw8ZDNAbQ+EbF1nz+GesLAHn9M+oQvhG+bmxjmhU93OiVN7c2LV8Ev7jZyTfdRoB5ompW/z882r/W",
+	"2X3CQ7WMDkSmNDpXQq03/Ru+t0XE26G+HsIAhUUkYwhOTRiNsuiWSNQGdNQaA9MINCdUSBppA1QFbe4m",
+	"lbjIBjVBC0OH7+Bu3N0Mf958DjPKNv+oJHK74hVoT0TNy0bcCyQ6WrbbL8Vnqq2EGFOe2k0DrG2uoTQG",
+	"Gf9ks7n67GYeyYYgyU1RP69TatfSeoc61oaygEEFilIAWUIpUQRzHwK2EZUICxRqWux3HjmVY/C0YSTZ",
+	"kOeZp5T7ZXUmxwtkXwdogNozyjpIcrSD2jP8ubPv2rygaBwkZSir+/aQPQ5oJzCuoNsBAmMf2gqQAbD6",
+	"k7IxR8OSvm5lXo+dlRXqHUdNz7rUK9QmM/4DRWLKU6lTYyi0u+dpLExuKkdpmessFIOR3IMxOI4rOtKP",
+	"rZRL0P7fJHQylZqgxFnuZJLfOisrsJcSmwXX1+n1Naupb+jeRp6wJX5LPJ6CEI8TgVJENQh0QjyFZKV8",
+	"E3vIpJvQ6aqhrcnL3kMXj06IB/1ZLi/S2Ftk5RN4RpbTBMjbm4PJX+MfX8y++5q/eb314qe/fnc6fHUx",
+	"zU5+Oj3+abg6RPtlJVP05c8vg+HO7hdfMLYnpZ0vP8PVlCDJ5zRScw1MtL72ioan7dBmNlB41xPT57MF",
+	"vAk7PXRgGoFuEFxd1CZgJ0+D0Alp31+8W5eQsDrM2v14SHYG27kgUTbjrMvnovtivIWfOj2D8+emgfJQ",
+	"qmMpVwYE8gCwAySyaKrgXLMxtdkHqoT9jEU4SRyy6wlFtomrOeuC877Vfnmiie6nnNhav0y7+ueplUqx",
+	"5ozxDCJKqUCkO4OsbeXt2hlt461oGHcxxri7PRqNuq+iKOrGcRwTQsh4PB6vjzBaojV6wScQDrXhNaPu",
+	"s6R05+onleO6vaIw8IYlWudT7gsePeoNdrdtYWo4DKGY2Qznd5xGJHQDBiVOJ0QK7e1eBvKfBjuD7Z2d",
+	"nf5guFVJJLZboTN/+jjovvr0sd999enn3WCw/eUB2R9KE7coXJpDTWFvDeh6BD67I2lK401dzS75jHCo",
+	"VKvuRTZBH4FRCxBhcSdHZvAngCuRMyQgu9nBjLMJhBUkumos/K1moGmQYluF7OZJ+NUg95SJZe78EUhF",
+	"fMnmbVCkiUaFGYQPDIr8H7xtjrdGMn2gULoK623PesPXn4HmOpTK2anqBZZZMf2BtU14dD2/RnYOzGI+",
+	"HucqgJV5H3XbK6oTzTw4WcfM6iM2AKu5YnxaqTqbLXd3sPnGgTRqCdSNThx6M+VZurafC/ORxsy38Inb",
+	"V47SNW45uiylhs8zgWSWMjQiE8yai7r5WE2qrtv52srrqtOfvKTm+OD0QAvh6j2izGR5ssMJNIXqZ+Px",
+	"r5jLwBzrfNbV1S9BvoLtBSq6uLJZAoTyEX6QiWHzqvqVI9sspLF0eJeiGt/xCFJWzIANjfECtd++3Ts5",
+	"6ViuVA3a5eNxKa1i/9Vev68jIB97qteQygfenP9fIQGUif0icVQuDIwWBSc1ImOtLHKNHFNyzTTzlG8g",
+	"whI0abo5yNkKaylnPXSIE8JinDrnGjIpqG+B74LPr1noomAIIinWSjk0IvKeqMXc8wJn0AzfEuEsENaF",
+	"jZqFM9K7Zg/lqZYoXrPjUKZ9K6J87wm5TRYmzPcpCKRzfg5mJKURfn7FU84ktyEYG3I26+nSa8iH42Ew",
+	"tHP3DYfWzYFXPryfal3givnYkVYFXwAuGndzQJA2T3NBoKOECFHNpCanpiYfmxAnEqOhkd1hvNavNmfT",
+	"lpxJ7YugCs/1G9PQlPXEF8YGPN7/kPXNyPrTkLCHMm1PRDvmYkIYJQ+zHuA5vbklNUWMbsnCaL/sIOjg",
+	"/Bjcjic6kKFe8fyNav4tWRjV8y1ZPKHi2UzMVTtjWSid51w7dJXFZjIabm/tvBp2xxgPu9sjPOzinZ1B",
+	"d4DH8Xhndyd6+fLV8vbXKp/b19d//Pnll//4qDOC9ruvup9+HuwGu9tfOg3U0et1oBVQw6IVjbXgQpLn",
+	"mZMcwHS0R2idUejcvFHw09FBYAje1BR0PrC2oPOhNQadO9ag821jDjrfcRMZnA9aQet8qP7ZUv9sq392",
+	"yqml4XUDt0GLk9Bn/mPo/thyf2y7P3bADTAlkzwRg81bDXEry2chPwGUCYlZRPZQmIkQtfGc9rh52Yv4",
+	"DAzWIcnMK5KV37rQgKFIVl4+yTZb/nvhrOsoa32qUg57xH3E4xxPSBpn8oG2x5RnYCqrpSAu/rZN645D",
+	"V8BZXACq3w3d1r8ZlbgoMrMffH34+uhN5XdFyz7ciEJ8+nlr+ETUYWvYzYsbP5hM1Pt5A2K8zqQTIvo4",
+	"gvHP//yv/IclHeoZSVOeWgqiNtZSEPXS/G1IiXqi/nCPkFPWDnpqBU4lGIhRbV4sb+mIFaej+Cx/dmSG",
+	"yx8U5fLyR8cwgeqBdE+N91BSNvlNi1HBBIpiVM3KTs01b2/LTjl9bGaWOD48OUckmvJKwSnVf6eHrqYp",
+	"EVOexHmFajTH4GaScKEdg/AdSfGEICgJ2ZUpnYOs1zh70ZEa3CTmFxBWC1Wiaou67KzycRj2Vzo5NCnp",
+	"AoVLuBDW66V6UovVt+ckjQiTHaM2WFe/xK3IAqqhUs73lfVGB6uLjZYrskDuTFhHKqU3P/2Bf8+alWEp",
+	"L2NpHRumeapOvW8igzw3HNho9pFpDUkxQPvGhXwmkA0nKl8wg76O7RiurcoHiUgkSe9wcrOuVmyuySEu",
+	"8rqQGVYBM1idn2GnXE52sKbqDkTaebCXzu92PUhrrYbo+Pxu150m0IS15RCglbrA6E8+9Y4iIXO8SDiO",
+	"0WghSxVzwp3dCoLsrgLDYPvF0AHDy9VQUH15gKDLMzzlEbZVGkobHFYKEj3ZAR727SKe8vx611BF0p3H",
+	"nN5hv/+lcGeFKmatmgv3yjpaNU9IuWz5Vbd6rZPRlOBUjgiWea0sdW3quiL69tQOSCa9IyiOI+J341GS",
+	"hXHhgf9iLHr8bvpcdfN8OrrZ+nHYfXF/dPeun95us/eDxb+Ndid/vXv5eSjPfzrZiQ5exd+O/9KfXoij",
+	"Bp4/qzUTOYgcAHjZGi7kJCXit2Vt7CQ2Zm/Mhy6LU+5rMzbHfHz513co4RPKqtyO6bsTIBsanEC1SuCN",
+	"MdRw1GWooBDQfrnSzB1JdSltgVIy56n0VdJcWxANMk9KjiLOGIlkoCaKqM4TqY6wGhJG37xY2uAhxdJi",
+	"k5DUE/Zi3jizRZK7hMXCM6wUyp3yeUXns7Van1kucmW7LWq53aT8XtzMqC+9IyRgA4iFQaXSIC3SoI/J",
+	"vWI5+X05J/lg5S3Vry//vjK7+BMyNvFo4NZ9asLe/MqVj331IX1+ojacv3piU2n1CfqklbiK7a1hha/Y",
+	"3hquTIC1s7O101w40N15thAQanm6Z0xX5tU5Q+AwMoTRxdHBa3R2+u7fkEwxEzp7nnbazVuD6YFnEgki",
+	"7dbbO8u8CkzVFZ4kJAb9SyVNw9G7o8MrNEBvLs5OEE9jkgr04e3RxREqDPZaN0wQ4/ftDuoiy+2iZwM0",
+	"5Vn6DL07Pjm+QoPyNtYU8RMimfHYQx2u3l0iLFBCR/Mfnwlk2u2hMKYCjxISBiicp2RM0hC1VWM4kXw8",
+	"JimJOwEKzW2n3wal6piMSwR1wCiJteZPVwXrjrMkCUsUSI/gKi/M+ECZ1ctWfrG2bHUx6Kesw3BfrKFO",
+	"tlefbsNQrkuRvM6n4Tw8t986zy7yyTkPdR2yN2aaboWyy8t3J1y7VmWCeIInLngCJNveK6IBxfaWFn84",
+	"0V5bOO1pLkFfUbXhQ4qq5aysXYOP0Ur5KCEzb9TAxZtD9Gp75wWa60Yo5lE2MxmzqoZLa4aupiicJ5gZ",
+	"h9A5idRRQDYHJI+0VTXyZ6oAHZ3wEyud2mEO6sw7nNBYl4dAbfihxzOzFpCerdO4Wswb1ZFW2Hlc0qxG",
+	"38+22/LncyynPX9iJGjgzehxDDUdx7SoPmFaBwgngtt0IuH3XVOps3v8OrQl4orM7BCSkPCJ6K0OP18u",
+	"4O7Wje1tVva1vmjOJTiCiGw2w2muYrcIpXrp1acXqPb1/uIYUQ2lhS0HXe3KU2TSJ/sY3Hhe4Mv6XBja",
+	"88yJ/60LUL8APvqYxeSzL5Dx8uDi+A0ClDIl39vdQSmlYDXnWkVNONh+sf1ya3fbTZXS9QZF6Zm881ZW",
+	"OkAJZcQ668KFLyLMGFGHKSGo3dc6hcIrw0TbPWR6XpRRNN3NFsLvGVwjOFY8cdBSFAZrAn5HFafbMEmI",
+	"6vfM9KX+PjD9wfOiT/XzO9MvzGbZE2AJaPqliTDJUmCUwM9gH1lc0bAKS6b/UBH2UCeeCgNEJwxsK5CI",
+	"8J4KshqiL1/srtcML/F6JXcCb/5WPpbGOcdGrJjqN8btpofCGNNESSDWWSpA4Yiav7U7+owzOVW/rBvU",
+	"NcMSlf3I8lRIxjnG8Ibao6oNvoYmk7T+OwGfRRylXAj0+vLKTmj/mmFkBnQiDXTuc5skbWtgfOIEeLWZ",
+	"pwkWErwf+Vg7p5FU9yQ6+9fMbo3znbZfhV6nkhCRzziSeud1mrKw7DESar+3nHtTYFTyA0CuFbQsENU2",
+	"6/WAk5GaRGMkL7b3teneffbB9u8+/LoY1n18kk/BfXpopvMlaF3ilI5PijRVfuWFtkaWOQNJPsullHnb",
+	"L3de7DaKCYeBi1xjzccdUzYh6TylJjN3g4LfLwevhkGDnE631BdPMsY00RVaDPcI6hjCApQSRb20YVId",
+	"cZiFCfdVZ4ZxeTCHvJujhOiUF7d0Ptd6mHUeRlDSbHk2xlSaG0V1FsEU8rg26pabVMkl/7Dm4J9PF4JG",
+	"OHln+tnsa6yEJhzJh32dpbTJzvq2tnDyaD4cnHd7xa707youY8/gTZ5U81F4/O6cXHIry+C4Bxq0K1CD",
+	"7c0vd2rmDTKqafBWnZDg/QKN8MSb3iw1jp7Nd0xz32uUPcDsGw5u/a5qZg+CsHlyaFttOK2Nh2uGMwpA",
+	"xw2XDG0fsGybKuQRJKNONMGRTkSM2iAGuXxygDIWk/QCCKyuaPQDZH7pPSj9+upkL/XX08YIaG4IbQxw",
+	"qjk17+EXIfveFN1ZkrwuuyVvQlemJJm/b0aPg8bn0uNbXNPyKYjOPgqV6JhSuehaB6cQtTE6/O7yEomI",
+	"p0QH8uthO5otlngiQtTWhVQOPxx1//n3f4Sgt6BEdOCWT41Pu+cW0oGdYkrn3vr8zmvQpuDPnPEZJQK1",
+	"Dz8clXUdG7BqoMn/ZUjpI8hi093+xa5UEBcefAZWkA22GVKeMWJ0B2nG9nTGV84T1I5TavNQkM+SMKHr",
+	"b9jsGjRFiqyLTgAVcnUOJaeYnxH6UwJejjxdLOv3zDeNgwVctn0ZxH1v8hKebEhEYdWNZnJVwj6wv1kw",
+	"bbakpY7WII9v843B9ZAzmXK1yjudAu2B12axbe8fzvc+8Oa7+uVPtWZJNsW8LCEN8U6QGWaSRt/pXVkK",
+	"WfFZj+4at/VCDs5bqhmozSjAgTmsqTHVq3unOMIpuk/VfU/lHsLoKqV3C/SXy7NT27gdXgKQzFJDNNQJ",
+	"066ZpirD3qDXRwmfmJJgqmcTJYT0PEYkRlOSkvz6KlcE042hjA5mi2sGTEqgkzQaHg7KdBvtVzv0rVwn",
+	"cAw7JvbQzB0y4iccxyS+ZjWr7qEr9ZT+lCdcgajK9rCPTujXHdWH1qrjBI14xmLtCZHQGZXimo1Iwu91",
+	"LRfwgdYrMxqxMWVUmmDGMiL/QWOeR/MNQNVv0fuL414Dd5mgdWBE31NvbnHY1L0S2aYzPCEBmBw0B+xS",
+	"8fU8lx3PryU040WcSUwZSW/MaGOaEF3nLnBG/Off/+FJybQ05EVxmXhH4yUDj+ZK9GWmrq/vsoSRFI9o",
+	"QtUWBOiEishlpPXNdgm+UqKx2QfG3ujGKh2mmsXsI+uHP1yt4h2s88j4EugeNyMYS/hi0onoI6NPgzpf",
+	"yzf+d4+icWnGRM2JWNpfxcKkGWu8Uznz1IR3u6vbHpiLuz2DXr+3HLCxbq1lzfsPgrPeBb53BKDL2rAJ",
+	"WwTBqaYMmmSoQCY5SggW5iWpCWPQ9bRsNS1fOEMDRXJevLPo1z46Mf3nv8049ncRxmCfmCiGoHWZ4Oi2",
+	"Nl3WAYL3iLKIzyibdO/JaMr5LaTvauMR1CWupPbqaPp+P+VJniMNG5/IYFW2NCDpinQABpEAfJKASOiQ",
+	"dSCdgkx0deQ8t5qaj+gJNU8ozyFIekcjIopka52nzLZWO9xVv99//rX65/vvv//+qZOvtT8+//O/fLq+",
+	"vvxj588PSPjj3yq1SkD+JJv4zLjvugKPibXlUpKidsLvSdqNsCAoIWpAEaCYTqgRVGIspsaBq3EyRRNH",
+	"1f7z3sc86LIf7A6/2De+FatZz+T8N3U8hQls6nQqZnLuOJw6fWyY6uvk6hzFFCd8kpGKp6kao7OHRvom",
+	"aQ+H/U6Ajt6+Oys8T9Hl1cHFFXhG2eSOjg/UM6ErK0quK1MtjG/YX98fX/XQKUczTBN1sIXXzQTcUFUH",
+	"HooCabzs4FWXyco0bFksmCM1HtQzzBYwO9ez6EXZpejFqjt8a3dnvVdl7lr0YkUAzzofI8i1oDlcsxWb",
+	"OtUOH+JUS6YJv/EXvVHsqo7vhm1XOOGC0fpggGHX76W1yh90I5et0liOs60GlYcTyEa6HwDacNi3QAUy",
+	"Z1jf8pSP4JCccyHH9PN6v9Gn9Z2dfd7cd3atkyosaNlTdbhT8VN9+eIJ3VSHO94zoKexCtGqx5mK3LES",
+	"4QmmTEjUBing9LhTBq+C6Ubw3PJ7UaVSJj4W1xCgPRQyzkioi6wFKLT0MSwIkvHVAudRgagsvEfjcNnl",
+	"O+YEisG525N36vKHTGfMsu9ajhdTyTc0f7r6ODn9+JjHmZxfGmic6oHdR2fFx+7ji3xCX6zz6o0XnFWq",
+	"rtsu7X80xcbNEo6LAyHQJayLELNR1IU7qnZUvXp3mft9Nrt1jO/mIy+drUpg01b/6a6drf6KqLMnvXd8",
+	"fqw7j/FjVdyHz1xyyWa/Mb+mJrAxv8ZmJX7NLuKSpHm29gdHl+nGtfkToXDgBjpVNpvrsgxfPKrhmvgu",
+	"Zwr5gJ/qdu9BjOrpyTm6G0ZK6rjbQt8QWeVW2WwOWe5CTmMRonmSiQCNFvY+CJBYCLDrwF/v5wrH4U+4",
+	"ZBQ5OX7TPTn+WgcbjHFEEISBK3LdxgKlWBJvIYlMTm/mWIj5NPXGIN1tIdVGST+RcVbOW28axaI66jqD",
+	"BatSLr1sEtKip59yySOeNJq8aevSsMu3B6Vb6eT1jroE3h7of4fDbfPHzq7+Y+ulebIzGJYvqrzVqmtK",
+	"9+y7odhsfpDJqZmA+WUmUvwyE3Ie6IkVD8wEiwcw0S9Qz26WMa+OR6Fn/rrBzroxDVAZNfSGLBUjrmP+",
+	"vNlCnPAGXZcWFsEk+SxruK67LWQaoGWG9C7BrDvoN2FEzcg36kD6SkEJjiKeJCSS68/m8qF80MX/G0bs",
+	"+6Fw9FmmGJ0dv4YRJ0QGiOBoqgWrXMyWeW6L5opTNpuf0bhB8ja/vPD+9TmaOzIDnriFhvdQONgdVCKy",
+	"dwdPKC5Abx7eZZ7Su3XkVrXB0eIRdFb18LR0Vs97FZ21s24TFqULeNHxUtuDo8sStX19dNkKWgf238Gr",
+	"of5DEbUSbdVNVhFW3aKGsJ6n9E6PZX8dVH/psZ0HMAcQ87RTzU2NL9PdFrJNEDRxF6xuINVfRfJRlPmU",
+	"qxctfY+VfsCfn6qXp2mwCgZOsxpAXJqZnpan4L5a+UJPzUS/1dJg9RK131+eFJBRbTsNwt78FKjePALM",
+	"lX7rwv1uGJVAfjeMWkHrbqsSdghPV0FUt6gBprE9fQdt3AdbOkFSLhCwWa1A8Jrc0ciTeV2R7aZctFvj",
+	"ucZZbTkGrODrnwlEy0lL6wZKsJA3guikEs1SnM6gWNpKJ90GFa8qwS06n/AdTjICtjk9SH7lLwG6Fjhi",
+	"IW6g79q3NZ/6soHbLcvzguf7UoChTrI4KcDkEac2E4Fc8ayRIFQ/rTMab5g+z/A4Pm9AuJNB8MZS75tO",
+	"9JPn+UkzJh6eNwdU0iDjLw++rGXXyEOF1gqUCNOrnaBpRb0bcMbYaDz4ojYLQv1wfmJ7UmD+Mgd4dvy6",
+	"THGjeXajaDOk7Cmrg4cv/YyfR7OZQc7o5d4Hva3ebm/Q2+4NesP+cNAbDHqvej5+u1TPo/dnqOXxp/b1",
+	"dU//1fFXFQPdT80GLym0Vuzvy37QtMpe3f7WD+fZ3ibDVY6lAnzdmcwLT1a98msjfiFeB7z2izpT0mSy",
+	"1JJJhXIuuzAXu0zHbw+P2VkkiRStepxZ9qzdqPw0wHN5Kd/gbGKAHYAXUYWSjHlaSFmtzeFupsOBius5",
+	"eLcBQgDO7kh6R4mvYjnU+r2xKSNrilSaVkLydFbTpKD+lSJDTO1p7P9ojGliykNWJDb9lb71BbqfcmEr",
+	"G9mYagq6e3T2rYMNy137U36Zl+g5MtND/8//hZTcBp40MYnoDCeNdiVoSS79tUqrGwbtghwgxerLk/Xt",
+	"Yl5117d5ftBuOi3Tl2/0e57eeutdH8A3yLz37UNlMFuK3CBLsIx+VVwrRq/H7nMTnVW93i3L0Zwlybsr",
+	"eST/FpX5H1gviIobo4DyVzCe8vubKVWwXeT2F09NWuNk4qGMv24pfJhIkSCgWJ1vKYG75auxpYGHtVdB",
+	"fqAdnaAmMuDwUh1Ck0DOhEjP8YTogCqEUUzFPMFavtxDE3VyIOY5WSiqc834GIWGMTeB4Fb3H6I2Ztoh",
+	"OB8IRCG4WUZcTuEPRv5f9t40uY0kSxfdir/o2yayOgBi4gRa2S0mpcxklwaWSJW6r6BGOCIcgBcD7sjw",
+	"CEIotZ7Vr7uAa3cB71eZ9Tp6J7WSZ36OewxAAARAMCUl0W2WRSEmHz8/43e4vsclVKgJixRp1Wr6a1wM",
+	"OsLLBucD/1i1H4Iqmsb+BgxENqZ3IiMFdikeqxQlcd8+M0jcESaJoUrSATUBYr0p8YB2yDPhKCFXccr5",
+	"bJLMTCaFN4hkMkbeDS4G1Y54zkIW2/ABO+I43hEbyTtTHiXtUVkQ8TLnzn2FGqFBJQn+2MDit/V46c6x",
+	"ADtVXcVIsERlvq9tZXLuNYv1iOepsa6ZCAg3wXPARHH17iYlo6ZZ+2Edkb0eDQYQA6jIiE5JolhH8Hj/",
+	"LH9rFo0iE6hEQ6BGHgXnGw9m6tKs2J9yZeF5bq+kmwm2Puyp6nJbYWkZDL0ayyI2cEnmd6xLQjnRkgYE",
+	"M84rK3YZWw4GPf33xyKvzw+3ag2KHK5tUlNrewdlZgNvrFfZf0EtlsJpNlcEB/DwAKXBg8/6qPiCy19l",
+	"2GsXK8VqyflyT1HCSvT1RYfkLOPhVGlsNHdl39PP5g0Dp7XlC6N5dLg+DYk9npfOkL4nf2KvtV1mq/bk",
+	"j+HlK/AlV3GZLGaovudlDcE+xV0/re++rE+5SvAp71JXD/smC/d+exO0eeY7yzu/YoWiERf5X+vf6YZc",
+	"ced8j4u/ZI5lNCpRwPp9SI7vZtpvifJsb0q1uBLtWYq+1oB8Vm5mzk6S+wJKRbBcCt+WphFJGXd9mijW",
+	"XccBkHusnJHsxjCQgSUIbqwST7BYC74m0g/YmrXKnERMkUCOuNCCqyE3glF2iRcIZe5//vraGhIC6RLP",
+	"5AGYqz/f3Fy55ObiSguZNy+Lt6Lyae5MPyn7ZMQ/sYDcchEoQsNQC0kMk020XKQ7YPXigjsN++G4TiC0",
+	"wmJakmq5xhIPJXDGeiqFP3Vcx7CErZp9otfqWynjCz16N9Mxe51+dv7ac2jI/O/XadPmr723jZ2/9DM2",
+	"v+Q7+Q7NX35nu2hjQddcxRnVhR1rY9DQS1nJ8I4F6wwf4um5fUXut7fp26yRpQsVWdQKthbUabPezbxg",
+	"DircOYCZ30AF7FjKoQed+DXPZ2ssXPEE0wi7+qEMLy/r5g0drEq0U55MWcSjHyPGKnoNGjIKEtIeC1WV",
+	"/JFNFRlHrA9I4FHe9pBpCpWx80sS08FAK7R5E7ten3cQ+yBt2Ei+eTkKkVyP/K8bjKm/n8ViFqcDfv64",
+	"aoRm7OcDNLP3rmeF0VhtecaL8YmxPy5StttEMihDYegcxsyPLY37OJxuQM1+YUnOV66R8mD2dWz2fakW",
+	"JoYYk5bD6ZJ8i6s3r3/6tdMs1orkWpJgUaSZ3z7pd0n6RBk93Q+wpmIJi4xQiFs37Zrd9c7V5eufOhEY",
+	"SO6n0r43cnzl9bc14uP8poeZ+ZjFjMR+acjIDaMjtTBdVYt5wJD77u1L5P58xbX8JvsxgSeJFjL6UNNM",
+	"/5fsdRywadm0Vjwz9fBTW1+u4+y7ZgzG+vzEOo4BHYOX4oJGARL9+4zfseKjaGCk8ZKEWLLHY0U8xQce",
+	"UXwgVJ5QeP8x0mX1GVGp1aoTpmKWaIiqhnLA/Sr9axJBZs3BxA7SI6XQ3t+EdqvVzDWjRuu9ht8MDuKI",
+	"DwYsUgcjKhIaHug+qgMu7uQt+590zCsmFOr3jVr9qFI7qtTqnaRWaxyp8e//ufGjffyfGz/iC/658WOU",
+	"CHPL3e/r1Zr5mw9+/91l8d6wkA0iOtqs7mNPxt3YFsyZ31Y9qSEYbnAJVeQPP8j4RwrWsgEsfB5XyfvF",
+	"q3WDWo/wMesLsZ1L91aatgqFHz29z7o8mInDTus8ts/Pf6zQnh+w/mDI/3IbjoQc/xKpOLmbfJr+1RSE",
+	"LIkJKav9CFUf626j9qWd1YHsVj5+btbceq22hWqQVI+3GQDQ/3LDvYfp1i4Y0UMpjC+ExoaJoFmbzcx2",
+	"SVcvlso+OHSWFZHEBQCOd1rOfn6DlTdjw9sSW1CUbu6g0L9nXTHULLJ/RigRJnqGB2RPsAEFFO3LiIB7",
+	"BKUpM8XKJaw6qBKvUq9lFTtrHrLhWMu9ufmZIt4fbFDmzCooPj/jPmgW57jyP3PT+59/MPP7MTfPHz+3",
+	"3Ga9fJKXz6ntO4zfKgOwqKdpR+eO0WwXZ3NYqs/wEbsO5bquSmuiBl8eY7dYm9HwQIPgEOnDgOwZJwaS",
+	"wui5sUWyvX0SJCBa4nKhljgGIy8gN/SMeEwEHumxvowY8ZCpGcLjyFgv8REPBB8M4xklCI2DH5wRssQn",
+	"YALBxMlhoqE84hD/quUup37SrtWs5uy0nRr8e46L0BocU3XTWgKWfcR1FCjiKikxrxQsqMi9bmP8Z/RU",
+	"10kE/yVh5rIJRzdi4xol5NPa6Cs/M7OqjCcc34MtKF1U4dctBKa/v256Xxzmy39lb1hTeXx5jZTkQ3o7",
+	"S8YQh2r/7F6CBbvvuQB9H16wsMJXuf/oO6VS2KIuqIZyvMWc+4WVx1qtmXKxrVZziwk08LZ1E+6vX1+W",
+	"hMHOp9HfN0bN8vQD3p92YXnOf/nPj5bsvTyp+ztN4s4lRsRhabEfYAObpUtbj7bx/M/PL5+vxtsI1vJX",
+	"LKYBjel6X3nLlEwin61GG3y9HQJ213m+0MO4qGSB66w6GrniCSu99yriIxpNtQq20iCApT9Zq+l5arL7",
+	"6gFcLyDn/vH88uUZuTq/voYd+eLfLl5c3Vy+eW2YjysVLvwwCVhFSFGxLqn9dYsc3JS4Rhf3y1IZbsBb",
+	"l2cBXJub1wicYB9C9k1LvEkFeXPtokB7C+SJ+h/PpX/LIv2vf/zt70gbPQFyPqpIXyaQ4qrV37mz+iKk",
+	"qmQupKqMbwfKJSEVA/MnbnU3pUkLuc+EYisyNc5RK67sICmHmhWJFZG6cb1v4UMrfuEmZbq+f2OVE2MG",
+	"rMepcIkYj1wykCMZuCRI59Mlt0mPRYLFTK041DO0lut1Pv/wdKUxWLj4zTiuBdcXNGYDGU1XREIa+8Ny",
+	"A8BIX2IBFKY6M3toRNWtMd+gZZPHioX96qw/YBEavE1CtipIr4mI658660HZwkkqzvdac7XJGfcj/8SC",
+	"ckLQBZvmUqiYhuGipxYM/9Xt4PU8LfSCT1zdDq5oPFzx5jVP08WsnVYZcsnPlz/97JJXL55fvnvlkpdv",
+	"3hMZkXev//j6zfvX2z/UClOO63mmYX9+AVad4I4rGU1N6un6pPmu825sc4pmCnSAJKtKM9fQEIfBLpZg",
+	"3thqJlwEmLo1769P4FMLKt1jcXs6ADrnN38svPyM1Gu1VEI3jNRCEtPG8myYVevZa/UAGp23yzRaQ8d1",
+	"jgPHdZq1VcMzcCjfw8saLawp5xZ+PX6ONpD8b80a/Phx1lySGy03nY20rWWWk/fof9rUch9MuzEbjUNj",
+	"dZm1c/wkScw+xQf2HhIxEbDUv2urYQILNxcqZjTQU3nN/OSVFM8UspOzOwyKh8Kbqk286gv9i0f2PJtp",
+	"U5VjJljguST7KWIlP1L/VshJyIKBvtAR+dsxEsbbd4lXvYGqdHtvf7wgzWbzFH57LWMo71u1xLyXzz28",
+	"Nw4ZvKxqYQF+R5EY/syBKj6CxT9GdAxGTTrQKjOkvcGXfpYKXq5fCTaqy+ce2WOjcTzFJS2kwDvReBWc",
+	"x7ONvZIh96emhfgPDZ34zvc27cJcv05gQZg8jeoN+6TfB1aPZERFJWI0gAg2Y1w2TLtSMNJPBFZ95qoj",
+	"vL8o6CBaWMHxoAg1OZrUTOeeLYRCfkmkpXxnyqdjFpgXp+tFv9RYpDJtewy9ARJQeseCNqFp5UlT5RWM",
+	"12oqYvqJQMUbLF7fTxQLjBdIdgRXRCbxOInRF2Qy8LBaLLR0MuQhIx4Q24g4V6eRYjU23e8D6LIp5pfa",
+	"Oj53oK5dx2mTz5/1HcSO8ZcvLuk4dtXlb8hWFd5jWZ8LLzG/ffnypYy8/Z6kgXxHclWGtNA30yHHnffR",
+	"60crWthFBcYr7H4PNvFZPkLdzmHKs88VoeGEThWZ/dwMYdV8Y5Y4xzIHSc5X8v/80/9Af+p/dKv/Uvn4",
+	"u4OV7trrdNTvzvR/Ct61f/l97p/Vysd/2f/d+i6YEQs4hSK0aSbwbD/1sgW4HIeUizPiD2mkWPz7JO5X",
+	"TkxRkoh2saDvqkFheKjnx+s/Op2o0xEff1ea611GNWRx2nzZBbsauGPqGreOWsZhqBtMfWQ/01spv2jc",
+	"9F/YMpdokHPJO8WiyvmACciK+reKwf7K7xAKeITooeD8nqzu5rWoA0k+4OalKnfTvNMXbwcXE7VdzTxO",
+	"GKVRdP3Ohhl8ds6TeCgj/ldqY2oYjVhEVNOPmnEl9XHORMk1aiUHs0rVrJmsrVfnFxVkHyO3DKqV1o/0",
+	"LOgfsglAu7/iA0HjJGKWMVmLXF42yNf2ulclbx/sNjfNuXfAZlXdIi1Smd+701GdzvXHz/Ujdws+7rLx",
+	"Inv3OKhv2XQfBNKojK1+YXiESfc3RP5ckas31zfg766Si4gBvzkNFRpy9NHoJYpF7TFVaiKj4A8esX+6",
+	"WBm+Ys5OsytSLMEtuL/6NjHSN4/IOKQ+2zzM5nuJU5mVlaOwXCLGaPAFfDBd9on5ScyC2VyQo1ap/rJh",
+	"OgLw/QwZjeIeWyduPMzVQ12Ym1jOVry9CHWt2WOkemxJhVfQhHDcZyLV8z9em9fmf3trP1GkqlohF9vQ",
+	"A6UDlvbInZvpuelYvGwuQspHpvr+mspUfuoywWx2Q9XKnfq5jJ2VS8isGC1aUoerYd6zcsad5WLKGnrP",
+	"ED6cjwlewwLQnlYqYLYiORM28me7Fs792xIKMXu1CyWiuor599VXx4QZjdFJGJD0BaXplvMoEzKqWHdE",
+	"owEX5V87Jz4OSMo8Bs9A1XMFwZx6o2vJfRwmynot9fvaEFmuktAkTGuZPoKs6j43BQJNLnsikFud9KYk",
+	"n+CPSUMrdANvXi33ambGskfd0uEvGaNlsxuGclvbdy7RN2L5GYfcKiwRX11ls5f74G8KL/SZUs8USOku",
+	"wUgeU0nplomyr9yjNxZIAMuRqV7S2FUTvnHQ73OqlSd7P4AWAQwD3ZEaLOvX0eFh6cN96q9cAHtBXPyc",
+	"FlCmBhTj5tfMstgOBeBK7URDyiYjGSViwwnMmZtXOhLy6+wadbaVqrsu8GzXyJs/uqRusxJc0iCZ7b9p",
+	"Df1kD1kB4SX796TPr0GpkHtrnuRrDm1EmkBhpLyi5Tsn4t3njki5WjaarhK8Tl/m5mnhzXpwLSVYKpbl",
+	"tsJ9KPKD9SD+ugDeRh5mc1pCcp+CCFtQp+wHnmHiRJCEzBLSmDjANeB/TQRftzxvAZJLpKfFoaMLRD/b",
+	"gPtm7jq1pawxdUUGvnVE50XDuYhcL3ffYel9KX3eJsSDqVaymAAvP1bq3BRNLaNSy67MsoGi7w11+BUF",
+	"MxOJs/htQsbmjS7pMcjnNcYFlA2Nbd0GZ2s5BLaBHDOwvEyoIgELWcyC/ZXpyo0iiG1bvFaXLs90oLJO",
+	"Lh724qceVoADWCHLBTncK89UgZnHMzvIW3HKIkYVgllmWBcS7UVmTgqaR2FO7hW3sfVF3MYPLh69G5vj",
+	"MxtXfC/93LZIHkCNT9SaH1toNonYnbxd82VLEp1sXp43iW67//jb3719184RMqDhMYLjpXU2SMSrOu4a",
+	"5o7cYN8zURtxL5UrJ+9t1g56CTieiXuUKB5DnJvhkdivlugUa5sZ7unX2owBRrOEtq97gN5Yi/9KLADF",
+	"Ly3qB0hN8z1YvEpleH8EkkRZeCFT4n2y31rCnuFfspKBDNnyzpZPmSHWnG1ZuV6MZIZg1bDOLOrHLCBS",
+	"nJGcXx2jyJTWdsmQKvCzl9Lzpi9db0ng5N23IHIvd0v7OT9cuXIJUHbaBGiA/+k8wSgo/NePdurUSHSJ",
+	"Tdmaq76LHiJyfnVptu2epx8wuDTSGyRA946t3WidgAAcXpWcBwHx/q2Sdrty+bxNOkmt1vT1qoG/mAd5",
+	"y77GMjJHCkmmMgFeZzEwqfGYcey0TV+ymRnG8TjbrelRM9NljawLu5w/CPMo3CYjGjAwauWaRoMR17dd",
+	"vbm+IQf4LHr4lLefCf3pA5AByTHqDdSAyoTjW/Wa0wubxhoVZ0bTNKpSUUMaMSS4tKXyzbOZHgJVP9JT",
+	"4Z6x+vLFFIHGLKeYYoiVqW9n5t8xDq80g9rWztT/S6mqyrvhvNfYLh5INx8lYcwrMRMU3I/9iKo4Snzw",
+	"SqLLyRSqMFUpuBgQQyRUJZex1a+AQqYj9i4vXl1BoJdLrl+/unIzwiOXPH997ZKbl9f7bs5ZZYPNKJo4",
+	"9buhKnycREJlJEhcxLIjUuZel0QyiZF7b0TiYSSTwRCz9DH+hLOMQJHJcQi8jj4NQ3SkQeakGjJl+Z2B",
+	"cK3aER3xT/9EzgvlsTrixR2Lpiky+TTSTSSU4MzhUmgTr+BebhPrXTbbskpg2aOnPLdBO6J8h2KAD6bs",
+	"g20A4zr6EVPDwkol44gLKLNM5ETY9uzbztzoqfWnHXEehiSgMdXzzpXU+noAdsd0E1TJeR5/laWptMJn",
+	"euOZ2RUod3TEDI541j+vWMh8aNosdKROZyiJgiCiwO16LggPjIcTf+4IDUJzr8h4Z1tuym0b8lvwNNpX",
+	"2KqbhH3iKrZjog9U1REvqD80e1uPIzDS4qoEOw8NiT79QLz/VLEnQEX/5rWJd8fZhEUe2WO4PPStI6rX",
+	"CQ323Y7wLGp4ZC91MVOIxsJsXikqARvpv6JEYE6vB7jlmdpGMAGFCHwTgKW/1RFDziIa+UMI3cGpR9Q2",
+	"6Gf+kYKX+Te22w7FhRR3eq1LoToCwqp6MoAdaOPVyLubC9ibyiXv3l0+JzxQVfIiimSEi7kQb6XxIGSj",
+	"f4G4Kwx6O20dHu93hO4oRG/haDN8AXCugl1G9vvGvY1RYnrY8SavSsCeZjerLwOm2gQsfB1xn4mvSkxC",
+	"gt41GtRp6mTxcHA9sgf1ctKybG5H6B/umrl6UwqxzC5tdPAvc+iPqLpFfCqEtlQ74urdjZ5Zwx2H3iy3",
+	"gESwPkZUo4TevTYIVyFmj2kUcxoSpMFuE9pTTMQdAeOm0tgIG5yTrnoWa+CyeAZHIyrYAB7eZcBGYwlW",
+	"vMof2dTuYt2nMaOGxQieKsaN3DLMUu3JYNoRJrGu0SJDmUQKuIEgozVFMztEZG9Eo1sW5L4cV97C7SxA",
+	"zlRvPxd42hEAjdgOU9ggMplmVfLTixsXaId1U56/ePni5gVMDk/frU9kjKepklbj1CWHtYb+T1M/0hGH",
+	"tVaKKXof9/ThpEfM0u14egCnFagZ65kGpGfGFR1wYc4LLRErxJ+I6YNMDy8TdyyUY2aGnHghH3Eb04mU",
+	"Z96ZXpGJiD3Liw2MbUTY+OyOgAwLPQIg0+LDOdI0eHAcMeRO1iLzSOoxgJsjplcUxkKaPKKcSKG1x4iz",
+	"mEbTVcSKg5hFI5XjvXRyMqmTc0o5jWqtCgn0cswEHXOn7TSrtWrTgdiTIUjCB3B0V+zRrX8alIVX2ZFl",
+	"BWry4rlfheLJBtQvA/PUub7nyr5ffzqiIxZDpN6CNPTsloPL/mspGGa+fHHvvf2lntpVbrQEdh/BBIvA",
+	"oXvdqNWs4Gd542ejLvOmo1RDrrtONoYfPjuWMALuHlEeglFNxRHT0PKHfLovVsIUaEzAfIE0ieIDpJdz",
+	"n4bmNhkGcmJ82c1aLaszYWw7Wtlzjv2j4JC1+pV6vV6vtBqNRuW02WxWWq1W6/Dw8PDo6OjIKppt50J/",
+	"Qcse5B//+/+QtI3OFyBpBCXtPhUum+MpKKUgRJcQfuYWSi5a88UNXcgkYG47gHu+uM5LLm7vuxfugSY0",
+	"a61FN6ezfvBaxq9kADwX+gstXAHLn/mBBjaaBR6p3//IO0GNmGq/07z/oR9l1ONBgMaSVuP0/idupHxF",
+	"xdS0DnDicJUeXYqYRYKGIF7gUyu0z9CHvhP0jvJQr0RUuZPRSMMZIsAMTGiFC8gbPzjnxQsfXWdG3HPa",
+	"DkpNSAxQxkvgAb8MMRYM/WSVvADLhZftKg8z5AhKjGluwxxgoXUvt5zXB6zsLP8jmxqAgbn4QQbTNbHl",
+	"1wKR+5BgAxwwdtIvRRuO4RCYgdz6Nzosj4itG4zoIlQ1tmuT/lH9xjGstgKGXUjRDzlaO1v1FT5xRaeh",
+	"pMGNlC9phKTvrUZjBdArbNa3LFGmX98h0uKGg2DfDFWna4It6K/w4hnB8OAzD74g+IasLKkNirnYmgzw",
+	"6TMyNmplwEJ+B+YldOyDehBE0rIYFDEY3/QgDO4bgXFeumstannwzW+c1USZH2Ui8BP1FTbAVcRSePyR",
+	"8vD7Xf44i9tZ/m65DvSWoW0UqN/NErcJHcpYOsDGCCWx5xf2Tyx+2KrOqUIP11t2h+icajLdWDH5DSob",
+	"a+PNdwgaP7H4gYiR007WVBNgD6exocs1mjOCNni0N5JF5sY5xMFKNds7SjfVYwqocFRABRMv8Qhb3ZTp",
+	"WUkD+QbBs3SYvlH0NGUht4GivyVEXF/X2Vxk21hN+v5QGzf2FjWd8bhive0HfQ46y2JL+I/mhrmaoM8U",
+	"GUfyL8yPlUtGUsUEdjqz9QXRDxNCVq0vRz0u2AKL+Xh8bZpjP/bYdnP85BU2H6iE9EOzTG0h5jZlvYfs",
+	"aUSzmbruFtdch+tnIUU3w6QUAlfGIGhfSi705b7WWYJJdO0V2ybHEOZS2i4bU79Wq0yywaoj5hvSr2Kr",
+	"7grMVOXNs0+u2cCUZezLN+5Byfbeh89ZZ+fHBjZUVzEGXq5aAwoLNJo39Ua7VmvXav8L7vnEgm7mDGtW",
+	"a9V6s1L/fwPWqzeSumMO08PgiB33T2qVOm30Ki2/GVRO9dl6SI96x/5JcMpqfZgOw8s1+8p6+sqGTYhd",
+	"3rAsn8KJ2ICrOJrm2V8P1FCOD+iYt+vVVrVB9pAwj9Qb1cN9gAH/FtO79TpWKkSSQ4h2u+eN2Z0QE+jU",
+	"enW/ETRZpdU/rFVaR/XjyknjtFmhrd6hfxQcs5P+KSSehBhE6Fz8+UWlUWu0Ko3Deh3qmllJxhmxgCej",
+	"LC0l3WYq6XVzU2mq1LCoy0d0wLrD6YAzwZzMm2m61SbvRE+fpCwgIzaS0ZQMIjmJh+gDz4IRRQA13rkg",
+	"Ny+v7+rg3oylDJ22E0f8brqWHwv2iwHdZZ4su1J3nqyn5cnqZ+dxKmyMx2ms3nIdcaGskRpXSwWONyJd",
+	"b7j2eazSkrQBtRWv4ojTASNCxqzc9DQnVXxtC9QO4HcAvxWA3wje74H2nSnwCZoC7eRvBO/bNAFes9gG",
+	"7kGDnqXx0nue3j+eSzwAQA+DV03ou7ePm4eKNEYYDgSo8yNj1hHWghjJUYFqEuPC9ckCpkQXAucgikIK",
+	"RvyQ0QgrStnP9qawNXWzpqojsDxmImIeYsVFGcWQKZLrBLJgnOWai08T+29g8daQg2QaHYHvUUTRKUbP",
+	"lZo3t3GwbcHKqQfYaTuvZUwiRv2hXmRtkzkDi48I6NuYRoopPVZRonSvc1USQKBMETZNwtwM4R7TAPqw",
+	"s3udg3mFE3drI/9NnrP5VFwsUm+YxyDBcmZMmnZMfmvHsjUxb+N43nn5n5rJ+AaVo80OeJvHUaLBmQNq",
+	"oe52M2Mg5mLAAHnMgy4RbMJAsQQbsWdwxfJwmirz+qdn6l5r8VvTmq9iLP6G7YrpLH347PSmXZUvVoBw",
+	"265/KSSBL9E6rYmyblRQoKRJ834R+swJ1/QbQZ3V8EirtPzjoHLCTvsVWz21xQ71CSfYBAPIH/f0MbTf",
+	"SKGTB2rXScZ6k7Og24Ozghd/6ibKsI85R/06awRNv9LqHdJK6+j0uHJycnxcOTo6PGy1ms1Go15f3+Bm",
+	"Cz0streZGdyZ256WuS2FS+VjyfMoRbiN9LPSAPJL+AhibfE77bQeEeTn2aJEHmwbAoLUf/bVf+rfSaWC",
+	"GECQ6r0jPMg3p6aOh0cabeIZWpgPH6szVWu0PjdXM8ikKJkkOlNltSOuz99e/kga1Xq1RkI5IHsDqZjv",
+	"kms2GkRs7JILGbA/vfzH3/7eJl6UCP05S5KSJpDxiGhxVD0zWbB6+CoWGD2T7Wh6xBUJWMyAFyBVHAPp",
+	"J1DIOhEhU4p4eLNnOLA5pnxmezeXaooxoghhcDukbKdHX0aWzpEeAzIVfTkybFL6N6satnF+nininWtR",
+	"nuKB5EHlKJggErE+i5jwGQmlYobTkQ5gbAOup94lSprMgF7Cw6AjZB9WA77AZIRBxp1p475LWIhUPgSn",
+	"I0rEM0i5k4qDYfbd20tzE3xQytAwD8K4QAKsVYuNI9mME1ckGSsW6dE2NCd2rLRUDgz+MRQd6OvtEUES",
+	"MtnTX3A7IgL2rIgUtDLCA5cYu6K+iJWWrJ1yv0rejJmYcVSaDuvXEi46ApLqbENiZC7hyjZaSKJnl0Wg",
+	"8/eYni1rKjgDsetTJrvbBD06HjMaKSg4gFaNEgtB2ioV02lqKcD1Cez5JmMwGQN5dY284j/AEBthCCIy",
+	"I0YDZINWccToyMUSDdYsAbT8fMQsQzqWdbSMkQaFlL5vJFXcEfFE6n9I4bN2Zu1AXgOqpxty/+IhFbrr",
+	"bGJTFoH+AJZDEiELAGQ9sgByIU1OeiHXEVLRf5Lk+vkfTU6kXsD75cYQfWDPSYMPTmDZTvBABgTPlMEV",
+	"F/MkeWzZXYUEuurFWFP0mKeiVomn3MhjeTHE0jHbxxSNeH/lajSlY3ulx0Ahi8aNee0Kt17jl79sbG0y",
+	"RYX0W/Qf6ZmJUJSdCftOjnjtf9ihSJNLocKEkcRiGbGqjAYH8NoKnC5VU2RCnyGwclK2vA+fnZDdMS1C",
+	"QqJ4zuuBV8fDqeI+DV/myAOpAej8b0nEDauQFiEOZARyGLZmIJFMamDuVVndsFbjC4zeKKsNGbNPWnK+",
+	"/tNLW0UF10Cc0mmGDF1hjVodtAuUgT87QcTvkNjcLB4YO2Ovwe7w9MFZZqe5s9NpO8fVw5yAkgonrnPx",
+	"/kXl5BRi/dRQRvFMSbFcF2A5E18K5AThUpBEZZ0iKaEQlDoyHqsLKeJIhleRvMPkdTNp9kx6B4NtZ3/A",
+	"42HSA82C+iMG6oUW3T8WU4jr1RoWu4L1XVhuN5kYBIJTfrXlT+PVHGGOmz6ElQNnbVaOa2n1oF+mlqMt",
+	"3uhkxQk3cruZb+KvTklZwQ+fZ8q5lXkc58u3lTkR03JtORdfVjjNwcpoTlrobCumubkyaDNGSJz5gszq",
+	"tBugDK2myl2j6GxOncfI+7MAsvJ62un6Jbq+/mfOx12rHtaq9e3bADaxACzS/k1dDSNnwWKHeq88JsYU",
+	"/hvNelywN/JULzN7JGAxhKM7+epSQHgBxVVIo3Z6XD9s1EhvGkMqtnUztOrNzBfwNl+ALpaShGD8LTBl",
+	"LaKnMI1TB7GUldAajVdbDFf47HIrEPRIvzdCEdvI/N9n0udDZlhKLKA+YxwBjafH8ARA+8kZKA9TQ6cC",
+	"IjUL6VSfEDl1I7caDmvNPL8IOtGSnLFmvaWQf3JbiyGgMe1RBfp57v3AJ2eUZtTeFKGhVgCnZjhA5TO1",
+	"59MhA97QmN4yZTU7LJRv9ESuhoY1jM/odMWhLWeqKVot8yN+j0ESbsU7v3wp2sfQaqWV1cLsL7WMjein",
+	"it7SFdz8bQsGS50e+iJqzfCsOcsXeULuD2WbcYFklEaGF1z258F9eTjbporuVqPZdrLG4/sVtilT4Orb",
+	"RXk9yYTPBX6FXy/sS8NnVrhpCeOW5aiz4VzhlMRDqaBCgj6bhlLF5X7hC3z9Q33BJRktaWmjLKfFNiOz",
+	"zp30mxo/aKURtFqVFqvTymnv+HgWo8qMd/plhhE53e7rFtX4Fv3RZr4/WEZ80+gxmh3R9wNlssBN5dRr",
+	"Vf3/9Yaz4hkyk2lvKFy78TBiaijDwGk33HRwV58hfW+dNnpNvxVUDtlRv9Kix73KiX8aVGqs3m/QZq/l",
+	"HwYwmzGL7mhoM1jTKYUK5BPWq4wjGVTAjmbqauGt9Zo+GYJ7uqjnwHr1Vz4MYB8s8y3jvOxcy0/Ltexb",
+	"eLSIf5HWtlvfhXxhag8YglMg7UZMzJhOubIkrCxAP5dC9yYuVFvyxsuwweuIvSsuBhfwBpdci9HY/v1z",
+	"HKd/3/jpn8+FSn8N0z9/isZ++pJR+mBHXEkVDyKW3piW78Mf9s/wsMTS34Yc1vr8GHjUTPeqyF8OtxgC",
+	"8yo574i05FzK/GpKNlguZ+iyRoduEoWeC8VYTe6mVsLKHF042FjA8Ouysy0DcYNTTbcUztdH4c2RdT2k",
+	"fFTett2pt8mpt9b83ccSZ0pq7UjinjRJHC6DFU+/HFUCnpprkcHhiUhFAFhvXMiLWN82RPUd39uT5Xvb",
+	"ZCWvwO8Gbz1Lad24yAS5eyjeNl3C2yV3y520SozGy09aKOOHzbRME+MErXNjP3ZMlT+nXm1Wj6r1aqta",
+	"rzZqjXq1Xq+eVmuO60xoJLq0J++Y0z6pFUMI7hr+b+Ao14P4zRzltirmznL51PJT1wG7x8hLvSoUwDi7",
+	"j5COnBPBJhl0QkkK3wgGMgwAakE0WKQcW7VRY9kifrttCA0b6oBz/GwF/Kg31lS+HpWy7lGVL9P/rw7Z",
+	"9cbW1K/mNjHbpi8+HLt3BHm7bMcVCfK2oOUdhFTFlSit7LswyxEI7yLm6+MAbz8jrVorKx+JeiAUj4Rk",
+	"7CgRi+Xnl1TFppzwtyBJr4NHEBDdHakBltpeG/ty5dzb9eqh68gkhrPYGUsxIPXq4Sgft1WzNe5nIbre",
+	"bq6NXrZYdDmG6ZYpO7s7+fNpyZ8vzeTTia3jD1URfzWBdBaX9OFeSatGbybhlvpyfuJ34MmZcV1AOeaJ",
+	"LUYNosW7ty+tw8LyTRrvhhTh9CwVct+9fdkRKpZjLORoUo4gxmyvVWuZZDv8SqzhEpOI+jKC75isNyEn",
+	"LuYw6XbA3R0RSKaqpFU7hbtT91M/rdoIcnOJE+WtjK3kfMXF4MbUft2CN+XXRVvrOspFItIxr5ZGI3Ix",
+	"OBj2us1fGpXjyYu7l7XotiXe1af/3jsa/Onu5FMjvvrrq0P//DT4Y/9fa8O36sUawYrpIC4ATz1pdtX8",
+	"5kyPa8txT83ujtttHlWeqXRRrAiiRTKKPCJGybah8E8JS4BdkPDRiAVcdyFKxJkp+Mw0Pvm3EDqbjG10",
+	"rM113OPClhctaPJpotj+jFMg9Ql7USK6PPDyVXGh1PRkyEPgfWY0CjngLIT/qpiHIaCmHsu/SC6gTZDM",
+	"aepKpgmt2ctvco3S2zhIQob4qwGLi4ShKdgqmLnoaS27EhgdLCFLVBLd8TsGyaCQpzYv2r5NxBZ91gWU",
+	"bTw2yv4CXbV2WRxBp+34tX6fsVqtUm80W5UW7fmV04D1KzX978Oj45NT2ltXAk0EjmsZjuKVHXo+OfRM",
+	"RCrbCDnZCCkDqoY9SaNgoRb7M1YFNiatXOQlE2nFQEO1OqPvpldLFdrn6Ze/AVVWdVOTXbOF2qnqQrFb",
+	"p11vuE7alS7Qe7Yb+qu6k930itP+sDrBS9r5azObJdvaXNpplN91VF0608T+lm3TbAvcS5Cc7lNVyC+5",
+	"vxwDKEmLCGNcqLdv0hvctGgBMQyWcaJcw5xJmrVKQKckjpi4N/PkW9naAyZ0I+8x1tvqFHoDFwgCMb/Z",
+	"CdiYiQCMT3cz2c/uEgLBKBExH7Gu7mgkR1wxyD2JtYjYtfPX1RJmEjEgXJDjbo7qH36Jaai6xRyaL4Xf",
+	"jbkLftVT023WgrWQqHTaStDoChu6Q6PvGo3Osw2TYgixa3AjYGLKpyG+cMNq6dkb0to0hQgT9Jya2lIk",
+	"BjaD5RUF9XdepG99ckXWMRmONYK6X+tVGo1Go9JqNpuVk1arVbGVsI6Pj48dF/lK8DEzsvC3VfxQoTns",
+	"tWjTbwQVSimttHq9XuXU9/1KEAQBY4z1+/1+lvoqhU/D0HGdO071YsJKYK6jRsoBNgWtkaaVEPV45b88",
+	"YqMei7qmfJjTk71C3TD3QU3Dl2dNu5PcZ7ONOqpBqI7xlr5nPSJFxXQpYiMuAhYZT+lJrQY0ioxC7sXq",
+	"qDuzOnfl4XcwPZeKUYKLOYh+UXL1IYXigVMP0cAz5GC2bPz7IROY8YCqDolkYngTsrLGZK83TWuPdQT+",
+	"+EwRL+tGF3/s8sDbB/1RuQS+SOrPVAHYhYxhZVmHwBmYzDoC7tYvtbvVQ0p0l/A+ERJ4Gah/K+QkZMGA",
+	"BURqUVfJ8I6hemq74CKDHvsUZy+lEbPWL8oFGrA83NyeoS7jI6bgUWHkYi8PCB6+NaTKvpVwlevLQL8W",
+	"CfWKzxmCeCVHDCJ/sh6oxZkesxDyVZM+vrljpLQUpRyruSKU5mvp/ds6CzY9CR4x0eS7lgu+2wm9L/PE",
+	"Fgf9tg/RXSbJepkkYu74nm5yeOeij0oUrbUSTmxp9uw9yjCnTuiUqFiODc9noUoonPVATioJzxOamtew",
+	"RSkrDz+edtkrTzZ7Zbu7Z4W8Frs5cmYHDjQTqxsdfmLxFtb8Ns2f3+R5X3LSLz6P8eytbf3s3UJB7l2s",
+	"3vfKcrMVaHmMLBKjiQOVAH7tjGC42vJ8ErJXUCfbpOaRiI3knTn57cX9KnlRevjH9JYZhXiCGjnQveEn",
+	"tJJMVMzGi/JMtnzSb1pmbBmCNDZGkEdMPfmtwHNj6/Bss0K2ANM7WfCpZnk8ggZ2h3EeC7xb58SL2acY",
+	"bzPckCaeDspYEbhg62YEs3EBWNTA++nFDcm8/R5RQzpm+2cdgQHOQLwpw1BOFOSQQM5IygmpsMCHtdOC",
+	"jZXIyF5103Ahe7uKacxc/fKhVDHeqq9zRWgQWAOqPkqCff10L9Edkf30BQN+B7U6BMPuVck58doQvel1",
+	"hC9HI9NnOMDQ+Fk/TClACfIY66EiECCobLyBB/yhbc/w6+yNeBhyG0QZy47QIEV6rC/BVu1LIZivNdV9",
+	"NBab0R5SRTz4s20H2oMqnh4P2h7Zo6bYiQnH7AhzU5uwXxIaEh4o1/yJVzgzEZq6y15AY9r2SMgFUM/9",
+	"6/Wb11VyYcYmsu2IpuT86rIjLPdqPIxkMhgSwzN0/aeXxHt5eX3z4vXB6zc3lz/+u1dm9r2GYXqBi/De",
+	"w2duKRZOHwdHlzRrtVpHdERxhDqCB21y2K/7Ndagp73joOXXmx0BvSWfO/n4qA4ESHVmwqg6Trupfy3G",
+	"TXWctv5xNnKqAwELuhm4cKDv2YkyS2JXemTgbGNPqzuH1PYdUnd5yEIkJHtYEaZi97aI1f5mUQSwoNaM",
+	"GxhiYCIUx8BaSVBHiHjUj/kd08gRavmSSL3bVdf8XB4uAFGOj8EKCa0kEyCnzLUCMUVhegxmhed5IjGi",
+	"uIwFEp8v2yA9KUNGxbdK85jGKpi5/vB5pVRqSBS0EADLzfxoxiNP17FWLrWdCjvY5n0zidGwlD87TNw5",
+	"bUf/rvfUKpSMKwvFeuUtc//DcO18/0/L9z80cGShFOHpgSSMhnkx5++3+6jo8T8jmSUiEfyXhNmKayn8",
+	"Vhc4pXU7v6ojeh24WHnHr7WXH5Mp8LeLl+uM8H0eVWRd3lH5PW0qvyFC0QoImlPxAXcPKK/EeMCWQ+rb",
+	"RChyfkliOhiA9ntnEuDmxFNk8kkT5NCau2cqJpJGrbZfJTd0gJ4lrOfTEaaepSAe5W2PjCPW55+w7gao",
+	"+/pzk4jHjCRKv5gOVJVA6UxQ4sFTxfW3J4J4GCFeqlCe8xs62FDw3SJkI6x0pQinKU6uGLuuO/BDEt6m",
+	"G9ig7sMEVRV3ExU47Vq1Vqu1kL3HFHLIl/qjvGvhziwkjYUGc78YGqGAQcG5WvVkE8IfG97vyFuszUcH",
+	"A92S+iZDtIjD4opFFbT+JLEvR2wHnU8UOs8vK1ABOAzXkT/n0HOdoBT9hGtc7VA5weQR8ug+StTNJM1d",
+	"TMnTZURdWyBYIW6kvM7ITyzecHluNbF1py0s0xbs1O0iQJ4aW+jqQPANcIUuCLrYwvG3obie29rAbrnW",
+	"ZnxMJs9vA+4M4+d28K65RbyzQRUPxr0d0+YuBmNVps0HGGGAvClnidkef9O5ujU1GIDoN4lYQM4vyTiS",
+	"dzxgEXDG6Va55M01KCRM3PFICghl0F05Q1MNvGRESs011cXWlq/PJ7e+5WLeKDI0Q7sOTJaA4pcMFSlv",
+	"z7fG3dwQDwO+nLpTf5r0NRqkBDa6X88s9xYkPtCB2nErPVFbiNXxHoJhyA+7JGysRyNGaBTRaVb1d543",
+	"mMi+iSVK2SzteiV7xnqSUgiDPRkly/2F+ilyl741Js2vqax++A0wCn/MYxOP2UitxS2cxuXCQigDrJd5",
+	"nmG1U12fJtFwhgXUH+aIbX8trXYW3ORgcdzW9VSFckCYiIHAUsMZv2MBclJl5l/BJrprECRbJZ6+6h14",
+	"sfSIGlNBUm9ZiwxlEqmO2AtYn+phsOn2cGHfMBUApyV+2XwxIlwR2e+7Ke+lZ+IU2wT0NQ+BV0jb1jJ3",
+	"mUVN3eNHppL5MZKjVe67kWsQ02wrhKs2V5HIDNpavFPpUJYhXbZodjD3tGDuQkYRC8FQoaHla0KbEqNx",
+	"ZcTiiPtLIO71qyuiYIuoTEKDsljzYlqPxRPGhIE4DMHSMDePZ0cIdftVcqE3nYYsjNCKk0hgidkIorrG",
+	"LDLB9AvFvGsxGr8y3fiGcGv7hcPXER7xicVVzMaSW07P1TEtP9JlhJ6wVhichXredgXLniDA5RfBVwS3",
+	"ZIzKzAJYu2KRVj3pANJaVOL7TKl+EiItu1FBcnFPXARy4pKIUSPdRTIMk7FaCErv8PvbDbi/4SPblkI0",
+	"vXOMFbHmo+nx5kI0vcFiree1hmB/SkZ6YvBf8KZmDVIaiokpesb0vZU7Gum3w2wWenul+6HewycbrZ81",
+	"wDvu4luOn9Pp0huaNbjj45eHY6k5wZx2vVY7gfpfwF069mOnfXpaPTl27VDBYK6MiGaaS8AQr+zQ72mh",
+	"35WGD1xcvzr65Zi6F6DemyKn+R4Xd0zFfEDBECyjArfcPulNiQGLog7rmswj3f/ybKPLtCnbBUBPjpnI",
+	"5Ml9MmJUKLK0H2fEo2HomVuN/Ao2r+oC0DQWsXLQBH70DDXNPwstcFwn3wDMZQSOPn0lDFfE1sJAIi5e",
+	"Q8ve4DcXXr+caczCG8+LrVx439us+Yvfpfv1ZUGSWLbmQF2AdFkkfF44B5YQemXZ1D6wehusp7js+9ba",
+	"mv98X0YjcGInCVwZ0U8vmRjEQ6fdPHLn8jjnj286SHP2qCLeLZu2IQjCOyNINgCuOeg6DckeDUMySqAK",
+	"SuwP9wtH/gdHySTyWZsmsdQLin0ahzJYmloHIFRqxc315LDe1Hs21vDotJ3/+PAf7Y//0q7+7n84cz2E",
+	"EbjEdzRqswZe11HxFJBNj5tz76xQpfhAWNpNrjD4e48SJLW1imYagl4cD6fZr7NG0PQrrd4hrbSOjk8q",
+	"p7TnVwLWT+uSLJhr82W27fn29FR4bSgLluuo4fHkhS6fEQ8tdeb29JIUTFXJBRVCagWb+HLU4/oC8nPm",
+	"2u6tmGGZCPvyh2ZZPooZ76vkbOarXKwWagPK+Glw4h/3juhcJZxavd5oNJut1uGhHuSU3d7xIx5zn4b5",
+	"4PfZw8M6jHGH6wWq9/gX14l5HM44mIlgJPrv/xpLEZBxmChCE2LK/G41i9Ni/rJMzkI9lF0259PJ5uQ5",
+	"cc9KupkIuFFW5xug9siTffSmZEhFQPY8iFjAzeGR3xNvREVCQ2+/SjzYIQWKqUWZnLZ9XzU1KAcMI/oX",
+	"GTnZHn/+3/81iGiAFC4zESXrbdmvnLC5IVDa8VgdJXEZ5HFy4RhuNQg7XUn3pG3albzLP3ry3Lk8A58V",
+	"8bJY1SwF3AO9PZYo/NaAmVN+xkzAYiQf0E3jgo9mP1Wq2/BAs0YCOlWWgEjf4pLJkPtDaxNQWlAXcnKW",
+	"OrCbR0fw0H6bgGSlNGb7SRQhdQ2WWyrWYIK9OwPpbeJpgUc3zCD7P/729303K8HGqIB/QG1KAaz1ui05",
+	"nZvsvbq5OXetAVcqNmPagHdJy50Pt78t3G419n2XZMUtq+R5gnjIFBmxaAADqT9tyu6mhxWNGI4BCwgd",
+	"0ygmex4+4OHHQ9aHhMTUpxYPuRgQFipWalO2y+Ma5vu35OYqVn/KBOQ2lKXrS3DI42mgJfURF/qvmutM",
+	"aCT0UQDZovot5iD4jPJyu+naIyG9w1aTKtpnUAHIny76l9RmAwSAeqvkTopa/QaOCXPG4dRi++KY5nQL",
+	"3QhGBbINNlq6K7BqUw72L/BIlHukkX8EWdpnnqlBjay0OcezzTGF/VprH2G4uhacY3r0uIq5vwta+L5l",
+	"djvbuRldX3AvHkM2J3ZpQmH+IELzBdenCB+xkAvmEhkGLKURxGipZVD4ldMP8xBSKkYemt24gfN+1VSf",
+	"tXJ4tmewmLFuL7FX4NQinYBvlgNKIGAk1wJN21FTFbOR4zpCxhB/Snw9LX4S8ztGLt5e3lxenL+0Xtml",
+	"OkFpAKuV53NtQPE/1wYacp9lTXjF8a1SEFgGvyT//V9wMC8cg9IvHxozyzZNN4fb1U4yrWSH6U+QLHx9",
+	"TeTxc0atqR/2TKYxuNYozkCCHie9kPt4031Zpm7BUN4mIglDj1hDOLIyePjCLrzQ3uKHjEaK8NgQ0CBZ",
+	"azykGSMtx0x5i3Xm+NpDU1QX7wq0MmP7kf/NWuK9Ay8zy+sLOBIeOISgukmut/tIK5uOBviIeowsdJWQ",
+	"vVatRgQdaRWj4DJAxp4JV/aliG+6U6aVKZmrfmMO9A6s7pSez4bcwo4D9kC5RMiYDFm0MNX3Aef5FtJ9",
+	"886flb1I5edjGcZzRQI5ERtY7WD4HyWTeKMuf2s+kby1byUpY+aEN3YQY1XeilBR2PGLv2wAprPQPNlx",
+	"yD/+9/8hnbKF1HHWb2pzvqmzWLS4tfbONgEdHFq20oSt2pScM3JBE/Ke4R9kj+ytsmT3N27cx+U7ebl0",
+	"1tyudGaT2herTbtU9131gI2qB2zPBo2Z7P7tltPYi1FdGnfyOleVZNFL+jrNCqFmVliTDdWqnVbJuSAS",
+	"Xk1DAgEYI3prWLpy74UcePZpzCNG9hRjxI7JuX+7f5a7E74JFU8jNg6pb14Fj07nRZ0/Jdy/Pfdvvwm3",
+	"I/ZPdbkxKTaParW1Ievcv90KH2G5Rr12c24iKhRs7DIsfc0madDfk6f42LnrVkuRz/mT8oEIe2ooo9hP",
+	"4v3tQaf90OYQmvzWETQ3HTkQ3WHgDgN/TQz8zcDYtrCLV3y5hP3jeswM+UwvCQbM1iFKm/FMEeQPIeeX",
+	"RDGluBRnpFVrQfUnKMkLnB9DCqGwSx1C5/zi67NSFmkhsdPILHRYy+JMu2uZSsb6CXhHs9pqgF4bLVJA",
+	"j9ZTQM2YlcDFxY4/8sk5Bc4vCRU0nCquiF/MXHpMr0A5rowgnWExz/ILqJQGwgc4CjMAAbyJ2FhCvbUh",
+	"jTWOwC7S0HKK0CJkejtX5h3VkqJkcpzhyyvdpAfXxdwIA6yEwESADkcZ0zADhTU2vO7EC3jLolpj+qId",
+	"nJ2s8D0mYcdyTPKbeYQLd+0T392mQefCmI3z0YginJI9FiqmN+b+GRZJBFq6CfdZUf94P+Sh3e1Q4zDt",
+	"XijluCPGUJGiz0XAxUBhHlHOMQcBh7EcQ1gijxUL+4gE+i4jnXCFOEFkMW6yI4xuZEo6plyKgo4Y8fyQ",
+	"JgHGnetmhZxClplHRTyM5Jj7XpWcZw9NeDyUSUxoR+QoGm/ZNO3vYa1p/XUQ8siV0n8rFuvBKa+eSKN4",
+	"Dqm+no1pVvL5S6Ji3jcPgMtXCIaehF8SmE49l4xEdMwDAGI7XE7bwfF11gQ5GJLH8aBtX8jL9TZdNc6W",
+	"RT0YFIT1Rdg/d5bu8H9nL1v10KFRvJVTp0QehAjbLTsYIKIjKybcJ15u5yqP9JgvR8DrZsximHKJwb5d",
+	"LoDBjcVpwqp9+kzLlkJmcJfWBzbRHDa+PIGwiSq5MUeUJUHqs4gJnwUYO+HLMWdBGwnxAhuADjEuWR2k",
+	"9JTbs/WFTbi5iUdJD5NcO00YfP4nLK4EpX+Lz49ZlPu2eRuPwSjITUQMV9BeKdhcBMozlTv0uQIF38aj",
+	"5Af9A//onUFoPVgHc1ZXiLPHU9s1QfdZCD7e4+pT2z4LMTmmVTSMGA2m6f0oT8wdoa/05QdQF2zx9MyP",
+	"id46h70j/zg4YbOHyNHR8fHJyempPkyc9bM5ocdfja3+66TQrheS+vCoEJMbsDC6wSzKVWaY7BVjQoCs",
+	"qE95qDrOPm6Kwm5eu/312sNDIOq1xwlQxaryWf7NhEUsn4TjlsVG7GSXneyyiuwCQJg74HKHVbqrpNiW",
+	"MGMEikeNl5hhwQHvnxVkqgQZXVbx+pVHMhhGmO1GMzzkvLGdWIJIOTBMc7t2LrYdo/6WIMRsiS2GCqzk",
+	"1X+0fT6/xXc7dGfY/vY22ZbOZCWk/OtSf9PrnEaPBVRGjFCt7/qM7FFBvETgWwJvJh1kH/XkTJLNtGXz",
+	"xPK9+M68eGub8VdWzx4rYfDh2pkZ/iXx72Z+EhHzkORf2MxSPDfKCizkI4p7GyJKll+w7rcbW1DwGo+l",
+	"4O30t98CRL+AeJ98gI+B1q/tfrzmIRM2yjDXvOLG2qMhi2IyliH3pyRgIb8DMmuXRGzERcAi5RKmfBqi",
+	"aVfFbKz2DTx48D+eFsr6MiJekCCIdxXzPcsi4qaEKcfIsUKHjAZnZMDvGGGfqB+H07wRNZ7IKrnWY7gg",
+	"YhKIhsn1LR+PWTDTHRox4qlkPI6YUqk5V6u1BefoWTE533hH0cQMKULwaUUSldCwSs5nTa/ETwkKLWDu",
+	"tWqnJbWZrmcPsq9nZM3PzoYBoNib79mCirPVhYU786FVDrjdSf7QjLEt5/PbXu5O1Z1V9MEeXVhLM6d5",
+	"4XzZkvJlcsW3XQc1CBShusFsNhjoTHcqTWbwcNd7aU7/jIRgkuL3ymwoPhX61IuYSSgGU/GETk0+PXwc",
+	"XDI4QyQRIVPKsg1AyBBEkcxzEIBzWWlZYk8kYbhvyQggoNHwAZiWjalutU/DsND0kiSKILDz9M5SoHy9",
+	"A/g+shXspA2zyY+NXpyhnGCJGZkY4mw5YsRPVCxHLFILwXxtqMWRekQaTZDJbFxRkZ/mUfhoXEfepk3f",
+	"ZCyWV52NmC+jgAUoa+6Om91xs2L0eRAQOksgsukJM6IacgUVPqtgaZfFNJkvuYqVKayjXKKkFEzFGItq",
+	"S17Yw0LrZn1Qz7IiEvMFMF5lX39vPr7dShhAnm9ajMocV+uXtVi243NdwAoPK1HCf00S99yUd9Mp1+pH",
+	"v898LX5DfSi9klaiTPvoOkwE3Vkkbd0AyUNeA+vX+vV+o9+c1cAo7fV8PwgY6/cRy3l/2lVJT89kD9YB",
+	"Hm2w0sq+lNP1UqTXExQkIRr/jGbfBatF+j57Rr7iipH//v/IX2QSFUmkV48VmlvKyyjgzbDvCOCfFgF8",
+	"bufZJZDD7VclVzcihTf07i4I7GbDmDKTdqd6JoQSX3yWv5DSZPVjFhVegaI6Ng1RH7msmAjyyQKQR4R6",
+	"tFpEKz+3W76qgP2YyLcSZm0KTxuD0yNK6btjZIvzdB9Zvq1yuKPKf9JU+SUnyyYHCw1GXCzUC1ZjL9Yi",
+	"f1Z7cy4JfQvAv9089B1aPT5aZethlyX/xKhzt4RMvw6bLiXp/sGAQUjyw4adEUr0N0IW41VftzoM00P4",
+	"ntAk+Mg20G8LZK4Loau5ZszKXH+MtfxRkkm3j9TNHVIvINLcAmI/bVv2jmVzDZbNX098PUDU3rIHtezU",
+	"AAJge0Q88PC4gLsfyWZSwORWCR2FberOQ/Xk1EuY+l91fzIRbHlz5vej3YJnhIopkvrb2IClG/CFCH6N",
+	"3bcuQ9IaUksqd6RjsJH0sMsa2WHFknjmEqAg4vHAAgTuRzvLkQhWg8e6cAEUH78VwDAkPju02KHFtklw",
+	"HgsvWBxxXx1A1JtaYrGGQmk2TgXuJj0WTxgTBIu+otM0ll5a9hUCB0OqYjKUSbRfJV5EJx6JjPWbUX8I",
+	"JGhJGJ8ZxBhEVCQhjXjMgSVH30l6iX/LYkX2DJ5gJVgXWF6FPyUjLg7o3eBgRD+5JBnHfMT2Xf1mGhDd",
+	"NBLJMEzGChMo6kPT1HrglbGe/cTiC929VzgyWw6yAYeUfr1GwhRuVq3iVxaDk9YCnLUi5UGoL6MRRIon",
+	"Cdw5op9eMjGIh067eeQ68XSM4TwRF4OVgnLWqec6Nwg/wIQSxf/KisNwqNdleTezlTEtxBuZtea0nYjq",
+	"zcBEMtKbAf9Vxxea99aH+j+B3hTFHutNoh+s3NFIfw+208xCuNKdUj9lzXgLX7jvrvor+PR9tx2udlv9",
+	"Z5lEq9z3nE6dj1+2EAq1fqVJEzzVmKtw22je1OuZeS8/o+nU24qM7Q8fCwVpN62kXtjKJQerAbadv+WJ",
+	"sRIPBhEbgPk2yo42itCcO1Iv8Fi8t2ytFD4Nw4oViBcfpOekRyNGaBTRaRmlWfqG8iDQN/Cd6/QzX9Mh",
+	"/GG1hLIhFYHs962tv3bartWsG+Gw16JNvxFUKKW00ur1epVT3/crQaBlay1dg3yNNQixg2xEIasMMrH+",
+	"YBpT9eUoOyrOIUlLd8/+oOKIadmITFhPj+sdiyIeMAMzkYxN0h7qSFlPGpDIZXuS3mcOjwljt+HURMb/",
+	"VQr41IhF3KcHNzKSIpb3JGplqdMZmvGYjdR9sFZcB5Adh22ChbUwkSu/uHZw930HSEpRgewclQMDC1tv",
+	"8NqGIZF610AWkX2ySp6jlKXaxLOL3SMza90lXmGHeAQ3iNsRXh4EPAIYkL8dNp5n9AUo3aAfqMg+REjK",
+	"iPRYX0ZM6ztV8grRgMT0lnUE6hJcEBkFLHIztmcaz32gSs6Jh9k8HrHXiGAsUB2R3RyCZNzVSovyIK0r",
+	"EbdCTgS5PH99nh8BGUHSl4ETMhlKxSA+1LNcHBAZ2hE8ViY8FBmdSa56qu41FIEt00Ywamlmu3/N+M/t",
+	"YvHKclxxBB4xJHPhkdb6bRxpzcc80lpry+ezB9nyEE6LdbsgzicexCnmjr9VT7+c7WtWaE+DNhfRNT2H",
+	"3zGXN12K5Dxj9+BwkcYkkglmCPMYCgRgivMU4R6LX/OSXFr8wEPRvr9Qvm8t6tNvz2H9gKiS73Bf4Cxu",
+	"YV+45WprXnsA6+lkKLFMPaaICzkhe56fRBETcRc3FspASRja4jhQ4I8rUiFCmrryys1Jd3PyYAU+JWQm",
+	"Yfn6Ly1ZTfZLQ6YfvHW2GS9dHA64uPJJ76ZPz9GonBZO8HSe2zt1fEvq+IbCy3MW67G4R/c2BPmMmPlN",
+	"NyyO6k4zf4KB35uj9mPEes/r/2eE9qDYREpvAvqqAjYvvZh5RO5omFKOGIAA/dhLd7fndgScBAN+x4Rr",
+	"CcdQ6+cqNnWQFB0ZF5kiFE8YDWuWp2JqeVfQblumM2Oo5FalqC0qyz3ZK8fJH2RvGUpuAncbItk6kekl",
+	"IiU+vouB3EU2rxXZvEWd7sAcrqu5YYDObPGRTGSfsDsWTXPmh7KgAXwYd9LXdsxI0d1E5rQd7K4jDqYP",
+	"LQCupQLsBr6P4kCv4Pq4mJnWMYsKU7mTt75bT8j7OTV0XclJg4YSo3ElYPpTiz23bwQjTMTRFNePGI1R",
+	"SnEz/DC+CxCFwKHMY0XeXD4H/4RnQq28cs/utRiNn5smfGXwGEplCg2ulDXmwgNm89drVf3/9YbVKVeM",
+	"GjGD47Q/f8nYhfQYFylm1gaLbFhXdZKadUD2shNif4cS3zVKXL9+dWXmlXBxx0QsIbTMAoW+vgJKmCjf",
+	"BfhwIRPdetj3kHbpGi3GzUr/uETFMhohFcxERrcsUqXCxLUl1vr6dee7aeuddsO1P2I/nHbNdbLQUSb0",
+	"4AdOu9lwnT7lIRcDoNEyf3fHfuy0m9W6qTXttJutLwgfKl8DtZ7dUG98cR0zUk579ZrUOIBv7vTSYJPy",
+	"YvQ4X7u9/X3v7VxMMFJ02l39nKphT9IoWHVrV4Dz9B5Kv7mArRxd6oKTHe64gnc/NJj4G6bKw4HomjH8",
+	"8NnJvox2XRAHaM8PIJni8Oj4ZIZZ3GZVaNFBdYtMrWooJ90h17Az7QZ0qpz2ac11VJgMchTZTpYIDqMe",
+	"k4AponANKYw4+LgmhuiJW8ZPl878jp3u6QRf5Xd9XpDI/7xZ8JVe0R7Ze/f2ZUXRPnNJIvgvCbPVFVLo",
+	"OSM0V1wwl2K1bxIxkO85T11X7YhcHFe6xTzDFu3N7TGPnNZMcXrkhn739iXxDFoefNZN/eJBvXpFhOyI",
+	"tHEuUZJQ+5QeDo2UYTJAxjwaKkl6jCQiUSwgvamxr2AOSO4pqPjQEfD7hCu2f0bGEb/TPUZ+aij2LxgL",
+	"CMX3F0aLR9l4LQ6uyrb5163POwd562Pb+sj2mJFU3yb+rz9G90Ul6aW4i0h66rRyuSNhrRMhZ7zOi6Fr",
+	"BSPpJ87A2pQD6uxMaGEY6oRGgVoUdPQQFNwFHD3ZgKOHLnv3foZEEATSkjNZc5cYTjZcxlsN/smffp+d",
+	"QSSTsdN2riIZJFiSwV3f0Ar31vx60GDNfqVFD3uVln8UVE7Ycb9yUju1xtbDzLdzzbM4myhgkdOuffkt",
+	"HsZ4CO9MOU+PNXFTBHp8nsQ0bmZBuEyVnBPBJsTLPuRBKEyxGJ8MAw2EHbGX3UdUWogLX+jxwMMP8Hi/",
+	"Sl7RWyzRDOiJ2xdiLSNm0k4K6pnbETkVEgM2qZjXx4bURD+HyWBx6M3WZIkNVakSfDqqzaHRP/72f8m1",
+	"RaP3m6HRI3I4Prb6dLQKYm9jjO7jT3wwcu9ijHYxRquyJ25FS0PX10I/YBSxEFZ2L4mUySwHslJXoz1T",
+	"pgDQGfHQ4eWRPg/RdSiWlgC6xi9vl5FEAwQwoxjyN+OhlCKcuqRPQ4VXmQgYHEN4qcDbgRhTxtphPHp5",
+	"0DA++J6UIaPim68AZGc7X/THejxP3Tmm3aarv9LnARM+c9q16smJgW5WZw3WZK17uKQiKeOuTxPFbKCn",
+	"YPFERre2PkZZ7Hq9fXgyX23UDD14UlO63HprLQ+IjEbLnB84Ojvvx9PyfmA9a2XRKENR+OFebyu68yux",
+	"vGViMY7ezDha8SmCT5G9iN3JW4tIXPhhErDAxGJ55mKXxt4+1qE2j8VDNlIsvGNYxlqwOxYRLRwJrIJd",
+	"jrvv4dM32N6vbVawwITj0bWj+GGN8s5HPoR2nlbq9Xq90mo0GpWTZrNZabVarcPDw8Ojo6Mjx3VCquJu",
+	"opYWGU6RPvArIyniiNFwHR9rbmiX4Qz2cqfff//YUdjGOfB4b2J8lhsLF1TlxdeBnBKxkYyZDa4ie55i",
+	"fjKSwn64UlEs0rv+3duXpIIgRCbRbfcff/u7t2+ydxOsfpjzaD5TNidFI4xMYhLQmPaoAjdQwIRW+00G",
+	"C76TpxXxUbMGsakNqMk6gscu4TFkSM5hELmEC9T32ThG/6h1/erXWHjSnTNYeoCNB8FsoZ8zt9W+bone",
+	"EsDYAC6+BgfEhkBa0mMtlumJaDt67TV/aXw6+de7mv/n2uj4T4e3f/2lPvp3vzX9pfmvo/81fV/v/Zts",
+	"0J/+dBr8m7/RWC2FVdcsPqj3KYX/zfsyn6yLMY+da0LnnNx1r38xQzIVyzHKX4ZXRy+StELsOJI+U4rs",
+	"aWDkgiiwNSjCQsUmQxax/bMUjROl38BjMmAxadXq8+LWW5DcilB1v08Rn/rt+RS/w8WKU/GwxbqRRT5b",
+	"4Qd+SDlaaMrlhZeMKqZIMiaxJN6IfjIavUeCJM09NeR80H4g5pNjRvZ4rEguzElGGLqUkxTQliIIFyqm",
+	"YQhLuzLhgXnVvs1f9WkY6t2AbXaBDrfo5tT7siPAnDAge4r5EYszXaedFwqiRCjC4/00u1yLMDyAV2Gi",
+	"LEZe+TSKykUEPWQ4N4bz8AEnfCjxmtN23vz5Z/LDz9dIOZsaThq1WsZfK8OQ+TFLokpvqCr1dQ84aHm6",
+	"mR/DEG8a/aHAhnoc4OFfaTbqtUqrz4LKid+jldOT46PDlv6R9hwTHG8tOcM4HjvGQDTAr4zRemStNjAw",
+	"SRSam1X74CDNqNE6TRgPnS95x3GtX2eNoOlXWr1DWmkdnR5XTk6OjytHR4eHrVaz2WjU64szdEonKkpE",
+	"OeHrSa9y6teCSp01+k3a6h36R4HJP5ZJ3FXMd9r1GmqmsBWMb7vuB37jtFc5bNX7lVbjuFU5PQ5OKv5x",
+	"q9lv1pq0UTtcX2W8wD2+KDRLX2WB3ct7Y6kU74VTIqRg+9Wdbrcl2Gd+gvy9Hz4bgwQe2u0PHyFZK5Nh",
+	"9ITk4HXuRNByRCx9Ga5qP9LbIYp7jMaLgf4tG3AFlvV5xCV7oC32I6aGTAFSpm/ct6qbRf8i5HPRERix",
+	"uirqm3LQ8OFnSiNzwCJ+xxQSlKef6ggL4Hq3QhitlZ1knwS832eQymrMWVZ3hEw1Dfhl0I7j+3M6WtsG",
+	"9kU47jp3LFJ4d6PaqtbWRfafWRjKR4H0dKK7MI0ZdIVaMuiOaDTgAn9t1FJTG6DZKT3pHftHwVIz/tod",
+	"Nc05928X1gXNrZ2UQoaCmwE98mjVwBNF7RDuV0c4izUkgxVCi+aoLYBeyo++CPKuYxkxRSjp0dgfatTA",
+	"Yg2W5poLCKqLIyoUhUC0Kjm3MmIaGoLPgDEMiUw7QsOlkCSUYsCiOYBE8fgff/u/JJ6OuUbaafoa1DAD",
+	"MhnykKFImggyoQqAtB/ywRAjDbgi6paPxyxwgTwVbGUBksqEenADSKQ293ho2YcgFTTn2/uVxHgZ+2Fs",
+	"BoKlL1WscuoJMsnENlsbRi03IhiiMJKR3mVUkGatIwI6VYQOpJ7p7AoVUOaC0CGjgV4BiTLxOzgTeznK",
+	"V8/Mxgf+sQqUuPvVjrhmQm9t4uVsF5U/sqkHCefwkjasqDjiLDBvBZaecUinMGZ4HMAokHjCy7MerqT1",
+	"aBjy+69qDVzzSMnqA2wijTMNCd2RGjhtBxwc0Ieu1hVbjephPg0d5O+8XP7FdWQSQ9SX8/PNzRVp1Gp6",
+	"ObYaBLxg64rN9tU1lKAXWxp/FXEal8IP6KVa5cRtrJtLjMZs9KnjBgYM3aSZ6ty+reSwBAAMzkjABwwg",
+	"Qw1lFIfTXYbG08rQWPngRtzNzssoRcWlh/WIfqr0ZDCt9Kax3hT1o+Pj40b9aLWDfL0KEeNI9lKf1hkw",
+	"iYfMIyNGtRIgM8WFGCMssJFoWZZobFnm1f76NSRAH+yyT8xPACBqxrmykqRtvNQ5XXAeRpsAo2seNHM1",
+	"3dbnHsEBXpV3JEcHsfNx/xZ83Ct7t0vQYSXvjBFh0T0DFi8tW1rqRIHWX0CB1BA2knfMGqAxunshCwlm",
+	"+Ly3issqTpgYsox3TphvwAmjpyLVcn5N9wtIqitGdaVOFq0vgnFDMaW4FDlKPntFN1GL24z6Qze1gJiY",
+	"VSkglyL/tEzi/IcGLFbE+9zJpGnVgbj6jmW0yYvZHafdcTrOF2/xyWn6+U0w9GyiIeT0Cmy4OQpfiAEX",
+	"jJmyeIWFkeYLsMI9v4J+Aq9fFB+Wzcbu7Pz+z87Cpp/kN1oewsyPy4/TWS2gx2jEovMkHqZKABhNcf3P",
+	"JHLl8zSLDjk65lUTVAb/S6mqyruh/v3grlESYf+c3bFQjkd6T6/ysoDdLX7ZS+nTkOyN6C04efcLb2wf",
+	"HNQbx+jfa5/UTmrpez6m4zf7wldScLQYGdYyzCczXIZGGXIJcKgpFnGmbJFVl/hZrkMoByh0nF+SmA4G",
+	"XAyqmYD9s8T1VTLMPaYIjWPqD1mgRRNoBdkbczFwgWbRJbprLon9sUsCoVsYqn03p/QY4QbMlX+RPUXw",
+	"YSkqARvpNoF7XP9B5+r+5RppHN/zrby0nHH6vMqRySnjxTFlZjNOyPxbgVyu7J3IqkZC3mf+1A+ZC7pa",
+	"yIVNjUrHkwoaThXX4lvAcq++TJnZ5t//fsj9YcY8ZwqQkMlQjty0BskEbvKHVAgW5htdrGlS+nppLMMA",
+	"hkSwTzEey0M5cY2p15R8oP6tkJOQBQPoUtqo3PdeKJ+i02zZR9/Mljxz0ypeakFVitw3LB1oySrEDEcZ",
+	"pewyeX4fNDPnsiDnwsgBRgIik1jxgBGz6fJrIJ9fVPL9UE9AUKjwDItZJeNxxJTS34H8Dd01m3KCOyX3",
+	"lbL6z/Mfs7x3LgksQRoxGOySUEtT7A5WDOyXTP6oWCwlY6niJMovxIxqbf57177uXEQiNpa6B3s3Eb+b",
+	"uuT6/O3lj/uEC2Om4yKWZBzJvzDffLzPRcDFQKXiHo9IHHGTLmhX6nhMUpQv622KUPmshXzm7DiSPX0a",
+	"kUjKmEDqTWHqIKlhAXRlccbGhIArmItYFWKJ2TwuWEm8bG/p54pxzLCeodHFyCqy5+WCl3OWIBc1wrw6",
+	"qJhIYe9Mb92h1hdZqJiJNVYzL59rbWYCK2l1JmxnZzjpsVCKgSKxnHmZOcHLK2R7GCLj5YqykoCNmQhg",
+	"B0A1vSyyxmtj8JT+G3SIOMZlk01yR/S0PofjYEpG63UVMWjhpErORSFZG6oLYlSArWYOSdHpVMKZctYR",
+	"k4jHrAI8VDZCS791RNWtXnOKeL8z/+dp9SUVh6od0RH/9E9wVHVEJ6nVmv41iLzPWZ8LyNUkKAO/Zf3f",
+	"d8qF4ysuBhcwVh0Hwnjf6+a8EeH095/Bbk8O4NXMfE0fUZt/7VqMxut8TZ/bm3/t5zhe62ux/4CP3fhr",
+	"fSsQavNvPRdqrX6FD/jWTbjWtwbR2N/8Yz9FY3+t1Th6yPq4Hq23PvSxNYjYAwbzyrxhxa/qHWDhuCM0",
+	"rv1F9gAYVYYjAFgaN4inoaCbRKFH9iLgv4H0Np+5s9DDVco9Jk1xUTwMQBpigcmCu3pzfUMO8AAAg+KB",
+	"/gLGf9u8OP0LVqtD3EIs7sF53BF4QMqJIIH0E63AaBFB3FqJ1zsIpK+86gM2uR2gFcd0RloHzFdQvz+O",
+	"KI9B44dHPn75/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
