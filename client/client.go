@@ -46,9 +46,13 @@ type Client struct {
 	Maintenance        *MaintenanceService
 	Dashboard          *DashboardService
 	Workers            *WorkersService
-	Workspaces         *WorkspacesService
-	Events             *EventsService
-	AppSecurity        *AppSecurityService
+	// WorkerTokens: the credentials of remote workers; WorkerProtocol: what remote workers
+	// call with one.
+	WorkerTokens   *WorkerTokensService
+	WorkerProtocol *WorkerProtocolService
+	Workspaces     *WorkspacesService
+	Events         *EventsService
+	AppSecurity    *AppSecurityService
 	// PublicStatus reads status pages as their visitors do (/status/{slug}/api).
 	PublicStatus *PublicStatusService
 }
@@ -158,6 +162,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.Maintenance = (*MaintenanceService)(&svc)
 	c.Dashboard = (*DashboardService)(&svc)
 	c.Workers = (*WorkersService)(&svc)
+	c.WorkerTokens = (*WorkerTokensService)(&svc)
+	c.WorkerProtocol = (*WorkerProtocolService)(&svc)
 	c.Workspaces = (*WorkspacesService)(&svc)
 	c.Events = (*EventsService)(&svc)
 	c.AppSecurity = (*AppSecurityService)(&svc)

@@ -67,6 +67,10 @@ var addedOperations = map[string]string{
 	// Locations (issue 17): where checks run and which of them no live worker serves, beside
 	// the reference's bare array of workers.
 	"GET /workers/locations": "viewer",
+	// Remote workers (issue 17): worker tokens are managed by admins; the worker protocol
+	// takes a worker token (the workerToken scheme), never a user's, whatever its role says.
+	"GET /worker-tokens": "admin", "POST /worker-tokens": "admin", "DELETE /worker-tokens/{id}": "admin",
+	"POST /worker/heartbeat": "viewer", "POST /worker/claims": "viewer", "POST /worker/results": "viewer",
 }
 
 // contractOperations is every operation the document must have: the reference's and the added ones.
@@ -126,7 +130,13 @@ func TestMainDocumentMatchesReference(t *testing.T) {
 				assert.Len(t, op.Tags, 1, "one tag per module")
 				assert.NotEmpty(t, op.Summary)
 				assert.NotEmpty(t, op.Description)
-				assert.Nil(t, op.Security, "operations inherit the global bearer security")
+				if strings.HasPrefix(path, "/worker/") {
+					// The worker protocol takes worker tokens only (server/edge/contract.WorkerScheme).
+					require.NotNil(t, op.Security, "the worker protocol declares its own scheme")
+					assert.Equal(t, openapi3.SecurityRequirements{{"workerToken": []string{}}}, *op.Security)
+				} else {
+					assert.Nil(t, op.Security, "operations inherit the global bearer security")
+				}
 				assertProblemErrors(t, op)
 				assertIDParamIsUUID(t, item, op, path)
 			})

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/server/domain/remoteworkers"
 	"github.com/secuaas/secumon/server/testkit/servertest"
 )
 
@@ -41,6 +42,10 @@ func TestBadInputSweep(t *testing.T) {
 	reqs := sweep(doc)
 	require.Greater(t, len(reqs), 100)
 
+	// The worker protocol takes a worker token: with it, its malformed requests meet the
+	// validation (with a user token they would stop at the gate's 403).
+	workerToken, err := remoteworkers.CreateToken(context.Background(), env.Queries, &env.Workspace, "sweep")
+	require.NoError(t, err)
 	before := rowCounts(t, env)
 	start := time.Now()
 	hc := &http.Client{Timeout: 10 * time.Second}
@@ -52,6 +57,9 @@ func TestBadInputSweep(t *testing.T) {
 		req, err := http.NewRequest(br.method, env.URL+br.url, body)
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+env.OwnerToken)
+		if strings.HasPrefix(br.url, "/api/v2/worker/") {
+			req.Header.Set("Authorization", "Bearer "+workerToken.Token)
+		}
 		if br.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -24,12 +24,14 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
 	"github.com/secuaas/secumon/probes/runner/locations"
+	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
 	"github.com/secuaas/secumon/server/domain/ai/analysis"
 	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/alerting"
 	"github.com/secuaas/secumon/server/domain/notify"
+	"github.com/secuaas/secumon/server/domain/remoteworkers"
 	"github.com/secuaas/secumon/server/domain/syslog"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
@@ -107,6 +109,9 @@ type App struct {
 	works    bool // jobs works queues, so it must be started
 	alerting *alerting.Alerting
 	worker   *worker.Worker
+	// digester digests remote workers' results in a process that serves the API without
+	// an embedded worker (whose digester does it otherwise); nil when there is a worker.
+	digester *store.Digester
 	reporter *locations.Reporter // nil unless Deps.Serve
 	metrics  *metrics.Metrics    // nil unless Deps.Metrics
 }
@@ -147,16 +152,17 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		queues = append(queues, notify.QueueOf(nc, app.metrics), analysis.QueueOf(aiSet),
 			alerting.EscalationQueueOf(func() *alerting.Alerting { return app.alerting }))
 	}
+	// Whatever digests results runs the incident evaluator (built below, once the River
+	// client it queues deliveries on exists).
+	evaluate := func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error {
+		return app.alerting.DigestHook(ctx, tx, runs)
+	}
 	if d.Worker != nil {
 		o := *d.Worker
 		o.Log = log.With("component", "worker")
 		o.Tracer = tp
 		o.Metrics = app.metrics
-		// The worker digests results, so it runs the incident evaluator (built below, once
-		// the River client it queues deliveries on exists).
-		o.Hooks = append(o.Hooks, func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error {
-			return app.alerting.DigestHook(ctx, tx, runs)
-		})
+		o.Hooks = append(o.Hooks, evaluate)
 		app.worker = worker.New(d.Pool, o)
 	}
 	client, err := jobs.New(d.Pool, log, queues...)
@@ -179,9 +185,19 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			return nil, err
 		}
 		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
+		// Remote workers' results are digested by this process's worker, or, without one,
+		// by a digester of its own, kicked by each batch (and polling rarely, as a safety
+		// net: the database workers' digesters poll too).
+		digested := app.worker.Digested
+		if app.worker == nil {
+			app.digester = store.NewDigester(d.Pool, log.With("component", "digester"), evaluate)
+			app.digester.PollEvery, app.digester.Metrics = 10*time.Second, app.metrics
+			digested = app.digester.Kick
+		}
 		ops := handlers.New(handlers.Deps{
 			Pool: d.Pool, Configs: configs, Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
+			Remote: remoteworkers.New(d.Pool, log.With("component", "remote-workers"), digested), Revoked: app.Auth.Forget,
 		})
 		lo := d.LocationReports
 		lo.StaleAfter, lo.Log = handlers.WorkerStaleAfter, log.With("component", "locations")
@@ -244,6 +260,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })
+	}
+	if a.digester != nil {
+		parts.Go(func() { a.digester.Run(ctx) })
 	}
 	if a.metrics != nil {
 		srv := newMetricsServer(ctx, a.metrics, a.deps.Logger)

@@ -53,9 +53,9 @@ func contractOperations(t *testing.T) []operation {
 	}
 	// The reference's 62 operations, the 6 of app-security ingestion and triage, the
 	// rotation of a heartbeat check's ping URL, the 5 incident operations of issue 15 (update,
-	// snooze, unsnooze, merge, stats), the 5 of escalation policies and the locations view of
-	// issue 17.
-	require.Len(t, ops, 80)
+	// snooze, unsnooze, merge, stats), the 5 of escalation policies, and the 3 of worker
+	// tokens 3 of the worker protocol and the locations view (issue 17).
+	require.Len(t, ops, 86)
 	return ops
 }
 
@@ -98,6 +98,11 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 	idsOfA["incidents"] = incident.JSON201.Id
 	incidentBefore, err := cA.GetIncidentWithResponse(ctx, incident.JSON201.Id, nil)
 	require.NoError(t, err)
+	wt, err := cA.CreateWorkerTokenWithResponse(ctx, nil, client.WorkerTokenCreate{Name: "a-workers"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, wt.StatusCode(), string(wt.Body))
+	idsOfA["worker-tokens"] = wt.JSON201.Id
+	workerTokenA := *wt.JSON201.Token
 	before := snapshotA(t, env, host.Id, ck.JSON201.Id, worker.ID)
 
 	for _, op := range contractOperations(t) {
@@ -108,6 +113,14 @@ func TestEveryOperationEnforcesAuthRoleAndTenancy(t *testing.T) {
 			}
 			assert.Equal(t, http.StatusUnauthorized, send(t, op.method, url, "", op.body), "no token")
 			assert.Equal(t, http.StatusUnauthorized, send(t, op.method, url, "smn_forged-token-0123456789abcdef", op.body), "bad token")
+			assert.Equal(t, http.StatusUnauthorized, send(t, op.method, url, "wrk_forged-token-0123456789abcdef", op.body), "bad worker token")
+			if strings.HasPrefix(op.path, "/worker/") {
+				// The worker protocol: a user token, whatever its role, is refused (a valid
+				// worker token would claim A's check: TestWorkerTokens covers it).
+				assert.Equal(t, http.StatusForbidden, send(t, op.method, url, ownerA, op.body), "user token on the worker protocol")
+				return
+			}
+			assert.Equal(t, http.StatusForbidden, send(t, op.method, url, workerTokenA, op.body), "worker token off the worker protocol")
 			if op.role != access.Viewer {
 				assert.Equal(t, http.StatusForbidden, send(t, op.method, url, viewerA, op.body), "viewer below %s", op.role)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/server/domain/admin"
+	"github.com/secuaas/secumon/server/domain/remoteworkers"
 )
 
 // withDatabase parses the flags, opens the database like serve does and runs fn with it.
@@ -80,6 +81,41 @@ func tokenCreate(ctx context.Context, args []string) error {
 		return nil
 	})
 }
+
+// tokenWorker makes a worker token: for one workspace (--workspace), or installation-wide
+// (--shared: shared workers that serve every workspace), which only the operator can make.
+func tokenWorker(ctx context.Context, args []string) error {
+	var c config
+	fs := newFlagSet("token worker", &c)
+	workspace := fs.String("workspace", "", "workspace slug or id the token serves")
+	shared := fs.Bool("shared", false, "an installation-wide token: its workers serve every workspace")
+	name := fs.String("name", "", "what the token is for (required)")
+	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
+		if *shared == (*workspace != "") {
+			return fmt.Errorf("give either --shared or --workspace")
+		}
+		var ws *uuid.UUID
+		if *workspace != "" {
+			w, err := admin.FindWorkspace(e.ctx, e.q, *workspace)
+			if err != nil {
+				return err
+			}
+			ws = &w.ID
+		}
+		issued, err := remoteworkers.CreateToken(e.ctx, e.q, ws, *name)
+		if err != nil {
+			return err
+		}
+		scope := "every workspace"
+		if ws != nil {
+			scope = "workspace " + ws.String()
+		}
+		fmt.Fprintf(os.Stderr, "worker token %s (%s); it is shown only once:\n", issued.ID, scope)
+		fmt.Println(issued.Token)
+		return nil
+	})
+}
+
 func tokenList(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("token list", &c)

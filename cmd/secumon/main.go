@@ -2,7 +2,7 @@
 //
 //	secumon serve                 run the API (with an embedded PostgreSQL unless DATABASE_URL is set)
 //	secumon migrate               apply the database migrations and exit
-//	secumon token create|list|revoke
+//	secumon token create|list|revoke|worker
 //	secumon workspace create|list
 //
 // Every flag has a SECUMON_* environment variable; DATABASE_URL selects an external PostgreSQL.
@@ -22,11 +22,13 @@ const usage = `usage: secumon <command> [flags]
 
 commands:
   serve                 run the API service and an embedded probe worker (--no-worker: API only)
-  worker                run only a probe worker (--worker-name, --worker-location)
+  worker                run only a probe worker (--worker-name, --worker-location); with
+                        --server URL --token wrk_… a remote worker without database access
   migrate               apply database migrations
   token create          mint an API token (--workspace, --role, --name [--user])
   token list            list a workspace's tokens (--workspace)
   token revoke <id>     revoke a token (--workspace)
+  token worker          make a worker token for remote workers (--shared | --workspace W, --name)
   workspace create      create a workspace (--slug, --name)
   workspace list        list workspaces
 
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string) error {
 		return migrateCmd(ctx, rest)
 	case "token create":
 		return tokenCreate(ctx, rest)
+	case "token worker":
+		return tokenWorker(ctx, rest)
 	case "token list":
 		return tokenList(ctx, rest)
 	case "token revoke":

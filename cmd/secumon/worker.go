@@ -4,11 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/remote"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server"
+	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
 // workerFlags are the probe worker's settings, shared by `serve` (embedded worker) and `worker`.
@@ -45,15 +49,45 @@ func (f *workerFlags) options() (*worker.Options, error) {
 	}, nil
 }
 
-// workerCmd runs only a probe worker, for deployments that split API and probing.
+// remoteFlags make `secumon worker` a remote worker: the API of a server, a worker token, no
+// database.
+type remoteFlags struct {
+	server, token, serverCA, spoolDir string
+	spoolMaxMB                        int
+}
+
+func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
+	r := &remoteFlags{}
+	fs.StringVar(&r.server, "server", env("server", ""),
+		"run as a remote worker of this SecuMon server (https://…; http only to loopback), with --token and no database [SECUMON_SERVER]")
+	fs.StringVar(&r.token, "token", os.Getenv("SECUMON_WORKER_TOKEN"), "the remote worker's worker token (wrk_…) [SECUMON_WORKER_TOKEN]")
+	fs.StringVar(&r.serverCA, "server-ca", env("server-ca", ""), "PEM file of a private CA that signed the server's certificate [SECUMON_SERVER_CA]")
+	fs.StringVar(&r.spoolDir, "spool-dir", env("spool-dir", ""),
+		"where a remote worker keeps results the server has not acknowledged (default: the user cache dir/secumon/spool/<worker name>) [SECUMON_SPOOL_DIR]")
+	fs.IntVar(&r.spoolMaxMB, "spool-max-mb", envInt("spool-max-mb", 64), "the spool's size cap in MiB; the oldest batches are dropped beyond [SECUMON_SPOOL_MAX_MB]")
+	return r
+}
+
+// workerCmd runs only a probe worker, for deployments that split API and probing: over the
+// database, or, with --server, as a remote worker of a server's API.
 func workerCmd(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("worker", &c)
 	addTracingFlag(fs, &c)
 	wf := addWorkerFlags(fs)
 	af := addAlertFlags(fs)
+	rf := addRemoteFlags(fs)
 	metricsAddr := addMetricsFlag(fs)
-	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if rf.server != "" {
+		return remoteWorker(ctx, &c, wf, rf, *metricsAddr)
+	}
+	if rf.token != "" {
+		return fmt.Errorf("--token is for a remote worker: give --server too")
+	}
+	return withDatabase(ctx, fs, &c, nil, func(e *adminEnv) error {
 		log, err := c.logger(os.Stderr)
 		if err != nil {
 			return err
@@ -72,4 +106,49 @@ func workerCmd(ctx context.Context, args []string) error {
 		}
 		return app.Run(ctx)
 	})
+}
+
+// remoteWorker runs a probe worker that reaches the server's API with a worker token and
+// holds no database credentials.
+func remoteWorker(ctx context.Context, c *config, wf *workerFlags, rf *remoteFlags, metricsAddr string) error {
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	trace, err := c.startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	if rf.token == "" {
+		return fmt.Errorf("--server needs --token (a worker token, wrk_…) [SECUMON_WORKER_TOKEN]")
+	}
+	o, err := wf.options()
+	if err != nil {
+		return err
+	}
+	o.Log, o.Tracer = log.With("component", "worker"), trace.Provider
+	ln, err := listenMetrics(metricsAddr)
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		// The worker's own metrics (check runs, scheduler lag): nothing of a database here.
+		o.Metrics = metrics.New()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", o.Metrics.Handler(log.With("component", "metrics")))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+	}
+	w, err := remote.New(remote.Options{Server: rf.server, Token: rf.token, ServerCA: rf.serverCA, SpoolDir: rf.spoolDir,
+		SpoolMax: int64(rf.spoolMaxMB) << 20}, *o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
+		_ = trace.Shutdown(flushCtx)
+	}()
+	return w.Run(ctx)
 }

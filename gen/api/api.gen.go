@@ -1818,6 +1818,28 @@ type CheckUpdate struct {
 	TimeoutSec *int      `json:"timeout_sec,omitempty"`
 }
 
+// ClaimedCheck defines model for ClaimedCheck.
+type ClaimedCheck struct {
+	CheckId   openapi_types.UUID `json:"check_id"`
+	CheckType CheckType          `json:"check_type"`
+
+	// Config The check's complete config, secrets included.
+	Config   map[string]interface{} `json:"config"`
+	HostId   openapi_types.UUID     `json:"host_id"`
+	Hostname string                 `json:"hostname"`
+
+	// Location The location the check is claimed for ('' for any).
+	Location string `json:"location"`
+
+	// Pings What a heartbeat check's ping URL has received, for the worker's judgement.
+	Pings *HeartbeatPings `json:"pings,omitempty"`
+
+	// RunId The run id the result must carry.
+	RunId       openapi_types.UUID `json:"run_id"`
+	TimeoutSec  int32              `json:"timeout_sec"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
 // CurrentOncall defines model for CurrentOncall.
 type CurrentOncall struct {
 	OnCall       *OncallMember      `json:"on_call"`
@@ -2255,6 +2277,14 @@ type HeartbeatConfig struct {
 	//
 	// Example: Europe/Paris
 	Timezone *string `json:"timezone,omitempty"`
+}
+
+// HeartbeatPings What a heartbeat check's ping URL has received, for the worker's judgement.
+type HeartbeatPings struct {
+	LastFailAt  *time.Time `json:"last_fail_at,omitempty"`
+	LastPingAt  *time.Time `json:"last_ping_at,omitempty"`
+	LastStartAt *time.Time `json:"last_start_at,omitempty"`
+	Since       time.Time  `json:"since"`
 }
 
 // Host defines model for Host.
@@ -4296,6 +4326,38 @@ type Worker struct {
 // WorkerStatus defines model for Worker.Status.
 type WorkerStatus string
 
+// WorkerClaimRequest defines model for WorkerClaimRequest.
+type WorkerClaimRequest struct {
+	Location  *string `json:"location,omitempty"`
+	MaxChecks int     `json:"max_checks"`
+	Name      string  `json:"name"`
+}
+
+// WorkerClaims defines model for WorkerClaims.
+type WorkerClaims struct {
+	Checks []ClaimedCheck `json:"checks"`
+}
+
+// WorkerHeartbeatAck defines model for WorkerHeartbeatAck.
+type WorkerHeartbeatAck struct {
+	// HeartbeatEverySec How often the worker should heartbeat.
+	HeartbeatEverySec int32 `json:"heartbeat_every_sec"`
+
+	// LeaseMarginSec A claimed check's lease lasts its timeout plus this margin: a result sent later may find the check run again by another worker.
+	LeaseMarginSec int32              `json:"lease_margin_sec"`
+	WorkerId       openapi_types.UUID `json:"worker_id"`
+}
+
+// WorkerHello defines model for WorkerHello.
+type WorkerHello struct {
+	// Location Where the worker probes from.
+	Location *string `json:"location,omitempty"`
+
+	// Name The worker process's name, unique per token.
+	Name    string  `json:"name"`
+	Version *string `json:"version,omitempty"`
+}
+
 // WorkerLocation defines model for WorkerLocation.
 type WorkerLocation struct {
 	// Checks Checks that list this location in their `locations`.
@@ -4328,6 +4390,85 @@ type WorkerLocation struct {
 //
 // Example: ok
 type WorkerLocationStatus string
+
+// WorkerResult defines model for WorkerResult.
+type WorkerResult struct {
+	CheckId   openapi_types.UUID    `json:"check_id"`
+	ErrorMsg  *string               `json:"error_msg,omitempty"`
+	Facts     *map[string]string    `json:"facts,omitempty"`
+	LatencyMs float64               `json:"latency_ms"`
+	Metrics   *map[string]float64   `json:"metrics,omitempty"`
+	Output    *string               `json:"output,omitempty"`
+	RunId     openapi_types.UUID    `json:"run_id"`
+	Samples   *[]WorkerResultSample `json:"samples,omitempty"`
+
+	// Status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (CheckStatus).
+	Status CheckStatus `json:"status"`
+
+	// Time When the run started.
+	Time        time.Time          `json:"time"`
+	WorkspaceId openapi_types.UUID `json:"workspace_id"`
+}
+
+// WorkerResultBatch defines model for WorkerResultBatch.
+type WorkerResultBatch struct {
+	// Location Where the worker probes from: each result counts for that location's schedule of its check.
+	Location *string        `json:"location,omitempty"`
+	Name     string         `json:"name"`
+	Results  []WorkerResult `json:"results"`
+}
+
+// WorkerResultSample defines model for WorkerResultSample.
+type WorkerResultSample struct {
+	Instance *string `json:"instance,omitempty"`
+	Name     string  `json:"name"`
+	Oid      string  `json:"oid"`
+	Value    float64 `json:"value"`
+}
+
+// WorkerResultsAccepted defines model for WorkerResultsAccepted.
+type WorkerResultsAccepted struct {
+	// Accepted Results stored.
+	Accepted int32 `json:"accepted"`
+
+	// Skipped Results not stored, because their check is not in the token's scope (or was deleted).
+	Skipped []WorkerSkippedResult `json:"skipped"`
+}
+
+// WorkerSkippedResult defines model for WorkerSkippedResult.
+type WorkerSkippedResult struct {
+	CheckId openapi_types.UUID `json:"check_id"`
+
+	// Index The result's position in `results`.
+	Index int32 `json:"index"`
+
+	// Reason Example: no such check in the worker token's scope
+	Reason string `json:"reason"`
+}
+
+// WorkerToken defines model for WorkerToken.
+type WorkerToken struct {
+	CreatedAt  time.Time          `json:"created_at"`
+	Id         openapi_types.UUID `json:"id"`
+	LastUsedAt *time.Time         `json:"last_used_at,omitempty"`
+	Name       string             `json:"name"`
+	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
+
+	// Token The secret (`wrk_…`), in the answer that creates it only.
+	Token *string `json:"token,omitempty"`
+}
+
+// WorkerTokenCreate defines model for WorkerTokenCreate.
+type WorkerTokenCreate struct {
+	// Name What the token is for (a site, a network).
+	Name string `json:"name"`
+}
+
+// WorkerTokenList defines model for WorkerTokenList.
+type WorkerTokenList struct {
+	Count        int           `json:"count"`
+	WorkerTokens []WorkerToken `json:"worker_tokens"`
+}
 
 // Workspace defines model for Workspace.
 type Workspace struct {
@@ -5125,6 +5266,34 @@ type ListStormsParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListWorkerTokensParams defines parameters for ListWorkerTokens.
+type ListWorkerTokensParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CreateWorkerTokenParams defines parameters for CreateWorkerToken.
+type CreateWorkerTokenParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// PostWorkerResultsParams defines parameters for PostWorkerResults.
+type PostWorkerResultsParams struct {
+	// IdempotencyKey A key of the client's choosing (a UUID, say) that makes a retried POST safe. Within
+	// 24 hours, the same key with the same method, path and body replays the first response
+	// (with the header `Idempotent-Replayed: true`) instead of acting twice; the same key with a
+	// different body or path answers 422; while the first request is still running, 409 with
+	// `Retry-After`. Keys are scoped to the workspace. Failed attempts (5xx) are not kept, so a
+	// retry runs again.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
@@ -5217,6 +5386,18 @@ type CreateStatusPageJSONRequestBody = StatusPageCreate
 
 // UpdateStatusPageJSONRequestBody defines body for UpdateStatusPage for application/json ContentType.
 type UpdateStatusPageJSONRequestBody = StatusPageUpdate
+
+// CreateWorkerTokenJSONRequestBody defines body for CreateWorkerToken for application/json ContentType.
+type CreateWorkerTokenJSONRequestBody = WorkerTokenCreate
+
+// ClaimWorkerChecksJSONRequestBody defines body for ClaimWorkerChecks for application/json ContentType.
+type ClaimWorkerChecksJSONRequestBody = WorkerClaimRequest
+
+// WorkerHeartbeatJSONRequestBody defines body for WorkerHeartbeat for application/json ContentType.
+type WorkerHeartbeatJSONRequestBody = WorkerHello
+
+// PostWorkerResultsJSONRequestBody defines body for PostWorkerResults for application/json ContentType.
+type PostWorkerResultsJSONRequestBody = WorkerResultBatch
 
 // AsPingConfig returns the union data inside the CheckConfig as a PingConfig
 func (t CheckConfig) AsPingConfig() (PingConfig, error) {
@@ -6460,6 +6641,24 @@ type ServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(w http.ResponseWriter, r *http.Request, params ListStormsParams)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(w http.ResponseWriter, r *http.Request)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(w http.ResponseWriter, r *http.Request)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
@@ -10601,6 +10800,183 @@ func (siw *ServerInterfaceWrapper) ListStorms(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkerTokens operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkerTokens(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkerTokensParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkerTokens(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWorkerTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateWorkerToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RevokeWorkerToken operation middleware
+func (siw *ServerInterfaceWrapper) RevokeWorkerToken(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id Id
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RevokeWorkerToken(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ClaimWorkerChecks operation middleware
+func (siw *ServerInterfaceWrapper) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ClaimWorkerChecks(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WorkerHeartbeat operation middleware
+func (siw *ServerInterfaceWrapper) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WorkerHeartbeat(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PostWorkerResults operation middleware
+func (siw *ServerInterfaceWrapper) PostWorkerResults(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PostWorkerResultsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PostWorkerResults(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListWorkers operation middleware
 func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Request) {
 
@@ -10949,6 +11325,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers/locations", wrapper.ListWorkerLocations)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/worker-tokens", wrapper.ListWorkerTokens)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker-tokens", wrapper.CreateWorkerToken)
+	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/worker-tokens/{id}", wrapper.RevokeWorkerToken)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/heartbeat", wrapper.WorkerHeartbeat)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/claims", wrapper.ClaimWorkerChecks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker/results", wrapper.PostWorkerResults)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workspaces", wrapper.ListWorkspaces)
 
 	return m
@@ -26529,6 +26911,1038 @@ func (response ListStorms503ApplicationProblemPlusJSONResponse) VisitListStormsR
 	return err
 }
 
+type ListWorkerTokensRequestObject struct {
+	Params ListWorkerTokensParams
+}
+
+type ListWorkerTokensResponseObject interface {
+	VisitListWorkerTokensResponse(w http.ResponseWriter) error
+}
+
+type ListWorkerTokens200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkerTokens200JSONResponse struct {
+	Body    WorkerTokenList
+	Headers ListWorkerTokens200ResponseHeaders
+}
+
+func (response ListWorkerTokens200JSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens304Response = NotModifiedResponse
+
+func (response ListWorkerTokens304Response) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkerTokens400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens400ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens401ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens403ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens429ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens500ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerTokens503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerTokens503ApplicationProblemPlusJSONResponse) VisitListWorkerTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerTokenRequestObject struct {
+	Params CreateWorkerTokenParams
+	Body   *CreateWorkerTokenJSONRequestBody
+}
+
+type CreateWorkerTokenResponseObject interface {
+	VisitCreateWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkerToken201JSONResponse WorkerToken
+
+func (response CreateWorkerToken201JSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken400ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken401ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken403ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken422ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken429ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken500ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWorkerToken503ApplicationProblemPlusJSONResponse) VisitCreateWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerTokenRequestObject struct {
+	Id Id `json:"id"`
+}
+
+type RevokeWorkerTokenResponseObject interface {
+	VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeWorkerToken204Response struct {
+}
+
+func (response RevokeWorkerToken204Response) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeWorkerToken400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken400ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken401ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken403ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken404ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken429ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken500ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeWorkerToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeWorkerToken503ApplicationProblemPlusJSONResponse) VisitRevokeWorkerTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecksRequestObject struct {
+	Body *ClaimWorkerChecksJSONRequestBody
+}
+
+type ClaimWorkerChecksResponseObject interface {
+	VisitClaimWorkerChecksResponse(w http.ResponseWriter) error
+}
+
+type ClaimWorkerChecks200JSONResponse WorkerClaims
+
+func (response ClaimWorkerChecks200JSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks400ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks401ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks403ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks429ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks500ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClaimWorkerChecks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ClaimWorkerChecks503ApplicationProblemPlusJSONResponse) VisitClaimWorkerChecksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeatRequestObject struct {
+	Body *WorkerHeartbeatJSONRequestBody
+}
+
+type WorkerHeartbeatResponseObject interface {
+	VisitWorkerHeartbeatResponse(w http.ResponseWriter) error
+}
+
+type WorkerHeartbeat200JSONResponse WorkerHeartbeatAck
+
+func (response WorkerHeartbeat200JSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat400ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat401ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat403ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat429ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat500ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WorkerHeartbeat503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response WorkerHeartbeat503ApplicationProblemPlusJSONResponse) VisitWorkerHeartbeatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResultsRequestObject struct {
+	Params PostWorkerResultsParams
+	Body   *PostWorkerResultsJSONRequestBody
+}
+
+type PostWorkerResultsResponseObject interface {
+	VisitPostWorkerResultsResponse(w http.ResponseWriter) error
+}
+
+type PostWorkerResults202JSONResponse WorkerResultsAccepted
+
+func (response PostWorkerResults202JSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults400ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults401ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults403ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults409ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults413ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults422ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults422ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults429ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults500ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostWorkerResults503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PostWorkerResults503ApplicationProblemPlusJSONResponse) VisitPostWorkerResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkersRequestObject struct {
 	Params ListWorkersParams
 }
@@ -27439,6 +28853,24 @@ type StrictServerInterface interface {
 	// ListStorms List alert storms
 	// (GET /storms)
 	ListStorms(ctx context.Context, request ListStormsRequestObject) (ListStormsResponseObject, error)
+	// ListWorkerTokens List worker tokens
+	// (GET /worker-tokens)
+	ListWorkerTokens(ctx context.Context, request ListWorkerTokensRequestObject) (ListWorkerTokensResponseObject, error)
+	// CreateWorkerToken Create a worker token
+	// (POST /worker-tokens)
+	CreateWorkerToken(ctx context.Context, request CreateWorkerTokenRequestObject) (CreateWorkerTokenResponseObject, error)
+	// RevokeWorkerToken Revoke a worker token
+	// (DELETE /worker-tokens/{id})
+	RevokeWorkerToken(ctx context.Context, request RevokeWorkerTokenRequestObject) (RevokeWorkerTokenResponseObject, error)
+	// ClaimWorkerChecks Claim due checks
+	// (POST /worker/claims)
+	ClaimWorkerChecks(ctx context.Context, request ClaimWorkerChecksRequestObject) (ClaimWorkerChecksResponseObject, error)
+	// WorkerHeartbeat Register or refresh a remote worker
+	// (POST /worker/heartbeat)
+	WorkerHeartbeat(ctx context.Context, request WorkerHeartbeatRequestObject) (WorkerHeartbeatResponseObject, error)
+	// PostWorkerResults Send a batch of results
+	// (POST /worker/results)
+	PostWorkerResults(ctx context.Context, request PostWorkerResultsRequestObject) (PostWorkerResultsResponseObject, error)
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(ctx context.Context, request ListWorkersRequestObject) (ListWorkersResponseObject, error)
@@ -29693,6 +31125,186 @@ func (sh *strictHandler) ListStorms(w http.ResponseWriter, r *http.Request, para
 	}
 }
 
+// ListWorkerTokens operation middleware
+func (sh *strictHandler) ListWorkerTokens(w http.ResponseWriter, r *http.Request, params ListWorkerTokensParams) {
+	var request ListWorkerTokensRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkerTokens(ctx, request.(ListWorkerTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkerTokens")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkerTokensResponseObject); ok {
+		if err := validResponse.VisitListWorkerTokensResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateWorkerToken operation middleware
+func (sh *strictHandler) CreateWorkerToken(w http.ResponseWriter, r *http.Request, params CreateWorkerTokenParams) {
+	var request CreateWorkerTokenRequestObject
+
+	request.Params = params
+
+	var body CreateWorkerTokenJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkerToken(ctx, request.(CreateWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitCreateWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeWorkerToken operation middleware
+func (sh *strictHandler) RevokeWorkerToken(w http.ResponseWriter, r *http.Request, id Id) {
+	var request RevokeWorkerTokenRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeWorkerToken(ctx, request.(RevokeWorkerTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeWorkerToken")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RevokeWorkerTokenResponseObject); ok {
+		if err := validResponse.VisitRevokeWorkerTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ClaimWorkerChecks operation middleware
+func (sh *strictHandler) ClaimWorkerChecks(w http.ResponseWriter, r *http.Request) {
+	var request ClaimWorkerChecksRequestObject
+
+	var body ClaimWorkerChecksJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ClaimWorkerChecks(ctx, request.(ClaimWorkerChecksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClaimWorkerChecks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ClaimWorkerChecksResponseObject); ok {
+		if err := validResponse.VisitClaimWorkerChecksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WorkerHeartbeat operation middleware
+func (sh *strictHandler) WorkerHeartbeat(w http.ResponseWriter, r *http.Request) {
+	var request WorkerHeartbeatRequestObject
+
+	var body WorkerHeartbeatJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WorkerHeartbeat(ctx, request.(WorkerHeartbeatRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WorkerHeartbeat")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WorkerHeartbeatResponseObject); ok {
+		if err := validResponse.VisitWorkerHeartbeatResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PostWorkerResults operation middleware
+func (sh *strictHandler) PostWorkerResults(w http.ResponseWriter, r *http.Request, params PostWorkerResultsParams) {
+	var request PostWorkerResultsRequestObject
+
+	request.Params = params
+
+	var body PostWorkerResultsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PostWorkerResults(ctx, request.(PostWorkerResultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostWorkerResults")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PostWorkerResultsResponseObject); ok {
+		if err := validResponse.VisitPostWorkerResultsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListWorkers operation middleware
 func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams) {
 	var request ListWorkersRequestObject
@@ -29802,747 +31414,789 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P19c9s4liiMfxVc7dyKNEMpkvySxK6uWbfjdDwTOx7b6Z7dKGtCJCRhTAFqArSt7ptf7V+36vfv/Q7P",
-	"frD5JE/hACBBCpQo293Tc5/dqU1bJIiXg4NzDs7rz62IzxecESZF6+Dn1ozgmKTw58k1nqr/xkREKV1I",
-	"ylnroHUlU86m6A4nNMaSp4hPkJwRhJm4J+kLgcY8XqI2RjMsZuollZ0euiIsRlSiMY5uEWUoPJ10zzkj",
-	"3TMso1mIOEMYfXdyjSRHUyLRTn8X3c8IQ4zLGWVTFM0wm5I4QDy137ufXny6Vm/ennw4uT5BgiM5wxLm",
-	"dZ9SSdAMLxaECcRZskR0ghiHaZpeoWFKBM/SiCBBWUR6raBFHvB8kZDWQWvU+nHnT3f99C+D2fvbv8Sv",
-	"l/823o3eD49GrVbQEtGMzLGC1Bw/fCBsKmetg/3doLXAUpJUAe0/Rq3PR91/x92f+t03N90vfxi1ftcK",
-	"WnK5UL0LmVI2bX39GrQ+UHa7CvPLd8fo9fD1a5RQdqtApObLyINECzwlGlByRlKCqFoiQW3VQOC5WtWP",
-	"GRES3VM5Q2GUpYKnIRJEqm5C1ceNedgJUMq57KYkwZLekQCR3rSHwlHW7+9EL/GCvrwbvpxxIcUf9Sff",
-	"kOWf/v6f/6UaDPcTOqfymyG0JocoJck3o5bqf9QKK8Bc22F2+jdO4+H39MP10fKU9Tf2XrcDw/7uax+I",
-	"L7EkH1R3q3A+Pbl+h/L3qB2neCK7lMhJdyblAi9oN8WSwGS65qR0DmA3Fjyh0fKFQAzPSYDCNLSgFygh",
-	"E4kwi1EoFegjzmKBMiZpAp/+mHGJ1c5NsiRBeIopy2HfkvyWsFHrMP1md3gov9kJewgmJxBOCVqQFAmS",
-	"3pEULVIeESF66Jync5yY8yhQhNN0qY6e5DyAWagxeRKTFIX5Wrvwbxi4jy7JHFNG2TTUk3ffCCJD1DZr",
-	"6aAJJUksAnQ/o9EMBviOo6u3f0YpwbHo1W7R3n71lODuT3A8DtNvPve7b7784VCaP/wHJp/UBWzApj3t",
-	"6mb+PfsxdPajPc5SITt66ff6zT1lMb9X9MesfHWffvxm0O8f3n+zF6J2CA/DA9imo4tTBL8PUYjjOCVC",
-	"mDdRQgmTyDyEk8oziXDefIJpQuIuzuQsPED6F1K/CJM0wmqhwtNT51Fw/9HC/X493IlMl0cTSVIPizAo",
-	"Ljm6x4rokwlPFSmS6ZKyaWValNF5Nm8d9PNhKJNkStLWVzXQAqd4TqThSUeLxRWJLlL+NxLJczwnq6Mf",
-	"qaOgXpuNRe0JT1G2SDhWGwYbrxsYsr/gqZpjwtlUzblTplYpmVIh02XPPOpFfP5SzPhCEbBW0KJqzB8z",
-	"ki5bQYvBjFqm/3rK1A/Uuu3vgQ/Ax0ARV5f3cYF/zAjSBBNNUj5HGC1Sckd5JoAfvBBlwt6rmaV+XTfJ",
-	"vcHQN613KZ/7hAKcSisJSKr4jmKsqK04187OzpsKUIf94X63v98d7lwPBgf9/kG//+81s1QrLM1xouib",
-	"bB20YixJVw3WCqqcd3Xep/HqrK8drv9CoE+fTt/msFpgOSsmQeNW0FL0nKYkbh3INCPeKWUZtHRms7Pv",
-	"nw2ZL7gkLFr+mSx9OHxLlhae+lS/ECiacS6UMNTGMNkACbzsaFFnjm+JQBgOGSUxuvh4dY0EnpAe+oEq",
-	"EWrEhrtoxrPUnAGQDtQoIBnkT+ZEzngcILV+oH0gJ6VkkeClgGYTmgqp4LbgTJARa+cdaI6Iwnx1ilOo",
-	"D0l8gBTMwg6iTEiCY7U2HEm1GHlPI3LomRMesZhOJiRVNA2mwVM7L83bdofDQ8VzElKamZZ4qEBC0iRB",
-	"acYUFwvQbv8N9DxiIZCvLtCvsIf+TJaan4qIL5Q4qCWse57eigWOSA+9M0RXSjJfSIHaew8PHfiEcYlu",
-	"yUIGSurEIwZUTo0pNCvvjVgJ9fcm/WiXDHH3dTwYd3ejHdJ9M9nH3Vfj19GbuE8GkyG2SKgBWqChgzZd",
-	"hTe15H1vM305nYD8vIp7P4DAbAVlWT4jUZbCdqi7gZIysdQivlDCe8eKnxpxBUHtiM/nuCuIouKSxB0l",
-	"vwdGGP19GKgRqETkgSo5CUuEk+QQcSXL3lNB0O5gCEhobwFUgDwvCeuhY85iquaMEy3kA8NRw+eSPGwp",
-	"SSlO6E/q7qDuBffcHCiBBGExYKBFPVhVhJna0zGXMySyKCIk3uIy4N83c1mp27BBf7jbZMfUjalm19TU",
-	"hQJ8xBeUCIdwoBlPYrGyFXCTCn8fdg71/UEBbq76th+bndZnLdA3slw0Ucexh34g+Bap+yNOqeDsAIU/",
-	"vAwVM5rQB6JPFJ0ynj4LBIvr4tPAWCP7n+EHJYcgls3HJNVYTeaAUymRWcrq2CjcBkpTiskEZ4lUE+oH",
-	"BXOgTO4MNXfQEs9e3wgC+udgRQAKWg/dKe8WT/UCuJb53tHEK359VEc3JSJLpEBzgkWWklhLCnJGBUrM",
-	"9/qWGNqfoeU3iuyRVLOVFMPNcl7h3yTr3hMh6yBieiwB5XcpmbQOWv/ystA3vNRvxUu7IhDo1BKvuQfD",
-	"WbxOwgiQATti/H6NuDFcL25I/mRh46sSFTR3BJn1Wxxfap6kfkWcKc6o/sSLRWLk95eLlI8TMv/D34Ra",
-	"7M/F5BUYJKZJ66A10PcsRQUpAwWMWmWaciUbf/65BW9bB3opQWtOhMBTI48uSCqXaATvRi3VxZwKARP+",
-	"ErSExDITrYNdhZCSSoDaqR7DMtTiGqDuwuLg5UtBomzOWU/9F2PR43czuw7x0iiI1N59bYoHF/pjDcPK",
-	"Na48mUMU6oWHIOMLRHA0Q3wyMSQdQKGQwNFnlS7+vmmYti+Lhu4Fs1vcMBt9bJrDWo5nJLq1WC4+MXNZ",
-	"x2O9w0/ACXvWxAHCSgBL5ZhgiSI1oLrnjInIuafipCCYUIYYR84x9SBR3nEJkx49RgnLhsMCy0rAeCSu",
-	"ZSWAPge6qasBrE9dpnJQhFY4UCQSYYGyhaILsQ/2IOPkXypuO2JhxNmEpvMbp0c85ndafC04T/66V0Vz",
-	"LeaSJD6saka1nPkbQvfnxPIVuB2gHQWoIXKerDRCc7wE+Zw8KCmuDsh+/F/prXQOnnH0f8KTEVYuIiG6",
-	"xwLhJCU4XqJMKOnyHm6dqLh0TngK91NHH40ZiPojVrp18hTEy0P1h9x8DusO34iVTh96xsP3mzprnE0S",
-	"Gj1VtsBoxoWEhcbonoy7i5TH3f4g31V9R2u5ssKbAlfzWWyHnpH97DlFBDVBgmSKmYD7YYAwijMNDrib",
-	"YpQx+mNmNhOQow36En0vrSJ3x6NcMDoPLEFdUVU1HGpdJ8ITCVp2R9lgNce/HdnkHU/HNI4JeyIGwd1C",
-	"yZn6csEIifWRwfGcMpTyhByiJc9S+FPB7I6Se7jlFCi1U6BUMa/tcGqSf/dsggBOEjBt2omPScLvtR3F",
-	"rlfRp4euVRF2VcswyCkYdIBirgUlo2y2aiaDU+rc5Qqn3wx2lDWVl0QR9yciSuV8rfAOwykK3Z89dPqQ",
-	"lgyHJT4CbKPjZ+erqjNHqG0w+H+z6RT5uPRvCFOZJCnDyYna/CeiKDV9IcCkQzAJEvewIhprtZk2H4Fu",
-	"UhobARHyhiqc2528wYNoSF6Nd+I9vB+9Jv3JAA/HDsXbK1+4zajGpAuDb4lJdubPgkRHDGWMPCxIpKiT",
-	"mRUoWQKU8OlUkSyr/C8Ac2htbKpbRRcLoISojRPBwYPjr12jFemevg07iMaESTqhRCAqV2HbQ5fGfAhy",
-	"da6Y/Rq0zrl8xzP2VLKk5R8u0QQ6c7nSbrFH506DbfaFcdnV3z3HxpxzBYFZoemmTOv2foMc5JzLMx6r",
-	"na0xwVV9gUALT3NbwwG6JWShJYeIL5Y9dM7NBSFUTY13wjGOZqR7zJlMeRKqy7nCwmG/j+55lsRohrWk",
-	"P69Axno5rVsXtIHFXOBlwnF8zfkHnE7Jk0Umog1bVCBQI2vb06C/+3rv1T4aLyUpSdwDRzwyh0d/LzlH",
-	"CUxoO6yUnHf1d8/Fc1J3WmpZqndQJjM0QGf0298OYl6kIIrDHUHb954q2Bgzz0HZn2yGhVXSHIKprGRE",
-	"owKt9y7LN9+ROdypG4eQLXd+4fTQNT08Bw44jnm5uAtmpfWWRCpzXzxwv1PHHZyHEJWdXI7OQZp3DbfS",
-	"Qhem5JvcQPjdybViJWCF1XpJuJRxpu9zKREzTVB+Mxh5RdI7GpFPDN9hmjyD3kwtNMYSj7GAi0vm9OwK",
-	"IQ5dMXOoNN1OmC2+fBYpBMVkQVisxFhts7JLChBm6OhUyRp3NCZpp7LGR9zDiyYbd7DwgPqqbVb8DLOl",
-	"ocviiTuXYkk0TzD6Q0U83NUAHEiCl4r3u9N2rymOhuaaczTHbJm7JW65q2pCXcOknmVbL/MVgnvIjGh/",
-	"t8A1XVufOJ4C4axxfbtXTfmdBgpNDdjaq86RhpJYSJA79aGQKcFzba3mC0U4Lv85lDfBU7D1E1NQ5Cn9",
-	"6clszxgStWe2VsGNCU7VdqgNLUnSA/fe7MxgawpTfPocuHi2fgm/lf3+4YcfukcF8nucH7/Vs45mOEkI",
-	"m5Kyr+WKpfprDjztXUmPubZSG4sx1RZsHEl6R5wexpwnBIOGbZzFUyJvMhGX7eU8K3EOrV9XH0Q4SYTT",
-	"V+7tGbQUkY9vsKy1vFcWELQoi+DiCBfuVUc8T/tFJm9gU2vmwDO5qYllNx6QBi2xUNNpDg4hcSq3WvVX",
-	"1xXxcwkE7vClrQnsHpYG/JL3zcfgsPo1aB3RMx6TE7UTq4iwLbjtwf+5RVg2V7OFLXYGNm2D1kNXNene",
-	"4RSMLaqtM5Ur6EjP6svXoCW5xEljKK+FWNFVPt96uFwRIagmhb/gEdkWzFoLzf0I6WJrmVgcY8YZjXCS",
-	"C1DGYTqMEpzFJERjEvE5ESjETM5SvqBRCK41vo1+TizO51xBYmeYHKPXbJZqDZsTW0/BC2fTJjgRJKjs",
-	"Y3mvKl7OC+NdEuGFdUUSGiGUEPbpCsU8SXAqeuit9kU6QHt97YoUJZmgd+TMOntpF+JVXMidw4Yl37C+",
-	"B0v+lglJJ4ZTr7qYb/IxL6NNxQd0xhEWt0YdDqEwekHCGi2APhoPe0CJqv/pWjxcx6aP6IVtWUUSBy3K",
-	"i/fjwEUt5jt3hkOUYzsV6j6BE4rBk9JB+kNtfE5CY9ZiHDEi73l6C7traBs0UYhpv2sFLd13C4DNMG1M",
-	"+ezcP5g+iydHTu/F02M7TvHo44Kwo1Mgl0f0Gk+/zZJbxxFti0OhT9oNZ8myxt1Q4ilyDDIhFTf6oxAc",
-	"v50DAQM4NMShk4/EEM/O56sV4IdZJdYRF9uQ40muHFqVBYyfJTBHSeZi89yv8fRUKjE0HwmnKQb5TuLp",
-	"1D9Q5SCYhvnUinl8qYMHjLnKtuiNxNONs75WbZTsxtlEkemI+EGXU6/BBtpFrJFmhUwoLHq8eMFvrfmv",
-	"8UkzsNESxsfbVlB9pg1KX6p7YCe6XmpISCqPZ5gxooXetaeuSoRJShDW6jOwghgeCf4GhMkAnLYTKqSO",
-	"/tLDIDUJ1A7JHNMkDFB4T8Yzzm/DYMRCkeDoVj2U6s6r/oipiHga62cJmaZ4rv7mTMnp6q8FnpI0zuQS",
-	"Hi/ElDBK1N9MTpZh5xBhNmJ4LOASniIyX8ilnpQgLC48AyFAtYdO7kiq6EU6JbAQcNghcR7EaqLyEBUj",
-	"JvAdiQ/Qp8sPAs0zIdGYIDwWPMkkQeqm2BYdeBugazN3NOZSMycBOr9ohiWisfneGgFoOmIxj7I5YVIz",
-	"ubkCZletGSmkj7OEFGOWgkFeCO3+Uz5IBoyr5PGtfoHMLsB0tbrD3c4FBwcALNR+a8O0tb0iMh9rB/pG",
-	"BMaMZ3BO4eAcP5zqL4f9VZoDaOLxtu6q51YBQ0Tj8U/Ud97RwRu+OrxCotXR1VMkFZMTqC1IMunONIB4",
-	"itS7nph1DleBmI0TKmYWjotMzBT25WJC4zWcy8myMQD1SfHxxTI6KSw8RPczTu5IqiNlwDFE/UkA2lvs",
-	"8kcYtPkczbH1hRPqNxCfCuwmNVq1NtAu9bxzoNBQCTAkLgAepQRLYkQm1fJ+xgUx4hMVld0xpg8c3TJ+",
-	"n5B4SuY6uiQGrX6SgSnDea1Pb6K6pLI5XMxyGkMmp26roLlQr95mcglaRBoRgdondxA5pIB1N/TDRaZ0",
-	"OiVpAZjgMSuHV3cEZO8KJC1ww5jE2eLmliz1pawRgC7sehtDCFiG5zKU6FQOEZ9TNu265K3xZKCPxhMB",
-	"luUJ3KFRygWfSHQNetwfeHo7Sfi9QO0Lfk9SdJRJPseSdJrTYIaOYrxQ8is6xmnzYwkz2GJBmmd5zOKW",
-	"myn2JSDeSsL8KsdKctT+lsMhBW57pllHZ4sJ64Eaz9mA0HNl1C88cL34eHWt4fqnq4/nARJ0yizDx0iQ",
-	"KCVGpGl+zs1oDaf9tVYysybQbWWzoyRBU3pHGMqtqEZcAGntEA6/lokKQ60Nr1MMYAlCUW9FjgBx6EbN",
-	"Vvi9JSxkXxjRCTjJpBx2CZ83hiV4618r+JTAuF+BYtDSXrPmtbrWFeL65smCe00lPrQ0xe2CqCuChQdT",
-	"YWbbXG6E2hfq4wSVpdiGa5ezlu7ZkUrL2GsA8FpMLmwKVXwq7h5r76Wli4q+6jlHY/OnRXP4mCcxv2c3",
-	"gkT+e7OWHtYqDFOC44+gctDKshUMKG2S5ypJGB6XL+6OsoGICCcg6tzoG4e5dK7ufNHS3k1WbmTCNlJ3",
-	"hZRn0xmENmMGzgWbrRLe6+7G9TOT/2LlhQlLegJwq9rZ2EZIFlCt7HIJY4IC776sx9hjwIMt9VG/DaT2",
-	"Jz3RZmNcunigOEvBPSVPjwPh5jmTzN1Z4KOlcVkxmKQd+zTmOXq0nX6/hFsr0cX7/d3XNTrkNfHFK6dq",
-	"Ram87phVrr52rqAC9Kr8mp3CI+Y5hE60MtzLi5Rfxal0QFdw38pJPUQsSxKU8kzCLjDiO7MVbqQ+0f45",
-	"G87mtmkZ3FMHfWw4Px+o8Co4M23LXyW8TmaYjddg8iBNGhp1U1LjWTtgI1Wnw5e+ekQyd6l6ws4gG5b9",
-	"CSjcPyXZ+G2d2N/ykRSSLwQcTKqjZTgjh1asviVkIYxq4EmHtQxS27Z3bv74DIabBdUyee/Tp9O3X9xv",
-	"unS+4NrMCDmDDlpTKmfZGPJEcbyg3YjHZErYy3waX93PxS1ddPlCo3B3wcGBPxevf1kyAsm0jrEkU54u",
-	"fVZALNEt1XkXJhRsnwcIo7ssYSSFcJcFjm7xlAQIozkVYB6YZiYCrP2WR7ckndCEBOjP2ZikjEgCuto0",
-	"xWrP/v6f/9UBHz7ysOACQgzUZRC8tDC6J/iWEQGh5MbvU4ESta+OLk/fdVzLm50RTZRUrcBTnktLSfeq",
-	"axBTYtLUOFAC0PeVQcpvz1aHLDe4shMoPz6G6eS78U6D2UPSnW1aS4HKm9pATIbIxhtBdARgM7+bCX3I",
-	"5csVqwWDTJ8kUjIONERt/R+DQzoNZ6d0chuMdkdS63uxKqTr8EzTJE9Uo0hPCTeC1WSZveYSucedSEic",
-	"JOXJrbRK8NbwzfMm+OCbEq1kERFmxpICR0adtIOE1iyJcZ/DmIKdTCmeQiYre5dFaspI27WMY7a3T3P8",
-	"/d2ukgnUdjeDEuF3JrHp87y9lpP7rfu+qRVRhxnVXv8AFCZLIPCzGXilN7rYpVlCvB0ff3+idkztICMp",
-	"SrV9wO9a46glNh98V7VQmEcbfKfb5l/dGHf8+jMu+JyA/RFQhejDZlBmvEQzzOLmJ1xk45uolhHBvnMh",
-	"sxRyemHUDguX8JsKToUBhPpLTBlJb+gcT8nNbDmlhIHV0rCaG80PoDVlkxQLmWaRGuGmyjzCDiQtm/AU",
-	"+I92UD7+4QS1w+MfTrqv39T4RBlHVw9BkJwn/lUahDhAoUzp3bIIIQaeh9KMvRBIfY7aUy5IFKArMp+m",
-	"ZKFYqXcWWZrUEBGd2grHaM4VXMeKYGq8bqAMcM5Y4OS7hJUFBbOyUHDQOMfLEudxqWS9rGK444ZLTwWs",
-	"XOLEye+QK28sN3JW7NyT7Nvm150S//Z4dzzy5lVzU8rntxFaj7or+bnFD7NlRQB3U8WpbwLjABAlBKdW",
-	"Pt98I3kMqaoAZp0Xhps1dhVxxssbl8j6oeS7S1dNqYQVIo6OPtC9OhhWTKohd4JjYVjUNp7RtcpBdZ+5",
-	"cbF7g6+Rq/srf1sP6kuS34nK7kappBMcyZq7xj0WhgKaiBCg3iglEIsfkSL0XAFEUMnTpZfoPdOOXuf5",
-	"gV+ILXa2gW7bI+IWG7LiQCIpi2QxAcqczMV11OvBp5Ero6h1YVVyOvAUuJsbUQeSd7EpSdEM15FIs7LC",
-	"/QqYlqLwOKWTrS5ZGmPeQY/XppfVN1e63+anh5H7VSi8swBwc0HHFNKMahchnbHav+pfXTrVDga+ZZTu",
-	"VO7mzbDNPutdwkb5Q+fM1jJHwjWqAMpjyHGjUwhTCKVKBPobp4zESuiDHKM1Ur1qu/aapFN0k/hmXCMC",
-	"gnO6TQHJb+Eeh6W123tFl1KvN5lQEmETuG8h8pieCtmnOP3Osdao6GynPaNlYrWJpD6P5KOxpOZUP1pB",
-	"bHrdUmAyrKKpgtgOUg+oq1ozrjn3BfFGQGkO0PHl6fXp8dGHAL0//e59gM5O3p5+OgvQh48/BOjT+Z/P",
-	"P/5wjtqUTXinp0+FCfHOEgL24ChT/XVzw7CIlEjd/vv///9Bb1CUUkkjnARI/X6FZnQ603/vojmJaTYP",
-	"EEkEQQm/75g/4Q5O7kiC2uDNaj66xymDFBjmM7iyJ/w+ALsF0jN09GJ26FbQUh1A1hv1pRK3+T2kQJ3w",
-	"rei0he5x0XP5xXs9TvnhmR21/PgDzKH87BRmVOxmLhhW4szVMQpNFQ2MEixJaqnfCl8r8TJwqQrh8IU6",
-	"INTeZHEUkYVxsUmpuEXtUD9SLV2wqrGdA2wbbQdI7W+se3IfvTO9us+O8hFywFynhMUXnDJZpxDTlOeF",
-	"uZMTyK+tlka0Qlet+NP1MYqxiap2FR3q1qm1Qnyic6taPskZpP7RJR2o7Ky6sOTgWDUamDcbrl72ulKS",
-	"nGr1gpsYo38M2ML18lH9hze/+I3h0P5FiVMRhC0hSllfwDyiZ4VmGrCVsLWebgIJe4vFbMxx6on9mxJG",
-	"0q3lWoM2Yq24JEyyaRIRekdiy5+UlMEFKXIMzTmomu6ICdUuYAeahMb+N+X7oOeq7qijaJ0jlquQEk/R",
-	"SKWKiM3JjZpoyudUaO96HV90Y5nLjRlP0Sw5I0x7kelc+Uhk467VuZhshQYwSpwtwWVVLqt6JfLFTf1t",
-	"RK180K/fiUC/UlvJZLJEgsDL1OQSo9rlr7g8PY9qBWI4xW/1WJbml/Ozx87uXWli0N1hQeO3mZTiIDc7",
-	"fd89kSn8pkwHllguYVMsaE6x01cPRQC1pIR81BF0mNgmAbBEfhy6UkFYd1levPBsxsp59xFJ8JL0+ddZ",
-	"f82t3Cy1grnRJ8e6qf2olJJ4ZePe83ud24JPSvlywTUV+LggRFeUylJyI2cpETOexCGKOFOkBnyezWth",
-	"2Txmha8Shzp67XM1wlk5z/4w+IUc/db6K6ysxWNtqawN7kAZM2wH6JezRD/f3yYu7ZH+fGD6v8NJvdek",
-	"VgZm7EnQ1Ir2RgpXQMDCNLQG8YxFwaZrBvAeGl2w9vRmS1tZQueHlyXc+ezUlMhEl2D4Cy+6gmdypk5k",
-	"cw5Wq/qEq+1TwbegbHrjtaq8L2eh1mZuXXNPl9NhTqVMjXvmdBSAM5Zd7RT/6fLDiKnff+NjiBVScsZ3",
-	"J9dKPrj4eHUdQl7r9ydHb8NDFL6E6Hj17qVCcv3y5c/kgdrt/hqOGBTCjEnc6aFTcMhmEI8kZvyeaZ3R",
-	"oe4cvdSrePkzjb++VKvu6np2uhpUBIkaq9WNbPoWvKA9bwoXyqYvZ+ObnR+H3Vf3J3cf+untLvs0WP7b",
-	"eH/6l7vXD0N58dPZXnT0Jv7z5E/92aU4KdlZU1o1J+y+brBnTW2orvVU4QPPZP1h/GW8bIuwUqNzdzhM",
-	"zjcqtKI8WR9JLLntugoqZxG1XO84Z1aYLT9OIK/u2hgjyqY519oAcDZfNGz6XsqmTa+jpi3fMtG0z6Rp",
-	"y+/SRdR0+fPGa7rgQk5T0nQSOS2y7b+sGDfA+2xBIjqhERJESiVAWc8S1YvJBl/kG8sz8Rc4GSJIF0XE",
-	"iLXDBRQL/fv//j+oQIEAhYLNF/pxsd0BChWt0I+LrQ1QKCPzNN/FYMTCWEkx6mm+Y6ppYh7mmxOgcJou",
-	"Iv202Ag1ibkdrQC66nhh4GrmXYKymqSFo5lpGaydHoIE4fBDEdNbspBI65jAmAX5S4tYIMhGPWISivXp",
-	"DG66ZhGVAjnbo3PYC5MtVwcaYcgwbj4IO0XAdMFweyMG1du6wG6MhwNcA+Y6m4fq4/fm/0LFj/JCRYd5",
-	"NTSnga3WjNmIaULhWH2F5GnuslfhA7lKekcTtNZBa9Dvqf8Nhq28Qkjh+19N+MfIvV5Wr4xrgiRGXUDQ",
-	"HU4pZlLzV1ARUOkir5KA9caEOkbdZvYyu5XXUtLaBgMd/bKnaxTr7YKaw2EPHek9tCcFqV10N1EAr6ap",
-	"u5FC76QGT0zV8zllNunKHC8WxtkvVkJVPY1ywBW0FIavJT6l1jkGbyYV5e+kXKylxaXWeh1r+EG5tTlm",
-	"G4ld6St1hNdS0nJrNl+sZTul1jJarOMm5baJWMclnLZfc93o8twUXS24OcSOk6b8tNRrA6a6RfvqbjZh",
-	"r1s0r+BvE0a7RfMqwjdiuVu096Fic+brfvSlTPe+xYJsGXV6bQvQmBjSgk6iGYby21jq7AKKRi4X5FDf",
-	"+Z1RLdlEDKcpv88pXrguFPWRqg3/yrQk3EQWOQRlhUPrNU0v+IHf+2KzlkQrLw7QzNGWgF6LgiXZKeG0",
-	"SW0yYl69SduWX2TclFqHBNjax05b6rT4jhZJJvKahjyTnRGrU7ocKgZn8gIIzf4n5N72fW5K0MS8h46k",
-	"1sIWhY1GrKwQcgLJwkFY4d7DdWFlg/2NJSuL+pfecJX6eDEK9S9ie3225XXTjLnzhUrCnnCy0tAmfuL5",
-	"lUPORIZhrznYGpT6zCc/9MLN0UCtkoWZ3W+3Kl+D2JiNSih/lOOYyHtCmJY6HZDs98sw2V9bAPX1/m4Z",
-	"LP31cFG9eQCzpVrqQJ/oymG3WinEGZBPfs/y1C0BGi8RNuqrETNZCJ0iUGG3q19282qqPXQCyi+eGuH/",
-	"wKMCCxBnEUEL1asFfA+t6JFgN0slFkH2dOorisoR3kKd1rwwaynmvll6AOYt0f9Jl99iOgi2Umu7pE9a",
-	"QNhsUY7Mk2hwQ5LDZ1D91AT6qk2EYiRqM0oEtXIIBmsPwc42lGHQ99cE9icmW9Ug1ep4ahyLAP8ae/Ro",
-	"G4lHI/v88ag17kFmwrXLPCMypZGos+M01O+vWc4k5fPm1vFpilmWYIuf1r8kxfetoDWYU3Wm9/R/BjP1",
-	"T1MfE3ex3xWDXELHNS8HZzBQzdu9tW8H73mWrnn9Fi/Bd2XbdIm6qxoLYdCS/JHpZvPtNjsW6MLP7n4E",
-	"js9ZfW5FWHBtnsltkAr8vG7mYvrktIgJhpJfN5W8KvUJLjdEm9naG1mitVqlmuJaYZhz0Zoa4lSittWB",
-	"8XTELDPN7dXgf8V0vllHeDat7IiBLnuEhVPxU7EI0emhIzZi1lfPThYy6BWTUwMwjkLdK9SjEnhpJD3F",
-	"TZUMaIaEygGg0sEy76Fq7iiY7Gp6moLS1Fn6G+xM5d4C+liWzUlKI2RGQO0Fjm6JmqQQAUqlDMAwjyRH",
-	"5GFB02WAKtFBBfrqbOdejEsz5pU2r4gsdI8G0DpLNJSYxwxx1o3J3FSCbhQn9yhrJBz0xqQ23/PtvX8d",
-	"YmF6zx0HnKOWA9M9yvUkI2N/yUjmS7K+FdX4Me9k1TJe7OB26zV9Bu7CTV+166nz0+yjj38O0AD9cHR5",
-	"fnr+XYCGjrftjnWudZwr+8EgGAY7X7xy0AqfM16Uf24F5s8ftIds/tvxU9UPPrFbxu9ZK9fGXBsFh2W+",
-	"C/05qA+NFlSrBwNQ0mr1n1HCGp2ko9B09a1bsGo1iQvdJP99pWeQ/36vp5L/vo5KP9/C5Iq3Sennd3q6",
-	"RefzcmcXxQKKAYuV5EW9m8WSzSlznw5WVEuFjihJGmhAS44wK5asS2uPBs4z44m1yIDGpMjKVrEO1Fm0",
-	"ApOnx9SYNuHP6IjltUG2NR3AxsOnWJK4O152Z5jFiZPn4b+VVo2UVkfmJg1mtrbdXN3HmCC80kWpoHfn",
-	"mfVc6zRbDf2UnqYwWplAVXnzZNXLP4uu5Yg5iad9mpYy7vTQ0Ygxcp/P6IWwBb4zZqQZ464653NFig6h",
-	"KO6c35FYnYUXosjrO+VE9Ebs/0Ktza+vanmammRVL7IqrOhY5Y950uYyY+Lsxr5oxpl0R2dEC+xfapMN",
-	"FTOweNM4yb1tX5/uj0ma1GRpcOOzZZYy1OYpOPKmNCYdRFgs8ohuoM4WXzXbEwjPCG6cyKEaku0stbqQ",
-	"IIe1T6bM4xCusvkcp8s61dTNKsmt+GyKG/D39TfI01Ld2HgQX4WHCOrS2KbrfeJ16yLfVWOH6FPzxUZH",
-	"aHdRQRUMK0vyzN8L73LWeI9LhiePPWpf6fJ6V9Yl4u//+/+gUzeJuHpgMwMbZxktoKnPqSjy/ypmDuUC",
-	"8mAPMxDku7glrBNAZU/t23JQOK6A56Lxr5SaKs9JoO0hoFAAsg5x44JMIfV2O7RuiiZrP+Tqwgv6Mnd9",
-	"6Wi3EusTA4wHvGEyZuuUrnjCfLr80PM6Q1ZHMSsTLwfDnd29/Vev3/TtXy//+te//rWBx+MCS0lStTP/",
-	"8fn97Mvna6n//2Lx5fOV+PLHg5cvP//Hyz/+y2gkvvyh/fnlH//ly2h09fvOH3/X8l1KTHfdoiZ+Xm6B",
-	"lSsuIJ7Cf4VaLmBO2bq/pUhfWMK/Bj/XXhIaevCt6ITh8Sq6fwm8DkcxMymVe3ZdGyzZXhv92/Mr9GNG",
-	"0iVql1yXYiY6SHIQI0AaTg8db2BdrMJoE8DwaepieMzyKZU3ZRVfeQZ/gdEVgUbtuegoAf6OOLlHlYhD",
-	"RX4NL+Es1KP31HVZW8vFFIi/MUvxFJNQMiBgFF4sCE4rntCCRLY8gyMKvdnpDV7v9oaD/d7Obkn22Vhq",
-	"qhB4doaeihd2vimkgluZ7aUhLTrbnDPPvITIIQiYOvTKgSRqk960h8Lzv779eHZ0eh5aSRDIh3anRELi",
-	"pUAZy4tVdHqQlKgEQu1VudRkTXJ0/vHk8vLjpWtkMo9CNy7VPGsFLTuFVtC6Orn8/t3R6YdW0Lo8effp",
-	"6uStAmZBpZymq4QhNzw5fXt0GG+ZuFTQKhrlT4re7SNnQvZRPjHtMCV55E1QkGImIOeFA4csXpRgkMVW",
-	"X1NapXm8ZoG6hX9xF2ZOn95e6FnbB9fHFzBpOPE3fmvnuY5Dtue+zCPMXz2eTqu2zZ2NAndKFF/JXXSq",
-	"aAz8GqoBSa5pkgu4oxLYjlpB6+joSP3n+Pzo7KQVtM4UIzq/agWt679eK0T6qN5eXX7fCloX12qTj4+O",
-	"ylA+2gDjo3r0gdkeGZzQP/R08t92XvkDmGD+C2aa/9JTzn/quRc/YRH5T72aYiC1LG2sAkLtJRHwBiwR",
-	"XMgDhZWHqFokT70yqe917gqGILp6b6eMBMY3dm/nYG+nSSm9e5yy52ABRilbMVZvywFWtcf2KHwpqv0a",
-	"1WlV7ixVC/ImmS3VITJZtXWyEaiBoqtc2dpXZbBiIVOiJPl/tacsAlNfvjpd+6gC8F0PwE/yVLcfyJ2e",
-	"6Ra5tHSKxuZGz2K0a/hytbzFnDJ7o/eU6MBUNslRDgljdJKJCXWi/UB7Rh60zi/mREAue8bHPF66dWri",
-	"9fnHqxqm/X7DO7uLTPlaghyKvutLZX8eA2q9sZW6EhsgXXxdW37hVyhz8Mhow+TJkGocd5eSOWUxSf1Y",
-	"aRVzTLFI3bAm90JKFgTLXzMay6gqzMA50Nbj4BMqG2ydyrvYxS02T7Qer+Rbv5cfWWRVwJgySLeSZqam",
-	"P0SNa3pDHUquix1of2ZhKvObOvuKYyWkXFDIys+/NCFysa0ZaC91e2/67a0w5zec03+F4j1LYv9qr4/K",
-	"WPnPfnT6xr5g8g+Ztof6mnlPBZi3EqIO0X5/O4z/ByD8+m2+zEeqSV8AKWkV2S4ZdYGmgEGniEm0+j3h",
-	"+iFvgM/gEcBZEcq2LebKETbUz5A+0cvLrB5460IyFDoa9LDwuoFuRgyktkMUzsH6EGpPLP0DIiUqH3NB",
-	"rDhNhf3qxpaJNaOOGE/VBA/RmMuZErPDO4rDvAC46aEDgXm6QoYZ2P40QRrmXaDr6Y2YrhFpCj9AZdge",
-	"+gFqRUPyG5FwSMYMVuW8OKy4pYsFiRHPpKBaGTOHZFUjSJmTUEa0B5fgHV9V1kdX/HCB49OGF1C2PgVg",
-	"CmzbvSgnt298z6jYhlZuQ9UStasVN9pO5V7vXBqGARSb0pg3XNM5uUp45boy2PW4bdI5+Ykzj9Li9Oj8",
-	"SN9bfzKV1Vz0KLDw0/VxOfdI6yRTO//yAqdUlNe374O0rHj9mCquduf9FazWufFU6cP1ckE+2k59L8/s",
-	"QL6XOS5++Rq07iheU1zpM2DXl+YFevPhvqe4oi1dd9+pKUdXKkte52JeHtNL9jFakFRwpt1qsELwA1QU",
-	"sRZzoRNa3HEakRC1sSaSSqY31aUdz5NMdhyZU95zk/uOpvkRChczzkhJB2aPqQBvPhho683/nuIT003p",
-	"4RX0WXr0vR7ga9B6R0kSn9iS6GUSBo5Enu3nUpLY5EOeGE5IkjhPGL/AKZ4TxSVB9dS27kkLrnOEJHRO",
-	"ZVg5RE4bv0+rMQ95szdTge5TzqY2GHtzJnm9tqJfH+pU4zt/dQOTm87hiRamabqIHBOT0/N2wsT08uIY",
-	"zQhO5Mz42pRtTWqcTmFJFRKzGKexzo3Q0x/27ga99/CXhlQI5+kQXZ1cfn96/p3azY9/DhBmulKpTkvq",
-	"2oy2tEop7oAkRxFnjETaNjs1VSPMUoyZZWujla7/uaXVSqclWJklUOCNmlyv+nYwbKK7tYnRK7Wmnbyl",
-	"sLvgfp5WbXN7g7UV//b2dva2dxrTQ9UYL4yIlljZTNuwwIp+dX7agW28Iylc5ctgU7Aqw4mnoNopK2Or",
-	"Jg+PVxEU3/ZpM+GFMyVjVjTopE4qEdJmocLiVkB4gU6wpNb8QoArjGIH5lCU5itmfNH7CJNusrMyEd7o",
-	"UkB3OIzXH65cCwyc7Y2RrIYCwMbpPWpdf7hSAwLclzfecd190+3K647U0YX6lPZeBcERCrcfE2pbnt/3",
-	"MKCZ5UZjxfNQBp8tY/hUWwYcVseKYZy+V5jUe8xiPplcU98R+sAjnGihlk90ut337w/OzgI03O3OeJZ2",
-	"7MmfYRZ3+WQiAovKVtB/IQqpuIyk/TcH/X4ZPfdK/iHtz/3Bl8/97psv/2v4ud/d+dI5+Nzv7ulHv/Ox",
-	"eW/6gl+d765kMHoi852V/TMPUWhiqkJAe5HTeWQzroGmgbNeGSaPYdgV39AKu85n1jnIx17kBQpyF3Wb",
-	"eC7UvklwC85LgOc+CKasOgTOUgEuJVYkhDXp1LoIW7/vHjp5wJEEZwOFoCMWLkhKOVRIAjkbusp1T1pR",
-	"q5t0QCK3OKqF8pQXvryIshEL7W0vPMjPa5yBNks7qZvGscZwcLLQQ4KOh8rAuuKG0xRHBOalbvvXDnBg",
-	"q/6WxVOtLdbQa+u5hq5XtAEeMWu2k4gJjhPKSCdAgo8YVDMUahIWjriAsIl5SugtKfxADqAEli+xpuRo",
-	"AMUrF4TpbH75PcUk5LaD+zQY+ZLXBSLDJOd4icYENnx9RH7/6arDTRH5BQZtTiGw0Kk+yEOUZDERDj6V",
-	"5r2zYeI7gz3V5BFO83Y8D/MuIbMh0uoUtfdMHpYDNKcMfON4lira3uWT7pwzOUP6X/PonpBbuJr9a4xp",
-	"sgzQv6oPkuXf//O/Ou7anaPXQx81D1AcA+vD4ajEwEs+Snh0a1x1AzCgaWbI75U0xovvqUQzyPwokLyn",
-	"EQngtOvWFX6CdtDv1f/KPGVgzM7r9NtbqXWKXS6Q9dP18TZKnU1FUC3XLiKyfKybe40tv4LdFthPk/Q6",
-	"aoo2u469gXg0AudXpkJKik4vco8JnQnE6lTHSyuj954zca24wZGkd76dZ/oNcNYipQvMKvbXBH9czohV",
-	"bMTTzSpL1eaXNh7nW+ZuuZmfC7vtMnMqpDii13haF3yO6c02IABxKiYsIv7Q5MJ4suFiHak1ZiJuGOFs",
-	"7+GbDsAlmZh0anc01j5ZT9hyj099K8hBVoKGsyIzQt12/DoW/xLZaCaSFwRkRTYuBAV9NQx7VSqz3sjp",
-	"OqIfdf8dd3/qd9/0Dm5Go8+j0Zf/2f3yB+8V49EUo2AW6hiuJyBbmmcfjT3Vc16HH89TvAnAUp+jvLm9",
-	"BjjfL16nUs+pFiR8KrZydahNHvZOHa7CRCqWIuFTW1JE21UnEz++ECbTbZwgPvDpCZPpZucHJ+eygYYd",
-	"qg4eisqtgKNprTu/+1UtZ6qbw7XXnbhUDN5ck6mw4qOxoGga0gpad3NNRHXNE6h+BuVMWkHrnowF1YVp",
-	"1MWpoYXFTuzKjmAffD93fhw7I9pn5/nI9skP+Qzsk496JgYAzxTk/jTK/hiB8Jcn1f8YYruKplIujoRQ",
-	"sPZlrfnIIAOA3jsEiV/Q++vrizxq7BCFCpWLhMJUCnOj66ET0BoAqutEzZghvtBooNikDl4NddEsU/Ca",
-	"T0w+sHtdWV6CekXkGnEU2lJs2uS2LhXwmMfLG3N2xLqcrTkEvuXx8th+EOgOgF+Q5t+fmfbmc8bl9nM4",
-	"59KZRkRSeRPjpbgBlW2jXo5JKt/ipTiCLyCZRkzSG/JjhpNm83gPX5zoD/IOtoGG7qGAx98EZzcLrDC5",
-	"wdd/EpxdqMZFcpgxSfg9qL4bfP9Bf/Qt0QX6TDV2yhp9rFOcnDJP4mGFzzr6Kc/RDY8OnPUFLb5oHbS+",
-	"+aYF1EIt+He9PNfNHU4yOIa3zVMX181ui69KANnqyxIqPOJLiwJbfVo6i1t/6Z6grT9+1HxzfN3qq/I5",
-	"hdTG9VDYPskxhBq0NVFOhUQDdEa/7SBLkFAoyYMs6wdzdC6Tz6ClmrYOWiNzlEatg1GL345azhkxDFt3",
-	"sAUU/mzOVNPEB+XT4GZBgDmuaEqzsWaYZaXY6krKmrr+sIFuzBUJYd1mEl82cVsX0Z5tYw15RmFKpuRh",
-	"3cbOc7IMTVsHLVNS+ACNRvEfRqOe+s8z7q0ZZosvL+GLp6OFf5f0fBptk0tMnm2rYk7Aed8exs1nsSRK",
-	"5OfxDKtbHcMsIv+0J9Fdw695BsvUd/ut9XoBgDhLcJpQIqTJHKgE2UVKBGGSxB39kEABeu2gPcMMhUrE",
-	"CyHl4KGWeiHOMYH4DykXFcxQ7VoHw0FgcaQqJq4gg/5iRd2Nl2XLxXCtb8zO/t4jnL7/UXjoRw4AxEbk",
-	"KEk92+OGvSJB7I5xwYhJikJ10QtRG7MlSoi6SaIIC9Ix5c3AqKOIBUiJAlGR21hDeFRDIcoCvr1Oto5x",
-	"NCNdRb1SKKpuZU/Gu5Bt4xlJhr3AbvpQw9XmVHoyoTErWkmVYDIBaDiWyU2++BKt2e2/2W9IXYyiUg/d",
-	"EJEez+s3YJIfbxpJApVLXYE1XJFj2b3WFhYrIfwHlKjSObFeqtvOPxx7fmtCRR7m2Ei2yK8MjxQqFjgV",
-	"Omfin64+nh+gUN01gbSgy3fH6M3ezh68UWPovAWdXFHDeEyE9uEI+SJEauU41d47c8ikQYUUIXqJQiV3",
-	"2J8znsSFcljnZ7Fd5q4tChtV/+gllNMPSjnbLBUzBb/UqFRwJlA7/OabMEDh/4B/dfbH4q/iISn++ibs",
-	"IEYUCGy3qI1hySihkqQ40WQVm5lC/hA7XeK466jZHjYe1AILHOK1ZUGAb9A9R5pw5DE5JuHyAUqAyoTa",
-	"95PH5IUwj1AbdN4INOYB0qhi4mJEYPpD0QynOJIkFR3FEswEYkSZkATH1qdC9RwgnT0lIaz9ux5020F6",
-	"6qgfQsjSzwpRDpB5G6DKLAPEFwfohf7mRaBJygHqf60hI49TfDwT4TBzr/elt7CyFUETzRcswlApSDIB",
-	"nxJFPkOzUa7rj8N3jX5eryRo6cbl3B3m2foEHrYDj4beUoUzvbDvTcvKY8O1vnzVIF91l7UHy5027Mv/",
-	"UP9o/M7/yB+R/I9vYKvVqVd0LScB5bVChw2sDnbyHxcnPzpr+bg4J6WfH2T5Z/ntd+W335XfntjJOr1z",
-	"aZ5CQhxDaispSPyUsiwxOEi84XbiGAdGo62ThFUmgSBrJ7WhIL/7JQUmRY6BcsJ77UesqRyM3caGFAWG",
-	"4gXIGC8CpAkYTw3xOkQfF4QdXZyinV7fZv8VeIlGLZ4iliXJqBUgweFPHaY0yQSJO4fIslQ0Xtq6/As0",
-	"zmTBj4BhORyp4hl/W8eZC/K0kS3/2ZCiVfhYs501g2D7Scl2l2uaPZrrYEVQX5HBqno3392/osJxCXD1",
-	"Glg6r27DJsbCKlhyzbMHZK5++Uz4WlRMCjXvC4PBSoOKfcb7vmw78TZZM4JjdVh5V9YWrKhqS/r1J0j5",
-	"OtuQiZchLOftas+B+QMyoXAuQjSnSUJNkgc/b/Zg4Fy0Dl73+8/Igj1qhbO6mb2uiSVw8tP2azxnC2en",
-	"X0R4nzdQClzaC0fVMz4l0yzBKSIPi5QIQTlDlKHLkyESSybxA2p/x18oUjclD4tDJQiPcXSbkglJCYsI",
-	"yI8J57c45RmLOwHKGGbRjKfau684wquXsG01ZpUlXTmw9Ki4vHZZSOZnO9DKKldgym20Ll28zysK2Ndl",
-	"2hQVFQbWSU5Os00Uy66sqGXgfZ2XNlg50jm5e4RqUMMNUh9CLgJiCunGRFTFaHjYOvg87PeDYX/3S67S",
-	"K1jJ19XM/7HHO6J1FEVkocRbZ/zy+XNGyZ106tV9e2/elJKbN9T3lRNHrs399NtSDWqw1pGBb7Gg0VG2",
-	"9Y0dhIWx+hjhTM4Ik+YA63C7PMDURNrpu/ECC3HP01jHA9dm7C3KTNel2l1JsGt7rqChfawQbydKiezm",
-	"T4JWJkhqtENzzqg0eW9KOFl0sBKWadfSLlYS2GLabvnsShz16jzWRw8GLei/8C/+6s58xRVa5FHdTIm7",
-	"CWeV8e1Sgy1cgv7j4MvvtxL8XSMQ1tNYQc98EUEB5Tos/cdGm8miEv9TA82kXDhR3k7P25++9lXHnq5q",
-	"0JiUi84hkmWaHYC4FdhMwkHB7SDDcAABsJC/WYfzOgagF8IafdamHy469Aa76tUJG3tiD0iAcJIgou5o",
-	"WEIJBXNPgtquR3nhVcVvBDEV3tOMvRB2dZJrPUfuf5VHwZl2uvqSieWjEOqgPqAsJg86YoAKKA+B2v3u",
-	"GAsSQ24ayvLKLcXSeudhx+qjCnlhiNr5RQTZqzX65hukzfAdWAWJD9CUSzRqxWSa4pjEo5bRGoLyU6e3",
-	"iFG20JFhZ/TbMp9ryFefpsXyfp2rpApdEHSYa1jyTjUHdnmZIyaZgfrOKM+gsG9gOfTO52vTqhlln8KN",
-	"WaSBLd5gw1Q3dVxw4K/6FuzLKauPuXpbpuY/j6Ao1ciwhkog1N6eN4FPxYuw1qJdOqYaRYG6m08f4Xqy",
-	"Wi5T7RMkiPCbcvN88uKgEsdaG7JuLdEmMhTONiQOUyO4Iv1OJYrwyTbiXKLf8UqQsFYIed+8VhOy/pSl",
-	"aqu9TIQTCZuQQ8f8DgGDiiB2SiVqdyslanefDzCqLx9kNmUIuSxrErbNAjLsPyV3vaipX+e/mBSQVBsx",
-	"fHj4R19VqtRpwpOE39+kJKYpiXxFS95BC5S3eGyFdU3a19a53GSsDmoooen60NqGQamby+HA/j2ieOV2",
-	"oIguT+lPpsBp61uCU5KivOLGGzyOYh1bNscP7sQduBqJT61f1yvp6inlUJgTOeNxPVHX710Yf3dyXVIz",
-	"fHdyrS76J0dvW0Hr4uOV+nXxSf378eL69OP5VVnroJuvUzjoFjW6hjOYjxkz/21GLx6YeTgPPpV/53PT",
-	"+U9uCrnZX40ozUjgO8koYwkRwuSxYjjR9WV0CoAcR0GNCBTUH8iTpYk3vXBN+RKdlN9cXY9TEqsLLk5A",
-	"JoSCtShU95cDe3P51zC/ggba0NE1PFRjQ6eCoWvuvCaElaYIShc+Z7UZyFrj5Nh5qXOo/PpFZYp8MJ8u",
-	"PzypzIxz7mCLzaFbl//m+/U5b371JDfNmZsvkc3eUxPZKLA5eWxsVVPfNdzxVKlfhXHl0UqIqktYGS8r",
-	"Mn5JIbG/TiHxP/7ld/9TXT2G+y9+/4fef9yE/+v/1+++0ZFL3mCljSgG+ixn6mrJed2t1QDq6PbGCF83",
-	"vmS1eX01JxU11JeyEltbEIJs/0fRbcdWWjtQ5CXBJo7zcdkF3PzXT0pTUOpoDBeTzd8IQaeM+POUqquu",
-	"opuKgJbzpOYB+51yvkYqkOkxRpJX69GZa3MZq3YmAzKMd6Lu7ngPd3f3X73uKk6uDmzO2ptUnt6u7v+v",
-	"lRWi4Xwema5hTlK115Tp8vmru5dvDFw24kxfxokp/q4+RupjKNpGgSsxW90mrpz+N/Hr6NV4H3fVpnR3",
-	"1Ra9icmk2+8PBsPhzs7u7t6eZ582rgHKJ0U3hqB5fWh0Eyu4L/CUCJ0z1MU9WxcUpJIliklK7wikW5EJ",
-	"0RXN4YhPJtr9prjfv4Aujb7JqqKsAgK1R623WOIxFuQAzfHfeIp4JvGUjFoVCF0pMRzQkGdQHR8JPico",
-	"yoTkc516zpNJXAP7SZiYd9Lw0D+mvKdgnP9E4puaEpXn3DBkraCESsPlDEkpQYImhEUkRtAJYFuZRGgs",
-	"BG8NPRwUuYTtgN/ggEpYvIKcw/5wv9vf7w53rgc7B/29g37/3x9NkJvVsLfsoChjr+S5edMTv01GD5sh",
-	"22PW0C79eYIgIjFNoNjY1uUqT+6ITR7vhY+T89l7Uk+ZYteQH08duDaDLOhKWobAXc8Z7nizvfwyGVz0",
-	"pB3Ud0r/20whW+RscWSBLW0BR2xFyoBbghE1DkyytNDKK5Tp9G3GkwHcBLFEIRwhk8ozP2QpkVnKtIqd",
-	"3REh6RRLW7OYSoFInrZYe3YJU7QDyKPOaT/ooe8U5TQGYzkjcxiUEQpl8hRdwzWLyCUh59peXohO/7Vi",
-	"uKs2Wqdm2e/vvn5UGZAa0nVmxEqTi2iSySwlteLc+nTkX9fgyjFcALdFF7TAqbrLIo2RxvnL7nhOPnXI",
-	"O1wuzXU0DzvYlN1grQh4pAVAqr3O6qTAQ+1JlzHdV1GIuLjs2lGeRfir5LyvqdRcvsHm1yrdtndu/vjM",
-	"F4ThBQVrnOh9+nT69ov7TZfObaZfYzWZUjnLxnAj53hBuxGPyZSwl/k0vrqfi1u66NqsA90FhxyG+c33",
-	"uaQfswNRQnAKRrM2SEEg0BlRiDPSqWwMlVtLMOXkF9Vb39N2Qjf7FaH/uDrn0hI2C7Z7Mu4uUh53+wMl",
-	"v8T8vuITtdfvN0hyV0s4HpONat11aFPJiPp8J4P+moQnjxvsuU6ANqBQK4WE0KFx13X6DHUeKkc4UVyN",
-	"dPzXB8UEH311MHbn+vvDMx++tXJ+MyeMAtHX5BeDRej0YttJsWaHtz0YpcIU0Mk6kextlmJ/MhlITw27",
-	"qUg+6Gf5ihzTPru+PoJ0uHCrykBWUg8vO5BivIRzpiCwqXKBqDxEc4J1Bu45ialWhubXG8gdpShE35N2",
-	"35887DQfydj0V0qk7e+21lr0dIRKLlcVVrbd7Y1sek0rXQ1eP1GpqRe/blf17cSj2fNvNZANnSfVuK/a",
-	"6jDwJBfwW2WtWau4S8OfeWtb406nFpxQUO/rHyBH2zdC8sUCfohsAX64JL993BgLgHMLcR5ZtRlUZ3F+",
-	"mIswPC7+1robtS4t0OsucjVn3DAXVwm6RwDLj3bJnnefLMw8747KYPS0uCwg633L14x8XsDfNzZ9l++I",
-	"9/VVvkc1r+2ueV5fuRvpeX+t9vY430dfD9bNd12jo2LLfZB3UcI3RI4Z3o/FutdnFpc8704c9PJv+olF",
-	"OFBAmxxY1QSIt4QBjwxQKJZCkrmuAIRpuEXy2tU0eVz6q5RqecGr54crrE+eALMeaEk1ZXgBeijSQx9Z",
-	"sjTPBMJxTGLtLhvqXkIwhSqh4tAGDMEY6mNT4tLKJCV2b4S2VdPnY7VP0pQs8N5aNzHVuaaEAKd1ZHjr",
-	"gpY5p2yckzE34/ziCS2Lua1bMhyPLYVv2/MNjYVfMZ+r4kFZA+Rca+J1LsZcpqWxWLltvygaVNyVP7f2",
-	"xvvRq/g1qWrp9/dfvXr9+s2bfn8waHndWRqK64W3yl7/iUXGSlBatwWaum2pOSkXQ7AKM3MfMDKiTs/e",
-	"WnEYGTTICel04a+DlnAtYRqttykWaVTkgRZEGb9H7YFNPS85egXOYJ2tEuY3UYjVq79+0LY5V32fEpHN",
-	"yWFZIxYgLNGcC2nmiPCM4PjxavjHK9IUzfPkmh0vb0oXnhofpi1l56pftJLgF+rumNuHTMFj+9tk2QlQ",
-	"35o9WcWQ/nMRQnQwVGRowmFwuFdZ5FN/9YPc+fVg4IOIWjLP0oj8CgsO1V2vp4cLUTvEmeRQmxKzDCfh",
-	"oTphSgRkprypvvh0DsEaoe/F8K1AghBWAYjqTFcthN7WLDfnjr/wcqMsTU2VaiUk2F02IkODPS7dK9Sm",
-	"ljTy8CS/axwMfctVFKIpR8+vBKvplQpOoyVse6xTJY2aq2phCcZMyy+5WfUR100pcVMun9/W9XfpY77T",
-	"xu9mUJJc4mTdNdsDo8ACyGHa5EF7k24NnmrhxBRqp0nesnNzLncFvgcl6uYefANuA70vG8imPjr2MlzG",
-	"yPqr8HaXSRuzWO67/Lbmtqhf5hfFL87sr1PMBLW3/ef17wkQnSAqISNereHn0X47j7L5P5NRuoJtppN1",
-	"WKLv+I9SOdv72Kq+eIOe0r2vlWvlVUId/Hc0a/32Xet0wh39nesrYrSZCMY5LNTGqj/hqIihTzGrxECX",
-	"jBvO3W29LvvKhkPZabwQds7wxaoNx7y1SynZcgq9dIEHxvlUk4n/NvZUjD3PcYIAxzefn7pSLsSqMbfy",
-	"yOC3voztlZnxW7W78Ilvfh+4lu797qBHKDHv1ZkCTQ0WCMOdEzxuw25X/921DUM0pXdkFa1I1r0nUIRl",
-	"bZGnUsDqaPTQ73dHo4dhfzR6eDX50v7jgfN0MNFPf+9p6fNZhuWayg6rzGKxuKkpsBC0JjiiiblA5Per",
-	"4c4miae+ltN78yYvA6mrWWjX1d6G0syr78TUa6W/fHeM9naHu+js6rvTt6b2/nIBF1/Tn3esRcoj06GH",
-	"S0HBjS25VG0qhyu98OLa1EcEBB0WLdHf//O/1K2SjLNpp+debV9tgryWgm5wHHsUj0emcpbOYyLTJYqw",
-	"MQH1/Dw2zSJ1143XXTDqntdUpnfOYM2mFcOiGEt8UFT8Fmi8RFdvu2pPdQzrz6MWT+mUsn/dGe6+2hm1",
-	"DtDPoxZdqD9GrcHwlS5gPGp9/erqVos5PF1NuK7Gt5NHd1XczOtDGl2jrpTFFd3QGuZIfZckjSXOldGu",
-	"nBFWXh7ZIVfeHDtzWH1ZTKq8wHUSaUMNdjOWtApUr4vbGuHO6eEHymKdHqhCFo1x+2a19NBmX8aKmvbX",
-	"8K4mLL7ZBpcf7WMNqrHljcjGakJjEyHn1duncsspPXr/C/viDU5IKmvmlAuiv7aXZQELZ6dWJ+2FblDF",
-	"xe1Q+1FXly2wv7mCfOD6yuSHo965Zs/vW7MR09drUuswuMa7o74YWwME3zQTD9JWODY8txaP3OGmKCBX",
-	"mNXR/YwmOhHUPWw8BJ8AjW9UW87njrK53pHXHaUO4Rvh69YmtXnRw41eeXPj2ioj+MWtbL7pNgLMMxXv",
-	"+v/g0f61zu4zHqpVdCAypdGFusN7s93he1u+ux1q9hAGKCwCN0Pw4cJonEW3RKI2oKNWkJhGoCiiQtJI",
-	"29sqaHM3rYSBNiiBWth1fAd36+7m+GH7Ocwp2/6jkobBvV7BrV7UvGwkvUBep1U3hZVwVLWVEFLLU7tp",
-	"gLXNFbLG/uSfbLZQn90sItkQJLnl7edNOvxaWu9Qx9rIHbAfQQ0OIEsoJYpgHkJ8OqISYYFCTYv9vjLn",
-	"cgKORYwkW8o8i5Ry/12dyckS2dcBGqD2nLIOkhztofYcP3QOXRMf1MiDHBRl7eYBsscB7QXG83U3QGDb",
-	"RDsBMgBWf1I24WhY0iOtTWOyt7Y2vOOX6lmXeoXaZM7/RpGY8VTqTCAK7e55GguTisvR0eY6CyVgJPdg",
-	"+47jikr4cyvlEowdNwmdzqQmKHGW+9TkXKe5WiwYjdLRiNWUc3S5kSdKi98Sj2MkhB9FoBRRDQKd/08h",
-	"WSm9xgEy2TV0dm5oa9LQ99Dlk/P/QX9Wyos09hZJCAWek9WsCPL25mj6l/jHV/Pvv+Xv3u68+ukv358P",
-	"31zOsrOfzk9/Gq6PSH9dSYx99fPrYLi3/9UXe+7J4OdLR3E9I0jyBY3UXAOTnEA7gcPTdmgTOSi864nZ",
-	"y/kS3oSdHjoyjUA3CJ49WuFapKUQOv/up8sPm/IvVofZuB+PSUZhOxckyuacdflCdF9NdvBzZ6Nw/tw2",
-	"LwBUJllJDQJxSwDsAIksmik412xMbbKFKmH/yCKcJA7Z9URe2zzdnHUhVsFqvzzBU/czTmxpY6YjG/JM",
-	"UqXQesZ4BgG0VCDSnUOSuvJ27Y138U40jLsYY9zdHY/H3TdRFHXjOI4JIWQymUw2B1St0Bq94DOI/tqS",
-	"zSh+lpR4rn5SOa67a+ogb1mRdjHjvljZk95gf9fW4YbDEIq5Teh+x2lEQjc+UuJ0SqTQzv1lIP9hsDfY",
-	"3dvb6w+GO5W8afsVOvOHz4Pumy+f+903X37eDwa7Xx+R7KI0cYvCpTnU1DHXgK5H4I93JE1pvK1n3RWf",
-	"Ew6FeRVfZFP0GQS1ABEWd3JkBvcJYImcIQHJ3I7mnE0hiiLRRXLhbzUDTYOU2CpkN685oAa5p0ysSudP",
-	"QCriy61vY0BN8C3MIHxkDOh/421zvDU300deStdhve1Zb/jmM9Bch1I5O1W9wKoopj+wtgmPrufXSEaC",
-	"Wcwnk1wFsDbNpW57TXVenUfnJplbfcQWYDUsxqeVqrPZcncHm28c3EYtgbrReVJvZjxLN/ZzaT7SmPke",
-	"PnH7ylG6xgtJV+HU8HkhkMxShsZkilnzq24+VpMi83a+ttC86vQnL6k5PTo/0pdw9R5RZpJa2eEEmkGx",
-	"t8nkV0zdYI51Puvq6lcgX8H2AhVdXNku30P5CD/KxFCvHBzWxNRWjmyzCM7S4V0J4vzAI8jQMQcxNMZL",
-	"1H7//uDsrGOlUjVol08mpSyS/TcH/b4O+Hzqqd5AKh/JOf9vIQGUicMiT1Z+GRgvC0lqTCZaWeQaOWZk",
-	"xLTwlG8gwhI0abo53LMV1lLOeugYJ4TFOHXONSSOUN+C3AWfj1joomAIV1KslXJoTOQ9UYu55wXOoDm+",
-	"JcJZIKwLGzULZ6Q3Yo+VqVYoXrPjUKZ9a4Ka7wm5TZYmqvk5CKRzfo7mJKURfnnNU84ktxEnW0o2m+nS",
-	"W0j/4xEwtC/7DYfWzYFXPrxfaj3+ivnYkdbFmgAuGu96QJA2T/OLQEddIkQ1cZycmRKEbEqcwJOGRnZH",
-	"8Nq82lxMW/GdtS+CKjw3b0xDU9YzM4wtZLz/JuvbkfXnIWGPFdqeiXYsxJQwSh5nPcALenNLamo23ZKl",
-	"0X7ZQdDRxSl4WU913Ea94vk71fzPZGlUz7dk+YyKZzMxV+2MZaF0XnDt0FXxaB0Pd3f23gy7E4yH3d0x",
-	"Hnbx3t6gO8CTeLK3vxe9fv1mrbtrWQfaHo1+//Prr//rs06A2u++6X75ebAf7O9+7TRQR2/WgVZADYtW",
-	"NNaCC0meJ4pyANPRHqF1RqEL80bBTwdDgSF4W1PQxcDagi6G1hh04ViDLnaNOehiz83bcDFoBa2Lofpn",
-	"R/2zq/7ZK2fShtcN3AYtTkKf+Y+h+2PH/bHr/tgDN8CUTPO8EzZNN4TprJ6F/ARQJiRmETlAYSZC1MYL",
-	"2uPmZS/iczBYhyQzr0hWfutCA4YiWXn5JNtu+Z+Es66TrPWlSjnsEfcRjws8JWmcyUfaHlOegamsloK4",
-	"+Ns2rTsOXQHfeAGofjd0W//DqMRlkYj+6NvjtyfvKr8rWvbhVhTiy887w2eiDjvDbl7L+dFkot7PGxDj",
-	"bSadiNinEYy//+//k/+wpEM9I2nKU0tB1MZaCqJemr8NKVFP1B/uEXKq+EFPrcApfAMhuc1rA64cseJ0",
-	"FJ/lz07McPmDojpg/ugUJlA9kO6p8R5Kyqb/0NpbMIGi9lazKlsLLdvbKltOH9uZJU6Pzy4QiWa8Ul9L",
-	"9d/poetZSsSMJ3FekBstMLiZJFxoxyB8R1I8JQgqYHZlShdw12ucrOlEDW7qEAiIIoaiWLU1bPbW+TgM",
-	"+2udHJpUsIE6LVwI6/VSPanF6tsLkkaEyY5RG2wq1+IWoAHVUCnF/dryqoP1tVXLBWggVSisI5XSm47/",
-	"yL9nzarOlJexso4ts1pVp943kUEeDgc2mkNkWkMOENC+cSFfCGTDicoMZtDXsR3DjUUIIe+KJOkdTm42",
-	"lcbNNTnERV4XMsMqYAbr01HslavnDjYUGYLAQg/20sXdvgdprdUQnV7c7bvTBJqwsfoDtFIMjP7kU+8o",
-	"ErLAy4TjGI2XslQgKNzbryDI/jowDHZfDR0wvF4PBdWXBwi6GsVzHmFblKK0wWGl/tKzHeBh3y7iOc+v",
-	"dw1VJN17yukd9vtfC3dWKNrWqmG419bRqnn+zVXLr+LqtU5GM4JTOSZY5qXBFNvUZVQ099QOSCabJSiO",
-	"I+J341E3C+PCA//FWPT43eyl6ublbHyz8+Ow++r+5O5DP73dZZ8Gy38b70//cvf6YSgvfjrbi47exH+e",
-	"/Kk/uxQnDTx/1msmchA5APCKNVzIaUrEP1a0sZPYWrwxH7oiTrmv7cQc8/HVXz6ghE8pq0o7pu9OgGwk",
-	"dALFOUE2xlCyUlfdgrpHh+XCOnck1ZXDBUrJgqfSVzh0Y/03SLQpOYo4YySSgZooojotpjrCakgYffva",
-	"cIPH1IaLTf5VT9iLeePMFknuEhYLz7BSF3jGFxWdz856fWa5ppfttihdd5Pye3Ezp75slpBvDiAWBpXC",
-	"irTI+j4h90rk5PflFOyDtVyqX1/tfm0y9WcUbOLxwC1z1US8+ZULPfvKYfr8RG32guqJTaXVJ+iTVpIq",
-	"dneGFblid2e4Nt/X3t7OXvPLge7Os4WAUKvT/ch0IWKdIgUOI0MYXZ4cvUUfzz/8G5IpZkInC9ROu3lr",
-	"MD3wTCJBpN16y7PMq8AUmeFJQmLQv1SyUpx8ODm+RgP07vLjGeJpTFKBfnh/cnmCCoO91g0TxPh9u4O6",
-	"yEq76MUAzXiWvkAfTs9Or9GgvI01NQuFSOY89lCH6w9XCAuU0PHixxcCmXYHKIypwOOEhAEKFymZkDRE",
-	"bdUYTiSfTEhK4k6AQsPt9NugVAyUcYmg7Bklsdb86SJo3UmWJGGJAukRXOWFGR8os3rZyhlryxZTg37K",
-	"Ogz3xQbqZHv16TYM5boSydt8Gs7DC/ut8+wyn5zzUJdde2em6RZku7r6cMa1a1UmiCd44pInQLItXxEN",
-	"KLa3kvrjifbGOnHPwwR9NeSGj6khl4uydg0+QSvl44TMvVEDl++O0ZvdvVdooRuhmEfZ3CQIqxourRm6",
-	"mpFxkWBmHEIXJFJHAdmUlzzSVtXIn6kCdHTCT6x0aocFqDPvcEJjXQ0DteGHHs/MWkA2uk7j4jjvVEda",
-	"YedxSbMafb/Ybqu9L7Cc9fx5oKCBN6PHKZSwnNCi2IZpHSCcCG7TiYR/7ZrCpN3Tt6GtiFckooeQhIRP",
-	"RW99+PlqvXq3TG5vuyq39TWCrsARRGTzOU5zFbtFKNVLrz69QLWvT5eniGooLW3162pXnpqavruPwY2X",
-	"Bb5szoWhPc+c+N+6APVLkKNPWUwefIGMV0eXp+8QoJSpcN/uDkoZFKsp5ipqwsHuq93XO/u7bqqUrjco",
-	"Ss/kg7eQ1BFKKCPWWRcYvogwY0QdpoSgdl/rFAqvDBNt95jpeVFG0XQ3Wwi/Z8BGcKxk4qClKAzWBPyO",
-	"Kkm3YZIQ1e9H05f6+8j0B8+LPtXP702/MJtVT4AVoOmXJsIkS0FQAj+DQ2RxRcMqLJn+Q0XYQ51nKwwQ",
-	"nTKwrUDexXsqyHqIvn61v1kzvCLrldwJvOlq+UQa5xwbsWKK/Ri3mx4KY0wTdQOxzlIBCsfU/K3d0eec",
-	"yZn6Zd2gRgxLVPYjy1MhGecYIxtqj6o2+BqaxNn67wR8FnGUciHQ26trO6HDEcPIDOhEGuhU7zYn3M7A",
-	"+MQJ8GozTxMsJHg/8ol2TiOp7kl0DkfMbo3znbZfhV6nkhCRBxxJvfM6K1tY9hgJtd9bLr0pMKr7A0Cu",
-	"FbQsENU26/WAk5GaRGMkL7b3reneffaD7d99+G0xrPv4LJ+C+/TYTOdr0LrCKZ2cFWmq/MoLbY0sSwaS",
-	"PMiVDIG7r/de7TeKCYeBi9RqzcedUDYl6SKlJhF5g/rmrwdvhkGDnE631BdPMsE00QVpjPQI6hjCApQS",
-	"Rb20YVIdcZiFCfdVZ4ZxebSANKPjhOiUF7d0sdB6mE0eRlDBbXU2xlSaG0V10sQU0tY26takfCv7hzUH",
-	"/2K2FDTCic1Bt93XWF2acCQf93WW0iY769vawsmj+XBw3i2LXevfVTBjz+BNnlTzUXj87pxccmur/rgH",
-	"GrQrUHLu3S93ahYNMqpp8FadkOD9Eo3x1JveLDWOns13TEvfG5Q9IOwbCW7zrmphD4KweXJsW205ra2H",
-	"a4YzCkCnDZcMbR+xbJsq5Akko+5qgiOddxm14RrkyskBylhM0ksgsLqA098g80vvUdnm1yd7qWdPWyOg",
-	"4RDaGOAUr2rewy9C9r0ZybMkeVt2S96GrsxIsvjUjB4Hjc+lx7e4puVzEJ1DFKqrY0rlsmsdnELUxuj4",
-	"+6srJCKeEh3Ir4ftaLFY4qkIUVvXjTn+4aT79//8rxD0FpSIDnD51Pi0e7iQDuwUM7oQvswpzmvQpuAH",
-	"zvicEoHaxz+clHUdW4hqoMn/ZUjpE8hi093+xVgqXBcefQbWkA22HVJ+ZMToDtKMHeiMr5wnqB2n1Oah",
-	"IA+SMKHLjdjsGjRFiqyLTgAFgXUOJad2obn0pwS8HHm6XNXvmW8aBwu4YvsqiPve5CU82ZKIwqobzeS6",
-	"hH1gf7Ng2m5JKx1tQB7f5huD6zFnMuVqlXc6Bdoj2WaxbZ8eL/c+kvNd//KnWosk22JelpCGeCfIHDNJ",
-	"o+/1rqyErPisR3eN23ohB+ct1QLUdhTgyBzW1JjqFd8pjnCK7lPF76k8QBhdp/Ruif509fHcNm6HVwAk",
-	"s9QQDXXCtBHTVGXYG/T6KOFTUwFN9WyihJCex5jEaEZSkrOvcgE03RiqBmG2HDEQUgKdpNHIcFCV3Gi/",
-	"2qFv5TqBY9gxsYdm7lAAIOE4JvGI1ay6h67VU/pTnnAFoirbwz46o992VB9aq44TNOYZi7UnRELnVIoR",
-	"G5OE3+vSNeADrVdmNGITyqg0wYxlRP6dxjyP5huAqt+iT5envQbuMkHryFx9/UnbYVMPSmSbzvGUBGBy",
-	"0BKwS8U3y1x2PL+W0IwXcSYxZSS9MaNNaEJ0Wb/AGfHv//lfnpRMK0NeFszEOxovGXi0VKKZmWJf32cJ",
-	"Iyke04SqLQjQGRWRK0hrznYFvlKisdkHxt6KY5UOU81iDpH1wx+uV/EONnlkfA10j9sRjBV8MelE9JHR",
-	"p0Gdr1WO//2TaFyaMVFzIlb2V4kwacYa71QuPDWR3e7qtgfm4m7PoNfvrQZsbFprWfP+N8FZ7xLfOxeg",
-	"q9qwCVvzwSkeDZpkKLgmOUoIFuYlqQlj0OXDbPEwXzhDA0VyXqu06Nc+OjP957/NOPZ3EcZgn5gohqB1",
-	"leDotjZd1hGC94iyiM8pm3bvyXjG+S2k72rjMZRhrqT26mj6fj/jSZ4jDRufyGBdtjQg6Yp0AAaRAHyS",
-	"gEjokHUgnYJMdTHoPLeamo/oCTVPqEYiSHpHIyKKZGud58y2Vjvcdb/ff/mt+uevf/3rX587+Vr788s/",
-	"/suX0ejq976yGhsT/vi3Sq0SkD/Jpj4z7oeuwBNibbmUpKid8HuSdiMsCEqIGlAEKKZTai4qMRYz48DV",
-	"OJmiiaNq//Hgcx502Q/2h1/tm5pCIldzufiHOp7CBLZ1OhVzuXAcTp0+tkz1dXZ9gWKKEz7NSMXTVI3R",
-	"OUBjzUnaw2G/E6CT9x8+Fp6n6Or66PIaPKNsckfHB+qF0IUkJdeFuJbGN+wvn06ve+icozmmiTrYwutm",
-	"Am6oqgMPRYE0XnbwqstkZRq2ChjMkRoP6jlmS5id61n0quxS9GodD9/Z39vsVZm7Fr1aE8CzyccIci1o",
-	"CddsxbZOtcPHONWSWcJv/EVvlLiq47th2xVOuGC0Phhg2PV7aa3zB93KZas0luNsq0HlkQSyse4HgDYc",
-	"9i1QgcwZ0bc85RM4JBdcyAl92Ow3+ry+s/OH7X1nNzqpwoJWPVWHexU/1devntFNdbjnPQN6GusQrXqc",
-	"qcgdKxGeYsqERG24BZyfdsrgVTDdCp47fi+qVMrEJ+IaAnSAQsYZCXVNuQCFlj6GBUEyvlrgPCoQlYX3",
-	"aByuunzHnEDtO3d78k5d+ZDpjFn2XcvxYir5huZP1x8npx+f8DiXiysDjXM9sPvoY/Gx+/gyn9BX67x6",
-	"4wVnlarrtiv7H82wcbOE4+JACHQJmyLEbBR14Y6qHVWvP1zlfp/NuI7x3Xwi09mpBDbt9J+P7ez010Sd",
-	"PSvf8fmx7j3Fj1VJHz5zyRWb/4PlNTWBreU1Ni/Ja3YRVyTNs7U/OrpMN67Nnwh1ErfQqbL5Qpdl+OpR",
-	"DdfEdzlTyAf8Urd7jxJUz88u0N0wUreOux30HZFVaZXNF5DlLuQ0FiFaJJkI0Hhp+UGAxFKAXQf++rRQ",
-	"OA5/ApNR5OT0Xffs9FsdbDDBEUEQBq7IdRsLlGJJvIUkMjm7WWAhFrPUG4N0t4NUG3X7iYyzct562ygW",
-	"1VHXGSxYl3LpdZOQFj39lEse8aTR5E1bl4ZdvT8qcaWzt3uKCbw/0v8Oh7vmj719/cfOa/NkbzAsM6q8",
-	"1To2pXv2cSg2XxxlcmYmYH6ZiRS/zIScB3pixQMzweIBTPQr1LObZ8yr41Homb9usLNuTAMUgg29IUvF",
-	"iJuEP2+2ECe8QZfhhUUwSR5kjdR1t4NMA7QqkN4lmHUH/SaCqBn5Rh1IXykowVHEk4REcvPZXD2Uj2L8",
-	"/8CIfT8UTh5kitHH07cw4pTIABEczfTFKr9myzy3RXPFKZsvPtK4QfI2/33h09sLtHDuDHjq1lU+QOFg",
-	"f1CJyN4fPON1AXrzyC6LlN5tIreqDY6WT6CzqofnpbN63uvorJ11m7AoXcKLjpfaHp1clajt25OrVtA6",
-	"sv8O3gz1H4qolWirbrKOsOoWNYT1IqV3eiz766j6S4/tPIA5wDVPO9Xc1Pgy3e0g2wRBE3fBigOp/io3",
-	"H0WZz7l60dJ8rPQD/vxSZZ6mwToYOM1qAHFlZnpenoL7au0LPTUT/VZLg9VL1P50dVZARrXtNAh781Og",
-	"evMICFf6rQv3u2FUAvndMGoFrbudStghPF0HUd2iBpjG9vQ9tHEf7OgESfmFgM1rLwRvyR2NPJnXFdlu",
-	"KkW7NZ5rnNVWY8AKuf6FQLSctLRuoAQLeSOITirRLMXpHIqlrXXSbVDxqhLcovMJ3+EkI2Cb04PkLH8F",
-	"0LXAEUtxA33/v+y963IbSZIm+ipxcnZMZHcCxI030NqmWbpUcUsXtki1do+gQQYyA0AUExGojExCaI2O",
-	"9a99gLVjdv6eX2M2z9Fv0k+yFu4ReQESIACCJamIGbNqCpkZ9/jC3cP984VPF3xaxgZupyzlBU/nJRuG",
-	"RZrFq2yYStSp9VSgvHq2kiK0uFlveLAmfZ6Rccq8AeFMBsWbxjhvSPST8vxEiVCb8+aASRp0/PnK563s",
-	"uHi4QqtAAZhOD91VM+p1wRljrfrgi4UsCIurKwfbV9nKn5cA31w8KyKuP066GpuBsqdoDm6clAt+JZbN",
-	"BDij50uvV5vVo2q92qrWq41ao16t16un1TJ5u5DPo/pvkMvjj3udThX/2i/PKga2nwUTPGfQWjK/JzV3",
-	"1Sx7i+Z3cXUl07tKdTPbUg/8oj2ZJp6c9cpfGPEL8TrgtZ/lmYoNkyVqJjPIOe/CnM0y7//09EK88WMW",
-	"K2fxmpn3rF0r/TSM53xXfqTJwAy2C15EM0jSl1GmZTnrj7tpjgQUxzaUTgOEALy5ZdEtZ2UZyyHXb9dS",
-	"Ri5IUmneUrGMRgteydB/JsmQ0HMalH/Upzw06SFnNDb8Ck99RSZDqWxmIxtTzcF2T978nFsN80WXU36Z",
-	"h+SAmOaRf/x/ROtt4EkTMJ+PaLjSrLhOLOPyXKWzEwbvuemAZL0vNrZsFtOsu2WTVz606zbLlFVW+0RG",
-	"N6X5rs/hG2Kel83DTGU2FblZLO788ptda1nti1f3pYnOmj3ercixukiSFlfwSP4amfk3zBfEVdcYoMoz",
-	"GA/lpDvkemyn6f1LSU5a42RSgoy/bSp8aEhGEJD1rqwrbn7Kl6+WFTysSw3k5+joBDmRYQ3P5SE0BHIm",
-	"RHpMBwwDqgglAVfjkKJ+2SYDvXMg5jmcatTpCNknnhHMTSC4tf17ZI8KdAhOKwJVCE6WnoyH8IdgXL/j",
-	"EirUhEWKtGo1XRsXg47wssH5wD9WbUWQRdPY34CByPr0TmSkwC7FY5WiJO7bJwaJO8IEMVRJOqDGQaw3",
-	"JR7QDnnGHSXkKk45n02QmYmk8AaRTMbIu8HFoNoRz1jIYus+YEccxztiI3lr0qOkPSpzIl52uXNXokZo",
-	"UEmAPzawWLceL905FmCnqqsYCZaozHe1rUzOvWKxHvE8NdYVEwHhxnkOmCgu312nZNQ0az+sI7LXo8EA",
-	"fAAVGdEpSRTrCB7vn+VfzbxRZAKZaAjkyKNw+caDmbw0K/anXFl4ltsr6WaCrQ97qrrcVliaBkOvxjKP",
-	"DVyS+R3rklBOtKQBzozzyopdxpaDQU//3b7I6/PDrZqDIodrm+TU2t5BmdnAG+tl9l+Qi6Vwms0lwQE8",
-	"PEBp8OCzPiq+4PJXGfbaxUoxW3I+3VOUsBJ9fdEhOct4OFUaG81bWX3627xh4LS2fGE0jw7XpyGxx/PS",
-	"GdLv5E/stbbLbNae/DG8fAW+5Couk8UM1fe8rCHYp7jrp/ndl/Uplwk+5V3q6mHfZOHebW+CNs/Us7zz",
-	"K2YoGnGR/7X+nW7IFXfO97j4S+ZYRqMSBazfh+D4bqb9lijP9qVUiyvRnqXoaw3IZ+Vm5uwkucuhVATL",
-	"pfBtaRqRlHHXp4li3XUuAHKflTOSXRsGMrAEwYtV4gkWa8HXePoBW7NWmZOIKRLIERdacDXkRjDKLvEC",
-	"ocz7z15fWUNCIF3imTgA8/Sn6+tLl1w/vdRC5vXL4quofJo30ypln4z4JxaQGy4CRWgYaiGJYbCJlot0",
-	"B6xeXLhOw344rhMIrbCYlqRarrHEQwqcsZ5K4U8d1zEsYatGn+i1+lbK+KkevevpmL1Oq51/9gwaMv/7",
-	"Vdq0+WfvbWPnH/2EzS+pJ9+h+cfvbBetL+iaqzijurBjbQwaeikrGd6yYJ3hQzw9t0XkfnublmaNLF3I",
-	"yKJWsLWgTpv1bqaAOahw5wBmfgMVsGMphx504rc8n62xcMUTTCPs6ocyFF7WzWs6WJVopzyYsohHLyLG",
-	"KnoNGjIKEtIeC1WV/Mymiowj1gck8Chve8g0hcrY+QWJ6WCgFdq8iV2vz1vwfZDWbSTfvByFSK5H/td1",
-	"xtT1Z76YxemAnz+u6qEZ+3kHzazc9awwGqstz3jRPzH2x0XKdhtIBmkoDJ3DmPmxpXEfh9MNqNmfWpLz",
-	"lXOk3Jt9HZt9V6iF8SHGoOVwuiTe4vLN6x9/6zCLtTy5lgRYFGnmt0/6XRI+UUZP9wOsqVjCIiMU/NZN",
-	"u2Z3vXN58frHTgQGkruptO/0HF95/W2N+Di/6WFmPmY+I7Ff6jJyzehILQxX1WIeMOS+e/sSuT9fcS2/",
-	"yX5M4EuihYw+5DTT/yV7HQdsWjasFc9MPfzU5pfrOPuuGYOxPj8xj2NAx3BL8ZRGARL9+4zfsuKnaGCk",
-	"8ZKAWLLHY0U8xQceUXwgVJ5QeP8hwmX1GVGp1aoTpmKWaIiqhnLA/Sr9WxJBZM3BxA7SA4XQ3t2EdqvV",
-	"zDWjRuu9ht8MDuKIDwYsUgcjKhIaHug+qgMubuUN+zc65hXjCvWnRq1+VKkdVWr1TlKrNY7U+E//2nhh",
-	"P//Xxgss4F8bL6JEmFdu/1Sv1szffPCn7y6K95qFbBDR0WZ5H3sy7sY2Yc78tupJDcHwgkuoIn/+QcYv",
-	"KFjLBrDweVwl7xev1g1yPUJl9i7Edi7dW2nYKiR+9PQ+6/Jgxg87zfPYPj9/UaE9P2D9wZD/chOOhBz/",
-	"Gqk4uZ18mv7NJIQs8Qkpy/0IWR/rbqP2pZ3lgexWPn5u1tx6rbaFbJBUj7cZAND/csO9h+HWLhjRQynM",
-	"XQiNDRNBszYbme2Srl4slX240FmWRBIXAFy803L282vMvBkb3pbYgqJ0cweF/j3riqFmkf0zQokw3jM8",
-	"IHuCDSigaF9GBK5HUJoyU6xcwqqDKvEq9VqWsbPmIRuOtdybl58o4v3ZOmXOrILi9zPXB83iHFf+LTe9",
-	"//FnM78fc/P88XPLbdbLJ3n5nNq+w/itMgCLepp2dO4YzXZxNoel+gwfsatQrntVaU3UcJfH2A3mZjQ8",
-	"0CA4RPowIHvmEgNJYfTc2CTZ3j4JEhAtcblQSxyDnhcQG3pGPCYCj/RYX0aMeMjUDO5xZKyX+IgHgg+G",
-	"8YwShMbBD84IWeITMIFg4OQw0VAecfB/1XKXUz9p12pWc3baTg3+PcdFaA2OqbppLQHLKnEdBYq4SkrM",
-	"KwULKnKvWx//GT3VdRLBf02YeWzc0Y3YuEYK+TQ3+srfzKwqcxOO5WALShdV+HUTgen61w3vi8N8+q+s",
-	"hDWVx5dXSEk+pDezZAxxqPbP7iRYsPueC9D3oYCFGb7K74++UyqFLeqCaijHW4y5X5h5rNWaSRfbajW3",
-	"GEADpa0bcH/1+qLEDXY+jP6uMWqWhx/w/rQLy3O+5r8+WLD38qDu7zSIOxcYEYelyX6ADWyWLm092sbz",
-	"vz67eLYabyNYy1+xmAY0puvV8pYpmUQ+W402+Go7BOyu82zhDeOilAWus+po5JInrFTuZcRHNJpqFWyl",
-	"QQBLf7JW0/PUZHflA7haQM794vzi5Rm5PL+6gh35/H88fX55ffHmtWE+rlS48MMkYBUhRcVeSe2vm+Tg",
-	"uuRqdHG/LJXhBrx1eRbAtbl5jcAJ9iFk37TEm1SQN1cuCrQ3QJ6o//FM+jcs0v/659//E2mjJ0DORxXp",
-	"ywRCXLX6O3dWPw2pKpkLqSrjm4FySUjFwPyJW91NadJC7jOh2IpMjXPUiitfkJRDzYrEikjduF5d+NGK",
-	"NVynTNd3b6xyYsyA9TgVLhHjkUsGciQDlwTpfLrkJumxSLCYqRWHeobWcr3O5z+erjQGCxe/Gce14Pop",
-	"jdlARtMVkZDG/rDcADDSj1gAianOzB4aUXVjzDdo2eSxYmG/OnsfsAgN3iYhWxWk10TE9U+d9aBs4SQV",
-	"53utudrkjHvBP7GgnBB0waa5ECqmYbjoqwXDf3kzeD1PC72gisubwSWNhyu+vOZpupi10ypDLvnp4sef",
-	"XPLq+bOLd69c8vLNeyIj8u71z6/fvH+9/UOtMOW4nmca9tfnYNUJbrmS0dSEnq5Pmu8678Y2pmgmQQdI",
-	"sqo0cg0NcejsYgnmja1mwkWAoVvz9/UJVLUg0z0mt6cDoHN+83Oh8DNSr9VSCd0wUgtJTBvLo2FWzWev",
-	"1QNodN4u02gNHdc5DhzXadZWdc/AoXwPhTVamFPOLfx6/AxtIPnfmjX48eOsuSQ3Wm46G2lbyywn7/H+",
-	"aVPLfTDtxmw0Do3VZdbO8aMkMfsUH9h3SMREwNL7XZsNE1i4uVAxo4GeyivmJ6+keKKQnZzdolM8JN5U",
-	"beJVn+tfPLLn2UibqhwzwQLPJdlPESv5kfo3Qk5CFgz0g47Iv46eMN6+S7zqNWSl23v74ilpNpun8Ntr",
-	"GUN636ol5r145uG7ccigsKqFBfgdRWL4Mweq+Akm/xjRMRg16UCrzBD2BjX9JBUUrosEG9XFM4/ssdE4",
-	"nuKSFlLgm2i8Cs7j2cZeypD7U9NC/IeGTizzvQ27MM+vElgQJk6jes0+6fLA6pGMqKhEjAbgwWaMy4Zp",
-	"VwpG+onArM9cdYT3i4IOooUVLh4UoSZGk5rp3LOJUMivibSU70z5dMwCU3C6XnShxiKVadtj6A2QgNJb",
-	"FrQJTTNPmiyvYLxWUxHTTwQy3mDy+n6iWGBugWRHcEVkEo+TGO+CTAQeZouFlk6GPGTEA2IbEefyNFLM",
-	"xqb7fQBdNsn8UlvH5w7ktes4bfL5s36D2DH+8sUlHceuuvwL2arCdyzrc6EQ89uXL1/KyNvvCBrIdySX",
-	"ZUgLfTMdctz5O3r9aUULu6jAeIXd78EmPst7qNs5THn2uSI0nNCpIrPVzRBWzTdmyeVYdkGSuyv5v/7l",
-	"v+F96r93q3+sfPzDwUpv7XU66g9n+j+F27U//in3z2rl4x/3/7D+FcyIBZxCEto0Eni2n3rZAlyOQ8rF",
-	"GfGHNFIs/lMS9ysnJilJRLuY0HdVpzA81PPj9e+dTtTpiI9/KI31LqMasjhtanbBrgbXMXWNW0ctc2Go",
-	"G0x9ZD/TWym/aNz0X9gyl2iQc8k7xaLK+YAJiIr6HxWD/ZU/IBTwCNFDwfk9Wf2a16IOBPnANS9VuZfm",
-	"L33xdbhiorar2Y0TemkUr35n3Qw+O+dJPJQR/xu1PjWMRiwiqulHzbiS3nHOeMk1aiUHs0rVrJmorVfn",
-	"TyvIPkZuGGQrrR/pWdA/ZBOAdn/FB4LGScQsY7IWubxskK/sc69K3t772tw0584Bm1V1i7RIZffenY7q",
-	"dK4+fq4fuVu44y4bL7J3xwX1DZvug0AalbHVL3SPMOH+hsifK3L55uoa7rur5GnEgN+chgoNOfpo9BLF",
-	"ovaYKjWRUfBnj9g/XcwMXzFnp9kVKZbgFtxffZsY6ZtHZBxSn23uZvO9+KnMyspRWC4Rozf4Aj6YLvvE",
-	"/CRmwWwsyFGrVH/ZMBwB+H6GjEZxj63jNx7m8qEujE0sZyvenoe61uzRUz22pMIraEI47jOe6vkfr0yx",
-	"+d/e2iqKVFUrxGIbeqB0wNIeuXMzPTcdi5dNPh/tIjqhGcEKwzNgw0FUMVwY2WZlm9RLE+7OMOi1ypZd",
-	"yG9ZdyHRAbbV6N/52gCuKelHTA1J2l88zGFWIWEkMRNbZBVrlLYjNx7z1jz79IkqIY1kSWXCIPpiydor",
-	"lukJaTrttW3ci2AabQu9xJTKJMzIHmygpYbgeMimZMBiQkVHGGuNMSoA4Qlwt9zSkCg61VCp5P4Z8RKh",
-	"dQuvbdkjAIfR8NBLYl0dtKcj9BznKooSc4OIraViaps0ovBUFy5vvFwm+ELecHmj17LtNjhu6IYU2dbg",
-	"pZW3oF3DhmvlxnFLH7yWadxM2eN3ph2zmy+34QqLNMeisSToI1Vc5zfYQnSLZHi3CVZiPriFVBEpUcFq",
-	"kWEznS58nfJAGAiC9i3tbHmUi2EWmW3Z/DbL2BxgH1hpXgs+AZHijOQMC2hGhzS9ZEhVmhd28YCsfhOR",
-	"Td5dcTG5wt3Sfn4sS9xpKQ8h75axUIEArsXy7F8v7NSpkegS67M2l34IRWRyfnlhtJs9T3/wz7//p7fv",
-	"kpGGgQAB0yavsFoQmGS8KjkPAi1sp92uXDxrE61wNn29auAv5oHjth8TAKYZVgwylQkQW2mRDGID0OXa",
-	"aZu+ZDOjBR3ny5cvJrMTui7FFO2mhrTe9MkxUmzqFm0TYuj/pVRV5e1wXhW0AwI+5KMkjHklZoKCTtGP",
-	"qIqjxAdVA+VIwz5pqCYBKDEEr0ouYowoNMGNHbF38fTVJVhvXXL1+tWlm0UxuuTZ6yuXXL+82ndzEmia",
-	"olSh858C0j2XxEkkVBbZyEUsOyKl43FJJJMYA+pHJB5GMhkM0fUejUqcZawITI5DIGvwaRiidAzukGrI",
-	"lCVtgijqakd0xL/8CzkvcF53xHNID2h3m08j3URCCc4cLpY28Qo6Y5tYldEstSq51u/heZJbdB1RvurQ",
-	"aod++CDWobEGT3SOly6Wk5sLyJ1E5ETY9uzbzlxDytFpR5yHIQloTPW8cyVDqlswzi/SKjnPY4qy3BNQ",
-	"4BOVvYg6qQ1n6oiZveFZpVuxkPnQtNntkGqSwHOKG0OBLnUuCA+M2oI/d4TeWHNFZGQyLTclrAn5DagP",
-	"tgibSoOwT1zFdkz0IaE64jn1h0QDMY4j0MzgqoQLAxoSjeigaX+qWFSr6N+8NvFuOZuwyCN7mD0SXoWj",
-	"ntFg3+0ID0uW+pVUb6R+lrdQikrARvqvKBHoqOvRYMSFZwiLYQIK1+rGqqrr6oghZxGN/CHY43DqEYkI",
-	"lGL/YZth/43ttkPxVIpbvdalUB0BttKeDGAHWiM0eXf9FPamcsm7dxfPCA9UlTyPImmEo4IRVeNByEZ/",
-	"BGMqWrJPW4fH+x2hOwomWRxthgUAkQqQXst+3+isaPrVw44veVUCwrXdrL4MmGqTGnnzs9sRdRtN5JIG",
-	"ye7smukFnU0QqXcND5ilSHqiwCDc5wOP7AEJbsq17naE/uG2mSORVohldmmj1r5MSx9RdYP4VLBXVTvi",
-	"8t21nlkTEI7SkltAIlgfI6pRAhIGm5s1hZg9plHMaUiQ26ptUuR3BIybSg0e1uKWrnoGGcktnl2+ubo2",
-	"2VoBPLyLgI3GEqK7Kj+zqd3Fuk9jRk1oInxVNAbdMHQ97clg2hHGW67RIkOZRAoC/sBNNUUzO0Rkb0Sj",
-	"Gxbkao4rb+F1FtjcsLnbpI4AaMR2GLbCyLiPVcmPz69d4BLSTXn2/OXz6+cwOTwtm/SmBI1kVdJqnLrk",
-	"sNbQ/2nqTzrisNZKMUXv454+nPSI2Rg6Tw/gtAKJYDzTgPTMuKQDLsx58ZJjkBcFBSuJtDxAmLhloRwz",
-	"M+TEg2S0llALopO9M70iExF7luwKwrCJsJeuHQFuE3oEQE7Dj3OR0PDhOGJIiKTFwJHUYwAvR0yvKNQ6",
-	"jHNQTqS4jOQ44iym0XQVseIgZtFI5cgsnJyc5eR0eKdRrVXBK16OmaBj7rSdZrVWbTpgUBqCdHcAR3fF",
-	"Ht36p0GZzdSOLCvwjRXP/SpkRDKgfhGYr871O5e2fF11REcsBq16gW959srBRf+1FAzdWb64d77+Uk/t",
-	"Ki/aqPSPwAaAwKF73ajVrOBnyeBmr1LyjKJpoHzddbIx/PDZsVEg8PaI8hDMOyqOmIaWP+d9eDG9hcBr",
-	"CHQCSD0jcplI8TUZBnIiuor5TrtZq2XkkcYMphUY59g/Cg5Zq1+p1+v1SqvRaFROm81mpdVqtQ4PDw+P",
-	"jo6OrPLUdiAnqZY9yD//1/8maRudL8C8kCZeXqaWZHM8BUULhOgSFo/cQsldwTy/pgvDA8xrB/DOF9d5",
-	"ycXNXe/CO9CEZq216OV01g9ey/iVDCB4RdfQwhWw/JsfaPAW5TX8pH73J+8ENWKqrad590cvZNTjQYB3",
-	"Hq3G6d1fXEv5ioqpaR3gxOEqPboQMYsEDUG8wK9WaJ/hBHkn6C3loV6JqEYmo5GGM0SAGZjQChcwMnxw",
-	"zosPPrrOjLjntB2UmtDbvyzYwIOgMWK0cv1llTwHbdzLdpWHbm8m33jqsDAHWOgLkFvO6wNWdpb/zKYG",
-	"YGAufpDBdE1s+a1A5C4k2AAHTBzRl6JdwgQGzEBu/RsdlgfE1g1GdBGqGvJZ49NR/cYxrLYChj2Voh9y",
-	"tOC16itUcUmnoaTBtZQvaYRMbq1GYwXQK2zWtwzsrd8p0uKGgxu8DFWna4It6K9Q8IxgePCZB18QfENW",
-	"5qkGDK2WaBGqPiNjo1YGLOS3YF5C+lhQD4JI2tCEIgZjSffC4L4RGOelu9ailgff/MZZTZR5IROBVdRX",
-	"2ACXEUvh8QXl4fe7/HEWt7P83XId6C1D2yjwuZklbr00lLF0gI0R8lzNL+wfWXy/VZ1The6vt+wO0TnV",
-	"ZLqxYvI7VDbWxpvvEDR+hDvq+yBGTjtZU02APTxOVtJozvDu2tgbySJz4xziIP3s9o7STfWYAiocFVDB",
-	"eMU/wFY33LsraSDfIHiWDtM3ip4m18M2UPT3hIjr6zqbi2wbq0nfH2rjxt6ipjMeV+xt+0Gfg86y2BL+",
-	"wrwwl+jjiSLjSP7C/Fi5ZCRVTGCnM5s0AO9hQnCV9eWoxwVbYDEfp2krbWUPbTfHKi+x+RAfqD+aDb8O",
-	"p6Rf6D24RCOazSRrs7jmOlx/C363GSalELgyBkH70ojBL3e1zrrl4dVesW1yDN4qpe2y/otrtQo/+rLq",
-	"iPkmkncmwXMh3LS8efbLNRuYhg5/+cZvULK99+Fz1tn5sYENZXJ5Oo1aA9gCG83reqNdq7Vrtf8b3vnE",
-	"gm52Gdas1qr1ZqX+/wSsV28kdcccpofBETvun9QqddroVVp+M6ic6rP1kB71jv2T4JTV+jAdJth2tsh6",
-	"WmTDKSQZXdSwzJ/TidiAqzia5ildDtRQjg/omLfr1Va1QfYwCp7UG9XDfYAB/wZ9tvU6VipE5gLw4Lqj",
-	"xOxN8HNzar263wiarNLqH9YqraP6ceWkcdqs0Fbv0D8KjtlJ/9RxnSgJ0THOefrX55VGrdGqNA7rdSAr",
-	"t5KMM2IBT0aZ52G6zVTS6+am0lDPsqjLR3TAusPpgDPBnOw203SrTd6Jnj5JWUBGbCSjKRlEchKbHN2Z",
-	"g50IIHEbF+T65dVtHa43YylDp+3EEb+drnWPBfvFgO6ymyy7Unc3WY/rJqufncepsDEep756y3XEhbJG",
-	"alwtFTjeiHS94drnsUrzzATU0ljHEacDRoSMWbnpaU6q+NoWqB3A7wB+KwC/EbzfAe07U+AjNAXayd8I",
-	"3rdpArxisXXcgwY9Sf2l9zy9fzyXeACAHjqvgmcbC7x9E38kUh9hOBCAvFfGrCOsBTGSowJ/BPqF65PF",
-	"JCimwsQ0SMGIHzIaIU20rbY3ha2pmzVVHYE5LxIR8xDTKMgohuiHXCcIHUBQdtZc/JrYfwM1l4YcSCcZ",
-	"dQSWo4iiU/SeKzVvbuNg24KVUw+w03ZeQ3QX9Yd6kbXTFIzcZ0RA38Y0UkzpsYoSyBKZoz4EgTJFWDsu",
-	"GyLcQxpA73d2r3Mwr3Dibm3kv8lzNl0FaeY5E04MwaYzY9K0Y/J7O5atiXkbx/Pulv+xmYyvUTna7IC3",
-	"cRwlGpw5oBbqbtczBmIuBgyQx3zoEsHyiWU9gyuWXMOkjtM/PVF3WovfmtZ8FWPxN2xXTGfpw2enN+2q",
-	"PAMhwm27PpPFfbHWaU2UdaOCArdZGsuK0GdOuKbfCOqshkdapeUfB5UTdtqv2JQoLXaoTzjBJjbn50Oe",
-	"PobLC7nY8kDtOslYb3IWdHtwVvDiT91E6XND13XUr7NG0PQrrd4hrbSOTo8rJyfHx5Wjo8PDVqvZbDTq",
-	"9fUNbpa9cbG9zczgztz2uMxtKVwqH/OYRSnCbaSflTqQX0AliLXFetopyTDE51mmYQ+2DQFB6j/66j/0",
-	"76RSQQwgyN/WER7EUFNDzumRRpt4yHqsPnyszlDRan1ujgjYhCiZIDqTOqUjrs7fXrwgjWq9WiOhHJC9",
-	"gVTMd8kVGw0iNnbJUxmwv7z859//s028KBG6OhPs66UBZDwiWhxVT0wUrB6+igVGz0Q7mh5xRQIWQ9bJ",
-	"THEMpJ9AdqpEhEwp4uHLniG24hjyme3dXKgp+ogihMHrgdYm06MvY0DjmKkGIhV9qYu11VvVsI3z80QR",
-	"71yL8hQPJA/ooGGCSMT6LGLCZySUiqGOG9MBjG3A9dS7REkTGdBLeBh0hOzDasACTEQYRNyZNu67hIUK",
-	"g2lxOqJEPIGQO6k4GGbfvb0wL0GFUoaWokOPCwTAWrXYXCSbceKKJGPFIj3aht3TjpWWyoGWLwYmwb7e",
-	"HhEEIZM9XYPbEXpS9TopaGWEBy4xdkX9EOmTrZ1yv0rejJmYuag0HdbFEi46AoLqbENiTCLElW20kETP",
-	"LotA5+8xSH5rTAVnIHZ9ymR3G6BHx2NGIwUsgmjVKLEQpK1SMZ2mlgJcn0CJZyIGkzEwUtXIK/4DDLER",
-	"hsAjM2I0QIonFUeMjlzkXbRmCeDa4yNmac8wV4Pura+XNjcAQWO41u+IeCL1P6TwWTuzdsTIK66nG2L/",
-	"4iEVuutsYkMWIVUQLIckQhYAiHpkAcRCmpj0QqwjhKL/KMnVs59NTKRewPvlxhB9YM9Jg/cOYNmO80AG",
-	"BE+UwRUX4yR5TNRQJmEA0eI9tgRrijfmqahVclNu5LG8GGLpXuxnika8vzLFbOnYXuoxUEiGcW2KXeHV",
-	"K6z5y8bWJsMUrEvRf6RnJkJRdibsO64D5jw4j+1QpMGlQBtpJLFYRqwqo8EBFFuB06VqmCP1GQIrx5wi",
-	"8HfIbpkWISFQPHfrgU/Hw6niPg3zZE7UAHT+tyTihu1IixAHMgI5DFszkEA9wwbmXZWRgbcaX2D0RlnC",
-	"h5h90pLz1V9eWmpUXAOxpbBJQoZXYY1aHbQLlIE/O0HEb5GtzCweGDtjr8Hu8PTDWf7eubPTaTvH1cOc",
-	"gJIKJ67z9P3zyskpZrQeyiie4QnPdQGWM/GlQE4QLgVJVNYpkpLkADmQubF6KkUcyfAykrcYvG4mzZ5J",
-	"72Cw7ewPeDxMeqBZUH/EQL3QovvHYghxvVpDBmtY34Xldp2JQSA45Vdb/jRe7SLMcdOPMB3ArM3KgQQc",
-	"6QI0CRpsRgYnyziw0bWbqRN/dUpyBXz4PMPRXnbjOM/JXnaJmHKw5674MjZ0B+nOnZS9fCumuTlu8xkj",
-	"JM58QWZ12g1QhlZT5a5QdDanzkPE/VkAWXk97XT9El1f/zN3x12rHtaq9e3bADaxACzS/g1ZppGzYLFD",
-	"EhceE2MK/51GPS7YG3mql5k9ErAY3NGdPGU0EF4AYypp1E6P64eNGuY/z10ztOrN7C7gbZ5VPpaShGD8",
-	"LTBlLaKnMI1TB7GUldAajVdbDJf47XIrEPRIlxuhiG1k/u8z6PM+MywlZkWbMY6AxtNjeAKg/eQMlIep",
-	"oVMBkZqFdKpPiJy6kVsNh7Vmnl8EL9GSnLFmvaWQ/3JbiyGgMe1RBfp5rnxIk2uUZtTeFKGhVgCnZjhA",
-	"5TMJ5dIhAz7JmN4wZTU7w3GJeiJXQ8Maxmd0uuLQljPVFK2W+RG/wyAJr+KbX74U7WNotdLKamH2l1rG",
-	"RvRTRW/pCm7+tgWDpZce+iFqzfCtOcsX3YTc7co2cwWSURqBvR6sD3PgvtydbVNFd6vebDtZ4+HvFbYp",
-	"U+Dq23l5PcqAzwX3Cr+d25eGz4zOegnjluWos+5c4ZTEQ6kgy4I+m2yO2Pl74aeWC/h+d8ElES05smUb",
-	"0zKfqvak39T4QSuNoNWqtFidVk57x8ezGFVmvNOFGZbfdLvPkgXns8CXJXX7Fu+jzXx/MH+aHDLOGM2O",
-	"WZpsTKrs1GtV/f/1hrPiGTITaW8oXLvxMGJqKMMACMbt4K4+Q5BwnTZ6Tb8VVA7ZUb/Sose9yol/GlRq",
-	"rN5v0Gav5R8GMJtI7G0jWNMphbRiE9arjCMZVMCOFvMRk0mMr9Zr+mQI7uiingN7q7/yYQD7YNndMs7L",
-	"7mr5cV0tp1TpFvENXm50hYzcO8oSnAIRNWJixnTKlSVhZQHecym83sSFisw4iuTTz3fE3iUXg6cmv+yV",
-	"GI3t3z/Fcfr3tZ/++Uyo9Ncw/fPHaOynhYzSDzviUqp4ELH0xZ9svgL8Yf8MD0vM52XIYe2dH4MbNdO9",
-	"KnJywyuGlLtKzjsiS4BgmV/xyivlcoYua3ToJlHouZBhxcRuaiWs7KILBxum6yuzsy0DcYNTTbcUztdH",
-	"4c2RdT2kfFDett2pt8mpt9b83cUSB5OwI4lbgyQOhvWdMPYka8P6ninicBGsePbliBLwzFyLCg7PQyoC",
-	"QHpzgbyI821DTN+xvT1atrdNVvIK7G5Q6llK6sZFJsbdQfC26RLeLrVb7pxVYjRefs66juQBNtPyTIwT",
-	"tM1hFmSJh2G1WT2q1qutar3aqDXq1Xq9elqtOa4zoZHo0p68ZU77pFZ0ILht+L+Dg1wP4jdzkOMBvrNb",
-	"Pr7o1HXA7iGiUi8L6S/O7qKjI+dEsEkGnZCQwjeCgQwDgFoQDRapxlZp1Fi2iN1uG0LDhhrgHDtbAT/q",
-	"jTVVrwclrHtQ1cv0/6tDdr2xNeWruU3MtsGL98fuHT3ebxzruKqCaL1a1e9CU7QUe1vQFA9CquIKan5L",
-	"4ySBMi9ivj5S8PUz0qq1sqSKqEtCSkUI544SUSXvIX2g9T72XMwiBm76hbLIiFGVRJlbOY2zdKZ7ECCQ",
-	"+pvbYyeikzRNHgZFdITuDTkmAZ2qXPN4nKZ6xJSlpS76Vj94SVWMrqwPng/H9PAF8A5uTbdYB6HBQbw7",
-	"UgOn7TgbnAYhBXNtd6Scdr166DoyiUE6ccZSDEi9ejjK+7HVEObnD616u7k2nptJWoDqumXKrq+dRP64",
-	"JPKXZvJTiMAskb+ZiD6LslrcqWAm1vbnDWX+0rutH/kt3GzNXOUQCsI9mkgg8Sh59/alvcCx/JvmtkeK",
-	"cHqWiv3v3r7sCBXLMSa2NCFY4HO316q1TPAh1hJrdMWgqr6MoB4TBSjkxMWYLt0Okxo6kExVSat2Cm+n",
-	"13H9NIslaBIl0PxWxlaXuORicG1S2m7hdum3RVt7lZbzzKRjXi31zuRicDDsdZu/NirHk+e3L2vRTUu8",
-	"q0//Z+9o8Jfbk0+N+PJvrw7989Pg5/5/rw3fqudrOG+mg7gAPPWk2VXzuzPGri3ZPrZkNbjd5lHliUoX",
-	"xYogWiTnyCNilGwbCv+SsATYFgkfjVjAdReiRJwRajPOj7l/A67Eydh6C9vYzz0ubLrVgpCZBs7tz1yT",
-	"pHfkXpSILg+8fJbgEQ0YmQx5CDzYjEYhB5wFd2gV8zAE1NRj+YvkAtoEwa0mz2Ya4JsVfp1rlN7GQRIy",
-	"xF8NWFwkDI3jafb+zJscJHEYHUypS1QS3fJbBsGxELc3b715m4gt3uEXULbx0Cj7K3TVWqpxBJ2249f6",
-	"fcZqtUq90WxVWrTnV04D1q/U9L8Pj45PTmlvXQk0ETiuZTiKT3bo+ejQMxGpbCPkZCOkDKga9iSNgoU6",
-	"+U+YJdkY+XKeqFrftfngkXp2RntPn5ZekT1La/4GrslUNzViNluonaouJP912vWG66Rd6QLdabuha9Wd",
-	"7KZPnPaH1Qlv0s5fmdks2dbm0U6j/K69DNOZJva3bJtmW+BOwuh0n6pCvM3d6SlASVpEoOOSMRJc/ML8",
-	"2E2TOBDD6BknyjVMoqRZqwR0SuKIiTsjcb6VrT1gQjfyjusLm61Db+ACYSLGezsBGzMRgPHpdiYa3F1C",
-	"qBglIuYj1tUdjeSIKwaxOLEWEbt2/rpawkwiBgQUctzNpT6AX2Iaqm4xpuhL4Xdj7oJf9dR0m7VgLSQq",
-	"nbYSNLrEhu7Q6LtGo/Nsw6QYQuwa3AiYmPJpiAVumD0+KyHN1VPwucG7ZJNri8TA7rA8w6Ku53la6qNL",
-	"Oo/BgawR1P1ar9JoNBqVVrPZrJy0Wq2KzQx2fHx87LjI34KfmZGFv63ihwrNYa9Fm34jqFBKaaXV6/Uq",
-	"p77vV4IgCBhjrN/v97NQYCl8GoaO69xyqhcTZkZzHTVSDrBLaI00zQypxytf84iNeizqmnRqTk/2CnnU",
-	"3Hs1DQvPmnYruc9mG3VUA+clc3/8nvWIFBXTpYiNuAhYZO6OT2o1oJVkFGJRVkfdmdW5S5e/g+m50JQS",
-	"XMxB9POSp/dJnA8cg4gGniFLs2n03w+ZwAgQVHVIJBPDI5GleSZ7vWmai60j8McninhZN7r4Y5cH3j7o",
-	"j8olUCOpP1EFYBcyhpVlLwTOwGTWEfC2LtTuVg8p4l3C+0RI4Kmg/o2Qk5AFAxYQqUVdJcNbhuqp7QLe",
-	"Dwv2Kc4KpRGz1i/KBRqwPNzcnqFy4yOm4FNh5GIvDwjm1jmkypZKuMr1ZaCLRYLB4neGMF/JEQNfqKwH",
-	"anHkyyyEfNUgmG/uGClNzSnHai4pp6ktfX9bZ8GmJ8EDBt5813LBdzuhd0Xi2GSp3/Yh+pCOU78nm6yN",
-	"rRFzx/d0k8M750tVomitFYJjU9Vn5SjDJDuhU6JiOTa8p4WsqXDWA1mrJDxP8GqKYYuCeO5/PO3ieR5t",
-	"PM92d88KkT52c+TMDhxoN1Y3OvzI4i2s+W2aP7/J877kpF98HuPZW9v62buFBOU7X73vlfVnK9DyEHE1",
-	"RhMHagWs7Yygu9ryCBuyV1An26TmkYiN5K05+e3D/Sp5Xnr4x/SGGYV4gho50N9hFVpJJipm40WRN1s+",
-	"6TdNu7YMQRobI8gDBuP8XuC5sXV4tnEyW4DpnSz42HJ82ZiVB9DAbtHPY8Ht1jnxYvYpxtcMV6bxp4O0",
-	"XgQe2DwiwaxfACZ58H58fk2y236PqCEds/2zjkAHZyAilWEoJwpCTiACJuXIVJjwxNppwcZKZGSfuqm7",
-	"kH1dxTRmri58KFWMr+rnXBEaBNaAqo+SYF9/3Ut0R2Q/LWDAbyF3iWDYvSo5J14bvDe9jvDlaGT6DAcY",
-	"Gj/rhyklKkFeZz1UBBwElfU38IBPte0ZvqG9EQ9Dbp0oY9kRGqRIj/Ul2Kp9KQTztaa6j8ZiM9pDqogH",
-	"f7btQHuQ1dTjQdsje9Qkf0kDe8xLbcJ+TWhIeKBc8yc+4cx4aOouewGNadsjIRdAxfffr968rpKnZmwi",
-	"245oSs4vLzo2IozEw0gmgyExvEtXf3lJvJcXV9fPXx+8fnN98eJ/emVm3ysYpue4CO88fOaWYuH0cXB0",
-	"SbNWq3VERxRHqCN40CaH/bpfYw162jsOWn692RHQW/K5k/eP6oCDVGfGjarjtJv616LfVMdp6x9nPac6",
-	"4LCgm4ELB/qenSizpH6lRwbONva0uruQ2v6F1G0eshAJyR5myKnYvS1itb+ZFwEsqDX9BobomAjJQjB3",
-	"FORVIh71Y37LNHKEWr4kUu921TU/l7sLgJfjQ7BkQivJBMg6c61ATFEYHoNx8nneTPQoLmPFxO/LNkhP",
-	"ypBR8a3SXqa+CmauP3xeKbgcAgUtBMByMz+a8cgTmKwVXW6nwg62KW8mVByW8meHiVun7ejf9Z5ahaJy",
-	"ZaFYr7xl1/8wXLu7/8d19z80cGShFOHpnqSUhokyd99v91Hxxv+MZJaIRPBfE2Yz0KXwW11wKa3b+VUv",
-	"oteBi5V3/Fp7+SGZE3+/eLnOCN91o4os1Dtqw0d9AQurYDUEzan4gLsHlFdiPGDLIfVtIhQ5vyAxHQxA",
-	"+701AXBz4ilyG6UBcmjN3TMZJEmjVtuvkms6wJslzG/UESa/pyAe5W2PjCPW558wDwmo+7q6ScRjRhKl",
-	"C6YDVSWQShSUeLip4rruiSAeeoiXKpTn/JoONhR8twjZCCtdKcJpipMr+q7rDvyQhDfpBjaoez9BVcXd",
-	"RAVOu1at1Wot5DMyiS3yqQ8p71q4MwtJY6HB3C+GWClgkICvVj3ZhALJuvc78gZzFdLBQLekvskQLeKw",
-	"uGRRBa0/SezLEdtB5yOFzvOLCmREDsN15M859FzHKUV/4ZqrdsgkYeIIeXQXSexmkubOp+TxcsSuLRCs",
-	"4DdSnnflRxZvuDy3Gti60xaWaQt26nYeII+NP3V1IPgG2FMXOF1s4fjbUFzPbW3g+1xrMz4kt+m3AXeG",
-	"A3U7eNfcIt5Zp4p7496Oe3Tng7Eqb+g9jDBA3pSzxGyPv+lc3ZisFEB9DGyg5xdkHMlbHrAIOON0q1zy",
-	"5goUEiZueSQFuDLorpyhqQYKGZFSc011sbXl6/PJrW+5mDeKDM3QrgOTJaD4JUNFytvzrXE3N8TDgC+n",
-	"7tRVk75Gg5TARvfrieXegsAHOlA7bqVHaguxOt59MAz5YZe4jfVoxAiNIjrNsiDPsyAT2Te+RCmbpV2v",
-	"ZM9YT1JC5I6AMkG03C9hRwbPJMvyVlLXPEtyRyyiSZ6nRyYFdmTTNt01mcRoEc81rpwgGW7FYeDeGpPr",
-	"90WR/OF3wJH8MY+2PGYjtRZbcuppDEu7DIJf5pmT1U4Zf5zUyRm6paCEJMq/kZ4+C9dysNgT7WqqQjkg",
-	"TMRAyalBk9+yHBiiQVuwie4auP1WiaefegdeLD2ixlSQ9P6vRYYyiVRH7AWsT/UwpOipH+wb7gVg6cSa",
-	"TY0R4Rps+27K5OkZz8s2AQ3Uw6NESNvWZTire/zA8PoikqNV3ruWa1DtbMsprTaXdcoM2lpMWulQliFd",
-	"tmh2MPe4YO6pjCIWgulFQ8vXhDYlRuPKiMUR95dA3OtXl0TBFlGZzAmpz+YFzx6LJ4wJA3HoVKZhbh7P",
-	"jhDq9qvkqd50GrLQ5yxOIoFJhCPwUxuzyIQHLLxYuRKj8SvTjW8It7afGn4d4RG/WJypbiy5ZSldHdPy",
-	"I11GUQprhcFZqOdtl5TuEQJcfhF8RXBLxqjMLIC1SxZpBZcOIFBHJb7PlOonIRLNp/pr6snFRSAnLslU",
-	"3UiGYTJWC0HpHda/3RCCaz6ybSnEBzjHmPVsPj4AXy7EBxgs1npeawgWtWSkJwb/BSU1axCkUQy10TOm",
-	"363c0kiXDrNZ6O2l7od6D1U2Wj9pgHfcxa8cP6PTpS80a/DGxy/3x1Jzgjnteq12AjnegI117MdO+/S0",
-	"enLs2qGCwVwZEc00l4AhPtmh3+NCv0sNH7i4fnP0y3GPL0C9N0WW9j0ubpmK+YCCaVtGBba8fdKbEgMW",
-	"RR3WNbFUuv/l8VMXaVO2C4CeHDORyZP7ZMSoUGRpP86IR8PQM68a+RVsXtUFoGksYuWgCYzvGWqafxZa",
-	"4LhOvgEYnQmsg/pJGK6IrYWBRFy8gpa9wToXPr+YaczCF8+LrVz43tus+YvL0v36siDsLVtzoC5AADBS",
-	"WC+cA0txvbJsaj9YvQ327rusfmttzVffl9EIruWTBJ6M6KeXTAziodNuHrlzkanzxzcdpFGIVBHvhk3b",
-	"4NbhnRGkT4DLRug6DckeDUMySiCvS+wP9wtH/gdHySTyWZsmsdQLin0ahzJYGiwIIFRqxc315LDe1Hs2",
-	"1vDotJ1///Dv7Y9/bFf/8N+cuR7CCFxgGY3arIHXdVQ8BWTT4+bcOStUKT4QlkiUK3Rn36MEaXqtopk6",
-	"1RfHw2n266wRNP1Kq3dIK62j45PKKe35lYD100wrC+ba1My2Pd+engqvDYnOch01zKS80OUz4qGlzrye",
-	"PpKCqSp5SoWQWsEmvhz1uH6AjKO5tnsrxowmwhZ+37jRBzHjfZUo1HzejtWch0AZPw1O/OPeEZ3L7VOr",
-	"1xuNZrPVOjzUg5zy9Tt+xGPu0zDvzj97eNgrcNzheoHqPf7FdWIehzNX5kQwEv3jv8ZSBGQcJorQhJhU",
-	"zluNS7WYvyw2tZDhZRef+njiU3lO3LOSbiYCbhSn+gbISvL0Jb0pGVIRkD0PfDBwc3jkT8QbUZHQ0Nuv",
-	"Eg92SIE0a1Fsqm3fVw12ygHDiP4iIyfb48/+8V+DiAZ4xz7jI7Pelv3KIagbAqUdj9VREpdBHicXjuFW",
-	"3crTlXRHIKpdybuIqkfPBswz8FkRL4t52lLAPdDbY4nCbw2YOeVnzAQsRvIBr2lcuKPZT5XqNnzQrIG/",
-	"jqVU0q+4ZDLk/tDaBJQW1IWcnKUX2M2jI/hov01AslIas/0kipCMBxNIFbNKwd6dgfQ28bTAoxtmkP2f",
-	"f//PfTdLKseogH9Atk0BPPy6LTmdm+y9ur4+d60BVyo2Y9qAsqTNBgCvvy28bjX2fZdk6Tqr5FmCeMgU",
-	"GbFoAAOpqzaJhNPDikYMx4AFhI5pFJM9Dz/wsPKQ9SHEMr1Ti4dcDAgLFSu1KdvlcQXz/Xu65irms8oE",
-	"5DYk2utLuJDH00BL6iMu9F8115nQSOijAOJfdSnmIPiM8nK76dojIX3D5scq2mdQAcifLvqX1GYDlIZ6",
-	"q+ROilr9Go4Jc8bh1GL74pjmdAvdCEYF8ic2WrorsGpTVvkv8EmU+6SR/wR552e+qUHWr7Q5x7PNMakK",
-	"W2sfYbi6FpxjevS4irm/c1r4vmV2O9u5GV1fcC8eQzbKd2mIZP4gQvMF16cIH7GQC+YSGQYsJUZEb6ll",
-	"UPiVAyrzEFIqRh6a3bjB5f2qwUtrRSVtz2AxY91eYq/AqUWCBN8sB5RAwEiuBZq2o6YqZiPHdYSMwf+U",
-	"+Hpa/CTmt4w8fXtxffH0/KW9lV2qE5Q6sFp5PtcGFP9zbaAh91nWhFccS5WCwDL4NfnHf8HBvHAMSms+",
-	"NGaWbZpuDrernWRayQ7THyH9+fqayMNHwVpTP+yZTGNwrVGcgQQ9Tnoh9/Glu+Jm3YKhvE1EEoYesYZw",
-	"5JnwsMAuFGhf8UNGI0V4bCh1kH42HtKMY5dj7L/FOnN87aEpqotvBVqZsf3I/2Yt8d6Bl5nl9QMcCQ8u",
-	"hCBfS663+0iUm44G3BH1GFl4VUL2WrUaEXSkVYzClQFyEE24soUivulOmVam9LS6xBzoHVjdKT2fDV2H",
-	"HQfsgXKJkDEZsmhh8PI9zvMtBDDnL39WvkUqPx/LMJ4rEsiJ2MBqB8P/ILHRG3X5W7sTyVv7VpIyZk54",
-	"YwcxVuWtCBWFHb+4ZgMwnYXmyY5D/vm//jfplC2kjrN+U5vzTZ3FosWttW+2Cejg0LKVJmzVpuQuIxc0",
-	"IX8z/IPskb1Vluz+xo37uHwnL5fOmtuVzmyY/mK1aRe8v8uHsFE+hO3ZoDE237/ZcmB+0atL405e56qS",
-	"zHtJP6dZatfMCmuioVq10yo5F0RC0TQk4IAxojeGdyxXLkT1s09jHjGypxgjdkzO/Zv9s9ybUCfkcI3Y",
-	"OKS+KQo+nc6LOn9JuH9z7t98E9eO2D/V5cak2Dyq1daGrHP/ZisMi+Ua9drNuY6oULCxy7D0NZukTn+P",
-	"nrRkd123WtB/7j4p74iwp4Yyiv0k3t8edNqKNofQ5PeOoLnpyIHoDgN3GPhbYuDvBsa2hV284sslfCZX",
-	"Y2bodHpJMGA2s1LajCeKICMKOb8giinFpTgjrVoL8llBkmFgMRlScIVdeiF0zp9+fZ7NItEldhq5kg5r",
-	"mZ9pdy1TyVh/AWU0q60G6LXRIgX0aD0F1IxZCVw83TFiPrpLgfMLQgUNp4or4hcjlx7yVqAcV0YQzrCY",
-	"Ofo55H4D4QMuCjMAAbyJ2FhCBrkhjTWOwC7S0HKK0CJk+jpXpoxqSZo1Oc7w5ZVu0r0zfW6EAVZCYCLA",
-	"C0cZ0zADhTU2vO7EcyhlUfY0/dAOzk5W+B6DsGM5JvnNPMKFu/aJ727ToPPUmI3z3oginJI9FiqmN+b+",
-	"GaZ9BKK9CfdZUf94P+Sh3e2QtTHtXijluCPGkGOjz0XAxUBhHFHuYg4cDmM5BrdEHisW9hEJ9FtGOuEK",
-	"cYLIot9kRxjdyCSpTNkhBR0x4vkhTQL0O9fNCjmFKDOPingYyTH3vSo5zz6y5Ge0I3Kkkzdsmvb3sNa0",
-	"93Xg8siV0n8rFuvBKc8HSaN4Dqm+no1pVvL5JVEx75sP4MpXCIY3Cb8mMJ16LhmJ6JgHAMR2uJy2g+Pr",
-	"rAlyMCQPc4O2fSEv19t01ThbFvVgUBDWF2H/3Fm6w/+dvWzVQ4dG8VZOnRJ5EDxst3zBAB4dWXrkPvFy",
-	"O1d5pMd8OQJeN2MWw5BLdPbtcgEMbixOA1bt12dathQyg7s047Hx5rD+5Qm4TVTJtTmiLAlSn0VM+CxA",
-	"3wlfjjkL2kiIF1gHdPBxyTI7pafcns2YbNzNjT9Kepjk2mnc4PM/YbooSGZc/H7MolzdpjQeg1GQG48Y",
-	"rqC9UrA5D5QnKnfocwUKvvVHyQ/6B/7ROwPXerAO5qyu4GePp7ZrnO4zF3x8x9Wntv0WfHJMq2gYMRpM",
-	"0/dRnpg7Ql/px/egLtji6ZkfE711DntH/nFwwmYPkaOj4+OTk9NTfZg460dzQo+/Gv/+1wmhXc8l9f5e",
-	"ISY2YKF3g1mUq8ww2Sv6hABZUZ/yUHWcfdwUhd28dvvrtfu7QNRrD+Oginnys/ibCYtYPgjHLfON2Mku",
-	"O9llFdkFgDB3wOUOq3RXSbEtYcYIFA/qLzHDggO3f1aQqRJkdFnl1q/ck8EwwmzXm+E+543txBJEyoFh",
-	"Gtu1u2Lb5QjYEoSYLbFFV4GVbvUfbJ/Pb/HdDt0Ztr+9TbalM1kJKf+29L7pdU6jx5QwI0ao1nd9Rvao",
-	"IF4isJTAmwkH2Uc9OZNkM23ZfLF8L74zBW9tM/7G6tlDBQzeXzszw7/E/93MTyJiHpJ8gc0sxHOjqMBC",
-	"PKK4syGiZPkF69bd2IKC13goBW+nv/0eIPo5+PvkHXwMtH7t68crHjJhvQxzzSturD0asigmYxlyf0oC",
-	"FvJbILN2ScRGXAQsUi5hyqchmnZVzMZq38CDB//jaaGsLyPiBQmCeFcx37MsIm5KmII5kQgdMhqckQG/",
-	"ZYR9on4cTvNG1Hgiq+RKj+ECj0kgGiZXN3w8ZsFMd2jEiKeS8ThiSqXmXK3WFi5Hz4rB+eZ2FE3MECIE",
-	"VSuSqISGVXI+a3olfkpQaAFzr1U73S9xqJg9yL6ekTU/Oxs6gGJvvmcLKs5WFxbuTEWrHHC7k/y+EWNb",
-	"jue3vdydqjur6L1vdGEtzZzmhfNlS8qXiRXfdmbXIFCE6gazWWegM92pNJjBw13vpTH9MxKCCYrfK7Oh",
-	"+FToUy9iJqAYTMUTOjXx9FA5XMngDJFEhEwpyzYALkPgRTLPQQCXy0rLEnsiCcN9S0YADo2GD8C0bEx1",
-	"q30ahoWmlwRRBIGdp3eWAuXrHcB3ka1gJ62bTX5s9OIM5QRTzMjEEGfLESN+omI5YpFaCOZrQy2O1APS",
-	"aIJMZv2Kivw0D8JH4zryJm36JmOxPI9uxHwZBSxAWXN33OyOmxW9z4OA0FkCkU1PmBHVkCuo8FkFU7ss",
-	"psl8yVWsTGId5RIlpWAqRl9Um/LCHhZaN+uDepYlkZhPgPEqq/29qXy7mTCAPN+0GJU5rtZPa7Fsx+e6",
-	"gBkeVqKE/5ok7rkp76ZTrtWPfp/5WvyG/FB6Ja1EmfbRdZgIurNI2roGkoe8Btav9ev9Rr85q4FR2uv5",
-	"fhAw1u8jlvP+tKuSnp7JHqwDPNpgpZXVlNP1UqTXExQkIRr/jGbfBatFWp49I19xxcg//n/yi0yiIon0",
-	"6r5Cc0t5GQW8GfYdAfzjIoDP7Ty7BHK4/ark6Uak8Ibe3QWB3WwYk2bS7lTPuFBiwWf5BylNVj9mUaEI",
-	"FNWxaYj6yGXFRJAPFoA4ItSj1SJa+bnd8lUF7IdEvpUwa1N42hicHlBK3x0jW5ynu8jybZbDHVX+o6bK",
-	"LzlZNjlYaDDiYqFesBp7sRb5s9ybc0HoWwD+7cah79Dq4dEqWw+7KPlHRp27JWT6bdh0KUn3DzoMQpAf",
-	"NuyMUKLrCFmMT33d6jBMD+E7XJOgkm2g3xbIXBdCV3NNn5W5/hhr+YMEk24fqZs7pF5ApLkFxH7ctuwd",
-	"y+YaLJu/nfh6gKi95RvUslMDCIDtEXHPw+MpvP1ANpMCJrdK6ChsU3c3VI9OvYSp/033JxPBljdnfj/a",
-	"LXhGqJgiqb/1DVi6AZ+L4LfYfesyJK0htaRyRzoGG0kPu6iRHVYs8WcuAQoiHg4sQOB+sLMciWA1eKwL",
-	"F0Dx8XsBDEPis0OLHVpsmwTnofCCxRH31QF4vaklFmtIlGb9VOBt0mPxhDFBMOkrXprG0kvTvoLjYEhV",
-	"TIYyifarxIvoxCORsX4z6g+BBC0J4zODGIOIiiSkEY85sOToN0kv8W9YrMiewRPMBOsCy6vwp2TExQG9",
-	"HRyM6CeXJOOYj9i+q0umAdFNI5EMw2SsMICiPjRNrQdelbwH/p1QIhB4LtLHxeByhl0eMaqATE0X1REQ",
-	"aGffx6a0Dd0btpJGTP9bgASVxOZDLJJO0mItnQ3Mk9sRmAh3RKdEjamYjecwfHaNRkpxA2O+X0bb9iOL",
-	"n+r5eYVT+9CZXV+asXjBwxjMjp/L7uB0gzT4pwi7auLCMrejNP3hrOEsj7t9GY3AOT5J4M0R/fSSiUE8",
-	"dNrNI9eJp2P0YIq4GKzkh7ROCtu5QfgBVgdR/G+sOAyHeiuWdzPbDNOCi5XZXk7biaje/0wkI73/8V91",
-	"LNCUWx/q/wQaB4o91rigP6zc0kjXBwgys3QudafUj1kz3kINd71VfwVV3/Xa4Wqv1X+SSbTKe8/o1Pn4",
-	"ZQveX+sn1zT+Yo25pL6N5nW9nlk08zOaTr1NQtn+8LGQg3fT5PGFzV8iSxgs310xPTIi5sEgYgOwWOfO",
-	"IIrQnJMinqIkcGemXil8GoYVqwMslh3OSU+fiTSK6LSMxS0todzv9Q3Uc5VW8zXvwD+sFkM3pCKQ/b69",
-	"3qidtms1e3Ny2GvRpt8IKpRSWmn1er3Kqe/7lSDQ6oRWKEClwLSL2EE2ohBIB8FnfzaNqfpylB0V5xCX",
-	"prtnf1BxxLQ4SCasp8f1lkURD5iBmUjGJk4R1cKsJw2IXbM9Sd8zh8eEsZtwaoIB/iYFVDViEffpwbWM",
-	"pIjlHbFpWbR4hmY8ZiN1F6wV1wEEBGKbYGEtjF3LL64d3H3fPqFSVCAgSeXAwMLWG3y2oReo3jUQOGW/",
-	"rJJnKGWpNvHsYvfIzFp3iVfYIR7BDeJ2hJcHAY8ABuRfh43nGRUJslXoDyqyD06hMiI91pcR0ypelbxC",
-	"NCAxvWEdgeoTF0RGAYvcjOCaxnMVVMk58TCAySP2GRGMBaojspdDkIy7Wk9THkSyJeJGyIkgF+evz/Mj",
-	"ICOIczNwQiZDqRi4xHqWfgScYTuCx8p4xCKJNckljNW9hry3ZfoLOmrNbPev6fK6XSxeWY4rjsADeqEu",
-	"PNJav48jrfmQR1prbfl89iBb7rVqsW7nt/rI/VbF3PG36umXM/fNCu2pn+oihqpn8DuGL6dLkZxnhCYc",
-	"HtKYRDLBoGgeQ04EjOqeItxjvm9eEj6MFdwX7fsL5fvWoj79/u7o7+FI8x3uC5zFLewLt1xtzWsPYDCe",
-	"DCVm5seoeCEnZM/zkyhiIu7ixkIZKAlDmw8IchpyRSpESJNKX7k56W5OHqxAVUJmEpav/9KS1WS/1Ev8",
-	"3ltnmy7ixeGAhyuf9G769RxzzGnhBE/nub1Tx7ekjm8ovDxjsR6LO3RvkxOAETO/6YbFUd1p5o/Q131z",
-	"1H4I9/Z5/f+M0B7k10gZXUBfVUBgphczj8gtDVOWFQMQoB976e724GKPCSBiE67lWEOtn6vYpH5SdGSu",
-	"yBSheMJoWLPUHFNLNYN22zKdGb1DtypFbVFZ7sleOU7+IHvLUHITuNsQydZxxi8RKfHzndvnzpl7LWfu",
-	"Lep0B+ZwXe0aBhjcFh/JRPYJu2XRNGd+KHMzwI9xJ33tixkpupvInLaD3XXEwfSjBcC1VIDd4O6jONAr",
-	"XH08nZnWMYsKU7mTt77bm5D3c2roupKTBg0lRuNKwHRVi29u3whGmIijKa4fMRqjlOJm+GHuLkAUggtl",
-	"Hivy5uIZ3E94xrvMK7/ZvRKj8TPThK8MHkOpTG7FlQLlXPjAbP56rar/v96wOuWKXiNmcJz25y8ZoZIe",
-	"4yKrztpgkQ3rqpekZh2QveyE2N+hxHeNElevX12aeSVc3DIRS3Ats0Chn6+AEsaxeQE+PJWJbj3se4g0",
-	"dY0W42bZjlyiYhmNkP1mIqMbFqlSYeLKcol9/VT73bT1Trvh2h+xH0675jqZtywTevADp91suE6f8pCL",
-	"ATCHmb+7Yz922s1q3aTXdtrN1heED5VP+1rPXqg3vriOGSmnvXoabhzAN7d6abBJef59nK/d3v6+93bO",
-	"DRpZSe2ufkbVsCdpFKy6tStA83oHi+Gcw1aOIXbByQ5vXELZD+1+/BXZAXEgumYMP3x2sprRrgviAO35",
-	"AcSPHB4dn8yQqdtAEi06qG6RnFYN5aQ75Bp2pt2ATpXTPq25jgqTQY4V3Mli32HUYxIwRRSuIYUeBx/X",
-	"xBA9ccso+dKZ3xHyPR7nq/yuzwsS+Z83c77SK9oje+/evqwo2mcuSQT/NWE2oUQKPWeE5vIp5qLK9k3s",
-	"CVJc59n6qh2R8+NKt5hnCLK9uT3mkdOaycePdNjv3r4knkHLg8+6qV88SNGviJAdkTbOJUoSar/Sw6GR",
-	"MkwGSBJIQyVJj5FEJIoFpDc19hUMe8l9BUkuOgJ+n3DF9s/IOOK3usdIyQ0BKoKxgFAsvzBaPMrGa7Fz",
-	"VbbNv25K4jnIWx/b1ke2h/Sk+jbxf/0xussrSS/FnUfSY2fSyx0Ja50IOeN1XgxdyxlJf3EG1qYcUGdn",
-	"QgvdUCc0CtQip6P7oODO4ejROhzdd9m7d5NCgiCQZtnJmrvEcLLhMt6q80/+9PvsDCKZjJ22cxnJIMEs",
-	"FO76hlZ4t+bXgwZr9istetirtPyjoHLCjvuVk9qpNbYeZnc7Vzzzs4kCFjnt2pff42GMh/DOlPP4iCI3",
-	"RaCHp4ZM/WYWuMtUyTkRbEK8rCIPXGGK+QdlGGgg7Ii97D2i0txjWKDHAw8r4PF+lbyiN5iVGtATty/4",
-	"WkbMhJ0U1DO3I3IqJDpsUjGvjw2p8X4Ok8Fi15utyRIbqlIl+HRUm0Ojf/79/yVXFo3eb4ZGD0hb+dDq",
-	"09EqiL2NMbqLMvLeyL3zMdr5GK1KGLkVLQ2vvhbeA0YRC2Fl95JImchy4Gd1NdozZXIenREPL7w80ge6",
-	"EPBjWJb16Apr3m6mIw0QQAZj+O7MDaUU4dQlfRoqfMpEwOAYwkcF3g7EmDLWDnOjlwcNcwffkzJkVHzz",
-	"SY/sbOfzHNkbz1N3jly46epa+jxgwmdOu1Y9OTHQzeqswZqsdQd9ViRl3PVpoph19BQsnsjoxqYEKfNd",
-	"r7cPT+YTrJqhh5vUlCG43lrrBkRGo2WXHzg6u9uPx3X7gSm8lUWjDEXhhztvW9Pr/DU4MsaR7DHrMnEG",
-	"sdQh88iIUaGIkGTIaBT3GEWZ2FyWhIwqk767FE/fm4Z8bRYNgJMu+8T8JNbyY81mnqYnvWOt3y+HjJCq",
-	"uJsOQFlYSxOgwRJ1OW3nzV9/Ij/8dJVjkZJhqIEsiSq9oarUy4j81ve+wgFe1fMq5xCz0+K/b4SYpDvL",
-	"goPda6uiw4FdrWoNJ25Z8NFMiem4IIliZE+r1njfSK3vpowwHAV/xLoNr51hcIhYrJu67+pX9G5pgx0y",
-	"hAwP2Fa4cR3KCRlRMbWxK3AryWOt49uGmILzL5gAx1xpYCFjSlffD+lgwALiCdnFh16bxEAyYcoYQPhQ",
-	"R7x7/fPrN+9fm6AY6D1kRL6loWXcyzP1caFiRgMNroqHTMThFPuaCGEoKaLSG9MMNV/KLEX1N4CeIHnp",
-	"Ueymp0utgHh0XFEyiYd5YEuHFWRLW1C9NVtSo1ASSypaiM8XJG82R0c7kKuiZLovdjj5feOknUcbEWq8",
-	"Fe4Jm3ddG2YHLRATKOKHlINB0MbciQABTgtPgf11JG/TJO9oFlzovopXQ+boX+VG8C0ibHVnUf/qixKn",
-	"Ij0JV12I6WXeBpZ0u3jBS2fxYX+dd35KGWN9GoYseqKIYkrpky2L5bJPdBO1BMCoP3TT6Gtj7JACjPD5",
-	"r2US5ysasFgR73PHyX7rgEG2Y12h0wddHnScdsfpOF+8xQqH6ec34dqdb7rTdk7qfuA3TnuVw1a9X2k1",
-	"jluV0+PgpOIft5r9Zq1JG7VDx3Xys/Xhs9UgnosBF4wZPtXCwkgNzazwzia1r2G8SAd7kQEjm43dUfr9",
-	"qxyFTT/Jb7Q8hJkflx+nunDmJ8hM++Gz02M0YtG5lh7bHz6CpKdldLNxZ24A8xf8SRQ6bWcYx2PVPjig",
-	"Y17V5Y6kgP+lVFXl7VD/fnDbKDHNPmO3LJTjkd7TqxQWsNvFhWl5IyR7I3rDtJy/XyixfXBQbxxj6Fb7",
-	"pHZSS8v5mI7fbIGvpOCxjFhgw11QhjFBcIZW1SUQfKNYxJmyhOQu8TMjeSgHKHScX5CYDgZcDKqZXeIn",
-	"ieurZJh7TBEax9QfskCLJtAKsjfmYuBCfJ5LdNdcEvtjlwRCtzBU+27OVmSEG1COfpE9RfBjKSoBG+k2",
-	"RYmRz+gcYWyukYYldr6VFzbYSJ9XuSgkRQIW8VtLh54FE+ZLhaiksjIxHIeEvM/8qR8yF0xcIRf2Ti0d",
-	"TypoOFVci28ByxV9kYb0zJf/HrjX06Afw1xFJkM5clPyKiRo94dUCBbmG10kwyotXhrNGsCQCPYpdq0C",
-	"7eqCQ2a5gqh/I+QkZMEAupQ2Klffc+XTEJXaJZW+meXKdFP6R7WAzihXh40jLVmFeDUuo9QtOe8YfoaW",
-	"y+z6HO7OR4qFWr+nEUNVPyAyiRUPGDGbLr8G8hdTJfWHegKCQjYEWMw2MaCuBwz/umv2rgJ3Sq6WslwJ",
-	"85XZgCmXBDayhhgMdtGAwW5hxcB+yeSPisVSMpYqTqL8QsxidObru/J15yISsbHUPdi7jvjt1CVX528v",
-	"XuwTLgYMzDlcxJKMI/kL803lfS4CLgbKzalWccTNPbNdqeMxSVG+rLcpQuXN3XmXi3Eke/o0IpGUMYE7",
-	"m8LUgTV8AXSlpqM9Y3nFFcxFrPYNhVyCRuw5XLCSeMneysTW7DQkPRZKMVAkljOFmLOwPEmBB9dYAy/H",
-	"i00CNoaU/VKAhughOTxwvbZBvib6b5DG4xgnIBuujuhpzQhnyLD26xmKGLRwUiXnouAvAwSvCmqyOTTA",
-	"LyUdFEDns46YRDxmFQgFUMyPbN6JEVU3evYU8f5g/s/TikAqWFQ7oiP+5V8A9Duik9RqTf8KhMdnrM8F",
-	"XJcTlCbfsv6fOuVi5iUXg6cwVh2HqKGcvNfNeSPC6Z8+gyMIOYCimalNg/3mtV2J0Xid2vQJuHltP8Xx",
-	"WrXF/j0qu/bXqisQavO6ngm1Vr/Ce9R1Ha5V1yAa+5tX9mM09tdajaP7rI+r0XrrQx8Ag4jdYzAvTQkr",
-	"1qp3gJX2OkLj2i+yB8CoMhwBwNK4QTwNBd0kCj2yh/l2wOfBZ+4s9HCVhn9Iw+8cyxsmUK6A9JzxkHiX",
-	"b66uicknhKnHdA0VeNXbNwICFwMkDEXcQizuwcnWEXjUyIkggfQTrQrow1bcWNnROwikr7zqPTa5HaAV",
-	"x3RG7gXMV5BCJY4oj0F3hk8+fvk/AQAA//8=",
+	"7P19c9s4liiMfxVc7dyKNEMpkvySxK6uWbfjdDwdJx7b6e7dKGtCJCShTQFsArSt7ptf7V+36vfv/Q7P",
+	"frD5JE/hACBBCpIo2/0y99md2rRFgng5ODg47+eXVsTnKWeESdE6+KU1IzgmGfx5coWn6r8xEVFGU0k5",
+	"ax20LmXG2RTd4oTGWPIM8QmSM4IwE3ckeybQmMcL1MZohsVMvaSy00OXhMWISjTG0Q2iDIWnk+57zkj3",
+	"DMtoFiLOEEbfnFwhydGUSLTT30V3M8IQ43JG2RRFM8ymJA4Qz+z37qfnH6/Um9cn706uTpDgSM6whHnd",
+	"ZVQSNMNpSphAnCULRCeIcZim6RUaZkTwPIsIEpRFpNcKWuQez9OEtA5ao9ZPO3+77Wd/H8ze3vw9frn4",
+	"t/Fu9HZ4NGq1gpaIZmSOFaTm+P4dYVM5ax3s7watFEtJMgW0/xi1Ph11/x13f+53X113P/9l1PpTK2jJ",
+	"Rap6FzKjbNr68iVovaPsZhnmF2+O0cvhy5cooexGgUjNl5F7iVI8JRpQckYygqhaIkFt1UDguVrVTzkR",
+	"Et1ROUNhlGeCZyESRKpuQtXHtXnYCVDGuexmJMGS3pIAkd60h8JR3u/vRM9xSp/fDp/PuJDir/qTr8ji",
+	"b//4z/9SDYb7CZ1T+dUQWpNDlJHkq1FL9T9qhTVgru0wP/2R03j4HX13dbQ4Zf2Nva/agWF/96UPxBdY",
+	"knequ2U4n55cvUHFe9SOMzyRXUrkpDuTMsUp7WZYEphM15yUzgHsRsoTGi2eCcTwnAQozEILeoESMpEI",
+	"sxiFUoE+4iwWKGeSJvDpTzmXWO3cJE8ShKeYsgL2LclvCBu1DrOvdoeH8qudsIdgcgLhjKCUZEiQ7JZk",
+	"KM14RIToofc8m+PEnEeBIpxlC3X0JOcBzEKNyZOYZCgs1tqFf8PAfXRB5pgyyqahnrz7RhAZorZZSwdN",
+	"KEliEaC7GY1mMMA3HF2+/hZlBMeit3KL9vbrpwR3f4bjcZh99anfffX5L4fS/OE/MMWkzmEDNu1pVzfz",
+	"79lPobMf7XGeCdnRS7/Tb+4oi/mdoj9m5cv79NNXg37/8O6rvRC1Q3gYHsA2HZ2fIvh9iEIcxxkRwryJ",
+	"EkqYROYhnFSeS4SL5hNMExJ3cS5n4QHSv5D6RZikEVYLFZ6eOg+C+08W7nfr4U5ktjiaSJJ5rgiD4pKj",
+	"O6yIPpnwTJEimS0om9amRRmd5/PWQb8YhjJJpiRrfVEDpTjDcyLNnXSUppckOs/4jySS7/GcLI9+pI6C",
+	"em02FrUnPEN5mnCsNgw2XjcwZD/lmZpjwtlUzblTpVYZmVIhs0XPPOpFfP5czHiqCFgraFE15k85yRat",
+	"oMVgRi3T/2rK1A/Uuu3vgQ/Ax0ARl5f3IcU/5QRpgokmGZ8jjNKM3FKeC7gPnokqYe+tmKV+vWqSe4Oh",
+	"b1pvMj73MQU4k5YTkFTdO+piRW11c+3s7LyqAXXYH+53+/vd4c7VYHDQ7x/0+/++YpZqhZU5ThR9k62D",
+	"Vowl6arBWkH95l2e92m8POsr59Z/JtDHj6evC1ilWM7KSdC4FbQUPacZiVsHMsuJd0p5Di2d2ezs+2dD",
+	"5imXhEWLb8nCh8M3ZGHhqU/1M4GiGedCMUNtDJMNkMCLjmZ15viGCIThkFESo/MPl1dI4Anpoe+pYqFG",
+	"bLiLZjzPzBkA7kCNApxB8WRO5IzHAVLrB9oHfFJG0gQvBDSb0ExIBbeUM0FGrF10oG9EFBarUzeF+pDE",
+	"B0jBLOwgyoQkOFZrw5FUi5F3NCKHnjnhEYvpZEIyRdNgGjyz89J32+5weKjunIRUZqY5HiqQkDRJUJYz",
+	"dYsFaLf/CnoesRDIVxfoV9hD35KFvk9FxFPFDmoO645nNyLFEemhN4boSknmqRSovXd/34FPGJfohqQy",
+	"UFwnHjGgcmpMoa/y3ohVUH9v0o92yRB3X8aDcXc32iHdV5N93H0xfhm9ivtkMBlii4QaoCUaOmjTVXiz",
+	"krzvbaYvpxPgn5dx73tgmC2jLKtnJMoz2A4lGyguE0vN4gvFvHcs+6kRVxDUjvh8jruCKCouSdxR/Htg",
+	"mNE/h4EagUpE7qnik7BEOEkOEVe87B0VBO0OhoCEVgqgAvh5SVgPHXMWUzVnnGgmHy4cNXzBycOWkozi",
+	"hP6sZAclF9xxc6AEEoTFgIEW9WBVEWZqT8dczpDIo4iQeAthwL9vRlhZtWGD/nC3yY4piWnFrqmpCwX4",
+	"iKeUCIdwoBlPYrG0FSBJhX8OO4daflCAm6u+7cdmp/VZC7REVrAm6jj20PcE3yAlP+KMCs4OUPj981Bd",
+	"RhN6T/SJolPGsyeBYCkuPg6MK3j/M3yv+BDE8vmYZBqryRxwKiMyz9iqaxSkgcqUYjLBeSLVhPpBeTlQ",
+	"JneG+nbQHM9e3zAC+udgiQEKWvfdKe+WT/UCuOb53tDEy359UEc3IyJPpEBzgkWekVhzCnJGBUrM91pK",
+	"DO3P0N43iuyRTF8rGQbJcl67v0nevSNCroKI6bEClD9lZNI6aP3L81Lf8Fy/Fc/tioChU0u84h4MZ/E6",
+	"DiNABuyI8bs17MZwPbsh+aOZjS+KVdC3I/CsX+P4Qt9J6lfEmboZ1Z84TRPDvz9PMz5OyPwvPwq12F/K",
+	"ySswSEyT1kFroOUsRQUpAwWMWmWWccUbf/qlBW9bB3opQWtOhMBTw4+mJJMLNIJ3o5bqYk6FgAl/DlpC",
+	"YpmL1sGuQkhJJUDtVI9hL9RSDFCysDh4/lyQKJ9z1lP/xVj0+O3MrkM8NwoitXdfmuLBuf5Yw7AmxlUn",
+	"c4hCvfAQeHyBCI5miE8mhqQDKBQSOPqsiuDvm4Zp+7xs6AqY3VLCbPSxaQ5rOZ6R6MZiufjIjLCOx3qH",
+	"H4ET9qyJA4QVA5bJMcESRWpAJeeMiShuT3WTAmNCGWIcOcfUg0RFxxVMevAYFSwbDkssqwDjgbiWVwD6",
+	"FOimRANYnxKmClCEljlQJBJhgfJU0YXYB3vgcYov1W07YmHE2YRm82unRzzmt5p9LW+e4nWvjuaazSVJ",
+	"fFjXjGo+8w+E7k+J5UtwO0A7ClBD5DxZaoTmeAH8OblXXNwqIPvxf6m3yjl4wtH/CU9GWBNEQnSHBcJJ",
+	"RnC8QLlQ3OUdSJ2oFDonPAP51NFHYwas/ohVpE6eAXt5qP6Qm8/hqsM3YpXTh57w8P2hzhpnk4RGj+Ut",
+	"MJpxIWGhMboj426a8bjbHxS7qmW0lssrvCpxtZjFdugZ2c+ekkVQEyRIZpgJkA8DhFGca3CAbIpRzuhP",
+	"udlMQI426Eu0XFpH7o5HuWB0HliCuqKuajjUuk6EJxK07I6ywWqO/zi8yRuejWkcE/ZIDALZQvGZWrhg",
+	"hMT6yOB4ThnKeEIO0YLnGfypYHZLyR1IOSVK7ZQoVc5rO5yaFN89GSOAkwRMm3biY5LwO21HsetV9Om+",
+	"a1WEXdUyDAoKBh2gmGtGySibrZrJ4JQ6d4XC6Q+DHVVN5QVRxP2RiFI7X0t3h7kpSt2fPXT6kFYMh5V7",
+	"BK6Njv86X1adOUxtg8H/+5rOkO+W/gNhKpMkYzg5UZv/SBSlpi8EmHQIJkHiHlZEY6020+Yj0E1KYyMg",
+	"Ql5ThXO7k1d4EA3Ji/FOvIf3o5ekPxng4diheHtVgduMaky6MPiWmGRn/iRIdMRQzsh9SiJFncysQMkS",
+	"oIRPp4pkWeV/CZhDa2NT3Sq6WAIlRG2cCA4eHD90jVake/o67CAaEybphBKBqFyGbQ9dGPMh8NWFYvZL",
+	"0HrP5Rues8eSJc3/cIkm0Jl7K+2We/TeabDNvjAuu/q7p9iY91xBYFZquinTur0/4A3ynsszHqudXWGC",
+	"q/sCgRaeFraGA3RDSKo5h4inix56z42AEKqmxjvhGEcz0j3mTGY8CZVwrrBw2O+jO54nMZphzenPa5Cx",
+	"Xk7r1gVtYDHneJFwHF9x/g5nU/JololowxYVCNTI2vY06O++3Huxj8YLSSoc98Bhj8zh0d9LzlECE9oO",
+	"KyXnXf3dU905mTsttSzVOyiTGRqgM/r1HwcxzzNgxUFG0Pa9xzI2xsxzUPUnm2FhlTSHYCqrGNGoQOu9",
+	"y4rNd3gOd+rGIWTLnU+dHrqmh6fAAccxr2B3way03pJIZeGLB+536riD8xCislPw0QVIi65BKi11YYq/",
+	"KQyE35xcqasErLBaLwlCGWdansuImGmC8ofByEuS3dKIfGT4FtPkCfRmaqExlniMBQguudOzy4Q4dMXM",
+	"odZ0O2a2/PJJuBAUk5SwWLGx2mZllxQgzNDRqeI1bmlMsk5tjQ+Qw8smG3ew9ID6om1W/AyzhaHL4pE7",
+	"l2FJ9J1g9IeKeLirATiQBC/U3e9O2xVTHA3NFedojtmicEvcclfVhLrmknqSbb0oVgjuITOi/d0C13Rt",
+	"feJ4BoRzhevbnWrKbzVQaGbA1l52jjSUxEKC3KoPhcwInmtrNU8V4bj451DeBI/B1o9MQZFn9OdHX3vG",
+	"kKg9s7UKbkxwprZDbWiFkx64crMzg60pTPnpU+Di2fol/FH2+/vvv+8elcjvcX78Ws86muEkIWxKqr6W",
+	"S5bqLwXwtHclPebaSm0sxlRbsHEk6S1xehhznhAMGrZxHk+JvM5FXLWX87xyc2j9uvogwkkinL4Kb8+g",
+	"pYh8fI3lSst7bQFBi7IIBEcQuJcd8Tzt01xew6aumAPP5aYm9rrxgDRoiVRNpzk4hMSZ3GrVX1xXxE8V",
+	"ELjDV7YmsHtYGfBz0Tcfg8Pql6B1RM94TE7UTiwjwrbgtgf/lxZh+VzNFrbYGdi0DVr3XdWke4szMLao",
+	"ts5ULqEjPavPX4KW5BInjaG8FmJlV8V8V8PlkghBNSn8FY/ItmDWWmjuR0gXW6vE4hgzzmiEk4KBMg7T",
+	"YZTgPCYhGpOIz4lAIWZylvGURiG41vg2+imxuJhzDYmdYQqMXrNZqjVsTmw9Bc+dTZvgRJCgto/Vvap5",
+	"OafGuyTCqXVFEhohFBP28RLFPElwJnrotfZFOkB7fe2KFCW5oLfkzDp7aRfiZVwonMOGFd+wvgdLfsyF",
+	"pBNzUy+7mG/yMa+iTc0HdMYRFjdGHQ6hMHpBwhotgD4aD3tAibr/6Vo8XHdNH9Fz27KOJA5aVBfvx4Hz",
+	"lZjvyAyHqMB2KpQ8gROKwZPSQfpDbXxOQmPWYhwxIu94dgO7a2gbNFGIab9rBS3ddwuAzTBtTPns3N+Z",
+	"PssnR07v5dNjO0756ENK2NEpkMsjeoWnX+fJjeOItsWh0CftmrNkscLdUOIpcgwyIRXX+qMQHL+dAwED",
+	"ODTEoZMPxBDPzherFeCHWSfWERfbkONJoRxa5gWMnyVcjpLMxea5X+HpqVRsaDESzjIM/J3E06l/oNpB",
+	"MA2LqZXz+LwKHjDm8rVFryWebpz1lWqjeDfOJopMR8QPuoJ6DTbQLmKNNEtkQmHRw9kLfmPNf41PmoGN",
+	"5jA+3LSC+jNtUPpc3wM70fVcQ0IyeTzDjBHN9K49dXUiTDKCsFafgRXE3JHgb0CYDMBpO6FC6ugvPQxS",
+	"k0DtkMwxTcIAhXdkPOP8JgxGLBQJjm7UQ6lkXvVHTEXEs1g/S8g0w3P1N2eKT1d/pXhKsjiXC3iciilh",
+	"lKi/mZwsws4hwmzE8FiAEJ4hMk/lQk9KEBaXnoEQoNpDJ7ckU/QimxJYCDjskLgIYjVReYiKERP4lsQH",
+	"6OPFO4HmuZBoTBAeC57kkiAlKbZFB94G6MrMHY251JeTAJ1fNMMS0dh8b40ANBuxmEf5nDCpL7m5AmZX",
+	"rRkppI/zhJRjVoJBngnt/lM9SAaMy+TxtX6BzC7AdLW6w93OlIMDABZqv7Vh2tpeEZmPtQN9IwJjxjM4",
+	"p3Bwju9P9ZfD/jLNATTxeFt31XOrgCGi8fgn6jvv6OANXx9eIdHy6OopkuqSE6gtSDLpzjSAeIbUu56Y",
+	"dQ6XgZiPEypmFo5pLmYK+wo2ofEa3svJojEA9Unx3YtVdFJYeIjuZpzckkxHyoBjiPqTALS32OUPMGjz",
+	"OZpj6wsn1G8gPhWum8xo1dpAu9TzzoFCQ8XAkLgEeJQRLIlhmVTLuxkXxLBPVNR2x5g+cHTD+F1C4imZ",
+	"6+iSGLT6SQ6mDOe1Pr2J6pLK5nAxy2kMmYK6LYPmXL16ncsFaBFpRARqn9xC5JAC1u3QDxeZ0emUZCVg",
+	"goesHF7dEuC9a5C0wA1jEufp9Q1ZaKGsEYDO7XobQwiuDI8wlOhUDhGfUzbtuuSt8WSgj8YTgSvLE7hD",
+	"o4wLPpHoCvS43/PsZpLwO4Ha5/yOZOgol3yOJek0p8EMHcU4VfwrOsZZ82MJM9hiQfrO8pjF7W2mri8B",
+	"8VYS5lc7VpKj9tccDinctmf66uhsMWE9UOM5GxB6REb9wgPX8w+XVxquf7v88D5Agk6ZvfAxEiTKiGFp",
+	"mp9zM1rDaX9ZyZlZE+i2vNlRkqApvSUMFVZUwy4At3YIh1/zRKWh1obXqQtgAUxRb4mPAHboWs1W+L0l",
+	"LGSfGdYJbpJJNewSPm8MS/DWv1LwqYBxvwbFoKW9Zs1rJdaV7PrmyYJ7TS0+tDLF7YKoa4yFB1NhZtsI",
+	"N0LtC/XdBLWl2IZrl7OW7tmRKsvYawDwlZhc2hTq+FTKHmvl0oqgokU952hs/rRsDh/zJOZ37FqQyC83",
+	"a+5hrcIwIzj+ACoHrSxbwoDKJnlEScLwuCq4O8oGIiKcAKtzrSUOI3Qu73zZ0somSxKZsI2UrJDxfDqD",
+	"0GbMwLlgs1XCK+5uXD8z+S+WXpiwpEcAt66djW2EZAnV2i5XMCYo8e7zeow9BjzYUh/1x0Bqf9ITbTbG",
+	"FcEDxXkG7ilFehwINy8uycKdBT5aGJcVg0nasU9jnqNH2+n3K7i1FF283999uUKHvCa+eOlULSmV1x2z",
+	"muhr5woqQK/Kr9kpPGKeQ+hEK4NcXqb8Kk+lA7ry9q2d1EPE8iRBGc8l7AIjvjNbu43UJ9o/Z8PZ3DYt",
+	"g3vqoI8N5+cdFV4FZ65t+cuE18kMs1EMJvfSpKFRkpIaz9oBG6k6nXvpi4clc5eqJ+wMsmHZH4HC/VOS",
+	"jT/Wif0jH0kheSrgYFIdLcMZObRs9Q0hqTCqgUcd1ipIbdvee/PHJzDcpFTz5L2PH09ff3a/6dJ5yrWZ",
+	"EXIGHbSmVM7yMeSJ4jil3YjHZErY82IaX9zPxQ1NuzzVKNxNOTjwF+z1r0tGIJnWMZZkyrOFzwqIJbqh",
+	"Ou/ChILt8wBhdJsnjGQQ7pLi6AZPSYAwmlMB5oFpbiLA2q95dEOyCU1IgL7NxyRjRBLQ1WYZVnv2j//8",
+	"rw748JH7lAsIMVDCIHhpYXRH8A0jAkLJjd+nAiVqXx5dnL7puJY3OyOaKK5agac6l5bi7lXXwKbEpKlx",
+	"oAKg72qDVN+eLQ9ZbXBpJ1B9fAzTKXbjjQazh6Q727SWAlU3tQGbDJGN14LoCMBmfjcTel/wl0tWCwaZ",
+	"PkmkeBxoiNr6PwaHdBrOTuXkNhjtlmTW92KZSdfhmaZJkahGkZ4KbgTLyTJ7zTlyjzuRkDhJqpNbapXg",
+	"reFb5E3wwTcjWskiIsyMJQWOjDppBwldsSTGfQ5jCnYyo3gKmaysLIvUlJG2axnHbG+f5vj7u10mE6jt",
+	"bgYlwu9MYtPneXutJvdb931TK6IOM1op/gEoTJZAuM9m4JXeSLDL8oR4Oz7+7kTtmNpBRjKUafuA37XG",
+	"UUtsPviuaqE0jzb4Trctvro27virz7jgcwL2R0AVog+bQZnxAs0wi5ufcJGPr6OVFxHsOxcyzyCnF0bt",
+	"sHQJv67hVBhAqL/ElJHsms7xlFzPFlNKGFgtzVVzre8DaE3ZJMNCZnmkRriuXx5hB5KWTXgG9492UD7+",
+	"/gS1w+PvT7ovX63wiTKOrh6CIDlP/Ks0CHGAQpnR20UZQgx3Hspy9kwg9TlqT7kgUYAuyXyakVRdpd5Z",
+	"5Fmygojo1FY4RnOu4DpWBFPjdQNlgHPGAiffJawsKC8rCwUHjQu8rNw8LpVczauY23GD0FMDK5c4cfI7",
+	"FMobexs5K3bkJPu2ubhTub893h0PlLxWSErF/DZC60Gykv+2+H62qDHgbqo49U1gHACihODM8uebJZKH",
+	"kKoaYNZ5YbhZY5cRZ7y4domsH0o+WbpuSiWsZHF09IHu1cGwclINbyc4FuaK2sYzeqVyUMkz1y52b/A1",
+	"cnV/1W9Xg/qCFDJR1d0ok3SCI7lC1rjDwlBAExEC1BtlBGLxI1KGniuACCp5tvASvSfa0asiP/AzscXO",
+	"NtBte1jcckOWHEgkZZEsJ0CZk7l4FfW692nkqihqXVgVnw53CsjmhtWB5F1sSjI0w6tIpFlZ6X4Fl5ai",
+	"8Dijk62ELI0xb6DHK9PL8ptL3W/z08PI3TIU3lgAuLmgYwppRrWLkM5Y7V/1b86dagcD3zIqMpW7eTNs",
+	"s896l7CR/9A5szXPkXCNKoDyGHLc6BTCFEKpEoF+5JSRWDF9kGN0BVev2q4Vk3SKbhJfj1ewgOCcblNA",
+	"8huQ47C0dnsv61Lp9ToXiiNsAvctWB7TU8n7lKffOdYaFZ3ttGe0Sqw2kdSn4Xw0lqw41Q9WEJtet2SY",
+	"zFXRVEFsB1kNqMuVZlxz7kvijYDSHKDji9Or0+OjdwF6e/rN2wCdnbw+/XgWoHcfvg/Qx/ffvv/w/XvU",
+	"pmzCOz19KkyId54QsAdHueqvWxiGRaRY6vY//v//D3qFooxKGuEkQOr3CzSj05n+exfNSUzzeYBIIghK",
+	"+F3H/AkyOLklCWqDN6v56A5nDFJgmM9AZE/4XQB2C6Rn6OjF7NCtoKU6gKw36kvFbvM7SIE64VvRaQvd",
+	"47Ln6ou3epzqwzM7avXxO5hD9dkpzKjczYIxrMWZq2MUmioaGCVYksxSv6V7rXKXgUtVCIcv1AGhVpLF",
+	"UURS42KTUXGD2qF+pFq6YFVjOwfYNtoOkNrfWPfkPnpjenWfHRUjFIC5ygiLzzllcpVCTFOeZ0YmJ5Bf",
+	"Wy2NaIWuWvHHq2MUYxNV7So6lNSptUJ8onOr2nuSM0j9o0s6UNlZdmEpwLFsNDBvNoheVlypcE4r9YKb",
+	"Lkb/GLCF6/mj1R9e/+oSw6H9ixKnIghbQJSyFsA8rGeNZhqwVbB1Nd0EEvYai9mY48wT+zcljGRb87UG",
+	"bcRadkmYZNMkIvSWxPZ+UlwGF6TMMTTnoGq6JSZUu4QdaBIa+99U5UGPqO6oo+gqRyxXISUeo5HKFBGb",
+	"k2s10YzPqdDe9Tq+6NpeLtdmPEWz5Iww7UWmc+UjkY+7VudishUawCh2tgKXZb6s7pXI0+vV0oha+aC/",
+	"eicC/UptJZPJAgkCLzOTS4xql79SeHoa1QrEcIo/6rGszK+4zx46uzeViUF3hyWN32ZS6ga53un75ESm",
+	"8JsyHVhibwmbYkHfFDt99VAEUEtKyAcdQecS28QAVsiPQ1dqCOsuy4sXns1YOu8+Iglekj7/OuuvuZWb",
+	"pVYwN/rkWDe1H1VSEi9t3Ft+p3Nb8EklXy64psI9LgjRFaXyjFzLWUbEjCdxiCLOFKkBn2fzWthrHrPS",
+	"V4lDHb32ezXCWTXP/jD4lRz91vorLK3FY22prQ1koJyZawfol7NE/72/TVzaA/35wPR/i5PVXpNaGZiz",
+	"R0FTK9obKVwBAUvT0BrEMxYFm64ZwHtodMHa05stbGUJnR9eVnDnk1NTIhddguEvnHYFz+VMncjmN9hK",
+	"1SeIto8FX0rZ9NprVXlbzUKtzdy65p4up8OcSpka98zpKAFnLLvaKf7jxbsRU79/5GOIFVJ8xjcnV4o/",
+	"OP9weRVCXuu3J0evw0MUPofoePXuuUJy/fL5L+Se2u3+Eo4YFMKMSdzpoVNwyGYQjyRm/I5pndGh7hw9",
+	"16t4/guNvzxXq+7qena6GlQEiRrr1Y1s+hac0p43hQtl0+ez8fXOT8Pui7uT23f97GaXfRws/m28P/37",
+	"7cv7oTz/+WwvOnoVfzv5W392IU4qdtaM1s0Juy8b7FlTG6prPVX4wHO5+jD+Ol62ZVip0bk7N0xxb9Ro",
+	"RXWyPpJYcdt1FVTOIlbeesfFZYXZ4sME8uqujTGibFrcWhsAzuZpw6ZvpWza9Cpq2vI1E037TJq2/CZL",
+	"o6bLnzde0zkXcpqRppMoaJFt/3nJuAHeZymJ6IRGSBApFQNlPUtULyYbfJlvrMjEX+JkiCBdFBEj1g5T",
+	"KBb6j//9f1CJAgEKBZun+nG53QEKFa3Qj8utDVAoI/O02MVgxMJYcTHqabFjqmliHhabE6BwmqWRflpu",
+	"hJrE3I5WAl11nBq4mnlXoKwmaeFoZloFa6eHIEE4/FDE9IakEmkdExizIH9pGQsE2ahHTEKxPp3BTdcs",
+	"olIgZ3t0DnthsuXqQCMMGcbNB2GnDJguL9zeiEH1ti5cN8bDAcSAuc7mofr4s/m/UN1HRaGiw6IamtPA",
+	"VmvGbMQ0oXCsvkLyrHDZq90DhUp6RxO01kFr0O+p/w2GraJCSOn7X0/4x8idXlavimuCJEZdQNAtzihm",
+	"Ut+voCKg0kVexQHrjQl1jLrN7GV2q6ilpLUNBjr6ZU/XKNbbBTWHwx460ntoTwpSu+huooC7mmbuRgq9",
+	"kxo8MVXP55TZpCtznKbG2S9WTNVqGuWAK2gpDF9LfCqtCwzeTCqq30mZrqXFldZ6HWvug2prc8w2ErvK",
+	"V+oIr6Wk1dZsnq69diqtZZSuu02qbROx7pZw2n4pdKOL96boanmbQ+w4aXqfVnptcKlu0b6+m02u1y2a",
+	"1/C3yUW7RfM6wje6crdo70PF5pev+9HnKt37GguyZdTplS1AY2JISzqJZhjKb2OpswsoGrlIyaGW+Z1R",
+	"LdlEDGcZvysoXrguFPWBqg3/yjQn3IQXOQRlhUPrNU0v7wO/98VmLYlWXhygmaMtAb0WBUuyU8Jpk9pk",
+	"xLx6k7Ytv8i4KbUOCbC1j5221Gn2HaVJLoqahjyXnRFbpXQ5VBecyQsg9PU/IXe27/emBE3Me+hIai1s",
+	"WdhoxKoKISeQLByEtdt7uC6sbLC/sWRlWf/SG66yOl6MQv2L2IrPtrxuljN3vlBJ2BNOVhnaxE88vXLI",
+	"mcgw7DUHW4NSn8Xkh164ORqoZbIws/vtVuVrEBuzUQnlj3IcE3lHCNNcpwOS/X4VJvtrC6C+3N+tgqW/",
+	"Hi6qNw9gtlRLHegTXTvsViuFOAPyye9YkbolQOMFwkZ9NWImC6FTBCrsdvXLblFNtYdOQPnFM8P8H3hU",
+	"YAHiLCIoVb1awPfQkh4JdrNSYhF4T6e+oqgd4S3Uac0Ls1Zi7pulB2DeEv0fdfktpoNga7W2K/qkFMJm",
+	"y3JknkSDG5IcPoHqZ0Wgr9pEKEaiNqNCUGuHYLD2EOxsQxkGfX9NYH9ismUN0kodzwrHIsC/xh492kbi",
+	"0cg+fTzqCvcgM+GVyzwjMqORWGXHaajfX7OcScbnza3j0wyzPMEWP61/SYbvWkFrMKfqTO/p/wxm6p+m",
+	"PibuYr8pB7mAjle8HJzBQCve7q19O3jL82zN69d4Ab4r26ZL1F2tsBAGLckfmG622G6zY4Eu/OzuR+D4",
+	"nK3OrQgLXplnchukAj+v67mYPjotYoKh5Nd1La/K6gSXG6LNbO2NPNFarUpNca0wLG7RFTXEqURtqwPj",
+	"2YjZy7SwV4P/FdP5Zh3m2bSyIwa67BEWTsVPdUWITg8dsRGzvnp2spBBr5ycGoBxFOpeoR6VwAvD6anb",
+	"VPGAZkioHAAqHSyLHurmjvKSXU5PU1KaVZb+BjtTk1tAH8vyOclohMwIqJ3i6IaoSQoRoEzKAAzzSHJE",
+	"7lOaLQJUiw4q0VdnO/diXJYzL7d5SWSpezSA1lmiocQ8ZoizbkzmphJ0ozi5B1kj4aA3JrXFnm/v/esQ",
+	"C9N74TjgHLUCmO5RXk0ycvb3nOS+JOtbUY2fik6WLePlDm63XtNn4C7c9LVyPav8NPvow7cBGqDvjy7e",
+	"n77/JkBDx9t2xzrXOs6V/WAQDIOdz14+aOmeM16U37YC8+f32kO2+O34qeoHH9kN43esVWhjroyCw16+",
+	"qf4c1IdGC6rVgwEoabX6zyhhjU7SUWi6+tYtrmo1iXPdpPh9qWdQ/H6rp1L8vooqP1/D5Mq3SeXnN3q6",
+	"Zefzamfn5QLKAcuVFEW9m8WSzSlznw6WVEuljihJGmhAK44wS5asC2uPhptnxhNrkQGNSZmVrWYdWGXR",
+	"CkyeHlNj2oQ/oyNW1AbZ1nQAGw+fYkni7njRnWEWJ06eh/9WWjVSWh0ZSRrMbG27ubqPMUF4qYtKQe/O",
+	"E+u51mm2GvopPU5htDSBuvLm0aqXfxZdyxFzEk/7NC1V3OmhoxFj5K6Y0TNhC3znzHAzxl11zueKFB1C",
+	"Udw5vyWxOgvPRJnXd8qJ6I3Y/4Vam99e1fI4NcmyXmSZWUkwnZN4rTdnUy3Ab2gfca4q1X9CpL3jgsLO",
+	"T1mU5DGJvYz+NvKjarvSh261rHjlyoElGaACRRroINy1nz3TNabZYkX2D+t43sjCdg6t14grEMObM0Rj",
+	"V2CBeyPCWdYsQeMmLF3WAxX6zAdx4JWvK3x4qdzz+4VVHcGKnSzg42ygl5fXofwfipzm1fPB2bV90Yxx",
+	"0x2dES3Pfl6Zi6ucgSWrjWtA2Pars2EySZMVSUzc9AUyzxhq8wz83DMakw4iLBZFwgNgXiw511yhQHhG",
+	"cOM8J/WMBc5S6wsJClj7tqkI07nM53OcLVZpbq+XOZKaS7O4Bnd4f4Mia9u1DZfyFUCJoGyTbbo+ZES3",
+	"LtPBNY4XODVfbIwTcBcV1MGwtCTP/L3wrhZV8Hgseco8oPalrj55aT2G/vG//w86dXPsqwc2cbbxJdPy",
+	"i/qcijI9tuJ1oZpGEQtlBoJ0MDeEdQIofKtdvw5Kvy5w7DXux1IzLXMSaHMh6NuA64G0CoJMITN9O7Re",
+	"vKaoBaSywyl9XniGdbTXlXUZA74MnMVyZsv4LjmKfbx41/P6CtdHMSsTzwfDnd29/RcvX/XtX89/+OGH",
+	"Hxo4BKdYSpKpnfmPT29nnz9dSf3/5+nnT5fi818Pnj//9B/P//ovo5H4/Jf2p+d//ZfPo9Hlnzt//VPL",
+	"J7Ob7rqmMkfroFVUI2HVgiSIZ/BfoZYLmFN1ftlS4i0dRb4Ev6yUoRs6uC6ZTODxMrp/Drz+eDEzGcd7",
+	"dl0bGBmvC8vr95fop5xkC9SuePbFTHSQ5MBlg7CYHTrO8rqWi1G2gV+AKRvj8VrJqLyuasCrM/g7jK4I",
+	"NGrPRUfJt7fESc0LzIIotFQVnN3r971F29aWOrpPSQQu1nopnlorSkQCjMJpSnBWCxQQJLLVSxxJ4dVO",
+	"b/Bytzcc7Pd2diuiwcZKbKU8sDP0FISx880gU+LSbC8MadHJGJ15FhV2DkH+0pGJDiRRm/SmPRS+/+H1",
+	"h7Oj0/ehFZSAfGhvYyQkXgiUs6KWS6cHObsqINROxwtN1iRH7z+cXFx8uHBtsOZR6IZtm2etoGWn0Apa",
+	"lycX3705On3XCloXJ28+Xp68VsAsqZTTdJkwFHZZp2+Piu81ExcKWmWj4knZu33kTMg+Kiam/Qklj7z5",
+	"OzLMBKSEceCQx2kFBnls1ZmVVZrHaxaoW/gXd27m9PH1uZ61fXB1fA6ThhN/7XcGeK/D9O25r94R5q8e",
+	"z6Z10//ORnk0I+peKSS0OhrDfQ3FsiTXNMkF3FEFbEetoHV0dKT+c/z+6OykFbTO1EX0/rIVtK5+uFKI",
+	"9EG9vbz4rhW0zq/UJh8fHVWhfLQBxker0Qdme2RwQv/Q0yl+23kVD2CCxS+YafFLT7n4qede/oRFFD/1",
+	"asqB1LK0LRcItZdEwBsw1HEhDxRWHqJ6DUn1ylSG0KldGILkA3s7VSQwruN7Owd7O00qTd7hjD3FFWBs",
+	"FjVfjm1vgGXjij0Kn8ti2MayUOc7K8W0vDmYK2W6TNJ5nYsHSgTpInC2NFwVrFjIjChO/l/tKYvAEl6s",
+	"TpcGqwF81wPwkyIT9Dtyq2e6Rao5ncG0uU9AOdoVfLlc/WVOmVV4eSrYYCqbpPCHfEo6B8uEOsGwoFwm",
+	"91olHnMioNQD42MeL9wyTvH69Px1Bex+v6FKq6InsGsJCij6xJfa/jwE1Hpja2VXNkC6/HpldZLfoArI",
+	"A4Nxk0dDqnFYakbmlMUk82Ol1VszdUXqhitSk2QkJVj+lsGKVrekBy6Ath4HH1H4Y+tM9+UubrF5ovVw",
+	"Hfj6vfzAImshwZRBNqIsZ0GZVEHTG+pQcl0LRLv7C64tf8IQqrsZTUi13pbln39tQuRiWzPQXuj23uz0",
+	"W2HOH7jkxRLFe5K6F/VeH5TQ9Z/96PSN+c2k5zJtD7WYeUcFWH8Tog7Rfn87jP8dEH79Nl8UI63I7gEZ",
+	"mxXZrvg8AE0Be2cZsmv1e8J1098An8EDgLPElG1b65gjbKifIX2iV1QhPvCWTWUodDToYemUBt2MGHBt",
+	"hyicg/Uh1I6K+gcEEtU+5oJYdpoK+9W1raJsRh0xnqkJHqIxlzPFZoe3FIdFfXzTQwfiVnUBGTOw/Wli",
+	"mMy7QJebHDFdQtXURYHCyT30PZRSh9xQIuGQqxycLorayeKGpimJEc+loFoZM4dcbiPIKJVQRrSDo+Ad",
+	"X9HiBxfEcYHj04aXULYuN2Apb9u9qNZ+aCxn1GxDS9JQvYLzckGatlPY2juXhlEy5aY0vhuu6JxcJrwm",
+	"rgx2PV7NdE5+5syjtDg9en+k5dafTeFBFz1KLPx4dVxNzdM6ydXOPz/HGRXV9e37IC1rTnGmyLHdeX+B",
+	"t3VebnX6cLVIyQfbqe/lmR3I97LAxc9fgtYtxWtqj30C7PrcvH51Mdx3FNe0pevknRXVGitV+1dFYFTH",
+	"9JJ9jFKSCc601xlWCH6AyhrvYi50vpdbTiMSojbWRFLx9Kb4uuOYlcuOw3PKO25SQ9KsOEJhOuOMVHRg",
+	"9pgKcHaFgbbe/O8oPjHdVB5eQp+VR9/pAb4ErTeUJLGuwr/E9oGfnWf7uZQkNunCJ+YmJElc1FNIcYbn",
+	"RN2SoHpqW++9lOsUOgmdUxnWDpHTxu/ybcxD3uTmVKC7jLOpzVWwudCCXlvZrw916uHPv7mByc128kgL",
+	"0zRLI8fE5PS8HTMxvTg/RjOCEzkzPihVW5Map1NaUoXELMZZrFOH9PSHvdtB7y38pSEVwnk6RJcnF9+d",
+	"vv9G7eaHbwOEmS7kq7P2ujajLa1S6nZAkqOIM0YibZudmqIqZinGzLK10UqXx93SaqWzdizNEijwRk2u",
+	"V307GDbR3dq6AbVS7E5aX9hdiM7I6ra5vcHagph7ezt72/tU6qFWGC8Mi5ZY3kzbsMCKfvn+tAPbeEsy",
+	"EOWrYFOwqsKJZ6DaqSpj6yYPj9Md1Kb3aTPhhTMlY1Y06KROKhHSJmnD4kaAY5bOP6bW/EyAK4y6Dsyh",
+	"qMxXzHja+wCTbrKzMhHe4GtAdziMV+8uXQsMnO2Ngd6GAsDG6T1qXb27VAMC3BfX3nHdfdPtquuO1NGF",
+	"8q1WroLYIYXbD4lEr87vOxjQzHKjseJpKIPPljF8rC0DDqtjxTAxEUuX1FvMYj6ZXFHfEXrHI5xoppZP",
+	"dDbqt28Pzs4CNNztzniedezJn2EWd/lkIgKLypbRfyZKrriKpP1XB/1+FT33Kv4h7U/9wedP/e6rz/9r",
+	"+Knf3fncOfjU7+7pR3/yXfPe7B6/+b27lODrkZfvrOq+fIhC42oYAtqLgs4jm5AQNA2c9aoweciFXXOd",
+	"rl3Xxcw6B8XYaVG/o4jgsHkZQ+2bBFJw4YFa+CDoXJTwvXoOVUcN0YM16czTCNuwiB46uceRBGcDhaAj",
+	"FqYkoxwKiAGfDV0VuietqNVNOsCRWxzVTHnGS1d3RNmIhVbaCw+K8xrnoM3SMRymcawxHJws9JCg46Ey",
+	"sJ7q4TTDEYF5KWnf9RmGrfoxj6daW6yh19ZzDd2gAQM8YtZsJxETHCeUkU6ABB8xKPYp1CQsHHEJYeNh",
+	"m9AbUvqBHECFOF/eWcnRAGq7poTpZJeFnGLy1dvBfRqMYsnr4vRhknO8QGMCG74+YUX/8arDTQkrSgza",
+	"nGEj1ZlwyD04dwsHnyrz3tkw8Z3BnmrygJgSO57n8q4gsyHS6hS190yaogM0pwx843ieKdre5ZPunDM5",
+	"Q/pf8+iOkBsQzf41xjRZBOhf1QfJ4h//+V8dd+3O0euhD/oOUDcG1ofDUYlBEEmU8OjGuOoGYEDTlyG/",
+	"U9wYL7+nEs0gMapA8o5GJIDTrlvX7hO0g/6s/le9UwbG7LxOv72VWqfc5RJZP14db6PU2VQj2N7aZcCi",
+	"7+quOtr7RVtcvz2eCX3oPl6800Yuk9k/KDhMHZ3zzFCluUm7XD3ckKhYkYytKg7AV3AZbP0VBBtt9Zmg",
+	"LCIPzEGgv/UJ9W+518L1GxjL4c5vEtKipmgjWtx4kWVvT+3ak6HT88JNRWcnsors8cIKRr2nTKYtrnEk",
+	"6a3vuDH9BtiZMs0UzCr2sPMPzmOzTALw5tCWK6wDWn5Vi70TGFJuuZmfC7vtsgUrpDiiV3i6KiEGptfb",
+	"gAB42JgsHbFCUiksVhu0GZFaYy7ihlkXrPJj0wG4IBOT4vGWxtoR7hFb7glkaAUFyCrQcFZkRli1Hb+N",
+	"m0WFbDSTg0oCsiSQlNyZlsfDXp3KrLcsu97/R91/x92f+91XvYPr0ejTaPT5f3Y//8Ur1z2YYpQ3tDqG",
+	"6wnIljbxB2NP/Zyvwo+nKSgHYFldN6G5kQxuvl+9dq6e00qQ8KnYyr9kZULDN+pwlXZpsRAJn1pmSBuz",
+	"JxM/vhAms208T97x6QmT2WaPEycPvIGGHWoVPBSVWwJH0/qbfp+3lTfTqjlceX24gfm8obqemdFNUGF5",
+	"dmO20jSkFbRu55qI6jpMUJERSiy1gtYdGQuqi2UpabWhWctO7NKOYB98N3d+HDsj2mfvi5Htk++LGdgn",
+	"H/RMDACeKPHG4yj7QxjCX59U/z7EdhlNpUyPhFCw9kVHf2AQsa33DkEyKvT26uq8CNU7RKFC5TLJOZXC",
+	"iNE9dAKqGkB1nTweM8RTjQbqmtQB9aEu5GeK8POJyVF4B4kZqASdlijMECi05SG1nXNdevIxjxfX5uyI",
+	"dXmkCwh8zePFsf0g0B3AfUGaf39m2pvPGZfbz+E9l840IpLJ6xgvxDXoyRv1ckwy+RovxBF8AQl+YpJd",
+	"k59ynDSbx1v44kR/UHSwDTR0DyU8fhScXadYYXKDr/8mODtXjcuEVWOS8DuwNzT4/p3+6Guii4Zq/Lqm",
+	"rNHHOu3SKfMkQ1f4rEPOiroB8OjAWV/Q4mnroPXVVy2gFmrBf+oV+bducZLDMbxpnk591ey2+KoCkK2+",
+	"rKDCA760KLDVp5WzuPWX7gna+uMHzbfA162+qp5TSLe+GgrbJ16H+I62JsqZkGiAzujXHWQJEgoluZdV",
+	"pWyBzlXyGbRU09ZBa2SO0qh1MGrxm1HLOSPmwtYdbAGFb82ZapqMpXoa3MwsMMcl9XQ+1hdmVRO5vJKq",
+	"erQ/bKCQdFlCWLeZxOdNt62LaE+2sYY8ozAjU3K/bmPnBVmGpq2DlilzfoBGo/gvo1FP/ecJ99YMs8WX",
+	"F/DF49HCv0t6Po22ySUmT7ZVMScQMWEP4+azWGElivN4hpVUxzCLyD/tSXTX8FuewSr13X5rva4XwM4S",
+	"nCWUCGmymSpGNs2IIEySuKMfEoEgVReE52GGQsXihZAG9VBzvRBcmkDQjZRpDTNUu9bBcBBYHKmziUvI",
+	"oL9YUnfjRdVcNFzrkLSzv/cAT/vfCw/9yAGA2IgcFa5ne9ywIhLYkozfS0wyFCpBL0RtzBYoIUqSRBEW",
+	"pGNKLoIlTREL4BIFoqIwbIfwaAWFqDL4VpxsHeNoRrqKemU8cXhPxruQ4uQJSYYVYDd9qOFq87w9mtCY",
+	"FS3lpzDpFzQcq+SmWHyF1uz2X+03pC5GUamHbohID7/rN2CSH28acQI1oa7EGq7IsexeaQuL5RD+A8rm",
+	"6Uxcz5W087tjzx+NqShiSxvxFoXI8ECmIsWZ0Hlc/3b54f0BCpWsCaQFXbw5Rq/2dvbgjRpDJ4voFIoa",
+	"xmMitONMyNMQMvThTLtMzSF9CRVShOg5ChXfYX/OeBKXymGdFMd2WfgTKWxU/aPniHFGgkoeSUvFTBFC",
+	"NSoVnAnUDr/6KgxQ+D/gX52RtvyrfEjKv74KO4gRBQLbLWpjWDJKqCQZTjRZxWamkLTFTpc4PlJqtoeN",
+	"B7XAgigEbVkQ4JB1x5EmHEUglEkCf4ASoDKhdrjlMXkmzCPUBp03Ao15gDSqmGAkEZj+UDTDGY4kyUQH",
+	"khPqCcSIMiEJjq0ji+o5QDplTUJY+0896LaD9NRRP4Q4sV8Uohwg8zZAtVkGiKcH6Jn+5lmgScoB6n9Z",
+	"QUYepvh4IsJh5r46gMHCylYpTvS9YBGGSkGSCTjyKPIZmo1y/a2ce9fo5/VKgpZuXE2YYp6tz5piO/Bo",
+	"6C1VONML+860rD02t9bnLxrkyz7K9mC504Z9+R/qH43fxR/FI1L88RVstTr1iq4VJKC6VuiwgdXBTv5D",
+	"evKTs5YP6XtS+flOVn9W335TfftN9e2JnazTO5fmKWQhMqS2lvfFTymrHIODxBukE8c4MBptnZmtNgkE",
+	"zj3Uxt/86ddkmBQ5BsoJ77XztqZyMHYbG1IUGIoXIGO8CJAmYDwzxOsQfUgJOzo/RTu9vs1ILvACjVo8",
+	"QyxPklErQILDnzo2bJILEncOkb1S0XhhvFJ5isa5LO8juLCcG6kWjnCz6mYuydPGa/lbQ4qW4WPNdtYM",
+	"gu0nFdtdoWn2aK6DJUZ9iQer6918sn9NheMS4LoYWDmvbsMmxsI6WArNswdkrn75TPha1EwKK96XBoOl",
+	"BjX7jPd91XbibbJmBMfqsPSuqi1YUtVW9OuP4PJ1iicTpERYcberPYfLH5AJhXMRojlNEmoya/jvZg8G",
+	"zkXr4GW//4RXsEetcLZqZi9XBHA4ObP7K9yVS2enX4V5nzdQClxYgaMejpCRaZ7gDJH7NCNCUM4QZeji",
+	"ZIjEgkl8j9rf8GeK1E3JfXqoGOExjm4yMiEZYREB/jHh/AZnPGdxJ0A5wyya8Ux795VHeFkI21ZjVlvS",
+	"pQNLj4rLa5eFDIq2A62schmmwkbr0sW7osqJfV2lTVFZ9WQd5+Q020Sx7MrK+ire10W5laUjXZC7B6gG",
+	"Ndwg3yQkgCCmuHdMRJ2Nhoetg0/Dfj8Y9nc/Fyq98ir5slyNJPZ4R7SOooikir11xq+eP2eUwklntbpv",
+	"79WrSsGFhvq+arbOtQm3/liqQQ3WVWTgayxodJRvLbEDszBWHyOcyxlh0hxgHeNYRPWa8EYtG6dYiDue",
+	"xToIe2Wa5LL0/ar8xktZjW3PNTS0jxXi7UQZkd3iSdDKBcmMdmjOGZUm2VAFJ8sOlmJh7Vra5UoCW+Df",
+	"LelfC15fnsf6kM2gBf2X/sVf3JkvuUKLIpSeKXY34aw2vl1qsIVL0H8cfP7zVoy/awTCehpL6FksIiih",
+	"vApLf98QPzWBJ4rukzJ1Quudnrc/fe3Ljj1d9Ug9KdPOIZJVmh0AuxXY9M1BedtBWmcdEwJJs3UMtWMA",
+	"eias0WdtzueyQ2+EsV6dsAE/9oAECCcJIkpGwxLKuhg5CepNHxXFoNV9I4gUNjzvmbCrk1zrOQr/qyL0",
+	"0LTTFeFMACWFUAcKlTpicq8jBqiAkjWo3e+OsSAxJASirKgmVS6t9z7sWH1UyS8MUbsQRJAVrdFXXyFt",
+	"hu/AKkh8gKZcolErJtMMxyQetYzWEJSfOqdIjPJUh+Od0a+r91zDe/VxWizv14VKqtQFQYeFhqXoVN/A",
+	"7l3msElmoL4zyhMo7BtYDr3z+dK0kk/Vp3Bj6m64Fq+xuVQ3dVzewF+0FOxL5KuPuXpbpea/jKBQy8hc",
+	"DbXos709b9akmhfhSot25ZhqFNUFW/SnD3A9WS7eo/YJsnL4TblFEn9xUAseXpknwFqiTTgunG3I1qZG",
+	"cFn6nVro5qNtxAVHv+PlIGGtkGdg81pNnoDHLFVb7WUinPDjhBw65neI0lQEsVMpm71bK5u9+3SAUX35",
+	"ILMpLctFVZOwbeqVYf8xBQPEipqafsGkhKTaiOH9/e8tqtSp04QnCb+7zkhMMxL5KsW8gRaoaPGgXBtf",
+	"rB5wbe3dTcbqYAUlNF0fWtswKHULPhyufw8rXpMOFNHlGf3ZFNJqfU1wRjJUlDl5hcdRrGPL5vjenbgD",
+	"V8PxqfXrIjFdPaUCCnMiZzxeTdT1exfG35xcVdQM35xcKUH/5Oh1K2idf7hUv84/qn8/nF+dfnh/WdU6",
+	"6ObrFA66xQpdwxnMx4xZ/Dajlw/MPJwHH6u/i7nppDPXJd/sLwGV5STwnWSUs4QIYZKHMZzooj4670KB",
+	"o6BGBArqD+TJs8Sb03lFzRhdCcGIrscZiZWAixPgCaGINgqV/HJgJZd/DQsRNNCGjq65QzU2dGoYukbm",
+	"NSGsNENQTvUpS/xAqiAnsdFznbjmt6/kUybh+Xjx7lG1fZxzB1tsDt26pEPfrU809JtnFmp+ufmyB+09",
+	"NnuQApuTPMhWWvaJ4Y6nyupVGFcerYSou4RV8bLG41cUEvvrFBL/41/+9D+V6DHcf/bnv/T+4zr8X/+/",
+	"fveVjlzyBittRDHQZzlTV0suip0tB1BHN9eG+br2ZQguito5+b+hqJfl2NqCEGT7P4puOra83YEiLwk2",
+	"cZwPyy7gJh1/VJqCSkdjEEw2fyMEnTJCVlaBVHRTEdBqctoiYL9TTZJJBTI9xkjyehFAIzZXsWpnMiDD",
+	"eCfq7o73cHd3/8XLrrrJ1YEtrvYm1Sa3q0L6W2WFaDifB6ZrmJNM7TVlkvt3r9gYEDbiXAvjBN1hgfTH",
+	"SH0MlfIo3ErMlhSKa6f/VfwyejHex121Kd1dtUWvYjLp9vuDwXC4s7O7u7fn2aeNa4CaVdG1IWheHxrd",
+	"xDLuKZ4SoRO1urhnaxUDV7JAMcnoLYEcNzIhaJLxuT7ik4l2vynl+2fQpdE3WVWUVUCg9qj1Gks8xoIc",
+	"oDn+kWeI5xJPyahVg9ClYsMBDXkuQT8n+JygKBeSz3W+P0/6dg3sR2Fi0UnDQ/+QksOCcf4zia9X1AV9",
+	"z82FrBWUUP28mpYqI0jQhLCIxAg6AWyrkgiNheCtoYeDyqKwHfAbHFAJi5eQc9gf7nf7+93hztVg56C/",
+	"d9Dv//uDCXIpQTapralNdPo7ns2bnvhtMnrYtOQes4Z26S+yMhGJaQIV3rauEXpyS2zGfi98nETb3pN6",
+	"ytR1DUkJ1YFrM0g9r7hlCNz1nGF/JeNfJ4OLnrSD+sU2F/lbtsnZ4vACW9oCjtgSlwFSgmE1DkyGutDy",
+	"K5TpnHnGkwHcBLFEIRwhkz+1OGQZkXnGtIqd3RIh6RRLW0edSoFIkStae3YJUykFyKMuJDDooW8U5TQG",
+	"YzkjcxiUEQq1CXUZav8iCk7IEdurC9E515YMd/VG69Qs+/3dlw+qvbKCdJ0ZttLkIprkMs/ISnZufQ74",
+	"L2tw5RgEwG3RBaU4U7Is0hhpnL/sjhfkU4e8g3BpxNEi7GBTdoO1LOCRZgCp9jpbxQUeak+6nOm+yurP",
+	"pbBrR3kS5q9WaGBFeeyqBFuIVbpt77354xNPCcMpBWuc6H38ePr6s/tNl85temVjNZlSOcvHIJFznNJu",
+	"xGMyJex5MY0v7ufihqZdm3Wgm3JIHFlIvk/F/ZgdiBKCMzCatYELAobOsEKckU5tY6jcmoOpJr+oS32P",
+	"2wnd7DeE/kMYoWKrSrDdkXE3zXjc7Q8U/xLzu5pP1F6/3yCz4ErC8ZBsVOvEoU11OlbnOxn01yQ8edhg",
+	"T3UCtAGFWi4khA6Nu67TZ6jzUDnMibrVSMcvPqhL8MGig7E7r5YfnvjwreXzmzlhlIi+Jr8YLEKnF9uO",
+	"izU7vO3BqFQDgU7WsWSv8wz7k8lATnDYTUXyQT/Ll/iY9tnV1RHkIAapKgdeST286EBe9wrOmSrMprQI",
+	"ovIQzQnWac/nJKZaGVqIN5A7SlGIvqfWgT952GkxkrHpL9Wl299trbXo6QiVgq8qrWy72xvZ9JqWuhq8",
+	"fKRSUy9+3a5q6cSj2fNvNZANnZzWuK/akjzwpGDwW1WtWauUpeHPorUtLKhTC04oqPf1D+Cj7RsheZrC",
+	"D5Gn4IdLCunj2lgAHCnEeWTVZlASx/lhBGF4XP6tdTdqXZqh110Uas64YS6uCnSPAJYf7JI97z5amHne",
+	"HVXB6GlxUULW+5avGfl9CX/f2PRNsSPe15fFHq14bXfN8/rS3UjP+yu1t8fFPvp6sG6+6xodlVvug7yL",
+	"Er4hCszwfizWvT6zuOR5d+Kgl3/TTyzCgQLa5MCqJ0C8IQzuyACFYiEkmeuyS5iGWySvXU6Tx6W/NKzm",
+	"F7x6fhBhffwEmPVAS6opwzPQQ5Ee+sCShXkmEI5jEmt32VD3EoIpVDEVhzZgCMZQH5u6opYnqVz3hmlb",
+	"Nn0+VPskTZ2IB+RUNo0MMV1HhreuIlrclI1zMhZmnF89oWU5t3VLhuOxJfNte76msfAr5gtVPChrgJxr",
+	"TbzOxVjwtDQWS9L2s7JBzV35U2tvvB+9iF+SupZ+f//Fi5cvX73q9weDltedpSG7Xnqr7PUfWdmtAqV1",
+	"W6Cp25aak2oFCqswM/KA4RF1TvzWksPIoEFOSKcLf/G5hGsO02i9TYVOoyIPNCPK+B1qD2y+f8nRC3AG",
+	"62xVpaCJQmy1+ut7bZtz1fcZEfmcHFY1YgHCEs25kGaOCM8Ijh+uhn+4Ik3RPE+u2fHiuiLwrPBh2pJ3",
+	"rvtFKw4+VbJjYR8yVabtb5NlJ0B9a/ZkNUP6L2UI0cFQkaEJh8FBrrLIp/7qB4Xz68HABxG1ZJ5nEfkN",
+	"FhwqWa+nhwtRO8S55FAQFLMcJ+GhOmGKBWSmpqwWfDqHYI3QcjF8K5AghNUAojrTpSKhtzXLLW7HX3m5",
+	"UZ5lpjS4YhLsLhuWocEeV+QKtakVjTw8KWSNg6FvuYpCNC+qYESC5fRK5U2jOWx7rDPFjRpRtbQEY6b5",
+	"l8Ks+gBxU0rc9JYvpHX9XfaQ77TxuxmUJJc4WSdme2AUWAA5lza5196kW4OnXq0yg4J1krfs3BzhrsT3",
+	"oELd3INvwG2g93kD2dRHxwrDVYxcLQpvJ0zamMVq39W3K6RF/bIQFD87s7/KMBPUSvtP698TIDpBVEJG",
+	"vJWGnwf77TzI5v9ERul68RT9eB2WaBn/QSpnK48t64s36Cldea1aoLAW6uCX0az12yfW6YQ7+jvXV8Ro",
+	"MxGMc1iqjVV/wlERQ59iVouBrhg3HNltvS770oZD2Wk8E3bO8MWyDce8tUup2HJKvXSJB8b5VJOJ/zb2",
+	"1Iw9T3GCAMc3n59VpVyIVWNu5ZHBb3wZ22sz4zdqd+ET3/zecc3d+91Bj1Bi3qszBZoaLBAuC06F3a7+",
+	"u2sbhmhKb8kyWpG8e0egCMvaylqVgNXR6L7f745G98P+aHT/YvK5/dcD5+lgop/+2dPS57MMyzWVHZYv",
+	"izS9XlFgIWhNcEQTI0AU8tVwZxPHs7qW01vzpqi9qatZaNfV3oZ62MvvxNRrpb94c4z2doe76Ozym9PX",
+	"2ilEfQzlRnR/3rHSjEemQ88tpauPbXdLrUzlcKkXXopNfUSA0WHRAv3jP/9LSZVknE87PVe0fbEJ8poL",
+	"usZx7FE8HpnKWTqPicwWKMLGBNTz37FZHilZN14nYKx6vsxr1s/gik0rh0UxlvigLLMu0HiBLl931Z7q",
+	"GNZfRi2e0Sll/7oz3H2xM2odoF9GLZqqP0atwfCFrho9an354upWyzk8Xk24rrC6k0d3md0sinIaXaOu",
+	"lMUV3dAa5kh9lySNOc6l0S6dEZZeHtkhl94cO3NYfllOqrrAdRxpQw12sytpGaheF7c1zJ3Tw/eUxTo9",
+	"UI0sGuP29XLpoc2+jDU17W/hXU1YfL0NLj/YxxpUY4trkY/VhMYmQs6rt8/kllN68P6X9sVrnJBMrphT",
+	"wYj+1l6WJSycnVqetBe6QR0Xt0PtB4kuW2B/cwX5wPWVKQ7HaueaPb9vzUZMX69JXYXBK7w7Vhdja4Dg",
+	"m2biQdrajQ3PrcWjcLgpC8iVZnV0N6OJTgR1BxsPwSdA4xvVlvO5o2yud+R1R1mF8I3wdWuT2rzs4Vqv",
+	"vLlxbfki+NWtbL7pNgLMExXv+v/g0f6tzu4THqpldCAyo9G5kuG92e7wna2Z3g719RAGKCwDN0Pw4cJo",
+	"nEc3RKI2oKNWkJhGoCiiQtJI29tqaHM7rYWBNiiBWtp1fAd36+7m+H77Ocwp2/6jiobBFa9AqhcrXjbi",
+	"XiCv07KbwlI4qtpKCKnlmd00wNrmClljf/JPNk/VZ9dpJBuCpLC8/bJJh7+S1jvUcWXkDtiPoAYHkCWU",
+	"EUUwDyE+HVGJsEChpsV+X5n3cgKORYwkW/I8aUa5X1ZncrJA9nWABqg9p6yDJEd7qD3H951D18QHNfIg",
+	"B0VVu3mA7HFAe4HxfN0NENg20U6ADIDVn5RNOBpW9Ehr05jsrS3I7/iletalXqE2mfMfKRIznkmdCUSh",
+	"3R3PYmFScTk62kJnoRiM5A5s33FcUwl/amVcgrHjOqHTmdQEJc4Ln5ri1mmuFgtGo2w0YivKObq3kSdK",
+	"i98Qj2MkhB9FoBRRDQKd/08hWSW9xgEy2TV0dm5oa9LQ99DFo/P/QX+Wy4s09pZJCAWek+WsCPLm+mj6",
+	"9/inF/PvvuZvXu+8+Pnv370fvrqY5Wc/vz/9ebg+Iv1lLTH25S8vg+He/hdf7Lkng58vHcXVjCDJUxqp",
+	"uQYmOYF2Aoen7dAmclB41xOz5/MFvAk7PXRkGoFuEDx7tMK1TEshdP7djxfvNuVfrA+zcT8ekozCdi5I",
+	"lM856/JUdF9MdvBTZ6Nw/tw2LwBUJllKDQJxSwDsAIk8mik4r9iYlckW6oT9A4twkjhk1xN5bfN0c9aF",
+	"WAWr/fIET93NOLGljZmObCgySVVC6xnjOQTQUoFIdw5J6qrbtTfexTvRMO5ijHF3dzwed19FUdSN4zgm",
+	"hJDJZDLZHFC1RGv0gs8g+mvLa0bdZ0nlztVPasd1d00d5C0r0qYz7ouVPekN9ndtHW44DKGY24Tut5xG",
+	"JHTjIyXOpkQK7dxfBfJfBnuD3b29vf5guFPLm7ZfozN/+TTovvr8qd999fmX/WCw++UByS4qE7coXJnD",
+	"ijrmGtCrEfjDLckyGm/rWXfJ54RDYV51L7Ip+gSMWoAIizsFMoP7BFyJnCEBydyO5pxNIYoi0UVy4W81",
+	"A02DFNsqZLeoOaAGuaNMLHPnj0Aq4sutb2NATfAtzCB8YAzof+Ntc7w1kukDhdJ1WG971hu++Qw016HU",
+	"zk5dL7DMiukPrG3Co+v5LZKRYBbzyaRQAaxNc6nbXlGdV+fBuUnmVh+xBVjNFePTSq2y2XJ3B5tvHEij",
+	"lkBd6zyp1zOeZxv7uTAfacx8C5+4fRUovcILSVfh1PB5JpDMM4bGZIpZc1G3GKtJkXk7X1toXnX6s5fU",
+	"nB69P9JCuHqPKDNJrexwAs2g2Ntk8humbjDHuph1ffVLkK9he4mKLq5sl++heoQfZGJYrRwcroiprR3Z",
+	"ZhGclcO7FMT5jkeQoWMObGiMF6j99u3B2VnHcqVq0C6fTCpZJPuvDvp9HfD52FO9gVQ+8Ob8v4UEUCYO",
+	"yzxZhTAwXpSc1JhMtLLINXLMyIhp5qnYQIQlaNJ0c5CzFdZSznroGCeExThzzjUkjlDfAt8Fn49Y6KJg",
+	"CCIp1ko5NCbyjqjF3PESZ9Ac3xDhLBDWhY2ahTPSG7GH8lRLFK/ZcajSvjVBzXeE3CQLE9X8FATSOT9H",
+	"c5LRCD+/4hlnktuIky05m8106TWk//EwGNqX/ZpD6+bAqx7ezys9/sr52JHWxZoALhrvekCQNs8KQaCj",
+	"hAhRTxwnZ6YEIZsSJ/CkoZHdYbw2r7Zg05Z8Z+2LoA7PzRvT0JT1xBfGFjzef5P17cj605CwhzJtT0Q7",
+	"UjEljJKHWQ9wSq9vyIqaTTdkYbRfdhB0dH4KXtZTHbexWvH8jWr+LVkY1fMNWTyh4tlMzFU7Y1kqnVOu",
+	"HbpqHq3j4e7O3qthd4LxsLs7xsMu3tsbdAd4Ek/29veily9frXV3repA26PRn395+eV/fdIJUPvdV93P",
+	"vwz2g/3dL50G6ujNOtAaqGHRisZacCHJi0RRDmA62iN0lVHo3LxR8NPBUGAI3tYUdD6wtqDzoTUGnTvW",
+	"oPNdYw4633PzNpwPWkHrfKj+2VH/7Kp/9qqZtOF1A7dBi5PQZ/Fj6P7YcX/suj/2wA0wI9Mi74RN0w1h",
+	"OstnoTgBlAmJWUQOUJiLELVxSnvcvOxFfA4G65Dk5hXJq29daMBQJK8un+TbLf+jcNZ1krc+1ymHPeI+",
+	"4nGOpySLc/lA22PGczCVraQgLv62TeuOQ1fAN14Aqt8O3da/G5W4KBPRH319/PrkTe13Tcs+3IpCfP5l",
+	"Z/hE1GFn2C1qOT+YTKz28wbEeJ1LJyL2cQTjH//7/xQ/LOlQz0iW8cxSELWxloKol+ZvQ0rUE/WHe4Sc",
+	"Kn7QUytwCt9ASG7z2oBLR6w8HeVnxbMTM1zxoKwOWDw6hQnUD6R7aryHkrLp71p7CyZQ1t5qVmUr1by9",
+	"rbLl9LGdWeL0+OwckWjGa/W1VP+dHrqaZUTMeBIXBblRisHNJOFCOwbhW5LhKUFQAbMrM5qCrNc4WdOJ",
+	"GtzUIRAQRQxFsVbWsNlb5+Mw7K91cmhSwQbqtHAhrNdL/aSWq2+nJIsIkx2jNthUrsUtQAOqoUqK+7Xl",
+	"VQfra6tWC9BAqlBYRyalNx3/kX/PmlWdqS5jaR1bZrWqT71vIoM8NxzYaA6RaQ05QED7xoV8JpANJ6pe",
+	"MIO+ju0YbixCCHlXJMlucXK9qTRuockhLvK6kBnWATNYn45ir1o9d7ChyBAEFnqwl6a3+x6ktVZDdHp+",
+	"u+9OE2jCxuoP0EpdYPRnn3pHkZAULxKOYzReyEqBoHBvv4Yg++vAMNh9MXTA8HI9FFRfHiDoahRPeYRt",
+	"UYrKBoe1+ktPdoCHfbuIpzy/3jXUkXTvMad32O9/Kd1ZoWhba8WFe2UdrZrn31y2/KpbfaWT0YzgTI4J",
+	"lkVpMHVt6jIq+vbUDkgmmyUojiPid+NRkoVx4YH/Yix6/Hb2XHXzfDa+3vlp2H1xd3L7rp/d7LKPg8W/",
+	"jfenf799eT+U5z+f7UVHr+JvJ3/rzy7ESQPPn/WaiQJEDgC8bA0XcpoR8fuyNnYSW7M35kOXxan2tR2b",
+	"Yz6+/Ps7lPApZXVux/TdCZCNhE6gOCfwxhhKVuqqW1D36LBaWOeWZLpyuEAZSXkmfYVDN9Z/g0SbkqOI",
+	"M0YiGaiJIqrTYqojrIaE0bevDTd4SG242ORf9YS9mDfObJHkLmGx8AxrdYFnPK3pfHbW6zOrNb1st2Xp",
+	"uuuM34nrOfVls4R8cwCxMKgVVqRl1vcJuVMsJ7+rpmAfrL2l+qur3a9Npv6EjE08HrhlrpqwN79xoWdf",
+	"OUyfn6jNXlA/sZm0+gR90ipcxe7OsMZX7O4M1+b72tvb2WsuHOjuPFsICLU83Q9MFyLWKVLgMDKE0cXJ",
+	"0Wv04f27f0Myw0zoZIHaabdoDaYHnkskiLRbb+8s8yowRWZ4kpAY9C+1rBQn706Or9AAvbn4cIZ4FpNM",
+	"oO/fnlycoNJgr3XDBDF+1+6gLrLcLno2QDOeZ8/Qu9Oz0ys0qG7jipqFQiRzHnuow9W7S4QFSug4/emZ",
+	"QKbdAQpjKvA4IWGAwjQjE5KFqK0aw4nkkwnJSNwJUGhuO/02qBQDZVwiKHtGSaw1f7oIWneSJ0lYoUB6",
+	"BFd5YcYHyqxetoqLtWWLqUE/VR2G+2IDdbK9+nQbhnJdiuR1MQ3n4bn91nl2UUzOeajLrr0x03QLsl1e",
+	"vjvj2rUqF8QTPHHBEyDZ9l4RDSi2t5L6w4n2xjpxT3MJ+mrIDR9SQ65gZe0afIxWxscJmXujBi7eHKNX",
+	"u3svUKoboZhH+dwkCKsbLq0Zup6RMU0wMw6hKYnUUUA25SWPtFU18meqAB2d8BMrndohBXXmLU5orKth",
+	"oDb80OOZWQvIRtdpXBznjepIK+w8LmlWo+9n22219xTLWc+fBwoaeDN6nEIJywkti22Y1gHCieA2nUj4",
+	"Q9cUJu2evg5tRbwyET2EJCR8Knrrw8+X69W7ZXJ721W5XV0j6BIcQUQ+n+OsULFbhFK99FanF6j39fHi",
+	"FFENpYWtfl3vylNT0yf7GNx4XuLL5lwY2vPMif9dFaB+AXz0KYvJvS+Q8fLo4vQNApQyFe7b3UElg2I9",
+	"xVxNTTjYfbH7cmd/102V0vUGRemZvPMWkjpCCWXEOuvChS8izBhRhykhqN3XOoXSK8NE2z1kel6UUTTd",
+	"zRbC7xhcIzhWPHHQUhQGawJ+SxWn2zBJiOr3g+lL/X1k+oPnZZ/q53emX5jNsifAEtD0SxNhkmfAKIGf",
+	"wSGyuKJhFVZM/6Ei7KHOsxUGiE4Z2FYg7+IdFWQ9RF++2N+sGV7i9SruBN50tXwijXOOjVgxxX6M200P",
+	"hTGmiZJArLNUgMIxNX9rd/Q5Z3Kmflk3qBHDElX9yIpUSMY5xvCG2qOqDb6GJnG2/jsBn0UcZVwI9Pry",
+	"yk7ocMQwMgM6kQY61bvNCbczMD5xArzazNMECwnej3yindNIpnsSncMRs1vjfKftV6HXqSRE5B5HUu+8",
+	"zsoWVj1GQu33VnBvCoxKfgDItYKWBaLaZr0ecDJSk2iM5OX2vjbdu8++t/27D78uh3UfnxVTcJ8em+l8",
+	"CVqXOKOTszJNlV95oa2RVc5Aknu5lCFw9+Xei/1GMeEwcJlarfm4E8qmJEszahKRN6hv/nLwahg0yOl0",
+	"Q33xJBNME12QxnCPoI4hLEAZUdRLGybVEYdZmHBfdWYYl0cppBkdJ0SnvLihaar1MJs8jKCC2/JsjKm0",
+	"MIrqpIkZpK1t1K1J+Vb1D2sO/nS2EDTCic1Bt93XWAlNOJIP+zrPaJOd9W1t6eTRfDg47/aKXevfVV7G",
+	"nsGbPKnno/D43Tm55NZW/XEPNGhXoOTcm1/v1KQNMqpp8NadkOD9Ao3x1JveLDOOns13THPfG5Q9wOwb",
+	"Dm7zrmpmD4KweXJsW205ra2Ha4YzCkCnDZcMbR+wbJsq5BEkY5VogiOddxm1QQxy+eQA5Swm2QUQWF3A",
+	"6UfI/NJ7ULb59cleVl9PWyOguSG0McApXtW8h1+F7HszkudJ8rrqlrwNXZmRJP3YjB4Hjc+lx7d4Rcun",
+	"IDqHKFSiY0blomsdnELUxuj4u8tLJCKeER3Ir4ftaLZY4qkIUVvXjTn+/qT7j//8rxD0FpSIDtzymfFp",
+	"99xCOrBTzGgqfJlTnNegTcH3nPE5JQK1j78/qeo6tmDVQJP/65DSR5DFprv9q12pIC48+AysIRtsO6T8",
+	"wIjRHWQ5O9AZXzlPUDvOqM1DQe4lYUKXG7HZNWiGFFkXnQAKAuscSk7tQiP0ZwS8HHm2WNbvmW8aBwu4",
+	"bPsyiPve5CU82ZKIwqobzeSqgn1gf7Ng2m5JSx1tQB7f5huD6zFnMuNqlbc6BdoDr81y2z4+nO994M13",
+	"9eufas2SbIt5eUIa4p0gc8wkjb7Tu7IUsuKzHt02buuFHJy3TDNQ21GAI3NYM2OqV/dOeYQzdJep+57K",
+	"A4TRVUZvF+hvlx/e28bt8BKAZJYaoqFOmDZimqoMe4NeHyV8aiqgqZ5NlBDS8xiTGM1IRorrq1oATTeG",
+	"qkGYLUYMmJRAJ2k0PBxUJTfar3boW7lO4Bh2TOyhmTsUAEg4jkk8YitW3UNX6in9uUi4AlGV7WEfndGv",
+	"O6oPrVXHCRrznMXaEyKhcyrFiI1Jwu906RrwgdYrMxqxCWVUmmDGKiL/SWOeR/MNQNVv0ceL014Dd5mg",
+	"dWREX3/SdtjUgwrZpnM8JQGYHDQH7FLxzTyXHc+vJTTjRZxJTBnJrs1oE5oQXdYvcEb8x3/+lycl09KQ",
+	"F+Vl4h2NVww8mivRl5m6vr7LE0YyPKYJVVsQoDMqIpeR1jfbJfhKicZmHxh7qxurcphWLOYQWT/84XoV",
+	"72CTR8aXQPe4HcFYwheTTkQfGX0a1PlavvG/exSNy3ImVpyIpf1VLEyWs8Y7VTBPTXi321XbA3Nxt2fQ",
+	"6/eWAzY2rbWqef9RcNa7wHeOAHS5MmzC1nxwikeDJhkKrkmOEoKFeUlWhDHo8mG2eJgvnKGBIrmoVVr2",
+	"ax+dmf6L32Yc+7sMY7BPTBRD0LpMcHSzMl3WEYL3iLKIzymbdu/IeMb5DaTvauMxlGGupfbqaPp+N+NJ",
+	"kSMNG5/IYF22NCDpinQABpEAfJKASOiQdSCdgkx1Megit5qaj+gJNU+oRiJIdksjIspka52nzLa2crir",
+	"fr///Gv1zw8//PDDUydfa396/td/+TwaXf7ZV1ZjY8If/1apVQLyJ/nUZ8Z91xV4Qqwtl5IMtRN+R7Ju",
+	"hAVBCVEDigDFdEqNoBJjMTMOXI2TKZo4qvZfDz4VQZf9YH/4xb5ZUUjkci7T39XxFCawrdOpmMvUcTh1",
+	"+tgy1dfZ1TmKKU74NCc1T1M1RucAjfVN0h4O+50Anbx996H0PEWXV0cXV+AZZZM7Oj5Qz4QuJCm5LsS1",
+	"ML5hf/94etVD7zmaY5qogy28bibghqo68FAUSONlB6+7TNamYauAwRyp8aCeY7aA2bmeRS+qLkUv1t3h",
+	"O/t7m70qC9eiF2sCeDb5GEGuBc3hmq3Y1ql2+BCnWjJL+LW/6I1iV3V8N2y7wgkXjNYHAwy7fi+tdf6g",
+	"W7lsVcZynG01qDycQD7W/QDQhsO+BSqQOcP6Vqd8AofknAs5ofeb/Uaf1nd2fr+97+xGJ1VY0LKn6nCv",
+	"5qf68sUTuqkO97xnQE9jHaLVjzMVhWMlwlNMmZCoDVLA+9NOFbwKplvBc8fvRZVJmfhYXEOADlDIOCOh",
+	"rikXoNDSx7AkSMZXC5xHBaKy9B6Nw2WX75gTqH3nbk/RqcsfMp0xy75rOV5MFd/Q4un64+T042Me5zK9",
+	"NNB4rwd2H30oP3YfXxQT+mKdV6+94KxTdd12af+jGTZulnBcHAiBLmFThJiNoi7dUbWj6tW7y8Lvs9mt",
+	"Y3w3H3np7NQCm3b6T3ft7PTXRJ096b3j82Pde4wfq+I+fOaSSzb/nfk1NYGt+TU2r/BrdhGXJCuytT84",
+	"ukw3Xpk/EeokbqFTZfNUl2X44lENr4jvcqZQDPh51e49iFF9f3aOboeRkjpud9A3RNa5VTZPIctdyGks",
+	"QpQmuQjQeGHvgwCJhQC7Dvz1MVU4Dn/CJaPIyemb7tnp1zrYYIIjgiAMXJHrNhYow5J4C0nkcnadYiHS",
+	"WeaNQbrdQaqNkn4i46xctN42ikV11HUGC9alXHrZJKRFTz/jkkc8aTR509alYZdvjyq30tnrPXUJvD3S",
+	"/w6Hu+aPvX39x85L82RvMKxeVEWrddeU7tl3Q7F5epTLmZmA+WUmUv4yE3Ie6ImVD8wEywcw0S9Qz26e",
+	"M6+OR6Fn8brBzroxDVAINvSGLJUjbmL+vNlCnPAGXYYXFsEkuZcruK7bHWQaoGWG9DbBrDvoN2FEzcjX",
+	"6kD6SkEJjiKeJCSSm8/m8qF80MX/O0bs+6Fwci8zjD6cvoYRp0QGiOBopgWrQsyWRW6L5opTNk8/0LhB",
+	"8ja/vPDx9TlKHZkBT926ygcoHOwPahHZ+4MnFBegNw/vkmb0dhO5VW1wtHgEnVU9PC2d1fNeR2ftrNuE",
+	"RdkCXnS81Pbo5LJCbV+fXLaC1pH9d/BqqP9QRK1CW3WTdYRVt1hBWM8zeqvHsr+O6r/02M6D/5e9P11u",
+	"I8nShOFb8S96xpKsCoDYuIFW1sWUlJns1MISqVL3CGqEI8IBeDLgjgyPIIRS67P6NRcwNmbv3/dXm/V1",
+	"9J3Ulbzm57jHAgRAAAS1Ed1mWRRi8/Xxsz4H2gBqHgbVdBfEMt02ib2FwC35DusTSL9vRvPRyPxS6gsO",
+	"nmOFf8Cf72cPT3PDsjHI3bZgIK5MS18Wm5C/tPQCNs1kvy3EYH2R7L25epGNjL53f4W0t3IEWuweAeEK",
+	"r+bH/bbhF4b8tuE7rnPbnEk7hF+XjSjesWAwje/pr3BP/ocmEiSlCoEYLVQInrJb7pcwr2vYXlWKztd4",
+	"XhCsNp8Dlsn1PyjCi6Sliz4UUhV3FUNSidUoTkdQLG1pkO4KFa9mkluQT/iWhgkD3xx+JD3y5wZ64eCo",
+	"qerCuxdeXfBoGRu4nbKUFzydl2wYFmkWL7JhKlGn1lOB8urZSorQ4ma94sGa9HlGximLBoQzGRRvGuO8",
+	"IdFPyvMTJUJtzpsDJmnQ8ec/Pm9lx8XDFVoFCsB0euiuWlGvC8EYa30PnljIgrD4c+Vg+yJb+fMS4KuL",
+	"p0XE9cdJV2MzUPYUzcGNk3LBr8SymQBn9Pzb69Vm9ahar7aq9Wqj1qhX6/XqabVM3i7U86j+M9Ty+ONe",
+	"p1PFv/bLq4qB7WfBBM8ZtJbM70nNXbXK3qL5Xfy5kuld5XMz21IP/KI9mRaenI3KX5jxC/k6ELWf1ZmK",
+	"DZMlaiYzyDkfwpzNMu//8uRCvPJjFitn8ZqZj6xdq/w0jOd8V36mycAMtgtRRDNI0pdRpmU564+7aY4E",
+	"FMc2lE4DpAC8umXRLWdlFcuh1m/XUkYuKFJp7lKxjEYLbsnQf6bIkNBzGpQ/1Kc8NOUhZzQ2fApPfUUm",
+	"Q6lsZSObU83Bdk9e/ZpbDfOvLqf8MhfJATHNI//9/xCtt0EkTcB8PqLhSrPiOrGMy2uVzk4Y3OemA5L1",
+	"vtjYsllMq+6WTV750K7bLPOusq9PZHRTWu/6HJ4h5nrZPMx8zJYiN4vFnV9+s2st+/ri1X1psrNmj3cr",
+	"cqwukqSvK0Qkf4nK/BvWC+KqawxQ5RWMh3LSHXI9ttPU/1JSk9YEmZQg4+cthQ8NyQgCst6VdcXNT/ny",
+	"1bJChHWpgfwcA52gJjKs4bk6hIZAzqRIj+mAYUIVoSTgahxS1C/bZKB3DuQ8h1ONOh0h+8QzgrlJBLe2",
+	"f4/sUYEBwemHQBWCk6Un4yH8IRjX97iECjVhkSKtWk1/jYtBR3jZ4Lzj76v2Q1BF09jfgIHIxvROZKTA",
+	"LsVjlaIk7tsfDBJ3hEliqJJ0QE2AWG9KPKAd8kw4SshVnHI+myQzk0nhDSKZjJF3g4tBtSOespDFNnzA",
+	"jjiOd8RG8taUR0l7VBZEvMy5c1ehRmhQSYI/NrD4bT1eunMswE5VVzESLFGZ72pbmZx7xWI94nlqrCsm",
+	"AsJN8BwwUVy+uU7JqGnWflhHZK9HgwHEACoyolOSKNYRPN4/y9+aRaPIBCrREKiRR8H5xoOZujQr9qdc",
+	"WXia2yvpZoKtD3uqutxWWFoGQ6/GsogNXJL5HeuSUE60pAHBjPPKil3GloNBT//dscjr88OtWoMih2ub",
+	"1NTa3kGZ2cAb61X2X1CLpXCazRXBATw8QGnw4KM+Kj7h8lcZ9trFSrFacr7cU5SwEn190SE5y3g4VRob",
+	"zV3Z9/SzecPAaW35wmgeHa5PQ2KP56UzpO/Jn9hrbZfZqj35Y3j5CnzOVVwmixmq73lZQ7APcddP67sv",
+	"61OuEnzKu9TVw77Jwr3b3gRtnvnO8s6vWKFoxEX+1/o3uiFX3Dnf4uIvmWMZjUoUsH4fkuO7mfZbojzb",
+	"m1ItrkR7lqKvNSCflZuZs5PkroBSESyXwrelaURSxl2fJop113EA5B4rZyS7NgxkYAmCG6vEEyzWgq+J",
+	"9AO2Zq0yJxFTJJAjLrTgasiNYJRd4gVCmfufvryyhoRAusQzeQDm6i/X15cuuX5yqYXM6+fFW1H5NHem",
+	"n5R9MuIfWEBuuAgUoWGohSSGySZaLtIdsHpxwZ2G/XBcJxBaYTEtSbVcY4mHEjhjPZXCnzquY1jCVs0+",
+	"0Wv1tZTxEz1619Mxe5l+dv7aU2jI/O9XadPmr721jZ2/9As2v+Q7+Q7NX35ju2hjQddcxRnVhR1rY9DQ",
+	"S1nJ8JYF6wwf4um5fUXut9fp26yRpQsVWdQKthbUabPezbxgDircOYCZ30AF7FjKoQed+JznszUWrniC",
+	"aYRd/VCGl5d185oOViXaKU+mLOLRTxFjFb0GDRkFCWmPhapKfmVTRcYR6wMSeJS3PWSaQmXs/ILEdDDQ",
+	"Cm3exK7X5y3EPkgbNpJvXo5CJNcj/8sGY+rvZ7GYxemAn9+vGqEZ+/kAzey961lhNFZbnvFifGLsj4uU",
+	"7TaRDMpQGDqHMfNjS+M+DqcbULM/sSTnK9dIuTf7Ojb7rlQLE0OMScvhdEm+xeWrlz9/7jSLtSK5liRY",
+	"FGnmt0/6XZI+UUZP9yOsqVjCIiMU4tZNu2Z3vXN58fLnTgQGkruptO+MHF95/W2N+Di/6WFm3mcxI7Ff",
+	"GjJyzehILUxX1WIeMOS+ef0cuT9fcC2/yX5M4EmihYw+1DTT/yV7HQdsWjatFc9MPfzU1pfrOPuuGYOx",
+	"Pj+xjmNAx+CleEKjAIn+fcZvWfFRNDDSeElCLNnjsSKe4gOPKD4QKk8ovP8Q6bL6jKjUatUJUzFLNERV",
+	"QzngfpX+LYkgs+ZgYgfpgVJo725Cu9Vq5ppRo/Vew28GB3HEBwMWqYMRFQkND3Qf1QEXt/KG/TMd84oJ",
+	"hfpTo1Y/qtSOKrV6J6nVGkdq/Kf/2fjJPv4/Gz/hC/5n46coEeaW2z/VqzXzNx/86ZvL4r1mIRtEdLRZ",
+	"3ceejLuxLZgzv616UkMw3OASqsiff5TxTxSsZQNY+DyukreLV+sGtR7hY9YXYjuX7q00bRUKP3p6n3V5",
+	"MBOHndZ5bJ+f/1ShPT9g/cGQ/3YTjoQc/x6pOLmdfJj+zRSELIkJKav9CFUf626j9qmd1YHsVt5/bNbc",
+	"eq22hWqQVI+3GQDQ/3LDvYfp1i4Y0UMpjC+ExoaJoFmbzcx2SVcvlso+OHSWFZHEBQCOd1rOfn6NlTdj",
+	"w9sSW1CUbu6g0L9nXTHULLJ/RigRJnqGB2RPsAEFFO3LiIB7BKUpM8XKJaw6qBKvUq9lFTtrHrLhWMu9",
+	"ufkHRbw/26DMmVVQfH7GfdAsznHln3PT+x9/NvP7PjfP7z+23Ga9fJKXz6ntO4zfKgOwqKdpR+eO0WwX",
+	"Z3NYqs/wEbsK5bquSmuiBl8eYzdYm9HwQIPgEOnDgOwZJwaSwui5sUWyvX0SJCBa4nKhljgGIy8gN/SM",
+	"eEwEHumxvowY8ZCpGcLjyFgv8REPBB8M4xklCI2D75wRssQnYALBxMlhoqE84hD/quUup37SrtWs5uy0",
+	"nRr8e46L0BocU3XTWgKWfcR1FCjiKikxrxQsqMi9bmP8Z/RU10kE/z1h5rIJRzdi4xol5NPa6Cs/M7Oq",
+	"jCcc34MtKF1U4ZctBKa/v256Xxzmy39lb1hTeXx+hZTkQ3ozS8YQh2r/7E6CBbvvuQB9H16wsMJXuf/o",
+	"G6VS2KIuqIZyvMWc+4WVx1qtmXKxrVZziwk08LZ1E+6vXl6UhMHOp9HfNUbN8vQD3p92YXnOf/mvD5bs",
+	"vTyp+xtN4s4lRsRhabEfYAObpUtbj7bx/K9PL56uxtsI1vIXLKYBjel6X3nNlEwin61GG3y1HQJ213m6",
+	"0MO4qGSB66w6GrniCSu99zLiIxpNtQq20iCApT9Zq+l5arK76gFcLSDn/un84vkZuTy/uoId+exfnzy7",
+	"vL549dIwH1cqXPhhErCKkKJiXVL76xY5uC5xjS7ul6Uy3IC3Ls8CuDY3rxE4wT6E7JuWeJMK8urKRYH2",
+	"BsgT9T+eSv+GRfpf//j7fyJt9ATI+agifZlAiqtWf+fO6ichVSVzIVVlfDNQLgmpGJg/cau7KU1ayH0m",
+	"FFuRqXGOWnFlB0k51KxIrIjUjet9Cx9a8QvXKdP13RurnBgzYD1OhUvEeOSSgRzJwCVBOp8uuUl6LBIs",
+	"ZmrFoZ6htVyv8/mHpyuNwcLFb8ZxLbh+QmM2kNF0RSSksT8sNwCM9CUWQGGqM7OHRlTdGPMNWjZ5rFjY",
+	"r876AxahweskZKuC9JqIuP6psx6ULZyk4nyvNVebnHE/8Q8sKCcEXbBpLoSKaRguemrB8F/eDF7O00Iv",
+	"+MTlzeCSxsMVb17zNF3M2mmVIZf8cvHzLy558ezpxZsXLnn+6i2REXnz8teXr96+3P6hVphyXM8zDfvr",
+	"M7DqBLdcyWhqUk/XJ813nTdjm1M0U6ADJFlVmrmGhjgMdrEE88ZWM+EiwNSteX99Ap9aUOkei9vTAdA5",
+	"v/q18PIzUq/VUgndMFILSUwby7NhVq1nr9UDaHTeLtNoDR3XOQ4c12nWVg3PwKF8Cy9rtLCmnFv49fgp",
+	"2kDyvzVr8OP7WXNJbrTcdDbStpZZTt6i/2lTy30w7cZsNA6N1WXWzvGzJDH7EB/Ye0jERMBS/66thgks",
+	"3FyomNFAT+UV85MXUvygkJ2c3WJQPBTeVG3iVZ/pXzyy59lMm6ocM8ECzyXZTxEr+ZH6N0JOQhYM9IWO",
+	"yN+OkTDevku86jVUpdt7/dMT0mw2T+G3lzKG8r5VS8x78dTDe+OQwcuqFhbgdxSJ4c8cqOIjWPxjRMdg",
+	"1KQDrTJD2ht86Rep4OX6lWCjunjqkT02GsdTXNJCCrwTjVfBeTzb2EsZcn9qWoj/0NCJ73xr0y7M9asE",
+	"FoTJ06hesw/6fWD1SEZUVCJGA4hgM8Zlw7QrBSP9RGDVZ646wvtNQQfRwgqOB0WoydGkZjr3bCEU8nsi",
+	"LeU7Uz4ds8C8OF0v+qXGIpVp22PoDZCA0lsWtAlNK0+aKq9gvFZTEdMPBCreYPH6fqJYYLxAsiO4IjKJ",
+	"x0mMviCTgYfVYqGlkyEPGfGA2EbEuTqNFKux6X4fQJdNMb/U1vGxA3XtOk6bfPyo7yB2jD99cknHsasu",
+	"f0O2qvAey/pceIn57dOnT2Xk7XckDeQ7kqsypIW+mQ457ryPXj9a0cIuKjBeYfd7sInP8hHqdg5Tnn2u",
+	"CA0ndKrI7OdmCKvmG7PEOZY5SHK+kv/fP/0P9Kf+e7f6x8r7PxysdNdep6P+cKb/U/Cu/fFPuX9WK+//",
+	"uP+H9V0wIxZwCkVo00zg2X7qZQtwOQ4pF2fEH9JIsfhPSdyvnJiiJBHtYkHfVYPC8FDPj9e/dzpRpyPe",
+	"/6E017uMasjitPmyC3Y1cMfUNW4dtYzDUDeY+sh+prdSftG46b+wZS7RIOeSN4pFlfMBE5AV9a8Vg/2V",
+	"PyAU8AjRQ8H5PVndzWtRB5J8wM1LVe6meacv3g4uJmq7mnmcMEqj6PqdDTP46Jwn8VBG/G/UxtQwGrGI",
+	"qKYfNeNK6uOciZJr1EoOZpWqWTNZWy/On1SQfYzcMKhWWj/Ss6B/yCYA7f6KDwSNk4hZxmQtcnnZIF/Z",
+	"616VvL6329w0584Bm1V1i7RIZX7vTkd1OlfvP9aP3C34uMvGi+zd4aC+YdN9EEijMrb6heERJt3fEPlz",
+	"RS5fXV2Dv7tKnkQM+M1pqNCQo49GL1Esao+pUhMZBX/2iP3TxcrwFXN2ml2RYgluwf3Vt4mRvnlExiH1",
+	"2eZhNt9KnMqsrByF5RIxRoMv4IPpsg/MT2IWzOaCHLVK9ZcN0xGA72fIaBT32Dpx42GuHurC3MRytuLt",
+	"RahrzR4j1WNLKryCJoTjPhOpnv/xyrw2/9tr+4kiVdUKudiGHigdsLRH7txMz03H4mXzJKR8ZKrvr6lM",
+	"5acuE8xmN1St3Kmfy9hZuYTMitGiJXW4GuY9K2fcWS6mrKF3DOH9+ZjgNSwA7WmlAmYrkjNhI3+xa+Hc",
+	"vymhELNXu1AiqquYf1d9dUyY0RidhAFJX1CabjmPMiGjinVHNBpwUf61c+LjgKTMY/AMVD1XEMypN7qW",
+	"3MdhoqzXUr+vDZHlKglNwrSW6SPIqu5zUyDQ5LInArnVSW9K8gn+mDS0Qjfw5tVyr2ZmLHvULR3+kjFa",
+	"NrthKLe1fecSfSOWn3HIrcIS8dVVNnu5D/668EKfKfWDAindJRjJYyop3TBR9pU79MYCCWA5MtVLGrtq",
+	"wjcOer6U96KdP6OTYmYbyCpAyACr1k5EJt94aa3yGfLRVule4resu5AjBttqTJf5r4GkS0k/YmqY7V/U",
+	"g+BAhFq7xJyJRULGRmk7CgtqdrLtVTPNRQWaJZUJg8S1Jcd28Z2ekKbTXtumDAqmBdVCL7EaPQkznhyb",
+	"o66l13jIpmTAYkJFRxhDt8UOvf6A9uqWhkTRqZYyldw/I14iEsUCr22Jd0CERZttL4n156A9HaHnOPch",
+	"jTcp+ihCxdQ2SYNTlAj9cnnjYe3BCVemOp+VV+SNFgNstyHmTTekSFQJN60svdg1bGiqbhy39MJLmaYc",
+	"ll1+Y9oxu4FyskphkeYIiJbky+GX7nJdl1Mq3IN8BMxv3ZEaLEOPo8PD0of71F+5zPyC7JM5XbtM2S5m",
+	"p6yZy7Qdos2V2onmyk1GMkrEhhOYc+qsJHjl19kVbqOVaigvAKYaefWrS+o298clDZJ52JrWnUb2kHsT",
+	"XrJ/B0nFGsQlubfmqfTmznSRpikZXaroX8opUnc5/VJGpI2mq0QqSl/m5osvmPXgWuK9VPnJbYW7UORH",
+	"66f/vGJSG9nOzbkCKbQK4thREMgORr0igyRklvbJRNuuIWStKSetWwS7AMklOsriAO0FCpZtwF0zd5Va",
+	"LNeYuiLP5ToK6qLhXERhmbvvsPS+lKRyE3rPVPdfTDOZHyt1bkoTlxEWZldmOXfRw42WshXVHxPvtvht",
+	"KEvqN7qkxyBr3oi4qIEZD5ZNgdDSPmwDOWZg35xQRQIWstgIoGss0its2+K1unR5pgOVdXLxsBc/db8y",
+	"N8C9Wi5B4175QRX4rzyzg7wVpyxiVCGYZSKjkGiVNXNS0O8Lc3KnUoutL+I2fnDx6F3bTLrZ6P07SR63",
+	"RaUCxjItwa71sYXGyYjdyps1X7YkndBmv3qT6Kb7j7//p7fv2jlCnkE8RnC8QNuQArPqVzcq5gb7jona",
+	"iOGs3ATw1ubGoS+O45m4R4niMUSTGraW/WqJ5r62Me+Ofq3Ny2HsN9D2dQ/Qa+tXW4lro/ilRf0AqWm+",
+	"B4tXqQzvjvOTKAsv5CO9S/ZbS9gzLGdWMpAhW97Z8ikz9LWzLSu3PiFlKFgMrMuY+jELiBRnJBe9grGa",
+	"SmnQHVIF0SylJNjpS9dbEjh5dy2I3Mvd0n7OD1euKAkUdzdhUODlPU8w1hD/9ZOdOjUSXWITI+dqXKMf",
+	"lpxfXphtu+fpBwwujfQGCdC0ZCukWlc7AIdXJedBQLx/raTdrlw8bZNOUqs1fb1q4C/mATuAr7GMzFGv",
+	"kqlMgD1dDAwBBeb1O23Tl2xmhnE8znZretTMdFkj68Iu5w/CPAq3yYgGDEzHuabRYMT1bZevrq7JAT6L",
+	"fnTl7WdCf/oA5BlzjC0FNaAy4fhWveb0wqaxRsWZ0TSNqlTUkEYMaWSNyGKfzfQQqK2Tngp3jNWnT6bU",
+	"OuYSxhQDGU0VSTP/jnErpzwFtkKt/l9KVVXeDudjM+ziAVKHURLGvBIzQcHJ34+oiqPEB98/OnZNORhT",
+	"+wXMb8iJVSUXsdWvgKipI/Yunry4hHBKl1y9fHHpZrRiLnn68sol18+v9t2cS9iGdFJ0JOh3c6ZcEieR",
+	"UBnVGBex7IiUH9slkUxiZLgckXgYyWQwRC4MjPLiLKMpZXIcAnuqT8MQ3dWQn6yGTFkWdaA1rHZER/zT",
+	"P5HzQhG6jnh2y6Jpikw+jXQTCSU4c7gU2sQrBHG0iY3hMNuySmDZo5Uyt0E7onyHYhgdEmOAbQCjp9BO",
+	"nF+pZBxxAcXMiZwI255925lrPbX+tCPOw5AENKZ63rmSWl8PwLqaboIqOc/jr7JksFb4TG88M7sC5Y6O",
+	"mMERz0bBKBYyH5o2Cx1paAcUHkIQURDccC4ID0wcAf7cERqE5l6RsTu33JRBOuQ34M+3r7C1bQn7wFVs",
+	"x0QfqKojnlF/aPa2HkfgfcZVCXYeGhJ9+oF4/6FiT4CK/s1rE++WswmLPLLHcHnoW8GAzGiw73aEZ1HD",
+	"I3tpIAeFmEfMmZeiErCR/itKBGbOe4BbnqkgBhNQyHMxYY76Wx0x5CyikT+EADmcekRtg37mHyl4mX9j",
+	"u+1QPJHiVq91KVRHQPBiTwawA21UKHlz/QT2pnLJmzcXTwkPVJU8iyJpTO6FqEaNByEb/RGiGzG09LR1",
+	"eLzfEbqjECOJo83wBcBsDHYZ2e+bIBKMxdTDjjd5VQL2NLtZfRkw1SZg4euIu0x8VWLSfvSu0aBOU1em",
+	"h4PrkT2oSpUWP3Q7Qv9w28xVdVOIZXZpYxjNsrCZEVU3iE+FALJqR1y+udYzaxga0QbvFpAI1seIapTQ",
+	"u9eGuivE7DGNYk5DgmTzbUJ7iom4I2DcVBqBZEPg0lXPYg1cFs/gaEQFG8DDuwjYaCzBilf5lU3tLtZ9",
+	"GjNquMLgqWJ01g3DXPCeDKYdYdJXGy0ylEmkgIEL8sZTNLNDRPZGNLphQe7LceU13M4CZCb29nPh3R0B",
+	"0IjtMOVDIpPPWSU/P7t2gdxbN+Xps+fPrp/B5PD03fpExqi1Kmk1Tl1yWGvo/zT1Ix1xWGulmKL3cU8f",
+	"TnrELKmVpwdwWoHKzJ5pQHpmXNIBF+a8eM6RdYmC2y6JtOxEmLhloRwzM+TEC/mI28hpJBb0zvSKTETs",
+	"WfZ54EUkwmZBdATkMekRAJkWH85RE8KD44ghQ7kWmUdSjwHcHDG9otCXZbL1ciKF1h4jzmIaTVcRKw5i",
+	"Fo1Ujl3WycmkTs716zSqtSrQVMgxE3TMnbbTrNaqTQcivIYgCR/A0V2xR7f+aVAWxGhHlhUKABTP/SqU",
+	"KDegfhGYp871PZf2/frTER2xGHy1C8geslsOLvovpWCYX/bJvfP253pqV7nR0kS+BxMsAofudaNWs4Kf",
+	"rc4wG9ucNx2lGnLddbIxfPfRsbQscPeI8hCMaiqOmIaWP+eT6rHerEBjAmblpKlK74DEgfs0NLfJMJAT",
+	"EzHSrNWyai7GtqOVPefYPwoOWatfqdfr9Uqr0WhUTpvNZqXVarUODw8Pj46Ojqyi2Xae6C9o2YP843//",
+	"H5K20fkEVKigpN2lwmVzPAWlFIToElrd3ELJxUQ/u6YL+TrMbQdwzyfXec7FzV33wj3QhGattejmdNYP",
+	"Xsr4hQyATUZ/oYUrYPkzP9LAxozBI/W7H3kjqBFT7Xeadz/0k4x6PAjQWNJqnN79xLWUL6iYmtYBThyu",
+	"0qMLEbNI0BDEC3xqhfYZkt43gt5SHuqViCp3MhppOEMEmIEJrXABReo757x44b3rzIh7TttBqQnpN8rY",
+	"PzxgcSLGgqGfrJJnYLnwsl3lYR4qQYkxzSCaAyy07uWW8/qAlZ3lv7KpARiYix9lMF0TWz4XiNyFBBvg",
+	"gLGTfiracAxTxwzk1r/SYXlAbN1gRBehqrFdmySr6leOYbUVMOyJFP2Qo7WzVV/hE5d0GkoaXEv5nEZY",
+	"WqHVaKwAeoXN+ppBFM83irS44SCkPkPV6ZpgC/orvHhGMDz4yINPCL4hK0sdhZJJtvIJfPqMjI1aGbCQ",
+	"34J5CR37oB4EkbRcIUUMxjfdC4P7RmCcl+5ai1oefPUbZzVR5ieZCPxEfYUNcBmxFB5/ojz8dpc/zuJ2",
+	"lr9brgO9ZmgbhQILZonbtCllLB1gY4TC8/ML+2cW329V51Sh++stu0N0TjWZbqyYfIfKxtp48w2Cxs8Q",
+	"+XwfxMhpJ2uqCbCH09jQ5RrNGUZEG3sjWWRunEMcrAe1vaN0Uz2mgApHBVQw8RIPsNVNMayVNJCvEDxL",
+	"h+krRU9TfHUbKPo9IeL6us7mItvGatK3h9q4sbeo6YzHFettP+hz0FkWW8J/MjfMVd79QZFxJH9jfqxc",
+	"MpIqJrDTma3iiX6YEHLXfTnqccEWWMzH4yvTHPuxh7ab4ycvsflA2KUfmuVDDDGDMOs9cBQgmhXzmVJc",
+	"cx2un4VE+AyTUghcGYOgfSmF16e7WmeTvdC1V2ybHEOYS2m7bEz9Wq0yyQarjphvqPWKrbot8L+VN88+",
+	"uWYDUy6/T1+5ByXbe+8+Zp2dHxvYUF3FGHi5ag0o39FoXtcb7VqtXav9L7jnAwu6mTOsWa1V681K/f8f",
+	"sF69kdQdc5geBkfsuH9Sq9Rpo1dp+c2gcqrP1kN61Dv2T4JTVuvDdBj2u9lX1tNXNmza+fKGZfkUTsQG",
+	"XMXRNM+xfKCGcnxAx7xdr7aqDbKHtJSk3qge7gMM+DdIoqDXsVIhUolCtNsdb8zuhJhAp9ar+42gySqt",
+	"/mGt0jqqH1dOGqfNCm31Dv2j4Jid9E8h8STEIELnyV+fVRq1RqvSOKzXoXqglWScEQt4MsrSUtJtppJe",
+	"NzeVphYUi7p8RAesO5wOOBPMybyZpltt8kb09EnKAjJiIxlNySCSk3iIPvAsGFEEIbhlBbl+fnVbB/dm",
+	"LGXotJ044rfTtfxYsF8M6C7zZNmVuvNkPS5PVj87j1NhYzxOY/WW64gLZY3UuFoqcLwS6XrDtc9jlRZ+",
+	"DqitKxdHnA4YETJm5aanOaniS1ugdgC/A/itAPxG8H4HtO9MgY/QFGgnfyN436YJ8IrFNnAPGvRDGi+9",
+	"5+n947nEAwD0MHjVhL57+4bVQqQxwnAgQDUtGbOOsBbESI4KhK4YF65PFjAluhA4B1EUUjDih4xGWLfN",
+	"frY3ha2pmzVVHYFFaBMR8xDrmsoohkyRXCeQa+Ys11x8mth/A1e+hhykrOkIfI8iik4xeq7UvLmNg20L",
+	"Vk49wE7beQmcIdQf6kXWNpkzsPiIgL6NaaSY0mMVJUr3OleLBATKFGHTJMzNEO4hDaD3O7vXOZhXOHG3",
+	"NvJf5TmbT8WF37qG3w8SLGfGpGnH5Hs7lq2JeRvH887L/9hMxteoHG12wNs8jhINzhxQC3W36xkDMRcD",
+	"BshjHnSJYBMGiiXYiD2DK5btFkIN8Kcf1J3W4temNV/EWPwV2xXTWXr30elNuypfEgThtl3/VEgCX6J1",
+	"WhNl3aigQEmT5v0i9JkTruk3gjqr4ZFWafnHQeWEnfYrtkZxix3qE06wCQaQP+zpY8j1kUInD9Suk4z1",
+	"JmdBtwdnBS/+1E2U4fhzjvp11giafqXVO6SV1tHpceXk5Pi4cnR0eNhqNZuNRr2+vsHNllNZbG8zM7gz",
+	"tz0uc1sKl8qnQrDIroNN9bPSAPIL+AhibfE77bTqF+Tn2dJfHmwbAoLUf/TVf+jfSaWCGECwoEJHeJBv",
+	"Tk21HI802sQztDDv3ldnakNpfW6uMpdJUTJJdKaWcUdcnb+++Ik0qvVqjYRyQPYGUjHfJVdsNIjY2CVP",
+	"ZMD+8vwff//PNvGiROjPWZKUNIGMR0SLo+oHkwWrh69igdEz2Y6mR1yRgMUMeAFSxTGQfgLl4hMRMqWI",
+	"hzd7hmmeY8pntndzqaYYI4oQBrdDynZ69GUlCTjSY0Cmoi9Hhk1K/2ZVwzbOzw+KeOdalKd4IHlQnw0m",
+	"iESszyImfEZCqZhhTqUDGNuA66l3iZImM6CX8DDoCNmH1YAvMBlhkHFn2rjvEhYilQ/B6YgS8QOk3EnF",
+	"wTD75vWFuQk+KGVoiR/1uEACrFWLjSPZjBNXJBkrFunRNjQndqy0VA51MmIo7dHX2yOCJGSyp7/gdkQE",
+	"7FkRKWhlhAcuMXZFfRHrmVk75X6VvBozMeOoNB3WryVcdAQk1dmGxMhcwpVttJBEzy6LQOfvMT1b1lRw",
+	"BmLXh0x2twl6dDxmNFJQ1gOtGiUWgrRVKqbT1FKA6xNqVJiMwWQMFPE18oL/CENshCGIyIwYDZBzXcUR",
+	"oyMXC6FYswQUv+AjZusQYPFUy8tqUEjp+0ZSxR0RT6T+hxQ+a2fWDuQ1oHq6IfcvHlKhu84mNmUR6A9g",
+	"OSQRsgBA1iMLIBfS5KQXch0hFf1nSa6e/mpyIvUC3i83hugDe04avHcCy3aCBzIg+EEZXHExT5LHlkNZ",
+	"SCCFX4w1RY95KmqVeMqNPJYXQyyJqH1M0Yj3V675VDq2l3oMFLJoXJvXrnDrFX7508bWJlO6S79F/5Ge",
+	"mQhF2Zmw7+SI1/6HHYo0uRTquBhJLJYRq8pocACvrcDpUjWlXPQZAisnZct799EJ2S3TIiQkiue8Hnh1",
+	"PJwq7tMwTxFMDUDnf0sibliFtAhxICOQw7A1A4lkUgNzr8qq87Uan2D0RlkF1ph90JLz1V+e21pFuAbi",
+	"lE4zZOgKa9TqoF2gDPzRCSJ+i+UDzOKBsTP2GuwOTx+cZXaaOzudtnNcPcwJKKlw4jpP3j6rnJxCrJ8a",
+	"yiieKdyX6wIsZ+JLgZwgXAqSqKxTJCUUAspZ47F6IkUcyfAykreYvG4mzZ5Jb2Cw7ewPeDxMeqBZUH/E",
+	"QL3Qovv7YgpxvVrDknKwvgvL7ToTg0Bwyq+2/Gm8miPMcdOHsD7nrM3KcS2tHvTLVEy1JVKdrAToRm43",
+	"80381Skp3vnu40zRxDKP43yRxDInYloUMefiy8oTOlh/0EnLCW7FNDdXbHDGCIkzX5BZnXYDlKHVVLkr",
+	"FJ3NqfMQeX8WQFZeTztdv0TX1//M+bhr1cNatb59G8AmFoBF2r+pXmPkLFjsUFWZx8SYwr/TrMcFeyNP",
+	"9TKzRwIWQzi6k6/hBoQXUMKINGqnx/XDRo30pjHL8Y+3W/Vm5gt4nS/zGEtJQjD+FpiyFtFTmMapg1jK",
+	"SmiNxqsthkt8drkVCHqk3xuhiG1k/m8z6fM+MywlGVExnTWOgMbTY3gCoP3kDJSHqaFTAZGahXSqT4ic",
+	"upFbDYe1Zp5fBJ1oSc5Ys95SyD+5rcUQ0Jj2qAL9PPd+4JMzSjNqb4rQUCuAUzMcoPIpHLp0yIA3NKY3",
+	"TFnNzlROQD2Rq6FhDeMzOl1xaMuZaopWy/yI32GQhFvxzk+fivYxtFppZbUw+0stYyP6oaK3dAU3f9uC",
+	"wVKnh76IWjM8a87yRZ6Qu0PZZlwgGaWR4QWX/XlwXx7Otqmiu9Votp2s8fB+hW3KFLj6dlFejzLhc4Ff",
+	"4fOFfWn4zIokLWHcshx1NpwrnJJ4KBVUSNBn01CquNwv/MRWmLmfL7gkoyVXwsfmtNhmZNa5k35T4wet",
+	"NIJWq9JidVo57R0fz2JUmfFOv8wwIqfbfd2iGl+jP9rM9zvLiG8aPUazI/p+oBgduKmceq2q/7/ecFY8",
+	"Q2Yy7Q2FazceRkwNZRhA2So7uKvPkL63Thu9pt8KKofsqF9p0eNe5cQ/DSo1Vu83aLPX8g8DmE0sF2Uz",
+	"WNMphTr/E9arjCMZVMCOZqrX4a31mj4Zgju6qOfAevVXPgxgHyzzLeO87FzLj8u1nBbgsoj/JK0gub4L",
+	"+YmpPWAIToG0GzExYzrlypKwsgD9XArdm7hQbckbL8MGryP2LrkYPIE3uORKjMb271/iOP372k//fCpU",
+	"+muY/vlzNPbTl4zSBzviUqp4ELH0xrRIJv6wf4aHJRbYN+Sw1ufHwKNmuldF/nK4xRCYV8l5R2Rl9Szz",
+	"qynZYLmcocsaHbpJFHoulDw2uZtaCStzdOFgY5nQL8vOtgzEDU413VI4Xx+FN0fW9ZDyQXnbdqfeJqfe",
+	"WvN3F0ucKam1I4lb2V4Iw/pGGHuStWF9yxRxuAhWPPtyRAl4Zq5FBYfnIRUBIL1xIC/ifNsQ03dsb4+W",
+	"7W2TlbwCuxu89SwldeMiE+PuIHjbdAlvl9otd84qMRovP2ehiB820/JMjBO0zY392DE1/px6tVk9qtar",
+	"rWq92qg16tV6vXparTmuM6GR6NKevGVO+6RWDCC4bfjfwUGuB/GrOchtTcyd3fKxZaeuA3YPkZV6WSh/",
+	"cXYXHR05J4JNMuiEghS+EQxkGADUgmiwSDW2SqPGskXsdtsQGjbUAOfY2Qr4UW+sqXo9KGHdg6pepv9f",
+	"HLLrja0pX81tYrZNXrw/du/o8T5zruOqCqKNalXfhaZoKfa2oCkehFTFlSitDbwwTxIo8yLm6yMFbz8j",
+	"rVorK0CJuiSUn4R07igRVfIWSi3a6GPPxSpiEKZfeBcZMaqSKAsrz1UeJ3uQIJDGm9tjJ6KTtEweJkV0",
+	"hO4NOSYBnapc83iclsXUt0WsNETf6gfPqYpNseSHrodjevgT8A5uTbdYB6EhQLw7UgMsPb72aZArb9+u",
+	"Vw9dRyYxSCfOWIoBqVcPR/k4tpqt+T97aNXbzbXx3BbPLkd13TJl19dOIn9cEvlzM/kpRGCVyM8mos+i",
+	"rBZ3KmkV7c1k/lLf1s/8FjxbM64cKE89scW5Qdh68/q5deBY/k3j7ZEinJ6lYv+b1887QsVyjIUtTQoW",
+	"xNzttWotk3yIX4k1umJSVV9G8B2TBSjkxMWcLt0OuLsjAslUlbRqp3B36o7rp1UsQZMogebXMra6xCUX",
+	"g2tTC3cL3qXPi7bWlZaLzKRjXi2NzuRicDDsdZu/NyrHk2e3z2vRTUu8qU//rXc0+MvtyYdGfPm3F4f+",
+	"+Wnwa/9fasPX6tkawZvpIC4ATz1pdtV8d8bYtSXbx1asBrfbPKr8oNJFsSKIFsk58ogYJduGwr8kLAG2",
+	"RcJHIxZw3YUoEWemADbT+OTfQChxMrbRwjb3c48LW261IGSmiXP7M26S1EfuRYno8sDLVwmG0tuTIQ+B",
+	"B5vRKOSAsxAOrWIehoCaeix/k1xAmyC51dTZTBN8s5df5xqlt3GQhAzxVwMWFwlD47hVuXPR5CCJw+hg",
+	"SV2ikuiW3zJIjoW8vXnrzetEbNGHX0DZxkOj7O/QVWupxhF02o5f6/cZq9Uq9UazVWnRnl85DVi/UtP/",
+	"Pjw6PjmlvXUl0ETguJbhKF7ZoeejQ89EpLKNkJONkDKgatiTNAoW6uS/YJVkY+TLRaJqfdfWg0fq2Rnt",
+	"Pb1a6iJ7mn75K3CTqW5qxGy2UDtVXSj+67TrDddJu9IFutN2Q39Vd7KbXnHa71YnvEk7f2Vms2Rbm0s7",
+	"jfKbjjJMZ5rY37Jtmm2BOwmj032qCvk2d5enACVpEYGOS8ZIcPEb82M3LeJADKNnnCjXMImSZq0S0CmJ",
+	"IybuzMT5Wrb2gAndyDvcF7Zah97ABcJEzPd2AjZmIgDj0+1MNri7hFAxSkTMR6yrOxrJEVcMcnFiLSJ2",
+	"7fx1tYSZRAwIKOS4myt9AL/ENFTdYk7Rp8LvxtwFv+qp6TZrwVpIVDptJWh0iQ3dodE3jUbn2YZJMYTY",
+	"NbgRMDHl0xBfuGH1+OwNaa2eQswN+pJNrS0SA7vD8gqL+jvP0rc+uqLzmBzIGkHdr/UqjUajUWk1m83K",
+	"SavVqtjKYMfHx8eOi/wt+JgZWfjbKn6o0Bz2WrTpN4IKpZRWWr1er3Lq+34lCIKAMcb6/X4/SwWWwqdh",
+	"6LjOLad6MWFlNNdRI+UAu4TWSNPKkHq88l8esVGPRV1TTs3pyV6hjpp7r6bhy7Om3Urus9lGHdUgeMn4",
+	"j9+yHpGiYroUsREXAYuM7/ikVgNaSUYhF2V11J1Znbty+TuYnktNKcHFHEQ/K7l6n8L5wDGIaOAZsjRb",
+	"Rv/tkAnMAEFVh0QyMTwSWZlnstebprXYOgJ//EERL+tGF3/s8sDbB/1RuQS+SOo/qAKwCxnDyrIOgTMw",
+	"mXUE3K1fanerhxTxLuF9IiTwVFD/RshJyIIBC4jUoq6S4S1D9dR2Af3Dgn2Is5fSiFnrF+UCDVgebm7P",
+	"ULnxEVPwqDBysZcHBON1DqmybyVc5foy0K9FgsHic4YwX8kRg1iorAdqcebLLIR80SSYr+4YKS3NKcdq",
+	"riin+Vp6/7bOgk1PggdMvPmm5YJvdkLvysSxxVK/7kP0IQOnviebrM2tEXPH93STwzsXS1WiaK2VgmNL",
+	"1WfvUYZJdkKnRMVybHhPC1VT4awHslZJeJ7g1byGLUriuf/xtMvnebT5PNvdPStk+tjNkTM7cKDdWN3o",
+	"8DOLt7Dmt2n+/CrP+5KTfvF5jGdvbetn7xYKlO9i9b5V1p+tQMtD5NUYTRyoFfBrZwTD1ZZn2JC9gjrZ",
+	"JjWPRGwkb83Jby/uV8mz0sM/pjfMKMQT1MiB/g4/oZVkomI2XpR5s+WTftOya8sQpLExgjxgMs73As+N",
+	"rcOzzZPZAkzvZMHHVuPL5qw8gAZ2i3EeC7xb58SL2YcYbzNcmSaeDsp6Ebhg64gEs3EBWOTB+/nZNcm8",
+	"/R5RQzpm+2cdgQHOQEQqw1BOFKScQAZMypGpsOCJtdOCjZXIyF5103Ahe7uKacxc/fKhVDHeqq9zRWgQ",
+	"WAOqPkqCff10L9Edkf30BQN+C7VLBMPuVck58doQvel1hC9HI9NnOMDQ+Fk/TClRCfI666EiECCobLyB",
+	"B3yqbc/wDe2NeBhyG0QZy47QIEV6rC/BVu1LIZivNdV9NBab0R5SRTz4s20H2oOqph4P2h7Zo6b4S5rY",
+	"Y25qE/Z7QkPCA+WaP/EKZyZCU3fZC2hM2x4JuQAqvn+5evWySp6YsYlsO6IpOb+86NiMMBIPI5kMhsTw",
+	"Ll395Tnxnl9cXT97efDy1fXFT//mlZl9r2CYnuEivPPwmVuKhdPHwdElzVqt1hEdURyhjuBBmxz2636N",
+	"Nehp7zho+fVmR0BvycdOPj6qAwFSnZkwqo7Tbupfi3FTHaetf5yNnOpAwIJuBi4c6Ht2osyS+pUeGTjb",
+	"2NPqziG1fYfUbR6yEAnJHlbIqdi9LWK1v1kUASyoNeMGhhiYCMVCsHYU1FUiHvVjfss0coRaviRS73bV",
+	"NT+XhwtAlONDsGRCK8kEyDpzrUBMUZgeg3nyed5MjCguY8XE58s2SE/KkFHxtdJeprEKZq7ffVwpuRwS",
+	"BS0EwHIzP5rxyBOYrJVdbqfCDrZ530yqOCzljw4Tt07b0b/rPbUKReXKQrFeecvc/zBcO9//4/L9Dw0c",
+	"WShFeLonKaVhosz5++0+Knr8z0hmiUgE/z1htgJdCr/VBU5p3c4v6oheBy5W3vFr7eWHZE78fvFynRG+",
+	"y6OKLNQ7asNH7YCFVbAaguZUfMDdA8orMR6w5ZD6OhGKnF+QmA4GoP3emgS4OfEUuY3SBDm05u6ZCpKk",
+	"UavtV8k1HaBnCesbdYSp7ymIR3nbI+OI9fkHrEMC6r7+3CTiMSOJ0i+mA1UlUEoUlHjwVHH97YkgHkaI",
+	"lyqU5/yaDjYUfLcI2QgrXSnCaYqTK8au6w78mIQ36QY2qHs/QVXF3UQFTrtWrdVqLeQzMoUt8qUPKe9a",
+	"uDMLSWOhwdxPhlgpYFCAr1Y92YQCyYb3O/IGaxXSwUC3pL7JEC3isLhkUQWtP0nsyxHbQecjhc7ziwpU",
+	"RA7DdeTPOfRcJyhFP+EaVztUkjB5hDy6iyR2M0lzF1PyeDli1xYIVogbKa+78jOLN1yeW01s3WkLy7QF",
+	"O3W7CJDHxp+6OhB8BeypC4IutnD8bSiu57Y28H2utRkfktv064A7w4G6HbxrbhHvbFDFvXFvxz26i8FY",
+	"lTf0HkYYIG/KWWK2x990rm5MVQqgPgY20PMLMo7kLQ9YBJxxulUueXUFCgkTtzySAkIZdFfO0FQDLxmR",
+	"UnNNdbG15cvzya1vuZg3igzN0K4DkyWg+ClDRcrb861xNzfEw4Avp+7UnyZ9jQYpgY3u1w+WewsSH+hA",
+	"7biVHqktxOp498Ew5IddEjbWoxEjNIroNKuCPM+CTGTfxBKlbJZ2vZI9Yz1JCZE7At4JouV+CTsyRCZZ",
+	"lreSb82zJHfEIprkeXpkUmBHNm3TXZNJjBbxXOPKCZLBKw4D99qYXL8tiuR33wFH8vs82vKYjdRabMlp",
+	"pDEs7TIIfp5nTlY7ZfxxUidn6JaCEpIofyY9fRau5WBxJNrVVIVyQJiIgZJTgya/ZTkwRIO2YBPdNQj7",
+	"rRJPX/UOvFh6RI2pIKn/r0WGMolUR+wFrE/1MKToqS/sG+4FYOnEL5svRoRrsO27KZOnZyIv2wQ0UA+P",
+	"EiFtW5fhrO7xA8PrT5EcrXLftVyDamdbQWm1uapTZtDWYtJKh7IM6bJFs4O5xwVzT2QUsRBMLxpaviS0",
+	"KTEaV0Ysjri/BOJevrgkCraIymROKH02L3j2WDxhTBiIw6AyDXPzeHaEULdfJU/0ptOQhTFncRIJLCIc",
+	"QZzamEUmPWChY+VKjMYvTDe+Itzafmn4dYRHfGJxpbqx5JaldHVMy490GUUprBUGZ6Get11RukcIcPlF",
+	"8AXBLRmjMrMA1i5ZpBVcOoBEHZX4PlOqn4RINJ/qr2kkFxeBnLgkU3UjGYbJWC0EpTf4/e2mEFzzkW1L",
+	"IT/AOcaqZ/P5AXhzIT/AYLHW81pDsKglIz0x+C94U7MGSRrFVBs9Y/reyi2N9NthNgu9vdT9UG/hk43W",
+	"LxrgHXfxLcdP6XTpDc0a3PH+0/2x1JxgTrteq51AjTdgYx37sdM+Pa2eHLt2qGAwV0ZEM80lYIhXduj3",
+	"uNDvUsMHLq7Pjn457vEFqPeqyNK+x8UtUzEfUDBty6jAlrdPelNiwKKow7oml0r3vzx/6iJtynYB0JNj",
+	"JjJ5cp+MGBWKLO3HGfFoGHrmViO/gs2rugA0jUWsHDSB8T1DTfPPQgsc18k3ALMzgXVQXwnDFbG1MJCI",
+	"i1fQslf4zYXXL2Yas/DG82IrF973Omv+4nfpfn1akPaWrTlQFyABGCmsF86BpbheWTa1D6zeBuv7Lvu+",
+	"tbbmP9+X0Qjc8kkCV0b0w3MmBvHQaTeP3LnM1Pnjmw7SLESqiHfDpm0I6/DOCNIngLMRuk5DskfDkIwS",
+	"qOsS+8P9wpH/zlEyiXzWpkks9YJiH8ahDJYmCwIIlVpxcz05rDf1no01PDpt59/f/Xv7/R/b1T/8D2eu",
+	"hzACF/iORm3WwOs6Kp4Csulxc+6cFaoUHwhLJMoVhrPvUYI0vVbRTIPqi+PhNPt11giafqXVO6SV1tHx",
+	"SeWU9vxKwPpppZUFc22+zLY9356eCq8Nhc5yHTXMpLzQ5TPioaXO3J5ekoKpKnlChZBawSa+HPW4voCM",
+	"o7m2eyvmjCbCvvy+eaMPYsb7Ilmo+bodqwUPgTJ+Gpz4x70jOlfbp1avNxrNZqt1eKgHOeXrd/yIx9yn",
+	"YT6cf/bwsC5w3OF6geo9/sl1Yh6HMy5zIhiJ/vu/xlIEZBwmitCEmFLOW81LtZi/LDe1UOFll5/6ePJT",
+	"eU7cs5JuJgJulKf6CshK8vQlvSkZUhGQPQ9iMHBzeORPxBtRkdDQ268SD3ZIgTRrUW6qbd8XTXbKAcOI",
+	"/iYjJ9vjT//7vwYRDdDHPhMjs96W/cIpqBsCpR2P1VESl0EeJxeO4VbDytOVdEciql3Ju4yqR88GzDPw",
+	"WREvi3XaUsA90NtjicJvDZg55WfMBCxG8g7dNC74aPZTpboNDzRrEK9jKZX0LS6ZDLk/tDYBpQV1ISdn",
+	"qQO7eXQED+23CUhWSmO2n0QRkvFgAaliVSnYuzOQ3iaeFnh0wwyy/+Pv/7nvZkXlGBXwD6i2KYCHX7cl",
+	"p3OTvRfX1+euNeBKxWZMG/AuaasBwO2vC7dbjX3fJVm5zip5miAeMkVGLBrAQOpPm0LC6WFFI4ZjwAJC",
+	"xzSKyZ6HD3j48ZD1IcUy9anFQy4GhIWKldqU7fK4gvn+ntxcxXpWmYDchkJ7fQkOeTwNtKQ+4kL/VXOd",
+	"CY2EPgog/1W/xRwEH1FebjddeySkd9j6WEX7DCoA+dNF/5LabIDSUG+V3ElRq1/DMWHOOJxabF8c05xu",
+	"oRvBqED+xEZLdwVWbcoq/wkeiXKPNPKPIO/8zDM1qPqVNud4tjmmVGFr7SMMV9eCc0yPHlcx93dBC9+2",
+	"zG5nOzej6wvuxWPIZvkuTZHMH0RovuD6FOEjFnLBXCLDgKXEiBgttQwKv3BCZR5CSsXIQ7MbN3Der5q8",
+	"tFZW0vYMFjPW7SX2CpxaJEjwzXJACQSM5FqgaTtqqmI2clxHyBjiT4mvp8VPYn7LyJPXF9cXT86fW6/s",
+	"Up2gNIDVyvO5NqD4n2sDDbnPsia84PhWKQgsg9+T//4vOJgXjkHplw+NmWWbppvD7WonmVayw/RHSH++",
+	"viby8Fmw1tQPeybTGFxrFGcgQY+TXsh9vOmuvFm3YChvE5GEoUesIRx5Jjx8YRdeaG/xQ0YjRXhsKHWQ",
+	"fjYe0oxjl2Puv8U6c3ztoSmqi3cFWpmx/cj/Zi3x3oGXmeX1BRwJDxxCUK8l19t9JMpNRwN8RD1GFrpK",
+	"yF6rViOCjrSKUXAZIAfRhCv7UsQ33SnTypSeVr8xB3oHVndKz2dD12HHAXugXCJkTIYsWpi8fI/zfAsJ",
+	"zHnnz8pepPLzsQzjuSKBnIgNrHYw/A+SG71Rl782n0je2reSlDFzwhs7iLEqb0WoKOz4xV82ANNZaJ7s",
+	"OOQf//v/kE7ZQuo46ze1Od/UWSxa3Fp7Z5uADg4tW2nCVm1Kzhm5oAl5z/CPskf2Vlmy+xs37v3ynbxc",
+	"OmtuVzqzafqL1aZd8v6uHsJG9RC2Z4PG3Hz/ZsuJ+cWoLo07eZ2rSrLoJX2dZqVdMyusyYZq1U6r5FwQ",
+	"Ca+mIYEAjBG9MbxjufdCVj/7MOYRI3uKMWLH5Ny/2T/L3QnfhBquERuH1Devgken86LOXxLu35z7N1+F",
+	"2xH7p7rcmBSbR7Xa2pB17t9shWGxXKNeuznXERUKNnYZlr5kkzTo79GTluzcdasl/ef8SflAhD01lFHs",
+	"J/H+9qDTfmhzCE2+dwTNTUcORHcYuMPAz4mB3w2MbQu7eMWXS/hMrsbM0On0kmDAbGWltBk/KIKMKOT8",
+	"giimFJfijLRqLahnBUWGgcVkSCEUdqlD6Jw/+fI8m0WiS+w0ciUd1rI40+5appKxfgLe0ay2GqDXRosU",
+	"0KP1FFAzZiVw8WTHiPnonALnF4QKGk4VV8QvZi49pFegHFdGkM6wmDn6GdR+A+EDHIUZgADeRGwsoYLc",
+	"kMYaR2AXaWg5RWgRMr2dK/OOakmZNTnO8OWFbtK9K31uhAFWQmAiQIejjGmYgcIaG1534hm8ZVH1NH3R",
+	"Ds5OVvgWk7BjOSb5zTzChbv2ie9u06DzxJiN89GIIpySPRYqpjfm/hmWfQSivQn3WVH/eDvkod3tULUx",
+	"7V4o5bgjxlBjo89FwMVAYR5RzjEHAYexHENYIo8VC/uIBPouI51whThBZDFusiOMbmSKVKbskIKOGPH8",
+	"kCYBxp3rZoWcQpaZR0U8jOSY+16VnGcPWfIz2hE50skbNk37e1hrWn8dhDxypfTfisV6cMrrQdIonkOq",
+	"L2djmpV8fktUzPvmAXD5CsHQk/B7AtOp55KRiI55AEBsh8tpOzi+zpogB0PyMB607Qt5ud6mq8bZsqgH",
+	"g4Kwvgj7587SHf7v7GWrHjo0irdy6pTIgxBhu2UHA0R0ZOWR+8TL7VzlkR7z5Qh43YxZDFMuMdi3ywUw",
+	"uLE4TVi1T59p2VLIDO7SiscmmsPGlycQNlEl1+aIsiRIfRYx4bMAYyd8OeYsaCMhXmAD0CHGJavslJ5y",
+	"e7Zisgk3N/Eo6WGSa6cJg8//hOWioJhx8fkxi3LfNm/jMRgFuYmI4QraKwWbi0D5QeUOfa5AwbfxKPlB",
+	"f8ffe2cQWg/WwZzVFeLs8dR2TdB9FoKP97j61LbPQkyOaRUNI0aDaXo/yhNzR+gLffke1AVbPD3zY6K3",
+	"zmHvyD8OTtjsIXJ0dHx8cnJ6qg8TZ/1sTujxF+Pf/zIptOuFpN4/KsTkBiyMbjCLcpUZJnvFmBAgK+pT",
+	"HqqOs4+borCb125/vXb/EIh67WECVLFOfpZ/M2ERyyfhuGWxETvZZSe7rCK7ABDmDrjcYZXuKim2JcwY",
+	"geJB4yVmWHDA+2cFmSpBRpdVvH7lkQyGEWa70Qz3OW9sJ5YgUg4M09yunYttVyNgSxBitsQWQwVW8uo/",
+	"2D6f3+K7HbozbH99m2xLZ7ISUv5tqb/pZU6jx5IwI0ao1nd9RvaoIF4i8C2BN5MOso96cibJZtqyeWL5",
+	"XnxjXry1zfiZ1bOHShi8v3Zmhn9J/LuZn0TEPCT5FzazFM+NsgIL+YjizoaIkuUXrPvtxhYUvMZDKXg7",
+	"/e17gOhnEO+TD/Ax0Pql3Y9XPGTCRhnmmlfcWHs0ZFFMxjLk/pQELOS3QGbtkoiNuAhYpFzClE9DNO2q",
+	"mI3VvoEHD/7H00JZX0bECxIE8a5ivmdZRNyUMAVrIhE6ZDQ4IwN+ywj7QP04nOaNqPFEVsmVHsMFEZNA",
+	"NEyubvh4zIKZ7tCIEU8l43HElErNuVqtLThHz4rJ+cY7iiZmSBGCTyuSqISGVXI+a3olfkpQaAFzr1U7",
+	"3S8JqJg9yL6ckTU/OxsGgGJvvmULKs5WFxbuzIdWOeB2J/l9M8a2nM9ve7k7VXdW0Xt7dGEtzZzmhfNl",
+	"S8qXyRXfdmXXIFCE6gaz2WCgM92pNJnBw13vpTn9MxKCSYrfK7Oh+FToUy9iJqEYTMUTOjX59PBxcMng",
+	"DJFEhEwpyzYAIUMQRTLPQQDOZaVliT2RhOG+JSOAgEbDB2BaNqa61T4Nw0LTS5IogsDO0xtLgfLlDuC7",
+	"yFawkzbMJj82enGGcoIlZmRiiLPliBE/UbEcsUgtBPO1oRZH6gFpNEEms3FFRX6aB+GjcR15kzZ9k7FY",
+	"Xkc3Yr6MAhagrLk7bnbHzYrR50FA6CyByKYnzIhqyBVU+KyCpV0W02Q+5ypWprCOcomSUjAVYyyqLXlh",
+	"Dwutm/VBPcuKSMwXwHiRff2t+fh2K2EAeb5pMSpzXK1f1mLZjs91ASs8rEQJ/yVJ3HNT3k2nXKsf/T7z",
+	"tfgN9aH0SlqJMu296zARdGeRtHUNJA95Daxf69f7jX5zVgOjtNfz/SBgrN9HLOf9aVclPT2TPVgHeLTB",
+	"Siv7Uk7XS5FeT1CQhGj8M5p9F6wW6fvsGfmCK0b++/8lv8kkKpJIrx4rNLeUl1HAm2HfEcA/LgL43M6z",
+	"SyCH2y9Krm5ECm/o3V0Q2M2GMWUm7U71TAglvvgsfyGlyerHLCq8AkV1bBqiPnJZMRHkkwUgjwj1aLWI",
+	"Vn5ut3xRAfshkW8lzNoUnjYGpweU0nfHyBbn6S6yfFvlcEeV/6ip8ktOlk0OFhqMuFioF6zGXqxF/qz2",
+	"5lwS+haAf7t56Du0eni0ytbDLkv+kVHnbgmZPg+bLiXp/sGAQUjyw4adEUr0N0IW41VftzoM00P4jtAk",
+	"+Mg20G8LZK4Loau5ZszKXH+MtfxBkkm3j9TNHVIvINLcAmI/blv2jmVzDZbNzye+HiBqb9mDWnZqAAGw",
+	"PSLueXg8gbsfyGZSwORWCR2FberOQ/Xo1EuY+s+6P5kItrw58/vRbsEzQsUUSf1tbMDSDfhMBJ9j963L",
+	"kLSG1JLKHekYbCQ97LJGdlixJJ65BCiIeDiwAIH7wc5yJILV4LEuXADFx/cCGIbEZ4cWO7TYNgnOQ+EF",
+	"iyPuqwOIelNLLNZQKM3GqcDdpMfiCWOCYNFXdJrG0kvLvkLgYEhVTIYyifarxIvoxCORsX4z6g+BBC0J",
+	"4zODGIOIiiSkEY85sOToO0kv8W9YrMiewROsBOsCy6vwp2TExQG9HRyM6AeXJOOYj9i+q99MA6KbRiIZ",
+	"hslYYQJFfWiaWg+8KnkL/DuhRCDwXKSPiyHkDLs8YlQBmZp+VUdAop29H5vSNnRv2EoaMf1vARJUEpsH",
+	"8ZV0kr7W0tnAPLkdgYVwR3RK1JiK2XwOw2fXaKQUNzDm+2W0bT+z+Imenxc4tQ9d2fW5GYufeBiD2fFj",
+	"mQ9ON0iDf4qwqxYuLAs7SssfzhrO8rjbl9EIguOTBO4c0Q/PmRjEQ6fdPHKdeDrGCKaIi8FKcUjrlLCd",
+	"G4QfYXUQxf/GisNwqLdieTezzTAthFiZ7eW0nYjq/c9EMtL7H/9Vxxea99aH+j+BxoFijzUu6AcrtzTS",
+	"3wMEmVk6l7pT6uesGa/hC3fdVX8Bn77rtsPVbqv/IpNolfue0qnz/tMWor/WL65p4sUac0V9G83rej2z",
+	"aOZnNJ16W4Sy/e59oQbvpsXjC5u/RJYwWL5zMT0yIubBIGIDsFjnziCK0JyTIp6gJHBnpV4pfBqGFasD",
+	"LJYdzklPn4k0iui0jMUtfUN53Osr+M5V+pkv6QN/t1oO3ZCKQPb71r1RO23XatZzcthr0abfCCqUUlpp",
+	"9Xq9yqnv+5Ug0OqEVihApcCyi9hBNqKQSAfJZ382jan6cpQdFeeQl6a7Z39QccS0OEgmrKfH9ZZFEQ+Y",
+	"gZlIxiZPEdXCrCcNyF2zPUnvM4fHhLGbcGqSAf4mBXxqxCLu04NrGUkRyzty07Js8QzNeMxG6i5YK64D",
+	"SAjENsHCWpi7ll9cO7j7tmNCpahAQpLKgYGFrVd4bcMoUL1rIHHKPlklT1HKUm3i2cXukZm17hKvsEM8",
+	"ghvE7QgvDwIeAQzI3w4bzzMqElSr0A9UZB+CQmVEeqwvI6ZVvCp5gWhAYnrDOgLVJy6IjAIWuRnBNY3n",
+	"PlAl58TDBCaP2GtEMBaojshuDkEy7mo9TXmQyZaIGyEnglycvzzPj4CMIM/NwAmZDKViEBLrWfoRCIbt",
+	"CB4rExGLJNYkVzBW9xrq3pbpLxioNbPdv2TI63axeGU5rjgCDxiFuvBIa30fR1rzIY+01try+exBtjxq",
+	"1WLdLm71kcetirnjb9XTL2fumxXa0zjVRQxVT+F3TF9OlyI5zwhNOFykMYlkgknRPIaaCJjVPUW4x3rf",
+	"vCR9GD9wX7TvL5TvW4v69P356O8RSPMN7gucxS3sC7dcbc1rD2AwngwlVubHrHghJ2TP85MoYiLu4sZC",
+	"GSgJQ1sPCGoackUqREhTSl+5OeluTh6swKeEzCQsX/+lJavJfmmU+L23zjZDxIvDARdXPund9Ok55pjT",
+	"wgmeznN7p45vSR3fUHh5ymI9Fnfo3qYmACNmftMNi6O608wfYaz75qj9EOHt8/r/GaE9qK+RMrqAvqqA",
+	"wEwvZh6RWxqmLCsGIEA/9tLd7YFjjwkgYhOu5VhDrZ+r2JR+UnRkXGSKUDxhNKxZao6ppZpBu22ZzozR",
+	"oVuVoraoLPdkrxwnf5S9ZSi5CdxtiGTrBOOXiJT4+C7scxfMvVYw9xZ1ugNzuK7mhgEGt8VHMpF9wm5Z",
+	"NM2ZH8rCDPBh3Elf2jEjRXcTmdN2sLuOOJg+tAC4lgqwG/g+igO9guvjycy0jllUmMqdvPXNekLezqmh",
+	"60pOGjSUGI0rAdOfWuy5fSUYYSKOprh+xGiMUoqb4YfxXYAoBA5lHivy6uIp+Cc8E13mlXt2r8Ro/NQ0",
+	"4QuDx1AqU1txpUQ5Fx4wm79eq+r/rzesTrli1IgZHKf98VNGqKTHuMiqszZYZMO6qpPUrAOyl50Q+zuU",
+	"+KZR4urli0szr4SLWyZiCaFlFij09RVQwgQ2L8CHJzLRrYd9D5mmrtFi3KzakUtULKMRst9MZHTDIlUq",
+	"TFxZLrEvX2q/m7beaTdc+yP2w2nXXCeLlmVCD37gtJsN1+lTHnIxAOYw83d37MdOu1mtm/LaTrvZ+oTw",
+	"ofJlX+vZDfXGJ9cxI+W0Vy/DjQP46lYvDTYpr7+P87Xb29/23s6FQSMrqd3VT6ka9iSNglW3dgVoXu9g",
+	"MZwL2MoxxC442eGOS3j3Q4cff0F2QByIrhnDdx+d7Mto1wVxgPb8APJHDo+OT2bI1G0iiRYdVLdITquG",
+	"ctIdcg07025Ap8ppn9ZcR4XJIMcK7mS57zDqMQmYIgrXkMKIg/drYoieuGWUfOnM7wj5Hk/wVX7X5wWJ",
+	"/M+bBV/pFe2RvTevn1cU7TOXJIL/njBbUCKFnjNCc/UUc1ll+yb3BCmu82x91Y7IxXGlW8wzBNne3B7z",
+	"yGnN1ONHOuw3r58Tz6DlwUfd1E8elOhXRMiOSBvnEiUJtU/p4dBIGSYDJAmkoZKkx0giEsUC0psa+wqm",
+	"veSegiIXHQG/T7hi+2dkHPFb3WOk5IYEFcFYQCi+vzBaPMrGa3FwVbbNv2xJ4jnIWx/b1ke2h4yk+jrx",
+	"f/0xuisqSS/FXUTSY2fSyx0Ja50IOeN1XgxdKxhJP3EG1qYcUGdnQgvDUCc0CtSioKP7oOAu4OjRBhzd",
+	"d9m7d5NCgiCQVtnJmrvEcLLhMt5q8E/+9PvoDCKZjJ22cxnJIMEqFO76hla4t+bXgwZr9istetirtPyj",
+	"oHLCjvuVk9qpNbYeZr6dK57F2UQBi5x27dP3eBjjIbwz5Tw+oshNEejhqSHTuJkF4TJVck4EmxAv+5AH",
+	"oTDF+oMyDDQQdsRedh9Rae0xfKHHAw8/wOP9KnlBb7AqNaAnbl+ItYyYSTspqGduR+RUSAzYpGJeHxtS",
+	"E/0cJoPFoTdbkyU2VKVK8OmoNodG//j7/yVXFo3eboZGD0hb+dDq09EqiL2NMbqLMvLeyL2LMdrFGK1K",
+	"GLkVLQ1dXwv9gFHEQljZvSRSJrMc+FldjfZMmZpHZ8RDh5dH+kAXAnEMy6oeXeGXt1vpSAMEkMEYvjvj",
+	"oZQinLqkT0OFV5kIGBxDeKnA24EYU8baYTx6edAwPvielCGj4qsvemRnO1/nyHo8T905cuGmq7/S5wET",
+	"PnPaterJiYFuVmcN1mStO+izIinjrk8TxWygp2DxREY3tiRIWex6vX14Ml9g1Qw9eFJThuB6ay0PiIxG",
+	"y5wfODo778fj8n5gCW9l0ShDUfjhTm8ruvMrsbxhYjGOXs84WvEpgk+RvYjdyhuLSFz4YRKwwMRieeZi",
+	"l8bePpbeNo/FQzZSLLxlSE0l2C2LiBaOBBb+Lsfdt/Dpa2zvlzYrWGDC8ejaUXy3RkXrIx9CO08r9Xq9",
+	"Xmk1Go3KSbPZrLRardbh4eHh0dHRkeM6IVVxN1FL6yqnSB/4lZEUccRouI6PNTe0y3AGe7nT77997Chs",
+	"4xx4vDUxPsuNhQsKEePrQE6J2EjGzAZXkT1PMT8ZSWE/XKkoFuld/+b1c1JBECKT6Kb7j7//p7dvsncT",
+	"LPiY82j+oGxOikYYmcQkoDHtUQVuoIAJrfabDBZ8J1fWZ4uaNYhNbUBN1hE8dgmPIUNyDoPIBVygvs/G",
+	"MfpHretXv8bCk+6cwdIDbDwIZgv9nLmt9mWrEpcAxgZw8SU4IDYE0pIea7FMT0Tb0Wuv+Xvjw8m/3Nb8",
+	"v9ZGx385vPnb7/XRv/mt6e/Nfxn9r+nbeu9fZYP+/JfT4F/9jcZqKay6ZvFBiVMp/K/el/loXYx57FwT",
+	"Oufkrjv9ixmSqViOUf4yvDp6kaRFcceR9JlSZE8DIxdEga1BERYqNhmyiO2fpWicKP0GHpMBi0mrVp8X",
+	"t16D5FaEqrt9ivjU9+dT/AYXK07F/RbrRhb5bIUf+CHlaKEplxeeM6qYIsmYxJJ4I/rBaPQeCZI099SQ",
+	"80H7gZhPjhnZ47EiuTAnGWHoUk5SQFuKIFyomIYhLO3KhAfmVfs2f9WnYah3A7bZBQbgoptT78uOAHPC",
+	"gOwp5kcsznSddl4oiBKhCI/30+xyLcLwAF6FibIYeeXTKCoXEfSQ4dwYzsN7nPCWEdhpO6/++gv58Zcr",
+	"pJxNDSeNWi3jr5VhyPyYJVGlN1SV+roHHLQ83cwPYYg3jX5XYEM9DvDwrzQb9Vql1WdB5cTv0crpyfHR",
+	"YUv/SHuOCY63lpxhHI8dYyAa4FfGaD2yVhsYmCQKzc2qfXCQZtRonSaMh86nvOO41q+zRtD0K63eIa20",
+	"jk6PKycnx8eVo6PDw1ar2Ww06vXFGTqlExUlopzw9aRXOfVrQaXOGv0mbfUO/aPA5B/LJO4q5jvteg01",
+	"U9gKxrdd9wO/cdqrHLbq/UqrcdyqnB4HJxX/uNXsN2tN2qgdrq8yPsE9vig0S19lgd3Le2OpFO+FUyKk",
+	"YPvVnW63JdhnfoL8ve8+GoMEHtrtd+8hWSuTYfSE5OB17kTQckQsfRmuaj/S2yGKe4zGi4H+NRtwBZb1",
+	"ecQle6At9iOmhkwBUqZv3Leqm0X/IuRz0REYsboq6psK2PDhH5RG5oBF/JapjA8d7usIC+B6t0IYrZWd",
+	"ZJ8EvN9nkMpqzFlWd4RMNQ34ZdCO4/tLOlrbBvZFOO46tyxSeHej2qrW1kX2X1gYygeB9HSiuzCNGXSF",
+	"WjLojmg04AJ/bdRSUxug2Sk96R37R8FSM/7aHTXNOfdvFpZCza2dlEKGgpsBPfJo1cATRe0Q7rMjnMUa",
+	"ksEKoUVz1BZAL+VHXwR5V7GMmCKU9GjsDzVqYH0KS3PNBQTVxREVikIgWpWcWxkxDQ3BZ8AYhkSmHaHh",
+	"UkgSSjFg0RxAonj8j7//XxJPx1wj7TR9DWqYAZkMechQJE0EmVAFQNoP+WCIkQZcEXXDx2MWuECeCray",
+	"AEllQj24ASRSm3s8tOxDkAqa8+39SmK8jP0wNgPB0pcqVjn1BJlkYputDaOWGxEMURhJqGNBBWnWOgKK",
+	"UNCB1DOdXaECKnsQOmQ00CsgUSZ+B2diL0f56pnZeMffV4ESd7/aEVdM6K1NvJztovIrm3qQcA4vacOK",
+	"iiPOAvNWYOkZh3QKY4bHAYwCiSe8POvhUlqPhiG//6LWwDWPlKw+wCbSONOQ0B2pgdN2wMEBfehqXbHV",
+	"qB7m09BB/s7L5Z9cRyYxRH05v1xfX5JGraaXY6tBwAu2rthsX11DCXqxpfGziNO4FH5EL9UqJ25j3Vxi",
+	"NGajTx03MGDoJs1U5/ZtJYclAGBwRgI+YAAZaiijOJzuMjQeV4bGygc34m52XkYpKi49rEf0Q6Ung2ml",
+	"N431pqgfHR8fN+pHqx3k61WIGEeyl/q0zoBJPGQeGTGqlQCZKS7EGGGBjUTLskRjyzKv9pevIQH6YJd9",
+	"YH4CAFEzzpWVJG3jpc7pgvMw2gQYXfOgmStjtz73CA7wqrwjOTqInY/7e/Bxr+zdLkGHA7ta1RoUZrLA",
+	"UJSWZeOCJIqRPSNB91LBHGwZQMaIP+K3TVU3U78gYrFu6r6rb9G7pQ1icshvMx+7Fs+HckJGVEytxQ1y",
+	"cnmsJWnbEPPi/A2G3jf3NtRjlf58P6SDAQuIJ2QXL3ptEkOJBfOOAZBndsSbl7++fPX2pZXZde+5nt5b",
+	"Glr7Sr5OHRcq1jK67BPFQyZisAuC21+YggxRqeScoebzdHq+CvSEuEM9it30dKkVEI+OK0om8TAPbOmw",
+	"QmSlfVG9NfumRuFNLKlMNAzkXiRvNkdHO5CromS6L3Y4+W3jpJ1Ha8wyufr3hM1VnNoWaMCrDY4Cvekt",
+	"46xApxkIT6n/YCRvmfXbYVLMQvImTIx8a+09q/iuAWF3vuuvwXetpyI9CT+n1xoU/BWDYVPftE/DEGzC",
+	"iimlT7aMydRe0U3UEgCj/tBNDccm1F8KSEHLPy2TOP+hAYsV8T52MiOE6kA6UscSgeWtEx2n3XE6zidv",
+	"scJh+vlVEJttYljJmWOw4UaDeCYGXDBmqokWFkaaZsUK93wGsw68flFYbTYbu6P021c5Cpt+kt9oeQgz",
+	"Py4/TmeNJz1GIxada+nR2k7A14Trfyb/NZ/eXoxjoGNeNbG48L+Uqqq8HerfD24bJYlJT9ktC+V4pPf0",
+	"Ki8L2O3il2l5IyR7I3oDsTH7hTe2Dw7qjWMMi2if1E5q6Xvep+M3+8IXUnA0tBuyR5RhDAWssSG5BKgn",
+	"FYs4U7Yct0v8LEUslAMUOs4vSEwHAy4G1cwu8YvE9VUyzD2mCI1j6g9ZoEUTaAXZG3MxcIGd1iW6ay6J",
+	"/bFLAqFbGKp9N2crMsINKEe/yZ4i+LAUlYCNdJsgqkj/QefKpeYaaeKF5lt5Yak29XmV4+BUxvltioFn",
+	"VLr5twInZ9k7kYyShLzP/KkfMhdMXCEXNqM0HU8qaDhVXItvAcu9+iIltJx//1uoPJ5SXpq6TWQylCM3",
+	"Ld2E5cn9IRWChflGF0tBlb5eGs0awJAI9iF2rQLtGg+ZqZRD/RshJyELBtCltFG57z1TPsVYg2UffTVb",
+	"KdJNix+qBcV8ct+wLMolqxATw2WUknLladHQO5dLHp/LvgEYCYhMYsUDRsymy6+BfFpmyfdDPQEBGeVK",
+	"/cNiVsl4HDGl9Hcg7U13zWbq4U7JfeVF7nGsQF/2MUsX6pLA8koSg8EuGjDYLawY2C+Z/FGxWErGUsVJ",
+	"lF+IGUPl/PeufN25iERsLHUP9q4jfjt1ydX564uf9gkXxrvBRSzJOJK/Md98vM9FwMVAuTnVKo64ybK2",
+	"K3U8JinKl/U2Rah8sleecGAcyZ4+jUgkZUwgY7EwdZALtgC6svQMY3nFFcxFrAopGGweF6wkXra39HPF",
+	"9A9Yz9DoYkAq2fNyOR85A7qLGmFeHVRMpLB3prfuUOuLLFTMpGiomZfPtTbzHJS0OhO2szOc9FgoxUCR",
+	"WM68zJzg8+/RGoKHkYVerpY1CdiYiQB2ABQhzQISvTbGnOq/QYeIY1w22SR3RE/rczgOptK+XlcRgxZO",
+	"quRcFDguoCgrBlOZ25FLIp1KOFPOOmIS8ZhVgL7PBrbqt46outFrThHvD+b/PK2+pOJQtSM64p/+CY6q",
+	"jugktVrTvwKR9ynrcwEp7gRl4Nes/6dOuXB8ycXgCYxVx4Hsh7e6Oa9EOP3TR3B3kgN4NTNf00fU5l+7",
+	"EqPxOl/T5/bmX/sljtf6Wuzf42PX/lrfCoTa/FtPhVqrX+E9vnUdrvWtQTT2N//Yz9HYX2s1ju6zPq5G",
+	"660PfWwNInaPwbw0b1jxq3oHWDjuCI1rv8keAKPKcAQAS+MG8TQUdJMo9MheBLRhkBXsM3cWerhKKRul",
+	"qcmMhwFIQywwycOXr66uyQEeAGBQPNBfwLQZm06sf8Ein4hbiMU9OI87Ag9IOREkkH6iFRgtIogbK/F6",
+	"B4H0lVe9xya3A7TimM5I64D5Wjn8UIkjymPQ+OGR95/+vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

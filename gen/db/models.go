@@ -498,6 +498,16 @@ type Worker struct {
 	RetiredAt      *time.Time `json:"retired_at"`
 }
 
+type WorkerToken struct {
+	ID          uuid.UUID  `json:"id"`
+	WorkspaceID *uuid.UUID `json:"workspace_id"`
+	Name        string     `json:"name"`
+	TokenHash   []byte     `json:"token_hash"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+	RevokedAt   *time.Time `json:"revoked_at"`
+}
+
 type Workspace struct {
 	ID        uuid.UUID `json:"id"`
 	Slug      string    `json:"slug"`

@@ -23,15 +23,16 @@ WITH due AS (
       AND s.location IN ('', $1::text)
       AND (s.lease_until IS NULL OR s.lease_until < now())
       AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
+      AND ($2::uuid IS NULL OR s.workspace_id = $2::uuid)
       AND NOT EXISTS (SELECT 1 FROM workers w
-                      WHERE w.workspace_id = s.workspace_id AND w.id = $2 AND w.retired_at IS NOT NULL)
+                      WHERE w.workspace_id = s.workspace_id AND w.id = $3 AND w.retired_at IS NOT NULL)
     ORDER BY s.next_run_at
-    LIMIT $3
+    LIMIT $4
     FOR UPDATE OF s SKIP LOCKED
 ), claimed AS (
     UPDATE check_schedules s SET
-        lease_until    = now() + make_interval(secs => c.timeout_sec + $4::integer),
-        leased_by      = $2,
+        lease_until    = now() + make_interval(secs => c.timeout_sec + $5::integer),
+        leased_by      = $3,
         lease_run_id   = coalesce(s.pending_run_id, gen_random_uuid()),
         pending_run_id = NULL,
         next_run_at    = CASE
@@ -52,10 +53,11 @@ JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
 `
 
 type ClaimDueChecksParams struct {
-	Location       string    `json:"location"`
-	WorkerID       uuid.UUID `json:"worker_id"`
-	MaxChecks      int32     `json:"max_checks"`
-	LeaseMarginSec int32     `json:"lease_margin_sec"`
+	Location       string     `json:"location"`
+	WorkspaceID    *uuid.UUID `json:"workspace_id"`
+	WorkerID       uuid.UUID  `json:"worker_id"`
+	MaxChecks      int32      `json:"max_checks"`
+	LeaseMarginSec int32      `json:"lease_margin_sec"`
 }
 
 type ClaimDueChecksRow struct {
@@ -80,9 +82,11 @@ type ClaimDueChecksRow struct {
 // from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
 // request is claimed like a due run, with its run id, even for a disabled check.
 // late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+// workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) ([]ClaimDueChecksRow, error) {
 	rows, err := q.db.Query(ctx, claimDueChecks,
 		arg.Location,
+		arg.WorkspaceID,
 		arg.WorkerID,
 		arg.MaxChecks,
 		arg.LeaseMarginSec,

@@ -9,6 +9,7 @@
 -- from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
 -- request is claimed like a due run, with its run id, even for a disabled check.
 -- late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+-- workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 WITH due AS (
     SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
     FROM check_schedules s
@@ -18,6 +19,7 @@ WITH due AS (
       AND s.location IN ('', @location::text)
       AND (s.lease_until IS NULL OR s.lease_until < now())
       AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
+      AND (sqlc.narg(workspace_id)::uuid IS NULL OR s.workspace_id = sqlc.narg(workspace_id)::uuid)
       AND NOT EXISTS (SELECT 1 FROM workers w
                       WHERE w.workspace_id = s.workspace_id AND w.id = @worker_id AND w.retired_at IS NOT NULL)
     ORDER BY s.next_run_at

@@ -1,26 +1,24 @@
-// Package worker is a probe worker: it registers in PostgreSQL, heartbeats, claims due checks
-// with leases (FOR UPDATE SKIP LOCKED, so any number of workers share one database), runs
-// them with the probes package, and hands the results to the batched store writer. Run-now
-// requests arrive the same way: a requested run is a schedule due now, with its run id.
+// Package worker is a probe worker: it heartbeats, claims due checks with leases, runs them
+// with the probes package and hands the results on. Where the work comes from and where the
+// results go is its Backend: the database (New: claims with FOR UPDATE SKIP LOCKED, so any
+// number of workers share one database, results through the batched store writer), or a SecuMon server reached over HTTPS with a worker token
+// (probes/runner/remote), for workers that hold no database credentials. Run-now requests
+// arrive the same way: a requested run is a schedule due now, with its run id.
 package worker
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/secuaas/secumon/server/platform/database"
 	"github.com/secuaas/secumon/server/platform/metrics"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/probes/runner/store"
 )
@@ -36,34 +34,17 @@ type Options struct {
 	PollEvery      time.Duration // pause between claims when nothing is due (250 ms)
 	HeartbeatEvery time.Duration // (10 s)
 	LeaseMargin    time.Duration // lease = check timeout + margin (20 s)
-	RetentionDays  int           // raw results kept (30; 0 keeps everything)
+	RetentionDays  int           // raw results kept (30; 0 keeps everything); database workers only
 
 	Runner  *probes.Runner
 	Log     *slog.Logger
-	Hooks   []store.RunsHook // see each digested run (the incident evaluator)
+	Hooks   []store.RunsHook // see each digested run (the incident evaluator); database workers only
 	Metrics *metrics.Metrics // check runs, scheduler lag, results written, digest lag; nil: none
 	// Tracer makes a span per check run (nil: none).
 	Tracer trace.TracerProvider
 }
 
-// Worker runs checks until its context ends.
-type Worker struct {
-	ID       uuid.UUID
-	o        Options
-	pool     *pgxpool.Pool
-	q        *db.Queries
-	writer   *store.Writer
-	digester *store.Digester
-}
-
-// idSpace makes worker ids from names, so a restarted worker keeps its identity.
-var idSpace = uuid.MustParse("4f8a5c3e-6b1d-4c7a-9e2f-1a3b5c7d9e0f")
-
-// IDFor is the id of the worker named name.
-func IDFor(name string) uuid.UUID { return uuid.NewSHA1(idSpace, []byte(name)) }
-
-// New prepares a worker over pool.
-func New(pool *pgxpool.Pool, o Options) *Worker {
+func (o Options) withDefaults() Options {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 256
 	}
@@ -88,58 +69,97 @@ func New(pool *pgxpool.Pool, o Options) *Worker {
 	if o.Tracer == nil {
 		o.Tracer = noop.NewTracerProvider()
 	}
-	w := &Worker{
-		ID: IDFor(o.Name), o: o, pool: pool, q: db.New(pool),
-		writer:   store.NewWriter(pool, o.Log),
-		digester: store.NewDigester(pool, o.Log, o.Hooks...),
-	}
-	w.writer.Written = w.digester.Kick
-	w.writer.Metrics, w.digester.Metrics = o.Metrics, o.Metrics
-	return w
+	return o
+}
+
+// Claim is one check leased to this worker, with what running it takes.
+type Claim struct {
+	WorkspaceID, CheckID, HostID uuid.UUID
+	CheckType                    string
+	Config                       []byte
+	TimeoutSec                   int32
+	Hostname                     string
+	RunID                        uuid.UUID // the lease's run id: its result releases exactly that lease
+	Location                     string
+	LateSec                      float64       // how late the run was claimed (the scheduler lag)
+	Pings                        *probes.Pings // heartbeat checks: what their ping URL received (nil: unknown)
+}
+
+// Source is where a worker's work comes from.
+type Source interface {
+	// Heartbeat registers the worker, or refreshes its registration.
+	Heartbeat(ctx context.Context) error
+	// Claim leases up to max due checks to the worker.
+	Claim(ctx context.Context, max int) ([]Claim, error)
+}
+
+// Sink takes the results of runs.
+type Sink interface {
+	// Add queues a result; it may block (back-pressure on the probes) until ctx ends.
+	Add(ctx context.Context, r store.Record) error
+}
+
+// Backend is a Source and a Sink with what they run in the background.
+type Backend interface {
+	Source
+	Sink
+	// Start readies the backend (registers the worker), waiting out a database or server
+	// that is not there yet; it returns ctx's error only when ctx ends first.
+	Start(ctx context.Context) error
+	// Run runs the backend's background parts until ctx ends; flush ends when the results
+	// still queued must be delivered (or kept) and Run return.
+	Run(ctx, flush context.Context)
+}
+
+// Worker runs checks until its context ends.
+type Worker struct {
+	ID uuid.UUID // a remote worker's is its server's word, known once Run has started it
+	o  Options
+	b  Backend
+	db *dbBackend // the database backend; nil for a remote worker
+}
+
+// idSpace makes worker ids from names, so a restarted worker keeps its identity.
+var idSpace = uuid.MustParse("4f8a5c3e-6b1d-4c7a-9e2f-1a3b5c7d9e0f")
+
+// IDFor is the id of the database worker named name.
+func IDFor(name string) uuid.UUID { return uuid.NewSHA1(idSpace, []byte(name)) }
+
+// RemoteIDFor is the id of the remote worker named name that uses the worker token tokenID:
+// workers of different tokens (tenants) never share an id, whatever names they pick.
+func RemoteIDFor(tokenID uuid.UUID, name string) uuid.UUID {
+	return uuid.NewSHA1(idSpace, append(tokenID[:], []byte("/"+name)...))
+}
+
+// NewWith prepares a worker over backend b (see probes/runner/remote).
+func NewWith(b Backend, o Options) *Worker {
+	return &Worker{o: o.withDefaults(), b: b}
 }
 
 // Run registers the worker and runs checks until ctx ends; results still queued are
-// written before it returns.
+// delivered (or, for a remote worker, kept on disk) before it returns.
 func (w *Worker) Run(ctx context.Context) error {
-	// A database restarting as the worker starts is waited for, not a reason to stop.
-	if err := database.Retry(ctx, w.o.Log, "worker: start", func(ctx context.Context) error {
-		if err := w.register(ctx); err != nil {
-			return err
-		}
-		if err := database.EnsurePartitions(ctx, w.pool, time.Now()); err != nil {
-			return fmt.Errorf("worker: partitions: %w", err)
-		}
-		return nil
-	}); err != nil {
+	if err := w.b.Start(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped before it started
 		}
 		return err
 	}
+	if named, ok := w.b.(interface{ WorkerID() uuid.UUID }); ok {
+		w.ID = named.WorkerID() // a remote worker's server names it as it registers
+	}
 	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
 
-	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	flushCtx, flush := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
-	bg.Go(func() { w.writer.Run(writerCtx) })
-	bg.Go(func() { w.digester.Run(writerCtx) })
-	bg.Go(func() { database.MaintainPartitions(ctx, w.pool, w.o.RetentionDays, w.o.Log) })
+	bg.Go(func() { w.b.Run(ctx, flushCtx) })
 	bg.Go(func() { w.heartbeat(ctx) })
 
 	w.claimLoop(ctx)
 
-	stopWriter() // every probe has returned: flush what is queued, then stop
+	flush() // every probe has returned: deliver what is queued, then stop
 	bg.Wait()
 	w.o.Log.Info("worker stopped", "worker_id", w.ID)
-	return nil
-}
-
-func (w *Worker) register(ctx context.Context) error {
-	err := w.q.RegisterWorkerEverywhere(ctx, db.RegisterWorkerEverywhereParams{
-		ID: w.ID, Name: w.o.Name, Location: w.o.Location, Version: w.o.Version,
-	})
-	if err != nil {
-		return fmt.Errorf("worker: register: %w", err)
-	}
 	return nil
 }
 
@@ -152,7 +172,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := w.register(ctx); err != nil && ctx.Err() == nil {
+			if err := w.b.Heartbeat(ctx); err != nil && ctx.Err() == nil {
 				w.o.Log.Warn("heartbeat failed", "err", err)
 			}
 		}
@@ -160,6 +180,8 @@ func (w *Worker) heartbeat(ctx context.Context) {
 }
 
 // claimLoop claims due checks while there are free slots and runs each in its own goroutine.
+// A failed claim (database or server away) claims nothing: runs in flight go on, and their
+// results are kept by the sink.
 func (w *Worker) claimLoop(ctx context.Context) {
 	slots := make(chan struct{}, w.o.Concurrency)
 	var running sync.WaitGroup
@@ -169,19 +191,17 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		claimed := 0
 		if free > 0 {
 			t0 := time.Now()
-			rows, err := w.q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
-				WorkerID: w.ID, Location: w.o.Location, MaxChecks: int32(min(free, w.o.ClaimBatch)), LeaseMarginSec: int32(w.o.LeaseMargin / time.Second),
-			})
-			w.o.Log.Debug("claimed", "checks", len(rows), "free", free, "took", time.Since(t0))
+			claims, err := w.b.Claim(ctx, min(free, w.o.ClaimBatch))
+			w.o.Log.Debug("claimed", "checks", len(claims), "free", free, "took", time.Since(t0))
 			if err != nil && ctx.Err() == nil {
 				w.o.Log.Warn("claiming checks failed", "err", err)
 			}
-			claimed = len(rows)
-			for _, row := range rows {
+			claimed = len(claims)
+			for _, c := range claims {
 				slots <- struct{}{}
 				running.Go(func() {
 					defer func() { <-slots }()
-					w.runClaimed(ctx, row)
+					w.runClaimed(ctx, c)
 				})
 			}
 		}
@@ -195,77 +215,32 @@ func (w *Worker) claimLoop(ctx context.Context) {
 	}
 }
 
-func (w *Worker) runClaimed(ctx context.Context, row db.ClaimDueChecksRow) {
-	// The run carries its lease's id, so that its result releases exactly that lease.
-	var runID uuid.UUID
-	if row.LeaseRunID != nil {
-		runID = *row.LeaseRunID
+func (w *Worker) runClaimed(ctx context.Context, c Claim) {
+	w.o.Metrics.SchedulerLag(time.Duration(c.LateSec * float64(time.Second)))
+	rec := w.execute(ctx, c)
+	if err := w.b.Add(context.WithoutCancel(ctx), rec); err != nil {
+		w.o.Log.Error("queueing a result failed", "check_id", c.CheckID, "err", err)
 	}
-	w.o.Metrics.SchedulerLag(time.Duration(row.LateSec * float64(time.Second)))
-	rec := w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, runID)
-	if err := w.writer.Add(context.WithoutCancel(ctx), rec); err != nil {
-		w.o.Log.Error("queueing a result failed", "check_id", row.ID, "err", err)
-	}
-}
-
-type checkToRun struct {
-	workspaceID, checkID, hostID uuid.UUID
-	checkType                    string
-	config                       []byte
-	timeoutSec                   int32
-	hostname                     string
 }
 
 // execute runs one check and turns its result into a store record.
-func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) store.Record {
-	// One span per run: a root span for a scheduled run, a child of the job's context for a
-	// run-now request.
-	ctx, span := w.o.Tracer.Tracer("github.com/secuaas/secumon/probes/runner/worker").Start(ctx, "check.run "+c.checkType,
-		trace.WithAttributes(attribute.String("secumon.check.type", c.checkType), attribute.String("secumon.check_id", c.checkID.String()),
-			attribute.String("secumon.workspace_id", c.workspaceID.String())))
+func (w *Worker) execute(ctx context.Context, c Claim) store.Record {
+	// One span per run.
+	ctx, span := w.o.Tracer.Tracer("github.com/secuaas/secumon/probes/runner/worker").Start(ctx, "check.run "+c.CheckType,
+		trace.WithAttributes(attribute.String("secumon.check.type", c.CheckType), attribute.String("secumon.check_id", c.CheckID.String()),
+			attribute.String("secumon.workspace_id", c.WorkspaceID.String())))
 	started := time.Now()
 	check := probes.Check{
-		ID: c.checkID, Type: c.checkType, Target: c.hostname, Config: c.config, Timeout: time.Duration(c.timeoutSec) * time.Second,
-	}
-	if c.checkType == probes.TypeHeartbeat {
-		check.Pings = w.heartbeatPings(ctx, c)
+		ID: c.CheckID, Type: c.CheckType, Target: c.Hostname, Config: c.Config, Timeout: time.Duration(c.TimeoutSec) * time.Second,
+		Pings: c.Pings,
 	}
 	res := w.o.Runner.Run(ctx, check)
 	span.SetAttributes(attribute.Int("secumon.check.status", int(res.Status)))
 	span.End()
-	w.o.Metrics.CheckRun(c.checkType, res.Status.String())
+	w.o.Metrics.CheckRun(c.CheckType, res.Status.String())
 	return store.Record{
-		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, Location: w.o.Location, RunID: runID,
+		WorkspaceID: c.WorkspaceID, CheckID: c.CheckID, HostID: c.HostID, WorkerID: w.ID, Location: w.o.Location, RunID: c.RunID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
 		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
 	}
-}
-
-// heartbeatPings reads what a heartbeat check's ping URL received, for its judgement, and
-// makes sure the check runs again at its deadline if that comes before its next interval
-// (a success ping sets the deadline itself; this covers new checks and checks after a
-// failure). nil when they cannot be read: the check's result is then UNKNOWN.
-func (w *Worker) heartbeatPings(ctx context.Context, c checkToRun) *probes.Pings {
-	row, err := w.q.GetHeartbeatPings(ctx, db.GetHeartbeatPingsParams{WorkspaceID: c.workspaceID, CheckID: c.checkID})
-	if err != nil {
-		if ctx.Err() == nil {
-			w.o.Log.Warn("reading a heartbeat check's pings failed", "check_id", c.checkID, "err", err)
-		}
-		return nil
-	}
-	p := &probes.Pings{Since: row.Since}
-	for dst, src := range map[*time.Time]*time.Time{&p.LastOK: row.LastPingAt, &p.LastStart: row.LastStartAt, &p.LastFail: row.LastFailAt} {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if deadline, err := probes.NextHeartbeatJudgement(c.config, *p); err == nil && deadline.After(time.Now()) {
-		err := w.q.ScheduleHeartbeatJudgement(ctx, db.ScheduleHeartbeatJudgementParams{
-			Exact: false, Deadline: deadline, WorkspaceID: c.workspaceID, CheckID: c.checkID,
-		})
-		if err != nil && ctx.Err() == nil {
-			w.o.Log.Warn("scheduling a heartbeat check's judgement failed", "check_id", c.checkID, "err", err)
-		}
-	}
-	return p
 }

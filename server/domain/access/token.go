@@ -30,7 +30,36 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
+// WorkerTokenPrefix marks worker tokens: the credentials of remote workers, accepted by the
+// worker protocol (/worker/…) only, never by the rest of the API.
+const WorkerTokenPrefix = "wrk_"
+
+// NewWorkerToken returns a fresh worker token (shown once) and the hash to store.
+func NewWorkerToken() (token string, hash []byte) { return NewSecret(WorkerTokenPrefix) }
+
+// Kind is what a bearer token is: a user's API token or a remote worker's token.
+type Kind int
+
+const (
+	UserToken Kind = iota
+	WorkerToken
+)
+
 // WellFormed rejects obviously wrong tokens before any database work.
 func WellFormed(token string) bool {
-	return strings.HasPrefix(token, TokenPrefix) && len(token) > len(TokenPrefix)+16 && len(token) < 200
+	_, ok := KindOf(token)
+	return ok
+}
+
+// KindOf tells a token's kind by its prefix; ok is false for a malformed token.
+func KindOf(token string) (k Kind, ok bool) {
+	for _, c := range []struct {
+		prefix string
+		kind   Kind
+	}{{TokenPrefix, UserToken}, {WorkerTokenPrefix, WorkerToken}} {
+		if strings.HasPrefix(token, c.prefix) && len(token) > len(c.prefix)+16 && len(token) < 200 {
+			return c.kind, true
+		}
+	}
+	return 0, false
 }

@@ -41,6 +41,7 @@ type Authenticator struct {
 type cacheKey struct {
 	hash      [32]byte
 	workspace string
+	kind      access.Kind
 }
 
 type cacheEntry struct {
@@ -65,10 +66,11 @@ func NewAuthenticator(q *db.Queries) *Authenticator {
 // caller's mistakes, or the database's error when the database could not answer.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	token, ok := bearer(r.Header.Get("Authorization"))
-	if !ok || !access.WellFormed(token) {
+	kind, wellFormed := access.KindOf(token)
+	if !ok || !wellFormed {
 		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token")
 	}
-	key := cacheKey{workspace: r.Header.Get(WorkspaceHeader)}
+	key := cacheKey{workspace: r.Header.Get(WorkspaceHeader), kind: kind}
 	copy(key.hash[:], access.HashToken(token))
 
 	if e, ok := a.cached(key); ok {
@@ -89,6 +91,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 }
 
 func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *problem.Problem, error) {
+	if key.kind == access.WorkerToken {
+		return a.resolveWorker(ctx, key)
+	}
 	row, err := a.q.LookupToken(ctx, key.hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
@@ -120,6 +125,29 @@ func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *
 		return Principal{}, nil, err
 	}
 	p.WorkspaceID, p.Role = ws, access.Role(role)
+	return p, nil, nil
+}
+
+// resolveWorker resolves a worker token. X-Workspace-ID does not apply: a worker token's
+// scope is fixed when it is made.
+func (a *Authenticator) resolveWorker(ctx context.Context, key cacheKey) (Principal, *problem.Problem, error) {
+	row, err := a.q.LookupWorkerToken(ctx, key.hash[:])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+	}
+	if err != nil {
+		return Principal{}, nil, err
+	}
+	if subtle.ConstantTimeCompare(row.TokenHash, key.hash[:]) != 1 {
+		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+	}
+	if err := a.q.TouchWorkerToken(ctx, row.ID); err != nil {
+		return Principal{}, nil, err
+	}
+	p := Principal{TokenID: row.ID, TokenName: row.Name, Kind: access.WorkerToken, Shared: row.WorkspaceID == nil}
+	if row.WorkspaceID != nil {
+		p.WorkspaceID = *row.WorkspaceID
+	}
 	return p, nil, nil
 }
 

@@ -14,7 +14,25 @@ type Principal struct {
 	TokenID     uuid.UUID
 	TokenName   string
 	WorkspaceID uuid.UUID   // the active workspace: the token's, or the one X-Workspace-ID selected
-	Role        access.Role // the user's role in WorkspaceID
+	Role        access.Role // the user's role in WorkspaceID; none for a worker token
+
+	// Kind is the token's kind. A worker token (access.WorkerToken) has no user and no role:
+	// TokenID and TokenName are the worker token's, WorkspaceID its workspace, or uuid.Nil
+	// for an installation-wide token (Shared), which serves every workspace.
+	Kind   access.Kind
+	Shared bool
+}
+
+// Worker reports whether the caller is a remote worker.
+func (p Principal) Worker() bool { return p.Kind == access.WorkerToken }
+
+// WorkerScope is the workspace a worker token serves; nil for an installation-wide token.
+func (p Principal) WorkerScope() *uuid.UUID {
+	if p.Shared {
+		return nil
+	}
+	ws := p.WorkspaceID
+	return &ws
 }
 
 type principalKey struct{}

@@ -47,7 +47,10 @@ type Gate struct {
 	rawBodies map[*openapi3.Operation]bool
 	// streamBodies are the operations marked StreamBody.
 	streamBodies map[*openapi3.Operation]bool
-	authn        Authenticator
+	// workerOps are the operations secured by WorkerScheme: the only ones a worker token
+	// may call, and ones no user token may.
+	workerOps map[*openapi3.Operation]bool
+	authn     Authenticator
 	// onError renders errors that are not the caller's fault (the database is down…).
 	onError func(w http.ResponseWriter, r *http.Request, err error)
 }
@@ -73,7 +76,29 @@ func New(doc *openapi3.T, authn Authenticator, onError func(http.ResponseWriter,
 		return nil, fmt.Errorf("build router: %w", err)
 	}
 	return &Gate{router: router, roles: roles, bodyLimits: limits, rawBodies: rawBodies(doc), streamBodies: StreamBodies(doc),
-		authn: authn, onError: onError}, nil
+		workerOps: WorkerOperations(doc), authn: authn, onError: onError}, nil
+}
+
+// WorkerScheme is the security scheme of the worker protocol: an operation that declares it
+// (and only such an operation) takes a worker token; its x-required-role does not apply.
+const WorkerScheme = "workerToken"
+
+// WorkerOperations finds the operations secured by WorkerScheme.
+func WorkerOperations(doc *openapi3.T) map[*openapi3.Operation]bool {
+	ops := map[*openapi3.Operation]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Security == nil {
+				continue
+			}
+			for _, req := range *op.Security {
+				if _, ok := req[WorkerScheme]; ok {
+					ops[op] = true
+				}
+			}
+		}
+	}
+	return ops
 }
 
 // StreamBody marks an operation whose body the gate does not read: its handler reads it as a
@@ -183,7 +208,14 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		facts.WorkspaceID = principal.WorkspaceID
 		need := g.roles[route.Operation]
-		if !principal.Role.AtLeast(need) {
+		switch workerOp := g.workerOps[route.Operation]; {
+		case workerOp && !principal.Worker():
+			problem.Write(w, r, problem.New(http.StatusForbidden, "this operation needs a worker token (wrk_…)"))
+			return
+		case !workerOp && principal.Worker():
+			problem.Write(w, r, problem.New(http.StatusForbidden, "a worker token is accepted by the worker operations (/worker/…) only"))
+			return
+		case !workerOp && !principal.Role.AtLeast(need):
 			problem.Write(w, r, problem.Newf(http.StatusForbidden, "this operation needs the %s role; your role is %s", need, principal.Role))
 			return
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/secuaas/secumon/server/domain/ai/analysis"
 	"github.com/secuaas/secumon/server/domain/ai/providers"
 	"github.com/secuaas/secumon/server/domain/ai/tagging"
+	"github.com/secuaas/secumon/server/domain/remoteworkers"
 	"github.com/secuaas/secumon/server/edge/auth"
 	"github.com/secuaas/secumon/server/edge/checkconfig"
 	"github.com/secuaas/secumon/server/edge/problem"
@@ -45,6 +46,9 @@ type API struct {
 	ai *aiOps
 	// publicURL: see Deps.PublicURL.
 	publicURL string
+	// remote serves the worker protocol; revoked drops cached authentications.
+	remote  *remoteworkers.Service
+	revoked func()
 }
 
 // Deps are what the handlers work with. The composition root (package server) builds them.
@@ -65,6 +69,11 @@ type Deps struct {
 	// PublicURL is where clients reach the server, for heartbeat ping URLs; empty: the
 	// origin of each request (RequestOrigin).
 	PublicURL string
+	// Remote serves the worker protocol (remote workers' claims and results).
+	Remote *remoteworkers.Service
+	// Revoked is called when a token is revoked, so that this process stops accepting it at
+	// once (the authenticator's Forget); nil: it stops within the cache's TTL.
+	Revoked func()
 }
 
 var _ api.StrictServerInterface = (*API)(nil)
@@ -74,6 +83,10 @@ func New(d Deps) *API {
 	a := &API{
 		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
 		syslogEnabled: d.SyslogEnabled, workerStaleAfter: WorkerStaleAfter, publicURL: d.PublicURL,
+		remote: d.Remote, revoked: d.Revoked,
+	}
+	if a.revoked == nil {
+		a.revoked = func() {}
 	}
 	if d.AI != nil {
 		a.ai = &aiOps{providers: d.AI, tagger: tagging.New(d.Pool, d.AI), sessions: analysis.NewSessions(d.Pool, d.AI, d.Jobs)}

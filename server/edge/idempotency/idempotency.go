@@ -119,6 +119,12 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 		defer body.Close()
 		r.Body = body
 		req := request{workspace: caller.WorkspaceID, key: key, method: r.Method, path: target(r), sum: sum}
+		if caller.Worker() {
+			// A worker token's keys are its own: other tokens of the workspace (or, for
+			// installation-wide tokens, kept under the nil workspace, of the installation)
+			// never see them.
+			req.key = "worker/" + caller.TokenID.String() + "/" + key
+		}
 		k.maybePurge()
 		k.serve(w, r, next, req)
 	})

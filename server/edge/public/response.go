@@ -110,6 +110,11 @@ func Middleware(authn interface {
 					onError(w, r, err)
 					return
 				}
+				if p.Worker() {
+					// A worker token serves the worker protocol only: no private pages.
+					onError(w, r, problem.New(http.StatusForbidden, "a worker token is accepted by the worker operations (/api/v2/worker/…) only"))
+					return
+				}
 				ctx = auth.WithPrincipal(ctx, p)
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -1,0 +1,158 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/secuaas/secumon/server/platform/database"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/store"
+)
+
+// dbBackend is the backend of a worker that holds database credentials: it registers in every
+// workspace, claims from PostgreSQL, writes results with the batched store writer and
+// digests them.
+type dbBackend struct {
+	id       uuid.UUID
+	o        *Options
+	pool     *pgxpool.Pool
+	q        *db.Queries
+	writer   *store.Writer
+	digester *store.Digester
+}
+
+// New prepares a worker over pool.
+func New(pool *pgxpool.Pool, o Options) *Worker {
+	o = o.withDefaults()
+	d := &dbBackend{
+		id: IDFor(o.Name), pool: pool, q: db.New(pool),
+		writer:   store.NewWriter(pool, o.Log),
+		digester: store.NewDigester(pool, o.Log, o.Hooks...),
+	}
+	d.writer.Written = d.digester.Kick
+	d.writer.Metrics, d.digester.Metrics = o.Metrics, o.Metrics
+	w := &Worker{ID: d.id, o: o, b: d, db: d}
+	d.o = &w.o
+	return w
+}
+
+// Digested asks for a digest now, after results were written outside the worker (a remote
+// worker's batch received by this process); nil-safe.
+func (w *Worker) Digested() {
+	if w != nil && w.db != nil {
+		w.db.digester.Kick()
+	}
+}
+
+// Start registers the worker (a database restarting as the worker starts is waited for,
+// not a reason to stop) and makes sure today's partitions exist.
+func (d *dbBackend) Start(ctx context.Context) error {
+	return database.Retry(ctx, d.o.Log, "worker: start", func(ctx context.Context) error {
+		if err := d.Heartbeat(ctx); err != nil {
+			return err
+		}
+		if err := database.EnsurePartitions(ctx, d.pool, time.Now()); err != nil {
+			return fmt.Errorf("worker: partitions: %w", err)
+		}
+		return nil
+	})
+}
+
+func (d *dbBackend) Run(ctx, flush context.Context) {
+	var bg sync.WaitGroup
+	bg.Go(func() { d.writer.Run(flush) })
+	bg.Go(func() { d.digester.Run(flush) })
+	bg.Go(func() { database.MaintainPartitions(ctx, d.pool, d.o.RetentionDays, d.o.Log) })
+	bg.Wait()
+}
+
+// Heartbeat registers the worker in every workspace.
+func (d *dbBackend) Heartbeat(ctx context.Context) error {
+	err := d.q.RegisterWorkerEverywhere(ctx, db.RegisterWorkerEverywhereParams{
+		ID: d.id, Name: d.o.Name, Location: d.o.Location, Version: d.o.Version,
+	})
+	if err != nil {
+		return fmt.Errorf("worker: register: %w", err)
+	}
+	return nil
+}
+
+func (d *dbBackend) Claim(ctx context.Context, max int) ([]Claim, error) {
+	return ClaimDue(ctx, d.q, ClaimParams{WorkerID: d.id, Location: d.o.Location, Max: max, LeaseMargin: d.o.LeaseMargin}, d.o.Log)
+}
+
+func (d *dbBackend) Add(ctx context.Context, r store.Record) error { return d.writer.Add(ctx, r) }
+
+// ClaimParams say what ClaimDue claims, for whom.
+type ClaimParams struct {
+	WorkerID    uuid.UUID
+	Location    string
+	Max         int
+	LeaseMargin time.Duration
+	// WorkspaceID limits the claim to one workspace (a remote worker's workspace token);
+	// nil claims in every workspace.
+	WorkspaceID *uuid.UUID
+}
+
+// ClaimDue leases due checks to a worker and reads what a heartbeat check's judgement needs:
+// the claim of database workers, and of remote workers through their server.
+func ClaimDue(ctx context.Context, q *db.Queries, p ClaimParams, log *slog.Logger) ([]Claim, error) {
+	rows, err := q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
+		WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	claims := make([]Claim, len(rows))
+	for i, row := range rows {
+		c := Claim{
+			WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
+			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, LateSec: row.LateSec, Location: row.Location,
+		}
+		if row.LeaseRunID != nil {
+			c.RunID = *row.LeaseRunID
+		}
+		if c.CheckType == probes.TypeHeartbeat {
+			c.Pings = heartbeatPings(ctx, q, c, log)
+		}
+		claims[i] = c
+	}
+	return claims, nil
+}
+
+// heartbeatPings reads what a heartbeat check's ping URL received, for its judgement, and
+// makes sure the check runs again at its deadline if that comes before its next interval
+// (a success ping sets the deadline itself; this covers new checks and checks after a
+// failure). nil when they cannot be read: the check's result is then UNKNOWN.
+func heartbeatPings(ctx context.Context, q *db.Queries, c Claim, log *slog.Logger) *probes.Pings {
+	row, err := q.GetHeartbeatPings(ctx, db.GetHeartbeatPingsParams{WorkspaceID: c.WorkspaceID, CheckID: c.CheckID})
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("reading a heartbeat check's pings failed", "check_id", c.CheckID, "err", err)
+		}
+		return nil
+	}
+	p := &probes.Pings{Since: row.Since}
+	for dst, src := range map[*time.Time]*time.Time{&p.LastOK: row.LastPingAt, &p.LastStart: row.LastStartAt, &p.LastFail: row.LastFailAt} {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if deadline, err := probes.NextHeartbeatJudgement(c.Config, *p); err == nil && deadline.After(time.Now()) {
+		err := q.ScheduleHeartbeatJudgement(ctx, db.ScheduleHeartbeatJudgementParams{
+			Exact: false, Deadline: deadline, WorkspaceID: c.WorkspaceID, CheckID: c.CheckID,
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("scheduling a heartbeat check's judgement failed", "check_id", c.CheckID, "err", err)
+		}
+	}
+	return p
+}
