@@ -104,9 +104,10 @@ func forward(t *testing.T, addr, socket string) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// The location test of issue 17 with real processes: three workers in three locations (two
-// worker processes' parts in this process, one `secumon worker` process inside a network
-// namespace that cannot reach the target) run an HTTP check pinned to the three with
+// The location test of issue 17 with real processes: three workers in three locations (a
+// database worker in this process, a remote `secumon worker --server … --token …` process
+// over HTTP, and a `secumon worker` process inside a network namespace that cannot reach the
+// target) run an HTTP check pinned to the three with
 // confirm_locations 2. Only the namespaced location failing opens nothing; the target
 // failing for all opens an incident that names the failing locations; results and the
 // last-result filter show each location.
@@ -126,41 +127,37 @@ func TestLocationsNOfMWithNamespacedWorker(t *testing.T) {
 	}))
 	t.Cleanup(target.Close)
 
-	// Two workers on the host, in their own locations.
-	for _, loc := range []string{"site-a", "site-b"} {
-		servertest.Run(t, server.Deps{Pool: env.Pool, Worker: &worker.Options{Name: "w-" + loc, Location: loc,
-			PollEvery: 100 * time.Millisecond, Runner: probes.NewRunner(probes.Options{})}})
-	}
-	// The third: a `secumon worker` process in the namespace, reaching PostgreSQL through a
-	// forwarder on the veth's host side.
-	cc := env.Pool.Config().ConnConfig
-	require.True(t, strings.HasPrefix(cc.Host, "/"), "the test database listens on a unix socket")
-	port := forward(t, ns.hostIP, filepath.Join(cc.Host, fmt.Sprintf(".s.PGSQL.%d", cc.Port)))
 	bin := filepath.Join(t.TempDir(), "secumon")
 	build := exec.Command("go", "build", "-o", bin, "github.com/secuaas/secumon/cmd/secumon")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
+	// site-a: a database worker in this process.
+	servertest.Run(t, server.Deps{Pool: env.Pool, Worker: &worker.Options{Name: "w-site-a", Location: "site-a",
+		PollEvery: 100 * time.Millisecond, Runner: probes.NewRunner(probes.Options{})}})
+	// site-b: a remote worker process with only a worker token (its results are digested by
+	// site-a's digester, as any database worker's digester takes every batch).
+	sdk, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	token, err := sdk.WorkerTokens.Create(ctx, "site-b")
+	require.NoError(t, err)
+	var noDB []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "DATABASE_URL" && !strings.HasPrefix(k, "SECUMON_") {
+			noDB = append(noDB, kv)
+		}
+	}
+	remote := startProcess(t, "remote worker", exec.Command(bin, "worker", "--server", env.URL, "--worker-name", "w-site-b",
+		"--worker-location", "site-b", "--spool-dir", t.TempDir()),
+		append(noDB, "SECUMON_WORKER_TOKEN="+*token.Token, "HOME="+t.TempDir()))
+	// isolated: a `secumon worker` process in the namespace, reaching PostgreSQL through a
+	// forwarder on the veth's host side.
+	cc := env.Pool.Config().ConnConfig
+	require.True(t, strings.HasPrefix(cc.Host, "/"), "the test database listens on a unix socket")
+	port := forward(t, ns.hostIP, filepath.Join(cc.Host, fmt.Sprintf(".s.PGSQL.%d", cc.Port)))
 	dsn := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cc.User, ns.hostIP, port, cc.Database)
-	var logs strings.Builder
-	proc := exec.Command("ip", "netns", "exec", ns.name, bin, "worker", "--worker-name", "w-isolated", "--worker-location", "isolated")
-	proc.Env = append(os.Environ(), "DATABASE_URL="+dsn, "SECUMON_DATA_DIR="+t.TempDir())
-	proc.Stdout, proc.Stderr = &logs, &logs
-	require.NoError(t, proc.Start())
-	exited := make(chan struct{})
-	var exitErr error
-	go func() { exitErr = proc.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = proc.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = proc.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("namespaced worker:\n%s", logs.String())
-		}
-	})
+	isolated := startProcess(t, "namespaced worker", exec.Command("ip", "netns", "exec", ns.name, bin, "worker",
+		"--worker-name", "w-isolated", "--worker-location", "isolated"),
+		append(os.Environ(), "DATABASE_URL="+dsn, "SECUMON_DATA_DIR="+t.TempDir()))
 
 	h, err := c.CreateHostWithResponse(ctx, nil, client.HostCreate{Name: "target", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
@@ -268,9 +265,47 @@ func TestLocationsNOfMWithNamespacedWorker(t *testing.T) {
 	assert.Positive(t, total)
 	assert.Equal(t, total, critical, "every result from the namespace failed")
 
+	remote.requireRunning(t)
+	isolated.requireRunning(t)
+}
+
+// process is a worker process the test started; its output is shown when the test fails.
+type process struct {
+	what   string
+	logs   *strings.Builder
+	exited chan struct{}
+	err    error
+}
+
+// startProcess starts cmd with env and stops it (SIGTERM, then SIGKILL) when the test ends.
+func startProcess(t *testing.T, what string, cmd *exec.Cmd, env []string) *process {
+	t.Helper()
+	p := &process{what: what, logs: &strings.Builder{}, exited: make(chan struct{})}
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, p.logs, p.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	require.NoError(t, cmd.Start())
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("%s:\n%s", what, p.logs.String())
+		}
+	})
+	return p
+}
+
+// requireRunning fails the test when the process has exited.
+func (p *process) requireRunning(t *testing.T) {
+	t.Helper()
 	select {
-	case <-exited:
-		t.Fatalf("the namespaced worker exited: %v\n%s", exitErr, logs.String())
+	case <-p.exited:
+		t.Fatalf("the %s exited: %v\n%s", p.what, p.err, p.logs.String())
 	default:
 	}
 }
