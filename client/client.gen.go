@@ -4322,6 +4322,7 @@ type WorkerStatus string
 
 // WorkerClaimRequest defines model for WorkerClaimRequest.
 type WorkerClaimRequest struct {
+	// Location Empty, or a LocationName.
 	Location  *string `json:"location,omitempty"`
 	MaxChecks int     `json:"max_checks"`
 	Name      string  `json:"name"`
@@ -4344,7 +4345,7 @@ type WorkerHeartbeatAck struct {
 
 // WorkerHello defines model for WorkerHello.
 type WorkerHello struct {
-	// Location Where the worker probes from.
+	// Location Where the worker probes from: empty, or a LocationName (what checks list in `locations`).
 	Location *string `json:"location,omitempty"`
 
 	// Name The worker process's name, unique per token.
@@ -4406,7 +4407,7 @@ type WorkerResult struct {
 
 // WorkerResultBatch defines model for WorkerResultBatch.
 type WorkerResultBatch struct {
-	// Location Where the worker probes from: each result counts for that location's schedule of its check.
+	// Location Where the worker probes from (empty, or a LocationName): each result counts for that location's schedule of its check.
 	Location *string        `json:"location,omitempty"`
 	Name     string         `json:"name"`
 	Results  []WorkerResult `json:"results"`
