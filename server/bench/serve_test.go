@@ -98,6 +98,12 @@ func BenchmarkServe(b *testing.B) {
 
 	s := startServe(b, bin, filepath.Join(dir, "data"))
 	defer s.stop()
+	if keep := os.Getenv("SECUMON_BENCH_PGSS"); keep != "" && keep != "1" {
+		defer func() { // SECUMON_BENCH_PGSS=dir keeps PostgreSQL's log (and its slow plans) there
+			raw, _ := os.ReadFile(filepath.Join(dir, "data", "postgres", "postgres.log"))
+			_ = os.WriteFile(filepath.Join(keep, "postgres.log"), raw, 0o644)
+		}()
+	}
 	pool, err := pgxpool.New(ctx, s.connString())
 	if err != nil {
 		b.Fatal(err)
@@ -300,7 +306,9 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n")
+		// auto_explain logs the plans of statements slower than a second to postgres.log.
+		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\n" +
+			"auto_explain.log_min_duration = '1s'\nauto_explain.log_analyze = on\n")
 		conf.Close()
 	}
 	s.run(b, bin, addr)
