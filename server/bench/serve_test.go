@@ -137,6 +137,9 @@ func BenchmarkServe(b *testing.B) {
 			fmt.Fprintf(os.Stdout, "created checks %d..%d through the API in %s (%.0f/s)\n", created, sc.checks,
 				time.Since(t0).Round(time.Second), float64(sc.checks-created)/time.Since(t0).Seconds())
 			created = sc.checks
+			if os.Getenv("SECUMON_BENCH_ANALYZE") != "" { // experiment: fresh statistics instead of autovacuum's
+				must(b, func() error { _, err := pool.Exec(ctx, "ANALYZE checks, hosts"); return err })
+			}
 			time.Sleep(serveWarmup)
 		} else {
 			time.Sleep(serveWarmup / 4) // the previous scenario warmed up the same checks
