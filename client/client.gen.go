@@ -6229,7 +6229,7 @@ type ClientInterface interface {
 
 	// RunCheck Run a check now
 	//
-	// Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
+	// Queues an immediate run; a worker picks it up within seconds (in each of the check's locations) and its result carries `run_id`. A request made while an earlier one is still waiting joins it and answers the same `run_id`. The check's schedule then continues one interval after the run. Queued runs survive a restart.
 	//
 	// Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
 	RunCheck(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7389,7 +7389,7 @@ func (c *RawClient) RotateCheckPingToken(ctx context.Context, id Id, params *Rot
 
 // RunCheck Run a check now
 //
-// Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
+// Queues an immediate run; a worker picks it up within seconds (in each of the check's locations) and its result carries `run_id`. A request made while an earlier one is still waiting joins it and answers the same `run_id`. The check's schedule then continues one interval after the run. Queued runs survive a restart.
 //
 // Corresponds with POST /checks/{id}/run (the `RunCheck` operationId).
 func (c *RawClient) RunCheck(ctx context.Context, id Id, params *RunCheckParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -13913,7 +13913,7 @@ type ClientWithResponsesInterface interface {
 
 	// RunCheckWithResponse Run a check now
 	//
-	// Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
+	// Queues an immediate run; a worker picks it up within seconds (in each of the check's locations) and its result carries `run_id`. A request made while an earlier one is still waiting joins it and answers the same `run_id`. The check's schedule then continues one interval after the run. Queued runs survive a restart.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -27503,7 +27503,7 @@ func (c *ClientWithResponses) RotateCheckPingTokenWithResponse(ctx context.Conte
 
 // RunCheckWithResponse Run a check now
 //
-// Queues an immediate run; a worker picks it up within seconds and its result carries `run_id`. Queued runs survive a restart.
+// Queues an immediate run; a worker picks it up within seconds (in each of the check's locations) and its result carries `run_id`. A request made while an earlier one is still waiting joins it and answers the same `run_id`. The check's schedule then continues one interval after the run. Queued runs survive a restart.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -24,7 +24,6 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
-	"github.com/secuaas/secumon/probes/runner/runnow"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
 	"github.com/secuaas/secumon/server/domain/ai/analysis"
@@ -155,7 +154,6 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			return app.alerting.DigestHook(ctx, tx, runs)
 		})
 		app.worker = worker.New(d.Pool, o)
-		queues = append(queues, app.worker.RunNowQueue())
 	}
 	client, err := jobs.New(d.Pool, log, queues...)
 	if err != nil {
@@ -178,7 +176,7 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		}
 		app.Auth = auth.NewAuthenticator(db.New(d.Pool))
 		ops := handlers.New(handlers.Deps{
-			Pool: d.Pool, Configs: configs, Runs: runnow.NewEnqueuer(client), Announcer: app.alerting, AckExpirer: app.alerting,
+			Pool: d.Pool, Configs: configs, Announcer: app.alerting, AckExpirer: app.alerting,
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 		})
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}

@@ -2,9 +2,12 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -37,6 +40,8 @@ const (
 	kStringList
 	kStringMap
 	kObject
+	kObjectList // a list of objects of fields (SNMP oids, HTTP assertions)
+	kJSON       // any JSON value, held as JSON text (an assertion's value)
 )
 
 // secretMask is what the API answers in place of a write-only secret.
@@ -55,7 +60,10 @@ type field struct {
 	flt    []validator.Float64
 	list   []validator.List
 	dict   []validator.Map
-	fields []field // kObject
+	fields []field // kObject, kObjectList: the object's fields
+	// obj validates the object (kObject) or each object of the list (kObjectList), e.g.
+	// the fields a discriminated variant requires.
+	obj []validator.Object
 }
 
 // Shorthands for the table.
@@ -68,10 +76,20 @@ func integer(name, desc string, lo, hi int64) field {
 func float(name, desc string, lo, hi float64) field {
 	return field{name: name, kind: kFloat, desc: desc, flt: []validator.Float64{float64validator.Between(lo, hi)}}
 }
+func number(name, desc string) field  { return field{name: name, kind: kFloat, desc: desc} }
 func boolean(name, desc string) field { return field{name: name, kind: kBool, desc: desc} }
-func required(f field) field          { f.required = true; return f }
-func secret(f field) field            { f.secret = true; return f }
-func maxLen(n int) validator.String   { return stringvalidator.LengthAtMost(n) }
+func jsonValue(name, desc string) field {
+	return field{name: name, kind: kJSON, desc: desc, str: []validator.String{jsonText{}}}
+}
+
+// objectList is a list of at most max objects, each of fields and validated by obj.
+func objectList(name, desc string, max int, fields []field, obj ...validator.Object) field {
+	return field{name: name, kind: kObjectList, desc: desc, fields: fields, obj: obj,
+		list: []validator.List{listvalidator.SizeAtMost(max)}}
+}
+func required(f field) field        { f.required = true; return f }
+func secret(f field) field          { f.secret = true; return f }
+func maxLen(n int) validator.String { return stringvalidator.LengthAtMost(n) }
 func oneOf(v ...string) validator.String {
 	return stringvalidator.OneOf(v...)
 }
@@ -118,6 +136,7 @@ var checkTypes = []checkType{
 		secret(str("priv_passphrase", "v3 privacy passphrase (write-only).", stringvalidator.LengthBetween(8, 255))),
 		str("context_name", "v3 context name.", maxLen(255)),
 		boolean("default_oids", "Also collect sysDescr, sysUpTime, sysName and interface counters. Default: true."),
+		objectList("oids", "Extra OIDs to get, each with optional thresholds (at most 100).", 100, snmpOidFields),
 	}},
 	{"http", "HTTP(S) request.", []field{
 		secret(required(str("url", "Absolute http or https URL. Credentials in it are write-only (the API masks them), hence sensitive.",
@@ -140,6 +159,9 @@ var checkTypes = []checkType{
 		boolean("tls_required", "CRITICAL unless the final URL is https."),
 		integer("cert_warn_days", "https: WARNING when the certificate expires within this many days. Default: 14.", 0, 3650),
 		integer("cert_crit_days", "https: CRITICAL when the certificate expires within this many days. Default: 3.", 0, 3650),
+		objectList("assertions", "Conditions on the response, all evaluated on every run (at most 32); a failing one sets "+
+			"the run's status to its severity, and the run's output names it by its index in this list. `kind` selects "+
+			"the fields each one takes.", 32, httpAssertionFields, assertionKinds),
 	}},
 	{"tcp", "TCP connect, optionally send and expect.", []field{
 		host, required(port("Port to connect to.")),
@@ -201,6 +223,53 @@ var checkTypes = []checkType{
 	}},
 }
 
+// snmpOidFields are the contract's SnmpOid.
+var snmpOidFields = []field{
+	required(str("oid", "Numeric OID.", maxLen(255),
+		stringvalidator.RegexMatches(regexp.MustCompile(`^\.?[0-9]+(\.[0-9]+)+$`), "must be a numeric OID"))),
+	str("name", "Metric name; defaults to the OID.", maxLen(128)),
+	boolean("counter", "Report the rate per second between runs. Default: false."),
+	number("warn_above", "WARNING when the value is above."),
+	number("crit_above", "CRITICAL when the value is above."),
+	number("warn_below", "WARNING when the value is below."),
+	number("crit_below", "CRITICAL when the value is below."),
+}
+
+// assertionKinds are the contract's HttpAssertion variants: for each kind, the fields it
+// requires and those it also allows (severity is allowed in every kind).
+var assertionKinds = variants{key: "kind", common: []string{"severity"}, of: []variant{
+	{"status_in", []string{"codes"}, nil},
+	{"latency_below_ms", []string{"ms"}, nil},
+	{"header_equals", []string{"name", "value"}, nil},
+	{"header_matches", []string{"name", "regex"}, nil},
+	{"body_contains", []string{"text"}, nil},
+	{"body_not_contains", []string{"text"}, nil},
+	{"body_matches", []string{"regex"}, nil},
+	{"json_path", []string{"path", "op"}, []string{"value", "measure"}},
+	{"cert_days_above", []string{"days"}, nil},
+}}
+
+// httpAssertionFields are the fields of every HttpAssertion variant, flattened (assertionKinds
+// says which kind takes which).
+var httpAssertionFields = []field{
+	required(str("kind", "What is asserted: "+strings.Join(assertionKinds.names(), ", ")+".", oneOf(assertionKinds.names()...))),
+	str("severity", "Status of a run where the assertion fails: warning or critical. Default: critical.", oneOf("warning", "critical")),
+	{name: "codes", kind: kIntList, desc: "status_in: accepted status codes.",
+		list: []validator.List{listvalidator.SizeBetween(1, 32), listvalidator.ValueInt64sAre(int64validator.Between(100, 599))}},
+	float("ms", "latency_below_ms: milliseconds the response (to the end of the body) must take less than.", 0, 300000),
+	str("name", "header_equals, header_matches: response header name (any letter case).", stringvalidator.LengthBetween(1, 256),
+		stringvalidator.RegexMatches(regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"), "must be an HTTP header name")),
+	jsonValue("value", "header_equals: the expected header value, a JSON string; json_path: the JSON value compared with "+
+		"(not for exists and not_exists). JSON text, e.g. `jsonencode(\"ok\")` or `jsonencode(0)`."),
+	str("regex", "header_matches, body_matches: regular expression (RE2 syntax), unanchored.", stringvalidator.LengthBetween(1, 1024)),
+	str("text", "body_contains, body_not_contains: substring of the body (its first 1 MiB).", stringvalidator.LengthBetween(1, 1024)),
+	str("path", "json_path: RFC 9535 JSONPath query.", stringvalidator.LengthBetween(1, 1024),
+		stringvalidator.RegexMatches(regexp.MustCompile(`^\$`), "must be a JSONPath query starting with $")),
+	str("op", "json_path: ==, !=, <, <=, >, >=, exists or not_exists.", oneOf("==", "!=", "<", "<=", ">", ">=", "exists", "not_exists")),
+	str("measure", "json_path: value (default) compares the selected node, length its length.", oneOf("value", "length")),
+	integer("days", "cert_days_above: the certificate must expire in more than this many days.", 0, 3650),
+}
+
 // attrType is a field's Terraform type.
 func (f field) attrType() attr.Type {
 	switch f.kind {
@@ -218,6 +287,10 @@ func (f field) attrType() attr.Type {
 		return types.ListType{ElemType: types.StringType}
 	case kStringMap:
 		return types.MapType{ElemType: types.StringType}
+	case kObjectList:
+		return types.ListType{ElemType: types.ObjectType{AttrTypes: attrTypes(f.fields)}}
+	case kJSON:
+		return types.StringType
 	default:
 		return types.ObjectType{AttrTypes: attrTypes(f.fields)}
 	}
@@ -235,7 +308,7 @@ func attrTypes(fields []field) map[string]attr.Type {
 func (f field) schemaAttribute() schema.Attribute {
 	opt := !f.required
 	switch f.kind {
-	case kString:
+	case kString, kJSON:
 		return schema.StringAttribute{Required: f.required, Optional: opt, Sensitive: f.secret, Description: f.desc, Validators: f.str}
 	case kInt:
 		return schema.Int64Attribute{Required: f.required, Optional: opt, Sensitive: f.secret, Description: f.desc, Validators: f.num}
@@ -249,9 +322,12 @@ func (f field) schemaAttribute() schema.Attribute {
 	case kStringMap:
 		return schema.MapAttribute{ElementType: types.StringType, Required: f.required, Optional: opt,
 			Sensitive: f.secret, Description: f.desc, Validators: f.dict}
+	case kObjectList:
+		return schema.ListNestedAttribute{NestedObject: schema.NestedAttributeObject{Attributes: schemaAttributes(f.fields), Validators: f.obj},
+			Required: f.required, Optional: opt, Sensitive: f.secret, Description: f.desc, Validators: f.list}
 	default:
 		return schema.SingleNestedAttribute{Attributes: schemaAttributes(f.fields), Required: f.required, Optional: opt,
-			Sensitive: f.secret, Description: f.desc}
+			Sensitive: f.secret, Description: f.desc, Validators: f.obj}
 	}
 }
 
@@ -283,13 +359,13 @@ func toAPI(obj types.Object, fields []field) map[string]any {
 		case kBool:
 			out[f.name] = v.(types.Bool).ValueBool()
 		case kIntList:
-			var l []any
+			l := []any{} // an empty list is sent as [], not null
 			for _, e := range v.(types.List).Elements() {
 				l = append(l, e.(types.Int64).ValueInt64())
 			}
 			out[f.name] = l
 		case kStringList:
-			var l []any
+			l := []any{}
 			for _, e := range v.(types.List).Elements() {
 				l = append(l, e.(types.String).ValueString())
 			}
@@ -302,6 +378,17 @@ func toAPI(obj types.Object, fields []field) map[string]any {
 			out[f.name] = m
 		case kObject:
 			out[f.name] = toAPI(v.(types.Object), f.fields)
+		case kObjectList:
+			l := []any{}
+			for _, e := range v.(types.List).Elements() {
+				l = append(l, toAPI(e.(types.Object), f.fields))
+			}
+			out[f.name] = l
+		case kJSON:
+			var j any
+			if err := json.Unmarshal([]byte(v.(types.String).ValueString()), &j); err == nil { // else refused by jsonText
+				out[f.name] = j
+			}
 		}
 	}
 	return out
@@ -402,6 +489,45 @@ func fieldFromAPI(f field, v any, prior attr.Value, diags *diag.Diagnostics) att
 		mv, d := types.MapValue(types.StringType, elems)
 		diags.Append(d...)
 		return mv
+	case kObjectList:
+		l, ok := v.([]any)
+		if !ok {
+			return bad()
+		}
+		var priorElems []attr.Value // matched by index: a masked secret keeps the value at its place
+		if p, ok := prior.(types.List); ok && !p.IsNull() && !p.IsUnknown() {
+			priorElems = p.Elements()
+		}
+		elemType := types.ObjectType{AttrTypes: attrTypes(f.fields)}
+		elems := make([]attr.Value, 0, len(l))
+		for i, e := range l {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return bad()
+			}
+			p := types.ObjectNull(elemType.AttrTypes)
+			if i < len(priorElems) {
+				p, _ = priorElems[i].(types.Object)
+			}
+			elems = append(elems, fromAPI(m, p, f.fields, diags))
+		}
+		list, d := types.ListValue(elemType, elems)
+		diags.Append(d...)
+		return list
+	case kJSON:
+		// The configured text stays when it says the same value (jsonencode's spacing or key
+		// order is not drift); otherwise the API's value, encoded.
+		if p, ok := prior.(types.String); ok && !p.IsNull() && !p.IsUnknown() {
+			var pv any
+			if json.Unmarshal([]byte(p.ValueString()), &pv) == nil && reflect.DeepEqual(pv, v) {
+				return p
+			}
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return bad()
+		}
+		return types.StringValue(string(b))
 	default:
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -429,9 +555,97 @@ func nullOf(f field) attr.Value {
 		return types.ListNull(f.attrType().(types.ListType).ElemType)
 	case kStringMap:
 		return types.MapNull(types.StringType)
+	case kObjectList:
+		return types.ListNull(types.ObjectType{AttrTypes: attrTypes(f.fields)})
+	case kJSON:
+		return types.StringNull()
 	default:
 		return types.ObjectNull(attrTypes(f.fields))
 	}
+}
+
+// jsonText requires a JSON value other than null (the contract's "any JSON value").
+type jsonText struct{}
+
+func (jsonText) Description(context.Context) string {
+	return "must be JSON text (jsonencode) of a value other than null"
+}
+func (v jsonText) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (jsonText) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(req.ConfigValue.ValueString()), &v); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid JSON", "must be JSON text, e.g. jsonencode(\"ok\"): "+err.Error())
+	} else if v == nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid JSON", "null is not a value the API accepts")
+	}
+}
+
+// variants is a oneOf discriminated by one field (the contract's HttpAssertion, whose kind
+// selects its fields), as a validator of each object: the fields its variant requires must
+// be set, and only those, its optional ones and the common ones may be.
+type variants struct {
+	key    string
+	common []string
+	of     []variant
+}
+
+type variant struct {
+	name               string
+	required, optional []string
+}
+
+func (v variants) names() []string {
+	out := make([]string, len(v.of))
+	for i, o := range v.of {
+		out[i] = o.name
+	}
+	return out
+}
+
+func (v variants) Description(context.Context) string {
+	return "the fields set must be those the " + v.key + " takes"
+}
+func (v variants) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v variants) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	attrs := req.ConfigValue.Attributes()
+	key, ok := attrs[v.key].(types.String)
+	if !ok || key.IsNull() || key.IsUnknown() {
+		return // required, or not known yet
+	}
+	i := slices.IndexFunc(v.of, func(o variant) bool { return o.name == key.ValueString() })
+	if i < 0 {
+		return // the key's own validator names the allowed values
+	}
+	o := v.of[i]
+	for _, name := range o.required {
+		if a := attrs[name]; a == nil || a.IsNull() {
+			resp.Diagnostics.AddAttributeError(req.Path.AtName(name), "Missing attribute",
+				fmt.Sprintf("%s is required when %s is %q", name, v.key, o.name))
+		}
+	}
+	for _, name := range sortedNames(attrs) {
+		allowed := name == v.key || slices.Contains(v.common, name) || slices.Contains(o.required, name) || slices.Contains(o.optional, name)
+		if !allowed && !attrs[name].IsNull() {
+			resp.Diagnostics.AddAttributeError(req.Path.AtName(name), "Attribute not allowed",
+				fmt.Sprintf("%s does not apply when %s is %q", name, v.key, o.name))
+		}
+	}
+}
+
+func sortedNames(m map[string]attr.Value) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // blockTypes is the Terraform type of a check type's nested attribute.

@@ -151,6 +151,45 @@ func TestResourcesInProcess(t *testing.T) {
 		s2.Name, s2.Overrides = sv("Ops team"), nil
 		crud(t, &oncallScheduleResource{base: base{c}}, s, s2)
 	})
+	// The paging channels, every secret set: the API masks them all, and the state must
+	// keep the configured values (crud fails on any drift).
+	paging := func() *alertChannels {
+		return &alertChannels{
+			Teams:    []types.String{sv("https://prod-00.westeurope.logic.azure.com/workflows/0a1b2c3d/triggers/manual/paths/invoke?sig=XXXX")},
+			Discord:  []types.String{sv("https://discord.com/api/webhooks/123456789012345678/XXXX")},
+			Telegram: []telegramModel{{BotToken: sv("123456789:AAF-abcdefghijklmnopqrstuvwxyz0123456"), ChatID: sv("-1001234567890")}},
+			Pagerduty: []pagerdutyModel{{RoutingKey: sv("R0123456789ABCDEF0123456789ABCDE"), Severity: sv("error")},
+				{RoutingKey: sv("S0123456789ABCDEF0123456789ABCDE"), Severity: types.StringNull()}},
+			Opsgenie: []opsgenieModel{{APIKey: sv("eb243592-faa2-4ba2-a551-1afdf565c889"), Region: sv("eu"), Priority: sv("P2")}},
+			Ntfy: []ntfyModel{{URL: sv("https://ntfy.sh/secumon-ops-7f3a"), Token: sv("tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2"),
+				Priority: types.Int64Value(4), Tags: []types.String{sv("rotating_light")}}},
+		}
+	}
+	schedule, err := c.Oncall.Create(ctx, client.OncallScheduleCreate{Name: "Ops",
+		Members: &[]client.OncallMember{{Name: "Alice", Email: "alice@example.com", Phone: client.Ptr("+33600000001")}}})
+	require.NoError(t, err)
+	scheduleID := sv(schedule.Id.String())
+	escalation, err := c.EscalationPolicies.Create(ctx, client.EscalationPolicyCreate{Name: "for the alert policy",
+		Levels: []client.EscalationLevel{{WaitSec: 300, Targets: []client.EscalationTarget{{Type: "oncall", ScheduleId: &schedule.Id}}}}})
+	require.NoError(t, err)
+
+	t.Run("escalation policy", func(t *testing.T) {
+		oncall := escalationTarget{Type: sv("oncall"), ScheduleID: scheduleID, MemberEmail: types.StringNull(), Timezone: types.StringNull()}
+		member := escalationTarget{Type: sv("member"), ScheduleID: scheduleID, MemberEmail: sv("alice@example.com"),
+			Via: []types.String{sv("email"), sv("sms")}, Timezone: sv("Europe/Paris"),
+			TimeSlots: []timeSlot{{Days: []types.String{sv("mon"), sv("fri")}, Start: sv("08:00"), End: sv("18:00")}}}
+		channels := escalationTarget{Type: sv("channels"), ScheduleID: types.StringNull(), MemberEmail: types.StringNull(),
+			Timezone: types.StringNull(), Channels: paging()}
+		p := escalationPolicyModel{ID: unknown, Name: sv("ops chain"), Description: sv("nights"), Repeat: types.Int64Value(1),
+			ReminderSec: types.Int64Value(900), CreatedAt: unknown, Levels: []escalationLevel{
+				{WaitSec: types.Int64Value(300), Targets: []escalationTarget{oncall}},
+				{WaitSec: types.Int64Value(600), Targets: []escalationTarget{member, channels}},
+			}}
+		p2 := p
+		p2.Name, p2.Description, p2.ReminderSec, p2.Repeat = sv("ops chain 2"), types.StringNull(), types.Int64Null(), types.Int64Value(0)
+		p2.Levels = []escalationLevel{{WaitSec: types.Int64Value(900), Targets: []escalationTarget{channels, oncall}}}
+		crud(t, &escalationPolicyResource{base: base{c}}, p, p2)
+	})
 	t.Run("alert policy", func(t *testing.T) {
 		p := alertPolicyModel{ID: unknown, Name: sv("critical"), Description: types.StringNull(), Enabled: types.BoolValue(true),
 			CooldownSec: types.Int64Unknown(),
@@ -158,9 +197,18 @@ func TestResourcesInProcess(t *testing.T) {
 			Channels: &alertChannels{Email: []types.String{sv("ops@example.com")},
 				Webhook: []webhookModel{{URL: sv("https://hooks.example.com/x"), Secret: sv("0123456789abcdef-secret")}},
 				Slack:   []types.String{sv("https://hooks.slack.com/services/T/B/X")}},
-			CreatedAt: unknown}
-		p2 := p
-		p2.Name, p2.Conditions = sv("critical 2"), nil
-		crud(t, &alertPolicyResource{base: base{c}}, p, p2)
+			Escalation: types.StringNull(), CreatedAt: unknown}
+		p2 := p // the paging channels, and an escalation policy
+		p2.Name, p2.Conditions, p2.Channels, p2.Escalation = sv("critical 2"), nil, paging(), sv(escalation.Id.String())
+		p3 := p2 // back to e-mail only, no escalation
+		p3.Channels, p3.Escalation = &alertChannels{Email: []types.String{sv("ops@example.com")}}, types.StringNull()
+		crud(t, &alertPolicyResource{base: base{c}}, p, p2, p3)
+	})
+	t.Run("alert policy created with every channel", func(t *testing.T) {
+		ch := paging()
+		ch.Email, ch.Oncall = []types.String{sv("ops@example.com")}, []types.String{scheduleID}
+		p := alertPolicyModel{ID: unknown, Name: sv("paging"), Description: sv("all channels"), Enabled: types.BoolValue(true),
+			CooldownSec: types.Int64Value(600), Channels: ch, Escalation: sv(escalation.Id.String()), CreatedAt: unknown}
+		crud(t, &alertPolicyResource{base: base{c}}, p)
 	})
 }

@@ -72,8 +72,11 @@ func resourceAttrs(b *strings.Builder, attrs map[string]schema.Attribute, indent
 	for _, name := range sortedKeys(attrs) {
 		a := attrs[name]
 		fmt.Fprintf(b, "%s- `%s` (%s) %s\n", indent, name, flags(a.IsRequired(), a.IsOptional(), a.IsComputed(), a.IsSensitive()), a.GetDescription())
-		if n, ok := a.(schema.SingleNestedAttribute); ok {
+		switch n := a.(type) {
+		case schema.SingleNestedAttribute:
 			resourceAttrs(b, n.Attributes, indent+"  ")
+		case schema.ListNestedAttribute: // the fields of each object of the list
+			resourceAttrs(b, n.NestedObject.Attributes, indent+"  ")
 		}
 	}
 }

@@ -27,7 +27,7 @@ func TestAccExampleConfiguration(t *testing.T) {
 	ctx := context.Background()
 	other, err := a.c.Hosts.Create(ctx, client.HostCreate{Name: "not-managed", Hostname: "127.0.0.9"})
 	require.NoError(t, err)
-	var hostID idBox
+	var hostID, policyID, chainID idBox
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: a.factories,
@@ -37,6 +37,12 @@ func TestAccExampleConfiguration(t *testing.T) {
 			checks, err := a.c.Checks.List(ctx, nil)
 			require.NoError(t, err)
 			assert.Empty(t, checks.Checks)
+			policies, err := a.c.AlertPolicies.List(ctx, nil)
+			require.NoError(t, err)
+			assert.Empty(t, policies.Policies)
+			chains, err := a.c.EscalationPolicies.List(ctx, nil)
+			require.NoError(t, err)
+			assert.Empty(t, chains.Policies)
 			_, err = a.c.Hosts.Get(ctx, other.Id)
 			return err // the unmanaged host is still there
 		},
@@ -47,6 +53,17 @@ func TestAccExampleConfiguration(t *testing.T) {
 					hostID.capture("secumon_host.web"),
 					resource.TestCheckOutput("workspace", "default"),
 					resource.TestCheckResourceAttr("secumon_check.backup", "check_type", "heartbeat"),
+					resource.TestCheckResourceAttr("secumon_check.web_http", "http.assertions.#", "2"),
+					policyID.capture("secumon_alert_policy.critical"),
+					chainID.capture("secumon_escalation_policy.ops"),
+					func(*terraformState) error { // the alert policy escalates through the example's chain
+						p, err := a.c.AlertPolicies.Get(ctx, policyID.v)
+						require.NoError(t, err)
+						if assert.NotNil(t, p.EscalationPolicyId) {
+							assert.Equal(t, chainID.v, *p.EscalationPolicyId)
+						}
+						return nil
+					},
 				),
 			},
 			{

@@ -37,6 +37,11 @@ resource "secumon_check" "web_http" {
     expected_status = [200]
     # Write-only: the API masks it; the state keeps what is written here, so plans stay empty.
     headers = { Authorization = "Bearer example-secret" }
+    # Each assertion's kind selects its fields; a json_path value is JSON text (jsonencode).
+    assertions = [
+      { kind = "json_path", path = "$.status", op = "==", value = jsonencode("ok") },
+      { kind = "latency_below_ms", ms = 800, severity = "warning" },
+    ]
   }
 }
 
@@ -52,6 +57,47 @@ resource "secumon_check" "backup" {
   host_id   = secumon_host.web.id
   name      = "tf nightly backup"
   heartbeat = { schedule = "0 3 * * *", timezone = "Europe/Paris", grace_sec = 1800 }
+}
+
+# Who is on call, and the chain an unacknowledged incident walks: the on-call person first,
+# then after 15 minutes the team's channel.
+resource "secumon_oncall_schedule" "ops" {
+  name          = "tf ops"
+  timezone      = "Europe/Paris"
+  rotation_type = "weekly"
+  handoff_time  = "09:00"
+  members = [
+    { name = "Alice", email = "alice@example.com", phone = "+33600000001" },
+    { name = "Bob", email = "bob@example.com" },
+  ]
+}
+
+resource "secumon_escalation_policy" "ops" {
+  name = "tf ops chain"
+  levels = [
+    {
+      wait_sec = 900
+      targets  = [{ type = "oncall", schedule_id = secumon_oncall_schedule.ops.id }]
+    },
+    {
+      wait_sec = 900
+      targets = [{
+        type     = "channels"
+        channels = { email = ["ops@example.com"] }
+      }]
+    },
+  ]
+}
+
+# Critical and major incidents of the demo host go to the team by e-mail, then escalate.
+resource "secumon_alert_policy" "critical" {
+  name = "tf critical to ops"
+  conditions = {
+    severity  = ["critical", "major"]
+    host_tags = { env = "demo" }
+  }
+  channels             = { email = ["ops@example.com"] }
+  escalation_policy_id = secumon_escalation_policy.ops.id
 }
 
 resource "secumon_maintenance_window" "upgrade" {

@@ -8,9 +8,47 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const checksNextRuns = `-- name: ChecksNextRuns :many
+SELECT check_id, min(next_run_at)::timestamptz AS next_run_at FROM check_schedules
+WHERE workspace_id = $1 AND check_id = ANY($2::uuid[])
+GROUP BY check_id
+`
+
+type ChecksNextRunsParams struct {
+	WorkspaceID uuid.UUID   `json:"workspace_id"`
+	CheckIds    []uuid.UUID `json:"check_ids"`
+}
+
+type ChecksNextRunsRow struct {
+	CheckID   uuid.UUID `json:"check_id"`
+	NextRunAt time.Time `json:"next_run_at"`
+}
+
+// When each check runs next (its soonest location).
+func (q *Queries) ChecksNextRuns(ctx context.Context, arg ChecksNextRunsParams) ([]ChecksNextRunsRow, error) {
+	rows, err := q.db.Query(ctx, checksNextRuns, arg.WorkspaceID, arg.CheckIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ChecksNextRunsRow{}
+	for rows.Next() {
+		var i ChecksNextRunsRow
+		if err := rows.Scan(&i.CheckID, &i.NextRunAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const countChecks = `-- name: CountChecks :one
 SELECT count(*) FROM checks
@@ -32,11 +70,17 @@ func (q *Queries) CountChecks(ctx context.Context, arg CountChecksParams) (int64
 
 const createCheck = `-- name: CreateCheck :one
 
-INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                    failure_threshold, severity, enabled, next_run_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-        now() + make_interval(secs => random() * least($7::integer, 10)))
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak
+WITH c AS (
+    INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
+                        failure_threshold, severity, enabled)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
+), s AS (
+    INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
+    SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+    FROM c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.locations) = 0 THEN ARRAY[''] ELSE c.locations END) AS l(location)
+)
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM c
 `
 
 type CreateCheckParams struct {
@@ -53,10 +97,32 @@ type CreateCheckParams struct {
 	Enabled          bool            `json:"enabled"`
 }
 
+type CreateCheckRow struct {
+	WorkspaceID      uuid.UUID       `json:"workspace_id"`
+	ID               uuid.UUID       `json:"id"`
+	HostID           uuid.UUID       `json:"host_id"`
+	Name             string          `json:"name"`
+	CheckType        string          `json:"check_type"`
+	Config           json.RawMessage `json:"config"`
+	IntervalSec      int32           `json:"interval_sec"`
+	TimeoutSec       int32           `json:"timeout_sec"`
+	FailureThreshold int32           `json:"failure_threshold"`
+	Severity         *string         `json:"severity"`
+	Enabled          bool            `json:"enabled"`
+	LastStatus       *int16          `json:"last_status"`
+	LastRunAt        *time.Time      `json:"last_run_at"`
+	CreatedAt        time.Time       `json:"created_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
+	FailStreak       int32           `json:"fail_streak"`
+	Locations        []string        `json:"locations"`
+	ConfirmLocations int32           `json:"confirm_locations"`
+}
+
 // Checks. Lists are keyset-paginated on (name, id).
-// The first run comes within min(interval, 10 s), at a random point, so that checks created
-// together (an import, an automation run) do not all fall due in the same instant forever.
-func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check, error) {
+// The check and its schedules (one per location, or one any worker may run). The first run comes
+// within min(interval, 10 s), at a random point, so that checks created together (an import, an
+// automation run) do not all fall due in the same instant forever.
+func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (CreateCheckRow, error) {
 	row := q.db.QueryRow(ctx, createCheck,
 		arg.WorkspaceID,
 		arg.ID,
@@ -70,7 +136,7 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check
 		arg.Severity,
 		arg.Enabled,
 	)
-	var i Check
+	var i CreateCheckRow
 	err := row.Scan(
 		&i.WorkspaceID,
 		&i.ID,
@@ -85,13 +151,11 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Check
 		&i.Enabled,
 		&i.LastStatus,
 		&i.LastRunAt,
-		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
-		&i.LeaseUntil,
-		&i.LeasedBy,
-		&i.LeaseRunID,
 		&i.FailStreak,
+		&i.Locations,
+		&i.ConfirmLocations,
 	)
 	return i, err
 }
@@ -114,7 +178,7 @@ func (q *Queries) DeleteCheck(ctx context.Context, arg DeleteCheckParams) (int64
 }
 
 const getCheck = `-- name: GetCheck :one
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak FROM checks WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks WHERE workspace_id = $1 AND id = $2
 `
 
 type GetCheckParams struct {
@@ -139,19 +203,17 @@ func (q *Queries) GetCheck(ctx context.Context, arg GetCheckParams) (Check, erro
 		&i.Enabled,
 		&i.LastStatus,
 		&i.LastRunAt,
-		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
-		&i.LeaseUntil,
-		&i.LeasedBy,
-		&i.LeaseRunID,
 		&i.FailStreak,
+		&i.Locations,
+		&i.ConfirmLocations,
 	)
 	return i, err
 }
 
 const listChecks = `-- name: ListChecks :many
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak FROM checks
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks
 WHERE workspace_id = $1
   AND ($2::uuid IS NULL OR host_id = $2)
   AND ($3::text IS NULL OR (name, id) > ($3::text, $4::uuid))
@@ -196,13 +258,11 @@ func (q *Queries) ListChecks(ctx context.Context, arg ListChecksParams) ([]Check
 			&i.Enabled,
 			&i.LastStatus,
 			&i.LastRunAt,
-			&i.NextRunAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
-			&i.LeaseUntil,
-			&i.LeasedBy,
-			&i.LeaseRunID,
 			&i.FailStreak,
+			&i.Locations,
+			&i.ConfirmLocations,
 		); err != nil {
 			return nil, err
 		}
@@ -225,7 +285,7 @@ UPDATE checks SET
     enabled           = coalesce($7, enabled),
     updated_at        = now()
 WHERE workspace_id = $8 AND id = $9
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, next_run_at, created_at, updated_at, lease_until, leased_by, lease_run_id, fail_streak
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
 `
 
 type UpdateCheckParams struct {
@@ -268,13 +328,11 @@ func (q *Queries) UpdateCheck(ctx context.Context, arg UpdateCheckParams) (Check
 		&i.Enabled,
 		&i.LastStatus,
 		&i.LastRunAt,
-		&i.NextRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
-		&i.LeaseUntil,
-		&i.LeasedBy,
-		&i.LeaseRunID,
 		&i.FailStreak,
+		&i.Locations,
+		&i.ConfirmLocations,
 	)
 	return i, err
 }

@@ -86,6 +86,7 @@ func (r iteratorForCopyResults) Values() ([]interface{}, error) {
 		r.rows[0].RunID,
 		r.rows[0].WorkerID,
 		r.rows[0].BatchID,
+		r.rows[0].Location,
 	}, nil
 }
 
@@ -94,7 +95,7 @@ func (r iteratorForCopyResults) Err() error {
 }
 
 func (q *Queries) CopyResults(ctx context.Context, arg []CopyResultsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"check_results"}, []string{"workspace_id", "check_id", "host_id", "time", "status", "latency_ms", "output", "error_msg", "metrics", "facts", "run_id", "worker_id", "batch_id"}, &iteratorForCopyResults{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"check_results"}, []string{"workspace_id", "check_id", "host_id", "time", "status", "latency_ms", "output", "error_msg", "metrics", "facts", "run_id", "worker_id", "batch_id", "location"}, &iteratorForCopyResults{rows: arg})
 }
 
 // iteratorForCopySnmpSamples implements pgx.CopyFromSource.

@@ -117,49 +117,78 @@ func (q *Queries) DigestRollups(ctx context.Context, arg DigestRollupsParams) er
 }
 
 const digestRuns = `-- name: DigestRuns :many
-WITH x AS (
-    SELECT r.workspace_id, r.check_id, r.time, r.status, r.run_id, n.newer,
-           max(r.time) FILTER (WHERE r.status = $1::smallint AND n.newer) OVER (PARTITION BY r.workspace_id, r.check_id) AS last_ok
-    FROM check_results r
-    JOIN checks c ON c.workspace_id = r.workspace_id AND c.id = r.check_id
-    CROSS JOIN LATERAL (SELECT c.last_run_at IS NULL OR r.time > c.last_run_at AS newer) n
-    WHERE r.batch_id = ANY($2::bigint[]) AND r.time BETWEEN $3 AND $4
-), per AS (
-    SELECT x.workspace_id, x.check_id,
-           max(x.time) FILTER (WHERE x.newer) AS last_time,
-           ((array_agg(x.status ORDER BY x.time DESC) FILTER (WHERE x.newer))[1])::smallint AS last_status,
-           count(*) FILTER (WHERE x.newer AND x.status <> $1::smallint AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
-           bool_and(x.last_ok IS NULL) AS all_failed,
-           array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
-    FROM x GROUP BY x.workspace_id, x.check_id
-), old AS (
-    -- The state before, locked in key order (the same order as every other digest).
-    SELECT c.workspace_id, c.id, c.last_status, c.fail_streak
-    FROM checks c JOIN per ON per.workspace_id = c.workspace_id AND per.check_id = c.id
+WITH old AS (
+    -- The checks' state before, locked in key order (the same order as every other digest).
+    SELECT c.workspace_id, c.id, c.last_status, c.fail_streak, c.confirm_locations
+    FROM checks c
+    WHERE (c.workspace_id, c.id) IN (SELECT DISTINCT r.workspace_id, r.check_id FROM check_results r
+                                     WHERE r.batch_id = ANY($1::bigint[]) AND r.time BETWEEN $2 AND $3)
     ORDER BY c.workspace_id, c.id
     FOR UPDATE OF c
+), x AS (
+    SELECT r.workspace_id, r.check_id, s.location, r.time, r.status, r.run_id, n.newer,
+           max(r.time) FILTER (WHERE r.status = $4::smallint AND n.newer)
+               OVER (PARTITION BY r.workspace_id, r.check_id, s.location) AS last_ok
+    FROM check_results r
+    JOIN old ON old.workspace_id = r.workspace_id AND old.id = r.check_id
+    JOIN check_schedules s ON s.workspace_id = r.workspace_id AND s.check_id = r.check_id AND s.location IN (r.location, '')
+    CROSS JOIN LATERAL (SELECT s.last_run_at IS NULL OR r.time > s.last_run_at AS newer) n
+    WHERE r.batch_id = ANY($1::bigint[]) AND r.time BETWEEN $2 AND $3
+), per AS (
+    SELECT x.workspace_id, x.check_id, x.location,
+           max(x.time) FILTER (WHERE x.newer) AS last_time,
+           ((array_agg(x.status ORDER BY x.time DESC) FILTER (WHERE x.newer))[1])::smallint AS last_status,
+           count(*) FILTER (WHERE x.newer AND x.status <> $4::smallint AND (x.last_ok IS NULL OR x.time > x.last_ok))::integer AS trailing_failures,
+           bool_and(x.last_ok IS NULL) AS all_failed,
+           array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
+    FROM x GROUP BY x.workspace_id, x.check_id, x.location
+), sched AS (
+    UPDATE check_schedules s SET
+        last_status  = coalesce(per.last_status, s.last_status),
+        last_run_at  = coalesce(per.last_time, s.last_run_at),
+        fail_streak  = CASE WHEN per.last_time IS NULL THEN s.fail_streak
+                            WHEN per.all_failed THEN s.fail_streak + per.trailing_failures
+                            ELSE per.trailing_failures END,
+        lease_until  = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_until END,
+        leased_by    = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.leased_by END,
+        lease_run_id = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_run_id END
+    FROM per
+    WHERE s.workspace_id = per.workspace_id AND s.check_id = per.check_id AND s.location = per.location
+    RETURNING s.workspace_id, s.check_id, s.location, s.last_status, s.last_run_at, s.fail_streak
+), every AS (
+    -- Each touched check's schedules as they are after this digest: the updated ones, and the
+    -- others as they were (a statement does not see its own updates).
+    SELECT workspace_id, check_id, last_status, last_run_at, fail_streak FROM sched
+    UNION ALL
+    SELECT s.workspace_id, s.check_id, s.last_status, s.last_run_at, s.fail_streak
+    FROM check_schedules s
+    JOIN old ON old.workspace_id = s.workspace_id AND old.id = s.check_id
+    WHERE NOT EXISTS (SELECT 1 FROM sched WHERE sched.workspace_id = s.workspace_id AND sched.check_id = s.check_id
+                                             AND sched.location = s.location)
+), agg AS (
+    SELECT e.workspace_id, e.check_id, max(e.last_run_at) AS last_run_at,
+           ((array_agg(e.last_status ORDER BY e.last_status DESC) FILTER (WHERE e.last_status IS NOT NULL))[min(old.confirm_locations)])::smallint AS last_status,
+           coalesce((array_agg(e.fail_streak ORDER BY e.fail_streak DESC))[min(old.confirm_locations)], 0)::integer AS fail_streak
+    FROM every e
+    JOIN old ON old.workspace_id = e.workspace_id AND old.id = e.check_id
+    GROUP BY e.workspace_id, e.check_id
 )
 UPDATE checks c SET
-    last_status  = coalesce(per.last_status, c.last_status),
-    last_run_at  = coalesce(per.last_time, c.last_run_at),
-    fail_streak  = CASE WHEN per.last_time IS NULL THEN c.fail_streak
-                        WHEN per.all_failed THEN c.fail_streak + per.trailing_failures
-                        ELSE per.trailing_failures END,
-    lease_until  = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.lease_until END,
-    leased_by    = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.leased_by END,
-    lease_run_id = CASE WHEN c.lease_run_id = ANY(per.run_ids) THEN NULL ELSE c.lease_run_id END
-FROM per, old
-WHERE c.workspace_id = per.workspace_id AND c.id = per.check_id
+    last_status = coalesce(agg.last_status, c.last_status),
+    last_run_at = coalesce(agg.last_run_at, c.last_run_at),
+    fail_streak = agg.fail_streak
+FROM agg, old
+WHERE c.workspace_id = agg.workspace_id AND c.id = agg.check_id
   AND old.workspace_id = c.workspace_id AND old.id = c.id
 RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold, c.last_run_at,
           old.last_status AS previous_status, old.fail_streak AS previous_streak, c.last_status, c.fail_streak
 `
 
 type DigestRunsParams struct {
-	Ok        int16     `json:"ok"`
 	BatchIds  []int64   `json:"batch_ids"`
 	FirstTime time.Time `json:"first_time"`
 	LastTime  time.Time `json:"last_time"`
+	Ok        int16     `json:"ok"`
 }
 
 type DigestRunsRow struct {
@@ -174,17 +203,21 @@ type DigestRunsRow struct {
 	FailStreak       int32      `json:"fail_streak"`
 }
 
-// Each check's last status and run time, its streak of consecutive non-OK results, and its
-// lease, released when the run it was granted for has reported. Only results newer than the
-// check's last run move its state, so a late batch never rewinds a check (it may still
-// release a lease). Returns every check touched, with its state before and after, for the
-// incident evaluator. @ok is probes.OK.
+// Each schedule's (check and location's) last status and run time, its streak of consecutive
+// non-OK results, and its lease, released when the run it was granted for has reported; then
+// the check's own state from its schedules. A result belongs to the schedule of its location,
+// or to the check's only schedule when any worker may run it. Only results newer than the
+// schedule's last run move its state, so a late batch never rewinds it (it may still release a
+// lease). The check's streak is the confirm_locations-th longest of its schedules' streaks (so
+// it reaches failure_threshold only when that many locations each have), its status the
+// confirm_locations-th worst. Returns every check touched, with its state before and after,
+// for the incident evaluator. @ok is probes.OK.
 func (q *Queries) DigestRuns(ctx context.Context, arg DigestRunsParams) ([]DigestRunsRow, error) {
 	rows, err := q.db.Query(ctx, digestRuns,
-		arg.Ok,
 		arg.BatchIds,
 		arg.FirstTime,
 		arg.LastTime,
+		arg.Ok,
 	)
 	if err != nil {
 		return nil, err

@@ -98,9 +98,9 @@ func (q *Queries) RecordHeartbeatPing(ctx context.Context, arg RecordHeartbeatPi
 }
 
 const scheduleHeartbeatJudgement = `-- name: ScheduleHeartbeatJudgement :exec
-UPDATE checks SET next_run_at = CASE WHEN $1::boolean THEN $2::timestamptz
-                                     ELSE least(next_run_at, $2::timestamptz) END
-WHERE workspace_id = $3 AND id = $4
+UPDATE check_schedules SET next_run_at = CASE WHEN $1::boolean THEN $2::timestamptz
+                                              ELSE least(next_run_at, $2::timestamptz) END
+WHERE workspace_id = $3 AND check_id = $4
 `
 
 type ScheduleHeartbeatJudgementParams struct {

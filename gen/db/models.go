@@ -161,13 +161,11 @@ type Check struct {
 	Enabled          bool            `json:"enabled"`
 	LastStatus       *int16          `json:"last_status"`
 	LastRunAt        *time.Time      `json:"last_run_at"`
-	NextRunAt        time.Time       `json:"next_run_at"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
-	LeaseUntil       *time.Time      `json:"lease_until"`
-	LeasedBy         *uuid.UUID      `json:"leased_by"`
-	LeaseRunID       *uuid.UUID      `json:"lease_run_id"`
 	FailStreak       int32           `json:"fail_streak"`
+	Locations        []string        `json:"locations"`
+	ConfirmLocations int32           `json:"confirm_locations"`
 }
 
 type CheckLatest struct {
@@ -199,6 +197,7 @@ type CheckResult struct {
 	WorkerID    *uuid.UUID `json:"worker_id"`
 	BatchID     *int64     `json:"batch_id"`
 	Facts       []byte     `json:"facts"`
+	Location    string     `json:"location"`
 }
 
 type CheckRollup struct {
@@ -214,6 +213,20 @@ type CheckRollup struct {
 	LatencySum  float64   `json:"latency_sum"`
 	LatencyMin  float64   `json:"latency_min"`
 	LatencyMax  float64   `json:"latency_max"`
+}
+
+type CheckSchedule struct {
+	WorkspaceID  uuid.UUID  `json:"workspace_id"`
+	CheckID      uuid.UUID  `json:"check_id"`
+	Location     string     `json:"location"`
+	NextRunAt    time.Time  `json:"next_run_at"`
+	LeaseUntil   *time.Time `json:"lease_until"`
+	LeasedBy     *uuid.UUID `json:"leased_by"`
+	LeaseRunID   *uuid.UUID `json:"lease_run_id"`
+	PendingRunID *uuid.UUID `json:"pending_run_id"`
+	LastStatus   *int16     `json:"last_status"`
+	LastRunAt    *time.Time `json:"last_run_at"`
+	FailStreak   int32      `json:"fail_streak"`
 }
 
 type EscalationPolicy struct {

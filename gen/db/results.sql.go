@@ -26,6 +26,7 @@ type CopyResultsParams struct {
 	RunID       *uuid.UUID `json:"run_id"`
 	WorkerID    *uuid.UUID `json:"worker_id"`
 	BatchID     *int64     `json:"batch_id"`
+	Location    string     `json:"location"`
 }
 
 type CopySnmpSamplesParams struct {

@@ -15,38 +15,47 @@ import (
 const claimDueChecks = `-- name: ClaimDueChecks :many
 
 WITH due AS (
-    SELECT c.workspace_id, c.id, c.next_run_at
-    FROM checks c
+    SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
+    FROM check_schedules s
+    JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
     JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-    WHERE c.enabled AND h.is_active
-      AND c.next_run_at <= now()
-      AND (c.lease_until IS NULL OR c.lease_until < now())
+    WHERE s.next_run_at <= now()
+      AND s.location IN ('', $1::text)
+      AND (s.lease_until IS NULL OR s.lease_until < now())
+      AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM workers w
-                      WHERE w.workspace_id = c.workspace_id AND w.id = $2 AND w.retired_at IS NOT NULL)
-    ORDER BY c.next_run_at
+                      WHERE w.workspace_id = s.workspace_id AND w.id = $2 AND w.retired_at IS NOT NULL)
+    ORDER BY s.next_run_at
     LIMIT $3
-    FOR UPDATE OF c SKIP LOCKED
+    FOR UPDATE OF s SKIP LOCKED
+), claimed AS (
+    UPDATE check_schedules s SET
+        lease_until    = now() + make_interval(secs => c.timeout_sec + $4::integer),
+        leased_by      = $2,
+        lease_run_id   = coalesce(s.pending_run_id, gen_random_uuid()),
+        pending_run_id = NULL,
+        next_run_at    = CASE
+            WHEN s.next_run_at + make_interval(secs => c.interval_sec) > now()
+                THEN s.next_run_at + make_interval(secs => c.interval_sec)
+            ELSE now() + make_interval(secs => random() * least(c.interval_sec, 10))
+        END
+    FROM due, checks c
+    WHERE s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
+      AND c.workspace_id = s.workspace_id AND c.id = s.check_id
+    RETURNING s.workspace_id, s.check_id, s.location, s.lease_run_id, due.next_run_at AS due_at
 )
-UPDATE checks c SET
-    lease_until = now() + make_interval(secs => c.timeout_sec + $1::integer),
-    leased_by   = $2,
-    lease_run_id = gen_random_uuid(),
-    next_run_at = CASE
-        WHEN c.next_run_at + make_interval(secs => c.interval_sec) > now()
-            THEN c.next_run_at + make_interval(secs => c.interval_sec)
-        ELSE now() + make_interval(secs => random() * least(c.interval_sec, 10))
-    END
-FROM due, hosts h
-WHERE c.workspace_id = due.workspace_id AND c.id = due.id
-  AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id,
-    extract(epoch FROM now() - due.next_run_at)::float8 AS late_sec
+SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, claimed.lease_run_id,
+       claimed.location, extract(epoch FROM now() - claimed.due_at)::float8 AS late_sec
+FROM claimed
+JOIN checks c ON c.workspace_id = claimed.workspace_id AND c.id = claimed.check_id
+JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
 `
 
 type ClaimDueChecksParams struct {
-	LeaseMarginSec int32      `json:"lease_margin_sec"`
-	WorkerID       *uuid.UUID `json:"worker_id"`
-	MaxChecks      int32      `json:"max_checks"`
+	Location       string    `json:"location"`
+	WorkerID       uuid.UUID `json:"worker_id"`
+	MaxChecks      int32     `json:"max_checks"`
+	LeaseMarginSec int32     `json:"lease_margin_sec"`
 }
 
 type ClaimDueChecksRow struct {
@@ -58,18 +67,26 @@ type ClaimDueChecksRow struct {
 	TimeoutSec  int32           `json:"timeout_sec"`
 	Hostname    string          `json:"hostname"`
 	LeaseRunID  *uuid.UUID      `json:"lease_run_id"`
+	Location    string          `json:"location"`
 	LateSec     float64         `json:"late_sec"`
 }
 
 // The scheduler's claims and the workers' registration.
-// Takes up to max_checks due checks for one worker. SKIP LOCKED lets many workers claim at
-// once without waiting on each other; the lease keeps a check from running twice while it
-// runs (it lasts the check's timeout plus a margin, so a dead worker's checks move on).
-// next_run_at advances by exactly one interval, so the schedule does not drift; a check that
-// fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
+// Takes up to max_checks due schedules for one worker: those of its location, and those of
+// checks any worker may run (location ”). SKIP LOCKED lets many workers claim at once without
+// waiting on each other; the lease keeps a schedule from running twice while it runs (it lasts
+// the check's timeout plus a margin, so a dead worker's checks move on). next_run_at advances
+// by exactly one interval, so the schedule does not drift; a schedule that fell behind restarts
+// from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
+// request is claimed like a due run, with its run id, even for a disabled check.
 // late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
 func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) ([]ClaimDueChecksRow, error) {
-	rows, err := q.db.Query(ctx, claimDueChecks, arg.LeaseMarginSec, arg.WorkerID, arg.MaxChecks)
+	rows, err := q.db.Query(ctx, claimDueChecks,
+		arg.Location,
+		arg.WorkerID,
+		arg.MaxChecks,
+		arg.LeaseMarginSec,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +103,7 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 			&i.TimeoutSec,
 			&i.Hostname,
 			&i.LeaseRunID,
+			&i.Location,
 			&i.LateSec,
 		); err != nil {
 			return nil, err
@@ -96,42 +114,6 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 		return nil, err
 	}
 	return items, nil
-}
-
-const getCheckForRun = `-- name: GetCheckForRun :one
-SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname
-FROM checks c JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-WHERE c.workspace_id = $1 AND c.id = $2
-`
-
-type GetCheckForRunParams struct {
-	WorkspaceID uuid.UUID `json:"workspace_id"`
-	ID          uuid.UUID `json:"id"`
-}
-
-type GetCheckForRunRow struct {
-	WorkspaceID uuid.UUID       `json:"workspace_id"`
-	ID          uuid.UUID       `json:"id"`
-	HostID      uuid.UUID       `json:"host_id"`
-	CheckType   string          `json:"check_type"`
-	Config      json.RawMessage `json:"config"`
-	TimeoutSec  int32           `json:"timeout_sec"`
-	Hostname    string          `json:"hostname"`
-}
-
-func (q *Queries) GetCheckForRun(ctx context.Context, arg GetCheckForRunParams) (GetCheckForRunRow, error) {
-	row := q.db.QueryRow(ctx, getCheckForRun, arg.WorkspaceID, arg.ID)
-	var i GetCheckForRunRow
-	err := row.Scan(
-		&i.WorkspaceID,
-		&i.ID,
-		&i.HostID,
-		&i.CheckType,
-		&i.Config,
-		&i.TimeoutSec,
-		&i.Hostname,
-	)
-	return i, err
 }
 
 const registerWorkerEverywhere = `-- name: RegisterWorkerEverywhere :exec
@@ -158,4 +140,35 @@ func (q *Queries) RegisterWorkerEverywhere(ctx context.Context, arg RegisterWork
 		arg.Version,
 	)
 	return err
+}
+
+const requestRun = `-- name: RequestRun :one
+WITH pending AS (
+    SELECT p.pending_run_id FROM check_schedules p
+    WHERE p.workspace_id = $1 AND p.check_id = $2 AND p.pending_run_id IS NOT NULL
+    LIMIT 1
+), requested AS (
+    UPDATE check_schedules SET
+        pending_run_id = coalesce(check_schedules.pending_run_id, (SELECT pending_run_id FROM pending), $3::uuid),
+        next_run_at    = least(next_run_at, now())
+    WHERE check_schedules.workspace_id = $1 AND check_schedules.check_id = $2
+    RETURNING check_schedules.pending_run_id
+)
+SELECT pending_run_id::uuid FROM requested LIMIT 1
+`
+
+type RequestRunParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	CheckID     uuid.UUID `json:"check_id"`
+	RunID       uuid.UUID `json:"run_id"`
+}
+
+// Run now: the check's schedules fall due at once and carry the run id, which every location's
+// run reports. A request made while one is still pending joins it (same run id), so that no
+// caller waits for a run that never comes. The schedule then continues one interval after.
+func (q *Queries) RequestRun(ctx context.Context, arg RequestRunParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, requestRun, arg.WorkspaceID, arg.CheckID, arg.RunID)
+	var pending_run_id uuid.UUID
+	err := row.Scan(&pending_run_id)
+	return pending_run_id, err
 }

@@ -112,8 +112,8 @@ func (q *Queries) RegisterWorker(ctx context.Context, arg RegisterWorkerParams) 
 
 const retireWorker = `-- name: RetireWorker :execrows
 WITH released AS (
-    UPDATE checks SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
-    WHERE checks.workspace_id = $1 AND checks.leased_by = $2
+    UPDATE check_schedules SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
+    WHERE check_schedules.workspace_id = $1 AND check_schedules.leased_by = $2
 )
 UPDATE workers SET retired_at = now()
 WHERE workers.workspace_id = $1 AND workers.id = $2 AND retired_at IS NULL

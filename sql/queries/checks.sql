@@ -1,13 +1,26 @@
 -- Checks. Lists are keyset-paginated on (name, id).
 
 -- name: CreateCheck :one
--- The first run comes within min(interval, 10 s), at a random point, so that checks created
--- together (an import, an automation run) do not all fall due in the same instant forever.
-INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                    failure_threshold, severity, enabled, next_run_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-        now() + make_interval(secs => random() * least($7::integer, 10)))
-RETURNING *;
+-- The check and its schedules (one per location, or one any worker may run). The first run comes
+-- within min(interval, 10 s), at a random point, so that checks created together (an import, an
+-- automation run) do not all fall due in the same instant forever.
+WITH c AS (
+    INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
+                        failure_threshold, severity, enabled)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    RETURNING *
+), s AS (
+    INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
+    SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+    FROM c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.locations) = 0 THEN ARRAY[''] ELSE c.locations END) AS l(location)
+)
+SELECT * FROM c;
+
+-- name: ChecksNextRuns :many
+-- When each check runs next (its soonest location).
+SELECT check_id, min(next_run_at)::timestamptz AS next_run_at FROM check_schedules
+WHERE workspace_id = @workspace_id AND check_id = ANY(@check_ids::uuid[])
+GROUP BY check_id;
 
 -- name: GetCheck :one
 SELECT * FROM checks WHERE workspace_id = $1 AND id = $2;

@@ -28,6 +28,6 @@ WHERE workspace_id = @workspace_id AND check_id = @check_id;
 -- name: ScheduleHeartbeatJudgement :exec
 -- Makes the check's next run happen at its deadline: exactly then when @exact (a success ping
 -- moved the deadline), otherwise only if sooner than the run already planned.
-UPDATE checks SET next_run_at = CASE WHEN @exact::boolean THEN @deadline::timestamptz
-                                     ELSE least(next_run_at, @deadline::timestamptz) END
-WHERE workspace_id = @workspace_id AND id = @check_id;
+UPDATE check_schedules SET next_run_at = CASE WHEN @exact::boolean THEN @deadline::timestamptz
+                                              ELSE least(next_run_at, @deadline::timestamptz) END
+WHERE workspace_id = @workspace_id AND check_id = @check_id;

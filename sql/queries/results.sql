@@ -19,8 +19,8 @@ DELETE FROM check_rollups WHERE check_rollups.workspace_id = @workspace_id AND c
 SELECT id FROM checks WHERE workspace_id = $1 AND host_id = $2;
 
 -- name: CopyResults :copyfrom
-INSERT INTO check_results (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id, batch_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);
+INSERT INTO check_results (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id, batch_id, location)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
 
 -- name: CopySnmpSamples :copyfrom
 INSERT INTO snmp_samples (workspace_id, check_id, time, oid, name, instance, value)

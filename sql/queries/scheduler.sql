@@ -1,44 +1,66 @@
 -- The scheduler's claims and the workers' registration.
 
 -- name: ClaimDueChecks :many
--- Takes up to max_checks due checks for one worker. SKIP LOCKED lets many workers claim at
--- once without waiting on each other; the lease keeps a check from running twice while it
--- runs (it lasts the check's timeout plus a margin, so a dead worker's checks move on).
--- next_run_at advances by exactly one interval, so the schedule does not drift; a check that
--- fell behind restarts from now, spread over a little jitter so a backlog does not bunch up.
+-- Takes up to max_checks due schedules for one worker: those of its location, and those of
+-- checks any worker may run (location ''). SKIP LOCKED lets many workers claim at once without
+-- waiting on each other; the lease keeps a schedule from running twice while it runs (it lasts
+-- the check's timeout plus a margin, so a dead worker's checks move on). next_run_at advances
+-- by exactly one interval, so the schedule does not drift; a schedule that fell behind restarts
+-- from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
+-- request is claimed like a due run, with its run id, even for a disabled check.
 -- late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
 WITH due AS (
-    SELECT c.workspace_id, c.id, c.next_run_at
-    FROM checks c
+    SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
+    FROM check_schedules s
+    JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
     JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-    WHERE c.enabled AND h.is_active
-      AND c.next_run_at <= now()
-      AND (c.lease_until IS NULL OR c.lease_until < now())
+    WHERE s.next_run_at <= now()
+      AND s.location IN ('', @location::text)
+      AND (s.lease_until IS NULL OR s.lease_until < now())
+      AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM workers w
-                      WHERE w.workspace_id = c.workspace_id AND w.id = @worker_id AND w.retired_at IS NOT NULL)
-    ORDER BY c.next_run_at
+                      WHERE w.workspace_id = s.workspace_id AND w.id = @worker_id AND w.retired_at IS NOT NULL)
+    ORDER BY s.next_run_at
     LIMIT @max_checks
-    FOR UPDATE OF c SKIP LOCKED
+    FOR UPDATE OF s SKIP LOCKED
+), claimed AS (
+    UPDATE check_schedules s SET
+        lease_until    = now() + make_interval(secs => c.timeout_sec + @lease_margin_sec::integer),
+        leased_by      = @worker_id,
+        lease_run_id   = coalesce(s.pending_run_id, gen_random_uuid()),
+        pending_run_id = NULL,
+        next_run_at    = CASE
+            WHEN s.next_run_at + make_interval(secs => c.interval_sec) > now()
+                THEN s.next_run_at + make_interval(secs => c.interval_sec)
+            ELSE now() + make_interval(secs => random() * least(c.interval_sec, 10))
+        END
+    FROM due, checks c
+    WHERE s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
+      AND c.workspace_id = s.workspace_id AND c.id = s.check_id
+    RETURNING s.workspace_id, s.check_id, s.location, s.lease_run_id, due.next_run_at AS due_at
 )
-UPDATE checks c SET
-    lease_until = now() + make_interval(secs => c.timeout_sec + @lease_margin_sec::integer),
-    leased_by   = @worker_id,
-    lease_run_id = gen_random_uuid(),
-    next_run_at = CASE
-        WHEN c.next_run_at + make_interval(secs => c.interval_sec) > now()
-            THEN c.next_run_at + make_interval(secs => c.interval_sec)
-        ELSE now() + make_interval(secs => random() * least(c.interval_sec, 10))
-    END
-FROM due, hosts h
-WHERE c.workspace_id = due.workspace_id AND c.id = due.id
-  AND h.workspace_id = c.workspace_id AND h.id = c.host_id
-RETURNING c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, c.lease_run_id,
-    extract(epoch FROM now() - due.next_run_at)::float8 AS late_sec;
+SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, claimed.lease_run_id,
+       claimed.location, extract(epoch FROM now() - claimed.due_at)::float8 AS late_sec
+FROM claimed
+JOIN checks c ON c.workspace_id = claimed.workspace_id AND c.id = claimed.check_id
+JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id;
 
--- name: GetCheckForRun :one
-SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname
-FROM checks c JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-WHERE c.workspace_id = $1 AND c.id = $2;
+-- name: RequestRun :one
+-- Run now: the check's schedules fall due at once and carry the run id, which every location's
+-- run reports. A request made while one is still pending joins it (same run id), so that no
+-- caller waits for a run that never comes. The schedule then continues one interval after.
+WITH pending AS (
+    SELECT p.pending_run_id FROM check_schedules p
+    WHERE p.workspace_id = @workspace_id AND p.check_id = @check_id AND p.pending_run_id IS NOT NULL
+    LIMIT 1
+), requested AS (
+    UPDATE check_schedules SET
+        pending_run_id = coalesce(check_schedules.pending_run_id, (SELECT pending_run_id FROM pending), @run_id::uuid),
+        next_run_at    = least(next_run_at, now())
+    WHERE check_schedules.workspace_id = @workspace_id AND check_schedules.check_id = @check_id
+    RETURNING check_schedules.pending_run_id
+)
+SELECT pending_run_id::uuid FROM requested LIMIT 1;
 
 -- name: RegisterWorkerEverywhere :exec
 -- A worker process serves every workspace and shows in each one's GET /workers; this also

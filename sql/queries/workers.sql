@@ -7,8 +7,8 @@ SELECT * FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY na
 -- The worker stops claiming this workspace's checks, and the checks it holds are released
 -- at once for the other workers.
 WITH released AS (
-    UPDATE checks SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
-    WHERE checks.workspace_id = @workspace_id AND checks.leased_by = @id
+    UPDATE check_schedules SET lease_until = NULL, leased_by = NULL, lease_run_id = NULL
+    WHERE check_schedules.workspace_id = @workspace_id AND check_schedules.leased_by = @id
 )
 UPDATE workers SET retired_at = now()
 WHERE workers.workspace_id = @workspace_id AND workers.id = @id AND retired_at IS NULL;

@@ -21,6 +21,7 @@ type Record struct {
 	CheckID     uuid.UUID
 	HostID      uuid.UUID
 	WorkerID    uuid.UUID
+	Location    string    // the location of the worker that ran it ('' when it has none)
 	RunID       uuid.UUID // uuid.Nil for a scheduled run
 	Time        time.Time
 	Status      int16

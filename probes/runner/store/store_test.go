@@ -170,10 +170,10 @@ func TestDigestStreaksLeasesAndHooks(t *testing.T) {
 		return nil
 	})
 	lease := uuid.New()
-	_, err := f.pool.Exec(ctx, "UPDATE checks SET lease_run_id = $1, leased_by = $2, lease_until = now() + interval '1 minute'", lease, f.wkr)
+	_, err := f.pool.Exec(ctx, "UPDATE check_schedules SET lease_run_id = $1, leased_by = $2, lease_until = now() + interval '1 minute'", lease, f.wkr)
 	require.NoError(t, err)
 	streak := func() (n int32, leased bool) {
-		require.NoError(t, f.pool.QueryRow(ctx, "SELECT fail_streak, lease_run_id IS NOT NULL FROM checks WHERE id = $1", f.check).Scan(&n, &leased))
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT fail_streak, lease_run_id IS NOT NULL FROM check_schedules WHERE check_id = $1", f.check).Scan(&n, &leased))
 		return n, leased
 	}
 	base := time.Now().UTC().Add(-time.Hour)

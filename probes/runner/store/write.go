@@ -58,7 +58,7 @@ func resultRows(batch []Record, batchID int64) []db.CopyResultsParams {
 		rows[i] = db.CopyResultsParams{
 			WorkspaceID: r.WorkspaceID, CheckID: r.CheckID, HostID: r.HostID, Time: r.Time, Status: r.Status,
 			LatencyMs: r.LatencyMs, Output: r.Output, ErrorMsg: r.ErrorMsg, Metrics: jsonOrNil(r.Metrics), Facts: jsonOrNil(r.Facts),
-			RunID: optionalID(r.RunID), WorkerID: optionalID(r.WorkerID), BatchID: &batchID,
+			RunID: optionalID(r.RunID), WorkerID: optionalID(r.WorkerID), BatchID: &batchID, Location: r.Location,
 		}
 	}
 	return rows

@@ -1,32 +1,27 @@
 // Package worker is a probe worker: it registers in PostgreSQL, heartbeats, claims due checks
 // with leases (FOR UPDATE SKIP LOCKED, so any number of workers share one database), runs
-// them with the probes package, and hands the results to the batched store writer. It also
-// serves run-now requests from the River queue.
+// them with the probes package, and hands the results to the batched store writer. Run-now
+// requests arrive the same way: a requested run is a schedule due now, with its run id.
 package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/secuaas/secumon/server/platform/database"
-	"github.com/secuaas/secumon/server/platform/jobs"
 	"github.com/secuaas/secumon/server/platform/metrics"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
-	"github.com/secuaas/secumon/probes/runner/runnow"
 	"github.com/secuaas/secumon/probes/runner/store"
 )
 
@@ -175,7 +170,7 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		if free > 0 {
 			t0 := time.Now()
 			rows, err := w.q.ClaimDueChecks(ctx, db.ClaimDueChecksParams{
-				WorkerID: &w.ID, MaxChecks: int32(min(free, w.o.ClaimBatch)), LeaseMarginSec: int32(w.o.LeaseMargin / time.Second),
+				WorkerID: w.ID, Location: w.o.Location, MaxChecks: int32(min(free, w.o.ClaimBatch)), LeaseMarginSec: int32(w.o.LeaseMargin / time.Second),
 			})
 			w.o.Log.Debug("claimed", "checks", len(rows), "free", free, "took", time.Since(t0))
 			if err != nil && ctx.Err() == nil {
@@ -240,7 +235,7 @@ func (w *Worker) execute(ctx context.Context, c checkToRun, runID uuid.UUID) sto
 	span.End()
 	w.o.Metrics.CheckRun(c.checkType, res.Status.String())
 	return store.Record{
-		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, RunID: runID,
+		WorkspaceID: c.workspaceID, CheckID: c.checkID, HostID: c.hostID, WorkerID: w.ID, Location: w.o.Location, RunID: runID,
 		Time: started.UTC(), Status: int16(res.Status), LatencyMs: res.LatencyMs, Output: res.Output, ErrorMsg: res.ErrorMsg,
 		Metrics: res.Metrics, Facts: res.Facts, Samples: res.Samples,
 	}
@@ -273,38 +268,4 @@ func (w *Worker) heartbeatPings(ctx context.Context, c checkToRun) *probes.Pings
 		}
 	}
 	return p
-}
-
-// RunNowQueue is the run-now queue this worker works. The process's River client (see
-// server/platform/jobs) must work it while Run runs: run-now requests reach any worker of
-// the installation that works the queue.
-func (w *Worker) RunNowQueue() jobs.Queue {
-	return jobs.Queue{Name: runnow.Queue, MaxWorkers: 16, Register: func(workers *river.Workers) error {
-		return river.AddWorkerSafely(workers, &runNowWorker{w: w})
-	}}
-}
-
-type runNowWorker struct {
-	river.WorkerDefaults[runnow.Args]
-	w *Worker
-}
-
-// Work runs the requested check and writes its result before acknowledging the job, so a
-// crash in between runs it again rather than losing it.
-func (r *runNowWorker) Work(ctx context.Context, job *river.Job[runnow.Args]) error {
-	a := job.Args
-	row, err := r.w.q.GetCheckForRun(ctx, db.GetCheckForRunParams{WorkspaceID: a.WorkspaceID, ID: a.CheckID})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return river.JobCancel(fmt.Errorf("check %s no longer exists", a.CheckID))
-	}
-	if err != nil {
-		return err
-	}
-	rec := r.w.execute(ctx, checkToRun{row.WorkspaceID, row.ID, row.HostID, row.CheckType, row.Config, row.TimeoutSec, row.Hostname}, a.RunID)
-	if err := store.Write(ctx, r.w.pool, []store.Record{rec}); err != nil {
-		return err
-	}
-	r.w.o.Metrics.ResultsWritten(1)
-	r.w.digester.Kick()
-	return nil
 }

@@ -10,15 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secuaas/secumon/server/platform/jobs"
-
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/gen/db"
-	"github.com/secuaas/secumon/probes/runner/runnow"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/testkit/dbtest"
 )
@@ -78,13 +75,10 @@ func setup(t *testing.T, n int) fixture {
 
 func startWorker(t *testing.T, pool *pgxpool.Pool, name string) (stop func()) {
 	t.Helper()
-	// The worker and the River client working its run-now queue, without the incident
-	// evaluator that `secumon worker` adds (server.Build): these tests are about scheduling.
+	// The worker without the incident evaluator that `secumon worker` adds (server.Build):
+	// these tests are about scheduling.
 	w := worker.New(pool, worker.Options{Name: name, Location: "test", PollEvery: 50 * time.Millisecond, LeaseMargin: time.Second, Log: quiet})
-	runs, err := jobs.New(pool, quiet, w.RunNowQueue())
-	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, runs.Start(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -95,7 +89,6 @@ func startWorker(t *testing.T, pool *pgxpool.Pool, name string) (stop func()) {
 		once.Do(func() {
 			cancel()
 			<-done
-			_ = runs.Stop(context.Background())
 		})
 	}
 	t.Cleanup(stop)
@@ -191,7 +184,7 @@ func TestExpiredLeaseMovesOn(t *testing.T) {
 	f := setup(t, 1)
 	ctx := context.Background()
 	dead := uuid.New()
-	_, err := f.pool.Exec(ctx, "UPDATE checks SET leased_by = $1, lease_until = now() + interval '2 seconds'", dead)
+	_, err := f.pool.Exec(ctx, "UPDATE check_schedules SET leased_by = $1, lease_until = now() + interval '2 seconds'", dead)
 	require.NoError(t, err)
 	started := time.Now()
 	startWorker(t, f.pool, "survivor")
@@ -227,18 +220,21 @@ func TestRetiredWorkerStopsClaiming(t *testing.T) {
 	assert.Positive(t, late, "the other worker kept running the checks")
 }
 
-// TestRunNow: a queued run-now request is run by a worker within seconds and its result
-// carries the run id; the request is durable (queued before any worker runs).
+// TestRunNow: a run-now request is run by a worker within seconds and its result carries the
+// run id; the request is durable (made before any worker runs); a second request made while
+// the first is pending joins it; the schedule then continues one interval later.
 func TestRunNow(t *testing.T) {
 	f := setup(t, 1)
 	ctx := context.Background()
-	_, err := f.pool.Exec(ctx, "UPDATE checks SET next_run_at = now() + interval '1 hour'") // only run-now runs it
+	_, err := f.pool.Exec(ctx, "UPDATE checks SET interval_sec = 3600")
 	require.NoError(t, err)
-	inserter, err := jobs.New(f.pool, quiet)
+	_, err = f.pool.Exec(ctx, "UPDATE check_schedules SET next_run_at = now() + interval '1 hour'") // only run-now runs it
 	require.NoError(t, err)
-	enq := runnow.NewEnqueuer(inserter)
-	runID, err := enq.Enqueue(ctx, f.ws, f.checks[0])
+	runID, err := f.q.RequestRun(ctx, db.RequestRunParams{WorkspaceID: f.ws, CheckID: f.checks[0], RunID: uuid.New()})
 	require.NoError(t, err)
+	again, err := f.q.RequestRun(ctx, db.RequestRunParams{WorkspaceID: f.ws, CheckID: f.checks[0], RunID: uuid.New()})
+	require.NoError(t, err)
+	assert.Equal(t, runID, again, "a request made while one is pending joins it")
 	// The request waits in PostgreSQL until a worker exists.
 	time.Sleep(200 * time.Millisecond)
 	startWorker(t, f.pool, "runner")
@@ -248,6 +244,10 @@ func TestRunNow(t *testing.T) {
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond)
 	assert.Equal(t, runID, got)
+	time.Sleep(300 * time.Millisecond)
 	rs := runs(t, f.pool)
 	assert.Len(t, rs, 1, "only the requested run")
+	var next time.Time
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT next_run_at FROM check_schedules WHERE check_id = $1", f.checks[0]).Scan(&next))
+	assert.WithinDuration(t, time.Now().Add(time.Hour), next, time.Minute, "the schedule continues one interval after the run")
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,7 +29,6 @@ type API struct {
 	pool    *pgxpool.Pool
 	q       *db.Queries
 	configs *checkconfig.Configs
-	runs    RunQueue
 	// announcer notifies people of incident changes; nil notifies nobody.
 	announcer Announcer
 	// ackExpirer ends acknowledgements at their expiry; nil: acknowledgements last.
@@ -49,7 +47,6 @@ type API struct {
 type Deps struct {
 	Pool    *pgxpool.Pool
 	Configs *checkconfig.Configs
-	Runs    RunQueue
 	// Announcer sends incident changes made through the API to the alert policies; nil
 	// notifies nobody.
 	Announcer Announcer
@@ -68,15 +65,10 @@ type Deps struct {
 
 var _ api.StrictServerInterface = (*API)(nil)
 
-// RunQueue queues on-demand check runs (probes/runner/runnow in production).
-type RunQueue interface {
-	Enqueue(ctx context.Context, workspaceID, checkID uuid.UUID) (runID uuid.UUID, err error)
-}
-
 // New returns the handlers.
 func New(d Deps) *API {
 	a := &API{
-		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, runs: d.Runs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
+		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
 		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second, publicURL: d.PublicURL,
 	}
 	if d.AI != nil {

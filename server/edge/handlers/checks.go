@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -20,7 +21,8 @@ const (
 	defaultFailureThreshold = 2
 )
 
-func (a *API) checkOut(c db.Check) api.Check {
+// checkOut is the check as the API shows it; next is when it runs next (nil: not known).
+func (a *API) checkOut(c db.Check, next *time.Time) api.Check {
 	out := api.Check{
 		Id: c.ID, HostId: c.HostID, Name: c.Name, CheckType: api.CheckType(c.CheckType),
 		Config:      configOut(a.configs.Masked(c.CheckType, decodeObject(c.Config))),
@@ -35,11 +37,37 @@ func (a *API) checkOut(c db.Check) api.Check {
 		s := api.CheckStatus(*c.LastStatus)
 		out.LastStatus = &s
 	}
-	if c.Enabled {
-		next := c.NextRunAt.UTC()
-		out.NextRunAt = &next
+	if c.Enabled && next != nil {
+		t := next.UTC()
+		out.NextRunAt = &t
 	}
 	return out
+}
+
+// nextRuns says when each check runs next.
+func (a *API) nextRuns(ctx context.Context, ws uuid.UUID, checks ...db.Check) (map[uuid.UUID]*time.Time, error) {
+	ids := make([]uuid.UUID, len(checks))
+	for i, c := range checks {
+		ids[i] = c.ID
+	}
+	rows, err := a.q.ChecksNextRuns(ctx, db.ChecksNextRunsParams{WorkspaceID: ws, CheckIds: ids})
+	if err != nil {
+		return nil, err
+	}
+	next := make(map[uuid.UUID]*time.Time, len(rows))
+	for _, r := range rows {
+		next[r.CheckID] = &r.NextRunAt
+	}
+	return next, nil
+}
+
+// checkWithSchedule is checkOut for one check, with its next run read.
+func (a *API) checkWithSchedule(ctx context.Context, c db.Check) (api.Check, error) {
+	next, err := a.nextRuns(ctx, c.WorkspaceID, c)
+	if err != nil {
+		return api.Check{}, err
+	}
+	return a.checkOut(c, next[c.ID]), nil
 }
 
 func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (api.ListChecksResponseObject, error) {
@@ -56,8 +84,12 @@ func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (
 		return nil, err
 	}
 	out := api.CheckList{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
+	next, err := a.nextRuns(ctx, ws, l.rows...)
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range l.rows {
-		out.Checks[i] = a.checkOut(c)
+		out.Checks[i] = a.checkOut(c, next[c.ID])
 	}
 	return api.ListChecks200JSONResponse{Body: out}, nil
 }
@@ -67,7 +99,11 @@ func (a *API) GetCheck(ctx context.Context, req api.GetCheckRequestObject) (api.
 	if err != nil {
 		return nil, notFoundAs(err, "check")
 	}
-	return api.GetCheck200JSONResponse{Body: a.checkOut(c)}, nil
+	out, err := a.checkWithSchedule(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetCheck200JSONResponse{Body: out}, nil
 }
 
 func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject) (api.CreateCheckResponseObject, error) {
@@ -91,7 +127,8 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 	var hbURL *string
 	err := a.inTx(ctx, func(q *db.Queries) error {
 		var err error
-		c, err = q.CreateCheck(ctx, db.CreateCheckParams{
+		var row db.CreateCheckRow
+		row, err = q.CreateCheck(ctx, db.CreateCheckParams{
 			WorkspaceID: caller(ctx).WorkspaceID, ID: uuid.New(), HostID: b.HostId, Name: b.Name,
 			CheckType: string(b.CheckType), Config: mustJSON(config),
 			IntervalSec:      int32(derefOr(b.IntervalSec, defaultIntervalSec)),
@@ -99,6 +136,7 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 			FailureThreshold: int32(derefOr(b.FailureThreshold, defaultFailureThreshold)),
 			Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
 		})
+		c = db.Check(row)
 		if err == nil && c.CheckType == probes.TypeHeartbeat {
 			hbURL, err = a.createHeartbeat(ctx, q, c.WorkspaceID, c.ID)
 		}
@@ -112,7 +150,10 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 	case err != nil:
 		return nil, err
 	}
-	out := a.checkOut(c)
+	out, err := a.checkWithSchedule(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	out.PingUrl = hbURL // shown this once: the token is stored as a hash only
 	return api.CreateCheck201JSONResponse(out), nil
 }
@@ -153,7 +194,11 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	if err != nil {
 		return nil, notFoundAs(err, "check")
 	}
-	return api.UpdateCheck200JSONResponse{Body: a.checkOut(c)}, nil
+	out, err := a.checkWithSchedule(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return api.UpdateCheck200JSONResponse{Body: out}, nil
 }
 
 // DeleteCheck removes the check and, in the same transaction, its results.
@@ -175,13 +220,14 @@ func (a *API) DeleteCheck(ctx context.Context, req api.DeleteCheckRequestObject)
 	return api.DeleteCheck204Response{}, nil
 }
 
-// RunCheck queues an immediate run; a worker picks it up within moments.
+// RunCheck makes the check's schedules due now with a run id; the workers' next claims take
+// them (within moments), wherever the check runs.
 func (a *API) RunCheck(ctx context.Context, req api.RunCheckRequestObject) (api.RunCheckResponseObject, error) {
 	ws := caller(ctx).WorkspaceID
 	if _, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id}); err != nil {
 		return nil, notFoundAs(err, "check")
 	}
-	runID, err := a.runs.Enqueue(ctx, ws, req.Id)
+	runID, err := a.q.RequestRun(ctx, db.RequestRunParams{WorkspaceID: ws, CheckID: req.Id, RunID: uuid.New()})
 	if err != nil {
 		return nil, err
 	}

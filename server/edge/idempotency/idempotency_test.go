@@ -91,19 +91,15 @@ func TestWithoutAKeyEveryPostActs(t *testing.T) {
 	assert.Empty(t, again.HTTPResponse.Header.Get(idempotency.ReplayedHeader))
 
 	// A POST without a unique field acts twice without a key, once with one.
-	ck, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{
-		HostId: first.JSON201.Id, Name: "tcp", Config: client.TcpConfig{Port: 22}}))
-	require.NoError(t, err)
-	require.Equal(t, http.StatusCreated, ck.StatusCode(), string(ck.Body))
-	run := func(key *string) uuid.UUID {
-		r, err := c.RunCheckWithResponse(ctx, ck.JSON201.Id, &client.RunCheckParams{IdempotencyKey: key})
+	open := func(key *string) uuid.UUID {
+		r, err := c.CreateIncidentWithResponse(ctx, &client.CreateIncidentParams{IdempotencyKey: key}, client.IncidentCreate{Title: "db-01 down"})
 		require.NoError(t, err)
-		require.Equal(t, http.StatusAccepted, r.StatusCode(), string(r.Body))
-		return r.JSON202.RunId
+		require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
+		return r.JSON201.Id
 	}
-	assert.NotEqual(t, run(nil), run(nil), "two runs")
-	key := "run-once"
-	assert.Equal(t, run(&key), run(&key), "one run, replayed")
+	assert.NotEqual(t, open(nil), open(nil), "two incidents")
+	key := "open-once"
+	assert.Equal(t, open(&key), open(&key), "one incident, replayed")
 }
 
 func TestKeysArePerWorkspaceAndValidated(t *testing.T) {
