@@ -309,9 +309,9 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// auto_explain logs the plans of statements slower than a second to postgres.log.
+		// auto_explain logs the plans of statements slower than 150 ms to postgres.log.
 		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\n" +
-			"auto_explain.log_min_duration = '1s'\nauto_explain.log_analyze = on\n")
+			"auto_explain.log_min_duration = '150ms'\nauto_explain.log_analyze = on\n")
 		conf.Close()
 	}
 	s.run(b, bin, addr)
