@@ -25,11 +25,11 @@ type RunsHook func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) erro
 // processes may run one: an advisory lock lets one digest at a time, and a batch is deleted
 // in the transaction that digests it.
 type Digester struct {
-	pool       *pgxpool.Pool
-	log        *slog.Logger
-	kick       chan struct{}
-	hooks      []RunsHook
-	PollEvery  time.Duration // how often to look for batches written by other processes
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	kick      chan struct{}
+	hooks     []RunsHook
+	PollEvery time.Duration // how often to look for batches written by other processes
 	// MaxBatches is how many batches one transaction digests (1). More would spread the
 	// per-transaction cost thinner, but PostgreSQL estimates the rows of a batch from the
 	// statistics of check_results, in which the newest batch ids never appear yet: it plans
