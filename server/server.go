@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -296,11 +297,17 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// newMetricsServer serves GET /metrics and nothing else: the listener is meant for a
-// Prometheus server, not for API clients, and exposes no API route.
+// newMetricsServer serves GET /metrics and Go's profiler under /debug/pprof/: the listener is
+// meant for the operator's Prometheus and tools (go tool pprof http://ADDR/debug/pprof/profile),
+// not for API clients, and exposes no API route. Profiles cost nothing until requested.
 func newMetricsServer(ctx context.Context, m *metrics.Metrics, log *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler(log.With("component", "metrics")))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // also the named profiles: heap, goroutine, …
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

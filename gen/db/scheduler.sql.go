@@ -17,15 +17,21 @@ const claimDueChecks = `-- name: ClaimDueChecks :many
 WITH due AS (
     SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
     FROM check_schedules s
-    JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
-    JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
     WHERE s.next_run_at <= now()
       AND s.location IN ('', $1::text)
       AND (s.lease_until IS NULL OR s.lease_until < now())
-      AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
       AND ($2::uuid IS NULL OR s.workspace_id = $2::uuid)
-      AND NOT EXISTS (SELECT 1 FROM workers w
-                      WHERE w.workspace_id = s.workspace_id AND w.id = $3 AND w.retired_at IS NOT NULL)
+      -- A lookup by key per due schedule (a SubPlan), never a join: PostgreSQL's row
+      -- estimates for due schedules are often far off, and with a join it chose nested loops
+      -- over every host for each due schedule (0.3–1.3 s per claim at 10,000 checks).
+      AND (s.pending_run_id IS NOT NULL
+           OR EXISTS (SELECT 1 FROM checks c JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
+                      WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id AND c.enabled AND h.is_active))
+      -- The workspaces that retired this worker, read once (an InitPlan): as a NOT EXISTS
+      -- anti-join, PostgreSQL estimated it left one row and joined every due schedule with
+      -- every host (1.3 s per claim at 10,000 checks).
+      AND s.workspace_id <> ALL (ARRAY(SELECT w.workspace_id FROM workers w
+                                       WHERE w.id = $3 AND w.retired_at IS NOT NULL))
     ORDER BY s.next_run_at
     LIMIT $4
     FOR UPDATE OF s SKIP LOCKED

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"syscall"
@@ -19,93 +17,12 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes/runner/store"
-	"github.com/secuaas/secumon/probes/runner/worker"
 )
 
 const (
-	schedulerChecks   = 10_000
-	schedulerInterval = 10 // seconds
-	schedulerWarmup   = 20 * time.Second
-	schedulerMeasure  = 60 * time.Second
-	ingestRecords     = 50_000
-	ingestBatch       = 1_000
+	ingestRecords = 50_000
+	ingestBatch   = 1_000
 )
-
-// BenchmarkScheduler runs one worker over 10,000 HTTP checks at a 10-second interval against
-// a loopback httptest target (1,000 checks/s scheduled) and compares the achieved rate with
-// the scheduled one, with the process's CPU time and peak RSS. The load stops by itself.
-func BenchmarkScheduler(b *testing.B) {
-	ctx := context.Background()
-	d := newBenchDB(b)
-	pool, q, ws := d.pool, d.q, d.ws
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
-	defer target.Close()
-	host := d.addHost(b, "target")
-	config := []byte(fmt.Sprintf(`{"url":%q}`, target.URL))
-	for i := range schedulerChecks {
-		must(b, func() error {
-			_, err := q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: ws, ID: uuid.New(), HostID: host, Name: fmt.Sprintf("http-%05d", i),
-				CheckType: "http", Config: config, IntervalSec: schedulerInterval, TimeoutSec: 5, FailureThreshold: 2, Enabled: true})
-			return err
-		})
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	w := worker.New(pool, worker.Options{Name: "bench", Log: benchLog()})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(runCtx) }()
-
-	time.Sleep(schedulerWarmup)
-	cpu0, start := cpuTime(), time.Now()
-	var n0, n1 int64
-	countSince := func(t time.Time) (n int64) {
-		must(b, func() error {
-			return pool.QueryRow(ctx, "SELECT count(*) FROM check_results WHERE time >= $1", t).Scan(&n)
-		})
-		return n
-	}
-	time.Sleep(schedulerMeasure)
-	end := time.Now()
-	cpu := cpuTime() - cpu0
-	stop()
-	<-done
-	n1 = countSince(start)
-	n0 = countSince(end)
-	achieved := float64(n1-n0) / end.Sub(start).Seconds()
-	scheduled := float64(schedulerChecks) / schedulerInterval
-	if os.Getenv("SECUMON_BENCH_DIAG") != "" {
-		rows, _ := pool.Query(ctx, `SELECT width_bucket(extract(epoch FROM gap), 0, 30, 30) AS b, count(*) FROM (
-			SELECT time - lag(time) OVER (PARTITION BY check_id ORDER BY time) AS gap FROM check_results) g
-			WHERE gap IS NOT NULL GROUP BY b ORDER BY b`)
-		for rows.Next() {
-			var bucket, n int64
-			_ = rows.Scan(&bucket, &n)
-			fmt.Fprintf(os.Stdout, "  gap ~%2d s: %d\n", bucket-1, n)
-		}
-		rows.Close()
-		var avg, p99 float64
-		_ = pool.QueryRow(ctx, "SELECT avg(latency_ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FROM check_results").Scan(&avg, &p99)
-		fmt.Fprintf(os.Stdout, "  probe latency avg %.1f ms p99 %.1f ms\n", avg, p99)
-		rows, _ = pool.Query(ctx, "SELECT left(output || ' ' || error_msg, 120), count(*) FROM check_results WHERE status <> 0 GROUP BY 1 ORDER BY 2 DESC LIMIT 5")
-		for rows.Next() {
-			var msg string
-			var n int64
-			_ = rows.Scan(&msg, &n)
-			fmt.Fprintf(os.Stdout, "  non-OK x%d: %s\n", n, msg)
-		}
-		rows.Close()
-	}
-	var failing int64
-	must(b, func() error {
-		return pool.QueryRow(ctx, "SELECT count(*) FROM check_results WHERE status <> 0").Scan(&failing)
-	})
-	fmt.Fprintf(os.Stdout, "\nscheduler: %d HTTP checks every %d s against loopback, one worker, %s measured:\n", schedulerChecks, schedulerInterval, schedulerMeasure)
-	fmt.Fprintf(os.Stdout, "  scheduled %.0f checks/s, achieved %.0f checks/s = %.1f%% (target >= 99%%), non-OK results %d\n",
-		scheduled, achieved, 100*achieved/scheduled, failing)
-	fmt.Fprintf(os.Stdout, "  process CPU %.0f%% of one core (worker, target server and PostgreSQL client), peak RSS %s\n",
-		100*cpu.Seconds()/end.Sub(start).Seconds(), peakRSS())
-	b.ReportMetric(achieved, "checks/s")
-	b.ReportMetric(100*achieved/scheduled, "pct-of-schedule")
-}
 
 // BenchmarkIngest writes the same results through the runner's writer and through a bare
 // CopyFrom into check_results, in the same run, then times the digester over them.

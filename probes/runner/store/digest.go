@@ -31,18 +31,26 @@ type RunsHook func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) erro
 // processes may run one: an advisory lock lets one digest at a time, and a batch is deleted
 // in the transaction that digests it.
 type Digester struct {
-	pool       *pgxpool.Pool
-	log        *slog.Logger
-	kick       chan struct{}
-	hooks      []RunsHook
-	PollEvery  time.Duration // how often to look for batches written by other processes
-	MaxBatches int32         // batches per transaction
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	kick      chan struct{}
+	hooks     []RunsHook
+	PollEvery time.Duration // how often to look for batches written by other processes
+	// MaxBatches is how many batches one transaction digests (1). More would spread the
+	// per-transaction cost thinner, but PostgreSQL estimates the rows of a batch from the
+	// statistics of check_results, in which the newest batch ids never appear yet: it plans
+	// for one row and chooses nested loops whose cost grows with the square of the rows.
+	// A digest that fell behind then took 50 batches at once and ran for 15–25 s, which
+	// held the leases of thousands of checks and made it fall further behind (10,000 checks
+	// at 10 s ran at a third of their schedule). One batch (at most the writer's BatchSize)
+	// keeps each digest short whatever the plan.
+	MaxBatches int32
 	Metrics    *metrics.Metrics
 }
 
 // NewDigester returns a digester; call Run to start it.
 func NewDigester(pool *pgxpool.Pool, log *slog.Logger, hooks ...RunsHook) *Digester {
-	return &Digester{pool: pool, log: log, kick: make(chan struct{}, 1), hooks: hooks, PollEvery: 500 * time.Millisecond, MaxBatches: 50}
+	return &Digester{pool: pool, log: log, kick: make(chan struct{}, 1), hooks: hooks, PollEvery: 500 * time.Millisecond, MaxBatches: 1}
 }
 
 // Kick asks for a digest now (a batch was just written); it never blocks.

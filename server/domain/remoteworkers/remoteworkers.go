@@ -79,7 +79,7 @@ func (s *Service) Heartbeat(ctx context.Context, sc Scope, w Worker) (uuid.UUID,
 
 // Claim leases up to max due checks of the scope to the worker.
 func (s *Service) Claim(ctx context.Context, sc Scope, w Worker, max int) ([]worker.Claim, error) {
-	return worker.ClaimDue(ctx, s.q, worker.ClaimParams{
+	return worker.ClaimDue(ctx, s.pool, worker.ClaimParams{
 		WorkerID: sc.WorkerID(w.Name), Location: w.Location, Max: max, LeaseMargin: LeaseMargin, WorkspaceID: sc.WorkspaceID,
 	}, s.log)
 }
