@@ -6,8 +6,9 @@ SHELL := /bin/bash
 GO ?= go
 # Debian packages the service and its tests need: the PostgreSQL server binaries, snmpd for
 # the SNMP probe tests, Chromium for the rendered-docs and status-page browser tests, and curl
-# and jq for the README walkthrough the tests run.
-DEB_PACKAGES := postgresql snmpd chromium curl jq
+# and jq for the README walkthrough the tests run, iproute2 (`ip`) for the location test's
+# network namespace (server/locations_netns_test.go).
+DEB_PACKAGES := postgresql snmpd chromium curl jq iproute2
 NODE_MODULES := openapi/node_modules/.package-lock.json
 BIN := bin/secumon
 # `make run` listens on SECUMON_ADDR (default 127.0.0.1:8080); `make run ADDR=host:port` too.

@@ -1079,6 +1079,27 @@ func (e WorkerStatus) Valid() bool {
 	}
 }
 
+// Defines values for WorkerLocationStatus.
+const (
+	WorkerLocationStatusNoWorker WorkerLocationStatus = "no_worker"
+	WorkerLocationStatusOk       WorkerLocationStatus = "ok"
+	WorkerLocationStatusUnused   WorkerLocationStatus = "unused"
+)
+
+// Valid indicates whether the value is a known member of the WorkerLocationStatus enum.
+func (e WorkerLocationStatus) Valid() bool {
+	switch e {
+	case WorkerLocationStatusNoWorker:
+		return true
+	case WorkerLocationStatusOk:
+		return true
+	case WorkerLocationStatusUnused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadAppSecurityReportParamsFormat.
 const (
 	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
@@ -1581,9 +1602,14 @@ type Check struct {
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
-	Config    CheckConfig `json:"config"`
-	CreatedAt time.Time   `json:"created_at"`
-	Enabled   bool        `json:"enabled"`
+	Config CheckConfig `json:"config"`
+
+	// ConfirmLocations How many of `locations` must each see `failure_threshold` consecutive failures before an incident opens (N of M).
+	//
+	// Example: 2
+	ConfirmLocations *int      `json:"confirm_locations,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	Enabled          bool      `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
 	FailureThreshold int                `json:"failure_threshold"`
@@ -1594,8 +1620,13 @@ type Check struct {
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
-	Name       string       `json:"name"`
-	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
+
+	// Locations Where the check runs; empty when any worker runs it.
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]string  `json:"locations,omitempty"`
+	Name      string     `json:"name"`
+	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 
 	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
 	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
@@ -1638,6 +1669,15 @@ type CheckCreateBase struct {
 	// Config Type-specific settings; see the variant of `check_type`.
 	Config *map[string]interface{} `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1653,6 +1693,14 @@ type CheckCreateBase struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1697,6 +1745,15 @@ type CheckResult struct {
 	HostId    *openapi_types.UUID `json:"host_id,omitempty"`
 	LatencyMs float64             `json:"latency_ms"`
 
+	// Location Where the result was measured from: the location of the worker that ran it (absent for
+	// a worker without one and for results no worker measured, such as heartbeat pings). An
+	// UNKNOWN result with a location and no `worker_id` says that no live worker serves
+	// that location.
+	//
+	//
+	// Example: eu-west
+	Location *string `json:"location,omitempty"`
+
 	// Metrics Named numeric metrics (packet loss, rtt, days to expiry, …).
 	Metrics *map[string]float64 `json:"metrics,omitempty"`
 	Output  string              `json:"output"`
@@ -1726,11 +1783,29 @@ type CheckType string
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
 	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
-	Config           *CheckConfig `json:"config,omitempty"`
-	Enabled          *bool        `json:"enabled,omitempty"`
-	FailureThreshold *int         `json:"failure_threshold,omitempty"`
-	IntervalSec      *int         `json:"interval_sec,omitempty"`
-	Name             *string      `json:"name,omitempty"`
+	Config *CheckConfig `json:"config,omitempty"`
+
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Absent: kept (it must still be at most the number of locations).
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int  `json:"confirm_locations,omitempty"`
+	Enabled          *bool `json:"enabled,omitempty"`
+	FailureThreshold *int  `json:"failure_threshold,omitempty"`
+	IntervalSec      *int  `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. An empty list: any worker runs it. Absent: kept. A
+	// new location's first run comes within moments; a removed one's schedule goes.
+	// Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
+	Name      *string         `json:"name,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
@@ -1791,6 +1866,15 @@ type DnsCheckCreate struct {
 	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
 	Config DnsConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1806,6 +1890,14 @@ type DnsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2001,6 +2093,15 @@ type GrpcCheckCreate struct {
 	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
 	Config GrpcConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2016,6 +2117,14 @@ type GrpcCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2088,6 +2197,15 @@ type HeartbeatCheckCreate struct {
 	// the incident at the deadline.
 	Config HeartbeatConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2103,6 +2221,14 @@ type HeartbeatCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2518,6 +2644,15 @@ type HttpCheckCreate struct {
 	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2533,6 +2668,14 @@ type HttpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2861,6 +3004,11 @@ type IncidentUpdateResult struct {
 	Ok    bool          `json:"ok"`
 }
 
+// LocationName A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationName = string
+
 // LogEntry defines model for LogEntry.
 type LogEntry struct {
 	AppName  *string `json:"app_name,omitempty"`
@@ -3167,6 +3315,15 @@ type PingCheckCreate struct {
 	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
 	Config *PingConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3182,6 +3339,14 @@ type PingCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3260,6 +3425,15 @@ type PostgresCheckCreate struct {
 	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
 	Config *PostgresConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3275,6 +3449,14 @@ type PostgresCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3411,6 +3593,15 @@ type SmtpCheckCreate struct {
 	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
 	Config *SmtpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3426,6 +3617,14 @@ type SmtpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3509,6 +3708,15 @@ type SnmpCheckCreate struct {
 	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
 	Config *SnmpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3524,6 +3732,14 @@ type SnmpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3840,6 +4056,15 @@ type TcpCheckCreate struct {
 	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
 	Config TcpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3855,6 +4080,14 @@ type TcpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3948,6 +4181,15 @@ type TlsCheckCreate struct {
 	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
 	Config *TlsConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3963,6 +4205,14 @@ type TlsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -4072,6 +4322,7 @@ type WorkerStatus string
 
 // WorkerClaimRequest defines model for WorkerClaimRequest.
 type WorkerClaimRequest struct {
+	// Location Empty, or a LocationName.
 	Location  *string `json:"location,omitempty"`
 	MaxChecks int     `json:"max_checks"`
 	Name      string  `json:"name"`
@@ -4094,13 +4345,46 @@ type WorkerHeartbeatAck struct {
 
 // WorkerHello defines model for WorkerHello.
 type WorkerHello struct {
-	// Location Where the worker probes from.
+	// Location Where the worker probes from: empty, or a LocationName (what checks list in `locations`).
 	Location *string `json:"location,omitempty"`
 
 	// Name The worker process's name, unique per token.
 	Name    string  `json:"name"`
 	Version *string `json:"version,omitempty"`
 }
+
+// WorkerLocation defines model for WorkerLocation.
+type WorkerLocation struct {
+	// Checks Checks that list this location in their `locations`.
+	//
+	// Example: 14
+	Checks int `json:"checks"`
+
+	// LiveWorkers Workers in this location with a fresh heartbeat (not stale, not retired).
+	//
+	// Example: 2
+	LiveWorkers int `json:"live_workers"`
+
+	// Location The location's name.
+	//
+	// Example: eu-west
+	Location string `json:"location"`
+
+	// Status `no_worker`: checks need this location and no live worker serves it (they get an
+	// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+	// lists it (they run the checks any worker may run); `ok` otherwise.
+	//
+	//
+	// Example: ok
+	Status WorkerLocationStatus `json:"status"`
+}
+
+// WorkerLocationStatus `no_worker`: checks need this location and no live worker serves it (they get an
+// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+// lists it (they run the checks any worker may run); `ok` otherwise.
+//
+// Example: ok
+type WorkerLocationStatus string
 
 // WorkerResult defines model for WorkerResult.
 type WorkerResult struct {
@@ -4123,7 +4407,7 @@ type WorkerResult struct {
 
 // WorkerResultBatch defines model for WorkerResultBatch.
 type WorkerResultBatch struct {
-	// Location Where the worker probes from: each result counts for that location's schedule of its check.
+	// Location Where the worker probes from (empty, or a LocationName): each result counts for that location's schedule of its check.
 	Location *string        `json:"location,omitempty"`
 	Name     string         `json:"name"`
 	Results  []WorkerResult `json:"results"`
@@ -4220,11 +4504,22 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// LocationFilter A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationFilter = LocationName
+
 // To defines model for To.
 type To = time.Time
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
+
+// CheckLocationsUnprocessable An RFC 9457 problem document.
+type CheckLocationsUnprocessable = Problem
+
+// CheckUnprocessable An RFC 9457 problem document.
+type CheckUnprocessable = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
@@ -4420,6 +4715,9 @@ type UpdateCheckParams struct {
 
 // GetCheckLastResultParams defines parameters for GetCheckLastResult.
 type GetCheckLastResultParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4567,6 +4865,9 @@ type AiTagHostParams struct {
 
 // GetHostLatestResultsParams defines parameters for GetHostLatestResults.
 type GetHostLatestResultsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4829,6 +5130,9 @@ type StartMaintenanceWindowParams struct {
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
 type GetCheckMetricsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// CheckId The check.
 	CheckId openapi_types.UUID `form:"check_id" json:"check_id"`
 
@@ -4987,6 +5291,12 @@ type PostWorkerResultsParams struct {
 
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkerLocationsParams defines parameters for ListWorkerLocations.
+type ListWorkerLocationsParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -6394,7 +6704,9 @@ type ClientInterface interface {
 
 	// GetCheckLastResult Latest raw result of a check
 	//
-	// The most recent result; 404 when the check has never run.
+	// The most recent result; 404 when the check has never run. With `location`, the most
+	// recent result measured from that location (read from the check's raw results of the
+	// last 7 days; 404 when it has none there).
 	//
 	// Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 	GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6593,7 +6905,9 @@ type ClientInterface interface {
 
 	// GetHostLatestResults Latest result of each check of a host
 	//
-	// A bare array with the most recent result of every check of the host (checks never run are absent).
+	// A bare array with the most recent result of every check of the host (checks never run
+	// are absent). With `location`, each check's most recent result measured from that
+	// location (read from the raw results of the last 7 days; checks without one are absent).
 	//
 	// Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
 	GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6901,7 +7215,9 @@ type ClientInterface interface {
 	//
 	// Results of one check between `from` and `to` (default the last hour). `raw` returns each
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-	// read from rollups for `1h` and `1d`.
+	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+	// that location count: the buckets are then computed from the raw results of the window,
+	// which may span at most 7 days (else 422 naming `from`).
 	//
 	// Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 	GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -7182,6 +7498,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
 	ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWorkerLocations Locations and their workers
+	//
+	// A bare array with one entry per location in use (listed by a check, or given by a worker
+	// that is not retired), by name: its live workers and how many checks need it. A location
+	// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+	// UNKNOWN result per interval from that location instead of silently not running there.
+	//
+	// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+	ListWorkerLocations(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWorker Retire a worker
 	//
@@ -7642,7 +7968,9 @@ func (c *RawClient) UpdateCheck(ctx context.Context, id Id, params *UpdateCheckP
 
 // GetCheckLastResult Latest raw result of a check
 //
-// The most recent result; 404 when the check has never run.
+// The most recent result; 404 when the check has never run. With `location`, the most
+// recent result measured from that location (read from the check's raw results of the
+// last 7 days; 404 when it has none there).
 //
 // Corresponds with GET /checks/{id}/last-result (the `GetCheckLastResult` operationId).
 func (c *RawClient) GetCheckLastResult(ctx context.Context, id Id, params *GetCheckLastResultParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8071,7 +8399,9 @@ func (c *RawClient) AiTagHost(ctx context.Context, id Id, params *AiTagHostParam
 
 // GetHostLatestResults Latest result of each check of a host
 //
-// A bare array with the most recent result of every check of the host (checks never run are absent).
+// A bare array with the most recent result of every check of the host (checks never run
+// are absent). With `location`, each check's most recent result measured from that
+// location (read from the raw results of the last 7 days; checks without one are absent).
 //
 // Corresponds with GET /hosts/{id}/latest (the `GetHostLatestResults` operationId).
 func (c *RawClient) GetHostLatestResults(ctx context.Context, id Id, params *GetHostLatestResultsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8749,7 +9079,9 @@ func (c *RawClient) StartMaintenanceWindow(ctx context.Context, id Id, params *S
 //
 // Results of one check between `from` and `to` (default the last hour). `raw` returns each
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-// read from rollups for `1h` and `1d`.
+// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+// that location count: the buckets are then computed from the raw results of the window,
+// which may span at most 7 days (else 422 naming `from`).
 //
 // Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9321,6 +9653,26 @@ func (c *RawClient) PostWorkerResults(ctx context.Context, params *PostWorkerRes
 // Corresponds with GET /workers (the `ListWorkers` operationId).
 func (c *RawClient) ListWorkers(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorkersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWorkerLocations Locations and their workers
+//
+// A bare array with one entry per location in use (listed by a check, or given by a worker
+// that is not retired), by name: its live workers and how many checks need it. A location
+// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+// UNKNOWN result per interval from that location instead of silently not running there.
+//
+// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+func (c *RawClient) ListWorkerLocations(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorkerLocationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -10471,6 +10823,33 @@ func NewGetCheckLastResultRequest(server string, id Id, params *GetCheckLastResu
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -11435,6 +11814,33 @@ func NewGetHostLatestResultsRequest(server string, id Id, params *GetHostLatestR
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -13139,6 +13545,18 @@ func NewGetCheckMetricsRequest(server string, params *GetCheckMetricsParams) (*h
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.Location != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "location", *params.Location, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "check_id", params.CheckId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 			return nil, err
 		} else {
@@ -14292,6 +14710,48 @@ func NewListWorkersRequest(server string, params *ListWorkersParams) (*http.Requ
 	return req, nil
 }
 
+// NewListWorkerLocationsRequest constructs an http.Request for the ListWorkerLocations method
+func NewListWorkerLocationsRequest(server string, params *ListWorkerLocationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/workers/locations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDeleteWorkerRequest constructs an http.Request for the DeleteWorker method
 func NewDeleteWorkerRequest(server string, id Id) (*http.Request, error) {
 	var err error
@@ -14656,7 +15116,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetCheckLastResultWithResponse Latest raw result of a check
 	//
-	// The most recent result; 404 when the check has never run.
+	// The most recent result; 404 when the check has never run. With `location`, the most
+	// recent result measured from that location (read from the check's raw results of the
+	// last 7 days; 404 when it has none there).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14881,7 +15343,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetHostLatestResultsWithResponse Latest result of each check of a host
 	//
-	// A bare array with the most recent result of every check of the host (checks never run are absent).
+	// A bare array with the most recent result of every check of the host (checks never run
+	// are absent). With `location`, each check's most recent result measured from that
+	// location (read from the raw results of the last 7 days; checks without one are absent).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15223,7 +15687,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Results of one check between `from` and `to` (default the last hour). `raw` returns each
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-	// read from rollups for `1h` and `1d`.
+	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+	// that location count: the buckets are then computed from the raw results of the window,
+	// which may span at most 7 days (else 422 naming `from`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -15532,6 +15998,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /workers (the `ListWorkers` operationId).
 	ListWorkersWithResponse(ctx context.Context, params *ListWorkersParams, reqEditors ...RequestEditorFn) (*ListWorkersResponse, error)
+
+	// ListWorkerLocationsWithResponse Locations and their workers
+	//
+	// A bare array with one entry per location in use (listed by a check, or given by a worker
+	// that is not retired), by name: its live workers and how many checks need it. A location
+	// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+	// UNKNOWN result per interval from that location instead of silently not running there.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+	ListWorkerLocationsWithResponse(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*ListWorkerLocationsResponse, error)
 
 	// DeleteWorkerWithResponse Retire a worker
 	//
@@ -17476,7 +17954,7 @@ type CreateCheckResponse struct {
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *IdempotencyKeyReused
+	ApplicationproblemJSON422 *CheckUnprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -17532,7 +18010,7 @@ func (r CreateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateCheckResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
+func (r CreateCheckResponse) GetApplicationproblemJSON422() *CheckUnprocessable {
 	return r.ApplicationproblemJSON422
 }
 
@@ -17928,6 +18406,12 @@ type UpdateCheckResponse413Headers struct {
 	RateLimitPolicy *string
 }
 
+// UpdateCheckResponse422Headers the declared response headers of an HTTP 422 response for UpdateCheck
+type UpdateCheckResponse422Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 // UpdateCheckResponse429Headers the declared response headers of an HTTP 429 response for UpdateCheck
 type UpdateCheckResponse429Headers struct {
 	RateLimit       *string
@@ -17959,6 +18443,8 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *CheckLocationsUnprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -17981,6 +18467,8 @@ type UpdateCheckResponse struct {
 	Headers412 *UpdateCheckResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCheckResponse413Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *UpdateCheckResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCheckResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18025,6 +18513,11 @@ func (r UpdateCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateCheckResponse) GetApplicationproblemJSON422() *CheckLocationsUnprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -28526,6 +29019,144 @@ func (r ListWorkersResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkerLocationsResponse200Headers the declared response headers of an HTTP 200 response for ListWorkerLocations
+type ListWorkerLocationsResponse200Headers struct {
+	ETag *string
+}
+
+// ListWorkerLocationsResponse304Headers the declared response headers of an HTTP 304 response for ListWorkerLocations
+type ListWorkerLocationsResponse304Headers struct {
+	ETag *string
+}
+
+// ListWorkerLocationsResponse400Headers the declared response headers of an HTTP 400 response for ListWorkerLocations
+type ListWorkerLocationsResponse400Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWorkerLocationsResponse401Headers the declared response headers of an HTTP 401 response for ListWorkerLocations
+type ListWorkerLocationsResponse401Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	WWWAuthenticate *string
+}
+
+// ListWorkerLocationsResponse403Headers the declared response headers of an HTTP 403 response for ListWorkerLocations
+type ListWorkerLocationsResponse403Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+// ListWorkerLocationsResponse429Headers the declared response headers of an HTTP 429 response for ListWorkerLocations
+type ListWorkerLocationsResponse429Headers struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+	RetryAfter      *int
+}
+
+// ListWorkerLocationsResponse503Headers the declared response headers of an HTTP 503 response for ListWorkerLocations
+type ListWorkerLocationsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListWorkerLocationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]WorkerLocation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListWorkerLocationsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListWorkerLocationsResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListWorkerLocationsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWorkerLocationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListWorkerLocationsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListWorkerLocationsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListWorkerLocationsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWorkerLocationsResponse) GetJSON200() *[]WorkerLocation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListWorkerLocationsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWorkerLocationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWorkerLocationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWorkerLocationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWorkerLocationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteWorkerResponse400Headers the declared response headers of an HTTP 400 response for DeleteWorker
 type DeleteWorkerResponse400Headers struct {
 	RateLimit       *string
@@ -29172,7 +29803,9 @@ func (c *ClientWithResponses) UpdateCheckWithResponse(ctx context.Context, id Id
 
 // GetCheckLastResultWithResponse Latest raw result of a check
 //
-// The most recent result; 404 when the check has never run.
+// The most recent result; 404 when the check has never run. With `location`, the most
+// recent result measured from that location (read from the check's raw results of the
+// last 7 days; 404 when it has none there).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -29535,7 +30168,9 @@ func (c *ClientWithResponses) AiTagHostWithResponse(ctx context.Context, id Id, 
 
 // GetHostLatestResultsWithResponse Latest result of each check of a host
 //
-// A bare array with the most recent result of every check of the host (checks never run are absent).
+// A bare array with the most recent result of every check of the host (checks never run
+// are absent). With `location`, each check's most recent result measured from that
+// location (read from the raw results of the last 7 days; checks without one are absent).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30099,7 +30734,9 @@ func (c *ClientWithResponses) StartMaintenanceWindowWithResponse(ctx context.Con
 //
 // Results of one check between `from` and `to` (default the last hour). `raw` returns each
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
-// read from rollups for `1h` and `1d`.
+// read from rollups for `1h` and `1d`. With `location`, only the results measured from
+// that location count: the buckets are then computed from the raw results of the window,
+// which may span at most 7 days (else 422 naming `from`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -30587,6 +31224,24 @@ func (c *ClientWithResponses) ListWorkersWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseListWorkersResponse(rsp)
+}
+
+// ListWorkerLocationsWithResponse Locations and their workers
+//
+// A bare array with one entry per location in use (listed by a check, or given by a worker
+// that is not retired), by name: its live workers and how many checks need it. A location
+// that checks need and no live worker serves is flagged `no_worker`: those checks get an
+// UNKNOWN result per interval from that location instead of silently not running there.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /workers/locations (the `ListWorkerLocations` operationId).
+func (c *ClientWithResponses) ListWorkerLocationsWithResponse(ctx context.Context, params *ListWorkerLocationsParams, reqEditors ...RequestEditorFn) (*ListWorkerLocationsResponse, error) {
+	rsp, err := c.ListWorkerLocations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWorkerLocationsResponse(rsp)
 }
 
 // DeleteWorkerWithResponse Retire a worker
@@ -33252,7 +33907,7 @@ func ParseCreateCheckResponse(rsp *http.Response) (*CreateCheckResponse, error) 
 		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest IdempotencyKeyReused
+		var dest CheckUnprocessable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -33917,6 +34572,13 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest CheckLocationsUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34077,6 +34739,23 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers413 = &headers
+	case rsp.StatusCode == 422:
+		var headers UpdateCheckResponse422Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCheckResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
@@ -48557,6 +49236,192 @@ func ParseListWorkersResponse(rsp *http.Response) (*ListWorkersResponse, error) 
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListWorkersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListWorkerLocationsResponse parses an HTTP response from a ListWorkerLocationsWithResponse call
+func ParseListWorkerLocationsResponse(rsp *http.Response) (*ListWorkerLocationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWorkerLocationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []WorkerLocation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListWorkerLocationsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListWorkerLocationsResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListWorkerLocationsResponse400Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListWorkerLocationsResponse401Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListWorkerLocationsResponse403Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListWorkerLocationsResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListWorkerLocationsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -64,6 +64,9 @@ var addedOperations = map[string]string{
 	"GET /escalation-policies": "viewer", "POST /escalation-policies": "admin",
 	"GET /escalation-policies/{id}": "viewer", "PUT /escalation-policies/{id}": "admin",
 	"DELETE /escalation-policies/{id}": "admin",
+	// Locations (issue 17): where checks run and which of them no live worker serves, beside
+	// the reference's bare array of workers.
+	"GET /workers/locations": "viewer",
 	// Remote workers (issue 17): worker tokens are managed by admins; the worker protocol
 	// takes a worker token (the workerToken scheme), never a user's, whatever its role says.
 	"GET /worker-tokens": "admin", "POST /worker-tokens": "admin", "DELETE /worker-tokens/{id}": "admin",

@@ -24,6 +24,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/openapi"
+	"github.com/secuaas/secumon/probes/runner/locations"
 	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/probes/runner/worker"
 	"github.com/secuaas/secumon/server/domain/ai"
@@ -85,6 +86,9 @@ type Deps struct {
 	// Worker, when set, runs a probe worker in the process with these options (its Log,
 	// Hooks and Metrics are filled in here).
 	Worker *worker.Options
+	// LocationReports tunes the location reporter `serve` runs (UNKNOWN results for the
+	// locations no live worker serves); its StaleAfter and Log are filled in here.
+	LocationReports locations.Options
 
 	// Metrics, when set, is where Run serves GET /metrics (Prometheus) while it runs, apart
 	// from the API's listener; Run closes it when it returns. Unset, nothing is measured.
@@ -109,7 +113,8 @@ type App struct {
 	// digester digests remote workers' results in a process that serves the API without
 	// an embedded worker (whose digester does it otherwise); nil when there is a worker.
 	digester *store.Digester
-	metrics  *metrics.Metrics // nil unless Deps.Metrics
+	reporter *locations.Reporter // nil unless Deps.Serve
+	metrics  *metrics.Metrics    // nil unless Deps.Metrics
 }
 
 // Build makes the process's parts from d. It fails when the embedded contract is
@@ -195,6 +200,9 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 			SyslogEnabled: d.Syslog != nil, AI: aiSet, Jobs: client, PublicURL: d.PublicURL,
 			Remote: remoteworkers.New(d.Pool, log.With("component", "remote-workers"), digested), Revoked: app.Auth.Forget,
 		})
+		lo := d.LocationReports
+		lo.StaleAfter, lo.Log = handlers.WorkerStaleAfter, log.With("component", "locations")
+		app.reporter = locations.New(d.Pool, lo)
 		limits := httpLimits{rate: ratelimit.New(d.RateLimits), streams: d.EventStreams, uploads: d.ReportUploads}
 		limits.rate.Metrics = app.metrics
 		if app.Handler, err = newHTTP(d.Pool, doc, ops, app.Auth, d.StatusPages, limits, httpOptions{corsOrigins: d.CORSOrigins}, log, d.Tracing, app.metrics); err != nil {
@@ -248,6 +256,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.deps.Serve {
 		// Maintenance windows and storms start and end by the clock.
 		parts.Go(func() { a.alerting.Run(ctx, a.deps.Pool, 5*time.Second) })
+		// Locations that checks need and no live worker serves get UNKNOWN results.
+		parts.Go(func() { a.reporter.Run(ctx) })
 	}
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })

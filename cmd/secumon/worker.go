@@ -40,6 +40,9 @@ func (f *workerFlags) options() (*worker.Options, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--probe-allow: %w", err)
 	}
+	if f.location != "" && !worker.ValidLocation(f.location) {
+		return nil, fmt.Errorf("--worker-location %q: at most 64 printable characters, no leading or trailing space", f.location)
+	}
 	return &worker.Options{
 		Name: f.name, Location: f.location, Version: version, Concurrency: f.concurrency, RetentionDays: f.retentionDays,
 		Runner: probes.NewRunner(probes.Options{Allowed: allowed}),

@@ -1085,6 +1085,27 @@ func (e WorkerStatus) Valid() bool {
 	}
 }
 
+// Defines values for WorkerLocationStatus.
+const (
+	WorkerLocationStatusNoWorker WorkerLocationStatus = "no_worker"
+	WorkerLocationStatusOk       WorkerLocationStatus = "ok"
+	WorkerLocationStatusUnused   WorkerLocationStatus = "unused"
+)
+
+// Valid indicates whether the value is a known member of the WorkerLocationStatus enum.
+func (e WorkerLocationStatus) Valid() bool {
+	switch e {
+	case WorkerLocationStatusNoWorker:
+		return true
+	case WorkerLocationStatusOk:
+		return true
+	case WorkerLocationStatusUnused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UploadAppSecurityReportParamsFormat.
 const (
 	UploadAppSecurityReportParamsFormatSarif UploadAppSecurityReportParamsFormat = "sarif"
@@ -1587,9 +1608,14 @@ type Check struct {
 	//
 	//
 	// Example: {"count":3,"host":"10.0.0.12"}
-	Config    CheckConfig `json:"config"`
-	CreatedAt time.Time   `json:"created_at"`
-	Enabled   bool        `json:"enabled"`
+	Config CheckConfig `json:"config"`
+
+	// ConfirmLocations How many of `locations` must each see `failure_threshold` consecutive failures before an incident opens (N of M).
+	//
+	// Example: 2
+	ConfirmLocations *int      `json:"confirm_locations,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
+	Enabled          bool      `json:"enabled"`
 
 	// FailureThreshold Consecutive failing runs that open an incident.
 	FailureThreshold int                `json:"failure_threshold"`
@@ -1600,8 +1626,13 @@ type Check struct {
 
 	// LastStatus 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 	LastStatus *CheckStatus `json:"last_status,omitempty"`
-	Name       string       `json:"name"`
-	NextRunAt  *time.Time   `json:"next_run_at,omitempty"`
+
+	// Locations Where the check runs; empty when any worker runs it.
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]string  `json:"locations,omitempty"`
+	Name      string     `json:"name"`
+	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 
 	// PingUrl Heartbeat checks only, and only in the answer that created the check: the secret URL
 	// the job calls (`GET`, `POST` or `HEAD`; `/start`, `/fail` or `/{exit_status}`
@@ -1644,6 +1675,15 @@ type CheckCreateBase struct {
 	// Config Type-specific settings; see the variant of `check_type`.
 	Config *map[string]interface{} `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1659,6 +1699,14 @@ type CheckCreateBase struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -1703,6 +1751,15 @@ type CheckResult struct {
 	HostId    *openapi_types.UUID `json:"host_id,omitempty"`
 	LatencyMs float64             `json:"latency_ms"`
 
+	// Location Where the result was measured from: the location of the worker that ran it (absent for
+	// a worker without one and for results no worker measured, such as heartbeat pings). An
+	// UNKNOWN result with a location and no `worker_id` says that no live worker serves
+	// that location.
+	//
+	//
+	// Example: eu-west
+	Location *string `json:"location,omitempty"`
+
 	// Metrics Named numeric metrics (packet loss, rtt, days to expiry, …).
 	Metrics *map[string]float64 `json:"metrics,omitempty"`
 	Output  string              `json:"output"`
@@ -1732,11 +1789,29 @@ type CheckType string
 // CheckUpdate defines model for CheckUpdate.
 type CheckUpdate struct {
 	// Config Replaces the whole config; it must match the schema of the check's `check_type`, which cannot change. An invalid field is reported as `config.<field>`.
-	Config           *CheckConfig `json:"config,omitempty"`
-	Enabled          *bool        `json:"enabled,omitempty"`
-	FailureThreshold *int         `json:"failure_threshold,omitempty"`
-	IntervalSec      *int         `json:"interval_sec,omitempty"`
-	Name             *string      `json:"name,omitempty"`
+	Config *CheckConfig `json:"config,omitempty"`
+
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Absent: kept (it must still be at most the number of locations).
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int  `json:"confirm_locations,omitempty"`
+	Enabled          *bool `json:"enabled,omitempty"`
+	FailureThreshold *int  `json:"failure_threshold,omitempty"`
+	IntervalSec      *int  `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. An empty list: any worker runs it. Absent: kept. A
+	// new location's first run comes within moments; a removed one's schedule goes.
+	// Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
+	Name      *string         `json:"name,omitempty"`
 
 	// Severity Incident severity, from most to least severe.
 	Severity   *Severity `json:"severity,omitempty"`
@@ -1797,6 +1872,15 @@ type DnsCheckCreate struct {
 	// Config DNS query (`check_type` dns) to a resolver; the answers and latency are checked.
 	Config DnsConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -1812,6 +1896,14 @@ type DnsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2007,6 +2099,15 @@ type GrpcCheckCreate struct {
 	// Config gRPC health check (`check_type` grpc) with the standard `grpc.health.v1.Health/Check` call; SERVING is OK, anything else CRITICAL.
 	Config GrpcConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2022,6 +2123,14 @@ type GrpcCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2094,6 +2203,15 @@ type HeartbeatCheckCreate struct {
 	// the incident at the deadline.
 	Config HeartbeatConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2109,6 +2227,14 @@ type HeartbeatCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2524,6 +2650,15 @@ type HttpCheckCreate struct {
 	// Config HTTP(S) request (`check_type` http); the status code, body, latency, assertions and, for https, the certificate's expiry are checked.
 	Config HttpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -2539,6 +2674,14 @@ type HttpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -2867,6 +3010,11 @@ type IncidentUpdateResult struct {
 	Ok    bool          `json:"ok"`
 }
 
+// LocationName A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationName = string
+
 // LogEntry defines model for LogEntry.
 type LogEntry struct {
 	AppName  *string `json:"app_name,omitempty"`
@@ -3173,6 +3321,15 @@ type PingCheckCreate struct {
 	// Config ICMP echo (`check_type` ping). Thresholds compare packet loss and average round-trip time.
 	Config *PingConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3188,6 +3345,14 @@ type PingCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3266,6 +3431,15 @@ type PostgresCheckCreate struct {
 	// Config PostgreSQL login (`check_type` postgres), optionally running a read-only query; the server's version is reported.
 	Config *PostgresConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3281,6 +3455,14 @@ type PostgresCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3417,6 +3599,15 @@ type SmtpCheckCreate struct {
 	// Config SMTP dialogue (`check_type` smtp): banner (220), EHLO, optional STARTTLS with the certificate's days to expiry, then QUIT. No mail is sent.
 	Config *SmtpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3432,6 +3623,14 @@ type SmtpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3515,6 +3714,15 @@ type SnmpCheckCreate struct {
 	// Config SNMP v2c or v3 Get (`check_type` snmp) of `oids` plus, by default, sysDescr, sysUpTime, sysName and IF-MIB interface counters (as rates).
 	Config *SnmpConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3530,6 +3738,14 @@ type SnmpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3846,6 +4062,15 @@ type TcpCheckCreate struct {
 	// Config TCP connect (`check_type` tcp), optionally sending bytes and expecting a reply.
 	Config TcpConfig `json:"config"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3861,6 +4086,14 @@ type TcpCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -3954,6 +4187,15 @@ type TlsCheckCreate struct {
 	// Config TLS handshake (`check_type` tls); the certificate's days to expiry and chain are checked.
 	Config *TlsConfig `json:"config,omitempty"`
 
+	// ConfirmLocations N of M: how many of the listed locations must each see `failure_threshold`
+	// consecutive failures (results no older than about one interval plus the timeout)
+	// before an incident opens; it resolves when fewer than N still do. At most the number
+	// of `locations`. Default: `1`.
+	//
+	//
+	// Example: 2
+	ConfirmLocations *int `json:"confirm_locations,omitempty"`
+
 	// Enabled Disabled checks are not run. Default: `true`.
 	Enabled *bool `json:"enabled,omitempty"`
 
@@ -3969,6 +4211,14 @@ type TlsCheckCreate struct {
 	//
 	// Example: 60
 	IntervalSec *int `json:"interval_sec,omitempty"`
+
+	// Locations Where the check runs: each listed location runs it on its own schedule, by a worker
+	// started with that `--worker-location`. Empty or absent: any worker runs it, once per
+	// interval. Heartbeat checks probe nothing and take no locations.
+	//
+	//
+	// Example: ["eu-west","us-east","ap-south"]
+	Locations *[]LocationName `json:"locations,omitempty"`
 
 	// Name Unique name in the workspace.
 	//
@@ -4078,6 +4328,7 @@ type WorkerStatus string
 
 // WorkerClaimRequest defines model for WorkerClaimRequest.
 type WorkerClaimRequest struct {
+	// Location Empty, or a LocationName.
 	Location  *string `json:"location,omitempty"`
 	MaxChecks int     `json:"max_checks"`
 	Name      string  `json:"name"`
@@ -4100,13 +4351,46 @@ type WorkerHeartbeatAck struct {
 
 // WorkerHello defines model for WorkerHello.
 type WorkerHello struct {
-	// Location Where the worker probes from.
+	// Location Where the worker probes from: empty, or a LocationName (what checks list in `locations`).
 	Location *string `json:"location,omitempty"`
 
 	// Name The worker process's name, unique per token.
 	Name    string  `json:"name"`
 	Version *string `json:"version,omitempty"`
 }
+
+// WorkerLocation defines model for WorkerLocation.
+type WorkerLocation struct {
+	// Checks Checks that list this location in their `locations`.
+	//
+	// Example: 14
+	Checks int `json:"checks"`
+
+	// LiveWorkers Workers in this location with a fresh heartbeat (not stale, not retired).
+	//
+	// Example: 2
+	LiveWorkers int `json:"live_workers"`
+
+	// Location The location's name.
+	//
+	// Example: eu-west
+	Location string `json:"location"`
+
+	// Status `no_worker`: checks need this location and no live worker serves it (they get an
+	// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+	// lists it (they run the checks any worker may run); `ok` otherwise.
+	//
+	//
+	// Example: ok
+	Status WorkerLocationStatus `json:"status"`
+}
+
+// WorkerLocationStatus `no_worker`: checks need this location and no live worker serves it (they get an
+// UNKNOWN result per interval saying so); `unused`: workers are there but no check
+// lists it (they run the checks any worker may run); `ok` otherwise.
+//
+// Example: ok
+type WorkerLocationStatus string
 
 // WorkerResult defines model for WorkerResult.
 type WorkerResult struct {
@@ -4129,7 +4413,7 @@ type WorkerResult struct {
 
 // WorkerResultBatch defines model for WorkerResultBatch.
 type WorkerResultBatch struct {
-	// Location Where the worker probes from: each result counts for that location's schedule of its check.
+	// Location Where the worker probes from (empty, or a LocationName): each result counts for that location's schedule of its check.
 	Location *string        `json:"location,omitempty"`
 	Name     string         `json:"name"`
 	Results  []WorkerResult `json:"results"`
@@ -4226,11 +4510,22 @@ type IfNoneMatch = string
 // Limit defines model for Limit.
 type Limit = int
 
+// LocationFilter A location's name, as a worker's `--worker-location` gives it.
+//
+// Example: eu-west
+type LocationFilter = LocationName
+
 // To defines model for To.
 type To = time.Time
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
+
+// CheckLocationsUnprocessable An RFC 9457 problem document.
+type CheckLocationsUnprocessable = Problem
+
+// CheckUnprocessable An RFC 9457 problem document.
+type CheckUnprocessable = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
@@ -4426,6 +4721,9 @@ type UpdateCheckParams struct {
 
 // GetCheckLastResultParams defines parameters for GetCheckLastResult.
 type GetCheckLastResultParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4573,6 +4871,9 @@ type AiTagHostParams struct {
 
 // GetHostLatestResultsParams defines parameters for GetHostLatestResults.
 type GetHostLatestResultsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -4835,6 +5136,9 @@ type StartMaintenanceWindowParams struct {
 
 // GetCheckMetricsParams defines parameters for GetCheckMetrics.
 type GetCheckMetricsParams struct {
+	// Location Only results measured from this location (the `location` of the worker that ran them).
+	Location *LocationFilter `form:"location,omitempty" json:"location,omitempty"`
+
 	// CheckId The check.
 	CheckId openapi_types.UUID `form:"check_id" json:"check_id"`
 
@@ -4993,6 +5297,12 @@ type PostWorkerResultsParams struct {
 
 // ListWorkersParams defines parameters for ListWorkers.
 type ListWorkersParams struct {
+	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ListWorkerLocationsParams defines parameters for ListWorkerLocations.
+type ListWorkerLocationsParams struct {
 	// IfNoneMatch ETags of copies the client holds (comma-separated, or `*`); when one matches the current answer, 304 without a body. Weak comparison: `W/` prefixes are ignored.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
@@ -6353,6 +6663,9 @@ type ServerInterface interface {
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(w http.ResponseWriter, r *http.Request, params ListWorkersParams)
+	// ListWorkerLocations Locations and their workers
+	// (GET /workers/locations)
+	ListWorkerLocations(w http.ResponseWriter, r *http.Request, params ListWorkerLocationsParams)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(w http.ResponseWriter, r *http.Request, id Id)
@@ -7333,6 +7646,19 @@ func (siw *ServerInterfaceWrapper) GetCheckLastResult(w http.ResponseWriter, r *
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetCheckLastResultParams
 
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
+
 	headers := r.Header
 
 	// ------------- Optional header parameter "If-None-Match" -------------
@@ -8198,6 +8524,19 @@ func (siw *ServerInterfaceWrapper) GetHostLatestResults(w http.ResponseWriter, r
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetHostLatestResultsParams
+
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
 
 	headers := r.Header
 
@@ -9672,6 +10011,19 @@ func (siw *ServerInterfaceWrapper) GetCheckMetrics(w http.ResponseWriter, r *htt
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetCheckMetricsParams
 
+	// ------------- Optional query parameter "location" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "location", r.URL.Query(), &params.Location, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "location"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "location", Err: err})
+		}
+		return
+	}
+
 	// ------------- Required query parameter "check_id" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, true, "check_id", r.URL.Query(), &params.CheckId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
@@ -10667,6 +11019,47 @@ func (siw *ServerInterfaceWrapper) ListWorkers(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkerLocations operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkerLocations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkerLocationsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkerLocations(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteWorker operation middleware
 func (siw *ServerInterfaceWrapper) DeleteWorker(w http.ResponseWriter, r *http.Request) {
 
@@ -10931,6 +11324,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/app-security/findings/{id}", wrapper.UpdateAppSecurityFinding)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/storms", wrapper.ListStorms)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers", wrapper.ListWorkers)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/workers/locations", wrapper.ListWorkerLocations)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/workers/{id}", wrapper.DeleteWorker)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/worker-tokens", wrapper.ListWorkerTokens)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/worker-tokens", wrapper.CreateWorkerToken)
@@ -10951,6 +11345,26 @@ type BadRequestApplicationProblemPlusJSONResponse struct {
 	Body Problem
 
 	Headers BadRequestResponseHeaders
+}
+
+type CheckLocationsUnprocessableResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type CheckLocationsUnprocessableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers CheckLocationsUnprocessableResponseHeaders
+}
+
+type CheckUnprocessableResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type CheckUnprocessableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers CheckUnprocessableResponseHeaders
 }
 
 type ConflictResponseHeaders struct {
@@ -13575,7 +13989,7 @@ func (response CreateCheck413ApplicationProblemPlusJSONResponse) VisitCreateChec
 }
 
 type CreateCheck422ApplicationProblemPlusJSONResponse struct {
-	IdempotencyKeyReusedApplicationProblemPlusJSONResponse
+	CheckUnprocessableApplicationProblemPlusJSONResponse
 }
 
 func (response CreateCheck422ApplicationProblemPlusJSONResponse) VisitCreateCheckResponse(w http.ResponseWriter) error {
@@ -14227,6 +14641,28 @@ func (response UpdateCheck413ApplicationProblemPlusJSONResponse) VisitUpdateChec
 		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCheck422ApplicationProblemPlusJSONResponse struct {
+	CheckLocationsUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCheck422ApplicationProblemPlusJSONResponse) VisitUpdateCheckResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -27679,6 +28115,177 @@ func (response ListWorkers503ApplicationProblemPlusJSONResponse) VisitListWorker
 	return err
 }
 
+type ListWorkerLocationsRequestObject struct {
+	Params ListWorkerLocationsParams
+}
+
+type ListWorkerLocationsResponseObject interface {
+	VisitListWorkerLocationsResponse(w http.ResponseWriter) error
+}
+
+type ListWorkerLocations200ResponseHeaders struct {
+	ETag *string
+}
+
+type ListWorkerLocations200JSONResponse struct {
+	Body    []WorkerLocation
+	Headers ListWorkerLocations200ResponseHeaders
+}
+
+func (response ListWorkerLocations200JSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations304Response = NotModifiedResponse
+
+func (response ListWorkerLocations304Response) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ListWorkerLocations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations400ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations401ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations403ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations429ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations500ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkerLocations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkerLocations503ApplicationProblemPlusJSONResponse) VisitListWorkerLocationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteWorkerRequestObject struct {
 	Id Id `json:"id"`
 }
@@ -28268,6 +28875,9 @@ type StrictServerInterface interface {
 	// ListWorkers List workers
 	// (GET /workers)
 	ListWorkers(ctx context.Context, request ListWorkersRequestObject) (ListWorkersResponseObject, error)
+	// ListWorkerLocations Locations and their workers
+	// (GET /workers/locations)
+	ListWorkerLocations(ctx context.Context, request ListWorkerLocationsRequestObject) (ListWorkerLocationsResponseObject, error)
 	// DeleteWorker Retire a worker
 	// (DELETE /workers/{id})
 	DeleteWorker(ctx context.Context, request DeleteWorkerRequestObject) (DeleteWorkerResponseObject, error)
@@ -30722,6 +31332,32 @@ func (sh *strictHandler) ListWorkers(w http.ResponseWriter, r *http.Request, par
 	}
 }
 
+// ListWorkerLocations operation middleware
+func (sh *strictHandler) ListWorkerLocations(w http.ResponseWriter, r *http.Request, params ListWorkerLocationsParams) {
+	var request ListWorkerLocationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkerLocations(ctx, request.(ListWorkerLocationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkerLocations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkerLocationsResponseObject); ok {
+		if err := validResponse.VisitListWorkerLocationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteWorker operation middleware
 func (sh *strictHandler) DeleteWorker(w http.ResponseWriter, r *http.Request, id Id) {
 	var request DeleteWorkerRequestObject
@@ -30779,764 +31415,790 @@ func (sh *strictHandler) ListWorkspaces(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rdts4ljD6Kvg0/a1I3ZQiyZck9qrV43KcirviS9tOpWbitAmRkIQyBagI0I6qJmf1r1nr/J0/5wlO",
-	"v8h5k36Ss7ABkCAFSpTtusw5M70mZZEgLhsbG/u+f25FfDbnjDApWns/t6YExySFP4+u8ET9NyYiSulc",
-	"Us5ae61LmXI2QXc4oTGWPEV8jOSUIMzEPUmfCTTi8QK1MZpiMVUvqez00CVhMaISjXB0iyhD4fG4e8oZ",
-	"6Z5gGU1DxBnC6JujKyQ5mhCJtvrb6H5KGGJcTimboGiK2YTEAeKp/d799Pz9lXrz+ujd0dUREhzJKZYw",
-	"r/uUSoKmeD4nTCDOkgWiY8Q4TNP0Cg1TIniWRgQJyiLSawUt8hnP5glp7bWuWz9u/eWun/51MH17+9f4",
-	"5eLfRtvR2+HBdasVtEQ0JTOsIDXDn98RNpHT1t7udtCaYylJqoD2t+vWx4Puv+PuT/3uq5vupz9dt/7Q",
-	"ClpyMVe9C5lSNml9+RK03lF2uwzzizeH6OXw5UuUUHarQKTmy8hnieZ4QjSg5JSkBFG1RILaqoHAM7Wq",
-	"HzMiJLqncorCKEsFT0MkiFTdhKqPG/OwE6CUc9lNSYIlvSMBIr1JD4XXWb+/FT3Hc/r8bvh8yoUUf9af",
-	"fEUWf/nn3/+hGgx3Ezqj8qshtCb7KCXJV9ct1f91K6wAc2WH2fEPnMbD7+i7q4PFMeuv7b1uB4b97Zc+",
-	"EF9gSd6p7pbhfHx09Qbl71E7TvFYdimR4+5Uyjme026KJYHJdM1J6ezBbsx5QqPFM4EYnpEAhWloQS9Q",
-	"QsYSYRajUCrQR5zFAmVM0gQ+/THjEqudG2dJgvAEU5bDviX5LWHXrf30q+3hvvxqK+whmJxAOCVoTlIk",
-	"SHpHUjRPeUSE6KFTns5wYs6jQBFO04U6epLzAGahxuRJTFIU5mvtwr9h4D66IDNMGWWTUE/efSOIDFHb",
-	"rKWDxpQksQjQ/ZRGUxjgG44uX3+LUoJj0avdop3d6inB3Z/geOynX33sd199+tO+NH/4D0w+qXPYgHV7",
-	"2tXN/Hv2Y+jsR3uUpUJ29NLv9Zt7ymJ+r+iPWfnyPv341aDf37//aidE7RAehnuwTQfnxwh+76MQx3FK",
-	"hDBvooQSJpF5CCeVZxLhvPkY04TEXZzJabiH9C+kfhEmaYTVQoWnp86D4P6jhfv9argTmS4OxpKknivC",
-	"oLjk6B4rok/GPFWkSKYLyiaVaVFGZ9mstdfPh6FMkglJW1/UQHOc4hmR5k46mM8vSXSe8h9IJE/xjCyP",
-	"fqCOgnptNha1xzxF2TzhWG0YbLxuYMj+nKdqjglnEzXnTplapWRChUwXPfOoF/HZczHlc0XAWkGLqjF/",
-	"zEi6aAUtBjNqmf7rKVM/UOu2vwc+AB8CRVxe3tkc/5gRpAkmGqd8hjCap+SO8kzAffBMlAl7r2aW+nXd",
-	"JHcGQ9+03qR85mMKcCotJyCpunfUxYra6uba2tp6VQHqsD/c7fZ3u8Otq8Fgr9/f6/f/vWaWaoWlOY4V",
-	"fZOtvVaMJemqwVpB9eZdnvdxvDzrK+fWfybQ+/fHr3NYzbGcFpOgcStoKXpOUxK39mSaEe+UsgxaOrPZ",
-	"2vXPhszmXBIWLb4lCx8O35KFhac+1c8EiqacC8UMtTFMNkACLzqa1ZnhWyIQhkNGSYzOzy6vkMBj0kMf",
-	"qGKhrtlwG015lpozANyBGgU4g/zJjMgpjwOk1g+0D/iklMwTvBDQbExTIRXc5pwJcs3aeQf6RkRhvjp1",
-	"U6gPSbyHFMzCDqJMSIJjtTYcSbUYeU8jsu+ZE75mMR2PSapoGkyDp3Ze+m7bHg731Z2TkNLMNMdDBRKS",
-	"JglKM6ZusQBt919Bz9csBPLVBfoV9tC3ZKHvUxHxuWIHNYd1z9NbMccR6aE3huhKSWZzKVB75/PnDnzC",
-	"uES3ZC4DxXXiawZUTo0p9FXeu2Yl1N8Z96NtMsTdl/Fg1N2Otkj31XgXd1+MXkav4j4ZjIfYIqEGaIGG",
-	"Dtp0Fd7Ukved9fTleAz88zLufQCG2TLKsnxGoiyF7VCygeIysdQsvlDMe8eynxpxBUHtiM9muCuIouKS",
-	"xB3FvweGGf1jGKgRqETkM1V8EpYIJ8k+4oqXvaeCoO3BEJDQSgFUAD8vCeuhQ85iquaME83kw4Wjhs85",
-	"edhSklKc0J+U7KDkgntuDpRAgrAYMNCiHqwqwkzt6YjLKRJZFBESbyAM+PfNCCt1GzboD7eb7JiSmGp2",
-	"TU1dKMBHfE6JcAgHmvIkFktbAZJU+Mews6/lBwW4merbfmx2Wp+1QEtkOWuijmMPfSD4Fin5EadUcLaH",
-	"wg/PQ3UZjelnok8UnTCePgkEC3HxcWCs4f1P8GfFhyCWzUYk1VhNZoBTKZFZyuquUZAGSlOKyRhniVQT",
-	"6gfF5UCZ3Brq20FzPDt9wwjon4MlBihofe5OeLd4Cgu44p7tZ/Gq6zdAZk6I8fsVd/Fw9V0s+aNv4i/q",
-	"HtVXBzB0X+P4QhNs9SviTF0b6k88nyeGuX0+T/koIbM//SDUYn8uJq/AIDFNWnutgRZCFImgDLQTapVp",
-	"yhXj+PHnFrxt7emlBK0ZEQJPDLM2J6lcoGt4d91SXcyoEDDhT0FLSCwz0drbVrslqQSoHesx7G1T8MhK",
-	"UBR7z58LEmUzznrqvxiLHr+b2nWI50Z7ovbuiwvRP6Rk3Npr/cvzQinzXL8Vz8/1xxqGFRmnPJl9FOqF",
-	"h8AAC0RwNEV8PDb0DkChkMBR9pSkYt80TNvnRUNX+uoW4lejj01zWMshZ+OERo9FAIymXEhYcYzuyag7",
-	"T3nc7Q8QTpQUujC3TMvd0FfFhuaz2GwnI/vZU+6jmiBBMsVMwA0XIIziTIMDbleMMkaVGABbCaS8DRyf",
-	"vlkrfELY8bBHhmvDEhiuKrO0r6U1hBWHhErskpV9fz8I9IanIxrHhD0Sg+RU8S9zksIniBES67sQxzPK",
-	"UMoTso8WPEvhTwWzO0rugU4XKLVVoFQxr81wapx/9xRIpaScCCcJKGftxJW4e681QXa9Smz83LVCTle1",
-	"DAGzZN4BijkRwPFqcdkyygan1LnLWebfDXaUZa0LkgkSPxJRKucL3WORUxnVPRrzVB3ZXHqxh04f0pLq",
-	"08g6DJhe4Ks6/otrmfkv7rAmg5fvsuGwwNP3zCgP8SghD7zRMrePJ8PbJUq2BGotTFCGCulWr79E5yx4",
-	"S9It1+D+HWEqkyRlODlSm/9IFKWmLwSYtA9KTeIeVkRjzfhrBRhIV9JoOYiQN1Th3Pb4FR5EQ/JitBXv",
-	"4N3oJemPB3g4cijeTpkrMqMapTQMviEm2Zk/CRIdMJQx8nlOIkWdzKyAEw5QwicTRbKs+qIAzL7VEqpu",
-	"FV0sgBKiNk4EBxvU913DunaPX4cdRGPCJB0r6YvKZdj20IVRgKIZXhSi5ZegdcrlG56xx5Ilzf9wicbQ",
-	"mXsrbRd7dOo02GRfGJdd/d1TbMwpVxCYFrI6ZQju39/hDXLK5QmP1c7WKBGr1kzQI9BcW7KHbgmZa84h",
-	"4vNFD51yID37KFRNjX3lEEdT0j3kTKY8CRHWvMew30f3PEtiNMV3cIJnFchYO+2qdUEbWMw5XiQcx1ec",
-	"v8PphDyaZSJaNUcFAkFYa88G/e2XOy920WghSYnjHjjskTk8+nvJOUpgQpthpeS8q797qjsndaellqV6",
-	"V1wQZmiATujXvx/EPE+BFQcZQWsoH8vYGEXVXtkiPsXCmsr3QdlXUgNSgVbbx/PNd3gOd+rGpLXhzs+d",
-	"Hrqmh6fAAce1IGd3QTG2WhdKZe5NAA4E6riD+RNR2cn56Bykedcgle7nGk7F3+Qqzm+OrtRVAnpkoBFa",
-	"KONMy3MpEVNNUH43GHlJ0jsakfcM32GaAC/4eAITY4lHWIDgkjk9u0yIQ1fMHCpNN2Nmiy+fhAtBMZkT",
-	"Fis2Vvtm2CUFCDN0cKx4jTsak7RTWeMD5PCiydodLGy4X7RikZ9gtjB0WTxy51Isib4TEPmsWB1FPNzV",
-	"ABxIghfq7nen7YopjobminM0w2yRO1ZsuKtqQl1zST3Jtl7kKwQD15Roi33gKt+tVZ+nQDhrjPf3qim/",
-	"00ChqQFbe9m9w1ASCwlypz4UMiV4pvXtfK4Ix8V/D+VN8Bhsfc8UFHlKf3r0tWe0vdq3TKvgRgSnajvU",
-	"hpY46YErNzsz2JjCFJ8+BS6erF7C72W/P3z40D0okN/jvvG1nnU0xUlC2ISUvUWWzAlfcuBp/xB6yLUp",
-	"waj1qTYz4EjSO+L0MOI8IRg0bKMsnhB5k4m4bNTgWenm0IYh9UGEk0Q4feX+KkFLEfn4Bsta80hlAUGL",
-	"sggERxC4l10JPO3nmbyBTa2ZA8/kuib2uvGANGiJuZpOc3AIiVO50aq/uM4UH0sgcIcvbU1g97A04Ke8",
-	"bz4Cl5svQeuAnvCYHKmdWEaETcFtD/7PLcKymZotbLEzsGkbtD53VZPuHU7B6qLaOlO5hI70rD59CVqS",
-	"S5w0hvJKiBVd5fOth8slEYJqUvgLHpFNway10NyPkC62lonFIWac0QgnOQNlXL7CKMFZTEI0IhGfEYFC",
-	"zOQ05XMahWD/9G30U2JxPucKEjvD5Bi9YrNUa9ic2Po6nDubNsaJIEFlH8t7VfHTmhsTYITn1l4sNEIo",
-	"Juz9JYp5kuBU9NBrbTDeQzt9bS+OkkzQO3JizdXaCWoZF3Lz9rBk3e57sOSHTEg6Njf1spPcOi+5MtpU",
-	"vFimHGFxa9Th4MyrFySs0QLoo/ERBJSoetCsxMNV1/QBPbctq0jioEV58X4cOK/FfEdm2Ec5tlOh5Amc",
-	"UAy+IA7S76Mw4RFOQmPWYhwxIu95egu7a2gbNFGIab9rBS3ddwuAzTBtTPns3N+ZPosnB07vxdNDO07x",
-	"6GxO2MExkMsDeoUnX2fJreMtsMGh0CfthrPE4213xpIFkniCHINMSMWN/igE1zXnQMAADg1x6OQDMcSz",
-	"8/lqBXiSVIl1xMUm5HicK4eWeYEUhtCXoyQzsX7uV3hyLBUbmo+E0xQDfyfxZOIfqHIQTMN8asU8PtXB",
-	"A8ZcvrbojcSTtbO+Um0U78bZWJHpiPhBl1OvwRraRayRZolMKCx6OHvBb635r/FJM7DRHMbZbSuoPtMG",
-	"pU/VPbATXc01JCSVh1PMGNFM78pTVyXCJCUIa/UZWEHMHQn+BoTJANzOEiqk9l/XwyA1CdQOyQzTJAxQ",
-	"eE9GU85vw+CahSLB0a16KJXMq/6IqYh4GutnCZmkeKb+5kzx6eqvOZ6QNM7kAh7PxYQwStTfTI4XYWcf",
-	"YXbN8EiAEJ4iMpvLhZ6UIAxopdbNQYhNDx3dkVTRi3RCYCHRlETqorFhOCauAFFxzQS+I/Eeen/xTqBZ",
-	"JiQaEYRHgieZJEhJim3RgbcBujJzRyMu9eUkQOcXTbFENDbfWyMATa9ZzKNsRpjUl9xMAbOr1owU0sdZ",
-	"QooxS+6sz4R2Si0fJAPGZfL4Wr9AZhdgulrd4W7nnIMDABZqv7Vh2tpeEZmNtAtgIwJjxjM4p3Bwhj8f",
-	"6y+H/WWaA2jicYnrqudWAUNE4/GP1Hfe0cGfrzq8QqLl0dVTJNUlJ1BbkGTcnWoA8RSpdz0x7ewvAzEb",
-	"JVRMLRznmZgq7MvZhMZrOJXjRWMA6pPiuxfL6KSwcB/dTzm5I6n29QXHEPUnAWhvsMtnMGjzOZpj6wuI",
-	"0G8gwgaum9Ro1dpAu9Tzzp5CQ8XAkLgAeJQSLIlhmVTL+ykXxLBPVFR2x5g+cHTL+H1C4gmZaf/YGLT6",
-	"SQamDOe1Pr2J6pLK5nAxy2kMmZy6LYPmXL16nckFaBFpRARqH92B77MC1t3QDxeZ0smEpAVggoesHF7d",
-	"EeC9K5C0wA1jEmfzm1uy0EJZIwCd2/U2hhBcGR5hKNHBqBGfUTbpuuSt8WSgj8YTgSvL43pMo5QLPpbo",
-	"CvS4H3h6O074vUDtc35PUnSQST7DknSa02CGDmI8V/wrOsRp82MJM9hgQfrO8pjF7W2mri8BHuMS5lc5",
-	"VpKj9tccDinctif66uhsMGE9UOM5GxB6REb9wgPX87PLKw3Xv1yenQZI0AmzFz5GgkQpMSxN83NuRms4",
-	"7S+1nJk1gW7Kmx0kCZrQO8JQbkU17AJwa/tw+DVPVBhqbYCAugAWwBT1lvgIYIdu1GyF31vCQvaZYZ3g",
-	"JhmXA0fg88awPFTdXCn4lMC4W4Fi0NJes+a1EusKdn39ZMG9phLhUpriZmFgFcbCg6kws02EG6H2hfpu",
-	"gspSbMOVy1lJ9+xIpWXsNAB4LSYXNoUqPhWyx0q5tCSoaFHPORrrPy2aw8c8ifk9uxEk8svNmntYqTBM",
-	"CY7PQOWglWVLGFDaJI8oSRgelQV3R9lARIQTYHVutMRhhM7lnS9aWtlkSSITtpGSFVKeTaYQnIUZOBes",
-	"t0p4xd2162cmgnfpRTaPHwncqnY2tmEsBVQru1zCmKDAu0+rMfYQ8GBDfdTvA6n9YdvabIxLggeKsxTc",
-	"U/IAfwiYyy/J3J0FPloYlxWDSdqxT2Oeo0fb6vdLuLUUH7Xb335Zo0NeESG1dKqWlMqrjllF9LVzBRWg",
-	"V+XX7BQeMM8hNAr4XC4vkpYUp9IBXXH7Vk7qPmJZkqCUZxJ2gRHfma3cRuoT7Z+z5mxuGljqnjroY835",
-	"eUeFV8GZaVv+MuF1YtvXisHkszSB9EpSUuNZO2AjVadzL33xsGTuUvWEnUHWLPs9ULj/lmTj93Vif89H",
-	"Ukg+F3AwqY6W4YzsW7b6lpC5MKqBRx3WMkht296p+eMjGG7mVPPkvffvj19/cr/p0tmcazMjZD3Ya02o",
-	"nGYjyHTB8Zx2Ix6TCWHP82l8cT8Xt3Te5XONwt05Bwf+nL3+ZckIpAM5xJJMeLrwWQGxRLdUB8eOKdg+",
-	"9xBGd1nCSArhLnMc3eIJCRBGMyrAPDDJTARY+zWPbkk6pgkJ0LfZiKSMSAK62jTFas/++fd/dMCHj3ye",
-	"cwEhBkoYBC8tjO4JvmVECMgYo/0+FShR+/Lg4vhNx7W82RnRRHHVCjzlubQUd6+6BjYlJk2NAyUAfVcZ",
-	"pPz2ZHnIcoNLO4Hy40OYTr4bbzSYPSTd2aaVFKi8qQ3YZIhsvBFERwA287sZ0885f7lktWCQq4xEiseB",
-	"hqit/2NwSCcS65ROboPR7khqfS+WmXQdnmma5KH2ivSUcCNYTvfVa86Re9yJhMRJUp7cUqsEbwzfhBdm",
-	"fY9VSCtZRISZsaTAkVEnbS+hNUti3OcwpmAnU4onkIvDyrJITRlpu5ZxzPb2aY6/v9tlMoHa7mZQIvzO",
-	"JDYBkLfXcnqiVd83tSLqMKNa8Q9AYfIcwX02Ba/0RoJdmiXE2/Hhd0dqx9QOMpKiVNsH/K41jlpi/cF3",
-	"VQuFebTBd7pt/tWNccevP+OCzwjYHwFViD5sBmVGCzTFLG5+wkU2uolqLyLYdy5klkJWEozaYeESflPB",
-	"qTBAYcSZxJSR9IbO8ITcTBcTShhYLc1Vc6PvA2hN2TjFQqZZpEa4qV4eYQfSrox5CvePdlA+/HCE2uHh",
-	"h6Puy1c1PlHG0dVDECTniX+VBiH2UChTercoQojhzkNpxp4JpD5H7QkXJArQJZlNUjJXV6l3Flma1BAR",
-	"nZwDx2jGFVxHimBqvG6gDHDOWOBk7IKVBcVlZaHgoHGOl6Wbx6WS9byKuR3XCD0VsHKJEycxSa68sbeR",
-	"s2JHTrJvm4s7pfvb493xQMmrRlLK57cWWg+Slfy3xYfposKAu8lu1DeBcQCIEoJTy5+vl0geQqoqgFnl",
-	"heHmvVtGnNHixiWyfij5ZOmqKZWwgsXR0Qe6VwfDikk1vJ3gWJgrahPP6FrloJJnblzsXuNr5Or+yt/W",
-	"g/qC5DJR2d0olXSMI1kja9xjYSigiQgB6o1SArH4ESlCzxVABJU8XXiJ3hPt6FWe4fCZ2GBnG+i2PSxu",
-	"sSFLDiSSskgWE6DMyb1YR70++zRyZRS1LqyKT4c7BWRzw+owjhLOJiRFU1xHIs3KCvcruLQUhccpHW8k",
-	"ZGmMeQM9Xplelt9c6n6bnx5G7peh8MYCwM1mGVNIlKZdhHTOTf+qf3XuVDsY+JZRkqnczZtimz/Pu4S1",
-	"/IfO+ql5joRrVAGUx5DjRidBpBBKlQj0A6eMxIrpgyxpNVy9artSTNJJRkl8M6phAcE53ebp4rcgx2Fp",
-	"7fZe1qXU600mFEfYBO4bsDymp4L3KU6/c6w1Kjrbac9omVitI6lPw/loLKk51Q9WEJteN2SYzFXRVEFs",
-	"B6kH1GWtGdec+4J4I6A0e+jw4vjq+PDgXYDeHn/zNkAnR6+P358E6N3ZhwC9P/329OzDKWpTNuadnj4V",
-	"JsQ7SwjYg6NM9dfNDcMiUix1+5//5/+NXqEopZJGOAmQ+v0CTelkqv/eRjMS02wWIJIIghJ+3zF/ggxO",
-	"7kiC2uDNaj66xymDFBjmMxDZE34fgN0C6Rk6ejE7dCtoqQ4g6436UrHb/B7y1I35RnTaQvew6Ln84q0e",
-	"p/zwxI5afvwO5lB+dgwzKnYzZwwrcebqGIUmDzhGCZYktdRv6V4r3WXgUhXC4Qt1QKiVZHEUkblxsUmp",
-	"uEXtUD9SLV2wqrGdA2wbbQZI7W+se3IfvTG9us8O8hFywFylhMXnnDJZpxDTlOeZkckJZAhVSyNaoatW",
-	"/P7qEMXYRFW7ig4ldWqtEB/rBHj2nuQMUv/opNRUdpZdWHJwLBsNzJs1opcVV0qcU61ecN3F6B8DtnA1",
-	"f1T/4c0vLjHs278ocXKaswVEKWsBzMN6VmimAVsJW+vpJpCw11hMRxynnti/CWEk3ZivNWgjVrJLQl/k",
-	"KYkIvSOxvZ8Ul8EFKXIMzTiomu6ICdUuYAeahMb+N2V50COqO+ooWueI5SqkxGM0UqkiYjNyoyaa8hkV",
-	"2rtexxfd2MvlxoynaJacEqa9yHS2XySyUdfqXEy2QgMYxc6W4LLMl1W9Evn8pl4aUSsf9Ot3ItCv1FYy",
-	"mSyQIPAyNbnEqHb5K4Snp1GtQAyn+L0ey9L88vvsobN7U5oYdLdf0PhNJqVukJutvk9OZAq/KdOBJfaW",
-	"sCkW9E2x1VcPRQDVMIR80BF0LrF1DGCJ/Dh0pYKw7rK8eOHZjKXz7iOS4CXp86+z/pobuVlqBXOjTw51",
-	"0yfymVtp+h9jmmQpuZHTlIgpT3yGC84URQLXaNUcxImMGQoOpACz3Nzvv0I3CfF6oGscWNHvcFLvgKj1",
-	"ahl7FDS1zrqR7hL2srCy1KrnQPx67LzmlE1uvJr/twSnckSw1N7D2hSrK9vopPXMqUelN9WgnVb1qo+M",
-	"9VE7br+/eHfN1O8f+AjiWdRd+M3RlbrDzs8ur0LIlP726OB1uI/C5xDBrd49V9ijXz7/mXymFo5fwmsG",
-	"5aZiEnd66BichhnEzIgpv2dar7GvO0fP9Sqe/0zjL8/Vqru6aoyuuRBBMsFqDQGbYgTPac+bZoSyyfPp",
-	"6Gbrx2H3xf3R3bt+ervN3g8W/zbanfz17uXnoTz/6WQnOngVfzv+S396IY5KtsCUVlXe2y8b7FlTO59r",
-	"4VP4wDNZj+W/jCdoEfpo9MIOFcxpW+UQlifrozUl11JXieIsopYyH+YEFbPF2Rhyv66Mg6FsklPWNQBn",
-	"s3nDpm+lbNr0Kmra8jUTTftMmrb8Jp1HTZc/a7ymcy7kJCVNJ5HTItv+05ICHjyk5iSiYxohQaRUl7z1",
-	"flC9mIzlRU4sQMVnAoUFToYIUhoRcc3a4RxKcv3zP/8LFSgQoFCw2Vw/LrY7QKGiFfpxsbUBCmVknua7",
-	"GFyzMGZCP813TDVNzMN8cwIUTtJ5pJ8WG6EmMbOjFUBXHc8NXM28S1BWk7RwNDMtg7XTQ5DEGn4oYnpL",
-	"5hJpPQgYXCDHZhGvAhmTr5mEkjg6y5gufkClQM726DzrwmR01cEwGLJgmw/CThHUq0NVFKPQu2ZQI6UL",
-	"142xwgOrOtMZJ1QffzT/F6r7KK94sJ/XHHEa2JqImF0zTSgcy6SQPM3dyir3QK423dIErbXXGvR76n+D",
-	"oa4hBXQl90+vJqVj5F4vq1fGNUESI9ISdIdTipnU9yuIsVS6yMvHIBmO6STUcdQ2+5TZrbwog5aIDXT0",
-	"y56uBKi3Cyr7hT10oPfQnhSkdtHdRAF3NU3djRR6JzV4YqqezyiziUFmeD43DmkxE6tolAOuoKUwfCXx",
-	"KbXOMXg9qSh/J+V8JS0utdbrWHEflFubY7aW2JW+Ukd4JSUtt2az+cprp9RaRvNVt0m5bSJW3RJO2y+5",
-	"/m5xakqbFbc5xDeTpvdpqdcGl+oG7au72eR63aB5BX+bXLQbNK8ifKMrd4P2PlRsfvm6H30q072vsSAb",
-	"RkZq3TNJYhPnWNBJNMVQ5BJLHQGvaORiTva1ftkZ1ZJNxHCa8vuc4oWrwiUfKH77V6Y54Sa8iLqTiEvr",
-	"NU0v7gOv6qU+ZIZCCYDYSme2RlqaMSf2J4RycJ6ImqCV3765C/nTC/XORIbl6rTDVQFJgwb1mvLJD72R",
-	"Do7mYBnrIMK0YDbmKR/pKNhNI0urygN/oNeIyHtCmGZqHJDs9ssw2V1Zxerl7nYZLP3VcFG9eQDDvMU8",
-	"3+syN0wHm1Wq8pVk4jmEpxVlfzwJvdYkE3sC8bUmoE5BGJL+K2bGhfSgAunBSkhvbYJ+g76/epg/AdCy",
-	"FFwrp9YY8OG0N7aca12kRw/+9HFfNWZ4M+HaZZ4QmdJI1OlLGyr/VixnbCqpNrNCTVLMsgRb/LR23BTf",
-	"t4LWYEYV5dzR/xlM1T9NbbnuYr8pBrmAjmteDk5goJq3OyvfDt7yLF3x+jVegI1407RkuqsaTXzQkvyB",
-	"aR3z7Q5sKVqogufuR+D4dtTnMIMF1+Zz2wSpwJ/iZiYmj04/lmAorXNTyV9Qn0huVpyKOutPg14qpUBA",
-	"/8GyGUlphMwIqD3H0S2RKOFCBCiVMgBjDZIckc9zmi4CVPEYL0CtM+B6oZNmzHv9XhJZyPp6G5HOHKpL",
-	"LDPEWTcmM8hsk7FGsRMPUqsDUjYmC+oyfKBHmIPYpvfcmOSgRQ5MF+3q0Ttjf81I5ku8uxGG/5h3smzi",
-	"KXZws/WaPgN34aav2vXU+e700dm3ARqgDwcXp8en3wRo6HhgbVmHK8fhph8MgmGw9cl7Zy/RZONZ820r",
-	"MH9+0F5T+W/Hd0k/eM9uGb9nrVz6uTIChb0o5vpzENeN1kGL4wEoRbS4bZQeRgfgKBBc/cYG14qaxLlu",
-	"kv++1DPIf7/VU8l/X0Wln69hcsXbpPTzGz3dovNZubPzYgHFgMVKLLAaxhfMKHOfDpZEuUImS5IGGoeS",
-	"cXRJc3xh7T/A9E55YjWg+4hKJ1NPRRtXp0EOTO4GU97YhMShA5bni99UVQcbbyqZkrg7WnSnmMWJE/u7",
-	"uan2cbLXklBRlYMeLcXUii2/vqzxODlhWTBYpoAJpjMSr3QbaMoG/4pKDgf/Vf8JkfbgBLmynrIoyWIS",
-	"e7mHTRgo1bbWEF4fAgtRmeatI/BTgSINdIjVaz97posZskVNmKn1cGqkJjuH1it4IAgWyRiiscsFAaWJ",
-	"cJo2ywS0DkuXBaFcoH/QtV76unS5F9Kt37hbtubmO5nDx9lAL4OgY8bO8uSZ5fPB2Y190ew20B2dEM0k",
-	"f6pN+lDMwOblbJxs2LavT7vEJE1qomXdODmZpQy1eQoOVSmNSQcRFos8sg44aZs2V181AuEpwY0Daquh",
-	"cc5SqwsJclj7tin3B73MZjOcLupUFzfLl1XF4UfcgN+Vv0GeHuTG+uX6Mm1HUB/ANl3tm6hbF3lHGjum",
-	"HZsv1jqkuYsKqmBYWpJn/l54l7P3esyOnnzCqH2pyxxdWrPfP//zv9Cxm8xVPbAZGo1BWDNF6nMqijyM",
-	"bSoBGQunWzMQxB3fEtYJoMKatt/uFcZZ8M4xPkRSaJaKBFopq8Q+7QMK8XuCTCAFaju0rjgmezLkTMFz",
-	"+jw373a06dTafUEfDRbfjNl6cUvW3vcX73peh5/qKGZl4vlguLW9s/vi5au+/ev5999//30Dr545lpKk",
-	"amf+9vHt9NPHK6n//3z+6eOl+PTnvefPP/7t+Z//5fpafPpT++PzP//Lp+vryz92/vyHlk8QMN11i9rE",
-	"edprVs58jXgK/xVquYA5ZQvWhmx0Ye35Evxcy5g39FJZ0hnC42V0/xR4jeoxM6kte3ZdaxgZrx3q9ekl",
-	"+jEj6QK1S+b5mIkOkhxqHEOK3XTf8XjTScONBA/WF5Of3GN6Sqm8KauAyjP4K4yuCDRqz0QH4RG/I04O",
-	"OGAWRC76lnAW6gJ78uuvzKlvCvXemKV4knrjaKo5EjyfE5xWvP0EiWya7HwiH1uvtnqDl9u94WC3t7Wt",
-	"djEno2tLfhS5LbeGnszjdr4ppORZmu2FIS06648zzzyV+z64OWsXeAeSqE16kx4KT79/fXZycHwaWmsa",
-	"kA/tMoSExAuBMpYnDe/0IDlECYTac2ihyZrk6PTs6OLi7MI1QphHoRsfZJ61gpadQitoXR5dfPfm4Phd",
-	"K2hdHL15f3n0WgGzoFJO02XCkBsmnL49eoPXTFwoaBWN8idF7/aRMyH7KJ+YdgqQPPIGiqaYCYg9duCQ",
-	"xfMSDLLY6khKqzSPVyxQt/Av7tzM6f3rcz1r++Dq8BwmDSf+xm8NO9XxYPbcl+8I81ePp5Oq7WtrrTya",
-	"EnWv5BJaFY3hvoaqDJJrmuQC7qAEtoNW0Do4OFD/OTw9ODlqBa0TdRGdXraC1tX3VwqRztTby4vvWkHr",
-	"/Ept8uHBQRnKB2tgfFCPPjDbA4MT+oeeTv7bzit/ABPMf8FM8196yvlPPffiJywi/6lXUwyklqWNGUCo",
-	"vSQC3iCsEwzvKazcR9ViReqVSUGsY4gZgii3na0yEhj/r52tvZ2tJiWN7nHKnuIKMIrQijFz0xtgWWNr",
-	"j8KnouqiUVdW+c5S1QZvsr9SPQiT3VQHfUMuel1txNYgKYMVC5kSxcn/qz1lEZiC8tXpGhQVgG97AH6U",
-	"pxx8R+70TDfIaaJTZTU3ihWjXcGXy2nGZ5TZHNSeVOmYyia5YiFwXwf7jmlKhA2uVHBl5LOESM2YEwE5",
-	"hRmH0tpOvYB4dR7Yqm5ut99QpVXSE9i1BDkUfeJLZX8eAmq9sZX83msgXXxdmwb7V0g3/cBQleTRkFpK",
-	"NFSnoEjJjLKYpH6s1L6je4ipK1I3rImBTcmcYPlrRhxY3ZIeOAfaahx8RIbpjVOqFru4weaJR+jAV+/l",
-	"GYuIUY1iyiDsPc1MbWWI3tP0hjqUXCed1j57wlRINvWO1Y2VkHJhB8s//9KEyMW2ZqC90O29aVA3wpzf",
-	"cW7lJYr3JAmWq70+KHPYf/ej01fUj98Z06Ftu6/FzHsqCMLq+KhDtNvfDON/A4Rfvc0X+UiVKEF+rwkA",
-	"pAZUZLtkSAWaAg6iRdyN1e8J1xlyDXwGDwDOElO2aVE9jrChfob0iV5e7m7PW5+LodDRoIeFpwt0c82A",
-	"a9tH4QysD6EOT9I/wBu48jEXxLLTVNivbmy5PjPqNeOpmuA+GnE5VWx2eEdxmBdiNT10IPhEZyo3A9uf",
-	"xhHZvAt0XaNrpmt1mQTcUKGvhz5AzU5IQiASDkkxIcdSXqRP3NL5nMSIZ1JQrYyZQdKQa0hdkFBGkFD3",
-	"geAdX3W8B2ded4Hj04YXULZ2fCi11rZ7UU4y3FjOqNiGlqShaqnA5cznbaeConcuDX2Ri01pfDdc0Rm5",
-	"THhFXBlse9z66Iz8xJlHaXF8cHqg5dafTIUbFz0KLHx/ddgpC3tHmdr55+c4paK8vl0fpGXF08ZU07M7",
-	"768kssp1pkofrhZzcmY79b08sQP5Xua4+OlL0LqjeEWRi4+AXZ+aF0rMh/uO4oq2dJW8U1MWqFQets4F",
-	"uTyml+xjNCep4Ey7smCF4HuoKCYqZkIHbd9xGpEQtbEmkoqnN1U+Cx6RZ7Lj8JzynpscRDTNj1A4n3JG",
-	"Sjowe0wFeNDBQBtv/ncUH5luSg8voc/So+/0AF+C1htKkvjIlqYtkzBw3vFsP5eSxCYv5djchCSJ88S9",
-	"c5ziGZFObXXtEjTnOg4+oTMqw8ohctr4TNG5ecibRZMKdJ9yNrEBh+sz+uq1Ff36UKcaw/SrG5jckOVH",
-	"Wpgm6TxyTExOz5sxE5OL80M0JTiRU+ODUrY1qXE6hSVVSMxinMY6/renP+zdDXpv4S8NqRDO0z66PLr4",
-	"7vj0G7WbZ98GCDNdMU6nh3NtRhtapdTtgCRHEWeMRNo2OzHZu81SjJllY6OVrsO2odVKh94uzRIo8FpN",
-	"rld9Oxg2KkdvEtRWan46+eNgdwVY1qu2uZ3ByspLOztbO5u72+mhaowXhkVLLG+mbVhgRb88Pe7ANt6R",
-	"FET5MtgUrMpw4imodsrK2KrJw+N0B0VQfdpMeOFMyZgVDTqluub8vskMjcWtAMcsnURErfmZAFcYdR2Y",
-	"Q1Gar5jyee8MJt1kZ2UivCFugO5wGK/eXboWGDjba8PpDAWAjdN71Lp6d6kGBLgvbrzjuvum25XXHamj",
-	"C3XCrFyldhJw+yHxfuX5fQcDmlmuNVY8DWXw2TKGj7VlwGF1rBjG0XrpknqLWczH4yvqO0LveIQTzdTy",
-	"sU57+Pbt3slJgIbb3SnP0o49+VPM4i4fj0VgUdky+s9EwRWXkbT/aq/fL6PnTsk/pP2xP/j0sd999ek/",
-	"hh/73a1Pnb2P/e6OfvQH3zXvDdH91e/dpSwdj7x8p+UMRPsoNK6GIaC9yOk8slmFQNPAWa8Mk4dc2JXs",
-	"R5XrOp9ZZy8fe54nis7dwm1ypVD7JoEUnHug5j4IprwtBFZSAS4lliWENekUhwgj48ndQ0efcSTB2UAh",
-	"6DUL5ySlHCpVAJ8NXeW6J62o1U06wJFbHNVMecqZU3qcXbPQSnvhXn5e4wy0WRCAbRvHGsPByUIPCToe",
-	"KgObwS+cpDgiMC8l7bs+w7BVP2TxRGuLNfTaeq6h609ugEfMmu0kYoLjhDLSCZDg1wyqSgk1CQtHXEDY",
-	"eNgm9JYUfiB7UIokXHKPDxVlG0ARsTlhOmNVLqeYxKh2cJ8GI1/yqkBVmOQML9CIwIavDgvuP151uC4s",
-	"uMCg9XHMcx3OTj6Dc7dw8Kk07601E98a7KgmDwg3sON5Lu8SMhsirU5Re8fkGthDM8rAN45nqaLtXT7u",
-	"zjiTU6T/NY/uCbkF0exfY0yTRYD+VX2QLP7593903LU7R6+HzvQdoG4MrA+HoxIbqYdRwqNb46obgAFN",
-	"X4b8XnFjvPieSjSF7GYCyXsakQBOu25duU/QFvqj+l/5ThkYs/Mq/fZGap1ilwtkfX91uIlSZ10xOntr",
-	"F1FQvqu77GjvF21x9fZ4JvShe3/xThu5TArZIOcwdYzfM0OVZiYpYflwQxo/RTI2Sm0LX8FlsPFXkAVv",
-	"o88EZRF5YBCu/tYn1L/lXgvXr2As19W5G4S0qCnaiBY3XmTZ21O79qTo+Dx3U9E5IKwie7SwglHvKVNN",
-	"ihscSXrnO25MvwF2pkjmAbOK/QVxH5bIYZkEbFD3/Be12DuBIcWWm/m5sNss5Z9CigN6hSd1EeGYblT6",
-	"HXjYmCwdsVxSyS1Wa7QZkVpjJuKGodxW+bHuAFyQscnTdEdj7Qj3iC33BDK0ghxkJWg4KzIj1G3Hr+Nm",
-	"USIbzeSggoAsCSQFd6bl8bBXpTKrLcuu9/9B999x96d+91Vv7+b6+uP19af/3f30J69c92CKgRpU1H6g",
-	"TfzB2FM953X48TSVSwAs9VmFmxvJ4Ob7xYu06TnVgoRPxEb+JbVpo96ow1XYpcVCJHximSFtzB6Payqw",
-	"M5lu4nnyjk+OmEzXe5w4yVwNNOxQdfBQVG4JHE0LPfl93mpvpro5XHl9uEuVkI1uggrLsxuzlaYhraB1",
-	"N9NEVCf8h9I/kMu/FbTuyUhQXZVBSasNzVp2Ypd2BPvgu5nz49AZ0T47zUe2Tz7kM7BPzvRMDACeKJr/",
-	"cZT9IQzhL0+qfxtiu4ymUs4PhFCw9kVHnzGI2NZ7p2RPzNDbq6vzPFRvH4UKlYtMpVQKI0b30BGoagDV",
-	"dQZYzJCtTq6uSR1QH+qKMabaKx+bJF33uqyyBJ2WyM0QKLR1iLSdc1WO0RGPFzfm7IhVySBzCHzN48Wh",
-	"/SDQHZjC8o2/PzHtzeeMy83ncMqlM42IpPImxgtxA3ryRr0cklS+xgtxAF9A1pCYpDfkxwwnzebxFr44",
-	"0h/kHWwCDd1DAY8fBGc3prD9+q//Ijg7V42LLDgjkvB7sDc0+P6d/uhroqtTmVLElDX6WOdyOWaejKYK",
-	"n3XIWZ78Fx7tOesLWnze2mt99VUrsJX8/9DLk/rc4SSDY3jbPCdq3ew2+KoEkI2+LKHCA760KLDRp6Wz",
-	"uPGX7gna+OMHzTfH142+Kp9TyJlaD4XNs6dCfEdbE+VUSDRAJ/TrDrIECYWSfJZlpWyOzmXyGbRU09Ze",
-	"69ocpevW3nWL3163nDNiLmzdwQZQ+NacqabJWMqnwc3MAnNcUk9nI31hljWRyyspq0f7wwYKSZclhHWb",
-	"SXxad9u6iPZkG2vIMwpTMiGfV23sLCfL0LS11zL1NPfQ9XX8p+vrnvrPE+6tGWaDLy/gi8ejhX+X9Hwa",
-	"bZNLTJ5sq2JOIGLCHsb1Z7HESuTn8QQrqY5hFpH/tifRXcOveQbL1HfzrfW6XgA7S3CaUCKkSZGoGNl5",
-	"SgRhksQd/ZBA9WXtFT/FDIWKxQsht+K+5nohuDSBoBsp5xXMUO1ae8NBYHGkyiYuIYP+YkndjRdlc9Fw",
-	"pUPS1u7OAzztfys89CMHAGItcpS4ns1xw4pIYEsyfi8xSVGoBL0QtTFboIQoSRJFWJCOqZsEljRFLIBL",
-	"FIiK3LAdwqMaClFm8K042TrE0ZR0FfVKoaKw5T0Z70KKkyckGVaAXfehhitw009BaMyKlvJTmPQLGo5l",
-	"cpMvvkRrtvuvdhtSF6Oo1EM3RKSH3/VrMMmPN404gYpQV2ANV+RYdq+0hcVyCH+D2jc6E9dzJe385tjz",
-	"e2Mq8tjSRrxFLjI8kKmY41To5JB/uTw73UOhkjWBtKCLN4fo1c7WDrxRY+hkEZ1cUcN4TIR2nAn5PIQM",
-	"fTjVLlMzSF9ChRQheo5CxXfYn1OexIVyWCfFsV3m/kQKG1X/6DnUkja+TfhWPc2pmKkkpEalgjOB2uFX",
-	"X4UBCv8X/KvTXBZ/FQ9J8ddXYQcxokBgu0VtDEtGCZUkxYkmq9jMFJK22OkSx0dKzXa/8aAWWBCFoC0L",
-	"Ahyy7jnShCMPhJoRLLKU7KEEqEyoHW55TJ4J8wi1QeeNQGMeII0qJhhJBKY/FE1xiiNJUtGB5IR6AjGi",
-	"TEiCY+vIonoOkE5ZkxDW/kMPuu0gPXXUDyFO7GeFKHvIvA1QZZYB4vM99Ex/8yzQJGUP9b/UkJGHKT6e",
-	"iHCYudcHMFhY2VKDib4XLMJQKUgyBkceRT5Ds1Guv5Vz7xr9vF5J0NKNywlTzLPVWVNsBx4NvaUKJ3ph",
-	"35mWlcfm1vr0RYN82UfZHix32rAv/0v9o/E7/yN/RPI/voKtVqde0bWcBJTXCh02sDrYyZ/Nj3501nI2",
-	"PyWln+9k+Wf57Tflt9+U3x7ZyTq9c2meQhYiQ2oreV/8lLLMMThIvEY6cYwD19cbZ2arTAKBcw+18Td/",
-	"+CUZJkWOgXLCe+28rakcjN3GhhQFhuIFyBgvAqQJGE8N8dpHZ3PCDs6P0Vavb9McC7xA1y2eIpYlyXUr",
-	"QILDnzo2bJwJEnf2kb1S0Whhi1LP0SiTxX0EF5ZzI1XCEW7rbuaCPK29lr81pGgZPtZsZ80g2H5Sst3l",
-	"mmaP5jpYYtSXeLCq3s0n+1dUOC4BroqBpfPqNmxiLKyCJdc8e0Dm6pdPhK9FxaRQ874wGCw1qNhnvO/L",
-	"thNvkxUjOFaHpXdlbcGSqrakX38El69TPJkgJcLyu13tOVz+gEwonIkQzWiSUJNZw383ezBwJlp7L/v9",
-	"J7yCPWqFk7qZvawJ4HByZvdr3JULZ6dfhHmfNVAKXFiBoxqOkJJJluAUkc/zlAhBOUOUoYujIRILJvFn",
-	"1P6GP1OkbkI+z/cVIzzC0W1KxiQlLCLAPyac3+KUZyzuBChjmEVTnmrvvuIILwthm2rMKku6dGDpUXF5",
-	"7bKQQdF2oJVVLsOU22hdunifl06wr8u0KSpKKazinJxm6yiWXVlRtMH7Oq/hsHSkc3L3ANWghhvkm4QE",
-	"EMRU6IyJqLLR8LC193HY7wfD/vanXKVXXCVflkscxB7viNZBFJG5Ym+d8cvnzxkld9KpV/ftvHpVysXf",
-	"UN9Xzta5MuHW70s1qMFaRwa+xoJGB9nGEjswCyP1McKZnBImzQHWMY55VK8Jb9Sy8RwLcc/TWAdh16ZJ",
-	"LurX1uU3XspqbHuuoKF9rBBvK0qJ7OZPglYmSGq0QzPOqDTJhko4WXSwFAtr19IuVhLYKr1uXd5K8Pry",
-	"PFaHbAYt6L/wL/7iznzJFVrkofRMsbsJZ5Xx7VKDDVyC/rb36Y8bMf6uEQjraSyhZ76IoIByHZb+tiF+",
-	"Ttnyx0b3STl3Quudnjc/fe3Ljj1d1Ug9KeedfSTLNDsAdiuw6ZuD4raDtM46JgSSZusYascA9ExYo8/K",
-	"nM9Fh94IY706YQN+7AEJEE4SRJSMhhWZ5zbNGlT1PMhLbqr7RhBTOjrN2DNhVye51nPk/ld56KFpp8tM",
-	"mQBKCqEOFCp1xOSzjhigAiVUAbLfHWFBYkgIRFleoqZYWu807Fh9VMEvDFE7F0SQFa3RV18hbYbvwCpI",
-	"vIcmXKLrVkwmKY5JfN0yWkNQfuqcIjHK5joc74R+Xb7nGt6rj9Nieb/OVVKFLgg6zDUseaf6BnbvModN",
-	"MgP1nVGeQGHfwHLonc+XTw2T0ZR9Ctem7oZr8QabS3Vdx8UN/EVLwb5EvvqYq7dlav7zNRRquTZXQyX6",
-	"bGfHmzWp4kVYa9EuHVONorpgi/70Aa4ny8V71D5BVg6/KTdP4i/2KsHDtXkCrCXahOPC2YZsbWoEl6Xf",
-	"qoRuPtpGnHP0W14OEtYKeQbWr9XkCXjMUrXVXibCCT9OyL5jfocoTUUQO6W6sduVurHbTwcY1ZcPMuvS",
-	"slyUNQmbpl4Z9h9TMEDUFOrzCyYFJNVGDD9//q1FlSp1GvMk4fc3KYlpSiJfpZg30ALlLR5aW1uT9pUF",
-	"PdcZq4MaSmi63re2YVDq5nw4XP8eVrwiHSiiy1P6kymk1fqa4JSkKC9z8gqPoljHls3wZ3fiDlwNx6fW",
-	"r4vEdPWUcijMiJzyuJ6o6/cujL85uiqpGb45ulKC/tHB61bQOj+7VL/O36t/z86vjs9OL8taB918lcJB",
-	"t6jRNZzAfMyY+W8zevHAzMN58L78O5+bTjpzU/DN/hJQaUYC30lGGUuIECZ5GMOJLuqj8y7kOApqRKCg",
-	"/kCeLE28OZ1rasboSghGdD1MSawEXJwAT0glamMUKvllz0ou/xrmImigDR1dc4dqbOhUMHSFzGtCWGmK",
-	"oEbjU5b4gVRBTmKj5zpxza9fyadIwvP+4t2javs45w622By6VUmHvludaOhXzyzU/HLzZQ/aeWz2IAU2",
-	"J3mQLd/qE8MdT5X6VRhXHq2EqLqElfGywuOXFBK7qxQS/+tf/vC/legx3H32xz/1/nYT/sf/0e++0pFL",
-	"3mCltSgG+ixn6mrJebGz5QDq6PbGMF83vgzBeVE7J/83FPWyHFtbEIJs/wfRbceWt9tT5CXBJo7zYdkF",
-	"3KTjj0pTUOpoBILJ+m+EoBNGSG0VSEU3FQEtJ6fNA/Y75SSZVCDTY4wkrxYBNGJzGau2xgMyjLei7vZo",
-	"B3e3d1+87KqbXB3Y/GpvUm1ysyqkv1ZWiIbzeWC6hhlJ1V5TpmvaL+9evjEgbMSZFsYJuscC6Y+R+hgq",
-	"5VG4lZgtKRRXTv+r+GX0YrSLu2pTuttqi17FZNzt9weD4XBra3t7Z8ezT2vXADWrohtD0Lw+NLqJZdzn",
-	"eEKETtTq4l4P6ZoPwJUsUExSekcgx41MiC7dDkd8PNbuN4V8/wy6NPomq4qyCgjUvm69xhKPsCB7aIZ/",
-	"4CnimcQTct2qQOhSseGAhjyToJ8TfEZQlAnJZzrfnyd9uwb2ozAx76ThoX9IyWHBOP+JxDc1dUFPubmQ",
-	"tYJypCBQTkuVEiRoQlhEYgSdALaVSYTGQvDW0MNBZVHYDvgNDqiExUvIOewPd7v93e5w62qwtdff2ev3",
-	"//3BBLlZsX57HRT1+hU/N2t64jfJ6GHTknvMGtqlP8/KRCSmCVR427hG6NEdsRn7vfBxEm17T+oxU9c1",
-	"JCVUB67NIPW84pYhcNdzhv2VjH+ZDC560g7q59uc52/ZJGeLwwtsaAs4YEtcBkgJhtXYMxnqQsuvUKZz",
-	"5hlPBnATxBKFcIRM/tT8kKVEZinTKnZ2R4SkEwzeW4qqUSkQyXNFa88uYSqlAHnUhQQGPfSNopzGYCyn",
-	"ZAaDMkKhNqEuQ+1fRM4JOWJ7eSE659qS4a7aaJWaZbe//fJBtVdqSNeJYStNLqJxJrOU1LJzq3PAf1mB",
-	"K4cgAG6KLmiOUyXLIo2RxvnL7nhOPnXIOwiXRhzNww7WZTdYyQIeaAaQaq+zOi5wX3vSZUz3VVR/LoRd",
-	"O8qTMH+VQgM15bHLEmwuVum2vVPzx0c+JwzPKVjjRO/9++PXn9xvunRm0ysbq8mEymk2Aomc4zntRjwm",
-	"E8Ke59P44n4ubum8a7MOdOccEkfmku9TcT9mB6KE4BSMZm3ggoChM6wQZ6RT2RgqN+ZgyskvqlLf43ZC",
-	"N/sVof8QRijfqgJs92TUnac87vYHin+J+X3FJ2qn32+QWbCWcDwkG9UqcWhdnY76fCeD/oqEJw8b7KlO",
-	"gDagUMuFhNChcdd1+gx1HiqHOVG3Gun4xQd1CT5YdDB253r54YkP30o+v5kTRoHoK/KLwSJ0erHNuFiz",
-	"w5sejFI1EOhkFUv2OkuxP5kM5ASH3VQkH/SzfImPaZ9cXR1ADmKQqjLgldTDiw7kdS/hnKnCbEqLICr3",
-	"0YxgnfZ8RmKqlaG5eAO5oxSF6HtqHfiThx3nIxmb/lJdut3t1kqLno5Qyfmqwsq2vbmRTa9pqavBy0cq",
-	"NfXiV+2qlk48mj3/VgPZ0MlpjfuqLckDT3IGv1XWmrUKWRr+zFvbwoI6teCYgnpf/wA+2r4Rks/n8ENk",
-	"c/DDJbn0cWMsAI4U4jyyajMoieP8MIIwPC7+1robtS7N0OsucjVn3DAXVwm6BwDLM7tkz7v3Fmaedwdl",
-	"MHpaXBSQ9b7lK0Y+LeDvG5u+yXfE+/oy36Oa13bXPK8v3Y30vL9Se3uY76OvB+vmu6rRQbHlPsi7KOEb",
-	"IscM78di1esTi0ued0cOevk3/cgiHCigTQ6sagLEW8LgjgxQKBZCkpkuu4RpuEHy2uU0eVz6S8NqfsGr",
-	"5wcR1sdPgFkPtKSaMjwDPRTpoTOWLMwzgXAck1i7y4a6lxBMoYqp2LcBQzCG+tjUFbU8Sem6N0zbsunz",
-	"odonaepEPCCnsmlkiOkqMrxxFdH8pmyckzE34/ziCS2Lua1aMhyPDZlv2/MNjYVfMZ+r4kFZA+Rca+J1",
-	"Lsacp6WxWJK2nxUNKu7KH1s7o93oRfySVLX0u7svXrx8+epVvz8YtLzuLA3Z9cJbZaf/yMpuJSit2gJN",
-	"3TbUnJQrUFiFmZEHDI+oc+K3lhxGBg1yQjpd+IvPJVxzmEbrbSp0GhV5oBlRxu9Re2Dz/UuOXoAzWGej",
-	"KgVNFGL16q8P2jbnqu9TIrIZ2S9rxAKEJZpxIc0cEZ4SHD9cDf9wRZqieZ5cs6PFTUngqfFh2pB3rvpF",
-	"Kw5+rmTH3D5kqkzb3ybLToD61uzJKob0n4sQor2hIkNjDoODXGWRT/3VD3Ln172BDyJqyTxLI/IrLDhU",
-	"sl5PDxeidogzyaEgKGYZTsJ9dcIUC8hMTVkt+HT2wRqh5WL4ViBBCKsARHWmS0VCbyuWm9+Ov/ByoyxN",
-	"TWlwxSTYXTYsQ4M9LskValNLGnl4kssae0PfchWFaF5UwYgEy+mViptGc9j2WKeKGzWiamEJxkzzL7lZ",
-	"9QHippS46S2fS+v6u/Qh32njdzMoSS5xskrM9sAosAByLm3yWXuTbgyearXKFArWSd6yc3OEuwLfgxJ1",
-	"cw++AbeB3qc1ZFMfHSsMlzGyXhTeTJi0MYvlvstva6RF/TIXFD85s79KMRPUSvtP698TIDpGVEJGvFrD",
-	"z4P9dh5k838io3S1eIp+vApLtIz/IJWzlceW9cVr9JSuvFYuUFgJdfDLaNb67RPrdMId/Z3rK2K0mQjG",
-	"2S/Uxqo/4aiIoU8xrcRAl4wbjuy2Wpd9acOh7DSeCTtn+GLZhmPe2qWUbDmFXrrAA+N8qsnE/xh7Ksae",
-	"pzhBgOPrz09dKRdi1ZgbeWTwW1/G9srM+K3aXfjEN7+81MEy9ZzPb2oqDgStMY5oYjjqXOAYbq1jAeqL",
-	"G701b/JilLq8g/bl7K0pEL38Tky8ZuuLN4doZ3u4jU4uvzl+rb0k1MdQf0P35x1rnvLIdOgh27oc12Zk",
-	"uza3waVeeCFH9BGBm59FC/TPv/9DiVlklE06PVfWe7EO8potuMFx7NHEHZhSUjqxh0wXKMLGJtLzXzpp",
-	"FinhL17Fcdc9r6mP7yBlzaYVw6IYS7xX1B0XaLRAl6+7ak91UOfP1y2e0gll/7o13H6xdd3aQz9ft+hc",
-	"/XHdGgxf6DLK160vX1xlYzGHx+vNVlUadxLLLvNfeZVKo3zTpaO4os9a5Rqp75KkMQu2NNqlM8LSywM7",
-	"5NKbQ2cOyy+LSZUXuIpFa6jSbUajl4Hq9flawe04PXygLNb5cipk0Vh7b5Zr8ax37qvoLX8Nd2PC4ptN",
-	"cPnBTsegK1rciGykJjQyIWNeRXYqN5zSg/e/MLjd4ISksmZOOWf2a7sdFrBwdmp50l7oBlVc3Ay1H8TL",
-	"b4D9zTXGA9d5JD8c9d4mO35nk7WYvlq1WIfBNe4O9dXJGiD4upl4kLZyY8NzawLIPVCKimqFnRndT2mi",
-	"MyPdw8ZDNAbQ+EbF1nz+GesLAHn9M+oQvhG+bmxjmhU93OiVN7c2LV8Ev7jZyTfdRoB5ompW/z882r/W",
-	"2X3CQ7WMDkSmNDpXQq03/Ru+t0XE26G+HsIAhUUkYwhOTRiNsuiWSNQGdNQaA9MINCdUSBppA1QFbe4m",
-	"lbjIBjVBC0OH7+Bu3N0Mf958DjPKNv+oJHK74hVoT0TNy0bcCyQ6WrbbL8Vnqq2EGFOe2k0DrG2uoTQG",
-	"Gf9ks7n67GYeyYYgyU1RP69TatfSeoc61oaygEEFilIAWUIpUQRzHwK2EZUICxRqWux3HjmVY/C0YSTZ",
-	"kOeZp5T7ZXUmxwtkXwdogNozyjpIcrSD2jP8ubPv2rygaBwkZSir+/aQPQ5oJzCuoNsBAmMf2gqQAbD6",
-	"k7IxR8OSvm5lXo+dlRXqHUdNz7rUK9QmM/4DRWLKU6lTYyi0u+dpLExuKkdpmessFIOR3IMxOI4rOtKP",
-	"rZRL0P7fJHQylZqgxFnuZJLfOisrsJcSmwXX1+n1Naupb+jeRp6wJX5LPJ6CEI8TgVJENQh0QjyFZKV8",
-	"E3vIpJvQ6aqhrcnL3kMXj06IB/1ZLi/S2Ftk5RN4RpbTBMjbm4PJX+MfX8y++5q/eb314qe/fnc6fHUx",
-	"zU5+Oj3+abg6RPtlJVP05c8vg+HO7hdfMLYnpZ0vP8PVlCDJ5zRScw1MtL72ioan7dBmNlB41xPT57MF",
-	"vAk7PXRgGoFuEFxd1CZgJ0+D0Alp31+8W5eQsDrM2v14SHYG27kgUTbjrMvnovtivIWfOj2D8+emgfJQ",
-	"qmMpVwYE8gCwAySyaKrgXLMxtdkHqoT9jEU4SRyy6wlFtomrOeuC877Vfnmiie6nnNhav0y7+ueplUqx",
-	"5ozxDCJKqUCkO4OsbeXt2hlt461oGHcxxri7PRqNuq+iKOrGcRwTQsh4PB6vjzBaojV6wScQDrXhNaPu",
-	"s6R05+onleO6vaIw8IYlWudT7gsePeoNdrdtYWo4DKGY2Qznd5xGJHQDBiVOJ0QK7e1eBvKfBjuD7Z2d",
-	"nf5guFVJJLZboTN/+jjovvr0sd999enn3WCw/eUB2R9KE7coXJpDTWFvDeh6BD67I2lK401dzS75jHCo",
-	"VKvuRTZBH4FRCxBhcSdHZvAngCuRMyQgu9nBjLMJhBUkumos/K1moGmQYluF7OZJ+NUg95SJZe78EUhF",
-	"fMnmbVCkiUaFGYQPDIr8H7xtjrdGMn2gULoK623PesPXn4HmOpTK2anqBZZZMf2BtU14dD2/RnYOzGI+",
-	"HucqgJV5H3XbK6oTzTw4WcfM6iM2AKu5YnxaqTqbLXd3sPnGgTRqCdSNThx6M+VZurafC/ORxsy38Inb",
-	"V47SNW45uiylhs8zgWSWMjQiE8yai7r5WE2qrtv52srrqtOfvKTm+OD0QAvh6j2izGR5ssMJNIXqZ+Px",
-	"r5jLwBzrfNbV1S9BvoLtBSq6uLJZAoTyEX6QiWHzqvqVI9sspLF0eJeiGt/xCFJWzIANjfECtd++3Ts5",
-	"6ViuVA3a5eNxKa1i/9Vev68jIB97qteQygfenP9fIQGUif0icVQuDIwWBSc1ImOtLHKNHFNyzTTzlG8g",
-	"whI0abo5yNkKaylnPXSIE8JinDrnGjIpqG+B74LPr1noomAIIinWSjk0IvKeqMXc8wJn0AzfEuEsENaF",
-	"jZqFM9K7Zg/lqZYoXrPjUKZ9K6J87wm5TRYmzPcpCKRzfg5mJKURfn7FU84ktyEYG3I26+nSa8iH42Ew",
-	"tHP3DYfWzYFXPryfal3givnYkVYFXwAuGndzQJA2T3NBoKOECFHNpCanpiYfmxAnEqOhkd1hvNavNmfT",
-	"lpxJ7YugCs/1G9PQlPXEF8YGPN7/kPXNyPrTkLCHMm1PRDvmYkIYJQ+zHuA5vbklNUWMbsnCaL/sIOjg",
-	"/Bjcjic6kKFe8fyNav4tWRjV8y1ZPKHi2UzMVTtjWSid51w7dJXFZjIabm/tvBp2xxgPu9sjPOzinZ1B",
-	"d4DH8Xhndyd6+fLV8vbXKp/b19d//Pnll//4qDOC9ruvup9+HuwGu9tfOg3U0et1oBVQw6IVjbXgQpLn",
-	"mZMcwHS0R2idUejcvFHw09FBYAje1BR0PrC2oPOhNQadO9ag821jDjrfcRMZnA9aQet8qP7ZUv9sq392",
-	"yqml4XUDt0GLk9Bn/mPo/thyf2y7P3bADTAlkzwRg81bDXEry2chPwGUCYlZRPZQmIkQtfGc9rh52Yv4",
-	"DAzWIcnMK5KV37rQgKFIVl4+yTZb/nvhrOsoa32qUg57xH3E4xxPSBpn8oG2x5RnYCqrpSAu/rZN645D",
-	"V8BZXACq3w3d1r8ZlbgoMrMffH34+uhN5XdFyz7ciEJ8+nlr+ETUYWvYzYsbP5hM1Pt5A2K8zqQTIvo4",
-	"gvHP//yv/IclHeoZSVOeWgqiNtZSEPXS/G1IiXqi/nCPkFPWDnpqBU4lGIhRbV4sb+mIFaej+Cx/dmSG",
-	"yx8U5fLyR8cwgeqBdE+N91BSNvlNi1HBBIpiVM3KTs01b2/LTjl9bGaWOD48OUckmvJKwSnVf6eHrqYp",
-	"EVOexHmFajTH4GaScKEdg/AdSfGEICgJ2ZUpnYOs1zh70ZEa3CTmFxBWC1Wiaou67KzycRj2Vzo5NCnp",
-	"AoVLuBDW66V6UovVt+ckjQiTHaM2WFe/xK3IAqqhUs73lfVGB6uLjZYrskDuTFhHKqU3P/2Bf8+alWEp",
-	"L2NpHRumeapOvW8igzw3HNho9pFpDUkxQPvGhXwmkA0nKl8wg76O7RiurcoHiUgkSe9wcrOuVmyuySEu",
-	"8rqQGVYBM1idn2GnXE52sKbqDkTaebCXzu92PUhrrYbo+Pxu150m0IS15RCglbrA6E8+9Y4iIXO8SDiO",
-	"0WghSxVzwp3dCoLsrgLDYPvF0AHDy9VQUH15gKDLMzzlEbZVGkobHFYKEj3ZAR727SKe8vx611BF0p3H",
-	"nN5hv/+lcGeFKmatmgv3yjpaNU9IuWz5Vbd6rZPRlOBUjgiWea0sdW3quiL69tQOSCa9IyiOI+J341GS",
-	"hXHhgf9iLHr8bvpcdfN8OrrZ+nHYfXF/dPeun95us/eDxb+Ndid/vXv5eSjPfzrZiQ5exd+O/9KfXoij",
-	"Bp4/qzUTOYgcAHjZGi7kJCXit2Vt7CQ2Zm/Mhy6LU+5rMzbHfHz513co4RPKqtyO6bsTIBsanEC1SuCN",
-	"MdRw1GWooBDQfrnSzB1JdSltgVIy56n0VdJcWxANMk9KjiLOGIlkoCaKqM4TqY6wGhJG37xY2uAhxdJi",
-	"k5DUE/Zi3jizRZK7hMXCM6wUyp3yeUXns7Van1kucmW7LWq53aT8XtzMqC+9IyRgA4iFQaXSIC3SoI/J",
-	"vWI5+X05J/lg5S3Vry//vjK7+BMyNvFo4NZ9asLe/MqVj331IX1+ojacv3piU2n1CfqklbiK7a1hha/Y",
-	"3hquTIC1s7O101w40N15thAQanm6Z0xX5tU5Q+AwMoTRxdHBa3R2+u7fkEwxEzp7nnbazVuD6YFnEgki",
-	"7dbbO8u8CkzVFZ4kJAb9SyVNw9G7o8MrNEBvLs5OEE9jkgr04e3RxREqDPZaN0wQ4/ftDuoiy+2iZwM0",
-	"5Vn6DL07Pjm+QoPyNtYU8RMimfHYQx2u3l0iLFBCR/Mfnwlk2u2hMKYCjxISBiicp2RM0hC1VWM4kXw8",
-	"JimJOwEKzW2n3wal6piMSwR1wCiJteZPVwXrjrMkCUsUSI/gKi/M+ECZ1ctWfrG2bHUx6Kesw3BfrKFO",
-	"tlefbsNQrkuRvM6n4Tw8t986zy7yyTkPdR2yN2aaboWyy8t3J1y7VmWCeIInLngCJNveK6IBxfaWFn84",
-	"0V5bOO1pLkFfUbXhQ4qq5aysXYOP0Ur5KCEzb9TAxZtD9Gp75wWa60Yo5lE2MxmzqoZLa4aupiicJ5gZ",
-	"h9A5idRRQDYHJI+0VTXyZ6oAHZ3wEyud2mEO6sw7nNBYl4dAbfihxzOzFpCerdO4Wswb1ZFW2Hlc0qxG",
-	"38+22/LncyynPX9iJGjgzehxDDUdx7SoPmFaBwgngtt0IuH3XVOps3v8OrQl4orM7BCSkPCJ6K0OP18u",
-	"4O7Wje1tVva1vmjOJTiCiGw2w2muYrcIpXrp1acXqPb1/uIYUQ2lhS0HXe3KU2TSJ/sY3Hhe4Mv6XBja",
-	"88yJ/60LUL8APvqYxeSzL5Dx8uDi+A0ClDIl39vdQSmlYDXnWkVNONh+sf1ya3fbTZXS9QZF6Zm881ZW",
-	"OkAJZcQ668KFLyLMGFGHKSGo3dc6hcIrw0TbPWR6XpRRNN3NFsLvGVwjOFY8cdBSFAZrAn5HFafbMEmI",
-	"6vfM9KX+PjD9wfOiT/XzO9MvzGbZE2AJaPqliTDJUmCUwM9gH1lc0bAKS6b/UBH2UCeeCgNEJwxsK5CI",
-	"8J4KshqiL1/srtcML/F6JXcCb/5WPpbGOcdGrJjqN8btpofCGNNESSDWWSpA4Yiav7U7+owzOVW/rBvU",
-	"NcMSlf3I8lRIxjnG8Ibao6oNvoYmk7T+OwGfRRylXAj0+vLKTmj/mmFkBnQiDXTuc5skbWtgfOIEeLWZ",
-	"pwkWErwf+Vg7p5FU9yQ6+9fMbo3znbZfhV6nkhCRzziSeud1mrKw7DESar+3nHtTYFTyA0CuFbQsENU2",
-	"6/WAk5GaRGMkL7b3teneffbB9u8+/LoY1n18kk/BfXpopvMlaF3ilI5PijRVfuWFtkaWOQNJPsullHnb",
-	"L3de7DaKCYeBi1xjzccdUzYh6TylJjN3g4LfLwevhkGDnE631BdPMsY00RVaDPcI6hjCApQSRb20YVId",
-	"cZiFCfdVZ4ZxeTCHvJujhOiUF7d0Ptd6mHUeRlDSbHk2xlSaG0V1FsEU8rg26pabVMkl/7Dm4J9PF4JG",
-	"OHln+tnsa6yEJhzJh32dpbTJzvq2tnDyaD4cnHd7xa707youY8/gTZ5U81F4/O6cXHIry+C4Bxq0K1CD",
-	"7c0vd2rmDTKqafBWnZDg/QKN8MSb3iw1jp7Nd0xz32uUPcDsGw5u/a5qZg+CsHlyaFttOK2Nh2uGMwpA",
-	"xw2XDG0fsGybKuQRJKNONMGRTkSM2iAGuXxygDIWk/QCCKyuaPQDZH7pPSj9+upkL/XX08YIaG4IbQxw",
-	"qjk17+EXIfveFN1ZkrwuuyVvQlemJJm/b0aPg8bn0uNbXNPyKYjOPgqV6JhSuehaB6cQtTE6/O7yEomI",
-	"p0QH8uthO5otlngiQtTWhVQOPxx1//n3f4Sgt6BEdOCWT41Pu+cW0oGdYkrn3vr8zmvQpuDPnPEZJQK1",
-	"Dz8clXUdG7BqoMn/ZUjpI8hi093+xa5UEBcefAZWkA22GVKeMWJ0B2nG9nTGV84T1I5TavNQkM+SMKHr",
-	"b9jsGjRFiqyLTgAVcnUOJaeYnxH6UwJejjxdLOv3zDeNgwVctn0ZxH1v8hKebEhEYdWNZnJVwj6wv1kw",
-	"bbakpY7WII9v843B9ZAzmXK1yjudAu2B12axbe8fzvc+8Oa7+uVPtWZJNsW8LCEN8U6QGWaSRt/pXVkK",
-	"WfFZj+4at/VCDs5bqhmozSjAgTmsqTHVq3unOMIpuk/VfU/lHsLoKqV3C/SXy7NT27gdXgKQzFJDNNQJ",
-	"066ZpirD3qDXRwmfmJJgqmcTJYT0PEYkRlOSkvz6KlcE042hjA5mi2sGTEqgkzQaHg7KdBvtVzv0rVwn",
-	"cAw7JvbQzB0y4iccxyS+ZjWr7qEr9ZT+lCdcgajK9rCPTujXHdWH1qrjBI14xmLtCZHQGZXimo1Iwu91",
-	"LRfwgdYrMxqxMWVUmmDGMiL/QWOeR/MNQNVv0fuL414Dd5mgdWBE31NvbnHY1L0S2aYzPCEBmBw0B+xS",
-	"8fU8lx3PryU040WcSUwZSW/MaGOaEF3nLnBG/Off/+FJybQ05EVxmXhH4yUDj+ZK9GWmrq/vsoSRFI9o",
-	"QtUWBOiEishlpPXNdgm+UqKx2QfG3ujGKh2mmsXsI+uHP1yt4h2s88j4EugeNyMYS/hi0onoI6NPgzpf",
-	"yzf+d4+icWnGRM2JWNpfxcKkGWu8Uznz1IR3u6vbHpiLuz2DXr+3HLCxbq1lzfsPgrPeBb53BKDL2rAJ",
-	"WwTBqaYMmmSoQCY5SggW5iWpCWPQ9bRsNS1fOEMDRXJevLPo1z46Mf3nv8049ncRxmCfmCiGoHWZ4Oi2",
-	"Nl3WAYL3iLKIzyibdO/JaMr5LaTvauMR1CWupPbqaPp+P+VJniMNG5/IYFW2NCDpinQABpEAfJKASOiQ",
-	"dSCdgkx0deQ8t5qaj+gJNU8ozyFIekcjIopka52nzLZWO9xVv99//rX65/vvv//+qZOvtT8+//O/fLq+",
-	"vvxj588PSPjj3yq1SkD+JJv4zLjvugKPibXlUpKidsLvSdqNsCAoIWpAEaCYTqgRVGIspsaBq3EyRRNH",
-	"1f7z3sc86LIf7A6/2De+FatZz+T8N3U8hQls6nQqZnLuOJw6fWyY6uvk6hzFFCd8kpGKp6kao7OHRvom",
-	"aQ+H/U6Ajt6+Oys8T9Hl1cHFFXhG2eSOjg/UM6ErK0quK1MtjG/YX98fX/XQKUczTBN1sIXXzQTcUFUH",
-	"HooCabzs4FWXyco0bFksmCM1HtQzzBYwO9ez6EXZpejFqjt8a3dnvVdl7lr0YkUAzzofI8i1oDlcsxWb",
-	"OtUOH+JUS6YJv/EXvVHsqo7vhm1XOOGC0fpggGHX76W1yh90I5et0liOs60GlYcTyEa6HwDacNi3QAUy",
-	"Z1jf8pSP4JCccyHH9PN6v9Gn9Z2dfd7cd3atkyosaNlTdbhT8VN9+eIJ3VSHO94zoKexCtGqx5mK3LES",
-	"4QmmTEjUBing9LhTBq+C6Ubw3PJ7UaVSJj4W1xCgPRQyzkioi6wFKLT0MSwIkvHVAudRgagsvEfjcNnl",
-	"O+YEisG525N36vKHTGfMsu9ajhdTyTc0f7r6ODn9+JjHmZxfGmic6oHdR2fFx+7ji3xCX6zz6o0XnFWq",
-	"rtsu7X80xcbNEo6LAyHQJayLELNR1IU7qnZUvXp3mft9Nrt1jO/mIy+drUpg01b/6a6drf6KqLMnvXd8",
-	"fqw7j/FjVdyHz1xyyWa/Mb+mJrAxv8ZmJX7NLuKSpHm29gdHl+nGtfkToXDgBjpVNpvrsgxfPKrhmvgu",
-	"Zwr5gJ/qdu9BjOrpyTm6G0ZK6rjbQt8QWeVW2WwOWe5CTmMRonmSiQCNFvY+CJBYCLDrwF/v5wrH4U+4",
-	"ZBQ5OX7TPTn+WgcbjHFEEISBK3LdxgKlWBJvIYlMTm/mWIj5NPXGIN1tIdVGST+RcVbOW28axaI66jqD",
-	"BatSLr1sEtKip59yySOeNJq8aevSsMu3B6Vb6eT1jroE3h7of4fDbfPHzq7+Y+ulebIzGJYvqrzVqmtK",
-	"9+y7odhsfpDJqZmA+WUmUvwyE3Ie6IkVD8wEiwcw0S9Qz26WMa+OR6Fn/rrBzroxDVAZNfSGLBUjrmP+",
-	"vNlCnPAGXZcWFsEk+SxruK67LWQaoGWG9C7BrDvoN2FEzcg36kD6SkEJjiKeJCSS68/m8qF80MX/G0bs",
-	"+6Fw9FmmGJ0dv4YRJ0QGiOBoqgWrXMyWeW6L5opTNpuf0bhB8ja/vPD+9TmaOzIDnriFhvdQONgdVCKy",
-	"dwdPKC5Abx7eZZ7Su3XkVrXB0eIRdFb18LR0Vs97FZ21s24TFqULeNHxUtuDo8sStX19dNkKWgf238Gr",
-	"of5DEbUSbdVNVhFW3aKGsJ6n9E6PZX8dVH/psZ0HMAcQ87RTzU2NL9PdFrJNEDRxF6xuINVfRfJRlPmU",
-	"qxctfY+VfsCfn6qXp2mwCgZOsxpAXJqZnpan4L5a+UJPzUS/1dJg9RK131+eFJBRbTsNwt78FKjePALM",
-	"lX7rwv1uGJVAfjeMWkHrbqsSdghPV0FUt6gBprE9fQdt3AdbOkFSLhCwWa1A8Jrc0ciTeV2R7aZctFvj",
-	"ucZZbTkGrODrnwlEy0lL6wZKsJA3guikEs1SnM6gWNpKJ90GFa8qwS06n/AdTjICtjk9SH7lLwG6Fjhi",
-	"IW6g79q3NZ/6soHbLcvzguf7UoChTrI4KcDkEac2E4Fc8ayRIFQ/rTMab5g+z/A4Pm9AuJNB8MZS75tO",
-	"9JPn+UkzJh6eNwdU0iDjLw++rGXXyEOF1gqUCNOrnaBpRb0bcMbYaDz4ojYLQv1wfmJ7UmD+Mgd4dvy6",
-	"THGjeXajaDOk7Cmrg4cv/YyfR7OZQc7o5d4Hva3ebm/Q2+4NesP+cNAbDHqvej5+u1TPo/dnqOXxp/b1",
-	"dU//1fFXFQPdT80GLym0Vuzvy37QtMpe3f7WD+fZ3ibDVY6lAnzdmcwLT1a98msjfiFeB7z2izpT0mSy",
-	"1JJJhXIuuzAXu0zHbw+P2VkkiRStepxZ9qzdqPw0wHN5Kd/gbGKAHYAXUYWSjHlaSFmtzeFupsOBius5",
-	"eLcBQgDO7kh6R4mvYjnU+r2xKSNrilSaVkLydFbTpKD+lSJDTO1p7P9ojGliykNWJDb9lb71BbqfcmEr",
-	"G9mYagq6e3T2rYMNy137U36Zl+g5MtND/8//hZTcBp40MYnoDCeNdiVoSS79tUqrGwbtghwgxerLk/Xt",
-	"Yl5117d5ftBuOi3Tl2/0e57eeutdH8A3yLz37UNlMFuK3CBLsIx+VVwrRq/H7nMTnVW93i3L0Zwlybsr",
-	"eST/FpX5H1gviIobo4DyVzCe8vubKVWwXeT2F09NWuNk4qGMv24pfJhIkSCgWJ1vKYG75auxpYGHtVdB",
-	"fqAdnaAmMuDwUh1Ck0DOhEjP8YTogCqEUUzFPMFavtxDE3VyIOY5WSiqc834GIWGMTeB4Fb3H6I2Ztoh",
-	"OB8IRCG4WUZcTuEPRv5f9t40uY0kSxfdir/o2yayOgBi4gRa2S0mpcxklwaWSJW6r6BGOCIcgBcD7sjw",
-	"CEIotZ7Vr7uAa3cB71eZ9Tp6J7WSZ36OewxAAARAMCUl0W2WRSEmHz8/43e4vsclVKgJixRp1Wr6a1wM",
-	"OsLLBucD/1i1H4Iqmsb+BgxENqZ3IiMFdikeqxQlcd8+M0jcESaJoUrSATUBYr0p8YB2yDPhKCFXccr5",
-	"bJLMTCaFN4hkMkbeDS4G1Y54zkIW2/ABO+I43hEbyTtTHiXtUVkQ8TLnzn2FGqFBJQn+2MDit/V46c6x",
-	"ADtVXcVIsERlvq9tZXLuNYv1iOepsa6ZCAg3wXPARHH17iYlo6ZZ+2Edkb0eDQYQA6jIiE5JolhH8Hj/",
-	"LH9rFo0iE6hEQ6BGHgXnGw9m6tKs2J9yZeF5bq+kmwm2Puyp6nJbYWkZDL0ayyI2cEnmd6xLQjnRkgYE",
-	"M84rK3YZWw4GPf33xyKvzw+3ag2KHK5tUlNrewdlZgNvrFfZf0EtlsJpNlcEB/DwAKXBg8/6qPiCy19l",
-	"2GsXK8VqyflyT1HCSvT1RYfkLOPhVGlsNHdl39PP5g0Dp7XlC6N5dLg+DYk9npfOkL4nf2KvtV1mq/bk",
-	"j+HlK/AlV3GZLGaovudlDcE+xV0/re++rE+5SvAp71JXD/smC/d+exO0eeY7yzu/YoWiERf5X+vf6YZc",
-	"ced8j4u/ZI5lNCpRwPp9SI7vZtpvifJsb0q1uBLtWYq+1oB8Vm5mzk6S+wJKRbBcCt+WphFJGXd9mijW",
-	"XccBkHusnJHsxjCQgSUIbqwST7BYC74m0g/YmrXKnERMkUCOuNCCqyE3glF2iRcIZe5//vraGhIC6RLP",
-	"5AGYqz/f3Fy55ObiSguZNy+Lt6Lyae5MPyn7ZMQ/sYDcchEoQsNQC0kMk020XKQ7YPXigjsN++G4TiC0",
-	"wmJakmq5xhIPJXDGeiqFP3Vcx7CErZp9otfqWynjCz16N9Mxe51+dv7ac2jI/O/XadPmr723jZ2/9DM2",
-	"v+Q7+Q7NX35nu2hjQddcxRnVhR1rY9DQS1nJ8I4F6wwf4um5fUXut7fp26yRpQsVWdQKthbUabPezbxg",
-	"DircOYCZ30AF7FjKoQed+DXPZ2ssXPEE0wi7+qEMLy/r5g0drEq0U55MWcSjHyPGKnoNGjIKEtIeC1WV",
-	"/JFNFRlHrA9I4FHe9pBpCpWx80sS08FAK7R5E7ten3cQ+yBt2Ei+eTkKkVyP/K8bjKm/n8ViFqcDfv64",
-	"aoRm7OcDNLP3rmeF0VhtecaL8YmxPy5StttEMihDYegcxsyPLY37OJxuQM1+YUnOV66R8mD2dWz2fakW",
-	"JoYYk5bD6ZJ8i6s3r3/6tdMs1orkWpJgUaSZ3z7pd0n6RBk93Q+wpmIJi4xQiFs37Zrd9c7V5eufOhEY",
-	"SO6n0r43cnzl9bc14uP8poeZ+ZjFjMR+acjIDaMjtTBdVYt5wJD77u1L5P58xbX8JvsxgSeJFjL6UNNM",
-	"/5fsdRywadm0Vjwz9fBTW1+u4+y7ZgzG+vzEOo4BHYOX4oJGARL9+4zfseKjaGCk8ZKEWLLHY0U8xQce",
-	"UXwgVJ5QeP8x0mX1GVGp1aoTpmKWaIiqhnLA/Sr9axJBZs3BxA7SI6XQ3t+EdqvVzDWjRuu9ht8MDuKI",
-	"DwYsUgcjKhIaHug+qgMu7uQt+590zCsmFOr3jVr9qFI7qtTqnaRWaxyp8e//ufGjffyfGz/iC/658WOU",
-	"CHPL3e/r1Zr5mw9+/91l8d6wkA0iOtqs7mNPxt3YFsyZ31Y9qSEYbnAJVeQPP8j4RwrWsgEsfB5XyfvF",
-	"q3WDWo/wMesLsZ1L91aatgqFHz29z7o8mInDTus8ts/Pf6zQnh+w/mDI/3IbjoQc/xKpOLmbfJr+1RSE",
-	"LIkJKav9CFUf626j9qWd1YHsVj5+btbceq22hWqQVI+3GQDQ/3LDvYfp1i4Y0UMpjC+ExoaJoFmbzcx2",
-	"SVcvlso+OHSWFZHEBQCOd1rOfn6DlTdjw9sSW1CUbu6g0L9nXTHULLJ/RigRJnqGB2RPsAEFFO3LiIB7",
-	"BKUpM8XKJaw6qBKvUq9lFTtrHrLhWMu9ufmZIt4fbFDmzCooPj/jPmgW57jyP3PT+59/MPP7MTfPHz+3",
-	"3Ga9fJKXz6ntO4zfKgOwqKdpR+eO0WwXZ3NYqs/wEbsO5bquSmuiBl8eY7dYm9HwQIPgEOnDgOwZJwaS",
-	"wui5sUWyvX0SJCBa4nKhljgGIy8gN/SMeEwEHumxvowY8ZCpGcLjyFgv8REPBB8M4xklCI2DH5wRssQn",
-	"YALBxMlhoqE84hD/quUup37SrtWs5uy0nRr8e46L0BocU3XTWgKWfcR1FCjiKikxrxQsqMi9bmP8Z/RU",
-	"10kE/yVh5rIJRzdi4xol5NPa6Cs/M7OqjCcc34MtKF1U4dctBKa/v256Xxzmy39lb1hTeXx5jZTkQ3o7",
-	"S8YQh2r/7F6CBbvvuQB9H16wsMJXuf/oO6VS2KIuqIZyvMWc+4WVx1qtmXKxrVZziwk08LZ1E+6vX1+W",
-	"hMHOp9HfN0bN8vQD3p92YXnOf/nPj5bsvTyp+ztN4s4lRsRhabEfYAObpUtbj7bx/M/PL5+vxtsI1vJX",
-	"LKYBjel6X3nLlEwin61GG3y9HQJ213m+0MO4qGSB66w6GrniCSu99yriIxpNtQq20iCApT9Zq+l5arL7",
-	"6gFcLyDn/vH88uUZuTq/voYd+eLfLl5c3Vy+eW2YjysVLvwwCVhFSFGxLqn9dYsc3JS4Rhf3y1IZbsBb",
-	"l2cBXJub1wicYB9C9k1LvEkFeXPtokB7C+SJ+h/PpX/LIv2vf/zt70gbPQFyPqpIXyaQ4qrV37mz+iKk",
-	"qmQupKqMbwfKJSEVA/MnbnU3pUkLuc+EYisyNc5RK67sICmHmhWJFZG6cb1v4UMrfuEmZbq+f2OVE2MG",
-	"rMepcIkYj1wykCMZuCRI59Mlt0mPRYLFTK041DO0lut1Pv/wdKUxWLj4zTiuBdcXNGYDGU1XREIa+8Ny",
-	"A8BIX2IBFKY6M3toRNWtMd+gZZPHioX96qw/YBEavE1CtipIr4mI658660HZwkkqzvdac7XJGfcj/8SC",
-	"ckLQBZvmUqiYhuGipxYM/9Xt4PU8LfSCT1zdDq5oPFzx5jVP08WsnVYZcsnPlz/97JJXL55fvnvlkpdv",
-	"3hMZkXev//j6zfvX2z/UClOO63mmYX9+AVad4I4rGU1N6un6pPmu825sc4pmCnSAJKtKM9fQEIfBLpZg",
-	"3thqJlwEmLo1769P4FMLKt1jcXs6ADrnN38svPyM1Gu1VEI3jNRCEtPG8myYVevZa/UAGp23yzRaQ8d1",
-	"jgPHdZq1VcMzcCjfw8saLawp5xZ+PX6ONpD8b80a/Phx1lySGy03nY20rWWWk/fof9rUch9MuzEbjUNj",
-	"dZm1c/wkScw+xQf2HhIxEbDUv2urYQILNxcqZjTQU3nN/OSVFM8UspOzOwyKh8Kbqk286gv9i0f2PJtp",
-	"U5VjJljguST7KWIlP1L/VshJyIKBvtAR+dsxEsbbd4lXvYGqdHtvf7wgzWbzFH57LWMo71u1xLyXzz28",
-	"Nw4ZvKxqYQF+R5EY/syBKj6CxT9GdAxGTTrQKjOkvcGXfpYKXq5fCTaqy+ce2WOjcTzFJS2kwDvReBWc",
-	"x7ONvZIh96emhfgPDZ34zvc27cJcv05gQZg8jeoN+6TfB1aPZERFJWI0gAg2Y1w2TLtSMNJPBFZ95qoj",
-	"vL8o6CBaWMHxoAg1OZrUTOeeLYRCfkmkpXxnyqdjFpgXp+tFv9RYpDJtewy9ARJQeseCNqFp5UlT5RWM",
-	"12oqYvqJQMUbLF7fTxQLjBdIdgRXRCbxOInRF2Qy8LBaLLR0MuQhIx4Q24g4V6eRYjU23e8D6LIp5pfa",
-	"Oj53oK5dx2mTz5/1HcSO8ZcvLuk4dtXlb8hWFd5jWZ8LLzG/ffnypYy8/Z6kgXxHclWGtNA30yHHnffR",
-	"60crWthFBcYr7H4PNvFZPkLdzmHKs88VoeGEThWZ/dwMYdV8Y5Y4xzIHSc5X8v/80/9Af+p/dKv/Uvn4",
-	"u4OV7trrdNTvzvR/Ct61f/l97p/Vysd/2f/d+i6YEQs4hSK0aSbwbD/1sgW4HIeUizPiD2mkWPz7JO5X",
-	"TkxRkoh2saDvqkFheKjnx+s/Op2o0xEff1ea611GNWRx2nzZBbsauGPqGreOWsZhqBtMfWQ/01spv2jc",
-	"9F/YMpdokHPJO8WiyvmACciK+reKwf7K7xAKeITooeD8nqzu5rWoA0k+4OalKnfTvNMXbwcXE7VdzTxO",
-	"GKVRdP3Ohhl8ds6TeCgj/ldqY2oYjVhEVNOPmnEl9XHORMk1aiUHs0rVrJmsrVfnFxVkHyO3DKqV1o/0",
-	"LOgfsglAu7/iA0HjJGKWMVmLXF42yNf2ulclbx/sNjfNuXfAZlXdIi1Smd+701GdzvXHz/Ujdws+7rLx",
-	"Inv3OKhv2XQfBNKojK1+YXiESfc3RP5ckas31zfg766Si4gBvzkNFRpy9NHoJYpF7TFVaiKj4A8esX+6",
-	"WBm+Ys5OsytSLMEtuL/6NjHSN4/IOKQ+2zzM5nuJU5mVlaOwXCLGaPAFfDBd9on5ScyC2VyQo1ap/rJh",
-	"OgLw/QwZjeIeWyduPMzVQ12Ym1jOVry9CHWt2WOkemxJhVfQhHDcZyLV8z9em9fmf3trP1GkqlohF9vQ",
-	"A6UDlvbInZvpuelYvGwuQspHpvr+mspUfuoywWx2Q9XKnfq5jJ2VS8isGC1aUoerYd6zcsad5WLKGnrP",
-	"ED6cjwlewwLQnlYqYLYiORM28me7Fs792xIKMXu1CyWiuor599VXx4QZjdFJGJD0BaXplvMoEzKqWHdE",
-	"owEX5V87Jz4OSMo8Bs9A1XMFwZx6o2vJfRwmynot9fvaEFmuktAkTGuZPoKs6j43BQJNLnsikFud9KYk",
-	"n+CPSUMrdANvXi33ambGskfd0uEvGaNlsxuGclvbdy7RN2L5GYfcKiwRX11ls5f74G8KL/SZUs8USOku",
-	"wUgeU0nplomyr9yjNxZIAMuRqV7S2FUTvnHQ73OqlSd7P4AWAQwD3ZEaLOvX0eFh6cN96q9cAHtBXPyc",
-	"FlCmBhTj5tfMstgOBeBK7URDyiYjGSViwwnMmZtXOhLy6+wadbaVqrsu8GzXyJs/uqRusxJc0iCZ7b9p",
-	"Df1kD1kB4SX796TPr0GpkHtrnuRrDm1EmkBhpLyi5Tsn4t3njki5WjaarhK8Tl/m5mnhzXpwLSVYKpbl",
-	"tsJ9KPKD9SD+ugDeRh5mc1pCcp+CCFtQp+wHnmHiRJCEzBLSmDjANeB/TQRftzxvAZJLpKfFoaMLRD/b",
-	"gPtm7jq1pawxdUUGvnVE50XDuYhcL3ffYel9KX3eJsSDqVaymAAvP1bq3BRNLaNSy67MsoGi7w11+BUF",
-	"MxOJs/htQsbmjS7pMcjnNcYFlA2Nbd0GZ2s5BLaBHDOwvEyoIgELWcyC/ZXpyo0iiG1bvFaXLs90oLJO",
-	"Lh724qceVoADWCHLBTncK89UgZnHMzvIW3HKIkYVgllmWBcS7UVmTgqaR2FO7hW3sfVF3MYPLh69G5vj",
-	"MxtXfC/93LZIHkCNT9SaH1toNonYnbxd82VLEp1sXp43iW67//jb3719184RMqDhMYLjpXU2SMSrOu4a",
-	"5o7cYN8zURtxL5UrJ+9t1g56CTieiXuUKB5DnJvhkdivlugUa5sZ7unX2owBRrOEtq97gN5Yi/9KLADF",
-	"Ly3qB0hN8z1YvEpleH8EkkRZeCFT4n2y31rCnuFfspKBDNnyzpZPmSHWnG1ZuV6MZIZg1bDOLOrHLCBS",
-	"nJGcXx2jyJTWdsmQKvCzl9Lzpi9db0ng5N23IHIvd0v7OT9cuXIJUHbaBGiA/+k8wSgo/NePdurUSHSJ",
-	"Tdmaq76LHiJyfnVptu2epx8wuDTSGyRA946t3WidgAAcXpWcBwHx/q2Sdrty+bxNOkmt1vT1qoG/mAd5",
-	"y77GMjJHCkmmMgFeZzEwqfGYcey0TV+ymRnG8TjbrelRM9NljawLu5w/CPMo3CYjGjAwauWaRoMR17dd",
-	"vbm+IQf4LHr4lLefCf3pA5AByTHqDdSAyoTjW/Wa0wubxhoVZ0bTNKpSUUMaMSS4tKXyzbOZHgJVP9JT",
-	"4Z6x+vLFFIHGLKeYYoiVqW9n5t8xDq80g9rWztT/S6mqyrvhvNfYLh5INx8lYcwrMRMU3I/9iKo4Snzw",
-	"SqLLyRSqMFUpuBgQQyRUJZex1a+AQqYj9i4vXl1BoJdLrl+/unIzwiOXPH997ZKbl9f7bs5ZZYPNKJo4",
-	"9buhKnycREJlJEhcxLIjUuZel0QyiZF7b0TiYSSTwRCz9DH+hLOMQJHJcQi8jj4NQ3SkQeakGjJl+Z2B",
-	"cK3aER3xT/9EzgvlsTrixR2Lpiky+TTSTSSU4MzhUmgTr+BebhPrXTbbskpg2aOnPLdBO6J8h2KAD6bs",
-	"g20A4zr6EVPDwkol44gLKLNM5ETY9uzbztzoqfWnHXEehiSgMdXzzpXU+noAdsd0E1TJeR5/laWptMJn",
-	"euOZ2RUod3TEDI541j+vWMh8aNosdKROZyiJgiCiwO16LggPjIcTf+4IDUJzr8h4Z1tuym0b8lvwNNpX",
-	"2KqbhH3iKrZjog9U1REvqD80e1uPIzDS4qoEOw8NiT79QLz/VLEnQEX/5rWJd8fZhEUe2WO4PPStI6rX",
-	"CQ323Y7wLGp4ZC91MVOIxsJsXikqARvpv6JEYE6vB7jlmdpGMAGFCHwTgKW/1RFDziIa+UMI3cGpR9Q2",
-	"6Gf+kYKX+Te22w7FhRR3eq1LoToCwqp6MoAdaOPVyLubC9ibyiXv3l0+JzxQVfIiimSEi7kQb6XxIGSj",
-	"f4G4Kwx6O20dHu93hO4oRG/haDN8AXCugl1G9vvGvY1RYnrY8SavSsCeZjerLwOm2gQsfB1xn4mvSkxC",
-	"gt41GtRp6mTxcHA9sgf1ctKybG5H6B/umrl6UwqxzC5tdPAvc+iPqLpFfCqEtlQ74urdjZ5Zwx2H3iy3",
-	"gESwPkZUo4TevTYIVyFmj2kUcxoSpMFuE9pTTMQdAeOm0tgIG5yTrnoWa+CyeAZHIyrYAB7eZcBGYwlW",
-	"vMof2dTuYt2nMaOGxQieKsaN3DLMUu3JYNoRJrGu0SJDmUQKuIEgozVFMztEZG9Eo1sW5L4cV97C7SxA",
-	"zlRvPxd42hEAjdgOU9ggMplmVfLTixsXaId1U56/ePni5gVMDk/frU9kjKepklbj1CWHtYb+T1M/0hGH",
-	"tVaKKXof9/ThpEfM0u14egCnFagZ65kGpGfGFR1wYc4LLRErxJ+I6YNMDy8TdyyUY2aGnHghH3Eb04mU",
-	"Z96ZXpGJiD3Liw2MbUTY+OyOgAwLPQIg0+LDOdI0eHAcMeRO1iLzSOoxgJsjplcUxkKaPKKcSKG1x4iz",
-	"mEbTVcSKg5hFI5XjvXRyMqmTc0o5jWqtCgn0cswEHXOn7TSrtWrTgdiTIUjCB3B0V+zRrX8alIVX2ZFl",
-	"BWry4rlfheLJBtQvA/PUub7nyr5ffzqiIxZDpN6CNPTsloPL/mspGGa+fHHvvf2lntpVbrQEdh/BBIvA",
-	"oXvdqNWs4Gd542ejLvOmo1RDrrtONoYfPjuWMALuHlEeglFNxRHT0PKHfLovVsIUaEzAfIE0ieIDpJdz",
-	"n4bmNhkGcmJ82c1aLaszYWw7Wtlzjv2j4JC1+pV6vV6vtBqNRuW02WxWWq1W6/Dw8PDo6OjIKppt50J/",
-	"Qcse5B//+/+QtI3OFyBpBCXtPhUum+MpKKUgRJcQfuYWSi5a88UNXcgkYG47gHu+uM5LLm7vuxfugSY0",
-	"a61FN6ezfvBaxq9kADwX+gstXAHLn/mBBjaaBR6p3//IO0GNmGq/07z/oR9l1ONBgMaSVuP0/idupHxF",
-	"xdS0DnDicJUeXYqYRYKGIF7gUyu0z9CHvhP0jvJQr0RUuZPRSMMZIsAMTGiFC8gbPzjnxQsfXWdG3HPa",
-	"DkpNSAxQxkvgAb8MMRYM/WSVvADLhZftKg8z5AhKjGluwxxgoXUvt5zXB6zsLP8jmxqAgbn4QQbTNbHl",
-	"1wKR+5BgAxwwdtIvRRuO4RCYgdz6Nzosj4itG4zoIlQ1tmuT/lH9xjGstgKGXUjRDzlaO1v1FT5xRaeh",
-	"pMGNlC9phKTvrUZjBdArbNa3LFGmX98h0uKGg2DfDFWna4It6K/w4hnB8OAzD74g+IasLKkNirnYmgzw",
-	"6TMyNmplwEJ+B+YldOyDehBE0rIYFDEY3/QgDO4bgXFeumstannwzW+c1USZH2Ui8BP1FTbAVcRSePyR",
-	"8vD7Xf44i9tZ/m65DvSWoW0UqN/NErcJHcpYOsDGCCWx5xf2Tyx+2KrOqUIP11t2h+icajLdWDH5DSob",
-	"a+PNdwgaP7H4gYiR007WVBNgD6exocs1mjOCNni0N5JF5sY5xMFKNds7SjfVYwqocFRABRMv8Qhb3ZTp",
-	"WUkD+QbBs3SYvlH0NGUht4GivyVEXF/X2Vxk21hN+v5QGzf2FjWd8bhive0HfQ46y2JL+I/mhrmaoM8U",
-	"GUfyL8yPlUtGUsUEdjqz9QXRDxNCVq0vRz0u2AKL+Xh8bZpjP/bYdnP85BU2H6iE9EOzTG0h5jZlvYfs",
-	"aUSzmbruFtdch+tnIUU3w6QUAlfGIGhfSi705b7WWYJJdO0V2ybHEOZS2i4bU79Wq0yywaoj5hvSr2Kr",
-	"7grMVOXNs0+u2cCUZezLN+5Byfbeh89ZZ+fHBjZUVzEGXq5aAwoLNJo39Ua7VmvXav8L7vnEgm7mDGtW",
-	"a9V6s1L/fwPWqzeSumMO08PgiB33T2qVOm30Ki2/GVRO9dl6SI96x/5JcMpqfZgOw8s1+8p6+sqGTYhd",
-	"3rAsn8KJ2ICrOJrm2V8P1FCOD+iYt+vVVrVB9pAwj9Qb1cN9gAH/FtO79TpWKkSSQ4h2u+eN2Z0QE+jU",
-	"enW/ETRZpdU/rFVaR/XjyknjtFmhrd6hfxQcs5P+KSSehBhE6Fz8+UWlUWu0Ko3Deh3qmllJxhmxgCej",
-	"LC0l3WYq6XVzU2mq1LCoy0d0wLrD6YAzwZzMm2m61SbvRE+fpCwgIzaS0ZQMIjmJh+gDz4IRRQA13rkg",
-	"Ny+v7+rg3oylDJ22E0f8brqWHwv2iwHdZZ4su1J3nqyn5cnqZ+dxKmyMx2ms3nIdcaGskRpXSwWONyJd",
-	"b7j2eazSkrQBtRWv4ojTASNCxqzc9DQnVXxtC9QO4HcAvxWA3wje74H2nSnwCZoC7eRvBO/bNAFes9gG",
-	"7kGDnqXx0nue3j+eSzwAQA+DV03ou7ePm4eKNEYYDgSo8yNj1hHWghjJUYFqEuPC9ckCpkQXAucgikIK",
-	"RvyQ0QgrStnP9qawNXWzpqojsDxmImIeYsVFGcWQKZLrBLJgnOWai08T+29g8daQg2QaHYHvUUTRKUbP",
-	"lZo3t3GwbcHKqQfYaTuvZUwiRv2hXmRtkzkDi48I6NuYRoopPVZRonSvc1USQKBMETZNwtwM4R7TAPqw",
-	"s3udg3mFE3drI/9NnrP5VFwsUm+YxyDBcmZMmnZMfmvHsjUxb+N43nn5n5rJ+AaVo80OeJvHUaLBmQNq",
-	"oe52M2Mg5mLAAHnMgy4RbMJAsQQbsWdwxfJwmirz+qdn6l5r8VvTmq9iLP6G7YrpLH347PSmXZUvVoBw",
-	"265/KSSBL9E6rYmyblRQoKRJ834R+swJ1/QbQZ3V8EirtPzjoHLCTvsVWz21xQ71CSfYBAPIH/f0MbTf",
-	"SKGTB2rXScZ6k7Og24Ozghd/6ibKsI85R/06awRNv9LqHdJK6+j0uHJycnxcOTo6PGy1ms1Go15f3+Bm",
-	"Cz0streZGdyZ256WuS2FS+VjyfMoRbiN9LPSAPJL+AhibfE77bQeEeTn2aJEHmwbAoLUf/bVf+rfSaWC",
-	"GECQ6r0jPMg3p6aOh0cabeIZWpgPH6szVWu0PjdXM8ikKJkkOlNltSOuz99e/kga1Xq1RkI5IHsDqZjv",
-	"kms2GkRs7JILGbA/vfzH3/7eJl6UCP05S5KSJpDxiGhxVD0zWbB6+CoWGD2T7Wh6xBUJWMyAFyBVHAPp",
-	"J1DIOhEhU4p4eLNnOLA5pnxmezeXaooxoghhcDukbKdHX0aWzpEeAzIVfTkybFL6N6satnF+nininWtR",
-	"nuKB5EHlKJggErE+i5jwGQmlYobTkQ5gbAOup94lSprMgF7Cw6AjZB9WA77AZIRBxp1p475LWIhUPgSn",
-	"I0rEM0i5k4qDYfbd20tzE3xQytAwD8K4QAKsVYuNI9mME1ckGSsW6dE2NCd2rLRUDgz+MRQd6OvtEUES",
-	"MtnTX3A7IgL2rIgUtDLCA5cYu6K+iJWWrJ1yv0rejJmYcVSaDuvXEi46ApLqbENiZC7hyjZaSKJnl0Wg",
-	"8/eYni1rKjgDsetTJrvbBD06HjMaKSg4gFaNEgtB2ioV02lqKcD1Cez5JmMwGQN5dY284j/AEBthCCIy",
-	"I0YDZINWccToyMUSDdYsAbT8fMQsQzqWdbSMkQaFlL5vJFXcEfFE6n9I4bN2Zu1AXgOqpxty/+IhFbrr",
-	"bGJTFoH+AJZDEiELAGQ9sgByIU1OeiHXEVLRf5Lk+vkfTU6kXsD75cYQfWDPSYMPTmDZTvBABgTPlMEV",
-	"F/MkeWzZXYUEuurFWFP0mKeiVomn3MhjeTHE0jHbxxSNeH/lajSlY3ulx0Ahi8aNee0Kt17jl79sbG0y",
-	"RYX0W/Qf6ZmJUJSdCftOjnjtf9ihSJNLocKEkcRiGbGqjAYH8NoKnC5VU2RCnyGwclK2vA+fnZDdMS1C",
-	"QqJ4zuuBV8fDqeI+DV/myAOpAej8b0nEDauQFiEOZARyGLZmIJFMamDuVVndsFbjC4zeKKsNGbNPWnK+",
-	"/tNLW0UF10Cc0mmGDF1hjVodtAuUgT87QcTvkNjcLB4YO2Ovwe7w9MFZZqe5s9NpO8fVw5yAkgonrnPx",
-	"/kXl5BRi/dRQRvFMSbFcF2A5E18K5AThUpBEZZ0iKaEQlDoyHqsLKeJIhleRvMPkdTNp9kx6B4NtZ3/A",
-	"42HSA82C+iMG6oUW3T8WU4jr1RoWu4L1XVhuN5kYBIJTfrXlT+PVHGGOmz6ElQNnbVaOa2n1oF+mlqMt",
-	"3uhkxQk3cruZb+KvTklZwQ+fZ8q5lXkc58u3lTkR03JtORdfVjjNwcpoTlrobCumubkyaDNGSJz5gszq",
-	"tBugDK2myl2j6GxOncfI+7MAsvJ62un6Jbq+/mfOx12rHtaq9e3bADaxACzS/k1dDSNnwWKHeq88JsYU",
-	"/hvNelywN/JULzN7JGAxhKM7+epSQHgBxVVIo3Z6XD9s1EhvGkMqtnUztOrNzBfwNl+ALpaShGD8LTBl",
-	"LaKnMI1TB7GUldAajVdbDFf47HIrEPRIvzdCEdvI/N9n0udDZlhKLKA+YxwBjafH8ARA+8kZKA9TQ6cC",
-	"IjUL6VSfEDl1I7caDmvNPL8IOtGSnLFmvaWQf3JbiyGgMe1RBfp57v3AJ2eUZtTeFKGhVgCnZjhA5TO1",
-	"59MhA97QmN4yZTU7LJRv9ESuhoY1jM/odMWhLWeqKVot8yN+j0ESbsU7v3wp2sfQaqWV1cLsL7WMjein",
-	"it7SFdz8bQsGS50e+iJqzfCsOcsXeULuD2WbcYFklEaGF1z258F9eTjbporuVqPZdrLG4/sVtilT4Orb",
-	"RXk9yYTPBX6FXy/sS8NnVrhpCeOW5aiz4VzhlMRDqaBCgj6bhlLF5X7hC3z9Q33BJRktaWmjLKfFNiOz",
-	"zp30mxo/aKURtFqVFqvTymnv+HgWo8qMd/plhhE53e7rFtX4Fv3RZr4/WEZ80+gxmh3R9wNlssBN5dRr",
-	"Vf3/9Yaz4hkyk2lvKFy78TBiaijDwGk33HRwV58hfW+dNnpNvxVUDtlRv9Kix73KiX8aVGqs3m/QZq/l",
-	"HwYwmzGL7mhoM1jTKYUK5BPWq4wjGVTAjmbqauGt9Zo+GYJ7uqjnwHr1Vz4MYB8s8y3jvOxcy0/Ltexb",
-	"eLSIf5HWtlvfhXxhag8YglMg7UZMzJhOubIkrCxAP5dC9yYuVFvyxsuwweuIvSsuBhfwBpdci9HY/v1z",
-	"HKd/3/jpn8+FSn8N0z9/isZ++pJR+mBHXEkVDyKW3piW78Mf9s/wsMTS34Yc1vr8GHjUTPeqyF8OtxgC",
-	"8yo574i05FzK/GpKNlguZ+iyRoduEoWeC8VYTe6mVsLKHF042FjA8Ouysy0DcYNTTbcUztdH4c2RdT2k",
-	"fFTett2pt8mpt9b83ccSZ0pq7UjinjRJHC6DFU+/HFUCnpprkcHhiUhFAFhvXMiLWN82RPUd39uT5Xvb",
-	"ZCWvwO8Gbz1Lad24yAS5eyjeNl3C2yV3y520SozGy09aKOOHzbRME+MErXNjP3ZMlT+nXm1Wj6r1aqta",
-	"rzZqjXq1Xq+eVmuO60xoJLq0J++Y0z6pFUMI7hr+b+Ao14P4zRzltirmznL51PJT1wG7x8hLvSoUwDi7",
-	"j5COnBPBJhl0QkkK3wgGMgwAakE0WKQcW7VRY9kifrttCA0b6oBz/GwF/Kg31lS+HpWy7lGVL9P/rw7Z",
-	"9cbW1K/mNjHbpi8+HLt3BHm7bMcVCfK2oOUdhFTFlSit7LswyxEI7yLm6+MAbz8jrVorKx+JeiAUj4Rk",
-	"7CgRi+Xnl1TFppzwtyBJr4NHEBDdHakBltpeG/ty5dzb9eqh68gkhrPYGUsxIPXq4Sgft1WzNe5nIbre",
-	"bq6NXrZYdDmG6ZYpO7s7+fNpyZ8vzeTTia3jD1URfzWBdBaX9OFeSatGbybhlvpyfuJ34MmZcV1AOeaJ",
-	"LUYNosW7ty+tw8LyTRrvhhTh9CwVct+9fdkRKpZjLORoUo4gxmyvVWuZZDv8SqzhEpOI+jKC75isNyEn",
-	"LuYw6XbA3R0RSKaqpFU7hbtT91M/rdoIcnOJE+WtjK3kfMXF4MbUft2CN+XXRVvrOspFItIxr5ZGI3Ix",
-	"OBj2us1fGpXjyYu7l7XotiXe1af/3jsa/Onu5FMjvvrrq0P//DT4Y/9fa8O36sUawYrpIC4ATz1pdtX8",
-	"5kyPa8txT83ujtttHlWeqXRRrAiiRTKKPCJGybah8E8JS4BdkPDRiAVcdyFKxJkp+Mw0Pvm3EDqbjG10",
-	"rM113OPClhctaPJpotj+jFMg9Ql7USK6PPDyVXGh1PRkyEPgfWY0CjngLIT/qpiHIaCmHsu/SC6gTZDM",
-	"aepKpgmt2ctvco3S2zhIQob4qwGLi4ShKdgqmLnoaS27EhgdLCFLVBLd8TsGyaCQpzYv2r5NxBZ91gWU",
-	"bTw2yv4CXbV2WRxBp+34tX6fsVqtUm80W5UW7fmV04D1KzX978Oj45NT2ltXAk0EjmsZjuKVHXo+OfRM",
-	"RCrbCDnZCCkDqoY9SaNgoRb7M1YFNiatXOQlE2nFQEO1OqPvpldLFdrn6Ze/AVVWdVOTXbOF2qnqQrFb",
-	"p11vuE7alS7Qe7Yb+qu6k930itP+sDrBS9r5azObJdvaXNpplN91VF0608T+lm3TbAvcS5Cc7lNVyC+5",
-	"vxwDKEmLCGNcqLdv0hvctGgBMQyWcaJcw5xJmrVKQKckjpi4N/PkW9naAyZ0I+8x1tvqFHoDFwgCMb/Z",
-	"CdiYiQCMT3cz2c/uEgLBKBExH7Gu7mgkR1wxyD2JtYjYtfPX1RJmEjEgXJDjbo7qH36Jaai6xRyaL4Xf",
-	"jbkLftVT023WgrWQqHTaStDoChu6Q6PvGo3Osw2TYgixa3AjYGLKpyG+cMNq6dkb0to0hQgT9Jya2lIk",
-	"BjaD5RUF9XdepG99ckXWMRmONYK6X+tVGo1Go9JqNpuVk1arVbGVsI6Pj48dF/lK8DEzsvC3VfxQoTns",
-	"tWjTbwQVSimttHq9XuXU9/1KEAQBY4z1+/1+lvoqhU/D0HGdO071YsJKYK6jRsoBNgWtkaaVEPV45b88",
-	"YqMei7qmfJjTk71C3TD3QU3Dl2dNu5PcZ7ONOqpBqI7xlr5nPSJFxXQpYiMuAhYZT+lJrQY0ioxC7sXq",
-	"qDuzOnfl4XcwPZeKUYKLOYh+UXL1IYXigVMP0cAz5GC2bPz7IROY8YCqDolkYngTsrLGZK83TWuPdQT+",
-	"+EwRL+tGF3/s8sDbB/1RuQS+SOrPVAHYhYxhZVmHwBmYzDoC7tYvtbvVQ0p0l/A+ERJ4Gah/K+QkZMGA",
-	"BURqUVfJ8I6hemq74CKDHvsUZy+lEbPWL8oFGrA83NyeoS7jI6bgUWHkYi8PCB6+NaTKvpVwlevLQL8W",
-	"CfWKzxmCeCVHDCJ/sh6oxZkesxDyVZM+vrljpLQUpRyruSKU5mvp/ds6CzY9CR4x0eS7lgu+2wm9L/PE",
-	"Fgf9tg/RXSbJepkkYu74nm5yeOeij0oUrbUSTmxp9uw9yjCnTuiUqFiODc9noUoonPVATioJzxOamtew",
-	"RSkrDz+edtkrTzZ7Zbu7Z4W8Frs5cmYHDjQTqxsdfmLxFtb8Ns2f3+R5X3LSLz6P8eytbf3s3UJB7l2s",
-	"3vfKcrMVaHmMLBKjiQOVAH7tjGC42vJ8ErJXUCfbpOaRiI3knTn57cX9KnlRevjH9JYZhXiCGjnQveEn",
-	"tJJMVMzGi/JMtnzSb1pmbBmCNDZGkEdMPfmtwHNj6/Bss0K2ANM7WfCpZnk8ggZ2h3EeC7xb58SL2acY",
-	"bzPckCaeDspYEbhg62YEs3EBWNTA++nFDcm8/R5RQzpm+2cdgQHOQLwpw1BOFOSQQM5IygmpsMCHtdOC",
-	"jZXIyF5103Ahe7uKacxc/fKhVDHeqq9zRWgQWAOqPkqCff10L9Edkf30BQN+B7U6BMPuVck58doQvel1",
-	"hC9HI9NnOMDQ+Fk/TClACfIY66EiECCobLyBB/yhbc/w6+yNeBhyG0QZy47QIEV6rC/BVu1LIZivNdV9",
-	"NBab0R5SRTz4s20H2oMqnh4P2h7Zo6bYiQnH7AhzU5uwXxIaEh4o1/yJVzgzEZq6y15AY9r2SMgFUM/9",
-	"6/Wb11VyYcYmsu2IpuT86rIjLPdqPIxkMhgSwzN0/aeXxHt5eX3z4vXB6zc3lz/+u1dm9r2GYXqBi/De",
-	"w2duKRZOHwdHlzRrtVpHdERxhDqCB21y2K/7Ndagp73joOXXmx0BvSWfO/n4qA4ESHVmwqg6Trupfy3G",
-	"TXWctv5xNnKqAwELuhm4cKDv2YkyS2JXemTgbGNPqzuH1PYdUnd5yEIkJHtYEaZi97aI1f5mUQSwoNaM",
-	"GxhiYCIUx8BaSVBHiHjUj/kd08gRavmSSL3bVdf8XB4uAFGOj8EKCa0kEyCnzLUCMUVhegxmhed5IjGi",
-	"uIwFEp8v2yA9KUNGxbdK85jGKpi5/vB5pVRqSBS0EADLzfxoxiNP17FWLrWdCjvY5n0zidGwlD87TNw5",
-	"bUf/rvfUKpSMKwvFeuUtc//DcO18/0/L9z80cGShFOHpgSSMhnkx5++3+6jo8T8jmSUiEfyXhNmKayn8",
-	"Vhc4pXU7v6ojeh24WHnHr7WXH5Mp8LeLl+uM8H0eVWRd3lH5PW0qvyFC0QoImlPxAXcPKK/EeMCWQ+rb",
-	"RChyfkliOhiA9ntnEuDmxFNk8kkT5NCau2cqJpJGrbZfJTd0gJ4lrOfTEaaepSAe5W2PjCPW55+w7gao",
-	"+/pzk4jHjCRKv5gOVJVA6UxQ4sFTxfW3J4J4GCFeqlCe8xs62FDw3SJkI6x0pQinKU6uGLuuO/BDEt6m",
-	"G9ig7sMEVRV3ExU47Vq1Vqu1kL3HFHLIl/qjvGvhziwkjYUGc78YGqGAQcG5WvVkE8IfG97vyFuszUcH",
-	"A92S+iZDtIjD4opFFbT+JLEvR2wHnU8UOs8vK1ABOAzXkT/n0HOdoBT9hGtc7VA5weQR8ug+StTNJM1d",
-	"TMnTZURdWyBYIW6kvM7ITyzecHluNbF1py0s0xbs1O0iQJ4aW+jqQPANcIUuCLrYwvG3obie29rAbrnW",
-	"ZnxMJs9vA+4M4+d28K65RbyzQRUPxr0d0+YuBmNVps0HGGGAvClnidkef9O5ujU1GIDoN4lYQM4vyTiS",
-	"dzxgEXDG6Va55M01KCRM3PFICghl0F05Q1MNvGRESs011cXWlq/PJ7e+5WLeKDI0Q7sOTJaA4pcMFSlv",
-	"z7fG3dwQDwO+nLpTf5r0NRqkBDa6X88s9xYkPtCB2nErPVFbiNXxHoJhyA+7JGysRyNGaBTRaVb1d543",
-	"mMi+iSVK2SzteiV7xnqSUgiDPRkly/2F+ilyl741Js2vqax++A0wCn/MYxOP2UitxS2cxuXCQigDrJd5",
-	"nmG1U12fJtFwhgXUH+aIbX8trXYW3ORgcdzW9VSFckCYiIHAUsMZv2MBclJl5l/BJrprECRbJZ6+6h14",
-	"sfSIGlNBUm9ZiwxlEqmO2AtYn+phsOn2cGHfMBUApyV+2XwxIlwR2e+7Ke+lZ+IU2wT0NQ+BV0jb1jJ3",
-	"mUVN3eNHppL5MZKjVe67kWsQ02wrhKs2V5HIDNpavFPpUJYhXbZodjD3tGDuQkYRC8FQoaHla0KbEqNx",
-	"ZcTiiPtLIO71qyuiYIuoTEKDsljzYlqPxRPGhIE4DMHSMDePZ0cIdftVcqE3nYYsjNCKk0hgidkIorrG",
-	"LDLB9AvFvGsxGr8y3fiGcGv7hcPXER7xicVVzMaSW07P1TEtP9JlhJ6wVhichXredgXLniDA5RfBVwS3",
-	"ZIzKzAJYu2KRVj3pANJaVOL7TKl+EiItu1FBcnFPXARy4pKIUSPdRTIMk7FaCErv8PvbDbi/4SPblkI0",
-	"vXOMFbHmo+nx5kI0vcFiree1hmB/SkZ6YvBf8KZmDVIaiokpesb0vZU7Gum3w2wWenul+6HewycbrZ81",
-	"wDvu4luOn9Pp0huaNbjj45eHY6k5wZx2vVY7gfpfwF069mOnfXpaPTl27VDBYK6MiGaaS8AQr+zQ72mh",
-	"35WGD1xcvzr65Zi6F6DemyKn+R4Xd0zFfEDBECyjArfcPulNiQGLog7rmswj3f/ybKPLtCnbBUBPjpnI",
-	"5Ml9MmJUKLK0H2fEo2HomVuN/Ao2r+oC0DQWsXLQBH70DDXNPwstcFwn3wDMZQSOPn0lDFfE1sJAIi5e",
-	"Q8ve4DcXXr+caczCG8+LrVx439us+Yvfpfv1ZUGSWLbmQF2AdFkkfF44B5YQemXZ1D6wehusp7js+9ba",
-	"mv98X0YjcGInCVwZ0U8vmRjEQ6fdPHLn8jjnj286SHP2qCLeLZu2IQjCOyNINgCuOeg6DckeDUMySqAK",
-	"SuwP9wtH/gdHySTyWZsmsdQLin0ahzJYmloHIFRqxc315LDe1Hs21vDotJ3/+PAf7Y//0q7+7n84cz2E",
-	"EbjEdzRqswZe11HxFJBNj5tz76xQpfhAWNpNrjD4e48SJLW1imYagl4cD6fZr7NG0PQrrd4hrbSOjk8q",
-	"p7TnVwLWT+uSLJhr82W27fn29FR4bSgLluuo4fHkhS6fEQ8tdeb29JIUTFXJBRVCagWb+HLU4/oC8nPm",
-	"2u6tmGGZCPvyh2ZZPooZ76vkbOarXKwWagPK+Glw4h/3juhcJZxavd5oNJut1uGhHuSU3d7xIx5zn4b5",
-	"4PfZw8M6jHGH6wWq9/gX14l5HM44mIlgJPrv/xpLEZBxmChCE2LK/G41i9Ni/rJMzkI9lF0259PJ5uQ5",
-	"cc9KupkIuFFW5xug9siTffSmZEhFQPY8iFjAzeGR3xNvREVCQ2+/SjzYIQWKqUWZnLZ9XzU1KAcMI/oX",
-	"GTnZHn/+3/81iGiAFC4zESXrbdmvnLC5IVDa8VgdJXEZ5HFy4RhuNQg7XUn3pG3albzLP3ry3Lk8A58V",
-	"8bJY1SwF3AO9PZYo/NaAmVN+xkzAYiQf0E3jgo9mP1Wq2/BAs0YCOlWWgEjf4pLJkPtDaxNQWlAXcnKW",
-	"OrCbR0fw0H6bgGSlNGb7SRQhdQ2WWyrWYIK9OwPpbeJpgUc3zCD7P/729303K8HGqIB/QG1KAaz1ui05",
-	"nZvsvbq5OXetAVcqNmPagHdJy50Pt78t3G419n2XZMUtq+R5gnjIFBmxaAADqT9tyu6mhxWNGI4BCwgd",
-	"0ygmex4+4OHHQ9aHhMTUpxYPuRgQFipWalO2y+Ma5vu35OYqVn/KBOQ2lKXrS3DI42mgJfURF/qvmutM",
-	"aCT0UQDZovot5iD4jPJyu+naIyG9w1aTKtpnUAHIny76l9RmAwSAeqvkTopa/QaOCXPG4dRi++KY5nQL",
-	"3QhGBbINNlq6K7BqUw72L/BIlHukkX8EWdpnnqlBjay0OcezzTGF/VprH2G4uhacY3r0uIq5vwta+L5l",
-	"djvbuRldX3AvHkM2J3ZpQmH+IELzBdenCB+xkAvmEhkGLKURxGipZVD4ldMP8xBSKkYemt24gfN+1VSf",
-	"tXJ4tmewmLFuL7FX4NQinYBvlgNKIGAk1wJN21FTFbOR4zpCxhB/Snw9LX4S8ztGLt5e3lxenL+0Xtml",
-	"OkFpAKuV53NtQPE/1wYacp9lTXjF8a1SEFgGvyT//V9wMC8cg9IvHxozyzZNN4fb1U4yrWSH6U+QLHx9",
-	"TeTxc0atqR/2TKYxuNYozkCCHie9kPt4031Zpm7BUN4mIglDj1hDOLIyePjCLrzQ3uKHjEaK8NgQ0CBZ",
-	"azykGSMtx0x5i3Xm+NpDU1QX7wq0MmP7kf/NWuK9Ay8zy+sLOBIeOISgukmut/tIK5uOBviIeowsdJWQ",
-	"vVatRgQdaRWj4DJAxp4JV/aliG+6U6aVKZmrfmMO9A6s7pSez4bcwo4D9kC5RMiYDFm0MNX3Aef5FtJ9",
-	"886flb1I5edjGcZzRQI5ERtY7WD4HyWTeKMuf2s+kby1byUpY+aEN3YQY1XeilBR2PGLv2wAprPQPNlx",
-	"yD/+9/8hnbKF1HHWb2pzvqmzWLS4tfbONgEdHFq20oSt2pScM3JBE/Ke4R9kj+ytsmT3N27cx+U7ebl0",
-	"1tyudGaT2herTbtU9131gI2qB2zPBo2Z7P7tltPYi1FdGnfyOleVZNFL+jrNCqFmVliTDdWqnVbJuSAS",
-	"Xk1DAgEYI3prWLpy74UcePZpzCNG9hRjxI7JuX+7f5a7E74JFU8jNg6pb14Fj07nRZ0/Jdy/Pfdvvwm3",
-	"I/ZPdbkxKTaParW1Ievcv90KH2G5Rr12c24iKhRs7DIsfc0madDfk6f42LnrVkuRz/mT8oEIe2ooo9hP",
-	"4v3tQaf90OYQmvzWETQ3HTkQ3WHgDgN/TQz8zcDYtrCLV3y5hP3jeswM+UwvCQbM1iFKm/FMEeQPIeeX",
-	"RDGluBRnpFVrQfUnKMkLnB9DCqGwSx1C5/zi67NSFmkhsdPILHRYy+JMu2uZSsb6CXhHs9pqgF4bLVJA",
-	"j9ZTQM2YlcDFxY4/8sk5Bc4vCRU0nCquiF/MXHpMr0A5rowgnWExz/ILqJQGwgc4CjMAAbyJ2FhCvbUh",
-	"jTWOwC7S0HKK0CJkejtX5h3VkqJkcpzhyyvdpAfXxdwIA6yEwESADkcZ0zADhTU2vO7EC3jLolpj+qId",
-	"nJ2s8D0mYcdyTPKbeYQLd+0T392mQefCmI3z0YginJI9FiqmN+b+GRZJBFq6CfdZUf94P+Sh3e1Q4zDt",
-	"XijluCPGUJGiz0XAxUBhHlHOMQcBh7EcQ1gijxUL+4gE+i4jnXCFOEFkMW6yI4xuZEo6plyKgo4Y8fyQ",
-	"JgHGnetmhZxClplHRTyM5Jj7XpWcZw9NeDyUSUxoR+QoGm/ZNO3vYa1p/XUQ8siV0n8rFuvBKa+eSKN4",
-	"Dqm+no1pVvL5S6Ji3jcPgMtXCIaehF8SmE49l4xEdMwDAGI7XE7bwfF11gQ5GJLH8aBtX8jL9TZdNc6W",
-	"RT0YFIT1Rdg/d5bu8H9nL1v10KFRvJVTp0QehAjbLTsYIKIjKybcJ15u5yqP9JgvR8DrZsximHKJwb5d",
-	"LoDBjcVpwqp9+kzLlkJmcJfWBzbRHDa+PIGwiSq5MUeUJUHqs4gJnwUYO+HLMWdBGwnxAhuADjEuWR2k",
-	"9JTbs/WFTbi5iUdJD5NcO00YfP4nLK4EpX+Lz49ZlPu2eRuPwSjITUQMV9BeKdhcBMozlTv0uQIF38aj",
-	"5Af9A//onUFoPVgHc1ZXiLPHU9s1QfdZCD7e4+pT2z4LMTmmVTSMGA2m6f0oT8wdoa/05QdQF2zx9MyP",
-	"id46h70j/zg4YbOHyNHR8fHJyempPkyc9bM5ocdfja3+66TQrheS+vCoEJMbsDC6wSzKVWaY7BVjQoCs",
-	"qE95qDrOPm6Kwm5eu/312sNDIOq1xwlQxaryWf7NhEUsn4TjlsVG7GSXneyyiuwCQJg74HKHVbqrpNiW",
-	"MGMEikeNl5hhwQHvnxVkqgQZXVbx+pVHMhhGmO1GMzzkvLGdWIJIOTBMc7t2LrYdo/6WIMRsiS2GCqzk",
-	"1X+0fT6/xXc7dGfY/vY22ZbOZCWk/OtSf9PrnEaPBVRGjFCt7/qM7FFBvETgWwJvJh1kH/XkTJLNtGXz",
-	"xPK9+M68eGub8VdWzx4rYfDh2pkZ/iXx72Z+EhHzkORf2MxSPDfKCizkI4p7GyJKll+w7rcbW1DwGo+l",
-	"4O30t98CRL+AeJ98gI+B1q/tfrzmIRM2yjDXvOLG2qMhi2IyliH3pyRgIb8DMmuXRGzERcAi5RKmfBqi",
-	"aVfFbKz2DTx48D+eFsr6MiJekCCIdxXzPcsi4qaEKcfIsUKHjAZnZMDvGGGfqB+H07wRNZ7IKrnWY7gg",
-	"YhKIhsn1LR+PWTDTHRox4qlkPI6YUqk5V6u1BefoWTE533hH0cQMKULwaUUSldCwSs5nTa/ETwkKLWDu",
-	"tWqnJbWZrmcPsq9nZM3PzoYBoNib79mCirPVhYU786FVDrjdSf7QjLEt5/PbXu5O1Z1V9MEeXVhLM6d5",
-	"4XzZkvJlcsW3XQc1CBShusFsNhjoTHcqTWbwcNd7aU7/jIRgkuL3ymwoPhX61IuYSSgGU/GETk0+PXwc",
-	"XDI4QyQRIVPKsg1AyBBEkcxzEIBzWWlZYk8kYbhvyQggoNHwAZiWjalutU/DsND0kiSKILDz9M5SoHy9",
-	"A/g+shXspA2zyY+NXpyhnGCJGZkY4mw5YsRPVCxHLFILwXxtqMWRekQaTZDJbFxRkZ/mUfhoXEfepk3f",
-	"ZCyWV52NmC+jgAUoa+6Om91xs2L0eRAQOksgsukJM6IacgUVPqtgaZfFNJkvuYqVKayjXKKkFEzFGItq",
-	"S17Yw0LrZn1Qz7IiEvMFMF5lX39vPr7dShhAnm9ajMocV+uXtVi243NdwAoPK1HCf00S99yUd9Mp1+pH",
-	"v898LX5DfSi9klaiTPvoOkwE3Vkkbd0AyUNeA+vX+vV+o9+c1cAo7fV8PwgY6/cRy3l/2lVJT89kD9YB",
-	"Hm2w0sq+lNP1UqTXExQkIRr/jGbfBatF+j57Rr7iipH//v/IX2QSFUmkV48VmlvKyyjgzbDvCOCfFgF8",
-	"bufZJZDD7VclVzcihTf07i4I7GbDmDKTdqd6JoQSX3yWv5DSZPVjFhVegaI6Ng1RH7msmAjyyQKQR4R6",
-	"tFpEKz+3W76qgP2YyLcSZm0KTxuD0yNK6btjZIvzdB9Zvq1yuKPKf9JU+SUnyyYHCw1GXCzUC1ZjL9Yi",
-	"f1Z7cy4JfQvAv9089B1aPT5aZethlyX/xKhzt4RMvw6bLiXp/sGAQUjyw4adEUr0N0IW41VftzoM00P4",
-	"ntAk+Mg20G8LZK4Loau5ZszKXH+MtfxRkkm3j9TNHVIvINLcAmI/bVv2jmVzDZbNX098PUDU3rIHtezU",
-	"AAJge0Q88PC4gLsfyWZSwORWCR2FberOQ/Xk1EuY+l91fzIRbHlz5vej3YJnhIopkvrb2IClG/CFCH6N",
-	"3bcuQ9IaUksqd6RjsJH0sMsa2WHFknjmEqAg4vHAAgTuRzvLkQhWg8e6cAEUH78VwDAkPju02KHFtklw",
-	"HgsvWBxxXx1A1JtaYrGGQmk2TgXuJj0WTxgTBIu+otM0ll5a9hUCB0OqYjKUSbRfJV5EJx6JjPWbUX8I",
-	"JGhJGJ8ZxBhEVCQhjXjMgSVH30l6iX/LYkX2DJ5gJVgXWF6FPyUjLg7o3eBgRD+5JBnHfMT2Xf1mGhDd",
-	"NBLJMEzGChMo6kPT1HrglbGe/cTiC929VzgyWw6yAYeUfr1GwhRuVq3iVxaDk9YCnLUi5UGoL6MRRIon",
-	"Cdw5op9eMjGIh067eeQ68XSM4TwRF4OVgnLWqec6Nwg/wIQSxf/KisNwqNdleTezlTEtxBuZtea0nYjq",
-	"zcBEMtKbAf9Vxxea99aH+j+B3hTFHutNoh+s3NFIfw+208xCuNKdUj9lzXgLX7jvrvor+PR9tx2udlv9",
-	"Z5lEq9z3nE6dj1+2EAq1fqVJEzzVmKtw22je1OuZeS8/o+nU24qM7Q8fCwVpN62kXtjKJQerAbadv+WJ",
-	"sRIPBhEbgPk2yo42itCcO1Iv8Fi8t2ytFD4Nw4oViBcfpOekRyNGaBTRaRmlWfqG8iDQN/Cd6/QzX9Mh",
-	"/GG1hLIhFYHs962tv3bartWsG+Gw16JNvxFUKKW00ur1epVT3/crQaBlay1dg3yNNQixg2xEIasMMrH+",
-	"YBpT9eUoOyrOIUlLd8/+oOKIadmITFhPj+sdiyIeMAMzkYxN0h7qSFlPGpDIZXuS3mcOjwljt+HURMb/",
-	"VQr41IhF3KcHNzKSIpb3JGplqdMZmvGYjdR9sFZcB5Adh22ChbUwkSu/uHZw930HSEpRgewclQMDC1tv",
-	"8NqGIZF610AWkX2ySp6jlKXaxLOL3SMza90lXmGHeAQ3iNsRXh4EPAIYkL8dNp5n9AUo3aAfqMg+REjK",
-	"iPRYX0ZM6ztV8grRgMT0lnUE6hJcEBkFLHIztmcaz32gSs6Jh9k8HrHXiGAsUB2R3RyCZNzVSovyIK0r",
-	"EbdCTgS5PH99nh8BGUHSl4ETMhlKxSA+1LNcHBAZ2hE8ViY8FBmdSa56qu41FIEt00Ywamlmu3/N+M/t",
-	"YvHKclxxBB4xJHPhkdb6bRxpzcc80lpry+ezB9nyEE6LdbsgzicexCnmjr9VT7+c7WtWaE+DNhfRNT2H",
-	"3zGXN12K5Dxj9+BwkcYkkglmCPMYCgRgivMU4R6LX/OSXFr8wEPRvr9Qvm8t6tNvz2H9gKiS73Bf4Cxu",
-	"YV+45WprXnsA6+lkKLFMPaaICzkhe56fRBETcRc3FspASRja4jhQ4I8rUiFCmrryys1Jd3PyYAU+JWQm",
-	"Yfn6Ly1ZTfZLQ6YfvHW2GS9dHA64uPJJ76ZPz9GonBZO8HSe2zt1fEvq+IbCy3MW67G4R/c2BPmMmPlN",
-	"NyyO6k4zf4KB35uj9mPEes/r/2eE9qDYREpvAvqqAjYvvZh5RO5omFKOGIAA/dhLd7fndgScBAN+x4Rr",
-	"CcdQ6+cqNnWQFB0ZF5kiFE8YDWuWp2JqeVfQblumM2Oo5FalqC0qyz3ZK8fJH2RvGUpuAncbItk6kekl",
-	"IiU+vouB3EU2rxXZvEWd7sAcrqu5YYDObPGRTGSfsDsWTXPmh7KgAXwYd9LXdsxI0d1E5rQd7K4jDqYP",
-	"LQCupQLsBr6P4kCv4Pq4mJnWMYsKU7mTt75bT8j7OTV0XclJg4YSo3ElYPpTiz23bwQjTMTRFNePGI1R",
-	"SnEz/DC+CxCFwKHMY0XeXD4H/4RnQq28cs/utRiNn5smfGXwGEplCg2ulDXmwgNm89drVf3/9YbVKVeM",
-	"GjGD47Q/f8nYhfQYFylm1gaLbFhXdZKadUD2shNif4cS3zVKXL9+dWXmlXBxx0QsIbTMAoW+vgJKmCjf",
-	"BfhwIRPdetj3kHbpGi3GzUr/uETFMhohFcxERrcsUqXCxLUl1vr6dee7aeuddsO1P2I/nHbNdbLQUSb0",
-	"4AdOu9lwnT7lIRcDoNEyf3fHfuy0m9W6qTXttJutLwgfKl8DtZ7dUG98cR0zUk579ZrUOIBv7vTSYJPy",
-	"YvQ4X7u9/X3v7VxMMFJ02l39nKphT9IoWHVrV4Dz9B5Kv7mArRxd6oKTHe64gnc/NJj4G6bKw4HomjH8",
-	"8NnJvox2XRAHaM8PIJni8Oj4ZIZZ3GZVaNFBdYtMrWooJ90h17Az7QZ0qpz2ac11VJgMchTZTpYIDqMe",
-	"k4AponANKYw4+LgmhuiJW8ZPl878jp3u6QRf5Xd9XpDI/7xZ8JVe0R7Ze/f2ZUXRPnNJIvgvCbPVFVLo",
-	"OSM0V1wwl2K1bxIxkO85T11X7YhcHFe6xTzDFu3N7TGPnNZMcXrkhn739iXxDFoefNZN/eJBvXpFhOyI",
-	"tHEuUZJQ+5QeDo2UYTJAxjwaKkl6jCQiUSwgvamxr2AOSO4pqPjQEfD7hCu2f0bGEb/TPUZ+aij2LxgL",
-	"CMX3F0aLR9l4LQ6uyrb5163POwd562Pb+sj2mJFU3yb+rz9G90Ul6aW4i0h66rRyuSNhrRMhZ7zOi6Fr",
-	"BSPpJ87A2pQD6uxMaGEY6oRGgVoUdPQQFNwFHD3ZgKOHLnv3foZEEATSkjNZc5cYTjZcxlsN/smffp+d",
-	"QSSTsdN2riIZJFiSwV3f0Ar31vx60GDNfqVFD3uVln8UVE7Ycb9yUju1xtbDzLdzzbM4myhgkdOuffkt",
-	"HsZ4CO9MOU+PNXFTBHp8nsQ0bmZBuEyVnBPBJsTLPuRBKEyxGJ8MAw2EHbGX3UdUWogLX+jxwMMP8Hi/",
-	"Sl7RWyzRDOiJ2xdiLSNm0k4K6pnbETkVEgM2qZjXx4bURD+HyWBx6M3WZIkNVakSfDqqzaHRP/72f8m1",
-	"RaP3m6HRI3I4Prb6dLQKYm9jjO7jT3wwcu9ijHYxRquyJ25FS0PX10I/YBSxEFZ2L4mUySwHslJXoz1T",
-	"pgDQGfHQ4eWRPg/RdSiWlgC6xi9vl5FEAwQwoxjyN+OhlCKcuqRPQ4VXmQgYHEN4qcDbgRhTxtphPHp5",
-	"0DA++J6UIaPim68AZGc7X/THejxP3Tmm3aarv9LnARM+c9q16smJgW5WZw3WZK17uKQiKeOuTxPFbKCn",
-	"YPFERre2PkZZ7Hq9fXgyX23UDD14UlO63HprLQ+IjEbLnB84Ojvvx9PyfmA9a2XRKENR+OFebyu68yux",
-	"vGViMY7ezDha8SmCT5G9iN3JW4tIXPhhErDAxGJ55mKXxt4+1qE2j8VDNlIsvGNYxlqwOxYRLRwJrIJd",
-	"jrvv4dM32N6vbVawwITj0bWj+GGN8s5HPoR2nlbq9Xq90mo0GpWTZrNZabVarcPDw8Ojo6Mjx3VCquJu",
-	"opYWGU6RPvArIyniiNFwHR9rbmiX4Qz2cqfff//YUdjGOfB4b2J8lhsLF1TlxdeBnBKxkYyZDa4ie55i",
-	"fjKSwn64UlEs0rv+3duXpIIgRCbRbfcff/u7t2+ydxOsfpjzaD5TNidFI4xMYhLQmPaoAjdQwIRW+00G",
-	"C76TpxXxUbMGsakNqMk6gscu4TFkSM5hELmEC9T32ThG/6h1/erXWHjSnTNYeoCNB8FsoZ8zt9W+bone",
-	"EsDYAC6+BgfEhkBa0mMtlumJaDt67TV/aXw6+de7mv/n2uj4T4e3f/2lPvp3vzX9pfmvo/81fV/v/Zts",
-	"0J/+dBr8m7/RWC2FVdcsPqj3KYX/zfsyn6yLMY+da0LnnNx1r38xQzIVyzHKX4ZXRy+StELsOJI+U4rs",
-	"aWDkgiiwNSjCQsUmQxax/bMUjROl38BjMmAxadXq8+LWW5DcilB1v08Rn/rt+RS/w8WKU/GwxbqRRT5b",
-	"4Qd+SDlaaMrlhZeMKqZIMiaxJN6IfjIavUeCJM09NeR80H4g5pNjRvZ4rEguzElGGLqUkxTQliIIFyqm",
-	"YQhLuzLhgXnVvs1f9WkY6t2AbXaBDrfo5tT7siPAnDAge4r5EYszXaedFwqiRCjC4/00u1yLMDyAV2Gi",
-	"LEZe+TSKykUEPWQ4N4bz8AEnfCjxmtN23vz5Z/LDz9dIOZsaThq1WsZfK8OQ+TFLokpvqCr1dQ84aHm6",
-	"mR/DEG8a/aHAhnoc4OFfaTbqtUqrz4LKid+jldOT46PDlv6R9hwTHG8tOcM4HjvGQDTAr4zRemStNjAw",
-	"SRSam1X74CDNqNE6TRgPnS95x3GtX2eNoOlXWr1DWmkdnR5XTk6OjytHR4eHrVaz2WjU64szdEonKkpE",
-	"OeHrSa9y6teCSp01+k3a6h36R4HJP5ZJ3FXMd9r1GmqmsBWMb7vuB37jtFc5bNX7lVbjuFU5PQ5OKv5x",
-	"q9lv1pq0UTtcX2W8wD2+KDRLX2WB3ct7Y6kU74VTIqRg+9Wdbrcl2Gd+gvy9Hz4bgwQe2u0PHyFZK5Nh",
-	"9ITk4HXuRNByRCx9Ga5qP9LbIYp7jMaLgf4tG3AFlvV5xCV7oC32I6aGTAFSpm/ct6qbRf8i5HPRERix",
-	"uirqm3LQ8OFnSiNzwCJ+xxQSlKef6ggL4Hq3QhitlZ1knwS832eQymrMWVZ3hEw1Dfhl0I7j+3M6WtsG",
-	"9kU47jp3LFJ4d6PaqtbWRfafWRjKR4H0dKK7MI0ZdIVaMuiOaDTgAn9t1FJTG6DZKT3pHftHwVIz/tod",
-	"Nc05928X1gXNrZ2UQoaCmwE98mjVwBNF7RDuV0c4izUkgxVCi+aoLYBeyo++CPKuYxkxRSjp0dgfatTA",
-	"Yg2W5poLCKqLIyoUhUC0Kjm3MmIaGoLPgDEMiUw7QsOlkCSUYsCiOYBE8fgff/u/JJ6OuUbaafoa1DAD",
-	"MhnykKFImggyoQqAtB/ywRAjDbgi6paPxyxwgTwVbGUBksqEenADSKQ293ho2YcgFTTn2/uVxHgZ+2Fs",
-	"BoKlL1WscuoJMsnENlsbRi03IhiiMJKR3mVUkGatIwI6VYQOpJ7p7AoVUOaC0CGjgV4BiTLxOzgTeznK",
-	"V8/Mxgf+sQqUuPvVjrhmQm9t4uVsF5U/sqkHCefwkjasqDjiLDBvBZaecUinMGZ4HMAokHjCy7MerqT1",
-	"aBjy+69qDVzzSMnqA2wijTMNCd2RGjhtBxwc0Ieu1hVbjephPg0d5O+8XP7FdWQSQ9SX8/PNzRVp1Gp6",
-	"ObYaBLxg64rN9tU1lKAXWxp/FXEal8IP6KVa5cRtrJtLjMZs9KnjBgYM3aSZ6ty+reSwBAAMzkjABwwg",
-	"Qw1lFIfTXYbG08rQWPngRtzNzssoRcWlh/WIfqr0ZDCt9Kax3hT1o+Pj40b9aLWDfL0KEeNI9lKf1hkw",
-	"iYfMIyNGtRIgM8WFGCMssJFoWZZobFnm1f76NSRAH+yyT8xPACBqxrmykqRtvNQ5XXAeRpsAo2seNHM1",
-	"3dbnHsEBXpV3JEcHsfNx/xZ83Ct7t0vQYSXvjBFh0T0DFi8tW1rqRIHWX0CB1BA2knfMGqAxunshCwlm",
-	"+Ly3issqTpgYsox3TphvwAmjpyLVcn5N9wtIqitGdaVOFq0vgnFDMaW4FDlKPntFN1GL24z6Qze1gJiY",
-	"VSkglyL/tEzi/IcGLFbE+9zJpGnVgbj6jmW0yYvZHafdcTrOF2/xyWn6+U0w9GyiIeT0Cmy4OQpfiAEX",
-	"jJmyeIWFkeYLsMI9v4J+Aq9fFB+Wzcbu7Pz+z87Cpp/kN1oewsyPy4/TWS2gx2jEovMkHqZKABhNcf3P",
-	"JHLl8zSLDjk65lUTVAb/S6mqyruh/v3grlESYf+c3bFQjkd6T6/ysoDdLX7ZS+nTkOyN6C04efcLb2wf",
-	"HNQbx+jfa5/UTmrpez6m4zf7wldScLQYGdYyzCczXIZGGXIJcKgpFnGmbJFVl/hZrkMoByh0nF+SmA4G",
-	"XAyqmYD9s8T1VTLMPaYIjWPqD1mgRRNoBdkbczFwgWbRJbprLon9sUsCoVsYqn03p/QY4QbMlX+RPUXw",
-	"YSkqARvpNoF7XP9B5+r+5RppHN/zrby0nHH6vMqRySnjxTFlZjNOyPxbgVyu7J3IqkZC3mf+1A+ZC7pa",
-	"yIVNjUrHkwoaThXX4lvAcq++TJnZ5t//fsj9YcY8ZwqQkMlQjty0BskEbvKHVAgW5htdrGlS+nppLMMA",
-	"hkSwTzEey0M5cY2p15R8oP6tkJOQBQPoUtqo3PdeKJ+i02zZR9/Mljxz0ypeakFVitw3LB1oySrEDEcZ",
-	"pewyeX4fNDPnsiDnwsgBRgIik1jxgBGz6fJrIJ9fVPL9UE9AUKjwDItZJeNxxJTS34H8Dd01m3KCOyX3",
-	"lbL6z/Mfs7x3LgksQRoxGOySUEtT7A5WDOyXTP6oWCwlY6niJMovxIxqbf57177uXEQiNpa6B3s3Eb+b",
-	"uuT6/O3lj/uEC2Om4yKWZBzJvzDffLzPRcDFQKXiHo9IHHGTLmhX6nhMUpQv622KUPmshXzm7DiSPX0a",
-	"kUjKmEDqTWHqIKlhAXRlccbGhIArmItYFWKJ2TwuWEm8bG/p54pxzLCeodHFyCqy5+WCl3OWIBc1wrw6",
-	"qJhIYe9Mb92h1hdZqJiJNVYzL59rbWYCK2l1JmxnZzjpsVCKgSKxnHmZOcHLK2R7GCLj5YqykoCNmQhg",
-	"B0A1vSyyxmtj8JT+G3SIOMZlk01yR/S0PofjYEpG63UVMWjhpErORSFZG6oLYlSArWYOSdHpVMKZctYR",
-	"k4jHrAI8VDZCS791RNWtXnOKeL8z/+dp9SUVh6od0RH/9E9wVHVEJ6nVmv41iLzPWZ8LyNUkKAO/Zf3f",
-	"d8qF4ysuBhcwVh0Hwnjf6+a8EeH095/Bbk8O4NXMfE0fUZt/7VqMxut8TZ/bm3/t5zhe62ux/4CP3fhr",
-	"fSsQavNvPRdqrX6FD/jWTbjWtwbR2N/8Yz9FY3+t1Th6yPq4Hq23PvSxNYjYAwbzyrxhxa/qHWDhuCM0",
-	"rv1F9gAYVYYjAFgaN4inoaCbRKFH9iLgv4H0Np+5s9DDVco9Jk1xUTwMQBpigcmCu3pzfUMO8AAAg+KB",
-	"/gLGf9u8OP0LVqtD3EIs7sF53BF4QMqJIIH0E63AaBFB3FqJ1zsIpK+86gM2uR2gFcd0RloHzFdQvz+O",
-	"KI9B44dHPn75/wMAAP//",
+	"7P19c9s4liiMfxVc7dyKNEMpkvySxK6uWbfjdDwdJx7b6e7dKGtCJCShTQFsArSt7ptf7V+36vfv/Q7P",
+	"frD5JE/hACBBCpIo2/0y99md2rRFgng5ODg47+eXVsTnKWeESdE6+KU1IzgmGfx5coWn6r8xEVFGU0k5",
+	"ax20LmXG2RTd4oTGWPIM8QmSM4IwE3ckeybQmMcL1MZohsVMvaSy00OXhMWISjTG0Q2iDIWnk+57zkj3",
+	"DMtoFiLOEEbfnFwhydGUSLTT30V3M8IQ43JG2RRFM8ymJA4Qz+z37qfnH6/Um9cn706uTpDgSM6whHnd",
+	"ZVQSNMNpSphAnCULRCeIcZim6RUaZkTwPIsIEpRFpNcKWuQez9OEtA5ao9ZPO3+77Wd/H8ze3vw9frn4",
+	"t/Fu9HZ4NGq1gpaIZmSOFaTm+P4dYVM5ax3s7watFEtJMgW0/xi1Ph11/x13f+53X113P/9l1PpTK2jJ",
+	"Rap6FzKjbNr68iVovaPsZhnmF2+O0cvhy5cooexGgUjNl5F7iVI8JRpQckYygqhaIkFt1UDguVrVTzkR",
+	"Et1ROUNhlGeCZyESRKpuQtXHtXnYCVDGuexmJMGS3pIAkd60h8JR3u/vRM9xSp/fDp/PuJDir/qTr8ji",
+	"b//4z/9SDYb7CZ1T+dUQWpNDlJHkq1FL9T9qhTVgru0wP/2R03j4HX13dbQ4Zf2Nva/agWF/96UPxBdY",
+	"knequ2U4n55cvUHFe9SOMzyRXUrkpDuTMsUp7WZYEphM15yUzgHsRsoTGi2eCcTwnAQozEILeoESMpEI",
+	"sxiFUoE+4iwWKGeSJvDpTzmXWO3cJE8ShKeYsgL2LclvCBu1DrOvdoeH8qudsIdgcgLhjKCUZEiQ7JZk",
+	"KM14RIToofc8m+PEnEeBIpxlC3X0JOcBzEKNyZOYZCgs1tqFf8PAfXRB5pgyyqahnrz7RhAZorZZSwdN",
+	"KEliEaC7GY1mMMA3HF2+/hZlBMeit3KL9vbrpwR3f4bjcZh99anfffX5L4fS/OE/MMWkzmEDNu1pVzfz",
+	"79lPobMf7XGeCdnRS7/Tb+4oi/mdoj9m5cv79NNXg37/8O6rvRC1Q3gYHsA2HZ2fIvh9iEIcxxkRwryJ",
+	"EkqYROYhnFSeS4SL5hNMExJ3cS5n4QHSv5D6RZikEVYLFZ6eOg+C+08W7nfr4U5ktjiaSJJ5rgiD4pKj",
+	"O6yIPpnwTJEimS0om9amRRmd5/PWQb8YhjJJpiRrfVEDpTjDcyLNnXSUppckOs/4jySS7/GcLI9+pI6C",
+	"em02FrUnPEN5mnCsNgw2XjcwZD/lmZpjwtlUzblTpVYZmVIhs0XPPOpFfP5czHiqCFgraFE15k85yRat",
+	"oMVgRi3T/2rK1A/Uuu3vgQ/Ax0ARl5f3IcU/5QRpgokmGZ8jjNKM3FKeC7gPnokqYe+tmKV+vWqSe4Oh",
+	"b1pvMj73MQU4k5YTkFTdO+piRW11c+3s7LyqAXXYH+53+/vd4c7VYHDQ7x/0+/++YpZqhZU5ThR9k62D",
+	"Vowl6arBWkH95l2e92m8POsr59Z/JtDHj6evC1ilWM7KSdC4FbQUPacZiVsHMsuJd0p5Di2d2ezs+2dD",
+	"5imXhEWLb8nCh8M3ZGHhqU/1M4GiGedCMUNtDJMNkMCLjmZ15viGCIThkFESo/MPl1dI4Anpoe+pYqFG",
+	"bLiLZjzPzBkA7kCNApxB8WRO5IzHAVLrB9oHfFJG0gQvBDSb0ExIBbeUM0FGrF10oG9EFBarUzeF+pDE",
+	"B0jBLOwgyoQkOFZrw5FUi5F3NCKHnjnhEYvpZEIyRdNgGjyz89J32+5weKjunIRUZqY5HiqQkDRJUJYz",
+	"dYsFaLf/CnoesRDIVxfoV9hD35KFvk9FxFPFDmoO645nNyLFEemhN4boSknmqRSovXd/34FPGJfohqQy",
+	"UFwnHjGgcmpMoa/y3ohVUH9v0o92yRB3X8aDcXc32iHdV5N93H0xfhm9ivtkMBlii4QaoCUaOmjTVXiz",
+	"krzvbaYvpxPgn5dx73tgmC2jLKtnJMoz2A4lGyguE0vN4gvFvHcs+6kRVxDUjvh8jruCKCouSdxR/Htg",
+	"mNE/h4EagUpE7qnik7BEOEkOEVe87B0VBO0OhoCEVgqgAvh5SVgPHXMWUzVnnGgmHy4cNXzBycOWkozi",
+	"hP6sZAclF9xxc6AEEoTFgIEW9WBVEWZqT8dczpDIo4iQeAthwL9vRlhZtWGD/nC3yY4piWnFrqmpCwX4",
+	"iKeUCIdwoBlPYrG0FSBJhX8OO4daflCAm6u+7cdmp/VZC7REVrAm6jj20PcE3yAlP+KMCs4OUPj981Bd",
+	"RhN6T/SJolPGsyeBYCkuPg6MK3j/M3yv+BDE8vmYZBqryRxwKiMyz9iqaxSkgcqUYjLBeSLVhPpBeTlQ",
+	"JneG+nbQHM9e3zAC+udgiQEKWvfdKe+WT/UCuOb53tDEy359UEc3IyJPpEBzgkWekVhzCnJGBUrM91pK",
+	"DO3P0N43iuyRTF8rGQbJcl67v0nevSNCroKI6bEClD9lZNI6aP3L81Lf8Fy/Fc/tioChU0u84h4MZ/E6",
+	"DiNABuyI8bs17MZwPbsh+aOZjS+KVdC3I/CsX+P4Qt9J6lfEmboZ1Z84TRPDvz9PMz5OyPwvPwq12F/K",
+	"ySswSEyT1kFroOUsRQUpAwWMWmWWccUbf/qlBW9bB3opQWtOhMBTw4+mJJMLNIJ3o5bqYk6FgAl/DlpC",
+	"YpmL1sGuQkhJJUDtVI9hL9RSDFCysDh4/lyQKJ9z1lP/xVj0+O3MrkM8NwoitXdfmuLBuf5Yw7AmxlUn",
+	"c4hCvfAQeHyBCI5miE8mhqQDKBQSOPqsiuDvm4Zp+7xs6AqY3VLCbPSxaQ5rOZ6R6MZiufjIjLCOx3qH",
+	"H4ET9qyJA4QVA5bJMcESRWpAJeeMiShuT3WTAmNCGWIcOcfUg0RFxxVMevAYFSwbDkssqwDjgbiWVwD6",
+	"FOimRANYnxKmClCEljlQJBJhgfJU0YXYB3vgcYov1W07YmHE2YRm82unRzzmt5p9LW+e4nWvjuaazSVJ",
+	"fFjXjGo+8w+E7k+J5UtwO0A7ClBD5DxZaoTmeAH8OblXXNwqIPvxf6m3yjl4wtH/CU9GWBNEQnSHBcJJ",
+	"RnC8QLlQ3OUdSJ2oFDonPAP51NFHYwas/ohVpE6eAXt5qP6Qm8/hqsM3YpXTh57w8P2hzhpnk4RGj+Ut",
+	"MJpxIWGhMboj426a8bjbHxS7qmW0lssrvCpxtZjFdugZ2c+ekkVQEyRIZpgJkA8DhFGca3CAbIpRzuhP",
+	"udlMQI426Eu0XFpH7o5HuWB0HliCuqKuajjUuk6EJxK07I6ywWqO/zi8yRuejWkcE/ZIDALZQvGZWrhg",
+	"hMT6yOB4ThnKeEIO0YLnGfypYHZLyR1IOSVK7ZQoVc5rO5yaFN89GSOAkwRMm3biY5LwO21HsetV9Om+",
+	"a1WEXdUyDAoKBh2gmGtGySibrZrJ4JQ6d4XC6Q+DHVVN5QVRxP2RiFI7X0t3h7kpSt2fPXT6kFYMh5V7",
+	"BK6Njv86X1adOUxtg8H/+5rOkO+W/gNhKpMkYzg5UZv/SBSlpi8EmHQIJkHiHlZEY6020+Yj0E1KYyMg",
+	"Ql5ThXO7k1d4EA3Ji/FOvIf3o5ekPxng4diheHtVgduMaky6MPiWmGRn/iRIdMRQzsh9SiJFncysQMkS",
+	"oIRPp4pkWeV/CZhDa2NT3Sq6WAIlRG2cCA4eHD90jVake/o67CAaEybphBKBqFyGbQ9dGPMh8NWFYvZL",
+	"0HrP5Rues8eSJc3/cIkm0Jl7K+2We/TeabDNvjAuu/q7p9iY91xBYFZquinTur0/4A3ynsszHqudXWGC",
+	"q/sCgRaeFraGA3RDSKo5h4inix56z42AEKqmxjvhGEcz0j3mTGY8CZVwrrBw2O+jO54nMZphzenPa5Cx",
+	"Xk7r1gVtYDHneJFwHF9x/g5nU/JololowxYVCNTI2vY06O++3Huxj8YLSSoc98Bhj8zh0d9LzlECE9oO",
+	"KyXnXf3dU905mTsttSzVOyiTGRqgM/r1HwcxzzNgxUFG0Pa9xzI2xsxzUPUnm2FhlTSHYCqrGNGoQOu9",
+	"y4rNd3gOd+rGIWTLnU+dHrqmh6fAAccxr2B3way03pJIZeGLB+536riD8xCislPw0QVIi65BKi11YYq/",
+	"KQyE35xcqasErLBaLwlCGWdansuImGmC8ofByEuS3dKIfGT4FtPkCfRmaqExlniMBQguudOzy4Q4dMXM",
+	"odZ0O2a2/PJJuBAUk5SwWLGx2mZllxQgzNDRqeI1bmlMsk5tjQ+Qw8smG3ew9ID6om1W/AyzhaHL4pE7",
+	"l2FJ9J1g9IeKeLirATiQBC/U3e9O2xVTHA3NFedojtmicEvcclfVhLrmknqSbb0oVgjuITOi/d0C13Rt",
+	"feJ4BoRzhevbnWrKbzVQaGbA1l52jjSUxEKC3KoPhcwInmtrNU8V4bj451DeBI/B1o9MQZFn9OdHX3vG",
+	"kKg9s7UKbkxwprZDbWiFkx64crMzg60pTPnpU+Di2fol/FH2+/vvv+8elcjvcX78Ws86muEkIWxKqr6W",
+	"S5bqLwXwtHclPebaSm0sxlRbsHEk6S1xehhznhAMGrZxHk+JvM5FXLWX87xyc2j9uvogwkkinL4Kb8+g",
+	"pYh8fI3lSst7bQFBi7IIBEcQuJcd8Tzt01xew6aumAPP5aYm9rrxgDRoiVRNpzk4hMSZ3GrVX1xXxE8V",
+	"ELjDV7YmsHtYGfBz0Tcfg8Pql6B1RM94TE7UTiwjwrbgtgf/lxZh+VzNFrbYGdi0DVr3XdWke4szMLao",
+	"ts5ULqEjPavPX4KW5BInjaG8FmJlV8V8V8PlkghBNSn8FY/ItmDWWmjuR0gXW6vE4hgzzmiEk4KBMg7T",
+	"YZTgPCYhGpOIz4lAIWZylvGURiG41vg2+imxuJhzDYmdYQqMXrNZqjVsTmw9Bc+dTZvgRJCgto/Vvap5",
+	"OafGuyTCqXVFEhohFBP28RLFPElwJnrotfZFOkB7fe2KFCW5oLfkzDp7aRfiZVwonMOGFd+wvgdLfsyF",
+	"pBNzUy+7mG/yMa+iTc0HdMYRFjdGHQ6hMHpBwhotgD4aD3tAibr/6Vo8XHdNH9Fz27KOJA5aVBfvx4Hz",
+	"lZjvyAyHqMB2KpQ8gROKwZPSQfpDbXxOQmPWYhwxIu94dgO7a2gbNFGIab9rBS3ddwuAzTBtTPns3N+Z",
+	"PssnR07v5dNjO0756ENK2NEpkMsjeoWnX+fJjeOItsWh0CftmrNkscLdUOIpcgwyIRXX+qMQHL+dAwED",
+	"ODTEoZMPxBDPzherFeCHWSfWERfbkONJoRxa5gWMnyVcjpLMxea5X+HpqVRsaDESzjIM/J3E06l/oNpB",
+	"MA2LqZXz+LwKHjDm8rVFryWebpz1lWqjeDfOJopMR8QPuoJ6DTbQLmKNNEtkQmHRw9kLfmPNf41PmoGN",
+	"5jA+3LSC+jNtUPpc3wM70fVcQ0IyeTzDjBHN9K49dXUiTDKCsFafgRXE3JHgb0CYDMBpO6FC6ugvPQxS",
+	"k0DtkMwxTcIAhXdkPOP8JgxGLBQJjm7UQ6lkXvVHTEXEs1g/S8g0w3P1N2eKT1d/pXhKsjiXC3iciilh",
+	"lKi/mZwsws4hwmzE8FiAEJ4hMk/lQk9KEBaXnoEQoNpDJ7ckU/QimxJYCDjskLgIYjVReYiKERP4lsQH",
+	"6OPFO4HmuZBoTBAeC57kkiAlKbZFB94G6MrMHY251JeTAJ1fNMMS0dh8b40ANBuxmEf5nDCpL7m5AmZX",
+	"rRkppI/zhJRjVoJBngnt/lM9SAaMy+TxtX6BzC7AdLW6w93OlIMDABZqv7Vh2tpeEZmPtQN9IwJjxjM4",
+	"p3Bwju9P9ZfD/jLNATTxeFt31XOrgCGi8fgn6jvv6OANXx9eIdHy6OopkuqSE6gtSDLpzjSAeIbUu56Y",
+	"dQ6XgZiPEypmFo5pLmYK+wo2ofEa3svJojEA9Unx3YtVdFJYeIjuZpzckkxHyoBjiPqTALS32OUPMGjz",
+	"OZpj6wsn1G8gPhWum8xo1dpAu9TzzoFCQ8XAkLgEeJQRLIlhmVTLuxkXxLBPVNR2x5g+cHTD+F1C4imZ",
+	"6+iSGLT6SQ6mDOe1Pr2J6pLK5nAxy2kMmYK6LYPmXL16ncsFaBFpRARqn9xC5JAC1u3QDxeZ0emUZCVg",
+	"goesHF7dEuC9a5C0wA1jEufp9Q1ZaKGsEYDO7XobQwiuDI8wlOhUDhGfUzbtuuSt8WSgj8YTgSvLE7hD",
+	"o4wLPpHoCvS43/PsZpLwO4Ha5/yOZOgol3yOJek0p8EMHcU4VfwrOsZZ82MJM9hiQfrO8pjF7W2mri8B",
+	"8VYS5lc7VpKj9tccDinctmf66uhsMWE9UOM5GxB6REb9wgPX8w+XVxquf7v88D5Agk6ZvfAxEiTKiGFp",
+	"mp9zM1rDaX9ZyZlZE+i2vNlRkqApvSUMFVZUwy4At3YIh1/zRKWh1obXqQtgAUxRb4mPAHboWs1W+L0l",
+	"LGSfGdYJbpJJNewSPm8MS/DWv1LwqYBxvwbFoKW9Zs1rJdaV7PrmyYJ7TS0+tDLF7YKoa4yFB1NhZtsI",
+	"N0LtC/XdBLWl2IZrl7OW7tmRKsvYawDwlZhc2hTq+FTKHmvl0oqgokU952hs/rRsDh/zJOZ37FqQyC83",
+	"a+5hrcIwIzj+ACoHrSxbwoDKJnlEScLwuCq4O8oGIiKcAKtzrSUOI3Qu73zZ0somSxKZsI2UrJDxfDqD",
+	"0GbMwLlgs1XCK+5uXD8z+S+WXpiwpEcAt66djW2EZAnV2i5XMCYo8e7zeow9BjzYUh/1x0Bqf9ITbTbG",
+	"FcEDxXkG7ilFehwINy8uycKdBT5aGJcVg0nasU9jnqNH2+n3K7i1FF283999uUKHvCa+eOlULSmV1x2z",
+	"muhr5woqQK/Kr9kpPGKeQ+hEK4NcXqb8Kk+lA7ry9q2d1EPE8iRBGc8l7AIjvjNbu43UJ9o/Z8PZ3DYt",
+	"g3vqoI8N5+cdFV4FZ65t+cuE18kMs1EMJvfSpKFRkpIaz9oBG6k6nXvpi4clc5eqJ+wMsmHZH4HC/VOS",
+	"jT/Wif0jH0kheSrgYFIdLcMZObRs9Q0hqTCqgUcd1ipIbdvee/PHJzDcpFTz5L2PH09ff3a/6dJ5yrWZ",
+	"EXIGHbSmVM7yMeSJ4jil3YjHZErY82IaX9zPxQ1NuzzVKNxNOTjwF+z1r0tGIJnWMZZkyrOFzwqIJbqh",
+	"Ou/ChILt8wBhdJsnjGQQ7pLi6AZPSYAwmlMB5oFpbiLA2q95dEOyCU1IgL7NxyRjRBLQ1WYZVnv2j//8",
+	"rw748JH7lAsIMVDCIHhpYXRH8A0jAkLJjd+nAiVqXx5dnL7puJY3OyOaKK5agac6l5bi7lXXwKbEpKlx",
+	"oAKg72qDVN+eLQ9ZbXBpJ1B9fAzTKXbjjQazh6Q727SWAlU3tQGbDJGN14LoCMBmfjcTel/wl0tWCwaZ",
+	"PkmkeBxoiNr6PwaHdBrOTuXkNhjtlmTW92KZSdfhmaZJkahGkZ4KbgTLyTJ7zTlyjzuRkDhJqpNbapXg",
+	"reFb5E3wwTcjWskiIsyMJQWOjDppBwldsSTGfQ5jCnYyo3gKmaysLIvUlJG2axnHbG+f5vj7u10mE6jt",
+	"bgYlwu9MYtPneXutJvdb931TK6IOM1op/gEoTJZAuM9m4JXeSLDL8oR4Oz7+7kTtmNpBRjKUafuA37XG",
+	"UUtsPviuaqE0jzb4Trctvro27virz7jgcwL2R0AVog+bQZnxAs0wi5ufcJGPr6OVFxHsOxcyzyCnF0bt",
+	"sHQJv67hVBhAqL/ElJHsms7xlFzPFlNKGFgtzVVzre8DaE3ZJMNCZnmkRriuXx5hB5KWTXgG9492UD7+",
+	"/gS1w+PvT7ovX63wiTKOrh6CIDlP/Ks0CHGAQpnR20UZQgx3Hspy9kwg9TlqT7kgUYAuyXyakVRdpd5Z",
+	"5Fmygojo1FY4RnOu4DpWBFPjdQNlgHPGAiffJawsKC8rCwUHjQu8rNw8LpVczauY23GD0FMDK5c4cfI7",
+	"FMobexs5K3bkJPu2ubhTub893h0PlLxWSErF/DZC60Gykv+2+H62qDHgbqo49U1gHACihODM8uebJZKH",
+	"kKoaYNZ5YbhZY5cRZ7y4domsH0o+WbpuSiWsZHF09IHu1cGwclINbyc4FuaK2sYzeqVyUMkz1y52b/A1",
+	"cnV/1W9Xg/qCFDJR1d0ok3SCI7lC1rjDwlBAExEC1BtlBGLxI1KGniuACCp5tvASvSfa0asiP/AzscXO",
+	"NtBte1jcckOWHEgkZZEsJ0CZk7l4FfW692nkqihqXVgVnw53CsjmhtWB5F1sSjI0w6tIpFlZ6X4Fl5ai",
+	"8Dijk62ELI0xb6DHK9PL8ptL3W/z08PI3TIU3lgAuLmgYwppRrWLkM5Y7V/1b86dagcD3zIqMpW7eTNs",
+	"s896l7CR/9A5szXPkXCNKoDyGHLc6BTCFEKpEoF+5JSRWDF9kGN0BVev2q4Vk3SKbhJfj1ewgOCcblNA",
+	"8huQ47C0dnsv61Lp9ToXiiNsAvctWB7TU8n7lKffOdYaFZ3ttGe0Sqw2kdSn4Xw0lqw41Q9WEJtet2SY",
+	"zFXRVEFsB1kNqMuVZlxz7kvijYDSHKDji9Or0+OjdwF6e/rN2wCdnbw+/XgWoHcfvg/Qx/ffvv/w/XvU",
+	"pmzCOz19KkyId54QsAdHueqvWxiGRaRY6vY//v//D3qFooxKGuEkQOr3CzSj05n+exfNSUzzeYBIIghK",
+	"+F3H/AkyOLklCWqDN6v56A5nDFJgmM9AZE/4XQB2C6Rn6OjF7NCtoKU6gKw36kvFbvM7SIE64VvRaQvd",
+	"47Ln6ou3epzqwzM7avXxO5hD9dkpzKjczYIxrMWZq2MUmioaGCVYksxSv6V7rXKXgUtVCIcv1AGhVpLF",
+	"UURS42KTUXGD2qF+pFq6YFVjOwfYNtoOkNrfWPfkPnpjenWfHRUjFIC5ygiLzzllcpVCTFOeZ0YmJ5Bf",
+	"Wy2NaIWuWvHHq2MUYxNV7So6lNSptUJ8onOr2nuSM0j9o0s6UNlZdmEpwLFsNDBvNoheVlypcE4r9YKb",
+	"Lkb/GLCF6/mj1R9e/+oSw6H9ixKnIghbQJSyFsA8rGeNZhqwVbB1Nd0EEvYai9mY48wT+zcljGRb87UG",
+	"bcRadkmYZNMkIvSWxPZ+UlwGF6TMMTTnoGq6JSZUu4QdaBIa+99U5UGPqO6oo+gqRyxXISUeo5HKFBGb",
+	"k2s10YzPqdDe9Tq+6NpeLtdmPEWz5Iww7UWmc+UjkY+7VudishUawCh2tgKXZb6s7pXI0+vV0oha+aC/",
+	"eicC/UptJZPJAgkCLzOTS4xql79SeHoa1QrEcIo/6rGszK+4zx46uzeViUF3hyWN32ZS6ga53un75ESm",
+	"8JsyHVhibwmbYkHfFDt99VAEUEtKyAcdQecS28QAVsiPQ1dqCOsuy4sXns1YOu8+Iglekj7/OuuvuZWb",
+	"pVYwN/rkWDe1H1VSEi9t3Ft+p3Nb8EklXy64psI9LgjRFaXyjFzLWUbEjCdxiCLOFKkBn2fzWthrHrPS",
+	"V4lDHb32ezXCWTXP/jD4lRz91vorLK3FY22prQ1koJyZawfol7NE/72/TVzaA/35wPR/i5PVXpNaGZiz",
+	"R0FTK9obKVwBAUvT0BrEMxYFm64ZwHtodMHa05stbGUJnR9eVnDnk1NTIhddguEvnHYFz+VMncjmN9hK",
+	"1SeIto8FX0rZ9NprVXlbzUKtzdy65p4up8OcSpka98zpKAFnLLvaKf7jxbsRU79/5GOIFVJ8xjcnV4o/",
+	"OP9weRVCXuu3J0evw0MUPofoePXuuUJy/fL5L+Se2u3+Eo4YFMKMSdzpoVNwyGYQjyRm/I5pndGh7hw9",
+	"16t4/guNvzxXq+7qena6GlQEiRrr1Y1s+hac0p43hQtl0+ez8fXOT8Pui7uT23f97GaXfRws/m28P/37",
+	"7cv7oTz/+WwvOnoVfzv5W392IU4qdtaM1s0Juy8b7FlTG6prPVX4wHO5+jD+Ol62ZVip0bk7N0xxb9Ro",
+	"RXWyPpJYcdt1FVTOIlbeesfFZYXZ4sME8uqujTGibFrcWhsAzuZpw6ZvpWza9Cpq2vI1E037TJq2/CZL",
+	"o6bLnzde0zkXcpqRppMoaJFt/3nJuAHeZymJ6IRGSBApFQNlPUtULyYbfJlvrMjEX+JkiCBdFBEj1g5T",
+	"KBb6j//9f1CJAgEKBZun+nG53QEKFa3Qj8utDVAoI/O02MVgxMJYcTHqabFjqmliHhabE6BwmqWRflpu",
+	"hJrE3I5WAl11nBq4mnlXoKwmaeFoZloFa6eHIEE4/FDE9IakEmkdExizIH9pGQsE2ahHTEKxPp3BTdcs",
+	"olIgZ3t0DnthsuXqQCMMGcbNB2GnDJguL9zeiEH1ti5cN8bDAcSAuc7mofr4s/m/UN1HRaGiw6IamtPA",
+	"VmvGbMQ0oXCsvkLyrHDZq90DhUp6RxO01kFr0O+p/w2GraJCSOn7X0/4x8idXlavimuCJEZdQNAtzihm",
+	"Ut+voCKg0kVexQHrjQl1jLrN7GV2q6ilpLUNBjr6ZU/XKNbbBTWHwx460ntoTwpSu+huooC7mmbuRgq9",
+	"kxo8MVXP55TZpCtznKbG2S9WTNVqGuWAK2gpDF9LfCqtCwzeTCqq30mZrqXFldZ6HWvug2prc8w2ErvK",
+	"V+oIr6Wk1dZsnq69diqtZZSuu02qbROx7pZw2n4pdKOL96boanmbQ+w4aXqfVnptcKlu0b6+m02u1y2a",
+	"1/C3yUW7RfM6wje6crdo70PF5pev+9HnKt37GguyZdTplS1AY2JISzqJZhjKb2OpswsoGrlIyaGW+Z1R",
+	"LdlEDGcZvysoXrguFPWBqg3/yjQn3IQXOQRlhUPrNU0v7wO/98VmLYlWXhygmaMtAb0WBUuyU8Jpk9pk",
+	"xLx6k7Ytv8i4KbUOCbC1j5221Gn2HaVJLoqahjyXnRFbpXQ5VBecyQsg9PU/IXe27/emBE3Me+hIai1s",
+	"WdhoxKoKISeQLByEtdt7uC6sbLC/sWRlWf/SG66yOl6MQv2L2IrPtrxuljN3vlBJ2BNOVhnaxE88vXLI",
+	"mcgw7DUHW4NSn8Xkh164ORqoZbIws/vtVuVrEBuzUQnlj3IcE3lHCNNcpwOS/X4VJvtrC6C+3N+tgqW/",
+	"Hi6qNw9gtlRLHegTXTvsViuFOAPyye9YkbolQOMFwkZ9NWImC6FTBCrsdvXLblFNtYdOQPnFM8P8H3hU",
+	"YAHiLCIoVb1awPfQkh4JdrNSYhF4T6e+oqgd4S3Uac0Ls1Zi7pulB2DeEv0fdfktpoNga7W2K/qkFMJm",
+	"y3JknkSDG5IcPoHqZ0Wgr9pEKEaiNqNCUGuHYLD2EOxsQxkGfX9NYH9ismUN0kodzwrHIsC/xh492kbi",
+	"0cg+fTzqCvcgM+GVyzwjMqORWGXHaajfX7OcScbnza3j0wyzPMEWP61/SYbvWkFrMKfqTO/p/wxm6p+m",
+	"PibuYr8pB7mAjle8HJzBQCve7q19O3jL82zN69d4Ab4r26ZL1F2tsBAGLckfmG622G6zY4Eu/OzuR+D4",
+	"nK3OrQgLXplnchukAj+v67mYPjotYoKh5Nd1La/K6gSXG6LNbO2NPNFarUpNca0wLG7RFTXEqURtqwPj",
+	"2YjZy7SwV4P/FdP5Zh3m2bSyIwa67BEWTsVPdUWITg8dsRGzvnp2spBBr5ycGoBxFOpeoR6VwAvD6anb",
+	"VPGAZkioHAAqHSyLHurmjvKSXU5PU1KaVZb+BjtTk1tAH8vyOclohMwIqJ3i6IaoSQoRoEzKAAzzSHJE",
+	"7lOaLQJUiw4q0VdnO/diXJYzL7d5SWSpezSA1lmiocQ8ZoizbkzmphJ0ozi5B1kj4aA3JrXFnm/v/esQ",
+	"C9N74TjgHLUCmO5RXk0ycvb3nOS+JOtbUY2fik6WLePlDm63XtNn4C7c9LVyPav8NPvow7cBGqDvjy7e",
+	"n77/JkBDx9t2xzrXOs6V/WAQDIOdz14+aOmeM16U37YC8+f32kO2+O34qeoHH9kN43esVWhjroyCw16+",
+	"qf4c1IdGC6rVgwEoabX6zyhhjU7SUWi6+tYtrmo1iXPdpPh9qWdQ/H6rp1L8vooqP1/D5Mq3SeXnN3q6",
+	"Zefzamfn5QLKAcuVFEW9m8WSzSlznw6WVEuljihJGmhAK44wS5asC2uPhptnxhNrkQGNSZmVrWYdWGXR",
+	"CkyeHlNj2oQ/oyNW1AbZ1nQAGw+fYkni7njRnWEWJ06eh/9WWjVSWh0ZSRrMbG27ubqPMUF4qYtKQe/O",
+	"E+u51mm2GvopPU5htDSBuvLm0aqXfxZdyxFzEk/7NC1V3OmhoxFj5K6Y0TNhC3znzHAzxl11zueKFB1C",
+	"Udw5vyWxOgvPRJnXd8qJ6I3Y/4Vam99e1fI4NcmyXmSZWUkwnZN4rTdnUy3Ab2gfca4q1X9CpL3jgsLO",
+	"T1mU5DGJvYz+NvKjarvSh261rHjlyoElGaACRRroINy1nz3TNabZYkX2D+t43sjCdg6t14grEMObM0Rj",
+	"V2CBeyPCWdYsQeMmLF3WAxX6zAdx4JWvK3x4qdzz+4VVHcGKnSzg42ygl5fXofwfipzm1fPB2bV90Yxx",
+	"0x2dES3Pfl6Zi6ucgSWrjWtA2Pars2EySZMVSUzc9AUyzxhq8wz83DMakw4iLBZFwgNgXiw511yhQHhG",
+	"cOM8J/WMBc5S6wsJClj7tqkI07nM53OcLVZpbq+XOZKaS7O4Bnd4f4Mia9u1DZfyFUCJoGyTbbo+ZES3",
+	"LtPBNY4XODVfbIwTcBcV1MGwtCTP/L3wrhZV8Hgseco8oPalrj55aT2G/vG//w86dXPsqwc2cbbxJdPy",
+	"i/qcijI9tuJ1oZpGEQtlBoJ0MDeEdQIofKtdvw5Kvy5w7DXux1IzLXMSaHMh6NuA64G0CoJMITN9O7Re",
+	"vKaoBaSywyl9XniGdbTXlXUZA74MnMVyZsv4LjmKfbx41/P6CtdHMSsTzwfDnd29/RcvX/XtX89/+OGH",
+	"Hxo4BKdYSpKpnfmPT29nnz9dSf3/5+nnT5fi818Pnj//9B/P//ovo5H4/Jf2p+d//ZfPo9Hlnzt//VPL",
+	"J7Ob7rqmMkfroFVUI2HVgiSIZ/BfoZYLmFN1ftlS4i0dRb4Ev6yUoRs6uC6ZTODxMrp/Drz+eDEzGcd7",
+	"dl0bGBmvC8vr95fop5xkC9SuePbFTHSQ5MBlg7CYHTrO8rqWi1G2gV+AKRvj8VrJqLyuasCrM/g7jK4I",
+	"NGrPRUfJt7fESc0LzIIotFQVnN3r971F29aWOrpPSQQu1nopnlorSkQCjMJpSnBWCxQQJLLVSxxJ4dVO",
+	"b/Bytzcc7Pd2diuiwcZKbKU8sDP0FISx880gU+LSbC8MadHJGJ15FhV2DkH+0pGJDiRRm/SmPRS+/+H1",
+	"h7Oj0/ehFZSAfGhvYyQkXgiUs6KWS6cHObsqINROxwtN1iRH7z+cXFx8uHBtsOZR6IZtm2etoGWn0Apa",
+	"lycX3705On3XCloXJ28+Xp68VsAsqZTTdJkwFHZZp2+Piu81ExcKWmWj4knZu33kTMg+Kiam/Qklj7z5",
+	"OzLMBKSEceCQx2kFBnls1ZmVVZrHaxaoW/gXd27m9PH1uZ61fXB1fA6ThhN/7XcGeK/D9O25r94R5q8e",
+	"z6Z10//ORnk0I+peKSS0OhrDfQ3FsiTXNMkF3FEFbEetoHV0dKT+c/z+6OykFbTO1EX0/rIVtK5+uFKI",
+	"9EG9vbz4rhW0zq/UJh8fHVWhfLQBxker0Qdme2RwQv/Q0yl+23kVD2CCxS+YafFLT7n4qede/oRFFD/1",
+	"asqB1LK0LRcItZdEwBsw1HEhDxRWHqJ6DUn1ylSG0KldGILkA3s7VSQwruN7Owd7O00qTd7hjD3FFWBs",
+	"FjVfjm1vgGXjij0Kn8ti2MayUOc7K8W0vDmYK2W6TNJ5nYsHSgTpInC2NFwVrFjIjChO/l/tKYvAEl6s",
+	"TpcGqwF81wPwkyIT9Dtyq2e6Rao5ncG0uU9AOdoVfLlc/WVOmVV4eSrYYCqbpPCHfEo6B8uEOsGwoFwm",
+	"91olHnMioNQD42MeL9wyTvH69Px1Bex+v6FKq6InsGsJCij6xJfa/jwE1Hpja2VXNkC6/HpldZLfoArI",
+	"A4Nxk0dDqnFYakbmlMUk82Ol1VszdUXqhitSk2QkJVj+lsGKVrekBy6Ath4HH1H4Y+tM9+UubrF5ovVw",
+	"Hfj6vfzAImshwZRBNqIsZ0GZVEHTG+pQcl0LRLv7C64tf8IQqrsZTUi13pbln39tQuRiWzPQXuj23uz0",
+	"W2HOH7jkxRLFe5K6F/VeH5TQ9Z/96PSN+c2k5zJtD7WYeUcFWH8Tog7Rfn87jP8dEH79Nl8UI63I7gEZ",
+	"mxXZrvg8AE0Be2cZsmv1e8J1098An8EDgLPElG1b65gjbKifIX2iV1QhPvCWTWUodDToYemUBt2MGHBt",
+	"hyicg/Uh1I6K+gcEEtU+5oJYdpoK+9W1raJsRh0xnqkJHqIxlzPFZoe3FIdFfXzTQwfiVnUBGTOw/Wli",
+	"mMy7QJebHDFdQtXURYHCyT30PZRSh9xQIuGQqxycLorayeKGpimJEc+loFoZM4dcbiPIKJVQRrSDo+Ad",
+	"X9HiBxfEcYHj04aXULYuN2Apb9u9qNZ+aCxn1GxDS9JQvYLzckGatlPY2juXhlEy5aY0vhuu6JxcJrwm",
+	"rgx2PV7NdE5+5syjtDg9en+k5dafTeFBFz1KLPx4dVxNzdM6ydXOPz/HGRXV9e37IC1rTnGmyLHdeX+B",
+	"t3VebnX6cLVIyQfbqe/lmR3I97LAxc9fgtYtxWtqj30C7PrcvH51Mdx3FNe0pevknRXVGitV+1dFYFTH",
+	"9JJ9jFKSCc601xlWCH6AyhrvYi50vpdbTiMSojbWRFLx9Kb4uuOYlcuOw3PKO25SQ9KsOEJhOuOMVHRg",
+	"9pgKcHaFgbbe/O8oPjHdVB5eQp+VR9/pAb4ErTeUJLGuwr/E9oGfnWf7uZQkNunCJ+YmJElc1FNIcYbn",
+	"RN2SoHpqW++9lOsUOgmdUxnWDpHTxu/ybcxD3uTmVKC7jLOpzVWwudCCXlvZrw916uHPv7mByc128kgL",
+	"0zRLI8fE5PS8HTMxvTg/RjOCEzkzPihVW5Map1NaUoXELMZZrFOH9PSHvdtB7y38pSEVwnk6RJcnF9+d",
+	"vv9G7eaHbwOEmS7kq7P2ujajLa1S6nZAkqOIM0YibZudmqIqZinGzLK10UqXx93SaqWzdizNEijwRk2u",
+	"V307GDbR3dq6AbVS7E5aX9hdiM7I6ra5vcHagph7ezt72/tU6qFWGC8Mi5ZY3kzbsMCKfvn+tAPbeEsy",
+	"EOWrYFOwqsKJZ6DaqSpj6yYPj9Md1Kb3aTPhhTMlY1Y06KROKhHSJmnD4kaAY5bOP6bW/EyAK4y6Dsyh",
+	"qMxXzHja+wCTbrKzMhHe4GtAdziMV+8uXQsMnO2Ngd6GAsDG6T1qXb27VAMC3BfX3nHdfdPtquuO1NGF",
+	"8q1WroLYIYXbD4lEr87vOxjQzHKjseJpKIPPljF8rC0DDqtjxTAxEUuX1FvMYj6ZXFHfEXrHI5xoppZP",
+	"dDbqt28Pzs4CNNztzniedezJn2EWd/lkIgKLypbRfyZKrriKpP1XB/1+FT33Kv4h7U/9wedP/e6rz/9r",
+	"+Knf3fncOfjU7+7pR3/yXfPe7B6/+b27lODrkZfvrOq+fIhC42oYAtqLgs4jm5AQNA2c9aoweciFXXOd",
+	"rl3Xxcw6B8XYaVG/o4jgsHkZQ+2bBFJw4YFa+CDoXJTwvXoOVUcN0YM16czTCNuwiB46uceRBGcDhaAj",
+	"FqYkoxwKiAGfDV0VuietqNVNOsCRWxzVTHnGS1d3RNmIhVbaCw+K8xrnoM3SMRymcawxHJws9JCg46Ey",
+	"sJ7q4TTDEYF5KWnf9RmGrfoxj6daW6yh19ZzDd2gAQM8YtZsJxETHCeUkU6ABB8xKPYp1CQsHHEJYeNh",
+	"m9AbUvqBHECFOF/eWcnRAGq7poTpZJeFnGLy1dvBfRqMYsnr4vRhknO8QGMCG74+YUX/8arDTQkrSgza",
+	"nGEj1ZlwyD04dwsHnyrz3tkw8Z3BnmrygJgSO57n8q4gsyHS6hS190yaogM0pwx843ieKdre5ZPunDM5",
+	"Q/pf8+iOkBsQzf41xjRZBOhf1QfJ4h//+V8dd+3O0euhD/oOUDcG1ofDUYlBEEmU8OjGuOoGYEDTlyG/",
+	"U9wYL7+nEs0gMapA8o5GJIDTrlvX7hO0g/6s/le9UwbG7LxOv72VWqfc5RJZP14db6PU2VQj2N7aZcCi",
+	"7+quOtr7RVtcvz2eCX3oPl6800Yuk9k/KDhMHZ3zzFCluUm7XD3ckKhYkYytKg7AV3AZbP0VBBtt9Zmg",
+	"LCIPzEGgv/UJ9W+518L1GxjL4c5vEtKipmgjWtx4kWVvT+3ak6HT88JNRWcnsors8cIKRr2nTKYtrnEk",
+	"6a3vuDH9BtiZMs0UzCr2sPMPzmOzTALw5tCWK6wDWn5Vi70TGFJuuZmfC7vtsgUrpDiiV3i6KiEGptfb",
+	"gAB42JgsHbFCUiksVhu0GZFaYy7ihlkXrPJj0wG4IBOT4vGWxtoR7hFb7glkaAUFyCrQcFZkRli1Hb+N",
+	"m0WFbDSTg0oCsiSQlNyZlsfDXp3KrLcsu97/R91/x92f+91XvYPr0ejTaPT5f3Y//8Ur1z2YYpQ3tDqG",
+	"6wnIljbxB2NP/Zyvwo+nKSgHYFldN6G5kQxuvl+9dq6e00qQ8KnYyr9kZULDN+pwlXZpsRAJn1pmSBuz",
+	"JxM/vhAms208T97x6QmT2WaPEycPvIGGHWoVPBSVWwJH0/qbfp+3lTfTqjlceX24gfm8obqemdFNUGF5",
+	"dmO20jSkFbRu55qI6jpMUJERSiy1gtYdGQuqi2UpabWhWctO7NKOYB98N3d+HDsj2mfvi5Htk++LGdgn",
+	"H/RMDACeKPHG4yj7QxjCX59U/z7EdhlNpUyPhFCw9kVHf2AQsa33DkEyKvT26uq8CNU7RKFC5TLJOZXC",
+	"iNE9dAKqGkB1nTweM8RTjQbqmtQB9aEu5GeK8POJyVF4B4kZqASdlijMECi05SG1nXNdevIxjxfX5uyI",
+	"dXmkCwh8zePFsf0g0B3AfUGaf39m2pvPGZfbz+E9l840IpLJ6xgvxDXoyRv1ckwy+RovxBF8AQl+YpJd",
+	"k59ynDSbx1v44kR/UHSwDTR0DyU8fhScXadYYXKDr/8mODtXjcuEVWOS8DuwNzT4/p3+6Guii4Zq/Lqm",
+	"rNHHOu3SKfMkQ1f4rEPOiroB8OjAWV/Q4mnroPXVVy2gFmrBf+oV+bducZLDMbxpnk591ey2+KoCkK2+",
+	"rKDCA760KLDVp5WzuPWX7gna+uMHzbfA162+qp5TSLe+GgrbJ16H+I62JsqZkGiAzujXHWQJEgoluZdV",
+	"pWyBzlXyGbRU09ZBa2SO0qh1MGrxm1HLOSPmwtYdbAGFb82ZapqMpXoa3MwsMMcl9XQ+1hdmVRO5vJKq",
+	"erQ/bKCQdFlCWLeZxOdNt62LaE+2sYY8ozAjU3K/bmPnBVmGpq2DlilzfoBGo/gvo1FP/ecJ99YMs8WX",
+	"F/DF49HCv0t6Po22ySUmT7ZVMScQMWEP4+azWGElivN4hpVUxzCLyD/tSXTX8FuewSr13X5rva4XwM4S",
+	"nCWUCGmymSpGNs2IIEySuKMfEoEgVReE52GGQsXihZAG9VBzvRBcmkDQjZRpDTNUu9bBcBBYHKmziUvI",
+	"oL9YUnfjRdVcNFzrkLSzv/cAT/vfCw/9yAGA2IgcFa5ne9ywIhLYkozfS0wyFCpBL0RtzBYoIUqSRBEW",
+	"pGNKLoIlTREL4BIFoqIwbIfwaAWFqDL4VpxsHeNoRrqKemU8cXhPxruQ4uQJSYYVYDd9qOFq87w9mtCY",
+	"FS3lpzDpFzQcq+SmWHyF1uz2X+03pC5GUamHbohID7/rN2CSH28acQI1oa7EGq7IsexeaQuL5RD+A8rm",
+	"6Uxcz5W087tjzx+NqShiSxvxFoXI8ECmIsWZ0Hlc/3b54f0BCpWsCaQFXbw5Rq/2dvbgjRpDJ4voFIoa",
+	"xmMitONMyNMQMvThTLtMzSF9CRVShOg5ChXfYX/OeBKXymGdFMd2WfgTKWxU/aPniHFGgkoeSUvFTBFC",
+	"NSoVnAnUDr/6KgxQ+D/gX52RtvyrfEjKv74KO4gRBQLbLWpjWDJKqCQZTjRZxWamkLTFTpc4PlJqtoeN",
+	"B7XAgigEbVkQ4JB1x5EmHEUglEkCf4ASoDKhdrjlMXkmzCPUBp03Ao15gDSqmGAkEZj+UDTDGY4kyUQH",
+	"khPqCcSIMiEJjq0ji+o5QDplTUJY+0896LaD9NRRP4Q4sV8Uohwg8zZAtVkGiKcH6Jn+5lmgScoB6n9Z",
+	"QUYepvh4IsJh5r46gMHCylYpTvS9YBGGSkGSCTjyKPIZmo1y/a2ce9fo5/VKgpZuXE2YYp6tz5piO/Bo",
+	"6C1VONML+860rD02t9bnLxrkyz7K9mC504Z9+R/qH43fxR/FI1L88RVstTr1iq4VJKC6VuiwgdXBTv5D",
+	"evKTs5YP6XtS+flOVn9W335TfftN9e2JnazTO5fmKWQhMqS2lvfFTymrHIODxBukE8c4MBptnZmtNgkE",
+	"zj3Uxt/86ddkmBQ5BsoJ77XztqZyMHYbG1IUGIoXIGO8CJAmYDwzxOsQfUgJOzo/RTu9vs1ILvACjVo8",
+	"QyxPklErQILDnzo2bJILEncOkb1S0XhhvFJ5isa5LO8juLCcG6kWjnCz6mYuydPGa/lbQ4qW4WPNdtYM",
+	"gu0nFdtdoWn2aK6DJUZ9iQer6918sn9NheMS4LoYWDmvbsMmxsI6WArNswdkrn75TPha1EwKK96XBoOl",
+	"BjX7jPd91XbibbJmBMfqsPSuqi1YUtVW9OuP4PJ1iicTpERYcberPYfLH5AJhXMRojlNEmoya/jvZg8G",
+	"zkXr4GW//4RXsEetcLZqZi9XBHA4ObP7K9yVS2enX4V5nzdQClxYgaMejpCRaZ7gDJH7NCNCUM4QZeji",
+	"ZIjEgkl8j9rf8GeK1E3JfXqoGOExjm4yMiEZYREB/jHh/AZnPGdxJ0A5wyya8Ux795VHeFkI21ZjVlvS",
+	"pQNLj4rLa5eFDIq2A62schmmwkbr0sW7osqJfV2lTVFZ9WQd5+Q020Sx7MrK+ire10W5laUjXZC7B6gG",
+	"Ndwg3yQkgCCmuHdMRJ2Nhoetg0/Dfj8Y9nc/Fyq98ir5slyNJPZ4R7SOooikir11xq+eP2eUwklntbpv",
+	"79WrSsGFhvq+arbOtQm3/liqQQ3WVWTgayxodJRvLbEDszBWHyOcyxlh0hxgHeNYRPWa8EYtG6dYiDue",
+	"xToIe2Wa5LL0/ar8xktZjW3PNTS0jxXi7UQZkd3iSdDKBcmMdmjOGZUm2VAFJ8sOlmJh7Vra5UoCW+Df",
+	"LelfC15fnsf6kM2gBf2X/sVf3JkvuUKLIpSeKXY34aw2vl1qsIVL0H8cfP7zVoy/awTCehpL6FksIiih",
+	"vApLf98QPzWBJ4rukzJ1Quudnrc/fe3Ljj1d9Ug9KdPOIZJVmh0AuxXY9M1BedtBWmcdEwJJs3UMtWMA",
+	"eias0WdtzueyQ2+EsV6dsAE/9oAECCcJIkpGwxLKuhg5CepNHxXFoNV9I4gUNjzvmbCrk1zrOQr/qyL0",
+	"0LTTFeFMACWFUAcKlTpicq8jBqiAkjWo3e+OsSAxJASirKgmVS6t9z7sWH1UyS8MUbsQRJAVrdFXXyFt",
+	"hu/AKkh8gKZcolErJtMMxyQetYzWEJSfOqdIjPJUh+Od0a+r91zDe/VxWizv14VKqtQFQYeFhqXoVN/A",
+	"7l3msElmoL4zyhMo7BtYDr3z+dK0kk/Vp3Bj6m64Fq+xuVQ3dVzewF+0FOxL5KuPuXpbpea/jKBQy8hc",
+	"DbXos709b9akmhfhSot25ZhqFNUFW/SnD3A9WS7eo/YJsnL4TblFEn9xUAseXpknwFqiTTgunG3I1qZG",
+	"cFn6nVro5qNtxAVHv+PlIGGtkGdg81pNnoDHLFVb7WUinPDjhBw65neI0lQEsVMpm71bK5u9+3SAUX35",
+	"ILMpLctFVZOwbeqVYf8xBQPEipqafsGkhKTaiOH9/e8tqtSp04QnCb+7zkhMMxL5KsW8gRaoaPGgXBtf",
+	"rB5wbe3dTcbqYAUlNF0fWtswKHULPhyufw8rXpMOFNHlGf3ZFNJqfU1wRjJUlDl5hcdRrGPL5vjenbgD",
+	"V8PxqfXrIjFdPaUCCnMiZzxeTdT1exfG35xcVdQM35xcKUH/5Oh1K2idf7hUv84/qn8/nF+dfnh/WdU6",
+	"6ObrFA66xQpdwxnMx4xZ/Dajlw/MPJwHH6u/i7nppDPXJd/sLwGV5STwnWSUs4QIYZKHMZzooj4670KB",
+	"o6BGBArqD+TJs8Sb03lFzRhdCcGIrscZiZWAixPgCaGINgqV/HJgJZd/DQsRNNCGjq65QzU2dGoYukbm",
+	"NSGsNENQTvUpS/xAqiAnsdFznbjmt6/kUybh+Xjx7lG1fZxzB1tsDt26pEPfrU809JtnFmp+ufmyB+09",
+	"NnuQApuTPMhWWvaJ4Y6nyupVGFcerYSou4RV8bLG41cUEvvrFBL/41/+9D+V6DHcf/bnv/T+4zr8X/+/",
+	"fveVjlzyBittRDHQZzlTV0suip0tB1BHN9eG+br2ZQguito5+b+hqJfl2NqCEGT7P4puOra83YEiLwk2",
+	"cZwPyy7gJh1/VJqCSkdjEEw2fyMEnTJCVlaBVHRTEdBqctoiYL9TTZJJBTI9xkjyehFAIzZXsWpnMiDD",
+	"eCfq7o73cHd3/8XLrrrJ1YEtrvYm1Sa3q0L6W2WFaDifB6ZrmJNM7TVlkvt3r9gYEDbiXAvjBN1hgfTH",
+	"SH0MlfIo3ErMlhSKa6f/VfwyejHex121Kd1dtUWvYjLp9vuDwXC4s7O7u7fn2aeNa4CaVdG1IWheHxrd",
+	"xDLuKZ4SoRO1urhnaxUDV7JAMcnoLYEcNzIhaJLxuT7ik4l2vynl+2fQpdE3WVWUVUCg9qj1Gks8xoIc",
+	"oDn+kWeI5xJPyahVg9ClYsMBDXkuQT8n+JygKBeSz3W+P0/6dg3sR2Fi0UnDQ/+QksOCcf4zia9X1AV9",
+	"z82FrBWUUP28mpYqI0jQhLCIxAg6AWyrkgiNheCtoYeDyqKwHfAbHFAJi5eQc9gf7nf7+93hztVg56C/",
+	"d9Dv//uDCXIpQTapralNdPo7ns2bnvhtMnrYtOQes4Z26S+yMhGJaQIV3rauEXpyS2zGfi98nETb3pN6",
+	"ytR1DUkJ1YFrM0g9r7hlCNz1nGF/JeNfJ4OLnrSD+sU2F/lbtsnZ4vACW9oCjtgSlwFSgmE1DkyGutDy",
+	"K5TpnHnGkwHcBLFEIRwhkz+1OGQZkXnGtIqd3RIh6RRLW0edSoFIkStae3YJUykFyKMuJDDooW8U5TQG",
+	"YzkjcxiUEQq1CXUZav8iCk7IEdurC9E515YMd/VG69Qs+/3dlw+qvbKCdJ0ZttLkIprkMs/ISnZufQ74",
+	"L2tw5RgEwG3RBaU4U7Is0hhpnL/sjhfkU4e8g3BpxNEi7GBTdoO1LOCRZgCp9jpbxQUeak+6nOm+yurP",
+	"pbBrR3kS5q9WaGBFeeyqBFuIVbpt77354xNPCcMpBWuc6H38ePr6s/tNl85temVjNZlSOcvHIJFznNJu",
+	"xGMyJex5MY0v7ufihqZdm3Wgm3JIHFlIvk/F/ZgdiBKCMzCatYELAobOsEKckU5tY6jcmoOpJr+oS32P",
+	"2wnd7DeE/kMYoWKrSrDdkXE3zXjc7Q8U/xLzu5pP1F6/3yCz4ErC8ZBsVOvEoU11OlbnOxn01yQ8edhg",
+	"T3UCtAGFWi4khA6Nu67TZ6jzUDnMibrVSMcvPqhL8MGig7E7r5YfnvjwreXzmzlhlIi+Jr8YLEKnF9uO",
+	"izU7vO3BqFQDgU7WsWSv8wz7k8lATnDYTUXyQT/Ll/iY9tnV1RHkIAapKgdeST286EBe9wrOmSrMprQI",
+	"ovIQzQnWac/nJKZaGVqIN5A7SlGIvqfWgT952GkxkrHpL9Wl299trbXo6QiVgq8qrWy72xvZ9JqWuhq8",
+	"fKRSUy9+3a5q6cSj2fNvNZANnZzWuK/akjzwpGDwW1WtWauUpeHPorUtLKhTC04oqPf1D+Cj7RsheZrC",
+	"D5Gn4IdLCunj2lgAHCnEeWTVZlASx/lhBGF4XP6tdTdqXZqh110Uas64YS6uCnSPAJYf7JI97z5amHne",
+	"HVXB6GlxUULW+5avGfl9CX/f2PRNsSPe15fFHq14bXfN8/rS3UjP+yu1t8fFPvp6sG6+6xodlVvug7yL",
+	"Er4hCszwfizWvT6zuOR5d+Kgl3/TTyzCgQLa5MCqJ0C8IQzuyACFYiEkmeuyS5iGWySvXU6Tx6W/NKzm",
+	"F7x6fhBhffwEmPVAS6opwzPQQ5Ee+sCShXkmEI5jEmt32VD3EoIpVDEVhzZgCMZQH5u6opYnqVz3hmlb",
+	"Nn0+VPskTZ2IB+RUNo0MMV1HhreuIlrclI1zMhZmnF89oWU5t3VLhuOxJfNte76msfAr5gtVPChrgJxr",
+	"TbzOxVjwtDQWS9L2s7JBzV35U2tvvB+9iF+SupZ+f//Fi5cvX73q9weDltedpSG7Xnqr7PUfWdmtAqV1",
+	"W6Cp25aak2oFCqswM/KA4RF1TvzWksPIoEFOSKcLf/G5hGsO02i9TYVOoyIPNCPK+B1qD2y+f8nRC3AG",
+	"62xVpaCJQmy1+ut7bZtz1fcZEfmcHFY1YgHCEs25kGaOCM8Ijh+uhn+4Ik3RPE+u2fHiuiLwrPBh2pJ3",
+	"rvtFKw4+VbJjYR8yVabtb5NlJ0B9a/ZkNUP6L2UI0cFQkaEJh8FBrrLIp/7qB4Xz68HABxG1ZJ5nEfkN",
+	"FhwqWa+nhwtRO8S55FAQFLMcJ+GhOmGKBWSmpqwWfDqHYI3QcjF8K5AghNUAojrTpSKhtzXLLW7HX3m5",
+	"UZ5lpjS4YhLsLhuWocEeV+QKtakVjTw8KWSNg6FvuYpCNC+qYESC5fRK5U2jOWx7rDPFjRpRtbQEY6b5",
+	"l8Ks+gBxU0rc9JYvpHX9XfaQ77TxuxmUJJc4WSdme2AUWAA5lza5196kW4OnXq0yg4J1krfs3BzhrsT3",
+	"oELd3INvwG2g93kD2dRHxwrDVYxcLQpvJ0zamMVq39W3K6RF/bIQFD87s7/KMBPUSvtP698TIDpBVEJG",
+	"vJWGnwf77TzI5v9ERul68RT9eB2WaBn/QSpnK48t64s36Cldea1aoLAW6uCX0az12yfW6YQ7+jvXV8Ro",
+	"MxGMc1iqjVV/wlERQ59iVouBrhg3HNltvS770oZD2Wk8E3bO8MWyDce8tUup2HJKvXSJB8b5VJOJ/zb2",
+	"1Iw9T3GCAMc3n59VpVyIVWNu5ZHBb3wZ22sz4zdqd+ET3/zecc3d+91Bj1Bi3qszBZoaLBAuC06F3a7+",
+	"u2sbhmhKb8kyWpG8e0egCMvaylqVgNXR6L7f745G98P+aHT/YvK5/dcD5+lgop/+2dPS57MMyzWVHZYv",
+	"izS9XlFgIWhNcEQTI0AU8tVwZxPHs7qW01vzpqi9qatZaNfV3oZ62MvvxNRrpb94c4z2doe76Ozym9PX",
+	"2ilEfQzlRnR/3rHSjEemQ88tpauPbXdLrUzlcKkXXopNfUSA0WHRAv3jP/9LSZVknE87PVe0fbEJ8poL",
+	"usZx7FE8HpnKWTqPicwWKMLGBNTz37FZHilZN14nYKx6vsxr1s/gik0rh0UxlvigLLMu0HiBLl931Z7q",
+	"GNZfRi2e0Sll/7oz3H2xM2odoF9GLZqqP0atwfCFrho9an354upWyzk8Xk24rrC6k0d3md0sinIaXaOu",
+	"lMUV3dAa5kh9lySNOc6l0S6dEZZeHtkhl94cO3NYfllOqrrAdRxpQw12sytpGaheF7c1zJ3Tw/eUxTo9",
+	"UI0sGuP29XLpoc2+jDU17W/hXU1YfL0NLj/YxxpUY4trkY/VhMYmQs6rt8/kllN68P6X9sVrnJBMrphT",
+	"wYj+1l6WJSycnVqetBe6QR0Xt0PtB4kuW2B/cwX5wPWVKQ7HaueaPb9vzUZMX69JXYXBK7w7Vhdja4Dg",
+	"m2biQdrajQ3PrcWjcLgpC8iVZnV0N6OJTgR1BxsPwSdA4xvVlvO5o2yud+R1R1mF8I3wdWuT2rzs4Vqv",
+	"vLlxbfki+NWtbL7pNgLMExXv+v/g0f6tzu4THqpldCAyo9G5kuG92e7wna2Z3g719RAGKCwDN0Pw4cJo",
+	"nEc3RKI2oKNWkJhGoCiiQtJI29tqaHM7rYWBNiiBWtp1fAd36+7m+H77Ocwp2/6jiobBFa9AqhcrXjbi",
+	"XiCv07KbwlI4qtpKCKnlmd00wNrmClljf/JPNk/VZ9dpJBuCpLC8/bJJh7+S1jvUcWXkDtiPoAYHkCWU",
+	"EUUwDyE+HVGJsEChpsV+X5n3cgKORYwkW/I8aUa5X1ZncrJA9nWABqg9p6yDJEd7qD3H951D18QHNfIg",
+	"B0VVu3mA7HFAe4HxfN0NENg20U6ADIDVn5RNOBpW9Ehr05jsrS3I7/iletalXqE2mfMfKRIznkmdCUSh",
+	"3R3PYmFScTk62kJnoRiM5A5s33FcUwl/amVcgrHjOqHTmdQEJc4Ln5ri1mmuFgtGo2w0YivKObq3kSdK",
+	"i98Qj2MkhB9FoBRRDQKd/08hWSW9xgEy2TV0dm5oa9LQ99DFo/P/QX+Wy4s09pZJCAWek+WsCPLm+mj6",
+	"9/inF/PvvuZvXu+8+Pnv370fvrqY5Wc/vz/9ebg+Iv1lLTH25S8vg+He/hdf7Lkng58vHcXVjCDJUxqp",
+	"uQYmOYF2Aoen7dAmclB41xOz5/MFvAk7PXRkGoFuEDx7tMK1TEshdP7djxfvNuVfrA+zcT8ekozCdi5I",
+	"lM856/JUdF9MdvBTZ6Nw/tw2LwBUJllKDQJxSwDsAIk8mik4r9iYlckW6oT9A4twkjhk1xN5bfN0c9aF",
+	"WAWr/fIET93NOLGljZmObCgySVVC6xnjOQTQUoFIdw5J6qrbtTfexTvRMO5ijHF3dzwed19FUdSN4zgm",
+	"hJDJZDLZHFC1RGv0gs8g+mvLa0bdZ0nlztVPasd1d00d5C0r0qYz7ouVPekN9ndtHW44DKGY24Tut5xG",
+	"JHTjIyXOpkQK7dxfBfJfBnuD3b29vf5guFPLm7ZfozN/+TTovvr8qd999fmX/WCw++UByS4qE7coXJnD",
+	"ijrmGtCrEfjDLckyGm/rWXfJ54RDYV51L7Ip+gSMWoAIizsFMoP7BFyJnCEBydyO5pxNIYoi0UVy4W81",
+	"A02DFNsqZLeoOaAGuaNMLHPnj0Aq4sutb2NATfAtzCB8YAzof+Ntc7w1kukDhdJ1WG971hu++Qw016HU",
+	"zk5dL7DMiukPrG3Co+v5LZKRYBbzyaRQAaxNc6nbXlGdV+fBuUnmVh+xBVjNFePTSq2y2XJ3B5tvHEij",
+	"lkBd6zyp1zOeZxv7uTAfacx8C5+4fRUovcILSVfh1PB5JpDMM4bGZIpZc1G3GKtJkXk7X1toXnX6s5fU",
+	"nB69P9JCuHqPKDNJrexwAs2g2Ntk8humbjDHuph1ffVLkK9he4mKLq5sl++heoQfZGJYrRwcroiprR3Z",
+	"ZhGclcO7FMT5jkeQoWMObGiMF6j99u3B2VnHcqVq0C6fTCpZJPuvDvp9HfD52FO9gVQ+8Ob8v4UEUCYO",
+	"yzxZhTAwXpSc1JhMtLLINXLMyIhp5qnYQIQlaNJ0c5CzFdZSznroGCeExThzzjUkjlDfAt8Fn49Y6KJg",
+	"CCIp1ko5NCbyjqjF3PESZ9Ac3xDhLBDWhY2ahTPSG7GH8lRLFK/ZcajSvjVBzXeE3CQLE9X8FATSOT9H",
+	"c5LRCD+/4hlnktuIky05m8106TWk//EwGNqX/ZpD6+bAqx7ezys9/sr52JHWxZoALhrvekCQNs8KQaCj",
+	"hAhRTxwnZ6YEIZsSJ/CkoZHdYbw2r7Zg05Z8Z+2LoA7PzRvT0JT1xBfGFjzef5P17cj605CwhzJtT0Q7",
+	"UjEljJKHWQ9wSq9vyIqaTTdkYbRfdhB0dH4KXtZTHbexWvH8jWr+LVkY1fMNWTyh4tlMzFU7Y1kqnVOu",
+	"HbpqHq3j4e7O3qthd4LxsLs7xsMu3tsbdAd4Ek/29veily9frXV3repA26PRn395+eV/fdIJUPvdV93P",
+	"vwz2g/3dL50G6ujNOtAaqGHRisZacCHJi0RRDmA62iN0lVHo3LxR8NPBUGAI3tYUdD6wtqDzoTUGnTvW",
+	"oPNdYw4633PzNpwPWkHrfKj+2VH/7Kp/9qqZtOF1A7dBi5PQZ/Fj6P7YcX/suj/2wA0wI9Mi74RN0w1h",
+	"OstnoTgBlAmJWUQOUJiLELVxSnvcvOxFfA4G65Dk5hXJq29daMBQJK8un+TbLf+jcNZ1krc+1ymHPeI+",
+	"4nGOpySLc/lA22PGczCVraQgLv62TeuOQ1fAN14Aqt8O3da/G5W4KBPRH319/PrkTe13Tcs+3IpCfP5l",
+	"Z/hE1GFn2C1qOT+YTKz28wbEeJ1LJyL2cQTjH//7/xQ/LOlQz0iW8cxSELWxloKol+ZvQ0rUE/WHe4Sc",
+	"Kn7QUytwCt9ASG7z2oBLR6w8HeVnxbMTM1zxoKwOWDw6hQnUD6R7aryHkrLp71p7CyZQ1t5qVmUr1by9",
+	"rbLl9LGdWeL0+OwckWjGa/W1VP+dHrqaZUTMeBIXBblRisHNJOFCOwbhW5LhKUFQAbMrM5qCrNc4WdOJ",
+	"GtzUIRAQRQxFsVbWsNlb5+Mw7K91cmhSwQbqtHAhrNdL/aSWq2+nJIsIkx2jNthUrsUtQAOqoUqK+7Xl",
+	"VQfra6tWC9BAqlBYRyalNx3/kX/PmlWdqS5jaR1bZrWqT71vIoM8NxzYaA6RaQ05QED7xoV8JpANJ6pe",
+	"MIO+ju0YbixCCHlXJMlucXK9qTRuockhLvK6kBnWATNYn45ir1o9d7ChyBAEFnqwl6a3+x6ktVZDdHp+",
+	"u+9OE2jCxuoP0EpdYPRnn3pHkZAULxKOYzReyEqBoHBvv4Yg++vAMNh9MXTA8HI9FFRfHiDoahRPeYRt",
+	"UYrKBoe1+ktPdoCHfbuIpzy/3jXUkXTvMad32O9/Kd1ZoWhba8WFe2UdrZrn31y2/KpbfaWT0YzgTI4J",
+	"lkVpMHVt6jIq+vbUDkgmmyUojiPid+NRkoVx4YH/Yix6/Hb2XHXzfDa+3vlp2H1xd3L7rp/d7LKPg8W/",
+	"jfenf799eT+U5z+f7UVHr+JvJ3/rzy7ESQPPn/WaiQJEDgC8bA0XcpoR8fuyNnYSW7M35kOXxan2tR2b",
+	"Yz6+/Ps7lPApZXVux/TdCZCNhE6gOCfwxhhKVuqqW1D36LBaWOeWZLpyuEAZSXkmfYVDN9Z/g0SbkqOI",
+	"M0YiGaiJIqrTYqojrIaE0bevDTd4SG242ORf9YS9mDfObJHkLmGx8AxrdYFnPK3pfHbW6zOrNb1st2Xp",
+	"uuuM34nrOfVls4R8cwCxMKgVVqRl1vcJuVMsJ7+rpmAfrL2l+qur3a9Npv6EjE08HrhlrpqwN79xoWdf",
+	"OUyfn6jNXlA/sZm0+gR90ipcxe7OsMZX7O4M1+b72tvb2WsuHOjuPFsICLU83Q9MFyLWKVLgMDKE0cXJ",
+	"0Wv04f27f0Myw0zoZIHaabdoDaYHnkskiLRbb+8s8yowRWZ4kpAY9C+1rBQn706Or9AAvbn4cIZ4FpNM",
+	"oO/fnlycoNJgr3XDBDF+1+6gLrLcLno2QDOeZ8/Qu9Oz0ys0qG7jipqFQiRzHnuow9W7S4QFSug4/emZ",
+	"QKbdAQpjKvA4IWGAwjQjE5KFqK0aw4nkkwnJSNwJUGhuO/02qBQDZVwiKHtGSaw1f7oIWneSJ0lYoUB6",
+	"BFd5YcYHyqxetoqLtWWLqUE/VR2G+2IDdbK9+nQbhnJdiuR1MQ3n4bn91nl2UUzOeajLrr0x03QLsl1e",
+	"vjvj2rUqF8QTPHHBEyDZ9l4RDSi2t5L6w4n2xjpxT3MJ+mrIDR9SQ65gZe0afIxWxscJmXujBi7eHKNX",
+	"u3svUKoboZhH+dwkCKsbLq0Zup6RMU0wMw6hKYnUUUA25SWPtFU18meqAB2d8BMrndohBXXmLU5orKth",
+	"oDb80OOZWQvIRtdpXBznjepIK+w8LmlWo+9n22219xTLWc+fBwoaeDN6nEIJywkti22Y1gHCieA2nUj4",
+	"Q9cUJu2evg5tRbwyET2EJCR8Knrrw8+X69W7ZXJ721W5XV0j6BIcQUQ+n+OsULFbhFK99FanF6j39fHi",
+	"FFENpYWtfl3vylNT0yf7GNx4XuLL5lwY2vPMif9dFaB+AXz0KYvJvS+Q8fLo4vQNApQyFe7b3UElg2I9",
+	"xVxNTTjYfbH7cmd/102V0vUGRemZvPMWkjpCCWXEOuvChS8izBhRhykhqN3XOoXSK8NE2z1kel6UUTTd",
+	"zRbC7xhcIzhWPHHQUhQGawJ+SxWn2zBJiOr3g+lL/X1k+oPnZZ/q53emX5jNsifAEtD0SxNhkmfAKIGf",
+	"wSGyuKJhFVZM/6Ei7KHOsxUGiE4Z2FYg7+IdFWQ9RF++2N+sGV7i9SruBN50tXwijXOOjVgxxX6M200P",
+	"hTGmiZJArLNUgMIxNX9rd/Q5Z3Kmflk3qBHDElX9yIpUSMY5xvCG2qOqDb6GJnG2/jsBn0UcZVwI9Pry",
+	"yk7ocMQwMgM6kQY61bvNCbczMD5xArzazNMECwnej3yindNIpnsSncMRs1vjfKftV6HXqSRE5B5HUu+8",
+	"zsoWVj1GQu33VnBvCoxKfgDItYKWBaLaZr0ecDJSk2iM5OX2vjbdu8++t/27D78uh3UfnxVTcJ8em+l8",
+	"CVqXOKOTszJNlV95oa2RVc5Aknu5lCFw9+Xei/1GMeEwcJlarfm4E8qmJEszahKRN6hv/nLwahg0yOl0",
+	"Q33xJBNME12QxnCPoI4hLEAZUdRLGybVEYdZmHBfdWYYl0cppBkdJ0SnvLihaar1MJs8jKCC2/JsjKm0",
+	"MIrqpIkZpK1t1K1J+Vb1D2sO/nS2EDTCic1Bt93XWAlNOJIP+zrPaJOd9W1t6eTRfDg47/aKXevfVV7G",
+	"nsGbPKnno/D43Tm55NZW/XEPNGhXoOTcm1/v1KQNMqpp8NadkOD9Ao3x1JveLDOOns13THPfG5Q9wOwb",
+	"Dm7zrmpmD4KweXJsW205ra2Ha4YzCkCnDZcMbR+wbJsq5BEkY5VogiOddxm1QQxy+eQA5Swm2QUQWF3A",
+	"6UfI/NJ7ULb59cleVl9PWyOguSG0McApXtW8h1+F7HszkudJ8rrqlrwNXZmRJP3YjB4Hjc+lx7d4Rcun",
+	"IDqHKFSiY0blomsdnELUxuj4u8tLJCKeER3Ir4ftaLZY4qkIUVvXjTn+/qT7j//8rxD0FpSIDtzymfFp",
+	"99xCOrBTzGgqfJlTnNegTcH3nPE5JQK1j78/qeo6tmDVQJP/65DSR5DFprv9q12pIC48+AysIRtsO6T8",
+	"wIjRHWQ5O9AZXzlPUDvOqM1DQe4lYUKXG7HZNWiGFFkXnQAKAuscSk7tQiP0ZwS8HHm2WNbvmW8aBwu4",
+	"bPsyiPve5CU82ZKIwqobzeSqgn1gf7Ng2m5JSx1tQB7f5huD6zFnMuNqlbc6BdoDr81y2z4+nO994M13",
+	"9eufas2SbIt5eUIa4p0gc8wkjb7Tu7IUsuKzHt02buuFHJy3TDNQ21GAI3NYM2OqV/dOeYQzdJep+57K",
+	"A4TRVUZvF+hvlx/e28bt8BKAZJYaoqFOmDZimqoMe4NeHyV8aiqgqZ5NlBDS8xiTGM1IRorrq1oATTeG",
+	"qkGYLUYMmJRAJ2k0PBxUJTfar3boW7lO4Bh2TOyhmTsUAEg4jkk8YitW3UNX6in9uUi4AlGV7WEfndGv",
+	"O6oPrVXHCRrznMXaEyKhcyrFiI1Jwu906RrwgdYrMxqxCWVUmmDGKiL/SWOeR/MNQNVv0ceL014Dd5mg",
+	"dWREX3/SdtjUgwrZpnM8JQGYHDQH7FLxzTyXHc+vJTTjRZxJTBnJrs1oE5oQXdYvcEb8x3/+lycl09KQ",
+	"F+Vl4h2NVww8mivRl5m6vr7LE0YyPKYJVVsQoDMqIpeR1jfbJfhKicZmHxh7qxurcphWLOYQWT/84XoV",
+	"72CTR8aXQPe4HcFYwheTTkQfGX0a1PlavvG/exSNy3ImVpyIpf1VLEyWs8Y7VTBPTXi321XbA3Nxt2fQ",
+	"6/eWAzY2rbWqef9RcNa7wHeOAHS5MmzC1nxwikeDJhkKrkmOEoKFeUlWhDHo8mG2eJgvnKGBIrmoVVr2",
+	"ax+dmf6L32Yc+7sMY7BPTBRD0LpMcHSzMl3WEYL3iLKIzymbdu/IeMb5DaTvauMxlGGupfbqaPp+N+NJ",
+	"kSMNG5/IYF22NCDpinQABpEAfJKASOiQdSCdgkx1Megit5qaj+gJNU+oRiJIdksjIspka52nzLa2crir",
+	"fr///Gv1zw8//PDDUydfa396/td/+TwaXf7ZV1ZjY8If/1apVQLyJ/nUZ8Z91xV4Qqwtl5IMtRN+R7Ju",
+	"hAVBCVEDigDFdEqNoBJjMTMOXI2TKZo4qvZfDz4VQZf9YH/4xb5ZUUjkci7T39XxFCawrdOpmMvUcTh1",
+	"+tgy1dfZ1TmKKU74NCc1T1M1RucAjfVN0h4O+50Anbx996H0PEWXV0cXV+AZZZM7Oj5Qz4QuJCm5LsS1",
+	"ML5hf/94etVD7zmaY5qogy28bibghqo68FAUSONlB6+7TNamYauAwRyp8aCeY7aA2bmeRS+qLkUv1t3h",
+	"O/t7m70qC9eiF2sCeDb5GEGuBc3hmq3Y1ql2+BCnWjJL+LW/6I1iV3V8N2y7wgkXjNYHAwy7fi+tdf6g",
+	"W7lsVcZynG01qDycQD7W/QDQhsO+BSqQOcP6Vqd8AofknAs5ofeb/Uaf1nd2fr+97+xGJ1VY0LKn6nCv",
+	"5qf68sUTuqkO97xnQE9jHaLVjzMVhWMlwlNMmZCoDVLA+9NOFbwKplvBc8fvRZVJmfhYXEOADlDIOCOh",
+	"rikXoNDSx7AkSMZXC5xHBaKy9B6Nw2WX75gTqH3nbk/RqcsfMp0xy75rOV5MFd/Q4un64+T042Me5zK9",
+	"NNB4rwd2H30oP3YfXxQT+mKdV6+94KxTdd12af+jGTZulnBcHAiBLmFThJiNoi7dUbWj6tW7y8Lvs9mt",
+	"Y3w3H3np7NQCm3b6T3ft7PTXRJ096b3j82Pde4wfq+I+fOaSSzb/nfk1NYGt+TU2r/BrdhGXJCuytT84",
+	"ukw3Xpk/EeokbqFTZfNUl2X44lENr4jvcqZQDPh51e49iFF9f3aOboeRkjpud9A3RNa5VTZPIctdyGks",
+	"QpQmuQjQeGHvgwCJhQC7Dvz1MVU4Dn/CJaPIyemb7tnp1zrYYIIjgiAMXJHrNhYow5J4C0nkcnadYiHS",
+	"WeaNQbrdQaqNkn4i46xctN42ikV11HUGC9alXHrZJKRFTz/jkkc8aTR509alYZdvjyq30tnrPXUJvD3S",
+	"/w6Hu+aPvX39x85L82RvMKxeVEWrddeU7tl3Q7F5epTLmZmA+WUmUv4yE3Ie6ImVD8wEywcw0S9Qz26e",
+	"M6+OR6Fn8brBzroxDVAINvSGLJUjbmL+vNlCnPAGXYYXFsEkuZcruK7bHWQaoGWG9DbBrDvoN2FEzcjX",
+	"6kD6SkEJjiKeJCSSm8/m8qF80MX/O0bs+6Fwci8zjD6cvoYRp0QGiOBopgWrQsyWRW6L5opTNk8/0LhB",
+	"8ja/vPDx9TlKHZkBT926ygcoHOwPahHZ+4MnFBegNw/vkmb0dhO5VW1wtHgEnVU9PC2d1fNeR2ftrNuE",
+	"RdkCXnS81Pbo5LJCbV+fXLaC1pH9d/BqqP9QRK1CW3WTdYRVt1hBWM8zeqvHsr+O6r/02M6D/5e9P11u",
+	"I8nShOFb8S+6x5KsCoDYuIFWNsWUlJns1MISqVL3CGqEI8IBeDLgjgyPIIRS67P6NRcwNmbv3/dXm/V1",
+	"9J3Ulbzm57jHAgRAAAS1Ed1mWRRi8/Xxsz4H2gBqHgbVdBfEMt02ib2FwC35DusTSL9vRvPRyPxS6gsO",
+	"nmOFf8Cf72cPT3PDsjHI3bZgIK5MS18Wm5C/tPQCNs1kvy3EYH2R7L25epGNjL53f4W0t3IEWuweAeEK",
+	"r+bH/bbhF4b8tuE7rnPbnEk7hF+XjSjesWAwje/pr3BP/ocmEiSlCoEYLVQInrJb7pcwr2vYXlWKztd4",
+	"XhCsNp8Dlsn1PyjCi6Sliz4UUhV3FUNSidUoTkdQLG1pkO4KFa9mkluQT/iWhgkD3xx+JD3y5wZ64eCo",
+	"qerCuxdeXfBoGRu4nbKUFzydl2wYFmkWL7JhKlGn1lOB8urZSorQ4ma94sGa9HlGximLBoQzGRRvGuO8",
+	"IdFPyvMTJUJtzpsDJmnQ8ec/Pm9lx8XDFVoFCsB0euiuWlGvC8EYa30PnljIgrD4c+Vg+yJb+fMS4KuL",
+	"p0XE9cdJV2MzUPYUzcGNk3LBr8SymQBn9Pzb69Vm9ahar7aq9Wqj1qhX6/XqabVM3i7U86j+T6jl8ce9",
+	"TqeKf+2XVxUD28+CCZ4zaC2Z35Oau2qVvUXzu/hzJdO7yudmtqUe+EV7Mi08ORuVvzDjF/J1IGo/qzMV",
+	"GyZL1ExmkHM+hDmbZd7/5cmFeOXHLFbO4jUzH1m7VvlpGM/5rvxMk4EZbBeiiGaQpC+jTMty1h930xwJ",
+	"KI5tKJ0GSAF4dcuiW87KKpZDrd+upYxcUKTS3KViGY0W3JKh/0yRIaHnNCh/qE95aMpDzmhs+BSe+opM",
+	"hlLZykY2p5qD7Z68+jW3GuZfXU75ZS6SA2KaR/77/yFab4NImoD5fETDlWbFdWIZl9cqnZ0wuM9NByTr",
+	"fbGxZbOYVt0tm7zyoV23WeZdZV+fyOimtN71OTxDzPWyeZj5mC1FbhaLO7/8Ztda9vXFq/vSZGfNHu9W",
+	"5FhdJElfV4hI/hKV+TesF8RV1xigyisYD+WkO+R6bKep/6WkJq0JMilBxs9bCh8akhEEZL0r64qbn/Ll",
+	"q2WFCOtSA/k5BjpBTWRYw3N1CA2BnEmRHtMBw4QqQknA1TikqF+2yUDvHMh5DqcadTpC9olnBHOTCG5t",
+	"/x7ZowIDgtMPgSoEJ0tPxkP4QzCu73EJFWrCIkVatZr+GheDjvCywXnH31fth6CKprG/AQORjemdyEiB",
+	"XYrHKkVJ3Lc/GCTuCJPEUCXpgJoAsd6UeEA75JlwlJCrOOV8NklmJpPCG0QyGSPvBheDakc8ZSGLbfiA",
+	"HXEc74iN5K0pj5L2qCyIeJlz565CjdCgkgR/bGDx23q8dOdYgJ2qrmIkWKIy39W2Mjn3isV6xPPUWFdM",
+	"BISb4Dlgorh8c52SUdOs/bCOyF6PBgOIAVRkRKckUawjeLx/lr81i0aRCVSiIVAjj4LzjQczdWlW7E+5",
+	"svA0t1fSzQRbH/ZUdbmtsLQMhl6NZREbuCTzO9YloZxoSQOCGeeVFbuMLQeDnv67Y5HX54dbtQZFDtc2",
+	"qam1vYMys4E31qvsv6AWS+E0myuCA3h4gNLgwUd9VHzC5a8y7LWLlWK15Hy5pyhhJfr6okNylvFwqjQ2",
+	"mruy7+ln84aB09ryhdE8OlyfhsQez0tnSN+TP7HX2i6zVXvyx/DyFficq7hMFjNU3/OyhmAf4q6f1ndf",
+	"1qdcJfiUd6mrh32ThXu3vQnaPPOd5Z1fsULRiIv8r/VvdEOuuHO+xcVfMscyGpUoYP0+JMd3M+23RHm2",
+	"N6VaXIn2LEVfa0A+KzczZyfJXQGlIlguhW9L04ikjLs+TRTrruMAyD1Wzkh2bRjIwBIEN1aJJ1isBV8T",
+	"6QdszVplTiKmSCBHXGjB1ZAbwSi7xAuEMvc/fXllDQmBdIln8gDM1V+ury9dcv3kUguZ18+Lt6Lyae5M",
+	"Pyn7ZMQ/sIDccBEoQsNQC0kMk020XKQ7YPXigjsN++G4TiC0wmJakmq5xhIPJXDGeiqFP3Vcx7CErZp9",
+	"otfqaynjJ3r0rqdj9jL97Py1p9CQ+d+v0qbNX3trGzt/6Rdsfsl38h2av/zGdtHGgq65ijOqCzvWxqCh",
+	"l7KS4S0L1hk+xNNz+4rcb6/Tt1kjSxcqsqgVbC2o02a9m3nBHFS4cwAzv4EK2LGUQw868TnPZ2ssXPEE",
+	"0wi7+qEMLy/r5jUdrEq0U55MWcSjnyLGKnoNGjIKEtIeC1WV/Mqmiowj1gck8Chve8g0hcrY+QWJ6WCg",
+	"Fdq8iV2vz1uIfZA2bCTfvByFSK5H/pcNxtTfz2Ixi9MBP79fNUIz9vMBmtl717PCaKy2POPF+MTYHxcp",
+	"220iGZShMHQOY+bHlsZ9HE43oGZ/YknOV66Rcm/2dWz2XakWJoYYk5bD6ZJ8i8tXL3/+3GkWa0VyLUmw",
+	"KNLMb5/0uyR9ooye7kdYU7GERUYoxK2bds3ueufy4uXPnQgMJHdTad8ZOb7y+tsa8XF+08PMvM9iRmK/",
+	"NGTkmtGRWpiuqsU8YMh98/o5cn++4Fp+k/2YwJNECxl9qGmm/0v2Og7YtGxaK56ZeviprS/XcfZdMwZj",
+	"fX5iHceAjsFL8YRGARL9+4zfsuKjaGCk8ZKEWLLHY0U8xQceUXwgVJ5QeP8h0mX1GVGp1aoTpmKWaIiq",
+	"hnLA/Sr9WxJBZs3BxA7SA6XQ3t2EdqvVzDWjRuu9ht8MDuKIDwYsUgcjKhIaHug+qgMubuUN+590zCsm",
+	"FOpPjVr9qFI7qtTqnaRWaxyp8Z/+R+Mn+/j/aPyEL/gfjZ+iRJhbbv9Ur9bM33zwp28ui/eahWwQ0dFm",
+	"dR97Mu7GtmDO/LbqSQ3BcINLqCJ//lHGP1Gwlg1g4fO4St4uXq0b1HqEj1lfiO1curfStFUo/Ojpfdbl",
+	"wUwcdlrnsX1+/lOF9vyA9QdD/ttNOBJy/Huk4uR28mH6N1MQsiQmpKz2I1R9rLuN2qd2VgeyW3n/sVlz",
+	"67XaFqpBUj3eZgBA/8sN9x6mW7tgRA+lML4QGhsmgmZtNjPbJV29WCr74NBZVkQSFwA43mk5+/k1Vt6M",
+	"DW9LbEFRurmDQv+edcVQs8j+GaFEmOgZHpA9wQYUULQvIwLuEZSmzBQrl7DqoEq8Sr2WVeyseciGYy33",
+	"5uYfFPH+bIMyZ1ZB8fkZ90GzOMeV/5mb3v/4s5nf97l5fv+x5Tbr5ZO8fE5t32H8VhmART1NOzp3jGa7",
+	"OJvDUn2Gj9hVKNd1VVoTNfjyGLvB2oyGBxoEh0gfBmTPODGQFEbPjS2S7e2TIAHREpcLtcQxGHkBuaFn",
+	"xGMi8EiP9WXEiIdMzRAeR8Z6iY94IPhgGM8oQWgcfOeMkCU+ARMIJk4OEw3lEYf4Vy13OfWTdq1mNWen",
+	"7dTg33NchNbgmKqb1hKw7COuo0ARV0mJeaVgQUXudRvjP6Onuk4i+O8JM5dNOLoRG9coIZ/WRl/5mZlV",
+	"ZTzh+B5sQemiCr9sITD9/XXT++IwX/4re8OayuPzK6QkH9KbWTKGOFT7Z3cSLNh9zwXo+/CChRW+yv1H",
+	"3yiVwhZ1QTWU4y3m3C+sPNZqzZSLbbWaW0yggbetm3B/9fKiJAx2Po3+rjFqlqcf8P60C8tz/st/fbBk",
+	"7+VJ3d9oEncuMSIOS4v9ABvYLF3aerSN5399evF0Nd5GsJa/YDENaEzX+8prpmQS+Ww12uCr7RCwu87T",
+	"hR7GRSULXGfV0cgVT1jpvZcRH9FoqlWwlQYBLP3JWk3PU5PdVQ/gagE590/nF8/PyOX51RXsyGf/+uTZ",
+	"5fXFq5eG+bhS4cIPk4BVhBQV65LaX7fIwXWJa3RxvyyV4Qa8dXkWwLW5eY3ACfYhZN+0xJtUkFdXLgq0",
+	"N0CeqP/xVPo3LNL/+sff/xNpoydAzkcV6csEUly1+jt3Vj8JqSqZC6kq45uBcklIxcD8iVvdTWnSQu4z",
+	"odiKTI1z1IorO0jKoWZFYkWkblzvW/jQil+4Tpmu795Y5cSYAetxKlwixiOXDORIBi4J0vl0yU3SY5Fg",
+	"MVMrDvUMreV6nc8/PF1pDBYufjOOa8H1ExqzgYymKyIhjf1huQFgpC+xAApTnZk9NKLqxphv0LLJY8XC",
+	"fnXWH7AIDV4nIVsVpNdExPVPnfWgbOEkFed7rbna5Iz7iX9gQTkh6IJNcyFUTMNw0VMLhv/yZvBynhZ6",
+	"wScubwaXNB6uePOap+li1k6rDLnkl4uff3HJi2dPL968cMnzV2+JjMibl7++fPX25fYPtcKU43qeadhf",
+	"n4FVJ7jlSkZTk3q6Pmm+67wZ25yimQIdIMmq0sw1NMRhsIslmDe2mgkXAaZuzfvrE/jUgkr3WNyeDoDO",
+	"+dWvhZefkXqtlkrohpFaSGLaWJ4Ns2o9e60eQKPzdplGa+i4znHguE6ztmp4Bg7lW3hZo4U15dzCr8dP",
+	"0QaS/61Zgx/fz5pLcqPlprORtrXMcvIW/U+bWu6DaTdmo3ForC6zdo6fJYnZh/jA3kMiJgKW+ndtNUxg",
+	"4eZCxYwGeiqvmJ+8kOIHhezk7BaD4qHwpmoTr/pM/+KRPc9m2lTlmAkWeC7JfopYyY/UvxFyErJgoC90",
+	"RP52jITx9l3iVa+hKt3e65+ekGazeQq/vZQxlPetWmLei6ce3huHDF5WtbAAv6NIDH/mQBUfweIfIzoG",
+	"oyYdaJUZ0t7gS79IBS/XrwQb1cVTj+yx0Tie4pIWUuCdaLwKzuPZxl7KkPtT00L8h4ZOfOdbm3Zhrl8l",
+	"sCBMnkb1mn3Q7wOrRzKiohIxGkAEmzEuG6ZdKRjpJwKrPnPVEd5vCjqIFlZwPChCTY4mNdO5ZwuhkN8T",
+	"aSnfmfLpmAXmxel60S81FqlM2x5Db4AElN6yoE1oWnnSVHkF47Waiph+IFDxBovX9xPFAuMFkh3BFZFJ",
+	"PE5i9AWZDDysFgstnQx5yIgHxDYiztVppFiNTff7ALpsivmlto6PHahr13Ha5ONHfQexY/zpk0s6jl11",
+	"+RuyVYX3WNbnwkvMb58+fSojb78jaSDfkVyVIS30zXTIced99PrRihZ2UYHxCrvfg018lo9Qt3OY8uxz",
+	"RWg4oVNFZj83Q1g135glzrHMQZLzlfz//umf0Z/6793qHyvv/3Cw0l17nY76w5n+T8G79sc/5f5Zrbz/",
+	"4/4f1nfBjFjAKRShTTOBZ/uply3A5TikXJwRf0gjxeI/JXG/cmKKkkS0iwV9Vw0Kw0M9P17/3ulEnY54",
+	"/4fSXO8yqiGL0+bLLtjVwB1T17h11DIOQ91g6iP7md5K+UXjpv/ClrlEg5xL3igWVc4HTEBW1L9WDPZX",
+	"/oBQwCNEDwXn92R1N69FHUjyATcvVbmb5p2+eDu4mKjtauZxwiiNout3Nszgo3OexEMZ8b9RG1PDaMQi",
+	"opp+1IwrqY9zJkquUSs5mFWqZs1kbb04f1JB9jFyw6Baaf1Iz4L+IZsAtPsrPhA0TiJmGZO1yOVlg3xl",
+	"r3tV8vrebnPTnDsHbFbVLdIilfm9Ox3V6Vy9/1g/crfg4y4bL7J3h4P6hk33QSCNytjqF4ZHmHR/Q+TP",
+	"Fbl8dXUN/u4qeRIx4DenoUJDjj4avUSxqD2mSk1kFPzZI/ZPFyvDV8zZaXZFiiW4BfdX3yZG+uYRGYfU",
+	"Z5uH2XwrcSqzsnIUlkvEGA2+gA+myz4wP4lZMJsLctQq1V82TEcAvp8ho1HcY+vEjYe5eqgLcxPL2Yq3",
+	"F6GuNXuMVI8tqfAKmhCO+0ykev7HK/Pa/G+v7SeKVFUr5GIbeqB0wNIeuXMzPTcdi5fNk5Dykam+v6Yy",
+	"lZ+6TDCbE8SeaSXARQnXVr99afyRMwaF3Mb75/+Ac/9DrVbpdD40ap3Oh+M+FD7Ifq338dc/lNy5oBDC",
+	"iH7I5QqtXLxmxTjVkgpgDfOelXP9LAtU1tA7Ju/+TFDwGhaA3rZS6bQVaaGwkb/YVXju35SQl9mrXShO",
+	"1VXMv6uyO6bq6NMhCQOSvqA00XMe30JGFeuOaDTgovxr58THAUk5z+AZqLeuIIxUQ4zWGcZhoqy/VL+v",
+	"DTHtKglNqrbWJiLI5+5zU5rQZNEnAlndSW9K8tQCmK60Qjfw5tWyvmZmLHvULR3+kjFaNrthKB8GON6C",
+	"FSw345DVhcXp24QtgBWyBx4nk0QGtAdahEyrf3v7XwR4yiMRrgud85lSPyjQVVyC8UymntQNE3O11mp3",
+	"as8FKsTcMBeUrdpKgLR4AeQLmi9CoRnNHKcGJDaYH9hBdoIyKS83Z8X8jVbpvua3rLuQKQfbagy4+a+B",
+	"vE9JP2JqmGEJaoMgFkDFYWIkgyItZaO0HYXFPTvZ9qqZ5qIZgSWVCYP0vSXCS/GdnpCm017brnnBtLhe",
+	"6CXW5CdhxhZkM/W1DB8P2ZQMWEyo6Ahj7rc4ptcfkH/d0pAoOtWytpL7Z8RLRKJY4LUt/RAI8mi57iWx",
+	"/hy0pyP0HOc+pLEvRUJFqJjaJmmgjBKhXy5vPKzAOOHK1Ci0Upu80cKQ7TZE/umGFOk64aaVZTi7hg1Z",
+	"143jll54KdPEy7LLb0w7ZjdQTmIrLNIcDdOSrEH80l0O/HJiiXtQsIARsjtSg2XocXR4WPpwn/orF9tf",
+	"kIMzZ3EoMzkUc3TWzOjaDt3oSu1Eo+0mIxklYsMJzLm2VhIC8+vsCrfRSpWkFwBTjbz61SV1mwHlkgbJ",
+	"/IxN61Qke8hACi/Zv4OqYw36ltxb84SCc/KFSJO1jEZZ9LLl1Mm7XJ8pL9RG01UioaUvc/MlKMx6cC39",
+	"YKoC5rbCXSjyo41W+Lwim3EHlYhs+22kgzdHDuQYKwj0RxkhOzP1Yg2SkFleLBOO/AXluTVFsnWrjhfQ",
+	"v0Q1WxwRv0CvtA24a5FcpSbiNVZJkVi0HOkapcQmi4ZzEWdo7r7D0vtSVtBN+FRTY8tiXs/8WKlzUwu6",
+	"jCEyuzJLcowhBWiaXFHrMwGGi9+GYqt+o0t6DGgKjDSNiqdxGdqcE61YwLaSYwYG5QlVJGAhi42su8Yi",
+	"vcK2LV6rS5dnOlBZJxcPe/FT96srBGS35cI67pUfVIFwzDM7yFtxyiJGFeJmJp0KiWZwMycFs0ZhTu7U",
+	"5bH1xSMCP7h49K5t6uJsusSdrJrb4q4B66QWltf62EJrcMRu5c2aL1uSv2nTjb1JdNP9x9//09t37Rwh",
+	"sSMeSzheoNhIgTQGq1txc4N9x0RtRClXbm14a5MR0fnJ8Yzdo0TxGMJ3DT3OfrXESLC2DfOOfq1NhGLM",
+	"VtD2dQ/Qa+vIXIncpPilRf0AAW2+B4tXqQzvDqyUKHYvJIC9S8xcS640tHJWMpAhW97Z8ikzfMGzLSs3",
+	"dCFHKxgnrI+e+jELiBRnJBcuhMGxSmnQHVIF4UOlrOPpS9dbEjh5dy2I3Mvd0n7OD1euCgxU0zdxZ+BW",
+	"P08wuBP/9ZOdOjUSXWIzUeeKiqPjm5xfXphtu+fpBwwujfQGCdCKZUvS2tgGAA6vSs6DgHj/Wkm7Xbl4",
+	"2iadpFZr+nrVwF/MAzoGX2MZmeO6JVOZAF29GBjGDyRScNqmL9nMDON4nO3W9KiZ6bJG1oVdzh+EeRRu",
+	"kxENGFjMc02jwYjr2y5fXV2TA3wWAxeUt58pEekDoH9wDOYFtaIy4fhWveb0wqaxRsWZ0TSNqlTUkEYM",
+	"eXuNyGKfzVQeKGaUngp3jNWnT6a2PSZvxhQjR03ZTjP/jvHjp8QQtiSw/l9KVVXeDueDYeziARaNURLG",
+	"vBIzQSGqoh9RFUeJD8EW6Ek39XdMsR2w9CEJWZVcxFaVA2asjti7ePLiEuJXXXL18sWlm/G4ueTpyyuX",
+	"XD+/2ndzPngbQ0vRf6LfzZlySZxEQmXcblzEsiNSQnKXRDKJkVJ0ROJhJJPBEMlHMKyOs4wXlslxCHS1",
+	"Pg1DjA+AhHA1ZMrS1gOPZLUjOuKf/omcF6r+dcSzWxZNU2TyaaSbSCjBmcOl0CZeIWqmTWzQjNmWVQLL",
+	"Hg2iuQ3aEeU7FOMWkYkEzBAYroYm6fxKJeOIC6geT+RE2Pbs285c66n1px1xHoYkoDHV886VDLWkAYbc",
+	"dBNUyXkef5Vl37XCZ3rjmdkVKHd0xAyOeDbsSLGQ+dC0WehIY2mg0hOCiIJoknNBeGACN/DnjtAgNPeK",
+	"jE675aaU3SG/gQAK+wpbTJiwD1zFdkz0gao64hn1h2Zv63EEom1clWBSoiHRpx+I9x8q9gSo6N+8NvFu",
+	"OZuwyCN7DJeHvhVs1YwG+25HeBY1PLKXRs5QCDJFkgIpKgEb6b+iRCBVgQe45ZmSbTABhcQiE1eqv9UR",
+	"Q84iGvlDiEjEqUfUNuhn/pGCl/k3ttsOxRMpbvVal0J1BESL9mQAO9CG4ZI3109gbyqXvHlz8ZTwQFXJ",
+	"syiSxrpfCCPVeBCy0R8hnBRjeU9bh8f7HaE7CkGpONoMXwBU0mDnkf2+idrB4Fc97HiTVyVgurOb1ZcB",
+	"U20CxsSOuMuaWCUmz0rvGg3qNPXgeji4HtmDMmBptUm3I/QPt81cGT2FWGaXNsYtLYtTGlF1g/hUiNir",
+	"dsTlm2s9s4YSE839bgGJYH2MqEYJvXttboFCzB7TKOY0JMju3ya0p5iIOwLGTaUhXzbmMF31LNbAZfEM",
+	"jkZUsAE8vIuAjcYSDIaVX9nU7mLdpzGjhpwNniqGw90wTL7vyWDaESZfuNEiQ5lECijPIFE/RTM7RGRv",
+	"RKMbFuS+HFdew+0sQCpobz8XT98RAI3YDlOvJTIJtFXy87NrF9jUdVOePnv+7PoZTA5P361PZAwTrJJW",
+	"49Qlh7WG/k9TP9IRh7VWiil6H/f04aRHzLKIeXoApxUohe2ZBqRnxiUdcGHOi+ccaa4oeAiTSMtOhIlb",
+	"FsoxM0NOvJCPuA1VRyZH70yvyETEnqX7ByJKImzaSUdA4pgeAZBp8eEcFyQ8OI4YUsJrkXkk9RjAzRHT",
+	"KwrdZiY9MidSaO0x4iym0XQVseIgZtFI5eh8nZxM6uS8zE6jWqsCL4gcM0HH3Gk7zWqt2nTAIDsESfgA",
+	"ju6KPbr1T4OyqFE7sqxQcaF47lehJrwB9YvAPHWu77m079efjuiIxeAWXsCukd1ycNF/KQXDhL5P7p23",
+	"P9dTu8qNlpfzPZhgETh0rxu1mhX8bDmM2WDyvOko1ZDrrpON4buPjuXBgbtHlIdgVFNxxDS0/DnPYoAF",
+	"fgUaEzANKs0NewesGdynoblNhoGcmECZZq2Wlc8xth2t7DnH/lFwyFr9Sr1er1dajUajctpsNiutVqt1",
+	"eHh4eHR0dGQVzbbzRH9Byx7kH//7/5C0jc4n4J4FJe0uFS6b4ykopSBEl/AY5xZKLgj92TVdSJBibjuA",
+	"ez65znMubu66F+6BJjRrrUU3p7N+8FLGL2QA9D36Cy1cAcuf+ZEGNkgPHqnf/cgbQY2Yar/TvPuhn2TU",
+	"40GAxpJW4/TuJ66lfEHF1LQOcOJwlR5diJhFgoYgXuBTK7TPsCK/EfSW8lCvRFS5k9FIwxkiwAxMaIUL",
+	"OGnfOefFC+9dZ0bcc9oOSk3Id1JGt+IBbRYxFgz9ZJVAjCMIGWZXeZj4S1BiTFO25gALrXu55bw+YGVn",
+	"+a9sagAG5uJHGUzXxJbPBSJ3IcEGOGDspJ+KNhxDjTIDufWvdFgeEFs3GNFFqGps1yarrfqVY1htBQx7",
+	"IkU/5GjtbNVX+MQlnYaSBtdSPqcR1rJoNRorgF5hs75mEDD0jSItbjjIYchQdbom2IL+Ci+eEQwPPvLg",
+	"E4JvyMpydaFGlS01A58+I2OjVgYs5LdgXsJAAVAPgkhacpYiBuOb7oXBfSMwzkt3rUUtD776jbOaKPOT",
+	"TAR+or7CBriMWAqPP1EefrvLH2dxO8vfLdeBXjO0jUJFC7PEbZ6aMpYOsDFCpf/5hf0zi++3qnOq0P31",
+	"lt0hOqeaTDdWTL5DZWNtvPkGQeNnCLK+D2LktJM11QTYw2kY6nKN5gyDr429kSwyN84hDhbg2t5Ruqke",
+	"U0CFowIqmHiJB9jqpvrYShrIVwiepcP0laKnqXa7DRT9nhBxfV1nc5FtYzXp20Nt3Nhb1HTG44r1th/0",
+	"Oegsiy3hP5kb5kod/6DIOJK/MT9WLhlJFRPY6cyWTUU/TAhkAb4c9bhgCyzm4/GVaY792EPbzfGTl9h8",
+	"YEjTD80SUIaYOJn1HkghEM2KqVMprrkO188C80CGSSkEroxB0L6UM+3TXa2zeWXo2iu2TY4hzKW0XTZ8",
+	"f61WmbyGVUfMN1yGxVbdFgj3yptnn1yzgSl54qev3IOS7b13H7POzo8NbKiuYgy8XLUG1EtpNK/rjXat",
+	"1q7V/hfc84EF3cwZ1qzWqvVmpf7/D1iv3kjqjjlMD4Mjdtw/qVXqtNGrtPxmUDnVZ+shPeod+yfBKav1",
+	"YToM3eDsK+vpKxs2z395w7LUDSdiA67iaJontT5QQzk+oGPerldb1QbZQx5QUm9UD/cBBvwbZK3Q61ip",
+	"ELlbIdrtjjdmd0JMoFPr1f1G0GSVVv+wVmkd1Y8rJ43TZoW2eof+UXDMTvqnkOMSYhCh8+SvzyqNWqNV",
+	"aRzW61Cu0UoyzogFPBllGTDpNlNJr5ubSlN8i0VdPqID1h1OB5wJ5mTeTNOtNnkjevokZQEZsZGMpmQQ",
+	"yUk8RB94FowoghDcsoJcP7+6rYN7M5YydNpOHPHb6Vp+LNgvBnSXebLsSt15sh6XJ6ufncepsDEep7F6",
+	"y3XEhbJGalwtFTheiXS94drnsUorbQfUFvKLI04HjAgZs3LT05xU8aUtUDuA3wH8VgB+I3i/A9p3psBH",
+	"aAq0k78RvG/TBHjFYhu4Bw36IY2X3vP0/vFc4gEAehi8akLfvX1DoCHSGGE4EKB8mYxZR1gLYiRHBQZd",
+	"jAvXJwuYEl0InIMoCikY8UNGIyyUZz/bm8LW1M2aqo7Aqr+JiHmIhWRlFEOmSK4TSLFzlmsuPk3sv6E4",
+	"gYYcZOrpCHyPIopOMXqu1Ly5jYNtC1ZOPcBO23kJ9CTUH+pF1jaZM7D4iIC+jWmkmNJjFSVK9zpX/AUE",
+	"yhRh0yTMzRDuIQ2g9zu71zmYVzhxtzbyX+U5m0/Fhd+6hlAREixnxqRpx+R7O5atiXkbx/POy//YTMbX",
+	"qBxtdsDbPI4SDc4cUAt1t+sZAzEXAwbIYx50iWATBool2Ig9gyuWXhhCDfCnH9Sd1uLXpjVfxFj8FdsV",
+	"01l699HpTbsqX4MF4bZd/1RIAl+idVoTZd2ooMB+k+b9IvSZE67pN4I6q+GRVmn5x0HlhJ32K7YodIsd",
+	"6hNOsAkGkD/s6WOqGSBbTx6oXScZ603Ogm4Pzgpe/KmbKENt6Bz166wRNP1Kq3dIK62j0+PKycnxceXo",
+	"6PCw1Wo2G416fX2Dm61fs9jeZmZwZ257XOa2FC6VT4VgkV0Hm+pnpQHkF/ARxNrid9ppmTXIz7O11jzY",
+	"NgQEqf/oq//Qv5NKBTGAYAWLjvAg35ya8kQeabSJZ2hh3r2vzhTj0vrcXCk0k6JkkuhM8eiOuDp/ffET",
+	"aVTr1RoJ5YDsDaRivkuu2GgQsbFLnsiA/eX5P/7+n23iRYnQn7MkKWkCGY+IFkfVDyYLVg9fxQKjZ7Id",
+	"TY+4IgGLGfACpIpjIP0E6vMnImRKEQ9v9gy1P8eUz2zv5lJNMUYUIQxuh5Tt9OjLakBwpMeATEVfjixx",
+	"VTxkVjVs4/z8oIh3rkV5igeSBwXxYIJIxPosYsJnJJSKGcJYOoCxDbieepcoaTIDegkPg46QfVgN+AKT",
+	"EQYZd6aN+y5hIVL5EJyOKBE/QMqdVBwMs29eX5ib4INShpZjUo8LJMBatdg4ks04cUWSsWKRHm1Dc2LH",
+	"SkvlUJgkhloqfb09IkhCJnv6C25HRMDGFZGCVkZ44BJjV9QXsYCctVPuV8mrMRMzjkrTYf1awkVHQFKd",
+	"bUiMzCVc2UYLSfTssgh0/h7Ts2VNBWcgdn3IZHeboEfHY0YjBXVU0KpRYiFIW6ViOk0tBbg+oSiIyRhM",
+	"xsDJXyMv+I8wxEYYgojMiNEASe5VHDE6crHyjDVLQLURPmK28ANWq7UUsAaFlL5vJFXcEfFE6n9I4bN2",
+	"Zu1AXgOqpxty/+IhFbrrbGJTFoH+AJZDEiELAGQ9sgByIU1OeiHXEVLRf5bk6umvJidSL+D9cmOIPrDn",
+	"pMF7J7BsJ3ggA4IflMEVF/MkeWypo4UEFv7FWFP0mKeiVomn3MhjeTHE8pXaxxSNeH/lIlulY3upx0Ah",
+	"i8a1ee0Kt17hlz9tbG0ytdL0W/Qf6ZmJUJSdCftOjnjtn+1QpMmlUDjHSGKxjFhVRoMDeG0FTpeqqZ2j",
+	"zxBYOSlb3ruPTshumRYhIVE85/XAq+PhVHGfhnk2YmoAOv9bEnHDKqRFiAMZgRyGrRlIJJMamHtVVg6x",
+	"1fgEozfKSt7G7IOWnK/+8twWh8I1EKfMnSFDV1ijVgftAmXgj04Q8Vus12AWD4ydsddgd3j64Cyz09zZ",
+	"6bSd4+phTkBJhRPXefL2WeXkFGL91FBG8UylxFwXYDkTXwrkBOFSkERlnSIpoRCw2xqP1RMp4kiGl5G8",
+	"xeR1M2n2THoDg21nf8DjYdIDzYL6IwbqhRbd3xdTiOvVGtbwg/VdWG7XmRgEglN+teVP49UcYY6bPoQF",
+	"UWdtVo5rafWgX6ZEra1J62Q1Vzdyu5lv4q9OSbXUdx9nqlSWeRznq1KWORHTKpQ5F19WD9LBgo9OWr9x",
+	"K6a5ueqOM0ZInPmCzOq0G6AMrabKXaHobE6dh8j7swCy8nra6folur7+Z87HXase1qr17dsANrEALNL+",
+	"TbkgI2fBYoeiAjwmxhT+nWY9LtgbeaqXmT0SsBjC0Z180TwgvICaUaRROz2uHzZqpDeNWY7qvN2qNzNf",
+	"wOt8Xc1YShKC8bfAlLWInsI0Th3EUlZCazRebTFc4rPLrUDQI/3eCEVsI/N/m0mf95lhKcmIiumscQQ0",
+	"nh7DEwDtJ2egPEwNnQqI1CykU31C5NSN3Go4rDXz/CLoREtyxpr1lkL+yW0thoDGtEcV6Oe59wOfnFGa",
+	"UXtThIZaAZya4QCVT+HQpUMGvKExvWHKanamSAPqiVwNDWsYn9HpikNbzlRTtFrmR/wOgyTcind++lS0",
+	"j6HVSiurhdlfahkb0Q8VvaUruPnbFgyWOj30RdSa4Vlzli/yhNwdyjbjAskojQzPuOzPg/vycLZNFd2t",
+	"RrPtZI2H9ytsU6bA1beL8nqUCZ8L/AqfL+xLw2dWj2kJ45blqLPhXOGUxEOpoOKCPpuGUsXlfuEntpjN",
+	"/XzBJRktuWpBNqfFNiOzzp30mxo/aKURtFqVFqvTymnv+HgWo8qMd/plhhE53e7r1u/4Gv3RZr7fWUZ8",
+	"0+gxmh3R9wM1+MBN5dRrVf3/9Yaz4hkyk2lvKFy78TBiaijDACpk2cFdfYb0vXXa6DX9VlA5ZEf9Sose",
+	"9yon/mlQqbF6v0GbvZZ/GMBsYmUqm8GaTukYgtdZrzKOZFABO5op2oe31mv6ZAju6KKeA+vVX/kwgH2w",
+	"zLeM87JzLT8u13Ja68si/pO0cOb6LuQnpvaAITgF0m7ExIzplCtLwsoC9HMpdG/iQrUldLwMG7yO2Lvk",
+	"YvAE3uCSKzEa279/ieP072s//fOpUOmvYfrnz9HYT18ySh/siEup4kHE0hvT2qD4w/4ZHpbQbksOa31+",
+	"DDxqpntV5C+HWwyBeZWcd0RWwc8yv5qSDZbLGbqs0aGbRKHnQo1pk7uplbAyRxcONlZH/bLsbMtA3OBU",
+	"0y2F8/VReHNkXQ8pH5S3bXfqbXLqrTV/d7HEmRJdO5K4le2FMKxvhLEnWRvWt0wRh4tgxbMvR5SAZ+Za",
+	"VHB4HlIRANIbB/IizrcNMX3H9vZo2d42WckrsLvBW89SUjcuMjHuDoK3TZfwdqndcuesEqPx8nMWivhh",
+	"My3PxDhB29zYjx1T48+pV5vVo2q92qrWq41ao16t16un1ZrjOhMaiS7tyVvmtE9qxQCC24b/HRzkehC/",
+	"moPc1tjc2S0fW3bqOmD3EFmpl4XyF2d30dGRcyLYJINOKEjhG8FAhgFALYgGi1RjqzRqLFvEbrcNoWFD",
+	"DXCOna2AH/XGmqrXgxLWPajqZfr/xSG73tia8tXcJmbb5MX7Y/eOHu8z5zquqiDaqFb1XWiKlmJvC5ri",
+	"QUhVXInS2sAL8ySBMi9ivj5S8PYz0qq1sgKUqEtC+UlI544SUSVvodSijT72XKwiBmH6hXeREaMqibKw",
+	"8lwlc7IHCQJpvLk9diI6ScvkYVJER+jekGMS0KnKNY/HaVlMfVvESkP0rX7wnKrYFEt+6Ho4poc/Ae/g",
+	"1nSLdRAaAsS7IzXA0uNrnwa5SvrtevXQdWQSg3TijKUYkHr1cJSPY6uZWvxzh1a93Vwbz23x7HJU1y1T",
+	"dn3tJPLHJZE/N5OfQgRWifxsIvosympxp5JW0d5M5i/1bf3Mb8GzNePKgfLUE1ucG4StN6+fWweO5d80",
+	"3h4pwulZKva/ef28I1Qsx1jY0qRgQczdXqvWMsmH+JVYoysmVfVlBN8xWYBCTlzM6dLtgLs7IpBMVUmr",
+	"dgp3p+64flrFEjSJEmh+LWOrS1xyMbg2tXC34F36vGhrXWm5yEw65tXS6EwuBgfDXrf5e6NyPHl2+7wW",
+	"3bTEm/r033pHg7/cnnxoxJd/e3Hon58Gv/b/pTZ8rZ6tEbyZDuIC8NSTZlfNd2eMXVuyfWzFanC7zaPK",
+	"DypdFCuCaJGcI4+IUbJtKPxLwhJgWyR8NGIB112IEnFmCmAzjU/+DYQSJ2MbLWxzP/e4sOVWC0Jmmji3",
+	"P+MmSX3kXpSILg+8fJVgKL09GfIQeLAZjUIOOAvh0CrmYQioqcfyN8kFtAmSW02dzTTBN3v5da5RehsH",
+	"ScgQfzVgcZEwNI5blTsXTQ6SOIwOltQlKolu+S2D5FjI25u33rxOxBZ9+AWUbTw0yv4OXbWWahxBp+34",
+	"tX6fsVqtUm80W5UW7fmV04D1KzX978Oj45NT2ltXAk0EjmsZjuKVHXo+OvRMRCrbCDnZCCkDqoY9SaNg",
+	"oU7+C1ZJNka+XCSq1ndtPXiknp3R3tOrpS6yp+mXvwI3meqmRsxmC7VT1YXiv0673nCdtCtdoDttN/RX",
+	"dSe76RWn/W51wpu081dmNku2tbm00yi/6SjDdKaJ/S3bptkWuJMwOt2nqpBvc3d5ClCSFhHouGSMBBe/",
+	"MT920yIOxDB6xolyDZMoadYqAZ2SOGLizkycr2VrD5jQjbzDfWGrdegNXCBMxHxvJ2BjJgIwPt3OZIO7",
+	"SwgVo0TEfMS6uqORHHHFIBcn1iJi185fV0uYScSAgEKOu7nSB/BLTEPVLeYUfSr8bsxd8Kuemm6zFqyF",
+	"RKXTVoJGl9jQHRp902h0nm2YFEOIXYMbARNTPg3xhRtWj8/ekNbqKcTcoC/Z1NoiMbA7LK+wqL/zLH3r",
+	"oys6j8mBrBHU/Vqv0mg0GpVWs9msnLRarYqtDHZ8fHzsuMjfgo+ZkYW/reKHCs1hr0WbfiOoUEpppdXr",
+	"9Sqnvu9XgiAIGGOs3+/3s1RgKXwaho7r3HKqFxNWRnMdNVIOsEtojTStDKnHK//lERv1WNQ15dScnuwV",
+	"6qi592oavjxr2q3kPptt1FENgpeM//gt6xEpKqZLERtxEbDI+I5PajWglWQUclFWR92Z1bkrl7+D6bnU",
+	"lBJczEH0s5Kr9ymcDxyDiAaeIUuzZfTfDpnADBBUdUgkE8MjkZV5Jnu9aVqLrSPwxx8U8bJudPHHLg+8",
+	"fdAflUvgi6T+gyoAu5AxrCzrEDgDk1lHwN36pXa3ekgR7xLeJ0ICTwX1b4SchCwYsIBILeoqGd4yVE9t",
+	"F9A/LNiHOHspjZi1flEu0IDl4eb2DJUbHzEFjwojF3t5QDBe55Aq+1bCVa4vA/1aJBgsPmcI85UcMYiF",
+	"ynqgFme+zELIF02C+eqOkdLSnHKs5opymq+l92/rLNj0JHjAxJtvWi74Zif0rkwcWyz16z5EHzJw6nuy",
+	"ydrcGjF3fE83ObxzsVQlitZaKTi2VH32HmWYZCd0SlQsx4b3tFA1Fc56IGuVhOcJXs1r2KIknvsfT7t8",
+	"nkebz7Pd3bNCpo/dHDmzAwfajdWNDj+zeAtrfpvmz6/yvC856Refx3j21rZ+9m6hQPkuVu9bZf3ZCrQ8",
+	"RF6N0cSBWgG/dkYwXG15hg3ZK6iTbVLzSMRG8tac/PbifpU8Kz38Y3rDjEI8QY0c6O/wE1pJJipm40WZ",
+	"N1s+6Tctu7YMQRobI8gDJuN8L/Dc2Do82zyZLcD0ThZ8bDW+bM7KA2hgtxjnscC7dU68mH2I8TbDlWni",
+	"6aCsF4ELto5IMBsXgEUevJ+fXZPM2+8RNaRjtn/WERjgDESkMgzlREHKCWTApByZCgueWDst2FiJjOxV",
+	"Nw0XsrermMbM1S8fShXjrfo6V4QGgTWg6qMk2NdP9xLdEdlPXzDgt1C7RDDsXpWcE68N0ZteR/hyNDJ9",
+	"hgMMjZ/1w5QSlSCvsx4qAgGCysYbeMCn2vYM39DeiIcht0GUsewIDVKkx/oSbNW+FIL5WlPdR2OxGe0h",
+	"VcSDP9t2oD2oaurxoO2RPWqKv6SJPeamNmG/JzQkPFCu+ROvcGYiNHWXvYDGtO2RkAug4vuXq1cvq+SJ",
+	"GZvItiOakvPLi47NCCPxMJLJYEgM79LVX54T7/nF1fWzlwcvX11f/PRvXpnZ9wqG6RkuwjsPn7mlWDh9",
+	"HBxd0qzVah3REcUR6ggetMlhv+7XWIOe9o6Dll9vdgT0lnzs5OOjOhAg1ZkJo+o47ab+tRg31XHa+sfZ",
+	"yKkOBCzoZuDCgb5nJ8osqV/pkYGzjT2t7hxS23dI3eYhC5GQ7GGFnIrd2yJW+5tFEcCCWjNuYIiBiVAs",
+	"BGtHQV0l4lE/5rdMI0eo5Usi9W5XXfNzebgARDk+BEsmtJJMgKwz1wrEFIXpMZgnn+fNxIjiMlZMfL5s",
+	"g/SkDBkVXyvtZRqrYOb63ceVksshUdBCACw386MZjzyByVrZ5XYq7GCb982kisNS/ugwceu0Hf273lOr",
+	"UFSuLBTrlbfM/Q/DtfP9Py7f/9DAkYVShKd7klIaJsqcv9/uo6LH/4xklohE8N8TZivQpfBbXeCU1u38",
+	"oo7odeBi5R2/1l5+SObE7xcv1xnhuzyqyEK9ozZ81A5YWAWrIWhOxQfcPaC8EuMBWw6prxOhyPkFielg",
+	"ANrvrUmAmxNPkdsoTZBDa+6eqSBJGrXafpVc0wF6lrC+UUeY+p6CeJS3PTKOWJ9/wDokoO7rz00iHjOS",
+	"KP1iOlBVAqVEQYkHTxXX354I4mGEeKlCec6v6WBDwXeLkI2w0pUinKY4uWLsuu7Aj0l4k25gg7r3E1RV",
+	"3E1U4LRr1Vqt1kI+I1PYIl/6kPKuhTuzkDQWGsz9ZIiVAgYF+GrVk00okGx4vyNvsFYhHQx0S+qbDNEi",
+	"DotLFlXQ+pPEvhyxHXQ+Uug8v6hAReQwXEf+nEPPdYJS9BOucbVDJQmTR8iju0hiN5M0dzElj5cjdm2B",
+	"YIW4kfK6Kz+zeMPludXE1p22sExbsFO3iwB5bPypqwPBV8CeuiDoYgvH34biem5rA9/nWpvxIblNvw64",
+	"Mxyo28G75hbxzgZV3Bv3dtyjuxiMVXlD72GEAfKmnCVme/xN5+rGVKUA6mNgAz2/IONI3vKARcAZp1vl",
+	"kldXoJAwccsjKSCUQXflDE018JIRKTXXVBdbW748n9z6lot5o8jQDO06MFkCip8yVKS8Pd8ad3NDPAz4",
+	"cupO/WnS12iQEtjofv1gubcg8YEO1I5b6ZHaQqyOdx8MQ37YJWFjPRoxQqOITrMqyPMsyET2TSxRymZp",
+	"1yvZM9aTlBC5I+CdIFrul7AjQ2SSZXkr+dY8S3JHLKJJnqdHJgV2ZNM23TWZxGgRzzWunCAZvOIwcK+N",
+	"yfXbokh+9x1wJL/Poy2P2UitxZacRhrD0i6D4Od55mS1U8YfJ3Vyhm4pKCGJ8mfS02fhWg4WR6JdTVUo",
+	"B4SJGCg5NWjyW5YDQzRoCzbRXYOw3yrx9FXvwIulR9SYCpL6/1pkKJNIdcRewPpUD0OKnvrCvuFeAJZO",
+	"/LL5YkS4Btu+mzJ5eibysk1AA/XwKBHStnUZzuoePzC8/hTJ0Sr3Xcs1qHa2FZRWm6s6ZQZtLSatdCjL",
+	"kC5bNDuYe1ww90RGEQvB9KKh5UtCmxKjcWXE4oj7SyDu5YtLomCLqEzmhNJn84Jnj8UTxoSBOAwq0zA3",
+	"j2dHCHX7VfJEbzoNWRhzFieRwCLCEcSpjVlk0gMWOlauxGj8wnTjK8Kt7ZeGX0d4xCcWV6obS25ZSlfH",
+	"tPxIl1GUwlphcBbqedsVpXuEAJdfBF8Q3JIxKjMLYO2SRVrBpQNI1FGJ7zOl+kmIRPOp/ppGcnERyIlL",
+	"MlU3kmGYjNVCUHqD399uCsE1H9m2FPIDnGOsejafH4A3F/IDDBZrPa81BItaMtITg/+CNzVrkKRRTLXR",
+	"M6bvrdzSSL8dZrPQ20vdD/UWPtlo/aIB3nEX33L8lE6X3tCswR3vP90fS80J5rTrtdoJ1HgDNtaxHzvt",
+	"09PqybFrhwoGc2VENNNcAoZ4ZYd+jwv9LjV84OL67OiX4x5fgHqviizte1zcMhXzAQXTtowKbHn7pDcl",
+	"BiyKOqxrcql0/8vzpy7SpmwXAD05ZiKTJ/fJiFGhyNJ+nBGPhqFnbjXyK9i8qgtA01jEykETGN8z1DT/",
+	"LLTAcZ18AzA7E1gH9ZUwXBFbCwOJuHgFLXuF31x4/WKmMQtvPC+2cuF9r7PmL36X7tenBWlv2ZoDdQES",
+	"gJHCeuEcWIrrlWVT+8DqbbC+77LvW2tr/vN9GY3ALZ8kcGVEPzxnYhAPnXbzyJ3LTJ0/vukgzUKking3",
+	"bNqGsA7vjCB9Ajgboes0JHs0DMkogbousT/cLxz57xwlk8hnbZrEUi8o9mEcymBpsiCAUKkVN9eTw3pT",
+	"79lYw6PTdv793b+33/+xXf3DPztzPYQRuMB3NGqzBl7XUfEUkE2Pm3PnrFCl+EBYIlGuMJx9jxKk6bWK",
+	"ZhpUXxwPp9mvs0bQ9Cut3iGttI6OTyqntOdXAtZPK60smGvzZbbt+fb0VHhtKHSW66hhJuWFLp8RDy11",
+	"5vb0khRMVckTKoTUCjbx5ajH9QVkHM213VsxZzQR9uX3zRt9EDPeF8lCzdftWC14CJTx0+DEP+4d0bna",
+	"PrV6vdFoNlutw0M9yClfv+NHPOY+DfPh/LOHh3WB4w7XC1Tv8U+uE/M4nHGZE8FI9N//NZYiIOMwUYQm",
+	"xJRy3mpeqsX8ZbmphQovu/zUx5OfynPinpV0MxFwozzVV0BWkqcv6U3JkIqA7HkQg4GbwyN/It6IioSG",
+	"3n6VeLBDCqRZi3JTbfu+aLJTDhhG9DcZOdkef/rf/zWIaIA+9pkYmfW27BdOQd0QKO14rI6SuAzyOLlw",
+	"DLcaVp6upDsSUe1K3mVUPXo2YJ6Bz4p4WazTlgLugd4eSxR+a8DMKT9jJmAxknfopnHBR7OfKtVteKBZ",
+	"g3gdS6mkb3HJZMj9obUJKC2oCzk5Sx3YzaMjeGi/TUCyUhqz/SSKkIwHC0gVq0rB3p2B9DbxtMCjG2aQ",
+	"/R9//899Nysqx6iAf0C1TQE8/LotOZ2b7L24vj53rQFXKjZj2oB3SVsNAG5/Xbjdauz7LsnKdVbJ0wTx",
+	"kCkyYtEABlJ/2hQSTg8rGjEcAxYQOqZRTPY8fMDDj4esDymWqU8tHnIxICxUrNSmbJfHFcz39+TmKtaz",
+	"ygTkNhTa60twyONpoCX1ERf6r5rrTGgk9FEA+a/6LeYg+Ijycrvp2iMhvcPWxyraZ1AByJ8u+pfUZgOU",
+	"hnqr5E6KWv0ajglzxuHUYvvimOZ0C90IRgXyJzZauiuwalNW+U/wSJR7pJF/BHnnZ56pQdWvtDnHs80x",
+	"pQpbax9huLoWnGN69LiKub8LWvi2ZXY727kZXV9wLx5DNst3aYpk/iBC8wXXpwgfsZAL5hIZBiwlRsRo",
+	"qWVQ+IUTKvMQUipGHprduIHzftXkpbWykrZnsJixbi+xV+DUIkGCb5YDSiBgJNcCTdtRUxWzkeM6QsYQ",
+	"f0p8PS1+EvNbRp68vri+eHL+3Hpll+oEpQGsVp7PtQHF/1wbaMh9ljXhBce3SkFgGfye/Pd/wcG8cAxK",
+	"v3xozCzbNN0cblc7ybSSHaY/Qvrz9TWRh8+CtaZ+2DOZxuBaozgDCXqc9ELu40135c26BUN5m4gkDD1i",
+	"DeHIM+HhC7vwQnuLHzIaKcJjQ6mD9LPxkGYcuxxz/y3WmeNrD01RXbwr0MqM7Uf+N2uJ9w68zCyvL+BI",
+	"eOAQgnotud7uI1FuOhrgI+oxstBVQvZatRoRdKRVjILLADmIJlzZlyK+6U6ZVqb0tPqNOdA7sLpTej4b",
+	"ug47DtgD5RIhYzJk0cLk5Xuc51tIYM47f1b2IpWfj2UYzxUJ5ERsYLWD4X+Q3OiNuvy1+UTy1r6VpIyZ",
+	"E97YQYxVeStCRWHHL/6yAZjOQvNkxyH/+N//h3TKFlLHWb+pzfmmzmLR4tbaO9sEdHBo2UoTtmpTcs7I",
+	"BU3Ie4Z/lD2yt8qS3d+4ce+X7+Tl0llzu9KZTdNfrDbtkvd39RA2qoewPRs05ub7N1tOzC9GdWncyetc",
+	"VZJFL+nrNCvtmllhTTZUq3ZaJeeCSHg1DQkEYIzojeEdy70XsvrZhzGPGNlTjBE7Juf+zf5Z7k74JtRw",
+	"jdg4pL55FTw6nRd1/pJw/+bcv/kq3I7YP9XlxqTYPKrV1oasc/9mKwyL5Rr12s25jqhQsLHLsPQlm6RB",
+	"f4+etGTnrlst6T/nT8oHIuypoYxiP4n3twed9kObQ2jyvSNobjpyILrDwB0Gfk4M/G5gbFvYxSu+XMJn",
+	"cjVmhk6nlwQDZisrpc34QRFkRCHnF0QxpbgUZ6RVa0E9KygyDCwmQwqhsEsdQuf8yZfn2SwSXWKnkSvp",
+	"sJbFmXbXMpWM9RPwjma11QC9NlqkgB6tp4CaMSuBiyc7RsxH5xQ4vyBU0HCquCJ+MXPpIb0C5bgygnSG",
+	"xczRz6D2Gwgf4CjMAATwJmJjCRXkhjTWOAK7SEPLKUKLkOntXJl3VEvKrMlxhi8vdJPuXelzIwywEgIT",
+	"ATocZUzDDBTW2PC6E8/gLYuqp+mLdnB2ssK3mIQdyzHJb+YRLty1T3x3mwadJ8ZsnI9GFOGU7LFQMb0x",
+	"98+w7CMQ7U24z4r6x9shD+1uh6qNafdCKccdMYYaG30uAi4GCvOIco45CDiM5RjCEnmsWNhHJNB3GemE",
+	"K8QJIotxkx1hdCNTpDJlhxR0xIjnhzQJMO5cNyvkFLLMPCriYSTH3Peq5Dx7yJKf0Y7IkU7esGna38Na",
+	"0/rrIOSRK6X/VizWg1NeD5JG8RxSfTkb06zk81uiYt43D4DLVwiGnoTfE5hOPZeMRHTMAwBiO1xO28Hx",
+	"ddYEORiSh/GgbV/Iy/U2XTXOlkU9GBSE9UXYP3eW7vB/Zy9b9dChUbyVU6dEHoQI2y07GCCiIyuP3Cde",
+	"bucqj/SYL0fA62bMYphyicG+XS6AwY3FacKqffpMy5ZCZnCXVjw20Rw2vjyBsIkquTZHlCVB6rOICZ8F",
+	"GDvhyzFnQRsJ8QIbgA4xLlllp/SU27MVk024uYlHSQ+TXDtNGHz+JywXBcWMi8+PWZT7tnkbj8EoyE1E",
+	"DFfQXinYXATKDyp36HMFCr6NR8kP+jv+3juD0HqwDuasrhBnj6e2a4LusxB8vMfVp7Z9FmJyTKtoGDEa",
+	"TNP7UZ6YO0Jf6Mv3oC7Y4umZHxO9dQ57R/5xcMJmD5Gjo+Pjk5PTU32YOOtnc0KPvxj//pdJoV0vJPX+",
+	"USEmN2BhdINZlKvMMNkrxoQAWVGf8lB1nH3cFIXdvHb767X7h0DUaw8ToIp18rP8mwmLWD4Jxy2LjdjJ",
+	"LjvZZRXZBYAwd8DlDqt0V0mxLWHGCBQPGi8xw4ID3j8ryFQJMrqs4vUrj2QwjDDbjWa4z3ljO7EEkXJg",
+	"mOZ27VxsuxoBW4IQsyW2GCqwklf/wfb5/Bbf7dCdYfvr22RbOpOVkPJvS/1NL3MaPZaEGTFCtb7rM7JH",
+	"BfESgW8JvJl0kH3UkzNJNtOWzRPL9+Ib8+KtbcbPrJ49VMLg/bUzM/xL4t/N/CQi5iHJv7CZpXhulBVY",
+	"yEcUdzZElCy/YN1vN7ag4DUeSsHb6W/fA0Q/g3iffICPgdYv7X684iETNsow17zixtqjIYtiMpYh96ck",
+	"YCG/BTJrl0RsxEXAIuUSpnwaomlXxWys9g08ePA/nhbK+jIiXpAgiHcV8z3LIuKmhClYE4nQIaPBGRnw",
+	"W0bYB+rH4TRvRI0nskqu9BguiJgEomFydcPHYxbMdIdGjHgqGY8jplRqztVqbcE5elZMzjfeUTQxQ4oQ",
+	"fFqRRCU0rJLzWdMr8VOCQguYe63a6X5JQMXsQfbljKz52dkwABR78y1bUHG2urBwZz60ygG3O8nvmzG2",
+	"5Xx+28vdqbqzit7bowtraeY0L5wvW1K+TK74tiu7BoEiVDeYzQYDnelOpckMHu56L83pn5EQTFL8XpkN",
+	"xadCn3oRMwnFYCqe0KnJp4ePg0sGZ4gkImRKWbYBCBmCKJJ5DgJwListS+yJJAz3LRkBBDQaPgDTsjHV",
+	"rfZpGBaaXpJEEQR2nt5YCpQvdwDfRbaCnbRhNvmx0YszlBMsMSMTQ5wtR4z4iYrliEVqIZivDbU4Ug9I",
+	"owkymY0rKvLTPAgfjevIm7Tpm4zF8jq6EfNlFLAAZc3dcbM7blaMPg8CQmcJRDY9YUZUQ66gwmcVLO2y",
+	"mCbzOVexMoV1lEuUlIKpGGNRbckLe1ho3awP6llWRGK+AMaL7Otvzce3WwkDyPNNi1GZ42r9shbLdnyu",
+	"C1jhYSVK+C9J4p6b8m465Vr96PeZr8VvqA+lV9JKlGnvXYeJoDuLpK1rIHnIa2D9Wr/eb/SbsxoYpb2e",
+	"7wcBY/0+YjnvT7sq6emZ7ME6wKMNVlrZl3K6Xor0eoKCJETjn9Hsu2C1SN9nz8gXXDHy3/8v+U0mUZFE",
+	"evVYobmlvIwC3gz7jgD+cRHA53aeXQI53H5RcnUjUnhD7+6CwG42jCkzaXeqZ0Io8cVn+QspTVY/ZlHh",
+	"FSiqY9MQ9ZHLiokgnywAeUSoR6tFtPJzu+WLCtgPiXwrYdam8LQxOD2glL47RrY4T3eR5dsqhzuq/EdN",
+	"lV9ysmxysNBgxMVCvWA19mIt8me1N+eS0LcA/NvNQ9+h1cOjVbYedlnyj4w6d0vI9HnYdClJ9w8GDEKS",
+	"HzbsjFCivxGyGK/6utVhmB7Cd4QmwUe2gX5bIHNdCF3NNWNW5vpjrOUPkky6faRu7pB6AZHmFhD7cduy",
+	"dyyba7Bsfj7x9QBRe8se1LJTAwiA7RFxz8PjCdz9QDaTAia3SugobFN3HqpHp17C1H/W/clEsOXNmd+P",
+	"dgueESqmSOpvYwOWbsBnIvgcu29dhqQ1pJZU7kjHYCPpYZc1ssOKJfHMJUBBxMOBBQjcD3aWIxGsBo91",
+	"4QIoPr4XwDAkPju02KHFtklwHgovWBxxXx1A1JtaYrGGQmk2TgXuJj0WTxgTBIu+otM0ll5a9hUCB0Oq",
+	"YjKUSbRfJV5EJx6JjPWbUX8IJGhJGJ8ZxBhEVCQhjXjMgSVH30l6iX/DYkX2DJ5gJVgXWF6FPyUjLg7o",
+	"7eBgRD+4JBnHfMT2Xf1mGhDdNBLJMEzGChMo6kPT1HrgVclb4N8JJQKB5yJ9XAwhZ9jlEaMKyNT0qzoC",
+	"Eu3s/diUtqF7w1bSiOl/C5Cgktg8iK+kk/S1ls4G5sntCCyEO6JTosZUzOZzGD67RiOluIEx3y+jbfuZ",
+	"xU/0/LzAqX3oyq7PzVj8xMMYzI4fy3xwukEa/FOEXbVwYVnYUVr+cNZwlsfdvoxGEByfJHDniH54zsQg",
+	"Hjrt5pHrxNMxRjBFXAxWikNap4Tt3CD8CKuDKP43VhyGQ70Vy7uZbYZpIcTKbC+n7URU738mkpHe//iv",
+	"Or7QvLc+1P8JNA4Ue6xxQT9YuaWR/h4gyMzSudSdUj9nzXgNX7jrrvoL+PRdtx2udlv9F5lEq9z3lE6d",
+	"95+2EP21fnFNEy/WmCvq22he1+uZRTM/o+nU2yKU7XfvCzV4Ny0eX9j8JbKEwfKdi+mRETEPBhEbgMU6",
+	"dwZRhOacFPEEJYE7K/VK4dMwrFgdYLHscE56+kykUUSnZSxu6RvK415fwXeu0s98SR/4u9Vy6IZUBLLf",
+	"t+6N2mm7VrOek8Neizb9RlChlNJKq9frVU59368EgVYntEIBKgWWXcQOshGFRDpIPvuzaUzVl6PsqDiH",
+	"vDTdPfuDiiOmxUEyYT09rrcsinjADMxEMjZ5iqgWZj1pQO6a7Ul6nzk8JozdhFOTDPA3KeBTIxZxnx5c",
+	"y0iKWN6Rm5Zli2doxmM2UnfBWnEdQEIgtgkW1sLctfzi2sHdtx0TKkUFEpJUDgwsbL3CaxtGgepdA4lT",
+	"9skqeYpSlmoTzy52j8ysdZd4hR3iEdwgbkd4eRDwCGBA/nbYeJ5RkaBahX6gIvsQFCoj0mN9GTGt4lXJ",
+	"C0QDEtMb1hGoPnFBZBSwyM0Irmk894EqOSceJjB5xF4jgrFAdUR2cwiScVfracqDTLZE3Ag5EeTi/OV5",
+	"fgRkBHluBk7IZCgVg5BYz9KPQDBsR/BYmYhYJLEmuYKxutdQ97ZMf8FArZnt/iVDXreLxSvLccUReMAo",
+	"1IVHWuv7ONKaD3mktdaWz2cPsuVRqxbrdnGrjzxuVcwdf6uefjlz36zQnsapLmKoegq/Y/pyuhTJeUZo",
+	"wuEijUkkE0yK5jHURMCs7inCPdb75iXpw/iB+6J9f6F831rUp+/PR3+PQJpvcF/gLG5hX7jlamteewCD",
+	"8WQosTI/ZsULOSF7np9EERNxFzcWykBJGNp6QFDTkCtSIUKaUvrKzUl3c/JgBT4lZCZh+fovLVlN9kuj",
+	"xO+9dbYZIl4cDri48knvpk/PMcecFk7wdJ7bO3V8S+r4hsLLUxbrsbhD9zY1ARgx85tuWBzVnWb+CGPd",
+	"N0fthwhvn9f/zwjtQX2NlNEF9FUFBGZ6MfOI3NIwZVkxAAH6sZfubg8ce0wAEZtwLccaav1cxab0k6Ij",
+	"4yJThOIJo2HNUnNMLdUM2m3LdGaMDt2qFLVFZbkne+U4+aPsLUPJTeBuQyRbJxi/RKTEx3dhn7tg7rWC",
+	"ubeo0x2Yw3U1NwwwuC0+konsE3bLomnO/FAWZoAP40760o4ZKbqbyJy2g911xMH0oQXAtVSA3cD3URzo",
+	"FVwfT2amdcyiwlTu5K1v1hPydk4NXVdy0qChxGhcCZj+1GLP7SvBCBNxNMX1I0ZjlFLcDD+M7wJEIXAo",
+	"81iRVxdPwT/hmegyr9yzeyVG46emCV8YPIZSmdqKKyXKufCA2fz1WlX/f71hdcoVo0bM4Djtj58yQiU9",
+	"xkVWnbXBIhvWVZ2kZh2QveyE2N+hxDeNElcvX1yaeSVc3DIRSwgts0Chr6+AEiaweQE+PJGJbj3se8g0",
+	"dY0W42bVjlyiYhmNkP1mIqMbFqlSYeLKcol9+VL73bT1Trvh2h+xH0675jpZtCwTevADp91suE6f8pCL",
+	"ATCHmb+7Yz922s1q3ZTXdtrN1ieED5Uv+1rPbqg3PrmOGSmnvXoZbhzAV7d6abBJef19nK/d3v6293Yu",
+	"DBpZSe2ufkrVsCdpFKy6tStA83oHi+FcwFaOIXbByQ53XMK7Hzr8+AuyA+JAdM0YvvvoZF9Guy6IA7Tn",
+	"B5A/cnh0fDJDpm4TSbTooLpFclo1lJPukGvYmXYDOlVO+7TmOipMBjlWcCfLfYdRj0nAFFG4hhRGHLxf",
+	"E0P0xC2j5EtnfkfI93iCr/K7Pi9I5H/eLPhKr2iP7L15/byiaJ+5JBH894TZghIp9JwRmqunmMsq2ze5",
+	"J0hxnWfrq3ZELo4r3WKeIcj25vaYR05rph4/0mG/ef2ceAYtDz7qpn7yoES/IkJ2RNo4lyhJqH1KD4dG",
+	"yjAZIEkgDZUkPUYSkSgWkN7U2Fcw7SX3FBS56Aj4fcIV2z8j44jf6h4jJTckqAjGAkLx/YXR4lE2XouD",
+	"q7Jt/mVLEs9B3vrYtj6yPWQk1deJ/+uP0V1RSXop7iKSHjuTXu5IWOtEyBmv82LoWsFI+okzsDblgDo7",
+	"E1oYhjqhUaAWBR3dBwV3AUePNuDovsvevZsUEgSBtMpO1twlhpMNl/FWg3/yp99HZxDJZOy0nctIBglW",
+	"oXDXN7TCvTW/HjRYs19p0cNepeUfBZUTdtyvnNROrbH1MPPtXPEsziYKWOS0a5++x8MYD+GdKefxEUVu",
+	"ikAPTw2Zxs0sCJepknMi2IR42Yc8CIUp1h+UYaCBsCP2svuISmuP4Qs9Hnj4AR7vV8kLeoNVqQE9cftC",
+	"rGXETNpJQT1zOyKnQmLAJhXz+tiQmujnMBksDr3ZmiyxoSpVgk9HtTk0+sff/y+5smj0djM0ekDayodW",
+	"n45WQextjNFdlJH3Ru5djNEuxmhVwsitaGno+lroB4wiFsLK7iWRMpnlwM/qarRnytQ8OiMeOrw80ge6",
+	"EIhjWFb16Aq/vN1KRxoggAzG8N0ZD6UU4dQlfRoqvMpEwOAYwksF3g7EmDLWDuPRy4OG8cH3pAwZFV99",
+	"0SM72/k6R9bjeerOkQs3Xf2VPg+Y8JnTrlVPTgx0szprsCZr3UGfFUkZd32aKGYDPQWLJzK6sSVBymLX",
+	"6+3Dk/kCq2bowZOaMgTXW2t5QGQ0Wub8wNHZeT8el/cDS3gri0YZisIPd3pb0Z1fieUNE4tx9HrG0YpP",
+	"EXyK7EXsVt5YROLCD5OABSYWyzMXuzT29rH0tnksHrKRYuEtQ2oqwW5ZRLRwJLDwdznuvoVPX2N7v7RZ",
+	"wQITjkfXjuK7NSpaH/kQ2nlaqdfr9Uqr0WhUTprNZqXVarUODw8Pj46OjhzXCamKu4laWlc5RfrAr4yk",
+	"iCNGw3V8rLmhXYYz2Mudfv/tY0dhG+fA462J8VluLFxQiBhfB3JKxEYyZja4iux5ivnJSAr74UpFsUjv",
+	"+jevn5MKghCZRDfdf/z9P719k72bYMHHnEfzB2VzUjTCyCQmAY1pjypwAwVMaLXfZLDgO7myPlvUrEFs",
+	"agNqso7gsUt4DBmScxhELuAC9X02jtE/al2/+jUWnnTnDJYeYONBMFvo58xttS9blbgEMDaAiy/BAbEh",
+	"kJb0WItleiLajl57zd8bH07+5bbm/7U2Ov7L4c3ffq+P/s1vTX9v/svof03f1nv/Khv057+cBv/qbzRW",
+	"S2HVNYsPSpxK4X/1vsxH62LMY+ea0Dknd93pX8yQTMVyjPKX4dXRiyQtijuOpM+UInsaGLkgCmwNirBQ",
+	"scmQRWz/LEXjROk38JgMWExatfq8uPUaJLciVN3tU8Snvj+f4je4WHEq7rdYN7LIZyv8wA8pRwtNubzw",
+	"nFHFFEnGJJbEG9EPRqP3SJCkuaeGnA/aD8R8cszIHo8VyYU5yQhDl3KSAtpSBOFCxTQMYWlXJjwwr9q3",
+	"+as+DUO9G7DNLjAAF92cel92BJgTBmRPMT9icabrtPNCQZQIRXi8n2aXaxGGB/AqTJTFyCufRlG5iKCH",
+	"DOfGcB7e44S3jMBO23n111/Ij79cIeVsajhp1GoZf60MQ+bHLIkqvaGq1Nc94KDl6WZ+CEO8afS7Ahvq",
+	"cYCHf6XZqNcqrT4LKid+j1ZOT46PDlv6R9pzTHC8teQM43jsGAPRAL8yRuuRtdrAwCRRaG5W7YODNKNG",
+	"6zRhPHQ+5R3HtX6dNYKmX2n1DmmldXR6XDk5OT6uHB0dHrZazWajUa8vztApnagoEeWErye9yqlfCyp1",
+	"1ug3aat36B8FJv9YJnFXMd9p12uomcJWML7tuh/4jdNe5bBV71dajeNW5fQ4OKn4x61mv1lr0kbtcH2V",
+	"8Qnu8UWhWfoqC+xe3htLpXgvnBIhBduv7nS7LcE+8xPk73330Rgk8NBuv3sPyVqZDKMnJAevcyeCliNi",
+	"6ctwVfuR3g5R3GM0Xgz0r9mAK7CszyMu2QNtsR8xNWQKkDJ9475V3Sz6FyGfi47AiNVVUd9UwIYP/6A0",
+	"Mgcs4rdMZXzocF9HWADXuxXCaK3sJPsk4P0+g1RWY86yuiNkqmnAL4N2HN9f0tHaNrAvwnHXuWWRwrsb",
+	"1Va1ti6y/8LCUD4IpKcT3YVpzKAr1JJBd0SjARf4a6OWmtoAzU7pSe/YPwqWmvHX7qhpzrl/s7AUam7t",
+	"pBQyFNwM6JFHqwaeKGqHcJ8d4SzWkAxWCC2ao7YAeik/+iLIu4plxBShpEdjf6hRA+tTWJprLiCoLo6o",
+	"UBQC0ark3MqIaWgIPgPGMCQy7QgNl0KSUIoBi+YAEsXjf/z9/5J4OuYaaafpa1DDDMhkyEOGImkiyIQq",
+	"ANJ+yAdDjDTgiqgbPh6zwAXyVLCVBUgqE+rBDSCR2tzjoWUfglTQnG/vVxLjZeyHsRkIlr5UscqpJ8gk",
+	"E9tsbRi13IhgiMJIQh0LKkiz1hFQhIIOpJ7p7AoVUNmD0CGjgV4BiTLxOzgTeznKV8/Mxjv+vgqUuPvV",
+	"jrhiQm9t4uVsF5Vf2dSDhHN4SRtWVBxxFpi3AkvPOKRTGDM8DmAUSDzh5VkPl9J6NAz5/Re1Bq55pGT1",
+	"ATaRxpmGhO5IDZy2Aw4O6ENX64qtRvUwn4YO8ndeLv/kOjKJIerL+eX6+pI0ajW9HFsNAl6wdcVm++oa",
+	"StCLLY2fRZzGpfAjeqlWOXEb6+YSozEbfeq4gQFDN2mmOrdvKzksAQCDMxLwAQPIUEMZxeF0l6HxuDI0",
+	"Vj64EXez8zJKUXHpYT2iHyo9GUwrvWmsN0X96Pj4uFE/Wu0gX69CxDiSvdSndQZM4iHzyIhRrQTITHEh",
+	"xggLbCRaliUaW5Z5tb98DQnQB7vsA/MTAIiaca6sJGkbL3VOF5yH0SbA6JoHzVwZu/W5R3CAV+UdydFB",
+	"7Hzc34OPe2Xvdgk6HNjVqtagMJMFhqK0LBsXJFGM7BkJupcK5mDLADJG/BG/baq6mfoFEYt1U/ddfYve",
+	"LW0Qk0N+m/nYtXg+lBMyomJqLW6Qk8tjLUnbhpgX528w9L65t6Eeq/Tn+yEdDFhAPCG7eNFrkxhKLJh3",
+	"DIA8syPevPz15au3L63MrnvP9fTe0tDaV/J16rhQsZbRZZ8oHjIRg10Q3P7CFGSISiXnDDWfp9PzVaAn",
+	"xB3qUeymp0utgHh0XFEyiYd5YEuHFSIr7Yvqrdk3NQpvYkllomEg9yJ5szk62oFcFSXTfbHDyW8bJ+08",
+	"WmOWydW/J2yu4tS2QANebXAU6E1vGWcFOs1AeEr9ByN5y6zfDpNiFpI3YWLkW2vvWcV3DQi7811/Db5r",
+	"PRXpSfg5vdag4K8YDJv6pn0ahmATVkwpfbJlTKb2im6ilgAY9Yduajg2of5SQApa/mmZxPkPDVisiPex",
+	"kxkhVAfSkTqWCCxvneg47Y7TcT55ixUO08+vgthsE8NKzhyDDTcaxDMx4IIxU020sDDSNCtWuOczmHXg",
+	"9YvCarPZ2B2l377KUdj0k/xGy0OY+XH5cTprPOkxGrHoXEuP1nYCviZc/zP5r/n09mIcAx3zqonFhf+l",
+	"VFXl7VD/fnDbKElMespuWSjHI72nV3lZwG4Xv0zLGyHZG9EbiI3ZL7yxfXBQbxxjWET7pHZSS9/zPh2/",
+	"2Re+kIKjod2QPaIMYyhgjQ3JJUA9qVjEmbLluF3iZylioRyg0HF+QWI6GHAxqGZ2iV8krq+SYe4xRWgc",
+	"U3/IAi2aQCvI3piLgQvstC7RXXNJ7I9dEgjdwlDtuzlbkRFuQDn6TfYUwYelqARspNsEUUX6DzpXLjXX",
+	"SBMvNN/KC0u1qc+rHAenMs5vUww8o9LNvxU4OcveiWSUJOR95k/9kLlg4gq5sBml6XhSQcOp4lp8C1ju",
+	"1RcpoeX8+99C5fGU8tLUbSKToRy5aekmLE/uD6kQLMw3ulgKqvT10mjWAIZEsA+xaxVo13jITKUc6t8I",
+	"OQlZMIAupY3Kfe+Z8inGGiz76KvZSpFuWvxQLSjmk/uGZVEuWYWYGC6jlJQrT4uG3rlc8vhc9g3ASEBk",
+	"EiseMGI2XX4N5NMyS74f6gkIyChX6h8Ws0rG44gppb8DaW+6azZTD3dK7isvco9jBfqyj1m6UJcElleS",
+	"GAx20YDBbmHFwH7J5I+KxVIylipOovxCzBgq57935evORSRiY6l7sHcd8dupS67OX1/8tE+4MN4NLmJJ",
+	"xpH8jfnm430uAi4Gys2pVnHETZa1XanjMUlRvqy3KULlk73yhAPjSPb0aUQiKWMCGYuFqYNcsAXQlaVn",
+	"GMsrrmAuYlVIwWDzuGAl8bK9pZ8rpn/AeoZGFwNSyZ6Xy/nIGdBd1Ajz6qBiIoW9M711h1pfZKFiJkVD",
+	"zbx8rrWZ56Ck1ZmwnZ3hpMdCKQaKxHLmZeYEn3+P1hA8jCz0crWsScDGTASwA6AIaRaQ6LUx5lT/DTpE",
+	"HOOyySa5I3pan8NxMJX29bqKGLRwUiXnosBxAUVZMZjK3I5cEulUwply1hGTiMesAvR9NrBVv3VE1Y1e",
+	"c4p4fzD/52n1JRWHqh3REf/0T3BUdUQnqdWa/hWIvE9ZnwtIcScoA79m/T91yoXjSy4GT2CsOg5kP7zV",
+	"zXklwumfPoK7kxzAq5n5mj6iNv/alRiN1/maPrc3/9ovcbzW12L/Hh+79tf6ViDU5t96KtRa/Qrv8a3r",
+	"cK1vDaKxv/nHfo7G/lqrcXSf9XE1Wm996GNrELF7DOalecOKX9U7wMJxR2hc+032ABhVhiMAWBo3iKeh",
+	"oJtEoUf2IqANg6xgn7mz0MNVStkoTU1mPAxAGmKBSR6+fHV1TQ7wAACD4oH+AqbN2HRi/QsW+UTcQizu",
+	"wXncEXhAyokggfQTrcBoEUHcWInXOwikr7zqPTa5HaAVx3RGWgfM18rhh0ocUR6Dxg+PvP/0/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -13,7 +13,7 @@ import (
 )
 
 const checkForAlert = `-- name: CheckForAlert :one
-SELECT id, name, check_type, severity, failure_threshold FROM checks WHERE workspace_id = $1 AND id = $2
+SELECT id, name, check_type, severity, failure_threshold, locations, confirm_locations FROM checks WHERE workspace_id = $1 AND id = $2
 `
 
 type CheckForAlertParams struct {
@@ -27,6 +27,8 @@ type CheckForAlertRow struct {
 	CheckType        string    `json:"check_type"`
 	Severity         *string   `json:"severity"`
 	FailureThreshold int32     `json:"failure_threshold"`
+	Locations        []string  `json:"locations"`
+	ConfirmLocations int32     `json:"confirm_locations"`
 }
 
 func (q *Queries) CheckForAlert(ctx context.Context, arg CheckForAlertParams) (CheckForAlertRow, error) {
@@ -38,6 +40,8 @@ func (q *Queries) CheckForAlert(ctx context.Context, arg CheckForAlertParams) (C
 		&i.CheckType,
 		&i.Severity,
 		&i.FailureThreshold,
+		&i.Locations,
+		&i.ConfirmLocations,
 	)
 	return i, err
 }

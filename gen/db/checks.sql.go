@@ -72,8 +72,9 @@ const createCheck = `-- name: CreateCheck :one
 
 WITH c AS (
     INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                        failure_threshold, severity, enabled)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                        failure_threshold, severity, enabled, locations, confirm_locations)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+            coalesce($12::text[], '{}'), coalesce($13::integer, 1))
     RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
 ), s AS (
     INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
@@ -95,6 +96,8 @@ type CreateCheckParams struct {
 	FailureThreshold int32           `json:"failure_threshold"`
 	Severity         *string         `json:"severity"`
 	Enabled          bool            `json:"enabled"`
+	Locations        []string        `json:"locations"`
+	ConfirmLocations *int32          `json:"confirm_locations"`
 }
 
 type CreateCheckRow struct {
@@ -135,6 +138,8 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Creat
 		arg.FailureThreshold,
 		arg.Severity,
 		arg.Enabled,
+		arg.Locations,
+		arg.ConfirmLocations,
 	)
 	var i CreateCheckRow
 	err := row.Scan(
@@ -175,6 +180,45 @@ func (q *Queries) DeleteCheck(ctx context.Context, arg DeleteCheckParams) (int64
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const failingLocations = `-- name: FailingLocations :many
+SELECT s.location
+FROM check_schedules s
+JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
+WHERE s.workspace_id = $1 AND s.check_id = $2 AND s.location <> ''
+  AND s.fail_streak >= c.failure_threshold
+  AND s.last_run_at >= now() - make_interval(secs => c.interval_sec + c.timeout_sec + $3::integer)
+ORDER BY s.location
+`
+
+type FailingLocationsParams struct {
+	WorkspaceID    uuid.UUID `json:"workspace_id"`
+	CheckID        uuid.UUID `json:"check_id"`
+	FreshMarginSec int32     `json:"fresh_margin_sec"`
+}
+
+// The check's locations that fail now, as DigestRuns counts them: a streak of at least the
+// check's failure_threshold and a last run within one interval plus the timeout plus
+// a margin. The evaluator names them in the incident it opens.
+func (q *Queries) FailingLocations(ctx context.Context, arg FailingLocationsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, failingLocations, arg.WorkspaceID, arg.CheckID, arg.FreshMarginSec)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var location string
+		if err := rows.Scan(&location); err != nil {
+			return nil, err
+		}
+		items = append(items, location)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getCheck = `-- name: GetCheck :one
@@ -274,6 +318,35 @@ func (q *Queries) ListChecks(ctx context.Context, arg ListChecksParams) ([]Check
 	return items, nil
 }
 
+const syncCheckSchedules = `-- name: SyncCheckSchedules :exec
+WITH c AS (
+    SELECT workspace_id, id, interval_sec,
+           CASE WHEN cardinality(locations) = 0 THEN ARRAY[''] ELSE locations END AS wanted
+    FROM checks WHERE checks.workspace_id = $1 AND checks.id = $2
+), gone AS (
+    DELETE FROM check_schedules s USING c
+    WHERE s.workspace_id = c.workspace_id AND s.check_id = c.id AND NOT s.location = ANY(c.wanted)
+)
+INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
+SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+FROM c CROSS JOIN LATERAL unnest(c.wanted) AS l(location)
+ON CONFLICT (workspace_id, check_id, location) DO NOTHING
+`
+
+type SyncCheckSchedulesParams struct {
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	ID          uuid.UUID `json:"id"`
+}
+
+// After a change of the check's locations (in the same transaction): one schedule per listed
+// location, or one ” schedule when it lists none. Schedules of locations no longer listed go
+// (their lease with them: a run in flight still reports, its result just moves no schedule);
+// a new location's first run comes within min(interval, 10 s), as a new check's does.
+func (q *Queries) SyncCheckSchedules(ctx context.Context, arg SyncCheckSchedulesParams) error {
+	_, err := q.db.Exec(ctx, syncCheckSchedules, arg.WorkspaceID, arg.ID)
+	return err
+}
+
 const updateCheck = `-- name: UpdateCheck :one
 UPDATE checks SET
     name              = coalesce($1, name),
@@ -283,8 +356,10 @@ UPDATE checks SET
     failure_threshold = coalesce($5, failure_threshold),
     severity          = coalesce($6, severity),
     enabled           = coalesce($7, enabled),
+    locations         = coalesce($8::text[], locations),
+    confirm_locations = coalesce($9, confirm_locations),
     updated_at        = now()
-WHERE workspace_id = $8 AND id = $9
+WHERE workspace_id = $10 AND id = $11
 RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
 `
 
@@ -296,6 +371,8 @@ type UpdateCheckParams struct {
 	FailureThreshold *int32    `json:"failure_threshold"`
 	Severity         *string   `json:"severity"`
 	Enabled          *bool     `json:"enabled"`
+	Locations        []string  `json:"locations"`
+	ConfirmLocations *int32    `json:"confirm_locations"`
 	WorkspaceID      uuid.UUID `json:"workspace_id"`
 	ID               uuid.UUID `json:"id"`
 }
@@ -310,6 +387,8 @@ func (q *Queries) UpdateCheck(ctx context.Context, arg UpdateCheckParams) (Check
 		arg.FailureThreshold,
 		arg.Severity,
 		arg.Enabled,
+		arg.Locations,
+		arg.ConfirmLocations,
 		arg.WorkspaceID,
 		arg.ID,
 	)

@@ -43,9 +43,9 @@ func (q *Queries) DeleteResultBatches(ctx context.Context, batchIds []int64) err
 }
 
 const digestLatest = `-- name: DigestLatest :exec
-INSERT INTO check_latest AS l (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id)
+INSERT INTO check_latest AS l (workspace_id, check_id, host_id, time, status, latency_ms, output, error_msg, metrics, facts, run_id, worker_id, location)
 SELECT DISTINCT ON (x.workspace_id, x.check_id)
-       x.workspace_id, x.check_id, x.host_id, x.time, x.status, x.latency_ms, x.output, x.error_msg, x.metrics, x.facts, x.run_id, x.worker_id
+       x.workspace_id, x.check_id, x.host_id, x.time, x.status, x.latency_ms, x.output, x.error_msg, x.metrics, x.facts, x.run_id, x.worker_id, x.location
 FROM check_results x
 JOIN checks c ON c.workspace_id = x.workspace_id AND c.id = x.check_id
 WHERE x.batch_id = ANY($1::bigint[]) AND x.time BETWEEN $2 AND $3
@@ -53,7 +53,8 @@ ORDER BY x.workspace_id, x.check_id, x.time DESC
 ON CONFLICT (workspace_id, check_id) DO UPDATE SET
     host_id = EXCLUDED.host_id, time = EXCLUDED.time, status = EXCLUDED.status, latency_ms = EXCLUDED.latency_ms,
     output = EXCLUDED.output, error_msg = EXCLUDED.error_msg, metrics = EXCLUDED.metrics,
-    facts = coalesce(EXCLUDED.facts, l.facts), run_id = EXCLUDED.run_id, worker_id = EXCLUDED.worker_id
+    facts = coalesce(EXCLUDED.facts, l.facts), run_id = EXCLUDED.run_id, worker_id = EXCLUDED.worker_id,
+    location = EXCLUDED.location
 WHERE l.time <= EXCLUDED.time
 `
 
@@ -134,6 +135,7 @@ WITH old AS (
     JOIN check_schedules s ON s.workspace_id = r.workspace_id AND s.check_id = r.check_id AND s.location IN (r.location, '')
     CROSS JOIN LATERAL (SELECT s.last_run_at IS NULL OR r.time > s.last_run_at AS newer) n
     WHERE r.batch_id = ANY($1::bigint[]) AND r.time BETWEEN $2 AND $3
+      AND (r.worker_id IS NOT NULL OR r.location = '')
 ), per AS (
     SELECT x.workspace_id, x.check_id, x.location,
            max(x.time) FILTER (WHERE x.newer) AS last_time,
@@ -174,11 +176,14 @@ WITH old AS (
     -- statistics for the newest batch ids) and would join two CTEs by nested loops, in time
     -- quadratic in the batch's size.
     SELECT e.workspace_id, e.check_id, max(e.last_run_at) AS last_run_at,
-           ((array_agg(e.last_status ORDER BY e.last_status DESC) FILTER (WHERE e.last_status IS NOT NULL))[b.confirm_locations])::smallint AS last_status,
-           coalesce((array_agg(e.fail_streak ORDER BY e.fail_streak DESC))[b.confirm_locations], 0)::integer AS fail_streak,
+           ((array_agg(e.last_status ORDER BY e.last_status DESC) FILTER (WHERE e.last_status IS NOT NULL AND f.fresh))[b.confirm_locations])::smallint AS last_status,
+           coalesce((array_agg(e.fail_streak ORDER BY e.fail_streak DESC) FILTER (WHERE f.fresh))[b.confirm_locations], 0)::integer AS fail_streak,
            b.last_status AS previous_status, b.fail_streak AS previous_streak
     FROM every e
     JOIN checks b ON b.workspace_id = e.workspace_id AND b.id = e.check_id
+    -- For a check with locations, only a schedule with a fresh last run counts (see above).
+    CROSS JOIN LATERAL (SELECT cardinality(b.locations) = 0
+                               OR e.last_run_at >= now() - make_interval(secs => b.interval_sec + b.timeout_sec + $5::integer) AS fresh) f
     GROUP BY e.workspace_id, e.check_id, b.confirm_locations, b.last_status, b.fail_streak -- one checks row per group
 )
 UPDATE checks c SET
@@ -192,10 +197,11 @@ RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold, c.la
 `
 
 type DigestRunsParams struct {
-	BatchIds  []int64   `json:"batch_ids"`
-	FirstTime time.Time `json:"first_time"`
-	LastTime  time.Time `json:"last_time"`
-	Ok        int16     `json:"ok"`
+	BatchIds       []int64   `json:"batch_ids"`
+	FirstTime      time.Time `json:"first_time"`
+	LastTime       time.Time `json:"last_time"`
+	Ok             int16     `json:"ok"`
+	FreshMarginSec int32     `json:"fresh_margin_sec"`
 }
 
 type DigestRunsRow struct {
@@ -217,14 +223,21 @@ type DigestRunsRow struct {
 // schedule's last run move its state, so a late batch never rewinds it (it may still release a
 // lease). The check's streak is the confirm_locations-th longest of its schedules' streaks (so
 // it reaches failure_threshold only when that many locations each have), its status the
-// confirm_locations-th worst. Returns every check touched, with its state before and after,
-// for the incident evaluator. @ok is probes.OK.
+// confirm_locations-th worst. For a check with locations, only schedules whose last run is
+// fresh (within one interval plus the timeout plus fresh_margin_sec of now) count, so a
+// location that stopped reporting confirms nothing either way; with fewer fresh schedules than
+// confirm_locations the streak is 0 and the status stays as it was. A result with a location
+// and no worker is the location reporter's "no live worker" UNKNOWN: it is kept and shown,
+// but moves no schedule's state (it still makes its check's state be recomputed).
+// Returns every check touched, with its state before and after, for the incident evaluator.
+// @ok is probes.OK.
 func (q *Queries) DigestRuns(ctx context.Context, arg DigestRunsParams) ([]DigestRunsRow, error) {
 	rows, err := q.db.Query(ctx, digestRuns,
 		arg.BatchIds,
 		arg.FirstTime,
 		arg.LastTime,
 		arg.Ok,
+		arg.FreshMarginSec,
 	)
 	if err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func (q *Queries) CheckExists(ctx context.Context, arg CheckExistsParams) (bool,
 }
 
 const getCheckLatestResult = `-- name: GetCheckLatestResult :one
-SELECT check_id, host_id, time, status, latency_ms, output, error_msg, metrics, run_id, worker_id
+SELECT check_id, host_id, time, status, latency_ms, output, error_msg, metrics, run_id, worker_id, location
 FROM check_latest
 WHERE workspace_id = $1 AND check_id = $2
 `
@@ -58,6 +58,7 @@ type GetCheckLatestResultRow struct {
 	Metrics   []byte     `json:"metrics"`
 	RunID     *uuid.UUID `json:"run_id"`
 	WorkerID  *uuid.UUID `json:"worker_id"`
+	Location  string     `json:"location"`
 }
 
 func (q *Queries) GetCheckLatestResult(ctx context.Context, arg GetCheckLatestResultParams) (GetCheckLatestResultRow, error) {
@@ -74,6 +75,7 @@ func (q *Queries) GetCheckLatestResult(ctx context.Context, arg GetCheckLatestRe
 		&i.Metrics,
 		&i.RunID,
 		&i.WorkerID,
+		&i.Location,
 	)
 	return i, err
 }
@@ -129,13 +131,100 @@ func (q *Queries) HostPingUptime(ctx context.Context, arg HostPingUptimeParams) 
 	return i, err
 }
 
+const listCheckBucketsAt = `-- name: ListCheckBucketsAt :many
+SELECT date_bin(make_interval(secs => $1::integer), time, timestamptz '1970-01-01 00:00:00+00')::timestamptz AS bucket,
+       count(*)::integer AS samples,
+       count(*) FILTER (WHERE status = $2::smallint)::integer AS ok,
+       count(*) FILTER (WHERE status = $3::smallint)::integer AS warning,
+       count(*) FILTER (WHERE status = $4::smallint)::integer AS critical,
+       count(*) FILTER (WHERE status NOT IN ($2::smallint, $3::smallint, $4::smallint))::integer AS unknown,
+       min(latency_ms)::float8 AS min_latency_ms, avg(latency_ms)::float8 AS avg_latency_ms, max(latency_ms)::float8 AS max_latency_ms
+FROM check_results
+WHERE workspace_id = $5 AND check_id = $6 AND location = $7
+  AND time >= $8::timestamptz AND time < $9::timestamptz
+GROUP BY 1
+ORDER BY 1
+LIMIT $10
+`
+
+type ListCheckBucketsAtParams struct {
+	BucketSize  int32     `json:"bucket_size"`
+	Ok          int16     `json:"ok"`
+	Warning     int16     `json:"warning"`
+	Critical    int16     `json:"critical"`
+	WorkspaceID uuid.UUID `json:"workspace_id"`
+	CheckID     uuid.UUID `json:"check_id"`
+	Location    string    `json:"location"`
+	FromTime    time.Time `json:"from_time"`
+	ToTime      time.Time `json:"to_time"`
+	MaxRows     int32     `json:"max_rows"`
+}
+
+type ListCheckBucketsAtRow struct {
+	Bucket       time.Time `json:"bucket"`
+	Samples      int32     `json:"samples"`
+	Ok           int32     `json:"ok"`
+	Warning      int32     `json:"warning"`
+	Critical     int32     `json:"critical"`
+	Unknown      int32     `json:"unknown"`
+	MinLatencyMs float64   `json:"min_latency_ms"`
+	AvgLatencyMs float64   `json:"avg_latency_ms"`
+	MaxLatencyMs float64   `json:"max_latency_ms"`
+}
+
+// The rollups' buckets (aligned on the Unix epoch, UTC) computed from the raw results of one
+// location: rollups are per check, so a location filter reads raw rows (the caller bounds the
+// window). The caller widens [from, to) to whole buckets, so that buckets are whole, as the
+// rollups' are.
+func (q *Queries) ListCheckBucketsAt(ctx context.Context, arg ListCheckBucketsAtParams) ([]ListCheckBucketsAtRow, error) {
+	rows, err := q.db.Query(ctx, listCheckBucketsAt,
+		arg.BucketSize,
+		arg.Ok,
+		arg.Warning,
+		arg.Critical,
+		arg.WorkspaceID,
+		arg.CheckID,
+		arg.Location,
+		arg.FromTime,
+		arg.ToTime,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListCheckBucketsAtRow{}
+	for rows.Next() {
+		var i ListCheckBucketsAtRow
+		if err := rows.Scan(
+			&i.Bucket,
+			&i.Samples,
+			&i.Ok,
+			&i.Warning,
+			&i.Critical,
+			&i.Unknown,
+			&i.MinLatencyMs,
+			&i.AvgLatencyMs,
+			&i.MaxLatencyMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listCheckResultsRaw = `-- name: ListCheckResultsRaw :many
 SELECT time, status, latency_ms
 FROM check_results
 WHERE workspace_id = $1 AND check_id = $2
   AND time >= $3::timestamptz AND time < $4::timestamptz
+  AND ($5::text = '' OR location = $5::text)
 ORDER BY time
-LIMIT $5
+LIMIT $6
 `
 
 type ListCheckResultsRawParams struct {
@@ -143,6 +232,7 @@ type ListCheckResultsRawParams struct {
 	CheckID     uuid.UUID `json:"check_id"`
 	FromTime    time.Time `json:"from_time"`
 	ToTime      time.Time `json:"to_time"`
+	Location    string    `json:"location"`
 	MaxRows     int32     `json:"max_rows"`
 }
 
@@ -152,13 +242,15 @@ type ListCheckResultsRawRow struct {
 	LatencyMs float64   `json:"latency_ms"`
 }
 
-// Raw results, oldest first; the caller asks for one row more than it accepts to detect overflow.
+// Raw results, oldest first, of every location or of one (location ”); the caller asks for
+// one row more than it accepts to detect overflow.
 func (q *Queries) ListCheckResultsRaw(ctx context.Context, arg ListCheckResultsRawParams) ([]ListCheckResultsRawRow, error) {
 	rows, err := q.db.Query(ctx, listCheckResultsRaw,
 		arg.WorkspaceID,
 		arg.CheckID,
 		arg.FromTime,
 		arg.ToTime,
+		arg.Location,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -324,7 +416,7 @@ func (q *Queries) ListCheckRollups5Min(ctx context.Context, arg ListCheckRollups
 }
 
 const listHostLatestResults = `-- name: ListHostLatestResults :many
-SELECT l.check_id, l.host_id, l.time, l.status, l.latency_ms, l.output, l.error_msg, l.metrics, l.run_id, l.worker_id
+SELECT l.check_id, l.host_id, l.time, l.status, l.latency_ms, l.output, l.error_msg, l.metrics, l.run_id, l.worker_id, l.location
 FROM checks c
 JOIN check_latest l ON l.workspace_id = c.workspace_id AND l.check_id = c.id
 WHERE c.workspace_id = $1 AND c.host_id = $2
@@ -347,6 +439,7 @@ type ListHostLatestResultsRow struct {
 	Metrics   []byte     `json:"metrics"`
 	RunID     *uuid.UUID `json:"run_id"`
 	WorkerID  *uuid.UUID `json:"worker_id"`
+	Location  string     `json:"location"`
 }
 
 // The latest result of each check of the host (checks never run have no row), by check name.
@@ -370,6 +463,84 @@ func (q *Queries) ListHostLatestResults(ctx context.Context, arg ListHostLatestR
 			&i.Metrics,
 			&i.RunID,
 			&i.WorkerID,
+			&i.Location,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listHostLatestResultsAt = `-- name: ListHostLatestResultsAt :many
+SELECT r.check_id, r.host_id, r.time, r.status, r.latency_ms, r.output, r.error_msg, r.metrics, r.run_id, r.worker_id, r.location
+FROM checks c
+CROSS JOIN LATERAL (
+    SELECT x.check_id, x.host_id, x.time, x.status, x.latency_ms, x.output, x.error_msg, x.metrics, x.run_id, x.worker_id, x.location
+    FROM check_results x
+    WHERE x.workspace_id = c.workspace_id AND x.check_id = c.id AND x.location = $1
+      AND x.time >= $2::timestamptz
+    ORDER BY x.time DESC LIMIT 1
+) r
+WHERE c.workspace_id = $3 AND c.host_id = $4
+  AND ($5::uuid IS NULL OR c.id = $5)
+ORDER BY c.name, c.id
+`
+
+type ListHostLatestResultsAtParams struct {
+	Location    string     `json:"location"`
+	Since       time.Time  `json:"since"`
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	HostID      uuid.UUID  `json:"host_id"`
+	CheckID     *uuid.UUID `json:"check_id"`
+}
+
+type ListHostLatestResultsAtRow struct {
+	CheckID   uuid.UUID  `json:"check_id"`
+	HostID    uuid.UUID  `json:"host_id"`
+	Time      time.Time  `json:"time"`
+	Status    int16      `json:"status"`
+	LatencyMs float64    `json:"latency_ms"`
+	Output    string     `json:"output"`
+	ErrorMsg  string     `json:"error_msg"`
+	Metrics   []byte     `json:"metrics"`
+	RunID     *uuid.UUID `json:"run_id"`
+	WorkerID  *uuid.UUID `json:"worker_id"`
+	Location  string     `json:"location"`
+}
+
+// ListHostLatestResults from one location: each check's newest result measured there, read
+// from the raw results since since (the caller bounds the look-back), by check name.
+func (q *Queries) ListHostLatestResultsAt(ctx context.Context, arg ListHostLatestResultsAtParams) ([]ListHostLatestResultsAtRow, error) {
+	rows, err := q.db.Query(ctx, listHostLatestResultsAt,
+		arg.Location,
+		arg.Since,
+		arg.WorkspaceID,
+		arg.HostID,
+		arg.CheckID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListHostLatestResultsAtRow{}
+	for rows.Next() {
+		var i ListHostLatestResultsAtRow
+		if err := rows.Scan(
+			&i.CheckID,
+			&i.HostID,
+			&i.Time,
+			&i.Status,
+			&i.LatencyMs,
+			&i.Output,
+			&i.ErrorMsg,
+			&i.Metrics,
+			&i.RunID,
+			&i.WorkerID,
+			&i.Location,
 		); err != nil {
 			return nil, err
 		}

@@ -181,6 +181,7 @@ type CheckLatest struct {
 	Facts       []byte     `json:"facts"`
 	RunID       *uuid.UUID `json:"run_id"`
 	WorkerID    *uuid.UUID `json:"worker_id"`
+	Location    string     `json:"location"`
 }
 
 type CheckResult struct {

@@ -126,6 +126,80 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 	return items, nil
 }
 
+const claimUnservedSchedules = `-- name: ClaimUnservedSchedules :many
+WITH unserved AS (
+    SELECT s.workspace_id, s.check_id, s.location, s.pending_run_id
+    FROM check_schedules s
+    JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
+    JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
+    WHERE s.location <> ''
+      AND s.next_run_at < now() - make_interval(secs => greatest(c.interval_sec, $1::integer))
+      AND (s.lease_until IS NULL OR s.lease_until < now())
+      AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM workers w
+                      WHERE w.workspace_id = s.workspace_id AND w.location = s.location AND w.retired_at IS NULL
+                        AND w.last_heartbeat > now() - make_interval(secs => $2::integer))
+    ORDER BY s.next_run_at
+    LIMIT $3
+    FOR UPDATE OF s SKIP LOCKED
+), moved AS (
+    UPDATE check_schedules s SET
+        next_run_at    = now() + make_interval(secs => c.interval_sec - greatest(c.interval_sec, $1::integer)),
+        pending_run_id = NULL
+    FROM unserved u, checks c
+    WHERE s.workspace_id = u.workspace_id AND s.check_id = u.check_id AND s.location = u.location
+      AND c.workspace_id = s.workspace_id AND c.id = s.check_id
+    RETURNING s.workspace_id, s.check_id, s.location, c.host_id, u.pending_run_id AS run_id
+)
+SELECT workspace_id, check_id, host_id, location, run_id FROM moved
+`
+
+type ClaimUnservedSchedulesParams struct {
+	MinGraceSec   int32 `json:"min_grace_sec"`
+	StaleAfterSec int32 `json:"stale_after_sec"`
+	MaxRows       int32 `json:"max_rows"`
+}
+
+type ClaimUnservedSchedulesRow struct {
+	WorkspaceID uuid.UUID  `json:"workspace_id"`
+	CheckID     uuid.UUID  `json:"check_id"`
+	HostID      uuid.UUID  `json:"host_id"`
+	Location    string     `json:"location"`
+	RunID       *uuid.UUID `json:"run_id"`
+}
+
+// The location reporter's claim: schedules of a named location overdue by more than a grace
+// (the larger of one interval and min_grace_sec) whose workspace has no live worker in that
+// location (a heartbeat within stale_after_sec, not retired). Each is moved on so that it
+// comes back one interval later if still unserved (one report per interval, never a burst),
+// or is claimed at once by a worker that appears; a pending run-now request is answered by the
+// report (its run id). SKIP LOCKED and the move keep two serve processes from reporting twice.
+func (q *Queries) ClaimUnservedSchedules(ctx context.Context, arg ClaimUnservedSchedulesParams) ([]ClaimUnservedSchedulesRow, error) {
+	rows, err := q.db.Query(ctx, claimUnservedSchedules, arg.MinGraceSec, arg.StaleAfterSec, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimUnservedSchedulesRow{}
+	for rows.Next() {
+		var i ClaimUnservedSchedulesRow
+		if err := rows.Scan(
+			&i.WorkspaceID,
+			&i.CheckID,
+			&i.HostID,
+			&i.Location,
+			&i.RunID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const registerWorkerEverywhere = `-- name: RegisterWorkerEverywhere :exec
 INSERT INTO workers (workspace_id, id, name, location, version)
 SELECT w.id, $1, $2, $3, $4 FROM workspaces w

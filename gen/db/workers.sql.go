@@ -37,6 +37,58 @@ func (q *Queries) GetWorker(ctx context.Context, arg GetWorkerParams) (Worker, e
 	return i, err
 }
 
+const listWorkerLocations = `-- name: ListWorkerLocations :many
+WITH needed AS (
+    SELECT l.location, count(*) AS checks
+    FROM checks c CROSS JOIN LATERAL unnest(c.locations) AS l(location)
+    WHERE c.workspace_id = $1
+    GROUP BY l.location
+), served AS (
+    SELECT w.location,
+           count(*) FILTER (WHERE w.last_heartbeat > now() - make_interval(secs => $2::integer)) AS live_workers
+    FROM workers w
+    WHERE w.workspace_id = $1 AND w.retired_at IS NULL AND w.location <> ''
+    GROUP BY w.location
+)
+SELECT coalesce(n.location, s.location)::text AS location, coalesce(s.live_workers, 0)::bigint AS live_workers,
+       coalesce(n.checks, 0)::bigint AS checks
+FROM needed n FULL JOIN served s ON s.location = n.location
+ORDER BY 1
+`
+
+type ListWorkerLocationsParams struct {
+	WorkspaceID   uuid.UUID `json:"workspace_id"`
+	StaleAfterSec int32     `json:"stale_after_sec"`
+}
+
+type ListWorkerLocationsRow struct {
+	Location    string `json:"location"`
+	LiveWorkers int64  `json:"live_workers"`
+	Checks      int64  `json:"checks"`
+}
+
+// Each location in use in the workspace (listed by a check, or given by a worker not retired),
+// with its live workers (a heartbeat within stale_after_sec) and the checks that list it.
+func (q *Queries) ListWorkerLocations(ctx context.Context, arg ListWorkerLocationsParams) ([]ListWorkerLocationsRow, error) {
+	rows, err := q.db.Query(ctx, listWorkerLocations, arg.WorkspaceID, arg.StaleAfterSec)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWorkerLocationsRow{}
+	for rows.Next() {
+		var i ListWorkerLocationsRow
+		if err := rows.Scan(&i.Location, &i.LiveWorkers, &i.Checks); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listWorkers = `-- name: ListWorkers :many
 
 SELECT workspace_id, id, name, location, version, checks_executed, started_at, last_heartbeat, retired_at FROM workers WHERE workspace_id = $1 AND retired_at IS NULL ORDER BY name, id

@@ -50,7 +50,7 @@ RETURNING true AS claimed;
 SELECT id, name, hostname, tags FROM hosts WHERE workspace_id = $1 AND id = $2;
 
 -- name: CheckForAlert :one
-SELECT id, name, check_type, severity, failure_threshold FROM checks WHERE workspace_id = $1 AND id = $2;
+SELECT id, name, check_type, severity, failure_threshold, locations, confirm_locations FROM checks WHERE workspace_id = $1 AND id = $2;
 
 -- name: HostInActiveMaintenance :one
 -- Whether a window suppressing alerts covers the host now (by status, or by time for a

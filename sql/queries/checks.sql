@@ -6,8 +6,9 @@
 -- automation run) do not all fall due in the same instant forever.
 WITH c AS (
     INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
-                        failure_threshold, severity, enabled)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                        failure_threshold, severity, enabled, locations, confirm_locations)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+            coalesce(sqlc.narg('locations')::text[], '{}'), coalesce(sqlc.narg('confirm_locations')::integer, 1))
     RETURNING *
 ), s AS (
     INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
@@ -48,9 +49,41 @@ UPDATE checks SET
     failure_threshold = coalesce(sqlc.narg('failure_threshold'), failure_threshold),
     severity          = coalesce(sqlc.narg('severity'), severity),
     enabled           = coalesce(sqlc.narg('enabled'), enabled),
+    locations         = coalesce(sqlc.narg('locations')::text[], locations),
+    confirm_locations = coalesce(sqlc.narg('confirm_locations'), confirm_locations),
     updated_at        = now()
 WHERE workspace_id = @workspace_id AND id = @id
 RETURNING *;
 
+-- name: SyncCheckSchedules :exec
+-- After a change of the check's locations (in the same transaction): one schedule per listed
+-- location, or one '' schedule when it lists none. Schedules of locations no longer listed go
+-- (their lease with them: a run in flight still reports, its result just moves no schedule);
+-- a new location's first run comes within min(interval, 10 s), as a new check's does.
+WITH c AS (
+    SELECT workspace_id, id, interval_sec,
+           CASE WHEN cardinality(locations) = 0 THEN ARRAY[''] ELSE locations END AS wanted
+    FROM checks WHERE checks.workspace_id = @workspace_id AND checks.id = @id
+), gone AS (
+    DELETE FROM check_schedules s USING c
+    WHERE s.workspace_id = c.workspace_id AND s.check_id = c.id AND NOT s.location = ANY(c.wanted)
+)
+INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
+SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+FROM c CROSS JOIN LATERAL unnest(c.wanted) AS l(location)
+ON CONFLICT (workspace_id, check_id, location) DO NOTHING;
+
 -- name: DeleteCheck :execrows
 DELETE FROM checks WHERE workspace_id = $1 AND id = $2;
+
+-- name: FailingLocations :many
+-- The check's locations that fail now, as DigestRuns counts them: a streak of at least the
+-- check's failure_threshold and a last run within one interval plus the timeout plus
+-- a margin. The evaluator names them in the incident it opens.
+SELECT s.location
+FROM check_schedules s
+JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
+WHERE s.workspace_id = @workspace_id AND s.check_id = @check_id AND s.location <> ''
+  AND s.fail_streak >= c.failure_threshold
+  AND s.last_run_at >= now() - make_interval(secs => c.interval_sec + c.timeout_sec + @fresh_margin_sec::integer)
+ORDER BY s.location;

@@ -14,24 +14,61 @@ SELECT EXISTS (SELECT 1 FROM hosts WHERE workspace_id = $1 AND id = $2);
 
 -- name: ListHostLatestResults :many
 -- The latest result of each check of the host (checks never run have no row), by check name.
-SELECT l.check_id, l.host_id, l.time, l.status, l.latency_ms, l.output, l.error_msg, l.metrics, l.run_id, l.worker_id
+SELECT l.check_id, l.host_id, l.time, l.status, l.latency_ms, l.output, l.error_msg, l.metrics, l.run_id, l.worker_id, l.location
 FROM checks c
 JOIN check_latest l ON l.workspace_id = c.workspace_id AND l.check_id = c.id
 WHERE c.workspace_id = @workspace_id AND c.host_id = @host_id
 ORDER BY c.name, c.id;
 
 -- name: GetCheckLatestResult :one
-SELECT check_id, host_id, time, status, latency_ms, output, error_msg, metrics, run_id, worker_id
+SELECT check_id, host_id, time, status, latency_ms, output, error_msg, metrics, run_id, worker_id, location
 FROM check_latest
 WHERE workspace_id = $1 AND check_id = $2;
 
+-- name: ListHostLatestResultsAt :many
+-- ListHostLatestResults from one location: each check's newest result measured there, read
+-- from the raw results since since (the caller bounds the look-back), by check name.
+SELECT r.check_id, r.host_id, r.time, r.status, r.latency_ms, r.output, r.error_msg, r.metrics, r.run_id, r.worker_id, r.location
+FROM checks c
+CROSS JOIN LATERAL (
+    SELECT x.check_id, x.host_id, x.time, x.status, x.latency_ms, x.output, x.error_msg, x.metrics, x.run_id, x.worker_id, x.location
+    FROM check_results x
+    WHERE x.workspace_id = c.workspace_id AND x.check_id = c.id AND x.location = @location
+      AND x.time >= @since::timestamptz
+    ORDER BY x.time DESC LIMIT 1
+) r
+WHERE c.workspace_id = @workspace_id AND c.host_id = @host_id
+  AND (sqlc.narg('check_id')::uuid IS NULL OR c.id = sqlc.narg('check_id'))
+ORDER BY c.name, c.id;
+
 -- name: ListCheckResultsRaw :many
--- Raw results, oldest first; the caller asks for one row more than it accepts to detect overflow.
+-- Raw results, oldest first, of every location or of one (location ''); the caller asks for
+-- one row more than it accepts to detect overflow.
 SELECT time, status, latency_ms
 FROM check_results
 WHERE workspace_id = @workspace_id AND check_id = @check_id
   AND time >= @from_time::timestamptz AND time < @to_time::timestamptz
+  AND (@location::text = '' OR location = @location::text)
 ORDER BY time
+LIMIT @max_rows;
+
+-- name: ListCheckBucketsAt :many
+-- The rollups' buckets (aligned on the Unix epoch, UTC) computed from the raw results of one
+-- location: rollups are per check, so a location filter reads raw rows (the caller bounds the
+-- window). The caller widens [from, to) to whole buckets, so that buckets are whole, as the
+-- rollups' are.
+SELECT date_bin(make_interval(secs => sqlc.arg(bucket_size)::integer), time, timestamptz '1970-01-01 00:00:00+00')::timestamptz AS bucket,
+       count(*)::integer AS samples,
+       count(*) FILTER (WHERE status = sqlc.arg(ok)::smallint)::integer AS ok,
+       count(*) FILTER (WHERE status = sqlc.arg(warning)::smallint)::integer AS warning,
+       count(*) FILTER (WHERE status = sqlc.arg(critical)::smallint)::integer AS critical,
+       count(*) FILTER (WHERE status NOT IN (sqlc.arg(ok)::smallint, sqlc.arg(warning)::smallint, sqlc.arg(critical)::smallint))::integer AS unknown,
+       min(latency_ms)::float8 AS min_latency_ms, avg(latency_ms)::float8 AS avg_latency_ms, max(latency_ms)::float8 AS max_latency_ms
+FROM check_results
+WHERE workspace_id = @workspace_id AND check_id = @check_id AND location = @location
+  AND time >= @from_time::timestamptz AND time < @to_time::timestamptz
+GROUP BY 1
+ORDER BY 1
 LIMIT @max_rows;
 
 -- name: ListCheckRollups :many

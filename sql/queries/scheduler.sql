@@ -77,3 +77,36 @@ INSERT INTO workers (workspace_id, id, name, location, version)
 SELECT w.id, @id, @name, @location, @version FROM workspaces w
 ON CONFLICT (workspace_id, id) DO UPDATE SET
     last_heartbeat = now(), name = EXCLUDED.name, location = EXCLUDED.location, version = EXCLUDED.version;
+
+-- name: ClaimUnservedSchedules :many
+-- The location reporter's claim: schedules of a named location overdue by more than a grace
+-- (the larger of one interval and min_grace_sec) whose workspace has no live worker in that
+-- location (a heartbeat within stale_after_sec, not retired). Each is moved on so that it
+-- comes back one interval later if still unserved (one report per interval, never a burst),
+-- or is claimed at once by a worker that appears; a pending run-now request is answered by the
+-- report (its run id). SKIP LOCKED and the move keep two serve processes from reporting twice.
+WITH unserved AS (
+    SELECT s.workspace_id, s.check_id, s.location, s.pending_run_id
+    FROM check_schedules s
+    JOIN checks c ON c.workspace_id = s.workspace_id AND c.id = s.check_id
+    JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
+    WHERE s.location <> ''
+      AND s.next_run_at < now() - make_interval(secs => greatest(c.interval_sec, @min_grace_sec::integer))
+      AND (s.lease_until IS NULL OR s.lease_until < now())
+      AND ((c.enabled AND h.is_active) OR s.pending_run_id IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM workers w
+                      WHERE w.workspace_id = s.workspace_id AND w.location = s.location AND w.retired_at IS NULL
+                        AND w.last_heartbeat > now() - make_interval(secs => @stale_after_sec::integer))
+    ORDER BY s.next_run_at
+    LIMIT @max_rows
+    FOR UPDATE OF s SKIP LOCKED
+), moved AS (
+    UPDATE check_schedules s SET
+        next_run_at    = now() + make_interval(secs => c.interval_sec - greatest(c.interval_sec, @min_grace_sec::integer)),
+        pending_run_id = NULL
+    FROM unserved u, checks c
+    WHERE s.workspace_id = u.workspace_id AND s.check_id = u.check_id AND s.location = u.location
+      AND c.workspace_id = s.workspace_id AND c.id = s.check_id
+    RETURNING s.workspace_id, s.check_id, s.location, c.host_id, u.pending_run_id AS run_id
+)
+SELECT workspace_id, check_id, host_id, location, run_id FROM moved;

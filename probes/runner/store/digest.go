@@ -16,6 +16,12 @@ import (
 	"github.com/secuaas/secumon/server/platform/metrics"
 )
 
+// FreshMargin is how much older than one interval plus the timeout a location's last run may
+// be and still count for N-of-M confirmation (DigestRuns; the evaluator's FailingLocations
+// names the same locations): the time a result takes from its run to its digest, with room
+// for a claim that comes a poll late.
+const FreshMargin = 10 * time.Second
+
 // RunsHook sees, inside the digest's transaction, every check whose runs were just digested,
 // with its state before and after. What it writes commits or rolls back with the digest, so
 // it sees each run exactly once (the incident evaluator is one).
@@ -159,7 +165,7 @@ func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultB
 	if err := q.DigestLatest(ctx, db.DigestLatestParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
 		return fmt.Errorf("latest: %w", err)
 	}
-	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{BatchIds: ids, FirstTime: first, LastTime: last, Ok: int16(probes.OK)})
+	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{FreshMarginSec: int32(FreshMargin / time.Second), BatchIds: ids, FirstTime: first, LastTime: last, Ok: int16(probes.OK)})
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}

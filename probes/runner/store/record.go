@@ -20,15 +20,18 @@ type Record struct {
 	WorkspaceID uuid.UUID
 	CheckID     uuid.UUID
 	HostID      uuid.UUID
-	WorkerID    uuid.UUID
-	Location    string    // the location of the worker that ran it ('' when it has none)
-	RunID       uuid.UUID // uuid.Nil for a scheduled run
-	Time        time.Time
-	Status      int16
-	LatencyMs   float64
-	Output      string
-	ErrorMsg    string
-	Metrics     map[string]float64
-	Facts       map[string]string
-	Samples     []Sample
+	// WorkerID is uuid.Nil for results no worker measured. With a Location, such a result is
+	// the location reporter's "no live worker here" (UNKNOWN): the digest keeps and shows it
+	// but lets it move no schedule's state (see DigestRuns).
+	WorkerID  uuid.UUID
+	Location  string    // the location of the worker that ran it ('' when it has none)
+	RunID     uuid.UUID // uuid.Nil for a scheduled run
+	Time      time.Time
+	Status    int16
+	LatencyMs float64
+	Output    string
+	ErrorMsg  string
+	Metrics   map[string]float64
+	Facts     map[string]string
+	Samples   []Sample
 }

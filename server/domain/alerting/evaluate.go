@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
+	"github.com/secuaas/secumon/probes/runner/store"
 	"github.com/secuaas/secumon/server/domain/incidents"
 )
 
@@ -95,6 +97,18 @@ func (a *Alerting) open(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (inc
 	if detail := firstNonEmpty(latest.ErrorMsg, latest.Output); detail != "" {
 		note += ": " + detail
 	}
+	where := ""
+	if len(check.Locations) > 0 {
+		// N of M: say which locations agree ("2 of 3 locations: eu-west, us-east").
+		failing, err := q.FailingLocations(ctx, db.FailingLocationsParams{
+			WorkspaceID: r.WorkspaceID, CheckID: r.CheckID, FreshMarginSec: int32(store.FreshMargin / time.Second),
+		})
+		if err != nil {
+			return incidents.Change{}, false, err
+		}
+		where = fmt.Sprintf("%d of %d locations: %s", len(failing), len(check.Locations), strings.Join(failing, ", "))
+		note = where + "; " + note
+	}
 
 	// A check failing again soon after its incident resolved reopens that incident.
 	since := time.Now().Add(-a.cfg.FlapWindow)
@@ -113,7 +127,7 @@ func (a *Alerting) open(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (inc
 	return incidents.OpenAuto(ctx, tx, incidents.New{
 		WorkspaceID: r.WorkspaceID,
 		Title:       fmt.Sprintf("%s: %s is %s", host.Name, check.Name, status),
-		Description: fmt.Sprintf("Check %q (%s) on %s (%s) failed %d consecutive runs.", check.Name, check.CheckType, host.Name, host.Hostname, r.FailStreak),
+		Description: description(check, host, r.FailStreak, where),
 		Severity:    severityFor(check.Severity, status),
 		Tags:        map[string]string{"source": "auto", "check_type": check.CheckType},
 		HostID:      &hostID,
@@ -121,6 +135,16 @@ func (a *Alerting) open(ctx context.Context, tx pgx.Tx, r db.DigestRunsRow) (inc
 		Actor:       incidents.ActorSystem,
 		Note:        note,
 	})
+}
+
+// description is an automatic incident's: the check, its host, and for a check run from
+// several locations, which of them fail.
+func description(check db.CheckForAlertRow, host db.HostForAlertRow, streak int32, where string) string {
+	d := fmt.Sprintf("Check %q (%s) on %s (%s) failed %d consecutive runs", check.Name, check.CheckType, host.Name, host.Hostname, streak)
+	if where != "" {
+		d += fmt.Sprintf(" in %s (confirmation needs %d)", where, check.ConfirmLocations)
+	}
+	return d + "."
 }
 
 // recover resolves the check's open automatic incident, unless the incident has flapped too

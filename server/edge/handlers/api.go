@@ -26,6 +26,10 @@ import (
 )
 
 // API is the strict server.
+// WorkerStaleAfter is how old a worker's heartbeat may be before it shows as stale and no
+// longer counts as live in its location (the location reporter uses the same).
+const WorkerStaleAfter = 90 * time.Second
+
 type API struct {
 	pool    *pgxpool.Pool
 	q       *db.Queries
@@ -78,7 +82,7 @@ var _ api.StrictServerInterface = (*API)(nil)
 func New(d Deps) *API {
 	a := &API{
 		pool: d.Pool, q: db.New(d.Pool), configs: d.Configs, announcer: d.Announcer, ackExpirer: d.AckExpirer,
-		syslogEnabled: d.SyslogEnabled, workerStaleAfter: 90 * time.Second, publicURL: d.PublicURL,
+		syslogEnabled: d.SyslogEnabled, workerStaleAfter: WorkerStaleAfter, publicURL: d.PublicURL,
 		remote: d.Remote, revoked: d.Revoked,
 	}
 	if a.revoked == nil {

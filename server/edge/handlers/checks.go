@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,7 +42,33 @@ func (a *API) checkOut(c db.Check, next *time.Time) api.Check {
 		t := next.UTC()
 		out.NextRunAt = &t
 	}
+	locations, confirm := c.Locations, int(c.ConfirmLocations)
+	if locations == nil {
+		locations = []string{}
+	}
+	out.Locations, out.ConfirmLocations = &locations, &confirm
 	return out
+}
+
+// checkLocations refuses locations on a check that does not probe (heartbeat) and a
+// confirm_locations above the number of locations (a check any worker runs counts as one).
+func checkLocations(checkType string, locations []string, confirm int32) error {
+	if checkType == probes.TypeHeartbeat && len(locations) > 0 {
+		return problem.Unprocessable(problem.FieldError{Field: "locations", Message: "a heartbeat check probes nothing and runs in no location"})
+	}
+	if m := max(len(locations), 1); int(confirm) > m {
+		return problem.Unprocessable(problem.FieldError{Field: "confirm_locations",
+			Message: fmt.Sprintf("%d of %d locations: confirm_locations may not exceed the number of locations", confirm, m)})
+	}
+	return nil
+}
+
+// locationsArg is the locations as stored; nil (keep) when absent.
+func locationsArg(l *[]api.LocationName) []string {
+	if l == nil {
+		return nil
+	}
+	return append([]string{}, *l...)
 }
 
 // nextRuns says when each check runs next.
@@ -123,6 +150,13 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 	if err := checkHeartbeatConfig(string(b.CheckType), config); err != nil {
 		return nil, err
 	}
+	locations, confirm := locationsArg(b.Locations), int32(derefOr(b.ConfirmLocations, 1))
+	if locations == nil {
+		locations = []string{}
+	}
+	if err := checkLocations(string(b.CheckType), locations, confirm); err != nil {
+		return nil, err
+	}
 	var c db.Check
 	var hbURL *string
 	err := a.inTx(ctx, func(q *db.Queries) error {
@@ -135,6 +169,7 @@ func (a *API) CreateCheck(ctx context.Context, req api.CreateCheckRequestObject)
 			TimeoutSec:       int32(derefOr(b.TimeoutSec, defaultTimeoutSec)),
 			FailureThreshold: int32(derefOr(b.FailureThreshold, defaultFailureThreshold)),
 			Severity:         severityArg(b.Severity), Enabled: derefOr(b.Enabled, true),
+			Locations: locations, ConfirmLocations: &confirm,
 		})
 		c = db.Check(row)
 		if err == nil && c.CheckType == probes.TypeHeartbeat {
@@ -166,6 +201,7 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	params := db.UpdateCheckParams{
 		WorkspaceID: ws, ID: req.Id, Name: b.Name, Enabled: b.Enabled, Severity: severityArg(b.Severity),
 		IntervalSec: int32Arg(b.IntervalSec), TimeoutSec: int32Arg(b.TimeoutSec), FailureThreshold: int32Arg(b.FailureThreshold),
+		Locations: locationsArg(b.Locations), ConfirmLocations: int32Arg(b.ConfirmLocations),
 	}
 	if b.Config != nil {
 		current, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
@@ -187,7 +223,22 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		}
 		params.Config = mustJSON(config)
 	}
-	c, err := a.q.UpdateCheck(ctx, params)
+	// The combination is checked on the updated row, inside the transaction, so that a
+	// concurrent update cannot slip an invalid one in; a refused update changes nothing.
+	var c db.Check
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		if c, err = q.UpdateCheck(ctx, params); err != nil {
+			return err
+		}
+		if err := checkLocations(c.CheckType, c.Locations, c.ConfirmLocations); err != nil {
+			return err
+		}
+		if params.Locations == nil {
+			return nil
+		}
+		return q.SyncCheckSchedules(ctx, db.SyncCheckSchedulesParams{WorkspaceID: ws, ID: c.ID})
+	})
 	if uniqueViolation(err) {
 		return nil, problem.Conflict("a check named %q already exists", deref(b.Name))
 	}

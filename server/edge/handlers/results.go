@@ -14,6 +14,7 @@ import (
 
 	"github.com/secuaas/secumon/gen/api"
 	"github.com/secuaas/secumon/gen/db"
+	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/server/edge/problem"
 )
 
@@ -25,6 +26,12 @@ const (
 	maxSnmpPoints = 10_000
 	// maxSnmpSpan is the longest window GetHostSnmpMetrics reads (snmp samples are raw rows).
 	maxSnmpSpan = 31 * 24 * time.Hour
+	// locationLookBack bounds the raw results a location filter reads for "latest" answers:
+	// rollups and check_latest are per check, so those answers read raw rows.
+	locationLookBack = 7 * 24 * time.Hour
+	// maxLocationSpan is the longest window of a GetCheckMetrics with a location (buckets are
+	// then computed from raw results).
+	maxLocationSpan = 7 * 24 * time.Hour
 	// Default windows.
 	defaultMetricsWindow = time.Hour
 	defaultSnmpWindow    = 6 * time.Hour
@@ -33,6 +40,14 @@ const (
 // rollupSizes maps the bucket granularities read as they are stored to their bucket size (s).
 var rollupSizes = map[api.GetCheckMetricsParamsGranularity]int32{
 	api.GetCheckMetricsParamsGranularity1Min:  60,
+	api.GetCheckMetricsParamsGranularity1Hour: 3600,
+	api.GetCheckMetricsParamsGranularity1Day:  86400,
+}
+
+// bucketSizes is every bucket granularity's size (s), for buckets computed from raw results.
+var bucketSizes = map[api.GetCheckMetricsParamsGranularity]int32{
+	api.GetCheckMetricsParamsGranularity1Min:  60,
+	api.GetCheckMetricsParamsGranularity5Min:  300,
 	api.GetCheckMetricsParamsGranularity1Hour: 3600,
 	api.GetCheckMetricsParamsGranularity1Day:  86400,
 }
@@ -49,6 +64,9 @@ func latestOut(r db.ListHostLatestResultsRow) api.CheckResult {
 	out := api.CheckResult{
 		CheckId: r.CheckID, HostId: &hostID, Time: r.Time.UTC(), Status: api.CheckStatus(r.Status),
 		LatencyMs: r.LatencyMs, Output: r.Output, ErrorMsg: r.ErrorMsg, RunId: r.RunID, WorkerId: r.WorkerID,
+	}
+	if r.Location != "" {
+		out.Location = &r.Location
 	}
 	if len(r.Metrics) > 0 {
 		m := decodeMetrics(r.Metrics)
@@ -84,9 +102,18 @@ func (a *API) GetHostLatestResults(ctx context.Context, req api.GetHostLatestRes
 	if err := a.hostExists(ctx, ws, req.Id); err != nil {
 		return nil, err
 	}
-	rows, err := a.q.ListHostLatestResults(ctx, db.ListHostLatestResultsParams{WorkspaceID: ws, HostID: req.Id})
-	if err != nil {
-		return nil, err
+	var rows []db.ListHostLatestResultsRow
+	if loc := req.Params.Location; loc != nil {
+		at, err := a.latestAt(ctx, ws, req.Id, nil, *loc)
+		if err != nil {
+			return nil, err
+		}
+		rows = at
+	} else {
+		var err error
+		if rows, err = a.q.ListHostLatestResults(ctx, db.ListHostLatestResultsParams{WorkspaceID: ws, HostID: req.Id}); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]api.CheckResult, len(rows))
 	for i, r := range rows {
@@ -95,8 +122,38 @@ func (a *API) GetHostLatestResults(ctx context.Context, req api.GetHostLatestRes
 	return api.GetHostLatestResults200JSONResponse{Body: out}, nil
 }
 
+// latestAt is the newest result of each of the host's checks (or of one) measured from a
+// location, read from the raw results of the last locationLookBack.
+func (a *API) latestAt(ctx context.Context, ws, hostID uuid.UUID, checkID *uuid.UUID, location string) ([]db.ListHostLatestResultsRow, error) {
+	at, err := a.q.ListHostLatestResultsAt(ctx, db.ListHostLatestResultsAtParams{
+		WorkspaceID: ws, HostID: hostID, CheckID: checkID, Location: location, Since: time.Now().Add(-locationLookBack),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]db.ListHostLatestResultsRow, len(at))
+	for i, r := range at {
+		rows[i] = db.ListHostLatestResultsRow(r)
+	}
+	return rows, nil
+}
+
 func (a *API) GetCheckLastResult(ctx context.Context, req api.GetCheckLastResultRequestObject) (api.GetCheckLastResultResponseObject, error) {
 	ws := caller(ctx).WorkspaceID
+	if loc := req.Params.Location; loc != nil {
+		c, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
+		if err != nil {
+			return nil, notFoundAs(err, "check")
+		}
+		rows, err := a.latestAt(ctx, ws, c.HostID, &c.ID, *loc)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			return nil, problem.New(http.StatusNotFound, fmt.Sprintf("check has no result from location %q in the last 7 days", *loc))
+		}
+		return api.GetCheckLastResult200JSONResponse{Body: latestOut(rows[0])}, nil
+	}
 	r, err := a.q.GetCheckLatestResult(ctx, db.GetCheckLatestResultParams{WorkspaceID: ws, CheckID: req.Id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		exists, err := a.q.CheckExists(ctx, db.CheckExistsParams{WorkspaceID: ws, ID: req.Id})
@@ -151,11 +208,41 @@ func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsReques
 		return nil, problem.NotFound("check")
 	}
 
+	location := ""
+	if p.Location != nil {
+		location = *p.Location
+		if to.Sub(from) > maxLocationSpan {
+			return nil, problem.Invalid(problem.FieldError{Field: "from", Message: "with a location, the window may not exceed 7 days"})
+		}
+	}
+
 	var points []api.MetricPoint
-	switch gran {
-	case api.GetCheckMetricsParamsGranularityRaw:
+	switch {
+	case location != "" && gran != api.GetCheckMetricsParamsGranularityRaw:
+		size, ok := bucketSizes[gran]
+		if !ok { // the contract gate refuses other values
+			return nil, problem.Invalid(problem.FieldError{Field: "granularity", Message: fmt.Sprintf("unknown granularity %q", gran)})
+		}
+		// Whole buckets, as the rollups give them: the window widened to bucket edges.
+		step := time.Duration(size) * time.Second
+		rows, err := a.q.ListCheckBucketsAt(ctx, db.ListCheckBucketsAtParams{
+			WorkspaceID: ws, CheckID: p.CheckId, Location: location, BucketSize: size,
+			FromTime: from.Truncate(step), ToTime: to.Add(-time.Microsecond).Truncate(step).Add(step), MaxRows: maxMetricPoints + 1,
+			Ok: int16(probes.OK), Warning: int16(probes.Warning), Critical: int16(probes.Critical),
+		})
+		if err != nil {
+			return nil, err
+		}
+		points = make([]api.MetricPoint, len(rows))
+		for i, r := range rows {
+			points[i] = bucketOut(db.ListCheckRollupsRow{
+				Bucket: r.Bucket, Samples: r.Samples, Ok: r.Ok, Warning: r.Warning, Critical: r.Critical, Unknown: r.Unknown,
+				MinLatencyMs: r.MinLatencyMs, AvgLatencyMs: r.AvgLatencyMs, MaxLatencyMs: r.MaxLatencyMs,
+			})
+		}
+	case gran == api.GetCheckMetricsParamsGranularityRaw:
 		rows, err := a.q.ListCheckResultsRaw(ctx, db.ListCheckResultsRawParams{
-			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
+			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1, Location: location,
 		})
 		if err != nil {
 			return nil, err
@@ -165,7 +252,7 @@ func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsReques
 			status, latency := api.CheckStatus(r.Status), r.LatencyMs
 			points[i] = api.MetricPoint{Time: r.Time.UTC(), Status: &status, LatencyMs: &latency}
 		}
-	case api.GetCheckMetricsParamsGranularity5Min:
+	case gran == api.GetCheckMetricsParamsGranularity5Min:
 		rows, err := a.q.ListCheckRollups5Min(ctx, db.ListCheckRollups5MinParams{
 			WorkspaceID: ws, CheckID: p.CheckId, FromTime: from, ToTime: to, MaxRows: maxMetricPoints + 1,
 		})
