@@ -4515,12 +4515,6 @@ type To = time.Time
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
-// CheckLocationsUnprocessable An RFC 9457 problem document.
-type CheckLocationsUnprocessable = Problem
-
-// CheckUnprocessable An RFC 9457 problem document.
-type CheckUnprocessable = Problem
-
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
 
@@ -7217,7 +7211,7 @@ type ClientInterface interface {
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
 	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
 	// that location count: the buckets are then computed from the raw results of the window,
-	// which may span at most 7 days (else 422 naming `from`).
+	// which may span at most 7 days (else 400 naming `from`).
 	//
 	// Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 	GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -9081,7 +9075,7 @@ func (c *RawClient) StartMaintenanceWindow(ctx context.Context, id Id, params *S
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
 // read from rollups for `1h` and `1d`. With `location`, only the results measured from
 // that location count: the buckets are then computed from the raw results of the window,
-// which may span at most 7 days (else 422 naming `from`).
+// which may span at most 7 days (else 400 naming `from`).
 //
 // Corresponds with GET /metrics/checks (the `GetCheckMetrics` operationId).
 func (c *RawClient) GetCheckMetrics(ctx context.Context, params *GetCheckMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -15689,7 +15683,7 @@ type ClientWithResponsesInterface interface {
 	// result; other granularities return buckets (status counts, latency min/avg/max, uptime),
 	// read from rollups for `1h` and `1d`. With `location`, only the results measured from
 	// that location count: the buckets are then computed from the raw results of the window,
-	// which may span at most 7 days (else 422 naming `from`).
+	// which may span at most 7 days (else 400 naming `from`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17954,7 +17948,7 @@ type CreateCheckResponse struct {
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *CheckUnprocessable
+	ApplicationproblemJSON422 *IdempotencyKeyReused
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -18010,7 +18004,7 @@ func (r CreateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateCheckResponse) GetApplicationproblemJSON422() *CheckUnprocessable {
+func (r CreateCheckResponse) GetApplicationproblemJSON422() *IdempotencyKeyReused {
 	return r.ApplicationproblemJSON422
 }
 
@@ -18406,12 +18400,6 @@ type UpdateCheckResponse413Headers struct {
 	RateLimitPolicy *string
 }
 
-// UpdateCheckResponse422Headers the declared response headers of an HTTP 422 response for UpdateCheck
-type UpdateCheckResponse422Headers struct {
-	RateLimit       *string
-	RateLimitPolicy *string
-}
-
 // UpdateCheckResponse429Headers the declared response headers of an HTTP 429 response for UpdateCheck
 type UpdateCheckResponse429Headers struct {
 	RateLimit       *string
@@ -18443,8 +18431,6 @@ type UpdateCheckResponse struct {
 	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
-	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *CheckLocationsUnprocessable
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -18467,8 +18453,6 @@ type UpdateCheckResponse struct {
 	Headers412 *UpdateCheckResponse412Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *UpdateCheckResponse413Headers
-	// Headers422 the parsed response headers for an HTTP 422 response
-	Headers422 *UpdateCheckResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCheckResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18513,11 +18497,6 @@ func (r UpdateCheckResponse) GetApplicationproblemJSON412() *PreconditionFailed 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r UpdateCheckResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
 	return r.ApplicationproblemJSON413
-}
-
-// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r UpdateCheckResponse) GetApplicationproblemJSON422() *CheckLocationsUnprocessable {
-	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -30736,7 +30715,7 @@ func (c *ClientWithResponses) StartMaintenanceWindowWithResponse(ctx context.Con
 // result; other granularities return buckets (status counts, latency min/avg/max, uptime),
 // read from rollups for `1h` and `1d`. With `location`, only the results measured from
 // that location count: the buckets are then computed from the raw results of the window,
-// which may span at most 7 days (else 422 naming `from`).
+// which may span at most 7 days (else 400 naming `from`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -33907,7 +33886,7 @@ func ParseCreateCheckResponse(rsp *http.Response) (*CreateCheckResponse, error) 
 		response.ApplicationproblemJSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest CheckUnprocessable
+		var dest IdempotencyKeyReused
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -34572,13 +34551,6 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest CheckLocationsUnprocessable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.ApplicationproblemJSON422 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -34739,23 +34711,6 @@ func ParseUpdateCheckResponse(rsp *http.Response) (*UpdateCheckResponse, error) 
 			headers.RateLimitPolicy = &value
 		}
 		response.Headers413 = &headers
-	case rsp.StatusCode == 422:
-		var headers UpdateCheckResponse422Headers
-		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimit = &value
-		}
-		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RateLimitPolicy = &value
-		}
-		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCheckResponse429Headers
 		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {

@@ -40,7 +40,7 @@ func requireProblemField(t *testing.T, status int, body []byte, wantStatus int, 
 }
 
 // Locations and confirm_locations through the API: stored and shown, N above M and locations
-// on a heartbeat check refused with 422 naming the field (nothing created or changed), and an
+// on a heartbeat check refused with 400 naming the field (nothing created or changed), and an
 // update of the locations adjusting the check's schedules in the same transaction.
 func TestLocationsCreateUpdate(t *testing.T) {
 	env := servertest.Start(t)
@@ -67,14 +67,14 @@ func TestLocationsCreateUpdate(t *testing.T) {
 	// a location name a worker could not have.
 	r, err := c.CreateCheckWithResponse(ctx, nil, httpCheck("n>m", []string{"eu-west", "us-east"}, ptr(3)))
 	require.NoError(t, err)
-	requireProblemField(t, r.StatusCode(), r.Body, http.StatusUnprocessableEntity, "confirm_locations")
+	requireProblemField(t, r.StatusCode(), r.Body, http.StatusBadRequest, "confirm_locations")
 	r, err = c.CreateCheckWithResponse(ctx, nil, httpCheck("any", nil, ptr(2)))
 	require.NoError(t, err)
-	requireProblemField(t, r.StatusCode(), r.Body, http.StatusUnprocessableEntity, "confirm_locations")
+	requireProblemField(t, r.StatusCode(), r.Body, http.StatusBadRequest, "confirm_locations")
 	r, err = c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.HeartbeatCheckCreate{HostId: host, Name: "hb",
 		Config: client.HeartbeatConfig{PeriodSec: ptr(60)}, Locations: &[]string{"eu-west"}}))
 	require.NoError(t, err)
-	requireProblemField(t, r.StatusCode(), r.Body, http.StatusUnprocessableEntity, "locations")
+	requireProblemField(t, r.StatusCode(), r.Body, http.StatusBadRequest, "locations")
 	r, err = c.CreateCheckWithResponse(ctx, nil, httpCheck("bad name", []string{" eu-west"}, nil))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, r.StatusCode(), string(r.Body))
@@ -120,11 +120,11 @@ func TestLocationsCreateUpdate(t *testing.T) {
 	// Refused updates change nothing: N above M (alone, or by dropping locations), and
 	// "any worker" with N = 2.
 	u = update(client.CheckUpdate{ConfirmLocations: ptr(3)})
-	requireProblemField(t, u.StatusCode(), u.Body, http.StatusUnprocessableEntity, "confirm_locations")
+	requireProblemField(t, u.StatusCode(), u.Body, http.StatusBadRequest, "confirm_locations")
 	u = update(client.CheckUpdate{Locations: &[]string{"eu-west"}, Name: ptr("renamed")})
-	requireProblemField(t, u.StatusCode(), u.Body, http.StatusUnprocessableEntity, "confirm_locations")
+	requireProblemField(t, u.StatusCode(), u.Body, http.StatusBadRequest, "confirm_locations")
 	u = update(client.CheckUpdate{Locations: &[]string{}})
-	requireProblemField(t, u.StatusCode(), u.Body, http.StatusUnprocessableEntity, "confirm_locations")
+	requireProblemField(t, u.StatusCode(), u.Body, http.StatusBadRequest, "confirm_locations")
 	g, err := c.GetCheckWithResponse(ctx, ck.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "pinned", g.JSON200.Name)

@@ -54,10 +54,10 @@ func (a *API) checkOut(c db.Check, next *time.Time) api.Check {
 // confirm_locations above the number of locations (a check any worker runs counts as one).
 func checkLocations(checkType string, locations []string, confirm int32) error {
 	if checkType == probes.TypeHeartbeat && len(locations) > 0 {
-		return problem.Unprocessable(problem.FieldError{Field: "locations", Message: "a heartbeat check probes nothing and runs in no location"})
+		return problem.Invalid(problem.FieldError{Field: "locations", Message: "a heartbeat check probes nothing and runs in no location"})
 	}
 	if m := max(len(locations), 1); int(confirm) > m {
-		return problem.Unprocessable(problem.FieldError{Field: "confirm_locations",
+		return problem.Invalid(problem.FieldError{Field: "confirm_locations",
 			Message: fmt.Sprintf("%d of %d locations: confirm_locations may not exceed the number of locations", confirm, m)})
 	}
 	return nil

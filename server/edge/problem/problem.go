@@ -90,15 +90,6 @@ func Invalid(fields ...FieldError) *Problem {
 	return p
 }
 
-// Unprocessable is a 422 naming the fields of a request that is well formed but cannot be
-// carried out as it stands (fields that contradict each other or the stored resource).
-func Unprocessable(fields ...FieldError) *Problem {
-	invalid := Invalid(fields...)
-	p := New(http.StatusUnprocessableEntity, invalid.Detail)
-	p.Errors = invalid.Errors
-	return p
-}
-
 // NotFound is a 404 for a kind of resource ("host", "check"…). Ids of other workspaces get
 // exactly the same answer, so a caller cannot learn that they exist.
 func NotFound(kind string) *Problem { return New(http.StatusNotFound, kind+" not found") }
