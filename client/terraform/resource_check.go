@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -50,6 +52,8 @@ type checkModel struct {
 	FailureThreshold types.Int64  `tfsdk:"failure_threshold"`
 	Severity         types.String `tfsdk:"severity"`
 	Enabled          types.Bool   `tfsdk:"enabled"`
+	Locations        types.List   `tfsdk:"locations"`
+	ConfirmLocations types.Int64  `tfsdk:"confirm_locations"`
 	PingURL          types.String `tfsdk:"ping_url"`
 	CreatedAt        types.String `tfsdk:"created_at"`
 }
@@ -60,6 +64,7 @@ func (m *checkModel) attrs() map[string]any {
 		"id": &m.ID, "host_id": &m.HostID, "name": &m.Name, "check_type": &m.CheckType, "interval_sec": &m.IntervalSec,
 		"timeout_sec": &m.TimeoutSec, "failure_threshold": &m.FailureThreshold, "severity": &m.Severity,
 		"enabled": &m.Enabled, "ping_url": &m.PingURL, "created_at": &m.CreatedAt,
+		"locations": &m.Locations, "confirm_locations": &m.ConfirmLocations,
 	}
 }
 
@@ -80,6 +85,7 @@ func (m *checkModel) set(ctx context.Context, s *tfsdk.State, diags *diag.Diagno
 		"id": m.ID, "host_id": m.HostID, "name": m.Name, "check_type": m.CheckType, "interval_sec": m.IntervalSec,
 		"timeout_sec": m.TimeoutSec, "failure_threshold": m.FailureThreshold, "severity": m.Severity,
 		"enabled": m.Enabled, "ping_url": m.PingURL, "created_at": m.CreatedAt,
+		"locations": m.Locations, "confirm_locations": m.ConfirmLocations,
 	}
 	for name, v := range vals {
 		diags.Append(s.SetAttribute(ctx, path.Root(name), v)...)
@@ -130,6 +136,22 @@ func (r *checkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		"enabled": schema.BoolAttribute{
 			Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 			Description: "Disabled checks are not run. Default: true.",
+		},
+		"locations": schema.ListAttribute{
+			ElementType: types.StringType, Optional: true, Computed: true,
+			Default: listdefault.StaticValue(types.ListValueMust(types.StringType, nil)),
+			Description: "Where the check runs: each location (a worker's --worker-location) runs it on its own schedule. " +
+				"Empty (the default): any worker runs it. Heartbeat checks take none.",
+			Validators: []validator.List{
+				listvalidator.SizeAtMost(16), listvalidator.UniqueValues(),
+				listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 64)),
+			},
+		},
+		"confirm_locations": schema.Int64Attribute{
+			Optional: true, Computed: true, Default: int64default.StaticInt64(1),
+			Description: "N of M: how many of `locations` must each see `failure_threshold` consecutive failures " +
+				"before an incident opens (1–16, at most the number of locations). Default: 1.",
+			Validators: []validator.Int64{int64validator.Between(1, 16)},
 		},
 		"ping_url": schema.StringAttribute{
 			Computed: true, Sensitive: true,
@@ -208,7 +230,11 @@ func (r *checkResource) Create(ctx context.Context, req resource.CreateRequest, 
 		HostId: hostID, Name: plan.Name.ValueString(), CheckType: client.CheckType(t.name), Config: &cfg,
 		IntervalSec: intPtr(plan.IntervalSec), TimeoutSec: intPtr(plan.TimeoutSec),
 		FailureThreshold: intPtr(plan.FailureThreshold), Enabled: boolPtr(plan.Enabled),
-		Severity: (*client.Severity)(strPtr(plan.Severity)),
+		Severity:  (*client.Severity)(strPtr(plan.Severity)),
+		Locations: locationsArg(ctx, plan.Locations, &resp.Diagnostics), ConfirmLocations: intPtr(plan.ConfirmLocations),
+	}
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	c, err := r.c.Checks.Create(ctx, body.CheckCreate())
 	if err != nil {
@@ -247,7 +273,8 @@ func (r *checkResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	c, err := r.c.Checks.Update(ctx, id, client.CheckUpdate{
 		Name: strPtr(plan.Name), IntervalSec: intPtr(plan.IntervalSec), TimeoutSec: intPtr(plan.TimeoutSec),
 		FailureThreshold: intPtr(plan.FailureThreshold), Enabled: boolPtr(plan.Enabled),
-		Severity: (*client.Severity)(strPtr(plan.Severity)),
+		Severity:  (*client.Severity)(strPtr(plan.Severity)),
+		Locations: locationsArg(ctx, plan.Locations, &resp.Diagnostics), ConfirmLocations: intPtr(plan.ConfirmLocations),
 		// The whole config: fields removed from the configuration go back to their defaults.
 		Config: client.CheckConfigFromMap(toAPI(obj, t.fields)),
 	})
@@ -270,6 +297,16 @@ func (r *checkResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	}
 }
 
+// locationsArg is the locations to send: always the whole list, so that one removed from the
+// configuration (or all of them: any worker) goes from the check too.
+func locationsArg(ctx context.Context, l types.List, diags *diag.Diagnostics) *[]client.LocationName {
+	locs := []string{}
+	if !l.IsNull() && !l.IsUnknown() {
+		diags.Append(l.ElementsAs(ctx, &locs, false)...)
+	}
+	return &locs
+}
+
 // setState writes the check as the API answered it. prior is the type's object the plan or
 // state held (masked secrets keep its values); pingURL the one known so far (the API gives
 // it only in the answer of a create).
@@ -279,7 +316,15 @@ func (r *checkResource) setState(ctx context.Context, c *client.Check, pingURL t
 		CheckType: types.StringValue(string(c.CheckType)), IntervalSec: types.Int64Value(int64(c.IntervalSec)),
 		TimeoutSec: types.Int64Value(int64(c.TimeoutSec)), FailureThreshold: types.Int64Value(int64(c.FailureThreshold)),
 		Enabled: types.BoolValue(c.Enabled), PingURL: pingURL, CreatedAt: timeString(c.CreatedAt),
-		Severity: types.StringNull(),
+		Severity: types.StringNull(), ConfirmLocations: types.Int64Value(1),
+	}
+	var locs []string
+	if c.Locations != nil {
+		locs = *c.Locations
+	}
+	m.Locations, _ = types.ListValueFrom(ctx, types.StringType, append([]string{}, locs...))
+	if c.ConfirmLocations != nil {
+		m.ConfirmLocations = types.Int64Value(int64(*c.ConfirmLocations))
 	}
 	if c.Severity != nil {
 		m.Severity = types.StringValue(string(*c.Severity))

@@ -129,6 +129,8 @@ resource "secumon_check" "web" {
 					resource.TestCheckResourceAttr(addr, "check_type", "http"),
 					resource.TestCheckResourceAttr(addr, "interval_sec", "60"),
 					resource.TestCheckResourceAttr(addr, "enabled", "true"),
+					resource.TestCheckResourceAttr(addr, "locations.#", "0"),
+					resource.TestCheckResourceAttr(addr, "confirm_locations", "1"),
 					resource.TestCheckResourceAttr(addr, "http.headers.Authorization", "Bearer header-secret"),
 					resource.TestCheckResourceAttr(addr, "http.basic_auth.password", "basic-secret"),
 					resource.TestCheckNoResourceAttr(addr, "ping_url"),
@@ -187,7 +189,9 @@ resource "secumon_check" "web" {
 			{ // update in place: the check's fields and its config
 				Config: a.config(strings.NewReplacer(`severity = "major"`, `severity = "minor"
   interval_sec = 120
-  enabled = false`, `{ kind = "latency_below_ms", ms = 800 },`, "", `jsonencode("ok")`, `jsonencode("up")`).Replace(httpCheck)),
+  enabled = false
+  locations = ["eu-west", "us-east"]
+  confirm_locations = 2`, `{ kind = "latency_below_ms", ms = 800 },`, "", `jsonencode("ok")`, `jsonencode("up")`).Replace(httpCheck)),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 					plancheck.ExpectResourceAction("secumon_check.job", plancheck.ResourceActionNoop),
@@ -201,6 +205,9 @@ resource "secumon_check" "web" {
 						require.NoError(t, err)
 						assert.Equal(t, 120, c.IntervalSec)
 						assert.False(t, c.Enabled)
+						require.NotNil(t, c.Locations)
+						assert.Equal(t, []string{"eu-west", "us-east"}, *c.Locations)
+						assert.Equal(t, 2, *c.ConfirmLocations)
 						m, err := c.Config.Map()
 						require.NoError(t, err)
 						if assert.Len(t, m["assertions"], 7, "the removed assertion is gone") {
