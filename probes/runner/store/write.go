@@ -20,7 +20,7 @@ func Write(ctx context.Context, pool *pgxpool.Pool, batch []Record) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	first, last := timeSpan(batch)
+	first, last := TimeSpan(batch)
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		q := db.New(tx)
 		id, err := q.AddResultBatch(ctx, db.AddResultBatchParams{FirstTime: first, LastTime: last, Records: int32(len(batch))})
@@ -39,7 +39,8 @@ func Write(ctx context.Context, pool *pgxpool.Pool, batch []Record) error {
 	})
 }
 
-func timeSpan(batch []Record) (first, last time.Time) {
+// TimeSpan is the time of the batch's earliest and latest records.
+func TimeSpan(batch []Record) (first, last time.Time) {
 	first, last = batch[0].Time, batch[0].Time
 	for _, r := range batch[1:] {
 		if r.Time.Before(first) {

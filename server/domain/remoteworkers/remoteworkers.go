@@ -159,10 +159,7 @@ func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Re
 // ensurePartitions makes sure the daily partitions of the records' days exist: a spooled
 // batch may be days old, and a process that serves the API alone maintains none ahead.
 func (s *Service) ensurePartitions(ctx context.Context, recs []store.Record) error {
-	first, last := recs[0].Time, recs[0].Time
-	for _, r := range recs[1:] {
-		first, last = minTime(first, r.Time), maxTime(last, r.Time)
-	}
+	first, last := store.TimeSpan(recs)
 	firstDay, lastDay := first.UTC().Truncate(24*time.Hour), last.UTC().Truncate(24*time.Hour)
 	s.mu.Lock()
 	known := s.partitions[firstDay] && s.partitions[lastDay]
@@ -179,20 +176,6 @@ func (s *Service) ensurePartitions(ctx context.Context, recs []store.Record) err
 		s.partitions[d] = true
 	}
 	return nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // IssuedToken is a worker token as made: the secret is shown this once.

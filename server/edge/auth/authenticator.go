@@ -68,7 +68,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	token, ok := bearer(r.Header.Get("Authorization"))
 	kind, wellFormed := access.KindOf(token)
 	if !ok || !wellFormed {
-		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token")
+		return Principal{}, invalidToken()
 	}
 	key := cacheKey{workspace: r.Header.Get(WorkspaceHeader), kind: kind}
 	copy(key.hash[:], access.HashToken(token))
@@ -90,13 +90,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	return p, nil
 }
 
+// invalidToken is the one answer to a token that is unknown, revoked or malformed, whatever
+// its kind: nothing in it tells which.
+func invalidToken() *problem.Problem {
+	return problem.New(http.StatusUnauthorized, "missing or invalid bearer token")
+}
+
 func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *problem.Problem, error) {
 	if key.kind == access.WorkerToken {
 		return a.resolveWorker(ctx, key)
 	}
 	row, err := a.q.LookupToken(ctx, key.hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+		return Principal{}, invalidToken(), nil
 	}
 	if err != nil {
 		return Principal{}, nil, err
@@ -104,7 +110,7 @@ func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *
 	// The lookup was by hash; compare again in constant time so that no code path ever
 	// decides on a token by a byte-by-byte comparison.
 	if subtle.ConstantTimeCompare(row.TokenHash, key.hash[:]) != 1 {
-		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+		return Principal{}, invalidToken(), nil
 	}
 	p := Principal{UserID: row.UserID, TokenID: row.TokenID, TokenName: row.TokenName, WorkspaceID: row.WorkspaceID, Role: access.Role(row.Role)}
 	if err := a.q.TouchToken(ctx, db.TouchTokenParams{WorkspaceID: row.WorkspaceID, ID: row.TokenID}); err != nil {
@@ -133,13 +139,13 @@ func (a *Authenticator) resolve(ctx context.Context, key cacheKey) (Principal, *
 func (a *Authenticator) resolveWorker(ctx context.Context, key cacheKey) (Principal, *problem.Problem, error) {
 	row, err := a.q.LookupWorkerToken(ctx, key.hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+		return Principal{}, invalidToken(), nil
 	}
 	if err != nil {
 		return Principal{}, nil, err
 	}
 	if subtle.ConstantTimeCompare(row.TokenHash, key.hash[:]) != 1 {
-		return Principal{}, problem.New(http.StatusUnauthorized, "missing or invalid bearer token"), nil
+		return Principal{}, invalidToken(), nil
 	}
 	if err := a.q.TouchWorkerToken(ctx, row.ID); err != nil {
 		return Principal{}, nil, err
