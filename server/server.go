@@ -264,6 +264,17 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.digester != nil {
 		parts.Go(func() { a.digester.Run(ctx) })
+		// Without a worker of its own, whose maintenance would do it, the process that takes
+		// remote workers' results and the location reports keeps the result partitions ahead
+		// (the first time waiting out a database that is restarting). It drops none: raw
+		// results' retention is the database workers' setting.
+		parts.Go(func() {
+			if database.Retry(ctx, a.deps.Logger, "result partitions", func(ctx context.Context) error {
+				return database.EnsurePartitions(ctx, a.deps.Pool, time.Now())
+			}) == nil {
+				database.MaintainPartitions(ctx, a.deps.Pool, 0, a.deps.Logger)
+			}
+		})
 	}
 	if a.metrics != nil {
 		srv := newMetricsServer(ctx, a.metrics, a.deps.Logger)

@@ -19,7 +19,6 @@ import (
 	"github.com/secuaas/secumon/gen/db"
 	"github.com/secuaas/secumon/probes"
 	"github.com/secuaas/secumon/probes/runner/store"
-	"github.com/secuaas/secumon/server/platform/database"
 )
 
 // Options of a Reporter; zero values take the defaults in parentheses.
@@ -36,7 +35,8 @@ type Options struct {
 	Log         *slog.Logger
 }
 
-// Reporter finds unserved schedules and reports them.
+// Reporter finds unserved schedules and reports them. The result partitions it writes to are
+// kept ahead by the process's worker, or by the process itself when it runs none (server.App).
 type Reporter struct {
 	pool *pgxpool.Pool
 	o    Options
@@ -98,11 +98,6 @@ func (r *Reporter) Once(ctx context.Context) (int, error) {
 			WorkspaceID: s.WorkspaceID, CheckID: s.CheckID, HostID: s.HostID, Location: s.Location, RunID: runID,
 			Time: now, Status: int16(probes.Unknown), Output: NoWorker(s.Location),
 		}
-	}
-	// The process may run no probe worker (serve --no-worker), whose maintenance would have
-	// made today's partition: make sure it exists.
-	if err := database.EnsurePartitions(ctx, r.pool, now); err != nil {
-		return 0, err
 	}
 	if err := store.Write(ctx, r.pool, batch); err != nil {
 		return 0, fmt.Errorf("writing %d reports: %w", len(batch), err)

@@ -157,7 +157,7 @@ func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Re
 }
 
 // ensurePartitions makes sure the daily partitions of the records' days exist: a spooled
-// batch may be days old, and a process that serves the API alone maintains none ahead.
+// batch may be days old, from days no process kept partitions for (the server was away).
 func (s *Service) ensurePartitions(ctx context.Context, recs []store.Record) error {
 	first, last := store.TimeSpan(recs)
 	firstDay, lastDay := first.UTC().Truncate(24*time.Hour), last.UTC().Truncate(24*time.Hour)
