@@ -264,26 +264,26 @@ func (b *backend) batch(flush context.Context) {
 			pending, deadline = nil, nil
 		}
 	}
+	add := func(r store.Record) {
+		pending = append(pending, toResult(r))
+		if len(pending) == 1 {
+			deadline = time.After(b.o.FlushEvery)
+		}
+		if len(pending) >= b.o.BatchSize {
+			write()
+		}
+	}
 	for {
 		select {
 		case r := <-b.queue:
-			pending = append(pending, toResult(r))
-			if len(pending) == 1 {
-				deadline = time.After(b.o.FlushEvery)
-			}
-			if len(pending) >= b.o.BatchSize {
-				write()
-			}
+			add(r)
 		case <-deadline:
 			write()
 		case <-flush.Done():
 			for {
 				select {
 				case r := <-b.queue:
-					pending = append(pending, toResult(r))
-					if len(pending) >= b.o.BatchSize {
-						write()
-					}
+					add(r)
 				default:
 					write()
 					return
