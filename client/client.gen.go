@@ -1817,7 +1817,7 @@ type ClaimedCheck struct {
 	CheckId   openapi_types.UUID `json:"check_id"`
 	CheckType CheckType          `json:"check_type"`
 
-	// Config The check's complete config, secrets included.
+	// Config The check's complete config, secrets included: the fields of its `check_type`'s config (PingConfig … PostgresConfig, see CheckConfig). Not typed as CheckConfig, whose secrets are write-only and so never in an answer but this one.
 	Config   map[string]interface{} `json:"config"`
 	HostId   openapi_types.UUID     `json:"host_id"`
 	Hostname string                 `json:"hostname"`

@@ -1,9 +1,10 @@
 // Package worker is a probe worker: it heartbeats, claims due checks with leases, runs them
 // with the probes package and hands the results on. Where the work comes from and where the
 // results go is its Backend: the database (New: claims with FOR UPDATE SKIP LOCKED, so any
-// number of workers share one database, results through the batched store writer), or a SecuMon server reached over HTTPS with a worker token
-// (probes/runner/remote), for workers that hold no database credentials. Run-now requests
-// arrive the same way: a requested run is a schedule due now, with its run id.
+// number of workers share one database, results through the batched store writer), or a
+// SecuMon server reached over HTTPS with a worker token (probes/runner/remote), for workers
+// that hold no database credentials. Run-now requests arrive the same way: a requested run
+// is a schedule due now, with its run id.
 package worker
 
 import (
