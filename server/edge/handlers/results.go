@@ -37,14 +37,8 @@ const (
 	defaultSnmpWindow    = 6 * time.Hour
 )
 
-// rollupSizes maps the bucket granularities read as they are stored to their bucket size (s).
-var rollupSizes = map[api.GetCheckMetricsParamsGranularity]int32{
-	api.GetCheckMetricsParamsGranularity1Min:  60,
-	api.GetCheckMetricsParamsGranularity1Hour: 3600,
-	api.GetCheckMetricsParamsGranularity1Day:  86400,
-}
-
-// bucketSizes is every bucket granularity's size (s), for buckets computed from raw results.
+// bucketSizes is every bucket granularity's size (s): of the stored rollups (1min, 1hour,
+// 1day; 5min is folded from the 1 min rows) and of buckets computed from raw results.
 var bucketSizes = map[api.GetCheckMetricsParamsGranularity]int32{
 	api.GetCheckMetricsParamsGranularity1Min:  60,
 	api.GetCheckMetricsParamsGranularity5Min:  300,
@@ -267,7 +261,7 @@ func (a *API) GetCheckMetrics(ctx context.Context, req api.GetCheckMetricsReques
 			})
 		}
 	default:
-		size, ok := rollupSizes[gran]
+		size, ok := bucketSizes[gran]
 		if !ok { // the contract gate refuses other values; this only guards a contract change
 			return nil, problem.Invalid(problem.FieldError{Field: "granularity", Message: fmt.Sprintf("unknown granularity %q", gran)})
 		}
