@@ -60,7 +60,7 @@ func addRemoteFlags(fs *flag.FlagSet) *remoteFlags {
 	r := &remoteFlags{}
 	fs.StringVar(&r.server, "server", env("server", ""),
 		"run as a remote worker of this SecuMon server (https://…; http only to loopback), with --token and no database [SECUMON_SERVER]")
-	fs.StringVar(&r.token, "token", os.Getenv("SECUMON_WORKER_TOKEN"), "the remote worker's worker token (wrk_…) [SECUMON_WORKER_TOKEN]")
+	fs.StringVar(&r.token, "token", env("worker-token", ""), "the remote worker's worker token (wrk_…) [SECUMON_WORKER_TOKEN]")
 	fs.StringVar(&r.serverCA, "server-ca", env("server-ca", ""), "PEM file of a private CA that signed the server's certificate [SECUMON_SERVER_CA]")
 	fs.StringVar(&r.spoolDir, "spool-dir", env("spool-dir", ""),
 		"where a remote worker keeps results the server has not acknowledged (default: the user cache dir/secumon/spool/<worker name>) [SECUMON_SPOOL_DIR]")
