@@ -311,7 +311,7 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 		}
 		// auto_explain logs the plans of statements slower than 150 ms to postgres.log.
 		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\n" +
-			"auto_explain.log_min_duration = '150ms'\nauto_explain.log_analyze = on\n")
+			"auto_explain.log_min_duration = '"+explainMin()+"'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n")
 		conf.Close()
 	}
 	s.run(b, bin, addr)
@@ -460,4 +460,12 @@ func (s *serveProc) profile(path string, d time.Duration) {
 	}
 	defer f.Close()
 	_, _ = io.Copy(f, bufio.NewReader(resp.Body))
+}
+
+// explainMin is auto_explain's threshold: SECUMON_BENCH_EXPLAIN_MS, or 150 ms.
+func explainMin() string {
+	if ms := os.Getenv("SECUMON_BENCH_EXPLAIN_MS"); ms != "" {
+		return ms + "ms"
+	}
+	return "150ms"
 }
