@@ -311,7 +311,7 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 		}
 		// auto_explain logs the plans of statements slower than 150 ms to postgres.log.
 		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\n" +
-			"auto_explain.log_min_duration = '"+explainMin()+"'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n")
+			"auto_explain.log_min_duration = '" + explainMin() + "'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n")
 		conf.Close()
 	}
 	s.run(b, bin, addr)
