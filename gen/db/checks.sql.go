@@ -13,33 +13,39 @@ import (
 	"github.com/google/uuid"
 )
 
-const checksNextRuns = `-- name: ChecksNextRuns :many
-SELECT check_id, min(next_run_at)::timestamptz AS next_run_at FROM check_schedules
-WHERE workspace_id = $1 AND check_id = ANY($2::uuid[])
-GROUP BY check_id
+const checksRunTimes = `-- name: ChecksRunTimes :many
+SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at, l.last_run_at
+FROM check_schedules s
+CROSS JOIN LATERAL (SELECT p.last_run_at FROM check_schedules p
+                    WHERE p.workspace_id = s.workspace_id AND p.check_id = s.check_id
+                    ORDER BY p.last_run_at DESC NULLS LAST LIMIT 1) l
+WHERE s.workspace_id = $1 AND s.check_id = ANY($2::uuid[])
+GROUP BY s.check_id, l.last_run_at
 `
 
-type ChecksNextRunsParams struct {
+type ChecksRunTimesParams struct {
 	WorkspaceID uuid.UUID   `json:"workspace_id"`
 	CheckIds    []uuid.UUID `json:"check_ids"`
 }
 
-type ChecksNextRunsRow struct {
-	CheckID   uuid.UUID `json:"check_id"`
-	NextRunAt time.Time `json:"next_run_at"`
+type ChecksRunTimesRow struct {
+	CheckID   uuid.UUID  `json:"check_id"`
+	NextRunAt time.Time  `json:"next_run_at"`
+	LastRunAt *time.Time `json:"last_run_at"`
 }
 
-// When each check runs next (its soonest location).
-func (q *Queries) ChecksNextRuns(ctx context.Context, arg ChecksNextRunsParams) ([]ChecksNextRunsRow, error) {
-	rows, err := q.db.Query(ctx, checksNextRuns, arg.WorkspaceID, arg.CheckIds)
+// When each check runs next (its soonest location) and last ran (its latest location; null
+// before its first run).
+func (q *Queries) ChecksRunTimes(ctx context.Context, arg ChecksRunTimesParams) ([]ChecksRunTimesRow, error) {
+	rows, err := q.db.Query(ctx, checksRunTimes, arg.WorkspaceID, arg.CheckIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ChecksNextRunsRow{}
+	items := []ChecksRunTimesRow{}
 	for rows.Next() {
-		var i ChecksNextRunsRow
-		if err := rows.Scan(&i.CheckID, &i.NextRunAt); err != nil {
+		var i ChecksRunTimesRow
+		if err := rows.Scan(&i.CheckID, &i.NextRunAt, &i.LastRunAt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -75,13 +81,13 @@ WITH c AS (
                         failure_threshold, severity, enabled, locations, confirm_locations)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
             coalesce($12::text[], '{}'), coalesce($13::integer, 1))
-    RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
+    RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, created_at, updated_at, fail_streak, locations, confirm_locations
 ), s AS (
     INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
     SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
     FROM c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.locations) = 0 THEN ARRAY[''] ELSE c.locations END) AS l(location)
 )
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM c
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, created_at, updated_at, fail_streak, locations, confirm_locations FROM c
 `
 
 type CreateCheckParams struct {
@@ -113,7 +119,6 @@ type CreateCheckRow struct {
 	Severity         *string         `json:"severity"`
 	Enabled          bool            `json:"enabled"`
 	LastStatus       *int16          `json:"last_status"`
-	LastRunAt        *time.Time      `json:"last_run_at"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
 	FailStreak       int32           `json:"fail_streak"`
@@ -155,7 +160,6 @@ func (q *Queries) CreateCheck(ctx context.Context, arg CreateCheckParams) (Creat
 		&i.Severity,
 		&i.Enabled,
 		&i.LastStatus,
-		&i.LastRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailStreak,
@@ -222,7 +226,7 @@ func (q *Queries) FailingLocations(ctx context.Context, arg FailingLocationsPara
 }
 
 const getCheck = `-- name: GetCheck :one
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks WHERE workspace_id = $1 AND id = $2
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks WHERE workspace_id = $1 AND id = $2
 `
 
 type GetCheckParams struct {
@@ -246,7 +250,6 @@ func (q *Queries) GetCheck(ctx context.Context, arg GetCheckParams) (Check, erro
 		&i.Severity,
 		&i.Enabled,
 		&i.LastStatus,
-		&i.LastRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailStreak,
@@ -257,7 +260,7 @@ func (q *Queries) GetCheck(ctx context.Context, arg GetCheckParams) (Check, erro
 }
 
 const listChecks = `-- name: ListChecks :many
-SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks
+SELECT workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, created_at, updated_at, fail_streak, locations, confirm_locations FROM checks
 WHERE workspace_id = $1
   AND ($2::uuid IS NULL OR host_id = $2)
   AND ($3::text IS NULL OR (name, id) > ($3::text, $4::uuid))
@@ -301,7 +304,6 @@ func (q *Queries) ListChecks(ctx context.Context, arg ListChecksParams) ([]Check
 			&i.Severity,
 			&i.Enabled,
 			&i.LastStatus,
-			&i.LastRunAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.FailStreak,
@@ -360,7 +362,7 @@ UPDATE checks SET
     confirm_locations = coalesce($9, confirm_locations),
     updated_at        = now()
 WHERE workspace_id = $10 AND id = $11
-RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, last_run_at, created_at, updated_at, fail_streak, locations, confirm_locations
+RETURNING workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec, failure_threshold, severity, enabled, last_status, created_at, updated_at, fail_streak, locations, confirm_locations
 `
 
 type UpdateCheckParams struct {
@@ -406,7 +408,6 @@ func (q *Queries) UpdateCheck(ctx context.Context, arg UpdateCheckParams) (Check
 		&i.Severity,
 		&i.Enabled,
 		&i.LastStatus,
-		&i.LastRunAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailStreak,

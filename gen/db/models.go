@@ -160,7 +160,6 @@ type Check struct {
 	Severity         *string         `json:"severity"`
 	Enabled          bool            `json:"enabled"`
 	LastStatus       *int16          `json:"last_status"`
-	LastRunAt        *time.Time      `json:"last_run_at"`
 	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt        time.Time       `json:"updated_at"`
 	FailStreak       int32           `json:"fail_streak"`

@@ -17,11 +17,16 @@ WITH c AS (
 )
 SELECT * FROM c;
 
--- name: ChecksNextRuns :many
--- When each check runs next (its soonest location).
-SELECT check_id, min(next_run_at)::timestamptz AS next_run_at FROM check_schedules
-WHERE workspace_id = @workspace_id AND check_id = ANY(@check_ids::uuid[])
-GROUP BY check_id;
+-- name: ChecksRunTimes :many
+-- When each check runs next (its soonest location) and last ran (its latest location; null
+-- before its first run).
+SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at, l.last_run_at
+FROM check_schedules s
+CROSS JOIN LATERAL (SELECT p.last_run_at FROM check_schedules p
+                    WHERE p.workspace_id = s.workspace_id AND p.check_id = s.check_id
+                    ORDER BY p.last_run_at DESC NULLS LAST LIMIT 1) l
+WHERE s.workspace_id = @workspace_id AND s.check_id = ANY(@check_ids::uuid[])
+GROUP BY s.check_id, l.last_run_at;
 
 -- name: GetCheck :one
 SELECT * FROM checks WHERE workspace_id = $1 AND id = $2;

@@ -54,36 +54,19 @@ ON CONFLICT (workspace_id, check_id) DO UPDATE SET
     location = EXCLUDED.location
 WHERE l.time <= EXCLUDED.time;
 
--- name: DigestRuns :many
+-- name: DigestSchedules :exec
 -- Each schedule's (check and location's) last status and run time, its streak of consecutive
--- non-OK results, and its lease, released when the run it was granted for has reported; then
--- the check's own state from its schedules. A result belongs to the schedule of its location,
--- or to the check's only schedule when any worker may run it. Only results newer than the
--- schedule's last run move its state, so a late batch never rewinds it (it may still release a
--- lease). The check's streak is the confirm_locations-th longest of its schedules' streaks (so
--- it reaches failure_threshold only when that many locations each have), its status the
--- confirm_locations-th worst. For a check with locations, only schedules whose last run is
--- fresh (within one interval plus the timeout plus fresh_margin_sec of now) count, so a
--- location that stopped reporting confirms nothing either way; with fewer fresh schedules than
--- confirm_locations the streak is 0 and the status stays as it was. A result with a location
--- and no worker is the location reporter's "no live worker" UNKNOWN: it is kept and shown,
--- but moves no schedule's state (it still makes its check's state be recomputed).
--- Returns every check touched, with its state before and after, for the incident evaluator.
--- @ok is probes.OK.
-WITH old AS (
-    -- The checks' state before, locked in key order (the same order as every other digest).
-    SELECT c.workspace_id, c.id, c.last_status, c.fail_streak, c.confirm_locations
-    FROM checks c
-    WHERE (c.workspace_id, c.id) IN (SELECT DISTINCT r.workspace_id, r.check_id FROM check_results r
-                                     WHERE r.batch_id = ANY(@batch_ids::bigint[]) AND r.time BETWEEN @first_time AND @last_time)
-    ORDER BY c.workspace_id, c.id
-    FOR UPDATE OF c
-), x AS (
+-- non-OK results, and its lease, released when the run it was granted for has reported. A
+-- result belongs to the schedule of its location, or to the check's only schedule when any
+-- worker may run it. Only results newer than the schedule's last run move its state, so a late
+-- batch never rewinds it (it may still release a lease). A result with a location and no
+-- worker is the location reporter's "no live worker" UNKNOWN: it is kept and shown, but moves
+-- no schedule's state (DigestRuns still recomputes its check's state). @ok is probes.OK.
+WITH x AS (
     SELECT r.workspace_id, r.check_id, s.location, r.time, r.status, r.run_id, n.newer,
            max(r.time) FILTER (WHERE r.status = sqlc.arg(ok)::smallint AND n.newer)
                OVER (PARTITION BY r.workspace_id, r.check_id, s.location) AS last_ok
     FROM check_results r
-    JOIN old ON old.workspace_id = r.workspace_id AND old.id = r.check_id
     JOIN check_schedules s ON s.workspace_id = r.workspace_id AND s.check_id = r.check_id AND s.location IN (r.location, '')
     CROSS JOIN LATERAL (SELECT s.last_run_at IS NULL OR r.time > s.last_run_at AS newer) n
     WHERE r.batch_id = ANY(@batch_ids::bigint[]) AND r.time BETWEEN @first_time AND @last_time
@@ -96,55 +79,55 @@ WITH old AS (
            bool_and(x.last_ok IS NULL) AS all_failed,
            array_agg(x.run_id) FILTER (WHERE x.run_id IS NOT NULL)::uuid[] AS run_ids
     FROM x GROUP BY x.workspace_id, x.check_id, x.location
-), sched AS (
-    UPDATE check_schedules s SET
-        last_status  = coalesce(per.last_status, s.last_status),
-        last_run_at  = coalesce(per.last_time, s.last_run_at),
-        fail_streak  = CASE WHEN per.last_time IS NULL THEN s.fail_streak
-                            WHEN per.all_failed THEN s.fail_streak + per.trailing_failures
-                            ELSE per.trailing_failures END,
-        lease_until  = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_until END,
-        leased_by    = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.leased_by END,
-        lease_run_id = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_run_id END
-    FROM per
-    WHERE s.workspace_id = per.workspace_id AND s.check_id = per.check_id AND s.location = per.location
-    RETURNING s.workspace_id, s.check_id, s.location, s.last_status, s.last_run_at, s.fail_streak
-), every AS MATERIALIZED (
-    -- Each touched check's schedules as they are after this digest: the updated ones, and the
-    -- others as they were (a statement does not see its own updates). MATERIALIZED: computed
-    -- once. PostgreSQL has no statistics for the newest batch ids, plans for one row, and
-    -- would otherwise rescan this union (and its anti-join) for each check: cubic in the
-    -- batch's size (1.1 s for 163 results, where this takes a few ms).
-    SELECT workspace_id, check_id, last_status, last_run_at, fail_streak FROM sched
-    UNION ALL
-    SELECT s.workspace_id, s.check_id, s.last_status, s.last_run_at, s.fail_streak
-    FROM check_schedules s
-    JOIN old ON old.workspace_id = s.workspace_id AND old.id = s.check_id
-    WHERE NOT EXISTS (SELECT 1 FROM sched WHERE sched.workspace_id = s.workspace_id AND sched.check_id = s.check_id
-                                             AND sched.location = s.location)
+)
+UPDATE check_schedules s SET
+    last_status  = coalesce(per.last_status, s.last_status),
+    last_run_at  = coalesce(per.last_time, s.last_run_at),
+    fail_streak  = CASE WHEN per.last_time IS NULL THEN s.fail_streak
+                        WHEN per.all_failed THEN s.fail_streak + per.trailing_failures
+                        ELSE per.trailing_failures END,
+    lease_until  = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_until END,
+    leased_by    = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.leased_by END,
+    lease_run_id = CASE WHEN s.lease_run_id = ANY(per.run_ids) THEN NULL ELSE s.lease_run_id END
+FROM per
+WHERE s.workspace_id = per.workspace_id AND s.check_id = per.check_id AND s.location = per.location;
+
+-- name: DigestRuns :many
+-- After DigestSchedules, in the same transaction (so it reads the schedules as they are now):
+-- the state of each check with results in the batches, from its schedules. The check's streak
+-- is the confirm_locations-th longest of its schedules' streaks (so it reaches
+-- failure_threshold only when that many locations each have), its status the
+-- confirm_locations-th worst. For a check with locations, only schedules whose last run is
+-- fresh (within one interval plus the timeout plus fresh_margin_sec of now) count, so a
+-- location that stopped reporting confirms nothing either way; with fewer fresh schedules
+-- than confirm_locations the streak is 0 and the status stays as it was.
+-- Only checks whose state changes are written and returned, with their state before and
+-- after, for the incident evaluator: at steady state a digest rewrites no checks row. The
+-- state before needs no lock: only the digester (one at a time, TryDigestLock) writes it.
+-- @ok is probes.OK.
+WITH touched AS (
+    SELECT DISTINCT r.workspace_id, r.check_id FROM check_results r
+    WHERE r.batch_id = ANY(@batch_ids::bigint[]) AND r.time BETWEEN @first_time AND @last_time
 ), agg AS (
-    -- The state before comes from checks by its key (this statement's snapshot, as in old),
-    -- not from a join with old: PostgreSQL expects one row from each CTE (it has no
-    -- statistics for the newest batch ids) and would join two CTEs by nested loops, in time
-    -- quadratic in the batch's size.
-    SELECT e.workspace_id, e.check_id, max(e.last_run_at) AS last_run_at,
-           ((array_agg(e.last_status ORDER BY e.last_status DESC) FILTER (WHERE e.last_status IS NOT NULL AND f.fresh))[b.confirm_locations])::smallint AS last_status,
-           coalesce((array_agg(e.fail_streak ORDER BY e.fail_streak DESC) FILTER (WHERE f.fresh))[b.confirm_locations], 0)::integer AS fail_streak,
+    SELECT b.workspace_id, b.id AS check_id,
+           ((array_agg(s.last_status ORDER BY s.last_status DESC) FILTER (WHERE s.last_status IS NOT NULL AND f.fresh))[b.confirm_locations])::smallint AS last_status,
+           coalesce((array_agg(s.fail_streak ORDER BY s.fail_streak DESC) FILTER (WHERE f.fresh))[b.confirm_locations], 0)::integer AS fail_streak,
            b.last_status AS previous_status, b.fail_streak AS previous_streak
-    FROM every e
-    JOIN checks b ON b.workspace_id = e.workspace_id AND b.id = e.check_id
+    FROM touched t
+    JOIN checks b ON b.workspace_id = t.workspace_id AND b.id = t.check_id
+    JOIN check_schedules s ON s.workspace_id = b.workspace_id AND s.check_id = b.id
     -- For a check with locations, only a schedule with a fresh last run counts (see above).
     CROSS JOIN LATERAL (SELECT cardinality(b.locations) = 0
-                               OR e.last_run_at >= now() - make_interval(secs => b.interval_sec + b.timeout_sec + sqlc.arg(fresh_margin_sec)::integer) AS fresh) f
-    GROUP BY e.workspace_id, e.check_id, b.confirm_locations, b.last_status, b.fail_streak -- one checks row per group
+                               OR s.last_run_at >= now() - make_interval(secs => b.interval_sec + b.timeout_sec + sqlc.arg(fresh_margin_sec)::integer) AS fresh) f
+    GROUP BY b.workspace_id, b.id -- one checks row per group
 )
 UPDATE checks c SET
     last_status = coalesce(agg.last_status, c.last_status),
-    last_run_at = coalesce(agg.last_run_at, c.last_run_at),
     fail_streak = agg.fail_streak
 FROM agg
 WHERE c.workspace_id = agg.workspace_id AND c.id = agg.check_id
-RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold, c.last_run_at,
+  AND (agg.fail_streak <> c.fail_streak OR (agg.last_status IS NOT NULL AND agg.last_status IS DISTINCT FROM c.last_status))
+RETURNING c.workspace_id, c.id AS check_id, c.host_id, c.failure_threshold,
           agg.previous_status, agg.previous_streak, c.last_status, c.fail_streak;
 
 -- name: DigestWorkerRuns :exec

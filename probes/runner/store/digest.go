@@ -22,9 +22,10 @@ import (
 // for a claim that comes a poll late.
 const FreshMargin = 10 * time.Second
 
-// RunsHook sees, inside the digest's transaction, every check whose runs were just digested,
-// with its state before and after. What it writes commits or rolls back with the digest, so
-// it sees each run exactly once (the incident evaluator is one).
+// RunsHook sees, inside the digest's transaction, every check whose status or failure streak
+// its runs just changed, with its state before and after (a check whose runs change nothing
+// is not shown: see DigestRuns). What it writes commits or rolls back with the digest, so it
+// sees each change exactly once (the incident evaluator is one).
 type RunsHook func(ctx context.Context, tx pgx.Tx, runs []db.DigestRunsRow) error
 
 // Digester folds committed result batches into the state derived from them. Any number of
@@ -165,7 +166,10 @@ func (d *Digester) digest(ctx context.Context, tx pgx.Tx, taken []db.TakeResultB
 	if err := q.DigestLatest(ctx, db.DigestLatestParams{BatchIds: ids, FirstTime: first, LastTime: last}); err != nil {
 		return fmt.Errorf("latest: %w", err)
 	}
-	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{FreshMarginSec: int32(FreshMargin / time.Second), BatchIds: ids, FirstTime: first, LastTime: last, Ok: int16(probes.OK)})
+	if err := q.DigestSchedules(ctx, db.DigestSchedulesParams{BatchIds: ids, FirstTime: first, LastTime: last, Ok: int16(probes.OK)}); err != nil {
+		return fmt.Errorf("schedules: %w", err)
+	}
+	runs, err := q.DigestRuns(ctx, db.DigestRunsParams{FreshMarginSec: int32(FreshMargin / time.Second), BatchIds: ids, FirstTime: first, LastTime: last})
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}

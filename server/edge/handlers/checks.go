@@ -22,13 +22,16 @@ const (
 	defaultFailureThreshold = 2
 )
 
-// checkOut is the check as the API shows it; next is when it runs next (nil: not known).
-func (a *API) checkOut(c db.Check, next *time.Time) api.Check {
+// runTimes are when a check last ran and runs next, read from its schedules (zero: not known).
+type runTimes struct{ last, next *time.Time }
+
+// checkOut is the check as the API shows it, with its run times.
+func (a *API) checkOut(c db.Check, runs runTimes) api.Check {
 	out := api.Check{
 		Id: c.ID, HostId: c.HostID, Name: c.Name, CheckType: api.CheckType(c.CheckType),
 		Config:      configOut(a.configs.Masked(c.CheckType, decodeObject(c.Config))),
 		IntervalSec: int(c.IntervalSec), TimeoutSec: int(c.TimeoutSec), FailureThreshold: int(c.FailureThreshold),
-		Enabled: c.Enabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(), LastRunAt: c.LastRunAt,
+		Enabled: c.Enabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 	if c.Severity != nil {
 		s := api.Severity(*c.Severity)
@@ -38,8 +41,12 @@ func (a *API) checkOut(c db.Check, next *time.Time) api.Check {
 		s := api.CheckStatus(*c.LastStatus)
 		out.LastStatus = &s
 	}
-	if c.Enabled && next != nil {
-		t := next.UTC()
+	if runs.last != nil {
+		t := runs.last.UTC()
+		out.LastRunAt = &t
+	}
+	if c.Enabled && runs.next != nil {
+		t := runs.next.UTC()
 		out.NextRunAt = &t
 	}
 	locations, confirm := c.Locations, int(c.ConfirmLocations)
@@ -71,30 +78,30 @@ func locationsArg(l *[]api.LocationName) []string {
 	return append([]string{}, *l...)
 }
 
-// nextRuns says when each check runs next.
-func (a *API) nextRuns(ctx context.Context, ws uuid.UUID, checks ...db.Check) (map[uuid.UUID]*time.Time, error) {
+// runTimesOf says when each check last ran and runs next.
+func (a *API) runTimesOf(ctx context.Context, ws uuid.UUID, checks ...db.Check) (map[uuid.UUID]runTimes, error) {
 	ids := make([]uuid.UUID, len(checks))
 	for i, c := range checks {
 		ids[i] = c.ID
 	}
-	rows, err := a.q.ChecksNextRuns(ctx, db.ChecksNextRunsParams{WorkspaceID: ws, CheckIds: ids})
+	rows, err := a.q.ChecksRunTimes(ctx, db.ChecksRunTimesParams{WorkspaceID: ws, CheckIds: ids})
 	if err != nil {
 		return nil, err
 	}
-	next := make(map[uuid.UUID]*time.Time, len(rows))
+	times := make(map[uuid.UUID]runTimes, len(rows))
 	for _, r := range rows {
-		next[r.CheckID] = &r.NextRunAt
+		times[r.CheckID] = runTimes{last: r.LastRunAt, next: &r.NextRunAt}
 	}
-	return next, nil
+	return times, nil
 }
 
-// checkWithSchedule is checkOut for one check, with its next run read.
+// checkWithSchedule is checkOut for one check, with its run times read.
 func (a *API) checkWithSchedule(ctx context.Context, c db.Check) (api.Check, error) {
-	next, err := a.nextRuns(ctx, c.WorkspaceID, c)
+	times, err := a.runTimesOf(ctx, c.WorkspaceID, c)
 	if err != nil {
 		return api.Check{}, err
 	}
-	return a.checkOut(c, next[c.ID]), nil
+	return a.checkOut(c, times[c.ID]), nil
 }
 
 func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (api.ListChecksResponseObject, error) {
@@ -111,12 +118,12 @@ func (a *API) ListChecks(ctx context.Context, req api.ListChecksRequestObject) (
 		return nil, err
 	}
 	out := api.CheckList{Count: l.total, Checks: make([]api.Check, len(l.rows)), NextCursor: l.next}
-	next, err := a.nextRuns(ctx, ws, l.rows...)
+	times, err := a.runTimesOf(ctx, ws, l.rows...)
 	if err != nil {
 		return nil, err
 	}
 	for i, c := range l.rows {
-		out.Checks[i] = a.checkOut(c, next[c.ID])
+		out.Checks[i] = a.checkOut(c, times[c.ID])
 	}
 	return api.ListChecks200JSONResponse{Body: out}, nil
 }
