@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -17,28 +18,29 @@ const claimDueChecks = `-- name: ClaimDueChecks :many
 WITH due AS (
     SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
     FROM check_schedules s
-    WHERE s.next_run_at <= now()
-      AND s.location IN ('', $1::text)
+    WHERE s.next_run_at <= now() + make_interval(secs => $1::float8)
+      AND s.location IN ('', $2::text)
       AND (s.lease_until IS NULL OR s.lease_until < now())
-      AND ($2::uuid IS NULL OR s.workspace_id = $2::uuid)
+      AND ($3::uuid IS NULL OR s.workspace_id = $3::uuid)
       -- A lookup by key per due schedule (a SubPlan), never a join: PostgreSQL's row
       -- estimates for due schedules are often far off, and with a join it chose nested loops
       -- over every host for each due schedule (0.3–1.3 s per claim at 10,000 checks).
       AND (s.pending_run_id IS NOT NULL
            OR EXISTS (SELECT 1 FROM checks c JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-                      WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id AND c.enabled AND h.is_active))
+                      WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id AND c.enabled AND h.is_active
+                        AND (s.next_run_at <= now() OR c.check_type <> 'heartbeat')))
       -- The workspaces that retired this worker, read once (an InitPlan): as a NOT EXISTS
       -- anti-join, PostgreSQL estimated it left one row and joined every due schedule with
       -- every host (1.3 s per claim at 10,000 checks).
       AND s.workspace_id <> ALL (ARRAY(SELECT w.workspace_id FROM workers w
-                                       WHERE w.id = $3 AND w.retired_at IS NOT NULL))
+                                       WHERE w.id = $4 AND w.retired_at IS NOT NULL))
     ORDER BY s.next_run_at
-    LIMIT $4
+    LIMIT $5
     FOR UPDATE OF s SKIP LOCKED
 ), claimed AS (
     UPDATE check_schedules s SET
-        lease_until    = now() + make_interval(secs => c.timeout_sec + $5::integer),
-        leased_by      = $3,
+        lease_until    = greatest(now(), s.next_run_at) + make_interval(secs => c.timeout_sec + $6::integer),
+        leased_by      = $4,
         lease_run_id   = coalesce(s.pending_run_id, gen_random_uuid()),
         pending_run_id = NULL,
         next_run_at    = CASE
@@ -52,13 +54,14 @@ WITH due AS (
     RETURNING s.workspace_id, s.check_id, s.location, s.lease_run_id, due.next_run_at AS due_at
 )
 SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, claimed.lease_run_id,
-       claimed.location, extract(epoch FROM now() - claimed.due_at)::float8 AS late_sec
+       claimed.location, extract(epoch FROM claimed.due_at - now())::float8 AS due_in_sec
 FROM claimed
 JOIN checks c ON c.workspace_id = claimed.workspace_id AND c.id = claimed.check_id
 JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
 `
 
 type ClaimDueChecksParams struct {
+	LookaheadSec   float64    `json:"lookahead_sec"`
 	Location       string     `json:"location"`
 	WorkspaceID    *uuid.UUID `json:"workspace_id"`
 	WorkerID       uuid.UUID  `json:"worker_id"`
@@ -76,21 +79,25 @@ type ClaimDueChecksRow struct {
 	Hostname    string          `json:"hostname"`
 	LeaseRunID  *uuid.UUID      `json:"lease_run_id"`
 	Location    string          `json:"location"`
-	LateSec     float64         `json:"late_sec"`
+	DueInSec    float64         `json:"due_in_sec"`
 }
 
 // The scheduler's claims and the workers' registration.
-// Takes up to max_checks due schedules for one worker: those of its location, and those of
-// checks any worker may run (location ”). SKIP LOCKED lets many workers claim at once without
+// Takes up to max_checks schedules due within lookahead_sec for one worker: those of its
+// location, and those of checks any worker may run (location ”). The worker starts each run
+// at its due time (due_in_sec from now, on the database's clock; negative when late), so a
+// claim that comes a little late, or slow, still starts runs on time, and one claim serves
+// several polls' worth of runs. A heartbeat check is claimed only once due: its judgement
+// reads the pings received until then. SKIP LOCKED lets many workers claim at once without
 // waiting on each other; the lease keeps a schedule from running twice while it runs (it lasts
-// the check's timeout plus a margin, so a dead worker's checks move on). next_run_at advances
-// by exactly one interval, so the schedule does not drift; a schedule that fell behind restarts
-// from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
-// request is claimed like a due run, with its run id, even for a disabled check.
-// late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+// from the due time for the check's timeout plus a margin, so a dead worker's checks move on).
+// next_run_at advances by exactly one interval, so the schedule does not drift; a schedule that
+// fell behind restarts from now, spread over a little jitter so a backlog does not bunch up. A
+// pending run-now request is claimed like a due run, with its run id, even for a disabled check.
 // workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) ([]ClaimDueChecksRow, error) {
 	rows, err := q.db.Query(ctx, claimDueChecks,
+		arg.LookaheadSec,
 		arg.Location,
 		arg.WorkspaceID,
 		arg.WorkerID,
@@ -114,7 +121,7 @@ func (q *Queries) ClaimDueChecks(ctx context.Context, arg ClaimDueChecksParams) 
 			&i.Hostname,
 			&i.LeaseRunID,
 			&i.Location,
-			&i.LateSec,
+			&i.DueInSec,
 		); err != nil {
 			return nil, err
 		}
@@ -223,6 +230,29 @@ func (q *Queries) RegisterWorkerEverywhere(ctx context.Context, arg RegisterWork
 		arg.Location,
 		arg.Version,
 	)
+	return err
+}
+
+const releaseClaims = `-- name: ReleaseClaims :exec
+UPDATE check_schedules s SET
+    next_run_at = r.due_at, lease_until = NULL, leased_by = NULL, lease_run_id = NULL,
+    pending_run_id = coalesce(s.pending_run_id, s.lease_run_id)
+FROM (SELECT unnest($2::uuid[]) AS run_id, unnest($3::timestamptz[]) AS due_at) r
+WHERE s.lease_run_id = r.run_id AND s.leased_by = $1
+`
+
+type ReleaseClaimsParams struct {
+	WorkerID *uuid.UUID  `json:"worker_id"`
+	RunIds   []uuid.UUID `json:"run_ids"`
+	DueAts   []time.Time `json:"due_ats"`
+}
+
+// Hands back runs that a stopping worker claimed ahead and never started: each schedule gets
+// its due time back and loses its lease, so another worker runs it on time. The run id becomes
+// a pending one, so that a run-now request among them is still answered with its id (for an
+// ordinary run it is just the id the next run reports).
+func (q *Queries) ReleaseClaims(ctx context.Context, arg ReleaseClaimsParams) error {
+	_, err := q.db.Exec(ctx, releaseClaims, arg.WorkerID, arg.RunIds, arg.DueAts)
 	return err
 }
 

@@ -1,19 +1,22 @@
 -- The scheduler's claims and the workers' registration.
 
 -- name: ClaimDueChecks :many
--- Takes up to max_checks due schedules for one worker: those of its location, and those of
--- checks any worker may run (location ''). SKIP LOCKED lets many workers claim at once without
+-- Takes up to max_checks schedules due within lookahead_sec for one worker: those of its
+-- location, and those of checks any worker may run (location ''). The worker starts each run
+-- at its due time (due_in_sec from now, on the database's clock; negative when late), so a
+-- claim that comes a little late, or slow, still starts runs on time, and one claim serves
+-- several polls' worth of runs. A heartbeat check is claimed only once due: its judgement
+-- reads the pings received until then. SKIP LOCKED lets many workers claim at once without
 -- waiting on each other; the lease keeps a schedule from running twice while it runs (it lasts
--- the check's timeout plus a margin, so a dead worker's checks move on). next_run_at advances
--- by exactly one interval, so the schedule does not drift; a schedule that fell behind restarts
--- from now, spread over a little jitter so a backlog does not bunch up. A pending run-now
--- request is claimed like a due run, with its run id, even for a disabled check.
--- late_sec is how late the run is claimed (the scheduler lag metric), on the database's clock.
+-- from the due time for the check's timeout plus a margin, so a dead worker's checks move on).
+-- next_run_at advances by exactly one interval, so the schedule does not drift; a schedule that
+-- fell behind restarts from now, spread over a little jitter so a backlog does not bunch up. A
+-- pending run-now request is claimed like a due run, with its run id, even for a disabled check.
 -- workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 WITH due AS (
     SELECT s.workspace_id, s.check_id, s.location, s.next_run_at
     FROM check_schedules s
-    WHERE s.next_run_at <= now()
+    WHERE s.next_run_at <= now() + make_interval(secs => @lookahead_sec::float8)
       AND s.location IN ('', @location::text)
       AND (s.lease_until IS NULL OR s.lease_until < now())
       AND (sqlc.narg(workspace_id)::uuid IS NULL OR s.workspace_id = sqlc.narg(workspace_id)::uuid)
@@ -22,7 +25,8 @@ WITH due AS (
       -- over every host for each due schedule (0.3–1.3 s per claim at 10,000 checks).
       AND (s.pending_run_id IS NOT NULL
            OR EXISTS (SELECT 1 FROM checks c JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id
-                      WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id AND c.enabled AND h.is_active))
+                      WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id AND c.enabled AND h.is_active
+                        AND (s.next_run_at <= now() OR c.check_type <> 'heartbeat')))
       -- The workspaces that retired this worker, read once (an InitPlan): as a NOT EXISTS
       -- anti-join, PostgreSQL estimated it left one row and joined every due schedule with
       -- every host (1.3 s per claim at 10,000 checks).
@@ -33,7 +37,7 @@ WITH due AS (
     FOR UPDATE OF s SKIP LOCKED
 ), claimed AS (
     UPDATE check_schedules s SET
-        lease_until    = now() + make_interval(secs => c.timeout_sec + @lease_margin_sec::integer),
+        lease_until    = greatest(now(), s.next_run_at) + make_interval(secs => c.timeout_sec + @lease_margin_sec::integer),
         leased_by      = @worker_id,
         lease_run_id   = coalesce(s.pending_run_id, gen_random_uuid()),
         pending_run_id = NULL,
@@ -48,7 +52,7 @@ WITH due AS (
     RETURNING s.workspace_id, s.check_id, s.location, s.lease_run_id, due.next_run_at AS due_at
 )
 SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, claimed.lease_run_id,
-       claimed.location, extract(epoch FROM now() - claimed.due_at)::float8 AS late_sec
+       claimed.location, extract(epoch FROM claimed.due_at - now())::float8 AS due_in_sec
 FROM claimed
 JOIN checks c ON c.workspace_id = claimed.workspace_id AND c.id = claimed.check_id
 JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id;
@@ -110,3 +114,14 @@ WITH unserved AS (
     RETURNING s.workspace_id, s.check_id, s.location, c.host_id, u.pending_run_id AS run_id
 )
 SELECT workspace_id, check_id, host_id, location, run_id FROM moved;
+
+-- name: ReleaseClaims :exec
+-- Hands back runs that a stopping worker claimed ahead and never started: each schedule gets
+-- its due time back and loses its lease, so another worker runs it on time. The run id becomes
+-- a pending one, so that a run-now request among them is still answered with its id (for an
+-- ordinary run it is just the id the next run reports).
+UPDATE check_schedules s SET
+    next_run_at = r.due_at, lease_until = NULL, leased_by = NULL, lease_run_id = NULL,
+    pending_run_id = coalesce(s.pending_run_id, s.lease_run_id)
+FROM (SELECT unnest(@run_ids::uuid[]) AS run_id, unnest(@due_ats::timestamptz[]) AS due_at) r
+WHERE s.lease_run_id = r.run_id AND s.leased_by = @worker_id;

@@ -202,6 +202,11 @@ func (b *backend) Heartbeat(ctx context.Context) error {
 	return nil
 }
 
+// Release hands back nothing: a remote worker's server claims only runs that are due, so
+// none waits to start but for a free slot, and a run left unstarted has its lease expire
+// (the check's timeout plus the lease margin) and is run by the next worker to claim it.
+func (b *backend) Release(context.Context, map[uuid.UUID]time.Time) error { return nil }
+
 func (b *backend) Claim(ctx context.Context, max int) ([]worker.Claim, error) {
 	got, err := b.c.WorkerProtocol.Claim(ctx, client.WorkerClaimRequest{Name: b.name, Location: &b.location, MaxChecks: max})
 	if err != nil {

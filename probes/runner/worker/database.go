@@ -87,7 +87,20 @@ func (d *dbBackend) Heartbeat(ctx context.Context) error {
 }
 
 func (d *dbBackend) Claim(ctx context.Context, max int) ([]Claim, error) {
-	return ClaimDue(ctx, d.pool, ClaimParams{WorkerID: d.id, Location: d.o.Location, Max: max, LeaseMargin: d.o.LeaseMargin}, d.o.Log)
+	lookahead := d.o.Lookahead
+	if lookahead < 0 {
+		lookahead = 0
+	}
+	return ClaimDue(ctx, d.pool, ClaimParams{WorkerID: d.id, Location: d.o.Location, Max: max, LeaseMargin: d.o.LeaseMargin,
+		Lookahead: lookahead}, d.o.Log)
+}
+
+func (d *dbBackend) Release(ctx context.Context, runs map[uuid.UUID]time.Time) error {
+	p := db.ReleaseClaimsParams{WorkerID: &d.id}
+	for id, due := range runs {
+		p.RunIds, p.DueAts = append(p.RunIds, id), append(p.DueAts, due)
+	}
+	return d.q.ReleaseClaims(ctx, p)
 }
 
 func (d *dbBackend) Add(ctx context.Context, r store.Record) error { return d.writer.Add(ctx, r) }
@@ -98,6 +111,8 @@ type ClaimParams struct {
 	Location    string
 	Max         int
 	LeaseMargin time.Duration
+	// Lookahead claims runs due up to this much ahead too (0: only runs already due).
+	Lookahead time.Duration
 	// WorkspaceID limits the claim to one workspace (a remote worker's workspace token);
 	// nil claims in every workspace.
 	WorkspaceID *uuid.UUID
@@ -121,6 +136,7 @@ func ClaimDue(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, log *slog.
 		var err error
 		rows, err = db.New(tx).ClaimDueChecks(ctx, db.ClaimDueChecksParams{
 			WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
+			LookaheadSec: p.Lookahead.Seconds(),
 		})
 		return err
 	})
@@ -132,7 +148,7 @@ func ClaimDue(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, log *slog.
 	for i, row := range rows {
 		c := Claim{
 			WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
-			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, LateSec: row.LateSec, Location: row.Location,
+			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, DueIn: time.Duration(row.DueInSec * float64(time.Second)), Location: row.Location,
 		}
 		if row.LeaseRunID != nil {
 			c.RunID = *row.LeaseRunID

@@ -30,9 +30,12 @@ type Options struct {
 	Location string
 	Version  string
 
-	Concurrency    int           // checks running at once (256)
-	ClaimBatch     int           // checks claimed per query (200)
-	PollEvery      time.Duration // pause between claims when nothing is due (250 ms)
+	Concurrency int           // checks running at once (256)
+	ClaimBatch  int           // checks claimed per query (500)
+	PollEvery   time.Duration // pause between claims when nothing is due (250 ms)
+	// Lookahead claims runs due this much ahead, each started at its due time (1 s; negative:
+	// only runs already due). Database workers only: a remote worker's server claims what is due.
+	Lookahead      time.Duration
 	HeartbeatEvery time.Duration // (10 s)
 	LeaseMargin    time.Duration // lease = check timeout + margin (20 s)
 	RetentionDays  int           // raw results kept (30; 0 keeps everything); database workers only
@@ -50,10 +53,13 @@ func (o Options) withDefaults() Options {
 		o.Concurrency = 256
 	}
 	if o.ClaimBatch <= 0 {
-		o.ClaimBatch = 200
+		o.ClaimBatch = 500
 	}
 	if o.PollEvery <= 0 {
 		o.PollEvery = 250 * time.Millisecond
+	}
+	if o.Lookahead == 0 {
+		o.Lookahead = time.Second
 	}
 	if o.HeartbeatEvery <= 0 {
 		o.HeartbeatEvery = 10 * time.Second
@@ -82,7 +88,7 @@ type Claim struct {
 	Hostname                     string
 	RunID                        uuid.UUID // the lease's run id: its result releases exactly that lease
 	Location                     string
-	LateSec                      float64       // how late the run was claimed (the scheduler lag)
+	DueIn                        time.Duration // when the run is due, from the claim (<= 0: due now, or late)
 	Pings                        *probes.Pings // heartbeat checks: what their ping URL received (nil: unknown)
 }
 
@@ -92,6 +98,9 @@ type Source interface {
 	Heartbeat(ctx context.Context) error
 	// Claim leases up to max due checks to the worker.
 	Claim(ctx context.Context, max int) ([]Claim, error)
+	// Release hands back claimed runs the worker will not start (it is stopping), by run id
+	// with their due times, so that another worker runs them on time.
+	Release(ctx context.Context, runs map[uuid.UUID]time.Time) error
 }
 
 // Sink takes the results of runs.
@@ -180,33 +189,67 @@ func (w *Worker) heartbeat(ctx context.Context) {
 	}
 }
 
-// claimLoop claims due checks while there are free slots and runs each in its own goroutine.
-// A failed claim (database or server away) claims nothing: runs in flight go on, and their
-// results are kept by the sink.
+// claimLoop claims due checks while it holds fewer than it may, and runs each in its own
+// goroutine at its due time, at most Concurrency at once. A failed claim (database or server
+// away) claims nothing: runs in flight go on, and their results are kept by the sink. Runs
+// claimed ahead and not yet started when ctx ends are handed back (Release) once the others
+// have returned.
 func (w *Worker) claimLoop(ctx context.Context) {
+	unstarted := map[uuid.UUID]time.Time{} // claims dropped as ctx ended: run id → due time
+	var mu sync.Mutex
+	defer func() {
+		if len(unstarted) == 0 {
+			return
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := w.b.Release(rctx, unstarted); err != nil {
+			w.o.Log.Warn("handing back unstarted runs failed: their leases expire", "runs", len(unstarted), "err", err)
+		}
+	}()
 	slots := make(chan struct{}, w.o.Concurrency)
+	// held bounds the claims waiting for their due time or running: enough for a full
+	// Concurrency of runs plus a lookahead's worth of waiting ones.
+	held := make(chan struct{}, w.o.Concurrency+2*w.o.ClaimBatch)
 	var running sync.WaitGroup
-	defer running.Wait()
+	defer running.Wait() // before the deferred Release
 	for ctx.Err() == nil {
-		free := w.o.Concurrency - len(slots)
+		want := min(cap(held)-len(held), w.o.ClaimBatch)
 		claimed := 0
-		if free > 0 {
+		if want > 0 {
 			t0 := time.Now()
-			claims, err := w.b.Claim(ctx, min(free, w.o.ClaimBatch))
-			w.o.Log.Debug("claimed", "checks", len(claims), "free", free, "took", time.Since(t0))
+			claims, err := w.b.Claim(ctx, want)
+			w.o.Log.Debug("claimed", "checks", len(claims), "wanted", want, "took", time.Since(t0))
 			if err != nil && ctx.Err() == nil {
 				w.o.Log.Warn("claiming checks failed", "err", err)
 			}
 			claimed = len(claims)
 			for _, c := range claims {
-				slots <- struct{}{}
+				held <- struct{}{}
+				due := t0.Add(c.DueIn)
 				running.Go(func() {
+					defer func() { <-held }()
+					drop := func() {
+						mu.Lock()
+						unstarted[c.RunID] = due
+						mu.Unlock()
+					}
+					if !waitUntil(ctx, due) {
+						drop()
+						return
+					}
+					select {
+					case slots <- struct{}{}:
+					case <-ctx.Done():
+						drop()
+						return
+					}
 					defer func() { <-slots }()
-					w.runClaimed(ctx, c)
+					w.runClaimed(ctx, c, due)
 				})
 			}
 		}
-		if claimed == min(free, w.o.ClaimBatch) && claimed > 0 {
+		if claimed == want && claimed > 0 {
 			continue // more may be due right now
 		}
 		select {
@@ -216,8 +259,24 @@ func (w *Worker) claimLoop(ctx context.Context) {
 	}
 }
 
-func (w *Worker) runClaimed(ctx context.Context, c Claim) {
-	w.o.Metrics.SchedulerLag(time.Duration(c.LateSec * float64(time.Second)))
+// waitUntil waits for t; false when ctx ends first.
+func waitUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (w *Worker) runClaimed(ctx context.Context, c Claim, due time.Time) {
+	w.o.Metrics.SchedulerLag(max(time.Since(due), 0))
 	rec := w.execute(ctx, c)
 	if err := w.b.Add(context.WithoutCancel(ctx), rec); err != nil {
 		w.o.Log.Error("queueing a result failed", "check_id", c.CheckID, "err", err)

@@ -251,3 +251,59 @@ func TestRunNow(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(ctx, "SELECT next_run_at FROM check_schedules WHERE check_id = $1", f.checks[0]).Scan(&next))
 	assert.WithinDuration(t, time.Now().Add(time.Hour), next, time.Minute, "the schedule continues one interval after the run")
 }
+
+// TestClaimAheadStartsOnTimeAndHandsBack: a worker claims a run before it is due and starts it
+// at its due time, not at the claim; a worker that stops holding a claimed run it has not
+// started hands it back (due time restored, lease cleared), and the next worker runs it.
+func TestClaimAheadStartsOnTimeAndHandsBack(t *testing.T) {
+	f := setup(t, 1)
+	ctx := context.Background()
+	check := f.checks[0]
+	_, err := f.pool.Exec(ctx, "UPDATE checks SET interval_sec = 60")
+	require.NoError(t, err)
+	due := time.Now().Add(1500 * time.Millisecond).Truncate(time.Millisecond)
+	_, err = f.pool.Exec(ctx, "UPDATE check_schedules SET next_run_at = $1", due)
+	require.NoError(t, err)
+
+	w := worker.New(f.pool, worker.Options{Name: "ahead", Location: "test", PollEvery: 50 * time.Millisecond, Lookahead: 3 * time.Second, Log: quiet})
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); assert.NoError(t, w.Run(wctx)) }()
+	var leased bool
+	require.Eventually(t, func() bool {
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT lease_run_id IS NOT NULL FROM check_schedules WHERE check_id = $1", check).Scan(&leased))
+		return leased
+	}, 5*time.Second, 20*time.Millisecond, "claimed before it is due")
+	assert.True(t, time.Now().Before(due), "the claim came ahead of the due time")
+	require.Eventually(t, func() bool { return len(runs(t, f.pool)) == 1 }, 5*time.Second, 20*time.Millisecond)
+	ran := runs(t, f.pool)[0].at
+	assert.False(t, ran.Before(due), "started at its due time (%s), not at the claim (ran at %s)", due, ran)
+	assert.WithinDuration(t, due, ran, 500*time.Millisecond)
+
+	// The next run is due in 60 s: make it due in 1.5 s, let the worker claim it, stop it.
+	next := time.Now().Add(1500 * time.Millisecond).Truncate(time.Millisecond)
+	require.Eventually(t, func() bool { // the digest has released the first run's lease
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT lease_run_id IS NOT NULL FROM check_schedules WHERE check_id = $1", check).Scan(&leased))
+		return !leased
+	}, 5*time.Second, 20*time.Millisecond)
+	_, err = f.pool.Exec(ctx, "UPDATE check_schedules SET next_run_at = $1", next)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT lease_run_id IS NOT NULL FROM check_schedules WHERE check_id = $1", check).Scan(&leased))
+		return leased
+	}, 5*time.Second, 20*time.Millisecond, "the second run claimed ahead")
+	stop()
+	<-done
+	var backAt time.Time
+	var pending *uuid.UUID
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT next_run_at, lease_run_id IS NOT NULL, pending_run_id FROM check_schedules WHERE check_id = $1", check).
+		Scan(&backAt, &leased, &pending))
+	assert.False(t, leased, "the unstarted run's lease is handed back")
+	assert.WithinDuration(t, next, backAt, time.Millisecond, "with its due time")
+	assert.NotNil(t, pending, "its run id kept, in case it was a run-now request")
+	assert.Len(t, runs(t, f.pool), 1, "the stopped worker did not run it")
+
+	startWorker(t, f.pool, "next")
+	require.Eventually(t, func() bool { return len(runs(t, f.pool)) == 2 }, 5*time.Second, 20*time.Millisecond, "the next worker runs it")
+	assert.WithinDuration(t, next, runs(t, f.pool)[1].at, time.Second, "on time")
+}
