@@ -12,6 +12,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,6 +99,10 @@ type Deps struct {
 	DatabaseRestarts func() int64
 }
 
+// pipelineConns is the size of the embedded worker's pool in a process that serves the API: a
+// claim, the results writer, the digester and a heartbeat at once, and one to spare.
+const pipelineConns = 5
+
 // App is a built process.
 type App struct {
 	// Handler serves HTTP; nil unless Deps.Serve.
@@ -114,7 +119,10 @@ type App struct {
 	// an embedded worker (whose digester does it otherwise); nil when there is a worker.
 	digester *store.Digester
 	reporter *locations.Reporter // nil unless Deps.Serve
-	metrics  *metrics.Metrics    // nil unless Deps.Metrics
+	// pipelinePool is the embedded worker's own pool in a process that also serves the API;
+	// nil otherwise (the worker uses Deps.Pool).
+	pipelinePool *pgxpool.Pool
+	metrics      *metrics.Metrics // nil unless Deps.Metrics
 }
 
 // Build makes the process's parts from d. It fails when the embedded contract is
@@ -164,7 +172,20 @@ func Build(ctx context.Context, d Deps) (*App, error) {
 		o.Tracer = tp
 		o.Metrics = app.metrics
 		o.Hooks = append(o.Hooks, evaluate)
-		app.worker = worker.New(d.Pool, o)
+		pool := d.Pool
+		if d.Serve {
+			// The probe pipeline gets connections of its own: API requests, however many,
+			// then never hold every connection that a claim, a result write or a digest
+			// needs. Its pool connects lazily, like the process's.
+			cfg := d.Pool.Config().Copy()
+			cfg.MaxConns, cfg.MinConns = pipelineConns, 0
+			p, err := pgxpool.NewWithConfig(ctx, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("probe pipeline pool: %w", err)
+			}
+			pool, app.pipelinePool = p, p
+		}
+		app.worker = worker.New(pool, o)
 	}
 	client, err := jobs.New(d.Pool, log, queues...)
 	if err != nil {
@@ -261,6 +282,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })
+	}
+	if a.pipelinePool != nil {
+		defer a.pipelinePool.Close() // after parts.Wait: the worker has written what it had
 	}
 	if a.digester != nil {
 		parts.Go(func() { a.digester.Run(ctx) })

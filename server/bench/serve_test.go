@@ -261,19 +261,19 @@ func (s *serveProc) schedule(b *testing.B, pool *pgxpool.Pool, row *serveRow, st
 
 func printTopStatements(b *testing.B, pool *pgxpool.Pool) {
 	rows, err := pool.Query(context.Background(), `
-		SELECT calls, total_exec_time, rows, regexp_replace(left(query, 110), '\s+', ' ', 'g')
-		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`)
+		SELECT calls, total_exec_time, total_plan_time, rows, regexp_replace(left(query, 100), '\s+', ' ', 'g')
+		FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 15`)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer rows.Close()
-	fmt.Fprintf(os.Stdout, "  pg_stat_statements, by total_exec_time:\n  %9s %10s %10s  %s\n", "calls", "total ms", "rows", "query")
+	fmt.Fprintf(os.Stdout, "  pg_stat_statements, by execution + planning time:\n  %9s %10s %9s %10s  %s\n", "calls", "exec ms", "plan ms", "rows", "query")
 	for rows.Next() {
 		var calls, nrows int64
-		var total float64
+		var exec, plan float64
 		var q string
-		_ = rows.Scan(&calls, &total, &nrows, &q)
-		fmt.Fprintf(os.Stdout, "  %9d %10.0f %10d  %s\n", calls, total, nrows, q)
+		_ = rows.Scan(&calls, &exec, &plan, &nrows, &q)
+		fmt.Fprintf(os.Stdout, "  %9d %10.0f %9.0f %10d  %s\n", calls, exec, plan, nrows, q)
 	}
 }
 
@@ -310,7 +310,7 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 			b.Fatal(err)
 		}
 		// auto_explain logs the plans of statements slower than 150 ms to postgres.log.
-		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\n" +
+		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\npg_stat_statements.track_planning = on\n" +
 			"auto_explain.log_min_duration = '" + explainMin() + "'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n")
 		conf.Close()
 	}
