@@ -70,6 +70,7 @@ type serveRow struct {
 	intervals, late     int64
 	maxGap              time.Duration
 	serveCPU, pgCPU     float64 // % of one core
+	serveRSS            int64   // serve's resident memory at the end, bytes
 	read                *result
 	load                string // /proc/loadavg's 1-minute figure at the end: other work on the machine
 }
@@ -145,7 +146,7 @@ func BenchmarkServe(b *testing.B) {
 			time.Sleep(serveWarmup / 4) // the previous scenario warmed up the same checks
 		}
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
-			must(b, func() error { _, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset()"); return err })
+			must(b, func() error { _, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset(), pg_stat_reset()"); return err })
 		}
 		row := serveRow{serveScenario: sc, scheduled: float64(sc.checks) / serveInterval}
 		var readDone chan result
@@ -177,6 +178,7 @@ func BenchmarkServe(b *testing.B) {
 		if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
 			row.load = strings.Fields(string(raw))[0]
 		}
+		row.serveRSS = procRSS(s.cmd.Process.Pid)
 		s.schedule(b, pool, &row, start, end)
 		rows = append(rows, row)
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
@@ -186,16 +188,16 @@ func BenchmarkServe(b *testing.B) {
 
 	fmt.Fprintf(os.Stdout, "\nsecumon serve (embedded PostgreSQL), HTTP checks every %d s against loopback, %s measured after %s warm-up;\n", serveInterval, serveMeasure, serveWarmup)
 	fmt.Fprintf(os.Stdout, "CPU = serve process + all PostgreSQL processes, %% of one core. Targets: >= 99.5%% of schedule, < 0.1%% late, >= 20 checks/s per CPU-%%.\n")
-	fmt.Fprintf(os.Stdout, "%-9s %8s %9s %9s %8s %8s %7s %7s %7s %9s %5s  %s\n",
-		"scenario", "checks", "sched/s", "achieved", "late", "max gap", "serve", "pg", "cpu", "chk/s/%", "load", "read load (GET /api/v2/hosts, 32 conns)")
+	fmt.Fprintf(os.Stdout, "%-9s %8s %9s %9s %8s %8s %7s %7s %7s %9s %9s %5s  %s\n",
+		"scenario", "checks", "sched/s", "achieved", "late", "max gap", "serve", "pg", "cpu", "chk/s/%", "serve rss", "load", "read load (GET /api/v2/hosts, 32 conns)")
 	for _, r := range rows {
 		read := "-"
 		if r.read != nil {
 			read = fmt.Sprintf("%.0f req/s, p99 %.1f ms, %d errors", r.read.rps, ms(r.read.p99), r.read.errors)
 		}
-		fmt.Fprintf(os.Stdout, "%-9s %8d %9.0f %8.2f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %5s  %s\n",
+		fmt.Fprintf(os.Stdout, "%-9s %8d %9.0f %8.2f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %6d MiB %5s  %s\n",
 			r.name, r.checks, r.scheduled, 100*r.achieved/r.scheduled, 100*float64(r.late)/float64(max(r.intervals, 1)),
-			r.maxGap.Seconds(), r.serveCPU, r.pgCPU, r.cpu(), r.achieved/r.cpu(), r.load, read)
+			r.maxGap.Seconds(), r.serveCPU, r.pgCPU, r.cpu(), r.achieved/r.cpu(), r.serveRSS>>20, r.load, read)
 		b.ReportMetric(100*r.achieved/r.scheduled, r.name+"-pct-of-schedule")
 		b.ReportMetric(r.achieved/r.cpu(), r.name+"-checks/s/cpu%")
 	}
@@ -274,6 +276,22 @@ func printTopStatements(b *testing.B, pool *pgxpool.Pool) {
 		var q string
 		_ = rows.Scan(&calls, &exec, &plan, &nrows, &q)
 		fmt.Fprintf(os.Stdout, "  %9d %10.0f %9.0f %10d  %s\n", calls, exec, plan, nrows, q)
+	}
+	rows.Close()
+	// Updates that had to add index entries (not HOT) are what bloats the hot tables' indexes.
+	tables, err := pool.Query(context.Background(), `
+		SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_dead_tup, autovacuum_count
+		FROM pg_stat_user_tables WHERE n_tup_upd + n_tup_ins > 0 ORDER BY n_tup_upd + n_tup_ins DESC LIMIT 8`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tables.Close()
+	fmt.Fprintf(os.Stdout, "  tables, by rows written:\n  %-28s %9s %9s %9s %9s %5s\n", "table", "inserted", "updated", "hot", "dead", "avac")
+	for tables.Next() {
+		var name string
+		var ins, upd, hot, dead, avac int64
+		_ = tables.Scan(&name, &ins, &upd, &hot, &dead, &avac)
+		fmt.Fprintf(os.Stdout, "  %-28s %9d %9d %9d %9d %5d\n", name, ins, upd, hot, dead, avac)
 	}
 }
 
@@ -419,6 +437,21 @@ func procCPU(pid int) time.Duration {
 		return 0
 	}
 	return ticks(f, 13) + ticks(f, 14)
+}
+
+// procRSS is a process's resident memory (VmRSS), in bytes; 0 when unknown.
+func procRSS(pid int) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // statFields splits /proc/pid/stat into its fields (field 1 = index 0); the command name may

@@ -155,8 +155,9 @@ type backend struct {
 	spool                   *spool
 	queue                   chan store.Record
 
-	mu       sync.Mutex
-	workerID uuid.UUID
+	mu             sync.Mutex
+	workerID       uuid.UUID
+	heartbeatEvery time.Duration // the server's word at the last heartbeat
 }
 
 // Start registers the worker, waiting for a server that is not reachable yet. A refusal
@@ -198,8 +199,16 @@ func (b *backend) Heartbeat(ctx context.Context) error {
 	}
 	b.mu.Lock()
 	b.workerID = ack.WorkerId
+	b.heartbeatEvery = time.Duration(ack.HeartbeatEverySec) * time.Second
 	b.mu.Unlock()
 	return nil
+}
+
+// HeartbeatEvery is how often the server asked the worker to heartbeat (0: not said).
+func (b *backend) HeartbeatEvery() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.heartbeatEvery
 }
 
 // Release hands back nothing: a remote worker's server claims only runs that are due, so

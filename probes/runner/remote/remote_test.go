@@ -3,7 +3,10 @@ package remote
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/secuaas/secumon/client"
+	"github.com/secuaas/secumon/probes/runner/worker"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -86,4 +90,32 @@ func TestSpool(t *testing.T) {
 		small.remove(e)
 	}
 	assert.Equal(t, last.Results[0].RunId, got[2], "the newest batch is kept")
+}
+
+// TestHeartbeatPacedByServer: the worker heartbeats as often as the server's heartbeat answer
+// says (heartbeat_every_sec), not at its own default of 10 s.
+func TestHeartbeatPacedByServer(t *testing.T) {
+	var beats atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v2/worker/heartbeat":
+			beats.Add(1)
+			_, _ = w.Write([]byte(`{"worker_id":"9a8b7c6d-1234-4abc-9def-aabbccddeeff","heartbeat_every_sec":1,"lease_margin_sec":20}`))
+		case "/api/v2/worker/claims":
+			_, _ = w.Write([]byte(`{"checks":[]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	w, err := New(Options{Server: srv.URL, Token: "wrk_test", SpoolDir: t.TempDir()}, worker.Options{Name: "paced", Log: quiet})
+	require.NoError(t, err)
+	ctx, stop := context.WithTimeout(context.Background(), 3500*time.Millisecond)
+	defer stop()
+	require.NoError(t, w.Run(ctx))
+	// One to register, then one a second: 4 in 3.5 s (3 on a slow start), where the default
+	// pace would have sent only the first.
+	assert.GreaterOrEqual(t, beats.Load(), int32(3))
+	assert.LessOrEqual(t, beats.Load(), int32(5))
 }

@@ -159,6 +159,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	if named, ok := w.b.(interface{ WorkerID() uuid.UUID }); ok {
 		w.ID = named.WorkerID() // a remote worker's server names it as it registers
 	}
+	if paced, ok := w.b.(interface{ HeartbeatEvery() time.Duration }); ok && paced.HeartbeatEvery() > 0 {
+		w.o.HeartbeatEvery = paced.HeartbeatEvery() // and says how often to heartbeat
+	}
 	w.o.Log.Info("worker started", "worker_id", w.ID, "name", w.o.Name, "location", w.o.Location)
 
 	flushCtx, flush := context.WithCancel(context.WithoutCancel(ctx))
