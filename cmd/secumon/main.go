@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -53,6 +54,16 @@ func main() {
 	}
 }
 
+// collectGarbageLessOften sets Go's GOGC to 200 for the long-running commands, unless the
+// environment sets GOGC: their live heap is small (64 MiB for serve at 10,000 checks), and
+// collecting half as often took serve's CPU at 1,000 runs a second from 28.5% to 26.9% of a
+// core, for 18 MiB more memory (make bench).
+func collectGarbageLessOften() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(200)
+	}
+}
+
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
@@ -65,8 +76,10 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch cmd + " " + sub {
 	case "serve ":
+		collectGarbageLessOften()
 		return serve(ctx, rest)
 	case "worker ":
+		collectGarbageLessOften()
 		return workerCmd(ctx, rest)
 	case "migrate ":
 		return migrateCmd(ctx, rest)

@@ -79,7 +79,9 @@ func (r serveRow) cpu() float64 { return r.serveCPU + r.pgCPU }
 
 // BenchmarkServe: see the constants above. Targets: >= 99.5% of schedule, < 0.1% of intervals
 // late, >= 20 checks/s per CPU-%. SECUMON_BENCH_PPROF=dir saves a 30 s CPU profile of serve
-// per scenario; SECUMON_BENCH_PGSS=1 loads pg_stat_statements and prints the top queries.
+// per scenario; SECUMON_BENCH_PGSS=1 loads pg_stat_statements and prints the top queries and
+// the most written tables; SECUMON_BENCH_SQL runs statements before the checks are created
+// (experiments, such as a table's storage parameters).
 func BenchmarkServe(b *testing.B) {
 	scenarios := serveScenarios()
 	if len(scenarios) == 0 {
@@ -115,6 +117,9 @@ func BenchmarkServe(b *testing.B) {
 			_, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 			return err
 		})
+	}
+	if stmts := os.Getenv("SECUMON_BENCH_SQL"); stmts != "" { // experiments: e.g. a table's storage parameters
+		must(b, func() error { _, err := pool.Exec(ctx, stmts); return err })
 	}
 	c, err := client.New(s.url, client.WithToken(s.token))
 	if err != nil {
