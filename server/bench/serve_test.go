@@ -68,6 +68,7 @@ type serveRow struct {
 	serveScenario
 	scheduled, achieved float64 // runs/s
 	intervals, late     int64
+	early               int64 // intervals shorter than (2 - lateFactor) × the interval: a run doubled or hurried
 	maxGap              time.Duration
 	serveCPU, pgCPU     float64 // % of one core
 	serveRSS            int64   // serve's resident memory at the end, bytes
@@ -193,15 +194,16 @@ func BenchmarkServe(b *testing.B) {
 
 	fmt.Fprintf(os.Stdout, "\nsecumon serve (embedded PostgreSQL), HTTP checks every %d s against loopback, %s measured after %s warm-up;\n", serveInterval, serveMeasure, serveWarmup)
 	fmt.Fprintf(os.Stdout, "CPU = serve process + all PostgreSQL processes, %% of one core. Targets: >= 99.5%% of schedule, < 0.1%% late, >= 20 checks/s per CPU-%%.\n")
-	fmt.Fprintf(os.Stdout, "%-9s %8s %9s %9s %8s %8s %7s %7s %7s %9s %9s %5s  %s\n",
-		"scenario", "checks", "sched/s", "achieved", "late", "max gap", "serve", "pg", "cpu", "chk/s/%", "serve rss", "load", "read load (GET /api/v2/hosts, 32 conns)")
+	fmt.Fprintf(os.Stdout, "%-9s %8s %9s %9s %8s %8s %8s %7s %7s %7s %9s %9s %5s  %s\n",
+		"scenario", "checks", "sched/s", "achieved", "late", "early", "max gap", "serve", "pg", "cpu", "chk/s/%", "serve rss", "load", "read load (GET /api/v2/hosts, 32 conns)")
 	for _, r := range rows {
 		read := "-"
 		if r.read != nil {
 			read = fmt.Sprintf("%.0f req/s, p99 %.1f ms, %d errors", r.read.rps, ms(r.read.p99), r.read.errors)
 		}
-		fmt.Fprintf(os.Stdout, "%-9s %8d %9.0f %8.2f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %6d MiB %5s  %s\n",
+		fmt.Fprintf(os.Stdout, "%-9s %8d %9.0f %8.2f%% %7.3f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %6d MiB %5s  %s\n",
 			r.name, r.checks, r.scheduled, 100*r.achieved/r.scheduled, 100*float64(r.late)/float64(max(r.intervals, 1)),
+			100*float64(r.early)/float64(max(r.intervals, 1)),
 			r.maxGap.Seconds(), r.serveCPU, r.pgCPU, r.cpu(), r.achieved/r.cpu(), r.serveRSS>>20, r.load, read)
 		b.ReportMetric(100*r.achieved/r.scheduled, r.name+"-pct-of-schedule")
 		b.ReportMetric(r.achieved/r.cpu(), r.name+"-checks/s/cpu%")
@@ -259,9 +261,28 @@ func (s *serveProc) schedule(b *testing.B, pool *pgxpool.Pool, row *serveRow, st
 				UNION ALL SELECT gap FROM tail WHERE gap > $3 * $4)
 			SELECT (SELECT count(*) FROM r WHERE time >= $1),
 			       (SELECT count(*) FROM gaps), (SELECT count(*) FROM gaps WHERE gap > $3 * $4),
+			       (SELECT count(*) FROM gaps WHERE gap < (2 - $3) * $4),
 			       coalesce((SELECT max(gap) FROM gaps), 0)::float8`,
-			start, end, lateFactor, float64(serveInterval)).Scan(&n, &row.intervals, &row.late, &maxGapSec)
+			start, end, lateFactor, float64(serveInterval)).Scan(&n, &row.intervals, &row.late, &row.early, &maxGapSec)
 	})
+	if row.early > 0 { // show one check's runs around an early interval: what ran it, when
+		rows, err := pool.Query(ctx, `
+			WITH r AS (
+				SELECT check_id, time, run_id, worker_id, extract(epoch FROM time - lag(time) OVER (PARTITION BY check_id ORDER BY time)) AS gap
+				FROM check_results WHERE time >= $1::timestamptz - make_interval(secs => $3) AND time < $2),
+			one AS (SELECT check_id FROM r WHERE time >= $1 AND gap < (2 - $4) * $3 LIMIT 1)
+			SELECT to_char(r.time, 'HH24:MI:SS.MS'), coalesce(round(r.gap::numeric, 2)::text, '-'), r.run_id::text
+			FROM r JOIN one USING (check_id) ORDER BY r.time`, start, end, float64(serveInterval), lateFactor)
+		if err == nil {
+			fmt.Fprintf(os.Stdout, "  one check with an early interval (time, gap s, run id):\n")
+			for rows.Next() {
+				var at, gap, run string
+				_ = rows.Scan(&at, &gap, &run)
+				fmt.Fprintf(os.Stdout, "    %s %6s %s\n", at, gap, run)
+			}
+			rows.Close()
+		}
+	}
 	row.achieved = float64(n) / end.Sub(start).Seconds()
 	row.maxGap = time.Duration(maxGapSec * float64(time.Second))
 }

@@ -18,7 +18,10 @@ WITH due AS (
     FROM check_schedules s
     WHERE s.next_run_at <= now() + make_interval(secs => @lookahead_sec::float8)
       AND s.location IN ('', @location::text)
-      AND (s.lease_until IS NULL OR s.lease_until < now())
+      -- The previous run's lease must end by this run's due time: it ends when the digest
+      -- has its result, or at the latest its timeout plus the lease margin after it was due.
+      -- With a timeout and margin within the interval, a slow digest never delays a run.
+      AND (s.lease_until IS NULL OR s.lease_until <= greatest(now(), s.next_run_at))
       AND (sqlc.narg(workspace_id)::uuid IS NULL OR s.workspace_id = sqlc.narg(workspace_id)::uuid)
       -- A lookup by key per due schedule (a SubPlan), never a join: PostgreSQL's row
       -- estimates for due schedules are often far off, and with a join it chose nested loops

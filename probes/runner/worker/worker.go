@@ -38,7 +38,7 @@ type Options struct {
 	// only runs already due). Database workers only: a remote worker's server claims what is due.
 	Lookahead      time.Duration
 	HeartbeatEvery time.Duration // (10 s)
-	LeaseMargin    time.Duration // lease = check timeout + margin (20 s)
+	LeaseMargin    time.Duration // a run's lease lasts from its due time for its timeout plus this margin (5 s)
 	RetentionDays  int           // raw results kept (30; 0 keeps everything); database workers only
 
 	Runner  *probes.Runner
@@ -66,7 +66,10 @@ func (o Options) withDefaults() Options {
 		o.HeartbeatEvery = 10 * time.Second
 	}
 	if o.LeaseMargin <= 0 {
-		o.LeaseMargin = 20 * time.Second
+		// Long enough for a run to start a little late (all slots busy) and still have its
+		// lease; short enough that a check whose timeout is 5 s short of its interval can be
+		// claimed ahead before its previous result is digested.
+		o.LeaseMargin = 5 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
