@@ -152,7 +152,10 @@ func BenchmarkServe(b *testing.B) {
 			time.Sleep(serveWarmup / 4) // the previous scenario warmed up the same checks
 		}
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
-			must(b, func() error { _, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset(), pg_stat_reset()"); return err })
+			must(b, func() error {
+				_, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset(), pg_stat_reset()")
+				return err
+			})
 		}
 		row := serveRow{serveScenario: sc, scheduled: float64(sc.checks) / serveInterval}
 		var readDone chan result
