@@ -60,6 +60,16 @@ func TestRunnerEndToEnd(t *testing.T) {
 	last, err := c.GetCheckLastResultWithResponse(ctx, ping.Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, client.CheckStatus(0), last.JSON200.Status, "ping 127.0.0.1: %s %v", last.JSON200.Output, last.JSON200.ErrorMsg)
+	// The check shows when it last ran (its schedules' latest run) and runs next.
+	assert.Nil(t, ping.LastRunAt, "a new check has not run")
+	got, err := c.GetCheckWithResponse(ctx, ping.Id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, got.StatusCode(), string(got.Body))
+	require.NotNil(t, got.JSON200.LastRunAt, "last_run_at after a run")
+	assert.False(t, got.JSON200.LastRunAt.Before(last.JSON200.Time), "last_run_at %s is the latest run (%s)", got.JSON200.LastRunAt, last.JSON200.Time)
+	assert.WithinDuration(t, last.JSON200.Time, *got.JSON200.LastRunAt, 11*time.Second)
+	require.NotNil(t, got.JSON200.NextRunAt)
+	assert.True(t, got.JSON200.NextRunAt.After(*got.JSON200.LastRunAt), "next_run_at comes after last_run_at")
 
 	// Two SNMP runs, so that counters become rates.
 	for range 2 {

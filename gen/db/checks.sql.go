@@ -14,13 +14,13 @@ import (
 )
 
 const checksRunTimes = `-- name: ChecksRunTimes :many
-SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at, l.last_run_at
-FROM check_schedules s
+SELECT n.check_id, n.next_run_at, l.last_run_at
+FROM (SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at FROM check_schedules s
+      WHERE s.workspace_id = $1 AND s.check_id = ANY($2::uuid[])
+      GROUP BY s.check_id) n
 CROSS JOIN LATERAL (SELECT p.last_run_at FROM check_schedules p
-                    WHERE p.workspace_id = s.workspace_id AND p.check_id = s.check_id
+                    WHERE p.workspace_id = $1 AND p.check_id = n.check_id
                     ORDER BY p.last_run_at DESC NULLS LAST LIMIT 1) l
-WHERE s.workspace_id = $1 AND s.check_id = ANY($2::uuid[])
-GROUP BY s.check_id, l.last_run_at
 `
 
 type ChecksRunTimesParams struct {
@@ -35,7 +35,8 @@ type ChecksRunTimesRow struct {
 }
 
 // When each check runs next (its soonest location) and last ran (its latest location; null
-// before its first run).
+// before its first run). The last run is one lookup per check rather than max(), which the
+// generated code would type as a bare interface{}.
 func (q *Queries) ChecksRunTimes(ctx context.Context, arg ChecksRunTimesParams) ([]ChecksRunTimesRow, error) {
 	rows, err := q.db.Query(ctx, checksRunTimes, arg.WorkspaceID, arg.CheckIds)
 	if err != nil {

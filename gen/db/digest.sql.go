@@ -173,7 +173,6 @@ type DigestRunsRow struct {
 // Only checks whose state changes are written and returned, with their state before and
 // after, for the incident evaluator: at steady state a digest rewrites no checks row. The
 // state before needs no lock: only the digester (one at a time, TryDigestLock) writes it.
-// @ok is probes.OK.
 func (q *Queries) DigestRuns(ctx context.Context, arg DigestRunsParams) ([]DigestRunsRow, error) {
 	rows, err := q.db.Query(ctx, digestRuns,
 		arg.BatchIds,

@@ -19,14 +19,15 @@ SELECT * FROM c;
 
 -- name: ChecksRunTimes :many
 -- When each check runs next (its soonest location) and last ran (its latest location; null
--- before its first run).
-SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at, l.last_run_at
-FROM check_schedules s
+-- before its first run). The last run is one lookup per check rather than max(), which the
+-- generated code would type as a bare interface{}.
+SELECT n.check_id, n.next_run_at, l.last_run_at
+FROM (SELECT s.check_id, min(s.next_run_at)::timestamptz AS next_run_at FROM check_schedules s
+      WHERE s.workspace_id = @workspace_id AND s.check_id = ANY(@check_ids::uuid[])
+      GROUP BY s.check_id) n
 CROSS JOIN LATERAL (SELECT p.last_run_at FROM check_schedules p
-                    WHERE p.workspace_id = s.workspace_id AND p.check_id = s.check_id
-                    ORDER BY p.last_run_at DESC NULLS LAST LIMIT 1) l
-WHERE s.workspace_id = @workspace_id AND s.check_id = ANY(@check_ids::uuid[])
-GROUP BY s.check_id, l.last_run_at;
+                    WHERE p.workspace_id = @workspace_id AND p.check_id = n.check_id
+                    ORDER BY p.last_run_at DESC NULLS LAST LIMIT 1) l;
 
 -- name: GetCheck :one
 SELECT * FROM checks WHERE workspace_id = $1 AND id = $2;

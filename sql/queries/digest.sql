@@ -104,7 +104,6 @@ WHERE s.workspace_id = per.workspace_id AND s.check_id = per.check_id AND s.loca
 -- Only checks whose state changes are written and returned, with their state before and
 -- after, for the incident evaluator: at steady state a digest rewrites no checks row. The
 -- state before needs no lock: only the digester (one at a time, TryDigestLock) writes it.
--- @ok is probes.OK.
 WITH touched AS (
     SELECT DISTINCT r.workspace_id, r.check_id FROM check_results r
     WHERE r.batch_id = ANY(@batch_ids::bigint[]) AND r.time BETWEEN @first_time AND @last_time
