@@ -246,6 +246,11 @@ func (a *App) Run(ctx context.Context) error {
 			a.deps.Logger.Warn("tracing: flushing spans at exit", "err", err)
 		}
 	}()
+	if a.pipelinePool != nil {
+		// Closed once every part has stopped (the worker has written what it had), and also
+		// when Run fails before the worker starts.
+		defer a.pipelinePool.Close()
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if a.metrics != nil {
@@ -282,9 +287,6 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.worker != nil {
 		parts.Go(func() { fail(a.worker.Run(ctx)) })
-	}
-	if a.pipelinePool != nil {
-		defer a.pipelinePool.Close() // after parts.Wait: the worker has written what it had
 	}
 	if a.digester != nil {
 		parts.Go(func() { a.digester.Run(ctx) })
