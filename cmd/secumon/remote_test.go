@@ -73,15 +73,7 @@ func startRemoteWorker(t *testing.T, bin, server, token, name, spool string, ext
 
 func stopProcess(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "a remote worker exits 0 on SIGINT")
-	case <-time.After(30 * time.Second):
-		t.Fatal("the remote worker did not stop on SIGINT")
-	}
+	require.NoError(t, interrupt(t, cmd, 30*time.Second), "a remote worker exits 0 on SIGINT")
 }
 
 // httpTarget is a loopback HTTP server that answers 200.

@@ -30,14 +30,22 @@ func TestServeExitsZeroOnInterrupt(t *testing.T) {
 
 	env := append(os.Environ(), "DATABASE_URL="+dsn, "SECUMON_DATA_DIR="+t.TempDir(), "SECUMON_SYSLOG_ADDR=127.0.0.1:0")
 	proc, _ := startServe(t, bin, env)
-	require.NoError(t, proc.Process.Signal(syscall.SIGINT))
+	require.NoError(t, interrupt(t, proc, 60*time.Second), "secumon serve should exit 0 after a clean shutdown")
+}
+
+// interrupt sends SIGINT to a started command and returns how it exited; the test fails when
+// it has not exited within the given time.
+func interrupt(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	done := make(chan error, 1)
-	go func() { done <- proc.Wait() }()
+	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		require.NoError(t, err, "secumon serve should exit 0 after a clean shutdown")
-	case <-time.After(60 * time.Second):
-		t.Fatal("secumon serve did not stop on SIGINT")
+		return err
+	case <-time.After(within):
+		t.Fatalf("%s did not stop on SIGINT within %s", filepath.Base(cmd.Path), within)
+		return nil
 	}
 }
 
