@@ -251,16 +251,21 @@ func createChecks(b *testing.B, c *client.Client, hosts []client.Id, url string,
 // schedule fills in the row's schedule figures from the results whose runs started in
 // [start, end): achieved runs, and the gaps between consecutive results of each check (the
 // gap from a check's last result to end counts too, so a check that stopped is late).
+// runGaps starts the queries over the runs of [$1 start, $2 end) ($3 is lateFactor, $4 the
+// interval in seconds): r is each run with its gap since the check's previous run, read from
+// one interval before the start so that the first runs in the window have one.
+const runGaps = `
+			WITH r AS (
+				SELECT check_id, time, run_id, extract(epoch FROM time - lag(time) OVER (PARTITION BY check_id ORDER BY time)) AS gap
+				FROM check_results WHERE time >= $1::timestamptz - make_interval(secs => $4) AND time < $2)`
+
 func (s *serveProc) schedule(b *testing.B, pool *pgxpool.Pool, row *serveRow, start, end time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	var n int64
 	var maxGapSec float64
 	must(b, func() error {
-		return pool.QueryRow(ctx, `
-			WITH r AS (
-				SELECT check_id, time, extract(epoch FROM time - lag(time) OVER (PARTITION BY check_id ORDER BY time)) AS gap
-				FROM check_results WHERE time >= $1::timestamptz - make_interval(secs => $4) AND time < $2),
+		return pool.QueryRow(ctx, runGaps+`,
 			tail AS (
 				SELECT extract(epoch FROM $2::timestamptz - max(time)) AS gap FROM r GROUP BY check_id),
 			gaps AS (
@@ -273,13 +278,10 @@ func (s *serveProc) schedule(b *testing.B, pool *pgxpool.Pool, row *serveRow, st
 			start, end, lateFactor, float64(serveInterval)).Scan(&n, &row.intervals, &row.late, &row.early, &maxGapSec)
 	})
 	if row.early > 0 { // show one check's runs around an early interval: what ran it, when
-		rows, err := pool.Query(ctx, `
-			WITH r AS (
-				SELECT check_id, time, run_id, worker_id, extract(epoch FROM time - lag(time) OVER (PARTITION BY check_id ORDER BY time)) AS gap
-				FROM check_results WHERE time >= $1::timestamptz - make_interval(secs => $3) AND time < $2),
-			one AS (SELECT check_id FROM r WHERE time >= $1 AND gap < (2 - $4) * $3 LIMIT 1)
+		rows, err := pool.Query(ctx, runGaps+`,
+			one AS (SELECT check_id FROM r WHERE time >= $1 AND gap < (2 - $3) * $4 LIMIT 1)
 			SELECT to_char(r.time, 'HH24:MI:SS.MS'), coalesce(round(r.gap::numeric, 2)::text, '-'), r.run_id::text
-			FROM r JOIN one USING (check_id) ORDER BY r.time`, start, end, float64(serveInterval), lateFactor)
+			FROM r JOIN one USING (check_id) ORDER BY r.time`, start, end, lateFactor, float64(serveInterval))
 		if err == nil {
 			fmt.Fprintf(os.Stdout, "  one check with an early interval (time, gap s, run id):\n")
 			for rows.Next() {
