@@ -94,7 +94,10 @@ func TestIncidentBot(t *testing.T) {
 	critical := open("web-1 is down", client.SeverityCritical)
 	require.Eventually(t, func() bool { return status(critical) == client.IncidentStatusAcknowledged },
 		15*time.Second, 50*time.Millisecond, "the bot acknowledges the new critical incident")
-	assert.Contains(t, log.String(), "acknowledged critical incident "+critical.Id.String()+` "web-1 is down"`)
+	// The bot logs after its acknowledgement returns, so the line may follow the status by a moment.
+	line := "acknowledged critical incident " + critical.Id.String() + ` "web-1 is down"`
+	assert.Eventually(t, func() bool { return strings.Contains(log.String(), line) },
+		5*time.Second, 20*time.Millisecond, "the bot logs its acknowledgement: %s", line)
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	select {
