@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,6 +80,62 @@ func TestChecksLifecycle(t *testing.T) {
 	del, err := c.DeleteCheckWithResponse(ctx, left.JSON200.Checks[0].Id, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, del.StatusCode())
+}
+
+// TestResumedCheckRunsSoon: while a check is paused (or its host inactive) the workers' claims
+// park its schedule; enabling it, activating its host or changing its interval brings its next
+// run within min(interval, 10 s), where any other change leaves the schedule alone.
+func TestResumedCheckRunsSoon(t *testing.T) {
+	env := servertest.Start(t)
+	c := env.Client(t, env.OwnerToken)
+	ctx := context.Background()
+	host := createHost(t, c, "resumed")
+	created, err := c.CreateCheckWithResponse(ctx, nil, client.NewCheckCreate(client.TcpCheckCreate{
+		HostId: host.Id, Name: "tcp resumed", Config: client.TcpConfig{Port: 9}, IntervalSec: ptr(3600),
+	}))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, created.StatusCode(), string(created.Body))
+	id := created.JSON201.Id
+	// As a claim leaves a paused check's schedule, further ahead than any wake would bring it.
+	park := func() {
+		t.Helper()
+		_, err := env.Pool.Exec(ctx, "UPDATE check_schedules SET next_run_at = now() + interval '1 hour' WHERE check_id = $1", id)
+		require.NoError(t, err)
+	}
+	nextRun := func() time.Time {
+		t.Helper()
+		got, err := c.GetCheckWithResponse(ctx, id, nil)
+		require.NoError(t, err)
+		require.NotNil(t, got.JSON200.NextRunAt, "an enabled check shows its next run")
+		return *got.JSON200.NextRunAt
+	}
+	update := func(u client.CheckUpdate) client.Check {
+		t.Helper()
+		r, err := c.UpdateCheckWithResponse(ctx, id, nil, u)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+		return *r.JSON200
+	}
+
+	park()
+	assert.Nil(t, update(client.CheckUpdate{Enabled: ptr(false)}).NextRunAt, "a paused check has no next run")
+	resumed := update(client.CheckUpdate{Enabled: ptr(true)})
+	require.NotNil(t, resumed.NextRunAt)
+	assert.WithinDuration(t, time.Now(), *resumed.NextRunAt, 11*time.Second, "enabling brings the next run within 10 s")
+
+	park()
+	update(client.CheckUpdate{Name: ptr("tcp resumed, renamed")})
+	assert.Greater(t, time.Until(nextRun()), 50*time.Minute, "a rename leaves the schedule alone")
+	update(client.CheckUpdate{IntervalSec: ptr(30)})
+	assert.WithinDuration(t, time.Now(), nextRun(), 11*time.Second, "a new interval brings the next run within 10 s")
+
+	park()
+	for _, active := range []bool{false, true} {
+		r, err := c.UpdateHostWithResponse(ctx, host.Id, nil, client.HostUpdate{IsActive: ptr(active)})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+	}
+	assert.WithinDuration(t, time.Now(), nextRun(), 11*time.Second, "activating the host brings its checks' next run within 10 s")
 }
 
 func TestCheckConfigValidatedPerType(t *testing.T) {

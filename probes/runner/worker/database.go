@@ -105,6 +105,11 @@ func (d *dbBackend) Release(ctx context.Context, runs map[uuid.UUID]time.Time) e
 
 func (d *dbBackend) Add(ctx context.Context, r store.Record) error { return d.writer.Add(ctx, r) }
 
+// parkFor is how long a claim moves a paused check's due schedule ahead (see ClaimDueChecks):
+// long enough that paused checks cost claims next to nothing, short enough to bound the wait
+// of a check that a claim parked just as it was enabled.
+const parkFor = time.Minute
+
 // ClaimParams say what ClaimDue claims, for whom.
 type ClaimParams struct {
 	WorkerID    uuid.UUID
@@ -136,7 +141,7 @@ func ClaimDue(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, log *slog.
 		var err error
 		rows, err = db.New(tx).ClaimDueChecks(ctx, db.ClaimDueChecksParams{
 			WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
-			LookaheadSec: p.Lookahead.Seconds(),
+			LookaheadSec: p.Lookahead.Seconds(), ParkSec: parkFor.Seconds(),
 		})
 		return err
 	})

@@ -307,3 +307,66 @@ func TestClaimAheadStartsOnTimeAndHandsBack(t *testing.T) {
 	require.Eventually(t, func() bool { return len(runs(t, f.pool)) == 2 }, 5*time.Second, 20*time.Millisecond, "the next worker runs it")
 	assert.WithinDuration(t, next, runs(t, f.pool)[1].at, time.Second, "on time")
 }
+
+// TestPausedChecksAreParked: a claim moves the due schedules of a paused check, and of a check
+// whose host is inactive, a minute ahead instead of walking them again on every claim; neither
+// runs, a run-now still runs the paused one, and waking them (what enabling the check or
+// activating the host does) brings them back within moments.
+func TestPausedChecksAreParked(t *testing.T) {
+	f := setup(t, 2)
+	ctx := context.Background()
+	running, paused := f.checks[0], f.checks[1]
+	_, err := f.pool.Exec(ctx, "UPDATE checks SET enabled = false WHERE id = $1", paused)
+	require.NoError(t, err)
+	idle := uuid.New() // an inactive host with an enabled check
+	_, err = f.q.CreateHost(ctx, db.CreateHostParams{WorkspaceID: f.ws, ID: idle, Name: "idle", Hostname: "127.0.0.1", HostType: "server", Tags: []byte("{}"), IsActive: false})
+	require.NoError(t, err)
+	idleCheck := uuid.New()
+	_, err = f.q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: f.ws, ID: idleCheck, HostID: idle, Name: "tcp-idle",
+		CheckType: "tcp", Config: []byte(fmt.Sprintf(`{"port":%d}`, tcpTarget(t))), IntervalSec: 1, TimeoutSec: 2, FailureThreshold: 2, Enabled: true})
+	require.NoError(t, err)
+	_, err = f.pool.Exec(ctx, "UPDATE check_schedules SET next_run_at = now()")
+	require.NoError(t, err)
+
+	startWorker(t, f.pool, "parker")
+	nextRun := func(check uuid.UUID) time.Time {
+		var next time.Time
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT next_run_at FROM check_schedules WHERE check_id = $1", check).Scan(&next))
+		return next
+	}
+	ranSince := func(check uuid.UUID, since time.Time) bool {
+		var n int
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_results WHERE check_id = $1 AND time >= $2", check, since).Scan(&n))
+		return n > 0
+	}
+	require.Eventually(t, func() bool {
+		return nextRun(paused).After(time.Now().Add(45*time.Second)) && nextRun(idleCheck).After(time.Now().Add(45*time.Second))
+	}, 10*time.Second, 50*time.Millisecond, "the claims park the paused check and the inactive host's check")
+	assert.WithinDuration(t, time.Now().Add(time.Minute), nextRun(paused), 10*time.Second, "parked for a minute")
+	require.Eventually(t, func() bool { return ranSince(running, time.Time{}) }, 10*time.Second, 50*time.Millisecond)
+	assert.Less(t, time.Until(nextRun(running)), 2*time.Second, "the enabled check keeps its 1-s schedule")
+	assert.False(t, ranSince(paused, time.Time{}), "a paused check does not run")
+	assert.False(t, ranSince(idleCheck, time.Time{}), "a check of an inactive host does not run")
+
+	// Run now still runs a paused check, with its run id, and it is parked again after.
+	runID, err := f.q.RequestRun(ctx, db.RequestRunParams{WorkspaceID: f.ws, CheckID: paused, RunID: uuid.New()})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_results WHERE run_id = $1", runID).Scan(&n))
+		return n == 1
+	}, 10*time.Second, 50*time.Millisecond, "run-now runs a paused check")
+	require.Eventually(t, func() bool { return nextRun(paused).After(time.Now().Add(45 * time.Second)) },
+		10*time.Second, 50*time.Millisecond, "parked again after the requested run")
+
+	// Waking brings them back at once, not after the park.
+	woken := time.Now()
+	_, err = f.pool.Exec(ctx, "UPDATE checks SET enabled = true WHERE id = $1", paused)
+	require.NoError(t, err)
+	require.NoError(t, f.q.WakeCheckSchedules(ctx, db.WakeCheckSchedulesParams{WorkspaceID: f.ws, ID: paused}))
+	_, err = f.pool.Exec(ctx, "UPDATE hosts SET is_active = true WHERE id = $1", idle)
+	require.NoError(t, err)
+	require.NoError(t, f.q.WakeHostSchedules(ctx, db.WakeHostSchedulesParams{WorkspaceID: f.ws, HostID: idle}))
+	require.Eventually(t, func() bool { return ranSince(paused, woken) && ranSince(idleCheck, woken) },
+		10*time.Second, 50*time.Millisecond, "the woken checks run within moments")
+}

@@ -241,10 +241,17 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		if err := checkLocations(c.CheckType, c.Locations, c.ConfirmLocations); err != nil {
 			return err
 		}
-		if params.Locations == nil {
-			return nil
+		if params.Locations != nil {
+			if err := q.SyncCheckSchedules(ctx, db.SyncCheckSchedulesParams{WorkspaceID: ws, ID: c.ID}); err != nil {
+				return err
+			}
 		}
-		return q.SyncCheckSchedules(ctx, db.SyncCheckSchedulesParams{WorkspaceID: ws, ID: c.ID})
+		// A paused check's schedules were parked by the claims; a resumed one, or one given
+		// a new interval, runs within moments rather than at its old time.
+		if (b.Enabled != nil && *b.Enabled) || b.IntervalSec != nil {
+			return q.WakeCheckSchedules(ctx, db.WakeCheckSchedulesParams{WorkspaceID: ws, ID: c.ID})
+		}
+		return nil
 	})
 	if uniqueViolation(err) {
 		return nil, problem.Conflict("a check named %q already exists", deref(b.Name))

@@ -85,7 +85,16 @@ func (a *API) UpdateHost(ctx context.Context, req api.UpdateHostRequestObject) (
 	if b.Tags != nil {
 		params.Tags = mustJSON(*b.Tags)
 	}
-	h, err := a.q.UpdateHost(ctx, params)
+	var h db.Host
+	err := a.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		if h, err = q.UpdateHost(ctx, params); err != nil || b.IsActive == nil || !*b.IsActive {
+			return err
+		}
+		// The claims parked the schedules of an inactive host's checks: they run within
+		// moments of its return rather than at their parked time.
+		return q.WakeHostSchedules(ctx, db.WakeHostSchedulesParams{WorkspaceID: h.WorkspaceID, HostID: h.ID})
+	})
 	if uniqueViolation(err) {
 		return nil, problem.Conflict("a host named %q already exists", deref(b.Name))
 	}
