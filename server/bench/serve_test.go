@@ -46,14 +46,20 @@ const (
 // serveScenario is one row of the table.
 type serveScenario struct {
 	name     string
-	checks   int  // total checks while it runs
+	checks   int  // total enabled checks while it runs
+	paused   int  // total paused checks (enabled: false) beside them
 	readLoad bool // 32 connections on GET /api/v2/hosts while it runs
 }
 
-// scenarios: SECUMON_BENCH_SERVE picks some by name (comma-separated: 10k, 10k+read, 20k);
-// default all three, in this order (each builds on the checks of the previous one).
+// scenarios: SECUMON_BENCH_SERVE picks some by name (comma-separated: 10k, 10k+read,
+// 10k+paused, 20k); default all four, in this order (each builds on the checks of the previous
+// one, so 20k runs beside the paused checks of 10k+paused). Paused checks should cost next to
+// nothing: users pause monitors by the hundred and leave them.
 func serveScenarios() []serveScenario {
-	all := []serveScenario{{"10k", 10_000, false}, {"10k+read", 10_000, true}, {"20k", 20_000, false}}
+	all := []serveScenario{
+		{name: "10k", checks: 10_000}, {name: "10k+read", checks: 10_000, readLoad: true},
+		{name: "10k+paused", checks: 10_000, paused: 10_000}, {name: "20k", checks: 20_000, paused: 10_000},
+	}
 	pick := os.Getenv("SECUMON_BENCH_SERVE")
 	if pick == "" {
 		return all
@@ -141,14 +147,15 @@ func BenchmarkServe(b *testing.B) {
 	}
 
 	var rows []serveRow
-	created := 0
+	created, paused := 0, 0
 	for _, sc := range scenarios {
-		if sc.checks > created {
+		if sc.checks > created || sc.paused > paused {
 			t0 := time.Now()
-			createChecks(b, c, hostIDs, target.URL, created, sc.checks)
-			fmt.Fprintf(os.Stdout, "created checks %d..%d through the API in %s (%.0f/s)\n", created, sc.checks,
-				time.Since(t0).Round(time.Second), float64(sc.checks-created)/time.Since(t0).Seconds())
-			created = sc.checks
+			createChecks(b, c, hostIDs, target.URL, "http", true, created, sc.checks)
+			createChecks(b, c, hostIDs, target.URL, "paused", false, paused, sc.paused)
+			fmt.Fprintf(os.Stdout, "created checks %d..%d and paused checks %d..%d through the API in %s (%.0f/s)\n", created, sc.checks,
+				paused, sc.paused, time.Since(t0).Round(time.Second), float64(sc.checks-created+sc.paused-paused)/time.Since(t0).Seconds())
+			created, paused = sc.checks, sc.paused
 			if os.Getenv("SECUMON_BENCH_ANALYZE") != "" { // experiment: fresh statistics instead of autovacuum's
 				must(b, func() error { _, err := pool.Exec(ctx, "ANALYZE checks, hosts"); return err })
 			}
@@ -201,15 +208,15 @@ func BenchmarkServe(b *testing.B) {
 
 	fmt.Fprintf(os.Stdout, "\nsecumon serve (embedded PostgreSQL), HTTP checks every %d s against loopback, %s measured after %s warm-up;\n", serveInterval, serveMeasure, serveWarmup())
 	fmt.Fprintf(os.Stdout, "CPU = serve process + all PostgreSQL processes, %% of one core. Targets: >= 99.5%% of schedule, < 0.1%% late, >= 20 checks/s per CPU-%%.\n")
-	fmt.Fprintf(os.Stdout, "%-9s %8s %9s %9s %8s %8s %8s %7s %7s %7s %9s %9s %5s  %s\n",
-		"scenario", "checks", "sched/s", "achieved", "late", "early", "max gap", "serve", "pg", "cpu", "chk/s/%", "serve rss", "load", "read load (GET /api/v2/hosts, 32 conns)")
+	fmt.Fprintf(os.Stdout, "%-10s %8s %8s %9s %9s %8s %8s %8s %7s %7s %7s %9s %9s %5s  %s\n",
+		"scenario", "checks", "paused", "sched/s", "achieved", "late", "early", "max gap", "serve", "pg", "cpu", "chk/s/%", "serve rss", "load", "read load (GET /api/v2/hosts, 32 conns)")
 	for _, r := range rows {
 		read := "-"
 		if r.read != nil {
 			read = fmt.Sprintf("%.0f req/s, p99 %.1f ms, %d errors", r.read.rps, ms(r.read.p99), r.read.errors)
 		}
-		fmt.Fprintf(os.Stdout, "%-9s %8d %9.0f %8.2f%% %7.3f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %6d MiB %5s  %s\n",
-			r.name, r.checks, r.scheduled, 100*r.achieved/r.scheduled, 100*float64(r.late)/float64(max(r.intervals, 1)),
+		fmt.Fprintf(os.Stdout, "%-10s %8d %8d %9.0f %8.2f%% %7.3f%% %7.3f%% %7.1fs %6.1f%% %6.1f%% %6.1f%% %9.1f %6d MiB %5s  %s\n",
+			r.name, r.checks, r.paused, r.scheduled, 100*r.achieved/r.scheduled, 100*float64(r.late)/float64(max(r.intervals, 1)),
 			100*float64(r.early)/float64(max(r.intervals, 1)),
 			r.maxGap.Seconds(), r.serveCPU, r.pgCPU, r.cpu(), r.achieved/r.cpu(), r.serveRSS>>20, r.load, read)
 		b.ReportMetric(100*r.achieved/r.scheduled, r.name+"-pct-of-schedule")
@@ -217,8 +224,8 @@ func BenchmarkServe(b *testing.B) {
 	}
 }
 
-// createChecks creates checks [from, to) through the API, 16 requests at a time.
-func createChecks(b *testing.B, c *client.Client, hosts []client.Id, url string, from, to int) {
+// createChecks creates checks [from, to) named prefix-i through the API, 16 requests at a time.
+func createChecks(b *testing.B, c *client.Client, hosts []client.Id, url, prefix string, enabled bool, from, to int) {
 	b.Helper()
 	var next atomic.Int64
 	next.Store(int64(from))
@@ -233,8 +240,8 @@ func createChecks(b *testing.B, c *client.Client, hosts []client.Id, url string,
 				}
 				interval, timeout := serveInterval, 5
 				_, err := c.Checks.Create(context.Background(), client.NewCheckCreate(client.HttpCheckCreate{
-					HostId: hosts[i%len(hosts)], Name: fmt.Sprintf("http-%05d", i), IntervalSec: &interval, TimeoutSec: &timeout,
-					Config: client.HttpConfig{URL: url + "/" + strconv.Itoa(i)},
+					HostId: hosts[i%len(hosts)], Name: fmt.Sprintf("%s-%05d", prefix, i), IntervalSec: &interval, TimeoutSec: &timeout,
+					Enabled: &enabled, Config: client.HttpConfig{URL: url + "/" + strconv.Itoa(i)},
 				}))
 				if err != nil {
 					failed.Store(err)
