@@ -90,7 +90,7 @@ func remoteSetup(t *testing.T, env *servertest.Env) (c *client.Client, token *cl
 	ctx := context.Background()
 	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
 	require.NoError(t, err)
-	token, err = c.WorkerTokens.Create(ctx, "edge")
+	token, err = c.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "edge"})
 	require.NoError(t, err)
 	host, err := c.Hosts.Create(ctx, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
