@@ -4446,8 +4446,11 @@ type WorkerToken struct {
 	CreatedAt  time.Time          `json:"created_at"`
 	Id         openapi_types.UUID `json:"id"`
 	LastUsedAt *time.Time         `json:"last_used_at,omitempty"`
-	Name       string             `json:"name"`
-	RevokedAt  *time.Time         `json:"revoked_at,omitempty"`
+
+	// Location The location the token is pinned to: its workers probe from there only. Absent when not pinned.
+	Location  *string    `json:"location,omitempty"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 
 	// Token The secret (`wrk_…`), in the answer that creates it only.
 	Token *string `json:"token,omitempty"`
@@ -4455,6 +4458,16 @@ type WorkerToken struct {
 
 // WorkerTokenCreate defines model for WorkerTokenCreate.
 type WorkerTokenCreate struct {
+	// Location Pins the token to a location (a LocationName): its workers probe from that location
+	// only. A worker that names another location in its hello or claim is refused (403
+	// naming `location`); one that names none is in this location; its results are stored
+	// under this location whatever it says. Empty or absent: not pinned, each worker names
+	// its own location.
+	//
+	//
+	// Example: Paris DC
+	Location *string `json:"location,omitempty"`
+
 	// Name What the token is for (a site, a network).
 	Name string `json:"name"`
 }
@@ -7390,6 +7403,7 @@ type ClientInterface interface {
 	// A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 	// workspace's checks without database credentials. The token is in the answer only: store
 	// it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+	// With `location`, the token is pinned to that location: its workers probe from there only.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7401,6 +7415,7 @@ type ClientInterface interface {
 	// A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 	// workspace's checks without database credentials. The token is in the answer only: store
 	// it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+	// With `location`, the token is pinned to that location: its workers probe from there only.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7419,6 +7434,8 @@ type ClientInterface interface {
 	// Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 	// workspace for an installation-wide token) to the calling worker, each with its complete
 	// config (secrets included: the worker runs it) and the run id its result must carry.
+	// Under a token pinned to a location, the worker claims for that location (a request that
+	// names another is refused, 403 naming `location`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7430,6 +7447,8 @@ type ClientInterface interface {
 	// Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 	// workspace for an installation-wide token) to the calling worker, each with its complete
 	// config (secrets included: the worker runs it) and the run id its result must carry.
+	// Under a token pinned to a location, the worker claims for that location (a request that
+	// names another is refused, 403 naming `location`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7440,7 +7459,9 @@ type ClientInterface interface {
 	//
 	// Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 	// every workspace for an installation-wide token. The worker's id derives from the token
-	// and the name, so workers of different tokens never share an id.
+	// and the name, so workers of different tokens never share an id. Under a token pinned to
+	// a location, a worker that names no location is registered in the token's, and one that
+	// names another is refused (403 naming `location`) and not registered.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7451,7 +7472,9 @@ type ClientInterface interface {
 	//
 	// Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 	// every workspace for an installation-wide token. The worker's id derives from the token
-	// and the name, so workers of different tokens never share an id.
+	// and the name, so workers of different tokens never share an id. Under a token pinned to
+	// a location, a worker that names no location is registered in the token's, and one that
+	// names another is refused (403 naming `location`) and not registered.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7466,6 +7489,7 @@ type ClientInterface interface {
 	// deleted check never costs a worker the rest of its batch. A result dated more than 30
 	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+	// Under a token pinned to a location, results are stored under the token's location.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -7480,6 +7504,7 @@ type ClientInterface interface {
 	// deleted check never costs a worker the rest of its batch. A result dated more than 30
 	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+	// Under a token pinned to a location, results are stored under the token's location.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -9454,6 +9479,7 @@ func (c *RawClient) ListWorkerTokens(ctx context.Context, params *ListWorkerToke
 // A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 // workspace's checks without database credentials. The token is in the answer only: store
 // it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+// With `location`, the token is pinned to that location: its workers probe from there only.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9475,6 +9501,7 @@ func (c *RawClient) CreateWorkerTokenWithBody(ctx context.Context, params *Creat
 // A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 // workspace's checks without database credentials. The token is in the answer only: store
 // it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+// With `location`, the token is pinned to that location: its workers probe from there only.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9513,6 +9540,8 @@ func (c *RawClient) RevokeWorkerToken(ctx context.Context, id Id, reqEditors ...
 // Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 // workspace for an installation-wide token) to the calling worker, each with its complete
 // config (secrets included: the worker runs it) and the run id its result must carry.
+// Under a token pinned to a location, the worker claims for that location (a request that
+// names another is refused, 403 naming `location`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -9534,6 +9563,8 @@ func (c *RawClient) ClaimWorkerChecksWithBody(ctx context.Context, contentType s
 // Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 // workspace for an installation-wide token) to the calling worker, each with its complete
 // config (secrets included: the worker runs it) and the run id its result must carry.
+// Under a token pinned to a location, the worker claims for that location (a request that
+// names another is refused, 403 naming `location`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9554,7 +9585,9 @@ func (c *RawClient) ClaimWorkerChecks(ctx context.Context, body ClaimWorkerCheck
 //
 // Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 // every workspace for an installation-wide token. The worker's id derives from the token
-// and the name, so workers of different tokens never share an id.
+// and the name, so workers of different tokens never share an id. Under a token pinned to
+// a location, a worker that names no location is registered in the token's, and one that
+// names another is refused (403 naming `location`) and not registered.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9575,7 +9608,9 @@ func (c *RawClient) WorkerHeartbeatWithBody(ctx context.Context, contentType str
 //
 // Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 // every workspace for an installation-wide token. The worker's id derives from the token
-// and the name, so workers of different tokens never share an id.
+// and the name, so workers of different tokens never share an id. Under a token pinned to
+// a location, a worker that names no location is registered in the token's, and one that
+// names another is refused (403 naming `location`) and not registered.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9600,6 +9635,7 @@ func (c *RawClient) WorkerHeartbeat(ctx context.Context, body WorkerHeartbeatJSO
 // deleted check never costs a worker the rest of its batch. A result dated more than 30
 // days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 // Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+// Under a token pinned to a location, results are stored under the token's location.
 //
 // Takes any type of body and a specified content type.
 //
@@ -9624,6 +9660,7 @@ func (c *RawClient) PostWorkerResultsWithBody(ctx context.Context, params *PostW
 // deleted check never costs a worker the rest of its batch. A result dated more than 30
 // days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 // Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+// Under a token pinned to a location, results are stored under the token's location.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15886,6 +15923,7 @@ type ClientWithResponsesInterface interface {
 	// A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 	// workspace's checks without database credentials. The token is in the answer only: store
 	// it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+	// With `location`, the token is pinned to that location: its workers probe from there only.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15897,6 +15935,7 @@ type ClientWithResponsesInterface interface {
 	// A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 	// workspace's checks without database credentials. The token is in the answer only: store
 	// it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+	// With `location`, the token is pinned to that location: its workers probe from there only.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15917,6 +15956,8 @@ type ClientWithResponsesInterface interface {
 	// Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 	// workspace for an installation-wide token) to the calling worker, each with its complete
 	// config (secrets included: the worker runs it) and the run id its result must carry.
+	// Under a token pinned to a location, the worker claims for that location (a request that
+	// names another is refused, 403 naming `location`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15928,6 +15969,8 @@ type ClientWithResponsesInterface interface {
 	// Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 	// workspace for an installation-wide token) to the calling worker, each with its complete
 	// config (secrets included: the worker runs it) and the run id its result must carry.
+	// Under a token pinned to a location, the worker claims for that location (a request that
+	// names another is refused, 403 naming `location`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15938,7 +15981,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 	// every workspace for an installation-wide token. The worker's id derives from the token
-	// and the name, so workers of different tokens never share an id.
+	// and the name, so workers of different tokens never share an id. Under a token pinned to
+	// a location, a worker that names no location is registered in the token's, and one that
+	// names another is refused (403 naming `location`) and not registered.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15949,7 +15994,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 	// every workspace for an installation-wide token. The worker's id derives from the token
-	// and the name, so workers of different tokens never share an id.
+	// and the name, so workers of different tokens never share an id. Under a token pinned to
+	// a location, a worker that names no location is registered in the token's, and one that
+	// names another is refused (403 naming `location`) and not registered.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15964,6 +16011,7 @@ type ClientWithResponsesInterface interface {
 	// deleted check never costs a worker the rest of its batch. A result dated more than 30
 	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+	// Under a token pinned to a location, results are stored under the token's location.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15978,6 +16026,7 @@ type ClientWithResponsesInterface interface {
 	// deleted check never costs a worker the rest of its batch. A result dated more than 30
 	// days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 	// Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+	// Under a token pinned to a location, results are stored under the token's location.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -31038,6 +31087,7 @@ func (c *ClientWithResponses) ListWorkerTokensWithResponse(ctx context.Context, 
 // A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 // workspace's checks without database credentials. The token is in the answer only: store
 // it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+// With `location`, the token is pinned to that location: its workers probe from there only.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31055,6 +31105,7 @@ func (c *ClientWithResponses) CreateWorkerTokenWithBodyWithResponse(ctx context.
 // A token for remote workers (`secumon worker --server URL --token wrk_…`) that run this
 // workspace's checks without database credentials. The token is in the answer only: store
 // it, it is never shown again. It is accepted by the worker operations (`/worker/…`) only.
+// With `location`, the token is pinned to that location: its workers probe from there only.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31087,6 +31138,8 @@ func (c *ClientWithResponses) RevokeWorkerTokenWithResponse(ctx context.Context,
 // Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 // workspace for an installation-wide token) to the calling worker, each with its complete
 // config (secrets included: the worker runs it) and the run id its result must carry.
+// Under a token pinned to a location, the worker claims for that location (a request that
+// names another is refused, 403 naming `location`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31104,6 +31157,8 @@ func (c *ClientWithResponses) ClaimWorkerChecksWithBodyWithResponse(ctx context.
 // Leases up to `max_checks` due checks of the token's scope (its workspace, or every
 // workspace for an installation-wide token) to the calling worker, each with its complete
 // config (secrets included: the worker runs it) and the run id its result must carry.
+// Under a token pinned to a location, the worker claims for that location (a request that
+// names another is refused, 403 naming `location`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31120,7 +31175,9 @@ func (c *ClientWithResponses) ClaimWorkerChecksWithResponse(ctx context.Context,
 //
 // Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 // every workspace for an installation-wide token. The worker's id derives from the token
-// and the name, so workers of different tokens never share an id.
+// and the name, so workers of different tokens never share an id. Under a token pinned to
+// a location, a worker that names no location is registered in the token's, and one that
+// names another is refused (403 naming `location`) and not registered.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31137,7 +31194,9 @@ func (c *ClientWithResponses) WorkerHeartbeatWithBodyWithResponse(ctx context.Co
 //
 // Registers the calling worker (or refreshes its heartbeat) in the token's workspace, or in
 // every workspace for an installation-wide token. The worker's id derives from the token
-// and the name, so workers of different tokens never share an id.
+// and the name, so workers of different tokens never share an id. Under a token pinned to
+// a location, a worker that names no location is registered in the token's, and one that
+// names another is refused (403 naming `location`) and not registered.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31158,6 +31217,7 @@ func (c *ClientWithResponses) WorkerHeartbeatWithResponse(ctx context.Context, b
 // deleted check never costs a worker the rest of its batch. A result dated more than 30
 // days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 // Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+// Under a token pinned to a location, results are stored under the token's location.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -31178,6 +31238,7 @@ func (c *ClientWithResponses) PostWorkerResultsWithBodyWithResponse(ctx context.
 // deleted check never costs a worker the rest of its batch. A result dated more than 30
 // days ago or more than an hour ahead refuses the batch (400 naming `results[i].time`).
 // Send an `Idempotency-Key` per batch: a retried batch is replayed, never stored twice.
+// Under a token pinned to a location, results are stored under the token's location.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -8,9 +8,10 @@ import (
 // workers (`secumon worker --server URL --token wrk_…`). Admins only.
 type WorkerTokensService service
 
-// Create makes a worker token; its Token is shown in this answer only.
-func (s *WorkerTokensService) Create(ctx context.Context, name string, editors ...RequestEditorFn) (*WorkerToken, error) {
-	return decode[WorkerToken](s.c.raw.CreateWorkerToken(ctx, &CreateWorkerTokenParams{IdempotencyKey: newKey()}, WorkerTokenCreate{Name: name}, editors...))
+// Create makes a worker token, pinned to token.Location when set; its Token is shown in this
+// answer only.
+func (s *WorkerTokensService) Create(ctx context.Context, token WorkerTokenCreate, editors ...RequestEditorFn) (*WorkerToken, error) {
+	return decode[WorkerToken](s.c.raw.CreateWorkerToken(ctx, &CreateWorkerTokenParams{IdempotencyKey: newKey()}, token, editors...))
 }
 
 // List returns the workspace's worker tokens, revoked ones included.

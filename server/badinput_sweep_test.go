@@ -44,7 +44,7 @@ func TestBadInputSweep(t *testing.T) {
 
 	// The worker protocol takes a worker token: with it, its malformed requests meet the
 	// validation (with a user token they would stop at the gate's 403).
-	workerToken, err := remoteworkers.CreateToken(context.Background(), env.Queries, &env.Workspace, "sweep")
+	workerToken, err := remoteworkers.CreateToken(context.Background(), env.Queries, &env.Workspace, "sweep", "")
 	require.NoError(t, err)
 	before := rowCounts(t, env)
 	start := time.Now()

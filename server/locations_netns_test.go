@@ -138,7 +138,7 @@ func TestLocationsNOfMWithNamespacedWorker(t *testing.T) {
 	// site-a's digester, as any database worker's digester takes every batch).
 	sdk, err := client.New(env.URL, client.WithToken(env.OwnerToken))
 	require.NoError(t, err)
-	token, err := sdk.WorkerTokens.Create(ctx, "site-b")
+	token, err := sdk.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "site-b"})
 	require.NoError(t, err)
 	var noDB []string
 	for _, kv := range os.Environ() {

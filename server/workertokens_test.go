@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +66,7 @@ func TestWorkerTokens(t *testing.T) {
 	ctx := context.Background()
 	owner := sdk(t, env, env.OwnerToken)
 
-	made, err := owner.WorkerTokens.Create(ctx, "dc-montreal")
+	made, err := owner.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "dc-montreal"})
 	require.NoError(t, err)
 	require.NotNil(t, made.Token)
 	assert.Regexp(t, `^wrk_[A-Za-z0-9_-]{40,}$`, *made.Token)
@@ -108,7 +110,7 @@ func TestWorkerTokens(t *testing.T) {
 	checkB := createCheck(t, cB, createHost(t, cB, "b-host").Id, "b-tcp")
 	makeAllDue(t, env)
 	assert.Equal(t, []uuid.UUID{checkA}, claimedIDs(t, wA, "edge-1"), "a workspace token claims its workspace's checks only")
-	shared, err := remoteworkers.CreateToken(ctx, env.Queries, nil, "shared")
+	shared, err := remoteworkers.CreateToken(ctx, env.Queries, nil, "shared", "")
 	require.NoError(t, err)
 	wAll := sdk(t, env, shared.Token)
 	makeAllDue(t, env)
@@ -191,10 +193,142 @@ func TestWorkerTokens(t *testing.T) {
 		"an installation token is nobody's to revoke through the API")
 }
 
-func createCheck(t *testing.T, c *client.ClientWithResponses, host uuid.UUID, name string) uuid.UUID {
+// createCheck makes a TCP check of host, run in locations when given (else by any worker).
+func createCheck(t *testing.T, c *client.ClientWithResponses, host uuid.UUID, name string, locations ...client.LocationName) uuid.UUID {
 	t.Helper()
-	r, err := c.CreateCheckWithResponse(context.Background(), nil, client.NewCheckCreate(client.TcpCheckCreate{HostId: host, Name: name, Config: client.TcpConfig{Port: 9}}))
+	ck := client.TcpCheckCreate{HostId: host, Name: name, Config: client.TcpConfig{Port: 9}}
+	if len(locations) > 0 {
+		ck.Locations = &locations
+	}
+	r, err := c.CreateCheckWithResponse(context.Background(), nil, client.NewCheckCreate(ck))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), string(r.Body))
 	return r.JSON201.Id
+}
+
+// TestPinnedWorkerToken: a worker token pinned to a location serves that location only. Its
+// workers cannot name another (403 naming `location`, nothing registered, nothing claimed);
+// one that names none works in the token's location, claims that location's checks and those
+// any worker runs, never another location's; its results are stored under the token's
+// location whatever the worker says.
+func TestPinnedWorkerToken(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := context.Background()
+	owner := sdk(t, env, env.OwnerToken)
+	cA := env.Client(t, env.OwnerToken)
+	host := createHost(t, cA, "dc-host")
+	checkParis := createCheck(t, cA, host.Id, "paris-tcp", "Paris DC")
+	checkLondon := createCheck(t, cA, host.Id, "london-tcp", "London")
+	checkAny := createCheck(t, cA, host.Id, "any-tcp")
+
+	made, err := owner.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "paris-probe", Location: ptr("Paris DC")})
+	require.NoError(t, err)
+	require.NotNil(t, made.Location)
+	assert.Equal(t, "Paris DC", *made.Location)
+	unpinned, err := owner.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "roaming"})
+	require.NoError(t, err)
+	assert.Nil(t, unpinned.Location, "an unpinned token shows no location")
+	list, err := owner.WorkerTokens.List(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, list.Count)
+	locations := map[uuid.UUID]*string{}
+	for _, tok := range list.WorkerTokens {
+		locations[tok.Id] = tok.Location
+	}
+	require.NotNil(t, locations[made.Id])
+	assert.Equal(t, "Paris DC", *locations[made.Id], "the list shows the pinned location")
+	assert.Nil(t, locations[unpinned.Id])
+
+	// Another location: refused, naming the field and the token's location; nothing registered
+	// and nothing leased.
+	wP := sdk(t, env, *made.Token)
+	makeAllDue(t, env)
+	refusedAt := func(err error, what string) {
+		t.Helper()
+		var apiErr *client.APIError
+		require.ErrorAs(t, err, &apiErr, what)
+		assert.Equal(t, http.StatusForbidden, apiErr.StatusCode, what)
+		require.Len(t, apiErr.Errors, 1, what)
+		assert.Equal(t, "location", apiErr.Errors[0].Field, what)
+		assert.Contains(t, apiErr.Detail, `"Paris DC"`, what+": the detail names the token's location")
+	}
+	_, err = wP.WorkerProtocol.Heartbeat(ctx, client.WorkerHello{Name: "probe-1", Location: ptr("London")})
+	refusedAt(err, "hello from another location")
+	_, err = wP.WorkerProtocol.Claim(ctx, client.WorkerClaimRequest{Name: "probe-1", Location: ptr("London"), MaxChecks: 1000})
+	refusedAt(err, "claim for another location")
+	workers, err := owner.Workers.List(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, workers, "a refused worker is not registered")
+	var leased int
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM check_schedules WHERE leased_by IS NOT NULL`).Scan(&leased))
+	assert.Zero(t, leased, "a refused claim leases nothing")
+
+	// No location: the token's.
+	ack, err := wP.WorkerProtocol.Heartbeat(ctx, client.WorkerHello{Name: "probe-1"})
+	require.NoError(t, err)
+	workers, err = owner.Workers.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, workers, 1)
+	assert.Equal(t, ack.WorkerId, workers[0].Id)
+	assert.Equal(t, "Paris DC", workers[0].Location, "registered in the token's location")
+	_, err = wP.WorkerProtocol.Heartbeat(ctx, client.WorkerHello{Name: "probe-1", Location: ptr("Paris DC")})
+	require.NoError(t, err, "naming the token's own location is fine")
+
+	got, err := wP.WorkerProtocol.Claim(ctx, client.WorkerClaimRequest{Name: "probe-1", MaxChecks: 1000})
+	require.NoError(t, err)
+	claimed := map[uuid.UUID]client.ClaimedCheck{}
+	for _, ck := range got.Checks {
+		claimed[ck.CheckId] = ck
+	}
+	require.Contains(t, claimed, checkParis, "the token's location's check")
+	assert.Equal(t, "Paris DC", claimed[checkParis].Location)
+	require.Contains(t, claimed, checkAny, "a check any worker may run")
+	assert.Empty(t, claimed[checkAny].Location)
+	assert.NotContains(t, claimed, checkLondon, "never another location's check (nor its config)")
+	assert.Len(t, claimed, 2)
+
+	// Results: the token's location, whether the worker names none or another.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for _, b := range []client.WorkerResultBatch{
+		{Name: "probe-1", Results: []client.WorkerResult{{WorkspaceId: env.Workspace, CheckId: checkParis, RunId: claimed[checkParis].RunId, Time: now, Status: 0}}},
+		{Name: "probe-1", Location: ptr("London"), Results: []client.WorkerResult{{WorkspaceId: env.Workspace, CheckId: checkAny, RunId: claimed[checkAny].RunId, Time: now, Status: 1}}},
+	} {
+		res, err := wP.WorkerProtocol.SendResults(ctx, uuid.NewString(), b)
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, res.Accepted)
+	}
+	for _, check := range []uuid.UUID{checkParis, checkAny} {
+		r, err := cA.GetCheckLastResultWithResponse(ctx, check, &client.GetCheckLastResultParams{Location: ptr("Paris DC")})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+		require.NotNil(t, r.JSON200.Location)
+		assert.Equal(t, "Paris DC", *r.JSON200.Location)
+		assert.Equal(t, ack.WorkerId, *r.JSON200.WorkerId)
+		elsewhere, err := cA.GetCheckLastResultWithResponse(ctx, check, &client.GetCheckLastResultParams{Location: ptr("London")})
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusNotFound, elsewhere.StatusCode(), "nothing filed under the location the worker claimed")
+	}
+}
+
+// TestPinnedWorkerTokenBadLocation: a location that is no LocationName is refused with a 400
+// naming `location`, and no token is made.
+func TestPinnedWorkerTokenBadLocation(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := context.Background()
+	owner := sdk(t, env, env.OwnerToken)
+	for _, bad := range []string{" Paris DC", "Paris\tDC", strings.Repeat("p", 65)} {
+		_, err := owner.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "bad", Location: &bad})
+		var apiErr *client.APIError
+		require.ErrorAs(t, err, &apiErr, "%q", bad)
+		assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode, "%q", bad)
+		require.NotEmpty(t, apiErr.Errors, "%q", bad)
+		assert.Equal(t, "location", apiErr.Errors[0].Field, "%q", bad)
+	}
+	body, err := json.Marshal(map[string]string{"name": "bad", "location": " Paris DC"})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, send(t, http.MethodPost, env.URL+"/api/v2/worker-tokens", env.OwnerToken, body),
+		"problem+json (send checks the media type)")
+	list, err := owner.WorkerTokens.List(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, list.Count, "no token made")
 }

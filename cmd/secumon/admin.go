@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -83,13 +84,15 @@ func tokenCreate(ctx context.Context, args []string) error {
 }
 
 // tokenWorker makes a worker token: for one workspace (--workspace), or installation-wide
-// (--shared: shared workers that serve every workspace), which only the operator can make.
+// (--shared: shared workers that serve every workspace), which only the operator can make;
+// either may be pinned to one location (--location).
 func tokenWorker(ctx context.Context, args []string) error {
 	var c config
 	fs := newFlagSet("token worker", &c)
 	workspace := fs.String("workspace", "", "workspace slug or id the token serves")
 	shared := fs.Bool("shared", false, "an installation-wide token: its workers serve every workspace")
 	name := fs.String("name", "", "what the token is for (required)")
+	location := fs.String("location", "", "pin the token to this location: its workers probe from there only")
 	return withDatabase(ctx, fs, &c, args, func(e *adminEnv) error {
 		if *shared == (*workspace != "") {
 			return fmt.Errorf("give either --shared or --workspace")
@@ -102,13 +105,16 @@ func tokenWorker(ctx context.Context, args []string) error {
 			}
 			ws = &w.ID
 		}
-		issued, err := remoteworkers.CreateToken(e.ctx, e.q, ws, *name)
+		issued, err := remoteworkers.CreateToken(e.ctx, e.q, ws, *name, *location)
 		if err != nil {
 			return err
 		}
 		scope := "every workspace"
 		if ws != nil {
 			scope = "workspace " + ws.String()
+		}
+		if issued.Location != "" {
+			scope += ", location " + strconv.Quote(issued.Location)
 		}
 		fmt.Fprintf(os.Stderr, "worker token %s (%s); it is shown only once:\n", issued.ID, scope)
 		fmt.Println(issued.Token)

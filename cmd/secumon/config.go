@@ -61,10 +61,22 @@ func (c *config) startTracing(ctx context.Context, log *slog.Logger) (*tracing.T
 
 // env returns the SECUMON_* variable for a flag name ("data-dir" → SECUMON_DATA_DIR).
 func env(flagName, def string) string {
-	if v, ok := os.LookupEnv("SECUMON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))); ok {
+	if v, ok := os.LookupEnv(envName(flagName)); ok {
 		return v
 	}
 	return def
+}
+
+func envName(flagName string) string {
+	return "SECUMON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// given reports whether the parsed fs's flag was set, on the command line or by its
+// SECUMON_* variable, rather than left to its default.
+func given(fs *flag.FlagSet, flagName string) bool {
+	_, set := os.LookupEnv(envName(flagName))
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == flagName })
+	return set
 }
 
 // newFlagSet declares the shared flags; commands add their own before parsing.

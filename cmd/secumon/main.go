@@ -29,7 +29,7 @@ commands:
   token create          mint an API token (--workspace, --role, --name [--user])
   token list            list a workspace's tokens (--workspace)
   token revoke <id>     revoke a token (--workspace)
-  token worker          make a worker token for remote workers (--shared | --workspace W, --name)
+  token worker          make a worker token for remote workers (--shared | --workspace W, --name, --location L)
   workspace create      create a workspace (--slug, --name)
   workspace list        list workspaces
 

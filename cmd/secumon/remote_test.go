@@ -55,7 +55,7 @@ func startRemoteWorker(t *testing.T, bin, server, token, name, spool string, ext
 	env = append(env, "SECUMON_WORKER_TOKEN="+token, "HOME="+t.TempDir())
 	logFile, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	require.NoError(t, err)
-	cmd := exec.Command(bin, append([]string{"worker", "--server", server, "--worker-name", name, "--worker-location", "loopback",
+	cmd := exec.Command(bin, append([]string{"worker", "--server", server, "--worker-name", name,
 		"--spool-dir", spool, "--log-level", "debug"}, extra...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -90,7 +90,7 @@ func remoteSetup(t *testing.T, env *servertest.Env) (c *client.Client, token *cl
 	ctx := context.Background()
 	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
 	require.NoError(t, err)
-	token, err = c.WorkerTokens.Create(ctx, "edge")
+	token, err = c.WorkerTokens.Create(ctx, client.WorkerTokenCreate{Name: "edge"})
 	require.NoError(t, err)
 	host, err := c.Hosts.Create(ctx, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
 	require.NoError(t, err)
@@ -108,7 +108,7 @@ func TestRemoteWorkerProcess(t *testing.T) {
 	c, token, check := remoteSetup(t, env)
 	bin := buildSecumon(t)
 	metricsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	proc := startRemoteWorker(t, bin, env.URL, *token.Token, "edge-1", t.TempDir(), "--metrics-addr", metricsAddr)
+	proc := startRemoteWorker(t, bin, env.URL, *token.Token, "edge-1", t.TempDir(), "--worker-location", "loopback", "--metrics-addr", metricsAddr)
 	workerID := worker.RemoteIDFor(token.Id, "edge-1")
 
 	var last *client.CheckResult
@@ -214,7 +214,7 @@ func TestRemoteWorkerSpoolsWhileTheServerIsAway(t *testing.T) {
 	t.Cleanup(func() { _ = proxySrv.Close() })
 
 	spool := t.TempDir()
-	proc := startRemoteWorker(t, buildSecumon(t), "http://"+ln.Addr().String(), *token.Token, "edge-spool", spool)
+	proc := startRemoteWorker(t, buildSecumon(t), "http://"+ln.Addr().String(), *token.Token, "edge-spool", spool, "--worker-location", "loopback")
 	stored := func() (rows, runs int) {
 		require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT run_id) FROM check_results WHERE check_id = $1`, check).Scan(&rows, &runs))
 		return rows, runs
@@ -253,4 +253,63 @@ func TestRemoteWorkerSpoolsWhileTheServerIsAway(t *testing.T) {
 	fp.mu.Unlock()
 	left, _ := os.ReadDir(spool)
 	assert.Empty(t, left, "acknowledged batches leave the spool")
+}
+
+// A remote worker under a token pinned to a location (made with `secumon token worker
+// --location`): one that names another location stops at once, saying why, instead of
+// retrying, and is not registered; one that names none works in the token's location, runs
+// that location's check and files its results there.
+func TestRemoteWorkerPinnedToken(t *testing.T) {
+	env := apiServer(t)
+	ctx := context.Background()
+	c, err := client.New(env.URL, client.WithToken(env.OwnerToken))
+	require.NoError(t, err)
+	paris := "Paris DC"
+	bin := buildSecumon(t)
+	// The operator's command line makes the pinned token.
+	mint := exec.Command(bin, "token", "worker", "--workspace", "default", "--name", "paris-probe", "--location", paris)
+	mint.Env = append(os.Environ(), "DATABASE_URL="+env.Pool.Config().ConnString())
+	var stdout, stderr bytes.Buffer
+	mint.Stdout, mint.Stderr = &stdout, &stderr
+	require.NoError(t, mint.Run(), stderr.String())
+	assert.Contains(t, stderr.String(), `location "Paris DC"`)
+	secret := strings.TrimSpace(stdout.String())
+	tokens, err := c.WorkerTokens.List(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, tokens.Count)
+	token := tokens.WorkerTokens[0]
+	require.NotNil(t, token.Location)
+	assert.Equal(t, paris, *token.Location)
+	host, err := c.Hosts.Create(ctx, client.HostCreate{Name: "loopback", Hostname: "127.0.0.1"})
+	require.NoError(t, err)
+	check, err := c.Checks.Create(ctx, client.NewCheckCreate(client.HttpCheckCreate{HostId: host.Id, Name: "web from Paris",
+		Config: client.HttpConfig{URL: httpTarget(t) + "/health"}, Locations: &[]client.LocationName{paris}}))
+	require.NoError(t, err)
+
+	wrong := startRemoteWorker(t, bin, env.URL, secret, "edge-london", t.TempDir(), "--worker-location", "London")
+	exited := make(chan error, 1)
+	go func() { exited <- wrong.Wait() }()
+	select {
+	case err := <-exited:
+		assert.Error(t, err, "a refused worker exits non-zero")
+	case <-time.After(30 * time.Second):
+		t.Fatal("a worker its pinned token refuses keeps retrying")
+	}
+	log, err := os.ReadFile(wrong.Stderr.(*os.File).Name())
+	require.NoError(t, err)
+	assert.Contains(t, string(log), `refused --worker-location "London"`)
+	assert.Contains(t, string(log), `pinned to location "Paris DC"`, "the message names the token's location")
+
+	proc := startRemoteWorker(t, bin, env.URL, secret, "edge-paris", t.TempDir())
+	workerID := worker.RemoteIDFor(token.Id, "edge-paris")
+	require.Eventually(t, func() bool {
+		r, err := c.Raw().GetCheckLastResultWithResponse(ctx, check.Id, &client.GetCheckLastResultParams{Location: &paris})
+		return err == nil && r.JSON200 != nil && r.JSON200.WorkerId != nil && *r.JSON200.WorkerId == workerID
+	}, 60*time.Second, 200*time.Millisecond, "the worker runs the token's location's check and its result is filed there")
+	workers, err := c.Workers.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, workers, 1, "the refused worker was never registered")
+	assert.Equal(t, workerID, workers[0].Id)
+	assert.Equal(t, paris, workers[0].Location, "a worker that names no location is in its token's")
+	stopProcess(t, proc)
 }

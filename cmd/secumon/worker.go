@@ -26,7 +26,8 @@ func addWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	host, _ := os.Hostname()
 	w := &workerFlags{}
 	fs.StringVar(&w.name, "worker-name", env("worker-name", host), "worker name, unique per worker process [SECUMON_WORKER_NAME]")
-	fs.StringVar(&w.location, "worker-location", env("worker-location", "local"), "where the worker probes from [SECUMON_WORKER_LOCATION]")
+	fs.StringVar(&w.location, "worker-location", env("worker-location", "local"),
+		"where the worker probes from; a remote worker has none unless given (under a token pinned to a location: that one) [SECUMON_WORKER_LOCATION]")
 	fs.StringVar(&w.allow, "probe-allow", env("probe-allow", "127.0.0.0/8,::1/128"),
 		"networks probes may reach, comma-separated CIDRs; widen to 0.0.0.0/0,::/0 to probe anything [SECUMON_PROBE_ALLOW]")
 	fs.IntVar(&w.concurrency, "concurrency", envInt("concurrency", 256), "checks run at once by a worker [SECUMON_CONCURRENCY]")
@@ -41,7 +42,7 @@ func (f *workerFlags) options() (*worker.Options, error) {
 		return nil, fmt.Errorf("--probe-allow: %w", err)
 	}
 	if f.location != "" && !worker.ValidLocation(f.location) {
-		return nil, fmt.Errorf("--worker-location %q: at most 64 printable characters, no leading or trailing space", f.location)
+		return nil, fmt.Errorf("--worker-location %q: %s", f.location, worker.LocationRule)
 	}
 	return &worker.Options{
 		Name: f.name, Location: f.location, Version: version, Concurrency: f.concurrency, RetentionDays: f.retentionDays,
@@ -82,6 +83,11 @@ func workerCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if rf.server != "" {
+		if !given(fs, "worker-location") {
+			// "local" is a database worker's default: a remote worker is elsewhere, and under a
+			// token pinned to a location, saying none takes the token's.
+			wf.location = ""
+		}
 		return remoteWorker(ctx, &c, wf, rf, *metricsAddr)
 	}
 	if rf.token != "" {

@@ -505,6 +505,7 @@ type WorkerToken struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
 	RevokedAt   *time.Time `json:"revoked_at"`
+	Location    *string    `json:"location"`
 }
 
 type Workspace struct {

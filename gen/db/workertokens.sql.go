@@ -54,8 +54,8 @@ func (q *Queries) ChecksInScope(ctx context.Context, arg ChecksInScopeParams) ([
 
 const createWorkerToken = `-- name: CreateWorkerToken :one
 
-INSERT INTO worker_tokens (id, workspace_id, name, token_hash)
-VALUES ($1, $2, $3, $4)
+INSERT INTO worker_tokens (id, workspace_id, name, token_hash, location)
+VALUES ($1, $2, $3, $4, $5)
 RETURNING id, workspace_id, name, created_at
 `
 
@@ -64,6 +64,7 @@ type CreateWorkerTokenParams struct {
 	WorkspaceID *uuid.UUID `json:"workspace_id"`
 	Name        string     `json:"name"`
 	TokenHash   []byte     `json:"token_hash"`
+	Location    *string    `json:"location"`
 }
 
 type CreateWorkerTokenRow struct {
@@ -80,6 +81,7 @@ func (q *Queries) CreateWorkerToken(ctx context.Context, arg CreateWorkerTokenPa
 		arg.WorkspaceID,
 		arg.Name,
 		arg.TokenHash,
+		arg.Location,
 	)
 	var i CreateWorkerTokenRow
 	err := row.Scan(
@@ -92,7 +94,7 @@ func (q *Queries) CreateWorkerToken(ctx context.Context, arg CreateWorkerTokenPa
 }
 
 const listWorkerTokens = `-- name: ListWorkerTokens :many
-SELECT id, name, created_at, last_used_at, revoked_at FROM worker_tokens
+SELECT id, name, location, created_at, last_used_at, revoked_at FROM worker_tokens
 WHERE workspace_id = $1
 ORDER BY created_at, id
 `
@@ -100,6 +102,7 @@ ORDER BY created_at, id
 type ListWorkerTokensRow struct {
 	ID         uuid.UUID  `json:"id"`
 	Name       string     `json:"name"`
+	Location   *string    `json:"location"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
@@ -117,6 +120,7 @@ func (q *Queries) ListWorkerTokens(ctx context.Context, workspaceID *uuid.UUID) 
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,
+			&i.Location,
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
@@ -132,7 +136,7 @@ func (q *Queries) ListWorkerTokens(ctx context.Context, workspaceID *uuid.UUID) 
 }
 
 const lookupWorkerToken = `-- name: LookupWorkerToken :one
-SELECT id, workspace_id, name, token_hash FROM worker_tokens
+SELECT id, workspace_id, name, location, token_hash FROM worker_tokens
 WHERE token_hash = $1 AND revoked_at IS NULL
 `
 
@@ -140,10 +144,12 @@ type LookupWorkerTokenRow struct {
 	ID          uuid.UUID  `json:"id"`
 	WorkspaceID *uuid.UUID `json:"workspace_id"`
 	Name        string     `json:"name"`
+	Location    *string    `json:"location"`
 	TokenHash   []byte     `json:"token_hash"`
 }
 
-// A live token's scope: its workspace, or NULL for an installation-wide token.
+// A live token's scope: its workspace, or NULL for an installation-wide token, and the
+// location it is pinned to (NULL: not pinned).
 func (q *Queries) LookupWorkerToken(ctx context.Context, tokenHash []byte) (LookupWorkerTokenRow, error) {
 	row := q.db.QueryRow(ctx, lookupWorkerToken, tokenHash)
 	var i LookupWorkerTokenRow
@@ -151,6 +157,7 @@ func (q *Queries) LookupWorkerToken(ctx context.Context, tokenHash []byte) (Look
 		&i.ID,
 		&i.WorkspaceID,
 		&i.Name,
+		&i.Location,
 		&i.TokenHash,
 	)
 	return i, err

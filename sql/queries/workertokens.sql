@@ -1,12 +1,12 @@
 -- Worker tokens: the credentials of remote workers (see 00019_worker_tokens.sql).
 
 -- name: CreateWorkerToken :one
-INSERT INTO worker_tokens (id, workspace_id, name, token_hash)
-VALUES (@id, sqlc.narg(workspace_id), @name, @token_hash)
+INSERT INTO worker_tokens (id, workspace_id, name, token_hash, location)
+VALUES (@id, sqlc.narg(workspace_id), @name, @token_hash, sqlc.narg(location))
 RETURNING id, workspace_id, name, created_at;
 
 -- name: ListWorkerTokens :many
-SELECT id, name, created_at, last_used_at, revoked_at FROM worker_tokens
+SELECT id, name, location, created_at, last_used_at, revoked_at FROM worker_tokens
 WHERE workspace_id = @workspace_id
 ORDER BY created_at, id;
 
@@ -15,8 +15,9 @@ UPDATE worker_tokens SET revoked_at = now()
 WHERE workspace_id = @workspace_id AND id = @id AND revoked_at IS NULL;
 
 -- name: LookupWorkerToken :one
--- A live token's scope: its workspace, or NULL for an installation-wide token.
-SELECT id, workspace_id, name, token_hash FROM worker_tokens
+-- A live token's scope: its workspace, or NULL for an installation-wide token, and the
+-- location it is pinned to (NULL: not pinned).
+SELECT id, workspace_id, name, location, token_hash FROM worker_tokens
 WHERE token_hash = $1 AND revoked_at IS NULL;
 
 -- name: TouchWorkerToken :exec

@@ -161,7 +161,7 @@ type backend struct {
 }
 
 // Start registers the worker, waiting for a server that is not reachable yet. A refusal
-// (a revoked token) ends it: waiting would not help.
+// (a revoked token, a location its token is not pinned to) ends it: waiting would not help.
 func (b *backend) Start(ctx context.Context) error {
 	wait := time.Second
 	for {
@@ -169,6 +169,9 @@ func (b *backend) Start(ctx context.Context) error {
 		if err == nil {
 			b.log.Info("registered with the server", "server", b.o.Server, "worker_id", b.id())
 			return nil
+		}
+		if refused(err) && namesLocation(err) {
+			return fmt.Errorf("remote worker: the server refused --worker-location %q (omit it to take the token's location): %w", b.location, err)
 		}
 		if refused(err) {
 			return fmt.Errorf("remote worker: the server refused the worker token: %w", err)
@@ -348,6 +351,21 @@ func (b *backend) send(ctx context.Context) {
 func refused(err error) bool {
 	var apiErr *client.APIError
 	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+}
+
+// namesLocation reports an answer that names the worker's location as the fault: its token
+// is pinned to another.
+func namesLocation(err error) bool {
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	for _, f := range apiErr.Errors {
+		if f.Field == "location" {
+			return true
+		}
+	}
+	return false
 }
 
 // rejected reports an answer that sending the same batch again cannot change: a 4xx other

@@ -1,7 +1,8 @@
 // Package remoteworkers is the server's side of the worker protocol: remote workers
 // (probes/runner/remote) hold a worker token instead of database credentials, and this
 // package registers them, leases them checks and stores their results, each within the
-// token's scope (one workspace, or every workspace for an installation-wide token).
+// token's scope (one workspace, or every workspace for an installation-wide token) and, for a
+// token pinned to a location, in that location only.
 package remoteworkers
 
 import (
@@ -35,6 +36,8 @@ type Scope struct {
 	TokenID uuid.UUID
 	// WorkspaceID is the token's workspace; nil for an installation-wide token.
 	WorkspaceID *uuid.UUID
+	// Location is the location the token is pinned to; "" when its workers name their own.
+	Location string
 }
 
 // WorkerID is the id of the scope's worker named name (see worker.RemoteIDFor).
@@ -65,10 +68,38 @@ type Worker struct {
 	Name, Location, Version string
 }
 
+// WrongLocation refuses a worker that names a location other than its token's: a private
+// location's token must not claim the checks (and their secrets) of the workspace's others.
+type WrongLocation struct {
+	Pinned, Said string
+}
+
+func (e *WrongLocation) Error() string {
+	return fmt.Sprintf("this worker token is pinned to location %q; the worker said %q", e.Pinned, e.Said)
+}
+
+// pin is w in the location it works for: its token's when the token is pinned, whatever w
+// says (the error tells when w named another), else its own.
+func (s Scope) pin(w Worker) (Worker, error) {
+	if s.Location == "" {
+		return w, nil
+	}
+	said := w.Location
+	w.Location = s.Location
+	if said != "" && said != s.Location {
+		return w, &WrongLocation{Pinned: s.Location, Said: said}
+	}
+	return w, nil
+}
+
 // Heartbeat registers the worker (or refreshes it) where its token serves, and returns its id.
+// A worker its token refuses (*WrongLocation) is not registered.
 func (s *Service) Heartbeat(ctx context.Context, sc Scope, w Worker) (uuid.UUID, error) {
+	w, err := sc.pin(w)
+	if err != nil {
+		return uuid.Nil, err
+	}
 	id := sc.WorkerID(w.Name)
-	var err error
 	if sc.WorkspaceID != nil {
 		err = s.q.RegisterWorkerIn(ctx, db.RegisterWorkerInParams{WorkspaceID: *sc.WorkspaceID, ID: id, Name: w.Name, Location: w.Location, Version: w.Version})
 	} else {
@@ -77,8 +108,13 @@ func (s *Service) Heartbeat(ctx context.Context, sc Scope, w Worker) (uuid.UUID,
 	return id, err
 }
 
-// Claim leases up to max due checks of the scope to the worker.
+// Claim leases up to max due checks of the scope to the worker: those of its location and
+// those any worker may run.
 func (s *Service) Claim(ctx context.Context, sc Scope, w Worker, max int) ([]worker.Claim, error) {
+	w, err := sc.pin(w)
+	if err != nil {
+		return nil, err
+	}
 	return worker.ClaimDue(ctx, s.pool, worker.ClaimParams{
 		WorkerID: sc.WorkerID(w.Name), Location: w.Location, Max: max, LeaseMargin: LeaseMargin, WorkspaceID: sc.WorkspaceID,
 	}, s.log)
@@ -112,8 +148,12 @@ type Skipped struct {
 // Store stores the batch's records whose checks are in the scope, in one transaction, and
 // says which it skipped. A record dated too far from the server's clock refuses the whole
 // batch. The records' host and worker ids are the server's, never the worker's word; their
-// location is the worker's.
+// location is the worker's unless its token is pinned to one.
 func (s *Service) Store(ctx context.Context, sc Scope, w Worker, recs []store.Record) ([]Skipped, error) {
+	// A pinned token's results are its location's even from a worker that names another: no
+	// claim of another location was ever leased under it, and refusing the batch would only
+	// leave it in the worker's spool.
+	w, _ = sc.pin(w)
 	now := time.Now()
 	ids := make([]uuid.UUID, len(recs))
 	for i, r := range recs {
@@ -183,20 +223,29 @@ type IssuedToken struct {
 	ID          uuid.UUID
 	WorkspaceID *uuid.UUID
 	Name        string
+	Location    string // "" when not pinned
 	CreatedAt   time.Time
 	Token       string
 }
 
 // CreateToken makes a worker token for workspace, or an installation-wide one when
-// workspace is nil (the operator's command line only, never the API).
-func CreateToken(ctx context.Context, q *db.Queries, workspace *uuid.UUID, name string) (IssuedToken, error) {
+// workspace is nil (the operator's command line only, never the API), pinned to location
+// unless it is "".
+func CreateToken(ctx context.Context, q *db.Queries, workspace *uuid.UUID, name, location string) (IssuedToken, error) {
 	if name == "" {
 		return IssuedToken{}, errors.New("a worker token needs a name")
 	}
+	var pinned *string
+	if location != "" {
+		if !worker.ValidLocation(location) {
+			return IssuedToken{}, fmt.Errorf("location %q: %s", location, worker.LocationRule)
+		}
+		pinned = &location
+	}
 	token, hash := access.NewWorkerToken()
-	row, err := q.CreateWorkerToken(ctx, db.CreateWorkerTokenParams{ID: uuid.New(), WorkspaceID: workspace, Name: name, TokenHash: hash})
+	row, err := q.CreateWorkerToken(ctx, db.CreateWorkerTokenParams{ID: uuid.New(), WorkspaceID: workspace, Name: name, TokenHash: hash, Location: pinned})
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	return IssuedToken{ID: row.ID, WorkspaceID: row.WorkspaceID, Name: row.Name, CreatedAt: row.CreatedAt, Token: token}, nil
+	return IssuedToken{ID: row.ID, WorkspaceID: row.WorkspaceID, Name: row.Name, Location: location, CreatedAt: row.CreatedAt, Token: token}, nil
 }

@@ -154,6 +154,9 @@ func (a *Authenticator) resolveWorker(ctx context.Context, key cacheKey) (Princi
 	if row.WorkspaceID != nil {
 		p.WorkspaceID = *row.WorkspaceID
 	}
+	if row.Location != nil {
+		p.WorkerLocation = *row.Location
+	}
 	return p, nil, nil
 }
 

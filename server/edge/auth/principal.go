@@ -21,6 +21,8 @@ type Principal struct {
 	// for an installation-wide token (Shared), which serves every workspace.
 	Kind   access.Kind
 	Shared bool
+	// WorkerLocation is the location a worker token is pinned to ("" when not pinned).
+	WorkerLocation string
 }
 
 // Worker reports whether the caller is a remote worker.

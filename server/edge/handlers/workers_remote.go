@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/secuaas/secumon/gen/api"
@@ -26,18 +27,22 @@ func (a *API) ListWorkerTokens(ctx context.Context, _ api.ListWorkerTokensReques
 	}
 	out := api.WorkerTokenList{Count: len(rows), WorkerTokens: make([]api.WorkerToken, len(rows))}
 	for i, r := range rows {
-		out.WorkerTokens[i] = api.WorkerToken{Id: r.ID, Name: r.Name, CreatedAt: r.CreatedAt.UTC(), LastUsedAt: utc(r.LastUsedAt), RevokedAt: utc(r.RevokedAt)}
+		out.WorkerTokens[i] = api.WorkerToken{Id: r.ID, Name: r.Name, Location: r.Location, CreatedAt: r.CreatedAt.UTC(), LastUsedAt: utc(r.LastUsedAt), RevokedAt: utc(r.RevokedAt)}
 	}
 	return api.ListWorkerTokens200JSONResponse{Body: out}, nil
 }
 
 func (a *API) CreateWorkerToken(ctx context.Context, req api.CreateWorkerTokenRequestObject) (api.CreateWorkerTokenResponseObject, error) {
 	ws := caller(ctx).WorkspaceID
-	t, err := remoteworkers.CreateToken(ctx, a.q, &ws, req.Body.Name)
+	t, err := remoteworkers.CreateToken(ctx, a.q, &ws, req.Body.Name, deref(req.Body.Location))
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateWorkerToken201JSONResponse{Id: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC(), Token: &t.Token}, nil
+	out := api.CreateWorkerToken201JSONResponse{Id: t.ID, Name: t.Name, CreatedAt: t.CreatedAt.UTC(), Token: &t.Token}
+	if t.Location != "" {
+		out.Location = &t.Location
+	}
+	return out, nil
 }
 
 func (a *API) RevokeWorkerToken(ctx context.Context, req api.RevokeWorkerTokenRequestObject) (api.RevokeWorkerTokenResponseObject, error) {
@@ -56,13 +61,26 @@ func (a *API) RevokeWorkerToken(ctx context.Context, req api.RevokeWorkerTokenRe
 // workerScope is the calling worker token's scope.
 func workerScope(ctx context.Context) remoteworkers.Scope {
 	p := caller(ctx)
-	return remoteworkers.Scope{TokenID: p.TokenID, WorkspaceID: p.WorkerScope()}
+	return remoteworkers.Scope{TokenID: p.TokenID, WorkspaceID: p.WorkerScope(), Location: p.WorkerLocation}
+}
+
+// workerRefusal is a 403 naming `location` for a worker its pinned token refuses; other
+// errors pass through.
+func workerRefusal(err error) error {
+	var wrong *remoteworkers.WrongLocation
+	if !errors.As(err, &wrong) {
+		return err
+	}
+	p := problem.New(http.StatusForbidden, "")
+	p.Errors = []problem.FieldError{{Field: "location", Message: wrong.Error()}}
+	p.Detail = "location: " + wrong.Error()
+	return p
 }
 
 func (a *API) WorkerHeartbeat(ctx context.Context, req api.WorkerHeartbeatRequestObject) (api.WorkerHeartbeatResponseObject, error) {
 	id, err := a.remote.Heartbeat(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name, Location: deref(req.Body.Location), Version: deref(req.Body.Version)})
 	if err != nil {
-		return nil, err
+		return nil, workerRefusal(err)
 	}
 	return api.WorkerHeartbeat200JSONResponse{WorkerId: id,
 		HeartbeatEverySec: int32(remoteworkers.HeartbeatEvery.Seconds()), LeaseMarginSec: int32(remoteworkers.LeaseMargin.Seconds())}, nil
@@ -71,7 +89,7 @@ func (a *API) WorkerHeartbeat(ctx context.Context, req api.WorkerHeartbeatReques
 func (a *API) ClaimWorkerChecks(ctx context.Context, req api.ClaimWorkerChecksRequestObject) (api.ClaimWorkerChecksResponseObject, error) {
 	claims, err := a.remote.Claim(ctx, workerScope(ctx), remoteworkers.Worker{Name: req.Body.Name, Location: deref(req.Body.Location)}, req.Body.MaxChecks)
 	if err != nil {
-		return nil, err
+		return nil, workerRefusal(err)
 	}
 	out := api.WorkerClaims{Checks: make([]api.ClaimedCheck, len(claims))}
 	for i, c := range claims {
