@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,6 +169,10 @@ func BenchmarkServe(b *testing.B) {
 			// during the measurement, and its work is part of the product's cost.
 			must(b, func() error { _, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset()"); return err })
 		}
+		var idx0 map[string]indexReads
+		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
+			idx0 = readIndexes(b, pool)
+		}
 		row := serveRow{serveScenario: sc, scheduled: float64(sc.checks) / serveInterval}
 		var readDone chan result
 		if sc.readLoad {
@@ -203,6 +208,7 @@ func BenchmarkServe(b *testing.B) {
 		rows = append(rows, row)
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
 			printTopStatements(b, pool)
+			printIndexReads(idx0, readIndexes(b, pool))
 		}
 	}
 
@@ -337,6 +343,44 @@ func printTopStatements(b *testing.B, pool *pgxpool.Pool) {
 	}
 }
 
+// indexReads are an index's cumulative scans and the entries they read.
+type indexReads struct{ scans, read int64 }
+
+func readIndexes(b *testing.B, pool *pgxpool.Pool) map[string]indexReads {
+	rows, err := pool.Query(context.Background(), `SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]indexReads{}
+	for rows.Next() {
+		var name string
+		var r indexReads
+		_ = rows.Scan(&name, &r.scans, &r.read)
+		out[name] = r
+	}
+	return out
+}
+
+// printIndexReads prints the indexes that read the most entries during the measurement, with
+// the entries per scan: a scan that reads many more entries than it returns rows walks dead
+// ones (an index whose keys every claim moves, between two vacuums).
+func printIndexReads(before, after map[string]indexReads) {
+	type delta struct {
+		name string
+		indexReads
+	}
+	var ds []delta
+	for name, a := range after {
+		ds = append(ds, delta{name, indexReads{a.scans - before[name].scans, a.read - before[name].read}})
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].read > ds[j].read })
+	fmt.Fprintf(os.Stdout, "  indexes, by entries read during the measurement:\n  %-40s %9s %11s %9s\n", "index", "scans", "entries", "per scan")
+	for _, d := range ds[:min(6, len(ds))] {
+		fmt.Fprintf(os.Stdout, "  %-40s %9d %11d %9.1f\n", d.name, d.scans, d.read, float64(d.read)/float64(max(d.scans, 1)))
+	}
+}
+
 // serveProc is a running `secumon serve`.
 type serveProc struct {
 	cmd         *exec.Cmd
@@ -369,9 +413,11 @@ func startServe(b *testing.B, bin, dataDir string) *serveProc {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// auto_explain logs the plans of statements slower than 150 ms to postgres.log.
+		// auto_explain logs the plans of statements slower than 150 ms to postgres.log, with
+		// every autovacuum and autoanalyze and what it took.
 		_, _ = conf.WriteString("\nshared_preload_libraries = 'pg_stat_statements,auto_explain'\npg_stat_statements.track = all\npg_stat_statements.track_planning = on\n" +
-			"auto_explain.log_min_duration = '" + explainMin() + "'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n")
+			"auto_explain.log_min_duration = '" + explainMin() + "'\nauto_explain.log_analyze = on\nauto_explain.log_buffers = on\n" +
+			"log_autovacuum_min_duration = 0\n")
 		conf.Close()
 	}
 	s.run(b, bin, addr)
