@@ -126,10 +126,16 @@ func TestResumedCheckRunsSoon(t *testing.T) {
 	park()
 	update(client.CheckUpdate{Name: ptr("tcp resumed, renamed")})
 	assert.Greater(t, time.Until(nextRun()), 50*time.Minute, "a rename leaves the schedule alone")
+	update(client.CheckUpdate{Enabled: ptr(true), IntervalSec: ptr(3600)})
+	assert.Greater(t, time.Until(nextRun()), 50*time.Minute, "sending back the same enabled and interval leaves the schedule alone")
 	update(client.CheckUpdate{IntervalSec: ptr(30)})
 	assert.WithinDuration(t, time.Now(), nextRun(), 11*time.Second, "a new interval brings the next run within 10 s")
 
 	park()
+	r, err := c.UpdateHostWithResponse(ctx, host.Id, nil, client.HostUpdate{IsActive: ptr(true), Description: ptr("still active")})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), string(r.Body))
+	assert.Greater(t, time.Until(nextRun()), 50*time.Minute, "an active host sent back as active leaves its checks' schedules alone")
 	for _, active := range []bool{false, true} {
 		r, err := c.UpdateHostWithResponse(ctx, host.Id, nil, client.HostUpdate{IsActive: ptr(active)})
 		require.NoError(t, err)

@@ -234,6 +234,17 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	// concurrent update cannot slip an invalid one in; a refused update changes nothing.
 	var c db.Check
 	err := a.inTx(ctx, func(q *db.Queries) error {
+		// What the schedule depends on, before: a request that resumes the check or changes
+		// its interval wakes its schedules, one that repeats them (a whole object sent back,
+		// as automation does) leaves them alone.
+		var before *db.Check
+		if (b.Enabled != nil && *b.Enabled) || b.IntervalSec != nil {
+			prev, err := q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
+			if err != nil {
+				return err
+			}
+			before = &prev
+		}
 		var err error
 		if c, err = q.UpdateCheck(ctx, params); err != nil {
 			return err
@@ -248,7 +259,7 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		}
 		// A paused check's schedules were parked by the claims; a resumed one, or one given
 		// a new interval, runs within moments rather than at its old time.
-		if (b.Enabled != nil && *b.Enabled) || b.IntervalSec != nil {
+		if before != nil && ((!before.Enabled && c.Enabled) || before.IntervalSec != c.IntervalSec) {
 			return q.WakeCheckSchedules(ctx, db.WakeCheckSchedulesParams{WorkspaceID: ws, ID: c.ID})
 		}
 		return nil

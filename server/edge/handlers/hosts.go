@@ -87,12 +87,21 @@ func (a *API) UpdateHost(ctx context.Context, req api.UpdateHostRequestObject) (
 	}
 	var h db.Host
 	err := a.inTx(ctx, func(q *db.Queries) error {
+		// The claims parked the schedules of an inactive host's checks: they run within
+		// moments of its return rather than at their parked time. An active host sent back
+		// as active (automation sends whole objects) leaves them alone.
+		wake := false
+		if b.IsActive != nil && *b.IsActive {
+			prev, err := q.GetHost(ctx, db.GetHostParams{WorkspaceID: params.WorkspaceID, ID: params.ID})
+			if err != nil {
+				return err
+			}
+			wake = !prev.IsActive
+		}
 		var err error
-		if h, err = q.UpdateHost(ctx, params); err != nil || b.IsActive == nil || !*b.IsActive {
+		if h, err = q.UpdateHost(ctx, params); err != nil || !wake {
 			return err
 		}
-		// The claims parked the schedules of an inactive host's checks: they run within
-		// moments of its return rather than at their parked time.
 		return q.WakeHostSchedules(ctx, db.WakeHostSchedulesParams{WorkspaceID: h.WorkspaceID, HostID: h.ID})
 	})
 	if uniqueViolation(err) {
