@@ -15,10 +15,11 @@
 -- workspace_id, when set, limits the claim to one workspace (a remote worker's workspace token).
 --
 -- A due schedule whose check is paused (or its host inactive) is parked instead: moved
--- park_sec ahead, unleased. Left due, every claim of every worker would walk it again (10,000
--- paused checks cost each claim 40 ms). Enabling the check brings its schedules back at once
--- (WakeCheckSchedules); park_sec bounds the wait when a claim parks on a snapshot taken just
--- before the check was enabled.
+-- between park_sec and twice that ahead, unleased. Left due, every claim of every worker would
+-- walk it again (10,000 paused checks cost each claim 40 ms); the spread keeps checks paused
+-- together from coming back together, a burst that delayed the claims of running checks.
+-- Enabling the check brings its schedules back at once (WakeCheckSchedules); twice park_sec
+-- bounds the wait when a claim parks on a snapshot taken just before the check was enabled.
 WITH due AS (
     SELECT s.workspace_id, s.check_id, s.location, s.next_run_at, s.pending_run_id IS NULL AND NOT k.runnable AS park,
            k.interval_sec, k.timeout_sec
@@ -51,9 +52,10 @@ WITH due AS (
     LIMIT @max_checks
     FOR UPDATE OF s SKIP LOCKED
 ), parked AS (
-    UPDATE check_schedules s SET next_run_at = now() + make_interval(secs => @park_sec::float8)
+    UPDATE check_schedules s SET next_run_at = now() + make_interval(secs => (1 + random()) * @park_sec::float8)
     FROM due
     WHERE due.park AND s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
+    RETURNING s.workspace_id, s.check_id, s.location, due.next_run_at AS due_at
 ), claimed AS (
     UPDATE check_schedules s SET
         lease_until    = greatest(now(), s.next_run_at) + make_interval(secs => due.timeout_sec + @lease_margin_sec::integer),
@@ -68,11 +70,17 @@ WITH due AS (
     FROM due
     WHERE NOT due.park AND s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
     RETURNING s.workspace_id, s.check_id, s.location, s.lease_run_id, due.next_run_at AS due_at
+), taken AS (
+    -- Parked schedules come back too (run false): they took places in the claim's limit, and
+    -- the caller must know that a claim short of runs may still have left more due.
+    SELECT claimed.workspace_id, claimed.check_id, claimed.location, claimed.lease_run_id, claimed.due_at, true AS run FROM claimed
+    UNION ALL
+    SELECT parked.workspace_id, parked.check_id, parked.location, NULL::uuid, parked.due_at, false FROM parked
 )
-SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, claimed.lease_run_id,
-       claimed.location, extract(epoch FROM claimed.due_at - now())::float8 AS due_in_sec
-FROM claimed
-JOIN checks c ON c.workspace_id = claimed.workspace_id AND c.id = claimed.check_id
+SELECT c.workspace_id, c.id, c.host_id, c.check_type, c.config, c.timeout_sec, h.hostname, taken.lease_run_id,
+       taken.location, extract(epoch FROM taken.due_at - now())::float8 AS due_in_sec, taken.run
+FROM taken
+JOIN checks c ON c.workspace_id = taken.workspace_id AND c.id = taken.check_id
 JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id;
 
 -- name: WakeCheckSchedules :exec

@@ -105,9 +105,9 @@ func (d *dbBackend) Release(ctx context.Context, runs map[uuid.UUID]time.Time) e
 
 func (d *dbBackend) Add(ctx context.Context, r store.Record) error { return d.writer.Add(ctx, r) }
 
-// parkFor is how long a claim moves a paused check's due schedule ahead (see ClaimDueChecks):
-// long enough that paused checks cost claims next to nothing, short enough to bound the wait
-// of a check that a claim parked just as it was enabled.
+// parkFor is how long, at least, a claim moves a paused check's due schedule ahead (at most
+// twice that; see ClaimDueChecks): long enough that paused checks cost claims next to nothing,
+// short enough to bound the wait of a check that a claim parked just as it was enabled.
 const parkFor = time.Minute
 
 // ClaimParams say what ClaimDue claims, for whom.
@@ -133,6 +133,42 @@ type ClaimParams struct {
 // one's check and host: when the scheduler fell behind, each claim grew with the backlog
 // (0.4 s at 8,000 due of 10,000 checks) and it fell further behind.
 func ClaimDue(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, log *slog.Logger) ([]Claim, error) {
+	q := db.New(pool)
+	var claims []Claim
+	// A claim that parked paused checks (see ClaimDueChecks) came back short of runs with
+	// more perhaps due behind them: claim again, so that fewer than p.Max claims still means
+	// that nothing more is due, which the callers' polling relies on.
+	for len(claims) < p.Max {
+		want := p.Max - len(claims)
+		rows, err := claimOnce(ctx, pool, p, want)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			if !row.Run {
+				continue
+			}
+			c := Claim{
+				WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
+				TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, DueIn: time.Duration(row.DueInSec * float64(time.Second)), Location: row.Location,
+			}
+			if row.LeaseRunID != nil {
+				c.RunID = *row.LeaseRunID
+			}
+			if c.CheckType == probes.TypeHeartbeat {
+				c.Pings = heartbeatPings(ctx, q, c, log)
+			}
+			claims = append(claims, c)
+		}
+		if len(rows) < want {
+			break
+		}
+	}
+	return claims, nil
+}
+
+// claimOnce is one ClaimDueChecks of up to max schedules, in a transaction of its own.
+func claimOnce(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, max int) ([]db.ClaimDueChecksRow, error) {
 	var rows []db.ClaimDueChecksRow
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
@@ -140,30 +176,12 @@ func ClaimDue(ctx context.Context, pool *pgxpool.Pool, p ClaimParams, log *slog.
 		}
 		var err error
 		rows, err = db.New(tx).ClaimDueChecks(ctx, db.ClaimDueChecksParams{
-			WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(p.Max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
+			WorkerID: p.WorkerID, Location: p.Location, MaxChecks: int32(max), LeaseMarginSec: int32(p.LeaseMargin / time.Second), WorkspaceID: p.WorkspaceID,
 			LookaheadSec: p.Lookahead.Seconds(), ParkSec: parkFor.Seconds(),
 		})
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	q := db.New(pool)
-	claims := make([]Claim, len(rows))
-	for i, row := range rows {
-		c := Claim{
-			WorkspaceID: row.WorkspaceID, CheckID: row.ID, HostID: row.HostID, CheckType: row.CheckType, Config: row.Config,
-			TimeoutSec: row.TimeoutSec, Hostname: row.Hostname, DueIn: time.Duration(row.DueInSec * float64(time.Second)), Location: row.Location,
-		}
-		if row.LeaseRunID != nil {
-			c.RunID = *row.LeaseRunID
-		}
-		if c.CheckType == probes.TypeHeartbeat {
-			c.Pings = heartbeatPings(ctx, q, c, log)
-		}
-		claims[i] = c
-	}
-	return claims, nil
+	return rows, err
 }
 
 // heartbeatPings reads what a heartbeat check's ping URL received, for its judgement, and

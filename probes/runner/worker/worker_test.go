@@ -342,7 +342,7 @@ func TestPausedChecksAreParked(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return nextRun(paused).After(time.Now().Add(45*time.Second)) && nextRun(idleCheck).After(time.Now().Add(45*time.Second))
 	}, 10*time.Second, 50*time.Millisecond, "the claims park the paused check and the inactive host's check")
-	assert.WithinDuration(t, time.Now().Add(time.Minute), nextRun(paused), 10*time.Second, "parked for a minute")
+	assert.WithinDuration(t, time.Now().Add(90*time.Second), nextRun(paused), 40*time.Second, "parked for one to two minutes")
 	require.Eventually(t, func() bool { return ranSince(running, time.Time{}) }, 10*time.Second, 50*time.Millisecond)
 	assert.Less(t, time.Until(nextRun(running)), 2*time.Second, "the enabled check keeps its 1-s schedule")
 	assert.False(t, ranSince(paused, time.Time{}), "a paused check does not run")
@@ -369,4 +369,31 @@ func TestPausedChecksAreParked(t *testing.T) {
 	require.NoError(t, f.q.WakeHostSchedules(ctx, db.WakeHostSchedulesParams{WorkspaceID: f.ws, HostID: idle}))
 	require.Eventually(t, func() bool { return ranSince(paused, woken) && ranSince(idleCheck, woken) },
 		10*time.Second, 50*time.Millisecond, "the woken checks run within moments")
+}
+
+// TestClaimPastParkedChecks: paused checks due before a running one take places in a claim's
+// limit as they are parked; the claim still returns the running check, so that a claim short
+// of its limit keeps meaning that nothing more is due.
+func TestClaimPastParkedChecks(t *testing.T) {
+	f := setup(t, 1)
+	ctx := context.Background()
+	for i := range 5 {
+		_, err := f.q.CreateCheck(ctx, db.CreateCheckParams{WorkspaceID: f.ws, ID: uuid.New(), HostID: f.host, Name: fmt.Sprintf("paused-%d", i),
+			CheckType: "tcp", Config: []byte(`{"port":9}`), IntervalSec: 1, TimeoutSec: 2, FailureThreshold: 2, Enabled: false})
+		require.NoError(t, err)
+	}
+	// The paused ones fall due first.
+	_, err := f.pool.Exec(ctx, `UPDATE check_schedules s SET next_run_at = now() - CASE WHEN c.enabled THEN interval '1 second' ELSE interval '1 minute' END
+		FROM checks c WHERE c.workspace_id = s.workspace_id AND c.id = s.check_id`)
+	require.NoError(t, err)
+	claims, err := worker.ClaimDue(ctx, f.pool, worker.ClaimParams{WorkerID: uuid.New(), Location: "test", Max: 2, LeaseMargin: time.Second}, quiet)
+	require.NoError(t, err)
+	require.Len(t, claims, 1, "the running check, behind five paused ones")
+	assert.Equal(t, f.checks[0], claims[0].CheckID)
+	var parked int
+	require.NoError(t, f.pool.QueryRow(ctx, "SELECT count(*) FROM check_schedules WHERE next_run_at > now() + interval '50 seconds'").Scan(&parked))
+	assert.Equal(t, 5, parked, "every paused check was parked on the way")
+	again, err := worker.ClaimDue(ctx, f.pool, worker.ClaimParams{WorkerID: uuid.New(), Location: "test", Max: 2, LeaseMargin: time.Second}, quiet)
+	require.NoError(t, err)
+	assert.Empty(t, again, "nothing more is due")
 }
