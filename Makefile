@@ -62,7 +62,7 @@ test: deb-deps
 
 ## bench: throughput of the full stack beside a bare handler, printed with their ratio, and the
 ## scheduler of the real `secumon serve` (embedded PostgreSQL) over 10,000 and 20,000 HTTP checks at 10 s
-## (SECUMON_BENCH_SERVE=10k,10k+read,10k+paused,20k picks scenarios; SECUMON_BENCH_PPROF=dir, SECUMON_BENCH_PGSS=1|dir).
+## (SECUMON_BENCH_SERVE=10k,10k+read,20k,20k+paused picks scenarios; SECUMON_BENCH_PPROF=dir, SECUMON_BENCH_PGSS=1|dir).
 bench: DEB_PACKAGES := postgresql
 bench: deb-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./server/bench/
