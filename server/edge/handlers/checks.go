@@ -210,11 +210,19 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		IntervalSec: int32Arg(b.IntervalSec), TimeoutSec: int32Arg(b.TimeoutSec), FailureThreshold: int32Arg(b.FailureThreshold),
 		Locations: locationsArg(b.Locations), ConfirmLocations: int32Arg(b.ConfirmLocations),
 	}
-	if b.Config != nil {
-		current, err := a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
-		if err != nil {
+	// The stored check, when the request needs it: a config is validated against the stored
+	// check's type, and a request that resumes the check or changes its interval wakes its
+	// schedules where one that repeats them (a whole object sent back, as automation does)
+	// leaves them alone.
+	var current db.Check
+	read := b.Config != nil || (b.Enabled != nil && *b.Enabled) || b.IntervalSec != nil
+	if read {
+		var err error
+		if current, err = a.q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id}); err != nil {
 			return nil, notFoundAs(err, "check")
 		}
+	}
+	if b.Config != nil {
 		// The gate leaves this config to us (x-validated-by-handler): its schema is the one of
 		// the stored check's type.
 		var sent map[string]any
@@ -234,17 +242,6 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 	// concurrent update cannot slip an invalid one in; a refused update changes nothing.
 	var c db.Check
 	err := a.inTx(ctx, func(q *db.Queries) error {
-		// What the schedule depends on, before: a request that resumes the check or changes
-		// its interval wakes its schedules, one that repeats them (a whole object sent back,
-		// as automation does) leaves them alone.
-		var before *db.Check
-		if (b.Enabled != nil && *b.Enabled) || b.IntervalSec != nil {
-			prev, err := q.GetCheck(ctx, db.GetCheckParams{WorkspaceID: ws, ID: req.Id})
-			if err != nil {
-				return err
-			}
-			before = &prev
-		}
 		var err error
 		if c, err = q.UpdateCheck(ctx, params); err != nil {
 			return err
@@ -259,7 +256,7 @@ func (a *API) UpdateCheck(ctx context.Context, req api.UpdateCheckRequestObject)
 		}
 		// A paused check's schedules were parked by the claims; a resumed one, or one given
 		// a new interval, runs within moments rather than at its old time.
-		if before != nil && ((!before.Enabled && c.Enabled) || before.IntervalSec != c.IntervalSec) {
+		if read && ((!current.Enabled && c.Enabled) || current.IntervalSec != c.IntervalSec) {
 			return q.WakeCheckSchedules(ctx, db.WakeCheckSchedulesParams{WorkspaceID: ws, ID: c.ID})
 		}
 		return nil
