@@ -71,10 +71,7 @@ func workerRefusal(err error) error {
 	if !errors.As(err, &wrong) {
 		return err
 	}
-	p := problem.New(http.StatusForbidden, "")
-	p.Errors = []problem.FieldError{{Field: "location", Message: wrong.Error()}}
-	p.Detail = "location: " + wrong.Error()
-	return p
+	return problem.Fields(http.StatusForbidden, problem.FieldError{Field: "location", Message: wrong.Error()})
 }
 
 func (a *API) WorkerHeartbeat(ctx context.Context, req api.WorkerHeartbeatRequestObject) (api.WorkerHeartbeatResponseObject, error) {

@@ -76,8 +76,12 @@ func Newf(status int, format string, args ...any) *Problem {
 }
 
 // Invalid is a 400 naming the offending fields.
-func Invalid(fields ...FieldError) *Problem {
-	p := New(http.StatusBadRequest, "")
+func Invalid(fields ...FieldError) *Problem { return Fields(http.StatusBadRequest, fields...) }
+
+// Fields is a problem of the given status naming the fields at fault, its detail saying why
+// (the one field's message, or how many there are).
+func Fields(status int, fields ...FieldError) *Problem {
+	p := New(status, "")
 	p.Errors = fields
 	switch len(fields) {
 	case 0:
