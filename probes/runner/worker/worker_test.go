@@ -208,8 +208,11 @@ func TestRetiredWorkerStopsClaiming(t *testing.T) {
 	n, err := f.q.RetireWorker(ctx, db.RetireWorkerParams{WorkspaceID: f.ws, ID: oldID})
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
-	retiredAt := time.Now().Add(300 * time.Millisecond) // a run already claimed may still finish
-	time.Sleep(3 * time.Second)
+	// Runs the old worker claimed before it was retired still start: a claim takes runs due up
+	// to the lookahead (1 s) ahead, and one that began just before the retirement committed
+	// does not see it. Anything it starts after that is a claim made after retirement.
+	retiredAt := time.Now().Add(time.Second + 300*time.Millisecond)
+	time.Sleep(4 * time.Second)
 	late := 0
 	for _, r := range runs(t, f.pool) {
 		if r.at.After(retiredAt) {
