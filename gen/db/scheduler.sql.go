@@ -60,7 +60,7 @@ WITH due AS (
         next_run_at    = CASE
             WHEN s.next_run_at + make_interval(secs => due.interval_sec) > now()
                 THEN s.next_run_at + make_interval(secs => due.interval_sec)
-            ELSE now() + make_interval(secs => random() * least(due.interval_sec, 10))
+            ELSE secumon_run_soon(due.interval_sec)
         END
     FROM due
     WHERE NOT due.park AND s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
@@ -319,7 +319,7 @@ func (q *Queries) RequestRun(ctx context.Context, arg RequestRunParams) (uuid.UU
 
 const wakeCheckSchedules = `-- name: WakeCheckSchedules :exec
 UPDATE check_schedules s
-SET next_run_at = least(s.next_run_at, now() + make_interval(secs => random() * least(c.interval_sec, 10)))
+SET next_run_at = least(s.next_run_at, secumon_run_soon(c.interval_sec))
 FROM checks c
 WHERE c.workspace_id = $1 AND c.id = $2
   AND s.workspace_id = c.workspace_id AND s.check_id = c.id
@@ -340,7 +340,7 @@ func (q *Queries) WakeCheckSchedules(ctx context.Context, arg WakeCheckSchedules
 
 const wakeHostSchedules = `-- name: WakeHostSchedules :exec
 UPDATE check_schedules s
-SET next_run_at = least(s.next_run_at, now() + make_interval(secs => random() * least(c.interval_sec, 10)))
+SET next_run_at = least(s.next_run_at, secumon_run_soon(c.interval_sec))
 FROM checks c
 WHERE c.workspace_id = $1 AND c.host_id = $2
   AND s.workspace_id = c.workspace_id AND s.check_id = c.id

@@ -2,8 +2,8 @@
 
 -- name: CreateCheck :one
 -- The check and its schedules (one per location, or one any worker may run). The first run comes
--- within min(interval, 10 s), at a random point, so that checks created together (an import, an
--- automation run) do not all fall due in the same instant forever.
+-- soon, at a random point within min(interval, 10 s) (secumon_run_soon), so that checks created
+-- together (an import, an automation run) do not all fall due in the same instant forever.
 WITH c AS (
     INSERT INTO checks (workspace_id, id, host_id, name, check_type, config, interval_sec, timeout_sec,
                         failure_threshold, severity, enabled, locations, confirm_locations)
@@ -12,7 +12,7 @@ WITH c AS (
     RETURNING *
 ), s AS (
     INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
-    SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+    SELECT c.workspace_id, c.id, l.location, secumon_run_soon(c.interval_sec)
     FROM c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.locations) = 0 THEN ARRAY[''] ELSE c.locations END) AS l(location)
 )
 SELECT * FROM c;
@@ -75,7 +75,7 @@ WITH c AS (
     WHERE s.workspace_id = c.workspace_id AND s.check_id = c.id AND NOT s.location = ANY(c.wanted)
 )
 INSERT INTO check_schedules (workspace_id, check_id, location, next_run_at)
-SELECT c.workspace_id, c.id, l.location, now() + make_interval(secs => random() * least(c.interval_sec, 10))
+SELECT c.workspace_id, c.id, l.location, secumon_run_soon(c.interval_sec)
 FROM c CROSS JOIN LATERAL unnest(c.wanted) AS l(location)
 ON CONFLICT (workspace_id, check_id, location) DO NOTHING;
 

@@ -65,7 +65,7 @@ WITH due AS (
         next_run_at    = CASE
             WHEN s.next_run_at + make_interval(secs => due.interval_sec) > now()
                 THEN s.next_run_at + make_interval(secs => due.interval_sec)
-            ELSE now() + make_interval(secs => random() * least(due.interval_sec, 10))
+            ELSE secumon_run_soon(due.interval_sec)
         END
     FROM due
     WHERE NOT due.park AND s.workspace_id = due.workspace_id AND s.check_id = due.check_id AND s.location = due.location
@@ -88,7 +88,7 @@ JOIN hosts h ON h.workspace_id = c.workspace_id AND h.id = c.host_id;
 -- fall due within min(interval, 10 s) unless sooner. A resumed check does not wait out the
 -- park a claim gave it, nor a check given a shorter interval the rest of its old one.
 UPDATE check_schedules s
-SET next_run_at = least(s.next_run_at, now() + make_interval(secs => random() * least(c.interval_sec, 10)))
+SET next_run_at = least(s.next_run_at, secumon_run_soon(c.interval_sec))
 FROM checks c
 WHERE c.workspace_id = @workspace_id AND c.id = @id
   AND s.workspace_id = c.workspace_id AND s.check_id = c.id;
@@ -97,7 +97,7 @@ WHERE c.workspace_id = @workspace_id AND c.id = @id
 -- After a host is made active (in the same transaction): its checks' schedules fall due
 -- within min(interval, 10 s) unless sooner, as WakeCheckSchedules does for one check.
 UPDATE check_schedules s
-SET next_run_at = least(s.next_run_at, now() + make_interval(secs => random() * least(c.interval_sec, 10)))
+SET next_run_at = least(s.next_run_at, secumon_run_soon(c.interval_sec))
 FROM checks c
 WHERE c.workspace_id = @workspace_id AND c.host_id = @host_id
   AND s.workspace_id = c.workspace_id AND s.check_id = c.id;
