@@ -92,8 +92,8 @@ func (r serveRow) cpu() float64 { return r.serveCPU + r.pgCPU }
 
 // BenchmarkServe: see the constants above. Targets: >= 99.5% of schedule, < 0.1% of intervals
 // late, >= 20 checks/s per CPU-%. SECUMON_BENCH_PPROF=dir saves a 30 s CPU profile of serve
-// per scenario; SECUMON_BENCH_PGSS=1 loads pg_stat_statements and prints the top queries and
-// the most written tables; SECUMON_BENCH_SQL runs statements before the checks are created
+// per scenario; SECUMON_BENCH_PGSS=1 loads pg_stat_statements and prints the top queries, the
+// most written tables, the most read indexes and the WAL and checkpoints of the measurement; SECUMON_BENCH_SQL runs statements before the checks are created
 // (experiments, such as a table's storage parameters).
 func BenchmarkServe(b *testing.B) {
 	scenarios := serveScenarios()
@@ -170,8 +170,9 @@ func BenchmarkServe(b *testing.B) {
 			must(b, func() error { _, err := pool.Exec(ctx, "SELECT pg_stat_statements_reset()"); return err })
 		}
 		var idx0 map[string]indexReads
+		var wal0 walStats
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
-			idx0 = readIndexes(b, pool)
+			idx0, wal0 = readIndexes(b, pool), readWAL(b, pool)
 		}
 		row := serveRow{serveScenario: sc, scheduled: float64(sc.checks) / serveInterval}
 		var readDone chan result
@@ -209,6 +210,7 @@ func BenchmarkServe(b *testing.B) {
 		if os.Getenv("SECUMON_BENCH_PGSS") != "" {
 			printTopStatements(b, pool)
 			printIndexReads(idx0, readIndexes(b, pool))
+			printWAL(wal0, readWAL(b, pool))
 		}
 	}
 
@@ -379,6 +381,34 @@ func printIndexReads(before, after map[string]indexReads) {
 	for _, d := range ds[:min(6, len(ds))] {
 		fmt.Fprintf(os.Stdout, "  %-40s %9d %11d %9.1f\n", d.name, d.scans, d.read, float64(d.read)/float64(max(d.scans, 1)))
 	}
+}
+
+// walStats is PostgreSQL's WAL and checkpoint counters (PostgreSQL 15's pg_stat_wal and
+// pg_stat_bgwriter).
+type walStats struct {
+	records, fpi, bytes, checkpoints int64
+	checkpointMs                     float64
+}
+
+func readWAL(b *testing.B, pool *pgxpool.Pool) walStats {
+	var w walStats
+	err := pool.QueryRow(context.Background(), `SELECT w.wal_records, w.wal_fpi, w.wal_bytes::bigint,
+		    g.checkpoints_timed + g.checkpoints_req, g.checkpoint_write_time + g.checkpoint_sync_time
+		FROM pg_stat_wal w, pg_stat_bgwriter g`).Scan(&w.records, &w.fpi, &w.bytes, &w.checkpoints, &w.checkpointMs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+// printWAL prints the WAL written during the measurement and the checkpoints in it. After a
+// checkpoint, the first change to each page writes the whole page to the WAL (full-page
+// images): a measurement that a checkpoint falls into costs more for the same work, which
+// tells an artefact of timing from a cost of the scenario.
+func printWAL(before, after walStats) {
+	fmt.Fprintf(os.Stdout, "  WAL during the measurement: %d records, %d full-page images, %.0f MiB; %d checkpoints (%.0f ms writing)\n",
+		after.records-before.records, after.fpi-before.fpi, float64(after.bytes-before.bytes)/(1<<20),
+		after.checkpoints-before.checkpoints, after.checkpointMs-before.checkpointMs)
 }
 
 // serveProc is a running `secumon serve`.
