@@ -93,8 +93,9 @@ func (r serveRow) cpu() float64 { return r.serveCPU + r.pgCPU }
 // BenchmarkServe: see the constants above. Targets: >= 99.5% of schedule, < 0.1% of intervals
 // late, >= 20 checks/s per CPU-%. SECUMON_BENCH_PPROF=dir saves a 30 s CPU profile of serve
 // per scenario; SECUMON_BENCH_PGSS=1 loads pg_stat_statements and prints the top queries, the
-// most written tables, the most read indexes and the WAL and checkpoints of the measurement; SECUMON_BENCH_SQL runs statements before the checks are created
-// (experiments, such as a table's storage parameters).
+// most written tables, the most read indexes and the WAL and checkpoints of the measurement;
+// SECUMON_BENCH_SQL runs statements before the checks are created (experiments, such as a
+// table's storage parameters).
 func BenchmarkServe(b *testing.B) {
 	scenarios := serveScenarios()
 	if len(scenarios) == 0 {
@@ -271,12 +272,12 @@ func createChecks(b *testing.B, c *client.Client, hosts []client.Id, url, prefix
 // schedule fills in the row's schedule figures from the results whose runs started in
 // [start, end): achieved runs, and the gaps between consecutive results of each check (the
 // gap from a check's last result to end counts too, so a check that stopped is late).
+// resultsSettle is the wait, after a measurement, for the results of the runs it started.
+const resultsSettle = 3 * time.Second
+
 // runGaps starts the queries over the runs of [$1 start, $2 end) ($3 is lateFactor, $4 the
 // interval in seconds): r is each run with its gap since the check's previous run, read from
 // one interval before the start so that the first runs in the window have one.
-// resultsSettle is the wait for the results of runs started within the measurement.
-const resultsSettle = 3 * time.Second
-
 const runGaps = `
 			WITH r AS (
 				SELECT check_id, time, run_id, extract(epoch FROM time - lag(time) OVER (PARTITION BY check_id ORDER BY time)) AS gap
